@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The grant planner: turns the policy's grants and carve-outs into Landlock
+ * rules.  Pure logic apart from stat/realpath/readdir, so it is unit-tested
+ * on temporary trees without privilege.
+ *
+ * Carve-outs without a mount namespace.  Landlock only adds rights, and a
+ * rule on a directory covers everything beneath it, so "write ~ but not
+ * ~/.ssh" cannot be one rule.  Instead the grant on ~ is replaced by:
+ *   - a rule on ~ itself holding only what every carve-out beneath it still
+ *     allows (nothing for a deny, read-only rights for a protect);
+ *   - the full grant on each entry of ~ except the one leading to the
+ *     carve-out, recursively down to it.
+ * The cost: a directory on the way to a carve-out keeps only the reduced
+ * rights for entries created after start-up (for a deny, new files there
+ * cannot be created or read), and the rule count grows with the number of
+ * entries beside the path.  With a mount namespace the supervisor masks
+ * carve-outs with mounts instead and has no such cost.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../common/macros.h"
+#include "landlock.h"
+
+struct canon_carveout {
+	char *path;
+	uint64_t max_access;
+};
+
+struct plan_ctx {
+	struct landlock_plan *plan;
+	struct canon_carveout *co;
+	size_t n_co;
+};
+
+/* "/a/b" is beneath "/a"; every path is beneath "/". */
+static bool beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+static bool strictly_beneath(const char *path, const char *dir)
+{
+	return beneath(path, dir) && strcmp(path, dir) != 0;
+}
+
+static int emit(struct landlock_plan *plan, const char *path, uint64_t access)
+{
+	if (!access)
+		return 0;
+	for (size_t i = 0; i < plan->n; i++)
+		if (strcmp(plan->rules[i].path, path) == 0) {
+			plan->rules[i].access |= access;
+			return 0;
+		}
+	if (plan->n == plan->cap) {
+		size_t cap = plan->cap ? plan->cap * 2 : 32;
+		struct landlock_rule *r = realloc(plan->rules, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		plan->rules = r;
+		plan->cap = cap;
+	}
+	plan->rules[plan->n].path = strdup(path);
+	if (!plan->rules[plan->n].path)
+		return -ENOMEM;
+	plan->rules[plan->n].access = access;
+	plan->n++;
+	return 0;
+}
+
+static int split(struct plan_ctx *c, const char *path, uint64_t rights, bool is_dir, int depth)
+{
+	uint64_t base = rights;
+	bool any_beneath = false;
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	int r;
+
+	if (depth > 64)
+		return -ELOOP;
+	/* a carve-out at this very path caps what it and its subtree get */
+	for (size_t i = 0; i < c->n_co; i++)
+		if (strcmp(c->co[i].path, path) == 0)
+			rights &= c->co[i].max_access;
+	if (!is_dir)
+		return emit(c->plan, path, rights & LANDLOCK_FILE_RIGHTS);
+	base = rights;
+	for (size_t i = 0; i < c->n_co; i++)
+		if (strictly_beneath(c->co[i].path, path)) {
+			any_beneath = true;
+			base &= c->co[i].max_access;
+		}
+	if (!any_beneath || rights == base)
+		return emit(c->plan, path, rights);
+	r = emit(c->plan, path, base);
+	if (r < 0)
+		return r;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char child[PATH_MAX];
+		struct stat st;
+		bool on_way = false;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(child, sizeof(child), "%s%s%s", path,
+				     strcmp(path, "/") == 0 ? "" : "/", de->d_name) >= sizeof(child))
+			return -ENAMETOOLONG;
+		if (lstat(child, &st) < 0)
+			continue; /* vanished */
+		/* A symlink's target keeps whatever rules cover the target. */
+		if (S_ISLNK(st.st_mode))
+			continue;
+		for (size_t i = 0; i < c->n_co; i++)
+			if (beneath(c->co[i].path, child))
+				on_way = true;
+		if (on_way)
+			r = split(c, child, rights, S_ISDIR(st.st_mode), depth + 1);
+		else
+			r = emit(c->plan, child,
+				 (S_ISDIR(st.st_mode) ? rights : rights & LANDLOCK_FILE_RIGHTS) &
+					 ~base);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
+		  const struct landlock_carveout *carveouts, size_t n_carveouts,
+		  landlock_note_fn note, void *ud, struct landlock_plan *ret,
+		  const char **ret_failed_path)
+{
+	struct landlock_plan plan = { 0 };
+	struct plan_ctx c = { .plan = &plan };
+	int r = 0;
+
+	*ret_failed_path = NULL;
+	c.co = calloc(n_carveouts ? n_carveouts : 1, sizeof(*c.co));
+	if (!c.co)
+		return -ENOMEM;
+	/* Carve-outs follow symlinks: denying a link denies what it points to. */
+	for (size_t i = 0; i < n_carveouts; i++) {
+		char *canon = realpath(carveouts[i].path, NULL);
+		if (!canon) {
+			if (note)
+				note(ud, carveouts[i].path, "does not exist: nothing to carve out");
+			continue;
+		}
+		c.co[c.n_co].path = canon;
+		c.co[c.n_co].max_access = carveouts[i].max_access;
+		c.n_co++;
+	}
+	for (size_t i = 0; i < n_grants; i++) {
+		struct stat st;
+		char *canon;
+		uint64_t rights = grants[i].access;
+
+		/* A final symlink is never followed: one planted inside a writable
+		 * tree could otherwise widen a grant to anywhere. */
+		if (lstat(grants[i].path, &st) < 0) {
+			if (grants[i].required) {
+				*ret_failed_path = grants[i].path;
+				r = -errno;
+				goto out;
+			}
+			if (note)
+				note(ud, grants[i].path, "does not exist: skipped");
+			continue;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			if (grants[i].required) {
+				*ret_failed_path = grants[i].path;
+				r = -ELOOP;
+				goto out;
+			}
+			if (note)
+				note(ud, grants[i].path,
+				     "is a symbolic link: skipped (grant its target instead)");
+			continue;
+		}
+		canon = realpath(grants[i].path, NULL);
+		if (!canon) {
+			*ret_failed_path = grants[i].path;
+			r = -errno;
+			goto out;
+		}
+		/* a grant inside a carve-out gets no more than the carve-out allows */
+		for (size_t j = 0; j < c.n_co; j++)
+			if (beneath(canon, c.co[j].path))
+				rights &= c.co[j].max_access;
+		r = split(&c, canon, rights, S_ISDIR(st.st_mode), 0);
+		if (r < 0) {
+			*ret_failed_path = grants[i].path;
+			free(canon);
+			goto out;
+		}
+		free(canon);
+	}
+out:
+	for (size_t i = 0; i < c.n_co; i++)
+		free(c.co[i].path);
+	free(c.co);
+	if (r < 0) {
+		landlock_plan_free(&plan);
+		return r;
+	}
+	*ret = plan;
+	return 0;
+}
+
+void landlock_plan_free(struct landlock_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		free(plan->rules[i].path);
+	free(plan->rules);
+	*plan = (struct landlock_plan){ 0 };
+}
+
+bool landlock_plan_allows(const struct landlock_plan *plan, const char *path, uint64_t access)
+{
+	uint64_t have = 0;
+
+	for (size_t i = 0; i < plan->n; i++)
+		if (beneath(path, plan->rules[i].path))
+			have |= plan->rules[i].access;
+	return (have & access) == access;
+}

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ~, ${CWD}, ${HOME} and ${VAR} expansion, path normalisation, and the
+ * command-line overrides.  Runs after the whole policy is read, because `~`
+ * means the home of the `run_as` user, which the supervisor resolves.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <string.h>
+
+#include "../common/macros.h"
+#include "policy.h"
+#include "policy_internal.h"
+
+/*
+ * Normalises an absolute path in place: "//" and "/./" collapse, a trailing
+ * "/" goes.  ".." is refused rather than resolved: resolving it by text would
+ * be wrong across symlinks, and the kernel resolving it would let a policy
+ * line mean something other than it reads.
+ */
+static int normalize_path(char *path)
+{
+	char *out = path;
+	const char *in = path;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	while (*in) {
+		while (*in == '/')
+			in++;
+		if (!*in)
+			break;
+		const char *end = strchrnul(in, '/');
+		size_t n = (size_t)(end - in);
+		if (n == 1 && in[0] == '.') {
+			in = end;
+			continue;
+		}
+		if (n == 2 && in[0] == '.' && in[1] == '.')
+			return -EXDEV;
+		*out++ = '/';
+		memmove(out, in, n);
+		out += n;
+		in = end;
+	}
+	if (out == path)
+		*out++ = '/';
+	*out = '\0';
+	return 0;
+}
+
+int policy_expand_string(const char *in, const struct policy_vars *vars, bool is_path,
+			 char **ret, const char **ret_undefined)
+{
+	char buf[PATH_MAX * 2];
+	size_t n = 0;
+	const char *s = in;
+	static __thread char undefined[128];
+
+	*ret_undefined = NULL;
+#define APPEND(str, len)                                                       \
+	do {                                                                   \
+		size_t _l = (len);                                             \
+		if (n + _l >= sizeof(buf))                                     \
+			return -ENAMETOOLONG;                                  \
+		memcpy(buf + n, (str), _l);                                    \
+		n += _l;                                                       \
+	} while (0)
+
+	if (is_path && s[0] == '~' && (s[1] == '\0' || s[1] == '/')) {
+		if (!vars->home || !vars->home[0]) {
+			snprintf(undefined, sizeof(undefined), "HOME");
+			*ret_undefined = undefined;
+			return -ENOENT;
+		}
+		APPEND(vars->home, strlen(vars->home));
+		s++;
+	}
+	while (*s) {
+		if (s[0] == '$' && s[1] == '{') {
+			const char *close = strchr(s + 2, '}');
+			char name[128];
+			const char *val;
+			size_t len;
+
+			if (!close)
+				return -EINVAL;
+			len = (size_t)(close - (s + 2));
+			if (len == 0 || len >= sizeof(name))
+				return -EINVAL;
+			memcpy(name, s + 2, len);
+			name[len] = '\0';
+			for (size_t i = 0; i < len; i++)
+				if (!(isalnum((unsigned char)name[i]) || name[i] == '_') ||
+				    isdigit((unsigned char)name[0]))
+					return -EINVAL;
+			if (strcmp(name, "CWD") == 0)
+				val = vars->cwd;
+			else if (strcmp(name, "HOME") == 0)
+				val = vars->home;
+			else
+				val = vars->getenv ? vars->getenv(name) : NULL;
+			if (!val) {
+				snprintf(undefined, sizeof(undefined), "%s", name);
+				*ret_undefined = undefined;
+				return -ENOENT;
+			}
+			APPEND(val, strlen(val));
+			s = close + 1;
+			continue;
+		}
+		APPEND(s, 1);
+		s++;
+	}
+	buf[n] = '\0';
+#undef APPEND
+	if (is_path) {
+		int r = normalize_path(buf);
+		if (r < 0)
+			return r;
+	}
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int expand_one(char **value, const struct policy_origin *o, const char *key,
+		      const struct policy_vars *vars, bool is_path, struct policy_error *err)
+{
+	const char *undefined;
+	char *out = NULL;
+	int r = policy_expand_string(*value, vars, is_path, &out, &undefined);
+
+	if (r < 0) {
+		snprintf(err->file, sizeof(err->file), "%s", o->file ? o->file : "command line");
+		err->line = o->line;
+		snprintf(err->key, sizeof(err->key), "%s", key);
+		switch (r) {
+		case -ENOENT:
+			snprintf(err->msg, sizeof(err->msg),
+				 "'%s': ${%s} is not defined (set it, or remove it from the policy)",
+				 *value, undefined);
+			break;
+		case -EXDEV:
+			snprintf(err->msg, sizeof(err->msg),
+				 "'%s': '..' is not allowed in policy paths", *value);
+			break;
+		case -ENAMETOOLONG:
+			snprintf(err->msg, sizeof(err->msg), "'%s': too long once expanded",
+				 *value);
+			break;
+		default:
+			snprintf(err->msg, sizeof(err->msg),
+				 is_path ? "'%s' is not an absolute path once expanded"
+					 : "'%s': malformed ${...}",
+				 *value);
+			break;
+		}
+		return r;
+	}
+	free(*value);
+	*value = out;
+	return 0;
+}
+
+static int expand_list(struct policy_list *l, const char *key, const struct policy_vars *vars,
+		       bool is_path, struct policy_error *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int r = expand_one(&l->items[i].value, &l->items[i].origin, key, vars, is_path,
+				   err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int policy_expand(struct policy *p, const struct policy_vars *vars, struct policy_error *err)
+{
+	struct {
+		struct policy_list *l;
+		const char *key;
+	} paths[] = {
+		{ &p->fs.read, "filesystem.read" },	  { &p->fs.exec, "filesystem.exec" },
+		{ &p->fs.write, "filesystem.write" },	  { &p->fs.deny, "filesystem.deny" },
+		{ &p->fs.protect, "filesystem.protect" },
+	};
+	int r;
+
+	if (p->expanded)
+		return 0;
+	r = policy_validate(p, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		r = expand_list(paths[i].l, paths[i].key, vars, true, err);
+		if (r < 0)
+			return r;
+	}
+	/* env_set: ${VAR} in the value only, no ~ */
+	r = expand_list(&p->process.env_set, "process.env_set", vars, false, err);
+	if (r < 0)
+		return r;
+	if (p->net.upstream_ca) {
+		struct policy_origin o = { 0 };
+		r = expand_one(&p->net.upstream_ca, &o, "network.upstream_ca", vars, true, err);
+		if (r < 0)
+			return r;
+	}
+	if (p->log.file) {
+		r = expand_one(&p->log.file, &p->log.origin, "log.file", vars, true, err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < p->n_creds; i++) {
+		struct policy_credential *cr = &p->creds[i];
+		if (strncmp(cr->source, "file:", 5) == 0) {
+			char *path = strdup(cr->source + 5);
+			if (!path)
+				return -ENOMEM;
+			r = expand_one(&path, &cr->origin, "credential.source", vars, true, err);
+			if (r < 0) {
+				free(path);
+				return r;
+			}
+			char *src = malloc(strlen(path) + 6);
+			if (!src) {
+				free(path);
+				return -ENOMEM;
+			}
+			sprintf(src, "file:%s", path);
+			free(path);
+			free(cr->source);
+			cr->source = src;
+		}
+	}
+	p->expanded = true;
+	return 0;
+}
+
+static void list_clear(struct policy_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i].value);
+	l->n = 0;
+}
+
+int policy_override(struct policy *p, enum policy_override what, const char *value,
+		    struct policy_error *err)
+{
+	const struct policy_origin cli = { .file = NULL, .line = 0 };
+	struct policy_list *l = NULL;
+	const char *key = "";
+	char path[PATH_MAX];
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "command line");
+	switch (what) {
+	case POLICY_OVERRIDE_READ:
+		l = &p->fs.read;
+		key = "--allow-read";
+		break;
+	case POLICY_OVERRIDE_EXEC:
+		l = &p->fs.exec;
+		key = "--allow-exec";
+		break;
+	case POLICY_OVERRIDE_WRITE:
+		l = &p->fs.write;
+		key = "--allow-write";
+		break;
+	case POLICY_OVERRIDE_DENY:
+		l = &p->fs.deny;
+		key = "--deny";
+		break;
+	case POLICY_OVERRIDE_DOMAIN: {
+		const char *why;
+		char lower[300];
+		if (!policy_domain_rule_valid(value, &why)) {
+			snprintf(err->key, sizeof(err->key), "--allow-domain");
+			snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
+			return -EINVAL;
+		}
+		if (p->net.mode != POLICY_NET_PROXY) {
+			snprintf(err->key, sizeof(err->key), "--allow-domain");
+			snprintf(err->msg, sizeof(err->msg),
+				 "needs [network] mode = proxy, but the policy says mode = %s",
+				 policy_net_mode_name(p->net.mode));
+			return -EINVAL;
+		}
+		snprintf(lower, sizeof(lower), "%s", value);
+		for (char *s = lower; *s; s++)
+			*s = (char)tolower((unsigned char)*s);
+		return policy_list_add(&p->net.allow, lower, false, cli);
+	}
+	case POLICY_OVERRIDE_NO_NETWORK:
+		p->net.mode = POLICY_NET_NONE;
+		p->net.mode_origin.set = true;
+		p->net.mode_origin.origin = cli;
+		list_clear(&p->net.allow);
+		list_clear(&p->net.deny);
+		list_clear(&p->net.allow_cidr);
+		list_clear(&p->net.hosts);
+		return 0;
+	case POLICY_OVERRIDE_LOG:
+		if (value[0] != '/' && value[0] != '~' && strncmp(value, "${", 2) != 0)
+			r = snprintf(path, sizeof(path), "${CWD}/%s", value);
+		else
+			r = snprintf(path, sizeof(path), "%s", value);
+		if (r < 0 || (size_t)r >= sizeof(path))
+			return -ENAMETOOLONG;
+		free(p->log.file);
+		p->log.file = strdup(path);
+		p->log.origin = cli;
+		return p->log.file ? 0 : -ENOMEM;
+	case _POLICY_OVERRIDE_MAX:
+	default:
+		return -EINVAL;
+	}
+	if (!value[0]) {
+		snprintf(err->key, sizeof(err->key), "%s", key);
+		snprintf(err->msg, sizeof(err->msg), "needs a path");
+		return -EINVAL;
+	}
+	/* command-line paths may be relative to where ringfence was started */
+	bool required = value[0] == '!';
+	if (required)
+		value++;
+	if (value[0] != '/' && value[0] != '~' && strncmp(value, "${", 2) != 0)
+		r = snprintf(path, sizeof(path), "${CWD}/%s", value);
+	else
+		r = snprintf(path, sizeof(path), "%s", value);
+	if (r < 0 || (size_t)r >= sizeof(path))
+		return -ENAMETOOLONG;
+	return policy_list_add(l, path, required, cli);
+}

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy/ — the whole interface of the policy folder.
+ *
+ * A policy is read from INI files (inih), validated as a draft and handed out
+ * only when every line of every file was understood.  Paths and variables are
+ * expanded in a second step (policy_expand) because `~` depends on the
+ * `run_as` user, which the supervisor resolves.  Nothing here calls a
+ * sandboxing syscall.
+ *
+ * Ownership: a struct policy owns every string it points to; policy_free()
+ * releases it all.  struct policy_origin.file points into policy->files.
+ */
+#ifndef RINGFENCE_POLICY_H
+#define RINGFENCE_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define POLICY_MAX_FILE_SIZE (1024 * 1024)
+#define POLICY_MAX_INCLUDE_DEPTH 16
+
+struct policy_error {
+	char file[4096];
+	unsigned line; /* 0 when the error is not tied to a line */
+	char key[96];  /* "section.key", or "" */
+	char msg[640];
+};
+
+/* Formats "FILE:LINE: [KEY: ]MSG" (or "FILE: MSG", or "MSG") into buf. */
+void policy_error_format(const struct policy_error *err, char *buf, size_t size);
+
+struct policy_origin {
+	const char *file; /* NULL for built-ins and the command line */
+	unsigned line;
+};
+
+struct policy_item {
+	char *value;
+	bool required; /* path written with a leading '!' */
+	struct policy_origin origin;
+};
+
+struct policy_list {
+	struct policy_item *items;
+	size_t n, cap;
+};
+
+enum policy_enforcement {
+	POLICY_ENFORCE_STRICT = 1,
+	POLICY_ENFORCE_BEST_EFFORT,
+	_POLICY_ENFORCE_MAX,
+};
+
+enum policy_namespaces {
+	POLICY_NS_AUTO = 1, /* use them when the kernel lets us, else fall back */
+	POLICY_NS_ON,       /* refuse to start without them */
+	POLICY_NS_OFF,      /* never: subreaper init and Landlock-only carve-outs */
+	_POLICY_NS_MAX,
+};
+
+enum policy_net_mode {
+	POLICY_NET_PROXY = 1,
+	POLICY_NET_NONE,
+	POLICY_NET_HOST,
+	_POLICY_NET_MAX,
+};
+
+enum policy_isolation {
+	POLICY_ISOLATION_AUTO = 1,
+	POLICY_ISOLATION_NAMESPACE,
+	POLICY_ISOLATION_BROKER,
+	_POLICY_ISOLATION_MAX,
+};
+
+enum policy_syscall_action {
+	POLICY_SYSCALL_ERRNO = 1,
+	POLICY_SYSCALL_KILL,
+	_POLICY_SYSCALL_MAX,
+};
+
+enum policy_rlimit {
+	POLICY_RLIMIT_NOFILE = 0,
+	POLICY_RLIMIT_NPROC,
+	POLICY_RLIMIT_CORE,
+	POLICY_RLIMIT_FSIZE,
+	POLICY_RLIMIT_AS,
+	POLICY_RLIMIT_CPU,
+	_POLICY_RLIMIT_MAX,
+};
+
+#define POLICY_RLIM_INFINITY UINT64_MAX
+
+struct policy_rlimit_value {
+	bool set;
+	uint64_t value; /* POLICY_RLIM_INFINITY for "unlimited" */
+	struct policy_origin origin;
+};
+
+struct policy_credential {
+	char *name;
+	char *env;
+	char *source; /* "env:VAR" or "file:PATH" */
+	char *placeholder;
+	struct policy_list hosts;
+	struct policy_origin origin;
+};
+
+/* A scalar that remembers where it was set, so later errors can say so. */
+struct policy_scalar_origin {
+	struct policy_origin origin;
+	bool set;
+};
+
+struct policy {
+	char **files; /* every file read, in order; owned */
+	size_t n_files;
+
+	enum policy_enforcement enforcement;
+	enum policy_namespaces namespaces;
+
+	struct {
+		struct policy_list read, exec, write, deny, protect;
+		bool private_tmp;
+	} fs;
+
+	struct {
+		enum policy_net_mode mode;
+		struct policy_scalar_origin mode_origin;
+		enum policy_isolation isolation;
+		struct policy_list allow, deny, allow_cidr, hosts;
+		bool private_deny;
+		char *upstream_ca;
+	} net;
+
+	struct policy_credential *creds;
+	size_t n_creds;
+
+	struct {
+		char *run_as;
+		struct policy_origin run_as_origin;
+		bool env_keep_set; /* false: the built-in list applies */
+		struct policy_list env_keep, env_set;
+		struct policy_rlimit_value rlimits[_POLICY_RLIMIT_MAX];
+	} process;
+
+	struct {
+		struct policy_list deny, allow;
+		bool allow_dangerous;
+		bool unix_sockets;
+		enum policy_syscall_action action;
+	} syscalls;
+
+	struct {
+		char *file;
+		struct policy_origin origin;
+	} log;
+
+	bool expanded; /* policy_expand() has run */
+};
+
+/* Variables for expansion.  All strings are borrowed for the call. */
+struct policy_vars {
+	const char *cwd;  /* ${CWD} */
+	const char *home; /* ~ and ${HOME} */
+	/* ${VAR} lookup; NULL return means undefined (an error). */
+	const char *(*getenv)(const char *name);
+};
+
+/* Reads PATH (and its includes) into a fresh policy.  On failure *ret is
+ * untouched and err says where. */
+int policy_load_file(const char *path, struct policy **ret, struct policy_error *err);
+
+/* Same, from text in memory; NAME is what errors call the file.  Includes
+ * are resolved relative to BASE_DIR (NULL: includes are refused). */
+int policy_load_string(const char *name, const char *text, const char *base_dir,
+		       struct policy **ret, struct policy_error *err);
+
+/* The embedded default policy (policies/default.ini, compiled in). */
+int policy_load_default(struct policy **ret, struct policy_error *err);
+extern const char policy_default_text[];
+
+/* Command-line overrides, applied after loading and before expansion. */
+enum policy_override {
+	POLICY_OVERRIDE_READ = 1,
+	POLICY_OVERRIDE_EXEC,
+	POLICY_OVERRIDE_WRITE,
+	POLICY_OVERRIDE_DENY,
+	POLICY_OVERRIDE_DOMAIN,
+	POLICY_OVERRIDE_NO_NETWORK,
+	POLICY_OVERRIDE_LOG,
+	_POLICY_OVERRIDE_MAX,
+};
+int policy_override(struct policy *p, enum policy_override what, const char *value,
+		    struct policy_error *err);
+
+/* Expands ~, ${CWD}, ${HOME}, ${VAR} in every path and env_set value, makes
+ * paths absolute and normal.  Fails on an undefined variable. */
+int policy_expand(struct policy *p, const struct policy_vars *vars, struct policy_error *err);
+
+/* Expands one string the same way (for callers that hold raw text). */
+int policy_expand_string(const char *in, const struct policy_vars *vars, bool is_path,
+			 char **ret, const char **ret_undefined);
+
+void policy_free(struct policy *p);
+
+static inline void policy_freep(struct policy **p)
+{
+	policy_free(*p);
+}
+
+/* Prints the effective policy as INI.  ANNOTATE, when set, is called for
+ * each section to print a comment naming what enforces it. */
+void policy_print(const struct policy *p, FILE *out,
+		  void (*annotate)(FILE *out, const char *section, void *ud), void *ud);
+
+/* Names for enum values, as written in policy files. */
+const char *policy_net_mode_name(enum policy_net_mode m);
+const char *policy_enforcement_name(enum policy_enforcement e);
+const char *policy_rlimit_key(enum policy_rlimit r);
+
+/* Closest candidate within edit distance 2, or NULL. */
+const char *policy_did_you_mean(const char *word, const char *const *candidates, size_t n);
+
+/* Appends to a list; the value is copied. */
+int policy_list_add(struct policy_list *l, const char *value, bool required,
+		    struct policy_origin origin);
+
+/* True when VALUE is a syntactically valid domain rule (allow/deny). */
+bool policy_domain_rule_valid(const char *value, const char **why);
+
+#endif

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* Printing the effective policy, and the names of enum values. */
+#include <string.h>
+
+#include "../common/macros.h"
+#include "policy.h"
+
+const char *policy_net_mode_name(enum policy_net_mode m)
+{
+	switch (m) {
+	case POLICY_NET_PROXY:
+		return "proxy";
+	case POLICY_NET_NONE:
+		return "none";
+	case POLICY_NET_HOST:
+		return "host";
+	case _POLICY_NET_MAX:
+	default:
+		return "?";
+	}
+}
+
+const char *policy_enforcement_name(enum policy_enforcement e)
+{
+	switch (e) {
+	case POLICY_ENFORCE_STRICT:
+		return "strict";
+	case POLICY_ENFORCE_BEST_EFFORT:
+		return "best-effort";
+	case _POLICY_ENFORCE_MAX:
+	default:
+		return "?";
+	}
+}
+
+static const char *namespaces_name(enum policy_namespaces n)
+{
+	switch (n) {
+	case POLICY_NS_AUTO:
+		return "auto";
+	case POLICY_NS_ON:
+		return "on";
+	case POLICY_NS_OFF:
+		return "off";
+	case _POLICY_NS_MAX:
+	default:
+		return "?";
+	}
+}
+
+static const char *isolation_name(enum policy_isolation i)
+{
+	switch (i) {
+	case POLICY_ISOLATION_AUTO:
+		return "auto";
+	case POLICY_ISOLATION_NAMESPACE:
+		return "namespace";
+	case POLICY_ISOLATION_BROKER:
+		return "broker";
+	case _POLICY_ISOLATION_MAX:
+	default:
+		return "?";
+	}
+}
+
+const char *policy_rlimit_key(enum policy_rlimit r)
+{
+	switch (r) {
+	case POLICY_RLIMIT_NOFILE:
+		return "rlimit_nofile";
+	case POLICY_RLIMIT_NPROC:
+		return "rlimit_nproc";
+	case POLICY_RLIMIT_CORE:
+		return "rlimit_core";
+	case POLICY_RLIMIT_FSIZE:
+		return "rlimit_fsize";
+	case POLICY_RLIMIT_AS:
+		return "rlimit_as";
+	case POLICY_RLIMIT_CPU:
+		return "rlimit_cpu";
+	case _POLICY_RLIMIT_MAX:
+	default:
+		return "?";
+	}
+}
+
+static void print_origin(FILE *out, const struct policy_origin *o)
+{
+	if (o->file)
+		fprintf(out, "    ; %s:%u", o->file, o->line);
+	else
+		fprintf(out, "    ; command line");
+}
+
+static void print_list(FILE *out, const char *key, const struct policy_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *v = l->items[i].value;
+		bool quote = strpbrk(v, " \t,") != NULL;
+		fprintf(out, "%s = %s%s%s%s", key, l->items[i].required ? "!" : "",
+			quote ? "\"" : "", v, quote ? "\"" : "");
+		print_origin(out, &l->items[i].origin);
+		fputc('\n', out);
+	}
+}
+
+static void section(FILE *out, const char *name,
+		    void (*annotate)(FILE *out, const char *section, void *ud), void *ud)
+{
+	fprintf(out, "\n[%s]\n", name);
+	if (annotate)
+		annotate(out, name, ud);
+}
+
+void policy_print(const struct policy *p, FILE *out,
+		  void (*annotate)(FILE *out, const char *section, void *ud), void *ud)
+{
+	fprintf(out, "; effective policy, from:");
+	for (size_t i = 0; i < p->n_files; i++)
+		fprintf(out, " %s", p->files[i]);
+	fputc('\n', out);
+
+	section(out, "sandbox", annotate, ud);
+	fprintf(out, "enforcement = %s\n", policy_enforcement_name(p->enforcement));
+	fprintf(out, "namespaces = %s\n", namespaces_name(p->namespaces));
+
+	section(out, "filesystem", annotate, ud);
+	print_list(out, "read", &p->fs.read);
+	print_list(out, "exec", &p->fs.exec);
+	print_list(out, "write", &p->fs.write);
+	print_list(out, "deny", &p->fs.deny);
+	print_list(out, "protect", &p->fs.protect);
+	fprintf(out, "private_tmp = %s\n", p->fs.private_tmp ? "yes" : "no");
+
+	section(out, "network", annotate, ud);
+	fprintf(out, "mode = %s\n", policy_net_mode_name(p->net.mode));
+	if (p->net.mode == POLICY_NET_PROXY) {
+		fprintf(out, "isolation = %s\n", isolation_name(p->net.isolation));
+		print_list(out, "allow", &p->net.allow);
+		print_list(out, "deny", &p->net.deny);
+		fprintf(out, "private = %s\n", p->net.private_deny ? "deny" : "allow");
+		print_list(out, "allow_cidr", &p->net.allow_cidr);
+		print_list(out, "hosts", &p->net.hosts);
+		if (p->net.upstream_ca)
+			fprintf(out, "upstream_ca = %s\n", p->net.upstream_ca);
+	}
+
+	for (size_t i = 0; i < p->n_creds; i++) {
+		char name[300];
+		snprintf(name, sizeof(name), "credential %s", p->creds[i].name);
+		section(out, name, annotate, ud);
+		fprintf(out, "env = %s\nsource = %s\n", p->creds[i].env, p->creds[i].source);
+		print_list(out, "hosts", &p->creds[i].hosts);
+	}
+
+	section(out, "process", annotate, ud);
+	if (p->process.run_as)
+		fprintf(out, "run_as = %s\n", p->process.run_as);
+	if (p->process.env_keep_set)
+		print_list(out, "env_keep", &p->process.env_keep);
+	else
+		fprintf(out, "; env_keep: the built-in list\n");
+	print_list(out, "env_set", &p->process.env_set);
+	for (int r = 0; r < _POLICY_RLIMIT_MAX; r++) {
+		const struct policy_rlimit_value *rl = &p->process.rlimits[r];
+		if (!rl->set)
+			continue;
+		if (rl->value == POLICY_RLIM_INFINITY)
+			fprintf(out, "%s = unlimited\n", policy_rlimit_key((enum policy_rlimit)r));
+		else
+			fprintf(out, "%s = %llu\n", policy_rlimit_key((enum policy_rlimit)r),
+				(unsigned long long)rl->value);
+	}
+
+	section(out, "syscalls", annotate, ud);
+	print_list(out, "deny", &p->syscalls.deny);
+	print_list(out, "allow", &p->syscalls.allow);
+	fprintf(out, "allow_dangerous = %s\n", p->syscalls.allow_dangerous ? "yes" : "no");
+	fprintf(out, "unix_sockets = %s\n", p->syscalls.unix_sockets ? "allow" : "deny");
+	fprintf(out, "action = %s\n",
+		p->syscalls.action == POLICY_SYSCALL_KILL ? "kill" : "errno");
+
+	if (p->log.file) {
+		section(out, "log", annotate, ud);
+		fprintf(out, "file = %s\n", p->log.file);
+	}
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* The audit log: JSON lines, one event per decision, appended with one write. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+int audit_open(const char *path, uid_t owner)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd, r;
+
+	if (slash && slash != path) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		r = mkdir_p(dir, 0700);
+		if (r < 0)
+			return r;
+	}
+	/* O_NOFOLLOW: a symlink planted in the log's place must not redirect it */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -errno;
+	(void)owner;
+	return fd;
+}
+
+void json_string(char *buf, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	if (size < 3) {
+		if (size)
+			buf[0] = '\0';
+		return;
+	}
+	buf[n++] = '"';
+	for (; *s && n + 8 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			n += (size_t)snprintf(buf + n, size - n, "\\u%04x", c);
+		} else {
+			buf[n++] = (char)c;
+		}
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+}
+
+void audit_event(int fd, const char *event, const char *fmt, ...)
+{
+	char line[4096];
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+	int n;
+
+	if (fd < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = snprintf(line, sizeof(line),
+		     "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"event\":\"%s\",\"pid\":%d",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     ts.tv_nsec / 1000000, event, getpid());
+	if (fmt && fmt[0] && n > 0 && (size_t)n < sizeof(line) - 2) {
+		line[n++] = ',';
+		va_start(ap, fmt);
+		int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
+		va_end(ap);
+		if (m > 0)
+			n += m < (int)(sizeof(line) - (size_t)n - 2) ? m
+								     : (int)(sizeof(line) - (size_t)n - 3);
+	}
+	line[n++] = '}';
+	line[n++] = '\n';
+	(void)write_all(fd, line, (size_t)n);
+}

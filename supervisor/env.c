@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command's environment: only what env_keep names (globs), then env_set,
+ * then what the sandbox itself must say (HOME and friends for run_as, TMPDIR
+ * for the private temporary directory).  Everything else is dropped, so
+ * tokens in the caller's environment do not reach the command by default.
+ */
+#include <fnmatch.h>
+#include <pwd.h>
+#include <string.h>
+
+#include "supervisor.h"
+
+static const char *const default_keep[] = {
+	"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "COLORTERM",
+	"LANG", "LANGUAGE", "LC_*", "TZ",
+};
+
+bool env_glob_match(const struct policy_list *keep, bool keep_set, const char *name)
+{
+	if (!keep_set) {
+		for (size_t i = 0; i < ARRAY_SIZE(default_keep); i++)
+			if (fnmatch(default_keep[i], name, 0) == 0)
+				return true;
+		return false;
+	}
+	for (size_t i = 0; i < keep->n; i++)
+		if (fnmatch(keep->items[i].value, name, 0) == 0)
+			return true;
+	return false;
+}
+
+struct envb {
+	char **v;
+	size_t n, cap;
+};
+
+static int env_put(struct envb *e, const char *name, size_t name_len, const char *value)
+{
+	char *s;
+
+	for (size_t i = 0; i < e->n; i++)
+		if (strncmp(e->v[i], name, name_len) == 0 && e->v[i][name_len] == '=') {
+			free(e->v[i]);
+			e->v[i] = e->v[--e->n];
+			break;
+		}
+	if (e->n + 2 > e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 32;
+		char **v = realloc(e->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		e->v = v;
+		e->cap = cap;
+	}
+	s = malloc(name_len + strlen(value) + 2);
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, name, name_len);
+	s[name_len] = '=';
+	strcpy(s + name_len + 1, value);
+	e->v[e->n++] = s;
+	e->v[e->n] = NULL;
+	return 0;
+}
+
+int env_build(const struct policy *p, const struct sandbox *sb, char *const *environ_in,
+	      char ***ret)
+{
+	struct envb e = { 0 };
+	int r = 0;
+
+	for (char *const *ep = environ_in; ep && *ep && r == 0; ep++) {
+		const char *eq = strchr(*ep, '=');
+		char name[256];
+		if (!eq || (size_t)(eq - *ep) >= sizeof(name))
+			continue;
+		memcpy(name, *ep, (size_t)(eq - *ep));
+		name[eq - *ep] = '\0';
+		if (env_glob_match(&p->process.env_keep, p->process.env_keep_set, name))
+			r = env_put(&e, name, strlen(name), eq + 1);
+	}
+	if (sb && sb->drop_to_user && r == 0) {
+		struct passwd *pw = getpwuid(sb->uid);
+		if (pw) {
+			r = env_put(&e, "HOME", 4, pw->pw_dir);
+			if (r == 0)
+				r = env_put(&e, "USER", 4, pw->pw_name);
+			if (r == 0)
+				r = env_put(&e, "LOGNAME", 7, pw->pw_name);
+			if (r == 0)
+				r = env_put(&e, "SHELL", 5, pw->pw_shell);
+		}
+	}
+	if (sb && p->fs.private_tmp && r == 0)
+		r = env_put(&e, "TMPDIR", 6, sb->private_tmp_dir ? sb->private_tmp_dir : "/tmp");
+	for (size_t i = 0; i < p->process.env_set.n && r == 0; i++) {
+		const char *kv = p->process.env_set.items[i].value;
+		const char *eq = strchr(kv, '=');
+		r = env_put(&e, kv, (size_t)(eq - kv), eq + 1);
+	}
+	if (r == 0 && !e.v) {
+		e.v = calloc(1, sizeof(char *));
+		if (!e.v)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < e.n; i++)
+			free(e.v[i]);
+		free(e.v);
+		return r;
+	}
+	*ret = e.v;
+	return 0;
+}
+
+void env_free(char **envp)
+{
+	for (char **p = envp; p && *p; p++)
+		free(*p);
+	free(envp);
+}

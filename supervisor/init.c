@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * init: the process between the supervisor and the command.
+ *
+ * With namespaces it is PID 1 of the sandbox's PID namespace: the command is
+ * never PID 1 (PID 1 ignores signals it has no handler for), orphans are
+ * reaped here, and when init ends the kernel kills whatever is left in the
+ * namespace.  Without namespaces it is a child subreaper that ends the
+ * command's whole tree itself (TERM, a grace period, then KILL).
+ *
+ * It watches a lifeline pipe whose only write end the supervisor holds: EOF
+ * means the supervisor is gone (even by SIGKILL), and the tree is ended.
+ * Signals the supervisor forwards arrive here and go on to the command once;
+ * signals the kernel sent itself (a Ctrl-C from the terminal reaches every
+ * process of the foreground group) are not passed on a second time.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+#define GRACE_MS 2000
+
+#define FAIL(err, ...) report_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
+
+static int write_id_maps(uid_t uid, gid_t gid)
+{
+	char buf[64];
+	int r;
+
+	/* setgroups must be denied before an unprivileged gid_map is written */
+	r = write_file("/proc/self/setgroups", "deny");
+	if (r < 0)
+		return r;
+	snprintf(buf, sizeof(buf), "%u %u 1\n", uid, uid);
+	r = write_file("/proc/self/uid_map", buf);
+	if (r < 0)
+		return r;
+	snprintf(buf, sizeof(buf), "%u %u 1\n", gid, gid);
+	return write_file("/proc/self/gid_map", buf);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends SIG to every descendant (found through /proc/PID/task/TID/children);
+ * returns how many were signalled. */
+static int signal_tree(pid_t root, int sig, int depth)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	if (depth > 256)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", root);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char cpath[320];
+		FILE *f;
+		int child;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", root, de->d_name);
+		f = fopen(cpath, "re");
+		if (!f)
+			continue;
+		while (fscanf(f, "%d", &child) == 1) {
+			if (kill(child, sig) == 0)
+				n++;
+			n += signal_tree(child, sig, depth + 1);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void reap_all(pid_t cmd, int *cmd_status, bool *cmd_done)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		if (pid == cmd) {
+			*cmd_status = st;
+			*cmd_done = true;
+		}
+}
+
+/* Ends everything left in the sandbox: TERM, up to GRACE_MS, then KILL. */
+static void end_tree(const struct sandbox *sb, int sfd)
+{
+	bool ns = sb->ns == NS_FULL;
+	int ignored_status;
+	bool ignored_done;
+	long deadline;
+
+	if (ns) {
+		if (kill(-1, SIGTERM) < 0 && errno == ESRCH)
+			return;
+	} else if (signal_tree(getpid(), SIGTERM, 0) == 0) {
+		reap_all(-1, &ignored_status, &ignored_done);
+		return;
+	}
+	deadline = now_ms() + GRACE_MS;
+	for (;;) {
+		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		struct signalfd_siginfo si;
+		long left = deadline - now_ms();
+
+		reap_all(-1, &ignored_status, &ignored_done);
+		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+			return;
+		if (left <= 0)
+			break;
+		if (poll(&pfd, 1, (int)left) > 0)
+			(void)!read(sfd, &si, sizeof(si));
+	}
+	/* In a PID namespace, init's exit kills the rest.  Without one, kill
+	 * until nothing is left (a process may fork while we look). */
+	if (ns)
+		return;
+	for (int tries = 0; tries < 1000; tries++) {
+		int n = signal_tree(getpid(), SIGKILL, 0);
+		reap_all(-1, &ignored_status, &ignored_done);
+		if (n == 0 && waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+			return;
+		usleep(1000);
+	}
+}
+
+void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
+	       const sigset_t *saved_mask)
+{
+	int exec_pipe[2];
+	sigset_t mask;
+	pid_t cmd;
+	int sfd, cmd_status = 0;
+	bool cmd_done = false, exec_open = true;
+	const char *step, *path;
+	int r;
+
+	(void)saved_mask;
+	if (sb->ns == NS_FULL) {
+		/* the supervisor's death kills PID 1, and with it the namespace */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			FAIL(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
+		if (sb->new_user_ns) {
+			/* non-dumpable (inherited from the supervisor) makes
+			 * the id map files root's; nothing else runs in the
+			 * namespace yet, and init is made non-dumpable below */
+			if (prctl(PR_SET_DUMPABLE, 1) < 0)
+				FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
+			r = write_id_maps(sb->outer_uid, sb->outer_gid);
+			if (r < 0)
+				FAIL(-r, "writing the user namespace's id maps: %s", strerror(-r));
+		}
+		r = mounts_setup(sb, &step, &path);
+		if (r < 0)
+			FAIL(-r, "%s%s%s: %s (set [sandbox] namespaces = off to run without a mount "
+				 "namespace)",
+			     step, path ? " " : "", path ? path : "", strerror(-r));
+		if (sb->new_net_ns) {
+			r = net_loopback_up();
+			if (r < 0)
+				FAIL(-r, "bringing up the loopback interface: %s", strerror(-r));
+		}
+	} else if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	}
+	/* Landlock rules are opened here, after the mounts, so they attach to
+	 * what the command will see; a path swapped for a symlink since
+	 * planning is refused, never followed. */
+	if (sb->ll.abi > 0) {
+		const char *failed;
+		int fd = landlock_build(&sb->plan, &sb->ll, sb->deny_tcp, &failed);
+		if (fd < 0)
+			FAIL(-fd, "Landlock: cannot add a rule for '%s': %s", failed ? failed : "?",
+			     strerror(-fd));
+		sb->ruleset_fd = fd;
+	}
+	/* nobody in the sandbox may read our memory or environment */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
+
+	/* O_DIRECT: packet mode, one record per read */
+	if (pipe2(exec_pipe, O_CLOEXEC | O_DIRECT) < 0)
+		FAIL(errno, "pipe2: %s", strerror(errno));
+	cmd = fork();
+	if (cmd < 0)
+		FAIL(errno, "fork: %s", strerror(errno));
+	if (cmd == 0) {
+		close(exec_pipe[0]);
+		close(lifeline_fd);
+		close(report_fd);
+		child_exec(sb, exec_pipe[1]);
+	}
+	close(exec_pipe[1]);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	for (size_t i = 0; i < forwarded_signals_n; i++)
+		sigaddset(&mask, forwarded_signals[i]);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		FAIL(errno, "signalfd: %s", strerror(errno));
+
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = lifeline_fd, .events = POLLIN },
+			{ .fd = exec_open ? exec_pipe[0] : -1, .events = POLLIN },
+		};
+
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			FAIL(errno, "poll: %s", strerror(errno));
+		}
+		if (pfd[1].revents) {
+			/* the supervisor is gone: nothing may outlive it */
+			kill(cmd, SIGKILL);
+			end_tree(sb, sfd);
+			_exit(EXIT_RINGFENCE);
+		}
+		if (pfd[2].revents) {
+			struct report rep;
+			ssize_t n = read(exec_pipe[0], &rep, sizeof(rep));
+			if (n == (ssize_t)sizeof(rep) && rep.magic == REPORT_MAGIC) {
+				(void)report_send(report_fd, &rep);
+			} else if (n == 0) {
+				struct report ok = { .magic = REPORT_MAGIC, .kind = REPORT_EXEC,
+						     .status = cmd };
+				(void)report_send(report_fd, &ok);
+			}
+			if (n <= 0 || n == (ssize_t)sizeof(rep)) {
+				exec_open = false;
+				close(exec_pipe[0]);
+			}
+		}
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGCHLD) {
+				reap_all(cmd, &cmd_status, &cmd_done);
+			} else if (si.ssi_code != SI_KERNEL && !cmd_done) {
+				kill(cmd, (int)si.ssi_signo);
+			}
+		}
+		if (cmd_done && !exec_open)
+			break;
+		if (cmd_done && exec_open) {
+			/* the pipe's last writer is gone: drain it before leaving */
+			continue;
+		}
+	}
+	end_tree(sb, sfd);
+	struct report done = { .magic = REPORT_MAGIC, .kind = REPORT_EXIT, .status = cmd_status };
+	(void)report_send(report_fd, &done);
+	_exit(0);
+}

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Everything decided before fork: who the command runs as, which namespaces,
+ * the Landlock plan and ruleset, mount masks, the seccomp programs, the
+ * environment.  Any problem ends here with one line and exit 125, so the
+ * command never starts on a half-made sandbox.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+/*
+ * Protected read-only even inside write grants: writing any of these lets
+ * code run outside the sandbox later (hooks, shell start-up files, editor
+ * tasks, agent hooks and MCP servers) or switch the sandbox off (the policy,
+ * the binary).  Drawn from what agent sandboxes and container runtimes guard.
+ * Looked up beneath every write grant and the home directory; paths that do
+ * not exist are skipped (Landlock rules attach to existing files only).
+ */
+const char *const protect_builtin_tree[] = {
+	".git/hooks",	      ".git/config",	     ".gitmodules",
+	".husky",	      ".envrc",		     ".vscode",
+	".idea",	      ".devcontainer",	     ".mcp.json",
+	".claude/settings.json", ".claude/settings.local.json", ".claude/commands",
+	".claude/agents",     ".claude/hooks",	     ".cursor/mcp.json",
+	".cursor/rules",      ".gemini/settings.json", ".codex/config.toml",
+};
+const size_t protect_builtin_tree_n = ARRAY_SIZE(protect_builtin_tree);
+
+const char *const protect_builtin_home[] = {
+	".bashrc",		".bash_profile",	".bash_login",	      ".bash_logout",
+	".profile",		".zshrc",		".zshenv",	      ".zprofile",
+	".zlogin",		".zlogout",		".config/fish",	      ".inputrc",
+	".pam_environment",	".xprofile",		".xsessionrc",	      ".gitconfig",
+	".config/git",		".ssh/authorized_keys", ".ssh/config",	      ".ssh/rc",
+	".config/autostart",	".config/systemd",	".config/environment.d", ".config/ringfence",
+	".local/bin",		".cargo/config.toml",	".config/pip",	      ".pip",
+};
+const size_t protect_builtin_home_n = ARRAY_SIZE(protect_builtin_home);
+
+static void add_mask(struct sandbox *sb, const char *path, bool is_dir, bool ro_bind)
+{
+	for (size_t i = 0; i < sb->n_masks; i++)
+		if (strcmp(sb->masks[i].path, path) == 0) {
+			/* deny wins over protect at the same path */
+			if (!ro_bind)
+				sb->masks[i].read_only_bind = false;
+			return;
+		}
+	struct mount_mask *m = realloc(sb->masks, (sb->n_masks + 1) * sizeof(*m));
+	if (!m)
+		die("out of memory");
+	sb->masks = m;
+	m[sb->n_masks].path = strdup(path);
+	if (!m[sb->n_masks].path)
+		die("out of memory");
+	m[sb->n_masks].is_dir = is_dir;
+	m[sb->n_masks].read_only_bind = ro_bind;
+	sb->n_masks++;
+}
+
+static bool path_beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+struct strv {
+	char **v;
+	size_t n;
+};
+
+static void strv_add(struct strv *s, const char *v)
+{
+	char **n = realloc(s->v, (s->n + 1) * sizeof(*n));
+
+	if (!n)
+		die("out of memory");
+	s->v = n;
+	s->v[s->n] = strdup(v);
+	if (!s->v[s->n])
+		die("out of memory");
+	s->n++;
+}
+
+static void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	*s = (struct strv){ 0 };
+}
+
+/* Canonical paths of existing write grants, for finding what to protect. */
+static void write_roots(const struct sandbox *sb, struct strv *ret)
+{
+	const struct policy *p = sb->policy;
+
+	for (size_t i = 0; i < p->fs.write.n; i++) {
+		struct stat st;
+		char *c;
+		if (lstat(p->fs.write.items[i].value, &st) < 0 || S_ISLNK(st.st_mode))
+			continue;
+		c = realpath(p->fs.write.items[i].value, NULL);
+		if (c) {
+			strv_add(ret, c);
+			free(c);
+		}
+	}
+	if (sb->private_tmp_dir)
+		strv_add(ret, sb->private_tmp_dir);
+}
+
+static bool under_any(const struct strv *roots, const char *path)
+{
+	for (size_t i = 0; i < roots->n; i++)
+		if (path_beneath(path, roots->v[i]))
+			return true;
+	return false;
+}
+
+/* The protect list: policy entries, built-ins, the policy files, the binary,
+ * the audit log; canonical, existing and beneath a write grant only. */
+static void protect_list(const struct sandbox *sb, struct strv *ret)
+{
+	const struct policy *p = sb->policy;
+	struct strv roots = { 0 }, cand = { 0 };
+	char buf[PATH_MAX];
+	ssize_t n;
+
+	write_roots(sb, &roots);
+	if (roots.n == 0)
+		goto out;
+	for (size_t i = 0; i < p->fs.protect.n; i++)
+		strv_add(&cand, p->fs.protect.items[i].value);
+	for (size_t r = 0; r < roots.n; r++)
+		for (size_t i = 0; i < protect_builtin_tree_n; i++) {
+			snprintf(buf, sizeof(buf), "%s/%s", roots.v[r], protect_builtin_tree[i]);
+			strv_add(&cand, buf);
+		}
+	if (sb->home)
+		for (size_t i = 0; i < protect_builtin_tree_n + protect_builtin_home_n; i++) {
+			const char *rel = i < protect_builtin_tree_n
+						  ? protect_builtin_tree[i]
+						  : protect_builtin_home[i - protect_builtin_tree_n];
+			snprintf(buf, sizeof(buf), "%s/%s", sb->home, rel);
+			strv_add(&cand, buf);
+		}
+	for (size_t i = 0; i < p->n_files; i++)
+		if (p->files[i][0] == '/')
+			strv_add(&cand, p->files[i]);
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		strv_add(&cand, buf);
+	}
+	if (p->log.file)
+		strv_add(&cand, p->log.file);
+
+	for (size_t i = 0; i < cand.n; i++) {
+		char *c = realpath(cand.v[i], NULL);
+		if (!c)
+			continue;
+		if (under_any(&roots, c)) {
+			bool dup = false;
+			for (size_t j = 0; j < ret->n; j++)
+				dup |= strcmp(ret->v[j], c) == 0;
+			if (!dup)
+				strv_add(ret, c);
+		}
+		free(c);
+	}
+out:
+	strv_free(&roots);
+	strv_free(&cand);
+}
+
+static void plan_note(void *ud, const char *path, const char *why)
+{
+	(void)ud;
+	note("%s %s", path, why);
+}
+
+static const char *origin_file(const struct policy_origin *o)
+{
+	return o->file ? o->file : "command line";
+}
+
+/* Identity: who the command runs as. */
+static void prepare_identity(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const char *run_as = p->process.run_as;
+
+	sb->outer_uid = getuid();
+	sb->outer_gid = getgid();
+	sb->started_as_root = geteuid() == 0;
+	sb->uid = sb->outer_uid;
+	sb->gid = sb->outer_gid;
+
+	if (run_as) {
+		struct passwd *pw;
+		char *end;
+		errno = 0;
+		unsigned long id = strtoul(run_as, &end, 10);
+		pw = *end == '\0' ? getpwuid((uid_t)id) : getpwnam(run_as);
+		if (!pw)
+			die("%s:%u: process.run_as: unknown user '%s'",
+			    origin_file(&p->process.run_as_origin), p->process.run_as_origin.line,
+			    run_as);
+		if (!sb->started_as_root) {
+			if (pw->pw_uid != sb->outer_uid)
+				die("%s:%u: process.run_as: switching to '%s' needs ringfence to be "
+				    "started as root",
+				    origin_file(&p->process.run_as_origin),
+				    p->process.run_as_origin.line, run_as);
+		} else if (pw->pw_uid != 0) {
+			int ng = 64;
+			sb->drop_to_user = true;
+			sb->uid = pw->pw_uid;
+			sb->gid = pw->pw_gid;
+			sb->groups = malloc((size_t)ng * sizeof(gid_t));
+			if (!sb->groups)
+				die("out of memory");
+			if (getgrouplist(pw->pw_name, pw->pw_gid, sb->groups, &ng) < 0) {
+				gid_t *g = realloc(sb->groups, (size_t)ng * sizeof(gid_t));
+				if (!g)
+					die("out of memory");
+				sb->groups = g;
+				if (getgrouplist(pw->pw_name, pw->pw_gid, sb->groups, &ng) < 0)
+					die("cannot list the groups of '%s'", run_as);
+			}
+			sb->n_groups = ng;
+		} else {
+			sb->uid = 0;
+			sb->gid = 0;
+		}
+	} else if (sb->started_as_root) {
+		warn("running as root with every capability dropped; set [process] run_as = USER "
+		     "to run as another user, or run_as = root to silence this");
+	}
+}
+
+static void prepare_landlock_caps(struct sandbox *sb)
+{
+	int abi = landlock_probe_abi();
+	uint64_t miss_fs, miss_scopes;
+	uint64_t want_fs;
+
+	if (abi < 0)
+		die("cannot probe Landlock: %s", strerror(-abi));
+	landlock_caps_for_abi(abi, &sb->ll);
+	if (abi == 0) {
+		if (!sb->best_effort)
+			die("this kernel has no Landlock (needs Linux 5.13+ with landlock in the lsm= "
+			    "list): the filesystem cannot be restricted; set [sandbox] enforcement = "
+			    "best-effort to run without it");
+		warn("best-effort: this kernel has no Landlock: the filesystem is NOT restricted");
+		return;
+	}
+	want_fs = LANDLOCK_WRITE | LL_FS_EXECUTE | LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK;
+	landlock_missing(&sb->ll, want_fs, LANDLOCK_ALL_SCOPES, &miss_fs, &miss_scopes);
+	if (miss_fs || miss_scopes) {
+		char what[512] = "", names[256];
+		landlock_fs_rights_format(miss_fs, names, sizeof(names));
+		if (miss_fs)
+			snprintf(what, sizeof(what), "rights %s", names);
+		if (miss_scopes)
+			snprintf(what + strlen(what), sizeof(what) - strlen(what),
+				 "%sscopes for abstract Unix sockets and signals (ABI 6)",
+				 miss_fs ? " and " : "");
+		if (!sb->best_effort)
+			die("Landlock ABI %d lacks %s: set [sandbox] enforcement = best-effort to run "
+			    "without them",
+			    abi, what);
+		warn("best-effort: Landlock ABI %d lacks %s: those are NOT restricted", abi, what);
+	}
+}
+
+/* The parts that depend on whether a mount namespace is used. */
+static void prepare_fs(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	struct landlock_grant *grants;
+	struct landlock_carveout *co = NULL;
+	size_t ng = 0, nco = 0;
+	struct strv prot = { 0 };
+	const char *failed;
+	int r;
+
+	if (p->fs.private_tmp && sb->ns == NS_NONE) {
+		const char *base = "/tmp";
+		char tmpl[PATH_MAX];
+		snprintf(tmpl, sizeof(tmpl), "%s/ringfence.XXXXXX", base);
+		if (!mkdtemp(tmpl))
+			die("cannot create a private temporary directory in %s: %s", base,
+			    strerror(errno));
+		sb->private_tmp_dir = strdup(tmpl);
+		if (!sb->private_tmp_dir)
+			die("out of memory");
+		if (sb->drop_to_user && chown(tmpl, sb->uid, sb->gid) < 0)
+			die("cannot hand %s to uid %u: %s", tmpl, sb->uid, strerror(errno));
+	}
+
+	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + 4, sizeof(*grants));
+	if (!grants)
+		die("out of memory");
+#define GRANTS(list, access)                                                   \
+	for (size_t i = 0; i < (list).n; i++)                                  \
+		grants[ng++] = (struct landlock_grant){ (list).items[i].value, (access), \
+							(list).items[i].required };
+	GRANTS(p->fs.read, LANDLOCK_READ);
+	GRANTS(p->fs.exec, LANDLOCK_EXEC);
+	GRANTS(p->fs.write, LANDLOCK_WRITE);
+#undef GRANTS
+	if (sb->private_tmp_dir)
+		grants[ng++] = (struct landlock_grant){ sb->private_tmp_dir, LANDLOCK_WRITE, true };
+	else if (p->fs.private_tmp) {
+		/* fresh tmpfs mounts in the namespace */
+		grants[ng++] = (struct landlock_grant){ "/tmp", LANDLOCK_WRITE, true };
+		grants[ng++] = (struct landlock_grant){ "/dev/shm", LANDLOCK_WRITE, false };
+	}
+
+	protect_list(sb, &prot);
+	if (sb->ns == NS_FULL) {
+		for (size_t i = 0; i < prot.n; i++) {
+			struct stat st;
+			if (stat(prot.v[i], &st) == 0)
+				add_mask(sb, prot.v[i], S_ISDIR(st.st_mode), true);
+		}
+		for (size_t i = 0; i < p->fs.deny.n; i++) {
+			char *c = realpath(p->fs.deny.items[i].value, NULL);
+			struct stat st;
+			if (!c) {
+				note("%s does not exist: nothing to mask", p->fs.deny.items[i].value);
+				continue;
+			}
+			if (stat(c, &st) == 0)
+				add_mask(sb, c, S_ISDIR(st.st_mode), false);
+			free(c);
+		}
+	} else {
+		co = calloc(p->fs.deny.n + prot.n + 1, sizeof(*co));
+		if (!co)
+			die("out of memory");
+		for (size_t i = 0; i < prot.n; i++)
+			co[nco++] = (struct landlock_carveout){ prot.v[i], LANDLOCK_READ_ONLY };
+		for (size_t i = 0; i < p->fs.deny.n; i++)
+			co[nco++] = (struct landlock_carveout){ p->fs.deny.items[i].value, 0 };
+	}
+
+	r = landlock_plan(grants, ng, co, nco, plan_note, NULL, &sb->plan, &failed);
+	if (r < 0) {
+		const struct policy_list *lists[] = { &p->fs.read, &p->fs.exec, &p->fs.write };
+		for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+			for (size_t i = 0; i < lists[l]->n; i++)
+				if (failed && strcmp(lists[l]->items[i].value, failed) == 0) {
+					const struct policy_item *it = &lists[l]->items[i];
+					die("%s:%u: filesystem: '%s' %s",
+					    origin_file(&it->origin), it->origin.line, failed,
+					    r == -ELOOP ? "is a symbolic link (required paths must not be)"
+							: strerror(-r));
+				}
+		die("filesystem: '%s': %s", failed ? failed : "?", strerror(-r));
+	}
+	free(grants);
+	free(co);
+	strv_free(&prot);
+
+	/* The working directory must be inside what the command may read. */
+	if (sb->ll.abi > 0 && !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))
+		die("the working directory %s is outside the policy's grants: start ringfence "
+		    "from a granted directory or add it to [filesystem] read",
+		    sb->cwd);
+	for (size_t i = 0; i < p->fs.deny.n; i++) {
+		char *c = realpath(p->fs.deny.items[i].value, NULL);
+		if (c && path_beneath(sb->cwd, c))
+			die("%s:%u: filesystem.deny: the working directory %s is denied",
+			    origin_file(&p->fs.deny.items[i].origin), p->fs.deny.items[i].origin.line,
+			    sb->cwd);
+		free(c);
+	}
+
+	/* mode = none without a network namespace: Landlock refuses TCP too */
+	sb->deny_tcp = p->net.mode == POLICY_NET_NONE && !sb->new_net_ns;
+	/* The ruleset itself is built by init, after the mounts: a fresh /proc
+	 * and a private /tmp are new inodes that rules opened now would miss. */
+	env_free(sb->envp);
+	sb->envp = NULL;
+	if (env_build(p, sb, environ, &sb->envp) < 0)
+		die("out of memory");
+}
+
+static void prepare_seccomp(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	struct seccomp_opts o = {
+		/* inet sockets: in a private network namespace they reach nothing;
+		 * without one, mode = none refuses them */
+		.allow_inet = p->net.mode == POLICY_NET_HOST || sb->new_net_ns,
+		.allow_unix = p->syscalls.unix_sockets,
+		.kill = p->syscalls.action == POLICY_SYSCALL_KILL,
+		.extra_allow = &p->syscalls.allow,
+		.extra_deny = &p->syscalls.deny,
+		.allow_dangerous = p->syscalls.allow_dangerous,
+	};
+	const struct policy_item *bad;
+	const char *why;
+	int r;
+
+	seccomp_prog_free(&sb->seccomp_deny);
+	seccomp_prog_free(&sb->seccomp_allow);
+	r = seccomp_build(&o, &sb->seccomp_deny, &sb->seccomp_allow, &bad, &why);
+	if (r < 0 && bad)
+		die("%s:%u: syscalls: '%s' %s", origin_file(&bad->origin), bad->origin.line,
+		    bad->value, why);
+	if (r < 0)
+		die("cannot build the seccomp filter: %s", strerror(-r));
+}
+
+void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home)
+{
+	*sb = (struct sandbox){ .policy = p, .ruleset_fd = -1, .audit_fd = -1, .argv = argv };
+	if (home) {
+		sb->home = strdup(home);
+		if (!sb->home)
+			die("out of memory");
+	}
+	sb->best_effort = p->enforcement == POLICY_ENFORCE_BEST_EFFORT;
+
+	if (p->net.mode == POLICY_NET_PROXY)
+		die("%s%s[network] mode = proxy%s is not available in this version yet: set "
+		    "[network] mode = none or mode = host (or pass -n)",
+		    p->net.mode_origin.set ? origin_file(&p->net.mode_origin.origin) : "",
+		    p->net.mode_origin.set ? ": " : "",
+		    p->net.mode_origin.set ? "" : " (the default when [network] is not set)");
+	if (!getcwd(sb->cwd, sizeof(sb->cwd)))
+		die("cannot read the working directory: %s", strerror(errno));
+
+	prepare_identity(sb);
+	prepare_landlock_caps(sb);
+	sb->ns = p->namespaces == POLICY_NS_OFF ? NS_NONE : NS_FULL;
+	sb->new_user_ns = sb->ns == NS_FULL && !sb->started_as_root;
+	sb->new_net_ns = sb->ns == NS_FULL && p->net.mode == POLICY_NET_NONE;
+	prepare_seccomp(sb);
+	prepare_fs(sb);
+}
+
+/* After clone() with namespaces failed: re-plan for no namespaces. */
+void sandbox_fallback_no_ns(struct sandbox *sb)
+{
+	if (sb->ruleset_fd >= 0)
+		close(sb->ruleset_fd);
+	sb->ruleset_fd = -1;
+	landlock_plan_free(&sb->plan);
+	for (size_t i = 0; i < sb->n_masks; i++)
+		free(sb->masks[i].path);
+	free(sb->masks);
+	sb->masks = NULL;
+	sb->n_masks = 0;
+	sb->ns = NS_NONE;
+	sb->new_user_ns = false;
+	sb->new_net_ns = false;
+	prepare_seccomp(sb);
+	prepare_fs(sb);
+}
+
+void sandbox_release(struct sandbox *sb)
+{
+	if (sb->ruleset_fd >= 0)
+		close(sb->ruleset_fd);
+	landlock_plan_free(&sb->plan);
+	for (size_t i = 0; i < sb->n_masks; i++)
+		free(sb->masks[i].path);
+	free(sb->masks);
+	seccomp_prog_free(&sb->seccomp_deny);
+	seccomp_prog_free(&sb->seccomp_allow);
+	env_free(sb->envp);
+	free(sb->groups);
+	free(sb->home);
+	if (sb->private_tmp_dir) {
+		rm_rf(sb->private_tmp_dir);
+		free(sb->private_tmp_dir);
+	}
+	*sb = (struct sandbox){ .ruleset_fd = -1, .audit_fd = -1 };
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mount namespace, set up by init before the command is forked:
+ *   1. every mount private, so nothing we do propagates back to the host;
+ *   2. a fresh read-only /proc for the new PID namespace;
+ *   3. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
+ *   4. `protect` paths bound onto themselves read-only;
+ *   5. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
+ *   6. the working directory entered again, so it resolves through the masks.
+ * Masks use the new mount API (fsopen/fsmount/open_tree/move_mount): one
+ * detached tmpfs provides an empty directory and an empty file, and clones
+ * of it are moved onto each denied path, so no staging path is ever visible.
+ * mount_setattr() only ever adds MOUNT_ATTR_RDONLY, keeping the nosuid/nodev
+ * flags a user namespace must not clear.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+#ifndef MOUNT_ATTR_SIZE_VER0
+struct mount_attr {
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	uint64_t propagation;
+	uint64_t userns_fd;
+};
+#endif
+
+static int set_readonly(int tree_fd)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (mount_setattr(tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A detached tmpfs holding an empty directory "d" and an empty file "f",
+ * both mode 000, the whole mount read-only. */
+static int make_mask_source(void)
+{
+	_cleanup_close_ int fs = -1, mnt = -1, f = -1;
+
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", "4", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (mnt < 0)
+		return -errno;
+	if (mkdirat(mnt, "d", 0) < 0)
+		return -errno;
+	f = openat(mnt, "f", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
+	if (f < 0)
+		return -errno;
+	/* a file open for writing keeps the mount from turning read-only */
+	close(steal_fd(&f));
+	int r = set_readonly(mnt);
+	if (r < 0)
+		return r;
+	return steal_fd(&mnt);
+}
+
+static int place(int src_dir_fd, const char *src, const char *target)
+{
+	_cleanup_close_ int tree = open_tree(src_dir_fd, src,
+					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+
+	if (tree < 0)
+		return -errno;
+	if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+static int bind_readonly(const char *path)
+{
+	_cleanup_close_ int tree =
+		open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	int r;
+
+	if (tree < 0)
+		return -errno;
+	r = set_readonly(tree);
+	if (r < 0)
+		return r;
+	if (move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+static bool beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/*
+ * Mounts a fresh tmpfs on DIR.  What the policy grants beneath DIR (and the
+ * working directory) is carried across with bind mounts, so the private
+ * directory hides everything except what was granted.
+ */
+static int mount_private_tmp(const struct sandbox *sb, const char *dir, const char **ret_path)
+{
+	const char *keep[64];
+	int fds[64];
+	size_t n = 0;
+	int r = 0;
+
+	for (size_t i = 0; i <= sb->plan.n && n < ARRAY_SIZE(keep); i++) {
+		const char *path = i < sb->plan.n ? sb->plan.rules[i].path : sb->cwd;
+		bool covered = false;
+		if (!beneath(path, dir) || strcmp(path, dir) == 0)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			covered |= beneath(path, keep[j]);
+		if (!covered)
+			keep[n++] = path;
+	}
+	for (size_t i = 0; i < n; i++) {
+		fds[i] = open_tree(AT_FDCWD, keep[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (fds[i] < 0) {
+			r = -errno;
+			*ret_path = keep[i];
+			while (i-- > 0)
+				close(fds[i]);
+			return r;
+		}
+	}
+	*ret_path = dir;
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		r = -errno;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (r == 0 && fstat(fds[i], &st) < 0)
+			r = -errno;
+		if (r == 0) {
+			char parent[4096];
+			snprintf(parent, sizeof(parent), "%s", keep[i]);
+			*strrchr(parent, '/') = '\0';
+			r = mkdir_p(parent, 0755);
+		}
+		if (r == 0 && S_ISDIR(st.st_mode) && mkdir(keep[i], 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		if (r == 0 && !S_ISDIR(st.st_mode)) {
+			int f = open(keep[i], O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+			if (f < 0)
+				r = -errno;
+			else
+				close(f);
+		}
+		if (r == 0 && move_mount(fds[i], "", AT_FDCWD, keep[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			r = -errno;
+		if (r < 0 && *ret_path == dir)
+			*ret_path = keep[i];
+		close(fds[i]);
+	}
+	return r;
+}
+
+int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **ret_path)
+{
+	_cleanup_close_ int masks = -1;
+	int r;
+
+	*ret_path = NULL;
+	*ret_step = "making mounts private";
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+
+	*ret_step = "mounting a fresh /proc";
+	*ret_path = "/proc";
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
+		return -errno;
+
+	if (sb->policy->fs.private_tmp) {
+		*ret_step = "mounting a private temporary directory";
+		r = mount_private_tmp(sb, "/tmp", ret_path);
+		if (r < 0)
+			return r;
+		if (access("/dev/shm", F_OK) == 0) {
+			r = mount_private_tmp(sb, "/dev/shm", ret_path);
+			if (r < 0)
+				return r;
+		}
+	}
+
+	for (size_t i = 0; i < sb->n_masks; i++) {
+		if (!sb->masks[i].read_only_bind)
+			continue;
+		*ret_step = "protecting (read-only bind)";
+		*ret_path = sb->masks[i].path;
+		r = bind_readonly(sb->masks[i].path);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < sb->n_masks; i++) {
+		if (sb->masks[i].read_only_bind)
+			continue;
+		*ret_step = "masking a denied path";
+		*ret_path = sb->masks[i].path;
+		if (masks < 0) {
+			masks = make_mask_source();
+			if (masks < 0)
+				return masks;
+		}
+		r = place(masks, sb->masks[i].is_dir ? "d" : "f", sb->masks[i].path);
+		if (r < 0)
+			return r;
+	}
+
+	*ret_step = "entering the working directory again";
+	*ret_path = sb->cwd;
+	if (chdir(sb->cwd) < 0)
+		return -errno;
+	*ret_path = NULL;
+	return 0;
+}
+
+int net_loopback_up(void)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+
+	if (fd < 0)
+		return -errno;
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return -errno;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Privilege drop, in the command's process, before no_new_privs and Landlock.
+ *
+ *  - root with run_as: supplementary groups, gid, then uid; every capability
+ *    set emptied (effective, permitted, inheritable, ambient, bounding);
+ *  - root without run_as: uid 0 kept (images without another user must work),
+ *    every capability dropped, and securebits locked so exec as uid 0 cannot
+ *    give them back;
+ *  - unprivileged (possibly holding capabilities inside our user namespace):
+ *    every capability dropped and securebits locked.
+ * Afterwards the result is read back from the kernel and any capability
+ * left is an error: a drop that silently did less is not a drop.
+ */
+#include <cap-ng.h>
+#include <errno.h>
+#include <grp.h>
+#include <linux/securebits.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_IS_SET 1
+#endif
+
+static int verify_nothing_left(uid_t uid, gid_t gid, bool check_bounding)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	capng_clear(CAPNG_SELECT_ALL);
+	if (capng_get_caps_process() != 0)
+		return -EIO;
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+		return -EPERM;
+	for (int cap = 0; cap <= 63; cap++) {
+		int b = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (b < 0 && errno == EINVAL)
+			break; /* past the last capability this kernel knows */
+		if (b != 0 && check_bounding)
+			return -EPERM;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) > 0)
+			return -EPERM;
+	}
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return -errno;
+	if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
+		return -EPERM;
+	return 0;
+}
+
+int privdrop_apply(const struct sandbox *sb, const char **ret_step)
+{
+	uid_t uid = sb->uid;
+	gid_t gid = sb->gid;
+
+	/* Lock root out of regaining capabilities through exec or setuid(0).
+	 * Needs CAP_SETPCAP, which we have as root or inside our user ns;
+	 * without it (plain unprivileged, no namespace) there is nothing to
+	 * regain and nothing to lock. */
+	if (prctl(PR_GET_SECUREBITS) >= 0 && capng_get_caps_process() == 0 &&
+	    capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP)) {
+		*ret_step = "setting securebits";
+		if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+						     SECBIT_NO_SETUID_FIXUP |
+						     SECBIT_NO_SETUID_FIXUP_LOCKED |
+						     SECBIT_KEEP_CAPS_LOCKED) < 0)
+			return -errno;
+	}
+
+	if (sb->drop_to_user) {
+		*ret_step = "setgroups";
+		if (setgroups((size_t)sb->n_groups, sb->groups) < 0)
+			return -errno;
+		*ret_step = "setresgid";
+		if (setresgid(gid, gid, gid) < 0)
+			return -errno;
+	}
+	/* Bounding and ambient sets first: emptying them needs CAP_SETPCAP,
+	 * and setresuid below still needs CAP_SETUID in the effective set. */
+	*ret_step = "dropping the bounding and ambient capability sets";
+	if (capng_get_caps_process() != 0)
+		return -EIO;
+	/* Without CAP_SETPCAP (unprivileged, no user namespace) the bounding
+	 * set cannot be emptied, and need not be: nothing is held, and
+	 * no_new_privs, set next, stops exec from granting anything. */
+	bool had_setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	if (had_setpcap) {
+		capng_clear(CAPNG_SELECT_BOUNDS | CAPNG_SELECT_AMBIENT);
+		if (capng_apply(CAPNG_SELECT_BOUNDS | CAPNG_SELECT_AMBIENT) != 0)
+			return -EPERM;
+	}
+	if (sb->drop_to_user) {
+		*ret_step = "setresuid";
+		if (setresuid(uid, uid, uid) < 0)
+			return -errno;
+	}
+	/* Then effective, permitted and inheritable: lowering them always works. */
+	*ret_step = "dropping capabilities";
+	capng_clear(CAPNG_SELECT_CAPS);
+	if (capng_apply(CAPNG_SELECT_CAPS) != 0)
+		return -EPERM;
+	*ret_step = "verifying that no privilege is left";
+	return verify_nothing_left(uid, gid, had_setpcap);
+}

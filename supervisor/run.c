@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The supervisor's side: load the policy, prepare every layer, start init
+ * (in new namespaces when the kernel allows), pass signals on, reap, and
+ * exit with the command's status.  Nothing here is ever sandboxed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+const size_t forwarded_signals_n = ARRAY_SIZE(forwarded_signals);
+
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+/* The home directory `~` means: the run_as user's when we switch to one. */
+static char *resolve_home(const struct policy *p)
+{
+	const char *h;
+
+	if (p->process.run_as && geteuid() == 0) {
+		char *end;
+		unsigned long id = strtoul(p->process.run_as, &end, 10);
+		struct passwd *pw =
+			*end == '\0' ? getpwuid((uid_t)id) : getpwnam(p->process.run_as);
+		if (!pw)
+			die("%s:%u: process.run_as: unknown user '%s'",
+			    p->process.run_as_origin.file ? p->process.run_as_origin.file : "?",
+			    p->process.run_as_origin.line, p->process.run_as);
+		return strdup(pw->pw_dir);
+	}
+	h = getenv("HOME");
+	if (h && h[0] == '/')
+		return strdup(h);
+	struct passwd *pw = getpwuid(getuid());
+	return pw ? strdup(pw->pw_dir) : NULL;
+}
+
+static void die_policy(const struct policy_error *err)
+{
+	char buf[6000];
+
+	policy_error_format(err, buf, sizeof(buf));
+	die("%s", buf);
+}
+
+struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home)
+{
+	struct policy *p = NULL;
+	struct policy_error err = { 0 };
+	char cwd[4096];
+	char *home;
+	int r;
+
+	if (cli->policy_path)
+		r = policy_load_file(cli->policy_path, &p, &err);
+	else
+		r = policy_load_default(&p, &err);
+	if (r < 0)
+		die_policy(&err);
+	for (size_t i = 0; i < cli->n_overrides; i++) {
+		r = policy_override(p, cli->overrides[i].what, cli->overrides[i].value, &err);
+		if (r < 0)
+			die_policy(&err);
+	}
+	if (!getcwd(cwd, sizeof(cwd)))
+		die("cannot read the working directory: %s", strerror(errno));
+	home = resolve_home(p);
+	struct policy_vars vars = { .cwd = cwd, .home = home, .getenv = env_lookup };
+	r = policy_expand(p, &vars, &err);
+	if (r < 0)
+		die_policy(&err);
+	*ret_home = home;
+	return p;
+}
+
+int supervisor_check(const struct cli *cli)
+{
+	int bad = 0;
+	char cwd[4096];
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), "/");
+	for (int i = 0; i < cli->argc; i++) {
+		struct policy *p = NULL;
+		struct policy_error err = { 0 };
+		char buf[6000];
+		int r = policy_load_file(cli->argv[i], &p, &err);
+
+		if (r == 0) {
+			char *home = resolve_home(p);
+			struct policy_vars vars = { .cwd = cwd, .home = home, .getenv = env_lookup };
+			r = policy_expand(p, &vars, &err);
+			free(home);
+		}
+		if (r == 0) {
+			/* system call names are checked against libseccomp */
+			struct seccomp_opts o = { .allow_unix = true,
+						  .extra_allow = &p->syscalls.allow,
+						  .extra_deny = &p->syscalls.deny,
+						  .allow_dangerous = p->syscalls.allow_dangerous };
+			struct seccomp_prog d = { 0 }, a = { 0 };
+			const struct policy_item *it;
+			const char *why;
+			if (seccomp_build(&o, &d, &a, &it, &why) < 0 && it) {
+				snprintf(err.file, sizeof(err.file), "%s",
+					 it->origin.file ? it->origin.file : cli->argv[i]);
+				err.line = it->origin.line;
+				snprintf(err.key, sizeof(err.key), "syscalls");
+				snprintf(err.msg, sizeof(err.msg), "'%s' %s", it->value, why);
+				r = -EINVAL;
+			}
+			seccomp_prog_free(&d);
+			seccomp_prog_free(&a);
+		}
+		if (r < 0) {
+			policy_error_format(&err, buf, sizeof(buf));
+			fprintf(stderr, "%s\n", buf);
+			bad++;
+		} else {
+			printf("%s: ok\n", cli->argv[i]);
+		}
+		policy_free(p);
+	}
+	return bad ? EXIT_RINGFENCE : 0;
+}
+
+static pid_t clone_init(unsigned long flags)
+{
+	/* fork-like raw clone(2): the child continues here on a copy of the stack */
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
+static int exit_code_for(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_RINGFENCE;
+}
+
+int supervisor_run(const struct cli *cli)
+{
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	_cleanup_free_ char *home = NULL;
+	struct sandbox sb;
+	int lifeline[2], rep_pipe[2];
+	sigset_t block, saved;
+	pid_t init_pid = -1;
+	int sfd;
+	struct report fail = { 0 }, done = { 0 };
+	bool have_fail = false, have_done = false, init_exited = false;
+	int init_status = 0;
+
+	p = supervisor_load_policy(cli, &home);
+	sandbox_prepare(&sb, p, cli->argv, home);
+
+	if (p->log.file) {
+		sb.audit_fd = audit_open(p->log.file, sb.drop_to_user ? sb.uid : (uid_t)-1);
+		if (sb.audit_fd < 0)
+			die("%s: cannot open the audit log: %s", p->log.file, strerror(-sb.audit_fd));
+	}
+
+	/* Forwarded signals are taken through a signalfd, here and in init;
+	 * the command gets a clean mask back before exec. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	for (size_t i = 0; i < forwarded_signals_n; i++)
+		sigaddset(&block, forwarded_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &block, &saved) < 0)
+		die("sigprocmask: %s", strerror(errno));
+	sfd = signalfd(-1, &block, SFD_CLOEXEC);
+	if (sfd < 0)
+		die("signalfd: %s", strerror(errno));
+	if (pipe2(lifeline, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC | O_DIRECT) < 0)
+		die("pipe2: %s", strerror(errno));
+
+	/* The supervisor keeps secrets (later: credentials) in memory only. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		die("PR_SET_DUMPABLE: %s", strerror(errno));
+
+	fflush(NULL);
+	if (sb.ns == NS_FULL) {
+		unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
+		if (sb.new_user_ns)
+			flags |= CLONE_NEWUSER;
+		if (sb.new_net_ns)
+			flags |= CLONE_NEWNET;
+		init_pid = clone_init(flags);
+		if (init_pid < 0) {
+			int e = errno;
+			if (p->namespaces == POLICY_NS_ON)
+				die("cannot create namespaces (%s) and [sandbox] namespaces = on",
+				    strerror(e));
+			note("namespaces unavailable (%s): running without them", strerror(e));
+			sandbox_fallback_no_ns(&sb);
+		}
+	}
+	if (sb.ns == NS_NONE)
+		init_pid = fork();
+	if (init_pid < 0)
+		die("fork: %s", strerror(errno));
+	if (init_pid == 0) {
+		close(lifeline[1]);
+		close(rep_pipe[0]);
+		close(sfd);
+		if (sb.audit_fd >= 0)
+			close(sb.audit_fd);
+		init_main(&sb, rep_pipe[1], lifeline[0], &saved);
+	}
+	close(lifeline[0]);
+	close(rep_pipe[1]);
+
+	audit_event(sb.audit_fd, "start", "\"init_pid\":%d,\"namespaces\":%s,\"landlock_abi\":%d",
+		    init_pid, sb.ns == NS_FULL ? "true" : "false", sb.ll.abi);
+
+	bool rep_open = true;
+	while (!init_exited || rep_open) {
+		struct pollfd pfd[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = rep_open ? rep_pipe[0] : -1, .events = POLLIN },
+		};
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		if (pfd[1].revents) {
+			struct report r;
+			ssize_t n = read(rep_pipe[0], &r, sizeof(r));
+			if (n <= 0) {
+				rep_open = false;
+			} else if (n == (ssize_t)sizeof(r) && r.magic == REPORT_MAGIC) {
+				r.msg[sizeof(r.msg) - 1] = '\0';
+				switch ((enum report_kind)r.kind) {
+				case REPORT_FAIL:
+					if (!have_fail)
+						fail = r;
+					have_fail = true;
+					break;
+				case REPORT_EXEC:
+					audit_event(sb.audit_fd, "exec", "\"pid\":%d", r.status);
+					break;
+				case REPORT_EXIT:
+					done = r;
+					have_done = true;
+					break;
+				case _REPORT_MAX:
+				default:
+					break;
+				}
+			}
+		}
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGCHLD) {
+				int st;
+				pid_t pid;
+				/* as PID 1 of a container we reap whatever is reparented to us */
+				while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+					if (pid == init_pid) {
+						init_exited = true;
+						init_status = st;
+					}
+			} else if (si.ssi_code != SI_KERNEL && !init_exited) {
+				/* sent by a process (kill, timeout, docker stop): pass it on
+				 * once; the terminal's own signals reach the command directly */
+				kill(init_pid, (int)si.ssi_signo);
+			}
+		}
+	}
+
+	int code;
+	if (have_fail) {
+		fprintf(stderr, "ringfence: %s\n", fail.msg);
+		code = fail.exit;
+	} else if (have_done) {
+		code = exit_code_for(done.status);
+	} else {
+		fprintf(stderr, "ringfence: the sandbox's init ended unexpectedly (%s %d)\n",
+			WIFSIGNALED(init_status) ? "signal" : "status",
+			WIFSIGNALED(init_status) ? WTERMSIG(init_status) : WEXITSTATUS(init_status));
+		code = EXIT_RINGFENCE;
+	}
+	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);
+	if (sb.audit_fd >= 0)
+		close(sb.audit_fd);
+	sandbox_release(&sb);
+	return code;
+}

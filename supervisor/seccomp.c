@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The seccomp profile, as data.
+ *
+ * Shape: an allow-list in the spirit of the container runtimes' default
+ * profiles (moby's default.json, systemd's @system-service groups, OpenSSH's
+ * sandbox-seccomp-filter.c).  A call not in the table fails with ENOSYS, so
+ * calls added to future kernels are refused and libc falls back to the older
+ * call it knows (clone3 -> clone, faccessat2 -> faccessat, ...).  Calls that
+ * escape a sandbox are refused with EPERM (or kill the process with
+ * `action = kill`).
+ *
+ * Two stacked filters.  libseccomp resolves overlapping rules for one call in
+ * favour of the more permissive one (an unconditional allow of ioctl swallows
+ * a masked deny of TIOCSTI), so:
+ *   1. the deny filter, default ALLOW, holds only argument-masked refusals
+ *      (TIOCSTI with any high bits, namespace flags of clone/unshare);
+ *   2. the allow-list filter, default ENOSYS, holds everything else.
+ * The kernel runs both and the stricter answer wins (ERRNO over ALLOW), so
+ * the order they are installed in does not matter for safety.
+ *
+ * Argument widths: ioctl's request and clone's flags are 32-bit in the kernel,
+ * so their comparisons are masked to 32 bits; an argument with high bits set
+ * must not slip past a 64-bit equality test.  Allow rules with exact values
+ * (socket families, personality) compare all 64 bits, which fails closed.
+ * Non-native architectures and the x32 ABI are killed (libseccomp's bad-arch
+ * action covers both on x86_64).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "supervisor.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+#define A(n, g, w) { n, SC_ALLOW, g, w }
+#define R(n, g, w) { n, SC_ARGS, g, w }
+#define D(n, g, w) { n, SC_DENY, g, w }
+#define E(n, g, w) { n, SC_ENOSYS, g, w }
+
+const struct sc_entry seccomp_table[] = {
+	/* ---- file descriptors and I/O ---- */
+	A("read", "io", "basic I/O"), A("write", "io", "basic I/O"),
+	A("readv", "io", "basic I/O"), A("writev", "io", "basic I/O"),
+	A("pread64", "io", "basic I/O"), A("pwrite64", "io", "basic I/O"),
+	A("preadv", "io", "basic I/O"), A("pwritev", "io", "basic I/O"),
+	A("preadv2", "io", "basic I/O"), A("pwritev2", "io", "basic I/O"),
+	A("lseek", "io", "basic I/O"), A("close", "io", "basic I/O"),
+	A("close_range", "io", "closing inherited fds"), A("dup", "io", "fd handling"),
+	A("dup2", "io", "fd handling"), A("dup3", "io", "fd handling"),
+	A("fcntl", "io", "fd flags and locks"), A("flock", "io", "advisory locks"),
+	R("ioctl", "io", "terminals and devices; TIOCSTI and TIOCLINUX refused (input injection)"),
+	A("sendfile", "io", "copying"), A("splice", "io", "copying"), A("tee", "io", "copying"),
+	A("vmsplice", "io", "copying"), A("copy_file_range", "io", "copying"),
+	A("fsync", "io", "durability"), A("fdatasync", "io", "durability"),
+	A("sync", "io", "durability"), A("syncfs", "io", "durability"),
+	A("sync_file_range", "io", "durability"), A("fallocate", "io", "preallocation"),
+	A("fadvise64", "io", "readahead hints"), A("readahead", "io", "readahead hints"),
+	A("ftruncate", "io", "Landlock's truncate right governs it"),
+	A("truncate", "io", "Landlock's truncate right governs it"),
+	A("pipe", "io", "pipes"), A("pipe2", "io", "pipes"),
+	A("select", "io", "polling"), A("pselect6", "io", "polling"), A("poll", "io", "polling"),
+	A("ppoll", "io", "polling"), A("epoll_create", "io", "polling"),
+	A("epoll_create1", "io", "polling"), A("epoll_ctl", "io", "polling"),
+	A("epoll_wait", "io", "polling"), A("epoll_pwait", "io", "polling"),
+	A("epoll_pwait2", "io", "polling"), A("eventfd", "io", "event fds"),
+	A("eventfd2", "io", "event fds"), A("signalfd", "io", "signal fds"),
+	A("signalfd4", "io", "signal fds"), A("timerfd_create", "io", "timers"),
+	A("timerfd_settime", "io", "timers"), A("timerfd_gettime", "io", "timers"),
+	A("inotify_init", "io", "file watching (build tools, editors)"),
+	A("inotify_init1", "io", "file watching"), A("inotify_add_watch", "io", "file watching"),
+	A("inotify_rm_watch", "io", "file watching"),
+
+	/* ---- files; Landlock decides which paths ---- */
+	A("open", "fs", "Landlock checks the path"), A("openat", "fs", "Landlock checks the path"),
+	A("openat2", "fs", "Landlock checks the path"), A("creat", "fs", "Landlock checks the path"),
+	A("stat", "fs", "metadata"), A("fstat", "fs", "metadata"), A("lstat", "fs", "metadata"),
+	A("newfstatat", "fs", "metadata"), A("statx", "fs", "metadata"),
+	A("statfs", "fs", "metadata"), A("fstatfs", "fs", "metadata"),
+	A("access", "fs", "metadata"), A("faccessat", "fs", "metadata"),
+	A("faccessat2", "fs", "metadata"), A("readlink", "fs", "metadata"),
+	A("readlinkat", "fs", "metadata"), A("getdents", "fs", "listing"),
+	A("getdents64", "fs", "listing"), A("getcwd", "fs", "cwd"), A("chdir", "fs", "cwd"),
+	A("fchdir", "fs", "cwd"), A("mkdir", "fs", "Landlock checks"),
+	A("mkdirat", "fs", "Landlock checks"), A("rmdir", "fs", "Landlock checks"),
+	A("unlink", "fs", "Landlock checks"), A("unlinkat", "fs", "Landlock checks"),
+	A("rename", "fs", "Landlock checks"), A("renameat", "fs", "Landlock checks"),
+	A("renameat2", "fs", "Landlock checks"), A("link", "fs", "Landlock checks"),
+	A("linkat", "fs", "Landlock checks"), A("symlink", "fs", "Landlock checks"),
+	A("symlinkat", "fs", "Landlock checks"), A("mknod", "fs", "FIFOs; devices need CAP_MKNOD"),
+	A("mknodat", "fs", "FIFOs; devices need CAP_MKNOD"), A("chmod", "fs", "own files"),
+	A("fchmod", "fs", "own files"), A("fchmodat", "fs", "own files"),
+	A("fchmodat2", "fs", "own files"), A("chown", "fs", "needs CAP_CHOWN for others"),
+	A("fchown", "fs", "needs CAP_CHOWN"), A("lchown", "fs", "needs CAP_CHOWN"),
+	A("fchownat", "fs", "needs CAP_CHOWN"), A("umask", "fs", "file modes"),
+	A("utime", "fs", "timestamps"), A("utimes", "fs", "timestamps"),
+	A("utimensat", "fs", "timestamps"), A("futimesat", "fs", "timestamps"),
+	A("getxattr", "fs", "xattrs"), A("lgetxattr", "fs", "xattrs"),
+	A("fgetxattr", "fs", "xattrs"), A("listxattr", "fs", "xattrs"),
+	A("llistxattr", "fs", "xattrs"), A("flistxattr", "fs", "xattrs"),
+	A("setxattr", "fs", "xattrs"), A("lsetxattr", "fs", "xattrs"),
+	A("fsetxattr", "fs", "xattrs"), A("removexattr", "fs", "xattrs"),
+	A("lremovexattr", "fs", "xattrs"), A("fremovexattr", "fs", "xattrs"),
+	A("memfd_create", "fs", "anonymous files (JITs, runtimes)"),
+
+	/* ---- memory ---- */
+	A("brk", "mem", "heap"), A("mmap", "mem", "mappings"), A("munmap", "mem", "mappings"),
+	A("mremap", "mem", "mappings"), A("mprotect", "mem", "JITs need it"),
+	A("madvise", "mem", "allocators"), A("msync", "mem", "mappings"),
+	A("mincore", "mem", "allocators"), A("mlock", "mem", "bounded by RLIMIT_MEMLOCK"),
+	A("mlock2", "mem", "bounded by RLIMIT_MEMLOCK"), A("munlock", "mem", "locking"),
+	A("mlockall", "mem", "bounded by RLIMIT_MEMLOCK"), A("munlockall", "mem", "locking"),
+	A("membarrier", "mem", "runtimes (.NET, JVM)"), A("pkey_alloc", "mem", "memory keys"),
+	A("pkey_free", "mem", "memory keys"), A("pkey_mprotect", "mem", "memory keys"),
+	A("get_mempolicy", "mem", "NUMA"), A("set_mempolicy", "mem", "NUMA, own process"),
+	A("mbind", "mem", "NUMA, own mappings"), A("remap_file_pages", "mem", "legacy mappings"),
+	A("map_shadow_stack", "mem", "CET shadow stacks"),
+
+	/* ---- processes, threads, signals ---- */
+	A("fork", "proc", "processes"), A("vfork", "proc", "processes"),
+	R("clone", "proc", "threads and processes; namespace flags refused"),
+	E("clone3", "proc", "its flags live in memory seccomp cannot read: ENOSYS makes libc use clone"),
+	A("execve", "proc", "Landlock's execute right governs it"),
+	A("execveat", "proc", "Landlock's execute right governs it"), A("exit", "proc", "exit"),
+	A("exit_group", "proc", "exit"), A("wait4", "proc", "reaping"), A("waitid", "proc", "reaping"),
+	A("kill", "proc", "Landlock scopes signals to the sandbox"),
+	A("tkill", "proc", "signals"), A("tgkill", "proc", "signals"),
+	A("rt_sigaction", "proc", "signals"), A("rt_sigprocmask", "proc", "signals"),
+	A("rt_sigreturn", "proc", "signals"), A("rt_sigpending", "proc", "signals"),
+	A("rt_sigtimedwait", "proc", "signals"), A("rt_sigqueueinfo", "proc", "signals"),
+	A("rt_tgsigqueueinfo", "proc", "signals"), A("rt_sigsuspend", "proc", "signals"),
+	A("sigaltstack", "proc", "signals"), A("pause", "proc", "signals"),
+	A("pidfd_open", "proc", "process handles"),
+	A("pidfd_send_signal", "proc", "Landlock scopes signals to the sandbox"),
+	A("getpid", "proc", "ids"), A("getppid", "proc", "ids"), A("gettid", "proc", "ids"),
+	A("getuid", "proc", "ids"), A("geteuid", "proc", "ids"), A("getgid", "proc", "ids"),
+	A("getegid", "proc", "ids"), A("getresuid", "proc", "ids"), A("getresgid", "proc", "ids"),
+	A("getgroups", "proc", "ids"),
+	A("setuid", "proc", "no capabilities are left: only to ids already held"),
+	A("setgid", "proc", "same"), A("setreuid", "proc", "same"), A("setregid", "proc", "same"),
+	A("setresuid", "proc", "same"), A("setresgid", "proc", "same"),
+	A("setgroups", "proc", "needs CAP_SETGID"), A("setfsuid", "proc", "same"),
+	A("setfsgid", "proc", "same"), A("getpgid", "proc", "job control"),
+	A("setpgid", "proc", "job control"), A("getpgrp", "proc", "job control"),
+	A("setsid", "proc", "job control"), A("getsid", "proc", "job control"),
+	A("getpriority", "proc", "scheduling"), A("setpriority", "proc", "scheduling"),
+	A("sched_yield", "proc", "scheduling"), A("sched_getaffinity", "proc", "scheduling"),
+	A("sched_setaffinity", "proc", "scheduling"), A("sched_getparam", "proc", "scheduling"),
+	A("sched_setparam", "proc", "scheduling"), A("sched_getscheduler", "proc", "scheduling"),
+	A("sched_setscheduler", "proc", "scheduling"), A("sched_getattr", "proc", "scheduling"),
+	A("sched_setattr", "proc", "scheduling"), A("sched_get_priority_max", "proc", "scheduling"),
+	A("sched_get_priority_min", "proc", "scheduling"),
+	A("sched_rr_get_interval", "proc", "scheduling"), A("ioprio_get", "proc", "scheduling"),
+	A("ioprio_set", "proc", "scheduling"),
+	A("prctl", "proc", "no_new_privs is locked; the rest is per-process"),
+	A("arch_prctl", "proc", "TLS setup"), A("set_tid_address", "proc", "threads"),
+	A("set_robust_list", "proc", "threads"), A("get_robust_list", "proc", "threads"),
+	A("futex", "proc", "threads"), A("futex_waitv", "proc", "threads (Wine, games)"),
+	A("rseq", "proc", "glibc"), A("restart_syscall", "proc", "signals"),
+	A("capget", "proc", "reading capabilities"),
+	A("capset", "proc", "can only lower what is already empty"),
+	A("getrlimit", "proc", "limits"), A("setrlimit", "proc", "limits can only go down"),
+	A("prlimit64", "proc", "limits can only go down without CAP_SYS_RESOURCE"),
+	A("getrusage", "proc", "accounting"), A("times", "proc", "accounting"),
+	A("uname", "proc", "system info"), A("sysinfo", "proc", "system info"),
+	A("getcpu", "proc", "system info"),
+	R("personality", "proc", "only the values container runtimes allow (no ADDR_NO_RANDOMIZE)"),
+	A("seccomp", "proc", "more filters can only restrict"),
+	A("landlock_create_ruleset", "proc", "nested Landlock can only restrict"),
+	A("landlock_add_rule", "proc", "nested Landlock can only restrict"),
+	A("landlock_restrict_self", "proc", "nested Landlock can only restrict"),
+
+	/* ---- time ---- */
+	A("nanosleep", "time", "sleeping"), A("clock_nanosleep", "time", "sleeping"),
+	A("clock_gettime", "time", "reading clocks"), A("clock_getres", "time", "reading clocks"),
+	A("gettimeofday", "time", "reading clocks"), A("time", "time", "reading clocks"),
+	A("alarm", "time", "timers"), A("getitimer", "time", "timers"),
+	A("setitimer", "time", "timers"), A("timer_create", "time", "timers"),
+	A("timer_settime", "time", "timers"), A("timer_gettime", "time", "timers"),
+	A("timer_getoverrun", "time", "timers"), A("timer_delete", "time", "timers"),
+	A("getrandom", "time", "randomness"),
+
+	/* ---- System V and POSIX IPC (private IPC namespace when available) ---- */
+	A("shmget", "ipc", "shared memory"), A("shmat", "ipc", "shared memory"),
+	A("shmdt", "ipc", "shared memory"), A("shmctl", "ipc", "shared memory"),
+	A("semget", "ipc", "semaphores"), A("semop", "ipc", "semaphores"),
+	A("semtimedop", "ipc", "semaphores"), A("semctl", "ipc", "semaphores"),
+	A("msgget", "ipc", "message queues"), A("msgsnd", "ipc", "message queues"),
+	A("msgrcv", "ipc", "message queues"), A("msgctl", "ipc", "message queues"),
+	A("mq_open", "ipc", "message queues"), A("mq_unlink", "ipc", "message queues"),
+	A("mq_timedsend", "ipc", "message queues"), A("mq_timedreceive", "ipc", "message queues"),
+	A("mq_notify", "ipc", "message queues"), A("mq_getsetattr", "ipc", "message queues"),
+
+	/* ---- sockets; families per policy ---- */
+	R("socket", "net", "families per [network] mode and unix_sockets"),
+	A("socketpair", "net", "anonymous Unix pairs reach nothing outside"),
+	A("bind", "net", "network namespace or no inet socket"),
+	A("listen", "net", "same"), A("accept", "net", "same"), A("accept4", "net", "same"),
+	A("connect", "net", "same"), A("getsockname", "net", "same"),
+	A("getpeername", "net", "same"), A("sendto", "net", "same"), A("recvfrom", "net", "same"),
+	A("sendmsg", "net", "same"), A("recvmsg", "net", "same"), A("sendmmsg", "net", "same"),
+	A("recvmmsg", "net", "same"), A("shutdown", "net", "same"),
+	A("setsockopt", "net", "same"), A("getsockopt", "net", "same"),
+
+	/* ---- refused: each is a known way out of a sandbox ---- */
+	R("unshare", "namespaces", "new namespaces would undo the sandbox's view: namespace flags refused"),
+	D("setns", "namespaces", "joining another namespace"),
+	D("mount", "mount", "changes what paths mean"), D("umount", "mount", "reveals masked paths"),
+	D("umount2", "mount", "reveals masked paths"), D("pivot_root", "mount", "changes the root"),
+	D("chroot", "mount", "changes the root"), D("fsopen", "mount", "new mount API"),
+	D("fsconfig", "mount", "new mount API"), D("fsmount", "mount", "new mount API"),
+	D("fspick", "mount", "new mount API"), D("move_mount", "mount", "new mount API"),
+	D("open_tree", "mount", "new mount API"), D("mount_setattr", "mount", "new mount API"),
+	D("init_module", "kernel", "loading kernel code"),
+	D("finit_module", "kernel", "loading kernel code"),
+	D("delete_module", "kernel", "unloading kernel code"),
+	D("kexec_load", "kernel", "replacing the kernel"),
+	D("kexec_file_load", "kernel", "replacing the kernel"),
+	D("bpf", "kernel", "kernel programs and maps"),
+	D("perf_event_open", "kernel", "side channels and a large attack surface"),
+	D("userfaultfd", "kernel", "widens kernel race windows"),
+	D("io_uring_setup", "kernel", "bypasses seccomp for the I/O it performs"),
+	D("io_uring_enter", "kernel", "bypasses seccomp"),
+	D("io_uring_register", "kernel", "bypasses seccomp"),
+	D("add_key", "keys", "kernel keyrings are not namespaced"),
+	D("request_key", "keys", "kernel keyrings are not namespaced"),
+	D("keyctl", "keys", "kernel keyrings are not namespaced"),
+	D("ptrace", "debug", "reads and writes other processes"),
+	D("process_vm_readv", "debug", "reads other processes' memory"),
+	D("process_vm_writev", "debug", "writes other processes' memory"),
+	D("pidfd_getfd", "debug", "steals other processes' fds"),
+	D("kcmp", "debug", "compares other processes' kernel objects"),
+	D("process_madvise", "debug", "acts on other processes' memory"),
+	D("lookup_dcookie", "debug", "kernel profiling"),
+	D("clock_settime", "time", "changes the system clock"),
+	D("clock_adjtime", "time", "changes the system clock"),
+	D("adjtimex", "time", "changes the system clock"),
+	D("settimeofday", "time", "changes the system clock"),
+	D("reboot", "system", "reboots"), D("swapon", "system", "swap"),
+	D("swapoff", "system", "swap"), D("acct", "system", "process accounting"),
+	D("quotactl", "system", "quotas"), D("quotactl_fd", "system", "quotas"),
+	D("open_by_handle_at", "system", "opens files bypassing paths (the shocker escape)"),
+	D("name_to_handle_at", "system", "file handles (pairs with open_by_handle_at)"),
+	D("iopl", "system", "raw I/O ports"), D("ioperm", "system", "raw I/O ports"),
+	D("syslog", "system", "kernel log"), D("vhangup", "system", "hangs up terminals"),
+	D("sethostname", "system", "host identity"),
+	D("setdomainname", "system", "host identity"), D("uselib", "system", "obsolete loader"),
+	D("nfsservctl", "system", "obsolete"), D("fanotify_init", "system", "filesystem-wide monitoring"),
+	D("fanotify_mark", "system", "filesystem-wide monitoring"),
+	D("memfd_secret", "system", "memory hidden from the kernel"),
+	D("move_pages", "system", "moves other processes' pages"),
+	D("migrate_pages", "system", "moves other processes' pages"),
+};
+const size_t seccomp_table_n = ARRAY_SIZE(seccomp_table);
+
+/* Refused by argument, in the deny filter (masked to the kernel's width). */
+#define NS_FLAGS                                                               \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
+	 CLONE_NEWPID | CLONE_NEWNET)
+static const unsigned long clone_ns_flags[] = { CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS,
+						 CLONE_NEWIPC, CLONE_NEWUSER,   CLONE_NEWPID,
+						 CLONE_NEWNET };
+static const unsigned long unshare_ns_flags[] = { CLONE_NEWNS,	CLONE_NEWCGROUP, CLONE_NEWUTS,
+						   CLONE_NEWIPC, CLONE_NEWUSER,	  CLONE_NEWPID,
+						   CLONE_NEWNET, CLONE_NEWTIME };
+static const unsigned long ioctl_denied[] = { TIOCSTI, TIOCLINUX };
+/* moby's default profile: Linux, 32-bit Linux, UNAME26, both, and the query */
+static const unsigned long personality_allowed[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
+
+static bool table_lookup(const char *name, const struct sc_entry **ret)
+{
+	for (size_t i = 0; i < seccomp_table_n; i++)
+		if (strcmp(seccomp_table[i].name, name) == 0) {
+			*ret = &seccomp_table[i];
+			return true;
+		}
+	return false;
+}
+
+static bool in_list(const struct policy_list *l, const char *name)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (strcmp(l->items[i].value, name) == 0)
+			return true;
+	return false;
+}
+
+static int export_prog(scmp_filter_ctx ctx, struct seccomp_prog *ret)
+{
+	_cleanup_close_ int fd = memfd_create("ringfence-bpf", MFD_CLOEXEC);
+	off_t size;
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return r;
+	size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) ||
+	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return -E2BIG;
+	ret->filter = malloc((size_t)size);
+	if (!ret->filter)
+		return -ENOMEM;
+	if (pread(fd, ret->filter, (size_t)size, 0) != size) {
+		free(ret->filter);
+		ret->filter = NULL;
+		return -EIO;
+	}
+	ret->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	return 0;
+}
+
+static void ctx_release(scmp_filter_ctx *c)
+{
+	if (*c)
+		seccomp_release(*c);
+}
+
+static int common_attrs(scmp_filter_ctx ctx)
+{
+	int r;
+
+	/* other architectures (i386 via int 0x80) and x32 die */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (r < 0)
+		return r;
+	/* no_new_privs is set by us, explicitly, before Landlock */
+	return seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+}
+
+int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
+		  struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
+		  const char **ret_why)
+{
+	_cleanup_(ctx_release) scmp_filter_ctx deny = NULL, allow = NULL;
+	const uint32_t refuse = o->kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(EPERM);
+	int r;
+
+	*ret_bad = NULL;
+	*ret_why = NULL;
+	/* the policy's names must be real calls, and dangerous ones need consent */
+	for (size_t i = 0; o->extra_allow && i < o->extra_allow->n; i++) {
+		const struct policy_item *it = &o->extra_allow->items[i];
+		const struct sc_entry *e;
+		if (seccomp_syscall_resolve_name(it->value) == __NR_SCMP_ERROR) {
+			*ret_bad = it;
+			*ret_why = "is not a system call known on this architecture";
+			return -EINVAL;
+		}
+		if (table_lookup(it->value, &e) && (e->verdict == SC_DENY || e->verdict == SC_ARGS ||
+						    e->verdict == SC_ENOSYS) &&
+		    !o->allow_dangerous && strcmp(it->value, "personality") != 0) {
+			*ret_bad = it;
+			*ret_why = "is refused by the built-in profile for a reason; allowing it also needs "
+				   "allow_dangerous = yes";
+			return -EPERM;
+		}
+	}
+	for (size_t i = 0; o->extra_deny && i < o->extra_deny->n; i++)
+		if (seccomp_syscall_resolve_name(o->extra_deny->items[i].value) == __NR_SCMP_ERROR) {
+			*ret_bad = &o->extra_deny->items[i];
+			*ret_why = "is not a system call known on this architecture";
+			return -EINVAL;
+		}
+
+	deny = seccomp_init(SCMP_ACT_ALLOW);
+	allow = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
+	if (!deny || !allow)
+		return -ENOMEM;
+	r = common_attrs(deny);
+	if (r == 0)
+		r = common_attrs(allow);
+	if (r < 0)
+		return r;
+
+	for (size_t i = 0; i < seccomp_table_n; i++) {
+		const struct sc_entry *e = &seccomp_table[i];
+		int nr = seccomp_syscall_resolve_name(e->name);
+		bool extra_allow = in_list(o->extra_allow, e->name);
+		bool extra_deny = in_list(o->extra_deny, e->name);
+
+		if (nr == __NR_SCMP_ERROR || nr < 0)
+			continue; /* not on this architecture (or unknown to this libseccomp) */
+		if (extra_deny) {
+			r = seccomp_rule_add(allow, refuse, nr, 0);
+		} else if (extra_allow) {
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, nr, 0);
+		} else {
+			switch (e->verdict) {
+			case SC_ALLOW:
+				r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, nr, 0);
+				break;
+			case SC_DENY:
+				r = seccomp_rule_add(allow, refuse, nr, 0);
+				break;
+			case SC_ENOSYS:
+				/* the allow-list's default already answers ENOSYS (and
+				 * libseccomp refuses a rule equal to the default) */
+				r = 0;
+				break;
+			case SC_ARGS:
+				r = 0; /* below */
+				break;
+			case _SC_MAX:
+			default:
+				return -EINVAL;
+			}
+		}
+		if (r < 0)
+			return r;
+	}
+
+	/* unshare: allowed without namespace flags (CLONE_FILES, CLONE_FS, ...) */
+	if (!in_list(o->extra_deny, "unshare") && !in_list(o->extra_allow, "unshare")) {
+		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(unshare), 0);
+		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(unshare_ns_flags); i++)
+			r = seccomp_rule_add(deny, refuse, SCMP_SYS(unshare), 1,
+					     SCMP_A0_64(SCMP_CMP_MASKED_EQ, unshare_ns_flags[i],
+							unshare_ns_flags[i]));
+		if (r < 0)
+			return r;
+	}
+	if (!in_list(o->extra_deny, "clone") && !in_list(o->extra_allow, "clone")) {
+		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
+		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(clone_ns_flags); i++)
+			r = seccomp_rule_add(deny, refuse, SCMP_SYS(clone), 1,
+					     SCMP_A0_64(SCMP_CMP_MASKED_EQ, clone_ns_flags[i],
+							clone_ns_flags[i]));
+		if (r < 0)
+			return r;
+	}
+	if (!in_list(o->extra_deny, "ioctl") && !in_list(o->extra_allow, "ioctl")) {
+		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);
+		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(ioctl_denied); i++)
+			r = seccomp_rule_add(deny, refuse, SCMP_SYS(ioctl), 1,
+					     SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffULL,
+							ioctl_denied[i]));
+		if (r < 0)
+			return r;
+	}
+	if (!in_list(o->extra_deny, "personality") && !in_list(o->extra_allow, "personality")) {
+		for (size_t i = 0; i < ARRAY_SIZE(personality_allowed); i++) {
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
+					     SCMP_A0_64(SCMP_CMP_EQ, personality_allowed[i]));
+			if (r < 0)
+				return r;
+		}
+	}
+	if (!in_list(o->extra_deny, "socket") && !in_list(o->extra_allow, "socket")) {
+		if (o->allow_unix)
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX));
+		else
+			r = seccomp_rule_add(allow, refuse, SCMP_SYS(socket), 1,
+					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX));
+		if (r == 0 && o->allow_inet)
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+					     SCMP_A0_64(SCMP_CMP_EQ, AF_INET));
+		if (r == 0 && o->allow_inet)
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+					     SCMP_A0_64(SCMP_CMP_EQ, AF_INET6));
+		/* interface listing for getaddrinfo(AI_ADDRCONFIG); read-only without
+		 * CAP_NET_ADMIN */
+		if (r == 0)
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+					     SCMP_A0_64(SCMP_CMP_EQ, AF_NETLINK),
+					     SCMP_A2_64(SCMP_CMP_EQ, NETLINK_ROUTE));
+		if (r < 0)
+			return r;
+	}
+	/* names outside the table that the policy allows or denies */
+	for (size_t i = 0; o->extra_allow && i < o->extra_allow->n; i++) {
+		const struct sc_entry *e;
+		if (table_lookup(o->extra_allow->items[i].value, &e))
+			continue;
+		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW,
+				     seccomp_syscall_resolve_name(o->extra_allow->items[i].value), 0);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; o->extra_deny && i < o->extra_deny->n; i++) {
+		const struct sc_entry *e;
+		if (table_lookup(o->extra_deny->items[i].value, &e))
+			continue;
+		r = seccomp_rule_add(allow, refuse,
+				     seccomp_syscall_resolve_name(o->extra_deny->items[i].value), 0);
+		if (r < 0)
+			return r;
+	}
+
+	r = export_prog(deny, ret_deny);
+	if (r < 0)
+		return r;
+	r = export_prog(allow, ret_allow);
+	if (r < 0) {
+		seccomp_prog_free(ret_deny);
+		return r;
+	}
+	return 0;
+}
+
+int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *allow)
+{
+	struct sock_fprog d = { .len = deny->len, .filter = deny->filter };
+	struct sock_fprog a = { .len = allow->len, .filter = allow->filter };
+
+	/* the deny filter first: the allow-list answers ENOSYS to nothing we
+	 * need after it, but there is no reason to depend on that */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &d) < 0)
+		return -errno;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &a) < 0)
+		return -errno;
+	return 0;
+}
+
+void seccomp_prog_free(struct seccomp_prog *p)
+{
+	free(p->filter);
+	p->filter = NULL;
+	p->len = 0;
+}

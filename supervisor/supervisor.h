@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * supervisor/ — internal interface shared by the supervisor's files.
+ *
+ * Process picture (DESIGN.md has the full diagram):
+ *
+ *   supervisor (parent, never sandboxed)
+ *     └─ init     PID 1 of new PID/mount/IPC(/net/user) namespaces, or a
+ *                 subreaper when namespaces are unavailable; reaps, passes
+ *                 signals on, ends the tree when the command or the
+ *                 supervisor ends
+ *          └─ command: privilege drop, no_new_privs, Landlock, seccomp, exec
+ *
+ * Messages from init and the command to the supervisor are struct report
+ * records on one pipe, each written once and atomically (< PIPE_BUF).
+ */
+#ifndef RINGFENCE_SUPERVISOR_H
+#define RINGFENCE_SUPERVISOR_H
+
+#include <linux/filter.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/macros.h"
+#include "../landlock/landlock.h"
+#include "../policy/policy.h"
+
+#define EXIT_RINGFENCE 125
+#define EXIT_NOEXEC 126
+#define EXIT_NOTFOUND 127
+
+/* ---- util.c ------------------------------------------------------------ */
+
+extern int verbosity;
+_noreturn_ _printf_(1, 2) void die(const char *fmt, ...);
+_printf_(1, 2) void warn(const char *fmt, ...);
+_printf_(1, 2) void note(const char *fmt, ...); /* only at -v */
+int write_all(int fd, const void *buf, size_t n);
+int read_all(int fd, void *buf, size_t n); /* 0, or -errno; -EPIPE on early EOF */
+int write_file(const char *path, const char *text);
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+
+/* ---- cli.c ------------------------------------------------------------- */
+
+enum cli_command {
+	CLI_RUN = 1,
+	CLI_CHECK,
+	CLI_EXPLAIN,
+	CLI_PROBE,
+	CLI_HELP,
+	CLI_VERSION,
+	_CLI_MAX,
+};
+
+struct cli_override {
+	enum policy_override what;
+	const char *value;
+};
+
+struct cli {
+	enum cli_command command;
+	const char *policy_path;
+	struct cli_override *overrides; /* owned */
+	size_t n_overrides;
+	int verbose;
+	char **argv; /* the command (run) or the files (check); borrowed */
+	int argc;
+};
+
+/* Parses ARGV.  On error returns -EINVAL with a message in ERR. */
+int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size);
+void cli_free(struct cli *cli);
+void cli_usage(FILE *out);
+
+/* ---- reports ----------------------------------------------------------- */
+
+enum report_kind {
+	REPORT_FAIL = 1, /* a step before exec failed */
+	REPORT_EXEC,     /* the command was executed */
+	REPORT_EXIT,     /* the command ended; status is its wait status */
+	_REPORT_MAX,
+};
+
+#define REPORT_MAGIC 0x52464e43u
+
+struct report {
+	uint32_t magic;
+	uint32_t kind;
+	int32_t err;    /* errno for REPORT_FAIL */
+	int32_t exit;   /* the exit status ringfence should use for REPORT_FAIL */
+	int32_t status; /* wait status for REPORT_EXIT, pid for REPORT_EXEC */
+	char msg[228];
+};
+_Static_assert(sizeof(struct report) < 512, "a report must be written atomically");
+
+_noreturn_ _printf_(4, 5) void report_fail_exit(int fd, int err, int exit_code, const char *fmt,
+						...);
+int report_send(int fd, const struct report *r);
+
+/* ---- the plan: everything decided before fork ---------------------------- */
+
+enum ns_mode {
+	NS_NONE = 1, /* subreaper init, Landlock-only carve-outs */
+	NS_FULL,     /* user (when unprivileged) + PID + mount + IPC (+ net) */
+	_NS_MAX,
+};
+
+struct mount_mask {
+	char *path;
+	bool is_dir;
+	bool read_only_bind; /* protect: bind onto itself read-only; else: empty mask */
+};
+
+struct seccomp_prog {
+	struct sock_filter *filter;
+	unsigned short len;
+};
+
+struct sandbox {
+	const struct policy *policy;
+	bool best_effort;
+
+	/* identity */
+	bool started_as_root;
+	bool drop_to_user;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int n_groups;
+	uid_t outer_uid;
+	gid_t outer_gid;
+	char *home;
+
+	/* namespaces */
+	enum ns_mode ns;
+	bool new_user_ns;
+	bool new_net_ns;
+
+	/* filesystem */
+	struct landlock_caps ll;
+	struct landlock_plan plan;
+	int ruleset_fd;
+	struct mount_mask *masks;
+	size_t n_masks;
+	char *private_tmp_dir; /* NS_NONE with private_tmp: created and removed by us */
+	bool deny_tcp;
+
+	/* seccomp: deny filter installed first, allow-list filter last */
+	struct seccomp_prog seccomp_deny, seccomp_allow;
+
+	/* process */
+	char **envp;
+	char cwd[4096];
+	char **argv;
+
+	/* audit log fd or -1 */
+	int audit_fd;
+};
+
+/* layers.c: builds the plan; exits 125 with one line on any problem. */
+void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home);
+/* clone() with namespaces failed under namespaces = auto: plan again without. */
+void sandbox_fallback_no_ns(struct sandbox *sb);
+void sandbox_release(struct sandbox *sb);
+/* For explain: the layer report, one line per layer. */
+void sandbox_describe(const struct sandbox *sb, FILE *out);
+
+/* Built-in names protected read-only beneath write grants (layers.c). */
+extern const char *const protect_builtin_home[];
+extern const size_t protect_builtin_home_n;
+extern const char *const protect_builtin_tree[];
+extern const size_t protect_builtin_tree_n;
+
+/* ---- seccomp.c ---------------------------------------------------------- */
+
+struct seccomp_opts {
+	bool allow_inet;   /* AF_INET/AF_INET6 sockets */
+	bool allow_unix;   /* AF_UNIX sockets (socketpair always) */
+	bool kill;         /* action = kill for refused calls */
+	const struct policy_list *extra_allow, *extra_deny;
+	bool allow_dangerous;
+};
+
+int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
+		  struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
+		  const char **ret_why);
+int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *allow);
+void seccomp_prog_free(struct seccomp_prog *p);
+
+/* The table, for explain and the unit test. */
+enum sc_verdict {
+	SC_ALLOW = 1, /* allowed */
+	SC_ARGS,      /* allowed with argument rules */
+	SC_DENY,      /* refused with EPERM (or killed) */
+	SC_ENOSYS,    /* refused with ENOSYS: the caller has a fallback */
+	_SC_MAX,
+};
+struct sc_entry {
+	const char *name;
+	enum sc_verdict verdict;
+	const char *group;
+	const char *why;
+};
+extern const struct sc_entry seccomp_table[];
+extern const size_t seccomp_table_n;
+
+/* ---- privdrop.c -------------------------------------------------------- */
+
+int privdrop_apply(const struct sandbox *sb, const char **ret_step);
+
+/* ---- env.c ------------------------------------------------------------- */
+
+/* Builds the child's environment (NULL-terminated, owned). */
+int env_build(const struct policy *p, const struct sandbox *sb, char *const *environ_in,
+	      char ***ret);
+bool env_glob_match(const struct policy_list *keep, bool keep_set, const char *name);
+void env_free(char **envp);
+
+/* ---- mounts.c (in init, in the new mount namespace) -------------------- */
+
+int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **ret_path);
+int net_loopback_up(void);
+
+/* ---- child.c / init.c / run.c ------------------------------------------ */
+
+_noreturn_ void child_exec(const struct sandbox *sb, int report_fd);
+_noreturn_ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
+			  const sigset_t *saved_mask);
+int supervisor_run(const struct cli *cli);
+/* Loads -p (or the default), applies overrides, expands; dies on error.
+ * *ret_home is the home `~` meant (owned by the caller). */
+struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home);
+int supervisor_check(const struct cli *cli);
+int supervisor_explain(const struct cli *cli);
+int supervisor_probe(void);
+
+/* Forwarded from the supervisor to init to the command. */
+extern const int forwarded_signals[];
+extern const size_t forwarded_signals_n;
+
+/* ---- audit.c ----------------------------------------------------------- */
+
+int audit_open(const char *path, uid_t owner);
+_printf_(3, 4) void audit_event(int fd, const char *event, const char *fmt, ...);
+/* JSON-escapes S into BUF (with quotes). */
+void json_string(char *buf, size_t size, const char *s);
+
+#endif

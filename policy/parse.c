@@ -46,6 +46,7 @@ struct parse_ctx {
 	const char *buf;
 	size_t len, pos;
 	unsigned line;
+	unsigned section_line; /* line of the last [section] header */
 	bool reader_error;
 
 	bool any_setting; /* include must come first */
@@ -815,7 +816,10 @@ static struct policy_credential *credential_get(struct parse_ctx *c, const char 
 		return NULL;
 	c->p->creds = creds;
 	struct policy_credential *cr = &creds[c->p->n_creds];
-	*cr = (struct policy_credential){ .name = strdup(cname), .origin = here(c) };
+	*cr = (struct policy_credential){
+		.name = strdup(cname),
+		.origin = { .file = c->file, .line = c->section_line ? c->section_line : c->line },
+	};
 	if (!cr->name)
 		return NULL;
 	c->p->n_creds++;
@@ -911,6 +915,7 @@ static char *reader(char *str, int num, void *stream)
 		return NULL;
 	}
 	if (n > 0 && c->buf[start] == '[') {
+		c->section_line = c->line;
 		const char *close = memchr(c->buf + start, ']', n);
 		if (close && (size_t)(close - (c->buf + start) - 1) > INIH_MAX_SECTION - 1) {
 			fail(c, NULL, "section name longer than %d characters",

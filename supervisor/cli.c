@@ -99,7 +99,7 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 		}
 		if (strcmp(a, "-p") == 0 || strcmp(a, "--policy") == 0 ||
 		    strncmp(a, "--policy=", 9) == 0) {
-			if (a[2] == '-' && a[8] == '=')
+			if (strncmp(a, "--policy=", 9) == 0)
 				val = a + 9;
 			else if (i + 1 < argc)
 				val = argv[++i];

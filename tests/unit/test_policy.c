@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/* The policy parser, expansion and error messages.  Table-driven. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../policy/policy.h"
+
+static int load(const char *text, struct policy **p, struct policy_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	return policy_load_string("t.ini", text, NULL, p, err);
+}
+
+/* ---- every bad input names file, line and key --------------------------- */
+
+struct bad_case {
+	const char *name;
+	const char *text;
+	unsigned line;
+	const char *key;
+	const char *msg_part;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "unknown section", "[sandbox]\n[filesytem]\nread = /usr\n", 3, "", "did you mean [filesystem]" },
+	{ "unknown key with suggestion", "[filesystem]\nwrit = /tmp\n", 2, "filesystem.writ",
+	  "did you mean 'write'" },
+	{ "unknown key, nothing near", "[process]\nzzzzzz = 1\n", 2, "process.zzzzzz", "unknown key" },
+	{ "relative path", "[filesystem]\nread = usr/lib\n", 2, "filesystem.read", "not an absolute path" },
+	{ "bad enum", "[sandbox]\nenforcement = strikt\n", 2, "sandbox.enforcement",
+	  "did you mean 'strict'" },
+	{ "bad bool", "[filesystem]\nprivate_tmp = maybe\n", 2, "filesystem.private_tmp", "yes or no" },
+	{ "scalar twice", "[network]\nmode = none\nmode = host\n", 3, "network.mode", "set twice" },
+	{ "syntax", "[filesystem]\nread /usr\n", 2, "", "syntax error" },
+	{ "outside section", "read = /usr\n", 1, "read", "outside of any [section]" },
+	{ "non-ascii domain", "[network]\nallow = bücher.de\n", 2, "network.allow", "punycode" },
+	{ "ip in allow", "[network]\nallow = 10.0.0.1\n", 2, "network.allow", "allow_cidr" },
+	{ "wildcard in middle", "[network]\nallow = a.*.com\n", 2, "network.allow", "first label" },
+	{ "bad port", "[network]\nallow = a.com:70000\n", 2, "network.allow", "1 to 65535" },
+	{ "bad cidr", "[network]\nallow_cidr = 10.0.0.0/33\n", 2, "network.allow_cidr", "0 to 32" },
+	{ "bad hosts", "[network]\nhosts = a.test=nothere\n", 2, "network.hosts", "not an IP" },
+	{ "bad env_set", "[process]\nenv_set = 1X=2\n", 2, "process.env_set", "NAME=VALUE" },
+	{ "bad rlimit", "[process]\nrlimit_nofile = lots\n", 2, "process.rlimit_nofile", "number" },
+	{ "bad syscall name", "[syscalls]\ndeny = Ptrace!\n", 2, "syscalls.deny", "not a system call" },
+	{ "allow and deny same syscall", "[syscalls]\ndeny = ptrace\nallow = ptrace\n", 3, "syscalls.allow",
+	  "also in syscalls.deny" },
+	{ "unnamed credential", "[credential]\nenv = X\n", 2, "", "needs a name" },
+	{ "credential without hosts", "[credential gh]\nenv = GH\nsource = env:GH\n", 1, "credential.hosts",
+	  "needs hosts" },
+	{ "credential bad source", "[credential gh]\nsource = vault:x\n", 2, "credential.source",
+	  "env:VARIABLE or file:PATH" },
+	{ "two credentials one env",
+	  "[credential a]\nenv = T\nsource = env:A\nhosts = a.com\n"
+	  "[credential b]\nenv = T\nsource = env:B\nhosts = b.com\n",
+	  5, "credential.env", "both set T" },
+	{ "credential without proxy",
+	  "[network]\nmode = none\n[credential a]\nenv = T\nsource = env:A\nhosts = a.com\n", 3, "",
+	  "needs [network] mode = proxy" },
+	{ "allow with mode none", "[network]\nmode = none\nallow = a.com\n", 3, "network.allow",
+	  "no effect with mode = none" },
+	{ "run_as junk", "[process]\nrun_as = a b\n", 2, "process.run_as", "one value" },
+	{ "unterminated quote", "[filesystem]\nread = \"/a b\n", 2, "filesystem.read", "unterminated" },
+	{ "include not first", "[sandbox]\nenforcement = strict\ninclude = x.ini\n", 3, "sandbox.include",
+	  "before any other setting" },
+	{ "~user", "[filesystem]\nread = ~root/x\n", 2, "filesystem.read", "~user" },
+	{ "placeholder shape", "[credential a]\nplaceholder = short\n", 2, "credential.placeholder", "16 to 255" },
+};
+
+static void test_bad_inputs_name_file_line_key(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		struct policy *p = NULL;
+		struct policy_error err;
+		int r = load(c->text, &p, &err);
+		if (r == 0 || p || strcmp(err.file, "t.ini") != 0 || err.line != c->line ||
+		    strcmp(err.key, c->key) != 0 || !strstr(err.msg, c->msg_part)) {
+			print_error("case '%s': r=%d file=%s line=%u key=%s msg=%s\n", c->name, r,
+				    err.file, err.line, err.key, err.msg);
+			fail();
+		}
+	}
+}
+
+/* ---- inih 55's traps --------------------------------------------------- */
+
+static void test_long_line_is_refused_not_split(void **state)
+{
+	(void)state;
+	/* inih 55 would parse the tail of this comment as "write = /" */
+	char text[1024] = "[filesystem]\n; ";
+	for (int i = 0; i < 190; i++)
+		strcat(text, "x");
+	strcat(text, "write = /\n");
+	struct policy *p = NULL;
+	struct policy_error err;
+	assert_int_not_equal(load(text, &p, &err), 0);
+	assert_null(p);
+	assert_int_equal(err.line, 2);
+	assert_non_null(strstr(err.msg, "longer than"));
+}
+
+static void test_long_section_name_is_refused_not_truncated(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	assert_int_not_equal(
+		load("[credential aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n", &p, &err),
+		0);
+	assert_non_null(strstr(err.msg, "section name longer"));
+}
+
+static void test_line_numbers_count_comments_blank_and_crlf(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	assert_int_not_equal(load("; c\r\n\r\n[filesystem]\r\n# x\r\nread = /usr\r\nbogus = 1\r\n", &p, &err),
+			     0);
+	assert_int_equal(err.line, 6);
+	assert_string_equal(err.key, "filesystem.bogus");
+}
+
+static void test_indented_line_is_not_a_continuation(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	/* inih would append "write = /" to read's value; we parse it as a key */
+	assert_int_equal(load("[filesystem]\nread = /usr\n    write = /tmp\n", &p, &err), 0);
+	assert_int_equal(p->fs.read.n, 1);
+	assert_int_equal(p->fs.write.n, 1);
+	assert_string_equal(p->fs.write.items[0].value, "/tmp");
+	assert_int_equal(p->fs.write.items[0].origin.line, 3);
+	policy_free(p);
+}
+
+static void test_nul_byte_refused(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/rf-nul-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "[filesystem]\nread = /usr\0/etc\n", 31), 31);
+	close(fd);
+	struct policy *p = NULL;
+	struct policy_error err = { 0 };
+	assert_int_not_equal(policy_load_file(path, &p, &err), 0);
+	assert_non_null(strstr(err.msg, "NUL"));
+	unlink(path);
+}
+
+/* ---- lists, includes, expansion ----------------------------------------- */
+
+static void test_lists_split_append_and_quote(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	assert_int_equal(load("[filesystem]\nread = /usr /etc,/opt\nread = \"/a b\" !/req\n", &p, &err), 0);
+	assert_int_equal(p->fs.read.n, 5);
+	assert_string_equal(p->fs.read.items[3].value, "/a b");
+	assert_true(p->fs.read.items[4].required);
+	assert_string_equal(p->fs.read.items[4].value, "/req");
+	policy_free(p);
+}
+
+static void test_domains_lowercased_trailing_dot_dropped(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	assert_int_equal(load("[network]\nallow = API.Example.COM. *.github.com github.com:443\n", &p, &err),
+			 0);
+	assert_string_equal(p->net.allow.items[0].value, "api.example.com");
+	assert_string_equal(p->net.allow.items[1].value, "*.github.com");
+	assert_string_equal(p->net.allow.items[2].value, "github.com:443");
+	policy_free(p);
+}
+
+static const char *fake_env(const char *name)
+{
+	if (strcmp(name, "PROJ") == 0)
+		return "/srv/proj";
+	return NULL;
+}
+
+static void test_expansion(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	struct policy_vars v = { .cwd = "/work/x", .home = "/home/u", .getenv = fake_env };
+	assert_int_equal(load("[filesystem]\nwrite = ${CWD} ~/.cache ~ ${PROJ}//sub/./dir/\n"
+			      "[process]\nenv_set = A=${HOME}/bin B=~\n",
+			      &p, &err),
+			 0);
+	assert_int_equal(policy_expand(p, &v, &err), 0);
+	assert_string_equal(p->fs.write.items[0].value, "/work/x");
+	assert_string_equal(p->fs.write.items[1].value, "/home/u/.cache");
+	assert_string_equal(p->fs.write.items[2].value, "/home/u");
+	assert_string_equal(p->fs.write.items[3].value, "/srv/proj/sub/dir");
+	assert_string_equal(p->process.env_set.items[0].value, "A=/home/u/bin");
+	assert_string_equal(p->process.env_set.items[1].value, "B=~");
+	policy_free(p);
+}
+
+static void test_undefined_variable_is_an_error(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	struct policy_vars v = { .cwd = "/w", .home = "/h", .getenv = fake_env };
+	assert_int_equal(load("[filesystem]\n\nread = ${NOPE}/x\n", &p, &err), 0);
+	assert_int_not_equal(policy_expand(p, &v, &err), 0);
+	assert_int_equal(err.line, 3);
+	assert_string_equal(err.key, "filesystem.read");
+	assert_non_null(strstr(err.msg, "${NOPE} is not defined"));
+	policy_free(p);
+}
+
+static void test_dotdot_refused(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	struct policy_vars v = { .cwd = "/w", .home = "/h", .getenv = fake_env };
+	assert_int_equal(load("[filesystem]\nwrite = ${CWD}/../etc\n", &p, &err), 0);
+	assert_int_not_equal(policy_expand(p, &v, &err), 0);
+	assert_non_null(strstr(err.msg, "'..'"));
+	policy_free(p);
+}
+
+static char tmpdir[64];
+
+static void write_text(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_include_merges_first_and_overrides(void **state)
+{
+	(void)state;
+	char path[256];
+	struct policy *p = NULL;
+	struct policy_error err = { 0 };
+	write_text("base.ini", "[sandbox]\nenforcement = best-effort\n[filesystem]\nread = /usr\n");
+	write_text("top.ini", "[sandbox]\ninclude = base.ini\nenforcement = strict\n[filesystem]\nread = /etc\n");
+	snprintf(path, sizeof(path), "%s/top.ini", tmpdir);
+	assert_int_equal(policy_load_file(path, &p, &err), 0);
+	assert_int_equal(p->enforcement, POLICY_ENFORCE_STRICT);
+	assert_int_equal(p->fs.read.n, 2);
+	assert_string_equal(p->fs.read.items[0].value, "/usr");
+	assert_int_equal(p->n_files, 2);
+	/* origins point at the right file */
+	assert_non_null(strstr(p->fs.read.items[0].origin.file, "base.ini"));
+	assert_int_equal(p->fs.read.items[0].origin.line, 4);
+	policy_free(p);
+}
+
+static void test_include_cycle_is_an_error(void **state)
+{
+	(void)state;
+	char path[256];
+	struct policy *p = NULL;
+	struct policy_error err = { 0 };
+	write_text("a.ini", "[sandbox]\ninclude = b.ini\n");
+	write_text("b.ini", "[sandbox]\ninclude = a.ini\n");
+	snprintf(path, sizeof(path), "%s/a.ini", tmpdir);
+	assert_int_not_equal(policy_load_file(path, &p, &err), 0);
+	assert_null(p);
+	assert_non_null(strstr(err.msg, "cycle"));
+	assert_non_null(strstr(err.file, "b.ini"));
+	assert_int_equal(err.line, 2);
+}
+
+static void test_error_in_included_file_names_it(void **state)
+{
+	(void)state;
+	char path[256];
+	struct policy *p = NULL;
+	struct policy_error err = { 0 };
+	write_text("inc-bad.ini", "[process]\n\nrun_ass = x\n");
+	write_text("inc-top.ini", "[sandbox]\ninclude = inc-bad.ini\n");
+	snprintf(path, sizeof(path), "%s/inc-top.ini", tmpdir);
+	assert_int_not_equal(policy_load_file(path, &p, &err), 0);
+	assert_non_null(strstr(err.file, "inc-bad.ini"));
+	assert_int_equal(err.line, 3);
+	assert_string_equal(err.key, "process.run_ass");
+}
+
+static void test_missing_file(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err = { 0 };
+	assert_int_not_equal(policy_load_file("/nonexistent/x.ini", &p, &err), 0);
+	assert_string_equal(err.file, "/nonexistent/x.ini");
+	assert_non_null(strstr(err.msg, "No such file"));
+}
+
+static void test_default_policy_loads(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err = { 0 };
+	assert_int_equal(policy_load_default(&p, &err), 0);
+	assert_int_equal(p->net.mode, POLICY_NET_NONE);
+	assert_true(p->fs.private_tmp);
+	assert_true(p->fs.write.n > 0);
+	policy_free(p);
+}
+
+static void test_overrides(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	struct policy_vars v = { .cwd = "/w", .home = "/h", .getenv = fake_env };
+	assert_int_equal(load("[network]\nmode = none\n", &p, &err), 0);
+	assert_int_equal(policy_override(p, POLICY_OVERRIDE_WRITE, "rel/dir", &err), 0);
+	assert_int_not_equal(policy_override(p, POLICY_OVERRIDE_DOMAIN, "a.com", &err), 0);
+	assert_non_null(strstr(err.msg, "mode = proxy"));
+	assert_int_equal(policy_expand(p, &v, &err), 0);
+	assert_string_equal(p->fs.write.items[0].value, "/w/rel/dir");
+	policy_free(p);
+}
+
+static void test_did_you_mean(void **state)
+{
+	(void)state;
+	static const char *const c[] = { "read", "write", "exec" };
+	assert_string_equal(policy_did_you_mean("wirte", c, 3), "write");
+	assert_string_equal(policy_did_you_mean("READ", c, 3), "read");
+	assert_null(policy_did_you_mean("network", c, 3));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/rf-unit-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_inputs_name_file_line_key),
+		cmocka_unit_test(test_long_line_is_refused_not_split),
+		cmocka_unit_test(test_long_section_name_is_refused_not_truncated),
+		cmocka_unit_test(test_line_numbers_count_comments_blank_and_crlf),
+		cmocka_unit_test(test_indented_line_is_not_a_continuation),
+		cmocka_unit_test(test_nul_byte_refused),
+		cmocka_unit_test(test_lists_split_append_and_quote),
+		cmocka_unit_test(test_domains_lowercased_trailing_dot_dropped),
+		cmocka_unit_test(test_expansion),
+		cmocka_unit_test(test_undefined_variable_is_an_error),
+		cmocka_unit_test(test_dotdot_refused),
+		cmocka_unit_test(test_include_merges_first_and_overrides),
+		cmocka_unit_test(test_include_cycle_is_an_error),
+		cmocka_unit_test(test_error_in_included_file_names_it),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_default_policy_loads),
+		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_did_you_mean),
+	};
+	return cmocka_run_group_tests_name("policy", tests, setup, teardown);
+}

@@ -204,6 +204,9 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 			continue;
 		*ret_step = "protecting (read-only bind)";
 		*ret_path = sb->masks[i].path;
+		/* hidden by the private /tmp already: nothing to protect */
+		if (access(sb->masks[i].path, F_OK) < 0 && errno == ENOENT)
+			continue;
 		r = bind_readonly(sb->masks[i].path);
 		if (r < 0)
 			return r;
@@ -213,6 +216,8 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 			continue;
 		*ret_step = "masking a denied path";
 		*ret_path = sb->masks[i].path;
+		if (access(sb->masks[i].path, F_OK) < 0 && errno == ENOENT)
+			continue; /* hidden by the private /tmp already */
 		if (masks < 0) {
 			masks = make_mask_source();
 			if (masks < 0)

@@ -28,7 +28,8 @@ static const char *env_lookup(const char *name)
 	return getenv(name);
 }
 
-/* The home directory `~` means: the run_as user's when we switch to one. */
+/* The home directory `~` means: the run_as user's when we switch to another
+ * user, else $HOME as the caller has it. */
 static char *resolve_home(const struct policy *p)
 {
 	const char *h;
@@ -42,7 +43,8 @@ static char *resolve_home(const struct policy *p)
 			die("%s:%u: process.run_as: unknown user '%s'",
 			    p->process.run_as_origin.file ? p->process.run_as_origin.file : "?",
 			    p->process.run_as_origin.line, p->process.run_as);
-		return strdup(pw->pw_dir);
+		if (pw->pw_uid != getuid())
+			return strdup(pw->pw_dir);
 	}
 	h = getenv("HOME");
 	if (h && h[0] == '/')

@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: MIT
+"""Fixtures that drive the built ringfence binary the way users do.
+
+Two users: root (a container ENTRYPOINT, optionally dropping to run_as) and an
+unprivileged user (nobody, through setpriv: user namespaces, no privilege).
+Two mechanisms: namespaces (the default) and `namespaces = off` (subreaper and
+Landlock-only carve-outs).  Files live in a fresh directory under /tmp that
+both users can read, with a copy of the binary and the escape programs.
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+import textwrap
+
+import pytest
+
+RINGFENCE = os.environ.get("RINGFENCE") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "ringfence")
+ESCAPE_DIR = os.environ.get("ESCAPE_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "escape")
+NOBODY = 65534
+IS_ROOT = os.geteuid() == 0
+
+
+class Box:
+    """A scratch world: bin/ (ringfence + escape programs), work/ (the cwd)."""
+
+    def __init__(self, user, namespaces):
+        self.user = user
+        self.namespaces = namespaces
+        self.root = tempfile.mkdtemp(prefix="rf-it-", dir="/tmp")
+        os.chmod(self.root, 0o755)
+        self.bin = os.path.join(self.root, "bin")
+        self.work = os.path.join(self.root, "work")
+        os.mkdir(self.bin)
+        os.mkdir(self.work)
+        self.ringfence = os.path.join(self.bin, "ringfence")
+        shutil.copy2(RINGFENCE, self.ringfence)
+        for name in os.listdir(ESCAPE_DIR):
+            shutil.copy2(os.path.join(ESCAPE_DIR, name), os.path.join(self.bin, name))
+        if user == "nobody":
+            os.chown(self.work, NOBODY, NOBODY)
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    def write(self, rel, text, mode=0o644, owner=None):
+        p = self.path(rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+        os.chmod(p, mode)
+        if owner is not None:
+            os.chown(p, owner, owner)
+        return p
+
+    def policy(self, body, name="policy.ini", base=True):
+        """A policy that includes the default (unless base=False), plus BODY."""
+        head = ""
+        if base:
+            head = "[sandbox]\ninclude = %s\n" % os.path.abspath(
+                os.path.join(os.path.dirname(__file__), "..", "..", "policies", "default.ini"))
+            if self.namespaces == "off":
+                head += "namespaces = off\n"
+            head += "[filesystem]\nexec = %s\n" % self.bin
+            if self.user == "root":
+                head += "[process]\nrun_as = root\n"
+        elif self.namespaces == "off" and "namespaces" not in body:
+            head = "[sandbox]\nnamespaces = off\n"
+        return self.write(name, head + textwrap.dedent(body))
+
+    def cmd(self, args):
+        if self.user == "nobody":
+            return ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                    "--clear-groups", "--"] + args
+        return args
+
+    def env(self, extra=None):
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+               "HOME": self.work if self.user == "nobody" else "/root"}
+        if extra:
+            env.update(extra)
+        return env
+
+    def run(self, args, policy=None, env=None, cwd=None, timeout=60, input=None, opts=()):
+        argv = [self.ringfence]
+        if policy:
+            argv += ["-p", policy]
+        argv += list(opts) + ["--"] + list(args)
+        return subprocess.run(self.cmd(argv), cwd=cwd or self.work, env=self.env(env),
+                              capture_output=True, text=True, timeout=timeout, input=input)
+
+    def raw(self, argv, env=None, cwd=None, timeout=60):
+        """ringfence with exactly ARGV (no -p, no --)."""
+        return subprocess.run(self.cmd([self.ringfence] + list(argv)), cwd=cwd or self.work,
+                              env=self.env(env), capture_output=True, text=True,
+                              timeout=timeout)
+
+    def popen(self, args, policy=None, env=None, **kw):
+        argv = [self.ringfence] + (["-p", policy] if policy else []) + ["--"] + list(args)
+        return subprocess.Popen(self.cmd(argv), cwd=self.work, env=self.env(env), **kw)
+
+    def cleanup(self):
+        subprocess.run(["rm", "-rf", self.root], check=False)
+
+
+MODES = [("root", "on"), ("root", "off"), ("nobody", "on"), ("nobody", "off")]
+
+
+@pytest.fixture(params=MODES, ids=["root-ns", "root-nons", "user-ns", "user-nons"])
+def box(request):
+    user, ns = request.param
+    if not IS_ROOT:
+        pytest.skip("the suite switches users: run it as root (make check does)")
+    b = Box(user, ns)
+    yield b
+    b.cleanup()
+
+
+@pytest.fixture(params=["root", "nobody"], ids=["root", "user"])
+def nsbox(request):
+    """Namespaces on only (for behaviour specific to them)."""
+    if not IS_ROOT:
+        pytest.skip("the suite switches users: run it as root (make check does)")
+    b = Box(request.param, "on")
+    yield b
+    b.cleanup()
+
+
+@pytest.fixture
+def rootbox():
+    if not IS_ROOT:
+        pytest.skip("needs root")
+    b = Box("root", "on")
+    yield b
+    b.cleanup()

@@ -1,0 +1,426 @@
+# SPDX-License-Identifier: MIT
+"""What a user sees: the sandbox refuses what the policy does not grant, and
+the command otherwise behaves as it would unwrapped.  Every test runs as root
+and as an unprivileged user, with and without namespaces (see conftest)."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+DEFAULT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "policies",
+                                       "default.ini"))
+
+
+def home_with_secret(box):
+    home = box.path("home")
+    os.makedirs(os.path.join(home, ".ssh"), exist_ok=True)
+    with open(os.path.join(home, ".ssh", "id_rsa"), "w") as f:
+        f.write("PRIVATE KEY\n")
+    if box.user == "nobody":
+        for d, _, files in os.walk(home):
+            os.chown(d, 65534, 65534)
+            for n in files:
+                os.chown(os.path.join(d, n), 65534, 65534)
+    return home
+
+
+def test_readme_example(box):
+    """The README's first example: the first two refused, the third allowed."""
+    home = home_with_secret(box)
+    pol = box.policy("")
+    r = box.run(["bash", "-c", "cat ~/.ssh/id_rsa; touch /etc/x; echo ok > ./out; echo done"],
+                policy=pol, env={"HOME": home})
+    assert r.returncode == 0, r.stderr
+    assert "PRIVATE KEY" not in r.stdout
+    assert "id_rsa" in r.stderr and "touch: cannot touch '/etc/x'" in r.stderr
+    assert not os.path.exists("/etc/x")
+    assert open(box.path("work", "out")).read() == "ok\n"
+    assert r.stdout.strip() == "done"
+
+
+def test_default_policy_without_p(box):
+    r = box.raw(["--", "bash", "-c", "echo hi > f; cat f; touch /usr/x"])
+    assert r.returncode == 1
+    assert r.stdout == "hi\n"
+    assert "Permission denied" in r.stderr or "Read-only" in r.stderr
+
+
+def test_exit_status_is_the_commands(box):
+    pol = box.policy("")
+    assert box.run(["sh", "-c", "exit 7"], policy=pol).returncode == 7
+    assert box.run(["true"], policy=pol).returncode == 0
+
+
+def test_killed_by_signal_is_128_plus_n(box):
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "kill -SEGV $$"], policy=pol)
+    assert r.returncode == 128 + signal.SIGSEGV
+
+
+def test_command_not_found_127(box):
+    pol = box.policy("")
+    r = box.run(["no-such-command-xyz"], policy=pol)
+    assert r.returncode == 127
+    assert r.stderr.strip().endswith("no-such-command-xyz: command not found")
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_not_executable_126(box):
+    pol = box.policy("")
+    script = box.write("work/script.sh", "#!/bin/sh\necho hi\n", mode=0o644)
+    r = box.run([script], policy=pol)
+    assert r.returncode == 126
+    assert "cannot execute" in r.stderr
+
+
+def test_exec_outside_exec_grants_is_126(box):
+    """Landlock's execute right: a binary written into the cwd cannot run."""
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "cp /usr/bin/true ./t && chmod +x ./t && ./t"], policy=pol)
+    assert r.returncode == 126
+    assert "Permission denied" in r.stderr
+
+
+def test_deny_carves_out_of_a_read_grant(box):
+    home = home_with_secret(box)
+    with open(os.path.join(home, "notes"), "w") as f:
+        f.write("fine\n")
+    pol = box.policy("""
+        [filesystem]
+        read = ~
+        """)
+    r = box.run(["sh", "-c", "cat ~/notes; cat ~/.ssh/id_rsa"], policy=pol, env={"HOME": home})
+    assert "fine" in r.stdout
+    assert "PRIVATE KEY" not in r.stdout
+    assert r.returncode != 0
+
+
+def test_builtin_protect_git_hooks_and_config(box):
+    git = box.path("work", ".git")
+    os.makedirs(os.path.join(git, "hooks"))
+    box.write("work/.git/config", "[core]\n", owner=65534 if box.user == "nobody" else None)
+    if box.user == "nobody":
+        os.chown(git, 65534, 65534)
+        os.chown(os.path.join(git, "hooks"), 65534, 65534)
+    pol = box.policy("")
+    r = box.run(["sh", "-c",
+                 "echo evil >> .git/config; echo x > .git/hooks/pre-commit; "
+                 "cat .git/config; echo ok > other && echo wrote-other"],
+                policy=pol)
+    assert open(os.path.join(git, "config")).read() == "[core]\n"
+    assert not os.path.exists(os.path.join(git, "hooks", "pre-commit"))
+    assert "[core]" in r.stdout
+    if box.namespaces == "on":
+        # with a mount namespace the rest of the cwd stays fully writable
+        assert "wrote-other" in r.stdout
+
+
+def test_policy_protect_key(box):
+    mk = box.write("work/Makefile", "all:\n", owner=65534 if box.user == "nobody" else None)
+    pol = box.policy("""
+        [filesystem]
+        protect = ${CWD}/Makefile
+        """)
+    r = box.run(["sh", "-c", "echo evil > Makefile"], policy=pol)
+    assert r.returncode != 0
+    assert open(mk).read() == "all:\n"
+
+
+def test_policy_file_and_binary_protected_inside_write_grant(box):
+    # the policy lives in the writable cwd: it must still be read-only
+    pol = box.policy("", name="work/p.ini")
+    if box.user == "nobody":
+        os.chown(pol, 65534, 65534)
+    r = box.run(["sh", "-c", "echo '[filesystem]' >> p.ini"], policy=pol)
+    assert r.returncode != 0
+    assert "[filesystem]\nwrite" not in open(pol).read()[-30:]
+
+
+def test_private_tmp(box):
+    marker = "/tmp/rf-host-marker-%d" % os.getpid()
+    open(marker, "w").close()
+    try:
+        pol = box.policy("")
+        r = box.run(["sh", "-c", "ls -a ${TMPDIR:-/tmp}; echo x > ${TMPDIR:-/tmp}/t && echo ok; "
+                     "cat %s" % marker], policy=pol)
+        assert "ok" in r.stdout
+        assert os.path.basename(marker) not in r.stdout
+        assert r.returncode != 0  # the host's /tmp file is out of reach
+    finally:
+        os.unlink(marker)
+    if box.namespaces == "off":
+        # the private directory is removed at exit
+        assert not [n for n in os.listdir("/tmp") if n.startswith("ringfence.")
+                    and os.stat("/tmp/" + n).st_uid == (65534 if box.user == "nobody" else 0)
+                    and time.time() - os.stat("/tmp/" + n).st_mtime < 5]
+
+
+def test_allow_write_override(box):
+    extra = box.path("extra")
+    os.mkdir(extra)
+    if box.user == "nobody":
+        os.chown(extra, 65534, 65534)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "echo hi > %s/f" % extra], policy=pol)
+    assert r.returncode != 0
+    r = box.run(["sh", "-c", "echo hi > %s/f" % extra], policy=pol,
+                opts=["--allow-write", extra])
+    assert r.returncode == 0, r.stderr
+    assert open(os.path.join(extra, "f")).read() == "hi\n"
+
+
+def test_allow_read_override(box):
+    d = box.path("data")
+    os.mkdir(d)
+    box.write("data/x", "payload\n")
+    pol = box.policy("")
+    assert box.run(["cat", d + "/x"], policy=pol).returncode != 0
+    r = box.run(["cat", d + "/x"], policy=pol, opts=["--allow-read", d])
+    assert r.stdout == "payload\n"
+
+
+def test_working_directory_outside_grants_is_refused(box):
+    d = box.path("elsewhere")
+    os.mkdir(d)
+    os.chmod(d, 0o755)
+    # a policy without ${CWD}: the working directory is granted nothing
+    pol = box.policy("""
+        [filesystem]
+        read = /usr /etc
+        exec = /usr
+        """, base=False)
+    r = box.run(["true"], policy=pol, cwd=d, opts=["-n"])
+    assert r.returncode == 125
+    assert "working directory" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_environment_is_filtered(box):
+    pol = box.policy("""
+        [process]
+        env_keep = PATH KEEP_*
+        env_set = CI=1 GREETING=${CWD}
+        """)
+    r = box.run(["env"], policy=pol, env={"KEEP_ME": "yes", "SECRET_TOKEN": "s3cr3t",
+                                          "AWS_SECRET_ACCESS_KEY": "k"})
+    lines = r.stdout.splitlines()
+    assert "KEEP_ME=yes" in lines
+    assert "CI=1" in lines
+    assert "GREETING=%s" % box.work in lines
+    assert not any("s3cr3t" in l or l.startswith("AWS_") for l in lines)
+
+
+def test_default_env_keep_drops_tokens(box):
+    pol = box.policy("")
+    r = box.run(["env"], policy=pol, env={"GITHUB_TOKEN": "ghp_x", "TERM": "xterm"})
+    assert "ghp_x" not in r.stdout
+    assert "TERM=xterm" in r.stdout
+
+
+def test_rlimits(box):
+    pol = box.policy("""
+        [process]
+        rlimit_nofile = 64
+        rlimit_core = 0
+        rlimit_fsize = 1024
+        """)
+    r = box.run(["sh", "-c", "ulimit -n; ulimit -c; ulimit -f"], policy=pol)
+    assert r.stdout.split() == ["64", "0", "2"]  # ulimit -f counts 512-byte blocks
+
+
+def test_no_capabilities_and_no_new_privs(box):
+    pol = box.policy("")
+    r = box.run(["grep", "-E", "^(Cap|NoNewPrivs|Seccomp:)", "/proc/self/status"], policy=pol)
+    fields = dict(l.split(":", 1) for l in r.stdout.splitlines())
+    for k in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+        assert int(fields[k], 16) == 0, (k, fields[k])
+    if box.user == "root" or box.namespaces == "on":
+        assert int(fields["CapBnd"], 16) == 0
+    assert fields["NoNewPrivs"].strip() == "1"
+    assert fields["Seccomp"].strip() == "2"
+
+
+def test_only_std_fds_reach_the_command(box):
+    pol = box.policy("")
+    r = subprocess.run(box.cmd([box.ringfence, "-p", pol, "--", "ls", "/proc/self/fd"]),
+                       cwd=box.work, env=box.env(), capture_output=True, text=True,
+                       pass_fds=(), timeout=30)
+    # ls itself opens one fd for the directory it lists
+    fds = sorted(int(x) for x in r.stdout.split())
+    assert fds[:3] == [0, 1, 2] and len(fds) <= 4, fds
+
+
+def test_mode_none_has_no_network(box):
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/9 && echo connected"], policy=pol)
+    assert "connected" not in r.stdout
+
+
+def test_mode_host_reaches_loopback(box):
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    pol = box.policy("")
+    # the default says mode = none; a second file overrides it
+    pol2 = box.write("host.ini", "[sandbox]\ninclude = %s\n[network]\nmode = host\n" % pol)
+    r = box.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/%d && echo connected" % port],
+                policy=pol2)
+    srv.close()
+    assert "connected" in r.stdout, r.stderr
+
+
+def test_unix_sockets_deny(box):
+    pol = box.policy("""
+        [syscalls]
+        unix_sockets = deny
+        """)
+    r = box.run(["python3", "-c", "import socket; socket.socket(socket.AF_UNIX)"], policy=pol,
+                env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode != 0
+    assert "Operation not permitted" in r.stderr
+    r = box.run(["python3", "-c", "import socket; socket.socketpair(); print('pair ok')"],
+                policy=pol, env={"PATH": "/usr/bin:/bin"})
+    assert "pair ok" in r.stdout
+
+
+def test_syscalls_deny_errno_and_kill(box):
+    pol = box.policy("""
+        [syscalls]
+        deny = uname
+        """)
+    r = box.run(["uname"], policy=pol)
+    assert r.returncode != 0 and "Operation not permitted" in r.stderr
+    pol = box.policy("""
+        [syscalls]
+        deny = uname
+        action = kill
+        """, name="kill.ini")
+    r = box.run(["uname"], policy=pol)
+    assert r.returncode == 128 + signal.SIGSYS
+
+
+def test_syscalls_allow_dangerous_needs_consent(box):
+    pol = box.policy("""
+        [syscalls]
+        allow = ptrace
+        """)
+    r = box.run(["true"], policy=pol)
+    assert r.returncode == 125
+    assert "allow_dangerous" in r.stderr and "policy.ini:" in r.stderr
+
+
+def test_audit_log(box):
+    log = box.path("logs", "audit.jsonl")
+    os.makedirs(os.path.dirname(log))
+    if box.user == "nobody":
+        os.chown(os.path.dirname(log), 65534, 65534)
+    pol = box.policy("""
+        [log]
+        file = %s
+        """ % log)
+    r = box.run(["sh", "-c", "exit 3"], policy=pol)
+    assert r.returncode == 3
+    events = [json.loads(l) for l in open(log)]
+    assert [e["event"] for e in events] == ["start", "exec", "exit"]
+    assert events[-1]["status"] == 3
+    # the sandbox cannot touch its own audit log
+    r = box.run(["sh", "-c", "echo x >> %s" % log], policy=pol, opts=["--allow-write", os.path.dirname(log)])
+    assert r.returncode != 0
+
+
+def test_sigterm_is_forwarded_once(box):
+    pol = box.policy("")
+    script = ("n=0; trap 'n=$((n+1)); echo got-$n' TERM; echo ready; "
+              "for i in $(seq 100); do sleep 0.05; done; echo count=$n")
+    p = box.popen(["bash", "-c", script], policy=pol, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    p.send_signal(signal.SIGTERM)
+    out, _ = p.communicate(timeout=30)
+    assert "got-1" in out and "count=1" in out, out
+
+
+def test_supervisor_sigkill_leaves_nothing(box):
+    pol = box.policy("")
+    tag = "rf-orphan-%d-%s" % (os.getpid(), box.namespaces)
+    # a background grandchild that would outlive an unwrapped parent
+    p = box.popen(["bash", "-c", "(exec -a %s sleep 300) & (exec -a %s-2 sleep 300) & wait" % (tag, tag)],
+                  policy=pol)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if subprocess.run(["pgrep", "-f", tag], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the sandboxed sleeps never started")
+    p.kill()
+    p.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if subprocess.run(["pgrep", "-f", tag], capture_output=True).returncode != 0:
+            break
+        time.sleep(0.05)
+    left = subprocess.run(["pgrep", "-af", tag], capture_output=True, text=True).stdout
+    assert left == "", "left running: " + left
+
+
+def test_background_processes_end_with_the_command(box):
+    pol = box.policy("")
+    tag = "rf-bg-%d-%s" % (os.getpid(), box.namespaces)
+    r = box.run(["bash", "-c", "(exec -a %s sleep 300) & echo started" % tag], policy=pol, timeout=30)
+    assert r.stdout.strip() == "started"
+    assert subprocess.run(["pgrep", "-f", tag], capture_output=True).returncode != 0
+
+
+def test_orphans_are_reaped(nsbox):
+    """Our init is PID 1 and reaps what is reparented to it."""
+    pol = nsbox.policy("")
+    r = nsbox.run(["bash", "-c", "(sh -c 'sleep 0.1 & exit 0'); sleep 0.5; ps -eo pid,stat,comm"],
+                  policy=pol)
+    assert r.returncode == 0, r.stderr
+    states = [l.split()[1] for l in r.stdout.splitlines()[1:]]
+    assert not any(s.startswith("Z") for s in states), r.stdout
+    first = r.stdout.splitlines()[1].split()
+    assert first[0] == "1" and first[2] == "ringfence"
+
+
+def test_pid_namespace_hides_host_processes(nsbox):
+    pol = nsbox.policy("")
+    r = nsbox.run(["ps", "-e", "-o", "pid="], policy=pol)
+    pids = [int(x) for x in r.stdout.split()]
+    assert max(pids) < 20, pids
+
+
+def test_ctrl_c_reaches_the_command_once(box):
+    """A terminal's Ctrl-C reaches the command directly; the supervisor must
+    not pass it on a second time."""
+    import pty
+    pol = box.policy("""
+        [filesystem]
+        write = /dev/tty
+        """)
+    script = ("n=0; trap 'n=$((n+1))' INT; echo ready; "
+              "for i in $(seq 40); do sleep 0.05; done; echo count=$n")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(box.work)
+        argv = box.cmd([box.ringfence, "-p", pol, "--", "bash", "-c", script])
+        os.execvpe(argv[0], argv, box.env())
+    out = b""
+    while b"ready" not in out:
+        out += os.read(fd, 1024)
+    os.write(fd, b"\x03")
+    try:
+        while True:
+            chunk = os.read(fd, 1024)
+            if not chunk:
+                break
+            out += chunk
+    except OSError:
+        pass
+    os.waitpid(pid, 0)
+    assert b"count=1" in out, out

@@ -36,7 +36,8 @@ LIB_SRC := $(POLICY_SRC) $(LANDLOCK_SRC) $(SUPERVISOR_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
-ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape/*.c))
+ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape/*.c)) \
+	$(BUILD)/escape/deny_ns
 
 # Debian packages: build, then test.
 DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev
@@ -72,6 +73,12 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJ)
 $(BUILD)/escape/%: tests/escape/%.c tests/escape/escape.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror $(SAN) -o $@ $< $(SAN)
+
+# Test harness: runs a command with namespace creation refused, as container
+# runtimes' default seccomp profiles do.
+$(BUILD)/escape/deny_ns: tests/harness/deny_ns.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror -o $@ $<
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \

@@ -805,6 +805,32 @@ static int handle_log(struct parse_ctx *c, const char *name, const char *value, 
 	return unknown_key(c, "log", name, keys_log, ARRAY_SIZE(keys_log));
 }
 
+/* Fails (and returns false) for a section name that is not ours. */
+static bool section_known(struct parse_ctx *c, const char *raw)
+{
+	static const char *const plain[] = { "sandbox", "filesystem", "network",
+					     "process", "syscalls", "log" };
+	char name[INIH_MAX_SECTION + 1];
+	size_t b = 0, e = strlen(raw);
+
+	while (b < e && isspace((unsigned char)raw[b]))
+		b++;
+	while (e > b && isspace((unsigned char)raw[e - 1]))
+		e--;
+	snprintf(name, sizeof(name), "%.*s", (int)(e - b), raw + b);
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (strcmp(name, plain[i]) == 0)
+			return true;
+	if (strncmp(name, "credential ", 11) == 0 || strcmp(name, "credential") == 0)
+		return true; /* the name is checked with the first key */
+	const char *near = policy_did_you_mean(name, section_names, ARRAY_SIZE(section_names));
+	if (near)
+		fail(c, NULL, "unknown section [%s] (did you mean [%s]?)", name, near);
+	else
+		fail(c, NULL, "unknown section [%s]", name);
+	return false;
+}
+
 static struct policy_credential *credential_get(struct parse_ctx *c, const char *cname)
 {
 	for (size_t i = 0; i < c->p->n_creds; i++)
@@ -922,6 +948,18 @@ static char *reader(char *str, int num, void *stream)
 			     INIH_MAX_SECTION - 1);
 			c->reader_error = true;
 			return NULL;
+		}
+		/* inih reports a section only with its first key: an empty
+		 * misspelt section would pass unseen, so check every header */
+		if (close) {
+			char name[INIH_MAX_SECTION + 1];
+			size_t len = (size_t)(close - (c->buf + start) - 1);
+			memcpy(name, c->buf + start + 1, len);
+			name[len] = '\0';
+			if (!section_known(c, name)) {
+				c->reader_error = true;
+				return NULL;
+			}
 		}
 	}
 	memcpy(str, c->buf + start, n);

@@ -453,10 +453,6 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	sb->new_net_ns = sb->ns == NS_FULL && p->net.mode == POLICY_NET_NONE;
 	prepare_seccomp(sb);
 	prepare_fs(sb);
-	/* last, so that bad input still gets exactly one line */
-	if (sb->started_as_root && !p->process.run_as)
-		warn("running as root with every capability dropped; set [process] run_as = USER "
-		     "to run as another user, or run_as = root to silence this");
 }
 
 /* After clone() with namespaces failed: re-plan for no namespaces. */

@@ -28,7 +28,8 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "unknown section", "[sandbox]\n[filesytem]\nread = /usr\n", 3, "", "did you mean [filesystem]" },
+	{ "unknown section", "[sandbox]\n[filesytem]\nread = /usr\n", 2, "", "did you mean [filesystem]" },
+	{ "empty unknown section", "[sandbox]\n[proces]\n", 2, "", "did you mean [process]" },
 	{ "unknown key with suggestion", "[filesystem]\nwrit = /tmp\n", 2, "filesystem.writ",
 	  "did you mean 'write'" },
 	{ "unknown key, nothing near", "[process]\nzzzzzz = 1\n", 2, "process.zzzzzz", "unknown key" },

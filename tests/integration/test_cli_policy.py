@@ -1,0 +1,196 @@
+# SPDX-License-Identifier: MIT
+"""Bad input gets one line on stderr naming file, line and key, exit 125, and
+the command never starts; check, explain and probe do what DESIGN.md says."""
+import os
+import subprocess
+
+import pytest
+
+MARK = "ringfence-started-marker"
+
+
+def never_started(box, r):
+    assert r.returncode == 125, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("ringfence: ")
+    assert not os.path.exists(os.path.join(box.work, MARK))
+    return lines[0]
+
+
+def run_marker(box, policy=None, opts=()):
+    return box.run(["sh", "-c", "touch " + MARK], policy=policy, opts=opts)
+
+
+BAD = [
+    ("unknown section", "[sandbox]\n[filesytem]\n", "policy.ini:2:", "did you mean [filesystem]"),
+    ("unknown key", "[filesystem]\nreed = /usr\n", "policy.ini:2: filesystem.reed:",
+     "did you mean 'read'"),
+    ("bad value", "[network]\nmode = proxi\n", "policy.ini:2: network.mode:", "did you mean 'proxy'"),
+    ("undefined variable", "[filesystem]\nread = ${NO_SUCH_VAR_RF}/x\n",
+     "policy.ini:2: filesystem.read:", "${NO_SUCH_VAR_RF} is not defined"),
+    ("long line", "[filesystem]\n; " + "x" * 300 + "\n", "policy.ini:2:", "longer than"),
+    ("unknown run_as user", "[network]\nmode = none\n[process]\nrun_as = no-such-user-rf\n",
+     "policy.ini:4: process.run_as:", "unknown user"),
+    ("unknown syscall", "[network]\nmode = none\n[syscalls]\ndeny = not_a_call\n", "policy.ini:4:",
+     "not a system call"),
+    ("proxy not yet available", "[network]\nmode = proxy\nallow = example.com\n", "policy.ini",
+     "not available in this version"),
+    ("missing required path", "[network]\nmode = none\n[filesystem]\nread = !/no/such/path\n",
+     "policy.ini:4:", "No such file"),
+]
+
+
+@pytest.mark.parametrize("name,text,where,what", BAD, ids=[b[0] for b in BAD])
+def test_bad_policy_one_line_125_never_starts(box, name, text, where, what):
+    pol = box.write("policy.ini", text)
+    line = never_started(box, run_marker(box, policy=pol))
+    assert where in line and what in line, line
+
+
+def test_missing_policy_file(box):
+    line = never_started(box, run_marker(box, policy=box.path("nope.ini")))
+    assert "nope.ini" in line and "No such file" in line
+
+
+def test_unreadable_policy_file(box):
+    if box.user == "root":
+        pytest.skip("root reads everything")
+    pol = box.write("secret.ini", "[network]\nmode = none\n", mode=0o600)
+    line = never_started(box, run_marker(box, policy=pol))
+    assert "Permission denied" in line
+
+
+def test_include_cycle(box):
+    box.write("a.ini", "[sandbox]\ninclude = b.ini\n")
+    box.write("b.ini", "[sandbox]\ninclude = a.ini\n")
+    line = never_started(box, run_marker(box, policy=box.path("a.ini")))
+    assert "cycle" in line and "b.ini:2" in line
+
+
+def test_unknown_option(box):
+    r = box.raw(["--allow-wirte", "/x", "--", "true"])
+    assert r.returncode == 125 and "unknown option" in r.stderr
+
+
+def test_check_reports_file_line(box):
+    good = box.policy("")
+    bad = box.write("bad.ini", "[filesystem]\n\nwrite = relative/path\n")
+    r = box.raw(["check", good, bad])
+    assert r.returncode == 125
+    assert "%s: ok" % good in r.stdout
+    assert r.stderr.strip() == "%s:3: filesystem.write: 'relative/path' is not an absolute path " \
+        "(start it with /, ~ or ${CWD})" % bad
+
+
+def test_check_all_shipped_policies(box):
+    pdir = os.path.join(os.path.dirname(__file__), "..", "..", "policies")
+    files = sorted(os.path.join(pdir, f) for f in os.listdir(pdir) if f.endswith(".ini"))
+    r = box.raw(["check"] + files)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(": ok") == len(files)
+
+
+def test_explain_shows_layers_and_origins(box):
+    pol = box.policy("""
+        [filesystem]
+        read = /opt
+        """)
+    r = box.raw(["explain", "-p", pol, "--allow-write", "/srv"])
+    assert r.returncode == 0, r.stderr
+    assert "Landlock ABI" in r.stdout
+    assert "read = /opt    ; %s:" % pol in r.stdout
+    assert "write = /srv    ; command line" in r.stdout
+    assert "seccomp-BPF" in r.stdout
+    assert "mode = none" in r.stdout
+
+
+def test_explain_default(box):
+    r = box.raw(["explain"])
+    assert r.returncode == 0
+    assert "<built-in default policy>" in r.stdout
+    assert "write = %s" % box.work in r.stdout
+
+
+def test_probe(box):
+    r = box.raw(["probe"])
+    assert r.returncode == 0
+    assert "landlock: ABI" in r.stdout
+    assert "seccomp: available" in r.stdout
+
+
+def test_no_command(box):
+    r = box.raw(["-p", "x.ini"])
+    assert r.returncode == 125 and "no command" in r.stderr
+
+
+def test_run_as_needs_root(box):
+    if box.user == "root":
+        pytest.skip("only for the unprivileged user")
+    pol = box.write("p.ini", "[network]\nmode = none\n[process]\nrun_as = root\n")
+    line = never_started(box, run_marker(box, policy=pol))
+    assert "needs ringfence to be started as root" in line
+
+
+def test_root_drops_to_run_as_user(rootbox):
+    os.chown(rootbox.work, 65534, 65534)
+    pol = rootbox.write("p.ini", "[sandbox]\ninclude = %s\n[process]\nrun_as = nobody\n" %
+                        os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..",
+                                                     "policies", "default.ini")))
+    r = rootbox.run(["sh", "-c", "id -u; id -g; id -G; grep CapBnd /proc/self/status; echo $USER"],
+                    policy=pol)
+    out = r.stdout.split()
+    assert out[0] == "65534" and out[1] == "65534"
+    assert "0000000000000000" in r.stdout
+    assert out[-1] == "nobody"
+    assert "running as root" not in r.stderr
+
+
+def test_root_without_run_as_warns_once(rootbox):
+    pol = rootbox.write("p.ini", "[sandbox]\ninclude = %s\n" % os.path.abspath(
+        os.path.join(os.path.dirname(__file__), "..", "..", "policies", "default.ini")))
+    r = rootbox.run(["id", "-u"], policy=pol)
+    assert r.stdout.strip() == "0"
+    assert r.stderr.count("running as root") == 1
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_best_effort_runs_and_strict_is_default(box):
+    # On this kernel every layer is available: both run; explain says which is which.
+    pol = box.policy("""
+        [sandbox]
+        enforcement = best-effort
+        """)
+    r = box.raw(["explain", "-p", pol])
+    assert "best-effort" in r.stdout
+
+
+def test_namespaces_auto_falls_back_and_still_confines(box):
+    """Under a seccomp profile that refuses namespaces (as container runtimes'
+    defaults do), `auto` runs without them and every layer still holds."""
+    if box.namespaces == "off":
+        pytest.skip("namespaces are off already")
+    deny_ns = os.path.join(box.bin, "deny_ns")
+    pol = box.policy("")
+    argv = box.cmd([deny_ns, box.ringfence, "-p", pol, "-v", "--", "sh", "-c",
+                    "echo pid=$$; touch /etc/x; echo ok > f && echo wrote"])
+    r = subprocess.run(argv, cwd=box.work, env=box.env(), capture_output=True, text=True,
+                       timeout=30)
+    assert "namespaces unavailable" in r.stderr
+    assert "wrote" in r.stdout
+    assert "pid=2\n" not in r.stdout  # not in a PID namespace
+    assert "cannot touch '/etc/x'" in r.stderr
+
+
+def test_namespaces_on_refuses_without_them(box):
+    if box.namespaces == "off":
+        pytest.skip("namespaces are off")
+    deny_ns = os.path.join(box.bin, "deny_ns")
+    pol = box.policy("""
+        [sandbox]
+        namespaces = on
+        """)
+    r = subprocess.run(box.cmd([deny_ns, box.ringfence, "-p", pol, "--", "touch", MARK]),
+                       cwd=box.work, env=box.env(), capture_output=True, text=True, timeout=30)
+    never_started(box, r)
+    assert "namespaces = on" in r.stderr

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+"""The attack programs of tests/escape/, run inside the sandbox in every mode.
+Each exits 0 only when every attack failed; its output names each attack."""
+import os
+import socket
+import subprocess
+import threading
+
+import pytest
+
+
+def check(r):
+    assert "ESCAPED" not in r.stdout, r.stdout
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 escape(s)" in r.stdout
+
+
+def test_kernel_surface(box):
+    pol = box.policy("")
+    check(box.run([os.path.join(box.bin, "syscalls")], policy=pol))
+
+
+def test_filesystem_and_process(box):
+    secret_dir = box.path("secret")
+    os.mkdir(secret_dir)
+    box.write("secret/key", "TOPSECRET\n", mode=0o644)
+    git = box.path("work", ".git")
+    os.mkdir(git)
+    cfg = box.write("work/.git/config", "[core]\n")
+    if box.user == "nobody":
+        for p in (git, cfg):
+            os.chown(p, 65534, 65534)
+    # a setuid-root program the sandbox may execute
+    suid = os.path.join(box.bin, "suid_probe")
+    os.chown(suid, 0, 0)
+    os.chmod(suid, 0o4755)
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        deny = %s
+        """ % (box.root, secret_dir))
+    p = box.popen([os.path.join(box.bin, "fs"), "secret=" + secret_dir + "/key", "outside=/etc",
+                   "protected=" + cfg, "setuid=" + suid]
+                  + (["metadata=known"] if box.namespaces == "off" else []), policy=pol,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = p.communicate(timeout=60)
+    r = subprocess.CompletedProcess(p.args, p.returncode, out, err)
+    check(r)
+    assert open(cfg).read() == "[core]\n"
+    assert not os.path.exists("/etc/ringfence-escape")
+
+
+def test_supervisor_out_of_reach(box):
+    """Reading the supervisor's environment or memory, or signalling it."""
+    pol = box.policy("")
+    # setpriv execs ringfence in place, so Popen's pid is the supervisor's; it is
+    # known only after start, so it reaches the command through a file
+    pidfile = box.path("work", "sup.pid")
+    argv = box.cmd([box.ringfence, "-p", pol, "--", "sh", "-c",
+                    "while [ ! -s sup.pid ]; do sleep 0.01; done; "
+                    "exec %s supervisor=$(cat sup.pid)" % os.path.join(box.bin, "fs")])
+    p = subprocess.Popen(argv, cwd=box.work, env=box.env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    with open(pidfile + ".tmp", "w") as f:
+        f.write(str(p.pid))
+    os.rename(pidfile + ".tmp", pidfile)
+    out, err = p.communicate(timeout=60)
+    check(subprocess.CompletedProcess(argv, p.returncode, out, err))
+    assert "signal the supervisor" in out
+
+
+def test_network_mode_none(box):
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(8)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(5)
+    abstract = socket.socket(socket.AF_UNIX)
+    name = "rf-escape-%d-%s-%s" % (os.getpid(), box.user, box.namespaces)
+    abstract.bind("\0" + name)
+    abstract.listen(1)
+    stop = threading.Event()
+
+    def answer():
+        while not stop.is_set():
+            try:
+                d, a = udp.recvfrom(64)
+                udp.sendto(b"pong", a)
+            except OSError:
+                pass
+    t = threading.Thread(target=answer, daemon=True)
+    t.start()
+    try:
+        pol = box.policy("")
+        r = box.run([os.path.join(box.bin, "net"), "tcp=%d" % tcp.getsockname()[1],
+                     "udp=%d" % udp.getsockname()[1], "abstract=" + name], policy=pol)
+        check(r)
+    finally:
+        stop.set()
+        for s in (tcp, udp, abstract):
+            s.close()

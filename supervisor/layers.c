@@ -111,7 +111,8 @@ static void write_roots(const struct sandbox *sb, struct strv *ret)
 	for (size_t i = 0; i < p->fs.write.n; i++) {
 		struct stat st;
 		char *c;
-		if (lstat(p->fs.write.items[i].value, &st) < 0 || S_ISLNK(st.st_mode))
+		/* only directories can hold protected entries */
+		if (lstat(p->fs.write.items[i].value, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
 		c = realpath(p->fs.write.items[i].value, NULL);
 		if (c) {
@@ -170,7 +171,12 @@ static void protect_list(const struct sandbox *sb, struct strv *ret)
 		strv_add(&cand, p->log.file);
 
 	for (size_t i = 0; i < cand.n; i++) {
-		char *c = realpath(cand.v[i], NULL);
+		char *c;
+		/* most candidates do not exist: one syscall says so, where
+		 * realpath() would readlink every component first */
+		if (access(cand.v[i], F_OK) < 0)
+			continue;
+		c = realpath(cand.v[i], NULL);
 		if (!c)
 			continue;
 		if (under_any(&roots, c)) {

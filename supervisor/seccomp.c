@@ -343,9 +343,53 @@ static int common_attrs(scmp_filter_ctx ctx)
 	return seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 }
 
+static unsigned cache_key(const struct seccomp_opts *o)
+{
+	return (o->allow_inet ? 1u : 0u) | (o->allow_unix ? 2u : 0u) | (o->kill ? 4u : 0u);
+}
+
+static int copy_prog(const struct sock_filter *f, unsigned short len, struct seccomp_prog *ret)
+{
+	ret->filter = malloc(len * sizeof(*f));
+	if (!ret->filter)
+		return -ENOMEM;
+	memcpy(ret->filter, f, len * sizeof(*f));
+	ret->len = len;
+	return 0;
+}
+
+/*
+ * Generating BPF with libseccomp costs about a millisecond, most of start-up.
+ * The programs that do not depend on [syscalls] lists are generated at build
+ * time by this same code (seccomp_gen) and embedded; a unit test checks that
+ * they equal what seccomp_generate() makes now.
+ */
 int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
 		  struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
 		  const char **ret_why)
+{
+	*ret_bad = NULL;
+	*ret_why = NULL;
+	if ((!o->extra_allow || o->extra_allow->n == 0) &&
+	    (!o->extra_deny || o->extra_deny->n == 0)) {
+		for (size_t i = 0; i < seccomp_cache_n; i++) {
+			const struct seccomp_cached *c = &seccomp_cache[i];
+			if (c->key != cache_key(o))
+				continue;
+			int r = copy_prog(c->deny, c->deny_len, ret_deny);
+			if (r == 0)
+				r = copy_prog(c->allow, c->allow_len, ret_allow);
+			if (r < 0)
+				seccomp_prog_free(ret_deny);
+			return r;
+		}
+	}
+	return seccomp_generate(o, ret_deny, ret_allow, ret_bad, ret_why);
+}
+
+int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
+		     struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
+		     const char **ret_why)
 {
 	_cleanup_(ctx_release) scmp_filter_ctx deny = NULL, allow = NULL;
 	const uint32_t refuse = o->kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(EPERM);

@@ -187,7 +187,21 @@ struct seccomp_opts {
 int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
 		  struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
 		  const char **ret_why);
+/* Always with libseccomp (seccomp_build uses the build-time cache when it can). */
+int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
+		     struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
+		     const char **ret_why);
 int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *allow);
+
+/* Programs generated at build time for every (inet, unix, kill) choice with
+ * no [syscalls] lists; key = inet | unix << 1 | kill << 2. */
+struct seccomp_cached {
+	unsigned key;
+	const struct sock_filter *deny, *allow;
+	unsigned short deny_len, allow_len;
+};
+extern const struct seccomp_cached seccomp_cache[];
+extern const size_t seccomp_cache_n;
 void seccomp_prog_free(struct seccomp_prog *p);
 
 /* The table, for explain and the unit test. */

@@ -208,6 +208,29 @@ static void test_x32_is_killed(void **state)
 	assert_int_equal(WTERMSIG(st), SIGSYS);
 }
 
+/* The programs embedded at build time are exactly what libseccomp makes now. */
+static void test_build_time_cache_matches_libseccomp(void **state)
+{
+	(void)state;
+	assert_int_equal(seccomp_cache_n, 8);
+	for (unsigned key = 0; key < 8; key++) {
+		struct seccomp_opts o = { .allow_inet = key & 1, .allow_unix = key & 2, .kill = key & 4 };
+		struct seccomp_prog d1, a1, d2, a2;
+		const struct policy_item *bad;
+		const char *why;
+		assert_int_equal(seccomp_build(&o, &d1, &a1, &bad, &why), 0);
+		assert_int_equal(seccomp_generate(&o, &d2, &a2, &bad, &why), 0);
+		assert_int_equal(d1.len, d2.len);
+		assert_int_equal(a1.len, a2.len);
+		assert_memory_equal(d1.filter, d2.filter, d1.len * sizeof(d1.filter[0]));
+		assert_memory_equal(a1.filter, a2.filter, a1.len * sizeof(a1.filter[0]));
+		seccomp_prog_free(&d1);
+		seccomp_prog_free(&a1);
+		seccomp_prog_free(&d2);
+		seccomp_prog_free(&a2);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_answers),
 		cmocka_unit_test(test_policy_allow_and_deny_and_kill),
 		cmocka_unit_test(test_x32_is_killed),
+		cmocka_unit_test(test_build_time_cache_matches_libseccomp),
 	};
 	return cmocka_run_group_tests_name("seccomp", tests, NULL, NULL);
 }

@@ -43,7 +43,7 @@ ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape
 
 # Debian packages: build, then test.
 DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev
-DEPS_TEST := libcmocka-dev python3-pytest curl openssl util-linux iproute2 hyperfine time
+DEPS_TEST := libcmocka-dev python3-pytest curl openssl util-linux procps iproute2 hyperfine time
 HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h
 TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3
 
@@ -81,10 +81,11 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(LIB_OBJ) $(LDFLAGS_ALL) $(LIBS) -lcmocka
 
-# Escape programs run inside the sandbox; they are plain and self-contained.
+# Escape programs run inside the sandbox; they are plain and self-contained, and
+# never sanitized: LeakSanitizer needs ptrace, which the sandbox refuses.
 $(BUILD)/escape/%: tests/escape/%.c tests/escape/escape.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror $(SAN) -o $@ $< $(SAN)
+	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror -o $@ $<
 
 # Test harness: runs a command with namespace creation refused, as container
 # runtimes' default seccomp profiles do.

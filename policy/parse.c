@@ -1204,7 +1204,7 @@ int policy_load_default(struct policy **ret, struct policy_error *err)
 				  err);
 }
 
-static void list_free(struct policy_list *l)
+void policy_list_free(struct policy_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->items[i].value);
@@ -1216,29 +1216,29 @@ void policy_free(struct policy *p)
 {
 	if (!p)
 		return;
-	list_free(&p->fs.read);
-	list_free(&p->fs.exec);
-	list_free(&p->fs.write);
-	list_free(&p->fs.deny);
-	list_free(&p->fs.protect);
-	list_free(&p->net.allow);
-	list_free(&p->net.deny);
-	list_free(&p->net.allow_cidr);
-	list_free(&p->net.hosts);
+	policy_list_free(&p->fs.read);
+	policy_list_free(&p->fs.exec);
+	policy_list_free(&p->fs.write);
+	policy_list_free(&p->fs.deny);
+	policy_list_free(&p->fs.protect);
+	policy_list_free(&p->net.allow);
+	policy_list_free(&p->net.deny);
+	policy_list_free(&p->net.allow_cidr);
+	policy_list_free(&p->net.hosts);
 	free(p->net.upstream_ca);
 	for (size_t i = 0; i < p->n_creds; i++) {
 		free(p->creds[i].name);
 		free(p->creds[i].env);
 		free(p->creds[i].source);
 		free(p->creds[i].placeholder);
-		list_free(&p->creds[i].hosts);
+		policy_list_free(&p->creds[i].hosts);
 	}
 	free(p->creds);
 	free(p->process.run_as);
-	list_free(&p->process.env_keep);
-	list_free(&p->process.env_set);
-	list_free(&p->syscalls.deny);
-	list_free(&p->syscalls.allow);
+	policy_list_free(&p->process.env_keep);
+	policy_list_free(&p->process.env_set);
+	policy_list_free(&p->syscalls.deny);
+	policy_list_free(&p->syscalls.allow);
 	free(p->log.file);
 	for (size_t i = 0; i < p->n_files; i++)
 		free(p->files[i]);

@@ -228,6 +228,9 @@ const char *policy_did_you_mean(const char *word, const char *const *candidates,
 int policy_list_add(struct policy_list *l, const char *value, bool required,
 		    struct policy_origin origin);
 
+/* Frees the items of a list (the list itself may be on the stack). */
+void policy_list_free(struct policy_list *l);
+
 /* True when VALUE is a syntactically valid domain rule (allow/deny). */
 bool policy_domain_rule_valid(const char *value, const char **why);
 

@@ -365,6 +365,9 @@ static void prepare_fs(struct sandbox *sb)
 	}
 
 	r = landlock_plan(grants, ng, co, nco, plan_note, NULL, &sb->plan, &failed);
+	free(grants);
+	free(co);
+	strv_free(&prot);
 	if (r < 0) {
 		const struct policy_list *lists[] = { &p->fs.read, &p->fs.exec, &p->fs.write };
 		for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
@@ -378,9 +381,6 @@ static void prepare_fs(struct sandbox *sb)
 				}
 		die("filesystem: '%s': %s", failed ? failed : "?", strerror(-r));
 	}
-	free(grants);
-	free(co);
-	strv_free(&prot);
 
 	/* The working directory must be inside what the command may read. */
 	if (sb->ll.abi > 0 && !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))

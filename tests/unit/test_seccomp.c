@@ -196,6 +196,9 @@ static void test_policy_allow_and_deny_and_kill(void **state)
 	o.extra_deny = &junk;
 	assert_int_equal(seccomp_build(&o, &d, &a, &bad, &why), -EINVAL);
 	assert_string_equal(bad->value, "not_a_syscall");
+	policy_list_free(&deny);
+	policy_list_free(&allow);
+	policy_list_free(&junk);
 }
 
 static void test_x32_is_killed(void **state)

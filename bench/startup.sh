@@ -1,0 +1,59 @@
+#!/bin/sh
+# Start-up overhead and supervisor memory, measured side by side in one run:
+#   bare /bin/true | ringfence -p policies/default.ini -- /bin/true
+#   | the same without namespaces | bwrap with comparable flags (when installed)
+# Reports medians and the overhead against bare /bin/true measured in the same
+# invocation (the machines are shared and noisy: compare within a run only).
+#   RUNS=300 WARMUP=20 sh bench/startup.sh
+set -eu
+cd "$(dirname "$0")/.."
+RF=${RINGFENCE:-$PWD/ringfence}
+RUNS=${RUNS:-300}
+WARMUP=${WARMUP:-20}
+OUT=${OUT:-$PWD/bench/out}
+POLICY=$PWD/policies/default.ini
+command -v hyperfine >/dev/null || { echo "bench: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
+[ -x "$RF" ] || { echo "bench: build first (make)" >&2; exit 1; }
+mkdir -p "$OUT"
+work=$(mktemp -d /tmp/rf-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# run from a directory the policy grants, quietly (root gets one warning line)
+printf '[sandbox]\ninclude = %s\n[process]\nrun_as = %s\n' "$POLICY" "$(id -un)" > "$work/default.ini"
+printf '[sandbox]\ninclude = %s\nnamespaces = off\n' "$work/default.ini" > "$work/nons.ini"
+cd "$work"
+
+set -- -n bare /bin/true \
+	-n ringfence "$RF -p $work/default.ini -- /bin/true" \
+	-n ringfence-no-namespaces "$RF -p $work/nons.ini -- /bin/true"
+if command -v bwrap >/dev/null; then
+	set -- "$@" -n bwrap "bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all /bin/true"
+fi
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --style basic \
+	--export-json "$OUT/startup.json" "$@" >"$OUT/startup.txt"
+
+# supervisor memory: the ringfence process itself while the command runs
+rss() {
+	"$RF" -p "$1" -- /bin/sleep 1 & pid=$!
+	sleep 0.4
+	hwm=$(awk '/^VmHWM/ {print $2}' /proc/$pid/status)
+	pss=$(awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup 2>/dev/null || echo 0)
+	wait $pid
+	echo "$hwm $pss"
+}
+: > "$OUT/rss.txt"
+for i in 1 2 3 4 5; do rss "$work/default.ini" >> "$OUT/rss.txt"; done
+
+/usr/bin/python3 - "$OUT/startup.json" "$OUT/rss.txt" <<'PY'
+import json, statistics, sys
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+med = {k: statistics.median(v["times"]) * 1000 for k, v in res.items()}
+bare = med["bare"]
+print("start-up, median of %d runs (ms), overhead against bare /bin/true in this run:"
+      % len(res["bare"]["times"]))
+for k, m in med.items():
+    print("  %-26s %7.2f ms   +%5.2f ms   %5.1fx" % (k, m, m - bare, m / bare))
+rows = [l.split() for l in open(sys.argv[2]) if l.strip()]
+hwm = statistics.median(int(r[0]) for r in rows)
+pss = statistics.median(int(r[1]) for r in rows)
+print("supervisor peak RSS (VmHWM), median of %d: %d KiB; PSS %d KiB" % (len(rows), hwm, pss))
+PY

@@ -46,9 +46,17 @@ void child_exec(const struct sandbox *sb, int report_fd)
 			continue;
 		lim.rlim_cur = lim.rlim_max =
 			rl->value == POLICY_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rl->value;
-		if (setrlimit(rlimit_resource[i], &lim) < 0)
-			FAIL(errno, "%s = %llu: %s", policy_rlimit_key((enum policy_rlimit)i),
-			     (unsigned long long)rl->value, strerror(errno));
+		if (setrlimit(rlimit_resource[i], &lim) < 0) {
+			int e = errno;
+			struct rlimit cur;
+			getrlimit(rlimit_resource[i], &cur);
+			if (e == EPERM && cur.rlim_max != RLIM_INFINITY)
+				FAIL(e, "%s = %llu: above the hard limit %llu, which only "
+					"CAP_SYS_RESOURCE may raise", policy_rlimit_key((enum policy_rlimit)i),
+				     (unsigned long long)rl->value, (unsigned long long)cur.rlim_max);
+			FAIL(e, "%s = %llu: %s", policy_rlimit_key((enum policy_rlimit)i),
+			     (unsigned long long)rl->value, strerror(e));
+		}
 	}
 
 	/* 3. Privilege drop: needs our capabilities, so before no_new_privs

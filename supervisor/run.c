@@ -228,10 +228,6 @@ int supervisor_run(const struct cli *cli)
 	}
 	close(lifeline[0]);
 	close(rep_pipe[1]);
-	/* only once the sandbox is under way, so bad input still gets one line */
-	if (sb.started_as_root && !p->process.run_as)
-		warn("running as root with every capability dropped; set [process] run_as = USER "
-		     "to run as another user, or run_as = root to silence this");
 
 	audit_event(sb.audit_fd, "start", "\"init_pid\":%d,\"namespaces\":%s,\"landlock_abi\":%d",
 		    init_pid, sb.ns == NS_FULL ? "true" : "false", sb.ll.abi);
@@ -262,6 +258,11 @@ int supervisor_run(const struct cli *cli)
 					break;
 				case REPORT_EXEC:
 					audit_event(sb.audit_fd, "exec", "\"pid\":%d", r.status);
+					/* only once the command runs: a failure gets one line */
+					if (sb.started_as_root && !p->process.run_as)
+						warn("running as root with every capability dropped; "
+						     "set [process] run_as = USER to run as another "
+						     "user, or run_as = root to silence this");
 					break;
 				case REPORT_EXIT:
 					done = r;

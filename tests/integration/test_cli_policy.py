@@ -36,6 +36,9 @@ BAD = [
      "not a system call"),
     ("proxy not yet available", "[network]\nmode = proxy\nallow = example.com\n", "policy.ini",
      "not available in this version"),
+    ("rlimit above what may be set", "[network]\nmode = none\n[filesystem]\nread = ${CWD}\nexec = /usr\n"
+     "[process]\nrlimit_nofile = 1073741824\n",
+     "rlimit_nofile = 1073741824", ""),
     ("missing required path", "[network]\nmode = none\n[filesystem]\nread = !/no/such/path\n",
      "policy.ini:4:", "No such file"),
 ]

@@ -266,17 +266,32 @@ const struct sc_entry seccomp_table[] = {
 };
 const size_t seccomp_table_n = ARRAY_SIZE(seccomp_table);
 
-/* Refused by argument, in the deny filter (masked to the kernel's width). */
-#define NS_FLAGS                                                               \
-	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
-	 CLONE_NEWPID | CLONE_NEWNET)
-static const unsigned long clone_ns_flags[] = { CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS,
-						 CLONE_NEWIPC, CLONE_NEWUSER,   CLONE_NEWPID,
-						 CLONE_NEWNET };
-static const unsigned long unshare_ns_flags[] = { CLONE_NEWNS,	CLONE_NEWCGROUP, CLONE_NEWUTS,
-						   CLONE_NEWIPC, CLONE_NEWUSER,	  CLONE_NEWPID,
-						   CLONE_NEWNET, CLONE_NEWTIME };
-static const unsigned long ioctl_denied[] = { TIOCSTI, TIOCLINUX };
+/*
+ * Refused by argument, in the deny filter: the call is otherwise allowed.
+ * Each rule is (arg & mask) == value, with the mask no wider than the
+ * kernel's view of the argument: clone's and unshare's flags and ioctl's
+ * request are 32-bit there, so high bits set by a caller change nothing.
+ */
+static const struct {
+	const char *name;
+	unsigned arg;
+	uint64_t mask, value;
+} masked_refusals[] = {
+#define NS_FLAG(call, f) { call, 0, f, f }
+	NS_FLAG("unshare", CLONE_NEWNS),   NS_FLAG("unshare", CLONE_NEWCGROUP),
+	NS_FLAG("unshare", CLONE_NEWUTS),  NS_FLAG("unshare", CLONE_NEWIPC),
+	NS_FLAG("unshare", CLONE_NEWUSER), NS_FLAG("unshare", CLONE_NEWPID),
+	NS_FLAG("unshare", CLONE_NEWNET),  NS_FLAG("unshare", CLONE_NEWTIME),
+	/* clone has no CLONE_NEWTIME: 0x80 is part of its exit-signal byte */
+	NS_FLAG("clone", CLONE_NEWNS),	   NS_FLAG("clone", CLONE_NEWCGROUP),
+	NS_FLAG("clone", CLONE_NEWUTS),	   NS_FLAG("clone", CLONE_NEWIPC),
+	NS_FLAG("clone", CLONE_NEWUSER),   NS_FLAG("clone", CLONE_NEWPID),
+	NS_FLAG("clone", CLONE_NEWNET),
+#undef NS_FLAG
+	/* terminal input injection */
+	{ "ioctl", 1, 0xffffffffULL, TIOCSTI },
+	{ "ioctl", 1, 0xffffffffULL, TIOCLINUX },
+};
 /* moby's default profile: Linux, 32-bit Linux, UNAME26, both, and the query */
 static const unsigned long personality_allowed[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
 
@@ -469,31 +484,21 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 			return r;
 	}
 
-	/* unshare: allowed without namespace flags (CLONE_FILES, CLONE_FS, ...) */
-	if (!in_list(o->extra_deny, "unshare") && !in_list(o->extra_allow, "unshare")) {
-		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(unshare), 0);
-		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(unshare_ns_flags); i++)
-			r = seccomp_rule_add(deny, refuse, SCMP_SYS(unshare), 1,
-					     SCMP_A0_64(SCMP_CMP_MASKED_EQ, unshare_ns_flags[i],
-							unshare_ns_flags[i]));
-		if (r < 0)
-			return r;
-	}
-	if (!in_list(o->extra_deny, "clone") && !in_list(o->extra_allow, "clone")) {
-		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
-		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(clone_ns_flags); i++)
-			r = seccomp_rule_add(deny, refuse, SCMP_SYS(clone), 1,
-					     SCMP_A0_64(SCMP_CMP_MASKED_EQ, clone_ns_flags[i],
-							clone_ns_flags[i]));
-		if (r < 0)
-			return r;
-	}
-	if (!in_list(o->extra_deny, "ioctl") && !in_list(o->extra_allow, "ioctl")) {
-		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);
-		for (size_t i = 0; r == 0 && i < ARRAY_SIZE(ioctl_denied); i++)
-			r = seccomp_rule_add(deny, refuse, SCMP_SYS(ioctl), 1,
-					     SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffULL,
-							ioctl_denied[i]));
+	/* unshare (CLONE_FILES, CLONE_FS, ...), clone and ioctl: allowed but for
+	 * the masked refusals, unless the policy names the call itself */
+	for (size_t i = 0; i < ARRAY_SIZE(masked_refusals); i++) {
+		const char *name = masked_refusals[i].name;
+		int nr = seccomp_syscall_resolve_name(name);
+		if (in_list(o->extra_deny, name) || in_list(o->extra_allow, name))
+			continue;
+		if (i == 0 || strcmp(masked_refusals[i - 1].name, name) != 0) {
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, nr, 0);
+			if (r < 0)
+				return r;
+		}
+		r = seccomp_rule_add(deny, refuse, nr, 1,
+				     SCMP_CMP(masked_refusals[i].arg, SCMP_CMP_MASKED_EQ,
+					      masked_refusals[i].mask, masked_refusals[i].value));
 		if (r < 0)
 			return r;
 	}

@@ -13,6 +13,16 @@
 
 static int escapes;
 
+/* The value of KEY=VALUE among the arguments, or NULL. */
+static inline const char *arg(int argc, char **argv, const char *key)
+{
+	size_t n = strlen(key);
+	for (int i = 1; i < argc; i++)
+		if (strncmp(argv[i], key, n) == 0 && argv[i][n] == '=')
+			return argv[i] + n + 1;
+	return NULL;
+}
+
 #define ATTACK(name, expr)                                                     \
 	do {                                                                   \
 		errno = 0;                                                     \

@@ -18,15 +18,6 @@
 
 #include "escape.h"
 
-static const char *arg(int argc, char **argv, const char *key)
-{
-	size_t n = strlen(key);
-	for (int i = 1; i < argc; i++)
-		if (strncmp(argv[i], key, n) == 0 && argv[i][n] == '=')
-			return argv[i] + n + 1;
-	return NULL;
-}
-
 static long tcp(int family, const char *addr, int port, int flags)
 {
 	struct sockaddr_storage ss = { 0 };

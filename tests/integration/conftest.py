@@ -19,6 +19,7 @@ RINGFENCE = os.environ.get("RINGFENCE") or os.path.join(
     os.path.dirname(__file__), "..", "..", "ringfence")
 ESCAPE_DIR = os.environ.get("ESCAPE_DIR") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "escape")
+POLICIES = os.path.join(os.path.dirname(__file__), "..", "..", "policies")
 NOBODY = 65534
 IS_ROOT = os.geteuid() == 0
 
@@ -39,6 +40,11 @@ class Box:
         shutil.copy2(RINGFENCE, self.ringfence)
         for name in os.listdir(ESCAPE_DIR):
             shutil.copy2(os.path.join(ESCAPE_DIR, name), os.path.join(self.bin, name))
+        # a copy of the shipped policies that the unprivileged user can read
+        # wherever the checkout lives
+        self.policies = os.path.join(self.root, "policies")
+        shutil.copytree(POLICIES, self.policies)
+        self.default = os.path.join(self.policies, "default.ini")
         if user == "nobody":
             os.chown(self.work, NOBODY, NOBODY)
 
@@ -59,8 +65,7 @@ class Box:
         """A policy that includes the default (unless base=False), plus BODY."""
         head = ""
         if base:
-            head = "[sandbox]\ninclude = %s\n" % os.path.abspath(
-                os.path.join(os.path.dirname(__file__), "..", "..", "policies", "default.ini"))
+            head = "[sandbox]\ninclude = %s\n" % self.default
             if self.namespaces == "off":
                 head += "namespaces = off\n"
             head += "[filesystem]\nexec = %s\n" % self.bin

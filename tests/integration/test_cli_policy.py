@@ -87,7 +87,7 @@ def test_check_reports_file_line(box):
 
 
 def test_check_all_shipped_policies(box):
-    pdir = os.path.join(os.path.dirname(__file__), "..", "..", "policies")
+    pdir = box.policies
     files = sorted(os.path.join(pdir, f) for f in os.listdir(pdir) if f.endswith(".ini"))
     r = box.raw(["check"] + files)
     assert r.returncode == 0, r.stderr
@@ -138,8 +138,7 @@ def test_run_as_needs_root(box):
 def test_root_drops_to_run_as_user(rootbox):
     os.chown(rootbox.work, 65534, 65534)
     pol = rootbox.write("p.ini", "[sandbox]\ninclude = %s\n[process]\nrun_as = nobody\n" %
-                        os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..",
-                                                     "policies", "default.ini")))
+                        rootbox.default)
     r = rootbox.run(["sh", "-c", "id -u; id -g; id -G; grep CapBnd /proc/self/status; echo $USER"],
                     policy=pol)
     out = r.stdout.split()
@@ -150,8 +149,7 @@ def test_root_drops_to_run_as_user(rootbox):
 
 
 def test_root_without_run_as_warns_once(rootbox):
-    pol = rootbox.write("p.ini", "[sandbox]\ninclude = %s\n" % os.path.abspath(
-        os.path.join(os.path.dirname(__file__), "..", "..", "policies", "default.ini")))
+    pol = rootbox.write("p.ini", "[sandbox]\ninclude = %s\n" % rootbox.default)
     r = rootbox.run(["id", "-u"], policy=pol)
     assert r.stdout.strip() == "0"
     assert r.stderr.count("running as root") == 1

@@ -10,8 +10,6 @@ import time
 
 import pytest
 
-DEFAULT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "policies",
-                                       "default.ini"))
 
 
 def home_with_secret(box):

@@ -48,7 +48,7 @@ HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h
 TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3
 
 .PHONY: all deps deps-if-missing demo check unit escape integration asan install clean \
-	format format-check bench
+	format format-check bench fuzz
 
 all: $(BIN)
 
@@ -132,6 +132,16 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ringfence
 	install -m 0644 policies/*.ini $(DESTDIR)$(DATADIR)/policies/
 
+# libFuzzer on the policy parser (clang), seeded with the shipped policies.
+FUZZ_SECONDS ?= 60
+fuzz: $(BUILD)/default_policy.c
+	@mkdir -p build-fuzz/corpus
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_policy tests/fuzz/fuzz_policy.c $(POLICY_SRC) \
+		$(BUILD)/default_policy.c -linih
+	build-fuzz/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		build-fuzz/corpus tests/fuzz/corpus
+
 bench: $(BIN)
 	sh bench/startup.sh
 
@@ -141,6 +151,6 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan $(BIN)
+	rm -rf build build-asan build-fuzz $(BIN)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

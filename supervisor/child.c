@@ -49,13 +49,18 @@ void child_exec(const struct sandbox *sb, int report_fd)
 		if (setrlimit(rlimit_resource[i], &lim) < 0) {
 			int e = errno;
 			struct rlimit cur;
+			char want[32];
+			if (rl->value == POLICY_RLIM_INFINITY)
+				snprintf(want, sizeof(want), "unlimited");
+			else
+				snprintf(want, sizeof(want), "%llu", (unsigned long long)rl->value);
 			getrlimit(rlimit_resource[i], &cur);
 			if (e == EPERM && cur.rlim_max != RLIM_INFINITY)
-				FAIL(e, "%s = %llu: above the hard limit %llu, which only "
+				FAIL(e, "%s = %s: above the hard limit %llu, which only "
 					"CAP_SYS_RESOURCE may raise", policy_rlimit_key((enum policy_rlimit)i),
-				     (unsigned long long)rl->value, (unsigned long long)cur.rlim_max);
-			FAIL(e, "%s = %llu: %s", policy_rlimit_key((enum policy_rlimit)i),
-			     (unsigned long long)rl->value, strerror(e));
+				     want, (unsigned long long)cur.rlim_max);
+			FAIL(e, "%s = %s: %s", policy_rlimit_key((enum policy_rlimit)i), want,
+			     strerror(e));
 		}
 	}
 

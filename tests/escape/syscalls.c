@@ -53,6 +53,24 @@ static long try_x32(void)
 	return 0;
 }
 
+static long try_i386(void)
+{
+	pid_t p = fork();
+	int st;
+	if (p == 0) {
+		/* getpid through the i386 entry point: another architecture */
+		long r;
+		__asm__ volatile("int $0x80" : "=a"(r) : "a"(20) : "memory");
+		_exit(0);
+	}
+	waitpid(p, &st, 0);
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	char buf[16];
@@ -103,6 +121,7 @@ int main(void)
 	ATTACK_SECCOMP("ioctl(TIOCLINUX)", ioctl(0, TIOCLINUX, buf));
 	ATTACK_SECCOMP("personality(ADDR_NO_RANDOMIZE)", personality(ADDR_NO_RANDOMIZE));
 	ATTACK_SECCOMP("x32 system call", try_x32());
+	ATTACK_SECCOMP("i386 system call (int 0x80)", try_i386());
 	ATTACK("socket(AF_PACKET, SOCK_RAW)", socket(AF_PACKET, SOCK_RAW, 0));
 	ATTACK("socket(AF_INET, SOCK_RAW)", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP));
 	ATTACK("socket(AF_NETLINK, NETLINK_AUDIT)", socket(AF_NETLINK, SOCK_RAW, 9));

@@ -224,9 +224,14 @@ def test_rlimits(box):
         rlimit_nofile = 64
         rlimit_core = 0
         rlimit_fsize = 1024
+        rlimit_as = 4294967296
+        rlimit_cpu = 100
+        rlimit_nproc = 4096
         """)
-    r = box.run(["sh", "-c", "ulimit -n; ulimit -c; ulimit -f"], policy=pol)
-    assert r.stdout.split() == ["64", "0", "2"]  # ulimit -f counts 512-byte blocks
+    r = box.run(["bash", "-c", "ulimit -Hn; ulimit -c; ulimit -f; ulimit -v; ulimit -t; ulimit -u"],
+                policy=pol)
+    # bash counts ulimit -f in 1024-byte blocks, -v in KiB
+    assert r.stdout.split() == ["64", "0", "1", "4194304", "100", "4096"], r.stderr
 
 
 def test_no_capabilities_and_no_new_privs(box):

@@ -11,7 +11,7 @@
 
 #include "supervisor.h"
 
-int audit_open(const char *path, uid_t owner)
+int audit_open(const char *path)
 {
 	char dir[4096];
 	const char *slash = strrchr(path, '/');
@@ -27,7 +27,6 @@ int audit_open(const char *path, uid_t owner)
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (fd < 0)
 		return -errno;
-	(void)owner;
 	return fd;
 }
 

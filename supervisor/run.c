@@ -174,7 +174,7 @@ int supervisor_run(const struct cli *cli)
 	sandbox_prepare(&sb, p, cli->argv, home);
 
 	if (p->log.file) {
-		sb.audit_fd = audit_open(p->log.file, sb.drop_to_user ? sb.uid : (uid_t)-1);
+		sb.audit_fd = audit_open(p->log.file);
 		if (sb.audit_fd < 0)
 			die("%s: cannot open the audit log: %s", p->log.file, strerror(-sb.audit_fd));
 	}

@@ -257,7 +257,7 @@ extern const size_t forwarded_signals_n;
 
 /* ---- audit.c ----------------------------------------------------------- */
 
-int audit_open(const char *path, uid_t owner);
+int audit_open(const char *path);
 _printf_(3, 4) void audit_event(int fd, const char *event, const char *fmt, ...);
 /* JSON-escapes S into BUF (with quotes). */
 void json_string(char *buf, size_t size, const char *s);

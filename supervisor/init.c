@@ -236,9 +236,12 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			FAIL(errno, "poll: %s", strerror(errno));
 		}
 		if (pfd[1].revents) {
-			/* the supervisor is gone: nothing may outlive it */
+			/* the supervisor is gone: nothing may outlive it, and its
+			 * private temporary directory is ours to remove */
 			kill(cmd, SIGKILL);
 			end_tree(sb, sfd);
+			if (sb->private_tmp_dir)
+				rm_rf(sb->private_tmp_dir);
 			_exit(EXIT_RINGFENCE);
 		}
 		if (pfd[2].revents) {

@@ -47,6 +47,11 @@ const char *const protect_builtin_home[] = {
 };
 const size_t protect_builtin_home_n = ARRAY_SIZE(protect_builtin_home);
 
+static const char *origin_file(const struct policy_origin *o)
+{
+	return o->file ? o->file : "command line";
+}
+
 static void add_mask(struct sandbox *sb, const char *path, bool is_dir, bool ro_bind)
 {
 	for (size_t i = 0; i < sb->n_masks; i++)
@@ -144,8 +149,17 @@ static void protect_list(const struct sandbox *sb, struct strv *ret)
 	write_roots(sb, &roots);
 	if (roots.n == 0)
 		goto out;
-	for (size_t i = 0; i < p->fs.protect.n; i++)
-		strv_add(&cand, p->fs.protect.items[i].value);
+	for (size_t i = 0; i < p->fs.protect.n; i++) {
+		const struct policy_item *it = &p->fs.protect.items[i];
+		if (access(it->value, F_OK) < 0) {
+			if (it->required)
+				die("%s:%u: filesystem.protect: '%s': %s", origin_file(&it->origin),
+				    it->origin.line, it->value, strerror(errno));
+			note("%s does not exist: nothing to protect", it->value);
+			continue;
+		}
+		strv_add(&cand, it->value);
+	}
 	for (size_t r = 0; r < roots.n; r++)
 		for (size_t i = 0; i < protect_builtin_tree_n; i++) {
 			snprintf(buf, sizeof(buf), "%s/%s", roots.v[r], protect_builtin_tree[i]);
@@ -197,11 +211,6 @@ static void plan_note(void *ud, const char *path, const char *why)
 {
 	(void)ud;
 	note("%s %s", path, why);
-}
-
-static const char *origin_file(const struct policy_origin *o)
-{
-	return o->file ? o->file : "command line";
 }
 
 /* Identity: who the command runs as. */
@@ -292,6 +301,16 @@ static void prepare_landlock_caps(struct sandbox *sb)
 	}
 }
 
+/* Removed at exit when start-up fails after creating it (the supervisor's
+ * process only: init and the command leave with _exit). */
+static const char *private_tmp_to_remove;
+
+static void remove_private_tmp(void)
+{
+	if (private_tmp_to_remove)
+		rm_rf(private_tmp_to_remove);
+}
+
 /* The parts that depend on whether a mount namespace is used. */
 static void prepare_fs(struct sandbox *sb)
 {
@@ -303,7 +322,7 @@ static void prepare_fs(struct sandbox *sb)
 	const char *failed;
 	int r;
 
-	if (p->fs.private_tmp && sb->ns == NS_NONE) {
+	if (p->fs.private_tmp && sb->ns == NS_NONE && !sb->private_tmp_dir) {
 		const char *base = "/tmp";
 		char tmpl[PATH_MAX];
 		snprintf(tmpl, sizeof(tmpl), "%s/ringfence.XXXXXX", base);
@@ -311,8 +330,13 @@ static void prepare_fs(struct sandbox *sb)
 			die("cannot create a private temporary directory in %s: %s", base,
 			    strerror(errno));
 		sb->private_tmp_dir = strdup(tmpl);
-		if (!sb->private_tmp_dir)
+		if (!sb->private_tmp_dir) {
+			rmdir(tmpl);
 			die("out of memory");
+		}
+		/* a die() from here on must not leave it behind */
+		private_tmp_to_remove = sb->private_tmp_dir;
+		atexit(remove_private_tmp);
 		if (sb->drop_to_user && chown(tmpl, sb->uid, sb->gid) < 0)
 			die("cannot hand %s to uid %u: %s", tmpl, sb->uid, strerror(errno));
 	}
@@ -495,6 +519,7 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->home);
 	if (sb->private_tmp_dir) {
 		rm_rf(sb->private_tmp_dir);
+		private_tmp_to_remove = NULL;
 		free(sb->private_tmp_dir);
 	}
 	*sb = (struct sandbox){ .ruleset_fd = -1, .audit_fd = -1 };

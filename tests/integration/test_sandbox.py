@@ -116,6 +116,21 @@ def test_builtin_protect_git_hooks_and_config(box):
         assert "wrote-other" in r.stdout
 
 
+def test_protect_missing_path(box):
+    pol = box.policy("""
+        [filesystem]
+        protect = ${CWD}/not-there
+        """)
+    r = box.run(["true"], policy=pol, opts=["-v"])
+    assert r.returncode == 0 and "not-there does not exist" in r.stderr
+    pol = box.policy("""
+        [filesystem]
+        protect = !${CWD}/not-there
+        """, name="req.ini")
+    r = box.run(["true"], policy=pol)
+    assert r.returncode == 125 and "req.ini:" in r.stderr and "filesystem.protect" in r.stderr
+
+
 def test_policy_protect_key(box):
     mk = box.write("work/Makefile", "all:\n", owner=65534 if box.user == "nobody" else None)
     pol = box.policy("""
@@ -137,6 +152,20 @@ def test_policy_file_and_binary_protected_inside_write_grant(box):
     assert "[filesystem]\nwrite" not in open(pol).read()[-30:]
 
 
+def private_tmp_dirs(box):
+    """ringfence's private temporary directories (no-namespace mode) that
+    this box's user owns."""
+    uid = 65534 if box.user == "nobody" else 0
+    found = []
+    for n in os.listdir("/tmp"):
+        try:
+            if n.startswith("ringfence.") and os.stat("/tmp/" + n).st_uid == uid:
+                found.append(n)
+        except FileNotFoundError:
+            pass
+    return found
+
+
 def test_private_tmp(box):
     marker = "/tmp/rf-host-marker-%d" % os.getpid()
     open(marker, "w").close()
@@ -151,9 +180,7 @@ def test_private_tmp(box):
         os.unlink(marker)
     if box.namespaces == "off":
         # the private directory is removed at exit
-        assert not [n for n in os.listdir("/tmp") if n.startswith("ringfence.")
-                    and os.stat("/tmp/" + n).st_uid == (65534 if box.user == "nobody" else 0)
-                    and time.time() - os.stat("/tmp/" + n).st_mtime < 5]
+        assert not private_tmp_dirs(box)
 
 
 def test_allow_write_override(box):
@@ -386,6 +413,12 @@ def test_supervisor_sigkill_leaves_nothing(box):
         time.sleep(0.05)
     left = subprocess.run(["pgrep", "-af", tag], capture_output=True, text=True).stdout
     assert left == "", "left running: " + left
+    if box.namespaces == "off":
+        # init removes the private temporary directory the supervisor made
+        deadline = time.time() + 5
+        while time.time() < deadline and private_tmp_dirs(box):
+            time.sleep(0.05)
+        assert not private_tmp_dirs(box)
 
 
 def test_background_processes_end_with_the_command(box):
@@ -413,6 +446,23 @@ def test_pid_namespace_hides_host_processes(nsbox):
     r = nsbox.run(["ps", "-e", "-o", "pid="], policy=pol)
     pids = [int(x) for x in r.stdout.split()]
     assert max(pids) < 20, pids
+    # and /proc is a fresh read-only mount: the last (topmost) one listed
+    r = nsbox.run(["cat", "/proc/self/mountinfo"], policy=pol)
+    procs = [l.split() for l in r.stdout.splitlines() if l.split()[4] == "/proc"]
+    assert procs and procs[-1][5].split(",")[0] == "ro", procs
+
+
+def test_securebits_locked_where_capabilities_were_held(box):
+    """Root, or anyone inside our user namespace, held capabilities: the
+    securebits that stop uid 0 regaining them must be set and locked."""
+    if box.user == "nobody" and box.namespaces == "off":
+        pytest.skip("held no capabilities: nothing to lock")
+    pol = box.policy("")
+    r = box.run(["setpriv", "--dump"], policy=pol)
+    line = [l for l in r.stdout.splitlines() if l.startswith("Securebits:")][0]
+    for bit in ("noroot", "noroot_locked", "no_setuid_fixup", "no_setuid_fixup_locked",
+                "keep_caps_locked"):
+        assert bit in line.split(":")[1].replace(" ", "").split(","), line
 
 
 def test_ctrl_c_reaches_the_command_once(box):

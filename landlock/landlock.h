@@ -102,6 +102,9 @@ int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
 		  const char **ret_failed_path);
 void landlock_plan_free(struct landlock_plan *plan);
 
+/* Adds a rule for PATH (canonical), e.g. for a directory made after planning. */
+int landlock_plan_add(struct landlock_plan *plan, const char *path, uint64_t access);
+
 /* True when PATH (canonical) is covered by a rule of PLAN granting ACCESS. */
 bool landlock_plan_allows(const struct landlock_plan *plan, const char *path, uint64_t access);
 

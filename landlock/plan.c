@@ -222,6 +222,11 @@ out:
 	return 0;
 }
 
+int landlock_plan_add(struct landlock_plan *plan, const char *path, uint64_t access)
+{
+	return emit(plan, path, access);
+}
+
 void landlock_plan_free(struct landlock_plan *plan)
 {
 	for (size_t i = 0; i < plan->n; i++)

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,6 +148,19 @@ static void end_tree(const struct sandbox *sb, int sfd)
 	}
 }
 
+/* Without namespaces init made the private temporary directory: it goes
+ * once nothing of the sandbox is left to use it. */
+static void remove_private_tmp(const struct sandbox *sb)
+{
+	int r;
+
+	if (sb->ns != NS_NONE || !sb->private_tmp_dir)
+		return;
+	r = rm_rf(sb->private_tmp_dir);
+	if (r < 0 && r != -ENOENT)
+		warn("cannot remove %s: %s", sb->private_tmp_dir, strerror(-r));
+}
+
 void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 	       const sigset_t *saved_mask)
 {
@@ -183,8 +197,26 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			if (r < 0)
 				FAIL(-r, "bringing up the loopback interface: %s", strerror(-r));
 		}
-	} else if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
-		FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	} else {
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+			FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+		if (sb->private_tmp_dir) {
+			/* mkdir, not reuse: a path planted in advance is refused */
+			if (mkdir(sb->private_tmp_dir, 0700) < 0)
+				FAIL(errno, "creating the private temporary directory %s: %s",
+				     sb->private_tmp_dir, strerror(errno));
+			if (sb->drop_to_user && chown(sb->private_tmp_dir, sb->uid, sb->gid) < 0) {
+				r = -errno;
+				rmdir(sb->private_tmp_dir);
+				FAIL(-r, "handing %s to uid %u: %s", sb->private_tmp_dir, sb->uid,
+				     strerror(-r));
+			}
+			r = landlock_plan_add(&sb->plan, sb->private_tmp_dir, LANDLOCK_WRITE);
+			if (r < 0) {
+				rmdir(sb->private_tmp_dir);
+				FAIL(-r, "out of memory");
+			}
+		}
 	}
 	/* Landlock rules are opened here, after the mounts, so they attach to
 	 * what the command will see; a path swapped for a symlink since
@@ -240,8 +272,7 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			 * private temporary directory is ours to remove */
 			kill(cmd, SIGKILL);
 			end_tree(sb, sfd);
-			if (sb->private_tmp_dir)
-				rm_rf(sb->private_tmp_dir);
+			remove_private_tmp(sb);
 			_exit(EXIT_RINGFENCE);
 		}
 		if (pfd[2].revents) {
@@ -277,6 +308,7 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		}
 	}
 	end_tree(sb, sfd);
+	remove_private_tmp(sb);
 	struct report done = { .magic = REPORT_MAGIC, .kind = REPORT_EXIT, .status = cmd_status };
 	(void)report_send(report_fd, &done);
 	_exit(0);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,8 +126,6 @@ static void write_roots(const struct sandbox *sb, struct strv *ret)
 			free(c);
 		}
 	}
-	if (sb->private_tmp_dir)
-		strv_add(ret, sb->private_tmp_dir);
 }
 
 static bool under_any(const struct strv *roots, const char *path)
@@ -301,16 +300,6 @@ static void prepare_landlock_caps(struct sandbox *sb)
 	}
 }
 
-/* Removed at exit when start-up fails after creating it (the supervisor's
- * process only: init and the command leave with _exit). */
-static const char *private_tmp_to_remove;
-
-static void remove_private_tmp(void)
-{
-	if (private_tmp_to_remove)
-		rm_rf(private_tmp_to_remove);
-}
-
 /* The parts that depend on whether a mount namespace is used. */
 static void prepare_fs(struct sandbox *sb)
 {
@@ -322,23 +311,22 @@ static void prepare_fs(struct sandbox *sb)
 	const char *failed;
 	int r;
 
+	/* Without a mount namespace the private temporary directory is made
+	 * by init (so a supervisor killed during start-up cannot leave it
+	 * behind); its name is chosen here, for TMPDIR. */
 	if (p->fs.private_tmp && sb->ns == NS_NONE && !sb->private_tmp_dir) {
-		const char *base = "/tmp";
-		char tmpl[PATH_MAX];
-		snprintf(tmpl, sizeof(tmpl), "%s/ringfence.XXXXXX", base);
-		if (!mkdtemp(tmpl))
-			die("cannot create a private temporary directory in %s: %s", base,
-			    strerror(errno));
-		sb->private_tmp_dir = strdup(tmpl);
-		if (!sb->private_tmp_dir) {
-			rmdir(tmpl);
+		static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+		unsigned char rnd[12];
+		char name[64] = "/tmp/ringfence.";
+		size_t n = strlen(name);
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			die("getrandom: %s", strerror(errno));
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			name[n++] = chars[rnd[i] % (sizeof(chars) - 1)];
+		name[n] = '\0';
+		sb->private_tmp_dir = strdup(name);
+		if (!sb->private_tmp_dir)
 			die("out of memory");
-		}
-		/* a die() from here on must not leave it behind */
-		private_tmp_to_remove = sb->private_tmp_dir;
-		atexit(remove_private_tmp);
-		if (sb->drop_to_user && chown(tmpl, sb->uid, sb->gid) < 0)
-			die("cannot hand %s to uid %u: %s", tmpl, sb->uid, strerror(errno));
 	}
 
 	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + 4, sizeof(*grants));
@@ -352,9 +340,7 @@ static void prepare_fs(struct sandbox *sb)
 	GRANTS(p->fs.exec, LANDLOCK_EXEC);
 	GRANTS(p->fs.write, LANDLOCK_WRITE);
 #undef GRANTS
-	if (sb->private_tmp_dir)
-		grants[ng++] = (struct landlock_grant){ sb->private_tmp_dir, LANDLOCK_WRITE, true };
-	else if (p->fs.private_tmp) {
+	if (p->fs.private_tmp && sb->ns == NS_FULL) {
 		/* fresh tmpfs mounts in the namespace */
 		grants[ng++] = (struct landlock_grant){ "/tmp", LANDLOCK_WRITE, true };
 		grants[ng++] = (struct landlock_grant){ "/dev/shm", LANDLOCK_WRITE, false };
@@ -518,8 +504,9 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->groups);
 	free(sb->home);
 	if (sb->private_tmp_dir) {
-		rm_rf(sb->private_tmp_dir);
-		private_tmp_to_remove = NULL;
+		/* init removes it; this is for an init that was killed first
+		 * (FTW_PHYS: a link in its place is removed, never followed) */
+		(void)rm_rf(sb->private_tmp_dir);
 		free(sb->private_tmp_dir);
 	}
 	*sb = (struct sandbox){ .ruleset_fd = -1, .audit_fd = -1 };

@@ -397,9 +397,11 @@ def test_supervisor_sigkill_leaves_nothing(box):
     # a background grandchild that would outlive an unwrapped parent
     p = box.popen(["bash", "-c", "(exec -a %s sleep 300) & (exec -a %s-2 sleep 300) & wait" % (tag, tag)],
                   policy=pol)
+    # anchored: the supervisor's own command line holds the tag too, and
+    # killing it before the sandbox is up would test something else
     deadline = time.time() + 10
     while time.time() < deadline:
-        if subprocess.run(["pgrep", "-f", tag], capture_output=True).returncode == 0:
+        if subprocess.run(["pgrep", "-f", "^" + tag], capture_output=True).returncode == 0:
             break
         time.sleep(0.05)
     else:

@@ -105,6 +105,9 @@ void landlock_plan_free(struct landlock_plan *plan);
 /* Adds a rule for PATH (canonical), e.g. for a directory made after planning. */
 int landlock_plan_add(struct landlock_plan *plan, const char *path, uint64_t access);
 
+/* True when PATH is DIR or beneath it, by whole components ("/" covers all). */
+bool landlock_path_beneath(const char *path, const char *dir);
+
 /* True when PATH (canonical) is covered by a rule of PLAN granting ACCESS. */
 bool landlock_plan_allows(const struct landlock_plan *plan, const char *path, uint64_t access);
 

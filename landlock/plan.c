@@ -40,7 +40,7 @@ struct plan_ctx {
 };
 
 /* "/a/b" is beneath "/a"; every path is beneath "/". */
-static bool beneath(const char *path, const char *dir)
+bool landlock_path_beneath(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
 
@@ -51,7 +51,7 @@ static bool beneath(const char *path, const char *dir)
 
 static bool strictly_beneath(const char *path, const char *dir)
 {
-	return beneath(path, dir) && strcmp(path, dir) != 0;
+	return landlock_path_beneath(path, dir) && strcmp(path, dir) != 0;
 }
 
 static int emit(struct landlock_plan *plan, const char *path, uint64_t access)
@@ -125,7 +125,7 @@ static int split(struct plan_ctx *c, const char *path, uint64_t rights, bool is_
 		if (S_ISLNK(st.st_mode))
 			continue;
 		for (size_t i = 0; i < c->n_co; i++)
-			if (beneath(c->co[i].path, child))
+			if (landlock_path_beneath(c->co[i].path, child))
 				on_way = true;
 		if (on_way)
 			r = split(c, child, rights, S_ISDIR(st.st_mode), depth + 1);
@@ -200,7 +200,7 @@ int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
 		}
 		/* a grant inside a carve-out gets no more than the carve-out allows */
 		for (size_t j = 0; j < c.n_co; j++)
-			if (beneath(canon, c.co[j].path))
+			if (landlock_path_beneath(canon, c.co[j].path))
 				rights &= c.co[j].max_access;
 		r = split(&c, canon, rights, S_ISDIR(st.st_mode), 0);
 		if (r < 0) {
@@ -240,7 +240,7 @@ bool landlock_plan_allows(const struct landlock_plan *plan, const char *path, ui
 	uint64_t have = 0;
 
 	for (size_t i = 0; i < plan->n; i++)
-		if (beneath(path, plan->rules[i].path))
+		if (landlock_path_beneath(path, plan->rules[i].path))
 			have |= plan->rules[i].access;
 	return (have & access) == access;
 }

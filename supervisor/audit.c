@@ -61,7 +61,8 @@ void audit_event(int fd, const char *event, const char *fmt, ...)
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
-	int n;
+	int n, r;
+	static bool warned;
 
 	if (fd < 0)
 		return;
@@ -82,5 +83,11 @@ void audit_event(int fd, const char *event, const char *fmt, ...)
 	}
 	line[n++] = '}';
 	line[n++] = '\n';
-	(void)write_all(fd, line, (size_t)n);
+	r = write_all(fd, line, (size_t)n);
+	if (r < 0 && !warned) {
+		/* the command keeps running, but the gap must not go unnoticed */
+		warn("the audit log cannot be written (%s): events from here on are lost",
+		     strerror(-r));
+		warned = true;
+	}
 }

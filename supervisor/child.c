@@ -27,7 +27,7 @@ static const int rlimit_resource[_POLICY_RLIMIT_MAX] = {
 
 #define FAIL(err, ...) report_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
 
-void child_exec(const struct sandbox *sb, int report_fd)
+void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_mask)
 {
 	const struct policy *p = sb->policy;
 	pid_t parent = getppid();
@@ -86,7 +86,11 @@ void child_exec(const struct sandbox *sb, int report_fd)
 
 	/* 6. Landlock: filesystem rules, TCP rules (mode = none without a
 	 *    network namespace) and scopes. */
-	if (sb->ruleset_fd >= 0) {
+	if (sb->ll.abi > 0) {
+		/* init builds the ruleset whenever the kernel has Landlock:
+		 * without one here, refuse rather than run unconfined */
+		if (sb->ruleset_fd < 0)
+			FAIL(EBADF, "internal error: no Landlock ruleset to enforce");
 		r = landlock_restrict(sb->ruleset_fd, &sb->ll);
 		if (r < 0)
 			FAIL(-r, "landlock_restrict_self: %s", strerror(-r));
@@ -98,14 +102,11 @@ void child_exec(const struct sandbox *sb, int report_fd)
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		FAIL(errno, "close_range: %s", strerror(errno));
 
-	/* 8. Signals as a fresh process expects them: default dispositions,
-	 *    nothing blocked (we blocked the forwarded ones before fork). */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+	/* 8. Signals as the caller left them, as a plain exec would: its mask
+	 *    (we blocked the forwarded ones for signalfd) and its dispositions,
+	 *    which ringfence never changes, so `nohup ringfence -- cmd` keeps
+	 *    SIGHUP ignored. */
+	if (sigprocmask(SIG_SETMASK, caller_mask, NULL) < 0)
 		FAIL(errno, "sigprocmask: %s", strerror(errno));
 
 	/* 9. seccomp last: everything above uses calls the filter refuses. */

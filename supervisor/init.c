@@ -172,7 +172,6 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 	const char *step, *path;
 	int r;
 
-	(void)saved_mask;
 	if (sb->ns == NS_FULL) {
 		/* the supervisor's death kills PID 1, and with it the namespace */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -243,7 +242,7 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		close(exec_pipe[0]);
 		close(lifeline_fd);
 		close(report_fd);
-		child_exec(sb, exec_pipe[1]);
+		child_exec(sb, exec_pipe[1], saved_mask);
 	}
 	close(exec_pipe[1]);
 

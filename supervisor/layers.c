@@ -74,15 +74,6 @@ static void add_mask(struct sandbox *sb, const char *path, bool is_dir, bool ro_
 	sb->n_masks++;
 }
 
-static bool path_beneath(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (n == 1 && dir[0] == '/')
-		return true;
-	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 struct strv {
 	char **v;
 	size_t n;
@@ -131,7 +122,7 @@ static void write_roots(const struct sandbox *sb, struct strv *ret)
 static bool under_any(const struct strv *roots, const char *path)
 {
 	for (size_t i = 0; i < roots->n; i++)
-		if (path_beneath(path, roots->v[i]))
+		if (landlock_path_beneath(path, roots->v[i]))
 			return true;
 	return false;
 }
@@ -212,6 +203,19 @@ static void plan_note(void *ud, const char *path, const char *why)
 	note("%s %s", path, why);
 }
 
+struct passwd *run_as_user_or_die(const struct policy *p)
+{
+	const char *run_as = p->process.run_as;
+	char *end;
+	unsigned long id = strtoul(run_as, &end, 10);
+	struct passwd *pw = *end == '\0' ? getpwuid((uid_t)id) : getpwnam(run_as);
+
+	if (!pw)
+		die("%s:%u: process.run_as: unknown user '%s'",
+		    origin_file(&p->process.run_as_origin), p->process.run_as_origin.line, run_as);
+	return pw;
+}
+
 /* Identity: who the command runs as. */
 static void prepare_identity(struct sandbox *sb)
 {
@@ -225,15 +229,7 @@ static void prepare_identity(struct sandbox *sb)
 	sb->gid = sb->outer_gid;
 
 	if (run_as) {
-		struct passwd *pw;
-		char *end;
-		errno = 0;
-		unsigned long id = strtoul(run_as, &end, 10);
-		pw = *end == '\0' ? getpwuid((uid_t)id) : getpwnam(run_as);
-		if (!pw)
-			die("%s:%u: process.run_as: unknown user '%s'",
-			    origin_file(&p->process.run_as_origin), p->process.run_as_origin.line,
-			    run_as);
+		struct passwd *pw = run_as_user_or_die(p);
 		if (!sb->started_as_root) {
 			if (pw->pw_uid != sb->outer_uid)
 				die("%s:%u: process.run_as: switching to '%s' needs ringfence to be "
@@ -346,6 +342,14 @@ static void prepare_fs(struct sandbox *sb)
 		grants[ng++] = (struct landlock_grant){ "/dev/shm", LANDLOCK_WRITE, false };
 	}
 
+	/* a `!`-required deny path must exist, as required grants must */
+	for (size_t i = 0; i < p->fs.deny.n; i++) {
+		const struct policy_item *it = &p->fs.deny.items[i];
+		if (it->required && access(it->value, F_OK) < 0)
+			die("%s:%u: filesystem.deny: '%s': %s", origin_file(&it->origin),
+			    it->origin.line, it->value, strerror(errno));
+	}
+
 	protect_list(sb, &prot);
 	if (sb->ns == NS_FULL) {
 		for (size_t i = 0; i < prot.n; i++) {
@@ -399,7 +403,7 @@ static void prepare_fs(struct sandbox *sb)
 		    sb->cwd);
 	for (size_t i = 0; i < p->fs.deny.n; i++) {
 		char *c = realpath(p->fs.deny.items[i].value, NULL);
-		if (c && path_beneath(sb->cwd, c))
+		if (c && landlock_path_beneath(sb->cwd, c))
 			die("%s:%u: filesystem.deny: the working directory %s is denied",
 			    origin_file(&p->fs.deny.items[i].origin), p->fs.deny.items[i].origin.line,
 			    sb->cwd);

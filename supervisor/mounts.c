@@ -102,34 +102,36 @@ static int bind_readonly(const char *path)
 	return 0;
 }
 
-static bool beneath(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 /*
  * Mounts a fresh tmpfs on DIR.  What the policy grants beneath DIR (and the
  * working directory) is carried across with bind mounts, so the private
  * directory hides everything except what was granted.
  */
-static int mount_private_tmp(const struct sandbox *sb, const char *dir, const char **ret_path)
+static int mount_private_tmp(const struct sandbox *sb, const char *dir, const char **ret_step,
+			     const char **ret_path)
 {
 	const char *keep[64];
 	int fds[64];
 	size_t n = 0;
 	int r = 0;
 
-	for (size_t i = 0; i <= sb->plan.n && n < ARRAY_SIZE(keep); i++) {
+	for (size_t i = 0; i <= sb->plan.n; i++) {
 		const char *path = i < sb->plan.n ? sb->plan.rules[i].path : sb->cwd;
 		bool covered = false;
-		if (!beneath(path, dir) || strcmp(path, dir) == 0)
+		if (!landlock_path_beneath(path, dir) || strcmp(path, dir) == 0)
 			continue;
 		for (size_t j = 0; j < n; j++)
-			covered |= beneath(path, keep[j]);
-		if (!covered)
-			keep[n++] = path;
+			covered |= landlock_path_beneath(path, keep[j]);
+		if (covered)
+			continue;
+		if (n == ARRAY_SIZE(keep)) {
+			/* refuse rather than hide a granted path without a word */
+			*ret_step = "carrying more than 64 granted paths into the private temporary "
+				    "directory";
+			*ret_path = path;
+			return -E2BIG;
+		}
+		keep[n++] = path;
 	}
 	for (size_t i = 0; i < n; i++) {
 		fds[i] = open_tree(AT_FDCWD, keep[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
@@ -189,11 +191,11 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 
 	if (sb->policy->fs.private_tmp) {
 		*ret_step = "mounting a private temporary directory";
-		r = mount_private_tmp(sb, "/tmp", ret_path);
+		r = mount_private_tmp(sb, "/tmp", ret_step, ret_path);
 		if (r < 0)
 			return r;
 		if (access("/dev/shm", F_OK) == 0) {
-			r = mount_private_tmp(sb, "/dev/shm", ret_path);
+			r = mount_private_tmp(sb, "/dev/shm", ret_step, ret_path);
 			if (r < 0)
 				return r;
 		}

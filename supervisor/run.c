@@ -35,14 +35,7 @@ static char *resolve_home(const struct policy *p)
 	const char *h;
 
 	if (p->process.run_as && geteuid() == 0) {
-		char *end;
-		unsigned long id = strtoul(p->process.run_as, &end, 10);
-		struct passwd *pw =
-			*end == '\0' ? getpwuid((uid_t)id) : getpwnam(p->process.run_as);
-		if (!pw)
-			die("%s:%u: process.run_as: unknown user '%s'",
-			    p->process.run_as_origin.file ? p->process.run_as_origin.file : "?",
-			    p->process.run_as_origin.line, p->process.run_as);
+		struct passwd *pw = run_as_user_or_die(p);
 		if (pw->pw_uid != getuid())
 			return strdup(pw->pw_dir);
 	}

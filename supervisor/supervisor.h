@@ -160,6 +160,10 @@ struct sandbox {
 	int audit_fd;
 };
 
+/* The run_as user (name or number); exits 125 naming the policy line if unknown. */
+struct passwd;
+struct passwd *run_as_user_or_die(const struct policy *p);
+
 /* layers.c: builds the plan; exits 125 with one line on any problem. */
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home);
 /* clone() with namespaces failed under namespaces = auto: plan again without. */
@@ -240,7 +244,8 @@ int net_loopback_up(void);
 
 /* ---- child.c / init.c / run.c ------------------------------------------ */
 
-_noreturn_ void child_exec(const struct sandbox *sb, int report_fd);
+/* CALLER_MASK: the signal mask ringfence was started with, restored before exec. */
+_noreturn_ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_mask);
 _noreturn_ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			  const sigset_t *saved_mask);
 int supervisor_run(const struct cli *cli);

@@ -4,6 +4,7 @@ the command otherwise behaves as it would unwrapped.  Every test runs as root
 and as an unprivileged user, with and without namespaces (see conftest)."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -131,6 +132,47 @@ def test_protect_missing_path(box):
     assert r.returncode == 125 and "req.ini:" in r.stderr and "filesystem.protect" in r.stderr
 
 
+def test_deny_through_a_symlink_denies_its_target(box):
+    home = home_with_secret(box)
+    os.symlink(os.path.join(home, ".ssh"), os.path.join(home, "keys"))
+    pol = box.policy("""
+        [filesystem]
+        read = ~
+        deny = ~/keys
+        """)
+    r = box.run(["sh", "-c", "cat ~/.ssh/id_rsa; cat ~/keys/id_rsa; echo done"], policy=pol,
+                env={"HOME": home})
+    assert "done" in r.stdout
+    assert "PRIVATE KEY" not in r.stdout
+
+
+def test_caller_signal_state_reaches_the_command(box):
+    """As through a plain exec: `nohup ringfence -- cmd` keeps SIGHUP ignored,
+    and a signal the caller blocked stays blocked."""
+    pol = box.policy("")
+
+    def caller_state():
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    r = subprocess.run(box.cmd([box.ringfence, "-p", pol, "--", "grep", "-E",
+                                "^Sig(Ign|Blk):", "/proc/self/status"]),
+                       cwd=box.work, env=box.env(), capture_output=True, text=True,
+                       timeout=30, preexec_fn=caller_state)
+    fields = dict(l.split(":", 1) for l in r.stdout.splitlines())
+    assert int(fields["SigIgn"], 16) & (1 << (signal.SIGHUP - 1)), r.stdout
+    assert int(fields["SigBlk"], 16) == 1 << (signal.SIGUSR1 - 1), r.stdout
+
+
+def test_audit_log_write_failure_is_reported_once(box):
+    pol = box.policy("""
+        [log]
+        file = /dev/full
+        """)
+    r = box.run(["sh", "-c", "exit 4"], policy=pol)
+    assert r.returncode == 4
+    assert r.stderr.count("audit log cannot be written") == 1, r.stderr
+
+
 def test_policy_protect_key(box):
     mk = box.write("work/Makefile", "all:\n", owner=65534 if box.user == "nobody" else None)
     pol = box.policy("""
@@ -143,13 +185,25 @@ def test_policy_protect_key(box):
 
 
 def test_policy_file_and_binary_protected_inside_write_grant(box):
-    # the policy lives in the writable cwd: it must still be read-only
+    # the policy and the binary live in the writable cwd: both stay read-only
     pol = box.policy("", name="work/p.ini")
+    binary = os.path.join(box.work, "ringfence")
+    shutil.copy2(box.ringfence, binary)
     if box.user == "nobody":
         os.chown(pol, 65534, 65534)
-    r = box.run(["sh", "-c", "echo '[filesystem]' >> p.ini"], policy=pol)
-    assert r.returncode != 0
-    assert "[filesystem]\nwrite" not in open(pol).read()[-30:]
+        os.chown(binary, 65534, 65534)
+    before = open(pol).read()
+    before_bin = open(binary, "rb").read()
+    r = subprocess.run(box.cmd([binary, "-p", pol, "--", "sh", "-c",
+                                "echo '[filesystem]' >> p.ini; echo ok-pol=$?; "
+                                # unlink, not write: writing a running binary
+                                # fails with ETXTBSY before any sandbox rule
+                                "rm -f ringfence; echo ok-bin=$?"]),
+                       cwd=box.work, env=box.env(), capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "ok-pol=0" not in r.stdout and "ok-bin=0" not in r.stdout, r.stdout
+    assert open(pol).read() == before
+    assert open(binary, "rb").read() == before_bin
 
 
 def private_tmp_dirs(box):
@@ -441,6 +495,21 @@ def test_orphans_are_reaped(nsbox):
     assert not any(s.startswith("Z") for s in states), r.stdout
     first = r.stdout.splitlines()[1].split()
     assert first[0] == "1" and first[2] == "ringfence"
+
+
+def test_too_many_grants_under_private_tmp_is_refused(nsbox):
+    """Granted paths under a private /tmp are carried across, up to 64: more
+    is refused, never silently dropped."""
+    dirs = []
+    for i in range(70):
+        d = nsbox.path("many", "d%02d" % i)
+        os.makedirs(d)
+        dirs.append(d)
+    pol = nsbox.policy("[filesystem]\n" + "".join("read = %s\n" % d for d in dirs))
+    r = nsbox.run(["true"], policy=pol)
+    assert r.returncode == 125
+    assert "more than 64 granted paths" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
 def test_pid_namespace_hides_host_processes(nsbox):

@@ -109,7 +109,21 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 	if (sigprocmask(SIG_SETMASK, caller_mask, NULL) < 0)
 		FAIL(errno, "sigprocmask: %s", strerror(errno));
 
-	/* 9. seccomp last: everything above uses calls the filter refuses. */
+	/* 9. seccomp last: everything above uses calls the filter refuses.
+	 *    Under the connect broker, connect(2) is handed to the supervisor:
+	 *    that filter's notification fd goes to it before the others are
+	 *    installed (they refuse nothing sendmsg needs, but order costs
+	 *    nothing). */
+	if (sb->iso == NET_ISO_BROKER) {
+		int nfd = seccomp_install_notify();
+		if (nfd < 0)
+			FAIL(-nfd, "installing the connect broker's filter: %s", strerror(-nfd));
+		r = send_fd(sb->handoff[1], nfd);
+		if (r < 0)
+			FAIL(-r, "handing the connect broker's fd over: %s", strerror(-r));
+		close(nfd);
+		close(sb->handoff[1]);
+	}
 	r = seccomp_install(&sb->seccomp_deny, &sb->seccomp_allow);
 	if (r < 0)
 		FAIL(-r, "installing the seccomp filter: %s", strerror(-r));

@@ -99,6 +99,31 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 		const char *eq = strchr(kv, '=');
 		r = env_put(&e, kv, (size_t)(eq - kv), eq + 1);
 	}
+	/* mode = proxy: every client's proxy variables point at ours, after
+	 * env_set, so a policy cannot point them elsewhere by accident.
+	 * NO_PROXY keeps only the sandbox's own loopback (in a private network
+	 * namespace it is the sandbox's alone; under the broker a direct
+	 * connection is refused either way). */
+	if (sb && sb->iso != NET_ISO_NONE && r == 0) {
+		char http[64], socks[64];
+		static const char *const http_vars[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
+							 "https_proxy" };
+		snprintf(http, sizeof(http), "http://127.0.0.1:%u", sb->proxy_port);
+		snprintf(socks, sizeof(socks), "socks5h://127.0.0.1:%u", sb->proxy_port);
+		for (size_t i = 0; i < ARRAY_SIZE(http_vars) && r == 0; i++)
+			r = env_put(&e, http_vars[i], strlen(http_vars[i]), http);
+		if (r == 0)
+			r = env_put(&e, "ALL_PROXY", 9, socks);
+		if (r == 0)
+			r = env_put(&e, "all_proxy", 9, socks);
+		if (r == 0)
+			r = env_put(&e, "NO_PROXY", 8, "localhost,127.0.0.1,::1");
+		if (r == 0)
+			r = env_put(&e, "no_proxy", 8, "localhost,127.0.0.1,::1");
+		/* Node.js 24+ reads the variables above only when asked to */
+		if (r == 0)
+			r = env_put(&e, "NODE_USE_ENV_PROXY", 18, "1");
+	}
 	if (r == 0 && !e.v) {
 		e.v = calloc(1, sizeof(char *));
 		if (!e.v)

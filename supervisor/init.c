@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../netproxy/netproxy.h"
 #include "supervisor.h"
 
 #define GRACE_MS 2000
@@ -196,6 +197,18 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			if (r < 0)
 				FAIL(-r, "bringing up the loopback interface: %s", strerror(-r));
 		}
+		if (sb->iso == NET_ISO_NAMESPACE) {
+			/* the proxy listens inside the sandbox's namespace; the
+			 * supervisor accepts on it and dials from its own */
+			int lfd = netproxy_listen_socket(sb->proxy_port, NULL);
+			if (lfd < 0)
+				FAIL(-lfd, "listening on 127.0.0.1:%u for the proxy: %s", sb->proxy_port,
+				     strerror(-lfd));
+			r = send_fd(sb->handoff[1], lfd);
+			if (r < 0)
+				FAIL(-r, "handing the proxy's socket over: %s", strerror(-r));
+			close(lfd);
+		}
 	} else {
 		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 			FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
@@ -245,6 +258,8 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		child_exec(sb, exec_pipe[1], saved_mask);
 	}
 	close(exec_pipe[1]);
+	if (sb->handoff[1] >= 0)
+		close(sb->handoff[1]); /* the command's copy is the broker's */
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

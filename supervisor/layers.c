@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../netproxy/netproxy.h"
 #include "supervisor.h"
 
 /*
@@ -410,8 +412,12 @@ static void prepare_fs(struct sandbox *sb)
 		free(c);
 	}
 
-	/* mode = none without a network namespace: Landlock refuses TCP too */
-	sb->deny_tcp = p->net.mode == POLICY_NET_NONE && !sb->new_net_ns;
+	/* mode = none without a network namespace: Landlock refuses TCP too;
+	 * under the broker every connection is one the supervisor made, so
+	 * the sandbox's own TCP connect and bind are refused as well */
+	sb->deny_tcp = (p->net.mode == POLICY_NET_NONE && !sb->new_net_ns) ||
+		       sb->iso == NET_ISO_BROKER ||
+		       (p->net.mode == POLICY_NET_PROXY && sb->iso == NET_ISO_NONE);
 	/* The ruleset itself is built by init, after the mounts: a fresh /proc
 	 * and a private /tmp are new inodes that rules opened now would miss. */
 	env_free(sb->envp);
@@ -426,7 +432,9 @@ static void prepare_seccomp(struct sandbox *sb)
 	struct seccomp_opts o = {
 		/* inet sockets: in a private network namespace they reach nothing;
 		 * without one, mode = none refuses them */
-		.allow_inet = p->net.mode == POLICY_NET_HOST || sb->new_net_ns,
+		.allow_inet = p->net.mode == POLICY_NET_HOST || sb->new_net_ns ||
+			      sb->iso == NET_ISO_BROKER,
+		.broker = sb->iso == NET_ISO_BROKER,
 		.allow_unix = p->syscalls.unix_sockets,
 		.kill = p->syscalls.action == POLICY_SYSCALL_KILL,
 		.extra_allow = &p->syscalls.allow,
@@ -447,9 +455,64 @@ static void prepare_seccomp(struct sandbox *sb)
 		die("cannot build the seccomp filter: %s", strerror(-r));
 }
 
+/*
+ * mode = proxy: the sandbox reaches the network only through the proxy.
+ * A private network namespace when there is one (the listener is made in
+ * it by init); else the connect broker, which needs seccomp user
+ * notifications with ADDFD (Linux 5.9) and Landlock's TCP rules (ABI 4),
+ * so that no connect(2) of the sandbox's own ever succeeds.
+ */
+static void prepare_network(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const char *why;
+
+	sb->iso = NET_ISO_NONE;
+	sb->new_net_ns = sb->ns == NS_FULL && p->net.mode == POLICY_NET_NONE;
+	if (p->net.mode != POLICY_NET_PROXY)
+		return;
+	if (p->net.isolation == POLICY_ISOLATION_NAMESPACE && sb->ns == NS_NONE) {
+		if (!sb->best_effort)
+			die("[network] isolation = namespace: %s; use isolation = auto or broker",
+			    p->namespaces == POLICY_NS_OFF ? "[sandbox] namespaces = off"
+							   : "namespaces are not available here");
+		warn("best-effort: [network] isolation = namespace is not available here: using the "
+		     "connect broker");
+	}
+	if (sb->ns == NS_FULL && p->net.isolation != POLICY_ISOLATION_BROKER) {
+		sb->iso = NET_ISO_NAMESPACE;
+		sb->new_net_ns = true;
+		sb->proxy_port = NETPROXY_NS_PORT;
+	} else {
+		why = broker_unavailable(&sb->ll);
+		if (why) {
+			if (!sb->best_effort)
+				die("[network] mode = proxy needs a network namespace or the connect "
+				    "broker, and %s; set enforcement = best-effort to run without "
+				    "network",
+				    why);
+			warn("best-effort: %s: the sandbox gets NO network ([network] mode = none)",
+			     why);
+			sb->deny_tcp = true;
+			return;
+		}
+		sb->iso = NET_ISO_BROKER;
+		if (sb->broker_listen_fd < 0) {
+			int fd = netproxy_listen_socket(0, &sb->proxy_port);
+			if (fd < 0)
+				die("cannot listen on 127.0.0.1 for the proxy: %s", strerror(-fd));
+			sb->broker_listen_fd = fd;
+		}
+	}
+	if (sb->handoff[0] < 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
+		die("socketpair: %s", strerror(errno));
+}
+
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home)
 {
-	*sb = (struct sandbox){ .policy = p, .ruleset_fd = -1, .audit_fd = -1, .argv = argv };
+	*sb = (struct sandbox){ .policy = p, .ruleset_fd = -1, .audit_fd = -1, .argv = argv,
+				.broker_listen_fd = -1, .handoff = { -1, -1 } };
 	if (home) {
 		sb->home = strdup(home);
 		if (!sb->home)
@@ -457,12 +520,10 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	}
 	sb->best_effort = p->enforcement == POLICY_ENFORCE_BEST_EFFORT;
 
-	if (p->net.mode == POLICY_NET_PROXY)
-		die("%s%s[network] mode = proxy%s is not available in this version yet: set "
-		    "[network] mode = none or mode = host (or pass -n)",
-		    p->net.mode_origin.set ? origin_file(&p->net.mode_origin.origin) : "",
-		    p->net.mode_origin.set ? ": " : "",
-		    p->net.mode_origin.set ? "" : " (the default when [network] is not set)");
+	if (p->n_creds)
+		die("%s:%u: [credential %s]: placeholder credentials are not available in this "
+		    "version: remove the section, or run without ringfence holding the secret",
+		    origin_file(&p->creds[0].origin), p->creds[0].origin.line, p->creds[0].name);
 	if (!getcwd(sb->cwd, sizeof(sb->cwd)))
 		die("cannot read the working directory: %s", strerror(errno));
 
@@ -470,7 +531,7 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	prepare_landlock_caps(sb);
 	sb->ns = p->namespaces == POLICY_NS_OFF ? NS_NONE : NS_FULL;
 	sb->new_user_ns = sb->ns == NS_FULL && !sb->started_as_root;
-	sb->new_net_ns = sb->ns == NS_FULL && p->net.mode == POLICY_NET_NONE;
+	prepare_network(sb);
 	prepare_seccomp(sb);
 	prepare_fs(sb);
 }
@@ -490,6 +551,7 @@ void sandbox_fallback_no_ns(struct sandbox *sb)
 	sb->ns = NS_NONE;
 	sb->new_user_ns = false;
 	sb->new_net_ns = false;
+	prepare_network(sb);
 	prepare_seccomp(sb);
 	prepare_fs(sb);
 }
@@ -505,6 +567,11 @@ void sandbox_release(struct sandbox *sb)
 	seccomp_prog_free(&sb->seccomp_deny);
 	seccomp_prog_free(&sb->seccomp_allow);
 	env_free(sb->envp);
+	if (sb->broker_listen_fd >= 0)
+		close(sb->broker_listen_fd);
+	for (int i = 0; i < 2; i++)
+		if (sb->handoff[i] >= 0)
+			close(sb->handoff[i]);
 	free(sb->groups);
 	free(sb->home);
 	if (sb->private_tmp_dir) {
@@ -513,5 +580,6 @@ void sandbox_release(struct sandbox *sb)
 		(void)rm_rf(sb->private_tmp_dir);
 		free(sb->private_tmp_dir);
 	}
-	*sb = (struct sandbox){ .ruleset_fd = -1, .audit_fd = -1 };
+	*sb = (struct sandbox){ .ruleset_fd = -1, .audit_fd = -1, .broker_listen_fd = -1,
+				.handoff = { -1, -1 } };
 }

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../netproxy/netproxy.h"
 #include "supervisor.h"
 
 const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -150,6 +151,42 @@ static int exit_code_for(int status)
 	return EXIT_RINGFENCE;
 }
 
+/* The proxy's decisions, as audit lines. */
+static void proxy_event(void *ud, const struct netproxy_event *ev)
+{
+	const struct sandbox *sb = ud;
+	char host[600], reason[1024], addr[96], rule[4200], method[64];
+
+	if (sb->audit_fd < 0)
+		return;
+	json_string(host, sizeof(host), ev->host ? ev->host : "");
+	json_string(reason, sizeof(reason), ev->reason ? ev->reason : "");
+	json_string(addr, sizeof(addr), ev->addr ? ev->addr : "");
+	json_string(method, sizeof(method), ev->method ? ev->method : "");
+	if (ev->rule && ev->rule->origin.file) {
+		char file[4100];
+		json_string(file, sizeof(file), ev->rule->origin.file);
+		snprintf(rule, sizeof(rule), ",\"rule\":{\"file\":%s,\"line\":%u}", file,
+			 ev->rule->origin.line);
+	} else if (ev->rule) {
+		snprintf(rule, sizeof(rule), ",\"rule\":{\"file\":\"command line\"}");
+	} else {
+		rule[0] = '\0';
+	}
+	if (strcmp(ev->event, "net.close") == 0) {
+		audit_event(sb->audit_fd, ev->event,
+			    "\"proto\":\"%s\",\"host\":%s,\"port\":%u,\"addr\":%s,\"bytes_up\":%llu,"
+			    "\"bytes_down\":%llu",
+			    ev->proto, host, ev->port, addr, (unsigned long long)ev->bytes_up,
+			    (unsigned long long)ev->bytes_down);
+		return;
+	}
+	audit_event(sb->audit_fd, ev->event,
+		    "\"proto\":\"%s\",\"host\":%s,\"port\":%u%s%s%s%s,\"reason\":%s%s",
+		    ev->proto, host, ev->port, ev->addr ? ",\"addr\":" : "", ev->addr ? addr : "",
+		    ev->method ? ",\"method\":" : "", ev->method ? method : "", reason, rule);
+}
+
 int supervisor_run(const struct cli *cli)
 {
 	_cleanup_(policy_freep) struct policy *p = NULL;
@@ -162,6 +199,10 @@ int supervisor_run(const struct cli *cli)
 	struct report fail = { 0 }, done = { 0 };
 	bool have_fail = false, have_done = false, init_exited = false;
 	int init_status = 0;
+
+	struct netproxy *np = NULL;
+	int notify_fd = -1;
+	struct broker_stats bstats = { 0 };
 
 	p = supervisor_load_policy(cli, &home);
 	sandbox_prepare(&sb, p, cli->argv, home);
@@ -190,6 +231,13 @@ int supervisor_run(const struct cli *cli)
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		die("PR_SET_DUMPABLE: %s", strerror(errno));
 
+	if (p->net.mode == POLICY_NET_PROXY) {
+		struct netproxy_hooks hooks = { .event = proxy_event, .ud = &sb };
+		int r = netproxy_new(p, &hooks, &np);
+		if (r < 0)
+			die("cannot start the network proxy: %s", strerror(-r));
+	}
+
 	fflush(NULL);
 	if (sb.ns == NS_FULL) {
 		unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
@@ -215,26 +263,74 @@ int supervisor_run(const struct cli *cli)
 		close(lifeline[1]);
 		close(rep_pipe[0]);
 		close(sfd);
+		if (sb.handoff[0] >= 0)
+			close(sb.handoff[0]);
+		if (sb.broker_listen_fd >= 0)
+			close(sb.broker_listen_fd);
 		if (sb.audit_fd >= 0)
 			close(sb.audit_fd);
 		init_main(&sb, rep_pipe[1], lifeline[0], &saved);
 	}
 	close(lifeline[0]);
 	close(rep_pipe[1]);
+	if (sb.handoff[1] >= 0) {
+		close(sb.handoff[1]);
+		sb.handoff[1] = -1;
+	}
+	if (np && sb.iso == NET_ISO_BROKER) {
+		int r = netproxy_add_listener(np, sb.broker_listen_fd, true);
+		if (r < 0)
+			die("the network proxy: %s", strerror(-r));
+		sb.broker_listen_fd = -1;
+	}
 
 	audit_event(sb.audit_fd, "start", "\"init_pid\":%d,\"namespaces\":%s,\"landlock_abi\":%d",
 		    init_pid, sb.ns == NS_FULL ? "true" : "false", sb.ll.abi);
 
 	bool rep_open = true;
 	while (!init_exited || rep_open) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[5] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = rep_open ? rep_pipe[0] : -1, .events = POLLIN },
+			{ .fd = np ? netproxy_fd(np) : -1, .events = POLLIN },
+			{ .fd = sb.handoff[0], .events = POLLIN },
+			{ .fd = notify_fd, .events = POLLIN },
 		};
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 5, np ? netproxy_timeout(np) : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
+		}
+		if (np)
+			netproxy_dispatch(np);
+		if (pfd[3].revents) {
+			/* init's listener (namespace) or the command's notification fd */
+			int fd = recv_fd(sb.handoff[0]);
+			if (fd >= 0 && sb.iso == NET_ISO_NAMESPACE && np) {
+				int r = netproxy_add_listener(np, fd, false);
+				if (r < 0) {
+					close(fd);
+					warn("the network proxy cannot serve: %s", strerror(-r));
+				}
+			} else if (fd >= 0 && sb.iso == NET_ISO_BROKER && notify_fd < 0) {
+				notify_fd = fd;
+			} else if (fd >= 0) {
+				close(fd);
+			} else if (fd != -EAGAIN && fd != -EINTR) {
+				close(sb.handoff[0]);
+				sb.handoff[0] = -1;
+			}
+		}
+		if (pfd[4].revents & POLLIN) {
+			int r = broker_handle(notify_fd, &sb, np, &bstats);
+			if (r < 0 && r != -EAGAIN) {
+				close(notify_fd);
+				notify_fd = -1;
+			}
+		} else if (pfd[4].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			/* nothing with the filter is left */
+			close(notify_fd);
+			notify_fd = -1;
 		}
 		if (pfd[1].revents) {
 			struct report r;
@@ -300,6 +396,24 @@ int supervisor_run(const struct cli *cli)
 			WIFSIGNALED(init_status) ? WTERMSIG(init_status) : WEXITSTATUS(init_status));
 		code = EXIT_RINGFENCE;
 	}
+	if (np || bstats.refused) {
+		char line[2048];
+		size_t off = 0;
+		line[0] = '\0';
+		if (np && netproxy_summary(np, line, sizeof(line)))
+			off = strlen(line);
+		if (bstats.refused && off < sizeof(line))
+			snprintf(line + off, sizeof(line) - off,
+				 "%s%lu direct connection%s refused (last: %s): the sandbox reaches "
+				 "the network only through the proxy",
+				 off ? "; " : "", bstats.refused, bstats.refused == 1 ? "" : "s",
+				 bstats.last);
+		if (line[0])
+			fprintf(stderr, "ringfence: %s\n", line);
+	}
+	if (notify_fd >= 0)
+		close(notify_fd);
+	netproxy_free(np);
 	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);
 	if (sb.audit_fd >= 0)
 		close(sb.audit_fd);

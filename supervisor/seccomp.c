@@ -28,9 +28,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <stddef.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -360,7 +363,8 @@ static int common_attrs(scmp_filter_ctx ctx)
 
 static unsigned cache_key(const struct seccomp_opts *o)
 {
-	return (o->allow_inet ? 1u : 0u) | (o->allow_unix ? 2u : 0u) | (o->kill ? 4u : 0u);
+	return (o->allow_inet ? 1u : 0u) | (o->allow_unix ? 2u : 0u) | (o->kill ? 4u : 0u) |
+	       (o->broker ? 8u : 0u);
 }
 
 static int copy_prog(const struct sock_filter *f, unsigned short len, struct seccomp_prog *ret)
@@ -517,12 +521,22 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		else
 			r = seccomp_rule_add(allow, refuse, SCMP_SYS(socket), 1,
 					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX));
-		if (r == 0 && o->allow_inet)
+		if (r == 0 && o->allow_inet && !o->broker)
 			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 					     SCMP_A0_64(SCMP_CMP_EQ, AF_INET));
-		if (r == 0 && o->allow_inet)
+		if (r == 0 && o->allow_inet && !o->broker)
 			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 					     SCMP_A0_64(SCMP_CMP_EQ, AF_INET6));
+		/* the connect broker: TCP stream sockets only (no UDP, raw, SCTP,
+		 * MPTCP, ...), whose connect() the supervisor answers */
+		for (int fam = 0; r == 0 && o->broker && fam < 2; fam++)
+			for (int proto = 0; r == 0 && proto < 2; proto++)
+				r = seccomp_rule_add(
+					allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
+					SCMP_A0_64(SCMP_CMP_EQ, fam ? AF_INET6 : AF_INET),
+					SCMP_A1_32(SCMP_CMP_MASKED_EQ,
+						   ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SOCK_STREAM),
+					SCMP_A2_64(SCMP_CMP_EQ, proto ? IPPROTO_TCP : 0));
 		/* interface listing for getaddrinfo(AI_ADDRCONFIG); read-only without
 		 * CAP_NET_ADMIN */
 		if (r == 0)
@@ -531,6 +545,21 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 					     SCMP_A2_64(SCMP_CMP_EQ, NETLINK_ROUTE));
 		if (r < 0)
 			return r;
+	}
+	/* TCP fast open connects from sendto/sendmsg, without connect(2): the
+	 * broker would never see it (Landlock neither) */
+	if (o->broker) {
+		static const struct {
+			const char *name;
+			unsigned arg;
+		} fastopen[] = { { "sendto", 3 }, { "sendmsg", 2 }, { "sendmmsg", 3 } };
+		for (size_t i = 0; i < ARRAY_SIZE(fastopen); i++) {
+			r = seccomp_rule_add(deny, refuse, seccomp_syscall_resolve_name(fastopen[i].name),
+					     1, SCMP_CMP(fastopen[i].arg, SCMP_CMP_MASKED_EQ,
+							 (uint32_t)MSG_FASTOPEN, (uint32_t)MSG_FASTOPEN));
+			if (r < 0)
+				return r;
+		}
 	}
 	/* names outside the table that the policy allows or denies */
 	for (size_t i = 0; o->extra_allow && i < o->extra_allow->n; i++) {
@@ -561,6 +590,30 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		return r;
 	}
 	return 0;
+}
+
+/*
+ * The broker's filter: connect(2) goes to the supervisor as a user
+ * notification, everything else passes on to the other filters.  Five
+ * instructions, written out rather than generated: libseccomp would cost a
+ * millisecond per start for them.  Another architecture is killed by the
+ * allow-list filter already; here it just falls through.
+ */
+int seccomp_install_notify(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+	};
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+			  &prog);
+
+	return fd < 0 ? -errno : (int)fd;
 }
 
 int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *allow)

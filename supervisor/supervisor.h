@@ -114,6 +114,13 @@ struct mount_mask {
 	bool read_only_bind; /* protect: bind onto itself read-only; else: empty mask */
 };
 
+enum net_iso {
+	NET_ISO_NONE = 1,  /* mode = none or host */
+	NET_ISO_NAMESPACE, /* private network namespace, listener inside it */
+	NET_ISO_BROKER,    /* connect(2) answered by the supervisor */
+	_NET_ISO_MAX,
+};
+
 struct seccomp_prog {
 	struct sock_filter *filter;
 	unsigned short len;
@@ -156,6 +163,14 @@ struct sandbox {
 	char cwd[4096];
 	char **argv;
 
+	/* network: how the sandbox reaches the proxy (mode = proxy) */
+	enum net_iso iso;
+	uint16_t proxy_port;
+	int broker_listen_fd; /* broker: the proxy's listener, in our namespace; -1 */
+	/* init (namespace: the proxy's listener) or the command (broker: the
+	 * seccomp notification fd) hands an fd to the supervisor on this pair */
+	int handoff[2];
+
 	/* audit log fd or -1 */
 	int audit_fd;
 };
@@ -186,6 +201,7 @@ struct seccomp_opts {
 	bool kill;         /* action = kill for refused calls */
 	const struct policy_list *extra_allow, *extra_deny;
 	bool allow_dangerous;
+	bool broker;       /* inet: TCP streams only, no fast open (connect brokered) */
 };
 
 int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
@@ -196,9 +212,12 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		     struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
 		     const char **ret_why);
 int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *allow);
+/* The broker's filter (connect -> user notification); returns its listener fd. */
+int seccomp_install_notify(void);
 
-/* Programs generated at build time for every (inet, unix, kill) choice with
- * no [syscalls] lists; key = inet | unix << 1 | kill << 2. */
+/* Programs generated at build time for every (inet, unix, kill, broker)
+ * choice with no [syscalls] lists; key = inet | unix << 1 | kill << 2 |
+ * broker << 3. */
 struct seccomp_cached {
 	unsigned key;
 	const struct sock_filter *deny, *allow;
@@ -224,6 +243,25 @@ struct sc_entry {
 };
 extern const struct sc_entry seccomp_table[];
 extern const size_t seccomp_table_n;
+
+/* ---- broker.c (the supervisor's side of the connect broker) ---------- */
+
+struct netproxy;
+/* What the kernel offers for the broker; NULL when it works, else why not. */
+const char *broker_unavailable(const struct landlock_caps *ll);
+/* Answers one connect(2) notification.  Returns 0, or -errno when the
+ * notification fd itself failed. */
+struct broker_stats {
+	unsigned long refused;
+	char last[96]; /* the last address refused */
+};
+int broker_handle(int notify_fd, const struct sandbox *sb, struct netproxy *np,
+		  struct broker_stats *st);
+
+/* ---- fd passing (util.c) ---------------------------------------------- */
+
+int send_fd(int sock, int fd);
+int recv_fd(int sock); /* the fd, or -EPIPE on EOF, -EAGAIN, -errno */
 
 /* ---- privdrop.c -------------------------------------------------------- */
 

@@ -215,9 +215,10 @@ static void test_x32_is_killed(void **state)
 static void test_build_time_cache_matches_libseccomp(void **state)
 {
 	(void)state;
-	assert_int_equal(seccomp_cache_n, 8);
-	for (unsigned key = 0; key < 8; key++) {
-		struct seccomp_opts o = { .allow_inet = key & 1, .allow_unix = key & 2, .kill = key & 4 };
+	assert_int_equal(seccomp_cache_n, 16);
+	for (unsigned key = 0; key < 16; key++) {
+		struct seccomp_opts o = { .allow_inet = key & 1, .allow_unix = key & 2, .kill = key & 4,
+					  .broker = key & 8 };
 		struct seccomp_prog d1, a1, d2, a2;
 		const struct policy_item *bad;
 		const char *why;

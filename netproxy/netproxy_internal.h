@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netproxy/ — the pieces the engine is made of, exposed for the unit tests.
+ * Nothing outside netproxy/ and tests/ includes this file.
+ */
+#ifndef RINGFENCE_NETPROXY_INTERNAL_H
+#define RINGFENCE_NETPROXY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../policy/policy.h"
+
+/* ---- rules.c: names, addresses, the policy's decision ------------------- */
+
+enum nx_host_kind {
+	NX_HOST_INVALID = 0,
+	NX_HOST_NAME,
+	NX_HOST_V4,
+	NX_HOST_V6,
+};
+
+#define NX_HOST_MAX 254 /* 253 characters and a NUL */
+
+/* Normalises a host as a client wrote it (no brackets, no port): lowercase,
+ * one trailing dot dropped, IPv4 in any form inet_aton() takes (the forms a
+ * URL parser may hand on) turned into an address.  OUT gets the canonical
+ * text (dotted quad for IPv4).  Returns the kind; *why says what is wrong. */
+enum nx_host_kind nx_host_normalize(const char *in, size_t len, char out[NX_HOST_MAX],
+				    uint8_t addr[16], const char **why);
+
+/* One allow/deny rule ("name", "*.suffix", optionally ":PORT") against a
+ * normalised name.  Without a port an allow rule means 80 and 443, a deny
+ * rule every port. */
+bool nx_rule_match(const char *rule, const char *host, uint16_t port, bool is_deny);
+
+/* "ADDR" or "ADDR/BITS" against an address of FAMILY (4 or 6). */
+bool nx_cidr_match(const char *cidr, int family, const uint8_t addr[16]);
+
+/* Why an address is not public (loopback, private, link-local, metadata,
+ * IPv4-mapped, NAT64, ...), or NULL when it is. */
+const char *nx_addr_class(int family, const uint8_t addr[16]);
+
+/* Formats an address (and optionally a port) for logs. */
+void nx_addr_format(int family, const uint8_t addr[16], char *buf, size_t size);
+
+struct nx_verdict {
+	bool allow;
+	const char *reason;		  /* for the log and the error page */
+	const char *key;		  /* the policy key that decided or would allow */
+	const struct policy_item *rule;	  /* the deciding line, or NULL */
+	bool have_static;		  /* hosts = gave the address */
+	int family;			  /* static address */
+	uint8_t addr[16];
+};
+
+/* The name-level decision: deny list, allow list, allow_cidr for literals,
+ * hosts = overrides.  Addresses are checked later with nx_check_address(). */
+void nx_decide_host(const struct policy *p, enum nx_host_kind kind, const char *host,
+		    const uint8_t addr[16], uint16_t port, struct nx_verdict *v);
+
+/* The address-level decision for a resolved (or static) address: with
+ * private = deny a non-public address needs allow_cidr.  Returns NULL when
+ * allowed, else the reason; *rule is the allow_cidr line that allowed it. */
+const char *nx_check_address(const struct policy *p, int family, const uint8_t addr[16],
+			     const struct policy_item **rule);
+
+/* ---- http.c: request and response heads ---------------------------------- */
+
+#define NX_HEAD_MAX (16 * 1024)
+#define NX_RESP_HEAD_MAX (64 * 1024)
+#define NX_MAX_HEADERS 128
+
+struct nx_header {
+	const char *name, *value;
+	size_t name_len, value_len;
+};
+
+enum nx_body {
+	NX_BODY_NONE = 0,
+	NX_BODY_LENGTH,
+	NX_BODY_CHUNKED,
+	NX_BODY_CLOSE, /* responses only: until the upstream closes */
+};
+
+struct nx_request {
+	const char *method;
+	size_t method_len;
+	bool is_connect;
+	/* the target, split */
+	char host[NX_HOST_MAX];
+	enum nx_host_kind host_kind;
+	uint8_t addr[16];
+	uint16_t port;
+	const char *path; /* origin-form for forwarding; "/" when empty */
+	size_t path_len;
+	bool path_is_root_default;
+	int minor; /* HTTP/1.minor */
+	struct nx_header headers[NX_MAX_HEADERS];
+	size_t n_headers;
+	enum nx_body body;
+	uint64_t length;
+	bool keep_alive;
+	bool upgrade;
+	size_t head_len; /* bytes of the head, CRLFCRLF included */
+};
+
+struct nx_response {
+	int status;
+	int minor;
+	struct nx_header headers[NX_MAX_HEADERS];
+	size_t n_headers;
+	enum nx_body body;
+	uint64_t length;
+	bool close;
+	size_t head_len;
+};
+
+enum nx_parse {
+	NX_PARSE_OK = 0,
+	NX_PARSE_MORE,	/* the head is not complete yet */
+	NX_PARSE_ERROR, /* *status and *why say what to answer */
+};
+
+/* Parses a request head at BUF (not NUL-terminated).  On NX_PARSE_ERROR,
+ * *status is the HTTP status to answer (400, 405, 414, 431, 501) and *why
+ * one line of explanation. */
+enum nx_parse nx_parse_request(const char *buf, size_t len, struct nx_request *r, int *status,
+			       const char **why);
+/* Parses a response head; IS_HEAD: the request was HEAD (no body). */
+enum nx_parse nx_parse_response(const char *buf, size_t len, bool is_head,
+				struct nx_response *r, const char **why);
+
+/* True when the header NAME (case-insensitive) is hop-by-hop for this
+ * request and must not be forwarded. */
+bool nx_header_is_hop(const struct nx_request *r, const struct nx_header *h);
+
+/* Follows a chunked body as it passes through.  nx_chunk_feed returns how
+ * many of the N bytes belong to the body (all of them until the end);
+ * *done when the last chunk and the trailers ended; -1 on a malformed body. */
+struct nx_chunk {
+	int state;
+	uint64_t left;
+	unsigned digits;
+	unsigned line;
+};
+long nx_chunk_feed(struct nx_chunk *c, const char *p, size_t n, bool *done);
+
+/* ---- socks.c: SOCKS5 --------------------------------------------------------- */
+
+enum nx_socks_reply {
+	NX_SOCKS_OK = 0x00,
+	NX_SOCKS_FAILURE = 0x01,
+	NX_SOCKS_NOT_ALLOWED = 0x02,
+	NX_SOCKS_NET_UNREACHABLE = 0x03,
+	NX_SOCKS_HOST_UNREACHABLE = 0x04,
+	NX_SOCKS_REFUSED = 0x05,
+	NX_SOCKS_TTL_EXPIRED = 0x06,
+	NX_SOCKS_BAD_COMMAND = 0x07,
+	NX_SOCKS_BAD_ADDRESS = 0x08,
+};
+
+/* The greeting: 05 N METHODS...  Returns bytes used (>0), 0 for more, -1
+ * when malformed.  *noauth: the client offers "no authentication". */
+long nx_socks_greeting(const uint8_t *p, size_t n, bool *noauth);
+
+struct nx_socks_request {
+	char host[NX_HOST_MAX];
+	enum nx_host_kind kind;
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+/* The request: 05 CMD 00 ATYP ADDR PORT.  Returns bytes used (>0), 0 for
+ * more, or -1 with *reply set to the error to send. */
+long nx_socks_request(const uint8_t *p, size_t n, struct nx_socks_request *r,
+		      enum nx_socks_reply *reply, const char **why);
+
+#endif

@@ -1,0 +1,1611 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine: one epoll loop, connections as small state machines.
+ *
+ *   accept ─► FIRST ─┬─ 0x05 ─► SOCKS greeting ─► SOCKS request ─┐
+ *                    └─ else ─► HTTP head ─────────────────────────┤
+ *                                                                  ▼
+ *            decide (deny list, allow list, allow_cidr, hosts =)  ─► refused: 403 / SOCKS 02
+ *                                                                  ▼
+ *            resolve (c-ares; never for a refused name) ─► check every address
+ *                                                                  ▼
+ *            connect (the checked address, no second lookup) ─► TUNNEL (splice)
+ *                                                              or FORWARD (HTTP, parsed)
+ *
+ * Sockets are edge-triggered and registered once for reading and writing;
+ * a connection's pump runs every step that can make progress until none
+ * can, so an event only says "look again".  Buffers are bounded: a side is
+ * read only while the other side's buffer has room (back-pressure).
+ * Connections are freed after the batch of events that closed them.
+ */
+#include <ares.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netproxy.h"
+#include "netproxy_internal.h"
+
+#define MAX_CONNS 4096
+#define BUF_CAP (64 * 1024)
+#define PIPE_CAP (64 * 1024)
+#define MAX_ADDRS 16
+
+/* timeouts, milliseconds */
+#define T_HEAD 30000	  /* a client that stalls mid-request */
+#define T_KEEPALIVE 120000 /* idle between requests on a kept-alive connection */
+#define T_CONNECT 10000	  /* DNS and TCP connect together */
+#define T_RESPONSE 300000 /* waiting for an upstream's answer */
+#define T_TUNNEL 3600000  /* an idle tunnel */
+
+enum tag_kind {
+	TAG_LISTEN = 1,
+	TAG_CLIENT,
+	TAG_UPSTREAM,
+	TAG_DNS,
+};
+
+struct tag {
+	enum tag_kind kind;
+	int fd;
+	void *ptr;
+};
+
+struct buf {
+	char *d;
+	size_t off, len; /* data is d[off..len) */
+};
+
+enum state {
+	S_FIRST = 1,
+	S_HTTP_HEAD,
+	S_SOCKS_GREET,
+	S_SOCKS_REQ,
+	S_RESOLVE,
+	S_CONNECT,
+	S_FORWARD,
+	S_TUNNEL,
+	S_FLUSH_CLOSE, /* an answer is on its way, then close */
+};
+
+enum proto {
+	P_CONNECT = 1,
+	P_HTTP,
+	P_SOCKS,
+};
+
+struct pipe_dir {
+	int p[2];
+	size_t in;
+	bool eof, shut;
+};
+
+struct dns_req;
+
+struct conn {
+	struct netproxy *np;
+	struct conn *prev, *next;
+	struct tag ct, ut; /* client, upstream; fd -1 when closed */
+	enum state state;
+	enum proto proto;
+	bool dead;
+	long deadline;
+
+	struct buf cin, cout, uin, uout;
+
+	/* target of the current request */
+	char host[NX_HOST_MAX];
+	enum nx_host_kind kind;
+	uint8_t haddr[16];
+	uint16_t port;
+	struct nx_verdict v;
+	struct {
+		int family;
+		uint8_t a[16];
+	} addrs[MAX_ADDRS];
+	int n_addrs, next_addr;
+	char addr_text[INET6_ADDRSTRLEN];
+	struct dns_req *dns;
+
+	/* the upstream the connection holds (forward proxying reuses it) */
+	char up_host[NX_HOST_MAX];
+	uint16_t up_port;
+	bool up_connected;
+
+	/* forward proxying: one request/response at a time */
+	char method[16];
+	enum nx_body req_body, resp_body;
+	uint64_t req_left, resp_left;
+	struct nx_chunk req_chunk, resp_chunk;
+	bool req_done, resp_head_done, resp_done, resp_close, is_head, keep_alive, upgrade;
+
+	/* tunnels: [0] client → upstream, [1] upstream → client */
+	struct pipe_dir dir[2];
+	uint64_t bytes_up, bytes_down;
+};
+
+struct dns_req {
+	struct conn *c; /* NULL once the connection is gone */
+};
+
+struct blocked {
+	char what[NX_HOST_MAX + 8];
+	char reason[160];
+};
+
+struct netproxy {
+	const struct policy *p;
+	struct netproxy_hooks hooks;
+	int epfd;
+	struct tag *listeners[4];
+	bool verify[4];
+	size_t n_listeners;
+	bool listeners_paused;
+
+	struct conn *conns;
+	size_t n_conns;
+	struct conn *graveyard;
+
+	ares_channel ares;
+	bool ares_ready;
+	bool in_lookup; /* inside ares_getaddrinfo: its callback may run at once */
+	struct tag *dns_tags[ARES_GETSOCK_MAXNUM * 4];
+	size_t n_dns_tags;
+
+	struct {
+		uint16_t port;
+		long when;
+	} expect[256];
+	size_t n_expect;
+
+	long last_sweep;
+	unsigned long n_blocked;
+	struct blocked blocked[5];
+	size_t n_blocked_kept;
+	unsigned long n_refused_cap;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static size_t buf_used(const struct buf *b)
+{
+	return b->len - b->off;
+}
+
+static size_t buf_room(const struct buf *b)
+{
+	return BUF_CAP - buf_used(b);
+}
+
+static int buf_reserve(struct buf *b)
+{
+	if (!b->d) {
+		b->d = malloc(BUF_CAP);
+		if (!b->d)
+			return -ENOMEM;
+		b->off = b->len = 0;
+	}
+	if (b->off > 0 && b->len == b->off) {
+		b->off = b->len = 0;
+	} else if (b->off > 0 && b->len == BUF_CAP) {
+		memmove(b->d, b->d + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+	}
+	return 0;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->d);
+	*b = (struct buf){ 0 };
+}
+
+static int buf_append(struct buf *b, const void *data, size_t n)
+{
+	if (buf_reserve(b) < 0 || n > buf_room(b))
+		return -ENOBUFS;
+	if (b->len + n > BUF_CAP) {
+		memmove(b->d, b->d + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+	}
+	memcpy(b->d + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
+static void buf_consume(struct buf *b, size_t n)
+{
+	b->off += n;
+	if (b->off == b->len)
+		b->off = b->len = 0;
+}
+
+/* Reads what fits: >0 bytes, 0 EOF, -EAGAIN, or -errno. */
+static ssize_t buf_read(struct buf *b, int fd)
+{
+	ssize_t n;
+
+	if (buf_reserve(b) < 0)
+		return -ENOMEM;
+	if (b->len == BUF_CAP)
+		return -EAGAIN; /* full: the caller waits for the other side */
+	n = read(fd, b->d + b->len, BUF_CAP - b->len);
+	if (n < 0)
+		return -errno;
+	b->len += (size_t)n;
+	return n;
+}
+
+/* Writes what the socket takes: bytes written, -EAGAIN, or -errno. */
+static ssize_t buf_write(struct buf *b, int fd)
+{
+	ssize_t n;
+
+	if (buf_used(b) == 0)
+		return 0;
+	n = send(fd, b->d + b->off, buf_used(b), MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	buf_consume(b, (size_t)n);
+	return n;
+}
+
+/* ---- events and the summary ------------------------------------------------ */
+
+static const char *proto_name(const struct conn *c)
+{
+	return c->proto == P_SOCKS ? "socks5" : c->proto == P_HTTP ? "http" : "connect";
+}
+
+static void emit(struct conn *c, const char *event, const char *reason, const char *addr)
+{
+	struct netproxy *np = c->np;
+	struct netproxy_event ev = {
+		.event = event,
+		.proto = proto_name(c),
+		.host = c->host[0] ? c->host : NULL,
+		.port = c->port,
+		.addr = addr,
+		.reason = reason,
+		.rule = c->v.rule,
+		.method = c->proto == P_HTTP && c->method[0] ? c->method : NULL,
+		.bytes_up = c->bytes_up,
+		.bytes_down = c->bytes_down,
+	};
+
+	if (np->hooks.event)
+		np->hooks.event(np->hooks.ud, &ev);
+}
+
+static void record_block(struct conn *c, const char *reason)
+{
+	struct netproxy *np = c->np;
+	char what[sizeof(np->blocked[0].what)];
+
+	np->n_blocked++;
+	snprintf(what, sizeof(what), "%s:%u", c->host[0] ? c->host : "?", c->port);
+	for (size_t i = 0; i < np->n_blocked_kept; i++)
+		if (strcmp(np->blocked[i].what, what) == 0)
+			return;
+	if (np->n_blocked_kept == sizeof(np->blocked) / sizeof(np->blocked[0]))
+		return;
+	snprintf(np->blocked[np->n_blocked_kept].what, sizeof(what), "%s", what);
+	snprintf(np->blocked[np->n_blocked_kept].reason, sizeof(np->blocked[0].reason), "%s",
+		 reason);
+	np->n_blocked_kept++;
+}
+
+bool netproxy_summary(const struct netproxy *np, char *buf, size_t size)
+{
+	size_t off;
+
+	if (np->n_blocked == 0 && np->n_refused_cap == 0)
+		return false;
+	off = (size_t)snprintf(buf, size, "the network proxy blocked %lu connection%s",
+			       np->n_blocked, np->n_blocked == 1 ? "" : "s");
+	for (size_t i = 0; i < np->n_blocked_kept && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s %s (%s)", i ? "," : ":",
+					np->blocked[i].what, np->blocked[i].reason);
+	if (np->n_blocked > np->n_blocked_kept && off < size)
+		off += (size_t)snprintf(buf + off, size - off, ", ...");
+	if (np->n_refused_cap && off < size)
+		off += (size_t)snprintf(buf + off, size - off,
+					"; %lu refused over the limit of %d connections",
+					np->n_refused_cap, MAX_CONNS);
+	if (np->n_blocked && off < size)
+		snprintf(buf + off, size - off,
+			 "; a name goes in [network] allow, an address in [network] allow_cidr");
+	return true;
+}
+
+/* ---- connections -------------------------------------------------------------- */
+
+static void close_fd_tag(struct netproxy *np, struct tag *t)
+{
+	if (t->fd >= 0) {
+		epoll_ctl(np->epfd, EPOLL_CTL_DEL, t->fd, NULL);
+		close(t->fd);
+		t->fd = -1;
+	}
+}
+
+static void close_pipes(struct conn *c)
+{
+	for (int i = 0; i < 2; i++) {
+		if (c->dir[i].p[0] >= 0) {
+			close(c->dir[i].p[0]);
+			close(c->dir[i].p[1]);
+		}
+		c->dir[i] = (struct pipe_dir){ .p = { -1, -1 } };
+	}
+}
+
+static void conn_kill(struct conn *c)
+{
+	struct netproxy *np = c->np;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (c->dns)
+		c->dns->c = NULL;
+	c->dns = NULL;
+	close_fd_tag(np, &c->ct);
+	close_fd_tag(np, &c->ut);
+	close_pipes(c);
+	buf_free(&c->cin);
+	buf_free(&c->cout);
+	buf_free(&c->uin);
+	buf_free(&c->uout);
+	/* unlink from the live list, park until the batch is done */
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		np->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	np->n_conns--;
+	c->next = np->graveyard;
+	c->prev = NULL;
+	np->graveyard = c;
+}
+
+static void set_deadline(struct conn *c, long ms)
+{
+	c->deadline = now_ms() + ms;
+}
+
+static int watch(struct netproxy *np, struct tag *t, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = t };
+
+	return epoll_ctl(np->epfd, EPOLL_CTL_ADD, t->fd, &ev) < 0 ? -errno : 0;
+}
+
+static void answer_close(struct conn *c, const char *data, size_t n)
+{
+	(void)buf_append(&c->cout, data, n);
+	close_fd_tag(c->np, &c->ut);
+	c->state = S_FLUSH_CLOSE;
+	set_deadline(c, T_HEAD);
+}
+
+static void http_error(struct conn *c, int status, const char *title, const char *text)
+{
+	char body[1024], head[512];
+	int bl, hl;
+
+	bl = snprintf(body, sizeof(body), "ringfence: %s\n", text);
+	if (bl < 0 || (size_t)bl >= sizeof(body))
+		bl = (int)sizeof(body) - 1;
+	hl = snprintf(head, sizeof(head),
+		      "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		      "Content-Length: %d\r\nConnection: close\r\nCache-Control: no-store\r\n"
+		      "X-Ringfence: blocked\r\n\r\n",
+		      status, title, bl);
+	c->cout.off = c->cout.len = 0; /* nothing half-sent is kept */
+	(void)buf_append(&c->cout, head, (size_t)hl);
+	(void)buf_append(&c->cout, body, (size_t)bl);
+	close_fd_tag(c->np, &c->ut);
+	c->state = S_FLUSH_CLOSE;
+	set_deadline(c, T_HEAD);
+}
+
+static void socks_reply(struct conn *c, enum nx_socks_reply code, bool then_close)
+{
+	uint8_t r[10] = { 5, (uint8_t)code, 0, 1, 0, 0, 0, 0, 0, 0 };
+
+	if (then_close)
+		answer_close(c, (const char *)r, sizeof(r));
+	else
+		(void)buf_append(&c->cout, r, sizeof(r));
+}
+
+static const char *status_title(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 405: return "Method Not Allowed";
+	case 431: return "Request Header Fields Too Large";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Error";
+	}
+}
+
+/* Refuses the current request: log, count, answer in the client's protocol
+ * (HINT, when given, tells the user what would allow it). */
+static void refuse(struct conn *c, const char *reason, const char *addr, const char *hint)
+{
+	char text[1200];
+	const struct policy_item *r = c->v.rule;
+
+	emit(c, "net.deny", reason, addr);
+	record_block(c, reason);
+	if (r && r->origin.file)
+		snprintf(text, sizeof(text), "%s:%u blocked: %s (%s:%u)%s%s", c->host, c->port,
+			 reason, r->origin.file, r->origin.line, hint ? "; " : "", hint ? hint : "");
+	else
+		snprintf(text, sizeof(text), "%s:%u blocked: %s%s%s", c->host, c->port, reason,
+			 hint ? "; " : "", hint ? hint : "");
+	if (c->proto == P_SOCKS)
+		socks_reply(c, NX_SOCKS_NOT_ALLOWED, true);
+	else
+		http_error(c, 403, "Forbidden", text);
+}
+
+/* An upstream that could not be reached or answered badly. */
+static void upstream_failed(struct conn *c, int status, enum nx_socks_reply code,
+			    const char *why)
+{
+	char text[700];
+
+	emit(c, "net.error", why, c->addr_text[0] ? c->addr_text : NULL);
+	snprintf(text, sizeof(text), "%s:%u: %s", c->host, c->port, why);
+	if (c->proto == P_SOCKS)
+		socks_reply(c, code, true);
+	else
+		http_error(c, status, status_title(status), text);
+}
+
+static void malformed(struct conn *c, int status, const char *why)
+{
+	char text[300];
+
+	emit(c, "net.error", why, NULL);
+	snprintf(text, sizeof(text), "malformed request: %s", why);
+	http_error(c, status, status_title(status), text);
+}
+
+/* ---- DNS (c-ares on the same loop) ------------------------------------------------ */
+
+static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct netproxy *np = data;
+	struct tag *t = NULL;
+	size_t i;
+
+	for (i = 0; i < np->n_dns_tags; i++)
+		if (np->dns_tags[i]->fd == fd) {
+			t = np->dns_tags[i];
+			break;
+		}
+	if (!readable && !writable) {
+		if (t) {
+			epoll_ctl(np->epfd, EPOLL_CTL_DEL, fd, NULL);
+			free(t);
+			np->dns_tags[i] = np->dns_tags[--np->n_dns_tags];
+		}
+		return;
+	}
+	uint32_t events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
+	if (t) {
+		struct epoll_event ev = { .events = events, .data.ptr = t };
+		epoll_ctl(np->epfd, EPOLL_CTL_MOD, fd, &ev);
+		return;
+	}
+	if (np->n_dns_tags == sizeof(np->dns_tags) / sizeof(np->dns_tags[0]))
+		return; /* c-ares times the query out */
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return;
+	*t = (struct tag){ .kind = TAG_DNS, .fd = fd };
+	if (watch(np, t, events) < 0) {
+		free(t);
+		return;
+	}
+	np->dns_tags[np->n_dns_tags++] = t;
+}
+
+static int dns_ready(struct netproxy *np)
+{
+	struct ares_options o = { 0 };
+	int r;
+
+	if (np->ares_ready)
+		return 0;
+	r = ares_library_init(ARES_LIB_INIT_ALL);
+	if (r != ARES_SUCCESS)
+		return -ENOMEM;
+	o.sock_state_cb = dns_sock_state;
+	o.sock_state_cb_data = np;
+	o.timeout = 3000;
+	o.tries = 2;
+	r = ares_init_options(&np->ares, &o,
+			      ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	if (r != ARES_SUCCESS)
+		return -EIO;
+	np->ares_ready = true;
+	return 0;
+}
+
+static void conn_pump(struct conn *c);
+static void start_connect(struct conn *c);
+
+/* Every address a name resolved to is checked: one that points inside
+ * refuses the name (a rebinding answer mixes public and private). */
+static bool check_addresses(struct conn *c)
+{
+	for (int i = 0; i < c->n_addrs; i++) {
+		const struct policy_item *rule;
+		const char *why = nx_check_address(c->np->p, c->addrs[i].family, c->addrs[i].a,
+						   &rule);
+		if (why) {
+			char reason[200], a[INET6_ADDRSTRLEN];
+			nx_addr_format(c->addrs[i].family, c->addrs[i].a, a, sizeof(a));
+			snprintf(reason, sizeof(reason), "resolves to %s, a %s", a, why);
+			c->v.rule = NULL;
+			refuse(c, reason, a,
+			       "[network] private = deny refuses it; allow_cidr can make an exception");
+			return false;
+		}
+	}
+	return true;
+}
+
+static void dns_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+	struct dns_req *req = arg;
+	struct conn *c = req->c;
+
+	(void)timeouts;
+	free(req);
+	if (!c) {
+		if (res)
+			ares_freeaddrinfo(res);
+		return;
+	}
+	c->dns = NULL;
+	c->n_addrs = 0;
+	if (status == ARES_SUCCESS && res) {
+		/* IPv4 first: hosts without an IPv6 route are the common case */
+		for (int pass = 0; pass < 2; pass++)
+			for (struct ares_addrinfo_node *n = res->nodes; n; n = n->ai_next) {
+				if (c->n_addrs == MAX_ADDRS)
+					break;
+				if (pass == 0 && n->ai_family == AF_INET) {
+					const struct sockaddr_in *s = (const void *)n->ai_addr;
+					c->addrs[c->n_addrs].family = 4;
+					memcpy(c->addrs[c->n_addrs++].a, &s->sin_addr, 4);
+				} else if (pass == 1 && n->ai_family == AF_INET6) {
+					const struct sockaddr_in6 *s = (const void *)n->ai_addr;
+					c->addrs[c->n_addrs].family = 6;
+					memcpy(c->addrs[c->n_addrs++].a, &s->sin6_addr, 16);
+				}
+			}
+	}
+	if (res)
+		ares_freeaddrinfo(res);
+	if (c->n_addrs == 0) {
+		char why[NX_HOST_MAX + 128];
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->host,
+			 status == ARES_SUCCESS ? "no address" : ares_strerror(status));
+		upstream_failed(c, 502, NX_SOCKS_HOST_UNREACHABLE, why);
+	} else if (check_addresses(c)) {
+		start_connect(c);
+	}
+	/* answered at once (/etc/hosts, a cached failure): the caller's pump
+	 * goes on from here */
+	if (!c->np->in_lookup)
+		conn_pump(c);
+}
+
+/* ---- deciding and dialling ----------------------------------------------------------- */
+
+/* The request's target is in c->host/kind/haddr/port: judge it, and dial
+ * when allowed.  A refused name is never resolved. */
+static void decide_and_dial(struct conn *c)
+{
+	nx_decide_host(c->np->p, c->kind, c->host, c->haddr, c->port, &c->v);
+	c->addr_text[0] = '\0';
+	if (!c->v.allow) {
+		char hint[NX_HOST_MAX + 128];
+		if (c->v.rule) {
+			snprintf(hint, sizeof(hint), "remove the deny rule to allow it");
+		} else if (c->kind == NX_HOST_NAME) {
+			if (c->port == 80 || c->port == 443)
+				snprintf(hint, sizeof(hint), "add %s to [network] allow to allow it",
+					 c->host);
+			else
+				snprintf(hint, sizeof(hint), "add %s:%u to [network] allow to allow it",
+					 c->host, c->port);
+		} else {
+			snprintf(hint, sizeof(hint), "connect by name, or add the address to "
+						     "[network] allow_cidr");
+		}
+		refuse(c, c->v.reason, NULL, hint);
+		return;
+	}
+	if (c->v.have_static) {
+		c->n_addrs = 1;
+		c->addrs[0].family = c->v.family;
+		memcpy(c->addrs[0].a, c->v.addr, 16);
+		if (check_addresses(c))
+			start_connect(c);
+		return;
+	}
+	if (dns_ready(c->np) < 0) {
+		upstream_failed(c, 502, NX_SOCKS_FAILURE, "the resolver could not start");
+		return;
+	}
+	struct dns_req *req = calloc(1, sizeof(*req));
+	if (!req) {
+		upstream_failed(c, 502, NX_SOCKS_FAILURE, "out of memory");
+		return;
+	}
+	struct ares_addrinfo_hints hints = { .ai_family = AF_UNSPEC,
+					     .ai_socktype = SOCK_STREAM,
+					     .ai_flags = ARES_AI_NOSORT };
+	req->c = c;
+	c->dns = req;
+	c->state = S_RESOLVE;
+	set_deadline(c, T_CONNECT);
+	c->np->in_lookup = true;
+	ares_getaddrinfo(c->np->ares, c->host, NULL, &hints, dns_done, req);
+	c->np->in_lookup = false;
+}
+
+/* Tries the next resolved address. */
+static void start_connect(struct conn *c)
+{
+	struct netproxy *np = c->np;
+
+	if (c->state != S_CONNECT) {
+		c->state = S_CONNECT;
+		c->next_addr = 0;
+		set_deadline(c, T_CONNECT);
+	}
+	close_fd_tag(np, &c->ut);
+	c->up_connected = false;
+	while (c->next_addr < c->n_addrs) {
+		struct sockaddr_storage ss = { 0 };
+		socklen_t len;
+		int fam = c->addrs[c->next_addr].family;
+		const uint8_t *a = c->addrs[c->next_addr].a;
+		int fd;
+
+		c->next_addr++;
+		nx_addr_format(fam, a, c->addr_text, sizeof(c->addr_text));
+		if (fam == 4) {
+			struct sockaddr_in *s = (void *)&ss;
+			s->sin_family = AF_INET;
+			s->sin_port = htons(c->port);
+			memcpy(&s->sin_addr, a, 4);
+			len = sizeof(*s);
+		} else {
+			struct sockaddr_in6 *s = (void *)&ss;
+			s->sin6_family = AF_INET6;
+			s->sin6_port = htons(c->port);
+			memcpy(&s->sin6_addr, a, 16);
+			len = sizeof(*s);
+		}
+		fd = socket(fam == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    0);
+		if (fd < 0)
+			continue;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+			close(fd);
+			continue;
+		}
+		c->ut = (struct tag){ .kind = TAG_UPSTREAM, .fd = fd, .ptr = c };
+		if (watch(np, &c->ut, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+			close(fd);
+			c->ut.fd = -1;
+			continue;
+		}
+		emit(c, "net.allow", c->v.reason, c->addr_text);
+		return;
+	}
+	upstream_failed(c, 502, NX_SOCKS_REFUSED, "connection refused or unreachable");
+}
+
+/* ---- HTTP forwarding ------------------------------------------------------------------ */
+
+/* Builds the upstream's request head from the client's (origin-form target,
+ * Host from the URL, hop-by-hop headers dropped) into c->uout. */
+static int build_upstream_head(struct conn *c, const struct nx_request *r)
+{
+	char line[NX_HEAD_MAX + 512];
+	size_t off = 0;
+	int n;
+
+#define PUT(...)                                                                       \
+	do {                                                                           \
+		n = snprintf(line + off, sizeof(line) - off, __VA_ARGS__);             \
+		if (n < 0 || (size_t)n >= sizeof(line) - off)                          \
+			return -E2BIG;                                                 \
+		off += (size_t)n;                                                      \
+	} while (0)
+	PUT("%.*s %s%.*s HTTP/1.1\r\n", (int)r->method_len, r->method,
+	    r->path_is_root_default ? "/" : "", (int)r->path_len, r->path);
+	if (r->host_kind == NX_HOST_V6)
+		PUT("Host: [%s]", r->host);
+	else
+		PUT("Host: %s", r->host);
+	if (r->port != 80)
+		PUT(":%u", r->port);
+	PUT("\r\n");
+	for (size_t i = 0; i < r->n_headers; i++) {
+		const struct nx_header *h = &r->headers[i];
+		if (nx_header_is_hop(r, h))
+			continue;
+		PUT("%.*s: %.*s\r\n", (int)h->name_len, h->name, (int)h->value_len, h->value);
+	}
+	if (r->upgrade)
+		PUT("Connection: Upgrade\r\n");
+	PUT("\r\n");
+#undef PUT
+	return buf_append(&c->uout, line, off);
+}
+
+/* A request head is complete in c->cin: judge it and start it. */
+static void http_request(struct conn *c)
+{
+	struct nx_request *r = malloc(sizeof(*r));
+	int status;
+	const char *why;
+	enum nx_parse pr;
+
+	if (!r) {
+		conn_kill(c);
+		return;
+	}
+	pr = nx_parse_request(c->cin.d + c->cin.off, buf_used(&c->cin), r, &status, &why);
+	if (pr == NX_PARSE_MORE) {
+		free(r);
+		return;
+	}
+	if (pr == NX_PARSE_ERROR) {
+		free(r);
+		malformed(c, status, why);
+		return;
+	}
+	snprintf(c->host, sizeof(c->host), "%s", r->host);
+	c->kind = r->host_kind;
+	memcpy(c->haddr, r->addr, 16);
+	c->port = r->port;
+	snprintf(c->method, sizeof(c->method), "%.*s",
+		 (int)(r->method_len < sizeof(c->method) ? r->method_len : sizeof(c->method) - 1),
+		 r->method);
+	if (r->is_connect) {
+		c->proto = P_CONNECT;
+		buf_consume(&c->cin, r->head_len);
+		free(r);
+		decide_and_dial(c);
+		return;
+	}
+	c->proto = P_HTTP;
+	c->req_body = r->body;
+	c->req_left = r->length;
+	c->req_chunk = (struct nx_chunk){ 0 };
+	c->req_done = r->body == NX_BODY_NONE;
+	c->resp_head_done = c->resp_done = c->resp_close = false;
+	c->is_head = r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0;
+	c->keep_alive = r->keep_alive;
+	c->upgrade = r->upgrade;
+	c->uout.off = c->uout.len = 0;
+	if (build_upstream_head(c, r) < 0) {
+		free(r);
+		malformed(c, 431, "request head too large to forward");
+		return;
+	}
+	buf_consume(&c->cin, r->head_len);
+	free(r);
+
+	/* same upstream as the previous request on this connection: reuse it */
+	if (c->up_connected && c->ut.fd >= 0 && strcmp(c->up_host, c->host) == 0 &&
+	    c->up_port == c->port) {
+		c->state = S_FORWARD;
+		set_deadline(c, T_RESPONSE);
+		return;
+	}
+	close_fd_tag(c->np, &c->ut);
+	c->up_connected = false;
+	decide_and_dial(c);
+}
+
+/* Moves request body bytes from cin to uout, as far as the framing goes. */
+static bool forward_request_body(struct conn *c)
+{
+	size_t avail = buf_used(&c->cin), room = buf_room(&c->uout), take;
+
+	if (c->req_done || avail == 0 || room == 0)
+		return false;
+	take = avail < room ? avail : room;
+	if (c->req_body == NX_BODY_LENGTH) {
+		if (take > c->req_left)
+			take = (size_t)c->req_left;
+		c->req_left -= take;
+		c->req_done = c->req_left == 0;
+	} else if (c->req_body == NX_BODY_CHUNKED) {
+		bool done;
+		long n = nx_chunk_feed(&c->req_chunk, c->cin.d + c->cin.off, take, &done);
+		if (n < 0) {
+			malformed(c, 400, "malformed chunked request body");
+			return true;
+		}
+		take = (size_t)n;
+		c->req_done = done;
+	}
+	(void)buf_append(&c->uout, c->cin.d + c->cin.off, take);
+	buf_consume(&c->cin, take);
+	c->bytes_up += take;
+	return take > 0 || c->req_done;
+}
+
+static void enter_tunnel(struct conn *c);
+
+/* Parses the response head in uin and moves response bytes to cout. */
+static bool forward_response(struct conn *c)
+{
+	bool progress = false;
+
+	while (!c->resp_done) {
+		if (!c->resp_head_done) {
+			struct nx_response *r;
+			const char *why;
+			enum nx_parse pr;
+			if (buf_used(&c->uin) == 0)
+				return progress;
+			r = malloc(sizeof(*r));
+			if (!r) {
+				conn_kill(c);
+				return true;
+			}
+			pr = nx_parse_response(c->uin.d + c->uin.off, buf_used(&c->uin), c->is_head, r,
+					       &why);
+			if (pr == NX_PARSE_MORE) {
+				free(r);
+				return progress;
+			}
+			if (pr == NX_PARSE_ERROR) {
+				free(r);
+				upstream_failed(c, 502, NX_SOCKS_FAILURE, why);
+				return true;
+			}
+			if (buf_room(&c->cout) < r->head_len) {
+				free(r);
+				return progress; /* wait for the client to take what it has */
+			}
+			(void)buf_append(&c->cout, c->uin.d + c->uin.off, r->head_len);
+			buf_consume(&c->uin, r->head_len);
+			progress = true;
+			if (r->status == 101) {
+				free(r);
+				if (!c->upgrade) {
+					upstream_failed(c, 502, NX_SOCKS_FAILURE,
+							"101 Switching Protocols without an Upgrade request");
+					return true;
+				}
+				enter_tunnel(c);
+				return true;
+			}
+			if (r->status >= 100 && r->status < 200) {
+				free(r);
+				continue; /* an interim answer; the real one follows */
+			}
+			c->resp_head_done = true;
+			c->resp_body = r->body;
+			c->resp_left = r->length;
+			c->resp_chunk = (struct nx_chunk){ 0 };
+			c->resp_close = r->close;
+			c->resp_done = r->body == NX_BODY_NONE;
+			free(r);
+			continue;
+		}
+		size_t avail = buf_used(&c->uin), room = buf_room(&c->cout), take;
+		if (avail == 0 || room == 0)
+			return progress;
+		take = avail < room ? avail : room;
+		if (c->resp_body == NX_BODY_LENGTH) {
+			if (take > c->resp_left)
+				take = (size_t)c->resp_left;
+			c->resp_left -= take;
+			c->resp_done = c->resp_left == 0;
+		} else if (c->resp_body == NX_BODY_CHUNKED) {
+			bool done;
+			long n = nx_chunk_feed(&c->resp_chunk, c->uin.d + c->uin.off, take, &done);
+			if (n < 0) {
+				emit(c, "net.error", "malformed chunked response", c->addr_text);
+				conn_kill(c);
+				return true;
+			}
+			take = (size_t)n;
+			c->resp_done = done;
+		}
+		(void)buf_append(&c->cout, c->uin.d + c->uin.off, take);
+		buf_consume(&c->uin, take);
+		c->bytes_down += take;
+		progress = true;
+	}
+	return progress;
+}
+
+/* ---- tunnels ----------------------------------------------------------------------------- */
+
+static void enter_tunnel(struct conn *c)
+{
+	c->state = S_TUNNEL;
+	set_deadline(c, T_TUNNEL);
+	/* what is buffered goes first (early data, an upgraded stream's start) */
+	if (buf_used(&c->cin))
+		(void)buf_append(&c->uout, c->cin.d + c->cin.off, buf_used(&c->cin));
+	if (buf_used(&c->uin))
+		(void)buf_append(&c->cout, c->uin.d + c->uin.off, buf_used(&c->uin));
+	c->bytes_up += buf_used(&c->cin);
+	c->bytes_down += buf_used(&c->uin);
+	buf_free(&c->cin);
+	buf_free(&c->uin);
+}
+
+/* One direction of a tunnel: pending bytes, then splice through a pipe.
+ * Returns true on progress; sets *dead on an error that ends the tunnel. */
+static bool pump_dir(struct conn *c, int d, bool *dead)
+{
+	struct pipe_dir *pd = &c->dir[d];
+	int from = d == 0 ? c->ct.fd : c->ut.fd, to = d == 0 ? c->ut.fd : c->ct.fd;
+	struct buf *pending = d == 0 ? &c->uout : &c->cout;
+	uint64_t *count = d == 0 ? &c->bytes_up : &c->bytes_down;
+	bool progress = false;
+	ssize_t n;
+
+	if (buf_used(pending)) {
+		n = buf_write(pending, to);
+		if (n == -EAGAIN)
+			return false;
+		if (n < 0) {
+			*dead = true;
+			return true;
+		}
+		if (buf_used(pending))
+			return n > 0;
+		progress = true;
+	}
+	if (pd->p[0] < 0) {
+		if (pipe2(pd->p, O_NONBLOCK | O_CLOEXEC) < 0) {
+			*dead = true;
+			return true;
+		}
+	}
+	for (;;) {
+		bool moved = false;
+		if (pd->in > 0) {
+			n = splice(pd->p[0], NULL, to, NULL, pd->in, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				pd->in -= (size_t)n;
+				*count += (uint64_t)n;
+				moved = true;
+			} else if (n < 0 && errno != EAGAIN) {
+				*dead = true;
+				return true;
+			} else {
+				break; /* the receiver is full: wait for EPOLLOUT */
+			}
+		}
+		if (!pd->eof && pd->in < PIPE_CAP) {
+			n = splice(from, NULL, pd->p[1], NULL, PIPE_CAP - pd->in,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				pd->in += (size_t)n;
+				moved = true;
+			} else if (n == 0) {
+				pd->eof = true;
+				moved = true;
+			} else if (errno != EAGAIN) {
+				*dead = true;
+				return true;
+			}
+		}
+		if (!moved)
+			break;
+		progress = true;
+	}
+	if (pd->eof && pd->in == 0 && !pd->shut) {
+		shutdown(to, SHUT_WR);
+		pd->shut = true;
+		progress = true;
+	}
+	return progress;
+}
+
+/* ---- the pump ------------------------------------------------------------------------------- */
+
+static ssize_t read_client(struct conn *c)
+{
+	ssize_t n = buf_read(&c->cin, c->ct.fd);
+
+	if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM))
+		conn_kill(c);
+	return n;
+}
+
+static bool step(struct conn *c)
+{
+	ssize_t n;
+
+	switch (c->state) {
+	case S_FIRST:
+	case S_HTTP_HEAD:
+	case S_SOCKS_GREET:
+	case S_SOCKS_REQ:
+		n = read_client(c);
+		if (c->dead)
+			return false;
+		if (buf_used(&c->cin) == 0)
+			return false;
+		if (c->state == S_FIRST) {
+			if ((uint8_t)c->cin.d[c->cin.off] == 5) {
+				c->state = S_SOCKS_GREET;
+				c->proto = P_SOCKS;
+			} else if ((uint8_t)c->cin.d[c->cin.off] == 4) {
+				emit(c, "net.error", "SOCKS4 is not supported (use socks5h://)", NULL);
+				answer_close(c, "\0\x5b\0\0\0\0\0\0", 8);
+				return true;
+			} else {
+				c->state = S_HTTP_HEAD;
+			}
+		}
+		if (c->state == S_HTTP_HEAD) {
+			enum state before = c->state;
+			http_request(c);
+			return c->state != before || c->dead || n > 0;
+		}
+		if (c->state == S_SOCKS_GREET) {
+			bool noauth;
+			long used = nx_socks_greeting((const uint8_t *)c->cin.d + c->cin.off,
+						      buf_used(&c->cin), &noauth);
+			if (used == 0)
+				return n > 0;
+			if (used < 0 || !noauth) {
+				emit(c, "net.error",
+				     used < 0 ? "malformed SOCKS5 greeting"
+					      : "SOCKS5 client offers no method without a password",
+				     NULL);
+				answer_close(c, "\x05\xff", 2);
+				return true;
+			}
+			buf_consume(&c->cin, (size_t)used);
+			(void)buf_append(&c->cout, "\x05\x00", 2);
+			c->state = S_SOCKS_REQ;
+			return true;
+		}
+		/* S_SOCKS_REQ */
+		{
+			struct nx_socks_request sr;
+			enum nx_socks_reply code;
+			const char *why;
+			long used = nx_socks_request((const uint8_t *)c->cin.d + c->cin.off,
+						     buf_used(&c->cin), &sr, &code, &why);
+			if (used == 0)
+				return n > 0;
+			if (used < 0) {
+				snprintf(c->host, sizeof(c->host), "%s", sr.host);
+				c->port = sr.port;
+				emit(c, "net.error", why, NULL);
+				socks_reply(c, code, true);
+				return true;
+			}
+			buf_consume(&c->cin, (size_t)used);
+			snprintf(c->host, sizeof(c->host), "%s", sr.host);
+			c->kind = sr.kind;
+			memcpy(c->haddr, sr.addr, 16);
+			c->port = sr.port;
+			decide_and_dial(c);
+			return true;
+		}
+	case S_RESOLVE:
+		return false;
+	case S_CONNECT: {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (c->ut.fd < 0)
+			return false;
+		if (getsockopt(c->ut.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err == 0) {
+			/* connected only once the socket is writable */
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof(ss);
+			if (getpeername(c->ut.fd, (struct sockaddr *)&ss, &sl) < 0) {
+				if (errno == ENOTCONN)
+					return false;
+				err = errno;
+			}
+		}
+		if (err) {
+			emit(c, "net.error", strerror(err), c->addr_text);
+			start_connect(c); /* the next address, or give up */
+			return true;
+		}
+		c->up_connected = true;
+		snprintf(c->up_host, sizeof(c->up_host), "%s", c->host);
+		c->up_port = c->port;
+		if (c->proto == P_CONNECT) {
+			static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+			(void)buf_append(&c->cout, ok, sizeof(ok) - 1);
+			enter_tunnel(c);
+		} else if (c->proto == P_SOCKS) {
+			socks_reply(c, NX_SOCKS_OK, false);
+			enter_tunnel(c);
+		} else {
+			c->state = S_FORWARD;
+			set_deadline(c, T_RESPONSE);
+		}
+		return true;
+	}
+	case S_FORWARD: {
+		bool progress = false;
+		ssize_t w;
+		/* client → upstream */
+		if (!c->req_done && buf_room(&c->uout) > 0 && buf_used(&c->cin) == 0) {
+			n = read_client(c);
+			if (c->dead)
+				return false;
+			progress |= n > 0;
+		}
+		progress |= forward_request_body(c);
+		if (c->state != S_FORWARD || c->dead)
+			return true;
+		w = c->ut.fd >= 0 ? buf_write(&c->uout, c->ut.fd) : 0;
+		if (w < 0 && w != -EAGAIN) {
+			upstream_failed(c, 502, NX_SOCKS_FAILURE, "the upstream closed the connection");
+			return true;
+		}
+		progress |= w > 0;
+		/* upstream → client */
+		if (c->ut.fd >= 0 && buf_room(&c->uin) > 0) {
+			n = buf_read(&c->uin, c->ut.fd);
+			if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
+				if (!c->resp_head_done) {
+					upstream_failed(c, 502, NX_SOCKS_FAILURE,
+							"the upstream closed without an answer");
+					return true;
+				}
+				if (c->resp_body == NX_BODY_CLOSE) {
+					c->resp_done = true;
+					c->keep_alive = false;
+				} else if (!c->resp_done) {
+					/* cut short: the client must not take it as whole */
+					emit(c, "net.error", "the upstream closed mid-response",
+					     c->addr_text);
+					answer_close(c, "", 0);
+					return true;
+				}
+				close_fd_tag(c->np, &c->ut);
+				c->up_connected = false;
+			}
+			progress |= n > 0;
+		}
+		progress |= forward_response(c);
+		if (c->state != S_FORWARD || c->dead)
+			return true;
+		w = buf_write(&c->cout, c->ct.fd);
+		if (w < 0 && w != -EAGAIN) {
+			conn_kill(c);
+			return false;
+		}
+		progress |= w > 0;
+		if (progress)
+			set_deadline(c, T_RESPONSE);
+		if (c->req_done && c->resp_done && buf_used(&c->cout) == 0) {
+			/* one exchange done: the next request, or the end */
+			if (!c->keep_alive) {
+				conn_kill(c);
+				return false;
+			}
+			if (c->resp_close || !c->up_connected) {
+				close_fd_tag(c->np, &c->ut);
+				c->up_connected = false;
+			}
+			c->state = S_HTTP_HEAD;
+			c->method[0] = '\0';
+			set_deadline(c, T_KEEPALIVE);
+			buf_free(&c->uin);
+			if (buf_used(&c->cin))
+				http_request(c);
+			return true;
+		}
+		return progress;
+	}
+	case S_TUNNEL: {
+		bool dead = false, progress;
+		progress = pump_dir(c, 0, &dead);
+		if (!dead)
+			progress |= pump_dir(c, 1, &dead);
+		if (dead || (c->dir[0].shut && c->dir[1].shut)) {
+			emit(c, "net.close", NULL, c->addr_text);
+			conn_kill(c);
+			return false;
+		}
+		if (progress)
+			set_deadline(c, T_TUNNEL);
+		return progress;
+	}
+	case S_FLUSH_CLOSE: {
+		ssize_t w = buf_write(&c->cout, c->ct.fd);
+		if (buf_used(&c->cout) == 0 || (w < 0 && w != -EAGAIN)) {
+			/* let the client read the answer before the close */
+			shutdown(c->ct.fd, SHUT_WR);
+			conn_kill(c);
+			return false;
+		}
+		return w > 0;
+	}
+	default:
+		conn_kill(c);
+		return false;
+	}
+}
+
+static void conn_pump(struct conn *c)
+{
+	/* writes queued by a state change reach the client first */
+	for (int i = 0; i < 10000 && !c->dead; i++) {
+		bool progress;
+		if (c->state != S_TUNNEL && c->state != S_FORWARD && c->state != S_FLUSH_CLOSE &&
+		    buf_used(&c->cout)) {
+			ssize_t w = buf_write(&c->cout, c->ct.fd);
+			if (w < 0 && w != -EAGAIN) {
+				conn_kill(c);
+				return;
+			}
+		}
+		progress = step(c);
+		if (!progress)
+			return;
+	}
+}
+
+/* ---- accepting --------------------------------------------------------------------------------- */
+
+static bool expected(struct netproxy *np, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *s = (const void *)ss;
+	long now = now_ms();
+
+	if (ss->ss_family != AF_INET || s->sin_addr.s_addr != htonl(INADDR_LOOPBACK))
+		return false;
+	for (size_t i = 0; i < np->n_expect; i++) {
+		if (np->expect[i].port == ntohs(s->sin_port) && now - np->expect[i].when < 30000) {
+			np->expect[i] = np->expect[--np->n_expect];
+			return true;
+		}
+	}
+	return false;
+}
+
+void netproxy_expect(struct netproxy *np, uint16_t local_port)
+{
+	long now = now_ms();
+
+	/* forget announcements never accepted */
+	for (size_t i = 0; i < np->n_expect;)
+		if (now - np->expect[i].when >= 30000)
+			np->expect[i] = np->expect[--np->n_expect];
+		else
+			i++;
+	if (np->n_expect == sizeof(np->expect) / sizeof(np->expect[0]))
+		np->expect[0] = np->expect[--np->n_expect];
+	np->expect[np->n_expect].port = local_port;
+	np->expect[np->n_expect++].when = now;
+}
+
+static void pause_listeners(struct netproxy *np, bool pause)
+{
+	for (size_t i = 0; i < np->n_listeners; i++) {
+		struct epoll_event ev = { .events = pause ? 0 : EPOLLIN, .data.ptr = np->listeners[i] };
+		epoll_ctl(np->epfd, EPOLL_CTL_MOD, np->listeners[i]->fd, &ev);
+	}
+	np->listeners_paused = pause;
+}
+
+static void accept_all(struct netproxy *np, size_t li)
+{
+	for (int i = 0; i < 256; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(np->listeners[li]->fd, (struct sockaddr *)&ss, &sl,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				pause_listeners(np, true); /* the sweep resumes them */
+			return;
+		}
+		if (np->verify[li] && !expected(np, &ss)) {
+			/* only connections the broker made for the sandbox */
+			struct conn tmp = { .np = np, .proto = P_CONNECT };
+			emit(&tmp, "net.deny", "a connection to the proxy not made for the sandbox",
+			     NULL);
+			close(fd);
+			continue;
+		}
+		if (np->n_conns >= MAX_CONNS) {
+			np->n_refused_cap++;
+			if (np->n_refused_cap == 1) {
+				struct conn tmp = { .np = np, .proto = P_CONNECT };
+				emit(&tmp, "net.error", "too many connections: refusing new ones",
+				     NULL);
+			}
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return;
+		}
+		c->np = np;
+		c->ct = (struct tag){ .kind = TAG_CLIENT, .fd = fd, .ptr = c };
+		c->ut = (struct tag){ .kind = TAG_UPSTREAM, .fd = -1, .ptr = c };
+		c->dir[0] = c->dir[1] = (struct pipe_dir){ .p = { -1, -1 } };
+		c->state = S_FIRST;
+		c->proto = P_CONNECT;
+		set_deadline(c, T_HEAD);
+		if (watch(np, &c->ct, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+		c->next = np->conns;
+		if (np->conns)
+			np->conns->prev = c;
+		np->conns = c;
+		np->n_conns++;
+		conn_pump(c);
+	}
+}
+
+/* ---- timeouts ----------------------------------------------------------------------------------- */
+
+static void sweep(struct netproxy *np)
+{
+	long now = now_ms();
+	struct conn *c, *next;
+
+	np->last_sweep = now;
+	if (np->listeners_paused)
+		pause_listeners(np, false);
+	for (c = np->conns; c; c = next) {
+		next = c->next;
+		if (now < c->deadline)
+			continue;
+		switch (c->state) {
+		case S_RESOLVE:
+		case S_CONNECT:
+			upstream_failed(c, 504, NX_SOCKS_TTL_EXPIRED, "timed out connecting");
+			conn_pump(c);
+			break;
+		case S_FORWARD:
+			if (!c->resp_head_done) {
+				upstream_failed(c, 504, NX_SOCKS_FAILURE,
+						"timed out waiting for the upstream's answer");
+				conn_pump(c);
+				break;
+			}
+			emit(c, "net.error", "idle timeout", c->addr_text);
+			conn_kill(c);
+			break;
+		case S_HTTP_HEAD:
+		case S_FIRST:
+		case S_SOCKS_GREET:
+		case S_SOCKS_REQ:
+			if (buf_used(&c->cin))
+				emit(c, "net.error", "the client stalled mid-request", NULL);
+			conn_kill(c);
+			break;
+		case S_TUNNEL:
+		case S_FLUSH_CLOSE:
+		default:
+			conn_kill(c);
+			break;
+		}
+	}
+}
+
+/* ---- the loop ------------------------------------------------------------------------------------- */
+
+void netproxy_dispatch(struct netproxy *np)
+{
+	struct epoll_event evs[64];
+	int n;
+
+	n = epoll_wait(np->epfd, evs, 64, 0);
+	for (int i = 0; i < n; i++) {
+		struct tag *t = evs[i].data.ptr;
+		switch (t->kind) {
+		case TAG_LISTEN:
+			for (size_t li = 0; li < np->n_listeners; li++)
+				if (np->listeners[li] == t)
+					accept_all(np, li);
+			break;
+		case TAG_CLIENT:
+		case TAG_UPSTREAM: {
+			struct conn *c = t->ptr;
+			if (!c->dead)
+				conn_pump(c);
+			break;
+		}
+		case TAG_DNS:
+			ares_process_fd(np->ares, evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)
+							 ? t->fd
+							 : ARES_SOCKET_BAD,
+					evs[i].events & EPOLLOUT ? t->fd : ARES_SOCKET_BAD);
+			break;
+		default:
+			break;
+		}
+	}
+	if (np->ares_ready)
+		ares_process_fd(np->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
+	if (now_ms() - np->last_sweep >= 1000)
+		sweep(np);
+	while (np->graveyard) {
+		struct conn *c = np->graveyard;
+		np->graveyard = c->next;
+		free(c);
+	}
+}
+
+int netproxy_timeout(const struct netproxy *np)
+{
+	long t = -1;
+
+	if (np->n_conns || np->listeners_paused)
+		t = 1000;
+	if (np->ares_ready) {
+		struct timeval tv, *tvp = ares_timeout(np->ares, NULL, &tv);
+		if (tvp) {
+			long a = tvp->tv_sec * 1000 + tvp->tv_usec / 1000 + 1;
+			if (t < 0 || a < t)
+				t = a;
+		}
+	}
+	return (int)t;
+}
+
+int netproxy_fd(const struct netproxy *np)
+{
+	return np->epfd;
+}
+
+int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
+		 struct netproxy **ret)
+{
+	struct netproxy *np = calloc(1, sizeof(*np));
+
+	if (!np)
+		return -ENOMEM;
+	np->p = p;
+	if (hooks)
+		np->hooks = *hooks;
+	np->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (np->epfd < 0) {
+		int e = errno;
+		free(np);
+		return -e;
+	}
+	np->last_sweep = now_ms();
+	*ret = np;
+	return 0;
+}
+
+int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
+{
+	struct tag *t;
+	struct rlimit rl;
+	int r;
+
+	if (np->n_listeners == sizeof(np->listeners) / sizeof(np->listeners[0]))
+		return -ENOSPC;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	*t = (struct tag){ .kind = TAG_LISTEN, .fd = fd };
+	r = watch(np, t, EPOLLIN);
+	if (r < 0) {
+		free(t);
+		return r;
+	}
+	np->verify[np->n_listeners] = verify_peers;
+	np->listeners[np->n_listeners++] = t;
+	/* a tunnel holds two sockets and up to four pipe ends */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < 8 * MAX_CONNS ? rl.rlim_max : 8 * MAX_CONNS;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return 0;
+}
+
+int netproxy_listen_socket(uint16_t port, uint16_t *ret_port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	socklen_t sl = sizeof(sin);
+	int fd, e;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 1024) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	if (ret_port)
+		*ret_port = ntohs(sin.sin_port);
+	return fd;
+}
+
+void netproxy_free(struct netproxy *np)
+{
+	if (!np)
+		return;
+	while (np->conns)
+		conn_kill(np->conns);
+	while (np->graveyard) {
+		struct conn *c = np->graveyard;
+		np->graveyard = c->next;
+		free(c);
+	}
+	if (np->ares_ready) {
+		ares_destroy(np->ares);
+		ares_library_cleanup();
+	}
+	for (size_t i = 0; i < np->n_dns_tags; i++)
+		free(np->dns_tags[i]);
+	for (size_t i = 0; i < np->n_listeners; i++) {
+		close(np->listeners[i]->fd);
+		free(np->listeners[i]);
+	}
+	close(np->epfd);
+	free(np);
+}

@@ -259,6 +259,10 @@ int supervisor_run(const struct cli *cli)
 		init_pid = fork();
 	if (init_pid < 0)
 		die("fork: %s", strerror(errno));
+	if (init_pid > 0 && sb.iso != NET_ISO_NONE)
+		note("network isolation: %s, proxy on 127.0.0.1:%u",
+		     sb.iso == NET_ISO_NAMESPACE ? "private network namespace" : "connect broker",
+		     sb.proxy_port);
 	if (init_pid == 0) {
 		close(lifeline[1]);
 		close(rep_pipe[0]);

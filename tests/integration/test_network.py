@@ -1,0 +1,468 @@
+# SPDX-License-Identifier: MIT
+"""[network] mode = proxy: the sandbox reaches only the policy's hosts, through
+ringfence's proxy, in both isolation mechanisms, as root and unprivileged.
+
+Everything runs in a network namespace the test creates, whose only
+interface is lo carrying public-looking addresses (93.184.215.14, ...,
+2606:4700:10::1) and a private one (10.77.0.1); a DNS server on 127.0.0.53
+answers for *.test, and `ip netns exec` puts a resolv.conf pointing at it in
+place.  No packet leaves the namespace.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+from conftest import IS_ROOT, NOBODY, Box
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PUB, PUB2, PRIV, V6 = "93.184.215.14", "93.184.215.15", "10.77.0.1", "2606:4700:10::1"
+
+
+class World:
+    def __init__(self):
+        self.name = "rf-test-" + uuid.uuid4().hex[:8]
+        self.dir = tempfile.mkdtemp(prefix="rf-world-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self.exec(["ip", "link", "set", "lo", "up"])
+        for a in (PUB, PUB2, PRIV):
+            self.exec(["ip", "addr", "add", a + "/32", "dev", "lo"])
+        self.exec(["ip", "-6", "addr", "add", V6 + "/128", "dev", "lo", "nodad"])
+        os.makedirs("/etc/netns/" + self.name, exist_ok=True)
+        with open("/etc/netns/%s/resolv.conf" % self.name, "w") as f:
+            f.write("nameserver 127.0.0.53\noptions attempts:1 timeout:1\n")
+        # a CA and a certificate for good.test, for the opaque HTTPS tunnel
+        self.ca = os.path.join(self.dir, "ca.pem")
+        cakey = os.path.join(self.dir, "ca.key")
+        key = os.path.join(self.dir, "good.key")
+        csr = os.path.join(self.dir, "good.csr")
+        self.cert = os.path.join(self.dir, "good.pem")
+        ext = os.path.join(self.dir, "ext.cnf")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=DNS:good.test\n")
+        quiet = dict(check=True, capture_output=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", cakey, "-out", self.ca,
+                        "-subj", "/CN=ringfence test CA", "-days", "2"], **quiet)
+        subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=good.test"], **quiet)
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", cakey,
+                        "-CAcreateserial", "-out", self.cert, "-days", "2", "-extfile", ext],
+                       **quiet)
+        os.chmod(self.ca, 0o644)
+        # a bare git repository served over dumb HTTP
+        self.www = os.path.join(self.dir, "www")
+        src = os.path.join(self.dir, "src")
+        os.makedirs(src)
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+        subprocess.run(git + ["init", "-q", src], **quiet)
+        with open(os.path.join(src, "README"), "w") as f:
+            f.write("through the proxy\n")
+        subprocess.run(git + ["-C", src, "add", "README"], **quiet)
+        subprocess.run(git + ["-C", src, "commit", "-qm", "one"], **quiet)
+        subprocess.run(git + ["clone", "-q", "--bare", src, os.path.join(self.www, "repo.git")],
+                       **quiet)
+        subprocess.run(git + ["-C", os.path.join(self.www, "repo.git"), "update-server-info"],
+                       **quiet)
+        self.server = subprocess.Popen(
+            ["ip", "netns", "exec", self.name, "/usr/bin/python3",
+             os.path.join(HERE, "upstream.py"), self.cert, key, self.www],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.server.stdout.readline()
+        assert line.strip() == "ready", line
+
+    def exec(self, argv, **kw):
+        return subprocess.run(["ip", "netns", "exec", self.name] + argv, check=True, **kw)
+
+    def dns_queries(self):
+        out = subprocess.run(["ip", "netns", "exec", self.name, "curl", "-s",
+                              "http://127.0.0.1:9999/"], capture_output=True, text=True)
+        return out.stdout.split()
+
+    def close(self):
+        self.server.stdin.close()
+        self.server.kill()
+        self.server.wait()
+        subprocess.run(["ip", "netns", "del", self.name], check=False)
+        shutil.rmtree("/etc/netns/" + self.name, ignore_errors=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def world():
+    if not IS_ROOT:
+        pytest.skip("creating a test network namespace needs root")
+    w = World()
+    yield w
+    w.close()
+
+
+class NetBox(Box):
+    """A Box whose ringfence runs inside the test network namespace."""
+
+    def __init__(self, world, user, isolation, namespaces="on"):
+        super().__init__(user, namespaces)
+        self.world = world
+        self.isolation = isolation
+        self.audit = self.path("audit.jsonl")
+        shutil.copy2(world.ca, self.path("bin", "ca.pem"))
+        os.chmod(self.path("bin", "ca.pem"), 0o644)
+
+    def cmd(self, args):
+        return ["ip", "netns", "exec", self.world.name] + super().cmd(args)
+
+    def net_policy(self, network, extra=""):
+        body = "[network]\nmode = proxy\nisolation = %s\n%s\n[log]\nfile = %s\n%s" % (
+            self.isolation, network, self.audit, extra)
+        if self.user == "nobody":
+            # the audit log is written by the supervisor, as nobody
+            open(self.audit, "w").close()
+            os.chown(self.audit, NOBODY, NOBODY)
+        return self.policy(body)
+
+    def events(self, kind=None):
+        try:
+            with open(self.audit) as f:
+                ev = [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+        return [e for e in ev if kind is None or e["event"] == kind]
+
+    def sh(self, script, policy, **kw):
+        return self.run(["sh", "-c", script], policy=policy, **kw)
+
+
+MODES = [("root", "namespace"), ("root", "broker"), ("nobody", "namespace"),
+         ("nobody", "broker")]
+
+
+@pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
+def net(request, world):
+    b = NetBox(world, *request.param)
+    yield b
+    b.cleanup()
+
+
+ALLOW = "allow = good.test other.test:8080 *.good.test v6.test mixed.test inside.test " \
+        "meta.test loop.test mapped.test\ndeny = bad.good.test"
+
+CURL = "curl -sS -m 10 "
+
+
+def test_forward_proxy_allowed_and_logged(net):
+    p = net.net_policy(ALLOW)
+    r = net.sh(CURL + "http://good.test/hello", p)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "hello from %s\n" % PUB
+    allow = net.events("net.allow")
+    assert len(allow) == 1
+    e = allow[0]
+    assert (e["host"], e["port"], e["addr"], e["proto"]) == ("good.test", 80, PUB, "http")
+    assert e["rule"]["file"] == p and e["rule"]["line"] > 0
+    assert "blocked" not in r.stderr
+
+
+def test_connect_tunnel_https(net):
+    p = net.net_policy(ALLOW)
+    r = net.sh(CURL + "--cacert %s https://good.test/hello" % net.path("bin", "ca.pem"), p)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "hello from %s\n" % PUB
+    assert net.events("net.allow")[0]["proto"] == "connect"
+
+
+def test_denied_host_403_audit_and_summary(net):
+    p = net.net_policy(ALLOW)
+    r = net.sh(CURL + "http://other.test/hello; echo rc=$?; " + CURL +
+               "https://other.test/; echo rc=$?", p)
+    assert "other.test:80 blocked: not in [network] allow" in r.stdout
+    assert "add other.test to [network] allow" in r.stdout
+    assert "rc=56" in r.stdout  # curl: the CONNECT was refused
+    deny = net.events("net.deny")
+    assert [(e["host"], e["port"]) for e in deny] == [("other.test", 80), ("other.test", 443)]
+    summary = [l for l in r.stderr.splitlines() if "proxy blocked" in l]
+    assert len(summary) == 1 and "2 connections" in summary[0]
+    assert r.returncode == 0  # the command's own status
+    # the denied name was never resolved
+    assert "other.test" not in net.world.dns_queries()
+
+
+def test_deny_rule_wins_and_port_rules(net):
+    p = net.net_policy(ALLOW)
+    r = net.sh(CURL + "http://bad.good.test/hello; " + CURL + "http://x.good.test:8080/hello; "
+               + CURL + "http://other.test:8080/hello", p)
+    assert "bad.good.test:80 blocked: denied by [network] deny (%s:" % p in r.stdout
+    assert "x.good.test:8080 blocked" in r.stdout  # *.good.test: 80 and 443 only
+    assert "hello from %s" % PUB2 in r.stdout  # other.test:8080 allowed by port
+
+
+@pytest.mark.parametrize("name,addr", [("inside.test", PRIV), ("mixed.test", PRIV),
+                                       ("meta.test", "169.254.169.254"),
+                                       ("loop.test", "127.0.0.1"),
+                                       ("mapped.test", "::ffff:127.0.0.1")])
+def test_private_addresses_refused(net, name, addr):
+    p = net.net_policy(ALLOW)
+    r = net.sh(CURL + "http://%s/hello; " % name + CURL + "--socks5-hostname $(echo $ALL_PROXY"
+               " | cut -d/ -f3) http://%s/hello; echo rc=$?" % name, p)
+    assert "%s:80 blocked: resolves to %s" % (name, addr) in r.stdout
+    assert "rc=97" in r.stdout or "rc=7" in r.stdout  # SOCKS refused
+    assert "hello from" not in r.stdout
+    deny = net.events("net.deny")
+    assert deny and deny[0]["addr"] == addr
+
+
+def test_ip_literals_only_by_allow_cidr(net):
+    p = net.net_policy(ALLOW)
+    r = net.sh(CURL + "http://%s/hello; " % PUB + CURL + "http://0x5db8d70e/hello", p)
+    assert r.stdout.count("IP addresses are allowed only by [network] allow_cidr") == 2
+    p = net.net_policy(ALLOW + "\nallow_cidr = %s/32 %s/32" % (PUB, PRIV))
+    r = net.sh(CURL + "http://%s/hello; " % PUB + CURL + "http://%s/hello" % PRIV, p)
+    assert "hello from %s" % PUB in r.stdout
+    assert "hello from %s" % PRIV in r.stdout  # allow_cidr excepts private = deny
+
+
+def test_static_hosts(net):
+    p = net.net_policy(ALLOW + "\nallow = static.test\nhosts = good.test=%s static.test=%s" % (PUB2, PUB2))
+    r = net.sh(CURL + "http://good.test/hello; " + CURL + "http://static.test/hello", p)
+    assert r.stdout == ("hello from %s\n" % PUB2) * 2
+    assert "static.test" not in net.world.dns_queries()  # never looked up
+
+
+def test_ipv6_upstream(net):
+    p = net.net_policy(ALLOW)
+    r = net.sh(CURL + "http://v6.test/hello", p)
+    assert r.stdout == "hello from %s\n" % V6, r.stderr
+    assert net.events("net.allow")[0]["addr"] == V6
+
+
+def test_keep_alive_reuses_the_upstream(net):
+    p = net.net_policy(ALLOW)
+    r = net.sh(CURL + "http://good.test/hello http://good.test/hello http://other.test:8080/hello"
+               " http://good.test/headers", p)
+    assert r.stdout.count("hello from %s" % PUB) == 2
+    assert "hello from %s" % PUB2 in r.stdout
+    # hop-by-hop headers dropped, Host from the URL, origin-form target
+    assert "GET /headers\n" in r.stdout
+    assert "Proxy-Connection" not in r.stdout
+    assert "Host: good.test" in r.stdout
+    # one upstream connection per host run (good, other, good again)
+    assert [e["host"] for e in net.events("net.allow")] == ["good.test", "other.test",
+                                                            "good.test"]
+
+
+def test_large_bodies_both_ways(net):
+    p = net.net_policy(ALLOW)
+    n = 20 * 1024 * 1024
+    r = net.sh("set -e; " + CURL + "-o $TMPDIR/big http://good.test/big?n=%d; "
+               "stat -c %%s $TMPDIR/big; sha256sum $TMPDIR/big | cut -c1-64; " % n +
+               CURL + "-p -o $TMPDIR/big2 http://good.test/big?n=%d; cmp $TMPDIR/big $TMPDIR/big2; "
+               % n + "head -c 5000000 /dev/zero > $TMPDIR/up; " + CURL +
+               "--data-binary @$TMPDIR/up http://good.test/echo; " + CURL +
+               "-H 'Transfer-Encoding: chunked' --data-binary @$TMPDIR/up http://good.test/echo; "
+               + CURL + "http://good.test/chunked | tail -1", p, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == str(n)
+    block = bytes(range(256)) * 256
+    import hashlib
+    h = hashlib.sha256()
+    left = n
+    while left:
+        h.update(block[:min(left, len(block))])
+        left -= min(left, len(block))
+    assert lines[1] == h.hexdigest()
+    up = "5000000 " + hashlib.sha256(b"\0" * 5000000).hexdigest()
+    assert lines[2] == up and lines[3] == up
+    assert lines[4] == "line 49"
+
+
+WS_CLIENT = r"""
+import base64, os, socket, sys
+host, port = os.environ["HTTP_PROXY"].split("//")[1].split(":")
+s = socket.create_connection((host, int(port)))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET http://good.test/ws HTTP/1.1\r\nHost: good.test\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
+           % key).encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(1)
+print(head.split(b"\r\n")[0].decode())
+msg = b"ping through the proxy"
+mask = os.urandom(4)
+s.sendall(bytes([0x81, 0x80 | len(msg)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(msg)))
+data = b""
+while len(data) < 2 or len(data) < 2 + data[1]:
+    chunk = s.recv(100)
+    if not chunk:
+        break
+    data += chunk
+print(data[2:].decode())
+"""
+
+
+def test_websocket_upgrade(net):
+    p = net.net_policy(ALLOW)
+    net.write("work/ws.py", WS_CLIENT)
+    r = net.run(["/usr/bin/python3", "ws.py"], policy=p)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["HTTP/1.1 101 Switching Protocols",
+                                     "echo:ping through the proxy"]
+
+
+def test_socks5(net):
+    p = net.net_policy(ALLOW)
+    r = net.sh(CURL + "-x $ALL_PROXY http://good.test/hello; " + CURL + "--socks5 "
+               "$(echo $ALL_PROXY | cut -d/ -f3) --cacert %s https://good.test/hello; "
+               % net.path("bin", "ca.pem") + CURL + "-x $ALL_PROXY http://other.test/; echo rc=$?", p)
+    assert r.stdout.count("hello from %s" % PUB) == 1  # --socks5 resolves locally: no DNS
+    assert "rc=97" in r.stdout
+    assert [e["proto"] for e in net.events("net.deny")][-1] == "socks5"
+
+
+def test_clients_python_and_git(net):
+    p = net.net_policy(ALLOW)
+    script = ("import urllib.request; print(urllib.request.urlopen('http://good.test/hello')"
+              ".read().decode(), end='')")
+    r = net.run(["/usr/bin/python3", "-c", script], policy=p)
+    assert r.stdout == "hello from %s\n" % PUB, r.stderr
+    have_requests = subprocess.run(["/usr/bin/python3", "-c", "import requests"],
+                                   capture_output=True).returncode == 0
+    if have_requests:
+        script = ("import requests; print(requests.get('https://good.test/hello', verify='%s')"
+                  ".text, end='')" % net.path("bin", "ca.pem"))
+        r = net.run(["/usr/bin/python3", "-c", script], policy=p)
+        assert r.stdout == "hello from %s\n" % PUB, r.stderr
+    if shutil.which("git"):
+        r = net.sh("git clone -q http://good.test/repo.git $TMPDIR/c && cat $TMPDIR/c/README", p,
+                   env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": net.work})
+        assert r.stdout == "through the proxy\n", r.stderr
+
+
+def test_direct_connections_fail(net):
+    p = net.net_policy(ALLOW)
+    r = net.sh("curl -sS -m 5 --noproxy '*' http://%s/hello; echo rc=$?; "
+               "curl -sS -m 5 --noproxy '*' http://[%s]/hello; echo rc=$?" % (PUB, V6), p)
+    assert "hello from" not in r.stdout
+    assert r.stdout.count("rc=7") == 2
+    if net.isolation == "broker":
+        assert "direct connection" in r.stderr
+
+
+def test_malformed_requests_then_service_goes_on(net):
+    p = net.net_policy(ALLOW)
+    client = r"""
+import os, socket
+host, port = os.environ["HTTP_PROXY"].split("//")[1].split(":")
+def ask(data):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(data)
+    out = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            break
+        out += c
+    return out.split(b"\r\n")[0].decode()
+print(ask(b"GET http://good.test/hello HTTP/1.1\nHost: x\r\n\r\n"))
+print(ask(b"POST http://good.test/echo HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"))
+print(ask(b"GET http://good.test/ HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n"))
+print(ask(b"GET /hello HTTP/1.1\r\nHost: good.test\r\n\r\n"))
+print(ask(b"\x05\x01\x00\x05\x02\x00\x01\x01\x02\x03\x04\x00\x50"))
+print(ask(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n"))
+"""
+    net.write("work/bad.py", client)
+    r = net.run(["/usr/bin/python3", "bad.py"], policy=p)
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("HTTP/1.1 400")
+    assert lines[1].startswith("HTTP/1.1 400")
+    assert lines[2].startswith("HTTP/1.1 431")
+    assert lines[3].startswith("HTTP/1.1 400")
+    assert lines[4].startswith("\x05\x00\x05\x07")  # SOCKS: command not supported
+    assert lines[5] == "HTTP/1.1 200 OK"
+    assert r.returncode == 0
+
+
+def test_stalled_client_does_not_block_others(net):
+    p = net.net_policy(ALLOW)
+    client = r"""
+import os, socket
+host, port = os.environ["HTTP_PROXY"].split("//")[1].split(":")
+stalled = [socket.create_connection((host, int(port))) for _ in range(50)]
+for s in stalled:
+    s.sendall(b"GET http://good.test/hello HTTP/1.1\r\nHost: go")
+s = socket.create_connection((host, int(port)))
+s.sendall(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")
+out = b""
+while True:
+    c = s.recv(4096)
+    if not c:
+        break
+    out += c
+print(out.split(b"\r\n\r\n")[1].decode(), end="")
+"""
+    net.write("work/stall.py", client)
+    r = net.run(["/usr/bin/python3", "stall.py"], policy=p)
+    assert r.stdout == "hello from %s\n" % PUB, r.stderr
+
+
+def test_unknown_host_is_a_clear_502(net):
+    p = net.net_policy("allow = nowhere.test")
+    r = net.sh(CURL + "http://nowhere.test/", p)
+    assert "cannot resolve nowhere.test" in r.stdout
+    assert net.events("net.error")
+
+
+def test_mode_none_has_no_route(net):
+    p = net.policy("[network]\nmode = none\n")
+    r = net.sh("curl -sS -m 5 http://%s/hello; echo rc=$?" % PUB, p)
+    assert "hello from" not in r.stdout
+
+
+def test_exit_status_survives_a_busy_proxy(net):
+    p = net.net_policy(ALLOW)
+    r = net.sh("for i in 1 2 3 4 5 6 7 8; do " + CURL + "-o /dev/null "
+               "http://good.test/big?n=1000000 & done; wait; exit 42", p)
+    assert r.returncode == 42
+
+
+def test_auto_falls_back_to_the_broker_under_a_container_profile(world):
+    """Started under a seccomp filter that refuses namespaces (as container
+    runtimes' default profiles do), isolation = auto uses the broker and
+    still confines."""
+    for user in ("root", "nobody"):
+        b = NetBox(world, user, "auto")
+        try:
+            p = b.net_policy(ALLOW)
+            deny_ns = os.path.join(b.bin, "deny_ns")
+            argv = [deny_ns, b.ringfence, "-v", "-p", p, "--", "sh", "-c",
+                    CURL + "http://good.test/hello; curl -sS -m 5 --noproxy '*' "
+                    "http://%s/hello; echo rc=$?" % PUB]
+            r = subprocess.run(b.cmd(argv), cwd=b.work, env=b.env(), capture_output=True,
+                               text=True, timeout=60)
+            assert "hello from %s" % PUB in r.stdout, r.stderr
+            assert "rc=7" in r.stdout
+            assert "network isolation: connect broker" in r.stderr
+        finally:
+            b.cleanup()
+
+
+def test_isolation_namespace_forced_but_unavailable(world):
+    b = NetBox(world, "nobody", "namespace")
+    try:
+        p = b.net_policy(ALLOW)
+        argv = [os.path.join(b.bin, "deny_ns"), b.ringfence, "-p", p, "--", "true"]
+        r = subprocess.run(b.cmd(argv), cwd=b.work, env=b.env(), capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 125
+        assert "isolation = namespace" in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    finally:
+        b.cleanup()

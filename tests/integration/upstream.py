@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: MIT
+"""Upstream servers for the network tests, run inside a test network namespace.
+
+    upstream.py CERT KEY
+
+HTTP on every address given in ADDRS (port 80 and 8080), HTTPS on the first
+(port 443), and a DNS server on 127.0.0.53:53 answering from ZONE.  Prints
+"ready" once everything listens.  Nothing here ever leaves the namespace: its
+only interface is lo.
+"""
+import base64
+import hashlib
+import http.server
+import socket
+import socketserver
+import ssl
+import struct
+import sys
+import threading
+
+ADDRS = ["93.184.215.14", "93.184.215.15", "10.77.0.1", "127.0.0.1", "2606:4700:10::1"]
+ZONE = {
+    "good.test": ["93.184.215.14"],
+    "other.test": ["93.184.215.15"],
+    "bad.good.test": ["93.184.215.14"],
+    "inside.test": ["10.77.0.1"],
+    "mixed.test": ["93.184.215.14", "10.77.0.1"],
+    "meta.test": ["169.254.169.254"],
+    "loop.test": ["127.0.0.1"],
+    "mapped.test": ["::ffff:127.0.0.1"],
+    "v6.test": ["2606:4700:10::1"],
+}
+QUERIES = []  # names asked, for "a denied name is never resolved"
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def reply(self, body, code=200, ctype="text/plain"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        query = self.path.split("?")[1] if "?" in self.path else ""
+        if path == "/hello":
+            self.reply(("hello from %s\n" % self.server.server_address[0]).encode())
+        elif path == "/headers":
+            self.reply(("%s %s\n%s" % (self.command, self.path, self.headers)).encode())
+        elif path == "/big":
+            n = int(query.split("=")[1])
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            block = bytes(range(256)) * 256
+            while n > 0:
+                chunk = block[:min(n, len(block))]
+                self.wfile.write(chunk)
+                n -= len(chunk)
+        elif path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(50):
+                data = ("line %d\n" % i).encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.write(b"0\r\n\r\n")
+        elif path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            key = self.headers["Sec-WebSocket-Key"]
+            accept = base64.b64encode(hashlib.sha1(
+                (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", accept)
+            self.end_headers()
+            self.wfile.flush()
+            # one masked text frame in, echoed unmasked
+            hdr = self.rfile.read(2)
+            n = hdr[1] & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", self.rfile.read(2))[0]
+            mask = self.rfile.read(4)
+            data = bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(n)))
+            out = b"echo:" + data
+            self.wfile.write(bytes([0x81, len(out)]) + out)
+            self.wfile.flush()
+            self.close_connection = True
+        elif path.startswith("/repo"):
+            super().do_GET()
+        else:
+            self.reply(b"not found\n", 404)
+
+    def do_POST(self):
+        h = hashlib.sha256()
+        n = 0
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                data = self.rfile.read(size)
+                h.update(data)
+                n += len(data)
+                self.rfile.readline()
+        else:
+            left = int(self.headers.get("Content-Length", "0"))
+            while left > 0:
+                data = self.rfile.read(min(left, 65536))
+                h.update(data)
+                n += len(data)
+                left -= len(data)
+        self.reply(("%d %s\n" % (n, h.hexdigest())).encode())
+
+    do_PUT = do_POST
+
+    def list_directory(self, path):
+        self.send_error(404)
+        return None
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr, port, handler):
+        self.address_family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        super().__init__((addr, port), handler)
+
+
+def handler_for(root):
+    class H(Handler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=root, **kw)
+    return H
+
+
+def dns_server():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.53", 53))
+    while True:
+        q, peer = s.recvfrom(512)
+        tid, flags = q[:2], q[2:4]
+        i, labels = 12, []
+        while q[i]:
+            labels.append(q[i + 1:i + 1 + q[i]].decode())
+            i += q[i] + 1
+        qname = ".".join(labels).lower()
+        qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
+        question = q[12:i + 5]
+        QUERIES.append(qname)
+        answers = []
+        for a in ZONE.get(qname, []):
+            if qtype == 1 and ":" not in a:
+                answers.append(struct.pack("!HHHIH", 0xC00C, 1, 1, 5, 4) + socket.inet_aton(a))
+            elif qtype == 28 and ":" in a:
+                answers.append(struct.pack("!HHHIH", 0xC00C, 28, 1, 5, 16) +
+                               socket.inet_pton(socket.AF_INET6, a))
+        rcode = 0 if qname in ZONE else 3
+        hdr = tid + struct.pack("!HHHHH", 0x8180 | rcode, 1, len(answers), 0, 0)
+        s.sendto(hdr + question + b"".join(answers), peer)
+
+
+def queries_server():
+    """127.0.0.1:9999 answers with the names the DNS server was asked."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 9999))
+    s.listen(16)
+    while True:
+        c, _ = s.accept()
+        c.sendall(("\n".join(QUERIES) + "\n").encode())
+        c.close()
+
+
+def main():
+    cert, key, root = sys.argv[1], sys.argv[2], sys.argv[3]
+    h = handler_for(root)
+    servers = []
+    for a in ADDRS:
+        for port in (80, 8080):
+            servers.append(Server(a, port, h))
+    tls = Server(ADDRS[0], 443, h)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+    servers.append(tls)
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    threading.Thread(target=dns_server, daemon=True).start()
+    threading.Thread(target=queries_server, daemon=True).start()
+    print("ready", flush=True)
+    sys.stdin.read()  # until the test closes our stdin
+
+
+if __name__ == "__main__":
+    main()

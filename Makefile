@@ -86,13 +86,13 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJ)
 # never sanitized: LeakSanitizer needs ptrace, which the sandbox refuses.
 $(BUILD)/escape/%: tests/escape/%.c tests/escape/escape.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror -o $@ $<
+	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror -o $@ $< -lpthread
 
 # Test harness: runs a command with namespace creation refused, as container
 # runtimes' default seccomp profiles do.
 $(BUILD)/escape/deny_ns: tests/harness/deny_ns.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror -o $@ $<
+	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror -o $@ $< -lpthread
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \

@@ -100,3 +100,54 @@ def test_network_mode_none(box):
         stop.set()
         for s in (tcp, udp, abstract):
             s.close()
+
+
+def host_address():
+    """An address of this host outside loopback (no packet is sent to find it)."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
+                         capture_output=True, text=True).stdout.split()
+    for i, w in enumerate(out):
+        if w == "inet":
+            return out[i + 1].split("/")[0]
+    return None
+
+
+@pytest.mark.parametrize("isolation", ["auto", "broker"])
+def test_network_mode_proxy(box, isolation):
+    """mode = proxy: nothing but the proxy is reachable, whichever mechanism
+    keeps the sandbox on it."""
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(64)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(5)
+    abstract = socket.socket(socket.AF_UNIX)
+    name = "rf-escape-proxy-%d-%s-%s-%s" % (os.getpid(), box.user, box.namespaces, isolation)
+    abstract.bind("\0" + name)
+    abstract.listen(1)
+    stop = threading.Event()
+
+    def answer():
+        while not stop.is_set():
+            try:
+                d, a = udp.recvfrom(64)
+                udp.sendto(b"pong", a)
+            except OSError:
+                pass
+    t = threading.Thread(target=answer, daemon=True)
+    t.start()
+    try:
+        pol = box.policy("[network]\nmode = proxy\nisolation = %s\nallow = example.com\n"
+                         % isolation)
+        args = [os.path.join(box.bin, "net"), "tcp=%d" % tcp.getsockname()[1],
+                "udp=%d" % udp.getsockname()[1], "abstract=" + name, "proxy=1"]
+        if host_address():
+            args.append("icmp=" + host_address())
+        r = box.run(args, policy=pol)
+        check(r)
+        assert "swapping the fd" in r.stdout
+    finally:
+        stop.set()
+        for s in (tcp, udp, abstract):
+            s.close()

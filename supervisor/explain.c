@@ -51,15 +51,23 @@ static void annotate(FILE *out, const char *section, void *ud)
 			fprintf(out, "; the host's network, unrestricted\n");
 			break;
 		case POLICY_NET_PROXY:
-			fprintf(out, "; the proxy is not available in this version: ringfence refuses to "
-				     "start\n");
+			fprintf(out,
+				"; only through ringfence's proxy (HTTP CONNECT, HTTP forward and SOCKS5\n"
+				"; on one port, in HTTP(S)_PROXY and ALL_PROXY); names allowed below on\n"
+				"; ports 80 and 443 unless a port is given; deny wins; addresses only by\n"
+				"; allow_cidr; private = deny checks every address a name resolves to.\n"
+				"; isolation: a private network namespace with only lo (the proxy's\n"
+				"; socket is made inside it), or else the connect broker: every\n"
+				"; connect(2) goes to ringfence, which connects to the proxy itself;\n"
+				"; Landlock refuses the sandbox's own TCP, seccomp all but TCP sockets\n");
 			break;
 		case _POLICY_NET_MAX:
 		default:
 			break;
 		}
 	} else if (strncmp(section, "credential ", 11) == 0) {
-		fprintf(out, "; credentials need the proxy, which is not available in this version\n");
+		fprintf(out, "; placeholder credentials are not available in this version: ringfence\n"
+			     "; refuses to start with this section\n");
 	} else if (strcmp(section, "process") == 0) {
 		fprintf(out, "; privilege drop with libcap-ng: every capability set emptied, securebits\n"
 			     "; locked, no_new_privs; run_as switches user only when started as root;\n"

@@ -280,6 +280,15 @@ int policy_override(struct policy *p, enum policy_override what, const char *val
 			snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
 			return -EINVAL;
 		}
+		/* the built-in default has no network; naming a domain on the
+		 * command line asks for the proxy.  A policy file's own mode
+		 * stands. */
+		if (p->net.mode == POLICY_NET_NONE && p->net.mode_origin.set &&
+		    p->net.mode_origin.origin.file &&
+		    strcmp(p->net.mode_origin.origin.file, POLICY_DEFAULT_NAME) == 0) {
+			p->net.mode = POLICY_NET_PROXY;
+			p->net.mode_origin.origin = cli;
+		}
 		if (p->net.mode != POLICY_NET_PROXY) {
 			snprintf(err->key, sizeof(err->key), "--allow-domain");
 			snprintf(err->msg, sizeof(err->msg),

@@ -1200,7 +1200,7 @@ int policy_load_string(const char *name, const char *text, const char *base_dir,
 
 int policy_load_default(struct policy **ret, struct policy_error *err)
 {
-	return policy_load_string("<built-in default policy>", policy_default_text, NULL, ret,
+	return policy_load_string(POLICY_DEFAULT_NAME, policy_default_text, NULL, ret,
 				  err);
 }
 

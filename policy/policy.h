@@ -178,7 +178,9 @@ int policy_load_file(const char *path, struct policy **ret, struct policy_error 
 int policy_load_string(const char *name, const char *text, const char *base_dir,
 		       struct policy **ret, struct policy_error *err);
 
-/* The embedded default policy (policies/default.ini, compiled in). */
+/* The embedded default policy (policies/default.ini, compiled in), and the
+ * name errors give it. */
+#define POLICY_DEFAULT_NAME "<built-in default policy>"
 int policy_load_default(struct policy **ret, struct policy_error *err);
 extern const char policy_default_text[];
 

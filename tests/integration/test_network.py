@@ -466,3 +466,19 @@ def test_isolation_namespace_forced_but_unavailable(world):
         assert len(r.stderr.strip().splitlines()) == 1
     finally:
         b.cleanup()
+
+
+def test_allow_domain_on_the_built_in_default(world):
+    """`ringfence --allow-domain D -- cmd`: no policy file, the proxy, D only."""
+    for user in ("root", "nobody"):
+        b = NetBox(world, user, "auto")
+        try:
+            r = b.raw(["--allow-domain", "good.test", "--", "sh", "-c",
+                       CURL + "http://good.test/hello; " + CURL + "http://other.test/hello"])
+            assert "hello from %s" % PUB in r.stdout, r.stderr
+            assert "other.test:80 blocked: not in [network] allow" in r.stdout
+            p = b.policy("[network]\nmode = none\n")
+            r = b.raw(["-p", p, "--allow-domain", "good.test", "--", "true"])
+            assert r.returncode == 125 and "mode = none" in r.stderr
+        finally:
+            b.cleanup()

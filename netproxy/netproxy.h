@@ -64,6 +64,10 @@ bool netproxy_summary(const struct netproxy *np, char *buf, size_t size);
 
 void netproxy_free(struct netproxy *np);
 
+/* True when [network] allow_cidr reaches the host's loopback (127.0.0.1 or
+ * ::1): NO_PROXY must not send such requests around the proxy then. */
+bool netproxy_allows_loopback(const struct policy *p);
+
 /* A listening TCP socket on 127.0.0.1:PORT (0: any), non-blocking. */
 int netproxy_listen_socket(uint16_t port, uint16_t *ret_port);
 

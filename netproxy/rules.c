@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netproxy.h"
 #include "netproxy_internal.h"
 
 static bool all_digits(const char *s, size_t n)
@@ -360,4 +361,12 @@ const char *nx_check_address(const struct policy *p, int family, const uint8_t a
 		return NULL;
 	}
 	return cls;
+}
+
+bool netproxy_allows_loopback(const struct policy *p)
+{
+	static const uint8_t v4[16] = { 127, 0, 0, 1 };
+	static const uint8_t v6[16] = { [15] = 1 };
+
+	return find_cidr(p, 4, v4) || find_cidr(p, 6, v6);
 }

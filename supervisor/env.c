@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <string.h>
 
+#include "../netproxy/netproxy.h"
 #include "supervisor.h"
 
 static const char *const default_keep[] = {
@@ -103,7 +104,8 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 	 * env_set, so a policy cannot point them elsewhere by accident.
 	 * NO_PROXY keeps only the sandbox's own loopback (in a private network
 	 * namespace it is the sandbox's alone; under the broker a direct
-	 * connection is refused either way). */
+	 * connection is refused either way); anything the caller had in it
+	 * is dropped. */
 	if (sb && sb->iso != NET_ISO_NONE && r == 0) {
 		char http[64], socks[64];
 		static const char *const http_vars[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
@@ -116,10 +118,14 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 			r = env_put(&e, "ALL_PROXY", 9, socks);
 		if (r == 0)
 			r = env_put(&e, "all_proxy", 9, socks);
+		/* unless allow_cidr lets the proxy reach the host's loopback:
+		 * then every request goes to the proxy */
+		const char *no_proxy =
+			netproxy_allows_loopback(p) ? "" : "localhost,127.0.0.1,::1";
 		if (r == 0)
-			r = env_put(&e, "NO_PROXY", 8, "localhost,127.0.0.1,::1");
+			r = env_put(&e, "NO_PROXY", 8, no_proxy);
 		if (r == 0)
-			r = env_put(&e, "no_proxy", 8, "localhost,127.0.0.1,::1");
+			r = env_put(&e, "no_proxy", 8, no_proxy);
 		/* Node.js 24+ reads the variables above only when asked to */
 		if (r == 0)
 			r = env_put(&e, "NODE_USE_ENV_PROXY", 18, "1");

@@ -482,3 +482,20 @@ def test_allow_domain_on_the_built_in_default(world):
             assert r.returncode == 125 and "mode = none" in r.stderr
         finally:
             b.cleanup()
+
+
+def test_proxy_environment(net):
+    p = net.net_policy(ALLOW, extra="[process]\nenv_set = HTTP_PROXY=http://elsewhere:1\n")
+    r = net.run(["env"], policy=p, env={"NO_PROXY": "*", "https_proxy": "http://x:1"})
+    env = dict(l.split("=", 1) for l in r.stdout.splitlines() if "=" in l)
+    port = env["HTTP_PROXY"].rsplit(":", 1)[1]
+    for k in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        assert env[k] == "http://127.0.0.1:" + port
+    assert env["ALL_PROXY"] == env["all_proxy"] == "socks5h://127.0.0.1:" + port
+    assert env["NO_PROXY"] == env["no_proxy"] == "localhost,127.0.0.1,::1"
+    if net.isolation == "namespace":
+        assert port == "3128"
+    # when the host's loopback is allowed, nothing may go around the proxy
+    p = net.net_policy(ALLOW + "\nallow_cidr = 127.0.0.0/8")
+    r = net.run(["env"], policy=p)
+    assert "NO_PROXY=\n" in r.stdout

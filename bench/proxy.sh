@@ -1,0 +1,128 @@
+#!/bin/bash
+# The proxy, measured side by side in one run, on 127.0.0.1 only:
+#   1. tunnel throughput: a 256 MiB download, direct vs through ringfence's
+#      CONNECT tunnel (and its HTTP forwarding, and tinyproxy's CONNECT)
+#   2. small requests per second through the forward proxy: ringfence vs
+#      tinyproxy (ab, -c 8, with and without keep-alive)
+#   3. added latency per new connection (connect + tiny GET), direct vs CONNECT
+#   4. the supervisor's memory with 1,000 idle tunnels open
+# Clients run inside ringfence (mode = proxy, allow_cidr = 127.0.0.1/32),
+# as an agent would; the direct and tinyproxy cases run on the host.
+#   RUNS=5 AB_N=5000 LAT_N=500 IDLE_N=1000 bench/proxy.sh
+set -eu
+cd "$(dirname "$0")/.."
+RF=${RINGFENCE:-$PWD/ringfence}
+RUNS=${RUNS:-5} AB_N=${AB_N:-5000} AB_C=${AB_C:-8} LAT_N=${LAT_N:-500} IDLE_N=${IDLE_N:-1000}
+ORIGIN_PORT=${ORIGIN_PORT:-18180} TP_PORT=${TP_PORT:-18181}
+OUT=${OUT:-$PWD/bench/out}
+for t in nginx tinyproxy ab curl python3; do
+	command -v $t >/dev/null || { echo "bench: needs $t (apt-get install nginx-light tinyproxy apache2-utils curl python3)" >&2; exit 1; }
+done
+[ -x "$RF" ] || { echo "bench: build first (make)" >&2; exit 1; }
+mkdir -p "$OUT"
+W=$(mktemp -d /tmp/rf-pbench.XXXXXX)
+chmod 755 "$W"
+cleanup() {
+	[ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null
+	[ -n "${TP:-}" ] && kill "$TP" 2>/dev/null
+	sleep 0.2
+	rm -rf "$W"
+}
+trap cleanup EXIT
+wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+mkdir -p "$W/www" "$W/nginx"
+head -c 268435456 /dev/urandom >"$W/www/big.bin"
+printf 'ok\n' >"$W/www/tiny.txt"
+chmod -R a+rX "$W/www"
+cat >"$W/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $W/nginx.pid;
+error_log $W/nginx/error.log warn;
+events { worker_connections 8192; }
+worker_rlimit_nofile 16384;
+http {
+  access_log off; sendfile on; tcp_nopush on; tcp_nodelay on;
+  keepalive_requests 1000000; client_header_timeout 120s;
+  client_body_temp_path $W/nginx/b; proxy_temp_path $W/nginx/p; fastcgi_temp_path $W/nginx/f;
+  uwsgi_temp_path $W/nginx/u; scgi_temp_path $W/nginx/s;
+  server { listen 127.0.0.1:$ORIGIN_PORT backlog=4096; root $W/www; }
+}
+CONF
+nginx -c "$W/nginx/nginx.conf" -p "$W/nginx"
+wait_port "$ORIGIN_PORT"
+cat >"$W/tinyproxy.conf" <<CONF
+User nobody
+Group nogroup
+Port $TP_PORT
+Listen 127.0.0.1
+Timeout 600
+MaxClients 512
+Allow 127.0.0.1
+DisableViaHeader Yes
+LogLevel Critical
+CONF
+tinyproxy -d -c "$W/tinyproxy.conf" >/dev/null 2>&1 &
+TP=$!
+wait_port "$TP_PORT"
+
+cat >"$W/p.ini" <<POL
+[sandbox]
+include = $PWD/policies/default.ini
+[filesystem]
+read = $PWD/bench $W
+[network]
+mode = proxy
+allow_cidr = 127.0.0.1/32
+[process]
+run_as = $(id -un)
+rlimit_nofile = 8192
+POL
+cp bench/proxy_client.py "$W/"
+BIG=http://127.0.0.1:$ORIGIN_PORT/big.bin
+TINY=http://127.0.0.1:$ORIGIN_PORT/tiny.txt
+cd "$W"
+inside() { "$RF" -p "$W/p.ini" -- "$@" 2>/dev/null; }
+
+speed() { # curl args...: median bytes/s over RUNS
+	for _ in $(seq 1 "$RUNS"); do curl -s -o /dev/null -w '%{speed_download}\n' "$@"; done | median
+}
+echo "== 1. tunnel throughput, 256 MiB, median of $RUNS"
+direct=$(speed --noproxy '*' "$BIG")
+rf_tunnel=$(inside sh -c "for i in \$(seq 1 $RUNS); do curl -s -p -o /dev/null -w '%{speed_download}\n' $BIG; done" | median)
+rf_http=$(inside sh -c "for i in \$(seq 1 $RUNS); do curl -s -o /dev/null -w '%{speed_download}\n' $BIG; done" | median)
+tp_tunnel=$(speed -p -x "http://127.0.0.1:$TP_PORT" "$BIG")
+awk -v d="$direct" -v a="$rf_tunnel" -v b="$rf_http" -v c="$tp_tunnel" 'BEGIN {
+	printf "direct                  %8.0f MB/s\n", d/1e6
+	printf "ringfence CONNECT       %8.0f MB/s  %5.1f%% of direct (target >= 90%%)\n", a/1e6, 100*a/d
+	printf "ringfence HTTP forward  %8.0f MB/s  %5.1f%% of direct\n", b/1e6, 100*b/d
+	printf "tinyproxy CONNECT       %8.0f MB/s  %5.1f%% of direct\n", c/1e6, 100*c/d }'
+
+echo "== 2. small requests/s through the forward proxy (ab -n $AB_N -c $AB_C)"
+rps() { grep 'Requests per second' | awk '{print $4}'; }
+for k in "" "-k"; do
+	tp=$(ab -q $k -n "$AB_N" -c "$AB_C" -X "127.0.0.1:$TP_PORT" "$TINY" 2>/dev/null | rps)
+	rf=$(inside sh -c "ab -q $k -n $AB_N -c $AB_C -X \${HTTP_PROXY#http://} $TINY" | rps)
+	awk -v t="$tp" -v r="$rf" -v k="${k:-no keep-alive}" 'BEGIN {
+		printf "%-14s tinyproxy %8.0f/s  ringfence %8.0f/s  ratio %.2fx (target > 1)\n", k, t, r, r/t }'
+done
+
+echo "== 3. added latency per new connection (connect + tiny GET), $LAT_N sequential"
+d=$(python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" -)
+r=$(inside sh -c "python3 $W/proxy_client.py latency $LAT_N 127.0.0.1 $ORIGIN_PORT \${HTTP_PROXY#http://}")
+echo "direct             $d"
+echo "ringfence CONNECT  $r"
+awk -v d="${d#median_us=}" -v r="${r#median_us=}" 'BEGIN { printf "added (median)     %.0f us (target < 200 us)\n", r-d }'
+
+echo "== 4. supervisor memory with $IDLE_N idle tunnels"
+rm -f "$W/flag"
+"$RF" -p "$W/p.ini" -- sh -c "python3 $W/proxy_client.py idle $IDLE_N 127.0.0.1 $ORIGIN_PORT \${HTTP_PROXY#http://} $W/flag" >/dev/null 2>&1 &
+sup=$!
+for _ in $(seq 1 600); do [ -e "$W/flag" ] && break; sleep 0.05; done
+rss=$(awk '/^VmRSS/ {print $2}' /proc/$sup/status)
+hwm=$(awk '/^VmHWM/ {print $2}' /proc/$sup/status)
+fds=$(ls /proc/$sup/fd | wc -l)
+rm -f "$W/flag"
+wait $sup || true
+echo "supervisor VmRSS ${rss} KiB, VmHWM ${hwm} KiB, $fds fds (target < 16 MB)"

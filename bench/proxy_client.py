@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: MIT
+"""Client side of bench/proxy.sh; talks only to 127.0.0.1.
+
+  proxy_client.py latency N HOST PORT [PROXY]   new connection + tiny GET, N times;
+                                                 prints the median and p90 in microseconds
+  proxy_client.py idle N HOST PORT PROXY FLAG   opens N CONNECT tunnels, creates FLAG,
+                                                 holds them until FLAG is removed
+"""
+import os
+import socket
+import statistics
+import sys
+import time
+
+
+def one(host, port, proxy):
+    t0 = time.perf_counter_ns()
+    if proxy:
+        ph, pp = proxy.rsplit(":", 1)
+        s = socket.create_connection((ph, int(pp)))
+        s.sendall(("CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host, port, host, port)).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(4096)
+        assert b" 200 " in head.split(b"\r\n")[0], head
+    else:
+        s = socket.create_connection((host, port))
+    s.sendall(b"GET /tiny.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        c = s.recv(4096)
+        if not c:
+            break
+        data += c
+    s.close()
+    assert data.endswith(b"ok\n"), data[:100]
+    return (time.perf_counter_ns() - t0) / 1000
+
+
+def main():
+    what, n, host, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    proxy = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] != "-" else None
+    if what == "latency":
+        for _ in range(20):
+            one(host, port, proxy)  # warm-up
+        t = sorted(one(host, port, proxy) for _ in range(n))
+        print("median_us=%.0f p90_us=%.0f" % (statistics.median(t), t[int(len(t) * 0.9)]))
+    elif what == "idle":
+        flag = sys.argv[6]
+        ph, pp = proxy.rsplit(":", 1)
+        socks = []
+        for _ in range(n):
+            s = socket.create_connection((ph, int(pp)))
+            s.sendall(("CONNECT %s:%d HTTP/1.1\r\n\r\n" % (host, port)).encode())
+            socks.append(s)
+        for s in socks:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += s.recv(4096)
+            assert b" 200 " in head, head
+        open(flag, "w").close()
+        for _ in range(600):
+            if not os.path.exists(flag):
+                break
+            time.sleep(0.05)
+        print("held %d tunnels" % len(socks))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,7 +1,9 @@
 #!/bin/bash
 # The proxy, measured side by side in one run, on 127.0.0.1 only:
 #   1. tunnel throughput: a 256 MiB download, direct vs through ringfence's
-#      CONNECT tunnel (and its HTTP forwarding, and tinyproxy's CONNECT)
+#      CONNECT tunnel (and its HTTP forwarding, and tinyproxy's CONNECT), from
+#      loopback at full speed and from an origin limited to $LINK bytes/s
+#      (nginx limit_rate: what a fast network link gives)
 #   2. small requests per second through the forward proxy: ringfence vs
 #      tinyproxy (ab, -c 8, with and without keep-alive)
 #   3. added latency per new connection (connect + tiny GET), direct vs CONNECT
@@ -12,7 +14,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 RF=${RINGFENCE:-$PWD/ringfence}
-RUNS=${RUNS:-5} AB_N=${AB_N:-5000} AB_C=${AB_C:-8} LAT_N=${LAT_N:-500} IDLE_N=${IDLE_N:-1000}
+LINK=${LINK:-200m} RUNS=${RUNS:-5} AB_N=${AB_N:-5000} AB_C=${AB_C:-8} LAT_N=${LAT_N:-500} IDLE_N=${IDLE_N:-1000}
 ORIGIN_PORT=${ORIGIN_PORT:-18180} TP_PORT=${TP_PORT:-18181}
 OUT=${OUT:-$PWD/bench/out}
 for t in nginx tinyproxy ab curl python3; do
@@ -47,7 +49,8 @@ http {
   keepalive_requests 1000000; client_header_timeout 120s;
   client_body_temp_path $W/nginx/b; proxy_temp_path $W/nginx/p; fastcgi_temp_path $W/nginx/f;
   uwsgi_temp_path $W/nginx/u; scgi_temp_path $W/nginx/s;
-  server { listen 127.0.0.1:$ORIGIN_PORT backlog=4096; root $W/www; }
+  server { listen 127.0.0.1:$ORIGIN_PORT backlog=4096; root $W/www;
+    location /link/ { alias $W/www/; limit_rate $LINK; } }
 }
 CONF
 nginx -c "$W/nginx/nginx.conf" -p "$W/nginx"
@@ -93,7 +96,12 @@ direct=$(speed --noproxy '*' "$BIG")
 rf_tunnel=$(inside sh -c "for i in \$(seq 1 $RUNS); do curl -s -p -o /dev/null -w '%{speed_download}\n' $BIG; done" | median)
 rf_http=$(inside sh -c "for i in \$(seq 1 $RUNS); do curl -s -o /dev/null -w '%{speed_download}\n' $BIG; done" | median)
 tp_tunnel=$(speed -p -x "http://127.0.0.1:$TP_PORT" "$BIG")
-awk -v d="$direct" -v a="$rf_tunnel" -v b="$rf_http" -v c="$tp_tunnel" 'BEGIN {
+LBIG=http://127.0.0.1:$ORIGIN_PORT/link/big.bin
+ldirect=$(RUNS=2 speed --noproxy '*' "$LBIG")
+lrf=$(inside sh -c "for i in 1 2; do curl -s -p -o /dev/null -w '%{speed_download}\n' $LBIG; done" | median)
+awk -v d="$direct" -v a="$rf_tunnel" -v b="$rf_http" -v c="$tp_tunnel" -v ld="$ldirect" -v lr="$lrf" 'BEGIN {
+	printf "link-limited direct     %8.0f MB/s\n", ld/1e6
+	printf "link-limited ringfence  %8.0f MB/s  %5.1f%% of direct\n", lr/1e6, 100*lr/ld
 	printf "direct                  %8.0f MB/s\n", d/1e6
 	printf "ringfence CONNECT       %8.0f MB/s  %5.1f%% of direct (target >= 90%%)\n", a/1e6, 100*a/d
 	printf "ringfence HTTP forward  %8.0f MB/s  %5.1f%% of direct\n", b/1e6, 100*b/d

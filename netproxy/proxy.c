@@ -38,7 +38,7 @@
 
 #define MAX_CONNS 4096
 #define BUF_CAP (64 * 1024)
-#define PIPE_CAP (64 * 1024)
+#define PIPE_CAP (1024 * 1024) /* asked for; the kernel may give less */
 #define MAX_ADDRS 16
 
 /* timeouts, milliseconds */
@@ -86,7 +86,7 @@ enum proto {
 
 struct pipe_dir {
 	int p[2];
-	size_t in;
+	size_t in, cap;
 	bool eof, shut;
 };
 
@@ -1005,14 +1005,36 @@ static bool pump_dir(struct conn *c, int d, bool *dead)
 			return n > 0;
 		progress = true;
 	}
-	if (pd->p[0] < 0) {
+	if (pd->p[0] < 0 && !pd->eof) {
+		/* the pipe is made on first data: an idle tunnel holds none */
+		char peek;
+		n = recv(from, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0) {
+			pd->eof = true;
+		} else if (n < 0 && errno != EAGAIN) {
+			*dead = true;
+			return true;
+		} else if (n < 0) {
+			return progress;
+		}
+	}
+	if (pd->p[0] < 0 && !pd->eof) {
+		/* a larger pipe
+		 * means fewer wake-ups per megabyte (its pages are only taken
+		 * while data sits in it) */
+		int sz;
 		if (pipe2(pd->p, O_NONBLOCK | O_CLOEXEC) < 0) {
+			pd->p[0] = pd->p[1] = -1;
 			*dead = true;
 			return true;
 		}
+		sz = fcntl(pd->p[1], F_SETPIPE_SZ, PIPE_CAP);
+		pd->cap = sz > 0 ? (size_t)sz : 65536;
 	}
 	for (;;) {
 		bool moved = false;
+		if (pd->p[0] < 0)
+			break; /* EOF before any data */
 		if (pd->in > 0) {
 			n = splice(pd->p[0], NULL, to, NULL, pd->in, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
@@ -1026,8 +1048,8 @@ static bool pump_dir(struct conn *c, int d, bool *dead)
 				break; /* the receiver is full: wait for EPOLLOUT */
 			}
 		}
-		if (!pd->eof && pd->in < PIPE_CAP) {
-			n = splice(from, NULL, pd->p[1], NULL, PIPE_CAP - pd->in,
+		if (!pd->eof && pd->in < pd->cap) {
+			n = splice(from, NULL, pd->p[1], NULL, pd->cap - pd->in,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				pd->in += (size_t)n;

@@ -67,6 +67,11 @@ int supervisor_probe(void)
 	}
 	printf("pid+mount+ipc+net namespaces%s: %s%s\n", root ? "" : " (in a user namespace)",
 	       e ? "no: " : "yes", e ? strerror(e) : "");
+	{
+		const char *why = broker_unavailable(&caps);
+		printf("connect broker (network isolation without namespaces): %s%s\n",
+		       why ? "no: " : "yes", why ? why : "");
+	}
 	printf("no_new_privs: %s\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) >= 0 ? "yes" : "no");
 	printf("running as: %s (uid %u)\n", root ? "root" : "unprivileged user", getuid());
 	return 0;

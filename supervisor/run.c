@@ -288,8 +288,12 @@ int supervisor_run(const struct cli *cli)
 		sb.broker_listen_fd = -1;
 	}
 
-	audit_event(sb.audit_fd, "start", "\"init_pid\":%d,\"namespaces\":%s,\"landlock_abi\":%d",
-		    init_pid, sb.ns == NS_FULL ? "true" : "false", sb.ll.abi);
+	audit_event(sb.audit_fd, "start",
+		    "\"init_pid\":%d,\"namespaces\":%s,\"landlock_abi\":%d,\"network\":\"%s\"",
+		    init_pid, sb.ns == NS_FULL ? "true" : "false", sb.ll.abi,
+		    sb.iso == NET_ISO_NAMESPACE ? "proxy (namespace)"
+		    : sb.iso == NET_ISO_BROKER  ? "proxy (broker)"
+						: policy_net_mode_name(p->net.mode));
 
 	bool rep_open = true;
 	while (!init_exited || rep_open) {

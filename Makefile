@@ -133,7 +133,8 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ringfence
 	install -m 0644 policies/*.ini $(DESTDIR)$(DATADIR)/policies/
 
-# libFuzzer on the policy parser (clang), seeded with the shipped policies.
+# libFuzzer on the policy parser (clang), seeded with the shipped policies, and
+# on the proxy's HTTP and SOCKS5 parsers.
 FUZZ_SECONDS ?= 60
 fuzz: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus
@@ -142,6 +143,12 @@ fuzz: $(BUILD)/default_policy.c
 		$(BUILD)/default_policy.c -linih
 	build-fuzz/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		build-fuzz/corpus tests/fuzz/corpus
+	@mkdir -p build-fuzz/corpus_http
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c netproxy/http.c netproxy/socks.c \
+		netproxy/rules.c
+	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
+		build-fuzz/corpus_http tests/fuzz/corpus_http
 
 bench: $(BIN)
 	sh bench/startup.sh

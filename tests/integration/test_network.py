@@ -333,17 +333,18 @@ def test_clients_python_and_git(net):
               ".read().decode(), end='')")
     r = net.run(["/usr/bin/python3", "-c", script], policy=p)
     assert r.stdout == "hello from %s\n" % PUB, r.stderr
-    have_requests = subprocess.run(["/usr/bin/python3", "-c", "import requests"],
-                                   capture_output=True).returncode == 0
-    if have_requests:
-        script = ("import requests; print(requests.get('https://good.test/hello', verify='%s')"
-                  ".text, end='')" % net.path("bin", "ca.pem"))
-        r = net.run(["/usr/bin/python3", "-c", script], policy=p)
-        assert r.stdout == "hello from %s\n" % PUB, r.stderr
-    if shutil.which("git"):
-        r = net.sh("git clone -q http://good.test/repo.git $TMPDIR/c && cat $TMPDIR/c/README", p,
-                   env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": net.work})
-        assert r.stdout == "through the proxy\n", r.stderr
+    # python3-requests and git are installed by make deps and CI
+    script = ("import requests; print(requests.get('https://good.test/hello', verify='%s')"
+              ".text, end='')" % net.path("bin", "ca.pem"))
+    r = net.run(["/usr/bin/python3", "-c", script], policy=p)
+    assert r.stdout == "hello from %s\n" % PUB, r.stderr
+    r = net.sh("git clone -q http://good.test/repo.git $TMPDIR/c && cat $TMPDIR/c/README", p,
+               env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": net.work})
+    assert r.stdout == "through the proxy\n", r.stderr
+    r = net.sh("git -c http.sslCAInfo=%s clone -q https://good.test/repo.git $TMPDIR/s && "
+               "cat $TMPDIR/s/README" % net.path("bin", "ca.pem"), p,
+               env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": net.work})
+    assert r.stdout == "through the proxy\n", r.stderr
 
 
 def test_direct_connections_fail(net):
@@ -499,3 +500,59 @@ def test_proxy_environment(net):
     p = net.net_policy(ALLOW + "\nallow_cidr = 127.0.0.0/8")
     r = net.run(["env"], policy=p)
     assert "NO_PROXY=\n" in r.stdout
+
+
+def test_broker_proxy_serves_only_the_sandbox(world):
+    """Under the broker the proxy listens in the host's namespace: another
+    local process that connects to it is turned away."""
+    b = NetBox(world, "nobody", "broker")
+    try:
+        p = b.net_policy(ALLOW)
+        proc = b.popen(["sh", "-c", "echo $HTTP_PROXY > %s/proxy.txt; sleep 3; %s"
+                        "http://good.test/hello" % (b.work, CURL)], policy=p,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        f = os.path.join(b.work, "proxy.txt")
+        for _ in range(200):
+            if os.path.exists(f) and open(f).read().strip():
+                break
+            time.sleep(0.01)
+        port = int(open(f).read().strip().rsplit(":", 1)[1])
+        out = subprocess.run(
+            ["ip", "netns", "exec", world.name, "curl", "-sS", "-m", "5", "-x",
+             "http://127.0.0.1:%d" % port, "http://good.test/hello"],
+            capture_output=True, text=True)
+        assert "hello from" not in out.stdout
+        assert out.returncode != 0
+        stdout, _ = proc.communicate(timeout=30)
+        assert stdout == "hello from %s\n" % PUB  # the sandbox is still served
+        reasons = [e["reason"] for e in b.events("net.deny")]
+        assert "a connection to the proxy not made for the sandbox" in reasons
+    finally:
+        b.cleanup()
+
+
+NODE_CLIENT = r"""
+// Node 20 reads no proxy variables: an agent built on it uses a CONNECT
+// tunnel itself (what undici's ProxyAgent and global-agent do).
+const http = require('http'), https = require('https'), fs = require('fs');
+const proxy = new URL(process.env.HTTPS_PROXY);
+const req = http.request({host: proxy.hostname, port: proxy.port, method: 'CONNECT',
+                          path: 'good.test:443'});
+req.on('connect', (res, socket) => {
+  if (res.statusCode !== 200) { console.log('CONNECT ' + res.statusCode); process.exit(1); }
+  https.get({host: 'good.test', path: '/hello', socket, servername: 'good.test',
+             ca: fs.readFileSync(process.argv[2]), agent: false}, (r) => {
+    let body = ''; r.on('data', (d) => body += d); r.on('end', () => process.stdout.write(body));
+  });
+});
+req.end();
+"""
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="node is not installed")
+def test_node_https_through_connect(net):
+    p = net.net_policy(ALLOW + "\n[filesystem]\nexec = %s\n" %
+                       os.path.dirname(os.path.realpath(shutil.which("node"))))
+    net.write("work/client.js", NODE_CLIENT)
+    r = net.run([shutil.which("node"), "client.js", net.path("bin", "ca.pem")], policy=p)
+    assert r.stdout == "hello from %s\n" % PUB, r.stderr

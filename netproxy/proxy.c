@@ -1003,6 +1003,7 @@ static bool pump_dir(struct conn *c, int d, bool *dead)
 		}
 		if (buf_used(pending))
 			return n > 0;
+		buf_free(pending); /* a tunnel holds no buffer once drained */
 		progress = true;
 	}
 	if (pd->p[0] < 0 && !pd->eof) {
@@ -1253,6 +1254,12 @@ static bool step(struct conn *c)
 		progress |= w > 0;
 		if (progress)
 			set_deadline(c, T_RESPONSE);
+		if (c->resp_done && !c->req_done && c->ut.fd < 0) {
+			/* answered early and closed (a 413, say): the rest of the
+			 * body has nowhere to go, so the connection ends */
+			c->req_done = true;
+			c->keep_alive = false;
+		}
 		if (c->req_done && c->resp_done && buf_used(&c->cout) == 0) {
 			/* one exchange done: the next request, or the end */
 			if (!c->keep_alive) {

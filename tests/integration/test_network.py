@@ -266,7 +266,9 @@ def test_large_bodies_both_ways(net):
                % n + "head -c 5000000 /dev/zero > $TMPDIR/up; " + CURL +
                "--data-binary @$TMPDIR/up http://good.test/echo; " + CURL +
                "-H 'Transfer-Encoding: chunked' --data-binary @$TMPDIR/up http://good.test/echo; "
-               + CURL + "http://good.test/chunked | tail -1", p, timeout=120)
+               + CURL + "http://good.test/chunked | tail -1; " + CURL +
+               "-w '%{http_code}\\n' -o /dev/null --data-binary @$TMPDIR/up "
+               "http://good.test/reject", p, timeout=120)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == str(n)
@@ -281,6 +283,7 @@ def test_large_bodies_both_ways(net):
     up = "5000000 " + hashlib.sha256(b"\0" * 5000000).hexdigest()
     assert lines[2] == up and lines[3] == up
     assert lines[4] == "line 49"
+    assert lines[5] == "413"  # answered before the body was read: not a hang
 
 
 WS_CLIENT = r"""

@@ -102,6 +102,15 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.reply(b"not found\n", 404)
 
     def do_POST(self):
+        if self.path == "/reject":
+            # answers before reading the body, and hangs up
+            self.send_response(413)
+            self.send_header("Content-Length", "9")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"too big!\n")
+            self.close_connection = True
+            return
         h = hashlib.sha256()
         n = 0
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":

@@ -181,17 +181,18 @@ def test_connect_tunnel_https(net):
 def test_denied_host_403_audit_and_summary(net):
     p = net.net_policy(ALLOW)
     r = net.sh(CURL + "http://other.test/hello; echo rc=$?; " + CURL +
-               "https://other.test/; echo rc=$?", p)
+               "https://other.test/; echo rc=$?; " + CURL + "-x $ALL_PROXY https://never.test/", p)
     assert "other.test:80 blocked: not in [network] allow" in r.stdout
     assert "add other.test to [network] allow" in r.stdout
     assert "rc=56" in r.stdout  # curl: the CONNECT was refused
     deny = net.events("net.deny")
-    assert [(e["host"], e["port"]) for e in deny] == [("other.test", 80), ("other.test", 443)]
+    assert [(e["host"], e["port"]) for e in deny] == [("other.test", 80), ("other.test", 443),
+                                                      ("never.test", 443)]
     summary = [l for l in r.stderr.splitlines() if "proxy blocked" in l]
-    assert len(summary) == 1 and "2 connections" in summary[0]
-    assert r.returncode == 0  # the command's own status
-    # the denied name was never resolved
-    assert "other.test" not in net.world.dns_queries()
+    assert len(summary) == 1 and "3 connections" in summary[0]
+    assert r.returncode != 0  # the command's own status: curl's last
+    # a denied name is never resolved (no other test asks for never.test)
+    assert "never.test" not in net.world.dns_queries()
 
 
 def test_deny_rule_wins_and_port_rules(net):

@@ -1215,8 +1215,17 @@ static bool step(struct conn *c)
 			return true;
 		w = c->ut.fd >= 0 ? buf_write(&c->uout, c->ut.fd) : 0;
 		if (w < 0 && w != -EAGAIN) {
-			upstream_failed(c, 502, NX_SOCKS_FAILURE, "the upstream closed the connection");
-			return true;
+			if (!c->resp_head_done && buf_used(&c->uin) == 0) {
+				upstream_failed(c, 502, NX_SOCKS_FAILURE,
+						"the upstream closed the connection");
+				return true;
+			}
+			/* it stopped reading, maybe after answering (a 413):
+			 * pass the answer on, then end the connection */
+			c->uout.off = c->uout.len = 0;
+			c->req_done = true;
+			c->keep_alive = false;
+			w = 0;
 		}
 		progress |= w > 0;
 		/* upstream → client */

@@ -971,11 +971,17 @@ static void enter_tunnel(struct conn *c)
 {
 	c->state = S_TUNNEL;
 	set_deadline(c, T_TUNNEL);
-	/* what is buffered goes first (early data, an upgraded stream's start) */
-	if (buf_used(&c->cin))
-		(void)buf_append(&c->uout, c->cin.d + c->cin.off, buf_used(&c->cin));
-	if (buf_used(&c->uin))
-		(void)buf_append(&c->cout, c->uin.d + c->uin.off, buf_used(&c->uin));
+	/* what is buffered goes first (early data, an upgraded stream's start);
+	 * bytes that do not fit would be lost from the middle of a stream, so
+	 * the connection ends instead */
+	if ((buf_used(&c->cin) &&
+	     buf_append(&c->uout, c->cin.d + c->cin.off, buf_used(&c->cin)) < 0) ||
+	    (buf_used(&c->uin) &&
+	     buf_append(&c->cout, c->uin.d + c->uin.off, buf_used(&c->uin)) < 0)) {
+		emit(c, "net.error", "no room for the tunnel's first bytes", c->addr_text);
+		conn_kill(c);
+		return;
+	}
 	c->bytes_up += buf_used(&c->cin);
 	c->bytes_down += buf_used(&c->uin);
 	buf_free(&c->cin);

@@ -332,6 +332,11 @@ int supervisor_run(const struct cli *cli)
 		if (pfd[4].revents & POLLIN) {
 			int r = broker_handle(notify_fd, &sb, np, &bstats);
 			if (r < 0 && r != -EAGAIN) {
+				/* without a listener the kernel fails every later
+				 * connect with ENOSYS: closed, but say why */
+				warn("the connect broker stopped: %s; the sandbox's connections "
+				     "now fail",
+				     strerror(-r));
 				close(notify_fd);
 				notify_fd = -1;
 			}

@@ -150,46 +150,55 @@ void report_fail_exit(int fd, int err, int exit_code, const char *fmt, ...)
 	_exit(exit_code);
 }
 
-int send_fd(int sock, int fd)
-{
-	char data = 'F';
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+/* One byte of data carrying one fd: the message both ends build. */
+struct fd_msg {
+	char data;
+	struct iovec iov;
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
-	} u = { 0 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	} u;
+	struct msghdr m;
+};
 
+static void fd_msg_init(struct fd_msg *f)
+{
+	*f = (struct fd_msg){ .data = 'F' };
+	f->iov = (struct iovec){ .iov_base = &f->data, .iov_len = 1 };
+	f->m = (struct msghdr){ .msg_iov = &f->iov, .msg_iovlen = 1, .msg_control = f->u.buf,
+				.msg_controllen = sizeof(f->u.buf) };
+}
+
+int send_fd(int sock, int fd)
+{
+	struct fd_msg f;
+	struct cmsghdr *c;
+
+	fd_msg_init(&f);
+	c = CMSG_FIRSTHDR(&f.m);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return RETRY_EINTR(sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 ? -errno : 0;
+	return RETRY_EINTR(sendmsg(sock, &f.m, MSG_NOSIGNAL)) < 0 ? -errno : 0;
 }
 
 int recv_fd(int sock)
 {
-	char data;
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u = { 0 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	struct fd_msg f;
+	ssize_t n;
 	struct cmsghdr *c;
 	int fd;
 
+	fd_msg_init(&f);
+	n = recvmsg(sock, &f.m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0)
 		return -errno;
 	if (n == 0)
 		return -EPIPE;
-	c = CMSG_FIRSTHDR(&m);
+	c = CMSG_FIRSTHDR(&f.m);
 	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)) || (m.msg_flags & MSG_CTRUNC))
+	    c->cmsg_len != CMSG_LEN(sizeof(int)) || (f.m.msg_flags & MSG_CTRUNC))
 		return -EBADMSG;
 	memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	return fd;

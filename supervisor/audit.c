@@ -91,3 +91,57 @@ void audit_event(int fd, const char *event, const char *fmt, ...)
 		warned = true;
 	}
 }
+
+/*
+ * Network decisions are made at the sandbox's pace: a loop of refused
+ * connects would otherwise grow the log without bound on the host's disk.
+ * A token bucket lets bursts of AUDIT_BURST through and AUDIT_RATE a second
+ * after that; what it holds back is counted, and written as one
+ * "audit.suppressed" line when logging resumes or at exit.  The exit
+ * summary counts every refusal regardless.
+ */
+#define AUDIT_BURST 1000
+#define AUDIT_RATE 200
+
+static struct {
+	double tokens;
+	long last_ms;
+	bool started;
+	unsigned long suppressed;
+} bucket;
+
+void audit_flush_suppressed(int fd)
+{
+	if (bucket.suppressed) {
+		audit_event(fd, "audit.suppressed", "\"events\":%lu,\"reason\":\"more than %d network "
+			    "events a second\"", bucket.suppressed, AUDIT_RATE);
+		bucket.suppressed = 0;
+	}
+}
+
+bool audit_rate_ok(int fd)
+{
+	struct timespec ts;
+	long now;
+
+	if (fd < 0)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (!bucket.started) {
+		bucket.tokens = AUDIT_BURST;
+		bucket.started = true;
+	} else {
+		bucket.tokens += (double)(now - bucket.last_ms) * AUDIT_RATE / 1000.0;
+		if (bucket.tokens > AUDIT_BURST)
+			bucket.tokens = AUDIT_BURST;
+	}
+	bucket.last_ms = now;
+	if (bucket.tokens < 1) {
+		bucket.suppressed++;
+		return false;
+	}
+	bucket.tokens -= 1;
+	audit_flush_suppressed(fd);
+	return true;
+}

@@ -201,7 +201,7 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		describe(&ss, alen, what, sizeof(what));
 		st->refused++;
 		snprintf(st->last, sizeof(st->last), "%s", what);
-		{
+		if (audit_rate_ok(sb->audit_fd)) {
 			char host[96];
 			json_string(host, sizeof(host), what);
 			audit_event(sb->audit_fd, "net.deny",

@@ -157,7 +157,7 @@ static void proxy_event(void *ud, const struct netproxy_event *ev)
 	const struct sandbox *sb = ud;
 	char host[600], reason[1024], addr[96], rule[4200], method[64];
 
-	if (sb->audit_fd < 0)
+	if (!audit_rate_ok(sb->audit_fd))
 		return;
 	json_string(host, sizeof(host), ev->host ? ev->host : "");
 	json_string(reason, sizeof(reason), ev->reason ? ev->reason : "");
@@ -427,6 +427,7 @@ int supervisor_run(const struct cli *cli)
 	if (notify_fd >= 0)
 		close(notify_fd);
 	netproxy_free(np);
+	audit_flush_suppressed(sb.audit_fd);
 	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);
 	if (sb.audit_fd >= 0)
 		close(sb.audit_fd);

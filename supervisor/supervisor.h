@@ -302,6 +302,11 @@ extern const size_t forwarded_signals_n;
 
 int audit_open(const char *path);
 _printf_(3, 4) void audit_event(int fd, const char *event, const char *fmt, ...);
+/* Network events pass through a rate limit (a burst, then a steady rate);
+ * false: do not write this one (it is counted).  The count is written when
+ * logging resumes, or by audit_flush_suppressed() at exit. */
+bool audit_rate_ok(int fd);
+void audit_flush_suppressed(int fd);
 /* JSON-escapes S into BUF (with quotes). */
 void json_string(char *buf, size_t size, const char *s);
 

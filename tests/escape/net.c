@@ -2,6 +2,7 @@
 /*
  * Network escapes under [network] mode = none and mode = proxy.  Arguments:
  *   tcp=PORT       a TCP server on the host's 127.0.0.1
+ *   tcp6=1         the same port on the host's ::1 too
  *   udp=PORT       a UDP server on the host's 127.0.0.1 that answers
  *   abstract=NAME  an abstract Unix socket server of the host
  *   icmp=ADDR      a host address outside the sandbox to ping
@@ -237,7 +238,8 @@ int main(int argc, char **argv)
 		ATTACK("abstract Unix socket of the host", abstract_unix(abs_name));
 	if (arg(argc, argv, "proxy") && tcp_port) {
 		int port = atoi(tcp_port);
-		ATTACK("TCP to the host's ::1", tcp(AF_INET6, "::1", port, 0));
+		if (arg(argc, argv, "tcp6"))
+			ATTACK("TCP to the host's ::1", tcp(AF_INET6, "::1", port, 0));
 		ATTACK("TCP fast open by sendmsg", tcp_sendmsg_fastopen(port));
 		ATTACK("TCP_FASTOPEN_CONNECT then connect", tcp_fastopen_connect(port));
 		if (arg(argc, argv, "icmp")) {
@@ -253,6 +255,16 @@ int main(int argc, char **argv)
 		       tcp_proto(AF_INET, "127.0.0.1", port, 0, 262 /* IPPROTO_MPTCP */));
 		ATTACK("a vsock socket (the hypervisor)", sock_only(AF_VSOCK, SOCK_STREAM, 0));
 		ATTACK("swapping the fd under a brokered connect", fd_swap_race(port));
+	}
+	if (arg(argc, argv, "broker")) {
+		ATTACK_SECCOMP("a UDP socket", sock_only(AF_INET, SOCK_DGRAM, 0));
+		ATTACK_SECCOMP("a UDP socket (IPv6)", sock_only(AF_INET6, SOCK_DGRAM, 0));
+		ATTACK_SECCOMP("an ICMP ping socket", sock_only(AF_INET, SOCK_DGRAM, IPPROTO_ICMP));
+		ATTACK_SECCOMP("a raw socket", sock_only(AF_INET, SOCK_RAW, IPPROTO_TCP));
+		ATTACK_SECCOMP("an SCTP socket", sock_only(AF_INET, SOCK_STREAM, 132));
+		ATTACK_SECCOMP("an SCTP socket (one-to-many)", sock_only(AF_INET, SOCK_SEQPACKET, 132));
+		ATTACK_SECCOMP("an MPTCP socket", sock_only(AF_INET6, SOCK_STREAM, 262));
+		ATTACK_SECCOMP("a DCCP socket", sock_only(AF_INET, SOCK_DCCP, 33));
 	}
 	ESCAPE_DONE();
 }

@@ -69,37 +69,59 @@ def test_supervisor_out_of_reach(box):
     assert "signal the supervisor" in out
 
 
-def test_network_mode_none(box):
-    tcp = socket.socket()
-    tcp.bind(("127.0.0.1", 0))
-    tcp.listen(8)
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("127.0.0.1", 0))
-    udp.settimeout(5)
-    abstract = socket.socket(socket.AF_UNIX)
-    name = "rf-escape-%d-%s-%s" % (os.getpid(), box.user, box.namespaces)
-    abstract.bind("\0" + name)
-    abstract.listen(1)
-    stop = threading.Event()
+class HostServers:
+    """Servers of the host the sandbox must not reach: TCP on 127.0.0.1 and
+    ::1 (one port), a UDP server on 127.0.0.1 that answers, and an abstract
+    Unix socket.  Their arguments for tests/escape/net.c are in .args."""
 
-    def answer():
-        while not stop.is_set():
+    def __init__(self, tag):
+        self.tcp = socket.socket()
+        self.tcp.bind(("127.0.0.1", 0))
+        self.tcp.listen(64)
+        port = self.tcp.getsockname()[1]
+        self.socks = [self.tcp]
+        self.args = ["tcp=%d" % port]
+        try:
+            tcp6 = socket.socket(socket.AF_INET6)
+            tcp6.bind(("::1", port))
+            tcp6.listen(64)
+            self.socks.append(tcp6)
+            self.args.append("tcp6=1")
+        except OSError:
+            pass  # no IPv6 loopback here
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.udp.settimeout(5)
+        abstract = socket.socket(socket.AF_UNIX)
+        name = "rf-escape-%d-%s" % (os.getpid(), tag)
+        abstract.bind("\0" + name)
+        abstract.listen(1)
+        self.socks += [self.udp, abstract]
+        self.args += ["udp=%d" % self.udp.getsockname()[1], "abstract=" + name]
+        self.stop = threading.Event()
+        threading.Thread(target=self.answer, daemon=True).start()
+
+    def answer(self):
+        while not self.stop.is_set():
             try:
-                d, a = udp.recvfrom(64)
-                udp.sendto(b"pong", a)
+                d, a = self.udp.recvfrom(64)
+                self.udp.sendto(b"pong", a)
             except OSError:
                 pass
-    t = threading.Thread(target=answer, daemon=True)
-    t.start()
-    try:
-        pol = box.policy("")
-        r = box.run([os.path.join(box.bin, "net"), "tcp=%d" % tcp.getsockname()[1],
-                     "udp=%d" % udp.getsockname()[1], "abstract=" + name], policy=pol)
-        check(r)
-    finally:
-        stop.set()
-        for s in (tcp, udp, abstract):
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for s in self.socks:
             s.close()
+
+
+def test_network_mode_none(box):
+    with HostServers("none-%s-%s" % (box.user, box.namespaces)) as host:
+        pol = box.policy("")
+        check(box.run([os.path.join(box.bin, "net")] + host.args, policy=pol))
 
 
 def host_address():
@@ -116,38 +138,19 @@ def host_address():
 def test_network_mode_proxy(box, isolation):
     """mode = proxy: nothing but the proxy is reachable, whichever mechanism
     keeps the sandbox on it."""
-    tcp = socket.socket()
-    tcp.bind(("127.0.0.1", 0))
-    tcp.listen(64)
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("127.0.0.1", 0))
-    udp.settimeout(5)
-    abstract = socket.socket(socket.AF_UNIX)
-    name = "rf-escape-proxy-%d-%s-%s-%s" % (os.getpid(), box.user, box.namespaces, isolation)
-    abstract.bind("\0" + name)
-    abstract.listen(1)
-    stop = threading.Event()
-
-    def answer():
-        while not stop.is_set():
-            try:
-                d, a = udp.recvfrom(64)
-                udp.sendto(b"pong", a)
-            except OSError:
-                pass
-    t = threading.Thread(target=answer, daemon=True)
-    t.start()
-    try:
+    tag = "proxy-%s-%s-%s" % (box.user, box.namespaces, isolation)
+    with HostServers(tag) as host:
         pol = box.policy("[network]\nmode = proxy\nisolation = %s\nallow = example.com\n"
                          % isolation)
-        args = [os.path.join(box.bin, "net"), "tcp=%d" % tcp.getsockname()[1],
-                "udp=%d" % udp.getsockname()[1], "abstract=" + name, "proxy=1"]
+        args = [os.path.join(box.bin, "net"), "proxy=1"] + host.args
         if host_address():
             args.append("icmp=" + host_address())
+        # the broker is what runs without a private network namespace
+        broker = isolation == "broker" or box.namespaces == "off"
+        if broker:
+            args.append("broker=1")
         r = box.run(args, policy=pol)
         check(r)
         assert "swapping the fd" in r.stdout
-    finally:
-        stop.set()
-        for s in (tcp, udp, abstract):
-            s.close()
+        if broker:
+            assert "a UDP socket" in r.stdout

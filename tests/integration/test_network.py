@@ -139,6 +139,35 @@ class NetBox(Box):
     def sh(self, script, policy, **kw):
         return self.run(["sh", "-c", script], policy=policy, **kw)
 
+    def python(self, script, policy, **kw):
+        """SCRIPT, after CLIENT_PRELUDE, run by Python inside the sandbox."""
+        self.write("work/client.py", CLIENT_PRELUDE + script)
+        return self.run(["/usr/bin/python3", "client.py"], policy=policy, **kw)
+
+
+# Shared by the Python clients that run inside the sandbox.
+CLIENT_PRELUDE = r"""
+import os, socket
+PROXY = os.environ["HTTP_PROXY"].split("//")[1].rsplit(":", 1)
+PROXY = (PROXY[0], int(PROXY[1]))
+
+def dial():
+    return socket.create_connection(PROXY)
+
+def read_all(s):
+    out = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            return out
+        out += c
+
+def ask(data):
+    s = dial()
+    s.sendall(data)
+    return read_all(s)
+"""
+
 
 MODES = [("root", "namespace"), ("root", "broker"), ("nobody", "namespace"),
          ("nobody", "broker")]
@@ -176,6 +205,11 @@ def test_connect_tunnel_https(net):
     assert r.returncode == 0, r.stderr
     assert r.stdout == "hello from %s\n" % PUB
     assert net.events("net.allow")[0]["proto"] == "connect"
+    # the tunnel's end, with what it carried; the start names the mechanism
+    close = net.events("net.close")
+    assert len(close) == 1 and close[0]["host"] == "good.test"
+    assert close[0]["bytes_up"] > 100 and close[0]["bytes_down"] > 500  # TLS both ways
+    assert net.events("start")[0]["network"] == "proxy (%s)" % net.isolation
 
 
 def test_denied_host_403_audit_and_summary(net):
@@ -288,9 +322,8 @@ def test_large_bodies_both_ways(net):
 
 
 WS_CLIENT = r"""
-import base64, os, socket, sys
-host, port = os.environ["HTTP_PROXY"].split("//")[1].split(":")
-s = socket.create_connection((host, int(port)))
+import base64
+s = dial()
 key = base64.b64encode(os.urandom(16)).decode()
 s.sendall(("GET http://good.test/ws HTTP/1.1\r\nHost: good.test\r\nUpgrade: websocket\r\n"
            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -314,8 +347,7 @@ print(data[2:].decode())
 
 def test_websocket_upgrade(net):
     p = net.net_policy(ALLOW)
-    net.write("work/ws.py", WS_CLIENT)
-    r = net.run(["/usr/bin/python3", "ws.py"], policy=p)
+    r = net.python(WS_CLIENT, p)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["HTTP/1.1 101 Switching Protocols",
                                      "echo:ping through the proxy"]
@@ -364,27 +396,17 @@ def test_direct_connections_fail(net):
 def test_malformed_requests_then_service_goes_on(net):
     p = net.net_policy(ALLOW)
     client = r"""
-import os, socket
-host, port = os.environ["HTTP_PROXY"].split("//")[1].split(":")
-def ask(data):
-    s = socket.create_connection((host, int(port)))
-    s.sendall(data)
-    out = b""
-    while True:
-        c = s.recv(65536)
-        if not c:
-            break
-        out += c
-    return out.split(b"\r\n")[0].decode()
-print(ask(b"GET http://good.test/hello HTTP/1.1\nHost: x\r\n\r\n"))
-print(ask(b"POST http://good.test/echo HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"))
-print(ask(b"GET http://good.test/ HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n"))
-print(ask(b"GET /hello HTTP/1.1\r\nHost: good.test\r\n\r\n"))
-print(ask(b"\x05\x01\x00\x05\x02\x00\x01\x01\x02\x03\x04\x00\x50"))
-print(ask(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n"))
+def first_line(data):
+    return ask(data).split(b"\r\n")[0].decode()
+print(first_line(b"GET http://good.test/hello HTTP/1.1\nHost: x\r\n\r\n"))
+print(first_line(b"POST http://good.test/echo HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"))
+print(first_line(b"GET http://good.test/ HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n"))
+print(first_line(b"GET /hello HTTP/1.1\r\nHost: good.test\r\n\r\n"))
+print(first_line(b"\x05\x01\x00\x05\x02\x00\x01\x01\x02\x03\x04\x00\x50"))
+print(first_line(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n"))
+print(first_line(b"\x05\x01\x00\x05\x01\x00\x03\x0aother.test\x00\x50"))
 """
-    net.write("work/bad.py", client)
-    r = net.run(["/usr/bin/python3", "bad.py"], policy=p)
+    r = net.python(client, p)
     lines = r.stdout.splitlines()
     assert lines[0].startswith("HTTP/1.1 400")
     assert lines[1].startswith("HTTP/1.1 400")
@@ -392,29 +414,20 @@ print(ask(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nConnection
     assert lines[3].startswith("HTTP/1.1 400")
     assert lines[4].startswith("\x05\x00\x05\x07")  # SOCKS: command not supported
     assert lines[5] == "HTTP/1.1 200 OK"
+    assert lines[6].startswith("\x05\x00\x05\x02")  # SOCKS: not allowed by the ruleset
     assert r.returncode == 0
 
 
 def test_stalled_client_does_not_block_others(net):
     p = net.net_policy(ALLOW)
     client = r"""
-import os, socket
-host, port = os.environ["HTTP_PROXY"].split("//")[1].split(":")
-stalled = [socket.create_connection((host, int(port))) for _ in range(50)]
+stalled = [dial() for _ in range(50)]
 for s in stalled:
     s.sendall(b"GET http://good.test/hello HTTP/1.1\r\nHost: go")
-s = socket.create_connection((host, int(port)))
-s.sendall(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")
-out = b""
-while True:
-    c = s.recv(4096)
-    if not c:
-        break
-    out += c
+out = ask(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")
 print(out.split(b"\r\n\r\n")[1].decode(), end="")
 """
-    net.write("work/stall.py", client)
-    r = net.run(["/usr/bin/python3", "stall.py"], policy=p)
+    r = net.python(client, p)
     assert r.stdout == "hello from %s\n" % PUB, r.stderr
 
 
@@ -429,6 +442,7 @@ def test_mode_none_has_no_route(net):
     p = net.policy("[network]\nmode = none\n")
     r = net.sh("curl -sS -m 5 http://%s/hello; echo rc=$?" % PUB, p)
     assert "hello from" not in r.stdout
+    assert re.search(r"^rc=[1-9]", r.stdout, re.M), r.stdout + r.stderr  # curl ran, and failed
 
 
 def test_exit_status_survives_a_busy_proxy(net):
@@ -560,3 +574,93 @@ def test_node_https_through_connect(net):
     net.write("work/client.js", NODE_CLIENT)
     r = net.run([shutil.which("node"), "client.js", net.path("bin", "ca.pem")], policy=p)
     assert r.stdout == "hello from %s\n" % PUB, r.stderr
+
+
+def test_proxy_socket_keeps_the_callers_flags(net):
+    """The socket a connect yields (the broker's, in its mechanism) keeps
+    the caller's O_NONBLOCK and close-on-exec, and talks to the proxy."""
+    p = net.net_policy(ALLOW)
+    client = r"""
+import errno, fcntl
+for blocking in (False, True):
+    s = socket.socket()  # Python makes it close-on-exec
+    s.setblocking(blocking)
+    rc = s.connect_ex(PROXY)
+    nonblock = bool(fcntl.fcntl(s.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK)
+    print(rc in (0, errno.EINPROGRESS), nonblock != blocking,
+          bool(fcntl.fcntl(s.fileno(), fcntl.F_GETFD) & fcntl.FD_CLOEXEC))
+    s.setblocking(True)
+    s.sendall(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")
+    print(read_all(s).split(b"\r\n\r\n")[1].decode(), end="")
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK, 0)
+os.set_inheritable(s.fileno(), True)
+s.connect_ex(PROXY)
+print(bool(fcntl.fcntl(s.fileno(), fcntl.F_GETFD) & fcntl.FD_CLOEXEC))
+"""
+    r = net.python(client, p)
+    hello = "hello from %s" % PUB
+    assert r.stdout.splitlines() == ["True True True", hello, "True True True", hello, "False"], \
+        r.stdout + r.stderr
+
+
+def test_timeouts_connect_504_and_stalled_client(world):
+    """An upstream that never completes the handshake gets a 504 after the
+    10 s connect timeout; a client that stalls mid-head is dropped after
+    30 s; the proxy serves others meanwhile."""
+    b = NetBox(world, "nobody", "auto")
+    try:
+        p = b.net_policy("allow = good.test:81 good.test")
+        stall = r"""
+import time
+s = dial()
+s.sendall(b"GET http://good.test/hello HTTP/1.1\r\nHost: go")
+t0 = time.monotonic()
+s.settimeout(60)
+print("stalled client dropped:", read_all(s) == b"", round(time.monotonic() - t0))
+"""
+        b.write("work/stall.py", CLIENT_PRELUDE + stall)
+        t0 = time.monotonic()
+        r = b.sh("python3 stall.py > $TMPDIR/stall & "
+                 "(" + CURL + "-m 30 -w ' %{http_code}' http://good.test:81/ > $TMPDIR/slow) & "
+                 "sleep 1; " + CURL + "http://good.test/hello; wait; cat $TMPDIR/slow; echo; "
+                 "cat $TMPDIR/stall", p, timeout=90)
+        took = time.monotonic() - t0
+        lines = r.stdout.splitlines()
+        assert lines[0] == "hello from %s" % PUB, r.stdout + r.stderr
+        assert "good.test:81: timed out connecting" in lines[1]
+        assert lines[2] == " 504"  # curl's %{http_code} after the body
+        dropped = lines[3].split()
+        assert dropped[:4] == ["stalled", "client", "dropped:", "True"]
+        assert 29 <= int(dropped[4]) <= 33
+        assert 29 < took < 45
+        assert any(e["reason"] == "the client stalled mid-request" for e in b.events("net.error"))
+    finally:
+        b.cleanup()
+
+
+def test_connection_cap(world):
+    """Past 4,096 connections at once, new ones are closed at once (and the
+    summary says so); the proxy serves again as soon as some end."""
+    b = NetBox(world, "root", "auto")
+    try:
+        p = b.net_policy(ALLOW, extra="[process]\nrlimit_nofile = 8192\n")
+        client = r"""
+held = [dial() for _ in range(4096)]
+for s in held[:10]:
+    s.sendall(b"G")  # a few mid-request, the rest silent
+extra = dial()
+extra.settimeout(5)
+print("over the cap:", read_all(extra) == b"")
+for s in held[:100]:
+    s.close()
+import time
+time.sleep(0.5)
+out = ask(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")
+print(out.split(b"\r\n\r\n")[1].decode(), end="")
+"""
+        r = b.python(client, p, timeout=60)
+        assert r.stdout == "over the cap: True\nhello from %s\n" % PUB, r.stdout + r.stderr
+        assert "refused over the limit of 4096 connections" in r.stderr
+        assert any("too many connections" in e["reason"] for e in b.events("net.error"))
+    finally:
+        b.cleanup()

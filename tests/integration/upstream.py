@@ -208,6 +208,17 @@ def main():
     servers.append(tls)
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
+    # port 81: a listener whose queue is full and never drained, so a new
+    # connection's handshake never completes (SYNs are dropped)
+    hang = socket.socket()
+    hang.bind((ADDRS[0], 81))
+    hang.listen(0)
+    fillers = []
+    for _ in range(3):
+        f = socket.socket()
+        f.setblocking(False)
+        f.connect_ex((ADDRS[0], 81))
+        fillers.append(f)
     threading.Thread(target=dns_server, daemon=True).start()
     threading.Thread(target=queries_server, daemon=True).start()
     print("ready", flush=True)

@@ -26,15 +26,16 @@ CFLAGS_ALL := -std=gnu17 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP 
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN) $(LDFLAGS)
 # The three small libraries are linked statically (Debian ships the archives):
 # resolving their symbols at every start cost more than their code.
-LIBS := -Wl,-Bstatic -lseccomp -lcap-ng -linih -lcares -Wl,-Bdynamic
+LIBS := -Wl,-Bstatic -lseccomp -lcap-ng -linih -lcares -lssl -lcrypto -Wl,-Bdynamic -ldl -lpthread
 
 POLICY_SRC := policy/parse.c policy/expand.c policy/print.c
 LANDLOCK_SRC := landlock/landlock.c landlock/plan.c
-NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy.c
+NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy.c \
+	netproxy/cred.c netproxy/tls.c
 SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/child.c \
 	supervisor/init.c supervisor/seccomp.c supervisor/privdrop.c supervisor/env.c \
 	supervisor/mounts.c supervisor/probe.c supervisor/audit.c supervisor/layers.c \
-	supervisor/explain.c supervisor/broker.c
+	supervisor/explain.c supervisor/broker.c supervisor/creds.c
 LIB_SRC := $(POLICY_SRC) $(LANDLOCK_SRC) $(NETPROXY_SRC) $(SUPERVISOR_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o $(BUILD)/seccomp_cache.o
 
@@ -43,9 +44,9 @@ ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape
 	$(BUILD)/escape/deny_ns
 
 # Debian packages: build, then test.
-DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev
+DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev libssl-dev
 DEPS_TEST := libcmocka-dev python3-pytest python3-requests git curl openssl util-linux procps iproute2 hyperfine time
-HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/include/ares.h
+HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/include/ares.h /usr/include/openssl/ssl.h
 TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3
 
 .PHONY: all deps deps-if-missing demo check unit escape integration asan install clean \

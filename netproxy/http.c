@@ -250,15 +250,69 @@ static bool split_authority(const char *a, size_t n, struct nx_request *r, uint1
 	return r->host_kind != NX_HOST_INVALID;
 }
 
-enum nx_parse nx_parse_request(const char *buf, size_t len, struct nx_request *r, int *status,
-			       const char **why)
+/* The target and Host of a request inside a stream to one origin. */
+static enum nx_parse origin_request(struct nx_request *r, const char *target, size_t tlen,
+				    uint16_t defport, int *status, const char **why)
+{
+	const struct nx_header *host = NULL;
+
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (ieq(r->headers[i].name, r->headers[i].name_len, "host")) {
+			if (host) {
+				*why = "Host twice";
+				return NX_PARSE_ERROR;
+			}
+			host = &r->headers[i];
+		}
+	if (ieq(r->method, r->method_len, "CONNECT")) {
+		*why = "CONNECT inside a tunnel";
+		return NX_PARSE_ERROR;
+	}
+	if (!host || host->value_len == 0) {
+		*why = "no Host header";
+		return NX_PARSE_ERROR;
+	}
+	if (!split_authority(host->value, host->value_len, r, defport, why))
+		return NX_PARSE_ERROR;
+	if (target[0] == '*' && tlen == 1 && ieq(r->method, r->method_len, "OPTIONS")) {
+		r->path = target;
+		r->path_len = 1;
+	} else if (target[0] == '/') {
+		if (memchr(target, '#', tlen)) {
+			*why = "fragment in the request target";
+			return NX_PARSE_ERROR;
+		}
+		r->path = target;
+		r->path_len = tlen;
+	} else {
+		*why = "inside a tunnel the request target is a path";
+		return NX_PARSE_ERROR;
+	}
+	if (ieq(r->method, r->method_len, "TRACE")) {
+		*why = "TRACE is not forwarded";
+		*status = 405;
+		return NX_PARSE_ERROR;
+	}
+	return NX_PARSE_OK;
+}
+
+/* DEFPORT 0: a proxy's request (absolute URI or CONNECT); else a request
+ * inside a stream to one origin (origin-form, Host names it, DEFPORT when
+ * Host has no port). */
+static enum nx_parse parse_request(const char *buf, size_t len, uint16_t defport,
+				   struct nx_request *r, int *status, const char **why)
 {
 	size_t head_len = 0;
 	enum nx_parse pr;
 	const char *p, *sp1, *sp2, *eol, *end;
 
+	/* everything but the (large) header table, which is filled as read */
 	memset(r, 0, offsetof(struct nx_request, headers));
 	r->n_headers = 0;
+	r->body = NX_BODY_NONE;
+	r->length = 0;
+	r->keep_alive = r->upgrade = false;
+	r->head_len = 0;
 	*status = 400;
 	pr = find_head(buf, len, NX_HEAD_MAX, &head_len, why);
 	if (pr == NX_PARSE_MORE && len >= NX_HEAD_MAX) {
@@ -326,6 +380,8 @@ enum nx_parse nx_parse_request(const char *buf, size_t len, struct nx_request *r
 	    find(r->headers, r->n_headers, "upgrade"))
 		r->upgrade = true;
 
+	if (defport)
+		return origin_request(r, target, tlen, defport, status, why);
 	if (ieq(r->method, r->method_len, "CONNECT")) {
 		r->is_connect = true;
 		if (r->body != NX_BODY_NONE) {
@@ -369,6 +425,18 @@ enum nx_parse nx_parse_request(const char *buf, size_t len, struct nx_request *r
 		return NX_PARSE_ERROR;
 	}
 	return NX_PARSE_OK;
+}
+
+enum nx_parse nx_parse_request(const char *buf, size_t len, struct nx_request *r, int *status,
+			       const char **why)
+{
+	return parse_request(buf, len, 0, r, status, why);
+}
+
+enum nx_parse nx_parse_origin_request(const char *buf, size_t len, uint16_t defport,
+				      struct nx_request *r, int *status, const char **why)
+{
+	return parse_request(buf, len, defport ? defport : 80, r, status, why);
 }
 
 enum nx_parse nx_parse_response(const char *buf, size_t len, bool is_head,

@@ -28,7 +28,8 @@
 struct netproxy;
 
 struct netproxy_event {
-	const char *event;  /* "net.allow", "net.deny", "net.error" */
+	const char *event;  /* "net.allow", "net.deny", "net.error", "net.close",
+			       "cred.inject", "cred.block", "tls.error" */
 	const char *proto;  /* "connect", "http", "socks5" */
 	const char *host;   /* as the client named it (normalised) */
 	uint16_t port;
@@ -37,6 +38,8 @@ struct netproxy_event {
 	const struct policy_item *rule; /* the deciding policy line, or NULL */
 	const char *method; /* HTTP forward: the method, else NULL */
 	uint64_t bytes_up, bytes_down; /* net.close */
+	const char *credential; /* cred.*: the credential's name */
+	const char *where;	/* cred.*: "header", "target", "basic", "host", "stream" */
 };
 
 struct netproxy_hooks {
@@ -58,6 +61,40 @@ void netproxy_expect(struct netproxy *np, uint16_t local_port);
 int netproxy_fd(const struct netproxy *np);
 int netproxy_timeout(const struct netproxy *np); /* ms, or -1 */
 void netproxy_dispatch(struct netproxy *np);
+
+/* ---- placeholder credentials ------------------------------------------------ */
+
+#define NETPROXY_CRED_MAX 32
+
+/* A secret the proxy writes into requests to HOSTS where the request says
+ * PLACEHOLDER.  All borrowed; they must outlive the proxy. */
+struct netproxy_credential {
+	const char *name;
+	const char *placeholder;
+	size_t placeholder_len;
+	const char *secret;
+	size_t secret_len;
+	const struct policy_list *hosts;
+};
+
+/* TLS interception for the credentials' hosts: a CA made in memory for
+ * this run (ECDSA P-256; its key never leaves this process), constrained
+ * to the credentials' names, and the trust for upstream servers (the
+ * system roots and [network] upstream_ca).  -errno with one line in ERR. */
+struct netproxy_tls;
+int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *creds, size_t n,
+		     struct netproxy_tls **ret, char *err, size_t err_size);
+/* What the sandbox trusts: the system roots, upstream_ca and the CA, PEM. */
+int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, char *err,
+			size_t err_size);
+/* Frees it; the keys are cleared (also what a forked child must do with
+ * its copy). */
+void netproxy_tls_free(struct netproxy_tls *t);
+
+/* The proxy rewrites placeholders and intercepts the credentials' hosts
+ * from now on (TLS borrowed, may be NULL when no credential exists). */
+void netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds,
+			      size_t n, struct netproxy_tls *tls);
 
 /* One line on what was blocked, or false when nothing was. */
 bool netproxy_summary(const struct netproxy *np, char *buf, size_t size);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../policy/policy.h"
+#include "netproxy.h"
 
 /* ---- rules.c: names, addresses, the policy's decision ------------------- */
 
@@ -128,6 +129,11 @@ enum nx_parse {
  * one line of explanation. */
 enum nx_parse nx_parse_request(const char *buf, size_t len, struct nx_request *r, int *status,
 			       const char **why);
+/* The same for a request inside a stream to one origin (an intercepted
+ * or plain tunnel): origin-form target, the host from Host (DEFPORT when
+ * it names no port); CONNECT and absolute URIs are refused. */
+enum nx_parse nx_parse_origin_request(const char *buf, size_t len, uint16_t defport,
+				      struct nx_request *r, int *status, const char **why);
 /* Parses a response head; IS_HEAD: the request was HEAD (no body). */
 enum nx_parse nx_parse_response(const char *buf, size_t len, bool is_head,
 				struct nx_response *r, const char **why);
@@ -176,5 +182,63 @@ struct nx_socks_request {
  * more, or -1 with *reply set to the error to send. */
 long nx_socks_request(const uint8_t *p, size_t n, struct nx_socks_request *r,
 		      enum nx_socks_reply *reply, const char **why);
+
+/* ---- cred.c: placeholders in request heads -------------------------------------- */
+
+#define nx_cred netproxy_credential
+#define NX_CRED_MAX NETPROXY_CRED_MAX
+
+enum nx_cred_where {
+	NX_CRED_TARGET = 0,  /* the request target (path and query) */
+	NX_CRED_HEADER,	     /* a header value */
+	NX_CRED_HEADER_AUTH, /* Authorization's value: Basic is looked into */
+	NX_CRED_BASIC,	     /* inside Authorization: Basic */
+	NX_CRED_HOST,	     /* the host name asked for */
+	NX_CRED_STREAM,	     /* the first bytes of an opaque stream */
+	_NX_CRED_WHERE_MAX,
+};
+
+/* One request's rewrite: which credentials are bound to its host, what was
+ * put in, and what refused it. */
+struct nx_cred_ctx {
+	const struct nx_cred *creds;
+	size_t n;
+	unsigned bound;				 /* bit k: creds[k] may go to this host */
+	unsigned injected[_NX_CRED_WHERE_MAX]; /* bit k: creds[k] was put in there */
+	const struct nx_cred *blocked;		 /* a placeholder on its way elsewhere */
+	enum nx_cred_where blocked_where;
+	bool unsafe; /* the secret cannot stand in a URL as it is */
+};
+
+bool nx_cred_bound(const struct nx_cred *cr, const char *host, uint16_t port);
+void nx_cred_ctx_init(struct nx_cred_ctx *x, const struct nx_cred *creds, size_t n,
+		      const char *host, uint16_t port);
+/* Any credential's placeholder in P (case-insensitive, also percent-decoded). */
+const struct nx_cred *nx_cred_find(const struct nx_cred *creds, size_t n, const char *p,
+				   size_t len);
+/* Rewrites one field into OUT (CAP bytes): 1 when something was replaced
+ * (*out_len bytes in OUT), 0 when the field goes out as it is, -EACCES when
+ * a placeholder is on its way to a host it is not bound to (x->blocked),
+ * -E2BIG when OUT is too small. */
+int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *in, size_t n,
+		  char *out, size_t cap, size_t *out_len);
+const char *nx_cred_where_name(enum nx_cred_where w);
+
+/* Strict base64 (RFC 4648, padding optional): bytes decoded, or -1. */
+long nx_base64_decode(const char *in, size_t n, char *out, size_t cap);
+size_t nx_base64_encode(const char *in, size_t n, char *out); /* (n+2)/3*4 bytes */
+
+/* ---- tls.c: the ClientHello, interception ---------------------------------------- */
+
+enum nx_hello {
+	NX_HELLO_MORE = 0, /* not all of it yet */
+	NX_HELLO_OK,	   /* a ClientHello; *sni set (empty when none) */
+	NX_HELLO_NOT_TLS,  /* the stream does not start with a TLS handshake */
+	NX_HELLO_BAD,	   /* starts like TLS but is malformed */
+};
+
+/* Reads the server name from the ClientHello at the start of a stream (it
+ * may span records).  SNI gets the name as sent, lowercased. */
+enum nx_hello nx_client_hello(const uint8_t *p, size_t n, char sni[NX_HOST_MAX]);
 
 #endif

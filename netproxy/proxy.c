@@ -9,8 +9,14 @@
  *                                                                  ▼
  *            resolve (c-ares; never for a refused name) ─► check every address
  *                                                                  ▼
- *            connect (the checked address, no second lookup) ─► TUNNEL (splice)
- *                                                              or FORWARD (HTTP, parsed)
+ *            connect (the checked address, no second lookup) ─► FORWARD (HTTP, parsed)
+ *                                                                  ▼ CONNECT, SOCKS
+ *            SNIFF the client's first bytes: a TLS ClientHello must name the
+ *            host the tunnel goes to; a placeholder refuses the stream
+ *                 ├─ host bound to a credential, TLS ─► TLS_CLIENT (our leaf)
+ *                 │     ─► TLS_UPSTREAM (verified) ─► HTTP inside, rewritten
+ *                 ├─ host bound to a credential, plain HTTP ─► HTTP inside
+ *                 └─ else ─► TUNNEL (splice, opaque)
  *
  * Sockets are edge-triggered and registered once for reading and writing;
  * a connection's pump runs every step that can make progress until none
@@ -20,6 +26,7 @@
  */
 #include <ares.h>
 #include <arpa/inet.h>
+#include <openssl/err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -35,6 +42,7 @@
 
 #include "netproxy.h"
 #include "netproxy_internal.h"
+#include "tls.h"
 
 #define MAX_CONNS 4096
 #define BUF_CAP (64 * 1024)
@@ -76,6 +84,10 @@ enum state {
 	S_FORWARD,
 	S_TUNNEL,
 	S_FLUSH_CLOSE, /* an answer is on its way, then close */
+	S_SNIFF,       /* a tunnel is open upstream: the client's first bytes decide */
+	S_TLS_CLIENT,  /* our handshake with the client (interception) */
+	S_TLS_UPSTREAM, /* our handshake with the upstream */
+	S_BUF_TUNNEL,  /* an upgraded stream inside TLS: copied, not spliced */
 };
 
 enum proto {
@@ -132,6 +144,14 @@ struct conn {
 	/* tunnels: [0] client → upstream, [1] upstream → client */
 	struct pipe_dir dir[2];
 	uint64_t bytes_up, bytes_down;
+
+	/* a stream carrying HTTP to one origin (a bound host): requests are
+	 * read inside it, in TLS when the client spoke TLS */
+	bool inner, secret_seen;
+	char tun_host[NX_HOST_MAX];
+	uint16_t tun_port;
+	SSL *cssl, *ussl;
+	bool ceof, ueof; /* buffered tunnel: a side ended */
 };
 
 struct dns_req {
@@ -167,6 +187,10 @@ struct netproxy {
 		long when;
 	} expect[256];
 	size_t n_expect;
+
+	const struct netproxy_credential *creds;
+	size_t n_creds;
+	struct netproxy_tls *tls;
 
 	long last_sweep;
 	unsigned long n_blocked;
@@ -215,6 +239,8 @@ static int buf_reserve(struct buf *b)
 
 static void buf_free(struct buf *b)
 {
+	if (b->d && b->len)
+		explicit_bzero(b->d, b->len); /* a secret may have passed */
 	free(b->d);
 	*b = (struct buf){ 0 };
 }
@@ -270,14 +296,152 @@ static ssize_t buf_write(struct buf *b, int fd)
 	return n;
 }
 
+/* ---- TLS on either side ------------------------------------------------
+ *
+ * An SSL reads from a memory BIO that the socket is read into (bytes the
+ * sniffer already took from the socket go in first) and writes straight
+ * to the socket.  The functions below behave like buf_read()/buf_write()
+ * on a plain side.
+ */
+
+static int tls_attach(SSL *ssl, int fd, const void *pre, size_t n)
+{
+	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new_socket(fd, BIO_NOCLOSE);
+
+	if (!rb || !wb) {
+		BIO_free(rb);
+		BIO_free(wb);
+		return -ENOMEM;
+	}
+	BIO_set_mem_eof_return(rb, -1); /* empty: try again later */
+	if (n && BIO_write(rb, pre, (int)n) != (int)n) {
+		BIO_free(rb);
+		BIO_free(wb);
+		return -ENOMEM;
+	}
+	SSL_set_bio(ssl, rb, wb);
+	return 0;
+}
+
+/* Moves what the socket has into the SSL's read BIO: >0, 0 at EOF, -errno. */
+static ssize_t tls_feed(SSL *ssl, int fd)
+{
+	char tmp[17 * 1024];
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		BIO_set_mem_eof_return(SSL_get_rbio(ssl), 0);
+	else if (BIO_write(SSL_get_rbio(ssl), tmp, (int)n) != (int)n)
+		return -ENOMEM;
+	return n;
+}
+
+static ssize_t io_read(struct conn *c, bool up, struct buf *b)
+{
+	SSL *ssl = up ? c->ussl : c->cssl;
+	int fd = up ? c->ut.fd : c->ct.fd;
+
+	if (!ssl)
+		return buf_read(b, fd);
+	if (buf_reserve(b) < 0)
+		return -ENOMEM;
+	if (b->len == BUF_CAP)
+		return -EAGAIN;
+	for (;;) {
+		int r = SSL_read(ssl, b->d + b->len, (int)(BUF_CAP - b->len));
+		if (r > 0) {
+			b->len += (size_t)r;
+			return r;
+		}
+		switch (SSL_get_error(ssl, r)) {
+		case SSL_ERROR_WANT_READ: {
+			ssize_t n = tls_feed(ssl, fd);
+			if (n >= 0)
+				continue; /* at EOF the next SSL_read says so */
+			return n;
+		}
+		case SSL_ERROR_WANT_WRITE:
+			return -EAGAIN;
+		case SSL_ERROR_ZERO_RETURN:
+			return 0;
+		default:
+			ERR_clear_error();
+			return -EPROTO;
+		}
+	}
+}
+
+static ssize_t io_write(struct conn *c, bool up, struct buf *b)
+{
+	SSL *ssl = up ? c->ussl : c->cssl;
+	int fd = up ? c->ut.fd : c->ct.fd;
+	int r;
+
+	if (!ssl)
+		return buf_write(b, fd);
+	if (buf_used(b) == 0)
+		return 0;
+	r = SSL_write(ssl, b->d + b->off, (int)buf_used(b));
+	if (r > 0) {
+		buf_consume(b, (size_t)r);
+		return r;
+	}
+	switch (SSL_get_error(ssl, r)) {
+	case SSL_ERROR_WANT_WRITE:
+	case SSL_ERROR_WANT_READ:
+		return -EAGAIN;
+	default:
+		ERR_clear_error();
+		return -EPIPE;
+	}
+}
+
+/* Drives a handshake: 1 done, 0 waiting, -errno failed (WHY says why). */
+static int tls_handshake(SSL *ssl, int fd, char *why, size_t size)
+{
+	for (;;) {
+		int r = SSL_do_handshake(ssl);
+		unsigned long e;
+		if (r == 1)
+			return 1;
+		switch (SSL_get_error(ssl, r)) {
+		case SSL_ERROR_WANT_READ: {
+			ssize_t n = tls_feed(ssl, fd);
+			if (n > 0)
+				continue;
+			if (n == -EAGAIN)
+				return 0;
+			snprintf(why, size, "%s",
+				 n == 0 ? "the peer closed the connection" : strerror((int)-n));
+			return n == 0 ? -ECONNRESET : (int)n;
+		}
+		case SSL_ERROR_WANT_WRITE:
+			return 0;
+		default:
+			e = ERR_get_error();
+			if (e)
+				ERR_error_string_n(e, why, size);
+			else
+				snprintf(why, size, "the peer closed the connection");
+			ERR_clear_error();
+			return -EPROTO;
+		}
+	}
+}
+
 /* ---- events and the summary ------------------------------------------------ */
 
 static const char *proto_name(const struct conn *c)
 {
+	if (c->proto == P_HTTP && c->cssl)
+		return "https";
 	return c->proto == P_SOCKS ? "socks5" : c->proto == P_HTTP ? "http" : "connect";
 }
 
-static void emit(struct conn *c, const char *event, const char *reason, const char *addr)
+static void emit_full(struct conn *c, const char *event, const char *reason, const char *addr,
+		      const char *credential, const char *where)
 {
 	struct netproxy *np = c->np;
 	struct netproxy_event ev = {
@@ -291,10 +455,17 @@ static void emit(struct conn *c, const char *event, const char *reason, const ch
 		.method = c->proto == P_HTTP && c->method[0] ? c->method : NULL,
 		.bytes_up = c->bytes_up,
 		.bytes_down = c->bytes_down,
+		.credential = credential,
+		.where = where,
 	};
 
 	if (np->hooks.event)
 		np->hooks.event(np->hooks.ud, &ev);
+}
+
+static void emit(struct conn *c, const char *event, const char *reason, const char *addr)
+{
+	emit_full(c, event, reason, addr, NULL, NULL);
 }
 
 static void record_block(struct conn *c, const char *reason)
@@ -349,6 +520,16 @@ static void close_fd_tag(struct netproxy *np, struct tag *t)
 	}
 }
 
+/* The upstream side, with its TLS when it has one. */
+static void close_upstream(struct conn *c)
+{
+	if (c->ussl) {
+		SSL_free(c->ussl);
+		c->ussl = NULL;
+	}
+	close_fd_tag(c->np, &c->ut);
+}
+
 static void close_pipes(struct conn *c)
 {
 	for (int i = 0; i < 2; i++) {
@@ -370,8 +551,12 @@ static void conn_kill(struct conn *c)
 	if (c->dns)
 		c->dns->c = NULL;
 	c->dns = NULL;
+	if (c->cssl) {
+		SSL_free(c->cssl);
+		c->cssl = NULL;
+	}
 	close_fd_tag(np, &c->ct);
-	close_fd_tag(np, &c->ut);
+	close_upstream(c);
 	close_pipes(c);
 	buf_free(&c->cin);
 	buf_free(&c->cout);
@@ -405,7 +590,7 @@ static int watch(struct netproxy *np, struct tag *t, uint32_t events)
 static void answer_close(struct conn *c, const char *data, size_t n)
 {
 	(void)buf_append(&c->cout, data, n);
-	close_fd_tag(c->np, &c->ut);
+	close_upstream(c);
 	c->state = S_FLUSH_CLOSE;
 	set_deadline(c, T_HEAD);
 }
@@ -426,7 +611,7 @@ static void http_error(struct conn *c, int status, const char *title, const char
 	c->cout.off = c->cout.len = 0; /* nothing half-sent is kept */
 	(void)buf_append(&c->cout, head, (size_t)hl);
 	(void)buf_append(&c->cout, body, (size_t)bl);
-	close_fd_tag(c->np, &c->ut);
+	close_upstream(c);
 	c->state = S_FLUSH_CLOSE;
 	set_deadline(c, T_HEAD);
 }
@@ -564,6 +749,8 @@ static int dns_ready(struct netproxy *np)
 
 static void conn_pump(struct conn *c);
 static void start_connect(struct conn *c);
+static void cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
+			bool unsafe);
 
 /* Every address a name resolved to is checked: one that points inside
  * refuses the name (a rebinding answer mixes public and private). */
@@ -639,6 +826,15 @@ static void dns_done(void *arg, int status, int timeouts, struct ares_addrinfo *
  * when allowed.  A refused name is never resolved. */
 static void decide_and_dial(struct conn *c)
 {
+	if (c->np->n_creds) {
+		/* a name is looked up, so a placeholder in one leaves by DNS */
+		const struct nx_cred *cr =
+			nx_cred_find(c->np->creds, c->np->n_creds, c->host, strlen(c->host));
+		if (cr) {
+			cred_refuse(c, cr, NX_CRED_HOST, false);
+			return;
+		}
+	}
 	nx_decide_host(c->np->p, c->kind, c->host, c->haddr, c->port, &c->v);
 	c->addr_text[0] = '\0';
 	if (!c->v.allow) {
@@ -698,7 +894,7 @@ static void start_connect(struct conn *c)
 		c->next_addr = 0;
 		set_deadline(c, T_CONNECT);
 	}
-	close_fd_tag(np, &c->ut);
+	close_upstream(c);
 	c->up_connected = false;
 	while (c->next_addr < c->n_addrs) {
 		struct sockaddr_storage ss = { 0 };
@@ -745,48 +941,152 @@ static void start_connect(struct conn *c)
 
 /* ---- HTTP forwarding ------------------------------------------------------------------ */
 
+/* A placeholder on its way to a host it is not bound to: the request is
+ * refused, in the client's protocol, and logged as an exfiltration attempt. */
+static void cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
+			bool unsafe)
+{
+	char reason[NX_HOST_MAX + 300], text[2 * NX_HOST_MAX + 700];
+
+	if (unsafe)
+		snprintf(reason, sizeof(reason),
+			 "the secret of credential %s cannot stand in a URL as it is", cr->name);
+	else if (where == NX_CRED_HOST)
+		snprintf(reason, sizeof(reason),
+			 "the placeholder of credential %s in a host name", cr->name);
+	else
+		snprintf(reason, sizeof(reason),
+			 "the placeholder of credential %s sent to %s, which it is not bound to",
+			 cr->name, c->host);
+	emit_full(c, "cred.block", reason, NULL, cr->name, nx_cred_where_name(where));
+	record_block(c, reason);
+	snprintf(text, sizeof(text), "%s:%u blocked: %s; [credential %s] hosts = lists where it may go",
+		 c->host, c->port, reason, cr->name);
+	if (c->state == S_SNIFF)
+		conn_kill(c); /* a granted stream: nothing to answer in */
+	else if (c->proto == P_SOCKS)
+		socks_reply(c, NX_SOCKS_NOT_ALLOWED, true);
+	else
+		http_error(c, 403, "Forbidden", text);
+}
+
+/* Reports what a request's rewrite put in. */
+static void cred_report(struct conn *c, const struct nx_cred_ctx *x)
+{
+	for (int w = 0; w < _NX_CRED_WHERE_MAX; w++)
+		for (size_t k = 0; k < x->n; k++)
+			if (x->injected[w] & (1u << k))
+				emit_full(c, "cred.inject", NULL, NULL, x->creds[k].name,
+					  nx_cred_where_name((enum nx_cred_where)w));
+}
+
 /* Builds the upstream's request head from the client's (origin-form target,
- * Host from the URL, hop-by-hop headers dropped) into c->uout. */
+ * Host from the URL, hop-by-hop headers dropped) into c->uout, putting
+ * secrets in place of the placeholders of credentials bound to the host.
+ * -EACCES: refused (answered here); -E2BIG: too large. */
 static int build_upstream_head(struct conn *c, const struct nx_request *r)
 {
-	char line[NX_HEAD_MAX + 512];
-	size_t off = 0;
-	int n;
+	const size_t cap = NX_HEAD_MAX * 4;
+	char *line = malloc(cap), *field = malloc(cap);
+	size_t off = 0, flen;
+	struct nx_cred_ctx x;
+	int n, ret = 0;
+	uint16_t defport = c->cssl ? 443 : 80;
+
+	if (!line || !field) {
+		free(line);
+		free(field);
+		return -ENOMEM;
+	}
+	nx_cred_ctx_init(&x, c->np->creds, c->np->n_creds, r->host, r->port);
 
 #define PUT(...)                                                                       \
 	do {                                                                           \
-		n = snprintf(line + off, sizeof(line) - off, __VA_ARGS__);             \
-		if (n < 0 || (size_t)n >= sizeof(line) - off)                          \
-			return -E2BIG;                                                 \
+		n = snprintf(line + off, cap - off, __VA_ARGS__);                      \
+		if (n < 0 || (size_t)n >= cap - off) {                                 \
+			ret = -E2BIG;                                                  \
+			goto out;                                                      \
+		}                                                                      \
 		off += (size_t)n;                                                      \
 	} while (0)
-	PUT("%.*s %s%.*s HTTP/1.1\r\n", (int)r->method_len, r->method,
-	    r->path_is_root_default ? "/" : "", (int)r->path_len, r->path);
+/* a field as it is, or rewritten */
+#define FIELD(where, p, len)                                                           \
+	do {                                                                           \
+		int fr = c->np->n_creds ? nx_cred_field(&x, (where), (p), (len), field, cap, &flen) \
+					: 0;                                           \
+		if (fr < 0) {                                                          \
+			ret = fr;                                                      \
+			goto out;                                                      \
+		}                                                                      \
+		if (fr > 0)                                                            \
+			PUT("%.*s", (int)flen, field);                                 \
+		else                                                                   \
+			PUT("%.*s", (int)(len), (p));                                  \
+	} while (0)
+
+	PUT("%.*s ", (int)r->method_len, r->method);
+	if (r->path_is_root_default)
+		PUT("/");
+	FIELD(NX_CRED_TARGET, r->path, r->path_len);
+	PUT(" HTTP/1.1\r\n");
 	if (r->host_kind == NX_HOST_V6)
 		PUT("Host: [%s]", r->host);
 	else
 		PUT("Host: %s", r->host);
-	if (r->port != 80)
+	if (r->port != defport)
 		PUT(":%u", r->port);
 	PUT("\r\n");
 	for (size_t i = 0; i < r->n_headers; i++) {
 		const struct nx_header *h = &r->headers[i];
 		if (nx_header_is_hop(r, h))
 			continue;
-		PUT("%.*s: %.*s\r\n", (int)h->name_len, h->name, (int)h->value_len, h->value);
+		PUT("%.*s: ", (int)h->name_len, h->name);
+		FIELD(h->name_len == 13 && strncasecmp(h->name, "authorization", 13) == 0
+			      ? NX_CRED_HEADER_AUTH
+			      : NX_CRED_HEADER,
+		      h->value, h->value_len);
+		PUT("\r\n");
 	}
 	if (r->upgrade)
 		PUT("Connection: Upgrade\r\n");
 	PUT("\r\n");
+#undef FIELD
 #undef PUT
-	return buf_append(&c->uout, line, off);
+	ret = buf_append(&c->uout, line, off);
+	if (ret == 0 && x.n) {
+		bool any = false;
+		for (int w = 0; w < _NX_CRED_WHERE_MAX; w++)
+			any |= x.injected[w] != 0;
+		if (any) {
+			c->secret_seen = true;
+			cred_report(c, &x);
+		}
+	}
+out:
+	explicit_bzero(line, off);
+	explicit_bzero(field, cap);
+	free(line);
+	free(field);
+	if (ret == -EACCES)
+		cred_refuse(c, x.blocked, x.blocked_where, x.unsafe);
+	return ret;
+}
+
+/* A request's host and port (judged by the caller). */
+static void set_target(struct conn *c, const char *host, enum nx_host_kind kind,
+		       const uint8_t addr[16], uint16_t port)
+{
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	c->kind = kind;
+	memcpy(c->haddr, addr, 16);
+	c->port = port;
 }
 
 /* A request head is complete in c->cin: judge it and start it. */
 static void http_request(struct conn *c)
 {
 	struct nx_request *r = malloc(sizeof(*r));
-	int status;
+	int status, br;
 	const char *why;
 	enum nx_parse pr;
 
@@ -794,27 +1094,52 @@ static void http_request(struct conn *c)
 		conn_kill(c);
 		return;
 	}
-	pr = nx_parse_request(c->cin.d + c->cin.off, buf_used(&c->cin), r, &status, &why);
+	if (c->inner)
+		pr = nx_parse_origin_request(c->cin.d + c->cin.off, buf_used(&c->cin),
+					     c->cssl ? 443 : 80, r, &status, &why);
+	else
+		pr = nx_parse_request(c->cin.d + c->cin.off, buf_used(&c->cin), r, &status, &why);
 	if (pr == NX_PARSE_MORE) {
 		free(r);
 		return;
 	}
 	if (pr == NX_PARSE_ERROR) {
 		free(r);
+		c->proto = P_HTTP;
 		malformed(c, status, why);
 		return;
 	}
-	snprintf(c->host, sizeof(c->host), "%s", r->host);
-	c->kind = r->host_kind;
-	memcpy(c->haddr, r->addr, 16);
-	c->port = r->port;
 	snprintf(c->method, sizeof(c->method), "%.*s",
 		 (int)(r->method_len < sizeof(c->method) ? r->method_len : sizeof(c->method) - 1),
 		 r->method);
+	if (c->inner) {
+		/* the stream goes to one origin: a Host naming another (a
+		 * fronted request) would take a secret somewhere else */
+		c->proto = P_HTTP;
+		if (strcmp(r->host, c->tun_host) != 0) {
+			char reason[2 * NX_HOST_MAX + 64];
+			snprintf(reason, sizeof(reason), "Host names %s inside a tunnel to %s", r->host,
+				 c->tun_host);
+			free(r);
+			c->v.rule = NULL;
+			refuse(c, reason, NULL, "send each host its own CONNECT");
+			return;
+		}
+		r->port = c->tun_port;
+	}
+	set_target(c, r->host, r->host_kind, r->addr, r->port);
 	if (r->is_connect) {
+		const struct nx_cred *cr =
+			c->np->n_creds ? nx_cred_find(c->np->creds, c->np->n_creds,
+						      c->cin.d + c->cin.off, r->head_len)
+				       : NULL;
 		c->proto = P_CONNECT;
 		buf_consume(&c->cin, r->head_len);
 		free(r);
+		if (cr) {
+			cred_refuse(c, cr, NX_CRED_HEADER, false);
+			return;
+		}
 		decide_and_dial(c);
 		return;
 	}
@@ -828,9 +1153,11 @@ static void http_request(struct conn *c)
 	c->keep_alive = r->keep_alive;
 	c->upgrade = r->upgrade;
 	c->uout.off = c->uout.len = 0;
-	if (build_upstream_head(c, r) < 0) {
+	br = build_upstream_head(c, r);
+	if (br < 0) {
 		free(r);
-		malformed(c, 431, "request head too large to forward");
+		if (br != -EACCES)
+			malformed(c, 431, "request head too large to forward");
 		return;
 	}
 	buf_consume(&c->cin, r->head_len);
@@ -843,7 +1170,7 @@ static void http_request(struct conn *c)
 		set_deadline(c, T_RESPONSE);
 		return;
 	}
-	close_fd_tag(c->np, &c->ut);
+	close_upstream(c);
 	c->up_connected = false;
 	decide_and_dial(c);
 }
@@ -969,7 +1296,8 @@ static bool forward_response(struct conn *c)
 
 static void enter_tunnel(struct conn *c)
 {
-	c->state = S_TUNNEL;
+	/* inside TLS the bytes are ours to copy: no splice */
+	c->state = c->cssl ? S_BUF_TUNNEL : S_TUNNEL;
 	set_deadline(c, T_TUNNEL);
 	/* what is buffered goes first (early data, an upgraded stream's start);
 	 * bytes that do not fit would be lost from the middle of a stream, so
@@ -1081,11 +1409,157 @@ static bool pump_dir(struct conn *c, int d, bool *dead)
 	return progress;
 }
 
+/* ---- interception ----------------------------------------------------------------------------- */
+
+static bool bound_host(const struct conn *c)
+{
+	for (size_t k = 0; k < c->np->n_creds; k++)
+		if (nx_cred_bound(&c->np->creds[k], c->host, c->port))
+			return true;
+	return false;
+}
+
+/* A stream refused after the tunnel was granted: nothing to answer in. */
+static void stream_refuse(struct conn *c, const char *reason)
+{
+	emit(c, "net.deny", reason, c->addr_text[0] ? c->addr_text : NULL);
+	record_block(c, reason);
+	conn_kill(c);
+}
+
+static void tls_failed(struct conn *c, const char *who, const char *why)
+{
+	char reason[600];
+
+	snprintf(reason, sizeof(reason), "TLS handshake with the %s failed: %s", who, why);
+	emit(c, "net.error", reason, c->addr_text[0] ? c->addr_text : NULL);
+}
+
+/* The client's side is ours: a certificate for the tunnel's host. */
+static void start_intercept(struct conn *c)
+{
+	bool fresh;
+
+	c->cssl = nx_tls_server(c->np->tls, c->host, &fresh);
+	if (!c->cssl ||
+	    tls_attach(c->cssl, c->ct.fd, c->cin.d + c->cin.off, buf_used(&c->cin)) < 0) {
+		tls_failed(c, "client", "cannot make a certificate");
+		conn_kill(c);
+		return;
+	}
+	buf_free(&c->cin);
+	c->inner = true;
+	snprintf(c->tun_host, sizeof(c->tun_host), "%s", c->host);
+	c->tun_port = c->port;
+	c->state = S_TLS_CLIENT;
+	set_deadline(c, T_HEAD);
+}
+
+/* The upstream's side: verified against the system roots and upstream_ca. */
+static void start_upstream_tls(struct conn *c)
+{
+	c->ussl = nx_tls_client(c->np->tls, c->tun_host);
+	if (!c->ussl || tls_attach(c->ussl, c->ut.fd, NULL, 0) < 0) {
+		upstream_failed(c, 502, NX_SOCKS_FAILURE, "cannot start TLS to the upstream");
+		return;
+	}
+	c->state = S_TLS_UPSTREAM;
+	set_deadline(c, T_CONNECT);
+}
+
+static bool looks_like_http(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && i < 16 && p[i] >= 'A' && p[i] <= 'Z')
+		i++;
+	return i > 0 && i < n && p[i] == ' ';
+}
+
+/* The tunnel is open and the client has spoken: decide what the stream is. */
+static bool sniff(struct conn *c)
+{
+	const char *p = c->cin.d + c->cin.off;
+	size_t n = buf_used(&c->cin);
+	char sni[NX_HOST_MAX];
+	enum nx_hello h = nx_client_hello((const uint8_t *)p, n, sni);
+
+	if (h == NX_HELLO_MORE && n < BUF_CAP)
+		return false;
+	if (h == NX_HELLO_MORE || h == NX_HELLO_BAD) {
+		stream_refuse(c, "a malformed TLS ClientHello");
+		return true;
+	}
+	if (h == NX_HELLO_OK) {
+		char norm[NX_HOST_MAX], reason[2 * NX_HOST_MAX + 64];
+		uint8_t a[16];
+		const char *why;
+		/* fronting: a TLS name other than the host the tunnel was
+		 * granted for is refused (no name at all is fine) */
+		if (sni[0] && (nx_host_normalize(sni, strlen(sni), norm, a, &why) == NX_HOST_INVALID ||
+			       strcmp(norm, c->host) != 0)) {
+			snprintf(reason, sizeof(reason), "TLS names %s inside a tunnel to %s", sni,
+				 c->host);
+			stream_refuse(c, reason);
+			return true;
+		}
+		if (c->np->tls && bound_host(c)) {
+			start_intercept(c);
+			return true;
+		}
+		enter_tunnel(c);
+		return true;
+	}
+	/* not TLS: the plain stream's first bytes must not carry a placeholder */
+	if (c->np->n_creds) {
+		const struct nx_cred *cr = nx_cred_find(c->np->creds, c->np->n_creds, p, n);
+		if (cr && !(looks_like_http(p, n) && bound_host(c))) {
+			cred_refuse(c, cr, NX_CRED_STREAM, false);
+			return true;
+		}
+		if (looks_like_http(p, n) && bound_host(c)) {
+			/* HTTP to a bound host: read it, rewrite it */
+			c->inner = true;
+			snprintf(c->tun_host, sizeof(c->tun_host), "%s", c->host);
+			c->tun_port = c->port;
+			c->state = S_HTTP_HEAD;
+			set_deadline(c, T_HEAD);
+			return true;
+		}
+	}
+	enter_tunnel(c);
+	return true;
+}
+
+/* An upgraded stream inside TLS: one direction copied through BUF. */
+static bool copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, bool *dead)
+{
+	bool progress = false;
+	ssize_t n;
+
+	if (!*eof) {
+		n = io_read(c, from_up, b);
+		if (n == 0)
+			*eof = true;
+		else if (n < 0 && n != -EAGAIN)
+			*dead = true;
+		progress |= n >= 0;
+	}
+	n = io_write(c, !from_up, b);
+	if (n < 0 && n != -EAGAIN)
+		*dead = true;
+	if (n > 0) {
+		*(from_up ? &c->bytes_down : &c->bytes_up) += (uint64_t)n;
+		progress = true;
+	}
+	return progress;
+}
+
 /* ---- the pump ------------------------------------------------------------------------------- */
 
 static ssize_t read_client(struct conn *c)
 {
-	ssize_t n = buf_read(&c->cin, c->ct.fd);
+	ssize_t n = io_read(c, false, &c->cin);
 
 	if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM))
 		conn_kill(c);
@@ -1193,13 +1667,18 @@ static bool step(struct conn *c)
 		c->up_connected = true;
 		snprintf(c->up_host, sizeof(c->up_host), "%s", c->host);
 		c->up_port = c->port;
-		if (c->proto == P_CONNECT) {
+		if (c->proto == P_CONNECT || c->proto == P_SOCKS) {
 			static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-			(void)buf_append(&c->cout, ok, sizeof(ok) - 1);
-			enter_tunnel(c);
-		} else if (c->proto == P_SOCKS) {
-			socks_reply(c, NX_SOCKS_OK, false);
-			enter_tunnel(c);
+			if (c->proto == P_CONNECT)
+				(void)buf_append(&c->cout, ok, sizeof(ok) - 1);
+			else
+				socks_reply(c, NX_SOCKS_OK, false);
+			/* the client's first bytes decide what the stream is */
+			c->state = S_SNIFF;
+			set_deadline(c, T_HEAD);
+		} else if (c->inner && c->cssl) {
+			/* an intercepted stream's upstream, dialled again */
+			start_upstream_tls(c);
 		} else {
 			c->state = S_FORWARD;
 			set_deadline(c, T_RESPONSE);
@@ -1219,7 +1698,7 @@ static bool step(struct conn *c)
 		progress |= forward_request_body(c);
 		if (c->state != S_FORWARD || c->dead)
 			return true;
-		w = c->ut.fd >= 0 ? buf_write(&c->uout, c->ut.fd) : 0;
+		w = c->ut.fd >= 0 ? io_write(c, true, &c->uout) : 0;
 		if (w < 0 && w != -EAGAIN) {
 			if (!c->resp_head_done && buf_used(&c->uin) == 0) {
 				upstream_failed(c, 502, NX_SOCKS_FAILURE,
@@ -1236,7 +1715,7 @@ static bool step(struct conn *c)
 		progress |= w > 0;
 		/* upstream → client */
 		if (c->ut.fd >= 0 && buf_room(&c->uin) > 0) {
-			n = buf_read(&c->uin, c->ut.fd);
+			n = io_read(c, true, &c->uin);
 			if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
 				if (!c->resp_head_done) {
 					upstream_failed(c, 502, NX_SOCKS_FAILURE,
@@ -1253,7 +1732,7 @@ static bool step(struct conn *c)
 					answer_close(c, "", 0);
 					return true;
 				}
-				close_fd_tag(c->np, &c->ut);
+				close_upstream(c);
 				c->up_connected = false;
 			}
 			progress |= n > 0;
@@ -1261,7 +1740,7 @@ static bool step(struct conn *c)
 		progress |= forward_response(c);
 		if (c->state != S_FORWARD || c->dead)
 			return true;
-		w = buf_write(&c->cout, c->ct.fd);
+		w = io_write(c, false, &c->cout);
 		if (w < 0 && w != -EAGAIN) {
 			conn_kill(c);
 			return false;
@@ -1282,7 +1761,7 @@ static bool step(struct conn *c)
 				return false;
 			}
 			if (c->resp_close || !c->up_connected) {
-				close_fd_tag(c->np, &c->ut);
+				close_upstream(c);
 				c->up_connected = false;
 			}
 			c->state = S_HTTP_HEAD;
@@ -1293,6 +1772,84 @@ static bool step(struct conn *c)
 				http_request(c);
 			return true;
 		}
+		return progress;
+	}
+	case S_SNIFF: {
+		if (buf_used(&c->cout))
+			return false; /* the 200 or SOCKS reply goes out first */
+		n = read_client(c);
+		if (c->dead)
+			return false;
+		if (buf_used(&c->cin) == 0) {
+			/* a protocol where the server speaks first */
+			char peek;
+			ssize_t u = recv(c->ut.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
+			if (u >= 0 || errno != EAGAIN) {
+				enter_tunnel(c);
+				return true;
+			}
+			return false;
+		}
+		return sniff(c) || n > 0;
+	}
+	case S_TLS_CLIENT: {
+		char why[256];
+		int r = tls_handshake(c->cssl, c->ct.fd, why, sizeof(why));
+		if (r == 0)
+			return false;
+		if (r < 0) {
+			char hint[400];
+			snprintf(hint, sizeof(hint), "%s (a client that refuses the certificate does "
+						     "not trust the CA bundle in SSL_CERT_FILE)", why);
+			tls_failed(c, "client", hint);
+			conn_kill(c);
+			return false;
+		}
+		start_upstream_tls(c);
+		return true;
+	}
+	case S_TLS_UPSTREAM: {
+		char why[256], reason[400];
+		int r = tls_handshake(c->ussl, c->ut.fd, why, sizeof(why));
+		long vr;
+		if (r == 0)
+			return false;
+		if (r < 0) {
+			vr = SSL_get_verify_result(c->ussl);
+			if (vr != X509_V_OK)
+				snprintf(reason, sizeof(reason), "the upstream's certificate is refused: %s",
+					 X509_verify_cert_error_string(vr));
+			else
+				snprintf(reason, sizeof(reason), "TLS to the upstream failed: %s", why);
+			upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+			return true;
+		}
+		nx_tls_keep_session(c->np->tls, c->tun_host, c->ussl);
+		c->up_connected = true;
+		snprintf(c->up_host, sizeof(c->up_host), "%s", c->tun_host);
+		c->up_port = c->tun_port;
+		if (c->proto == P_HTTP && c->method[0]) {
+			/* dialled again for a request that is waiting */
+			c->state = S_FORWARD;
+			set_deadline(c, T_RESPONSE);
+		} else {
+			c->state = S_HTTP_HEAD;
+			set_deadline(c, T_HEAD);
+		}
+		return true;
+	}
+	case S_BUF_TUNNEL: {
+		bool dead = false, progress;
+		progress = copy_dir(c, false, &c->uout, &c->ceof, &dead);
+		if (!dead)
+			progress |= copy_dir(c, true, &c->cout, &c->ueof, &dead);
+		if (dead || (c->ceof && !buf_used(&c->uout)) || (c->ueof && !buf_used(&c->cout))) {
+			emit(c, "net.close", NULL, c->addr_text);
+			conn_kill(c);
+			return false;
+		}
+		if (progress)
+			set_deadline(c, T_TUNNEL);
 		return progress;
 	}
 	case S_TUNNEL: {
@@ -1310,9 +1867,11 @@ static bool step(struct conn *c)
 		return progress;
 	}
 	case S_FLUSH_CLOSE: {
-		ssize_t w = buf_write(&c->cout, c->ct.fd);
+		ssize_t w = io_write(c, false, &c->cout);
 		if (buf_used(&c->cout) == 0 || (w < 0 && w != -EAGAIN)) {
 			/* let the client read the answer before the close */
+			if (c->cssl && w >= 0)
+				(void)SSL_shutdown(c->cssl);
 			shutdown(c->ct.fd, SHUT_WR);
 			conn_kill(c);
 			return false;
@@ -1331,8 +1890,9 @@ static void conn_pump(struct conn *c)
 	for (int i = 0; i < 10000 && !c->dead; i++) {
 		bool progress;
 		if (c->state != S_TUNNEL && c->state != S_FORWARD && c->state != S_FLUSH_CLOSE &&
+		    c->state != S_BUF_TUNNEL && c->state != S_TLS_CLIENT &&
 		    buf_used(&c->cout)) {
-			ssize_t w = buf_write(&c->cout, c->ct.fd);
+			ssize_t w = io_write(c, false, &c->cout);
 			if (w < 0 && w != -EAGAIN) {
 				conn_kill(c);
 				return;
@@ -1476,6 +2036,19 @@ static void sweep(struct netproxy *np)
 			emit(c, "net.error", "idle timeout", c->addr_text);
 			conn_kill(c);
 			break;
+		case S_SNIFF:
+			/* neither side spoke: an opaque stream it is */
+			enter_tunnel(c);
+			conn_pump(c);
+			break;
+		case S_TLS_CLIENT:
+			tls_failed(c, "client", "timed out");
+			conn_kill(c);
+			break;
+		case S_TLS_UPSTREAM:
+			upstream_failed(c, 504, NX_SOCKS_FAILURE, "timed out in TLS to the upstream");
+			conn_pump(c);
+			break;
 		case S_HTTP_HEAD:
 		case S_FIRST:
 		case S_SOCKS_GREET:
@@ -1485,6 +2058,7 @@ static void sweep(struct netproxy *np)
 			conn_kill(c);
 			break;
 		case S_TUNNEL:
+		case S_BUF_TUNNEL:
 		case S_FLUSH_CLOSE:
 		default:
 			conn_kill(c);
@@ -1578,6 +2152,14 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
 	np->last_sweep = now_ms();
 	*ret = np;
 	return 0;
+}
+
+void netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds,
+			      size_t n, struct netproxy_tls *tls)
+{
+	np->creds = creds;
+	np->n_creds = n < NETPROXY_CRED_MAX ? n : NETPROXY_CRED_MAX;
+	np->tls = tls;
 }
 
 int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)

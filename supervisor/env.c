@@ -130,6 +130,11 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 		if (r == 0)
 			r = env_put(&e, "NODE_USE_ENV_PROXY", 18, "1");
 	}
+	/* placeholders, never secrets; and the bundle that trusts the CA */
+	for (size_t i = 0; sb && i < sb->n_creds && r == 0; i++)
+		r = env_put(&e, p->creds[i].env, strlen(p->creds[i].env), sb->creds[i].placeholder);
+	for (size_t i = 0; sb && sb->ca_bundle && i < ca_bundle_vars_n && r == 0; i++)
+		r = env_put(&e, ca_bundle_vars[i], strlen(ca_bundle_vars[i]), sb->ca_bundle);
 	if (r == 0 && !e.v) {
 		e.v = calloc(1, sizeof(char *));
 		if (!e.v)
@@ -143,6 +148,20 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 	}
 	*ret = e.v;
 	return 0;
+}
+
+bool env_is_ours(const char *name)
+{
+	static const char *const ours[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
+					    "https_proxy", "ALL_PROXY", "all_proxy",
+					    "NO_PROXY", "no_proxy", "NODE_USE_ENV_PROXY" };
+	for (size_t i = 0; i < ARRAY_SIZE(ours); i++)
+		if (strcmp(ours[i], name) == 0)
+			return true;
+	for (size_t i = 0; i < ca_bundle_vars_n; i++)
+		if (strcmp(ca_bundle_vars[i], name) == 0)
+			return true;
+	return false;
 }
 
 void env_free(char **envp)

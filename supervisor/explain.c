@@ -66,8 +66,12 @@ static void annotate(FILE *out, const char *section, void *ud)
 			break;
 		}
 	} else if (strncmp(section, "credential ", 11) == 0) {
-		fprintf(out, "; placeholder credentials are not available in this version: ringfence\n"
-			     "; refuses to start with this section\n");
+		fprintf(out, "; the secret is read before the sandbox starts and kept in ringfence's\n"
+			     "; memory only; the command's env variable holds a placeholder, which\n"
+			     "; the proxy replaces (request target, headers, Basic) only in requests\n"
+			     "; to these hosts; HTTPS to them is intercepted with a CA made for the\n"
+			     "; run (trusted through SSL_CERT_FILE and friends); a placeholder sent\n"
+			     "; anywhere else refuses the request (cred.block)\n");
 	} else if (strcmp(section, "process") == 0) {
 		fprintf(out, "; privilege drop with libcap-ng: every capability set emptied, securebits\n"
 			     "; locked, no_new_privs; run_as switches user only when started as root;\n"

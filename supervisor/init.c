@@ -173,6 +173,8 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 	const char *step, *path;
 	int r;
 
+	/* the secrets and the CA's key stay with the supervisor */
+	creds_forget(sb);
 	if (sb->ns == NS_FULL) {
 		/* the supervisor's death kills PID 1, and with it the namespace */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)

@@ -50,7 +50,7 @@ const char *const protect_builtin_home[] = {
 };
 const size_t protect_builtin_home_n = ARRAY_SIZE(protect_builtin_home);
 
-static const char *origin_file(const struct policy_origin *o)
+const char *origin_file(const struct policy_origin *o)
 {
 	return o->file ? o->file : "command line";
 }
@@ -338,6 +338,8 @@ static void prepare_fs(struct sandbox *sb)
 	GRANTS(p->fs.exec, LANDLOCK_EXEC);
 	GRANTS(p->fs.write, LANDLOCK_WRITE);
 #undef GRANTS
+	if (sb->ca_bundle)
+		grants[ng++] = (struct landlock_grant){ sb->ca_bundle, LANDLOCK_READ, true };
 	if (p->fs.private_tmp && sb->ns == NS_FULL) {
 		/* fresh tmpfs mounts in the namespace */
 		grants[ng++] = (struct landlock_grant){ "/tmp", LANDLOCK_WRITE, true };
@@ -520,10 +522,6 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	}
 	sb->best_effort = p->enforcement == POLICY_ENFORCE_BEST_EFFORT;
 
-	if (p->n_creds)
-		die("%s:%u: [credential %s]: placeholder credentials are not available in this "
-		    "version: remove the section, or run without ringfence holding the secret",
-		    origin_file(&p->creds[0].origin), p->creds[0].origin.line, p->creds[0].name);
 	if (!getcwd(sb->cwd, sizeof(sb->cwd)))
 		die("cannot read the working directory: %s", strerror(errno));
 
@@ -533,6 +531,8 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	sb->new_user_ns = sb->ns == NS_FULL && !sb->started_as_root;
 	prepare_network(sb);
 	prepare_seccomp(sb);
+	/* the secrets and the CA bundle, which the filesystem rules grant */
+	creds_prepare(sb);
 	prepare_fs(sb);
 }
 
@@ -567,6 +567,7 @@ void sandbox_release(struct sandbox *sb)
 	seccomp_prog_free(&sb->seccomp_deny);
 	seccomp_prog_free(&sb->seccomp_allow);
 	env_free(sb->envp);
+	creds_release(sb);
 	if (sb->broker_listen_fd >= 0)
 		close(sb->broker_listen_fd);
 	for (int i = 0; i < 2; i++)

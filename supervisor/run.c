@@ -173,6 +173,17 @@ static void proxy_event(void *ud, const struct netproxy_event *ev)
 	} else {
 		rule[0] = '\0';
 	}
+	if (ev->credential) {
+		char cred[300];
+		json_string(cred, sizeof(cred), ev->credential);
+		audit_event(sb->audit_fd, ev->event,
+			    "\"credential\":%s,\"proto\":\"%s\",\"host\":%s,\"port\":%u,\"where\":\"%s\""
+			    "%s%s%s%s",
+			    cred, ev->proto, host, ev->port, ev->where ? ev->where : "",
+			    ev->method ? ",\"method\":" : "", ev->method ? method : "",
+			    ev->reason ? ",\"reason\":" : "", ev->reason ? reason : "");
+		return;
+	}
 	if (strcmp(ev->event, "net.close") == 0) {
 		audit_event(sb->audit_fd, ev->event,
 			    "\"proto\":\"%s\",\"host\":%s,\"port\":%u,\"addr\":%s,\"bytes_up\":%llu,"
@@ -205,6 +216,11 @@ int supervisor_run(const struct cli *cli)
 	struct broker_stats bstats = { 0 };
 
 	p = supervisor_load_policy(cli, &home);
+	/* Secrets are read while preparing, and this process keeps them in
+	 * memory only: neither its memory nor its environment may be read
+	 * through /proc from here on. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		die("PR_SET_DUMPABLE: %s", strerror(errno));
 	sandbox_prepare(&sb, p, cli->argv, home);
 
 	if (p->log.file) {
@@ -227,15 +243,12 @@ int supervisor_run(const struct cli *cli)
 	if (pipe2(lifeline, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC | O_DIRECT) < 0)
 		die("pipe2: %s", strerror(errno));
 
-	/* The supervisor keeps secrets (later: credentials) in memory only. */
-	if (prctl(PR_SET_DUMPABLE, 0) < 0)
-		die("PR_SET_DUMPABLE: %s", strerror(errno));
-
 	if (p->net.mode == POLICY_NET_PROXY) {
 		struct netproxy_hooks hooks = { .event = proxy_event, .ud = &sb };
 		int r = netproxy_new(p, &hooks, &np);
 		if (r < 0)
 			die("cannot start the network proxy: %s", strerror(-r));
+		netproxy_set_credentials(np, sb.creds, sb.n_creds, sb.tls);
 	}
 
 	fflush(NULL);
@@ -275,6 +288,10 @@ int supervisor_run(const struct cli *cli)
 			close(sb.audit_fd);
 		init_main(&sb, rep_pipe[1], lifeline[0], &saved);
 	}
+	/* a peer that hangs up must not end the supervisor: the proxy's TLS
+	 * writes cannot pass MSG_NOSIGNAL (set here, after fork: the command
+	 * starts with the default) */
+	signal(SIGPIPE, SIG_IGN);
 	close(lifeline[0]);
 	close(rep_pipe[1]);
 	if (sb.handoff[1] >= 0) {

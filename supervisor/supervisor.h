@@ -121,6 +121,9 @@ enum net_iso {
 	_NET_ISO_MAX,
 };
 
+struct netproxy_credential;
+struct netproxy_tls;
+
 struct seccomp_prog {
 	struct sock_filter *filter;
 	unsigned short len;
@@ -171,9 +174,21 @@ struct sandbox {
 	 * seccomp notification fd) hands an fd to the supervisor on this pair */
 	int handoff[2];
 
+	/* credentials (creds.c): secrets in their own mapping, the CA, and the
+	 * bundle file the command trusts */
+	struct netproxy_credential *creds;
+	size_t n_creds;
+	char *secrets;
+	size_t secrets_size;
+	struct netproxy_tls *tls;
+	const char *ca_bundle;
+
 	/* audit log fd or -1 */
 	int audit_fd;
 };
+
+/* "command line" for overrides, else the file. */
+const char *origin_file(const struct policy_origin *o);
 
 /* The run_as user (name or number); exits 125 naming the policy line if unknown. */
 struct passwd;
@@ -274,6 +289,19 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 	      char ***ret);
 bool env_glob_match(const struct policy_list *keep, bool keep_set, const char *name);
 void env_free(char **envp);
+/* A variable ringfence sets for the command itself (proxy, CA bundle). */
+bool env_is_ours(const char *name);
+
+/* ---- creds.c ------------------------------------------------------------ */
+
+extern const char *const ca_bundle_vars[];
+extern const size_t ca_bundle_vars_n;
+/* Reads the secrets, makes placeholders, the CA and its bundle file;
+ * exits 125 with one line naming the credential on any problem. */
+void creds_prepare(struct sandbox *sb);
+/* In a forked child: wipe the secrets and the CA's key from this copy. */
+void creds_forget(struct sandbox *sb);
+void creds_release(struct sandbox *sb);
 
 /* ---- mounts.c (in init, in the new mount namespace) -------------------- */
 

@@ -34,9 +34,9 @@ BAD = [
      "policy.ini:4: process.run_as:", "unknown user"),
     ("unknown syscall", "[network]\nmode = none\n[syscalls]\ndeny = not_a_call\n", "policy.ini:4:",
      "not a system call"),
-    ("credentials not yet available", "[network]\nmode = proxy\nallow = example.com\n"
-     "[credential gh]\nenv = GH_TOKEN\nsource = env:GH_TOKEN\nhosts = example.com\n", "policy.ini:4:",
-     "not available in this version"),
+    ("credential secret not set", "[network]\nmode = proxy\nallow = example.com\n"
+     "[credential gh]\nenv = GH_TOKEN\nsource = env:RF_NO_SUCH_SECRET\nhosts = example.com\n",
+     "policy.ini:4: [credential gh]", "RF_NO_SUCH_SECRET is not set"),
     ("isolation namespace without namespaces", "[sandbox]\nnamespaces = off\n[network]\nmode = proxy\n"
      "isolation = namespace\n", "isolation = namespace", "namespaces = off"),
     ("rlimit above what may be set", "[network]\nmode = none\n[filesystem]\nread = ${CWD}\nexec = /usr\n"

@@ -29,7 +29,10 @@ ZONE = {
     "loop.test": ["127.0.0.1"],
     "mapped.test": ["::ffff:127.0.0.1"],
     "v6.test": ["2606:4700:10::1"],
+    "wrong.test": ["93.184.215.14"],  # served good.test's certificate
 }
+# The secret the private git repository takes (tests/integration/test_credentials.py)
+GIT_SECRET = "ghp_realSecretValue0123456789abcdef"
 QUERIES = []  # names asked, for "a denied name is never resolved"
 
 
@@ -98,10 +101,25 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.close_connection = True
         elif path.startswith("/repo"):
             super().do_GET()
+        elif path.startswith("/private/"):
+            # the dumb-HTTP repository again, behind Basic authentication
+            want = "Basic " + base64.b64encode(("x-access-token:" + GIT_SECRET).encode()).decode()
+            if self.headers.get("Authorization") != want:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="private"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.path = self.path[len("/private"):]
+            super().do_GET()
         else:
             self.reply(b"not found\n", 404)
 
     def do_POST(self):
+        if self.path == "/headers":
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.reply(("%s %s\n%s" % (self.command, self.path, self.headers)).encode())
+            return
         if self.path == "/reject":
             # answers before reading the body, and hangs up
             self.send_response(413)
@@ -144,9 +162,18 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, port, handler):
+    def __init__(self, addr, port, handler, tls=None):
         self.address_family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        self.tls = tls
         super().__init__((addr, port), handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if self.tls:
+            # the handshake happens in the request's thread, on first read:
+            # a client that stalls in it holds up no one else
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
 
 
 def handler_for(root):
@@ -201,11 +228,9 @@ def main():
     for a in ADDRS:
         for port in (80, 8080):
             servers.append(Server(a, port, h))
-    tls = Server(ADDRS[0], 443, h)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
-    servers.append(tls)
+    servers.append(Server(ADDRS[0], 443, h, tls=ctx))
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     # port 81: a listener whose queue is full and never drained, so a new

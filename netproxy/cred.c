@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Placeholder credentials: finding a placeholder in a request head and
+ * putting the secret in its place, only for the hosts the secret is bound
+ * to.
+ *
+ * Replacement is exact (the placeholder as the sandbox was given it).
+ * Detection, which decides whether a request goes out at all, is wider:
+ * case-insensitive, also after percent-decoding, also inside a Basic
+ * authorization's base64.  A placeholder on its way to a host it is not
+ * bound to refuses the whole request.  That refusal is a tripwire, not the
+ * protection: the protection is that the secret is only ever written into
+ * requests for its own hosts.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "netproxy_internal.h"
+
+bool nx_cred_bound(const struct nx_cred *cr, const char *host, uint16_t port)
+{
+	for (size_t i = 0; i < cr->hosts->n; i++)
+		if (nx_rule_match(cr->hosts->items[i].value, host, port, false))
+			return true;
+	return false;
+}
+
+static const char *find_case(const char *hay, size_t n, const char *needle, size_t m)
+{
+	if (m == 0 || n < m)
+		return NULL;
+	for (size_t i = 0; i + m <= n; i++)
+		if (strncasecmp(hay + i, needle, m) == 0)
+			return hay + i;
+	return NULL;
+}
+
+static const char *find_exact(const char *hay, size_t n, const char *needle, size_t m)
+{
+	return m == 0 ? NULL : memmem(hay, n, needle, m);
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (unsigned char)tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes IN into OUT (at most as long as IN); returns the length. */
+static size_t pct_decode(const char *in, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] == '%' && i + 2 < n && hexval((unsigned char)in[i + 1]) >= 0 &&
+		    hexval((unsigned char)in[i + 2]) >= 0) {
+			out[o++] = (char)(hexval((unsigned char)in[i + 1]) * 16 +
+					  hexval((unsigned char)in[i + 2]));
+			i += 2;
+		} else {
+			out[o++] = in[i];
+		}
+	}
+	return o;
+}
+
+static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64val(unsigned char c)
+{
+	const char *p = c ? strchr(b64chars, c) : NULL;
+
+	return p ? (int)(p - b64chars) : -1;
+}
+
+long nx_base64_decode(const char *in, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	size_t pad = 0;
+
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+		n--;
+	while (n > 0 && in[n - 1] == '=' && pad < 2) {
+		n--;
+		pad++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int v = b64val((unsigned char)in[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap)
+				return -1;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	/* leftover bits must be zero padding: a strict decoder's answer */
+	if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0)
+		return -1;
+	return (long)o;
+}
+
+size_t nx_base64_encode(const char *in, size_t n, char *out)
+{
+	size_t o = 0, i = 0;
+
+	for (; i + 2 < n; i += 3) {
+		unsigned v = ((unsigned)(uint8_t)in[i] << 16) | ((unsigned)(uint8_t)in[i + 1] << 8) |
+			     (uint8_t)in[i + 2];
+		out[o++] = b64chars[(v >> 18) & 63];
+		out[o++] = b64chars[(v >> 12) & 63];
+		out[o++] = b64chars[(v >> 6) & 63];
+		out[o++] = b64chars[v & 63];
+	}
+	if (i < n) {
+		unsigned v = (unsigned)(uint8_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)(uint8_t)in[i + 1] << 8;
+		out[o++] = b64chars[(v >> 18) & 63];
+		out[o++] = b64chars[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? b64chars[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	return o;
+}
+
+const struct nx_cred *nx_cred_find(const struct nx_cred *creds, size_t n, const char *p,
+				   size_t len)
+{
+	char *dec;
+	const struct nx_cred *hit = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (find_case(p, len, creds[i].placeholder, creds[i].placeholder_len))
+			return &creds[i];
+	if (!memchr(p, '%', len))
+		return NULL;
+	dec = malloc(len ? len : 1);
+	if (!dec)
+		return &creds[0]; /* cannot look: assume the worst */
+	len = pct_decode(p, len, dec);
+	for (size_t i = 0; i < n && !hit; i++)
+		if (find_case(dec, len, creds[i].placeholder, creds[i].placeholder_len))
+			hit = &creds[i];
+	free(dec);
+	return hit;
+}
+
+/* An output buffer that refuses to overflow. */
+struct out {
+	char *d;
+	size_t len, cap;
+	bool full;
+};
+
+static void put(struct out *o, const char *p, size_t n)
+{
+	if (o->full || n > o->cap - o->len) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->d + o->len, p, n);
+	o->len += n;
+}
+
+/* Copies IN to O with every exact placeholder of a credential bound here
+ * replaced.  Returns the credentials replaced, as bits. */
+static unsigned replace_into(const struct nx_cred_ctx *x, const char *in, size_t n, struct out *o)
+{
+	unsigned used = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		const struct nx_cred *best = NULL;
+		const char *at = NULL;
+		for (size_t k = 0; k < x->n; k++) {
+			const char *f;
+			if (!(x->bound & (1u << k)))
+				continue;
+			f = find_exact(in + i, n - i, x->creds[k].placeholder,
+				       x->creds[k].placeholder_len);
+			if (f && (!at || f < at)) {
+				at = f;
+				best = &x->creds[k];
+			}
+		}
+		if (!best) {
+			put(o, in + i, n - i);
+			break;
+		}
+		put(o, in + i, (size_t)(at - (in + i)));
+		put(o, best->secret, best->secret_len);
+		used |= 1u << (best - x->creds);
+		i = (size_t)(at - in) + best->placeholder_len;
+	}
+	return used;
+}
+
+/* Any placeholder of a credential NOT bound here, by the wide detection. */
+static const struct nx_cred *foreign(const struct nx_cred_ctx *x, const char *p, size_t n)
+{
+	const struct nx_cred *hit;
+	struct nx_cred tmp[NX_CRED_MAX];
+	size_t m = 0;
+	unsigned map[NX_CRED_MAX];
+
+	for (size_t k = 0; k < x->n; k++)
+		if (!(x->bound & (1u << k))) {
+			map[m] = (unsigned)k;
+			tmp[m++] = x->creds[k];
+		}
+	if (m == 0)
+		return NULL;
+	hit = nx_cred_find(tmp, m, p, n);
+	return hit ? &x->creds[map[hit - tmp]] : NULL;
+}
+
+void nx_cred_ctx_init(struct nx_cred_ctx *x, const struct nx_cred *creds, size_t n,
+		      const char *host, uint16_t port)
+{
+	*x = (struct nx_cred_ctx){ .creds = creds, .n = n };
+	for (size_t k = 0; k < n && k < NX_CRED_MAX; k++)
+		if (nx_cred_bound(&creds[k], host, port))
+			x->bound |= 1u << k;
+}
+
+/* True when the secret may stand in a request target as it is. */
+static bool target_safe(const struct nx_cred *cr)
+{
+	for (size_t i = 0; i < cr->secret_len; i++) {
+		unsigned char ch = (unsigned char)cr->secret[i];
+		if (ch <= 0x20 || ch >= 0x7f || ch == '#')
+			return false;
+	}
+	return true;
+}
+
+int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *in, size_t n,
+		  char *out, size_t cap, size_t *out_len)
+{
+	struct out o = { .d = out, .cap = cap };
+	const struct nx_cred *f;
+	unsigned used;
+
+	*out_len = 0;
+	f = foreign(x, in, n);
+	if (f) {
+		x->blocked = f;
+		x->blocked_where = where;
+		return -EACCES;
+	}
+	/* Authorization: Basic base64(user:password) */
+	if (where == NX_CRED_HEADER_AUTH) {
+		size_t s = 0;
+		while (s < n && in[s] != ' ')
+			s++;
+		if (s == 5 && strncasecmp(in, "basic", 5) == 0) {
+			size_t b = s;
+			while (b < n && in[b] == ' ')
+				b++;
+			char *dec = malloc(n + 1), *rep = NULL, *enc = NULL;
+			long dn;
+			int r = 0;
+			if (!dec)
+				return -ENOMEM;
+			dn = nx_base64_decode(in + b, n - b, dec, n + 1);
+			if (dn >= 0) {
+				f = foreign(x, dec, (size_t)dn);
+				if (f) {
+					x->blocked = f;
+					x->blocked_where = NX_CRED_BASIC;
+					free(dec);
+					return -EACCES;
+				}
+				struct out ro = { .cap = NX_HEAD_MAX * 4 };
+				rep = malloc(ro.cap);
+				ro.d = rep;
+				used = rep ? replace_into(x, dec, (size_t)dn, &ro) : 0;
+				if (!rep) {
+					r = -ENOMEM;
+				} else if (ro.full) {
+					r = -E2BIG;
+				} else if (used) {
+					enc = malloc((ro.len + 2) / 3 * 4 + 1);
+					if (!enc) {
+						r = -ENOMEM;
+					} else {
+						size_t en = nx_base64_encode(rep, ro.len, enc);
+						put(&o, in, b);
+						put(&o, enc, en);
+						x->injected[NX_CRED_BASIC] |= used;
+					}
+				}
+			}
+			if (dec)
+				explicit_bzero(dec, n + 1);
+			free(dec);
+			if (rep) {
+				explicit_bzero(rep, NX_HEAD_MAX * 4);
+				free(rep);
+			}
+			if (enc) {
+				explicit_bzero(enc, strlen(enc));
+				free(enc);
+			}
+			if (r < 0)
+				return r;
+			if (o.len || o.full) {
+				if (o.full)
+					return -E2BIG;
+				*out_len = o.len;
+				return 1;
+			}
+			/* not valid base64, or no placeholder inside: as written */
+		}
+		where = NX_CRED_HEADER;
+	}
+	used = replace_into(x, in, n, &o);
+	if (o.full)
+		return -E2BIG;
+	if (!used)
+		return 0;
+	if (where == NX_CRED_TARGET)
+		for (size_t k = 0; k < x->n; k++)
+			if ((used & (1u << k)) && !target_safe(&x->creds[k])) {
+				x->blocked = &x->creds[k];
+				x->blocked_where = NX_CRED_TARGET;
+				x->unsafe = true;
+				return -EACCES;
+			}
+	x->injected[where] |= used;
+	*out_len = o.len;
+	return 1;
+}
+
+const char *nx_cred_where_name(enum nx_cred_where w)
+{
+	switch (w) {
+	case NX_CRED_TARGET: return "target";
+	case NX_CRED_HEADER:
+	case NX_CRED_HEADER_AUTH: return "header";
+	case NX_CRED_BASIC: return "basic";
+	case NX_CRED_HOST: return "host";
+	case NX_CRED_STREAM: return "stream";
+	case _NX_CRED_WHERE_MAX:
+	default: return "?";
+	}
+}

@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS interception for the hosts a credential is bound to, with OpenSSL.
+ *
+ * The CA lives for one run: an ECDSA P-256 key made in memory at start-up,
+ * a certificate that may sign only for the credentials' names (name
+ * constraints; every IP address excluded) and no further CA (pathlen 0).
+ * Leaf certificates share one key made with the CA and are signed on first
+ * use per host and cached.  Upstream servers are verified against the
+ * system roots and [network] upstream_ca: hostname, chain, expiry, TLS 1.2
+ * at least.
+ *
+ * The ClientHello reader below is by hand: OpenSSL parses a ClientHello
+ * only inside a handshake it is running, and an opaque tunnel's is never
+ * ours to answer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netproxy_internal.h"
+#include "tls.h"
+
+#define LEAF_CACHE 64
+#define CERT_DAYS 30
+
+struct leaf {
+	char host[NX_HOST_MAX];
+	X509 *cert;
+	SSL_SESSION *session; /* the upstream's, for resumption */
+	unsigned long used;
+};
+
+struct netproxy_tls {
+	EVP_PKEY *ca_key, *leaf_key;
+	X509 *ca;
+	char *ca_pem;
+	char *upstream_ca; /* the file, for the bundle */
+	SSL_CTX *server, *client;
+	struct leaf cache[LEAF_CACHE];
+	unsigned long tick;
+};
+
+static void errf(char *err, size_t size, const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256] = "";
+
+	if (e)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	snprintf(err, size, "%s%s%s", what, buf[0] ? ": " : "", buf);
+	ERR_clear_error();
+}
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ex;
+	int ok;
+
+	X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+	ex = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	if (!ex)
+		return -1;
+	ok = X509_add_ext(cert, ex, -1);
+	X509_EXTENSION_free(ex);
+	return ok ? 0 : -1;
+}
+
+/* Version 3, a random serial, valid from an hour ago (clocks differ) for
+ * CERT_DAYS. */
+static X509 *cert_base(EVP_PKEY *key)
+{
+	X509 *x = X509_new();
+	unsigned char rnd[16];
+	BIGNUM *bn = NULL;
+
+	if (!x || !X509_set_version(x, 2) || RAND_bytes(rnd, sizeof(rnd)) != 1)
+		goto fail;
+	rnd[0] &= 0x7f; /* positive */
+	bn = BN_bin2bn(rnd, sizeof(rnd), NULL);
+	if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), (long)CERT_DAYS * 86400) ||
+	    !X509_set_pubkey(x, key))
+		goto fail;
+	BN_free(bn);
+	return x;
+fail:
+	BN_free(bn);
+	X509_free(x);
+	return NULL;
+}
+
+/* "name" or "*.suffix", maybe with ":port": the name a constraint takes. */
+static void rule_name(const char *rule, char *out, size_t size)
+{
+	const char *colon = strrchr(rule, ':');
+	size_t n = colon ? (size_t)(colon - rule) : strlen(rule);
+
+	if (n >= 2 && rule[0] == '*' && rule[1] == '.') {
+		/* subdomains only: OpenSSL reads a leading dot that way */
+		rule++;
+		n--;
+	}
+	snprintf(out, size, "%.*s", (int)n, rule);
+}
+
+static int make_ca(struct netproxy_tls *t, const struct netproxy_credential *creds, size_t n,
+		   char *err, size_t err_size)
+{
+	X509_NAME *name;
+	char cn[64], *nc = NULL;
+	size_t nc_len = 0, nc_cap = 0;
+	BIO *mem;
+	BUF_MEM *bm;
+
+	t->ca_key = EVP_EC_gen("P-256");
+	t->leaf_key = EVP_EC_gen("P-256");
+	if (!t->ca_key || !t->leaf_key)
+		return errf(err, err_size, "generating the interception CA's key"), -EIO;
+	t->ca = cert_base(t->ca_key);
+	if (!t->ca)
+		return errf(err, err_size, "making the interception CA"), -EIO;
+	name = X509_get_subject_name(t->ca);
+	snprintf(cn, sizeof(cn), "ringfence interception CA (pid %d)", (int)getpid());
+	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"ringfence",
+					-1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+					0) ||
+	    !X509_set_issuer_name(t->ca, name))
+		return errf(err, err_size, "naming the interception CA"), -EIO;
+
+	/* permitted: each credential's names; excluded: every IP address */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < creds[i].hosts->n; j++) {
+			char h[NX_HOST_MAX + 2];
+			size_t need;
+			rule_name(creds[i].hosts->items[j].value, h, sizeof(h));
+			/* room for this one and the exclusions that end the list */
+			need = nc_len + strlen(h) + 32 + 64;
+			if (need > nc_cap) {
+				char *m = realloc(nc, need * 2);
+				if (!m) {
+					free(nc);
+					return -ENOMEM;
+				}
+				nc = m;
+				nc_cap = need * 2;
+			}
+			nc_len += (size_t)snprintf(nc + nc_len, nc_cap - nc_len, "permitted;DNS:%s,", h);
+		}
+	if (!nc)
+		return snprintf(err, err_size, "no host to intercept"), -EINVAL;
+	snprintf(nc + nc_len, nc_cap - nc_len, "excluded;IP:0.0.0.0/0.0.0.0,excluded;IP:::/::");
+	{
+		char *full = malloc(strlen(nc) + 16);
+		int r;
+		if (!full) {
+			free(nc);
+			return -ENOMEM;
+		}
+		sprintf(full, "critical,%s", nc);
+		r = add_ext(t->ca, t->ca, NID_name_constraints, full);
+		free(full);
+		free(nc);
+		if (r < 0)
+			return errf(err, err_size, "constraining the interception CA to its hosts"),
+			       -EIO;
+	}
+	if (add_ext(t->ca, t->ca, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
+	    add_ext(t->ca, t->ca, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
+	    add_ext(t->ca, t->ca, NID_subject_key_identifier, "hash") < 0 ||
+	    !X509_sign(t->ca, t->ca_key, EVP_sha256()))
+		return errf(err, err_size, "signing the interception CA"), -EIO;
+
+	mem = BIO_new(BIO_s_mem());
+	if (!mem || !PEM_write_bio_X509(mem, t->ca)) {
+		BIO_free(mem);
+		return errf(err, err_size, "writing the interception CA"), -EIO;
+	}
+	BIO_get_mem_ptr(mem, &bm);
+	t->ca_pem = strndup(bm->data, bm->length);
+	BIO_free(mem);
+	return t->ca_pem ? 0 : -ENOMEM;
+}
+
+/* Offers only HTTP/1.1: the proxy reads HTTP/1.1 inside. */
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		       const unsigned char *in, unsigned inlen, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	for (unsigned i = 0; i < inlen;) {
+		unsigned l = in[i];
+		if (i + 1 + l > inlen)
+			break;
+		if (l == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
+			*out = in + i + 1;
+			*outlen = 8;
+			return SSL_TLSEXT_ERR_OK;
+		}
+		i += 1 + l;
+	}
+	return SSL_TLSEXT_ERR_NOACK; /* then HTTP/1.1 is what a client assumes */
+}
+
+int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *creds, size_t n,
+		     struct netproxy_tls **ret, char *err, size_t err_size)
+{
+	struct netproxy_tls *t;
+	int r;
+	long mode = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+		    SSL_MODE_RELEASE_BUFFERS;
+
+	/* the system's openssl.cnf is not read: the rules here are ours */
+	if (!OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL))
+		return errf(err, err_size, "starting OpenSSL"), -EIO;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	r = make_ca(t, creds, n, err, err_size);
+	if (r < 0)
+		goto fail;
+
+	t->server = SSL_CTX_new(TLS_server_method());
+	t->client = SSL_CTX_new(TLS_client_method());
+	if (!t->server || !t->client) {
+		errf(err, err_size, "creating TLS contexts");
+		r = -EIO;
+		goto fail;
+	}
+	SSL_CTX_set_min_proto_version(t->server, TLS1_2_VERSION);
+	SSL_CTX_set_min_proto_version(t->client, TLS1_2_VERSION);
+	SSL_CTX_set_mode(t->server, mode);
+	SSL_CTX_set_mode(t->client, mode);
+	SSL_CTX_set_options(t->server, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+						  SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_options(t->client, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+						  SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_alpn_select_cb(t->server, alpn_select, NULL);
+	SSL_CTX_set_session_id_context(t->server, (const unsigned char *)"ringfence", 9);
+	SSL_CTX_set_session_cache_mode(t->client, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_set_alpn_protos(t->client, (const unsigned char *)"\x08http/1.1", 9) != 0 ||
+	    SSL_CTX_set_default_verify_paths(t->client) != 1) {
+		errf(err, err_size, "loading the system's trusted roots");
+		r = -EIO;
+		goto fail;
+	}
+	if (p->net.upstream_ca) {
+		if (access(p->net.upstream_ca, R_OK) < 0) {
+			r = -errno;
+			snprintf(err, err_size, "[network] upstream_ca %s: %s", p->net.upstream_ca,
+				 strerror(errno));
+			goto fail;
+		}
+		if (SSL_CTX_load_verify_locations(t->client, p->net.upstream_ca, NULL) != 1) {
+			char what[4200];
+			snprintf(what, sizeof(what),
+				 "[network] upstream_ca %s: not a PEM file of certificates",
+				 p->net.upstream_ca);
+			errf(err, err_size, what);
+			r = -EINVAL;
+			goto fail;
+		}
+		t->upstream_ca = strdup(p->net.upstream_ca);
+		if (!t->upstream_ca) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	*ret = t;
+	return 0;
+fail:
+	netproxy_tls_free(t);
+	return r;
+}
+
+/* Appends the file at PATH to *buf; a missing file appends nothing. */
+static int append_file(const char *path, char **buf, size_t *len, bool must)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *b;
+
+	if (fd < 0)
+		return must ? -errno : 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 64 * 1024 * 1024) {
+		close(fd);
+		return must ? -EINVAL : 0;
+	}
+	b = realloc(*buf, *len + (size_t)st.st_size + 2);
+	if (!b) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*buf = b;
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + *len + got, (size_t)st.st_size - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	*len += got;
+	if (*len && b[*len - 1] != '\n')
+		b[(*len)++] = '\n';
+	return 0;
+}
+
+int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, char *err,
+			size_t err_size)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	const char *roots = getenv(X509_get_default_cert_file_env());
+	int r;
+
+	/* the roots the caller's clients use: $SSL_CERT_FILE, else the
+	 * system's bundle */
+	if (!roots || roots[0] != '/')
+		roots = X509_get_default_cert_file();
+	r = append_file(roots, &buf, &n, false);
+	if (r == 0 && n == 0)
+		r = append_file("/etc/ssl/certs/ca-certificates.crt", &buf, &n, false);
+	if (r == 0 && t->upstream_ca)
+		r = append_file(t->upstream_ca, &buf, &n, true);
+	if (r == 0) {
+		size_t l = strlen(t->ca_pem);
+		char *b = realloc(buf, n + l + 1);
+		if (!b) {
+			r = -ENOMEM;
+		} else {
+			buf = b;
+			memcpy(buf + n, t->ca_pem, l + 1);
+			n += l;
+		}
+	}
+	if (r < 0) {
+		snprintf(err, err_size, "building the CA bundle: %s", strerror(-r));
+		free(buf);
+		return r;
+	}
+	*pem = buf;
+	*len = n;
+	return 0;
+}
+
+void netproxy_tls_free(struct netproxy_tls *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < LEAF_CACHE; i++) {
+		X509_free(t->cache[i].cert);
+		SSL_SESSION_free(t->cache[i].session);
+	}
+	SSL_CTX_free(t->server);
+	SSL_CTX_free(t->client);
+	/* EVP_PKEY_free clears the private key as it frees it */
+	EVP_PKEY_free(t->ca_key);
+	EVP_PKEY_free(t->leaf_key);
+	X509_free(t->ca);
+	free(t->ca_pem);
+	free(t->upstream_ca);
+	free(t);
+}
+
+/* ---- per connection ---------------------------------------------------------------- */
+
+static struct leaf *leaf_for(struct netproxy_tls *t, const char *host, bool *fresh)
+{
+	struct leaf *victim = &t->cache[0];
+	char san[NX_HOST_MAX + 8];
+	X509 *x;
+
+	t->tick++;
+	for (size_t i = 0; i < LEAF_CACHE; i++) {
+		if (t->cache[i].cert && strcmp(t->cache[i].host, host) == 0) {
+			t->cache[i].used = t->tick;
+			*fresh = false;
+			return &t->cache[i];
+		}
+		if (t->cache[i].used < victim->used)
+			victim = &t->cache[i];
+	}
+	x = cert_base(t->leaf_key);
+	if (!x)
+		return NULL;
+	snprintf(san, sizeof(san), "DNS:%s", host);
+	if ((strlen(host) < 64 &&
+	     !X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+					 (const unsigned char *)host, -1, -1, 0)) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(t->ca)) ||
+	    add_ext(x, t->ca, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
+	    add_ext(x, t->ca, NID_key_usage, "critical,digitalSignature") < 0 ||
+	    add_ext(x, t->ca, NID_ext_key_usage, "serverAuth") < 0 ||
+	    add_ext(x, t->ca, NID_subject_alt_name, san) < 0 ||
+	    add_ext(x, t->ca, NID_authority_key_identifier, "keyid:always") < 0 ||
+	    !X509_sign(x, t->ca_key, EVP_sha256())) {
+		X509_free(x);
+		ERR_clear_error();
+		return NULL;
+	}
+	X509_free(victim->cert);
+	SSL_SESSION_free(victim->session);
+	*victim = (struct leaf){ .cert = x, .used = t->tick };
+	snprintf(victim->host, sizeof(victim->host), "%s", host);
+	*fresh = true;
+	return victim;
+}
+
+SSL *nx_tls_server(struct netproxy_tls *t, const char *host, bool *fresh)
+{
+	struct leaf *l = leaf_for(t, host, fresh);
+	SSL *ssl;
+
+	if (!l)
+		return NULL;
+	ssl = SSL_new(t->server);
+	if (!ssl)
+		return NULL;
+	if (SSL_use_certificate(ssl, l->cert) != 1 || SSL_use_PrivateKey(ssl, t->leaf_key) != 1) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return NULL;
+	}
+	SSL_set_accept_state(ssl);
+	return ssl;
+}
+
+SSL *nx_tls_client(struct netproxy_tls *t, const char *host)
+{
+	SSL *ssl = SSL_new(t->client);
+
+	if (!ssl)
+		return NULL;
+	if (SSL_set_tlsext_host_name(ssl, host) != 1 || SSL_set1_host(ssl, host) != 1) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return NULL;
+	}
+	for (size_t i = 0; i < LEAF_CACHE; i++)
+		if (t->cache[i].cert && t->cache[i].session && strcmp(t->cache[i].host, host) == 0) {
+			SSL_set_session(ssl, t->cache[i].session);
+			break;
+		}
+	SSL_set_connect_state(ssl);
+	return ssl;
+}
+
+void nx_tls_keep_session(struct netproxy_tls *t, const char *host, SSL *ssl)
+{
+	for (size_t i = 0; i < LEAF_CACHE; i++)
+		if (t->cache[i].cert && strcmp(t->cache[i].host, host) == 0) {
+			SSL_SESSION *s = SSL_get1_session(ssl);
+			if (s && SSL_SESSION_is_resumable(s)) {
+				SSL_SESSION_free(t->cache[i].session);
+				t->cache[i].session = s;
+			} else {
+				SSL_SESSION_free(s);
+			}
+			return;
+		}
+}
+
+/* ---- the ClientHello ------------------------------------------------------------------ */
+
+enum nx_hello nx_client_hello(const uint8_t *p, size_t n, char sni[NX_HOST_MAX])
+{
+	uint8_t hs[65536];
+	size_t hn = 0, off = 0, need = 0;
+
+	sni[0] = '\0';
+	if (n == 0)
+		return NX_HELLO_MORE;
+	if (p[0] != 0x16)
+		return NX_HELLO_NOT_TLS;
+	/* gather the handshake message from as many records as it spans */
+	for (;;) {
+		size_t rl;
+		if (n - off < 5)
+			return NX_HELLO_MORE;
+		if (p[off] != 0x16 || p[off + 1] != 3)
+			return NX_HELLO_BAD;
+		rl = (size_t)p[off + 3] << 8 | p[off + 4];
+		if (rl == 0 || rl > 16384 + 256)
+			return NX_HELLO_BAD;
+		if (n - off - 5 < rl)
+			return NX_HELLO_MORE;
+		if (hn + rl > sizeof(hs))
+			return NX_HELLO_BAD;
+		memcpy(hs + hn, p + off + 5, rl);
+		hn += rl;
+		off += 5 + rl;
+		if (hn >= 4) {
+			if (hs[0] != 1)
+				return NX_HELLO_BAD; /* not a ClientHello */
+			need = 4 + ((size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3]);
+			if (need > sizeof(hs))
+				return NX_HELLO_BAD;
+			if (hn >= need)
+				break;
+		}
+	}
+	/* version(2) random(32) session_id cipher_suites compression extensions */
+	size_t i = 4 + 2 + 32, end = need;
+#define NEED(k)                                                                \
+	do {                                                                   \
+		if (i + (k) > end)                                             \
+			return NX_HELLO_BAD;                                   \
+	} while (0)
+	NEED(1);
+	i += 1 + hs[i];
+	NEED(2);
+	i += 2 + ((size_t)hs[i] << 8 | hs[i + 1]);
+	NEED(1);
+	i += 1 + hs[i];
+	if (i == end)
+		return NX_HELLO_OK; /* no extensions */
+	NEED(2);
+	size_t ext_end = i + 2 + ((size_t)hs[i] << 8 | hs[i + 1]);
+	i += 2;
+	if (ext_end > end)
+		return NX_HELLO_BAD;
+	end = ext_end;
+	while (i < end) {
+		NEED(4);
+		unsigned type = (unsigned)hs[i] << 8 | hs[i + 1];
+		size_t len = (size_t)hs[i + 2] << 8 | hs[i + 3];
+		i += 4;
+		NEED(len);
+		if (type == 0) {
+			/* server_name: list(2) { type(1)=0 len(2) name } */
+			size_t j = i, lend = i + len, l;
+			if (len < 2 || j + 2 + ((size_t)hs[j] << 8 | hs[j + 1]) != lend)
+				return NX_HELLO_BAD;
+			j += 2;
+			if (j + 3 > lend || hs[j] != 0)
+				return NX_HELLO_BAD;
+			l = (size_t)hs[j + 1] << 8 | hs[j + 2];
+			j += 3;
+			if (l == 0 || l >= NX_HOST_MAX || j + l > lend)
+				return NX_HELLO_BAD;
+			for (size_t k = 0; k < l; k++) {
+				uint8_t ch = hs[j + k];
+				if (ch <= 0x20 || ch >= 0x7f)
+					return NX_HELLO_BAD;
+				sni[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+			}
+			sni[l] = '\0';
+		}
+		i += len;
+	}
+#undef NEED
+	return NX_HELLO_OK;
+}

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * [credential NAME]: the secrets come in here, before the sandbox starts,
+ * and never go out except through the proxy.
+ *
+ * - A secret is read from the environment or a file into a mapping of its
+ *   own that is never dumped, locked in memory where the limit allows, and
+ *   wiped in every process forked from this one (MADV_WIPEONFORK, and
+ *   cleared by hand in init as well, before anything else runs).
+ * - An environment variable's bytes are overwritten where they are, so
+ *   the secret is gone from /proc/PID/environ, not only from getenv().
+ *   Any other variable holding the same secret is removed too.
+ * - The command gets a placeholder: [A-Za-z0-9_], unique per run.
+ * - HTTPS to the credentials' hosts is intercepted with a CA made for the
+ *   run; the command trusts it through a bundle file, removed at exit.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../netproxy/netproxy.h"
+#include "supervisor.h"
+
+#define SECRET_MAX 8192
+
+/* The variables through which common clients take a CA bundle. */
+const char *const ca_bundle_vars[] = {
+	"SSL_CERT_FILE",     /* OpenSSL, Python's ssl, Go, Ruby, Deno's rustls-native */
+	"NODE_EXTRA_CA_CERTS", /* Node.js: added to its own roots */
+	"REQUESTS_CA_BUNDLE", /* Python requests */
+	"CURL_CA_BUNDLE",    /* curl, pip's vendored requests */
+	"GIT_SSL_CAINFO",    /* git */
+	"PIP_CERT",	     /* pip */
+	"AWS_CA_BUNDLE",     /* AWS CLI and SDKs */
+	"DENO_CERT",	     /* Deno */
+	"CARGO_HTTP_CAINFO", /* cargo */
+	"NPM_CONFIG_CAFILE", /* npm */
+	"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", /* gRPC */
+	"HEX_CACERTS_PATH",  /* Elixir's hex */
+};
+const size_t ca_bundle_vars_n = ARRAY_SIZE(ca_bundle_vars);
+
+/* Which process made the bundle: only it removes it (a forked child that
+ * exits must not). */
+static pid_t bundle_owner;
+static char bundle_dir[64], bundle_file[96];
+
+static void remove_bundle(void)
+{
+	if (bundle_owner != getpid() || !bundle_file[0])
+		return;
+	(void)unlink(bundle_file);
+	(void)rmdir(bundle_dir);
+	bundle_file[0] = '\0';
+}
+
+_noreturn_ _printf_(2, 3) static void die_cred(const struct policy_credential *pc,
+						  const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	die("%s:%u: [credential %s]: %s", origin_file(&pc->origin), pc->origin.line, pc->name, msg);
+}
+
+/* Reads the secret into DST (SECRET_MAX + 2 bytes); returns its length. */
+static size_t read_secret(const struct policy_credential *pc, char *dst)
+{
+	size_t n = 0;
+
+	if (strncmp(pc->source, "env:", 4) == 0) {
+		const char *var = pc->source + 4;
+		char *v = getenv(var);
+		if (!v)
+			die_cred(pc, "source = %s, and %s is not set", pc->source, var);
+		n = strlen(v);
+		if (n > SECRET_MAX)
+			die_cred(pc, "the secret in %s is longer than %d bytes", var, SECRET_MAX);
+		memcpy(dst, v, n);
+	} else {
+		const char *path = pc->source + 5;
+		struct stat st;
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			die_cred(pc, "source = %s: %s", pc->source, strerror(errno));
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			die_cred(pc, "source = %s: not a regular file", pc->source);
+		for (;;) {
+			ssize_t r = read(fd, dst + n, SECRET_MAX + 2 - n);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				die_cred(pc, "source = %s: %s", pc->source, strerror(errno));
+			if (r == 0)
+				break;
+			n += (size_t)r;
+			if (n == SECRET_MAX + 2)
+				die_cred(pc, "source = %s: longer than %d bytes", pc->source,
+					 SECRET_MAX);
+		}
+		close(fd);
+		/* the line end an editor or `echo` leaves */
+		while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == '\r'))
+			n--;
+	}
+	if (n == 0)
+		die_cred(pc, "source = %s: the secret is empty", pc->source);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)dst[i];
+		/* it goes into HTTP heads: a line break would be a header of
+		 * its own */
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			die_cred(pc, "source = %s: the secret holds a control character",
+				 pc->source);
+	}
+	return n;
+}
+
+/* Overwrites every environment variable holding SECRET, then removes it:
+ * the bytes live in the process's initial stack, which /proc/PID/environ
+ * shows. */
+static void scrub_environ(const char *secret, size_t n)
+{
+	for (size_t i = 0; environ && environ[i];) {
+		char *eq = strchr(environ[i], '=');
+		if (eq && memmem(eq + 1, strlen(eq + 1), secret, n)) {
+			char name[256];
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - environ[i]), environ[i]);
+			explicit_bzero(eq + 1, strlen(eq + 1));
+			unsetenv(name);
+			continue; /* unsetenv moved the next one here */
+		}
+		i++;
+	}
+}
+
+static void make_placeholder(const struct policy_credential *pc, char **ret)
+{
+	static const char chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[24];
+	char buf[300];
+	size_t off;
+
+	if (pc->placeholder) {
+		*ret = strdup(pc->placeholder);
+		if (!*ret)
+			die("out of memory");
+		return;
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		die("getrandom: %s", strerror(errno));
+	off = (size_t)snprintf(buf, sizeof(buf), "ringfence_%s_", pc->name);
+	for (size_t i = 0; i < off; i++)
+		if (buf[i] == '-')
+			buf[i] = '_';
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		buf[off++] = chars[rnd[i] % (sizeof(chars) - 1)];
+	buf[off] = '\0';
+	explicit_bzero(rnd, sizeof(rnd));
+	*ret = strdup(buf);
+	if (!*ret)
+		die("out of memory");
+}
+
+static void write_bundle(struct sandbox *sb)
+{
+	char err[1024], *pem;
+	size_t len;
+	int fd, r;
+
+	r = netproxy_tls_bundle(sb->tls, &pem, &len, err, sizeof(err));
+	if (r < 0)
+		die("%s", err);
+	snprintf(bundle_dir, sizeof(bundle_dir), "/tmp/ringfence-ca.XXXXXX");
+	if (!mkdtemp(bundle_dir))
+		die("cannot create a directory for the CA bundle in /tmp: %s", strerror(errno));
+	bundle_owner = getpid();
+	snprintf(bundle_file, sizeof(bundle_file), "%s/ca-bundle.pem", bundle_dir);
+	atexit(remove_bundle);
+	/* readable by the command, whoever it runs as; written only by us */
+	if (chmod(bundle_dir, 0755) < 0)
+		die("%s: %s", bundle_dir, strerror(errno));
+	fd = open(bundle_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || fchmod(fd, 0644) < 0 || write_all(fd, pem, len) < 0)
+		die("%s: %s", bundle_file, strerror(errno));
+	close(fd);
+	free(pem);
+	sb->ca_bundle = bundle_file;
+}
+
+void creds_prepare(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	size_t n = p->n_creds;
+	char err[1024];
+	int r;
+
+	if (n == 0)
+		return;
+	if (n > NETPROXY_CRED_MAX)
+		die("%s:%u: [credential %s]: at most %d credentials", origin_file(&p->creds[n - 1].origin),
+		    p->creds[n - 1].origin.line, p->creds[n - 1].name, NETPROXY_CRED_MAX);
+	sb->secrets_size = (n * (SECRET_MAX + 2) + 4095) & ~(size_t)4095;
+	sb->secrets = mmap(NULL, sb->secrets_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sb->secrets == MAP_FAILED) {
+		sb->secrets = NULL;
+		die("cannot map memory for the secrets: %s", strerror(errno));
+	}
+	/* never in a core file, never in a forked child, never swapped where
+	 * the limit allows */
+	(void)madvise(sb->secrets, sb->secrets_size, MADV_DONTDUMP);
+	(void)madvise(sb->secrets, sb->secrets_size, MADV_WIPEONFORK); /* and creds_forget() */
+	(void)mlock(sb->secrets, sb->secrets_size);
+
+	sb->creds = calloc(n, sizeof(*sb->creds));
+	if (!sb->creds)
+		die("out of memory");
+	sb->n_creds = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_credential *pc = &p->creds[i];
+		struct netproxy_credential *c = &sb->creds[i];
+		char *dst = sb->secrets + i * (SECRET_MAX + 2);
+		char *ph;
+		c->name = pc->name;
+		c->hosts = &pc->hosts;
+		c->secret = dst;
+		c->secret_len = read_secret(pc, dst);
+		make_placeholder(pc, &ph);
+		c->placeholder = ph;
+		c->placeholder_len = strlen(ph);
+		if (memmem(c->secret, c->secret_len, ph, c->placeholder_len))
+			die_cred(pc, "the placeholder is part of the secret");
+		for (size_t j = 0; j < i; j++)
+			if (strstr(sb->creds[j].placeholder, ph) || strstr(ph, sb->creds[j].placeholder))
+				die_cred(pc, "its placeholder and [credential %s]'s contain one another",
+					 sb->creds[j].name);
+		if (env_is_ours(pc->env))
+			die_cred(pc, "env = %s: ringfence sets that variable itself", pc->env);
+	}
+	for (size_t i = 0; i < n; i++)
+		scrub_environ(sb->creds[i].secret, sb->creds[i].secret_len);
+
+	r = netproxy_tls_new(p, sb->creds, n, &sb->tls, err, sizeof(err));
+	if (r < 0)
+		die("%s", err);
+	write_bundle(sb);
+}
+
+/* In init, before anything else: this process holds no secret and no key. */
+void creds_forget(struct sandbox *sb)
+{
+	if (sb->secrets)
+		explicit_bzero(sb->secrets, sb->secrets_size);
+	netproxy_tls_free(sb->tls);
+	sb->tls = NULL;
+}
+
+void creds_release(struct sandbox *sb)
+{
+	creds_forget(sb);
+	if (sb->secrets)
+		munmap(sb->secrets, sb->secrets_size);
+	sb->secrets = NULL;
+	for (size_t i = 0; i < sb->n_creds; i++)
+		free((char *)sb->creds[i].placeholder);
+	free(sb->creds);
+	sb->creds = NULL;
+	sb->n_creds = 0;
+	remove_bundle();
+	sb->ca_bundle = NULL;
+}

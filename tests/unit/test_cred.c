@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/* Placeholder credentials in request heads, base64, the ClientHello reader,
+ * and requests inside a stream to one origin. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../netproxy/netproxy_internal.h"
+
+#define PH_GH "ringfence_github_AAAAAAAAAAAAAAAAAAAAAAAA"
+#define PH_NPM "ringfence_npm_BBBBBBBBBBBBBBBBBBBBBBBB"
+#define SECRET_GH "ghp_s3cret"
+#define SECRET_NPM "npm_other_secret_value"
+
+static struct policy_item gh_items[] = { { .value = "api.github.com" },
+					 { .value = "*.githubusercontent.com" } };
+static struct policy_item npm_items[] = { { .value = "registry.npmjs.org" } };
+static struct policy_list gh_hosts = { gh_items, 2, 2 };
+static struct policy_list npm_hosts = { npm_items, 1, 1 };
+
+static const struct nx_cred creds[] = {
+	{ "github", PH_GH, sizeof(PH_GH) - 1, SECRET_GH, sizeof(SECRET_GH) - 1, &gh_hosts },
+	{ "npm", PH_NPM, sizeof(PH_NPM) - 1, SECRET_NPM, sizeof(SECRET_NPM) - 1, &npm_hosts },
+};
+
+struct rw {
+	int ret;
+	char out[4096];
+	struct nx_cred_ctx x;
+};
+
+static void rewrite(struct rw *w, const char *host, uint16_t port, enum nx_cred_where where,
+		    const char *in)
+{
+	size_t n = 0;
+
+	nx_cred_ctx_init(&w->x, creds, 2, host, port);
+	w->ret = nx_cred_field(&w->x, where, in, strlen(in), w->out, sizeof(w->out) - 1, &n);
+	w->out[w->ret > 0 ? n : 0] = '\0';
+}
+
+static void test_binding(void **state)
+{
+	(void)state;
+	assert_true(nx_cred_bound(&creds[0], "api.github.com", 443));
+	assert_true(nx_cred_bound(&creds[0], "api.github.com", 80));
+	assert_false(nx_cred_bound(&creds[0], "api.github.com", 8443));
+	assert_true(nx_cred_bound(&creds[0], "raw.githubusercontent.com", 443));
+	assert_false(nx_cred_bound(&creds[0], "githubusercontent.com", 443));
+	assert_false(nx_cred_bound(&creds[0], "github.com", 443));
+	assert_false(nx_cred_bound(&creds[0], "api.github.com.evil.test", 443));
+	assert_false(nx_cred_bound(&creds[1], "api.github.com", 443));
+}
+
+static void test_rewrite_bound(void **state)
+{
+	struct rw w;
+
+	(void)state;
+	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER, "Bearer " PH_GH);
+	assert_int_equal(w.ret, 1);
+	assert_string_equal(w.out, "Bearer " SECRET_GH);
+	assert_int_equal(w.x.injected[NX_CRED_HEADER], 1);
+
+	/* twice in one field, and in the target */
+	rewrite(&w, "api.github.com", 443, NX_CRED_TARGET, "/x?a=" PH_GH "&b=" PH_GH);
+	assert_int_equal(w.ret, 1);
+	assert_string_equal(w.out, "/x?a=" SECRET_GH "&b=" SECRET_GH);
+	assert_int_equal(w.x.injected[NX_CRED_TARGET], 1);
+
+	/* nothing to do: the field goes out as it is */
+	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER, "text/plain");
+	assert_int_equal(w.ret, 0);
+
+	/* replacement is exact: another case is not the placeholder (and,
+	 * going to a bound host, not refused either) */
+	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER, "ringfence_GITHUB_AAAAAAAAAAAAAAAAAAAAAAAA");
+	assert_int_equal(w.ret, 0);
+
+	/* a placeholder split over two header lines is two fields: neither
+	 * holds it, nothing is replaced or joined */
+	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER, "ringfence_github_AAAA");
+	assert_int_equal(w.ret, 0);
+	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER, "AAAAAAAAAAAAAAAAAAAA");
+	assert_int_equal(w.ret, 0);
+}
+
+static void test_rewrite_basic(void **state)
+{
+	struct rw w;
+	char enc[256], want[300];
+	size_t n;
+
+	(void)state;
+	n = nx_base64_encode("x-access-token:" PH_GH, strlen("x-access-token:" PH_GH), enc);
+	enc[n] = '\0';
+	snprintf(want, sizeof(want), "Basic %s", enc);
+	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER_AUTH, want);
+	assert_int_equal(w.ret, 1);
+	n = nx_base64_encode("x-access-token:" SECRET_GH, strlen("x-access-token:" SECRET_GH), enc);
+	enc[n] = '\0';
+	snprintf(want, sizeof(want), "Basic %s", enc);
+	assert_string_equal(w.out, want);
+	assert_int_equal(w.x.injected[NX_CRED_BASIC], 1);
+	assert_int_equal(w.x.injected[NX_CRED_HEADER], 0);
+
+	/* the scheme in any case */
+	n = nx_base64_encode(PH_GH ":", strlen(PH_GH ":"), enc);
+	enc[n] = '\0';
+	snprintf(want, sizeof(want), "bAsIc %s", enc);
+	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER_AUTH, want);
+	assert_int_equal(w.ret, 1);
+	assert_int_equal(strncmp(w.out, "bAsIc ", 6), 0);
+
+	/* Bearer in Authorization: a plain field */
+	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER_AUTH, "Bearer " PH_GH);
+	assert_int_equal(w.ret, 1);
+	assert_string_equal(w.out, "Bearer " SECRET_GH);
+	assert_int_equal(w.x.injected[NX_CRED_HEADER], 1);
+
+	/* not base64 after all: as written */
+	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER_AUTH, "Basic !!!");
+	assert_int_equal(w.ret, 0);
+}
+
+static void test_rewrite_refused(void **state)
+{
+	static const struct {
+		const char *host;
+		enum nx_cred_where where;
+		const char *in;
+		const char *blocked;
+		enum nx_cred_where blocked_where;
+	} cases[] = {
+		/* another host */
+		{ "evil.test", NX_CRED_HEADER, "Bearer " PH_GH, "github", NX_CRED_HEADER },
+		{ "evil.test", NX_CRED_TARGET, "/?t=" PH_GH, "github", NX_CRED_TARGET },
+		/* case changed, percent-encoded */
+		{ "evil.test", NX_CRED_HEADER, "RINGFENCE_GITHUB_aaaaaaaaaaaaaaaaaaaaaaaa", "github",
+		  NX_CRED_HEADER },
+		{ "evil.test", NX_CRED_TARGET, "/?t=%72ingfence%5Fgithub_AAAAAAAAAAAAAAAAAAAAAAAA",
+		  "github", NX_CRED_TARGET },
+		/* inside Basic */
+		{ "evil.test", NX_CRED_HEADER_AUTH,
+		  "Basic eDpyaW5nZmVuY2VfZ2l0aHViX0FBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQQ==", "github",
+		  NX_CRED_BASIC },
+		/* one credential's placeholder to another credential's host */
+		{ "registry.npmjs.org", NX_CRED_HEADER, "Bearer " PH_GH, "github", NX_CRED_HEADER },
+		{ "api.github.com", NX_CRED_HEADER, "x " PH_GH " " PH_NPM, "npm", NX_CRED_HEADER },
+		/* the right host on the wrong port */
+		{ "api.github.com:8443", NX_CRED_HEADER, PH_GH, "github", NX_CRED_HEADER },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rw w;
+		char host[64];
+		uint16_t port = 443;
+		const char *colon = strchr(cases[i].host, ':');
+		snprintf(host, sizeof(host), "%.*s",
+			 (int)(colon ? (size_t)(colon - cases[i].host) : strlen(cases[i].host)),
+			 cases[i].host);
+		if (colon)
+			port = (uint16_t)atoi(colon + 1);
+		rewrite(&w, host, port, cases[i].where, cases[i].in);
+		if (w.ret != -EACCES || !w.x.blocked ||
+		    strcmp(w.x.blocked->name, cases[i].blocked) != 0 ||
+		    w.x.blocked_where != cases[i].blocked_where)
+			fail_msg("case %zu (%s): ret %d", i, cases[i].in, w.ret);
+		/* nothing half-rewritten is handed back */
+		assert_null(strstr(w.out, SECRET_GH));
+	}
+}
+
+static void test_unsafe_secret_in_target(void **state)
+{
+	static const struct nx_cred spaced[] = {
+		{ "sp", PH_GH, sizeof(PH_GH) - 1, "a b", 3, &gh_hosts },
+	};
+	struct nx_cred_ctx x;
+	char out[256];
+	size_t n;
+
+	(void)state;
+	nx_cred_ctx_init(&x, spaced, 1, "api.github.com", 443);
+	/* a space would end the request target: refused, not smuggled */
+	assert_int_equal(nx_cred_field(&x, NX_CRED_TARGET, "/?t=" PH_GH, strlen("/?t=" PH_GH), out,
+				       sizeof(out), &n),
+			 -EACCES);
+	assert_true(x.unsafe);
+	nx_cred_ctx_init(&x, spaced, 1, "api.github.com", 443);
+	assert_int_equal(nx_cred_field(&x, NX_CRED_HEADER, PH_GH, strlen(PH_GH), out, sizeof(out),
+				       &n),
+			 1);
+}
+
+static void test_find(void **state)
+{
+	(void)state;
+	assert_ptr_equal(nx_cred_find(creds, 2, "x" PH_NPM "y", strlen("x" PH_NPM "y")), &creds[1]);
+	assert_null(nx_cred_find(creds, 2, "nothing here", 12));
+	assert_ptr_equal(nx_cred_find(creds, 2, "%52INGFENCE_npm_bbbbbbbbbbbbbbbbbbbbbbbb", 40),
+			 &creds[1]);
+	assert_null(nx_cred_find(creds, 2, "%", 1));
+}
+
+static void test_base64(void **state)
+{
+	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	static const char *const enc[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+					   "Zm9vYmFy" };
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		size_t n = nx_base64_encode(plain[i], strlen(plain[i]), buf);
+		assert_int_equal(n, strlen(enc[i]));
+		assert_memory_equal(buf, enc[i], n);
+		assert_int_equal(nx_base64_decode(enc[i], strlen(enc[i]), buf, sizeof(buf)),
+				 (long)strlen(plain[i]));
+		assert_memory_equal(buf, plain[i], strlen(plain[i]));
+	}
+	assert_int_equal(nx_base64_decode("Zm9v!", 5, buf, sizeof(buf)), -1);
+	assert_int_equal(nx_base64_decode("Zh==", 4, buf, sizeof(buf)), -1); /* non-zero pad bits */
+	assert_int_equal(nx_base64_decode("Z", 1, buf, sizeof(buf)), -1);
+	assert_int_equal(nx_base64_decode("Zm9vYmFy", 8, buf, 3), -1);	       /* no room */
+	assert_int_equal(nx_base64_decode("Zm9v", 4, buf, sizeof(buf)), 3);
+}
+
+/* ---- the ClientHello ---------------------------------------------------- */
+
+/* A minimal ClientHello with SNI NAME (or none), split into records of at
+ * most SPLIT handshake bytes. */
+static size_t hello(uint8_t *out, const char *name, size_t split)
+{
+	uint8_t hs[1024];
+	size_t n = 0, ext_at, o = 0;
+
+	hs[n++] = 1;
+	n += 3; /* length, below */
+	hs[n++] = 3;
+	hs[n++] = 3;
+	memset(hs + n, 0x11, 32);
+	n += 32;
+	hs[n++] = 0;			   /* session id */
+	hs[n++] = 0, hs[n++] = 2;	   /* cipher suites */
+	hs[n++] = 0x13, hs[n++] = 0x01;
+	hs[n++] = 1, hs[n++] = 0;	   /* compression */
+	ext_at = n;
+	n += 2;
+	if (name) {
+		size_t l = strlen(name);
+		hs[n++] = 0, hs[n++] = 0; /* server_name */
+		hs[n++] = 0, hs[n++] = (uint8_t)(l + 5);
+		hs[n++] = 0, hs[n++] = (uint8_t)(l + 3);
+		hs[n++] = 0;
+		hs[n++] = 0, hs[n++] = (uint8_t)l;
+		memcpy(hs + n, name, l);
+		n += l;
+	}
+	hs[n++] = 0, hs[n++] = 0x2b, hs[n++] = 0, hs[n++] = 3, hs[n++] = 2, hs[n++] = 3,
+	hs[n++] = 4; /* supported_versions */
+	hs[ext_at] = (uint8_t)((n - ext_at - 2) >> 8);
+	hs[ext_at + 1] = (uint8_t)(n - ext_at - 2);
+	hs[1] = 0, hs[2] = (uint8_t)((n - 4) >> 8), hs[3] = (uint8_t)(n - 4);
+	for (size_t i = 0; i < n; i += split) {
+		size_t l = n - i < split ? n - i : split;
+		out[o++] = 0x16, out[o++] = 3, out[o++] = 1;
+		out[o++] = (uint8_t)(l >> 8), out[o++] = (uint8_t)l;
+		memcpy(out + o, hs + i, l);
+		o += l;
+	}
+	return o;
+}
+
+static void test_client_hello(void **state)
+{
+	uint8_t buf[4096];
+	char sni[NX_HOST_MAX];
+	size_t n;
+
+	(void)state;
+	n = hello(buf, "Good.Test", 4096);
+	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_OK);
+	assert_string_equal(sni, "good.test");
+	/* every prefix is "more", never a wrong answer */
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(nx_client_hello(buf, i, sni), NX_HELLO_MORE);
+	/* across records, as a large (post-quantum) hello comes */
+	n = hello(buf, "split.test", 7);
+	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_OK);
+	assert_string_equal(sni, "split.test");
+	n = hello(buf, NULL, 4096);
+	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_OK);
+	assert_string_equal(sni, "");
+	assert_int_equal(nx_client_hello((const uint8_t *)"GET / HTTP/1.1\r\n", 16, sni),
+			 NX_HELLO_NOT_TLS);
+	/* malformed: a lying length, a second record of another type, a
+	 * name with a space */
+	n = hello(buf, "good.test", 4096);
+	buf[5 + 4 + 2 + 32 + 1 + 1] = 0x40; /* cipher suite length */
+	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_BAD);
+	n = hello(buf, "good.test", 20);
+	buf[25] = 0x17;
+	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_BAD);
+	n = hello(buf, "evil test", 4096);
+	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_BAD);
+}
+
+/* ---- requests inside a stream to one origin ------------------------------ */
+
+static void test_origin_request(void **state)
+{
+	struct nx_request *r = malloc(sizeof(*r));
+	int status;
+	const char *why;
+	const char *h = "GET /a?b=c HTTP/1.1\r\nHost: Good.Test\r\nConnection: keep-alive\r\n\r\n";
+
+	(void)state;
+	memset(r, 0xff, sizeof(*r)); /* whatever malloc left is not read */
+	assert_int_equal(nx_parse_origin_request(h, strlen(h), 443, r, &status, &why), NX_PARSE_OK);
+	assert_string_equal(r->host, "good.test");
+	assert_int_equal(r->port, 443);
+	assert_int_equal(r->path_len, 6);
+	assert_memory_equal(r->path, "/a?b=c", 6);
+	assert_false(r->upgrade);
+	assert_true(r->keep_alive);
+	assert_int_equal(r->body, NX_BODY_NONE);
+
+	h = "GET / HTTP/1.1\r\nHost: good.test:8443\r\n\r\n";
+	assert_int_equal(nx_parse_origin_request(h, strlen(h), 443, r, &status, &why), NX_PARSE_OK);
+	assert_int_equal(r->port, 8443);
+
+	static const char *const bad[] = {
+		"GET / HTTP/1.1\r\n\r\n",					  /* no Host */
+		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",			  /* Host twice */
+		"GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n",			  /* absolute */
+		"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",			  /* CONNECT */
+		"GET / HTTP/1.1\r\nHost: user@a\r\n\r\n",			  /* userinfo */
+		"TRACE / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /#x HTTP/1.1\r\nHost: a\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (nx_parse_origin_request(bad[i], strlen(bad[i]), 443, r, &status, &why) !=
+		    NX_PARSE_ERROR)
+			fail_msg("accepted: %s", bad[i]);
+	/* the proxy's own parser is unchanged: origin-form is refused there */
+	h = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	assert_int_equal(nx_parse_request(h, strlen(h), r, &status, &why), NX_PARSE_ERROR);
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_binding),
+		cmocka_unit_test(test_rewrite_bound),
+		cmocka_unit_test(test_rewrite_basic),
+		cmocka_unit_test(test_rewrite_refused),
+		cmocka_unit_test(test_unsafe_secret_in_target),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_client_hello),
+		cmocka_unit_test(test_origin_request),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

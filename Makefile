@@ -135,7 +135,7 @@ install: $(BIN)
 	install -m 0644 policies/*.ini $(DESTDIR)$(DATADIR)/policies/
 
 # libFuzzer on the policy parser (clang), seeded with the shipped policies, and
-# on the proxy's HTTP and SOCKS5 parsers.
+# on the proxy's HTTP and SOCKS5 parsers, ClientHello reader and rewriter.
 FUZZ_SECONDS ?= 60
 fuzz: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus
@@ -147,7 +147,7 @@ fuzz: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus_http
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c netproxy/http.c netproxy/socks.c \
-		netproxy/rules.c
+		netproxy/rules.c netproxy/cred.c netproxy/tls.c -lssl -lcrypto
 	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
 		build-fuzz/corpus_http tests/fuzz/corpus_http
 

@@ -5,15 +5,19 @@
                                                  prints the median and p90 in microseconds
   proxy_client.py idle N HOST PORT PROXY FLAG   opens N CONNECT tunnels, creates FLAG,
                                                  holds them until FLAG is removed
+  proxy_client.py tls-latency N NAME PORT PROXY  new connection + TLS + tiny GET to NAME
+                                                 (PROXY "-": to 127.0.0.1 directly); trusts
+                                                 $SSL_CERT_FILE
 """
 import os
 import socket
+import ssl
 import statistics
 import sys
 import time
 
 
-def one(host, port, proxy):
+def one(host, port, proxy, tls=None):
     t0 = time.perf_counter_ns()
     if proxy:
         ph, pp = proxy.rsplit(":", 1)
@@ -24,8 +28,10 @@ def one(host, port, proxy):
             head += s.recv(4096)
         assert b" 200 " in head.split(b"\r\n")[0], head
     else:
-        s = socket.create_connection((host, port))
-    s.sendall(b"GET /tiny.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        s = socket.create_connection(("127.0.0.1" if tls else host, port))
+    if tls:
+        s = tls.wrap_socket(s, server_hostname=host)
+    s.sendall(b"GET /tiny.txt HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host.encode())
     data = b""
     while True:
         c = s.recv(4096)
@@ -40,10 +46,14 @@ def one(host, port, proxy):
 def main():
     what, n, host, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     proxy = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] != "-" else None
+    tls = None
+    if what == "tls-latency":
+        tls = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+        what = "latency"
     if what == "latency":
         for _ in range(20):
-            one(host, port, proxy)  # warm-up
-        t = sorted(one(host, port, proxy) for _ in range(n))
+            one(host, port, proxy, tls)  # warm-up
+        t = sorted(one(host, port, proxy, tls) for _ in range(n))
         print("median_us=%.0f p90_us=%.0f" % (statistics.median(t), t[int(len(t) * 0.9)]))
     elif what == "idle":
         flag = sys.argv[6]

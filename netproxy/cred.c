@@ -269,6 +269,7 @@ int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *i
 			while (b < n && in[b] == ' ')
 				b++;
 			char *dec = malloc(n + 1), *rep = NULL, *enc = NULL;
+			size_t en = 0;
 			long dn;
 			int r = 0;
 			if (!dec)
@@ -295,7 +296,7 @@ int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *i
 					if (!enc) {
 						r = -ENOMEM;
 					} else {
-						size_t en = nx_base64_encode(rep, ro.len, enc);
+						en = nx_base64_encode(rep, ro.len, enc);
 						put(&o, in, b);
 						put(&o, enc, en);
 						x->injected[NX_CRED_BASIC] |= used;
@@ -310,7 +311,7 @@ int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *i
 				free(rep);
 			}
 			if (enc) {
-				explicit_bzero(enc, strlen(enc));
+				explicit_bzero(enc, en);
 				free(enc);
 			}
 			if (r < 0)

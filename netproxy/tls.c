@@ -5,8 +5,8 @@
  * The CA lives for one run: an ECDSA P-256 key made in memory at start-up,
  * a certificate that may sign only for the credentials' names (name
  * constraints; every IP address excluded) and no further CA (pathlen 0).
- * Leaf certificates share one key made with the CA and are signed on first
- * use per host and cached.  Upstream servers are verified against the
+ * Leaf certificates share one key, made at the first interception, and are
+ * signed on first use per host and cached.  Upstream servers are verified against the
  * system roots and [network] upstream_ca: hostname, chain, expiry, TLS 1.2
  * at least.
  *
@@ -14,6 +14,7 @@
  * only inside a handshake it is running, and an opaque tunnel's is never
  * ours to answer.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/err.h>
@@ -47,7 +48,9 @@ struct netproxy_tls {
 	X509 *ca;
 	char *ca_pem;
 	char *upstream_ca; /* the file, for the bundle */
-	SSL_CTX *server, *client;
+	STACK_OF(X509) *extra; /* its certificates */
+	SSL_CTX *server, *client; /* made on first use */
+	bool failed;
 	struct leaf cache[LEAF_CACHE];
 	unsigned long tick;
 };
@@ -127,8 +130,7 @@ static int make_ca(struct netproxy_tls *t, const struct netproxy_credential *cre
 	BUF_MEM *bm;
 
 	t->ca_key = EVP_EC_gen("P-256");
-	t->leaf_key = EVP_EC_gen("P-256");
-	if (!t->ca_key || !t->leaf_key)
+	if (!t->ca_key)
 		return errf(err, err_size, "generating the interception CA's key"), -EIO;
 	t->ca = cert_base(t->ca_key);
 	if (!t->ca)
@@ -216,13 +218,80 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 	return SSL_TLSEXT_ERR_NOACK; /* then HTTP/1.1 is what a client assumes */
 }
 
+/*
+ * The system's roots: the operator's $SSL_CERT_FILE / $SSL_CERT_DIR when
+ * set; else the hashed directory, whose certificates are read only when a
+ * chain needs one (the bundle file takes ~20 ms to parse); else the file.
+ */
+static int load_roots(SSL_CTX *ctx)
+{
+	const char *dir = X509_get_default_cert_dir();
+	bool hashed = false;
+	DIR *d;
+
+	if (getenv(X509_get_default_cert_file_env()) || getenv(X509_get_default_cert_dir_env()))
+		return SSL_CTX_set_default_verify_paths(ctx) == 1 ? 0 : -1;
+	/* Debian's ca-certificates keeps a hash link (HHHHHHHH.0) per root */
+	d = opendir(dir);
+	for (struct dirent *e; d && !hashed && (e = readdir(d));)
+		hashed = strlen(e->d_name) == 10 && strcmp(e->d_name + 8, ".0") == 0;
+	if (d)
+		closedir(d);
+	if (hashed && SSL_CTX_load_verify_dir(ctx, dir) == 1)
+		return 0;
+	return SSL_CTX_set_default_verify_paths(ctx) == 1 ? 0 : -1;
+}
+
+/* The TLS contexts are made on first use: a run that never intercepts
+ * pays nothing for them. */
+static int contexts(struct netproxy_tls *t)
+{
+	long mode = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+		    SSL_MODE_RELEASE_BUFFERS;
+	long opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF;
+	X509_STORE *store;
+
+	if (t->server && t->client)
+		return 0;
+	if (t->failed)
+		return -EIO;
+	t->server = SSL_CTX_new(TLS_server_method());
+	t->client = SSL_CTX_new(TLS_client_method());
+	if (!t->server || !t->client)
+		goto fail;
+	SSL_CTX_set_min_proto_version(t->server, TLS1_2_VERSION);
+	SSL_CTX_set_min_proto_version(t->client, TLS1_2_VERSION);
+	SSL_CTX_set_mode(t->server, mode);
+	SSL_CTX_set_mode(t->client, mode);
+	SSL_CTX_set_options(t->server, opts);
+	SSL_CTX_set_options(t->client, opts);
+	SSL_CTX_set_alpn_select_cb(t->server, alpn_select, NULL);
+	SSL_CTX_set_session_id_context(t->server, (const unsigned char *)"ringfence", 9);
+	SSL_CTX_set_session_cache_mode(t->client, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_set_alpn_protos(t->client, (const unsigned char *)"\x08http/1.1", 9) != 0 ||
+	    load_roots(t->client) < 0)
+		goto fail;
+	store = SSL_CTX_get_cert_store(t->client);
+	for (int i = 0; t->extra && i < sk_X509_num(t->extra); i++)
+		if (X509_STORE_add_cert(store, sk_X509_value(t->extra, i)) != 1)
+			goto fail;
+	ERR_clear_error();
+	return 0;
+fail:
+	ERR_clear_error();
+	SSL_CTX_free(t->server);
+	SSL_CTX_free(t->client);
+	t->server = t->client = NULL;
+	t->failed = true;
+	return -EIO;
+}
+
 int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *creds, size_t n,
 		     struct netproxy_tls **ret, char *err, size_t err_size)
 {
 	struct netproxy_tls *t;
 	int r;
-	long mode = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-		    SSL_MODE_RELEASE_BUFFERS;
 
 	/* the system's openssl.cnf is not read: the rules here are ours */
 	if (!OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL))
@@ -234,44 +303,27 @@ int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *c
 	if (r < 0)
 		goto fail;
 
-	t->server = SSL_CTX_new(TLS_server_method());
-	t->client = SSL_CTX_new(TLS_client_method());
-	if (!t->server || !t->client) {
-		errf(err, err_size, "creating TLS contexts");
-		r = -EIO;
-		goto fail;
-	}
-	SSL_CTX_set_min_proto_version(t->server, TLS1_2_VERSION);
-	SSL_CTX_set_min_proto_version(t->client, TLS1_2_VERSION);
-	SSL_CTX_set_mode(t->server, mode);
-	SSL_CTX_set_mode(t->client, mode);
-	SSL_CTX_set_options(t->server, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-						  SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_options(t->client, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-						  SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_alpn_select_cb(t->server, alpn_select, NULL);
-	SSL_CTX_set_session_id_context(t->server, (const unsigned char *)"ringfence", 9);
-	SSL_CTX_set_session_cache_mode(t->client, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
-	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_set_alpn_protos(t->client, (const unsigned char *)"\x08http/1.1", 9) != 0 ||
-	    SSL_CTX_set_default_verify_paths(t->client) != 1) {
-		errf(err, err_size, "loading the system's trusted roots");
-		r = -EIO;
-		goto fail;
-	}
 	if (p->net.upstream_ca) {
-		if (access(p->net.upstream_ca, R_OK) < 0) {
-			r = -errno;
+		/* read now, so a bad file refuses to start */
+		BIO *in = BIO_new_file(p->net.upstream_ca, "r");
+		X509 *x;
+		if (!in) {
 			snprintf(err, err_size, "[network] upstream_ca %s: %s", p->net.upstream_ca,
-				 strerror(errno));
+				 strerror(errno ? errno : EIO));
+			ERR_clear_error();
+			r = -EINVAL;
 			goto fail;
 		}
-		if (SSL_CTX_load_verify_locations(t->client, p->net.upstream_ca, NULL) != 1) {
-			char what[4200];
-			snprintf(what, sizeof(what),
+		t->extra = sk_X509_new_null();
+		while (t->extra && (x = PEM_read_bio_X509(in, NULL, NULL, NULL)))
+			if (!sk_X509_push(t->extra, x))
+				X509_free(x);
+		BIO_free(in);
+		ERR_clear_error();
+		if (!t->extra || sk_X509_num(t->extra) == 0) {
+			snprintf(err, err_size,
 				 "[network] upstream_ca %s: not a PEM file of certificates",
 				 p->net.upstream_ca);
-			errf(err, err_size, what);
 			r = -EINVAL;
 			goto fail;
 		}
@@ -369,6 +421,7 @@ void netproxy_tls_free(struct netproxy_tls *t)
 	}
 	SSL_CTX_free(t->server);
 	SSL_CTX_free(t->client);
+	sk_X509_pop_free(t->extra, X509_free);
 	/* EVP_PKEY_free clears the private key as it frees it */
 	EVP_PKEY_free(t->ca_key);
 	EVP_PKEY_free(t->leaf_key);
@@ -396,9 +449,14 @@ static struct leaf *leaf_for(struct netproxy_tls *t, const char *host, bool *fre
 		if (t->cache[i].used < victim->used)
 			victim = &t->cache[i];
 	}
-	x = cert_base(t->leaf_key);
-	if (!x)
+	/* one key for every leaf, made with the first */
+	if (!t->leaf_key)
+		t->leaf_key = EVP_EC_gen("P-256");
+	x = t->leaf_key ? cert_base(t->leaf_key) : NULL;
+	if (!x) {
+		ERR_clear_error();
 		return NULL;
+	}
 	snprintf(san, sizeof(san), "DNS:%s", host);
 	if ((strlen(host) < 64 &&
 	     !X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
@@ -424,9 +482,12 @@ static struct leaf *leaf_for(struct netproxy_tls *t, const char *host, bool *fre
 
 SSL *nx_tls_server(struct netproxy_tls *t, const char *host, bool *fresh)
 {
-	struct leaf *l = leaf_for(t, host, fresh);
+	struct leaf *l;
 	SSL *ssl;
 
+	if (contexts(t) < 0)
+		return NULL;
+	l = leaf_for(t, host, fresh);
 	if (!l)
 		return NULL;
 	ssl = SSL_new(t->server);
@@ -443,8 +504,11 @@ SSL *nx_tls_server(struct netproxy_tls *t, const char *host, bool *fresh)
 
 SSL *nx_tls_client(struct netproxy_tls *t, const char *host)
 {
-	SSL *ssl = SSL_new(t->client);
+	SSL *ssl;
 
+	if (contexts(t) < 0)
+		return NULL;
+	ssl = SSL_new(t->client);
 	if (!ssl)
 		return NULL;
 	if (SSL_set_tlsext_host_name(ssl, host) != 1 || SSL_set1_host(ssl, host) != 1) {

@@ -519,7 +519,8 @@ static const char *const keys_filesystem[] = { "read",	  "exec",    "write",
 					       "deny",	  "protect", "private_tmp" };
 static const char *const keys_network[] = { "mode",	  "isolation", "allow", "deny",
 					    "private",	  "allow_cidr", "hosts", "upstream_ca" };
-static const char *const keys_credential[] = { "env", "source", "hosts", "placeholder" };
+static const char *const keys_credential[] = { "env", "source", "hosts", "placeholder",
+						"optional" };
 static const char *const keys_process[] = { "run_as",	     "env_keep",     "env_set",
 					    "rlimit_nofile", "rlimit_nproc", "rlimit_core",
 					    "rlimit_fsize",  "rlimit_as",    "rlimit_cpu" };
@@ -696,6 +697,12 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 			return fail(c, k, "'%s' is not env:VARIABLE or file:PATH", value);
 		}
 		return set_string(c, &cr->source, value);
+	}
+	if (strcmp(name, "optional") == 0) {
+		if (cr->optional_set)
+			return fail(c, k, "set twice");
+		cr->optional_set = true;
+		return parse_bool(c, k, value, &cr->optional);
 	}
 	if (strcmp(name, "placeholder") == 0) {
 		size_t n = strlen(value);

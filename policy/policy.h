@@ -104,6 +104,7 @@ struct policy_credential {
 	char *env;
 	char *source; /* "env:VAR" or "file:PATH" */
 	char *placeholder;
+	bool optional, optional_set; /* optional: a missing secret skips it */
 	struct policy_list hosts;
 	struct policy_origin origin;
 };

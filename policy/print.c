@@ -151,6 +151,10 @@ void policy_print(const struct policy *p, FILE *out,
 		section(out, name, annotate, ud);
 		fprintf(out, "env = %s\nsource = %s\n", p->creds[i].env, p->creds[i].source);
 		print_list(out, "hosts", &p->creds[i].hosts);
+		if (p->creds[i].placeholder)
+			fprintf(out, "placeholder = %s\n", p->creds[i].placeholder);
+		if (p->creds[i].optional)
+			fprintf(out, "optional = yes\n");
 	}
 
 	section(out, "process", annotate, ud);

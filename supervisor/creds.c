@@ -73,7 +73,8 @@ _noreturn_ _printf_(2, 3) static void die_cred(const struct policy_credential *p
 	die("%s:%u: [credential %s]: %s", origin_file(&pc->origin), pc->origin.line, pc->name, msg);
 }
 
-/* Reads the secret into DST (SECRET_MAX + 2 bytes); returns its length. */
+/* Reads the secret into DST (SECRET_MAX + 2 bytes); returns its length, or
+ * 0 for an optional credential whose secret is not there. */
 static size_t read_secret(const struct policy_credential *pc, char *dst)
 {
 	size_t n = 0;
@@ -81,8 +82,12 @@ static size_t read_secret(const struct policy_credential *pc, char *dst)
 	if (strncmp(pc->source, "env:", 4) == 0) {
 		const char *var = pc->source + 4;
 		char *v = getenv(var);
+		if (!v && pc->optional)
+			return 0;
 		if (!v)
-			die_cred(pc, "source = %s, and %s is not set", pc->source, var);
+			die_cred(pc, "source = %s, and %s is not set (optional = yes skips a "
+				     "missing secret)",
+				 pc->source, var);
 		n = strlen(v);
 		if (n > SECRET_MAX)
 			die_cred(pc, "the secret in %s is longer than %d bytes", var, SECRET_MAX);
@@ -91,6 +96,8 @@ static size_t read_secret(const struct policy_credential *pc, char *dst)
 		const char *path = pc->source + 5;
 		struct stat st;
 		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 && errno == ENOENT && pc->optional)
+			return 0;
 		if (fd < 0)
 			die_cred(pc, "source = %s: %s", pc->source, strerror(errno));
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
@@ -225,18 +232,26 @@ void creds_prepare(struct sandbox *sb)
 	(void)mlock(sb->secrets, sb->secrets_size);
 
 	sb->creds = calloc(n, sizeof(*sb->creds));
-	if (!sb->creds)
+	sb->cred_env = calloc(n, sizeof(*sb->cred_env));
+	if (!sb->creds || !sb->cred_env)
 		die("out of memory");
-	sb->n_creds = n;
-	for (size_t i = 0; i < n; i++) {
-		const struct policy_credential *pc = &p->creds[i];
+	for (size_t k = 0; k < n; k++) {
+		const struct policy_credential *pc = &p->creds[k];
+		size_t i = sb->n_creds;
 		struct netproxy_credential *c = &sb->creds[i];
 		char *dst = sb->secrets + i * (SECRET_MAX + 2);
 		char *ph;
+		c->secret_len = read_secret(pc, dst);
+		if (c->secret_len == 0) {
+			note("[credential %s]: no secret (%s): skipped, %s is not set", pc->name,
+			     pc->source, pc->env);
+			continue;
+		}
+		sb->n_creds++;
+		sb->cred_env[i] = pc->env;
 		c->name = pc->name;
 		c->hosts = &pc->hosts;
 		c->secret = dst;
-		c->secret_len = read_secret(pc, dst);
 		make_placeholder(pc, &ph);
 		c->placeholder = ph;
 		c->placeholder_len = strlen(ph);
@@ -249,6 +264,9 @@ void creds_prepare(struct sandbox *sb)
 		if (env_is_ours(pc->env))
 			die_cred(pc, "env = %s: ringfence sets that variable itself", pc->env);
 	}
+	n = sb->n_creds;
+	if (n == 0)
+		return;
 	for (size_t i = 0; i < n; i++)
 		scrub_environ(sb->creds[i].secret, sb->creds[i].secret_len);
 
@@ -276,7 +294,9 @@ void creds_release(struct sandbox *sb)
 	for (size_t i = 0; i < sb->n_creds; i++)
 		free((char *)sb->creds[i].placeholder);
 	free(sb->creds);
+	free(sb->cred_env);
 	sb->creds = NULL;
+	sb->cred_env = NULL;
 	sb->n_creds = 0;
 	remove_bundle();
 	sb->ca_bundle = NULL;

@@ -78,7 +78,12 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 			continue;
 		memcpy(name, *ep, (size_t)(eq - *ep));
 		name[eq - *ep] = '\0';
-		if (env_glob_match(&p->process.env_keep, p->process.env_keep_set, name))
+		/* a credential's variable holds its placeholder, never what the
+		 * caller had in it (also when an optional secret was missing) */
+		bool cred_var = false;
+		for (size_t i = 0; i < p->n_creds; i++)
+			cred_var |= strcmp(p->creds[i].env, name) == 0;
+		if (!cred_var && env_glob_match(&p->process.env_keep, p->process.env_keep_set, name))
 			r = env_put(&e, name, strlen(name), eq + 1);
 	}
 	if (sb && sb->drop_to_user && r == 0) {
@@ -132,7 +137,7 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 	}
 	/* placeholders, never secrets; and the bundle that trusts the CA */
 	for (size_t i = 0; sb && i < sb->n_creds && r == 0; i++)
-		r = env_put(&e, p->creds[i].env, strlen(p->creds[i].env), sb->creds[i].placeholder);
+		r = env_put(&e, sb->cred_env[i], strlen(sb->cred_env[i]), sb->creds[i].placeholder);
 	for (size_t i = 0; sb && sb->ca_bundle && i < ca_bundle_vars_n && r == 0; i++)
 		r = env_put(&e, ca_bundle_vars[i], strlen(ca_bundle_vars[i]), sb->ca_bundle);
 	if (r == 0 && !e.v) {

@@ -176,7 +176,8 @@ struct sandbox {
 
 	/* credentials (creds.c): secrets in their own mapping, the CA, and the
 	 * bundle file the command trusts */
-	struct netproxy_credential *creds;
+	struct netproxy_credential *creds; /* those with a secret */
+	const char **cred_env;		   /* the variable each one sets */
 	size_t n_creds;
 	char *secrets;
 	size_t secrets_size;

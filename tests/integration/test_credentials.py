@@ -458,3 +458,15 @@ def test_a_bad_upstream_ca_refuses_to_start(one):
     r = run(one, "echo ran", p)
     assert r.returncode == 125 and "ran" not in r.stdout
     assert "upstream_ca" in r.stderr and bad in r.stderr
+
+
+def test_optional_credential_without_its_secret(one):
+    # signed in another way: the run goes on, and the variable never passes
+    # through from the caller, even when env_keep names it
+    p = one.net_policy(ALLOW, "[process]\nenv_keep = PATH HOME GITHUB_TOKEN\n"
+                       "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_NOT_SET\n"
+                       "hosts = good.test\noptional = yes\n")
+    r = one.sh('echo "token=${GITHUB_TOKEN-unset} ca=${SSL_CERT_FILE-none}"', p,
+               env={"GITHUB_TOKEN": "caller-value"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "token=unset ca=none\n"

@@ -276,8 +276,7 @@ void creds_prepare(struct sandbox *sb)
 	write_bundle(sb);
 }
 
-/* In init, before anything else: this process holds no secret and no key. */
-void creds_forget(struct sandbox *sb)
+static void wipe(struct sandbox *sb)
 {
 	if (sb->secrets)
 		explicit_bzero(sb->secrets, sb->secrets_size);
@@ -285,9 +284,18 @@ void creds_forget(struct sandbox *sb)
 	sb->tls = NULL;
 }
 
+/* In init, before anything else: this process holds no secret and no key,
+ * and never removes the bundle (its pid may even equal the supervisor's:
+ * 1, in a PID namespace of its own). */
+void creds_forget(struct sandbox *sb)
+{
+	bundle_owner = 0;
+	wipe(sb);
+}
+
 void creds_release(struct sandbox *sb)
 {
-	creds_forget(sb);
+	wipe(sb);
 	if (sb->secrets)
 		munmap(sb->secrets, sb->secrets_size);
 	sb->secrets = NULL;

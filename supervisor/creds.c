@@ -133,14 +133,17 @@ static size_t read_secret(const struct policy_credential *pc, char *dst)
 	return n;
 }
 
-/* Overwrites every environment variable holding SECRET, then removes it:
- * the bytes live in the process's initial stack, which /proc/PID/environ
- * shows. */
-static void scrub_environ(const char *secret, size_t n)
+/* Overwrites the source variable SOURCE (or NULL) and every other one
+ * holding SECRET, then removes them: the bytes live in the process's
+ * initial stack, which /proc/PID/environ shows.  A secret shorter than 8
+ * bytes is looked for in its own variable only (it would match by chance). */
+static void scrub_environ(const char *source, const char *secret, size_t n)
 {
 	for (size_t i = 0; environ && environ[i];) {
 		char *eq = strchr(environ[i], '=');
-		if (eq && memmem(eq + 1, strlen(eq + 1), secret, n)) {
+		bool is_source = eq && source && strlen(source) == (size_t)(eq - environ[i]) &&
+				 strncmp(environ[i], source, (size_t)(eq - environ[i])) == 0;
+		if (eq && (is_source || (n >= 8 && memmem(eq + 1, strlen(eq + 1), secret, n)))) {
 			char name[256];
 			snprintf(name, sizeof(name), "%.*s", (int)(eq - environ[i]), environ[i]);
 			explicit_bzero(eq + 1, strlen(eq + 1));
@@ -267,8 +270,14 @@ void creds_prepare(struct sandbox *sb)
 	n = sb->n_creds;
 	if (n == 0)
 		return;
-	for (size_t i = 0; i < n; i++)
-		scrub_environ(sb->creds[i].secret, sb->creds[i].secret_len);
+	for (size_t k = 0, i = 0; k < p->n_creds; k++) {
+		const struct policy_credential *pc = &p->creds[k];
+		if (i < n && sb->cred_env[i] == pc->env) {
+			scrub_environ(strncmp(pc->source, "env:", 4) == 0 ? pc->source + 4 : NULL,
+				      sb->creds[i].secret, sb->creds[i].secret_len);
+			i++;
+		}
+	}
 
 	r = netproxy_tls_new(p, sb->creds, n, &sb->tls, err, sizeof(err));
 	if (r < 0)

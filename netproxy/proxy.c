@@ -239,8 +239,6 @@ static int buf_reserve(struct buf *b)
 
 static void buf_free(struct buf *b)
 {
-	if (b->d && b->len)
-		explicit_bzero(b->d, b->len); /* a secret may have passed */
 	free(b->d);
 	*b = (struct buf){ 0 };
 }
@@ -520,6 +518,16 @@ static void close_fd_tag(struct netproxy *np, struct tag *t)
 	}
 }
 
+/* A connection's buffer; cleared first when a secret has passed through
+ * the connection (only what goes upstream holds one, but a buffer is
+ * reused across requests, so all of it). */
+static void conn_buf_free(struct conn *c, struct buf *b)
+{
+	if (c->secret_seen && b->d)
+		explicit_bzero(b->d, BUF_CAP);
+	buf_free(b);
+}
+
 /* The upstream side, with its TLS when it has one. */
 static void close_upstream(struct conn *c)
 {
@@ -558,10 +566,10 @@ static void conn_kill(struct conn *c)
 	close_fd_tag(np, &c->ct);
 	close_upstream(c);
 	close_pipes(c);
-	buf_free(&c->cin);
-	buf_free(&c->cout);
-	buf_free(&c->uin);
-	buf_free(&c->uout);
+	conn_buf_free(c, &c->cin);
+	conn_buf_free(c, &c->cout);
+	conn_buf_free(c, &c->uin);
+	conn_buf_free(c, &c->uout);
 	/* unlink from the live list, park until the batch is done */
 	if (c->prev)
 		c->prev->next = c->next;
@@ -987,13 +995,14 @@ static void cred_report(struct conn *c, const struct nx_cred_ctx *x)
 static int build_upstream_head(struct conn *c, const struct nx_request *r)
 {
 	const size_t cap = NX_HEAD_MAX * 4;
-	char *line = malloc(cap), *field = malloc(cap);
-	size_t off = 0, flen;
+	/* the field buffer only when there is something to rewrite */
+	char *line = malloc(cap), *field = c->np->n_creds ? malloc(cap) : NULL;
+	size_t off = 0, flen, fmax = 0;
 	struct nx_cred_ctx x;
 	int n, ret = 0;
 	uint16_t defport = c->cssl ? 443 : 80;
 
-	if (!line || !field) {
+	if (!line || (c->np->n_creds && !field)) {
 		free(line);
 		free(field);
 		return -ENOMEM;
@@ -1018,8 +1027,10 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 			ret = fr;                                                      \
 			goto out;                                                      \
 		}                                                                      \
-		if (fr > 0)                                                            \
+		if (fr > 0) {                                                          \
+			fmax = flen > fmax ? flen : fmax;                              \
 			PUT("%.*s", (int)flen, field);                                 \
+		}                                                                      \
 		else                                                                   \
 			PUT("%.*s", (int)(len), (p));                                  \
 	} while (0)
@@ -1064,7 +1075,8 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 	}
 out:
 	explicit_bzero(line, off);
-	explicit_bzero(field, cap);
+	if (field)
+		explicit_bzero(field, ret < 0 ? cap : fmax); /* a refused rewrite may have begun */
 	free(line);
 	free(field);
 	if (ret == -EACCES)
@@ -1312,8 +1324,8 @@ static void enter_tunnel(struct conn *c)
 	}
 	c->bytes_up += buf_used(&c->cin);
 	c->bytes_down += buf_used(&c->uin);
-	buf_free(&c->cin);
-	buf_free(&c->uin);
+	conn_buf_free(c, &c->cin);
+	conn_buf_free(c, &c->uin);
 }
 
 /* One direction of a tunnel: pending bytes, then splice through a pipe.
@@ -1337,7 +1349,7 @@ static bool pump_dir(struct conn *c, int d, bool *dead)
 		}
 		if (buf_used(pending))
 			return n > 0;
-		buf_free(pending); /* a tunnel holds no buffer once drained */
+		conn_buf_free(c, pending); /* a tunnel holds no buffer once drained */
 		progress = true;
 	}
 	if (pd->p[0] < 0 && !pd->eof) {
@@ -1447,7 +1459,7 @@ static void start_intercept(struct conn *c)
 		conn_kill(c);
 		return;
 	}
-	buf_free(&c->cin);
+	conn_buf_free(c, &c->cin);
 	c->inner = true;
 	snprintf(c->tun_host, sizeof(c->tun_host), "%s", c->host);
 	c->tun_port = c->port;
@@ -1767,7 +1779,7 @@ static bool step(struct conn *c)
 			c->state = S_HTTP_HEAD;
 			c->method[0] = '\0';
 			set_deadline(c, T_KEEPALIVE);
-			buf_free(&c->uin);
+			conn_buf_free(c, &c->uin);
 			if (buf_used(&c->cin))
 				http_request(c);
 			return true;

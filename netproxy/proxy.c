@@ -1450,12 +1450,10 @@ static void tls_failed(struct conn *c, const char *who, const char *why)
 /* The client's side is ours: a certificate for the tunnel's host. */
 static void start_intercept(struct conn *c)
 {
-	bool fresh;
-
-	c->cssl = nx_tls_server(c->np->tls, c->host, &fresh);
+	c->cssl = nx_tls_server(c->np->tls, c->host);
 	if (!c->cssl ||
 	    tls_attach(c->cssl, c->ct.fd, c->cin.d + c->cin.off, buf_used(&c->cin)) < 0) {
-		tls_failed(c, "client", "cannot make a certificate");
+		tls_failed(c, "client", nx_tls_error(c->np->tls));
 		conn_kill(c);
 		return;
 	}
@@ -1472,7 +1470,7 @@ static void start_upstream_tls(struct conn *c)
 {
 	c->ussl = nx_tls_client(c->np->tls, c->tun_host);
 	if (!c->ussl || tls_attach(c->ussl, c->ut.fd, NULL, 0) < 0) {
-		upstream_failed(c, 502, NX_SOCKS_FAILURE, "cannot start TLS to the upstream");
+		upstream_failed(c, 502, NX_SOCKS_FAILURE, nx_tls_error(c->np->tls));
 		return;
 	}
 	c->state = S_TLS_UPSTREAM;
@@ -1836,7 +1834,6 @@ static bool step(struct conn *c)
 			upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
 			return true;
 		}
-		nx_tls_keep_session(c->np->tls, c->tun_host, c->ussl);
 		c->up_connected = true;
 		snprintf(c->up_host, sizeof(c->up_host), "%s", c->tun_host);
 		c->up_port = c->tun_port;

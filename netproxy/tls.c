@@ -39,7 +39,6 @@
 struct leaf {
 	char host[NX_HOST_MAX];
 	X509 *cert;
-	SSL_SESSION *session; /* the upstream's, for resumption */
 	unsigned long used;
 };
 
@@ -50,7 +49,7 @@ struct netproxy_tls {
 	char *upstream_ca; /* the file, for the bundle */
 	STACK_OF(X509) *extra; /* its certificates */
 	SSL_CTX *server, *client; /* made on first use */
-	bool failed;
+	char failed[256];	  /* why they could not be, for every later use */
 	struct leaf cache[LEAF_CACHE];
 	unsigned long tick;
 };
@@ -253,7 +252,7 @@ static int contexts(struct netproxy_tls *t)
 
 	if (t->server && t->client)
 		return 0;
-	if (t->failed)
+	if (t->failed[0])
 		return -EIO;
 	t->server = SSL_CTX_new(TLS_server_method());
 	t->client = SSL_CTX_new(TLS_client_method());
@@ -267,7 +266,6 @@ static int contexts(struct netproxy_tls *t)
 	SSL_CTX_set_options(t->client, opts);
 	SSL_CTX_set_alpn_select_cb(t->server, alpn_select, NULL);
 	SSL_CTX_set_session_id_context(t->server, (const unsigned char *)"ringfence", 9);
-	SSL_CTX_set_session_cache_mode(t->client, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
 	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
 	if (SSL_CTX_set_alpn_protos(t->client, (const unsigned char *)"\x08http/1.1", 9) != 0 ||
 	    load_roots(t->client) < 0)
@@ -279,11 +277,10 @@ static int contexts(struct netproxy_tls *t)
 	ERR_clear_error();
 	return 0;
 fail:
-	ERR_clear_error();
+	errf(t->failed, sizeof(t->failed), "cannot set up TLS (the system's trusted roots?)");
 	SSL_CTX_free(t->server);
 	SSL_CTX_free(t->client);
 	t->server = t->client = NULL;
-	t->failed = true;
 	return -EIO;
 }
 
@@ -417,7 +414,6 @@ void netproxy_tls_free(struct netproxy_tls *t)
 		return;
 	for (size_t i = 0; i < LEAF_CACHE; i++) {
 		X509_free(t->cache[i].cert);
-		SSL_SESSION_free(t->cache[i].session);
 	}
 	SSL_CTX_free(t->server);
 	SSL_CTX_free(t->client);
@@ -433,7 +429,7 @@ void netproxy_tls_free(struct netproxy_tls *t)
 
 /* ---- per connection ---------------------------------------------------------------- */
 
-static struct leaf *leaf_for(struct netproxy_tls *t, const char *host, bool *fresh)
+static struct leaf *leaf_for(struct netproxy_tls *t, const char *host)
 {
 	struct leaf *victim = &t->cache[0];
 	char san[NX_HOST_MAX + 8];
@@ -443,7 +439,6 @@ static struct leaf *leaf_for(struct netproxy_tls *t, const char *host, bool *fre
 	for (size_t i = 0; i < LEAF_CACHE; i++) {
 		if (t->cache[i].cert && strcmp(t->cache[i].host, host) == 0) {
 			t->cache[i].used = t->tick;
-			*fresh = false;
 			return &t->cache[i];
 		}
 		if (t->cache[i].used < victim->used)
@@ -473,21 +468,19 @@ static struct leaf *leaf_for(struct netproxy_tls *t, const char *host, bool *fre
 		return NULL;
 	}
 	X509_free(victim->cert);
-	SSL_SESSION_free(victim->session);
 	*victim = (struct leaf){ .cert = x, .used = t->tick };
 	snprintf(victim->host, sizeof(victim->host), "%s", host);
-	*fresh = true;
 	return victim;
 }
 
-SSL *nx_tls_server(struct netproxy_tls *t, const char *host, bool *fresh)
+SSL *nx_tls_server(struct netproxy_tls *t, const char *host)
 {
 	struct leaf *l;
 	SSL *ssl;
 
 	if (contexts(t) < 0)
 		return NULL;
-	l = leaf_for(t, host, fresh);
+	l = leaf_for(t, host);
 	if (!l)
 		return NULL;
 	ssl = SSL_new(t->server);
@@ -516,28 +509,8 @@ SSL *nx_tls_client(struct netproxy_tls *t, const char *host)
 		ERR_clear_error();
 		return NULL;
 	}
-	for (size_t i = 0; i < LEAF_CACHE; i++)
-		if (t->cache[i].cert && t->cache[i].session && strcmp(t->cache[i].host, host) == 0) {
-			SSL_set_session(ssl, t->cache[i].session);
-			break;
-		}
 	SSL_set_connect_state(ssl);
 	return ssl;
-}
-
-void nx_tls_keep_session(struct netproxy_tls *t, const char *host, SSL *ssl)
-{
-	for (size_t i = 0; i < LEAF_CACHE; i++)
-		if (t->cache[i].cert && strcmp(t->cache[i].host, host) == 0) {
-			SSL_SESSION *s = SSL_get1_session(ssl);
-			if (s && SSL_SESSION_is_resumable(s)) {
-				SSL_SESSION_free(t->cache[i].session);
-				t->cache[i].session = s;
-			} else {
-				SSL_SESSION_free(s);
-			}
-			return;
-		}
 }
 
 /* ---- the ClientHello ------------------------------------------------------------------ */
@@ -630,4 +603,9 @@ enum nx_hello nx_client_hello(const uint8_t *p, size_t n, char sni[NX_HOST_MAX])
 	}
 #undef NEED
 	return NX_HELLO_OK;
+}
+
+const char *nx_tls_error(const struct netproxy_tls *t)
+{
+	return t->failed[0] ? t->failed : "out of memory";
 }

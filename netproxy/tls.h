@@ -12,12 +12,11 @@
 #include "netproxy.h"
 
 /* A server-side SSL presenting a certificate for HOST signed by the run's
- * CA; *fresh when the certificate was made for this call (not cached). */
-SSL *nx_tls_server(struct netproxy_tls *t, const char *host, bool *fresh);
-/* A client-side SSL for HOST: SNI, hostname verification, a cached
- * session when there is one. */
+ * CA (cached per host). */
+SSL *nx_tls_server(struct netproxy_tls *t, const char *host);
+/* A client-side SSL for HOST: SNI and hostname verification. */
 SSL *nx_tls_client(struct netproxy_tls *t, const char *host);
-/* Keeps the upstream's session for HOST, for the next connection. */
-void nx_tls_keep_session(struct netproxy_tls *t, const char *host, SSL *ssl);
+/* Why the last two returned NULL. */
+const char *nx_tls_error(const struct netproxy_tls *t);
 
 #endif

@@ -468,3 +468,31 @@ def test_optional_credential_without_its_secret(one):
                env={"GITHUB_TOKEN": "caller-value"})
     assert r.returncode == 0, r.stderr
     assert r.stdout == "token=unset ca=none\n"
+
+
+def test_leaf_certificate_is_cached_per_host(one):
+    # each leaf has a random serial: the same certificate twice is the cache
+    script = CLIENT_PRELUDE + r'''
+import ssl
+def leaf():
+    s = dial()
+    s.sendall(b"CONNECT good.test:443 HTTP/1.1\r\nHost: good.test:443\r\n\r\n")
+    assert s.recv(100).startswith(b"HTTP/1.1 200")
+    w = ssl.create_default_context().wrap_socket(s, server_hostname="good.test")
+    return w.getpeercert(binary_form=True)
+a, b = leaf(), leaf()
+print("same" if a == b else "different", len(a))
+'''
+    one.write("work/client.py", script)
+    r = one.run(["/usr/bin/python3", "client.py"], policy=policy(one), env={"RF_SECRET": SECRET})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("same "), r.stdout
+
+
+def test_a_short_secret_leaves_other_variables_alone(one):
+    # "bin" is in PATH: only its own variable is scrubbed, so PATH survives
+    p = policy(one)
+    r = one.sh('echo "$GITHUB_TOKEN PATH=$PATH"', p, env={"RF_SECRET": "bin"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ringfence_github_")
+    assert "PATH=/usr/local/bin:/usr/bin:/bin" in r.stdout, r.stdout

@@ -1188,28 +1188,38 @@ static void http_request(struct conn *c)
 }
 
 /* Moves request body bytes from cin to uout, as far as the framing goes. */
+/* How many of the N bytes at P belong to a body framed as KIND (LEFT and
+ * CH follow it from call to call); *done at its end; -1 when malformed.
+ * A body that lasts until the close never ends here. */
+static long body_take(enum nx_body kind, uint64_t *left, struct nx_chunk *ch, const char *p,
+		      size_t n, bool *done)
+{
+	if (kind == NX_BODY_LENGTH) {
+		if (n > *left)
+			n = (size_t)*left;
+		*left -= n;
+		*done = *left == 0;
+		return (long)n;
+	}
+	if (kind == NX_BODY_CHUNKED)
+		return nx_chunk_feed(ch, p, n, done);
+	return (long)n;
+}
+
 static bool forward_request_body(struct conn *c)
 {
 	size_t avail = buf_used(&c->cin), room = buf_room(&c->uout), take;
+	long n;
 
 	if (c->req_done || avail == 0 || room == 0)
 		return false;
-	take = avail < room ? avail : room;
-	if (c->req_body == NX_BODY_LENGTH) {
-		if (take > c->req_left)
-			take = (size_t)c->req_left;
-		c->req_left -= take;
-		c->req_done = c->req_left == 0;
-	} else if (c->req_body == NX_BODY_CHUNKED) {
-		bool done;
-		long n = nx_chunk_feed(&c->req_chunk, c->cin.d + c->cin.off, take, &done);
-		if (n < 0) {
-			malformed(c, 400, "malformed chunked request body");
-			return true;
-		}
-		take = (size_t)n;
-		c->req_done = done;
+	n = body_take(c->req_body, &c->req_left, &c->req_chunk, c->cin.d + c->cin.off,
+		      avail < room ? avail : room, &c->req_done);
+	if (n < 0) {
+		malformed(c, 400, "malformed chunked request body");
+		return true;
 	}
+	take = (size_t)n;
 	(void)buf_append(&c->uout, c->cin.d + c->cin.off, take);
 	buf_consume(&c->cin, take);
 	c->bytes_up += take;
@@ -1279,23 +1289,14 @@ static bool forward_response(struct conn *c)
 		size_t avail = buf_used(&c->uin), room = buf_room(&c->cout), take;
 		if (avail == 0 || room == 0)
 			return progress;
-		take = avail < room ? avail : room;
-		if (c->resp_body == NX_BODY_LENGTH) {
-			if (take > c->resp_left)
-				take = (size_t)c->resp_left;
-			c->resp_left -= take;
-			c->resp_done = c->resp_left == 0;
-		} else if (c->resp_body == NX_BODY_CHUNKED) {
-			bool done;
-			long n = nx_chunk_feed(&c->resp_chunk, c->uin.d + c->uin.off, take, &done);
-			if (n < 0) {
-				emit(c, "net.error", "malformed chunked response", c->addr_text);
-				conn_kill(c);
-				return true;
-			}
-			take = (size_t)n;
-			c->resp_done = done;
+		long n = body_take(c->resp_body, &c->resp_left, &c->resp_chunk,
+				   c->uin.d + c->uin.off, avail < room ? avail : room, &c->resp_done);
+		if (n < 0) {
+			emit(c, "net.error", "malformed chunked response", c->addr_text);
+			conn_kill(c);
+			return true;
 		}
+		take = (size_t)n;
 		(void)buf_append(&c->cout, c->uin.d + c->uin.off, take);
 		buf_consume(&c->uin, take);
 		c->bytes_down += take;

@@ -1711,6 +1711,10 @@ static bool step(struct conn *c)
 			return true;
 		w = c->ut.fd >= 0 ? io_write(c, true, &c->uout) : 0;
 		if (w < 0 && w != -EAGAIN) {
+			/* an answer may already wait in the socket (a 413 sent
+			 * before the upstream hung up): read it before deciding */
+			if (!c->resp_head_done && buf_used(&c->uin) == 0)
+				(void)io_read(c, true, &c->uin);
 			if (!c->resp_head_done && buf_used(&c->uin) == 0) {
 				upstream_failed(c, 502, NX_SOCKS_FAILURE,
 						"the upstream closed the connection");

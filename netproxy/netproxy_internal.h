@@ -43,6 +43,10 @@ bool nx_cidr_match(const char *cidr, int family, const uint8_t addr[16]);
  * IPv4-mapped, NAT64, ...), or NULL when it is. */
 const char *nx_addr_class(int family, const uint8_t addr[16]);
 
+/* The cloud metadata or internal-service endpoint ADDR is (named), or NULL.
+ * Refused even with private = allow, unless allow_cidr names it. */
+const char *nx_addr_metadata(int family, const uint8_t addr[16]);
+
 /* Formats an address (and optionally a port) for logs. */
 void nx_addr_format(int family, const uint8_t addr[16], char *buf, size_t size);
 

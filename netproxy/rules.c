@@ -213,14 +213,46 @@ struct range {
 	const char *what;
 };
 
+/*
+ * Cloud metadata and internal-service endpoints, as their providers
+ * document them.  They come before the registries below so that the log
+ * names them; several are not inside any private range at all (Azure's
+ * WireServer is a public address), and with private = allow they are still
+ * refused (only allow_cidr reaches them).  Each has a unit test naming it.
+ */
+static const struct range v4_metadata[] = {
+	/* AWS, Azure, GCP (metadata.google.internal), Oracle, DigitalOcean,
+	 * Hetzner, OpenStack, IBM Cloud, Huawei, Linode/Akamai, Vultr, Exoscale */
+	{ "169.254.169.254/32", "cloud metadata address (instance metadata service)" },
+	{ "169.254.169.253/32", "cloud internal service address (AWS DNS resolver)" },
+	{ "169.254.169.123/32", "cloud internal service address (AWS time sync)" },
+	{ "169.254.170.2/32", "cloud metadata address (AWS ECS task credentials)" },
+	{ "169.254.170.23/32", "cloud metadata address (AWS EKS pod identity)" },
+	{ "168.63.129.16/32", "cloud internal service address (Azure WireServer)" },
+	{ "100.100.100.200/32", "cloud metadata address (Alibaba Cloud)" },
+	{ "192.0.0.192/32", "cloud metadata address (Oracle Cloud)" },
+	{ "169.254.42.42/32", "cloud metadata address (Scaleway)" },
+	{ "169.254.0.23/32", "cloud metadata address (Tencent Cloud)" },
+};
+
+static const struct range v6_metadata[] = {
+	{ "fd00:ec2::254/128", "cloud metadata address (AWS instance metadata service)" },
+	{ "fd00:ec2::253/128", "cloud internal service address (AWS DNS resolver)" },
+	{ "fd00:ec2::123/128", "cloud internal service address (AWS time sync)" },
+	{ "fd00:ec2::23/128", "cloud metadata address (AWS EKS pod identity)" },
+	{ "fd20:ce::254/128", "cloud metadata address (GCP metadata server)" },
+	{ "fd00:a9fe:a9fe::1/128", "cloud metadata address (Linode/Akamai)" },
+	{ "fd00:42::42/128", "cloud metadata address (Scaleway)" },
+	{ "fe80::a9fe:a9fe/128", "cloud metadata address (OpenStack)" },
+};
+
 /* Every range a name must not resolve into when private = deny: RFC 6890
- * special-purpose registries plus cloud metadata. */
+ * special-purpose registries. */
 static const struct range v4_ranges[] = {
 	{ "0.0.0.0/8", "this-network address" },
 	{ "10.0.0.0/8", "private address (RFC 1918)" },
 	{ "100.64.0.0/10", "shared address space (carrier-grade NAT)" },
 	{ "127.0.0.0/8", "loopback address" },
-	{ "169.254.169.254/32", "cloud metadata address" },
 	{ "169.254.0.0/16", "link-local address" },
 	{ "172.16.0.0/12", "private address (RFC 1918)" },
 	{ "192.0.0.0/24", "IETF protocol assignment" },
@@ -252,18 +284,33 @@ static const struct range v6_ranges[] = {
 	{ "ff00::/8", "multicast address" },
 };
 
-const char *nx_addr_class(int family, const uint8_t addr[16])
-{
-	const struct range *r = family == 4 ? v4_ranges : v6_ranges;
-	size_t n = family == 4 ? sizeof(v4_ranges) / sizeof(v4_ranges[0])
-			       : sizeof(v6_ranges) / sizeof(v6_ranges[0]);
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-	if (family == 4 && addr[0] == 255 && addr[1] == 255 && addr[2] == 255 && addr[3] == 255)
-		return "broadcast address";
+static const char *range_find(const struct range *r, size_t n, int family,
+			      const uint8_t addr[16])
+{
 	for (size_t i = 0; i < n; i++)
 		if (nx_cidr_match(r[i].cidr, family, addr))
 			return r[i].what;
 	return NULL;
+}
+
+const char *nx_addr_metadata(int family, const uint8_t addr[16])
+{
+	return family == 4 ? range_find(v4_metadata, N_OF(v4_metadata), 4, addr)
+			   : range_find(v6_metadata, N_OF(v6_metadata), 6, addr);
+}
+
+const char *nx_addr_class(int family, const uint8_t addr[16])
+{
+	const char *m = nx_addr_metadata(family, addr);
+
+	if (m)
+		return m;
+	if (family == 4 && addr[0] == 255 && addr[1] == 255 && addr[2] == 255 && addr[3] == 255)
+		return "broadcast address";
+	return family == 4 ? range_find(v4_ranges, N_OF(v4_ranges), 4, addr)
+			   : range_find(v6_ranges, N_OF(v6_ranges), 6, addr);
 }
 
 void nx_addr_format(int family, const uint8_t addr[16], char *buf, size_t size)
@@ -353,7 +400,10 @@ const char *nx_check_address(const struct policy *p, int family, const uint8_t a
 	if (*rule)
 		return NULL;
 	if (!p->net.private_deny) {
-		/* private = allow still refuses what is never an upstream */
+		/* private = allow still refuses what is never an upstream,
+		 * and the cloud's own services (credentials live there) */
+		if (nx_addr_metadata(family, addr))
+			return cls;
 		if (family == 4 && (addr[0] == 0 || addr[0] >= 224))
 			return cls;
 		if (family == 6 && (addr[0] == 0xff || nx_cidr_match("::/128", 6, addr)))

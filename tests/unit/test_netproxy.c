@@ -289,6 +289,75 @@ static void test_decide(void **state)
 	policy_free(p);
 }
 
+/* Every cloud metadata and internal-service endpoint the providers document
+ * is named as such, refused under private = deny and private = allow alike,
+ * and reachable only through allow_cidr. */
+static void test_cloud_metadata_addresses(void **state)
+{
+	static const struct {
+		const char *provider, *addr, *word;
+	} cases[] = {
+		{ "AWS instance metadata", "169.254.169.254", "metadata" },
+		{ "AWS instance metadata (IPv6)", "fd00:ec2::254", "AWS" },
+		{ "AWS DNS resolver", "169.254.169.253", "AWS DNS" },
+		{ "AWS DNS resolver (IPv6)", "fd00:ec2::253", "AWS DNS" },
+		{ "AWS time sync", "169.254.169.123", "AWS time" },
+		{ "AWS time sync (IPv6)", "fd00:ec2::123", "AWS time" },
+		{ "AWS ECS task credentials", "169.254.170.2", "ECS" },
+		{ "AWS EKS pod identity", "169.254.170.23", "EKS" },
+		{ "AWS EKS pod identity (IPv6)", "fd00:ec2::23", "EKS" },
+		{ "Azure instance metadata", "169.254.169.254", "metadata" },
+		{ "Azure WireServer", "168.63.129.16", "Azure WireServer" },
+		{ "GCP metadata.google.internal", "169.254.169.254", "metadata" },
+		{ "GCP metadata server (IPv6)", "fd20:ce::254", "GCP" },
+		{ "Alibaba Cloud metadata", "100.100.100.200", "Alibaba" },
+		{ "Oracle Cloud metadata", "192.0.0.192", "Oracle" },
+		{ "Oracle Cloud IMDS", "169.254.169.254", "metadata" },
+		{ "DigitalOcean metadata", "169.254.169.254", "metadata" },
+		{ "Hetzner metadata", "169.254.169.254", "metadata" },
+		{ "OpenStack metadata", "169.254.169.254", "metadata" },
+		{ "OpenStack metadata (IPv6)", "fe80::a9fe:a9fe", "OpenStack" },
+		{ "Linode/Akamai metadata (IPv6)", "fd00:a9fe:a9fe::1", "Akamai" },
+		{ "Scaleway metadata", "169.254.42.42", "Scaleway" },
+		{ "Scaleway metadata (IPv6)", "fd00:42::42", "Scaleway" },
+		{ "Tencent Cloud metadata", "169.254.0.23", "Tencent" },
+	};
+	struct policy *deny = load("[network]\nmode = proxy\n");
+	struct policy *allow = load("[network]\nmode = proxy\nprivate = allow\n");
+	struct policy *cidr = load("[network]\nmode = proxy\nprivate = allow\n"
+				   "allow_cidr = 168.63.129.16/32 fd20:ce::254/128\n");
+	const struct policy_item *rule;
+	uint8_t a[16];
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int fam = strchr(cases[i].addr, ':') ? 6 : 4;
+		const char *m, *c;
+		memset(a, 0, sizeof(a));
+		assert_int_equal(inet_pton(fam == 4 ? AF_INET : AF_INET6, cases[i].addr, a), 1);
+		m = nx_addr_metadata(fam, a);
+		c = nx_addr_class(fam, a);
+		if (!m || !c || strcmp(m, c) != 0 || !strstr(m, cases[i].word))
+			fail_msg("%s (%s): classified as %s", cases[i].provider, cases[i].addr,
+				 c ? c : "public");
+		if (!nx_check_address(deny, fam, a, &rule))
+			fail_msg("%s: allowed under private = deny", cases[i].provider);
+		if (!nx_check_address(allow, fam, a, &rule))
+			fail_msg("%s: allowed under private = allow", cases[i].provider);
+	}
+	/* allow_cidr is the one way to them */
+	inet_pton(AF_INET, "168.63.129.16", a);
+	assert_null(nx_check_address(cidr, 4, a, &rule));
+	assert_non_null(rule);
+	inet_pton(AF_INET6, "fd20:ce::254", a);
+	assert_null(nx_check_address(cidr, 6, a, &rule));
+	/* the neighbours of a single-address entry are not metadata */
+	inet_pton(AF_INET, "168.63.129.17", a);
+	assert_null(nx_addr_class(4, a));
+	policy_free(deny);
+	policy_free(allow);
+	policy_free(cidr);
+}
+
 /* ---- HTTP request heads ---------------------------------------------------------- */
 
 static void test_request_ok(void **state)
@@ -576,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_rule_match_table),
 		cmocka_unit_test(test_rule_match_differential),
 		cmocka_unit_test(test_addr_class),
+		cmocka_unit_test(test_cloud_metadata_addresses),
 		cmocka_unit_test(test_cidr_match),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_request_ok),

@@ -106,6 +106,60 @@ static void describe(const struct sockaddr_storage *ss, size_t len, char *buf, s
 	}
 }
 
+/* Linux 6.9's flag (O_EXCL) for a pidfd naming one thread; Debian 12's
+ * headers predate it.  Drop this when they have it. */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+/* The thread group a thread id belongs to, from /proc/TID/status. */
+static pid_t thread_group(pid_t tid)
+{
+	char path[64], line[128];
+	pid_t tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Tgid:", 5) == 0) {
+			tgid = (pid_t)strtol(line + 5, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return tgid > 0 ? tgid : -ESRCH;
+}
+
+/*
+ * A pidfd for the caller.  A notification names the calling thread, and
+ * pidfd_open() refuses any thread id but a thread group leader's unless
+ * PIDFD_THREAD asks for that very thread (its fd table is the one the fd
+ * number means).  Kernels before 6.9 lack the flag: there the thread group
+ * is looked up, whose fd table every thread shares unless it was cloned
+ * without CLONE_FILES; for such a thread the socket judged may be another,
+ * which gains nothing: the one it really holds is connected by the kernel
+ * only after the checks below, and Landlock refuses every TCP connect.
+ * The notification is checked to be alive after the lookup (see below), so
+ * the thread id was not reused meanwhile.  -errno on failure.
+ */
+static int caller_pidfd(pid_t tid)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	pid_t tgid;
+
+	if (pidfd >= 0)
+		return pidfd;
+	if (errno != EINVAL)
+		return -errno;
+	tgid = thread_group(tid);
+	if (tgid < 0)
+		return (int)tgid;
+	pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+	return pidfd >= 0 ? pidfd : -errno;
+}
+
 /* Our own connection to the proxy, announced to it. */
 static int connect_to_proxy(const struct sandbox *sb, struct netproxy *np, int flags)
 {
@@ -163,11 +217,11 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 	uint64_t uaddr = req->data.args[1];
 	alen = (size_t)(uint32_t)req->data.args[2];
 
-	pidfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
+	pidfd = caller_pidfd(req->pid);
 	if (pidfd >= 0)
 		sock = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	if (sock < 0) {
-		int e = errno;
+		int e = pidfd >= 0 ? errno : -pidfd;
 		respond(nfd, req->id, e == EBADF ? -EBADF : -EACCES, 0);
 		return 0;
 	}

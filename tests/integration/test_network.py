@@ -664,3 +664,54 @@ print(out.split(b"\r\n\r\n")[1].decode(), end="")
         assert any("too many connections" in e["reason"] for e in b.events("net.error"))
     finally:
         b.cleanup()
+
+
+PY_THREADS = r"""
+import threading, urllib.request
+out = [None] * 8
+def get(i):
+    try:
+        out[i] = urllib.request.urlopen("http://good.test/hello", timeout=20).read().decode().strip()
+    except Exception as e:
+        out[i] = "error %r" % e
+ts = [threading.Thread(target=get, args=(i,)) for i in range(8)]
+for t in ts: t.start()
+for t in ts: t.join()
+print("\n".join(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def go_threads():
+    """The Go client, built once outside the sandbox (Debian's golang-go)."""
+    go = shutil.which("go")
+    if not go:
+        pytest.skip("go is not installed (make deps installs golang-go)")
+    d = tempfile.mkdtemp(prefix="rf-go-", dir="/tmp")
+    os.chmod(d, 0o755)
+    out = os.path.join(d, "threads")
+    env = dict(os.environ, GOCACHE=os.path.join(d, "cache"), GOPATH=os.path.join(d, "gopath"),
+               HOME=d, CGO_ENABLED="0", GO111MODULE="off")
+    subprocess.run([go, "build", "-o", out, os.path.join(HERE, "clients", "threads.go")],
+                   check=True, env=env, capture_output=True)
+    os.chmod(out, 0o755)
+    yield out
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_every_thread_is_served(net, go_threads):
+    """connect() from threads that are not their process's main thread, in
+    C, Python and Go: the broker serves each (a thread id is not a process
+    id), and so does the namespace."""
+    p = net.net_policy(ALLOW)
+    hello = "hello from %s" % PUB
+    r = net.run([os.path.join(net.bin, "threads"), "good.test", "/hello", "8"], policy=p)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("HTTP/1.1 200 OK") == 8
+    r = net.python(PY_THREADS, p)
+    assert r.stdout.splitlines() == [hello] * 8, r.stdout + r.stderr
+    shutil.copy2(go_threads, net.path("bin", "go_threads"))
+    r = net.run([net.path("bin", "go_threads"), "http://good.test/hello", "8"], policy=p)
+    assert r.stdout.splitlines() == ["200 " + hello] * 8, r.stdout + r.stderr
+    assert r.returncode == 0
+    assert not net.events("net.deny")

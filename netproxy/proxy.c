@@ -1226,6 +1226,22 @@ static bool forward_request_body(struct conn *c)
 	return take > 0 || c->req_done;
 }
 
+/*
+ * An exchange on a forwarded connection ends only when every byte of the
+ * request has gone upstream (not merely been taken from the client: an
+ * upstream that answers before reading the whole body still has bytes of it
+ * on their way) and the whole response has reached the client.  Ending it
+ * sooner would put the next request, with the secret just written into its
+ * head, where the upstream still expects the previous body.  An upstream
+ * that answered early keeps receiving the body; one that stops reading is
+ * closed, never reused.
+ */
+static bool exchange_done(const struct conn *c)
+{
+	return c->req_done && buf_used(&c->uout) == 0 && c->resp_done &&
+	       buf_used(&c->cout) == 0;
+}
+
 static void enter_tunnel(struct conn *c);
 
 /* Parses the response head in uin and moves response bytes to cout. */
@@ -1763,19 +1779,22 @@ static bool step(struct conn *c)
 		progress |= w > 0;
 		if (progress)
 			set_deadline(c, T_RESPONSE);
-		if (c->resp_done && !c->req_done && c->ut.fd < 0) {
+		if (c->resp_done && c->ut.fd < 0 && (!c->req_done || buf_used(&c->uout))) {
 			/* answered early and closed (a 413, say): the rest of the
 			 * body has nowhere to go, so the connection ends */
+			c->uout.off = c->uout.len = 0;
 			c->req_done = true;
 			c->keep_alive = false;
 		}
-		if (c->req_done && c->resp_done && buf_used(&c->cout) == 0) {
+		if (exchange_done(c)) {
 			/* one exchange done: the next request, or the end */
 			if (!c->keep_alive) {
 				conn_kill(c);
 				return false;
 			}
-			if (c->resp_close || !c->up_connected) {
+			if (c->resp_close || !c->up_connected || buf_used(&c->uin)) {
+				/* bytes past the response's end belong to no
+				 * request of ours: that upstream is out of step */
 				close_upstream(c);
 				c->up_connected = false;
 			}

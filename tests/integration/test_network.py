@@ -715,3 +715,85 @@ def test_every_thread_is_served(net, go_threads):
     assert r.stdout.splitlines() == ["200 " + hello] * 8, r.stdout + r.stderr
     assert r.returncode == 0
     assert not net.events("net.deny")
+
+
+EARLY_CLIENT = r"""
+import sys, threading
+sizes = [int(x) for x in sys.argv[1].split(",")]
+s = dial()
+s.settimeout(20)
+buf = b""
+def response():
+    global buf
+    while b"\r\n\r\n" not in buf:
+        c = s.recv(65536)
+        if not c:
+            raise EOFError("closed")
+        buf += c
+    head, buf = buf.split(b"\r\n\r\n", 1)
+    n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+    while len(buf) < n:
+        buf += s.recv(65536)
+    body, buf = buf[:n], buf[n:]
+    return head.split(b"\r\n")[0].decode() + " " + body.decode().strip()
+for i, n in enumerate(sizes):
+    b = "abcdefghijklmnopqrstuvwxyz"[i % 26].encode()
+    chunked = i % 3 == 2
+    head = "POST http://good.test:8081/%s/%d HTTP/1.1\r\nHost: good.test:8081\r\n" % (b.decode(), n)
+    if chunked:
+        head += "Transfer-Encoding: chunked\r\n\r\n"
+        body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in
+                        (b * min(70000, n - k) for k in range(0, n, 70000))) + b"0\r\n\r\n"
+    else:
+        head += "Content-Length: %d\r\n\r\n" % n
+        body = b * n
+    t = threading.Thread(target=s.sendall, args=(head.encode() + body,))
+    t.start()
+    try:
+        print(n, response())
+    except Exception as e:
+        print(n, "error", repr(e))
+        break
+    t.join()
+# an empty last request: its answer comes once the upstream has read the rest
+s.sendall(b"POST http://good.test:8081/z/0 HTTP/1.1\r\nHost: good.test:8081\r\n"
+          b"Content-Length: 0\r\n\r\n")
+print("end", response())
+"""
+
+# around the proxy's buffers (64 KiB) and the sockets' (64 KiB at most here)
+EARLY_SIZES = [1, 10, 1000, 4096, 65535, 65536, 65537, 100000, 131072, 200000, 300000,
+               600000, 1000000, 2000000]
+
+
+def test_early_answer_never_desynchronizes(net):
+    """An upstream that answers before it has read the body, on small socket
+    buffers, with bodies of many sizes (fixed-length and chunked) on one
+    kept-alive connection: the upstream sees every body whole and every head
+    where it belongs, never the next request inside the previous body."""
+    log = os.path.join(net.root, "early.log")
+    # small socket buffers in the test namespace (the proxy dials from it)
+    saved = [net.world.exec(["sysctl", "-n", k], capture_output=True, text=True).stdout.strip()
+             for k in ("net.ipv4.tcp_wmem", "net.ipv4.tcp_rmem")]
+    net.world.exec(["sysctl", "-q", "-w", "net.ipv4.tcp_wmem=4096 16384 65536",
+                    "net.ipv4.tcp_rmem=4096 16384 65536"])
+    srv = subprocess.Popen(["ip", "netns", "exec", net.world.name, "/usr/bin/python3",
+                            os.path.join(HERE, "early_upstream.py"), PUB, "8081", log],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert srv.stdout.readline().strip() == "ready"
+        p = net.net_policy("allow = good.test:8081")
+        net.write("work/client.py", CLIENT_PRELUDE + EARLY_CLIENT)
+        r = net.run(["/usr/bin/python3", "client.py", ",".join(map(str, EARLY_SIZES))],
+                    policy=p, timeout=120)
+        seen = open(log).read().splitlines() if os.path.exists(log) else []
+        assert not [l for l in seen if l.startswith("DESYNC")], "\n".join(seen)
+        assert r.stdout.splitlines() == ["%d HTTP/1.1 200 OK ok" % n for n in EARLY_SIZES] + \
+            ["end HTTP/1.1 200 OK ok"], r.stdout + r.stderr
+        assert seen == ["ok %s %d" % ("abcdefghijklmnopqrstuvwxyz"[i % 26], n)
+                        for i, n in enumerate(EARLY_SIZES)] + ["ok z 0"], "\n".join(seen)
+    finally:
+        srv.kill()
+        srv.wait()
+        net.world.exec(["sysctl", "-q", "-w", "net.ipv4.tcp_wmem=" + saved[0],
+                        "net.ipv4.tcp_rmem=" + saved[1]])

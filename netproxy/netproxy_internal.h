@@ -245,4 +245,27 @@ enum nx_hello {
  * may span records).  SNI gets the name as sent, lowercased. */
 enum nx_hello nx_client_hello(const uint8_t *p, size_t n, char sni[NX_HOST_MAX]);
 
+/* ---- sniff.c: what a tunnel's first bytes are ----------------------------------- */
+
+enum nx_stream {
+	NX_STREAM_MORE = 0, /* not enough to tell yet */
+	NX_STREAM_TLS,	    /* a whole ClientHello; *sni set (empty when none) */
+	NX_STREAM_TLS_BAD,  /* starts as TLS but is malformed (or never ends) */
+	NX_STREAM_HTTP,	    /* an HTTP/1 request line */
+	NX_STREAM_OTHER,    /* neither: a binary protocol, or a text line without HTTP/ */
+};
+
+/* Judges the first N bytes a client sent into a tunnel.  FINAL: no more
+ * will be waited for (the buffer is full), so MORE is never the answer. */
+enum nx_stream nx_first_bytes(const uint8_t *p, size_t n, bool final, char sni[NX_HOST_MAX]);
+
+/* The item of LIST (allow-style rules: "name", "*.suffix", ":PORT") that
+ * matches HOST:PORT, or NULL. */
+const struct policy_item *nx_list_match(const struct policy_list *list, const char *host,
+					uint16_t port);
+
+/* True when V allowed its port only as a web port: an allow rule without a
+ * port (80 and 443).  Such a tunnel must carry TLS or HTTP. */
+bool nx_web_grant(const struct nx_verdict *v);
+
 #endif

@@ -152,6 +152,7 @@ struct conn {
 	uint16_t tun_port;
 	SSL *cssl, *ussl;
 	bool ceof, ueof; /* buffered tunnel: a side ended */
+	bool server_first; /* [network] server_first: the upstream may speak first */
 };
 
 struct dns_req {
@@ -1494,35 +1495,46 @@ static void start_upstream_tls(struct conn *c)
 	set_deadline(c, T_CONNECT);
 }
 
-static bool looks_like_http(const char *p, size_t n)
-{
-	size_t i = 0;
+/* ---- judging a tunnel's first bytes ------------------------------------------------------
+ *
+ * A granted tunnel carries nothing until the client's first bytes have been
+ * judged: the upstream's bytes wait in its socket (unless the policy names
+ * the tunnel server_first), and a stream that cannot be judged in time, or
+ * whose upstream ends first, is closed, never passed on opaque.
+ */
 
-	while (i < n && i < 16 && p[i] >= 'A' && p[i] <= 'Z')
-		i++;
-	return i > 0 && i < n && p[i] == ' ';
+/* The tunnel's stream is HTTP: every request in it is read, its Host must
+ * be the tunnel's host, and it is forwarded like a proxied request. */
+static void judge_as_http(struct conn *c)
+{
+	c->inner = true;
+	snprintf(c->tun_host, sizeof(c->tun_host), "%s", c->host);
+	c->tun_port = c->port;
+	c->state = S_HTTP_HEAD;
+	set_deadline(c, T_HEAD);
 }
 
-/* The tunnel is open and the client has spoken: decide what the stream is. */
+/* The client's first bytes are in cin: decide what the stream is, and act.
+ * Returns false while more bytes are needed. */
 static bool sniff(struct conn *c)
 {
 	const char *p = c->cin.d + c->cin.off;
 	size_t n = buf_used(&c->cin);
-	char sni[NX_HOST_MAX];
-	enum nx_hello h = nx_client_hello((const uint8_t *)p, n, sni);
+	char sni[NX_HOST_MAX], reason[2 * NX_HOST_MAX + 160];
+	enum nx_stream k = nx_first_bytes((const uint8_t *)p, n, n == BUF_CAP, sni);
 
-	if (h == NX_HELLO_MORE && n < BUF_CAP)
+	switch (k) {
+	case NX_STREAM_MORE:
 		return false;
-	if (h == NX_HELLO_MORE || h == NX_HELLO_BAD) {
+	case NX_STREAM_TLS_BAD:
 		stream_refuse(c, "a malformed TLS ClientHello");
 		return true;
-	}
-	if (h == NX_HELLO_OK) {
-		char norm[NX_HOST_MAX], reason[2 * NX_HOST_MAX + 64];
+	case NX_STREAM_TLS: {
+		char norm[NX_HOST_MAX];
 		uint8_t a[16];
 		const char *why;
 		/* fronting: a TLS name other than the host the tunnel was
-		 * granted for is refused (no name at all is fine) */
+		 * granted for is refused */
 		if (sni[0] && (nx_host_normalize(sni, strlen(sni), norm, a, &why) == NX_HOST_INVALID ||
 			       strcmp(norm, c->host) != 0)) {
 			snprintf(reason, sizeof(reason), "TLS names %s inside a tunnel to %s", sni,
@@ -1531,31 +1543,103 @@ static bool sniff(struct conn *c)
 			return true;
 		}
 		if (c->np->tls && bound_host(c)) {
-			start_intercept(c);
+			start_intercept(c); /* requests are read inside, Host checked */
+			return true;
+		}
+		/* no name at all, to a grant made by name: the upstream picks
+		 * whatever site it serves by default */
+		if (!sni[0] && c->kind == NX_HOST_NAME &&
+		    !nx_list_match(&c->np->p->net.allow_no_sni, c->host, c->port)) {
+			snprintf(reason, sizeof(reason),
+				 "TLS without a server name inside a tunnel to %s "
+				 "([network] allow_no_sni lets it pass)", c->host);
+			stream_refuse(c, reason);
 			return true;
 		}
 		enter_tunnel(c);
 		return true;
 	}
-	/* not TLS: the plain stream's first bytes must not carry a placeholder */
+	case NX_STREAM_HTTP:
+		judge_as_http(c);
+		return true;
+	case NX_STREAM_OTHER:
+	default:
+		break;
+	}
+	/* neither TLS nor HTTP */
+	if (nx_web_grant(&c->v)) {
+		snprintf(reason, sizeof(reason),
+			 "neither TLS nor HTTP to port %u, allowed only as a web port "
+			 "(allow %s:%u lets other protocols through)", c->port, c->host, c->port);
+		stream_refuse(c, reason);
+		return true;
+	}
 	if (c->np->n_creds) {
+		/* the first bytes of an opaque stream must not carry a placeholder */
 		const struct nx_cred *cr = nx_cred_find(c->np->creds, c->np->n_creds, p, n);
-		if (cr && !(looks_like_http(p, n) && bound_host(c))) {
+		if (cr) {
 			cred_refuse(c, cr, NX_CRED_STREAM, false);
-			return true;
-		}
-		if (looks_like_http(p, n) && bound_host(c)) {
-			/* HTTP to a bound host: read it, rewrite it */
-			c->inner = true;
-			snprintf(c->tun_host, sizeof(c->tun_host), "%s", c->host);
-			c->tun_port = c->port;
-			c->state = S_HTTP_HEAD;
-			set_deadline(c, T_HEAD);
 			return true;
 		}
 	}
 	enter_tunnel(c);
 	return true;
+}
+
+static ssize_t read_client(struct conn *c);
+
+/* S_SNIFF: the tunnel is open upstream; nothing passes until the client's
+ * first bytes are judged. */
+static bool sniff_step(struct conn *c)
+{
+	bool progress = false;
+	ssize_t n;
+
+	if (c->server_first) {
+		/* the policy lets this upstream speak first (SMTP, FTP, ...):
+		 * its bytes go to the client while its first are awaited */
+		if (buf_room(&c->cout) > 0) {
+			n = buf_read(&c->cout, c->ut.fd);
+			if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
+				emit(c, "net.error", "the upstream closed before the client spoke",
+				     c->addr_text);
+				conn_kill(c);
+				return false;
+			}
+			if (n > 0) {
+				c->bytes_down += (uint64_t)n;
+				progress = true;
+			}
+		}
+		n = buf_write(&c->cout, c->ct.fd);
+		if (n < 0 && n != -EAGAIN) {
+			conn_kill(c);
+			return false;
+		}
+		progress |= n > 0;
+	} else if (buf_used(&c->cout)) {
+		return false; /* the 200 or SOCKS reply goes out first */
+	}
+	n = read_client(c);
+	if (c->dead)
+		return false;
+	if (buf_used(&c->cin) == 0) {
+		char peek;
+		ssize_t u;
+		if (c->server_first)
+			return progress;
+		/* what the upstream says waits in its socket; its end ends the
+		 * tunnel, unjudged streams are never passed */
+		u = recv(c->ut.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (u == 0 || (u < 0 && errno != EAGAIN && errno != EINTR)) {
+			emit(c, "net.error", u == 0 ? "the upstream closed before the client spoke"
+						    : "the upstream failed before the client spoke",
+			     c->addr_text);
+			conn_kill(c);
+		}
+		return false;
+	}
+	return sniff(c) || n > 0 || progress;
 }
 
 /* An upgraded stream inside TLS: one direction copied through BUF. */
@@ -1702,6 +1786,9 @@ static bool step(struct conn *c)
 				socks_reply(c, NX_SOCKS_OK, false);
 			/* the client's first bytes decide what the stream is */
 			c->state = S_SNIFF;
+			c->server_first =
+				!bound_host(c) &&
+				nx_list_match(&c->np->p->net.server_first, c->host, c->port);
 			set_deadline(c, T_HEAD);
 		} else if (c->inner && c->cssl) {
 			/* an intercepted stream's upstream, dialled again */
@@ -1808,24 +1895,8 @@ static bool step(struct conn *c)
 		}
 		return progress;
 	}
-	case S_SNIFF: {
-		if (buf_used(&c->cout))
-			return false; /* the 200 or SOCKS reply goes out first */
-		n = read_client(c);
-		if (c->dead)
-			return false;
-		if (buf_used(&c->cin) == 0) {
-			/* a protocol where the server speaks first */
-			char peek;
-			ssize_t u = recv(c->ut.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
-			if (u >= 0 || errno != EAGAIN) {
-				enter_tunnel(c);
-				return true;
-			}
-			return false;
-		}
-		return sniff(c) || n > 0;
-	}
+	case S_SNIFF:
+		return sniff_step(c);
 	case S_TLS_CLIENT: {
 		char why[256];
 		int r = tls_handshake(c->cssl, c->ct.fd, why, sizeof(why));
@@ -2070,9 +2141,11 @@ static void sweep(struct netproxy *np)
 			conn_kill(c);
 			break;
 		case S_SNIFF:
-			/* neither side spoke: an opaque stream it is */
-			enter_tunnel(c);
-			conn_pump(c);
+			/* never passed unjudged: the client did not say (all of)
+			 * what the stream is in time */
+			stream_refuse(c, buf_used(&c->cin)
+						 ? "the tunnel's first bytes could not be judged in time"
+						 : "the client sent nothing into the tunnel in time");
 			break;
 		case S_TLS_CLIENT:
 			tls_failed(c, "client", "timed out");

@@ -413,6 +413,21 @@ const char *nx_check_address(const struct policy *p, int family, const uint8_t a
 	return cls;
 }
 
+const struct policy_item *nx_list_match(const struct policy_list *list, const char *host,
+					uint16_t port)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (nx_rule_match(list->items[i].value, host, port, false))
+			return &list->items[i];
+	return NULL;
+}
+
+bool nx_web_grant(const struct nx_verdict *v)
+{
+	return v->allow && v->rule && v->key && strcmp(v->key, "network.allow") == 0 &&
+	       !strchr(v->rule->value, ':');
+}
+
 bool netproxy_allows_loopback(const struct policy *p)
 {
 	static const uint8_t v4[16] = { 127, 0, 0, 1 };

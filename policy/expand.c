@@ -309,6 +309,8 @@ int policy_override(struct policy *p, enum policy_override what, const char *val
 		list_clear(&p->net.deny);
 		list_clear(&p->net.allow_cidr);
 		list_clear(&p->net.hosts);
+		list_clear(&p->net.allow_no_sni);
+		list_clear(&p->net.server_first);
 		return 0;
 	case POLICY_OVERRIDE_LOG:
 		if (value[0] != '/' && value[0] != '~' && strncmp(value, "${", 2) != 0)

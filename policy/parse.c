@@ -385,6 +385,23 @@ static int tok_domain(struct parse_ctx *c, const char *key, char *tok, void *ud)
 	return add_to_list(c, ud, tok, false);
 }
 
+/* server_first = HOST:PORT: a protocol where the server speaks first has
+ * a port of its own; on the web ports the client always speaks first. */
+static int tok_server_first(struct parse_ctx *c, const char *key, char *tok, void *ud)
+{
+	const char *colon = strrchr(tok, ':');
+	unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 0;
+	const char *why;
+
+	if (!policy_domain_rule_valid(tok, &why))
+		return fail(c, key, "'%s': %s", tok, why);
+	if (!colon)
+		return fail(c, key, "'%s' needs a port (HOST:PORT)", tok);
+	if (port == 80 || port == 443)
+		return fail(c, key, "'%s': on ports 80 and 443 the client speaks first", tok);
+	return tok_domain(c, key, tok, ud);
+}
+
 static int tok_cidr(struct parse_ctx *c, const char *key, char *tok, void *ud)
 {
 	unsigned char addr[16];
@@ -518,7 +535,8 @@ static const char *const keys_sandbox[] = { "include", "enforcement", "namespace
 static const char *const keys_filesystem[] = { "read",	  "exec",    "write",
 					       "deny",	  "protect", "private_tmp" };
 static const char *const keys_network[] = { "mode",	  "isolation", "allow", "deny",
-					    "private",	  "allow_cidr", "hosts", "upstream_ca" };
+					    "private",	  "allow_cidr", "hosts", "upstream_ca",
+					    "allow_no_sni", "server_first" };
 static const char *const keys_credential[] = { "env", "source", "hosts", "placeholder",
 						"optional" };
 static const char *const keys_process[] = { "run_as",	     "env_keep",     "env_set",
@@ -645,6 +663,10 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 		return for_each_token(c, k, value, true, tok_cidr, &p->net.allow_cidr);
 	if (strcmp(name, "hosts") == 0)
 		return for_each_token(c, k, value, true, tok_hosts, &p->net.hosts);
+	if (strcmp(name, "allow_no_sni") == 0)
+		return for_each_token(c, k, value, true, tok_domain, &p->net.allow_no_sni);
+	if (strcmp(name, "server_first") == 0)
+		return for_each_token(c, k, value, true, tok_server_first, &p->net.server_first);
 	if (strcmp(name, "private") == 0) {
 		static const char *const names[] = { NULL, "deny", "allow" };
 		int v;
@@ -1129,10 +1151,12 @@ int policy_validate(struct policy *p, struct policy_error *err)
 			       -EINVAL;
 	}
 	if (p->net.mode != POLICY_NET_PROXY) {
-		const struct policy_list *lists[] = { &p->net.allow, &p->net.deny,
-						      &p->net.allow_cidr, &p->net.hosts };
-		static const char *const names[] = { "network.allow", "network.deny",
-						     "network.allow_cidr", "network.hosts" };
+		const struct policy_list *lists[] = { &p->net.allow,	     &p->net.deny,
+						      &p->net.allow_cidr,    &p->net.hosts,
+						      &p->net.allow_no_sni, &p->net.server_first };
+		static const char *const names[] = { "network.allow",	     "network.deny",
+						     "network.allow_cidr",   "network.hosts",
+						     "network.allow_no_sni", "network.server_first" };
 		for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 			if (lists[i]->n) {
 				c.file = lists[i]->items[0].origin.file;
@@ -1232,6 +1256,8 @@ void policy_free(struct policy *p)
 	policy_list_free(&p->net.deny);
 	policy_list_free(&p->net.allow_cidr);
 	policy_list_free(&p->net.hosts);
+	policy_list_free(&p->net.allow_no_sni);
+	policy_list_free(&p->net.server_first);
 	free(p->net.upstream_ca);
 	for (size_t i = 0; i < p->n_creds; i++) {
 		free(p->creds[i].name);

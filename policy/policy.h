@@ -132,6 +132,9 @@ struct policy {
 		struct policy_scalar_origin mode_origin;
 		enum policy_isolation isolation;
 		struct policy_list allow, deny, allow_cidr, hosts;
+		/* tunnels whose TLS may carry no server name; tunnels whose
+		 * upstream may speak before the client (HOST:PORT) */
+		struct policy_list allow_no_sni, server_first;
 		bool private_deny;
 		char *upstream_ca;
 	} net;

@@ -141,6 +141,8 @@ void policy_print(const struct policy *p, FILE *out,
 		fprintf(out, "private = %s\n", p->net.private_deny ? "deny" : "allow");
 		print_list(out, "allow_cidr", &p->net.allow_cidr);
 		print_list(out, "hosts", &p->net.hosts);
+		print_list(out, "allow_no_sni", &p->net.allow_no_sni);
+		print_list(out, "server_first", &p->net.server_first);
 		if (p->net.upstream_ca)
 			fprintf(out, "upstream_ca = %s\n", p->net.upstream_ca);
 	}

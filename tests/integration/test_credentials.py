@@ -150,6 +150,14 @@ s.sendall(b"\x05\x01\x00\x03\x0aother.test\x00\x50")
 print("socks reply =", s.recv(10)[1])
 s.sendall(b"GET /headers?t=%s HTTP/1.1\r\nHost: other.test\r\n\r\n" % T.encode())
 print("socks =", read_all(s)[:20])
+# the same through a tunnel granted by port, in a stream that is not HTTP
+s = dial()
+s.sendall(b"\x05\x01\x00")
+s.recv(2)
+s.sendall(b"\x05\x01\x00\x03\x0aother.test\x1f\x90")
+print("socks 8080 reply =", s.recv(10)[1])
+s.sendall(b"AUTH %s\r\n" % T.encode())
+print("opaque stream =", read_all(s)[:20])
 # a kept-alive connection: the second request goes to another host
 s = dial()
 s.sendall(b"GET http://good.test/headers HTTP/1.1\r\nHost: good.test\r\nX-T: %s\r\n\r\n"
@@ -168,7 +176,10 @@ print("first carried it:", "@SECRET@" in out)
     for name in ("header", "query", "percent", "lowercase", "basic", "another credential's host",
                  "host name", "connect"):
         assert out[name].startswith("HTTP/1.1 403"), (name, r.stdout)
-    assert out["socks reply"] == "0" and out["socks"] == "b''", r.stdout
+    # plain HTTP in a tunnel is read request by request: refused in it
+    assert out["socks reply"] == "0" and out["socks"] == "b'HTTP/1.1 403 Forbidd'", r.stdout
+    # a stream that is not HTTP is judged by its first bytes, and closed
+    assert out["socks 8080 reply"] == "0" and out["opaque stream"] == "b''", r.stdout
     assert out["keepalive"] == "['HTTP/1.1 200 OK', 'HTTP/1.1 403 Forbidden']", r.stdout
     assert "first carried it: True" in r.stdout
     blocks = cred.events("cred.block")

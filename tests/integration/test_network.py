@@ -797,3 +797,234 @@ def test_early_answer_never_desynchronizes(net):
         srv.wait()
         net.world.exec(["sysctl", "-q", "-w", "net.ipv4.tcp_wmem=" + saved[0],
                         "net.ipv4.tcp_rmem=" + saved[1]])
+
+
+TUNNEL_PRELUDE = r"""
+import ssl, sys, time
+def tunnel(host, port, socks=False):
+    s = dial()
+    s.settimeout(10)
+    if socks:
+        s.sendall(b"\x05\x01\x00")
+        s.recv(2)
+        s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host.encode() + port.to_bytes(2, "big"))
+        r = s.recv(10)
+        assert r[1] == 0, r
+    else:
+        s.sendall(b"CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host.encode(), port, host.encode(), port))
+        r = s.recv(100)
+        assert r.startswith(b"HTTP/1.1 200"), r
+    return s
+def answer(s, data=b""):
+    if data:
+        try:
+            s.sendall(data)
+        except OSError as e:
+            return "closed (%s)" % e.__class__.__name__
+    try:
+        out = s.recv(200)
+    except OSError as e:
+        return "closed (%s)" % e.__class__.__name__
+    return out.split(b"\r\n")[0].decode("latin-1") if out else "closed"
+def tls(s, sni, cafile):
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.check_hostname = False
+    try:
+        t = ctx.wrap_socket(s, server_hostname=sni)
+        t.sendall(b"GET /hello HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")
+        return t.recv(200).split(b"\r\n")[0].decode()
+    except (ssl.SSLError, OSError) as e:
+        return "refused"
+GET = b"GET /hello HTTP/1.1\r\nHost: %s\r\n\r\n"
+"""
+
+FRONTING_CLIENT = r"""
+ca = sys.argv[1]
+out = {}
+for kind, socks in (("connect", False), ("socks", True)):
+    out[kind + " port 80, Host other"] = answer(tunnel("good.test", 80, socks), GET % b"other.test")
+    out[kind + " port 80, Host good"] = answer(tunnel("good.test", 80, socks), GET % b"good.test")
+    s = tunnel("good.test", 80, socks)
+    first = answer(s, GET % b"good.test")
+    s.settimeout(0.5)
+    try:
+        s.recv(200)  # the rest of the first answer, if any
+    except OSError:
+        pass
+    s.settimeout(10)
+    out[kind + " kept alive, then Host other"] = first + " / " + answer(s, GET % b"other.test")
+    out[kind + " empty line first"] = answer(tunnel("good.test", 80, socks),
+                                             b"\r\n" + GET % b"other.test")
+    out[kind + " lowercase"] = answer(tunnel("good.test", 80, socks),
+                                      b"get /hello http/1.1\r\nHost: other.test\r\n\r\n")
+    out[kind + " not HTTP to a web port"] = answer(tunnel("good.test", 443, socks),
+                                                   b"SSH-2.0-x\r\n")
+    out[kind + " TLS without a name"] = tls(tunnel("good.test", 443, socks), None, ca)
+    out[kind + " TLS named"] = tls(tunnel("good.test", 443, socks), "good.test", ca)
+    out[kind + " ssh-like by port"] = answer(tunnel("good.test", 2222, socks),
+                                             b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+for k, v in out.items():
+    print("%s = %s" % (k, v))
+"""
+
+
+def test_fronting_is_refused_in_every_form(net):
+    """A tunnel granted for good.test carries good.test only: each plain
+    HTTP request's Host (on a kept-alive tunnel too), the TLS name, and TLS
+    without a name unless allow_no_sni says so; on a port allowed only as a
+    web port the stream must be TLS or HTTP, on a port allowed by number
+    other protocols pass."""
+    p = net.net_policy("allow = good.test good.test:2222")
+    net.write("work/client.py", CLIENT_PRELUDE + TUNNEL_PRELUDE + FRONTING_CLIENT)
+    r = net.run(["/usr/bin/python3", "client.py", net.path("bin", "ca.pem")], policy=p)
+    out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    for kind in ("connect", "socks"):
+        assert out.get(kind + " port 80, Host other") == "HTTP/1.1 403 Forbidden", r.stdout + r.stderr
+        assert out[kind + " port 80, Host good"] == "HTTP/1.1 200 OK", r.stdout
+        assert out[kind + " kept alive, then Host other"] == \
+            "HTTP/1.1 200 OK / HTTP/1.1 403 Forbidden", r.stdout
+        assert out[kind + " empty line first"].startswith("HTTP/1.1 4"), r.stdout
+        assert out[kind + " lowercase"].startswith(("HTTP/1.1 4", "HTTP/1.1 5")), r.stdout
+        assert out[kind + " not HTTP to a web port"].startswith("closed"), r.stdout
+        assert out[kind + " TLS without a name"] == "refused", r.stdout
+        assert out[kind + " TLS named"] == "HTTP/1.1 200 OK", r.stdout
+        assert out[kind + " ssh-like by port"] == \
+            "SSH-2.0-test-server seen SSH-2.0-OpenSSH_9.2p1 Debian-2", r.stdout
+    reasons = [e["reason"] for e in net.events("net.deny")]
+    assert "Host names other.test inside a tunnel to good.test" in reasons
+    assert any("TLS without a server name" in x for x in reasons)
+    assert any("neither TLS nor HTTP to port 443" in x for x in reasons)
+    # the policy lets TLS without a name through for a host that needs it
+    p = net.net_policy("allow = good.test good.test:2222\nallow_no_sni = good.test")
+    r = net.run(["/usr/bin/python3", "client.py", net.path("bin", "ca.pem")], policy=p)
+    out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    assert out["connect TLS without a name"] == out["socks TLS without a name"] == \
+        "HTTP/1.1 200 OK", r.stdout + r.stderr
+
+
+ORDER_CLIENT = r"""
+out = {}
+# the upstream speaks first: nothing of it passes before the client's bytes
+# are judged, and a fronted request is refused although the upstream spoke
+s = tunnel("good.test", 2525)
+s.settimeout(1.5)
+out["banner before speaking"] = answer(s)
+s.settimeout(10)
+out["then fronted HTTP"] = answer(s, GET % b"other.test")
+# server_first = good.test:2526 would not help a server that hangs up: the
+# tunnel ends, logged, the client's bytes are never relayed
+s = tunnel("good.test", 2526)
+time.sleep(0.5)
+out["upstream hung up"] = answer(s, b"EHLO x\r\n")
+for k, v in out.items():
+    print("%s = %s" % (k, v))
+"""
+
+SERVER_FIRST_CLIENT = r"""
+s = tunnel("good.test", 2525, socks=True)
+print("banner =", answer(s))
+print("reply =", answer(s, b"EHLO x\r\n"))
+s = tunnel("good.test", 2525)
+print("banner then fronted =", answer(s), "/", answer(s, GET % b"other.test"))
+"""
+
+
+def test_upstream_speaking_or_closing_first_passes_nothing_unjudged(net):
+    """Early upstream data, or its close, never turns an unjudged tunnel
+    opaque; [network] server_first = HOST:PORT lets a server-first protocol
+    (SMTP-like) speak first, and still judges the client's first bytes."""
+    p = net.net_policy("allow = good.test:2525 good.test:2526")
+    net.write("work/client.py", CLIENT_PRELUDE + TUNNEL_PRELUDE + ORDER_CLIENT)
+    r = net.run(["/usr/bin/python3", "client.py"], policy=p)
+    out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    assert out["banner before speaking"] == "closed (TimeoutError)", r.stdout + r.stderr
+    assert out["then fronted HTTP"] == "HTTP/1.1 403 Forbidden", r.stdout
+    assert out["upstream hung up"].startswith("closed"), r.stdout
+    closes = [e for e in net.events("net.error") if e["port"] == 2526]
+    assert closes and closes[0]["reason"] == "the upstream closed before the client spoke"
+    assert not [e for e in net.events("net.close") if e["port"] == 2526]  # never a tunnel
+    p = net.net_policy("allow = good.test:2525\nserver_first = good.test:2525")
+    net.write("work/client.py", CLIENT_PRELUDE + TUNNEL_PRELUDE + SERVER_FIRST_CLIENT)
+    r = net.run(["/usr/bin/python3", "client.py"], policy=p)
+    assert r.stdout.splitlines() == ["banner = 220 good.test ready", "reply = 250 EHLO x",
+                                     "banner then fronted = 220 good.test ready / "
+                                     "HTTP/1.1 403 Forbidden"], r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("value,msg", [("good.test", "needs a port"),
+                                       ("good.test:443", "the client speaks first"),
+                                       ("[::1]:25", "allow_cidr")])
+def test_server_first_needs_a_port_of_its_own(world, value, msg):
+    b = NetBox(world, "nobody", "broker")
+    try:
+        p = b.net_policy("allow = good.test\nserver_first = %s" % value)
+        r = b.run(["true"], policy=p)
+        assert r.returncode == 125
+        assert re.search(r"%s:\d+: network.server_first: .*%s" % (re.escape(p), msg),
+                         r.stderr), r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    finally:
+        b.cleanup()
+
+
+OUTWAIT_CLIENT = r"""
+import threading
+out = {}
+def slow(name, host, port, data, socks=False):
+    s = tunnel(host, port, socks)
+    time.sleep(32)  # past the 30 s the first bytes are waited for
+    if isinstance(data, str):
+        out[name] = tls(s, data, sys.argv[1])
+    else:
+        out[name] = answer(s, data)
+ts = [threading.Thread(target=slow, args=a) for a in (
+    ("late TLS naming another host", "good.test", 443, "evil.test"),
+    ("late fronted HTTP", "good.test", 80, GET % b"other.test"),
+    ("late fronted HTTP by SOCKS", "good.test", 80, GET % b"other.test", True),
+)]
+for t in ts: t.start()
+for t in ts: t.join()
+for k, v in sorted(out.items()):
+    print("%s = %s" % (k, v))
+"""
+
+
+def test_the_judgement_cannot_be_outwaited(world):
+    """A tunnel whose client says nothing for 30 s is closed and logged,
+    never passed on opaque: a ClientHello naming another host, or a fronted
+    request, sent after the deadline reaches nothing."""
+    for user, isolation in (("root", "namespace"), ("nobody", "broker")):
+        b = NetBox(world, user, isolation)
+        try:
+            p = b.net_policy("allow = good.test")
+            b.write("work/client.py", CLIENT_PRELUDE + TUNNEL_PRELUDE + OUTWAIT_CLIENT)
+            r = b.run(["/usr/bin/python3", "client.py", b.path("bin", "ca.pem")], policy=p,
+                      timeout=90)
+            out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+            assert out["late TLS naming another host"] == "refused", r.stdout + r.stderr
+            assert out["late fronted HTTP"].startswith("closed"), r.stdout
+            assert out["late fronted HTTP by SOCKS"].startswith("closed"), r.stdout
+            late = [e for e in b.events("net.deny")
+                    if e["reason"] == "the client sent nothing into the tunnel in time"]
+            assert len(late) == 3, b.events("net.deny")
+        finally:
+            b.cleanup()
+
+
+def test_clients_keep_working_through_judged_tunnels(net, go_threads):
+    """The judgement lets well-behaved clients through: curl's plain HTTP
+    in a CONNECT tunnel (two requests on one kept-alive tunnel) and over
+    SOCKS5, Go's HTTPS through CONNECT (Python, git and Node are in the
+    tests above)."""
+    p = net.net_policy(ALLOW)
+    r = net.sh(CURL + "-p http://good.test/hello http://good.test/headers; " + CURL +
+               "-x $ALL_PROXY http://good.test/hello", p)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("hello from %s" % PUB) == 2 and "Host: good.test" in r.stdout
+    assert len(net.events("net.allow")) == 2  # one tunnel for both curl -p requests
+    shutil.copy2(go_threads, net.path("bin", "go_threads"))
+    p = net.net_policy(ALLOW, extra="[process]\nenv_set = SSL_CERT_FILE=%s\n" %
+                       net.path("bin", "ca.pem"))
+    r = net.run([net.path("bin", "go_threads"), "https://good.test/hello", "3"], policy=p)
+    assert r.stdout.splitlines() == ["200 hello from %s" % PUB] * 3, r.stdout + r.stderr
+    assert not net.events("net.deny")

@@ -4,7 +4,8 @@
     upstream.py CERT KEY
 
 HTTP on every address given in ADDRS (port 80 and 8080), HTTPS on the first
-(port 443), and a DNS server on 127.0.0.53:53 answering from ZONE.  Prints
+(port 443), line protocols on the first (2525, 2222, 2526), and a DNS server
+on 127.0.0.53:53 answering from ZONE.  Prints
 "ready" once everything listens.  Nothing here ever leaves the namespace: its
 only interface is lo.
 """
@@ -209,6 +210,30 @@ def dns_server():
         s.sendto(hdr + question + b"".join(answers), peer)
 
 
+def line_server(port, banner, reply):
+    """ADDRS[0]:PORT speaking a line protocol: BANNER first (None: the
+    client speaks first), then REPLY % line for every line it gets; with
+    REPLY None it closes as soon as a connection comes."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((ADDRS[0], port))
+    s.listen(16)
+
+    def serve(c):
+        with c:
+            if reply is None:
+                return
+            if banner:
+                c.sendall(banner)
+            f = c.makefile("rb")
+            for line in f:
+                c.sendall(reply % line.strip())
+
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
 def queries_server():
     """127.0.0.1:9999 answers with the names the DNS server was asked."""
     s = socket.socket()
@@ -246,6 +271,12 @@ def main():
         fillers.append(f)
     threading.Thread(target=dns_server, daemon=True).start()
     threading.Thread(target=queries_server, daemon=True).start()
+    # 2525: the server speaks first (SMTP-like); 2222: the client does
+    # (SSH-like); 2526: the server hangs up at once
+    for port, banner, reply in ((2525, b"220 good.test ready\r\n", b"250 %s\r\n"),
+                                (2222, None, b"SSH-2.0-test-server seen %s\r\n"),
+                                (2526, None, None)):
+        threading.Thread(target=line_server, args=(port, banner, reply), daemon=True).start()
     print("ready", flush=True)
     sys.stdin.read()  # until the test closes our stdin
 

@@ -313,6 +313,67 @@ static void test_client_hello(void **state)
 	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_BAD);
 }
 
+/* ---- a tunnel's first bytes ---------------------------------------------- */
+
+/* What a tunnel's first bytes are judged to be, for the streams clients
+ * send and the ones an attacker would: nothing a server takes for an
+ * HTTP/1 request is "other" (passed opaque), and a text line is judged
+ * only whole. */
+static void test_first_bytes(void **state)
+{
+	static const struct {
+		const char *bytes;
+		size_t len; /* 0: strlen */
+		bool final;
+		enum nx_stream want;
+	} cases[] = {
+		{ "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, false, NX_STREAM_HTTP },
+		{ "POST /x HTTP/1.0\r\n", 0, false, NX_STREAM_HTTP },
+		{ "\r\n\r\nGET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP }, /* empty lines first */
+		{ "get / http/1.1\r\n", 0, false, NX_STREAM_HTTP },	   /* any case */
+		{ "GET  /  HTTP/1.1\n", 0, false, NX_STREAM_HTTP },	   /* bare LF, spaces */
+		{ "M-SEARCH * HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP },
+		{ "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, false, NX_STREAM_HTTP },
+		{ "GET / HTTP/1.1", 0, false, NX_STREAM_MORE },		   /* line not ended */
+		{ "GET / HTTP/1.1", 0, true, NX_STREAM_HTTP },
+		{ "GET", 0, false, NX_STREAM_MORE },
+		{ "\r\n", 0, false, NX_STREAM_MORE },
+		{ "", 0, false, NX_STREAM_MORE },
+		{ "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", 0, false, NX_STREAM_OTHER },
+		{ "SSH-2.0-OpenSSH_9.2p1", 0, false, NX_STREAM_MORE },
+		{ "EHLO mail.example.com\r\n", 0, false, NX_STREAM_OTHER },
+		{ "*1\r\n$4\r\nPING\r\n", 0, false, NX_STREAM_OTHER },
+		{ "GET /\r\n", 0, false, NX_STREAM_OTHER }, /* HTTP/0.9: no headers, no Host */
+		{ "\x00\x00\x00\x08\x04\xd2\x16\x2f", 8, false, NX_STREAM_OTHER }, /* binary */
+		{ " GET / HTTP/1.1\r\n", 0, false, NX_STREAM_OTHER },
+		{ "\x16\x03\x01\x00", 0, false, NX_STREAM_MORE }, /* a ClientHello's start */
+		{ "\x16\x03\x01\x00", 0, true, NX_STREAM_TLS_BAD },
+		{ "\x16GET / HTTP/1.1\r\n", 0, false, NX_STREAM_TLS_BAD },
+	};
+	uint8_t buf[4096];
+	char sni[NX_HOST_MAX];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].bytes);
+		enum nx_stream got =
+			nx_first_bytes((const uint8_t *)cases[i].bytes, len, cases[i].final, sni);
+		if (got != cases[i].want)
+			fail_msg("case %zu: %d, expected %d", i, got, cases[i].want);
+	}
+	n = hello(buf, "Good.Test", 4096);
+	assert_int_equal(nx_first_bytes(buf, n, false, sni), NX_STREAM_TLS);
+	assert_string_equal(sni, "good.test");
+	for (size_t i = 1; i < n; i++) {
+		assert_int_equal(nx_first_bytes(buf, i, false, sni), NX_STREAM_MORE);
+		assert_int_equal(nx_first_bytes(buf, i, true, sni), NX_STREAM_TLS_BAD);
+	}
+	n = hello(buf, NULL, 4096);
+	assert_int_equal(nx_first_bytes(buf, n, false, sni), NX_STREAM_TLS);
+	assert_string_equal(sni, "");
+}
+
 /* ---- requests inside a stream to one origin ------------------------------ */
 
 static void test_origin_request(void **state)
@@ -367,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_client_hello),
+		cmocka_unit_test(test_first_bytes),
 		cmocka_unit_test(test_origin_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

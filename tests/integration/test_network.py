@@ -812,7 +812,9 @@ def tunnel(host, port, socks=False):
         assert r[1] == 0, r
     else:
         s.sendall(b"CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host.encode(), port, host.encode(), port))
-        r = s.recv(100)
+        r = b""
+        while not r.endswith(b"\r\n\r\n"):  # the reply only: the stream's bytes follow
+            r += s.recv(1)
         assert r.startswith(b"HTTP/1.1 200"), r
     return s
 def answer(s, data=b""):

@@ -182,6 +182,7 @@ struct netproxy {
 	bool in_lookup; /* inside ares_getaddrinfo: its callback may run at once */
 	struct tag *dns_tags[ARES_GETSOCK_MAXNUM * 4];
 	size_t n_dns_tags;
+	struct tag *dns_graveyard; /* closed by c-ares, freed after the batch (via ptr) */
 
 	struct {
 		uint16_t port;
@@ -709,9 +710,16 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
 		}
 	if (!readable && !writable) {
 		if (t) {
+			/* c-ares closes every socket when its last query ends, which
+			 * happens inside ares_process_fd() for another socket: an
+			 * event for this one may still wait in the batch being
+			 * dispatched.  It is skipped (fd -1) and the tag freed after
+			 * the batch. */
 			epoll_ctl(np->epfd, EPOLL_CTL_DEL, fd, NULL);
-			free(t);
 			np->dns_tags[i] = np->dns_tags[--np->n_dns_tags];
+			t->fd = -1;
+			t->ptr = np->dns_graveyard;
+			np->dns_graveyard = t;
 		}
 		return;
 	}
@@ -732,6 +740,16 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
 		return;
 	}
 	np->dns_tags[np->n_dns_tags++] = t;
+}
+
+/* Frees the tags of sockets c-ares closed (after a batch of events). */
+static void dns_tags_bury(struct netproxy *np)
+{
+	while (np->dns_graveyard) {
+		struct tag *t = np->dns_graveyard;
+		np->dns_graveyard = t->ptr;
+		free(t);
+	}
 }
 
 static int dns_ready(struct netproxy *np)
@@ -2197,6 +2215,8 @@ void netproxy_dispatch(struct netproxy *np)
 			break;
 		}
 		case TAG_DNS:
+			if (t->fd < 0)
+				break; /* closed by c-ares earlier in this batch */
 			ares_process_fd(np->ares, evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)
 							 ? t->fd
 							 : ARES_SOCKET_BAD,
@@ -2215,6 +2235,7 @@ void netproxy_dispatch(struct netproxy *np)
 		np->graveyard = c->next;
 		free(c);
 	}
+	dns_tags_bury(np);
 }
 
 int netproxy_timeout(const struct netproxy *np)
@@ -2334,6 +2355,7 @@ void netproxy_free(struct netproxy *np)
 	}
 	for (size_t i = 0; i < np->n_dns_tags; i++)
 		free(np->dns_tags[i]);
+	dns_tags_bury(np);
 	for (size_t i = 0; i < np->n_listeners; i++) {
 		close(np->listeners[i]->fd);
 		free(np->listeners[i]);

@@ -1030,3 +1030,32 @@ def test_clients_keep_working_through_judged_tunnels(net, go_threads):
     r = net.run([net.path("bin", "go_threads"), "https://good.test/hello", "3"], policy=p)
     assert r.stdout.splitlines() == ["200 hello from %s" % PUB] * 3, r.stdout + r.stderr
     assert not net.events("net.deny")
+
+
+def test_resolver_sockets_closing_in_a_batch(world):
+    """Two name servers answering at once, the first answer ending the
+    resolver's last query: c-ares closes every socket while the other
+    socket's event is still in the same batch.  The proxy must not touch
+    what it freed for the closed socket (the ASan build aborts if it does)
+    and keeps serving."""
+    conf = "/etc/netns/%s/resolv.conf" % world.name
+    saved = open(conf).read()
+    with open(conf, "w") as f:
+        f.write("nameserver 127.0.0.61\nnameserver 127.0.0.62\n")
+    srv = subprocess.Popen(["ip", "netns", "exec", world.name, "/usr/bin/python3",
+                            os.path.join(HERE, "dns_pair.py"), "127.0.0.61", "127.0.0.62", PUB],
+                           stdout=subprocess.PIPE, text=True)
+    b = NetBox(world, "root", "namespace")
+    try:
+        assert srv.stdout.readline().strip() == "ready"
+        p = b.net_policy("allow = pair1.test pair2.test pair3.test")
+        r = b.sh("for h in pair1 pair2 pair3; do " + CURL + "-m 20 http://$h.test/hello; done; "
+                 + CURL + "http://pair1.test/hello", p, timeout=90)
+        assert r.stdout == ("hello from %s\n" % PUB) * 4, r.stdout + r.stderr
+        assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr
+    finally:
+        b.cleanup()
+        srv.kill()
+        srv.wait()
+        with open(conf, "w") as f:
+            f.write(saved)

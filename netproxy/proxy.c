@@ -11,12 +11,14 @@
  *                                                                  ▼
  *            connect (the checked address, no second lookup) ─► FORWARD (HTTP, parsed)
  *                                                                  ▼ CONNECT, SOCKS
- *            SNIFF the client's first bytes: a TLS ClientHello must name the
- *            host the tunnel goes to; a placeholder refuses the stream
+ *            SNIFF the client's first bytes, nothing relayed before (none in
+ *            time: closed): a TLS ClientHello must name the tunnel's host
  *                 ├─ host bound to a credential, TLS ─► TLS_CLIENT (our leaf)
  *                 │     ─► TLS_UPSTREAM (verified) ─► HTTP inside, rewritten
- *                 ├─ host bound to a credential, plain HTTP ─► HTTP inside
- *                 └─ else ─► TUNNEL (splice, opaque)
+ *                 ├─ plain HTTP ─► HTTP inside, every Host checked
+ *                 │     (rewritten when bound)
+ *                 ├─ TLS to another host ─► TUNNEL (splice, opaque)
+ *                 └─ other bytes: on a port allowed by number ─► TUNNEL
  *
  * Sockets are edge-triggered and registered once for reading and writing;
  * a connection's pump runs every step that can make progress until none

@@ -113,7 +113,7 @@ static void describe(const struct sockaddr_storage *ss, size_t len, char *buf, s
 #endif
 
 /* The thread group a thread id belongs to, from /proc/TID/status. */
-static pid_t thread_group(pid_t tid)
+pid_t broker_thread_group(pid_t tid)
 {
 	char path[64], line[128];
 	pid_t tgid = -1;
@@ -144,7 +144,7 @@ static pid_t thread_group(pid_t tid)
  * The notification is checked to be alive after the lookup (see below), so
  * the thread id was not reused meanwhile.  -errno on failure.
  */
-static int caller_pidfd(pid_t tid)
+int broker_caller_pidfd(pid_t tid)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
 	pid_t tgid;
@@ -153,7 +153,7 @@ static int caller_pidfd(pid_t tid)
 		return pidfd;
 	if (errno != EINVAL)
 		return -errno;
-	tgid = thread_group(tid);
+	tgid = broker_thread_group(tid);
 	if (tgid < 0)
 		return (int)tgid;
 	pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
@@ -217,7 +217,7 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 	uint64_t uaddr = req->data.args[1];
 	alen = (size_t)(uint32_t)req->data.args[2];
 
-	pidfd = caller_pidfd(req->pid);
+	pidfd = broker_caller_pidfd(req->pid);
 	if (pidfd >= 0)
 		sock = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	if (sock < 0) {

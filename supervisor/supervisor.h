@@ -265,6 +265,12 @@ extern const size_t seccomp_table_n;
 struct netproxy;
 /* What the kernel offers for the broker; NULL when it works, else why not. */
 const char *broker_unavailable(const struct landlock_caps *ll);
+
+/* A pidfd whose fd table is the one the thread TID's fd numbers mean
+ * (PIDFD_THREAD, or its thread group on kernels before 6.9), or -errno.
+ * The thread group of TID from /proc, or -errno. */
+int broker_caller_pidfd(pid_t tid);
+pid_t broker_thread_group(pid_t tid);
 /* Answers one connect(2) notification.  Returns 0, or -errno when the
  * notification fd itself failed. */
 struct broker_stats {

@@ -192,6 +192,27 @@ static const struct nx_header *find(const struct nx_header *hs, size_t n, const 
 	return NULL;
 }
 
+/*
+ * Only a WebSocket upgrade is passed on (one Upgrade header, naming
+ * websocket alone).  After a 101 the stream is no longer read: an upgrade
+ * to h2c would carry HTTP/2 requests whose :authority names any host past
+ * every Host check (fronting, and the smuggling of requests a CDN edge
+ * routes by authority).  Other upgrades are dropped as hop-by-hop headers
+ * and the request goes on as plain HTTP/1.1.
+ */
+static bool upgrade_is_websocket(const struct nx_header *hs, size_t n)
+{
+	const struct nx_header *u = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (ieq(hs[i].name, hs[i].name_len, "upgrade")) {
+			if (u)
+				return false;
+			u = &hs[i];
+		}
+	return u && ieq(u->value, u->value_len, "websocket");
+}
+
 /* "host[:port]" or "[v6][:port]"; DEFPORT when none (0: a port is required). */
 static bool split_authority(const char *a, size_t n, struct nx_request *r, uint16_t defport,
 			    const char **why)
@@ -376,9 +397,8 @@ static enum nx_parse parse_request(const char *buf, size_t len, uint16_t defport
 		r->keep_alive = true;
 	if (pconn && list_has(pconn->value, pconn->value_len, "close"))
 		r->keep_alive = false;
-	if (conn && list_has(conn->value, conn->value_len, "upgrade") &&
-	    find(r->headers, r->n_headers, "upgrade"))
-		r->upgrade = true;
+	if (conn && list_has(conn->value, conn->value_len, "upgrade"))
+		r->upgrade = upgrade_is_websocket(r->headers, r->n_headers);
 
 	if (defport)
 		return origin_request(r, target, tlen, defport, status, why);

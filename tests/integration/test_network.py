@@ -843,6 +843,11 @@ GET = b"GET /hello HTTP/1.1\r\nHost: %s\r\n\r\n"
 FRONTING_CLIENT = r"""
 ca = sys.argv[1]
 out = {}
+H2C = (b"GET http://good.test/headers HTTP/1.1\r\nHost: good.test\r\nConnection: Upgrade, "
+       b"HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n")
+seen = ask(H2C)
+print("forward h2c upgrade = %s" % ("passed on" if b"h2c" in seen else
+                                    "dropped" if b"200 OK" in seen else "no answer"), flush=True)
 for kind, socks in (("connect", False), ("socks", True)):
     out[kind + " port 80, Host other"] = answer(tunnel("good.test", 80, socks), GET % b"other.test")
     out[kind + " port 80, Host good"] = answer(tunnel("good.test", 80, socks), GET % b"good.test")
@@ -865,6 +870,12 @@ for kind, socks in (("connect", False), ("socks", True)):
     out[kind + " TLS named"] = tls(tunnel("good.test", 443, socks), "good.test", ca)
     out[kind + " ssh-like by port"] = answer(tunnel("good.test", 2222, socks),
                                              b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+    # an h2c upgrade would carry HTTP/2 requests for any authority
+    s = tunnel("good.test", 80, socks)
+    s.sendall(H2C.replace(b"http://good.test", b""))
+    seen = read_all(s)
+    out[kind + " h2c upgrade"] = "passed on" if b"h2c" in seen else \
+        "dropped" if b"200 OK" in seen else "no answer"
 for k, v in out.items():
     print("%s = %s" % (k, v))
 """
@@ -880,6 +891,7 @@ def test_fronting_is_refused_in_every_form(net):
     net.write("work/client.py", CLIENT_PRELUDE + TUNNEL_PRELUDE + FRONTING_CLIENT)
     r = net.run(["/usr/bin/python3", "client.py", net.path("bin", "ca.pem")], policy=p)
     out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    assert out.get("forward h2c upgrade") == "dropped", r.stdout + r.stderr
     for kind in ("connect", "socks"):
         assert out.get(kind + " port 80, Host other") == "HTTP/1.1 403 Forbidden", r.stdout + r.stderr
         assert out[kind + " port 80, Host good"] == "HTTP/1.1 200 OK", r.stdout
@@ -892,6 +904,7 @@ def test_fronting_is_refused_in_every_form(net):
         assert out[kind + " TLS named"] == "HTTP/1.1 200 OK", r.stdout
         assert out[kind + " ssh-like by port"] == \
             "SSH-2.0-test-server seen SSH-2.0-OpenSSH_9.2p1 Debian-2", r.stdout
+        assert out[kind + " h2c upgrade"] == "dropped", r.stdout
     reasons = [e["reason"] for e in net.events("net.deny")]
     assert "Host names other.test inside a tunnel to good.test" in reasons
     assert any("TLS without a server name" in x for x in reasons)

@@ -399,6 +399,25 @@ static void test_request_ok(void **state)
 	h = "GET http://x.test/ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
 	assert_int_equal(nx_parse_request(h, strlen(h), &r, &status, &why), NX_PARSE_OK);
 	assert_true(r.upgrade);
+	h = "GET http://x.test/ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade:  WebSocket \r\n\r\n";
+	assert_int_equal(nx_parse_request(h, strlen(h), &r, &status, &why), NX_PARSE_OK);
+	assert_true(r.upgrade);
+	/* h2c would carry HTTP/2 requests for any :authority past the Host
+	 * checks: not an upgrade, and its header is dropped as hop-by-hop */
+	h = "GET http://x.test/ HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+	    "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n";
+	assert_int_equal(nx_parse_request(h, strlen(h), &r, &status, &why), NX_PARSE_OK);
+	assert_false(r.upgrade);
+	for (size_t i = 0; i < r.n_headers; i++)
+		if (r.headers[i].name_len == 7 && strncasecmp(r.headers[i].name, "upgrade", 7) == 0)
+			assert_true(nx_header_is_hop(&r, &r.headers[i]));
+	h = "GET http://x.test/ HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket, h2c\r\n\r\n";
+	assert_int_equal(nx_parse_request(h, strlen(h), &r, &status, &why), NX_PARSE_OK);
+	assert_false(r.upgrade);
+	h = "GET http://x.test/ HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+	    "Upgrade: h2c\r\n\r\n";
+	assert_int_equal(nx_parse_request(h, strlen(h), &r, &status, &why), NX_PARSE_OK);
+	assert_false(r.upgrade);
 
 	h = "PUT http://x.test/ HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n";
 	assert_int_equal(nx_parse_request(h, strlen(h), &r, &status, &why), NX_PARSE_OK);

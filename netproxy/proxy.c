@@ -142,6 +142,7 @@ struct conn {
 	uint64_t req_left, resp_left;
 	struct nx_chunk req_chunk, resp_chunk;
 	bool req_done, resp_head_done, resp_done, resp_close, is_head, keep_alive, upgrade;
+	bool up_ended; /* the upstream ended; what it sent is still being passed on */
 
 	/* tunnels: [0] client → upstream, [1] upstream → client */
 	struct pipe_dir dir[2];
@@ -1181,7 +1182,7 @@ static void http_request(struct conn *c)
 	c->req_left = r->length;
 	c->req_chunk = (struct nx_chunk){ 0 };
 	c->req_done = r->body == NX_BODY_NONE;
-	c->resp_head_done = c->resp_done = c->resp_close = false;
+	c->resp_head_done = c->resp_done = c->resp_close = c->up_ended = false;
 	c->is_head = r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0;
 	c->keep_alive = r->keep_alive;
 	c->upgrade = r->upgrade;
@@ -1257,6 +1258,27 @@ static bool forward_request_body(struct conn *c)
  * that answered early keeps receiving the body; one that stops reading is
  * closed, never reused.
  */
+/* The upstream ended and all it sent has been passed on: false when that
+ * ends the connection (answered here). */
+static bool upstream_end(struct conn *c)
+{
+	c->up_ended = false;
+	if (!c->resp_head_done) {
+		upstream_failed(c, 502, NX_SOCKS_FAILURE, "the upstream closed without an answer");
+		return false;
+	}
+	if (c->resp_body == NX_BODY_CLOSE) {
+		c->resp_done = true;
+		c->keep_alive = false;
+	} else if (!c->resp_done) {
+		/* cut short: the client must not take it as whole */
+		emit(c, "net.error", "the upstream closed mid-response", c->addr_text);
+		answer_close(c, "", 0);
+		return false;
+	}
+	return true;
+}
+
 static bool exchange_done(const struct conn *c)
 {
 	return c->req_done && buf_used(&c->uout) == 0 && c->resp_done &&
@@ -1820,7 +1842,7 @@ static bool step(struct conn *c)
 		return true;
 	}
 	case S_FORWARD: {
-		bool progress = false;
+		bool progress = false, fr;
 		ssize_t w;
 		/* client → upstream */
 		if (!c->req_done && buf_room(&c->uout) > 0 && buf_used(&c->cin) == 0) {
@@ -1855,28 +1877,21 @@ static bool step(struct conn *c)
 		if (c->ut.fd >= 0 && buf_room(&c->uin) > 0) {
 			n = io_read(c, true, &c->uin);
 			if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
-				if (!c->resp_head_done) {
-					upstream_failed(c, 502, NX_SOCKS_FAILURE,
-							"the upstream closed without an answer");
-					return true;
-				}
-				if (c->resp_body == NX_BODY_CLOSE) {
-					c->resp_done = true;
-					c->keep_alive = false;
-				} else if (!c->resp_done) {
-					/* cut short: the client must not take it as whole */
-					emit(c, "net.error", "the upstream closed mid-response",
-					     c->addr_text);
-					answer_close(c, "", 0);
-					return true;
-				}
+				/* what it sent before its end is passed on first */
 				close_upstream(c);
 				c->up_connected = false;
+				c->up_ended = true;
 			}
 			progress |= n > 0;
 		}
-		progress |= forward_response(c);
+		fr = forward_response(c);
+		progress |= fr;
 		if (c->state != S_FORWARD || c->dead)
+			return true;
+		/* decided once what it sent is passed on, or can never be (an
+		 * unfinished head, with nothing left waiting for the client) */
+		if (c->up_ended && (buf_used(&c->uin) == 0 || (!fr && buf_used(&c->cout) == 0)) &&
+		    !upstream_end(c))
 			return true;
 		w = io_write(c, false, &c->cout);
 		if (w < 0 && w != -EAGAIN) {
@@ -2344,8 +2359,13 @@ void netproxy_free(struct netproxy *np)
 {
 	if (!np)
 		return;
-	while (np->conns)
+	while (np->conns) {
+		/* a tunnel the sandbox's end cut short is logged like any */
+		if (np->conns->state == S_TUNNEL || np->conns->state == S_BUF_TUNNEL)
+			emit(np->conns, "net.close", NULL,
+			     np->conns->addr_text[0] ? np->conns->addr_text : NULL);
 		conn_kill(np->conns);
+	}
 	while (np->graveyard) {
 		struct conn *c = np->graveyard;
 		np->graveyard = c->next;

@@ -442,6 +442,8 @@ static void prepare_seccomp(struct sandbox *sb)
 		.extra_allow = &p->syscalls.allow,
 		.extra_deny = &p->syscalls.deny,
 		.allow_dangerous = p->syscalls.allow_dangerous,
+		/* NS_FULL always makes PID and IPC namespaces */
+		.no_pid_ipc_ns = sb->ns == NS_NONE,
 	};
 	const struct policy_item *bad;
 	const char *why;

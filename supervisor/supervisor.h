@@ -218,6 +218,8 @@ struct seccomp_opts {
 	const struct policy_list *extra_allow, *extra_deny;
 	bool allow_dangerous;
 	bool broker;       /* inet: TCP streams only, no fast open (connect brokered) */
+	bool no_pid_ipc_ns; /* no PID/IPC namespace: pid-taking calls on the caller only,
+			     * System V and POSIX IPC refused */
 };
 
 int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
@@ -231,9 +233,10 @@ int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *
 /* The broker's filter (connect -> user notification); returns its listener fd. */
 int seccomp_install_notify(void);
 
-/* Programs generated at build time for every (inet, unix, kill, broker)
- * choice with no [syscalls] lists; key = inet | unix << 1 | kill << 2 |
- * broker << 3. */
+/* Programs generated at build time for every (inet, unix, kill, broker,
+ * no_pid_ipc_ns) choice with no [syscalls] lists; key = inet | unix << 1 |
+ * kill << 2 | broker << 3 | no_pid_ipc_ns << 4. */
+#define SECCOMP_CACHE_VARIANTS 32u
 struct seccomp_cached {
 	unsigned key;
 	const struct sock_filter *deny, *allow;
@@ -251,12 +254,28 @@ enum sc_verdict {
 	SC_ENOSYS,    /* refused with ENOSYS: the caller has a fallback */
 	_SC_MAX,
 };
+/* How an allowed call that takes a pid, pidfd, process group, IPC key or
+ * id is kept on the sandbox's own processes and objects.  With namespaces
+ * every one is also bounded by the sandbox's PID and IPC namespaces. */
+enum sc_confine {
+	SC_CONF_NONE = 0, /* takes none of those */
+	SC_CONF_SELF,     /* without a PID namespace: pid 0 (the caller) only, by argument */
+	SC_CONF_SCOPE,    /* a signal (or SIGIO owner): Landlock's signal scope (ABI 6) */
+	SC_CONF_KERNEL,   /* the kernel allows only the caller or its children */
+	SC_CONF_READ,     /* reads what /proc shows of any process anyway; changes nothing */
+	SC_CONF_HANDLE,   /* a pidfd: what it can be used for is confined (signals scoped,
+			   * pidfd_getfd and process_madvise refused) */
+	SC_CONF_IPC_NS,   /* the sandbox's IPC namespace; refused without one */
+	_SC_CONF_MAX,
+};
 struct sc_entry {
 	const char *name;
 	enum sc_verdict verdict;
 	const char *group;
 	const char *why;
+	enum sc_confine confine;
 };
+const char *seccomp_confine_name(enum sc_confine c);
 extern const struct sc_entry seccomp_table[];
 extern const size_t seccomp_table_n;
 

@@ -154,3 +154,26 @@ def test_network_mode_proxy(box, isolation):
         assert "swapping the fd" in r.stdout
         if broker:
             assert "a UDP socket" in r.stdout
+
+
+def test_other_processes_and_ipc(box):
+    """A host process of the same user and its System V and POSIX IPC objects:
+    nothing that takes a pid or an IPC id reaches them (PID and IPC
+    namespaces; without them, seccomp holds the calls to the caller and
+    refuses the host's IPC)."""
+    host = subprocess.Popen(box.cmd([os.path.join(box.bin, "procs"), "host"]),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        pid, shm, sem, msg, mq = host.stdout.readline().split()
+        pol = box.policy("")
+        args = [os.path.join(box.bin, "procs"), "pid=" + pid, "shm=" + shm, "sem=" + sem,
+                "msg=" + msg, "mq=" + mq]
+        if box.namespaces == "on":
+            args.append("own_ipc=1")
+        r = box.run(args, policy=pol)
+        check(r)
+        assert "ok: limits, affinity and priority of the caller itself" in r.stdout
+        assert host.poll() is None  # alive
+    finally:
+        host.stdin.close()
+        host.wait(timeout=10)

@@ -18,10 +18,22 @@
  *
  * The caller's memory is read once, and the notification is checked to be
  * still alive after the read, so the pid read from was the caller's.
+ *
+ * listen(2) comes here too: on an inet socket that was never bound (and
+ * Landlock refuses the sandbox every TCP bind) the kernel would bind it to
+ * a free port on the host's 0.0.0.0, and a host peer could connect in
+ * without the proxy.  Inet sockets get EACCES.  On any other socket the
+ * supervisor makes the call itself, on its own copy of the very socket it
+ * checked (pidfd_getfd shares the open file): a thread that swaps the fd
+ * for an inet socket after the check gains nothing, since that socket is
+ * never the one listened on.  The call is made with the command's user,
+ * group and groups (on this thread only) so that SO_PEERCRED of the
+ * listener shows the command, never the supervisor.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -135,6 +147,75 @@ static int connect_to_proxy(const struct sandbox *sb, struct netproxy *np, int f
 	return fd;
 }
 
+/* Switches this thread's effective ids to the command's (raw system calls:
+ * glibc's wrappers would change every thread's), and back. */
+static int as_command(const struct sandbox *sb, bool enter)
+{
+	static gid_t saved_groups[NGROUPS_MAX];
+	static int n_saved = -1;
+
+	if (!sb->drop_to_user)
+		return 0; /* the command runs as our own user */
+	if (enter) {
+		n_saved = getgroups(NGROUPS_MAX, saved_groups);
+		if (n_saved < 0 ||
+		    syscall(SYS_setgroups, (size_t)sb->n_groups, sb->groups) < 0 ||
+		    syscall(SYS_setresgid, -1, sb->gid, -1) < 0 ||
+		    syscall(SYS_setresuid, -1, sb->uid, -1) < 0) {
+			int e = errno;
+			(void)as_command(sb, false);
+			return -e;
+		}
+		return 0;
+	}
+	/* the real and saved ids stayed ours: going back is always allowed */
+	if (syscall(SYS_setresuid, -1, getuid(), -1) < 0 ||
+	    syscall(SYS_setresgid, -1, getgid(), -1) < 0 ||
+	    (n_saved >= 0 && syscall(SYS_setgroups, (size_t)n_saved, saved_groups) < 0))
+		die("cannot return to the supervisor's own ids: %s", strerror(errno));
+	return 0;
+}
+
+static void handle_listen(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+			  struct broker_stats *st)
+{
+	_cleanup_close_ int pidfd = -1, sock = -1;
+	int domain = 0, r;
+	socklen_t ol = sizeof(domain);
+
+	pidfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
+	if (pidfd >= 0)
+		sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
+	if (sock < 0) {
+		respond(nfd, req->id, errno == EBADF ? -EBADF : -EACCES, 0);
+		return;
+	}
+	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &ol) < 0) {
+		respond(nfd, req->id, -ENOTSOCK, 0);
+		return;
+	}
+	if (domain == AF_INET || domain == AF_INET6) {
+		st->refused++;
+		snprintf(st->last, sizeof(st->last), "listening on an inet socket");
+		if (audit_rate_ok(sb->audit_fd))
+			audit_event(sb->audit_fd, "net.deny",
+				    "\"proto\":\"listen\",\"caller\":%u,\"reason\":"
+				    "\"inbound connections are refused\"",
+				    req->pid);
+		respond(nfd, req->id, -EACCES, 0);
+		return;
+	}
+	/* the caller may be gone and its pid reused: act only for a live call */
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return;
+	r = as_command(sb, true);
+	if (r == 0) {
+		r = listen(sock, (int)req->data.args[1]) < 0 ? -errno : 0;
+		(void)as_command(sb, false);
+	}
+	respond(nfd, req->id, r, 0);
+}
+
 int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		  struct broker_stats *st)
 {
@@ -155,6 +236,10 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		return -ENOMEM;
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return errno == EINTR || errno == ENOENT ? 0 : -errno;
+	if (req->data.nr == __NR_listen) {
+		handle_listen(nfd, req, sb, st);
+		return 0;
+	}
 	if (req->data.nr != __NR_connect) {
 		respond(nfd, req->id, -ENOSYS, 0);
 		return 0;

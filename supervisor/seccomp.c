@@ -672,8 +672,8 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 }
 
 /*
- * The broker's filter: connect(2) goes to the supervisor as a user
- * notification, everything else passes on to the other filters.  Five
+ * The broker's filter: connect(2) and listen(2) go to the supervisor as user
+ * notifications, everything else passes on to the other filters.  Seven
  * instructions, written out rather than generated: libseccomp would cost a
  * millisecond per start for them.  Another architecture is killed by the
  * allow-list filter already; here it just falls through.
@@ -682,9 +682,10 @@ int seccomp_install_notify(void)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 2),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_listen, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
 	};

@@ -154,6 +154,7 @@ def test_network_mode_proxy(box, isolation):
         assert "swapping the fd" in r.stdout
         if broker:
             assert "a UDP socket" in r.stdout
+            assert "ok: a Unix listener of its own" in r.stdout
 
 
 def test_other_processes_and_ipc(box):
@@ -177,3 +178,16 @@ def test_other_processes_and_ipc(box):
     finally:
         host.stdin.close()
         host.wait(timeout=10)
+
+
+def test_broker_listener_has_the_commands_credentials(rootbox):
+    """Under the broker the supervisor (root) makes a Unix listen() itself:
+    with run_as, the listener's peer credentials must still be the
+    command's, never root's."""
+    os.chmod(rootbox.work, 0o777)
+    pol = rootbox.write("runas.ini", "[sandbox]\ninclude = %s\n[filesystem]\nexec = %s\n"
+                        "[network]\nmode = proxy\nisolation = broker\nallow = example.com\n"
+                        "[process]\nrun_as = nobody\n" % (rootbox.default, rootbox.bin))
+    r = rootbox.run([os.path.join(rootbox.bin, "net"), "broker=1"], policy=pol)
+    check(r)
+    assert "ok: a Unix listener of its own, with its own credentials" in r.stdout

@@ -428,6 +428,15 @@ static void prepare_fs(struct sandbox *sb)
 		die("out of memory");
 }
 
+/* vm.memfd_noexec is per PID namespace, and only a writer with
+ * CAP_SYS_ADMIN over the host's /proc/sys can set it: root without a user
+ * namespace (Linux 6.3+).  Elsewhere seccomp does the job. */
+static void prepare_memfd(struct sandbox *sb)
+{
+	sb->memfd_sysctl = sb->ns == NS_FULL && !sb->new_user_ns &&
+			   access("/proc/sys/vm/memfd_noexec", W_OK) == 0;
+}
+
 static void prepare_seccomp(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
@@ -444,6 +453,7 @@ static void prepare_seccomp(struct sandbox *sb)
 		.allow_dangerous = p->syscalls.allow_dangerous,
 		/* NS_FULL always makes PID and IPC namespaces */
 		.no_pid_ipc_ns = sb->ns == NS_NONE,
+		.memfd_seal = !sb->memfd_sysctl,
 	};
 	const struct policy_item *bad;
 	const char *why;
@@ -532,6 +542,7 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	sb->ns = p->namespaces == POLICY_NS_OFF ? NS_NONE : NS_FULL;
 	sb->new_user_ns = sb->ns == NS_FULL && !sb->started_as_root;
 	prepare_network(sb);
+	prepare_memfd(sb);
 	prepare_seccomp(sb);
 	/* the secrets and the CA bundle, which the filesystem rules grant */
 	creds_prepare(sb);
@@ -554,6 +565,7 @@ void sandbox_fallback_no_ns(struct sandbox *sb)
 	sb->new_user_ns = false;
 	sb->new_net_ns = false;
 	prepare_network(sb);
+	prepare_memfd(sb);
 	prepare_seccomp(sb);
 	prepare_fs(sb);
 }

@@ -191,3 +191,25 @@ def test_broker_listener_has_the_commands_credentials(rootbox):
     r = rootbox.run([os.path.join(rootbox.bin, "net"), "broker=1"], policy=pol)
     check(r)
     assert "ok: a Unix listener of its own, with its own credentials" in r.stdout
+
+
+LDSO = "/lib64/ld-linux-x86-64.so.2"
+
+
+def test_code_from_outside_exec_grants(box):
+    """memfd execution, and a written file run through the loader or mapped
+    executable: native code runs only from exec grants (the loader and
+    mmap only where a mount namespace can make write grants noexec)."""
+    pol = box.policy("")
+    args = [os.path.join(box.bin, "fileless"), "elf=/usr/bin/true"]
+    if box.namespaces == "on":
+        args.append("ldso=" + LDSO)
+    else:
+        args += ["ldso=known", "ldso_path=" + LDSO]
+    r = box.run(args, policy=pol)
+    check(r)
+    assert "ok: a sealed memfd mapped executable" in r.stdout
+    # what README states remains
+    assert "known: an interpreter runs a script from a write grant" in r.stdout
+    if box.namespaces == "off":
+        assert "known: the loader runs a written file" in r.stdout

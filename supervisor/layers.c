@@ -298,6 +298,49 @@ static void prepare_landlock_caps(struct sandbox *sb)
 	}
 }
 
+/*
+ * Terminals without a mount namespace (with one, init mounts a new devpts
+ * instance instead): the host's /dev/pts holds every terminal of the user,
+ * so reading one is reading what is typed in another window.  A grant on
+ * /dev/pts itself becomes a grant on the command's own terminal(s), the
+ * ones fds 0-2 are open on; a grant above /dev/pts (on /dev, on /) gets a
+ * carve-out that removes /dev/pts, and then the own terminal stays
+ * reachable through those fds and /dev/tty only.  TTYS holds the paths.
+ */
+static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char ttys[3][64],
+				 struct landlock_carveout *ret_co, bool *ret_carve)
+{
+	size_t n = *ng, nt = 0;
+	uint64_t access = 0;
+
+	*ret_carve = false;
+	for (int fd = 0; fd < 3; fd++) {
+		char buf[64];
+		bool dup = false;
+		if (ttyname_r(fd, buf, sizeof(buf)) != 0 || !landlock_path_beneath(buf, "/dev/pts") ||
+		    strcmp(buf, "/dev/pts") == 0)
+			continue;
+		for (size_t j = 0; j < nt; j++)
+			dup |= strcmp(ttys[j], buf) == 0;
+		if (!dup)
+			snprintf(ttys[nt++], sizeof(ttys[0]), "%s", buf);
+	}
+	/* backwards: a match is replaced by the last entry, already seen */
+	for (size_t i = n; i-- > 0;) {
+		const char *path = grants[i].path;
+		if (strcmp(path, "/dev/pts") == 0 || strcmp(path, "/dev/pts/") == 0) {
+			access |= grants[i].access;
+			grants[i] = grants[--n];
+		} else if (landlock_path_beneath("/dev/pts", path)) {
+			*ret_carve = true;
+		}
+	}
+	for (size_t t = 0; access && t < nt; t++)
+		grants[n++] = (struct landlock_grant){ ttys[t], access, false };
+	*ng = n;
+	*ret_co = (struct landlock_carveout){ "/dev/pts", 0 };
+}
+
 /* The parts that depend on whether a mount namespace is used. */
 static void prepare_fs(struct sandbox *sb)
 {
@@ -327,7 +370,8 @@ static void prepare_fs(struct sandbox *sb)
 			die("out of memory");
 	}
 
-	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + 4, sizeof(*grants));
+	/* room for the CA bundle, a private /tmp and /dev/shm, and three terminals */
+	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + 7, sizeof(*grants));
 	if (!grants)
 		die("out of memory");
 #define GRANTS(list, access)                                                   \
@@ -340,6 +384,11 @@ static void prepare_fs(struct sandbox *sb)
 #undef GRANTS
 	if (sb->ca_bundle)
 		grants[ng++] = (struct landlock_grant){ sb->ca_bundle, LANDLOCK_READ, true };
+	char ttys[3][64];
+	struct landlock_carveout pts_co;
+	bool pts_carve = false;
+	if (sb->ns == NS_NONE)
+		terminals_without_ns(grants, &ng, ttys, &pts_co, &pts_carve);
 	if (p->fs.private_tmp && sb->ns == NS_FULL) {
 		/* fresh tmpfs mounts in the namespace */
 		grants[ng++] = (struct landlock_grant){ "/tmp", LANDLOCK_WRITE, true };
@@ -373,9 +422,11 @@ static void prepare_fs(struct sandbox *sb)
 			free(c);
 		}
 	} else {
-		co = calloc(p->fs.deny.n + prot.n + 1, sizeof(*co));
+		co = calloc(p->fs.deny.n + prot.n + 2, sizeof(*co));
 		if (!co)
 			die("out of memory");
+		if (pts_carve)
+			co[nco++] = pts_co;
 		for (size_t i = 0; i < prot.n; i++)
 			co[nco++] = (struct landlock_carveout){ prot.v[i], LANDLOCK_READ_ONLY };
 		for (size_t i = 0; i < p->fs.deny.n; i++)

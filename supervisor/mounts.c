@@ -3,11 +3,12 @@
  * The mount namespace, set up by init before the command is forked:
  *   1. every mount private, so nothing we do propagates back to the host;
  *   2. a fresh read-only /proc for the new PID namespace;
- *   3. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
- *   4. write grants that are not exec grants bound onto themselves noexec;
- *   5. `protect` paths bound onto themselves read-only;
- *   6. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
- *   7. the working directory entered again, so it resolves through the masks.
+ *   3. a devpts instance of our own on /dev/pts, its ptmx on /dev/ptmx;
+ *   4. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
+ *   5. write grants that are not exec grants bound onto themselves noexec;
+ *   6. `protect` paths bound onto themselves read-only;
+ *   7. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
+ *   8. the working directory entered again, so it resolves through the masks.
  * Masks use the new mount API (fsopen/fsmount/open_tree/move_mount): one
  * detached tmpfs provides an empty directory and an empty file, and clones
  * of it are moved onto each denied path, so no staging path is ever visible.
@@ -177,6 +178,38 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 }
 
 /*
+ * A devpts instance of the sandbox's own on /dev/pts, and its ptmx bound
+ * over /dev/ptmx (bubblewrap does the same with a symlink in its own /dev):
+ * the host's terminals (another window of the same user, where a password
+ * is being typed) are no longer there to open, and a terminal the command
+ * makes (script, tmux, an agent's TUI) is made in the new instance.  The
+ * command's own terminal stays reachable through fds 0-2 and /dev/tty.
+ * Grants on /dev/pts and /dev/ptmx are opened by init after this, so they
+ * name the new instance.
+ */
+static int mount_own_devpts(const char **ret_path)
+{
+	struct stat st;
+	_cleanup_close_ int ptmx = -1;
+
+	*ret_path = "/dev/pts";
+	if (stat("/dev/pts", &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0; /* no terminals to hide */
+	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return -errno;
+	*ret_path = "/dev/ptmx";
+	if (lstat("/dev/ptmx", &st) < 0 || S_ISLNK(st.st_mode))
+		return 0; /* absent, or a link to pts/ptmx: already the new one */
+	ptmx = open_tree(AT_FDCWD, "/dev/pts/ptmx", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (ptmx < 0)
+		return -errno;
+	if (move_mount(ptmx, "", AT_FDCWD, "/dev/ptmx", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
  * Write grants that are not exec grants, bound onto themselves noexec: a file
  * the command wrote must not run, and Landlock's execute right covers only
  * execve, not `ld.so ./file` or mmap(PROT_EXEC) of it; noexec covers all
@@ -265,6 +298,11 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 	*ret_path = "/proc";
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
 		return -errno;
+
+	*ret_step = "mounting a devpts instance of the sandbox's own";
+	r = mount_own_devpts(ret_path);
+	if (r < 0)
+		return r;
 
 	if (sb->policy->fs.private_tmp) {
 		*ret_step = "mounting a private temporary directory";

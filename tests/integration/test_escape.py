@@ -213,3 +213,48 @@ def test_code_from_outside_exec_grants(box):
     assert "known: an interpreter runs a script from a write grant" in r.stdout
     if box.namespaces == "off":
         assert "known: the loader runs a written file" in r.stdout
+
+
+def test_terminals_and_devices(box):
+    """Another terminal of the same user, and devices no grant names, are out
+    of reach; the devices commands need, and a terminal of its own (with a
+    mount namespace), work."""
+    master, slave = os.openpty()
+    try:
+        pts = os.ttyname(slave)
+        if box.user == "nobody":
+            os.chown(pts, 65534, 65534)
+        pol = box.policy("")
+        args = [os.path.join(box.bin, "terms"), "pts=" + pts]
+        devs = [d for d in ("/dev/kmsg", "/dev/vda", "/dev/sda", "/dev/nvme0n1", "/dev/loop0",
+                            "/dev/tty1", "/dev/input/event0", "/dev/dri/card0", "/dev/mem")
+                if os.path.exists(d)]
+        args += ["dev%d=%s" % (i, d) for i, d in enumerate(devs)]
+        if box.namespaces == "on":
+            args.append("newpty=1")
+        r = box.run(args, policy=pol)
+        check(r)
+        assert "ok: null, zero, full, random, urandom" in r.stdout
+        assert "opening /dev/kmsg" in r.stdout
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_interactive_program_on_a_terminal(box):
+    """An agent's TUI run inside `script`: the command is on a terminal,
+    reads what is typed and writes to it; with namespaces it can also make
+    terminals of its own (a nested `script`)."""
+    pol = box.policy("")
+    inner = "read x; echo got=\\$x; [ -t 0 ] && [ -t 1 ] && echo on-a-tty; echo hi > /dev/tty"
+    if box.namespaces == "on":
+        inner += "; script -qec 'echo nested-pty-ok' /dev/null"
+    cmd = "%s -p %s -- sh -c \"%s\"" % (box.ringfence, pol, inner)
+    r = subprocess.run(box.cmd(["script", "-qec", cmd, "/dev/null"]), cwd=box.work,
+                       env=box.env({"TERM": "dumb"}), input="hello\n", capture_output=True,
+                       text=True, timeout=60)
+    assert "got=hello" in r.stdout, r.stdout + r.stderr
+    assert "on-a-tty" in r.stdout
+    assert "hi" in r.stdout
+    if box.namespaces == "on":
+        assert "nested-pty-ok" in r.stdout, r.stdout + r.stderr

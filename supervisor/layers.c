@@ -6,6 +6,8 @@
  * command never starts on a half-made sandbox.
  */
 #include <errno.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -488,6 +490,51 @@ static void prepare_memfd(struct sandbox *sb)
 			   access("/proc/sys/vm/memfd_noexec", W_OK) == 0;
 }
 
+/*
+ * Pathname Unix sockets: Landlock (up to ABI 8) does not check a Unix
+ * connect, so with unix_sockets = allow every connect(2) goes to the
+ * supervisor, which connects only to sockets [network] unix_connect names
+ * (and the sandbox's own, in its private temporary directory).  Without
+ * seccomp user notifications, Unix sockets are refused rather than left
+ * unmediated.
+ */
+static void prepare_unix(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const struct policy_list *l = &p->net.unix_connect;
+	struct seccomp_notif_sizes sz;
+
+	for (size_t i = 0; i < sb->n_unix_connect; i++)
+		free(sb->unix_connect[i]);
+	free(sb->unix_connect);
+	sb->unix_connect = NULL;
+	sb->n_unix_connect = 0;
+	sb->unix_mediated = false;
+	if (!p->syscalls.unix_sockets)
+		return;
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0) {
+		if (!sb->best_effort)
+			die("unix_sockets = allow needs seccomp user notifications (Linux 5.0+) to "
+			    "mediate connect(2); set [syscalls] unix_sockets = deny");
+		warn("best-effort: no seccomp user notifications: Unix sockets are refused");
+		return;
+	}
+	sb->unix_mediated = true;
+	sb->unix_connect = calloc(l->n + 1, sizeof(*sb->unix_connect));
+	if (!sb->unix_connect)
+		die("out of memory");
+	for (size_t i = 0; i < l->n; i++) {
+		int r = unixsock_canonical_pattern(l->items[i].value, &sb->unix_connect[i]);
+		if (r < 0)
+			die("%s:%u: network.unix_connect: '%s': %s", origin_file(&l->items[i].origin),
+			    l->items[i].origin.line, l->items[i].value, strerror(-r));
+		sb->n_unix_connect++;
+	}
+	if (sb->handoff[0] < 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
+		die("socketpair: %s", strerror(errno));
+}
+
 static void prepare_seccomp(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
@@ -497,7 +544,7 @@ static void prepare_seccomp(struct sandbox *sb)
 		.allow_inet = p->net.mode == POLICY_NET_HOST || sb->new_net_ns ||
 			      sb->iso == NET_ISO_BROKER,
 		.broker = sb->iso == NET_ISO_BROKER,
-		.allow_unix = p->syscalls.unix_sockets,
+		.allow_unix = sb->unix_mediated,
 		.kill = p->syscalls.action == POLICY_SYSCALL_KILL,
 		.extra_allow = &p->syscalls.allow,
 		.extra_deny = &p->syscalls.deny,
@@ -593,6 +640,7 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	sb->ns = p->namespaces == POLICY_NS_OFF ? NS_NONE : NS_FULL;
 	sb->new_user_ns = sb->ns == NS_FULL && !sb->started_as_root;
 	prepare_network(sb);
+	prepare_unix(sb);
 	prepare_memfd(sb);
 	prepare_seccomp(sb);
 	/* the secrets and the CA bundle, which the filesystem rules grant */
@@ -616,6 +664,7 @@ void sandbox_fallback_no_ns(struct sandbox *sb)
 	sb->new_user_ns = false;
 	sb->new_net_ns = false;
 	prepare_network(sb);
+	prepare_unix(sb);
 	prepare_memfd(sb);
 	prepare_seccomp(sb);
 	prepare_fs(sb);
@@ -633,6 +682,9 @@ void sandbox_release(struct sandbox *sb)
 	seccomp_prog_free(&sb->seccomp_allow);
 	env_free(sb->envp);
 	creds_release(sb);
+	for (size_t i = 0; i < sb->n_unix_connect; i++)
+		free(sb->unix_connect[i]);
+	free(sb->unix_connect);
 	if (sb->broker_listen_fd >= 0)
 		close(sb->broker_listen_fd);
 	for (int i = 0; i < 2; i++)

@@ -136,6 +136,16 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 		}
 		keep[n++] = path;
 	}
+	/* a socket unix_connect names exactly is carried too: a private /tmp
+	 * must not hide the ssh-agent the policy lets the command use */
+	for (size_t i = 0; i < sb->n_unix_connect && n < ARRAY_SIZE(keep); i++) {
+		const char *path = sb->unix_connect[i];
+		struct stat st;
+		if (strpbrk(path, "*?[") || !landlock_path_beneath(path, dir) ||
+		    stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		keep[n++] = path;
+	}
 	for (size_t i = 0; i < n; i++) {
 		fds[i] = open_tree(AT_FDCWD, keep[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		if (fds[i] < 0) {

@@ -218,11 +218,12 @@ const struct sc_entry seccomp_table[] = {
 	P("mq_notify", "ipc", "message queues", SC_CONF_IPC_NS), P("mq_getsetattr", "ipc", "message queues", SC_CONF_IPC_NS),
 
 	/* ---- sockets; families per policy ---- */
-	R("socket", "net", "families per [network] mode and unix_sockets"),
+	R("socket", "net", "families per [network] mode and unix_sockets; no Unix datagrams"),
 	A("socketpair", "net", "anonymous Unix pairs reach nothing outside"),
 	A("bind", "net", "network namespace or no inet socket"),
 	A("listen", "net", "same"), A("accept", "net", "same"), A("accept4", "net", "same"),
-	A("connect", "net", "same"), A("getsockname", "net", "same"),
+	A("connect", "net", "made by the supervisor where Unix sockets are allowed or brokered"),
+	A("getsockname", "net", "same"),
 	A("getpeername", "net", "same"), A("sendto", "net", "same"), A("recvfrom", "net", "same"),
 	A("sendmsg", "net", "same"), A("recvmsg", "net", "same"), A("sendmmsg", "net", "same"),
 	A("recvmmsg", "net", "same"), A("shutdown", "net", "same"),
@@ -624,6 +625,15 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		else
 			r = seccomp_rule_add(allow, refuse, SCMP_SYS(socket), 1,
 					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX));
+		/* Unix datagrams are addressed per sendto/sendmsg, which the
+		 * broker does not see: only connected types (socketpair is
+		 * another call and reaches nothing).  SOCK_RAW is a datagram
+		 * socket to the kernel. */
+		for (int t = 0; r == 0 && o->allow_unix && t < 2; t++)
+			r = seccomp_rule_add(deny, refuse, SCMP_SYS(socket), 2,
+					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX),
+					     SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf,
+							t ? SOCK_RAW : SOCK_DGRAM));
 		if (r == 0 && o->allow_inet && !o->broker)
 			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 					     SCMP_A0_64(SCMP_CMP_EQ, AF_INET));

@@ -187,6 +187,13 @@ struct sandbox {
 	struct netproxy_tls *tls;
 	const char *ca_bundle;
 
+	/* pathname Unix sockets connect(2) may reach (canonical patterns, owned),
+	 * the sandbox's private temporary directory beneath them; the broker
+	 * mediates every connect whenever the sandbox may make Unix sockets */
+	bool unix_mediated;
+	char **unix_connect;
+	size_t n_unix_connect;
+
 	/* audit log fd or -1 */
 	int audit_fd;
 };
@@ -296,6 +303,13 @@ struct broker_stats {
 };
 int broker_handle(int notify_fd, const struct sandbox *sb, struct netproxy *np,
 		  struct broker_stats *st);
+
+/* ---- unixsock.c: [network] unix_connect ------------------------------- */
+
+/* PATH (the kernel's name for a socket) matches one of PATTERNS. */
+bool unixsock_match(char *const *patterns, size_t n, const char *path);
+/* PATTERN with its fixed leading part made canonical (realpath); owned. */
+int unixsock_canonical_pattern(const char *pattern, char **ret);
 
 /* ---- fd passing (util.c) ---------------------------------------------- */
 

@@ -4,6 +4,7 @@ Each exits 0 only when every attack failed; its output names each attack."""
 import os
 import socket
 import subprocess
+import tempfile
 import threading
 
 import pytest
@@ -258,3 +259,81 @@ def test_interactive_program_on_a_terminal(box):
     assert "hi" in r.stdout
     if box.namespaces == "on":
         assert "nested-pty-ok" in r.stdout, r.stdout + r.stderr
+
+
+class UnixServers:
+    """A host service's socket in a directory the sandbox cannot list (it
+    greets "HOST"), a host datagram socket beside it, and a socket the
+    policy names (it greets "OK")."""
+
+    def __init__(self, box):
+        # outside /tmp, which a private /tmp would hide anyway
+        self.dir = tempfile.mkdtemp(prefix="rf-host-", dir="/run")
+        os.chmod(self.dir, 0o711)  # searchable, not listable
+        self.host = os.path.join(self.dir, "agent.sock")
+        self.hostdg = os.path.join(self.dir, "log.sock")
+        self.allowed = os.path.join(self.dir, "allowed.sock")
+        self.socks = []
+        for path, greeting in ((self.host, b"HOST"), (self.allowed, b"OK")):
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(path)
+            os.chmod(path, 0o666)
+            s.listen(64)
+            self.socks.append(s)
+            threading.Thread(target=self.serve, args=(s, greeting), daemon=True).start()
+        d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        d.bind(self.hostdg)
+        os.chmod(self.hostdg, 0o666)
+        d.settimeout(0.2)
+        self.dgram = d
+        self.socks.append(d)
+
+    @staticmethod
+    def serve(s, greeting):
+        while True:
+            try:
+                c, _ = s.accept()
+                c.sendall(greeting)
+                c.close()
+            except OSError:
+                return
+
+    def got_datagram(self):
+        try:
+            return self.dgram.recv(16) == b"HOST"
+        except OSError:
+            return False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for s in self.socks:
+            s.close()
+        subprocess.run(["rm", "-rf", self.dir], check=False)
+
+
+@pytest.mark.parametrize("network", ["none", "namespace", "broker"])
+def test_unix_sockets_by_path(box, network):
+    """A pathname Unix connect reaches only sockets [network] unix_connect
+    names (and the sandbox's own), however the path is written or raced."""
+    with UnixServers(box) as srv:
+        net = {"none": "mode = none\n",
+               "namespace": "mode = proxy\nisolation = auto\nallow = example.com\n",
+               "broker": "mode = proxy\nisolation = broker\nallow = example.com\n"}[network]
+        pol = box.policy("[network]\n%sunix_connect = %s\n" % (net, srv.allowed))
+        r = box.run([os.path.join(box.bin, "unixsock"), "host=" + srv.host,
+                     "hostdg=" + srv.hostdg, "allowed=" + srv.allowed], policy=pol)
+        check(r)
+        assert "ok: the socket the policy names" in r.stdout
+        assert "ok: listeners of its own" in r.stdout
+        assert not srv.got_datagram()
+
+
+def test_unix_sockets_deny_keeps_its_meaning(box):
+    with UnixServers(box) as srv:
+        pol = box.policy("[syscalls]\nunix_sockets = deny\n")
+        r = box.run(["python3", "-c", "import socket; s = socket.socket(socket.AF_UNIX); "
+                     "s.connect(%r)" % srv.host], policy=pol)
+        assert r.returncode != 0
+        assert "PermissionError" in r.stderr or "Operation not permitted" in r.stderr, r.stderr

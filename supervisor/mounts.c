@@ -238,9 +238,20 @@ static int set_noexec(const char *path, bool on)
 {
 	struct mount_attr attr = { .attr_set = on ? MOUNT_ATTR_NOEXEC : 0,
 				   .attr_clr = on ? 0 : MOUNT_ATTR_NOEXEC };
-	_cleanup_close_ int tree =
-		open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	_cleanup_close_ int tree = -1;
+	struct statx stx;
 
+	/* a mount of our own already (the private /tmp, a carried grant):
+	 * change it in place; cloning a tree costs a millisecond */
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) && strcmp(path, "/") != 0) {
+		if (mount_setattr(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_RECURSIVE, &attr,
+				  sizeof(attr)) < 0)
+			return -errno;
+		return 0;
+	}
+	tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
 		return -errno;
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)

@@ -150,6 +150,12 @@ int main(int argc, char **argv)
 		ATTACK("sched_setscheduler on a host process", try_sched_param(pid));
 		ATTACK("ioprio_set on a host process", try_ioprio(pid));
 		ATTACK("get_robust_list of a host process", try_robust_list(pid));
+		/* SIGIO (whose default action ends a process) through F_SETOWN:
+		 * the test checks that the host process is still alive */
+		int sp[2];
+		if (pipe(sp) == 0 && fcntl(sp[0], F_SETOWN, pid) == 0 &&
+		    fcntl(sp[0], F_SETFL, O_ASYNC | O_NONBLOCK) == 0 && write(sp[1], "x", 1) == 1)
+			printf("tried: SIGIO to the host process through F_SETOWN\n");
 		ATTACK("setpriority on the host process's group",
 		       setpriority(PRIO_PGRP, (id_t)getpgid(pid), getpriority(PRIO_PGRP, (id_t)getpgid(pid))));
 	}

@@ -328,7 +328,8 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 	ssize_t nl;
 	int r;
 
-	if (alen <= offsetof(struct sockaddr_un, sun_path)) {
+	/* the kernel's own bounds (unix_validate_addr) */
+	if (alen <= offsetof(struct sockaddr_un, sun_path) || alen > sizeof(*sa)) {
 		respond(nfd, req->id, -EINVAL, 0);
 		return;
 	}

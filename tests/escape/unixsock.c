@@ -165,6 +165,17 @@ int main(int argc, char **argv)
 		ATTACK("a symlink swapped between the check and the connect", race(swap_link, true));
 		ATTACK("the address swapped in memory during connect", race(swap_memory, false));
 	}
+	/* the supervisor reads the address: an oversized one, all path bytes,
+	 * must be refused as the kernel would (EINVAL), not overrun anything */
+	{
+		char big[128];
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		memset(big, 'a', sizeof(big));
+		((struct sockaddr_un *)(void *)big)->sun_family = AF_UNIX;
+		ATTACK("an oversized address", fd < 0 ? -1 : connect(fd, (void *)big, sizeof(big)));
+		if (fd >= 0)
+			close(fd);
+	}
 	if (hostdg) {
 		struct sockaddr_un a = { .sun_family = AF_UNIX };
 		snprintf(a.sun_path, sizeof(a.sun_path), "%s", hostdg);

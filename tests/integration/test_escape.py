@@ -315,14 +315,15 @@ class UnixServers:
         subprocess.run(["rm", "-rf", self.dir], check=False)
 
 
-@pytest.mark.parametrize("network", ["none", "namespace", "broker"])
+@pytest.mark.parametrize("network", ["none", "namespace", "broker", "host"])
 def test_unix_sockets_by_path(box, network):
     """A pathname Unix connect reaches only sockets [network] unix_connect
     names (and the sandbox's own), however the path is written or raced."""
     with UnixServers(box) as srv:
         net = {"none": "mode = none\n",
                "namespace": "mode = proxy\nisolation = auto\nallow = example.com\n",
-               "broker": "mode = proxy\nisolation = broker\nallow = example.com\n"}[network]
+               "broker": "mode = proxy\nisolation = broker\nallow = example.com\n",
+               "host": "mode = host\n"}[network]
         pol = box.policy("[network]\n%sunix_connect = %s\n" % (net, srv.allowed))
         r = box.run([os.path.join(box.bin, "unixsock"), "host=" + srv.host,
                      "hostdg=" + srv.hostdg, "allowed=" + srv.allowed], policy=pol)
@@ -330,6 +331,18 @@ def test_unix_sockets_by_path(box, network):
         assert "ok: the socket the policy names" in r.stdout
         assert "ok: listeners of its own" in r.stdout
         assert not srv.got_datagram()
+        if network == "host":
+            # the supervisor makes inet connects too: the host's network works
+            tcp = socket.socket()
+            tcp.bind(("127.0.0.1", 0))
+            tcp.listen(4)
+            try:
+                r = box.run(["python3", "-c", "import socket; socket.create_connection("
+                             "('127.0.0.1', %d), timeout=5); print('tcp-ok')"
+                             % tcp.getsockname()[1]], policy=pol)
+                assert "tcp-ok" in r.stdout, r.stdout + r.stderr
+            finally:
+                tcp.close()
 
 
 def test_unix_sockets_deny_keeps_its_meaning(box):

@@ -36,17 +36,17 @@
 #include <limits.h>
 #include <linux/netlink.h>
 #include <linux/openat2.h>
-#include <poll.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -241,8 +241,9 @@ static void handle_listen(int nfd, const struct seccomp_notif *req, const struct
  *    the connect goes through /proc/self/fd/N to that same inode: renaming
  *    or replacing any component, or planting a symlink, after the check
  *    reaches nothing else;
- *  - the /proc directories are opened before the notification is checked
- *    to be alive, so a reused pid cannot lend its view;
+ *  - the caller's root and cwd are opened before the notification is
+ *    checked to be alive, and only those fds are used after, so a reused
+ *    pid cannot lend its view;
  *  - the connect is made with the command's user, group and groups, so the
  *    socket's permissions and the server's SO_PEERCRED see the command.
  * What is left: a second name (hard link) for a host socket inside a
@@ -254,6 +255,8 @@ static void handle_listen(int nfd, const struct seccomp_notif *req, const struct
  * without one, the supervisor cannot apply Landlock's scope on its own
  * connect, so they are refused.
  */
+#define CONNECT_WAIT_MS 10000
+
 static int connect_as_command(const struct sandbox *sb, int sock, const struct sockaddr *sa,
 			      socklen_t len)
 {
@@ -271,7 +274,7 @@ static int connect_as_command(const struct sandbox *sb, int sock, const struct s
 		struct pollfd p = { .fd = sock, .events = POLLOUT };
 		int err = 0;
 		socklen_t el = sizeof(err);
-		if (poll(&p, 1, 10000) <= 0)
+		if (poll(&p, 1, CONNECT_WAIT_MS) <= 0)
 			r = -ETIMEDOUT;
 		else
 			r = getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &el) < 0 ? -errno : -err;
@@ -298,8 +301,9 @@ static void refuse_unix(int nfd, const struct seccomp_notif *req, const struct s
 	respond(nfd, req->id, -EACCES, 0);
 }
 
-/* The socket file is on the sandbox's private /tmp or /dev/shm. */
-static bool in_private_tmp(const struct sandbox *sb, pid_t pid, const struct stat *sock_st,
+/* The socket file is on the sandbox's private /tmp or /dev/shm (ROOT: the
+ * caller's root directory, opened while the caller was known alive). */
+static bool in_private_tmp(const struct sandbox *sb, int root, const struct stat *sock_st,
 			   const char *name)
 {
 	if (!sb->policy->fs.private_tmp)
@@ -308,10 +312,8 @@ static bool in_private_tmp(const struct sandbox *sb, pid_t pid, const struct sta
 		return sb->private_tmp_dir && landlock_path_beneath(name, sb->private_tmp_dir);
 	static const char *const dirs[] = { "tmp", "dev/shm" };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		char p[64];
 		struct stat st;
-		snprintf(p, sizeof(p), "/proc/%d/root/%s", pid, dirs[i]);
-		if (stat(p, &st) == 0 && st.st_dev == sock_st->st_dev)
+		if (fstatat(root, dirs[i], &st, 0) == 0 && st.st_dev == sock_st->st_dev)
 			return true;
 	}
 	return false;
@@ -321,7 +323,7 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 			 int sock, const struct sockaddr_un *sa, size_t alen,
 			 struct broker_stats *st)
 {
-	_cleanup_close_ int dir = -1, target = -1;
+	_cleanup_close_ int root = -1, dir = -1, target = -1;
 	size_t n = alen - offsetof(struct sockaddr_un, sun_path);
 	char path[sizeof(sa->sun_path) + 1], dirp[64], self[64], name[PATH_MAX];
 	struct stat sst;
@@ -347,11 +349,13 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 	}
 	memcpy(path, sa->sun_path, n);
 	path[n] = '\0';
-	snprintf(dirp, sizeof(dirp), "/proc/%d/%s", req->pid, path[0] == '/' ? "root" : "cwd");
-	dir = open(dirp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(dirp, sizeof(dirp), "/proc/%d/root", req->pid);
+	root = open(dirp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(dirp, sizeof(dirp), "/proc/%d/cwd", req->pid);
+	dir = path[0] == '/' ? -1 : open(dirp, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return; /* gone: the pid may be another's now */
-	if (dir < 0) {
+	if (root < 0 || (path[0] != '/' && dir < 0)) {
 		respond(nfd, req->id, -EACCES, 0);
 		return;
 	}
@@ -360,8 +364,8 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 		.resolve = RESOLVE_NO_MAGICLINKS |
 			   (path[0] == '/' ? RESOLVE_IN_ROOT : RESOLVE_NO_SYMLINKS),
 	};
-	target = (int)syscall(SYS_openat2, dir, path[0] == '/' ? path + 1 : path, &how,
-			      sizeof(how));
+	target = (int)syscall(SYS_openat2, path[0] == '/' ? root : dir,
+			      path[0] == '/' ? path + 1 : path, &how, sizeof(how));
 	if (target < 0) {
 		respond(nfd, req->id, -errno, 0);
 		return;
@@ -378,7 +382,7 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 	}
 	name[nl] = '\0';
 	if (!unixsock_match(sb->unix_connect, sb->n_unix_connect, name) &&
-	    !in_private_tmp(sb, req->pid, &sst, name)) {
+	    !in_private_tmp(sb, root, &sst, name)) {
 		refuse_unix(nfd, req, sb, st, name,
 			    "not named in [network] unix_connect");
 		return;

@@ -264,7 +264,7 @@ static int set_noexec(const char *path, bool on)
 static int mount_writes_noexec(const struct sandbox *sb, const char **ret_path)
 {
 	const struct landlock_plan *pl = &sb->plan;
-	bool host_noexec[pl->n];
+	bool host_noexec[pl->n + 1]; /* + 1: never a zero-length array */
 	int r;
 
 	/* what the host already has noexec is left as it is */

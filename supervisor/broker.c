@@ -252,8 +252,8 @@ static void handle_listen(int nfd, const struct seccomp_notif *req, const struct
  *
  * Abstract sockets: with a network namespace of its own every abstract name
  * the sandbox can reach is its own (the socket's namespace decides);
- * without one, the supervisor cannot apply Landlock's scope on its own
- * connect, so they are refused.
+ * without one, init makes the connect inside Landlock's scope (relay.c),
+ * and without that scope they are refused.
  */
 #define CONNECT_WAIT_MS 10000
 
@@ -336,15 +336,30 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 		return;
 	}
 	if (sa->sun_path[0] == '\0') {
-		if (!sb->new_net_ns) {
+		if (!sb->new_net_ns && sb->abstract_relay[0] < 0) {
 			refuse_unix(nfd, req, sb, st, "an abstract socket",
-				    "abstract sockets are refused without a network namespace");
+				    "abstract sockets are refused without a network namespace "
+				    "or Landlock's scope");
 			return;
 		}
 		if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 			return;
-		respond(nfd, req->id, connect_as_command(sb, sock, (const void *)sa, (socklen_t)alen),
-			0);
+		if (sb->new_net_ns) {
+			r = connect_as_command(sb, sock, (const void *)sa, (socklen_t)alen);
+		} else {
+			/* made by init, inside Landlock's scope (relay.c) */
+			int fl = fcntl(sock, F_GETFL);
+			if (fl >= 0 && !(fl & O_NONBLOCK))
+				(void)fcntl(sock, F_SETFL, fl | O_NONBLOCK);
+			r = relay_connect(sb->abstract_relay[0], sock, sa, (socklen_t)alen);
+			if (fl >= 0 && !(fl & O_NONBLOCK))
+				(void)fcntl(sock, F_SETFL, fl);
+			if (r == -EPERM)
+				refuse_unix(nfd, req, sb, st, "an abstract socket outside the sandbox",
+					    "Landlock's scope");
+		}
+		if (r != -EPERM || sb->new_net_ns)
+			respond(nfd, req->id, r, 0);
 		return;
 	}
 	memcpy(path, sa->sun_path, n);

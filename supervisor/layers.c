@@ -533,6 +533,11 @@ static void prepare_unix(struct sandbox *sb)
 	if (sb->handoff[0] < 0 &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
 		die("socketpair: %s", strerror(errno));
+	/* without Landlock's abstract scope, abstract sockets are refused */
+	if (!sb->new_net_ns && (sb->ll.scopes & LL_SCOPE_ABSTRACT_UNIX_SOCKET) &&
+	    sb->abstract_relay[0] < 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->abstract_relay) < 0)
+		die("socketpair: %s", strerror(errno));
 }
 
 static void prepare_seccomp(struct sandbox *sb)
@@ -624,7 +629,8 @@ static void prepare_network(struct sandbox *sb)
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home)
 {
 	*sb = (struct sandbox){ .policy = p, .ruleset_fd = -1, .audit_fd = -1, .argv = argv,
-				.broker_listen_fd = -1, .handoff = { -1, -1 } };
+				.broker_listen_fd = -1, .handoff = { -1, -1 },
+				.abstract_relay = { -1, -1 } };
 	if (home) {
 		sb->home = strdup(home);
 		if (!sb->home)
@@ -687,9 +693,12 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->unix_connect);
 	if (sb->broker_listen_fd >= 0)
 		close(sb->broker_listen_fd);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (sb->handoff[i] >= 0)
 			close(sb->handoff[i]);
+		if (sb->abstract_relay[i] >= 0)
+			close(sb->abstract_relay[i]);
+	}
 	free(sb->groups);
 	free(sb->home);
 	if (sb->private_tmp_dir) {
@@ -699,5 +708,6 @@ void sandbox_release(struct sandbox *sb)
 		free(sb->private_tmp_dir);
 	}
 	*sb = (struct sandbox){ .ruleset_fd = -1, .audit_fd = -1, .broker_listen_fd = -1,
-				.handoff = { -1, -1 } };
+				.handoff = { -1, -1 },
+				.abstract_relay = { -1, -1 } };
 }

@@ -283,6 +283,8 @@ int supervisor_run(const struct cli *cli)
 		close(sfd);
 		if (sb.handoff[0] >= 0)
 			close(sb.handoff[0]);
+		if (sb.abstract_relay[0] >= 0)
+			close(sb.abstract_relay[0]);
 		if (sb.broker_listen_fd >= 0)
 			close(sb.broker_listen_fd);
 		if (sb.audit_fd >= 0)
@@ -298,6 +300,10 @@ int supervisor_run(const struct cli *cli)
 	if (sb.handoff[1] >= 0) {
 		close(sb.handoff[1]);
 		sb.handoff[1] = -1;
+	}
+	if (sb.abstract_relay[1] >= 0) {
+		close(sb.abstract_relay[1]);
+		sb.abstract_relay[1] = -1;
 	}
 	if (np && sb.iso == NET_ISO_BROKER) {
 		int r = netproxy_add_listener(np, sb.broker_listen_fd, true);

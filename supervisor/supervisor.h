@@ -193,6 +193,9 @@ struct sandbox {
 	bool unix_mediated;
 	char **unix_connect;
 	size_t n_unix_connect;
+	/* without a network namespace: abstract connects are made by init,
+	 * scoped by Landlock (relay.c); [0] the supervisor's end, [1] init's */
+	int abstract_relay[2];
 
 	/* audit log fd or -1 */
 	int audit_fd;
@@ -310,6 +313,14 @@ int broker_handle(int notify_fd, const struct sandbox *sb, struct netproxy *np,
 bool unixsock_match(char *const *patterns, size_t n, const char *path);
 /* PATTERN with its fixed leading part made canonical (realpath); owned. */
 int unixsock_canonical_pattern(const char *pattern, char **ret);
+
+/* ---- relay.c: abstract Unix connects made by init ------------------- */
+
+struct sockaddr_un;
+/* Supervisor: has init connect SOCK to the abstract ADDR; 0 or -errno. */
+int relay_connect(int relay, int sock, const struct sockaddr_un *addr, socklen_t len);
+/* Init: answers one request; -EPIPE when the supervisor is gone. */
+int relay_serve_one(int relay);
 
 /* ---- fd passing (util.c) ---------------------------------------------- */
 

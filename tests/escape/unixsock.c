@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -194,6 +195,35 @@ int main(int argc, char **argv)
 		} else {
 			printf("ok: the socket the policy names\n");
 		}
+	}
+	/* abstract: its own reachable, the host's (abstract=NAME) not */
+	{
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
+							    "rf-own-%d", getpid()));
+		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0 || c < 0 || bind(s, (struct sockaddr *)&a, al) < 0 || listen(s, 4) < 0 ||
+		    connect(c, (struct sockaddr *)&a, al) < 0) {
+			printf("ESCAPED: control failed: an abstract listener of its own (%s)\n",
+			       strerror(errno));
+			escapes++;
+		} else {
+			printf("ok: an abstract listener of its own\n");
+		}
+		close(s);
+		close(c);
+	}
+	const char *abs_name = arg(argc, argv, "abstract");
+	if (abs_name) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
+							    "%s", abs_name));
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ATTACK("connecting to the host's abstract socket",
+		       c < 0 ? -1 : connect(c, (struct sockaddr *)&a, al));
 	}
 	char tmp[200];
 	snprintf(tmp, sizeof(tmp), "%s/rf-own.sock", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");

@@ -283,6 +283,12 @@ class UnixServers:
             s.listen(64)
             self.socks.append(s)
             threading.Thread(target=self.serve, args=(s, greeting), daemon=True).start()
+        self.abstract = "rf-host-%d-%s" % (os.getpid(), os.path.basename(self.dir))
+        a = socket.socket(socket.AF_UNIX)
+        a.bind("\0" + self.abstract)
+        a.listen(64)
+        self.socks.append(a)
+        threading.Thread(target=self.serve, args=(a, b"HOST"), daemon=True).start()
         d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         d.bind(self.hostdg)
         os.chmod(self.hostdg, 0o666)
@@ -326,9 +332,11 @@ def test_unix_sockets_by_path(box, network):
                "host": "mode = host\n"}[network]
         pol = box.policy("[network]\n%sunix_connect = %s\n" % (net, srv.allowed))
         r = box.run([os.path.join(box.bin, "unixsock"), "host=" + srv.host,
-                     "hostdg=" + srv.hostdg, "allowed=" + srv.allowed], policy=pol)
+                     "hostdg=" + srv.hostdg, "allowed=" + srv.allowed,
+                     "abstract=" + srv.abstract], policy=pol)
         check(r)
         assert "ok: the socket the policy names" in r.stdout
+        assert "ok: an abstract listener of its own" in r.stdout
         assert "ok: listeners of its own" in r.stdout
         assert not srv.got_datagram()
         if network == "host":

@@ -193,6 +193,21 @@ int landlock_build(const struct landlock_plan *plan, const struct landlock_caps 
 	return steal_fd(&ruleset);
 }
 
+int landlock_scope_abstract_unix(const struct landlock_caps *caps)
+{
+	struct ll_ruleset_attr attr = { .scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET };
+	_cleanup_close_ int ruleset = -1;
+
+	if (caps->abi < 6 || !(caps->scopes & LL_SCOPE_ABSTRACT_UNIX_SOCKET))
+		return -EOPNOTSUPP;
+	ruleset = sys_landlock_create_ruleset(&attr, sizeof(attr), 0);
+	if (ruleset < 0)
+		return -errno;
+	if (sys_landlock_restrict_self(ruleset, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 int landlock_restrict(int ruleset_fd, const struct landlock_caps *caps)
 {
 	(void)caps;

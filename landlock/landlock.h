@@ -125,5 +125,9 @@ int landlock_build(const struct landlock_plan *plan, const struct landlock_caps 
 
 /* In the child, after no_new_privs: enforces RULESET_FD on this thread. */
 int landlock_restrict(int ruleset_fd, const struct landlock_caps *caps);
+/* A domain that scopes abstract Unix sockets and nothing else, on the
+ * calling thread: its descendants' sockets stay reachable from it, the
+ * rest of the host's are not.  Needs no_new_privs or CAP_SYS_ADMIN. */
+int landlock_scope_abstract_unix(const struct landlock_caps *caps);
 
 #endif

@@ -183,6 +183,7 @@ int policy_expand(struct policy *p, const struct policy_vars *vars, struct polic
 		{ &p->fs.read, "filesystem.read" },	  { &p->fs.exec, "filesystem.exec" },
 		{ &p->fs.write, "filesystem.write" },	  { &p->fs.deny, "filesystem.deny" },
 		{ &p->fs.protect, "filesystem.protect" },
+		{ &p->net.unix_connect, "network.unix_connect" },
 	};
 	int r;
 

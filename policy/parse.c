@@ -536,7 +536,7 @@ static const char *const keys_filesystem[] = { "read",	  "exec",    "write",
 					       "deny",	  "protect", "private_tmp" };
 static const char *const keys_network[] = { "mode",	  "isolation", "allow", "deny",
 					    "private",	  "allow_cidr", "hosts", "upstream_ca",
-					    "allow_no_sni", "server_first" };
+					    "allow_no_sni", "server_first", "unix_connect" };
 static const char *const keys_credential[] = { "env", "source", "hosts", "placeholder",
 						"optional" };
 static const char *const keys_process[] = { "run_as",	     "env_keep",     "env_set",
@@ -676,6 +676,8 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 		p->net.private_deny = v == 1;
 		return 1;
 	}
+	if (strcmp(name, "unix_connect") == 0)
+		return for_each_token(c, k, value, true, tok_path, &p->net.unix_connect);
 	if (strcmp(name, "upstream_ca") == 0) {
 		if (!scalar_once(c, SCALAR_NET_UPSTREAM_CA, k) || !single_token(c, k, value))
 			return 0;
@@ -1258,6 +1260,7 @@ void policy_free(struct policy *p)
 	policy_list_free(&p->net.hosts);
 	policy_list_free(&p->net.allow_no_sni);
 	policy_list_free(&p->net.server_first);
+	policy_list_free(&p->net.unix_connect);
 	free(p->net.upstream_ca);
 	for (size_t i = 0; i < p->n_creds; i++) {
 		free(p->creds[i].name);

@@ -137,6 +137,10 @@ struct policy {
 		struct policy_list allow_no_sni, server_first;
 		bool private_deny;
 		char *upstream_ca;
+		/* pathname Unix sockets connect() may reach: paths, fnmatch(3)
+		 * globs, and a final two-star component for anything beneath a
+		 * directory (supervisor/unixsock.c) */
+		struct policy_list unix_connect;
 	} net;
 
 	struct policy_credential *creds;

@@ -146,6 +146,8 @@ void policy_print(const struct policy *p, FILE *out,
 		if (p->net.upstream_ca)
 			fprintf(out, "upstream_ca = %s\n", p->net.upstream_ca);
 	}
+	if (p->syscalls.unix_sockets)
+		print_list(out, "unix_connect", &p->net.unix_connect);
 
 	for (size_t i = 0; i < p->n_creds; i++) {
 		char name[300];

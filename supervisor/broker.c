@@ -18,18 +18,35 @@
  *
  * The caller's memory is read once, and the notification is checked to be
  * still alive after the read, so the pid read from was the caller's.
+ *
+ * listen(2) comes here too: on an inet socket that was never bound (and
+ * Landlock refuses the sandbox every TCP bind) the kernel would bind it to
+ * a free port on the host's 0.0.0.0, and a host peer could connect in
+ * without the proxy.  Inet sockets get EACCES.  On any other socket the
+ * supervisor makes the call itself, on its own copy of the very socket it
+ * checked (pidfd_getfd shares the open file): a thread that swaps the fd
+ * for an inet socket after the check gains nothing, since that socket is
+ * never the one listened on.  The call is made with the command's user,
+ * group and groups (on this thread only) so that SO_PEERCRED of the
+ * listener shows the command, never the supervisor.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -189,6 +206,315 @@ static int connect_to_proxy(const struct sandbox *sb, struct netproxy *np, int f
 	return fd;
 }
 
+/* Switches this thread's effective ids to the command's (raw system calls:
+ * glibc's wrappers would change every thread's), and back. */
+static int as_command(const struct sandbox *sb, bool enter)
+{
+	static gid_t saved_groups[NGROUPS_MAX];
+	static int n_saved = -1;
+
+	if (!sb->drop_to_user)
+		return 0; /* the command runs as our own user */
+	if (enter) {
+		n_saved = getgroups(NGROUPS_MAX, saved_groups);
+		if (n_saved < 0 ||
+		    syscall(SYS_setgroups, (size_t)sb->n_groups, sb->groups) < 0 ||
+		    syscall(SYS_setresgid, -1, sb->gid, -1) < 0 ||
+		    syscall(SYS_setresuid, -1, sb->uid, -1) < 0) {
+			int e = errno;
+			(void)as_command(sb, false);
+			return -e;
+		}
+		return 0;
+	}
+	/* the real and saved ids stayed ours: going back is always allowed */
+	if (syscall(SYS_setresuid, -1, getuid(), -1) < 0 ||
+	    syscall(SYS_setresgid, -1, getgid(), -1) < 0 ||
+	    (n_saved >= 0 && syscall(SYS_setgroups, (size_t)n_saved, saved_groups) < 0))
+		die("cannot return to the supervisor's own ids: %s", strerror(errno));
+	return 0;
+}
+
+static void handle_listen(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+			  struct broker_stats *st)
+{
+	_cleanup_close_ int pidfd = -1, sock = -1;
+	int domain = 0, r;
+	socklen_t ol = sizeof(domain);
+
+	pidfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
+	if (pidfd >= 0)
+		sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
+	if (sock < 0) {
+		respond(nfd, req->id, errno == EBADF ? -EBADF : -EACCES, 0);
+		return;
+	}
+	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &ol) < 0) {
+		respond(nfd, req->id, -ENOTSOCK, 0);
+		return;
+	}
+	if ((domain == AF_INET || domain == AF_INET6) && sb->iso == NET_ISO_BROKER) {
+		st->refused++;
+		snprintf(st->last, sizeof(st->last), "listening on an inet socket");
+		if (audit_rate_ok(sb->audit_fd))
+			audit_event(sb->audit_fd, "net.deny",
+				    "\"proto\":\"listen\",\"caller\":%u,\"reason\":"
+				    "\"inbound connections are refused\"",
+				    req->pid);
+		respond(nfd, req->id, -EACCES, 0);
+		return;
+	}
+	/* the caller may be gone and its pid reused: act only for a live call */
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return;
+	r = as_command(sb, true);
+	if (r == 0) {
+		r = listen(sock, (int)req->data.args[1]) < 0 ? -errno : 0;
+		(void)as_command(sb, false);
+	}
+	respond(nfd, req->id, r, 0);
+}
+
+/*
+ * connect(2) on anything but the broker's inet sockets, made by the
+ * supervisor itself: never answered CONTINUE, since the kernel would then
+ * read the fd number and the address again, and a thread of the caller
+ * could have swapped either for one that was never checked.
+ *
+ * Pathname Unix sockets, and why no swap gets through:
+ *  - the address is read once from the caller's memory; only our copy is
+ *    used afterwards;
+ *  - the socket is the caller's open file, taken with pidfd_getfd before
+ *    anything else: that socket is the one connected, whatever the number
+ *    names by then;
+ *  - the path is resolved once, in the caller's view (absolute: from
+ *    /proc/PID/root with RESOLVE_IN_ROOT, so its mount namespace and masks
+ *    apply; relative: from /proc/PID/cwd with symlinks refused), to an
+ *    O_PATH fd.  The decision is made on that inode (its kernel name
+ *    against unix_connect, or its filesystem being the private /tmp), and
+ *    the connect goes through /proc/self/fd/N to that same inode: renaming
+ *    or replacing any component, or planting a symlink, after the check
+ *    reaches nothing else;
+ *  - the caller's root and cwd are opened before the notification is
+ *    checked to be alive, and only those fds are used after, so a reused
+ *    pid cannot lend its view;
+ *  - the connect is made with the command's user, group and groups, so the
+ *    socket's permissions and the server's SO_PEERCRED see the command.
+ * What is left: a second name (hard link) for a host socket inside a
+ * directory the policy names would pass; Landlock refuses making such links
+ * from outside the grants (the refer right).
+ *
+ * Abstract sockets: with a network namespace of its own every abstract name
+ * the sandbox can reach is its own (the socket's namespace decides);
+ * without one, init makes the connect inside Landlock's scope (relay.c),
+ * and without that scope they are refused.
+ */
+#define CONNECT_WAIT_MS 10000
+
+static int connect_as_command(const struct sandbox *sb, int sock, const struct sockaddr *sa,
+			      socklen_t len)
+{
+	int fl = fcntl(sock, F_GETFL), r;
+
+	r = as_command(sb, true);
+	if (r < 0)
+		return r;
+	/* never block the supervisor: a blocking caller waits here at most
+	 * CONNECT_WAIT_MS for a connection in progress */
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		(void)fcntl(sock, F_SETFL, fl | O_NONBLOCK);
+	r = connect(sock, sa, len) < 0 ? -errno : 0;
+	if (r == -EINPROGRESS && fl >= 0 && !(fl & O_NONBLOCK)) {
+		struct pollfd p = { .fd = sock, .events = POLLOUT };
+		int err = 0;
+		socklen_t el = sizeof(err);
+		if (poll(&p, 1, CONNECT_WAIT_MS) <= 0)
+			r = -ETIMEDOUT;
+		else
+			r = getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &el) < 0 ? -errno : -err;
+	}
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		(void)fcntl(sock, F_SETFL, fl);
+	(void)as_command(sb, false);
+	return r;
+}
+
+static void refuse_unix(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+			struct broker_stats *st, const char *what, const char *reason)
+{
+	char js[300];
+
+	st->refused++;
+	snprintf(st->last, sizeof(st->last), "%s", what);
+	if (audit_rate_ok(sb->audit_fd)) {
+		json_string(js, sizeof(js), what);
+		audit_event(sb->audit_fd, "net.deny",
+			    "\"proto\":\"unix\",\"caller\":%u,\"path\":%s,\"reason\":\"%s\"",
+			    req->pid, js, reason);
+	}
+	respond(nfd, req->id, -EACCES, 0);
+}
+
+/* The socket file is on the sandbox's private /tmp or /dev/shm (ROOT: the
+ * caller's root directory, opened while the caller was known alive). */
+static bool in_private_tmp(const struct sandbox *sb, int root, const struct stat *sock_st,
+			   const char *name)
+{
+	if (!sb->policy->fs.private_tmp)
+		return false;
+	if (sb->ns == NS_NONE)
+		return sb->private_tmp_dir && landlock_path_beneath(name, sb->private_tmp_dir);
+	static const char *const dirs[] = { "tmp", "dev/shm" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		struct stat st;
+		if (fstatat(root, dirs[i], &st, 0) == 0 && st.st_dev == sock_st->st_dev)
+			return true;
+	}
+	return false;
+}
+
+static void connect_unix(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+			 int sock, const struct sockaddr_un *sa, size_t alen,
+			 struct broker_stats *st)
+{
+	_cleanup_close_ int root = -1, dir = -1, target = -1;
+	size_t n = alen - offsetof(struct sockaddr_un, sun_path);
+	char path[sizeof(sa->sun_path) + 1], dirp[64], self[64], name[PATH_MAX];
+	struct stat sst;
+	ssize_t nl;
+	int r;
+
+	/* the kernel's own bounds (unix_validate_addr) */
+	if (alen <= offsetof(struct sockaddr_un, sun_path) || alen > sizeof(*sa)) {
+		respond(nfd, req->id, -EINVAL, 0);
+		return;
+	}
+	if (sa->sun_path[0] == '\0') {
+		if (!sb->new_net_ns && sb->abstract_relay[0] < 0) {
+			refuse_unix(nfd, req, sb, st, "an abstract socket",
+				    "abstract sockets are refused without a network namespace "
+				    "or Landlock's scope");
+			return;
+		}
+		if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+			return;
+		if (sb->new_net_ns) {
+			r = connect_as_command(sb, sock, (const void *)sa, (socklen_t)alen);
+		} else {
+			/* made by init, inside Landlock's scope (relay.c) */
+			int fl = fcntl(sock, F_GETFL);
+			if (fl >= 0 && !(fl & O_NONBLOCK))
+				(void)fcntl(sock, F_SETFL, fl | O_NONBLOCK);
+			r = relay_connect(sb->abstract_relay[0], sock, sa, (socklen_t)alen);
+			if (fl >= 0 && !(fl & O_NONBLOCK))
+				(void)fcntl(sock, F_SETFL, fl);
+			if (r == -EPERM)
+				refuse_unix(nfd, req, sb, st, "an abstract socket outside the sandbox",
+					    "Landlock's scope");
+		}
+		if (r != -EPERM || sb->new_net_ns)
+			respond(nfd, req->id, r, 0);
+		return;
+	}
+	memcpy(path, sa->sun_path, n);
+	path[n] = '\0';
+	snprintf(dirp, sizeof(dirp), "/proc/%d/root", req->pid);
+	root = open(dirp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(dirp, sizeof(dirp), "/proc/%d/cwd", req->pid);
+	dir = path[0] == '/' ? -1 : open(dirp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return; /* gone: the pid may be another's now */
+	if (root < 0 || (path[0] != '/' && dir < 0)) {
+		respond(nfd, req->id, -EACCES, 0);
+		return;
+	}
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_NO_MAGICLINKS |
+			   (path[0] == '/' ? RESOLVE_IN_ROOT : RESOLVE_NO_SYMLINKS),
+	};
+	target = (int)syscall(SYS_openat2, path[0] == '/' ? root : dir,
+			      path[0] == '/' ? path + 1 : path, &how, sizeof(how));
+	if (target < 0) {
+		respond(nfd, req->id, -errno, 0);
+		return;
+	}
+	if (fstat(target, &sst) < 0 || !S_ISSOCK(sst.st_mode)) {
+		respond(nfd, req->id, -ECONNREFUSED, 0);
+		return;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", target);
+	nl = readlink(self, name, sizeof(name) - 1);
+	if (nl <= 0) {
+		respond(nfd, req->id, -EACCES, 0);
+		return;
+	}
+	name[nl] = '\0';
+	if (!unixsock_match(sb->unix_connect, sb->n_unix_connect, name) &&
+	    !in_private_tmp(sb, root, &sst, name)) {
+		refuse_unix(nfd, req, sb, st, name,
+			    "not named in [network] unix_connect");
+		return;
+	}
+	struct sockaddr_un to = { .sun_family = AF_UNIX };
+	snprintf(to.sun_path, sizeof(to.sun_path), "%s", self);
+	r = connect_as_command(sb, sock, (struct sockaddr *)&to, sizeof(to));
+	respond(nfd, req->id, r, 0);
+}
+
+static void connect_mediated(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+			     int sock, int domain, uint64_t uaddr, size_t alen,
+			     struct broker_stats *st)
+{
+	struct sockaddr_storage ss = { 0 };
+
+	if (alen > sizeof(ss))
+		alen = sizeof(ss);
+	struct iovec local = { .iov_base = &ss, .iov_len = alen };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen };
+	if (alen < sizeof(sa_family_t) ||
+	    process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)alen) {
+		respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
+		return;
+	}
+	if (ss.ss_family == AF_UNSPEC && domain != AF_UNIX) {
+		/* dissolving an association: reaches nothing */
+		if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0)
+			respond(nfd, req->id, connect(sock, (struct sockaddr *)&ss,
+						      (socklen_t)alen) < 0 ? -errno : 0, 0);
+		return;
+	}
+	if (ss.ss_family != domain) {
+		respond(nfd, req->id, -EAFNOSUPPORT, 0);
+		return;
+	}
+	switch (domain) {
+	case AF_UNIX:
+		connect_unix(nfd, req, sb, sock, (const struct sockaddr_un *)&ss, alen, st);
+		return;
+	case AF_NETLINK: {
+		/* to the kernel only: a multicast group would be joined with the
+		 * supervisor's capabilities */
+		const struct sockaddr_nl *nl = (const void *)&ss;
+		if (alen < sizeof(*nl) || nl->nl_pid != 0 || nl->nl_groups != 0) {
+			respond(nfd, req->id, -EACCES, 0);
+			return;
+		}
+		break;
+	}
+	case AF_INET:
+	case AF_INET6:
+		break;
+	default:
+		respond(nfd, req->id, -EAFNOSUPPORT, 0);
+		return;
+	}
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return;
+	respond(nfd, req->id, connect_as_command(sb, sock, (struct sockaddr *)&ss, (socklen_t)alen),
+		0);
+}
+
 int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		  struct broker_stats *st)
 {
@@ -209,6 +535,10 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		return -ENOMEM;
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return errno == EINTR || errno == ENOENT ? 0 : -errno;
+	if (req->data.nr == __NR_listen) {
+		handle_listen(nfd, req, sb, st);
+		return 0;
+	}
 	if (req->data.nr != __NR_connect) {
 		respond(nfd, req->id, -ENOSYS, 0);
 		return 0;
@@ -231,10 +561,10 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 	}
 	ol = sizeof(int);
 	(void)getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &ol);
-	if (domain != AF_INET && domain != AF_INET6) {
-		/* checked again by the kernel, with Landlock behind it */
-		if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0)
-			respond(nfd, req->id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	if ((domain != AF_INET && domain != AF_INET6) || sb->iso != NET_ISO_BROKER) {
+		/* Unix and netlink sockets, and inet ones where the sandbox has
+		 * a network of its own (namespace) or the host's (mode = host) */
+		connect_mediated(nfd, req, sb, sock, domain, uaddr, alen, st);
 		return 0;
 	}
 

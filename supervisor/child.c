@@ -110,11 +110,12 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 		FAIL(errno, "sigprocmask: %s", strerror(errno));
 
 	/* 9. seccomp last: everything above uses calls the filter refuses.
-	 *    Under the connect broker, connect(2) is handed to the supervisor:
-	 *    that filter's notification fd goes to it before the others are
-	 *    installed (they refuse nothing sendmsg needs, but order costs
-	 *    nothing). */
-	if (sb->iso == NET_ISO_BROKER) {
+	 *    Under the connect broker, and wherever Unix sockets are allowed
+	 *    (their connects are mediated), connect(2) and listen(2) are handed
+	 *    to the supervisor: that filter's notification fd goes to it before
+	 *    the others are installed (they refuse nothing sendmsg needs, but
+	 *    order costs nothing). */
+	if (sb->iso == NET_ISO_BROKER || sb->unix_mediated) {
 		int nfd = seccomp_install_notify();
 		if (nfd < 0)
 			FAIL(-nfd, "installing the connect broker's filter: %s", strerror(-nfd));

@@ -69,6 +69,11 @@ static void annotate(FILE *out, const char *section, void *ud)
 		default:
 			break;
 		}
+		if (p->syscalls.unix_sockets)
+			fprintf(out, "; unix_connect: every connect(2) is made by ringfence, which reaches\n"
+				     "; a named Unix socket only when listed here (or in the private\n"
+				     "; /tmp); no Unix datagrams; listen(2) too: no inbound inet under\n"
+				     "; the broker\n");
 	} else if (strncmp(section, "credential ", 11) == 0) {
 		fprintf(out, "; the secret is read before the sandbox starts and kept in ringfence's\n"
 			     "; memory only; the command's env variable holds a placeholder, which\n"

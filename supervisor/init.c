@@ -189,6 +189,14 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			if (r < 0)
 				FAIL(-r, "writing the user namespace's id maps: %s", strerror(-r));
 		}
+		if (sb->memfd_sysctl) {
+			/* before the fresh read-only /proc: the value is the
+			 * writer's PID namespace's, the sandbox's (and its
+			 * children's, which cannot lower it) */
+			r = write_file("/proc/sys/vm/memfd_noexec", "2");
+			if (r < 0)
+				FAIL(-r, "setting vm.memfd_noexec in the sandbox: %s", strerror(-r));
+		}
 		r = mounts_setup(sb, &step, &path);
 		if (r < 0)
 			FAIL(-r, "%s%s%s: %s (set [sandbox] namespaces = off to run without a mount "
@@ -243,6 +251,17 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			     strerror(-fd));
 		sb->ruleset_fd = fd;
 	}
+	/* Abstract Unix connects without a network namespace are made here
+	 * (relay.c): in a domain that scopes abstract sockets only, which the
+	 * command's own domain will nest in, so only the sandbox's own
+	 * sockets are reachable from it. */
+	if (sb->abstract_relay[1] >= 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			FAIL(errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		r = landlock_scope_abstract_unix(&sb->ll);
+		if (r < 0)
+			FAIL(-r, "Landlock scope for abstract sockets: %s", strerror(-r));
+	}
 	/* nobody in the sandbox may read our memory or environment */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
@@ -257,6 +276,8 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		close(exec_pipe[0]);
 		close(lifeline_fd);
 		close(report_fd);
+		if (sb->abstract_relay[1] >= 0)
+			close(sb->abstract_relay[1]);
 		child_exec(sb, exec_pipe[1], saved_mask);
 	}
 	close(exec_pipe[1]);
@@ -272,13 +293,14 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		FAIL(errno, "signalfd: %s", strerror(errno));
 
 	for (;;) {
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[4] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = lifeline_fd, .events = POLLIN },
 			{ .fd = exec_open ? exec_pipe[0] : -1, .events = POLLIN },
+			{ .fd = sb->abstract_relay[1], .events = POLLIN },
 		};
 
-		if (poll(pfd, 3, -1) < 0) {
+		if (poll(pfd, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			FAIL(errno, "poll: %s", strerror(errno));
@@ -290,6 +312,10 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			end_tree(sb, sfd);
 			remove_private_tmp(sb);
 			_exit(EXIT_RINGFENCE);
+		}
+		if (pfd[3].revents && relay_serve_one(sb->abstract_relay[1]) < 0) {
+			close(sb->abstract_relay[1]);
+			sb->abstract_relay[1] = -1;
 		}
 		if (pfd[2].revents) {
 			struct report rep;

@@ -6,6 +6,8 @@
  * command never starts on a half-made sandbox.
  */
 #include <errno.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -298,6 +300,49 @@ static void prepare_landlock_caps(struct sandbox *sb)
 	}
 }
 
+/*
+ * Terminals without a mount namespace (with one, init mounts a new devpts
+ * instance instead): the host's /dev/pts holds every terminal of the user,
+ * so reading one is reading what is typed in another window.  A grant on
+ * /dev/pts itself becomes a grant on the command's own terminal(s), the
+ * ones fds 0-2 are open on; a grant above /dev/pts (on /dev, on /) gets a
+ * carve-out that removes /dev/pts, and then the own terminal stays
+ * reachable through those fds and /dev/tty only.  TTYS holds the paths.
+ */
+static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char ttys[3][64],
+				 struct landlock_carveout *ret_co, bool *ret_carve)
+{
+	size_t n = *ng, nt = 0;
+	uint64_t access = 0;
+
+	*ret_carve = false;
+	for (int fd = 0; fd < 3; fd++) {
+		char buf[64];
+		bool dup = false;
+		if (ttyname_r(fd, buf, sizeof(buf)) != 0 || !landlock_path_beneath(buf, "/dev/pts") ||
+		    strcmp(buf, "/dev/pts") == 0)
+			continue;
+		for (size_t j = 0; j < nt; j++)
+			dup |= strcmp(ttys[j], buf) == 0;
+		if (!dup)
+			snprintf(ttys[nt++], sizeof(ttys[0]), "%s", buf);
+	}
+	/* backwards: a match is replaced by the last entry, already seen */
+	for (size_t i = n; i-- > 0;) {
+		const char *path = grants[i].path;
+		if (strcmp(path, "/dev/pts") == 0 || strcmp(path, "/dev/pts/") == 0) {
+			access |= grants[i].access;
+			grants[i] = grants[--n];
+		} else if (landlock_path_beneath("/dev/pts", path)) {
+			*ret_carve = true;
+		}
+	}
+	for (size_t t = 0; access && t < nt; t++)
+		grants[n++] = (struct landlock_grant){ ttys[t], access, false };
+	*ng = n;
+	*ret_co = (struct landlock_carveout){ "/dev/pts", 0 };
+}
+
 /* The parts that depend on whether a mount namespace is used. */
 static void prepare_fs(struct sandbox *sb)
 {
@@ -327,7 +372,8 @@ static void prepare_fs(struct sandbox *sb)
 			die("out of memory");
 	}
 
-	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + 4, sizeof(*grants));
+	/* room for the CA bundle, a private /tmp and /dev/shm, and three terminals */
+	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + 7, sizeof(*grants));
 	if (!grants)
 		die("out of memory");
 #define GRANTS(list, access)                                                   \
@@ -340,6 +386,11 @@ static void prepare_fs(struct sandbox *sb)
 #undef GRANTS
 	if (sb->ca_bundle)
 		grants[ng++] = (struct landlock_grant){ sb->ca_bundle, LANDLOCK_READ, true };
+	char ttys[3][64];
+	struct landlock_carveout pts_co;
+	bool pts_carve = false;
+	if (sb->ns == NS_NONE)
+		terminals_without_ns(grants, &ng, ttys, &pts_co, &pts_carve);
 	if (p->fs.private_tmp && sb->ns == NS_FULL) {
 		/* fresh tmpfs mounts in the namespace */
 		grants[ng++] = (struct landlock_grant){ "/tmp", LANDLOCK_WRITE, true };
@@ -373,9 +424,11 @@ static void prepare_fs(struct sandbox *sb)
 			free(c);
 		}
 	} else {
-		co = calloc(p->fs.deny.n + prot.n + 1, sizeof(*co));
+		co = calloc(p->fs.deny.n + prot.n + 2, sizeof(*co));
 		if (!co)
 			die("out of memory");
+		if (pts_carve)
+			co[nco++] = pts_co;
 		for (size_t i = 0; i < prot.n; i++)
 			co[nco++] = (struct landlock_carveout){ prot.v[i], LANDLOCK_READ_ONLY };
 		for (size_t i = 0; i < p->fs.deny.n; i++)
@@ -428,6 +481,65 @@ static void prepare_fs(struct sandbox *sb)
 		die("out of memory");
 }
 
+/* vm.memfd_noexec is per PID namespace, and only a writer with
+ * CAP_SYS_ADMIN over the host's /proc/sys can set it: root without a user
+ * namespace (Linux 6.3+).  Elsewhere seccomp does the job. */
+static void prepare_memfd(struct sandbox *sb)
+{
+	sb->memfd_sysctl = sb->ns == NS_FULL && !sb->new_user_ns &&
+			   access("/proc/sys/vm/memfd_noexec", W_OK) == 0;
+}
+
+/*
+ * Pathname Unix sockets: Landlock (up to ABI 8) does not check a Unix
+ * connect, so with unix_sockets = allow every connect(2) goes to the
+ * supervisor, which connects only to sockets [network] unix_connect names
+ * (and the sandbox's own, in its private temporary directory).  Without
+ * seccomp user notifications, Unix sockets are refused rather than left
+ * unmediated.
+ */
+static void prepare_unix(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const struct policy_list *l = &p->net.unix_connect;
+	struct seccomp_notif_sizes sz;
+
+	for (size_t i = 0; i < sb->n_unix_connect; i++)
+		free(sb->unix_connect[i]);
+	free(sb->unix_connect);
+	sb->unix_connect = NULL;
+	sb->n_unix_connect = 0;
+	sb->unix_mediated = false;
+	if (!p->syscalls.unix_sockets)
+		return;
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0) {
+		if (!sb->best_effort)
+			die("unix_sockets = allow needs seccomp user notifications (Linux 5.0+) to "
+			    "mediate connect(2); set [syscalls] unix_sockets = deny");
+		warn("best-effort: no seccomp user notifications: Unix sockets are refused");
+		return;
+	}
+	sb->unix_mediated = true;
+	sb->unix_connect = calloc(l->n + 1, sizeof(*sb->unix_connect));
+	if (!sb->unix_connect)
+		die("out of memory");
+	for (size_t i = 0; i < l->n; i++) {
+		int r = unixsock_canonical_pattern(l->items[i].value, &sb->unix_connect[i]);
+		if (r < 0)
+			die("%s:%u: network.unix_connect: '%s': %s", origin_file(&l->items[i].origin),
+			    l->items[i].origin.line, l->items[i].value, strerror(-r));
+		sb->n_unix_connect++;
+	}
+	if (sb->handoff[0] < 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
+		die("socketpair: %s", strerror(errno));
+	/* without Landlock's abstract scope, abstract sockets are refused */
+	if (!sb->new_net_ns && (sb->ll.scopes & LL_SCOPE_ABSTRACT_UNIX_SOCKET) &&
+	    sb->abstract_relay[0] < 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->abstract_relay) < 0)
+		die("socketpair: %s", strerror(errno));
+}
+
 static void prepare_seccomp(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
@@ -437,11 +549,14 @@ static void prepare_seccomp(struct sandbox *sb)
 		.allow_inet = p->net.mode == POLICY_NET_HOST || sb->new_net_ns ||
 			      sb->iso == NET_ISO_BROKER,
 		.broker = sb->iso == NET_ISO_BROKER,
-		.allow_unix = p->syscalls.unix_sockets,
+		.allow_unix = sb->unix_mediated,
 		.kill = p->syscalls.action == POLICY_SYSCALL_KILL,
 		.extra_allow = &p->syscalls.allow,
 		.extra_deny = &p->syscalls.deny,
 		.allow_dangerous = p->syscalls.allow_dangerous,
+		/* NS_FULL always makes PID and IPC namespaces */
+		.no_pid_ipc_ns = sb->ns == NS_NONE,
+		.memfd_seal = !sb->memfd_sysctl,
 	};
 	const struct policy_item *bad;
 	const char *why;
@@ -514,7 +629,8 @@ static void prepare_network(struct sandbox *sb)
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home)
 {
 	*sb = (struct sandbox){ .policy = p, .ruleset_fd = -1, .audit_fd = -1, .argv = argv,
-				.broker_listen_fd = -1, .handoff = { -1, -1 } };
+				.broker_listen_fd = -1, .handoff = { -1, -1 },
+				.abstract_relay = { -1, -1 } };
 	if (home) {
 		sb->home = strdup(home);
 		if (!sb->home)
@@ -530,6 +646,8 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	sb->ns = p->namespaces == POLICY_NS_OFF ? NS_NONE : NS_FULL;
 	sb->new_user_ns = sb->ns == NS_FULL && !sb->started_as_root;
 	prepare_network(sb);
+	prepare_unix(sb);
+	prepare_memfd(sb);
 	prepare_seccomp(sb);
 	/* the secrets and the CA bundle, which the filesystem rules grant */
 	creds_prepare(sb);
@@ -552,6 +670,8 @@ void sandbox_fallback_no_ns(struct sandbox *sb)
 	sb->new_user_ns = false;
 	sb->new_net_ns = false;
 	prepare_network(sb);
+	prepare_unix(sb);
+	prepare_memfd(sb);
 	prepare_seccomp(sb);
 	prepare_fs(sb);
 }
@@ -568,11 +688,17 @@ void sandbox_release(struct sandbox *sb)
 	seccomp_prog_free(&sb->seccomp_allow);
 	env_free(sb->envp);
 	creds_release(sb);
+	for (size_t i = 0; i < sb->n_unix_connect; i++)
+		free(sb->unix_connect[i]);
+	free(sb->unix_connect);
 	if (sb->broker_listen_fd >= 0)
 		close(sb->broker_listen_fd);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (sb->handoff[i] >= 0)
 			close(sb->handoff[i]);
+		if (sb->abstract_relay[i] >= 0)
+			close(sb->abstract_relay[i]);
+	}
 	free(sb->groups);
 	free(sb->home);
 	if (sb->private_tmp_dir) {
@@ -582,5 +708,6 @@ void sandbox_release(struct sandbox *sb)
 		free(sb->private_tmp_dir);
 	}
 	*sb = (struct sandbox){ .ruleset_fd = -1, .audit_fd = -1, .broker_listen_fd = -1,
-				.handoff = { -1, -1 } };
+				.handoff = { -1, -1 },
+				.abstract_relay = { -1, -1 } };
 }

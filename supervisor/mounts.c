@@ -3,10 +3,12 @@
  * The mount namespace, set up by init before the command is forked:
  *   1. every mount private, so nothing we do propagates back to the host;
  *   2. a fresh read-only /proc for the new PID namespace;
- *   3. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
- *   4. `protect` paths bound onto themselves read-only;
- *   5. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
- *   6. the working directory entered again, so it resolves through the masks.
+ *   3. a devpts instance of our own on /dev/pts, its ptmx on /dev/ptmx;
+ *   4. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
+ *   5. write grants that are not exec grants bound onto themselves noexec;
+ *   6. `protect` paths bound onto themselves read-only;
+ *   7. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
+ *   8. the working directory entered again, so it resolves through the masks.
  * Masks use the new mount API (fsopen/fsmount/open_tree/move_mount): one
  * detached tmpfs provides an empty directory and an empty file, and clones
  * of it are moved onto each denied path, so no staging path is ever visible.
@@ -21,6 +23,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -133,6 +136,16 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 		}
 		keep[n++] = path;
 	}
+	/* a socket unix_connect names exactly is carried too: a private /tmp
+	 * must not hide the ssh-agent the policy lets the command use */
+	for (size_t i = 0; i < sb->n_unix_connect && n < ARRAY_SIZE(keep); i++) {
+		const char *path = sb->unix_connect[i];
+		struct stat st;
+		if (strpbrk(path, "*?[") || !landlock_path_beneath(path, dir) ||
+		    stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		keep[n++] = path;
+	}
 	for (size_t i = 0; i < n; i++) {
 		fds[i] = open_tree(AT_FDCWD, keep[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		if (fds[i] < 0) {
@@ -174,6 +187,124 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 	return r;
 }
 
+/*
+ * A devpts instance of the sandbox's own on /dev/pts, and its ptmx bound
+ * over /dev/ptmx (bubblewrap does the same with a symlink in its own /dev):
+ * the host's terminals (another window of the same user, where a password
+ * is being typed) are no longer there to open, and a terminal the command
+ * makes (script, tmux, an agent's TUI) is made in the new instance.  The
+ * command's own terminal stays reachable through fds 0-2 and /dev/tty.
+ * Grants on /dev/pts and /dev/ptmx are opened by init after this, so they
+ * name the new instance.
+ */
+static int mount_own_devpts(const char **ret_path)
+{
+	struct stat st;
+	_cleanup_close_ int ptmx = -1;
+
+	*ret_path = "/dev/pts";
+	if (stat("/dev/pts", &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0; /* no terminals to hide */
+	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return -errno;
+	*ret_path = "/dev/ptmx";
+	if (lstat("/dev/ptmx", &st) < 0 || S_ISLNK(st.st_mode))
+		return 0; /* absent, or a link to pts/ptmx: already the new one */
+	ptmx = open_tree(AT_FDCWD, "/dev/pts/ptmx", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (ptmx < 0)
+		return -errno;
+	if (move_mount(ptmx, "", AT_FDCWD, "/dev/ptmx", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Write grants that are not exec grants, bound onto themselves noexec: a file
+ * the command wrote must not run, and Landlock's execute right covers only
+ * execve, not `ld.so ./file` or mmap(PROT_EXEC) of it; noexec covers all
+ * three.  Recursive, so mounts beneath (the carried parts of a private /tmp)
+ * are covered too.  Exec grants beneath such a grant (a build directory in
+ * the project, the test's binaries under /tmp) are bound again with exec
+ * given back, unless the host itself mounted them noexec.  Device nodes are
+ * skipped: mapping one executable gives nothing a file could.
+ */
+static bool exec_granted(const struct sandbox *sb, const char *path)
+{
+	return landlock_plan_allows(&sb->plan, path, LL_FS_EXECUTE);
+}
+
+static int set_noexec(const char *path, bool on)
+{
+	struct mount_attr attr = { .attr_set = on ? MOUNT_ATTR_NOEXEC : 0,
+				   .attr_clr = on ? 0 : MOUNT_ATTR_NOEXEC };
+	_cleanup_close_ int tree = -1;
+	struct statx stx;
+
+	/* a mount of our own already (the private /tmp, a carried grant):
+	 * change it in place; cloning a tree costs a millisecond */
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) && strcmp(path, "/") != 0) {
+		if (mount_setattr(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_RECURSIVE, &attr,
+				  sizeof(attr)) < 0)
+			return -errno;
+		return 0;
+	}
+	tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return -errno;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return -errno;
+	if (move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+static int mount_writes_noexec(const struct sandbox *sb, const char **ret_path)
+{
+	const struct landlock_plan *pl = &sb->plan;
+	bool host_noexec[pl->n + 1]; /* + 1: never a zero-length array */
+	int r;
+
+	/* what the host already has noexec is left as it is */
+	for (size_t i = 0; i < pl->n; i++) {
+		struct statvfs vfs;
+		host_noexec[i] = statvfs(pl->rules[i].path, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
+	}
+	for (size_t i = 0; i < pl->n; i++) {
+		const char *path = pl->rules[i].path;
+		struct stat st;
+		bool done = false;
+		if (!(pl->rules[i].access & LL_FS_WRITE_FILE) || exec_granted(sb, path) ||
+		    host_noexec[i])
+			continue;
+		for (size_t j = 0; j < pl->n && !done; j++)
+			done = j != i && (pl->rules[j].access & LL_FS_WRITE_FILE) &&
+			       !exec_granted(sb, pl->rules[j].path) &&
+			       strcmp(pl->rules[j].path, path) != 0 &&
+			       landlock_path_beneath(path, pl->rules[j].path);
+		if (done || lstat(path, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
+			continue; /* covered by a grant above it; gone; a device */
+		*ret_path = path;
+		r = set_noexec(path, true);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < pl->n; i++) {
+		const char *path = pl->rules[i].path;
+		struct statvfs vfs;
+		if (!(pl->rules[i].access & LL_FS_EXECUTE) || host_noexec[i] ||
+		    statvfs(path, &vfs) < 0 || !(vfs.f_flag & ST_NOEXEC))
+			continue;
+		*ret_path = path;
+		r = set_noexec(path, false);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **ret_path)
 {
 	_cleanup_close_ int masks = -1;
@@ -189,6 +320,11 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
 		return -errno;
 
+	*ret_step = "mounting a devpts instance of the sandbox's own";
+	r = mount_own_devpts(ret_path);
+	if (r < 0)
+		return r;
+
 	if (sb->policy->fs.private_tmp) {
 		*ret_step = "mounting a private temporary directory";
 		r = mount_private_tmp(sb, "/tmp", ret_step, ret_path);
@@ -200,6 +336,11 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 				return r;
 		}
 	}
+
+	*ret_step = "mounting a write grant noexec";
+	r = mount_writes_noexec(sb, ret_path);
+	if (r < 0)
+		return r;
 
 	for (size_t i = 0; i < sb->n_masks; i++) {
 		if (!sb->masks[i].read_only_bind)

@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -282,6 +283,8 @@ int supervisor_run(const struct cli *cli)
 		close(sfd);
 		if (sb.handoff[0] >= 0)
 			close(sb.handoff[0]);
+		if (sb.abstract_relay[0] >= 0)
+			close(sb.abstract_relay[0]);
 		if (sb.broker_listen_fd >= 0)
 			close(sb.broker_listen_fd);
 		if (sb.audit_fd >= 0)
@@ -297,6 +300,10 @@ int supervisor_run(const struct cli *cli)
 	if (sb.handoff[1] >= 0) {
 		close(sb.handoff[1]);
 		sb.handoff[1] = -1;
+	}
+	if (sb.abstract_relay[1] >= 0) {
+		close(sb.abstract_relay[1]);
+		sb.abstract_relay[1] = -1;
 	}
 	if (np && sb.iso == NET_ISO_BROKER) {
 		int r = netproxy_add_listener(np, sb.broker_listen_fd, true);
@@ -331,13 +338,15 @@ int supervisor_run(const struct cli *cli)
 		if (pfd[3].revents) {
 			/* init's listener (namespace) or the command's notification fd */
 			int fd = recv_fd(sb.handoff[0]);
-			if (fd >= 0 && sb.iso == NET_ISO_NAMESPACE && np) {
+			struct stat fst;
+			bool is_sock = fd >= 0 && fstat(fd, &fst) == 0 && S_ISSOCK(fst.st_mode);
+			if (fd >= 0 && is_sock && sb.iso == NET_ISO_NAMESPACE && np) {
 				int r = netproxy_add_listener(np, fd, false);
 				if (r < 0) {
 					close(fd);
 					warn("the network proxy cannot serve: %s", strerror(-r));
 				}
-			} else if (fd >= 0 && sb.iso == NET_ISO_BROKER && notify_fd < 0) {
+			} else if (fd >= 0 && !is_sock && notify_fd < 0) {
 				notify_fd = fd;
 			} else if (fd >= 0) {
 				close(fd);

@@ -45,14 +45,21 @@
 
 #include "supervisor.h"
 
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-#define A(n, g, w) { n, SC_ALLOW, g, w }
-#define R(n, g, w) { n, SC_ARGS, g, w }
-#define D(n, g, w) { n, SC_DENY, g, w }
-#define E(n, g, w) { n, SC_ENOSYS, g, w }
+#define A(n, g, w) { n, SC_ALLOW, g, w, SC_CONF_NONE }
+#define R(n, g, w) { n, SC_ARGS, g, w, SC_CONF_NONE }
+#define D(n, g, w) { n, SC_DENY, g, w, SC_CONF_NONE }
+#define E(n, g, w) { n, SC_ENOSYS, g, w, SC_CONF_NONE }
+/* Allowed, and takes a pid, pidfd, process group, IPC key or id: the last
+ * column says what keeps it on the sandbox's own processes and objects. */
+#define P(n, g, w, c) { n, SC_ALLOW, g, w, c }
 
 const struct sc_entry seccomp_table[] = {
 	/* ---- file descriptors and I/O ---- */
@@ -64,8 +71,9 @@ const struct sc_entry seccomp_table[] = {
 	A("lseek", "io", "basic I/O"), A("close", "io", "basic I/O"),
 	A("close_range", "io", "closing inherited fds"), A("dup", "io", "fd handling"),
 	A("dup2", "io", "fd handling"), A("dup3", "io", "fd handling"),
-	A("fcntl", "io", "fd flags and locks"), A("flock", "io", "advisory locks"),
-	R("ioctl", "io", "terminals and devices; TIOCSTI and TIOCLINUX refused (input injection)"),
+	P("fcntl", "io", "fd flags and locks", SC_CONF_SCOPE), A("flock", "io", "advisory locks"),
+	{ "ioctl", SC_ARGS, "io",
+	  "terminals and devices; TIOCSTI and TIOCLINUX refused (input injection)", SC_CONF_SCOPE },
 	A("sendfile", "io", "copying"), A("splice", "io", "copying"), A("tee", "io", "copying"),
 	A("vmsplice", "io", "copying"), A("copy_file_range", "io", "copying"),
 	A("fsync", "io", "durability"), A("fdatasync", "io", "durability"),
@@ -117,7 +125,9 @@ const struct sc_entry seccomp_table[] = {
 	A("setxattr", "fs", "xattrs"), A("lsetxattr", "fs", "xattrs"),
 	A("fsetxattr", "fs", "xattrs"), A("removexattr", "fs", "xattrs"),
 	A("lremovexattr", "fs", "xattrs"), A("fremovexattr", "fs", "xattrs"),
-	A("memfd_create", "fs", "anonymous files (JITs, runtimes)"),
+	R("memfd_create", "fs",
+	  "anonymous files (JITs, runtimes); where vm.memfd_noexec cannot be set, only sealed "
+	  "against execution"),
 
 	/* ---- memory ---- */
 	A("brk", "mem", "heap"), A("mmap", "mem", "mappings"), A("munmap", "mem", "mappings"),
@@ -138,16 +148,16 @@ const struct sc_entry seccomp_table[] = {
 	E("clone3", "proc", "its flags live in memory seccomp cannot read: ENOSYS makes libc use clone"),
 	A("execve", "proc", "Landlock's execute right governs it"),
 	A("execveat", "proc", "Landlock's execute right governs it"), A("exit", "proc", "exit"),
-	A("exit_group", "proc", "exit"), A("wait4", "proc", "reaping"), A("waitid", "proc", "reaping"),
-	A("kill", "proc", "Landlock scopes signals to the sandbox"),
-	A("tkill", "proc", "signals"), A("tgkill", "proc", "signals"),
+	A("exit_group", "proc", "exit"), P("wait4", "proc", "reaping", SC_CONF_KERNEL), P("waitid", "proc", "reaping", SC_CONF_KERNEL),
+	P("kill", "proc", "Landlock scopes signals to the sandbox", SC_CONF_SCOPE),
+	P("tkill", "proc", "signals", SC_CONF_SCOPE), P("tgkill", "proc", "signals", SC_CONF_SCOPE),
 	A("rt_sigaction", "proc", "signals"), A("rt_sigprocmask", "proc", "signals"),
 	A("rt_sigreturn", "proc", "signals"), A("rt_sigpending", "proc", "signals"),
-	A("rt_sigtimedwait", "proc", "signals"), A("rt_sigqueueinfo", "proc", "signals"),
-	A("rt_tgsigqueueinfo", "proc", "signals"), A("rt_sigsuspend", "proc", "signals"),
+	A("rt_sigtimedwait", "proc", "signals"), P("rt_sigqueueinfo", "proc", "signals", SC_CONF_SCOPE),
+	P("rt_tgsigqueueinfo", "proc", "signals", SC_CONF_SCOPE), A("rt_sigsuspend", "proc", "signals"),
 	A("sigaltstack", "proc", "signals"), A("pause", "proc", "signals"),
-	A("pidfd_open", "proc", "process handles"),
-	A("pidfd_send_signal", "proc", "Landlock scopes signals to the sandbox"),
+	P("pidfd_open", "proc", "process handles", SC_CONF_HANDLE),
+	P("pidfd_send_signal", "proc", "Landlock scopes signals to the sandbox", SC_CONF_SCOPE),
 	A("getpid", "proc", "ids"), A("getppid", "proc", "ids"), A("gettid", "proc", "ids"),
 	A("getuid", "proc", "ids"), A("geteuid", "proc", "ids"), A("getgid", "proc", "ids"),
 	A("getegid", "proc", "ids"), A("getresuid", "proc", "ids"), A("getresgid", "proc", "ids"),
@@ -156,27 +166,27 @@ const struct sc_entry seccomp_table[] = {
 	A("setgid", "proc", "same"), A("setreuid", "proc", "same"), A("setregid", "proc", "same"),
 	A("setresuid", "proc", "same"), A("setresgid", "proc", "same"),
 	A("setgroups", "proc", "needs CAP_SETGID"), A("setfsuid", "proc", "same"),
-	A("setfsgid", "proc", "same"), A("getpgid", "proc", "job control"),
-	A("setpgid", "proc", "job control"), A("getpgrp", "proc", "job control"),
-	A("setsid", "proc", "job control"), A("getsid", "proc", "job control"),
-	A("getpriority", "proc", "scheduling"), A("setpriority", "proc", "scheduling"),
-	A("sched_yield", "proc", "scheduling"), A("sched_getaffinity", "proc", "scheduling"),
-	A("sched_setaffinity", "proc", "scheduling"), A("sched_getparam", "proc", "scheduling"),
-	A("sched_setparam", "proc", "scheduling"), A("sched_getscheduler", "proc", "scheduling"),
-	A("sched_setscheduler", "proc", "scheduling"), A("sched_getattr", "proc", "scheduling"),
-	A("sched_setattr", "proc", "scheduling"), A("sched_get_priority_max", "proc", "scheduling"),
+	A("setfsgid", "proc", "same"), P("getpgid", "proc", "job control", SC_CONF_READ),
+	P("setpgid", "proc", "job control", SC_CONF_KERNEL), A("getpgrp", "proc", "job control"),
+	A("setsid", "proc", "job control"), P("getsid", "proc", "job control", SC_CONF_READ),
+	P("getpriority", "proc", "scheduling", SC_CONF_READ), P("setpriority", "proc", "scheduling", SC_CONF_SELF),
+	A("sched_yield", "proc", "scheduling"), P("sched_getaffinity", "proc", "scheduling", SC_CONF_SELF),
+	P("sched_setaffinity", "proc", "scheduling", SC_CONF_SELF), P("sched_getparam", "proc", "scheduling", SC_CONF_SELF),
+	P("sched_setparam", "proc", "scheduling", SC_CONF_SELF), P("sched_getscheduler", "proc", "scheduling", SC_CONF_SELF),
+	P("sched_setscheduler", "proc", "scheduling", SC_CONF_SELF), P("sched_getattr", "proc", "scheduling", SC_CONF_SELF),
+	P("sched_setattr", "proc", "scheduling", SC_CONF_SELF), A("sched_get_priority_max", "proc", "scheduling"),
 	A("sched_get_priority_min", "proc", "scheduling"),
-	A("sched_rr_get_interval", "proc", "scheduling"), A("ioprio_get", "proc", "scheduling"),
-	A("ioprio_set", "proc", "scheduling"),
+	P("sched_rr_get_interval", "proc", "scheduling", SC_CONF_SELF), P("ioprio_get", "proc", "scheduling", SC_CONF_READ),
+	P("ioprio_set", "proc", "scheduling", SC_CONF_SELF),
 	A("prctl", "proc", "no_new_privs is locked; the rest is per-process"),
 	A("arch_prctl", "proc", "TLS setup"), A("set_tid_address", "proc", "threads"),
-	A("set_robust_list", "proc", "threads"), A("get_robust_list", "proc", "threads"),
+	A("set_robust_list", "proc", "threads"), P("get_robust_list", "proc", "threads", SC_CONF_SELF),
 	A("futex", "proc", "threads"), A("futex_waitv", "proc", "threads (Wine, games)"),
 	A("rseq", "proc", "glibc"), A("restart_syscall", "proc", "signals"),
-	A("capget", "proc", "reading capabilities"),
-	A("capset", "proc", "can only lower what is already empty"),
+	P("capget", "proc", "reading capabilities", SC_CONF_READ),
+	P("capset", "proc", "can only lower what is already empty", SC_CONF_KERNEL),
 	A("getrlimit", "proc", "limits"), A("setrlimit", "proc", "limits can only go down"),
-	A("prlimit64", "proc", "limits can only go down without CAP_SYS_RESOURCE"),
+	P("prlimit64", "proc", "limits can only go down without CAP_SYS_RESOURCE", SC_CONF_SELF),
 	A("getrusage", "proc", "accounting"), A("times", "proc", "accounting"),
 	A("uname", "proc", "system info"), A("sysinfo", "proc", "system info"),
 	A("getcpu", "proc", "system info"),
@@ -196,23 +206,24 @@ const struct sc_entry seccomp_table[] = {
 	A("timer_getoverrun", "time", "timers"), A("timer_delete", "time", "timers"),
 	A("getrandom", "time", "randomness"),
 
-	/* ---- System V and POSIX IPC (private IPC namespace when available) ---- */
-	A("shmget", "ipc", "shared memory"), A("shmat", "ipc", "shared memory"),
-	A("shmdt", "ipc", "shared memory"), A("shmctl", "ipc", "shared memory"),
-	A("semget", "ipc", "semaphores"), A("semop", "ipc", "semaphores"),
-	A("semtimedop", "ipc", "semaphores"), A("semctl", "ipc", "semaphores"),
-	A("msgget", "ipc", "message queues"), A("msgsnd", "ipc", "message queues"),
-	A("msgrcv", "ipc", "message queues"), A("msgctl", "ipc", "message queues"),
-	A("mq_open", "ipc", "message queues"), A("mq_unlink", "ipc", "message queues"),
-	A("mq_timedsend", "ipc", "message queues"), A("mq_timedreceive", "ipc", "message queues"),
-	A("mq_notify", "ipc", "message queues"), A("mq_getsetattr", "ipc", "message queues"),
+	/* ---- System V and POSIX IPC: the sandbox's own IPC namespace, or none ---- */
+	P("shmget", "ipc", "shared memory", SC_CONF_IPC_NS), P("shmat", "ipc", "shared memory", SC_CONF_IPC_NS),
+	P("shmdt", "ipc", "shared memory", SC_CONF_IPC_NS), P("shmctl", "ipc", "shared memory", SC_CONF_IPC_NS),
+	P("semget", "ipc", "semaphores", SC_CONF_IPC_NS), P("semop", "ipc", "semaphores", SC_CONF_IPC_NS),
+	P("semtimedop", "ipc", "semaphores", SC_CONF_IPC_NS), P("semctl", "ipc", "semaphores", SC_CONF_IPC_NS),
+	P("msgget", "ipc", "message queues", SC_CONF_IPC_NS), P("msgsnd", "ipc", "message queues", SC_CONF_IPC_NS),
+	P("msgrcv", "ipc", "message queues", SC_CONF_IPC_NS), P("msgctl", "ipc", "message queues", SC_CONF_IPC_NS),
+	P("mq_open", "ipc", "message queues", SC_CONF_IPC_NS), P("mq_unlink", "ipc", "message queues", SC_CONF_IPC_NS),
+	P("mq_timedsend", "ipc", "message queues", SC_CONF_IPC_NS), P("mq_timedreceive", "ipc", "message queues", SC_CONF_IPC_NS),
+	P("mq_notify", "ipc", "message queues", SC_CONF_IPC_NS), P("mq_getsetattr", "ipc", "message queues", SC_CONF_IPC_NS),
 
 	/* ---- sockets; families per policy ---- */
-	R("socket", "net", "families per [network] mode and unix_sockets"),
+	R("socket", "net", "families per [network] mode and unix_sockets; no Unix datagrams"),
 	A("socketpair", "net", "anonymous Unix pairs reach nothing outside"),
 	A("bind", "net", "network namespace or no inet socket"),
 	A("listen", "net", "same"), A("accept", "net", "same"), A("accept4", "net", "same"),
-	A("connect", "net", "same"), A("getsockname", "net", "same"),
+	A("connect", "net", "made by the supervisor where Unix sockets are allowed or brokered"),
+	A("getsockname", "net", "same"),
 	A("getpeername", "net", "same"), A("sendto", "net", "same"), A("recvfrom", "net", "same"),
 	A("sendmsg", "net", "same"), A("recvmsg", "net", "same"), A("sendmmsg", "net", "same"),
 	A("recvmmsg", "net", "same"), A("shutdown", "net", "same"),
@@ -295,6 +306,65 @@ static const struct {
 	{ "ioctl", 1, 0xffffffffULL, TIOCSTI },
 	{ "ioctl", 1, 0xffffffffULL, TIOCLINUX },
 };
+/*
+ * Without a PID namespace the pids the sandbox can name include the host's
+ * processes of the same user, which the kernel lets these calls act on
+ * (prlimit64 with RLIMIT_CPU = 0 kills one).  Landlock's scopes cover
+ * signals only, so these calls are held to the caller itself: each rule
+ * refuses the call when the argument, in the kernel's 32-bit width, is not
+ * VALUE (pid 0, which the kernel reads as "the caller"; glibc's wrappers
+ * pass 0).  Threads naming each other by tid, and `prlimit -p`, `taskset -p`
+ * or `renice` on another process, are refused too: a tid cannot be told
+ * from a host pid here.
+ */
+static const struct {
+	const char *name;
+	unsigned arg;
+	uint32_t value;
+} own_only[] = {
+	{ "prlimit64", 0, 0 },	       { "get_robust_list", 0, 0 },
+	{ "sched_getaffinity", 0, 0 }, { "sched_setaffinity", 0, 0 },
+	{ "sched_getparam", 0, 0 },    { "sched_setparam", 0, 0 },
+	{ "sched_getscheduler", 0, 0 }, { "sched_setscheduler", 0, 0 },
+	{ "sched_getattr", 0, 0 },     { "sched_setattr", 0, 0 },
+	{ "sched_rr_get_interval", 0, 0 },
+	/* which = PRIO_PROCESS (not a process group, not every process of a user) */
+	{ "setpriority", 0, 0 },       { "setpriority", 1, 0 },
+	/* which = IOPRIO_WHO_PROCESS */
+	{ "ioprio_set", 0, 1 },	       { "ioprio_set", 1, 0 },
+};
+
+static bool own_only_listed(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(own_only); i++)
+		if (strcmp(own_only[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+const char *seccomp_confine_name(enum sc_confine c)
+{
+	switch (c) {
+	case SC_CONF_NONE:
+		return "-";
+	case SC_CONF_SELF:
+		return "caller only without a PID namespace";
+	case SC_CONF_SCOPE:
+		return "Landlock signal scope";
+	case SC_CONF_KERNEL:
+		return "the kernel: caller or its children";
+	case SC_CONF_READ:
+		return "read-only, as /proc";
+	case SC_CONF_HANDLE:
+		return "pidfd uses confined";
+	case SC_CONF_IPC_NS:
+		return "IPC namespace, else refused";
+	case _SC_CONF_MAX:
+	default:
+		return NULL;
+	}
+}
+
 /* moby's default profile: Linux, 32-bit Linux, UNAME26, both, and the query */
 static const unsigned long personality_allowed[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
 
@@ -364,7 +434,7 @@ static int common_attrs(scmp_filter_ctx ctx)
 static unsigned cache_key(const struct seccomp_opts *o)
 {
 	return (o->allow_inet ? 1u : 0u) | (o->allow_unix ? 2u : 0u) | (o->kill ? 4u : 0u) |
-	       (o->broker ? 8u : 0u);
+	       (o->broker ? 8u : 0u) | (o->no_pid_ipc_ns ? 16u : 0u) | (o->memfd_seal ? 32u : 0u);
 }
 
 static int copy_prog(const struct sock_filter *f, unsigned short len, struct seccomp_prog *ret)
@@ -459,10 +529,15 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 
 		if (nr == __NR_SCMP_ERROR || nr < 0)
 			continue; /* not on this architecture (or unknown to this libseccomp) */
+		if (e->confine == SC_CONF_SELF && !own_only_listed(e->name))
+			return -EINVAL; /* a confinement the table claims must exist */
 		if (extra_deny) {
 			r = seccomp_rule_add(allow, refuse, nr, 0);
 		} else if (extra_allow) {
 			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, nr, 0);
+		} else if (e->confine == SC_CONF_IPC_NS && o->no_pid_ipc_ns) {
+			/* the host's IPC namespace: its keys and ids are the host's */
+			r = seccomp_rule_add(allow, refuse, nr, 0);
 		} else {
 			switch (e->verdict) {
 			case SC_ALLOW:
@@ -506,6 +581,17 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		if (r < 0)
 			return r;
 	}
+	for (size_t i = 0; o->no_pid_ipc_ns && i < ARRAY_SIZE(own_only); i++) {
+		const char *name = own_only[i].name;
+		if (in_list(o->extra_deny, name) || in_list(o->extra_allow, name))
+			continue;
+		/* all 64 bits: a value the kernel would truncate to VALUE is
+		 * refused as well (fails closed) */
+		r = seccomp_rule_add(deny, refuse, seccomp_syscall_resolve_name(name), 1,
+				     SCMP_CMP(own_only[i].arg, SCMP_CMP_NE, own_only[i].value));
+		if (r < 0)
+			return r;
+	}
 	if (!in_list(o->extra_deny, "personality") && !in_list(o->extra_allow, "personality")) {
 		for (size_t i = 0; i < ARRAY_SIZE(personality_allowed); i++) {
 			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
@@ -514,6 +600,24 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 				return r;
 		}
 	}
+	/* A memfd is on an internal mount Landlock does not govern: executed
+	 * (fexecve, /proc/self/fd/N) it would run code no exec grant names.
+	 * Where the sandbox's PID namespace gets vm.memfd_noexec = 2 every
+	 * memfd is sealed non-executable by the kernel; elsewhere only
+	 * memfd_create(MFD_NOEXEC_SEAL) is allowed, and other flags get ENOSYS
+	 * (the allow-list's answer), on which libraries fall back to a file in
+	 * /tmp, which Landlock does govern.  Mapping a sealed memfd PROT_EXEC
+	 * (JIT double mapping) still works: the seal removes the x bits only. */
+	if (!in_list(o->extra_deny, "memfd_create") && !in_list(o->extra_allow, "memfd_create")) {
+		if (o->memfd_seal)
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 1,
+					     SCMP_A1_32(SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL,
+							MFD_NOEXEC_SEAL));
+		else
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 0);
+		if (r < 0)
+			return r;
+	}
 	if (!in_list(o->extra_deny, "socket") && !in_list(o->extra_allow, "socket")) {
 		if (o->allow_unix)
 			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
@@ -521,6 +625,15 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		else
 			r = seccomp_rule_add(allow, refuse, SCMP_SYS(socket), 1,
 					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX));
+		/* Unix datagrams are addressed per sendto/sendmsg, which the
+		 * broker does not see: only connected types (socketpair is
+		 * another call and reaches nothing).  SOCK_RAW is a datagram
+		 * socket to the kernel. */
+		for (int t = 0; r == 0 && o->allow_unix && t < 2; t++)
+			r = seccomp_rule_add(deny, refuse, SCMP_SYS(socket), 2,
+					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX),
+					     SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf,
+							t ? SOCK_RAW : SOCK_DGRAM));
 		if (r == 0 && o->allow_inet && !o->broker)
 			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 					     SCMP_A0_64(SCMP_CMP_EQ, AF_INET));
@@ -593,8 +706,8 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 }
 
 /*
- * The broker's filter: connect(2) goes to the supervisor as a user
- * notification, everything else passes on to the other filters.  Five
+ * The broker's filter: connect(2) and listen(2) go to the supervisor as user
+ * notifications, everything else passes on to the other filters.  Seven
  * instructions, written out rather than generated: libseccomp would cost a
  * millisecond per start for them.  Another architecture is killed by the
  * allow-list filter already; here it just falls through.
@@ -603,9 +716,10 @@ int seccomp_install_notify(void)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 2),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_listen, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
 	};

@@ -148,6 +148,9 @@ struct sandbox {
 	enum ns_mode ns;
 	bool new_user_ns;
 	bool new_net_ns;
+	/* init sets vm.memfd_noexec = 2 in the sandbox's PID namespace (root,
+	 * no user namespace); otherwise seccomp requires MFD_NOEXEC_SEAL */
+	bool memfd_sysctl;
 
 	/* filesystem */
 	struct landlock_caps ll;
@@ -184,6 +187,16 @@ struct sandbox {
 	struct netproxy_tls *tls;
 	const char *ca_bundle;
 
+	/* pathname Unix sockets connect(2) may reach (canonical patterns, owned),
+	 * the sandbox's private temporary directory beneath them; the broker
+	 * mediates every connect whenever the sandbox may make Unix sockets */
+	bool unix_mediated;
+	char **unix_connect;
+	size_t n_unix_connect;
+	/* without a network namespace: abstract connects are made by init,
+	 * scoped by Landlock (relay.c); [0] the supervisor's end, [1] init's */
+	int abstract_relay[2];
+
 	/* audit log fd or -1 */
 	int audit_fd;
 };
@@ -218,6 +231,9 @@ struct seccomp_opts {
 	const struct policy_list *extra_allow, *extra_deny;
 	bool allow_dangerous;
 	bool broker;       /* inet: TCP streams only, no fast open (connect brokered) */
+	bool no_pid_ipc_ns; /* no PID/IPC namespace: pid-taking calls on the caller only,
+			     * System V and POSIX IPC refused */
+	bool memfd_seal;    /* memfd_create only with MFD_NOEXEC_SEAL */
 };
 
 int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
@@ -231,9 +247,10 @@ int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *
 /* The broker's filter (connect -> user notification); returns its listener fd. */
 int seccomp_install_notify(void);
 
-/* Programs generated at build time for every (inet, unix, kill, broker)
- * choice with no [syscalls] lists; key = inet | unix << 1 | kill << 2 |
- * broker << 3. */
+/* Programs generated at build time for every (inet, unix, kill, broker,
+ * no_pid_ipc_ns, memfd_seal) choice with no [syscalls] lists; key = inet |
+ * unix << 1 | kill << 2 | broker << 3 | no_pid_ipc_ns << 4 | memfd_seal << 5. */
+#define SECCOMP_CACHE_VARIANTS 64u
 struct seccomp_cached {
 	unsigned key;
 	const struct sock_filter *deny, *allow;
@@ -251,12 +268,28 @@ enum sc_verdict {
 	SC_ENOSYS,    /* refused with ENOSYS: the caller has a fallback */
 	_SC_MAX,
 };
+/* How an allowed call that takes a pid, pidfd, process group, IPC key or
+ * id is kept on the sandbox's own processes and objects.  With namespaces
+ * every one is also bounded by the sandbox's PID and IPC namespaces. */
+enum sc_confine {
+	SC_CONF_NONE = 0, /* takes none of those */
+	SC_CONF_SELF,     /* without a PID namespace: pid 0 (the caller) only, by argument */
+	SC_CONF_SCOPE,    /* a signal (or SIGIO owner): Landlock's signal scope (ABI 6) */
+	SC_CONF_KERNEL,   /* the kernel allows only the caller or its children */
+	SC_CONF_READ,     /* reads what /proc shows of any process anyway; changes nothing */
+	SC_CONF_HANDLE,   /* a pidfd: what it can be used for is confined (signals scoped,
+			   * pidfd_getfd and process_madvise refused) */
+	SC_CONF_IPC_NS,   /* the sandbox's IPC namespace; refused without one */
+	_SC_CONF_MAX,
+};
 struct sc_entry {
 	const char *name;
 	enum sc_verdict verdict;
 	const char *group;
 	const char *why;
+	enum sc_confine confine;
 };
+const char *seccomp_confine_name(enum sc_confine c);
 extern const struct sc_entry seccomp_table[];
 extern const size_t seccomp_table_n;
 
@@ -279,6 +312,21 @@ struct broker_stats {
 };
 int broker_handle(int notify_fd, const struct sandbox *sb, struct netproxy *np,
 		  struct broker_stats *st);
+
+/* ---- unixsock.c: [network] unix_connect ------------------------------- */
+
+/* PATH (the kernel's name for a socket) matches one of PATTERNS. */
+bool unixsock_match(char *const *patterns, size_t n, const char *path);
+/* PATTERN with its fixed leading part made canonical (realpath); owned. */
+int unixsock_canonical_pattern(const char *pattern, char **ret);
+
+/* ---- relay.c: abstract Unix connects made by init ------------------- */
+
+struct sockaddr_un;
+/* Supervisor: has init connect SOCK to the abstract ADDR; 0 or -errno. */
+int relay_connect(int relay, int sock, const struct sockaddr_un *addr, socklen_t len);
+/* Init: answers one request; -EPIPE when the supervisor is gone. */
+int relay_serve_one(int relay);
 
 /* ---- fd passing (util.c) ---------------------------------------------- */
 

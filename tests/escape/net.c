@@ -10,6 +10,10 @@
  *                  (raw, ICMP, packet, SCTP, MPTCP, vsock, fast open by
  *                  sendmsg and by socket option, and a race that swaps the
  *                  fd under a brokered connect)
+ *   broker=1       no network namespace: also listening for inbound
+ *                  connections on the host (listen without bind binds
+ *                  0.0.0.0), with and without a race swapping the fd, and a
+ *                  Unix listener of its own that must keep working
  * Reaching any of them is an escape.
  */
 #define _GNU_SOURCE
@@ -220,6 +224,79 @@ static long fd_swap_race(int port)
 	return won;
 }
 
+/* listen() on a socket never bound: the kernel picks a port on 0.0.0.0
+ * (or ::) of the namespace it is in, the host's under the broker */
+static long listen_unbound(int family)
+{
+	int fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	long r = listen(fd, 1);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/* The broker checks the socket under the number listen() names: swap a
+ * Unix socket for an inet one meanwhile.  An inet socket left listening is
+ * an escape. */
+static long listen_swap_race(void)
+{
+	pthread_t t;
+	long won = -1;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+	atomic_store(&race_stop, 0);
+	snprintf(a.sun_path, sizeof(a.sun_path), "rf-listen-race-%d", getpid());
+	race_unix = socket(AF_UNIX, SOCK_STREAM, 0);
+	race_inet = socket(AF_INET, SOCK_STREAM, 0);
+	race_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (race_unix < 0 || race_inet < 0 || race_fd < 0 ||
+	    bind(race_unix, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -1;
+	unlink(a.sun_path);
+	if (pthread_create(&t, NULL, swapper, NULL) != 0)
+		return -1;
+	for (int i = 0; i < 3000 && won < 0; i++) {
+		int on = 0;
+		socklen_t ol = sizeof(on);
+		(void)listen(race_fd, 1);
+		if (getsockopt(race_inet, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) == 0 && on)
+			won = 0;
+	}
+	atomic_store(&race_stop, 1);
+	pthread_join(t, NULL);
+	errno = EACCES;
+	return won;
+}
+
+/* Positive control: a Unix listener of the sandbox's own works, and its
+ * peer credentials are the command's. */
+static int own_unix_listener(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "rf-own-%d", getpid());
+	if (s < 0 || c < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 1) < 0 ||
+	    connect(c, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
+		unlink(a.sun_path);
+		return -1;
+	}
+	unlink(a.sun_path);
+	if (cr.uid != getuid() || cr.gid != getgid()) {
+		printf("ESCAPED: our listener shows uid %u gid %u, not ours\n", cr.uid, cr.gid);
+		escapes++;
+	}
+	close(s);
+	close(c);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *tcp_port = arg(argc, argv, "tcp");
@@ -265,6 +342,16 @@ int main(int argc, char **argv)
 		ATTACK_SECCOMP("an SCTP socket (one-to-many)", sock_only(AF_INET, SOCK_SEQPACKET, 132));
 		ATTACK_SECCOMP("an MPTCP socket", sock_only(AF_INET6, SOCK_STREAM, 262));
 		ATTACK_SECCOMP("a DCCP socket", sock_only(AF_INET, SOCK_DCCP, 33));
+		ATTACK("listening on the host's 0.0.0.0 without bind", listen_unbound(AF_INET));
+		ATTACK("listening on the host's :: without bind", listen_unbound(AF_INET6));
+		ATTACK("swapping the fd under listen()", listen_swap_race());
+		if (own_unix_listener() < 0) {
+			printf("ESCAPED: control failed: no Unix listener of its own (%s)\n",
+			       strerror(errno));
+			escapes++;
+		} else {
+			printf("ok: a Unix listener of its own, with its own credentials\n");
+		}
 	}
 	ESCAPE_DONE();
 }

@@ -4,6 +4,7 @@ Each exits 0 only when every attack failed; its output names each attack."""
 import os
 import socket
 import subprocess
+import tempfile
 import threading
 
 import pytest
@@ -154,3 +155,208 @@ def test_network_mode_proxy(box, isolation):
         assert "swapping the fd" in r.stdout
         if broker:
             assert "a UDP socket" in r.stdout
+            assert "ok: a Unix listener of its own" in r.stdout
+
+
+def test_other_processes_and_ipc(box):
+    """A host process of the same user and its System V and POSIX IPC objects:
+    nothing that takes a pid or an IPC id reaches them (PID and IPC
+    namespaces; without them, seccomp holds the calls to the caller and
+    refuses the host's IPC)."""
+    host = subprocess.Popen(box.cmd([os.path.join(box.bin, "procs"), "host"]),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        pid, shm, sem, msg, mq = host.stdout.readline().split()
+        pol = box.policy("")
+        args = [os.path.join(box.bin, "procs"), "pid=" + pid, "shm=" + shm, "sem=" + sem,
+                "msg=" + msg, "mq=" + mq]
+        if box.namespaces == "on":
+            args.append("own_ipc=1")
+        r = box.run(args, policy=pol)
+        check(r)
+        assert "ok: limits, affinity and priority of the caller itself" in r.stdout
+        if box.namespaces == "off":  # with a PID namespace F_SETOWN finds no such pid
+            assert "tried: SIGIO to the host process" in r.stdout
+        assert host.poll() is None  # alive (SIGIO was scoped)
+    finally:
+        host.stdin.close()
+        host.wait(timeout=10)
+
+
+def test_broker_listener_has_the_commands_credentials(rootbox):
+    """Under the broker the supervisor (root) makes a Unix listen() itself:
+    with run_as, the listener's peer credentials must still be the
+    command's, never root's."""
+    os.chmod(rootbox.work, 0o777)
+    pol = rootbox.write("runas.ini", "[sandbox]\ninclude = %s\n[filesystem]\nexec = %s\n"
+                        "[network]\nmode = proxy\nisolation = broker\nallow = example.com\n"
+                        "[process]\nrun_as = nobody\n" % (rootbox.default, rootbox.bin))
+    r = rootbox.run([os.path.join(rootbox.bin, "net"), "broker=1"], policy=pol)
+    check(r)
+    assert "ok: a Unix listener of its own, with its own credentials" in r.stdout
+
+
+LDSO = "/lib64/ld-linux-x86-64.so.2"
+
+
+def test_code_from_outside_exec_grants(box):
+    """memfd execution, and a written file run through the loader or mapped
+    executable: native code runs only from exec grants (the loader and
+    mmap only where a mount namespace can make write grants noexec)."""
+    pol = box.policy("")
+    args = [os.path.join(box.bin, "fileless"), "elf=/usr/bin/true"]
+    if box.namespaces == "on":
+        args.append("ldso=" + LDSO)
+    else:
+        args += ["ldso=known", "ldso_path=" + LDSO]
+    r = box.run(args, policy=pol)
+    check(r)
+    assert "ok: a sealed memfd mapped executable" in r.stdout
+    # what README states remains
+    assert "known: an interpreter runs a script from a write grant" in r.stdout
+    if box.namespaces == "off":
+        assert "known: the loader runs a written file" in r.stdout
+
+
+def test_terminals_and_devices(box):
+    """Another terminal of the same user, and devices no grant names, are out
+    of reach; the devices commands need, and a terminal of its own (with a
+    mount namespace), work."""
+    master, slave = os.openpty()
+    try:
+        pts = os.ttyname(slave)
+        if box.user == "nobody":
+            os.chown(pts, 65534, 65534)
+        pol = box.policy("")
+        args = [os.path.join(box.bin, "terms"), "pts=" + pts]
+        devs = [d for d in ("/dev/kmsg", "/dev/vda", "/dev/sda", "/dev/nvme0n1", "/dev/loop0",
+                            "/dev/tty1", "/dev/input/event0", "/dev/dri/card0", "/dev/mem")
+                if os.path.exists(d)]
+        args += ["dev%d=%s" % (i, d) for i, d in enumerate(devs)]
+        if box.namespaces == "on":
+            args.append("newpty=1")
+        r = box.run(args, policy=pol)
+        check(r)
+        assert "ok: null, zero, full, random, urandom" in r.stdout
+        assert "opening /dev/kmsg" in r.stdout
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_interactive_program_on_a_terminal(box):
+    """An agent's TUI run inside `script`: the command is on a terminal,
+    reads what is typed and writes to it; with namespaces it can also make
+    terminals of its own (a nested `script`)."""
+    pol = box.policy("")
+    inner = "read x; echo got=\\$x; [ -t 0 ] && [ -t 1 ] && echo on-a-tty; echo hi > /dev/tty"
+    if box.namespaces == "on":
+        inner += "; script -qec 'echo nested-pty-ok' /dev/null"
+    cmd = "%s -p %s -- sh -c \"%s\"" % (box.ringfence, pol, inner)
+    r = subprocess.run(box.cmd(["script", "-qec", cmd, "/dev/null"]), cwd=box.work,
+                       env=box.env({"TERM": "dumb"}), input="hello\n", capture_output=True,
+                       text=True, timeout=60)
+    assert "got=hello" in r.stdout, r.stdout + r.stderr
+    assert "on-a-tty" in r.stdout
+    assert "hi" in r.stdout
+    if box.namespaces == "on":
+        assert "nested-pty-ok" in r.stdout, r.stdout + r.stderr
+
+
+class UnixServers:
+    """A host service's socket in a directory the sandbox cannot list (it
+    greets "HOST"), a host datagram socket beside it, and a socket the
+    policy names (it greets "OK")."""
+
+    def __init__(self, box):
+        # outside /tmp, which a private /tmp would hide anyway
+        self.dir = tempfile.mkdtemp(prefix="rf-host-", dir="/run")
+        os.chmod(self.dir, 0o711)  # searchable, not listable
+        self.host = os.path.join(self.dir, "agent.sock")
+        self.hostdg = os.path.join(self.dir, "log.sock")
+        self.allowed = os.path.join(self.dir, "allowed.sock")
+        self.socks = []
+        for path, greeting in ((self.host, b"HOST"), (self.allowed, b"OK")):
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(path)
+            os.chmod(path, 0o666)
+            s.listen(64)
+            self.socks.append(s)
+            threading.Thread(target=self.serve, args=(s, greeting), daemon=True).start()
+        self.abstract = "rf-host-%d-%s" % (os.getpid(), os.path.basename(self.dir))
+        a = socket.socket(socket.AF_UNIX)
+        a.bind("\0" + self.abstract)
+        a.listen(64)
+        self.socks.append(a)
+        threading.Thread(target=self.serve, args=(a, b"HOST"), daemon=True).start()
+        d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        d.bind(self.hostdg)
+        os.chmod(self.hostdg, 0o666)
+        d.settimeout(0.2)
+        self.dgram = d
+        self.socks.append(d)
+
+    @staticmethod
+    def serve(s, greeting):
+        while True:
+            try:
+                c, _ = s.accept()
+                c.sendall(greeting)
+                c.close()
+            except OSError:
+                return
+
+    def got_datagram(self):
+        try:
+            return self.dgram.recv(16) == b"HOST"
+        except OSError:
+            return False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for s in self.socks:
+            s.close()
+        subprocess.run(["rm", "-rf", self.dir], check=False)
+
+
+@pytest.mark.parametrize("network", ["none", "namespace", "broker", "host"])
+def test_unix_sockets_by_path(box, network):
+    """A pathname Unix connect reaches only sockets [network] unix_connect
+    names (and the sandbox's own), however the path is written or raced."""
+    with UnixServers(box) as srv:
+        net = {"none": "mode = none\n",
+               "namespace": "mode = proxy\nisolation = auto\nallow = example.com\n",
+               "broker": "mode = proxy\nisolation = broker\nallow = example.com\n",
+               "host": "mode = host\n"}[network]
+        pol = box.policy("[network]\n%sunix_connect = %s\n" % (net, srv.allowed))
+        r = box.run([os.path.join(box.bin, "unixsock"), "host=" + srv.host,
+                     "hostdg=" + srv.hostdg, "allowed=" + srv.allowed,
+                     "abstract=" + srv.abstract], policy=pol)
+        check(r)
+        assert "ok: the socket the policy names" in r.stdout
+        assert "ok: an abstract listener of its own" in r.stdout
+        assert "ok: listeners of its own" in r.stdout
+        assert not srv.got_datagram()
+        if network == "host":
+            # the supervisor makes inet connects too: the host's network works
+            tcp = socket.socket()
+            tcp.bind(("127.0.0.1", 0))
+            tcp.listen(4)
+            try:
+                r = box.run(["python3", "-c", "import socket; socket.create_connection("
+                             "('127.0.0.1', %d), timeout=5); print('tcp-ok')"
+                             % tcp.getsockname()[1]], policy=pol)
+                assert "tcp-ok" in r.stdout, r.stdout + r.stderr
+            finally:
+                tcp.close()
+
+
+def test_unix_sockets_deny_keeps_its_meaning(box):
+    with UnixServers(box) as srv:
+        pol = box.policy("[syscalls]\nunix_sockets = deny\n")
+        r = box.run(["python3", "-c", "import socket; s = socket.socket(socket.AF_UNIX); "
+                     "s.connect(%r)" % srv.host], policy=pol)
+        assert r.returncode != 0
+        assert "PermissionError" in r.stderr or "Operation not permitted" in r.stderr, r.stderr

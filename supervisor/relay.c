@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The abstract-socket relay.  Without a network namespace of its own, an
+ * abstract Unix socket name is looked up among the host's, and only
+ * Landlock's scope keeps the sandbox to its own.  The broker makes every
+ * connect itself (never CONTINUE: the caller could rewrite the address
+ * after the check), but the supervisor carries no Landlock domain, so an
+ * abstract connect it made would reach any host socket.  Init, in turn,
+ * restricts itself to a domain that scopes abstract sockets and nothing
+ * else before it forks the command, whose own domain nests in it: a connect
+ * init makes reaches the sandbox's abstract sockets and no others.  So the
+ * broker sends init the caller's socket and its checked copy of the
+ * address, init connects, and answers with the result.
+ *
+ * Messages: supervisor -> init, one struct relay_req with the socket as
+ * SCM_RIGHTS; init -> supervisor, one int32 (0 or -errno).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+struct relay_req {
+	uint32_t len;
+	struct sockaddr_un addr;
+};
+
+#define RELAY_WAIT_MS 2000
+
+int relay_connect(int relay, int sock, const struct sockaddr_un *addr, socklen_t len)
+{
+	struct relay_req req = { .len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	struct pollfd p = { .fd = relay, .events = POLLIN };
+	int32_t answer;
+
+	if (relay < 0 || len > sizeof(req.addr))
+		return -EACCES;
+	memcpy(&req.addr, addr, len);
+	memset(u.buf, 0, sizeof(u.buf));
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &sock, sizeof(int));
+	if (sendmsg(relay, &m, MSG_NOSIGNAL) != (ssize_t)sizeof(req))
+		return -EACCES;
+	/* init answers at once: a Unix connect does not wait when the
+	 * socket is non-blocking, which the broker made it */
+	if (poll(&p, 1, RELAY_WAIT_MS) != 1 ||
+	    read(relay, &answer, sizeof(answer)) != (ssize_t)sizeof(answer))
+		return -EACCES;
+	return answer > 0 ? -EACCES : answer;
+}
+
+int relay_serve_one(int relay)
+{
+	struct relay_req req;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	int32_t answer = -EINVAL;
+	int fd = -1;
+	ssize_t n;
+
+	n = recvmsg(relay, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0)
+		return -EPIPE;
+	c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	/* only abstract names come this way: a path would be resolved with
+	 * init's view and without the broker's check */
+	if (fd >= 0 && n == (ssize_t)sizeof(req) && req.len > offsetof(struct sockaddr_un, sun_path) &&
+	    req.len <= sizeof(req.addr) && req.addr.sun_family == AF_UNIX &&
+	    req.addr.sun_path[0] == '\0')
+		answer = connect(fd, (struct sockaddr *)&req.addr, req.len) < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	(void)!write(relay, &answer, sizeof(answer));
+	return 0;
+}

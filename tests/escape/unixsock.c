@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pathname Unix sockets.  Arguments:
+ *   host=PATH      a host service's socket the policy does not name (its
+ *                  server greets with "HOST")
+ *   hostdg=PATH    a host datagram socket (syslog-like)
+ *   allowed=PATH   a socket the policy names in unix_connect (greets "OK")
+ * Attacks: connect to the host socket directly, through a symlink in a
+ * writable directory, by a relative path, and with three races against the
+ * check (a symlink swapped between the allowed and the host socket, the
+ * address in memory swapped, the fd swapped); a datagram to the host.
+ * Controls: the allowed socket, and a listener of the sandbox's own in the
+ * working directory and in /tmp.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "escape.h"
+
+/* Connects to PATH; 0 only when the peer greets with "HOST" (reached the
+ * host's service), else -1. */
+static long reach(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char buf[8] = "";
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	ssize_t n = read(fd, buf, 4);
+	close(fd);
+	if (n == 4 && memcmp(buf, "HOST", 4) == 0)
+		return 0;
+	errno = EACCES;
+	return -1;
+}
+
+static atomic_int stop;
+static const char *race_allowed, *race_host;
+
+static void *swap_link(void *unused)
+{
+	(void)unused;
+	while (!atomic_load(&stop)) {
+		(void)symlink(race_allowed, "rf-race-l.tmp");
+		(void)rename("rf-race-l.tmp", "rf-race-l");
+		(void)symlink(race_host, "rf-race-l.tmp");
+		(void)rename("rf-race-l.tmp", "rf-race-l");
+	}
+	return NULL;
+}
+
+static struct sockaddr_un race_addr;
+static void *swap_memory(void *unused)
+{
+	(void)unused;
+	while (!atomic_load(&stop)) {
+		snprintf(race_addr.sun_path, sizeof(race_addr.sun_path), "%s", race_allowed);
+		snprintf(race_addr.sun_path, sizeof(race_addr.sun_path), "%s", race_host);
+	}
+	return NULL;
+}
+
+static long race(void *(*fn)(void *), bool by_link)
+{
+	pthread_t t;
+	long won = -1;
+
+	atomic_store(&stop, 0);
+	race_addr.sun_family = AF_UNIX;
+	snprintf(race_addr.sun_path, sizeof(race_addr.sun_path), "%s", race_allowed);
+	if (pthread_create(&t, NULL, fn, NULL) != 0)
+		return -1;
+	for (int i = 0; i < 2000 && won < 0; i++) {
+		if (by_link) {
+			won = reach("rf-race-l");
+			continue;
+		}
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		char buf[4];
+		if (fd < 0)
+			break;
+		if (connect(fd, (struct sockaddr *)&race_addr, sizeof(race_addr)) == 0 &&
+		    read(fd, buf, 4) == 4 && memcmp(buf, "HOST", 4) == 0)
+			won = 0;
+		close(fd);
+	}
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+	unlink("rf-race-l");
+	unlink("rf-race-l.tmp");
+	errno = EACCES;
+	return won;
+}
+
+static long send_datagram(const struct sockaddr_un *a)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	return sendto(fd, "HOST", 4, 0, (const struct sockaddr *)a, sizeof(*a));
+}
+
+static int own_listener(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int r = -1;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	unlink(path);
+	if (s >= 0 && c >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    listen(s, 4) == 0 && connect(c, (struct sockaddr *)&a, sizeof(a)) == 0)
+		r = 0;
+	unlink(path);
+	close(s);
+	close(c);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	const char *host = arg(argc, argv, "host");
+	const char *hostdg = arg(argc, argv, "hostdg");
+	const char *allowed = arg(argc, argv, "allowed");
+
+	if (host) {
+		ATTACK("connecting to a host service's socket", reach(host));
+		(void)unlink("rf-link");
+		if (symlink(host, "rf-link") == 0) {
+			ATTACK("connecting through a symlink in the working directory",
+			       reach("rf-link"));
+			unlink("rf-link");
+		}
+		char rel[200] = "";
+		char cwd[4096];
+		if (getcwd(cwd, sizeof(cwd))) {
+			/* ../../../host/path from the working directory */
+			for (char *p = cwd; *p; p++)
+				if (*p == '/' && strlen(rel) + 3 < sizeof(rel))
+					strcat(rel, "../");
+			if (strlen(rel) + strlen(host) < sizeof(rel)) {
+				strcat(rel, host + 1);
+				ATTACK("connecting by a relative path", reach(rel));
+			}
+		}
+	}
+	if (host && allowed) {
+		race_allowed = allowed;
+		race_host = host;
+		ATTACK("a symlink swapped between the check and the connect", race(swap_link, true));
+		ATTACK("the address swapped in memory during connect", race(swap_memory, false));
+	}
+	/* the supervisor reads the address: an oversized one, all path bytes,
+	 * must be refused as the kernel would (EINVAL), not overrun anything */
+	{
+		char big[128];
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		memset(big, 'a', sizeof(big));
+		((struct sockaddr_un *)(void *)big)->sun_family = AF_UNIX;
+		ATTACK("an oversized address", fd < 0 ? -1 : connect(fd, (void *)big, sizeof(big)));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (hostdg) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", hostdg);
+		ATTACK("a datagram to a host socket", send_datagram(&a));
+	}
+
+	if (allowed) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		char buf[4] = "";
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", allowed);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+		    read(fd, buf, 2) != 2 || memcmp(buf, "OK", 2) != 0) {
+			printf("ESCAPED: control failed: the allowed socket (%s)\n", strerror(errno));
+			escapes++;
+		} else {
+			printf("ok: the socket the policy names\n");
+		}
+	}
+	/* abstract: its own reachable, the host's (abstract=NAME) not */
+	{
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
+							    "rf-own-%d", getpid()));
+		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0 || c < 0 || bind(s, (struct sockaddr *)&a, al) < 0 || listen(s, 4) < 0 ||
+		    connect(c, (struct sockaddr *)&a, al) < 0) {
+			printf("ESCAPED: control failed: an abstract listener of its own (%s)\n",
+			       strerror(errno));
+			escapes++;
+		} else {
+			printf("ok: an abstract listener of its own\n");
+		}
+		close(s);
+		close(c);
+	}
+	const char *abs_name = arg(argc, argv, "abstract");
+	if (abs_name) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
+							    "%s", abs_name));
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ATTACK("connecting to the host's abstract socket",
+		       c < 0 ? -1 : connect(c, (struct sockaddr *)&a, al));
+	}
+	char tmp[200];
+	snprintf(tmp, sizeof(tmp), "%s/rf-own.sock", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (own_listener("rf-own.sock") < 0 || own_listener(tmp) < 0) {
+		printf("ESCAPED: control failed: a listener of its own (%s)\n", strerror(errno));
+		escapes++;
+	} else {
+		printf("ok: listeners of its own in the working directory and the temporary directory\n");
+	}
+	ESCAPE_DONE();
+}

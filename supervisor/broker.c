@@ -242,11 +242,13 @@ static void handle_listen(int nfd, const struct seccomp_notif *req, const struct
 	int domain = 0, r;
 	socklen_t ol = sizeof(domain);
 
-	pidfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
+	/* any thread may listen (Go listens from whichever thread runs the
+	 * goroutine): the same lookup as connect's */
+	pidfd = broker_caller_pidfd(req->pid);
 	if (pidfd >= 0)
 		sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
 	if (sock < 0) {
-		respond(nfd, req->id, errno == EBADF ? -EBADF : -EACCES, 0);
+		respond(nfd, req->id, pidfd >= 0 && errno == EBADF ? -EBADF : -EACCES, 0);
 		return;
 	}
 	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &ol) < 0) {

@@ -360,3 +360,36 @@ def test_unix_sockets_deny_keeps_its_meaning(box):
                      "s.connect(%r)" % srv.host], policy=pol)
         assert r.returncode != 0
         assert "PermissionError" in r.stderr or "Operation not permitted" in r.stderr, r.stderr
+
+
+THREAD_LISTENER = r"""
+import os, socket, threading
+path = os.path.join(os.getcwd(), "threaded.sock")
+ready = threading.Event()
+out = []
+def serve():
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(path)
+    s.listen(1)
+    ready.set()
+    c, _ = s.accept()
+    out.append(c.recv(16))
+t = threading.Thread(target=serve)
+t.start()
+ready.wait(10)
+c = socket.socket(socket.AF_UNIX)
+c.connect(path)
+c.sendall(b"from main")
+t.join(10)
+print(out[0].decode())
+"""
+
+
+@pytest.mark.parametrize("isolation", ["auto", "broker"])
+def test_unix_listen_from_a_thread(box, isolation):
+    """listen() stops in the broker; a thread that is not its process's main
+    one must be served like connect's callers are (a tid is not a pid)."""
+    pol = box.policy("[network]\nmode = proxy\nisolation = %s\n" % isolation)
+    r = box.run(["python3", "-c", THREAD_LISTENER], policy=pol)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip() == "from main"

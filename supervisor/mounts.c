@@ -4,7 +4,9 @@
  *   1. every mount private, so nothing we do propagates back to the host;
  *   2. a fresh read-only /proc for the new PID namespace;
  *   3. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
- *   4. `protect` paths bound onto themselves read-only;
+ *   4. directories on the way to `protect` paths bound onto themselves
+ *      (pinned: a mount point cannot be renamed), then the paths
+ *      themselves bound read-only (protect.c decides which);
  *   5. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
  *   6. the working directory entered again, so it resolves through the masks.
  * Masks use the new mount API (fsopen/fsmount/open_tree/move_mount): one
@@ -86,7 +88,10 @@ static int place(int src_dir_fd, const char *src, const char *target)
 	return 0;
 }
 
-static int bind_readonly(const char *path)
+/* PATH bound onto itself, read-only unless a pin: a mount point cannot be
+ * renamed, removed or renamed over (EBUSY), whatever rights the directory
+ * holding it gives (see protect.c). */
+static int bind_self(const char *path, bool readonly)
 {
 	_cleanup_close_ int tree =
 		open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
@@ -94,7 +99,7 @@ static int bind_readonly(const char *path)
 
 	if (tree < 0)
 		return -errno;
-	r = set_readonly(tree);
+	r = readonly ? set_readonly(tree) : 0;
 	if (r < 0)
 		return r;
 	if (move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
@@ -204,12 +209,13 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 	for (size_t i = 0; i < sb->n_masks; i++) {
 		if (!sb->masks[i].read_only_bind)
 			continue;
-		*ret_step = "protecting (read-only bind)";
+		*ret_step = sb->masks[i].pin ? "pinning a directory on the way to a protected path"
+					     : "protecting (read-only bind)";
 		*ret_path = sb->masks[i].path;
 		/* hidden by the private /tmp already: nothing to protect */
 		if (access(sb->masks[i].path, F_OK) < 0 && errno == ENOENT)
 			continue;
-		r = bind_readonly(sb->masks[i].path);
+		r = bind_self(sb->masks[i].path, !sb->masks[i].pin);
 		if (r < 0)
 			return r;
 	}

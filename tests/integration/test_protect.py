@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: MIT
+"""What the sandbox writes must not make the host run code: protected paths
+hold against renaming a directory on the way, against being created when
+absent, and the policy and audit log are never reached through a symlink.
+The host side is a real host program (git) run after the sandbox, as the
+same user, with a planted command that would leave a mark."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+
+def host(box, args, cwd=None, env=None):
+    """ARGS run outside the sandbox as the box's user."""
+    e = box.env({"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
+                 "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
+                 "HOME": box.path("hosthome")})
+    if env:
+        e.update(env)
+    os.makedirs(box.path("hosthome"), exist_ok=True)
+    os.chmod(box.path("hosthome"), 0o777)
+    return subprocess.run(box.cmd(args), cwd=cwd or box.work, env=e, capture_output=True,
+                          text=True, timeout=60)
+
+
+def make_repo(box):
+    r = host(box, ["sh", "-c", "git init -q && echo x > f && git add f && git commit -qm init"])
+    assert r.returncode == 0, r.stderr
+
+
+GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
+
+
+def data_dir(box):
+    """An existing directory beside the protected paths: it stays writable in
+    every mode (without namespaces the top of the project gets no new
+    entries once a protected path lies in it)."""
+    d = box.path("work", "data")
+    os.mkdir(d)
+    if box.user == "nobody":
+        os.chown(d, 65534, 65534)
+
+
+def planted(box):
+    """A script that leaves a mark where only the host can write."""
+    os.makedirs(box.path("hosthome"), exist_ok=True)
+    os.chmod(box.path("hosthome"), 0o777)
+    mark = box.path("hosthome", "MARK")
+    # in bin/, which the sandbox may run but not change
+    script = box.write("bin/plant.sh", "#!/bin/sh\ntouch %s\n" % mark, mode=0o755)
+    return script, mark
+
+
+def test_renaming_git_aside_plants_no_hook(box):
+    """mv .git away, rebuild it writable with a hook and fsmonitor."""
+    make_repo(box)
+    data_dir(box)
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c",
+                 "mv .git g2 && cp -a g2 .git && echo moved; "
+                 "cp %s .git/hooks/pre-commit; git config core.fsmonitor %s; "
+                 "mkdir -p .git/x && mv .git/x .git/hooks2 && echo inner-ok; "
+                 "echo data > data/other && echo wrote-other" % (script, script)],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    h = host(box, ["sh", "-c", "git status --short; git commit -q --allow-empty -m host"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark)
+    assert "moved" not in r.stdout, r.stdout + r.stderr
+    # positive control: the rest stays writable, and so does .git itself
+    assert "wrote-other" in r.stdout
+    if box.namespaces == "on":
+        assert "inner-ok" in r.stdout, r.stderr
+    assert os.path.isdir(box.path("work", ".git", "objects"))
+
+
+def test_new_repository_where_there_was_none(box):
+    """git init + core.fsmonitor in a directory that was no repository: the
+    host's next `git status` there would run the command."""
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "git init -q; git config core.fsmonitor %s; "
+                 "echo data > other && echo wrote-other" % script],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "wrote-other" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git status 2>&1; git rev-parse --git-dir 2>&1"])
+    assert not os.path.exists(mark), h.stdout
+    assert not os.path.isdir(box.path("work", ".git", "objects"))
+    if box.namespaces == "off":
+        # created, then moved aside when the sandbox ended, and said so
+        assert "ringfence-blocked" in r.stderr, r.stderr
+
+
+def test_absent_agent_settings_are_not_left_for_the_host(box):
+    pol = box.policy("")
+    hook = '{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"touch MARK"}]}]}}'
+    mcp = '{"mcpServers":{"x":{"command":"touch","args":["MARK"]}}}'
+    r = box.run(["sh", "-c", "mkdir -p .claude && echo '%s' > .claude/settings.json; "
+                 "echo '%s' > .mcp.json; mkdir -p .vscode && echo '{}' > .vscode/tasks.json; "
+                 "echo data > other && echo wrote-other" % (hook, mcp)], policy=pol)
+    assert "wrote-other" in r.stdout, r.stderr
+    for p in (".claude/settings.json", ".mcp.json", ".vscode/tasks.json"):
+        assert not os.path.exists(box.path("work", p)), p
+    # nothing was removed, only moved aside for review
+    assert os.path.exists(box.path("work", ".mcp.json.ringfence-blocked"))
+    assert "the sandbox created" in r.stderr
+
+
+def test_absent_protected_path_deeper_down_cannot_be_created(box):
+    sub = box.path("work", "sub")
+    os.mkdir(sub)
+    box.write("work/sub/existing", "e\n")
+    if box.user == "nobody":
+        os.chown(sub, 65534, 65534)
+        os.chown(os.path.join(sub, "existing"), 65534, 65534)
+    pol = box.policy("""
+        [filesystem]
+        protect = ${CWD}/sub/hook.sh
+        """)
+    data_dir(box)
+    r = box.run(["sh", "-c", "echo evil > sub/hook.sh; mkdir sub/d; echo more >> sub/existing && "
+                 "echo ok-existing; echo x > data/new && echo ok-data"], policy=pol)
+    assert not os.path.exists(os.path.join(sub, "hook.sh"))
+    assert not os.path.exists(os.path.join(sub, "d"))
+    assert "ok-existing" in r.stdout and "ok-data" in r.stdout, r.stderr
+
+
+def test_policy_directory_cannot_be_swapped(box):
+    """Moving the policy's directory aside and writing a new policy where -p
+    points would choose the next run's policy."""
+    pdir = box.path("work", "pol")
+    os.mkdir(pdir)
+    pol = box.policy("", name="work/pol/p.ini")
+    if box.user == "nobody":
+        os.chown(pdir, 65534, 65534)
+        os.chown(pol, 65534, 65534)
+    before = open(pol).read()
+    data_dir(box)
+    r = box.run(["sh", "-c", "mv pol pol2 && echo moved; mkdir -p pol; "
+                 "printf '[filesystem]\\nwrite = /\\n' > pol/p.ini; echo x > data/o && echo ok"],
+                policy=pol)
+    assert "ok" in r.stdout, r.stderr
+    assert "moved" not in r.stdout
+    assert open(pol).read() == before
+
+
+def test_audit_log_directory_cannot_be_swapped(box):
+    logs = box.path("work", "logs")
+    os.mkdir(logs)
+    if box.user == "nobody":
+        os.chown(logs, 65534, 65534)
+    target = box.path("elsewhere")
+    os.mkdir(target)
+    os.chmod(target, 0o777)
+    pol = box.policy("""
+        [log]
+        file = ${CWD}/logs/audit.jsonl
+        """)
+    r = box.run(["sh", "-c", "mv logs logs2 && ln -s %s logs && echo swapped; echo ok" % target],
+                policy=pol)
+    assert "ok" in r.stdout, r.stderr
+    assert "swapped" not in r.stdout
+    # the next run writes where the policy says, never through a link
+    r = box.run(["true"], policy=pol)
+    assert os.listdir(target) == []
+
+
+def test_policy_through_a_symlinked_directory_is_refused(box):
+    real = box.path("real")
+    os.mkdir(real)
+    pol = box.policy("", name="real/p.ini")
+    os.symlink(real, box.path("link"))
+    r = box.run(["true"], policy=box.path("link", "p.ini"))
+    assert r.returncode == 125, r.stderr
+    assert "symbolic link" in r.stderr
+    r = box.run(["true"], policy=pol)
+    assert r.returncode == 0, r.stderr
+
+
+def test_audit_log_through_a_symlinked_directory_is_refused(box):
+    target = box.path("elsewhere")
+    os.mkdir(target)
+    os.chmod(target, 0o777)
+    os.symlink(target, box.path("work", "logs"))
+    pol = box.policy("""
+        [log]
+        file = ${CWD}/logs/audit.jsonl
+        """)
+    r = box.run(["true"], policy=pol)
+    assert r.returncode == 125, r.stderr
+    assert "symbolic link" in r.stderr
+    assert os.listdir(target) == []
+    # a real directory in its place: the log is written
+    os.unlink(box.path("work", "logs"))
+    r = box.run(["true"], policy=pol)
+    assert r.returncode == 0, r.stderr
+    assert os.path.getsize(box.path("work", "logs", "audit.jsonl")) > 0

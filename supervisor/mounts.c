@@ -107,6 +107,17 @@ static int bind_self(const char *path, bool readonly)
 	return 0;
 }
 
+/* Whether a rule other than DIR's own grants writing at PATH. */
+static bool writable_besides(const struct sandbox *sb, const char *path, const char *dir)
+{
+	for (size_t i = 0; i < sb->plan.n; i++)
+		if (strcmp(sb->plan.rules[i].path, dir) != 0 &&
+		    landlock_path_beneath(path, sb->plan.rules[i].path) &&
+		    (sb->plan.rules[i].access & LL_FS_WRITE_FILE))
+			return true;
+	return false;
+}
+
 /*
  * Mounts a fresh tmpfs on DIR.  What the policy grants beneath DIR (and the
  * working directory) is carried across with bind mounts, so the private
@@ -140,11 +151,15 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 	}
 	for (size_t i = 0; i < n; i++) {
 		fds[i] = open_tree(AT_FDCWD, keep[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (fds[i] < 0) {
-			r = -errno;
+		/* the fresh directory is a write grant as a whole: what is
+		 * carried into it read-only must be a read-only mount */
+		r = fds[i] < 0 ? -errno : writable_besides(sb, keep[i], dir) ? 0 : set_readonly(fds[i]);
+		if (r < 0) {
 			*ret_path = keep[i];
-			while (i-- > 0)
-				close(fds[i]);
+			do
+				if (fds[i] >= 0)
+					close(fds[i]);
+			while (i-- > 0);
 			return r;
 		}
 	}

@@ -197,3 +197,77 @@ def test_audit_log_through_a_symlinked_directory_is_refused(box):
     r = box.run(["true"], policy=pol)
     assert r.returncode == 0, r.stderr
     assert os.path.getsize(box.path("work", "logs", "audit.jsonl")) > 0
+
+
+def claude_policy(box):
+    """policies/claude-code.ini as shipped, in this box's mode."""
+    head = "[sandbox]\ninclude = %s\n" % os.path.join(box.policies, "claude-code.ini")
+    if box.namespaces == "off":
+        head += "namespaces = off\n"
+    head += "[filesystem]\nexec = %s\n" % box.bin
+    if box.user == "root":
+        head += "[process]\nrun_as = root\n"
+    return box.write("claude.ini", head)
+
+
+def claude_home(box):
+    home = box.path("home")
+    os.makedirs(os.path.join(home, ".claude", "projects"))
+    box.write("home/.claude.json", '{"mcpServers":{}}\n')
+    box.write("home/.claude/settings.json", '{}\n')
+    if box.user == "nobody":
+        for dp, dn, fn in os.walk(home):
+            for n in [dp] + [os.path.join(dp, f) for f in fn]:
+                os.chown(n, 65534, 65534)
+    return home
+
+
+def test_claude_code_policy_keeps_host_commands_read_only(box):
+    """~/.claude.json (mcpServers) and ~/.claude/settings.json (hooks) are
+    what the host's claude runs; its other state stays writable."""
+    home = claude_home(box)
+    pol = claude_policy(box)
+    mcp = '{"mcpServers":{"x":{"command":"touch","args":["MARK"]}}}'
+    r = box.run(["sh", "-c",
+                 "echo '%s' > ~/.claude.json; echo '{\"hooks\":1}' > ~/.claude/settings.json; "
+                 "mkdir -p ~/.claude/hooks ~/.claude/commands; echo x > ~/.claude/commands/c.md; "
+                 "echo state > ~/.claude/projects/p.jsonl && echo ok-state" % mcp],
+                policy=pol, env={"HOME": home})
+    assert "ok-state" in r.stdout, r.stderr
+    assert open(os.path.join(home, ".claude.json")).read() == '{"mcpServers":{}}\n'
+    assert open(os.path.join(home, ".claude", "settings.json")).read() == "{}\n"
+    assert not os.path.exists(os.path.join(home, ".claude", "commands", "c.md"))
+
+
+GIT_WORKFLOW = """set -e
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x
+git status --short
+echo a > a.txt && git add a.txt && git commit -qm a
+git branch feature && git checkout -q feature
+echo b > b.txt && git add b.txt && git commit -qm b
+git checkout -q -
+echo c >> f && git stash -q && git stash pop -q && git commit -qam c
+git rebase -q feature
+git worktree list
+git log --oneline | wc -l
+echo ALL-OK
+"""
+
+
+@pytest.mark.parametrize("which", ["default", "claude-code"])
+def test_git_keeps_working_inside(nsbox, which):
+    """With a mount namespace: .git stays writable for objects, refs, the
+    index and git's lock files, while its hooks and configuration do not."""
+    box = nsbox
+    make_repo(box)
+    if which == "default":
+        pol, home = box.policy(""), box.work
+    else:
+        home = claude_home(box)
+        pol = claude_policy(box)
+    r = box.run(["sh", "-c", GIT_WORKFLOW], policy=pol, env=dict(GIT_ENV, HOME=home))
+    assert "ALL-OK" in r.stdout, r.stdout + r.stderr
+    # init, a, b, then c rebased onto feature
+    assert r.stdout.strip().splitlines()[-2] == "4", r.stdout
+    h = host(box, ["git", "log", "--oneline"])
+    assert len(h.stdout.splitlines()) == 4, h.stdout + h.stderr

@@ -658,8 +658,16 @@ void protect_finish(struct sandbox *sb)
 		const char *path = sb->watch[i];
 		char name[NAME_MAX + 1], moved[NAME_MAX + 32];
 		struct stat st;
+		/* most are still absent: one lstat() says so, resolving the
+		 * way the host's tools will; what exists is then reached by
+		 * a walk that follows no symlink */
+		if (lstat(path, &st) < 0 && errno == ENOENT)
+			continue;
 		int dir = split_parent(path, name, sizeof(name));
 		if (dir < 0 || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			warn("the sandbox created %s, which the host would trust, and it could NOT "
+			     "be moved aside (%s); review it before running tools here",
+			     path, strerror(dir < 0 ? -dir : errno));
 			if (dir >= 0)
 				close(dir);
 			continue;

@@ -21,10 +21,12 @@
  * nothing on the way can be renamed, removed or created.
  *
  * Absent paths, both modes:
- *   - a path the policy names is a Landlock carve-out even when absent: its
- *     nearest directory, and every directory on the way to it, get no new
- *     entries (Landlock rights are inherited down the tree, so a directory
- *     can only lose the right to make entries if all above it lose it too);
+ *   - a path the policy names: without namespaces a Landlock carve-out even
+ *     when absent: its nearest directory, and every directory on the way
+ *     to it, get no new entries (Landlock rights are inherited down the
+ *     tree, so a directory can only lose the right to make entries if all
+ *     above it lose it too); with them its nearest directory is bound
+ *     read-only, or, when that is a write grant, a carve-out;
  *   - a built-in name (.mcp.json, .envrc, .claude, .git/commondir, ...) is
  *     checked when the sandbox has ended: if it was created it is renamed
  *     to NAME.ringfence-blocked, with a warning and an audit event.  A
@@ -527,6 +529,22 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 			 * rights are inherited), the top of the project first:
 			 * checked when the sandbox has ended instead */
 			strs_add(&sb->watch, &sb->n_watch, path);
+			continue;
+		}
+		/* With a mount namespace the nearest directory is made read-only
+		 * instead: a carve-out would take new entries from every
+		 * directory up to the grant, and beneath a private /tmp (one
+		 * write grant in the namespace, inherited by everything carried
+		 * into it) it would not hold at all.  Only an absent path
+		 * directly in a grant outside the private /tmp is a carve-out,
+		 * so that the grant itself is not made read-only. */
+		bool in_tmp = sb->policy->fs.private_tmp && (landlock_path_beneath(near, "/tmp") ||
+							    landlock_path_beneath(near, "/dev/shm"));
+		if (ns && (!strs_has(roots, nroots, near) || in_tmp)) {
+			note("%s does not exist: %s is read-only so that it cannot be created", path,
+			     near);
+			if (!strs_has(ro, nro, near))
+				strs_add(&ro, &nro, near);
 			continue;
 		}
 		co[nco++] = (struct landlock_carveout){ path, LANDLOCK_READ_ONLY, true };

@@ -365,6 +365,7 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 			die("out of memory");
 	}
 	sb->best_effort = p->enforcement == POLICY_ENFORCE_BEST_EFFORT;
+	clock_gettime(CLOCK_REALTIME_COARSE, &sb->started_at);
 
 	if (!getcwd(sb->cwd, sizeof(sb->cwd)))
 		die("cannot read the working directory: %s", strerror(errno));

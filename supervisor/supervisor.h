@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "../common/macros.h"
 #include "../landlock/landlock.h"
@@ -178,6 +179,9 @@ struct sandbox {
 	size_t n_watch;
 	char **prot_strings;
 	size_t n_prot_strings;
+	/* CLOCK_REALTIME_COARSE at start: every file changed since has a
+	 * ctime at least this (gitlinks.c) */
+	struct timespec started_at;
 	bool deny_tcp;
 
 	/* seccomp: deny filter installed first, allow-list filter last */
@@ -241,6 +245,17 @@ void protect_plan_done(struct sandbox *sb);
 void protect_finish(struct sandbox *sb);
 void protect_remove_placeholders(struct sandbox *sb);
 void protect_release(struct sandbox *sb);
+
+/* ---- gitlinks.c --------------------------------------------------------- */
+
+/* After the sandbox ended: a repository recorded as a gitlink in a write
+ * grant's index whose .git was made or changed since the start is moved
+ * aside and reported. */
+void gitlinks_finish(const struct sandbox *sb);
+/* Calls FN with the path of every gitlink of the index P (N bytes);
+ * -EINVAL when it is not an index of version 2 to 4. */
+int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const char *path),
+		   void *ud);
 
 /* ---- seccomp.c ---------------------------------------------------------- */
 

@@ -274,3 +274,38 @@ def test_git_keeps_working_inside(nsbox, which):
     assert r.stdout.strip().splitlines()[-2] == "4", r.stdout
     h = host(box, ["git", "log", "--oneline"])
     assert len(h.stdout.splitlines()) == 4, h.stdout + h.stderr
+
+
+def test_nested_repository_recorded_as_gitlink(nsbox):
+    """A repository made inside the project with a planted fsmonitor, added
+    to the index as a gitlink: the host's `git status` at the top enters it."""
+    box = nsbox
+    make_repo(box)
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir sub; cd sub; "
+                 "git init -q; git commit -q --allow-empty -m s; git config core.fsmonitor %s; "
+                 "cd ..; git add sub 2>/dev/null; git commit -qm add; echo x > sub/new; "
+                 "echo planted" % script],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["git", "status", "--short"])
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert os.path.exists(box.path("work", "sub", ".git.ringfence-blocked"))
+    assert "sub/.git" in r.stderr
+
+
+def test_nested_repository_that_was_there_is_left_alone(nsbox):
+    """Positive control: an unchanged nested repository keeps its .git."""
+    box = nsbox
+    make_repo(box)
+    r = host(box, ["sh", "-c", "mkdir sub && cd sub && git init -q && "
+                   "git commit -q --allow-empty -m s && cd .. && git add sub 2>/dev/null && "
+                   "git commit -qm add"])
+    assert r.returncode == 0, r.stderr
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "echo y >> f && git status --short && echo ok"], policy=pol,
+                env=dict(GIT_ENV, HOME=box.work))
+    assert "ok" in r.stdout, r.stderr
+    assert os.path.isdir(box.path("work", "sub", ".git"))

@@ -690,8 +690,17 @@ void protect_finish(struct sandbox *sb)
 				close(dir);
 			continue;
 		}
-		snprintf(moved, sizeof(moved), "%s.ringfence-blocked", name);
-		bool ok = renameat2(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
+		/* never over an earlier one */
+		bool ok = false;
+		for (int n = 0; n < 100 && !ok; n++) {
+			if (n == 0)
+				snprintf(moved, sizeof(moved), "%s.ringfence-blocked", name);
+			else
+				snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%d", name, n);
+			ok = renameat2(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
+			if (!ok && errno != EEXIST)
+				break;
+		}
 		warn("the sandbox created %s, which the host would trust: %s", path,
 		     ok ? "renamed to *.ringfence-blocked; review it"
 			: "it could NOT be moved aside; review it before running tools here");

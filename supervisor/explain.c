@@ -33,8 +33,12 @@ static void annotate(FILE *out, const char *section, void *ud)
 		else
 			fprintf(out, "; Landlock is NOT available on this kernel\n");
 		fprintf(out, "; deny: an empty read-only mount over the path (mount namespace), or\n"
-			     "; grants split around it (no namespace); protect: a read-only bind,\n"
-			     "; or a read-only carve-out; built in beneath write grants and ~:\n;  ");
+			     "; grants split around it (no namespace); protect: a read-only bind\n"
+			     "; with the directories on the way bound onto themselves (they cannot\n"
+			     "; be renamed), or a read-only carve-out; absent, what the policy names\n"
+			     "; cannot be created, an absent .git gets a read-only placeholder, and\n"
+			     "; built-in names the sandbox creates are moved aside when it ends;\n"
+			     "; built in beneath write grants and ~:\n;  ");
 		const char **names;
 		size_t n = protect_builtin_names(false, &names);
 		for (size_t i = 0; i < n; i++)

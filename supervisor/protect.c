@@ -13,9 +13,10 @@
  *     onto itself ("pinned"): a mount point cannot be renamed, removed or
  *     renamed over (EBUSY), so no directory on the way can be moved aside
  *     and rebuilt with a planted file where the host looks;
- *   - an absent .git gets an empty placeholder directory, mounted over
- *     read-only and removed at exit (git skips an empty .git and keeps
- *     searching upwards, so the host sees what it saw before).
+ *   - an absent .git (or .git/hooks in a repository without one) gets an
+ *     empty placeholder directory, mounted over read-only and removed at
+ *     exit (git skips an empty .git and keeps searching upwards, and an
+ *     empty hooks directory runs nothing, so the host sees what it saw).
  * Without one every existing protected path is a Landlock carve-out (see
  * landlock/plan.c): the directories on the way keep only read rights, so
  * nothing on the way can be renamed, removed or created.
@@ -49,11 +50,12 @@
 #include "supervisor.h"
 
 enum prot_kind {
-	PROT_FILE = 1, /* absent: carve-out, or checked at exit */
-	PROT_DIR,      /* absent: placeholder directory */
+	PROT_FILE = 1, /* absent: checked at exit */
+	PROT_DIR,      /* a directory; absent: checked at exit */
 	PROT_GITDIR,   /* .git: a directory is handled by its entries below;
 			  a `gitdir:` file is protected; absent: placeholder */
 	PROT_POLICY,   /* named by the policy: absent, a carve-out */
+	PROT_DIR_HOLD, /* a directory; absent: a placeholder, as for .git */
 	_PROT_MAX,
 };
 
@@ -72,7 +74,7 @@ static const struct prot_builtin builtin_tree[] = {
 	/* git: hooks, configuration, pointers to other repositories */
 	{ ".git", PROT_GITDIR },
 	{ ".git/config", PROT_FILE },
-	{ ".git/hooks", PROT_DIR },
+	{ ".git/hooks", PROT_DIR_HOLD },
 	{ ".git/commondir", PROT_FILE },
 	{ ".git/config.worktree", PROT_FILE },
 	{ ".git/info", PROT_DIR },
@@ -511,7 +513,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		bool direct = strlen(near) == (size_t)(slash - path) ||
 			      (strcmp(near, "/") == 0 && slash == path);
 
-		if (ns && direct && akind[i] == PROT_GITDIR) {
+		if (ns && direct && (akind[i] == PROT_GITDIR || akind[i] == PROT_DIR_HOLD)) {
 			/* empty, and removed at exit: a tool looking there
 			 * finds nothing, as before */
 			if (mkdir(path, 0755) == 0 && lstat(path, &st) == 0) {

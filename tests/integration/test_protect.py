@@ -309,3 +309,18 @@ def test_nested_repository_that_was_there_is_left_alone(nsbox):
                 env=dict(GIT_ENV, HOME=box.work))
     assert "ok" in r.stdout, r.stderr
     assert os.path.isdir(box.path("work", "sub", ".git"))
+
+
+def test_missing_hooks_directory_gets_no_hook(box):
+    make_repo(box)
+    shutil.rmtree(box.path("work", ".git", "hooks"))
+    data_dir(box)
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "mkdir -p .git/hooks; cp %s .git/hooks/pre-commit; "
+                 "cp %s .git/hooks/post-checkout; echo x > data/o && echo ok" % (script, script)],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "ok" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git commit -q --allow-empty -m host && git checkout -q -b b2"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark)

@@ -56,6 +56,8 @@ enum prot_kind {
 			  a `gitdir:` file is protected; absent: placeholder */
 	PROT_POLICY,   /* named by the policy: absent, a carve-out */
 	PROT_DIR_HOLD, /* a directory; absent: a placeholder, as for .git */
+	PROT_SUBGIT,   /* a submodule's .git: a `gitdir:` file is protected, a
+			  directory by its entries; absent: checked at exit */
 	_PROT_MAX,
 };
 
@@ -354,6 +356,60 @@ static void write_roots(const struct policy *p, char ***dirs, size_t *nd, char *
 	}
 }
 
+/*
+ * The submodules ROOT/.gitmodules names: each one's .git (a `gitdir:` file
+ * the host's git follows when it recurses), and its config and hooks when
+ * it is a directory.  Only `path = X` lines are read, X relative and
+ * without "..": nothing else in the file matters here, and git itself is
+ * not run on a tree the sandbox may have written.
+ */
+static void gather_submodules(const char *root, struct cands *cand)
+{
+	static const struct prot_builtin parts[] = {
+		{ ".git", PROT_SUBGIT }, { ".git/config", PROT_FILE }, { ".git/hooks", PROT_DIR },
+	};
+	char path[PATH_MAX], line[1024];
+	FILE *f;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/.gitmodules", root) >= sizeof(path))
+		return;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return;
+	}
+	for (int lines = 0; lines < 4096 && fgets(line, sizeof(line), f); lines++) {
+		char *k = line + strspn(line, " \t"), *v, *end;
+		if (strncmp(k, "path", 4) != 0)
+			continue;
+		v = k + 4 + strspn(k + 4, " \t");
+		if (*v != '=')
+			continue;
+		v += 1 + strspn(v + 1, " \t");
+		end = v + strcspn(v, "\r\n;#");
+		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end - v >= 2 && *v == '"' && end[-1] == '"') {
+			v++;
+			end--;
+		}
+		*end = '\0';
+		while (end > v && end[-1] == '/')
+			*--end = '\0';
+		if (!*v || *v == '/' || strstr(v, "..") || strchr(v, '"') || strchr(v, '\\'))
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", root, v, parts[i].path) <
+			    sizeof(path))
+				cand_add(cand, path, parts[i].kind);
+	}
+	fclose(f);
+}
+
 static void gather(const struct sandbox *sb, char **roots, size_t nroots, struct cands *cand)
 {
 	const struct policy *p = sb->policy;
@@ -380,6 +436,7 @@ static void gather(const struct sandbox *sb, char **roots, size_t nroots, struct
 			snprintf(buf, sizeof(buf), "%s/%s", roots[r], builtin_tree[i].path);
 			cand_add(cand, buf, builtin_tree[i].kind);
 		}
+		gather_submodules(roots[r], cand);
 	}
 	if (home) {
 		for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++) {
@@ -449,7 +506,8 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 			char *c;
 			/* a .git directory is guarded by its entries: git must
 			 * keep writing objects, refs and the index */
-			if (kind == PROT_GITDIR && S_ISDIR(st.st_mode) && !is_placeholder(sb, path))
+			if ((kind == PROT_GITDIR || kind == PROT_SUBGIT) && S_ISDIR(st.st_mode) &&
+			    !is_placeholder(sb, path))
 				continue;
 			c = realpath(path, NULL);
 			if (!c)

@@ -324,3 +324,31 @@ def test_missing_hooks_directory_gets_no_hook(box):
     h = host(box, ["sh", "-c", "git commit -q --allow-empty -m host && git checkout -q -b b2"])
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark)
+
+
+def test_submodule_gitdir_pointer_cannot_be_swapped(box):
+    """A submodule's .git (a `gitdir:` file) swapped for a repository with a
+    planted fsmonitor: the host's `git status` in the superproject enters it."""
+    up = box.path("upstream")
+    os.mkdir(up)
+    if box.user == "nobody":
+        os.chown(up, 65534, 65534)
+    r = host(box, ["sh", "-c", "git init -q && git commit -q --allow-empty -m u"], cwd=up)
+    assert r.returncode == 0, r.stderr
+    make_repo(box)
+    r = host(box, ["sh", "-c", "git -c protocol.file.allow=always submodule -q add %s sub && "
+                   "git commit -qm sub" % up])
+    assert r.returncode == 0, r.stderr
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; "
+                 "mv sub/.git sub/.git.old && echo moved; rm -f sub/.git; cd sub; git init -q; "
+                 "git commit -q --allow-empty -m s; git config core.fsmonitor %s; "
+                 "echo done" % script],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "done" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "echo x >> sub/new; git status --short"])
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert "moved" not in r.stdout
+    assert open(box.path("work", "sub", ".git")).read().startswith("gitdir: ../.git/modules")

@@ -16,7 +16,9 @@
  * hook of a `.git` directory, is not older than the start) is renamed to .git.ringfence-blocked, with a
  * warning and an audit event.  ctime cannot be set back from inside.
  *
- * The index is parsed here (versions 2 to 4, SHA-1 and SHA-256 names, as
+ * The index (and, for a split index, every .git/sharedindex.*, which
+ * `git update-index --split-index` makes without any configuration) is
+ * parsed here (versions 2 to 4, SHA-1 and SHA-256 names, as
  * gitformat-index(5) describes): no library reads it, and running git on a
  * repository the sandbox could write is the very thing to avoid.
  *
@@ -253,15 +255,34 @@ static void on_gitlink(void *ud, const char *path)
 	check_gitlink(c->sb, c->root_fd, c->root, path, &c->sb->started_at);
 }
 
+static void check_index(int git, const char *name, const char *root, struct check_ctx *c)
+{
+	int fd = openat(git, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	void *map;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 12) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map != MAP_FAILED) {
+			if (gitlinks_parse(map, (size_t)st.st_size, on_gitlink, c) < 0)
+				warn("%s/.git/%s could not be read: repositories nested in it were "
+				     "not checked",
+				     root, name);
+			munmap(map, (size_t)st.st_size);
+		}
+	}
+	close(fd);
+}
+
 void gitlinks_finish(const struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
 
 	for (size_t i = 0; i < p->fs.write.n; i++) {
 		char *root = realpath(p->fs.write.items[i].value, NULL);
-		int root_fd, git, fd;
-		struct stat st;
-		void *map;
+		int root_fd, git;
 
 		if (!root)
 			continue;
@@ -275,21 +296,23 @@ void gitlinks_finish(const struct sandbox *sb)
 			free(root);
 			continue;
 		}
-		git = openat(root_fd, ".git", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		fd = git >= 0 ? openat(git, "index", O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
-		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 12) {
-			map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-			if (map != MAP_FAILED) {
-				struct check_ctx c = { sb, root_fd, root };
-				if (gitlinks_parse(map, (size_t)st.st_size, on_gitlink, &c) < 0)
-					warn("%s/.git/index could not be read: repositories nested in "
-					     "it were not checked",
-					     root);
-				munmap(map, (size_t)st.st_size);
-			}
+		git = openat(root_fd, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (git >= 0) {
+			struct check_ctx c = { sb, root_fd, root };
+			check_index(git, "index", root, &c);
+			/* a split index keeps most entries in sharedindex.<hash>
+			 * (`git update-index --split-index` needs no config) */
+			int dfd = dup(git);
+			DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+			struct dirent *de;
+			if (dfd >= 0 && !d)
+				close(dfd);
+			while (d && (de = readdir(d)))
+				if (strncmp(de->d_name, "sharedindex.", 12) == 0)
+					check_index(git, de->d_name, root, &c);
+			if (d)
+				closedir(d);
 		}
-		if (fd >= 0)
-			close(fd);
 		if (git >= 0)
 			close(git);
 		close(root_fd);

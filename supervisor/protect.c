@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -750,13 +751,17 @@ void protect_finish(struct sandbox *sb)
 				close(dir);
 			continue;
 		}
-		/* never over an earlier one */
+		/* never over an earlier one, nor over names planted to make
+		 * every try fail: the last tries are random */
 		bool ok = false;
-		for (int n = 0; n < 100 && !ok; n++) {
+		for (int n = 0; n < 16 && !ok; n++) {
+			unsigned r = 0;
 			if (n == 0)
 				snprintf(moved, sizeof(moved), "%s.ringfence-blocked", name);
-			else
+			else if (n < 8)
 				snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%d", name, n);
+			else if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
+				snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%08x", name, r);
 			ok = renameat2(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
 			if (!ok && errno != EEXIST)
 				break;

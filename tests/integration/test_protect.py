@@ -276,9 +276,11 @@ def test_git_keeps_working_inside(nsbox, which):
     assert len(h.stdout.splitlines()) == 4, h.stdout + h.stderr
 
 
-def test_nested_repository_recorded_as_gitlink(nsbox):
+@pytest.mark.parametrize("split", [False, True], ids=["index", "split-index"])
+def test_nested_repository_recorded_as_gitlink(nsbox, split):
     """A repository made inside the project with a planted fsmonitor, added
-    to the index as a gitlink: the host's `git status` at the top enters it."""
+    to the index as a gitlink: the host's `git status` at the top enters it.
+    With a split index the gitlink lives in .git/sharedindex.*."""
     box = nsbox
     make_repo(box)
     script, mark = planted(box)
@@ -286,8 +288,8 @@ def test_nested_repository_recorded_as_gitlink(nsbox):
     r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
                  "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir sub; cd sub; "
                  "git init -q; git commit -q --allow-empty -m s; git config core.fsmonitor %s; "
-                 "cd ..; git add sub 2>/dev/null; git commit -qm add; echo x > sub/new; "
-                 "echo planted" % script],
+                 "cd ..; git add sub 2>/dev/null; git commit -qm add; echo x > sub/new; %s"
+                 "echo planted" % (script, "git update-index --split-index; " if split else "")],
                 policy=pol, env=dict(GIT_ENV, HOME=box.work))
     assert "planted" in r.stdout, r.stderr
     h = host(box, ["git", "status", "--short"])
@@ -352,3 +354,14 @@ def test_submodule_gitdir_pointer_cannot_be_swapped(box):
     assert not os.path.exists(mark), h.stdout + h.stderr
     assert "moved" not in r.stdout
     assert open(box.path("work", "sub", ".git")).read().startswith("gitdir: ../.git/modules")
+
+
+def test_blocked_name_is_moved_aside_past_planted_names(box):
+    """Names planted to make moving aside fail do not keep the file in place."""
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "for i in '' .1 .2 .3 .4 .5 .6 .7; do "
+                 "mkdir .mcp.json.ringfence-blocked$i; done; echo '{}' > .mcp.json; echo ok"],
+                policy=pol)
+    assert "ok" in r.stdout, r.stderr
+    assert not os.path.exists(box.path("work", ".mcp.json"))
+    assert "renamed" in r.stderr

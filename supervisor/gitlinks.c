@@ -125,8 +125,17 @@ static void check_gitlink(const struct sandbox *sb, int root_fd, const char *roo
 	struct stat st;
 	char js[PATH_MAX + 64], path[PATH_MAX];
 
-	if (dir < 0)
-		return; /* not checked out, or reached only through a symlink */
+	if (dir < 0) {
+		/* not checked out; or reached through a symlink, which the
+		 * host's git may follow: say so rather than pass over it */
+		if (dir != -ENOENT && (size_t)snprintf(path, sizeof(path), "%s/%s/.git", root, rel) <
+					      sizeof(path) &&
+		    lstat(path, &st) == 0)
+			warn("%s is reached through a symbolic link made in the project and was NOT "
+			     "checked; review it before running git in %s",
+			     path, root);
+		return;
+	}
 	if (fstatat(dir, ".git", &st, AT_SYMLINK_NOFOLLOW) == 0 && git_changed(dir, ".git", since)) {
 		bool ok = renameat2(dir, ".git", dir, ".git.ringfence-blocked", RENAME_NOREPLACE) == 0;
 		snprintf(path, sizeof(path), "%s/%s/.git", root, rel);

@@ -365,3 +365,20 @@ def test_blocked_name_is_moved_aside_past_planted_names(box):
     assert "ok" in r.stdout, r.stderr
     assert not os.path.exists(box.path("work", ".mcp.json"))
     assert "renamed" in r.stderr
+
+
+def test_gitlink_behind_a_symlink_is_reported(nsbox):
+    box = nsbox
+    make_repo(box)
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir -p real/sub; "
+                 "cd real/sub; git init -q; git commit -q --allow-empty -m s; "
+                 "git config core.fsmonitor %s; cd ../..; "
+                 "H=$(git -C real/sub rev-parse HEAD); "
+                 "git update-index --add --cacheinfo 160000,$H,a/sub; git commit -qm add; "
+                 "ln -s real a; echo planted" % script],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    assert "symbolic link" in r.stderr and "a/sub/.git" in r.stderr, r.stderr

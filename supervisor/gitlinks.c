@@ -290,9 +290,17 @@ void gitlinks_finish(const struct sandbox *sb)
 	const struct policy *p = sb->policy;
 
 	for (size_t i = 0; i < p->fs.write.n; i++) {
-		char *root = realpath(p->fs.write.items[i].value, NULL);
+		const char *w = p->fs.write.items[i].value;
+		char probe[PATH_MAX];
+		char *root;
 		int root_fd, git;
 
+		/* most grants hold no repository: one access() says so (the
+		 * walk below, which follows no symlink, is for those that do) */
+		if ((size_t)snprintf(probe, sizeof(probe), "%s/.git/index", w) >= sizeof(probe) ||
+		    access(probe, F_OK) < 0)
+			continue;
+		root = realpath(w, NULL);
 		if (!root)
 			continue;
 		root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -194,6 +194,8 @@ size_t protect_builtin_names(bool home, const char ***ret)
 struct cand {
 	char *path;
 	enum prot_kind kind;
+	size_t prefix; /* a built-in name: length of the canonical directory it
+			  is looked up in, else 0 */
 };
 
 struct cands {
@@ -201,7 +203,14 @@ struct cands {
 	size_t n;
 };
 
+static void cand_add_in(struct cands *c, const char *path, enum prot_kind kind, size_t prefix);
+
 static void cand_add(struct cands *c, const char *path, enum prot_kind kind)
+{
+	cand_add_in(c, path, kind, 0);
+}
+
+static void cand_add_in(struct cands *c, const char *path, enum prot_kind kind, size_t prefix)
 {
 	struct cand *v = realloc(c->v, (c->n + 1) * sizeof(*v));
 
@@ -212,6 +221,7 @@ static void cand_add(struct cands *c, const char *path, enum prot_kind kind)
 	if (!v[c->n].path)
 		die("out of memory");
 	v[c->n].kind = kind;
+	v[c->n].prefix = prefix;
 	c->n++;
 }
 
@@ -296,6 +306,82 @@ static bool nearest_dir(const char *path, char *buf, size_t size)
 	snprintf(buf, size, "%s", c);
 	free(c);
 	return true;
+}
+
+/*
+ * The names in a directory, read once: most built-in names are absent, and
+ * one getdents() over a project's or a home's top level answers for all of
+ * them where an lstat() each cost ~1 us apiece at every start.
+ */
+struct listing {
+	char *dir;
+	char **names; /* sorted */
+	size_t n;
+	bool ok;
+};
+
+struct listings {
+	struct listing *v;
+	size_t n;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const struct listing *listing_of(struct listings *ls, const char *dir, size_t len)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		if (strlen(ls->v[i].dir) == len && strncmp(ls->v[i].dir, dir, len) == 0)
+			return &ls->v[i];
+	struct listing *v = realloc(ls->v, (ls->n + 1) * sizeof(*v));
+	if (!v)
+		die("out of memory");
+	ls->v = v;
+	struct listing *l = &v[ls->n++];
+	*l = (struct listing){ .dir = strndup(dir, len) };
+	if (!l->dir)
+		die("out of memory");
+	_cleanup_(closedirp) DIR *d = opendir(l->dir);
+	struct dirent *de;
+	if (!d)
+		return l; /* not ok: every name is looked up on its own */
+	while ((de = readdir(d)))
+		strs_add(&l->names, &l->n, de->d_name);
+	qsort(l->names, l->n, sizeof(char *), cmp_str);
+	l->ok = true;
+	return l;
+}
+
+/* False only when the listing shows NAME's first component is absent. */
+static bool may_exist(struct listings *ls, const char *path, size_t prefix)
+{
+	char first[NAME_MAX + 1];
+	const char *rel = path + prefix + 1, *slash = strchr(rel, '/');
+	size_t n = slash ? (size_t)(slash - rel) : strlen(rel);
+	const char *key = first;
+
+	if (!prefix || n > NAME_MAX)
+		return true;
+	const struct listing *l = listing_of(ls, path, prefix);
+	if (!l->ok)
+		return true;
+	memcpy(first, rel, n);
+	first[n] = '\0';
+	return bsearch(&key, l->names, l->n, sizeof(char *), cmp_str) != NULL;
+}
+
+static void listings_free(struct listings *ls)
+{
+	for (size_t i = 0; i < ls->n; i++) {
+		for (size_t j = 0; j < ls->v[i].n; j++)
+			free(ls->v[i].names[j]);
+		free(ls->v[i].names);
+		free(ls->v[i].dir);
+	}
+	free(ls->v);
+	*ls = (struct listings){ 0 };
 }
 
 static const struct sandbox *placeholder_owner;
@@ -435,7 +521,7 @@ static void gather(const struct sandbox *sb, char **roots, size_t nroots, struct
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++) {
 			snprintf(buf, sizeof(buf), "%s/%s", roots[r], builtin_tree[i].path);
-			cand_add(cand, buf, builtin_tree[i].kind);
+			cand_add_in(cand, buf, builtin_tree[i].kind, strlen(roots[r]));
 		}
 		gather_submodules(roots[r], cand);
 	}
@@ -445,11 +531,11 @@ static void gather(const struct sandbox *sb, char **roots, size_t nroots, struct
 			if (!strchr(builtin_tree[i].path, '/') && builtin_tree[i].kind == PROT_DIR)
 				continue;
 			snprintf(buf, sizeof(buf), "%s/%s", home, builtin_tree[i].path);
-			cand_add(cand, buf, builtin_tree[i].kind);
+			cand_add_in(cand, buf, builtin_tree[i].kind, strlen(home));
 		}
 		for (size_t i = 0; i < ARRAY_SIZE(builtin_home); i++) {
 			snprintf(buf, sizeof(buf), "%s/%s", home, builtin_home[i].path);
-			cand_add(cand, buf, builtin_home[i].kind);
+			cand_add_in(cand, buf, builtin_home[i].kind, strlen(home));
 		}
 	}
 	/* the policy files (a relative -p is relative to where we started) */
@@ -475,6 +561,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	size_t nroots = 0, nall = 0, nro = 0, nabsent = 0, nnear = 0;
 	enum prot_kind *akind = NULL;
 	struct cands cand = { 0 };
+	struct listings ls = { 0 };
 	struct landlock_carveout *co = NULL;
 	size_t nco = 0;
 	bool ns = sb->ns == NS_FULL;
@@ -500,17 +587,26 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	for (size_t i = 0; i < cand.n; i++) {
 		const char *path = cand.v[i].path;
 		enum prot_kind kind = cand.v[i].kind;
+		size_t prefix = cand.v[i].prefix;
 		struct stat st;
 		char near[PATH_MAX];
+		bool there = may_exist(&ls, path, prefix);
 
-		if (lstat(path, &st) == 0) {
+		if (!there)
+			errno = ENOENT;
+		if (there && lstat(path, &st) == 0) {
 			char *c;
 			/* a .git directory is guarded by its entries: git must
 			 * keep writing objects, refs and the index */
 			if ((kind == PROT_GITDIR || kind == PROT_SUBGIT) && S_ISDIR(st.st_mode) &&
 			    !is_placeholder(sb, path))
 				continue;
-			c = realpath(path, NULL);
+			/* one name in a canonical directory, not a link: the
+			 * path is canonical already */
+			if (prefix && !strchr(path + prefix + 1, '/') && !S_ISLNK(st.st_mode))
+				c = strdup(path);
+			else
+				c = realpath(path, NULL);
 			if (!c)
 				continue;
 			if (beneath_any(all, nall, c) && !strs_has(ro, nro, c))
@@ -674,6 +770,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		free(all[i]);
 	free(all);
 	cands_free(&cand);
+	listings_free(&ls);
 	*ret_co = co;
 	*ret_nco = nco;
 }
@@ -733,13 +830,18 @@ void protect_remove_placeholders(struct sandbox *sb)
 
 void protect_finish(struct sandbox *sb)
 {
+	struct listings ls = { 0 };
+
 	for (size_t i = 0; i < sb->n_watch; i++) {
 		const char *path = sb->watch[i];
 		char name[NAME_MAX + 1], moved[NAME_MAX + 32];
 		struct stat st;
-		/* most are still absent: one lstat() says so, resolving the
-		 * way the host's tools will; what exists is then reached by
-		 * a walk that follows no symlink */
+		/* most are still absent: a listing of their directory (or an
+		 * lstat()) says so, resolving the way the host's tools will;
+		 * what exists is then reached by a walk that follows no symlink */
+		const char *slash = strrchr(path, '/');
+		if (slash && slash > path && !may_exist(&ls, path, (size_t)(slash - path)))
+			continue;
 		if (lstat(path, &st) < 0 && errno == ENOENT)
 			continue;
 		int dir = split_parent(path, name, sizeof(name));
@@ -775,6 +877,7 @@ void protect_finish(struct sandbox *sb)
 			    ok ? "true" : "false");
 		close(dir);
 	}
+	listings_free(&ls);
 	/* Removing a directory that was a mount point in the namespace waits
 	 * for the kernel to let go of the mount (an RCU grace period, ~0.3 ms
 	 * here), time the caller would wait for: a child does it, unless we

@@ -97,6 +97,13 @@ static const struct prot_builtin builtin_tree[] = {
 	{ ".idea", PROT_DIR },
 	{ ".devcontainer", PROT_DIR },
 	{ ".zed", PROT_DIR },
+	/* editors' and tool managers' project files that run commands
+	 * (most ask once before trusting a new one) */
+	{ ".nvim.lua", PROT_FILE },
+	{ ".nvimrc", PROT_FILE },
+	{ ".exrc", PROT_FILE },
+	{ ".mise.toml", PROT_FILE },
+	{ "mise.toml", PROT_FILE },
 	/* agents: settings with hooks, commands, MCP server lists */
 	{ ".mcp.json", PROT_FILE },
 	{ ".claude", PROT_DIR },

@@ -5,6 +5,7 @@
 # Reports medians and the overhead against bare /bin/true measured in the same
 # invocation (the machines are shared and noisy: compare within a run only).
 #   RUNS=300 WARMUP=20 sh bench/startup.sh
+#   BASELINE=/path/to/older/ringfence sh bench/startup.sh   (both, one run)
 set -eu
 cd "$(dirname "$0")/.."
 RF=${RINGFENCE:-$PWD/ringfence}
@@ -25,6 +26,10 @@ cd "$work"
 set -- -n bare /bin/true \
 	-n ringfence "$RF -p $work/default.ini -- /bin/true" \
 	-n ringfence-no-namespaces "$RF -p $work/nons.ini -- /bin/true"
+if [ -n "${BASELINE:-}" ]; then
+	set -- "$@" -n baseline "$BASELINE -p $work/default.ini -- /bin/true" \
+		-n baseline-no-namespaces "$BASELINE -p $work/nons.ini -- /bin/true"
+fi
 if command -v bwrap >/dev/null; then
 	set -- "$@" -n bwrap "bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all /bin/true"
 fi

@@ -75,6 +75,10 @@ struct landlock_grant {
 struct landlock_carveout {
 	const char *path;
 	uint64_t max_access;
+	/* PATH may not exist yet and must not be created: its nearest existing
+	 * ancestor is split like a directory on the way to it, so nothing new
+	 * can be made there (a deny path that is absent needs no carve-out) */
+	bool absent_too;
 };
 
 struct landlock_rule {

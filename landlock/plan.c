@@ -139,6 +139,48 @@ static int split(struct plan_ctx *c, const char *path, uint64_t rights, bool is_
 	return 0;
 }
 
+/*
+ * The canonical form of an absent PATH: its nearest existing ancestor
+ * resolved, the missing components appended.  NULL when that ancestor is not
+ * a directory (nothing can be created beneath a file).
+ */
+static char *canon_absent(const char *path)
+{
+	char buf[PATH_MAX], *slash, *base, *out;
+	struct stat st;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf) || buf[0] != '/')
+		return NULL;
+	for (;;) {
+		slash = strrchr(buf, '/');
+		if (!slash)
+			return NULL;
+		if (slash == buf) {
+			base = strdup("/");
+		} else {
+			*slash = '\0';
+			/* an ancestor may be a link (the tail is what is absent) */
+			if (stat(buf, &st) < 0) {
+				if (errno != ENOENT)
+					return NULL;
+				continue;
+			}
+			if (!S_ISDIR(st.st_mode))
+				return NULL;
+			base = realpath(buf, NULL);
+		}
+		break;
+	}
+	if (!base)
+		return NULL;
+	/* the missing tail, from the original string */
+	const char *tail = path + (slash - buf);
+	if (asprintf(&out, "%s%s", strcmp(base, "/") == 0 ? "" : base, tail) < 0)
+		out = NULL;
+	free(base);
+	return out;
+}
+
 int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
 		  const struct landlock_carveout *carveouts, size_t n_carveouts,
 		  landlock_note_fn note, void *ud, struct landlock_plan *ret,
@@ -155,6 +197,8 @@ int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
 	/* Carve-outs follow symlinks: denying a link denies what it points to. */
 	for (size_t i = 0; i < n_carveouts; i++) {
 		char *canon = realpath(carveouts[i].path, NULL);
+		if (!canon && errno == ENOENT && carveouts[i].absent_too)
+			canon = canon_absent(carveouts[i].path);
 		if (!canon) {
 			if (note)
 				note(ud, carveouts[i].path, "does not exist: nothing to carve out");

@@ -21,9 +21,12 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "../common/macros.h"
 #include "policy.h"
@@ -558,6 +561,27 @@ static int unknown_key(struct parse_ctx *c, const char *section, const char *nam
 	return fail(c, key, "unknown key in [%s]", section);
 }
 
+/*
+ * A policy file decides what the sandbox may do, and the directory holding it
+ * may have been writable to an earlier sandbox: a symlink in any component
+ * (not only the last) would let that sandbox choose the next run's policy.
+ * openat2() with RESOLVE_NO_SYMLINKS refuses every one; a kernel or a
+ * seccomp profile without openat2 refuses to load rather than follow them.
+ * Debian 12's headers have <linux/openat2.h> but glibc has no wrapper.
+ */
+static int open_no_symlinks(const char *path)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+		errno = ENOSYS;
+	return fd < 0 ? -errno : fd;
+}
+
 static int load_file(struct parse_ctx *parent, const char *path, struct policy_error *err,
 		     struct policy *p, struct file_id *stack, int depth);
 
@@ -1055,14 +1079,20 @@ static int load_file(struct parse_ctx *parent, const char *path, struct policy_e
 		c.file = path;
 		return fail(&c, NULL, "out of memory"), r;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open_no_symlinks(path);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = -errno;
+		const char *why = "";
+		r = fd < 0 ? fd : -errno;
+		if (r == -ELOOP)
+			why = " (a symbolic link in its path is never followed: name the real path)";
+		else if (r == -ENOSYS)
+			why = " (openat2 is unavailable: a path is never opened without it)";
 		if (parent) {
-			fail(parent, "sandbox.include", "cannot read '%s': %s", path, strerror(-r));
+			fail(parent, "sandbox.include", "cannot read '%s': %s%s", path, strerror(-r),
+			     why);
 			return r;
 		}
-		fail(&c, NULL, "cannot read policy: %s", strerror(-r));
+		fail(&c, NULL, "cannot read policy: %s%s", strerror(-r), why);
 		return r;
 	}
 	if (!S_ISREG(st.st_mode)) {

@@ -11,22 +11,63 @@
 
 #include "supervisor.h"
 
+/*
+ * The log is opened by the supervisor, often as root, in a directory the
+ * sandbox may have been able to write in an earlier run: a symlink planted in
+ * any component (not only the last) would redirect it, and mkdir -p would
+ * create directories through it.  So the path is walked one component at a
+ * time from "/" with O_NOFOLLOW, each missing directory made with mkdirat()
+ * in the directory fd already held; a symlink anywhere refuses (ELOOP).
+ */
 int audit_open(const char *path)
 {
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	int fd, r;
+	_cleanup_close_ int dir = -1;
+	char buf[4096];
+	char *comp, *next;
+	struct stat st;
+	int fd;
 
-	if (slash && slash != path) {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-		r = mkdir_p(dir, 0700);
-		if (r < 0)
-			return r;
+	if (path[0] != '/')
+		return -EINVAL;
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	comp = buf + 1;
+	while ((next = strchr(comp, '/'))) {
+		int d;
+		*next = '\0';
+		if (strcmp(comp, "..") == 0)
+			return -EINVAL;
+		if (comp[0] && strcmp(comp, ".") != 0) {
+			if (mkdirat(dir, comp, 0700) < 0 && errno != EEXIST)
+				return -errno;
+			d = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (d < 0) {
+				int e = errno;
+				if (e == ENOTDIR && fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode))
+					e = ELOOP;
+				return -e;
+			}
+			close(dir);
+			dir = d;
+		}
+		comp = next + 1;
 	}
-	/* O_NOFOLLOW: a symlink planted in the log's place must not redirect it */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (!comp[0] || strcmp(comp, "..") == 0 || strcmp(comp, ".") == 0)
+		return -EINVAL;
+	fd = openat(dir, comp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+		    0600);
 	if (fd < 0)
 		return -errno;
+	/* a hard link to another file would have it appended to */
+	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && st.st_nlink > 1)) {
+		int e = errno;
+		close(fd);
+		return S_ISREG(st.st_mode) && st.st_nlink > 1 ? -EMLINK : -e;
+	}
 	return fd;
 }
 

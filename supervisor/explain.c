@@ -33,13 +33,20 @@ static void annotate(FILE *out, const char *section, void *ud)
 		else
 			fprintf(out, "; Landlock is NOT available on this kernel\n");
 		fprintf(out, "; deny: an empty read-only mount over the path (mount namespace), or\n"
-			     "; grants split around it (no namespace); protect: a read-only bind,\n"
-			     "; or a read-only carve-out; built in beneath write grants and ~:\n;  ");
-		for (size_t i = 0; i < protect_builtin_tree_n; i++)
-			fprintf(out, " %s", protect_builtin_tree[i]);
+			     "; grants split around it (no namespace); protect: a read-only bind\n"
+			     "; with the directories on the way bound onto themselves (they cannot\n"
+			     "; be renamed), or a read-only carve-out; absent, what the policy names\n"
+			     "; cannot be created, an absent .git gets a read-only placeholder, and\n"
+			     "; built-in names the sandbox creates are moved aside when it ends;\n"
+			     "; built in beneath write grants and ~:\n;  ");
+		const char **names;
+		size_t n = protect_builtin_names(false, &names);
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, " %s", names[i]);
 		fprintf(out, "\n; and in ~ only:\n;  ");
-		for (size_t i = 0; i < protect_builtin_home_n; i++)
-			fprintf(out, " %s", protect_builtin_home[i]);
+		n = protect_builtin_names(true, &names);
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, " %s", names[i]);
 		fprintf(out, "\n; plus the policy files, the ringfence binary and the audit log\n");
 	} else if (strcmp(section, "network") == 0) {
 		switch (p->net.mode) {

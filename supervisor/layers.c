@@ -23,47 +23,20 @@
 #include "../netproxy/netproxy.h"
 #include "supervisor.h"
 
-/*
- * Protected read-only even inside write grants: writing any of these lets
- * code run outside the sandbox later (hooks, shell start-up files, editor
- * tasks, agent hooks and MCP servers) or switch the sandbox off (the policy,
- * the binary).  Drawn from what agent sandboxes and container runtimes guard.
- * Looked up beneath every write grant and the home directory; paths that do
- * not exist are skipped (Landlock rules attach to existing files only).
- */
-const char *const protect_builtin_tree[] = {
-	".git/hooks",	      ".git/config",	     ".gitmodules",
-	".husky",	      ".envrc",		     ".vscode",
-	".idea",	      ".devcontainer",	     ".mcp.json",
-	".claude/settings.json", ".claude/settings.local.json", ".claude/commands",
-	".claude/agents",     ".claude/hooks",	     ".cursor/mcp.json",
-	".cursor/rules",      ".gemini/settings.json", ".codex/config.toml",
-};
-const size_t protect_builtin_tree_n = ARRAY_SIZE(protect_builtin_tree);
-
-const char *const protect_builtin_home[] = {
-	".bashrc",		".bash_profile",	".bash_login",	      ".bash_logout",
-	".profile",		".zshrc",		".zshenv",	      ".zprofile",
-	".zlogin",		".zlogout",		".config/fish",	      ".inputrc",
-	".pam_environment",	".xprofile",		".xsessionrc",	      ".gitconfig",
-	".config/git",		".ssh/authorized_keys", ".ssh/config",	      ".ssh/rc",
-	".config/autostart",	".config/systemd",	".config/environment.d", ".config/ringfence",
-	".local/bin",		".cargo/config.toml",	".config/pip",	      ".pip",
-};
-const size_t protect_builtin_home_n = ARRAY_SIZE(protect_builtin_home);
-
 const char *origin_file(const struct policy_origin *o)
 {
 	return o->file ? o->file : "command line";
 }
 
-static void add_mask(struct sandbox *sb, const char *path, bool is_dir, bool ro_bind)
+void sandbox_add_mask(struct sandbox *sb, const char *path, bool is_dir, enum mask_kind kind)
 {
 	for (size_t i = 0; i < sb->n_masks; i++)
 		if (strcmp(sb->masks[i].path, path) == 0) {
-			/* deny wins over protect at the same path */
-			if (!ro_bind)
-				sb->masks[i].read_only_bind = false;
+			/* deny wins over protect, read-only over a pin */
+			if (kind == MASK_DENY)
+				sb->masks[i].read_only_bind = sb->masks[i].pin = false;
+			else if (kind == MASK_READ_ONLY)
+				sb->masks[i].pin = false;
 			return;
 		}
 	struct mount_mask *m = realloc(sb->masks, (sb->n_masks + 1) * sizeof(*m));
@@ -74,131 +47,9 @@ static void add_mask(struct sandbox *sb, const char *path, bool is_dir, bool ro_
 	if (!m[sb->n_masks].path)
 		die("out of memory");
 	m[sb->n_masks].is_dir = is_dir;
-	m[sb->n_masks].read_only_bind = ro_bind;
+	m[sb->n_masks].read_only_bind = kind != MASK_DENY;
+	m[sb->n_masks].pin = kind == MASK_PIN;
 	sb->n_masks++;
-}
-
-struct strv {
-	char **v;
-	size_t n;
-};
-
-static void strv_add(struct strv *s, const char *v)
-{
-	char **n = realloc(s->v, (s->n + 1) * sizeof(*n));
-
-	if (!n)
-		die("out of memory");
-	s->v = n;
-	s->v[s->n] = strdup(v);
-	if (!s->v[s->n])
-		die("out of memory");
-	s->n++;
-}
-
-static void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	*s = (struct strv){ 0 };
-}
-
-/* Canonical paths of existing write grants, for finding what to protect. */
-static void write_roots(const struct sandbox *sb, struct strv *ret)
-{
-	const struct policy *p = sb->policy;
-
-	for (size_t i = 0; i < p->fs.write.n; i++) {
-		struct stat st;
-		char *c;
-		/* only directories can hold protected entries */
-		if (lstat(p->fs.write.items[i].value, &st) < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		c = realpath(p->fs.write.items[i].value, NULL);
-		if (c) {
-			strv_add(ret, c);
-			free(c);
-		}
-	}
-}
-
-static bool under_any(const struct strv *roots, const char *path)
-{
-	for (size_t i = 0; i < roots->n; i++)
-		if (landlock_path_beneath(path, roots->v[i]))
-			return true;
-	return false;
-}
-
-/* The protect list: policy entries, built-ins, the policy files, the binary,
- * the audit log; canonical, existing and beneath a write grant only. */
-static void protect_list(const struct sandbox *sb, struct strv *ret)
-{
-	const struct policy *p = sb->policy;
-	struct strv roots = { 0 }, cand = { 0 };
-	char buf[PATH_MAX];
-	ssize_t n;
-
-	write_roots(sb, &roots);
-	if (roots.n == 0)
-		goto out;
-	for (size_t i = 0; i < p->fs.protect.n; i++) {
-		const struct policy_item *it = &p->fs.protect.items[i];
-		if (access(it->value, F_OK) < 0) {
-			if (it->required)
-				die("%s:%u: filesystem.protect: '%s': %s", origin_file(&it->origin),
-				    it->origin.line, it->value, strerror(errno));
-			note("%s does not exist: nothing to protect", it->value);
-			continue;
-		}
-		strv_add(&cand, it->value);
-	}
-	for (size_t r = 0; r < roots.n; r++)
-		for (size_t i = 0; i < protect_builtin_tree_n; i++) {
-			snprintf(buf, sizeof(buf), "%s/%s", roots.v[r], protect_builtin_tree[i]);
-			strv_add(&cand, buf);
-		}
-	if (sb->home)
-		for (size_t i = 0; i < protect_builtin_tree_n + protect_builtin_home_n; i++) {
-			const char *rel = i < protect_builtin_tree_n
-						  ? protect_builtin_tree[i]
-						  : protect_builtin_home[i - protect_builtin_tree_n];
-			snprintf(buf, sizeof(buf), "%s/%s", sb->home, rel);
-			strv_add(&cand, buf);
-		}
-	for (size_t i = 0; i < p->n_files; i++)
-		if (p->files[i][0] == '/')
-			strv_add(&cand, p->files[i]);
-	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = '\0';
-		strv_add(&cand, buf);
-	}
-	if (p->log.file)
-		strv_add(&cand, p->log.file);
-
-	for (size_t i = 0; i < cand.n; i++) {
-		char *c;
-		/* most candidates do not exist: one syscall says so, where
-		 * realpath() would readlink every component first */
-		if (access(cand.v[i], F_OK) < 0)
-			continue;
-		c = realpath(cand.v[i], NULL);
-		if (!c)
-			continue;
-		if (under_any(&roots, c)) {
-			bool dup = false;
-			for (size_t j = 0; j < ret->n; j++)
-				dup |= strcmp(ret->v[j], c) == 0;
-			if (!dup)
-				strv_add(ret, c);
-		}
-		free(c);
-	}
-out:
-	strv_free(&roots);
-	strv_free(&cand);
 }
 
 static void plan_note(void *ud, const char *path, const char *why)
@@ -340,7 +191,7 @@ static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char
 	for (size_t t = 0; access && t < nt; t++)
 		grants[n++] = (struct landlock_grant){ ttys[t], access, false };
 	*ng = n;
-	*ret_co = (struct landlock_carveout){ "/dev/pts", 0 };
+	*ret_co = (struct landlock_carveout){ "/dev/pts", 0, false };
 }
 
 /* The parts that depend on whether a mount namespace is used. */
@@ -350,7 +201,6 @@ static void prepare_fs(struct sandbox *sb)
 	struct landlock_grant *grants;
 	struct landlock_carveout *co = NULL;
 	size_t ng = 0, nco = 0;
-	struct strv prot = { 0 };
 	const char *failed;
 	int r;
 
@@ -405,13 +255,8 @@ static void prepare_fs(struct sandbox *sb)
 			    it->origin.line, it->value, strerror(errno));
 	}
 
-	protect_list(sb, &prot);
+	protect_prepare(sb, &co, &nco);
 	if (sb->ns == NS_FULL) {
-		for (size_t i = 0; i < prot.n; i++) {
-			struct stat st;
-			if (stat(prot.v[i], &st) == 0)
-				add_mask(sb, prot.v[i], S_ISDIR(st.st_mode), true);
-		}
 		for (size_t i = 0; i < p->fs.deny.n; i++) {
 			char *c = realpath(p->fs.deny.items[i].value, NULL);
 			struct stat st;
@@ -420,25 +265,24 @@ static void prepare_fs(struct sandbox *sb)
 				continue;
 			}
 			if (stat(c, &st) == 0)
-				add_mask(sb, c, S_ISDIR(st.st_mode), false);
+				sandbox_add_mask(sb, c, S_ISDIR(st.st_mode), MASK_DENY);
 			free(c);
 		}
 	} else {
-		co = calloc(p->fs.deny.n + prot.n + 2, sizeof(*co));
-		if (!co)
+		struct landlock_carveout *more = realloc(co, (nco + p->fs.deny.n + 2) * sizeof(*co));
+		if (!more)
 			die("out of memory");
+		co = more;
 		if (pts_carve)
 			co[nco++] = pts_co;
-		for (size_t i = 0; i < prot.n; i++)
-			co[nco++] = (struct landlock_carveout){ prot.v[i], LANDLOCK_READ_ONLY };
 		for (size_t i = 0; i < p->fs.deny.n; i++)
-			co[nco++] = (struct landlock_carveout){ p->fs.deny.items[i].value, 0 };
+			co[nco++] = (struct landlock_carveout){ p->fs.deny.items[i].value, 0, false };
 	}
 
 	r = landlock_plan(grants, ng, co, nco, plan_note, NULL, &sb->plan, &failed);
 	free(grants);
 	free(co);
-	strv_free(&prot);
+	protect_plan_done(sb);
 	if (r < 0) {
 		const struct policy_list *lists[] = { &p->fs.read, &p->fs.exec, &p->fs.write };
 		for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
@@ -637,6 +481,7 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 			die("out of memory");
 	}
 	sb->best_effort = p->enforcement == POLICY_ENFORCE_BEST_EFFORT;
+	clock_gettime(CLOCK_REALTIME_COARSE, &sb->started_at);
 
 	if (!getcwd(sb->cwd, sizeof(sb->cwd)))
 		die("cannot read the working directory: %s", strerror(errno));
@@ -667,6 +512,8 @@ void sandbox_fallback_no_ns(struct sandbox *sb)
 	sb->masks = NULL;
 	sb->n_masks = 0;
 	sb->ns = NS_NONE;
+	/* nothing can be mounted over them now */
+	protect_remove_placeholders(sb);
 	sb->new_user_ns = false;
 	sb->new_net_ns = false;
 	prepare_network(sb);
@@ -699,6 +546,8 @@ void sandbox_release(struct sandbox *sb)
 		if (sb->abstract_relay[i] >= 0)
 			close(sb->abstract_relay[i]);
 	}
+	protect_remove_placeholders(sb);
+	protect_release(sb);
 	free(sb->groups);
 	free(sb->home);
 	if (sb->private_tmp_dir) {

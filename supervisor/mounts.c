@@ -6,7 +6,9 @@
  *   3. a devpts instance of our own on /dev/pts, its ptmx on /dev/ptmx;
  *   4. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
  *   5. write grants that are not exec grants bound onto themselves noexec;
- *   6. `protect` paths bound onto themselves read-only;
+ *   6. directories on the way to `protect` paths bound onto themselves
+ *      (pinned: a mount point cannot be renamed), then the paths
+ *      themselves bound read-only (protect.c decides which);
  *   7. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
  *   8. the working directory entered again, so it resolves through the masks.
  * Masks use the new mount API (fsopen/fsmount/open_tree/move_mount): one
@@ -89,7 +91,10 @@ static int place(int src_dir_fd, const char *src, const char *target)
 	return 0;
 }
 
-static int bind_readonly(const char *path)
+/* PATH bound onto itself, read-only unless a pin: a mount point cannot be
+ * renamed, removed or renamed over (EBUSY), whatever rights the directory
+ * holding it gives (see protect.c). */
+static int bind_self(const char *path, bool readonly)
 {
 	_cleanup_close_ int tree =
 		open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
@@ -97,12 +102,23 @@ static int bind_readonly(const char *path)
 
 	if (tree < 0)
 		return -errno;
-	r = set_readonly(tree);
+	r = readonly ? set_readonly(tree) : 0;
 	if (r < 0)
 		return r;
 	if (move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return -errno;
 	return 0;
+}
+
+/* Whether a rule other than DIR's own grants writing at PATH. */
+static bool writable_besides(const struct sandbox *sb, const char *path, const char *dir)
+{
+	for (size_t i = 0; i < sb->plan.n; i++)
+		if (strcmp(sb->plan.rules[i].path, dir) != 0 &&
+		    landlock_path_beneath(path, sb->plan.rules[i].path) &&
+		    (sb->plan.rules[i].access & LL_FS_WRITE_FILE))
+			return true;
+	return false;
 }
 
 /*
@@ -148,11 +164,15 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 	}
 	for (size_t i = 0; i < n; i++) {
 		fds[i] = open_tree(AT_FDCWD, keep[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (fds[i] < 0) {
-			r = -errno;
+		/* the fresh directory is a write grant as a whole: what is
+		 * carried into it read-only must be a read-only mount */
+		r = fds[i] < 0 ? -errno : writable_besides(sb, keep[i], dir) ? 0 : set_readonly(fds[i]);
+		if (r < 0) {
 			*ret_path = keep[i];
-			while (i-- > 0)
-				close(fds[i]);
+			do
+				if (fds[i] >= 0)
+					close(fds[i]);
+			while (i-- > 0);
 			return r;
 		}
 	}
@@ -345,12 +365,13 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 	for (size_t i = 0; i < sb->n_masks; i++) {
 		if (!sb->masks[i].read_only_bind)
 			continue;
-		*ret_step = "protecting (read-only bind)";
+		*ret_step = sb->masks[i].pin ? "pinning a directory on the way to a protected path"
+					     : "protecting (read-only bind)";
 		*ret_path = sb->masks[i].path;
 		/* hidden by the private /tmp already: nothing to protect */
 		if (access(sb->masks[i].path, F_OK) < 0 && errno == ENOENT)
 			continue;
-		r = bind_readonly(sb->masks[i].path);
+		r = bind_self(sb->masks[i].path, !sb->masks[i].pin);
 		if (r < 0)
 			return r;
 	}

@@ -222,12 +222,16 @@ int supervisor_run(const struct cli *cli)
 	 * through /proc from here on. */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		die("PR_SET_DUMPABLE: %s", strerror(errno));
-	sandbox_prepare(&sb, p, cli->argv, home);
-
+	/* the log first: it exists by the time the protect list is made */
 	if (p->log.file) {
-		sb.audit_fd = audit_open(p->log.file);
-		if (sb.audit_fd < 0)
-			die("%s: cannot open the audit log: %s", p->log.file, strerror(-sb.audit_fd));
+		int fd = audit_open(p->log.file);
+		if (fd < 0)
+			die("%s: cannot open the audit log: %s%s", p->log.file, strerror(-fd),
+			    fd == -ELOOP ? " (a symbolic link in its path is never followed)" : "");
+		sandbox_prepare(&sb, p, cli->argv, home);
+		sb.audit_fd = fd;
+	} else {
+		sandbox_prepare(&sb, p, cli->argv, home);
 	}
 
 	/* Forwarded signals are taken through a signalfd, here and in init;
@@ -454,6 +458,8 @@ int supervisor_run(const struct cli *cli)
 		close(notify_fd);
 	netproxy_free(np);
 	audit_flush_suppressed(sb.audit_fd);
+	protect_finish(&sb);
+	gitlinks_finish(&sb);
 	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);
 	if (sb.audit_fd >= 0)
 		close(sb.audit_fd);

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "../common/macros.h"
 #include "../landlock/landlock.h"
@@ -112,6 +113,20 @@ struct mount_mask {
 	char *path;
 	bool is_dir;
 	bool read_only_bind; /* protect: bind onto itself read-only; else: empty mask */
+	bool pin;	     /* bound onto itself, writable: cannot be renamed or removed */
+};
+
+enum mask_kind {
+	MASK_DENY = 1,	/* an empty read-only mode-000 mount */
+	MASK_READ_ONLY, /* bound onto itself read-only */
+	MASK_PIN,	/* bound onto itself: a mount point cannot be moved */
+	_MASK_MAX,
+};
+
+struct protect_placeholder {
+	char *path;
+	dev_t dev;
+	ino_t ino;
 };
 
 enum net_iso {
@@ -159,6 +174,17 @@ struct sandbox {
 	struct mount_mask *masks;
 	size_t n_masks;
 	char *private_tmp_dir; /* NS_NONE with private_tmp: created and removed by us */
+	/* protect.c: empty directories made to be mounted over (removed at
+	 * exit), absent protected files checked at exit, planning strings */
+	struct protect_placeholder *placeholders;
+	size_t n_placeholders;
+	char **watch;
+	size_t n_watch;
+	char **prot_strings;
+	size_t n_prot_strings;
+	/* CLOCK_REALTIME_COARSE at start: every file changed since has a
+	 * ctime at least this (gitlinks.c) */
+	struct timespec started_at;
 	bool deny_tcp;
 
 	/* seccomp: deny filter installed first, allow-list filter last */
@@ -216,11 +242,33 @@ void sandbox_release(struct sandbox *sb);
 /* For explain: the layer report, one line per layer. */
 void sandbox_describe(const struct sandbox *sb, FILE *out);
 
-/* Built-in names protected read-only beneath write grants (layers.c). */
-extern const char *const protect_builtin_home[];
-extern const size_t protect_builtin_home_n;
-extern const char *const protect_builtin_tree[];
-extern const size_t protect_builtin_tree_n;
+void sandbox_add_mask(struct sandbox *sb, const char *path, bool is_dir, enum mask_kind kind);
+
+/* ---- protect.c ---------------------------------------------------------- */
+
+/* The built-in names: beneath every write grant (HOME false) or in ~. */
+size_t protect_builtin_names(bool home, const char ***ret);
+/* Masks (namespaces), placeholders and the exit watch list into SB; the
+ * Landlock carve-outs for protect into *RET_CO (the caller frees the array,
+ * protect_plan_done() the strings once planned). */
+void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size_t *ret_nco);
+void protect_plan_done(struct sandbox *sb);
+/* After the sandbox ended: absent protected files it created are moved
+ * aside and reported; placeholders removed. */
+void protect_finish(struct sandbox *sb);
+void protect_remove_placeholders(struct sandbox *sb);
+void protect_release(struct sandbox *sb);
+
+/* ---- gitlinks.c --------------------------------------------------------- */
+
+/* After the sandbox ended: a repository recorded as a gitlink in a write
+ * grant's index whose .git was made or changed since the start is moved
+ * aside and reported. */
+void gitlinks_finish(const struct sandbox *sb);
+/* Calls FN with the path of every gitlink of the index P (N bytes);
+ * -EINVAL when it is not an index of version 2 to 4. */
+int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const char *path),
+		   void *ud);
 
 /* ---- seccomp.c ---------------------------------------------------------- */
 

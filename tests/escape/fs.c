@@ -3,7 +3,8 @@
  * Filesystem and process escapes.  Arguments (all optional):
  *   secret=PATH      a file the sandbox must not read
  *   outside=DIR      a directory the sandbox must not write
- *   protected=PATH   a file beneath a write grant that must stay read-only
+ *   protected=PATH   a file beneath a write grant that must stay read-only,
+ *                    and the directory holding it in place
  *   supervisor=PID   the supervisor (host pid), whose memory and
  *                    environment must stay out of reach
  *   setuid=PATH      a setuid-root program: exec'ing it must not grant anything
@@ -136,6 +137,19 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s.new", protected);
 		ATTACK("replace a protected file by rename",
 		       write_file(path) < 0 ? -1 : rename(path, protected));
+		/* moving the directory holding it aside would let a writable
+		 * copy take its place (the mount or rule moves with the old) */
+		snprintf(path, sizeof(path), "%s", protected);
+		char *slash = strrchr(path, '/');
+		if (slash && slash != path) {
+			*slash = '\0';
+			char moved[4200];
+			snprintf(moved, sizeof(moved), "%s.moved", path);
+			long r = rename(path, moved);
+			ATTACK("rename the directory holding a protected file", r);
+			if (r == 0)
+				rename(moved, path);
+		}
 		if (arg(argc, argv, "metadata")) {
 			struct stat st;
 			stat(protected, &st);

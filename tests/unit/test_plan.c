@@ -100,7 +100,7 @@ static void test_deny_carves_out_and_siblings_keep_the_grant(void **state)
 {
 	(void)state;
 	struct landlock_grant g[] = { { P("home"), LANDLOCK_WRITE, false } };
-	struct landlock_carveout c[] = { { P("home/.ssh"), 0 } };
+	struct landlock_carveout c[] = { { P("home/.ssh"), 0, false } };
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 1, NULL, NULL, &plan, &failed), 0);
@@ -122,7 +122,7 @@ static void test_protect_keeps_reading_drops_writing(void **state)
 {
 	(void)state;
 	struct landlock_grant g[] = { { P("home/proj"), LANDLOCK_WRITE, false } };
-	struct landlock_carveout c[] = { { P("home/proj/.git/config"), LANDLOCK_READ_ONLY } };
+	struct landlock_carveout c[] = { { P("home/proj/.git/config"), LANDLOCK_READ_ONLY, false } };
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 1, NULL, NULL, &plan, &failed), 0);
@@ -136,11 +136,37 @@ static void test_protect_keeps_reading_drops_writing(void **state)
 	landlock_plan_free(&plan);
 }
 
+static void test_absent_protect_keeps_its_directory_from_new_entries(void **state)
+{
+	(void)state;
+	struct landlock_grant g[] = { { P("home/proj"), LANDLOCK_WRITE, false } };
+	/* neither exists; the second's nearest directory is .git */
+	struct landlock_carveout c[] = { { P("home/proj/.git/hooks/pre-commit"), LANDLOCK_READ_ONLY, true },
+					 { P("home/proj/hook.sh"), LANDLOCK_READ_ONLY, false } };
+	struct landlock_plan plan;
+	const char *failed;
+	assert_int_equal(landlock_plan(g, 1, c, 2, NULL, NULL, &plan, &failed), 0);
+	/* .git and the directories on the way get no new entries */
+	assert_false(landlock_plan_allows(&plan, P("home/proj/.git"), LL_FS_MAKE_DIR));
+	assert_false(landlock_plan_allows(&plan, P("home/proj/.git"), LL_FS_MAKE_REG));
+	assert_false(landlock_plan_allows(&plan, P("home/proj"), LL_FS_MAKE_DIR));
+	/* what exists there keeps the grant */
+	assert_true(landlock_plan_allows(&plan, P("home/proj/.git/HEAD"), LL_FS_WRITE_FILE));
+	assert_true(landlock_plan_allows(&plan, P("home/proj/src.c"), LL_FS_WRITE_FILE));
+	/* without absent_too a missing path is no carve-out: nothing else split */
+	landlock_plan_free(&plan);
+	struct landlock_grant g2[] = { { P("home/proj"), LANDLOCK_WRITE, false } };
+	struct landlock_carveout c2[] = { { P("home/proj/hook.sh"), LANDLOCK_READ_ONLY, false } };
+	assert_int_equal(landlock_plan(g2, 1, c2, 1, NULL, NULL, &plan, &failed), 0);
+	assert_true(landlock_plan_allows(&plan, P("home/proj"), LL_FS_MAKE_REG));
+	landlock_plan_free(&plan);
+}
+
 static void test_grant_inside_deny_gets_nothing(void **state)
 {
 	(void)state;
 	struct landlock_grant g[] = { { P("home/.ssh"), LANDLOCK_READ, false } };
-	struct landlock_carveout c[] = { { P("home/.ssh"), 0 } };
+	struct landlock_carveout c[] = { { P("home/.ssh"), 0, false } };
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 1, NULL, NULL, &plan, &failed), 0);
@@ -232,8 +258,8 @@ static void test_plan_enforced_by_kernel(void **state)
 	}
 	struct landlock_grant g[] = { { P("home"), LANDLOCK_WRITE, false },
 				      { "/usr", LANDLOCK_EXEC, false } };
-	struct landlock_carveout c[] = { { P("home/.ssh"), 0 },
-					 { P("home/proj/.git/config"), LANDLOCK_READ_ONLY } };
+	struct landlock_carveout c[] = { { P("home/.ssh"), 0, false },
+					 { P("home/proj/.git/config"), LANDLOCK_READ_ONLY, false } };
 	struct landlock_plan plan;
 	struct landlock_caps caps;
 	const char *failed;
@@ -271,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_plain_grants_one_rule_each),
 		cmocka_unit_test(test_deny_carves_out_and_siblings_keep_the_grant),
 		cmocka_unit_test(test_protect_keeps_reading_drops_writing),
+		cmocka_unit_test(test_absent_protect_keeps_its_directory_from_new_entries),
 		cmocka_unit_test(test_grant_inside_deny_gets_nothing),
 		cmocka_unit_test(test_final_symlink_is_not_followed),
 		cmocka_unit_test(test_missing_path_skipped_unless_required),

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Start-up of two ringfence binaries, interleaved run by run in one
+# invocation (on a shared, noisy machine, hyperfine's back-to-back blocks
+# can land in different load; alternating runs see the same): the median
+# of the paired differences, with namespaces and without, in an empty
+# directory and in a git repository (where protect has more to mount).
+#   BASELINE=/path/to/older/ringfence N=600 sh bench/startup_ab.sh
+set -eu
+cd "$(dirname "$0")/.."
+RF=${RINGFENCE:-$PWD/ringfence}
+N=${N:-600}
+[ -n "${BASELINE:-}" ] || { echo "bench: set BASELINE= to the binary to compare with" >&2; exit 1; }
+[ -x "$RF" ] || { echo "bench: build first (make)" >&2; exit 1; }
+work=$(mktemp -d /tmp/rf-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+printf '[sandbox]\ninclude = %s\n[process]\nrun_as = %s\n' "$PWD/policies/default.ini" \
+	"$(id -un)" > "$work/default.ini"
+printf '[sandbox]\ninclude = %s\nnamespaces = off\n' "$work/default.ini" > "$work/nons.ini"
+mkdir "$work/empty" "$work/repo"
+git -C "$work/repo" init -q
+/usr/bin/python3 - "$N" "$BASELINE" "$RF" "$work" <<'PY'
+import os, statistics, subprocess, sys, time
+n, old, new, work = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+null = open(os.devnull, "w")
+def run(b, pol, cwd):
+    s = time.perf_counter()
+    subprocess.run([b, "-p", pol, "--", "/bin/true"], cwd=cwd, stdout=null, stderr=null)
+    return time.perf_counter() - s
+print("start-up, %d interleaved pairs; median of (new - baseline):" % n)
+for name, pol, cwd in (("namespaces, empty dir", "default.ini", "empty"),
+                       ("namespaces, git repository", "default.ini", "repo"),
+                       ("no namespaces, empty dir", "nons.ini", "empty")):
+    p, c = os.path.join(work, pol), os.path.join(work, cwd)
+    d = [run(new, p, c) - run(old, p, c) for _ in range(n)]
+    print("  %-28s %+.3f ms" % (name, statistics.median(d) * 1000))
+PY

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Repositories nested in the project, checked when the sandbox has ended.
+ *
+ * The host's `git status` recurses into every gitlink (mode 160000) of the
+ * index whose directory holds a .git, and runs that repository's
+ * core.fsmonitor, reads its hooks path, and so on.  The sandbox may write
+ * the index (it must, to commit) and make directories anywhere in the
+ * project, so it can make a nested repository with a planted configuration
+ * and record it as a gitlink; or change the configuration or hooks of a
+ * nested repository that was there.  Which names it creates cannot be
+ * restricted by Landlock or by mounts without taking new files from the
+ * whole project, so the index is read once the sandbox has ended, and a
+ * gitlink's .git that was created or changed while it ran (a `.git` file's
+ * ctime, or that of the config, commondir, config.worktree, hooks or any
+ * hook of a `.git` directory, is not older than the start) is renamed to .git.ringfence-blocked, with a
+ * warning and an audit event.  ctime cannot be set back from inside.
+ *
+ * The index (and, for a split index, every .git/sharedindex.*, which
+ * `git update-index --split-index` makes without any configuration) is
+ * parsed here (versions 2 to 4, SHA-1 and SHA-256 names, as
+ * gitformat-index(5) describes): no library reads it, and running git on a
+ * repository the sandbox could write is the very thing to avoid.
+ *
+ * Limit: a nested repository that is not a gitlink is found only if the
+ * host's user enters it; README says so.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+#define GITLINK_MODE 0160000u
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static bool newer(const struct stat *st, const struct timespec *since)
+{
+	return st->st_ctim.tv_sec > since->tv_sec ||
+	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
+}
+
+/* Whether the .git at PARENT/NAME (a file or a directory) was made or
+ * changed since SINCE, in any part git reads as commands. */
+static bool git_changed(int parent, const char *name, const struct timespec *since)
+{
+	static const char *const parts[] = { "config", "commondir", "config.worktree", "hooks" };
+	struct stat st;
+	int g;
+	bool changed = false;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	/* a `gitdir:` file (or a link) names where git goes: any change */
+	if (!S_ISDIR(st.st_mode))
+		return newer(&st, since) || S_ISLNK(st.st_mode);
+	/* a directory changes with every index write: only what holds
+	 * commands counts (a repository made since has a new config) */
+	g = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (g < 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(parts) && !changed; i++)
+		if (fstatat(g, parts[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, since))
+			changed = true;
+	if (!changed) {
+		int h = openat(g, "hooks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *d = h >= 0 ? fdopendir(h) : NULL;
+		struct dirent *de;
+		if (h >= 0 && !d)
+			close(h);
+		while (d && !changed && (de = readdir(d)))
+			if (de->d_name[0] != '.' &&
+			    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    newer(&st, since))
+				changed = true;
+		if (d)
+			closedir(d);
+	}
+	close(g);
+	return changed;
+}
+
+/* The directory REL inside ROOT_FD, walked with no symlink followed. */
+static int open_beneath(int root_fd, const char *rel)
+{
+	char buf[PATH_MAX], *save = NULL;
+	int dir = dup(root_fd);
+
+	if (dir < 0)
+		return -errno;
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", rel) >= sizeof(buf)) {
+		close(dir);
+		return -ENAMETOOLONG;
+	}
+	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int d;
+		if (strcmp(c, "..") == 0 || strcmp(c, ".") == 0) {
+			close(dir);
+			return -EINVAL;
+		}
+		d = openat(dir, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(dir);
+		if (d < 0)
+			return -errno;
+		dir = d;
+	}
+	return dir;
+}
+
+static void check_gitlink(const struct sandbox *sb, int root_fd, const char *root,
+			  const char *rel, const struct timespec *since)
+{
+	int dir = open_beneath(root_fd, rel);
+	struct stat st;
+	char js[PATH_MAX + 64], path[PATH_MAX];
+
+	if (dir < 0) {
+		/* not checked out; or reached through a symlink, which the
+		 * host's git may follow: say so rather than pass over it */
+		if (dir != -ENOENT && (size_t)snprintf(path, sizeof(path), "%s/%s/.git", root, rel) <
+					      sizeof(path) &&
+		    lstat(path, &st) == 0)
+			warn("%s is reached through a symbolic link made in the project and was NOT "
+			     "checked; review it before running git in %s",
+			     path, root);
+		return;
+	}
+	if (fstatat(dir, ".git", &st, AT_SYMLINK_NOFOLLOW) == 0 && git_changed(dir, ".git", since)) {
+		bool ok = renameat2(dir, ".git", dir, ".git.ringfence-blocked", RENAME_NOREPLACE) == 0;
+		snprintf(path, sizeof(path), "%s/%s/.git", root, rel);
+		warn("the sandbox made or changed %s, a repository the host's git enters from %s: %s",
+		     path, root,
+		     ok ? "renamed to .git.ringfence-blocked; review it"
+			: "it could NOT be moved aside; review it before running git here");
+		json_string(js, sizeof(js), path);
+		audit_event(sb->audit_fd, "protect.created", "\"path\":%s,\"moved\":%s", js,
+			    ok ? "true" : "false");
+	}
+	close(dir);
+}
+
+int gitlinks_parse(const unsigned char *p, size_t n,
+		   void (*fn)(void *ud, const char *path), void *ud)
+{
+	uint32_t version, count;
+	size_t off = 12;
+	char prev[PATH_MAX] = "";
+	size_t prev_len = 0;
+
+	if (n < 12 || memcmp(p, "DIRC", 4) != 0)
+		return -EINVAL;
+	version = be32(p + 4);
+	count = be32(p + 8);
+	if (version < 2 || version > 4)
+		return -EINVAL;
+	for (int hashsz = 20; hashsz <= 32; hashsz += 12) {
+		bool ok = true;
+		size_t o = off;
+		prev_len = 0;
+		prev[0] = '\0';
+		/* a first pass only checks; the second (same hash size) reports */
+		for (int pass = 0; pass < 2 && ok; pass++) {
+			o = off;
+			prev_len = 0;
+			for (uint32_t i = 0; i < count && ok; i++) {
+				size_t start = o, fixed = 40 + (size_t)hashsz + 2;
+				if (o + fixed > n) {
+					ok = false;
+					break;
+				}
+				uint32_t mode = be32(p + o + 24);
+				unsigned flags = (unsigned)p[o + 40 + hashsz] << 8 | p[o + 41 + hashsz];
+				o += fixed;
+				if (flags & 0x4000) {
+					if (version < 3) {
+						ok = false;
+						break;
+					}
+					o += 2;
+				}
+				const unsigned char *nul;
+				char name[PATH_MAX];
+				size_t len;
+				if (version == 4) {
+					size_t strip = 0;
+					unsigned char c;
+					if (o >= n) {
+						ok = false;
+						break;
+					}
+					c = p[o++];
+					strip = c & 127;
+					while (c & 128) {
+						if (o >= n || strip > PATH_MAX) {
+							ok = false;
+							break;
+						}
+						c = p[o++];
+						strip = ((strip + 1) << 7) + (c & 127);
+					}
+					if (!ok || strip > prev_len) {
+						ok = false;
+						break;
+					}
+					nul = memchr(p + o, 0, n - o);
+					if (!nul || prev_len - strip + (size_t)(nul - (p + o)) >= PATH_MAX) {
+						ok = false;
+						break;
+					}
+					len = prev_len - strip;
+					memcpy(name, prev, len);
+					memcpy(name + len, p + o, (size_t)(nul - (p + o)));
+					len += (size_t)(nul - (p + o));
+					o = (size_t)(nul - p) + 1;
+				} else {
+					nul = memchr(p + o, 0, n - o);
+					if (!nul || (size_t)(nul - (p + o)) >= PATH_MAX) {
+						ok = false;
+						break;
+					}
+					len = (size_t)(nul - (p + o));
+					memcpy(name, p + o, len);
+					/* padded with 1 to 8 NULs to a multiple of 8 */
+					o = start + ((o - start + len + 8) & ~(size_t)7);
+				}
+				name[len] = '\0';
+				if ((flags & 0xfff) != 0xfff && (flags & 0xfff) != len) {
+					ok = false;
+					break;
+				}
+				memcpy(prev, name, len + 1);
+				prev_len = len;
+				if (pass == 1 && (mode & 0170000u) == GITLINK_MODE)
+					fn(ud, name);
+			}
+		}
+		if (ok)
+			return 0;
+	}
+	return -EINVAL;
+}
+
+struct check_ctx {
+	const struct sandbox *sb;
+	int root_fd;
+	const char *root;
+};
+
+static void on_gitlink(void *ud, const char *path)
+{
+	struct check_ctx *c = ud;
+
+	check_gitlink(c->sb, c->root_fd, c->root, path, &c->sb->started_at);
+}
+
+static void check_index(int git, const char *name, const char *root, struct check_ctx *c)
+{
+	int fd = openat(git, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	void *map;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 12) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map != MAP_FAILED) {
+			if (gitlinks_parse(map, (size_t)st.st_size, on_gitlink, c) < 0)
+				warn("%s/.git/%s could not be read: repositories nested in it were "
+				     "not checked",
+				     root, name);
+			munmap(map, (size_t)st.st_size);
+		}
+	}
+	close(fd);
+}
+
+void gitlinks_finish(const struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+
+	for (size_t i = 0; i < p->fs.write.n; i++) {
+		const char *w = p->fs.write.items[i].value;
+		char probe[PATH_MAX];
+		char *root;
+		int root_fd, git;
+
+		/* most grants hold no repository: one access() says so (the
+		 * walk below, which follows no symlink, is for those that do) */
+		if ((size_t)snprintf(probe, sizeof(probe), "%s/.git/index", w) >= sizeof(probe) ||
+		    access(probe, F_OK) < 0)
+			continue;
+		root = realpath(w, NULL);
+		if (!root)
+			continue;
+		root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root_fd >= 0) {
+			int r = open_beneath(root_fd, root + 1);
+			close(root_fd);
+			root_fd = r;
+		}
+		if (root_fd < 0) {
+			free(root);
+			continue;
+		}
+		git = openat(root_fd, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (git >= 0) {
+			struct check_ctx c = { sb, root_fd, root };
+			check_index(git, "index", root, &c);
+			/* a split index keeps most entries in sharedindex.<hash>
+			 * (`git update-index --split-index` needs no config) */
+			int dfd = dup(git);
+			DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+			struct dirent *de;
+			if (dfd >= 0 && !d)
+				close(dfd);
+			while (d && (de = readdir(d)))
+				if (strncmp(de->d_name, "sharedindex.", 12) == 0)
+					check_index(git, de->d_name, root, &c);
+			if (d)
+				closedir(d);
+		}
+		if (git >= 0)
+			close(git);
+		close(root_fd);
+		free(root);
+	}
+}

@@ -1,0 +1,1026 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `protect`: files beneath a write grant that the host later reads as
+ * commands (hooks, shell start-up files, agent settings and MCP server lists,
+ * editor tasks) or that switch the sandbox off (the policy, the binary, the
+ * audit log).  The sandbox must not write, replace, rename or remove them,
+ * shadow them by moving a directory on the way to them, or create them when
+ * they are absent.
+ *
+ * With a mount namespace:
+ *   - an existing path is bound onto itself read-only;
+ *   - every directory between the outermost write grant and it is bound
+ *     onto itself ("pinned"): a mount point cannot be renamed, removed or
+ *     renamed over (EBUSY), so no directory on the way can be moved aside
+ *     and rebuilt with a planted file where the host looks;
+ *   - an absent .git (or .git/hooks in a repository without one) gets an
+ *     empty placeholder directory, mounted over read-only and removed at
+ *     exit (git skips an empty .git and keeps searching upwards, and an
+ *     empty hooks directory runs nothing, so the host sees what it saw).
+ * Without one every existing protected path is a Landlock carve-out (see
+ * landlock/plan.c): the directories on the way keep only read rights, so
+ * nothing on the way can be renamed, removed or created.
+ *
+ * Absent paths, both modes:
+ *   - a path the policy names: without namespaces a Landlock carve-out even
+ *     when absent: its nearest directory, and every directory on the way
+ *     to it, get no new entries (Landlock rights are inherited down the
+ *     tree, so a directory can only lose the right to make entries if all
+ *     above it lose it too); with them its nearest directory is bound
+ *     read-only, or, when that is a write grant, a carve-out;
+ *   - a built-in name (.mcp.json, .envrc, .claude, .git/commondir, ...) is
+ *     checked when the sandbox has ended: if it was created it is renamed
+ *     to NAME.ringfence-blocked, with a warning and an audit event.  A
+ *     carve-out would cost every project the right to new files at its
+ *     top, and a placeholder per name would leave files the host's tools
+ *     read (an empty .mcp.json is a parse error, an empty .envrc a direnv
+ *     prompt) or cost ~50 us of start-up each.  The limit: while the
+ *     sandbox runs, a host tool started in the same directory could read
+ *     such a file; README says so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+enum prot_kind {
+	PROT_FILE = 1, /* absent: checked at exit */
+	PROT_DIR,      /* a directory; absent: checked at exit */
+	PROT_GITDIR,   /* .git: a directory is handled by its entries below;
+			  a `gitdir:` file is protected; absent: placeholder */
+	PROT_POLICY,   /* named by the policy: absent, a carve-out */
+	PROT_DIR_HOLD, /* a directory; absent: a placeholder, as for .git */
+	PROT_SUBGIT,   /* a submodule's .git: a `gitdir:` file is protected, a
+			  directory by its entries; absent: checked at exit */
+	_PROT_MAX,
+};
+
+struct prot_builtin {
+	const char *path;
+	enum prot_kind kind;
+};
+
+/*
+ * Beneath every write grant and the home directory.  Whole directories where
+ * everything in them is configuration the host trusts (agents' project
+ * settings, editors, hook managers); in .git, what git reads as commands or
+ * as a pointer to other configuration (gitrepository-layout(5)).
+ */
+static const struct prot_builtin builtin_tree[] = {
+	/* git: hooks, configuration, pointers to other repositories */
+	{ ".git", PROT_GITDIR },
+	{ ".git/config", PROT_FILE },
+	{ ".git/hooks", PROT_DIR_HOLD },
+	{ ".git/commondir", PROT_FILE },
+	{ ".git/config.worktree", PROT_FILE },
+	{ ".git/info", PROT_DIR },
+	{ ".git/modules", PROT_DIR },
+	{ ".git/worktrees", PROT_DIR },
+	{ ".gitmodules", PROT_FILE },
+	/* hook managers and environment loaders */
+	{ ".husky", PROT_DIR },
+	{ ".pre-commit-config.yaml", PROT_FILE },
+	{ "lefthook.yml", PROT_FILE },
+	{ ".lefthook.yml", PROT_FILE },
+	{ ".envrc", PROT_FILE },
+	/* editors */
+	{ ".vscode", PROT_DIR },
+	{ ".idea", PROT_DIR },
+	{ ".devcontainer", PROT_DIR },
+	{ ".zed", PROT_DIR },
+	/* editors' and tool managers' project files that run commands
+	 * (most ask once before trusting a new one) */
+	{ ".nvim.lua", PROT_FILE },
+	{ ".nvimrc", PROT_FILE },
+	{ ".exrc", PROT_FILE },
+	{ ".mise.toml", PROT_FILE },
+	{ "mise.toml", PROT_FILE },
+	/* agents: settings with hooks, commands, MCP server lists */
+	{ ".mcp.json", PROT_FILE },
+	{ ".claude", PROT_DIR },
+	{ ".cursor", PROT_DIR },
+	{ ".gemini", PROT_DIR },
+	{ ".codex", PROT_DIR },
+	{ ".qwen", PROT_DIR },
+	{ ".opencode", PROT_DIR },
+	{ "opencode.json", PROT_FILE },
+	{ "opencode.jsonc", PROT_FILE },
+	{ ".github/copilot", PROT_DIR },
+};
+
+/* In the home directory only: what the user's shell, session, git and
+ * agents run or load.  Agent state directories that are write grants in the
+ * shipped policies are protected entry by entry. */
+static const struct prot_builtin builtin_home[] = {
+	{ ".bashrc", PROT_FILE },
+	{ ".bash_profile", PROT_FILE },
+	{ ".bash_login", PROT_FILE },
+	{ ".bash_logout", PROT_FILE },
+	{ ".profile", PROT_FILE },
+	{ ".zshrc", PROT_FILE },
+	{ ".zshenv", PROT_FILE },
+	{ ".zprofile", PROT_FILE },
+	{ ".zlogin", PROT_FILE },
+	{ ".zlogout", PROT_FILE },
+	{ ".config/fish", PROT_DIR },
+	{ ".inputrc", PROT_FILE },
+	{ ".tmux.conf", PROT_FILE },
+	{ ".vimrc", PROT_FILE },
+	{ ".config/nvim", PROT_DIR },
+	{ ".emacs", PROT_FILE },
+	{ ".emacs.d", PROT_DIR },
+	{ ".pam_environment", PROT_FILE },
+	{ ".xprofile", PROT_FILE },
+	{ ".xsessionrc", PROT_FILE },
+	{ ".gitconfig", PROT_FILE },
+	{ ".config/git", PROT_DIR },
+	{ ".config/husky", PROT_DIR },
+	{ ".config/direnv", PROT_DIR },
+	{ ".local/share/direnv", PROT_DIR },
+	{ ".ssh/authorized_keys", PROT_FILE },
+	{ ".ssh/config", PROT_FILE },
+	{ ".ssh/rc", PROT_FILE },
+	{ ".config/autostart", PROT_DIR },
+	{ ".config/systemd", PROT_DIR },
+	{ ".config/environment.d", PROT_DIR },
+	{ ".config/ringfence", PROT_DIR },
+	{ ".config/Code/User", PROT_DIR },
+	{ ".local/bin", PROT_DIR },
+	{ ".cargo/config.toml", PROT_FILE },
+	{ ".cargo/bin", PROT_DIR },
+	{ ".config/pip", PROT_DIR },
+	{ ".pip", PROT_DIR },
+	{ ".npmrc", PROT_FILE },
+	{ ".npm/_npx", PROT_DIR },
+	{ ".cache/pre-commit", PROT_DIR },
+	{ ".cache/node/corepack", PROT_DIR },
+	/* Claude Code: ~/.claude is its state, but settings (hooks), commands,
+	 * agents, skills and plugins run on the host; ~/.claude.json holds
+	 * mcpServers */
+	{ ".claude.json", PROT_FILE },
+	{ ".claude/settings.json", PROT_FILE },
+	{ ".claude/settings.local.json", PROT_FILE },
+	{ ".claude/commands", PROT_DIR },
+	{ ".claude/agents", PROT_DIR },
+	{ ".claude/hooks", PROT_DIR },
+	{ ".claude/skills", PROT_DIR },
+	{ ".claude/plugins", PROT_DIR },
+	/* Codex (mcp_servers, notify), Gemini CLI and Qwen Code (mcpServers,
+	 * hooks), opencode, Copilot CLI, Cursor */
+	{ ".codex/config.toml", PROT_FILE },
+	{ ".gemini/settings.json", PROT_FILE },
+	{ ".gemini/commands", PROT_DIR },
+	{ ".qwen/settings.json", PROT_FILE },
+	{ ".config/opencode", PROT_DIR },
+	{ ".copilot/mcp-config.json", PROT_FILE },
+	{ ".copilot/config.json", PROT_FILE },
+	{ ".cursor/mcp.json", PROT_FILE },
+	{ ".cursor/hooks.json", PROT_FILE },
+};
+
+size_t protect_builtin_names(bool home, const char ***ret)
+{
+	static const char *tree[ARRAY_SIZE(builtin_tree)], *hm[ARRAY_SIZE(builtin_home)];
+	const struct prot_builtin *t = home ? builtin_home : builtin_tree;
+	size_t n = home ? ARRAY_SIZE(builtin_home) : ARRAY_SIZE(builtin_tree);
+	const char **out = home ? hm : tree;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[i].path;
+	*ret = out;
+	return n;
+}
+
+struct cand {
+	char *path;
+	enum prot_kind kind;
+	size_t prefix; /* a built-in name: length of the canonical directory it
+			  is looked up in, else 0 */
+};
+
+struct cands {
+	struct cand *v;
+	size_t n;
+};
+
+static void cand_add_in(struct cands *c, const char *path, enum prot_kind kind, size_t prefix);
+
+static void cand_add(struct cands *c, const char *path, enum prot_kind kind)
+{
+	cand_add_in(c, path, kind, 0);
+}
+
+static void cand_add_in(struct cands *c, const char *path, enum prot_kind kind, size_t prefix)
+{
+	struct cand *v = realloc(c->v, (c->n + 1) * sizeof(*v));
+
+	if (!v)
+		die("out of memory");
+	c->v = v;
+	v[c->n].path = strdup(path);
+	if (!v[c->n].path)
+		die("out of memory");
+	v[c->n].kind = kind;
+	v[c->n].prefix = prefix;
+	c->n++;
+}
+
+static int cmp_cand_len(const void *a, const void *b)
+{
+	size_t la = strlen(((const struct cand *)a)->path), lb = strlen(((const struct cand *)b)->path);
+
+	return la < lb ? -1 : la > lb;
+}
+
+static void cands_free(struct cands *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].path);
+	free(c->v);
+	*c = (struct cands){ 0 };
+}
+
+static void strs_add(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		die("out of memory");
+	*v = nv;
+	nv[*n] = strdup(s);
+	if (!nv[*n])
+		die("out of memory");
+	(*n)++;
+}
+
+static bool strs_has(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static bool beneath_any(char **v, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (landlock_path_beneath(path, v[i]))
+			return true;
+	return false;
+}
+
+/* The outermost write root holding PATH, or NULL. */
+static const char *outer_root(char **roots, size_t n, const char *path)
+{
+	const char *best = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (landlock_path_beneath(path, roots[i]) &&
+		    (!best || strlen(roots[i]) < strlen(best)))
+			best = roots[i];
+	return best;
+}
+
+/* The nearest existing ancestor of absent PATH, canonical, in BUF; false
+ * when it is not a directory. */
+static bool nearest_dir(const char *path, char *buf, size_t size)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s", path) >= sizeof(tmp))
+		return false;
+	for (;;) {
+		slash = strrchr(tmp, '/');
+		if (!slash)
+			return false;
+		if (slash == tmp) {
+			snprintf(buf, size, "/");
+			return true;
+		}
+		*slash = '\0';
+		if (stat(tmp, &st) == 0)
+			break;
+		if (errno != ENOENT)
+			return false;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return false;
+	char *c = realpath(tmp, NULL);
+	if (!c)
+		return false;
+	snprintf(buf, size, "%s", c);
+	free(c);
+	return true;
+}
+
+/*
+ * The names in a directory, read once: most built-in names are absent, and
+ * one getdents() over a project's or a home's top level answers for all of
+ * them where an lstat() each cost ~1 us apiece at every start.
+ */
+struct listing {
+	char *dir;
+	char **names; /* sorted */
+	size_t n;
+	bool ok;
+};
+
+struct listings {
+	struct listing *v;
+	size_t n;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const struct listing *listing_of(struct listings *ls, const char *dir, size_t len)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		if (strlen(ls->v[i].dir) == len && strncmp(ls->v[i].dir, dir, len) == 0)
+			return &ls->v[i];
+	struct listing *v = realloc(ls->v, (ls->n + 1) * sizeof(*v));
+	if (!v)
+		die("out of memory");
+	ls->v = v;
+	struct listing *l = &v[ls->n++];
+	*l = (struct listing){ .dir = strndup(dir, len) };
+	if (!l->dir)
+		die("out of memory");
+	_cleanup_(closedirp) DIR *d = opendir(l->dir);
+	struct dirent *de;
+	if (!d)
+		return l; /* not ok: every name is looked up on its own */
+	while ((de = readdir(d)))
+		strs_add(&l->names, &l->n, de->d_name);
+	qsort(l->names, l->n, sizeof(char *), cmp_str);
+	l->ok = true;
+	return l;
+}
+
+/* False only when the listing shows NAME's first component is absent. */
+static bool may_exist(struct listings *ls, const char *path, size_t prefix)
+{
+	char first[NAME_MAX + 1];
+	const char *rel = path + prefix + 1, *slash = strchr(rel, '/');
+	size_t n = slash ? (size_t)(slash - rel) : strlen(rel);
+	const char *key = first;
+
+	if (!prefix || n > NAME_MAX)
+		return true;
+	const struct listing *l = listing_of(ls, path, prefix);
+	if (!l->ok)
+		return true;
+	memcpy(first, rel, n);
+	first[n] = '\0';
+	return bsearch(&key, l->names, l->n, sizeof(char *), cmp_str) != NULL;
+}
+
+static void listings_free(struct listings *ls)
+{
+	for (size_t i = 0; i < ls->n; i++) {
+		for (size_t j = 0; j < ls->v[i].n; j++)
+			free(ls->v[i].names[j]);
+		free(ls->v[i].names);
+		free(ls->v[i].dir);
+	}
+	free(ls->v);
+	*ls = (struct listings){ 0 };
+}
+
+static const struct sandbox *placeholder_owner;
+static pid_t placeholder_pid;
+
+/* Placeholders made before a start-up error are removed by die()'s exit. */
+static void placeholders_atexit(void)
+{
+	if (placeholder_owner && getpid() == placeholder_pid)
+		protect_remove_placeholders((struct sandbox *)placeholder_owner);
+}
+
+static void add_placeholder(struct sandbox *sb, const char *path, const struct stat *st)
+{
+	struct protect_placeholder *v =
+		realloc(sb->placeholders, (sb->n_placeholders + 1) * sizeof(*v));
+
+	if (!v)
+		die("out of memory");
+	sb->placeholders = v;
+	v[sb->n_placeholders].path = strdup(path);
+	if (!v[sb->n_placeholders].path)
+		die("out of memory");
+	v[sb->n_placeholders].dev = st->st_dev;
+	v[sb->n_placeholders].ino = st->st_ino;
+	sb->n_placeholders++;
+	if (!placeholder_owner) {
+		placeholder_owner = sb;
+		placeholder_pid = getpid();
+		atexit(placeholders_atexit);
+	}
+}
+
+static bool is_placeholder(const struct sandbox *sb, const char *path)
+{
+	for (size_t i = 0; i < sb->n_placeholders; i++)
+		if (strcmp(sb->placeholders[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+/* Canonical paths of existing write grants: directories (where protected
+ * entries are looked up) and all (a protected file granted by name). */
+static void write_roots(const struct policy *p, char ***dirs, size_t *nd, char ***all,
+			size_t *na)
+{
+	for (size_t i = 0; i < p->fs.write.n; i++) {
+		struct stat st;
+		char *c;
+		if (lstat(p->fs.write.items[i].value, &st) < 0 || S_ISLNK(st.st_mode))
+			continue;
+		c = realpath(p->fs.write.items[i].value, NULL);
+		if (!c)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			strs_add(dirs, nd, c);
+		strs_add(all, na, c);
+		free(c);
+	}
+}
+
+/*
+ * The submodules ROOT/.gitmodules names: each one's .git (a `gitdir:` file
+ * the host's git follows when it recurses), and its config and hooks when
+ * it is a directory.  Only `path = X` lines are read, X relative and
+ * without "..": nothing else in the file matters here, and git itself is
+ * not run on a tree the sandbox may have written.
+ */
+static void gather_submodules(const char *root, struct cands *cand)
+{
+	static const struct prot_builtin parts[] = {
+		{ ".git", PROT_SUBGIT }, { ".git/config", PROT_FILE }, { ".git/hooks", PROT_DIR },
+	};
+	char path[PATH_MAX], line[1024];
+	FILE *f;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/.gitmodules", root) >= sizeof(path))
+		return;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return;
+	}
+	for (int lines = 0; lines < 4096 && fgets(line, sizeof(line), f); lines++) {
+		char *k = line + strspn(line, " \t"), *v, *end;
+		if (strncmp(k, "path", 4) != 0)
+			continue;
+		v = k + 4 + strspn(k + 4, " \t");
+		if (*v != '=')
+			continue;
+		v += 1 + strspn(v + 1, " \t");
+		end = v + strcspn(v, "\r\n;#");
+		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end - v >= 2 && *v == '"' && end[-1] == '"') {
+			v++;
+			end--;
+		}
+		*end = '\0';
+		while (end > v && end[-1] == '/')
+			*--end = '\0';
+		if (!*v || *v == '/' || strstr(v, "..") || strchr(v, '"') || strchr(v, '\\'))
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", root, v, parts[i].path) <
+			    sizeof(path))
+				cand_add(cand, path, parts[i].kind);
+	}
+	fclose(f);
+}
+
+static void gather(const struct sandbox *sb, char **roots, size_t nroots, struct cands *cand)
+{
+	const struct policy *p = sb->policy;
+	_cleanup_free_ char *home = sb->home ? realpath(sb->home, NULL) : NULL;
+	char buf[PATH_MAX];
+	ssize_t n;
+
+	for (size_t i = 0; i < p->fs.protect.n; i++) {
+		const struct policy_item *it = &p->fs.protect.items[i];
+		if (access(it->value, F_OK) < 0) {
+			if (it->required)
+				die("%s:%u: filesystem.protect: '%s': %s", origin_file(&it->origin),
+				    it->origin.line, it->value, strerror(errno));
+			note("%s does not exist: it may not be created either", it->value);
+		}
+		cand_add(cand, it->value, PROT_POLICY);
+	}
+	for (size_t r = 0; r < nroots; r++) {
+		/* device and kernel file systems hold no project */
+		if (landlock_path_beneath(roots[r], "/dev") ||
+		    landlock_path_beneath(roots[r], "/proc") || landlock_path_beneath(roots[r], "/sys"))
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++) {
+			snprintf(buf, sizeof(buf), "%s/%s", roots[r], builtin_tree[i].path);
+			cand_add_in(cand, buf, builtin_tree[i].kind, strlen(roots[r]));
+		}
+		gather_submodules(roots[r], cand);
+	}
+	if (home) {
+		for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++) {
+			/* ~/.claude and the like are agents' state there */
+			if (!strchr(builtin_tree[i].path, '/') && builtin_tree[i].kind == PROT_DIR)
+				continue;
+			snprintf(buf, sizeof(buf), "%s/%s", home, builtin_tree[i].path);
+			cand_add_in(cand, buf, builtin_tree[i].kind, strlen(home));
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(builtin_home); i++) {
+			snprintf(buf, sizeof(buf), "%s/%s", home, builtin_home[i].path);
+			cand_add_in(cand, buf, builtin_home[i].kind, strlen(home));
+		}
+	}
+	/* the policy files (a relative -p is relative to where we started) */
+	for (size_t i = 0; i < p->n_files; i++) {
+		if (p->files[i][0] == '/')
+			cand_add(cand, p->files[i], PROT_FILE);
+		else if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", sb->cwd, p->files[i]) <
+			 sizeof(buf))
+			cand_add(cand, buf, PROT_FILE);
+	}
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		cand_add(cand, buf, PROT_FILE);
+	}
+	if (p->log.file)
+		cand_add(cand, p->log.file, PROT_FILE);
+}
+
+void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size_t *ret_nco)
+{
+	char **roots = NULL, **all = NULL, **ro = NULL, **absent = NULL, **anear = NULL;
+	size_t nroots = 0, nall = 0, nro = 0, nabsent = 0, nnear = 0;
+	enum prot_kind *akind = NULL;
+	struct cands cand = { 0 };
+	struct listings ls = { 0 };
+	struct landlock_carveout *co = NULL;
+	size_t nco = 0;
+	bool ns = sb->ns == NS_FULL;
+
+	for (size_t i = 0; i < sb->n_watch; i++)
+		free(sb->watch[i]);
+	free(sb->watch);
+	sb->watch = NULL;
+	sb->n_watch = 0;
+
+	write_roots(sb->policy, &roots, &nroots, &all, &nall);
+	if (nall > 0)
+		gather(sb, roots, nroots, &cand);
+
+	/* sort candidates by length: a parent comes before what it holds */
+	qsort(cand.v, cand.n, sizeof(*cand.v), cmp_cand_len);
+
+	for (size_t i = 0; i < cand.n; i++) {
+		const char *path = cand.v[i].path;
+		enum prot_kind kind = cand.v[i].kind;
+		size_t prefix = cand.v[i].prefix;
+		struct stat st;
+		char near[PATH_MAX];
+		bool there = may_exist(&ls, path, prefix);
+
+		if (!there)
+			errno = ENOENT;
+		if (there && lstat(path, &st) == 0) {
+			char *c;
+			/* a .git directory is guarded by its entries: git must
+			 * keep writing objects, refs and the index */
+			if ((kind == PROT_GITDIR || kind == PROT_SUBGIT) && S_ISDIR(st.st_mode) &&
+			    !is_placeholder(sb, path))
+				continue;
+			/* one name in a canonical directory, not a link: the
+			 * path is canonical already */
+			if (prefix && !strchr(path + prefix + 1, '/') && !S_ISLNK(st.st_mode))
+				c = strdup(path);
+			else
+				c = realpath(path, NULL);
+			if (!c)
+				continue;
+			if (beneath_any(all, nall, c) && !strs_has(ro, nro, c))
+				strs_add(&ro, &nro, c);
+			free(c);
+			continue;
+		}
+		/* the string test first: most candidates are absent, and
+		 * most of those lie outside every write grant */
+		if (errno != ENOENT || !beneath_any(roots, nroots, path) ||
+		    beneath_any(absent, nabsent, path))
+			continue;
+		/* absent: in canonical form, unless something above it is
+		 * already protected (or absent and guarded) */
+		char canon[PATH_MAX];
+		const char *tail = strrchr(path, '/');
+		snprintf(near, sizeof(near), "%.*s", (int)(tail - path), path);
+		if (!strs_has(roots, nroots, near)) {
+			/* not directly in a grant: find what exists */
+			if (!nearest_dir(path, near, sizeof(near)) ||
+			    !beneath_any(roots, nroots, near))
+				continue; /* nothing can be made there */
+			/* the missing tail starts where the nearest directory ends */
+			char tmp[PATH_MAX];
+			snprintf(tmp, sizeof(tmp), "%s", path);
+			for (;;) {
+				char *slash = strrchr(tmp, '/');
+				struct stat s2;
+				if (!slash)
+					break;
+				*slash = '\0';
+				tail = path + (slash - tmp);
+				if (slash == tmp || stat(tmp, &s2) == 0)
+					break;
+			}
+		}
+		if ((size_t)snprintf(canon, sizeof(canon), "%s%s", strcmp(near, "/") ? near : "",
+				     tail) >= sizeof(canon))
+			continue;
+		if (beneath_any(ro, nro, canon) || beneath_any(absent, nabsent, canon))
+			continue;
+		enum prot_kind *k = realloc(akind, (nabsent + 1) * sizeof(*k));
+		if (!k)
+			die("out of memory");
+		akind = k;
+		akind[nabsent] = kind;
+		strs_add(&anear, &nnear, near);
+		strs_add(&absent, &nabsent, canon);
+	}
+
+	co = calloc(nro + nabsent + 1, sizeof(*co));
+	if (!co)
+		die("out of memory");
+	for (size_t i = 0; i < nabsent; i++) {
+		const char *path = absent[i], *near = anear[i];
+		const char *slash = strrchr(path, '/');
+		struct stat st;
+		/* the parent exists: PATH is one name in it */
+		bool direct = strlen(near) == (size_t)(slash - path) ||
+			      (strcmp(near, "/") == 0 && slash == path);
+
+		if (ns && direct && (akind[i] == PROT_GITDIR || akind[i] == PROT_DIR_HOLD)) {
+			/* empty, and removed at exit: a tool looking there
+			 * finds nothing, as before */
+			if (mkdir(path, 0755) == 0 && lstat(path, &st) == 0) {
+				add_placeholder(sb, path, &st);
+				strs_add(&ro, &nro, path);
+				continue;
+			}
+			if (errno == EACCES || errno == EROFS || errno == EPERM)
+				continue; /* we cannot, and the sandbox (same user) cannot */
+			die("cannot make the placeholder %s: %s", path, strerror(errno));
+		}
+		if (akind[i] != PROT_POLICY) {
+			/* a carve-out would take from every directory on the
+			 * way to it the right to get new entries (Landlock
+			 * rights are inherited), the top of the project first:
+			 * checked when the sandbox has ended instead */
+			strs_add(&sb->watch, &sb->n_watch, path);
+			continue;
+		}
+		/* With a mount namespace the nearest directory is made read-only
+		 * instead: a carve-out would take new entries from every
+		 * directory up to the grant, and beneath a private /tmp (one
+		 * write grant in the namespace, inherited by everything carried
+		 * into it) it would not hold at all.  Only an absent path
+		 * directly in a grant outside the private /tmp is a carve-out,
+		 * so that the grant itself is not made read-only. */
+		bool in_tmp = sb->policy->fs.private_tmp && (landlock_path_beneath(near, "/tmp") ||
+							    landlock_path_beneath(near, "/dev/shm"));
+		if (ns && (!strs_has(roots, nroots, near) || in_tmp)) {
+			note("%s does not exist: %s is read-only so that it cannot be created", path,
+			     near);
+			if (!strs_has(ro, nro, near))
+				strs_add(&ro, &nro, near);
+			continue;
+		}
+		co[nco++] = (struct landlock_carveout){ path, LANDLOCK_READ_ONLY, true };
+	}
+
+	if (ns) {
+		/* pins first, outermost first, so each resolves through the last */
+		char **pins = NULL;
+		size_t npins = 0;
+		for (size_t i = 0; i < nro; i++) {
+			const char *root = outer_root(roots, nroots, ro[i]);
+			char dir[PATH_MAX];
+			if (!root || strcmp(root, ro[i]) == 0)
+				continue;
+			snprintf(dir, sizeof(dir), "%s", ro[i]);
+			for (char *s = dir + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+				*s = '\0';
+				if (!strs_has(pins, npins, dir))
+					strs_add(&pins, &npins, dir);
+				*s = '/';
+			}
+		}
+		for (size_t i = 1; i < npins; i++)
+			for (size_t j = i; j > 0 && strlen(pins[j]) < strlen(pins[j - 1]); j--) {
+				char *t = pins[j];
+				pins[j] = pins[j - 1];
+				pins[j - 1] = t;
+			}
+		for (size_t i = 0; i < npins; i++) {
+			sandbox_add_mask(sb, pins[i], true, MASK_PIN);
+			free(pins[i]);
+		}
+		free(pins);
+		for (size_t i = 0; i < nro; i++) {
+			struct stat st;
+			if (stat(ro[i], &st) == 0)
+				sandbox_add_mask(sb, ro[i], S_ISDIR(st.st_mode), MASK_READ_ONLY);
+		}
+	} else {
+		for (size_t i = 0; i < nro; i++)
+			co[nco++] = (struct landlock_carveout){ ro[i], LANDLOCK_READ_ONLY, false };
+	}
+
+	/* the carve-outs point into these lists: freed by protect_plan_done() */
+	if (nro + nabsent) {
+		char **v = realloc(sb->prot_strings,
+				   (sb->n_prot_strings + nro + nabsent) * sizeof(char *));
+		if (!v)
+			die("out of memory");
+		sb->prot_strings = v;
+	}
+	for (size_t i = 0; i < nro; i++)
+		sb->prot_strings[sb->n_prot_strings++] = ro[i];
+	for (size_t i = 0; i < nabsent; i++)
+		sb->prot_strings[sb->n_prot_strings++] = absent[i];
+	free(ro);
+	free(absent);
+	free(akind);
+	for (size_t i = 0; i < nnear; i++)
+		free(anear[i]);
+	free(anear);
+	for (size_t i = 0; i < nroots; i++)
+		free(roots[i]);
+	free(roots);
+	for (size_t i = 0; i < nall; i++)
+		free(all[i]);
+	free(all);
+	cands_free(&cand);
+	listings_free(&ls);
+	*ret_co = co;
+	*ret_nco = nco;
+}
+
+/* A directory by a walk from "/" that follows no symlink; -errno. */
+static int open_dir_nofollow(const char *path)
+{
+	_cleanup_close_ int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char buf[PATH_MAX];
+	char *save = NULL;
+
+	if (dir < 0)
+		return -errno;
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int d = openat(dir, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (d < 0)
+			return -errno;
+		close(dir);
+		dir = d;
+	}
+	return steal_fd(&dir);
+}
+
+static int split_parent(const char *path, char *name, size_t size)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return -EINVAL;
+	snprintf(name, size, "%s", slash + 1);
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+	return open_dir_nofollow(parent[0] ? parent : "/");
+}
+
+void protect_remove_placeholders(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_placeholders; i++) {
+		struct protect_placeholder *ph = &sb->placeholders[i];
+		char name[NAME_MAX + 1];
+		struct stat st;
+		int dir = split_parent(ph->path, name, sizeof(name));
+		/* only the empty directory we made: never what replaced it */
+		if (dir >= 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == ph->dev && st.st_ino == ph->ino)
+			(void)unlinkat(dir, name, AT_REMOVEDIR);
+		if (dir >= 0)
+			close(dir);
+		free(ph->path);
+	}
+	free(sb->placeholders);
+	sb->placeholders = NULL;
+	sb->n_placeholders = 0;
+}
+
+static int remove_placeholders_later(struct sandbox *sb);
+
+void protect_finish(struct sandbox *sb)
+{
+	struct listings ls = { 0 };
+
+	for (size_t i = 0; i < sb->n_watch; i++) {
+		const char *path = sb->watch[i];
+		char name[NAME_MAX + 1], moved[NAME_MAX + 32];
+		struct stat st;
+		/* most are still absent: a listing of their directory (or an
+		 * lstat()) says so, resolving the way the host's tools will;
+		 * what exists is then reached by a walk that follows no symlink */
+		const char *slash = strrchr(path, '/');
+		if (slash && slash > path && !may_exist(&ls, path, (size_t)(slash - path)))
+			continue;
+		if (lstat(path, &st) < 0 && errno == ENOENT)
+			continue;
+		int dir = split_parent(path, name, sizeof(name));
+		if (dir < 0 || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			warn("the sandbox created %s, which the host would trust, and it could NOT "
+			     "be moved aside (%s); review it before running tools here",
+			     path, strerror(dir < 0 ? -dir : errno));
+			if (dir >= 0)
+				close(dir);
+			continue;
+		}
+		/* never over an earlier one, nor over names planted to make
+		 * every try fail: the last tries are random */
+		bool ok = false;
+		for (int n = 0; n < 16 && !ok; n++) {
+			unsigned r = 0;
+			if (n == 0)
+				snprintf(moved, sizeof(moved), "%s.ringfence-blocked", name);
+			else if (n < 8)
+				snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%d", name, n);
+			else if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
+				snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%08x", name, r);
+			ok = renameat2(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
+			if (!ok && errno != EEXIST)
+				break;
+		}
+		warn("the sandbox created %s, which the host would trust: %s", path,
+		     ok ? "renamed to *.ringfence-blocked; review it"
+			: "it could NOT be moved aside; review it before running tools here");
+		char js[PATH_MAX + 64];
+		json_string(js, sizeof(js), path);
+		audit_event(sb->audit_fd, "protect.created", "\"path\":%s,\"moved\":%s", js,
+			    ok ? "true" : "false");
+		close(dir);
+	}
+	listings_free(&ls);
+	/* Removing a directory that was a mount point in the namespace waits
+	 * for the kernel to let go of the mount (an RCU grace period, ~0.3 ms
+	 * here), time the caller would wait for: a child does it, unless we
+	 * are PID 1 (our exit would end it first).  For that moment the host
+	 * sees an empty .git, which git passes over. */
+	if (sb->n_placeholders && getpid() != 1 && remove_placeholders_later(sb) == 0)
+		return;
+	protect_remove_placeholders(sb);
+}
+
+#if defined(__x86_64__)
+/*
+ * The child shares our memory (CLONE_VM): no page tables to copy and no
+ * copy-on-write faults in our own exit, which a fork() cost (~0.1-0.2 ms).
+ * It runs on its own static stack and makes its system calls directly, so
+ * it touches neither errno nor anything of libc that our exit tears down;
+ * what it needs is copied into `late` first and never changed after.
+ */
+#define LATE_MAX 8
+static struct {
+	int dir;
+	char name[NAME_MAX + 1];
+	dev_t dev;
+	ino_t ino;
+} late[LATE_MAX];
+static size_t n_late;
+static char late_stack[16384] __attribute__((aligned(16)));
+
+static long sys3(long n, long a, long b, long c)
+{
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static long sys4(long n, long a, long b, long c, long d)
+{
+	register long r10 __asm__("r10") = d;
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static int late_remove(void *arg)
+{
+	struct stat st;
+
+	(void)arg;
+	/* a caller reading our output to its end must not wait for this */
+	for (long fd = 0; fd < 3; fd++)
+		sys3(SYS_close, fd, 0, 0);
+	for (size_t i = 0; i < n_late; i++)
+		/* only the empty directory we made: never what replaced it */
+		if (sys4(SYS_newfstatat, late[i].dir, (long)late[i].name, (long)&st,
+			 AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == late[i].dev && st.st_ino == late[i].ino)
+			sys3(SYS_unlinkat, late[i].dir, (long)late[i].name, AT_REMOVEDIR);
+	for (;;)
+		sys3(SYS_exit, 0, 0, 0);
+	return 0;
+}
+
+static int remove_placeholders_later(struct sandbox *sb)
+{
+	if (sb->n_placeholders > LATE_MAX)
+		return -E2BIG;
+	n_late = 0;
+	for (size_t i = 0; i < sb->n_placeholders; i++) {
+		int dir = split_parent(sb->placeholders[i].path, late[n_late].name,
+				       sizeof(late[n_late].name));
+		if (dir < 0)
+			continue;
+		late[n_late].dir = dir;
+		late[n_late].dev = sb->placeholders[i].dev;
+		late[n_late].ino = sb->placeholders[i].ino;
+		n_late++;
+	}
+	/* no exit signal: nobody waits for it, and init reaps it after us */
+	pid_t pid = clone(late_remove, late_stack + sizeof(late_stack), CLONE_VM, NULL);
+	for (size_t i = 0; i < n_late; i++)
+		close(late[i].dir); /* the child has its own copies */
+	if (pid < 0)
+		return -errno;
+	for (size_t i = 0; i < sb->n_placeholders; i++)
+		free(sb->placeholders[i].path);
+	free(sb->placeholders);
+	sb->placeholders = NULL;
+	sb->n_placeholders = 0;
+	return 0;
+}
+#else
+static int remove_placeholders_later(struct sandbox *sb)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (int fd = 0; fd < 3; fd++)
+			close(fd);
+		protect_remove_placeholders(sb);
+		_exit(0);
+	}
+	if (pid < 0)
+		return -errno;
+	for (size_t i = 0; i < sb->n_placeholders; i++)
+		free(sb->placeholders[i].path);
+	free(sb->placeholders);
+	sb->placeholders = NULL;
+	sb->n_placeholders = 0;
+	return 0;
+}
+#endif
+
+void protect_plan_done(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_prot_strings; i++)
+		free(sb->prot_strings[i]);
+	free(sb->prot_strings);
+	sb->prot_strings = NULL;
+	sb->n_prot_strings = 0;
+}
+
+void protect_release(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_watch; i++)
+		free(sb->watch[i]);
+	free(sb->watch);
+	sb->watch = NULL;
+	sb->n_watch = 0;
+	protect_plan_done(sb);
+}

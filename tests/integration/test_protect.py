@@ -1,0 +1,384 @@
+# SPDX-License-Identifier: MIT
+"""What the sandbox writes must not make the host run code: protected paths
+hold against renaming a directory on the way, against being created when
+absent, and the policy and audit log are never reached through a symlink.
+The host side is a real host program (git) run after the sandbox, as the
+same user, with a planted command that would leave a mark."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+
+def host(box, args, cwd=None, env=None):
+    """ARGS run outside the sandbox as the box's user."""
+    e = box.env({"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
+                 "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
+                 "HOME": box.path("hosthome")})
+    if env:
+        e.update(env)
+    os.makedirs(box.path("hosthome"), exist_ok=True)
+    os.chmod(box.path("hosthome"), 0o777)
+    return subprocess.run(box.cmd(args), cwd=cwd or box.work, env=e, capture_output=True,
+                          text=True, timeout=60)
+
+
+def make_repo(box):
+    r = host(box, ["sh", "-c", "git init -q && echo x > f && git add f && git commit -qm init"])
+    assert r.returncode == 0, r.stderr
+
+
+GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
+
+
+def data_dir(box):
+    """An existing directory beside the protected paths: it stays writable in
+    every mode (without namespaces the top of the project gets no new
+    entries once a protected path lies in it)."""
+    d = box.path("work", "data")
+    os.mkdir(d)
+    if box.user == "nobody":
+        os.chown(d, 65534, 65534)
+
+
+def planted(box):
+    """A script that leaves a mark where only the host can write."""
+    os.makedirs(box.path("hosthome"), exist_ok=True)
+    os.chmod(box.path("hosthome"), 0o777)
+    mark = box.path("hosthome", "MARK")
+    # in bin/, which the sandbox may run but not change
+    script = box.write("bin/plant.sh", "#!/bin/sh\ntouch %s\n" % mark, mode=0o755)
+    return script, mark
+
+
+def test_renaming_git_aside_plants_no_hook(box):
+    """mv .git away, rebuild it writable with a hook and fsmonitor."""
+    make_repo(box)
+    data_dir(box)
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c",
+                 "mv .git g2 && cp -a g2 .git && echo moved; "
+                 "cp %s .git/hooks/pre-commit; git config core.fsmonitor %s; "
+                 "mkdir -p .git/x && mv .git/x .git/hooks2 && echo inner-ok; "
+                 "echo data > data/other && echo wrote-other" % (script, script)],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    h = host(box, ["sh", "-c", "git status --short; git commit -q --allow-empty -m host"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark)
+    assert "moved" not in r.stdout, r.stdout + r.stderr
+    # positive control: the rest stays writable, and so does .git itself
+    assert "wrote-other" in r.stdout
+    if box.namespaces == "on":
+        assert "inner-ok" in r.stdout, r.stderr
+    assert os.path.isdir(box.path("work", ".git", "objects"))
+
+
+def test_new_repository_where_there_was_none(box):
+    """git init + core.fsmonitor in a directory that was no repository: the
+    host's next `git status` there would run the command."""
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "git init -q; git config core.fsmonitor %s; "
+                 "echo data > other && echo wrote-other" % script],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "wrote-other" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git status 2>&1; git rev-parse --git-dir 2>&1"])
+    assert not os.path.exists(mark), h.stdout
+    assert not os.path.isdir(box.path("work", ".git", "objects"))
+    if box.namespaces == "off":
+        # created, then moved aside when the sandbox ended, and said so
+        assert "ringfence-blocked" in r.stderr, r.stderr
+
+
+def test_absent_agent_settings_are_not_left_for_the_host(box):
+    pol = box.policy("")
+    hook = '{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"touch MARK"}]}]}}'
+    mcp = '{"mcpServers":{"x":{"command":"touch","args":["MARK"]}}}'
+    r = box.run(["sh", "-c", "mkdir -p .claude && echo '%s' > .claude/settings.json; "
+                 "echo '%s' > .mcp.json; mkdir -p .vscode && echo '{}' > .vscode/tasks.json; "
+                 "echo data > other && echo wrote-other" % (hook, mcp)], policy=pol)
+    assert "wrote-other" in r.stdout, r.stderr
+    for p in (".claude/settings.json", ".mcp.json", ".vscode/tasks.json"):
+        assert not os.path.exists(box.path("work", p)), p
+    # nothing was removed, only moved aside for review
+    assert os.path.exists(box.path("work", ".mcp.json.ringfence-blocked"))
+    assert "the sandbox created" in r.stderr
+
+
+def test_absent_protected_path_deeper_down_cannot_be_created(box):
+    sub = box.path("work", "sub")
+    os.mkdir(sub)
+    box.write("work/sub/existing", "e\n")
+    if box.user == "nobody":
+        os.chown(sub, 65534, 65534)
+        os.chown(os.path.join(sub, "existing"), 65534, 65534)
+    pol = box.policy("""
+        [filesystem]
+        protect = ${CWD}/sub/hook.sh
+        """)
+    data_dir(box)
+    r = box.run(["sh", "-c", "echo evil > sub/hook.sh; mkdir sub/d; echo more >> sub/existing && "
+                 "echo ok-existing; echo x > data/new && echo ok-data"], policy=pol)
+    assert not os.path.exists(os.path.join(sub, "hook.sh"))
+    assert not os.path.exists(os.path.join(sub, "d"))
+    assert "ok-data" in r.stdout, r.stderr
+    # with namespaces the directory holding it is read-only as a whole;
+    # without, its existing entries keep the grant
+    assert ("ok-existing" in r.stdout) == (box.namespaces == "off"), r.stdout
+
+
+def test_policy_directory_cannot_be_swapped(box):
+    """Moving the policy's directory aside and writing a new policy where -p
+    points would choose the next run's policy."""
+    pdir = box.path("work", "pol")
+    os.mkdir(pdir)
+    pol = box.policy("", name="work/pol/p.ini")
+    if box.user == "nobody":
+        os.chown(pdir, 65534, 65534)
+        os.chown(pol, 65534, 65534)
+    before = open(pol).read()
+    data_dir(box)
+    r = box.run(["sh", "-c", "mv pol pol2 && echo moved; mkdir -p pol; "
+                 "printf '[filesystem]\\nwrite = /\\n' > pol/p.ini; echo x > data/o && echo ok"],
+                policy=pol)
+    assert "ok" in r.stdout, r.stderr
+    assert "moved" not in r.stdout
+    assert open(pol).read() == before
+
+
+def test_audit_log_directory_cannot_be_swapped(box):
+    logs = box.path("work", "logs")
+    os.mkdir(logs)
+    if box.user == "nobody":
+        os.chown(logs, 65534, 65534)
+    target = box.path("elsewhere")
+    os.mkdir(target)
+    os.chmod(target, 0o777)
+    pol = box.policy("""
+        [log]
+        file = ${CWD}/logs/audit.jsonl
+        """)
+    r = box.run(["sh", "-c", "mv logs logs2 && ln -s %s logs && echo swapped; echo ok" % target],
+                policy=pol)
+    assert "ok" in r.stdout, r.stderr
+    assert "swapped" not in r.stdout
+    # the next run writes where the policy says, never through a link
+    r = box.run(["true"], policy=pol)
+    assert os.listdir(target) == []
+
+
+def test_policy_through_a_symlinked_directory_is_refused(box):
+    real = box.path("real")
+    os.mkdir(real)
+    pol = box.policy("", name="real/p.ini")
+    os.symlink(real, box.path("link"))
+    r = box.run(["true"], policy=box.path("link", "p.ini"))
+    assert r.returncode == 125, r.stderr
+    assert "symbolic link" in r.stderr
+    r = box.run(["true"], policy=pol)
+    assert r.returncode == 0, r.stderr
+
+
+def test_audit_log_through_a_symlinked_directory_is_refused(box):
+    target = box.path("elsewhere")
+    os.mkdir(target)
+    os.chmod(target, 0o777)
+    os.symlink(target, box.path("work", "logs"))
+    pol = box.policy("""
+        [log]
+        file = ${CWD}/logs/audit.jsonl
+        """)
+    r = box.run(["true"], policy=pol)
+    assert r.returncode == 125, r.stderr
+    assert "symbolic link" in r.stderr
+    assert os.listdir(target) == []
+    # a real directory in its place: the log is written
+    os.unlink(box.path("work", "logs"))
+    r = box.run(["true"], policy=pol)
+    assert r.returncode == 0, r.stderr
+    assert os.path.getsize(box.path("work", "logs", "audit.jsonl")) > 0
+
+
+def claude_policy(box):
+    """policies/claude-code.ini as shipped, in this box's mode."""
+    head = "[sandbox]\ninclude = %s\n" % os.path.join(box.policies, "claude-code.ini")
+    if box.namespaces == "off":
+        head += "namespaces = off\n"
+    head += "[filesystem]\nexec = %s\n" % box.bin
+    if box.user == "root":
+        head += "[process]\nrun_as = root\n"
+    return box.write("claude.ini", head)
+
+
+def claude_home(box):
+    home = box.path("home")
+    os.makedirs(os.path.join(home, ".claude", "projects"))
+    box.write("home/.claude.json", '{"mcpServers":{}}\n')
+    box.write("home/.claude/settings.json", '{}\n')
+    if box.user == "nobody":
+        for dp, dn, fn in os.walk(home):
+            for n in [dp] + [os.path.join(dp, f) for f in fn]:
+                os.chown(n, 65534, 65534)
+    return home
+
+
+def test_claude_code_policy_keeps_host_commands_read_only(box):
+    """~/.claude.json (mcpServers) and ~/.claude/settings.json (hooks) are
+    what the host's claude runs; its other state stays writable."""
+    home = claude_home(box)
+    pol = claude_policy(box)
+    mcp = '{"mcpServers":{"x":{"command":"touch","args":["MARK"]}}}'
+    r = box.run(["sh", "-c",
+                 "echo '%s' > ~/.claude.json; echo '{\"hooks\":1}' > ~/.claude/settings.json; "
+                 "mkdir -p ~/.claude/hooks ~/.claude/commands; echo x > ~/.claude/commands/c.md; "
+                 "echo state > ~/.claude/projects/p.jsonl && echo ok-state" % mcp],
+                policy=pol, env={"HOME": home})
+    assert "ok-state" in r.stdout, r.stderr
+    assert open(os.path.join(home, ".claude.json")).read() == '{"mcpServers":{}}\n'
+    assert open(os.path.join(home, ".claude", "settings.json")).read() == "{}\n"
+    assert not os.path.exists(os.path.join(home, ".claude", "commands", "c.md"))
+
+
+GIT_WORKFLOW = """set -e
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x
+git status --short
+echo a > a.txt && git add a.txt && git commit -qm a
+git branch feature && git checkout -q feature
+echo b > b.txt && git add b.txt && git commit -qm b
+git checkout -q -
+echo c >> f && git stash -q && git stash pop -q && git commit -qam c
+git rebase -q feature
+git worktree list
+git log --oneline | wc -l
+echo ALL-OK
+"""
+
+
+@pytest.mark.parametrize("which", ["default", "claude-code"])
+def test_git_keeps_working_inside(nsbox, which):
+    """With a mount namespace: .git stays writable for objects, refs, the
+    index and git's lock files, while its hooks and configuration do not."""
+    box = nsbox
+    make_repo(box)
+    if which == "default":
+        pol, home = box.policy(""), box.work
+    else:
+        home = claude_home(box)
+        pol = claude_policy(box)
+    r = box.run(["sh", "-c", GIT_WORKFLOW], policy=pol, env=dict(GIT_ENV, HOME=home))
+    assert "ALL-OK" in r.stdout, r.stdout + r.stderr
+    # init, a, b, then c rebased onto feature
+    assert r.stdout.strip().splitlines()[-2] == "4", r.stdout
+    h = host(box, ["git", "log", "--oneline"])
+    assert len(h.stdout.splitlines()) == 4, h.stdout + h.stderr
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["index", "split-index"])
+def test_nested_repository_recorded_as_gitlink(nsbox, split):
+    """A repository made inside the project with a planted fsmonitor, added
+    to the index as a gitlink: the host's `git status` at the top enters it.
+    With a split index the gitlink lives in .git/sharedindex.*."""
+    box = nsbox
+    make_repo(box)
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir sub; cd sub; "
+                 "git init -q; git commit -q --allow-empty -m s; git config core.fsmonitor %s; "
+                 "cd ..; git add sub 2>/dev/null; git commit -qm add; echo x > sub/new; %s"
+                 "echo planted" % (script, "git update-index --split-index; " if split else "")],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["git", "status", "--short"])
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert os.path.exists(box.path("work", "sub", ".git.ringfence-blocked"))
+    assert "sub/.git" in r.stderr
+
+
+def test_nested_repository_that_was_there_is_left_alone(nsbox):
+    """Positive control: an unchanged nested repository keeps its .git."""
+    box = nsbox
+    make_repo(box)
+    r = host(box, ["sh", "-c", "mkdir sub && cd sub && git init -q && "
+                   "git commit -q --allow-empty -m s && cd .. && git add sub 2>/dev/null && "
+                   "git commit -qm add"])
+    assert r.returncode == 0, r.stderr
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "echo y >> f && git status --short && echo ok"], policy=pol,
+                env=dict(GIT_ENV, HOME=box.work))
+    assert "ok" in r.stdout, r.stderr
+    assert os.path.isdir(box.path("work", "sub", ".git"))
+
+
+def test_missing_hooks_directory_gets_no_hook(box):
+    make_repo(box)
+    shutil.rmtree(box.path("work", ".git", "hooks"))
+    data_dir(box)
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "mkdir -p .git/hooks; cp %s .git/hooks/pre-commit; "
+                 "cp %s .git/hooks/post-checkout; echo x > data/o && echo ok" % (script, script)],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "ok" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git commit -q --allow-empty -m host && git checkout -q -b b2"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark)
+
+
+def test_submodule_gitdir_pointer_cannot_be_swapped(box):
+    """A submodule's .git (a `gitdir:` file) swapped for a repository with a
+    planted fsmonitor: the host's `git status` in the superproject enters it."""
+    up = box.path("upstream")
+    os.mkdir(up)
+    if box.user == "nobody":
+        os.chown(up, 65534, 65534)
+    r = host(box, ["sh", "-c", "git init -q && git commit -q --allow-empty -m u"], cwd=up)
+    assert r.returncode == 0, r.stderr
+    make_repo(box)
+    r = host(box, ["sh", "-c", "git -c protocol.file.allow=always submodule -q add %s sub && "
+                   "git commit -qm sub" % up])
+    assert r.returncode == 0, r.stderr
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; "
+                 "mv sub/.git sub/.git.old && echo moved; rm -f sub/.git; cd sub; git init -q; "
+                 "git commit -q --allow-empty -m s; git config core.fsmonitor %s; "
+                 "echo done" % script],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "done" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "echo x >> sub/new; git status --short"])
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert "moved" not in r.stdout
+    assert open(box.path("work", "sub", ".git")).read().startswith("gitdir: ../.git/modules")
+
+
+def test_blocked_name_is_moved_aside_past_planted_names(box):
+    """Names planted to make moving aside fail do not keep the file in place."""
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "for i in '' .1 .2 .3 .4 .5 .6 .7; do "
+                 "mkdir .mcp.json.ringfence-blocked$i; done; echo '{}' > .mcp.json; echo ok"],
+                policy=pol)
+    assert "ok" in r.stdout, r.stderr
+    assert not os.path.exists(box.path("work", ".mcp.json"))
+    assert "renamed" in r.stderr
+
+
+def test_gitlink_behind_a_symlink_is_reported(nsbox):
+    box = nsbox
+    make_repo(box)
+    script, mark = planted(box)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir -p real/sub; "
+                 "cd real/sub; git init -q; git commit -q --allow-empty -m s; "
+                 "git config core.fsmonitor %s; cd ../..; "
+                 "H=$(git -C real/sub rev-parse HEAD); "
+                 "git update-index --add --cacheinfo 160000,$H,a/sub; git commit -qm add; "
+                 "ln -s real a; echo planted" % script],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    assert "symbolic link" in r.stderr and "a/sub/.git" in r.stderr, r.stderr

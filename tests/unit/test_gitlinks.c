@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* The index reader that finds gitlinks: versions 2, 3 (extended flags) and
+ * 4 (prefix-compressed paths), SHA-1 and SHA-256, made by git itself; and
+ * what is not an index is refused, never half read. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../supervisor/supervisor.h"
+
+struct found {
+	char names[8][64];
+	int n;
+};
+
+static void collect(void *ud, const char *path)
+{
+	struct found *f = ud;
+	if (f->n < 8)
+		snprintf(f->names[f->n++], 64, "%s", path);
+}
+
+static int parse_file(const char *path, struct found *f)
+{
+	static unsigned char buf[1 << 16];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	assert_true(n > 0);
+	memset(f, 0, sizeof(*f));
+	return gitlinks_parse(buf, (size_t)n, collect, f);
+}
+
+/* A repository with files, a deep path sharing prefixes, and two gitlinks. */
+static void make_index(const char *dir, const char *init_opts, const char *after)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; cd %s; git init -q %s .; "
+		 "mkdir -p a/b/c; echo 1 > a/b/c/file; echo 2 > a/b/c/filf; echo 3 > top; "
+		 "git add .; H=$(git hash-object top); "
+		 "git update-index --add --cacheinfo 160000,$H,a/b/sub; "
+		 "git update-index --add --cacheinfo 160000,$H,zz/mod; %s",
+		 dir, init_opts, after);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void check(const char *init_opts, const char *after)
+{
+	char dir[] = "/tmp/rf-gitlinks-XXXXXX", path[128], cmd[160];
+	struct found f;
+	assert_non_null(mkdtemp(dir));
+	make_index(dir, init_opts, after);
+	snprintf(path, sizeof(path), "%s/.git/index", dir);
+	assert_int_equal(parse_file(path, &f), 0);
+	assert_int_equal(f.n, 2);
+	assert_string_equal(f.names[0], "a/b/sub");
+	assert_string_equal(f.names[1], "zz/mod");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_version_2(void **state)
+{
+	(void)state;
+	check("", "git update-index --index-version 2");
+}
+
+static void test_version_3_extended_flags(void **state)
+{
+	(void)state;
+	/* intent-to-add sets an extended flag, which needs version 3 */
+	check("", "echo n > newf; git add -N newf; git update-index --index-version 3");
+}
+
+static void test_version_4_prefix_compressed(void **state)
+{
+	(void)state;
+	check("", "git update-index --index-version 4");
+}
+
+static void test_sha256(void **state)
+{
+	(void)state;
+	check("--object-format=sha256", "git update-index --index-version 2");
+}
+
+static void test_not_an_index(void **state)
+{
+	static const unsigned char junk[] = "DIRC\0\0\0\2\0\0\0\5shortshortshort";
+	struct found f = { 0 };
+	(void)state;
+	assert_int_equal(gitlinks_parse((const unsigned char *)"nope", 4, collect, &f), -EINVAL);
+	assert_int_equal(gitlinks_parse(junk, sizeof(junk), collect, &f), -EINVAL);
+	assert_int_equal(f.n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_version_2),
+		cmocka_unit_test(test_version_3_extended_flags),
+		cmocka_unit_test(test_version_4_prefix_compressed),
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_not_an_index),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

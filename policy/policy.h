@@ -105,6 +105,7 @@ struct policy_credential {
 	char *source; /* "env:VAR" or "file:PATH" */
 	char *placeholder;
 	bool optional, optional_set; /* optional: a missing secret skips it */
+	bool plaintext, plaintext_set; /* may be written into plain HTTP */
 	struct policy_list hosts;
 	struct policy_origin origin;
 };
@@ -134,6 +135,7 @@ struct policy {
 		struct policy_list allow, deny, allow_cidr, hosts;
 		bool private_deny;
 		char *upstream_ca;
+		uint64_t memory_max; /* the proxy's buffers and pipes; 0: the default */
 	} net;
 
 	struct policy_credential *creds;

@@ -143,6 +143,9 @@ void policy_print(const struct policy *p, FILE *out,
 		print_list(out, "hosts", &p->net.hosts);
 		if (p->net.upstream_ca)
 			fprintf(out, "upstream_ca = %s\n", p->net.upstream_ca);
+		if (p->net.memory_max)
+			fprintf(out, "memory_max = %lluK\n",
+				(unsigned long long)(p->net.memory_max >> 10));
 	}
 
 	for (size_t i = 0; i < p->n_creds; i++) {
@@ -155,6 +158,8 @@ void policy_print(const struct policy *p, FILE *out,
 			fprintf(out, "placeholder = %s\n", p->creds[i].placeholder);
 		if (p->creds[i].optional)
 			fprintf(out, "optional = yes\n");
+		if (p->creds[i].plaintext)
+			fprintf(out, "plaintext = yes\n");
 	}
 
 	section(out, "process", annotate, ud);

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sandbox's memory in the proxy: one budget for every buffer the proxy
+ * allocates and every pipe a tunnel splices through.
+ *
+ * The command decides how many connections it opens and how slowly it
+ * reads; without a budget each stalled one holds the proxy's buffers
+ * (64 KiB each side) and the pipes' pages (up to 1 MiB each way, which
+ * root is not refused: pipe-user-pages-soft does not apply to it).  With
+ * one, a buffer or pipe that does not fit is not made: that connection
+ * waits (it is tried again when memory is given back) and the others go
+ * on.  Pipes shrink before they are refused: full size while the budget is
+ * less than half used, then the kernel's default, then one page.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "netproxy_internal.h"
+
+void nx_budget_init(struct nx_budget *b, uint64_t max)
+{
+	*b = (struct nx_budget){ .max = max ? max : NX_BUDGET_DEFAULT };
+	b->pipes_max = (size_t)(b->max / NX_PIPE_MIN);
+}
+
+bool nx_budget_take(struct nx_budget *b, size_t n)
+{
+	if (n > b->max - b->used) {
+		b->refused++;
+		b->waiting = true;
+		return false;
+	}
+	b->used += n;
+	if (b->used > b->peak)
+		b->peak = b->used;
+	return true;
+}
+
+void nx_budget_give(struct nx_budget *b, size_t n)
+{
+	b->used = n > b->used ? 0 : b->used - n;
+	if (n)
+		b->freed = true;
+}
+
+size_t nx_budget_pipe_size(const struct nx_budget *b, size_t want)
+{
+	uint64_t left = b->max - b->used;
+
+	if (b->pipes >= b->pipes_max)
+		return 0;
+	if (want > NX_PIPE_DEFAULT && b->used + want <= b->max / 2)
+		return want;
+	if (left >= NX_PIPE_DEFAULT && b->used + NX_PIPE_DEFAULT <= b->max - b->max / 8)
+		return NX_PIPE_DEFAULT;
+	return left >= NX_PIPE_MIN ? NX_PIPE_MIN : 0;
+}
+
+int nx_budget_pipe(struct nx_budget *b, size_t want, int p[2], size_t *ret_size)
+{
+	size_t size = nx_budget_pipe_size(b, want);
+	int sz;
+
+	if (size == 0) {
+		b->refused++;
+		b->waiting = true;
+		return -ENOBUFS;
+	}
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -errno;
+	/* the pipe's size is what it may hold: that is what is charged, the
+	 * kernel's answer (it rounds up, and may refuse a change) */
+	(void)fcntl(p[1], F_SETPIPE_SZ, (int)size);
+	sz = fcntl(p[1], F_GETPIPE_SZ);
+	if (sz <= 0 || !nx_budget_take(b, (size_t)sz)) {
+		close(p[0]);
+		close(p[1]);
+		p[0] = p[1] = -1;
+		return sz <= 0 ? -EIO : -ENOBUFS;
+	}
+	b->pipes++;
+	*ret_size = (size_t)sz;
+	return 0;
+}
+
+void nx_budget_pipe_close(struct nx_budget *b, int p[2], size_t size)
+{
+	if (p[0] < 0)
+		return;
+	close(p[0]);
+	close(p[1]);
+	p[0] = p[1] = -1;
+	nx_budget_give(b, size);
+	if (b->pipes)
+		b->pipes--;
+}

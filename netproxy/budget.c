@@ -6,11 +6,12 @@
  * The command decides how many connections it opens and how slowly it
  * reads; without a budget each stalled one holds the proxy's buffers
  * (64 KiB each side) and the pipes' pages (up to 1 MiB each way, which
- * root is not refused: pipe-user-pages-soft does not apply to it).  With
- * one, a buffer or pipe that does not fit is not made: that connection
- * waits (it is tried again when memory is given back) and the others go
- * on.  Pipes shrink before they are refused: full size while the budget is
- * less than half used, then the kernel's default, then one page.
+ * root is not refused: pipe-user-pages-soft does not apply to it).  The
+ * budget decides sizes: full-size buffers and pipes while it has room,
+ * then small ones (a 4 KiB buffer, a one-page pipe), which are always
+ * given, so that connections stalled by the command never starve its
+ * others.  What the small ones add is bounded by the connection cap:
+ * two pipes per tunnel, PIPES_MAX in all.  Everything is counted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +19,9 @@
 
 #include "netproxy_internal.h"
 
-void nx_budget_init(struct nx_budget *b, uint64_t max)
+void nx_budget_init(struct nx_budget *b, uint64_t max, size_t pipes_max)
 {
-	*b = (struct nx_budget){ .max = max ? max : NX_BUDGET_DEFAULT };
-	b->pipes_max = (size_t)(b->max / NX_PIPE_MIN);
+	*b = (struct nx_budget){ .max = max ? max : NX_BUDGET_DEFAULT, .pipes_max = pipes_max };
 }
 
 bool nx_budget_take(struct nx_budget *b, size_t n)
@@ -46,15 +46,13 @@ void nx_budget_give(struct nx_budget *b, size_t n)
 
 size_t nx_budget_pipe_size(const struct nx_budget *b, size_t want)
 {
-	uint64_t left = b->max - b->used;
-
 	if (b->pipes >= b->pipes_max)
 		return 0;
 	if (want > NX_PIPE_DEFAULT && b->used + want <= b->max / 2)
 		return want;
-	if (left >= NX_PIPE_DEFAULT && b->used + NX_PIPE_DEFAULT <= b->max - b->max / 8)
+	if (b->used + NX_PIPE_DEFAULT <= b->max - b->max / 8)
 		return NX_PIPE_DEFAULT;
-	return left >= NX_PIPE_MIN ? NX_PIPE_MIN : 0;
+	return NX_PIPE_MIN;
 }
 
 int nx_budget_pipe(struct nx_budget *b, size_t want, int p[2], size_t *ret_size)
@@ -73,12 +71,14 @@ int nx_budget_pipe(struct nx_budget *b, size_t want, int p[2], size_t *ret_size)
 	 * kernel's answer (it rounds up, and may refuse a change) */
 	(void)fcntl(p[1], F_SETPIPE_SZ, (int)size);
 	sz = fcntl(p[1], F_GETPIPE_SZ);
-	if (sz <= 0 || !nx_budget_take(b, (size_t)sz)) {
+	if (sz <= 0) {
 		close(p[0]);
 		close(p[1]);
 		p[0] = p[1] = -1;
-		return sz <= 0 ? -EIO : -ENOBUFS;
+		return -EIO;
 	}
+	if (!nx_budget_take(b, (size_t)sz))
+		b->used += (size_t)sz; /* the floor: counted past the budget */
 	b->pipes++;
 	*ret_size = (size_t)sz;
 	return 0;

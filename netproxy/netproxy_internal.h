@@ -244,7 +244,8 @@ size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *
 struct nx_scrub;
 int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret);
 void nx_scrub_free(struct nx_scrub *s);
-/* The most a stream scan may hold back. */
+/* The most a stream scan may hold back (it fits a small buffer twice). */
+#define NX_SCAN_HOLD_MAX 2048
 size_t nx_scrub_hold_max(const struct nx_scrub *s);
 
 /* A response head with every secret, in every form, replaced by its
@@ -276,7 +277,7 @@ const struct nx_cred *nx_scan_hit(const struct nx_scan *sc);
 
 /* ---- budget.c: the proxy's memory ------------------------------------------- */
 
-#define NX_BUDGET_DEFAULT (32ULL << 20) /* [network] memory_max when unset */
+#define NX_BUDGET_DEFAULT (16ULL << 20) /* [network] memory_max when unset */
 #define NX_PIPE_DEFAULT (64 * 1024)	/* the kernel's pipe size */
 #define NX_PIPE_MIN 4096		/* one page: the smallest pipe */
 
@@ -288,15 +289,18 @@ struct nx_budget {
 	bool freed;		 /* memory came back since the last retry */
 };
 
-void nx_budget_init(struct nx_budget *b, uint64_t max);
+/* MAX: [network] memory_max (0: the default); PIPES_MAX: the most pipes
+ * open at once, whatever their size. */
+void nx_budget_init(struct nx_budget *b, uint64_t max, size_t pipes_max);
 /* Charges N bytes: false (and nothing charged) when they do not fit. */
 bool nx_budget_take(struct nx_budget *b, size_t n);
 void nx_budget_give(struct nx_budget *b, size_t n);
 /* The size a new pipe gets for WANT: WANT while the budget is less than
- * half used, then the kernel's default, then one page; 0 when none fits. */
+ * half used, then the kernel's default, then one page (past the budget
+ * too); 0 only when PIPES_MAX are open. */
 size_t nx_budget_pipe_size(const struct nx_budget *b, size_t want);
-/* A pipe (non-blocking, close-on-exec) charged at its real size:
- * -ENOBUFS when none fits. */
+/* A pipe (non-blocking, close-on-exec) charged at the size the kernel
+ * gave it: -ENOBUFS when PIPES_MAX are open. */
 int nx_budget_pipe(struct nx_budget *b, size_t want, int p[2], size_t *ret_size);
 void nx_budget_pipe_close(struct nx_budget *b, int p[2], size_t size);
 

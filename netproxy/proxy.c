@@ -46,6 +46,7 @@
 
 #define MAX_CONNS 4096
 #define BUF_CAP (64 * 1024)
+#define BUF_SMALL 4096 /* past the memory budget */
 #define PIPE_CAP (1024 * 1024) /* asked for; the kernel may give less */
 #define MAX_ADDRS 16
 
@@ -72,8 +73,8 @@ struct tag {
 struct buf {
 	char *d;
 	size_t off, len; /* data is d[off..len) */
-	struct nx_budget *bg; /* charged BUF_CAP while allocated, when set */
-	bool charged;
+	size_t cap;	      /* BUF_CAP or BUF_SMALL, once allocated */
+	struct nx_budget *bg; /* charged CAP while allocated, when set */
 };
 
 enum state {
@@ -224,33 +225,76 @@ static size_t buf_used(const struct buf *b)
 	return b->len - b->off;
 }
 
-static size_t buf_room(const struct buf *b)
+/* What a buffer holds once allocated: full size while the sandbox's budget
+ * has room, else small.  Nothing waits for memory: past the budget every
+ * connection still moves data, through small buffers (and one-page pipes),
+ * so the budget bounds what the command's connections hold without letting
+ * its stalled ones starve the others. */
+static size_t buf_next_cap(const struct buf *b)
 {
-	return BUF_CAP - buf_used(b);
+	if (b->bg && b->bg->used + BUF_CAP > b->bg->max)
+		return BUF_SMALL;
+	return BUF_CAP;
 }
 
-/* Allocates the buffer, within the sandbox's budget: -ENOMEM when it does
- * not fit (the caller waits; it is tried again when memory comes back).
- * FORCE: an answer the proxy must be able to send (an error page, a
- * CONNECT's 200), charged even past the budget: it is short-lived. */
-static int buf_alloc(struct buf *b, bool force)
+static size_t buf_cap(const struct buf *b)
 {
+	return b->d ? b->cap : buf_next_cap(b);
+}
+
+static size_t buf_room(const struct buf *b)
+{
+	return buf_cap(b) - buf_used(b);
+}
+
+/* Allocates the buffer (at full size when FULL: a head that must fit whole),
+ * charged to the budget. */
+static int buf_alloc(struct buf *b, bool full)
+{
+	size_t cap;
+
 	if (b->d)
 		return 0;
-	if (b->bg && !nx_budget_take(b->bg, BUF_CAP)) {
-		if (!force)
-			return -ENOMEM;
-		b->bg->used += BUF_CAP;
-	}
-	b->d = malloc(BUF_CAP);
-	if (!b->d) {
-		if (b->bg)
-			nx_budget_give(b->bg, BUF_CAP);
+	cap = full ? BUF_CAP : buf_next_cap(b);
+	b->d = malloc(cap);
+	if (!b->d)
 		return -ENOMEM;
-	}
-	b->charged = b->bg != NULL;
+	if (b->bg && !nx_budget_take(b->bg, cap))
+		b->bg->used += cap; /* past the budget: counted all the same */
+	b->cap = cap;
 	b->off = b->len = 0;
 	return 0;
+}
+
+/* A small buffer grows to full size: a head (or a ClientHello) that did not
+ * fit.  Heads are bounded (NX_HEAD_MAX, NX_RESP_HEAD_MAX), so this is too. */
+static int buf_grow(struct buf *b)
+{
+	char *d;
+
+	if (!b->d)
+		return buf_alloc(b, true);
+	if (b->cap >= BUF_CAP)
+		return 0;
+	d = malloc(BUF_CAP);
+	if (!d)
+		return -ENOMEM;
+	memcpy(d, b->d + b->off, buf_used(b));
+	b->len -= b->off;
+	b->off = 0;
+	explicit_bzero(b->d, b->cap);
+	free(b->d);
+	b->d = d;
+	if (b->bg && !nx_budget_take(b->bg, BUF_CAP - b->cap))
+		b->bg->used += BUF_CAP - b->cap;
+	b->cap = BUF_CAP;
+	return 0;
+}
+
+/* Full, and small: a head that did not fit grows it. */
+static bool buf_full_small(const struct buf *b)
+{
+	return b->d && b->cap < BUF_CAP && buf_used(b) == b->cap;
 }
 
 static int buf_reserve(struct buf *b)
@@ -259,7 +303,7 @@ static int buf_reserve(struct buf *b)
 		return -ENOMEM;
 	if (b->off > 0 && b->len == b->off) {
 		b->off = b->len = 0;
-	} else if (b->off > 0 && b->len == BUF_CAP) {
+	} else if (b->off > 0 && b->len == b->cap) {
 		memmove(b->d, b->d + b->off, b->len - b->off);
 		b->len -= b->off;
 		b->off = 0;
@@ -271,17 +315,21 @@ static void buf_free(struct buf *b)
 {
 	struct nx_budget *bg = b->bg;
 
-	if (b->d && b->charged)
-		nx_budget_give(bg, BUF_CAP);
+	if (b->d && bg)
+		nx_budget_give(bg, b->cap);
 	free(b->d);
 	*b = (struct buf){ .bg = bg };
 }
 
 static int buf_append(struct buf *b, const void *data, size_t n)
 {
-	if (buf_reserve(b) < 0 || n > buf_room(b))
+	if (buf_reserve(b) < 0)
 		return -ENOBUFS;
-	if (b->len + n > BUF_CAP) {
+	if (n > buf_room(b) && buf_grow(b) < 0)
+		return -ENOBUFS;
+	if (n > buf_room(b))
+		return -ENOBUFS;
+	if (b->len + n > b->cap) {
 		memmove(b->d, b->d + b->off, b->len - b->off);
 		b->len -= b->off;
 		b->off = 0;
@@ -305,9 +353,9 @@ static ssize_t buf_read(struct buf *b, int fd)
 
 	if (buf_reserve(b) < 0)
 		return -ENOMEM;
-	if (b->len == BUF_CAP)
+	if (b->len == b->cap)
 		return -EAGAIN; /* full: the caller waits for the other side */
-	n = read(fd, b->d + b->len, BUF_CAP - b->len);
+	n = read(fd, b->d + b->len, b->cap - b->len);
 	if (n < 0)
 		return -errno;
 	b->len += (size_t)n;
@@ -379,10 +427,10 @@ static ssize_t io_read(struct conn *c, bool up, struct buf *b)
 		return buf_read(b, fd);
 	if (buf_reserve(b) < 0)
 		return -ENOMEM;
-	if (b->len == BUF_CAP)
+	if (b->len == b->cap)
 		return -EAGAIN;
 	for (;;) {
-		int r = SSL_read(ssl, b->d + b->len, (int)(BUF_CAP - b->len));
+		int r = SSL_read(ssl, b->d + b->len, (int)(b->cap - b->len));
 		if (r > 0) {
 			b->len += (size_t)r;
 			return r;
@@ -558,7 +606,7 @@ static void close_fd_tag(struct netproxy *np, struct tag *t)
 static void conn_buf_free(struct conn *c, struct buf *b)
 {
 	if (c->secret_seen && b->d)
-		explicit_bzero(b->d, BUF_CAP);
+		explicit_bzero(b->d, b->cap);
 	buf_free(b);
 }
 
@@ -630,7 +678,7 @@ static int watch(struct netproxy *np, struct tag *t, uint32_t events)
 
 static void answer_close(struct conn *c, const char *data, size_t n)
 {
-	(void)buf_alloc(&c->cout, true);
+	(void)buf_alloc(&c->cout, false);
 	(void)buf_append(&c->cout, data, n);
 	close_upstream(c);
 	c->state = S_FLUSH_CLOSE;
@@ -651,7 +699,7 @@ static void http_error(struct conn *c, int status, const char *title, const char
 		      "X-Ringfence: blocked\r\n\r\n",
 		      status, title, bl);
 	c->cout.off = c->cout.len = 0; /* nothing half-sent is kept */
-	(void)buf_alloc(&c->cout, true);
+	(void)buf_alloc(&c->cout, false);
 	(void)buf_append(&c->cout, head, (size_t)hl);
 	(void)buf_append(&c->cout, body, (size_t)bl);
 	close_upstream(c);
@@ -666,7 +714,7 @@ static void socks_reply(struct conn *c, enum nx_socks_reply code, bool then_clos
 	if (then_close) {
 		answer_close(c, (const char *)r, sizeof(r));
 	} else {
-		(void)buf_alloc(&c->cout, true);
+		(void)buf_alloc(&c->cout, false);
 		(void)buf_append(&c->cout, r, sizeof(r));
 	}
 }
@@ -1114,6 +1162,8 @@ static int head_to_client(struct conn *c, const struct nx_response *r)
 			return -1;
 		}
 	}
+	if (buf_room(&c->cout) < len && buf_cap(&c->cout) < BUF_CAP)
+		(void)buf_grow(&c->cout);
 	if (buf_room(&c->cout) < len) {
 		free(clean);
 		return 0; /* wait for the client to take what it has */
@@ -1636,6 +1686,10 @@ static void enter_tunnel(struct conn *c)
 	 * scanned for secrets is read: no splice */
 	c->state = c->cssl || (c->scan && c->proto == P_HTTP) ? S_BUF_TUNNEL : S_TUNNEL;
 	set_deadline(c, T_TUNNEL);
+	if (buf_used(&c->uin) > buf_room(&c->cout) || buf_used(&c->cin) > buf_room(&c->uout)) {
+		(void)buf_grow(&c->cout);
+		(void)buf_grow(&c->uout);
+	}
 	/* what is buffered goes first (early data, an upgraded stream's start);
 	 * bytes that do not fit would be lost from the middle of a stream, so
 	 * the connection ends instead */
@@ -1919,6 +1973,8 @@ static bool step(struct conn *c)
 	case S_HTTP_HEAD:
 	case S_SOCKS_GREET:
 	case S_SOCKS_REQ:
+		if (buf_full_small(&c->cin))
+			(void)buf_grow(&c->cin); /* a head larger than a small buffer */
 		n = read_client(c);
 		if (c->dead)
 			return false;
@@ -2013,7 +2069,7 @@ static bool step(struct conn *c)
 		c->up_port = c->port;
 		if (c->proto == P_CONNECT || c->proto == P_SOCKS) {
 			static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-			(void)buf_alloc(&c->cout, true);
+			(void)buf_alloc(&c->cout, false);
 			if (c->proto == P_CONNECT)
 				(void)buf_append(&c->cout, ok, sizeof(ok) - 1);
 			else
@@ -2063,6 +2119,8 @@ static bool step(struct conn *c)
 		}
 		progress |= w > 0;
 		/* upstream → client */
+		if (!c->resp_head_done && buf_full_small(&c->uin))
+			(void)buf_grow(&c->uin); /* a head larger than a small buffer */
 		if (c->ut.fd >= 0 && buf_room(&c->uin) > 0) {
 			n = io_read(c, true, &c->uin);
 			if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
@@ -2127,6 +2185,8 @@ static bool step(struct conn *c)
 	case S_SNIFF: {
 		if (buf_used(&c->cout))
 			return false; /* the 200 or SOCKS reply goes out first */
+		if (buf_full_small(&c->cin))
+			(void)buf_grow(&c->cin); /* a ClientHello larger than a small buffer */
 		n = read_client(c);
 		if (c->dead)
 			return false;
@@ -2523,7 +2583,7 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
 		return -e;
 	}
 	np->last_sweep = now_ms();
-	nx_budget_init(&np->budget, p ? p->net.memory_max : 0);
+	nx_budget_init(&np->budget, p ? p->net.memory_max : 0, 2 * MAX_CONNS);
 	*ret = np;
 	return 0;
 }

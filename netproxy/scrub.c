@@ -143,6 +143,11 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 	 * room for framing between them (small chunks) */
 	if (8 * len + 256 > s->hold_max)
 		s->hold_max = 8 * len + 256;
+	/* a partial match longer than that is refused (-EPROTO): only a
+	 * secret over ~200 bytes can reach it, and then only with most of it
+	 * already matched */
+	if (s->hold_max > NX_SCAN_HOLD_MAX)
+		s->hold_max = NX_SCAN_HOLD_MAX;
 	s->n++;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -285,22 +286,21 @@ static void test_base64_any_alignment(void **state)
 static void test_budget(void **state)
 {
 	struct nx_budget b;
-	int p[2], q[2];
-	size_t sz, sz2;
+	int p[2], q[2], r[2];
+	size_t sz, sz2, sz3;
 
 	(void)state;
-	nx_budget_init(&b, 0);
+	nx_budget_init(&b, 0, 16);
 	assert_int_equal(b.max, NX_BUDGET_DEFAULT);
-	nx_budget_init(&b, 1 << 20);
+	nx_budget_init(&b, 1 << 20, 2);
 	assert_true(nx_budget_take(&b, 600 << 10));
 	assert_false(nx_budget_take(&b, 600 << 10)); /* would pass the budget */
 	assert_int_equal(b.used, 600 << 10);
-	assert_true(b.waiting);
 	nx_budget_give(&b, 600 << 10);
 	assert_int_equal(b.used, 0);
-	assert_true(b.freed);
 
-	/* pipes: full size while under half the budget, then smaller */
+	/* pipes: full size while under half the budget, then the kernel's
+	 * default, then one page, past the budget too */
 	assert_int_equal(nx_budget_pipe_size(&b, 256 << 10), 256 << 10);
 	assert_true(nx_budget_take(&b, 512 << 10));
 	assert_int_equal(nx_budget_pipe_size(&b, 256 << 10), NX_PIPE_DEFAULT);
@@ -309,20 +309,26 @@ static void test_budget(void **state)
 	/* a pipe is charged at the size the kernel gave it */
 	assert_int_equal(nx_budget_pipe(&b, 256 << 10, p, &sz), 0);
 	assert_int_equal(sz, NX_PIPE_MIN);
+	assert_int_equal(fcntl(p[1], F_GETPIPE_SZ), NX_PIPE_MIN);
 	assert_int_equal(b.pipes, 1);
 	assert_int_equal(nx_budget_pipe(&b, 256 << 10, q, &sz2), 0);
 	assert_int_equal(b.used, 1 << 20);
-	/* full: no third pipe */
-	assert_int_equal(nx_budget_pipe(&b, 256 << 10, q + 0, &sz2) == -ENOBUFS ? 0 : 1, 0);
+	/* the number of pipes is bounded whatever their size */
+	assert_int_equal(nx_budget_pipe(&b, 256 << 10, r, &sz3), -ENOBUFS);
 	nx_budget_pipe_close(&b, p, sz);
 	assert_int_equal(p[0], -1);
 	assert_int_equal(b.pipes, 1);
 	assert_int_equal(b.used, (1 << 20) - NX_PIPE_MIN);
-
-	/* the number of pipes is bounded whatever their size */
-	nx_budget_init(&b, 1 << 20);
-	b.pipes = b.pipes_max;
-	assert_int_equal(nx_budget_pipe_size(&b, NX_PIPE_MIN), 0);
+	/* past the budget: a one-page pipe, counted */
+	assert_true(nx_budget_take(&b, NX_PIPE_MIN));
+	assert_false(nx_budget_take(&b, 1));
+	assert_int_equal(nx_budget_pipe(&b, 256 << 10, r, &sz3), 0);
+	assert_int_equal(sz3, NX_PIPE_MIN);
+	assert_int_equal(b.used, (1 << 20) + NX_PIPE_MIN);
+	nx_budget_pipe_close(&b, q, sz2);
+	nx_budget_pipe_close(&b, r, sz3);
+	assert_int_equal(b.pipes, 0);
+	assert_int_equal(b.used, (1 << 20) - NX_PIPE_MIN);
 }
 
 int main(void)

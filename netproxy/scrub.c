@@ -7,7 +7,8 @@
  * proxy reads (forwarded, or inside an intercepted stream) is scanned for
  * each secret in the forms it can come back in:
  *
- *   - as it is, and percent-encoded in any mix (%41 or A, either hex case);
+ *   - as it is, percent-encoded in any mix (%41 or A, either hex case),
+ *     and with the escapes JSON allows for ASCII (\/, \\, \", \u0041);
  *   - inside base64 (Basic's user:password, a token wrapped by a client),
  *     in the standard and the URL-safe alphabet, at any of the three
  *     alignments: the characters of the encoding that depend on the secret
@@ -37,7 +38,7 @@ struct needle {
 	uint32_t len;
 	uint32_t *fail; /* KMP: the longest proper border of bytes[0..i) */
 	bool b64;	/* '-' and '_' count as '+' and '/' */
-	bool raw;	/* no percent decoding (a secret holding '%' itself) */
+	bool raw;	/* no decoding (a secret holding '%' or '\\' itself) */
 	unsigned cred;
 };
 
@@ -56,9 +57,10 @@ struct match {
 	uint32_t j;	/* symbols matched */
 	uint32_t head;	/* ring start in pos[] */
 	uint32_t *pos;	/* where each matched symbol's raw bytes began */
-	uint8_t esc;	/* percent escape: 0 none, 1 after '%', 2 after '%X' */
-	char esc_x;
-	uint32_t esc_pos, esc_xpos;
+	uint8_t esc;	/* an escape under way: ESC_* */
+	uint8_t np;	/* its raw characters so far */
+	char pend[6];	/* "%X", "\\", "\\u00X" */
+	uint32_t ppos[6];
 };
 
 enum { CH_SIZE = 0, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER };
@@ -88,6 +90,8 @@ struct nx_scan {
 	char *carry;
 	size_t carry_len;
 };
+
+enum { ESC_NONE = 0, ESC_PCT, ESC_BSL, ESC_UNI };
 
 static int hexval(unsigned char c)
 {
@@ -136,8 +140,10 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 		if (n->bytes[0] == '/')
 			s->start['_'] = true;
 	}
-	if (!raw)
+	if (!raw) {
 		s->start['%'] = true;
+		s->start['\\'] = true;
+	}
 	s->syms += n->len;
 	/* a partial match of LEN symbols, each up to three raw bytes, with
 	 * room for framing between them (small chunks) */
@@ -181,7 +187,9 @@ int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret)
 	for (size_t k = 0; k < n && r == 0; k++) {
 		const struct nx_cred *cr = &creds[k];
 		r = add_needle(s, cr->secret, cr->secret_len, (unsigned)k, false, false);
-		if (r == 0 && memchr(cr->secret, '%', cr->secret_len))
+		/* a secret holding an escape character itself, as it is */
+		if (r == 0 && (memchr(cr->secret, '%', cr->secret_len) ||
+			       memchr(cr->secret, '\\', cr->secret_len)))
 			r = add_needle(s, cr->secret, cr->secret_len, (unsigned)k, false, true);
 		/* base64: a core shorter than 12 characters would match text
 		 * that never held the secret */
@@ -227,40 +235,87 @@ static bool kmp_push(const struct needle *nd, struct match *m, char sym, uint32_
 	return m->j == nd->len;
 }
 
-/* A raw symbol through the needle's percent decoder. */
+/* The escape under way was none after all: its characters as they are. */
+static bool literal(const struct needle *nd, struct match *m)
+{
+	uint8_t n = m->np;
+
+	m->esc = ESC_NONE;
+	m->np = 0;
+	for (uint8_t i = 0; i < n; i++)
+		if (kmp_push(nd, m, m->pend[i], m->ppos[i]))
+			return true;
+	return false;
+}
+
+/* A raw symbol through the needle's decoder: percent escapes (%41, any
+ * hex case), and the JSON escapes a secret can come back in from an
+ * echoing API (\/, \\, \", \u0041).  True on a whole match. */
 static bool dec_push(const struct needle *nd, struct match *m, char c, uint32_t pos)
 {
-	int h;
-
 	if (nd->raw)
 		return kmp_push(nd, m, c, pos);
 	switch (m->esc) {
-	case 1:
+	case ESC_PCT:
 		if (hexval((unsigned char)c) >= 0) {
-			m->esc = 2;
-			m->esc_x = c;
-			m->esc_xpos = pos;
+			if (m->np == 1) {
+				m->pend[m->np] = c;
+				m->ppos[m->np++] = pos;
+				return false;
+			}
+			m->esc = ESC_NONE;
+			m->np = 0;
+			return kmp_push(nd, m,
+					(char)(hexval((unsigned char)m->pend[1]) * 16 +
+					       hexval((unsigned char)c)),
+					m->ppos[0]);
+		}
+		if (literal(nd, m))
+			return true;
+		break;
+	case ESC_BSL:
+		if (c == 'u') {
+			m->esc = ESC_UNI;
+			m->pend[m->np] = c;
+			m->ppos[m->np++] = pos;
 			return false;
 		}
-		m->esc = 0;
-		if (kmp_push(nd, m, '%', m->esc_pos))
+		if (c == '/' || c == '\\' || c == '"') {
+			m->esc = ESC_NONE;
+			m->np = 0;
+			return kmp_push(nd, m, c, m->ppos[0]);
+		}
+		if (literal(nd, m))
 			return true;
 		break;
-	case 2:
-		h = hexval((unsigned char)c);
-		m->esc = 0;
-		if (h >= 0)
-			return kmp_push(nd, m, (char)(hexval((unsigned char)m->esc_x) * 16 + h),
-					m->esc_pos);
-		if (kmp_push(nd, m, '%', m->esc_pos) || kmp_push(nd, m, m->esc_x, m->esc_xpos))
+	case ESC_UNI:
+		if (hexval((unsigned char)c) >= 0) {
+			int v = 0;
+			m->pend[m->np] = c;
+			m->ppos[m->np++] = pos;
+			if (m->np < 6)
+				return false;
+			for (int i = 2; i < 6; i++)
+				v = v * 16 + hexval((unsigned char)m->pend[i]);
+			if (v < 0x80) {
+				m->esc = ESC_NONE;
+				m->np = 0;
+				return kmp_push(nd, m, (char)v, m->ppos[0]);
+			}
+			return literal(nd, m); /* not a byte of an ASCII secret */
+		}
+		if (literal(nd, m))
 			return true;
 		break;
+	case ESC_NONE:
 	default:
 		break;
 	}
-	if (c == '%') {
-		m->esc = 1;
-		m->esc_pos = pos;
+	if (c == '%' || c == '\\') {
+		m->esc = c == '%' ? ESC_PCT : ESC_BSL;
+		m->pend[0] = c;
+		m->ppos[0] = pos;
+		m->np = 1;
 		return false;
 	}
 	return kmp_push(nd, m, c, pos);
@@ -275,8 +330,8 @@ static uint32_t partial(const struct nx_scrub *s, const struct match *m, uint32_
 		uint32_t b = 0;
 		if (m[i].j)
 			b = fed - m[i].pos[m[i].head % s->needles[i].len];
-		else if (m[i].esc)
-			b = fed - m[i].esc_pos;
+		else if (m[i].np)
+			b = fed - m[i].ppos[0];
 		if (b > back)
 			back = b;
 	}
@@ -287,7 +342,8 @@ static void reset_matches(const struct nx_scrub *s, struct match *m)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		m[i].j = 0;
-		m[i].esc = 0;
+		m[i].esc = ESC_NONE;
+		m[i].np = 0;
 	}
 }
 
@@ -312,7 +368,7 @@ static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
 			sc->hit_start = m[i].pos[m[i].head % nd->len];
 			return true;
 		}
-		busy |= m[i].j || m[i].esc;
+		busy |= m[i].j || m[i].np;
 	}
 	sc->busy[set] = busy;
 	return false;

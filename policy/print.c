@@ -143,7 +143,10 @@ void policy_print(const struct policy *p, FILE *out,
 		print_list(out, "hosts", &p->net.hosts);
 		if (p->net.upstream_ca)
 			fprintf(out, "upstream_ca = %s\n", p->net.upstream_ca);
-		if (p->net.memory_max)
+		if (p->net.memory_max && p->net.memory_max % (1 << 20) == 0)
+			fprintf(out, "memory_max = %lluM\n",
+				(unsigned long long)(p->net.memory_max >> 20));
+		else if (p->net.memory_max)
 			fprintf(out, "memory_max = %lluK\n",
 				(unsigned long long)(p->net.memory_max >> 10));
 	}

@@ -82,6 +82,7 @@ if MODE == "https":
     https("basic-fixed", "/headers", "Authorization: Basic %s\r\n" % B)
     https("gzip", "/gzip", "X-T: %s\r\nAccept-Encoding: gzip\r\n" % T)
     https("gzip-ok", "/gzip-ok", "X-T: %s\r\nAccept-Encoding: gzip, br\r\n" % T)
+    https("json", "/echo-json", "X-T: %s\r\n" % T)
     https("redirect", "/redirect?t=" + T)
     https("cookie", "/cookie?" + T)
     https("ws", "/echo-ws", WS + "X-T: %s\r\n" % T)
@@ -122,7 +123,7 @@ def test_an_echoing_tls_upstream_never_returns_the_secret(cred):
     assert r.returncode == 0, r.stderr
     got = results(r)
     assert set(got) == {"clean", "fixed", "query", "chunked", "close", "basic-fixed", "gzip",
-                        "gzip-ok", "redirect", "cookie", "ws"}, r.stdout
+                        "gzip-ok", "json", "redirect", "cookie", "ws"}, r.stdout
     check_no_secret(got, cred, r)
     # the positive control: the same path, nothing to hide, whole
     assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
@@ -133,9 +134,10 @@ def test_an_echoing_tls_upstream_never_returns_the_secret(cred):
     assert b"Set-Cookie: v=" + ph.group(0) + b"; Path=/" in got["cookie"], got["cookie"]
     # bodies: cut before the secret (what came first may have arrived)
     # (the connection is reset: what came first may or may not arrive)
-    for name in ("fixed", "query", "chunked", "close", "basic-fixed", "gzip-ok"):
+    for name in ("fixed", "query", "chunked", "close", "basic-fixed", "gzip-ok", "json"):
         assert got[name] == b"" or got[name].startswith(b"HTTP/1.1 200"), (name, got[name])
         assert b"ghp_" not in got[name] and b"hex:" not in got[name], (name, got[name])
+        assert b"\\u0067\\u0068\\u0070" not in got[name], (name, got[name])
     # the upstream was asked for an uncompressed answer, and one that
     # comes compressed anyway is refused
     assert b"Accept-Encoding: gzip" not in got["gzip-ok"] and b"\x1f\x8b" not in got["gzip-ok"]
@@ -147,7 +149,7 @@ def test_an_echoing_tls_upstream_never_returns_the_secret(cred):
     ev = cred.events("cred.reflect")
     assert {e["where"] for e in ev} == {"head", "body"}, ev
     assert all(e["credential"] == "github" and e["host"] == "good.test" for e in ev), ev
-    assert len([e for e in ev if e["where"] == "body"]) == 7, ev
+    assert len([e for e in ev if e["where"] == "body"]) == 8, ev
 
 
 def test_an_echoing_plain_upstream_never_returns_the_secret(one):

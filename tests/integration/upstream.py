@@ -111,7 +111,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
         elif path in ("/echo-chunked", "/gzip", "/gzip-ok", "/redirect", "/cookie", "/echo-ws",
-                      "/echo-close"):
+                      "/echo-close", "/echo-json"):
             self.echo(path, query)
         elif path.startswith("/repo"):
             super().do_GET()
@@ -153,6 +153,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        elif path == "/echo-json":
+            # X-T with every character as a JSON \u escape
+            t = "".join("\\u%04x" % ord(ch) for ch in self.headers.get("X-T", ""))
+            self.reply(('{"t": "%s"}\n' % t).encode(), ctype="application/json")
         elif path == "/redirect":
             self.send_response(301)
             self.send_header("Location", "https://good.test/elsewhere?" + query)

@@ -132,6 +132,19 @@ static void test_stream_every_split(void **state)
 	snprintf(body, sizeof(body), "x=%%67h%%70_realSecretValue0123456789abcdef&");
 	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 3, &out, &len), -EACCES);
 	free(out);
+	/* JSON's escapes: \/ (PHP writes every slash so), \u0067 */
+	snprintf(body, sizeof(body), "{\"k\": \"sk\\/other+secret=with%%percent\"}");
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 2, &out, &len), -EACCES);
+	free(out);
+	snprintf(body, sizeof(body), "{\"k\": \"\\u0067hp_realSecretValue0123456789abcde\\u0066\"}");
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 1, &out, &len), -EACCES);
+	free(out);
+	/* near misses pass whole: a non-ASCII \u, an unknown escape */
+	snprintf(body, sizeof(body), "\\u00e9 \\q ghp_realSecretValue0123456789abcde\\u00e6");
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 3, &out, &len), 0);
+	assert_int_equal(len, strlen(body));
+	assert_memory_equal(out, body, len);
+	free(out);
 	/* a secret holding '%' comes back as it is */
 	snprintf(body, sizeof(body), "x=%s", SECRET2);
 	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 5, &out, &len), -EACCES);

@@ -49,8 +49,65 @@ struct nx_scrub {
 	size_t n;
 	uint32_t syms; /* the needles' lengths, summed */
 	size_t hold_max;
-	bool start[256]; /* bytes a match can begin with */
+	bool start[256];	   /* bytes a match can begin with */
+	uint8_t pair[65536 / 8]; /* pairs of bytes a match can begin with */
 };
+
+static void set_pair(struct nx_scrub *s, unsigned char a, unsigned char b)
+{
+	unsigned k = (unsigned)a << 8 | b;
+
+	s->pair[k >> 3] |= (uint8_t)(1u << (k & 7));
+}
+
+static bool is_pair(const struct nx_scrub *s, unsigned char a, unsigned char b)
+{
+	unsigned k = (unsigned)a << 8 | b;
+
+	return s->pair[k >> 3] & (1u << (k & 7));
+}
+
+/* What a needle can begin with, as a byte and as a pair: its first byte
+ * (in either base64 alphabet) followed by its second, or by the start of
+ * an escape of it; an escape that may decode to anything. */
+static void add_starts(struct nx_scrub *s, const struct needle *n)
+{
+	unsigned char f[2] = { (unsigned char)n->bytes[0], 0 }, g[2] = { 0, 0 };
+	size_t nf = 1, ng = 0;
+
+	if (n->b64 && f[0] == '+')
+		f[nf++] = '-';
+	if (n->b64 && f[0] == '/')
+		f[nf++] = '_';
+	if (n->len > 1) {
+		g[ng++] = (unsigned char)n->bytes[1];
+		if (n->b64 && g[0] == '+')
+			g[ng++] = '-';
+		if (n->b64 && g[0] == '/')
+			g[ng++] = '_';
+	}
+	for (size_t i = 0; i < nf; i++) {
+		s->start[f[i]] = true;
+		if (n->len == 1)
+			for (unsigned b = 0; b < 256; b++)
+				set_pair(s, f[i], (unsigned char)b);
+		for (size_t j = 0; j < ng; j++)
+			set_pair(s, f[i], g[j]);
+		if (!n->raw) {
+			set_pair(s, f[i], '%');
+			set_pair(s, f[i], '\\');
+		}
+	}
+	if (!n->raw) {
+		const char *hex = "0123456789abcdefABCDEF";
+		s->start['%'] = true;
+		s->start['\\'] = true;
+		for (const char *h = hex; *h; h++)
+			set_pair(s, '%', (unsigned char)*h);
+		for (const char *e = "u/\\\""; *e; e++)
+			set_pair(s, '\\', (unsigned char)*e);
+	}
+}
 
 /* One needle's progress in one symbol stream. */
 struct match {
@@ -133,17 +190,7 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 			k++;
 		n->fail[i + 1] = k;
 	}
-	s->start[(unsigned char)n->bytes[0]] = true;
-	if (b64) {
-		if (n->bytes[0] == '+')
-			s->start['-'] = true;
-		if (n->bytes[0] == '/')
-			s->start['_'] = true;
-	}
-	if (!raw) {
-		s->start['%'] = true;
-		s->start['\\'] = true;
-	}
+	add_starts(s, n);
 	s->syms += n->len;
 	/* a partial match of LEN symbols, each up to three raw bytes, with
 	 * room for framing between them (small chunks) */
@@ -387,9 +434,13 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 		uint32_t pos = sc->fed + (uint32_t)i;
 		switch (sc->frame) {
 		case NX_FRAME_PLAIN:
-			/* the common case: skip what cannot begin a match */
+			/* the common case: skip what cannot begin a match,
+			 * two bytes at a time (the last one alone: a match
+			 * may go on in the next call) */
 			if (!sc->busy[0]) {
-				while (i < n && !s->start[in[i]])
+				while (i + 1 < n && !is_pair(s, in[i], in[i + 1]))
+					i++;
+				if (i + 1 == n && !s->start[in[i]])
 					i++;
 				if (i == n)
 					break;

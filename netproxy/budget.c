@@ -26,9 +26,9 @@ void nx_budget_init(struct nx_budget *b, uint64_t max, size_t pipes_max)
 
 bool nx_budget_take(struct nx_budget *b, size_t n)
 {
-	if (n > b->max - b->used) {
+	/* (what the floor charged may have taken USED past MAX) */
+	if (b->used > b->max || n > b->max - b->used) {
 		b->refused++;
-		b->waiting = true;
 		return false;
 	}
 	b->used += n;

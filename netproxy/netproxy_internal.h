@@ -285,7 +285,7 @@ struct nx_budget {
 	uint64_t max, used, peak;
 	size_t pipes, pipes_max; /* open now; at most (one page each) */
 	unsigned long refused;	 /* reservations that did not fit */
-	bool waiting;		 /* one did not fit since the last retry */
+	bool waiting;		 /* a pipe was refused since the last retry */
 	bool freed;		 /* memory came back since the last retry */
 };
 

@@ -2527,8 +2527,9 @@ void netproxy_dispatch(struct netproxy *np)
 	if (now_ms() - np->last_sweep >= 1000)
 		sweep(np);
 	if (np->budget.waiting && np->budget.freed) {
-		/* memory came back: whoever waited for it tries again (their
-		 * sockets will not say so: events are edge-triggered) */
+		/* a tunnel found every pipe in use, and one came back: whoever
+		 * waited tries again (their sockets will not say so: events are
+		 * edge-triggered) */
 		struct conn *c, *next;
 		np->budget.waiting = np->budget.freed = false;
 		for (c = np->conns; c; c = next) {

@@ -328,6 +328,8 @@ static void test_budget(void **state)
 	assert_int_equal(b.used, 1 << 20);
 	/* the number of pipes is bounded whatever their size */
 	assert_int_equal(nx_budget_pipe(&b, 256 << 10, r, &sz3), -ENOBUFS);
+	assert_true(b.waiting); /* the one thing that waits: tried again later */
+	b.waiting = false;
 	nx_budget_pipe_close(&b, p, sz);
 	assert_int_equal(p[0], -1);
 	assert_int_equal(b.pipes, 1);
@@ -335,9 +337,12 @@ static void test_budget(void **state)
 	/* past the budget: a one-page pipe, counted */
 	assert_true(nx_budget_take(&b, NX_PIPE_MIN));
 	assert_false(nx_budget_take(&b, 1));
+	assert_false(b.waiting); /* buffers and pipes never wait: they shrink */
 	assert_int_equal(nx_budget_pipe(&b, 256 << 10, r, &sz3), 0);
 	assert_int_equal(sz3, NX_PIPE_MIN);
 	assert_int_equal(b.used, (1 << 20) + NX_PIPE_MIN);
+	/* past the budget, nothing fits, not even what would have before */
+	assert_false(nx_budget_take(&b, 1));
 	nx_budget_pipe_close(&b, q, sz2);
 	nx_budget_pipe_close(&b, r, sz3);
 	assert_int_equal(b.pipes, 0);

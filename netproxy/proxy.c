@@ -1231,17 +1231,22 @@ static bool copy_down_scanned(struct conn *c, bool *dead)
 
 /* ---- the memory budget (budget.c) ---------------------------------------------------------- */
 
-/* After a pump: empty buffers go back to the budget, and when it is
- * tight, empty pipes of tunnels too (made again on the next data). */
+/* After a pump: the empty buffers of a connection that waits for its
+ * client (between requests, a tunnel) go back to the budget, and when the
+ * budget is tight, everyone's, and the empty pipes of tunnels too (made
+ * again on the next data).  An exchange under way keeps its buffers: a
+ * download freeing and faulting in 64 KiB at every wake-up is slower. */
 static void conn_trim(struct conn *c)
 {
 	struct buf *bs[] = { &c->cin, &c->cout, &c->uin, &c->uout };
 	struct nx_budget *bg = &c->np->budget;
+	bool tight = bg->used > bg->max / 2;
 
-	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++)
-		if (bs[i]->d && buf_used(bs[i]) == 0)
-			conn_buf_free(c, bs[i]);
-	if (c->state == S_TUNNEL && bg->used > bg->max / 2)
+	if (tight || c->state == S_HTTP_HEAD || c->state == S_TUNNEL || c->state == S_SNIFF)
+		for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++)
+			if (bs[i]->d && buf_used(bs[i]) == 0)
+				conn_buf_free(c, bs[i]);
+	if (c->state == S_TUNNEL && tight)
 		for (int d = 0; d < 2; d++) {
 			struct pipe_dir *pd = &c->dir[d];
 			if (pd->p[0] >= 0 && pd->in == 0 && !pd->eof) {

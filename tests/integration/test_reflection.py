@@ -75,6 +75,7 @@ WS = ("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhb
 MODE = sys.argv[1]
 if MODE == "https":
     https("clean", "/hello")
+    https("asked", "/seen", "Accept-Encoding: gzip, br\r\nSec-WebSocket-Extensions: permessage-deflate\r\n")
     https("fixed", "/headers", "X-T: %s\r\n" % T)
     https("query", "/headers?t=" + T)
     https("chunked", "/echo-chunked?t=" + T)
@@ -122,7 +123,7 @@ def test_an_echoing_tls_upstream_never_returns_the_secret(cred):
                  env={"RF_SECRET": SECRET}, timeout=60)
     assert r.returncode == 0, r.stderr
     got = results(r)
-    assert set(got) == {"clean", "fixed", "query", "chunked", "close", "basic-fixed", "gzip",
+    assert set(got) == {"clean", "asked", "fixed", "query", "chunked", "close", "basic-fixed", "gzip",
                         "gzip-ok", "json", "redirect", "cookie", "ws"}, r.stdout
     check_no_secret(got, cred, r)
     # the positive control: the same path, nothing to hide, whole
@@ -140,6 +141,9 @@ def test_an_echoing_tls_upstream_never_returns_the_secret(cred):
         assert b"\\u0067\\u0068\\u0070" not in got[name], (name, got[name])
     # the upstream was asked for an uncompressed answer, and one that
     # comes compressed anyway is refused
+    asked = unhex(got["asked"].decode())
+    assert "Accept-Encoding: identity\n" in asked and "gzip" not in asked, asked
+    assert "Sec-WebSocket-Extensions" not in asked, asked
     assert b"Accept-Encoding: gzip" not in got["gzip-ok"] and b"\x1f\x8b" not in got["gzip-ok"]
     assert got["gzip"].startswith(b"HTTP/1.1 502"), got["gzip"]
     assert b"Content-Encoding gzip" in got["gzip"]

@@ -27,13 +27,6 @@ def cred(request, world):  # noqa: F811
     b.cleanup()
 
 
-@pytest.fixture
-def one(world):  # noqa: F811
-    b = NetBox(world, "nobody", "namespace")
-    yield b
-    b.cleanup()
-
-
 # Requests made by hand, so that nothing a client library does hides what
 # came back.  Each case prints NAME = HEX(all bytes received until the close).
 CLIENT = CLIENT_PRELUDE + r'''
@@ -156,25 +149,25 @@ def test_an_echoing_tls_upstream_never_returns_the_secret(cred):
     assert len([e for e in ev if e["where"] == "body"]) == 8, ev
 
 
-def test_an_echoing_plain_upstream_never_returns_the_secret(one):
-    p = policy(one, creds=PLAIN)
-    one.write("work/client.py", CLIENT)
-    r = one.run(["/usr/bin/python3", "client.py", "plain"], policy=p,
+def test_an_echoing_plain_upstream_never_returns_the_secret(cred):
+    p = policy(cred, creds=PLAIN)
+    cred.write("work/client.py", CLIENT)
+    r = cred.run(["/usr/bin/python3", "client.py", "plain"], policy=p,
                 env={"RF_SECRET": SECRET}, timeout=60)
     assert r.returncode == 0, r.stderr
     got = results(r)
-    check_no_secret(got, one, r)
+    check_no_secret(got, cred, r)
     assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
     # the usual redirect of plain HTTP to HTTPS, with the query in it
     assert re.search(rb"Location: https://good.test/elsewhere\?t=ringfence_github_[A-Za-z0-9]{24}",
                      got["redirect"]), got["redirect"]
     assert b"ghp_" not in got["fixed"] and b"ghp_" not in got["ws"]
-    ev = one.events("cred.reflect")
+    ev = cred.events("cred.reflect")
     assert {e["where"] for e in ev} == {"head", "body"}
     assert len([e for e in ev if e["where"] == "body"]) == 2, ev
 
 
-def test_secrets_go_into_plain_http_only_where_allowed(one):
+def test_secrets_go_into_plain_http_only_where_allowed(cred):
     # refused: the placeholder in plain HTTP to its own host, forwarded or
     # inside a CONNECT tunnel, with a 403 naming the key that allows it
     script = CLIENT_PRELUDE + r'''
@@ -188,8 +181,8 @@ s.sendall(("GET /seen?t=%s HTTP/1.1\r\nHost: good.test\r\n\r\n" % T).encode())
 print("tunnel =", read_all(s).decode().replace("\r\n", "|"))
 print("https =", ask(b"GET http://good.test/seen HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")[:12])
 '''
-    one.write("work/client.py", script)
-    r = one.run(["/usr/bin/python3", "client.py"], policy=policy(one), env={"RF_SECRET": SECRET})
+    cred.write("work/client.py", script)
+    r = cred.run(["/usr/bin/python3", "client.py"], policy=policy(cred), env={"RF_SECRET": SECRET})
     assert r.returncode == 0, r.stderr
     out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
     for name in ("forward", "tunnel"):
@@ -198,10 +191,10 @@ print("https =", ask(b"GET http://good.test/seen HTTP/1.1\r\nHost: good.test\r\n
         assert "hex:" not in out[name]  # the upstream never answered
     # the positive control: plain HTTP without a placeholder goes through
     assert out["https"] == "b'HTTP/1.1 200'", r.stdout
-    blocks = one.events("cred.block")
+    blocks = cred.events("cred.block")
     assert len(blocks) == 2 and {e["where"] for e in blocks} == {"plaintext"}, blocks
     # allowed: plaintext = yes
-    r = run(one, CURL_PLAIN, policy(one, creds=PLAIN))
+    r = run(cred, CURL_PLAIN, policy(cred, creds=PLAIN))
     assert r.returncode == 0, r.stderr
     assert "X-T: %s" % SECRET in unhex(r.stdout)
 

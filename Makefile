@@ -31,7 +31,7 @@ LIBS := -Wl,-Bstatic -lseccomp -lcap-ng -linih -lcares -lssl -lcrypto -Wl,-Bdyna
 POLICY_SRC := policy/parse.c policy/expand.c policy/print.c
 LANDLOCK_SRC := landlock/landlock.c landlock/plan.c
 NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy.c \
-	netproxy/cred.c netproxy/tls.c
+	netproxy/cred.c netproxy/tls.c netproxy/scrub.c netproxy/budget.c
 NETPROXY_SRC += netproxy/sniff.c
 SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/child.c \
 	supervisor/init.c supervisor/seccomp.c supervisor/privdrop.c supervisor/env.c \

@@ -12,11 +12,13 @@
 #   4. the supervisor's memory with 1,000 idle tunnels open
 # Clients run inside ringfence (mode = proxy, allow_cidr = 127.0.0.1/32),
 # as an agent would; the direct and tinyproxy cases run on the host.
+# BASELINE=/path/to/another/ringfence adds its CONNECT and forward throughput
+# to section 1, measured in the same run (a change must keep both within 5%).
 #   RUNS=5 AB_N=5000 LAT_N=500 IDLE_N=1000 bench/proxy.sh
 set -eu
 cd "$(dirname "$0")/.."
 RF=${RINGFENCE:-$PWD/ringfence}
-LINK=${LINK:-200m} RUNS=${RUNS:-5} AB_N=${AB_N:-5000} AB_C=${AB_C:-8} LAT_N=${LAT_N:-500} IDLE_N=${IDLE_N:-1000}
+BASELINE=${BASELINE:-} LINK=${LINK:-200m} RUNS=${RUNS:-5} AB_N=${AB_N:-5000} AB_C=${AB_C:-8} LAT_N=${LAT_N:-500} IDLE_N=${IDLE_N:-1000}
 ORIGIN_PORT=${ORIGIN_PORT:-18180} TP_PORT=${TP_PORT:-18181}
 OUT=${OUT:-$PWD/bench/out}
 for t in nginx tinyproxy ab curl python3; do
@@ -89,6 +91,7 @@ BIG=http://127.0.0.1:$ORIGIN_PORT/big.bin
 TINY=http://127.0.0.1:$ORIGIN_PORT/tiny.txt
 cd "$W"
 inside() { "$RF" -p "$W/p.ini" -- "$@" 2>/dev/null; }
+inside_base() { "$BASELINE" -p "$W/p.ini" -- "$@" 2>/dev/null; }
 
 speed() { # curl args...: median bytes/s over RUNS
 	for _ in $(seq 1 "$RUNS"); do curl -s -o /dev/null -w '%{speed_download}\n' "$@"; done | median
@@ -108,6 +111,19 @@ awk -v d="$direct" -v a="$rf_tunnel" -v b="$rf_http" -v c="$tp_tunnel" -v ld="$l
 	printf "ringfence CONNECT       %8.0f MB/s  %5.1f%% of direct (plain HTTP: read like a forward)\n", a/1e6, 100*a/d
 	printf "ringfence HTTP forward  %8.0f MB/s  %5.1f%% of direct\n", b/1e6, 100*b/d
 	printf "tinyproxy CONNECT       %8.0f MB/s  %5.1f%% of direct\n", c/1e6, 100*c/d }'
+if [ -n "$BASELINE" ]; then
+	# interleaved with this build's runs, so that drift hits both alike
+	for _ in $(seq 1 "$RUNS"); do
+		inside sh -c "curl -s -p -o /dev/null -w '%{speed_download}\n' $BIG" >>"$W/t.new"
+		inside_base sh -c "curl -s -p -o /dev/null -w '%{speed_download}\n' $BIG" >>"$W/t.base"
+		inside sh -c "curl -s -o /dev/null -w '%{speed_download}\n' $BIG" >>"$W/f.new"
+		inside_base sh -c "curl -s -o /dev/null -w '%{speed_download}\n' $BIG" >>"$W/f.base"
+	done
+	awk -v a="$(median <"$W/t.new")" -v b="$(median <"$W/t.base")" \
+	    -v c="$(median <"$W/f.new")" -v d="$(median <"$W/f.base")" 'BEGIN {
+		printf "CONNECT  this %8.0f MB/s  baseline %8.0f MB/s  %5.1f%% (target >= 95%%)\n", a/1e6, b/1e6, 100*a/b
+		printf "forward  this %8.0f MB/s  baseline %8.0f MB/s  %5.1f%% (target >= 95%%)\n", c/1e6, d/1e6, 100*c/d }'
+fi
 
 echo "== 2. small requests/s through the forward proxy (ab -n $AB_N -c $AB_C)"
 rps() { grep 'Requests per second' | awk '{print $4}'; }

@@ -5,6 +5,11 @@
                                                  prints the median and p90 in microseconds
   proxy_client.py idle N HOST PORT PROXY FLAG   opens N CONNECT tunnels, creates FLAG,
                                                  holds them until FLAG is removed
+  proxy_client.py stall N HOST PORT PROXY FLAG   opens N connections that each ask for
+                                                 /big.bin and never read (PROXY "-": to the
+                                                 origin directly; else half CONNECT, half
+                                                 forwarded), creates FLAG, holds them until
+                                                 FLAG is removed
   proxy_client.py tls-latency N NAME PORT PROXY  new connection + TLS + tiny GET to NAME
                                                  (PROXY "-": to 127.0.0.1 directly); trusts
                                                  $SSL_CERT_FILE
@@ -74,6 +79,39 @@ def main():
                 break
             time.sleep(0.05)
         print("held %d tunnels" % len(socks))
+    elif what == "stall":
+        flag = sys.argv[6]
+        socks = []
+        get = b"GET /big.bin HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host.encode(), port)
+        for i in range(n):
+            try:
+                if not proxy:
+                    s = socket.create_connection((host, port))
+                    s.sendall(get)
+                else:
+                    ph, pp = proxy.rsplit(":", 1)
+                    s = socket.create_connection((ph, int(pp)))
+                    if i % 2:
+                        s.sendall(b"GET http://%s:%d/big.bin HTTP/1.1\r\nHost: %s:%d\r\n\r\n"
+                                  % (host.encode(), port, host.encode(), port))
+                    else:
+                        s.sendall(("CONNECT %s:%d HTTP/1.1\r\n\r\n" % (host, port)).encode())
+                socks.append((i, s))
+            except OSError as e:
+                print("connection %d: %s" % (i, e), file=sys.stderr)
+                break
+        for i, s in socks:
+            if proxy and i % 2 == 0:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += s.recv(1)  # the 200 only, not a byte of the body
+                s.sendall(get)
+        open(flag, "w").close()
+        for _ in range(1200):
+            if not os.path.exists(flag):
+                break
+            time.sleep(0.05)
+        print("held %d connections" % len(socks))
 
 
 if __name__ == "__main__":

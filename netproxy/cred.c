@@ -134,6 +134,49 @@ size_t nx_base64_encode(const char *in, size_t n, char *out)
 	return o;
 }
 
+size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *out)
+{
+	char tmp[NX_B64_CORE_MAX + 8], src[(NX_B64_CORE_MAX / 4) * 3 + 3];
+	size_t enc, from, to;
+
+	if (n + align > sizeof(src))
+		return 0;
+	memset(src, 0, align);
+	memcpy(src + align, in, n);
+	enc = nx_base64_encode(src, n + align, tmp);
+	(void)enc;
+	/* the first character wholly inside IN, and the last one */
+	from = (align * 8 + 5) / 6;
+	to = (align + n) * 8 / 6;
+	if (to <= from)
+		return 0;
+	for (size_t i = from; i < to; i++) {
+		char ch = tmp[i];
+		if (url && ch == '+')
+			ch = '-';
+		else if (url && ch == '/')
+			ch = '_';
+		out[i - from] = ch;
+	}
+	return to - from;
+}
+
+/* A placeholder inside base64 of anything (Basic's user:password, a
+ * token a client wraps): its core in any of the three alignments, in the
+ * standard and the URL alphabet. */
+static bool find_base64(const char *p, size_t len, const struct nx_cred *cr)
+{
+	char core[NX_B64_CORE_MAX];
+
+	for (unsigned a = 0; a < 3; a++)
+		for (int url = 0; url < 2; url++) {
+			size_t m = nx_base64_core(cr->placeholder, cr->placeholder_len, a, url, core);
+			if (m >= 16 && memmem(p, len, core, m))
+				return true;
+		}
+	return false;
+}
+
 const struct nx_cred *nx_cred_find(const struct nx_cred *creds, size_t n, const char *p,
 				   size_t len)
 {
@@ -141,7 +184,8 @@ const struct nx_cred *nx_cred_find(const struct nx_cred *creds, size_t n, const 
 	const struct nx_cred *hit = NULL;
 
 	for (size_t i = 0; i < n; i++)
-		if (find_case(p, len, creds[i].placeholder, creds[i].placeholder_len))
+		if (find_case(p, len, creds[i].placeholder, creds[i].placeholder_len) ||
+		    find_base64(p, len, &creds[i]))
 			return &creds[i];
 	if (!memchr(p, '%', len))
 		return NULL;
@@ -207,7 +251,7 @@ static unsigned replace_into(const struct nx_cred_ctx *x, const char *in, size_t
 }
 
 /* Any placeholder of a credential NOT bound here, by the wide detection. */
-static const struct nx_cred *foreign(const struct nx_cred_ctx *x, const char *p, size_t n)
+const struct nx_cred *nx_cred_foreign(const struct nx_cred_ctx *x, const char *p, size_t n)
 {
 	const struct nx_cred *hit;
 	struct nx_cred tmp[NX_CRED_MAX];
@@ -253,10 +297,13 @@ int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *i
 	unsigned used;
 
 	*out_len = 0;
-	f = foreign(x, in, n);
+	f = nx_cred_foreign(x, in, n);
 	if (f) {
 		x->blocked = f;
 		x->blocked_where = where;
+		/* found inside the base64 of a Basic authorization */
+		if (where == NX_CRED_HEADER_AUTH && n > 6 && strncasecmp(in, "basic ", 6) == 0)
+			x->blocked_where = NX_CRED_BASIC;
 		return -EACCES;
 	}
 	/* Authorization: Basic base64(user:password) */
@@ -276,7 +323,7 @@ int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *i
 				return -ENOMEM;
 			dn = nx_base64_decode(in + b, n - b, dec, n + 1);
 			if (dn >= 0) {
-				f = foreign(x, dec, (size_t)dn);
+				f = nx_cred_foreign(x, dec, (size_t)dn);
 				if (f) {
 					x->blocked = f;
 					x->blocked_where = NX_CRED_BASIC;
@@ -353,6 +400,7 @@ const char *nx_cred_where_name(enum nx_cred_where w)
 	case NX_CRED_BASIC: return "basic";
 	case NX_CRED_HOST: return "host";
 	case NX_CRED_STREAM: return "stream";
+	case NX_CRED_METHOD: return "method";
 	case _NX_CRED_WHERE_MAX:
 	default: return "?";
 	}

@@ -29,7 +29,8 @@ struct netproxy;
 
 struct netproxy_event {
 	const char *event;  /* "net.allow", "net.deny", "net.error", "net.close",
-			       "cred.inject", "cred.block", "tls.error" */
+			       "cred.inject", "cred.block", "cred.reflect",
+			       "tls.error" */
 	const char *proto;  /* "connect", "http", "socks5" */
 	const char *host;   /* as the client named it (normalised) */
 	uint16_t port;
@@ -39,7 +40,8 @@ struct netproxy_event {
 	const char *method; /* HTTP forward: the method, else NULL */
 	uint64_t bytes_up, bytes_down; /* net.close */
 	const char *credential; /* cred.*: the credential's name */
-	const char *where;	/* cred.*: "header", "target", "basic", "host", "stream" */
+	const char *where;	/* cred.*: "header", "target", "basic", "host", "stream";
+				   cred.reflect: "head", "body" */
 };
 
 struct netproxy_hooks {
@@ -75,6 +77,7 @@ struct netproxy_credential {
 	const char *secret;
 	size_t secret_len;
 	const struct policy_list *hosts;
+	bool plaintext; /* may be written into plain HTTP (else only inside TLS) */
 };
 
 /* TLS interception for the credentials' hosts: a CA made in memory for
@@ -91,9 +94,10 @@ int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, c
  * its copy). */
 void netproxy_tls_free(struct netproxy_tls *t);
 
-/* The proxy rewrites placeholders and intercepts the credentials' hosts
- * from now on (TLS borrowed, may be NULL when no credential exists). */
-void netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds,
+/* The proxy rewrites placeholders, intercepts the credentials' hosts and
+ * scans responses for the secrets from now on (TLS borrowed, may be NULL
+ * when no credential exists).  -ENOMEM. */
+int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds,
 			      size_t n, struct netproxy_tls *tls);
 
 /* One line on what was blocked, or false when nothing was. */

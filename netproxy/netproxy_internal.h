@@ -199,6 +199,7 @@ enum nx_cred_where {
 	NX_CRED_BASIC,	     /* inside Authorization: Basic */
 	NX_CRED_HOST,	     /* the host name asked for */
 	NX_CRED_STREAM,	     /* the first bytes of an opaque stream */
+	NX_CRED_METHOD,	     /* the request method */
 	_NX_CRED_WHERE_MAX,
 };
 
@@ -220,6 +221,9 @@ void nx_cred_ctx_init(struct nx_cred_ctx *x, const struct nx_cred *creds, size_t
 /* Any credential's placeholder in P (case-insensitive, also percent-decoded). */
 const struct nx_cred *nx_cred_find(const struct nx_cred *creds, size_t n, const char *p,
 				   size_t len);
+/* Any placeholder of a credential NOT bound to X's host in P, by the wide
+ * detection (every letter case, percent-decoded, inside base64). */
+const struct nx_cred *nx_cred_foreign(const struct nx_cred_ctx *x, const char *p, size_t n);
 /* Rewrites one field into OUT (CAP bytes): 1 when something was replaced
  * (*out_len bytes in OUT), 0 when the field goes out as it is, -EACCES when
  * a placeholder is on its way to a host it is not bound to (x->blocked),
@@ -231,6 +235,78 @@ const char *nx_cred_where_name(enum nx_cred_where w);
 /* Strict base64 (RFC 4648, padding optional): bytes decoded, or -1. */
 long nx_base64_decode(const char *in, size_t n, char *out, size_t cap);
 size_t nx_base64_encode(const char *in, size_t n, char *out); /* (n+2)/3*4 bytes */
+/* The base64 characters that depend on IN alone when IN is encoded after
+ * ALIGN (0-2) other bytes and before any others: what every base64 text
+ * holding IN contains.  URL: the URL-safe alphabet.  Returns its length
+ * (0 when IN is too long for NX_B64_CORE_MAX). */
+#define NX_B64_CORE_MAX 12000
+size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *out);
+
+/* ---- scrub.c: secrets in responses -------------------------------------------- */
+
+/* The needles for a set of credentials (borrowed: they must outlive it). */
+struct nx_scrub;
+int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret);
+void nx_scrub_free(struct nx_scrub *s);
+/* The most a stream scan may hold back (it fits a small buffer twice). */
+#define NX_SCAN_HOLD_MAX 2048
+size_t nx_scrub_hold_max(const struct nx_scrub *s);
+
+/* A response head with every secret, in every form, replaced by its
+ * credential's placeholder: 1 with a new head in *RET (malloc'd) and the
+ * credentials found as bits in *HITS, 0 when there is none, -ENOMEM. */
+int nx_scrub_head(const struct nx_scrub *s, const char *in, size_t n, char **ret, size_t *ret_len,
+		  unsigned *hits);
+
+/* A body or stream, scanned through its framing as it passes. */
+enum nx_frame {
+	NX_FRAME_PLAIN = 0, /* fixed length, until the close, an opaque stream */
+	NX_FRAME_CHUNKED,
+	NX_FRAME_WEBSOCKET, /* the server's frames */
+};
+struct nx_scan;
+int nx_scan_new(const struct nx_scrub *s, struct nx_scan **ret);
+void nx_scan_reset(struct nx_scan *sc, enum nx_frame f);
+void nx_scan_free(struct nx_scan *sc);
+/* Scans the next N bytes.  OUT (room for nx_scan_held() + N) gets the
+ * bytes now known to start no secret; the rest stays held.  0; -EACCES
+ * when a secret is there (nx_scan_hit() names it; nothing of this call is
+ * in OUT); -EPROTO when the stream cannot be checked (a compressed
+ * WebSocket frame, a partial secret spread over too much framing). */
+int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t *out_len);
+/* The stream ended: the held bytes, into OUT.  Returns their number. */
+size_t nx_scan_flush(struct nx_scan *sc, char *out);
+size_t nx_scan_held(const struct nx_scan *sc);
+const struct nx_cred *nx_scan_hit(const struct nx_scan *sc);
+
+/* ---- budget.c: the proxy's memory ------------------------------------------- */
+
+#define NX_BUDGET_DEFAULT (16ULL << 20) /* [network] memory_max when unset */
+#define NX_PIPE_DEFAULT (64 * 1024)	/* the kernel's pipe size */
+#define NX_PIPE_MIN 4096		/* one page: the smallest pipe */
+
+struct nx_budget {
+	uint64_t max, used, peak;
+	size_t pipes, pipes_max; /* open now; at most (one page each) */
+	unsigned long refused;	 /* reservations that did not fit */
+	bool waiting;		 /* a pipe was refused since the last retry */
+	bool freed;		 /* memory came back since the last retry */
+};
+
+/* MAX: [network] memory_max (0: the default); PIPES_MAX: the most pipes
+ * open at once, whatever their size. */
+void nx_budget_init(struct nx_budget *b, uint64_t max, size_t pipes_max);
+/* Charges N bytes: false (and nothing charged) when they do not fit. */
+bool nx_budget_take(struct nx_budget *b, size_t n);
+void nx_budget_give(struct nx_budget *b, size_t n);
+/* The size a new pipe gets for WANT: WANT while the budget is less than
+ * half used, then the kernel's default, then one page (past the budget
+ * too); 0 only when PIPES_MAX are open. */
+size_t nx_budget_pipe_size(const struct nx_budget *b, size_t want);
+/* A pipe (non-blocking, close-on-exec) charged at the size the kernel
+ * gave it: -ENOBUFS when PIPES_MAX are open. */
+int nx_budget_pipe(struct nx_budget *b, size_t want, int p[2], size_t *ret_size);
+void nx_budget_pipe_close(struct nx_budget *b, int p[2], size_t size);
 
 /* ---- tls.c: the ClientHello, interception ---------------------------------------- */
 

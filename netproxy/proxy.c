@@ -48,6 +48,7 @@
 
 #define MAX_CONNS 4096
 #define BUF_CAP (64 * 1024)
+#define BUF_SMALL 4096 /* past the memory budget */
 #define PIPE_CAP (1024 * 1024) /* asked for; the kernel may give less */
 #define MAX_ADDRS 16
 
@@ -74,6 +75,8 @@ struct tag {
 struct buf {
 	char *d;
 	size_t off, len; /* data is d[off..len) */
+	size_t cap;	      /* BUF_CAP or BUF_SMALL, once allocated */
+	struct nx_budget *bg; /* charged CAP while allocated, when set */
 };
 
 enum state {
@@ -100,7 +103,7 @@ enum proto {
 
 struct pipe_dir {
 	int p[2];
-	size_t in, cap;
+	size_t in, cap; /* cap: charged to the budget while the pipe is open */
 	bool eof, shut;
 };
 
@@ -156,6 +159,10 @@ struct conn {
 	SSL *cssl, *ussl;
 	bool ceof, ueof; /* buffered tunnel: a side ended */
 	bool server_first; /* [network] server_first: the upstream may speak first */
+
+	/* responses scanned for secrets (scrub.c) */
+	struct nx_scan *scan;
+	bool req_secret; /* the current request carried a secret */
 };
 
 struct dns_req {
@@ -196,6 +203,10 @@ struct netproxy {
 	const struct netproxy_credential *creds;
 	size_t n_creds;
 	struct netproxy_tls *tls;
+	struct nx_scrub *scrub;	/* the secrets' needles; NULL without credentials */
+	char *scratch;		/* a scan's output: BUF_CAP + the most it holds */
+
+	struct nx_budget budget; /* buffers and pipes, [network] memory_max */
 
 	long last_sweep;
 	unsigned long n_blocked;
@@ -219,22 +230,85 @@ static size_t buf_used(const struct buf *b)
 	return b->len - b->off;
 }
 
+/* What a buffer holds once allocated: full size while the sandbox's budget
+ * has room, else small.  Nothing waits for memory: past the budget every
+ * connection still moves data, through small buffers (and one-page pipes),
+ * so the budget bounds what the command's connections hold without letting
+ * its stalled ones starve the others. */
+static size_t buf_next_cap(const struct buf *b)
+{
+	if (b->bg && b->bg->used + BUF_CAP > b->bg->max)
+		return BUF_SMALL;
+	return BUF_CAP;
+}
+
+static size_t buf_cap(const struct buf *b)
+{
+	return b->d ? b->cap : buf_next_cap(b);
+}
+
 static size_t buf_room(const struct buf *b)
 {
-	return BUF_CAP - buf_used(b);
+	return buf_cap(b) - buf_used(b);
+}
+
+/* Allocates the buffer (at full size when FULL: a head that must fit whole),
+ * charged to the budget. */
+static int buf_alloc(struct buf *b, bool full)
+{
+	size_t cap;
+
+	if (b->d)
+		return 0;
+	cap = full ? BUF_CAP : buf_next_cap(b);
+	b->d = malloc(cap);
+	if (!b->d)
+		return -ENOMEM;
+	if (b->bg && !nx_budget_take(b->bg, cap))
+		b->bg->used += cap; /* past the budget: counted all the same */
+	b->cap = cap;
+	b->off = b->len = 0;
+	return 0;
+}
+
+/* A small buffer grows to full size: a head (or a ClientHello) that did not
+ * fit.  Heads are bounded (NX_HEAD_MAX, NX_RESP_HEAD_MAX), so this is too. */
+static int buf_grow(struct buf *b)
+{
+	char *d;
+
+	if (!b->d)
+		return buf_alloc(b, true);
+	if (b->cap >= BUF_CAP)
+		return 0;
+	d = malloc(BUF_CAP);
+	if (!d)
+		return -ENOMEM;
+	memcpy(d, b->d + b->off, buf_used(b));
+	b->len -= b->off;
+	b->off = 0;
+	explicit_bzero(b->d, b->cap);
+	free(b->d);
+	b->d = d;
+	if (b->bg && !nx_budget_take(b->bg, BUF_CAP - b->cap))
+		b->bg->used += BUF_CAP - b->cap;
+	b->cap = BUF_CAP;
+	return 0;
+}
+
+/* Full, and small: a head that did not fit grows it. */
+static bool buf_full_small(const struct buf *b)
+{
+	return b->d && b->cap < BUF_CAP && buf_used(b) == b->cap;
 }
 
 static int buf_reserve(struct buf *b)
 {
-	if (!b->d) {
-		b->d = malloc(BUF_CAP);
-		if (!b->d)
-			return -ENOMEM;
-		b->off = b->len = 0;
-	}
+	if (!b->d && buf_alloc(b, false) < 0)
+		return -ENOMEM;
 	if (b->off > 0 && b->len == b->off) {
 		b->off = b->len = 0;
-	} else if (b->off > 0 && b->len == BUF_CAP) {
+	} else if (b->off > 0 && b->len == b->cap) {
 		memmove(b->d, b->d + b->off, b->len - b->off);
 		b->len -= b->off;
 		b->off = 0;
@@ -244,15 +318,23 @@ static int buf_reserve(struct buf *b)
 
 static void buf_free(struct buf *b)
 {
+	struct nx_budget *bg = b->bg;
+
+	if (b->d && bg)
+		nx_budget_give(bg, b->cap);
 	free(b->d);
-	*b = (struct buf){ 0 };
+	*b = (struct buf){ .bg = bg };
 }
 
 static int buf_append(struct buf *b, const void *data, size_t n)
 {
-	if (buf_reserve(b) < 0 || n > buf_room(b))
+	if (buf_reserve(b) < 0)
 		return -ENOBUFS;
-	if (b->len + n > BUF_CAP) {
+	if (n > buf_room(b) && buf_grow(b) < 0)
+		return -ENOBUFS;
+	if (n > buf_room(b))
+		return -ENOBUFS;
+	if (b->len + n > b->cap) {
 		memmove(b->d, b->d + b->off, b->len - b->off);
 		b->len -= b->off;
 		b->off = 0;
@@ -276,9 +358,9 @@ static ssize_t buf_read(struct buf *b, int fd)
 
 	if (buf_reserve(b) < 0)
 		return -ENOMEM;
-	if (b->len == BUF_CAP)
+	if (b->len == b->cap)
 		return -EAGAIN; /* full: the caller waits for the other side */
-	n = read(fd, b->d + b->len, BUF_CAP - b->len);
+	n = read(fd, b->d + b->len, b->cap - b->len);
 	if (n < 0)
 		return -errno;
 	b->len += (size_t)n;
@@ -350,10 +432,10 @@ static ssize_t io_read(struct conn *c, bool up, struct buf *b)
 		return buf_read(b, fd);
 	if (buf_reserve(b) < 0)
 		return -ENOMEM;
-	if (b->len == BUF_CAP)
+	if (b->len == b->cap)
 		return -EAGAIN;
 	for (;;) {
-		int r = SSL_read(ssl, b->d + b->len, (int)(BUF_CAP - b->len));
+		int r = SSL_read(ssl, b->d + b->len, (int)(b->cap - b->len));
 		if (r > 0) {
 			b->len += (size_t)r;
 			return r;
@@ -529,7 +611,7 @@ static void close_fd_tag(struct netproxy *np, struct tag *t)
 static void conn_buf_free(struct conn *c, struct buf *b)
 {
 	if (c->secret_seen && b->d)
-		explicit_bzero(b->d, BUF_CAP);
+		explicit_bzero(b->d, b->cap);
 	buf_free(b);
 }
 
@@ -546,10 +628,7 @@ static void close_upstream(struct conn *c)
 static void close_pipes(struct conn *c)
 {
 	for (int i = 0; i < 2; i++) {
-		if (c->dir[i].p[0] >= 0) {
-			close(c->dir[i].p[0]);
-			close(c->dir[i].p[1]);
-		}
+		nx_budget_pipe_close(&c->np->budget, c->dir[i].p, c->dir[i].cap);
 		c->dir[i] = (struct pipe_dir){ .p = { -1, -1 } };
 	}
 }
@@ -571,6 +650,8 @@ static void conn_kill(struct conn *c)
 	close_fd_tag(np, &c->ct);
 	close_upstream(c);
 	close_pipes(c);
+	nx_scan_free(c->scan);
+	c->scan = NULL;
 	conn_buf_free(c, &c->cin);
 	conn_buf_free(c, &c->cout);
 	conn_buf_free(c, &c->uin);
@@ -602,6 +683,7 @@ static int watch(struct netproxy *np, struct tag *t, uint32_t events)
 
 static void answer_close(struct conn *c, const char *data, size_t n)
 {
+	(void)buf_alloc(&c->cout, false);
 	(void)buf_append(&c->cout, data, n);
 	close_upstream(c);
 	c->state = S_FLUSH_CLOSE;
@@ -622,6 +704,7 @@ static void http_error(struct conn *c, int status, const char *title, const char
 		      "X-Ringfence: blocked\r\n\r\n",
 		      status, title, bl);
 	c->cout.off = c->cout.len = 0; /* nothing half-sent is kept */
+	(void)buf_alloc(&c->cout, false);
 	(void)buf_append(&c->cout, head, (size_t)hl);
 	(void)buf_append(&c->cout, body, (size_t)bl);
 	close_upstream(c);
@@ -633,10 +716,12 @@ static void socks_reply(struct conn *c, enum nx_socks_reply code, bool then_clos
 {
 	uint8_t r[10] = { 5, (uint8_t)code, 0, 1, 0, 0, 0, 0, 0, 0 };
 
-	if (then_close)
+	if (then_close) {
 		answer_close(c, (const char *)r, sizeof(r));
-	else
+	} else {
+		(void)buf_alloc(&c->cout, false);
 		(void)buf_append(&c->cout, r, sizeof(r));
+	}
 }
 
 static const char *status_title(int status)
@@ -969,6 +1054,230 @@ static void start_connect(struct conn *c)
 	upstream_failed(c, 502, NX_SOCKS_REFUSED, "connection refused or unreachable");
 }
 
+/* ---- secrets in responses (scrub.c) ----------------------------------------------------
+ *
+ * With credentials, every response the proxy reads on its way to the client
+ * is scanned: heads have a secret replaced by its placeholder, bodies and
+ * upgraded streams are cut when one comes (their framing has gone out
+ * already), and a compressed answer to a request that carried a secret,
+ * which could hide one, is refused.
+ */
+
+/* A secret in a body or stream: the connection ends, nothing of it sent. */
+static void reflect_cut(struct conn *c, int err)
+{
+	const struct nx_cred *cr = c->scan ? nx_scan_hit(c->scan) : NULL;
+	char reason[NX_HOST_MAX + 300];
+
+	if (cr) {
+		snprintf(reason, sizeof(reason),
+			 "the secret of credential %s came back from %s: the response is cut",
+			 cr->name, c->host);
+		emit_full(c, "cred.reflect", reason, c->addr_text[0] ? c->addr_text : NULL,
+			  cr->name, "body");
+	} else {
+		snprintf(reason, sizeof(reason), "a response from %s that cannot be checked for "
+						 "secrets (%s): cut",
+			 c->host, err == -ENOMEM ? "out of memory" : "unreadable framing");
+		emit(c, "net.error", reason, c->addr_text[0] ? c->addr_text : NULL);
+	}
+	record_block(c, reason);
+	/* a reset, not a close: a body that lasts until the close (or a TLS
+	 * stream's close_notify) must not look complete when it is cut */
+	if (c->ct.fd >= 0)
+		(void)setsockopt(c->ct.fd, SOL_SOCKET, SO_LINGER,
+				 &(struct linger){ .l_onoff = 1, .l_linger = 0 }, sizeof(struct linger));
+	conn_kill(c);
+}
+
+/* A body or stream of FRAME begins: 0, or -1 when the connection ended. */
+static int scan_begin(struct conn *c, enum nx_frame frame)
+{
+	if (!c->np->scrub)
+		return 0;
+	if (!c->scan && nx_scan_new(c->np->scrub, &c->scan) < 0) {
+		reflect_cut(c, -ENOMEM);
+		return -1;
+	}
+	nx_scan_reset(c->scan, frame);
+	return 0;
+}
+
+/* Room in cout for upstream bytes: what a scan may hold back must fit too. */
+static size_t down_room(const struct conn *c)
+{
+	size_t room = buf_room(&c->cout), hold = c->scan ? nx_scrub_hold_max(c->np->scrub) : 0;
+
+	return room > hold ? room - hold : 0;
+}
+
+/* Upstream bytes on their way to the client (cout reserved, N within
+ * down_room()).  False when the connection ended. */
+static bool to_client(struct conn *c, const char *p, size_t n)
+{
+	size_t out;
+	int r;
+
+	if (!c->scan) {
+		(void)buf_append(&c->cout, p, n);
+		return true;
+	}
+	r = nx_scan_feed(c->scan, p, n, c->np->scratch, &out);
+	if (r < 0) {
+		reflect_cut(c, r);
+		return false;
+	}
+	(void)buf_append(&c->cout, c->np->scratch, out);
+	return true;
+}
+
+/* The body or stream ended: what the scan held back goes out. */
+static void scan_end(struct conn *c)
+{
+	if (c->scan && nx_scan_held(c->scan))
+		(void)buf_append(&c->cout, c->np->scratch, nx_scan_flush(c->scan, c->np->scratch));
+}
+
+static bool header_is(const struct nx_header *h, const char *name)
+{
+	return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
+}
+
+/* A response head from uin to cout, secrets replaced.  1 moved, 0 wait
+ * for room, -1 the connection was answered or ended. */
+static int head_to_client(struct conn *c, const struct nx_response *r)
+{
+	const char *head = c->uin.d + c->uin.off;
+	char *clean = NULL;
+	size_t len = r->head_len;
+	unsigned hits = 0;
+
+	if (buf_reserve(&c->cout) < 0)
+		return 0;
+	if (c->np->scrub) {
+		if (c->req_secret)
+			for (size_t i = 0; i < r->n_headers; i++) {
+				const struct nx_header *h = &r->headers[i];
+				char reason[NX_HOST_MAX + 300];
+				if (!header_is(h, "content-encoding") ||
+				    (h->value_len == 8 && strncasecmp(h->value, "identity", 8) == 0))
+					continue;
+				snprintf(reason, sizeof(reason),
+					 "%s answered a request that carried a secret with "
+					 "Content-Encoding %.*s, asked for identity: a compressed body "
+					 "cannot be checked for the secret",
+					 c->host, (int)(h->value_len > 40 ? 40 : h->value_len), h->value);
+				upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+				return -1;
+			}
+		int sr = nx_scrub_head(c->np->scrub, head, r->head_len, &clean, &len, &hits);
+		if (sr < 0) {
+			reflect_cut(c, sr);
+			return -1;
+		}
+		if (sr == 0)
+			len = r->head_len;
+		else if (len > BUF_CAP) {
+			free(clean);
+			upstream_failed(c, 502, NX_SOCKS_FAILURE,
+					"a response head too large once its secrets are replaced");
+			return -1;
+		}
+	}
+	if (buf_room(&c->cout) < len && buf_cap(&c->cout) < BUF_CAP)
+		(void)buf_grow(&c->cout);
+	if (buf_room(&c->cout) < len) {
+		free(clean);
+		return 0; /* wait for the client to take what it has */
+	}
+	(void)buf_append(&c->cout, clean ? clean : head, len);
+	for (size_t k = 0; hits && k < c->np->n_creds; k++)
+		if (hits & (1u << k)) {
+			char reason[NX_HOST_MAX + 200];
+			snprintf(reason, sizeof(reason),
+				 "the secret of credential %s came back from %s in a response head: "
+				 "replaced by the placeholder",
+				 c->np->creds[k].name, c->host);
+			emit_full(c, "cred.reflect", reason, c->addr_text[0] ? c->addr_text : NULL,
+				  c->np->creds[k].name, "head");
+		}
+	free(clean);
+	buf_consume(&c->uin, r->head_len);
+	return 1;
+}
+
+/* The framing of an upgraded stream, from the 101's Upgrade header. */
+static enum nx_frame upgrade_frame(const struct nx_response *r)
+{
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (header_is(&r->headers[i], "upgrade") && r->headers[i].value_len == 9 &&
+		    strncasecmp(r->headers[i].value, "websocket", 9) == 0)
+			return NX_FRAME_WEBSOCKET;
+	return NX_FRAME_PLAIN;
+}
+
+/* An upgraded stream, upstream to client, through the scan. */
+static bool copy_down_scanned(struct conn *c, bool *dead)
+{
+	bool progress = false;
+	ssize_t n;
+
+	if (!c->ueof && buf_room(&c->uin) > 0) {
+		n = io_read(c, true, &c->uin);
+		if (n == 0)
+			c->ueof = true;
+		else if (n < 0 && n != -EAGAIN && n != -ENOMEM)
+			*dead = true;
+		progress |= n >= 0;
+	}
+	if (buf_used(&c->uin) && buf_reserve(&c->cout) == 0) {
+		size_t take = buf_used(&c->uin) < down_room(c) ? buf_used(&c->uin) : down_room(c);
+		if (take) {
+			if (!to_client(c, c->uin.d + c->uin.off, take))
+				return false;
+			buf_consume(&c->uin, take);
+			progress = true;
+		}
+	}
+	if (c->ueof && !buf_used(&c->uin))
+		scan_end(c);
+	n = io_write(c, false, &c->cout);
+	if (n < 0 && n != -EAGAIN)
+		*dead = true;
+	if (n > 0) {
+		c->bytes_down += (uint64_t)n;
+		progress = true;
+	}
+	return progress;
+}
+
+/* ---- the memory budget (budget.c) ---------------------------------------------------------- */
+
+/* After a pump: the empty buffers of a connection that waits for its
+ * client (between requests, a tunnel) go back to the budget, and when the
+ * budget is tight, everyone's, and the empty pipes of tunnels too (made
+ * again on the next data).  An exchange under way keeps its buffers: a
+ * download freeing and faulting in 64 KiB at every wake-up is slower. */
+static void conn_trim(struct conn *c)
+{
+	struct buf *bs[] = { &c->cin, &c->cout, &c->uin, &c->uout };
+	struct nx_budget *bg = &c->np->budget;
+	bool tight = bg->used > bg->max / 2;
+
+	if (tight || c->state == S_HTTP_HEAD || c->state == S_TUNNEL || c->state == S_SNIFF)
+		for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++)
+			if (bs[i]->d && buf_used(bs[i]) == 0)
+				conn_buf_free(c, bs[i]);
+	if (c->state == S_TUNNEL && tight)
+		for (int d = 0; d < 2; d++) {
+			struct pipe_dir *pd = &c->dir[d];
+			if (pd->p[0] >= 0 && pd->in == 0 && !pd->eof) {
+				nx_budget_pipe_close(bg, pd->p, pd->cap);
+				pd->cap = 0;
+			}
+		}
+}
+
 /* ---- HTTP forwarding ------------------------------------------------------------------ */
 
 /* A placeholder on its way to a host it is not bound to: the request is
@@ -1000,6 +1309,22 @@ static void cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_w
 		http_error(c, 403, "Forbidden", text);
 }
 
+/* A secret on its way into plain HTTP without its section's consent. */
+static void plain_refuse(struct conn *c, const struct nx_cred *cr)
+{
+	char reason[NX_HOST_MAX + 200], text[2 * NX_HOST_MAX + 600];
+
+	snprintf(reason, sizeof(reason),
+		 "the secret of credential %s would go to %s in plain HTTP", cr->name, c->host);
+	emit_full(c, "cred.block", reason, NULL, cr->name, "plaintext");
+	record_block(c, reason);
+	snprintf(text, sizeof(text),
+		 "%s:%u blocked: %s; use https://, or set plaintext = yes in [credential %s] "
+		 "(for a loopback or internal host)",
+		 c->host, c->port, reason, cr->name);
+	http_error(c, 403, "Forbidden", text);
+}
+
 /* Reports what a request's rewrite put in. */
 static void cred_report(struct conn *c, const struct nx_cred_ctx *x)
 {
@@ -1021,6 +1346,7 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 	char *line = malloc(cap), *field = c->np->n_creds ? malloc(cap) : NULL;
 	size_t off = 0, flen, fmax = 0;
 	struct nx_cred_ctx x;
+	const struct nx_cred *plain_refused = NULL;
 	int n, ret = 0;
 	uint16_t defport = c->cssl ? 443 : 80;
 
@@ -1030,6 +1356,7 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		return -ENOMEM;
 	}
 	nx_cred_ctx_init(&x, c->np->creds, c->np->n_creds, r->host, r->port);
+	c->req_secret = false;
 
 #define PUT(...)                                                                       \
 	do {                                                                           \
@@ -1073,6 +1400,11 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		const struct nx_header *h = &r->headers[i];
 		if (nx_header_is_hop(r, h))
 			continue;
+		/* to a host a secret may go to, the answer must be one the
+		 * proxy can read for it (scrub.c): no compression */
+		if (x.bound && (header_is(h, "accept-encoding") ||
+				header_is(h, "sec-websocket-extensions")))
+			continue;
 		PUT("%.*s: ", (int)h->name_len, h->name);
 		FIELD(h->name_len == 13 && strncasecmp(h->name, "authorization", 13) == 0
 			      ? NX_CRED_HEADER_AUTH
@@ -1080,20 +1412,50 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		      h->value, h->value_len);
 		PUT("\r\n");
 	}
+	if (x.bound)
+		PUT("Accept-Encoding: identity\r\n");
 	if (r->upgrade)
 		PUT("Connection: Upgrade\r\n");
 	PUT("\r\n");
 #undef FIELD
 #undef PUT
-	ret = buf_append(&c->uout, line, off);
-	if (ret == 0 && x.n) {
-		bool any = false;
-		for (int w = 0; w < _NX_CRED_WHERE_MAX; w++)
-			any |= x.injected[w] != 0;
-		if (any) {
-			c->secret_seen = true;
-			cred_report(c, &x);
+	if (x.n) {
+		/* the whole head, not only what is rewritten: a placeholder in
+		 * the method or a header's name would go out as it is */
+		const struct nx_cred *f = nx_cred_foreign(&x, r->method, r->method_len);
+		enum nx_cred_where w = NX_CRED_METHOD;
+		unsigned any = 0;
+		if (!f) {
+			/* any placeholder in a host name, bound or not: it would
+			 * leave by DNS */
+			f = nx_cred_find(x.creds, x.n, r->host, strlen(r->host));
+			w = NX_CRED_HOST;
 		}
+		if (!f) {
+			f = nx_cred_foreign(&x, c->cin.d + c->cin.off, r->head_len);
+			w = NX_CRED_HEADER;
+		}
+		if (f) {
+			x.blocked = f;
+			x.blocked_where = w;
+			ret = -EACCES;
+			goto out;
+		}
+		for (int i = 0; i < _NX_CRED_WHERE_MAX; i++)
+			any |= x.injected[i];
+		/* a secret goes into plain HTTP only where its section says so */
+		for (size_t k = 0; !c->cssl && k < x.n; k++)
+			if ((any & (1u << k)) && !x.creds[k].plaintext) {
+				ret = -EACCES;
+				plain_refused = &x.creds[k];
+				goto out;
+			}
+		c->req_secret = any != 0;
+	}
+	ret = buf_append(&c->uout, line, off);
+	if (ret == 0 && c->req_secret) {
+		c->secret_seen = true;
+		cred_report(c, &x);
 	}
 out:
 	explicit_bzero(line, off);
@@ -1101,7 +1463,9 @@ out:
 		explicit_bzero(field, ret < 0 ? cap : fmax); /* a refused rewrite may have begun */
 	free(line);
 	free(field);
-	if (ret == -EACCES)
+	if (ret == -EACCES && plain_refused)
+		plain_refuse(c, plain_refused);
+	else if (ret == -EACCES)
 		cred_refuse(c, x.blocked, x.blocked_where, x.unsafe);
 	return ret;
 }
@@ -1187,6 +1551,10 @@ static void http_request(struct conn *c)
 	c->keep_alive = r->keep_alive;
 	c->upgrade = r->upgrade;
 	c->uout.off = c->uout.len = 0;
+	if (buf_reserve(&c->uout) < 0) {
+		free(r);
+		return; /* over the budget: the head waits in cin, tried again later */
+	}
 	br = build_upstream_head(c, r);
 	if (br < 0) {
 		free(r);
@@ -1233,7 +1601,7 @@ static bool forward_request_body(struct conn *c)
 	size_t avail = buf_used(&c->cin), room = buf_room(&c->uout), take;
 	long n;
 
-	if (c->req_done || avail == 0 || room == 0)
+	if (c->req_done || avail == 0 || room == 0 || buf_reserve(&c->uout) < 0)
 		return false;
 	n = body_take(c->req_body, &c->req_left, &c->req_chunk, c->cin.d + c->cin.off,
 		      avail < room ? avail : room, &c->req_done);
@@ -1270,6 +1638,7 @@ static bool upstream_end(struct conn *c)
 	if (c->resp_body == NX_BODY_CLOSE) {
 		c->resp_done = true;
 		c->keep_alive = false;
+		scan_end(c); /* the end: a partial match held back is no match */
 	} else if (!c->resp_done) {
 		/* cut short: the client must not take it as whole */
 		emit(c, "net.error", "the upstream closed mid-response", c->addr_text);
@@ -1315,20 +1684,22 @@ static bool forward_response(struct conn *c)
 				upstream_failed(c, 502, NX_SOCKS_FAILURE, why);
 				return true;
 			}
-			if (buf_room(&c->cout) < r->head_len) {
+			int hr = head_to_client(c, r);
+			if (hr <= 0) {
 				free(r);
-				return progress; /* wait for the client to take what it has */
+				return hr < 0 || progress;
 			}
-			(void)buf_append(&c->cout, c->uin.d + c->uin.off, r->head_len);
-			buf_consume(&c->uin, r->head_len);
 			progress = true;
 			if (r->status == 101) {
+				enum nx_frame f = upgrade_frame(r);
 				free(r);
 				if (!c->upgrade) {
 					upstream_failed(c, 502, NX_SOCKS_FAILURE,
 							"101 Switching Protocols without an Upgrade request");
 					return true;
 				}
+				if (scan_begin(c, f) < 0)
+					return true;
 				enter_tunnel(c);
 				return true;
 			}
@@ -1343,9 +1714,14 @@ static bool forward_response(struct conn *c)
 			c->resp_close = r->close;
 			c->resp_done = r->body == NX_BODY_NONE;
 			free(r);
+			if (scan_begin(c, c->resp_body == NX_BODY_CHUNKED ? NX_FRAME_CHUNKED
+									 : NX_FRAME_PLAIN) < 0)
+				return true;
 			continue;
 		}
-		size_t avail = buf_used(&c->uin), room = buf_room(&c->cout), take;
+		if (buf_used(&c->uin) && buf_reserve(&c->cout) < 0)
+			return progress; /* over the budget: tried again later */
+		size_t avail = buf_used(&c->uin), room = down_room(c), take;
 		if (avail == 0 || room == 0)
 			return progress;
 		long n = body_take(c->resp_body, &c->resp_left, &c->resp_chunk,
@@ -1356,9 +1732,12 @@ static bool forward_response(struct conn *c)
 			return true;
 		}
 		take = (size_t)n;
-		(void)buf_append(&c->cout, c->uin.d + c->uin.off, take);
+		if (!to_client(c, c->uin.d + c->uin.off, take))
+			return true;
 		buf_consume(&c->uin, take);
 		c->bytes_down += take;
+		if (c->resp_done)
+			scan_end(c);
 		progress = true;
 	}
 	return progress;
@@ -1368,16 +1747,28 @@ static bool forward_response(struct conn *c)
 
 static void enter_tunnel(struct conn *c)
 {
-	/* inside TLS the bytes are ours to copy: no splice */
-	c->state = c->cssl ? S_BUF_TUNNEL : S_TUNNEL;
+	/* inside TLS the bytes are ours to copy, and an upgraded stream that is
+	 * scanned for secrets is read: no splice */
+	c->state = c->cssl || (c->scan && c->proto == P_HTTP) ? S_BUF_TUNNEL : S_TUNNEL;
 	set_deadline(c, T_TUNNEL);
+	if (buf_used(&c->uin) > buf_room(&c->cout) || buf_used(&c->cin) > buf_room(&c->uout)) {
+		(void)buf_grow(&c->cout);
+		(void)buf_grow(&c->uout);
+	}
 	/* what is buffered goes first (early data, an upgraded stream's start);
 	 * bytes that do not fit would be lost from the middle of a stream, so
 	 * the connection ends instead */
 	if ((buf_used(&c->cin) &&
 	     buf_append(&c->uout, c->cin.d + c->cin.off, buf_used(&c->cin)) < 0) ||
-	    (buf_used(&c->uin) &&
-	     buf_append(&c->cout, c->uin.d + c->uin.off, buf_used(&c->uin)) < 0)) {
+	    (buf_used(&c->uin) && (c->state == S_BUF_TUNNEL && c->scan
+					   ? buf_reserve(&c->cout) < 0 ||
+						     buf_used(&c->uin) > down_room(c) ||
+						     !to_client(c, c->uin.d + c->uin.off,
+								buf_used(&c->uin))
+					   : buf_append(&c->cout, c->uin.d + c->uin.off,
+							buf_used(&c->uin)) < 0))) {
+		if (c->dead)
+			return; /* a secret in it: cut */
 		emit(c, "net.error", "no room for the tunnel's first bytes", c->addr_text);
 		conn_kill(c);
 		return;
@@ -1429,14 +1820,16 @@ static bool pump_dir(struct conn *c, int d, bool *dead)
 		/* a larger pipe
 		 * means fewer wake-ups per megabyte (its pages are only taken
 		 * while data sits in it) */
-		int sz;
-		if (pipe2(pd->p, O_NONBLOCK | O_CLOEXEC) < 0) {
+		int r = nx_budget_pipe(&c->np->budget, PIPE_CAP, pd->p, &pd->cap);
+		if (r == -ENOBUFS) {
+			pd->p[0] = pd->p[1] = -1;
+			return progress; /* over the budget: tried again when memory comes back */
+		}
+		if (r < 0) {
 			pd->p[0] = pd->p[1] = -1;
 			*dead = true;
 			return true;
 		}
-		sz = fcntl(pd->p[1], F_SETPIPE_SZ, PIPE_CAP);
-		pd->cap = sz > 0 ? (size_t)sz : 65536;
 	}
 	for (;;) {
 		bool moved = false;
@@ -1662,6 +2055,8 @@ static bool sniff_step(struct conn *c)
 	} else if (buf_used(&c->cout)) {
 		return false; /* the 200 or SOCKS reply goes out first */
 	}
+	if (buf_full_small(&c->cin))
+		(void)buf_grow(&c->cin); /* a ClientHello larger than a small buffer */
 	n = read_client(c);
 	if (c->dead)
 		return false;
@@ -1694,7 +2089,7 @@ static bool copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, boo
 		n = io_read(c, from_up, b);
 		if (n == 0)
 			*eof = true;
-		else if (n < 0 && n != -EAGAIN)
+		else if (n < 0 && n != -EAGAIN && n != -ENOMEM)
 			*dead = true;
 		progress |= n >= 0;
 	}
@@ -1728,6 +2123,8 @@ static bool step(struct conn *c)
 	case S_HTTP_HEAD:
 	case S_SOCKS_GREET:
 	case S_SOCKS_REQ:
+		if (buf_full_small(&c->cin))
+			(void)buf_grow(&c->cin); /* a head larger than a small buffer */
 		n = read_client(c);
 		if (c->dead)
 			return false;
@@ -1822,6 +2219,7 @@ static bool step(struct conn *c)
 		c->up_port = c->port;
 		if (c->proto == P_CONNECT || c->proto == P_SOCKS) {
 			static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+			(void)buf_alloc(&c->cout, false);
 			if (c->proto == P_CONNECT)
 				(void)buf_append(&c->cout, ok, sizeof(ok) - 1);
 			else
@@ -1874,6 +2272,8 @@ static bool step(struct conn *c)
 		}
 		progress |= w > 0;
 		/* upstream → client */
+		if (!c->resp_head_done && buf_full_small(&c->uin))
+			(void)buf_grow(&c->uin); /* a head larger than a small buffer */
 		if (c->ut.fd >= 0 && buf_room(&c->uin) > 0) {
 			n = io_read(c, true, &c->uin);
 			if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
@@ -1981,7 +2381,10 @@ static bool step(struct conn *c)
 		bool dead = false, progress;
 		progress = copy_dir(c, false, &c->uout, &c->ceof, &dead);
 		if (!dead)
-			progress |= copy_dir(c, true, &c->cout, &c->ueof, &dead);
+			progress |= c->scan ? copy_down_scanned(c, &dead)
+					    : copy_dir(c, true, &c->cout, &c->ueof, &dead);
+		if (c->dead)
+			return false;
 		if (dead || (c->ceof && !buf_used(&c->uout)) || (c->ueof && !buf_used(&c->cout))) {
 			emit(c, "net.close", NULL, c->addr_text);
 			conn_kill(c);
@@ -2023,7 +2426,16 @@ static bool step(struct conn *c)
 	}
 }
 
+static void conn_pump_steps(struct conn *c);
+
 static void conn_pump(struct conn *c)
+{
+	conn_pump_steps(c);
+	if (!c->dead)
+		conn_trim(c);
+}
+
+static void conn_pump_steps(struct conn *c)
 {
 	/* writes queued by a state change reach the client first */
 	for (int i = 0; i < 10000 && !c->dead; i++) {
@@ -2127,6 +2539,7 @@ static void accept_all(struct netproxy *np, size_t li)
 		c->ct = (struct tag){ .kind = TAG_CLIENT, .fd = fd, .ptr = c };
 		c->ut = (struct tag){ .kind = TAG_UPSTREAM, .fd = -1, .ptr = c };
 		c->dir[0] = c->dir[1] = (struct pipe_dir){ .p = { -1, -1 } };
+		c->cin.bg = c->cout.bg = c->uin.bg = c->uout.bg = &np->budget;
 		c->state = S_FIRST;
 		c->proto = P_CONNECT;
 		set_deadline(c, T_HEAD);
@@ -2247,6 +2660,18 @@ void netproxy_dispatch(struct netproxy *np)
 		ares_process_fd(np->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
 	if (now_ms() - np->last_sweep >= 1000)
 		sweep(np);
+	if (np->budget.waiting && np->budget.freed) {
+		/* a tunnel found every pipe in use, and one came back: whoever
+		 * waited tries again (their sockets will not say so: events are
+		 * edge-triggered) */
+		struct conn *c, *next;
+		np->budget.waiting = np->budget.freed = false;
+		for (c = np->conns; c; c = next) {
+			next = c->next;
+			if (!c->dead)
+				conn_pump(c);
+		}
+	}
 	while (np->graveyard) {
 		struct conn *c = np->graveyard;
 		np->graveyard = c->next;
@@ -2294,16 +2719,26 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
 		return -e;
 	}
 	np->last_sweep = now_ms();
+	nx_budget_init(&np->budget, p ? p->net.memory_max : 0, 2 * MAX_CONNS);
 	*ret = np;
 	return 0;
 }
 
-void netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds,
-			      size_t n, struct netproxy_tls *tls)
+int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds,
+			     size_t n, struct netproxy_tls *tls)
 {
 	np->creds = creds;
 	np->n_creds = n < NETPROXY_CRED_MAX ? n : NETPROXY_CRED_MAX;
 	np->tls = tls;
+	if (np->n_creds && !np->scrub) {
+		int r = nx_scrub_new(np->creds, np->n_creds, &np->scrub);
+		if (r < 0)
+			return r;
+		np->scratch = malloc(BUF_CAP + nx_scrub_hold_max(np->scrub));
+		if (!np->scratch)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
@@ -2383,5 +2818,10 @@ void netproxy_free(struct netproxy *np)
 		free(np->listeners[i]);
 	}
 	close(np->epfd);
+	nx_scrub_free(np->scrub);
+	if (np->scratch) {
+		explicit_bzero(np->scratch, BUF_CAP + 1);
+		free(np->scratch);
+	}
 	free(np);
 }

@@ -539,9 +539,9 @@ static const char *const keys_filesystem[] = { "read",	  "exec",    "write",
 					       "deny",	  "protect", "private_tmp" };
 static const char *const keys_network[] = { "mode",	  "isolation", "allow", "deny",
 					    "private",	  "allow_cidr", "hosts", "upstream_ca",
-					    "allow_no_sni", "server_first", "unix_connect" };
+					    "allow_no_sni", "server_first", "unix_connect", "memory_max" };
 static const char *const keys_credential[] = { "env", "source", "hosts", "placeholder",
-						"optional" };
+						"optional", "plaintext" };
 static const char *const keys_process[] = { "run_as",	     "env_keep",     "env_set",
 					    "rlimit_nofile", "rlimit_nproc", "rlimit_core",
 					    "rlimit_fsize",  "rlimit_as",    "rlimit_cpu" };
@@ -709,6 +709,28 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 			return fail(c, k, "'%s' is not an absolute path", value);
 		return set_string(c, &p->net.upstream_ca, value);
 	}
+	if (strcmp(name, "memory_max") == 0) {
+		char *end;
+		unsigned long long v;
+		if (!scalar_once(c, SCALAR_NET_MEMORY_MAX, k) || !single_token(c, k, value))
+			return 0;
+		errno = 0;
+		v = strtoull(value, &end, 10);
+		if (!isdigit((unsigned char)value[0]) || errno || v > (64ULL << 30))
+			return fail(c, k, "'%s' is not a size from 1M to 64G", value);
+		if (*end == 'K' || *end == 'k')
+			v <<= 10, end++;
+		else if (*end == 'M' || *end == 'm')
+			v <<= 20, end++;
+		else if (*end == 'G' || *end == 'g')
+			v <<= 30, end++;
+		/* below 1 MiB the proxy could not hold one tunnel's buffers;
+		 * above 64 GiB is a typo */
+		if (*end || v < (1ULL << 20) || v > (64ULL << 30))
+			return fail(c, k, "'%s' is not a size from 1M to 64G", value);
+		p->net.memory_max = v;
+		return 1;
+	}
 	return unknown_key(c, "network", name, keys_network, ARRAY_SIZE(keys_network));
 }
 
@@ -751,6 +773,12 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 			return fail(c, k, "set twice");
 		cr->optional_set = true;
 		return parse_bool(c, k, value, &cr->optional);
+	}
+	if (strcmp(name, "plaintext") == 0) {
+		if (cr->plaintext_set)
+			return fail(c, k, "set twice");
+		cr->plaintext_set = true;
+		return parse_bool(c, k, value, &cr->plaintext);
 	}
 	if (strcmp(name, "placeholder") == 0) {
 		size_t n = strlen(value);

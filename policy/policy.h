@@ -105,6 +105,7 @@ struct policy_credential {
 	char *source; /* "env:VAR" or "file:PATH" */
 	char *placeholder;
 	bool optional, optional_set; /* optional: a missing secret skips it */
+	bool plaintext, plaintext_set; /* may be written into plain HTTP */
 	struct policy_list hosts;
 	struct policy_origin origin;
 };
@@ -141,6 +142,7 @@ struct policy {
 		 * globs, and a final two-star component for anything beneath a
 		 * directory (supervisor/unixsock.c) */
 		struct policy_list unix_connect;
+		uint64_t memory_max; /* the proxy's buffers and pipes; 0: the default */
 	} net;
 
 	struct policy_credential *creds;

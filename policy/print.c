@@ -145,6 +145,12 @@ void policy_print(const struct policy *p, FILE *out,
 		print_list(out, "server_first", &p->net.server_first);
 		if (p->net.upstream_ca)
 			fprintf(out, "upstream_ca = %s\n", p->net.upstream_ca);
+		if (p->net.memory_max && p->net.memory_max % (1 << 20) == 0)
+			fprintf(out, "memory_max = %lluM\n",
+				(unsigned long long)(p->net.memory_max >> 20));
+		else if (p->net.memory_max)
+			fprintf(out, "memory_max = %lluK\n",
+				(unsigned long long)(p->net.memory_max >> 10));
 	}
 	if (p->syscalls.unix_sockets)
 		print_list(out, "unix_connect", &p->net.unix_connect);
@@ -159,6 +165,8 @@ void policy_print(const struct policy *p, FILE *out,
 			fprintf(out, "placeholder = %s\n", p->creds[i].placeholder);
 		if (p->creds[i].optional)
 			fprintf(out, "optional = yes\n");
+		if (p->creds[i].plaintext)
+			fprintf(out, "plaintext = yes\n");
 	}
 
 	section(out, "process", annotate, ud);

@@ -254,6 +254,7 @@ void creds_prepare(struct sandbox *sb)
 		sb->cred_env[i] = pc->env;
 		c->name = pc->name;
 		c->hosts = &pc->hosts;
+		c->plaintext = pc->plaintext;
 		c->secret = dst;
 		make_placeholder(pc, &ph);
 		c->placeholder = ph;

@@ -253,7 +253,9 @@ int supervisor_run(const struct cli *cli)
 		int r = netproxy_new(p, &hooks, &np);
 		if (r < 0)
 			die("cannot start the network proxy: %s", strerror(-r));
-		netproxy_set_credentials(np, sb.creds, sb.n_creds, sb.tls);
+		r = netproxy_set_credentials(np, sb.creds, sb.n_creds, sb.tls);
+		if (r < 0)
+			die("cannot start the network proxy: %s", strerror(-r));
 	}
 
 	fflush(NULL);

@@ -6,8 +6,10 @@ its way anywhere else.
 
 The upstream servers are the network tests' (test_network.World): good.test
 answers HTTPS on 443 with a certificate from a test CA that the proxy trusts
-through [network] upstream_ca, and /headers echoes what it received, so
-every assertion below is about what the upstream actually got.
+through [network] upstream_ca, and /seen answers with what it received
+(hex-encoded, which the proxy's reflection scan does not take for the
+secret), so every assertion below is about what the upstream actually got.
+/headers echoes it as it is: what the reflection tests use.
 """
 import base64
 import os
@@ -57,6 +59,11 @@ def run(box, script, pol, env=None, **kw):
     return box.sh(script, pol, env=e, **kw)
 
 
+def unhex(text):
+    """Each hex:... that /seen answers, replaced by what it stands for."""
+    return re.sub(r"hex:([0-9a-f]+)", lambda m: bytes.fromhex(m.group(1)).decode(), text)
+
+
 def audit(box):
     with open(box.audit) as f:
         return f.read()
@@ -65,13 +72,14 @@ def audit(box):
 def test_https_to_the_bound_host_carries_the_secret(cred):
     p = policy(cred)
     r = run(cred, 'echo "token=$GITHUB_TOKEN"; ' + CURL +
-            '-H "Authorization: Bearer $GITHUB_TOKEN" "https://good.test/headers?key=$GITHUB_TOKEN"',
+            '-H "Authorization: Bearer $GITHUB_TOKEN" "https://good.test/seen?key=$GITHUB_TOKEN"',
             p)
     assert r.returncode == 0, r.stderr
+    r.stdout = unhex(r.stdout)
     token = re.search(r"token=(\S+)", r.stdout).group(1)
     assert re.fullmatch(r"ringfence_github_[A-Za-z0-9]{24}", token), token
     assert "Authorization: Bearer %s" % SECRET in r.stdout
-    assert "GET /headers?key=%s\n" % SECRET in r.stdout
+    assert "GET /seen?key=%s\n" % SECRET in r.stdout
     ev = cred.events("cred.inject")
     assert {(e["credential"], e["where"], e["host"]) for e in ev} == {
         ("github", "header", "good.test"), ("github", "target", "good.test")}
@@ -87,19 +95,23 @@ def test_placeholders_are_unique_per_run(one):
 
 
 def test_plain_http_forward_and_socks_carry_it_too(one):
-    p = policy(one)
-    r = run(one, CURL + '-H "X-Api-Key: $GITHUB_TOKEN" http://good.test/headers; ' +
-            CURL + '--proxy "$ALL_PROXY" -H "X-Api-Key: $GITHUB_TOKEN" http://good.test/headers',
+    # only where the credential's section allows plain HTTP
+    p = policy(one, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+               "hosts = good.test\nplaintext = yes\n")
+    r = run(one, CURL + '-H "X-Api-Key: $GITHUB_TOKEN" http://good.test/seen; ' +
+            CURL + '--proxy "$ALL_PROXY" -H "X-Api-Key: $GITHUB_TOKEN" http://good.test/seen',
             p)
     assert r.returncode == 0, r.stderr
+    r.stdout = unhex(r.stdout)
     assert r.stdout.count("X-Api-Key: %s" % SECRET) == 2, r.stdout
     assert {e["proto"] for e in one.events("cred.inject")} == {"http"}
 
 
 def test_basic_authorization_is_rewritten_inside(one):
     p = policy(one)
-    r = run(one, CURL + '-u "x-access-token:$GITHUB_TOKEN" https://good.test/headers', p)
+    r = run(one, CURL + '-u "x-access-token:$GITHUB_TOKEN" https://good.test/seen', p)
     assert r.returncode == 0, r.stderr
+    r.stdout = unhex(r.stdout)
     want = base64.b64encode(("x-access-token:" + SECRET).encode()).decode()
     assert "Authorization: Basic %s" % want in r.stdout
     assert [e["where"] for e in one.events("cred.inject")] == ["basic"]
@@ -111,8 +123,9 @@ def test_operator_placeholder_and_file_source(one):
                "hosts = good.test\nplaceholder = ghp_0000000000000000000000placeholder\n"
                % secret_file)
     r = run(one, 'echo "$GITHUB_TOKEN"; ' + CURL +
-            '-H "Authorization: token $GITHUB_TOKEN" https://good.test/headers', p)
+            '-H "Authorization: token $GITHUB_TOKEN" https://good.test/seen', p)
     assert r.returncode == 0, r.stderr
+    r.stdout = unhex(r.stdout)
     assert r.stdout.startswith("ghp_0000000000000000000000placeholder\n")
     # read before the privilege drop, the line end dropped
     assert "Authorization: token %s\n" % OTHER_SECRET in r.stdout
@@ -120,7 +133,7 @@ def test_operator_placeholder_and_file_source(one):
 
 def test_exfiltration_attempts_are_refused(cred):
     p = policy(cred, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
-               "hosts = good.test\n[credential other]\nenv = OTHER_TOKEN\n"
+               "hosts = good.test\nplaintext = yes\n[credential other]\nenv = OTHER_TOKEN\n"
                "source = env:RF_OTHER\nhosts = other.test:8080\n")
     script = CLIENT_PRELUDE + r'''
 import base64, socket, urllib.parse
@@ -160,13 +173,13 @@ s.sendall(b"AUTH %s\r\n" % T.encode())
 print("opaque stream =", read_all(s)[:20])
 # a kept-alive connection: the second request goes to another host
 s = dial()
-s.sendall(b"GET http://good.test/headers HTTP/1.1\r\nHost: good.test\r\nX-T: %s\r\n\r\n"
+s.sendall(b"GET http://good.test/seen HTTP/1.1\r\nHost: good.test\r\nX-T: %s\r\n\r\n"
           b"GET http://other.test/headers HTTP/1.1\r\nHost: other.test\r\nX-T: %s\r\n\r\n"
           % (T.encode(), T.encode()))
 out = read_all(s).decode("latin-1")
 import re
 print("keepalive =", re.findall(r"HTTP/1\.1 \d+ [A-Za-z]+", out))
-print("first carried it:", "@SECRET@" in out)
+print("first carried it:", "@SECRET@".encode().hex() in out)
 '''.replace("@SECRET@", SECRET)
     cred.write("work/client.py", script)
     r = cred.run(["/usr/bin/python3", "client.py"], policy=p,
@@ -200,12 +213,12 @@ T = os.environ["GITHUB_TOKEN"]
 S = "%s"
 s = requests.Session()
 for i in range(30):
-    r = s.get("https://good.test/headers", headers={"Authorization": "Bearer " + T})
-    assert r.status_code == 200 and ("Bearer " + S) in r.text, r.text
+    r = s.get("https://good.test/seen", headers={"Authorization": "Bearer " + T})
+    assert r.status_code == 200 and ("Bearer " + S).encode().hex() in r.text, r.text
 print("requests ok")
-req = urllib.request.Request("https://good.test/headers", headers={"X-Key": T})
+req = urllib.request.Request("https://good.test/seen", headers={"X-Key": T})
 body = urllib.request.urlopen(req, timeout=10).read().decode()
-print("urllib ok", ("X-Key: " + S) in body)
+print("urllib ok", ("X-Key: " + S).encode().hex() in body)
 ''' % SECRET
     cred.write("work/client.py", script)
     r = cred.run(["/usr/bin/python3", "client.py"], policy=p, env={"RF_SECRET": SECRET})
@@ -227,7 +240,7 @@ print("urllib ok", ("X-Key: " + S) in body)
     cred.write("work/client.js", NODE_CLIENT)
     r = cred.run(["/usr/bin/node", "client.js"], policy=p, env={"RF_SECRET": SECRET})
     assert r.returncode == 0, r.stderr
-    assert "Authorization: Bearer %s" % SECRET in r.stdout
+    assert "Authorization: Bearer %s" % SECRET in unhex(r.stdout)
 
 
 # Node 20 reads no proxy variables: a CONNECT by hand, then TLS over it,
@@ -238,7 +251,7 @@ const [host, port] = process.env.HTTPS_PROXY.split("//")[1].split(":");
 const req = http.request({host, port, method: "CONNECT", path: "good.test:443"});
 req.on("connect", (res, socket) => {
   const s = tls.connect({socket, servername: "good.test"}, () => {
-    s.write("GET /headers HTTP/1.1\r\nHost: good.test\r\nAuthorization: Bearer " +
+    s.write("GET /seen HTTP/1.1\r\nHost: good.test\r\nAuthorization: Bearer " +
             process.env.GITHUB_TOKEN + "\r\nConnection: close\r\n\r\n");
   });
   let out = "";

@@ -10,6 +10,7 @@ on 127.0.0.53:53 answering from ZONE.  Prints
 only interface is lo.
 """
 import base64
+import gzip
 import hashlib
 import http.server
 import socket
@@ -18,6 +19,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 
 ADDRS = ["93.184.215.14", "93.184.215.15", "10.77.0.1", "127.0.0.1", "2606:4700:10::1"]
 ZONE = {
@@ -35,6 +37,11 @@ ZONE = {
 # The secret the private git repository takes (tests/integration/test_credentials.py)
 GIT_SECRET = "ghp_realSecretValue0123456789abcdef"
 QUERIES = []  # names asked, for "a denied name is never resolved"
+
+
+def seen(h):
+    text = "%s %s\n%s" % (h.command, h.path, h.headers)
+    return ("hex:%s\n" % text.encode().hex()).encode()
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -61,6 +68,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.reply(("hello from %s\n" % self.server.server_address[0]).encode())
         elif path == "/headers":
             self.reply(("%s %s\n%s" % (self.command, self.path, self.headers)).encode())
+        elif path == "/seen":
+            # what /headers says, hex-encoded: what the upstream received,
+            # in a form the proxy's reflection scan does not take for a secret
+            self.reply(seen(self))
         elif path == "/big":
             n = int(query.split("=")[1])
             self.send_response(200)
@@ -100,6 +111,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(bytes([0x81, len(out)]) + out)
             self.wfile.flush()
             self.close_connection = True
+        elif path in ("/echo-chunked", "/gzip", "/gzip-ok", "/redirect", "/cookie", "/echo-ws",
+                      "/echo-close", "/echo-json"):
+            self.echo(path, query)
         elif path.startswith("/repo"):
             super().do_GET()
         elif path.startswith("/private/"):
@@ -116,7 +130,79 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         else:
             self.reply(b"not found\n", 404)
 
+    def echo(self, path, query):
+        """Hands back what it was sent, in the ways a real upstream may:
+        for the reflection tests (test_reflection.py)."""
+        text = ("%s %s\n%s" % (self.command, self.path, self.headers)).encode()
+        if path == "/echo-chunked":
+            # in 7-byte chunks: any secret longer than that is split
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(text), 7):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(text[i:i + 7]), text[i:i + 7]))
+            self.wfile.write(b"0\r\n\r\n")
+        elif path in ("/gzip", "/gzip-ok"):
+            # /gzip compresses whatever was asked; /gzip-ok only when asked
+            if path == "/gzip" or "gzip" in self.headers.get("Accept-Encoding", ""):
+                body = gzip.compress(text)
+                self.send_response(200)
+                self.send_header("Content-Encoding", "gzip")
+            else:
+                body = text
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif path == "/echo-json":
+            # X-T with every character as a JSON \u escape
+            t = "".join("\\u%04x" % ord(ch) for ch in self.headers.get("X-T", ""))
+            self.reply(('{"t": "%s"}\n' % t).encode(), ctype="application/json")
+        elif path == "/redirect":
+            self.send_response(301)
+            self.send_header("Location", "https://good.test/elsewhere?" + query)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/cookie":
+            self.send_response(200)
+            self.send_header("Set-Cookie", "v=" + query + "; Path=/")
+            self.send_header("Content-Length", "3")
+            self.end_headers()
+            self.wfile.write(b"ok\n")
+        elif path == "/echo-close":
+            # no length: the body ends when the connection does
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(text)
+            self.close_connection = True
+        elif path == "/echo-ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            key = self.headers["Sec-WebSocket-Key"]
+            accept = base64.b64encode(hashlib.sha1(
+                (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", accept)
+            self.end_headers()
+            # the request's X-T in a message of two fragments, a ping between
+            t = self.headers.get("X-T", "").encode()
+            half = len(t) // 2
+            self.wfile.write(bytes([0x81, 5]) + b"hello")
+            self.wfile.write(bytes([0x01, half]) + t[:half])
+            self.wfile.write(bytes([0x89, 4]) + b"ping")
+            self.wfile.write(bytes([0x80, len(t) - half]) + t[half:])
+            self.wfile.flush()
+            time.sleep(0.5)
+            self.close_connection = True
+        else:
+            self.reply(b"not found\n", 404)
+
     def do_POST(self):
+        if self.path == "/seen":
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.reply(seen(self))
+            return
         if self.path == "/headers":
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             self.reply(("%s %s\n%s" % (self.command, self.path, self.headers)).encode())

@@ -25,8 +25,8 @@ static struct policy_list gh_hosts = { gh_items, 2, 2 };
 static struct policy_list npm_hosts = { npm_items, 1, 1 };
 
 static const struct nx_cred creds[] = {
-	{ "github", PH_GH, sizeof(PH_GH) - 1, SECRET_GH, sizeof(SECRET_GH) - 1, &gh_hosts },
-	{ "npm", PH_NPM, sizeof(PH_NPM) - 1, SECRET_NPM, sizeof(SECRET_NPM) - 1, &npm_hosts },
+	{ "github", PH_GH, sizeof(PH_GH) - 1, SECRET_GH, sizeof(SECRET_GH) - 1, &gh_hosts, false },
+	{ "npm", PH_NPM, sizeof(PH_NPM) - 1, SECRET_NPM, sizeof(SECRET_NPM) - 1, &npm_hosts, false },
 };
 
 struct rw {
@@ -181,7 +181,7 @@ static void test_rewrite_refused(void **state)
 static void test_unsafe_secret_in_target(void **state)
 {
 	static const struct nx_cred spaced[] = {
-		{ "sp", PH_GH, sizeof(PH_GH) - 1, "a b", 3, &gh_hosts },
+		{ "sp", PH_GH, sizeof(PH_GH) - 1, "a b", 3, &gh_hosts, false },
 	};
 	struct nx_cred_ctx x;
 	char out[256];

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: MIT
+"""[network] memory_max: the proxy's buffers and pipes are budgeted per
+sandbox.  Past the budget connections get small buffers and one-page pipes,
+so the command's stalled connections never starve its others; the figures
+(RSS, host memory) are measured in bench/stall.sh, not asserted here.  The
+accounting itself is unit-tested (tests/unit/test_scrub.c)."""
+import hashlib
+
+import pytest
+
+from test_network import ALLOW, CLIENT_PRELUDE, MODES, NetBox, world  # noqa: F401
+
+
+@pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
+def net(request, world):  # noqa: F811
+    b = NetBox(world, *request.param)
+    yield b
+    b.cleanup()
+
+
+@pytest.mark.parametrize("value,msg", [("10x", "is not a size"), ("512K", "from 1M to 64G"),
+                                       ("65G", "from 1M to 64G"), ("1M 2M", "one value")])
+def test_bad_memory_max_refuses_to_start(world, value, msg):  # noqa: F811
+    b = NetBox(world, "nobody", "namespace")
+    try:
+        p = b.net_policy(ALLOW + "\nmemory_max = %s" % value)
+        r = b.sh("echo ran", p)
+        assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "memory_max" in lines[0] and msg in lines[0], r.stderr
+        assert "policy.ini:" in lines[0]
+    finally:
+        b.cleanup()
+
+
+def test_stalled_connections_past_the_budget_starve_no_one(net):
+    # a 1 MiB budget, filled many times over by forwarded downloads and
+    # tunnels that are never read; then a download of 20 MB through a
+    # tunnel and one forwarded, both whole, and the stalled ones still held
+    p = net.net_policy(ALLOW + "\nmemory_max = 1M")
+    script = CLIENT_PRELUDE + r'''
+import hashlib, socket
+stalled = []
+for i in range(60):
+    s = dial()
+    if i % 2:
+        s.sendall(b"GET http://good.test/big?n=20000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
+    else:
+        s.sendall(b"CONNECT good.test:80 HTTP/1.1\r\nHost: good.test:80\r\n\r\n")
+        assert s.recv(39).startswith(b"HTTP/1.1 200")
+        s.sendall(b"GET /big?n=20000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
+    stalled.append(s)
+import time
+time.sleep(1)
+def get(tunnel):
+    s = dial()
+    if tunnel:
+        s.sendall(b"CONNECT good.test:80 HTTP/1.1\r\nHost: good.test:80\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(1)
+        s.sendall(b"GET /big?n=20000000 HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")
+    else:
+        s.sendall(b"GET http://good.test/big?n=20000000 HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")
+    data = read_all(s)
+    body = data.split(b"\r\n\r\n", 1)[1]
+    return len(body), hashlib.sha256(body).hexdigest()
+print("tunnel =", get(True))
+print("forward =", get(False))
+# the stalled ones are still there, and read on
+print("stalled =", sum(1 for s in stalled if s.recv(1)))
+'''
+    net.write("work/client.py", script)
+    r = net.run(["/usr/bin/python3", "client.py"], policy=p, timeout=120)
+    assert r.returncode == 0, r.stderr
+    block = bytes(range(256)) * 256
+    h = hashlib.sha256()
+    left = 20000000
+    while left:
+        h.update(block[:min(left, len(block))])
+        left -= min(left, len(block))
+    want = "(20000000, '%s')" % h.hexdigest()
+    out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    assert out["tunnel"] == want and out["forward"] == want, r.stdout
+    assert out["stalled"] == "60", r.stdout

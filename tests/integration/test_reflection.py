@@ -1,0 +1,263 @@
+# SPDX-License-Identifier: MIT
+"""Secrets never come back: an upstream that echoes what it received (in a
+head, a fixed-length, chunked, close-delimited or compressed body, a
+WebSocket) hands the command the placeholder or a cut response, never the
+secret; secrets go into plain HTTP only where the credential allows it; and
+the whole request head is checked for placeholders on their way elsewhere.
+
+The command prints every byte it received, hex-encoded; the assertions are
+made here, on the host, on those bytes.
+"""
+import base64
+import re
+
+import pytest
+
+from test_credentials import ALLOW, SECRET, audit, policy, run, unhex
+from test_network import CLIENT_PRELUDE, MODES, NetBox, world  # noqa: F401
+
+PLAIN = ("[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+         "hosts = good.test\nplaintext = yes\n")
+
+
+@pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
+def cred(request, world):  # noqa: F811
+    b = NetBox(world, *request.param)
+    yield b
+    b.cleanup()
+
+
+# Requests made by hand, so that nothing a client library does hides what
+# came back.  Each case prints NAME = HEX(all bytes received until the close).
+CLIENT = CLIENT_PRELUDE + r'''
+import base64, ssl, sys
+T = os.environ["GITHUB_TOKEN"]
+B = base64.b64encode(("x-access-token:" + T).encode()).decode()
+
+def tls():
+    s = dial()
+    s.sendall(b"CONNECT good.test:443 HTTP/1.1\r\nHost: good.test:443\r\n\r\n")
+    assert s.recv(100).startswith(b"HTTP/1.1 200")
+    return ssl.create_default_context().wrap_socket(s, server_hostname="good.test")
+
+def drain(s):
+    out = b""
+    while True:
+        try:
+            c = s.recv(65536)
+        except (ssl.SSLError, OSError):
+            return out
+        if not c:
+            return out
+        out += c
+
+def https(name, path, headers=""):
+    s = tls()
+    s.sendall(("GET %s HTTP/1.1\r\nHost: good.test\r\n%sConnection: close\r\n\r\n"
+               % (path, headers)).encode())
+    print(name, "=", drain(s).hex(), flush=True)
+
+def plain(name, path, headers=""):
+    s = dial()
+    s.sendall(("GET http://good.test%s HTTP/1.1\r\nHost: good.test\r\n%sConnection: close\r\n\r\n"
+               % (path, headers)).encode())
+    print(name, "=", drain(s).hex(), flush=True)
+
+WS = ("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n")
+MODE = sys.argv[1]
+if MODE == "https":
+    https("clean", "/hello")
+    https("asked", "/seen", "Accept-Encoding: gzip, br\r\nSec-WebSocket-Extensions: permessage-deflate\r\n")
+    https("fixed", "/headers", "X-T: %s\r\n" % T)
+    https("query", "/headers?t=" + T)
+    https("chunked", "/echo-chunked?t=" + T)
+    https("close", "/echo-close", "Authorization: Basic %s\r\n" % B)
+    https("basic-fixed", "/headers", "Authorization: Basic %s\r\n" % B)
+    https("gzip", "/gzip", "X-T: %s\r\nAccept-Encoding: gzip\r\n" % T)
+    https("gzip-ok", "/gzip-ok", "X-T: %s\r\nAccept-Encoding: gzip, br\r\n" % T)
+    https("json", "/echo-json", "X-T: %s\r\n" % T)
+    https("redirect", "/redirect?t=" + T)
+    https("cookie", "/cookie?" + T)
+    https("ws", "/echo-ws", WS + "X-T: %s\r\n" % T)
+else:
+    plain("clean", "/hello")
+    plain("fixed", "/headers", "X-T: %s\r\n" % T)
+    plain("redirect", "/redirect?t=" + T)
+    plain("ws", "/echo-ws", WS + "X-T: %s\r\n" % T)
+'''
+
+
+def forms(secret):
+    """The secret and its base64 inside Basic, as the client sent it."""
+    return [secret.encode(), base64.b64encode(("x-access-token:" + secret).encode())]
+
+
+def results(r):
+    out = {}
+    for line in r.stdout.splitlines():
+        if " = " in line:
+            k, v = line.split(" = ", 1)
+            out[k] = bytes.fromhex(v)
+    return out
+
+
+def check_no_secret(got, box, r):
+    for name, data in got.items():
+        for f in forms(SECRET):
+            assert f not in data, (name, data)
+    assert SECRET not in audit(box) and SECRET not in r.stderr
+
+
+def test_an_echoing_tls_upstream_never_returns_the_secret(cred):
+    p = policy(cred)
+    cred.write("work/client.py", CLIENT)
+    r = cred.run(["/usr/bin/python3", "client.py", "https"], policy=p,
+                 env={"RF_SECRET": SECRET}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = results(r)
+    assert set(got) == {"clean", "asked", "fixed", "query", "chunked", "close", "basic-fixed", "gzip",
+                        "gzip-ok", "json", "redirect", "cookie", "ws"}, r.stdout
+    check_no_secret(got, cred, r)
+    # the positive control: the same path, nothing to hide, whole
+    assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
+    # heads: the placeholder in the secret's place
+    ph = re.search(rb"ringfence_github_[A-Za-z0-9]{24}", got["redirect"])
+    assert got["redirect"].startswith(b"HTTP/1.1 301"), got["redirect"]
+    assert ph and b"Location: https://good.test/elsewhere?t=" + ph.group(0) in got["redirect"]
+    assert b"Set-Cookie: v=" + ph.group(0) + b"; Path=/" in got["cookie"], got["cookie"]
+    # bodies: cut before the secret (what came first may have arrived)
+    # (the connection is reset: what came first may or may not arrive)
+    for name in ("fixed", "query", "chunked", "close", "basic-fixed", "gzip-ok", "json"):
+        assert got[name] == b"" or got[name].startswith(b"HTTP/1.1 200"), (name, got[name])
+        assert b"ghp_" not in got[name] and b"hex:" not in got[name], (name, got[name])
+        assert b"\\u0067\\u0068\\u0070" not in got[name], (name, got[name])
+    # the upstream was asked for an uncompressed answer, and one that
+    # comes compressed anyway is refused
+    asked = unhex(got["asked"].decode())
+    assert "Accept-Encoding: identity\n" in asked and "gzip" not in asked, asked
+    assert "Sec-WebSocket-Extensions" not in asked, asked
+    assert b"Accept-Encoding: gzip" not in got["gzip-ok"] and b"\x1f\x8b" not in got["gzip-ok"]
+    assert got["gzip"].startswith(b"HTTP/1.1 502"), got["gzip"]
+    assert b"Content-Encoding gzip" in got["gzip"]
+    # the WebSocket: cut inside the message whose fragments carry the secret
+    assert got["ws"] == b"" or got["ws"].startswith(b"HTTP/1.1 101"), got["ws"]
+    assert b"Sec-WebSocket-Extensions" not in got["ws"]
+    ev = cred.events("cred.reflect")
+    assert {e["where"] for e in ev} == {"head", "body"}, ev
+    assert all(e["credential"] == "github" and e["host"] == "good.test" for e in ev), ev
+    assert len([e for e in ev if e["where"] == "body"]) == 8, ev
+
+
+def test_an_echoing_plain_upstream_never_returns_the_secret(cred):
+    p = policy(cred, creds=PLAIN)
+    cred.write("work/client.py", CLIENT)
+    r = cred.run(["/usr/bin/python3", "client.py", "plain"], policy=p,
+                env={"RF_SECRET": SECRET}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = results(r)
+    check_no_secret(got, cred, r)
+    assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
+    # the usual redirect of plain HTTP to HTTPS, with the query in it
+    assert re.search(rb"Location: https://good.test/elsewhere\?t=ringfence_github_[A-Za-z0-9]{24}",
+                     got["redirect"]), got["redirect"]
+    assert b"ghp_" not in got["fixed"] and b"ghp_" not in got["ws"]
+    ev = cred.events("cred.reflect")
+    assert {e["where"] for e in ev} == {"head", "body"}
+    assert len([e for e in ev if e["where"] == "body"]) == 2, ev
+
+
+def test_secrets_go_into_plain_http_only_where_allowed(cred):
+    # refused: the placeholder in plain HTTP to its own host, forwarded or
+    # inside a CONNECT tunnel, with a 403 naming the key that allows it
+    script = CLIENT_PRELUDE + r'''
+T = os.environ["GITHUB_TOKEN"]
+print("forward =", ask(("GET http://good.test/seen HTTP/1.1\r\nHost: good.test\r\nX-T: %s\r\n\r\n"
+                       % T).encode()).decode().replace("\r\n", "|"))
+s = dial()
+s.sendall(b"CONNECT good.test:80 HTTP/1.1\r\nHost: good.test:80\r\n\r\n")
+assert s.recv(100).startswith(b"HTTP/1.1 200")
+s.sendall(("GET /seen?t=%s HTTP/1.1\r\nHost: good.test\r\n\r\n" % T).encode())
+print("tunnel =", read_all(s).decode().replace("\r\n", "|"))
+print("https =", ask(b"GET http://good.test/seen HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")[:12])
+'''
+    cred.write("work/client.py", script)
+    r = cred.run(["/usr/bin/python3", "client.py"], policy=policy(cred), env={"RF_SECRET": SECRET})
+    assert r.returncode == 0, r.stderr
+    out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    for name in ("forward", "tunnel"):
+        assert out[name].startswith("HTTP/1.1 403"), (name, out[name])
+        assert "plaintext = yes in [credential github]" in out[name], out[name]
+        assert "hex:" not in out[name]  # the upstream never answered
+    # the positive control: plain HTTP without a placeholder goes through
+    assert out["https"] == "b'HTTP/1.1 200'", r.stdout
+    blocks = cred.events("cred.block")
+    assert len(blocks) == 2 and {e["where"] for e in blocks} == {"plaintext"}, blocks
+    # allowed: plaintext = yes
+    r = run(cred, CURL_PLAIN, policy(cred, creds=PLAIN))
+    assert r.returncode == 0, r.stderr
+    assert "X-T: %s" % SECRET in unhex(r.stdout)
+
+
+CURL_PLAIN = 'curl -sS -m 10 -H "X-T: $GITHUB_TOKEN" http://good.test/seen'
+
+
+def test_shipped_policies_bind_credentials_to_https_only():
+    import configparser
+    import glob
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    files = glob.glob(os.path.join(here, "..", "..", "policies", "*.ini"))
+    seen = 0
+    for f in files:
+        cp = configparser.ConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
+        cp.read(f)
+        for sec in cp.sections():
+            if sec.startswith("credential "):
+                for h in cp[sec]["hosts"].split():
+                    seen += 1
+                    assert h.endswith(":443"), (f, sec, h)
+    assert seen >= 3
+
+
+def test_placeholders_in_method_and_header_names_are_refused(cred):
+    # other.test is allowed and bound to nothing: a placeholder anywhere
+    # in the head, in any letter case, percent-encoded or in base64
+    p = policy(cred)
+    script = CLIENT_PRELUDE + r'''
+import base64, urllib.parse
+T = os.environ["GITHUB_TOKEN"]
+B = base64.b64encode(("x:" + T).encode()).decode()
+def status(data):
+    out = ask(data)
+    return out.split(b"\r\n", 1)[0].decode() if out else "closed"
+tries = {
+    "method": "%s http://other.test/headers HTTP/1.1\r\nHost: other.test\r\n\r\n" % T,
+    "header name": "GET http://other.test/headers HTTP/1.1\r\nHost: other.test\r\nX-%s: 1\r\n\r\n" % T,
+    "header name lowercase": "GET http://other.test/headers HTTP/1.1\r\nHost: other.test\r\nX-%s: 1\r\n\r\n" % T.lower(),
+    "header name percent": "GET http://other.test/headers HTTP/1.1\r\nHost: other.test\r\nX-%s: 1\r\n\r\n"
+        % urllib.parse.quote(T, safe="").replace("_", "%5F"),
+    "base64 value": "GET http://other.test/headers HTTP/1.1\r\nHost: other.test\r\nCookie: s=%s\r\n\r\n" % B,
+    "control": "GET http://other.test/headers HTTP/1.1\r\nHost: other.test\r\nX-Ok: 1\r\nConnection: close\r\n\r\n",
+}
+for name, data in tries.items():
+    print(name, "=", status(data.encode()))
+# the first bytes of an opaque stream, in base64
+s = dial()
+s.sendall(b"CONNECT other.test:8080 HTTP/1.1\r\nHost: other.test:8080\r\n\r\n")
+s.recv(100)
+s.sendall(b"HELLO " + B.encode() + b"\r\n")
+print("stream =", read_all(s))
+'''
+    cred.write("work/client.py", script)
+    r = cred.run(["/usr/bin/python3", "client.py"], policy=p, env={"RF_SECRET": SECRET})
+    assert r.returncode == 0, r.stderr
+    out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    for name in ("method", "header name", "header name lowercase", "header name percent",
+                 "base64 value"):
+        assert out[name] == "HTTP/1.1 403 Forbidden", (name, r.stdout)
+    assert out["control"] == "HTTP/1.1 200 OK", r.stdout
+    assert out["stream"] == "b''", r.stdout
+    blocks = cred.events("cred.block")
+    assert {e["where"] for e in blocks} == {"method", "header", "stream"}, blocks
+    assert all(e["credential"] == "github" and e["host"] == "other.test" for e in blocks)

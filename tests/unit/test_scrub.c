@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+/* Secrets in responses (scrub.c) and the proxy's memory budget (budget.c). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../netproxy/netproxy_internal.h"
+
+#define PH "ringfence_github_AAAAAAAAAAAAAAAAAAAAAAAA"
+#define SECRET "ghp_realSecretValue0123456789abcdef"
+#define PH2 "ringfence_other_BBBBBBBBBBBBBBBBBBBBBBBB"
+#define SECRET2 "sk/other+secret=with%percent"
+
+static struct policy_item items[] = { { .value = "good.test" } };
+static struct policy_list hosts = { items, 1, 1 };
+static const struct nx_cred creds[] = {
+	{ "github", PH, sizeof(PH) - 1, SECRET, sizeof(SECRET) - 1, &hosts, false },
+	{ "other", PH2, sizeof(PH2) - 1, SECRET2, sizeof(SECRET2) - 1, &hosts, false },
+};
+
+static struct nx_scrub *scrub(void)
+{
+	struct nx_scrub *s = NULL;
+
+	assert_int_equal(nx_scrub_new(creds, 2, &s), 0);
+	return s;
+}
+
+static char *b64(const char *in)
+{
+	char *out = calloc(1, strlen(in) * 2 + 8);
+
+	nx_base64_encode(in, strlen(in), out);
+	return out;
+}
+
+/* Feeds IN to a fresh scan in pieces of STEP bytes; returns the result
+ * of the last feed (or of the flush) and what came out in *OUT. */
+static int stream(struct nx_scrub *s, enum nx_frame f, const char *in, size_t n, size_t step,
+		  char **out, size_t *out_len)
+{
+	struct nx_scan *sc;
+	char *o = malloc(n + 4096), *tmp = malloc(n + 4096);
+	size_t len = 0, got;
+	int r = 0;
+
+	assert_int_equal(nx_scan_new(s, &sc), 0);
+	nx_scan_reset(sc, f);
+	for (size_t i = 0; i < n && r == 0; i += step) {
+		size_t k = n - i < step ? n - i : step;
+		r = nx_scan_feed(sc, in + i, k, tmp, &got);
+		if (r == 0) {
+			memcpy(o + len, tmp, got);
+			len += got;
+		}
+	}
+	if (r == 0)
+		len += nx_scan_flush(sc, o + len);
+	nx_scan_free(sc);
+	free(tmp);
+	*out = o;
+	*out_len = len;
+	return r;
+}
+
+static void test_head_replaced(void **state)
+{
+	struct nx_scrub *s = scrub();
+	char *out, *basic = NULL, head[1024];
+	size_t len;
+	unsigned hits;
+	const char *clean = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+	(void)state;
+	assert_int_equal(nx_scrub_head(s, clean, strlen(clean), &out, &len, &hits), 0);
+	assert_null(out);
+
+	/* a redirect carrying the query, raw and percent-encoded (any mix) */
+	snprintf(head, sizeof(head),
+		 "HTTP/1.1 301 Moved\r\nLocation: https://good.test/?t=%s&u=%%67hp_realSecretValue0123456789ABCDEF%s\r\n"
+		 "Set-Cookie: a=ghp%%5frealSecretValue0123456789abcdef\r\n\r\n",
+		 SECRET, "");
+	assert_int_equal(nx_scrub_head(s, head, strlen(head), &out, &len, &hits), 1);
+	out[len - 1] = '\0';
+	assert_null(strstr(out, SECRET));
+	assert_non_null(strstr(out, "?t=" PH "&u="));
+	assert_non_null(strstr(out, "a=" PH "\r\n"));
+	/* upper-case hex is the secret's own case: not a match (ABCDEF) */
+	assert_non_null(strstr(out, "ABCDEF"));
+	assert_int_equal(hits, 1);
+	free(out);
+
+	/* inside Basic: user:secret, whatever the user's length */
+	for (int u = 0; u < 3; u++) {
+		char cred[128];
+		snprintf(cred, sizeof(cred), "%.*s:%s", u + 1, "xyz", SECRET2);
+		basic = b64(cred);
+		snprintf(head, sizeof(head), "HTTP/1.1 401 No\r\nX-Echo: Basic %s\r\n\r\n", basic);
+		assert_int_equal(nx_scrub_head(s, head, strlen(head), &out, &len, &hits), 1);
+		assert_int_equal(hits, 2);
+		free(out);
+		free(basic);
+	}
+	nx_scrub_free(s);
+}
+
+static void test_stream_every_split(void **state)
+{
+	struct nx_scrub *s = scrub();
+	char body[256];
+	char *out;
+	size_t len;
+
+	(void)state;
+	snprintf(body, sizeof(body), "{\"echo\": \"Bearer %s\", \"more\": 1}\n", SECRET);
+	for (size_t step = 1; step <= strlen(body); step++) {
+		assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), step, &out, &len),
+				 -EACCES);
+		/* nothing of the secret went out before the refusal */
+		assert_null(memmem(out, len, "ghp_", 4));
+		free(out);
+	}
+	/* percent-encoded, every other byte escaped */
+	snprintf(body, sizeof(body), "x=%%67h%%70_realSecretValue0123456789abcdef&");
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 3, &out, &len), -EACCES);
+	free(out);
+	/* JSON's escapes: \/ (PHP writes every slash so), \u0067 */
+	snprintf(body, sizeof(body), "{\"k\": \"sk\\/other+secret=with%%percent\"}");
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 2, &out, &len), -EACCES);
+	free(out);
+	snprintf(body, sizeof(body), "{\"k\": \"\\u0067hp_realSecretValue0123456789abcde\\u0066\"}");
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 1, &out, &len), -EACCES);
+	free(out);
+	/* near misses pass whole: a non-ASCII \u, an unknown escape */
+	snprintf(body, sizeof(body), "\\u00e9 \\q ghp_realSecretValue0123456789abcde\\u00e6");
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 3, &out, &len), 0);
+	assert_int_equal(len, strlen(body));
+	assert_memory_equal(out, body, len);
+	free(out);
+	/* a secret holding '%' comes back as it is */
+	snprintf(body, sizeof(body), "x=%s", SECRET2);
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 5, &out, &len), -EACCES);
+	free(out);
+	nx_scrub_free(s);
+}
+
+static void test_stream_clean_passes_whole(void **state)
+{
+	struct nx_scrub *s = scrub();
+	size_t n = 300000;
+	char *data = malloc(n), *out;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)(i * 7 + i / 251);
+	/* near misses: the secret's prefixes, its base64 cut short */
+	memcpy(data + 1000, "ghp_realSecretValue0123456789abcde!", 35);
+	memcpy(data + 5000, "%67hp_realSecretValue", 21);
+	for (size_t step = 1; step < 70000; step = step * 3 + 1) {
+		assert_int_equal(stream(s, NX_FRAME_PLAIN, data, n, step, &out, &len), 0);
+		assert_int_equal(len, n);
+		assert_memory_equal(out, data, n);
+		free(out);
+	}
+	free(data);
+	nx_scrub_free(s);
+}
+
+static void test_held_bytes(void **state)
+{
+	struct nx_scrub *s = scrub();
+	struct nx_scan *sc;
+	char out[256];
+	size_t got;
+
+	(void)state;
+	assert_int_equal(nx_scan_new(s, &sc), 0);
+	nx_scan_reset(sc, NX_FRAME_PLAIN);
+	/* "ghp_real" may be the start of the secret: held */
+	assert_int_equal(nx_scan_feed(sc, "data: ghp_real", 14, out, &got), 0);
+	assert_int_equal(got, 6);
+	assert_int_equal(nx_scan_held(sc), 8);
+	/* it was not */
+	assert_int_equal(nx_scan_feed(sc, "ly\n", 3, out, &got), 0);
+	assert_int_equal(got, 11);
+	assert_memory_equal(out, "ghp_really\n", 11);
+	assert_int_equal(nx_scan_held(sc), 0);
+	nx_scan_free(sc);
+	nx_scrub_free(s);
+}
+
+static void test_chunked(void **state)
+{
+	struct nx_scrub *s = scrub();
+	char body[512], *out;
+	size_t len;
+	const char *clean = "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n";
+
+	(void)state;
+	/* the secret split by chunk framing */
+	snprintf(body, sizeof(body), "8\r\nghp_real\r\n1b\r\nSecretValue0123456789abcdef\r\n0\r\n\r\n");
+	assert_int_equal(stream(s, NX_FRAME_CHUNKED, body, strlen(body), 4, &out, &len), -EACCES);
+	assert_null(memmem(out, len, "Secret", 6));
+	free(out);
+	/* in a chunk extension, in a trailer */
+	snprintf(body, sizeof(body), "3;x=%s\r\nabc\r\n0\r\n\r\n", SECRET);
+	assert_int_equal(stream(s, NX_FRAME_CHUNKED, body, strlen(body), 7, &out, &len), -EACCES);
+	free(out);
+	snprintf(body, sizeof(body), "3\r\nabc\r\n0\r\nX-Echo: %s\r\n\r\n", SECRET);
+	assert_int_equal(stream(s, NX_FRAME_CHUNKED, body, strlen(body), 7, &out, &len), -EACCES);
+	free(out);
+	assert_int_equal(stream(s, NX_FRAME_CHUNKED, clean, strlen(clean), 1, &out, &len), 0);
+	assert_int_equal(len, strlen(clean));
+	assert_memory_equal(out, clean, len);
+	free(out);
+	nx_scrub_free(s);
+}
+
+static void test_websocket(void **state)
+{
+	struct nx_scrub *s = scrub();
+	unsigned char f[512];
+	char *out;
+	size_t n = 0, len;
+	const char *a = "ghp_realSecret", *b = "Value0123456789abcdef";
+
+	(void)state;
+	/* a text message in two fragments, a ping with its own payload between */
+	f[n++] = 0x01;
+	f[n++] = (unsigned char)strlen(a);
+	memcpy(f + n, a, strlen(a));
+	n += strlen(a);
+	f[n++] = 0x89;
+	f[n++] = 3;
+	memcpy(f + n, "png", 3);
+	n += 3;
+	f[n++] = 0x80;
+	f[n++] = 0x80 | (unsigned char)strlen(b); /* masked, as a server should not */
+	memcpy(f + n, "\x11\x22\x33\x44", 4);
+	n += 4;
+	for (size_t i = 0; i < strlen(b); i++)
+		f[n + i] = (unsigned char)(b[i] ^ "\x11\x22\x33\x44"[i & 3]);
+	n += strlen(b);
+	for (size_t step = 1; step < n; step += 5) {
+		assert_int_equal(stream(s, NX_FRAME_WEBSOCKET, (char *)f, n, step, &out, &len),
+				 -EACCES);
+		free(out);
+	}
+	/* a 16-bit length, clean */
+	n = 0;
+	f[n++] = 0x82;
+	f[n++] = 126;
+	f[n++] = 0;
+	f[n++] = 200;
+	memset(f + n, 'g', 200);
+	n += 200;
+	assert_int_equal(stream(s, NX_FRAME_WEBSOCKET, (char *)f, n, 9, &out, &len), 0);
+	assert_int_equal(len, n);
+	free(out);
+	/* compressed (RSV1): cannot be read */
+	f[0] = 0xc1;
+	f[1] = 1;
+	assert_int_equal(stream(s, NX_FRAME_WEBSOCKET, (char *)f, 3, 3, &out, &len), -EPROTO);
+	free(out);
+	nx_scrub_free(s);
+}
+
+static void test_base64_any_alignment(void **state)
+{
+	struct nx_scrub *s = scrub();
+	char in[128], *enc, *out;
+	size_t len;
+
+	(void)state;
+	for (int pre = 0; pre < 6; pre++)
+		for (int url = 0; url < 2; url++) {
+			snprintf(in, sizeof(in), "%.*s%s!", pre, "abcdef", SECRET);
+			enc = b64(in);
+			if (url)
+				for (char *p = enc; *p; p++)
+					*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+			assert_int_equal(stream(s, NX_FRAME_PLAIN, enc, strlen(enc), 2, &out, &len),
+					 -EACCES);
+			free(out);
+			free(enc);
+		}
+	nx_scrub_free(s);
+}
+
+static void test_budget(void **state)
+{
+	struct nx_budget b;
+	int p[2], q[2], r[2];
+	size_t sz, sz2, sz3;
+
+	(void)state;
+	nx_budget_init(&b, 0, 16);
+	assert_int_equal(b.max, NX_BUDGET_DEFAULT);
+	nx_budget_init(&b, 1 << 20, 2);
+	assert_true(nx_budget_take(&b, 600 << 10));
+	assert_false(nx_budget_take(&b, 600 << 10)); /* would pass the budget */
+	assert_int_equal(b.used, 600 << 10);
+	nx_budget_give(&b, 600 << 10);
+	assert_int_equal(b.used, 0);
+
+	/* pipes: full size while under half the budget, then the kernel's
+	 * default, then one page, past the budget too */
+	assert_int_equal(nx_budget_pipe_size(&b, 256 << 10), 256 << 10);
+	assert_true(nx_budget_take(&b, 512 << 10));
+	assert_int_equal(nx_budget_pipe_size(&b, 256 << 10), NX_PIPE_DEFAULT);
+	assert_true(nx_budget_take(&b, (1 << 20) - (512 << 10) - 8192));
+	assert_int_equal(nx_budget_pipe_size(&b, 256 << 10), NX_PIPE_MIN);
+	/* a pipe is charged at the size the kernel gave it */
+	assert_int_equal(nx_budget_pipe(&b, 256 << 10, p, &sz), 0);
+	assert_int_equal(sz, NX_PIPE_MIN);
+	assert_int_equal(fcntl(p[1], F_GETPIPE_SZ), NX_PIPE_MIN);
+	assert_int_equal(b.pipes, 1);
+	assert_int_equal(nx_budget_pipe(&b, 256 << 10, q, &sz2), 0);
+	assert_int_equal(b.used, 1 << 20);
+	/* the number of pipes is bounded whatever their size */
+	assert_int_equal(nx_budget_pipe(&b, 256 << 10, r, &sz3), -ENOBUFS);
+	assert_true(b.waiting); /* the one thing that waits: tried again later */
+	b.waiting = false;
+	nx_budget_pipe_close(&b, p, sz);
+	assert_int_equal(p[0], -1);
+	assert_int_equal(b.pipes, 1);
+	assert_int_equal(b.used, (1 << 20) - NX_PIPE_MIN);
+	/* past the budget: a one-page pipe, counted */
+	assert_true(nx_budget_take(&b, NX_PIPE_MIN));
+	assert_false(nx_budget_take(&b, 1));
+	assert_false(b.waiting); /* buffers and pipes never wait: they shrink */
+	assert_int_equal(nx_budget_pipe(&b, 256 << 10, r, &sz3), 0);
+	assert_int_equal(sz3, NX_PIPE_MIN);
+	assert_int_equal(b.used, (1 << 20) + NX_PIPE_MIN);
+	/* past the budget, nothing fits, not even what would have before */
+	assert_false(nx_budget_take(&b, 1));
+	nx_budget_pipe_close(&b, q, sz2);
+	nx_budget_pipe_close(&b, r, sz3);
+	assert_int_equal(b.pipes, 0);
+	assert_int_equal(b.used, (1 << 20) - NX_PIPE_MIN);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_head_replaced),
+		cmocka_unit_test(test_stream_every_split),
+		cmocka_unit_test(test_stream_clean_passes_whole),
+		cmocka_unit_test(test_held_bytes),
+		cmocka_unit_test(test_chunked),
+		cmocka_unit_test(test_websocket),
+		cmocka_unit_test(test_base64_any_alignment),
+		cmocka_unit_test(test_budget),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -39,6 +39,7 @@
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,20 @@ static int as_command(const struct sandbox *sb, bool enter)
 	return 0;
 }
 
+static void refuse_unix(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+			struct broker_stats *st, const char *what, const char *reason);
+
+/* A Unix socket bound to an abstract name (sun_path[0] == '\0'). */
+static bool abstract_bound(int sock)
+{
+	struct sockaddr_un sa = { 0 };
+	socklen_t len = sizeof(sa);
+
+	if (getsockname(sock, (struct sockaddr *)&sa, &len) < 0)
+		return true; /* cannot tell: treated as the riskier kind */
+	return len > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0] == '\0';
+}
+
 static void handle_listen(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
 			  struct broker_stats *st)
 {
@@ -264,6 +279,17 @@ static void handle_listen(int nfd, const struct seccomp_notif *req, const struct
 				    "\"inbound connections are refused\"",
 				    req->pid);
 		respond(nfd, req->id, -EACCES, 0);
+		return;
+	}
+	/* Without a network namespace of its own, an abstract name is in the
+	 * host's namespace: Landlock's scope keeps the sandbox from connecting
+	 * out to one, but not the host from connecting in to a listener the
+	 * sandbox binds there (a channel past the proxy, or a name squatted
+	 * that a host client expects).  So such a listener is refused. */
+	if (domain == AF_UNIX && !sb->new_net_ns && abstract_bound(sock)) {
+		refuse_unix(nfd, req, sb, st, "listening on an abstract socket",
+			    "inbound connections are refused: abstract names are the "
+			    "host's without a network namespace");
 		return;
 	}
 	/* the caller may be gone and its pid reused: act only for a live call */

@@ -400,7 +400,6 @@ static void prepare_seccomp(struct sandbox *sb)
 		.allow_dangerous = p->syscalls.allow_dangerous,
 		/* NS_FULL always makes PID and IPC namespaces */
 		.no_pid_ipc_ns = sb->ns == NS_NONE,
-		.memfd_seal = !sb->memfd_sysctl,
 	};
 	const struct policy_item *bad;
 	const char *why;

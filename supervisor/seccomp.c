@@ -45,9 +45,6 @@
 
 #include "supervisor.h"
 
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x0008U
-#endif
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -125,9 +122,9 @@ const struct sc_entry seccomp_table[] = {
 	A("setxattr", "fs", "xattrs"), A("lsetxattr", "fs", "xattrs"),
 	A("fsetxattr", "fs", "xattrs"), A("removexattr", "fs", "xattrs"),
 	A("lremovexattr", "fs", "xattrs"), A("fremovexattr", "fs", "xattrs"),
-	R("memfd_create", "fs",
-	  "anonymous files (JITs, runtimes); where vm.memfd_noexec cannot be set, only sealed "
-	  "against execution"),
+	E("memfd_create", "fs",
+	  "a file on a mount Landlock does not govern: ld.so runs it through /proc/self/fd, "
+	  "sealed or not; ENOSYS makes libraries fall back to a file in /tmp"),
 
 	/* ---- memory ---- */
 	A("brk", "mem", "heap"), A("mmap", "mem", "mappings"), A("munmap", "mem", "mappings"),
@@ -219,7 +216,8 @@ const struct sc_entry seccomp_table[] = {
 
 	/* ---- sockets; families per policy ---- */
 	R("socket", "net", "families per [network] mode and unix_sockets; no Unix datagrams"),
-	A("socketpair", "net", "anonymous Unix pairs reach nothing outside"),
+	R("socketpair", "net",
+	  "anonymous Unix pairs, stream and seqpacket only: a datagram one sends to any address"),
 	A("bind", "net", "network namespace or no inet socket"),
 	A("listen", "net", "same"), A("accept", "net", "same"), A("accept4", "net", "same"),
 	A("connect", "net", "made by the supervisor where Unix sockets are allowed or brokered"),
@@ -434,7 +432,7 @@ static int common_attrs(scmp_filter_ctx ctx)
 static unsigned cache_key(const struct seccomp_opts *o)
 {
 	return (o->allow_inet ? 1u : 0u) | (o->allow_unix ? 2u : 0u) | (o->kill ? 4u : 0u) |
-	       (o->broker ? 8u : 0u) | (o->no_pid_ipc_ns ? 16u : 0u) | (o->memfd_seal ? 32u : 0u);
+	       (o->broker ? 8u : 0u) | (o->no_pid_ipc_ns ? 16u : 0u);
 }
 
 static int copy_prog(const struct sock_filter *f, unsigned short len, struct seccomp_prog *ret)
@@ -600,23 +598,25 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 				return r;
 		}
 	}
-	/* A memfd is on an internal mount Landlock does not govern: executed
-	 * (fexecve, /proc/self/fd/N) it would run code no exec grant names.
-	 * Where the sandbox's PID namespace gets vm.memfd_noexec = 2 every
-	 * memfd is sealed non-executable by the kernel; elsewhere only
-	 * memfd_create(MFD_NOEXEC_SEAL) is allowed, and other flags get ENOSYS
-	 * (the allow-list's answer), on which libraries fall back to a file in
-	 * /tmp, which Landlock does govern.  Mapping a sealed memfd PROT_EXEC
-	 * (JIT double mapping) still works: the seal removes the x bits only. */
-	if (!in_list(o->extra_deny, "memfd_create") && !in_list(o->extra_allow, "memfd_create")) {
-		if (o->memfd_seal)
-			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 1,
-					     SCMP_A1_32(SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL,
-							MFD_NOEXEC_SEAL));
-		else
-			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 0);
-		if (r < 0)
-			return r;
+	/* A memfd is on an internal mount Landlock does not govern, and its
+	 * mount is not ours to make noexec: sealed non-executable
+	 * (MFD_NOEXEC_SEAL, vm.memfd_noexec = 2) it still maps PROT_EXEC, so
+	 * `ld.so /proc/self/fd/N` runs any binary written into it.  So
+	 * memfd_create is not in the allow-list at all (the table says ENOSYS),
+	 * unless the policy's [syscalls] allow names it. */
+	/* Unix pairs: a datagram socket sends to whatever address sendto or
+	 * sendmsg names, which neither the broker nor Landlock sees; stream and
+	 * seqpacket pairs are connected to each other and ignore an address. */
+	if (!in_list(o->extra_deny, "socketpair") && !in_list(o->extra_allow, "socketpair")) {
+		static const int pair_types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+		for (size_t i = 0; i < ARRAY_SIZE(pair_types); i++) {
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 2,
+					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX),
+					     SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf,
+							(uint32_t)pair_types[i]));
+			if (r < 0)
+				return r;
+		}
 	}
 	if (!in_list(o->extra_deny, "socket") && !in_list(o->extra_allow, "socket")) {
 		if (o->allow_unix)

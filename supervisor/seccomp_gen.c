@@ -23,7 +23,7 @@ int main(void)
 	for (unsigned key = 0; key < SECCOMP_CACHE_VARIANTS; key++) {
 		struct seccomp_opts o = { .allow_inet = key & 1, .allow_unix = key & 2,
 					  .kill = key & 4, .broker = key & 8,
-					  .no_pid_ipc_ns = key & 16, .memfd_seal = key & 32 };
+					  .no_pid_ipc_ns = key & 16 };
 		struct seccomp_prog d, a;
 		const struct policy_item *bad;
 		const char *why;

@@ -164,7 +164,8 @@ struct sandbox {
 	bool new_user_ns;
 	bool new_net_ns;
 	/* init sets vm.memfd_noexec = 2 in the sandbox's PID namespace (root,
-	 * no user namespace); otherwise seccomp requires MFD_NOEXEC_SEAL */
+	 * no user namespace): a second lock should a policy allow memfd_create,
+	 * which seccomp otherwise refuses */
 	bool memfd_sysctl;
 
 	/* filesystem */
@@ -281,7 +282,6 @@ struct seccomp_opts {
 	bool broker;       /* inet: TCP streams only, no fast open (connect brokered) */
 	bool no_pid_ipc_ns; /* no PID/IPC namespace: pid-taking calls on the caller only,
 			     * System V and POSIX IPC refused */
-	bool memfd_seal;    /* memfd_create only with MFD_NOEXEC_SEAL */
 };
 
 int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
@@ -296,9 +296,9 @@ int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *
 int seccomp_install_notify(void);
 
 /* Programs generated at build time for every (inet, unix, kill, broker,
- * no_pid_ipc_ns, memfd_seal) choice with no [syscalls] lists; key = inet |
- * unix << 1 | kill << 2 | broker << 3 | no_pid_ipc_ns << 4 | memfd_seal << 5. */
-#define SECCOMP_CACHE_VARIANTS 64u
+ * no_pid_ipc_ns) choice with no [syscalls] lists; key = inet | unix << 1 |
+ * kill << 2 | broker << 3 | no_pid_ipc_ns << 4. */
+#define SECCOMP_CACHE_VARIANTS 32u
 struct seccomp_cached {
 	unsigned key;
 	const struct sock_filter *deny, *allow;

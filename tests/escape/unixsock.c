@@ -181,6 +181,23 @@ int main(int argc, char **argv)
 		struct sockaddr_un a = { .sun_family = AF_UNIX };
 		snprintf(a.sun_path, sizeof(a.sun_path), "%s", hostdg);
 		ATTACK("a datagram to a host socket", send_datagram(&a));
+		/* one end of a datagram pair sends wherever sendto says */
+		int pair[2];
+		long r = socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair);
+		if (r == 0) {
+			r = sendto(pair[0], "HOST", 4, 0, (struct sockaddr *)&a, sizeof(a));
+			close(pair[0]);
+			close(pair[1]);
+		}
+		ATTACK("a datagram from a socketpair to a host socket", r < 0 ? -1 : 0);
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+			printf("ESCAPED: control failed: a stream socketpair (%s)\n", strerror(errno));
+			escapes++;
+		} else {
+			printf("ok: a stream socketpair\n");
+			close(pair[0]);
+			close(pair[1]);
+		}
 	}
 
 	if (allowed) {
@@ -196,8 +213,26 @@ int main(int argc, char **argv)
 			printf("ok: the socket the policy names\n");
 		}
 	}
-	/* abstract: its own reachable, the host's (abstract=NAME) not */
-	{
+	/* abstract: with a network namespace of its own (abstract_listen=own)
+	 * its own listener works; without one (abstract_listen=refused) the
+	 * name would be the host's, reachable from outside: refused */
+	const char *abs_listen = arg(argc, argv, "abstract_listen");
+	if (abs_listen && strcmp(abs_listen, "refused") == 0) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
+							    "rf-own-%d", getpid()));
+		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0 || bind(s, (struct sockaddr *)&a, al) < 0) {
+			printf("ESCAPED: control failed: binding an abstract name (%s)\n",
+			       strerror(errno));
+			escapes++;
+		} else {
+			ATTACK("listening on an abstract name the host can reach", listen(s, 4));
+		}
+		if (s >= 0)
+			close(s);
+	} else {
 		struct sockaddr_un a = { .sun_family = AF_UNIX };
 		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,

@@ -200,7 +200,8 @@ LDSO = "/lib64/ld-linux-x86-64.so.2"
 
 
 def test_code_from_outside_exec_grants(box):
-    """memfd execution, and a written file run through the loader or mapped
+    """memfd execution (fexecve, /proc/self/fd, and the loader on a sealed
+    one), and a written file run through the loader or mapped
     executable: native code runs only from exec grants (the loader and
     mmap only where a mount namespace can make write grants noexec)."""
     pol = box.policy("")
@@ -211,7 +212,7 @@ def test_code_from_outside_exec_grants(box):
         args += ["ldso=known", "ldso_path=" + LDSO]
     r = box.run(args, policy=pol)
     check(r)
-    assert "ok: a sealed memfd mapped executable" in r.stdout
+    assert "ok: memfd_create is ENOSYS; anonymous executable memory works" in r.stdout
     # what README states remains
     assert "known: an interpreter runs a script from a write grant" in r.stdout
     if box.namespaces == "off":
@@ -331,12 +332,19 @@ def test_unix_sockets_by_path(box, network):
                "broker": "mode = proxy\nisolation = broker\nallow = example.com\n",
                "host": "mode = host\n"}[network]
         pol = box.policy("[network]\n%sunix_connect = %s\n" % (net, srv.allowed))
+        # abstract names are the sandbox's own only in a network namespace
+        own_netns = box.namespaces == "on" and network in ("none", "namespace")
         r = box.run([os.path.join(box.bin, "unixsock"), "host=" + srv.host,
                      "hostdg=" + srv.hostdg, "allowed=" + srv.allowed,
-                     "abstract=" + srv.abstract], policy=pol)
+                     "abstract=" + srv.abstract,
+                     "abstract_listen=" + ("own" if own_netns else "refused")], policy=pol)
         check(r)
         assert "ok: the socket the policy names" in r.stdout
-        assert "ok: an abstract listener of its own" in r.stdout
+        assert "ok: a stream socketpair" in r.stdout
+        if own_netns:
+            assert "ok: an abstract listener of its own" in r.stdout
+        else:
+            assert "blocked: listening on an abstract name the host can reach" in r.stdout
         assert "ok: listeners of its own" in r.stdout
         assert not srv.got_datagram()
         if network == "host":
@@ -360,6 +368,17 @@ def test_unix_sockets_deny_keeps_its_meaning(box):
                      "s.connect(%r)" % srv.host], policy=pol)
         assert r.returncode != 0
         assert "PermissionError" in r.stderr or "Operation not permitted" in r.stderr, r.stderr
+        # a datagram pair would send past the refusal; a stream pair works
+        r = box.run(["python3", "-c", "import socket\n"
+                     "a, b = socket.socketpair(); a.send(b'x'); print('stream', b.recv(1))\n"
+                     "try:\n"
+                     " a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+                     " a.sendto(b'HOST', %r); print('sent')\n"
+                     "except OSError as e: print('refused', e.errno)\n" % srv.hostdg],
+                    policy=pol)
+        assert "stream b'x'" in r.stdout, r.stdout + r.stderr
+        assert "refused" in r.stdout, r.stdout + r.stderr
+        assert not srv.got_datagram()
 
 
 THREAD_LISTENER = r"""

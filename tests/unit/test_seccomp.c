@@ -307,8 +307,7 @@ static void test_build_time_cache_matches_libseccomp(void **state)
 	assert_int_equal(seccomp_cache_n, SECCOMP_CACHE_VARIANTS);
 	for (unsigned key = 0; key < SECCOMP_CACHE_VARIANTS; key++) {
 		struct seccomp_opts o = { .allow_inet = key & 1, .allow_unix = key & 2, .kill = key & 4,
-					  .broker = key & 8, .no_pid_ipc_ns = key & 16,
-					  .memfd_seal = key & 32 };
+					  .broker = key & 8, .no_pid_ipc_ns = key & 16 };
 		struct seccomp_prog d1, a1, d2, a2;
 		const struct policy_item *bad;
 		const char *why;

@@ -174,6 +174,10 @@ static const struct prot_builtin builtin_home[] = {
 	{ ".claude/hooks", PROT_DIR },
 	{ ".claude/skills", PROT_DIR },
 	{ ".claude/plugins", PROT_DIR },
+	/* the launcher and runtime of a local or native install, which the
+	 * host's `claude` runs */
+	{ ".claude/local", PROT_DIR },
+	{ ".local/share/claude", PROT_DIR },
 	/* Codex (mcp_servers, notify), Gemini CLI and Qwen Code (mcpServers,
 	 * hooks), opencode, Copilot CLI, Cursor */
 	{ ".codex/config.toml", PROT_FILE },

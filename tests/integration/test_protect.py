@@ -218,6 +218,8 @@ def claude_home(box):
     os.makedirs(os.path.join(home, ".claude", "projects"))
     box.write("home/.claude.json", '{"mcpServers":{}}\n')
     box.write("home/.claude/settings.json", '{}\n')
+    box.write("home/.claude/local/claude", '#!/bin/sh\n', mode=0o755)
+    box.write("home/.local/share/claude/versions/1", '', mode=0o755)
     if box.user == "nobody":
         for dp, dn, fn in os.walk(home):
             for n in [dp] + [os.path.join(dp, f) for f in fn]:
@@ -234,12 +236,17 @@ def test_claude_code_policy_keeps_host_commands_read_only(box):
     r = box.run(["sh", "-c",
                  "echo '%s' > ~/.claude.json; echo '{\"hooks\":1}' > ~/.claude/settings.json; "
                  "mkdir -p ~/.claude/hooks ~/.claude/commands; echo x > ~/.claude/commands/c.md; "
+                 "echo PWNED >> ~/.claude/local/claude; "
+                 "echo PWNED >> ~/.local/share/claude/versions/1; "
                  "echo state > ~/.claude/projects/p.jsonl && echo ok-state" % mcp],
                 policy=pol, env={"HOME": home})
     assert "ok-state" in r.stdout, r.stderr
     assert open(os.path.join(home, ".claude.json")).read() == '{"mcpServers":{}}\n'
     assert open(os.path.join(home, ".claude", "settings.json")).read() == "{}\n"
     assert not os.path.exists(os.path.join(home, ".claude", "commands", "c.md"))
+    # the launcher and versions of a local or native install
+    assert open(os.path.join(home, ".claude", "local", "claude")).read() == "#!/bin/sh\n"
+    assert open(os.path.join(home, ".local/share/claude/versions/1")).read() == ""
 
 
 GIT_WORKFLOW = """set -e

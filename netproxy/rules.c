@@ -295,10 +295,59 @@ static const char *range_find(const struct range *r, size_t n, int family,
 	return NULL;
 }
 
+static bool all_zero(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/*
+ * The IPv4 addresses an IPv6 address carries to a v4 host: mapped and
+ * compatible (::ffff:a.b.c.d, ::a.b.c.d), SIIT (::ffff:0:a.b.c.d), NAT64
+ * (64:ff9b::/96, and 64:ff9b:1::/48 in RFC 6052's /48 layout), 6to4
+ * (2002:AABB:CCDD::/48) and Teredo (2001::/32: the server, and the client
+ * inverted).  A metadata endpoint reached through any of them is still
+ * the metadata endpoint (a NAT64 gateway or the kernel's mapped sockets
+ * deliver it there).  Returns how many were written to RET.
+ */
+static size_t embedded_v4(const uint8_t a[16], uint8_t ret[2][16])
+{
+	static const uint8_t nat64[4] = { 0x00, 0x64, 0xff, 0x9b };
+	size_t n = 0;
+
+	memset(ret, 0, 2 * 16);
+	if ((all_zero(a, 10) && a[10] == 0xff && a[11] == 0xff) || /* mapped */
+	    (all_zero(a, 12) && !all_zero(a + 12, 3)) ||	    /* compatible */
+	    (all_zero(a, 8) && a[8] == 0xff && a[9] == 0xff && !a[10] && !a[11]) || /* SIIT */
+	    (memcmp(a, nat64, 4) == 0 && all_zero(a + 4, 8))) {    /* NAT64 /96 */
+		memcpy(ret[n++], a + 12, 4);
+	} else if (memcmp(a, nat64, 4) == 0 && a[4] == 0x00 && a[5] == 0x01) { /* NAT64 /48 */
+		ret[n][0] = a[6], ret[n][1] = a[7], ret[n][2] = a[9], ret[n][3] = a[10];
+		n++;
+	} else if (a[0] == 0x20 && a[1] == 0x02) { /* 6to4 */
+		memcpy(ret[n++], a + 2, 4);
+	} else if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00 && a[3] == 0x00) { /* Teredo */
+		memcpy(ret[n++], a + 4, 4);
+		for (int i = 0; i < 4; i++)
+			ret[n][i] = (uint8_t)~a[12 + i];
+		n++;
+	}
+	return n;
+}
+
 const char *nx_addr_metadata(int family, const uint8_t addr[16])
 {
-	return family == 4 ? range_find(v4_metadata, N_OF(v4_metadata), 4, addr)
-			   : range_find(v6_metadata, N_OF(v6_metadata), 6, addr);
+	uint8_t v4[2][16];
+	const char *m;
+
+	if (family == 4)
+		return range_find(v4_metadata, N_OF(v4_metadata), 4, addr);
+	m = range_find(v6_metadata, N_OF(v6_metadata), 6, addr);
+	for (size_t i = 0, n = embedded_v4(addr, v4); !m && i < n; i++)
+		m = range_find(v4_metadata, N_OF(v4_metadata), 4, v4[i]);
+	return m;
 }
 
 const char *nx_addr_class(int family, const uint8_t addr[16])

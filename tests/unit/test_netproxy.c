@@ -344,6 +344,28 @@ static void test_cloud_metadata_addresses(void **state)
 		if (!nx_check_address(allow, fam, a, &rule))
 			fail_msg("%s: allowed under private = allow", cases[i].provider);
 	}
+	/* the same endpoints through IPv6 forms that carry an IPv4 address: a
+	 * mapped socket, a NAT64 gateway or a tunnel delivers them there */
+	static const char *const carried[] = {
+		"::ffff:169.254.169.254", "::ffff:168.63.129.16", "::169.254.169.254",
+		"::ffff:0:169.254.169.254", "64:ff9b::a9fe:a9fe", "64:ff9b::168.63.129.16",
+		"64:ff9b:1:a9fe:a9:fe00::", "2002:a9fe:a9fe::1", "2001:0:a9fe:a9fe::1",
+		"2001:0:4136:e378:8000:63bf:5601:5601", /* Teredo client 169.254.169.254, inverted */
+		"::ffff:100.100.100.200",
+	};
+	for (size_t i = 0; i < sizeof(carried) / sizeof(carried[0]); i++) {
+		memset(a, 0, sizeof(a));
+		assert_int_equal(inet_pton(AF_INET6, carried[i], a), 1);
+		if (!nx_addr_metadata(6, a))
+			fail_msg("%s: not classified as a metadata address", carried[i]);
+		if (!nx_check_address(allow, 6, a, &rule))
+			fail_msg("%s: allowed under private = allow", carried[i]);
+	}
+	/* ...and their public neighbours are not */
+	inet_pton(AF_INET6, "::ffff:93.184.215.14", a);
+	assert_null(nx_addr_metadata(6, a));
+	inet_pton(AF_INET6, "64:ff9b::5db8:d70e", a);
+	assert_null(nx_addr_metadata(6, a));
 	/* allow_cidr is the one way to them */
 	inet_pton(AF_INET, "168.63.129.16", a);
 	assert_null(nx_check_address(cidr, 4, a, &rule));

@@ -9,7 +9,8 @@
  * explicitly).  The line is drawn so that nothing a server would take for
  * an HTTP/1 request is called "anything else": the request line of HTTP/1.x
  * carries "HTTP/" (servers that accept "http/" too are covered by matching
- * without case), empty lines before it are skipped as servers skip them,
+ * without case), empty lines and blanks before it are skipped as servers
+ * skip them,
  * and a text line is read whole before it is judged.  HTTP/0.9 ("GET /")
  * has no headers, so it cannot name another host.
  */
@@ -48,15 +49,17 @@ enum nx_stream nx_first_bytes(const uint8_t *p, size_t n, bool final, char sni[N
 			return NX_STREAM_TLS_BAD;
 		}
 	}
-	/* empty lines a server skips before a request line */
-	while (i < n && (p[i] == '\r' || p[i] == '\n'))
+	/* empty lines a server skips before a request line, and the blanks a
+	 * lenient one skips too (a parser that splits on whitespace, such as
+	 * Python's http.server, takes " GET / HTTP/1.1" for a request) */
+	while (i < n && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')))
 		i++;
 	if (i == n)
 		return final ? NX_STREAM_OTHER : NX_STREAM_MORE;
-	/* a binary protocol: no request line starts with a control byte, a
-	 * space or a byte past ASCII, and such a client may wait for its
-	 * answer without ever sending a newline */
-	if (p[i] <= 0x20 || p[i] >= 0x7f)
+	/* a binary protocol: no request line starts with a control byte or a
+	 * byte past ASCII, and such a client may wait for its answer without
+	 * ever sending a newline */
+	if (p[i] < 0x20 || p[i] >= 0x7f)
 		return NX_STREAM_OTHER;
 	/* a text line: judged whole */
 	for (eol = i; eol < n && p[eol] != '\n'; eol++)

@@ -870,6 +870,10 @@ for kind, socks in (("connect", False), ("socks", True)):
     out[kind + " TLS named"] = tls(tunnel("good.test", 443, socks), "good.test", ca)
     out[kind + " ssh-like by port"] = answer(tunnel("good.test", 2222, socks),
                                              b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+    # blanks a lenient server skips before the request line: still HTTP
+    for blank in (b" ", b"\t", b"\x0b", b"\x0c"):
+        out[kind + " blank %r then HTTP by port" % blank] = answer(
+            tunnel("good.test", 2222, socks), blank + GET % b"other.test")
     # an h2c upgrade would carry HTTP/2 requests for any authority
     s = tunnel("good.test", 80, socks)
     s.sendall(H2C.replace(b"http://good.test", b""))
@@ -905,6 +909,9 @@ def test_fronting_is_refused_in_every_form(net):
         assert out[kind + " ssh-like by port"] == \
             "SSH-2.0-test-server seen SSH-2.0-OpenSSH_9.2p1 Debian-2", r.stdout
         assert out[kind + " h2c upgrade"] == "dropped", r.stdout
+        for blank in (b" ", b"\t", b"\x0b", b"\x0c"):
+            assert out[kind + " blank %r then HTTP by port" % blank].startswith("HTTP/1.1 4"), \
+                r.stdout
     reasons = [e["reason"] for e in net.events("net.deny")]
     assert "Host names other.test inside a tunnel to good.test" in reasons
     assert any("TLS without a server name" in x for x in reasons)

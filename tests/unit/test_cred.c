@@ -345,7 +345,13 @@ static void test_first_bytes(void **state)
 		{ "*1\r\n$4\r\nPING\r\n", 0, false, NX_STREAM_OTHER },
 		{ "GET /\r\n", 0, false, NX_STREAM_OTHER }, /* HTTP/0.9: no headers, no Host */
 		{ "\x00\x00\x00\x08\x04\xd2\x16\x2f", 8, false, NX_STREAM_OTHER }, /* binary */
-		{ " GET / HTTP/1.1\r\n", 0, false, NX_STREAM_OTHER },
+		/* whitespace a lenient server skips before the request line */
+		{ " GET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP },
+		{ "\tGET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP },
+		{ "\x0b\x0c GET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP },
+		{ " \r\n GET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP },
+		{ " GET / HTTP/1.1", 0, false, NX_STREAM_MORE },
+		{ " \x01\x02", 0, false, NX_STREAM_OTHER }, /* binary after a blank */
 		{ "\x16\x03\x01\x00", 0, false, NX_STREAM_MORE }, /* a ClientHello's start */
 		{ "\x16\x03\x01\x00", 0, true, NX_STREAM_TLS_BAD },
 		{ "\x16GET / HTTP/1.1\r\n", 0, false, NX_STREAM_TLS_BAD },

@@ -597,7 +597,8 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		gather(sb, roots, nroots, &cand);
 
 	/* sort candidates by length: a parent comes before what it holds */
-	qsort(cand.v, cand.n, sizeof(*cand.v), cmp_cand_len);
+	if (cand.n > 1) /* no write grant: no array at all, and qsort wants one */
+		qsort(cand.v, cand.n, sizeof(*cand.v), cmp_cand_len);
 
 	for (size_t i = 0; i < cand.n; i++) {
 		const char *path = cand.v[i].path;

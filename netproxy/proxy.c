@@ -163,6 +163,7 @@ struct conn {
 	/* responses scanned for secrets (scrub.c) */
 	struct nx_scan *scan;
 	bool req_secret; /* the current request carried a secret */
+	bool req_bound;	 /* the current request went to a host a secret may go to */
 };
 
 struct dns_req {
@@ -1155,7 +1156,12 @@ static int head_to_client(struct conn *c, const struct nx_response *r)
 	if (buf_reserve(&c->cout) < 0)
 		return 0;
 	if (c->np->scrub) {
-		if (c->req_secret)
+		/* a bound host was asked for identity: a compressed answer could
+		 * hide a secret it holds (one stored by an earlier request), so
+		 * it is refused whether or not this request carried the secret;
+		 * only a response without a body has nothing to hide */
+		if (c->req_bound && r->body != NX_BODY_NONE &&
+		    !(r->body == NX_BODY_LENGTH && r->length == 0))
 			for (size_t i = 0; i < r->n_headers; i++) {
 				const struct nx_header *h = &r->headers[i];
 				char reason[NX_HOST_MAX + 300];
@@ -1163,9 +1169,9 @@ static int head_to_client(struct conn *c, const struct nx_response *r)
 				    (h->value_len == 8 && strncasecmp(h->value, "identity", 8) == 0))
 					continue;
 				snprintf(reason, sizeof(reason),
-					 "%s answered a request that carried a secret with "
+					 "%s, a host a credential is bound to, answered with "
 					 "Content-Encoding %.*s, asked for identity: a compressed body "
-					 "cannot be checked for the secret",
+					 "cannot be checked for secrets",
 					 c->host, (int)(h->value_len > 40 ? 40 : h->value_len), h->value);
 				upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
 				return -1;
@@ -1357,6 +1363,7 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 	}
 	nx_cred_ctx_init(&x, c->np->creds, c->np->n_creds, r->host, r->port);
 	c->req_secret = false;
+	c->req_bound = x.bound != 0;
 
 #define PUT(...)                                                                       \
 	do {                                                                           \
@@ -1401,7 +1408,9 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		if (nx_header_is_hop(r, h))
 			continue;
 		/* to a host a secret may go to, the answer must be one the
-		 * proxy can read for it (scrub.c): no compression */
+		 * proxy can read for it (scrub.c), whether or not this request
+		 * carries the secret (an earlier one may have stored it there):
+		 * no compression */
 		if (x.bound && (header_is(h, "accept-encoding") ||
 				header_is(h, "sec-websocket-extensions")))
 			continue;

@@ -1410,9 +1410,12 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		/* to a host a secret may go to, the answer must be one the
 		 * proxy can read for it (scrub.c), whether or not this request
 		 * carries the secret (an earlier one may have stored it there):
-		 * no compression */
+		 * no compression, and the whole body, never a range of it (a
+		 * secret read back in pieces shorter than itself matches
+		 * nothing) */
 		if (x.bound && (header_is(h, "accept-encoding") ||
-				header_is(h, "sec-websocket-extensions")))
+				header_is(h, "sec-websocket-extensions") || header_is(h, "range") ||
+				header_is(h, "if-range")))
 			continue;
 		PUT("%.*s: ", (int)h->name_len, h->name);
 		FIELD(h->name_len == 13 && strncasecmp(h->name, "authorization", 13) == 0

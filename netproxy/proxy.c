@@ -253,8 +253,10 @@ static size_t buf_room(const struct buf *b)
 	return buf_cap(b) - buf_used(b);
 }
 
-/* Allocates the buffer (at full size when FULL: a head that must fit whole),
- * charged to the budget. */
+/* Allocates the buffer, charged to the budget.  FULL: a head that must fit
+ * whole, only within the budget (-ENOBUFS past it, nothing allocated).
+ * Otherwise full size while the budget has room, else the small floor,
+ * which every connection gets (counted past the budget). */
 static int buf_alloc(struct buf *b, bool full)
 {
 	size_t cap;
@@ -262,18 +264,26 @@ static int buf_alloc(struct buf *b, bool full)
 	if (b->d)
 		return 0;
 	cap = full ? BUF_CAP : buf_next_cap(b);
+	if (b->bg && !nx_budget_take(b->bg, cap)) {
+		if (full)
+			return -ENOBUFS;
+		b->bg->used += cap; /* the floor: counted all the same */
+	}
 	b->d = malloc(cap);
-	if (!b->d)
+	if (!b->d) {
+		if (b->bg)
+			nx_budget_give(b->bg, cap);
 		return -ENOMEM;
-	if (b->bg && !nx_budget_take(b->bg, cap))
-		b->bg->used += cap; /* past the budget: counted all the same */
+	}
 	b->cap = cap;
 	b->off = b->len = 0;
 	return 0;
 }
 
 /* A small buffer grows to full size: a head (or a ClientHello) that did not
- * fit.  Heads are bounded (NX_HEAD_MAX, NX_RESP_HEAD_MAX), so this is too. */
+ * fit.  Only within the budget: past it the growth is refused (-ENOBUFS,
+ * the small buffer kept as it is) and the caller answers the head at once,
+ * so that connections stalled mid-head cost no more than the floor each. */
 static int buf_grow(struct buf *b)
 {
 	char *d;
@@ -282,17 +292,20 @@ static int buf_grow(struct buf *b)
 		return buf_alloc(b, true);
 	if (b->cap >= BUF_CAP)
 		return 0;
+	if (b->bg && !nx_budget_take(b->bg, BUF_CAP - b->cap))
+		return -ENOBUFS;
 	d = malloc(BUF_CAP);
-	if (!d)
+	if (!d) {
+		if (b->bg)
+			nx_budget_give(b->bg, BUF_CAP - b->cap);
 		return -ENOMEM;
+	}
 	memcpy(d, b->d + b->off, buf_used(b));
 	b->len -= b->off;
 	b->off = 0;
 	explicit_bzero(b->d, b->cap);
 	free(b->d);
 	b->d = d;
-	if (b->bg && !nx_budget_take(b->bg, BUF_CAP - b->cap))
-		b->bg->used += BUF_CAP - b->cap;
 	b->cap = BUF_CAP;
 	return 0;
 }
@@ -327,14 +340,18 @@ static void buf_free(struct buf *b)
 	*b = (struct buf){ .bg = bg };
 }
 
+/* -ENOBUFS: growing to hold it was refused (the budget is used up);
+ * -E2BIG: it does not fit even a full buffer. */
 static int buf_append(struct buf *b, const void *data, size_t n)
 {
+	int r;
+
 	if (buf_reserve(b) < 0)
-		return -ENOBUFS;
-	if (n > buf_room(b) && buf_grow(b) < 0)
-		return -ENOBUFS;
+		return -ENOMEM;
+	if (n > buf_room(b) && (r = buf_grow(b)) < 0)
+		return r;
 	if (n > buf_room(b))
-		return -ENOBUFS;
+		return -E2BIG;
 	if (b->len + n > b->cap) {
 		memmove(b->d, b->d + b->off, b->len - b->off);
 		b->len -= b->off;
@@ -784,6 +801,36 @@ static void malformed(struct conn *c, int status, const char *why)
 	http_error(c, status, status_title(status), text);
 }
 
+/* Why a head that needs a full buffer is refused while the budget is used
+ * up (WHAT: which head). */
+static void budget_reason(const struct conn *c, const char *what, char *buf, size_t size)
+{
+	snprintf(buf, size,
+		 "%s over %d bytes with the memory budget used up ([network] memory_max = %llu)",
+		 what, BUF_SMALL, (unsigned long long)c->np->budget.max);
+}
+
+/* A client's head (request, SOCKS request, a tunnel's first bytes) that
+ * cannot get a full buffer: answered at once in the client's protocol,
+ * never allocated, so that connections stalled mid-head hold no more than
+ * the small floor each. */
+static void head_refuse(struct conn *c, const char *what)
+{
+	char reason[400], text[500];
+
+	budget_reason(c, what, reason, sizeof(reason));
+	emit(c, "net.deny", reason, c->addr_text[0] ? c->addr_text : NULL);
+	record_block(c, reason);
+	if (c->state == S_SNIFF) {
+		conn_kill(c); /* a granted stream: nothing to answer in */
+	} else if (c->proto == P_SOCKS) {
+		socks_reply(c, NX_SOCKS_FAILURE, true);
+	} else {
+		snprintf(text, sizeof(text), "%s; a larger memory_max allows more", reason);
+		http_error(c, 431, status_title(431), text);
+	}
+}
+
 /* ---- DNS (c-ares on the same loop) ------------------------------------------------ */
 
 static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
@@ -1190,8 +1237,14 @@ static int head_to_client(struct conn *c, const struct nx_response *r)
 			return -1;
 		}
 	}
-	if (buf_room(&c->cout) < len && buf_cap(&c->cout) < BUF_CAP)
-		(void)buf_grow(&c->cout);
+	if (buf_room(&c->cout) < len && buf_cap(&c->cout) < BUF_CAP &&
+	    buf_grow(&c->cout) == -ENOBUFS && buf_used(&c->cout) == 0) {
+		char reason[400];
+		free(clean);
+		budget_reason(c, "a response head", reason, sizeof(reason));
+		upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+		return -1;
+	}
 	if (buf_room(&c->cout) < len) {
 		free(clean);
 		return 0; /* wait for the client to take what it has */
@@ -1570,7 +1623,9 @@ static void http_request(struct conn *c)
 	br = build_upstream_head(c, r);
 	if (br < 0) {
 		free(r);
-		if (br != -EACCES)
+		if (br == -ENOBUFS)
+			head_refuse(c, "a request head as forwarded");
+		else if (br != -EACCES)
 			malformed(c, 431, "request head too large to forward");
 		return;
 	}
@@ -1689,6 +1744,16 @@ static bool forward_response(struct conn *c)
 					       &why);
 			if (pr == NX_PARSE_MORE) {
 				free(r);
+				/* a head that does not fit a small buffer, which
+				 * may grow only within the budget */
+				if (buf_full_small(&c->uin)) {
+					char reason[400];
+					if (buf_grow(&c->uin) != -ENOBUFS)
+						return true;
+					budget_reason(c, "a response head", reason, sizeof(reason));
+					upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+					return true;
+				}
 				return progress;
 			}
 			if (pr == NX_PARSE_ERROR) {
@@ -2067,8 +2132,11 @@ static bool sniff_step(struct conn *c)
 	} else if (buf_used(&c->cout)) {
 		return false; /* the 200 or SOCKS reply goes out first */
 	}
-	if (buf_full_small(&c->cin))
-		(void)buf_grow(&c->cin); /* a ClientHello larger than a small buffer */
+	/* a ClientHello (or a first line) larger than a small buffer */
+	if (buf_full_small(&c->cin) && buf_grow(&c->cin) == -ENOBUFS) {
+		head_refuse(c, "a tunnel's first bytes");
+		return false;
+	}
 	n = read_client(c);
 	if (c->dead)
 		return false;
@@ -2135,8 +2203,12 @@ static bool step(struct conn *c)
 	case S_HTTP_HEAD:
 	case S_SOCKS_GREET:
 	case S_SOCKS_REQ:
-		if (buf_full_small(&c->cin))
-			(void)buf_grow(&c->cin); /* a head larger than a small buffer */
+		/* a head larger than a small buffer (the buffer is full, and
+		 * what is in it was judged incomplete) */
+		if (buf_full_small(&c->cin) && buf_grow(&c->cin) == -ENOBUFS) {
+			head_refuse(c, c->proto == P_SOCKS ? "a SOCKS5 request" : "a request head");
+			return true;
+		}
 		n = read_client(c);
 		if (c->dead)
 			return false;

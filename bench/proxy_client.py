@@ -10,6 +10,11 @@
                                                  origin directly; else half CONNECT, half
                                                  forwarded), creates FLAG, holds them until
                                                  FLAG is removed
+  proxy_client.py heads N HOST PORT PROXY FLAG    opens N connections that stall mid-head:
+                                                 half CONNECT then 60 KB of a ClientHello
+                                                 split across records, never finished,
+                                                 half a forwarded 12 KB head never ended;
+                                                 creates FLAG, holds them until it is removed
   proxy_client.py tls-latency N NAME PORT PROXY  new connection + TLS + tiny GET to NAME
                                                  (PROXY "-": to 127.0.0.1 directly); trusts
                                                  $SSL_CERT_FILE
@@ -112,6 +117,52 @@ def main():
                 break
             time.sleep(0.05)
         print("held %d connections" % len(socks))
+
+    elif what == "heads":
+        flag = sys.argv[6]
+        ph, pp = proxy.rsplit(":", 1)
+        socks = []
+        hello = bytes([1]) + (65000).to_bytes(3, "big") + b"\x03\x03" + b"\0" * 59994
+        for i in range(n):
+            try:
+                s = socket.create_connection((ph, int(pp)))
+                if i % 2:
+                    s.sendall(b"GET http://%s:%d/ HTTP/1.1\r\nHost: %s:%d\r\nX-Pad: %s\r\n"
+                              % (host.encode(), port, host.encode(), port, b"a" * 12000))
+                else:
+                    s.sendall(("CONNECT %s:%d HTTP/1.1\r\n\r\n" % (host, port)).encode())
+                socks.append((i, s))
+            except OSError as e:
+                print("connection %d: %s" % (i, e), file=sys.stderr)
+                break
+        for i, s in socks:
+            if i % 2 == 0:
+                try:
+                    head = b""
+                    while b"\r\n\r\n" not in head:
+                        head += s.recv(1)
+                    for k in range(0, len(hello), 16000):
+                        part = hello[k:k + 16000]
+                        s.sendall(b"\x16\x03\x01" + len(part).to_bytes(2, "big") + part)
+                except OSError:
+                    pass
+        time.sleep(1)
+        answered = 0
+        for i, s in socks:
+            s.setblocking(False)
+            try:
+                s.recv(1)
+                answered += 1  # an answer, or the close
+            except BlockingIOError:
+                pass
+            except OSError:
+                answered += 1
+        open(flag, "w").close()
+        for _ in range(1200):
+            if not os.path.exists(flag):
+                break
+            time.sleep(0.05)
+        print("held %d connections (%d answered at once)" % (len(socks), answered))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@
 #   2. from inside ringfence (half CONNECT tunnels, half forwarded requests),
 #   3. the same through $BASELINE, when set (another ringfence build),
 # reporting MemAvailable before and while they are held, and the supervisor's
-# RSS.  Every load is bounded (N connections, held for HOLD seconds).
+# RSS; then N connections stalled mid-head (60 KB ClientHellos and 12 KB
+# request heads that never end), the supervisor's RSS only.  Every load is bounded (N connections, held for HOLD seconds).
 # The origin does not use sendfile: a remote upstream's bytes arrive in
 # fresh kernel pages, not in references to the origin's page cache, which
 # would make the direct case look free.
@@ -19,7 +20,8 @@ for t in nginx python3; do
 	command -v $t >/dev/null || { echo "bench: needs $t (apt-get install nginx-light python3)" >&2; exit 1; }
 done
 [ -x "$RF" ] || { echo "bench: build first (make)" >&2; exit 1; }
-W=$(mktemp -d /tmp/rf-sbench.XXXXXX)
+# not under /tmp: the default policy gives the command a private one
+W=$(mktemp -d /var/tmp/rf-sbench.XXXXXX)
 chmod 755 "$W"
 cleanup() {
 	[ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null
@@ -112,4 +114,19 @@ through() { # name binary
 }
 through "ringfence        " "$RF"
 [ -n "$BASELINE" ] && through "baseline         " "$BASELINE"
+
+# heads that never end: what each stalled connection makes the proxy hold
+# when its head does not fit a small buffer (nothing to compare directly)
+heads() { # name binary
+	local name=$1 bin=$2 sup
+	settle
+	"$bin" -p "$W/p.ini" -- sh -c "python3 $W/proxy_client.py heads $N 127.0.0.1 $ORIGIN_PORT \${HTTP_PROXY#http://} $W/flags/rf" >"$W/rf.out" 2>"$W/rf.err" &
+	sup=$!
+	set -- $(during "$W/flags/rf" "$sup")
+	wait $sup || true
+	echo "$name: $(cat "$W/rf.out"), supervisor VmRSS $(( $2 / 1024 )) MB (target <= 64)"
+}
+echo "== $N connections stalled mid-head (half a 60 KB ClientHello, half a 12 KB request head), held ${HOLD}s"
+heads "ringfence        " "$RF"
+[ -n "$BASELINE" ] && heads "baseline         " "$BASELINE"
 exit 0

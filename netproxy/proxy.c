@@ -163,6 +163,7 @@ struct conn {
 	/* responses scanned for secrets (scrub.c) */
 	struct nx_scan *scan;
 	bool req_secret; /* the current request carried a secret */
+	bool req_bound;	 /* the current request went to a host a secret may go to */
 };
 
 struct dns_req {
@@ -252,8 +253,10 @@ static size_t buf_room(const struct buf *b)
 	return buf_cap(b) - buf_used(b);
 }
 
-/* Allocates the buffer (at full size when FULL: a head that must fit whole),
- * charged to the budget. */
+/* Allocates the buffer, charged to the budget.  FULL: a head that must fit
+ * whole, only within the budget (-ENOBUFS past it, nothing allocated).
+ * Otherwise full size while the budget has room, else the small floor,
+ * which every connection gets (counted past the budget). */
 static int buf_alloc(struct buf *b, bool full)
 {
 	size_t cap;
@@ -261,18 +264,26 @@ static int buf_alloc(struct buf *b, bool full)
 	if (b->d)
 		return 0;
 	cap = full ? BUF_CAP : buf_next_cap(b);
+	if (b->bg && !nx_budget_take(b->bg, cap)) {
+		if (full)
+			return -ENOBUFS;
+		b->bg->used += cap; /* the floor: counted all the same */
+	}
 	b->d = malloc(cap);
-	if (!b->d)
+	if (!b->d) {
+		if (b->bg)
+			nx_budget_give(b->bg, cap);
 		return -ENOMEM;
-	if (b->bg && !nx_budget_take(b->bg, cap))
-		b->bg->used += cap; /* past the budget: counted all the same */
+	}
 	b->cap = cap;
 	b->off = b->len = 0;
 	return 0;
 }
 
 /* A small buffer grows to full size: a head (or a ClientHello) that did not
- * fit.  Heads are bounded (NX_HEAD_MAX, NX_RESP_HEAD_MAX), so this is too. */
+ * fit.  Only within the budget: past it the growth is refused (-ENOBUFS,
+ * the small buffer kept as it is) and the caller answers the head at once,
+ * so that connections stalled mid-head cost no more than the floor each. */
 static int buf_grow(struct buf *b)
 {
 	char *d;
@@ -281,17 +292,20 @@ static int buf_grow(struct buf *b)
 		return buf_alloc(b, true);
 	if (b->cap >= BUF_CAP)
 		return 0;
+	if (b->bg && !nx_budget_take(b->bg, BUF_CAP - b->cap))
+		return -ENOBUFS;
 	d = malloc(BUF_CAP);
-	if (!d)
+	if (!d) {
+		if (b->bg)
+			nx_budget_give(b->bg, BUF_CAP - b->cap);
 		return -ENOMEM;
+	}
 	memcpy(d, b->d + b->off, buf_used(b));
 	b->len -= b->off;
 	b->off = 0;
 	explicit_bzero(b->d, b->cap);
 	free(b->d);
 	b->d = d;
-	if (b->bg && !nx_budget_take(b->bg, BUF_CAP - b->cap))
-		b->bg->used += BUF_CAP - b->cap;
 	b->cap = BUF_CAP;
 	return 0;
 }
@@ -326,14 +340,18 @@ static void buf_free(struct buf *b)
 	*b = (struct buf){ .bg = bg };
 }
 
+/* -ENOBUFS: growing to hold it was refused (the budget is used up);
+ * -E2BIG: it does not fit even a full buffer. */
 static int buf_append(struct buf *b, const void *data, size_t n)
 {
+	int r;
+
 	if (buf_reserve(b) < 0)
-		return -ENOBUFS;
-	if (n > buf_room(b) && buf_grow(b) < 0)
-		return -ENOBUFS;
+		return -ENOMEM;
+	if (n > buf_room(b) && (r = buf_grow(b)) < 0)
+		return r;
 	if (n > buf_room(b))
-		return -ENOBUFS;
+		return -E2BIG;
 	if (b->len + n > b->cap) {
 		memmove(b->d, b->d + b->off, b->len - b->off);
 		b->len -= b->off;
@@ -783,6 +801,36 @@ static void malformed(struct conn *c, int status, const char *why)
 	http_error(c, status, status_title(status), text);
 }
 
+/* Why a head that needs a full buffer is refused while the budget is used
+ * up (WHAT: which head). */
+static void budget_reason(const struct conn *c, const char *what, char *buf, size_t size)
+{
+	snprintf(buf, size,
+		 "%s over %d bytes with the memory budget used up ([network] memory_max = %llu)",
+		 what, BUF_SMALL, (unsigned long long)c->np->budget.max);
+}
+
+/* A client's head (request, SOCKS request, a tunnel's first bytes) that
+ * cannot get a full buffer: answered at once in the client's protocol,
+ * never allocated, so that connections stalled mid-head hold no more than
+ * the small floor each. */
+static void head_refuse(struct conn *c, const char *what)
+{
+	char reason[400], text[500];
+
+	budget_reason(c, what, reason, sizeof(reason));
+	emit(c, "net.deny", reason, c->addr_text[0] ? c->addr_text : NULL);
+	record_block(c, reason);
+	if (c->state == S_SNIFF) {
+		conn_kill(c); /* a granted stream: nothing to answer in */
+	} else if (c->proto == P_SOCKS) {
+		socks_reply(c, NX_SOCKS_FAILURE, true);
+	} else {
+		snprintf(text, sizeof(text), "%s; a larger memory_max allows more", reason);
+		http_error(c, 431, status_title(431), text);
+	}
+}
+
 /* ---- DNS (c-ares on the same loop) ------------------------------------------------ */
 
 static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
@@ -1155,7 +1203,12 @@ static int head_to_client(struct conn *c, const struct nx_response *r)
 	if (buf_reserve(&c->cout) < 0)
 		return 0;
 	if (c->np->scrub) {
-		if (c->req_secret)
+		/* a bound host was asked for identity: a compressed answer could
+		 * hide a secret it holds (one stored by an earlier request), so
+		 * it is refused whether or not this request carried the secret;
+		 * only a response without a body has nothing to hide */
+		if (c->req_bound && r->body != NX_BODY_NONE &&
+		    !(r->body == NX_BODY_LENGTH && r->length == 0))
 			for (size_t i = 0; i < r->n_headers; i++) {
 				const struct nx_header *h = &r->headers[i];
 				char reason[NX_HOST_MAX + 300];
@@ -1163,9 +1216,9 @@ static int head_to_client(struct conn *c, const struct nx_response *r)
 				    (h->value_len == 8 && strncasecmp(h->value, "identity", 8) == 0))
 					continue;
 				snprintf(reason, sizeof(reason),
-					 "%s answered a request that carried a secret with "
+					 "%s, a host a credential is bound to, answered with "
 					 "Content-Encoding %.*s, asked for identity: a compressed body "
-					 "cannot be checked for the secret",
+					 "cannot be checked for secrets",
 					 c->host, (int)(h->value_len > 40 ? 40 : h->value_len), h->value);
 				upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
 				return -1;
@@ -1184,8 +1237,14 @@ static int head_to_client(struct conn *c, const struct nx_response *r)
 			return -1;
 		}
 	}
-	if (buf_room(&c->cout) < len && buf_cap(&c->cout) < BUF_CAP)
-		(void)buf_grow(&c->cout);
+	if (buf_room(&c->cout) < len && buf_cap(&c->cout) < BUF_CAP &&
+	    buf_grow(&c->cout) == -ENOBUFS && buf_used(&c->cout) == 0) {
+		char reason[400];
+		free(clean);
+		budget_reason(c, "a response head", reason, sizeof(reason));
+		upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+		return -1;
+	}
 	if (buf_room(&c->cout) < len) {
 		free(clean);
 		return 0; /* wait for the client to take what it has */
@@ -1357,6 +1416,7 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 	}
 	nx_cred_ctx_init(&x, c->np->creds, c->np->n_creds, r->host, r->port);
 	c->req_secret = false;
+	c->req_bound = x.bound != 0;
 
 #define PUT(...)                                                                       \
 	do {                                                                           \
@@ -1401,9 +1461,14 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		if (nx_header_is_hop(r, h))
 			continue;
 		/* to a host a secret may go to, the answer must be one the
-		 * proxy can read for it (scrub.c): no compression */
+		 * proxy can read for it (scrub.c), whether or not this request
+		 * carries the secret (an earlier one may have stored it there):
+		 * no compression, and the whole body, never a range of it (a
+		 * secret read back in pieces shorter than itself matches
+		 * nothing) */
 		if (x.bound && (header_is(h, "accept-encoding") ||
-				header_is(h, "sec-websocket-extensions")))
+				header_is(h, "sec-websocket-extensions") || header_is(h, "range") ||
+				header_is(h, "if-range")))
 			continue;
 		PUT("%.*s: ", (int)h->name_len, h->name);
 		FIELD(h->name_len == 13 && strncasecmp(h->name, "authorization", 13) == 0
@@ -1558,7 +1623,9 @@ static void http_request(struct conn *c)
 	br = build_upstream_head(c, r);
 	if (br < 0) {
 		free(r);
-		if (br != -EACCES)
+		if (br == -ENOBUFS)
+			head_refuse(c, "a request head as forwarded");
+		else if (br != -EACCES)
 			malformed(c, 431, "request head too large to forward");
 		return;
 	}
@@ -1677,6 +1744,19 @@ static bool forward_response(struct conn *c)
 					       &why);
 			if (pr == NX_PARSE_MORE) {
 				free(r);
+				/* a head that does not fit a small buffer, which
+				 * may grow only within the budget */
+				if (buf_full_small(&c->uin)) {
+					char reason[400];
+					int gr = buf_grow(&c->uin);
+					if (gr == 0)
+						return true; /* read on */
+					if (gr != -ENOBUFS)
+						return progress;
+					budget_reason(c, "a response head", reason, sizeof(reason));
+					upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+					return true;
+				}
 				return progress;
 			}
 			if (pr == NX_PARSE_ERROR) {
@@ -1968,6 +2048,20 @@ static bool sniff(struct conn *c)
 		char norm[NX_HOST_MAX];
 		uint8_t a[16];
 		const char *why;
+		if (c->np->n_creds) {
+			/* the ClientHello goes out as it is to a host that is not
+			 * intercepted: a placeholder of a credential not bound
+			 * here must not ride in it (as the ALPN protocol, the
+			 * server name, a session ticket) */
+			struct nx_cred_ctx x;
+			const struct nx_cred *cr;
+			nx_cred_ctx_init(&x, c->np->creds, c->np->n_creds, c->host, c->port);
+			cr = nx_cred_foreign(&x, p, n);
+			if (cr) {
+				cred_refuse(c, cr, NX_CRED_STREAM, false);
+				return true;
+			}
+		}
 		/* fronting: a TLS name other than the host the tunnel was
 		 * granted for is refused */
 		if (sni[0] && (nx_host_normalize(sni, strlen(sni), norm, a, &why) == NX_HOST_INVALID ||
@@ -2055,8 +2149,11 @@ static bool sniff_step(struct conn *c)
 	} else if (buf_used(&c->cout)) {
 		return false; /* the 200 or SOCKS reply goes out first */
 	}
-	if (buf_full_small(&c->cin))
-		(void)buf_grow(&c->cin); /* a ClientHello larger than a small buffer */
+	/* a ClientHello (or a first line) larger than a small buffer */
+	if (buf_full_small(&c->cin) && buf_grow(&c->cin) == -ENOBUFS) {
+		head_refuse(c, "a tunnel's first bytes");
+		return false;
+	}
 	n = read_client(c);
 	if (c->dead)
 		return false;
@@ -2123,8 +2220,12 @@ static bool step(struct conn *c)
 	case S_HTTP_HEAD:
 	case S_SOCKS_GREET:
 	case S_SOCKS_REQ:
-		if (buf_full_small(&c->cin))
-			(void)buf_grow(&c->cin); /* a head larger than a small buffer */
+		/* a head larger than a small buffer (the buffer is full, and
+		 * what is in it was judged incomplete) */
+		if (buf_full_small(&c->cin) && buf_grow(&c->cin) == -ENOBUFS) {
+			head_refuse(c, c->proto == P_SOCKS ? "a SOCKS5 request" : "a request head");
+			return true;
+		}
 		n = read_client(c);
 		if (c->dead)
 			return false;

@@ -83,3 +83,61 @@ print("stalled =", sum(1 for s in stalled if s.recv(1)))
     out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
     assert out["tunnel"] == want and out["forward"] == want, r.stdout
     assert out["stalled"] == "60", r.stdout
+
+
+def test_heads_past_the_budget_are_refused_not_grown(net):
+    # a 1 MiB budget used up by stalled downloads; then a head that does
+    # not fit the small buffer every connection gets (an 8 KiB request
+    # head, a ClientHello of 6 KiB so far, split across records) is
+    # answered at once, while a small request still goes through
+    p = net.net_policy(ALLOW + "\nmemory_max = 1M")
+    script = CLIENT_PRELUDE + r'''
+import struct
+stalled = []
+for i in range(60):
+    s = dial()
+    if i % 2:
+        s.sendall(b"GET http://good.test/big?n=20000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
+    else:
+        s.sendall(b"CONNECT good.test:80 HTTP/1.1\r\nHost: good.test:80\r\n\r\n")
+        assert s.recv(39).startswith(b"HTTP/1.1 200")
+        s.sendall(b"GET /big?n=20000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
+    stalled.append(s)
+import time
+time.sleep(1)
+def first_line(data):
+    return data.split(b"\r\n", 1)[0].decode() if data else "closed"
+big = ask(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nX-Pad: " + b"a" * 8000 +
+          b"\r\nConnection: close\r\n\r\n")
+print("big head =", first_line(big))
+print("big head says =", b"memory_max" in big)
+print("small =", first_line(ask(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\n"
+                                b"Connection: close\r\n\r\n")))
+s = dial()
+s.sendall(b"CONNECT good.test:443 HTTP/1.1\r\nHost: good.test:443\r\n\r\n")
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(1)
+hello = bytes([1]) + (60000).to_bytes(3, "big") + b"\x03\x03" + b"\x00" * 5994
+for i in range(0, len(hello), 1000):
+    part = hello[i:i + 1000]
+    s.sendall(b"\x16\x03\x01" + struct.pack("!H", len(part)) + part)
+s.settimeout(60)
+try:
+    print("hello =", read_all(s))
+except ConnectionResetError:
+    print("hello = reset")
+'''
+    net.write("work/client.py", script)
+    r = net.run(["/usr/bin/python3", "client.py"], policy=p, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    assert out["small"] == "HTTP/1.1 200 OK", r.stdout
+    assert out["big head"] == "HTTP/1.1 431 Request Header Fields Too Large", r.stdout
+    assert out["big head says"] == "True", r.stdout
+    assert out["hello"] in ("b''", "reset"), r.stdout
+    deny = [e for e in net.events("net.deny") if "memory_max" in e.get("reason", "")]
+    assert len(deny) == 2, net.events("net.deny")
+    assert "a request head over 4096 bytes" in deny[0]["reason"], deny
+    assert "a tunnel's first bytes over 4096 bytes" in deny[1]["reason"], deny
+    assert deny[1]["host"] == "good.test", deny

@@ -261,3 +261,126 @@ print("stream =", read_all(s))
     blocks = cred.events("cred.block")
     assert {e["where"] for e in blocks} == {"method", "header", "stream"}, blocks
     assert all(e["credential"] == "github" and e["host"] == "other.test" for e in blocks)
+
+
+# A secret stored at its bound host by one request (the placeholder in the
+# target, replaced) and read back by others that carry no placeholder.
+STORED = CLIENT.split("MODE = sys.argv[1]")[0] + r'''
+def ask_tls(path, headers=""):
+    s = tls()
+    s.sendall(("GET %s HTTP/1.1\r\nHost: good.test\r\n%sConnection: close\r\n\r\n"
+               % (path, headers)).encode())
+    return drain(s)
+
+K = os.urandom(6).hex()
+print("store =", ask_tls("/store/%s?%s" % (K, T))[:15].hex())
+print("store-ctl =", ask_tls("/store/c%s?harmless-value-0123" % K)[:15].hex())
+# read back compressed: asked for, and sent compressed whatever was asked
+print("gzip-asked =", ask_tls("/stored/%s" % K, "Accept-Encoding: gzip\r\n").hex())
+print("gzip-always =", ask_tls("/stored/%s?gzip" % K, "Accept-Encoding: gzip\r\n").hex())
+# read back in pieces shorter than the secret
+for i in range(0, len(T), 8):
+    print("range-%d =" % i, ask_tls("/stored/%s" % K, "Range: bytes=%d-%d\r\nIf-Range: x\r\n"
+                                     % (i, i + 7)).hex())
+# positive controls: the whole of what holds no secret comes back from the
+# bound host; the unbound host, asked the same, does answer in pieces and
+# compressed (so the upstream would have)
+print("ctl-range =", ask_tls("/stored/c%s" % K, "Range: bytes=0-7\r\n").hex())
+print("ctl-plain =", ask_tls("/seen", "Range: bytes=0-7\r\nIf-Range: x\r\n").hex())
+ask(("GET http://other.test:8080/store/o%s?harmless-value-0123 HTTP/1.1\r\nHost: other.test:8080\r\n"
+     "Connection: close\r\n\r\n" % K).encode())
+for name, h in (("other-range", "Range: bytes=0-7\r\n"), ("other-gzip", "Accept-Encoding: gzip\r\n")):
+    print(name, "=", ask(("GET http://other.test:8080/stored/o%s HTTP/1.1\r\nHost: other.test:8080\r\n"
+                          "%sConnection: close\r\n\r\n" % (K, h)).encode()).hex())
+'''
+
+
+def test_a_stored_secret_never_comes_back_compressed(cred):
+    r = run_stored(cred)
+    got = results(r)
+    assert got["store"] == b"HTTP/1.1 200 OK" and got["store-ctl"] == b"HTTP/1.1 200 OK", r.stdout
+    # the positive control: the upstream does compress when asked
+    assert b"Content-Encoding: gzip" in got["other-gzip"], got["other-gzip"]
+    check_no_secret(got, cred, r)
+    # the bound host is asked for identity (the body comes plain, and is
+    # cut), and a compressed answer from it is refused, though the request
+    # carried no secret
+    assert b"\x1f\x8b" not in got["gzip-asked"] and b"\x1f\x8b" not in got["gzip-always"]
+    assert got["gzip-asked"] == b"" or got["gzip-asked"].startswith(b"HTTP/1.1 200"), got
+    assert got["gzip-always"].startswith(b"HTTP/1.1 502"), got["gzip-always"]
+    assert b"Content-Encoding gzip" in got["gzip-always"], got["gzip-always"]
+    ev = cred.events("cred.reflect")
+    assert ev and all(e["credential"] == "github" and e["host"] == "good.test" for e in ev), ev
+
+
+def test_a_stored_secret_never_comes_back_in_pieces(cred):
+    r = run_stored(cred)
+    got = results(r)
+    assert got["store"] == b"HTTP/1.1 200 OK" and got["store-ctl"] == b"HTTP/1.1 200 OK", r.stdout
+    # the positive control: the upstream answers ranges...
+    assert got["other-range"].startswith(b"HTTP/1.1 206"), got["other-range"]
+    assert got["other-range"].endswith(b"\r\n\r\nharmless"), got["other-range"]
+    # ...but a bound host is asked for the whole body
+    assert got["ctl-range"].startswith(b"HTTP/1.1 200"), got["ctl-range"]
+    assert got["ctl-range"].endswith(b"\r\n\r\nharmless-value-0123"), got["ctl-range"]
+    seen = unhex(got["ctl-plain"].decode())
+    assert "Range" not in seen and "If-Range" not in seen, seen
+    check_no_secret(got, cred, r)
+    # no piece of the secret: the whole body came, and was cut
+    for name, data in got.items():
+        if name.startswith("range-"):
+            assert not data.startswith(b"HTTP/1.1 206"), (name, data)
+            for i in range(0, len(SECRET) - 7):
+                assert SECRET[i:i + 8].encode() not in data, (name, data)
+    ev = [e for e in cred.events("cred.reflect") if e["where"] == "body"]
+    assert len(ev) >= 5, ev
+
+
+def run_stored(box):
+    box.write("work/client.py", STORED)
+    r = box.run(["/usr/bin/python3", "client.py"], policy=policy(box),
+                env={"RF_SECRET": SECRET}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def test_placeholders_in_a_client_hello_are_refused(cred):
+    # wrong.test is allowed and bound to nothing: its TLS is never
+    # intercepted, so the ClientHello goes out as it is; a placeholder in
+    # it (the ALPN protocol, the server name) closes the tunnel
+    p = policy(cred)
+    script = CLIENT_PRELUDE + r'''
+import ssl
+T = os.environ["GITHUB_TOKEN"]
+def hello(alpn, sni="wrong.test"):
+    s = dial()
+    s.sendall(b"CONNECT wrong.test:443 HTTP/1.1\r\nHost: wrong.test:443\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(alpn)
+    try:
+        t = ctx.wrap_socket(s, server_hostname=sni)
+    except (ssl.SSLError, OSError):
+        return "closed"
+    t.close()
+    return "handshake"
+print("control =", hello(["http/1.1"]))
+print("alpn =", hello(["h2", T]))
+print("alpn lowercase =", hello([T.lower()]))
+print("sni =", hello(["http/1.1"], T.lower() + ".wrong.test"))
+'''
+    cred.write("work/client.py", script)
+    r = cred.run(["/usr/bin/python3", "client.py"], policy=p, env={"RF_SECRET": SECRET})
+    assert r.returncode == 0, r.stderr
+    out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
+    # the positive control: the same tunnel, no placeholder, shakes hands
+    assert out["control"] == "handshake", r.stdout
+    for name in ("alpn", "alpn lowercase", "sni"):
+        assert out[name] == "closed", (name, r.stdout)
+    blocks = cred.events("cred.block")
+    assert len(blocks) == 3 and {e["where"] for e in blocks} == {"stream"}, blocks
+    assert all(e["credential"] == "github" and e["host"] == "wrong.test" for e in blocks), blocks

@@ -37,6 +37,7 @@ ZONE = {
 # The secret the private git repository takes (tests/integration/test_credentials.py)
 GIT_SECRET = "ghp_realSecretValue0123456789abcdef"
 QUERIES = []  # names asked, for "a denied name is never resolved"
+STORE = {}  # /store/KEY?VALUE, read back from /stored/KEY (test_reflection.py)
 
 
 def seen(h):
@@ -114,6 +115,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         elif path in ("/echo-chunked", "/gzip", "/gzip-ok", "/redirect", "/cookie", "/echo-ws",
                       "/echo-close", "/echo-json"):
             self.echo(path, query)
+        elif path.startswith("/store/"):
+            STORE[path[len("/store/"):]] = query.encode()
+            self.reply(b"stored\n")
+        elif path.startswith("/stored/"):
+            self.stored(path[len("/stored/"):], query)
         elif path.startswith("/repo"):
             super().do_GET()
         elif path.startswith("/private/"):
@@ -129,6 +135,27 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             super().do_GET()
         else:
             self.reply(b"not found\n", 404)
+
+    def stored(self, key, query):
+        """What /store/KEY stored, read back as a storage API would hand
+        it: a range of it (206) when asked, gzip-compressed when asked
+        (Accept-Encoding) or always (?gzip, a blob stored compressed)."""
+        data = STORE.get(key, b"")
+        rng = self.headers.get("Range", "")
+        if rng.startswith("bytes=") and data:
+            a, b = rng[6:].split("-")
+            a, b = int(a), min(int(b), len(data) - 1)
+            self.send_response(206)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (a, b, len(data)))
+            data = data[a:b + 1]
+        else:
+            self.send_response(200)
+        if query == "gzip" or "gzip" in self.headers.get("Accept-Encoding", ""):
+            data = gzip.compress(data)
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def echo(self, path, query):
         """Hands back what it was sent, in the ways a real upstream may:

@@ -350,6 +350,14 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		}
 	}
 	end_tree(sb, sfd);
+	if (sb->n_gitviews) {
+		/* nothing of the sandbox may change its view of .git while it
+		 * is carried back: what ignored SIGTERM goes now */
+		kill(-1, SIGKILL);
+		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			;
+		gitview_carry_back(sb);
+	}
 	remove_private_tmp(sb);
 	struct report done = { .magic = REPORT_MAGIC, .kind = REPORT_EXIT, .status = cmd_status };
 	(void)report_send(report_fd, &done);

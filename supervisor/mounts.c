@@ -9,6 +9,8 @@
  *   6. directories on the way to `protect` paths bound onto themselves
  *      (pinned: a mount point cannot be renamed), then the paths
  *      themselves bound read-only (protect.c decides which);
+ *   6b. the project's .git given a copy-on-write view (gitview.c), which
+ *      replaces the protect binds beneath it;
  *   7. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
  *   8. the working directory entered again, so it resolves through the masks.
  * Masks use the new mount API (fsopen/fsmount/open_tree/move_mount): one
@@ -325,7 +327,7 @@ static int mount_writes_noexec(const struct sandbox *sb, const char **ret_path)
 	return 0;
 }
 
-int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **ret_path)
+int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_path)
 {
 	_cleanup_close_ int masks = -1;
 	int r;
@@ -359,6 +361,14 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 
 	*ret_step = "mounting a write grant noexec";
 	r = mount_writes_noexec(sb, ret_path);
+	if (r < 0)
+		return r;
+
+	/* after noexec, which the view's binds inherit (protect.c adds no
+	 * masks beneath a view: every part of it is a mount point or
+	 * private, so nothing in it can be moved or shadowed) */
+	*ret_step = "giving the sandbox its own view of";
+	r = gitview_setup(sb, ret_path);
 	if (r < 0)
 		return r;
 

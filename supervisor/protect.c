@@ -83,6 +83,7 @@ static const struct prot_builtin builtin_tree[] = {
 	{ ".git/commondir", PROT_FILE },
 	{ ".git/config.worktree", PROT_FILE },
 	{ ".git/info", PROT_DIR },
+	{ ".git/objects/info", PROT_DIR }, /* alternates */
 	{ ".git/modules", PROT_DIR },
 	{ ".git/worktrees", PROT_DIR },
 	{ ".gitmodules", PROT_FILE },
@@ -609,13 +610,25 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 
 		if (!there)
 			errno = ENOENT;
+		/* the view hides the real .git whole: nothing beneath it
+		 * needs a mount or a check at exit */
+		if (ns && beneath_any(sb->gitview_paths, sb->n_gitview_paths, path))
+			continue;
 		if (there && lstat(path, &st) == 0) {
 			char *c;
 			/* a .git directory is guarded by its entries: git must
 			 * keep writing objects, refs and the index */
 			if ((kind == PROT_GITDIR || kind == PROT_SUBGIT) && S_ISDIR(st.st_mode) &&
-			    !is_placeholder(sb, path))
+			    !is_placeholder(sb, path)) {
+				/* the project's own: a copy-on-write view (gitview.c) */
+				char top[PATH_MAX];
+				snprintf(top, sizeof(top), "%.*s", (int)prefix, path);
+				if (ns && kind == PROT_GITDIR && prefix && strs_has(roots, nroots, top) &&
+				    gitview_wanted(sb, &st) &&
+				    !strs_has(sb->gitview_paths, sb->n_gitview_paths, path))
+					strs_add(&sb->gitview_paths, &sb->n_gitview_paths, path);
 				continue;
+			}
 			/* one name in a canonical directory, not a link: the
 			 * path is canonical already */
 			if (prefix && !strchr(path + prefix + 1, '/') && !S_ISLNK(st.st_mode))
@@ -1021,6 +1034,11 @@ void protect_plan_done(struct sandbox *sb)
 
 void protect_release(struct sandbox *sb)
 {
+	for (size_t i = 0; i < sb->n_gitview_paths; i++)
+		free(sb->gitview_paths[i]);
+	free(sb->gitview_paths);
+	sb->gitview_paths = NULL;
+	sb->n_gitview_paths = 0;
 	for (size_t i = 0; i < sb->n_watch; i++)
 		free(sb->watch[i]);
 	free(sb->watch);

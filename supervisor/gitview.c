@@ -7,15 +7,17 @@
  * can be created: commondir, config.worktree, objects/info/alternates,
  * rebase-merge/git-rebase-todo with `exec` lines, sequencer/todo.  A host
  * git run while the sandbox runs (an editor's `git status`) would follow
- * them.  So init mounts a fresh tmpfs over .git, in its own mount namespace:
+ * them.  So init mounts a private tmpfs directory over .git, in its own
+ * mount namespace:
  *   - objects/, refs/ and logs/ are bound writable onto the real ones (what
  *     git writes there is content-addressed objects, object ids and ref
  *     logs: nothing the host runs), objects/info read-only (alternates;
  *     made first when absent, as git itself does);
- *   - every other directory (hooks, info, modules, worktrees, ...) and
- *     `config` are bound read-only;
- *   - every other regular file (index, HEAD, packed-refs, ORIG_HEAD, ...) is
- *     copied into the tmpfs, owner and mode kept.
+ *   - every other directory (hooks, info, modules, worktrees, ...) is bound
+ *     read-only, or copied when small and flat (see dir_kind());
+ *   - every regular file (index, HEAD, config, packed-refs, ...) is copied
+ *     into the tmpfs, owner and mode kept: git inside may change its own
+ *     config, which is never carried back.
  * Whatever the sandbox creates or changes in the root of .git is seen by
  * nobody but the sandbox.  When the command has ended (and everything left
  * in its PID namespace is killed, so nothing races), init carries back an
@@ -120,7 +122,7 @@ static bool refname_ok(const char *s, size_t n)
 		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f || s[i] == '~' || s[i] == '^' ||
 		    s[i] == ':' || s[i] == '\\' || s[i] == '?' || s[i] == '*' || s[i] == '[')
 			return false;
-	return strstr(s, "..") == NULL || (size_t)(strstr(s, "..") - s) >= n;
+	return memmem(s, n, "..", 2) == NULL;
 }
 
 /* Calls LINE for each line of BUF (without its newline); the last line must
@@ -214,6 +216,7 @@ struct gv_file {
 	char name[NAME_MAX + 1];
 	struct stat host; /* the real file at start */
 	struct stat copy; /* our copy, as written */
+	bool seen;	  /* still there at the end */
 };
 
 struct gitview {
@@ -284,35 +287,49 @@ static int bind_in(struct gitview *v, const char *name, bool is_dir, bool readon
 	return 0;
 }
 
-static int copy_in(struct gitview *v, const char *name, const struct stat *st)
+/* What was made at start, to tell at the end what the sandbox changed. */
+static int record_made(struct gitview *v, const char *name, const struct stat *host)
 {
-	_cleanup_close_ int in = -1, out = -1;
-	struct gv_file *f;
-	int r;
+	struct gv_file *f = realloc(v->files, (v->n_files + 1) * sizeof(*f));
 
-	in = openat(v->real_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	out = openat(v->priv_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		     st->st_mode & 0777);
-	if (out < 0)
-		return -errno;
-	if (v->chown && fchown(out, st->st_uid, st->st_gid) < 0)
-		return -errno;
-	r = copy_fd(in, out, st->st_size);
-	if (r < 0)
-		return r;
-	f = realloc(v->files, (v->n_files + 1) * sizeof(*f));
 	if (!f)
 		die("out of memory");
 	v->files = f;
 	f = &v->files[v->n_files];
 	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->host = *st;
-	if (fstat(out, &f->copy) < 0)
+	f->host = *host;
+	f->seen = false;
+	if (fstatat(v->priv_fd, name, &f->copy, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	v->n_files++;
 	return 0;
+}
+
+/* NAME (regular, ST) copied from directory IN_DIR into OUT_DIR, owner and
+ * mode kept. */
+static int copy_file(const struct gitview *v, int in_dir, int out_dir, const char *name,
+		     const struct stat *st)
+{
+	_cleanup_close_ int in = -1, out = -1;
+
+	in = openat(in_dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = openat(out_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		     st->st_mode & 0777);
+	if (out < 0)
+		return -errno;
+	if (v->chown && (st->st_uid != 0 || st->st_gid != 0) &&
+	    fchown(out, st->st_uid, st->st_gid) < 0)
+		return -errno;
+	return copy_fd(in, out, st->st_size);
+}
+
+static int copy_in(struct gitview *v, const char *name, const struct stat *st)
+{
+	int r = copy_file(v, v->real_fd, v->priv_fd, name, st);
+
+	return r < 0 ? r : record_made(v, name, st);
 }
 
 /*
@@ -345,6 +362,94 @@ static int pin_objects_info(struct gitview *v)
 	return 0;
 }
 
+/*
+ * A directory other than objects, refs and logs is bound read-only, unless
+ * it is small enough to copy: a mount costs ~30 us to make and tear down,
+ * and what the sandbox changes in its copy is never carried back.  hooks is
+ * always bound (a hook copied into the noexec tmpfs would not run inside
+ * where an exec grant let it), unless it holds only git's *.sample files,
+ * which never run: then it is made empty.
+ */
+enum gv_dir {
+	GV_DIR_BIND = 1,
+	GV_DIR_EMPTY,
+	GV_DIR_COPY,
+};
+
+#define GV_COPY_FILES 8
+#define GV_COPY_BYTES (64 << 10)
+
+static enum gv_dir dir_kind(int dir_fd, const char *name)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	bool hooks = strcmp(name, "hooks") == 0, samples_only = true;
+	size_t files = 0;
+	off_t bytes = 0;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return GV_DIR_BIND;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		size_t len = strlen(de->d_name);
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			return GV_DIR_BIND;
+		samples_only &= len > 7 && strcmp(de->d_name + len - 7, ".sample") == 0;
+		files++;
+		bytes += st.st_size;
+	}
+	if (files == 0 || (hooks && samples_only))
+		return GV_DIR_EMPTY;
+	return !hooks && files <= GV_COPY_FILES && bytes <= GV_COPY_BYTES ? GV_DIR_COPY
+									     : GV_DIR_BIND;
+}
+
+static int copy_dir(struct gitview *v, const char *name, const struct stat *st, bool empty)
+{
+	_cleanup_close_ int in = -1, out = -1;
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	int r, fd;
+
+	if (mkdirat(v->priv_fd, name, 0700) < 0)
+		return -errno;
+	out = openat(v->priv_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (out < 0)
+		return -errno;
+	if (fchmod(out, st->st_mode & 07777) < 0 ||
+	    (v->chown && fchown(out, st->st_uid, st->st_gid) < 0))
+		return -errno;
+	if (!empty) {
+		fd = openat(v->real_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		d = fd >= 0 ? fdopendir(fd) : NULL;
+		if (!d) {
+			if (fd >= 0)
+				close(fd);
+			return -errno;
+		}
+		while ((de = readdir(d))) {
+			struct stat fst;
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			if (fstatat(dirfd(d), de->d_name, &fst, AT_SYMLINK_NOFOLLOW) < 0)
+				return -errno;
+			if (!S_ISREG(fst.st_mode))
+				continue; /* replaced since dir_kind(): not copied */
+			r = copy_file(v, dirfd(d), out, de->d_name, &fst);
+			if (r < 0)
+				return r;
+		}
+	}
+	return record_made(v, name, st);
+}
+
 static bool shared_dir(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(shared_dirs); i++)
@@ -353,9 +458,9 @@ static bool shared_dir(const char *name)
 	return false;
 }
 
-static int view_one(struct gitview *v, const char **ret_path)
+static int view_one(struct gitview *v, int src_fd, size_t index, const char **ret_path)
 {
-	_cleanup_close_ int fs = -1, mnt = -1;
+	_cleanup_close_ int mnt = -1;
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
 	struct stat st;
@@ -367,23 +472,14 @@ static int view_one(struct gitview *v, const char **ret_path)
 		return -errno;
 	v->uid = st.st_uid;
 	v->gid = st.st_gid;
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
+	/* a directory of the tmpfs the masks come from, cloned: a tmpfs of
+	 * its own would cost a superblock (~0.2 ms to make and tear down) */
+	snprintf(opt, sizeof(opt), "g%zu", index);
+	if (mkdirat(src_fd, opt, 0700) < 0 || fchmodat(src_fd, opt, st.st_mode & 07777, 0) < 0)
 		return -errno;
-	snprintf(opt, sizeof(opt), "%o", st.st_mode & 07777);
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", opt, 0) < 0)
+	if (v->chown && fchownat(src_fd, opt, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	if (v->chown) {
-		snprintf(opt, sizeof(opt), "%u", st.st_uid);
-		if (fsconfig(fs, FSCONFIG_SET_STRING, "uid", opt, 0) < 0)
-			return -errno;
-		snprintf(opt, sizeof(opt), "%u", st.st_gid);
-		if (fsconfig(fs, FSCONFIG_SET_STRING, "gid", opt, 0) < 0)
-			return -errno;
-	}
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	mnt = open_tree(src_fd, opt, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (mnt < 0)
 		return -errno;
 	v->priv_fd = steal_fd(&mnt);
@@ -407,10 +503,21 @@ static int view_one(struct gitview *v, const char **ret_path)
 		if (fstatat(v->real_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* gone since */
 		*ret_path = name;
-		if (S_ISDIR(st.st_mode))
-			r = bind_in(v, name, true, !shared_dir(name));
-		else if (S_ISREG(st.st_mode) && strcmp(name, "config") == 0)
-			r = bind_in(v, name, false, true);
+		if (S_ISDIR(st.st_mode) && shared_dir(name))
+			r = bind_in(v, name, true, false);
+		else if (S_ISDIR(st.st_mode))
+			switch (dir_kind(v->real_fd, name)) {
+			case GV_DIR_EMPTY:
+				r = copy_dir(v, name, &st, true);
+				break;
+			case GV_DIR_COPY:
+				r = copy_dir(v, name, &st, false);
+				break;
+			case GV_DIR_BIND:
+			default:
+				r = bind_in(v, name, true, true);
+				break;
+			}
 		else if (S_ISREG(st.st_mode))
 			r = copy_in(v, name, &st);
 		else
@@ -434,7 +541,7 @@ bool gitview_wanted(const struct sandbox *sb, const struct stat *st)
 				   : st->st_uid == sb->outer_uid;
 }
 
-int gitview_setup(struct sandbox *sb, const char **ret_path)
+int gitview_setup(struct sandbox *sb, int src_fd, const char **ret_path)
 {
 	for (size_t i = 0; i < sb->n_gitview_paths; i++) {
 		struct gitview *v;
@@ -451,7 +558,7 @@ int gitview_setup(struct sandbox *sb, const char **ret_path)
 		v = &v[sb->n_gitviews++];
 		*v = (struct gitview){ .path = sb->gitview_paths[i], .real_fd = fd, .priv_fd = -1,
 				       .chown = sb->started_as_root };
-		r = view_one(v, ret_path);
+		r = view_one(v, src_fd, i, ret_path);
 		if (r < 0)
 			return r;
 	}
@@ -526,6 +633,10 @@ static int carry_one(const struct gitview *v, const char *name, const char **why
 	int fd, r;
 
 	*why = NULL;
+	/* most are as they were made: one fstatat() says so */
+	if (f && fstatat(v->priv_fd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    same_file(&now, &f->copy))
+		return 0;
 	real_there = fstatat(v->real_fd, name, &real, AT_SYMLINK_NOFOLLOW) == 0;
 	fd = openat(v->priv_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
@@ -592,6 +703,7 @@ static int carry_one(const struct gitview *v, const char *name, const char **why
 	}
 	r = read_all(fd, buf, (size_t)now.st_size);
 	close(fd);
+	buf[now.st_size] = '\0';
 	if (r < 0)
 		return r;
 	if (!gitview_content_ok(name, buf, (size_t)now.st_size)) {
@@ -621,19 +733,6 @@ void gitview_carry_back(struct sandbox *sb)
 
 		if (v->priv_fd < 0)
 			continue;
-		/* names removed inside: the copies no longer listed */
-		for (size_t j = 0; j < v->n_files; j++) {
-			const char *why;
-			struct stat st;
-			if (fstatat(v->priv_fd, v->files[j].name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				continue;
-			int r = carry_one(v, v->files[j].name, &why);
-			if (r < 0)
-				warn("%s/%s: cannot carry the sandbox's change back: %s", v->path,
-				     v->files[j].name, strerror(-r));
-			if (why)
-				said(sb, v, v->files[j].name, why, list, sizeof(list));
-		}
 		lfd = openat(v->priv_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		d = lfd >= 0 ? fdopendir(lfd) : NULL;
 		if (!d) {
@@ -648,6 +747,9 @@ void gitview_carry_back(struct sandbox *sb)
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
 			    was_bound(v, de->d_name))
 				continue;
+			for (size_t j = 0; j < v->n_files; j++)
+				if (strcmp(v->files[j].name, de->d_name) == 0)
+					v->files[j].seen = true;
 			int r = carry_one(v, de->d_name, &why);
 			if (r < 0)
 				warn("%s/%s: cannot carry the sandbox's change back: %s", v->path,
@@ -656,6 +758,18 @@ void gitview_carry_back(struct sandbox *sb)
 				said(sb, v, de->d_name, why, list, sizeof(list));
 		}
 		closedir(d);
+		/* names removed inside (MERGE_HEAD once a merge is committed) */
+		for (size_t j = 0; j < v->n_files; j++) {
+			const char *why;
+			if (v->files[j].seen)
+				continue;
+			int r = carry_one(v, v->files[j].name, &why);
+			if (r < 0)
+				warn("%s/%s: cannot carry the sandbox's change back: %s", v->path,
+				     v->files[j].name, strerror(-r));
+			if (why)
+				said(sb, v, v->files[j].name, why, list, sizeof(list));
+		}
 		if (list[0])
 			warn("%s: not carried back from the sandbox's view: %s", v->path, list);
 	}

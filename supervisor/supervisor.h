@@ -267,10 +267,11 @@ void protect_remove_placeholders(struct sandbox *sb);
 
 /* ---- gitview.c ---------------------------------------------------------- */
 
-/* init, in its mount namespace: a tmpfs over each of SB's gitview_paths
- * (objects, refs, logs bound writable; other directories and config
- * read-only; root files copied).  -errno, naming the path in *RET_PATH. */
-int gitview_setup(struct sandbox *sb, const char **ret_path);
+/* init, in its mount namespace: a directory made in the writable tmpfs
+ * SRC_FD, cloned over each of SB's gitview_paths (objects, refs, logs bound
+ * writable; other directories read-only; root files copied).  -errno,
+ * naming the path in *RET_PATH. */
+int gitview_setup(struct sandbox *sb, int src_fd, const char **ret_path);
 /* init, once nothing else runs in the sandbox: the allow-listed root files
  * put back in the real .git; the rest reported. */
 void gitview_carry_back(struct sandbox *sb);

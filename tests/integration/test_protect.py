@@ -278,6 +278,8 @@ def test_git_keeps_working_inside(nsbox, which):
         pol = claude_policy(box)
     r = box.run(["sh", "-c", GIT_WORKFLOW], policy=pol, env=dict(GIT_ENV, HOME=home))
     assert "ALL-OK" in r.stdout, r.stdout + r.stderr
+    # what git leaves in .git after these is carried back or unchanged
+    assert "not carried back" not in r.stderr, r.stderr
     # init, a, b, then c rebased onto feature
     assert r.stdout.strip().splitlines()[-2] == "4", r.stdout
     h = host(box, ["git", "log", "--oneline"])

@@ -62,8 +62,11 @@ struct mount_attr {
 };
 #endif
 
-/* Small files are read whole to be checked; the index is streamed. */
+/* Small files are read whole to be checked; the index is streamed, up to
+ * a size no real index reaches (a sparse file in the tmpfs costs nothing to
+ * make and would cost the host's disk that much). */
 #define GV_SMALL_MAX (64u << 20)
+#define GV_INDEX_MAX (4ull << 30)
 
 enum gv_check {
 	GV_INDEX = 1, /* "DIRC", version 2-4 */
@@ -641,8 +644,14 @@ static int carry_one(const struct gitview *v, const char *name, const char **why
 	fd = openat(v->priv_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		/* removed inside (MERGE_HEAD after a merge's commit) */
+		/* HEAD is never removed: without it the host's git would
+		 * not see a repository here and search the directories above */
 		if (!f || !gitview_carried(name) || !real_there)
 			return 0;
+		if (strcmp(name, "HEAD") == 0) {
+			*why = "removed inside, kept";
+			return 0;
+		}
 		if (!same_file(&real, &f->host)) {
 			*why = "changed on the host meanwhile, kept";
 			return 0;
@@ -680,6 +689,11 @@ static int carry_one(const struct gitview *v, const char *name, const char **why
 	}
 	if (strcmp(name, "index") == 0 || strncmp(name, "sharedindex.", 12) == 0) {
 		char head[12];
+		if ((uint64_t)now.st_size > GV_INDEX_MAX) {
+			close(fd);
+			*why = "too large";
+			return 0;
+		}
 		if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
 		    !gitview_content_ok(name, head, sizeof(head))) {
 			close(fd);

@@ -8,6 +8,9 @@
  * they are absent.
  *
  * With a mount namespace:
+ *   - the project's .git (directly in a write grant, the command's user's)
+ *     gets a copy-on-write view instead (gitview.c): nothing beneath it is
+ *     masked or checked at exit here;
  *   - an existing path is bound onto itself read-only;
  *   - every directory between the outermost write grant and it is bound
  *     onto itself ("pinned"): a mount point cannot be renamed, removed or
@@ -592,6 +595,12 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	free(sb->watch);
 	sb->watch = NULL;
 	sb->n_watch = 0;
+	/* planned again without namespaces (namespaces = auto): no views */
+	for (size_t i = 0; i < sb->n_gitview_paths; i++)
+		free(sb->gitview_paths[i]);
+	free(sb->gitview_paths);
+	sb->gitview_paths = NULL;
+	sb->n_gitview_paths = 0;
 
 	write_roots(sb->policy, &roots, &nroots, &all, &nall);
 	if (nall > 0)

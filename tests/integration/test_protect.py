@@ -560,3 +560,21 @@ def test_commit_inside_is_the_host_state_afterwards(nsbox):
     if box.user == "nobody":
         for n in ("index", "HEAD", "packed-refs"):
             assert os.stat(box.path("work", ".git", n)).st_uid == 65534, n
+
+
+def test_root_files_out_of_format_stay_out(nsbox):
+    """HEAD removed and packed-refs turned into configuration inside: the
+    host keeps its HEAD and a packed-refs git can read, and is told."""
+    box = nsbox
+    make_repo(box)
+    data_dir(box)
+    r = box.run(["sh", "-c", "rm .git/HEAD; printf '[core]\\n\\tfsmonitor = x\\n' > "
+                 ".git/packed-refs; echo 'ref: refs/../config' > .git/ORIG_HEAD; echo ok"],
+                policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "ok" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git symbolic-ref HEAD && git status --short"])
+    assert h.returncode == 0 and "refs/heads/" in h.stdout, h.stdout + h.stderr
+    assert not os.path.exists(box.path("work", ".git", "packed-refs"))
+    assert not os.path.exists(box.path("work", ".git", "ORIG_HEAD"))
+    for name in ("HEAD", "packed-refs", "ORIG_HEAD"):
+        assert name in r.stderr, r.stderr

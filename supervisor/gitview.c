@@ -15,9 +15,10 @@
  *     made first when absent, as git itself does);
  *   - every other directory (hooks, info, modules, worktrees, ...) is bound
  *     read-only, or copied when small and flat (see dir_kind());
- *   - every regular file (index, HEAD, config, packed-refs, ...) is copied
- *     into the tmpfs, owner and mode kept: git inside may change its own
- *     config, which is never carried back.
+ *   - config is bound read-only: what git inside runs stays the host's
+ *     (and `protect` keeps its promise that the file cannot be written);
+ *   - every other regular file (index, HEAD, packed-refs, ...) is copied
+ *     into the tmpfs, owner and mode kept.
  * Whatever the sandbox creates or changes in the root of .git is seen by
  * nobody but the sandbox.  When the command has ended (and everything left
  * in its PID namespace is killed, so nothing races), init carries back an
@@ -521,6 +522,8 @@ static int view_one(struct gitview *v, int src_fd, size_t index, const char **re
 				r = bind_in(v, name, true, true);
 				break;
 			}
+		else if (S_ISREG(st.st_mode) && strcmp(name, "config") == 0)
+			r = bind_in(v, name, false, true);
 		else if (S_ISREG(st.st_mode))
 			r = copy_in(v, name, &st);
 		else

@@ -276,6 +276,8 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		close(exec_pipe[0]);
 		close(lifeline_fd);
 		close(report_fd);
+		if (sb->audit_fd >= 0)
+			close(sb->audit_fd);
 		if (sb->abstract_relay[1] >= 0)
 			close(sb->abstract_relay[1]);
 		child_exec(sb, exec_pipe[1], saved_mask);

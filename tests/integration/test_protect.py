@@ -4,6 +4,7 @@ hold against renaming a directory on the way, against being created when
 absent, and the policy and audit log are never reached through a symlink.
 The host side is a real host program (git) run after the sandbox, as the
 same user, with a planted command that would leave a mark."""
+import json
 import os
 import shutil
 import subprocess
@@ -568,13 +569,21 @@ def test_root_files_out_of_format_stay_out(nsbox):
     box = nsbox
     make_repo(box)
     data_dir(box)
+    log = box.path("audit.jsonl")
+    if box.user == "nobody":
+        open(log, "w").close()
+        os.chown(log, 65534, 65534)
     r = box.run(["sh", "-c", "rm .git/HEAD; printf '[core]\\n\\tfsmonitor = x\\n' > "
                  ".git/packed-refs; echo 'ref: refs/../config' > .git/ORIG_HEAD; echo ok"],
-                policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+                policy=box.policy("[log]\nfile = %s\n" % log),
+                env=dict(GIT_ENV, HOME=box.work))
     assert "ok" in r.stdout, r.stderr
     h = host(box, ["sh", "-c", "git symbolic-ref HEAD && git status --short"])
     assert h.returncode == 0 and "refs/heads/" in h.stdout, h.stdout + h.stderr
     assert not os.path.exists(box.path("work", ".git", "packed-refs"))
     assert not os.path.exists(box.path("work", ".git", "ORIG_HEAD"))
+    events = [json.loads(line) for line in open(log)]
+    dropped = [e["path"] for e in events if e.get("event") == "protect.git_dropped"]
     for name in ("HEAD", "packed-refs", "ORIG_HEAD"):
         assert name in r.stderr, r.stderr
+        assert box.path("work", ".git", name) in dropped, events

@@ -2,9 +2,11 @@
 # git inside the sandbox, measured side by side in one run: a commit that
 # touches every file of a large tree (FILES files in nested directories),
 # bare and through ringfence -p policies/default.ini.  With a mount
-# namespace .git stays a plain writable directory (only its command-bearing
-# entries are read-only mounts), so the cost is ringfence's start-up and,
-# at exit, reading the index for gitlinks (gitlinks.c).
+# namespace git works in a copy-on-write view of .git (gitview.c): objects
+# and refs are written in place, the root files (the index) are copied in
+# and the changed ones carried back, so the cost is ringfence's start-up,
+# those copies and, at exit, reading the index for gitlinks (gitlinks.c).
+# BASELINE=/path/to/older/ringfence adds that build to the same run.
 #   FILES=20000 RUNS=10 sh bench/git_commit.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -39,5 +41,11 @@ git ls-files -z | xargs -0 -n 5000 sh -c 'for f; do echo x >> "$f"; done' _
 git add -A && git commit -qm step
 STEP
 step="sh $W/repo/.git/rf-step.sh"
-hyperfine -N --warmup 1 --runs "$RUNS" --style basic \
-	-n bare "$step" -n ringfence "$RF -p $W/p.ini -- $step"
+if [ -n "${BASELINE:-}" ]; then
+	hyperfine -N --warmup 1 --runs "$RUNS" --style basic \
+		-n bare "$step" -n ringfence "$RF -p $W/p.ini -- $step" \
+		-n baseline "$BASELINE -p $W/p.ini -- $step"
+else
+	hyperfine -N --warmup 1 --runs "$RUNS" --style basic \
+		-n bare "$step" -n ringfence "$RF -p $W/p.ini -- $step"
+fi

@@ -276,6 +276,8 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		close(exec_pipe[0]);
 		close(lifeline_fd);
 		close(report_fd);
+		if (sb->audit_fd >= 0)
+			close(sb->audit_fd);
 		if (sb->abstract_relay[1] >= 0)
 			close(sb->abstract_relay[1]);
 		child_exec(sb, exec_pipe[1], saved_mask);
@@ -350,6 +352,14 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		}
 	}
 	end_tree(sb, sfd);
+	if (sb->n_gitviews) {
+		/* nothing of the sandbox may change its view of .git while it
+		 * is carried back: what ignored SIGTERM goes now */
+		kill(-1, SIGKILL);
+		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			;
+		gitview_carry_back(sb);
+	}
 	remove_private_tmp(sb);
 	struct report done = { .magic = REPORT_MAGIC, .kind = REPORT_EXIT, .status = cmd_status };
 	(void)report_send(report_fd, &done);

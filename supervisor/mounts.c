@@ -9,11 +9,14 @@
  *   6. directories on the way to `protect` paths bound onto themselves
  *      (pinned: a mount point cannot be renamed), then the paths
  *      themselves bound read-only (protect.c decides which);
+ *   6b. the project's .git given a copy-on-write view (gitview.c), which
+ *      replaces the protect binds beneath it;
  *   7. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
  *   8. the working directory entered again, so it resolves through the masks.
  * Masks use the new mount API (fsopen/fsmount/open_tree/move_mount): one
  * detached tmpfs provides an empty directory and an empty file, and clones
- * of it are moved onto each denied path, so no staging path is ever visible.
+ * of it are moved onto each denied path, so no staging path is ever visible;
+ * the views of .git are directories of the same tmpfs (one superblock).
  * mount_setattr() only ever adds MOUNT_ATTR_RDONLY, keeping the nosuid/nodev
  * flags a user namespace must not clear.
  */
@@ -50,16 +53,18 @@ static int set_readonly(int tree_fd)
 }
 
 /* A detached tmpfs holding an empty directory "d" and an empty file "f",
- * both mode 000, the whole mount read-only. */
-static int make_mask_source(void)
+ * both mode 000; writable until the views of .git are made in it
+ * (gitview.c), then read-only.  Capped to those two unless it holds views
+ * (copies of the index). */
+static int make_mask_source(bool views)
 {
 	_cleanup_close_ int fs = -1, mnt = -1, f = -1;
 
 	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return -errno;
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", "4", 0) < 0 ||
+	if ((!views && (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+			fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", "4", 0) < 0)) ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -errno;
@@ -73,9 +78,6 @@ static int make_mask_source(void)
 		return -errno;
 	/* a file open for writing keeps the mount from turning read-only */
 	close(steal_fd(&f));
-	int r = set_readonly(mnt);
-	if (r < 0)
-		return r;
 	return steal_fd(&mnt);
 }
 
@@ -325,7 +327,7 @@ static int mount_writes_noexec(const struct sandbox *sb, const char **ret_path)
 	return 0;
 }
 
-int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **ret_path)
+int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_path)
 {
 	_cleanup_close_ int masks = -1;
 	int r;
@@ -362,6 +364,27 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 	if (r < 0)
 		return r;
 
+	/* after noexec, which the view's binds inherit (protect.c adds no
+	 * masks beneath a view: every part of it is a mount point or
+	 * private, so nothing in it can be moved or shadowed) */
+	bool any_deny = false;
+	for (size_t i = 0; i < sb->n_masks; i++)
+		any_deny |= !sb->masks[i].read_only_bind;
+	if (any_deny || sb->n_gitview_paths) {
+		*ret_step = "making a tmpfs for masks and views";
+		*ret_path = NULL;
+		masks = make_mask_source(sb->n_gitview_paths > 0);
+		if (masks < 0)
+			return masks;
+	}
+	*ret_step = "giving the sandbox its own view of";
+	r = gitview_setup(sb, masks, ret_path);
+	if (r < 0)
+		return r;
+	*ret_step = "making the mask source read-only";
+	if (masks >= 0 && (r = set_readonly(masks)) < 0)
+		return r;
+
 	for (size_t i = 0; i < sb->n_masks; i++) {
 		if (!sb->masks[i].read_only_bind)
 			continue;
@@ -382,11 +405,6 @@ int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **r
 		*ret_path = sb->masks[i].path;
 		if (access(sb->masks[i].path, F_OK) < 0 && errno == ENOENT)
 			continue; /* hidden by the private /tmp already */
-		if (masks < 0) {
-			masks = make_mask_source();
-			if (masks < 0)
-				return masks;
-		}
 		r = place(masks, sb->masks[i].is_dir ? "d" : "f", sb->masks[i].path);
 		if (r < 0)
 			return r;

@@ -8,6 +8,9 @@
  * they are absent.
  *
  * With a mount namespace:
+ *   - the project's .git (directly in a write grant, the command's user's)
+ *     gets a copy-on-write view instead (gitview.c): nothing beneath it is
+ *     masked or checked at exit here;
  *   - an existing path is bound onto itself read-only;
  *   - every directory between the outermost write grant and it is bound
  *     onto itself ("pinned"): a mount point cannot be renamed, removed or
@@ -83,6 +86,7 @@ static const struct prot_builtin builtin_tree[] = {
 	{ ".git/commondir", PROT_FILE },
 	{ ".git/config.worktree", PROT_FILE },
 	{ ".git/info", PROT_DIR },
+	{ ".git/objects/info", PROT_DIR }, /* alternates */
 	{ ".git/modules", PROT_DIR },
 	{ ".git/worktrees", PROT_DIR },
 	{ ".gitmodules", PROT_FILE },
@@ -591,6 +595,12 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	free(sb->watch);
 	sb->watch = NULL;
 	sb->n_watch = 0;
+	/* planned again without namespaces (namespaces = auto): no views */
+	for (size_t i = 0; i < sb->n_gitview_paths; i++)
+		free(sb->gitview_paths[i]);
+	free(sb->gitview_paths);
+	sb->gitview_paths = NULL;
+	sb->n_gitview_paths = 0;
 
 	write_roots(sb->policy, &roots, &nroots, &all, &nall);
 	if (nall > 0)
@@ -610,13 +620,25 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 
 		if (!there)
 			errno = ENOENT;
+		/* the view hides the real .git whole: nothing beneath it
+		 * needs a mount or a check at exit */
+		if (ns && beneath_any(sb->gitview_paths, sb->n_gitview_paths, path))
+			continue;
 		if (there && lstat(path, &st) == 0) {
 			char *c;
 			/* a .git directory is guarded by its entries: git must
 			 * keep writing objects, refs and the index */
 			if ((kind == PROT_GITDIR || kind == PROT_SUBGIT) && S_ISDIR(st.st_mode) &&
-			    !is_placeholder(sb, path))
+			    !is_placeholder(sb, path)) {
+				/* the project's own: a copy-on-write view (gitview.c) */
+				char top[PATH_MAX];
+				snprintf(top, sizeof(top), "%.*s", (int)prefix, path);
+				if (ns && kind == PROT_GITDIR && prefix && strs_has(roots, nroots, top) &&
+				    gitview_wanted(sb, &st) &&
+				    !strs_has(sb->gitview_paths, sb->n_gitview_paths, path))
+					strs_add(&sb->gitview_paths, &sb->n_gitview_paths, path);
 				continue;
+			}
 			/* one name in a canonical directory, not a link: the
 			 * path is canonical already */
 			if (prefix && !strchr(path + prefix + 1, '/') && !S_ISLNK(st.st_mode))
@@ -1022,6 +1044,11 @@ void protect_plan_done(struct sandbox *sb)
 
 void protect_release(struct sandbox *sb)
 {
+	for (size_t i = 0; i < sb->n_gitview_paths; i++)
+		free(sb->gitview_paths[i]);
+	free(sb->gitview_paths);
+	sb->gitview_paths = NULL;
+	sb->n_gitview_paths = 0;
 	for (size_t i = 0; i < sb->n_watch; i++)
 		free(sb->watch[i]);
 	free(sb->watch);

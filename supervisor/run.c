@@ -293,8 +293,12 @@ int supervisor_run(const struct cli *cli)
 			close(sb.abstract_relay[0]);
 		if (sb.broker_listen_fd >= 0)
 			close(sb.broker_listen_fd);
-		if (sb.audit_fd >= 0)
+		/* init logs what it does not carry back from a view of .git
+		 * (gitview.c); the command never holds the log */
+		if (sb.audit_fd >= 0 && !sb.n_gitview_paths) {
 			close(sb.audit_fd);
+			sb.audit_fd = -1;
+		}
 		init_main(&sb, rep_pipe[1], lifeline[0], &saved);
 	}
 	/* a peer that hangs up must not end the supervisor: the proxy's TLS

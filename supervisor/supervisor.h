@@ -183,6 +183,12 @@ struct sandbox {
 	size_t n_watch;
 	char **prot_strings;
 	size_t n_prot_strings;
+	/* gitview.c: the .git directories given a copy-on-write view (paths
+	 * from protect.c; the views themselves are init's) */
+	char **gitview_paths;
+	size_t n_gitview_paths;
+	struct gitview *gitviews;
+	size_t n_gitviews;
 	/* CLOCK_REALTIME_COARSE at start: every file changed since has a
 	 * ctime at least this (gitlinks.c) */
 	struct timespec started_at;
@@ -258,6 +264,24 @@ void protect_plan_done(struct sandbox *sb);
  * aside and reported; placeholders removed. */
 void protect_finish(struct sandbox *sb);
 void protect_remove_placeholders(struct sandbox *sb);
+
+/* ---- gitview.c ---------------------------------------------------------- */
+
+/* init, in its mount namespace: a directory made in the writable tmpfs
+ * SRC_FD, cloned over each of SB's gitview_paths (objects, refs, logs bound
+ * writable; other directories read-only; root files copied).  -errno,
+ * naming the path in *RET_PATH. */
+int gitview_setup(struct sandbox *sb, int src_fd, const char **ret_path);
+/* init, once nothing else runs in the sandbox: the allow-listed root files
+ * put back in the real .git; the rest reported. */
+void gitview_carry_back(struct sandbox *sb);
+/* Pure: whether NAME is carried back, and whether BUF is in its format. */
+bool gitview_carried(const char *name);
+bool gitview_content_ok(const char *name, const char *buf, size_t n);
+/* Whether a .git directory (ST) gets a view: one the command's user owns,
+ * or any when it runs as root; another's stays as the masks leave it. */
+struct stat;
+bool gitview_wanted(const struct sandbox *sb, const struct stat *st);
 void protect_release(struct sandbox *sb);
 
 /* ---- gitlinks.c --------------------------------------------------------- */
@@ -408,7 +432,7 @@ void creds_release(struct sandbox *sb);
 
 /* ---- mounts.c (in init, in the new mount namespace) -------------------- */
 
-int mounts_setup(const struct sandbox *sb, const char **ret_step, const char **ret_path);
+int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_path);
 int net_loopback_up(void);
 
 /* ---- child.c / init.c / run.c ------------------------------------------ */

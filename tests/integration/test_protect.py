@@ -4,9 +4,11 @@ hold against renaming a directory on the way, against being created when
 absent, and the policy and audit log are never reached through a symlink.
 The host side is a real host program (git) run after the sandbox, as the
 same user, with a planted command that would leave a mark."""
+import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -277,6 +279,8 @@ def test_git_keeps_working_inside(nsbox, which):
         pol = claude_policy(box)
     r = box.run(["sh", "-c", GIT_WORKFLOW], policy=pol, env=dict(GIT_ENV, HOME=home))
     assert "ALL-OK" in r.stdout, r.stdout + r.stderr
+    # what git leaves in .git after these is carried back or unchanged
+    assert "not carried back" not in r.stderr, r.stderr
     # init, a, b, then c rebased onto feature
     assert r.stdout.strip().splitlines()[-2] == "4", r.stdout
     h = host(box, ["git", "log", "--oneline"])
@@ -389,3 +393,197 @@ def test_gitlink_behind_a_symlink_is_reported(nsbox):
                 policy=pol, env=dict(GIT_ENV, HOME=box.work))
     assert "planted" in r.stdout, r.stderr
     assert "symbolic link" in r.stderr and "a/sub/.git" in r.stderr, r.stderr
+
+
+def evil_repo(box, script):
+    """A bare repository outside the project whose config runs SCRIPT."""
+    evil = box.path("evil")
+    os.mkdir(evil)
+    if box.user == "nobody":
+        os.chown(evil, 65534, 65534)
+    r = host(box, ["sh", "-c", "git init -q --bare . && git config core.fsmonitor %s" % script],
+             cwd=evil)
+    assert r.returncode == 0, r.stderr
+    return evil
+
+
+def during_run(box, plant, pol=None, env=None, host_side=None):
+    """PLANT (shell) runs in the sandbox, which then signals and waits while
+    HOST_SIDE (argv, default `git status`) runs on the host as the same
+    user; then the sandbox ends.  Returns (sandbox result, host result)."""
+    data_dir(box)
+    ready, go = box.path("work", "data", "ready"), box.path("work", "data", "go")
+    cmd = ("export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+           "GIT_COMMITTER_EMAIL=t@x; %s; touch data/ready; i=0; "
+           "while [ ! -e data/go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; "
+           "echo sandbox-done" % plant)
+    p = box.popen(["sh", "-c", cmd], policy=pol or box.policy(""),
+                  env=dict(GIT_ENV, HOME=box.work, **(env or {})), stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            if os.path.exists(ready) or p.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert os.path.exists(ready), "the sandbox never got there"
+        h = host(box, host_side or ["git", "status"])
+    finally:
+        open(go, "w").close()
+        out, err = p.communicate(timeout=60)
+    r = subprocess.CompletedProcess(p.args, p.returncode, out, err)
+    assert "sandbox-done" in r.stdout, r.stdout + r.stderr
+    return r, h
+
+
+def test_commondir_written_inside_is_not_followed_during_the_run(box):
+    """.git/commondir pointing at a repository whose config has
+    core.fsmonitor: a host `git status` while the sandbox runs (an editor's)
+    would run it."""
+    make_repo(box)
+    script, mark = planted(box)
+    evil = evil_repo(box, script)
+    r, h = during_run(box, "echo %s > .git/commondir && echo planted" % evil)
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert not os.path.exists(box.path("work", ".git", "commondir"))
+    if box.namespaces == "on":
+        # positive control: written, in the sandbox's own view of .git
+        assert "planted" in r.stdout, r.stderr
+        assert "commondir" in r.stderr, r.stderr
+    # positive control: the host's git does follow a commondir there
+    box.write("work/.git/commondir", evil + "\n")
+    host(box, ["git", "status"])
+    assert os.path.exists(mark)
+
+
+def test_config_worktree_written_inside_is_not_read_during_the_run(box):
+    """With extensions.worktreeConfig (set by the host), config.worktree is
+    read as configuration."""
+    make_repo(box)
+    r = host(box, ["sh", "-c", "git config core.repositoryformatversion 1 && "
+                   "git config extensions.worktreeConfig true"])
+    assert r.returncode == 0, r.stderr
+    script, mark = planted(box)
+    r, h = during_run(box, "printf '[core]\\n\\tfsmonitor = %s\\n' > .git/config.worktree && "
+                      "echo planted" % script)
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert not os.path.exists(box.path("work", ".git", "config.worktree"))
+    if box.namespaces == "on":
+        assert "planted" in r.stdout, r.stderr
+    # positive control: the host's git reads it
+    box.write("work/.git/config.worktree", "[core]\n\tfsmonitor = %s\n" % script)
+    host(box, ["git", "status"])
+    assert os.path.exists(mark)
+
+
+def test_alternates_written_inside_are_not_seen(box):
+    """objects/info/alternates would lend the host's git another
+    repository's objects: not writable inside, not there during the run."""
+    make_repo(box)
+    script, mark = planted(box)
+    evil = evil_repo(box, script)
+    alt = box.path("work", ".git", "objects", "info", "alternates")
+    r, h = during_run(box, "echo %s/objects > .git/objects/info/alternates && echo planted; "
+                      "mv .git/objects/info .git/objects/i2 && mkdir .git/objects/info && "
+                      "echo $PWD/../evil/objects > .git/objects/info/alternates && echo moved; "
+                      "echo y >> f && git commit -qam inside && echo committed" % evil,
+                      host_side=["sh", "-c", "cat .git/objects/info/alternates "
+                                 ".git/objects/i*/alternates; git status --short"])
+    assert "evil" not in h.stdout
+    assert not os.path.exists(alt)
+    assert "planted" not in r.stdout and "moved" not in r.stdout
+    if box.namespaces == "on":
+        # positive control: objects stay writable, the commit reaches the host
+        assert "committed" in r.stdout, r.stderr
+        h = host(box, ["git", "log", "--format=%s", "-1"])
+        assert h.stdout.strip() == "inside", h.stdout + h.stderr
+
+
+def test_rebase_todo_left_behind_runs_nothing(box):
+    """An interactive rebase stopped inside, its todo list holding an `exec`:
+    the host's `git rebase --continue` after the run would run it."""
+    make_repo(box)
+    script, mark = planted(box)
+    seq = box.write("bin/seq.sh", "#!/bin/sh\nprintf 'break\\nexec %s\\n' > \"$1\"\n" % script,
+                    mode=0o755)
+    data_dir(box)
+    r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; echo y >> f; "
+                 "git commit -qam two && GIT_SEQUENCE_EDITOR=%s git rebase -q -i HEAD~1; "
+                 "test -f .git/rebase-merge/git-rebase-todo && echo stopped; "
+                 "echo x > data/o && echo ok" % seq],
+                policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "ok" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git rebase --continue; git status"])
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert not os.path.exists(box.path("work", ".git", "rebase-merge"))
+    if box.namespaces == "on":
+        # positive control: the rebase did stop there, inside
+        assert "stopped" in r.stdout, r.stderr
+        assert "rebase-merge" in r.stderr, r.stderr
+
+
+def test_host_change_to_head_during_the_run_is_kept(nsbox):
+    """The host switches branch while the sandbox commits: the sandbox's
+    index is not put over the host's, and it says so."""
+    box = nsbox
+    make_repo(box)
+    r, h = during_run(box, "echo a > a.txt && git add a.txt && git commit -qm inside",
+                      host_side=["sh", "-c", "git checkout -q -b hostside && echo h > h.txt && "
+                                 "git add h.txt"])
+    assert h.returncode == 0, h.stderr
+    h = host(box, ["sh", "-c", "git symbolic-ref HEAD; git diff --cached --name-only; "
+                   "git log --format=%s master -1"])
+    out = h.stdout.split()
+    # refs are shared while the run lasts (the commit is on master), the
+    # host's index and HEAD are the host's
+    assert out[0] == "refs/heads/hostside" and "h.txt" in out, h.stdout + h.stderr
+    assert out[-1] == "inside", h.stdout + h.stderr
+    assert "changed on the host meanwhile" in r.stderr, r.stderr
+
+
+def test_commit_inside_is_the_host_state_afterwards(nsbox):
+    """What git did inside is what the host sees after the run: the commit,
+    the branch HEAD names, a clean index; lock files and the like stay out."""
+    box = nsbox
+    make_repo(box)
+    data_dir(box)
+    r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; "
+                 "git checkout -q -b topic; echo n > n.txt; git add n.txt; git commit -qm inside; "
+                 "git pack-refs --all; : > .git/index.lock.stray; echo ok"],
+                policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "ok" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git symbolic-ref HEAD; git status --porcelain; "
+                   "git log --format=%s -1; git fsck --no-dangling 2>&1"])
+    assert h.stdout.split() == ["refs/heads/topic", "inside"], h.stdout + h.stderr
+    assert "refs/heads/topic" in open(box.path("work", ".git", "packed-refs")).read()
+    assert not os.path.exists(box.path("work", ".git", "index.lock.stray"))
+    if box.user == "nobody":
+        for n in ("index", "HEAD", "packed-refs"):
+            assert os.stat(box.path("work", ".git", n)).st_uid == 65534, n
+
+
+def test_root_files_out_of_format_stay_out(nsbox):
+    """HEAD removed and packed-refs turned into configuration inside: the
+    host keeps its HEAD and a packed-refs git can read, and is told."""
+    box = nsbox
+    make_repo(box)
+    data_dir(box)
+    log = box.path("audit.jsonl")
+    if box.user == "nobody":
+        open(log, "w").close()
+        os.chown(log, 65534, 65534)
+    r = box.run(["sh", "-c", "rm .git/HEAD; printf '[core]\\n\\tfsmonitor = x\\n' > "
+                 ".git/packed-refs; echo 'ref: refs/../config' > .git/ORIG_HEAD; echo ok"],
+                policy=box.policy("[log]\nfile = %s\n" % log),
+                env=dict(GIT_ENV, HOME=box.work))
+    assert "ok" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git symbolic-ref HEAD && git status --short"])
+    assert h.returncode == 0 and "refs/heads/" in h.stdout, h.stdout + h.stderr
+    assert not os.path.exists(box.path("work", ".git", "packed-refs"))
+    assert not os.path.exists(box.path("work", ".git", "ORIG_HEAD"))
+    events = [json.loads(line) for line in open(log)]
+    dropped = [e["path"] for e in events if e.get("event") == "protect.git_dropped"]
+    for name in ("HEAD", "packed-refs", "ORIG_HEAD"):
+        assert name in r.stderr, r.stderr
+        assert box.path("work", ".git", name) in dropped, events

@@ -1,0 +1,793 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A copy-on-write view of the project's .git (with a mount namespace).
+ *
+ * git writes lock files in .git and renames them into place, so the
+ * directory must stay writable for a commit, and then any absent name in it
+ * can be created: commondir, config.worktree, objects/info/alternates,
+ * rebase-merge/git-rebase-todo with `exec` lines, sequencer/todo.  A host
+ * git run while the sandbox runs (an editor's `git status`) would follow
+ * them.  So init mounts a private tmpfs directory over .git, in its own
+ * mount namespace:
+ *   - objects/, refs/ and logs/ are bound writable onto the real ones (what
+ *     git writes there is content-addressed objects, object ids and ref
+ *     logs: nothing the host runs), objects/info read-only (alternates;
+ *     made first when absent, as git itself does);
+ *   - every other directory (hooks, info, modules, worktrees, ...) is bound
+ *     read-only, or copied when small and flat (see dir_kind());
+ *   - config is bound read-only: what git inside runs stays the host's
+ *     (and `protect` keeps its promise that the file cannot be written);
+ *   - every other regular file (index, HEAD, packed-refs, ...) is copied
+ *     into the tmpfs, owner and mode kept.
+ * Whatever the sandbox creates or changes in the root of .git is seen by
+ * nobody but the sandbox.  When the command has ended (and everything left
+ * in its PID namespace is killed, so nothing races), init carries back an
+ * allow-list of root files (index, HEAD, packed-refs, the *_HEAD files,
+ * messages, split-index shares), each checked for its format, read through
+ * descriptors that follow no symlink, and put in place in the real .git by a
+ * temporary file and a rename.  A file the host itself changed during the
+ * run is left as the host's, and said.  Everything else written there is
+ * dropped, with one warning and an audit event per name.
+ *
+ * Limits: when the supervisor is killed (SIGKILL) nothing is carried back:
+ * objects and refs written inside stay, the index and HEAD do not (the
+ * host sees the run's commits as staged changes undone); a rebase or merge
+ * left unfinished loses its state directory; what git keeps in other
+ * directories (rr-cache, lfs, worktrees) and objects/info (commit-graph,
+ * the pack list gc writes) is read-only inside.  Only a
+ * .git directory the command's user owns (or any, when it runs as root) is
+ * viewed: another's keeps protect.c's masks and exit checks.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+#ifndef MOUNT_ATTR_SIZE_VER0
+struct mount_attr {
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	uint64_t propagation;
+	uint64_t userns_fd;
+};
+#endif
+
+/* Small files are read whole to be checked; the index is streamed, up to
+ * a size no real index reaches (a sparse file in the tmpfs costs nothing to
+ * make and would cost the host's disk that much). */
+#define GV_SMALL_MAX (64u << 20)
+#define GV_INDEX_MAX (4ull << 30)
+
+enum gv_check {
+	GV_INDEX = 1, /* "DIRC", version 2-4 */
+	GV_HEAD,      /* "ref: refs/..." or an object id */
+	GV_OIDS,      /* object ids, one a line */
+	GV_FETCH,     /* "<oid>\t..." lines */
+	GV_PACKED,    /* packed-refs */
+	GV_TEXT,      /* a message: read by git as text only */
+	_GV_MAX,
+};
+
+static const struct {
+	const char *name;
+	enum gv_check check;
+} carried[] = {
+	{ "index", GV_INDEX },
+	{ "HEAD", GV_HEAD },
+	{ "ORIG_HEAD", GV_OIDS },
+	{ "FETCH_HEAD", GV_FETCH },
+	{ "MERGE_HEAD", GV_OIDS },
+	{ "CHERRY_PICK_HEAD", GV_OIDS },
+	{ "REVERT_HEAD", GV_OIDS },
+	{ "AUTO_MERGE", GV_OIDS },
+	{ "packed-refs", GV_PACKED },
+	{ "MERGE_MSG", GV_TEXT },
+	{ "MERGE_MODE", GV_TEXT },
+	{ "COMMIT_EDITMSG", GV_TEXT },
+};
+
+/* Directories bound writable onto the real ones. */
+static const char *const shared_dirs[] = { "objects", "refs", "logs" };
+
+static bool is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* An object id (SHA-1 or SHA-256) at S, followed by END_CHARS or the end. */
+static size_t oid_len(const char *s, size_t n)
+{
+	if (n >= 64 && is_hex(s, 64) && (n == 64 || !is_hex(s + 64, 1)))
+		return 64;
+	if (n >= 40 && is_hex(s, 40) && (n == 40 || !is_hex(s + 40, 1)))
+		return 40;
+	return 0;
+}
+
+static bool refname_ok(const char *s, size_t n)
+{
+	if (n < 6 || strncmp(s, "refs/", 5) != 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f || s[i] == '~' || s[i] == '^' ||
+		    s[i] == ':' || s[i] == '\\' || s[i] == '?' || s[i] == '*' || s[i] == '[')
+			return false;
+	return memmem(s, n, "..", 2) == NULL;
+}
+
+/* Calls LINE for each line of BUF (without its newline); the last line must
+ * end in a newline. */
+static bool each_line(const char *buf, size_t n, bool (*line)(const char *, size_t))
+{
+	size_t at = 0;
+
+	if (n == 0 || buf[n - 1] != '\n')
+		return false;
+	while (at < n) {
+		const char *nl = memchr(buf + at, '\n', n - at);
+		if (!line(buf + at, (size_t)(nl - (buf + at))))
+			return false;
+		at = (size_t)(nl - buf) + 1;
+	}
+	return true;
+}
+
+static bool oid_line(const char *s, size_t n)
+{
+	return oid_len(s, n) == n;
+}
+
+static bool fetch_line(const char *s, size_t n)
+{
+	size_t l = oid_len(s, n);
+
+	return l > 0 && (l == n || s[l] == '\t') && !memchr(s, '\0', n);
+}
+
+static bool packed_line(const char *s, size_t n)
+{
+	size_t l;
+
+	if (n > 0 && s[0] == '#')
+		return !memchr(s, '\0', n);
+	if (n > 0 && s[0] == '^')
+		return oid_line(s + 1, n - 1);
+	l = oid_len(s, n);
+	return l > 0 && l < n && s[l] == ' ' && refname_ok(s + l + 1, n - l - 1);
+}
+
+bool gitview_content_ok(const char *name, const char *buf, size_t n)
+{
+	enum gv_check check = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(carried); i++)
+		if (strcmp(carried[i].name, name) == 0)
+			check = carried[i].check;
+	if (!check && strncmp(name, "sharedindex.", 12) == 0 &&
+	    oid_len(name + 12, strlen(name + 12)) == strlen(name + 12))
+		check = GV_INDEX;
+	switch (check) {
+	case GV_INDEX:
+		/* the header only: entries name paths and object ids, which
+		 * gitlinks.c reads when the sandbox has ended */
+		return n >= 12 && memcmp(buf, "DIRC", 4) == 0 && buf[4] == 0 && buf[5] == 0 &&
+		       buf[6] == 0 && buf[7] >= 2 && buf[7] <= 4;
+	case GV_HEAD:
+		if (n > 5 && strncmp(buf, "ref: ", 5) == 0)
+			return buf[n - 1] == '\n' && !memchr(buf, '\0', n) &&
+			       refname_ok(buf + 5, n - 6);
+		return each_line(buf, n, oid_line) && memchr(buf, '\n', n) == buf + n - 1;
+	case GV_OIDS:
+		return each_line(buf, n, oid_line);
+	case GV_FETCH:
+		return n == 0 || each_line(buf, n, fetch_line);
+	case GV_PACKED:
+		return n == 0 || each_line(buf, n, packed_line);
+	case GV_TEXT:
+		return true;
+	case _GV_MAX:
+	default:
+		return false; /* not carried back */
+	}
+}
+
+bool gitview_carried(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(carried); i++)
+		if (strcmp(carried[i].name, name) == 0)
+			return true;
+	return strncmp(name, "sharedindex.", 12) == 0 &&
+	       oid_len(name + 12, strlen(name + 12)) == strlen(name + 12) && name[12];
+}
+
+/* ---- the view: set up by init ------------------------------------------- */
+
+struct gv_file {
+	char name[NAME_MAX + 1];
+	struct stat host; /* the real file at start */
+	struct stat copy; /* our copy, as written */
+	bool seen;	  /* still there at the end */
+};
+
+struct gitview {
+	char *path;
+	int real_fd;  /* O_PATH: the real .git beneath our tmpfs */
+	int priv_fd;  /* O_PATH: the tmpfs */
+	bool chown;   /* init is root: new files get the owner of what they replace */
+	uid_t uid;    /* the real .git's owner */
+	gid_t gid;
+	struct gv_file *files; /* copied at start */
+	size_t n_files;
+	char **bound; /* names that are mount points in the tmpfs */
+	size_t n_bound;
+};
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static int copy_fd(int in, int out, off_t size)
+{
+	off_t off = 0;
+
+	while (off < size) {
+		ssize_t n = sendfile(out, in, &off, (size_t)(size - off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+	}
+	return 0;
+}
+
+static void add_bound(struct gitview *v, const char *name)
+{
+	char **b = realloc(v->bound, (v->n_bound + 1) * sizeof(*b));
+
+	if (!b || !(b[v->n_bound] = strdup(name)))
+		die("out of memory");
+	v->bound = b;
+	v->n_bound++;
+}
+
+/* NAME (in the real .git) bound onto the same name in the tmpfs. */
+static int bind_in(struct gitview *v, const char *name, bool is_dir, bool readonly)
+{
+	_cleanup_close_ int tree = open_tree(v->real_fd, name,
+					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+						     AT_SYMLINK_NOFOLLOW);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (tree < 0)
+		return -errno;
+	if (readonly &&
+	    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return -errno;
+	if (is_dir ? mkdirat(v->priv_fd, name, 0755) < 0 && errno != EEXIST
+		   : mknodat(v->priv_fd, name, S_IFREG | 0600, 0) < 0)
+		return -errno;
+	if (move_mount(tree, "", v->priv_fd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	add_bound(v, name);
+	return 0;
+}
+
+/* What was made at start, to tell at the end what the sandbox changed. */
+static int record_made(struct gitview *v, const char *name, const struct stat *host)
+{
+	struct gv_file *f = realloc(v->files, (v->n_files + 1) * sizeof(*f));
+
+	if (!f)
+		die("out of memory");
+	v->files = f;
+	f = &v->files[v->n_files];
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->host = *host;
+	f->seen = false;
+	if (fstatat(v->priv_fd, name, &f->copy, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	v->n_files++;
+	return 0;
+}
+
+/* NAME (regular, ST) copied from directory IN_DIR into OUT_DIR, owner and
+ * mode kept. */
+static int copy_file(const struct gitview *v, int in_dir, int out_dir, const char *name,
+		     const struct stat *st)
+{
+	_cleanup_close_ int in = -1, out = -1;
+
+	in = openat(in_dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = openat(out_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		     st->st_mode & 0777);
+	if (out < 0)
+		return -errno;
+	if (v->chown && (st->st_uid != 0 || st->st_gid != 0) &&
+	    fchown(out, st->st_uid, st->st_gid) < 0)
+		return -errno;
+	return copy_fd(in, out, st->st_size);
+}
+
+static int copy_in(struct gitview *v, const char *name, const struct stat *st)
+{
+	int r = copy_file(v, v->real_fd, v->priv_fd, name, st);
+
+	return r < 0 ? r : record_made(v, name, st);
+}
+
+/*
+ * objects/info holds alternates, which lend the host's git another
+ * repository's objects: bound read-only (a mount point, so it cannot be
+ * renamed aside either), made first when absent, as git itself would.
+ * commit-graph and packs (gc) are then not written inside.
+ */
+static int pin_objects_info(struct gitview *v)
+{
+	_cleanup_close_ int objects = -1, tree = -1;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	objects = openat(v->real_fd, "objects", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (objects < 0)
+		return errno == ENOENT ? 0 : -errno; /* not a repository git uses */
+	if (mkdirat(objects, "info", 0755) == 0) {
+		if (v->chown && fchownat(objects, "info", v->uid, v->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	} else if (errno != EEXIST) {
+		return -errno;
+	}
+	tree = open_tree(objects, "info", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (tree < 0)
+		return -errno;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return -errno;
+	if (move_mount(tree, "", v->priv_fd, "objects/info", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * A directory other than objects, refs and logs is bound read-only, unless
+ * it is small enough to copy: a mount costs ~30 us to make and tear down,
+ * and what the sandbox changes in its copy is never carried back.  hooks is
+ * always bound (a hook copied into the noexec tmpfs would not run inside
+ * where an exec grant let it), unless it holds only git's *.sample files,
+ * which never run: then it is made empty.
+ */
+enum gv_dir {
+	GV_DIR_BIND = 1,
+	GV_DIR_EMPTY,
+	GV_DIR_COPY,
+};
+
+#define GV_COPY_FILES 8
+#define GV_COPY_BYTES (64 << 10)
+
+static enum gv_dir dir_kind(int dir_fd, const char *name)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	bool hooks = strcmp(name, "hooks") == 0, samples_only = true;
+	size_t files = 0;
+	off_t bytes = 0;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return GV_DIR_BIND;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		size_t len = strlen(de->d_name);
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			return GV_DIR_BIND;
+		samples_only &= len > 7 && strcmp(de->d_name + len - 7, ".sample") == 0;
+		files++;
+		bytes += st.st_size;
+	}
+	if (files == 0 || (hooks && samples_only))
+		return GV_DIR_EMPTY;
+	return !hooks && files <= GV_COPY_FILES && bytes <= GV_COPY_BYTES ? GV_DIR_COPY
+									     : GV_DIR_BIND;
+}
+
+static int copy_dir(struct gitview *v, const char *name, const struct stat *st, bool empty)
+{
+	_cleanup_close_ int in = -1, out = -1;
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	int r, fd;
+
+	if (mkdirat(v->priv_fd, name, 0700) < 0)
+		return -errno;
+	out = openat(v->priv_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (out < 0)
+		return -errno;
+	if (fchmod(out, st->st_mode & 07777) < 0 ||
+	    (v->chown && fchown(out, st->st_uid, st->st_gid) < 0))
+		return -errno;
+	if (!empty) {
+		fd = openat(v->real_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		d = fd >= 0 ? fdopendir(fd) : NULL;
+		if (!d) {
+			if (fd >= 0)
+				close(fd);
+			return -errno;
+		}
+		while ((de = readdir(d))) {
+			struct stat fst;
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			if (fstatat(dirfd(d), de->d_name, &fst, AT_SYMLINK_NOFOLLOW) < 0)
+				return -errno;
+			if (!S_ISREG(fst.st_mode))
+				continue; /* replaced since dir_kind(): not copied */
+			r = copy_file(v, dirfd(d), out, de->d_name, &fst);
+			if (r < 0)
+				return r;
+		}
+	}
+	return record_made(v, name, st);
+}
+
+static bool shared_dir(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(shared_dirs); i++)
+		if (strcmp(shared_dirs[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int view_one(struct gitview *v, int src_fd, size_t index, const char **ret_path)
+{
+	_cleanup_close_ int mnt = -1;
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	struct stat st;
+	char opt[32];
+	int r, lfd;
+
+	*ret_path = v->path;
+	if (fstat(v->real_fd, &st) < 0)
+		return -errno;
+	v->uid = st.st_uid;
+	v->gid = st.st_gid;
+	/* a directory of the tmpfs the masks come from, cloned: a tmpfs of
+	 * its own would cost a superblock (~0.2 ms to make and tear down) */
+	snprintf(opt, sizeof(opt), "g%zu", index);
+	if (mkdirat(src_fd, opt, 0700) < 0 || fchmodat(src_fd, opt, st.st_mode & 07777, 0) < 0)
+		return -errno;
+	if (v->chown && fchownat(src_fd, opt, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	mnt = open_tree(src_fd, opt, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (mnt < 0)
+		return -errno;
+	v->priv_fd = steal_fd(&mnt);
+	/* attached first: mounts are moved onto paths in our namespace only;
+	 * nothing runs in it yet, and real_fd still reaches the real .git */
+	if (move_mount(v->priv_fd, "", AT_FDCWD, v->path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+
+	lfd = openat(v->real_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lfd < 0)
+		return -errno;
+	d = fdopendir(lfd);
+	if (!d) {
+		close(lfd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		const char *name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (fstatat(v->real_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone since */
+		*ret_path = name;
+		if (S_ISDIR(st.st_mode) && shared_dir(name))
+			r = bind_in(v, name, true, false);
+		else if (S_ISDIR(st.st_mode))
+			switch (dir_kind(v->real_fd, name)) {
+			case GV_DIR_EMPTY:
+				r = copy_dir(v, name, &st, true);
+				break;
+			case GV_DIR_COPY:
+				r = copy_dir(v, name, &st, false);
+				break;
+			case GV_DIR_BIND:
+			default:
+				r = bind_in(v, name, true, true);
+				break;
+			}
+		else if (S_ISREG(st.st_mode) && strcmp(name, "config") == 0)
+			r = bind_in(v, name, false, true);
+		else if (S_ISREG(st.st_mode))
+			r = copy_in(v, name, &st);
+		else
+			r = 0; /* a symlink, a socket (fsmonitor's): not for the sandbox */
+		if (r < 0)
+			return r;
+	}
+	*ret_path = "objects/info";
+	r = pin_objects_info(v);
+	if (r < 0)
+		return r;
+	*ret_path = v->path;
+	return 0;
+}
+
+bool gitview_wanted(const struct sandbox *sb, const struct stat *st)
+{
+	/* the command could not write another's .git before either, and
+	 * copies made by root must not give it the right */
+	return sb->started_as_root ? sb->uid == 0 || st->st_uid == sb->uid
+				   : st->st_uid == sb->outer_uid;
+}
+
+int gitview_setup(struct sandbox *sb, int src_fd, const char **ret_path)
+{
+	for (size_t i = 0; i < sb->n_gitview_paths; i++) {
+		struct gitview *v;
+		int r, fd = open(sb->gitview_paths[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* gone or replaced since planning: nothing beneath it has a
+		 * mask, so it is refused rather than left open */
+		*ret_path = sb->gitview_paths[i];
+		if (fd < 0)
+			return -errno;
+		v = realloc(sb->gitviews, (sb->n_gitviews + 1) * sizeof(*v));
+		if (!v)
+			die("out of memory");
+		sb->gitviews = v;
+		v = &v[sb->n_gitviews++];
+		*v = (struct gitview){ .path = sb->gitview_paths[i], .real_fd = fd, .priv_fd = -1,
+				       .chown = sb->started_as_root };
+		r = view_one(v, src_fd, i, ret_path);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- carrying back: init, once the sandbox is empty --------------------- */
+
+/* The real file NAME replaced by the content of FD (SIZE bytes, or BUF). */
+static int put_back(const struct gitview *v, const char *name, int fd, const char *buf,
+		    size_t size, mode_t mode, const struct stat *host)
+{
+	char tmp[NAME_MAX + 1];
+	_cleanup_close_ int out = -1;
+	int r = -EEXIST;
+
+	for (int tries = 0; tries < 16 && out < 0; tries++) {
+		unsigned rnd = 0;
+		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -EIO;
+		snprintf(tmp, sizeof(tmp), ".ringfence-carry.%08x", rnd);
+		out = openat(v->real_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			     mode & 0666);
+		if (out < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (out < 0)
+		return r;
+	r = 0;
+	if (v->chown && fchown(out, host ? host->st_uid : v->uid, host ? host->st_gid : v->gid) < 0)
+		r = -errno;
+	if (r == 0)
+		r = buf ? write_all(out, buf, size) : copy_fd(fd, out, (off_t)size);
+	if (r == 0 && fchmod(out, mode & 0666) < 0)
+		r = -errno;
+	if (r == 0 && renameat(v->real_fd, tmp, v->real_fd, name) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlinkat(v->real_fd, tmp, 0);
+	return r;
+}
+
+static const struct gv_file *copied(const struct gitview *v, const char *name)
+{
+	for (size_t i = 0; i < v->n_files; i++)
+		if (strcmp(v->files[i].name, name) == 0)
+			return &v->files[i];
+	return NULL;
+}
+
+static void said(const struct sandbox *sb, const struct gitview *v, const char *name,
+		 const char *why, char *list, size_t size)
+{
+	char path[PATH_MAX], js[PATH_MAX + 64], jw[128];
+	size_t len = strlen(list);
+
+	snprintf(path, sizeof(path), "%s/%s", v->path, name);
+	json_string(js, sizeof(js), path);
+	json_string(jw, sizeof(jw), why);
+	audit_event(sb->audit_fd, "protect.git_dropped", "\"path\":%s,\"why\":%s", js, jw);
+	if (len + 1 < size)
+		snprintf(list + len, size - len, "%s%s (%s)", len ? ", " : "", name, why);
+}
+
+/* One name of the tmpfs's root: carried back, left (unchanged), or dropped
+ * with WHY set. */
+static int carry_one(const struct gitview *v, const char *name, const char **why)
+{
+	const struct gv_file *f = copied(v, name);
+	struct stat now, real;
+	bool real_there;
+	int fd, r;
+
+	*why = NULL;
+	/* most are as they were made: one fstatat() says so */
+	if (f && fstatat(v->priv_fd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    same_file(&now, &f->copy))
+		return 0;
+	real_there = fstatat(v->real_fd, name, &real, AT_SYMLINK_NOFOLLOW) == 0;
+	fd = openat(v->priv_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* removed inside (MERGE_HEAD after a merge's commit) */
+		/* HEAD is never removed: without it the host's git would
+		 * not see a repository here and search the directories above */
+		if (!f || !gitview_carried(name) || !real_there)
+			return 0;
+		if (strcmp(name, "HEAD") == 0) {
+			*why = "removed inside, kept";
+			return 0;
+		}
+		if (!same_file(&real, &f->host)) {
+			*why = "changed on the host meanwhile, kept";
+			return 0;
+		}
+		return unlinkat(v->real_fd, name, 0) < 0 ? -errno : 0;
+	}
+	if (fd < 0) {
+		*why = errno == ELOOP ? "a symbolic link" : "not readable";
+		return 0;
+	}
+	if (fstat(fd, &now) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (f && same_file(&now, &f->copy)) {
+		close(fd);
+		return 0; /* not changed inside */
+	}
+	if (!gitview_carried(name)) {
+		close(fd);
+		*why = S_ISDIR(now.st_mode) ? "a directory written inside"
+					    : "not a file git keeps there";
+		return 0;
+	}
+	if (!S_ISREG(now.st_mode)) {
+		close(fd);
+		*why = "not a regular file";
+		return 0;
+	}
+	if (real_there ? !f || !same_file(&real, &f->host) : f != NULL) {
+		close(fd);
+		*why = "changed on the host meanwhile, kept";
+		return 0;
+	}
+	if (strcmp(name, "index") == 0 || strncmp(name, "sharedindex.", 12) == 0) {
+		char head[12];
+		if ((uint64_t)now.st_size > GV_INDEX_MAX) {
+			close(fd);
+			*why = "too large";
+			return 0;
+		}
+		if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+		    !gitview_content_ok(name, head, sizeof(head))) {
+			close(fd);
+			*why = "not an index";
+			return 0;
+		}
+		r = put_back(v, name, fd, NULL, (size_t)now.st_size, now.st_mode,
+			     real_there ? &real : NULL);
+		close(fd);
+		return r;
+	}
+	if ((uint64_t)now.st_size > GV_SMALL_MAX) {
+		close(fd);
+		*why = "too large";
+		return 0;
+	}
+	_cleanup_free_ char *buf = malloc((size_t)now.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r = read_all(fd, buf, (size_t)now.st_size);
+	close(fd);
+	buf[now.st_size] = '\0';
+	if (r < 0)
+		return r;
+	if (!gitview_content_ok(name, buf, (size_t)now.st_size)) {
+		*why = "not in git's format";
+		return 0;
+	}
+	return put_back(v, name, -1, buf, (size_t)now.st_size, now.st_mode,
+			real_there ? &real : NULL);
+}
+
+static bool was_bound(const struct gitview *v, const char *name)
+{
+	for (size_t i = 0; i < v->n_bound; i++)
+		if (strcmp(v->bound[i], name) == 0)
+			return true;
+	return false;
+}
+
+void gitview_carry_back(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_gitviews; i++) {
+		struct gitview *v = &sb->gitviews[i];
+		char list[1024] = "";
+		struct dirent *de;
+		int lfd;
+		DIR *d;
+
+		if (v->priv_fd < 0)
+			continue;
+		lfd = openat(v->priv_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		d = lfd >= 0 ? fdopendir(lfd) : NULL;
+		if (!d) {
+			if (lfd >= 0)
+				close(lfd);
+			warn("%s: cannot read what the sandbox wrote there: nothing carried back",
+			     v->path);
+			continue;
+		}
+		while ((de = readdir(d))) {
+			const char *why;
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+			    was_bound(v, de->d_name))
+				continue;
+			for (size_t j = 0; j < v->n_files; j++)
+				if (strcmp(v->files[j].name, de->d_name) == 0)
+					v->files[j].seen = true;
+			int r = carry_one(v, de->d_name, &why);
+			if (r < 0)
+				warn("%s/%s: cannot carry the sandbox's change back: %s", v->path,
+				     de->d_name, strerror(-r));
+			if (why)
+				said(sb, v, de->d_name, why, list, sizeof(list));
+		}
+		closedir(d);
+		/* names removed inside (MERGE_HEAD once a merge is committed) */
+		for (size_t j = 0; j < v->n_files; j++) {
+			const char *why;
+			if (v->files[j].seen)
+				continue;
+			int r = carry_one(v, v->files[j].name, &why);
+			if (r < 0)
+				warn("%s/%s: cannot carry the sandbox's change back: %s", v->path,
+				     v->files[j].name, strerror(-r));
+			if (why)
+				said(sb, v, v->files[j].name, why, list, sizeof(list));
+		}
+		if (list[0])
+			warn("%s: not carried back from the sandbox's view: %s", v->path, list);
+	}
+}

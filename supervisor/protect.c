@@ -868,6 +868,16 @@ void protect_remove_placeholders(struct sandbox *sb)
 
 static int remove_placeholders_later(struct sandbox *sb);
 
+/* The placeholders are another process's to remove now: our list goes. */
+static void forget_placeholders(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_placeholders; i++)
+		free(sb->placeholders[i].path);
+	free(sb->placeholders);
+	sb->placeholders = NULL;
+	sb->n_placeholders = 0;
+}
+
 void protect_finish(struct sandbox *sb)
 {
 	struct listings ls = { 0 };
@@ -1004,11 +1014,7 @@ static int remove_placeholders_later(struct sandbox *sb)
 		close(late[i].dir); /* the child has its own copies */
 	if (pid < 0)
 		return -errno;
-	for (size_t i = 0; i < sb->n_placeholders; i++)
-		free(sb->placeholders[i].path);
-	free(sb->placeholders);
-	sb->placeholders = NULL;
-	sb->n_placeholders = 0;
+	forget_placeholders(sb);
 	return 0;
 }
 #else
@@ -1024,11 +1030,7 @@ static int remove_placeholders_later(struct sandbox *sb)
 	}
 	if (pid < 0)
 		return -errno;
-	for (size_t i = 0; i < sb->n_placeholders; i++)
-		free(sb->placeholders[i].path);
-	free(sb->placeholders);
-	sb->placeholders = NULL;
-	sb->n_placeholders = 0;
+	forget_placeholders(sb);
 	return 0;
 }
 #endif

@@ -189,14 +189,6 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			if (r < 0)
 				FAIL(-r, "writing the user namespace's id maps: %s", strerror(-r));
 		}
-		if (sb->memfd_sysctl) {
-			/* before the fresh read-only /proc: the value is the
-			 * writer's PID namespace's, the sandbox's (and its
-			 * children's, which cannot lower it) */
-			r = write_file("/proc/sys/vm/memfd_noexec", "2");
-			if (r < 0)
-				FAIL(-r, "setting vm.memfd_noexec in the sandbox: %s", strerror(-r));
-		}
 		r = mounts_setup(sb, &step, &path);
 		if (r < 0)
 			FAIL(-r, "%s%s%s: %s (set [sandbox] namespaces = off to run without a mount "

@@ -325,15 +325,6 @@ static void prepare_fs(struct sandbox *sb)
 		die("out of memory");
 }
 
-/* vm.memfd_noexec is per PID namespace, and only a writer with
- * CAP_SYS_ADMIN over the host's /proc/sys can set it: root without a user
- * namespace (Linux 6.3+).  Elsewhere seccomp does the job. */
-static void prepare_memfd(struct sandbox *sb)
-{
-	sb->memfd_sysctl = sb->ns == NS_FULL && !sb->new_user_ns &&
-			   access("/proc/sys/vm/memfd_noexec", W_OK) == 0;
-}
-
 /*
  * Pathname Unix sockets: Landlock (up to ABI 8) does not check a Unix
  * connect, so with unix_sockets = allow every connect(2) goes to the
@@ -491,7 +482,6 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	sb->new_user_ns = sb->ns == NS_FULL && !sb->started_as_root;
 	prepare_network(sb);
 	prepare_unix(sb);
-	prepare_memfd(sb);
 	prepare_seccomp(sb);
 	/* the secrets and the CA bundle, which the filesystem rules grant */
 	creds_prepare(sb);
@@ -517,7 +507,6 @@ void sandbox_fallback_no_ns(struct sandbox *sb)
 	sb->new_net_ns = false;
 	prepare_network(sb);
 	prepare_unix(sb);
-	prepare_memfd(sb);
 	prepare_seccomp(sb);
 	prepare_fs(sb);
 }

@@ -163,10 +163,6 @@ struct sandbox {
 	enum ns_mode ns;
 	bool new_user_ns;
 	bool new_net_ns;
-	/* init sets vm.memfd_noexec = 2 in the sandbox's PID namespace (root,
-	 * no user namespace): a second lock should a policy allow memfd_create,
-	 * which seccomp otherwise refuses */
-	bool memfd_sysctl;
 
 	/* filesystem */
 	struct landlock_caps ll;

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -34,27 +35,13 @@ struct relay_req {
 int relay_connect(int relay, int sock, const struct sockaddr_un *addr, socklen_t len)
 {
 	struct relay_req req = { .len = len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c;
 	struct pollfd p = { .fd = relay, .events = POLLIN };
 	int32_t answer;
 
 	if (relay < 0 || len > sizeof(req.addr))
 		return -EACCES;
 	memcpy(&req.addr, addr, len);
-	memset(u.buf, 0, sizeof(u.buf));
-	c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &sock, sizeof(int));
-	if (sendmsg(relay, &m, MSG_NOSIGNAL) != (ssize_t)sizeof(req))
+	if (send_fd_with(relay, sock, &req, sizeof(req)) < 0)
 		return -EACCES;
 	/* init answers at once: a Unix connect does not wait when the
 	 * socket is non-blocking, which the broker made it */
@@ -67,30 +54,18 @@ int relay_connect(int relay, int sock, const struct sockaddr_un *addr, socklen_t
 int relay_serve_one(int relay)
 {
 	struct relay_req req;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c;
 	int32_t answer = -EINVAL;
-	int fd = -1;
-	ssize_t n;
+	size_t n = 0;
+	int fd;
 
-	n = recvmsg(relay, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	if (n == 0)
-		return -EPIPE;
-	c = CMSG_FIRSTHDR(&m);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-	    c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	fd = recv_fd_with(relay, &req, sizeof(req), &n);
+	if (fd == -EAGAIN || fd == -EINTR)
+		return 0;
+	if (fd == -EPIPE || (fd < 0 && fd != -EBADMSG))
+		return fd;
 	/* only abstract names come this way: a path would be resolved with
 	 * init's view and without the broker's check */
-	if (fd >= 0 && n == (ssize_t)sizeof(req) && req.len > offsetof(struct sockaddr_un, sun_path) &&
+	if (fd >= 0 && n == sizeof(req) && req.len > offsetof(struct sockaddr_un, sun_path) &&
 	    req.len <= sizeof(req.addr) && req.addr.sun_family == AF_UNIX &&
 	    req.addr.sun_path[0] == '\0')
 		answer = connect(fd, (struct sockaddr *)&req.addr, req.len) < 0 ? -errno : 0;

@@ -400,6 +400,9 @@ int relay_serve_one(int relay);
 
 int send_fd(int sock, int fd);
 int recv_fd(int sock); /* the fd, or -EPIPE on EOF, -EAGAIN, -errno */
+/* The same with a payload of LEN bytes; RET_LEN: the bytes received. */
+int send_fd_with(int sock, int fd, const void *data, size_t len);
+int recv_fd_with(int sock, void *data, size_t len, size_t *ret_len);
 
 /* ---- privdrop.c -------------------------------------------------------- */
 

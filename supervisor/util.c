@@ -150,9 +150,8 @@ void report_fail_exit(int fd, int err, int exit_code, const char *fmt, ...)
 	_exit(exit_code);
 }
 
-/* One byte of data carrying one fd: the message both ends build. */
+/* DATA (LEN bytes) carrying one fd: the message both ends build. */
 struct fd_msg {
-	char data;
 	struct iovec iov;
 	union {
 		struct cmsghdr h;
@@ -161,36 +160,44 @@ struct fd_msg {
 	struct msghdr m;
 };
 
-static void fd_msg_init(struct fd_msg *f)
+static void fd_msg_init(struct fd_msg *f, void *data, size_t len)
 {
-	*f = (struct fd_msg){ .data = 'F' };
-	f->iov = (struct iovec){ .iov_base = &f->data, .iov_len = 1 };
+	*f = (struct fd_msg){ .iov = { .iov_base = data, .iov_len = len } };
 	f->m = (struct msghdr){ .msg_iov = &f->iov, .msg_iovlen = 1, .msg_control = f->u.buf,
 				.msg_controllen = sizeof(f->u.buf) };
 }
 
-int send_fd(int sock, int fd)
+int send_fd_with(int sock, int fd, const void *data, size_t len)
 {
 	struct fd_msg f;
 	struct cmsghdr *c;
+	ssize_t n;
 
-	fd_msg_init(&f);
+	fd_msg_init(&f, (void *)data, len);
 	c = CMSG_FIRSTHDR(&f.m);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return RETRY_EINTR(sendmsg(sock, &f.m, MSG_NOSIGNAL)) < 0 ? -errno : 0;
+	n = RETRY_EINTR(sendmsg(sock, &f.m, MSG_NOSIGNAL));
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EMSGSIZE;
 }
 
-int recv_fd(int sock)
+int send_fd(int sock, int fd)
+{
+	return send_fd_with(sock, fd, "F", 1);
+}
+
+int recv_fd_with(int sock, void *data, size_t len, size_t *ret_len)
 {
 	struct fd_msg f;
 	ssize_t n;
 	struct cmsghdr *c;
 	int fd;
 
-	fd_msg_init(&f);
+	fd_msg_init(&f, data, len);
 	n = recvmsg(sock, &f.m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0)
 		return -errno;
@@ -201,5 +208,14 @@ int recv_fd(int sock)
 	    c->cmsg_len != CMSG_LEN(sizeof(int)) || (f.m.msg_flags & MSG_CTRUNC))
 		return -EBADMSG;
 	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (ret_len)
+		*ret_len = (size_t)n;
 	return fd;
+}
+
+int recv_fd(int sock)
+{
+	char data;
+
+	return recv_fd_with(sock, &data, 1, NULL);
 }

@@ -5,12 +5,14 @@
 #   make demo     build, then show a command sandboxed
 #   make check    build and run every test (unit, escape, integration)
 #   make asan     the same suite on an ASan+UBSan build
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make install  PREFIX=/usr/local DESTDIR= (the binary, policies, man pages)
+#   make man-check  render the man pages; any warning fails (part of check)
 #   make bench    startup figures (bench/startup.sh)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/ringfence
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 BUILD ?= build
 BIN ?= ringfence
@@ -48,12 +50,12 @@ ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape
 
 # Debian packages: build, then test.
 DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev libssl-dev
-DEPS_TEST := libcmocka-dev python3-pytest python3-requests git curl openssl util-linux procps iproute2 hyperfine time golang-go
+DEPS_TEST := libcmocka-dev python3-pytest python3-requests git curl openssl util-linux procps iproute2 hyperfine time golang-go man-db
 HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/include/ares.h /usr/include/openssl/ssl.h
-TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3
+TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3 /usr/bin/man
 
 .PHONY: all deps deps-if-missing demo check unit escape integration asan install clean \
-	format format-check bench fuzz
+	format format-check bench fuzz man-check
 
 all: $(BIN)
 
@@ -123,6 +125,7 @@ integration: $(BIN) $(ESCAPES)
 		pytest-3 -q -ra tests/integration
 
 check: deps-if-missing
+	@$(MAKE) --no-print-directory man-check
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
@@ -133,9 +136,27 @@ asan: deps-if-missing
 		HARDEN="-fPIE" check
 
 install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/policies
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/policies \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ringfence
 	install -m 0644 policies/*.ini $(DESTDIR)$(DATADIR)/policies/
+	install -m 0644 doc/ringfence.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 doc/ringfence.ini.5 $(DESTDIR)$(MANDIR)/man5/
+
+# The man pages as man-db renders them on an 80-column UTF-8 terminal, with
+# groff's warnings on: man exits 0 on a warning, so any output on stderr
+# fails.  Then the check that every parser key and command-line option is
+# documented (tests/integration/test_man_pages.py, also run by integration).
+MAN_PAGES := doc/ringfence.1 doc/ringfence.ini.5
+man-check:
+	@for f in $(MAN_PAGES); do \
+		err=$$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l $$f 2>&1 >/dev/null); \
+		rc=$$?; \
+		if [ $$rc -ne 0 ] || [ -n "$$err" ]; then \
+			echo "man-check: $$f (man exited $$rc):"; printf '%s\n' "$$err"; exit 1; fi; \
+		echo "man-check: $$f: no warnings"; \
+	done
+	pytest-3 -q tests/integration/test_man_pages.py
 
 # libFuzzer on the policy parser (clang), seeded with the shipped policies, and
 # on the proxy's HTTP and SOCKS5 parsers, ClientHello reader and rewriter.

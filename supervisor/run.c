@@ -395,7 +395,10 @@ int supervisor_run(const struct cli *cli)
 					have_fail = true;
 					break;
 				case REPORT_EXEC:
-					audit_event(sb.audit_fd, "exec", "\"pid\":%d", r.status);
+					/* every line has "pid" (the supervisor's): the
+					 * command's own gets a name of its own */
+					audit_event(sb.audit_fd, "exec", "\"command_pid\":%d",
+						    r.status);
 					/* only once the command runs: a failure gets one line */
 					if (sb.started_as_root && !p->process.run_as)
 						warn("running as root with every capability dropped; "

@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from conftest import IS_ROOT, NOBODY, Box
+from conftest import IS_ROOT, NOBODY, Box, audit_events
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PUB, PUB2, PRIV, V6 = "93.184.215.14", "93.184.215.15", "10.77.0.1", "2606:4700:10::1"
@@ -130,8 +130,7 @@ class NetBox(Box):
 
     def events(self, kind=None):
         try:
-            with open(self.audit) as f:
-                ev = [json.loads(line) for line in f if line.strip()]
+            ev = audit_events(self.audit)
         except FileNotFoundError:
             return []
         return [e for e in ev if kind is None or e["event"] == kind]

@@ -2,7 +2,6 @@
 """What a user sees: the sandbox refuses what the policy does not grant, and
 the command otherwise behaves as it would unwrapped.  Every test runs as root
 and as an unprivileged user, with and without namespaces (see conftest)."""
-import json
 import os
 import shutil
 import signal
@@ -10,6 +9,8 @@ import subprocess
 import time
 
 import pytest
+
+from conftest import audit_events
 
 
 
@@ -423,7 +424,7 @@ def test_audit_log(box):
         """ % log)
     r = box.run(["sh", "-c", "exit 3"], policy=pol)
     assert r.returncode == 3
-    events = [json.loads(l) for l in open(log)]
+    events = audit_events(log)
     assert [e["event"] for e in events] == ["start", "exec", "exit"]
     assert events[-1]["status"] == 3
     # the sandbox cannot touch its own audit log

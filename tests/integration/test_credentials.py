@@ -566,3 +566,22 @@ def test_every_audit_event_is_strict_json(cred):
     assert len(exe) == 1 and exe[0]["command_pid"] > 0 and exe[0]["pid"] > 0
     if cred.isolation == "broker":
         assert any(e.get("proto") == "direct" for e in cred.events("net.deny")), events
+
+
+def test_summary_hint_names_the_key_that_grants(one):
+    """The exit summary says which key would let each kind of refusal
+    through, and no key for kinds that did not happen."""
+    p = policy(one)
+    hdr = '-H "X-T: $GITHUB_TOKEN" '
+    r = run(one, CURL + hdr + "http://other.test/headers >/dev/null", p)
+    summary = [l for l in r.stderr.splitlines() if "proxy blocked" in l]
+    assert len(summary) == 1, r.stderr
+    assert "[credential github] hosts" in summary[0], summary
+    assert "[network] allow" not in summary[0], summary
+    r = run(one, CURL + "http://never.test/ >/dev/null; " + CURL +
+            '-H "X-T: $GITHUB_TOKEN" http://good.test/seen >/dev/null', p)
+    summary = [l for l in r.stderr.splitlines() if "proxy blocked" in l]
+    assert len(summary) == 1, r.stderr
+    assert "a name goes in [network] allow" in summary[0], summary
+    assert "plaintext = yes in its [credential github]" in summary[0], summary
+    assert "allow_cidr" not in summary[0] and "hosts" not in summary[0], summary

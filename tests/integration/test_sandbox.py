@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import audit_events
+from conftest import NOBODY, audit_events
 
 
 
@@ -566,3 +566,38 @@ def test_ctrl_c_reaches_the_command_once(box):
         pass
     os.waitpid(pid, 0)
     assert b"count=1" in out, out
+
+
+def test_git_reads_user_config_under_the_default_policy(box):
+    """git refuses to run when ~/.gitconfig exists but cannot be read: the
+    default policy lets it be read (and ~/.config/git), never written, also
+    when the working directory is the home directory."""
+    home = box.path("home")
+    box.write("home/.gitconfig", "[user]\n\tname = Tester\n")
+    box.write("home/.config/git/config", "[alias]\n\tsaid = !echo from-xdg\n")
+    box.write("work/.gitconfig", "[user]\n\tname = WorkHome\n")
+    for d in (home, box.path("home", ".config"), box.path("home", ".config", "git")):
+        os.chmod(d, 0o755)
+    r = subprocess.run(["git", "init", "-q", box.work], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "%d:%d" % (NOBODY, NOBODY), box.work], check=True)
+    pol = box.policy("")
+    script = ("git status --short >/dev/null && git config user.name && git said && "
+              "(git config --global user.name Evil 2>/dev/null; echo set=$?) && "
+              "(echo x >> ~/.config/git/config 2>/dev/null; echo xdg=$?)")
+    for h, name in ((home, "Tester"), (box.work, "WorkHome")):
+        if h == box.work:  # the home directory is the working directory
+            os.makedirs(box.path("work", ".config", "git"), exist_ok=True)
+            shutil.copy(box.path("home", ".config", "git", "config"),
+                        box.path("work", ".config", "git", "config"))
+        r = box.run(["sh", "-c", script], policy=pol, env={"HOME": h})
+        assert r.returncode == 0, r.stderr
+        assert "unable to access" not in r.stderr, r.stderr
+        lines = r.stdout.split()
+        assert lines[0] == name and lines[1] == "from-xdg", r.stdout
+        assert "set=0" not in r.stdout and "xdg=0" not in r.stdout, r.stdout
+    with open(box.path("home", ".gitconfig")) as f:
+        assert "Evil" not in f.read()
+    with open(box.path("work", ".gitconfig")) as f:
+        assert "Evil" not in f.read()

@@ -273,34 +273,67 @@ int policy_override(struct policy *p, enum policy_override what, const char *val
 		l = &p->fs.deny;
 		key = "--deny";
 		break;
-	case POLICY_OVERRIDE_DOMAIN: {
-		const char *why;
-		char lower[300];
-		if (!policy_domain_rule_valid(value, &why)) {
-			snprintf(err->key, sizeof(err->key), "--allow-domain");
-			snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
+	case POLICY_OVERRIDE_DOMAIN:
+	case POLICY_OVERRIDE_CIDR: {
+		const char *why, *flag = what == POLICY_OVERRIDE_DOMAIN ? "--allow-domain"
+									: "--allow-cidr";
+		char rule[300];
+		bool switched = false;
+		snprintf(err->key, sizeof(err->key), "%s", flag);
+		if (what == POLICY_OVERRIDE_DOMAIN) {
+			int u = policy_url_rule(value, rule, sizeof(rule), &why);
+			if (u == 0 && strchr(value, '/')) {
+				why = "rules match a host and a port, not a path";
+				u = -EINVAL;
+			}
+			if (u == 0 && !policy_domain_rule_valid(value, &why))
+				u = -EINVAL;
+			if (u < 0) {
+				snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
+				return -EINVAL;
+			}
+			if (u == 0)
+				snprintf(rule, sizeof(rule), "%s", value);
+		} else {
+			if (!policy_cidr_valid(value, &why)) {
+				snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
+				return -EINVAL;
+			}
+			snprintf(rule, sizeof(rule), "%s", value);
+		}
+		/* A grant on the command line asks for the proxy: a policy
+		 * (the built-in default or a file) that has no network gets it,
+		 * and the caller says so.  -n on the same command line asks for
+		 * the opposite; mode = host already reaches everything, so a
+		 * grant there would only mislead. */
+		if (p->net.mode == POLICY_NET_NONE && p->net.mode_origin.set &&
+		    !p->net.mode_origin.origin.file) {
+			snprintf(err->msg, sizeof(err->msg), "contradicts -n (--no-network)");
 			return -EINVAL;
 		}
-		/* the built-in default has no network; naming a domain on the
-		 * command line asks for the proxy.  A policy file's own mode
-		 * stands. */
-		if (p->net.mode == POLICY_NET_NONE && p->net.mode_origin.set &&
-		    p->net.mode_origin.origin.file &&
-		    strcmp(p->net.mode_origin.origin.file, POLICY_DEFAULT_NAME) == 0) {
+		if (p->net.mode == POLICY_NET_NONE) {
 			p->net.mode = POLICY_NET_PROXY;
+			p->net.mode_origin.set = true;
 			p->net.mode_origin.origin = cli;
+			switched = true;
 		}
 		if (p->net.mode != POLICY_NET_PROXY) {
-			snprintf(err->key, sizeof(err->key), "--allow-domain");
 			snprintf(err->msg, sizeof(err->msg),
 				 "needs [network] mode = proxy, but the policy says mode = %s",
 				 policy_net_mode_name(p->net.mode));
 			return -EINVAL;
 		}
-		snprintf(lower, sizeof(lower), "%s", value);
-		for (char *s = lower; *s; s++)
-			*s = (char)tolower((unsigned char)*s);
-		return policy_list_add(&p->net.allow, lower, false, cli);
+		if (what == POLICY_OVERRIDE_DOMAIN) {
+			for (char *s = rule; *s; s++)
+				*s = (char)tolower((unsigned char)*s);
+			r = policy_list_add(&p->net.allow, rule, false, cli);
+		} else {
+			r = policy_list_add(&p->net.allow_cidr, rule, false, cli);
+		}
+		if (r < 0)
+			return r;
+		memset(err, 0, sizeof(*err));
+		return switched ? 1 : 0;
 	}
 	case POLICY_OVERRIDE_NO_NETWORK:
 		p->net.mode = POLICY_NET_NONE;

@@ -71,9 +71,24 @@ struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home)
 	if (r < 0)
 		die_policy(&err);
 	for (size_t i = 0; i < cli->n_overrides; i++) {
+		struct policy_origin was = p->net.mode_origin.origin;
 		r = policy_override(p, cli->overrides[i].what, cli->overrides[i].value, &err);
 		if (r < 0)
 			die_policy(&err);
+		if (r > 0) {
+			/* the grant widens what the policy said: never silently */
+			if (was.file && strcmp(was.file, POLICY_DEFAULT_NAME) != 0)
+				warn("%s: [network] mode = none (%s:%u) becomes mode = proxy, "
+				     "allowing only the command line's hosts",
+				     cli->overrides[i].what == POLICY_OVERRIDE_CIDR ? "--allow-cidr"
+										    : "--allow-domain",
+				     was.file, was.line);
+			else
+				warn("%s: [network] mode = none becomes mode = proxy, allowing "
+				     "only the command line's hosts",
+				     cli->overrides[i].what == POLICY_OVERRIDE_CIDR ? "--allow-cidr"
+										    : "--allow-domain");
+		}
 	}
 	if (!getcwd(cwd, sizeof(cwd)))
 		die("cannot read the working directory: %s", strerror(errno));

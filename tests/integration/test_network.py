@@ -495,11 +495,53 @@ def test_allow_domain_on_the_built_in_default(world):
                        CURL + "http://good.test/hello; " + CURL + "http://other.test/hello"])
             assert "hello from %s" % PUB in r.stdout, r.stderr
             assert "other.test:80 blocked: not in [network] allow" in r.stdout
-            p = b.policy("[network]\nmode = none\n")
-            r = b.raw(["-p", p, "--allow-domain", "good.test", "--", "true"])
-            assert r.returncode == 125 and "mode = none" in r.stderr
         finally:
             b.cleanup()
+
+
+def test_command_line_grants_on_any_policy(net):
+    """--allow-domain and --allow-cidr on top of a policy file: one without
+    network (the default's mode = none) gets the proxy, with one line saying
+    so; one with the proxy gets the grants added to its own."""
+    none = net.policy("")  # includes default.ini: mode = none
+    script = (CURL + "http://good.test/hello; " + CURL + "http://%s/hello; " % PUB2 +
+              CURL + "http://other.test/hello; " + CURL + "https://good.test/hello; echo")
+    r = net.run(["sh", "-c", script], policy=none,
+                opts=["--allow-domain", "http://good.test", "--allow-cidr", PUB2 + "/32"])
+    assert "hello from %s" % PUB in r.stdout, r.stdout + r.stderr
+    assert "hello from %s" % PUB2 in r.stdout, r.stdout + r.stderr
+    assert "other.test:80 blocked" in r.stdout
+    assert "good.test:443 (not in [network] allow)" in r.stderr  # http:// is port 80 only
+    notice = [l for l in r.stderr.splitlines() if "becomes mode = proxy" in l]
+    assert len(notice) == 1, r.stderr
+    assert notice[0].startswith("ringfence: --allow-domain: [network] mode = none (%s:"
+                                % net.default), notice
+    # a proxy policy keeps its own hosts and gets the command line's
+    p = net.net_policy("allow = other.test")
+    r = net.run(["sh", "-c", script], policy=p, opts=["--allow-domain", "good.test"])
+    assert "hello from %s" % PUB in r.stdout and "hello from %s" % PUB2 in r.stdout, r.stdout
+    assert "becomes mode = proxy" not in r.stderr
+    # bad values name the flag; -n and a grant contradict
+    for opts, msg in ((["--allow-domain", "https://good.test/v1"], "not a path"),
+                      (["--allow-cidr", "10.0.0.0/40"], "0 to 32"),
+                      (["-n", "--allow-domain", "good.test"], "contradicts -n")):
+        r = net.run(["true"], policy=none, opts=opts)
+        assert r.returncode == 125 and msg in r.stderr, (opts, r.stderr)
+        assert r.stderr.startswith("ringfence: command line: --allow-"), r.stderr
+
+
+def test_url_in_allow_is_host_and_scheme_port(net):
+    p = net.net_policy("allow = http://good.test/ https://other.test:8080")
+    r = net.sh(CURL + "http://good.test/hello; " + CURL + "http://other.test:8080/hello; " +
+               CURL + "https://good.test/hello; echo", p)
+    assert "hello from %s" % PUB in r.stdout, r.stdout + r.stderr
+    assert "hello from %s" % PUB2 in r.stdout, r.stdout + r.stderr
+    assert "good.test:443 (not in [network] allow)" in r.stderr, r.stderr
+    bad = net.net_policy("allow = https://good.test/v1")
+    r = net.sh("true", bad)
+    assert r.returncode == 125
+    assert re.search(r"policy\.ini:\d+: network\.allow: 'https://good.test/v1': .*not a path",
+                     r.stderr), r.stderr
 
 
 def test_proxy_environment(net):

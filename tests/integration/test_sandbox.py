@@ -601,3 +601,27 @@ def test_git_reads_user_config_under_the_default_policy(box):
         assert "Evil" not in f.read()
     with open(box.path("work", ".gitconfig")) as f:
         assert "Evil" not in f.read()
+
+
+def test_path_entries_outside_exec_grants_are_named_once(box):
+    """A PATH entry the command cannot execute from (a version manager's
+    shims outside the exec grants) is skipped by execvp: another program of
+    the same name runs.  One line names every such entry."""
+    for d in ("shims", "shims2"):
+        box.write(d + "/python3", "#!/bin/sh\necho shim\n", mode=0o755)
+        os.chmod(box.path(d), 0o755)
+    path = "%s:%s:/usr/bin:/bin:%s:%s" % (box.path("shims"), box.bin, box.path("shims2"),
+                                          box.path("absent"))
+    r = box.run(["sh", "-c", "python3 -c 'print(\"real\")'; python3 -c 'print(2)'"],
+                policy=box.policy(""), env={"PATH": path})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "real\n2\n", r.stdout
+    lines = [l for l in r.stderr.splitlines() if "PATH" in l]
+    assert len(lines) == 1, r.stderr
+    assert "%s %s outside the exec grants" % (box.path("shims"), box.path("shims2")) in lines[0]
+    assert box.bin not in lines[0] and "absent" not in lines[0] and "/usr/bin" not in lines[0]
+    # granted: nothing to say, and the shim is what runs
+    r = box.run(["python3"], policy=box.policy("[filesystem]\nexec = %s %s\n"
+                                               % (box.path("shims"), box.path("shims2"))),
+                env={"PATH": path})
+    assert r.stdout == "shim\n" and "PATH" not in r.stderr, r.stdout + r.stderr

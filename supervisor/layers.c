@@ -234,7 +234,11 @@ static void warn_path_outside_exec(const struct sandbox *sb)
 			if (d && landlock_path_beneath(real, d))
 				denied = true;
 		}
-		if (real && (denied || !landlock_plan_allows(&sb->plan, real, LL_FS_EXECUTE)) &&
+		bool named = false; /* PATH often holds an entry twice: name it once */
+		for (const char *o = out; real && *o && !named; o += strcspn(o, " "), o += *o == ' ')
+			named = strncmp(o, entry, len) == 0 && (o[len] == ' ' || o[len] == '\0');
+		if (real && !named &&
+		    (denied || !landlock_plan_allows(&sb->plan, real, LL_FS_EXECUTE)) &&
 		    off < sizeof(out)) {
 			off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s", n ? " " : "",
 						entry);

@@ -610,8 +610,8 @@ def test_path_entries_outside_exec_grants_are_named_once(box):
     for d in ("shims", "shims2"):
         box.write(d + "/python3", "#!/bin/sh\necho shim\n", mode=0o755)
         os.chmod(box.path(d), 0o755)
-    path = "%s:%s:/usr/bin:/bin:%s:%s" % (box.path("shims"), box.bin, box.path("shims2"),
-                                          box.path("absent"))
+    path = "%s:%s:/usr/bin:/bin:%s:%s:%s" % (box.path("shims"), box.bin, box.path("shims2"),
+                                             box.path("absent"), box.path("shims"))
     r = box.run(["sh", "-c", "python3 -c 'print(\"real\")'; python3 -c 'print(2)'"],
                 policy=box.policy(""), env={"PATH": path})
     assert r.returncode == 0, r.stderr

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "../common/macros.h"
@@ -174,6 +175,67 @@ static int expand_list(struct policy_list *l, const char *key, const struct poli
 	return 0;
 }
 
+/* PATH is DIR or lies beneath it (both absolute and normal). */
+static bool at_or_beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/*
+ * A deny wins over every grant, so a grant at or beneath a deny path grants
+ * nothing: with a mount namespace the path is masked and the rule cannot
+ * even be made, without one the carve-out holds.  Either way the operator
+ * meant something else ("read = ~/.ssh/known_hosts" beside the default's
+ * "deny = ~/.ssh"), and is told where, instead of a command that cannot
+ * read what the policy seems to grant.  The working directory under a deny
+ * has its own message at start-up.
+ */
+static int check_grants_beneath_deny(const struct policy *p, const struct policy_vars *vars,
+				     struct policy_error *err)
+{
+	static const struct {
+		size_t off;
+		const char *key;
+	} grants[] = {
+		{ offsetof(struct policy, fs.read), "filesystem.read" },
+		{ offsetof(struct policy, fs.exec), "filesystem.exec" },
+		{ offsetof(struct policy, fs.write), "filesystem.write" },
+	};
+
+	for (size_t g = 0; g < ARRAY_SIZE(grants); g++) {
+		const struct policy_list *l =
+			(const struct policy_list *)((const char *)p + grants[g].off);
+		for (size_t i = 0; i < l->n; i++) {
+			const struct policy_item *it = &l->items[i];
+			if (vars->cwd && strcmp(it->value, vars->cwd) == 0)
+				continue;
+			for (size_t d = 0; d < p->fs.deny.n; d++) {
+				const struct policy_item *dn = &p->fs.deny.items[d];
+				if (!at_or_beneath(it->value, dn->value))
+					continue;
+				snprintf(err->file, sizeof(err->file), "%s",
+					 it->origin.file ? it->origin.file : "command line");
+				err->line = it->origin.line;
+				snprintf(err->key, sizeof(err->key), "%s", grants[g].key);
+				snprintf(err->msg, sizeof(err->msg),
+					 "'%s' %s deny = %s (%s:%u), which wins: nothing would be "
+					 "granted (keep what the command needs outside it)",
+					 it->value,
+					 strcmp(it->value, dn->value) == 0 ? "is" : "lies beneath",
+					 dn->value,
+					 dn->origin.file ? dn->origin.file : "command line",
+					 dn->origin.line);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 int policy_expand(struct policy *p, const struct policy_vars *vars, struct policy_error *err)
 {
 	struct {
@@ -234,6 +296,9 @@ int policy_expand(struct policy *p, const struct policy_vars *vars, struct polic
 			cr->source = src;
 		}
 	}
+	r = check_grants_beneath_deny(p, vars, err);
+	if (r < 0)
+		return r;
 	p->expanded = true;
 	return 0;
 }

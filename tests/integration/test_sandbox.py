@@ -3,6 +3,7 @@
 the command otherwise behaves as it would unwrapped.  Every test runs as root
 and as an unprivileged user, with and without namespaces (see conftest)."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -685,3 +686,24 @@ def test_apt_as_root_needs_its_sandbox_user_set_to_root():
         assert "setgroups" not in r.stdout + r.stderr
     finally:
         box.cleanup()
+
+
+def test_grant_beneath_a_deny_is_refused_with_both_lines(box):
+    """read = ~/.ssh/known_hosts under the default's deny = ~/.ssh would grant
+    nothing (the deny wins in every mode): refused, naming both lines,
+    before the command starts; a path beside the deny is fine."""
+    home = box.path("home")
+    box.write("home/.ssh/known_hosts", "x\n")
+    box.write("home/.sshkeys/known_hosts", "y\n")
+    for d in (home, box.path("home", ".ssh"), box.path("home", ".sshkeys")):
+        os.chmod(d, 0o755)
+    pol = box.policy("[filesystem]\nread = ~/.ssh/known_hosts\n")
+    r = box.run(["sh", "-c", "echo started"], policy=pol, env={"HOME": home})
+    assert r.returncode == 125 and "started" not in r.stdout, r.stdout + r.stderr
+    assert re.search(r"policy\.ini:\d+: filesystem\.read: '%s' lies beneath deny = %s "
+                     r"\(%s:\d+\)" % (re.escape(box.path("home", ".ssh", "known_hosts")),
+                                      re.escape(box.path("home", ".ssh")),
+                                      re.escape(box.default)), r.stderr), r.stderr
+    r = box.run(["cat", box.path("home", ".sshkeys", "known_hosts")],
+                policy=box.policy("[filesystem]\nread = ~/.sshkeys\n"), env={"HOME": home})
+    assert r.returncode == 0 and r.stdout == "y\n", r.stderr

@@ -419,6 +419,40 @@ static void test_overrides(void **state)
 	policy_free(p);
 }
 
+/* A grant at or beneath a deny grants nothing: an error naming both. */
+static void test_grant_beneath_deny_is_an_error(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		int ok;
+		unsigned line;
+	} cases[] = {
+		{ "[filesystem]\ndeny = ~/.ssh\nread = ~/.ssh/known_hosts\n", 0, 3 },
+		{ "[filesystem]\ndeny = ~/.ssh\nwrite = ~/.ssh\n", 0, 3 },
+		{ "[filesystem]\ndeny = /srv/a\nexec = /srv/a/bin\n", 0, 3 },
+		{ "[filesystem]\ndeny = ~/.ssh\nread = ~ ~/.sshx ~/.ss\n", 1, 0 },
+		{ "[filesystem]\ndeny = /srv/a/b\nread = /srv/a\n", 1, 0 },
+	};
+	struct policy_vars v = { .cwd = "/w", .home = "/h", .getenv = fake_env };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy *p = NULL;
+		struct policy_error err = { 0 };
+		assert_int_equal(load(cases[i].text, &p, &err), 0);
+		int r = policy_expand(p, &v, &err);
+		if (cases[i].ok) {
+			assert_int_equal(r, 0);
+		} else {
+			assert_int_not_equal(r, 0);
+			assert_int_equal(err.line, cases[i].line);
+			assert_non_null(strstr(err.key, "filesystem."));
+			assert_non_null(strstr(err.msg, "deny = "));
+			assert_non_null(strstr(err.msg, "which wins"));
+		}
+		policy_free(p);
+	}
+}
+
 static void test_did_you_mean(void **state)
 {
 	(void)state;
@@ -464,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_default_policy_loads),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_url_in_allow_is_host_and_port),
+		cmocka_unit_test(test_grant_beneath_deny_is_an_error),
 		cmocka_unit_test(test_did_you_mean),
 	};
 	return cmocka_run_group_tests_name("policy", tests, setup, teardown);

@@ -661,16 +661,15 @@ def local_apt_repository(box):
         ("Debug::NoLocking", "true"))))
 
 
-def test_apt_as_root_needs_its_sandbox_user_set_to_root():
+@pytest.mark.parametrize("ns", ["on", "off"])
+def test_apt_as_root_needs_its_sandbox_user_set_to_root(ns):
     """apt started as root drops to _apt with setgroups/setresuid, which no
     sandboxed process may do (every capability is gone): it fails, naming
     setgroups; with APT::Sandbox::User "root" (the README's recipe) it
-    works.  Only file: URIs: nothing leaves the machine.  (Namespaces on:
-    without them a rename between two directories of the working directory
-    fails with EXDEV, a limit of the carve-out plan, not of apt.)"""
+    works.  Only file: URIs: nothing leaves the machine."""
     if not IS_ROOT:
         pytest.skip("needs root")
-    box = Box("root", "on")
+    box = Box("root", ns)
     try:
         conf = local_apt_repository(box)
         pol = box.policy("[filesystem]\nread = %s %s\n[process]\nenv_keep = APT_CONFIG\n"
@@ -707,3 +706,32 @@ def test_grant_beneath_a_deny_is_refused_with_both_lines(box):
     r = box.run(["cat", box.path("home", ".sshkeys", "known_hosts")],
                 policy=box.policy("[filesystem]\nread = ~/.sshkeys\n"), env={"HOME": home})
     assert r.returncode == 0 and r.stdout == "y\n", r.stderr
+
+
+def test_rename_between_directories_of_a_write_grant(box):
+    """mv a/x b/x inside the working directory (apt's lists, atomic writes
+    through a temporary directory) works in every mode; a file of a
+    read-only grant still cannot be moved in, nor one moved out to it."""
+    os.makedirs(box.path("ro"))
+    box.write("ro/f", "ro\n")
+    os.chmod(box.path("ro"), 0o777)  # only Landlock stands in the way
+    script = r"""
+import os
+os.makedirs("a/p", exist_ok=True)
+open("a/p/f", "w").close()
+os.rename("a/p/f", "a/f")
+os.link("a/f", "a/p/g")
+print("moved")
+for src, dst in ((%r, "a/ro"), ("a/f", %r)):
+    try:
+        os.rename(src, dst)
+        print("escaped", src, dst)
+    except OSError as e:
+        print("refused", e.errno in (1, 13, 18))
+""" % (box.path("ro", "f"), box.path("ro", "g"))
+    box.write("work/mv.py", script)
+    r = box.run(["/usr/bin/python3", "mv.py"],
+                policy=box.policy("[filesystem]\nread = %s\n" % box.path("ro")))
+    assert "moved" in r.stdout, r.stdout + r.stderr
+    assert r.stdout.count("refused True") == 2 and "escaped" not in r.stdout, r.stdout
+    assert os.path.exists(box.path("ro", "f")) and not os.path.exists(box.path("ro", "g"))

@@ -193,15 +193,32 @@ int landlock_build(const struct landlock_plan *plan, const struct landlock_caps 
 	return steal_fd(&ruleset);
 }
 
+/*
+ * A domain of its own for the scope, which the command's domain nests in.
+ * Every layer refuses reparenting (REFER is "initially denied" even where a
+ * ruleset does not handle it), so a scope-only layer made every rename and
+ * link between two directories fail with EXDEV, however the command's own
+ * layer granted them.  This layer therefore handles REFER and grants it on
+ * "/": it adds nothing to what the command's layer allows, which still
+ * decides every reparenting.
+ */
 int landlock_scope_abstract_unix(const struct landlock_caps *caps)
 {
-	struct ll_ruleset_attr attr = { .scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET };
-	_cleanup_close_ int ruleset = -1;
+	struct ll_ruleset_attr attr = { .handled_access_fs = LL_FS_REFER,
+					.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET };
+	struct ll_path_beneath_attr pb = { .allowed_access = LL_FS_REFER };
+	_cleanup_close_ int ruleset = -1, root = -1;
 
 	if (caps->abi < 6 || !(caps->scopes & LL_SCOPE_ABSTRACT_UNIX_SOCKET))
 		return -EOPNOTSUPP;
 	ruleset = sys_landlock_create_ruleset(&attr, sizeof(attr), 0);
 	if (ruleset < 0)
+		return -errno;
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	pb.parent_fd = root;
+	if (sys_landlock_add_rule(ruleset, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
 		return -errno;
 	if (sys_landlock_restrict_self(ruleset, 0) < 0)
 		return -errno;

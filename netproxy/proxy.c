@@ -211,6 +211,8 @@ struct netproxy {
 
 	long last_sweep;
 	unsigned long n_blocked;
+	unsigned hints;		/* 1 << enum block_hint, for the summary */
+	char hint_cred[64];	/* the credential of the first credential hint */
 	struct blocked blocked[5];
 	size_t n_blocked_kept;
 	unsigned long n_refused_cap;
@@ -571,12 +573,50 @@ static void emit(struct conn *c, const char *event, const char *reason, const ch
 	emit_full(c, event, reason, addr, NULL, NULL);
 }
 
-static void record_block(struct conn *c, const char *reason)
+/* What would have let a blocked connection through, named in the exit
+ * summary by the policy key that holds it (only the kinds that happened). */
+enum block_hint {
+	HINT_NONE = 0,
+	HINT_ALLOW,	/* a name not in [network] allow */
+	HINT_CIDR,	/* an address asked for by number */
+	HINT_DENY,	/* a [network] deny rule */
+	HINT_PRIVATE,	/* a name that resolves to a private address */
+	HINT_CRED_HOSTS, /* a placeholder on its way to a host it is not bound to */
+	HINT_PLAINTEXT,	/* a secret on its way into plain HTTP */
+	HINT_MEMORY,	/* a head larger than [network] memory_max leaves room for */
+	_HINT_MAX,
+};
+
+static const char *const block_hint_text[_HINT_MAX] = {
+	[HINT_ALLOW] = "a name goes in [network] allow",
+	[HINT_CIDR] = "an address in [network] allow_cidr",
+	[HINT_DENY] = "a [network] deny rule refused some",
+	[HINT_PRIVATE] = "a name resolving to a private address needs [network] allow_cidr",
+	[HINT_CRED_HOSTS] = "a credential's placeholder goes only to the hosts in its "
+			    "[credential NAME] hosts",
+	[HINT_PLAINTEXT] = "a secret goes into plain HTTP only with plaintext = yes in its "
+			   "[credential NAME]",
+	[HINT_MEMORY] = "a larger [network] memory_max allows larger requests",
+};
+
+/* Names CRED in the summary's hints, unless another was refused too. */
+static void record_cred_hint(struct netproxy *np, const char *cred)
+{
+	if (strlen(cred) >= sizeof(np->hint_cred) ||
+	    (np->hint_cred[0] != '\0' && strcmp(np->hint_cred, cred) != 0))
+		snprintf(np->hint_cred, sizeof(np->hint_cred), "%s", "");
+	else if (!(np->hints & (1u << HINT_CRED_HOSTS | 1u << HINT_PLAINTEXT)))
+		snprintf(np->hint_cred, sizeof(np->hint_cred), "%s", cred);
+}
+
+static void record_block(struct conn *c, const char *reason, enum block_hint hint)
 {
 	struct netproxy *np = c->np;
 	char what[sizeof(np->blocked[0].what)];
 
 	np->n_blocked++;
+	if (hint > HINT_NONE && hint < _HINT_MAX)
+		np->hints |= 1u << hint;
 	snprintf(what, sizeof(what), "%s:%u", c->host[0] ? c->host : "?", c->port);
 	for (size_t i = 0; i < np->n_blocked_kept; i++)
 		if (strcmp(np->blocked[i].what, what) == 0)
@@ -606,9 +646,16 @@ bool netproxy_summary(const struct netproxy *np, char *buf, size_t size)
 		off += (size_t)snprintf(buf + off, size - off,
 					"; %lu refused over the limit of %d connections",
 					np->n_refused_cap, MAX_CONNS);
-	if (np->n_blocked && off < size)
-		snprintf(buf + off, size - off,
-			 "; a name goes in [network] allow, an address in [network] allow_cidr");
+	for (int h = HINT_NONE + 1; h < _HINT_MAX && off < size; h++) {
+		const char *text = block_hint_text[h], *mark = strstr(text, "NAME");
+		if (!(np->hints & (1u << h)))
+			continue;
+		if (mark && np->hint_cred[0]) /* the credential, when only one was refused */
+			off += (size_t)snprintf(buf + off, size - off, "; %.*s%s%s",
+						(int)(mark - text), text, np->hint_cred, mark + 4);
+		else
+			off += (size_t)snprintf(buf + off, size - off, "; %s", text);
+	}
 	return true;
 }
 
@@ -759,13 +806,14 @@ static const char *status_title(int status)
 
 /* Refuses the current request: log, count, answer in the client's protocol
  * (HINT, when given, tells the user what would allow it). */
-static void refuse(struct conn *c, const char *reason, const char *addr, const char *hint)
+static void refuse(struct conn *c, const char *reason, const char *addr, const char *hint,
+		   enum block_hint kind)
 {
 	char text[1200];
 	const struct policy_item *r = c->v.rule;
 
 	emit(c, "net.deny", reason, addr);
-	record_block(c, reason);
+	record_block(c, reason, kind);
 	if (r && r->origin.file)
 		snprintf(text, sizeof(text), "%s:%u blocked: %s (%s:%u)%s%s", c->host, c->port,
 			 reason, r->origin.file, r->origin.line, hint ? "; " : "", hint ? hint : "");
@@ -820,7 +868,7 @@ static void head_refuse(struct conn *c, const char *what)
 
 	budget_reason(c, what, reason, sizeof(reason));
 	emit(c, "net.deny", reason, c->addr_text[0] ? c->addr_text : NULL);
-	record_block(c, reason);
+	record_block(c, reason, HINT_MEMORY);
 	if (c->state == S_SNIFF) {
 		conn_kill(c); /* a granted stream: nothing to answer in */
 	} else if (c->proto == P_SOCKS) {
@@ -929,7 +977,8 @@ static bool check_addresses(struct conn *c)
 			snprintf(reason, sizeof(reason), "resolves to %s, a %s", a, why);
 			c->v.rule = NULL;
 			refuse(c, reason, a,
-			       "[network] private = deny refuses it; allow_cidr can make an exception");
+			       "[network] private = deny refuses it; allow_cidr can make an exception",
+			       HINT_PRIVATE);
 			return false;
 		}
 	}
@@ -1002,6 +1051,9 @@ static void decide_and_dial(struct conn *c)
 	c->addr_text[0] = '\0';
 	if (!c->v.allow) {
 		char hint[NX_HOST_MAX + 128];
+		enum block_hint kind = c->v.rule		  ? HINT_DENY
+				       : c->kind == NX_HOST_NAME ? HINT_ALLOW
+								 : HINT_CIDR;
 		if (c->v.rule) {
 			snprintf(hint, sizeof(hint), "remove the deny rule to allow it");
 		} else if (c->kind == NX_HOST_NAME) {
@@ -1015,7 +1067,7 @@ static void decide_and_dial(struct conn *c)
 			snprintf(hint, sizeof(hint), "connect by name, or add the address to "
 						     "[network] allow_cidr");
 		}
-		refuse(c, c->v.reason, NULL, hint);
+		refuse(c, c->v.reason, NULL, hint, kind);
 		return;
 	}
 	if (c->v.have_static) {
@@ -1129,7 +1181,7 @@ static void reflect_cut(struct conn *c, int err)
 			 c->host, err == -ENOMEM ? "out of memory" : "unreadable framing");
 		emit(c, "net.error", reason, c->addr_text[0] ? c->addr_text : NULL);
 	}
-	record_block(c, reason);
+	record_block(c, reason, HINT_NONE);
 	/* a reset, not a close: a body that lasts until the close (or a TLS
 	 * stream's close_notify) must not look complete when it is cut */
 	if (c->ct.fd >= 0)
@@ -1357,7 +1409,12 @@ static void cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_w
 			 "the placeholder of credential %s sent to %s, which it is not bound to",
 			 cr->name, c->host);
 	emit_full(c, "cred.block", reason, NULL, cr->name, nx_cred_where_name(where));
-	record_block(c, reason);
+	/* the summary's hint: only a host it is not bound to is a matter of
+	 * [credential] hosts; a placeholder in a host name, or a secret that
+	 * cannot stand in a URL, is no grant's to widen */
+	if (!unsafe && where != NX_CRED_HOST)
+		record_cred_hint(c->np, cr->name);
+	record_block(c, reason, unsafe || where == NX_CRED_HOST ? HINT_NONE : HINT_CRED_HOSTS);
 	snprintf(text, sizeof(text), "%s:%u blocked: %s; [credential %s] hosts = lists where it may go",
 		 c->host, c->port, reason, cr->name);
 	if (c->state == S_SNIFF)
@@ -1376,7 +1433,8 @@ static void plain_refuse(struct conn *c, const struct nx_cred *cr)
 	snprintf(reason, sizeof(reason),
 		 "the secret of credential %s would go to %s in plain HTTP", cr->name, c->host);
 	emit_full(c, "cred.block", reason, NULL, cr->name, "plaintext");
-	record_block(c, reason);
+	record_cred_hint(c->np, cr->name);
+	record_block(c, reason, HINT_PLAINTEXT);
 	snprintf(text, sizeof(text),
 		 "%s:%u blocked: %s; use https://, or set plaintext = yes in [credential %s] "
 		 "(for a loopback or internal host)",
@@ -1585,7 +1643,7 @@ static void http_request(struct conn *c)
 				 c->tun_host);
 			free(r);
 			c->v.rule = NULL;
-			refuse(c, reason, NULL, "send each host its own CONNECT");
+			refuse(c, reason, NULL, "send each host its own CONNECT", HINT_NONE);
 			return;
 		}
 		r->port = c->tun_port;
@@ -1968,7 +2026,7 @@ static bool bound_host(const struct conn *c)
 static void stream_refuse(struct conn *c, const char *reason)
 {
 	emit(c, "net.deny", reason, c->addr_text[0] ? c->addr_text : NULL);
-	record_block(c, reason);
+	record_block(c, reason, HINT_NONE);
 	conn_kill(c);
 }
 

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "../common/macros.h"
@@ -174,6 +175,67 @@ static int expand_list(struct policy_list *l, const char *key, const struct poli
 	return 0;
 }
 
+/* PATH is DIR or lies beneath it (both absolute and normal). */
+static bool at_or_beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/*
+ * A deny wins over every grant, so a grant at or beneath a deny path grants
+ * nothing: with a mount namespace the path is masked and the rule cannot
+ * even be made, without one the carve-out holds.  Either way the operator
+ * meant something else ("read = ~/.ssh/known_hosts" beside the default's
+ * "deny = ~/.ssh"), and is told where, instead of a command that cannot
+ * read what the policy seems to grant.  The working directory under a deny
+ * has its own message at start-up.
+ */
+static int check_grants_beneath_deny(const struct policy *p, const struct policy_vars *vars,
+				     struct policy_error *err)
+{
+	static const struct {
+		size_t off;
+		const char *key;
+	} grants[] = {
+		{ offsetof(struct policy, fs.read), "filesystem.read" },
+		{ offsetof(struct policy, fs.exec), "filesystem.exec" },
+		{ offsetof(struct policy, fs.write), "filesystem.write" },
+	};
+
+	for (size_t g = 0; g < ARRAY_SIZE(grants); g++) {
+		const struct policy_list *l =
+			(const struct policy_list *)((const char *)p + grants[g].off);
+		for (size_t i = 0; i < l->n; i++) {
+			const struct policy_item *it = &l->items[i];
+			if (vars->cwd && strcmp(it->value, vars->cwd) == 0)
+				continue;
+			for (size_t d = 0; d < p->fs.deny.n; d++) {
+				const struct policy_item *dn = &p->fs.deny.items[d];
+				if (!at_or_beneath(it->value, dn->value))
+					continue;
+				snprintf(err->file, sizeof(err->file), "%s",
+					 it->origin.file ? it->origin.file : "command line");
+				err->line = it->origin.line;
+				snprintf(err->key, sizeof(err->key), "%s", grants[g].key);
+				snprintf(err->msg, sizeof(err->msg),
+					 "'%s' %s deny = %s (%s:%u), which wins: nothing would be "
+					 "granted (keep what the command needs outside it)",
+					 it->value,
+					 strcmp(it->value, dn->value) == 0 ? "is" : "lies beneath",
+					 dn->value,
+					 dn->origin.file ? dn->origin.file : "command line",
+					 dn->origin.line);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 int policy_expand(struct policy *p, const struct policy_vars *vars, struct policy_error *err)
 {
 	struct {
@@ -234,6 +296,9 @@ int policy_expand(struct policy *p, const struct policy_vars *vars, struct polic
 			cr->source = src;
 		}
 	}
+	r = check_grants_beneath_deny(p, vars, err);
+	if (r < 0)
+		return r;
 	p->expanded = true;
 	return 0;
 }
@@ -273,34 +338,67 @@ int policy_override(struct policy *p, enum policy_override what, const char *val
 		l = &p->fs.deny;
 		key = "--deny";
 		break;
-	case POLICY_OVERRIDE_DOMAIN: {
-		const char *why;
-		char lower[300];
-		if (!policy_domain_rule_valid(value, &why)) {
-			snprintf(err->key, sizeof(err->key), "--allow-domain");
-			snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
+	case POLICY_OVERRIDE_DOMAIN:
+	case POLICY_OVERRIDE_CIDR: {
+		const char *why, *flag = what == POLICY_OVERRIDE_DOMAIN ? "--allow-domain"
+									: "--allow-cidr";
+		char rule[300];
+		bool switched = false;
+		snprintf(err->key, sizeof(err->key), "%s", flag);
+		if (what == POLICY_OVERRIDE_DOMAIN) {
+			int u = policy_url_rule(value, rule, sizeof(rule), &why);
+			if (u == 0 && strchr(value, '/')) {
+				why = "rules match a host and a port, not a path";
+				u = -EINVAL;
+			}
+			if (u == 0 && !policy_domain_rule_valid(value, &why))
+				u = -EINVAL;
+			if (u < 0) {
+				snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
+				return -EINVAL;
+			}
+			if (u == 0)
+				snprintf(rule, sizeof(rule), "%s", value);
+		} else {
+			if (!policy_cidr_valid(value, &why)) {
+				snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
+				return -EINVAL;
+			}
+			snprintf(rule, sizeof(rule), "%s", value);
+		}
+		/* A grant on the command line asks for the proxy: a policy
+		 * (the built-in default or a file) that has no network gets it,
+		 * and the caller says so.  -n on the same command line asks for
+		 * the opposite; mode = host already reaches everything, so a
+		 * grant there would only mislead. */
+		if (p->net.mode == POLICY_NET_NONE && p->net.mode_origin.set &&
+		    !p->net.mode_origin.origin.file) {
+			snprintf(err->msg, sizeof(err->msg), "contradicts -n (--no-network)");
 			return -EINVAL;
 		}
-		/* the built-in default has no network; naming a domain on the
-		 * command line asks for the proxy.  A policy file's own mode
-		 * stands. */
-		if (p->net.mode == POLICY_NET_NONE && p->net.mode_origin.set &&
-		    p->net.mode_origin.origin.file &&
-		    strcmp(p->net.mode_origin.origin.file, POLICY_DEFAULT_NAME) == 0) {
+		if (p->net.mode == POLICY_NET_NONE) {
 			p->net.mode = POLICY_NET_PROXY;
+			p->net.mode_origin.set = true;
 			p->net.mode_origin.origin = cli;
+			switched = true;
 		}
 		if (p->net.mode != POLICY_NET_PROXY) {
-			snprintf(err->key, sizeof(err->key), "--allow-domain");
 			snprintf(err->msg, sizeof(err->msg),
 				 "needs [network] mode = proxy, but the policy says mode = %s",
 				 policy_net_mode_name(p->net.mode));
 			return -EINVAL;
 		}
-		snprintf(lower, sizeof(lower), "%s", value);
-		for (char *s = lower; *s; s++)
-			*s = (char)tolower((unsigned char)*s);
-		return policy_list_add(&p->net.allow, lower, false, cli);
+		if (what == POLICY_OVERRIDE_DOMAIN) {
+			for (char *s = rule; *s; s++)
+				*s = (char)tolower((unsigned char)*s);
+			r = policy_list_add(&p->net.allow, rule, false, cli);
+		} else {
+			r = policy_list_add(&p->net.allow_cidr, rule, false, cli);
+		}
+		if (r < 0)
+			return r;
+		memset(err, 0, sizeof(*err));
+		return switched ? 1 : 0;
 	}
 	case POLICY_OVERRIDE_NO_NETWORK:
 		p->net.mode = POLICY_NET_NONE;

@@ -24,6 +24,7 @@
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -372,10 +373,77 @@ bool policy_domain_rule_valid(const char *value, const char **why)
 	return true;
 }
 
+/*
+ * allow = https://api.example.com/ is what one copies from documentation:
+ * the scheme gives the port (http 80, https 443) unless the URL names one.
+ * Rules match a host and a port, never a path (the proxy does not see the
+ * path of an HTTPS request it tunnels), so a URL with a path, query or
+ * fragment is refused rather than silently widened to the whole host; so
+ * is one with user information (a secret does not belong in a policy) or a
+ * scheme whose port is not implied.
+ */
+int policy_url_rule(const char *value, char *out, size_t size, const char **why)
+{
+	static const struct {
+		const char *scheme;
+		unsigned port;
+	} schemes[] = { { "http://", 80 }, { "https://", 443 } };
+	const char *sep = strstr(value, "://"), *auth = NULL, *end;
+	unsigned port = 0;
+	size_t n;
+
+	if (!sep)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(schemes); i++)
+		if (strncasecmp(value, schemes[i].scheme, strlen(schemes[i].scheme)) == 0) {
+			auth = value + strlen(schemes[i].scheme);
+			port = schemes[i].port;
+		}
+	if (!auth) {
+		*why = "only http:// and https:// URLs name a port; for another protocol write "
+		       "HOST:PORT";
+		return -EINVAL;
+	}
+	end = auth + strcspn(auth, "/?#");
+	n = (size_t)(end - auth);
+	if (memchr(auth, '@', n)) {
+		*why = "a URL with a user name or password: write the host name alone (secrets "
+		       "go in a [credential] section)";
+		return -EINVAL;
+	}
+	if (*end == '?' || *end == '#' || (*end == '/' && end[1] != '\0')) {
+		*why = "rules match a host and a port, not a path or query: write the URL without "
+		       "them to allow the whole host";
+		return -EINVAL;
+	}
+	if (n == 0) {
+		*why = "a URL without a host";
+		return -EINVAL;
+	}
+	/* an explicit port stands; the validator checks it */
+	if (auth[0] != '[' && memchr(auth, ':', n)) {
+		if ((size_t)snprintf(out, size, "%.*s", (int)n, auth) >= size)
+			goto too_long;
+	} else if ((size_t)snprintf(out, size, "%.*s:%u", (int)n, auth, port) >= size) {
+		goto too_long;
+	}
+	if (!policy_domain_rule_valid(out, why))
+		return -EINVAL;
+	return 1;
+too_long:
+	*why = "a domain name is at most 253 characters";
+	return -EINVAL;
+}
+
 static int tok_domain(struct parse_ctx *c, const char *key, char *tok, void *ud)
 {
 	const char *why;
 
+	if (strstr(tok, "://"))
+		return fail(c, key, "'%s': a URL is accepted in [network] allow only: write the "
+				    "host name (HOST or HOST:PORT)", tok);
+	if (strchr(tok, '/'))
+		return fail(c, key, "'%s': rules match a host and a port, not a path", tok);
 	if (!policy_domain_rule_valid(tok, &why))
 		return fail(c, key, "'%s': %s", tok, why);
 	for (char *s = tok; *s; s++)
@@ -386,6 +454,18 @@ static int tok_domain(struct parse_ctx *c, const char *key, char *tok, void *ud)
 	if (end - tok > 1 && end[-1] == '.')
 		memmove(end - 1, end, strlen(end) + 1);
 	return add_to_list(c, ud, tok, false);
+}
+
+/* allow: a host rule, or a URL naming one (policy_url_rule). */
+static int tok_allow(struct parse_ctx *c, const char *key, char *tok, void *ud)
+{
+	char rule[300];
+	const char *why;
+	int r = policy_url_rule(tok, rule, sizeof(rule), &why);
+
+	if (r < 0)
+		return fail(c, key, "'%s': %s", tok, why);
+	return tok_domain(c, key, r > 0 ? rule : tok, ud);
 }
 
 /* server_first = HOST:PORT: a protocol where the server speaks first has
@@ -405,31 +485,43 @@ static int tok_server_first(struct parse_ctx *c, const char *key, char *tok, voi
 	return tok_domain(c, key, tok, ud);
 }
 
-static int tok_cidr(struct parse_ctx *c, const char *key, char *tok, void *ud)
+bool policy_cidr_valid(const char *value, const char **why)
 {
 	unsigned char addr[16];
 	char tmp[64];
-	const char *slash = strchr(tok, '/');
-	size_t alen = slash ? (size_t)(slash - tok) : strlen(tok);
+	const char *slash = strchr(value, '/');
+	size_t alen = slash ? (size_t)(slash - value) : strlen(value);
 	int family;
 
+	*why = "not an address or CIDR block";
 	if (alen == 0 || alen >= sizeof(tmp))
-		return fail(c, key, "'%s' is not an address or CIDR block", tok);
-	memcpy(tmp, tok, alen);
+		return false;
+	memcpy(tmp, value, alen);
 	tmp[alen] = '\0';
 	family = inet_pton_any(tmp, addr);
 	if (!family)
-		return fail(c, key, "'%s' is not an address or CIDR block", tok);
+		return false;
 	if (slash) {
 		char *end;
 		unsigned long bits;
 		errno = 0;
 		bits = strtoul(slash + 1, &end, 10);
 		if (!isdigit((unsigned char)slash[1]) || *end || errno ||
-		    bits > (family == 4 ? 32UL : 128UL))
-			return fail(c, key, "'%s': the prefix length must be 0 to %d", tok,
-				    family == 4 ? 32 : 128);
+		    bits > (family == 4 ? 32UL : 128UL)) {
+			*why = family == 4 ? "the prefix length must be 0 to 32"
+					   : "the prefix length must be 0 to 128";
+			return false;
+		}
 	}
+	return true;
+}
+
+static int tok_cidr(struct parse_ctx *c, const char *key, char *tok, void *ud)
+{
+	const char *why;
+
+	if (!policy_cidr_valid(tok, &why))
+		return fail(c, key, strstr(why, "prefix") ? "'%s': %s" : "'%s' is %s", tok, why);
 	return add_to_list(c, ud, tok, false);
 }
 
@@ -680,7 +772,7 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 		return 1;
 	}
 	if (strcmp(name, "allow") == 0)
-		return for_each_token(c, k, value, true, tok_domain, &p->net.allow);
+		return for_each_token(c, k, value, true, tok_allow, &p->net.allow);
 	if (strcmp(name, "deny") == 0)
 		return for_each_token(c, k, value, true, tok_domain, &p->net.deny);
 	if (strcmp(name, "allow_cidr") == 0)

@@ -201,10 +201,13 @@ enum policy_override {
 	POLICY_OVERRIDE_WRITE,
 	POLICY_OVERRIDE_DENY,
 	POLICY_OVERRIDE_DOMAIN,
+	POLICY_OVERRIDE_CIDR,
 	POLICY_OVERRIDE_NO_NETWORK,
 	POLICY_OVERRIDE_LOG,
 	_POLICY_OVERRIDE_MAX,
 };
+/* 1 when a network grant switched [network] mode = none to the proxy
+ * (the caller says so), 0 otherwise, -errno with ERR on failure. */
 int policy_override(struct policy *p, enum policy_override what, const char *value,
 		    struct policy_error *err);
 
@@ -245,5 +248,11 @@ void policy_list_free(struct policy_list *l);
 
 /* True when VALUE is a syntactically valid domain rule (allow/deny). */
 bool policy_domain_rule_valid(const char *value, const char **why);
+/* VALUE as a host rule when it is an http:// or https:// URL with no path:
+ * 1 and "HOST:PORT" in OUT; 0 when VALUE is no URL; -EINVAL and *WHY when
+ * it is one that no rule can express. */
+int policy_url_rule(const char *value, char *out, size_t size, const char **why);
+/* VALUE is an address or CIDR block, as [network] allow_cidr takes. */
+bool policy_cidr_valid(const char *value, const char **why);
 
 #endif

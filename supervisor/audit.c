@@ -71,6 +71,39 @@ int audit_open(const char *path)
 	return fd;
 }
 
+/* The length of the well-formed UTF-8 sequence at S (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t len;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* A path is bytes, JSON is Unicode text: a byte that is not part of
+ * well-formed UTF-8 is written as U+FFFD, so that every line parses. */
 void json_string(char *buf, size_t size, const char *s)
 {
 	size_t n = 0;
@@ -88,6 +121,15 @@ void json_string(char *buf, size_t size, const char *s)
 			buf[n++] = (char)c;
 		} else if (c < 0x20 || c == 0x7f) {
 			n += (size_t)snprintf(buf + n, size - n, "\\u%04x", c);
+		} else if (c >= 0x80) {
+			size_t len = utf8_len((const unsigned char *)s);
+			if (!len) {
+				n += (size_t)snprintf(buf + n, size - n, "\\ufffd");
+			} else {
+				memcpy(buf + n, s, len);
+				n += len;
+				s += len - 1;
+			}
 		} else {
 			buf[n++] = (char)c;
 		}
@@ -118,9 +160,14 @@ void audit_event(int fd, const char *event, const char *fmt, ...)
 		va_start(ap, fmt);
 		int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
 		va_end(ap);
+		/* cut anywhere, the line would not be JSON: a reader that
+		 * parses each line must never meet half a field */
+		if (m >= (int)(sizeof(line) - (size_t)n - 2))
+			m = snprintf(line + n, sizeof(line) - (size_t)n - 2, "\"truncated\":true");
 		if (m > 0)
-			n += m < (int)(sizeof(line) - (size_t)n - 2) ? m
-								     : (int)(sizeof(line) - (size_t)n - 3);
+			n += m;
+		else
+			n--; /* no fields: drop the comma */
 	}
 	line[n++] = '}';
 	line[n++] = '\n';

@@ -11,6 +11,7 @@ void cli_usage(FILE *out)
 {
 	fputs("usage: ringfence [-p POLICY] [--allow-read PATH]... [--allow-write PATH]...\n"
 	      "                 [--allow-exec PATH]... [--deny PATH]... [--allow-domain D]...\n"
+	      "                 [--allow-cidr ADDR[/BITS]]...\n"
 	      "                 [-n|--no-network] [--log FILE] [-v] [--] COMMAND [ARG]...\n"
 	      "       ringfence check POLICY...\n"
 	      "       ringfence explain [-p POLICY] [OPTIONS]\n"
@@ -33,6 +34,7 @@ static const struct {
 	{ "--allow-exec", POLICY_OVERRIDE_EXEC, true },
 	{ "--deny", POLICY_OVERRIDE_DENY, true },
 	{ "--allow-domain", POLICY_OVERRIDE_DOMAIN, true },
+	{ "--allow-cidr", POLICY_OVERRIDE_CIDR, true },
 	{ "--log", POLICY_OVERRIDE_LOG, true },
 	{ "--no-network", POLICY_OVERRIDE_NO_NETWORK, false },
 };

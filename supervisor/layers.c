@@ -194,6 +194,69 @@ static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char
 	*ret_co = (struct landlock_carveout){ "/dev/pts", 0, false };
 }
 
+/*
+ * A PATH entry the command cannot execute from is skipped by execvp and
+ * every shell without a word: a version manager's shims (pyenv, nvm, ...)
+ * outside the exec grants would leave the command running another
+ * interpreter found further down.  So each existing directory in the
+ * command's PATH that Landlock will not let it execute from (or that a
+ * deny masks) is named, in one line, once.
+ */
+static void warn_path_outside_exec(const struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const char *path = NULL;
+	char out[2048];
+	size_t off = 0, n = 0;
+	static bool warned; /* the plan is made again when namespaces fail */
+
+	if (sb->ll.abi <= 0 || warned)
+		return;
+	for (char **e = sb->envp; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	if (!path)
+		return;
+	out[0] = '\0';
+	for (const char *s = path; *s;) {
+		size_t len = strcspn(s, ":");
+		char entry[PATH_MAX];
+		_cleanup_free_ char *real = NULL;
+		bool denied = false;
+
+		if (len > 0 && len < sizeof(entry) && s[0] == '/') {
+			memcpy(entry, s, len);
+			entry[len] = '\0';
+			real = realpath(entry, NULL);
+		}
+		for (size_t i = 0; real && i < p->fs.deny.n; i++) {
+			_cleanup_free_ char *d = realpath(p->fs.deny.items[i].value, NULL);
+			if (d && landlock_path_beneath(real, d))
+				denied = true;
+		}
+		bool named = false; /* PATH often holds an entry twice: name it once */
+		for (const char *o = out; real && *o && !named; o += strcspn(o, " "), o += *o == ' ')
+			named = strncmp(o, entry, len) == 0 && (o[len] == ' ' || o[len] == '\0');
+		if (real && !named &&
+		    (denied || !landlock_plan_allows(&sb->plan, real, LL_FS_EXECUTE)) &&
+		    off < sizeof(out)) {
+			off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s", n ? " " : "",
+						entry);
+			n++;
+		}
+		s += len;
+		if (*s == ':')
+			s++;
+	}
+	warned = n > 0;
+	if (n)
+		warn("PATH %s %s outside the exec grants: commands there cannot run, so another "
+		     "of the same name further along PATH may (add %s to [filesystem] exec to use "
+		     "%s)",
+		     n == 1 ? "entry" : "entries", out, n == 1 ? "it" : "them",
+		     n == 1 ? "it" : "them");
+}
+
 /* The parts that depend on whether a mount namespace is used. */
 static void prepare_fs(struct sandbox *sb)
 {
@@ -323,6 +386,7 @@ static void prepare_fs(struct sandbox *sb)
 	sb->envp = NULL;
 	if (env_build(p, sb, environ, &sb->envp) < 0)
 		die("out of memory");
+	warn_path_outside_exec(sb);
 }
 
 /*

@@ -71,9 +71,24 @@ struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home)
 	if (r < 0)
 		die_policy(&err);
 	for (size_t i = 0; i < cli->n_overrides; i++) {
+		struct policy_origin was = p->net.mode_origin.origin;
 		r = policy_override(p, cli->overrides[i].what, cli->overrides[i].value, &err);
 		if (r < 0)
 			die_policy(&err);
+		if (r > 0) {
+			/* the grant widens what the policy said: never silently */
+			if (was.file && strcmp(was.file, POLICY_DEFAULT_NAME) != 0)
+				warn("%s: [network] mode = none (%s:%u) becomes mode = proxy, "
+				     "allowing only the command line's hosts",
+				     cli->overrides[i].what == POLICY_OVERRIDE_CIDR ? "--allow-cidr"
+										    : "--allow-domain",
+				     was.file, was.line);
+			else
+				warn("%s: [network] mode = none becomes mode = proxy, allowing "
+				     "only the command line's hosts",
+				     cli->overrides[i].what == POLICY_OVERRIDE_CIDR ? "--allow-cidr"
+										    : "--allow-domain");
+		}
 	}
 	if (!getcwd(cwd, sizeof(cwd)))
 		die("cannot read the working directory: %s", strerror(errno));
@@ -395,7 +410,10 @@ int supervisor_run(const struct cli *cli)
 					have_fail = true;
 					break;
 				case REPORT_EXEC:
-					audit_event(sb.audit_fd, "exec", "\"pid\":%d", r.status);
+					/* every line has "pid" (the supervisor's): the
+					 * command's own gets a name of its own */
+					audit_event(sb.audit_fd, "exec", "\"command_pid\":%d",
+						    r.status);
 					/* only once the command runs: a failure gets one line */
 					if (sb.started_as_root && !p->process.run_as)
 						warn("running as root with every capability dropped; "

@@ -7,6 +7,7 @@ Two mechanisms: namespaces (the default) and `namespaces = off` (subreaper and
 Landlock-only carve-outs).  Files live in a fresh directory under /tmp that
 both users can read, with a copy of the binary and the escape programs.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +23,31 @@ ESCAPE_DIR = os.environ.get("ESCAPE_DIR") or os.path.join(
 POLICIES = os.path.join(os.path.dirname(__file__), "..", "..", "policies")
 NOBODY = 65534
 IS_ROOT = os.geteuid() == 0
+
+
+def _no_duplicate_keys(pairs):
+    keys = [k for k, _ in pairs]
+    dup = {k for k in keys if keys.count(k) > 1}
+    if dup:
+        raise ValueError("duplicate keys %s" % sorted(dup))
+    return dict(pairs)
+
+
+def audit_events(path):
+    """The audit log at PATH, each line parsed strictly: UTF-8, one JSON
+    object per line, no key twice, a time, an event and a pid in each."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    events = []
+    for n, line in enumerate(raw.decode("utf-8").splitlines(), 1):
+        assert line.strip(), "empty line %d in %s" % (n, path)
+        try:
+            e = json.loads(line, object_pairs_hook=_no_duplicate_keys)
+        except ValueError as ex:
+            raise AssertionError("%s:%d: %s: %s" % (path, n, ex, line))
+        assert isinstance(e, dict) and {"ts", "event", "pid"} <= set(e), line
+        events.append(e)
+    return events
 
 
 class Box:

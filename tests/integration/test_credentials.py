@@ -520,3 +520,68 @@ def test_a_short_secret_leaves_other_variables_alone(one):
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("ringfence_github_")
     assert "PATH=/usr/local/bin:/usr/bin:/bin" in r.stdout, r.stdout
+
+
+# Every event the audit log has (supervisor/audit.c and its callers), in one
+# run, each line parsed strictly (conftest.audit_events: no key twice, UTF-8).
+EVERY_EVENT = {"start", "exec", "exit", "net.allow", "net.close", "net.deny", "net.error",
+               "cred.inject", "cred.block", "cred.reflect", "audit.suppressed",
+               "protect.created", "protect.git_dropped"}
+
+EVERY_EVENT_CLIENT = r"""
+import subprocess, sys
+if sys.argv[1] == "broker":
+    try:  # the connect broker refuses a direct connection and logs it
+        socket.create_connection((%r, 80), timeout=5)
+    except OSError:
+        pass
+for i in range(1100):  # more refusals than the log takes at once
+    s = dial()
+    s.sendall(b"CONNECT never.test:443 HTTP/1.1\r\nHost: never.test:443\r\n\r\n")
+    read_all(s)
+    s.close()
+""" % PUB
+
+
+def test_every_audit_event_is_strict_json(cred):
+    r = subprocess.run(["git", "init", "-q", cred.work], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    if cred.user == "nobody":
+        subprocess.run(["chown", "-R", "%d:%d" % (NOBODY, NOBODY), cred.work], check=True)
+    p = policy(cred, network="allow = nowhere.test")
+    cred.write("work/client.py", CLIENT_PRELUDE + EVERY_EVENT_CLIENT)
+    hdr = '-H "Authorization: Bearer $GITHUB_TOKEN" '
+    r = run(cred, CURL + hdr + "https://good.test/seen >/dev/null; " +
+            CURL + hdr + "https://good.test/headers >/dev/null; " +
+            CURL + hdr + "http://other.test/headers >/dev/null; " +
+            CURL + "http://nowhere.test/ >/dev/null; " +
+            CURL + "-k https://wrong.test/hello >/dev/null; " +
+            "/usr/bin/python3 client.py %s; " % cred.isolation +
+            "echo '{}' > .mcp.json; rm .git/HEAD; echo done", p, timeout=120)
+    assert "done" in r.stdout, r.stderr
+    events = cred.events()
+    seen = {e["event"] for e in events}
+    assert EVERY_EVENT <= seen, (EVERY_EVENT - seen, r.stderr)
+    exe = [e for e in events if e["event"] == "exec"]
+    assert len(exe) == 1 and exe[0]["command_pid"] > 0 and exe[0]["pid"] > 0
+    if cred.isolation == "broker":
+        assert any(e.get("proto") == "direct" for e in cred.events("net.deny")), events
+
+
+def test_summary_hint_names_the_key_that_grants(one):
+    """The exit summary says which key would let each kind of refusal
+    through, and no key for kinds that did not happen."""
+    p = policy(one)
+    hdr = '-H "X-T: $GITHUB_TOKEN" '
+    r = run(one, CURL + hdr + "http://other.test/headers >/dev/null", p)
+    summary = [l for l in r.stderr.splitlines() if "proxy blocked" in l]
+    assert len(summary) == 1, r.stderr
+    assert "[credential github] hosts" in summary[0], summary
+    assert "[network] allow" not in summary[0], summary
+    r = run(one, CURL + "http://never.test/ >/dev/null; " + CURL +
+            '-H "X-T: $GITHUB_TOKEN" http://good.test/seen >/dev/null', p)
+    summary = [l for l in r.stderr.splitlines() if "proxy blocked" in l]
+    assert len(summary) == 1, r.stderr
+    assert "a name goes in [network] allow" in summary[0], summary
+    assert "plaintext = yes in its [credential github]" in summary[0], summary
+    assert "allow_cidr" not in summary[0] and "hosts" not in summary[0], summary

@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from conftest import IS_ROOT, NOBODY, Box
+from conftest import IS_ROOT, NOBODY, Box, audit_events
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PUB, PUB2, PRIV, V6 = "93.184.215.14", "93.184.215.15", "10.77.0.1", "2606:4700:10::1"
@@ -130,8 +130,7 @@ class NetBox(Box):
 
     def events(self, kind=None):
         try:
-            with open(self.audit) as f:
-                ev = [json.loads(line) for line in f if line.strip()]
+            ev = audit_events(self.audit)
         except FileNotFoundError:
             return []
         return [e for e in ev if kind is None or e["event"] == kind]
@@ -496,11 +495,53 @@ def test_allow_domain_on_the_built_in_default(world):
                        CURL + "http://good.test/hello; " + CURL + "http://other.test/hello"])
             assert "hello from %s" % PUB in r.stdout, r.stderr
             assert "other.test:80 blocked: not in [network] allow" in r.stdout
-            p = b.policy("[network]\nmode = none\n")
-            r = b.raw(["-p", p, "--allow-domain", "good.test", "--", "true"])
-            assert r.returncode == 125 and "mode = none" in r.stderr
         finally:
             b.cleanup()
+
+
+def test_command_line_grants_on_any_policy(net):
+    """--allow-domain and --allow-cidr on top of a policy file: one without
+    network (the default's mode = none) gets the proxy, with one line saying
+    so; one with the proxy gets the grants added to its own."""
+    none = net.policy("")  # includes default.ini: mode = none
+    script = (CURL + "http://good.test/hello; " + CURL + "http://%s/hello; " % PUB2 +
+              CURL + "http://other.test/hello; " + CURL + "https://good.test/hello; echo")
+    r = net.run(["sh", "-c", script], policy=none,
+                opts=["--allow-domain", "http://good.test", "--allow-cidr", PUB2 + "/32"])
+    assert "hello from %s" % PUB in r.stdout, r.stdout + r.stderr
+    assert "hello from %s" % PUB2 in r.stdout, r.stdout + r.stderr
+    assert "other.test:80 blocked" in r.stdout
+    assert "good.test:443 (not in [network] allow)" in r.stderr  # http:// is port 80 only
+    notice = [l for l in r.stderr.splitlines() if "becomes mode = proxy" in l]
+    assert len(notice) == 1, r.stderr
+    assert notice[0].startswith("ringfence: --allow-domain: [network] mode = none (%s:"
+                                % net.default), notice
+    # a proxy policy keeps its own hosts and gets the command line's
+    p = net.net_policy("allow = other.test")
+    r = net.run(["sh", "-c", script], policy=p, opts=["--allow-domain", "good.test"])
+    assert "hello from %s" % PUB in r.stdout and "hello from %s" % PUB2 in r.stdout, r.stdout
+    assert "becomes mode = proxy" not in r.stderr
+    # bad values name the flag; -n and a grant contradict
+    for opts, msg in ((["--allow-domain", "https://good.test/v1"], "not a path"),
+                      (["--allow-cidr", "10.0.0.0/40"], "0 to 32"),
+                      (["-n", "--allow-domain", "good.test"], "contradicts -n")):
+        r = net.run(["true"], policy=none, opts=opts)
+        assert r.returncode == 125 and msg in r.stderr, (opts, r.stderr)
+        assert r.stderr.startswith("ringfence: command line: --allow-"), r.stderr
+
+
+def test_url_in_allow_is_host_and_scheme_port(net):
+    p = net.net_policy("allow = http://good.test/ https://other.test:8080")
+    r = net.sh(CURL + "http://good.test/hello; " + CURL + "http://other.test:8080/hello; " +
+               CURL + "https://good.test/hello; echo", p)
+    assert "hello from %s" % PUB in r.stdout, r.stdout + r.stderr
+    assert "hello from %s" % PUB2 in r.stdout, r.stdout + r.stderr
+    assert "good.test:443 (not in [network] allow)" in r.stderr, r.stderr
+    bad = net.net_policy("allow = https://good.test/v1")
+    r = net.sh("true", bad)
+    assert r.returncode == 125
+    assert re.search(r"policy\.ini:\d+: network\.allow: 'https://good.test/v1': .*not a path",
+                     r.stderr), r.stderr
 
 
 def test_proxy_environment(net):
@@ -1085,3 +1126,85 @@ def test_resolver_sockets_closing_in_a_batch(world):
         srv.wait()
         with open(conf, "w") as f:
             f.write(saved)
+
+
+SSHD_CONFIG = """Port 2022
+ListenAddress %(addr)s
+HostKey %(dir)s/host_key
+PidFile %(dir)s/sshd.pid
+AuthorizedKeysFile %(dir)s/authorized_keys
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+PermitRootLogin prohibit-password
+ForceCommand echo ssh-ok
+"""
+
+
+@pytest.fixture(scope="module")
+def sshd(world):
+    """An sshd of the test's own on good.test's address, port 2022, inside the
+    test network namespace: its own host key and configuration, key login
+    only, answering every login with ssh-ok."""
+    if not shutil.which("/usr/sbin/sshd") or not shutil.which("nc"):
+        pytest.fail("sshd and nc are test dependencies (make deps: openssh-server, "
+                    "netcat-openbsd)")
+    d = os.path.join(world.dir, "sshd")
+    os.makedirs(d)
+    quiet = dict(check=True, capture_output=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    os.path.join(d, "host_key")], **quiet)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sandbox", "-f",
+                    os.path.join(d, "client_key")], **quiet)
+    shutil.copy(os.path.join(d, "client_key.pub"), os.path.join(d, "authorized_keys"))
+    with open(os.path.join(d, "sshd_config"), "w") as f:
+        f.write(SSHD_CONFIG % {"addr": PUB, "dir": d})
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation
+    proc = subprocess.Popen(["ip", "netns", "exec", world.name, "/usr/sbin/sshd", "-D", "-e",
+                             "-f", os.path.join(d, "sshd_config")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(100):
+        if os.path.exists(os.path.join(d, "sshd.pid")):
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("sshd did not start: %s" % proc.stderr.read().decode())
+    with open(os.path.join(d, "host_key.pub")) as f:
+        host_key = " ".join(f.read().split()[:2])
+    yield {"dir": d, "known_hosts": "[good.test]:2022 %s\n" % host_key}
+    proc.kill()
+    proc.wait()
+
+
+# The README's ssh example, word for word but for the names.
+SSH = ("ssh -i $KEYS/id_ed25519 -o UserKnownHostsFile=$KEYS/known_hosts -o BatchMode=yes "
+       "-o ProxyCommand='nc -X 5 -x ${ALL_PROXY#socks5h://} %h %p' -p 2022 root@good.test")
+
+
+def test_ssh_through_the_proxy(net, sshd):
+    """ssh to a server of the test's own through the proxy's SOCKS5 port
+    with nc -X 5, key login with a key kept outside ~/.ssh that the policy
+    grants read-only; ~/.ssh itself stays denied."""
+    keys = net.path("keys")
+    os.makedirs(keys)
+    shutil.copy(os.path.join(sshd["dir"], "client_key"), os.path.join(keys, "id_ed25519"))
+    with open(os.path.join(keys, "known_hosts"), "w") as f:
+        f.write(sshd["known_hosts"])
+    uid = NOBODY if net.user == "nobody" else 0
+    for name in os.listdir(keys):
+        os.chown(os.path.join(keys, name), uid, uid)
+    os.chmod(os.path.join(keys, "id_ed25519"), 0o600)
+    os.chmod(keys, 0o755)
+    p = net.net_policy("allow = good.test:2022",
+                       "[filesystem]\nread = %s\n[process]\nenv_keep = KEYS\n" % keys)
+    r = net.sh(SSH + "; echo rc=$?; echo x >> $KEYS/known_hosts; echo write=$?", p,
+               env={"KEYS": keys})
+    assert "ssh-ok" in r.stdout and "rc=0" in r.stdout, r.stdout + r.stderr
+    assert "write=0" not in r.stdout  # the key and known_hosts are read-only
+    assert ("good.test", 2022) in [(e["host"], e["port"]) for e in net.events("net.allow")]
+    # a host the policy does not name is refused at the proxy
+    r = net.sh(SSH.replace("good.test", "other.test") + "; echo rc=$?", p,
+               env={"KEYS": keys})
+    assert "ssh-ok" not in r.stdout and "rc=255" in r.stdout, r.stdout + r.stderr

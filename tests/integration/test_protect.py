@@ -4,13 +4,14 @@ hold against renaming a directory on the way, against being created when
 absent, and the policy and audit log are never reached through a symlink.
 The host side is a real host program (git) run after the sandbox, as the
 same user, with a planted command that would leave a mark."""
-import json
 import os
 import shutil
 import subprocess
 import time
 
 import pytest
+
+from conftest import audit_events
 
 
 def host(box, args, cwd=None, env=None):
@@ -582,7 +583,7 @@ def test_root_files_out_of_format_stay_out(nsbox):
     assert h.returncode == 0 and "refs/heads/" in h.stdout, h.stdout + h.stderr
     assert not os.path.exists(box.path("work", ".git", "packed-refs"))
     assert not os.path.exists(box.path("work", ".git", "ORIG_HEAD"))
-    events = [json.loads(line) for line in open(log)]
+    events = audit_events(log)
     dropped = [e["path"] for e in events if e.get("event") == "protect.git_dropped"]
     for name in ("HEAD", "packed-refs", "ORIG_HEAD"):
         assert name in r.stderr, r.stderr

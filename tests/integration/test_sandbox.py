@@ -2,14 +2,16 @@
 """What a user sees: the sandbox refuses what the policy does not grant, and
 the command otherwise behaves as it would unwrapped.  Every test runs as root
 and as an unprivileged user, with and without namespaces (see conftest)."""
-import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import time
 
 import pytest
+
+from conftest import IS_ROOT, NOBODY, Box, audit_events
 
 
 
@@ -423,7 +425,7 @@ def test_audit_log(box):
         """ % log)
     r = box.run(["sh", "-c", "exit 3"], policy=pol)
     assert r.returncode == 3
-    events = [json.loads(l) for l in open(log)]
+    events = audit_events(log)
     assert [e["event"] for e in events] == ["start", "exec", "exit"]
     assert events[-1]["status"] == 3
     # the sandbox cannot touch its own audit log
@@ -565,3 +567,171 @@ def test_ctrl_c_reaches_the_command_once(box):
         pass
     os.waitpid(pid, 0)
     assert b"count=1" in out, out
+
+
+def test_git_reads_user_config_under_the_default_policy(box):
+    """git refuses to run when ~/.gitconfig exists but cannot be read: the
+    default policy lets it be read (and ~/.config/git), never written, also
+    when the working directory is the home directory."""
+    home = box.path("home")
+    box.write("home/.gitconfig", "[user]\n\tname = Tester\n")
+    box.write("home/.config/git/config", "[alias]\n\tsaid = !echo from-xdg\n")
+    box.write("work/.gitconfig", "[user]\n\tname = WorkHome\n")
+    for d in (home, box.path("home", ".config"), box.path("home", ".config", "git")):
+        os.chmod(d, 0o755)
+    r = subprocess.run(["git", "init", "-q", box.work], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "%d:%d" % (NOBODY, NOBODY), box.work], check=True)
+    pol = box.policy("")
+    script = ("git status --short >/dev/null && git config user.name && git said && "
+              "(git config --global user.name Evil 2>/dev/null; echo set=$?) && "
+              "(echo x >> ~/.config/git/config 2>/dev/null; echo xdg=$?)")
+    for h, name in ((home, "Tester"), (box.work, "WorkHome")):
+        if h == box.work:  # the home directory is the working directory
+            os.makedirs(box.path("work", ".config", "git"), exist_ok=True)
+            shutil.copy(box.path("home", ".config", "git", "config"),
+                        box.path("work", ".config", "git", "config"))
+        r = box.run(["sh", "-c", script], policy=pol, env={"HOME": h})
+        assert r.returncode == 0, r.stderr
+        assert "unable to access" not in r.stderr, r.stderr
+        lines = r.stdout.split()
+        assert lines[0] == name and lines[1] == "from-xdg", r.stdout
+        assert "set=0" not in r.stdout and "xdg=0" not in r.stdout, r.stdout
+    with open(box.path("home", ".gitconfig")) as f:
+        assert "Evil" not in f.read()
+    with open(box.path("work", ".gitconfig")) as f:
+        assert "Evil" not in f.read()
+
+
+def test_path_entries_outside_exec_grants_are_named_once(box):
+    """A PATH entry the command cannot execute from (a version manager's
+    shims outside the exec grants) is skipped by execvp: another program of
+    the same name runs.  One line names every such entry."""
+    for d in ("shims", "shims2"):
+        box.write(d + "/python3", "#!/bin/sh\necho shim\n", mode=0o755)
+        os.chmod(box.path(d), 0o755)
+    path = "%s:%s:/usr/bin:/bin:%s:%s:%s" % (box.path("shims"), box.bin, box.path("shims2"),
+                                             box.path("absent"), box.path("shims"))
+    r = box.run(["sh", "-c", "python3 -c 'print(\"real\")'; python3 -c 'print(2)'"],
+                policy=box.policy(""), env={"PATH": path})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "real\n2\n", r.stdout
+    lines = [l for l in r.stderr.splitlines() if "PATH" in l]
+    assert len(lines) == 1, r.stderr
+    assert "%s %s outside the exec grants" % (box.path("shims"), box.path("shims2")) in lines[0]
+    assert box.bin not in lines[0] and "absent" not in lines[0] and "/usr/bin" not in lines[0]
+    # granted: nothing to say, and the shim is what runs
+    r = box.run(["python3"], policy=box.policy("[filesystem]\nexec = %s %s\n"
+                                               % (box.path("shims"), box.path("shims2"))),
+                env={"PATH": path})
+    assert r.stdout == "shim\n" and "PATH" not in r.stderr, r.stdout + r.stderr
+
+
+def local_apt_repository(box):
+    """A one-package repository on disk and an apt configuration that reads
+    only it (file: URIs, no apt.conf.d hooks): apt without any network."""
+    import hashlib
+    repo = box.path("repo")
+    pkg = box.path("pkgsrc")
+    os.makedirs(os.path.join(pkg, "DEBIAN"))
+    with open(os.path.join(pkg, "DEBIAN", "control"), "w") as f:
+        f.write("Package: rfdemo\nVersion: 1.0\nArchitecture: all\n"
+                "Maintainer: t <t@example.org>\nDescription: demo\n")
+    os.makedirs(repo)
+    deb = os.path.join(repo, "rfdemo_1.0_all.deb")
+    subprocess.run(["dpkg-deb", "-Zgzip", "-b", pkg, deb], check=True, capture_output=True)
+    data = open(deb, "rb").read()
+    with open(os.path.join(repo, "Packages"), "w") as f:
+        f.write("Package: rfdemo\nVersion: 1.0\nArchitecture: all\n"
+                "Maintainer: t <t@example.org>\nDescription: demo\n"
+                "Filename: ./rfdemo_1.0_all.deb\nSize: %d\nSHA256: %s\n\n"
+                % (len(data), hashlib.sha256(data).hexdigest()))
+    os.makedirs(box.path("etc-apt", "parts"))
+    box.write("etc-apt/sources.list", "deb [trusted=yes] file:%s ./\n" % repo)
+    state = box.path("work", "apt")
+    for d in ("lists/partial", "cache/archives/partial"):
+        os.makedirs(os.path.join(state, d))
+    return box.write("etc-apt/apt.conf", "".join('%s "%s";\n' % kv for kv in (
+        ("Dir::Etc::SourceList", box.path("etc-apt", "sources.list")),
+        ("Dir::Etc::SourceParts", box.path("etc-apt", "parts")),
+        ("Dir::Etc::Parts", box.path("etc-apt", "parts")),
+        ("Dir::State::Lists", os.path.join(state, "lists")),
+        ("Dir::Cache", os.path.join(state, "cache")),
+        ("Debug::NoLocking", "true"))))
+
+
+@pytest.mark.parametrize("ns", ["on", "off"])
+def test_apt_as_root_needs_its_sandbox_user_set_to_root(ns):
+    """apt started as root drops to _apt with setgroups/setresuid, which no
+    sandboxed process may do (every capability is gone): it fails, naming
+    setgroups; with APT::Sandbox::User "root" (the README's recipe) it
+    works.  Only file: URIs: nothing leaves the machine."""
+    if not IS_ROOT:
+        pytest.skip("needs root")
+    box = Box("root", ns)
+    try:
+        conf = local_apt_repository(box)
+        pol = box.policy("[filesystem]\nread = %s %s\n[process]\nenv_keep = APT_CONFIG\n"
+                         % (box.path("repo"), box.path("etc-apt")))
+        env = {"APT_CONFIG": conf}
+        r = box.run(["apt-get", "-q", "update"], policy=pol, env=env)
+        assert r.returncode != 0 and "setgroups" in r.stdout + r.stderr, r.stdout + r.stderr
+        cmd = "apt-get -q -o APT::Sandbox::User=root update && " \
+              "apt-get -q -o APT::Sandbox::User=root download rfdemo && ls"
+        r = box.run(["sh", "-c", cmd], policy=pol, env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "rfdemo_1.0_all.deb" in r.stdout, r.stdout + r.stderr
+        assert "setgroups" not in r.stdout + r.stderr
+    finally:
+        box.cleanup()
+
+
+def test_grant_beneath_a_deny_is_refused_with_both_lines(box):
+    """read = ~/.ssh/known_hosts under the default's deny = ~/.ssh would grant
+    nothing (the deny wins in every mode): refused, naming both lines,
+    before the command starts; a path beside the deny is fine."""
+    home = box.path("home")
+    box.write("home/.ssh/known_hosts", "x\n")
+    box.write("home/.sshkeys/known_hosts", "y\n")
+    for d in (home, box.path("home", ".ssh"), box.path("home", ".sshkeys")):
+        os.chmod(d, 0o755)
+    pol = box.policy("[filesystem]\nread = ~/.ssh/known_hosts\n")
+    r = box.run(["sh", "-c", "echo started"], policy=pol, env={"HOME": home})
+    assert r.returncode == 125 and "started" not in r.stdout, r.stdout + r.stderr
+    assert re.search(r"policy\.ini:\d+: filesystem\.read: '%s' lies beneath deny = %s "
+                     r"\(%s:\d+\)" % (re.escape(box.path("home", ".ssh", "known_hosts")),
+                                      re.escape(box.path("home", ".ssh")),
+                                      re.escape(box.default)), r.stderr), r.stderr
+    r = box.run(["cat", box.path("home", ".sshkeys", "known_hosts")],
+                policy=box.policy("[filesystem]\nread = ~/.sshkeys\n"), env={"HOME": home})
+    assert r.returncode == 0 and r.stdout == "y\n", r.stderr
+
+
+def test_rename_between_directories_of_a_write_grant(box):
+    """mv a/x b/x inside the working directory (apt's lists, atomic writes
+    through a temporary directory) works in every mode; a file of a
+    read-only grant still cannot be moved in, nor one moved out to it."""
+    os.makedirs(box.path("ro"))
+    box.write("ro/f", "ro\n")
+    os.chmod(box.path("ro"), 0o777)  # only Landlock stands in the way
+    script = r"""
+import os
+os.makedirs("a/p", exist_ok=True)
+open("a/p/f", "w").close()
+os.rename("a/p/f", "a/f")
+os.link("a/f", "a/p/g")
+print("moved")
+for src, dst in ((%r, "a/ro"), ("a/f", %r)):
+    try:
+        os.rename(src, dst)
+        print("escaped", src, dst)
+    except OSError as e:
+        print("refused", e.errno in (1, 13, 18))
+""" % (box.path("ro", "f"), box.path("ro", "g"))
+    box.write("work/mv.py", script)
+    r = box.run(["/usr/bin/python3", "mv.py"],
+                policy=box.policy("[filesystem]\nread = %s\n" % box.path("ro")))
+    assert "moved" in r.stdout, r.stdout + r.stderr
+    assert r.stdout.count("refused True") == 2 and "escaped" not in r.stdout, r.stdout
+    assert os.path.exists(box.path("ro", "f")) and not os.path.exists(box.path("ro", "g"))

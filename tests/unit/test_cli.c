@@ -26,6 +26,8 @@ static const struct cli_case cases[] = {
 	{ "policy=", { "rf", "--policy=y.ini", "true" }, 1, CLI_RUN, "y.ini", 0, "true", NULL },
 	{ "overrides", { "rf", "--allow-write", "/a", "--allow-read=/b", "-n", "true" }, 1, CLI_RUN,
 	  NULL, 3, "true", NULL },
+	{ "network grants", { "rf", "--allow-domain", "a.test", "--allow-cidr=10.0.0.0/8", "true" }, 1,
+	  CLI_RUN, NULL, 2, "true", NULL },
 	{ "command options are not ours", { "rf", "--", "ls", "--allow-write", "/x" }, 1, CLI_RUN, NULL,
 	  0, "ls", NULL },
 	{ "check", { "rf", "check", "a.ini", "b.ini" }, 1, CLI_CHECK, NULL, 0, "a.ini", NULL },

@@ -20,7 +20,7 @@
 
 static struct policy_item gh_items[] = { { .value = "api.github.com" },
 					 { .value = "*.githubusercontent.com" } };
-static struct policy_item npm_items[] = { { .value = "registry.npmjs.org" } };
+static struct policy_item npm_items[] = { { .value = "registry.example.org" } };
 static struct policy_list gh_hosts = { gh_items, 2, 2 };
 static struct policy_list npm_hosts = { npm_items, 1, 1 };
 
@@ -151,7 +151,7 @@ static void test_rewrite_refused(void **state)
 		  "Basic eDpyaW5nZmVuY2VfZ2l0aHViX0FBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQQ==", "github",
 		  NX_CRED_BASIC },
 		/* one credential's placeholder to another credential's host */
-		{ "registry.npmjs.org", NX_CRED_HEADER, "Bearer " PH_GH, "github", NX_CRED_HEADER },
+		{ "registry.example.org", NX_CRED_HEADER, "Bearer " PH_GH, "github", NX_CRED_HEADER },
 		{ "api.github.com", NX_CRED_HEADER, "x " PH_GH " " PH_NPM, "npm", NX_CRED_HEADER },
 		/* the right host on the wrong port */
 		{ "api.github.com:8443", NX_CRED_HEADER, PH_GH, "github", NX_CRED_HEADER },

@@ -45,6 +45,29 @@ static const struct bad_case bad_cases[] = {
 	{ "wildcard in middle", "[network]\nallow = a.*.com\n", 2, "network.allow", "first label" },
 	{ "bad port", "[network]\nallow = a.com:70000\n", 2, "network.allow", "1 to 65535" },
 	{ "bad cidr", "[network]\nallow_cidr = 10.0.0.0/33\n", 2, "network.allow_cidr", "0 to 32" },
+	{ "not a cidr", "[network]\nallow_cidr = ten\n", 2, "network.allow_cidr",
+	  "is not an address or CIDR block" },
+	/* URLs: the host and the scheme's port, never a path taken for the host */
+	{ "url with a path", "[network]\nallow = https://api.example.com/v1\n", 2, "network.allow",
+	  "not a path" },
+	{ "url with a query", "[network]\nallow = https://api.example.com/?a=b\n", 2,
+	  "network.allow", "not a path or query" },
+	{ "url with a fragment", "[network]\nallow = https://api.example.com#x\n", 2,
+	  "network.allow", "not a path or query" },
+	{ "url with a user", "[network]\nallow = https://me:pw@api.example.com\n", 2,
+	  "network.allow", "user name or password" },
+	{ "url of another scheme", "[network]\nallow = ftp://files.example.com\n", 2,
+	  "network.allow", "only http:// and https://" },
+	{ "url without a host", "[network]\nallow = https:///\n", 2, "network.allow",
+	  "without a host" },
+	{ "url with a bad port", "[network]\nallow = https://a.example.com:0/\n", 2,
+	  "network.allow", "1 to 65535" },
+	{ "url by address", "[network]\nallow = http://10.0.0.1/\n", 2, "network.allow",
+	  "allow_cidr" },
+	{ "url in deny", "[network]\ndeny = https://a.example.com\n", 2, "network.deny",
+	  "accepted in [network] allow only" },
+	{ "path without a scheme", "[network]\nallow = api.example.com/v1\n", 2, "network.allow",
+	  "not a path" },
 	{ "bad hosts", "[network]\nhosts = a.test=nothere\n", 2, "network.hosts", "not an IP" },
 	{ "server_first without a port", "[network]\nmode = proxy\nserver_first = a.test\n", 3,
 	  "network.server_first", "needs a port" },
@@ -197,6 +220,32 @@ static void test_domains_lowercased_trailing_dot_dropped(void **state)
 	policy_free(p);
 }
 
+/* A URL in allow is its host and the scheme's port (or its own). */
+static void test_url_in_allow_is_host_and_port(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *rule;
+	} cases[] = {
+		{ "https://api.example.com", "api.example.com:443" },
+		{ "https://API.Example.com/", "api.example.com:443" },
+		{ "http://api.example.com", "api.example.com:80" },
+		{ "HTTPS://api.example.com:8443/", "api.example.com:8443" },
+		{ "https://*.example.com", "*.example.com:443" },
+		{ "https://api.example.com./", "api.example.com:443" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy *p = NULL;
+		struct policy_error err;
+		char text[200];
+		snprintf(text, sizeof(text), "[network]\nallow = %s\n", cases[i].in);
+		assert_int_equal(load(text, &p, &err), 0);
+		assert_int_equal(p->net.allow.n, 1);
+		assert_string_equal(p->net.allow.items[0].value, cases[i].rule);
+		policy_free(p);
+	}
+}
+
 static const char *fake_env(const char *name)
 {
 	if (strcmp(name, "PROJ") == 0)
@@ -343,11 +392,65 @@ static void test_overrides(void **state)
 	struct policy_vars v = { .cwd = "/w", .home = "/h", .getenv = fake_env };
 	assert_int_equal(load("[network]\nmode = none\n", &p, &err), 0);
 	assert_int_equal(policy_override(p, POLICY_OVERRIDE_WRITE, "rel/dir", &err), 0);
-	assert_int_not_equal(policy_override(p, POLICY_OVERRIDE_DOMAIN, "a.com", &err), 0);
-	assert_non_null(strstr(err.msg, "mode = proxy"));
+	/* a network grant on top of a policy without network: the proxy,
+	 * and 1 so that the caller says so */
+	assert_int_equal(policy_override(p, POLICY_OVERRIDE_DOMAIN, "https://A.com/", &err), 1);
+	assert_int_equal(p->net.mode, POLICY_NET_PROXY);
+	assert_int_equal(policy_override(p, POLICY_OVERRIDE_CIDR, "10.1.0.0/16", &err), 0);
+	assert_string_equal(p->net.allow.items[p->net.allow.n - 1].value, "a.com:443");
+	assert_string_equal(p->net.allow_cidr.items[p->net.allow_cidr.n - 1].value, "10.1.0.0/16");
+	assert_int_not_equal(policy_override(p, POLICY_OVERRIDE_DOMAIN, "a.com/x", &err), 0);
+	assert_string_equal(err.key, "--allow-domain");
+	assert_non_null(strstr(err.msg, "not a path"));
+	assert_int_not_equal(policy_override(p, POLICY_OVERRIDE_CIDR, "10.1.0.0/40", &err), 0);
+	assert_string_equal(err.key, "--allow-cidr");
 	assert_int_equal(policy_expand(p, &v, &err), 0);
 	assert_string_equal(p->fs.write.items[0].value, "/w/rel/dir");
 	policy_free(p);
+	/* -n and a grant contradict; mode = host needs none */
+	assert_int_equal(load("[network]\nmode = proxy\n", &p, &err), 0);
+	assert_int_equal(policy_override(p, POLICY_OVERRIDE_NO_NETWORK, "", &err), 0);
+	assert_int_not_equal(policy_override(p, POLICY_OVERRIDE_CIDR, "10.0.0.1", &err), 0);
+	assert_non_null(strstr(err.msg, "-n"));
+	policy_free(p);
+	assert_int_equal(load("[network]\nmode = host\n", &p, &err), 0);
+	assert_int_not_equal(policy_override(p, POLICY_OVERRIDE_DOMAIN, "a.com", &err), 0);
+	assert_non_null(strstr(err.msg, "mode = host"));
+	policy_free(p);
+}
+
+/* A grant at or beneath a deny grants nothing: an error naming both. */
+static void test_grant_beneath_deny_is_an_error(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		int ok;
+		unsigned line;
+	} cases[] = {
+		{ "[filesystem]\ndeny = ~/.ssh\nread = ~/.ssh/known_hosts\n", 0, 3 },
+		{ "[filesystem]\ndeny = ~/.ssh\nwrite = ~/.ssh\n", 0, 3 },
+		{ "[filesystem]\ndeny = /srv/a\nexec = /srv/a/bin\n", 0, 3 },
+		{ "[filesystem]\ndeny = ~/.ssh\nread = ~ ~/.sshx ~/.ss\n", 1, 0 },
+		{ "[filesystem]\ndeny = /srv/a/b\nread = /srv/a\n", 1, 0 },
+	};
+	struct policy_vars v = { .cwd = "/w", .home = "/h", .getenv = fake_env };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy *p = NULL;
+		struct policy_error err = { 0 };
+		assert_int_equal(load(cases[i].text, &p, &err), 0);
+		int r = policy_expand(p, &v, &err);
+		if (cases[i].ok) {
+			assert_int_equal(r, 0);
+		} else {
+			assert_int_not_equal(r, 0);
+			assert_int_equal(err.line, cases[i].line);
+			assert_non_null(strstr(err.key, "filesystem."));
+			assert_non_null(strstr(err.msg, "deny = "));
+			assert_non_null(strstr(err.msg, "which wins"));
+		}
+		policy_free(p);
+	}
 }
 
 static void test_did_you_mean(void **state)
@@ -394,6 +497,8 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_default_policy_loads),
 		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_url_in_allow_is_host_and_port),
+		cmocka_unit_test(test_grant_beneath_deny_is_an_error),
 		cmocka_unit_test(test_did_you_mean),
 	};
 	return cmocka_run_group_tests_name("policy", tests, setup, teardown);

@@ -105,6 +105,12 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 		const char *eq = strchr(kv, '=');
 		r = env_put(&e, kv, (size_t)(eq - kv), eq + 1);
 	}
+	/* without a mount namespace a CLI that can be pointed elsewhere is
+	 * pointed at its stand-in (state.c) */
+	for (size_t i = 0; sb && sb->ns == NS_NONE && i < sb->n_privates && r == 0; i++)
+		if (sb->privates[i].env)
+			r = env_put(&e, sb->privates[i].env, strlen(sb->privates[i].env),
+				    sb->privates[i].standin);
 	/* mode = proxy: every client's proxy variables point at ours, after
 	 * env_set, so a policy cannot point them elsewhere by accident.
 	 * NO_PROXY keeps only the sandbox's own loopback (in a private network

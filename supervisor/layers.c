@@ -194,6 +194,48 @@ static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char
 	*ret_co = (struct landlock_carveout){ "/dev/pts", 0, false };
 }
 
+/*
+ * A grant whose path is missing is skipped; said once on stderr (not only
+ * at -v), as one line, since a CLI that finds its directory unwritable
+ * dies far from the cause.  A path written `?PATH` is optional: no word.
+ */
+static void say_missing_grants(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const struct policy_list *lists[] = { &p->fs.read, &p->fs.exec, &p->fs.write };
+	char line[1024] = "";
+	size_t n = 0, len = 0;
+	struct stat st;
+
+	if (sb->missing_said)
+		return;
+	sb->missing_said = true;
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			const struct policy_item *it = &lists[l]->items[i];
+			bool dup = false;
+			if (it->optional || it->required || lstat(it->value, &st) == 0 ||
+			    errno != ENOENT)
+				continue;
+			for (size_t m = 0; m <= l && !dup; m++)
+				for (size_t j = 0; j < (m == l ? i : lists[m]->n) && !dup; j++)
+					dup = strcmp(lists[m]->items[j].value, it->value) == 0;
+			if (dup)
+				continue;
+			n++;
+			if (len < sizeof(line) - 1) {
+				int w = snprintf(line + len, sizeof(line) - len, " %s", it->value);
+				len += w > 0 ? (size_t)w : 0;
+				if (len >= sizeof(line) - 1)
+					snprintf(line + sizeof(line) - 5, 5, " ...");
+			}
+		}
+	if (n)
+		warn("%zu grant%s skipped, the path does not exist:%s (write it ?PATH if it may "
+		     "be missing, or make it with [filesystem] create)",
+		     n, n == 1 ? "" : "s", line);
+}
+
 /* The parts that depend on whether a mount namespace is used. */
 static void prepare_fs(struct sandbox *sb)
 {
@@ -223,7 +265,8 @@ static void prepare_fs(struct sandbox *sb)
 	}
 
 	/* room for the CA bundle, a private /tmp and /dev/shm, and three terminals */
-	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + 7, sizeof(*grants));
+	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + sb->n_privates + 7,
+			sizeof(*grants));
 	if (!grants)
 		die("out of memory");
 #define GRANTS(list, access)                                                   \
@@ -255,8 +298,10 @@ static void prepare_fs(struct sandbox *sb)
 			    it->origin.line, it->value, strerror(errno));
 	}
 
+	say_missing_grants(sb);
 	protect_prepare(sb, &co, &nco);
 	if (sb->ns == NS_FULL) {
+		state_plan(sb, grants, &ng, NULL, NULL);
 		for (size_t i = 0; i < p->fs.deny.n; i++) {
 			char *c = realpath(p->fs.deny.items[i].value, NULL);
 			struct stat st;
@@ -269,7 +314,8 @@ static void prepare_fs(struct sandbox *sb)
 			free(c);
 		}
 	} else {
-		struct landlock_carveout *more = realloc(co, (nco + p->fs.deny.n + 2) * sizeof(*co));
+		struct landlock_carveout *more =
+			realloc(co, (nco + p->fs.deny.n + sb->n_privates + 3) * sizeof(*co));
 		if (!more)
 			die("out of memory");
 		co = more;
@@ -277,12 +323,15 @@ static void prepare_fs(struct sandbox *sb)
 			co[nco++] = pts_co;
 		for (size_t i = 0; i < p->fs.deny.n; i++)
 			co[nco++] = (struct landlock_carveout){ p->fs.deny.items[i].value, 0, false };
+		state_plan(sb, grants, &ng, co, &nco);
 	}
 
 	r = landlock_plan(grants, ng, co, nco, plan_note, NULL, &sb->plan, &failed);
 	free(grants);
 	free(co);
 	protect_plan_done(sb);
+	if (r == 0)
+		state_plan_done(sb);
 	if (r < 0) {
 		const struct policy_list *lists[] = { &p->fs.read, &p->fs.exec, &p->fs.write };
 		for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
@@ -477,6 +526,8 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 		die("cannot read the working directory: %s", strerror(errno));
 
 	prepare_identity(sb);
+	/* before any grant is planned: what `create` makes is then there */
+	state_prepare(sb);
 	prepare_landlock_caps(sb);
 	sb->ns = p->namespaces == POLICY_NS_OFF ? NS_NONE : NS_FULL;
 	sb->new_user_ns = sb->ns == NS_FULL && !sb->started_as_root;
@@ -503,6 +554,7 @@ void sandbox_fallback_no_ns(struct sandbox *sb)
 	sb->ns = NS_NONE;
 	/* nothing can be mounted over them now */
 	protect_remove_placeholders(sb);
+	state_remove_placeholders(sb);
 	sb->new_user_ns = false;
 	sb->new_net_ns = false;
 	prepare_network(sb);
@@ -536,6 +588,7 @@ void sandbox_release(struct sandbox *sb)
 	}
 	protect_remove_placeholders(sb);
 	protect_release(sb);
+	state_release(sb);
 	free(sb->groups);
 	free(sb->home);
 	if (sb->private_tmp_dir) {

@@ -1,0 +1,331 @@
+# SPDX-License-Identifier: MIT
+"""State of the command's own: `create` makes what a CLI needs on a fresh
+home, a missing grant is said, and `private` stand-ins persist from run to
+run without ever being written back where the host's own CLI reads.  Every
+attack here plants a symlink where ringfence walks or copies."""
+import json
+import os
+
+import pytest
+
+NOBODY = 65534
+
+
+def home(box):
+    """A fresh home for the box's user (the box's cwd stays the project)."""
+    h = box.path("home")
+    if not os.path.isdir(h):
+        os.mkdir(h, 0o755)
+        if box.user == "nobody":
+            os.chown(h, NOBODY, NOBODY)
+    return h
+
+
+def run(box, policy, script, extra_env=None):
+    env = {"HOME": home(box)}
+    env.update(extra_env or {})
+    return box.run(["sh", "-c", script], policy=policy, env=env)
+
+
+def owner(box):
+    return NOBODY if box.user == "nobody" else 0
+
+
+def state_dir(box, name="agent"):
+    return os.path.join(home(box), ".local", "state", "ringfence", name)
+
+
+# ---- create ---------------------------------------------------------------
+
+
+def test_create_makes_missing_dirs_before_granting(box):
+    """A CLI that mkdirs ~/.gemini on a fresh home dies without it."""
+    pol = box.policy("""
+        [filesystem]
+        create = ~/.gemini ~/.local/share/opencode
+        write = ~/.gemini ~/.local/share/opencode
+        """, name="agent.ini")
+    r = run(box, pol, "mkdir ~/.gemini/tmp && touch ~/.local/share/opencode/x")
+    assert r.returncode == 0, r.stderr
+    for d in (".gemini", ".local", ".local/share", ".local/share/opencode"):
+        st = os.lstat(os.path.join(home(box), d))
+        assert st.st_uid == owner(box), d
+        assert st.st_mode & 0o777 == 0o700, d
+    assert os.path.isdir(os.path.join(home(box), ".gemini", "tmp"))
+    assert "does not exist" not in r.stderr
+
+
+def test_create_follows_no_symlink(box):
+    """~/.gemini planted as a link to a directory elsewhere: nothing is made
+    there and the command never starts."""
+    outside = box.path("outside")
+    os.mkdir(outside)
+    os.chmod(outside, 0o777)
+    os.symlink(outside, os.path.join(home(box), ".gemini"))
+    pol = box.policy("""
+        [filesystem]
+        create = ~/.gemini/tmp
+        """, name="agent.ini")
+    r = run(box, pol, "echo started")
+    assert r.returncode == 125, r.stderr
+    assert "started" not in r.stdout
+    assert "filesystem.create" in r.stderr and "agent.ini:" in r.stderr
+    assert os.listdir(outside) == []
+    # positive control: the same policy with the link gone makes it
+    os.unlink(os.path.join(home(box), ".gemini"))
+    r = run(box, pol, "echo started")
+    assert r.returncode == 0, r.stderr
+    assert os.path.isdir(os.path.join(home(box), ".gemini", "tmp"))
+
+
+def test_create_outside_home_and_project_is_refused(box):
+    pol = box.policy("""
+        [filesystem]
+        create = /var/tmp/rf-create-test
+        """, name="agent.ini")
+    r = run(box, pol, "echo started")
+    assert r.returncode == 125
+    assert "agent.ini:" in r.stderr and "filesystem.create" in r.stderr
+    assert not os.path.exists("/var/tmp/rf-create-test")
+    # positive control: beneath the project it is made
+    pol = box.policy("""
+        [filesystem]
+        create = ${CWD}/build/out
+        """, name="agent.ini")
+    r = run(box, pol, "touch build/out/x")
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(box.path("work", "build", "out", "x"))
+
+
+def test_missing_grant_said_once_optional_silent(box):
+    pol = box.policy("""
+        [filesystem]
+        write = ~/.codex ~/.codex
+        read = ?~/.nvm
+        """, name="agent.ini")
+    r = run(box, pol, "true")
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stderr.splitlines() if "does not exist" in l]
+    assert len(lines) == 1, r.stderr
+    assert os.path.join(home(box), ".codex") in lines[0]
+    assert lines[0].count(".codex") == 1
+    assert ".nvm" not in r.stderr
+
+
+# ---- private stand-ins ------------------------------------------------------
+
+
+def private_policy(box, body="", ns_off_env=True):
+    """~/.claude.json (a file) and ~/.codex/ (a directory) private; without
+    namespaces the directory is reached through CODEX_HOME, and the file,
+    which no variable can move, is read-only (best-effort)."""
+    extra = "private_env = CODEX_HOME=~/.codex\n" if ns_off_env else ""
+    head = ""
+    if box.namespaces == "off" and ns_off_env:
+        head = "[sandbox]\nenforcement = best-effort\n"
+    return box.policy(head + """
+        [filesystem]
+        private = ~/.claude.json ~/.codex/
+        """ + extra + body, name="agent.ini")
+
+
+def test_private_persists_and_never_reaches_the_host(box):
+    h = home(box)
+    with open(os.path.join(h, ".claude.json"), "w") as f:
+        f.write('{"mcpServers": {}}')
+    os.chown(os.path.join(h, ".claude.json"), owner(box), owner(box))
+    pol = private_policy(box)
+    codex = "${CODEX_HOME:-$HOME/.codex}"
+    plant = ('{"mcpServers": {"evil": {"command": "/tmp/x"}}}')
+    if box.namespaces == "off":
+        # no mount namespace: ~/.claude.json is read-only, the directory
+        # is the variable's
+        r = run(box, pol, "echo '%s' > ~/.claude.json" % plant)
+        assert r.returncode != 0
+        r = run(box, pol, "echo run1 > %s/config.toml && cat %s/config.toml" % (codex, codex))
+        assert r.returncode == 0, r.stderr
+        r = run(box, pol, "cat %s/config.toml; echo $CODEX_HOME" % codex)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.splitlines()[0] == "run1"
+        assert r.stdout.splitlines()[1].startswith(state_dir(box))
+    else:
+        r = run(box, pol, "cat ~/.claude.json; echo '%s' > ~/.claude.json && "
+                          "echo run1 > ~/.codex/config.toml" % plant)
+        assert r.returncode == 0, r.stderr
+        # not seeded: the stand-in started empty
+        assert r.stdout == ""
+        r = run(box, pol, "cat ~/.claude.json ~/.codex/config.toml")
+        assert r.returncode == 0, r.stderr
+        assert "evil" in r.stdout and "run1" in r.stdout
+        with open(os.path.join(state_dir(box), ".claude.json")) as f:
+            assert "evil" in f.read()
+    # the host's copy as it was; the absent one not left behind
+    with open(os.path.join(h, ".claude.json")) as f:
+        assert f.read() == '{"mcpServers": {}}'
+    assert not os.path.exists(os.path.join(h, ".codex"))
+    st = os.lstat(state_dir(box))
+    assert st.st_uid == owner(box) and st.st_mode & 0o777 == 0o700
+
+
+def test_private_without_namespace_needs_private_env(box):
+    if box.namespaces != "off":
+        pytest.skip("without a mount namespace only")
+    pol = private_policy(box, ns_off_env=False)
+    r = run(box, pol, "echo started")
+    assert r.returncode == 125
+    assert "started" not in r.stdout
+    assert "agent.ini:" in r.stderr and "private_env" in r.stderr
+    # best-effort: said, and the path is read-only (not written to the host)
+    pol = box.policy("""
+        [sandbox]
+        enforcement = best-effort
+        [filesystem]
+        write = ~
+        private = ~/.claude.json
+        """, name="agent.ini")
+    with open(os.path.join(home(box), ".claude.json"), "w") as f:
+        f.write("host")
+    r = run(box, pol, "echo started; echo planted > ~/.claude.json")
+    assert "started" in r.stdout
+    assert "read-only" in r.stderr
+    with open(os.path.join(home(box), ".claude.json")) as f:
+        assert f.read() == "host"
+
+
+def test_state_dir_unreachable_under_a_broad_grant(box):
+    """write = ~ covers ~/.local/state/ringfence: it must stay out of reach,
+    or a sandbox could rewrite another policy's stand-ins."""
+    other = os.path.join(home(box), ".local", "state", "ringfence", "other")
+    os.makedirs(other)
+    # without namespaces the directories on the way to a carve-out get no
+    # new entries (Landlock grants are split around it): an existing one
+    # beside it is the positive control
+    os.makedirs(os.path.join(home(box), ".local", "share"))
+    os.chown(os.path.join(home(box), ".local", "share"), owner(box), owner(box))
+    with open(os.path.join(other, "settings.json"), "w") as f:
+        f.write("other")
+    for d in (".local", ".local/state", ".local/state/ringfence", ".local/state/ringfence/other"):
+        os.chown(os.path.join(home(box), d), owner(box), owner(box))
+    pol = private_policy(box, body="write = ~\n")
+    r = run(box, pol, "echo planted > ~/.local/state/ringfence/other/settings.json; "
+                      "echo planted > ~/.local/state/ringfence/agent/.claude.json; "
+                      "ls ~/.local/state/ringfence; echo done")
+    assert "done" in r.stdout, r.stderr
+    with open(os.path.join(other, "settings.json")) as f:
+        assert f.read() == "other"
+    with open(os.path.join(state_dir(box), ".claude.json")) as f:
+        assert "planted" not in f.read()
+    assert "other" not in r.stdout.replace("other/", "")
+    # positive control: the same grant writes beside it
+    r = run(box, pol, "echo ok > ~/.local/share/beside && cat ~/.local/share/beside")
+    assert r.stdout.strip() == "ok", r.stderr
+
+
+def test_seed_once_from_the_host(box):
+    h = home(box)
+    gem = os.path.join(h, ".gemini")
+    os.makedirs(os.path.join(gem, "sub"))
+    with open(os.path.join(gem, "settings.json"), "w") as f:
+        f.write('{"host": 1}')
+    os.chmod(os.path.join(gem, "settings.json"), 0o640)
+    with open(os.path.join(gem, "sub", "a"), "w") as f:
+        f.write("a")
+    for root, dirs, files in os.walk(gem):
+        for n in dirs + files + [""]:
+            os.chown(os.path.join(root, n), owner(box), owner(box))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.gemini/
+        private_env = GEMINI_DIR=~/.gemini
+        """, name="agent.ini")
+    d = "${GEMINI_DIR:-$HOME/.gemini}"
+    r = run(box, pol, "cat %s/settings.json %s/sub/a; echo '{\"sandbox\": 1}' > %s/settings.json"
+            % (d, d, d))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith('{"host": 1}a')
+    st = os.stat(os.path.join(state_dir(box), ".gemini", "settings.json"))
+    assert st.st_mode & 0o777 == 0o640 and st.st_uid == owner(box)
+    # the host changes; the stand-in is not seeded again
+    with open(os.path.join(gem, "settings.json"), "w") as f:
+        f.write('{"host": 2}')
+    r = run(box, pol, "cat %s/settings.json" % d)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == '{"sandbox": 1}'
+    with open(os.path.join(gem, "settings.json")) as f:
+        assert f.read() == '{"host": 2}'
+
+
+def test_seed_copies_no_symlink(box):
+    """A link planted at the host path (to /etc/shadow, or a directory on the
+    way) is never copied; a link inside a seeded directory is skipped."""
+    h = home(box)
+    os.symlink("/etc/shadow", os.path.join(h, ".claude.json"))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.claude.json
+        """, name="agent.ini")
+    r = run(box, pol, "cat ~/.claude.json")
+    assert r.returncode == 125
+    assert "root:" not in r.stdout
+    copy = os.path.join(state_dir(box), ".claude.json")
+    assert not os.path.exists(copy) or "root:" not in open(copy).read()
+    # a directory on the way is a link
+    os.unlink(os.path.join(h, ".claude.json"))
+    os.symlink("/etc", os.path.join(h, ".gemini"))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.gemini/shadow
+        """, name="agent.ini")
+    r = run(box, pol, "cat ~/.gemini/shadow")
+    assert r.returncode == 125
+    assert "root:" not in r.stdout
+    copy = os.path.join(state_dir(box), ".gemini", "shadow")
+    assert not os.path.exists(copy) or "root:" not in open(copy).read()
+    # inside a seeded directory: the link is skipped, the file copied
+    os.unlink(os.path.join(h, ".gemini"))
+    os.mkdir(os.path.join(h, ".codex"))
+    os.symlink("/etc/shadow", os.path.join(h, ".codex", "auth.json"))
+    with open(os.path.join(h, ".codex", "config.toml"), "w") as f:
+        f.write("cfg")
+    for n in (".codex", ".codex/config.toml"):
+        os.chown(os.path.join(h, n), owner(box), owner(box))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.codex/
+        private_env = CODEX_HOME=~/.codex
+        """, name="agent.ini")
+    r = run(box, pol, "cat ${CODEX_HOME:-~/.codex}/config.toml")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "cfg"
+    assert not os.path.lexists(os.path.join(state_dir(box), ".codex", "auth.json"))
+
+
+def test_symlinked_state_dir_is_refused(box):
+    """~/.local/state/ringfence planted as a link elsewhere: nothing is made
+    through it; a stand-in replaced by a link is refused, not followed."""
+    outside = box.path("outside")
+    os.mkdir(outside)
+    os.chmod(outside, 0o777)
+    st = os.path.join(home(box), ".local", "state")
+    os.makedirs(st)
+    for d in (".local", ".local/state"):
+        os.chown(os.path.join(home(box), d), owner(box), owner(box))
+    os.symlink(outside, os.path.join(st, "ringfence"))
+    pol = private_policy(box)
+    r = run(box, pol, "echo started")
+    assert r.returncode == 125 and "started" not in r.stdout
+    assert os.listdir(outside) == []
+    # the stand-in itself a link to a file of the host's
+    os.unlink(os.path.join(st, "ringfence"))
+    r = run(box, pol, "true")
+    assert r.returncode == 0, r.stderr
+    target = box.path("target")
+    with open(target, "w") as f:
+        f.write("host file")
+    os.chmod(target, 0o666)
+    os.unlink(os.path.join(state_dir(box), ".claude.json"))
+    os.symlink(target, os.path.join(state_dir(box), ".claude.json"))
+    r = run(box, pol, "echo planted > ~/.claude.json; echo started")
+    assert r.returncode == 125 and "started" not in r.stdout
+    with open(target) as f:
+        assert f.read() == "host file"

@@ -95,8 +95,12 @@ static void annotate(FILE *out, const char *section, void *ud)
 			     "; memory only; the command's env variable holds a placeholder, which\n"
 			     "; the proxy replaces (request target, headers, Basic) only in requests\n"
 			     "; to these hosts; HTTPS to them is intercepted with a CA made for the\n"
-			     "; run (trusted through SSL_CERT_FILE and friends); a placeholder sent\n"
-			     "; anywhere else refuses the request (cred.block)\n");
+			     "; run (trusted through SSL_CERT_FILE and friends, and WGETRC); a\n"
+			     "; placeholder sent anywhere else refuses the request (cred.block);\n"
+			     "; the bundle holds the system roots, the CA files the caller's\n"
+			     "; variables named (and SSL_CERT_DIR's) and the CA, and upstream\n"
+			     "; servers are verified against the same; without a credential the\n"
+			     "; caller's CA variables pass through and their files are readable\n");
 	} else if (strcmp(section, "process") == 0) {
 		fprintf(out, "; privilege drop with libcap-ng: every capability set emptied, securebits\n"
 			     "; locked, no_new_privs; run_as switches user only when started as root;\n"

@@ -236,6 +236,18 @@ static void say_missing_grants(struct sandbox *sb)
 		     n, n == 1 ? "" : "s", line);
 }
 
+/* A CA file or directory of the caller's beneath a deny path is not
+ * granted: the deny wins (and its mask would hide it anyway). */
+static bool trust_denied(const struct policy *p, const char *path)
+{
+	for (size_t i = 0; i < p->fs.deny.n; i++) {
+		_cleanup_free_ char *c = realpath(p->fs.deny.items[i].value, NULL);
+		if (c && landlock_path_beneath(path, c))
+			return true;
+	}
+	return false;
+}
+
 /* The parts that depend on whether a mount namespace is used. */
 static void prepare_fs(struct sandbox *sb)
 {
@@ -265,7 +277,8 @@ static void prepare_fs(struct sandbox *sb)
 	}
 
 	/* room for the CA bundle, a private /tmp and /dev/shm, and three terminals */
-	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + sb->n_privates + 7,
+	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + sb->n_privates +
+				sb->n_trust_files + sb->n_trust_dirs + 8,
 			sizeof(*grants));
 	if (!grants)
 		die("out of memory");
@@ -279,6 +292,17 @@ static void prepare_fs(struct sandbox *sb)
 #undef GRANTS
 	if (sb->ca_bundle)
 		grants[ng++] = (struct landlock_grant){ sb->ca_bundle, LANDLOCK_READ, true };
+	if (sb->wgetrc)
+		grants[ng++] = (struct landlock_grant){ sb->wgetrc, LANDLOCK_READ, true };
+	/* what the caller's clients trusted, readable where the variables
+	 * still name it (without interception); a deny still wins */
+	for (size_t i = 0; i < sb->n_trust_files + sb->n_trust_dirs; i++) {
+		bool dir = i >= sb->n_trust_files;
+		const char *path = dir ? sb->trust_dirs[i - sb->n_trust_files] : sb->trust_files[i];
+		if ((!dir && sb->ca_bundle) || trust_denied(p, path))
+			continue;
+		grants[ng++] = (struct landlock_grant){ path, LANDLOCK_READ, false };
+	}
 	char ttys[3][64];
 	struct landlock_carveout pts_co;
 	bool pts_carve = false;

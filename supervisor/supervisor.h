@@ -238,6 +238,12 @@ struct sandbox {
 	size_t secrets_size;
 	struct netproxy_tls *tls;
 	const char *ca_bundle;
+	const char *wgetrc; /* beside the bundle: wget's way to trust it */
+	/* what the caller's clients trusted (canonical, owned): the files
+	 * named in ca_bundle_vars and the directories in SSL_CERT_DIR; read
+	 * grants, and the bundle's and the proxy's trust when intercepting */
+	char **trust_files, **trust_dirs;
+	size_t n_trust_files, n_trust_dirs;
 
 	/* pathname Unix sockets connect(2) may reach (canonical patterns, owned),
 	 * the sandbox's private temporary directory beneath them; the broker
@@ -463,6 +469,8 @@ bool env_is_ours(const char *name);
 
 extern const char *const ca_bundle_vars[];
 extern const size_t ca_bundle_vars_n;
+/* Directories of CA certificates (OpenSSL's), kept as the caller had them. */
+#define CA_DIR_VAR "SSL_CERT_DIR"
 /* Reads the secrets, makes placeholders, the CA and its bundle file;
  * exits 125 with one line naming the credential on any problem. */
 void creds_prepare(struct sandbox *sb);

@@ -41,22 +41,22 @@
 /* A seed copies the host's files once: a CLI's settings and sessions, not
  * its caches.  Larger files are skipped (and said), as are symlinks,
  * devices, sockets and files another user owns. */
-#define SEED_FILE_MAX (16u << 20)
+#define SEED_FILE_MAX  (16u << 20)
 #define SEED_TOTAL_MAX (256u << 20)
 #define SEED_DEPTH_MAX 16
 
 /* The directories nobody's state is made in as root, even when root's
  * working directory is one of them. */
 static const char *const system_dirs[] = {
-	"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
-	"/run", "/sbin", "/sys", "/usr", "/var",
+    "/bin",    "/boot", "/dev", "/etc",	 "/lib", "/lib32", "/lib64",
+    "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr",   "/var",
 };
 
 static int openat2_nofollow(int dir, const char *rel, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	    .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
 	};
 	int fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
 
@@ -188,8 +188,8 @@ static void create_dirs(struct sandbox *sb)
 		if (r < 0)
 			die_item(it, "create",
 				 r == -ELOOP || r == -ENOTDIR
-					 ? "a component is a symbolic link or not a directory"
-					 : "cannot create",
+				     ? "a component is a symbolic link or not a directory"
+				     : "cannot create",
 				 r == -ELOOP || r == -ENOTDIR ? 0 : -r);
 	}
 }
@@ -262,8 +262,7 @@ struct seed_ctx {
 	uint64_t total;
 };
 
-static int copy_file(struct seed_ctx *c, int src, const struct stat *st, int dir,
-		     const char *name)
+static int copy_file(struct seed_ctx *c, int src, const struct stat *st, int dir, const char *name)
 {
 	_cleanup_close_ int out = -1;
 	char buf[65536];
@@ -398,7 +397,7 @@ static int make_standin(struct sandbox *sb, const struct private_standin *ps, in
 			return -errno;
 	}
 	if (seed) {
-		struct seed_ctx c = { .sb = sb, .top = ps->path };
+		struct seed_ctx c = {.sb = sb, .top = ps->path};
 		if (S_ISDIR(st.st_mode) != ps->is_dir || !seed_ok(&c, &st, ps->path))
 			seed = false;
 		if (seed) {
@@ -408,7 +407,8 @@ static int make_standin(struct sandbox *sb, const struct private_standin *ps, in
 				(void)rm_rf_at(dir, tmp);
 				if (mkdirat(dir, tmp, 0700) < 0)
 					return -errno;
-				fd = openat(dir, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				fd = openat(dir, tmp,
+					    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 				r = fd < 0 ? -errno : give(sb, fd);
 				if (r == 0)
 					r = copy_dir(&c, src, fd, 0);
@@ -441,7 +441,7 @@ static void add_standin(struct sandbox *sb, const struct policy_item *it, bool s
 {
 	const struct policy *p = sb->policy;
 	const char *key = seed ? "private_seed" : "private";
-	struct private_standin ps = { 0 };
+	struct private_standin ps = {0};
 	char parent[PATH_MAX], name[NAME_MAX + 1];
 	_cleanup_close_ int pfd = -1, fd = -1;
 	struct stat host, st;
@@ -543,7 +543,7 @@ static void add_standin(struct sandbox *sb, const struct policy_item *it, bool s
 static void prepare_privates(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
-	const struct policy_list *lists[] = { &p->fs.private_, &p->fs.private_seed };
+	const struct policy_list *lists[] = {&p->fs.private_, &p->fs.private_seed};
 	char name[80];
 	const char *xdg = getenv("XDG_STATE_HOME");
 	_cleanup_close_ int home_fd = -1, state_fd = -1;
@@ -710,15 +710,15 @@ void state_plan(struct sandbox *sb, struct landlock_grant *grants, size_t *ng,
 			struct private_standin *ps = &sb->privates[i];
 			if (access(ps->path, F_OK) < 0 && errno == ENOENT)
 				make_mount_point(sb, ps);
-			grants[(*ng)++] = (struct landlock_grant){ ps->path, LANDLOCK_WRITE, true };
+			grants[(*ng)++] = (struct landlock_grant){ps->path, LANDLOCK_WRITE, true};
 		}
 		sandbox_add_mask(sb, sb->state_root, true, MASK_DENY);
 		return;
 	}
-	co[(*nco)++] = (struct landlock_carveout){ sb->state_root, 0, true };
+	co[(*nco)++] = (struct landlock_carveout){sb->state_root, 0, true};
 	for (size_t i = 0; i < sb->n_privates; i++) {
 		struct private_standin *ps = &sb->privates[i];
-		co[(*nco)++] = (struct landlock_carveout){ ps->path, LANDLOCK_READ_ONLY, true };
+		co[(*nco)++] = (struct landlock_carveout){ps->path, LANDLOCK_READ_ONLY, true};
 		if (ps->env)
 			continue;
 		if (!sb->best_effort)
@@ -745,8 +745,9 @@ void state_plan_done(struct sandbox *sb)
 		canon = realpath(ps->standin, NULL);
 		if (!canon)
 			die("%s: %s", ps->standin, strerror(errno));
-		if (landlock_plan_add(&sb->plan, canon, ps->is_dir ? LANDLOCK_WRITE
-								   : LANDLOCK_WRITE & LANDLOCK_FILE_RIGHTS) < 0)
+		if (landlock_plan_add(&sb->plan, canon,
+				      ps->is_dir ? LANDLOCK_WRITE
+						 : LANDLOCK_WRITE & LANDLOCK_FILE_RIGHTS) < 0)
 			die("out of memory");
 		free(canon);
 	}
@@ -793,8 +794,8 @@ int state_mount(const struct sandbox *sb, const char **ret_path)
 		tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (tree < 0)
 			return -errno;
-		if (move_mount(tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-		    0)
+		if (move_mount(tree, "", dst, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			return -errno;
 	}
 	return 0;

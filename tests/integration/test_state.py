@@ -329,3 +329,85 @@ def test_symlinked_state_dir_is_refused(box):
     assert r.returncode == 125 and "started" not in r.stdout
     with open(target) as f:
         assert f.read() == "host file"
+
+
+def test_private_when_namespaces_fall_back(box):
+    """namespaces = auto under a profile that refuses them: planned with a
+    mount point for the absent ~/.codex, then planned again without; the
+    mount point goes, CODEX_HOME names the stand-in."""
+    if box.namespaces == "off":
+        pytest.skip("namespaces are off already")
+    import subprocess
+    deny_ns = os.path.join(box.bin, "deny_ns")
+    env = box.env({"HOME": home(box)})
+    # ~/.claude.json has no variable: strict refuses once it is planned
+    # without namespaces, and its mount point is gone with it
+    r = subprocess.run(box.cmd([deny_ns, box.ringfence, "-p", private_policy(box), "--",
+                                "echo", "started"]),
+                       cwd=box.work, env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 125 and "started" not in r.stdout
+    assert "private_env" in r.stderr
+    assert not os.path.lexists(os.path.join(home(box), ".claude.json"))
+    assert not os.path.lexists(os.path.join(home(box), ".codex"))
+    pol = box.policy("""
+        [filesystem]
+        private = ~/.codex/
+        private_env = CODEX_HOME=~/.codex
+        """, name="agent.ini")
+    argv = box.cmd([deny_ns, box.ringfence, "-p", pol, "-v", "--", "sh", "-c",
+                    "echo $CODEX_HOME; echo kept > $CODEX_HOME/f; echo x > ~/.codex/g"])
+    r = subprocess.run(argv, cwd=box.work, env=env, capture_output=True, text=True, timeout=30)
+    assert "namespaces unavailable" in r.stderr
+    assert r.stdout.strip() == os.path.join(state_dir(box), ".codex"), r.stderr
+    with open(os.path.join(state_dir(box), ".codex", "f")) as f:
+        assert f.read() == "kept\n"
+    assert not os.path.exists(os.path.join(home(box), ".codex"))
+
+
+def test_create_and_private_as_the_run_as_user(box):
+    """Started as root with run_as = nobody: what is made is nobody's."""
+    if box.user != "root":
+        pytest.skip("switching users needs root")
+    os.chown(box.work, NOBODY, NOBODY)
+    pol = box.write("agent.ini", """[sandbox]
+include = %s
+%s
+[process]
+run_as = nobody
+[filesystem]
+exec = %s
+create = ${CWD}/out/deep
+write = ${CWD}/out/deep
+""" % (box.default, "namespaces = off" if box.namespaces == "off" else "", box.bin))
+    r = box.run(["sh", "-c", "id -u; touch out/deep/x"], policy=pol)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(NOBODY)
+    for p in ("out", "out/deep", "out/deep/x"):
+        assert os.lstat(box.path("work", p)).st_uid == NOBODY, p
+    assert os.lstat(box.path("work", "out")).st_mode & 0o777 == 0o700
+
+
+def test_seed_skips_another_users_file(box):
+    """The unprivileged user's seed never copies a file it does not own
+    (a hard link to one, say)."""
+    if box.user != "nobody":
+        pytest.skip("root's seed copies what root owns")
+    h = home(box)
+    gem = os.path.join(h, ".gemini")
+    os.mkdir(gem)
+    os.chown(gem, NOBODY, NOBODY)
+    with open(os.path.join(gem, "mine"), "w") as f:
+        f.write("mine")
+    os.chown(os.path.join(gem, "mine"), NOBODY, NOBODY)
+    with open(os.path.join(gem, "roots"), "w") as f:
+        f.write("root's")
+    os.chmod(os.path.join(gem, "roots"), 0o644)
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.gemini/
+        private_env = GEMINI_DIR=~/.gemini
+        """, name="agent.ini")
+    r = run(box, pol, "ls ${GEMINI_DIR:-$HOME/.gemini}")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["mine"]
+    assert "belongs to uid 0" in r.stderr

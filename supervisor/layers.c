@@ -217,6 +217,9 @@ static void say_missing_grants(struct sandbox *sb)
 			if (it->optional || it->required || lstat(it->value, &st) == 0 ||
 			    errno != ENOENT)
 				continue;
+			/* a private path gets its mount point later (state.c) */
+			if (sb->ns == NS_FULL && state_is_private(sb, it->value))
+				continue;
 			for (size_t m = 0; m <= l && !dup; m++)
 				for (size_t j = 0; j < (m == l ? i : lists[m]->n) && !dup; j++)
 					dup = strcmp(lists[m]->items[j].value, it->value) == 0;

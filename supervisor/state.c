@@ -708,9 +708,18 @@ void state_plan(struct sandbox *sb, struct landlock_grant *grants, size_t *ng,
 	if (sb->ns == NS_FULL) {
 		for (size_t i = 0; i < sb->n_privates; i++) {
 			struct private_standin *ps = &sb->privates[i];
+			uint64_t rights = LANDLOCK_WRITE;
 			if (access(ps->path, F_OK) < 0 && errno == ENOENT)
 				make_mount_point(sb, ps);
-			grants[(*ng)++] = (struct landlock_grant){ps->path, LANDLOCK_WRITE, true};
+			/* grants at or beneath PATH would be planned against the
+			 * host's tree, not the stand-in's: their rights go to
+			 * PATH as a whole (the stand-in is the sandbox's own) */
+			for (size_t g = *ng; g-- > 0;)
+				if (landlock_path_beneath(grants[g].path, ps->path)) {
+					rights |= grants[g].access;
+					grants[g] = grants[--(*ng)];
+				}
+			grants[(*ng)++] = (struct landlock_grant){ps->path, rights, true};
 		}
 		sandbox_add_mask(sb, sb->state_root, true, MASK_DENY);
 		return;

@@ -411,3 +411,33 @@ def test_seed_skips_another_users_file(box):
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["mine"]
     assert "belongs to uid 0" in r.stderr
+
+
+def test_grants_beneath_a_private_path_are_the_stand_ins(box):
+    """exec = ~/.codex/packages with ~/.codex private: the runtime a CLI
+    unpacks there runs (the stand-in is not mounted noexec), and a grant
+    the host's tree has but the stand-in's lacks does not stop the start."""
+    if box.namespaces == "off":
+        pytest.skip("a stand-in at PATH needs a mount namespace")
+    os.makedirs(os.path.join(home(box), ".codex", "sessions"))
+    for d in (".codex", ".codex/sessions"):
+        os.chown(os.path.join(home(box), d), owner(box), owner(box))
+    pol = box.policy("""
+        [filesystem]
+        private = ~/.codex/
+        exec = ~/.codex/packages
+        write = ~/.codex/sessions
+        """, name="agent.ini")
+    r = run(box, pol, "mkdir -p ~/.codex/packages && cp /bin/echo ~/.codex/packages/rt && "
+                      "~/.codex/packages/rt ran")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ran\n"
+    assert "does not exist" not in r.stderr
+    assert not os.path.exists(os.path.join(home(box), ".codex", "packages"))
+    # positive control: without the exec grant it does not run
+    pol = box.policy("""
+        [filesystem]
+        private = ~/.codex/
+        """, name="agent.ini")
+    r = run(box, pol, "~/.codex/packages/rt ran")
+    assert r.returncode != 0 and "ran" not in r.stdout

@@ -93,12 +93,14 @@ static int walk(const struct sandbox *sb, int dir, const char *rel, bool create,
 		bool made = false;
 		int next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && create) {
-			if (mkdirat(fd, comp, 0700) < 0 && errno != EEXIST) {
+			/* only what we made is given away: one made meanwhile
+			 * by someone else stays as it is */
+			made = mkdirat(fd, comp, 0700) == 0;
+			if (!made && errno != EEXIST) {
 				int e = errno;
 				close(fd);
 				return -e;
 			}
-			made = true;
 			next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		int e = errno;
@@ -151,8 +153,8 @@ _noreturn_ static void die_item(const struct policy_item *it, const char *key, c
  * [filesystem] create: each path is made beneath its anchor, the home of
  * the command's user or the working directory (policy_expand has checked
  * it is strictly beneath one).  The anchor must be the command's user's
- * own directory, and as root the working directory is never an anchor
- * when it is a system directory: ringfence makes state, not system files.
+ * own directory, and as root neither is an anchor when it is a system
+ * directory: ringfence makes state, not system files.
  */
 static void create_dirs(struct sandbox *sb)
 {
@@ -165,15 +167,16 @@ static void create_dirs(struct sandbox *sb)
 		struct stat st;
 		int r;
 
-		if (sb->home && (rel = beneath(it->value, sb->home)) && *rel)
+		if (sb->home && (rel = beneath(it->value, sb->home)) && *rel &&
+		    !(sb->uid == 0 && is_system_dir(sb->home)))
 			anchor = sb->home;
 		else if ((rel = beneath(it->value, sb->cwd)) && *rel &&
 			 !(sb->uid == 0 && is_system_dir(sb->cwd)))
 			anchor = sb->cwd;
 		if (!anchor)
 			die_item(it, "create",
-				 "is not beneath the home directory or a working directory that is "
-				 "not a system directory",
+				 "is not beneath the home directory or the working directory (as "
+				 "root: one that is not a system directory)",
 				 0);
 		afd = open(anchor, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (afd < 0 || fstat(afd, &st) < 0)

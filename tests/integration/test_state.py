@@ -441,3 +441,32 @@ def test_grants_beneath_a_private_path_are_the_stand_ins(box):
         """, name="agent.ini")
     r = run(box, pol, "~/.codex/packages/rt ran")
     assert r.returncode != 0 and "ran" not in r.stdout
+
+
+def test_create_never_in_a_system_directory_as_root(box):
+    """Root whose HOME or working directory is a system directory makes
+    nothing there, even though the path is beneath it."""
+    if box.user != "root":
+        pytest.skip("root only")
+    pol = box.policy("""
+        [filesystem]
+        create = ~/rf-create-never
+        """, name="agent.ini")
+    r = box.run(["true"], policy=pol, env={"HOME": "/etc"})
+    assert r.returncode == 125
+    assert "filesystem.create" in r.stderr and "agent.ini:" in r.stderr
+    assert not os.path.exists("/etc/rf-create-never")
+    pol = box.policy("""
+        [filesystem]
+        create = ${CWD}/rf-create-never
+        """, name="agent.ini")
+    r = box.run(["true"], policy=pol, cwd="/var/tmp")
+    assert r.returncode == 125
+    assert not os.path.exists("/var/tmp/rf-create-never")
+    # positive control: the same key beneath root's own home
+    r = run(box, box.policy("""
+        [filesystem]
+        create = ~/made
+        """, name="agent.ini"), "true")
+    assert r.returncode == 0, r.stderr
+    assert os.path.isdir(os.path.join(home(box), "made"))

@@ -470,3 +470,27 @@ def test_create_never_in_a_system_directory_as_root(box):
         """, name="agent.ini"), "true")
     assert r.returncode == 0, r.stderr
     assert os.path.isdir(os.path.join(home(box), "made"))
+
+
+def test_seed_of_a_deep_tree_is_cut_not_refused(box):
+    """A seeded directory deeper than the cap starts anyway: the deep part
+    is said and left out."""
+    deep = os.path.join(home(box), ".gemini")
+    p = deep
+    for i in range(20):
+        p = os.path.join(p, "d%d" % i)
+    os.makedirs(p)
+    with open(os.path.join(deep, "top"), "w") as f:
+        f.write("top")
+    for root, dirs, files in os.walk(deep):
+        for n in dirs + files + [""]:
+            os.chown(os.path.join(root, n), owner(box), owner(box))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.gemini/
+        private_env = GEMINI_DIR=~/.gemini
+        """, name="agent.ini")
+    r = run(box, pol, "cat ${GEMINI_DIR:-$HOME/.gemini}/top")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "top"
+    assert "deeper than" in r.stderr

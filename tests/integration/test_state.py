@@ -175,21 +175,30 @@ def test_private_without_namespace_needs_private_env(box):
     assert r.returncode == 125
     assert "started" not in r.stdout
     assert "agent.ini:" in r.stderr and "private_env" in r.stderr
-    # best-effort: said, and the path is read-only (not written to the host)
+    # best-effort: said, and the path is read-only (not written to the
+    # host) under write = ~; a name the built-in protect list does not
+    # hold, so this read-only is private's own
     pol = box.policy("""
         [sandbox]
         enforcement = best-effort
         [filesystem]
         write = ~
-        private = ~/.claude.json
+        private = ~/.myagent.json ~/.myagent/
         """, name="agent.ini")
-    with open(os.path.join(home(box), ".claude.json"), "w") as f:
-        f.write("host")
-    r = run(box, pol, "echo started; echo planted > ~/.claude.json")
+    for n in (".myagent.json", ".beside"):
+        with open(os.path.join(home(box), n), "w") as f:
+            f.write("host")
+        os.chown(os.path.join(home(box), n), owner(box), owner(box))
+    r = run(box, pol, "echo started; echo planted > ~/.myagent.json; mkdir ~/.myagent; "
+                      "echo planted > ~/.beside && echo beside")
     assert "started" in r.stdout
+    # positive control: write = ~ holds beside it (an existing file: the
+    # home itself takes no new entry once a carve-out lies in it)
+    assert "beside" in r.stdout, r.stderr
     assert "read-only" in r.stderr
-    with open(os.path.join(home(box), ".claude.json")) as f:
+    with open(os.path.join(home(box), ".myagent.json")) as f:
         assert f.read() == "host"
+    assert not os.path.exists(os.path.join(home(box), ".myagent"))
 
 
 def test_state_dir_unreachable_under_a_broad_grant(box):
@@ -494,3 +503,30 @@ def test_seed_of_a_deep_tree_is_cut_not_refused(box):
     assert r.returncode == 0, r.stderr
     assert r.stdout == "top"
     assert "deeper than" in r.stderr
+
+
+def test_explain_and_check_show_the_keys(box):
+    pol = box.policy("""
+        [sandbox]
+        name = my-agent
+        [filesystem]
+        read = ?~/.nvm
+        create = ~/.gemini
+        private = ~/.codex/ ~/.claude.json
+        private_seed = ~/.gemini/settings.json
+        private_env = CODEX_HOME=~/.codex
+        """, name="agent.ini")
+    r = box.raw(["explain", "-p", pol], env={"HOME": home(box)})
+    assert r.returncode == 0, r.stderr
+    h = home(box)
+    for line in ("name = my-agent", "read = ?%s/.nvm" % h, "create = %s/.gemini" % h,
+                 "private = %s/.codex/" % h, "private = %s/.claude.json" % h,
+                 "private_seed = %s/.gemini/settings.json" % h,
+                 "private_env = CODEX_HOME=%s/.codex" % h):
+        assert line in r.stdout, line
+    assert "private: the sandbox's own persistent copy" in r.stdout
+    r = box.raw(["check", pol], env={"HOME": h})
+    assert r.returncode == 0, r.stderr
+    # nothing was made by explain or check
+    assert not os.path.exists(os.path.join(h, ".gemini"))
+    assert not os.path.exists(os.path.join(h, ".local"))

@@ -530,3 +530,25 @@ def test_explain_and_check_show_the_keys(box):
     # nothing was made by explain or check
     assert not os.path.exists(os.path.join(h, ".gemini"))
     assert not os.path.exists(os.path.join(h, ".local"))
+
+
+def test_xdg_state_home_beneath_the_home(box):
+    """$XDG_STATE_HOME names the state directory when it lies beneath the
+    home; one elsewhere (another user's, a shared one) is not used."""
+    if box.namespaces == "off":
+        pytest.skip("the placement does not depend on namespaces")
+    h = home(box)
+    pol = box.policy("""
+        [filesystem]
+        private = ~/.codex/
+        """, name="agent.ini")
+    r = run(box, pol, "echo x > ~/.codex/f", {"XDG_STATE_HOME": os.path.join(h, "xdg")})
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(os.path.join(h, "xdg", "ringfence", "agent", ".codex", "f"))
+    elsewhere = box.path("shared-state")
+    os.mkdir(elsewhere)
+    os.chmod(elsewhere, 0o777)
+    r = run(box, pol, "echo y > ~/.codex/g", {"XDG_STATE_HOME": elsewhere})
+    assert r.returncode == 0, r.stderr
+    assert os.listdir(elsewhere) == []
+    assert os.path.exists(os.path.join(state_dir(box), ".codex", "g"))

@@ -147,3 +147,18 @@ def test_denied_ca_path_stays_denied(tb):
             {"HOME": home, "SSL_CERT_FILE": os.path.join(home, ".ssh", "ca.pem")})
     assert "end" in r.stdout, r.stderr
     assert "read" not in r.stdout and "BEGIN" not in r.stdout
+
+
+def test_ssl_cert_dir_holding_the_home_is_not_granted(tb):
+    """SSL_CERT_DIR=/ (or the home) would open the whole home for reading."""
+    home = tb.path("home")
+    os.makedirs(home)
+    with open(os.path.join(home, "private.txt"), "w") as f:
+        f.write("secret")
+    os.chmod(home, 0o755)
+    os.chmod(os.path.join(home, "private.txt"), 0o644)
+    r = run(tb, 'cat "$HOME/private.txt"; echo end', policy(tb),
+            {"HOME": home, "SSL_CERT_DIR": tb.root})
+    assert "end" in r.stdout, r.stderr
+    assert "secret" not in r.stdout
+    assert "not made readable" in r.stderr

@@ -162,3 +162,21 @@ def test_ssl_cert_dir_holding_the_home_is_not_granted(tb):
     assert "end" in r.stdout, r.stderr
     assert "secret" not in r.stdout
     assert "not made readable" in r.stderr
+
+
+@pytest.mark.parametrize("user", ["root", "nobody"])
+def test_trust_without_namespaces(world, user):  # noqa: F811
+    """namespaces = off (the broker, Landlock alone): the caller's file is
+    granted read by Landlock, and with a credential the bundle holds it."""
+    b = NetBox(world, user, "broker", namespaces="off")
+    try:
+        r = run(b, CURL + "-o /dev/null -w 'curl %{http_code}\\n' https://good.test/seen; "
+                "node get.js", policy(b), {"NODE_EXTRA_CA_CERTS": caller_ca(b),
+                                           "SSL_CERT_FILE": caller_ca(b)})
+        assert r.stdout.splitlines() == ["curl 200", "status 200"], r.stdout + r.stderr
+        r = run(b, CURL + "-H 'Authorization: Bearer $GITHUB_TOKEN' -o /dev/null "
+                "-w 'curl %{http_code}\\n' https://good.test/seen; node get.js",
+                policy(b, cred=True), {"NODE_EXTRA_CA_CERTS": caller_ca(b)})
+        assert r.stdout.splitlines() == ["curl 200", "status 200"], r.stdout + r.stderr
+    finally:
+        b.cleanup()

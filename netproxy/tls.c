@@ -7,8 +7,9 @@
  * constraints; every IP address excluded) and no further CA (pathlen 0).
  * Leaf certificates share one key, made at the first interception, and are
  * signed on first use per host and cached.  Upstream servers are verified against the
- * system roots and [network] upstream_ca: hostname, chain, expiry, TLS 1.2
- * at least.
+ * system roots, the CA files and directories the caller's clients trusted
+ * (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, ..., SSL_CERT_DIR) and [network]
+ * upstream_ca: hostname, chain, expiry, TLS 1.2 at least.
  *
  * The ClientHello reader below is by hand: OpenSSL parses a ClientHello
  * only inside a handshake it is running, and an opaque tunnel's is never
@@ -34,6 +35,10 @@
 #include "tls.h"
 
 #define LEAF_CACHE 64
+#define TRUST_MAX 32
+#define TRUST_FILE_MAX (64 * 1024 * 1024)
+/* certificates read from one trusted directory for the bundle */
+#define TRUST_DIR_ENTRIES 4096
 #define CERT_DAYS 30
 
 struct leaf {
@@ -47,7 +52,11 @@ struct netproxy_tls {
 	X509 *ca;
 	char *ca_pem;
 	char *upstream_ca; /* the file, for the bundle */
-	STACK_OF(X509) *extra; /* its certificates */
+	STACK_OF(X509) *extra; /* its certificates, and the caller's files' */
+	/* the caller's CA files and directories (netproxy_tls_add_trust) */
+	char *trust[TRUST_MAX];
+	bool trust_dir[TRUST_MAX];
+	size_t n_trust;
 	SSL_CTX *server, *client; /* made on first use */
 	char failed[256];	  /* why they could not be, for every later use */
 	struct leaf cache[LEAF_CACHE];
@@ -217,28 +226,52 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 	return SSL_TLSEXT_ERR_NOACK; /* then HTTP/1.1 is what a client assumes */
 }
 
+static bool hashed_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 10 || name[8] != '.')
+		return false;
+	for (size_t i = 0; i < 8; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return false;
+	for (size_t i = 9; i < n; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+	return true;
+}
+
 /*
- * The system's roots: the operator's $SSL_CERT_FILE / $SSL_CERT_DIR when
- * set; else the hashed directory, whose certificates are read only when a
- * chain needs one (the bundle file takes ~20 ms to parse); else the file.
+ * The system's roots, always (the caller's $SSL_CERT_FILE and $SSL_CERT_DIR
+ * are added to them by netproxy_tls_add_trust, not put in their place):
+ * the hashed directory, whose certificates are read only when a chain
+ * needs one (the bundle file takes ~20 ms to parse); else the file.  Then
+ * the caller's directories.
  */
-static int load_roots(SSL_CTX *ctx)
+static int load_roots(const struct netproxy_tls *t, SSL_CTX *ctx)
 {
 	const char *dir = X509_get_default_cert_dir();
 	bool hashed = false;
 	DIR *d;
+	int r = -1;
 
-	if (getenv(X509_get_default_cert_file_env()) || getenv(X509_get_default_cert_dir_env()))
-		return SSL_CTX_set_default_verify_paths(ctx) == 1 ? 0 : -1;
 	/* Debian's ca-certificates keeps a hash link (HHHHHHHH.0) per root */
 	d = opendir(dir);
 	for (struct dirent *e; d && !hashed && (e = readdir(d));)
-		hashed = strlen(e->d_name) == 10 && strcmp(e->d_name + 8, ".0") == 0;
+		hashed = hashed_name(e->d_name);
 	if (d)
 		closedir(d);
 	if (hashed && SSL_CTX_load_verify_dir(ctx, dir) == 1)
-		return 0;
-	return SSL_CTX_set_default_verify_paths(ctx) == 1 ? 0 : -1;
+		r = 0;
+	else if (SSL_CTX_load_verify_file(ctx, X509_get_default_cert_file()) == 1)
+		r = 0;
+	ERR_clear_error();
+	for (size_t i = 0; i < t->n_trust; i++)
+		if (t->trust_dir[i] && SSL_CTX_load_verify_dir(ctx, t->trust[i]) == 1)
+			r = 0;
+	ERR_clear_error();
+	/* no system roots but the caller's files: those are the roots */
+	return r == 0 || (t->extra && sk_X509_num(t->extra) > 0) ? 0 : -1;
 }
 
 /* The TLS contexts are made on first use: a run that never intercepts
@@ -268,7 +301,7 @@ static int contexts(struct netproxy_tls *t)
 	SSL_CTX_set_session_id_context(t->server, (const unsigned char *)"ringfence", 9);
 	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
 	if (SSL_CTX_set_alpn_protos(t->client, (const unsigned char *)"\x08http/1.1", 9) != 0 ||
-	    load_roots(t->client) < 0)
+	    load_roots(t, t->client) < 0)
 		goto fail;
 	store = SSL_CTX_get_cert_store(t->client);
 	for (int i = 0; t->extra && i < sk_X509_num(t->extra); i++)
@@ -337,6 +370,44 @@ fail:
 	return r;
 }
 
+int netproxy_tls_add_trust(struct netproxy_tls *t, const char *path, bool dir)
+{
+	int added = 0;
+
+	for (size_t i = 0; i < t->n_trust; i++)
+		if (strcmp(t->trust[i], path) == 0)
+			return 0;
+	if (t->n_trust == TRUST_MAX)
+		return -E2BIG;
+	if (!dir) {
+		BIO *in = BIO_new_file(path, "r");
+		X509 *x;
+		if (!in) {
+			ERR_clear_error();
+			return -ENOENT;
+		}
+		if (!t->extra)
+			t->extra = sk_X509_new_null();
+		while (t->extra && (x = PEM_read_bio_X509(in, NULL, NULL, NULL))) {
+			if (!sk_X509_push(t->extra, x))
+				X509_free(x);
+			else
+				added++;
+		}
+		BIO_free(in);
+		ERR_clear_error();
+		if (!t->extra)
+			return -ENOMEM;
+		if (!added)
+			return -EINVAL;
+	}
+	t->trust[t->n_trust] = strdup(path);
+	if (!t->trust[t->n_trust])
+		return -ENOMEM;
+	t->trust_dir[t->n_trust++] = dir;
+	return 0;
+}
+
 /* Appends the file at PATH to *buf; a missing file appends nothing. */
 static int append_file(const char *path, char **buf, size_t *len, bool must)
 {
@@ -346,7 +417,7 @@ static int append_file(const char *path, char **buf, size_t *len, bool must)
 
 	if (fd < 0)
 		return must ? -errno : 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 64 * 1024 * 1024) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TRUST_FILE_MAX) {
 		close(fd);
 		return must ? -EINVAL : 0;
 	}
@@ -375,16 +446,38 @@ int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, c
 {
 	char *buf = NULL;
 	size_t n = 0;
-	const char *roots = getenv(X509_get_default_cert_file_env());
 	int r;
 
-	/* the roots the caller's clients use: $SSL_CERT_FILE, else the
-	 * system's bundle */
-	if (!roots || roots[0] != '/')
-		roots = X509_get_default_cert_file();
-	r = append_file(roots, &buf, &n, false);
+	/* the system's bundle, then what the caller's clients trusted besides
+	 * ($SSL_CERT_FILE, $NODE_EXTRA_CA_CERTS, ..., $SSL_CERT_DIR): a client
+	 * pointed at the bundle trusts all of it */
+	r = append_file(X509_get_default_cert_file(), &buf, &n, false);
 	if (r == 0 && n == 0)
 		r = append_file("/etc/ssl/certs/ca-certificates.crt", &buf, &n, false);
+	for (size_t i = 0; r == 0 && i < t->n_trust; i++) {
+		if (!t->trust_dir[i]) {
+			r = append_file(t->trust[i], &buf, &n, false);
+			continue;
+		}
+		DIR *d = opendir(t->trust[i]);
+		size_t seen = 0;
+		for (struct dirent *e; r == 0 && d && seen < TRUST_DIR_ENTRIES && (e = readdir(d));
+		     seen++) {
+			size_t l = strlen(e->d_name);
+			char path[4096];
+			/* the hashed names are links to the .pem/.crt beside
+			 * them: one copy of each is enough */
+			if (!(l > 4 && (strcmp(e->d_name + l - 4, ".pem") == 0 ||
+					strcmp(e->d_name + l - 4, ".crt") == 0)) &&
+			    !(hashed_name(e->d_name) && e->d_type == DT_REG))
+				continue;
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->trust[i], e->d_name) <
+			    sizeof(path))
+				r = append_file(path, &buf, &n, false);
+		}
+		if (d)
+			closedir(d);
+	}
 	if (r == 0 && t->upstream_ca)
 		r = append_file(t->upstream_ca, &buf, &n, true);
 	if (r == 0) {
@@ -424,6 +517,8 @@ void netproxy_tls_free(struct netproxy_tls *t)
 	X509_free(t->ca);
 	free(t->ca_pem);
 	free(t->upstream_ca);
+	for (size_t i = 0; i < t->n_trust; i++)
+		free(t->trust[i]);
 	free(t);
 }
 

@@ -236,6 +236,115 @@ static int check_grants_beneath_deny(const struct policy *p, const struct policy
 	return 0;
 }
 
+static int item_error(struct policy_error *err, const struct policy_item *it, const char *key,
+		      const char *fmt, const char *a)
+{
+	snprintf(err->file, sizeof(err->file), "%s",
+		 it->origin.file ? it->origin.file : "command line");
+	err->line = it->origin.line;
+	snprintf(err->key, sizeof(err->key), "%s", key);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	/* every FMT here is a literal with two %s: the value, then A */
+	snprintf(err->msg, sizeof(err->msg), fmt, it->value, a);
+#pragma GCC diagnostic pop
+	return -EINVAL;
+}
+
+/* VAR=PATH: the path after '=' expanded like any policy path. */
+static int expand_private_env(struct policy_item *it, const struct policy_vars *vars,
+			      struct policy_error *err)
+{
+	char *eq = strchr(it->value, '=');
+	char *path = strdup(eq + 1), *out;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = expand_one(&path, &it->origin, "filesystem.private_env", vars, true, err);
+	if (r < 0) {
+		free(path);
+		return r;
+	}
+	out = malloc((size_t)(eq - it->value) + strlen(path) + 2);
+	if (!out) {
+		free(path);
+		return -ENOMEM;
+	}
+	sprintf(out, "%.*s=%s", (int)(eq - it->value), it->value, path);
+	free(path);
+	free(it->value);
+	it->value = out;
+	return 0;
+}
+
+static bool strictly_beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return path[0] == '/' && path[1] != '\0';
+	return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
+}
+
+/*
+ * Where state may be made.  `create` makes directories as the command's
+ * user, so only beneath that user's home or the working directory (the
+ * project), never at or above either, and never anywhere when the anchor is
+ * the root directory (the supervisor also wants the anchor to be the
+ * user's).  A private path is a stand-in for something of the user's own:
+ * strictly beneath the home.  private_env names a private path.
+ */
+static int check_state_paths(const struct policy *p, const struct policy_vars *vars,
+			     struct policy_error *err)
+{
+	const char *home = vars->home && strcmp(vars->home, "/") != 0 ? vars->home : NULL;
+	const char *cwd = vars->cwd && strcmp(vars->cwd, "/") != 0 ? vars->cwd : NULL;
+
+	for (size_t i = 0; i < p->fs.create.n; i++) {
+		const struct policy_item *it = &p->fs.create.items[i];
+		if (!(home && strictly_beneath(it->value, home)) &&
+		    !(cwd && strictly_beneath(it->value, cwd)))
+			return item_error(err, it, "filesystem.create",
+					  "'%s' is outside the home directory and the working "
+					  "directory%s",
+					  "");
+	}
+	const struct policy_list *priv[] = { &p->fs.private_, &p->fs.private_seed };
+	static const char *const keys[] = { "filesystem.private", "filesystem.private_seed" };
+	for (size_t l = 0; l < ARRAY_SIZE(priv); l++)
+		for (size_t i = 0; i < priv[l]->n; i++) {
+			const struct policy_item *it = &priv[l]->items[i];
+			if (!home || !strictly_beneath(it->value, home))
+				return item_error(err, it, keys[l],
+						  "'%s' is not beneath the home directory %s",
+						  home ? home : "(none)");
+		}
+	/* one stand-in inside another would be two copies of one file */
+	for (size_t l = 0; l < ARRAY_SIZE(priv); l++)
+		for (size_t i = 0; i < priv[l]->n; i++)
+			for (size_t m = 0; m < ARRAY_SIZE(priv); m++)
+				for (size_t j = 0; j < priv[m]->n; j++)
+					if ((m != l || j != i) &&
+					    strictly_beneath(priv[l]->items[i].value,
+							     priv[m]->items[j].value))
+						return item_error(err, &priv[l]->items[i], keys[l],
+								  "'%s' is inside the private path %s",
+								  priv[m]->items[j].value);
+	for (size_t i = 0; i < p->fs.private_env.n; i++) {
+		const struct policy_item *it = &p->fs.private_env.items[i];
+		const char *path = strchr(it->value, '=') + 1;
+		bool found = false;
+		for (size_t l = 0; l < ARRAY_SIZE(priv); l++)
+			for (size_t j = 0; j < priv[l]->n; j++)
+				found |= strcmp(priv[l]->items[j].value, path) == 0;
+		if (!found)
+			return item_error(err, it, "filesystem.private_env",
+					  "'%s': %s is not a private path", path);
+	}
+	return 0;
+}
+
 int policy_expand(struct policy *p, const struct policy_vars *vars, struct policy_error *err)
 {
 	struct {
@@ -245,6 +354,8 @@ int policy_expand(struct policy *p, const struct policy_vars *vars, struct polic
 		{ &p->fs.read, "filesystem.read" },	  { &p->fs.exec, "filesystem.exec" },
 		{ &p->fs.write, "filesystem.write" },	  { &p->fs.deny, "filesystem.deny" },
 		{ &p->fs.protect, "filesystem.protect" },
+		{ &p->fs.create, "filesystem.create" },	  { &p->fs.private_, "filesystem.private" },
+		{ &p->fs.private_seed, "filesystem.private_seed" },
 		{ &p->net.unix_connect, "network.unix_connect" },
 	};
 	int r;
@@ -259,6 +370,14 @@ int policy_expand(struct policy *p, const struct policy_vars *vars, struct polic
 		if (r < 0)
 			return r;
 	}
+	for (size_t i = 0; i < p->fs.private_env.n; i++) {
+		r = expand_private_env(&p->fs.private_env.items[i], vars, err);
+		if (r < 0)
+			return r;
+	}
+	r = check_state_paths(p, vars, err);
+	if (r < 0)
+		return r;
 	/* env_set: ${VAR} in the value only, no ~ */
 	r = expand_list(&p->process.env_set, "process.env_set", vars, false, err);
 	if (r < 0)

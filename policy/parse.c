@@ -151,6 +151,8 @@ int policy_list_add(struct policy_list *l, const char *value, bool required,
 	if (!l->items[l->n].value)
 		return -ENOMEM;
 	l->items[l->n].required = required;
+	l->items[l->n].optional = false;
+	l->items[l->n].is_dir = false;
 	l->items[l->n].origin = origin;
 	l->n++;
 	return 0;
@@ -215,20 +217,70 @@ static int add_to_list(struct parse_ctx *c, struct policy_list *l, const char *t
 	return 1;
 }
 
-static int tok_path(struct parse_ctx *c, const char *key, char *tok, void *ud)
+static int check_path(struct parse_ctx *c, const char *key, const char *tok)
 {
-	bool required = false;
-
-	if (tok[0] == '!') {
-		required = true;
-		tok++;
-	}
 	if (!(tok[0] == '/' || tok[0] == '~' || strncmp(tok, "${", 2) == 0))
 		return fail(c, key,
 			    "'%s' is not an absolute path (start it with /, ~ or ${CWD})", tok);
 	if (tok[0] == '~' && tok[1] != '\0' && tok[1] != '/')
 		return fail(c, key, "'%s': only ~ and ~/... are understood, not ~user", tok);
-	return add_to_list(c, ud, tok, required);
+	return 1;
+}
+
+/* A leading '!' makes a path required (missing: refuse to start); a
+ * leading '?' optional, for grants only (missing: skipped without a word). */
+static int tok_path(struct parse_ctx *c, const char *key, char *tok, void *ud)
+{
+	bool required = false, optional = false;
+	bool grant = strcmp(key, "filesystem.read") == 0 || strcmp(key, "filesystem.exec") == 0 ||
+		     strcmp(key, "filesystem.write") == 0;
+
+	if (tok[0] == '!') {
+		required = true;
+		tok++;
+	} else if (tok[0] == '?') {
+		if (!grant)
+			return fail(c, key, "'%s': a leading '?' (optional) is for read, exec and "
+					    "write grants only", tok);
+		optional = true;
+		tok++;
+	}
+	if (tok[0] == '!' || tok[0] == '?')
+		return fail(c, key, "'%s': a path is either required (!) or optional (?)",
+			    tok - 1);
+	if (!check_path(c, key, tok) || !add_to_list(c, ud, tok, required))
+		return 0;
+	struct policy_list *l = ud;
+	l->items[l->n - 1].optional = optional;
+	return 1;
+}
+
+/* create, private, private_seed: plain paths; a trailing '/' says that a
+ * private path is a directory when nothing exists yet to tell. */
+static int tok_plain_path(struct parse_ctx *c, const char *key, char *tok, void *ud)
+{
+	size_t n = strlen(tok);
+
+	if (tok[0] == '!' || tok[0] == '?')
+		return fail(c, key, "'%s': '%c' has no meaning here", tok, tok[0]);
+	if (!check_path(c, key, tok) || !add_to_list(c, ud, tok, false))
+		return 0;
+	struct policy_list *l = ud;
+	l->items[l->n - 1].is_dir = n > 1 && tok[n - 1] == '/';
+	return 1;
+}
+
+/* private_env = VAR=PATH */
+static bool valid_env_name(const char *s, size_t n, bool glob);
+static int tok_private_env(struct parse_ctx *c, const char *key, char *tok, void *ud)
+{
+	const char *eq = strchr(tok, '=');
+
+	if (!eq || !valid_env_name(tok, (size_t)(eq - tok), false))
+		return fail(c, key, "'%s' is not VAR=PATH", tok);
+	if (!check_path(c, key, eq + 1))
+		return 0;
+	return add_to_list(c, ud, tok, false);
 }
 
 static bool valid_env_name(const char *s, size_t n, bool glob)
@@ -626,9 +678,11 @@ static int single_token(struct parse_ctx *c, const char *key, const char *value)
 static const char *const section_names[] = {
 	"sandbox", "filesystem", "network", "credential NAME", "process", "syscalls", "log",
 };
-static const char *const keys_sandbox[] = { "include", "enforcement", "namespaces" };
-static const char *const keys_filesystem[] = { "read",	  "exec",    "write",
-					       "deny",	  "protect", "private_tmp" };
+static const char *const keys_sandbox[] = { "include", "enforcement", "namespaces", "name" };
+static const char *const keys_filesystem[] = { "read",	  "exec",	  "write",
+					       "deny",	  "protect",	  "private_tmp",
+					       "create",  "private",	  "private_seed",
+					       "private_env" };
 static const char *const keys_network[] = { "mode",	  "isolation", "allow", "deny",
 					    "private",	  "allow_cidr", "hosts", "upstream_ca",
 					    "allow_no_sni", "server_first", "unix_connect", "memory_max" };
@@ -721,6 +775,21 @@ static int handle_sandbox(struct parse_ctx *c, const char *name, const char *val
 		c->p->namespaces = (enum policy_namespaces)v;
 		return 1;
 	}
+	if (strcmp(name, "name") == 0) {
+		/* one component of the state directory: nothing that could
+		 * climb out of it or hide */
+		if (!scalar_once(c, SCALAR_NAME, k) || !single_token(c, k, value))
+			return 0;
+		if (value[0] == '.' || strlen(value) > 64)
+			return fail(c, k, "'%s': a name is 1 to 64 letters, digits, '.', '_' and "
+					  "'-', not starting with '.'", value);
+		for (const char *s = value; *s; s++)
+			if (!(isalnum((unsigned char)*s) || *s == '.' || *s == '_' || *s == '-'))
+				return fail(c, k, "'%s': a name is 1 to 64 letters, digits, '.', "
+						  "'_' and '-', not starting with '.'", value);
+		c->p->name_origin = here(c);
+		return set_string(c, &c->p->name, value);
+	}
 	return unknown_key(c, "sandbox", name, keys_sandbox, ARRAY_SIZE(keys_sandbox));
 }
 
@@ -741,6 +810,14 @@ static int handle_filesystem(struct parse_ctx *c, const char *name, const char *
 		l = &c->p->fs.protect;
 	if (l)
 		return for_each_token(c, k, value, true, tok_path, l);
+	if (strcmp(name, "create") == 0)
+		return for_each_token(c, k, value, true, tok_plain_path, &c->p->fs.create);
+	if (strcmp(name, "private") == 0)
+		return for_each_token(c, k, value, true, tok_plain_path, &c->p->fs.private_);
+	if (strcmp(name, "private_seed") == 0)
+		return for_each_token(c, k, value, true, tok_plain_path, &c->p->fs.private_seed);
+	if (strcmp(name, "private_env") == 0)
+		return for_each_token(c, k, value, true, tok_private_env, &c->p->fs.private_env);
 	if (strcmp(name, "private_tmp") == 0)
 		return scalar_once(c, SCALAR_PRIVATE_TMP, k) &&
 		       parse_bool(c, k, value, &c->p->fs.private_tmp);
@@ -1404,6 +1481,11 @@ void policy_free(struct policy *p)
 	policy_list_free(&p->fs.write);
 	policy_list_free(&p->fs.deny);
 	policy_list_free(&p->fs.protect);
+	policy_list_free(&p->fs.create);
+	policy_list_free(&p->fs.private_);
+	policy_list_free(&p->fs.private_seed);
+	policy_list_free(&p->fs.private_env);
+	free(p->name);
 	policy_list_free(&p->net.allow);
 	policy_list_free(&p->net.deny);
 	policy_list_free(&p->net.allow_cidr);

@@ -40,6 +40,8 @@ struct policy_origin {
 struct policy_item {
 	char *value;
 	bool required; /* path written with a leading '!' */
+	bool optional; /* path written with a leading '?': missing is no news */
+	bool is_dir;   /* path written with a trailing '/' (before normalising) */
 	struct policy_origin origin;
 };
 
@@ -123,8 +125,20 @@ struct policy {
 	enum policy_enforcement enforcement;
 	enum policy_namespaces namespaces;
 
+	/* [sandbox] name: names the state directory of private stand-ins
+	 * (NULL: the policy file's name) */
+	char *name;
+	struct policy_origin name_origin;
+
 	struct {
 		struct policy_list read, exec, write, deny, protect;
+		/* directories made (0700, the command's user's) before granting */
+		struct policy_list create;
+		/* paths the sandbox sees its own persistent copy of; those in
+		 * private_seed start as a copy of the host's (and are private
+		 * too); private_env: VAR=PATH, VAR set to PATH's stand-in
+		 * when no mount namespace can put it at PATH */
+		struct policy_list private_, private_seed, private_env;
 		bool private_tmp;
 	} fs;
 

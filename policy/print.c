@@ -97,8 +97,10 @@ static void print_list(FILE *out, const char *key, const struct policy_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		const char *v = l->items[i].value;
 		bool quote = strpbrk(v, " \t,") != NULL;
-		fprintf(out, "%s = %s%s%s%s", key, l->items[i].required ? "!" : "",
-			quote ? "\"" : "", v, quote ? "\"" : "");
+		fprintf(out, "%s = %s%s%s%s%s", key,
+			l->items[i].required ? "!" : l->items[i].optional ? "?" : "",
+			quote ? "\"" : "", v,
+			l->items[i].is_dir && strcmp(v, "/") != 0 ? "/" : "", quote ? "\"" : "");
 		print_origin(out, &l->items[i].origin);
 		fputc('\n', out);
 	}
@@ -123,6 +125,8 @@ void policy_print(const struct policy *p, FILE *out,
 	section(out, "sandbox", annotate, ud);
 	fprintf(out, "enforcement = %s\n", policy_enforcement_name(p->enforcement));
 	fprintf(out, "namespaces = %s\n", namespaces_name(p->namespaces));
+	if (p->name)
+		fprintf(out, "name = %s\n", p->name);
 
 	section(out, "filesystem", annotate, ud);
 	print_list(out, "read", &p->fs.read);
@@ -130,6 +134,10 @@ void policy_print(const struct policy *p, FILE *out,
 	print_list(out, "write", &p->fs.write);
 	print_list(out, "deny", &p->fs.deny);
 	print_list(out, "protect", &p->fs.protect);
+	print_list(out, "create", &p->fs.create);
+	print_list(out, "private", &p->fs.private_);
+	print_list(out, "private_seed", &p->fs.private_seed);
+	print_list(out, "private_env", &p->fs.private_env);
 	fprintf(out, "private_tmp = %s\n", p->fs.private_tmp ? "yes" : "no");
 
 	section(out, "network", annotate, ud);

@@ -12,7 +12,10 @@
  *   Any other variable holding the same secret is removed too.
  * - The command gets a placeholder: [A-Za-z0-9_], unique per run.
  * - HTTPS to the credentials' hosts is intercepted with a CA made for the
- *   run; the command trusts it through a bundle file, removed at exit.
+ *   run; the command trusts it through a bundle file, removed at exit,
+ *   that holds the system's roots, what the caller's clients trusted (the
+ *   files in its CA variables, SSL_CERT_DIR) and the CA; every CA variable
+ *   points at it, and wget is given it through a wgetrc.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -50,12 +53,15 @@ const size_t ca_bundle_vars_n = ARRAY_SIZE(ca_bundle_vars);
 /* Which process made the bundle: only it removes it (a forked child that
  * exits must not). */
 static pid_t bundle_owner;
-static char bundle_dir[64], bundle_file[96];
+static char bundle_dir[64], bundle_file[96], wgetrc_file[96];
 
 static void remove_bundle(void)
 {
 	if (bundle_owner != getpid() || !bundle_file[0])
 		return;
+	if (wgetrc_file[0])
+		(void)unlink(wgetrc_file);
+	wgetrc_file[0] = '\0';
 	(void)unlink(bundle_file);
 	(void)rmdir(bundle_dir);
 	bundle_file[0] = '\0';
@@ -209,6 +215,97 @@ static void write_bundle(struct sandbox *sb)
 	sb->ca_bundle = bundle_file;
 }
 
+static void strv_add_unique(char ***v, size_t *n, char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0) {
+			free(s);
+			return;
+		}
+	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!nv)
+		die("out of memory");
+	*v = nv;
+	nv[(*n)++] = s;
+}
+
+/*
+ * The trust the caller's clients had: the files its CA variables name and
+ * the directories in SSL_CERT_DIR (':'-separated, as OpenSSL reads it),
+ * each made canonical (a final link is the caller's own choice of file);
+ * what is missing or of the wrong kind is left out.  Without interception
+ * the command keeps the variables and may read these; with it they go into
+ * the bundle and verify upstream servers.
+ */
+static void collect_trust(struct sandbox *sb)
+{
+	for (size_t i = 0; i <= ca_bundle_vars_n; i++) {
+		const char *v = getenv(i < ca_bundle_vars_n ? ca_bundle_vars[i] : CA_DIR_VAR);
+		char buf[4096];
+		char *save = NULL;
+		if (!v || snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+			continue;
+		for (char *tok = strtok_r(buf, i < ca_bundle_vars_n ? "" : ":", &save); tok;
+		     tok = strtok_r(NULL, ":", &save)) {
+			struct stat st;
+			char *c = tok[0] == '/' ? realpath(tok, NULL) : NULL;
+			if (!c || stat(c, &st) < 0 ||
+			    !(i < ca_bundle_vars_n ? S_ISREG(st.st_mode) : S_ISDIR(st.st_mode))) {
+				note("%s=%s: not a %s: not carried over",
+				     i < ca_bundle_vars_n ? ca_bundle_vars[i] : CA_DIR_VAR, tok,
+				     i < ca_bundle_vars_n ? "file" : "directory");
+				free(c);
+				continue;
+			}
+			if (i < ca_bundle_vars_n)
+				strv_add_unique(&sb->trust_files, &sb->n_trust_files, c);
+			else
+				strv_add_unique(&sb->trust_dirs, &sb->n_trust_dirs, c);
+		}
+	}
+}
+
+/*
+ * wget (GnuTLS) reads no CA variable: a wgetrc beside the bundle names it
+ * (ca_certificate), after what the caller's own wgetrc says ($WGETRC, else
+ * ~/.wgetrc, which WGETRC replaces: taken only when it is a regular file
+ * the command's user owns, never through a final symlink).  Mode 0600,
+ * the command's user's: a wgetrc may hold a password.
+ */
+static void write_wgetrc(struct sandbox *sb)
+{
+	char own[4096] = "", buf[65536];
+	const char *w = getenv("WGETRC");
+	size_t n = 0;
+	int fd;
+
+	if (w && w[0] == '/')
+		snprintf(own, sizeof(own), "%s", w);
+	else if (!w && sb->home)
+		snprintf(own, sizeof(own), "%s/.wgetrc", sb->home);
+	fd = own[0] ? open(own, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (w || st.st_uid == sb->uid || st.st_uid == 0)) {
+			ssize_t r;
+			while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+				n += (size_t)r;
+		}
+		close(fd);
+	}
+	if (n && buf[n - 1] != '\n')
+		buf[n++] = '\n';
+	snprintf(wgetrc_file, sizeof(wgetrc_file), "%s/wgetrc", bundle_dir);
+	fd = open(wgetrc_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || (sb->drop_to_user && fchown(fd, sb->uid, sb->gid) < 0) ||
+	    write_all(fd, buf, n) < 0 || dprintf(fd, "ca_certificate = %s\n", bundle_file) < 0)
+		die("%s: %s", wgetrc_file, strerror(errno));
+	close(fd);
+	explicit_bzero(buf, sizeof(buf));
+	sb->wgetrc = wgetrc_file;
+}
+
 void creds_prepare(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
@@ -216,6 +313,7 @@ void creds_prepare(struct sandbox *sb)
 	char err[1024];
 	int r;
 
+	collect_trust(sb);
 	if (n == 0)
 		return;
 	if (n > NETPROXY_CRED_MAX)
@@ -283,7 +381,18 @@ void creds_prepare(struct sandbox *sb)
 	r = netproxy_tls_new(p, sb->creds, n, &sb->tls, err, sizeof(err));
 	if (r < 0)
 		die("%s", err);
+	for (size_t i = 0; i < sb->n_trust_files + sb->n_trust_dirs; i++) {
+		bool dir = i >= sb->n_trust_files;
+		const char *path = dir ? sb->trust_dirs[i - sb->n_trust_files] : sb->trust_files[i];
+		r = netproxy_tls_add_trust(sb->tls, path, dir);
+		if (r == -ENOMEM)
+			die("out of memory");
+		if (r < 0)
+			warn("the caller's CA %s %s: not carried over (%s)", dir ? "directory" : "file",
+			     path, r == -EINVAL ? "no certificate in it" : strerror(-r));
+	}
 	write_bundle(sb);
+	write_wgetrc(sb);
 }
 
 static void wipe(struct sandbox *sb)
@@ -318,4 +427,13 @@ void creds_release(struct sandbox *sb)
 	sb->n_creds = 0;
 	remove_bundle();
 	sb->ca_bundle = NULL;
+	sb->wgetrc = NULL;
+	for (size_t i = 0; i < sb->n_trust_files; i++)
+		free(sb->trust_files[i]);
+	for (size_t i = 0; i < sb->n_trust_dirs; i++)
+		free(sb->trust_dirs[i]);
+	free(sb->trust_files);
+	free(sb->trust_dirs);
+	sb->trust_files = sb->trust_dirs = NULL;
+	sb->n_trust_files = sb->n_trust_dirs = 0;
 }

@@ -100,11 +100,33 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 	}
 	if (sb && p->fs.private_tmp && r == 0)
 		r = env_put(&e, "TMPDIR", 6, sb->private_tmp_dir ? sb->private_tmp_dir : "/tmp");
+	/* the trust the caller's clients had stays theirs (creds.c grants the
+	 * files): without interception each CA variable as the caller set it
+	 * (below, a bundle replaces them), SSL_CERT_DIR always; env_set may
+	 * still say otherwise */
+	for (size_t i = 0; sb && i <= ca_bundle_vars_n && r == 0; i++) {
+		const char *name = i < ca_bundle_vars_n ? ca_bundle_vars[i] : CA_DIR_VAR;
+		const char *v = NULL;
+		size_t nl = strlen(name);
+		if (i < ca_bundle_vars_n && sb->ca_bundle)
+			continue;
+		for (char *const *ep = environ_in; ep && *ep && !v; ep++)
+			if (strncmp(*ep, name, nl) == 0 && (*ep)[nl] == '=')
+				v = *ep + nl + 1;
+		if (v && v[0] == '/')
+			r = env_put(&e, name, nl, v);
+	}
 	for (size_t i = 0; i < p->process.env_set.n && r == 0; i++) {
 		const char *kv = p->process.env_set.items[i].value;
 		const char *eq = strchr(kv, '=');
 		r = env_put(&e, kv, (size_t)(eq - kv), eq + 1);
 	}
+	/* without a mount namespace a CLI that can be pointed elsewhere is
+	 * pointed at its stand-in (state.c) */
+	for (size_t i = 0; sb && sb->ns == NS_NONE && i < sb->n_privates && r == 0; i++)
+		if (sb->privates[i].env)
+			r = env_put(&e, sb->privates[i].env, strlen(sb->privates[i].env),
+				    sb->privates[i].standin);
 	/* mode = proxy: every client's proxy variables point at ours, after
 	 * env_set, so a policy cannot point them elsewhere by accident.
 	 * NO_PROXY keeps only the sandbox's own loopback (in a private network
@@ -140,6 +162,8 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 		r = env_put(&e, sb->cred_env[i], strlen(sb->cred_env[i]), sb->creds[i].placeholder);
 	for (size_t i = 0; sb && sb->ca_bundle && i < ca_bundle_vars_n && r == 0; i++)
 		r = env_put(&e, ca_bundle_vars[i], strlen(ca_bundle_vars[i]), sb->ca_bundle);
+	if (sb && sb->wgetrc && r == 0)
+		r = env_put(&e, "WGETRC", 6, sb->wgetrc);
 	if (r == 0 && !e.v) {
 		e.v = calloc(1, sizeof(char *));
 		if (!e.v)
@@ -159,7 +183,8 @@ bool env_is_ours(const char *name)
 {
 	static const char *const ours[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
 					    "https_proxy", "ALL_PROXY", "all_proxy",
-					    "NO_PROXY", "no_proxy", "NODE_USE_ENV_PROXY" };
+					    "NO_PROXY", "no_proxy", "NODE_USE_ENV_PROXY",
+					    "WGETRC" };
 	for (size_t i = 0; i < ARRAY_SIZE(ours); i++)
 		if (strcmp(ours[i], name) == 0)
 			return true;

@@ -48,6 +48,15 @@ static void annotate(FILE *out, const char *section, void *ud)
 		for (size_t i = 0; i < n; i++)
 			fprintf(out, " %s", names[i]);
 		fprintf(out, "\n; plus the policy files, the ringfence binary and the audit log\n");
+		fprintf(out, "; a missing grant is said once on stderr unless written ?PATH (optional);\n"
+			     "; create: directories made before the grants (0700, the command's\n"
+			     "; user's, no symlink followed), beneath ~ or the working directory;\n"
+			     "; private: the sandbox's own persistent copy of PATH, kept in\n"
+			     "; $XDG_STATE_HOME/ringfence/NAME (default ~/.local/state/ringfence)\n"
+			     "; and bound over PATH (mount namespace), never written back; the\n"
+			     "; state directory is masked; private_seed: copied once from the\n"
+			     "; host (no symlink followed); without a mount namespace PATH is\n"
+			     "; read-only and private_env = VAR=PATH points VAR at the copy\n");
 	} else if (strcmp(section, "network") == 0) {
 		switch (p->net.mode) {
 		case POLICY_NET_NONE:
@@ -86,8 +95,12 @@ static void annotate(FILE *out, const char *section, void *ud)
 			     "; memory only; the command's env variable holds a placeholder, which\n"
 			     "; the proxy replaces (request target, headers, Basic) only in requests\n"
 			     "; to these hosts; HTTPS to them is intercepted with a CA made for the\n"
-			     "; run (trusted through SSL_CERT_FILE and friends); a placeholder sent\n"
-			     "; anywhere else refuses the request (cred.block)\n");
+			     "; run (trusted through SSL_CERT_FILE and friends, and WGETRC); a\n"
+			     "; placeholder sent anywhere else refuses the request (cred.block);\n"
+			     "; the bundle holds the system roots, the CA files the caller's\n"
+			     "; variables named (and SSL_CERT_DIR's) and the CA, and upstream\n"
+			     "; servers are verified against the same; without a credential the\n"
+			     "; caller's CA variables pass through and their files are readable\n");
 	} else if (strcmp(section, "process") == 0) {
 		fprintf(out, "; privilege drop with libcap-ng: every capability set emptied, securebits\n"
 			     "; locked, no_new_privs; run_as switches user only when started as root;\n"

@@ -257,6 +257,63 @@ static void warn_path_outside_exec(const struct sandbox *sb)
 		     n == 1 ? "it" : "them");
 }
 
+/*
+ * A grant whose path is missing is skipped; said once on stderr (not only
+ * at -v), as one line, since a CLI that finds its directory unwritable
+ * dies far from the cause.  A path written `?PATH` is optional: no word.
+ */
+static void say_missing_grants(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const struct policy_list *lists[] = { &p->fs.read, &p->fs.exec, &p->fs.write };
+	char line[1024] = "";
+	size_t n = 0, len = 0;
+	struct stat st;
+
+	if (sb->missing_said)
+		return;
+	sb->missing_said = true;
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			const struct policy_item *it = &lists[l]->items[i];
+			bool dup = false;
+			if (it->optional || it->required || lstat(it->value, &st) == 0 ||
+			    errno != ENOENT)
+				continue;
+			/* a private path gets its mount point later (state.c) */
+			if (sb->ns == NS_FULL && state_is_private(sb, it->value))
+				continue;
+			for (size_t m = 0; m <= l && !dup; m++)
+				for (size_t j = 0; j < (m == l ? i : lists[m]->n) && !dup; j++)
+					dup = strcmp(lists[m]->items[j].value, it->value) == 0;
+			if (dup)
+				continue;
+			n++;
+			if (len < sizeof(line) - 1) {
+				int w = snprintf(line + len, sizeof(line) - len, " %s", it->value);
+				len += w > 0 ? (size_t)w : 0;
+				if (len >= sizeof(line) - 1)
+					snprintf(line + sizeof(line) - 5, 5, " ...");
+			}
+		}
+	if (n)
+		warn("%zu grant%s skipped, the path does not exist:%s (write it ?PATH if it may "
+		     "be missing, or make it with [filesystem] create)",
+		     n, n == 1 ? "" : "s", line);
+}
+
+/* A CA file or directory of the caller's beneath a deny path is not
+ * granted: the deny wins (and its mask would hide it anyway). */
+static bool trust_denied(const struct policy *p, const char *path)
+{
+	for (size_t i = 0; i < p->fs.deny.n; i++) {
+		_cleanup_free_ char *c = realpath(p->fs.deny.items[i].value, NULL);
+		if (c && landlock_path_beneath(path, c))
+			return true;
+	}
+	return false;
+}
+
 /* The parts that depend on whether a mount namespace is used. */
 static void prepare_fs(struct sandbox *sb)
 {
@@ -286,7 +343,9 @@ static void prepare_fs(struct sandbox *sb)
 	}
 
 	/* room for the CA bundle, a private /tmp and /dev/shm, and three terminals */
-	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + 7, sizeof(*grants));
+	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + sb->n_privates +
+				sb->n_trust_files + sb->n_trust_dirs + 8,
+			sizeof(*grants));
 	if (!grants)
 		die("out of memory");
 #define GRANTS(list, access)                                                   \
@@ -299,6 +358,25 @@ static void prepare_fs(struct sandbox *sb)
 #undef GRANTS
 	if (sb->ca_bundle)
 		grants[ng++] = (struct landlock_grant){ sb->ca_bundle, LANDLOCK_READ, true };
+	if (sb->wgetrc)
+		grants[ng++] = (struct landlock_grant){ sb->wgetrc, LANDLOCK_READ, true };
+	/* what the caller's clients trusted, readable where the variables
+	 * still name it (without interception); a deny still wins */
+	for (size_t i = 0; i < sb->n_trust_files + sb->n_trust_dirs; i++) {
+		bool dir = i >= sb->n_trust_files;
+		const char *path = dir ? sb->trust_dirs[i - sb->n_trust_files] : sb->trust_files[i];
+		if ((!dir && sb->ca_bundle) || trust_denied(p, path))
+			continue;
+		/* a directory of certificates, not the home (or above it): a
+		 * stray SSL_CERT_DIR must not open the whole home for reading */
+		if (dir && sb->home && landlock_path_beneath(sb->home, path)) {
+			warn("SSL_CERT_DIR names %s, which holds the home directory: not made "
+			     "readable",
+			     path);
+			continue;
+		}
+		grants[ng++] = (struct landlock_grant){ path, LANDLOCK_READ, false };
+	}
 	char ttys[3][64];
 	struct landlock_carveout pts_co;
 	bool pts_carve = false;
@@ -318,8 +396,10 @@ static void prepare_fs(struct sandbox *sb)
 			    it->origin.line, it->value, strerror(errno));
 	}
 
+	say_missing_grants(sb);
 	protect_prepare(sb, &co, &nco);
 	if (sb->ns == NS_FULL) {
+		state_plan(sb, grants, &ng, NULL, NULL);
 		for (size_t i = 0; i < p->fs.deny.n; i++) {
 			char *c = realpath(p->fs.deny.items[i].value, NULL);
 			struct stat st;
@@ -332,7 +412,8 @@ static void prepare_fs(struct sandbox *sb)
 			free(c);
 		}
 	} else {
-		struct landlock_carveout *more = realloc(co, (nco + p->fs.deny.n + 2) * sizeof(*co));
+		struct landlock_carveout *more =
+			realloc(co, (nco + p->fs.deny.n + sb->n_privates + 3) * sizeof(*co));
 		if (!more)
 			die("out of memory");
 		co = more;
@@ -340,12 +421,15 @@ static void prepare_fs(struct sandbox *sb)
 			co[nco++] = pts_co;
 		for (size_t i = 0; i < p->fs.deny.n; i++)
 			co[nco++] = (struct landlock_carveout){ p->fs.deny.items[i].value, 0, false };
+		state_plan(sb, grants, &ng, co, &nco);
 	}
 
 	r = landlock_plan(grants, ng, co, nco, plan_note, NULL, &sb->plan, &failed);
 	free(grants);
 	free(co);
 	protect_plan_done(sb);
+	if (r == 0)
+		state_plan_done(sb);
 	if (r < 0) {
 		const struct policy_list *lists[] = { &p->fs.read, &p->fs.exec, &p->fs.write };
 		for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
@@ -541,6 +625,8 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 		die("cannot read the working directory: %s", strerror(errno));
 
 	prepare_identity(sb);
+	/* before any grant is planned: what `create` makes is then there */
+	state_prepare(sb);
 	prepare_landlock_caps(sb);
 	sb->ns = p->namespaces == POLICY_NS_OFF ? NS_NONE : NS_FULL;
 	sb->new_user_ns = sb->ns == NS_FULL && !sb->started_as_root;
@@ -567,6 +653,7 @@ void sandbox_fallback_no_ns(struct sandbox *sb)
 	sb->ns = NS_NONE;
 	/* nothing can be mounted over them now */
 	protect_remove_placeholders(sb);
+	state_remove_placeholders(sb);
 	sb->new_user_ns = false;
 	sb->new_net_ns = false;
 	prepare_network(sb);
@@ -600,6 +687,7 @@ void sandbox_release(struct sandbox *sb)
 	}
 	protect_remove_placeholders(sb);
 	protect_release(sb);
+	state_release(sb);
 	free(sb->groups);
 	free(sb->home);
 	if (sb->private_tmp_dir) {

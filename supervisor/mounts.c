@@ -3,6 +3,7 @@
  * The mount namespace, set up by init before the command is forked:
  *   1. every mount private, so nothing we do propagates back to the host;
  *   2. a fresh read-only /proc for the new PID namespace;
+ *   2b. private stand-ins bound over their paths (state.c);
  *   3. a devpts instance of our own on /dev/pts, its ptmx on /dev/ptmx;
  *   4. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
  *   5. write grants that are not exec grants bound onto themselves noexec;
@@ -341,6 +342,12 @@ int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_pat
 	*ret_path = "/proc";
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
 		return -errno;
+
+	/* first: a private /tmp carries them across, noexec covers them */
+	*ret_step = "binding a private stand-in";
+	r = state_mount(sb, ret_path);
+	if (r < 0)
+		return r;
 
 	*ret_step = "mounting a devpts instance of the sandbox's own";
 	r = mount_own_devpts(ret_path);

@@ -624,6 +624,10 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		 * needs a mount or a check at exit */
 		if (ns && beneath_any(sb->gitview_paths, sb->n_gitview_paths, path))
 			continue;
+		/* a private stand-in is the sandbox's own: the host's file is
+		 * out of its reach, behind the bind (state.c) */
+		if (ns && state_is_private(sb, path))
+			continue;
 		if (there && lstat(path, &st) == 0) {
 			char *c;
 			/* a .git directory is guarded by its entries: git must

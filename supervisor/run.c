@@ -484,6 +484,7 @@ int supervisor_run(const struct cli *cli)
 	audit_flush_suppressed(sb.audit_fd);
 	protect_finish(&sb);
 	gitlinks_finish(&sb);
+	state_remove_placeholders(&sb);
 	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);
 	if (sb.audit_fd >= 0)
 		close(sb.audit_fd);

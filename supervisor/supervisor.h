@@ -123,6 +123,22 @@ enum mask_kind {
 	_MASK_MAX,
 };
 
+/* state.c: a private stand-in (paths owned) */
+struct private_standin {
+	char *path;    /* PATH, as the sandbox sees it */
+	char *rel;     /* PATH relative to the home */
+	char *standin; /* its copy in the state directory */
+	char *canon;   /* PATH beneath the canonical home */
+	char *env;     /* private_env's variable for it, or NULL */
+	struct policy_origin origin; /* the policy line naming it */
+	bool is_dir;
+	dev_t dev;     /* the stand-in, as made or found before the namespace */
+	ino_t ino;
+	bool placeholder; /* an empty mount point we made at PATH */
+	dev_t pdev;
+	ino_t pino;
+};
+
 struct protect_placeholder {
 	char *path;
 	dev_t dev;
@@ -185,6 +201,13 @@ struct sandbox {
 	size_t n_gitview_paths;
 	struct gitview *gitviews;
 	size_t n_gitviews;
+	/* state.c: the stand-ins, ringfence's state directory (the root,
+	 * masked or carved out) and this policy's directory in it */
+	struct private_standin *privates;
+	size_t n_privates;
+	char *state_root;
+	char *state_dir;
+	bool missing_said; /* the skipped grants were said once */
 	/* CLOCK_REALTIME_COARSE at start: every file changed since has a
 	 * ctime at least this (gitlinks.c) */
 	struct timespec started_at;
@@ -215,6 +238,12 @@ struct sandbox {
 	size_t secrets_size;
 	struct netproxy_tls *tls;
 	const char *ca_bundle;
+	const char *wgetrc; /* beside the bundle: wget's way to trust it */
+	/* what the caller's clients trusted (canonical, owned): the files
+	 * named in ca_bundle_vars and the directories in SSL_CERT_DIR; read
+	 * grants, and the bundle's and the proxy's trust when intercepting */
+	char **trust_files, **trust_dirs;
+	size_t n_trust_files, n_trust_dirs;
 
 	/* pathname Unix sockets connect(2) may reach (canonical patterns, owned),
 	 * the sandbox's private temporary directory beneath them; the broker
@@ -260,6 +289,24 @@ void protect_plan_done(struct sandbox *sb);
  * aside and reported; placeholders removed. */
 void protect_finish(struct sandbox *sb);
 void protect_remove_placeholders(struct sandbox *sb);
+
+/* ---- state.c ------------------------------------------------------------ */
+
+/* Before the namespaces are chosen: `create` directories made, stand-ins
+ * made or found (seeded once); exits 125 naming the policy line. */
+void state_prepare(struct sandbox *sb);
+/* In prepare_fs: grants (at most n_privates), carve-outs (at most
+ * n_privates + 1) and masks for the stand-ins; state_plan_done after
+ * landlock_plan. */
+void state_plan(struct sandbox *sb, struct landlock_grant *grants, size_t *ng,
+		struct landlock_carveout *co, size_t *nco);
+void state_plan_done(struct sandbox *sb);
+/* Init, in the mount namespace: the stand-ins bound over their paths. */
+int state_mount(const struct sandbox *sb, const char **ret_path);
+void state_remove_placeholders(struct sandbox *sb);
+/* PATH (canonical) is a private path or beneath one. */
+bool state_is_private(const struct sandbox *sb, const char *path);
+void state_release(struct sandbox *sb);
 
 /* ---- gitview.c ---------------------------------------------------------- */
 
@@ -422,6 +469,8 @@ bool env_is_ours(const char *name);
 
 extern const char *const ca_bundle_vars[];
 extern const size_t ca_bundle_vars_n;
+/* Directories of CA certificates (OpenSSL's), kept as the caller had them. */
+#define CA_DIR_VAR "SSL_CERT_DIR"
 /* Reads the secrets, makes placeholders, the CA and its bundle file;
  * exits 125 with one line naming the credential on any problem. */
 void creds_prepare(struct sandbox *sb);

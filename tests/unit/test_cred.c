@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "../../netproxy/netproxy_internal.h"
 
@@ -43,6 +44,87 @@ static void rewrite(struct rw *w, const char *host, uint16_t port, enum nx_cred_
 	nx_cred_ctx_init(&w->x, creds, 2, host, port);
 	w->ret = nx_cred_field(&w->x, where, in, strlen(in), w->out, sizeof(w->out) - 1, &n);
 	w->out[w->ret > 0 ? n : 0] = '\0';
+}
+
+/* ---- trust carried over into the bundle ------------------------------- */
+
+static struct netproxy_tls *new_tls(void)
+{
+	struct policy *p = NULL;
+	struct policy_error err;
+	struct netproxy_tls *t = NULL;
+	char msg[256];
+
+	assert_int_equal(policy_load_string("t.ini", "[network]\nmode = proxy\n", NULL, &p, &err),
+			 0);
+	assert_int_equal(netproxy_tls_new(p, creds, 2, &t, msg, sizeof(msg)), 0);
+	policy_free(p);
+	return t;
+}
+
+static char *bundle_of(struct netproxy_tls *t)
+{
+	char *pem = NULL, msg[256];
+	size_t n = 0;
+
+	assert_int_equal(netproxy_tls_bundle(t, &pem, &n, msg, sizeof(msg)), 0);
+	assert_int_equal(strlen(pem), n);
+	return pem;
+}
+
+/* A caller's CA file goes into the bundle once; a file without a
+ * certificate, or none at all, is refused and left out. */
+static void test_trust_files_reach_the_bundle(void **state)
+{
+	(void)state;
+	struct netproxy_tls *a = new_tls(), *b = new_tls();
+	char *pa = bundle_of(a), *pb;
+	/* A's own CA is the last certificate of its bundle */
+	char *ca = strstr(pa, "-----BEGIN CERTIFICATE-----"), *next;
+	while ((next = strstr(ca + 1, "-----BEGIN CERTIFICATE-----")))
+		ca = next;
+	char dir[] = "/tmp/rf-trust-XXXXXX", file[64], junk[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/a.pem", dir);
+	snprintf(junk, sizeof(junk), "%s/junk", dir);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fputs(ca, f);
+	fclose(f);
+	f = fopen(junk, "w");
+	assert_non_null(f);
+	fputs("not a certificate\n", f);
+	fclose(f);
+
+	pb = bundle_of(b);
+	assert_null(strstr(pb, ca));
+	free(pb);
+	assert_int_equal(netproxy_tls_add_trust(b, file, false), 0);
+	assert_int_equal(netproxy_tls_add_trust(b, file, false), 0); /* once */
+	assert_int_equal(netproxy_tls_add_trust(b, junk, false), -EINVAL);
+	assert_int_equal(netproxy_tls_add_trust(b, "/nonexistent/ca.pem", false), -ENOENT);
+	pb = bundle_of(b);
+	char *hit = strstr(pb, ca);
+	assert_non_null(hit);
+	assert_null(strstr(hit + 1, ca));
+	assert_null(strstr(pb, "not a certificate"));
+	free(pb);
+
+	/* a directory: its .pem files */
+	struct netproxy_tls *c = new_tls();
+	assert_int_equal(netproxy_tls_add_trust(c, dir, true), 0);
+	pb = bundle_of(c);
+	assert_non_null(strstr(pb, ca));
+	assert_null(strstr(pb, "not a certificate"));
+	free(pb);
+
+	unlink(file);
+	unlink(junk);
+	rmdir(dir);
+	free(pa);
+	netproxy_tls_free(a);
+	netproxy_tls_free(b);
+	netproxy_tls_free(c);
 }
 
 static void test_binding(void **state)
@@ -427,6 +509,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_binding),
+		cmocka_unit_test(test_trust_files_reach_the_bundle),
 		cmocka_unit_test(test_rewrite_bound),
 		cmocka_unit_test(test_rewrite_basic),
 		cmocka_unit_test(test_rewrite_refused),

@@ -103,6 +103,19 @@ static const struct bad_case bad_cases[] = {
 	{ "include not first", "[sandbox]\nenforcement = strict\ninclude = x.ini\n", 3, "sandbox.include",
 	  "before any other setting" },
 	{ "~user", "[filesystem]\nread = ~root/x\n", 2, "filesystem.read", "~user" },
+	{ "optional and required", "[filesystem]\nread = !?/x\n", 2, "filesystem.read", "either required" },
+	{ "optional deny", "[filesystem]\ndeny = ?/x\n", 2, "filesystem.deny", "grants only" },
+	{ "optional create", "[filesystem]\ncreate = ?~/x\n", 2, "filesystem.create", "no meaning" },
+	{ "relative create", "[filesystem]\ncreate = x\n", 2, "filesystem.create", "not an absolute path" },
+	{ "relative private", "[filesystem]\nprivate = .codex\n", 2, "filesystem.private",
+	  "not an absolute path" },
+	{ "private_env without =", "[filesystem]\nprivate_env = CODEX_HOME\n", 2,
+	  "filesystem.private_env", "VAR=PATH" },
+	{ "private_env relative", "[filesystem]\nprivate_env = A=b\n", 2, "filesystem.private_env",
+	  "not an absolute path" },
+	{ "name with a slash", "[sandbox]\nname = a/b\n", 2, "sandbox.name", "letters, digits" },
+	{ "name dot", "[sandbox]\nname = ..\n", 2, "sandbox.name", "not starting with '.'" },
+	{ "name twice", "[sandbox]\nname = a\nname = b\n", 3, "sandbox.name", "set twice" },
 	{ "placeholder shape", "[credential a]\nplaceholder = short\n", 2, "credential.placeholder", "16 to 255" },
 };
 
@@ -270,6 +283,91 @@ static void test_expansion(void **state)
 	assert_string_equal(p->fs.write.items[3].value, "/srv/proj/sub/dir");
 	assert_string_equal(p->process.env_set.items[0].value, "A=/home/u/bin");
 	assert_string_equal(p->process.env_set.items[1].value, "B=~");
+	policy_free(p);
+}
+
+/* create, private, private_seed, private_env and '?' */
+static void test_state_keys(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	struct policy_vars v = { .cwd = "/work/x", .home = "/home/u", .getenv = fake_env };
+	assert_int_equal(load("[sandbox]\nname = my-agent.v2\n"
+			      "[filesystem]\nread = ?~/.nvm !/usr\nwrite = ?/a\n"
+			      "create = ~/.gemini ${CWD}/build/out\n"
+			      "private = ~/.claude.json ~/.codex/\nprivate_seed = ~/.gemini/settings.json\n"
+			      "private_env = CODEX_HOME=~/.codex\n",
+			      &p, &err),
+			 0);
+	assert_int_equal(policy_expand(p, &v, &err), 0);
+	assert_string_equal(p->name, "my-agent.v2");
+	assert_true(p->fs.read.items[0].optional);
+	assert_false(p->fs.read.items[0].required);
+	assert_string_equal(p->fs.read.items[0].value, "/home/u/.nvm");
+	assert_true(p->fs.read.items[1].required);
+	assert_false(p->fs.read.items[1].optional);
+	assert_true(p->fs.write.items[0].optional);
+	assert_string_equal(p->fs.create.items[0].value, "/home/u/.gemini");
+	assert_string_equal(p->fs.create.items[1].value, "/work/x/build/out");
+	assert_false(p->fs.private_.items[0].is_dir);
+	assert_true(p->fs.private_.items[1].is_dir);
+	assert_string_equal(p->fs.private_.items[1].value, "/home/u/.codex");
+	assert_string_equal(p->fs.private_seed.items[0].value, "/home/u/.gemini/settings.json");
+	assert_string_equal(p->fs.private_env.items[0].value, "CODEX_HOME=/home/u/.codex");
+	/* printed back so that it reads the same */
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	policy_print(p, f, NULL, NULL);
+	fclose(f);
+	assert_non_null(strstr(buf, "read = ?/home/u/.nvm"));
+	assert_non_null(strstr(buf, "private = /home/u/.codex/"));
+	assert_non_null(strstr(buf, "private = /home/u/.claude.json    ;"));
+	assert_non_null(strstr(buf, "private_env = CODEX_HOME=/home/u/.codex"));
+	assert_non_null(strstr(buf, "name = my-agent.v2"));
+	free(buf);
+	policy_free(p);
+}
+
+/* where state may be made: checked once ~ and ${CWD} are known */
+static void test_state_paths_refused(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *key, *msg;
+	} cases[] = {
+		{ "[filesystem]\ncreate = /etc/x\n", "filesystem.create", "outside the home" },
+		{ "[filesystem]\ncreate = ~\n", "filesystem.create", "outside the home" },
+		{ "[filesystem]\ncreate = ${CWD}\n", "filesystem.create", "outside the home" },
+		{ "[filesystem]\ncreate = /home/u2/x\n", "filesystem.create", "outside the home" },
+		{ "[filesystem]\nprivate = /etc/passwd\n", "filesystem.private", "not beneath the home" },
+		{ "[filesystem]\nprivate = ~\n", "filesystem.private", "not beneath the home" },
+		{ "[filesystem]\nprivate_seed = ${CWD}/x\n", "filesystem.private_seed",
+		  "not beneath the home" },
+		{ "[filesystem]\nprivate = ~/.codex/ ~/.codex/config.toml\n", "filesystem.private",
+		  "inside the private path" },
+		{ "[filesystem]\nprivate_env = CODEX_HOME=~/.other\nprivate = ~/.codex\n",
+		  "filesystem.private_env", "not a private path" },
+	};
+	struct policy_vars v = { .cwd = "/work/x", .home = "/home/u", .getenv = fake_env };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy *p = NULL;
+		struct policy_error err;
+		assert_int_equal(load(cases[i].text, &p, &err), 0);
+		if (policy_expand(p, &v, &err) == 0 || err.line != 2 ||
+		    strcmp(err.key, cases[i].key) != 0 || !strstr(err.msg, cases[i].msg)) {
+			print_error("case %zu: line=%u key=%s msg=%s\n", i, err.line, err.key, err.msg);
+			fail();
+		}
+		policy_free(p);
+	}
+	/* the home as "/" anchors nothing */
+	struct policy *p = NULL;
+	struct policy_error err;
+	struct policy_vars root = { .cwd = "/", .home = "/", .getenv = fake_env };
+	assert_int_equal(load("[filesystem]\ncreate = /x\n", &p, &err), 0);
+	assert_int_not_equal(policy_expand(p, &root, &err), 0);
 	policy_free(p);
 }
 
@@ -489,6 +587,8 @@ int main(void)
 		cmocka_unit_test(test_lists_split_append_and_quote),
 		cmocka_unit_test(test_domains_lowercased_trailing_dot_dropped),
 		cmocka_unit_test(test_expansion),
+		cmocka_unit_test(test_state_keys),
+		cmocka_unit_test(test_state_paths_refused),
 		cmocka_unit_test(test_undefined_variable_is_an_error),
 		cmocka_unit_test(test_dotdot_refused),
 		cmocka_unit_test(test_include_merges_first_and_overrides),

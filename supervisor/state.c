@@ -1,0 +1,858 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * State of the command's own: directories made before the grants
+ * ([filesystem] create), and private, persistent stand-ins for files and
+ * directories of the home ([filesystem] private, private_seed, private_env).
+ *
+ * The AI coding agents keep, in the home the host's own copy of the same
+ * CLI reads, things that run later (MCP server lists, hooks, unpacked
+ * runtimes).  Granting write there lets a sandboxed agent plant what the
+ * unsandboxed CLI runs next; refusing it breaks the CLI.  A stand-in is the
+ * third way: the sandbox sees at PATH a copy of its own, kept under
+ * $XDG_STATE_HOME/ringfence/NAME/ (default ~/.local/state/ringfence/NAME/,
+ * NAME the policy's), bound over PATH in the mount namespace, never written
+ * back.  The state directory itself is masked (namespace) or carved out of
+ * every grant (Landlock only), so nothing inside can reach another stand-in
+ * or another policy's state except through its bind.
+ *
+ * Every path made here is made by walking from an anchor (the home or the
+ * working directory) one component at a time with O_NOFOLLOW, so a symlink
+ * planted anywhere on the way is refused, never followed; what is made is
+ * the command's user's (fchown on the open fd, never by name), mode 0700
+ * (0600 for an empty file).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+/* A seed copies the host's files once: a CLI's settings and sessions, not
+ * its caches.  Larger files are skipped (and said), as are symlinks,
+ * devices, sockets and files another user owns. */
+#define SEED_FILE_MAX  (16u << 20)
+#define SEED_TOTAL_MAX (256u << 20)
+#define SEED_DEPTH_MAX 16
+#define SEED_ENTRIES_MAX 100000
+
+/* The directories nobody's state is made in as root, even when root's
+ * working directory is one of them. */
+static const char *const system_dirs[] = {
+    "/bin",    "/boot", "/dev", "/etc",	 "/lib", "/lib32", "/lib64",
+    "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr",   "/var",
+};
+
+static int openat2_nofollow(int dir, const char *rel, int flags)
+{
+	struct open_how how = {
+	    .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	};
+	int fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Gives FD (made by us) to the command's user when we switch to one. */
+static int give(const struct sandbox *sb, int fd)
+{
+	if (sb->drop_to_user && fchownat(fd, "", sb->uid, sb->gid, AT_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Opens the directory REL (relative, "" for DIR itself) beneath DIR, one
+ * component at a time, never following a symlink; with CREATE, a missing
+ * component is made 0700 and given to the command's user.  O_PATH fd in
+ * *RET_FD, or -errno (-ELOOP or -ENOTDIR for a symlink on the way).
+ */
+static int walk(const struct sandbox *sb, int dir, const char *rel, bool create, int *ret_fd)
+{
+	char buf[PATH_MAX];
+	int fd = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+	char *save = NULL;
+
+	if (fd < 0)
+		return -errno;
+	if (snprintf(buf, sizeof(buf), "%s", rel) >= (int)sizeof(buf)) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	for (char *comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		bool made = false;
+		int next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			/* only what we made is given away: one made meanwhile
+			 * by someone else stays as it is */
+			made = mkdirat(fd, comp, 0700) == 0;
+			if (!made && errno != EEXIST) {
+				int e = errno;
+				close(fd);
+				return -e;
+			}
+			next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		int e = errno;
+		close(fd);
+		if (next < 0)
+			return e == ENOTDIR ? -ENOTDIR : -e;
+		fd = next;
+		if (made) {
+			int r = give(sb, fd);
+			if (r < 0) {
+				close(fd);
+				return r;
+			}
+		}
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* PATH relative to DIR ("" when equal), or NULL when not beneath it. */
+static const char *beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return path + 1;
+	if (strncmp(path, dir, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return NULL;
+	return path[n] == '/' ? path + n + 1 : path + n;
+}
+
+static bool is_system_dir(const char *path)
+{
+	if (strcmp(path, "/") == 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
+		if (beneath(path, system_dirs[i]))
+			return true;
+	return false;
+}
+
+_noreturn_ static void die_item(const struct policy_item *it, const char *key, const char *what,
+				int err)
+{
+	die("%s:%u: filesystem.%s: '%s': %s%s%s", origin_file(&it->origin), it->origin.line, key,
+	    it->value, what, err ? ": " : "", err ? strerror(err) : "");
+}
+
+/*
+ * [filesystem] create: each path is made beneath its anchor, the home of
+ * the command's user or the working directory (policy_expand has checked
+ * it is strictly beneath one).  The anchor must be the command's user's
+ * own directory, and as root neither is an anchor when it is a system
+ * directory: ringfence makes state, not system files.
+ */
+static void create_dirs(struct sandbox *sb)
+{
+	const struct policy_list *l = &sb->policy->fs.create;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct policy_item *it = &l->items[i];
+		const char *anchor = NULL, *rel = NULL;
+		_cleanup_close_ int afd = -1, fd = -1;
+		struct stat st;
+		int r;
+
+		if (sb->home && (rel = beneath(it->value, sb->home)) && *rel &&
+		    !(sb->uid == 0 && is_system_dir(sb->home)))
+			anchor = sb->home;
+		else if ((rel = beneath(it->value, sb->cwd)) && *rel &&
+			 !(sb->uid == 0 && is_system_dir(sb->cwd)))
+			anchor = sb->cwd;
+		if (!anchor)
+			die_item(it, "create",
+				 "is not beneath the home directory or the working directory (as "
+				 "root: one that is not a system directory)",
+				 0);
+		afd = open(anchor, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (afd < 0 || fstat(afd, &st) < 0)
+			die("%s:%u: filesystem.create: '%s': %s: %s", origin_file(&it->origin),
+			    it->origin.line, it->value, anchor, strerror(errno));
+		if (st.st_uid != sb->uid)
+			die("%s:%u: filesystem.create: '%s': %s is not uid %u's own (it is uid "
+			    "%u's): nothing is made there",
+			    origin_file(&it->origin), it->origin.line, it->value, anchor,
+			    (unsigned)sb->uid, (unsigned)st.st_uid);
+		r = walk(sb, afd, rel, true, &fd);
+		if (r < 0)
+			die_item(it, "create",
+				 r == -ELOOP || r == -ENOTDIR
+				     ? "a component is a symbolic link or not a directory"
+				     : "cannot create",
+				 r == -ELOOP || r == -ENOTDIR ? 0 : -r);
+	}
+}
+
+/* ---- private stand-ins -------------------------------------------------- */
+
+/* The policy's name: [sandbox] name, else the policy file's name without
+ * .ini; "default" for the built-in one. */
+static int state_name(const struct policy *p, char *buf, size_t size)
+{
+	const char *base;
+	size_t n;
+
+	if (p->name) {
+		snprintf(buf, size, "%s", p->name);
+		return 0;
+	}
+	if (!p->n_files || strcmp(p->files[0], POLICY_DEFAULT_NAME) == 0) {
+		snprintf(buf, size, "default");
+		return 0;
+	}
+	base = strrchr(p->files[0], '/');
+	base = base ? base + 1 : p->files[0];
+	n = strlen(base);
+	if (n > 4 && strcmp(base + n - 4, ".ini") == 0)
+		n -= 4;
+	if (n == 0 || n >= size || n > 64 || base[0] == '.')
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)base[i]) || base[i] == '.' || base[i] == '_' ||
+		      base[i] == '-'))
+			return -EINVAL;
+	snprintf(buf, size, "%.*s", (int)n, base);
+	return 0;
+}
+
+static bool listed(const struct policy_list *l, const char *path)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i].value, path) == 0)
+			return true;
+	return false;
+}
+
+/* Removes NAME in DIR and everything beneath it, never following a
+ * symlink (a seed cut short). */
+static int rm_rf_at(int dir, const char *name)
+{
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0)
+		return unlinkat(dir, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			(void)rm_rf_at(dirfd(d), de->d_name);
+	closedir(d);
+	return unlinkat(dir, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+struct seed_ctx {
+	const struct sandbox *sb;
+	const char *top; /* the host path, for messages */
+	uint64_t total;
+	unsigned long entries;
+	bool said_deep, said_many;
+};
+
+static int copy_file(struct seed_ctx *c, int src, const struct stat *st, int dir, const char *name)
+{
+	_cleanup_close_ int out = -1;
+	char buf[65536];
+	uint64_t left = (uint64_t)st->st_size;
+
+	out = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		     st->st_mode & 0777);
+	if (out < 0)
+		return -errno;
+	if (give(c->sb, out) < 0 || fchmod(out, st->st_mode & 0777) < 0)
+		return -errno;
+	while (left > 0) {
+		ssize_t n = read(src, buf, left < sizeof(buf) ? left : sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break; /* shrank while copied: what was read is the copy */
+		int r = write_all(out, buf, (size_t)n);
+		if (r < 0)
+			return r;
+		left -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Whether the seed may take the host's ST: a regular file or directory the
+ * command's user owns (root's seed reads as root: never another's file). */
+static bool seed_ok(struct seed_ctx *c, const struct stat *st, const char *what)
+{
+	if (c->sb->uid != 0 && st->st_uid != c->sb->uid) {
+		warn("private_seed %s: %s belongs to uid %u, not copied", c->top, what,
+		     (unsigned)st->st_uid);
+		return false;
+	}
+	if (S_ISREG(st->st_mode) && (uint64_t)st->st_size > SEED_FILE_MAX) {
+		warn("private_seed %s: %s is larger than %u MiB, not copied", c->top, what,
+		     SEED_FILE_MAX >> 20);
+		return false;
+	}
+	if (S_ISREG(st->st_mode) && c->total + (uint64_t)st->st_size > SEED_TOTAL_MAX) {
+		warn("private_seed %s: %s would take the copy past %u MiB, not copied", c->top,
+		     what, SEED_TOTAL_MAX >> 20);
+		return false;
+	}
+	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode)) {
+		note("private_seed %s: %s is not a file or directory, not copied", c->top, what);
+		return false;
+	}
+	return true;
+}
+
+/* Copies the directory SRC's entries into DST (both open), recursively. */
+static int copy_dir(struct seed_ctx *c, int src, int dst, int depth)
+{
+	_cleanup_close_ int dup_fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	if (dup_fd < 0)
+		return -errno;
+	d = fdopendir(dup_fd);
+	if (!d)
+		return -errno;
+	steal_fd(&dup_fd);
+	while (r == 0 && (errno = 0, de = readdir(d))) {
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		/* O_NOFOLLOW: a symlink is not opened (ELOOP) and not copied */
+		int fd = openat(src, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			note("private_seed %s: %s: %s, not copied", c->top, de->d_name,
+			     strerror(errno));
+			continue;
+		}
+		if (fstat(fd, &st) < 0 || !seed_ok(c, &st, de->d_name)) {
+			close(fd);
+			continue;
+		}
+		if (++c->entries > SEED_ENTRIES_MAX) {
+			if (!c->said_many)
+				warn("private_seed %s: more than %d entries: the rest is not copied",
+				     c->top, SEED_ENTRIES_MAX);
+			c->said_many = true;
+			close(fd);
+			errno = 0; /* not a read error */
+			break;
+		}
+		if (S_ISDIR(st.st_mode) && depth + 1 >= SEED_DEPTH_MAX) {
+			if (!c->said_deep)
+				warn("private_seed %s: directories deeper than %d are not copied",
+				     c->top, SEED_DEPTH_MAX);
+			c->said_deep = true;
+		} else if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(dst, de->d_name, 0700) < 0) {
+				r = -errno;
+			} else {
+				int sub = openat(dst, de->d_name,
+						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				r = sub < 0 ? -errno : give(c->sb, sub);
+				if (r == 0)
+					r = copy_dir(c, fd, sub, depth + 1);
+				if (r == 0 && fchmod(sub, st.st_mode & 0777) < 0)
+					r = -errno;
+				if (sub >= 0)
+					close(sub);
+			}
+		} else {
+			c->total += (uint64_t)st.st_size;
+			r = copy_file(c, fd, &st, dst, de->d_name);
+		}
+		close(fd);
+	}
+	if (r == 0 && errno)
+		r = -errno;
+	closedir(d);
+	return r;
+}
+
+/*
+ * Makes the stand-in NAME in DIR: seeded from the host's HOST_REL beneath
+ * HOME_FD when asked and the host has one, else empty.  A seed is made
+ * under a temporary name and renamed into place, so a seed cut short is
+ * never taken for a finished one.
+ */
+static int make_standin(struct sandbox *sb, const struct private_standin *ps, int dir,
+			const char *name, int home_fd, bool seed)
+{
+	char tmp[NAME_MAX + 1];
+	_cleanup_close_ int src = -1, fd = -1;
+	struct stat st;
+	int r;
+
+	if (seed) {
+		src = openat2_nofollow(home_fd, ps->rel, O_RDONLY | O_NONBLOCK);
+		if (src == -ENOENT)
+			seed = false;
+		else if (src < 0)
+			return src == -ELOOP ? -ELOOP : src;
+		else if (fstat(src, &st) < 0)
+			return -errno;
+	}
+	if (seed) {
+		struct seed_ctx c = {.sb = sb, .top = ps->path};
+		if (S_ISDIR(st.st_mode) != ps->is_dir || !seed_ok(&c, &st, ps->path))
+			seed = false;
+		if (seed) {
+			if (snprintf(tmp, sizeof(tmp), ".%.200s.seed%d", name, (int)getpid()) < 0)
+				return -EINVAL;
+			if (ps->is_dir) {
+				(void)rm_rf_at(dir, tmp);
+				if (mkdirat(dir, tmp, 0700) < 0)
+					return -errno;
+				fd = openat(dir, tmp,
+					    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				r = fd < 0 ? -errno : give(sb, fd);
+				if (r == 0)
+					r = copy_dir(&c, src, fd, 0);
+				if (r == 0 && fchmod(fd, 0700) < 0)
+					r = -errno;
+			} else {
+				(void)unlinkat(dir, tmp, 0);
+				c.total = (uint64_t)st.st_size;
+				r = copy_file(&c, src, &st, dir, tmp);
+			}
+			if (r == 0 && renameat(dir, tmp, dir, name) < 0)
+				r = -errno;
+			if (r < 0)
+				(void)rm_rf_at(dir, tmp);
+			return r;
+		}
+	}
+	if (ps->is_dir) {
+		if (mkdirat(dir, name, 0700) < 0)
+			return -errno;
+		fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	} else {
+		fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	return fd < 0 ? -errno : give(sb, fd);
+}
+
+static void add_standin(struct sandbox *sb, const struct policy_item *it, bool seed, int home_fd,
+			int state_fd)
+{
+	const struct policy *p = sb->policy;
+	const char *key = seed ? "private_seed" : "private";
+	struct private_standin ps = {0};
+	char parent[PATH_MAX], name[NAME_MAX + 1];
+	_cleanup_close_ int pfd = -1, fd = -1;
+	struct stat host, st;
+	bool host_exists;
+	int r;
+
+	ps.origin = it->origin;
+	ps.rel = strdup(beneath(it->value, sb->home));
+	ps.path = strdup(it->value);
+	_cleanup_free_ char *chome = realpath(sb->home, NULL);
+	if (!ps.rel || !ps.path || !chome ||
+	    asprintf(&ps.canon, "%s/%s", strcmp(chome, "/") ? chome : "", ps.rel) < 0 ||
+	    asprintf(&ps.standin, "%s/%s", sb->state_dir, ps.rel) < 0)
+		die("out of memory");
+	if (beneath(ps.path, sb->state_root) || beneath(sb->state_root, ps.path))
+		die_item(it, key, "holds, or is inside, ringfence's state directory", 0);
+	for (size_t i = 0; i < p->fs.private_env.n; i++) {
+		const char *kv = p->fs.private_env.items[i].value;
+		const char *eq = strchr(kv, '=');
+		if (strcmp(eq + 1, ps.path) == 0 && !ps.env) {
+			ps.env = strndup(kv, (size_t)(eq - kv));
+			if (!ps.env)
+				die("out of memory");
+		}
+	}
+
+	/* what kind of thing it is: the trailing '/' says directory; else
+	 * the host's, else the stand-in's, else a file */
+	r = fstatat(home_fd, ps.rel, &host, AT_SYMLINK_NOFOLLOW);
+	host_exists = r == 0;
+	if (host_exists && S_ISLNK(host.st_mode))
+		die_item(it, key, "is a symbolic link (name what it points to)", 0);
+	if (host_exists && !S_ISDIR(host.st_mode) && !S_ISREG(host.st_mode))
+		die_item(it, key, "is not a file or directory", 0);
+	if (host_exists && it->is_dir && !S_ISDIR(host.st_mode))
+		die_item(it, key, "is written as a directory (trailing /) but is a file", 0);
+	ps.is_dir = it->is_dir || (host_exists && S_ISDIR(host.st_mode));
+
+	snprintf(parent, sizeof(parent), "%s", ps.rel);
+	char *slash = strrchr(parent, '/');
+	if (strlen(slash ? slash + 1 : parent) >= sizeof(name))
+		die_item(it, key, "a component is too long", 0);
+	memcpy(name, slash ? slash + 1 : parent, strlen(slash ? slash + 1 : parent) + 1);
+	if (slash)
+		*slash = '\0';
+	else
+		parent[0] = '\0';
+	r = walk(sb, state_fd, parent, true, &pfd);
+	if (r < 0)
+		die("%s:%u: filesystem.%s: '%s': the stand-in's directory in %s: %s",
+		    origin_file(&it->origin), it->origin.line, key, it->value, sb->state_dir,
+		    r == -ELOOP || r == -ENOTDIR ? "a symbolic link or a file on the way"
+						 : strerror(-r));
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode) || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
+			die("%s:%u: filesystem.%s: the stand-in %s is not a file or directory "
+			    "(a symbolic link is never followed): remove it",
+			    origin_file(&it->origin), it->origin.line, key, ps.standin);
+		if (!it->is_dir && !host_exists)
+			ps.is_dir = S_ISDIR(st.st_mode);
+		if (S_ISDIR(st.st_mode) != ps.is_dir)
+			die("%s:%u: filesystem.%s: the stand-in %s is a %s, '%s' a %s",
+			    origin_file(&it->origin), it->origin.line, key, ps.standin,
+			    S_ISDIR(st.st_mode) ? "directory" : "file", it->value,
+			    ps.is_dir ? "directory" : "file");
+		if (st.st_uid != sb->uid)
+			die("%s:%u: filesystem.%s: the stand-in %s is uid %u's, not uid %u's",
+			    origin_file(&it->origin), it->origin.line, key, ps.standin,
+			    (unsigned)st.st_uid, (unsigned)sb->uid);
+	} else if (errno == ENOENT) {
+		r = make_standin(sb, &ps, pfd, name, home_fd, seed);
+		if (r < 0)
+			die("%s:%u: filesystem.%s: '%s': making its stand-in %s: %s",
+			    origin_file(&it->origin), it->origin.line, key, it->value, ps.standin,
+			    r == -ELOOP ? "the host's path has a symbolic link on the way"
+					: strerror(-r));
+	} else {
+		die("%s: %s", ps.standin, strerror(errno));
+	}
+	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die("%s: %s", ps.standin, strerror(errno));
+	ps.dev = st.st_dev;
+	ps.ino = st.st_ino;
+
+	struct private_standin *v = realloc(sb->privates, (sb->n_privates + 1) * sizeof(*v));
+	if (!v)
+		die("out of memory");
+	sb->privates = v;
+	v[sb->n_privates++] = ps;
+}
+
+/*
+ * The state directory, NAME's directory in it and every stand-in, made
+ * (or found) before the namespaces are chosen: they do not depend on them.
+ * $XDG_STATE_HOME counts when it is beneath the home and the command runs
+ * as the caller (another user's state is in that user's home).
+ */
+static void prepare_privates(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const struct policy_list *lists[] = {&p->fs.private_, &p->fs.private_seed};
+	char name[80];
+	const char *xdg = getenv("XDG_STATE_HOME");
+	_cleanup_close_ int home_fd = -1, state_fd = -1;
+	int r;
+
+	if (!p->fs.private_.n && !p->fs.private_seed.n)
+		return;
+	if (!sb->home)
+		die("filesystem.private: there is no home directory to keep state in");
+	if (state_name(p, name, sizeof(name)) < 0)
+		die("%s: the policy file's name cannot name a state directory: set [sandbox] "
+		    "name = NAME",
+		    p->files[0]);
+	if (xdg && xdg[0] == '/' && !sb->drop_to_user && beneath(xdg, sb->home) &&
+	    *beneath(xdg, sb->home) && !strstr(xdg, "/.") && !strstr(xdg, "//"))
+		r = asprintf(&sb->state_root, "%s/ringfence", xdg);
+	else
+		r = asprintf(&sb->state_root, "%s/.local/state/ringfence", sb->home);
+	if (r < 0 || asprintf(&sb->state_dir, "%s/%s", sb->state_root, name) < 0)
+		die("out of memory");
+	home_fd = open(sb->home, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (home_fd < 0)
+		die("filesystem.private: the home directory %s: %s", sb->home, strerror(errno));
+	r = walk(sb, home_fd, beneath(sb->state_dir, sb->home), true, &state_fd);
+	if (r < 0)
+		die("filesystem.private: the state directory %s: %s", sb->state_dir,
+		    r == -ELOOP || r == -ENOTDIR ? "a symbolic link or a file on the way (never "
+						   "followed)"
+						 : strerror(-r));
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			const struct policy_item *it = &lists[l]->items[i];
+			/* a path in both is seeded */
+			if (l == 0 && listed(&p->fs.private_seed, it->value))
+				continue;
+			add_standin(sb, it, l == 1, home_fd, state_fd);
+		}
+}
+
+void state_prepare(struct sandbox *sb)
+{
+	create_dirs(sb);
+	prepare_privates(sb);
+}
+
+/* ---- per namespace mode ------------------------------------------------- */
+
+static const struct sandbox *placeholder_owner;
+static pid_t placeholder_pid;
+
+static void placeholders_atexit(void)
+{
+	if (placeholder_owner && getpid() == placeholder_pid)
+		state_remove_placeholders((struct sandbox *)placeholder_owner);
+}
+
+/*
+ * A bind needs a mount point: a PATH the host does not have gets an empty
+ * one (file 0600 or directory 0700, the user's, its missing parents made
+ * as `create` makes them and left), removed when the sandbox ends if it is
+ * still the empty thing we made.  The host's own copy of the CLI sees it
+ * empty while the sandbox runs.
+ */
+static void make_mount_point(struct sandbox *sb, struct private_standin *ps)
+{
+	char parent[PATH_MAX];
+	_cleanup_close_ int home_fd = -1, pfd = -1, fd = -1;
+	struct stat st;
+	const char *name;
+	int r;
+
+	home_fd = open(sb->home, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (home_fd < 0)
+		die("%s: %s", sb->home, strerror(errno));
+	snprintf(parent, sizeof(parent), "%s", ps->rel);
+	char *slash = strrchr(parent, '/');
+	name = slash ? ps->rel + (slash - parent) + 1 : ps->rel;
+	if (slash)
+		*slash = '\0';
+	else
+		parent[0] = '\0';
+	r = walk(sb, home_fd, parent, true, &pfd);
+	if (r == 0 && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) != ps->is_dir)
+			die("filesystem.private: %s changed while the sandbox was being prepared",
+			    ps->path);
+		return; /* made since: the host's now */
+	}
+	if (r == 0 && ps->is_dir) {
+		if (mkdirat(pfd, name, 0700) < 0)
+			r = -errno;
+		else
+			fd = openat(pfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	} else if (r == 0) {
+		fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (r == 0 && (fd < 0 || fstat(fd, &st) < 0))
+		r = -errno;
+	if (r == 0)
+		r = give(sb, fd);
+	if (r < 0)
+		die("filesystem.private: cannot make a mount point at %s: %s", ps->path,
+		    r == -ELOOP || r == -ENOTDIR ? "a symbolic link or a file on the way"
+						 : strerror(-r));
+	ps->placeholder = true;
+	ps->pdev = st.st_dev;
+	ps->pino = st.st_ino;
+	if (!placeholder_owner) {
+		placeholder_owner = sb;
+		placeholder_pid = getpid();
+		atexit(placeholders_atexit);
+	}
+}
+
+void state_remove_placeholders(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_privates; i++) {
+		struct private_standin *ps = &sb->privates[i];
+		char parent[PATH_MAX];
+		_cleanup_close_ int home_fd = -1, pfd = -1;
+		struct stat st;
+
+		if (!ps->placeholder)
+			continue;
+		ps->placeholder = false;
+		snprintf(parent, sizeof(parent), "%s", ps->rel);
+		char *slash = strrchr(parent, '/');
+		const char *name = slash ? ps->rel + (slash - parent) + 1 : ps->rel;
+		if (slash)
+			*slash = '\0';
+		else
+			parent[0] = '\0';
+		home_fd = open(sb->home, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (home_fd < 0 || walk(sb, home_fd, parent, false, &pfd) < 0)
+			continue;
+		/* only the empty thing we made, never what replaced it */
+		if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != ps->pdev ||
+		    st.st_ino != ps->pino)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			(void)unlinkat(pfd, name, AT_REMOVEDIR);
+		else if (S_ISREG(st.st_mode) && st.st_size == 0)
+			(void)unlinkat(pfd, name, 0);
+	}
+}
+
+/*
+ * The stand-ins in the plan.  With a mount namespace: a write grant on
+ * each PATH (init binds the stand-in there before the rules are opened, so
+ * the rule is the stand-in's), a mount point where the host has none, and
+ * the state directory masked.  Without one: each PATH read-only (nothing
+ * written there reaches the host's CLI), the state directory carved out of
+ * every grant, and, for a PATH private_env names, the variable pointed at
+ * the stand-in and a write grant on it added once planned
+ * (state_plan_done); any other PATH refuses to start under strict.
+ */
+void state_plan(struct sandbox *sb, struct landlock_grant *grants, size_t *ng,
+		struct landlock_carveout *co, size_t *nco)
+{
+	if (!sb->n_privates)
+		return;
+	if (sb->ns == NS_FULL) {
+		for (size_t i = 0; i < sb->n_privates; i++) {
+			struct private_standin *ps = &sb->privates[i];
+			uint64_t rights = LANDLOCK_WRITE;
+			if (access(ps->path, F_OK) < 0 && errno == ENOENT)
+				make_mount_point(sb, ps);
+			/* grants at or beneath PATH would be planned against the
+			 * host's tree, not the stand-in's: their rights go to
+			 * PATH as a whole (the stand-in is the sandbox's own) */
+			for (size_t g = *ng; g-- > 0;)
+				if (landlock_path_beneath(grants[g].path, ps->path)) {
+					rights |= grants[g].access;
+					grants[g] = grants[--(*ng)];
+				}
+			grants[(*ng)++] = (struct landlock_grant){ps->path, rights, true};
+		}
+		sandbox_add_mask(sb, sb->state_root, true, MASK_DENY);
+		return;
+	}
+	co[(*nco)++] = (struct landlock_carveout){sb->state_root, 0, true};
+	for (size_t i = 0; i < sb->n_privates; i++) {
+		struct private_standin *ps = &sb->privates[i];
+		co[(*nco)++] = (struct landlock_carveout){ps->path, LANDLOCK_READ_ONLY, true};
+		if (ps->env)
+			continue;
+		if (!sb->best_effort)
+			die("%s:%u: filesystem.private: %s needs a mount namespace to put its "
+			    "stand-in in place, and %s; give the CLI's variable with private_env = "
+			    "VAR=%s, or set enforcement = best-effort to run with %s read-only",
+			    origin_file(&ps->origin), ps->origin.line, ps->path,
+			    sb->policy->namespaces == POLICY_NS_OFF ? "[sandbox] namespaces = off"
+								    : "there is none here",
+			    ps->path, ps->path);
+		warn("best-effort: no mount namespace: %s is read-only, not private", ps->path);
+	}
+}
+
+void state_plan_done(struct sandbox *sb)
+{
+	if (sb->ns != NS_NONE)
+		return;
+	for (size_t i = 0; i < sb->n_privates; i++) {
+		struct private_standin *ps = &sb->privates[i];
+		char *canon;
+		if (!ps->env)
+			continue;
+		canon = realpath(ps->standin, NULL);
+		if (!canon)
+			die("%s: %s", ps->standin, strerror(errno));
+		if (landlock_plan_add(&sb->plan, canon,
+				      ps->is_dir ? LANDLOCK_WRITE
+						 : LANDLOCK_WRITE & LANDLOCK_FILE_RIGHTS) < 0)
+			die("out of memory");
+		free(canon);
+	}
+}
+
+/*
+ * Init, in the mount namespace, before anything else is mounted: each
+ * stand-in cloned onto its PATH.  Both are opened again beneath the home
+ * with no symlink followed (the fds of the supervisor's namespace cannot be
+ * cloned here), and the stand-in must be the very file made or found
+ * before the namespace was (device and inode).
+ */
+int state_mount(const struct sandbox *sb, const char **ret_path)
+{
+	_cleanup_close_ int home_fd = -1;
+
+	if (!sb->n_privates)
+		return 0;
+	*ret_path = sb->home;
+	home_fd = open(sb->home, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (home_fd < 0)
+		return -errno;
+	for (size_t i = 0; i < sb->n_privates; i++) {
+		const struct private_standin *ps = &sb->privates[i];
+		_cleanup_close_ int src = -1, dst = -1, tree = -1;
+		struct stat st, dt;
+
+		*ret_path = ps->standin;
+		src = openat2_nofollow(home_fd, beneath(ps->standin, sb->home), O_PATH);
+		if (src < 0)
+			return src;
+		if (fstat(src, &st) < 0)
+			return -errno;
+		if (st.st_dev != ps->dev || st.st_ino != ps->ino)
+			return -ESTALE;
+		*ret_path = ps->path;
+		dst = openat2_nofollow(home_fd, ps->rel, O_PATH);
+		if (dst < 0)
+			return dst;
+		if (fstat(dst, &dt) < 0)
+			return -errno;
+		if (S_ISDIR(dt.st_mode) != S_ISDIR(st.st_mode))
+			return S_ISDIR(st.st_mode) ? -ENOTDIR : -EISDIR;
+		tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (tree < 0)
+			return -errno;
+		if (move_mount(tree, "", dst, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+bool state_is_private(const struct sandbox *sb, const char *path)
+{
+	for (size_t i = 0; i < sb->n_privates; i++)
+		if (landlock_path_beneath(path, sb->privates[i].canon) ||
+		    landlock_path_beneath(path, sb->privates[i].path))
+			return true;
+	return false;
+}
+
+void state_release(struct sandbox *sb)
+{
+	state_remove_placeholders(sb);
+	for (size_t i = 0; i < sb->n_privates; i++) {
+		free(sb->privates[i].path);
+		free(sb->privates[i].rel);
+		free(sb->privates[i].standin);
+		free(sb->privates[i].canon);
+		free(sb->privates[i].env);
+	}
+	free(sb->privates);
+	sb->privates = NULL;
+	sb->n_privates = 0;
+	free(sb->state_root);
+	free(sb->state_dir);
+	sb->state_root = sb->state_dir = NULL;
+	if (placeholder_owner == sb)
+		placeholder_owner = NULL;
+}

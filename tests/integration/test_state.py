@@ -1,0 +1,554 @@
+# SPDX-License-Identifier: MIT
+"""State of the command's own: `create` makes what a CLI needs on a fresh
+home, a missing grant is said, and `private` stand-ins persist from run to
+run without ever being written back where the host's own CLI reads.  Every
+attack here plants a symlink where ringfence walks or copies."""
+import json
+import os
+
+import pytest
+
+NOBODY = 65534
+
+
+def home(box):
+    """A fresh home for the box's user (the box's cwd stays the project)."""
+    h = box.path("home")
+    if not os.path.isdir(h):
+        os.mkdir(h, 0o755)
+        if box.user == "nobody":
+            os.chown(h, NOBODY, NOBODY)
+    return h
+
+
+def run(box, policy, script, extra_env=None):
+    env = {"HOME": home(box)}
+    env.update(extra_env or {})
+    return box.run(["sh", "-c", script], policy=policy, env=env)
+
+
+def owner(box):
+    return NOBODY if box.user == "nobody" else 0
+
+
+def state_dir(box, name="agent"):
+    return os.path.join(home(box), ".local", "state", "ringfence", name)
+
+
+# ---- create ---------------------------------------------------------------
+
+
+def test_create_makes_missing_dirs_before_granting(box):
+    """A CLI that mkdirs ~/.gemini on a fresh home dies without it."""
+    pol = box.policy("""
+        [filesystem]
+        create = ~/.gemini ~/.local/share/opencode
+        write = ~/.gemini ~/.local/share/opencode
+        """, name="agent.ini")
+    r = run(box, pol, "mkdir ~/.gemini/tmp && touch ~/.local/share/opencode/x")
+    assert r.returncode == 0, r.stderr
+    for d in (".gemini", ".local", ".local/share", ".local/share/opencode"):
+        st = os.lstat(os.path.join(home(box), d))
+        assert st.st_uid == owner(box), d
+        assert st.st_mode & 0o777 == 0o700, d
+    assert os.path.isdir(os.path.join(home(box), ".gemini", "tmp"))
+    assert "does not exist" not in r.stderr
+
+
+def test_create_follows_no_symlink(box):
+    """~/.gemini planted as a link to a directory elsewhere: nothing is made
+    there and the command never starts."""
+    outside = box.path("outside")
+    os.mkdir(outside)
+    os.chmod(outside, 0o777)
+    os.symlink(outside, os.path.join(home(box), ".gemini"))
+    pol = box.policy("""
+        [filesystem]
+        create = ~/.gemini/tmp
+        """, name="agent.ini")
+    r = run(box, pol, "echo started")
+    assert r.returncode == 125, r.stderr
+    assert "started" not in r.stdout
+    assert "filesystem.create" in r.stderr and "agent.ini:" in r.stderr
+    assert os.listdir(outside) == []
+    # positive control: the same policy with the link gone makes it
+    os.unlink(os.path.join(home(box), ".gemini"))
+    r = run(box, pol, "echo started")
+    assert r.returncode == 0, r.stderr
+    assert os.path.isdir(os.path.join(home(box), ".gemini", "tmp"))
+
+
+def test_create_outside_home_and_project_is_refused(box):
+    pol = box.policy("""
+        [filesystem]
+        create = /var/tmp/rf-create-test
+        """, name="agent.ini")
+    r = run(box, pol, "echo started")
+    assert r.returncode == 125
+    assert "agent.ini:" in r.stderr and "filesystem.create" in r.stderr
+    assert not os.path.exists("/var/tmp/rf-create-test")
+    # positive control: beneath the project it is made
+    pol = box.policy("""
+        [filesystem]
+        create = ${CWD}/build/out
+        """, name="agent.ini")
+    r = run(box, pol, "touch build/out/x")
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(box.path("work", "build", "out", "x"))
+
+
+def test_missing_grant_said_once_optional_silent(box):
+    pol = box.policy("""
+        [filesystem]
+        write = ~/.codex ~/.codex
+        read = ?~/.nvm
+        """, name="agent.ini")
+    r = run(box, pol, "true")
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stderr.splitlines() if "does not exist" in l]
+    assert len(lines) == 1, r.stderr
+    assert os.path.join(home(box), ".codex") in lines[0]
+    assert lines[0].count(".codex") == 1
+    assert ".nvm" not in r.stderr
+
+
+# ---- private stand-ins ------------------------------------------------------
+
+
+def private_policy(box, body="", ns_off_env=True):
+    """~/.claude.json (a file) and ~/.codex/ (a directory) private; without
+    namespaces the directory is reached through CODEX_HOME, and the file,
+    which no variable can move, is read-only (best-effort)."""
+    extra = "private_env = CODEX_HOME=~/.codex\n" if ns_off_env else ""
+    head = ""
+    if box.namespaces == "off" and ns_off_env:
+        head = "[sandbox]\nenforcement = best-effort\n"
+    return box.policy(head + """
+        [filesystem]
+        private = ~/.claude.json ~/.codex/
+        """ + extra + body, name="agent.ini")
+
+
+def test_private_persists_and_never_reaches_the_host(box):
+    h = home(box)
+    with open(os.path.join(h, ".claude.json"), "w") as f:
+        f.write('{"mcpServers": {}}')
+    os.chown(os.path.join(h, ".claude.json"), owner(box), owner(box))
+    pol = private_policy(box)
+    codex = "${CODEX_HOME:-$HOME/.codex}"
+    plant = ('{"mcpServers": {"evil": {"command": "/tmp/x"}}}')
+    if box.namespaces == "off":
+        # no mount namespace: ~/.claude.json is read-only, the directory
+        # is the variable's
+        r = run(box, pol, "echo '%s' > ~/.claude.json" % plant)
+        assert r.returncode != 0
+        r = run(box, pol, "echo run1 > %s/config.toml && cat %s/config.toml" % (codex, codex))
+        assert r.returncode == 0, r.stderr
+        r = run(box, pol, "cat %s/config.toml; echo $CODEX_HOME" % codex)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.splitlines()[0] == "run1"
+        assert r.stdout.splitlines()[1].startswith(state_dir(box))
+    else:
+        r = run(box, pol, "cat ~/.claude.json; echo '%s' > ~/.claude.json && "
+                          "echo run1 > ~/.codex/config.toml" % plant)
+        assert r.returncode == 0, r.stderr
+        # not seeded: the stand-in started empty
+        assert r.stdout == ""
+        r = run(box, pol, "cat ~/.claude.json ~/.codex/config.toml")
+        assert r.returncode == 0, r.stderr
+        assert "evil" in r.stdout and "run1" in r.stdout
+        with open(os.path.join(state_dir(box), ".claude.json")) as f:
+            assert "evil" in f.read()
+    # the host's copy as it was; the absent one not left behind
+    with open(os.path.join(h, ".claude.json")) as f:
+        assert f.read() == '{"mcpServers": {}}'
+    assert not os.path.exists(os.path.join(h, ".codex"))
+    st = os.lstat(state_dir(box))
+    assert st.st_uid == owner(box) and st.st_mode & 0o777 == 0o700
+
+
+def test_private_without_namespace_needs_private_env(box):
+    if box.namespaces != "off":
+        pytest.skip("without a mount namespace only")
+    pol = private_policy(box, ns_off_env=False)
+    r = run(box, pol, "echo started")
+    assert r.returncode == 125
+    assert "started" not in r.stdout
+    assert "agent.ini:" in r.stderr and "private_env" in r.stderr
+    # best-effort: said, and the path is read-only (not written to the
+    # host) under write = ~; a name the built-in protect list does not
+    # hold, so this read-only is private's own
+    pol = box.policy("""
+        [sandbox]
+        enforcement = best-effort
+        [filesystem]
+        write = ~
+        private = ~/.myagent.json ~/.myagent/
+        """, name="agent.ini")
+    for n in (".myagent.json", ".beside"):
+        with open(os.path.join(home(box), n), "w") as f:
+            f.write("host")
+        os.chown(os.path.join(home(box), n), owner(box), owner(box))
+    r = run(box, pol, "echo started; echo planted > ~/.myagent.json; mkdir ~/.myagent; "
+                      "echo planted > ~/.beside && echo beside")
+    assert "started" in r.stdout
+    # positive control: write = ~ holds beside it (an existing file: the
+    # home itself takes no new entry once a carve-out lies in it)
+    assert "beside" in r.stdout, r.stderr
+    assert "read-only" in r.stderr
+    with open(os.path.join(home(box), ".myagent.json")) as f:
+        assert f.read() == "host"
+    assert not os.path.exists(os.path.join(home(box), ".myagent"))
+
+
+def test_state_dir_unreachable_under_a_broad_grant(box):
+    """write = ~ covers ~/.local/state/ringfence: it must stay out of reach,
+    or a sandbox could rewrite another policy's stand-ins."""
+    other = os.path.join(home(box), ".local", "state", "ringfence", "other")
+    os.makedirs(other)
+    # without namespaces the directories on the way to a carve-out get no
+    # new entries (Landlock grants are split around it): an existing one
+    # beside it is the positive control
+    os.makedirs(os.path.join(home(box), ".local", "share"))
+    os.chown(os.path.join(home(box), ".local", "share"), owner(box), owner(box))
+    with open(os.path.join(other, "settings.json"), "w") as f:
+        f.write("other")
+    for d in (".local", ".local/state", ".local/state/ringfence", ".local/state/ringfence/other"):
+        os.chown(os.path.join(home(box), d), owner(box), owner(box))
+    pol = private_policy(box, body="write = ~\n")
+    r = run(box, pol, "echo planted > ~/.local/state/ringfence/other/settings.json; "
+                      "echo planted > ~/.local/state/ringfence/agent/.claude.json; "
+                      "ls ~/.local/state/ringfence; echo done")
+    assert "done" in r.stdout, r.stderr
+    with open(os.path.join(other, "settings.json")) as f:
+        assert f.read() == "other"
+    with open(os.path.join(state_dir(box), ".claude.json")) as f:
+        assert "planted" not in f.read()
+    assert "other" not in r.stdout.replace("other/", "")
+    # positive control: the same grant writes beside it
+    r = run(box, pol, "echo ok > ~/.local/share/beside && cat ~/.local/share/beside")
+    assert r.stdout.strip() == "ok", r.stderr
+
+
+def test_seed_once_from_the_host(box):
+    h = home(box)
+    gem = os.path.join(h, ".gemini")
+    os.makedirs(os.path.join(gem, "sub"))
+    with open(os.path.join(gem, "settings.json"), "w") as f:
+        f.write('{"host": 1}')
+    os.chmod(os.path.join(gem, "settings.json"), 0o640)
+    with open(os.path.join(gem, "sub", "a"), "w") as f:
+        f.write("a")
+    for root, dirs, files in os.walk(gem):
+        for n in dirs + files + [""]:
+            os.chown(os.path.join(root, n), owner(box), owner(box))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.gemini/
+        private_env = GEMINI_DIR=~/.gemini
+        """, name="agent.ini")
+    d = "${GEMINI_DIR:-$HOME/.gemini}"
+    r = run(box, pol, "cat %s/settings.json %s/sub/a; echo '{\"sandbox\": 1}' > %s/settings.json"
+            % (d, d, d))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith('{"host": 1}a')
+    st = os.stat(os.path.join(state_dir(box), ".gemini", "settings.json"))
+    assert st.st_mode & 0o777 == 0o640 and st.st_uid == owner(box)
+    # the host changes; the stand-in is not seeded again
+    with open(os.path.join(gem, "settings.json"), "w") as f:
+        f.write('{"host": 2}')
+    r = run(box, pol, "cat %s/settings.json" % d)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == '{"sandbox": 1}'
+    with open(os.path.join(gem, "settings.json")) as f:
+        assert f.read() == '{"host": 2}'
+
+
+def test_seed_copies_no_symlink(box):
+    """A link planted at the host path (to /etc/shadow, or a directory on the
+    way) is never copied; a link inside a seeded directory is skipped."""
+    h = home(box)
+    os.symlink("/etc/shadow", os.path.join(h, ".claude.json"))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.claude.json
+        """, name="agent.ini")
+    r = run(box, pol, "cat ~/.claude.json")
+    assert r.returncode == 125
+    assert "root:" not in r.stdout
+    copy = os.path.join(state_dir(box), ".claude.json")
+    assert not os.path.exists(copy) or "root:" not in open(copy).read()
+    # a directory on the way is a link
+    os.unlink(os.path.join(h, ".claude.json"))
+    os.symlink("/etc", os.path.join(h, ".gemini"))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.gemini/shadow
+        """, name="agent.ini")
+    r = run(box, pol, "cat ~/.gemini/shadow")
+    assert r.returncode == 125
+    assert "root:" not in r.stdout
+    copy = os.path.join(state_dir(box), ".gemini", "shadow")
+    assert not os.path.exists(copy) or "root:" not in open(copy).read()
+    # inside a seeded directory: the link is skipped, the file copied
+    os.unlink(os.path.join(h, ".gemini"))
+    os.mkdir(os.path.join(h, ".codex"))
+    os.symlink("/etc/shadow", os.path.join(h, ".codex", "auth.json"))
+    with open(os.path.join(h, ".codex", "config.toml"), "w") as f:
+        f.write("cfg")
+    for n in (".codex", ".codex/config.toml"):
+        os.chown(os.path.join(h, n), owner(box), owner(box))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.codex/
+        private_env = CODEX_HOME=~/.codex
+        """, name="agent.ini")
+    r = run(box, pol, "cat ${CODEX_HOME:-~/.codex}/config.toml")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "cfg"
+    assert not os.path.lexists(os.path.join(state_dir(box), ".codex", "auth.json"))
+
+
+def test_symlinked_state_dir_is_refused(box):
+    """~/.local/state/ringfence planted as a link elsewhere: nothing is made
+    through it; a stand-in replaced by a link is refused, not followed."""
+    outside = box.path("outside")
+    os.mkdir(outside)
+    os.chmod(outside, 0o777)
+    st = os.path.join(home(box), ".local", "state")
+    os.makedirs(st)
+    for d in (".local", ".local/state"):
+        os.chown(os.path.join(home(box), d), owner(box), owner(box))
+    os.symlink(outside, os.path.join(st, "ringfence"))
+    pol = private_policy(box)
+    r = run(box, pol, "echo started")
+    assert r.returncode == 125 and "started" not in r.stdout
+    assert os.listdir(outside) == []
+    # the stand-in itself a link to a file of the host's
+    os.unlink(os.path.join(st, "ringfence"))
+    r = run(box, pol, "true")
+    assert r.returncode == 0, r.stderr
+    target = box.path("target")
+    with open(target, "w") as f:
+        f.write("host file")
+    os.chmod(target, 0o666)
+    os.unlink(os.path.join(state_dir(box), ".claude.json"))
+    os.symlink(target, os.path.join(state_dir(box), ".claude.json"))
+    r = run(box, pol, "echo planted > ~/.claude.json; echo started")
+    assert r.returncode == 125 and "started" not in r.stdout
+    with open(target) as f:
+        assert f.read() == "host file"
+
+
+def test_private_when_namespaces_fall_back(box):
+    """namespaces = auto under a profile that refuses them: planned with a
+    mount point for the absent ~/.codex, then planned again without; the
+    mount point goes, CODEX_HOME names the stand-in."""
+    if box.namespaces == "off":
+        pytest.skip("namespaces are off already")
+    import subprocess
+    deny_ns = os.path.join(box.bin, "deny_ns")
+    env = box.env({"HOME": home(box)})
+    # ~/.claude.json has no variable: strict refuses once it is planned
+    # without namespaces, and its mount point is gone with it
+    r = subprocess.run(box.cmd([deny_ns, box.ringfence, "-p", private_policy(box), "--",
+                                "echo", "started"]),
+                       cwd=box.work, env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 125 and "started" not in r.stdout
+    assert "private_env" in r.stderr
+    assert not os.path.lexists(os.path.join(home(box), ".claude.json"))
+    assert not os.path.lexists(os.path.join(home(box), ".codex"))
+    pol = box.policy("""
+        [filesystem]
+        private = ~/.codex/
+        private_env = CODEX_HOME=~/.codex
+        """, name="agent.ini")
+    argv = box.cmd([deny_ns, box.ringfence, "-p", pol, "-v", "--", "sh", "-c",
+                    "echo $CODEX_HOME; echo kept > $CODEX_HOME/f; echo x > ~/.codex/g"])
+    r = subprocess.run(argv, cwd=box.work, env=env, capture_output=True, text=True, timeout=30)
+    assert "namespaces unavailable" in r.stderr
+    assert r.stdout.strip() == os.path.join(state_dir(box), ".codex"), r.stderr
+    with open(os.path.join(state_dir(box), ".codex", "f")) as f:
+        assert f.read() == "kept\n"
+    assert not os.path.exists(os.path.join(home(box), ".codex"))
+
+
+def test_create_and_private_as_the_run_as_user(box):
+    """Started as root with run_as = nobody: what is made is nobody's."""
+    if box.user != "root":
+        pytest.skip("switching users needs root")
+    os.chown(box.work, NOBODY, NOBODY)
+    pol = box.write("agent.ini", """[sandbox]
+include = %s
+%s
+[process]
+run_as = nobody
+[filesystem]
+exec = %s
+create = ${CWD}/out/deep
+write = ${CWD}/out/deep
+""" % (box.default, "namespaces = off" if box.namespaces == "off" else "", box.bin))
+    r = box.run(["sh", "-c", "id -u; touch out/deep/x"], policy=pol)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(NOBODY)
+    for p in ("out", "out/deep", "out/deep/x"):
+        assert os.lstat(box.path("work", p)).st_uid == NOBODY, p
+    assert os.lstat(box.path("work", "out")).st_mode & 0o777 == 0o700
+
+
+def test_seed_skips_another_users_file(box):
+    """The unprivileged user's seed never copies a file it does not own
+    (a hard link to one, say)."""
+    if box.user != "nobody":
+        pytest.skip("root's seed copies what root owns")
+    h = home(box)
+    gem = os.path.join(h, ".gemini")
+    os.mkdir(gem)
+    os.chown(gem, NOBODY, NOBODY)
+    with open(os.path.join(gem, "mine"), "w") as f:
+        f.write("mine")
+    os.chown(os.path.join(gem, "mine"), NOBODY, NOBODY)
+    with open(os.path.join(gem, "roots"), "w") as f:
+        f.write("root's")
+    os.chmod(os.path.join(gem, "roots"), 0o644)
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.gemini/
+        private_env = GEMINI_DIR=~/.gemini
+        """, name="agent.ini")
+    r = run(box, pol, "ls ${GEMINI_DIR:-$HOME/.gemini}")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["mine"]
+    assert "belongs to uid 0" in r.stderr
+
+
+def test_grants_beneath_a_private_path_are_the_stand_ins(box):
+    """exec = ~/.codex/packages with ~/.codex private: the runtime a CLI
+    unpacks there runs (the stand-in is not mounted noexec), and a grant
+    the host's tree has but the stand-in's lacks does not stop the start."""
+    if box.namespaces == "off":
+        pytest.skip("a stand-in at PATH needs a mount namespace")
+    os.makedirs(os.path.join(home(box), ".codex", "sessions"))
+    for d in (".codex", ".codex/sessions"):
+        os.chown(os.path.join(home(box), d), owner(box), owner(box))
+    pol = box.policy("""
+        [filesystem]
+        private = ~/.codex/
+        exec = ~/.codex/packages
+        write = ~/.codex/sessions
+        """, name="agent.ini")
+    r = run(box, pol, "mkdir -p ~/.codex/packages && cp /bin/echo ~/.codex/packages/rt && "
+                      "~/.codex/packages/rt ran")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ran\n"
+    assert "does not exist" not in r.stderr
+    assert not os.path.exists(os.path.join(home(box), ".codex", "packages"))
+    # positive control: without the exec grant it does not run
+    pol = box.policy("""
+        [filesystem]
+        private = ~/.codex/
+        """, name="agent.ini")
+    r = run(box, pol, "~/.codex/packages/rt ran")
+    assert r.returncode != 0 and "ran" not in r.stdout
+
+
+def test_create_never_in_a_system_directory_as_root(box):
+    """Root whose HOME or working directory is a system directory makes
+    nothing there, even though the path is beneath it."""
+    if box.user != "root":
+        pytest.skip("root only")
+    pol = box.policy("""
+        [filesystem]
+        create = ~/rf-create-never
+        """, name="agent.ini")
+    r = box.run(["true"], policy=pol, env={"HOME": "/etc"})
+    assert r.returncode == 125
+    assert "filesystem.create" in r.stderr and "agent.ini:" in r.stderr
+    assert not os.path.exists("/etc/rf-create-never")
+    pol = box.policy("""
+        [filesystem]
+        create = ${CWD}/rf-create-never
+        """, name="agent.ini")
+    r = box.run(["true"], policy=pol, cwd="/var/tmp")
+    assert r.returncode == 125
+    assert not os.path.exists("/var/tmp/rf-create-never")
+    # positive control: the same key beneath root's own home
+    r = run(box, box.policy("""
+        [filesystem]
+        create = ~/made
+        """, name="agent.ini"), "true")
+    assert r.returncode == 0, r.stderr
+    assert os.path.isdir(os.path.join(home(box), "made"))
+
+
+def test_seed_of_a_deep_tree_is_cut_not_refused(box):
+    """A seeded directory deeper than the cap starts anyway: the deep part
+    is said and left out."""
+    deep = os.path.join(home(box), ".gemini")
+    p = deep
+    for i in range(20):
+        p = os.path.join(p, "d%d" % i)
+    os.makedirs(p)
+    with open(os.path.join(deep, "top"), "w") as f:
+        f.write("top")
+    for root, dirs, files in os.walk(deep):
+        for n in dirs + files + [""]:
+            os.chown(os.path.join(root, n), owner(box), owner(box))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.gemini/
+        private_env = GEMINI_DIR=~/.gemini
+        """, name="agent.ini")
+    r = run(box, pol, "cat ${GEMINI_DIR:-$HOME/.gemini}/top")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "top"
+    assert "deeper than" in r.stderr
+
+
+def test_explain_and_check_show_the_keys(box):
+    pol = box.policy("""
+        [sandbox]
+        name = my-agent
+        [filesystem]
+        read = ?~/.nvm
+        create = ~/.gemini
+        private = ~/.codex/ ~/.claude.json
+        private_seed = ~/.gemini/settings.json
+        private_env = CODEX_HOME=~/.codex
+        """, name="agent.ini")
+    r = box.raw(["explain", "-p", pol], env={"HOME": home(box)})
+    assert r.returncode == 0, r.stderr
+    h = home(box)
+    for line in ("name = my-agent", "read = ?%s/.nvm" % h, "create = %s/.gemini" % h,
+                 "private = %s/.codex/" % h, "private = %s/.claude.json" % h,
+                 "private_seed = %s/.gemini/settings.json" % h,
+                 "private_env = CODEX_HOME=%s/.codex" % h):
+        assert line in r.stdout, line
+    assert "private: the sandbox's own persistent copy" in r.stdout
+    r = box.raw(["check", pol], env={"HOME": h})
+    assert r.returncode == 0, r.stderr
+    # nothing was made by explain or check
+    assert not os.path.exists(os.path.join(h, ".gemini"))
+    assert not os.path.exists(os.path.join(h, ".local"))
+
+
+def test_xdg_state_home_beneath_the_home(box):
+    """$XDG_STATE_HOME names the state directory when it lies beneath the
+    home; one elsewhere (another user's, a shared one) is not used."""
+    if box.namespaces == "off":
+        pytest.skip("the placement does not depend on namespaces")
+    h = home(box)
+    pol = box.policy("""
+        [filesystem]
+        private = ~/.codex/
+        """, name="agent.ini")
+    r = run(box, pol, "echo x > ~/.codex/f", {"XDG_STATE_HOME": os.path.join(h, "xdg")})
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(os.path.join(h, "xdg", "ringfence", "agent", ".codex", "f"))
+    elsewhere = box.path("shared-state")
+    os.mkdir(elsewhere)
+    os.chmod(elsewhere, 0o777)
+    r = run(box, pol, "echo y > ~/.codex/g", {"XDG_STATE_HOME": elsewhere})
+    assert r.returncode == 0, r.stderr
+    assert os.listdir(elsewhere) == []
+    assert os.path.exists(os.path.join(state_dir(box), ".codex", "g"))

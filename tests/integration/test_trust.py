@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: MIT
+"""Trust carries over: the command trusts what its caller's clients trusted
+(the files in SSL_CERT_FILE, NODE_EXTRA_CA_CERTS and friends, SSL_CERT_DIR,
+or the system store), with and without a credential; with one, the proxy's
+own upstream verification trusts the same.
+
+good.test (test_network.World) serves a certificate from a test CA that no
+policy here names in upstream_ca: only the caller's variables trust it,
+as behind a TLS-inspecting proxy whose CA the caller was given."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from test_network import MODES, NetBox, world  # noqa: F401
+
+SECRET = "ghp_realSecretValue0123456789abcdef"
+CURL = "curl -sS -m 10 "
+CRED = ("[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+        "hosts = good.test\n")
+
+NODE_GET = r"""
+const http = require('http'), https = require('https'), tls = require('tls');
+const [h, p] = process.env.HTTPS_PROXY.split('//')[1].split(':');
+const req = http.request({host: h, port: +p, method: 'CONNECT', path: 'good.test:443'});
+req.on('connect', (res, sock) => {
+  https.get({host: 'good.test', path: '/seen',
+             createConnection: () => tls.connect({socket: sock, servername: 'good.test'})},
+            (r) => { console.log('status', r.statusCode); r.resume();
+                     r.on('end', () => process.exit(0)); })
+       .on('error', (e) => { console.log('error', e.code); process.exit(1); });
+});
+req.on('error', (e) => { console.log('proxy error', e.message); process.exit(1); });
+req.end();
+"""
+
+PY_GET = r"""
+import os, urllib.request
+with urllib.request.urlopen("https://good.test/seen", timeout=10) as r:
+    print("status", r.status)
+"""
+
+
+@pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
+def tb(request, world):  # noqa: F811
+    b = NetBox(world, *request.param)
+    yield b
+    b.cleanup()
+
+
+def policy(box, cred=False):
+    return box.net_policy("allow = good.test", CRED if cred else "")
+
+
+def run(box, script, pol, env):
+    e = {"RF_SECRET": SECRET}
+    e.update(env)
+    box.write("work/get.js", NODE_GET)
+    box.write("work/get.py", PY_GET)
+    return box.sh(script, pol, env=e)
+
+
+def caller_ca(box):
+    return box.path("bin", "ca.pem")
+
+
+def test_caller_ca_files_kept_without_credential(tb):
+    """SSL_CERT_FILE for curl and Python, NODE_EXTRA_CA_CERTS for Node: the
+    variables stay, and the files they name are readable inside."""
+    r = run(tb, 'echo "ssl=$SSL_CERT_FILE node=$NODE_EXTRA_CA_CERTS"; ' + CURL +
+            "-o /dev/null -w 'curl %{http_code}\\n' https://good.test/seen; "
+            "/usr/bin/python3 get.py; node get.js",
+            policy(tb), {"SSL_CERT_FILE": caller_ca(tb), "NODE_EXTRA_CA_CERTS": caller_ca(tb)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "ssl=%s node=%s" % (caller_ca(tb), caller_ca(tb))
+    assert lines[1:] == ["curl 200", "status 200", "status 200"], r.stdout + r.stderr
+    # positive control: without the caller's CA the same clients refuse
+    r = run(tb, CURL + "https://good.test/seen; echo curl=$?; node get.js", policy(tb), {})
+    assert "curl=60" in r.stdout, r.stdout + r.stderr
+    assert "error" in r.stdout and "status 200" not in r.stdout
+
+
+def test_caller_ca_dir_kept_without_credential(tb):
+    d = tb.path("cadir")
+    os.mkdir(d)
+    # the hashed name OpenSSL looks a certificate up by
+    h = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", caller_ca(tb)],
+                       capture_output=True, text=True, check=True).stdout.strip()
+    shutil.copy2(caller_ca(tb), os.path.join(d, h + ".0"))
+    os.chmod(d, 0o755)
+    os.chmod(os.path.join(d, h + ".0"), 0o644)
+    r = run(tb, 'echo "dir=$SSL_CERT_DIR"; ' + CURL +
+            "--capath $SSL_CERT_DIR -o /dev/null -w 'curl %{http_code}\\n' "
+            "https://good.test/seen; /usr/bin/python3 get.py",
+            policy(tb), {"SSL_CERT_DIR": d})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines() == ["dir=%s" % d, "curl 200", "status 200"], \
+        r.stdout + r.stderr
+
+
+def test_caller_ca_with_credential_reaches_bundle_and_upstream(tb):
+    """NODE_EXTRA_CA_CERTS names the CA of a TLS-inspecting proxy: the run's
+    bundle holds it (and the system store, and ringfence's CA), every
+    variable points at the bundle, and the proxy verifies good.test with it
+    (no upstream_ca in the policy)."""
+    with open(caller_ca(tb)) as f:
+        caller_pem = f.read().strip()
+    script = (
+        'test "$SSL_CERT_FILE" = "$NODE_EXTRA_CA_CERTS" && echo same; '
+        'grep -c "BEGIN CERTIFICATE" "$SSL_CERT_FILE" >/dev/null && echo bundle; '
+        + CURL + '-H "Authorization: Bearer $GITHUB_TOKEN" -o /dev/null '
+        "-w 'curl %{http_code}\\n' https://good.test/seen; "
+        "/usr/bin/python3 get.py; node get.js; "
+        "wget -q -O /dev/null https://good.test/seen && echo wget ok")
+    pol = policy(tb, cred=True)
+    r = run(tb, script, pol, {"NODE_EXTRA_CA_CERTS": caller_ca(tb)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines() == ["same", "bundle", "curl 200", "status 200", "status 200",
+                                     "wget ok"], r.stdout + r.stderr
+    r = run(tb, '/usr/bin/python3 -c "import os; print(open(os.environ[\'SSL_CERT_FILE\']).read())"',
+            pol, {"NODE_EXTRA_CA_CERTS": caller_ca(tb)})
+    assert caller_pem in r.stdout
+    # the system store is in it too: more than the test CA and ours
+    assert r.stdout.count("BEGIN CERTIFICATE") > 10
+    inject = tb.events("cred.inject")
+    assert inject and all(e["host"] == "good.test" for e in inject)
+
+
+def test_upstream_unverified_without_the_callers_ca(tb):
+    """Positive control for the above: the same run without the caller's
+    CA cannot verify good.test (the proxy refuses it)."""
+    r = run(tb, CURL + "-o /dev/null -w '%{http_code}\\n' https://good.test/seen; echo rc=$?",
+            policy(tb, cred=True), {})
+    assert "200" not in r.stdout.splitlines()[0], r.stdout + r.stderr
+
+
+def test_denied_ca_path_stays_denied(tb):
+    """A CA variable naming a file under a deny (~/.ssh) does not open it."""
+    home = tb.path("home")
+    os.makedirs(os.path.join(home, ".ssh"))
+    shutil.copy2(caller_ca(tb), os.path.join(home, ".ssh", "ca.pem"))
+    for p in (home, os.path.join(home, ".ssh"), os.path.join(home, ".ssh", "ca.pem")):
+        os.chown(p, 65534 if tb.user == "nobody" else 0, 65534 if tb.user == "nobody" else 0)
+    r = run(tb, 'head -c 10 "$SSL_CERT_FILE" && echo read; echo end', policy(tb),
+            {"HOME": home, "SSL_CERT_FILE": os.path.join(home, ".ssh", "ca.pem")})
+    assert "end" in r.stdout, r.stderr
+    assert "read" not in r.stdout and "BEGIN" not in r.stdout
+
+
+def test_ssl_cert_dir_holding_the_home_is_not_granted(tb):
+    """SSL_CERT_DIR=/ (or the home) would open the whole home for reading."""
+    home = tb.path("home")
+    os.makedirs(home)
+    with open(os.path.join(home, "private.txt"), "w") as f:
+        f.write("secret")
+    os.chmod(home, 0o755)
+    os.chmod(os.path.join(home, "private.txt"), 0o644)
+    r = run(tb, 'cat "$HOME/private.txt"; echo end', policy(tb),
+            {"HOME": home, "SSL_CERT_DIR": tb.root})
+    assert "end" in r.stdout, r.stderr
+    assert "secret" not in r.stdout
+    assert "not made readable" in r.stderr
+
+
+@pytest.mark.parametrize("user", ["root", "nobody"])
+def test_trust_without_namespaces(world, user):  # noqa: F811
+    """namespaces = off (the broker, Landlock alone): the caller's file is
+    granted read by Landlock, and with a credential the bundle holds it."""
+    b = NetBox(world, user, "broker", namespaces="off")
+    try:
+        r = run(b, CURL + "-o /dev/null -w 'curl %{http_code}\\n' https://good.test/seen; "
+                "node get.js", policy(b), {"NODE_EXTRA_CA_CERTS": caller_ca(b),
+                                           "SSL_CERT_FILE": caller_ca(b)})
+        assert r.stdout.splitlines() == ["curl 200", "status 200"], r.stdout + r.stderr
+        r = run(b, CURL + "-H 'Authorization: Bearer $GITHUB_TOKEN' -o /dev/null "
+                "-w 'curl %{http_code}\\n' https://good.test/seen; node get.js",
+                policy(b, cred=True), {"NODE_EXTRA_CA_CERTS": caller_ca(b)})
+        assert r.stdout.splitlines() == ["curl 200", "status 200"], r.stdout + r.stderr
+    finally:
+        b.cleanup()

@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: MIT
+"""The conditions container runtimes create, reproduced without a runtime.
+
+Podman, Docker and Kubernetes cover parts of /proc (a bind of /dev/null on
+/proc/keys, read-only tmpfs on directories): in a user namespace of ours
+those are locked mounts and the kernel refuses a fresh proc mount
+(mount_too_revealing).  Root in a container has no CAP_SYS_ADMIN: plain
+namespaces are refused, a user namespace is not.  Here `unshare` makes the
+covered /proc and setpriv takes CAP_SYS_ADMIN away; `namespaces = auto`
+must still give every namespace the kernel allows, and every layer.
+"""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+# a /proc with locked overmounts, as a container runtime leaves it
+LOCK = ('mount --bind /dev/null /proc/keys && '
+        '{ [ ! -d /proc/acpi ] || mount -t tmpfs -o ro tmpfs /proc/acpi; } && '
+        'echo outer-mnt=$(readlink /proc/self/ns/mnt) outer-net=$(readlink /proc/self/ns/net) '
+        'outer-pid=$(readlink /proc/self/ns/pid) && exec "$@"')
+
+# root as a container starts it: every capability but CAP_SYS_ADMIN
+NO_SYS_ADMIN = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"]
+
+SCRIPT = r"""
+echo mnt=$(readlink /proc/self/ns/mnt) net=$(readlink /proc/self/ns/net) pid=$(readlink /proc/self/ns/pid)
+cat "$SECRET" && echo secret-read
+touch /etc/rf-container-x 2>/dev/null && echo wrote-etc
+echo ok > f && echo wrote-work
+grep -E '^(Seccomp|NoNewPrivs|CapEff):' /proc/self/status
+kill -0 $PPID 2>/dev/null && echo signalled-parent
+kill -0 1 2>/dev/null && echo signalled-one
+echo done
+"""
+
+
+def locked_proc(box, who, argv):
+    """ARGV (ringfence ...) as WHO, under a /proc with locked overmounts."""
+    if who == "nobody":
+        prefix = box.cmd([])
+    elif who == "container-root":
+        prefix = NO_SYS_ADMIN
+    else:
+        prefix = []
+    return ["unshare", "-mpf", "--mount-proc", "sh", "-c", LOCK, "sh"] + prefix + argv
+
+
+def values(out):
+    d = {}
+    for word in out.split():
+        if "=" in word:
+            k, v = word.split("=", 1)
+            d[k] = v
+    return d
+
+
+@pytest.fixture(params=["nobody", "container-root", "root"])
+def who(request):
+    return request.param
+
+
+def test_locked_proc_keeps_every_namespace_it_can(nsbox, who):
+    """The issue's restricted pod and rootless podman (nobody), and root in
+    a container (no CAP_SYS_ADMIN): a fresh /proc is refused, so the PID
+    namespace goes, with one line saying so; the mount, network and user
+    namespaces and every other layer stay.  Real root (CAP_SYS_ADMIN) gets
+    the fresh /proc and a PID namespace: the positive control."""
+    if (nsbox.user == "root") != (who != "nobody"):
+        pytest.skip("one user per box")
+    secret = nsbox.write("work/secret.txt", "top-secret-value\n")
+    pol = nsbox.policy("""
+        [filesystem]
+        deny = %s
+        """ % secret)
+    argv = locked_proc(nsbox, who, [nsbox.ringfence, "-p", pol, "--", "sh", "-c",
+                                    SCRIPT.replace("$SECRET", secret)])
+    r = subprocess.run(argv, cwd=nsbox.work, env=nsbox.env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "done" in r.stdout, r.stderr
+    v = values(r.stdout)
+    assert v["mnt"] != v["outer-mnt"], r.stdout  # a mount namespace of its own
+    assert v["net"] != v["outer-net"], r.stdout  # mode = none: an empty network namespace
+    # every other layer
+    assert "wrote-work" in r.stdout
+    assert "wrote-etc" not in r.stdout
+    assert "top-secret-value" not in r.stdout and "secret-read" not in r.stdout
+    assert "Seccomp:\t2" in r.stdout
+    assert "NoNewPrivs:\t1" in r.stdout
+    assert "CapEff:\t0000000000000000" in r.stdout
+    assert "signalled-parent" not in r.stdout
+    assert "signalled-one" not in r.stdout
+    dropped = [l for l in r.stderr.splitlines() if "no PID namespace" in l]
+    if who == "root":
+        assert v["pid"] != v["outer-pid"], r.stdout
+        assert dropped == [], r.stderr
+    else:
+        assert v["pid"] == v["outer-pid"], r.stdout
+        assert len(dropped) == 1, r.stderr
+        assert "/proc" in dropped[0]
+
+
+def test_locked_proc_with_namespaces_on_refuses(nsbox):
+    """namespaces = on asks for all of them: no fallback, one line, 125."""
+    pol = nsbox.policy("""
+        [sandbox]
+        namespaces = on
+        """)
+    who = "nobody" if nsbox.user == "nobody" else "container-root"
+    argv = locked_proc(nsbox, who, [nsbox.ringfence, "-p", pol, "--", "touch", "started"])
+    r = subprocess.run(argv, cwd=nsbox.work, env=nsbox.env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 125, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "namespaces = on" in lines[0], r.stderr
+    assert "/proc" in lines[0]
+    assert not os.path.exists(os.path.join(nsbox.work, "started"))
+
+
+def _children(pid):
+    out = []
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def test_locked_proc_sigterm_ends_the_whole_tree(nsbox):
+    """Without a PID namespace init ends the tree itself: SIGTERM to
+    ringfence reaches the command, a background child goes too, and the
+    exit status is the command's."""
+    who = "nobody" if nsbox.user == "nobody" else "container-root"
+    pol = nsbox.policy("")
+    argv = locked_proc(nsbox, who, [nsbox.ringfence, "-p", pol, "--", "sh", "-c",
+                                    "sleep 3171 & trap 'exit 7' TERM; echo up; "
+                                    "while :; do sleep 0.1; done"])
+    p = subprocess.Popen(argv, cwd=nsbox.work, env=nsbox.env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().startswith("outer-mnt=")
+        assert p.stdout.readline() == "up\n"
+        # unshare -f's child became ringfence (sh and setpriv exec)
+        rf = _children(p.pid)
+        assert len(rf) == 1
+        with open("/proc/%d/comm" % rf[0]) as f:
+            assert f.read().strip() == "ringfence"
+        os.kill(rf[0], signal.SIGTERM)
+        p.wait(timeout=30)
+        assert p.returncode == 7, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    time.sleep(0.2)
+    left = subprocess.run(["pgrep", "-f", "sleep 3171"], capture_output=True, text=True)
+    assert left.stdout == "", "left behind: " + left.stdout

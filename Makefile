@@ -44,7 +44,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o $(BUILD)/seccom
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape/*.c)) \
-	$(BUILD)/escape/deny_ns
+	$(BUILD)/escape/deny_ns $(BUILD)/escape/notify_busy
 
 # Debian packages: build, then test.
 DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev libssl-dev
@@ -97,6 +97,11 @@ $(BUILD)/escape/%: tests/escape/%.c tests/escape/escape.h
 $(BUILD)/escape/deny_ns: tests/harness/deny_ns.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror -o $@ $< -lpthread
+# ... and one under a filter that already has a seccomp notification
+# listener, as WSL2's init leaves every process.
+$(BUILD)/escape/notify_busy: tests/harness/notify_busy.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror -o $@ $<
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then \

@@ -290,12 +290,13 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 
 	enum ns_step step = NS_STEP_OTHER;
 	char why[sizeof(r.msg)];
-	int e = 0;
+	int e = 0, err = 0;
 	if (sb->new_user_ns && sb->started_as_root) {
 		e = write_root_maps(sb, init_pid);
 		if (e == 0 && write_all(lifeline[1], "", 1) < 0)
 			e = -errno;
 		if (e < 0) {
+			err = -e == E2BIG ? EPERM : -e;
 			snprintf(why, sizeof(why), "writing the user namespace's id maps: %s",
 				 strerror(-e));
 			kill(init_pid, SIGKILL);
@@ -317,6 +318,7 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 			return START_READY;
 		}
 		step = (enum ns_step)r.status;
+		err = r.err;
 		snprintf(why, sizeof(why), "%s", r.msg);
 	}
 	/* init ends on its own after a failed step */
@@ -325,6 +327,11 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 	close_pipes(lifeline, rep_pipe);
 	if (p->namespaces == POLICY_NS_ON)
 		die("%s, and [sandbox] namespaces = on", why);
+	/* the environment refusing a step is a reason to fall back; the
+	 * policy asking for what cannot be done (too many paths, a path
+	 * that is gone) is not, and fails as it would anywhere */
+	if (err != EPERM && err != EACCES && err != ENOSYS && err != EOPNOTSUPP)
+		die("%s", why);
 	if (step == NS_STEP_PROC && sb->new_pid_ns) {
 		warn("no PID namespace: %s (the container masks parts of /proc); /proc shows the "
 		     "processes around the sandbox, which it may not signal or trace",
@@ -453,10 +460,7 @@ int supervisor_run(const struct cli *cli)
 	while (start_init(&sb, p, lifeline, rep_pipe, sfd, &saved, &init_pid, &fail, &have_fail) ==
 	       START_RETRY)
 		;
-	if (sb.iso != NET_ISO_NONE)
-		note("network isolation: %s, proxy on 127.0.0.1:%u",
-		     sb.iso == NET_ISO_NAMESPACE ? "private network namespace" : "connect broker",
-		     sb.proxy_port);
+	sandbox_note_layers(&sb);
 	/* a peer that hangs up must not end the supervisor: the proxy's TLS
 	 * writes cannot pass MSG_NOSIGNAL (set here, after fork: the command
 	 * starts with the default) */

@@ -379,6 +379,9 @@ extern const size_t seccomp_table_n;
 struct netproxy;
 /* What the kernel offers for the broker; NULL when it works, else why not. */
 const char *broker_unavailable(const struct landlock_caps *ll);
+/* Installs a notification listener in a throw-away child: 0 or the errno
+ * (EBUSY: one is already installed above us, as under WSL2). */
+int seccomp_notify_trial(void);
 
 /* A pidfd whose fd table is the one the thread TID's fd numbers mean
  * (PIDFD_THREAD, or its thread group on kernels before 6.9), or -errno.
@@ -462,6 +465,8 @@ struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home);
 int supervisor_check(const struct cli *cli);
 int supervisor_explain(const struct cli *cli);
 int supervisor_probe(void);
+/* probe.c: at -v, one line per layer a run put in force. */
+void sandbox_note_layers(const struct sandbox *sb);
 
 /* Forwarded from the supervisor to init to the command. */
 extern const int forwarded_signals[];

@@ -160,3 +160,93 @@ def test_locked_proc_sigterm_ends_the_whole_tree(nsbox):
     time.sleep(0.2)
     left = subprocess.run(["pgrep", "-f", "sleep 3171"], capture_output=True, text=True)
     assert left.stdout == "", "left behind: " + left.stdout
+
+
+LAYERS = ("namespaces:", "landlock:", "seccomp:", "capabilities:", "network")
+
+
+def _layer_lines(stderr):
+    return [l[len("ringfence: "):] for l in stderr.splitlines()
+            if l.startswith("ringfence: ") and l[len("ringfence: "):].startswith(LAYERS)]
+
+
+def _namespace_list(line):
+    """'namespaces = auto: user, mount (...)' or 'namespaces: ...' -> 'user, mount'"""
+    return line.split(":", 1)[1].split(" (")[0].strip()
+
+
+SETTINGS = ["host", "locked-proc", "no-namespaces"]
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_verbose_names_every_layer_once_and_probe_predicts_it(nsbox, setting):
+    """-v names each layer in force exactly once (fallbacks included), and
+    `ringfence probe` run in the same place predicts the namespaces
+    `auto` chose."""
+    pol = nsbox.policy("")
+    run = [nsbox.ringfence, "-v", "-p", pol, "--", "true"]
+    probe = [nsbox.ringfence, "probe"]
+    who = "nobody" if nsbox.user == "nobody" else "container-root"
+    if setting == "host":
+        wrap = nsbox.cmd
+    elif setting == "locked-proc":
+        def wrap(argv):
+            return locked_proc(nsbox, who, argv)
+    else:
+        deny_ns = os.path.join(nsbox.bin, "deny_ns")
+
+        def wrap(argv):
+            return nsbox.cmd([deny_ns] + argv)
+    r = subprocess.run(wrap(run), cwd=nsbox.work, env=nsbox.env(), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = _layer_lines(r.stderr)
+    for name in LAYERS:
+        assert len([l for l in lines if l.startswith(name)]) == 1, (name, r.stderr)
+    # every missing deny path is named once
+    notes = [l for l in r.stderr.splitlines() if "does not exist" in l]
+    assert len(notes) == len(set(notes)), r.stderr
+    chosen = _namespace_list([l for l in lines if l.startswith("namespaces:")][0])
+    p = subprocess.run(wrap(probe), cwd=nsbox.work, env=nsbox.env(), capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    predicted = [l for l in p.stdout.splitlines() if l.startswith("namespaces = auto:")]
+    assert len(predicted) == 1, p.stdout
+    assert _namespace_list(predicted[0]) == chosen, (predicted, lines)
+    expect = {"host": "pid, mount, ipc, net" if nsbox.user == "root"
+              else "user, pid, mount, ipc, net",
+              "locked-proc": "user, mount, ipc, net",
+              "no-namespaces": "none"}[setting]
+    assert chosen == expect, r.stderr
+    seccomp = [l for l in lines if l.startswith("seccomp:")][0]
+    assert seccomp.startswith("seccomp: 3 filters"), seccomp  # Unix connects mediated
+    landlock = [l for l in lines if l.startswith("landlock:")][0]
+    assert "ABI " in landlock and "signal" in landlock, landlock
+
+
+def test_a_listener_above_ringfence_is_named(nsbox):
+    """Under WSL2 a seccomp notification listener is already installed (one
+    per filter chain: ours fails with EBUSY).  probe says so, and a policy
+    that needs the broker refuses with a line that names the cause."""
+    busy = os.path.join(nsbox.bin, "notify_busy")
+    p = subprocess.run(nsbox.cmd([busy, nsbox.ringfence, "probe"]), cwd=nsbox.work,
+                       env=nsbox.env(), capture_output=True, text=True, timeout=60)
+    assert "user notification: no: a listener is already installed" in p.stdout, p.stdout
+    # positive control: without it, notification works here
+    p = subprocess.run(nsbox.cmd([nsbox.ringfence, "probe"]), cwd=nsbox.work,
+                       env=nsbox.env(), capture_output=True, text=True, timeout=60)
+    assert "user notification: yes" in p.stdout, p.stdout
+    pol = nsbox.policy("""
+        [sandbox]
+        namespaces = off
+        [network]
+        mode = proxy
+        allow = example.test
+        """)
+    r = subprocess.run(nsbox.cmd([busy, nsbox.ringfence, "-p", pol, "--", "touch", "started"]),
+                       cwd=nsbox.work, env=nsbox.env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 125, r.stderr
+    assert "WSL2" in r.stderr and "EBUSY" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not os.path.exists(os.path.join(nsbox.work, "started"))

@@ -4,6 +4,7 @@
 #   make          build ./ringfence
 #   make demo     build, then show a command sandboxed
 #   make check    build and run every test (unit, escape, integration)
+#   make check-containers  ringfence as a podman (runc) ENTRYPOINT in four settings
 #   make asan     the same suite on an ASan+UBSan build
 #   make install  PREFIX=/usr/local DESTDIR=
 #   make bench    startup figures (bench/startup.sh)
@@ -48,11 +49,12 @@ ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape
 
 # Debian packages: build, then test.
 DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev libssl-dev
-DEPS_TEST := libcmocka-dev python3-pytest python3-requests git curl openssl util-linux procps iproute2 hyperfine time golang-go
+DEPS_TEST := libcmocka-dev python3-pytest python3-requests git curl openssl util-linux procps iproute2 hyperfine time golang-go \
+	podman runc uidmap
 HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/include/ares.h /usr/include/openssl/ssl.h
 TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3
 
-.PHONY: all deps deps-if-missing demo check unit escape integration asan install clean \
+.PHONY: all deps deps-if-missing demo check check-containers unit escape integration asan install clean \
 	format format-check bench fuzz
 
 all: $(BIN)
@@ -131,6 +133,11 @@ check: deps-if-missing
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+
+# An image made from this host's files (no registry), podman configured from
+# tests/containers/conf only; needs root, podman and runc.
+check-containers: $(BIN)
+	RINGFENCE=$(abspath $(BIN)) pytest-3 -q -ra tests/containers
 
 asan: deps-if-missing
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/ringfence OPT="-O1 -g" \

@@ -297,8 +297,11 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 			e = -errno;
 		if (e < 0) {
 			err = -e == E2BIG ? EPERM : -e;
-			snprintf(why, sizeof(why), "writing the user namespace's id maps: %s",
-				 strerror(-e));
+			snprintf(why, sizeof(why), "writing the user namespace's id maps: %s%s",
+				 strerror(-e),
+				 e == -EPERM ? " (mapping root needs CAP_SETFCAP, mapping another "
+					       "user CAP_SETUID)"
+					     : "");
 			kill(init_pid, SIGKILL);
 		}
 	}

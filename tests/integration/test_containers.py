@@ -250,3 +250,49 @@ def test_a_listener_above_ringfence_is_named(nsbox):
     assert "WSL2" in r.stderr and "EBUSY" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not os.path.exists(os.path.join(nsbox.work, "started"))
+
+
+# A host that forbids unprivileged user namespaces (Ubuntu's AppArmor
+# setting refuses them; here the count is 0): the caller is nobody in a user
+# namespace of its own whose user.max_user_namespaces is 0, so the kernel
+# refuses every user namespace below it (ENOSPC), as it refuses them there.
+NO_USERNS = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.unshare(0x10000000) != 0:
+    sys.exit("unshare: %d" % ctypes.get_errno())
+for f, v in (("setgroups", "deny"), ("uid_map", "65534 0 1"), ("gid_map", "65534 0 1")):
+    with open("/proc/self/" + f, "w") as fh:
+        fh.write(v)
+with open("/proc/sys/user/max_user_namespaces", "w") as fh:
+    fh.write("0")
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def test_host_without_unprivileged_user_namespaces(rootbox):
+    """auto runs without namespaces (the connect broker for the network),
+    says why in one line, and probe predicts it."""
+    # the caller is nobody: no run_as
+    pol = rootbox.write("policy.ini", "[sandbox]\ninclude = %s\n[filesystem]\nexec = %s\n"
+                        "[network]\nmode = proxy\nallow = example.test\n"
+                        % (rootbox.default, rootbox.bin))
+    os.chmod(rootbox.work, 0o777)
+    wrap = ["/usr/bin/python3", "-c", NO_USERNS]
+    r = subprocess.run(wrap + [rootbox.ringfence, "-v", "-p", pol, "--", "sh", "-c",
+                               "id -u; touch /etc/rf-x 2>/dev/null && echo wrote-etc; "
+                               "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status"],
+                       cwd=rootbox.work, env=rootbox.env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("65534\n"), r.stdout
+    assert "wrote-etc" not in r.stdout
+    assert "Seccomp:\t2" in r.stdout and "NoNewPrivs:\t1" in r.stdout
+    assert "ringfence: namespaces: none" in r.stderr, r.stderr
+    assert "network isolation: connect broker" in r.stderr, r.stderr
+    why = [l for l in r.stderr.splitlines() if "namespaces unavailable" in l]
+    assert len(why) == 1 and "No space left on device" in why[0], r.stderr
+    p = subprocess.run(wrap + [rootbox.ringfence, "probe"], cwd=rootbox.work,
+                       env=rootbox.env(), capture_output=True, text=True, timeout=60)
+    assert "namespaces = auto: none" in p.stdout, p.stdout
+    assert "network isolation: connect broker" in p.stdout, p.stdout

@@ -52,6 +52,7 @@ SETTINGS = {
     "rootless-user": (["--user", "0:0", "--cap-drop=ALL", "--security-opt",
                        "no-new-privileges"], True),
     "read-only": (["--read-only", "--tmpfs", "/work:mode=1777"], False),
+    "unmasked": (["--security-opt", "unmask=ALL"], False),
 }
 
 
@@ -178,8 +179,12 @@ def test_every_check_holds(engines, setting):
         assert "namespaces: none" in layers, err
         assert "network isolation: connect broker" in err
         assert "CAP_SETFCAP" in err
+    elif setting == "unmasked":
+        # nothing covers /proc: a fresh one, and with it a PID namespace
+        assert "pid, mount, ipc, net" in layers and "no PID" not in err, err
     else:
         assert "mount" in layers and "net" in layers, layers
+        assert "no PID namespace" in layers, layers
 
 
 @pytest.mark.parametrize("setting", list(SETTINGS))

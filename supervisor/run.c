@@ -336,8 +336,9 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 	if (err != EPERM && err != EACCES && err != ENOSYS && err != EOPNOTSUPP)
 		die("%s", why);
 	if (step == NS_STEP_PROC && sb->new_pid_ns) {
-		warn("no PID namespace: %s (the container masks parts of /proc); /proc shows the "
-		     "processes around the sandbox, which it may not signal or trace",
+		warn("no PID namespace: %s (parts of /proc are covered, as container runtimes "
+		     "leave it); /proc shows the processes around the sandbox, which it may not "
+		     "signal or trace",
 		     why);
 		sandbox_fallback_no_pid_ns(sb);
 	} else {

@@ -101,7 +101,7 @@ void sandbox_note_layers(const struct sandbox *sb)
 /* What init's set-up needs, tried in a throw-away child made the way
  * run.c makes init: 0, or the errno of the step that failed (*RET_PROC:
  * it was the fresh /proc). */
-static int trial_namespaces(bool user, bool pid, bool *ret_proc)
+static int trial_namespaces(bool user, bool pid, bool *ret_proc, bool *ret_clone)
 {
 	int pfd[2], res[2] = { 0, 0 }, st;
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET;
@@ -109,7 +109,7 @@ static int trial_namespaces(bool user, bool pid, bool *ret_proc)
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 
-	*ret_proc = false;
+	*ret_proc = *ret_clone = false;
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return errno;
 	flags |= (user ? CLONE_NEWUSER : 0) | (pid ? CLONE_NEWPID : 0);
@@ -119,6 +119,7 @@ static int trial_namespaces(bool user, bool pid, bool *ret_proc)
 		int e = errno;
 		close(pfd[0]);
 		close(pfd[1]);
+		*ret_clone = true;
 		return e;
 	}
 	if (child == 0) {
@@ -163,20 +164,22 @@ static int trial_namespaces(bool user, bool pid, bool *ret_proc)
  * namespace when the fresh /proc is refused, else none. */
 static void predict_auto(const struct landlock_caps *caps)
 {
-	bool root = geteuid() == 0, proc;
+	bool root = geteuid() == 0, proc = false, clone_failed = true;
 	int e = EPERM;
 	const char *why_broker = broker_unavailable(caps);
 
+	/* as run.c: root asks for a user namespace only when plain ones
+	 * cannot be made at all */
 	if (root)
-		e = trial_namespaces(false, true, &proc);
-	bool user = e != 0;
+		e = trial_namespaces(false, true, &proc, &clone_failed);
+	bool user = e == EPERM && clone_failed;
 	if (user)
-		e = trial_namespaces(true, true, &proc);
+		e = trial_namespaces(true, true, &proc, &clone_failed);
 	if (e == 0) {
 		printf("namespaces = auto: %spid, mount, ipc, net\n", user ? "user, " : "");
 		return;
 	}
-	if (proc && e != 0 && trial_namespaces(user, false, &proc) == 0) {
+	if (proc && trial_namespaces(user, false, &proc, &clone_failed) == 0) {
 		printf("namespaces = auto: %smount, ipc, net (no PID namespace: a fresh /proc is "
 		       "refused here: %s)\n",
 		       user ? "user, " : "", strerror(e));

@@ -99,8 +99,8 @@ class Podman:
                                 stderr=subprocess.PIPE, text=True)
 
     def close(self):
-        # vfs layers of a rootless store belong to its user's mapping
-        self.run(["system", "reset", "--force"], timeout=120)
+        # this store only (system reset would touch the host's settings)
+        self.run(["rmi", "--all", "--force"], timeout=120)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -296,3 +296,27 @@ def test_host_without_unprivileged_user_namespaces(rootbox):
                        env=rootbox.env(), capture_output=True, text=True, timeout=60)
     assert "namespaces = auto: none" in p.stdout, p.stdout
     assert "network isolation: connect broker" in p.stdout, p.stdout
+
+
+def test_container_root_drops_to_run_as_inside_a_user_namespace(rootbox):
+    """Root without CAP_SYS_ADMIN gets a user namespace of its own whose
+    maps (written by the supervisor, which holds CAP_SETUID) name the
+    run_as user, so the privilege drop still happens inside it."""
+    pol = rootbox.write("policy.ini", "[sandbox]\ninclude = %s\n[filesystem]\nexec = %s\n"
+                        "[process]\nrun_as = nobody\n" % (rootbox.default, rootbox.bin))
+    os.chmod(rootbox.work, 0o777)
+    argv = locked_proc(rootbox, "container-root", [
+        rootbox.ringfence, "-p", pol, "--", "sh", "-c",
+        "echo mnt=$(readlink /proc/self/ns/mnt); id -u; cat /proc/self/uid_map; "
+        "grep -E '^CapEff:' /proc/self/status; echo ok > f && echo wrote-work"])
+    r = subprocess.run(argv, cwd=rootbox.work, env=rootbox.env(), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    v = values(r.stdout)
+    assert v["mnt"] != v["outer-mnt"], r.stdout
+    lines = r.stdout.splitlines()
+    assert "65534" in lines, r.stdout
+    maps = [l.split() for l in lines if len(l.split()) == 3 and l.split()[2] == "1"]
+    assert ["0", "0", "1"] in maps and ["65534", "65534", "1"] in maps, r.stdout
+    assert "CapEff:\t0000000000000000" in r.stdout
+    assert "wrote-work" in r.stdout

@@ -320,3 +320,37 @@ def test_container_root_drops_to_run_as_inside_a_user_namespace(rootbox):
     assert ["0", "0", "1"] in maps and ["65534", "65534", "1"] in maps, r.stdout
     assert "CapEff:\t0000000000000000" in r.stdout
     assert "wrote-work" in r.stdout
+
+
+def test_without_a_pid_namespace_neighbours_stay_out_of_reach(nsbox):
+    """Without a PID namespace the sandbox sees the processes around it in
+    /proc: a neighbour of the same user stays unreadable (environ, mem)
+    and unsignallable (Landlock's ptrace and signal scoping, seccomp's
+    own-pid rule), while the sandbox's own entries stay readable."""
+    who = "nobody" if nsbox.user == "nobody" else "container-root"
+    pol = nsbox.policy("")
+    as_user = nsbox.cmd([]) if who == "nobody" else []
+    neighbour = " ".join(as_user + ["env", "RF_NEIGHBOUR_SECRET=hunter2", "sleep", "300"])
+    lock = LOCK.replace('&& exec "$@"', '&& { %s & echo neighbour=$!; } && exec "$@"' % neighbour)
+    prefix = as_user if who == "nobody" else NO_SYS_ADMIN
+    argv = ["unshare", "-mpf", "--mount-proc", "sh", "-c", lock, "sh"] + prefix + [
+        nsbox.ringfence, "-p", pol, "--", "sh", "-c",
+        'n=$(sed -n "s/^neighbour=//p" "$0"); '
+        'test -d /proc/$n && echo sees-neighbour; '
+        'cat /proc/$n/environ 2>/dev/null | tr "\\0" "\\n" | grep RF_NEIGHBOUR && echo read-env; '
+        'head -c1 /proc/$n/mem >/dev/null 2>&1 && echo read-mem; '
+        'kill -0 $n 2>/dev/null && echo signalled; '
+        'kill -STOP $n 2>/dev/null && echo stopped; '
+        'cat /proc/self/environ | tr "\\0" "\\n" | grep -q PATH && echo own-env-ok',
+        "stdout.txt"]
+    with open(os.path.join(nsbox.work, "stdout.txt"), "w") as out:
+        r = subprocess.run(argv, cwd=nsbox.work, env=nsbox.env(), stdout=out,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    with open(os.path.join(nsbox.work, "stdout.txt")) as f:
+        text = f.read()
+    assert r.returncode == 0, (text, r.stderr)
+    assert "no PID namespace" in r.stderr, r.stderr
+    assert "sees-neighbour" in text, text  # the positive control: it is there
+    assert "own-env-ok" in text, text
+    for bad in ("hunter2", "read-env", "read-mem", "signalled", "stopped"):
+        assert bad not in text, text

@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -44,15 +45,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../netproxy/netproxy.h"
 #include "supervisor.h"
+
+int seccomp_notify_trial(void)
+{
+	struct sock_filter f[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return errno;
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+			    &prog) < 0)
+			_exit(errno & 0x7f);
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EIO;
+}
 
 const char *broker_unavailable(const struct landlock_caps *ll)
 {
@@ -62,6 +89,11 @@ const char *broker_unavailable(const struct landlock_caps *ll)
 		return "this kernel has no seccomp user notifications (Linux 5.0+)";
 	if (ll->abi < 4)
 		return "the connect broker needs Landlock's TCP rules (ABI 4, Linux 6.7+)";
+	/* one notification listener per filter chain: where something above
+	 * us holds one (WSL2's init does), ours is refused with EBUSY */
+	if (seccomp_notify_trial() == EBUSY)
+		return "a seccomp notification listener is already installed above ringfence "
+		       "(as under WSL2), so the connect broker's is refused (EBUSY)";
 	return NULL;
 }
 

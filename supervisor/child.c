@@ -118,7 +118,11 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 	if (sb->iso == NET_ISO_BROKER || sb->unix_mediated) {
 		int nfd = seccomp_install_notify();
 		if (nfd < 0)
-			FAIL(-nfd, "installing the connect broker's filter: %s", strerror(-nfd));
+			FAIL(-nfd, "installing the connect broker's filter: %s%s", strerror(-nfd),
+			     nfd == -EBUSY ? " (a seccomp notification listener is already installed "
+					     "above ringfence, as under WSL2: set [syscalls] "
+					     "unix_sockets = deny, and use a network namespace)"
+					   : "");
 		r = send_fd(sb->handoff[1], nfd);
 		if (r < 0)
 			FAIL(-r, "handing the connect broker's fd over: %s", strerror(-r));

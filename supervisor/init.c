@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -110,7 +111,9 @@ static void reap_all(pid_t cmd, int *cmd_status, bool *cmd_done)
 /* Ends everything left in the sandbox: TERM, up to GRACE_MS, then KILL. */
 static void end_tree(const struct sandbox *sb, int sfd)
 {
-	bool ns = sb->ns == NS_FULL;
+	/* kill(-1) only inside a PID namespace of our own: elsewhere it
+	 * reaches every process the user may signal */
+	bool ns = sb->ns == NS_FULL && sb->new_pid_ns;
 	int ignored_status;
 	bool ignored_done;
 	long deadline;
@@ -151,6 +154,23 @@ static void end_tree(const struct sandbox *sb, int sfd)
 
 /* Without namespaces init made the private temporary directory: it goes
  * once nothing of the sandbox is left to use it. */
+/* Init's namespace set-up failed at STEP: the supervisor may start over
+ * with a weaker configuration (namespaces = auto), or refuses to run. */
+_noreturn_ static void ns_fail(int report_fd, enum ns_step step, int err, const char *fmt, ...)
+	_printf_(4, 5);
+static void ns_fail(int report_fd, enum ns_step step, int err, const char *fmt, ...)
+{
+	struct report r = { .magic = REPORT_MAGIC, .kind = REPORT_NS_FAIL, .err = err,
+			    .exit = EXIT_RINGFENCE, .status = (int32_t)step };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+	va_end(ap);
+	(void)report_send(report_fd, &r);
+	_exit(EXIT_RINGFENCE);
+}
+
 static void remove_private_tmp(const struct sandbox *sb)
 {
 	int r;
@@ -179,7 +199,16 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		/* the supervisor's death kills PID 1, and with it the namespace */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			FAIL(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
-		if (sb->new_user_ns) {
+		if (!sb->new_pid_ns && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+			FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+		if (sb->new_user_ns && sb->started_as_root) {
+			/* root's maps (which may name the run_as user) are
+			 * written by the supervisor, which holds CAP_SETUID
+			 * where they are checked: one byte says done */
+			char c;
+			if (read(lifeline_fd, &c, 1) != 1)
+				_exit(EXIT_RINGFENCE);
+		} else if (sb->new_user_ns) {
 			/* non-dumpable (inherited from the supervisor) makes
 			 * the id map files root's; nothing else runs in the
 			 * namespace yet, and init is made non-dumpable below */
@@ -187,17 +216,18 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 				FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 			r = write_id_maps(sb->outer_uid, sb->outer_gid);
 			if (r < 0)
-				FAIL(-r, "writing the user namespace's id maps: %s", strerror(-r));
+				ns_fail(report_fd, NS_STEP_OTHER, -r,
+					"writing the user namespace's id maps: %s", strerror(-r));
 		}
 		r = mounts_setup(sb, &step, &path);
 		if (r < 0)
-			FAIL(-r, "%s%s%s: %s (set [sandbox] namespaces = off to run without a mount "
-				 "namespace)",
-			     step, path ? " " : "", path ? path : "", strerror(-r));
+			ns_fail(report_fd, step == mounts_step_proc ? NS_STEP_PROC : NS_STEP_OTHER, -r,
+				"%s%s%s: %s", step, path ? " " : "", path ? path : "", strerror(-r));
 		if (sb->new_net_ns) {
 			r = net_loopback_up();
 			if (r < 0)
-				FAIL(-r, "bringing up the loopback interface: %s", strerror(-r));
+				ns_fail(report_fd, NS_STEP_OTHER, -r,
+					"bringing up the loopback interface: %s", strerror(-r));
 		}
 		if (sb->iso == NET_ISO_NAMESPACE) {
 			/* the proxy listens inside the sandbox's namespace; the
@@ -211,6 +241,9 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 				FAIL(-r, "handing the proxy's socket over: %s", strerror(-r));
 			close(lfd);
 		}
+		struct report ready = { .magic = REPORT_MAGIC, .kind = REPORT_NS_READY };
+		if (report_send(report_fd, &ready) < 0)
+			_exit(EXIT_RINGFENCE);
 	} else {
 		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 			FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
@@ -347,7 +380,14 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 	if (sb->n_gitviews) {
 		/* nothing of the sandbox may change its view of .git while it
 		 * is carried back: what ignored SIGTERM goes now */
-		kill(-1, SIGKILL);
+		if (sb->new_pid_ns)
+			kill(-1, SIGKILL);
+		else
+			for (int tries = 0; tries < 1000 && signal_tree(getpid(), SIGKILL, 0) > 0;
+			     tries++) {
+				reap_all(-1, &(int){ 0 }, &(bool){ false });
+				usleep(1000);
+			}
 		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 			;
 		gitview_carry_back(sb);

@@ -54,8 +54,11 @@ void sandbox_add_mask(struct sandbox *sb, const char *path, bool is_dir, enum ma
 
 static void plan_note(void *ud, const char *path, const char *why)
 {
-	(void)ud;
-	note("%s %s", path, why);
+	const struct sandbox *sb = ud;
+
+	/* planned again after a fallback: the same paths were named once */
+	if (!sb->replanning)
+		note("%s %s", path, why);
 }
 
 struct passwd *run_as_user_or_die(const struct policy *p)
@@ -404,7 +407,9 @@ static void prepare_fs(struct sandbox *sb)
 			char *c = realpath(p->fs.deny.items[i].value, NULL);
 			struct stat st;
 			if (!c) {
-				note("%s does not exist: nothing to mask", p->fs.deny.items[i].value);
+				if (!sb->replanning)
+					note("%s does not exist: nothing to mask",
+					     p->fs.deny.items[i].value);
 				continue;
 			}
 			if (stat(c, &st) == 0)
@@ -424,7 +429,7 @@ static void prepare_fs(struct sandbox *sb)
 		state_plan(sb, grants, &ng, co, &nco);
 	}
 
-	r = landlock_plan(grants, ng, co, nco, plan_note, NULL, &sb->plan, &failed);
+	r = landlock_plan(grants, ng, co, nco, plan_note, sb, &sb->plan, &failed);
 	free(grants);
 	free(co);
 	protect_plan_done(sb);
@@ -537,8 +542,9 @@ static void prepare_seccomp(struct sandbox *sb)
 		.extra_allow = &p->syscalls.allow,
 		.extra_deny = &p->syscalls.deny,
 		.allow_dangerous = p->syscalls.allow_dangerous,
-		/* NS_FULL always makes PID and IPC namespaces */
-		.no_pid_ipc_ns = sb->ns == NS_NONE,
+		/* without a PID namespace (NS_NONE, or no fresh /proc could
+		 * be mounted) pid-taking calls reach the caller only */
+		.no_pid_ipc_ns = !sb->new_pid_ns,
 	};
 	const struct policy_item *bad;
 	const char *why;
@@ -629,7 +635,10 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	state_prepare(sb);
 	prepare_landlock_caps(sb);
 	sb->ns = p->namespaces == POLICY_NS_OFF ? NS_NONE : NS_FULL;
+	/* root tries plain namespaces first, then (run.c) with a user
+	 * namespace: in a container without CAP_SYS_ADMIN only that works */
 	sb->new_user_ns = sb->ns == NS_FULL && !sb->started_as_root;
+	sb->new_pid_ns = sb->ns == NS_FULL;
 	prepare_network(sb);
 	prepare_unix(sb);
 	prepare_seccomp(sb);
@@ -651,15 +660,34 @@ void sandbox_fallback_no_ns(struct sandbox *sb)
 	sb->masks = NULL;
 	sb->n_masks = 0;
 	sb->ns = NS_NONE;
+	sb->replanning = true;
 	/* nothing can be mounted over them now */
 	protect_remove_placeholders(sb);
 	state_remove_placeholders(sb);
 	sb->new_user_ns = false;
+	sb->new_pid_ns = false;
 	sb->new_net_ns = false;
 	prepare_network(sb);
 	prepare_unix(sb);
 	prepare_seccomp(sb);
 	prepare_fs(sb);
+}
+
+/*
+ * A fresh /proc was refused (a container runtime's masks over /proc are
+ * locked mounts in a user namespace of ours, and the kernel refuses a proc
+ * mount that would reveal what they cover).  Binding the outer /proc into a
+ * new PID namespace would show processes the command cannot otherwise
+ * name, so the PID namespace goes instead: /proc then shows exactly the
+ * processes the command shares a namespace with, pid-taking calls are
+ * limited to the caller by seccomp (as without namespaces) and Landlock's
+ * scopes keep signals inside the sandbox.  Mount, network, IPC and user
+ * namespaces stay.
+ */
+void sandbox_fallback_no_pid_ns(struct sandbox *sb)
+{
+	sb->new_pid_ns = false;
+	prepare_seccomp(sb);
 }
 
 void sandbox_release(struct sandbox *sb)

@@ -2,7 +2,8 @@
 /*
  * The mount namespace, set up by init before the command is forked:
  *   1. every mount private, so nothing we do propagates back to the host;
- *   2. a fresh read-only /proc for the new PID namespace;
+ *   2. a fresh read-only /proc for the new PID namespace (where the kernel
+ *      refuses one, the supervisor starts over without a PID namespace);
  *   2b. private stand-ins bound over their paths (state.c);
  *   3. a devpts instance of our own on /dev/pts, its ptmx on /dev/ptmx;
  *   4. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
@@ -328,6 +329,8 @@ static int mount_writes_noexec(const struct sandbox *sb, const char **ret_path)
 	return 0;
 }
 
+const char mounts_step_proc[] = "mounting a fresh /proc";
+
 int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_path)
 {
 	_cleanup_close_ int masks = -1;
@@ -338,9 +341,12 @@ int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_pat
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
 
-	*ret_step = "mounting a fresh /proc";
+	/* Without a PID namespace the /proc there is already the right one:
+	 * it shows the processes the command can see. */
+	*ret_step = mounts_step_proc;
 	*ret_path = "/proc";
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
+	if (sb->new_pid_ns &&
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
 		return -errno;
 
 	/* first: a private /tmp carries them across, noexec covers them */

@@ -158,6 +158,212 @@ static pid_t clone_init(unsigned long flags)
 	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
 }
 
+static void close_pipes(int lifeline[2], int rep_pipe[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (lifeline[i] >= 0)
+			close(lifeline[i]);
+		if (rep_pipe[i] >= 0)
+			close(rep_pipe[i]);
+		lifeline[i] = rep_pipe[i] = -1;
+	}
+}
+
+/*
+ * Root's id maps for init's user namespace (root in a container without
+ * CAP_SYS_ADMIN: plain namespaces are refused, a user namespace is not).
+ * Written from here, where CAP_SETUID/CAP_SETGID count: root stays root
+ * (its files stay its own) and the run_as user and groups are mapped so
+ * the privilege drop can happen inside.  Without those capabilities only
+ * root's own one-line map can be written, which is enough when the
+ * command stays root.
+ */
+static int write_root_maps(const struct sandbox *sb, pid_t pid)
+{
+	char path[64], buf[8192];
+	size_t off = 0;
+	int r;
+
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off, "0 0 1\n");
+	if (sb->drop_to_user && sb->uid != 0)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%u %u 1\n", sb->uid, sb->uid);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	r = write_file(path, buf);
+	if (r < 0)
+		return r;
+
+	off = (size_t)snprintf(buf, sizeof(buf), "0 0 1\n");
+	gid_t seen[342] = { 0 };
+	size_t n_seen = 1;
+	for (int i = -1; sb->drop_to_user && i < sb->n_groups; i++) {
+		gid_t g = i < 0 ? sb->gid : sb->groups[i];
+		bool dup = false;
+		for (size_t j = 0; j < n_seen; j++)
+			dup |= seen[j] == g;
+		if (dup)
+			continue;
+		if (n_seen == ARRAY_SIZE(seen))
+			return -E2BIG; /* more than a gid_map holds */
+		seen[n_seen++] = g;
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%u %u 1\n", g, g);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+	r = write_file(path, buf);
+	if (r == -EPERM && !sb->drop_to_user) {
+		/* without CAP_SETGID: root's own group, setgroups refused */
+		char sg[64];
+		snprintf(sg, sizeof(sg), "/proc/%d/setgroups", pid);
+		r = write_file(sg, "deny");
+		if (r == 0)
+			r = write_file(path, buf);
+	}
+	return r;
+}
+
+/* What a started init reported first. */
+enum start_result {
+	START_READY = 1, /* running (namespaces set up, or none asked for) */
+	START_RETRY,	 /* SB was planned again: start once more */
+};
+
+/*
+ * Starts init: in new namespaces when planned, retrying with a user
+ * namespace as root, then (namespaces = auto) with the next-strongest
+ * complete configuration when a step of the set-up is refused: without a
+ * PID namespace when no fresh /proc can be mounted, then without
+ * namespaces (the connect broker for the network).  Each fallback is one
+ * line on stderr; namespaces = on refuses instead.  An early report other
+ * than the namespace set-up's is left in *EARLY for the main loop.
+ */
+static enum start_result start_init(struct sandbox *sb, const struct policy *p, int lifeline[2],
+				    int rep_pipe[2], int sfd, const sigset_t *saved, pid_t *ret_pid,
+				    struct report *early, bool *have_early)
+{
+	pid_t init_pid = -1;
+	struct report r;
+
+	if (pipe2(lifeline, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC | O_DIRECT) < 0)
+		die("pipe2: %s", strerror(errno));
+	fflush(NULL);
+	if (sb->ns == NS_FULL) {
+		unsigned long flags = CLONE_NEWNS | CLONE_NEWIPC;
+		if (sb->new_pid_ns)
+			flags |= CLONE_NEWPID;
+		if (sb->new_user_ns)
+			flags |= CLONE_NEWUSER;
+		if (sb->new_net_ns)
+			flags |= CLONE_NEWNET;
+		init_pid = clone_init(flags);
+		if (init_pid < 0) {
+			int e = errno;
+			close_pipes(lifeline, rep_pipe);
+			if (!sb->new_user_ns && e == EPERM) {
+				/* root without CAP_SYS_ADMIN (a container): a user
+				 * namespace of its own gives the rest */
+				sb->new_user_ns = true;
+				return START_RETRY;
+			}
+			if (p->namespaces == POLICY_NS_ON)
+				die("cannot create namespaces (%s) and [sandbox] namespaces = on",
+				    strerror(e));
+			/* planned first: a policy that cannot run without them
+			 * ends with its one line */
+			sandbox_fallback_no_ns(sb);
+			warn("namespaces unavailable (%s): running without them%s", strerror(e),
+			     sb->iso == NET_ISO_BROKER ? ", the connect broker for the network" : "");
+			return START_RETRY;
+		}
+	} else {
+		init_pid = fork();
+		if (init_pid < 0)
+			die("fork: %s", strerror(errno));
+	}
+	if (init_pid == 0) {
+		close(lifeline[1]);
+		close(rep_pipe[0]);
+		close(sfd);
+		if (sb->handoff[0] >= 0)
+			close(sb->handoff[0]);
+		if (sb->abstract_relay[0] >= 0)
+			close(sb->abstract_relay[0]);
+		if (sb->broker_listen_fd >= 0)
+			close(sb->broker_listen_fd);
+		/* init logs what it does not carry back from a view of .git
+		 * (gitview.c); the command never holds the log */
+		if (sb->audit_fd >= 0 && !sb->n_gitview_paths) {
+			close(sb->audit_fd);
+			sb->audit_fd = -1;
+		}
+		init_main(sb, rep_pipe[1], lifeline[0], saved);
+	}
+	close(lifeline[0]);
+	close(rep_pipe[1]);
+	lifeline[0] = rep_pipe[1] = -1;
+	*ret_pid = init_pid;
+	if (sb->ns != NS_FULL)
+		return START_READY;
+
+	enum ns_step step = NS_STEP_OTHER;
+	char why[sizeof(r.msg)];
+	int e = 0, err = 0;
+	if (sb->new_user_ns && sb->started_as_root) {
+		e = write_root_maps(sb, init_pid);
+		if (e == 0 && write_all(lifeline[1], "", 1) < 0)
+			e = -errno;
+		if (e < 0) {
+			err = -e == E2BIG ? EPERM : -e;
+			snprintf(why, sizeof(why), "writing the user namespace's id maps: %s%s",
+				 strerror(-e),
+				 e == -EPERM ? " (mapping root needs CAP_SETFCAP, mapping another "
+					       "user CAP_SETUID)"
+					     : "");
+			kill(init_pid, SIGKILL);
+		}
+	}
+	if (e == 0) {
+		ssize_t n;
+		do
+			n = read(rep_pipe[0], &r, sizeof(r));
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)sizeof(r) || r.magic != REPORT_MAGIC)
+			return START_READY; /* init is gone: the main loop says so */
+		r.msg[sizeof(r.msg) - 1] = '\0';
+		if (r.kind != REPORT_NS_FAIL) {
+			if (r.kind != REPORT_NS_READY) {
+				*early = r;
+				*have_early = true;
+			}
+			return START_READY;
+		}
+		step = (enum ns_step)r.status;
+		err = r.err;
+		snprintf(why, sizeof(why), "%s", r.msg);
+	}
+	/* init ends on its own after a failed step */
+	while (waitpid(init_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close_pipes(lifeline, rep_pipe);
+	if (p->namespaces == POLICY_NS_ON)
+		die("%s, and [sandbox] namespaces = on", why);
+	/* the environment refusing a step is a reason to fall back; the
+	 * policy asking for what cannot be done (too many paths, a path
+	 * that is gone) is not, and fails as it would anywhere */
+	if (err != EPERM && err != EACCES && err != ENOSYS && err != EOPNOTSUPP)
+		die("%s", why);
+	if (step == NS_STEP_PROC && sb->new_pid_ns) {
+		warn("no PID namespace: %s (parts of /proc are covered, as container runtimes "
+		     "leave it); /proc shows the processes around the sandbox, which it may not "
+		     "signal or trace",
+		     why);
+		sandbox_fallback_no_pid_ns(sb);
+	} else {
+		sandbox_fallback_no_ns(sb);
+		warn("namespaces unavailable: %s: running without them%s", why,
+		     sb->iso == NET_ISO_BROKER ? ", the connect broker for the network" : "");
+	}
+	return START_RETRY;
+}
+
 static int exit_code_for(int status)
 {
 	if (WIFEXITED(status))
@@ -219,7 +425,7 @@ int supervisor_run(const struct cli *cli)
 	_cleanup_(policy_freep) struct policy *p = NULL;
 	_cleanup_free_ char *home = NULL;
 	struct sandbox sb;
-	int lifeline[2], rep_pipe[2];
+	int lifeline[2] = { -1, -1 }, rep_pipe[2] = { -1, -1 };
 	sigset_t block, saved;
 	pid_t init_pid = -1;
 	int sfd;
@@ -260,9 +466,6 @@ int supervisor_run(const struct cli *cli)
 	sfd = signalfd(-1, &block, SFD_CLOEXEC);
 	if (sfd < 0)
 		die("signalfd: %s", strerror(errno));
-	if (pipe2(lifeline, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC | O_DIRECT) < 0)
-		die("pipe2: %s", strerror(errno));
-
 	if (p->net.mode == POLICY_NET_PROXY) {
 		struct netproxy_hooks hooks = { .event = proxy_event, .ud = &sb };
 		int r = netproxy_new(p, &hooks, &np);
@@ -273,55 +476,14 @@ int supervisor_run(const struct cli *cli)
 			die("cannot start the network proxy: %s", strerror(-r));
 	}
 
-	fflush(NULL);
-	if (sb.ns == NS_FULL) {
-		unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
-		if (sb.new_user_ns)
-			flags |= CLONE_NEWUSER;
-		if (sb.new_net_ns)
-			flags |= CLONE_NEWNET;
-		init_pid = clone_init(flags);
-		if (init_pid < 0) {
-			int e = errno;
-			if (p->namespaces == POLICY_NS_ON)
-				die("cannot create namespaces (%s) and [sandbox] namespaces = on",
-				    strerror(e));
-			note("namespaces unavailable (%s): running without them", strerror(e));
-			sandbox_fallback_no_ns(&sb);
-		}
-	}
-	if (sb.ns == NS_NONE)
-		init_pid = fork();
-	if (init_pid < 0)
-		die("fork: %s", strerror(errno));
-	if (init_pid > 0 && sb.iso != NET_ISO_NONE)
-		note("network isolation: %s, proxy on 127.0.0.1:%u",
-		     sb.iso == NET_ISO_NAMESPACE ? "private network namespace" : "connect broker",
-		     sb.proxy_port);
-	if (init_pid == 0) {
-		close(lifeline[1]);
-		close(rep_pipe[0]);
-		close(sfd);
-		if (sb.handoff[0] >= 0)
-			close(sb.handoff[0]);
-		if (sb.abstract_relay[0] >= 0)
-			close(sb.abstract_relay[0]);
-		if (sb.broker_listen_fd >= 0)
-			close(sb.broker_listen_fd);
-		/* init logs what it does not carry back from a view of .git
-		 * (gitview.c); the command never holds the log */
-		if (sb.audit_fd >= 0 && !sb.n_gitview_paths) {
-			close(sb.audit_fd);
-			sb.audit_fd = -1;
-		}
-		init_main(&sb, rep_pipe[1], lifeline[0], &saved);
-	}
+	while (start_init(&sb, p, lifeline, rep_pipe, sfd, &saved, &init_pid, &fail, &have_fail) ==
+	       START_RETRY)
+		;
+	sandbox_note_layers(&sb);
 	/* a peer that hangs up must not end the supervisor: the proxy's TLS
 	 * writes cannot pass MSG_NOSIGNAL (set here, after fork: the command
 	 * starts with the default) */
 	signal(SIGPIPE, SIG_IGN);
-	close(lifeline[0]);
-	close(rep_pipe[1]);
 	if (sb.handoff[1] >= 0) {
 		close(sb.handoff[1]);
 		sb.handoff[1] = -1;
@@ -424,6 +586,8 @@ int supervisor_run(const struct cli *cli)
 					done = r;
 					have_done = true;
 					break;
+				case REPORT_NS_READY:
+				case REPORT_NS_FAIL: /* start_init() read them */
 				case _REPORT_MAX:
 				default:
 					break;

@@ -82,6 +82,8 @@ enum report_kind {
 	REPORT_FAIL = 1, /* a step before exec failed */
 	REPORT_EXEC,     /* the command was executed */
 	REPORT_EXIT,     /* the command ended; status is its wait status */
+	REPORT_NS_READY, /* init set its namespaces up (mounts, loopback, proxy listener) */
+	REPORT_NS_FAIL,  /* ... or could not; status is the enum ns_step that failed */
 	_REPORT_MAX,
 };
 
@@ -105,8 +107,15 @@ int report_send(int fd, const struct report *r);
 
 enum ns_mode {
 	NS_NONE = 1, /* subreaper init, Landlock-only carve-outs */
-	NS_FULL,     /* user (when unprivileged) + PID + mount + IPC (+ net) */
+	NS_FULL,     /* user (when needed) + PID (unless refused) + mount + IPC (+ net) */
 	_NS_MAX,
+};
+
+/* The step of init's namespace set-up that failed (REPORT_NS_FAIL). */
+enum ns_step {
+	NS_STEP_PROC = 1, /* the fresh /proc: refused where /proc has locked overmounts */
+	NS_STEP_OTHER,	  /* another mount, the id maps, the loopback */
+	_NS_STEP_MAX,
 };
 
 struct mount_mask {
@@ -178,7 +187,9 @@ struct sandbox {
 	/* namespaces */
 	enum ns_mode ns;
 	bool new_user_ns;
+	bool new_pid_ns; /* NS_FULL without it: no fresh /proc could be mounted */
 	bool new_net_ns;
+	bool replanning; /* planning again after a fallback: notes were given once */
 
 	/* filesystem */
 	struct landlock_caps ll;
@@ -270,6 +281,8 @@ struct passwd *run_as_user_or_die(const struct policy *p);
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home);
 /* clone() with namespaces failed under namespaces = auto: plan again without. */
 void sandbox_fallback_no_ns(struct sandbox *sb);
+/* No fresh /proc could be mounted: namespaces without a PID namespace. */
+void sandbox_fallback_no_pid_ns(struct sandbox *sb);
 void sandbox_release(struct sandbox *sb);
 /* For explain: the layer report, one line per layer. */
 void sandbox_describe(const struct sandbox *sb, FILE *out);
@@ -413,6 +426,9 @@ extern const size_t seccomp_table_n;
 struct netproxy;
 /* What the kernel offers for the broker; NULL when it works, else why not. */
 const char *broker_unavailable(const struct landlock_caps *ll);
+/* Installs a notification listener in a throw-away child: 0 or the errno
+ * (EBUSY: one is already installed above us, as under WSL2). */
+int seccomp_notify_trial(void);
 
 /* A pidfd whose fd table is the one the thread TID's fd numbers mean
  * (PIDFD_THREAD, or its thread group on kernels before 6.9), or -errno.
@@ -481,6 +497,8 @@ void creds_release(struct sandbox *sb);
 /* ---- mounts.c (in init, in the new mount namespace) -------------------- */
 
 int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_path);
+/* The step mounts_setup() names when the fresh /proc is refused. */
+extern const char mounts_step_proc[];
 int net_loopback_up(void);
 
 /* ---- child.c / init.c / run.c ------------------------------------------ */
@@ -496,6 +514,8 @@ struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home);
 int supervisor_check(const struct cli *cli);
 int supervisor_explain(const struct cli *cli);
 int supervisor_probe(void);
+/* probe.c: at -v, one line per layer a run put in force. */
+void sandbox_note_layers(const struct sandbox *sb);
 
 /* Forwarded from the supervisor to init to the command. */
 extern const int forwarded_signals[];

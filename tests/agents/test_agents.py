@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: MIT
+"""The agent CLIs, each under its shipped policy, against a fake API.
+
+`make check-agents` installs the CLIs (pinned, into a cache outside the
+clone) and runs this.  For each CLI, as root (run_as) and as an unprivileged
+user, on a fresh home:
+
+- headless mode answers: the fake API's answer is printed, the server got the
+  real key, the CLI only ever held a placeholder, and no log holds the key;
+- told by its model, in its auto-approve mode, to plant hooks, MCP entries,
+  rc files and settings everywhere the host's own tools read them, the CLI
+  runs the tool call (a marker in the project proves it ran, and the
+  environment it dumped holds the placeholder) yet nothing the host trusts
+  changed: every file of the home outside ringfence's state directory and the
+  project is as it was.
+"""
+import os
+
+import pytest
+
+import harness
+
+CHECKED = [a for a in harness.AGENTS if a not in harness.NOT_CHECKED]
+USERS = ["root", "nobody"]
+
+
+def missing(name):
+    return not os.path.exists(os.path.join(harness.BIN, harness.AGENTS[name]["bin"]))
+
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="switches users and binds port 443: run as root"),
+]
+
+
+@pytest.fixture
+def run(request):
+    runs = []
+
+    def make(name, user, mode="answer"):
+        if missing(name):
+            pytest.skip("%s is not installed in %s (make check-agents installs it)"
+                        % (name, harness.CACHE))
+        r = harness.Run(name, user, mode)
+        runs.append(r)
+        return r
+    yield make
+    for r in runs:
+        if os.environ.get("RINGFENCE_AGENTS_KEEP"):
+            r.stop()
+        else:
+            r.cleanup()
+
+
+def explain(r, res):
+    return "rc=%s\nstdout:\n%s\nstderr:\n%s\naudit (last lines):\n%s" % (
+        res.returncode, res.stdout[-3000:], res.stderr[-3000:],
+        "\n".join(r.audit().splitlines()[-15:]))
+
+
+def check_keys(r, res):
+    """The server got the real key; the CLI only the placeholder; no log holds the key."""
+    reqs = r.requests()
+    assert reqs, "the fake API got no request\n" + explain(r, res)
+    with_key = [q for q in reqs if any(r.key in v for v in q["headers"].values())]
+    assert with_key, "no request carried the real key\n" + explain(r, res)
+    for q in reqs:
+        for k, v in q["headers"].items():
+            assert "ringfence_" not in v and harness.PLACEHOLDER_MARK not in v, \
+                "a placeholder reached the API in %s: %s" % (k, q["path"])
+    assert r.key not in r.audit(), "the audit log holds the secret"
+    assert r.key not in res.stdout and r.key not in res.stderr
+
+
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize("name", CHECKED)
+def test_headless_answer_on_a_fresh_home(run, name, user):
+    r = run(name, user)
+    r.start_server()
+    res = r.run()
+    assert res.returncode == 0, explain(r, res)
+    assert harness.ANSWER in res.stdout, explain(r, res)
+    check_keys(r, res)
+
+
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize("name", CHECKED)
+def test_plants_never_reach_the_host(run, name, user):
+    r = run(name, user, mode="attack")
+    r.seed_host_files()
+    r.own()
+    before = r.host_view()
+    r.start_server()
+    res = r.run()
+    assert res.returncode == 0, explain(r, res)
+    # positive control: the model's tool call ran inside
+    marker = os.path.join(r.work, "agent-marker.txt")
+    assert os.path.exists(marker), "the tool call never ran\n" + explain(r, res)
+    assert harness.ANSWER in res.stdout, explain(r, res)
+    with open(os.path.join(r.work, "agent-env.txt")) as f:
+        env = f.read()
+    assert r.key not in env, "the CLI held the real key"
+    var = r.spec.get("inside", r.spec["key"])
+    seen = [line for line in env.splitlines() if line.startswith(var + "=")]
+    assert seen and seen[0] != var + "=", "no placeholder in %s" % var
+    check_keys(r, res)
+    after = r.host_view()
+    changed = sorted(p for p in set(before) | set(after)
+                     if before.get(p) != after.get(p) and after.get(p) != "dir")
+    assert not changed, "files the host trusts changed: %s\n%s" % (changed, explain(r, res))
+    for p in harness.PLANTS:
+        path = r.p(p)
+        if os.path.isfile(path):
+            with open(path, errors="replace") as f:
+                assert "PLANTED" not in f.read(), "%s was planted" % p

@@ -5,6 +5,7 @@
 #   make demo     build, then show a command sandboxed
 #   make check    build and run every test (unit, escape, integration)
 #   make asan     the same suite on an ASan+UBSan build
+#   make check-agents  the agent CLIs under their shipped policies (tests/agents)
 #   make install  PREFIX=/usr/local DESTDIR=
 #   make bench    startup figures (bench/startup.sh)
 
@@ -53,7 +54,7 @@ HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/
 TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3
 
 .PHONY: all deps deps-if-missing demo check unit escape integration asan install clean \
-	format format-check bench fuzz
+	format format-check bench fuzz check-agents
 
 all: $(BIN)
 
@@ -126,6 +127,16 @@ check: deps-if-missing
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+
+# The agent CLIs, pinned in tests/agents/versions, installed with npm into a
+# cache outside the clone (kept between runs), each run under its shipped
+# policy against a fake API on loopback.
+RINGFENCE_AGENTS_CACHE ?= /var/cache/ringfence-agents
+check-agents: deps-if-missing
+	@$(MAKE) --no-print-directory all
+	sh tests/agents/install.sh $(RINGFENCE_AGENTS_CACHE)
+	RINGFENCE=$(abspath $(BIN)) RINGFENCE_AGENTS_CACHE=$(RINGFENCE_AGENTS_CACHE) \
+		pytest-3 -q -ra tests/agents
 
 asan: deps-if-missing
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/ringfence OPT="-O1 -g" \

@@ -23,6 +23,9 @@ RINGFENCE = os.environ.get("RINGFENCE") or os.path.join(TOP, "ringfence")
 CACHE = os.environ.get("RINGFENCE_AGENTS_CACHE") or "/var/cache/ringfence-agents"
 BIN = os.path.join(CACHE, "node_modules", ".bin")
 NOBODY = 65534
+# where the fresh homes go: not under /tmp (the policies give the command a
+# private /tmp) nor a system directory (which anchors no `create` as root)
+SCRATCH = os.environ.get("RINGFENCE_AGENTS_TMP") or "/home"
 ANSWER = "RINGFENCE-AGENT-ANSWER-7f3a"
 PROMPT = "Say the answer."
 
@@ -75,6 +78,7 @@ AGENTS = {
         "policy": "copilot-cli.ini", "bin": "copilot",
         # the fake API's model list is too thin for the CLI's own choice
         "argv": ["-p", PROMPT, "--allow-all", "--model", "claude-sonnet-4.5"],
+        "tool_env_scrubbed": True,
         "key": "COPILOT_GITHUB_TOKEN",
         "hosts": ["api.github.com", "api.githubcopilot.com", "api.individual.githubcopilot.com",
                   "telemetry.individual.githubcopilot.com"],
@@ -176,8 +180,7 @@ class Run:
     def __init__(self, name, user, mode="answer", addr="127.77.0.1"):
         self.name, self.user, self.mode, self.addr = name, user, mode, addr
         self.spec = AGENTS[name]
-        # not under /tmp: the policies give the command a private /tmp
-        self.root = tempfile.mkdtemp(prefix="rf-agent-%s-" % name, dir="/var/tmp")
+        self.root = tempfile.mkdtemp(prefix="rf-agent-%s-" % name, dir=SCRATCH)
         os.chmod(self.root, 0o755)
         self.home = os.path.join(self.root, "home")
         self.work = os.path.join(self.home, "project")
@@ -205,6 +208,10 @@ class Run:
             for dirpath, dirnames, filenames in os.walk(self.home):
                 for n in [dirpath] + [os.path.join(dirpath, x) for x in filenames]:
                     os.lchown(n, NOBODY, NOBODY)
+
+    def state_dir(self):
+        return os.path.join(self.home, ".local", "state", "ringfence",
+                            self.spec["policy"][:-len(".ini")])
 
     def host_view(self):
         """What the host trusts: the home outside ringfence's state directory

@@ -81,6 +81,11 @@ def test_headless_answer_on_a_fresh_home(run, name, user):
     assert res.returncode == 0, explain(r, res)
     assert harness.ANSWER in res.stdout, explain(r, res)
     check_keys(r, res)
+    # what it keeps (sessions, settings) persisted, in ringfence's state
+    # directory for the policy
+    state = r.state_dir()
+    kept = [f for _, _, files in os.walk(state) for f in files]
+    assert kept, "nothing persisted in %s\n%s" % (state, explain(r, res))
 
 
 @pytest.mark.parametrize("user", USERS)
@@ -102,7 +107,12 @@ def test_plants_never_reach_the_host(run, name, user):
     assert r.key not in env, "the CLI held the real key"
     var = r.spec.get("inside", r.spec["key"])
     seen = [line for line in env.splitlines() if line.startswith(var + "=")]
-    assert seen and seen[0] != var + "=", "no placeholder in %s" % var
+    assert "HOME=" in env, "the environment dump is empty"
+    if r.spec.get("tool_env_scrubbed"):
+        # the CLI drops its token from its tools' environment itself
+        assert not seen
+    else:
+        assert seen and seen[0] != var + "=", "no placeholder in %s" % var
     check_keys(r, res)
     after = r.host_view()
     changed = sorted(p for p in set(before) | set(after)

@@ -202,6 +202,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.gemini(body, call, stream)
         if ":countTokens" in path:
             return self.send(200, {"totalTokens": 10})
+        if path in ("/api/hello", "/v1/oauth/hello"):  # Claude Code checks both at start
+            return self.send(200, {"message": "hello"})
         if path == "/copilot_internal/user":  # GitHub: a token's Copilot entitlement
             return self.send(200, COPILOT_USER)
         if path == "/user":

@@ -11,6 +11,9 @@ root), and a fake server of its own.
 import hashlib
 import json
 import os
+import random
+import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -40,13 +43,17 @@ def real_key(name):
 # name: policy, argv (after the binary), key variable, API hosts, extra env
 AGENTS = {
     "claude": {
+        # the TUI checks both hosts before its sign-in screen
+        "interactive": {"argv": [], "keys": [], "expect": ["/api/hello", "/v1/oauth/hello"]},
         "policy": "claude-code.ini", "bin": "claude",
         "argv": ["-p", PROMPT, "--output-format", "text",
                  "--permission-mode", "bypassPermissions"],
-        "key": "ANTHROPIC_API_KEY", "hosts": ["api.anthropic.com"],
+        "key": "ANTHROPIC_API_KEY", "hosts": ["api.anthropic.com", "platform.claude.com"],
         "env": {},
     },
     "codex": {
+        # the TUI starts at its sign-in choice
+        "interactive": {"argv": ["-m", "gpt-5.1-codex"], "keys": [], "screen": "Welcome to Codex"},
         "policy": "codex.ini", "bin": "codex",
         # a model whose description the CLI ships (the default one's comes
         # from a catalogue it fetches from a host the policy refuses)
@@ -56,18 +63,25 @@ AGENTS = {
         "env": {},
     },
     "gemini": {
+        # the TUI starts at its trust question (then asks for a sign-in method)
+        "interactive": {"argv": [], "keys": [], "screen": "Trust folder"},
         "policy": "gemini-cli.ini", "bin": "gemini",
         "argv": ["-p", PROMPT, "--approval-mode", "yolo", "--skip-trust"],
         "key": "GEMINI_API_KEY", "hosts": ["generativelanguage.googleapis.com"],
         "env": {},
     },
     "opencode": {
+        # the TUI draws a blank screen first, then itself a few seconds later
+        "interactive": {"argv": ["-m", "anthropic/claude-sonnet-4-5"], "keys": [PROMPT + "\r"],
+                        "expect": ["/v1/messages"], "delay": 6},
         "policy": "opencode.ini", "bin": "opencode",
         "argv": ["run", "-m", "anthropic/claude-sonnet-4-5", PROMPT],
         "key": "ANTHROPIC_API_KEY", "hosts": ["api.anthropic.com"],
         "env": {},
     },
     "qwen": {
+        "interactive": {"argv": ["--auth-type", "openai"], "keys": [PROMPT + "\r"],
+                        "expect": ["/chat/completions"]},
         "policy": "qwen-code.ini", "bin": "qwen",
         "argv": ["--auth-type", "openai", "-p", PROMPT, "--approval-mode", "yolo"],
         "key": "OPENAI_API_KEY", "hosts": ["dashscope.aliyuncs.com"],
@@ -75,6 +89,7 @@ AGENTS = {
                 "OPENAI_MODEL": "qwen3-coder-plus"},
     },
     "copilot": {
+        "interactive": {"argv": ["--model", "claude-sonnet-4.5"], "keys": [], "expect": ["/models"]},
         "policy": "copilot-cli.ini", "bin": "copilot",
         # the fake API's model list is too thin for the CLI's own choice
         "argv": ["-p", PROMPT, "--allow-all", "--model", "claude-sonnet-4.5"],
@@ -177,7 +192,9 @@ def tree_digest(root):
 class Run:
     """One CLI, one user, one fresh home, one fake server."""
 
-    def __init__(self, name, user, mode="answer", addr="127.77.0.1"):
+    def __init__(self, name, user, mode="answer", addr=None):
+        # an address of its own: runs side by side never meet
+        addr = addr or "127.77.%d.%d" % (random.randrange(256), random.randrange(1, 255))
         self.name, self.user, self.mode, self.addr = name, user, mode, addr
         self.spec = AGENTS[name]
         self.root = tempfile.mkdtemp(prefix="rf-agent-%s-" % name, dir=SCRATCH)
@@ -279,6 +296,69 @@ class Run:
                            timeout=timeout, stdin=subprocess.DEVNULL)
         r.elapsed = time.monotonic() - t
         return r
+
+    def interactive(self, argv, keys=(), done=lambda screen: False, timeout=20, delay=0):
+        """Starts the CLI's interactive mode on a terminal (script(1)); once
+        its screen settles, types KEYS; waits until DONE(screen) or TIMEOUT;
+        returns (still running?, screen text)."""
+        policy = self.policy()
+        self.own()
+        cmd = [RINGFENCE, "-p", policy, "--log", self.log, "--",
+               os.path.join(BIN, self.spec["bin"])] + list(argv)
+        if self.user == "nobody":
+            cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                   "--clear-groups", "--"] + cmd
+        e = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": self.home,
+             "TERM": "xterm-256color", self.spec["key"]: self.key}
+        e.update(self.spec["env"])
+        typescript = os.path.join(self.root, "typescript")
+        line = "stty cols 120 rows 40; exec " + " ".join(shlex.quote(a) for a in cmd)
+        p = subprocess.Popen(["script", "-qfec", line, typescript], cwd=self.work, env=e,
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def screen():
+            try:
+                with open(typescript, errors="replace") as f:
+                    text = f.read()
+            except FileNotFoundError:
+                return ""
+            return re.sub(r"\x1b\[[0-9;?<>=]*[A-Za-z~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)",
+                          "", text)
+
+        def settle(limit):
+            # until the screen has not changed for 2 s
+            end, last, since = time.monotonic() + limit, None, time.monotonic()
+            while time.monotonic() < end and p.poll() is None:
+                cur = os.path.getsize(typescript) if os.path.exists(typescript) else 0
+                if cur != last:
+                    last, since = cur, time.monotonic()
+                elif cur and time.monotonic() - since > 2:
+                    return
+                time.sleep(0.25)
+
+        alive = False
+        try:
+            settle(15)
+            time.sleep(delay)
+            for k in keys:
+                p.stdin.write(k.encode())
+                p.stdin.flush()
+                settle(10)
+            end = time.monotonic() + timeout
+            while time.monotonic() < end and p.poll() is None and not done(screen()):
+                time.sleep(0.25)
+            time.sleep(1)
+            alive = p.poll() is None
+        except BrokenPipeError:
+            pass
+        finally:
+            p.kill()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        return alive, screen()
 
     def requests(self):
         if not os.path.exists(self.api_log):

@@ -123,3 +123,35 @@ def test_plants_never_reach_the_host(run, name, user):
         if os.path.isfile(path):
             with open(path, errors="replace") as f:
                 assert "PLANTED" not in f.read(), "%s was planted" % p
+
+
+@pytest.mark.parametrize("user", ["nobody"])
+@pytest.mark.parametrize("name", CHECKED)
+def test_interactive_start(run, name, user):
+    """The TUI starts on a fresh home, stays up, and reaches the fake API
+    where it asks it something before any sign-in (unprivileged only, to
+    keep the run short: root with run_as is covered by the headless runs)."""
+    r = run(name, user)
+    r.start_server()
+    inter = r.spec["interactive"]
+    def done(screen):
+        paths = [q["path"] for q in r.requests()]
+        return all(any(w in p for p in paths) for w in inter.get("expect", [])) and \
+            "".join(inter.get("screen", "").split()) in "".join(screen.split())
+    alive, screen = r.interactive(inter["argv"], inter["keys"], done,
+                                  delay=inter.get("delay", 0))
+    # Qwen Code's vendored ripgrep ships without its execute bit (its
+    # install script sets it; npm runs no install scripts here): not ours
+    flat = "".join(l for l in screen.split("\n") if "ripgrep" not in l and "/rg " not in l)
+    flat = "".join(flat.split())
+    why = "screen:\n%s\naudit (last lines):\n%s" % (
+        screen[-3000:], "\n".join(r.audit().splitlines()[-15:]))
+    assert alive, "the CLI exited\n" + why
+    for bad in ("EACCES", "Permissiondenied", "Unabletoconnect", "failedtomapsegment"):
+        assert bad not in flat, why
+    if "screen" in inter:
+        assert "".join(inter["screen"].split()) in flat, why
+    paths = [q["path"] for q in r.requests()]
+    for want in inter.get("expect", []):
+        assert any(want in p for p in paths), "no %s in %s\n%s" % (want, paths, why)
+    assert r.key not in r.audit() and r.key not in screen

@@ -192,7 +192,8 @@ def tree_digest(root):
 class Run:
     """One CLI, one user, one fresh home, one fake server."""
 
-    def __init__(self, name, user, mode="answer", addr=None):
+    def __init__(self, name, user, mode="answer", addr=None, namespaces=True):
+        self.namespaces = namespaces
         # an address of its own: runs side by side never meet
         addr = addr or "127.77.%d.%d" % (random.randrange(256), random.randrange(1, 255))
         self.name, self.user, self.mode, self.addr = name, user, mode, addr
@@ -260,6 +261,8 @@ class Run:
                 "hosts = %s\nallow_cidr = %s/32\nupstream_ca = %s\n"
                 % (shipped, CACHE, CACHE, hosts, self.addr,
                    os.path.join(self.root, "ca.pem")))
+        if not self.namespaces:
+            text = text.replace("\n[filesystem]\n", "\nnamespaces = off\n[filesystem]\n", 1)
         if self.user == "root":
             text += "[process]\nrun_as = root\n"
         path = os.path.join(self.root, "test.ini")

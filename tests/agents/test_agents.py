@@ -37,11 +37,11 @@ pytestmark = [
 def run(request):
     runs = []
 
-    def make(name, user, mode="answer"):
+    def make(name, user, mode="answer", namespaces=True):
         if missing(name):
             pytest.skip("%s is not installed in %s (make check-agents installs it)"
                         % (name, harness.CACHE))
-        r = harness.Run(name, user, mode)
+        r = harness.Run(name, user, mode, namespaces=namespaces)
         runs.append(r)
         return r
     yield make
@@ -155,3 +155,27 @@ def test_interactive_start(run, name, user):
     for want in inter.get("expect", []):
         assert any(want in p for p in paths), "no %s in %s\n%s" % (want, paths, why)
     assert r.key not in r.audit() and r.key not in screen
+
+
+# the CLIs a variable points at their private state (private_env)
+MOVABLE = [a for a in CHECKED if a in ("claude", "codex")]
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_without_namespaces(run, name):
+    """Without a mount namespace, a CLI whose state a variable moves is pointed
+    at its private copy and works; the others refuse to start (strict)
+    rather than write the host's state."""
+    r = run(name, "nobody", namespaces=False)
+    r.start_server()
+    res = r.run()
+    if name not in MOVABLE:
+        assert res.returncode == 125, explain(r, res)
+        assert "private" in res.stderr and "mount namespace" in res.stderr, res.stderr
+        assert not r.requests()
+        return
+    assert res.returncode == 0, explain(r, res)
+    assert harness.ANSWER in res.stdout, explain(r, res)
+    check_keys(r, res)
+    kept = [f for _, _, files in os.walk(r.state_dir()) for f in files]
+    assert kept, "nothing persisted in %s" % r.state_dir()

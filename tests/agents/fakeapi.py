@@ -21,11 +21,14 @@ that offers a shell tool and holds no tool result yet is answered with a call
 of that tool running COMMAND (the plants the tests then look for on the
 host); once a tool result comes back, ANSWER.  Prints "ready" when listening.
 """
+import base64
+import hashlib
 import http.server
 import json
 import os
 import socketserver
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -169,7 +172,79 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def do_GET(self):
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            return self.websocket()
         self.handle_any(b"")
+
+    # The Responses API over a WebSocket (Codex tries it first): each text
+    # frame from the client is a response.create, answered by the same
+    # events as the streaming HTTP answer, one frame each.
+    def websocket(self):
+        srv = self.server
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1(
+            (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        log_request(srv.log, {"method": "GET", "path": self.path, "host": self.headers.get("Host"),
+                              "headers": dict(self.headers.items()), "body": "(websocket)"})
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        self.wfile.flush()
+        while True:
+            frame = self.ws_read()
+            if frame is None:
+                break
+            opcode, payload = frame
+            if opcode == 8:
+                self.ws_send(8, payload[:2])
+                break
+            if opcode == 9:
+                self.ws_send(10, payload)
+                continue
+            if opcode != 1:
+                continue
+            try:
+                msg = json.loads(payload)
+            except ValueError:
+                continue
+            body = msg.get("response", msg) if isinstance(msg, dict) else {}
+            log_request(srv.log, {"method": "WS", "path": self.path,
+                                  "host": self.headers.get("Host"),
+                                  "headers": dict(self.headers.items()),
+                                  "body": payload.decode("utf-8", "replace")[:200000]})
+            call = None
+            if srv.mode == "attack" and not has_tool_result(body):
+                call = shell_call(body, srv.command)
+            for _, data in self.openai_responses(body, call, True, ws=True):
+                self.ws_send(1, json.dumps(data).encode())
+        self.close_connection = True
+
+    def ws_read(self):
+        head = self.rfile.read(2)
+        if len(head) < 2:
+            return None
+        opcode, n = head[0] & 0x0F, head[1] & 0x7F
+        if n == 126:
+            n = struct.unpack(">H", self.rfile.read(2))[0]
+        elif n == 127:
+            n = struct.unpack(">Q", self.rfile.read(8))[0]
+        mask = self.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+        data = self.rfile.read(n)
+        return opcode, bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+    def ws_send(self, opcode, payload):
+        n = len(payload)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([n])
+        elif n < 65536:
+            head += bytes([126]) + struct.pack(">H", n)
+        else:
+            head += bytes([127]) + struct.pack(">Q", n)
+        self.wfile.write(head + payload)
+        self.wfile.flush()
 
     def do_POST(self):
         self.handle_any(self.body())
@@ -255,7 +330,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ])
 
     # OpenAI Responses
-    def openai_responses(self, body, call, stream):
+    def openai_responses(self, body, call, stream, ws=False):
         rid = "resp_" + uuid.uuid4().hex[:20]
         if call:
             item = {"type": "function_call", "id": "fc_" + uuid.uuid4().hex[:16],
@@ -312,6 +387,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                   "sequence_number": 7}),
                    ("response.completed", {"type": "response.completed", "response": resp,
                                            "sequence_number": 8})]
+        if ws:
+            return events
         self.sse(events)
 
     # OpenAI Chat Completions

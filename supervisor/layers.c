@@ -304,6 +304,14 @@ static void prepare_fs(struct sandbox *sb)
 		const char *path = dir ? sb->trust_dirs[i - sb->n_trust_files] : sb->trust_files[i];
 		if ((!dir && sb->ca_bundle) || trust_denied(p, path))
 			continue;
+		/* a directory of certificates, not the home (or above it): a
+		 * stray SSL_CERT_DIR must not open the whole home for reading */
+		if (dir && sb->home && landlock_path_beneath(sb->home, path)) {
+			warn("SSL_CERT_DIR names %s, which holds the home directory: not made "
+			     "readable",
+			     path);
+			continue;
+		}
 		grants[ng++] = (struct landlock_grant){ path, LANDLOCK_READ, false };
 	}
 	char ttys[3][64];

@@ -44,6 +44,7 @@
 #define SEED_FILE_MAX  (16u << 20)
 #define SEED_TOTAL_MAX (256u << 20)
 #define SEED_DEPTH_MAX 16
+#define SEED_ENTRIES_MAX 100000
 
 /* The directories nobody's state is made in as root, even when root's
  * working directory is one of them. */
@@ -263,6 +264,8 @@ struct seed_ctx {
 	const struct sandbox *sb;
 	const char *top; /* the host path, for messages */
 	uint64_t total;
+	unsigned long entries;
+	bool said_deep, said_many;
 };
 
 static int copy_file(struct seed_ctx *c, int src, const struct stat *st, int dir, const char *name)
@@ -329,8 +332,6 @@ static int copy_dir(struct seed_ctx *c, int src, int dst, int depth)
 
 	if (dup_fd < 0)
 		return -errno;
-	if (depth > SEED_DEPTH_MAX)
-		return -ELOOP;
 	d = fdopendir(dup_fd);
 	if (!d)
 		return -errno;
@@ -350,7 +351,21 @@ static int copy_dir(struct seed_ctx *c, int src, int dst, int depth)
 			close(fd);
 			continue;
 		}
-		if (S_ISDIR(st.st_mode)) {
+		if (++c->entries > SEED_ENTRIES_MAX) {
+			if (!c->said_many)
+				warn("private_seed %s: more than %d entries: the rest is not copied",
+				     c->top, SEED_ENTRIES_MAX);
+			c->said_many = true;
+			close(fd);
+			errno = 0; /* not a read error */
+			break;
+		}
+		if (S_ISDIR(st.st_mode) && depth + 1 >= SEED_DEPTH_MAX) {
+			if (!c->said_deep)
+				warn("private_seed %s: directories deeper than %d are not copied",
+				     c->top, SEED_DEPTH_MAX);
+			c->said_deep = true;
+		} else if (S_ISDIR(st.st_mode)) {
 			if (mkdirat(dst, de->d_name, 0700) < 0) {
 				r = -errno;
 			} else {

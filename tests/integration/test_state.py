@@ -175,21 +175,30 @@ def test_private_without_namespace_needs_private_env(box):
     assert r.returncode == 125
     assert "started" not in r.stdout
     assert "agent.ini:" in r.stderr and "private_env" in r.stderr
-    # best-effort: said, and the path is read-only (not written to the host)
+    # best-effort: said, and the path is read-only (not written to the
+    # host) under write = ~; a name the built-in protect list does not
+    # hold, so this read-only is private's own
     pol = box.policy("""
         [sandbox]
         enforcement = best-effort
         [filesystem]
         write = ~
-        private = ~/.claude.json
+        private = ~/.myagent.json ~/.myagent/
         """, name="agent.ini")
-    with open(os.path.join(home(box), ".claude.json"), "w") as f:
-        f.write("host")
-    r = run(box, pol, "echo started; echo planted > ~/.claude.json")
+    for n in (".myagent.json", ".beside"):
+        with open(os.path.join(home(box), n), "w") as f:
+            f.write("host")
+        os.chown(os.path.join(home(box), n), owner(box), owner(box))
+    r = run(box, pol, "echo started; echo planted > ~/.myagent.json; mkdir ~/.myagent; "
+                      "echo planted > ~/.beside && echo beside")
     assert "started" in r.stdout
+    # positive control: write = ~ holds beside it (an existing file: the
+    # home itself takes no new entry once a carve-out lies in it)
+    assert "beside" in r.stdout, r.stderr
     assert "read-only" in r.stderr
-    with open(os.path.join(home(box), ".claude.json")) as f:
+    with open(os.path.join(home(box), ".myagent.json")) as f:
         assert f.read() == "host"
+    assert not os.path.exists(os.path.join(home(box), ".myagent"))
 
 
 def test_state_dir_unreachable_under_a_broad_grant(box):
@@ -470,3 +479,76 @@ def test_create_never_in_a_system_directory_as_root(box):
         """, name="agent.ini"), "true")
     assert r.returncode == 0, r.stderr
     assert os.path.isdir(os.path.join(home(box), "made"))
+
+
+def test_seed_of_a_deep_tree_is_cut_not_refused(box):
+    """A seeded directory deeper than the cap starts anyway: the deep part
+    is said and left out."""
+    deep = os.path.join(home(box), ".gemini")
+    p = deep
+    for i in range(20):
+        p = os.path.join(p, "d%d" % i)
+    os.makedirs(p)
+    with open(os.path.join(deep, "top"), "w") as f:
+        f.write("top")
+    for root, dirs, files in os.walk(deep):
+        for n in dirs + files + [""]:
+            os.chown(os.path.join(root, n), owner(box), owner(box))
+    pol = box.policy("""
+        [filesystem]
+        private_seed = ~/.gemini/
+        private_env = GEMINI_DIR=~/.gemini
+        """, name="agent.ini")
+    r = run(box, pol, "cat ${GEMINI_DIR:-$HOME/.gemini}/top")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "top"
+    assert "deeper than" in r.stderr
+
+
+def test_explain_and_check_show_the_keys(box):
+    pol = box.policy("""
+        [sandbox]
+        name = my-agent
+        [filesystem]
+        read = ?~/.nvm
+        create = ~/.gemini
+        private = ~/.codex/ ~/.claude.json
+        private_seed = ~/.gemini/settings.json
+        private_env = CODEX_HOME=~/.codex
+        """, name="agent.ini")
+    r = box.raw(["explain", "-p", pol], env={"HOME": home(box)})
+    assert r.returncode == 0, r.stderr
+    h = home(box)
+    for line in ("name = my-agent", "read = ?%s/.nvm" % h, "create = %s/.gemini" % h,
+                 "private = %s/.codex/" % h, "private = %s/.claude.json" % h,
+                 "private_seed = %s/.gemini/settings.json" % h,
+                 "private_env = CODEX_HOME=%s/.codex" % h):
+        assert line in r.stdout, line
+    assert "private: the sandbox's own persistent copy" in r.stdout
+    r = box.raw(["check", pol], env={"HOME": h})
+    assert r.returncode == 0, r.stderr
+    # nothing was made by explain or check
+    assert not os.path.exists(os.path.join(h, ".gemini"))
+    assert not os.path.exists(os.path.join(h, ".local"))
+
+
+def test_xdg_state_home_beneath_the_home(box):
+    """$XDG_STATE_HOME names the state directory when it lies beneath the
+    home; one elsewhere (another user's, a shared one) is not used."""
+    if box.namespaces == "off":
+        pytest.skip("the placement does not depend on namespaces")
+    h = home(box)
+    pol = box.policy("""
+        [filesystem]
+        private = ~/.codex/
+        """, name="agent.ini")
+    r = run(box, pol, "echo x > ~/.codex/f", {"XDG_STATE_HOME": os.path.join(h, "xdg")})
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(os.path.join(h, "xdg", "ringfence", "agent", ".codex", "f"))
+    elsewhere = box.path("shared-state")
+    os.mkdir(elsewhere)
+    os.chmod(elsewhere, 0o777)
+    r = run(box, pol, "echo y > ~/.codex/g", {"XDG_STATE_HOME": elsewhere})
+    assert r.returncode == 0, r.stderr
+    assert os.listdir(elsewhere) == []
+    assert os.path.exists(os.path.join(state_dir(box), ".codex", "g"))

@@ -147,3 +147,36 @@ def test_denied_ca_path_stays_denied(tb):
             {"HOME": home, "SSL_CERT_FILE": os.path.join(home, ".ssh", "ca.pem")})
     assert "end" in r.stdout, r.stderr
     assert "read" not in r.stdout and "BEGIN" not in r.stdout
+
+
+def test_ssl_cert_dir_holding_the_home_is_not_granted(tb):
+    """SSL_CERT_DIR=/ (or the home) would open the whole home for reading."""
+    home = tb.path("home")
+    os.makedirs(home)
+    with open(os.path.join(home, "private.txt"), "w") as f:
+        f.write("secret")
+    os.chmod(home, 0o755)
+    os.chmod(os.path.join(home, "private.txt"), 0o644)
+    r = run(tb, 'cat "$HOME/private.txt"; echo end', policy(tb),
+            {"HOME": home, "SSL_CERT_DIR": tb.root})
+    assert "end" in r.stdout, r.stderr
+    assert "secret" not in r.stdout
+    assert "not made readable" in r.stderr
+
+
+@pytest.mark.parametrize("user", ["root", "nobody"])
+def test_trust_without_namespaces(world, user):  # noqa: F811
+    """namespaces = off (the broker, Landlock alone): the caller's file is
+    granted read by Landlock, and with a credential the bundle holds it."""
+    b = NetBox(world, user, "broker", namespaces="off")
+    try:
+        r = run(b, CURL + "-o /dev/null -w 'curl %{http_code}\\n' https://good.test/seen; "
+                "node get.js", policy(b), {"NODE_EXTRA_CA_CERTS": caller_ca(b),
+                                           "SSL_CERT_FILE": caller_ca(b)})
+        assert r.stdout.splitlines() == ["curl 200", "status 200"], r.stdout + r.stderr
+        r = run(b, CURL + "-H 'Authorization: Bearer $GITHUB_TOKEN' -o /dev/null "
+                "-w 'curl %{http_code}\\n' https://good.test/seen; node get.js",
+                policy(b, cred=True), {"NODE_EXTRA_CA_CERTS": caller_ca(b)})
+        assert r.stdout.splitlines() == ["curl 200", "status 200"], r.stdout + r.stderr
+    finally:
+        b.cleanup()

@@ -25,7 +25,6 @@ import base64
 import hashlib
 import http.server
 import json
-import os
 import socketserver
 import ssl
 import struct

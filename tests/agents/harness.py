@@ -44,7 +44,8 @@ def real_key(name):
 AGENTS = {
     "claude": {
         # the TUI checks both hosts before its sign-in screen
-        "interactive": {"argv": [], "keys": [], "expect": ["/api/hello", "/v1/oauth/hello"]},
+        "interactive": {"argv": [], "keys": [], "expect": ["/api/hello", "/v1/oauth/hello"],
+                        "unkeyed": True},
         "policy": "claude-code.ini", "bin": "claude",
         "argv": ["-p", PROMPT, "--output-format", "text",
                  "--permission-mode", "bypassPermissions"],
@@ -52,8 +53,13 @@ AGENTS = {
         "env": {},
     },
     "codex": {
-        # the TUI starts at its sign-in choice
-        "interactive": {"argv": ["-m", "gpt-5.1-codex"], "keys": [], "screen": "Welcome to Codex"},
+        # the TUI reads no key variable: signed in once with the policy's fixed
+        # placeholder (kept in the private auth.json), then asked
+        "interactive": {"argv": ["-m", "gpt-5.1-codex"],
+                        "keys": ["3", "\r", "\r",
+                                 "ringfence_openai_codex_placeholder_0000000000000000\r", "\r",
+                                 PROMPT + "\r"],
+                        "expect": ["/v1/responses"], "delay": 3},
         "policy": "codex.ini", "bin": "codex",
         # a model whose description the CLI ships (the default one's comes
         # from a catalogue it fetches from a host the policy refuses)

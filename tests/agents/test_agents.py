@@ -155,6 +155,9 @@ def test_interactive_start(run, name, user):
     for want in inter.get("expect", []):
         assert any(want in p for p in paths), "no %s in %s\n%s" % (want, paths, why)
     assert r.key not in r.audit() and r.key not in screen
+    if inter.get("expect") and not inter.get("unkeyed"):
+        assert any(r.key in v for q in r.requests() for v in q["headers"].values()), \
+            "no request carried the real key"
 
 
 # the CLIs a variable points at their private state (private_env)

@@ -125,6 +125,8 @@ PLANTS = [
     "~/.config/opencode/opencode.json", "~/.local/share/opencode/auth.json",
     "~/.copilot/mcp-config.json", "~/.copilot/config.json", "~/.local/bin/claude",
     "~/.config/systemd/user/x.service", "~/.config/autostart/x.desktop",
+    "~/.cache/copilot/pkg/linux-x64/index.js", "~/.cache/opencode/package.json",
+    "~/.cache/go-build/README", "~/.npm/_cacache/index-v5/00/entry",
     "./.git/hooks/pre-commit", "./.git/config", "./.mcp.json", "./.claude/settings.json",
     "./.vscode/tasks.json", "./.envrc", "./.gemini/settings.json",
 ]
@@ -137,6 +139,11 @@ HOST_FILES = {
     "~/.gemini/settings.json": "{}\n",
     "~/.copilot/mcp-config.json": '{"mcpServers": {}}\n',
     "./.git/config": "[core]\n\trepositoryformatversion = 0\n",
+    # caches whose contents the host's own tools run or load
+    "~/.cache/copilot/pkg/linux-x64/index.js": "// the host's copilot runtime\n",
+    "~/.cache/opencode/package.json": "{}\n",
+    "~/.cache/go-build/README": "the host's go build cache\n",
+    "~/.npm/_cacache/index-v5/00/entry": "the host's npm cache\n",
 }
 
 
@@ -148,7 +155,10 @@ def plant_command():
         path = p.replace("~/", "$HOME/", 1)
         lines.append('mkdir -p "%s" 2>/dev/null; echo PLANTED >> "%s" 2>/dev/null'
                      % (os.path.dirname(path), path))
-    lines.append("env > ./agent-env.txt; echo ran > ./agent-marker.txt")
+    # into a directory that exists at start: without namespaces, new entries
+    # at the top of the project (on the way to its protected files) get
+    # reduced rights
+    lines.append("env > ./out/agent-env.txt; echo ran > ./out/agent-marker.txt")
     return "; ".join(lines)
 
 
@@ -210,7 +220,7 @@ class Run:
         self.work = os.path.join(self.home, "project")
         self.log = os.path.join(self.root, "audit.log")
         self.api_log = os.path.join(self.root, "api.jsonl")
-        os.makedirs(self.work)
+        os.makedirs(os.path.join(self.work, "out"))
         self.key = real_key(name)
         self.server = None
 

@@ -91,7 +91,16 @@ def test_headless_answer_on_a_fresh_home(run, name, user):
 @pytest.mark.parametrize("user", USERS)
 @pytest.mark.parametrize("name", CHECKED)
 def test_plants_never_reach_the_host(run, name, user):
-    r = run(name, user, mode="attack")
+    plants(run(name, user, mode="attack"))
+
+
+@pytest.mark.parametrize("name", ["claude", "codex"])
+def test_plants_never_reach_the_host_without_namespaces(run, name):
+    """Landlock alone, the CLI pointed at its private state by a variable."""
+    plants(run(name, "nobody", mode="attack", namespaces=False))
+
+
+def plants(r):
     r.seed_host_files()
     r.own()
     before = r.host_view()
@@ -99,10 +108,10 @@ def test_plants_never_reach_the_host(run, name, user):
     res = r.run()
     assert res.returncode == 0, explain(r, res)
     # positive control: the model's tool call ran inside
-    marker = os.path.join(r.work, "agent-marker.txt")
+    marker = os.path.join(r.work, "out", "agent-marker.txt")
     assert os.path.exists(marker), "the tool call never ran\n" + explain(r, res)
     assert harness.ANSWER in res.stdout, explain(r, res)
-    with open(os.path.join(r.work, "agent-env.txt")) as f:
+    with open(os.path.join(r.work, "out", "agent-env.txt")) as f:
         env = f.read()
     assert r.key not in env, "the CLI held the real key"
     var = r.spec.get("inside", r.spec["key"])

@@ -69,8 +69,11 @@ AGENTS = {
         "env": {},
     },
     "gemini": {
-        # the TUI starts at its trust question (then asks for a sign-in method)
-        "interactive": {"argv": [], "keys": [], "screen": "Trust folder"},
+        # the TUI asks to trust the folder (it restarts), for a sign-in method
+        # (2: the key, shown from GEMINI_API_KEY: the placeholder), then the
+        # prompt, typed apart from its Enter (typed together it is a paste)
+        "interactive": {"argv": [], "keys": ["1", "2", "\r", PROMPT, "\r"],
+                        "expect": [":streamGenerateContent"]},
         "policy": "gemini-cli.ini", "bin": "gemini",
         "argv": ["-p", PROMPT, "--approval-mode", "yolo", "--skip-trust"],
         "key": "GEMINI_API_KEY", "hosts": ["generativelanguage.googleapis.com"],

@@ -6,6 +6,7 @@
 #   make check    build and run every test (unit, escape, integration)
 #   make check-containers  ringfence as a podman (runc) ENTRYPOINT in four settings
 #   make asan     the same suite on an ASan+UBSan build
+#   make check-agents  the agent CLIs under their shipped policies (tests/agents)
 #   make install  PREFIX=/usr/local DESTDIR= (the binary, policies, man pages)
 #   make man-check  render the man pages; any warning fails (part of check)
 #   make bench    startup figures (bench/startup.sh)
@@ -56,8 +57,8 @@ DEPS_TEST := libcmocka-dev python3-pytest python3-requests git curl openssl util
 HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/include/ares.h /usr/include/openssl/ssl.h
 TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3 /usr/bin/man /usr/sbin/sshd /usr/bin/nc.openbsd
 
-.PHONY: all deps deps-if-missing demo check check-containers unit escape integration asan install clean \
-	format format-check bench fuzz man-check
+.PHONY: all deps deps-if-missing demo check check-containers check-agents unit escape integration \
+	asan install clean format format-check bench fuzz man-check
 
 all: $(BIN)
 
@@ -141,6 +142,16 @@ check: deps-if-missing
 # tests/containers/conf only; needs root, podman and runc.
 check-containers: $(BIN)
 	RINGFENCE=$(abspath $(BIN)) pytest-3 -q -ra tests/containers
+
+# The agent CLIs, pinned in tests/agents/versions, installed with npm into a
+# cache outside the clone (kept between runs), each run under its shipped
+# policy against a fake API on loopback.
+RINGFENCE_AGENTS_CACHE ?= /var/cache/ringfence-agents
+check-agents: deps-if-missing
+	@$(MAKE) --no-print-directory all
+	sh tests/agents/install.sh $(RINGFENCE_AGENTS_CACHE)
+	RINGFENCE=$(abspath $(BIN)) RINGFENCE_AGENTS_CACHE=$(RINGFENCE_AGENTS_CACHE) \
+		pytest-3 -q -ra tests/agents
 
 asan: deps-if-missing
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/ringfence OPT="-O1 -g" \

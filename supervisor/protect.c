@@ -521,11 +521,97 @@ static void gather_submodules(const char *root, struct cands *cand)
 	fclose(f);
 }
 
-static void gather(const struct sandbox *sb, char **roots, size_t nroots, struct cands *cand)
+/*
+ * Other repositories in a write grant (a grant on ~/src holds many; a
+ * project holds vendored ones): the host's git, agents and editors run in
+ * them as in the project, so each one found gets the built-in names of a
+ * project.  Found by a walk two levels down, entries starting with '.' and
+ * node_modules skipped, within a budget of listings and probes: a grant on
+ * a huge tree must not cost every start more than a few milliseconds.
+ * What lies deeper, or past the budget, has only the checks of gitlinks.c;
+ * README says so.  The directories listed are watched while the sandbox
+ * runs (protwatch.c): a repository made in one is moved aside at once.
+ */
+#define DISCOVER_LISTINGS 48
+#define DISCOVER_PROBES 384
+
+struct discover {
+	unsigned listings, probes;
+	bool cut;
+};
+
+static bool is_repo(int dir, const char *name, struct discover *d)
+{
+	char rel[NAME_MAX + 8];
+	struct stat st;
+
+	if (d->probes++ >= DISCOVER_PROBES) {
+		d->cut = true;
+		return false;
+	}
+	snprintf(rel, sizeof(rel), "%s/.git", name);
+	return fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static bool skipped_name(const char *n)
+{
+	return n[0] == '.' || strcmp(n, "node_modules") == 0;
+}
+
+static void discover_in(struct sandbox *sb, struct listings *ls, const char *root, int depth,
+			struct cands *cand, struct discover *d)
+{
+	char buf[PATH_MAX];
+	const struct listing *l;
+
+	if (d->listings++ >= DISCOVER_LISTINGS) {
+		d->cut = true;
+		return;
+	}
+	l = listing_of(ls, root, strlen(root));
+	if (!l->ok)
+		return;
+	/* the listings move as the walk adds to them; their names do not */
+	char **names = l->names;
+	size_t count = l->n;
+	_cleanup_close_ int dfd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	for (size_t i = 0; i < count; i++) {
+		const char *n = names[i];
+		struct stat st;
+		if (skipped_name(n) || fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", root, n) >= sizeof(buf))
+			continue;
+		if (is_repo(dfd, n, d)) {
+			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
+				char c[PATH_MAX];
+				if ((size_t)snprintf(c, sizeof(c), "%s/%s", buf, builtin_tree[j].path) <
+				    sizeof(c))
+					cand_add_in(cand, c, builtin_tree[j].kind, strlen(buf));
+			}
+			gather_submodules(buf, cand);
+			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
+				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
+			continue; /* what a repository holds is its own */
+		}
+		if (depth < 2 && !d->cut) {
+			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
+				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
+			discover_in(sb, ls, buf, depth + 1, cand, d);
+		}
+	}
+}
+
+static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands *cand,
+		   struct listings *ls)
 {
 	const struct policy *p = sb->policy;
 	_cleanup_free_ char *home = sb->home ? realpath(sb->home, NULL) : NULL;
 	char buf[PATH_MAX];
+	struct discover disc = { 0 };
 	ssize_t n;
 
 	for (size_t i = 0; i < p->fs.protect.n; i++) {
@@ -548,7 +634,21 @@ static void gather(const struct sandbox *sb, char **roots, size_t nroots, struct
 			cand_add_in(cand, buf, builtin_tree[i].kind, strlen(roots[r]));
 		}
 		gather_submodules(roots[r], cand);
+		/* where projects are: the grant holding the working directory,
+		 * those within it, and repositories; not agents' state and
+		 * caches (where tools clone on their own) */
+		snprintf(buf, sizeof(buf), "%s/.git", roots[r]);
+		if (landlock_path_beneath(sb->cwd, roots[r]) ||
+		    landlock_path_beneath(roots[r], sb->cwd) ||
+		    may_exist(ls, buf, strlen(roots[r]))) {
+			if (!strs_has(sb->prot_trees, sb->n_prot_trees, roots[r]))
+				strs_add(&sb->prot_trees, &sb->n_prot_trees, roots[r]);
+			discover_in(sb, ls, roots[r], 1, cand, &disc);
+		}
 	}
+	if (disc.cut)
+		note("the write grants hold more than a walk at start looks at: repositories "
+		     "deeper down are checked only as gitlinks when the sandbox has ended");
 	if (home) {
 		for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++) {
 			/* ~/.claude and the like are agents' state there */
@@ -602,9 +702,10 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	sb->gitview_paths = NULL;
 	sb->n_gitview_paths = 0;
 
+	protect_free_watch_lists(sb);
 	write_roots(sb->policy, &roots, &nroots, &all, &nall);
 	if (nall > 0)
-		gather(sb, roots, nroots, &cand);
+		gather(sb, roots, nroots, &cand, &ls);
 
 	/* sort candidates by length: a parent comes before what it holds */
 	if (cand.n > 1) /* no write grant: no array at all, and qsort wants one */
@@ -801,9 +902,9 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	for (size_t i = 0; i < nnear; i++)
 		free(anear[i]);
 	free(anear);
-	for (size_t i = 0; i < nroots; i++)
-		free(roots[i]);
-	free(roots);
+	/* the watcher starts the chain to each absent name at its grant */
+	sb->prot_roots = roots;
+	sb->n_prot_roots = nroots;
 	for (size_t i = 0; i < nall; i++)
 		free(all[i]);
 	free(all);
@@ -814,7 +915,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 }
 
 /* A directory by a walk from "/" that follows no symlink; -errno. */
-static int open_dir_nofollow(const char *path)
+int protect_open_dir_nofollow(const char *path)
 {
 	_cleanup_close_ int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	char buf[PATH_MAX];
@@ -843,7 +944,7 @@ static int split_parent(const char *path, char *name, size_t size)
 		return -EINVAL;
 	snprintf(name, size, "%s", slash + 1);
 	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
-	return open_dir_nofollow(parent[0] ? parent : "/");
+	return protect_open_dir_nofollow(parent[0] ? parent : "/");
 }
 
 void protect_remove_placeholders(struct sandbox *sb)
@@ -878,13 +979,67 @@ static void forget_placeholders(struct sandbox *sb)
 	sb->n_placeholders = 0;
 }
 
+/*
+ * Moves the entry PATH aside to NAME.ringfence-blocked (never over an earlier
+ * one, nor over names planted to make every try fail: the last tries are
+ * random), reached by a walk that follows no symlink, and says so: one line
+ * (unless MOVE_LIVE_QUIET) and an audit event (EVENT).  Returns
+ * whether it was moved; -ENOENT when nothing is there.
+ */
+int protect_move_aside(const struct sandbox *sb, const char *path, const char *event,
+		       enum move_when when)
+{
+	char name[NAME_MAX + 1], moved[NAME_MAX + 32];
+	struct stat st;
+	int dir = split_parent(path, name, sizeof(name));
+	bool ok = false;
+	int err = 0;
+
+	if (dir >= 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+		close(dir);
+		return -ENOENT;
+	}
+	if (dir < 0)
+		err = -dir;
+	for (int n = 0; dir >= 0 && n < 16 && !ok; n++) {
+		unsigned r = 0;
+		if (n == 0)
+			snprintf(moved, sizeof(moved), "%s.ringfence-blocked", name);
+		else if (n < 8)
+			snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%d", name, n);
+		else if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
+			snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%08x", name, r);
+		ok = renameat2(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
+		err = ok ? 0 : errno;
+		if (!ok && errno == ENOENT) {
+			close(dir);
+			return -ENOENT; /* gone already (moved by a try before) */
+		}
+		if (!ok && errno != EEXIST)
+			break;
+	}
+	if (dir >= 0)
+		close(dir);
+	if (ok && when != MOVE_LIVE_QUIET)
+		warn("the sandbox created %s, which the host would trust: renamed to "
+		     "*.ringfence-blocked%s; review it",
+		     path, when == MOVE_AT_EXIT ? "" : " at once");
+	else if (!ok)
+		warn("the sandbox created %s, which the host would trust, and it could NOT be moved "
+		     "aside (%s); review it before running tools here",
+		     path, strerror(err));
+	char js[PATH_MAX + 64];
+	json_string(js, sizeof(js), path);
+	audit_event(sb->audit_fd, event, "\"path\":%s,\"moved\":%s", js, ok ? "true" : "false");
+	return ok;
+}
+
 void protect_finish(struct sandbox *sb)
 {
 	struct listings ls = { 0 };
 
 	for (size_t i = 0; i < sb->n_watch; i++) {
 		const char *path = sb->watch[i];
-		char name[NAME_MAX + 1], moved[NAME_MAX + 32];
 		struct stat st;
 		/* most are still absent: a listing of their directory (or an
 		 * lstat()) says so, resolving the way the host's tools will;
@@ -894,38 +1049,7 @@ void protect_finish(struct sandbox *sb)
 			continue;
 		if (lstat(path, &st) < 0 && errno == ENOENT)
 			continue;
-		int dir = split_parent(path, name, sizeof(name));
-		if (dir < 0 || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			warn("the sandbox created %s, which the host would trust, and it could NOT "
-			     "be moved aside (%s); review it before running tools here",
-			     path, strerror(dir < 0 ? -dir : errno));
-			if (dir >= 0)
-				close(dir);
-			continue;
-		}
-		/* never over an earlier one, nor over names planted to make
-		 * every try fail: the last tries are random */
-		bool ok = false;
-		for (int n = 0; n < 16 && !ok; n++) {
-			unsigned r = 0;
-			if (n == 0)
-				snprintf(moved, sizeof(moved), "%s.ringfence-blocked", name);
-			else if (n < 8)
-				snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%d", name, n);
-			else if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
-				snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%08x", name, r);
-			ok = renameat2(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
-			if (!ok && errno != EEXIST)
-				break;
-		}
-		warn("the sandbox created %s, which the host would trust: %s", path,
-		     ok ? "renamed to *.ringfence-blocked; review it"
-			: "it could NOT be moved aside; review it before running tools here");
-		char js[PATH_MAX + 64];
-		json_string(js, sizeof(js), path);
-		audit_event(sb->audit_fd, "protect.created", "\"path\":%s,\"moved\":%s", js,
-			    ok ? "true" : "false");
-		close(dir);
+		(void)protect_move_aside(sb, path, "protect.created", MOVE_AT_EXIT);
 	}
 	listings_free(&ls);
 	/* Removing a directory that was a mount point in the namespace waits
@@ -1044,8 +1168,23 @@ void protect_plan_done(struct sandbox *sb)
 	sb->n_prot_strings = 0;
 }
 
+void protect_free_watch_lists(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_prot_roots; i++)
+		free(sb->prot_roots[i]);
+	free(sb->prot_roots);
+	sb->prot_roots = NULL;
+	sb->n_prot_roots = 0;
+	for (size_t i = 0; i < sb->n_prot_trees; i++)
+		free(sb->prot_trees[i]);
+	free(sb->prot_trees);
+	sb->prot_trees = NULL;
+	sb->n_prot_trees = 0;
+}
+
 void protect_release(struct sandbox *sb)
 {
+	protect_free_watch_lists(sb);
 	for (size_t i = 0; i < sb->n_gitview_paths; i++)
 		free(sb->gitview_paths[i]);
 	free(sb->gitview_paths);

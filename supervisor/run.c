@@ -199,6 +199,23 @@ static void proxy_event(void *ud, const struct netproxy_event *ev)
 		    ev->method ? ",\"method\":" : "", ev->method ? method : "", reason, rule);
 }
 
+/* Protected names made while the sandbox runs are moved aside at once;
+ * without the watch they are only at exit: said, and refused when strict. */
+static void start_protwatch(struct sandbox *sb)
+{
+	int r = protwatch_start(sb);
+
+	if (r >= 0)
+		return;
+	if (!sb->best_effort)
+		die("cannot watch for protected names made while the sandbox runs (inotify: %s); "
+		    "enforcement = best-effort checks them only when it has ended",
+		    strerror(-r));
+	warn("cannot watch for protected names made while the sandbox runs (inotify: %s): "
+	     "they are checked only when it has ended",
+	     strerror(-r));
+}
+
 int supervisor_run(const struct cli *cli)
 {
 	_cleanup_(policy_freep) struct policy *p = NULL;
@@ -258,6 +275,7 @@ int supervisor_run(const struct cli *cli)
 			die("cannot start the network proxy: %s", strerror(-r));
 	}
 
+	start_protwatch(&sb);
 	fflush(NULL);
 	if (sb.ns == NS_FULL) {
 		unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
@@ -273,6 +291,7 @@ int supervisor_run(const struct cli *cli)
 				    strerror(e));
 			note("namespaces unavailable (%s): running without them", strerror(e));
 			sandbox_fallback_no_ns(&sb);
+			start_protwatch(&sb); /* planned again */
 		}
 	}
 	if (sb.ns == NS_NONE)
@@ -287,6 +306,7 @@ int supervisor_run(const struct cli *cli)
 		close(lifeline[1]);
 		close(rep_pipe[0]);
 		close(sfd);
+		protwatch_forget(&sb);
 		if (sb.handoff[0] >= 0)
 			close(sb.handoff[0]);
 		if (sb.abstract_relay[0] >= 0)
@@ -331,20 +351,23 @@ int supervisor_run(const struct cli *cli)
 
 	bool rep_open = true;
 	while (!init_exited || rep_open) {
-		struct pollfd pfd[5] = {
+		struct pollfd pfd[6] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = rep_open ? rep_pipe[0] : -1, .events = POLLIN },
 			{ .fd = np ? netproxy_fd(np) : -1, .events = POLLIN },
 			{ .fd = sb.handoff[0], .events = POLLIN },
 			{ .fd = notify_fd, .events = POLLIN },
+			{ .fd = protwatch_fd(&sb), .events = POLLIN },
 		};
-		if (poll(pfd, 5, np ? netproxy_timeout(np) : -1) < 0) {
+		if (poll(pfd, 6, np ? netproxy_timeout(np) : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
 		}
 		if (np)
 			netproxy_dispatch(np);
+		if (pfd[5].revents)
+			protwatch_dispatch(&sb);
 		if (pfd[3].revents) {
 			/* init's listener (namespace) or the command's notification fd */
 			int fd = recv_fd(sb.handoff[0]);
@@ -464,6 +487,8 @@ int supervisor_run(const struct cli *cli)
 		close(notify_fd);
 	netproxy_free(np);
 	audit_flush_suppressed(sb.audit_fd);
+	protwatch_dispatch(&sb); /* the last events */
+	protwatch_stop(&sb);
 	protect_finish(&sb);
 	gitlinks_finish(&sb);
 	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);

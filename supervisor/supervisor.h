@@ -179,6 +179,13 @@ struct sandbox {
 	size_t n_watch;
 	char **prot_strings;
 	size_t n_prot_strings;
+	/* the canonical write grants, and the directories whose new entries
+	 * are watched while the sandbox runs (protwatch.c) */
+	char **prot_roots;
+	size_t n_prot_roots;
+	char **prot_trees;
+	size_t n_prot_trees;
+	struct protwatch *protwatch;
 	/* gitview.c: the .git directories given a copy-on-write view (paths
 	 * from protect.c; the views themselves are init's) */
 	char **gitview_paths;
@@ -260,6 +267,35 @@ void protect_plan_done(struct sandbox *sb);
  * aside and reported; placeholders removed. */
 void protect_finish(struct sandbox *sb);
 void protect_remove_placeholders(struct sandbox *sb);
+void protect_free_watch_lists(struct sandbox *sb);
+/* A directory reached from "/" following no symlink (O_PATH), or -errno. */
+int protect_open_dir_nofollow(const char *path);
+/* Moves the entry PATH aside to NAME.ringfence-blocked, with one line and
+ * the audit event EVENT; 1 moved, 0 could not, -ENOENT nothing there. */
+enum move_when {
+	MOVE_AT_EXIT = 1, /* the sandbox has ended */
+	MOVE_LIVE,	  /* while it runs */
+	MOVE_LIVE_QUIET,  /* while it runs, past the lines said on stderr */
+	_MOVE_MAX,
+};
+int protect_move_aside(const struct sandbox *sb, const char *path, const char *event,
+		       enum move_when when);
+
+/* ---- protwatch.c -------------------------------------------------------- */
+
+/* Before fork: watches (inotify) the directories where SB's absent built-in
+ * names would appear, and the repositories' trees; -errno. */
+int protwatch_start(struct sandbox *sb);
+/* The fd to poll for, or -1. */
+int protwatch_fd(const struct sandbox *sb);
+/* Moves aside, at once, what the sandbox created under a protected name. */
+void protwatch_dispatch(struct sandbox *sb);
+/* In init: the watcher is the supervisor's. */
+void protwatch_forget(struct sandbox *sb);
+void protwatch_stop(struct sandbox *sb);
+/* Pure: whether a repository's config BUF (N bytes) sets only keys git
+ * init and clone write (nothing a host git runs or follows). */
+bool protwatch_config_ok(const char *buf, size_t n);
 
 /* ---- gitview.c ---------------------------------------------------------- */
 

@@ -245,9 +245,12 @@ int supervisor_run(const struct cli *cli)
 		if (fd < 0)
 			die("%s: cannot open the audit log: %s%s", p->log.file, strerror(-fd),
 			    fd == -ELOOP ? " (a symbolic link in its path is never followed)" : "");
+		/* before the plan: an earlier run's placeholders are gone */
+		journal_recover(fd);
 		sandbox_prepare(&sb, p, cli->argv, home);
 		sb.audit_fd = fd;
 	} else {
+		journal_recover(-1);
 		sandbox_prepare(&sb, p, cli->argv, home);
 	}
 
@@ -276,6 +279,7 @@ int supervisor_run(const struct cli *cli)
 	}
 
 	start_protwatch(&sb);
+	journal_begin(&sb);
 	fflush(NULL);
 	if (sb.ns == NS_FULL) {
 		unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
@@ -292,6 +296,7 @@ int supervisor_run(const struct cli *cli)
 			note("namespaces unavailable (%s): running without them", strerror(e));
 			sandbox_fallback_no_ns(&sb);
 			start_protwatch(&sb); /* planned again */
+			journal_begin(&sb);
 		}
 	}
 	if (sb.ns == NS_NONE)
@@ -491,6 +496,7 @@ int supervisor_run(const struct cli *cli)
 	protwatch_stop(&sb);
 	protect_finish(&sb);
 	gitlinks_finish(&sb);
+	journal_end(&sb);
 	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);
 	if (sb.audit_fd >= 0)
 		close(sb.audit_fd);

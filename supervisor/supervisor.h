@@ -186,6 +186,8 @@ struct sandbox {
 	char **prot_trees;
 	size_t n_prot_trees;
 	struct protwatch *protwatch;
+	int journal_fd;	    /* journal.c: locked while we live, or -1 */
+	char *journal_name; /* its name in the state directory */
 	/* gitview.c: the .git directories given a copy-on-write view (paths
 	 * from protect.c; the views themselves are init's) */
 	char **gitview_paths;
@@ -297,6 +299,17 @@ void protwatch_stop(struct sandbox *sb);
  * init and clone write (nothing a host git runs or follows). */
 bool protwatch_config_ok(const char *buf, size_t n);
 
+/* ---- journal.c ---------------------------------------------------------- */
+
+/* Before the plan: the checks at exit of every earlier run whose supervisor
+ * is gone (killed before it made them), said on stderr and in AUDIT_FD. */
+void journal_recover(int audit_fd);
+/* Before fork: what SB's checks at exit cover, in the state directory, held
+ * by a lock for as long as the supervisor (or init) lives. */
+void journal_begin(struct sandbox *sb);
+/* The checks at exit were made: the record goes. */
+void journal_end(struct sandbox *sb);
+
 /* ---- gitview.c ---------------------------------------------------------- */
 
 /* init, in its mount namespace: a directory made in the writable tmpfs
@@ -322,6 +335,8 @@ void protect_release(struct sandbox *sb);
  * grant's index whose .git was made or changed since the start is moved
  * aside and reported. */
 void gitlinks_finish(const struct sandbox *sb);
+/* The same for one grant W, with SB's started_at and audit_fd only. */
+void gitlinks_check_grant(const struct sandbox *sb, const char *w);
 /* Calls FN with the path of every gitlink of the index P (N bytes);
  * -EINVAL when it is not an index of version 2 to 4. */
 int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const char *path),

@@ -131,3 +131,65 @@ def test_other_repositories_in_the_grant_keep_hooks_and_config(box):
                  "echo committed"],
                 policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
     assert "committed" in r.stdout, r.stderr
+
+
+def wait_unlocked(d, timeout=10):
+    """Until every journal in D is unlocked: the killed run's init is gone."""
+    import fcntl
+    end = time.time() + timeout
+    if not os.path.isdir(d):
+        time.sleep(1)  # no journal: give the killed run time to end
+        return
+    for name in os.listdir(d):
+        with open(os.path.join(d, name)) as f:
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(f, fcntl.LOCK_UN)
+                    break
+                except BlockingIOError:
+                    assert time.time() < end, "the killed run never ended"
+                    time.sleep(0.05)
+
+
+def test_run_whose_supervisor_was_killed_is_checked_by_the_next(box):
+    """The supervisor stopped, then killed, after the sandbox made .mcp.json:
+    neither the watch nor the check at exit ran; the next start does it."""
+    state = box.path("state")
+    os.mkdir(state)
+    if box.user == "nobody":
+        os.chown(state, 65534, 65534)
+    data_dir(box)
+    env = dict(GIT_ENV, HOME=box.work, XDG_STATE_HOME=state)
+    p = box.popen(["sh", "-c", "touch data/ready; while [ ! -e data/go ]; do sleep 0.05; done; "
+                   "echo '{}' > .mcp.json; touch data/made; sleep 30"],
+                  policy=box.policy(""), env=env, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(box.path("work", "data", "ready")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert os.path.exists(box.path("work", "data", "ready")), p.communicate()
+        os.kill(p.pid, signal.SIGSTOP)
+        open(box.path("work", "data", "go"), "w").close()
+        for _ in range(200):
+            if os.path.exists(box.path("work", "data", "made")):
+                break
+            time.sleep(0.05)
+        assert os.path.exists(box.path("work", "data", "made"))
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+    # the sandbox's file is there: nothing ran at exit
+    assert os.path.exists(box.path("work", ".mcp.json"))
+    wait_unlocked(os.path.join(state, "ringfence"))
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(box.path("work", ".mcp.json")), r.stderr
+    assert os.path.exists(box.path("work", ".mcp.json.ringfence-blocked"))
+    assert "earlier run" in r.stderr, r.stderr
+    # done once: the journal is gone, the next start says nothing
+    assert os.listdir(os.path.join(state, "ringfence")) == []
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert "earlier run" not in r.stderr, r.stderr

@@ -1117,6 +1117,58 @@ static int late_remove(void *arg)
 	return 0;
 }
 
+/*
+ * Closing the last reference to an inotify instance waits for an SRCU grace
+ * period (fsnotify_destroy_group(): ~10-20 ms here), time the caller of
+ * ringfence would wait for.  A child that shares our memory holds it instead,
+ * with nothing else open, until our end closes the pipe it reads; its own
+ * exit then pays, and nobody waits for it.
+ */
+static int closer_fd, closer_pipe;
+static char closer_stack[8192] __attribute__((aligned(16)));
+
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+
+static int late_close(void *arg)
+{
+	int a = closer_fd < closer_pipe ? closer_fd : closer_pipe;
+	int b = closer_fd < closer_pipe ? closer_pipe : closer_fd;
+	char c;
+
+	(void)arg;
+	if (a > 0)
+		sys3(__NR_close_range, 0, a - 1, 0);
+	if (b > a + 1)
+		sys3(__NR_close_range, a + 1, b - 1, 0);
+	sys3(__NR_close_range, b + 1, ~0U, 0);
+	while (sys3(SYS_read, closer_pipe, (long)&c, 1) == -EINTR)
+		;
+	for (;;)
+		sys3(SYS_exit, 0, 0, 0);
+	return 0;
+}
+
+int protect_close_later(int fd)
+{
+	int p[2];
+
+	if (getpid() == 1 || pipe2(p, O_CLOEXEC) < 0)
+		return -EINVAL; /* as PID 1 our exit ends everything anyway */
+	closer_fd = fd;
+	closer_pipe = p[0];
+	pid_t pid = clone(late_close, closer_stack + sizeof(closer_stack), CLONE_VM, NULL);
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return -errno;
+	}
+	/* p[1] stays open until we exit: the child's sign to let go */
+	close(fd);
+	return 0;
+}
+
 static int remove_placeholders_later(struct sandbox *sb)
 {
 	if (sb->n_placeholders > LATE_MAX)
@@ -1142,6 +1194,32 @@ static int remove_placeholders_later(struct sandbox *sb)
 	return 0;
 }
 #else
+int protect_close_later(int fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (getpid() == 1 || pipe2(p, O_CLOEXEC) < 0)
+		return -EINVAL;
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		for (int i = 0; i < 1024; i++)
+			if (i != fd && i != p[0])
+				close(i);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
 static int remove_placeholders_later(struct sandbox *sb)
 {
 	pid_t pid = fork();

@@ -591,16 +591,23 @@ void protwatch_dispatch(struct sandbox *sb)
 	}
 }
 
-void protwatch_forget(struct sandbox *sb)
+static void pw_free(struct sandbox *sb, bool late)
 {
 	if (!sb->protwatch)
 		return;
-	close(sb->protwatch->fd);
+	/* init's copy is not the last: closed at once */
+	if (!late || protect_close_later(sb->protwatch->fd) < 0)
+		close(sb->protwatch->fd);
 	for (size_t i = 0; i < sb->protwatch->cap; i++)
 		free(sb->protwatch->by_wd[i].path);
 	free(sb->protwatch->by_wd);
 	free(sb->protwatch);
 	sb->protwatch = NULL;
+}
+
+void protwatch_forget(struct sandbox *sb)
+{
+	pw_free(sb, false);
 }
 
 void protwatch_stop(struct sandbox *sb)
@@ -622,5 +629,5 @@ void protwatch_stop(struct sandbox *sb)
 		     "in the rest while it ran was not moved aside; review before running git "
 		     "there",
 		     PW_MAX_DIRS);
-	protwatch_forget(sb);
+	pw_free(sb, true);
 }

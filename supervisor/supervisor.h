@@ -272,6 +272,9 @@ void protect_remove_placeholders(struct sandbox *sb);
 void protect_free_watch_lists(struct sandbox *sb);
 /* A directory reached from "/" following no symlink (O_PATH), or -errno. */
 int protect_open_dir_nofollow(const char *path);
+/* Closes FD (an inotify instance) in a child that lets go once we exit:
+ * the last close waits for a grace period nobody should wait for. */
+int protect_close_later(int fd);
 /* Moves the entry PATH aside to NAME.ringfence-blocked, with one line and
  * the audit event EVENT; 1 moved, 0 could not, -ENOENT nothing there. */
 enum move_when {

@@ -22,8 +22,9 @@
  * gitformat-index(5) describes): no library reads it, and running git on a
  * repository the sandbox could write is the very thing to avoid.
  *
- * Limit: a nested repository that is not a gitlink is found only if the
- * host's user enters it; README says so.
+ * A nested repository that is not a gitlink is found by protect.c's walk at
+ * start (two levels down) or by the watch while the sandbox runs
+ * (protwatch.c); deeper ones only here, when they are gitlinks (README).
  */
 #include <dirent.h>
 #include <errno.h>

@@ -32,15 +32,20 @@
  *     above it lose it too); with them its nearest directory is bound
  *     read-only, or, when that is a write grant, a carve-out;
  *   - a built-in name (.mcp.json, .envrc, .claude, .git/commondir, ...) is
- *     checked when the sandbox has ended: if it was created it is renamed
- *     to NAME.ringfence-blocked, with a warning and an audit event.  A
- *     carve-out would cost every project the right to new files at its
- *     top, and a placeholder per name would leave files the host's tools
- *     read (an empty .mcp.json is a parse error, an empty .envrc a direnv
- *     prompt) or cost ~50 us of start-up each.  The limit: while the
- *     sandbox runs, a host tool started in the same directory could read
- *     such a file; README says so.
- */
+ *     moved aside (renamed to NAME.ringfence-blocked, with a warning and an
+ *     audit event) as soon as it is created, by the supervisor's watch
+ *     (protwatch.c), and checked once more when the sandbox has ended; a
+ *     crash journal (journal.c) has the next start make that check when
+ *     the supervisor was killed.  A carve-out would cost every project the
+ *     right to new files at its top, and a placeholder per name would leave
+ *     files the host's tools read (an empty .mcp.json is a parse error, an
+ *     empty .envrc a direnv prompt) or cost ~50 us of start-up each.  The
+ *     limit: the moment between its creation and the watch's move; README
+ *     says so.
+ *
+ * Other repositories in a write grant where projects are (discover_in())
+ * get the built-in names of a project, without a view.
+  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

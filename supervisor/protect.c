@@ -45,7 +45,7 @@
  *
  * Other repositories in a write grant where projects are (discover_in())
  * get the built-in names of a project, without a view.
-  */
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -148,12 +148,14 @@ static int watch_path(struct protwatch *pw, const char *path, bool tree)
 
 static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *name, int type,
 		   int depth, bool again);
+static void move(struct sandbox *sb, const char *path);
 
 /* During the run: the directory PATH just made (or moved in), reached
  * following no symlink, watched, then looked through for what was made in
  * it before the watch was there.  AGAIN: a directory watched already, looked
- * through again after events were lost. */
-static void watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, int depth,
+ * through again after events were lost.  False when it could not be watched
+ * (no more watches): the caller decides what is safe. */
+static bool watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, int depth,
 		      bool again)
 {
 	struct protwatch *pw = sb->protwatch;
@@ -162,11 +164,11 @@ static void watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 
 	if (pw->n_new >= PW_MAX_DIRS) {
 		pw->full = true;
-		return;
+		return false;
 	}
 	_cleanup_close_ int o = protect_open_dir_nofollow(path);
 	if (o < 0)
-		return;
+		return true; /* gone (or replaced by a link: an event of its own) */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o);
 	/* in a repository made during the run, files changed in place too */
 	uint32_t mask = PW_MASK | (kind == PW_REPO || kind == PW_HOOKS
@@ -176,17 +178,16 @@ static void watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 	if (wd < 0 && errno == ENOENT) /* no /proc: by name */
 		wd = inotify_add_watch(pw->fd, path, mask | IN_DONT_FOLLOW);
 	if (wd < 0) {
-		if (errno == ENOSPC)
-			pw->full = true;
-		return;
+		pw->full = true;
+		return false;
 	}
 	pw->n_new++;
 	if (record(pw, wd, path, kind, false) < 0)
-		return;
+		return false;
 	struct pw_dir self = pw->by_wd[wd];
 	self.path = strdup(path); /* by_wd may move while we recurse */
 	if (!self.path)
-		return;
+		return false;
 	int r = openat(o, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = r >= 0 ? fdopendir(r) : NULL;
 	struct dirent *de;
@@ -194,13 +195,14 @@ static void watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 		if (r >= 0)
 			close(r);
 		free(self.path);
-		return;
+		return false;
 	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			handle(sb, &self, de->d_name, de->d_type, depth + 1, again);
 	closedir(d);
 	free(self.path);
+	return true;
 }
 
 static void move(struct sandbox *sb, const char *path)
@@ -425,16 +427,21 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 
 	if (depth > 64 || (size_t)snprintf(path, sizeof(path), "%s/%s",
 					   strcmp(dir->path, "/") ? dir->path : "",
-					   name) >= sizeof(path))
+					   name) >= sizeof(path)) {
+		sb->protwatch->full = true; /* said at exit */
 		return;
+	}
 	if (is_target(sb, path)) {
 		move(sb, path);
 		return;
 	}
 	switch (dir->kind) {
 	case PW_REPO:
-		if (strcmp(name, "hooks") == 0 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			watch_new(sb, path, PW_HOOKS, depth, again);
+		if (strcmp(name, "hooks") == 0 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    !watch_new(sb, path, PW_HOOKS, depth, again)) {
+			move(sb, dir->path); /* a repository we cannot follow */
+			return;
+		}
 		if (strcmp(name, "config") == 0 || strcmp(name, "hooks") == 0 ||
 		    strcmp(name, "commondir") == 0 || strcmp(name, "config.worktree") == 0)
 			check_repo(sb, dir->path);
@@ -450,8 +457,10 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 		if (strcmp(name, ".git") != 0 || dir->had_git)
 			break;
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			watch_new(sb, path, PW_REPO, depth, again);
-			check_repo(sb, path);
+			if (watch_new(sb, path, PW_REPO, depth, again))
+				check_repo(sb, path);
+			else
+				move(sb, path); /* a repository we cannot follow */
 		} else {
 			move(sb, path); /* a pointer to a repository elsewhere */
 		}
@@ -477,9 +486,11 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 	}
 	/* node_modules: thousands of directories, where no host tool is
 	 * started (README) */
-	if (S_ISDIR(st.st_mode) && (way || strcmp(name, "node_modules") != 0))
-		watch_new(sb, path, tree && strcmp(name, ".git") != 0 ? PW_TREE : PW_PLAIN, depth,
-			  false);
+	if (S_ISDIR(st.st_mode) && (way || strcmp(name, "node_modules") != 0) &&
+	    !watch_new(sb, path, tree && strcmp(name, ".git") != 0 ? PW_TREE : PW_PLAIN, depth,
+		       false) &&
+	    way)
+		move(sb, path); /* on the way to a protected name, and unwatched */
 }
 
 int protwatch_start(struct sandbox *sb)

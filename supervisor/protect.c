@@ -46,6 +46,7 @@
  * Other repositories in a write grant where projects are (discover_in())
  * get the built-in names of a project, without a view.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -538,7 +539,7 @@ static void gather_submodules(const char *root, struct cands *cand)
  * runs (protwatch.c): a repository made in one is moved aside at once.
  */
 #define DISCOVER_LISTINGS 48
-#define DISCOVER_PROBES 384
+#define DISCOVER_PROBES 512
 
 struct discover {
 	unsigned listings, probes;
@@ -563,31 +564,40 @@ static bool skipped_name(const char *n)
 	return n[0] == '.' || strcmp(n, "node_modules") == 0;
 }
 
-static void discover_in(struct sandbox *sb, struct listings *ls, const char *root, int depth,
+static void discover_in(struct sandbox *sb, const char *root, int depth,
 			struct cands *cand, struct discover *d)
 {
 	char buf[PATH_MAX];
-	const struct listing *l;
+	struct dirent *de;
 
 	if (d->listings++ >= DISCOVER_LISTINGS) {
 		d->cut = true;
 		return;
 	}
-	l = listing_of(ls, root, strlen(root));
-	if (!l->ok)
-		return;
-	/* the listings move as the walk adds to them; their names do not */
-	char **names = l->names;
-	size_t count = l->n;
-	_cleanup_close_ int dfd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int dfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return;
-	for (size_t i = 0; i < count; i++) {
-		const char *n = names[i];
+	int rd = dup(dfd);
+	_cleanup_(closedirp) DIR *dir = rd >= 0 ? fdopendir(rd) : NULL;
+	if (!dir) {
+		if (rd >= 0)
+			close(rd);
+		return;
+	}
+	/* d_type: a flat directory of many files costs no stat() */
+	while ((de = readdir(dir))) {
+		const char *n = de->d_name;
 		struct stat st;
-		if (skipped_name(n) || fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISDIR(st.st_mode))
+		if (skipped_name(n) || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
 			continue;
+		if (de->d_type == DT_UNKNOWN) {
+			if (d->probes++ >= DISCOVER_PROBES) {
+				d->cut = true;
+				break;
+			}
+			if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+				continue;
+		}
 		if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", root, n) >= sizeof(buf))
 			continue;
 		if (is_repo(dfd, n, d)) {
@@ -602,10 +612,12 @@ static void discover_in(struct sandbox *sb, struct listings *ls, const char *roo
 				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
 			continue; /* what a repository holds is its own */
 		}
-		if (depth < 2 && !d->cut) {
+		if (d->cut)
+			break;
+		if (depth < 2) {
 			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
 				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
-			discover_in(sb, ls, buf, depth + 1, cand, d);
+			discover_in(sb, buf, depth + 1, cand, d);
 		}
 	}
 }
@@ -648,7 +660,7 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 		    may_exist(ls, buf, strlen(roots[r]))) {
 			if (!strs_has(sb->prot_trees, sb->n_prot_trees, roots[r]))
 				strs_add(&sb->prot_trees, &sb->n_prot_trees, roots[r]);
-			discover_in(sb, ls, roots[r], 1, cand, &disc);
+			discover_in(sb, roots[r], 1, cand, &disc);
 		}
 	}
 	if (disc.cut)

@@ -10,7 +10,9 @@
  * checks cover is written to a file in ringfence's state directory
  * ($XDG_STATE_HOME/ringfence, or ~/.local/state/ringfence; 0700, ours),
  * locked with flock() by the supervisor (and init, which inherits it) for as
- * long as they live, and removed once the checks were made.  Every start
+ * long as they live (made as new-*, locked and written, then renamed to
+ * run-*, so that no start ever reads one not yet locked), and removed once
+ * the checks were made.  Every start
  * first takes each journal whose lock is free (its supervisor is gone),
  * runs its checks, says so, and removes it.
  *
@@ -204,7 +206,7 @@ static void jput(struct jbuf *b, const char *s)
 
 void journal_begin(struct sandbox *sb)
 {
-	char path[PATH_MAX], name[64], num[32];
+	char path[PATH_MAX], name[64], tmpname[64], num[32];
 	struct jbuf b = { 0 };
 	unsigned r = 0;
 	int dir, fd;
@@ -227,12 +229,17 @@ void journal_begin(struct sandbox *sb)
 	}
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = (unsigned)sb->started_at.tv_nsec; /* O_EXCL catches a clash */
+	/* made under another name, locked and written, then renamed: a
+	 * start recovering meanwhile never takes a journal not yet locked */
+	snprintf(tmpname, sizeof(tmpname), "new-%d-%08x", (int)getpid(), r);
 	snprintf(name, sizeof(name), "run-%d-%08x", (int)getpid(), r);
-	fd = openat(dir, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dir, tmpname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		note("%s/%s: %s: no crash journal for this run", path, name, strerror(errno));
-		if (fd >= 0)
+		note("%s/%s: %s: no crash journal for this run", path, tmpname, strerror(errno));
+		if (fd >= 0) {
+			(void)unlinkat(dir, tmpname, 0);
 			close(fd);
+		}
 		close(dir);
 		return;
 	}
@@ -253,17 +260,15 @@ void journal_begin(struct sandbox *sb)
 		jput(&b, "G");
 		jput(&b, sb->prot_roots[i]);
 	}
-	if (b.bad || write_all(fd, b.p, b.n) < 0) {
+	if (b.bad || write_all(fd, b.p, b.n) < 0 ||
+	    renameat2(dir, tmpname, dir, name, RENAME_NOREPLACE) < 0 ||
+	    !(sb->journal_name = strdup(name))) {
 		note("%s/%s: cannot write: no crash journal for this run", path, name);
+		(void)unlinkat(dir, tmpname, 0);
 		(void)unlinkat(dir, name, 0);
 		close(fd);
 	} else {
 		sb->journal_fd = fd;
-		sb->journal_name = strdup(name);
-		if (!sb->journal_name) {
-			(void)unlinkat(dir, name, 0);
-			close(fd);
-		}
 	}
 	free(b.p);
 	close(dir);

@@ -136,10 +136,15 @@ static int record(struct protwatch *pw, int wd, const char *path, enum pw_kind k
 /* Before the command starts: nothing races, the paths are canonical. */
 static int watch_path(struct protwatch *pw, const char *path, bool tree)
 {
-	int wd = inotify_add_watch(pw->fd, path, PW_MASK | IN_DONT_FOLLOW);
 	char git[PATH_MAX];
 	struct stat st;
 
+	/* most absent names lie in the same few directories: watched once
+	 * (trees come first, so a directory seen here has its kind) */
+	for (size_t i = 0; i < pw->cap; i++)
+		if (pw->by_wd[i].path && strcmp(pw->by_wd[i].path, path) == 0)
+			return 0;
+	int wd = inotify_add_watch(pw->fd, path, PW_MASK | IN_DONT_FOLLOW);
 	if (wd < 0)
 		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : -errno;
 	snprintf(git, sizeof(git), "%s/.git", path);
@@ -529,7 +534,9 @@ int protwatch_start(struct sandbox *sb)
 			struct stat st;
 			char c = *s;
 			*s = '\0';
-			bool there = lstat(buf[0] ? buf : "/", &st) == 0 && S_ISDIR(st.st_mode);
+			/* the grant itself was found a directory when planned */
+			bool there = s == buf + strlen(root) ||
+				     (lstat(buf[0] ? buf : "/", &st) == 0 && S_ISDIR(st.st_mode));
 			if (there)
 				r = watch_path(pw, buf[0] ? buf : "/", false);
 			*s = c;

@@ -493,8 +493,10 @@ int supervisor_run(const struct cli *cli)
 	netproxy_free(np);
 	audit_flush_suppressed(sb.audit_fd);
 	protwatch_dispatch(&sb); /* the last events */
-	protwatch_stop(&sb);
+	/* the placeholders' removal (a child) first: a run started right
+	 * after ours must not find them */
 	protect_finish(&sb);
+	protwatch_stop(&sb);
 	gitlinks_finish(&sb);
 	journal_end(&sb);
 	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);

@@ -1072,8 +1072,39 @@ void protect_finish(struct sandbox *sb)
 	/* Removing a directory that was a mount point in the namespace waits
 	 * for the kernel to let go of the mount (an RCU grace period, ~0.3 ms
 	 * here), time the caller would wait for: a child does it, unless we
-	 * are PID 1 (our exit would end it first).  For that moment the host
-	 * sees an empty .git, which git passes over. */
+	 * are PID 1 (our exit would end it first).  Each is first renamed out
+	 * of the way here (a rename waits for nothing): a run started in the
+	 * same project right after ours must not find an empty .git, take it
+	 * for a repository, and see it vanish under it. */
+	if (sb->n_placeholders && getpid() != 1) {
+		for (size_t i = 0; i < sb->n_placeholders; i++) {
+			struct protect_placeholder *ph = &sb->placeholders[i];
+			char name[NAME_MAX + 1], gone[NAME_MAX + 32], path[PATH_MAX];
+			struct stat st;
+			unsigned r = 0;
+			int dir = split_parent(ph->path, name, sizeof(name));
+			const char *slash = strrchr(ph->path, '/');
+			if (dir < 0)
+				continue;
+			if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+				r = (unsigned)ph->ino;
+			snprintf(gone, sizeof(gone), "%s.ringfence-gone.%08x", name, r);
+			if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == ph->dev &&
+			    st.st_ino == ph->ino &&
+			    (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - ph->path),
+					     ph->path, gone) < sizeof(path) &&
+			    renameat2(dir, name, dir, gone, RENAME_NOREPLACE) == 0) {
+				char *c = strdup(path);
+				if (c) {
+					free(ph->path);
+					ph->path = c;
+				} else {
+					(void)renameat2(dir, gone, dir, name, RENAME_NOREPLACE);
+				}
+			}
+			close(dir);
+		}
+	}
 	if (sb->n_placeholders && getpid() != 1 && remove_placeholders_later(sb) == 0)
 		return;
 	protect_remove_placeholders(sb);

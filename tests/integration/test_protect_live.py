@@ -193,3 +193,24 @@ def test_run_whose_supervisor_was_killed_is_checked_by_the_next(box):
     assert os.listdir(os.path.join(state, "ringfence")) == []
     r = box.run(["true"], policy=box.policy(""), env=env)
     assert "earlier run" not in r.stderr, r.stderr
+
+
+def test_runs_one_after_another_in_a_project_without_git(nsbox):
+    """Each run's placeholder .git is removed after it exits (by a child): a
+    run started at once must not find it, take it for a repository and see
+    it vanish while it sets up its view."""
+    box = nsbox
+    pol = box.policy("")
+    script = ("i=0; while [ $i -lt 150 ]; do %s -p %s -- /bin/true || echo FAILED; "
+              "i=$((i+1)); done; echo finished" % (box.ringfence, pol))
+    r = subprocess.run(box.cmd(["sh", "-c", script]), cwd=box.work, env=box.env(),
+                       capture_output=True, text=True, timeout=300)
+    assert "finished" in r.stdout, r.stderr
+    assert "FAILED" not in r.stdout, r.stderr
+    assert not os.path.exists(box.path("work", ".git"))
+    for _ in range(100):  # the last run's placeholder goes just after it
+        left = [n for n in os.listdir(box.work) if "ringfence" in n]
+        if not left:
+            break
+        time.sleep(0.02)
+    assert left == []

@@ -421,6 +421,16 @@ static void check_repo(struct sandbox *sb, const char *git)
 	}
 }
 
+static bool bulk_name(const char *name)
+{
+	static const char *const bulk[] = { "node_modules", "target", "__pycache__", ".venv" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bulk); i++)
+		if (strcmp(name, bulk[i]) == 0)
+			return true;
+	return false;
+}
+
 /* NAME appeared (or changed, in a repository) in the watched directory DIR.
  * AGAIN: it may have been there before (events were lost): only what can be
  * told new is handled. */
@@ -489,9 +499,9 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 		move(sb, path);
 		return;
 	}
-	/* node_modules: thousands of directories, where no host tool is
-	 * started (README) */
-	if (S_ISDIR(st.st_mode) && (way || strcmp(name, "node_modules") != 0) &&
+	/* package and build trees: thousands of directories, where no host
+	 * tool is started (README) */
+	if (S_ISDIR(st.st_mode) && (way || !bulk_name(name)) &&
 	    !watch_new(sb, path, tree && strcmp(name, ".git") != 0 ? PW_TREE : PW_PLAIN, depth,
 		       false) &&
 	    way)

@@ -51,14 +51,25 @@ def test_symlink_on_the_way_to_a_protected_name_is_moved(box):
 
 
 def test_name_made_again_and_again_is_never_left(box):
-    """A loop that makes the name anew: each one is moved; stderr is not flooded."""
+    """A loop that makes the name anew: each one is moved, and logged;
+    stderr is not flooded."""
+    log = box.path("audit.jsonl")
+    open(log, "w").close()
+    if box.user == "nobody":
+        os.chown(log, 65534, 65534)
     plant = "i=0; while [ $i -lt 200 ]; do echo '{}' > .mcp.json; i=$((i+1)); done; echo planted"
-    r, h = during_run(box, plant, host_side=absent_on_host(box, [".mcp.json"]))
+    r, h = during_run(box, plant, pol=box.policy("[log]\nfile = %s\n" % log),
+                      host_side=absent_on_host(box, [".mcp.json"]))
     assert "planted" in r.stdout, r.stderr
     # the last one made is moved too
     assert "FOUND" not in h.stdout, h.stdout
     assert not os.path.exists(box.path("work", ".mcp.json"))
     assert r.stderr.count("\n") < 40, r.stderr
+    events = [json.loads(line) for line in open(log)]
+    blocked = [e for e in events if e.get("event") == "protect.blocked"]
+    moved = [n for n in os.listdir(box.work) if n.startswith(".mcp.json.ringfence-blocked")]
+    assert blocked and len(blocked) == len(moved), (len(blocked), len(moved))
+    assert all(e["path"] == box.path("work", ".mcp.json") and e["moved"] for e in blocked)
 
 
 def test_repository_made_during_the_run_is_not_entered(box):

@@ -374,7 +374,10 @@ static bool repo_ok(const char *git, char *why, size_t size)
 	}
 	if (c >= 0) {
 		ssize_t got = -1;
-		if (fstat(c, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (off_t)sizeof(buf))
+		/* one link only: a second name elsewhere could change it unseen
+		 * (git writes its config by a rename, with one link) */
+		if (fstat(c, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+		    st.st_size < (off_t)sizeof(buf))
 			got = read(c, buf, sizeof(buf));
 		close(c);
 		if (got < 0 || got == (ssize_t)sizeof(buf) || !protwatch_config_ok(buf, (size_t)got)) {
@@ -644,6 +647,15 @@ void protwatch_stop(struct sandbox *sb)
 
 	if (!pw)
 		return;
+	/* the repositories made during the run once more: a write through a
+	 * shared mapping makes no event */
+	for (size_t wd = 0; wd < pw->cap; wd++)
+		if (pw->by_wd[wd].path && pw->by_wd[wd].kind == PW_REPO) {
+			char *path = strdup(pw->by_wd[wd].path);
+			if (path)
+				check_repo(sb, path);
+			free(path);
+		}
 	if (pw->moved > PW_WARN_MAX)
 		warn("%lu names the host would trust were made and moved aside while the sandbox "
 		     "ran (the audit log has each one)",

@@ -22,8 +22,9 @@
  * gitformat-index(5) describes): no library reads it, and running git on a
  * repository the sandbox could write is the very thing to avoid.
  *
- * Limit: a nested repository that is not a gitlink is found only if the
- * host's user enters it; README says so.
+ * A nested repository that is not a gitlink is found by protect.c's walk at
+ * start (two levels down) or by the watch while the sandbox runs
+ * (protwatch.c); deeper ones only here, when they are gitlinks (README).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -285,54 +286,57 @@ static void check_index(int git, const char *name, const char *root, struct chec
 	close(fd);
 }
 
+void gitlinks_check_grant(const struct sandbox *sb, const char *w)
+{
+	char probe[PATH_MAX];
+	char *root;
+	int root_fd, git;
+
+	/* most grants hold no repository: one access() says so (the walk
+	 * below, which follows no symlink, is for those that do) */
+	if ((size_t)snprintf(probe, sizeof(probe), "%s/.git/index", w) >= sizeof(probe) ||
+	    access(probe, F_OK) < 0)
+		return;
+	root = realpath(w, NULL);
+	if (!root)
+		return;
+	root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd >= 0) {
+		int r = open_beneath(root_fd, root + 1);
+		close(root_fd);
+		root_fd = r;
+	}
+	if (root_fd < 0) {
+		free(root);
+		return;
+	}
+	git = openat(root_fd, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (git >= 0) {
+		struct check_ctx c = { sb, root_fd, root };
+		check_index(git, "index", root, &c);
+		/* a split index keeps most entries in sharedindex.<hash>
+		 * (`git update-index --split-index` needs no config) */
+		int dfd = dup(git);
+		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		struct dirent *de;
+		if (dfd >= 0 && !d)
+			close(dfd);
+		while (d && (de = readdir(d)))
+			if (strncmp(de->d_name, "sharedindex.", 12) == 0)
+				check_index(git, de->d_name, root, &c);
+		if (d)
+			closedir(d);
+	}
+	if (git >= 0)
+		close(git);
+	close(root_fd);
+	free(root);
+}
+
 void gitlinks_finish(const struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
 
-	for (size_t i = 0; i < p->fs.write.n; i++) {
-		const char *w = p->fs.write.items[i].value;
-		char probe[PATH_MAX];
-		char *root;
-		int root_fd, git;
-
-		/* most grants hold no repository: one access() says so (the
-		 * walk below, which follows no symlink, is for those that do) */
-		if ((size_t)snprintf(probe, sizeof(probe), "%s/.git/index", w) >= sizeof(probe) ||
-		    access(probe, F_OK) < 0)
-			continue;
-		root = realpath(w, NULL);
-		if (!root)
-			continue;
-		root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (root_fd >= 0) {
-			int r = open_beneath(root_fd, root + 1);
-			close(root_fd);
-			root_fd = r;
-		}
-		if (root_fd < 0) {
-			free(root);
-			continue;
-		}
-		git = openat(root_fd, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (git >= 0) {
-			struct check_ctx c = { sb, root_fd, root };
-			check_index(git, "index", root, &c);
-			/* a split index keeps most entries in sharedindex.<hash>
-			 * (`git update-index --split-index` needs no config) */
-			int dfd = dup(git);
-			DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-			struct dirent *de;
-			if (dfd >= 0 && !d)
-				close(dfd);
-			while (d && (de = readdir(d)))
-				if (strncmp(de->d_name, "sharedindex.", 12) == 0)
-					check_index(git, de->d_name, root, &c);
-			if (d)
-				closedir(d);
-		}
-		if (git >= 0)
-			close(git);
-		close(root_fd);
-		free(root);
-	}
+	for (size_t i = 0; i < p->fs.write.n; i++)
+		gitlinks_check_grant(sb, p->fs.write.items[i].value);
 }

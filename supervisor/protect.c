@@ -32,15 +32,21 @@
  *     above it lose it too); with them its nearest directory is bound
  *     read-only, or, when that is a write grant, a carve-out;
  *   - a built-in name (.mcp.json, .envrc, .claude, .git/commondir, ...) is
- *     checked when the sandbox has ended: if it was created it is renamed
- *     to NAME.ringfence-blocked, with a warning and an audit event.  A
- *     carve-out would cost every project the right to new files at its
- *     top, and a placeholder per name would leave files the host's tools
- *     read (an empty .mcp.json is a parse error, an empty .envrc a direnv
- *     prompt) or cost ~50 us of start-up each.  The limit: while the
- *     sandbox runs, a host tool started in the same directory could read
- *     such a file; README says so.
+ *     moved aside (renamed to NAME.ringfence-blocked, with a warning and an
+ *     audit event) as soon as it is created, by the supervisor's watch
+ *     (protwatch.c), and checked once more when the sandbox has ended; a
+ *     crash journal (journal.c) has the next start make that check when
+ *     the supervisor was killed.  A carve-out would cost every project the
+ *     right to new files at its top, and a placeholder per name would leave
+ *     files the host's tools read (an empty .mcp.json is a parse error, an
+ *     empty .envrc a direnv prompt) or cost ~50 us of start-up each.  The
+ *     limit: the moment between its creation and the watch's move; README
+ *     says so.
+ *
+ * Other repositories in a write grant where projects are (discover_in())
+ * get the built-in names of a project, without a view.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -521,11 +527,108 @@ static void gather_submodules(const char *root, struct cands *cand)
 	fclose(f);
 }
 
-static void gather(const struct sandbox *sb, char **roots, size_t nroots, struct cands *cand)
+/*
+ * Other repositories in a write grant (a grant on ~/src holds many; a
+ * project holds vendored ones): the host's git, agents and editors run in
+ * them as in the project, so each one found gets the built-in names of a
+ * project.  Found by a walk two levels down, entries starting with '.' and
+ * node_modules skipped, within a budget of listings and probes: a grant on
+ * a huge tree must not cost every start more than a few milliseconds.
+ * What lies deeper, or past the budget, has only the checks of gitlinks.c;
+ * README says so.  The directories listed are watched while the sandbox
+ * runs (protwatch.c): a repository made in one is moved aside at once.
+ */
+#define DISCOVER_LISTINGS 48
+#define DISCOVER_PROBES 512
+
+struct discover {
+	unsigned listings, probes;
+	bool cut;
+};
+
+static bool is_repo(int dir, const char *name, struct discover *d)
+{
+	char rel[NAME_MAX + 8];
+	struct stat st;
+
+	if (d->probes++ >= DISCOVER_PROBES) {
+		d->cut = true;
+		return false;
+	}
+	snprintf(rel, sizeof(rel), "%s/.git", name);
+	return fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static bool skipped_name(const char *n)
+{
+	return n[0] == '.' || strcmp(n, "node_modules") == 0;
+}
+
+static void discover_in(struct sandbox *sb, const char *root, int depth,
+			struct cands *cand, struct discover *d)
+{
+	char buf[PATH_MAX];
+	struct dirent *de;
+
+	if (d->listings++ >= DISCOVER_LISTINGS) {
+		d->cut = true;
+		return;
+	}
+	_cleanup_close_ int dfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	int rd = dup(dfd);
+	_cleanup_(closedirp) DIR *dir = rd >= 0 ? fdopendir(rd) : NULL;
+	if (!dir) {
+		if (rd >= 0)
+			close(rd);
+		return;
+	}
+	/* d_type: a flat directory of many files costs no stat() */
+	while ((de = readdir(dir))) {
+		const char *n = de->d_name;
+		struct stat st;
+		if (skipped_name(n) || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		if (de->d_type == DT_UNKNOWN) {
+			if (d->probes++ >= DISCOVER_PROBES) {
+				d->cut = true;
+				break;
+			}
+			if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+				continue;
+		}
+		if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", root, n) >= sizeof(buf))
+			continue;
+		if (is_repo(dfd, n, d)) {
+			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
+				char c[PATH_MAX];
+				if ((size_t)snprintf(c, sizeof(c), "%s/%s", buf, builtin_tree[j].path) <
+				    sizeof(c))
+					cand_add_in(cand, c, builtin_tree[j].kind, strlen(buf));
+			}
+			gather_submodules(buf, cand);
+			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
+				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
+			continue; /* what a repository holds is its own */
+		}
+		if (d->cut)
+			break;
+		if (depth < 2) {
+			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
+				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
+			discover_in(sb, buf, depth + 1, cand, d);
+		}
+	}
+}
+
+static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands *cand,
+		   struct listings *ls)
 {
 	const struct policy *p = sb->policy;
 	_cleanup_free_ char *home = sb->home ? realpath(sb->home, NULL) : NULL;
 	char buf[PATH_MAX];
+	struct discover disc = { 0 };
 	ssize_t n;
 
 	for (size_t i = 0; i < p->fs.protect.n; i++) {
@@ -548,7 +651,21 @@ static void gather(const struct sandbox *sb, char **roots, size_t nroots, struct
 			cand_add_in(cand, buf, builtin_tree[i].kind, strlen(roots[r]));
 		}
 		gather_submodules(roots[r], cand);
+		/* where projects are: the grant holding the working directory,
+		 * those within it, and repositories; not agents' state and
+		 * caches (where tools clone on their own) */
+		snprintf(buf, sizeof(buf), "%s/.git", roots[r]);
+		if (landlock_path_beneath(sb->cwd, roots[r]) ||
+		    landlock_path_beneath(roots[r], sb->cwd) ||
+		    may_exist(ls, buf, strlen(roots[r]))) {
+			if (!strs_has(sb->prot_trees, sb->n_prot_trees, roots[r]))
+				strs_add(&sb->prot_trees, &sb->n_prot_trees, roots[r]);
+			discover_in(sb, roots[r], 1, cand, &disc);
+		}
 	}
+	if (disc.cut)
+		note("the write grants hold more than a walk at start looks at: repositories "
+		     "deeper down are checked only as gitlinks when the sandbox has ended");
 	if (home) {
 		for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++) {
 			/* ~/.claude and the like are agents' state there */
@@ -602,9 +719,10 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	sb->gitview_paths = NULL;
 	sb->n_gitview_paths = 0;
 
+	protect_free_watch_lists(sb);
 	write_roots(sb->policy, &roots, &nroots, &all, &nall);
 	if (nall > 0)
-		gather(sb, roots, nroots, &cand);
+		gather(sb, roots, nroots, &cand, &ls);
 
 	/* sort candidates by length: a parent comes before what it holds */
 	if (cand.n > 1) /* no write grant: no array at all, and qsort wants one */
@@ -805,9 +923,9 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	for (size_t i = 0; i < nnear; i++)
 		free(anear[i]);
 	free(anear);
-	for (size_t i = 0; i < nroots; i++)
-		free(roots[i]);
-	free(roots);
+	/* the watcher starts the chain to each absent name at its grant */
+	sb->prot_roots = roots;
+	sb->n_prot_roots = nroots;
 	for (size_t i = 0; i < nall; i++)
 		free(all[i]);
 	free(all);
@@ -818,7 +936,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 }
 
 /* A directory by a walk from "/" that follows no symlink; -errno. */
-static int open_dir_nofollow(const char *path)
+int protect_open_dir_nofollow(const char *path)
 {
 	_cleanup_close_ int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	char buf[PATH_MAX];
@@ -847,7 +965,7 @@ static int split_parent(const char *path, char *name, size_t size)
 		return -EINVAL;
 	snprintf(name, size, "%s", slash + 1);
 	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
-	return open_dir_nofollow(parent[0] ? parent : "/");
+	return protect_open_dir_nofollow(parent[0] ? parent : "/");
 }
 
 void protect_remove_placeholders(struct sandbox *sb)
@@ -882,13 +1000,67 @@ static void forget_placeholders(struct sandbox *sb)
 	sb->n_placeholders = 0;
 }
 
+/*
+ * Moves the entry PATH aside to NAME.ringfence-blocked (never over an earlier
+ * one, nor over names planted to make every try fail: the last tries are
+ * random), reached by a walk that follows no symlink, and says so: one line
+ * (unless MOVE_LIVE_QUIET) and an audit event (EVENT).  Returns
+ * whether it was moved; -ENOENT when nothing is there.
+ */
+int protect_move_aside(const struct sandbox *sb, const char *path, const char *event,
+		       enum move_when when)
+{
+	char name[NAME_MAX + 1], moved[NAME_MAX + 32];
+	struct stat st;
+	int dir = split_parent(path, name, sizeof(name));
+	bool ok = false;
+	int err = 0;
+
+	if (dir >= 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+		close(dir);
+		return -ENOENT;
+	}
+	if (dir < 0)
+		err = -dir;
+	for (int n = 0; dir >= 0 && n < 16 && !ok; n++) {
+		unsigned r = 0;
+		if (n == 0)
+			snprintf(moved, sizeof(moved), "%s.ringfence-blocked", name);
+		else if (n < 8)
+			snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%d", name, n);
+		else if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
+			snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%08x", name, r);
+		ok = renameat2(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
+		err = ok ? 0 : errno;
+		if (!ok && errno == ENOENT) {
+			close(dir);
+			return -ENOENT; /* gone already (moved by a try before) */
+		}
+		if (!ok && errno != EEXIST)
+			break;
+	}
+	if (dir >= 0)
+		close(dir);
+	if (ok && when != MOVE_LIVE_QUIET)
+		warn("the sandbox created %s, which the host would trust: renamed to "
+		     "*.ringfence-blocked%s; review it",
+		     path, when == MOVE_AT_EXIT ? "" : " at once");
+	else if (!ok)
+		warn("the sandbox created %s, which the host would trust, and it could NOT be moved "
+		     "aside (%s); review it before running tools here",
+		     path, strerror(err));
+	char js[PATH_MAX + 64];
+	json_string(js, sizeof(js), path);
+	audit_event(sb->audit_fd, event, "\"path\":%s,\"moved\":%s", js, ok ? "true" : "false");
+	return ok;
+}
+
 void protect_finish(struct sandbox *sb)
 {
 	struct listings ls = { 0 };
 
 	for (size_t i = 0; i < sb->n_watch; i++) {
 		const char *path = sb->watch[i];
-		char name[NAME_MAX + 1], moved[NAME_MAX + 32];
 		struct stat st;
 		/* most are still absent: a listing of their directory (or an
 		 * lstat()) says so, resolving the way the host's tools will;
@@ -898,45 +1070,45 @@ void protect_finish(struct sandbox *sb)
 			continue;
 		if (lstat(path, &st) < 0 && errno == ENOENT)
 			continue;
-		int dir = split_parent(path, name, sizeof(name));
-		if (dir < 0 || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			warn("the sandbox created %s, which the host would trust, and it could NOT "
-			     "be moved aside (%s); review it before running tools here",
-			     path, strerror(dir < 0 ? -dir : errno));
-			if (dir >= 0)
-				close(dir);
-			continue;
-		}
-		/* never over an earlier one, nor over names planted to make
-		 * every try fail: the last tries are random */
-		bool ok = false;
-		for (int n = 0; n < 16 && !ok; n++) {
-			unsigned r = 0;
-			if (n == 0)
-				snprintf(moved, sizeof(moved), "%s.ringfence-blocked", name);
-			else if (n < 8)
-				snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%d", name, n);
-			else if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
-				snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%08x", name, r);
-			ok = renameat2(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
-			if (!ok && errno != EEXIST)
-				break;
-		}
-		warn("the sandbox created %s, which the host would trust: %s", path,
-		     ok ? "renamed to *.ringfence-blocked; review it"
-			: "it could NOT be moved aside; review it before running tools here");
-		char js[PATH_MAX + 64];
-		json_string(js, sizeof(js), path);
-		audit_event(sb->audit_fd, "protect.created", "\"path\":%s,\"moved\":%s", js,
-			    ok ? "true" : "false");
-		close(dir);
+		(void)protect_move_aside(sb, path, "protect.created", MOVE_AT_EXIT);
 	}
 	listings_free(&ls);
 	/* Removing a directory that was a mount point in the namespace waits
 	 * for the kernel to let go of the mount (an RCU grace period, ~0.3 ms
 	 * here), time the caller would wait for: a child does it, unless we
-	 * are PID 1 (our exit would end it first).  For that moment the host
-	 * sees an empty .git, which git passes over. */
+	 * are PID 1 (our exit would end it first).  Each is first renamed out
+	 * of the way here (a rename waits for nothing): a run started in the
+	 * same project right after ours must not find an empty .git, take it
+	 * for a repository, and see it vanish under it. */
+	if (sb->n_placeholders && getpid() != 1) {
+		for (size_t i = 0; i < sb->n_placeholders; i++) {
+			struct protect_placeholder *ph = &sb->placeholders[i];
+			char name[NAME_MAX + 1], gone[NAME_MAX + 32], path[PATH_MAX];
+			struct stat st;
+			unsigned r = 0;
+			int dir = split_parent(ph->path, name, sizeof(name));
+			const char *slash = strrchr(ph->path, '/');
+			if (dir < 0)
+				continue;
+			if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+				r = (unsigned)ph->ino;
+			snprintf(gone, sizeof(gone), "%s.ringfence-gone.%08x", name, r);
+			if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == ph->dev &&
+			    st.st_ino == ph->ino &&
+			    (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - ph->path),
+					     ph->path, gone) < sizeof(path) &&
+			    renameat2(dir, name, dir, gone, RENAME_NOREPLACE) == 0) {
+				char *c = strdup(path);
+				if (c) {
+					free(ph->path);
+					ph->path = c;
+				} else {
+					(void)renameat2(dir, gone, dir, name, RENAME_NOREPLACE);
+				}
+			}
+			close(dir);
+		}
+	}
 	if (sb->n_placeholders && getpid() != 1 && remove_placeholders_later(sb) == 0)
 		return;
 	protect_remove_placeholders(sb);
@@ -997,6 +1169,58 @@ static int late_remove(void *arg)
 	return 0;
 }
 
+/*
+ * Closing the last reference to an inotify instance waits for an SRCU grace
+ * period (fsnotify_destroy_group(): ~10-20 ms here), time the caller of
+ * ringfence would wait for.  A child that shares our memory holds it instead,
+ * with nothing else open, until our end closes the pipe it reads; its own
+ * exit then pays, and nobody waits for it.
+ */
+static int closer_fd, closer_pipe;
+static char closer_stack[8192] __attribute__((aligned(16)));
+
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+
+static int late_close(void *arg)
+{
+	int a = closer_fd < closer_pipe ? closer_fd : closer_pipe;
+	int b = closer_fd < closer_pipe ? closer_pipe : closer_fd;
+	char c;
+
+	(void)arg;
+	if (a > 0)
+		sys3(__NR_close_range, 0, a - 1, 0);
+	if (b > a + 1)
+		sys3(__NR_close_range, a + 1, b - 1, 0);
+	sys3(__NR_close_range, b + 1, ~0U, 0);
+	while (sys3(SYS_read, closer_pipe, (long)&c, 1) == -EINTR)
+		;
+	for (;;)
+		sys3(SYS_exit, 0, 0, 0);
+	return 0;
+}
+
+int protect_close_later(int fd)
+{
+	int p[2];
+
+	if (getpid() == 1 || pipe2(p, O_CLOEXEC) < 0)
+		return -EINVAL; /* as PID 1 our exit ends everything anyway */
+	closer_fd = fd;
+	closer_pipe = p[0];
+	pid_t pid = clone(late_close, closer_stack + sizeof(closer_stack), CLONE_VM, NULL);
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return -errno;
+	}
+	/* p[1] stays open until we exit: the child's sign to let go */
+	close(fd);
+	return 0;
+}
+
 static int remove_placeholders_later(struct sandbox *sb)
 {
 	if (sb->n_placeholders > LATE_MAX)
@@ -1022,6 +1246,32 @@ static int remove_placeholders_later(struct sandbox *sb)
 	return 0;
 }
 #else
+int protect_close_later(int fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (getpid() == 1 || pipe2(p, O_CLOEXEC) < 0)
+		return -EINVAL;
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		for (int i = 0; i < 1024; i++)
+			if (i != fd && i != p[0])
+				close(i);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
 static int remove_placeholders_later(struct sandbox *sb)
 {
 	pid_t pid = fork();
@@ -1048,8 +1298,23 @@ void protect_plan_done(struct sandbox *sb)
 	sb->n_prot_strings = 0;
 }
 
+void protect_free_watch_lists(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_prot_roots; i++)
+		free(sb->prot_roots[i]);
+	free(sb->prot_roots);
+	sb->prot_roots = NULL;
+	sb->n_prot_roots = 0;
+	for (size_t i = 0; i < sb->n_prot_trees; i++)
+		free(sb->prot_trees[i]);
+	free(sb->prot_trees);
+	sb->prot_trees = NULL;
+	sb->n_prot_trees = 0;
+}
+
 void protect_release(struct sandbox *sb)
 {
+	protect_free_watch_lists(sb);
 	for (size_t i = 0; i < sb->n_gitview_paths; i++)
 		free(sb->gitview_paths[i]);
 	free(sb->gitview_paths);

@@ -235,6 +235,15 @@ enum start_result {
  * line on stderr; namespaces = on refuses instead.  An early report other
  * than the namespace set-up's is left in *EARLY for the main loop.
  */
+static void start_protwatch(struct sandbox *sb);
+
+/* The plan changed: what is watched and journaled follows it. */
+static void replanned(struct sandbox *sb)
+{
+	start_protwatch(sb);
+	journal_begin(sb);
+}
+
 static enum start_result start_init(struct sandbox *sb, const struct policy *p, int lifeline[2],
 				    int rep_pipe[2], int sfd, const sigset_t *saved, pid_t *ret_pid,
 				    struct report *early, bool *have_early)
@@ -269,6 +278,7 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 			/* planned first: a policy that cannot run without them
 			 * ends with its one line */
 			sandbox_fallback_no_ns(sb);
+			replanned(sb);
 			warn("namespaces unavailable (%s): running without them%s", strerror(e),
 			     sb->iso == NET_ISO_BROKER ? ", the connect broker for the network" : "");
 			return START_RETRY;
@@ -282,6 +292,7 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 		close(lifeline[1]);
 		close(rep_pipe[0]);
 		close(sfd);
+		protwatch_forget(sb);
 		if (sb->handoff[0] >= 0)
 			close(sb->handoff[0]);
 		if (sb->abstract_relay[0] >= 0)
@@ -356,8 +367,10 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 		     "signal or trace",
 		     why);
 		sandbox_fallback_no_pid_ns(sb);
+		replanned(sb);
 	} else {
 		sandbox_fallback_no_ns(sb);
+		replanned(sb);
 		warn("namespaces unavailable: %s: running without them%s", why,
 		     sb->iso == NET_ISO_BROKER ? ", the connect broker for the network" : "");
 	}
@@ -420,6 +433,23 @@ static void proxy_event(void *ud, const struct netproxy_event *ev)
 		    ev->method ? ",\"method\":" : "", ev->method ? method : "", reason, rule);
 }
 
+/* Protected names made while the sandbox runs are moved aside at once;
+ * without the watch they are only at exit: said, and refused when strict. */
+static void start_protwatch(struct sandbox *sb)
+{
+	int r = protwatch_start(sb);
+
+	if (r >= 0)
+		return;
+	if (!sb->best_effort)
+		die("cannot watch for protected names made while the sandbox runs (inotify: %s); "
+		    "enforcement = best-effort checks them only when it has ended",
+		    strerror(-r));
+	warn("cannot watch for protected names made while the sandbox runs (inotify: %s): "
+	     "they are checked only when it has ended",
+	     strerror(-r));
+}
+
 int supervisor_run(const struct cli *cli)
 {
 	_cleanup_(policy_freep) struct policy *p = NULL;
@@ -449,9 +479,12 @@ int supervisor_run(const struct cli *cli)
 		if (fd < 0)
 			die("%s: cannot open the audit log: %s%s", p->log.file, strerror(-fd),
 			    fd == -ELOOP ? " (a symbolic link in its path is never followed)" : "");
+		/* before the plan: an earlier run's placeholders are gone */
+		journal_recover(fd);
 		sandbox_prepare(&sb, p, cli->argv, home);
 		sb.audit_fd = fd;
 	} else {
+		journal_recover(-1);
 		sandbox_prepare(&sb, p, cli->argv, home);
 	}
 
@@ -476,6 +509,8 @@ int supervisor_run(const struct cli *cli)
 			die("cannot start the network proxy: %s", strerror(-r));
 	}
 
+	start_protwatch(&sb);
+	journal_begin(&sb);
 	while (start_init(&sb, p, lifeline, rep_pipe, sfd, &saved, &init_pid, &fail, &have_fail) ==
 	       START_RETRY)
 		;
@@ -508,20 +543,23 @@ int supervisor_run(const struct cli *cli)
 
 	bool rep_open = true;
 	while (!init_exited || rep_open) {
-		struct pollfd pfd[5] = {
+		struct pollfd pfd[6] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = rep_open ? rep_pipe[0] : -1, .events = POLLIN },
 			{ .fd = np ? netproxy_fd(np) : -1, .events = POLLIN },
 			{ .fd = sb.handoff[0], .events = POLLIN },
 			{ .fd = notify_fd, .events = POLLIN },
+			{ .fd = protwatch_fd(&sb), .events = POLLIN },
 		};
-		if (poll(pfd, 5, np ? netproxy_timeout(np) : -1) < 0) {
+		if (poll(pfd, 6, np ? netproxy_timeout(np) : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
 		}
 		if (np)
 			netproxy_dispatch(np);
+		if (pfd[5].revents)
+			protwatch_dispatch(&sb);
 		if (pfd[3].revents) {
 			/* init's listener (namespace) or the command's notification fd */
 			int fd = recv_fd(sb.handoff[0]);
@@ -646,9 +684,14 @@ int supervisor_run(const struct cli *cli)
 		close(notify_fd);
 	netproxy_free(np);
 	audit_flush_suppressed(sb.audit_fd);
+	protwatch_dispatch(&sb); /* the last events */
+	/* the placeholders' removal (a child) first: a run started right
+	 * after ours must not find them */
 	protect_finish(&sb);
+	protwatch_stop(&sb);
 	gitlinks_finish(&sb);
 	state_remove_placeholders(&sb);
+	journal_end(&sb);
 	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);
 	if (sb.audit_fd >= 0)
 		close(sb.audit_fd);

@@ -206,6 +206,15 @@ struct sandbox {
 	size_t n_watch;
 	char **prot_strings;
 	size_t n_prot_strings;
+	/* the canonical write grants, and the directories whose new entries
+	 * are watched while the sandbox runs (protwatch.c) */
+	char **prot_roots;
+	size_t n_prot_roots;
+	char **prot_trees;
+	size_t n_prot_trees;
+	struct protwatch *protwatch;
+	int journal_fd;	    /* journal.c: locked while we live, or -1 */
+	char *journal_name; /* its name in the state directory */
 	/* gitview.c: the .git directories given a copy-on-write view (paths
 	 * from protect.c; the views themselves are init's) */
 	char **gitview_paths;
@@ -302,6 +311,49 @@ void protect_plan_done(struct sandbox *sb);
  * aside and reported; placeholders removed. */
 void protect_finish(struct sandbox *sb);
 void protect_remove_placeholders(struct sandbox *sb);
+void protect_free_watch_lists(struct sandbox *sb);
+/* A directory reached from "/" following no symlink (O_PATH), or -errno. */
+int protect_open_dir_nofollow(const char *path);
+/* Closes FD (an inotify instance) in a child that lets go once we exit:
+ * the last close waits for a grace period nobody should wait for. */
+int protect_close_later(int fd);
+/* Moves the entry PATH aside to NAME.ringfence-blocked, with one line and
+ * the audit event EVENT; 1 moved, 0 could not, -ENOENT nothing there. */
+enum move_when {
+	MOVE_AT_EXIT = 1, /* the sandbox has ended */
+	MOVE_LIVE,	  /* while it runs */
+	MOVE_LIVE_QUIET,  /* while it runs, past the lines said on stderr */
+	_MOVE_MAX,
+};
+int protect_move_aside(const struct sandbox *sb, const char *path, const char *event,
+		       enum move_when when);
+
+/* ---- protwatch.c -------------------------------------------------------- */
+
+/* Before fork: watches (inotify) the directories where SB's absent built-in
+ * names would appear, and the repositories' trees; -errno. */
+int protwatch_start(struct sandbox *sb);
+/* The fd to poll for, or -1. */
+int protwatch_fd(const struct sandbox *sb);
+/* Moves aside, at once, what the sandbox created under a protected name. */
+void protwatch_dispatch(struct sandbox *sb);
+/* In init: the watcher is the supervisor's. */
+void protwatch_forget(struct sandbox *sb);
+void protwatch_stop(struct sandbox *sb);
+/* Pure: whether a repository's config BUF (N bytes) sets only keys git
+ * init and clone write (nothing a host git runs or follows). */
+bool protwatch_config_ok(const char *buf, size_t n);
+
+/* ---- journal.c ---------------------------------------------------------- */
+
+/* Before the plan: the checks at exit of every earlier run whose supervisor
+ * is gone (killed before it made them), said on stderr and in AUDIT_FD. */
+void journal_recover(int audit_fd);
+/* Before fork: what SB's checks at exit cover, in the state directory, held
+ * by a lock for as long as the supervisor (or init) lives. */
+void journal_begin(struct sandbox *sb);
+/* The checks at exit were made: the record goes. */
+void journal_end(struct sandbox *sb);
 
 /* ---- state.c ------------------------------------------------------------ */
 
@@ -346,6 +398,8 @@ void protect_release(struct sandbox *sb);
  * grant's index whose .git was made or changed since the start is moved
  * aside and reported. */
 void gitlinks_finish(const struct sandbox *sb);
+/* The same for one grant W, with SB's started_at and audit_fd only. */
+void gitlinks_check_grant(const struct sandbox *sb, const char *w);
 /* Calls FN with the path of every gitlink of the index P (N bytes);
  * -EINVAL when it is not an index of version 2 to 4. */
 int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const char *path),

@@ -292,21 +292,28 @@ def test_git_keeps_working_inside(nsbox, which):
 def test_nested_repository_recorded_as_gitlink(nsbox, split):
     """A repository made inside the project with a planted fsmonitor, added
     to the index as a gitlink: the host's `git status` at the top enters it.
-    With a split index the gitlink lives in .git/sharedindex.*."""
+    With a split index the gitlink lives in .git/sharedindex.*.  Made in
+    a directory deeper than the one watched while the sandbox runs (a/b: a
+    repository made in a or in the top is moved aside at once), so that
+    this is the check at exit."""
     box = nsbox
     make_repo(box)
+    os.makedirs(box.path("work", "a", "b"))
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.path("work", "a")], check=True)
     script, mark = planted(box)
     pol = box.policy("")
     r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
-                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir sub; cd sub; "
-                 "git init -q; git commit -q --allow-empty -m s; git config core.fsmonitor %s; "
-                 "cd ..; git add sub 2>/dev/null; git commit -qm add; echo x > sub/new; %s"
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir a/b/sub; "
+                 "cd a/b/sub; git init -q; git commit -q --allow-empty -m s; "
+                 "git config core.fsmonitor %s; cd ../../..; git add a/b/sub 2>/dev/null; "
+                 "git commit -qm add; echo x > a/b/sub/new; %s"
                  "echo planted" % (script, "git update-index --split-index; " if split else "")],
                 policy=pol, env=dict(GIT_ENV, HOME=box.work))
     assert "planted" in r.stdout, r.stderr
     h = host(box, ["git", "status", "--short"])
     assert not os.path.exists(mark), h.stdout + h.stderr
-    assert os.path.exists(box.path("work", "sub", ".git.ringfence-blocked"))
+    assert os.path.exists(box.path("work", "a", "b", "sub", ".git.ringfence-blocked"))
     assert "sub/.git" in r.stderr
 
 
@@ -382,15 +389,19 @@ def test_blocked_name_is_moved_aside_past_planted_names(box):
 def test_gitlink_behind_a_symlink_is_reported(nsbox):
     box = nsbox
     make_repo(box)
+    # deeper than what is watched while the sandbox runs: the check at exit
+    os.makedirs(box.path("work", "x", "y"))
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.path("work", "x")], check=True)
     script, mark = planted(box)
     pol = box.policy("")
     r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
-                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir -p real/sub; "
-                 "cd real/sub; git init -q; git commit -q --allow-empty -m s; "
-                 "git config core.fsmonitor %s; cd ../..; "
-                 "H=$(git -C real/sub rev-parse HEAD); "
-                 "git update-index --add --cacheinfo 160000,$H,a/sub; git commit -qm add; "
-                 "ln -s real a; echo planted" % script],
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir -p x/y/real/sub; "
+                 "cd x/y/real/sub; git init -q; git commit -q --allow-empty -m s; "
+                 "git config core.fsmonitor %s; cd ../../../..; "
+                 "H=$(git -C x/y/real/sub rev-parse HEAD); "
+                 "git update-index --add --cacheinfo 160000,$H,x/y/a/sub; git commit -qm add; "
+                 "ln -s real x/y/a; echo planted" % script],
                 policy=pol, env=dict(GIT_ENV, HOME=box.work))
     assert "planted" in r.stdout, r.stderr
     assert "symbolic link" in r.stderr and "a/sub/.git" in r.stderr, r.stderr

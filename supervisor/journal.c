@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A crash journal for the checks made when the sandbox has ended.
+ *
+ * Those checks (protect.c: absent built-in names moved aside, placeholders
+ * removed; gitlinks.c: nested repositories) run in the supervisor.  When
+ * it is killed (SIGKILL, the OOM killer, a reboot) they never run, and what
+ * the sandbox made in the last moment the watch (protwatch.c) had not
+ * handled stays for the host.  So before the command starts, what the
+ * checks cover is written to a file in ringfence's state directory
+ * ($XDG_STATE_HOME/ringfence, or ~/.local/state/ringfence; 0700, ours),
+ * locked with flock() by the supervisor (and init, which inherits it) for as
+ * long as they live (made as new-*, locked and written, then renamed to
+ * run-*, so that no start ever reads one not yet locked), and removed once
+ * the checks were made.  Every start
+ * first takes each journal whose lock is free (its supervisor is gone),
+ * runs its checks, says so, and removes it.
+ *
+ * Each file: "ringfence-journal 1\0", then records of NUL-ended fields:
+ *   "W" path                an absent built-in name (moved aside if made)
+ *   "P" dev ino path        an empty placeholder directory to remove
+ *   "G" path                a write grant whose gitlinks are checked
+ * "Since" is the journal's own ctime, which nobody can set back: a journal
+ * forged by a sandbox that could write the state directory can make a
+ * later start move aside only names made after the forgery.  A state
+ * directory inside one of the run's write grants is not written at all
+ * (said with -v; README).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+#define JOURNAL_MAGIC "ringfence-journal 1"
+#define JOURNAL_MAX (4u << 20)
+
+/* The state directory's path in BUF; false when there is none. */
+static bool state_dir(char *buf, size_t size)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *h = getenv("HOME");
+
+	if (x && x[0] == '/')
+		return (size_t)snprintf(buf, size, "%s/ringfence", x) < size;
+	if (!h || h[0] != '/') {
+		struct passwd *pw = getpwuid(geteuid());
+		h = pw ? pw->pw_dir : NULL;
+	}
+	return h && h[0] == '/' &&
+	       (size_t)snprintf(buf, size, "%s/.local/state/ringfence", h) < size;
+}
+
+/* The state directory, opened following no symlink, ours and 0700;
+ * made when CREATE.  -errno. */
+static int open_state_dir(const char *path, bool create)
+{
+	struct stat st;
+	int fd = protect_open_dir_nofollow(path);
+
+	if (fd == -ENOENT && create) {
+		int r = mkdir_p(path, 0700);
+		if (r < 0)
+			return r;
+		fd = protect_open_dir_nofollow(path);
+	}
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		return -EPERM; /* another's, or open to others: not trusted */
+	}
+	return fd;
+}
+
+static void recover_one(int dir, const char *name, int audit_fd)
+{
+	_cleanup_close_ int fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return; /* its supervisor (or its init) still runs */
+	if (fstat(fd, &st) < 0 || st.st_nlink == 0 || st.st_size > JOURNAL_MAX)
+		return; /* recovered by another start meanwhile */
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return;
+	n = pread(fd, buf, (size_t)st.st_size, 0);
+	if (n < (ssize_t)sizeof(JOURNAL_MAGIC) || memcmp(buf, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC))) {
+		free(buf);
+		(void)unlinkat(dir, name, 0);
+		return;
+	}
+	buf[n] = '\0';
+	warn("an earlier run (%s) ended without its checks at exit (its supervisor was killed): "
+	     "checking now",
+	     name);
+	struct sandbox tmp = { .audit_fd = audit_fd, .started_at = st.st_ctim };
+	char *end = buf + n;
+	for (char *p = buf + sizeof(JOURNAL_MAGIC); p < end;) {
+		char *kind = p, *f[3] = { 0 };
+		int nf = kind[0] == 'P' ? 3 : 1;
+		p += strlen(p) + 1;
+		for (int i = 0; i < nf && p < end; i++) {
+			f[i] = p;
+			p += strlen(p) + 1;
+		}
+		const char *path = f[nf - 1];
+		if (!path || path[0] != '/' || strstr(path, "/../") || p > end)
+			break;
+		if (strcmp(kind, "W") == 0) {
+			struct stat w;
+			/* only what was made since that run started */
+			if (lstat(path, &w) == 0 &&
+			    (w.st_ctim.tv_sec > tmp.started_at.tv_sec ||
+			     (w.st_ctim.tv_sec == tmp.started_at.tv_sec &&
+			      w.st_ctim.tv_nsec >= tmp.started_at.tv_nsec)))
+				(void)protect_move_aside(&tmp, path, "protect.created", MOVE_AT_EXIT);
+		} else if (strcmp(kind, "P") == 0) {
+			/* only the empty directory it made (its device and
+			 * inode; rmdir removes no directory that holds anything) */
+			struct protect_placeholder *ph = malloc(sizeof(*ph));
+			if (ph && (ph->path = strdup(path))) {
+				ph->dev = strtoull(f[0], NULL, 10);
+				ph->ino = strtoull(f[1], NULL, 10);
+				tmp.placeholders = ph;
+				tmp.n_placeholders = 1;
+				protect_remove_placeholders(&tmp);
+			} else {
+				free(ph);
+			}
+		} else if (strcmp(kind, "G") == 0) {
+			gitlinks_check_grant(&tmp, path);
+		} else {
+			break;
+		}
+	}
+	free(buf);
+	(void)unlinkat(dir, name, 0);
+}
+
+void journal_recover(int audit_fd)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+
+	if (!state_dir(path, sizeof(path)))
+		return;
+	int fd = open_state_dir(path, false);
+	if (fd < 0)
+		return;
+	int rd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = rd >= 0 ? fdopendir(rd) : NULL;
+	if (!d) {
+		if (rd >= 0)
+			close(rd);
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, "run-", 4) == 0)
+			recover_one(fd, de->d_name, audit_fd);
+	closedir(d);
+	close(fd);
+}
+
+struct jbuf {
+	char *p;
+	size_t n, cap;
+	bool bad;
+};
+
+static void jput(struct jbuf *b, const char *s)
+{
+	size_t l = strlen(s) + 1;
+
+	if (b->bad)
+		return;
+	if (b->n + l > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		while (cap < b->n + l)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->bad = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, l);
+	b->n += l;
+}
+
+void journal_begin(struct sandbox *sb)
+{
+	char path[PATH_MAX], name[64], tmpname[64], num[32];
+	struct jbuf b = { 0 };
+	unsigned r = 0;
+	int dir, fd;
+
+	journal_end(sb);
+	if (!sb->n_watch && !sb->n_placeholders && !sb->n_prot_roots)
+		return;
+	if (!state_dir(path, sizeof(path)))
+		return;
+	for (size_t i = 0; i < sb->n_prot_roots; i++)
+		if (landlock_path_beneath(path, sb->prot_roots[i])) {
+			/* the sandbox could write it: no journal to trust */
+			note("%s is inside a write grant: no crash journal for this run", path);
+			return;
+		}
+	dir = open_state_dir(path, true);
+	if (dir < 0) {
+		note("%s: %s: no crash journal for this run", path, strerror(-dir));
+		return;
+	}
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (unsigned)sb->started_at.tv_nsec; /* O_EXCL catches a clash */
+	/* made under another name, locked and written, then renamed: a
+	 * start recovering meanwhile never takes a journal not yet locked */
+	snprintf(tmpname, sizeof(tmpname), "new-%d-%08x", (int)getpid(), r);
+	snprintf(name, sizeof(name), "run-%d-%08x", (int)getpid(), r);
+	fd = openat(dir, tmpname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		note("%s/%s: %s: no crash journal for this run", path, tmpname, strerror(errno));
+		if (fd >= 0) {
+			(void)unlinkat(dir, tmpname, 0);
+			close(fd);
+		}
+		close(dir);
+		return;
+	}
+	jput(&b, JOURNAL_MAGIC);
+	for (size_t i = 0; i < sb->n_watch; i++) {
+		jput(&b, "W");
+		jput(&b, sb->watch[i]);
+	}
+	for (size_t i = 0; i < sb->n_placeholders; i++) {
+		jput(&b, "P");
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)sb->placeholders[i].dev);
+		jput(&b, num);
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)sb->placeholders[i].ino);
+		jput(&b, num);
+		jput(&b, sb->placeholders[i].path);
+	}
+	for (size_t i = 0; i < sb->n_prot_roots; i++) {
+		jput(&b, "G");
+		jput(&b, sb->prot_roots[i]);
+	}
+	if (b.bad || write_all(fd, b.p, b.n) < 0 ||
+	    renameat2(dir, tmpname, dir, name, RENAME_NOREPLACE) < 0 ||
+	    !(sb->journal_name = strdup(name))) {
+		note("%s/%s: cannot write: no crash journal for this run", path, name);
+		(void)unlinkat(dir, tmpname, 0);
+		(void)unlinkat(dir, name, 0);
+		close(fd);
+	} else {
+		sb->journal_fd = fd;
+	}
+	free(b.p);
+	close(dir);
+}
+
+void journal_end(struct sandbox *sb)
+{
+	char path[PATH_MAX];
+
+	if (!sb->journal_name)
+		return;
+	if (state_dir(path, sizeof(path))) {
+		int dir = open_state_dir(path, false);
+		if (dir >= 0) {
+			(void)unlinkat(dir, sb->journal_name, 0);
+			close(dir);
+		}
+	}
+	close(sb->journal_fd);
+	free(sb->journal_name);
+	sb->journal_name = NULL;
+}

@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * While the sandbox runs: an absent built-in name it creates (.mcp.json,
+ * .envrc, .claude/settings.json, .git/commondir, ...) is moved aside at
+ * once, not only when the sandbox has ended, so that a host tool started
+ * meanwhile in the same project (the user's own agent, git, editor) does
+ * not read it; and so is a repository made in the project (`git init sub`,
+ * a `.git` renamed into a directory), whose config a host git entering it
+ * would obey.
+ *
+ * inotify, because it needs no privilege and sees the host's directories
+ * the same with or without namespaces (a mount namespace shares the
+ * inodes).  Watched, from before the command starts (nothing can be made
+ * before the watch is there):
+ *   - every directory from a write grant down to the nearest existing
+ *     directory of each absent built-in name, so that a directory on the
+ *     way made, moved in or replaced during the run is watched in turn
+ *     (and its entries looked at once the watch is there: whatever was
+ *     made before it is found then);
+ *   - the write grants where projects are and the directories protect.c's
+ *     walk at start listed ("trees"): each directory made in one during the
+ *     run is watched the same way, up to PW_MAX_DIRS.  A `.git` appearing
+ *     in any of them is a repository made during the run (`git init`,
+ *     `git clone`): a file or a link (a pointer elsewhere) is moved aside
+ *     at once; a directory is watched, with its hooks, and moved aside as
+ *     soon as it holds what a host git would run or follow: a config
+ *     setting anything but the keys a clone or an init writes (remotes,
+ *     branches, the repository format), a hook that is not a template's
+ *     *.sample, a commondir or a config.worktree.
+ * Every name is resolved as the host will resolve it, by a walk from "/"
+ * that follows no symlink; a symlink made on the way to a protected name is
+ * moved aside itself.  A hard link or a prepared file renamed into place
+ * is an IN_CREATE or IN_MOVED_TO like any other.
+ *
+ * The window: between the sandbox's creating a name and the supervisor's
+ * moving it (the time to read one event: microseconds, more when the
+ * supervisor is busy with the proxy).  A host tool that opens the name in
+ * that window reads it.  README says so, and what the exit check and the
+ * crash journal (journal.c) add.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+#define PW_MASK                                                                          \
+	(IN_CREATE | IN_MOVED_TO | IN_MOVE_SELF | IN_DELETE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
+/* Directories made during the run that get a watch of their own (each is
+ * ~1 KiB of kernel memory); past this a repository made deeper is left to
+ * the checks at exit, and said at exit. */
+#define PW_MAX_DIRS 8192
+/* Lines on stderr for names moved while the command runs: a loop that
+ * makes one name again and again gets a count at exit instead. */
+#define PW_WARN_MAX 16
+
+enum pw_kind {
+	PW_PLAIN = 1, /* on the way to absent built-in names */
+	PW_TREE,      /* also: new directories are watched, a new .git checked */
+	PW_REPO,      /* a .git made during the run */
+	PW_HOOKS,     /* its hooks */
+	_PW_MAX,
+};
+
+struct pw_dir {
+	char *path;   /* canonical; NULL: no watch with this descriptor */
+	enum pw_kind kind;
+	bool had_git; /* a .git was here at start (the project's, or one found at
+			 start): protect.c keeps it in place, it is no new one */
+};
+
+struct protwatch {
+	int fd;
+	struct pw_dir *by_wd; /* indexed by watch descriptor (small, increasing) */
+	size_t cap;
+	size_t n_new;	      /* watches added during the run */
+	unsigned long moved;  /* names moved aside during the run */
+	bool full;	      /* PW_MAX_DIRS reached */
+	bool lost;	      /* the kernel's queue overflowed */
+};
+
+static bool is_target(const struct sandbox *sb, const char *path)
+{
+	for (size_t i = 0; i < sb->n_watch; i++)
+		if (strcmp(sb->watch[i], path) == 0)
+			return true;
+	return false;
+}
+
+/* Whether PATH is a directory on the way to an absent built-in name. */
+static bool on_the_way(const struct sandbox *sb, const char *path)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < sb->n_watch; i++)
+		if (strncmp(sb->watch[i], path, n) == 0 && sb->watch[i][n] == '/')
+			return true;
+	return false;
+}
+
+static int record(struct protwatch *pw, int wd, const char *path, enum pw_kind kind, bool had_git)
+{
+	if ((size_t)wd >= pw->cap) {
+		size_t cap = pw->cap ? pw->cap : 64;
+		while (cap <= (size_t)wd)
+			cap *= 2;
+		struct pw_dir *v = realloc(pw->by_wd, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memset(v + pw->cap, 0, (cap - pw->cap) * sizeof(*v));
+		pw->by_wd = v;
+		pw->cap = cap;
+	}
+	struct pw_dir *d = &pw->by_wd[wd];
+	if (!d->path || strcmp(d->path, path) != 0) {
+		char *c = strdup(path);
+		if (!c)
+			return -ENOMEM;
+		free(d->path);
+		d->path = c;
+	}
+	if (!d->kind || (d->kind == PW_PLAIN && kind == PW_TREE))
+		d->kind = kind;
+	d->had_git = d->had_git || had_git;
+	return 0;
+}
+
+/* Before the command starts: nothing races, the paths are canonical. */
+static int watch_path(struct protwatch *pw, const char *path, bool tree)
+{
+	char git[PATH_MAX];
+	struct stat st;
+
+	/* most absent names lie in the same few directories: watched once
+	 * (trees come first, so a directory seen here has its kind) */
+	for (size_t i = 0; i < pw->cap; i++)
+		if (pw->by_wd[i].path && strcmp(pw->by_wd[i].path, path) == 0)
+			return 0;
+	int wd = inotify_add_watch(pw->fd, path, PW_MASK | IN_DONT_FOLLOW);
+	if (wd < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : -errno;
+	snprintf(git, sizeof(git), "%s/.git", path);
+	return record(pw, wd, path, tree ? PW_TREE : PW_PLAIN, tree && lstat(git, &st) == 0);
+}
+
+static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *name, int type,
+		   int depth, bool again);
+static void move(struct sandbox *sb, const char *path);
+
+/* During the run: the directory PATH just made (or moved in), reached
+ * following no symlink, watched, then looked through for what was made in
+ * it before the watch was there.  AGAIN: a directory watched already, looked
+ * through again after events were lost.  False when it could not be watched
+ * (no more watches): the caller decides what is safe. */
+static bool watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, int depth,
+		      bool again)
+{
+	struct protwatch *pw = sb->protwatch;
+	char proc[64];
+	int wd;
+
+	if (pw->n_new >= PW_MAX_DIRS) {
+		pw->full = true;
+		return false;
+	}
+	_cleanup_close_ int o = protect_open_dir_nofollow(path);
+	if (o < 0)
+		return true; /* gone (or replaced by a link: an event of its own) */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o);
+	/* in a repository made during the run, files changed in place too */
+	uint32_t mask = PW_MASK | (kind == PW_REPO || kind == PW_HOOKS
+					   ? IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB
+					   : 0);
+	wd = inotify_add_watch(pw->fd, proc, mask);
+	if (wd < 0 && errno == ENOENT) /* no /proc: by name */
+		wd = inotify_add_watch(pw->fd, path, mask | IN_DONT_FOLLOW);
+	if (wd < 0) {
+		pw->full = true;
+		return false;
+	}
+	pw->n_new++;
+	if (record(pw, wd, path, kind, false) < 0)
+		return false;
+	struct pw_dir self = pw->by_wd[wd];
+	self.path = strdup(path); /* by_wd may move while we recurse */
+	if (!self.path)
+		return false;
+	int r = openat(o, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = r >= 0 ? fdopendir(r) : NULL;
+	struct dirent *de;
+	if (!d) {
+		if (r >= 0)
+			close(r);
+		free(self.path);
+		return false;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			handle(sb, &self, de->d_name, de->d_type, depth + 1, again);
+	closedir(d);
+	free(self.path);
+	return true;
+}
+
+static void move(struct sandbox *sb, const char *path)
+{
+	struct protwatch *pw = sb->protwatch;
+	/* past PW_WARN_MAX: a count at exit; the audit log has each one */
+	int r = protect_move_aside(sb, path, "protect.blocked",
+				   pw->moved >= PW_WARN_MAX ? MOVE_LIVE_QUIET : MOVE_LIVE);
+
+	if (r >= 0)
+		pw->moved++;
+}
+
+/*
+ * What a host git obeys in a configuration: only the keys `git init` and
+ * `git clone` write (and a few that change no command) may be set in a
+ * repository made during the run.  An allow-list, because the keys that run
+ * a command are many and grow (core.fsmonitor, core.hooksPath,
+ * core.sshCommand, alias.*, filter.*, diff.*.textconv, include.path, ...).
+ */
+static const struct {
+	const char *section;
+	bool sub; /* [section "sub"] */
+	const char *key;
+} cfg_allowed[] = {
+	{ "core", false, "repositoryformatversion" },
+	{ "core", false, "filemode" },
+	{ "core", false, "bare" },
+	{ "core", false, "logallrefupdates" },
+	{ "core", false, "symlinks" },
+	{ "core", false, "ignorecase" },
+	{ "core", false, "precomposeunicode" },
+	{ "core", false, "autocrlf" },
+	{ "core", false, "sparsecheckout" },
+	{ "core", false, "sparsecheckoutcone" },
+	{ "remote", true, "url" },
+	{ "remote", true, "pushurl" },
+	{ "remote", true, "fetch" },
+	{ "remote", true, "push" },
+	{ "remote", true, "tagopt" },
+	{ "remote", true, "promisor" },
+	{ "remote", true, "partialclonefilter" },
+	{ "remote", true, "mirror" },
+	{ "branch", true, "remote" },
+	{ "branch", true, "merge" },
+	{ "branch", true, "rebase" },
+	{ "extensions", false, "objectformat" },
+	{ "extensions", false, "refstorage" },
+	{ "extensions", false, "partialclone" },
+	{ "submodule", true, "url" },
+	{ "submodule", true, "active" },
+	{ "user", false, "name" },
+	{ "user", false, "email" },
+	{ "init", false, "defaultbranch" },
+	{ "pull", false, "rebase" },
+	{ "lfs", false, "repositoryformatversion" },
+	{ "index", false, "version" },
+};
+
+static bool cfg_key_ok(const char *sec, size_t seclen, bool sub, const char *key, size_t keylen)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cfg_allowed); i++)
+		if (cfg_allowed[i].sub == sub && strlen(cfg_allowed[i].section) == seclen &&
+		    strncasecmp(cfg_allowed[i].section, sec, seclen) == 0 &&
+		    strlen(cfg_allowed[i].key) == keylen &&
+		    strncasecmp(cfg_allowed[i].key, key, keylen) == 0)
+			return true;
+	return false;
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-';
+}
+
+/*
+ * Whether the configuration BUF sets only allowed keys.  Stricter than git
+ * (gitconfig(5)): a backslash or a double quote in a value, a key after a
+ * section header on its line, or anything unclear refuses the file, so that
+ * no continuation line or quoting can hide a key from this reading.
+ */
+bool protwatch_config_ok(const char *buf, size_t n)
+{
+	const char *sec = NULL;
+	size_t seclen = 0;
+	bool sub = false;
+
+	if (memchr(buf, '\0', n))
+		return false;
+	for (size_t at = 0; at < n;) {
+		const char *l = buf + at, *nl = memchr(l, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - l) : n - at;
+		at += len + 1;
+		while (len && (*l == ' ' || *l == '\t')) {
+			l++;
+			len--;
+		}
+		while (len && (l[len - 1] == ' ' || l[len - 1] == '\t' || l[len - 1] == '\r'))
+			len--;
+		if (!len || *l == '#' || *l == ';')
+			continue;
+		if (*l == '[') {
+			const char *end = memchr(l, ']', len);
+			size_t i = 1;
+			if (!end || (size_t)(end - l) + 1 != len)
+				return false; /* something after the header */
+			sec = l + 1;
+			while (l + i < end && (name_char(l[i]) || l[i] == '.'))
+				i++;
+			seclen = i - 1;
+			sub = false;
+			if (l + i < end) {
+				/* [section "sub"]: nothing but a plain subsection */
+				if (l[i] != ' ' || l + i + 2 > end || l[i + 1] != '"' || end[-1] != '"' ||
+				    end - 1 <= l + i + 1)
+					return false;
+				for (const char *c = l + i + 2; c < end - 1; c++)
+					if (*c == '"' || *c == '\\')
+						return false;
+				sub = true;
+			} else if (memchr(sec, '.', seclen)) {
+				/* the old [section.sub] */
+				seclen = (size_t)((const char *)memchr(sec, '.', seclen) - sec);
+				sub = true;
+			}
+			if (!seclen)
+				return false;
+			continue;
+		}
+		size_t k = 0;
+		while (k < len && name_char(l[k]))
+			k++;
+		if (!k || !sec || (k < len && l[k] != ' ' && l[k] != '\t' && l[k] != '='))
+			return false;
+		if (memchr(l, '\\', len) || memchr(l, '"', len))
+			return false;
+		if (!cfg_key_ok(sec, seclen, sub, l, k))
+			return false;
+	}
+	return true;
+}
+
+/* Whether the repository made during the run at GIT (a directory) holds
+ * nothing a host git would run or follow; else a reason in WHY. */
+static bool repo_ok(const char *git, char *why, size_t size)
+{
+	_cleanup_close_ int g = protect_open_dir_nofollow(git);
+	struct stat st;
+	char buf[65536];
+
+	if (g < 0)
+		return true; /* gone: what replaced it is an event of its own */
+	for (const char *const *n = (const char *const[]){ "commondir", "config.worktree", NULL };
+	     *n; n++)
+		if (fstatat(g, *n, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			snprintf(why, size, "%s", *n);
+			return false;
+		}
+	int c = openat(g, "config", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (c < 0 && errno != ENOENT) {
+		snprintf(why, size, "config (%s)", strerror(errno));
+		return false;
+	}
+	if (c >= 0) {
+		ssize_t got = -1;
+		/* one link only: a second name elsewhere could change it unseen
+		 * (git writes its config by a rename, with one link) */
+		if (fstat(c, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+		    st.st_size < (off_t)sizeof(buf))
+			got = read(c, buf, sizeof(buf));
+		close(c);
+		if (got < 0 || got == (ssize_t)sizeof(buf) || !protwatch_config_ok(buf, (size_t)got)) {
+			snprintf(why, size, "config sets what a host git would run");
+			return false;
+		}
+	}
+	if (fstatat(g, "hooks", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return true;
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, size, "hooks is no directory");
+		return false;
+	}
+	int h = openat(g, "hooks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = h >= 0 ? fdopendir(h) : NULL;
+	struct dirent *de;
+	bool ok = d != NULL;
+	if (!d && h >= 0)
+		close(h);
+	while (d && ok && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		/* git runs hooks/NAME, never a template's NAME.sample */
+		if (l < 7 || strcmp(de->d_name + l - 7, ".sample") != 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode)) {
+			snprintf(why, size, "hooks/%s", de->d_name);
+			ok = false;
+		}
+	}
+	if (d)
+		closedir(d);
+	return ok;
+}
+
+static void check_repo(struct sandbox *sb, const char *git)
+{
+	char why[NAME_MAX + 64];
+
+	if (!repo_ok(git, why, sizeof(why))) {
+		note("%s: %s", git, why);
+		move(sb, git);
+	}
+}
+
+static bool bulk_name(const char *name)
+{
+	static const char *const bulk[] = { "node_modules", "target", "__pycache__", ".venv" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bulk); i++)
+		if (strcmp(name, bulk[i]) == 0)
+			return true;
+	return false;
+}
+
+/* NAME appeared (or changed, in a repository) in the watched directory DIR.
+ * AGAIN: it may have been there before (events were lost): only what can be
+ * told new is handled. */
+static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *name, int type,
+		   int depth, bool again)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (depth > 64 || (size_t)snprintf(path, sizeof(path), "%s/%s",
+					   strcmp(dir->path, "/") ? dir->path : "",
+					   name) >= sizeof(path)) {
+		sb->protwatch->full = true; /* said at exit */
+		return;
+	}
+	if (is_target(sb, path)) {
+		move(sb, path);
+		return;
+	}
+	switch (dir->kind) {
+	case PW_REPO:
+		if (strcmp(name, "hooks") == 0 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    !watch_new(sb, path, PW_HOOKS, depth, again)) {
+			move(sb, dir->path); /* a repository we cannot follow */
+			return;
+		}
+		if (strcmp(name, "config") == 0 || strcmp(name, "hooks") == 0 ||
+		    strcmp(name, "commondir") == 0 || strcmp(name, "config.worktree") == 0)
+			check_repo(sb, dir->path);
+		return;
+	case PW_HOOKS: {
+		char git[PATH_MAX];
+		const char *slash = strrchr(dir->path, '/');
+		snprintf(git, sizeof(git), "%.*s", (int)(slash - dir->path), dir->path);
+		check_repo(sb, git);
+		return;
+	}
+	case PW_TREE:
+		if (strcmp(name, ".git") != 0 || dir->had_git)
+			break;
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (watch_new(sb, path, PW_REPO, depth, again))
+				check_repo(sb, path);
+			else
+				move(sb, path); /* a repository we cannot follow */
+		} else {
+			move(sb, path); /* a pointer to a repository elsewhere */
+		}
+		return;
+	case PW_PLAIN:
+		break;
+	case _PW_MAX:
+	default:
+		return;
+	}
+	bool way = on_the_way(sb, path);
+	bool tree = dir->kind == PW_TREE;
+	/* most of what is made in a tree is files: no lstat() for them */
+	if (!way && (!tree || again || (type != DT_DIR && type != DT_UNKNOWN)))
+		return;
+	if (lstat(path, &st) < 0)
+		return;
+	if (S_ISLNK(st.st_mode) && way) {
+		/* made during the run, on the way to a protected name: the
+		 * host would follow it */
+		move(sb, path);
+		return;
+	}
+	/* package and build trees: thousands of directories, where no host
+	 * tool is started (README) */
+	if (S_ISDIR(st.st_mode) && (way || !bulk_name(name)) &&
+	    !watch_new(sb, path, tree && strcmp(name, ".git") != 0 ? PW_TREE : PW_PLAIN, depth,
+		       false) &&
+	    way)
+		move(sb, path); /* on the way to a protected name, and unwatched */
+}
+
+int protwatch_start(struct sandbox *sb)
+{
+	struct protwatch *pw;
+	int r = 0;
+
+	protwatch_stop(sb);
+	if (!sb->n_watch && !sb->n_prot_trees)
+		return 0;
+	pw = calloc(1, sizeof(*pw));
+	if (!pw)
+		return -ENOMEM;
+	sb->protwatch = pw;
+	pw->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (pw->fd < 0) {
+		r = -errno;
+		protwatch_stop(sb);
+		return r;
+	}
+	for (size_t i = 0; i < sb->n_prot_trees && r >= 0; i++)
+		r = watch_path(pw, sb->prot_trees[i], true);
+	/* each absent name: the directories from its grant to the nearest
+	 * one that exists */
+	for (size_t i = 0; i < sb->n_watch && r >= 0; i++) {
+		const char *t = sb->watch[i], *root = NULL;
+		char buf[PATH_MAX];
+		for (size_t j = 0; j < sb->n_prot_roots; j++)
+			if (landlock_path_beneath(t, sb->prot_roots[j]) &&
+			    (!root || strlen(sb->prot_roots[j]) < strlen(root)))
+				root = sb->prot_roots[j];
+		if (!root || strlen(t) >= sizeof(buf))
+			continue;
+		snprintf(buf, sizeof(buf), "%s", t);
+		for (char *s = buf + strlen(root); s && r >= 0; s = strchr(s + 1, '/')) {
+			struct stat st;
+			char c = *s;
+			*s = '\0';
+			/* the grant itself was found a directory when planned */
+			bool there = s == buf + strlen(root) ||
+				     (lstat(buf[0] ? buf : "/", &st) == 0 && S_ISDIR(st.st_mode));
+			if (there)
+				r = watch_path(pw, buf[0] ? buf : "/", false);
+			*s = c;
+			if (!there)
+				break;
+		}
+	}
+	if (r < 0)
+		protwatch_stop(sb);
+	return r;
+}
+
+int protwatch_fd(const struct sandbox *sb)
+{
+	return sb->protwatch ? sb->protwatch->fd : -1;
+}
+
+void protwatch_dispatch(struct sandbox *sb)
+{
+	struct protwatch *pw = sb->protwatch;
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	if (!pw)
+		return;
+	while ((n = read(pw->fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				/* events were lost: look again at every watched
+				 * directory for protected names; a directory made
+				 * meanwhile cannot be told from an old one, and is
+				 * said at exit */
+				pw->lost = true;
+				for (size_t wd = 0; wd < pw->cap; wd++)
+					if (pw->by_wd[wd].path) {
+						char *path = strdup(pw->by_wd[wd].path);
+						enum pw_kind kind = pw->by_wd[wd].kind;
+						if (path)
+							watch_new(sb, path, kind, 0, true);
+						free(path);
+					}
+				continue;
+			}
+			if (ev->wd < 0 || (size_t)ev->wd >= pw->cap || !pw->by_wd[ev->wd].path)
+				continue;
+			struct pw_dir *d = &pw->by_wd[ev->wd];
+			if (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_IGNORED)) {
+				/* no longer where the host looks: what takes its
+				 * place is an event in its parent */
+				if (!(ev->mask & IN_IGNORED))
+					inotify_rm_watch(pw->fd, ev->wd);
+				free(d->path);
+				d->path = NULL;
+				d->kind = 0;
+				d->had_git = false;
+				continue;
+			}
+			if (ev->len &&
+			    ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)) {
+				struct pw_dir copy = *d;
+				copy.path = strdup(d->path);
+				if (copy.path)
+					handle(sb, &copy, ev->name,
+					       ev->mask & IN_ISDIR ? DT_DIR : DT_REG, 0, false);
+				free(copy.path);
+			}
+		}
+	}
+}
+
+static void pw_free(struct sandbox *sb, bool late)
+{
+	if (!sb->protwatch)
+		return;
+	/* init's copy is not the last: closed at once */
+	if (!late || protect_close_later(sb->protwatch->fd) < 0)
+		close(sb->protwatch->fd);
+	for (size_t i = 0; i < sb->protwatch->cap; i++)
+		free(sb->protwatch->by_wd[i].path);
+	free(sb->protwatch->by_wd);
+	free(sb->protwatch);
+	sb->protwatch = NULL;
+}
+
+void protwatch_forget(struct sandbox *sb)
+{
+	pw_free(sb, false);
+}
+
+void protwatch_stop(struct sandbox *sb)
+{
+	struct protwatch *pw = sb->protwatch;
+
+	if (!pw)
+		return;
+	/* the repositories made during the run once more: a write through a
+	 * shared mapping makes no event */
+	for (size_t wd = 0; wd < pw->cap; wd++)
+		if (pw->by_wd[wd].path && pw->by_wd[wd].kind == PW_REPO) {
+			char *path = strdup(pw->by_wd[wd].path);
+			if (path)
+				check_repo(sb, path);
+			free(path);
+		}
+	if (pw->moved > PW_WARN_MAX)
+		warn("%lu names the host would trust were made and moved aside while the sandbox "
+		     "ran (the audit log has each one)",
+		     pw->moved);
+	if (pw->lost)
+		warn("the sandbox made changes faster than they could be watched: a repository it "
+		     "made while it ran may have been missed; review before running git in "
+		     "directories it made");
+	if (pw->full)
+		warn("the sandbox made more directories than are watched (%d): a repository made "
+		     "in the rest while it ran was not moved aside; review before running git "
+		     "there",
+		     PW_MAX_DIRS);
+	pw_free(sb, true);
+}

@@ -1,0 +1,227 @@
+# SPDX-License-Identifier: MIT
+"""Protected names the sandbox creates while it runs are moved aside at once
+(not only when it ends), repositories in a write grant other than the
+project's keep their hooks and configuration, and a run whose supervisor
+was killed is checked by the next start.  The host side is a real host
+program run while the sandbox waits (or after it was killed)."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from test_protect import GIT_ENV, data_dir, during_run, host, make_repo, planted
+
+
+def absent_on_host(box, rels):
+    """A host program looking for RELS in the project while the sandbox runs."""
+    return ["sh", "-c", "for f in %s; do if [ -e \"$f\" ]; then echo FOUND:$f; cat \"$f\"; fi; "
+            "done; true" % " ".join(rels)]
+
+
+def test_agent_settings_made_during_the_run_are_gone_at_once(box):
+    """.mcp.json, .envrc and .claude/settings.json, made directly, through a
+    hard link and by renaming a prepared file into place: a host tool started
+    in the project while the sandbox still runs finds none of them."""
+    mcp = '{"mcpServers":{"x":{"command":"touch","args":["MARK"]}}}'
+    plant = ("echo '%s' > .mcp.json; echo 'touch MARK' > data/envrc; ln data/envrc .envrc; "
+             "mkdir -p data/c && echo '{}' > data/c/settings.json && mv data/c .claude; "
+             "echo x > data/o && echo planted" % mcp)
+    rels = [".mcp.json", ".envrc", ".claude/settings.json"]
+    r, h = during_run(box, plant, host_side=absent_on_host(box, rels))
+    assert "FOUND" not in h.stdout, h.stdout
+    # positive control: the sandbox did write, and the names were moved aside
+    assert "planted" in r.stdout, r.stderr
+    assert os.path.exists(box.path("work", ".mcp.json.ringfence-blocked"))
+    # (without namespaces Landlock makes the rename a copy: the directory is
+    # moved before anything is copied into it)
+    assert os.path.isdir(box.path("work", ".claude.ringfence-blocked")), r.stderr
+    assert "at once" in r.stderr, r.stderr
+
+
+def test_symlink_on_the_way_to_a_protected_name_is_moved(box):
+    """.vscode as a symlink to a directory the sandbox fills: the host's editor
+    would follow it to tasks.json."""
+    plant = ("mkdir -p data/v && echo '{}' > data/v/tasks.json && ln -s data/v .vscode; "
+             "echo planted")
+    r, h = during_run(box, plant, host_side=absent_on_host(box, [".vscode/tasks.json"]))
+    assert "planted" in r.stdout, r.stderr
+    assert "FOUND" not in h.stdout, h.stdout
+    assert os.path.islink(box.path("work", ".vscode.ringfence-blocked"))
+
+
+def test_name_made_again_and_again_is_never_left(box):
+    """A loop that makes the name anew: each one is moved, and logged;
+    stderr is not flooded."""
+    log = box.path("audit.jsonl")
+    open(log, "w").close()
+    if box.user == "nobody":
+        os.chown(log, 65534, 65534)
+    plant = "i=0; while [ $i -lt 200 ]; do echo '{}' > .mcp.json; i=$((i+1)); done; echo planted"
+    r, h = during_run(box, plant, pol=box.policy("[log]\nfile = %s\n" % log),
+                      host_side=absent_on_host(box, [".mcp.json"]))
+    assert "planted" in r.stdout, r.stderr
+    # the last one made is moved too
+    assert "FOUND" not in h.stdout, h.stdout
+    assert not os.path.exists(box.path("work", ".mcp.json"))
+    assert r.stderr.count("\n") < 40, r.stderr
+    events = [json.loads(line) for line in open(log)]
+    blocked = [e for e in events if e.get("event") == "protect.blocked"]
+    moved = [n for n in os.listdir(box.work) if n.startswith(".mcp.json.ringfence-blocked")]
+    assert blocked and len(blocked) == len(moved), (len(blocked), len(moved))
+    assert all(e["path"] == box.path("work", ".mcp.json") and e["moved"] for e in blocked)
+
+
+def test_repository_made_during_the_run_is_not_entered(box):
+    """`git init sub` with core.fsmonitor, one with a hook, one made aside and
+    renamed into the project: a host git in them while the sandbox runs would
+    run the command.  A plain repository (what git init or clone writes)
+    stays."""
+    script, mark = planted(box)
+    plant = ("mkdir -p sub/deep && cd sub/deep && git init -q; git config core.fsmonitor %s; "
+             "cd ../..; mkdir hk && git init -q hk && git -C hk commit -q --allow-empty -m i; "
+             "cp %s hk/.git/hooks/post-checkout; "
+             "mkdir -p data/r && git init -q data/r && "
+             "git -C data/r config core.fsmonitor %s; mv data/r moved; "
+             "mkdir plain && git init -q plain && git -C plain commit -q --allow-empty -m p && "
+             "echo planted" % (script, script, script))
+    side = ["sh", "-c", "cd sub/deep && git status; cd ../../moved && git status; "
+            "cd ../hk && git checkout -q -b other; true"]
+    r, h = during_run(box, plant, host_side=side)
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert "planted" in r.stdout, r.stderr
+    assert os.path.isdir(box.path("work", "sub", "deep"))
+    for d in ("sub/deep", "hk", "moved"):
+        assert not os.path.exists(box.path("work", d, ".git")), d
+    # positive control: a repository that sets nothing to run is left alone
+    assert os.path.isdir(box.path("work", "plain", ".git", "objects"))
+    # and the host's git does enter such a repository, and obey it
+    host(box, ["sh", "-c", "git -C plain config core.fsmonitor %s && git -C plain status"
+               % script])
+    assert os.path.exists(mark)
+
+
+def nested_repos(box):
+    """Repositories at depth 1 and 2 of the grant, none at its top: a grant on
+    a directory holding many projects."""
+    for rel in ("sub", "org/two/d"):
+        os.makedirs(box.path("work", rel))
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.work], check=True)
+    for rel in ("sub", "org/two"):
+        r = host(box, ["sh", "-c", "git init -q && git commit -q --allow-empty -m i"],
+                 cwd=box.path("work", rel))
+        assert r.returncode == 0, r.stderr
+
+
+def test_other_repositories_in_the_grant_keep_hooks_and_config(box):
+    nested_repos(box)
+    data_dir(box)
+    script, mark = planted(box)
+    plant = ("for d in sub org/two; do cp %s $d/.git/hooks/pre-commit; "
+             "git -C $d config core.fsmonitor %s; done; "
+             "echo x > org/two/d/file && echo wrote-file" % (script, script))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "wrote-file" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "for d in sub org/two; do (cd $d && git status --short && "
+                   "git commit -q --allow-empty -m host); done"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    # a pointer to another repository, absent at start
+    r = box.run(["sh", "-c", "for d in sub org/two; do echo %s > $d/.git/commondir; done; "
+                 "echo done" % box.path("elsewhere")],
+                policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "done" in r.stdout, r.stderr
+    for d in ("sub", "org/two"):
+        assert not os.path.exists(box.path("work", d, ".git", "commondir"))
+    if box.namespaces == "off":
+        return  # without namespaces .git takes no new entries (README), as the project's
+    # positive control: git keeps working in them inside
+    r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+                 "GIT_COMMITTER_EMAIL=t@x; cd org/two && git add d/file && git commit -qm f && "
+                 "echo committed"],
+                policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "committed" in r.stdout, r.stderr
+
+
+def wait_unlocked(d, timeout=10):
+    """Until every journal in D is unlocked: the killed run's init is gone."""
+    import fcntl
+    end = time.time() + timeout
+    if not os.path.isdir(d):
+        time.sleep(1)  # no journal: give the killed run time to end
+        return
+    for name in os.listdir(d):
+        with open(os.path.join(d, name)) as f:
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(f, fcntl.LOCK_UN)
+                    break
+                except BlockingIOError:
+                    assert time.time() < end, "the killed run never ended"
+                    time.sleep(0.05)
+
+
+def test_run_whose_supervisor_was_killed_is_checked_by_the_next(box):
+    """The supervisor stopped, then killed, after the sandbox made .mcp.json:
+    neither the watch nor the check at exit ran; the next start does it."""
+    state = box.path("state")
+    os.mkdir(state)
+    if box.user == "nobody":
+        os.chown(state, 65534, 65534)
+    data_dir(box)
+    env = dict(GIT_ENV, HOME=box.work, XDG_STATE_HOME=state)
+    p = box.popen(["sh", "-c", "touch data/ready; while [ ! -e data/go ]; do sleep 0.05; done; "
+                   "echo '{}' > .mcp.json; touch data/made; sleep 30"],
+                  policy=box.policy(""), env=env, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(box.path("work", "data", "ready")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert os.path.exists(box.path("work", "data", "ready")), p.communicate()
+        os.kill(p.pid, signal.SIGSTOP)
+        open(box.path("work", "data", "go"), "w").close()
+        for _ in range(200):
+            if os.path.exists(box.path("work", "data", "made")):
+                break
+            time.sleep(0.05)
+        assert os.path.exists(box.path("work", "data", "made"))
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+    # the sandbox's file is there: nothing ran at exit
+    assert os.path.exists(box.path("work", ".mcp.json"))
+    wait_unlocked(os.path.join(state, "ringfence"))
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(box.path("work", ".mcp.json")), r.stderr
+    assert os.path.exists(box.path("work", ".mcp.json.ringfence-blocked"))
+    assert "earlier run" in r.stderr, r.stderr
+    # done once: the journal is gone, the next start says nothing
+    assert os.listdir(os.path.join(state, "ringfence")) == []
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert "earlier run" not in r.stderr, r.stderr
+
+
+def test_runs_one_after_another_in_a_project_without_git(nsbox):
+    """Each run's placeholder .git is removed after it exits (by a child): a
+    run started at once must not find it, take it for a repository and see
+    it vanish while it sets up its view."""
+    box = nsbox
+    pol = box.policy("")
+    script = ("i=0; while [ $i -lt 150 ]; do %s -p %s -- /bin/true || echo FAILED; "
+              "i=$((i+1)); done; echo finished" % (box.ringfence, pol))
+    r = subprocess.run(box.cmd(["sh", "-c", script]), cwd=box.work, env=box.env(),
+                       capture_output=True, text=True, timeout=300)
+    assert "finished" in r.stdout, r.stderr
+    assert "FAILED" not in r.stdout, r.stderr
+    assert not os.path.exists(box.path("work", ".git"))
+    for _ in range(100):  # the last run's placeholder goes just after it
+        left = [n for n in os.listdir(box.work) if "ringfence" in n]
+        if not left:
+            break
+        time.sleep(0.02)
+    assert left == []

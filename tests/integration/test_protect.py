@@ -232,7 +232,10 @@ def claude_home(box):
 
 def test_claude_code_policy_keeps_host_commands_read_only(box):
     """~/.claude.json (mcpServers) and ~/.claude/settings.json (hooks) are
-    what the host's claude runs; its other state stays writable."""
+    what the host's claude runs: whatever the sandbox writes there, the
+    host's files stay as they were; the CLI's state stays writable where it
+    keeps it ($CLAUDE_CONFIG_DIR: the private ~/.claude, which without a
+    mount namespace is a stand-in elsewhere)."""
     home = claude_home(box)
     pol = claude_policy(box)
     mcp = '{"mcpServers":{"x":{"command":"touch","args":["MARK"]}}}'
@@ -241,7 +244,8 @@ def test_claude_code_policy_keeps_host_commands_read_only(box):
                  "mkdir -p ~/.claude/hooks ~/.claude/commands; echo x > ~/.claude/commands/c.md; "
                  "echo PWNED >> ~/.claude/local/claude; "
                  "echo PWNED >> ~/.local/share/claude/versions/1; "
-                 "echo state > ~/.claude/projects/p.jsonl && echo ok-state" % mcp],
+                 "mkdir -p $CLAUDE_CONFIG_DIR/projects; "
+                 "echo state > $CLAUDE_CONFIG_DIR/projects/p.jsonl && echo ok-state" % mcp],
                 policy=pol, env={"HOME": home})
     assert "ok-state" in r.stdout, r.stderr
     assert open(os.path.join(home, ".claude.json")).read() == '{"mcpServers":{}}\n'

@@ -48,24 +48,15 @@
 static bool state_dir(char *buf, size_t size)
 {
 	const char *x = getenv("XDG_STATE_HOME"), *h = getenv("HOME");
-	size_t hn;
 
+	if (x && x[0] == '/')
+		return (size_t)snprintf(buf, size, "%s/ringfence", x) < size;
 	if (!h || h[0] != '/') {
 		struct passwd *pw = getpwuid(geteuid());
 		h = pw ? pw->pw_dir : NULL;
 	}
-	if (!h || h[0] != '/')
-		return false;
-	/* as for the private stand-ins (state.c): $XDG_STATE_HOME counts only
-	 * strictly beneath the home, so a shared or another user's directory
-	 * never holds our journal */
-	hn = strlen(h);
-	while (hn > 1 && h[hn - 1] == '/')
-		hn--;
-	if (x && strncmp(x, h, hn) == 0 && x[hn] == '/' && x[hn + 1] && !strstr(x, "/.") &&
-	    !strstr(x, "//"))
-		return (size_t)snprintf(buf, size, "%s/ringfence", x) < size;
-	return (size_t)snprintf(buf, size, "%.*s/.local/state/ringfence", (int)hn, h) < size;
+	return h && h[0] == '/' &&
+	       (size_t)snprintf(buf, size, "%s/.local/state/ringfence", h) < size;
 }
 
 /* The state directory, opened following no symlink, ours and 0700;

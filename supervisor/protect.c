@@ -55,6 +55,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -424,7 +425,74 @@ static void placeholders_atexit(void)
 		protect_remove_placeholders((struct sandbox *)placeholder_owner);
 }
 
-static void add_placeholder(struct sandbox *sb, const char *path, const struct stat *st)
+/* Whether the directory open at FD holds nothing but . and .. */
+static bool dir_fd_is_empty(int fd)
+{
+	int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+	struct dirent *de;
+	bool empty = dir != NULL;
+
+	if (!dir) {
+		if (d >= 0)
+			close(d);
+		return false;
+	}
+	while (empty && (de = readdir(dir)))
+		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
+}
+
+static bool dir_is_empty(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	return fd >= 0 && dir_fd_is_empty(fd);
+}
+
+/*
+ * Placeholders are shared between runs in one project.  A run that finds an
+ * empty .git (or hooks) directory may be looking at another run's
+ * placeholder, which that run removes when it ends: were this run to bind
+ * it read-only as a directory of the host's, the removal on the host would
+ * take the bind with it (a mount point in another namespace does not stop
+ * rmdir), and this sandbox could then make the .git the host's git reads.
+ * So each run holds a shared flock(2) on every placeholder it uses, made
+ * or found, and removes one at exit only when it can take the lock alone;
+ * a run that finds one takes its lock, then checks that the path still
+ * names it, empty (a removal in progress holds the lock exclusively and
+ * renames it away first).  Returns the locked fd, -ESTALE when the path no
+ * longer names an empty directory, or -errno.
+ */
+static int placeholder_take(const char *path, struct stat *ret_st)
+{
+	struct stat now;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? -ESTALE : -errno;
+	while (flock(fd, LOCK_SH) < 0)
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+	if (fstat(fd, ret_st) < 0 || lstat(path, &now) < 0 || now.st_dev != ret_st->st_dev ||
+	    now.st_ino != ret_st->st_ino || !dir_fd_is_empty(fd)) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+/* Another run uses the placeholder too: it is theirs to remove. */
+static bool placeholder_shared(const struct protect_placeholder *ph)
+{
+	return ph->fd >= 0 && flock(ph->fd, LOCK_EX | LOCK_NB) < 0;
+}
+
+static void add_placeholder(struct sandbox *sb, const char *path, const struct stat *st, int fd)
 {
 	struct protect_placeholder *v =
 		realloc(sb->placeholders, (sb->n_placeholders + 1) * sizeof(*v));
@@ -437,6 +505,7 @@ static void add_placeholder(struct sandbox *sb, const char *path, const struct s
 		die("out of memory");
 	v[sb->n_placeholders].dev = st->st_dev;
 	v[sb->n_placeholders].ino = st->st_ino;
+	v[sb->n_placeholders].fd = fd;
 	sb->n_placeholders++;
 	if (!placeholder_owner) {
 		placeholder_owner = sb;
@@ -746,6 +815,23 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		 * out of its reach, behind the bind (state.c) */
 		if (ns && state_is_private(sb, path))
 			continue;
+		if (there && ns && (kind == PROT_GITDIR || kind == PROT_DIR_HOLD) &&
+		    !is_placeholder(sb, path) && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    dir_is_empty(path)) {
+			/* another run's placeholder, or an empty directory git
+			 * passes over as well: shared as a placeholder */
+			int fd = placeholder_take(path, &st);
+			if (fd >= 0) {
+				add_placeholder(sb, path, &st, fd);
+				strs_add(&ro, &nro, path);
+				continue;
+			}
+			if (fd != -ESTALE)
+				die("cannot hold the placeholder %s: %s", path, strerror(-fd));
+			there = false; /* removed meanwhile: made again below */
+		}
+		if (!there)
+			errno = ENOENT;
 		if (there && lstat(path, &st) == 0) {
 			char *c;
 			/* a .git directory is guarded by its entries: git must
@@ -831,8 +917,12 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		if (ns && direct && (akind[i] == PROT_GITDIR || akind[i] == PROT_DIR_HOLD)) {
 			/* empty, and removed at exit: a tool looking there
 			 * finds nothing, as before */
-			if (mkdir(path, 0755) == 0 && lstat(path, &st) == 0) {
-				add_placeholder(sb, path, &st);
+			if (mkdir(path, 0755) == 0) {
+				int fd = placeholder_take(path, &st);
+				if (fd < 0)
+					die("cannot hold the placeholder %s: %s", path,
+					    strerror(fd == -ESTALE ? EBUSY : -fd));
+				add_placeholder(sb, path, &st, fd);
 				strs_add(&ro, &nro, path);
 				continue;
 			}
@@ -974,13 +1064,15 @@ void protect_remove_placeholders(struct sandbox *sb)
 		struct protect_placeholder *ph = &sb->placeholders[i];
 		char name[NAME_MAX + 1];
 		struct stat st;
-		int dir = split_parent(ph->path, name, sizeof(name));
+		int dir = placeholder_shared(ph) ? -EBUSY : split_parent(ph->path, name, sizeof(name));
 		/* only the empty directory we made: never what replaced it */
 		if (dir >= 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_dev == ph->dev && st.st_ino == ph->ino)
 			(void)unlinkat(dir, name, AT_REMOVEDIR);
 		if (dir >= 0)
 			close(dir);
+		if (ph->fd >= 0)
+			close(ph->fd);
 		free(ph->path);
 	}
 	free(sb->placeholders);
@@ -993,8 +1085,11 @@ static int remove_placeholders_later(struct sandbox *sb);
 /* The placeholders are another process's to remove now: our list goes. */
 static void forget_placeholders(struct sandbox *sb)
 {
-	for (size_t i = 0; i < sb->n_placeholders; i++)
+	for (size_t i = 0; i < sb->n_placeholders; i++) {
+		if (sb->placeholders[i].fd >= 0)
+			close(sb->placeholders[i].fd);
 		free(sb->placeholders[i].path);
+	}
 	free(sb->placeholders);
 	sb->placeholders = NULL;
 	sb->n_placeholders = 0;
@@ -1081,6 +1176,17 @@ void protect_finish(struct sandbox *sb)
 	 * same project right after ours must not find an empty .git, take it
 	 * for a repository, and see it vanish under it. */
 	if (sb->n_placeholders && getpid() != 1) {
+		size_t kept = 0;
+		for (size_t i = 0; i < sb->n_placeholders; i++) {
+			struct protect_placeholder *ph = &sb->placeholders[i];
+			if (placeholder_shared(ph)) {
+				close(ph->fd);
+				free(ph->path);
+				continue;
+			}
+			sb->placeholders[kept++] = *ph;
+		}
+		sb->n_placeholders = kept;
 		for (size_t i = 0; i < sb->n_placeholders; i++) {
 			struct protect_placeholder *ph = &sb->placeholders[i];
 			char name[NAME_MAX + 1], gone[NAME_MAX + 32], path[PATH_MAX];

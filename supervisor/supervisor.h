@@ -152,6 +152,7 @@ struct protect_placeholder {
 	char *path;
 	dev_t dev;
 	ino_t ino;
+	int fd; /* holds a shared flock(2): runs in one project share it */
 };
 
 enum net_iso {

@@ -225,3 +225,43 @@ def test_runs_one_after_another_in_a_project_without_git(nsbox):
             break
         time.sleep(0.02)
     assert left == []
+
+
+def test_two_runs_in_one_project_share_the_placeholder(nsbox):
+    """Two runs at once in a project without .git: the second finds the
+    first's placeholder.  Were it to bind that as a directory of the host's,
+    the first run's removal at exit would take the bind with it (rmdir on
+    the host detaches mounts in other namespaces), and the second sandbox
+    could then make the .git, with an fsmonitor, that the host's git runs."""
+    box = nsbox
+    pol = box.policy("")
+    first = box.popen(["sleep", "1"], policy=pol, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
+    gitdir = box.path("work", ".git")
+    for _ in range(250):
+        if os.path.isdir(gitdir):
+            break
+        time.sleep(0.02)
+    assert os.path.isdir(gitdir), "the first run made no placeholder"
+    marker = box.path("work", "PWNED")
+    # the second run waits for the first to end through a flag file the
+    # test writes (outside the sandbox's grants: it can only read it)
+    os.makedirs(box.path("flag"), exist_ok=True)
+    os.chmod(box.path("flag"), 0o755)
+    second = box.popen(["sh", "-c",
+                        "while [ ! -e %s/first-done ]; do sleep 0.05; done; sleep 0.3; "
+                        "mkdir -p .git/hooks && printf '[core]\\n\\tfsmonitor = touch %s\\n' "
+                        "> .git/config && echo planted; echo second-ran"
+                        % (box.path("flag"), marker)],
+                       policy=box.policy("[filesystem]\nread = %s\n" % box.path("flag")),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)  # the second run is up, its sandbox set
+    assert first.wait(timeout=30) == 0
+    time.sleep(0.2)  # the first run's removal (a child) has happened
+    open(os.path.join(box.path("flag"), "first-done"), "w").close()
+    out, err = second.communicate(timeout=60)
+    assert "second-ran" in out, err  # positive control: the command ran
+    assert "planted" not in out, out + err
+    assert not os.path.exists(os.path.join(gitdir, "config"))
+    subprocess.run(["git", "status"], cwd=box.work, capture_output=True)
+    assert not os.path.exists(marker)

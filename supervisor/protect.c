@@ -277,6 +277,16 @@ static void strs_add(char ***v, size_t *n, const char *s)
 	(*n)++;
 }
 
+/* Frees a list strs_add() made, and leaves it empty. */
+static void strs_clear(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
 static bool strs_has(char **v, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
@@ -776,17 +786,9 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	size_t nco = 0;
 	bool ns = sb->ns == NS_FULL;
 
-	for (size_t i = 0; i < sb->n_watch; i++)
-		free(sb->watch[i]);
-	free(sb->watch);
-	sb->watch = NULL;
-	sb->n_watch = 0;
+	strs_clear(&sb->watch, &sb->n_watch);
 	/* planned again without namespaces (namespaces = auto): no views */
-	for (size_t i = 0; i < sb->n_gitview_paths; i++)
-		free(sb->gitview_paths[i]);
-	free(sb->gitview_paths);
-	sb->gitview_paths = NULL;
-	sb->n_gitview_paths = 0;
+	strs_clear(&sb->gitview_paths, &sb->n_gitview_paths);
 
 	protect_free_watch_lists(sb);
 	write_roots(sb->policy, &roots, &nroots, &all, &nall);
@@ -1397,39 +1399,19 @@ static int remove_placeholders_later(struct sandbox *sb)
 
 void protect_plan_done(struct sandbox *sb)
 {
-	for (size_t i = 0; i < sb->n_prot_strings; i++)
-		free(sb->prot_strings[i]);
-	free(sb->prot_strings);
-	sb->prot_strings = NULL;
-	sb->n_prot_strings = 0;
+	strs_clear(&sb->prot_strings, &sb->n_prot_strings);
 }
 
 void protect_free_watch_lists(struct sandbox *sb)
 {
-	for (size_t i = 0; i < sb->n_prot_roots; i++)
-		free(sb->prot_roots[i]);
-	free(sb->prot_roots);
-	sb->prot_roots = NULL;
-	sb->n_prot_roots = 0;
-	for (size_t i = 0; i < sb->n_prot_trees; i++)
-		free(sb->prot_trees[i]);
-	free(sb->prot_trees);
-	sb->prot_trees = NULL;
-	sb->n_prot_trees = 0;
+	strs_clear(&sb->prot_roots, &sb->n_prot_roots);
+	strs_clear(&sb->prot_trees, &sb->n_prot_trees);
 }
 
 void protect_release(struct sandbox *sb)
 {
 	protect_free_watch_lists(sb);
-	for (size_t i = 0; i < sb->n_gitview_paths; i++)
-		free(sb->gitview_paths[i]);
-	free(sb->gitview_paths);
-	sb->gitview_paths = NULL;
-	sb->n_gitview_paths = 0;
-	for (size_t i = 0; i < sb->n_watch; i++)
-		free(sb->watch[i]);
-	free(sb->watch);
-	sb->watch = NULL;
-	sb->n_watch = 0;
+	strs_clear(&sb->gitview_paths, &sb->n_gitview_paths);
+	strs_clear(&sb->watch, &sb->n_watch);
 	protect_plan_done(sb);
 }

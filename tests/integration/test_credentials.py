@@ -526,7 +526,7 @@ def test_a_short_secret_leaves_other_variables_alone(one):
 # run, each line parsed strictly (conftest.audit_events: no key twice, UTF-8).
 EVERY_EVENT = {"start", "exec", "exit", "net.allow", "net.close", "net.deny", "net.error",
                "cred.inject", "cred.block", "cred.reflect", "audit.suppressed",
-               "protect.created", "protect.git_dropped"}
+               "protect.blocked", "protect.git_dropped"}
 
 EVERY_EVENT_CLIENT = r"""
 import subprocess, sys

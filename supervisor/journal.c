@@ -204,6 +204,37 @@ static void jput(struct jbuf *b, const char *s)
 	b->n += l;
 }
 
+/*
+ * The journal directory, when a write grant covers it (started in the home,
+ * `write = ~`, XDG_STATE_HOME in the project): made now and its canonical
+ * path put in BUF, for planning to mask (or, without a mount namespace,
+ * carve out), so that no command can write there.  A start acts on what it
+ * finds there (journal_recover renames the paths a journal names): a
+ * journal the sandbox could write would let it have any path renamed.
+ */
+bool journal_shield(const struct sandbox *sb, char *buf, size_t size)
+{
+	char path[PATH_MAX], proc[64];
+	int dir;
+	ssize_t n;
+
+	if (!state_dir(path, sizeof(path)))
+		return false;
+	dir = open_state_dir(path, true);
+	if (dir < 0)
+		return false; /* nothing can be made there, by us or the sandbox */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dir);
+	n = readlink(proc, buf, size - 1);
+	close(dir);
+	if (n <= 0 || (size_t)n >= size - 1)
+		return false;
+	buf[n] = '\0';
+	for (size_t i = 0; i < sb->n_prot_roots; i++)
+		if (landlock_path_beneath(buf, sb->prot_roots[i]))
+			return true;
+	return false;
+}
+
 void journal_begin(struct sandbox *sb)
 {
 	char path[PATH_MAX], name[64], tmpname[64], num[32];
@@ -290,4 +321,45 @@ void journal_end(struct sandbox *sb)
 	close(sb->journal_fd);
 	free(sb->journal_name);
 	sb->journal_name = NULL;
+}
+
+void journal_sweep(const struct sandbox *sb)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+
+	if (!sb->journal_sweep || !state_dir(path, sizeof(path)))
+		return;
+	int fd = open_state_dir(path, false);
+	if (fd < 0)
+		return;
+	int rd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = rd >= 0 ? fdopendir(rd) : NULL;
+	if (!d) {
+		if (rd >= 0)
+			close(rd);
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (strncmp(de->d_name, "run-", 4) != 0 && strncmp(de->d_name, "new-", 4) != 0)
+			continue;
+		int j = openat(fd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (j < 0) {
+			/* not a file we can hold: it cannot be ours either */
+			(void)unlinkat(fd, de->d_name, 0);
+			continue;
+		}
+		/* a live run holds its own locked; one made (or changed) during
+		 * ours and held by nobody is the sandbox's */
+		if (flock(j, LOCK_EX | LOCK_NB) == 0 && fstat(j, &st) == 0 &&
+		    (st.st_ctim.tv_sec > sb->started_at.tv_sec ||
+		     (st.st_ctim.tv_sec == sb->started_at.tv_sec &&
+		      st.st_ctim.tv_nsec >= sb->started_at.tv_nsec)))
+			(void)unlinkat(fd, de->d_name, 0);
+		close(j);
+	}
+	closedir(d);
+	close(fd);
 }

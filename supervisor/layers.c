@@ -401,7 +401,11 @@ static void prepare_fs(struct sandbox *sb)
 
 	say_missing_grants(sb);
 	protect_prepare(sb, &co, &nco);
+	char journal_dir[PATH_MAX];
+	bool shield_journal = journal_shield(sb, journal_dir, sizeof(journal_dir));
 	if (sb->ns == NS_FULL) {
+		if (shield_journal)
+			sandbox_add_mask(sb, journal_dir, true, MASK_DENY);
 		state_plan(sb, grants, &ng, NULL, NULL);
 		for (size_t i = 0; i < p->fs.deny.n; i++) {
 			char *c = realpath(p->fs.deny.items[i].value, NULL);
@@ -418,7 +422,7 @@ static void prepare_fs(struct sandbox *sb)
 		}
 	} else {
 		struct landlock_carveout *more =
-			realloc(co, (nco + p->fs.deny.n + sb->n_privates + 3) * sizeof(*co));
+			realloc(co, (nco + p->fs.deny.n + sb->n_privates + 4) * sizeof(*co));
 		if (!more)
 			die("out of memory");
 		co = more;
@@ -426,6 +430,14 @@ static void prepare_fs(struct sandbox *sb)
 			co[nco++] = pts_co;
 		for (size_t i = 0; i < p->fs.deny.n; i++)
 			co[nco++] = (struct landlock_carveout){ p->fs.deny.items[i].value, 0, false };
+		/* read-only, as protect (a deny would take from the
+		 * directories on the way the right to be listed), unless the
+		 * working directory is on the way: it would take no new
+		 * entries.  Then journals made during the run are swept at
+		 * exit instead (journal_sweep) */
+		sb->journal_sweep = shield_journal && landlock_path_beneath(journal_dir, sb->cwd);
+		if (shield_journal && !sb->journal_sweep)
+			co[nco++] = (struct landlock_carveout){ journal_dir, LANDLOCK_READ_ONLY, true };
 		state_plan(sb, grants, &ng, co, &nco);
 	}
 

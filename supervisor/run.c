@@ -692,6 +692,7 @@ int supervisor_run(const struct cli *cli)
 	gitlinks_finish(&sb);
 	state_remove_placeholders(&sb);
 	journal_end(&sb);
+	journal_sweep(&sb);
 	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);
 	if (sb.audit_fd >= 0)
 		close(sb.audit_fd);

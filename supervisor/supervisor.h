@@ -216,6 +216,7 @@ struct sandbox {
 	struct protwatch *protwatch;
 	int journal_fd;	    /* journal.c: locked while we live, or -1 */
 	char *journal_name; /* its name in the state directory */
+	bool journal_sweep; /* the sandbox could write there: swept at exit */
 	/* gitview.c: the .git directories given a copy-on-write view (paths
 	 * from protect.c; the views themselves are init's) */
 	char **gitview_paths;
@@ -352,9 +353,15 @@ bool protwatch_config_ok(const char *buf, size_t n);
 void journal_recover(int audit_fd);
 /* Before fork: what SB's checks at exit cover, in the state directory, held
  * by a lock for as long as the supervisor (or init) lives. */
+/* The journal directory when a write grant covers it: to be kept out of
+ * the sandbox's reach (true, its path in BUF). */
+bool journal_shield(const struct sandbox *sb, char *buf, size_t size);
 void journal_begin(struct sandbox *sb);
 /* The checks at exit were made: the record goes. */
 void journal_end(struct sandbox *sb);
+/* When the sandbox could write the journal directory: every journal made
+ * during the run that no live run holds goes (a forgery, not a record). */
+void journal_sweep(const struct sandbox *sb);
 
 /* ---- state.c ------------------------------------------------------------ */
 

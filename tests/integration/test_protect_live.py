@@ -265,3 +265,33 @@ def test_two_runs_in_one_project_share_the_placeholder(nsbox):
     assert not os.path.exists(os.path.join(gitdir, "config"))
     subprocess.run(["git", "status"], cwd=box.work, capture_output=True)
     assert not os.path.exists(marker)
+
+
+def test_sandbox_cannot_forge_a_crash_journal(box):
+    """Started in the home (so the default's write grant covers the
+    journal directory), the sandbox writes a crash journal naming a file
+    outside every grant; the next start must not act on it."""
+    victim = box.path("victim")
+    box.write("victim", "precious\n")
+    if box.user == "nobody":
+        os.chown(victim, 65534, 65534)
+    env = {"HOME": box.work}
+    journal = ".local/state/ringfence/run-1-deadbeef"
+    r = box.run(["sh", "-c",
+                 "mkdir -p ~/.local/state/ringfence; chmod 700 ~/.local/state/ringfence; "
+                 "printf 'ringfence-journal 1\\0W\\0%s\\0' > ~/%s && echo forged; echo ran"
+                 % (victim, journal)],
+                policy=box.policy(""), env=env)
+    assert "ran" in r.stdout, r.stderr  # positive control: the command ran
+    if box.namespaces == "on":
+        assert "forged" not in r.stdout, r.stdout  # masked
+    # without namespaces, started in the home, the directory stays writable
+    # (a carve-out would leave the working directory without new entries):
+    # what the sandbox made there is swept when it ends
+    assert not os.path.exists(os.path.join(box.work, journal))
+    time.sleep(0.05)
+    with open(victim, "a") as f:  # a later change, as the host's own tools make
+        f.write("edited\n")
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(victim), os.listdir(box.root)

@@ -585,6 +585,14 @@ static void prepare_privates(struct sandbox *sb)
 	home_fd = open(sb->home, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (home_fd < 0)
 		die("filesystem.private: the home directory %s: %s", sb->home, strerror(errno));
+	/* as for create: state is made in the command's user's own home,
+	 * never (as root) in a system directory that is some user's home */
+	struct stat hst;
+	if (fstat(home_fd, &hst) < 0 || hst.st_uid != sb->uid ||
+	    (sb->uid == 0 && is_system_dir(sb->home)))
+		die("filesystem.private: the home directory %s is not uid %u's own, or is a "
+		    "system directory: no state is kept there",
+		    sb->home, (unsigned)sb->uid);
 	r = walk(sb, home_fd, beneath(sb->state_dir, sb->home), true, &state_fd);
 	if (r < 0)
 		die("filesystem.private: the state directory %s: %s", sb->state_dir,

@@ -5,6 +5,8 @@ run without ever being written back where the host's own CLI reads.  Every
 attack here plants a symlink where ringfence walks or copies."""
 import json
 import os
+import subprocess
+import tempfile
 
 import pytest
 
@@ -554,3 +556,22 @@ def test_xdg_state_home_beneath_the_home(box):
     # caller's, checked to be its own and 0700)
     assert not os.path.exists(os.path.join(elsewhere, "ringfence", "agent"))
     assert os.path.exists(os.path.join(state_dir(box), ".codex", "g"))
+
+
+def test_no_state_in_a_system_directory_as_root(box):
+    """As root, a home in a system directory (a service user's /var/...)
+    holds no state: nothing is made there, as for `create`."""
+    if box.user != "root":
+        pytest.skip("root only")
+    sysdir = tempfile.mkdtemp(prefix="rf-sys-", dir="/var/tmp")
+    try:
+        pol = box.policy("""
+            [filesystem]
+            private = ~/.codex/
+            """, name="agent.ini")
+        r = box.run(["true"], policy=pol, env={"HOME": sysdir})
+        assert r.returncode == 125, r.stderr
+        assert "system directory" in r.stderr, r.stderr
+        assert os.listdir(sysdir) == []
+    finally:
+        subprocess.run(["rm", "-rf", sysdir])

@@ -376,6 +376,12 @@ static bool repo_ok(const char *git, char *why, size_t size)
 		ssize_t got = -1;
 		/* one link only: a second name elsewhere could change it unseen
 		 * (git writes its config by a rename, with one link) */
+		if (fstat(c, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0) {
+			/* replaced since we opened it (git renames config.lock
+			 * over it): the new one's own event checks it */
+			close(c);
+			goto hooks;
+		}
 		if (fstat(c, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
 		    st.st_size < (off_t)sizeof(buf))
 			got = read(c, buf, sizeof(buf));
@@ -385,6 +391,7 @@ static bool repo_ok(const char *git, char *why, size_t size)
 			return false;
 		}
 	}
+hooks:
 	if (fstatat(g, "hooks", &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return true;
 	if (!S_ISDIR(st.st_mode)) {

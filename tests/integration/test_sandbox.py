@@ -554,6 +554,9 @@ def test_ctrl_c_reaches_the_command_once(box):
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir(box.work)
+        # as a terminal's shell would start it (a suite run in the
+        # background inherits SIGINT ignored, which a trap cannot undo)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         argv = box.cmd([box.ringfence, "-p", pol, "--", "bash", "-c", script])
         os.execvpe(argv[0], argv, box.env())
     out = b""

@@ -81,6 +81,45 @@ static int open_state_dir(const char *path, bool create)
 	return fd;
 }
 
+/* Whether ST's inode changed (was made, written, linked or renamed) at or
+ * after T: its ctime, which no one can set back. */
+static bool changed_since(const struct stat *st, struct timespec t)
+{
+	return st->st_ctim.tv_sec > t.tv_sec ||
+	       (st->st_ctim.tv_sec == t.tv_sec && st->st_ctim.tv_nsec >= t.tv_nsec);
+}
+
+/* Calls FN for each entry of the state directory whose name starts with
+ * one of PREFIXES (NULL-terminated). */
+static void each_journal(const char *const *prefixes, void (*fn)(int dir, const char *name, void *ud),
+			 void *ud)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+
+	if (!state_dir(path, sizeof(path)))
+		return;
+	int fd = open_state_dir(path, false);
+	if (fd < 0)
+		return;
+	int rd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = rd >= 0 ? fdopendir(rd) : NULL;
+	if (!d) {
+		if (rd >= 0)
+			close(rd);
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		for (const char *const *p = prefixes; *p; p++)
+			if (strncmp(de->d_name, *p, strlen(*p)) == 0) {
+				fn(fd, de->d_name, ud);
+				break;
+			}
+	closedir(d);
+	close(fd);
+}
+
 static void recover_one(int dir, const char *name, int audit_fd)
 {
 	_cleanup_close_ int fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -123,10 +162,7 @@ static void recover_one(int dir, const char *name, int audit_fd)
 		if (strcmp(kind, "W") == 0) {
 			struct stat w;
 			/* only what was made since that run started */
-			if (lstat(path, &w) == 0 &&
-			    (w.st_ctim.tv_sec > tmp.started_at.tv_sec ||
-			     (w.st_ctim.tv_sec == tmp.started_at.tv_sec &&
-			      w.st_ctim.tv_nsec >= tmp.started_at.tv_nsec)))
+			if (lstat(path, &w) == 0 && changed_since(&w, tmp.started_at))
 				(void)protect_move_aside(&tmp, path, "protect.created", MOVE_AT_EXIT);
 		} else if (strcmp(kind, "P") == 0) {
 			/* only the empty directory it made (its device and
@@ -135,6 +171,9 @@ static void recover_one(int dir, const char *name, int audit_fd)
 			if (ph && (ph->path = strdup(path))) {
 				ph->dev = strtoull(f[0], NULL, 10);
 				ph->ino = strtoull(f[1], NULL, 10);
+				/* a live run may have taken it up since (protect.c):
+				 * removed only if nobody holds its lock */
+				ph->fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 				tmp.placeholders = ph;
 				tmp.n_placeholders = 1;
 				protect_remove_placeholders(&tmp);
@@ -151,29 +190,14 @@ static void recover_one(int dir, const char *name, int audit_fd)
 	(void)unlinkat(dir, name, 0);
 }
 
+static void recover_entry(int dir, const char *name, void *ud)
+{
+	recover_one(dir, name, *(int *)ud);
+}
+
 void journal_recover(int audit_fd)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-
-	if (!state_dir(path, sizeof(path)))
-		return;
-	int fd = open_state_dir(path, false);
-	if (fd < 0)
-		return;
-	int rd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = rd >= 0 ? fdopendir(rd) : NULL;
-	if (!d) {
-		if (rd >= 0)
-			close(rd);
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)))
-		if (strncmp(de->d_name, "run-", 4) == 0)
-			recover_one(fd, de->d_name, audit_fd);
-	closedir(d);
-	close(fd);
+	each_journal((const char *const[]){ "run-", NULL }, recover_entry, &audit_fd);
 }
 
 struct jbuf {
@@ -323,43 +347,28 @@ void journal_end(struct sandbox *sb)
 	sb->journal_name = NULL;
 }
 
+static void sweep_entry(int dir, const char *name, void *ud)
+{
+	const struct sandbox *sb = ud;
+	struct stat st;
+	int j = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (j < 0) {
+		/* not a file we can hold: it cannot be ours either */
+		(void)unlinkat(dir, name, 0);
+		return;
+	}
+	/* a live run holds its own locked; one made (or changed) during ours
+	 * and held by nobody is the sandbox's */
+	if (flock(j, LOCK_EX | LOCK_NB) == 0 && fstat(j, &st) == 0 &&
+	    changed_since(&st, sb->started_at))
+		(void)unlinkat(dir, name, 0);
+	close(j);
+}
+
 void journal_sweep(const struct sandbox *sb)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-
-	if (!sb->journal_sweep || !state_dir(path, sizeof(path)))
-		return;
-	int fd = open_state_dir(path, false);
-	if (fd < 0)
-		return;
-	int rd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = rd >= 0 ? fdopendir(rd) : NULL;
-	if (!d) {
-		if (rd >= 0)
-			close(rd);
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		struct stat st;
-		if (strncmp(de->d_name, "run-", 4) != 0 && strncmp(de->d_name, "new-", 4) != 0)
-			continue;
-		int j = openat(fd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (j < 0) {
-			/* not a file we can hold: it cannot be ours either */
-			(void)unlinkat(fd, de->d_name, 0);
-			continue;
-		}
-		/* a live run holds its own locked; one made (or changed) during
-		 * ours and held by nobody is the sandbox's */
-		if (flock(j, LOCK_EX | LOCK_NB) == 0 && fstat(j, &st) == 0 &&
-		    (st.st_ctim.tv_sec > sb->started_at.tv_sec ||
-		     (st.st_ctim.tv_sec == sb->started_at.tv_sec &&
-		      st.st_ctim.tv_nsec >= sb->started_at.tv_nsec)))
-			(void)unlinkat(fd, de->d_name, 0);
-		close(j);
-	}
-	closedir(d);
-	close(fd);
+	if (sb->journal_sweep)
+		each_journal((const char *const[]){ "run-", "new-", NULL }, sweep_entry,
+			     (void *)sb);
 }

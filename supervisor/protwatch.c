@@ -421,12 +421,23 @@ hooks:
 	return ok;
 }
 
+/* A repository made during the run that cannot be watched (the watch
+ * limits, or inotify's own): moved aside, as what cannot be checked. */
+static void unfollowed(struct sandbox *sb, const char *git)
+{
+	if (sb->protwatch->moved < PW_WARN_MAX)
+		warn("%s: a repository made during the run that cannot be watched (%s)", git,
+		     sb->protwatch->full ? "the watch limits were reached" : "inotify refused");
+	move(sb, git);
+}
+
 static void check_repo(struct sandbox *sb, const char *git)
 {
 	char why[NAME_MAX + 64];
 
 	if (!repo_ok(git, why, sizeof(why))) {
-		note("%s: %s", git, why);
+		if (sb->protwatch->moved < PW_WARN_MAX)
+			warn("%s: %s", git, why); /* the line after says what is done */
 		move(sb, git);
 	}
 }
@@ -464,7 +475,7 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 	case PW_REPO:
 		if (strcmp(name, "hooks") == 0 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
 		    !watch_new(sb, path, PW_HOOKS, depth, again)) {
-			move(sb, dir->path); /* a repository we cannot follow */
+			unfollowed(sb, dir->path); /* a repository we cannot follow */
 			return;
 		}
 		if (strcmp(name, "config") == 0 || strcmp(name, "hooks") == 0 ||
@@ -485,7 +496,7 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 			if (watch_new(sb, path, PW_REPO, depth, again))
 				check_repo(sb, path);
 			else
-				move(sb, path); /* a repository we cannot follow */
+				unfollowed(sb, path); /* a repository we cannot follow */
 		} else {
 			move(sb, path); /* a pointer to a repository elsewhere */
 		}

@@ -195,8 +195,13 @@ def test_run_whose_supervisor_was_killed_is_checked_by_the_next(box):
     # the sandbox's file is there: nothing ran at exit
     assert os.path.exists(box.path("work", ".mcp.json"))
     wait_unlocked(os.path.join(state, "ringfence"))
-    r = box.run(["true"], policy=box.policy(""), env=env)
+    # the recovering start (which also removes the killed run's placeholder
+    # .git) leaves the command its own stdin, no descriptor of ours
+    r = box.run(["sh", "-c", "cat"], policy=box.policy(""), env=env, input="own-stdin\n")
     assert r.returncode == 0, r.stderr
+    assert r.stdout == "own-stdin\n", r.stdout
+    if box.namespaces == "on":
+        assert not os.path.exists(box.path("work", ".git"))
     assert not os.path.exists(box.path("work", ".mcp.json")), r.stderr
     assert os.path.exists(box.path("work", ".mcp.json.ringfence-blocked"))
     assert "earlier run" in r.stderr, r.stderr

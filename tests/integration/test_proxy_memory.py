@@ -33,25 +33,34 @@ def test_bad_memory_max_refuses_to_start(world, value, msg):  # noqa: F811
         b.cleanup()
 
 
+# 60 connections (half forwarded, half tunnelled) that each ask for 20 MB
+# and never read: the budget is used up by them
+STALL = r'''
+def stall(n):
+    import time
+    held = []
+    for i in range(n):
+        s = dial()
+        if i % 2:
+            s.sendall(b"GET http://good.test/big?n=20000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
+        else:
+            s.sendall(b"CONNECT good.test:80 HTTP/1.1\r\nHost: good.test:80\r\n\r\n")
+            assert s.recv(39).startswith(b"HTTP/1.1 200")
+            s.sendall(b"GET /big?n=20000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
+        held.append(s)
+    time.sleep(1)
+    return held
+'''
+
+
 def test_stalled_connections_past_the_budget_starve_no_one(net):
     # a 1 MiB budget, filled many times over by forwarded downloads and
     # tunnels that are never read; then a download of 20 MB through a
     # tunnel and one forwarded, both whole, and the stalled ones still held
     p = net.net_policy(ALLOW + "\nmemory_max = 1M")
-    script = CLIENT_PRELUDE + r'''
+    script = CLIENT_PRELUDE + STALL + r'''
 import hashlib, socket
-stalled = []
-for i in range(60):
-    s = dial()
-    if i % 2:
-        s.sendall(b"GET http://good.test/big?n=20000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
-    else:
-        s.sendall(b"CONNECT good.test:80 HTTP/1.1\r\nHost: good.test:80\r\n\r\n")
-        assert s.recv(39).startswith(b"HTTP/1.1 200")
-        s.sendall(b"GET /big?n=20000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
-    stalled.append(s)
-import time
-time.sleep(1)
+stalled = stall(60)
 def get(tunnel):
     s = dial()
     if tunnel:
@@ -91,20 +100,9 @@ def test_heads_past_the_budget_are_refused_not_grown(net):
     # head, a ClientHello of 6 KiB so far, split across records) is
     # answered at once, while a small request still goes through
     p = net.net_policy(ALLOW + "\nmemory_max = 1M")
-    script = CLIENT_PRELUDE + r'''
+    script = CLIENT_PRELUDE + STALL + r'''
 import struct
-stalled = []
-for i in range(60):
-    s = dial()
-    if i % 2:
-        s.sendall(b"GET http://good.test/big?n=20000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
-    else:
-        s.sendall(b"CONNECT good.test:80 HTTP/1.1\r\nHost: good.test:80\r\n\r\n")
-        assert s.recv(39).startswith(b"HTTP/1.1 200")
-        s.sendall(b"GET /big?n=20000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
-    stalled.append(s)
-import time
-time.sleep(1)
+stalled = stall(60)
 def first_line(data):
     return data.split(b"\r\n", 1)[0].decode() if data else "closed"
 big = ask(b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nX-Pad: " + b"a" * 8000 +

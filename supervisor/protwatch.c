@@ -121,11 +121,19 @@ static int record(struct protwatch *pw, int wd, const char *path, enum pw_kind k
 	}
 	struct pw_dir *d = &pw->by_wd[wd];
 	if (!d->path || strcmp(d->path, path) != 0) {
+		/* a watch follows its directory: one found again under another
+		 * name (moved, by the sandbox or by us aside) is judged by where
+		 * it is now, never by what it was (a repository moved aside
+		 * is a plain directory; kept as one, it was checked, moved
+		 * again, and again, until its name grew too long) */
 		char *c = strdup(path);
 		if (!c)
 			return -ENOMEM;
 		free(d->path);
 		d->path = c;
+		d->kind = kind;
+		d->had_git = had_git;
+		return 0;
 	}
 	if (!d->kind || (d->kind == PW_PLAIN && kind == PW_TREE))
 		d->kind = kind;

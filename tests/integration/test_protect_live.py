@@ -93,6 +93,10 @@ def test_repository_made_during_the_run_is_not_entered(box):
     assert os.path.isdir(box.path("work", "sub", "deep"))
     for d in ("sub/deep", "hk", "moved"):
         assert not os.path.exists(box.path("work", d, ".git")), d
+        # moved aside once: what was moved aside is not taken for a
+        # repository again (and moved, and moved, ...)
+        assert not [n for n in os.listdir(box.path("work", d))
+                    if n.count(".ringfence-blocked") > 1], d
     # positive control: a repository that sets nothing to run is left alone
     assert os.path.isdir(box.path("work", "plain", ".git", "objects"))
     # and the host's git does enter such a repository, and obey it

@@ -5,6 +5,8 @@
 # of the paired differences, with namespaces and without, in an empty
 # directory and in a git repository (where protect has more to mount).
 #   BASELINE=/path/to/older/ringfence N=600 sh bench/startup_ab.sh
+# POLICY= names the policy both run (default: policies/default.ini); give
+# one the older binary can read, or it fails at once and looks fast.
 set -eu
 cd "$(dirname "$0")/.."
 RF=${RINGFENCE:-$PWD/ringfence}
@@ -13,7 +15,7 @@ N=${N:-600}
 [ -x "$RF" ] || { echo "bench: build first (make)" >&2; exit 1; }
 work=$(mktemp -d /tmp/rf-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-printf '[sandbox]\ninclude = %s\n[process]\nrun_as = %s\n' "$PWD/policies/default.ini" \
+printf '[sandbox]\ninclude = %s\n[process]\nrun_as = %s\n' "${POLICY:-$PWD/policies/default.ini}" \
 	"$(id -un)" > "$work/default.ini"
 printf '[sandbox]\ninclude = %s\nnamespaces = off\n' "$work/default.ini" > "$work/nons.ini"
 mkdir "$work/empty" "$work/repo"
@@ -24,7 +26,10 @@ n, old, new, work = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 null = open(os.devnull, "w")
 def run(b, pol, cwd):
     s = time.perf_counter()
-    subprocess.run([b, "-p", pol, "--", "/bin/true"], cwd=cwd, stdout=null, stderr=null)
+    r = subprocess.run([b, "-p", pol, "--", "/bin/true"], cwd=cwd, stdout=null, stderr=null)
+    if r.returncode != 0:
+        sys.exit("bench: %s -p %s failed (exit %d): set POLICY= to one it reads"
+                 % (b, pol, r.returncode))
     return time.perf_counter() - s
 print("start-up, %d interleaved pairs; median of (new - baseline):" % n)
 for name, pol, cwd in (("namespaces, empty dir", "default.ini", "empty"),

@@ -197,6 +197,34 @@ static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char
 	*ret_co = (struct landlock_carveout){ "/dev/pts", 0, false };
 }
 
+/* The deny paths resolved, each once per run (realpath reads every
+ * component: four callers over every deny path and every PATH entry cost
+ * ~0.8k readlink calls at start).  An entry is NULL for an absent path. */
+static char *const *deny_canon(struct sandbox *sb)
+{
+	const struct policy_list *d = &sb->policy->fs.deny;
+
+	if (!sb->deny_canon && d->n) {
+		sb->deny_canon = calloc(d->n, sizeof(*sb->deny_canon));
+		if (!sb->deny_canon)
+			die("out of memory");
+		for (size_t i = 0; i < d->n; i++)
+			sb->deny_canon[i] = realpath(d->items[i].value, NULL);
+	}
+	return sb->deny_canon;
+}
+
+/* PATH (canonical) is a deny path or beneath one. */
+static bool beneath_a_deny(struct sandbox *sb, const char *path)
+{
+	char *const *c = deny_canon(sb);
+
+	for (size_t i = 0; i < sb->policy->fs.deny.n; i++)
+		if (c[i] && landlock_path_beneath(path, c[i]))
+			return true;
+	return false;
+}
+
 /*
  * A PATH entry the command cannot execute from is skipped by execvp and
  * every shell without a word: a version manager's shims (pyenv, nvm, ...)
@@ -205,9 +233,8 @@ static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char
  * command's PATH that Landlock will not let it execute from (or that a
  * deny masks) is named, in one line, once.
  */
-static void warn_path_outside_exec(const struct sandbox *sb)
+static void warn_path_outside_exec(struct sandbox *sb)
 {
-	const struct policy *p = sb->policy;
 	const char *path = NULL;
 	char out[2048];
 	size_t off = 0, n = 0;
@@ -232,11 +259,7 @@ static void warn_path_outside_exec(const struct sandbox *sb)
 			entry[len] = '\0';
 			real = realpath(entry, NULL);
 		}
-		for (size_t i = 0; real && i < p->fs.deny.n; i++) {
-			_cleanup_free_ char *d = realpath(p->fs.deny.items[i].value, NULL);
-			if (d && landlock_path_beneath(real, d))
-				denied = true;
-		}
+		denied = real && beneath_a_deny(sb, real);
 		bool named = false; /* PATH often holds an entry twice: name it once */
 		for (const char *o = out; real && *o && !named; o += strcspn(o, " "), o += *o == ' ')
 			named = strncmp(o, entry, len) == 0 && (o[len] == ' ' || o[len] == '\0');
@@ -305,18 +328,6 @@ static void say_missing_grants(struct sandbox *sb)
 		     n, n == 1 ? "" : "s", line);
 }
 
-/* A CA file or directory of the caller's beneath a deny path is not
- * granted: the deny wins (and its mask would hide it anyway). */
-static bool trust_denied(const struct policy *p, const char *path)
-{
-	for (size_t i = 0; i < p->fs.deny.n; i++) {
-		_cleanup_free_ char *c = realpath(p->fs.deny.items[i].value, NULL);
-		if (c && landlock_path_beneath(path, c))
-			return true;
-	}
-	return false;
-}
-
 /* The parts that depend on whether a mount namespace is used. */
 static void prepare_fs(struct sandbox *sb)
 {
@@ -368,7 +379,8 @@ static void prepare_fs(struct sandbox *sb)
 	for (size_t i = 0; i < sb->n_trust_files + sb->n_trust_dirs; i++) {
 		bool dir = i >= sb->n_trust_files;
 		const char *path = dir ? sb->trust_dirs[i - sb->n_trust_files] : sb->trust_files[i];
-		if ((!dir && sb->ca_bundle) || trust_denied(p, path))
+		/* a deny still wins (and its mask would hide it anyway) */
+		if ((!dir && sb->ca_bundle) || beneath_a_deny(sb, path))
 			continue;
 		/* a directory of certificates, not the home (or above it): a
 		 * stray SSL_CERT_DIR must not open the whole home for reading */
@@ -408,7 +420,7 @@ static void prepare_fs(struct sandbox *sb)
 			sandbox_add_mask(sb, journal_dir, true, MASK_DENY);
 		state_plan(sb, grants, &ng, NULL, NULL);
 		for (size_t i = 0; i < p->fs.deny.n; i++) {
-			char *c = realpath(p->fs.deny.items[i].value, NULL);
+			const char *c = deny_canon(sb)[i];
 			struct stat st;
 			if (!c) {
 				if (!sb->replanning)
@@ -418,7 +430,6 @@ static void prepare_fs(struct sandbox *sb)
 			}
 			if (stat(c, &st) == 0)
 				sandbox_add_mask(sb, c, S_ISDIR(st.st_mode), MASK_DENY);
-			free(c);
 		}
 	} else {
 		struct landlock_carveout *more =
@@ -467,12 +478,11 @@ static void prepare_fs(struct sandbox *sb)
 		    "from a granted directory or add it to [filesystem] read",
 		    sb->cwd);
 	for (size_t i = 0; i < p->fs.deny.n; i++) {
-		char *c = realpath(p->fs.deny.items[i].value, NULL);
+		const char *c = deny_canon(sb)[i];
 		if (c && landlock_path_beneath(sb->cwd, c))
 			die("%s:%u: filesystem.deny: the working directory %s is denied",
 			    origin_file(&p->fs.deny.items[i].origin), p->fs.deny.items[i].origin.line,
 			    sb->cwd);
-		free(c);
 	}
 
 	/* mode = none without a network namespace: Landlock refuses TCP too;
@@ -704,6 +714,10 @@ void sandbox_fallback_no_pid_ns(struct sandbox *sb)
 
 void sandbox_release(struct sandbox *sb)
 {
+	for (size_t i = 0; sb->deny_canon && i < sb->policy->fs.deny.n; i++)
+		free(sb->deny_canon[i]);
+	free(sb->deny_canon);
+	sb->deny_canon = NULL;
 	if (sb->ruleset_fd >= 0)
 		close(sb->ruleset_fd);
 	landlock_plan_free(&sb->plan);

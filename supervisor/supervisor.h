@@ -191,6 +191,7 @@ struct sandbox {
 	bool new_pid_ns; /* NS_FULL without it: no fresh /proc could be mounted */
 	bool new_net_ns;
 	bool replanning; /* planning again after a fallback: notes were given once */
+	char **deny_canon; /* the deny paths resolved, once (NULL: absent); layers.c */
 
 	/* filesystem */
 	struct landlock_caps ll;

@@ -143,8 +143,8 @@ static void recover_one(int dir, const char *name, int audit_fd)
 		return;
 	}
 	buf[n] = '\0';
-	warn("an earlier run (%s) ended without its checks at exit (its supervisor was killed): "
-	     "checking now",
+	warn("an earlier run (%s) ended without its checks at exit (its supervisor was killed, "
+	     "or stopped on an error while the command ran): checking now",
 	     name);
 	struct sandbox tmp = { .audit_fd = audit_fd, .started_at = st.st_ctim };
 	char *end = buf + n;
@@ -259,6 +259,18 @@ bool journal_shield(const struct sandbox *sb, char *buf, size_t size)
 	return false;
 }
 
+static struct sandbox *journal_owner;
+static pid_t journal_pid;
+
+/* A start-up error (die()) before any init was made: the command never
+ * ran, there is nothing for a later start to check.  After that the
+ * journal stays, as when the supervisor is killed. */
+static void journal_atexit(void)
+{
+	if (journal_owner && getpid() == journal_pid && !journal_owner->init_forked)
+		journal_end(journal_owner);
+}
+
 void journal_begin(struct sandbox *sb)
 {
 	char path[PATH_MAX], name[64], tmpname[64], num[32];
@@ -324,6 +336,11 @@ void journal_begin(struct sandbox *sb)
 		close(fd);
 	} else {
 		sb->journal_fd = fd;
+		if (!journal_owner) {
+			journal_owner = sb;
+			journal_pid = getpid();
+			atexit(journal_atexit);
+		}
 	}
 	free(b.p);
 	close(dir);

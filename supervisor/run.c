@@ -56,6 +56,25 @@ static void die_policy(const struct policy_error *err)
 	die("%s", buf);
 }
 
+/* [syscalls] names are checked with the policy, before anything is done:
+ * a bad one is the one line a bad policy gets. */
+static int check_syscall_names(const struct policy *p, const char *path, struct policy_error *err)
+{
+	struct seccomp_opts o = { .extra_allow = &p->syscalls.allow,
+				  .extra_deny = &p->syscalls.deny,
+				  .allow_dangerous = p->syscalls.allow_dangerous };
+	const struct policy_item *it;
+	const char *why;
+
+	if (seccomp_check_names(&o, &it, &why) == 0 || !it)
+		return 0;
+	snprintf(err->file, sizeof(err->file), "%s", it->origin.file ? it->origin.file : path);
+	err->line = it->origin.line;
+	snprintf(err->key, sizeof(err->key), "syscalls");
+	snprintf(err->msg, sizeof(err->msg), "'%s' %s", it->value, why);
+	return -EINVAL;
+}
+
 struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home)
 {
 	struct policy *p = NULL;
@@ -95,6 +114,8 @@ struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home)
 	home = resolve_home(p);
 	struct policy_vars vars = { .cwd = cwd, .home = home, .getenv = env_lookup };
 	r = policy_expand(p, &vars, &err);
+	if (r == 0)
+		r = check_syscall_names(p, cli->policy_path ? cli->policy_path : POLICY_DEFAULT_NAME, &err);
 	if (r < 0)
 		die_policy(&err);
 	*ret_home = home;
@@ -122,23 +143,7 @@ int supervisor_check(const struct cli *cli)
 		}
 		if (r == 0) {
 			/* system call names are checked against libseccomp */
-			struct seccomp_opts o = { .allow_unix = true,
-						  .extra_allow = &p->syscalls.allow,
-						  .extra_deny = &p->syscalls.deny,
-						  .allow_dangerous = p->syscalls.allow_dangerous };
-			struct seccomp_prog d = { 0 }, a = { 0 };
-			const struct policy_item *it;
-			const char *why;
-			if (seccomp_build(&o, &d, &a, &it, &why) < 0 && it) {
-				snprintf(err.file, sizeof(err.file), "%s",
-					 it->origin.file ? it->origin.file : cli->argv[i]);
-				err.line = it->origin.line;
-				snprintf(err.key, sizeof(err.key), "syscalls");
-				snprintf(err.msg, sizeof(err.msg), "'%s' %s", it->value, why);
-				r = -EINVAL;
-			}
-			seccomp_prog_free(&d);
-			seccomp_prog_free(&a);
+			r = check_syscall_names(p, cli->argv[i], &err);
 		}
 		if (r < 0) {
 			policy_error_format(&err, buf, sizeof(buf));
@@ -307,6 +312,7 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 		}
 		init_main(sb, rep_pipe[1], lifeline[0], saved);
 	}
+	sb->init_forked = true;
 	close(lifeline[0]);
 	close(rep_pipe[1]);
 	lifeline[0] = rep_pipe[1] = -1;

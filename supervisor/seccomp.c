@@ -474,17 +474,13 @@ int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
 	return seccomp_generate(o, ret_deny, ret_allow, ret_bad, ret_why);
 }
 
-int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
-		     struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
-		     const char **ret_why)
+/* The policy's [syscalls] names are real calls, and dangerous ones have
+ * consent (allow_dangerous); the offending item in *RET_BAD otherwise. */
+int seccomp_check_names(const struct seccomp_opts *o, const struct policy_item **ret_bad,
+			const char **ret_why)
 {
-	_cleanup_(ctx_release) scmp_filter_ctx deny = NULL, allow = NULL;
-	const uint32_t refuse = o->kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(EPERM);
-	int r;
-
 	*ret_bad = NULL;
 	*ret_why = NULL;
-	/* the policy's names must be real calls, and dangerous ones need consent */
 	for (size_t i = 0; o->extra_allow && i < o->extra_allow->n; i++) {
 		const struct policy_item *it = &o->extra_allow->items[i];
 		const struct sc_entry *e;
@@ -508,6 +504,23 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 			*ret_why = "is not a system call known on this architecture";
 			return -EINVAL;
 		}
+
+	return 0;
+}
+
+int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
+		     struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
+		     const char **ret_why)
+{
+	_cleanup_(ctx_release) scmp_filter_ctx deny = NULL, allow = NULL;
+	const uint32_t refuse = o->kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(EPERM);
+	int r;
+
+	*ret_bad = NULL;
+	*ret_why = NULL;
+	r = seccomp_check_names(o, ret_bad, ret_why);
+	if (r < 0)
+		return r;
 
 	deny = seccomp_init(SCMP_ACT_ALLOW);
 	allow = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));

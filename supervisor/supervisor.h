@@ -218,6 +218,7 @@ struct sandbox {
 	int journal_fd;	    /* journal.c: locked while we live, or -1 */
 	char *journal_name; /* its name in the state directory */
 	bool journal_sweep; /* the sandbox could write there: swept at exit */
+	bool init_forked;   /* an init was made: the command may have run */
 	/* gitview.c: the .git directories given a copy-on-write view (paths
 	 * from protect.c; the views themselves are init's) */
 	char **gitview_paths;
@@ -431,6 +432,9 @@ int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
 		  struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
 		  const char **ret_why);
 /* Always with libseccomp (seccomp_build uses the build-time cache when it can). */
+/* The policy's system call names known, dangerous ones with consent. */
+int seccomp_check_names(const struct seccomp_opts *o, const struct policy_item **ret_bad,
+			const char **ret_why);
 int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
 		     struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
 		     const char **ret_why);

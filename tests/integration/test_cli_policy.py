@@ -198,7 +198,18 @@ def test_namespaces_on_refuses_without_them(box):
         [sandbox]
         namespaces = on
         """)
+    state = os.path.join(os.path.dirname(box.work), "state")  # outside the write grants
+    os.mkdir(state, 0o700)
+    if box.user == "nobody":
+        os.chown(state, 65534, 65534)
+    env = {"XDG_STATE_HOME": state}
     r = subprocess.run(box.cmd([deny_ns, box.ringfence, "-p", pol, "--", "touch", MARK]),
-                       cwd=box.work, env=box.env(), capture_output=True, text=True, timeout=30)
+                       cwd=box.work, env=box.env(env), capture_output=True, text=True, timeout=30)
     never_started(box, r)
     assert "namespaces = on" in r.stderr
+    # the command never ran: no crash journal is left for the next start
+    # to "recover" (positive control: the journal was made and named)
+    assert os.path.isdir(os.path.join(state, "ringfence"))
+    assert [n for n in os.listdir(os.path.join(state, "ringfence")) if n.startswith("run-")] == []
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0 and "earlier run" not in r.stderr, r.stderr

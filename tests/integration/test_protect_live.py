@@ -199,6 +199,12 @@ def test_run_whose_supervisor_was_killed_is_checked_by_the_next(box):
     # the sandbox's file is there: nothing ran at exit
     assert os.path.exists(box.path("work", ".mcp.json"))
     wait_unlocked(os.path.join(state, "ringfence"))
+    # a start on a bad policy says its one line and does nothing else: the
+    # journal waits for a start that runs
+    r = box.run(["true"], policy=box.write("bad.ini", "[syscalls]\ndeny = not_a_call\n"), env=env)
+    assert r.returncode == 125 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "bad.ini:2:" in r.stderr, r.stderr
+    assert os.path.exists(box.path("work", ".mcp.json"))
     # the recovering start (which also removes the killed run's placeholder
     # .git) leaves the command its own stdin, no descriptor of ours
     r = box.run(["sh", "-c", "cat"], policy=box.policy(""), env=env, input="own-stdin\n")

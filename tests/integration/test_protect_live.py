@@ -98,7 +98,8 @@ def test_repository_made_during_the_run_is_not_entered(box):
         assert not [n for n in os.listdir(box.path("work", d))
                     if n.count(".ringfence-blocked") > 1], d
     # positive control: a repository that sets nothing to run is left alone
-    assert os.path.isdir(box.path("work", "plain", ".git", "objects"))
+    assert os.path.isdir(box.path("work", "plain", ".git", "objects")), \
+        (os.listdir(box.path("work", "plain")), r.stderr)
     # and the host's git does enter such a repository, and obey it
     host(box, ["sh", "-c", "git -C plain config core.fsmonitor %s && git -C plain status"
                % script])

@@ -638,6 +638,31 @@ static bool is_repo(int dir, const char *name, struct discover *d)
 	return fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/*
+ * A bare repository by git's naming (`git init --bare NAME.git`, `git clone
+ * --bare`): a host `git push` into it runs its hooks (pre-receive, update,
+ * post-receive), and a host git run inside it reads its config.  Only names
+ * ending in .git are probed, so the walk's budget goes to the rest.
+ */
+static bool is_bare_repo(int dir, const char *name, struct discover *d)
+{
+	char rel[NAME_MAX + 16];
+	size_t l = strlen(name);
+	struct stat st;
+
+	if (l <= 4 || strcmp(name + l - 4, ".git") != 0)
+		return false;
+	if (d->probes++ >= DISCOVER_PROBES) {
+		d->cut = true;
+		return false;
+	}
+	snprintf(rel, sizeof(rel), "%s/HEAD", name);
+	if (fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	snprintf(rel, sizeof(rel), "%s/objects", name);
+	return fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
 static bool skipped_name(const char *n)
 {
 	return n[0] == '.' || strcmp(n, "node_modules") == 0;
@@ -690,6 +715,19 @@ static void discover_in(struct sandbox *sb, const char *root, int depth,
 			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
 				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
 			continue; /* what a repository holds is its own */
+		}
+		if (is_bare_repo(dfd, n, d)) {
+			/* the entries git reads in a repository directory, as
+			 * for a .git (builtin_tree's ".git/..." names) */
+			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
+				char c[PATH_MAX];
+				const char *in = builtin_tree[j].path;
+				if (strncmp(in, ".git/", 5) != 0)
+					continue;
+				if ((size_t)snprintf(c, sizeof(c), "%s/%s", buf, in + 5) < sizeof(c))
+					cand_add_in(cand, c, builtin_tree[j].kind, strlen(buf));
+			}
+			continue;
 		}
 		if (d->cut)
 			break;

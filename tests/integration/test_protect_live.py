@@ -6,6 +6,7 @@ was killed is checked by the next start.  The host side is a real host
 program run while the sandbox waits (or after it was killed)."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -147,6 +148,44 @@ def test_other_repositories_in_the_grant_keep_hooks_and_config(box):
                  "echo committed"],
                 policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
     assert "committed" in r.stdout, r.stderr
+
+
+def test_bare_repository_in_the_grant_keeps_its_hooks(box):
+    """A bare repository in the project (a local remote, `git init --bare
+    remote.git`): a host `git push` into it runs its pre-receive and
+    post-receive hooks, and a host git inside it reads its config."""
+    data_dir(box)
+    clone = box.path("hostclone")  # the host's own clone, outside the grant
+    os.mkdir(clone)
+    if box.user == "nobody":
+        os.chown(clone, 65534, 65534)
+    r = host(box, ["sh", "-c", "git init -q --bare remote.git && git init -q %s && "
+                   "git -C %s commit -q --allow-empty -m i" % (clone, clone)])
+    assert r.returncode == 0, r.stderr
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.work], check=True)
+    script, mark = planted(box)
+    plant = ("cp %s remote.git/hooks/post-receive; cp %s remote.git/hooks/pre-receive; "
+             "git --git-dir=remote.git config core.fsmonitor %s; "
+             "echo '[core]' > remote.git/config.worktree; "
+             "echo x > data/file && echo wrote-file" % (script, script, script))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    # positive control: the sandbox ran and could write beside the remote
+    assert "wrote-file" in r.stdout, r.stderr
+    for h in ("post-receive", "pre-receive"):
+        assert not os.path.exists(box.path("work", "remote.git", "hooks", h)), r.stderr
+    assert not os.path.exists(box.path("work", "remote.git", "config.worktree")), r.stderr
+    remote = box.path("work", "remote.git")
+    h = host(box, ["sh", "-c", "git -C %s push -q %s HEAD:refs/heads/m && cd %s && "
+                   "git status >/dev/null 2>&1; git log -1 m >/dev/null" % (clone, remote, remote)])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    # and the host's push does run a hook the host puts there (the control
+    # that the push above would have run a planted one)
+    shutil.copy(script, box.path("work", "remote.git", "hooks", "post-receive"))
+    host(box, ["sh", "-c", "git -C %s commit -q --allow-empty -m j && "
+               "git -C %s push -q %s HEAD:refs/heads/m" % (clone, clone, remote)])
+    assert os.path.exists(mark)
 
 
 def wait_unlocked(d, timeout=10):

@@ -86,9 +86,21 @@ struct landlock_rule {
 	uint64_t access;
 };
 
+/* A directory on the way to a carve-out: its rule holds less than the grant
+ * above it (RIGHTS), so entries made in it after start-up get less too. */
+struct landlock_split {
+	char *path; /* canonical, owned */
+	uint64_t rights;
+};
+
 struct landlock_plan {
 	struct landlock_rule *rules;
 	size_t n, cap;
+	struct landlock_split *splits;
+	size_t n_splits;
+	/* the carve-outs, canonical (absent ones: their missing tail appended) */
+	struct landlock_carveout *carveouts; /* paths owned */
+	size_t n_carveouts;
 };
 
 /*

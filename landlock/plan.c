@@ -106,6 +106,15 @@ static int split(struct plan_ctx *c, const char *path, uint64_t rights, bool is_
 	r = emit(c->plan, path, base);
 	if (r < 0)
 		return r;
+	struct landlock_split *sp = realloc(c->plan->splits,
+					    (c->plan->n_splits + 1) * sizeof(*sp));
+	if (!sp)
+		return -ENOMEM;
+	c->plan->splits = sp;
+	sp[c->plan->n_splits].path = strdup(path);
+	if (!sp[c->plan->n_splits].path)
+		return -ENOMEM;
+	sp[c->plan->n_splits++].rights = rights;
 	d = opendir(path);
 	if (!d)
 		return -errno;
@@ -255,8 +264,18 @@ int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
 		free(canon);
 	}
 out:
-	for (size_t i = 0; i < c.n_co; i++)
-		free(c.co[i].path);
+	plan.carveouts = calloc(c.n_co ? c.n_co : 1, sizeof(*plan.carveouts));
+	if (!plan.carveouts && r == 0)
+		r = -ENOMEM;
+	for (size_t i = 0; i < c.n_co; i++) {
+		if (plan.carveouts) {
+			plan.carveouts[i] = (struct landlock_carveout){ c.co[i].path,
+								c.co[i].max_access, false };
+			plan.n_carveouts++;
+		} else {
+			free(c.co[i].path);
+		}
+	}
 	free(c.co);
 	if (r < 0) {
 		landlock_plan_free(&plan);
@@ -276,6 +295,12 @@ void landlock_plan_free(struct landlock_plan *plan)
 	for (size_t i = 0; i < plan->n; i++)
 		free(plan->rules[i].path);
 	free(plan->rules);
+	for (size_t i = 0; i < plan->n_splits; i++)
+		free(plan->splits[i].path);
+	free(plan->splits);
+	for (size_t i = 0; i < plan->n_carveouts; i++)
+		free((char *)plan->carveouts[i].path);
+	free(plan->carveouts);
 	*plan = (struct landlock_plan){ 0 };
 }
 

@@ -115,8 +115,8 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 	 *    to the supervisor: that filter's notification fd goes to it before
 	 *    the others are installed (they refuse nothing sendmsg needs, but
 	 *    order costs nothing). */
-	if (sb->iso == NET_ISO_BROKER || sb->unix_mediated) {
-		int nfd = seccomp_install_notify();
+	if (sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->fsgate) {
+		int nfd = seccomp_install_notify(sb->fsgate != NULL);
 		if (nfd < 0)
 			FAIL(-nfd, "installing the connect broker's filter: %s%s", strerror(-nfd),
 			     nfd == -EBUSY ? " (a seccomp notification listener is already installed "

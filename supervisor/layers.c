@@ -472,6 +472,22 @@ static void prepare_fs(struct sandbox *sb)
 		die("filesystem: '%s': %s", failed ? failed : "?", strerror(-r));
 	}
 
+	/* without namespaces: new entries on the way to protected paths made
+	 * by the supervisor, when it can take notifications (fsgate.c) */
+	fsgate_prepare(sb);
+	if (sb->fsgate && sb->iso != NET_ISO_BROKER && !sb->unix_mediated) {
+		struct seccomp_notif_sizes sz;
+		if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0 ||
+		    seccomp_notify_trial() != 0) {
+			note("no seccomp notifications: the directories on the way to protected "
+			     "paths take no new entries");
+			fsgate_free(sb);
+		}
+	}
+	if (sb->fsgate && sb->handoff[0] < 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
+		die("socketpair: %s", strerror(errno));
+
 	/* The working directory must be inside what the command may read. */
 	if (sb->ll.abi > 0 && !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))
 		die("the working directory %s is outside the policy's grants: start ringfence "
@@ -721,6 +737,7 @@ void sandbox_release(struct sandbox *sb)
 	if (sb->ruleset_fd >= 0)
 		close(sb->ruleset_fd);
 	landlock_plan_free(&sb->plan);
+	fsgate_free(sb);
 	for (size_t i = 0; i < sb->n_masks; i++)
 		free(sb->masks[i].path);
 	free(sb->masks);

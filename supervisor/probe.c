@@ -67,7 +67,7 @@ void sandbox_note_layers(const struct sandbox *sb)
 	} else {
 		note("landlock: none (best-effort: the filesystem is NOT restricted)");
 	}
-	bool notify = sb->iso == NET_ISO_BROKER || sb->unix_mediated;
+	bool notify = sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->fsgate;
 	note("seccomp: %d filters: deny list (%u instructions), allow list (%u)%s",
 	     notify ? 3 : 2, sb->seccomp_deny.len, sb->seccomp_allow.len,
 	     !notify			  ? ""

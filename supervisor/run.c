@@ -694,6 +694,7 @@ int supervisor_run(const struct cli *cli)
 	/* the placeholders' removal (a child) first: a run started right
 	 * after ours must not find them */
 	protect_finish(&sb);
+	fsgate_finish(&sb);
 	protwatch_stop(&sb);
 	gitlinks_finish(&sb);
 	state_remove_placeholders(&sb);

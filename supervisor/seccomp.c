@@ -725,18 +725,66 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
  * millisecond per start for them.  Another architecture is killed by the
  * allow-list filter already; here it just falls through.
  */
-int seccomp_install_notify(void)
+/*
+ * The notification filter: connect(2) and listen(2) always; with FS, the
+ * file gate's calls (fsgate.c): those that make, remove or rename a name,
+ * and open(2)/openat(2) only when they may write or create (a read-only
+ * open never stops).
+ */
+int seccomp_install_notify(bool fs)
 {
-	struct sock_filter f[] = {
+#define NOTIFY_IF(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+		      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF)
+#define OPEN_FLAGS(nr, arg)                                                          \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 3),                              \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[arg])), \
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 0, 1), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF)
+	struct sock_filter base[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_listen, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		NOTIFY_IF(__NR_connect),
+		NOTIFY_IF(__NR_listen),
 	};
-	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+	struct sock_filter files[] = {
+		NOTIFY_IF(__NR_creat),
+		NOTIFY_IF(__NR_mkdir),
+		NOTIFY_IF(__NR_mkdirat),
+		NOTIFY_IF(__NR_rmdir),
+		NOTIFY_IF(__NR_unlink),
+		NOTIFY_IF(__NR_unlinkat),
+		NOTIFY_IF(__NR_rename),
+		NOTIFY_IF(__NR_renameat),
+		NOTIFY_IF(__NR_renameat2),
+		NOTIFY_IF(__NR_link),
+		NOTIFY_IF(__NR_linkat),
+		NOTIFY_IF(__NR_symlink),
+		NOTIFY_IF(__NR_symlinkat),
+		NOTIFY_IF(__NR_mknod),
+		NOTIFY_IF(__NR_mknodat),
+		NOTIFY_IF(__NR_truncate),
+		OPEN_FLAGS(__NR_openat, 2),
+		/* the accumulator holds openat's flags now: nr again */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		OPEN_FLAGS(__NR_open, 1),
+	};
+	struct sock_filter tail[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+#undef NOTIFY_IF
+#undef OPEN_FLAGS
+	struct sock_filter f[ARRAY_SIZE(base) + ARRAY_SIZE(files) + ARRAY_SIZE(tail)];
+	size_t n = 0;
+
+	memcpy(f, base, sizeof(base));
+	n += ARRAY_SIZE(base);
+	if (fs) {
+		memcpy(f + n, files, sizeof(files));
+		n += ARRAY_SIZE(files);
+	}
+	memcpy(f + n, tail, sizeof(tail));
+	n += ARRAY_SIZE(tail);
+	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
 			  &prog);
 

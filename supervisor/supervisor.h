@@ -219,6 +219,7 @@ struct sandbox {
 	char *journal_name; /* its name in the state directory */
 	bool journal_sweep; /* the sandbox could write there: swept at exit */
 	bool init_forked;   /* an init was made: the command may have run */
+	struct fsgate *fsgate; /* fsgate.c: without namespaces; NULL when unused */
 	/* gitview.c: the .git directories given a copy-on-write view (paths
 	 * from protect.c; the views themselves are init's) */
 	char **gitview_paths;
@@ -440,7 +441,8 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		     const char **ret_why);
 int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *allow);
 /* The broker's filter (connect -> user notification); returns its listener fd. */
-int seccomp_install_notify(void);
+/* FS: the file gate's calls too (fsgate.c). */
+int seccomp_install_notify(bool fs);
 
 /* Programs generated at build time for every (inet, unix, kill, broker,
  * no_pid_ipc_ns) choice with no [syscalls] lists; key = inet | unix << 1 |
@@ -501,6 +503,9 @@ int seccomp_notify_trial(void);
  * (PIDFD_THREAD, or its thread group on kernels before 6.9), or -errno.
  * The thread group of TID from /proc, or -errno. */
 int broker_caller_pidfd(pid_t tid);
+/* Switches this process's effective ids and groups to the command's (ENTER)
+ * and back; -errno. */
+int broker_as_command(const struct sandbox *sb, bool enter);
 pid_t broker_thread_group(pid_t tid);
 /* Answers one connect(2) notification.  Returns 0, or -errno when the
  * notification fd itself failed. */
@@ -510,6 +515,18 @@ struct broker_stats {
 };
 int broker_handle(int notify_fd, const struct sandbox *sb, struct netproxy *np,
 		  struct broker_stats *st);
+
+/* ---- fsgate.c: new entries on the way to protected paths, without
+ * namespaces ---------------------------------------------------------- */
+
+struct seccomp_notif;
+/* After the Landlock plan: keeps the directories on the way (NS_NONE). */
+void fsgate_prepare(struct sandbox *sb);
+/* One notification, when it is a call the gate takes; false otherwise. */
+bool fsgate_handle(int notify_fd, const struct seccomp_notif *req, const struct sandbox *sb);
+/* When the sandbox has ended: git state made during the run moved aside. */
+void fsgate_finish(struct sandbox *sb);
+void fsgate_free(struct sandbox *sb);
 
 /* ---- unixsock.c: [network] unix_connect ------------------------------- */
 

@@ -72,7 +72,8 @@ AGENTS = {
         # the TUI asks to trust the folder (it restarts), for a sign-in method
         # (2: the key, shown from GEMINI_API_KEY: the placeholder), then the
         # prompt, typed apart from its Enter (typed together it is a paste)
-        "interactive": {"argv": [], "keys": ["1", "2", "\r", PROMPT, "\r"],
+        "interactive": {"argv": [], "keys": ["1", "2", ("Enter Gemini API Key", "\r"), PROMPT,
+                                             "\r"],
                         "expect": [":streamGenerateContent"]},
         "policy": "gemini-cli.ini", "bin": "gemini",
         "argv": ["-p", PROMPT, "--approval-mode", "yolo", "--skip-trust"],
@@ -360,10 +361,20 @@ class Run:
                 time.sleep(0.25)
 
         alive = False
+        mark = 0
         try:
             settle(15)
             time.sleep(delay)
             for k in keys:
+                if isinstance(k, tuple):
+                    # (text, key): the key once TEXT is drawn after the
+                    # last key typed (a loaded machine can settle early)
+                    text, k = k
+                    end = time.monotonic() + 30
+                    while time.monotonic() < end and p.poll() is None and \
+                            "".join(text.split()) not in "".join(screen()[mark:].split()):
+                        time.sleep(0.25)
+                mark = len(screen())
                 p.stdin.write(k.encode())
                 p.stdin.flush()
                 settle(10)

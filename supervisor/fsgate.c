@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The file gate: without a mount namespace, new entries in the directories on
+ * the way to a protected path are made by the supervisor, name by name.
+ *
+ * Why.  Landlock has no deny rule and a rule covers a whole subtree, so
+ * without a mount namespace a protected .git/config beneath a write grant on
+ * the project is a carve-out (landlock/plan.c): the project's top and its
+ * .git keep only read rights, and each entry beside the way gets the grant
+ * of its own.  What that costs: nothing can be made at the top of a project
+ * that has a .git (a new file, a new directory, a lock file in .git), so git
+ * cannot commit and an agent cannot write a new file at the top.  Landlock
+ * cannot say "this directory, but not these names".  The gate can: the rules
+ * stay as they are, and the calls that make, remove or rename a name, or open
+ * a file for writing, stop in the supervisor (seccomp user notifications, on
+ * the listener the connect broker uses).  There:
+ *
+ *  - the path is read once from the caller's memory, and its directory part
+ *    resolved once, in the caller's view (its root, cwd or dirfd, opened
+ *    while the notification is known alive), to a directory fd;
+ *  - when that directory is one the gate keeps (a directory on the way, or
+ *    one the gate made since), the last name is judged: a carve-out (a
+ *    protected or denied path), a directory on the way to one, or an absent
+ *    built-in name (.mcp.json, .git/commondir, ...) is refused (EACCES);
+ *    anything else is made by the supervisor on that fd, with the command's
+ *    user, groups and umask, and an opened file is handed over with
+ *    SECCOMP_IOCTL_NOTIF_ADDFD;
+ *  - any other call goes on in the kernel (CONTINUE), under Landlock.
+ *
+ * Why CONTINUE is safe here: the kernel reads the path again, and a thread
+ * of the caller may have swapped it.  Every path the swap could lead to is
+ * judged by Landlock, which never lets the command itself make entries in
+ * the gate's directories: the gate only ever adds what it made itself, on
+ * the fd it judged.  A directory the gate made is kept (an O_PATH fd, so its
+ * inode cannot be reused meanwhile): Landlock has no rule for it, so what
+ * is made in it goes through the gate as well.
+ *
+ * A rename or link with one side in the gate's directories and the other
+ * not is refused with EXDEV (the gate cannot tell what Landlock allows on
+ * the other side; mv copies then), and one within them is judged on both
+ * names.  In a .git, the state of a rebase or a sequence of picks
+ * (rebase-merge, rebase-apply, sequencer) may be made, and is moved aside
+ * when the sandbox has ended if it was made during the run: a host `git
+ * rebase --continue` would run the `exec` lines the sandbox wrote.  Legacy
+ * remote definitions (remotes, branches) are refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+/* Directories the gate made during the run: more are made through the
+ * kernel's rules no longer (EDQUOT) */
+#define GATE_MADE_MAX 65536
+
+struct gate_dir {
+	int fd; /* O_PATH, held: the inode is not reused while we judge by it */
+	dev_t dev;
+	ino_t ino;
+	uint64_t rights; /* what the grant above gives entries made here */
+	char *path;	 /* canonical, for a directory on the way; NULL for one made */
+	bool git;	 /* a repository directory (.git, or NAME.git) */
+};
+
+struct fsgate {
+	struct gate_dir *dirs;
+	size_t n, cap, made;
+	/* git state directories absent at start, in .git directories */
+	char **state;
+	size_t n_state;
+};
+
+static const char *const git_state[] = { "rebase-merge", "rebase-apply", "sequencer" };
+static const char *const git_refused[] = { "remotes", "branches" };
+
+static bool is_git_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t l = strlen(base);
+
+	return strcmp(base, ".git") == 0 || (l > 4 && strcmp(base + l - 4, ".git") == 0);
+}
+
+static struct gate_dir *gate_add(struct fsgate *g, int fd, uint64_t rights, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		struct gate_dir *v = realloc(g->dirs, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		g->dirs = v;
+		g->cap = cap;
+	}
+	struct gate_dir *d = &g->dirs[g->n];
+	*d = (struct gate_dir){ .fd = fd, .dev = st.st_dev, .ino = st.st_ino, .rights = rights };
+	if (path) {
+		d->path = strdup(path);
+		if (!d->path)
+			return NULL;
+		d->git = is_git_dir(path);
+	}
+	g->n++;
+	return d;
+}
+
+static struct gate_dir *gate_find(const struct fsgate *g, const struct stat *st)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->dirs[i].ino == st->st_ino && g->dirs[i].dev == st->st_dev)
+			return &g->dirs[i];
+	return NULL;
+}
+
+static void gate_drop(struct fsgate *g, const struct stat *st)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->dirs[i].ino == st->st_ino && g->dirs[i].dev == st->st_dev &&
+		    !g->dirs[i].path) {
+			close(g->dirs[i].fd);
+			g->dirs[i] = g->dirs[--g->n];
+			g->made--;
+			return;
+		}
+}
+
+void fsgate_free(struct sandbox *sb)
+{
+	struct fsgate *g = sb->fsgate;
+
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++) {
+		close(g->dirs[i].fd);
+		free(g->dirs[i].path);
+	}
+	free(g->dirs);
+	for (size_t i = 0; i < g->n_state; i++)
+		free(g->state[i]);
+	free(g->state);
+	free(g);
+	sb->fsgate = NULL;
+}
+
+void fsgate_prepare(struct sandbox *sb)
+{
+	const uint64_t make = LL_FS_MAKE_REG | LL_FS_MAKE_DIR;
+	struct fsgate *g;
+
+	fsgate_free(sb);
+	if (sb->ns != NS_NONE || !sb->plan.n_splits)
+		return;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		die("out of memory");
+	for (size_t i = 0; i < sb->plan.n_splits; i++) {
+		const struct landlock_split *s = &sb->plan.splits[i];
+		if (!(s->rights & make))
+			continue; /* the grant made nothing here either */
+		int fd = open(s->path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* gone since planning: Landlock refuses it */
+		struct gate_dir *d = gate_add(g, fd, s->rights, s->path);
+		if (!d)
+			die("out of memory");
+		for (size_t k = 0; d->git && k < ARRAY_SIZE(git_state); k++) {
+			char p[PATH_MAX];
+			if ((size_t)snprintf(p, sizeof(p), "%s/%s", s->path, git_state[k]) >=
+			    sizeof(p) || access(p, F_OK) == 0)
+				continue;
+			char **v = realloc(g->state, (g->n_state + 1) * sizeof(*v));
+			if (!v || !(v[g->n_state] = strdup(p)))
+				die("out of memory");
+			g->state = v;
+			g->n_state++;
+		}
+	}
+	if (!g->n) {
+		free(g);
+		return;
+	}
+	sb->fsgate = g;
+	note("without a mount namespace, new entries in %zu director%s on the way to protected "
+	     "paths are made by the supervisor, name by name",
+	     g->n, g->n == 1 ? "y" : "ies");
+}
+
+/* ---- judging --------------------------------------------------------------- */
+
+/* Why NAME in D may not be made, removed, renamed or opened for writing
+ * through the gate; NULL when it may. */
+static const char *judge(const struct sandbox *sb, const struct gate_dir *d, const char *name)
+{
+	char full[PATH_MAX];
+
+	if (!d->path)
+		return NULL; /* made during the run: nothing protected beneath */
+	if ((size_t)snprintf(full, sizeof(full), "%s/%s", strcmp(d->path, "/") ? d->path : "",
+			     name) >= sizeof(full))
+		return "too long";
+	for (size_t i = 0; i < sb->plan.n_carveouts; i++)
+		if (landlock_path_beneath(sb->plan.carveouts[i].path, full))
+			return "protected";
+	for (size_t i = 0; i < sb->n_watch; i++)
+		if (landlock_path_beneath(sb->watch[i], full))
+			return "protected";
+	for (size_t i = 0; i < sb->plan.n_splits; i++)
+		if (strcmp(sb->plan.splits[i].path, full) == 0)
+			return "protected"; /* on the way to a protected path */
+	for (size_t i = 0; d->git && i < ARRAY_SIZE(git_refused); i++)
+		if (strcmp(name, git_refused[i]) == 0)
+			return "a remote defined outside the config";
+	return NULL;
+}
+
+/* ---- the caller's view ------------------------------------------------------ */
+
+/* The NUL-ended string at ADDR in PID's memory, read once. */
+static int read_path(pid_t pid, uint64_t addr, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	if (!addr)
+		return -EFAULT;
+	while (got < size) {
+		/* up to the end of the page: the next may not be mapped */
+		size_t chunk = 4096 - ((addr + got) & 4095);
+		if (chunk > size - got)
+			chunk = size - got;
+		struct iovec l = { buf + got, chunk };
+		struct iovec r = { (void *)(uintptr_t)(addr + got), chunk };
+		ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+		if (n <= 0)
+			return -EFAULT;
+		if (memchr(buf + got, '\0', (size_t)n))
+			return 0;
+		got += (size_t)n;
+	}
+	return -ENAMETOOLONG;
+}
+
+/* The directory DIRFD (or cwd, or root for an absolute PATH) of TID. */
+static int open_base(pid_t tid, int dirfd, const char *path)
+{
+	char p[64];
+
+	if (path[0] == '/')
+		snprintf(p, sizeof(p), "/proc/%d/root", tid);
+	else if (dirfd == AT_FDCWD)
+		snprintf(p, sizeof(p), "/proc/%d/cwd", tid);
+	else if (dirfd >= 0)
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", tid, dirfd);
+	else
+		return -EBADF;
+	int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* One path argument, resolved: its directory (held) and last name. */
+struct target {
+	int base, dir;
+	char path[PATH_MAX];
+	const char *name;
+	struct gate_dir *gate;
+};
+
+static void target_close(struct target *t)
+{
+	if (t->base >= 0)
+		close(t->base);
+	if (t->dir >= 0)
+		close(t->dir);
+	t->base = t->dir = -1;
+}
+
+/* Reads and opens; the directory part is resolved by target_resolve once
+ * the notification is known alive.  -errno: answer CONTINUE (the kernel
+ * gives the call's own error). */
+static int target_read(struct target *t, pid_t tid, int dirfd, uint64_t addr)
+{
+	int r;
+
+	t->base = t->dir = -1;
+	t->gate = NULL;
+	r = read_path(tid, addr, t->path, sizeof(t->path));
+	if (r < 0)
+		return r;
+	if (!t->path[0])
+		return -ENOENT;
+	t->base = open_base(tid, dirfd, t->path);
+	return t->base < 0 ? t->base : 0;
+}
+
+static int target_resolve(struct target *t, struct fsgate *g)
+{
+	char *slash;
+	size_t l = strlen(t->path);
+	struct stat st;
+
+	/* trailing slashes name the same entry (mkdir d/) */
+	while (l > 1 && t->path[l - 1] == '/')
+		t->path[--l] = '\0';
+	slash = strrchr(t->path, '/');
+	t->name = slash ? slash + 1 : t->path;
+	if (!t->name[0] || strcmp(t->name, ".") == 0 || strcmp(t->name, "..") == 0)
+		return -EINVAL;
+	if (!slash || slash == t->path) {
+		t->dir = dup(t->base); /* in the cwd or dirfd; "/name": in the root */
+	} else {
+		*slash = '\0';
+		struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+					.resolve = RESOLVE_NO_MAGICLINKS |
+						   (t->path[0] == '/' ? RESOLVE_IN_ROOT : 0) };
+		t->dir = (int)syscall(SYS_openat2, t->base, t->path, &how, sizeof(how));
+	}
+	if (t->dir < 0 || fstat(t->dir, &st) < 0)
+		return -errno;
+	t->gate = gate_find(g, &st);
+	return 0;
+}
+
+/* ---- acting ---------------------------------------------------------------- */
+
+static void answer(int nfd, uint64_t id, int error, bool cont)
+{
+	struct seccomp_notif_resp resp = { .id = id, .error = cont ? 0 : error,
+					   .flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0 };
+
+	(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+/* The caller's umask, from /proc/TID/status (022 when unknown). */
+static mode_t caller_umask(pid_t tid)
+{
+	char path[64], line[128];
+	mode_t m = 022;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return m;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Umask:", 6) == 0) {
+			m = (mode_t)strtoul(line + 6, NULL, 8) & 0777;
+			break;
+		}
+	fclose(f);
+	return m;
+}
+
+static void refused(const struct sandbox *sb, const struct target *t)
+{
+	char js[PATH_MAX + 64], full[PATH_MAX + NAME_MAX + 2];
+
+	snprintf(full, sizeof(full), "%s/%s", t->gate->path ? t->gate->path : "?", t->name);
+	if (audit_rate_ok(sb->audit_fd)) {
+		json_string(js, sizeof(js), full);
+		audit_event(sb->audit_fd, "protect.blocked", "\"path\":%s,\"moved\":false", js);
+	}
+}
+
+enum op {
+	OP_OPEN,
+	OP_MKDIR,
+	OP_UNLINK,
+	OP_RMDIR,
+	OP_SYMLINK,
+	OP_MKNOD,
+	OP_TRUNCATE,
+};
+
+/* Whether the gate handles NR; its path arguments' positions in ARGS. */
+static bool decode(const struct seccomp_notif *req, enum op *op, int *dirfd, uint64_t *addr,
+		   bool *two, int *dirfd2, uint64_t *addr2, uint64_t *flags, mode_t *mode)
+{
+	const __u64 *a = req->data.args;
+
+	*two = false;
+	*flags = 0;
+	*mode = 0;
+	*dirfd = AT_FDCWD;
+	switch (req->data.nr) {
+	case __NR_open:
+		*op = OP_OPEN, *addr = a[0], *flags = a[1], *mode = (mode_t)a[2];
+		return true;
+	case __NR_creat:
+		*op = OP_OPEN, *addr = a[0], *flags = O_CREAT | O_WRONLY | O_TRUNC;
+		*mode = (mode_t)a[1];
+		return true;
+	case __NR_openat:
+		*op = OP_OPEN, *dirfd = (int)a[0], *addr = a[1], *flags = a[2];
+		*mode = (mode_t)a[3];
+		return true;
+	case __NR_mkdir:
+		*op = OP_MKDIR, *addr = a[0], *mode = (mode_t)a[1];
+		return true;
+	case __NR_mkdirat:
+		*op = OP_MKDIR, *dirfd = (int)a[0], *addr = a[1], *mode = (mode_t)a[2];
+		return true;
+	case __NR_rmdir:
+		*op = OP_RMDIR, *addr = a[0];
+		return true;
+	case __NR_unlink:
+		*op = OP_UNLINK, *addr = a[0];
+		return true;
+	case __NR_unlinkat:
+		*op = (a[2] & AT_REMOVEDIR) ? OP_RMDIR : OP_UNLINK;
+		*dirfd = (int)a[0], *addr = a[1];
+		return true;
+	case __NR_symlink:
+		*op = OP_SYMLINK, *addr2 = a[0], *addr = a[1];
+		return true;
+	case __NR_symlinkat:
+		*op = OP_SYMLINK, *addr2 = a[0], *dirfd = (int)a[1], *addr = a[2];
+		return true;
+	case __NR_mknod:
+		*op = OP_MKNOD, *addr = a[0], *mode = (mode_t)a[1];
+		return true;
+	case __NR_mknodat:
+		*op = OP_MKNOD, *dirfd = (int)a[0], *addr = a[1], *mode = (mode_t)a[2];
+		return true;
+	case __NR_truncate:
+		*op = OP_TRUNCATE, *addr = a[0], *flags = a[1];
+		return true;
+	case __NR_rename:
+		*two = true, *dirfd2 = AT_FDCWD, *addr = a[0], *addr2 = a[1];
+		return true;
+	case __NR_renameat:
+		*two = true, *dirfd = (int)a[0], *addr = a[1], *dirfd2 = (int)a[2];
+		*addr2 = a[3];
+		return true;
+	case __NR_renameat2:
+		*two = true, *dirfd = (int)a[0], *addr = a[1], *dirfd2 = (int)a[2];
+		*addr2 = a[3], *flags = a[4];
+		return true;
+	case __NR_link:
+		*two = true, *dirfd2 = AT_FDCWD, *addr = a[0], *addr2 = a[1];
+		*flags = 1ull << 63; /* a link, not a rename */
+		return true;
+	case __NR_linkat:
+		*two = true, *dirfd = (int)a[0], *addr = a[1], *dirfd2 = (int)a[2];
+		*addr2 = a[3], *flags = 1ull << 63;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The right OP needs in the directory (or on the file). */
+static uint64_t needs(enum op op, uint64_t flags, mode_t mode)
+{
+	switch (op) {
+	case OP_OPEN:
+		return (flags & O_CREAT ? LL_FS_MAKE_REG : 0) |
+		       ((flags & O_ACCMODE) != O_RDONLY ? LL_FS_WRITE_FILE : 0) |
+		       (flags & O_TRUNC ? LL_FS_TRUNCATE : 0);
+	case OP_MKDIR:
+		return LL_FS_MAKE_DIR;
+	case OP_UNLINK:
+		return LL_FS_REMOVE_FILE;
+	case OP_RMDIR:
+		return LL_FS_REMOVE_DIR;
+	case OP_SYMLINK:
+		return LL_FS_MAKE_SYM;
+	case OP_MKNOD:
+		return S_ISFIFO(mode) ? LL_FS_MAKE_FIFO : LL_FS_MAKE_REG;
+	case OP_TRUNCATE:
+		return LL_FS_WRITE_FILE | LL_FS_TRUNCATE;
+	}
+	return ~0ull;
+}
+
+/* OP on T (in a gate directory), as the command; the result for the caller
+ * (a new fd's number for OP_OPEN, sent with ADDFD). */
+static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+	       struct fsgate *g, struct target *t, enum op op, uint64_t flags, mode_t mode,
+	       const char *link_target, bool *sent)
+{
+	mode_t um = caller_umask(req->pid), old;
+	struct stat st;
+	int r, fd;
+
+	*sent = false;
+	r = broker_as_command(sb, true);
+	if (r < 0)
+		return r;
+	old = umask(um);
+	switch (op) {
+	case OP_OPEN:
+		/* a final symlink is the kernel's to follow, under Landlock */
+		fd = openat(t->dir, t->name, (int)(flags | O_NOFOLLOW | O_CLOEXEC), mode);
+		r = fd < 0 ? -errno : 0;
+		if (fd >= 0) {
+			struct seccomp_notif_addfd add = {
+				.id = req->id,
+				.flags = SECCOMP_ADDFD_FLAG_SEND,
+				.srcfd = (uint32_t)fd,
+				.newfd_flags = (uint32_t)(flags & O_CLOEXEC),
+			};
+			r = ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 ? -errno : 0;
+			*sent = r == 0;
+			close(fd);
+		}
+		break;
+	case OP_MKDIR:
+		r = mkdirat(t->dir, t->name, mode & 07777) < 0 ? -errno : 0;
+		if (r == 0) {
+			if (g->made >= GATE_MADE_MAX) {
+				/* made, but what is made in it is Landlock's
+				 * (and Landlock refuses it) */
+				break;
+			}
+			fd = openat(t->dir, t->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0 && gate_add(g, fd, t->gate->rights, NULL))
+				g->made++;
+			else if (fd >= 0)
+				close(fd);
+		}
+		break;
+	case OP_RMDIR:
+		if (fstatat(t->dir, t->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			break;
+		}
+		r = unlinkat(t->dir, t->name, AT_REMOVEDIR) < 0 ? -errno : 0;
+		if (r == 0)
+			gate_drop(g, &st);
+		break;
+	case OP_UNLINK:
+		r = unlinkat(t->dir, t->name, 0) < 0 ? -errno : 0;
+		break;
+	case OP_SYMLINK:
+		r = symlinkat(link_target, t->dir, t->name) < 0 ? -errno : 0;
+		break;
+	case OP_MKNOD:
+		r = mknodat(t->dir, t->name, mode, 0) < 0 ? -errno : 0;
+		break;
+	case OP_TRUNCATE:
+		fd = openat(t->dir, t->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		r = fd < 0 ? -errno : (ftruncate(fd, (off_t)flags) < 0 ? -errno : 0);
+		if (fd >= 0)
+			close(fd);
+		break;
+	}
+	umask(old);
+	(void)broker_as_command(sb, false);
+	return r;
+}
+
+static void handle_two(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+		       struct fsgate *g, int dirfd, uint64_t addr, int dirfd2, uint64_t addr2,
+		       uint64_t flags)
+{
+	struct target a, b;
+	bool link = flags & (1ull << 63);
+	const char *why;
+	struct stat st;
+	int r;
+
+	if (target_read(&a, req->pid, dirfd, addr) < 0) {
+		target_close(&a);
+		answer(nfd, req->id, 0, true);
+		return;
+	}
+	if (target_read(&b, req->pid, dirfd2, addr2) < 0) {
+		target_close(&a);
+		target_close(&b);
+		answer(nfd, req->id, 0, true);
+		return;
+	}
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		goto out; /* the caller is gone; the pid may be another's now */
+	if (target_resolve(&a, g) < 0 || target_resolve(&b, g) < 0 || (!a.gate && !b.gate)) {
+		answer(nfd, req->id, 0, true);
+		goto out;
+	}
+	if (!a.gate || !b.gate || (link && (flags & ~(1ull << 63) & ~(uint64_t)AT_SYMLINK_FOLLOW))) {
+		answer(nfd, req->id, -EXDEV, false);
+		goto out;
+	}
+	/* both in the gate: each name judged, and each right the grants give */
+	uint64_t need_a = link ? 0 : LL_FS_REMOVE_FILE, need_b = LL_FS_MAKE_REG;
+	if (fstatat(a.dir, a.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+		need_a = LL_FS_REMOVE_DIR;
+		need_b = LL_FS_MAKE_DIR;
+	}
+	if ((why = judge(sb, a.gate, a.name)) || (why = judge(sb, b.gate, b.name))) {
+		refused(sb, judge(sb, a.gate, a.name) ? &a : &b);
+		answer(nfd, req->id, -EACCES, false);
+		goto out;
+	}
+	if ((a.gate->rights & need_a) != need_a || (b.gate->rights & (need_b | LL_FS_REMOVE_FILE |
+								    LL_FS_REMOVE_DIR)) == 0) {
+		answer(nfd, req->id, -EACCES, false);
+		goto out;
+	}
+	struct stat over;
+	bool had_over = fstatat(b.dir, b.name, &over, AT_SYMLINK_NOFOLLOW) == 0;
+	r = broker_as_command(sb, true);
+	if (r == 0) {
+		if (link)
+			r = linkat(a.dir, a.name, b.dir, b.name, (int)(flags & AT_SYMLINK_FOLLOW)) < 0
+				    ? -errno
+				    : 0;
+		else
+			r = (int)syscall(SYS_renameat2, a.dir, a.name, b.dir, b.name,
+					 (unsigned)flags) < 0
+				    ? -errno
+				    : 0;
+		(void)broker_as_command(sb, false);
+	}
+	if (r == 0 && !link && had_over && S_ISDIR(over.st_mode) && !(flags & RENAME_EXCHANGE))
+		gate_drop(g, &over); /* an empty directory renamed over is gone */
+	answer(nfd, req->id, r, false);
+out:
+	target_close(&a);
+	target_close(&b);
+}
+
+bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbox *sb)
+{
+	struct fsgate *g = sb->fsgate;
+	struct target t;
+	enum op op;
+	int dirfd, dirfd2 = AT_FDCWD;
+	uint64_t addr, addr2 = 0, flags;
+	mode_t mode;
+	bool two, sent;
+	char link_target[PATH_MAX];
+	const char *why;
+	int r;
+
+	if (!g || !decode(req, &op, &dirfd, &addr, &two, &dirfd2, &addr2, &flags, &mode))
+		return false;
+	if (two) {
+		handle_two(nfd, req, sb, g, dirfd, addr, dirfd2, addr2, flags);
+		return true;
+	}
+	if (op == OP_OPEN && !(flags & (O_CREAT | O_TRUNC)) && (flags & O_ACCMODE) == O_RDONLY) {
+		answer(nfd, req->id, 0, true); /* (openat2 and the like: a read) */
+		return true;
+	}
+	if (op == OP_MKNOD && !S_ISFIFO(mode) && !S_ISREG(mode) && (mode & S_IFMT)) {
+		answer(nfd, req->id, 0, true); /* devices and sockets: Landlock's */
+		return true;
+	}
+	if (op == OP_SYMLINK && read_path(req->pid, addr2, link_target, sizeof(link_target)) < 0) {
+		answer(nfd, req->id, 0, true);
+		return true;
+	}
+	if (target_read(&t, req->pid, dirfd, addr) < 0) {
+		target_close(&t);
+		answer(nfd, req->id, 0, true);
+		return true;
+	}
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+		target_close(&t);
+		return true;
+	}
+	/* O_TMPFILE names the directory itself: the kernel's, under Landlock
+	 * (which gives a directory on the way no make_reg) */
+	if (target_resolve(&t, g) < 0 || !t.gate || (op == OP_OPEN && (flags & __O_TMPFILE))) {
+		target_close(&t);
+		answer(nfd, req->id, 0, true);
+		return true;
+	}
+	if ((why = judge(sb, t.gate, t.name))) {
+		refused(sb, &t);
+		target_close(&t);
+		answer(nfd, req->id, -EACCES, false);
+		return true;
+	}
+	uint64_t need = needs(op, flags, mode);
+	if ((t.gate->rights & need) != need) {
+		target_close(&t);
+		answer(nfd, req->id, 0, true); /* Landlock refuses it as the grant does */
+		return true;
+	}
+	r = act(nfd, req, sb, g, &t, op, flags, mode, link_target, &sent);
+	if (op == OP_OPEN && r == -ELOOP && !(flags & O_NOFOLLOW)) {
+		/* a symlink: followed by the kernel, judged by Landlock */
+		target_close(&t);
+		answer(nfd, req->id, 0, true);
+		return true;
+	}
+	target_close(&t);
+	if (!sent)
+		answer(nfd, req->id, r, false);
+	return true;
+}
+
+/* Git state made during the run in a .git the gate keeps: moved aside. */
+void fsgate_finish(struct sandbox *sb)
+{
+	struct fsgate *g = sb->fsgate;
+
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n_state; i++) {
+		struct stat st;
+		if (lstat(g->state[i], &st) == 0)
+			(void)protect_move_aside(sb, g->state[i], "protect.created", MOVE_AT_EXIT);
+	}
+}

@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: MIT
+"""The file gate: without a mount namespace, the directories on the way to a
+protected path (the top of a project with a .git, the .git itself) take new
+entries through the supervisor, name by name, and protected names never.
+git works inside in every mode.  The host side is a real host git run after
+the sandbox, as the same user, with a planted command that would leave a
+mark."""
+import os
+import stat
+import subprocess
+
+import pytest
+
+from test_protect import GIT_ENV, host, make_repo, planted
+
+# the command's environment is the policy's: the identity set inside
+IDENT = ("export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+         "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; ")
+GIT_WORK = IDENT + ("git status --short >/dev/null && echo new > top.txt && mkdir -p newdir/deep && "
+            "echo n > newdir/deep/f && echo more >> top.txt && mv top.txt top2.txt && "
+            "git add top2.txt newdir && git commit -qm one && git checkout -qb feat && "
+            "echo y > f && git stash -q && git stash pop -q && git commit -qam two && "
+            "git checkout -q master && git merge -q feat && "
+            "GIT_EDITOR=true git rebase -q -i HEAD~1 && git worktree list >/dev/null && "
+            "git branch -q -d feat && rm -r newdir && echo git-ok")
+
+
+def test_git_and_new_files_at_the_top_in_every_mode(box):
+    """status, add, commit, branch, checkout, stash, merge, rebase and
+    worktree list in the project, new files and directories at its top, as
+    root and unprivileged, with namespaces (the view) and without (the
+    gate); the host's git sees the commits afterwards."""
+    make_repo(box)
+    r = box.run(["sh", "-c", GIT_WORK], policy=box.policy(""), env=GIT_ENV)
+    assert "git-ok" in r.stdout, r.stderr
+    h = host(box, ["git", "log", "--format=%s", "-3"])
+    assert h.stdout.split() == ["two", "one", "init"], h.stdout + h.stderr
+    assert os.path.exists(box.path("work", "top2.txt"))
+    assert not os.path.exists(box.path("work", "newdir"))
+    if box.namespaces == "off":
+        assert "file gate" not in r.stderr  # said with -v only
+        r = box.run(["true"], policy=box.policy(""), opts=["-v"])
+        assert "made by the supervisor, name by name" in r.stderr, r.stderr
+
+
+def nons_only(box):
+    if box.namespaces != "off":
+        pytest.skip("the gate works without namespaces (with them, mounts protect)")
+
+
+def test_gate_refuses_every_protected_name(box):
+    """Through the gate: writing, replacing (a lock renamed over), renaming
+    and removing .git/config, .git and the hooks; creating commondir,
+    config.worktree, remotes, an absent .mcp.json; a hard link to the config
+    at the top, a symlink to it written through.  The host's git afterwards
+    runs nothing the sandbox planted."""
+    nons_only(box)
+    make_repo(box)
+    script, mark = planted(box)
+    plant = ("echo '[core]fsmonitor=%(s)s' >> .git/config; git config core.fsmonitor %(s)s; "
+             "printf '[core]\\n\\tfsmonitor = %(s)s\\n' > .git/config.lock; "
+             "mv -f .git/config.lock .git/config; "
+             "echo /elsewhere > .git/commondir; echo '[core]' > .git/config.worktree; "
+             "mkdir .git/remotes; cp %(s)s .git/hooks/pre-commit; "
+             "echo '{}' > .mcp.json; ln .git/config cfg; ln -s .git/config cl; "
+             "echo '[core]fsmonitor=%(s)s' >> cl; mv .git/hooks hk; rm -rf .git/hooks; "
+             "mv .git g2; mkdir .git2 && mv .git2 .git; "
+             "echo made > control && echo planted" % {"s": script})
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=GIT_ENV)
+    # positive control: the same run made a new file at the top
+    assert "planted" in r.stdout, r.stderr
+    assert os.path.exists(box.path("work", "control"))
+    for n in ("commondir", "config.worktree", "remotes", "hooks/pre-commit"):
+        assert not os.path.exists(box.path("work", ".git", n)), n
+    for n in (".mcp.json", "cfg", "hk", "g2"):
+        assert not os.path.exists(box.path("work", n)), n
+    assert os.path.isdir(box.path("work", ".git", "hooks"))
+    with open(box.path("work", ".git", "config")) as f:
+        assert "fsmonitor" not in f.read()
+    h = host(box, ["sh", "-c", "git status --short && git commit -q --allow-empty -m h"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+def test_gate_holds_when_a_directory_is_swapped_for_a_link(box):
+    """A thread swaps a directory the sandbox made at the top for a symlink
+    to .git, while another makes NAME/commondir and NAME/config.lock through
+    it: the gate judges the directory it resolved, once."""
+    nons_only(box)
+    make_repo(box)
+    race = r"""
+import os, threading, time
+stop = time.time() + 3
+made = [0]
+os.mkdir("d")
+def swap():
+    while time.time() < stop:
+        try:
+            os.rename("d", "d.real")
+            os.symlink(".git", "d")
+            os.unlink("d")
+            os.rename("d.real", "d")
+        except OSError:
+            pass
+def plant():
+    while time.time() < stop:
+        for n in ("d/commondir", "d/config.worktree", "d/hooks/post-checkout"):
+            try:
+                with open(n, "w") as f:
+                    f.write("x\n")
+                if os.path.isdir("d") and not os.path.islink("d"):
+                    made[0] += 1
+            except OSError:
+                pass
+        try:
+            os.rename("d/config", "d/config.old")
+        except OSError:
+            pass
+ts = [threading.Thread(target=swap), threading.Thread(target=plant)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print("made-in-dir", made[0])
+"""
+    box.write("work/race.py", race)
+    r = box.run(["/usr/bin/python3", "race.py"], policy=box.policy(""), timeout=60)
+    assert "made-in-dir" in r.stdout, r.stderr
+    # positive control: the race did make files through the directory
+    assert int(r.stdout.split()[-1]) > 0, r.stdout
+    for n in ("commondir", "config.worktree", "hooks/post-checkout", "config.old"):
+        assert not os.path.exists(box.path("work", ".git", n)), n
+    assert os.path.exists(box.path("work", ".git", "config"))
+
+
+def test_gate_makes_names_as_the_command(box):
+    """Owner, group and umask of what the gate makes are the command's."""
+    nons_only(box)
+    make_repo(box)
+    r = box.run(["sh", "-c", "umask 027; echo x > f1 && mkdir d1 && ln -s f1 s1 && mkfifo p1 "
+                 "&& echo ok"], policy=box.policy(""))
+    assert "ok" in r.stdout, r.stderr
+    want = 65534 if box.user == "nobody" else 0
+    for n, mode in (("f1", 0o640), ("d1", 0o750), ("p1", 0o640)):
+        st = os.lstat(box.path("work", n))
+        assert (st.st_uid, st.st_gid) == (want, want), n
+        assert stat.S_IMODE(st.st_mode) == mode, (n, oct(st.st_mode))
+    assert os.readlink(box.path("work", "s1")) == "f1"
+
+
+def test_unfinished_rebase_made_inside_is_moved_aside(box):
+    """A rebase left stopped inside (its todo could hold exec lines a host
+    `git rebase --continue` would run) is moved aside at exit."""
+    nons_only(box)
+    make_repo(box)
+    script, mark = planted(box)
+    todo = "exec %s" % script
+    r = box.run(["sh", "-c", IDENT + "git commit -q --allow-empty -m a && "
+                 "GIT_SEQUENCE_EDITOR='printf \"break\\n%s\\n\" >' git rebase -q -i HEAD~1; "
+                 "ls .git/rebase-merge >/dev/null && echo stopped" % todo],
+                policy=box.policy(""), env=GIT_ENV)
+    assert "stopped" in r.stdout, r.stderr
+    assert not os.path.exists(box.path("work", ".git", "rebase-merge"))
+    assert os.path.isdir(box.path("work", ".git", "rebase-merge.ringfence-blocked"))
+    h = host(box, ["sh", "-c", "git rebase --continue; git status --short"])
+    assert not os.path.exists(mark), h.stdout + h.stderr

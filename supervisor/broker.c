@@ -595,6 +595,10 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		return -ENOMEM;
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return errno == EINTR || errno == ENOENT ? 0 : -errno;
+	if (sb->trace && fstrace_is_traced(req->data.nr)) {
+		fstrace_handle(nfd, req, sb, st);
+		return 0;
+	}
 	if (req->data.nr == __NR_listen) {
 		handle_listen(nfd, req, sb, st);
 		return 0;

@@ -112,11 +112,14 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 	/* 9. seccomp last: everything above uses calls the filter refuses.
 	 *    Under the connect broker, and wherever Unix sockets are allowed
 	 *    (their connects are mediated), connect(2) and listen(2) are handed
-	 *    to the supervisor: that filter's notification fd goes to it before
-	 *    the others are installed (they refuse nothing sendmsg needs, but
-	 *    order costs nothing). */
-	if (sb->iso == NET_ISO_BROKER || sb->unix_mediated) {
-		int nfd = seccomp_install_notify();
+	 *    to the supervisor, and with --trace the file calls are shown to it
+	 *    (fstrace.c; Landlock still decides them): that one filter's
+	 *    notification fd goes to it before the others are installed (they
+	 *    refuse nothing sendmsg needs, but order costs nothing).  From here
+	 *    the traced calls wait for the supervisor: nothing below but exec. */
+	if (sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->trace) {
+		int nfd = seccomp_install_notify(sb->iso == NET_ISO_BROKER || sb->unix_mediated,
+						 sb->trace);
 		if (nfd < 0)
 			FAIL(-nfd, "installing the connect broker's filter: %s%s", strerror(-nfd),
 			     nfd == -EBUSY ? " (a seccomp notification listener is already installed "

@@ -719,24 +719,65 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 }
 
 /*
- * The broker's filter: connect(2) and listen(2) go to the supervisor as user
- * notifications, everything else passes on to the other filters.  Seven
- * instructions, written out rather than generated: libseccomp would cost a
- * millisecond per start for them.  Another architecture is killed by the
- * allow-list filter already; here it just falls through.
+ * The notification filter, the one per filter chain the kernel allows a
+ * listener on (a second NEW_LISTENER filter fails with EBUSY), so the
+ * connect broker and the file trace share it:
+ *  - NET: connect(2) and listen(2), answered by the supervisor (broker.c);
+ *  - FS (--trace): the calls that take a path Landlock judges, and ioctl,
+ *    answered CONTINUE once the supervisor has judged them (fstrace.c).
+ *    Landlock stays the enforcement: the trace only observes.
+ * Written out rather than generated: libseccomp would cost a millisecond
+ * per start for a few compares.  Another architecture is killed by the
+ * allow-list filter already; here it just falls through to ALLOW.
  */
-int seccomp_install_notify(void)
+/* The calls --trace shows the supervisor (fstrace.c judges them). */
+const int fstrace_calls[] = {
+	__NR_open,     __NR_openat,    __NR_openat2,  __NR_creat,	  __NR_truncate,
+	__NR_mkdir,    __NR_mkdirat,   __NR_mknod,    __NR_mknodat,	  __NR_unlink,
+	__NR_unlinkat, __NR_rmdir,     __NR_rename,   __NR_renameat,  __NR_renameat2,
+	__NR_link,     __NR_linkat,    __NR_symlink,  __NR_symlinkat, __NR_execve,
+	__NR_execveat, __NR_ioctl,
+};
+const size_t fstrace_calls_n = ARRAY_SIZE(fstrace_calls);
+_Static_assert(ARRAY_SIZE(fstrace_calls) <= FSTRACE_CALLS_MAX, "FSTRACE_CALLS_MAX");
+
+bool fstrace_is_traced(int nr)
 {
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_listen, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-	};
-	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+	for (size_t i = 0; i < fstrace_calls_n; i++)
+		if (fstrace_calls[i] == nr)
+			return true;
+	return false;
+}
+
+static const int notify_net_calls[] = { __NR_connect, __NR_listen };
+
+int seccomp_install_notify(bool net, bool fs)
+{
+	struct sock_filter f[64];
+	size_t n = 0, nc = 0;
+	int calls[ARRAY_SIZE(notify_net_calls) + FSTRACE_CALLS_MAX];
+
+	if (net)
+		for (size_t i = 0; i < ARRAY_SIZE(notify_net_calls); i++)
+			calls[nc++] = notify_net_calls[i];
+	for (size_t i = 0; fs && i < fstrace_calls_n; i++)
+		calls[nc++] = fstrace_calls[i];
+	if (nc == 0 || nc + 5 > ARRAY_SIZE(f))
+		return -EINVAL;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, arch));
+	/* not x86_64: jump over the compares to ALLOW */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0,
+					      (unsigned char)(nc + 1));
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, nr));
+	/* compare i jumps over the nc - 1 - i compares after it and ALLOW */
+	for (size_t i = 0; i < nc; i++)
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)calls[i],
+						      (unsigned char)(nc - i), 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
 			  &prog);
 

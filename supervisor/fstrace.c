@@ -205,6 +205,7 @@ static int resolve(pid_t pid, int root, int dirfd_base, uint64_t addr, bool foll
 	struct stat st;
 	int r;
 
+	ret->path[0] = '\0';
 	r = read_string(pid, addr, arg, sizeof(arg));
 	if (r < 0)
 		return r;
@@ -227,8 +228,14 @@ static int resolve(pid_t pid, int root, int dirfd_base, uint64_t addr, bool foll
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	dir = (int)syscall(SYS_openat2, root, full[0] ? full + 1 : ".", &how, sizeof(how));
-	if (dir < 0)
-		return -errno;
+	if (dir < 0) {
+		r = -errno;
+		/* not there: the path as written, for hidden() */
+		*slash = '/';
+		if (r == -ENOENT)
+			snprintf(ret->path, sizeof(ret->path), "%s", full);
+		return r;
+	}
 	if (!last[0] || strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
 		/* the directory itself: "/", "a/.", "a/.." (walked from the
 		 * root again: from DIR as a root, ".." would stay in it) */
@@ -465,6 +472,40 @@ static void judge_all(const struct sandbox *sb, const struct seccomp_notif *req,
 		}
 }
 
+/*
+ * With namespaces and private_tmp, /tmp and /dev/shm are fresh: of the
+ * host's only what a grant names is carried in, so the rest is not
+ * refused but absent (ENOENT).  An open of such a path that the host has
+ * is reported as the refusal it is.
+ */
+static void hidden(const struct sandbox *sb, const struct seccomp_notif *req,
+		   struct broker_stats *st, const char *path, enum fs_access access)
+{
+	struct fs_verdict v = { .why = FS_WHY_NOT_GRANTED,
+				.key = access == FS_READ ? "read" : "write" };
+	struct stat s;
+	char *slash;
+
+	/* a create: its directory is what the host has, and what to grant */
+	snprintf(v.value, sizeof(v.value), "%s", path);
+	slash = strrchr(v.value, '/');
+	if (access == FS_CREATE && slash && slash != v.value)
+		*slash = '\0';
+	if (sb->ns != NS_FULL || !sb->policy->fs.private_tmp ||
+	    !(landlock_path_beneath(path, "/tmp") || landlock_path_beneath(path, "/dev/shm")) ||
+	    lstat(v.value, &s) < 0)
+		return;
+	for (size_t i = 0; sb->deny_canon && i < sb->policy->fs.deny.n; i++)
+		if (sb->deny_canon[i] && landlock_path_beneath(path, sb->deny_canon[i])) {
+			v.why = FS_WHY_DENIED;
+			v.key = "deny";
+			snprintf(v.value, sizeof(v.value), "%s", sb->policy->fs.deny.items[i].value);
+			refused(sb, req, st, access, path, &v);
+			return;
+		}
+	refused(sb, req, st, access, path, &v);
+}
+
 static void judge_open(const struct sandbox *sb, const struct seccomp_notif *req,
 		       struct broker_stats *st, int root, int base, uint64_t addr, uint64_t flags)
 {
@@ -473,14 +514,21 @@ static void judge_open(const struct sandbox *sb, const struct seccomp_notif *req
 
 	if (flags & O_PATH)
 		return; /* Landlock checks nothing for O_PATH */
-	if (resolve(req->pid, root, base, addr,
-		    !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL),
-		    &fp) < 0)
+	int r = resolve(req->pid, root, base, addr,
+			!(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL),
+			&fp);
+	if (r == -ENOENT && fp.path[0])
+		hidden(sb, req, st, fp.path,
+		       flags & O_CREAT ? FS_CREATE : acc == O_RDONLY ? FS_READ : FS_WRITE);
+	if (r < 0)
 		return;
+	if (!fp.exists && !(flags & O_CREAT)) {
+		hidden(sb, req, st, fp.path, acc == O_RDONLY ? FS_READ : FS_WRITE);
+		return;
+	}
 	if (!fp.exists) {
 		struct need n = { FS_CREATE, fp.path, fp.parent, LL_FS_MAKE_REG, fp.parent_ro };
-		if (flags & O_CREAT)
-			judge_all(sb, req, st, &n, 1);
+		judge_all(sb, req, st, &n, 1);
 		return;
 	}
 	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))

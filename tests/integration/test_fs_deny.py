@@ -13,7 +13,7 @@ from conftest import NOBODY, audit_events
 SCRIPT_PRELUDE = "set -u; "
 
 
-def world(box):
+def world(box, extra=""):
     """ro/ (read grant), rw/ (write grant), other/ (no grant), ro/secret
     (denied), a log directory; owned by the command's user."""
     for d in ("ro", "rw", "other", "logs", "tools"):
@@ -34,7 +34,8 @@ def world(box):
         deny = %s
         [log]
         file = %s
-        """ % (box.path("ro"), box.path("rw"), box.path("tools"), box.path("ro", "secret"), log))
+        """ % (box.path("ro"), box.path("rw"), box.path("tools"), box.path("ro", "secret"), log)
+        + extra)
     return pol, log
 
 
@@ -220,3 +221,29 @@ def test_live_log_on_stderr(box):
     live = [l for l in text.splitlines() if " fs.deny " in l]
     assert len(live) == 1, text
     assert "access=read" in live[0] and "path=%s" % o in live[0] and "{" not in live[0], live
+
+
+CONNECT = ("import socket\n"
+           "try:\n"
+           "    socket.create_connection(('127.0.0.1', 9), timeout=5)\n"
+           "except OSError:\n"
+           "    print('net-refused')\n")
+
+
+def test_trace_shares_the_connect_brokers_filter(box):
+    """One notification listener per filter chain: with the connect broker
+    the file calls go through the same one, and both are answered."""
+    pol, log = world(box, "[network]\nmode = proxy\nisolation = broker\nallow = example.test\n")
+    box.write("tools/connect.py", CONNECT)
+    f = box.path("ro", "f.txt")
+    r = box.run(["sh", "-c", "echo x >> %s && echo control-ok; (echo x >> %s) 2>/dev/null || "
+                 "echo refused; /usr/bin/python3 %s" % (box.path("rw", "f.txt"), f,
+                                                        box.path("tools", "connect.py"))],
+                policy=pol, opts=["--trace"])
+    assert "control-ok" in r.stdout and "refused" in r.stdout, (r.stdout, r.stderr)
+    assert "net-refused" in r.stdout, (r.stdout, r.stderr)
+    events = audit_events(log)
+    assert [e for e in events if e["event"] == "fs.deny" and e["path"] == f
+            and e["access"] == "write"], events
+    assert [e for e in events if e["event"] == "net.deny" and e.get("proto") == "direct"], events
+    assert "direct connection" in r.stderr and "refused 1 file access" in r.stderr, r.stderr

@@ -121,14 +121,18 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 		int nfd = seccomp_install_notify(sb->iso == NET_ISO_BROKER || sb->unix_mediated,
 						 sb->trace);
 		if (nfd < 0)
-			FAIL(-nfd, "installing the connect broker's filter: %s%s", strerror(-nfd),
+			FAIL(-nfd, "installing the %s filter: %s%s",
+			     sb->iso == NET_ISO_BROKER || sb->unix_mediated ? "connect broker's"
+									  : "--trace",
+			     strerror(-nfd),
 			     nfd == -EBUSY ? " (a seccomp notification listener is already installed "
 					     "above ringfence, as under WSL2: set [syscalls] "
-					     "unix_sockets = deny, and use a network namespace)"
+					     "unix_sockets = deny, use a network namespace, and "
+					     "run without --trace)"
 					   : "");
 		r = send_fd(sb->handoff[1], nfd);
 		if (r < 0)
-			FAIL(-r, "handing the connect broker's fd over: %s", strerror(-r));
+			FAIL(-r, "handing the notification fd over: %s", strerror(-r));
 		close(nfd);
 		close(sb->handoff[1]);
 	}

@@ -232,8 +232,8 @@ static int resolve(pid_t pid, int root, int dirfd_base, uint64_t addr, bool foll
 		r = -errno;
 		/* not there: the path as written, for hidden() */
 		*slash = '/';
-		if (r == -ENOENT)
-			snprintf(ret->path, sizeof(ret->path), "%s", full);
+		if (r == -ENOENT && strlen(full) < sizeof(ret->path))
+			memcpy(ret->path, full, strlen(full) + 1);
 		return r;
 	}
 	if (!last[0] || strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {

@@ -241,7 +241,7 @@ static int connect_to_proxy(const struct sandbox *sb, struct netproxy *np, int f
 
 /* Switches this thread's effective ids to the command's (raw system calls:
  * glibc's wrappers would change every thread's), and back. */
-static int as_command(const struct sandbox *sb, bool enter)
+int broker_as_command(const struct sandbox *sb, bool enter)
 {
 	static gid_t saved_groups[NGROUPS_MAX];
 	static int n_saved = -1;
@@ -255,7 +255,7 @@ static int as_command(const struct sandbox *sb, bool enter)
 		    syscall(SYS_setresgid, -1, sb->gid, -1) < 0 ||
 		    syscall(SYS_setresuid, -1, sb->uid, -1) < 0) {
 			int e = errno;
-			(void)as_command(sb, false);
+			(void)broker_as_command(sb, false);
 			return -e;
 		}
 		return 0;
@@ -327,10 +327,10 @@ static void handle_listen(int nfd, const struct seccomp_notif *req, const struct
 	/* the caller may be gone and its pid reused: act only for a live call */
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return;
-	r = as_command(sb, true);
+	r = broker_as_command(sb, true);
 	if (r == 0) {
 		r = listen(sock, (int)req->data.args[1]) < 0 ? -errno : 0;
-		(void)as_command(sb, false);
+		(void)broker_as_command(sb, false);
 	}
 	respond(nfd, req->id, r, 0);
 }
@@ -376,7 +376,7 @@ static int connect_as_command(const struct sandbox *sb, int sock, const struct s
 {
 	int fl = fcntl(sock, F_GETFL), r;
 
-	r = as_command(sb, true);
+	r = broker_as_command(sb, true);
 	if (r < 0)
 		return r;
 	/* never block the supervisor: a blocking caller waits here at most
@@ -395,7 +395,7 @@ static int connect_as_command(const struct sandbox *sb, int sock, const struct s
 	}
 	if (fl >= 0 && !(fl & O_NONBLOCK))
 		(void)fcntl(sock, F_SETFL, fl);
-	(void)as_command(sb, false);
+	(void)broker_as_command(sb, false);
 	return r;
 }
 

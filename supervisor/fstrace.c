@@ -492,8 +492,15 @@ static void hidden(const struct sandbox *sb, const struct seccomp_notif *req,
 	if (access == FS_CREATE && slash && slash != v.value)
 		*slash = '\0';
 	if (sb->ns != NS_FULL || !sb->policy->fs.private_tmp ||
-	    !(landlock_path_beneath(path, "/tmp") || landlock_path_beneath(path, "/dev/shm")) ||
-	    lstat(v.value, &s) < 0)
+	    !(landlock_path_beneath(path, "/tmp") || landlock_path_beneath(path, "/dev/shm")))
+		return;
+	/* looked up with the command's ids: what the host's permissions keep
+	 * from its user is never said to exist */
+	if (broker_as_command(sb, true) < 0)
+		return;
+	int r = lstat(v.value, &s);
+	(void)broker_as_command(sb, false);
+	if (r < 0)
 		return;
 	for (size_t i = 0; sb->deny_canon && i < sb->policy->fs.deny.n; i++)
 		if (sb->deny_canon[i] && landlock_path_beneath(path, sb->deny_canon[i])) {

@@ -507,6 +507,9 @@ int seccomp_notify_trial(void);
  * The thread group of TID from /proc, or -errno. */
 int broker_caller_pidfd(pid_t tid);
 pid_t broker_thread_group(pid_t tid);
+/* This thread's effective ids, groups: the command's (ENTER), or ours
+ * again; 0 or -errno (the command runs as our own user: nothing to do). */
+int broker_as_command(const struct sandbox *sb, bool enter);
 /* Answers one connect(2) notification.  Returns 0, or -errno when the
  * notification fd itself failed. */
 struct fstrace_group;

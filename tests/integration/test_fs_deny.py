@@ -247,3 +247,43 @@ def test_trace_shares_the_connect_brokers_filter(box):
             and e["access"] == "write"], events
     assert [e for e in events if e["event"] == "net.deny" and e.get("proto") == "direct"], events
     assert "direct connection" in r.stderr and "refused 1 file access" in r.stderr, r.stderr
+
+
+def test_the_trace_decides_nothing(box):
+    """With --trace every file call stops in the supervisor and goes on:
+    the attack program of tests/escape/fs.c still fails at everything,
+    and its refusals are reported."""
+    secret_dir = box.path("secret")
+    os.mkdir(secret_dir)
+    box.write("secret/key", "TOPSECRET\n", mode=0o644)
+    git = box.path("work", ".git")
+    os.mkdir(git)
+    cfg = box.write("work/.git/config", "[core]\n")
+    if box.user == "nobody":
+        for p in (git, cfg):
+            os.chown(p, NOBODY, NOBODY)
+    suid = os.path.join(box.bin, "suid_probe")
+    os.chown(suid, 0, 0)
+    os.chmod(suid, 0o4755)
+    log = box.path("logs", "audit.jsonl")
+    os.makedirs(os.path.dirname(log))
+    if box.user == "nobody":
+        os.chown(os.path.dirname(log), NOBODY, NOBODY)
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        deny = %s
+        [log]
+        file = %s
+        """ % (box.root, secret_dir, log))
+    r = box.run([os.path.join(box.bin, "fs"), "secret=" + secret_dir + "/key", "outside=/etc",
+                 "protected=" + cfg, "setuid=" + suid]
+                + (["metadata=known"] if box.namespaces == "off" else []), policy=pol,
+                opts=["--trace"])
+    assert "ESCAPED" not in r.stdout, r.stdout
+    assert r.returncode == 0 and "0 escape(s)" in r.stdout, r.stdout + r.stderr
+    assert open(cfg).read() == "[core]\n"
+    assert not os.path.exists("/etc/ringfence-escape")
+    deny = [e for e in audit_events(log) if e["event"] == "fs.deny"]
+    assert [e for e in deny if e["path"].startswith(secret_dir)
+            and e["key"] == "filesystem.deny"], deny

@@ -188,12 +188,14 @@ def test_untraced_failure_suggests_trace_once(box):
 def test_live_log_on_stderr(box):
     """--log - writes the events to stderr: JSON lines when it is not a
     terminal, one compact line each when it is."""
-    pol, _ = world(box)
+    pol, log = world(box)
     o = box.path("other", "f.txt")
     r = box.run(["cat", o], policy=pol, opts=["--trace", "--log", "-"])
     assert r.returncode != 0
     lines = [l for l in r.stderr.splitlines() if '"event":"fs.deny"' in l]
     assert len(lines) == 1 and o in lines[0], r.stderr
+    # the policy's log is still written, with the same events
+    assert [e for e in audit_events(log) if e["event"] == "fs.deny" and e["path"] == o]
     # a terminal: the compact form, no JSON
     master, slave = pty.openpty()
     try:

@@ -26,7 +26,10 @@
  * magic links (/proc/self/fd/N, /proc/self/root: resolved in the command's
  * /proc, not ours), refusals by file permissions (the path is resolved with
  * the supervisor's ids), ftruncate(2) and fd-relative calls whose rights
- * were fixed when the file was opened, and the interpreter a script names.
+ * were fixed when the file was opened, the interpreter a script names, and,
+ * unprivileged, the command's first exec (not yet dumpable, as the
+ * supervisor it was forked from: its /proc entries are closed to us; the
+ * child's own "cannot execute" line says that one).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -138,6 +138,62 @@ void json_string(char *buf, size_t size, const char *s)
 	buf[n] = '\0';
 }
 
+/* --log -: stderr, and whether in the compact form (a terminal). */
+static int live_fd = -1;
+static bool live_human;
+
+void audit_set_live(bool human)
+{
+	live_fd = STDERR_FILENO;
+	live_human = human;
+}
+
+bool audit_live(void)
+{
+	return live_fd >= 0;
+}
+
+/*
+ * One event for a person: "ringfence: 12:00:01 fs.deny access=write
+ * path=/x ...".  FIELDS is the event's JSON (our own, so well-formed):
+ * keys lose their quotes, strings are unescaped but for \uXXXX, which
+ * stays as written, so no control character from a path reaches the
+ * terminal.
+ */
+static void live_write(const struct tm *tm, const char *event, const char *fields)
+{
+	char out[4600];
+	size_t n;
+	int depth = 0;
+	bool str = false;
+
+	n = (size_t)snprintf(out, sizeof(out), "ringfence: %02d:%02d:%02d %s%s", tm->tm_hour,
+			     tm->tm_min, tm->tm_sec, event, fields[0] ? " " : "");
+	for (const char *c = fields; *c && n + 3 < sizeof(out); c++) {
+		if (str) {
+			if (*c == '\\' && c[1] && c[1] != 'u')
+				out[n++] = *++c;
+			else if (*c == '"')
+				str = false;
+			else
+				out[n++] = *c;
+			continue;
+		}
+		if (*c == '"')
+			str = true;
+		else if (*c == ':' && depth == 0)
+			out[n++] = '=';
+		else if (*c == ',' && depth == 0)
+			out[n++] = ' ';
+		else {
+			depth += *c == '{' ? 1 : *c == '}' ? -1 : 0;
+			out[n++] = *c;
+		}
+	}
+	out[n++] = '\n';
+	(void)write_all(live_fd, out, n);
+}
+
 void audit_event(int fd, const char *event, const char *fmt, ...)
 {
 	char line[4096];
@@ -147,7 +203,7 @@ void audit_event(int fd, const char *event, const char *fmt, ...)
 	int n, r;
 	static bool warned;
 
-	if (fd < 0)
+	if (fd < 0 && live_fd < 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
@@ -171,6 +227,20 @@ void audit_event(int fd, const char *event, const char *fmt, ...)
 	}
 	line[n++] = '}';
 	line[n++] = '\n';
+	if (live_fd >= 0) {
+		if (live_human) {
+			/* the fields alone: after the pid's comma, before the brace */
+			char *f = strstr(line, ",\"pid\":");
+			f = f ? strchr(f + 1, ',') : NULL;
+			line[n - 2] = '\0';
+			live_write(&tm, event, f ? f + 1 : "");
+			line[n - 2] = '}';
+		} else {
+			(void)write_all(live_fd, line, (size_t)n);
+		}
+	}
+	if (fd < 0)
+		return;
 	r = write_all(fd, line, (size_t)n);
 	if (r < 0 && !warned) {
 		/* the command keeps running, but the gap must not go unnoticed */
@@ -181,7 +251,7 @@ void audit_event(int fd, const char *event, const char *fmt, ...)
 }
 
 /*
- * Network decisions are made at the sandbox's pace: a loop of refused
+ * Network and file decisions are made at the sandbox's pace: a loop of refused
  * connects would otherwise grow the log without bound on the host's disk.
  * A token bucket lets bursts of AUDIT_BURST through and AUDIT_RATE a second
  * after that; what it holds back is counted, and written as one
@@ -202,7 +272,7 @@ void audit_flush_suppressed(int fd)
 {
 	if (bucket.suppressed) {
 		audit_event(fd, "audit.suppressed", "\"events\":%lu,\"reason\":\"more than %d network "
-			    "events a second\"", bucket.suppressed, AUDIT_RATE);
+			    "or file events a second\"", bucket.suppressed, AUDIT_RATE);
 		bucket.suppressed = 0;
 	}
 }
@@ -212,7 +282,7 @@ bool audit_rate_ok(int fd)
 	struct timespec ts;
 	long now;
 
-	if (fd < 0)
+	if (fd < 0 && live_fd < 0)
 		return false;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

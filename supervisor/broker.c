@@ -596,7 +596,15 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return errno == EINTR || errno == ENOENT ? 0 : -errno;
 	if (fsgate_handle(nfd, req, sb))
+		return 0; /* the file gate made the call */
+	if (sb->trace && fstrace_is_traced(req->data.nr)) {
+		fstrace_handle(nfd, req, sb, st);
 		return 0;
+	}
+	if (sb->fsgate && req->data.nr != __NR_connect && req->data.nr != __NR_listen) {
+		fsgate_continue(nfd, req);
+		return 0;
+	}
 	if (req->data.nr == __NR_listen) {
 		handle_listen(nfd, req, sb, st);
 		return 0;

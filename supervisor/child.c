@@ -112,20 +112,28 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 	/* 9. seccomp last: everything above uses calls the filter refuses.
 	 *    Under the connect broker, and wherever Unix sockets are allowed
 	 *    (their connects are mediated), connect(2) and listen(2) are handed
-	 *    to the supervisor: that filter's notification fd goes to it before
-	 *    the others are installed (they refuse nothing sendmsg needs, but
-	 *    order costs nothing). */
-	if (sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->fsgate) {
-		int nfd = seccomp_install_notify(sb->fsgate != NULL);
+	 *    to the supervisor, with --trace the file calls are shown to it
+	 *    (fstrace.c; Landlock still decides them), and without namespaces
+	 *    the file gate's calls go to it (fsgate.c): that one filter's
+	 *    notification fd goes to it before the others are installed (they
+	 *    refuse nothing sendmsg needs, but order costs nothing).  From here
+	 *    the notified calls wait for the supervisor: nothing below but exec. */
+	if (sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->trace || sb->fsgate) {
+		int nfd = seccomp_install_notify(sb->iso == NET_ISO_BROKER || sb->unix_mediated,
+						 sb->trace, sb->fsgate != NULL);
 		if (nfd < 0)
-			FAIL(-nfd, "installing the connect broker's filter: %s%s", strerror(-nfd),
+			FAIL(-nfd, "installing the %s filter: %s%s",
+			     sb->iso == NET_ISO_BROKER || sb->unix_mediated ? "connect broker's"
+									  : "--trace",
+			     strerror(-nfd),
 			     nfd == -EBUSY ? " (a seccomp notification listener is already installed "
 					     "above ringfence, as under WSL2: set [syscalls] "
-					     "unix_sockets = deny, and use a network namespace)"
+					     "unix_sockets = deny, use a network namespace, and "
+					     "run without --trace)"
 					   : "");
 		r = send_fd(sb->handoff[1], nfd);
 		if (r < 0)
-			FAIL(-r, "handing the connect broker's fd over: %s", strerror(-r));
+			FAIL(-r, "handing the notification fd over: %s", strerror(-r));
 		close(nfd);
 		close(sb->handoff[1]);
 	}

@@ -12,7 +12,8 @@ void cli_usage(FILE *out)
 	fputs("usage: ringfence [-p POLICY] [--allow-read PATH]... [--allow-write PATH]...\n"
 	      "                 [--allow-exec PATH]... [--deny PATH]... [--allow-domain D]...\n"
 	      "                 [--allow-cidr ADDR[/BITS]]...\n"
-	      "                 [-n|--no-network] [--log FILE] [-v] [--] COMMAND [ARG]...\n"
+	      "                 [-n|--no-network] [--log FILE|-] [--trace] [-v]\n"
+	      "                 [--] COMMAND [ARG]...\n"
 	      "       ringfence check POLICY...\n"
 	      "       ringfence explain [-p POLICY] [OPTIONS]\n"
 	      "       ringfence probe\n"
@@ -88,6 +89,18 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 		}
 		if (strcmp(a, "--version") == 0) {
 			c.command = CLI_VERSION;
+			continue;
+		}
+		if (strcmp(a, "--trace") == 0) {
+			c.trace = true;
+			continue;
+		}
+		/* --log -: the events on stderr as they happen (the policy's
+		 * log file, if any, is still written) */
+		if (strcmp(a, "--log=-") == 0 ||
+		    (strcmp(a, "--log") == 0 && i + 1 < argc && strcmp(argv[i + 1], "-") == 0)) {
+			i += strcmp(a, "--log") == 0;
+			c.log_live = true;
 			continue;
 		}
 		if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {

@@ -563,7 +563,7 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 	return r;
 }
 
-static void handle_two(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+static bool handle_two(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
 		       struct fsgate *g, int dirfd, uint64_t addr, int dirfd2, uint64_t addr2,
 		       uint64_t flags)
 {
@@ -571,23 +571,22 @@ static void handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 	bool link = flags & (1ull << 63);
 	const char *why;
 	struct stat st;
+	bool answered = true;
 	int r;
 
 	if (target_read(&a, req->pid, dirfd, addr) < 0) {
 		target_close(&a);
-		answer(nfd, req->id, 0, true);
-		return;
+		return false;
 	}
 	if (target_read(&b, req->pid, dirfd2, addr2) < 0) {
 		target_close(&a);
 		target_close(&b);
-		answer(nfd, req->id, 0, true);
-		return;
+		return false;
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		goto out; /* the caller is gone; the pid may be another's now */
 	if (target_resolve(&a, g) < 0 || target_resolve(&b, g) < 0 || (!a.gate && !b.gate)) {
-		answer(nfd, req->id, 0, true);
+		answered = false; /* Landlock's */
 		goto out;
 	}
 	if (!a.gate || !b.gate || (link && (flags & ~(1ull << 63) & ~(uint64_t)AT_SYMLINK_FOLLOW))) {
@@ -631,6 +630,12 @@ static void handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 out:
 	target_close(&a);
 	target_close(&b);
+	return answered;
+}
+
+void fsgate_continue(int nfd, const struct seccomp_notif *req)
+{
+	answer(nfd, req->id, 0, true);
 }
 
 bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbox *sb)
@@ -649,25 +654,19 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	if (!g || !decode(req, &op, &dirfd, &addr, &two, &dirfd2, &addr2, &flags, &mode))
 		return false;
 	if (two) {
-		handle_two(nfd, req, sb, g, dirfd, addr, dirfd2, addr2, flags);
-		return true;
+		return handle_two(nfd, req, sb, g, dirfd, addr, dirfd2, addr2, flags);
 	}
 	if (op == OP_OPEN && !(flags & (O_CREAT | O_TRUNC)) && (flags & O_ACCMODE) == O_RDONLY) {
-		answer(nfd, req->id, 0, true); /* (openat2 and the like: a read) */
-		return true;
+		return false; /* a read: Landlock's */
 	}
 	if (op == OP_MKNOD && !S_ISFIFO(mode) && !S_ISREG(mode) && (mode & S_IFMT)) {
-		answer(nfd, req->id, 0, true); /* devices and sockets: Landlock's */
-		return true;
+		return false; /* devices and sockets: Landlock's */
 	}
-	if (op == OP_SYMLINK && read_path(req->pid, addr2, link_target, sizeof(link_target)) < 0) {
-		answer(nfd, req->id, 0, true);
-		return true;
-	}
+	if (op == OP_SYMLINK && read_path(req->pid, addr2, link_target, sizeof(link_target)) < 0)
+		return false;
 	if (target_read(&t, req->pid, dirfd, addr) < 0) {
 		target_close(&t);
-		answer(nfd, req->id, 0, true);
-		return true;
+		return false;
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
 		target_close(&t);
@@ -677,8 +676,7 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	 * (which gives a directory on the way no make_reg) */
 	if (target_resolve(&t, g) < 0 || !t.gate || (op == OP_OPEN && (flags & __O_TMPFILE))) {
 		target_close(&t);
-		answer(nfd, req->id, 0, true);
-		return true;
+		return false;
 	}
 	if ((why = judge(sb, t.gate, t.name))) {
 		refused(sb, &t);
@@ -689,15 +687,13 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	uint64_t need = needs(op, flags, mode);
 	if ((t.gate->rights & need) != need) {
 		target_close(&t);
-		answer(nfd, req->id, 0, true); /* Landlock refuses it as the grant does */
-		return true;
+		return false; /* Landlock refuses it as the grant does */
 	}
 	r = act(nfd, req, sb, g, &t, op, flags, mode, link_target, &sent);
 	if (op == OP_OPEN && r == -ELOOP && !(flags & O_NOFOLLOW)) {
 		/* a symlink: followed by the kernel, judged by Landlock */
 		target_close(&t);
-		answer(nfd, req->id, 0, true);
-		return true;
+		return false;
 	}
 	target_close(&t);
 	if (!sent)

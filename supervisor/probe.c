@@ -67,14 +67,18 @@ void sandbox_note_layers(const struct sandbox *sb)
 	} else {
 		note("landlock: none (best-effort: the filesystem is NOT restricted)");
 	}
-	bool notify = sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->fsgate;
-	note("seccomp: %d filters: deny list (%u instructions), allow list (%u)%s",
+	bool notify = sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->trace || sb->fsgate;
+	note("seccomp: %d filters: deny list (%u instructions), allow list (%u)%s%s%s",
 	     notify ? 3 : 2, sb->seccomp_deny.len, sb->seccomp_allow.len,
-	     !notify			  ? ""
-	     : sb->iso == NET_ISO_BROKER ? ", connect broker (every connect and listen answered "
-					   "by the supervisor)"
-					 : ", Unix connect mediation (connect and listen answered "
-					   "by the supervisor)");
+	     sb->iso == NET_ISO_BROKER ? ", connect broker (every connect and listen answered "
+					 "by the supervisor)"
+	     : sb->unix_mediated	  ? ", Unix connect mediation (connect and listen answered "
+					    "by the supervisor)"
+					  : "",
+	     sb->trace ? ", file calls shown to the supervisor (--trace)" : "",
+	     sb->fsgate ? ", the file gate (new names on the way to protected paths made by "
+			  "the supervisor)"
+			: "");
 	if (sb->started_as_root && !sb->drop_to_user)
 		note("capabilities: none, no_new_privs, securebits locked; runs as root%s",
 		     sb->new_user_ns ? " of a user namespace" : "");

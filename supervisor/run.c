@@ -12,8 +12,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -456,6 +458,26 @@ static void start_protwatch(struct sandbox *sb)
 	     strerror(-r));
 }
 
+/*
+ * Whether a command that failed without --trace gets the one line that
+ * suggests it.  A Landlock refusal leaves no trace an unprivileged
+ * supervisor can read cheaply: the kernel records it only in the audit
+ * subsystem, and the seccomp filter sees a call before its result, never
+ * the EACCES.  So every failure of the command itself gets the line, when
+ * Landlock restricted its files: not a failure of ringfence's own start
+ * (it said why), not a death by a signal a person sends (Ctrl-C, kill).
+ */
+static bool trace_hint_wanted(const struct sandbox *sb, bool start_failed, int status)
+{
+	if (start_failed || status < 0 || sb->ll.abi <= 0)
+		return false;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status) != 0;
+	return WIFSIGNALED(status) && WTERMSIG(status) != SIGINT && WTERMSIG(status) != SIGTERM &&
+	       WTERMSIG(status) != SIGHUP && WTERMSIG(status) != SIGKILL &&
+	       WTERMSIG(status) != SIGPIPE && WTERMSIG(status) != SIGQUIT;
+}
+
 int supervisor_run(const struct cli *cli)
 {
 	_cleanup_(policy_freep) struct policy *p = NULL;
@@ -492,6 +514,22 @@ int supervisor_run(const struct cli *cli)
 	} else {
 		journal_recover(-1);
 		sandbox_prepare(&sb, p, cli->argv, home);
+	}
+
+	if (cli->log_live)
+		audit_set_live(isatty(STDERR_FILENO));
+	/* --trace: the file calls are shown to the supervisor through the
+	 * notification fd, which comes over the handoff pair as the broker's */
+	if (cli->trace) {
+		struct seccomp_notif_sizes sz;
+		if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+			die("--trace needs seccomp user notifications (Linux 5.0+)");
+		if (sb.ll.abi <= 0)
+			warn("--trace: without Landlock no file access is refused: nothing to show");
+		sb.trace = true;
+		if (sb.handoff[0] < 0 &&
+		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb.handoff) < 0)
+			die("socketpair: %s", strerror(errno));
 	}
 
 	/* Forwarded signals are taken through a signalfd, here and in init;
@@ -686,6 +724,16 @@ int supervisor_run(const struct cli *cli)
 		if (line[0])
 			fprintf(stderr, "ringfence: %s\n", line);
 	}
+	if (bstats.fs_refused) {
+		char line[4096];
+		fstrace_summary(&bstats, sb.home, line, sizeof(line));
+		fprintf(stderr, "ringfence: %s\n", line);
+	} else if (!sb.trace && trace_hint_wanted(&sb, have_fail, have_done ? done.status : -1)) {
+		fprintf(stderr, "ringfence: the command failed (exit %d); if a file access was "
+				"refused, run again with --trace to see which\n",
+			code);
+	}
+	fstrace_stats_free(&bstats);
 	if (notify_fd >= 0)
 		close(notify_fd);
 	netproxy_free(np);

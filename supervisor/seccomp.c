@@ -719,71 +719,102 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 }
 
 /*
- * The broker's filter: connect(2) and listen(2) go to the supervisor as user
- * notifications, everything else passes on to the other filters.  Seven
- * instructions, written out rather than generated: libseccomp would cost a
- * millisecond per start for them.  Another architecture is killed by the
- * allow-list filter already; here it just falls through.
+ * The notification filter, the one per filter chain the kernel allows a
+ * listener on (a second NEW_LISTENER filter fails with EBUSY), so the
+ * connect broker and the file trace share it:
+ *  - NET: connect(2) and listen(2), answered by the supervisor (broker.c);
+ *  - FS (--trace): the calls that take a path Landlock judges, and ioctl,
+ *    answered CONTINUE once the supervisor has judged them (fstrace.c).
+ *    Landlock stays the enforcement: the trace only observes.
+ * Written out rather than generated: libseccomp would cost a millisecond
+ * per start for a few compares.  Another architecture is killed by the
+ * allow-list filter already; here it just falls through to ALLOW.
  */
-/*
- * The notification filter: connect(2) and listen(2) always; with FS, the
- * file gate's calls (fsgate.c): those that make, remove or rename a name,
- * and open(2)/openat(2) only when they may write or create (a read-only
- * open never stops).
- */
-int seccomp_install_notify(bool fs)
-{
-#define NOTIFY_IF(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
-		      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF)
-#define OPEN_FLAGS(nr, arg)                                                          \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 3),                              \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[arg])), \
-	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 0, 1), \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF)
-	struct sock_filter base[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		NOTIFY_IF(__NR_connect),
-		NOTIFY_IF(__NR_listen),
-	};
-	struct sock_filter files[] = {
-		NOTIFY_IF(__NR_creat),
-		NOTIFY_IF(__NR_mkdir),
-		NOTIFY_IF(__NR_mkdirat),
-		NOTIFY_IF(__NR_rmdir),
-		NOTIFY_IF(__NR_unlink),
-		NOTIFY_IF(__NR_unlinkat),
-		NOTIFY_IF(__NR_rename),
-		NOTIFY_IF(__NR_renameat),
-		NOTIFY_IF(__NR_renameat2),
-		NOTIFY_IF(__NR_link),
-		NOTIFY_IF(__NR_linkat),
-		NOTIFY_IF(__NR_symlink),
-		NOTIFY_IF(__NR_symlinkat),
-		NOTIFY_IF(__NR_mknod),
-		NOTIFY_IF(__NR_mknodat),
-		NOTIFY_IF(__NR_truncate),
-		OPEN_FLAGS(__NR_openat, 2),
-		/* the accumulator holds openat's flags now: nr again */
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		OPEN_FLAGS(__NR_open, 1),
-	};
-	struct sock_filter tail[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
-#undef NOTIFY_IF
-#undef OPEN_FLAGS
-	struct sock_filter f[ARRAY_SIZE(base) + ARRAY_SIZE(files) + ARRAY_SIZE(tail)];
-	size_t n = 0;
+/* The calls --trace shows the supervisor (fstrace.c judges them). */
+const int fstrace_calls[] = {
+	__NR_open,     __NR_openat,    __NR_openat2,  __NR_creat,	  __NR_truncate,
+	__NR_mkdir,    __NR_mkdirat,   __NR_mknod,    __NR_mknodat,	  __NR_unlink,
+	__NR_unlinkat, __NR_rmdir,     __NR_rename,   __NR_renameat,  __NR_renameat2,
+	__NR_link,     __NR_linkat,    __NR_symlink,  __NR_symlinkat, __NR_execve,
+	__NR_execveat, __NR_ioctl,
+};
+const size_t fstrace_calls_n = ARRAY_SIZE(fstrace_calls);
+_Static_assert(ARRAY_SIZE(fstrace_calls) <= FSTRACE_CALLS_MAX, "FSTRACE_CALLS_MAX");
 
-	memcpy(f, base, sizeof(base));
-	n += ARRAY_SIZE(base);
-	if (fs) {
-		memcpy(f + n, files, sizeof(files));
-		n += ARRAY_SIZE(files);
+bool fstrace_is_traced(int nr)
+{
+	for (size_t i = 0; i < fstrace_calls_n; i++)
+		if (fstrace_calls[i] == nr)
+			return true;
+	return false;
+}
+
+static const int notify_net_calls[] = { __NR_connect, __NR_listen };
+/* The file gate's (fsgate.c), with open and openat apart: only when they
+ * may write or create (a read-only open never stops). */
+static const int notify_gate_calls[] = {
+	__NR_creat,  __NR_mkdir,   __NR_mkdirat,  __NR_rmdir,	 __NR_unlink,  __NR_unlinkat,
+	__NR_rename, __NR_renameat, __NR_renameat2, __NR_link,	 __NR_linkat,  __NR_symlink,
+	__NR_symlinkat, __NR_mknod, __NR_mknodat,  __NR_truncate,
+};
+
+/*
+ * NET: connect and listen; TRACE: every traced file call (fstrace.c); GATE:
+ * the file gate's calls, and open/openat with a write mode, O_CREAT or
+ * O_TRUNC (the traced calls include them all).
+ */
+int seccomp_install_notify(bool net, bool trace, bool gate)
+{
+	struct sock_filter f[80];
+	size_t n = 0, nc = 0;
+	int calls[ARRAY_SIZE(notify_net_calls) + FSTRACE_CALLS_MAX + ARRAY_SIZE(notify_gate_calls)];
+	bool opens = gate && !trace;
+	const uint32_t wr = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC;
+
+	if (net)
+		for (size_t i = 0; i < ARRAY_SIZE(notify_net_calls); i++)
+			calls[nc++] = notify_net_calls[i];
+	for (size_t i = 0; trace && i < fstrace_calls_n; i++)
+		calls[nc++] = fstrace_calls[i];
+	for (size_t i = 0; opens && i < ARRAY_SIZE(notify_gate_calls); i++)
+		calls[nc++] = notify_gate_calls[i];
+	size_t k = opens ? 6 : 0; /* the open-flags block */
+	if (nc + k == 0 || nc + k + 5 > ARRAY_SIZE(f))
+		return -EINVAL;
+	/* indices: 0 arch, 1 its check, 2 nr, 3.. compares, then the open
+	 * block, then ALLOW, then NOTIFY */
+	const size_t allow = 3 + nc + k, notify = allow + 1;
+#define TO(target) ((unsigned char)((target) - (n + 1)))
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, arch));
+	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0,
+					    TO(allow));
+	n++;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < nc; i++, n++)
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)calls[i],
+						    TO(notify), 0);
+	if (opens) {
+		/* openat: flags in args[2]; open: in args[1] (low word) */
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 2);
+		n++;
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						      offsetof(struct seccomp_data, args[2]));
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, wr, TO(notify),
+						    TO(allow));
+		n++;
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, TO(allow));
+		n++;
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						      offsetof(struct seccomp_data, args[1]));
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, wr, TO(notify),
+						    TO(allow));
+		n++;
 	}
-	memcpy(f + n, tail, sizeof(tail));
-	n += ARRAY_SIZE(tail);
+#undef TO
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
 	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
 			  &prog);

@@ -67,6 +67,8 @@ struct cli {
 	struct cli_override *overrides; /* owned */
 	size_t n_overrides;
 	int verbose;
+	bool trace;	/* --trace */
+	bool log_live;	/* --log - */
 	char **argv; /* the command (run) or the files (check); borrowed */
 	int argc;
 };
@@ -282,6 +284,8 @@ struct sandbox {
 
 	/* audit log fd or -1 */
 	int audit_fd;
+	/* --trace: the file calls are seen by the supervisor (fstrace.c) */
+	bool trace;
 };
 
 /* "command line" for overrides, else the file. */
@@ -440,9 +444,9 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		     struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
 		     const char **ret_why);
 int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *allow);
-/* The broker's filter (connect -> user notification); returns its listener fd. */
-/* FS: the file gate's calls too (fsgate.c). */
-int seccomp_install_notify(bool fs);
+/* The notification filter (NET: connect and listen; TRACE: the traced file
+ * calls; GATE: the file gate's calls); returns its listener fd. */
+int seccomp_install_notify(bool net, bool trace, bool gate);
 
 /* Programs generated at build time for every (inet, unix, kill, broker,
  * no_pid_ipc_ns) choice with no [syscalls] lists; key = inet | unix << 1 |
@@ -503,15 +507,20 @@ int seccomp_notify_trial(void);
  * (PIDFD_THREAD, or its thread group on kernels before 6.9), or -errno.
  * The thread group of TID from /proc, or -errno. */
 int broker_caller_pidfd(pid_t tid);
-/* Switches this process's effective ids and groups to the command's (ENTER)
- * and back; -errno. */
-int broker_as_command(const struct sandbox *sb, bool enter);
 pid_t broker_thread_group(pid_t tid);
+/* This thread's effective ids, groups: the command's (ENTER), or ours
+ * again; 0 or -errno (the command runs as our own user: nothing to do). */
+int broker_as_command(const struct sandbox *sb, bool enter);
 /* Answers one connect(2) notification.  Returns 0, or -errno when the
  * notification fd itself failed. */
+struct fstrace_group;
 struct broker_stats {
 	unsigned long refused;
 	char last[96]; /* the last address refused */
+	/* file refusals seen by the trace (fstrace.c), grouped by kind and path */
+	unsigned long fs_refused;
+	struct fstrace_group *fs_groups; /* owned */
+	size_t n_fs_groups;
 };
 int broker_handle(int notify_fd, const struct sandbox *sb, struct netproxy *np,
 		  struct broker_stats *st);
@@ -522,11 +531,62 @@ int broker_handle(int notify_fd, const struct sandbox *sb, struct netproxy *np,
 struct seccomp_notif;
 /* After the Landlock plan: keeps the directories on the way (NS_NONE). */
 void fsgate_prepare(struct sandbox *sb);
-/* One notification, when it is a call the gate takes; false otherwise. */
+/* One notification: true when the gate answered it; false when it is not
+ * the gate's to make (the caller lets it go on, or traces it). */
 bool fsgate_handle(int notify_fd, const struct seccomp_notif *req, const struct sandbox *sb);
+/* Lets a notified call go on in the kernel (under Landlock). */
+void fsgate_continue(int notify_fd, const struct seccomp_notif *req);
 /* When the sandbox has ended: git state made during the run moved aside. */
 void fsgate_finish(struct sandbox *sb);
 void fsgate_free(struct sandbox *sb);
+
+/* ---- fstrace.c: file refusals made visible (--trace) ------------------ */
+
+/* The system calls the trace is notified of, and their number. */
+#define FSTRACE_CALLS_MAX 24
+extern const int fstrace_calls[];
+extern const size_t fstrace_calls_n;
+bool fstrace_is_traced(int nr);
+
+enum fs_access {
+	FS_READ = 1,
+	FS_WRITE,
+	FS_CREATE,
+	FS_REMOVE,
+	FS_EXEC,
+	FS_RENAME,
+	FS_TRUNCATE,
+	FS_IOCTL,
+	_FS_ACCESS_MAX,
+};
+const char *fstrace_access_name(enum fs_access a);
+
+/* What the trace concluded about one access. */
+enum fs_why {
+	FS_WHY_NOT_GRANTED = 1, /* no grant covers it: KEY would */
+	FS_WHY_DENIED,		/* beneath a [filesystem] deny path */
+	FS_WHY_KEPT,		/* granted, but ringfence keeps it out (protect, state) */
+	_FS_WHY_MAX,
+};
+struct fs_verdict {
+	enum fs_why why;
+	const char *key;  /* "read", "write", "exec", "deny"; NULL for FS_WHY_KEPT */
+	char value[4096]; /* the path to add to KEY, or the deny entry */
+};
+
+/* Pure but for realpath(3) on the policy's grants: whether Landlock (and the
+ * masks) would refuse NEED at CHECK_PATH (canonical, the command's view, on
+ * a read-only mount when RO_MOUNT) for an access to TARGET; true with *RET
+ * filled when it would. */
+bool fstrace_judge(const struct sandbox *sb, const char *target, const char *check_path,
+		   uint64_t need, bool ro_mount, struct fs_verdict *ret);
+struct seccomp_notif;
+/* Answers one notification of a traced call (always CONTINUE). */
+void fstrace_handle(int notify_fd, const struct seccomp_notif *req, const struct sandbox *sb,
+		    struct broker_stats *st);
+/* The exit summary's part for file refusals into BUF ("" when none). */
+void fstrace_summary(const struct broker_stats *st, const char *home, char *buf, size_t size);
+void fstrace_stats_free(struct broker_stats *st);
 
 /* ---- unixsock.c: [network] unix_connect ------------------------------- */
 
@@ -608,8 +668,11 @@ extern const size_t forwarded_signals_n;
 /* ---- audit.c ----------------------------------------------------------- */
 
 int audit_open(const char *path);
+/* --log -: every event also on stderr, in a compact form when HUMAN. */
+void audit_set_live(bool human);
+bool audit_live(void);
 _printf_(3, 4) void audit_event(int fd, const char *event, const char *fmt, ...);
-/* Network events pass through a rate limit (a burst, then a steady rate);
+/* Network and file events pass through a rate limit (a burst, then a steady rate);
  * false: do not write this one (it is counted).  The count is written when
  * logging resumes, or by audit_flush_suppressed() at exit. */
 bool audit_rate_ok(int fd);

@@ -526,7 +526,7 @@ def test_a_short_secret_leaves_other_variables_alone(one):
 # run, each line parsed strictly (conftest.audit_events: no key twice, UTF-8).
 EVERY_EVENT = {"start", "exec", "exit", "net.allow", "net.close", "net.deny", "net.error",
                "cred.inject", "cred.block", "cred.reflect", "audit.suppressed",
-               "protect.blocked", "protect.git_dropped"}
+               "protect.blocked", "protect.git_dropped", "fs.deny"}
 
 EVERY_EVENT_CLIENT = r"""
 import subprocess, sys
@@ -565,12 +565,20 @@ def test_every_audit_event_is_strict_json(cred):
             "echo '{}' > .mcp.json; rm .git/HEAD; echo done", p, timeout=120)
     assert "done" in r.stdout, r.stderr
     events = cred.events()
-    seen = {e["event"] for e in events}
-    assert EVERY_EVENT <= seen, (EVERY_EVENT - seen, r.stderr)
     exe = [e for e in events if e["event"] == "exec"]
     assert len(exe) == 1 and exe[0]["command_pid"] > 0 and exe[0]["pid"] > 0
     if cred.isolation == "broker":
         assert any(e.get("proto") == "direct" for e in cred.events("net.deny")), events
+    # --trace, in a run of its own (it slows the client above below the
+    # pace that fills the rate limit): a refused read of a denied file,
+    # with the key that denies it
+    r = run(cred, "cat /etc/shadow 2>/dev/null; echo done", p, opts=["--trace"])
+    assert "done" in r.stdout, r.stderr
+    events = cred.events()
+    seen = {e["event"] for e in events}
+    assert EVERY_EVENT <= seen, (EVERY_EVENT - seen, r.stderr)
+    fs = [e for e in events if e["event"] == "fs.deny" and e["path"] == "/etc/shadow"]
+    assert fs and fs[0]["access"] == "read" and fs[0]["key"] == "filesystem.deny", events
 
 
 def test_summary_hint_names_the_key_that_grants(one):

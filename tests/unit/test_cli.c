@@ -75,8 +75,53 @@ static void test_cli_cases(void **state)
 	}
 }
 
+/* --trace and --log - are flags of the run, not policy overrides. */
+static const struct {
+	const char *name;
+	const char *argv[8];
+	int ok;
+	bool trace, log_live;
+	size_t n_overrides;
+} flag_cases[] = {
+	{ "trace", { "rf", "--trace", "true" }, 1, true, false, 0 },
+	{ "live log", { "rf", "--log", "-", "--", "true" }, 1, false, true, 0 },
+	{ "live log=", { "rf", "--log=-", "--trace", "true" }, 1, true, true, 0 },
+	{ "a log file stays an override", { "rf", "--log", "a.log", "true" }, 1, false, false, 1 },
+	{ "trace takes no value", { "rf", "--trace=yes", "true" }, 0, false, false, 0 },
+};
+
+static void test_cli_flags(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(flag_cases) / sizeof(flag_cases[0]); i++) {
+		int argc = 0;
+		while (flag_cases[i].argv[argc])
+			argc++;
+		struct cli cli;
+		char err[256] = "";
+		int r = cli_parse(argc, (char **)flag_cases[i].argv, &cli, err, sizeof(err));
+		if (!flag_cases[i].ok) {
+			if (r == 0) {
+				print_error("%s: accepted\n", flag_cases[i].name);
+				fail();
+			}
+			continue;
+		}
+		if (r != 0) {
+			print_error("%s: %s\n", flag_cases[i].name, err);
+			fail();
+		}
+		assert_int_equal(cli.trace, flag_cases[i].trace);
+		assert_int_equal(cli.log_live, flag_cases[i].log_live);
+		assert_int_equal(cli.n_overrides, flag_cases[i].n_overrides);
+		assert_string_equal(cli.argv[0], "true");
+		cli_free(&cli);
+	}
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_cli_cases) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_cli_cases),
+					    cmocka_unit_test(test_cli_flags) };
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -1,0 +1,847 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File refusals made visible (--trace).
+ *
+ * Landlock refuses a file access with EACCES and says nothing to anyone but
+ * the kernel's audit subsystem (ABI 7 records), which only a reader with
+ * CAP_AUDIT_READ in the initial user namespace may follow: an unprivileged
+ * run, or root in a container, never sees them.  So the supervisor watches
+ * instead: with --trace, the notification filter (seccomp.c) also stops the
+ * calls that take a path Landlock judges, and ioctl(2); each comes here,
+ * the supervisor resolves the path in the command's view (its root, cwd or
+ * dirfd through /proc/PID), judges it against the planned rules exactly as
+ * Landlock will (landlock_plan_allows: the union of the rules on the path
+ * and above, deny paths and masks first), logs what would be refused, and
+ * answers CONTINUE: the kernel then makes the call as if nothing had
+ * stopped it.
+ *
+ * CONTINUE is never the enforcement.  Landlock (and the masks) refuse
+ * whatever they refuse whether or not the supervisor looked; the answer
+ * here is the same for every call.  A thread of the command can change the
+ * path, its parent directories or its dirfd between our look and the
+ * kernel's (TOCTOU): that only makes the report wrong (a refusal missed, or
+ * one reported that did not happen), never an access allowed.
+ *
+ * What the judgement does not see, so the report may miss: paths through
+ * magic links (/proc/self/fd/N, /proc/self/root: resolved in the command's
+ * /proc, not ours), refusals by file permissions (the path is resolved with
+ * the supervisor's ids), ftruncate(2) and fd-relative calls whose rights
+ * were fixed when the file was opened, the interpreter a script names, and,
+ * unprivileged, the command's first exec (not yet dumpable, as the
+ * supervisor it was forked from: its /proc entries are closed to us; the
+ * child's own "cannot execute" line says that one).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+static const char *const access_names[_FS_ACCESS_MAX] = {
+	[FS_READ] = "read",	[FS_WRITE] = "write", [FS_CREATE] = "create",
+	[FS_REMOVE] = "remove", [FS_EXEC] = "exec",   [FS_RENAME] = "rename",
+	[FS_TRUNCATE] = "truncate", [FS_IOCTL] = "ioctl",
+};
+
+const char *fstrace_access_name(enum fs_access a)
+{
+	return a > 0 && a < _FS_ACCESS_MAX ? access_names[a] : "?";
+}
+
+/* Rights that only a write grant gives. */
+#define WRITE_RIGHTS (LANDLOCK_WRITE & ~(LANDLOCK_READ | LL_FS_EXECUTE))
+
+/* ---- judging: pure but for realpath() of the policy's grants ---------- */
+
+static bool list_covers(const struct policy_list *l, const char *path)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		_cleanup_free_ char *c = realpath(l->items[i].value, NULL);
+		if (landlock_path_beneath(path, c ? c : l->items[i].value))
+			return true;
+	}
+	return false;
+}
+
+bool fstrace_judge(const struct sandbox *sb, const char *target, const char *check_path,
+		   uint64_t need, bool ro_mount, struct fs_verdict *ret)
+{
+	const struct policy *p = sb->policy;
+	const char *key;
+
+	/* rights this kernel does not handle are never refused */
+	need &= sb->ll.fs;
+	if (sb->ll.abi <= 0 || !need)
+		return false;
+	/* deny wins: no grant would let it through, so none is suggested */
+	for (size_t i = 0; sb->deny_canon && i < p->fs.deny.n; i++) {
+		const char *c = sb->deny_canon[i];
+		if (c && landlock_path_beneath(target, c)) {
+			ret->why = FS_WHY_DENIED;
+			ret->key = "deny";
+			snprintf(ret->value, sizeof(ret->value), "%s", p->fs.deny.items[i].value);
+			return true;
+		}
+	}
+	/* a read-only mount refuses what writes (EROFS), whatever Landlock
+	 * allows: read grants carried into a private /tmp, protect's binds */
+	if (landlock_plan_allows(&sb->plan, check_path, need) &&
+	    !(ro_mount && (need & WRITE_RIGHTS))) {
+		/* with namespaces, what protect keeps read-only is a read-only
+		 * mount (EROFS), and other masks are empty (EACCES) */
+		for (size_t i = 0; i < sb->n_masks; i++) {
+			const struct mount_mask *m = &sb->masks[i];
+			if (m->pin || !landlock_path_beneath(target, m->path))
+				continue;
+			if (m->read_only_bind && !(need & WRITE_RIGHTS))
+				continue;
+			ret->why = FS_WHY_KEPT;
+			ret->key = NULL;
+			ret->value[0] = '\0';
+			return true;
+		}
+		return false;
+	}
+	key = need & WRITE_RIGHTS ? "write" : need & LL_FS_EXECUTE ? "exec" : "read";
+	/* a grant that already covers it was split around a carve-out
+	 * (protect, the private state, the journal): no key helps */
+	if ((strcmp(key, "write") == 0 && list_covers(&p->fs.write, check_path)) ||
+	    (strcmp(key, "exec") == 0 && list_covers(&p->fs.exec, check_path)) ||
+	    (strcmp(key, "read") == 0 &&
+	     (list_covers(&p->fs.read, check_path) || list_covers(&p->fs.exec, check_path) ||
+	      list_covers(&p->fs.write, check_path)))) {
+		ret->why = FS_WHY_KEPT;
+		ret->key = NULL;
+		ret->value[0] = '\0';
+		return true;
+	}
+	ret->why = FS_WHY_NOT_GRANTED;
+	ret->key = key;
+	snprintf(ret->value, sizeof(ret->value), "%s", check_path);
+	return true;
+}
+
+/* ---- the caller's view -------------------------------------------------- */
+
+/* A NUL-terminated string from the caller's memory, page by page (a
+ * string that ends just before an unmapped page must still be read). */
+static int read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	if (!addr)
+		return -EFAULT;
+	while (off < size - 1) {
+		size_t chunk = 4096 - ((addr + off) & 4095);
+		if (chunk > size - 1 - off)
+			chunk = size - 1 - off;
+		struct iovec l = { .iov_base = buf + off, .iov_len = chunk };
+		struct iovec r = { .iov_base = (void *)(uintptr_t)(addr + off), .iov_len = chunk };
+		ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+		if (n <= 0)
+			return -EFAULT;
+		if (memchr(buf + off, '\0', (size_t)n))
+			return 0;
+		off += (size_t)n;
+	}
+	return -ENAMETOOLONG;
+}
+
+/* The name of FD as the command sees it (its mount namespace's paths). */
+static int fd_name(int fd, char *buf, size_t size)
+{
+	char self[64];
+	ssize_t n;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	n = readlink(self, buf, size - 1);
+	if (n <= 0)
+		return -errno;
+	buf[n] = '\0';
+	return buf[0] == '/' ? 0 : -ENOENT;
+}
+
+/* One path argument, resolved. */
+struct fs_path {
+	char path[PATH_MAX];   /* the target (the final symlink followed when asked) */
+	char parent[PATH_MAX]; /* the directory it is (or would be) an entry of */
+	bool exists;
+	mode_t mode;
+	/* on a read-only mount in the caller's view: the target (when it
+	 * exists), its directory; the kernel says EROFS before Landlock looks */
+	bool ro, parent_ro;
+};
+
+static bool on_ro_mount(int fd)
+{
+	struct statvfs sv;
+
+	return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
+/*
+ * Resolves the path argument at ADDR, relative to DIRFD (AT_FDCWD: the cwd),
+ * in the view of the caller PID: the absolute path is made from the name of
+ * the base directory and walked from the caller's root with RESOLVE_IN_ROOT,
+ * so its symlinks mean what they mean to the caller.  Magic links are not
+ * followed (they would be resolved in our /proc).
+ */
+static int resolve(pid_t pid, int root, int dirfd_base, uint64_t addr, bool follow,
+		   struct fs_path *ret)
+{
+	_cleanup_close_ int dir = -1, t = -1;
+	char arg[PATH_MAX], full[PATH_MAX * 2], base[PATH_MAX];
+	char *slash, *last;
+	struct stat st;
+	int r;
+
+	ret->path[0] = '\0';
+	r = read_string(pid, addr, arg, sizeof(arg));
+	if (r < 0)
+		return r;
+	if (!arg[0])
+		return -ENOENT;
+	if (arg[0] == '/') {
+		snprintf(full, sizeof(full), "%s", arg);
+	} else {
+		r = fd_name(dirfd_base, base, sizeof(base));
+		if (r < 0)
+			return r;
+		snprintf(full, sizeof(full), "%s/%s", strcmp(base, "/") ? base : "", arg);
+	}
+	/* trailing slashes name the directory itself */
+	for (size_t n = strlen(full); n > 1 && full[n - 1] == '/'; n--)
+		full[n - 1] = '\0';
+	slash = strrchr(full, '/');
+	last = slash + 1;
+	*slash = '\0';
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	dir = (int)syscall(SYS_openat2, root, full[0] ? full + 1 : ".", &how, sizeof(how));
+	if (dir < 0) {
+		r = -errno;
+		/* not there: the path as written, for hidden() */
+		*slash = '/';
+		if (r == -ENOENT && strlen(full) < sizeof(ret->path))
+			memcpy(ret->path, full, strlen(full) + 1);
+		return r;
+	}
+	if (!last[0] || strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
+		/* the directory itself: "/", "a/.", "a/.." (walked from the
+		 * root again: from DIR as a root, ".." would stay in it) */
+		if (last[0])
+			*slash = '/';
+		t = (int)syscall(SYS_openat2, root, full[0] && full[1] ? full + 1 : ".", &how,
+				 sizeof(how));
+		if (t < 0 || fd_name(t, ret->path, sizeof(ret->path)) < 0 || fstat(t, &st) < 0)
+			return -ENOENT;
+		snprintf(ret->parent, sizeof(ret->parent), "%s", ret->path);
+		ret->exists = true;
+		ret->mode = st.st_mode;
+		ret->ro = ret->parent_ro = on_ro_mount(t);
+		return 0;
+	}
+	r = fd_name(dir, ret->parent, sizeof(ret->parent));
+	if (r < 0)
+		return r;
+	r = snprintf(ret->path, sizeof(ret->path), "%s%s%s", ret->parent,
+		     strcmp(ret->parent, "/") ? "/" : "", last);
+	if (r < 0 || (size_t)r >= sizeof(ret->path))
+		return -ENAMETOOLONG;
+	ret->exists = fstatat(dir, last, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	ret->mode = ret->exists ? st.st_mode : 0;
+	ret->ro = ret->parent_ro = on_ro_mount(dir);
+	if (ret->exists && !S_ISLNK(st.st_mode)) {
+		/* a file or directory bound over itself is a mount of its own */
+		_cleanup_close_ int e = openat(dir, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		ret->ro = e >= 0 ? on_ro_mount(e) : ret->ro;
+	}
+	if (ret->exists && follow && S_ISLNK(st.st_mode)) {
+		/* the final symlink, followed in the caller's root */
+		*slash = '/';
+		how.flags = O_PATH | O_CLOEXEC;
+		t = (int)syscall(SYS_openat2, root, full + 1, &how, sizeof(how));
+		if (t < 0) {
+			ret->exists = false; /* dangling: a create through it */
+			return 0;
+		}
+		if (fd_name(t, ret->path, sizeof(ret->path)) < 0 || fstat(t, &st) < 0)
+			return -ENOENT;
+		ret->mode = st.st_mode;
+		ret->ro = on_ro_mount(t);
+		snprintf(ret->parent, sizeof(ret->parent), "%s", ret->path);
+		char *s = strrchr(ret->parent, '/');
+		if (s == ret->parent)
+			s[1] = '\0';
+		else if (s)
+			*s = '\0';
+	}
+	return 0;
+}
+
+/* The base directory for a *at() call's DIRFD (AT_FDCWD: the cwd). */
+static int open_base(pid_t pid, int dirfd)
+{
+	char p[64];
+
+	if (dirfd == AT_FDCWD)
+		snprintf(p, sizeof(p), "/proc/%d/cwd", pid);
+	else
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, dirfd);
+	int fd = open(p, O_PATH | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static uint64_t make_right(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFDIR:
+		return LL_FS_MAKE_DIR;
+	case S_IFLNK:
+		return LL_FS_MAKE_SYM;
+	case S_IFIFO:
+		return LL_FS_MAKE_FIFO;
+	case S_IFSOCK:
+		return LL_FS_MAKE_SOCK;
+	case S_IFCHR:
+		return LL_FS_MAKE_CHAR;
+	case S_IFBLK:
+		return LL_FS_MAKE_BLOCK;
+	default:
+		return LL_FS_MAKE_REG;
+	}
+}
+
+static uint64_t remove_right(mode_t m)
+{
+	return S_ISDIR(m) ? LL_FS_REMOVE_DIR : LL_FS_REMOVE_FILE;
+}
+
+/*
+ * The ioctl requests Landlock allows on any device whatever the rights
+ * (is_masked_device_ioctl() in security/landlock/fs.c, Linux 6.10): they
+ * act on the open file, not the device.
+ */
+static bool ioctl_always_allowed(unsigned long cmd)
+{
+	static const unsigned long allowed[] = {
+		FIOCLEX, FIONCLEX, FIONBIO,	   FIOASYNC,  FIFREEZE,	    FITHAW,
+		FS_IOC_FIEMAP, FIGETBSZ, FICLONE, FICLONERANGE, FIDEDUPERANGE,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if ((unsigned int)cmd == (unsigned int)allowed[i])
+			return true;
+	return false;
+}
+
+/* The files ringfence's own stdin, stdout and stderr are: the command
+ * inherits them opened before Landlock, which then never checks their
+ * ioctls (the rights of an open file are fixed when it is opened). */
+static bool inherited_file(const struct stat *st)
+{
+	static struct stat own[3];
+	static bool have[3], looked;
+
+	if (!looked) {
+		for (int i = 0; i < 3; i++)
+			have[i] = fstat(i, &own[i]) == 0;
+		looked = true;
+	}
+	for (int i = 0; i < 3; i++)
+		if (have[i] && own[i].st_dev == st->st_dev && own[i].st_ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* ---- the refusal, logged and counted ------------------------------------ */
+
+#define FS_GROUPS_MAX 32
+
+struct fstrace_group {
+	enum fs_access access;
+	char *path;
+	enum fs_why why;
+	const char *key;
+	char *value;
+	unsigned long count;
+};
+
+static const char *call_name(int nr)
+{
+	switch (nr) {
+#define C(n)        \
+	case __NR_##n: \
+		return #n;
+		C(open) C(openat) C(openat2) C(creat) C(truncate) C(mkdir) C(mkdirat) C(mknod)
+		C(mknodat) C(unlink) C(unlinkat) C(rmdir) C(rename) C(renameat) C(renameat2)
+		C(link) C(linkat) C(symlink) C(symlinkat) C(execve) C(execveat) C(ioctl)
+#undef C
+	default:
+		return "?";
+	}
+}
+
+static void refused(const struct sandbox *sb, const struct seccomp_notif *req,
+		    struct broker_stats *st, enum fs_access access, const char *path,
+		    const struct fs_verdict *v)
+{
+	st->fs_refused++;
+	for (size_t i = 0; i < st->n_fs_groups; i++) {
+		struct fstrace_group *g = &st->fs_groups[i];
+		if (g->access == access && strcmp(g->path, path) == 0) {
+			g->count++;
+			goto log;
+		}
+	}
+	if (st->n_fs_groups < FS_GROUPS_MAX) {
+		struct fstrace_group *more =
+			realloc(st->fs_groups, (st->n_fs_groups + 1) * sizeof(*more));
+		if (more) {
+			st->fs_groups = more;
+			struct fstrace_group *g = &more[st->n_fs_groups];
+			*g = (struct fstrace_group){ .access = access, .why = v->why, .key = v->key,
+						     .path = strdup(path), .value = strdup(v->value),
+						     .count = 1 };
+			if (g->path && g->value)
+				st->n_fs_groups++;
+			else {
+				free(g->path);
+				free(g->value);
+			}
+		}
+	}
+log:
+	if (!audit_rate_ok(sb->audit_fd))
+		return;
+	char jpath[PATH_MAX * 2], jexe[PATH_MAX * 2], jkey[64], jval[PATH_MAX * 2];
+	char exe[PATH_MAX], proc[64];
+	ssize_t n;
+	snprintf(proc, sizeof(proc), "/proc/%d/exe", req->pid);
+	n = readlink(proc, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	json_string(jpath, sizeof(jpath), path);
+	json_string(jexe, sizeof(jexe), exe);
+	if (v->key) {
+		char k[32];
+		snprintf(k, sizeof(k), "filesystem.%s", v->key);
+		json_string(jkey, sizeof(jkey), k);
+		json_string(jval, sizeof(jval), v->value);
+	} else {
+		snprintf(jkey, sizeof(jkey), "null");
+		snprintf(jval, sizeof(jval), "null");
+	}
+	audit_event(sb->audit_fd, "fs.deny",
+		    "\"access\":\"%s\",\"path\":%s,\"caller\":%u,\"exe\":%s,\"call\":\"%s\","
+		    "\"key\":%s,\"value\":%s,\"reason\":\"%s\"",
+		    fstrace_access_name(access), jpath, req->pid, jexe, call_name(req->data.nr),
+		    jkey, jval,
+		    v->why == FS_WHY_DENIED ? "denied by [filesystem] deny"
+		    : v->why == FS_WHY_KEPT ? "kept out of the sandbox's reach by ringfence"
+					    : "no grant covers it");
+}
+
+/* Judges one right after another, reporting the first refused. */
+struct need {
+	enum fs_access access;
+	const char *target;
+	const char *check;
+	uint64_t right;
+	bool ro; /* CHECK is on a read-only mount */
+};
+
+static void judge_all(const struct sandbox *sb, const struct seccomp_notif *req,
+		      struct broker_stats *st, const struct need *needs, size_t n)
+{
+	struct fs_verdict v;
+
+	for (size_t i = 0; i < n; i++)
+		if (needs[i].right && fstrace_judge(sb, needs[i].target, needs[i].check,
+						    needs[i].right, needs[i].ro, &v)) {
+			refused(sb, req, st, needs[i].access, needs[i].target, &v);
+			return;
+		}
+}
+
+/*
+ * With namespaces and private_tmp, /tmp and /dev/shm are fresh: of the
+ * host's only what a grant names is carried in, so the rest is not
+ * refused but absent (ENOENT).  An open of such a path that the host has
+ * is reported as the refusal it is.
+ */
+static void hidden(const struct sandbox *sb, const struct seccomp_notif *req,
+		   struct broker_stats *st, const char *path, enum fs_access access)
+{
+	struct fs_verdict v = { .why = FS_WHY_NOT_GRANTED,
+				.key = access == FS_READ ? "read" : "write" };
+	struct stat s;
+	char *slash;
+
+	/* a create: its directory is what the host has, and what to grant */
+	snprintf(v.value, sizeof(v.value), "%s", path);
+	slash = strrchr(v.value, '/');
+	if (access == FS_CREATE && slash && slash != v.value)
+		*slash = '\0';
+	if (sb->ns != NS_FULL || !sb->policy->fs.private_tmp ||
+	    !(landlock_path_beneath(path, "/tmp") || landlock_path_beneath(path, "/dev/shm")))
+		return;
+	/* looked up with the command's ids: what the host's permissions keep
+	 * from its user is never said to exist */
+	if (broker_as_command(sb, true) < 0)
+		return;
+	int r = lstat(v.value, &s);
+	(void)broker_as_command(sb, false);
+	if (r < 0)
+		return;
+	for (size_t i = 0; sb->deny_canon && i < sb->policy->fs.deny.n; i++)
+		if (sb->deny_canon[i] && landlock_path_beneath(path, sb->deny_canon[i])) {
+			v.why = FS_WHY_DENIED;
+			v.key = "deny";
+			snprintf(v.value, sizeof(v.value), "%s", sb->policy->fs.deny.items[i].value);
+			refused(sb, req, st, access, path, &v);
+			return;
+		}
+	refused(sb, req, st, access, path, &v);
+}
+
+static void judge_open(const struct sandbox *sb, const struct seccomp_notif *req,
+		       struct broker_stats *st, int root, int base, uint64_t addr, uint64_t flags)
+{
+	struct fs_path fp;
+	int acc = (int)(flags & O_ACCMODE);
+
+	if (flags & O_PATH)
+		return; /* Landlock checks nothing for O_PATH */
+	int r = resolve(req->pid, root, base, addr,
+			!(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL),
+			&fp);
+	if (r == -ENOENT && fp.path[0])
+		hidden(sb, req, st, fp.path,
+		       flags & O_CREAT ? FS_CREATE : acc == O_RDONLY ? FS_READ : FS_WRITE);
+	if (r < 0)
+		return;
+	if (!fp.exists && !(flags & O_CREAT)) {
+		hidden(sb, req, st, fp.path, acc == O_RDONLY ? FS_READ : FS_WRITE);
+		return;
+	}
+	if (!fp.exists) {
+		struct need n = { FS_CREATE, fp.path, fp.parent, LL_FS_MAKE_REG, fp.parent_ro };
+		judge_all(sb, req, st, &n, 1);
+		return;
+	}
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return; /* EEXIST before Landlock looks */
+	if (S_ISDIR(fp.mode)) {
+		struct need n = { FS_READ, fp.path, fp.path, LL_FS_READ_DIR, fp.ro };
+		judge_all(sb, req, st, &n, 1);
+		return;
+	}
+	bool w = acc == O_WRONLY || acc == O_RDWR;
+	struct need n[] = {
+		{ FS_WRITE, fp.path, fp.path, w ? LL_FS_WRITE_FILE : 0, fp.ro },
+		{ FS_TRUNCATE, fp.path, fp.path, (flags & O_TRUNC) && w ? LL_FS_TRUNCATE : 0, fp.ro },
+		{ FS_READ, fp.path, fp.path, acc != O_WRONLY ? LL_FS_READ_FILE : 0, fp.ro },
+	};
+	judge_all(sb, req, st, n, ARRAY_SIZE(n));
+}
+
+static void judge_ioctl(const struct sandbox *sb, const struct seccomp_notif *req,
+			struct broker_stats *st)
+{
+	_cleanup_close_ int f = -1;
+	char p[64], name[PATH_MAX];
+	struct stat s;
+
+	if (ioctl_always_allowed((unsigned long)req->data.args[1]))
+		return;
+	snprintf(p, sizeof(p), "/proc/%d/fd/%d", req->pid, (int)req->data.args[0]);
+	f = open(p, O_PATH | O_CLOEXEC);
+	if (f < 0 || fstat(f, &s) < 0 || !(S_ISCHR(s.st_mode) || S_ISBLK(s.st_mode)) ||
+	    inherited_file(&s) || fd_name(f, name, sizeof(name)) < 0)
+		return;
+	struct need n = { FS_IOCTL, name, name, LL_FS_IOCTL_DEV, false };
+	judge_all(sb, req, st, &n, 1);
+}
+
+static void judge_rename(const struct sandbox *sb, const struct seccomp_notif *req,
+			 struct broker_stats *st, int root, int ob, uint64_t oa, int nb,
+			 uint64_t na, unsigned flags)
+{
+	struct fs_path o, n;
+
+	if (resolve(req->pid, root, ob, oa, false, &o) < 0 || !o.exists ||
+	    resolve(req->pid, root, nb, na, false, &n) < 0)
+		return;
+	if ((flags & RENAME_NOREPLACE) && n.exists)
+		return;
+	bool cross = strcmp(o.parent, n.parent) != 0;
+	bool exchange = flags & RENAME_EXCHANGE;
+	struct need needs[] = {
+		{ FS_RENAME, o.path, o.parent, remove_right(o.mode), o.parent_ro },
+		{ FS_RENAME, n.path, n.parent, make_right(o.mode), n.parent_ro },
+		{ FS_RENAME, n.path, n.parent, n.exists ? remove_right(n.mode) : 0, n.parent_ro },
+		{ FS_RENAME, o.path, o.parent, exchange && n.exists ? make_right(n.mode) : 0,
+		  o.parent_ro },
+		{ FS_RENAME, o.path, o.parent, cross ? LL_FS_REFER : 0, o.parent_ro },
+		{ FS_RENAME, n.path, n.parent, cross ? LL_FS_REFER : 0, n.parent_ro },
+	};
+	judge_all(sb, req, st, needs, ARRAY_SIZE(needs));
+}
+
+static void judge_link(const struct sandbox *sb, const struct seccomp_notif *req,
+		       struct broker_stats *st, int root, int ob, uint64_t oa, int nb, uint64_t na,
+		       bool follow)
+{
+	struct fs_path o, n;
+
+	if (resolve(req->pid, root, ob, oa, follow, &o) < 0 || !o.exists ||
+	    resolve(req->pid, root, nb, na, false, &n) < 0 || n.exists)
+		return;
+	struct need needs[] = {
+		{ FS_CREATE, n.path, n.parent, make_right(o.mode), n.parent_ro },
+		{ FS_CREATE, n.path, n.parent, strcmp(o.parent, n.parent) ? LL_FS_REFER : 0,
+		  n.parent_ro },
+	};
+	judge_all(sb, req, st, needs, ARRAY_SIZE(needs));
+}
+
+/* A call with one path (relative to BASE) needing RIGHT at it or its parent. */
+static void judge_one(const struct sandbox *sb, const struct seccomp_notif *req,
+		      struct broker_stats *st, int root, int base, uint64_t addr, int nr,
+		      unsigned long arg)
+{
+	struct fs_path fp;
+	bool follow = nr == __NR_truncate || nr == __NR_execve ||
+		      (nr == __NR_execveat && !(arg & AT_SYMLINK_NOFOLLOW));
+
+	if (resolve(req->pid, root, base, addr, follow, &fp) < 0)
+		return;
+	struct need n = { 0, fp.path, fp.parent, 0, fp.parent_ro };
+	switch (nr) {
+	case __NR_truncate:
+		n = (struct need){ FS_TRUNCATE, fp.path, fp.path,
+				   fp.exists && S_ISREG(fp.mode) ? LL_FS_TRUNCATE : 0, fp.ro };
+		break;
+	case __NR_execve:
+	case __NR_execveat:
+		n = (struct need){ FS_EXEC, fp.path, fp.path,
+				   fp.exists && S_ISREG(fp.mode) ? LL_FS_EXECUTE : 0, fp.ro };
+		break;
+	case __NR_mkdir:
+	case __NR_mkdirat:
+		n.access = FS_CREATE;
+		n.right = fp.exists ? 0 : LL_FS_MAKE_DIR;
+		break;
+	case __NR_mknod:
+	case __NR_mknodat:
+		n.access = FS_CREATE;
+		n.right = fp.exists ? 0 : make_right((mode_t)arg);
+		break;
+	case __NR_symlink:
+	case __NR_symlinkat:
+		n.access = FS_CREATE;
+		n.right = fp.exists ? 0 : LL_FS_MAKE_SYM;
+		break;
+	case __NR_unlink:
+	case __NR_rmdir:
+	case __NR_unlinkat:
+		n.access = FS_REMOVE;
+		/* rmdir of a file, unlink of a directory: ENOTDIR, EISDIR first */
+		if (fp.exists && S_ISDIR(fp.mode) == (nr == __NR_rmdir || (arg & AT_REMOVEDIR)))
+			n.right = remove_right(fp.mode);
+		break;
+	default:
+		return;
+	}
+	judge_all(sb, req, st, &n, 1);
+}
+
+static void respond_continue(int nfd, uint64_t id)
+{
+	struct seccomp_notif_resp resp = { .id = id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+
+	/* ENOENT: the caller is gone (killed, or the call interrupted) */
+	(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+		    struct broker_stats *st)
+{
+	_cleanup_close_ int root = -1, b1 = -1, b2 = -1;
+	const __u64 *a = req->data.args;
+	char p[64];
+	int nr = req->data.nr;
+
+	if (nr == __NR_ioctl) {
+		judge_ioctl(sb, req, st);
+		respond_continue(nfd, req->id);
+		return;
+	}
+	snprintf(p, sizeof(p), "/proc/%d/root", req->pid);
+	root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* the base directories: the cwd, or the dirfd arguments */
+	switch (nr) {
+	case __NR_openat:
+	case __NR_openat2:
+	case __NR_mkdirat:
+	case __NR_mknodat:
+	case __NR_unlinkat:
+	case __NR_execveat:
+		b1 = open_base(req->pid, (int)a[0]);
+		break;
+	case __NR_renameat:
+	case __NR_renameat2:
+	case __NR_linkat:
+		b1 = open_base(req->pid, (int)a[0]);
+		b2 = open_base(req->pid, (int)a[2]);
+		break;
+	case __NR_symlinkat:
+		b1 = open_base(req->pid, (int)a[1]);
+		break;
+	default:
+		b1 = open_base(req->pid, AT_FDCWD);
+		b2 = nr == __NR_rename || nr == __NR_link ? open_base(req->pid, AT_FDCWD) : -1;
+		break;
+	}
+	/* the pid may have been reused once the call is gone: judge only
+	 * with what was opened while it was alive */
+	if (root < 0 || ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+		respond_continue(nfd, req->id);
+		return;
+	}
+	switch (nr) {
+	case __NR_open:
+		judge_open(sb, req, st, root, b1, a[0], a[1]);
+		break;
+	case __NR_creat:
+		judge_open(sb, req, st, root, b1, a[0], O_CREAT | O_WRONLY | O_TRUNC);
+		break;
+	case __NR_openat:
+		judge_open(sb, req, st, root, b1, a[1], a[2]);
+		break;
+	case __NR_openat2: {
+		struct open_how how = { 0 };
+		struct iovec l = { .iov_base = &how, .iov_len = sizeof(how.flags) };
+		struct iovec r = { .iov_base = (void *)(uintptr_t)a[2], .iov_len = sizeof(how.flags) };
+		if (a[3] >= sizeof(how.flags) &&
+		    process_vm_readv(req->pid, &l, 1, &r, 1, 0) == (ssize_t)sizeof(how.flags))
+			judge_open(sb, req, st, root, b1, a[1], how.flags);
+		break;
+	}
+	case __NR_truncate:
+	case __NR_mkdir:
+	case __NR_unlink:
+	case __NR_rmdir:
+	case __NR_execve:
+		judge_one(sb, req, st, root, b1, a[0], nr, 0);
+		break;
+	case __NR_mknod:
+		judge_one(sb, req, st, root, b1, a[0], nr, a[1]);
+		break;
+	case __NR_mkdirat:
+	case __NR_execveat:
+		judge_one(sb, req, st, root, b1, a[1], nr, nr == __NR_execveat ? a[4] : 0);
+		break;
+	case __NR_mknodat:
+		judge_one(sb, req, st, root, b1, a[1], nr, a[2]);
+		break;
+	case __NR_unlinkat:
+		judge_one(sb, req, st, root, b1, a[1], nr, a[2]);
+		break;
+	case __NR_symlink:
+		judge_one(sb, req, st, root, b1, a[1], __NR_symlink, 0);
+		break;
+	case __NR_symlinkat:
+		judge_one(sb, req, st, root, b1, a[2], __NR_symlinkat, 0);
+		break;
+	case __NR_rename:
+		judge_rename(sb, req, st, root, b1, a[0], b2, a[1], 0);
+		break;
+	case __NR_renameat:
+		judge_rename(sb, req, st, root, b1, a[1], b2, a[3], 0);
+		break;
+	case __NR_renameat2:
+		judge_rename(sb, req, st, root, b1, a[1], b2, a[3], (unsigned)a[4]);
+		break;
+	case __NR_link:
+		judge_link(sb, req, st, root, b1, a[0], b2, a[1], false);
+		break;
+	case __NR_linkat:
+		judge_link(sb, req, st, root, b1, a[1], b2, a[3], a[4] & AT_SYMLINK_FOLLOW);
+		break;
+	default:
+		break;
+	}
+	respond_continue(nfd, req->id);
+}
+
+/* ---- the exit summary ----------------------------------------------------- */
+
+#define FS_SUMMARY_SHOWN 5
+
+/* PATH with the home shortened to ~. */
+static void tilde(const char *path, const char *home, char *buf, size_t size)
+{
+	if (home && strcmp(home, "/") != 0 && landlock_path_beneath(path, home))
+		snprintf(buf, size, "~%s", path + strlen(home));
+	else
+		snprintf(buf, size, "%s", path);
+}
+
+void fstrace_summary(const struct broker_stats *st, const char *home, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (!st->fs_refused)
+		return;
+	off += (size_t)snprintf(buf, size, "refused %lu file access%s: ", st->fs_refused,
+				st->fs_refused == 1 ? "" : "es");
+	for (size_t i = 0; i < st->n_fs_groups && i < FS_SUMMARY_SHOWN && off < size; i++) {
+		const struct fstrace_group *g = &st->fs_groups[i];
+		char path[PATH_MAX], value[PATH_MAX], advice[PATH_MAX + 64], times[32] = "";
+		tilde(g->path, home, path, sizeof(path));
+		tilde(g->value, home, value, sizeof(value));
+		if (g->count > 1)
+			snprintf(times, sizeof(times), " %lu times", g->count);
+		if (g->why == FS_WHY_DENIED)
+			snprintf(advice, sizeof(advice), "denied by [filesystem] deny");
+		else if (g->why == FS_WHY_KEPT)
+			snprintf(advice, sizeof(advice), "kept out of reach by ringfence");
+		else if (strcmp(g->path, g->value) == 0)
+			snprintf(advice, sizeof(advice), "add it to [filesystem] %s", g->key);
+		else
+			snprintf(advice, sizeof(advice), "add %s to [filesystem] %s", value, g->key);
+		off += (size_t)snprintf(buf + off, size - off, "%s%s %s%s (%s)", i ? ", " : "",
+					fstrace_access_name(g->access), path, times, advice);
+	}
+	size_t shown = st->n_fs_groups < FS_SUMMARY_SHOWN ? st->n_fs_groups : FS_SUMMARY_SHOWN;
+	unsigned long rest = st->fs_refused;
+	for (size_t i = 0; i < shown; i++)
+		rest -= st->fs_groups[i].count;
+	if (rest && off < size)
+		snprintf(buf + off, size - off, ", and %lu more (the audit log has each)", rest);
+}
+
+void fstrace_stats_free(struct broker_stats *st)
+{
+	for (size_t i = 0; i < st->n_fs_groups; i++) {
+		free(st->fs_groups[i].path);
+		free(st->fs_groups[i].value);
+	}
+	free(st->fs_groups);
+	st->fs_groups = NULL;
+	st->n_fs_groups = 0;
+}

@@ -382,17 +382,19 @@ static bool repo_ok(const char *git, char *why, size_t size)
 	}
 	if (c >= 0) {
 		ssize_t got = -1;
+		bool ok_st = fstat(c, &st) == 0 && S_ISREG(st.st_mode);
 		/* one link only: a second name elsewhere could change it unseen
 		 * (git writes its config by a rename, with one link) */
-		if (fstat(c, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0) {
-			/* replaced since we opened it (git renames config.lock
-			 * over it): the new one's own event checks it */
+		if (ok_st && st.st_nlink == 1 && st.st_size < (off_t)sizeof(buf))
+			got = read(c, buf, sizeof(buf));
+		/* replaced since we opened it, before or while we read (git
+		 * renames config.lock over it): the new one's own event checks
+		 * it.  One fstat() for the decision, and one after the read:
+		 * two before it let a rename in between read as a bad config */
+		if (ok_st && (st.st_nlink == 0 || (fstat(c, &st) == 0 && st.st_nlink == 0))) {
 			close(c);
 			goto hooks;
 		}
-		if (fstat(c, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-		    st.st_size < (off_t)sizeof(buf))
-			got = read(c, buf, sizeof(buf));
 		close(c);
 		if (got < 0 || got == (ssize_t)sizeof(buf) || !protwatch_config_ok(buf, (size_t)got)) {
 			snprintf(why, size, "config sets what a host git would run");

@@ -701,6 +701,12 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	return true;
 }
 
+const char *const *fsgate_exit_paths(const struct sandbox *sb, size_t *ret_n)
+{
+	*ret_n = sb->fsgate ? sb->fsgate->n_state : 0;
+	return sb->fsgate ? (const char *const *)sb->fsgate->state : NULL;
+}
+
 /* Git state made during the run in a .git the gate keeps: moved aside. */
 void fsgate_finish(struct sandbox *sb)
 {

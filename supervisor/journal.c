@@ -279,7 +279,10 @@ void journal_begin(struct sandbox *sb)
 	int dir, fd;
 
 	journal_end(sb);
-	if (!sb->n_watch && !sb->n_placeholders && !sb->n_prot_roots)
+	size_t n_exit;
+	const char *const *exit_paths = fsgate_exit_paths(sb, &n_exit);
+
+	if (!sb->n_watch && !sb->n_placeholders && !sb->n_prot_roots && !n_exit)
 		return;
 	if (!state_dir(path, sizeof(path)))
 		return;
@@ -314,6 +317,10 @@ void journal_begin(struct sandbox *sb)
 	for (size_t i = 0; i < sb->n_watch; i++) {
 		jput(&b, "W");
 		jput(&b, sb->watch[i]);
+	}
+	for (size_t i = 0; i < n_exit; i++) {
+		jput(&b, "W"); /* git state the file gate let be made */
+		jput(&b, exit_paths[i]);
 	}
 	for (size_t i = 0; i < sb->n_placeholders; i++) {
 		jput(&b, "P");

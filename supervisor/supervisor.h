@@ -538,6 +538,9 @@ bool fsgate_handle(int notify_fd, const struct seccomp_notif *req, const struct 
 void fsgate_continue(int notify_fd, const struct seccomp_notif *req);
 /* When the sandbox has ended: git state made during the run moved aside. */
 void fsgate_finish(struct sandbox *sb);
+/* What fsgate_finish moves aside when made during the run (for the crash
+ * journal: a killed supervisor's next start does it). */
+const char *const *fsgate_exit_paths(const struct sandbox *sb, size_t *ret_n);
 void fsgate_free(struct sandbox *sb);
 
 /* ---- fstrace.c: file refusals made visible (--trace) ------------------ */

@@ -162,3 +162,39 @@ def test_unfinished_rebase_made_inside_is_moved_aside(box):
     assert os.path.isdir(box.path("work", ".git", "rebase-merge.ringfence-blocked"))
     h = host(box, ["sh", "-c", "git rebase --continue; git status --short"])
     assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+def test_rebase_left_by_a_killed_supervisor_is_moved_by_the_next_start(box):
+    """The supervisor is killed while a rebase stopped inside: the next
+    start moves its state aside (crash journal)."""
+    import signal
+    import time
+    from test_protect_live import wait_unlocked
+    nons_only(box)
+    make_repo(box)
+    state = box.path("state")
+    os.mkdir(state)
+    if box.user == "nobody":
+        os.chown(state, 65534, 65534)
+    env = dict(GIT_ENV, XDG_STATE_HOME=state)
+    p = box.popen(["sh", "-c", IDENT + "git commit -q --allow-empty -m a && "
+                   "GIT_SEQUENCE_EDITOR='printf \"break\\n\" >' git rebase -q -i HEAD~1; "
+                   "touch stopped; sleep 30"], policy=box.policy(""), env=env,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(box.path("work", "stopped")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert os.path.exists(box.path("work", "stopped")), p.communicate()
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+    # positive control: the rebase state is there, nothing ran at exit
+    assert os.path.isdir(box.path("work", ".git", "rebase-merge"))
+    wait_unlocked(os.path.join(state, "ringfence"))
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "earlier run" in r.stderr, r.stderr
+    assert not os.path.exists(box.path("work", ".git", "rebase-merge"))
+    assert os.path.isdir(box.path("work", ".git", "rebase-merge.ringfence-blocked"))

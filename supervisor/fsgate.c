@@ -79,7 +79,11 @@ struct fsgate {
 	/* git state directories absent at start, in .git directories */
 	char **state;
 	size_t n_state;
+	unsigned long refused; /* protected names refused, said at exit */
 };
+
+/* Refusals said as they happen; the rest counted at exit. */
+#define GATE_WARN_MAX 3
 
 static const char *const git_state[] = { "rebase-merge", "rebase-apply", "sequencer" };
 static const char *const git_refused[] = { "remotes", "branches" };
@@ -369,6 +373,10 @@ static void refused(const struct sandbox *sb, const struct target *t)
 	char js[PATH_MAX + 64], full[PATH_MAX + NAME_MAX + 2];
 
 	snprintf(full, sizeof(full), "%s/%s", t->gate->path ? t->gate->path : "?", t->name);
+	if (sb->fsgate->refused++ < GATE_WARN_MAX)
+		warn("%s is protected: the sandbox may not make, replace, rename or remove it "
+		     "(refused)",
+		     full);
 	if (audit_rate_ok(sb->audit_fd)) {
 		json_string(js, sizeof(js), full);
 		audit_event(sb->audit_fd, "protect.blocked", "\"path\":%s,\"moved\":false", js);
@@ -714,6 +722,8 @@ void fsgate_finish(struct sandbox *sb)
 
 	if (!g)
 		return;
+	if (g->refused > GATE_WARN_MAX)
+		warn("%lu more changes to protected names refused", g->refused - GATE_WARN_MAX);
 	for (size_t i = 0; i < g->n_state; i++) {
 		struct stat st;
 		if (lstat(g->state[i], &st) == 0)

@@ -70,6 +70,9 @@ def test_gate_refuses_every_protected_name(box):
     # positive control: the same run made a new file at the top
     assert "planted" in r.stdout, r.stderr
     assert os.path.exists(box.path("work", "control"))
+    # said, but not flooded: three lines, then a count at exit
+    assert r.stderr.count("is protected: the sandbox may not") == 3, r.stderr
+    assert "more changes to protected names refused" in r.stderr, r.stderr
     for n in ("commondir", "config.worktree", "remotes", "hooks/pre-commit"):
         assert not os.path.exists(box.path("work", ".git", n)), n
     for n in (".mcp.json", "cfg", "hk", "g2"):

@@ -56,10 +56,10 @@ ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape
 
 # Debian packages: build, then test.
 DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev libssl-dev
-DEPS_TEST := libcmocka-dev python3-pytest python3-requests git curl openssl util-linux procps iproute2 hyperfine time golang-go \
+DEPS_TEST := libcmocka-dev python3-pytest python3-pytest-xdist python3-requests git curl openssl util-linux procps iproute2 hyperfine time golang-go \
 	man-db openssh-client openssh-server netcat-openbsd podman runc uidmap
 HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/include/ares.h /usr/include/openssl/ssl.h
-TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3 /usr/bin/man /usr/sbin/sshd /usr/bin/nc.openbsd
+TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3 /usr/lib/python3/dist-packages/xdist /usr/bin/man /usr/sbin/sshd /usr/bin/nc.openbsd
 
 .PHONY: all deps deps-if-missing demo check check-containers check-agents unit escape integration \
 	asan install clean format format-check bench fuzz man-check
@@ -132,9 +132,15 @@ unit: $(UNIT_TESTS)
 
 escape: $(ESCAPES)
 
+# Side by side in TEST_JOBS workers (pytest-xdist), handed one test at a
+# time (loadgroup, no groups), the few that wait out the proxy's 30 s timers
+# first (conftest.py): most tests wait on processes and timers, so workers
+# beyond the cores still help.  TEST_JOBS=0 runs them one after another.
+TEST_JOBS ?= 4
 integration: $(BIN) $(ESCAPES)
 	RINGFENCE=$(abspath $(BIN)) ESCAPE_DIR=$(abspath $(BUILD)/escape) \
-		pytest-3 -q -ra tests/integration
+		pytest-3 -q -ra $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup) \
+		tests/integration
 
 check: deps-if-missing
 	@$(MAKE) --no-print-directory man-check

@@ -112,6 +112,12 @@ class Box:
                "HOME": self.work if self.user == "nobody" else "/root"}
         if extra:
             env.update(extra)
+        if env["HOME"] == "/root" and "XDG_STATE_HOME" not in env:
+            # runs that share HOME=/root keep their crash journals and
+            # agent state in a directory of this test process's own, so
+            # that a supervisor another worker (or another suite) kills is
+            # not recovered, with a warning, by an unrelated test here
+            env["XDG_STATE_HOME"] = ROOT_STATE
         return env
 
     def run(self, args, policy=None, env=None, cwd=None, timeout=60, input=None, opts=()):
@@ -134,6 +140,28 @@ class Box:
 
     def cleanup(self):
         subprocess.run(["rm", "-rf", self.root], check=False)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: waits out a timer of the proxy (run first)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests that wait out the proxy's timers (30 s each) first: with
+    parallel workers (make check runs pytest-xdist, one test at a time per
+    worker) they then wait beside the rest instead of after it."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+# beneath root's home (ringfence uses $XDG_STATE_HOME for agent state only
+# there), one per test process, removed at its end
+ROOT_STATE = "/root/.local/state/rf-test-%d" % os.getpid()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _root_state():
+    yield
+    shutil.rmtree(ROOT_STATE, ignore_errors=True)
 
 
 MODES = [("root", "on"), ("root", "off"), ("nobody", "on"), ("nobody", "off")]

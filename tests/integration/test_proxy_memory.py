@@ -53,6 +53,7 @@ def stall(n):
 '''
 
 
+@pytest.mark.slow
 def test_stalled_connections_past_the_budget_starve_no_one(net):
     # a 1 MiB budget, filled many times over by forwarded downloads and
     # tunnels that are never read; then a download of 20 MB through a

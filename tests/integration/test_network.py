@@ -567,8 +567,11 @@ def test_broker_proxy_serves_only_the_sandbox(world):
     b = NetBox(world, "nobody", "broker")
     try:
         p = b.net_policy(ALLOW)
-        proc = b.popen(["sh", "-c", "echo $HTTP_PROXY > %s/proxy.txt; sleep 3; %s"
-                        "http://good.test/hello" % (b.work, CURL)], policy=p,
+        # the command asks through the proxy once the test made its own
+        # attempt (and created "done"), or after 30 s
+        proc = b.popen(["sh", "-c", "echo $HTTP_PROXY > %s/proxy.txt; i=0; "
+                        "while [ ! -e done ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; "
+                        "%shttp://good.test/hello" % (b.work, CURL)], policy=p,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         f = os.path.join(b.work, "proxy.txt")
         for _ in range(200):
@@ -582,7 +585,8 @@ def test_broker_proxy_serves_only_the_sandbox(world):
             capture_output=True, text=True)
         assert "hello from" not in out.stdout
         assert out.returncode != 0
-        stdout, _ = proc.communicate(timeout=30)
+        open(os.path.join(b.work, "done"), "w").close()
+        stdout, _ = proc.communicate(timeout=60)
         assert stdout == "hello from %s\n" % PUB  # the sandbox is still served
         reasons = [e["reason"] for e in b.events("net.deny")]
         assert "a connection to the proxy not made for the sandbox" in reasons

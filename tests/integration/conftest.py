@@ -71,6 +71,9 @@ class Box:
         self.policies = os.path.join(self.root, "policies")
         shutil.copytree(POLICIES, self.policies)
         self.default = os.path.join(self.policies, "default.ini")
+        # beneath root's home: ringfence keeps agent state in
+        # $XDG_STATE_HOME only there
+        self.root_state = "/root/.local/state/" + os.path.basename(self.root)
         if user == "nobody":
             os.chown(self.work, NOBODY, NOBODY)
 
@@ -114,10 +117,11 @@ class Box:
             env.update(extra)
         if env["HOME"] == "/root" and "XDG_STATE_HOME" not in env:
             # runs that share HOME=/root keep their crash journals and
-            # agent state in a directory of this test process's own, so
-            # that a supervisor another worker (or another suite) kills is
-            # not recovered, with a warning, by an unrelated test here
-            env["XDG_STATE_HOME"] = ROOT_STATE
+            # agent state in a directory of this box's own (as nobody's
+            # runs do in their home), so that a supervisor one test kills
+            # is not recovered, with a warning, by an unrelated test run
+            # beside it or after it
+            env["XDG_STATE_HOME"] = self.root_state
         return env
 
     def run(self, args, policy=None, env=None, cwd=None, timeout=60, input=None, opts=()):
@@ -139,7 +143,7 @@ class Box:
         return subprocess.Popen(self.cmd(argv), cwd=self.work, env=self.env(env), **kw)
 
     def cleanup(self):
-        subprocess.run(["rm", "-rf", self.root], check=False)
+        subprocess.run(["rm", "-rf", self.root, self.root_state], check=False)
 
 
 def pytest_configure(config):
@@ -151,17 +155,6 @@ def pytest_collection_modifyitems(config, items):
     parallel workers (make check runs pytest-xdist, one test at a time per
     worker) they then wait beside the rest instead of after it."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
-# beneath root's home (ringfence uses $XDG_STATE_HOME for agent state only
-# there), one per test process, removed at its end
-ROOT_STATE = "/root/.local/state/rf-test-%d" % os.getpid()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _root_state():
-    yield
-    shutil.rmtree(ROOT_STATE, ignore_errors=True)
 
 
 MODES = [("root", "on"), ("root", "off"), ("nobody", "on"), ("nobody", "off")]

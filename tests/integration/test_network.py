@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from conftest import ESCAPE_DIR, IS_ROOT, NOBODY, Box, audit_events
+from conftest import ESCAPE_DIR, IS_ROOT, NOBODY, Box, audit_events, slow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PUB, PUB2, PRIV, V6 = "93.184.215.14", "93.184.215.15", "10.77.0.1", "2606:4700:10::1"
@@ -648,7 +648,7 @@ print(bool(fcntl.fcntl(s.fileno(), fcntl.F_GETFD) & fcntl.FD_CLOEXEC))
         r.stdout + r.stderr
 
 
-@pytest.mark.slow
+@slow
 def test_timeouts_connect_504_and_stalled_client(world):
     """An upstream that never completes the handshake gets a 504 after the
     10 s connect timeout; a client that stalls mid-head is dropped after
@@ -1068,7 +1068,7 @@ for k, v in sorted(out.items()):
 """
 
 
-@pytest.mark.slow
+@slow
 @pytest.mark.parametrize("user,isolation", [("root", "namespace"), ("nobody", "broker")],
                          ids=["root-ns", "user-broker"])
 def test_the_judgement_cannot_be_outwaited(world, user, isolation):
@@ -1115,7 +1115,7 @@ def test_clients_keep_working_through_judged_tunnels(net, go_threads):
     assert not net.events("net.deny")
 
 
-@pytest.mark.slow
+@slow
 def test_resolver_sockets_closing_in_a_batch(world):
     """Two name servers answering at once, the first answer ending the
     resolver's last query: c-ares closes every socket while the other

@@ -48,9 +48,6 @@ void landlock_caps_for_abi(int abi, struct landlock_caps *caps)
 	caps->fs = LANDLOCK_WRITE | LL_FS_EXECUTE | LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK;
 	caps->net_tcp = true;
 	caps->scopes = LANDLOCK_ALL_SCOPES;
-	caps->restrict_flags = LL_RESTRICT_SELF_LOG_SAME_EXEC_OFF |
-			       LL_RESTRICT_SELF_LOG_NEW_EXEC_ON |
-			       LL_RESTRICT_SELF_LOG_SUBDOMAINS_OFF;
 	switch (abi) {
 	case 1:
 		/* ABI 1 lacks REFER: every reparenting is refused. */
@@ -73,8 +70,8 @@ void landlock_caps_for_abi(int abi, struct landlock_caps *caps)
 		caps->scopes = 0;
 		__attribute__((fallthrough));
 	case 6:
-		/* ABI 6 lacks the logging flags of landlock_restrict_self(). */
-		caps->restrict_flags = 0;
+		/* ABI 7 added only the logging flags of landlock_restrict_self(),
+		 * which ringfence leaves at the kernel's defaults. */
 		__attribute__((fallthrough));
 	case 7:
 		/* ABI 7: everything this build knows. */
@@ -100,33 +97,16 @@ void landlock_missing(const struct landlock_caps *caps, uint64_t wanted_fs,
 static const struct {
 	uint64_t bit;
 	const char *name;
-	int abi;
 } fs_rights[] = {
-	{ LL_FS_EXECUTE, "execute", 1 },	 { LL_FS_WRITE_FILE, "write_file", 1 },
-	{ LL_FS_READ_FILE, "read_file", 1 },	 { LL_FS_READ_DIR, "read_dir", 1 },
-	{ LL_FS_REMOVE_DIR, "remove_dir", 1 },	 { LL_FS_REMOVE_FILE, "remove_file", 1 },
-	{ LL_FS_MAKE_CHAR, "make_char", 1 },	 { LL_FS_MAKE_DIR, "make_dir", 1 },
-	{ LL_FS_MAKE_REG, "make_reg", 1 },	 { LL_FS_MAKE_SOCK, "make_sock", 1 },
-	{ LL_FS_MAKE_FIFO, "make_fifo", 1 },	 { LL_FS_MAKE_BLOCK, "make_block", 1 },
-	{ LL_FS_MAKE_SYM, "make_sym", 1 },	 { LL_FS_REFER, "refer", 2 },
-	{ LL_FS_TRUNCATE, "truncate", 3 },	 { LL_FS_IOCTL_DEV, "ioctl_dev", 5 },
+	{ LL_FS_EXECUTE, "execute" },	  { LL_FS_WRITE_FILE, "write_file" },
+	{ LL_FS_READ_FILE, "read_file" },   { LL_FS_READ_DIR, "read_dir" },
+	{ LL_FS_REMOVE_DIR, "remove_dir" }, { LL_FS_REMOVE_FILE, "remove_file" },
+	{ LL_FS_MAKE_CHAR, "make_char" },   { LL_FS_MAKE_DIR, "make_dir" },
+	{ LL_FS_MAKE_REG, "make_reg" },	  { LL_FS_MAKE_SOCK, "make_sock" },
+	{ LL_FS_MAKE_FIFO, "make_fifo" },   { LL_FS_MAKE_BLOCK, "make_block" },
+	{ LL_FS_MAKE_SYM, "make_sym" },	  { LL_FS_REFER, "refer" },
+	{ LL_FS_TRUNCATE, "truncate" },	  { LL_FS_IOCTL_DEV, "ioctl_dev" },
 };
-
-const char *landlock_fs_right_name(uint64_t bit)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(fs_rights); i++)
-		if (fs_rights[i].bit == bit)
-			return fs_rights[i].name;
-	return NULL;
-}
-
-int landlock_fs_right_abi(uint64_t bit)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(fs_rights); i++)
-		if (fs_rights[i].bit == bit)
-			return fs_rights[i].abi;
-	return 0;
-}
 
 void landlock_fs_rights_format(uint64_t rights, char *buf, size_t size)
 {

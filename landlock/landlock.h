@@ -40,7 +40,6 @@ struct landlock_caps {
 	uint64_t fs;      /* filesystem rights the kernel can restrict */
 	bool net_tcp;     /* ABI 4 */
 	uint64_t scopes;  /* ABI 6 */
-	uint32_t restrict_flags; /* ABI 7 */
 };
 
 /* ABI from the kernel (0 when Landlock is absent or disabled), or -errno. */
@@ -55,10 +54,6 @@ void landlock_caps_for_abi(int abi, struct landlock_caps *caps);
 void landlock_missing(const struct landlock_caps *caps, uint64_t wanted_fs,
 		      uint64_t wanted_scopes, uint64_t *ret_fs, uint64_t *ret_scopes);
 
-/* "read_file", "ioctl_dev", ...; NULL for an unknown bit. */
-const char *landlock_fs_right_name(uint64_t bit);
-/* ABI that introduced BIT (fs right). */
-int landlock_fs_right_abi(uint64_t bit);
 /* Formats the set of rights as "read_file,read_dir,..." into buf. */
 void landlock_fs_rights_format(uint64_t rights, char *buf, size_t size);
 

@@ -68,9 +68,4 @@ struct ll_net_port_attr {
 #define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
 #define LL_SCOPE_SIGNAL (1ULL << 1)
 
-/* landlock_restrict_self() flags (ABI 7) */
-#define LL_RESTRICT_SELF_LOG_SAME_EXEC_OFF (1U << 0)
-#define LL_RESTRICT_SELF_LOG_NEW_EXEC_ON (1U << 1)
-#define LL_RESTRICT_SELF_LOG_SUBDOMAINS_OFF (1U << 2)
-
 #endif

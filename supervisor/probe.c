@@ -157,8 +157,7 @@ static int trial_namespaces(bool user, bool pid, bool *ret_proc, bool *ret_clone
 	if (read(pfd[0], res, sizeof(res)) != (ssize_t)sizeof(res))
 		res[1] = EIO;
 	close(pfd[0]);
-	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-		;
+	(void)RETRY_EINTR(waitpid(child, &st, 0));
 	*ret_proc = res[0] != 0;
 	return res[1];
 }

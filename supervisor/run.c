@@ -340,10 +340,7 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 		}
 	}
 	if (e == 0) {
-		ssize_t n;
-		do
-			n = read(rep_pipe[0], &r, sizeof(r));
-		while (n < 0 && errno == EINTR);
+		ssize_t n = RETRY_EINTR(read(rep_pipe[0], &r, sizeof(r)));
 		if (n != (ssize_t)sizeof(r) || r.magic != REPORT_MAGIC)
 			return START_READY; /* init is gone: the main loop says so */
 		r.msg[sizeof(r.msg) - 1] = '\0';
@@ -359,8 +356,7 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 		snprintf(why, sizeof(why), "%s", r.msg);
 	}
 	/* init ends on its own after a failed step */
-	while (waitpid(init_pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	(void)RETRY_EINTR(waitpid(init_pid, NULL, 0));
 	close_pipes(lifeline, rep_pipe);
 	if (p->namespaces == POLICY_NS_ON)
 		die("%s, and [sandbox] namespaces = on", why);

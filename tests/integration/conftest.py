@@ -71,6 +71,9 @@ class Box:
         self.policies = os.path.join(self.root, "policies")
         shutil.copytree(POLICIES, self.policies)
         self.default = os.path.join(self.policies, "default.ini")
+        # beneath root's home: ringfence keeps agent state in
+        # $XDG_STATE_HOME only there
+        self.root_state = "/root/.local/state/" + os.path.basename(self.root)
         if user == "nobody":
             os.chown(self.work, NOBODY, NOBODY)
 
@@ -112,6 +115,13 @@ class Box:
                "HOME": self.work if self.user == "nobody" else "/root"}
         if extra:
             env.update(extra)
+        if env["HOME"] == "/root" and "XDG_STATE_HOME" not in env:
+            # runs that share HOME=/root keep their crash journals and
+            # agent state in a directory of this box's own (as nobody's
+            # runs do in their home), so that a supervisor one test kills
+            # is not recovered, with a warning, by an unrelated test run
+            # beside it or after it
+            env["XDG_STATE_HOME"] = self.root_state
         return env
 
     def run(self, args, policy=None, env=None, cwd=None, timeout=60, input=None, opts=()):
@@ -133,7 +143,23 @@ class Box:
         return subprocess.Popen(self.cmd(argv), cwd=self.work, env=self.env(env), **kw)
 
     def cleanup(self):
-        subprocess.run(["rm", "-rf", self.root], check=False)
+        subprocess.run(["rm", "-rf", self.root, self.root_state], check=False)
+
+
+def slow(test):
+    """Marks a test that waits out one of the proxy's timers (a plain
+    attribute, not a pytest mark: tests/containers imports these modules
+    without this conftest)."""
+    test.waits_out_a_timer = True
+    return test
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests that wait out the proxy's timers (30 s each) first: with
+    parallel workers (make check runs pytest-xdist, one test at a time per
+    worker) they then wait beside the rest instead of after it."""
+    items.sort(key=lambda item: not getattr(getattr(item, "function", None),
+                                            "waits_out_a_timer", False))
 
 
 MODES = [("root", "on"), ("root", "off"), ("nobody", "on"), ("nobody", "off")]

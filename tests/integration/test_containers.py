@@ -137,8 +137,11 @@ def test_locked_proc_sigterm_ends_the_whole_tree(nsbox):
     exit status is the command's."""
     who = "nobody" if nsbox.user == "nobody" else "container-root"
     pol = nsbox.policy("")
+    # a duration no other test process sleeps, so that pgrep below sees
+    # only this test's child even with tests running side by side
+    tag = "sleep 3171.%d" % os.getpid()
     argv = locked_proc(nsbox, who, [nsbox.ringfence, "-p", pol, "--", "sh", "-c",
-                                    "sleep 3171 & trap 'exit 7' TERM; echo up; "
+                                    tag + " & trap 'exit 7' TERM; echo up; "
                                     "while :; do sleep 0.1; done"])
     p = subprocess.Popen(argv, cwd=nsbox.work, env=nsbox.env(), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
@@ -158,7 +161,7 @@ def test_locked_proc_sigterm_ends_the_whole_tree(nsbox):
             p.kill()
             p.wait()
     time.sleep(0.2)
-    left = subprocess.run(["pgrep", "-f", "sleep 3171"], capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-f", tag], capture_output=True, text=True)
     assert left.stdout == "", "left behind: " + left.stdout
 
 

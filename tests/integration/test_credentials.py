@@ -413,8 +413,11 @@ def box_env(request, world):  # noqa: F811
 
 def test_supervisor_environment_is_scrubbed_and_bundle_removed(one):
     p = policy(one)
-    proc = one.popen(["sh", "-c", 'echo "$SSL_CERT_FILE"; sleep 3'], policy=p,
-                     env={"RF_SECRET": SECRET}, stdout=subprocess.PIPE, text=True)
+    # the command lives until the test closes its stdin (it read what it
+    # needed by then)
+    proc = one.popen(["sh", "-c", 'echo "$SSL_CERT_FILE"; read x'], policy=p,
+                     env={"RF_SECRET": SECRET}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     text=True)
     bundle = proc.stdout.readline().strip()
     time.sleep(0.3)
     assert os.path.exists(bundle)
@@ -429,6 +432,7 @@ def test_supervisor_environment_is_scrubbed_and_bundle_removed(one):
     assert SECRET.encode() not in env and SECRET[4:].encode() not in env
     with open("/proc/%d/status" % proc.pid) as f:
         assert "ringfence" in f.read()
+    proc.stdin.close()
     proc.wait(timeout=20)
     assert not os.path.exists(bundle) and not os.path.exists(os.path.dirname(bundle))
 

@@ -8,6 +8,7 @@ import hashlib
 
 import pytest
 
+from conftest import slow
 from test_network import ALLOW, CLIENT_PRELUDE, MODES, NetBox, world  # noqa: F401
 
 
@@ -53,6 +54,7 @@ def stall(n):
 '''
 
 
+@slow
 def test_stalled_connections_past_the_budget_starve_no_one(net):
     # a 1 MiB budget, filled many times over by forwarded downloads and
     # tunnels that are never read; then a download of 20 MB through a

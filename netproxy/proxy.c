@@ -44,6 +44,7 @@
 
 #include "netproxy.h"
 #include "netproxy_internal.h"
+#include "loop.h"
 #include "tls.h"
 
 #define MAX_CONNS 4096
@@ -58,19 +59,6 @@
 #define T_CONNECT 10000	  /* DNS and TCP connect together */
 #define T_RESPONSE 300000 /* waiting for an upstream's answer */
 #define T_TUNNEL 3600000  /* an idle tunnel */
-
-enum tag_kind {
-	TAG_LISTEN = 1,
-	TAG_CLIENT,
-	TAG_UPSTREAM,
-	TAG_DNS,
-};
-
-struct tag {
-	enum tag_kind kind;
-	int fd;
-	void *ptr;
-};
 
 struct buf {
 	char *d;
@@ -110,9 +98,10 @@ struct pipe_dir {
 struct dns_req;
 
 struct conn {
+	struct nx_deferred defer; /* first: freed whole after the batch */
 	struct netproxy *np;
 	struct conn *prev, *next;
-	struct tag ct, ut; /* client, upstream; fd -1 when closed */
+	struct nx_tag ct, ut; /* client, upstream; fd -1 when closed */
 	enum state state;
 	enum proto proto;
 	bool dead;
@@ -170,6 +159,12 @@ struct dns_req {
 	struct conn *c; /* NULL once the connection is gone */
 };
 
+/* A socket of c-ares's; freed after the batch once c-ares closes it. */
+struct dns_tag {
+	struct nx_deferred defer; /* first: freed whole */
+	struct nx_tag tag;
+};
+
 struct blocked {
 	char what[NX_HOST_MAX + 8];
 	char reason[160];
@@ -178,22 +173,20 @@ struct blocked {
 struct netproxy {
 	const struct policy *p;
 	struct netproxy_hooks hooks;
-	int epfd;
-	struct tag *listeners[4];
+	struct nx_loop loop;
+	struct nx_tag *listeners[4];
 	bool verify[4];
 	size_t n_listeners;
 	bool listeners_paused;
 
 	struct conn *conns;
 	size_t n_conns;
-	struct conn *graveyard;
 
 	ares_channel ares;
 	bool ares_ready;
 	bool in_lookup; /* inside ares_getaddrinfo: its callback may run at once */
-	struct tag *dns_tags[ARES_GETSOCK_MAXNUM * 4];
+	struct dns_tag *dns_tags[ARES_GETSOCK_MAXNUM * 4];
 	size_t n_dns_tags;
-	struct tag *dns_graveyard; /* closed by c-ares, freed after the batch (via ptr) */
 
 	struct {
 		uint16_t port;
@@ -217,14 +210,6 @@ struct netproxy {
 	size_t n_blocked_kept;
 	unsigned long n_refused_cap;
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- buffers ------------------------------------------------------------ */
 
@@ -661,15 +646,6 @@ bool netproxy_summary(const struct netproxy *np, char *buf, size_t size)
 
 /* ---- connections -------------------------------------------------------------- */
 
-static void close_fd_tag(struct netproxy *np, struct tag *t)
-{
-	if (t->fd >= 0) {
-		epoll_ctl(np->epfd, EPOLL_CTL_DEL, t->fd, NULL);
-		close(t->fd);
-		t->fd = -1;
-	}
-}
-
 /* A connection's buffer; cleared first when a secret has passed through
  * the connection (only what goes upstream holds one, but a buffer is
  * reused across requests, so all of it). */
@@ -687,7 +663,7 @@ static void close_upstream(struct conn *c)
 		SSL_free(c->ussl);
 		c->ussl = NULL;
 	}
-	close_fd_tag(c->np, &c->ut);
+	nx_loop_close(&c->np->loop, &c->ut);
 }
 
 static void close_pipes(struct conn *c)
@@ -712,7 +688,7 @@ static void conn_kill(struct conn *c)
 		SSL_free(c->cssl);
 		c->cssl = NULL;
 	}
-	close_fd_tag(np, &c->ct);
+	nx_loop_close(&np->loop, &c->ct);
 	close_upstream(c);
 	close_pipes(c);
 	nx_scan_free(c->scan);
@@ -729,21 +705,13 @@ static void conn_kill(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	np->n_conns--;
-	c->next = np->graveyard;
-	c->prev = NULL;
-	np->graveyard = c;
+	c->next = c->prev = NULL;
+	nx_loop_defer(&np->loop, &c->defer);
 }
 
 static void set_deadline(struct conn *c, long ms)
 {
-	c->deadline = now_ms() + ms;
-}
-
-static int watch(struct netproxy *np, struct tag *t, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = t };
-
-	return epoll_ctl(np->epfd, EPOLL_CTL_ADD, t->fd, &ev) < 0 ? -errno : 0;
+	c->deadline = nx_deadline_in(ms);
 }
 
 static void answer_close(struct conn *c, const char *data, size_t n)
@@ -884,11 +852,11 @@ static void head_refuse(struct conn *c, const char *what)
 static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
 	struct netproxy *np = data;
-	struct tag *t = NULL;
+	struct dns_tag *t = NULL;
 	size_t i;
 
 	for (i = 0; i < np->n_dns_tags; i++)
-		if (np->dns_tags[i]->fd == fd) {
+		if (np->dns_tags[i]->tag.fd == fd) {
 			t = np->dns_tags[i];
 			break;
 		}
@@ -899,18 +867,16 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
 			 * event for this one may still wait in the batch being
 			 * dispatched.  It is skipped (fd -1) and the tag freed after
 			 * the batch. */
-			epoll_ctl(np->epfd, EPOLL_CTL_DEL, fd, NULL);
+			nx_loop_forget(&np->loop, fd);
 			np->dns_tags[i] = np->dns_tags[--np->n_dns_tags];
-			t->fd = -1;
-			t->ptr = np->dns_graveyard;
-			np->dns_graveyard = t;
+			t->tag.fd = -1;
+			nx_loop_defer(&np->loop, &t->defer);
 		}
 		return;
 	}
 	uint32_t events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
 	if (t) {
-		struct epoll_event ev = { .events = events, .data.ptr = t };
-		epoll_ctl(np->epfd, EPOLL_CTL_MOD, fd, &ev);
+		nx_loop_modify(&np->loop, &t->tag, events);
 		return;
 	}
 	if (np->n_dns_tags == sizeof(np->dns_tags) / sizeof(np->dns_tags[0]))
@@ -918,22 +884,12 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return;
-	*t = (struct tag){ .kind = TAG_DNS, .fd = fd };
-	if (watch(np, t, events) < 0) {
+	t->tag = (struct nx_tag){ .kind = NX_TAG_DNS, .fd = fd };
+	if (nx_loop_watch(&np->loop, &t->tag, events) < 0) {
 		free(t);
 		return;
 	}
 	np->dns_tags[np->n_dns_tags++] = t;
-}
-
-/* Frees the tags of sockets c-ares closed (after a batch of events). */
-static void dns_tags_bury(struct netproxy *np)
-{
-	while (np->dns_graveyard) {
-		struct tag *t = np->dns_graveyard;
-		np->dns_graveyard = t->ptr;
-		free(t);
-	}
 }
 
 static int dns_ready(struct netproxy *np)
@@ -1142,8 +1098,8 @@ static void start_connect(struct conn *c)
 			close(fd);
 			continue;
 		}
-		c->ut = (struct tag){ .kind = TAG_UPSTREAM, .fd = fd, .ptr = c };
-		if (watch(np, &c->ut, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+		c->ut = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = fd, .ptr = c };
+		if (nx_loop_watch(&np->loop, &c->ut, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
 			close(fd);
 			c->ut.fd = -1;
 			continue;
@@ -2619,7 +2575,7 @@ static void conn_pump_steps(struct conn *c)
 static bool expected(struct netproxy *np, const struct sockaddr_storage *ss)
 {
 	const struct sockaddr_in *s = (const void *)ss;
-	long now = now_ms();
+	long now = nx_now_ms();
 
 	if (ss->ss_family != AF_INET || s->sin_addr.s_addr != htonl(INADDR_LOOPBACK))
 		return false;
@@ -2634,7 +2590,7 @@ static bool expected(struct netproxy *np, const struct sockaddr_storage *ss)
 
 void netproxy_expect(struct netproxy *np, uint16_t local_port)
 {
-	long now = now_ms();
+	long now = nx_now_ms();
 
 	/* forget announcements never accepted */
 	for (size_t i = 0; i < np->n_expect;)
@@ -2651,8 +2607,7 @@ void netproxy_expect(struct netproxy *np, uint16_t local_port)
 static void pause_listeners(struct netproxy *np, bool pause)
 {
 	for (size_t i = 0; i < np->n_listeners; i++) {
-		struct epoll_event ev = { .events = pause ? 0 : EPOLLIN, .data.ptr = np->listeners[i] };
-		epoll_ctl(np->epfd, EPOLL_CTL_MOD, np->listeners[i]->fd, &ev);
+		nx_loop_modify(&np->loop, np->listeners[i], pause ? 0 : EPOLLIN);
 	}
 	np->listeners_paused = pause;
 }
@@ -2695,14 +2650,14 @@ static void accept_all(struct netproxy *np, size_t li)
 			return;
 		}
 		c->np = np;
-		c->ct = (struct tag){ .kind = TAG_CLIENT, .fd = fd, .ptr = c };
-		c->ut = (struct tag){ .kind = TAG_UPSTREAM, .fd = -1, .ptr = c };
+		c->ct = (struct nx_tag){ .kind = NX_TAG_CLIENT, .fd = fd, .ptr = c };
+		c->ut = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = -1, .ptr = c };
 		c->dir[0] = c->dir[1] = (struct pipe_dir){ .p = { -1, -1 } };
 		c->cin.bg = c->cout.bg = c->uin.bg = c->uout.bg = &np->budget;
 		c->state = S_FIRST;
 		c->proto = P_CONNECT;
 		set_deadline(c, T_HEAD);
-		if (watch(np, &c->ct, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+		if (nx_loop_watch(&np->loop, &c->ct, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
 			close(fd);
 			free(c);
 			continue;
@@ -2721,7 +2676,7 @@ static void accept_all(struct netproxy *np, size_t li)
 
 static void sweep(struct netproxy *np)
 {
-	long now = now_ms();
+	long now = nx_now_ms();
 	struct conn *c, *next;
 
 	np->last_sweep = now;
@@ -2784,26 +2739,26 @@ static void sweep(struct netproxy *np)
 
 void netproxy_dispatch(struct netproxy *np)
 {
-	struct epoll_event evs[64];
+	struct epoll_event evs[NX_LOOP_BATCH];
 	int n;
 
-	n = epoll_wait(np->epfd, evs, 64, 0);
+	n = nx_loop_ready(&np->loop, evs);
 	for (int i = 0; i < n; i++) {
-		struct tag *t = evs[i].data.ptr;
+		struct nx_tag *t = evs[i].data.ptr;
 		switch (t->kind) {
-		case TAG_LISTEN:
+		case NX_TAG_LISTEN:
 			for (size_t li = 0; li < np->n_listeners; li++)
 				if (np->listeners[li] == t)
 					accept_all(np, li);
 			break;
-		case TAG_CLIENT:
-		case TAG_UPSTREAM: {
+		case NX_TAG_CLIENT:
+		case NX_TAG_UPSTREAM: {
 			struct conn *c = t->ptr;
 			if (!c->dead)
 				conn_pump(c);
 			break;
 		}
-		case TAG_DNS:
+		case NX_TAG_DNS:
 			if (t->fd < 0)
 				break; /* closed by c-ares earlier in this batch */
 			ares_process_fd(np->ares, evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)
@@ -2811,13 +2766,14 @@ void netproxy_dispatch(struct netproxy *np)
 							 : ARES_SOCKET_BAD,
 					evs[i].events & EPOLLOUT ? t->fd : ARES_SOCKET_BAD);
 			break;
+		case _NX_TAG_MAX:
 		default:
 			break;
 		}
 	}
 	if (np->ares_ready)
 		ares_process_fd(np->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
-	if (now_ms() - np->last_sweep >= 1000)
+	if (nx_now_ms() - np->last_sweep >= 1000)
 		sweep(np);
 	if (np->budget.waiting && np->budget.freed) {
 		/* a tunnel found every pipe in use, and one came back: whoever
@@ -2831,12 +2787,7 @@ void netproxy_dispatch(struct netproxy *np)
 				conn_pump(c);
 		}
 	}
-	while (np->graveyard) {
-		struct conn *c = np->graveyard;
-		np->graveyard = c->next;
-		free(c);
-	}
-	dns_tags_bury(np);
+	nx_loop_bury(&np->loop);
 }
 
 int netproxy_timeout(const struct netproxy *np)
@@ -2858,7 +2809,7 @@ int netproxy_timeout(const struct netproxy *np)
 
 int netproxy_fd(const struct netproxy *np)
 {
-	return np->epfd;
+	return np->loop.epfd;
 }
 
 int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
@@ -2871,13 +2822,12 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
 	np->p = p;
 	if (hooks)
 		np->hooks = *hooks;
-	np->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (np->epfd < 0) {
-		int e = errno;
+	int r = nx_loop_init(&np->loop);
+	if (r < 0) {
 		free(np);
-		return -e;
+		return r;
 	}
-	np->last_sweep = now_ms();
+	np->last_sweep = nx_now_ms();
 	nx_budget_init(&np->budget, p ? p->net.memory_max : 0, 2 * MAX_CONNS);
 	*ret = np;
 	return 0;
@@ -2902,7 +2852,7 @@ int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credenti
 
 int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
 {
-	struct tag *t;
+	struct nx_tag *t;
 	struct rlimit rl;
 	int r;
 
@@ -2911,8 +2861,8 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	*t = (struct tag){ .kind = TAG_LISTEN, .fd = fd };
-	r = watch(np, t, EPOLLIN);
+	*t = (struct nx_tag){ .kind = NX_TAG_LISTEN, .fd = fd };
+	r = nx_loop_watch(&np->loop, t, EPOLLIN);
 	if (r < 0) {
 		free(t);
 		return r;
@@ -2960,23 +2910,19 @@ void netproxy_free(struct netproxy *np)
 			     np->conns->addr_text[0] ? np->conns->addr_text : NULL);
 		conn_kill(np->conns);
 	}
-	while (np->graveyard) {
-		struct conn *c = np->graveyard;
-		np->graveyard = c->next;
-		free(c);
-	}
+	nx_loop_bury(&np->loop);
 	if (np->ares_ready) {
 		ares_destroy(np->ares);
 		ares_library_cleanup();
 	}
 	for (size_t i = 0; i < np->n_dns_tags; i++)
 		free(np->dns_tags[i]);
-	dns_tags_bury(np);
+	nx_loop_bury(&np->loop);
 	for (size_t i = 0; i < np->n_listeners; i++) {
 		close(np->listeners[i]->fd);
 		free(np->listeners[i]);
 	}
-	close(np->epfd);
+	nx_loop_done(&np->loop);
 	nx_scrub_free(np->scrub);
 	if (np->scratch) {
 		explicit_bzero(np->scratch, BUF_CAP + 1);

@@ -42,622 +42,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "netproxy.h"
-#include "netproxy_internal.h"
-#include "loop.h"
-#include "tls.h"
-
-#define MAX_CONNS 4096
-#define BUF_CAP (64 * 1024)
-#define BUF_SMALL 4096 /* past the memory budget */
-#define PIPE_CAP (1024 * 1024) /* asked for; the kernel may give less */
-#define MAX_ADDRS 16
-
-/* timeouts, milliseconds */
-#define T_HEAD 30000	  /* a client that stalls mid-request */
-#define T_KEEPALIVE 120000 /* idle between requests on a kept-alive connection */
-#define T_CONNECT 10000	  /* DNS and TCP connect together */
-#define T_RESPONSE 300000 /* waiting for an upstream's answer */
-#define T_TUNNEL 3600000  /* an idle tunnel */
-
-struct buf {
-	char *d;
-	size_t off, len; /* data is d[off..len) */
-	size_t cap;	      /* BUF_CAP or BUF_SMALL, once allocated */
-	struct nx_budget *bg; /* charged CAP while allocated, when set */
-};
-
-enum state {
-	S_FIRST = 1,
-	S_HTTP_HEAD,
-	S_SOCKS_GREET,
-	S_SOCKS_REQ,
-	S_RESOLVE,
-	S_CONNECT,
-	S_FORWARD,
-	S_TUNNEL,
-	S_FLUSH_CLOSE, /* an answer is on its way, then close */
-	S_SNIFF,       /* a tunnel is open upstream: the client's first bytes decide */
-	S_TLS_CLIENT,  /* our handshake with the client (interception) */
-	S_TLS_UPSTREAM, /* our handshake with the upstream */
-	S_BUF_TUNNEL,  /* an upgraded stream inside TLS: copied, not spliced */
-};
-
-enum proto {
-	P_CONNECT = 1,
-	P_HTTP,
-	P_SOCKS,
-};
-
-struct pipe_dir {
-	int p[2];
-	size_t in, cap; /* cap: charged to the budget while the pipe is open */
-	bool eof, shut;
-};
-
-struct dns_req;
-
-struct conn {
-	struct nx_deferred defer; /* first: freed whole after the batch */
-	struct netproxy *np;
-	struct conn *prev, *next;
-	struct nx_tag ct, ut; /* client, upstream; fd -1 when closed */
-	enum state state;
-	enum proto proto;
-	bool dead;
-	long deadline;
-
-	struct buf cin, cout, uin, uout;
-
-	/* target of the current request */
-	char host[NX_HOST_MAX];
-	enum nx_host_kind kind;
-	uint8_t haddr[16];
-	uint16_t port;
-	struct nx_verdict v;
-	struct {
-		int family;
-		uint8_t a[16];
-	} addrs[MAX_ADDRS];
-	int n_addrs, next_addr;
-	char addr_text[INET6_ADDRSTRLEN];
-	struct dns_req *dns;
-
-	/* the upstream the connection holds (forward proxying reuses it) */
-	char up_host[NX_HOST_MAX];
-	uint16_t up_port;
-	bool up_connected;
-
-	/* forward proxying: one request/response at a time */
-	char method[16];
-	enum nx_body req_body, resp_body;
-	uint64_t req_left, resp_left;
-	struct nx_chunk req_chunk, resp_chunk;
-	bool req_done, resp_head_done, resp_done, resp_close, is_head, keep_alive, upgrade;
-	bool up_ended; /* the upstream ended; what it sent is still being passed on */
-
-	/* tunnels: [0] client → upstream, [1] upstream → client */
-	struct pipe_dir dir[2];
-	uint64_t bytes_up, bytes_down;
-
-	/* a stream carrying HTTP to one origin (a bound host): requests are
-	 * read inside it, in TLS when the client spoke TLS */
-	bool inner, secret_seen;
-	char tun_host[NX_HOST_MAX];
-	uint16_t tun_port;
-	SSL *cssl, *ussl;
-	bool ceof, ueof; /* buffered tunnel: a side ended */
-	bool server_first; /* [network] server_first: the upstream may speak first */
-
-	/* responses scanned for secrets (scrub.c) */
-	struct nx_scan *scan;
-	bool req_secret; /* the current request carried a secret */
-	bool req_bound;	 /* the current request went to a host a secret may go to */
-};
-
-struct dns_req {
-	struct conn *c; /* NULL once the connection is gone */
-};
-
-/* A socket of c-ares's; freed after the batch once c-ares closes it. */
-struct dns_tag {
-	struct nx_deferred defer; /* first: freed whole */
-	struct nx_tag tag;
-};
-
-struct blocked {
-	char what[NX_HOST_MAX + 8];
-	char reason[160];
-};
-
-struct netproxy {
-	const struct policy *p;
-	struct netproxy_hooks hooks;
-	struct nx_loop loop;
-	struct nx_tag *listeners[4];
-	bool verify[4];
-	size_t n_listeners;
-	bool listeners_paused;
-
-	struct conn *conns;
-	size_t n_conns;
-
-	ares_channel ares;
-	bool ares_ready;
-	bool in_lookup; /* inside ares_getaddrinfo: its callback may run at once */
-	struct dns_tag *dns_tags[ARES_GETSOCK_MAXNUM * 4];
-	size_t n_dns_tags;
-
-	struct {
-		uint16_t port;
-		long when;
-	} expect[256];
-	size_t n_expect;
-
-	const struct netproxy_credential *creds;
-	size_t n_creds;
-	struct netproxy_tls *tls;
-	struct nx_scrub *scrub;	/* the secrets' needles; NULL without credentials */
-	char *scratch;		/* a scan's output: BUF_CAP + the most it holds */
-
-	struct nx_budget budget; /* buffers and pipes, [network] memory_max */
-
-	long last_sweep;
-	unsigned long n_blocked;
-	unsigned hints;		/* 1 << enum block_hint, for the summary */
-	char hint_cred[64];	/* the credential of the first credential hint */
-	struct blocked blocked[5];
-	size_t n_blocked_kept;
-	unsigned long n_refused_cap;
-};
-
-/* ---- buffers ------------------------------------------------------------ */
-
-static size_t buf_used(const struct buf *b)
-{
-	return b->len - b->off;
-}
-
-/* What a buffer holds once allocated: full size while the sandbox's budget
- * has room, else small.  Nothing waits for memory: past the budget every
- * connection still moves data, through small buffers (and one-page pipes),
- * so the budget bounds what the command's connections hold without letting
- * its stalled ones starve the others. */
-static size_t buf_next_cap(const struct buf *b)
-{
-	if (b->bg && b->bg->used + BUF_CAP > b->bg->max)
-		return BUF_SMALL;
-	return BUF_CAP;
-}
-
-static size_t buf_cap(const struct buf *b)
-{
-	return b->d ? b->cap : buf_next_cap(b);
-}
-
-static size_t buf_room(const struct buf *b)
-{
-	return buf_cap(b) - buf_used(b);
-}
-
-/* Allocates the buffer, charged to the budget.  FULL: a head that must fit
- * whole, only within the budget (-ENOBUFS past it, nothing allocated).
- * Otherwise full size while the budget has room, else the small floor,
- * which every connection gets (counted past the budget). */
-static int buf_alloc(struct buf *b, bool full)
-{
-	size_t cap;
-
-	if (b->d)
-		return 0;
-	cap = full ? BUF_CAP : buf_next_cap(b);
-	if (b->bg && !nx_budget_take(b->bg, cap)) {
-		if (full)
-			return -ENOBUFS;
-		b->bg->used += cap; /* the floor: counted all the same */
-	}
-	b->d = malloc(cap);
-	if (!b->d) {
-		if (b->bg)
-			nx_budget_give(b->bg, cap);
-		return -ENOMEM;
-	}
-	b->cap = cap;
-	b->off = b->len = 0;
-	return 0;
-}
-
-/* A small buffer grows to full size: a head (or a ClientHello) that did not
- * fit.  Only within the budget: past it the growth is refused (-ENOBUFS,
- * the small buffer kept as it is) and the caller answers the head at once,
- * so that connections stalled mid-head cost no more than the floor each. */
-static int buf_grow(struct buf *b)
-{
-	char *d;
-
-	if (!b->d)
-		return buf_alloc(b, true);
-	if (b->cap >= BUF_CAP)
-		return 0;
-	if (b->bg && !nx_budget_take(b->bg, BUF_CAP - b->cap))
-		return -ENOBUFS;
-	d = malloc(BUF_CAP);
-	if (!d) {
-		if (b->bg)
-			nx_budget_give(b->bg, BUF_CAP - b->cap);
-		return -ENOMEM;
-	}
-	memcpy(d, b->d + b->off, buf_used(b));
-	b->len -= b->off;
-	b->off = 0;
-	explicit_bzero(b->d, b->cap);
-	free(b->d);
-	b->d = d;
-	b->cap = BUF_CAP;
-	return 0;
-}
-
-/* Full, and small: a head that did not fit grows it. */
-static bool buf_full_small(const struct buf *b)
-{
-	return b->d && b->cap < BUF_CAP && buf_used(b) == b->cap;
-}
-
-static int buf_reserve(struct buf *b)
-{
-	if (!b->d && buf_alloc(b, false) < 0)
-		return -ENOMEM;
-	if (b->off > 0 && b->len == b->off) {
-		b->off = b->len = 0;
-	} else if (b->off > 0 && b->len == b->cap) {
-		memmove(b->d, b->d + b->off, b->len - b->off);
-		b->len -= b->off;
-		b->off = 0;
-	}
-	return 0;
-}
-
-static void buf_free(struct buf *b)
-{
-	struct nx_budget *bg = b->bg;
-
-	if (b->d && bg)
-		nx_budget_give(bg, b->cap);
-	free(b->d);
-	*b = (struct buf){ .bg = bg };
-}
-
-/* -ENOBUFS: growing to hold it was refused (the budget is used up);
- * -E2BIG: it does not fit even a full buffer. */
-static int buf_append(struct buf *b, const void *data, size_t n)
-{
-	int r;
-
-	if (buf_reserve(b) < 0)
-		return -ENOMEM;
-	if (n > buf_room(b) && (r = buf_grow(b)) < 0)
-		return r;
-	if (n > buf_room(b))
-		return -E2BIG;
-	if (b->len + n > b->cap) {
-		memmove(b->d, b->d + b->off, b->len - b->off);
-		b->len -= b->off;
-		b->off = 0;
-	}
-	memcpy(b->d + b->len, data, n);
-	b->len += n;
-	return 0;
-}
-
-static void buf_consume(struct buf *b, size_t n)
-{
-	b->off += n;
-	if (b->off == b->len)
-		b->off = b->len = 0;
-}
-
-/* Reads what fits: >0 bytes, 0 EOF, -EAGAIN, or -errno. */
-static ssize_t buf_read(struct buf *b, int fd)
-{
-	ssize_t n;
-
-	if (buf_reserve(b) < 0)
-		return -ENOMEM;
-	if (b->len == b->cap)
-		return -EAGAIN; /* full: the caller waits for the other side */
-	n = read(fd, b->d + b->len, b->cap - b->len);
-	if (n < 0)
-		return -errno;
-	b->len += (size_t)n;
-	return n;
-}
-
-/* Writes what the socket takes: bytes written, -EAGAIN, or -errno. */
-static ssize_t buf_write(struct buf *b, int fd)
-{
-	ssize_t n;
-
-	if (buf_used(b) == 0)
-		return 0;
-	n = send(fd, b->d + b->off, buf_used(b), MSG_NOSIGNAL);
-	if (n < 0)
-		return -errno;
-	buf_consume(b, (size_t)n);
-	return n;
-}
-
-/* ---- TLS on either side ------------------------------------------------
- *
- * An SSL reads from a memory BIO that the socket is read into (bytes the
- * sniffer already took from the socket go in first) and writes straight
- * to the socket.  The functions below behave like buf_read()/buf_write()
- * on a plain side.
- */
-
-static int tls_attach(SSL *ssl, int fd, const void *pre, size_t n)
-{
-	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new_socket(fd, BIO_NOCLOSE);
-
-	if (!rb || !wb) {
-		BIO_free(rb);
-		BIO_free(wb);
-		return -ENOMEM;
-	}
-	BIO_set_mem_eof_return(rb, -1); /* empty: try again later */
-	if (n && BIO_write(rb, pre, (int)n) != (int)n) {
-		BIO_free(rb);
-		BIO_free(wb);
-		return -ENOMEM;
-	}
-	SSL_set_bio(ssl, rb, wb);
-	return 0;
-}
-
-/* Moves what the socket has into the SSL's read BIO: >0, 0 at EOF, -errno. */
-static ssize_t tls_feed(SSL *ssl, int fd)
-{
-	char tmp[17 * 1024];
-	ssize_t n = read(fd, tmp, sizeof(tmp));
-
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		BIO_set_mem_eof_return(SSL_get_rbio(ssl), 0);
-	else if (BIO_write(SSL_get_rbio(ssl), tmp, (int)n) != (int)n)
-		return -ENOMEM;
-	return n;
-}
-
-static ssize_t io_read(struct conn *c, bool up, struct buf *b)
-{
-	SSL *ssl = up ? c->ussl : c->cssl;
-	int fd = up ? c->ut.fd : c->ct.fd;
-
-	if (!ssl)
-		return buf_read(b, fd);
-	if (buf_reserve(b) < 0)
-		return -ENOMEM;
-	if (b->len == b->cap)
-		return -EAGAIN;
-	for (;;) {
-		int r = SSL_read(ssl, b->d + b->len, (int)(b->cap - b->len));
-		if (r > 0) {
-			b->len += (size_t)r;
-			return r;
-		}
-		switch (SSL_get_error(ssl, r)) {
-		case SSL_ERROR_WANT_READ: {
-			ssize_t n = tls_feed(ssl, fd);
-			if (n >= 0)
-				continue; /* at EOF the next SSL_read says so */
-			return n;
-		}
-		case SSL_ERROR_WANT_WRITE:
-			return -EAGAIN;
-		case SSL_ERROR_ZERO_RETURN:
-			return 0;
-		default:
-			ERR_clear_error();
-			return -EPROTO;
-		}
-	}
-}
-
-static ssize_t io_write(struct conn *c, bool up, struct buf *b)
-{
-	SSL *ssl = up ? c->ussl : c->cssl;
-	int fd = up ? c->ut.fd : c->ct.fd;
-	int r;
-
-	if (!ssl)
-		return buf_write(b, fd);
-	if (buf_used(b) == 0)
-		return 0;
-	r = SSL_write(ssl, b->d + b->off, (int)buf_used(b));
-	if (r > 0) {
-		buf_consume(b, (size_t)r);
-		return r;
-	}
-	switch (SSL_get_error(ssl, r)) {
-	case SSL_ERROR_WANT_WRITE:
-	case SSL_ERROR_WANT_READ:
-		return -EAGAIN;
-	default:
-		ERR_clear_error();
-		return -EPIPE;
-	}
-}
-
-/* Drives a handshake: 1 done, 0 waiting, -errno failed (WHY says why). */
-static int tls_handshake(SSL *ssl, int fd, char *why, size_t size)
-{
-	for (;;) {
-		int r = SSL_do_handshake(ssl);
-		unsigned long e;
-		if (r == 1)
-			return 1;
-		switch (SSL_get_error(ssl, r)) {
-		case SSL_ERROR_WANT_READ: {
-			ssize_t n = tls_feed(ssl, fd);
-			if (n > 0)
-				continue;
-			if (n == -EAGAIN)
-				return 0;
-			snprintf(why, size, "%s",
-				 n == 0 ? "the peer closed the connection" : strerror((int)-n));
-			return n == 0 ? -ECONNRESET : (int)n;
-		}
-		case SSL_ERROR_WANT_WRITE:
-			return 0;
-		default:
-			e = ERR_get_error();
-			if (e)
-				ERR_error_string_n(e, why, size);
-			else
-				snprintf(why, size, "the peer closed the connection");
-			ERR_clear_error();
-			return -EPROTO;
-		}
-	}
-}
-
-/* ---- events and the summary ------------------------------------------------ */
-
-static const char *proto_name(const struct conn *c)
-{
-	if (c->proto == P_HTTP && c->cssl)
-		return "https";
-	return c->proto == P_SOCKS ? "socks5" : c->proto == P_HTTP ? "http" : "connect";
-}
-
-static void emit_full(struct conn *c, const char *event, const char *reason, const char *addr,
-		      const char *credential, const char *where)
-{
-	struct netproxy *np = c->np;
-	struct netproxy_event ev = {
-		.event = event,
-		.proto = proto_name(c),
-		.host = c->host[0] ? c->host : NULL,
-		.port = c->port,
-		.addr = addr,
-		.reason = reason,
-		.rule = c->v.rule,
-		.method = c->proto == P_HTTP && c->method[0] ? c->method : NULL,
-		.bytes_up = c->bytes_up,
-		.bytes_down = c->bytes_down,
-		.credential = credential,
-		.where = where,
-	};
-
-	if (np->hooks.event)
-		np->hooks.event(np->hooks.ud, &ev);
-}
-
-static void emit(struct conn *c, const char *event, const char *reason, const char *addr)
-{
-	emit_full(c, event, reason, addr, NULL, NULL);
-}
-
-/* What would have let a blocked connection through, named in the exit
- * summary by the policy key that holds it (only the kinds that happened). */
-enum block_hint {
-	HINT_NONE = 0,
-	HINT_ALLOW,	/* a name not in [network] allow */
-	HINT_CIDR,	/* an address asked for by number */
-	HINT_DENY,	/* a [network] deny rule */
-	HINT_PRIVATE,	/* a name that resolves to a private address */
-	HINT_CRED_HOSTS, /* a placeholder on its way to a host it is not bound to */
-	HINT_PLAINTEXT,	/* a secret on its way into plain HTTP */
-	HINT_MEMORY,	/* a head larger than [network] memory_max leaves room for */
-	_HINT_MAX,
-};
-
-static const char *const block_hint_text[_HINT_MAX] = {
-	[HINT_ALLOW] = "a name goes in [network] allow",
-	[HINT_CIDR] = "an address in [network] allow_cidr",
-	[HINT_DENY] = "a [network] deny rule refused some",
-	[HINT_PRIVATE] = "a name resolving to a private address needs [network] allow_cidr",
-	[HINT_CRED_HOSTS] = "a credential's placeholder goes only to the hosts in its "
-			    "[credential NAME] hosts",
-	[HINT_PLAINTEXT] = "a secret goes into plain HTTP only with plaintext = yes in its "
-			   "[credential NAME]",
-	[HINT_MEMORY] = "a larger [network] memory_max allows larger requests",
-};
-
-/* Names CRED in the summary's hints, unless another was refused too. */
-static void record_cred_hint(struct netproxy *np, const char *cred)
-{
-	if (strlen(cred) >= sizeof(np->hint_cred) ||
-	    (np->hint_cred[0] != '\0' && strcmp(np->hint_cred, cred) != 0))
-		snprintf(np->hint_cred, sizeof(np->hint_cred), "%s", "");
-	else if (!(np->hints & (1u << HINT_CRED_HOSTS | 1u << HINT_PLAINTEXT)))
-		snprintf(np->hint_cred, sizeof(np->hint_cred), "%s", cred);
-}
-
-static void record_block(struct conn *c, const char *reason, enum block_hint hint)
-{
-	struct netproxy *np = c->np;
-	char what[sizeof(np->blocked[0].what)];
-
-	np->n_blocked++;
-	if (hint > HINT_NONE && hint < _HINT_MAX)
-		np->hints |= 1u << hint;
-	snprintf(what, sizeof(what), "%s:%u", c->host[0] ? c->host : "?", c->port);
-	for (size_t i = 0; i < np->n_blocked_kept; i++)
-		if (strcmp(np->blocked[i].what, what) == 0)
-			return;
-	if (np->n_blocked_kept == sizeof(np->blocked) / sizeof(np->blocked[0]))
-		return;
-	snprintf(np->blocked[np->n_blocked_kept].what, sizeof(what), "%s", what);
-	snprintf(np->blocked[np->n_blocked_kept].reason, sizeof(np->blocked[0].reason), "%s",
-		 reason);
-	np->n_blocked_kept++;
-}
-
-bool netproxy_summary(const struct netproxy *np, char *buf, size_t size)
-{
-	size_t off;
-
-	if (np->n_blocked == 0 && np->n_refused_cap == 0)
-		return false;
-	off = (size_t)snprintf(buf, size, "the network proxy blocked %lu connection%s",
-			       np->n_blocked, np->n_blocked == 1 ? "" : "s");
-	for (size_t i = 0; i < np->n_blocked_kept && off < size; i++)
-		off += (size_t)snprintf(buf + off, size - off, "%s %s (%s)", i ? "," : ":",
-					np->blocked[i].what, np->blocked[i].reason);
-	if (np->n_blocked > np->n_blocked_kept && off < size)
-		off += (size_t)snprintf(buf + off, size - off, ", ...");
-	if (np->n_refused_cap && off < size)
-		off += (size_t)snprintf(buf + off, size - off,
-					"; %lu refused over the limit of %d connections",
-					np->n_refused_cap, MAX_CONNS);
-	for (int h = HINT_NONE + 1; h < _HINT_MAX && off < size; h++) {
-		const char *text = block_hint_text[h], *mark = strstr(text, "NAME");
-		if (!(np->hints & (1u << h)))
-			continue;
-		if (mark && np->hint_cred[0]) /* the credential, when only one was refused */
-			off += (size_t)snprintf(buf + off, size - off, "; %.*s%s%s",
-						(int)(mark - text), text, np->hint_cred, mark + 4);
-		else
-			off += (size_t)snprintf(buf + off, size - off, "; %s", text);
-	}
-	return true;
-}
+#include "conn.h"
 
 /* ---- connections -------------------------------------------------------------- */
 
 /* A connection's buffer; cleared first when a secret has passed through
  * the connection (only what goes upstream holds one, but a buffer is
  * reused across requests, so all of it). */
-static void conn_buf_free(struct conn *c, struct buf *b)
+void nx_conn_buf_free(struct conn *c, struct buf *b)
 {
 	if (c->secret_seen && b->d)
 		explicit_bzero(b->d, b->cap);
-	buf_free(b);
+	nx_buf_free(b);
 }
 
 /* The upstream side, with its TLS when it has one. */
-static void close_upstream(struct conn *c)
+void nx_close_upstream(struct conn *c)
 {
 	if (c->ussl) {
 		SSL_free(c->ussl);
@@ -674,7 +74,7 @@ static void close_pipes(struct conn *c)
 	}
 }
 
-static void conn_kill(struct conn *c)
+void nx_conn_kill(struct conn *c)
 {
 	struct netproxy *np = c->np;
 
@@ -689,14 +89,14 @@ static void conn_kill(struct conn *c)
 		c->cssl = NULL;
 	}
 	nx_loop_close(&np->loop, &c->ct);
-	close_upstream(c);
+	nx_close_upstream(c);
 	close_pipes(c);
 	nx_scan_free(c->scan);
 	c->scan = NULL;
-	conn_buf_free(c, &c->cin);
-	conn_buf_free(c, &c->cout);
-	conn_buf_free(c, &c->uin);
-	conn_buf_free(c, &c->uout);
+	nx_conn_buf_free(c, &c->cin);
+	nx_conn_buf_free(c, &c->cout);
+	nx_conn_buf_free(c, &c->uin);
+	nx_conn_buf_free(c, &c->uout);
 	/* unlink from the live list, park until the batch is done */
 	if (c->prev)
 		c->prev->next = c->next;
@@ -709,142 +109,9 @@ static void conn_kill(struct conn *c)
 	nx_loop_defer(&np->loop, &c->defer);
 }
 
-static void set_deadline(struct conn *c, long ms)
+void nx_set_deadline(struct conn *c, long ms)
 {
 	c->deadline = nx_deadline_in(ms);
-}
-
-static void answer_close(struct conn *c, const char *data, size_t n)
-{
-	(void)buf_alloc(&c->cout, false);
-	(void)buf_append(&c->cout, data, n);
-	close_upstream(c);
-	c->state = S_FLUSH_CLOSE;
-	set_deadline(c, T_HEAD);
-}
-
-static void http_error(struct conn *c, int status, const char *title, const char *text)
-{
-	char body[1024], head[512];
-	int bl, hl;
-
-	bl = snprintf(body, sizeof(body), "ringfence: %s\n", text);
-	if (bl < 0 || (size_t)bl >= sizeof(body))
-		bl = (int)sizeof(body) - 1;
-	hl = snprintf(head, sizeof(head),
-		      "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-		      "Content-Length: %d\r\nConnection: close\r\nCache-Control: no-store\r\n"
-		      "X-Ringfence: blocked\r\n\r\n",
-		      status, title, bl);
-	c->cout.off = c->cout.len = 0; /* nothing half-sent is kept */
-	(void)buf_alloc(&c->cout, false);
-	(void)buf_append(&c->cout, head, (size_t)hl);
-	(void)buf_append(&c->cout, body, (size_t)bl);
-	close_upstream(c);
-	c->state = S_FLUSH_CLOSE;
-	set_deadline(c, T_HEAD);
-}
-
-static void socks_reply(struct conn *c, enum nx_socks_reply code, bool then_close)
-{
-	uint8_t r[10] = { 5, (uint8_t)code, 0, 1, 0, 0, 0, 0, 0, 0 };
-
-	if (then_close) {
-		answer_close(c, (const char *)r, sizeof(r));
-	} else {
-		(void)buf_alloc(&c->cout, false);
-		(void)buf_append(&c->cout, r, sizeof(r));
-	}
-}
-
-static const char *status_title(int status)
-{
-	switch (status) {
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 405: return "Method Not Allowed";
-	case 431: return "Request Header Fields Too Large";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
-	}
-}
-
-/* Refuses the current request: log, count, answer in the client's protocol
- * (HINT, when given, tells the user what would allow it). */
-static void refuse(struct conn *c, const char *reason, const char *addr, const char *hint,
-		   enum block_hint kind)
-{
-	char text[1200];
-	const struct policy_item *r = c->v.rule;
-
-	emit(c, "net.deny", reason, addr);
-	record_block(c, reason, kind);
-	if (r && r->origin.file)
-		snprintf(text, sizeof(text), "%s:%u blocked: %s (%s:%u)%s%s", c->host, c->port,
-			 reason, r->origin.file, r->origin.line, hint ? "; " : "", hint ? hint : "");
-	else
-		snprintf(text, sizeof(text), "%s:%u blocked: %s%s%s", c->host, c->port, reason,
-			 hint ? "; " : "", hint ? hint : "");
-	if (c->proto == P_SOCKS)
-		socks_reply(c, NX_SOCKS_NOT_ALLOWED, true);
-	else
-		http_error(c, 403, "Forbidden", text);
-}
-
-/* An upstream that could not be reached or answered badly. */
-static void upstream_failed(struct conn *c, int status, enum nx_socks_reply code,
-			    const char *why)
-{
-	char text[700];
-
-	emit(c, "net.error", why, c->addr_text[0] ? c->addr_text : NULL);
-	snprintf(text, sizeof(text), "%s:%u: %s", c->host, c->port, why);
-	if (c->proto == P_SOCKS)
-		socks_reply(c, code, true);
-	else
-		http_error(c, status, status_title(status), text);
-}
-
-static void malformed(struct conn *c, int status, const char *why)
-{
-	char text[300];
-
-	emit(c, "net.error", why, NULL);
-	snprintf(text, sizeof(text), "malformed request: %s", why);
-	http_error(c, status, status_title(status), text);
-}
-
-/* Why a head that needs a full buffer is refused while the budget is used
- * up (WHAT: which head). */
-static void budget_reason(const struct conn *c, const char *what, char *buf, size_t size)
-{
-	snprintf(buf, size,
-		 "%s over %d bytes with the memory budget used up ([network] memory_max = %llu)",
-		 what, BUF_SMALL, (unsigned long long)c->np->budget.max);
-}
-
-/* A client's head (request, SOCKS request, a tunnel's first bytes) that
- * cannot get a full buffer: answered at once in the client's protocol,
- * never allocated, so that connections stalled mid-head hold no more than
- * the small floor each. */
-static void head_refuse(struct conn *c, const char *what)
-{
-	char reason[400], text[500];
-
-	budget_reason(c, what, reason, sizeof(reason));
-	emit(c, "net.deny", reason, c->addr_text[0] ? c->addr_text : NULL);
-	record_block(c, reason, HINT_MEMORY);
-	if (c->state == S_SNIFF) {
-		conn_kill(c); /* a granted stream: nothing to answer in */
-	} else if (c->proto == P_SOCKS) {
-		socks_reply(c, NX_SOCKS_FAILURE, true);
-	} else {
-		snprintf(text, sizeof(text), "%s; a larger memory_max allows more", reason);
-		http_error(c, 431, status_title(431), text);
-	}
 }
 
 /* ---- DNS (c-ares on the same loop) ------------------------------------------------ */
@@ -916,8 +183,6 @@ static int dns_ready(struct netproxy *np)
 
 static void conn_pump(struct conn *c);
 static void start_connect(struct conn *c);
-static void cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
-			bool unsafe);
 
 /* Every address a name resolved to is checked: one that points inside
  * refuses the name (a rebinding answer mixes public and private). */
@@ -932,7 +197,7 @@ static bool check_addresses(struct conn *c)
 			nx_addr_format(c->addrs[i].family, c->addrs[i].a, a, sizeof(a));
 			snprintf(reason, sizeof(reason), "resolves to %s, a %s", a, why);
 			c->v.rule = NULL;
-			refuse(c, reason, a,
+			nx_refuse(c, reason, a,
 			       "[network] private = deny refuses it; allow_cidr can make an exception",
 			       HINT_PRIVATE);
 			return false;
@@ -978,7 +243,7 @@ static void dns_done(void *arg, int status, int timeouts, struct ares_addrinfo *
 		char why[NX_HOST_MAX + 128];
 		snprintf(why, sizeof(why), "cannot resolve %s: %s", c->host,
 			 status == ARES_SUCCESS ? "no address" : ares_strerror(status));
-		upstream_failed(c, 502, NX_SOCKS_HOST_UNREACHABLE, why);
+		nx_upstream_failed(c, 502, NX_SOCKS_HOST_UNREACHABLE, why);
 	} else if (check_addresses(c)) {
 		start_connect(c);
 	}
@@ -999,7 +264,7 @@ static void decide_and_dial(struct conn *c)
 		const struct nx_cred *cr =
 			nx_cred_find(c->np->creds, c->np->n_creds, c->host, strlen(c->host));
 		if (cr) {
-			cred_refuse(c, cr, NX_CRED_HOST, false);
+			nx_cred_refuse(c, cr, NX_CRED_HOST, false);
 			return;
 		}
 	}
@@ -1023,7 +288,7 @@ static void decide_and_dial(struct conn *c)
 			snprintf(hint, sizeof(hint), "connect by name, or add the address to "
 						     "[network] allow_cidr");
 		}
-		refuse(c, c->v.reason, NULL, hint, kind);
+		nx_refuse(c, c->v.reason, NULL, hint, kind);
 		return;
 	}
 	if (c->v.have_static) {
@@ -1035,12 +300,12 @@ static void decide_and_dial(struct conn *c)
 		return;
 	}
 	if (dns_ready(c->np) < 0) {
-		upstream_failed(c, 502, NX_SOCKS_FAILURE, "the resolver could not start");
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, "the resolver could not start");
 		return;
 	}
 	struct dns_req *req = calloc(1, sizeof(*req));
 	if (!req) {
-		upstream_failed(c, 502, NX_SOCKS_FAILURE, "out of memory");
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, "out of memory");
 		return;
 	}
 	struct ares_addrinfo_hints hints = { .ai_family = AF_UNSPEC,
@@ -1049,7 +314,7 @@ static void decide_and_dial(struct conn *c)
 	req->c = c;
 	c->dns = req;
 	c->state = S_RESOLVE;
-	set_deadline(c, T_CONNECT);
+	nx_set_deadline(c, T_CONNECT);
 	c->np->in_lookup = true;
 	ares_getaddrinfo(c->np->ares, c->host, NULL, &hints, dns_done, req);
 	c->np->in_lookup = false;
@@ -1063,9 +328,9 @@ static void start_connect(struct conn *c)
 	if (c->state != S_CONNECT) {
 		c->state = S_CONNECT;
 		c->next_addr = 0;
-		set_deadline(c, T_CONNECT);
+		nx_set_deadline(c, T_CONNECT);
 	}
-	close_upstream(c);
+	nx_close_upstream(c);
 	c->up_connected = false;
 	while (c->next_addr < c->n_addrs) {
 		struct sockaddr_storage ss = { 0 };
@@ -1104,10 +369,10 @@ static void start_connect(struct conn *c)
 			c->ut.fd = -1;
 			continue;
 		}
-		emit(c, "net.allow", c->v.reason, c->addr_text);
+		nx_emit(c, "net.allow", c->v.reason, c->addr_text);
 		return;
 	}
-	upstream_failed(c, 502, NX_SOCKS_REFUSED, "connection refused or unreachable");
+	nx_upstream_failed(c, 502, NX_SOCKS_REFUSED, "connection refused or unreachable");
 }
 
 /* ---- secrets in responses (scrub.c) ----------------------------------------------------
@@ -1119,40 +384,13 @@ static void start_connect(struct conn *c)
  * which could hide one, is refused.
  */
 
-/* A secret in a body or stream: the connection ends, nothing of it sent. */
-static void reflect_cut(struct conn *c, int err)
-{
-	const struct nx_cred *cr = c->scan ? nx_scan_hit(c->scan) : NULL;
-	char reason[NX_HOST_MAX + 300];
-
-	if (cr) {
-		snprintf(reason, sizeof(reason),
-			 "the secret of credential %s came back from %s: the response is cut",
-			 cr->name, c->host);
-		emit_full(c, "cred.reflect", reason, c->addr_text[0] ? c->addr_text : NULL,
-			  cr->name, "body");
-	} else {
-		snprintf(reason, sizeof(reason), "a response from %s that cannot be checked for "
-						 "secrets (%s): cut",
-			 c->host, err == -ENOMEM ? "out of memory" : "unreadable framing");
-		emit(c, "net.error", reason, c->addr_text[0] ? c->addr_text : NULL);
-	}
-	record_block(c, reason, HINT_NONE);
-	/* a reset, not a close: a body that lasts until the close (or a TLS
-	 * stream's close_notify) must not look complete when it is cut */
-	if (c->ct.fd >= 0)
-		(void)setsockopt(c->ct.fd, SOL_SOCKET, SO_LINGER,
-				 &(struct linger){ .l_onoff = 1, .l_linger = 0 }, sizeof(struct linger));
-	conn_kill(c);
-}
-
 /* A body or stream of FRAME begins: 0, or -1 when the connection ended. */
 static int scan_begin(struct conn *c, enum nx_frame frame)
 {
 	if (!c->np->scrub)
 		return 0;
 	if (!c->scan && nx_scan_new(c->np->scrub, &c->scan) < 0) {
-		reflect_cut(c, -ENOMEM);
+		nx_reflect_cut(c, -ENOMEM);
 		return -1;
 	}
 	nx_scan_reset(c->scan, frame);
@@ -1162,28 +400,28 @@ static int scan_begin(struct conn *c, enum nx_frame frame)
 /* Room in cout for upstream bytes: what a scan may hold back must fit too. */
 static size_t down_room(const struct conn *c)
 {
-	size_t room = buf_room(&c->cout), hold = c->scan ? nx_scrub_hold_max(c->np->scrub) : 0;
+	size_t room = nx_buf_room(&c->cout), hold = c->scan ? nx_scrub_hold_max(c->np->scrub) : 0;
 
 	return room > hold ? room - hold : 0;
 }
 
 /* Upstream bytes on their way to the client (cout reserved, N within
- * down_room()).  False when the connection ended. */
+static  * down_room()).  False when the connection ended. */
 static bool to_client(struct conn *c, const char *p, size_t n)
 {
 	size_t out;
 	int r;
 
 	if (!c->scan) {
-		(void)buf_append(&c->cout, p, n);
+		(void)nx_buf_append(&c->cout, p, n);
 		return true;
 	}
 	r = nx_scan_feed(c->scan, p, n, c->np->scratch, &out);
 	if (r < 0) {
-		reflect_cut(c, r);
+		nx_reflect_cut(c, r);
 		return false;
 	}
-	(void)buf_append(&c->cout, c->np->scratch, out);
+	(void)nx_buf_append(&c->cout, c->np->scratch, out);
 	return true;
 }
 
@@ -1191,7 +429,7 @@ static bool to_client(struct conn *c, const char *p, size_t n)
 static void scan_end(struct conn *c)
 {
 	if (c->scan && nx_scan_held(c->scan))
-		(void)buf_append(&c->cout, c->np->scratch, nx_scan_flush(c->scan, c->np->scratch));
+		(void)nx_buf_append(&c->cout, c->np->scratch, nx_scan_flush(c->scan, c->np->scratch));
 }
 
 static bool header_is(const struct nx_header *h, const char *name)
@@ -1208,7 +446,7 @@ static int head_to_client(struct conn *c, const struct nx_response *r)
 	size_t len = r->head_len;
 	unsigned hits = 0;
 
-	if (buf_reserve(&c->cout) < 0)
+	if (nx_buf_reserve(&c->cout) < 0)
 		return 0;
 	if (c->np->scrub) {
 		/* a bound host was asked for identity: a compressed answer could
@@ -1228,36 +466,36 @@ static int head_to_client(struct conn *c, const struct nx_response *r)
 					 "Content-Encoding %.*s, asked for identity: a compressed body "
 					 "cannot be checked for secrets",
 					 c->host, (int)(h->value_len > 40 ? 40 : h->value_len), h->value);
-				upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+				nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
 				return -1;
 			}
 		int sr = nx_scrub_head(c->np->scrub, head, r->head_len, &clean, &len, &hits);
 		if (sr < 0) {
-			reflect_cut(c, sr);
+			nx_reflect_cut(c, sr);
 			return -1;
 		}
 		if (sr == 0)
 			len = r->head_len;
 		else if (len > BUF_CAP) {
 			free(clean);
-			upstream_failed(c, 502, NX_SOCKS_FAILURE,
+			nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
 					"a response head too large once its secrets are replaced");
 			return -1;
 		}
 	}
-	if (buf_room(&c->cout) < len && buf_cap(&c->cout) < BUF_CAP &&
-	    buf_grow(&c->cout) == -ENOBUFS && buf_used(&c->cout) == 0) {
+	if (nx_buf_room(&c->cout) < len && nx_buf_cap(&c->cout) < BUF_CAP &&
+	    nx_buf_grow(&c->cout) == -ENOBUFS && nx_buf_used(&c->cout) == 0) {
 		char reason[400];
 		free(clean);
-		budget_reason(c, "a response head", reason, sizeof(reason));
-		upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+		nx_budget_reason(c, "a response head", reason, sizeof(reason));
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
 		return -1;
 	}
-	if (buf_room(&c->cout) < len) {
+	if (nx_buf_room(&c->cout) < len) {
 		free(clean);
 		return 0; /* wait for the client to take what it has */
 	}
-	(void)buf_append(&c->cout, clean ? clean : head, len);
+	(void)nx_buf_append(&c->cout, clean ? clean : head, len);
 	for (size_t k = 0; hits && k < c->np->n_creds; k++)
 		if (hits & (1u << k)) {
 			char reason[NX_HOST_MAX + 200];
@@ -1265,11 +503,11 @@ static int head_to_client(struct conn *c, const struct nx_response *r)
 				 "the secret of credential %s came back from %s in a response head: "
 				 "replaced by the placeholder",
 				 c->np->creds[k].name, c->host);
-			emit_full(c, "cred.reflect", reason, c->addr_text[0] ? c->addr_text : NULL,
+			nx_emit_full(c, "cred.reflect", reason, c->addr_text[0] ? c->addr_text : NULL,
 				  c->np->creds[k].name, "head");
 		}
 	free(clean);
-	buf_consume(&c->uin, r->head_len);
+	nx_buf_consume(&c->uin, r->head_len);
 	return 1;
 }
 
@@ -1289,26 +527,26 @@ static bool copy_down_scanned(struct conn *c, bool *dead)
 	bool progress = false;
 	ssize_t n;
 
-	if (!c->ueof && buf_room(&c->uin) > 0) {
-		n = io_read(c, true, &c->uin);
+	if (!c->ueof && nx_buf_room(&c->uin) > 0) {
+		n = nx_io_read(c, true, &c->uin);
 		if (n == 0)
 			c->ueof = true;
 		else if (n < 0 && n != -EAGAIN && n != -ENOMEM)
 			*dead = true;
 		progress |= n >= 0;
 	}
-	if (buf_used(&c->uin) && buf_reserve(&c->cout) == 0) {
-		size_t take = buf_used(&c->uin) < down_room(c) ? buf_used(&c->uin) : down_room(c);
+	if (nx_buf_used(&c->uin) && nx_buf_reserve(&c->cout) == 0) {
+		size_t take = nx_buf_used(&c->uin) < down_room(c) ? nx_buf_used(&c->uin) : down_room(c);
 		if (take) {
 			if (!to_client(c, c->uin.d + c->uin.off, take))
 				return false;
-			buf_consume(&c->uin, take);
+			nx_buf_consume(&c->uin, take);
 			progress = true;
 		}
 	}
-	if (c->ueof && !buf_used(&c->uin))
+	if (c->ueof && !nx_buf_used(&c->uin))
 		scan_end(c);
-	n = io_write(c, false, &c->cout);
+	n = nx_io_write(c, false, &c->cout);
 	if (n < 0 && n != -EAGAIN)
 		*dead = true;
 	if (n > 0) {
@@ -1333,8 +571,8 @@ static void conn_trim(struct conn *c)
 
 	if (tight || c->state == S_HTTP_HEAD || c->state == S_TUNNEL || c->state == S_SNIFF)
 		for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++)
-			if (bs[i]->d && buf_used(bs[i]) == 0)
-				conn_buf_free(c, bs[i]);
+			if (bs[i]->d && nx_buf_used(bs[i]) == 0)
+				nx_conn_buf_free(c, bs[i]);
 	if (c->state == S_TUNNEL && tight)
 		for (int d = 0; d < 2; d++) {
 			struct pipe_dir *pd = &c->dir[d];
@@ -1346,67 +584,6 @@ static void conn_trim(struct conn *c)
 }
 
 /* ---- HTTP forwarding ------------------------------------------------------------------ */
-
-/* A placeholder on its way to a host it is not bound to: the request is
- * refused, in the client's protocol, and logged as an exfiltration attempt. */
-static void cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
-			bool unsafe)
-{
-	char reason[NX_HOST_MAX + 300], text[2 * NX_HOST_MAX + 700];
-
-	if (unsafe)
-		snprintf(reason, sizeof(reason),
-			 "the secret of credential %s cannot stand in a URL as it is", cr->name);
-	else if (where == NX_CRED_HOST)
-		snprintf(reason, sizeof(reason),
-			 "the placeholder of credential %s in a host name", cr->name);
-	else
-		snprintf(reason, sizeof(reason),
-			 "the placeholder of credential %s sent to %s, which it is not bound to",
-			 cr->name, c->host);
-	emit_full(c, "cred.block", reason, NULL, cr->name, nx_cred_where_name(where));
-	/* the summary's hint: only a host it is not bound to is a matter of
-	 * [credential] hosts; a placeholder in a host name, or a secret that
-	 * cannot stand in a URL, is no grant's to widen */
-	if (!unsafe && where != NX_CRED_HOST)
-		record_cred_hint(c->np, cr->name);
-	record_block(c, reason, unsafe || where == NX_CRED_HOST ? HINT_NONE : HINT_CRED_HOSTS);
-	snprintf(text, sizeof(text), "%s:%u blocked: %s; [credential %s] hosts = lists where it may go",
-		 c->host, c->port, reason, cr->name);
-	if (c->state == S_SNIFF)
-		conn_kill(c); /* a granted stream: nothing to answer in */
-	else if (c->proto == P_SOCKS)
-		socks_reply(c, NX_SOCKS_NOT_ALLOWED, true);
-	else
-		http_error(c, 403, "Forbidden", text);
-}
-
-/* A secret on its way into plain HTTP without its section's consent. */
-static void plain_refuse(struct conn *c, const struct nx_cred *cr)
-{
-	char reason[NX_HOST_MAX + 200], text[2 * NX_HOST_MAX + 600];
-
-	snprintf(reason, sizeof(reason),
-		 "the secret of credential %s would go to %s in plain HTTP", cr->name, c->host);
-	emit_full(c, "cred.block", reason, NULL, cr->name, "plaintext");
-	record_cred_hint(c->np, cr->name);
-	record_block(c, reason, HINT_PLAINTEXT);
-	snprintf(text, sizeof(text),
-		 "%s:%u blocked: %s; use https://, or set plaintext = yes in [credential %s] "
-		 "(for a loopback or internal host)",
-		 c->host, c->port, reason, cr->name);
-	http_error(c, 403, "Forbidden", text);
-}
-
-/* Reports what a request's rewrite put in. */
-static void cred_report(struct conn *c, const struct nx_cred_ctx *x)
-{
-	for (int w = 0; w < _NX_CRED_WHERE_MAX; w++)
-		for (size_t k = 0; k < x->n; k++)
-			if (x->injected[w] & (1u << k))
-				emit_full(c, "cred.inject", NULL, NULL, x->creds[k].name,
-					  nx_cred_where_name((enum nx_cred_where)w));
-}
 
 /* Builds the upstream's request head from the client's (origin-form target,
  * Host from the URL, hop-by-hop headers dropped) into c->uout, putting
@@ -1531,10 +708,10 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 			}
 		c->req_secret = any != 0;
 	}
-	ret = buf_append(&c->uout, line, off);
+	ret = nx_buf_append(&c->uout, line, off);
 	if (ret == 0 && c->req_secret) {
 		c->secret_seen = true;
-		cred_report(c, &x);
+		nx_cred_report(c, &x);
 	}
 out:
 	explicit_bzero(line, off);
@@ -1543,9 +720,9 @@ out:
 	free(line);
 	free(field);
 	if (ret == -EACCES && plain_refused)
-		plain_refuse(c, plain_refused);
+		nx_plain_refuse(c, plain_refused);
 	else if (ret == -EACCES)
-		cred_refuse(c, x.blocked, x.blocked_where, x.unsafe);
+		nx_cred_refuse(c, x.blocked, x.blocked_where, x.unsafe);
 	return ret;
 }
 
@@ -1568,14 +745,14 @@ static void http_request(struct conn *c)
 	enum nx_parse pr;
 
 	if (!r) {
-		conn_kill(c);
+		nx_conn_kill(c);
 		return;
 	}
 	if (c->inner)
-		pr = nx_parse_origin_request(c->cin.d + c->cin.off, buf_used(&c->cin),
+		pr = nx_parse_origin_request(c->cin.d + c->cin.off, nx_buf_used(&c->cin),
 					     c->cssl ? 443 : 80, r, &status, &why);
 	else
-		pr = nx_parse_request(c->cin.d + c->cin.off, buf_used(&c->cin), r, &status, &why);
+		pr = nx_parse_request(c->cin.d + c->cin.off, nx_buf_used(&c->cin), r, &status, &why);
 	if (pr == NX_PARSE_MORE) {
 		free(r);
 		return;
@@ -1583,7 +760,7 @@ static void http_request(struct conn *c)
 	if (pr == NX_PARSE_ERROR) {
 		free(r);
 		c->proto = P_HTTP;
-		malformed(c, status, why);
+		nx_malformed(c, status, why);
 		return;
 	}
 	snprintf(c->method, sizeof(c->method), "%.*s",
@@ -1599,7 +776,7 @@ static void http_request(struct conn *c)
 				 c->tun_host);
 			free(r);
 			c->v.rule = NULL;
-			refuse(c, reason, NULL, "send each host its own CONNECT", HINT_NONE);
+			nx_refuse(c, reason, NULL, "send each host its own CONNECT", HINT_NONE);
 			return;
 		}
 		r->port = c->tun_port;
@@ -1611,10 +788,10 @@ static void http_request(struct conn *c)
 						      c->cin.d + c->cin.off, r->head_len)
 				       : NULL;
 		c->proto = P_CONNECT;
-		buf_consume(&c->cin, r->head_len);
+		nx_buf_consume(&c->cin, r->head_len);
 		free(r);
 		if (cr) {
-			cred_refuse(c, cr, NX_CRED_HEADER, false);
+			nx_cred_refuse(c, cr, NX_CRED_HEADER, false);
 			return;
 		}
 		decide_and_dial(c);
@@ -1630,7 +807,7 @@ static void http_request(struct conn *c)
 	c->keep_alive = r->keep_alive;
 	c->upgrade = r->upgrade;
 	c->uout.off = c->uout.len = 0;
-	if (buf_reserve(&c->uout) < 0) {
+	if (nx_buf_reserve(&c->uout) < 0) {
 		free(r);
 		return; /* over the budget: the head waits in cin, tried again later */
 	}
@@ -1638,29 +815,29 @@ static void http_request(struct conn *c)
 	if (br < 0) {
 		free(r);
 		if (br == -ENOBUFS)
-			head_refuse(c, "a request head as forwarded");
+			nx_head_refuse(c, "a request head as forwarded");
 		else if (br != -EACCES)
-			malformed(c, 431, "request head too large to forward");
+			nx_malformed(c, 431, "request head too large to forward");
 		return;
 	}
-	buf_consume(&c->cin, r->head_len);
+	nx_buf_consume(&c->cin, r->head_len);
 	free(r);
 
 	/* same upstream as the previous request on this connection: reuse it */
 	if (c->up_connected && c->ut.fd >= 0 && strcmp(c->up_host, c->host) == 0 &&
 	    c->up_port == c->port) {
 		c->state = S_FORWARD;
-		set_deadline(c, T_RESPONSE);
+		nx_set_deadline(c, T_RESPONSE);
 		return;
 	}
-	close_upstream(c);
+	nx_close_upstream(c);
 	c->up_connected = false;
 	decide_and_dial(c);
 }
 
 /* Moves request body bytes from cin to uout, as far as the framing goes. */
 /* How many of the N bytes at P belong to a body framed as KIND (LEFT and
- * CH follow it from call to call); *done at its end; -1 when malformed.
+ * CH follow it from call to call); *done at its end; -1 when nx_malformed.
  * A body that lasts until the close never ends here. */
 static long body_take(enum nx_body kind, uint64_t *left, struct nx_chunk *ch, const char *p,
 		      size_t n, bool *done)
@@ -1679,20 +856,20 @@ static long body_take(enum nx_body kind, uint64_t *left, struct nx_chunk *ch, co
 
 static bool forward_request_body(struct conn *c)
 {
-	size_t avail = buf_used(&c->cin), room = buf_room(&c->uout), take;
+	size_t avail = nx_buf_used(&c->cin), room = nx_buf_room(&c->uout), take;
 	long n;
 
-	if (c->req_done || avail == 0 || room == 0 || buf_reserve(&c->uout) < 0)
+	if (c->req_done || avail == 0 || room == 0 || nx_buf_reserve(&c->uout) < 0)
 		return false;
 	n = body_take(c->req_body, &c->req_left, &c->req_chunk, c->cin.d + c->cin.off,
 		      avail < room ? avail : room, &c->req_done);
 	if (n < 0) {
-		malformed(c, 400, "malformed chunked request body");
+		nx_malformed(c, 400, "nx_malformed chunked request body");
 		return true;
 	}
 	take = (size_t)n;
-	(void)buf_append(&c->uout, c->cin.d + c->cin.off, take);
-	buf_consume(&c->cin, take);
+	(void)nx_buf_append(&c->uout, c->cin.d + c->cin.off, take);
+	nx_buf_consume(&c->cin, take);
 	c->bytes_up += take;
 	return take > 0 || c->req_done;
 }
@@ -1713,7 +890,7 @@ static bool upstream_end(struct conn *c)
 {
 	c->up_ended = false;
 	if (!c->resp_head_done) {
-		upstream_failed(c, 502, NX_SOCKS_FAILURE, "the upstream closed without an answer");
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, "the upstream closed without an answer");
 		return false;
 	}
 	if (c->resp_body == NX_BODY_CLOSE) {
@@ -1722,8 +899,8 @@ static bool upstream_end(struct conn *c)
 		scan_end(c); /* the end: a partial match held back is no match */
 	} else if (!c->resp_done) {
 		/* cut short: the client must not take it as whole */
-		emit(c, "net.error", "the upstream closed mid-response", c->addr_text);
-		answer_close(c, "", 0);
+		nx_emit(c, "net.error", "the upstream closed mid-response", c->addr_text);
+		nx_answer_close(c, "", 0);
 		return false;
 	}
 	return true;
@@ -1731,8 +908,8 @@ static bool upstream_end(struct conn *c)
 
 static bool exchange_done(const struct conn *c)
 {
-	return c->req_done && buf_used(&c->uout) == 0 && c->resp_done &&
-	       buf_used(&c->cout) == 0;
+	return c->req_done && nx_buf_used(&c->uout) == 0 && c->resp_done &&
+	       nx_buf_used(&c->cout) == 0;
 }
 
 static void enter_tunnel(struct conn *c);
@@ -1747,35 +924,35 @@ static bool forward_response(struct conn *c)
 			struct nx_response *r;
 			const char *why;
 			enum nx_parse pr;
-			if (buf_used(&c->uin) == 0)
+			if (nx_buf_used(&c->uin) == 0)
 				return progress;
 			r = malloc(sizeof(*r));
 			if (!r) {
-				conn_kill(c);
+				nx_conn_kill(c);
 				return true;
 			}
-			pr = nx_parse_response(c->uin.d + c->uin.off, buf_used(&c->uin), c->is_head, r,
+			pr = nx_parse_response(c->uin.d + c->uin.off, nx_buf_used(&c->uin), c->is_head, r,
 					       &why);
 			if (pr == NX_PARSE_MORE) {
 				free(r);
 				/* a head that does not fit a small buffer, which
 				 * may grow only within the budget */
-				if (buf_full_small(&c->uin)) {
+				if (nx_buf_full_small(&c->uin)) {
 					char reason[400];
-					int gr = buf_grow(&c->uin);
+					int gr = nx_buf_grow(&c->uin);
 					if (gr == 0)
 						return true; /* read on */
 					if (gr != -ENOBUFS)
 						return progress;
-					budget_reason(c, "a response head", reason, sizeof(reason));
-					upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+					nx_budget_reason(c, "a response head", reason, sizeof(reason));
+					nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
 					return true;
 				}
 				return progress;
 			}
 			if (pr == NX_PARSE_ERROR) {
 				free(r);
-				upstream_failed(c, 502, NX_SOCKS_FAILURE, why);
+				nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, why);
 				return true;
 			}
 			int hr = head_to_client(c, r);
@@ -1788,7 +965,7 @@ static bool forward_response(struct conn *c)
 				enum nx_frame f = upgrade_frame(r);
 				free(r);
 				if (!c->upgrade) {
-					upstream_failed(c, 502, NX_SOCKS_FAILURE,
+					nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
 							"101 Switching Protocols without an Upgrade request");
 					return true;
 				}
@@ -1813,22 +990,22 @@ static bool forward_response(struct conn *c)
 				return true;
 			continue;
 		}
-		if (buf_used(&c->uin) && buf_reserve(&c->cout) < 0)
+		if (nx_buf_used(&c->uin) && nx_buf_reserve(&c->cout) < 0)
 			return progress; /* over the budget: tried again later */
-		size_t avail = buf_used(&c->uin), room = down_room(c), take;
+		size_t avail = nx_buf_used(&c->uin), room = down_room(c), take;
 		if (avail == 0 || room == 0)
 			return progress;
 		long n = body_take(c->resp_body, &c->resp_left, &c->resp_chunk,
 				   c->uin.d + c->uin.off, avail < room ? avail : room, &c->resp_done);
 		if (n < 0) {
-			emit(c, "net.error", "malformed chunked response", c->addr_text);
-			conn_kill(c);
+			nx_emit(c, "net.error", "nx_malformed chunked response", c->addr_text);
+			nx_conn_kill(c);
 			return true;
 		}
 		take = (size_t)n;
 		if (!to_client(c, c->uin.d + c->uin.off, take))
 			return true;
-		buf_consume(&c->uin, take);
+		nx_buf_consume(&c->uin, take);
 		c->bytes_down += take;
 		if (c->resp_done)
 			scan_end(c);
@@ -1844,128 +1021,33 @@ static void enter_tunnel(struct conn *c)
 	/* inside TLS the bytes are ours to copy, and an upgraded stream that is
 	 * scanned for secrets is read: no splice */
 	c->state = c->cssl || (c->scan && c->proto == P_HTTP) ? S_BUF_TUNNEL : S_TUNNEL;
-	set_deadline(c, T_TUNNEL);
-	if (buf_used(&c->uin) > buf_room(&c->cout) || buf_used(&c->cin) > buf_room(&c->uout)) {
-		(void)buf_grow(&c->cout);
-		(void)buf_grow(&c->uout);
+	nx_set_deadline(c, T_TUNNEL);
+	if (nx_buf_used(&c->uin) > nx_buf_room(&c->cout) || nx_buf_used(&c->cin) > nx_buf_room(&c->uout)) {
+		(void)nx_buf_grow(&c->cout);
+		(void)nx_buf_grow(&c->uout);
 	}
 	/* what is buffered goes first (early data, an upgraded stream's start);
 	 * bytes that do not fit would be lost from the middle of a stream, so
 	 * the connection ends instead */
-	if ((buf_used(&c->cin) &&
-	     buf_append(&c->uout, c->cin.d + c->cin.off, buf_used(&c->cin)) < 0) ||
-	    (buf_used(&c->uin) && (c->state == S_BUF_TUNNEL && c->scan
-					   ? buf_reserve(&c->cout) < 0 ||
-						     buf_used(&c->uin) > down_room(c) ||
+	if ((nx_buf_used(&c->cin) &&
+	     nx_buf_append(&c->uout, c->cin.d + c->cin.off, nx_buf_used(&c->cin)) < 0) ||
+	    (nx_buf_used(&c->uin) && (c->state == S_BUF_TUNNEL && c->scan
+					   ? nx_buf_reserve(&c->cout) < 0 ||
+						     nx_buf_used(&c->uin) > down_room(c) ||
 						     !to_client(c, c->uin.d + c->uin.off,
-								buf_used(&c->uin))
-					   : buf_append(&c->cout, c->uin.d + c->uin.off,
-							buf_used(&c->uin)) < 0))) {
+								nx_buf_used(&c->uin))
+					   : nx_buf_append(&c->cout, c->uin.d + c->uin.off,
+							nx_buf_used(&c->uin)) < 0))) {
 		if (c->dead)
 			return; /* a secret in it: cut */
-		emit(c, "net.error", "no room for the tunnel's first bytes", c->addr_text);
-		conn_kill(c);
+		nx_emit(c, "net.error", "no room for the tunnel's first bytes", c->addr_text);
+		nx_conn_kill(c);
 		return;
 	}
-	c->bytes_up += buf_used(&c->cin);
-	c->bytes_down += buf_used(&c->uin);
-	conn_buf_free(c, &c->cin);
-	conn_buf_free(c, &c->uin);
-}
-
-/* One direction of a tunnel: pending bytes, then splice through a pipe.
- * Returns true on progress; sets *dead on an error that ends the tunnel. */
-static bool pump_dir(struct conn *c, int d, bool *dead)
-{
-	struct pipe_dir *pd = &c->dir[d];
-	int from = d == 0 ? c->ct.fd : c->ut.fd, to = d == 0 ? c->ut.fd : c->ct.fd;
-	struct buf *pending = d == 0 ? &c->uout : &c->cout;
-	uint64_t *count = d == 0 ? &c->bytes_up : &c->bytes_down;
-	bool progress = false;
-	ssize_t n;
-
-	if (buf_used(pending)) {
-		n = buf_write(pending, to);
-		if (n == -EAGAIN)
-			return false;
-		if (n < 0) {
-			*dead = true;
-			return true;
-		}
-		if (buf_used(pending))
-			return n > 0;
-		conn_buf_free(c, pending); /* a tunnel holds no buffer once drained */
-		progress = true;
-	}
-	if (pd->p[0] < 0 && !pd->eof) {
-		/* the pipe is made on first data: an idle tunnel holds none */
-		char peek;
-		n = recv(from, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n == 0) {
-			pd->eof = true;
-		} else if (n < 0 && errno != EAGAIN) {
-			*dead = true;
-			return true;
-		} else if (n < 0) {
-			return progress;
-		}
-	}
-	if (pd->p[0] < 0 && !pd->eof) {
-		/* a larger pipe
-		 * means fewer wake-ups per megabyte (its pages are only taken
-		 * while data sits in it) */
-		int r = nx_budget_pipe(&c->np->budget, PIPE_CAP, pd->p, &pd->cap);
-		if (r == -ENOBUFS) {
-			pd->p[0] = pd->p[1] = -1;
-			return progress; /* over the budget: tried again when memory comes back */
-		}
-		if (r < 0) {
-			pd->p[0] = pd->p[1] = -1;
-			*dead = true;
-			return true;
-		}
-	}
-	for (;;) {
-		bool moved = false;
-		if (pd->p[0] < 0)
-			break; /* EOF before any data */
-		if (pd->in > 0) {
-			n = splice(pd->p[0], NULL, to, NULL, pd->in, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				pd->in -= (size_t)n;
-				*count += (uint64_t)n;
-				moved = true;
-			} else if (n < 0 && errno != EAGAIN) {
-				*dead = true;
-				return true;
-			} else {
-				break; /* the receiver is full: wait for EPOLLOUT */
-			}
-		}
-		if (!pd->eof && pd->in < pd->cap) {
-			n = splice(from, NULL, pd->p[1], NULL, pd->cap - pd->in,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0) {
-				pd->in += (size_t)n;
-				moved = true;
-			} else if (n == 0) {
-				pd->eof = true;
-				moved = true;
-			} else if (errno != EAGAIN) {
-				*dead = true;
-				return true;
-			}
-		}
-		if (!moved)
-			break;
-		progress = true;
-	}
-	if (pd->eof && pd->in == 0 && !pd->shut) {
-		shutdown(to, SHUT_WR);
-		pd->shut = true;
-		progress = true;
-	}
-	return progress;
+	c->bytes_up += nx_buf_used(&c->cin);
+	c->bytes_down += nx_buf_used(&c->uin);
+	nx_conn_buf_free(c, &c->cin);
+	nx_conn_buf_free(c, &c->uin);
 }
 
 /* ---- interception ----------------------------------------------------------------------------- */
@@ -1978,50 +1060,34 @@ static bool bound_host(const struct conn *c)
 	return false;
 }
 
-/* A stream refused after the tunnel was granted: nothing to answer in. */
-static void stream_refuse(struct conn *c, const char *reason)
-{
-	emit(c, "net.deny", reason, c->addr_text[0] ? c->addr_text : NULL);
-	record_block(c, reason, HINT_NONE);
-	conn_kill(c);
-}
-
-static void tls_failed(struct conn *c, const char *who, const char *why)
-{
-	char reason[600];
-
-	snprintf(reason, sizeof(reason), "TLS handshake with the %s failed: %s", who, why);
-	emit(c, "net.error", reason, c->addr_text[0] ? c->addr_text : NULL);
-}
-
 /* The client's side is ours: a certificate for the tunnel's host. */
 static void start_intercept(struct conn *c)
 {
 	c->cssl = nx_tls_server(c->np->tls, c->host);
 	if (!c->cssl ||
-	    tls_attach(c->cssl, c->ct.fd, c->cin.d + c->cin.off, buf_used(&c->cin)) < 0) {
-		tls_failed(c, "client", nx_tls_error(c->np->tls));
-		conn_kill(c);
+	    nx_tls_attach(c->cssl, c->ct.fd, c->cin.d + c->cin.off, nx_buf_used(&c->cin)) < 0) {
+		nx_tls_failed(c, "client", nx_tls_error(c->np->tls));
+		nx_conn_kill(c);
 		return;
 	}
-	conn_buf_free(c, &c->cin);
+	nx_conn_buf_free(c, &c->cin);
 	c->inner = true;
 	snprintf(c->tun_host, sizeof(c->tun_host), "%s", c->host);
 	c->tun_port = c->port;
 	c->state = S_TLS_CLIENT;
-	set_deadline(c, T_HEAD);
+	nx_set_deadline(c, T_HEAD);
 }
 
 /* The upstream's side: verified against the system roots and upstream_ca. */
 static void start_upstream_tls(struct conn *c)
 {
 	c->ussl = nx_tls_client(c->np->tls, c->tun_host);
-	if (!c->ussl || tls_attach(c->ussl, c->ut.fd, NULL, 0) < 0) {
-		upstream_failed(c, 502, NX_SOCKS_FAILURE, nx_tls_error(c->np->tls));
+	if (!c->ussl || nx_tls_attach(c->ussl, c->ut.fd, NULL, 0) < 0) {
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, nx_tls_error(c->np->tls));
 		return;
 	}
 	c->state = S_TLS_UPSTREAM;
-	set_deadline(c, T_CONNECT);
+	nx_set_deadline(c, T_CONNECT);
 }
 
 /* ---- judging a tunnel's first bytes ------------------------------------------------------
@@ -2040,7 +1106,7 @@ static void judge_as_http(struct conn *c)
 	snprintf(c->tun_host, sizeof(c->tun_host), "%s", c->host);
 	c->tun_port = c->port;
 	c->state = S_HTTP_HEAD;
-	set_deadline(c, T_HEAD);
+	nx_set_deadline(c, T_HEAD);
 }
 
 /* The client's first bytes are in cin: decide what the stream is, and act.
@@ -2048,7 +1114,7 @@ static void judge_as_http(struct conn *c)
 static bool sniff(struct conn *c)
 {
 	const char *p = c->cin.d + c->cin.off;
-	size_t n = buf_used(&c->cin);
+	size_t n = nx_buf_used(&c->cin);
 	char sni[NX_HOST_MAX], reason[2 * NX_HOST_MAX + 160];
 	enum nx_stream k = nx_first_bytes((const uint8_t *)p, n, n == BUF_CAP, sni);
 
@@ -2056,7 +1122,7 @@ static bool sniff(struct conn *c)
 	case NX_STREAM_MORE:
 		return false;
 	case NX_STREAM_TLS_BAD:
-		stream_refuse(c, "a malformed TLS ClientHello");
+		nx_stream_refuse(c, "a nx_malformed TLS ClientHello");
 		return true;
 	case NX_STREAM_TLS: {
 		char norm[NX_HOST_MAX];
@@ -2072,7 +1138,7 @@ static bool sniff(struct conn *c)
 			nx_cred_ctx_init(&x, c->np->creds, c->np->n_creds, c->host, c->port);
 			cr = nx_cred_foreign(&x, p, n);
 			if (cr) {
-				cred_refuse(c, cr, NX_CRED_STREAM, false);
+				nx_cred_refuse(c, cr, NX_CRED_STREAM, false);
 				return true;
 			}
 		}
@@ -2082,7 +1148,7 @@ static bool sniff(struct conn *c)
 			       strcmp(norm, c->host) != 0)) {
 			snprintf(reason, sizeof(reason), "TLS names %s inside a tunnel to %s", sni,
 				 c->host);
-			stream_refuse(c, reason);
+			nx_stream_refuse(c, reason);
 			return true;
 		}
 		if (c->np->tls && bound_host(c)) {
@@ -2096,7 +1162,7 @@ static bool sniff(struct conn *c)
 			snprintf(reason, sizeof(reason),
 				 "TLS without a server name inside a tunnel to %s "
 				 "([network] allow_no_sni lets it pass)", c->host);
-			stream_refuse(c, reason);
+			nx_stream_refuse(c, reason);
 			return true;
 		}
 		enter_tunnel(c);
@@ -2114,14 +1180,14 @@ static bool sniff(struct conn *c)
 		snprintf(reason, sizeof(reason),
 			 "neither TLS nor HTTP to port %u, allowed only as a web port "
 			 "(allow %s:%u lets other protocols through)", c->port, c->host, c->port);
-		stream_refuse(c, reason);
+		nx_stream_refuse(c, reason);
 		return true;
 	}
 	if (c->np->n_creds) {
 		/* the first bytes of an opaque stream must not carry a placeholder */
 		const struct nx_cred *cr = nx_cred_find(c->np->creds, c->np->n_creds, p, n);
 		if (cr) {
-			cred_refuse(c, cr, NX_CRED_STREAM, false);
+			nx_cred_refuse(c, cr, NX_CRED_STREAM, false);
 			return true;
 		}
 	}
@@ -2141,12 +1207,12 @@ static bool sniff_step(struct conn *c)
 	if (c->server_first) {
 		/* the policy lets this upstream speak first (SMTP, FTP, ...):
 		 * its bytes go to the client while its first are awaited */
-		if (buf_room(&c->cout) > 0) {
-			n = buf_read(&c->cout, c->ut.fd);
+		if (nx_buf_room(&c->cout) > 0) {
+			n = nx_buf_read(&c->cout, c->ut.fd);
 			if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
-				emit(c, "net.error", "the upstream closed before the client spoke",
+				nx_emit(c, "net.error", "the upstream closed before the client spoke",
 				     c->addr_text);
-				conn_kill(c);
+				nx_conn_kill(c);
 				return false;
 			}
 			if (n > 0) {
@@ -2154,24 +1220,24 @@ static bool sniff_step(struct conn *c)
 				progress = true;
 			}
 		}
-		n = buf_write(&c->cout, c->ct.fd);
+		n = nx_buf_write(&c->cout, c->ct.fd);
 		if (n < 0 && n != -EAGAIN) {
-			conn_kill(c);
+			nx_conn_kill(c);
 			return false;
 		}
 		progress |= n > 0;
-	} else if (buf_used(&c->cout)) {
+	} else if (nx_buf_used(&c->cout)) {
 		return false; /* the 200 or SOCKS reply goes out first */
 	}
 	/* a ClientHello (or a first line) larger than a small buffer */
-	if (buf_full_small(&c->cin) && buf_grow(&c->cin) == -ENOBUFS) {
-		head_refuse(c, "a tunnel's first bytes");
+	if (nx_buf_full_small(&c->cin) && nx_buf_grow(&c->cin) == -ENOBUFS) {
+		nx_head_refuse(c, "a tunnel's first bytes");
 		return false;
 	}
 	n = read_client(c);
 	if (c->dead)
 		return false;
-	if (buf_used(&c->cin) == 0) {
+	if (nx_buf_used(&c->cin) == 0) {
 		char peek;
 		ssize_t u;
 		if (c->server_first)
@@ -2180,363 +1246,383 @@ static bool sniff_step(struct conn *c)
 		 * tunnel, unjudged streams are never passed */
 		u = recv(c->ut.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (u == 0 || (u < 0 && errno != EAGAIN && errno != EINTR)) {
-			emit(c, "net.error", u == 0 ? "the upstream closed before the client spoke"
+			nx_emit(c, "net.error", u == 0 ? "the upstream closed before the client spoke"
 						    : "the upstream failed before the client spoke",
 			     c->addr_text);
-			conn_kill(c);
+			nx_conn_kill(c);
 		}
 		return false;
 	}
 	return sniff(c) || n > 0 || progress;
 }
 
-/* An upgraded stream inside TLS: one direction copied through BUF. */
-static bool copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, bool *dead)
-{
-	bool progress = false;
-	ssize_t n;
-
-	if (!*eof) {
-		n = io_read(c, from_up, b);
-		if (n == 0)
-			*eof = true;
-		else if (n < 0 && n != -EAGAIN && n != -ENOMEM)
-			*dead = true;
-		progress |= n >= 0;
-	}
-	n = io_write(c, !from_up, b);
-	if (n < 0 && n != -EAGAIN)
-		*dead = true;
-	if (n > 0) {
-		*(from_up ? &c->bytes_down : &c->bytes_up) += (uint64_t)n;
-		progress = true;
-	}
-	return progress;
-}
-
 /* ---- the pump ------------------------------------------------------------------------------- */
 
 static ssize_t read_client(struct conn *c)
 {
-	ssize_t n = io_read(c, false, &c->cin);
+	ssize_t n = nx_io_read(c, false, &c->cin);
 
 	if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM))
-		conn_kill(c);
+		nx_conn_kill(c);
 	return n;
+}
+
+/* The client speaks first: the first byte tells HTTP from SOCKS5, then
+ * the head or the SOCKS5 messages are read and the target decided. */
+static bool front_step(struct conn *c)
+{
+	ssize_t n;
+
+	/* a head larger than a small buffer (the buffer is full, and
+	 * what is in it was judged incomplete) */
+	if (nx_buf_full_small(&c->cin) && nx_buf_grow(&c->cin) == -ENOBUFS) {
+		nx_head_refuse(c, c->proto == P_SOCKS ? "a SOCKS5 request" : "a request head");
+		return true;
+	}
+	n = read_client(c);
+	if (c->dead)
+		return false;
+	if (nx_buf_used(&c->cin) == 0)
+		return false;
+	if (c->state == S_FIRST) {
+		if ((uint8_t)c->cin.d[c->cin.off] == 5) {
+			c->state = S_SOCKS_GREET;
+			c->proto = P_SOCKS;
+		} else if ((uint8_t)c->cin.d[c->cin.off] == 4) {
+			nx_emit(c, "net.error", "SOCKS4 is not supported (use socks5h://)", NULL);
+			nx_answer_close(c, "\0\x5b\0\0\0\0\0\0", 8);
+			return true;
+		} else {
+			c->state = S_HTTP_HEAD;
+		}
+	}
+	if (c->state == S_HTTP_HEAD) {
+		enum state before = c->state;
+		http_request(c);
+		return c->state != before || c->dead || n > 0;
+	}
+	if (c->state == S_SOCKS_GREET) {
+		bool noauth;
+		long used = nx_socks_greeting((const uint8_t *)c->cin.d + c->cin.off,
+					      nx_buf_used(&c->cin), &noauth);
+		if (used == 0)
+			return n > 0;
+		if (used < 0 || !noauth) {
+			nx_emit(c, "net.error",
+			     used < 0 ? "nx_malformed SOCKS5 greeting"
+				      : "SOCKS5 client offers no method without a password",
+			     NULL);
+			nx_answer_close(c, "\x05\xff", 2);
+			return true;
+		}
+		nx_buf_consume(&c->cin, (size_t)used);
+		(void)nx_buf_append(&c->cout, "\x05\x00", 2);
+		c->state = S_SOCKS_REQ;
+		return true;
+	}
+	/* S_SOCKS_REQ */
+	{
+		struct nx_socks_request sr;
+		enum nx_socks_reply code;
+		const char *why;
+		long used = nx_socks_request((const uint8_t *)c->cin.d + c->cin.off,
+					     nx_buf_used(&c->cin), &sr, &code, &why);
+		if (used == 0)
+			return n > 0;
+		if (used < 0) {
+			snprintf(c->host, sizeof(c->host), "%s", sr.host);
+			c->port = sr.port;
+			nx_emit(c, "net.error", why, NULL);
+			nx_socks_reply(c, code, true);
+			return true;
+		}
+		nx_buf_consume(&c->cin, (size_t)used);
+		snprintf(c->host, sizeof(c->host), "%s", sr.host);
+		c->kind = sr.kind;
+		memcpy(c->haddr, sr.addr, 16);
+		c->port = sr.port;
+		decide_and_dial(c);
+		return true;
+	}
+}
+
+/* S_CONNECT: the socket to the upstream is connected, or the next
+ * address is tried. */
+static bool connect_step(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (c->ut.fd < 0)
+		return false;
+	if (getsockopt(c->ut.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == 0) {
+		/* connected only once the socket is writable */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		if (getpeername(c->ut.fd, (struct sockaddr *)&ss, &sl) < 0) {
+			if (errno == ENOTCONN)
+				return false;
+			err = errno;
+		}
+	}
+	if (err) {
+		nx_emit(c, "net.error", strerror(err), c->addr_text);
+		start_connect(c); /* the next address, or give up */
+		return true;
+	}
+	c->up_connected = true;
+	snprintf(c->up_host, sizeof(c->up_host), "%s", c->host);
+	c->up_port = c->port;
+	if (c->proto == P_CONNECT || c->proto == P_SOCKS) {
+		static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+		(void)nx_buf_alloc(&c->cout, false);
+		if (c->proto == P_CONNECT)
+			(void)nx_buf_append(&c->cout, ok, sizeof(ok) - 1);
+		else
+			nx_socks_reply(c, NX_SOCKS_OK, false);
+		/* the client's first bytes decide what the stream is */
+		c->state = S_SNIFF;
+		c->server_first =
+			!bound_host(c) &&
+			nx_list_match(&c->np->p->net.server_first, c->host, c->port);
+		nx_set_deadline(c, T_HEAD);
+	} else if (c->inner && c->cssl) {
+		/* an intercepted stream's upstream, dialled again */
+		start_upstream_tls(c);
+	} else {
+		c->state = S_FORWARD;
+		nx_set_deadline(c, T_RESPONSE);
+	}
+	return true;
+}
+
+/* S_FORWARD: one HTTP exchange, both directions. */
+static bool forward_step(struct conn *c)
+{
+	ssize_t n;
+	bool progress = false, fr;
+	ssize_t w;
+	/* client → upstream */
+	if (!c->req_done && nx_buf_room(&c->uout) > 0 && nx_buf_used(&c->cin) == 0) {
+		n = read_client(c);
+		if (c->dead)
+			return false;
+		progress |= n > 0;
+	}
+	progress |= forward_request_body(c);
+	if (c->state != S_FORWARD || c->dead)
+		return true;
+	w = c->ut.fd >= 0 ? nx_io_write(c, true, &c->uout) : 0;
+	if (w < 0 && w != -EAGAIN) {
+		/* an answer may already wait in the socket (a 413 sent
+		 * before the upstream hung up): read it before deciding */
+		if (!c->resp_head_done && nx_buf_used(&c->uin) == 0)
+			(void)nx_io_read(c, true, &c->uin);
+		if (!c->resp_head_done && nx_buf_used(&c->uin) == 0) {
+			nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
+					"the upstream closed the connection");
+			return true;
+		}
+		/* it stopped reading, maybe after answering (a 413):
+		 * pass the answer on, then end the connection */
+		c->uout.off = c->uout.len = 0;
+		c->req_done = true;
+		c->keep_alive = false;
+		w = 0;
+	}
+	progress |= w > 0;
+	/* upstream → client */
+	if (!c->resp_head_done && nx_buf_full_small(&c->uin))
+		(void)nx_buf_grow(&c->uin); /* a head larger than a small buffer */
+	if (c->ut.fd >= 0 && nx_buf_room(&c->uin) > 0) {
+		n = nx_io_read(c, true, &c->uin);
+		if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
+			/* what it sent before its end is passed on first */
+			nx_close_upstream(c);
+			c->up_connected = false;
+			c->up_ended = true;
+		}
+		progress |= n > 0;
+	}
+	fr = forward_response(c);
+	progress |= fr;
+	if (c->state != S_FORWARD || c->dead)
+		return true;
+	/* decided once what it sent is passed on, or can never be (an
+	 * unfinished head, with nothing left waiting for the client) */
+	if (c->up_ended && (nx_buf_used(&c->uin) == 0 || (!fr && nx_buf_used(&c->cout) == 0)) &&
+	    !upstream_end(c))
+		return true;
+	w = nx_io_write(c, false, &c->cout);
+	if (w < 0 && w != -EAGAIN) {
+		nx_conn_kill(c);
+		return false;
+	}
+	progress |= w > 0;
+	if (progress)
+		nx_set_deadline(c, T_RESPONSE);
+	if (c->resp_done && c->ut.fd < 0 && (!c->req_done || nx_buf_used(&c->uout))) {
+		/* answered early and closed (a 413, say): the rest of the
+		 * body has nowhere to go, so the connection ends */
+		c->uout.off = c->uout.len = 0;
+		c->req_done = true;
+		c->keep_alive = false;
+	}
+	if (exchange_done(c)) {
+		/* one exchange done: the next request, or the end */
+		if (!c->keep_alive) {
+			nx_conn_kill(c);
+			return false;
+		}
+		if (c->resp_close || !c->up_connected || nx_buf_used(&c->uin)) {
+			/* bytes past the response's end belong to no
+			 * request of ours: that upstream is out of step */
+			nx_close_upstream(c);
+			c->up_connected = false;
+		}
+		c->state = S_HTTP_HEAD;
+		c->method[0] = '\0';
+		nx_set_deadline(c, T_KEEPALIVE);
+		nx_conn_buf_free(c, &c->uin);
+		if (nx_buf_used(&c->cin))
+			http_request(c);
+		return true;
+	}
+	return progress;
+}
+
+/* S_TLS_CLIENT: our handshake with the client. */
+static bool tls_client_step(struct conn *c)
+{
+	char why[256];
+	int r = nx_tls_handshake(c->cssl, c->ct.fd, why, sizeof(why));
+	if (r == 0)
+		return false;
+	if (r < 0) {
+		char hint[400];
+		snprintf(hint, sizeof(hint), "%s (a client that refuses the certificate does "
+					     "not trust the CA bundle in SSL_CERT_FILE)", why);
+		nx_tls_failed(c, "client", hint);
+		nx_conn_kill(c);
+		return false;
+	}
+	start_upstream_tls(c);
+	return true;
+}
+
+/* S_TLS_UPSTREAM: our handshake with the upstream. */
+static bool tls_upstream_step(struct conn *c)
+{
+	char why[256], reason[400];
+	int r = nx_tls_handshake(c->ussl, c->ut.fd, why, sizeof(why));
+	long vr;
+	if (r == 0)
+		return false;
+	if (r < 0) {
+		vr = SSL_get_verify_result(c->ussl);
+		if (vr != X509_V_OK)
+			snprintf(reason, sizeof(reason), "the upstream's certificate is refused: %s",
+				 X509_verify_cert_error_string(vr));
+		else
+			snprintf(reason, sizeof(reason), "TLS to the upstream failed: %s", why);
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+		return true;
+	}
+	c->up_connected = true;
+	snprintf(c->up_host, sizeof(c->up_host), "%s", c->tun_host);
+	c->up_port = c->tun_port;
+	if (c->proto == P_HTTP && c->method[0]) {
+		/* dialled again for a request that is waiting */
+		c->state = S_FORWARD;
+		nx_set_deadline(c, T_RESPONSE);
+	} else {
+		c->state = S_HTTP_HEAD;
+		nx_set_deadline(c, T_HEAD);
+	}
+	return true;
+}
+
+/* S_BUF_TUNNEL: an upgraded stream, copied (TLS, or scanned). */
+static bool buf_tunnel_step(struct conn *c)
+{
+	bool dead = false, progress;
+	progress = nx_copy_dir(c, false, &c->uout, &c->ceof, &dead);
+	if (!dead)
+		progress |= c->scan ? copy_down_scanned(c, &dead)
+				    : nx_copy_dir(c, true, &c->cout, &c->ueof, &dead);
+	if (c->dead)
+		return false;
+	if (dead || (c->ceof && !nx_buf_used(&c->uout)) || (c->ueof && !nx_buf_used(&c->cout))) {
+		nx_emit(c, "net.close", NULL, c->addr_text);
+		nx_conn_kill(c);
+		return false;
+	}
+	if (progress)
+		nx_set_deadline(c, T_TUNNEL);
+	return progress;
+}
+
+/* S_TUNNEL: both directions spliced. */
+static bool tunnel_step(struct conn *c)
+{
+	bool dead = false, progress;
+	progress = nx_pump_dir(c, 0, &dead);
+	if (!dead)
+		progress |= nx_pump_dir(c, 1, &dead);
+	if (dead || (c->dir[0].shut && c->dir[1].shut)) {
+		nx_emit(c, "net.close", NULL, c->addr_text);
+		nx_conn_kill(c);
+		return false;
+	}
+	if (progress)
+		nx_set_deadline(c, T_TUNNEL);
+	return progress;
+}
+
+/* S_FLUSH_CLOSE: the answer goes out, then the connection ends. */
+static bool flush_close_step(struct conn *c)
+{
+	ssize_t w = nx_io_write(c, false, &c->cout);
+	if (nx_buf_used(&c->cout) == 0 || (w < 0 && w != -EAGAIN)) {
+		/* let the client read the answer before the close */
+		if (c->cssl && w >= 0)
+			(void)SSL_shutdown(c->cssl);
+		shutdown(c->ct.fd, SHUT_WR);
+		nx_conn_kill(c);
+		return false;
+	}
+	return w > 0;
 }
 
 static bool step(struct conn *c)
 {
-	ssize_t n;
-
 	switch (c->state) {
 	case S_FIRST:
 	case S_HTTP_HEAD:
 	case S_SOCKS_GREET:
 	case S_SOCKS_REQ:
-		/* a head larger than a small buffer (the buffer is full, and
-		 * what is in it was judged incomplete) */
-		if (buf_full_small(&c->cin) && buf_grow(&c->cin) == -ENOBUFS) {
-			head_refuse(c, c->proto == P_SOCKS ? "a SOCKS5 request" : "a request head");
-			return true;
-		}
-		n = read_client(c);
-		if (c->dead)
-			return false;
-		if (buf_used(&c->cin) == 0)
-			return false;
-		if (c->state == S_FIRST) {
-			if ((uint8_t)c->cin.d[c->cin.off] == 5) {
-				c->state = S_SOCKS_GREET;
-				c->proto = P_SOCKS;
-			} else if ((uint8_t)c->cin.d[c->cin.off] == 4) {
-				emit(c, "net.error", "SOCKS4 is not supported (use socks5h://)", NULL);
-				answer_close(c, "\0\x5b\0\0\0\0\0\0", 8);
-				return true;
-			} else {
-				c->state = S_HTTP_HEAD;
-			}
-		}
-		if (c->state == S_HTTP_HEAD) {
-			enum state before = c->state;
-			http_request(c);
-			return c->state != before || c->dead || n > 0;
-		}
-		if (c->state == S_SOCKS_GREET) {
-			bool noauth;
-			long used = nx_socks_greeting((const uint8_t *)c->cin.d + c->cin.off,
-						      buf_used(&c->cin), &noauth);
-			if (used == 0)
-				return n > 0;
-			if (used < 0 || !noauth) {
-				emit(c, "net.error",
-				     used < 0 ? "malformed SOCKS5 greeting"
-					      : "SOCKS5 client offers no method without a password",
-				     NULL);
-				answer_close(c, "\x05\xff", 2);
-				return true;
-			}
-			buf_consume(&c->cin, (size_t)used);
-			(void)buf_append(&c->cout, "\x05\x00", 2);
-			c->state = S_SOCKS_REQ;
-			return true;
-		}
-		/* S_SOCKS_REQ */
-		{
-			struct nx_socks_request sr;
-			enum nx_socks_reply code;
-			const char *why;
-			long used = nx_socks_request((const uint8_t *)c->cin.d + c->cin.off,
-						     buf_used(&c->cin), &sr, &code, &why);
-			if (used == 0)
-				return n > 0;
-			if (used < 0) {
-				snprintf(c->host, sizeof(c->host), "%s", sr.host);
-				c->port = sr.port;
-				emit(c, "net.error", why, NULL);
-				socks_reply(c, code, true);
-				return true;
-			}
-			buf_consume(&c->cin, (size_t)used);
-			snprintf(c->host, sizeof(c->host), "%s", sr.host);
-			c->kind = sr.kind;
-			memcpy(c->haddr, sr.addr, 16);
-			c->port = sr.port;
-			decide_and_dial(c);
-			return true;
-		}
+		return front_step(c);
 	case S_RESOLVE:
 		return false;
-	case S_CONNECT: {
-		int err = 0;
-		socklen_t len = sizeof(err);
-		if (c->ut.fd < 0)
-			return false;
-		if (getsockopt(c->ut.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-		if (err == 0) {
-			/* connected only once the socket is writable */
-			struct sockaddr_storage ss;
-			socklen_t sl = sizeof(ss);
-			if (getpeername(c->ut.fd, (struct sockaddr *)&ss, &sl) < 0) {
-				if (errno == ENOTCONN)
-					return false;
-				err = errno;
-			}
-		}
-		if (err) {
-			emit(c, "net.error", strerror(err), c->addr_text);
-			start_connect(c); /* the next address, or give up */
-			return true;
-		}
-		c->up_connected = true;
-		snprintf(c->up_host, sizeof(c->up_host), "%s", c->host);
-		c->up_port = c->port;
-		if (c->proto == P_CONNECT || c->proto == P_SOCKS) {
-			static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-			(void)buf_alloc(&c->cout, false);
-			if (c->proto == P_CONNECT)
-				(void)buf_append(&c->cout, ok, sizeof(ok) - 1);
-			else
-				socks_reply(c, NX_SOCKS_OK, false);
-			/* the client's first bytes decide what the stream is */
-			c->state = S_SNIFF;
-			c->server_first =
-				!bound_host(c) &&
-				nx_list_match(&c->np->p->net.server_first, c->host, c->port);
-			set_deadline(c, T_HEAD);
-		} else if (c->inner && c->cssl) {
-			/* an intercepted stream's upstream, dialled again */
-			start_upstream_tls(c);
-		} else {
-			c->state = S_FORWARD;
-			set_deadline(c, T_RESPONSE);
-		}
-		return true;
-	}
-	case S_FORWARD: {
-		bool progress = false, fr;
-		ssize_t w;
-		/* client → upstream */
-		if (!c->req_done && buf_room(&c->uout) > 0 && buf_used(&c->cin) == 0) {
-			n = read_client(c);
-			if (c->dead)
-				return false;
-			progress |= n > 0;
-		}
-		progress |= forward_request_body(c);
-		if (c->state != S_FORWARD || c->dead)
-			return true;
-		w = c->ut.fd >= 0 ? io_write(c, true, &c->uout) : 0;
-		if (w < 0 && w != -EAGAIN) {
-			/* an answer may already wait in the socket (a 413 sent
-			 * before the upstream hung up): read it before deciding */
-			if (!c->resp_head_done && buf_used(&c->uin) == 0)
-				(void)io_read(c, true, &c->uin);
-			if (!c->resp_head_done && buf_used(&c->uin) == 0) {
-				upstream_failed(c, 502, NX_SOCKS_FAILURE,
-						"the upstream closed the connection");
-				return true;
-			}
-			/* it stopped reading, maybe after answering (a 413):
-			 * pass the answer on, then end the connection */
-			c->uout.off = c->uout.len = 0;
-			c->req_done = true;
-			c->keep_alive = false;
-			w = 0;
-		}
-		progress |= w > 0;
-		/* upstream → client */
-		if (!c->resp_head_done && buf_full_small(&c->uin))
-			(void)buf_grow(&c->uin); /* a head larger than a small buffer */
-		if (c->ut.fd >= 0 && buf_room(&c->uin) > 0) {
-			n = io_read(c, true, &c->uin);
-			if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
-				/* what it sent before its end is passed on first */
-				close_upstream(c);
-				c->up_connected = false;
-				c->up_ended = true;
-			}
-			progress |= n > 0;
-		}
-		fr = forward_response(c);
-		progress |= fr;
-		if (c->state != S_FORWARD || c->dead)
-			return true;
-		/* decided once what it sent is passed on, or can never be (an
-		 * unfinished head, with nothing left waiting for the client) */
-		if (c->up_ended && (buf_used(&c->uin) == 0 || (!fr && buf_used(&c->cout) == 0)) &&
-		    !upstream_end(c))
-			return true;
-		w = io_write(c, false, &c->cout);
-		if (w < 0 && w != -EAGAIN) {
-			conn_kill(c);
-			return false;
-		}
-		progress |= w > 0;
-		if (progress)
-			set_deadline(c, T_RESPONSE);
-		if (c->resp_done && c->ut.fd < 0 && (!c->req_done || buf_used(&c->uout))) {
-			/* answered early and closed (a 413, say): the rest of the
-			 * body has nowhere to go, so the connection ends */
-			c->uout.off = c->uout.len = 0;
-			c->req_done = true;
-			c->keep_alive = false;
-		}
-		if (exchange_done(c)) {
-			/* one exchange done: the next request, or the end */
-			if (!c->keep_alive) {
-				conn_kill(c);
-				return false;
-			}
-			if (c->resp_close || !c->up_connected || buf_used(&c->uin)) {
-				/* bytes past the response's end belong to no
-				 * request of ours: that upstream is out of step */
-				close_upstream(c);
-				c->up_connected = false;
-			}
-			c->state = S_HTTP_HEAD;
-			c->method[0] = '\0';
-			set_deadline(c, T_KEEPALIVE);
-			conn_buf_free(c, &c->uin);
-			if (buf_used(&c->cin))
-				http_request(c);
-			return true;
-		}
-		return progress;
-	}
+	case S_CONNECT:
+		return connect_step(c);
+	case S_FORWARD:
+		return forward_step(c);
 	case S_SNIFF:
 		return sniff_step(c);
-	case S_TLS_CLIENT: {
-		char why[256];
-		int r = tls_handshake(c->cssl, c->ct.fd, why, sizeof(why));
-		if (r == 0)
-			return false;
-		if (r < 0) {
-			char hint[400];
-			snprintf(hint, sizeof(hint), "%s (a client that refuses the certificate does "
-						     "not trust the CA bundle in SSL_CERT_FILE)", why);
-			tls_failed(c, "client", hint);
-			conn_kill(c);
-			return false;
-		}
-		start_upstream_tls(c);
-		return true;
-	}
-	case S_TLS_UPSTREAM: {
-		char why[256], reason[400];
-		int r = tls_handshake(c->ussl, c->ut.fd, why, sizeof(why));
-		long vr;
-		if (r == 0)
-			return false;
-		if (r < 0) {
-			vr = SSL_get_verify_result(c->ussl);
-			if (vr != X509_V_OK)
-				snprintf(reason, sizeof(reason), "the upstream's certificate is refused: %s",
-					 X509_verify_cert_error_string(vr));
-			else
-				snprintf(reason, sizeof(reason), "TLS to the upstream failed: %s", why);
-			upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
-			return true;
-		}
-		c->up_connected = true;
-		snprintf(c->up_host, sizeof(c->up_host), "%s", c->tun_host);
-		c->up_port = c->tun_port;
-		if (c->proto == P_HTTP && c->method[0]) {
-			/* dialled again for a request that is waiting */
-			c->state = S_FORWARD;
-			set_deadline(c, T_RESPONSE);
-		} else {
-			c->state = S_HTTP_HEAD;
-			set_deadline(c, T_HEAD);
-		}
-		return true;
-	}
-	case S_BUF_TUNNEL: {
-		bool dead = false, progress;
-		progress = copy_dir(c, false, &c->uout, &c->ceof, &dead);
-		if (!dead)
-			progress |= c->scan ? copy_down_scanned(c, &dead)
-					    : copy_dir(c, true, &c->cout, &c->ueof, &dead);
-		if (c->dead)
-			return false;
-		if (dead || (c->ceof && !buf_used(&c->uout)) || (c->ueof && !buf_used(&c->cout))) {
-			emit(c, "net.close", NULL, c->addr_text);
-			conn_kill(c);
-			return false;
-		}
-		if (progress)
-			set_deadline(c, T_TUNNEL);
-		return progress;
-	}
-	case S_TUNNEL: {
-		bool dead = false, progress;
-		progress = pump_dir(c, 0, &dead);
-		if (!dead)
-			progress |= pump_dir(c, 1, &dead);
-		if (dead || (c->dir[0].shut && c->dir[1].shut)) {
-			emit(c, "net.close", NULL, c->addr_text);
-			conn_kill(c);
-			return false;
-		}
-		if (progress)
-			set_deadline(c, T_TUNNEL);
-		return progress;
-	}
-	case S_FLUSH_CLOSE: {
-		ssize_t w = io_write(c, false, &c->cout);
-		if (buf_used(&c->cout) == 0 || (w < 0 && w != -EAGAIN)) {
-			/* let the client read the answer before the close */
-			if (c->cssl && w >= 0)
-				(void)SSL_shutdown(c->cssl);
-			shutdown(c->ct.fd, SHUT_WR);
-			conn_kill(c);
-			return false;
-		}
-		return w > 0;
-	}
+	case S_TLS_CLIENT:
+		return tls_client_step(c);
+	case S_TLS_UPSTREAM:
+		return tls_upstream_step(c);
+	case S_BUF_TUNNEL:
+		return buf_tunnel_step(c);
+	case S_TUNNEL:
+		return tunnel_step(c);
+	case S_FLUSH_CLOSE:
+		return flush_close_step(c);
 	default:
-		conn_kill(c);
+		nx_conn_kill(c);
 		return false;
 	}
 }
@@ -2557,10 +1643,10 @@ static void conn_pump_steps(struct conn *c)
 		bool progress;
 		if (c->state != S_TUNNEL && c->state != S_FORWARD && c->state != S_FLUSH_CLOSE &&
 		    c->state != S_BUF_TUNNEL && c->state != S_TLS_CLIENT &&
-		    buf_used(&c->cout)) {
-			ssize_t w = io_write(c, false, &c->cout);
+		    nx_buf_used(&c->cout)) {
+			ssize_t w = nx_io_write(c, false, &c->cout);
 			if (w < 0 && w != -EAGAIN) {
-				conn_kill(c);
+				nx_conn_kill(c);
 				return;
 			}
 		}
@@ -2629,7 +1715,7 @@ static void accept_all(struct netproxy *np, size_t li)
 		if (np->verify[li] && !expected(np, &ss)) {
 			/* only connections the broker made for the sandbox */
 			struct conn tmp = { .np = np, .proto = P_CONNECT };
-			emit(&tmp, "net.deny", "a connection to the proxy not made for the sandbox",
+			nx_emit(&tmp, "net.deny", "a connection to the proxy not made for the sandbox",
 			     NULL);
 			close(fd);
 			continue;
@@ -2638,7 +1724,7 @@ static void accept_all(struct netproxy *np, size_t li)
 			np->n_refused_cap++;
 			if (np->n_refused_cap == 1) {
 				struct conn tmp = { .np = np, .proto = P_CONNECT };
-				emit(&tmp, "net.error", "too many connections: refusing new ones",
+				nx_emit(&tmp, "net.error", "too many connections: refusing new ones",
 				     NULL);
 			}
 			close(fd);
@@ -2656,7 +1742,7 @@ static void accept_all(struct netproxy *np, size_t li)
 		c->cin.bg = c->cout.bg = c->uin.bg = c->uout.bg = &np->budget;
 		c->state = S_FIRST;
 		c->proto = P_CONNECT;
-		set_deadline(c, T_HEAD);
+		nx_set_deadline(c, T_HEAD);
 		if (nx_loop_watch(&np->loop, &c->ct, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
 			close(fd);
 			free(c);
@@ -2689,47 +1775,47 @@ static void sweep(struct netproxy *np)
 		switch (c->state) {
 		case S_RESOLVE:
 		case S_CONNECT:
-			upstream_failed(c, 504, NX_SOCKS_TTL_EXPIRED, "timed out connecting");
+			nx_upstream_failed(c, 504, NX_SOCKS_TTL_EXPIRED, "timed out connecting");
 			conn_pump(c);
 			break;
 		case S_FORWARD:
 			if (!c->resp_head_done) {
-				upstream_failed(c, 504, NX_SOCKS_FAILURE,
+				nx_upstream_failed(c, 504, NX_SOCKS_FAILURE,
 						"timed out waiting for the upstream's answer");
 				conn_pump(c);
 				break;
 			}
-			emit(c, "net.error", "idle timeout", c->addr_text);
-			conn_kill(c);
+			nx_emit(c, "net.error", "idle timeout", c->addr_text);
+			nx_conn_kill(c);
 			break;
 		case S_SNIFF:
 			/* never passed unjudged: the client did not say (all of)
 			 * what the stream is in time */
-			stream_refuse(c, buf_used(&c->cin)
+			nx_stream_refuse(c, nx_buf_used(&c->cin)
 						 ? "the tunnel's first bytes could not be judged in time"
 						 : "the client sent nothing into the tunnel in time");
 			break;
 		case S_TLS_CLIENT:
-			tls_failed(c, "client", "timed out");
-			conn_kill(c);
+			nx_tls_failed(c, "client", "timed out");
+			nx_conn_kill(c);
 			break;
 		case S_TLS_UPSTREAM:
-			upstream_failed(c, 504, NX_SOCKS_FAILURE, "timed out in TLS to the upstream");
+			nx_upstream_failed(c, 504, NX_SOCKS_FAILURE, "timed out in TLS to the upstream");
 			conn_pump(c);
 			break;
 		case S_HTTP_HEAD:
 		case S_FIRST:
 		case S_SOCKS_GREET:
 		case S_SOCKS_REQ:
-			if (buf_used(&c->cin))
-				emit(c, "net.error", "the client stalled mid-request", NULL);
-			conn_kill(c);
+			if (nx_buf_used(&c->cin))
+				nx_emit(c, "net.error", "the client stalled mid-request", NULL);
+			nx_conn_kill(c);
 			break;
 		case S_TUNNEL:
 		case S_BUF_TUNNEL:
 		case S_FLUSH_CLOSE:
 		default:
-			conn_kill(c);
+			nx_conn_kill(c);
 			break;
 		}
 	}
@@ -2906,9 +1992,9 @@ void netproxy_free(struct netproxy *np)
 	while (np->conns) {
 		/* a tunnel the sandbox's end cut short is logged like any */
 		if (np->conns->state == S_TUNNEL || np->conns->state == S_BUF_TUNNEL)
-			emit(np->conns, "net.close", NULL,
+			nx_emit(np->conns, "net.close", NULL,
 			     np->conns->addr_text[0] ? np->conns->addr_text : NULL);
-		conn_kill(np->conns);
+		nx_conn_kill(np->conns);
 	}
 	nx_loop_bury(&np->loop);
 	if (np->ares_ready) {

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netproxy/conn.h — the engine's own header: a connection, the proxy that
+ * holds them, and the functions its files share.  The files are rooms of
+ * one engine:
+ *
+ *   loop.c       epoll, deadlines, deferred free (loop.h)
+ *   buf.c side.c the transport: bounded buffers; plain, TLS and spliced sides
+ *   decide.c     the pure decision: target -> verdict and hint, addresses,
+ *                a tunnel's first bytes (no I/O)
+ *   answer.c     HTTP errors, SOCKS5 replies, audit events, the summary
+ *   front.c      the first bytes, the HTTP head, SOCKS5
+ *   dial.c       resolve (c-ares), check every address, connect
+ *   forward.c    one HTTP exchange; reflect.c secrets in its responses
+ *   tunnel.c     sniff, then splice
+ *   intercept.c  TLS on both sides, then forward
+ *   proxy.c      connections' lives, the pump, accepting, timeouts, the API
+ *
+ * Nothing outside netproxy/ includes this file.
+ */
+#ifndef RINGFENCE_NETPROXY_CONN_H
+#define RINGFENCE_NETPROXY_CONN_H
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "loop.h"
+#include "netproxy.h"
+#include "netproxy_internal.h"
+#include "tls.h"
+
+#define MAX_CONNS 4096
+#define BUF_CAP (64 * 1024)
+#define BUF_SMALL 4096 /* past the memory budget */
+#define PIPE_CAP (1024 * 1024) /* asked for; the kernel may give less */
+#define MAX_ADDRS 16
+
+/* timeouts, milliseconds */
+#define T_HEAD 30000	  /* a client that stalls mid-request */
+#define T_KEEPALIVE 120000 /* idle between requests on a kept-alive connection */
+#define T_CONNECT 10000	  /* DNS and TCP connect together */
+#define T_RESPONSE 300000 /* waiting for an upstream's answer */
+#define T_TUNNEL 3600000  /* an idle tunnel */
+
+struct buf {
+	char *d;
+	size_t off, len; /* data is d[off..len) */
+	size_t cap;	      /* BUF_CAP or BUF_SMALL, once allocated */
+	struct nx_budget *bg; /* charged CAP while allocated, when set */
+};
+
+enum state {
+	S_FIRST = 1,
+	S_HTTP_HEAD,
+	S_SOCKS_GREET,
+	S_SOCKS_REQ,
+	S_RESOLVE,
+	S_CONNECT,
+	S_FORWARD,
+	S_TUNNEL,
+	S_FLUSH_CLOSE, /* an answer is on its way, then close */
+	S_SNIFF,       /* a tunnel is open upstream: the client's first bytes decide */
+	S_TLS_CLIENT,  /* our handshake with the client (interception) */
+	S_TLS_UPSTREAM, /* our handshake with the upstream */
+	S_BUF_TUNNEL,  /* an upgraded stream inside TLS: copied, not spliced */
+};
+
+enum proto {
+	P_CONNECT = 1,
+	P_HTTP,
+	P_SOCKS,
+};
+
+struct pipe_dir {
+	int p[2];
+	size_t in, cap; /* cap: charged to the budget while the pipe is open */
+	bool eof, shut;
+};
+
+struct dns_req;
+
+struct conn {
+	struct nx_deferred defer; /* first: freed whole after the batch */
+	struct netproxy *np;
+	struct conn *prev, *next;
+	struct nx_tag ct, ut; /* client, upstream; fd -1 when closed */
+	enum state state;
+	enum proto proto;
+	bool dead;
+	long deadline;
+
+	struct buf cin, cout, uin, uout;
+
+	/* target of the current request */
+	char host[NX_HOST_MAX];
+	enum nx_host_kind kind;
+	uint8_t haddr[16];
+	uint16_t port;
+	struct nx_verdict v;
+	struct {
+		int family;
+		uint8_t a[16];
+	} addrs[MAX_ADDRS];
+	int n_addrs, next_addr;
+	char addr_text[INET6_ADDRSTRLEN];
+	struct dns_req *dns;
+
+	/* the upstream the connection holds (forward proxying reuses it) */
+	char up_host[NX_HOST_MAX];
+	uint16_t up_port;
+	bool up_connected;
+
+	/* forward proxying: one request/response at a time */
+	char method[16];
+	enum nx_body req_body, resp_body;
+	uint64_t req_left, resp_left;
+	struct nx_chunk req_chunk, resp_chunk;
+	bool req_done, resp_head_done, resp_done, resp_close, is_head, keep_alive, upgrade;
+	bool up_ended; /* the upstream ended; what it sent is still being passed on */
+
+	/* tunnels: [0] client → upstream, [1] upstream → client */
+	struct pipe_dir dir[2];
+	uint64_t bytes_up, bytes_down;
+
+	/* a stream carrying HTTP to one origin (a bound host): requests are
+	 * read inside it, in TLS when the client spoke TLS */
+	bool inner, secret_seen;
+	char tun_host[NX_HOST_MAX];
+	uint16_t tun_port;
+	SSL *cssl, *ussl;
+	bool ceof, ueof; /* buffered tunnel: a side ended */
+	bool server_first; /* [network] server_first: the upstream may speak first */
+
+	/* responses scanned for secrets (scrub.c) */
+	struct nx_scan *scan;
+	bool req_secret; /* the current request carried a secret */
+	bool req_bound;	 /* the current request went to a host a secret may go to */
+};
+
+struct dns_req {
+	struct conn *c; /* NULL once the connection is gone */
+};
+
+/* A socket of c-ares's; freed after the batch once c-ares closes it. */
+struct dns_tag {
+	struct nx_deferred defer; /* first: freed whole */
+	struct nx_tag tag;
+};
+
+struct blocked {
+	char what[NX_HOST_MAX + 8];
+	char reason[160];
+};
+
+struct netproxy {
+	const struct policy *p;
+	struct netproxy_hooks hooks;
+	struct nx_loop loop;
+	struct nx_tag *listeners[4];
+	bool verify[4];
+	size_t n_listeners;
+	bool listeners_paused;
+
+	struct conn *conns;
+	size_t n_conns;
+
+	ares_channel ares;
+	bool ares_ready;
+	bool in_lookup; /* inside ares_getaddrinfo: its callback may run at once */
+	struct dns_tag *dns_tags[ARES_GETSOCK_MAXNUM * 4];
+	size_t n_dns_tags;
+
+	struct {
+		uint16_t port;
+		long when;
+	} expect[256];
+	size_t n_expect;
+
+	const struct netproxy_credential *creds;
+	size_t n_creds;
+	struct netproxy_tls *tls;
+	struct nx_scrub *scrub;	/* the secrets' needles; NULL without credentials */
+	char *scratch;		/* a scan's output: BUF_CAP + the most it holds */
+
+	struct nx_budget budget; /* buffers and pipes, [network] memory_max */
+
+	long last_sweep;
+	unsigned long n_blocked;
+	unsigned hints;		/* 1 << enum block_hint, for the summary */
+	char hint_cred[64];	/* the credential of the first credential hint */
+	struct blocked blocked[5];
+	size_t n_blocked_kept;
+	unsigned long n_refused_cap;
+};
+
+/* What would have let a blocked connection through, named in the exit
+ * summary by the policy key that holds it (only the kinds that happened). */
+enum block_hint {
+	HINT_NONE = 0,
+	HINT_ALLOW,	/* a name not in [network] allow */
+	HINT_CIDR,	/* an address asked for by number */
+	HINT_DENY,	/* a [network] deny rule */
+	HINT_PRIVATE,	/* a name that resolves to a private address */
+	HINT_CRED_HOSTS, /* a placeholder on its way to a host it is not bound to */
+	HINT_PLAINTEXT,	/* a secret on its way into plain HTTP */
+	HINT_MEMORY,	/* a head larger than [network] memory_max leaves room for */
+	_HINT_MAX,
+};
+
+/* ---- proxy.c */
+void nx_conn_buf_free(struct conn *c, struct buf *b);
+void nx_close_upstream(struct conn *c);
+void nx_conn_kill(struct conn *c);
+void nx_set_deadline(struct conn *c, long ms);
+
+/* ---- buf.c */
+size_t nx_buf_used(const struct buf *b);
+size_t nx_buf_cap(const struct buf *b);
+size_t nx_buf_room(const struct buf *b);
+int nx_buf_alloc(struct buf *b, bool full);
+int nx_buf_grow(struct buf *b);
+bool nx_buf_full_small(const struct buf *b);
+int nx_buf_reserve(struct buf *b);
+void nx_buf_free(struct buf *b);
+int nx_buf_append(struct buf *b, const void *data, size_t n);
+void nx_buf_consume(struct buf *b, size_t n);
+ssize_t nx_buf_read(struct buf *b, int fd);
+ssize_t nx_buf_write(struct buf *b, int fd);
+
+/* ---- side.c */
+int nx_tls_attach(SSL *ssl, int fd, const void *pre, size_t n);
+ssize_t nx_io_read(struct conn *c, bool up, struct buf *b);
+ssize_t nx_io_write(struct conn *c, bool up, struct buf *b);
+int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size);
+bool nx_pump_dir(struct conn *c, int d, bool *dead);
+bool nx_copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, bool *dead);
+
+/* ---- answer.c */
+void nx_emit_full(struct conn *c, const char *event, const char *reason, const char *addr,
+		      const char *credential, const char *where);
+void nx_emit(struct conn *c, const char *event, const char *reason, const char *addr);
+void nx_answer_close(struct conn *c, const char *data, size_t n);
+void nx_socks_reply(struct conn *c, enum nx_socks_reply code, bool then_close);
+void nx_refuse(struct conn *c, const char *reason, const char *addr, const char *hint,
+		   enum block_hint kind);
+void nx_upstream_failed(struct conn *c, int status, enum nx_socks_reply code,
+			    const char *why);
+void nx_malformed(struct conn *c, int status, const char *why);
+void nx_budget_reason(const struct conn *c, const char *what, char *buf, size_t size);
+void nx_head_refuse(struct conn *c, const char *what);
+void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
+			bool unsafe);
+void nx_plain_refuse(struct conn *c, const struct nx_cred *cr);
+void nx_cred_report(struct conn *c, const struct nx_cred_ctx *x);
+void nx_stream_refuse(struct conn *c, const char *reason);
+void nx_tls_failed(struct conn *c, const char *who, const char *why);
+void nx_reflect_cut(struct conn *c, int err);
+
+#endif

@@ -36,7 +36,9 @@ POLICY_SRC := policy/parse.c policy/expand.c policy/print.c
 LANDLOCK_SRC := landlock/landlock.c landlock/plan.c
 NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy.c \
 	netproxy/cred.c netproxy/tls.c netproxy/scrub.c netproxy/budget.c
-NETPROXY_SRC += netproxy/sniff.c netproxy/loop.c netproxy/buf.c netproxy/side.c netproxy/answer.c
+NETPROXY_SRC += netproxy/sniff.c netproxy/loop.c netproxy/buf.c netproxy/side.c netproxy/answer.c \
+	netproxy/front.c netproxy/dial.c netproxy/forward.c netproxy/reflect.c netproxy/tunnel.c \
+	netproxy/intercept.c
 SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/child.c \
 	supervisor/init.c supervisor/seccomp.c supervisor/privdrop.c supervisor/env.c \
 	supervisor/mounts.c supervisor/probe.c supervisor/audit.c supervisor/layers.c \

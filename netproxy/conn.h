@@ -218,6 +218,8 @@ void nx_conn_buf_free(struct conn *c, struct buf *b);
 void nx_close_upstream(struct conn *c);
 void nx_conn_kill(struct conn *c);
 void nx_set_deadline(struct conn *c, long ms);
+bool nx_step(struct conn *c);
+void nx_conn_pump(struct conn *c);
 
 /* ---- buf.c */
 size_t nx_buf_used(const struct buf *b);
@@ -261,5 +263,42 @@ void nx_cred_report(struct conn *c, const struct nx_cred_ctx *x);
 void nx_stream_refuse(struct conn *c, const char *reason);
 void nx_tls_failed(struct conn *c, const char *who, const char *why);
 void nx_reflect_cut(struct conn *c, int err);
+
+/* ---- dial.c */
+void nx_decide_and_dial(struct conn *c);
+void nx_start_connect(struct conn *c);
+bool nx_connect_step(struct conn *c);
+
+/* ---- reflect.c */
+int nx_scan_begin(struct conn *c, enum nx_frame frame);
+size_t nx_down_room(const struct conn *c);
+bool nx_to_client(struct conn *c, const char *p, size_t n);
+void nx_scan_end(struct conn *c);
+bool nx_header_is(const struct nx_header *h, const char *name);
+int nx_head_to_client(struct conn *c, const struct nx_response *r);
+enum nx_frame nx_upgrade_frame(const struct nx_response *r);
+bool nx_copy_down_scanned(struct conn *c, bool *dead);
+
+/* ---- forward.c */
+void nx_http_request(struct conn *c);
+bool nx_forward_step(struct conn *c);
+
+/* ---- tunnel.c */
+bool nx_bound_host(const struct conn *c);
+void nx_enter_tunnel(struct conn *c);
+bool nx_sniff_step(struct conn *c);
+bool nx_buf_tunnel_step(struct conn *c);
+bool nx_tunnel_step(struct conn *c);
+
+/* ---- intercept.c */
+void nx_start_intercept(struct conn *c);
+void nx_start_upstream_tls(struct conn *c);
+bool nx_tls_client_step(struct conn *c);
+bool nx_tls_upstream_step(struct conn *c);
+
+/* ---- front.c */
+ssize_t nx_read_client(struct conn *c);
+bool nx_front_step(struct conn *c);
+bool nx_flush_close_step(struct conn *c);
 
 #endif

@@ -103,10 +103,7 @@ struct conn {
 	uint8_t haddr[16];
 	uint16_t port;
 	struct nx_verdict v;
-	struct {
-		int family;
-		uint8_t a[16];
-	} addrs[MAX_ADDRS];
+	struct nx_addr addrs[MAX_ADDRS];
 	int n_addrs, next_addr;
 	char addr_text[INET6_ADDRSTRLEN];
 	struct dns_req *dns;
@@ -199,21 +196,9 @@ struct netproxy {
 	unsigned long n_refused_cap;
 };
 
-/* What would have let a blocked connection through, named in the exit
- * summary by the policy key that holds it (only the kinds that happened). */
-enum block_hint {
-	HINT_NONE = 0,
-	HINT_ALLOW,	/* a name not in [network] allow */
-	HINT_CIDR,	/* an address asked for by number */
-	HINT_DENY,	/* a [network] deny rule */
-	HINT_PRIVATE,	/* a name that resolves to a private address */
-	HINT_CRED_HOSTS, /* a placeholder on its way to a host it is not bound to */
-	HINT_PLAINTEXT,	/* a secret on its way into plain HTTP */
-	HINT_MEMORY,	/* a head larger than [network] memory_max leaves room for */
-	_HINT_MAX,
-};
 
 /* ---- proxy.c */
+struct nx_decider nx_decider_of(const struct netproxy *np);
 void nx_conn_buf_free(struct conn *c, struct buf *b);
 void nx_close_upstream(struct conn *c);
 void nx_conn_kill(struct conn *c);
@@ -284,7 +269,6 @@ void nx_http_request(struct conn *c);
 bool nx_forward_step(struct conn *c);
 
 /* ---- tunnel.c */
-bool nx_bound_host(const struct conn *c);
 void nx_enter_tunnel(struct conn *c);
 bool nx_sniff_step(struct conn *c);
 bool nx_buf_tunnel_step(struct conn *c);

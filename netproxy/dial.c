@@ -83,26 +83,18 @@ static int dns_ready(struct netproxy *np)
 	return 0;
 }
 
-/* Every address a name resolved to is checked: one that points inside
- * refuses the name (a rebinding answer mixes public and private). */
+/* Every address is checked (decide.c): false when one refused the name
+ * (answered here). */
 static bool check_addresses(struct conn *c)
 {
-	for (int i = 0; i < c->n_addrs; i++) {
-		const struct policy_item *rule;
-		const char *why = nx_check_address(c->np->p, c->addrs[i].family, c->addrs[i].a,
-						   &rule);
-		if (why) {
-			char reason[200], a[INET6_ADDRSTRLEN];
-			nx_addr_format(c->addrs[i].family, c->addrs[i].a, a, sizeof(a));
-			snprintf(reason, sizeof(reason), "resolves to %s, a %s", a, why);
-			c->v.rule = NULL;
-			nx_refuse(c, reason, a,
-			       "[network] private = deny refuses it; allow_cidr can make an exception",
-			       HINT_PRIVATE);
-			return false;
-		}
-	}
-	return true;
+	struct nx_decider d = nx_decider_of(c->np);
+	char reason[200], a[INET6_ADDRSTRLEN];
+
+	if (nx_decide_addresses(&d, c->addrs, c->n_addrs, reason, sizeof(reason), a) < 0)
+		return true;
+	c->v.rule = NULL;
+	nx_refuse(c, reason, a, NX_PRIVATE_HINT, HINT_PRIVATE);
+	return false;
 }
 
 static void dns_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
@@ -156,36 +148,18 @@ static void dns_done(void *arg, int status, int timeouts, struct ares_addrinfo *
  * when allowed.  A refused name is never resolved. */
 void nx_decide_and_dial(struct conn *c)
 {
-	if (c->np->n_creds) {
-		/* a name is looked up, so a placeholder in one leaves by DNS */
-		const struct nx_cred *cr =
-			nx_cred_find(c->np->creds, c->np->n_creds, c->host, strlen(c->host));
-		if (cr) {
-			nx_cred_refuse(c, cr, NX_CRED_HOST, false);
-			return;
-		}
+	struct nx_decider d = nx_decider_of(c->np);
+	struct nx_target t;
+
+	nx_decide_target(&d, c->kind, c->host, c->haddr, c->port, &t);
+	if (t.cred) {
+		nx_cred_refuse(c, t.cred, NX_CRED_HOST, false);
+		return;
 	}
-	nx_decide_host(c->np->p, c->kind, c->host, c->haddr, c->port, &c->v);
+	c->v = t.v;
 	c->addr_text[0] = '\0';
 	if (!c->v.allow) {
-		char hint[NX_HOST_MAX + 128];
-		enum block_hint kind = c->v.rule		  ? HINT_DENY
-				       : c->kind == NX_HOST_NAME ? HINT_ALLOW
-								 : HINT_CIDR;
-		if (c->v.rule) {
-			snprintf(hint, sizeof(hint), "remove the deny rule to allow it");
-		} else if (c->kind == NX_HOST_NAME) {
-			if (c->port == 80 || c->port == 443)
-				snprintf(hint, sizeof(hint), "add %s to [network] allow to allow it",
-					 c->host);
-			else
-				snprintf(hint, sizeof(hint), "add %s:%u to [network] allow to allow it",
-					 c->host, c->port);
-		} else {
-			snprintf(hint, sizeof(hint), "connect by name, or add the address to "
-						     "[network] allow_cidr");
-		}
-		nx_refuse(c, c->v.reason, NULL, hint, kind);
+		nx_refuse(c, c->v.reason, NULL, t.hint, t.hint_kind);
 		return;
 	}
 	if (c->v.have_static) {
@@ -309,9 +283,8 @@ bool nx_connect_step(struct conn *c)
 			nx_socks_reply(c, NX_SOCKS_OK, false);
 		/* the client's first bytes decide what the stream is */
 		c->state = S_SNIFF;
-		c->server_first =
-			!nx_bound_host(c) &&
-			nx_list_match(&c->np->p->net.server_first, c->host, c->port);
+		struct nx_decider d = nx_decider_of(c->np);
+		c->server_first = nx_decide_server_first(&d, c->host, c->port);
 		nx_set_deadline(c, T_HEAD);
 	} else if (c->inner && c->cssl) {
 		/* an intercepted stream's upstream, dialled again */

@@ -46,6 +46,14 @@
 
 /* ---- connections -------------------------------------------------------------- */
 
+/* What decide.c reads of the proxy. */
+struct nx_decider nx_decider_of(const struct netproxy *np)
+{
+	return (struct nx_decider){
+		.p = np->p, .creds = np->creds, .n_creds = np->n_creds, .can_intercept = np->tls != NULL
+	};
+}
+
 /* A connection's buffer; cleared first when a secret has passed through
  * the connection (only what goes upstream holds one, but a buffer is
  * reused across requests, so all of it). */

@@ -23,14 +23,6 @@
 
 #include "conn.h"
 
-bool nx_bound_host(const struct conn *c)
-{
-	for (size_t k = 0; k < c->np->n_creds; k++)
-		if (nx_cred_bound(&c->np->creds[k], c->host, c->port))
-			return true;
-	return false;
-}
-
 /* The tunnel's stream is HTTP: every request in it is read, its Host must
  * be the tunnel's host, and it is forwarded like a proxied request. */
 static void judge_as_http(struct conn *c)
@@ -76,90 +68,39 @@ void nx_enter_tunnel(struct conn *c)
 	nx_conn_buf_free(c, &c->uin);
 }
 
-/* The client's first bytes are in cin: decide what the stream is, and act.
- * Returns false while more bytes are needed. */
+/* The client's first bytes are in cin: what the stream is (decide.c), and
+ * the machine that takes it on.  Returns false while more bytes are needed. */
 static bool sniff(struct conn *c)
 {
-	const char *p = c->cin.d + c->cin.off;
+	struct nx_decider d = nx_decider_of(c->np);
+	struct nx_stream_verdict sv;
 	size_t n = nx_buf_used(&c->cin);
-	char sni[NX_HOST_MAX], reason[2 * NX_HOST_MAX + 160];
-	enum nx_stream k = nx_first_bytes((const uint8_t *)p, n, n == BUF_CAP, sni);
 
-	switch (k) {
-	case NX_STREAM_MORE:
+	nx_decide_stream(&d, c->host, c->kind, c->port, &c->v, (const uint8_t *)c->cin.d + c->cin.off,
+			 n, n == BUF_CAP, &sv);
+	switch (sv.act) {
+	case NX_ACT_MORE:
 		return false;
-	case NX_STREAM_TLS_BAD:
-		nx_stream_refuse(c, "a malformed TLS ClientHello");
+	case NX_ACT_REFUSE:
+		nx_stream_refuse(c, sv.reason);
 		return true;
-	case NX_STREAM_TLS: {
-		char norm[NX_HOST_MAX];
-		uint8_t a[16];
-		const char *why;
-		if (c->np->n_creds) {
-			/* the ClientHello goes out as it is to a host that is not
-			 * intercepted: a placeholder of a credential not bound
-			 * here must not ride in it (as the ALPN protocol, the
-			 * server name, a session ticket) */
-			struct nx_cred_ctx x;
-			const struct nx_cred *cr;
-			nx_cred_ctx_init(&x, c->np->creds, c->np->n_creds, c->host, c->port);
-			cr = nx_cred_foreign(&x, p, n);
-			if (cr) {
-				nx_cred_refuse(c, cr, NX_CRED_STREAM, false);
-				return true;
-			}
-		}
-		/* fronting: a TLS name other than the host the tunnel was
-		 * granted for is refused */
-		if (sni[0] && (nx_host_normalize(sni, strlen(sni), norm, a, &why) == NX_HOST_INVALID ||
-			       strcmp(norm, c->host) != 0)) {
-			snprintf(reason, sizeof(reason), "TLS names %s inside a tunnel to %s", sni,
-				 c->host);
-			nx_stream_refuse(c, reason);
-			return true;
-		}
-		if (c->np->tls && nx_bound_host(c)) {
-			nx_start_intercept(c); /* requests are read inside, Host checked */
-			return true;
-		}
-		/* no name at all, to a grant made by name: the upstream picks
-		 * whatever site it serves by default */
-		if (!sni[0] && c->kind == NX_HOST_NAME &&
-		    !nx_list_match(&c->np->p->net.allow_no_sni, c->host, c->port)) {
-			snprintf(reason, sizeof(reason),
-				 "TLS without a server name inside a tunnel to %s "
-				 "([network] allow_no_sni lets it pass)", c->host);
-			nx_stream_refuse(c, reason);
-			return true;
-		}
-		nx_enter_tunnel(c);
+	case NX_ACT_CRED:
+		nx_cred_refuse(c, sv.cred, NX_CRED_STREAM, false);
 		return true;
-	}
-	case NX_STREAM_HTTP:
+	case NX_ACT_INTERCEPT:
+		nx_start_intercept(c); /* requests are read inside, Host checked */
+		return true;
+	case NX_ACT_HTTP:
 		judge_as_http(c);
 		return true;
-	case NX_STREAM_OTHER:
+	case NX_ACT_TUNNEL:
+		nx_enter_tunnel(c);
+		return true;
+	case _NX_ACT_MAX:
 	default:
-		break;
-	}
-	/* neither TLS nor HTTP */
-	if (nx_web_grant(&c->v)) {
-		snprintf(reason, sizeof(reason),
-			 "neither TLS nor HTTP to port %u, allowed only as a web port "
-			 "(allow %s:%u lets other protocols through)", c->port, c->host, c->port);
-		nx_stream_refuse(c, reason);
+		nx_stream_refuse(c, "the tunnel's first bytes could not be judged");
 		return true;
 	}
-	if (c->np->n_creds) {
-		/* the first bytes of an opaque stream must not carry a placeholder */
-		const struct nx_cred *cr = nx_cred_find(c->np->creds, c->np->n_creds, p, n);
-		if (cr) {
-			nx_cred_refuse(c, cr, NX_CRED_STREAM, false);
-			return true;
-		}
-	}
-	nx_enter_tunnel(c);
-	return true;
 }
 
 /* S_SNIFF: the tunnel is open upstream; nothing passes until the client's

@@ -183,8 +183,9 @@ man-check:
 	done
 	pytest-3 -q tests/integration/test_man_pages.py
 
-# libFuzzer on the policy parser (clang), seeded with the shipped policies, and
-# on the proxy's HTTP and SOCKS5 parsers, ClientHello reader and rewriter.
+# libFuzzer on the policy parser (clang), seeded with the shipped policies, on
+# the proxy's HTTP and SOCKS5 parsers, ClientHello reader and rewriter, and on
+# whole conversations (client and upstream bytes) through its machines.
 FUZZ_SECONDS ?= 60
 fuzz: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus
@@ -199,6 +200,12 @@ fuzz: $(BUILD)/default_policy.c
 		netproxy/rules.c netproxy/cred.c netproxy/tls.c -lssl -lcrypto
 	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
 		build-fuzz/corpus_http tests/fuzz/corpus_http
+	@mkdir -p build-fuzz/corpus_conv
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_conv tests/fuzz/fuzz_conv.c $(NETPROXY_SRC) $(POLICY_SRC) \
+		$(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
+	build-fuzz/fuzz_conv -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		build-fuzz/corpus_conv tests/fuzz/corpus_conv
 
 bench: $(BIN)
 	sh bench/startup.sh

@@ -345,6 +345,15 @@ const struct policy_item *nx_list_match(const struct policy_list *list, const ch
  * port (80 and 443).  Such a tunnel must carry TLS or HTTP. */
 bool nx_web_grant(const struct nx_verdict *v);
 
+/* ---- proxy.c: a connection from a socket --------------------------------------- */
+
+/* Serves FD (connected, non-blocking, close-on-exec; owned from here on:
+ * closed on failure) as an accepted client, with no check of where it came
+ * from: the listeners' checks come first.  The machines' tests and the
+ * conversation fuzzer hand it one end of a socketpair.  0, or -errno. */
+struct netproxy;
+int nx_conn_adopt(struct netproxy *np, int fd);
+
 /* ---- decide.c: the decisions, without I/O ---------------------------------------- */
 
 /* What would have let a blocked connection through, named in the exit

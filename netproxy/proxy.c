@@ -255,6 +255,39 @@ static void pause_listeners(struct netproxy *np, bool pause)
 	np->listeners_paused = pause;
 }
 
+int nx_conn_adopt(struct netproxy *np, int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->np = np;
+	c->ct = (struct nx_tag){ .kind = NX_TAG_CLIENT, .fd = fd, .ptr = c };
+	c->ut = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = -1, .ptr = c };
+	c->dir[0] = c->dir[1] = (struct pipe_dir){ .p = { -1, -1 } };
+	c->cin.bg = c->cout.bg = c->uin.bg = c->uout.bg = &np->budget;
+	c->state = S_FIRST;
+	c->proto = P_CONNECT;
+	nx_set_deadline(c, T_HEAD);
+	r = nx_loop_watch(&np->loop, &c->ct, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+	if (r < 0) {
+		close(fd);
+		free(c);
+		return r;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	c->next = np->conns;
+	if (np->conns)
+		np->conns->prev = c;
+	np->conns = c;
+	np->n_conns++;
+	nx_conn_pump(c);
+	return 0;
+}
+
 static void accept_all(struct netproxy *np, size_t li)
 {
 	for (int i = 0; i < 256; i++) {
@@ -262,8 +295,6 @@ static void accept_all(struct netproxy *np, size_t li)
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(np->listeners[li]->fd, (struct sockaddr *)&ss, &sl,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
-
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
 				pause_listeners(np, true); /* the sweep resumes them */
@@ -287,31 +318,8 @@ static void accept_all(struct netproxy *np, size_t li)
 			close(fd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
+		if (nx_conn_adopt(np, fd) == -ENOMEM)
 			return;
-		}
-		c->np = np;
-		c->ct = (struct nx_tag){ .kind = NX_TAG_CLIENT, .fd = fd, .ptr = c };
-		c->ut = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = -1, .ptr = c };
-		c->dir[0] = c->dir[1] = (struct pipe_dir){ .p = { -1, -1 } };
-		c->cin.bg = c->cout.bg = c->uin.bg = c->uout.bg = &np->budget;
-		c->state = S_FIRST;
-		c->proto = P_CONNECT;
-		nx_set_deadline(c, T_HEAD);
-		if (nx_loop_watch(&np->loop, &c->ct, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-		c->next = np->conns;
-		if (np->conns)
-			np->conns->prev = c;
-		np->conns = c;
-		np->n_conns++;
-		nx_conn_pump(c);
 	}
 }
 

@@ -38,7 +38,7 @@ void nx_emit_full(struct conn *c, const char *event, const char *reason, const c
 		.addr = addr,
 		.reason = reason,
 		.rule = c->v.rule,
-		.method = c->proto == P_HTTP && c->method[0] ? c->method : NULL,
+		.method = c->proto == P_HTTP && c->fwd.method[0] ? c->fwd.method : NULL,
 		.bytes_up = c->bytes_up,
 		.bytes_down = c->bytes_down,
 		.credential = credential,

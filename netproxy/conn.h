@@ -85,6 +85,34 @@ struct pipe_dir {
 
 struct dns_req;
 
+/* Forwarding's state: one exchange at a time (forward.c, reflect.c). */
+struct fwd_state {
+	char method[16];
+	enum nx_body req_body, resp_body;
+	uint64_t req_left, resp_left;
+	struct nx_chunk req_chunk, resp_chunk;
+	bool req_done, resp_head_done, resp_done, resp_close, is_head, keep_alive, upgrade;
+	bool up_ended;	 /* the upstream ended; what it sent is still being passed on */
+	bool req_secret; /* the current request carried a secret */
+	bool req_bound;	 /* the current request went to a host a secret may go to */
+};
+
+/* A tunnel's state (tunnel.c): [0] client → upstream, [1] upstream → client. */
+struct tunnel_state {
+	struct pipe_dir dir[2];
+	bool ceof, ueof;   /* buffered tunnel: a side ended */
+	bool server_first; /* [network] server_first: the upstream may speak first */
+};
+
+/* A stream carrying HTTP to one origin (a granted tunnel read as HTTP, or
+ * intercepted): requests are read inside it, in TLS when the client spoke
+ * TLS, and their Host must be the tunnel's. */
+struct inner_state {
+	bool on;
+	char host[NX_HOST_MAX];
+	uint16_t port;
+};
+
 struct conn {
 	struct nx_deferred defer; /* first: freed whole after the batch */
 	struct netproxy *np;
@@ -113,31 +141,20 @@ struct conn {
 	uint16_t up_port;
 	bool up_connected;
 
-	/* forward proxying: one request/response at a time */
-	char method[16];
-	enum nx_body req_body, resp_body;
-	uint64_t req_left, resp_left;
-	struct nx_chunk req_chunk, resp_chunk;
-	bool req_done, resp_head_done, resp_done, resp_close, is_head, keep_alive, upgrade;
-	bool up_ended; /* the upstream ended; what it sent is still being passed on */
+	/* forward proxying: one request/response at a time (forward.c) */
+	struct fwd_state fwd;
 
-	/* tunnels: [0] client → upstream, [1] upstream → client */
-	struct pipe_dir dir[2];
+	/* a tunnel (tunnel.c) */
+	struct tunnel_state tun;
 	uint64_t bytes_up, bytes_down;
 
-	/* a stream carrying HTTP to one origin (a bound host): requests are
-	 * read inside it, in TLS when the client spoke TLS */
-	bool inner, secret_seen;
-	char tun_host[NX_HOST_MAX];
-	uint16_t tun_port;
-	SSL *cssl, *ussl;
-	bool ceof, ueof; /* buffered tunnel: a side ended */
-	bool server_first; /* [network] server_first: the upstream may speak first */
+	/* a stream carrying HTTP to one origin (tunnel.c, intercept.c) */
+	struct inner_state inner;
+	bool secret_seen; /* a secret went through: buffers are wiped */
+	SSL *cssl, *ussl; /* the sides' TLS (side.c), when intercepted */
 
 	/* responses scanned for secrets (scrub.c) */
 	struct nx_scan *scan;
-	bool req_secret; /* the current request carried a secret */
-	bool req_bound;	 /* the current request went to a host a secret may go to */
 };
 
 struct dns_req {

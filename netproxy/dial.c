@@ -284,9 +284,9 @@ bool nx_connect_step(struct conn *c)
 		/* the client's first bytes decide what the stream is */
 		c->state = S_SNIFF;
 		struct nx_decider d = nx_decider_of(c->np);
-		c->server_first = nx_decide_server_first(&d, c->host, c->port);
+		c->tun.server_first = nx_decide_server_first(&d, c->host, c->port);
 		nx_set_deadline(c, T_HEAD);
-	} else if (c->inner && c->cssl) {
+	} else if (c->inner.on && c->cssl) {
 		/* an intercepted stream's upstream, dialled again */
 		nx_start_upstream_tls(c);
 	} else {

@@ -40,8 +40,8 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		return -ENOMEM;
 	}
 	nx_cred_ctx_init(&x, c->np->creds, c->np->n_creds, r->host, r->port);
-	c->req_secret = false;
-	c->req_bound = x.bound != 0;
+	c->fwd.req_secret = false;
+	c->fwd.req_bound = x.bound != 0;
 
 #define PUT(...)                                                                       \
 	do {                                                                           \
@@ -140,10 +140,10 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 				plain_refused = &x.creds[k];
 				goto out;
 			}
-		c->req_secret = any != 0;
+		c->fwd.req_secret = any != 0;
 	}
 	ret = nx_buf_append(&c->uout, line, off);
-	if (ret == 0 && c->req_secret) {
+	if (ret == 0 && c->fwd.req_secret) {
 		c->secret_seen = true;
 		nx_cred_report(c, &x);
 	}
@@ -182,7 +182,7 @@ void nx_http_request(struct conn *c)
 		nx_conn_kill(c);
 		return;
 	}
-	if (c->inner)
+	if (c->inner.on)
 		pr = nx_parse_origin_request(c->cin.d + c->cin.off, nx_buf_used(&c->cin),
 					     c->cssl ? 443 : 80, r, &status, &why);
 	else
@@ -197,23 +197,23 @@ void nx_http_request(struct conn *c)
 		nx_malformed(c, status, why);
 		return;
 	}
-	snprintf(c->method, sizeof(c->method), "%.*s",
-		 (int)(r->method_len < sizeof(c->method) ? r->method_len : sizeof(c->method) - 1),
+	snprintf(c->fwd.method, sizeof(c->fwd.method), "%.*s",
+		 (int)(r->method_len < sizeof(c->fwd.method) ? r->method_len : sizeof(c->fwd.method) - 1),
 		 r->method);
-	if (c->inner) {
+	if (c->inner.on) {
 		/* the stream goes to one origin: a Host naming another (a
 		 * fronted request) would take a secret somewhere else */
 		c->proto = P_HTTP;
-		if (strcmp(r->host, c->tun_host) != 0) {
+		if (strcmp(r->host, c->inner.host) != 0) {
 			char reason[2 * NX_HOST_MAX + 64];
 			snprintf(reason, sizeof(reason), "Host names %s inside a tunnel to %s", r->host,
-				 c->tun_host);
+				 c->inner.host);
 			free(r);
 			c->v.rule = NULL;
 			nx_refuse(c, reason, NULL, "send each host its own CONNECT", HINT_NONE);
 			return;
 		}
-		r->port = c->tun_port;
+		r->port = c->inner.port;
 	}
 	set_target(c, r->host, r->host_kind, r->addr, r->port);
 	if (r->is_connect) {
@@ -232,14 +232,14 @@ void nx_http_request(struct conn *c)
 		return;
 	}
 	c->proto = P_HTTP;
-	c->req_body = r->body;
-	c->req_left = r->length;
-	c->req_chunk = (struct nx_chunk){ 0 };
-	c->req_done = r->body == NX_BODY_NONE;
-	c->resp_head_done = c->resp_done = c->resp_close = c->up_ended = false;
-	c->is_head = r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0;
-	c->keep_alive = r->keep_alive;
-	c->upgrade = r->upgrade;
+	c->fwd.req_body = r->body;
+	c->fwd.req_left = r->length;
+	c->fwd.req_chunk = (struct nx_chunk){ 0 };
+	c->fwd.req_done = r->body == NX_BODY_NONE;
+	c->fwd.resp_head_done = c->fwd.resp_done = c->fwd.resp_close = c->fwd.up_ended = false;
+	c->fwd.is_head = r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0;
+	c->fwd.keep_alive = r->keep_alive;
+	c->fwd.upgrade = r->upgrade;
 	c->uout.off = c->uout.len = 0;
 	if (nx_buf_reserve(&c->uout) < 0) {
 		free(r);
@@ -292,10 +292,10 @@ static bool forward_request_body(struct conn *c)
 	size_t avail = nx_buf_used(&c->cin), room = nx_buf_room(&c->uout), take;
 	long n;
 
-	if (c->req_done || avail == 0 || room == 0 || nx_buf_reserve(&c->uout) < 0)
+	if (c->fwd.req_done || avail == 0 || room == 0 || nx_buf_reserve(&c->uout) < 0)
 		return false;
-	n = body_take(c->req_body, &c->req_left, &c->req_chunk, c->cin.d + c->cin.off,
-		      avail < room ? avail : room, &c->req_done);
+	n = body_take(c->fwd.req_body, &c->fwd.req_left, &c->fwd.req_chunk, c->cin.d + c->cin.off,
+		      avail < room ? avail : room, &c->fwd.req_done);
 	if (n < 0) {
 		nx_malformed(c, 400, "malformed chunked request body");
 		return true;
@@ -304,7 +304,7 @@ static bool forward_request_body(struct conn *c)
 	(void)nx_buf_append(&c->uout, c->cin.d + c->cin.off, take);
 	nx_buf_consume(&c->cin, take);
 	c->bytes_up += take;
-	return take > 0 || c->req_done;
+	return take > 0 || c->fwd.req_done;
 }
 
 /*
@@ -321,16 +321,16 @@ static bool forward_request_body(struct conn *c)
  * ends the connection (answered here). */
 static bool upstream_end(struct conn *c)
 {
-	c->up_ended = false;
-	if (!c->resp_head_done) {
+	c->fwd.up_ended = false;
+	if (!c->fwd.resp_head_done) {
 		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, "the upstream closed without an answer");
 		return false;
 	}
-	if (c->resp_body == NX_BODY_CLOSE) {
-		c->resp_done = true;
-		c->keep_alive = false;
+	if (c->fwd.resp_body == NX_BODY_CLOSE) {
+		c->fwd.resp_done = true;
+		c->fwd.keep_alive = false;
 		nx_scan_end(c); /* the end: a partial match held back is no match */
-	} else if (!c->resp_done) {
+	} else if (!c->fwd.resp_done) {
 		/* cut short: the client must not take it as whole */
 		nx_emit(c, "net.error", "the upstream closed mid-response", c->addr_text);
 		nx_answer_close(c, "", 0);
@@ -341,7 +341,7 @@ static bool upstream_end(struct conn *c)
 
 static bool exchange_done(const struct conn *c)
 {
-	return c->req_done && nx_buf_used(&c->uout) == 0 && c->resp_done &&
+	return c->fwd.req_done && nx_buf_used(&c->uout) == 0 && c->fwd.resp_done &&
 	       nx_buf_used(&c->cout) == 0;
 }
 
@@ -350,8 +350,8 @@ static bool forward_response(struct conn *c)
 {
 	bool progress = false;
 
-	while (!c->resp_done) {
-		if (!c->resp_head_done) {
+	while (!c->fwd.resp_done) {
+		if (!c->fwd.resp_head_done) {
 			struct nx_response *r;
 			const char *why;
 			enum nx_parse pr;
@@ -362,7 +362,7 @@ static bool forward_response(struct conn *c)
 				nx_conn_kill(c);
 				return true;
 			}
-			pr = nx_parse_response(c->uin.d + c->uin.off, nx_buf_used(&c->uin), c->is_head, r,
+			pr = nx_parse_response(c->uin.d + c->uin.off, nx_buf_used(&c->uin), c->fwd.is_head, r,
 					       &why);
 			if (pr == NX_PARSE_MORE) {
 				free(r);
@@ -395,7 +395,7 @@ static bool forward_response(struct conn *c)
 			if (r->status == 101) {
 				enum nx_frame f = nx_upgrade_frame(r);
 				free(r);
-				if (!c->upgrade) {
+				if (!c->fwd.upgrade) {
 					nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
 							"101 Switching Protocols without an Upgrade request");
 					return true;
@@ -409,14 +409,14 @@ static bool forward_response(struct conn *c)
 				free(r);
 				continue; /* an interim answer; the real one follows */
 			}
-			c->resp_head_done = true;
-			c->resp_body = r->body;
-			c->resp_left = r->length;
-			c->resp_chunk = (struct nx_chunk){ 0 };
-			c->resp_close = r->close;
-			c->resp_done = r->body == NX_BODY_NONE;
+			c->fwd.resp_head_done = true;
+			c->fwd.resp_body = r->body;
+			c->fwd.resp_left = r->length;
+			c->fwd.resp_chunk = (struct nx_chunk){ 0 };
+			c->fwd.resp_close = r->close;
+			c->fwd.resp_done = r->body == NX_BODY_NONE;
 			free(r);
-			if (nx_scan_begin(c, c->resp_body == NX_BODY_CHUNKED ? NX_FRAME_CHUNKED
+			if (nx_scan_begin(c, c->fwd.resp_body == NX_BODY_CHUNKED ? NX_FRAME_CHUNKED
 									 : NX_FRAME_PLAIN) < 0)
 				return true;
 			continue;
@@ -426,8 +426,8 @@ static bool forward_response(struct conn *c)
 		size_t avail = nx_buf_used(&c->uin), room = nx_down_room(c), take;
 		if (avail == 0 || room == 0)
 			return progress;
-		long n = body_take(c->resp_body, &c->resp_left, &c->resp_chunk,
-				   c->uin.d + c->uin.off, avail < room ? avail : room, &c->resp_done);
+		long n = body_take(c->fwd.resp_body, &c->fwd.resp_left, &c->fwd.resp_chunk,
+				   c->uin.d + c->uin.off, avail < room ? avail : room, &c->fwd.resp_done);
 		if (n < 0) {
 			nx_emit(c, "net.error", "malformed chunked response", c->addr_text);
 			nx_conn_kill(c);
@@ -438,7 +438,7 @@ static bool forward_response(struct conn *c)
 			return true;
 		nx_buf_consume(&c->uin, take);
 		c->bytes_down += take;
-		if (c->resp_done)
+		if (c->fwd.resp_done)
 			nx_scan_end(c);
 		progress = true;
 	}
@@ -452,7 +452,7 @@ bool nx_forward_step(struct conn *c)
 	bool progress = false, fr;
 	ssize_t w;
 	/* client → upstream */
-	if (!c->req_done && nx_buf_room(&c->uout) > 0 && nx_buf_used(&c->cin) == 0) {
+	if (!c->fwd.req_done && nx_buf_room(&c->uout) > 0 && nx_buf_used(&c->cin) == 0) {
 		n = nx_read_client(c);
 		if (c->dead)
 			return false;
@@ -465,9 +465,9 @@ bool nx_forward_step(struct conn *c)
 	if (w < 0 && w != -EAGAIN) {
 		/* an answer may already wait in the socket (a 413 sent
 		 * before the upstream hung up): read it before deciding */
-		if (!c->resp_head_done && nx_buf_used(&c->uin) == 0)
+		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0)
 			(void)nx_io_read(c, true, &c->uin);
-		if (!c->resp_head_done && nx_buf_used(&c->uin) == 0) {
+		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0) {
 			nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
 					"the upstream closed the connection");
 			return true;
@@ -475,13 +475,13 @@ bool nx_forward_step(struct conn *c)
 		/* it stopped reading, maybe after answering (a 413):
 		 * pass the answer on, then end the connection */
 		c->uout.off = c->uout.len = 0;
-		c->req_done = true;
-		c->keep_alive = false;
+		c->fwd.req_done = true;
+		c->fwd.keep_alive = false;
 		w = 0;
 	}
 	progress |= w > 0;
 	/* upstream → client */
-	if (!c->resp_head_done && nx_buf_full_small(&c->uin))
+	if (!c->fwd.resp_head_done && nx_buf_full_small(&c->uin))
 		(void)nx_buf_grow(&c->uin); /* a head larger than a small buffer */
 	if (c->ut.fd >= 0 && nx_buf_room(&c->uin) > 0) {
 		n = nx_io_read(c, true, &c->uin);
@@ -489,7 +489,7 @@ bool nx_forward_step(struct conn *c)
 			/* what it sent before its end is passed on first */
 			nx_close_upstream(c);
 			c->up_connected = false;
-			c->up_ended = true;
+			c->fwd.up_ended = true;
 		}
 		progress |= n > 0;
 	}
@@ -499,7 +499,7 @@ bool nx_forward_step(struct conn *c)
 		return true;
 	/* decided once what it sent is passed on, or can never be (an
 	 * unfinished head, with nothing left waiting for the client) */
-	if (c->up_ended && (nx_buf_used(&c->uin) == 0 || (!fr && nx_buf_used(&c->cout) == 0)) &&
+	if (c->fwd.up_ended && (nx_buf_used(&c->uin) == 0 || (!fr && nx_buf_used(&c->cout) == 0)) &&
 	    !upstream_end(c))
 		return true;
 	w = nx_io_write(c, false, &c->cout);
@@ -510,27 +510,27 @@ bool nx_forward_step(struct conn *c)
 	progress |= w > 0;
 	if (progress)
 		nx_set_deadline(c, T_RESPONSE);
-	if (c->resp_done && c->ut.fd < 0 && (!c->req_done || nx_buf_used(&c->uout))) {
+	if (c->fwd.resp_done && c->ut.fd < 0 && (!c->fwd.req_done || nx_buf_used(&c->uout))) {
 		/* answered early and closed (a 413, say): the rest of the
 		 * body has nowhere to go, so the connection ends */
 		c->uout.off = c->uout.len = 0;
-		c->req_done = true;
-		c->keep_alive = false;
+		c->fwd.req_done = true;
+		c->fwd.keep_alive = false;
 	}
 	if (exchange_done(c)) {
 		/* one exchange done: the next request, or the end */
-		if (!c->keep_alive) {
+		if (!c->fwd.keep_alive) {
 			nx_conn_kill(c);
 			return false;
 		}
-		if (c->resp_close || !c->up_connected || nx_buf_used(&c->uin)) {
+		if (c->fwd.resp_close || !c->up_connected || nx_buf_used(&c->uin)) {
 			/* bytes past the response's end belong to no
 			 * request of ours: that upstream is out of step */
 			nx_close_upstream(c);
 			c->up_connected = false;
 		}
 		c->state = S_HTTP_HEAD;
-		c->method[0] = '\0';
+		c->fwd.method[0] = '\0';
 		nx_set_deadline(c, T_KEEPALIVE);
 		nx_conn_buf_free(c, &c->uin);
 		if (nx_buf_used(&c->cin))

@@ -29,9 +29,9 @@ void nx_start_intercept(struct conn *c)
 		return;
 	}
 	nx_conn_buf_free(c, &c->cin);
-	c->inner = true;
-	snprintf(c->tun_host, sizeof(c->tun_host), "%s", c->host);
-	c->tun_port = c->port;
+	c->inner.on = true;
+	snprintf(c->inner.host, sizeof(c->inner.host), "%s", c->host);
+	c->inner.port = c->port;
 	c->state = S_TLS_CLIENT;
 	nx_set_deadline(c, T_HEAD);
 }
@@ -39,7 +39,7 @@ void nx_start_intercept(struct conn *c)
 /* The upstream's side: verified against the system roots and upstream_ca. */
 void nx_start_upstream_tls(struct conn *c)
 {
-	c->ussl = nx_tls_client(c->np->tls, c->tun_host);
+	c->ussl = nx_tls_client(c->np->tls, c->inner.host);
 	if (!c->ussl || nx_tls_attach(c->ussl, c->ut.fd, NULL, 0) < 0) {
 		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, nx_tls_error(c->np->tls));
 		return;
@@ -86,9 +86,9 @@ bool nx_tls_upstream_step(struct conn *c)
 		return true;
 	}
 	c->up_connected = true;
-	snprintf(c->up_host, sizeof(c->up_host), "%s", c->tun_host);
-	c->up_port = c->tun_port;
-	if (c->proto == P_HTTP && c->method[0]) {
+	snprintf(c->up_host, sizeof(c->up_host), "%s", c->inner.host);
+	c->up_port = c->inner.port;
+	if (c->proto == P_HTTP && c->fwd.method[0]) {
 		/* dialled again for a request that is waiting */
 		c->state = S_FORWARD;
 		nx_set_deadline(c, T_RESPONSE);

@@ -77,8 +77,8 @@ void nx_close_upstream(struct conn *c)
 static void close_pipes(struct conn *c)
 {
 	for (int i = 0; i < 2; i++) {
-		nx_budget_pipe_close(&c->np->budget, c->dir[i].p, c->dir[i].cap);
-		c->dir[i] = (struct pipe_dir){ .p = { -1, -1 } };
+		nx_budget_pipe_close(&c->np->budget, c->tun.dir[i].p, c->tun.dir[i].cap);
+		c->tun.dir[i] = (struct pipe_dir){ .p = { -1, -1 } };
 	}
 }
 
@@ -141,7 +141,7 @@ static void conn_trim(struct conn *c)
 				nx_conn_buf_free(c, bs[i]);
 	if (c->state == S_TUNNEL && tight)
 		for (int d = 0; d < 2; d++) {
-			struct pipe_dir *pd = &c->dir[d];
+			struct pipe_dir *pd = &c->tun.dir[d];
 			if (pd->p[0] >= 0 && pd->in == 0 && !pd->eof) {
 				nx_budget_pipe_close(bg, pd->p, pd->cap);
 				pd->cap = 0;
@@ -267,7 +267,7 @@ int nx_conn_adopt(struct netproxy *np, int fd)
 	c->np = np;
 	c->ct = (struct nx_tag){ .kind = NX_TAG_CLIENT, .fd = fd, .ptr = c };
 	c->ut = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = -1, .ptr = c };
-	c->dir[0] = c->dir[1] = (struct pipe_dir){ .p = { -1, -1 } };
+	c->tun.dir[0] = c->tun.dir[1] = (struct pipe_dir){ .p = { -1, -1 } };
 	c->cin.bg = c->cout.bg = c->uin.bg = c->uout.bg = &np->budget;
 	c->state = S_FIRST;
 	c->proto = P_CONNECT;
@@ -344,7 +344,7 @@ static void sweep(struct netproxy *np)
 			nx_conn_pump(c);
 			break;
 		case S_FORWARD:
-			if (!c->resp_head_done) {
+			if (!c->fwd.resp_head_done) {
 				nx_upstream_failed(c, 504, NX_SOCKS_FAILURE,
 						"timed out waiting for the upstream's answer");
 				nx_conn_pump(c);

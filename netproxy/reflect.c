@@ -93,7 +93,7 @@ int nx_head_to_client(struct conn *c, const struct nx_response *r)
 		 * hide a secret it holds (one stored by an earlier request), so
 		 * it is refused whether or not this request carried the secret;
 		 * only a response without a body has nothing to hide */
-		if (c->req_bound && r->body != NX_BODY_NONE &&
+		if (c->fwd.req_bound && r->body != NX_BODY_NONE &&
 		    !(r->body == NX_BODY_LENGTH && r->length == 0))
 			for (size_t i = 0; i < r->n_headers; i++) {
 				const struct nx_header *h = &r->headers[i];
@@ -167,10 +167,10 @@ bool nx_copy_down_scanned(struct conn *c, bool *dead)
 	bool progress = false;
 	ssize_t n;
 
-	if (!c->ueof && nx_buf_room(&c->uin) > 0) {
+	if (!c->tun.ueof && nx_buf_room(&c->uin) > 0) {
 		n = nx_io_read(c, true, &c->uin);
 		if (n == 0)
-			c->ueof = true;
+			c->tun.ueof = true;
 		else if (n < 0 && n != -EAGAIN && n != -ENOMEM)
 			*dead = true;
 		progress |= n >= 0;
@@ -184,7 +184,7 @@ bool nx_copy_down_scanned(struct conn *c, bool *dead)
 			progress = true;
 		}
 	}
-	if (c->ueof && !nx_buf_used(&c->uin))
+	if (c->tun.ueof && !nx_buf_used(&c->uin))
 		nx_scan_end(c);
 	n = nx_io_write(c, false, &c->cout);
 	if (n < 0 && n != -EAGAIN)

@@ -157,7 +157,7 @@ int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size)
  * Returns true on progress; sets *dead on an error that ends the tunnel. */
 bool nx_pump_dir(struct conn *c, int d, bool *dead)
 {
-	struct pipe_dir *pd = &c->dir[d];
+	struct pipe_dir *pd = &c->tun.dir[d];
 	int from = d == 0 ? c->ct.fd : c->ut.fd, to = d == 0 ? c->ut.fd : c->ct.fd;
 	struct buf *pending = d == 0 ? &c->uout : &c->cout;
 	uint64_t *count = d == 0 ? &c->bytes_up : &c->bytes_down;

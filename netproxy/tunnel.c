@@ -27,9 +27,9 @@
  * be the tunnel's host, and it is forwarded like a proxied request. */
 static void judge_as_http(struct conn *c)
 {
-	c->inner = true;
-	snprintf(c->tun_host, sizeof(c->tun_host), "%s", c->host);
-	c->tun_port = c->port;
+	c->inner.on = true;
+	snprintf(c->inner.host, sizeof(c->inner.host), "%s", c->host);
+	c->inner.port = c->port;
 	c->state = S_HTTP_HEAD;
 	nx_set_deadline(c, T_HEAD);
 }
@@ -110,7 +110,7 @@ bool nx_sniff_step(struct conn *c)
 	bool progress = false;
 	ssize_t n;
 
-	if (c->server_first) {
+	if (c->tun.server_first) {
 		/* the policy lets this upstream speak first (SMTP, FTP, ...):
 		 * its bytes go to the client while its first are awaited */
 		if (nx_buf_room(&c->cout) > 0) {
@@ -146,7 +146,7 @@ bool nx_sniff_step(struct conn *c)
 	if (nx_buf_used(&c->cin) == 0) {
 		char peek;
 		ssize_t u;
-		if (c->server_first)
+		if (c->tun.server_first)
 			return progress;
 		/* what the upstream says waits in its socket; its end ends the
 		 * tunnel, unjudged streams are never passed */
@@ -166,13 +166,13 @@ bool nx_sniff_step(struct conn *c)
 bool nx_buf_tunnel_step(struct conn *c)
 {
 	bool dead = false, progress;
-	progress = nx_copy_dir(c, false, &c->uout, &c->ceof, &dead);
+	progress = nx_copy_dir(c, false, &c->uout, &c->tun.ceof, &dead);
 	if (!dead)
 		progress |= c->scan ? nx_copy_down_scanned(c, &dead)
-				    : nx_copy_dir(c, true, &c->cout, &c->ueof, &dead);
+				    : nx_copy_dir(c, true, &c->cout, &c->tun.ueof, &dead);
 	if (c->dead)
 		return false;
-	if (dead || (c->ceof && !nx_buf_used(&c->uout)) || (c->ueof && !nx_buf_used(&c->cout))) {
+	if (dead || (c->tun.ceof && !nx_buf_used(&c->uout)) || (c->tun.ueof && !nx_buf_used(&c->cout))) {
 		nx_emit(c, "net.close", NULL, c->addr_text);
 		nx_conn_kill(c);
 		return false;
@@ -189,7 +189,7 @@ bool nx_tunnel_step(struct conn *c)
 	progress = nx_pump_dir(c, 0, &dead);
 	if (!dead)
 		progress |= nx_pump_dir(c, 1, &dead);
-	if (dead || (c->dir[0].shut && c->dir[1].shut)) {
+	if (dead || (c->tun.dir[0].shut && c->tun.dir[1].shut)) {
 		nx_emit(c, "net.close", NULL, c->addr_text);
 		nx_conn_kill(c);
 		return false;

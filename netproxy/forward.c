@@ -22,7 +22,10 @@
 /* Builds the upstream's request head from the client's (origin-form target,
  * Host from the URL, hop-by-hop headers dropped) into c->uout, putting
  * secrets in place of the placeholders of credentials bound to the host.
- * -EACCES: refused (answered here); -E2BIG: too large. */
+ * -EACCES: refused (answered here); -E2BIG: too large.
+ * Long: one pass writes the head and rewrites each field as it goes; in
+ * pieces, the rewrite context and the bounds would pass through each.
+ */
 static int build_upstream_head(struct conn *c, const struct nx_request *r)
 {
 	const size_t cap = NX_HEAD_MAX * 4;
@@ -170,7 +173,11 @@ static void set_target(struct conn *c, const char *host, enum nx_host_kind kind,
 	c->port = port;
 }
 
-/* A request head is complete in c->cin: judge it and start it. */
+/* A request head is complete in c->cin: judge it and start it.
+ * Long: the order of its checks (the parse, an inner stream's Host, a
+ * CONNECT's placeholders, the head rebuilt, the upstream reused) is the
+ * security argument, kept in one place.
+ */
 void nx_http_request(struct conn *c)
 {
 	struct nx_request *r = malloc(sizeof(*r));
@@ -345,7 +352,10 @@ static bool exchange_done(const struct conn *c)
 	       nx_buf_used(&c->cout) == 0;
 }
 
-/* Parses the response head in uin and moves response bytes to cout. */
+/* Parses the response head in uin and moves response bytes to cout.
+ * Long: a head's cases (too large, malformed, 101, interim) and the
+ * body's copy share the loop that ends with the response.
+ */
 static bool forward_response(struct conn *c)
 {
 	bool progress = false;
@@ -445,7 +455,10 @@ static bool forward_response(struct conn *c)
 	return progress;
 }
 
-/* S_FORWARD: one HTTP exchange, both directions. */
+/* S_FORWARD: one HTTP exchange, both directions.
+ * Long: both directions, in the order that keeps an exchange whole (see
+ * upstream_end()); moved whole from the old step().
+ */
 bool nx_forward_step(struct conn *c)
 {
 	ssize_t n;

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine: one epoll loop, connections as small state machines.
+ * The engine: one epoll loop (loop.c), connections as small state machines,
+ * one file per protocol: FIRST, the HTTP head and SOCKS5 in front.c; the
+ * decision in decide.c, resolving and connecting in dial.c; FORWARD in
+ * forward.c (its responses scanned in reflect.c); SNIFF and TUNNEL in
+ * tunnel.c; TLS_CLIENT and TLS_UPSTREAM in intercept.c.  This file holds
+ * what every connection shares: its life, the pump, accepting, timeouts.
  *
  *   accept ─► FIRST ─┬─ 0x05 ─► SOCKS greeting ─► SOCKS request ─┐
  *                    └─ else ─► HTTP head ─────────────────────────┤

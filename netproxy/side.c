@@ -154,7 +154,10 @@ int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size)
 }
 
 /* One direction of a tunnel: pending bytes, then splice through a pipe.
- * Returns true on progress; sets *dead on an error that ends the tunnel. */
+ * Returns true on progress; sets *dead on an error that ends the tunnel.
+ * Long: pending bytes, the pipe made on first data and the splice loop
+ * are one direction's sequence.
+ */
 bool nx_pump_dir(struct conn *c, int d, bool *dead)
 {
 	struct pipe_dir *pd = &c->tun.dir[d];

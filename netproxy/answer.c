@@ -27,7 +27,7 @@ static const char *proto_name(const struct conn *c)
 }
 
 void nx_emit_full(struct conn *c, const char *event, const char *reason, const char *addr,
-		      const char *credential, const char *where)
+		  const char *credential, const char *where)
 {
 	struct netproxy *np = c->np;
 	struct netproxy_event ev = {
@@ -187,7 +187,7 @@ static const char *status_title(int status)
 /* Refuses the current request: log, count, answer in the client's protocol
  * (HINT, when given, tells the user what would allow it). */
 void nx_refuse(struct conn *c, const char *reason, const char *addr, const char *hint,
-		   enum block_hint kind)
+	       enum block_hint kind)
 {
 	char text[1200];
 	const struct policy_item *r = c->v.rule;
@@ -208,7 +208,7 @@ void nx_refuse(struct conn *c, const char *reason, const char *addr, const char 
 
 /* An upstream that could not be reached or answered badly. */
 void nx_upstream_failed(struct conn *c, int status, enum nx_socks_reply code,
-			    const char *why)
+			const char *why)
 {
 	char text[700];
 
@@ -262,7 +262,7 @@ void nx_head_refuse(struct conn *c, const char *what)
 /* A placeholder on its way to a host it is not bound to: the request is
  * refused, in the client's protocol, and logged as an exfiltration attempt. */
 void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
-			bool unsafe)
+		    bool unsafe)
 {
 	char reason[NX_HOST_MAX + 300], text[2 * NX_HOST_MAX + 700];
 

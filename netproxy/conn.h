@@ -220,8 +220,14 @@ void nx_conn_buf_free(struct conn *c, struct buf *b);
 void nx_close_upstream(struct conn *c);
 void nx_conn_kill(struct conn *c);
 void nx_set_deadline(struct conn *c, long ms);
-bool nx_step(struct conn *c);
 void nx_conn_pump(struct conn *c);
+
+/* The functions the engine's files share.  Ownership: a struct conn is
+ * proxy.c's (made by nx_conn_adopt(), ended by nx_conn_kill(), freed after
+ * the batch); its buffers, sockets, pipes and SSLs are the connection's.
+ * Every *_step() is one step of its state: true when it made progress (the
+ * pump runs the connection again), false when it waits for an event.  A
+ * step may end the connection (c->dead), never free it. */
 
 /* ---- buf.c */
 size_t nx_buf_used(const struct buf *b);
@@ -247,19 +253,19 @@ bool nx_copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, bool *d
 
 /* ---- answer.c */
 void nx_emit_full(struct conn *c, const char *event, const char *reason, const char *addr,
-		      const char *credential, const char *where);
+		  const char *credential, const char *where);
 void nx_emit(struct conn *c, const char *event, const char *reason, const char *addr);
 void nx_answer_close(struct conn *c, const char *data, size_t n);
 void nx_socks_reply(struct conn *c, enum nx_socks_reply code, bool then_close);
 void nx_refuse(struct conn *c, const char *reason, const char *addr, const char *hint,
-		   enum block_hint kind);
+	       enum block_hint kind);
 void nx_upstream_failed(struct conn *c, int status, enum nx_socks_reply code,
-			    const char *why);
+			const char *why);
 void nx_malformed(struct conn *c, int status, const char *why);
 void nx_budget_reason(const struct conn *c, const char *what, char *buf, size_t size);
 void nx_head_refuse(struct conn *c, const char *what);
 void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
-			bool unsafe);
+		    bool unsafe);
 void nx_plain_refuse(struct conn *c, const struct nx_cred *cr);
 void nx_cred_report(struct conn *c, const struct nx_cred_ctx *x);
 void nx_stream_refuse(struct conn *c, const char *reason);
@@ -268,7 +274,6 @@ void nx_reflect_cut(struct conn *c, int err);
 
 /* ---- dial.c */
 void nx_decide_and_dial(struct conn *c);
-void nx_start_connect(struct conn *c);
 bool nx_connect_step(struct conn *c);
 
 /* ---- reflect.c */

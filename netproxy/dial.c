@@ -18,6 +18,8 @@
 
 #include "conn.h"
 
+static void start_connect(struct conn *c);
+
 static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
 	struct netproxy *np = data;
@@ -136,7 +138,7 @@ static void dns_done(void *arg, int status, int timeouts, struct ares_addrinfo *
 			 status == ARES_SUCCESS ? "no address" : ares_strerror(status));
 		nx_upstream_failed(c, 502, NX_SOCKS_HOST_UNREACHABLE, why);
 	} else if (check_addresses(c)) {
-		nx_start_connect(c);
+		start_connect(c);
 	}
 	/* answered at once (/etc/hosts, a cached failure): the caller's pump
 	 * goes on from here */
@@ -167,7 +169,7 @@ void nx_decide_and_dial(struct conn *c)
 		c->addrs[0].family = c->v.family;
 		memcpy(c->addrs[0].a, c->v.addr, 16);
 		if (check_addresses(c))
-			nx_start_connect(c);
+			start_connect(c);
 		return;
 	}
 	if (dns_ready(c->np) < 0) {
@@ -192,7 +194,7 @@ void nx_decide_and_dial(struct conn *c)
 }
 
 /* Tries the next resolved address. */
-void nx_start_connect(struct conn *c)
+static void start_connect(struct conn *c)
 {
 	struct netproxy *np = c->np;
 
@@ -268,7 +270,7 @@ bool nx_connect_step(struct conn *c)
 	}
 	if (err) {
 		nx_emit(c, "net.error", strerror(err), c->addr_text);
-		nx_start_connect(c); /* the next address, or give up */
+		start_connect(c); /* the next address, or give up */
 		return true;
 	}
 	c->up_connected = true;

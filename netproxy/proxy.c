@@ -157,7 +157,7 @@ static void conn_trim(struct conn *c)
 /* ---- the pump ------------------------------------------------------------------------------- */
 
 /* One step of the connection's state machine: true when it made progress. */
-bool nx_step(struct conn *c)
+static bool step(struct conn *c)
 {
 	switch (c->state) {
 	case S_FIRST:
@@ -212,7 +212,7 @@ static void conn_pump_steps(struct conn *c)
 				return;
 			}
 		}
-		progress = nx_step(c);
+		progress = step(c);
 		if (!progress)
 			return;
 	}

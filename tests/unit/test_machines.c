@@ -2,8 +2,8 @@
 /*
  * The proxy's protocol machines, driven over a socketpair(2) client and a
  * loopback upstream (tests/fuzz/conv.h): the front (first bytes, the HTTP
- * head, SOCKS5), forwarding one HTTP exchange, and a tunnel judged by its
- * first bytes then spliced.  Each test is one conversation: what the client
+ * head, SOCKS5), forwarding one HTTP exchange, a tunnel judged by its first
+ * bytes then spliced, and interception (TLS on both sides, then forward).  Each test is one conversation: what the client
  * and the upstream send, and what each must receive.
  */
 #include <setjmp.h>
@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "../fuzz/conv.h"
 
@@ -237,6 +240,159 @@ static void test_tunnel_unjudged(void **state)
 	conv_close(&cv);
 }
 
+/* ---- interception ---------------------------------------------------------- */
+
+/* A CA and a leaf for up.test signed by it, made with openssl(1) in DIR;
+ * skips the test with the reason when that fails. */
+static bool make_upstream_certs(const char *dir)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && printf 'subjectAltName=DNS:up.test\\n' > ext && "
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+		 "-keyout ca.key -out ca.pem -days 2 -subj /CN=conv-ca 2>/dev/null && "
+		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout up.key "
+		 "-out up.csr -subj /CN=up.test 2>/dev/null && "
+		 "openssl x509 -req -in up.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out up.pem "
+		 "-days 2 -extfile ext 2>/dev/null",
+		 dir);
+	return system(cmd) == 0;
+}
+
+/* One non-blocking handshake step: 1 done, 0 again, -1 failed. */
+static int hs_step(SSL *ssl)
+{
+	int r = SSL_do_handshake(ssl);
+
+	if (r == 1)
+		return 1;
+	r = SSL_get_error(ssl, r);
+	return r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE ? 0 : -1;
+}
+
+/* Reads through SSL until WANT bytes or MS: how many, NUL-terminated. */
+static size_t ssl_recv(struct conv *cv, SSL *ssl, char *buf, size_t cap, size_t want, int ms)
+{
+	size_t off = 0;
+	long end = conv_now() + ms;
+
+	while (off < want && off + 1 < cap && conv_now() < end) {
+		int r = SSL_read(ssl, buf + off, (int)(cap - 1 - off));
+		if (r > 0)
+			off += (size_t)r;
+		else if (SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ)
+			break;
+		else
+			conv_run(cv, 5, -1);
+	}
+	buf[off] = '\0';
+	return off;
+}
+
+/* A CONNECT to a host a credential is bound to: the client's TLS ends at
+ * the proxy (a leaf from the run's CA), the upstream's is verified against
+ * upstream_ca, and the request inside is forwarded with the secret in
+ * place of the placeholder. */
+static void test_intercept(void **state)
+{
+	static char rule[32];
+	static struct policy_item items[] = { { .value = rule } };
+	static struct policy_list hosts = { items, 1, 1 };
+	static const struct netproxy_credential cr[] = {
+		{ "k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret-k", 8, &hosts, false },
+	};
+	char dir[] = "/tmp/rf-conv.XXXXXX", path[128], extra[200], req[256], buf[8192], msg[256];
+	struct netproxy_tls *tls = NULL;
+	SSL_CTX *cctx, *sctx;
+	SSL *cssl, *sssl = NULL;
+	struct conv cv;
+	char *pem = NULL;
+	size_t pem_len, n;
+	int cdone = 0, sdone = 0;
+	bool eof;
+	BIO *bio;
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	if (!make_upstream_certs(dir)) {
+		fprintf(stderr, "skipped: openssl(1) could not make the upstream's certificates\n");
+		skip();
+	}
+	snprintf(extra, sizeof(extra), "upstream_ca = %s/ca.pem\n", dir);
+	assert_int_equal(conv_open(&cv, extra), 0);
+	snprintf(rule, sizeof(rule), "up.test:%u", cv.port);
+	assert_int_equal(netproxy_tls_new(cv.p, cr, 1, &tls, msg, sizeof(msg)), 0);
+	assert_int_equal(netproxy_set_credentials(cv.np, cr, 1, tls), 0);
+
+	/* the client trusts what the sandbox would: the bundle */
+	assert_int_equal(netproxy_tls_bundle(tls, &pem, &pem_len, msg, sizeof(msg)), 0);
+	cctx = SSL_CTX_new(TLS_client_method());
+	bio = BIO_new_mem_buf(pem, (int)pem_len);
+	for (X509 *x; (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)); X509_free(x))
+		X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), x);
+	ERR_clear_error();
+	BIO_free(bio);
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
+	cssl = SSL_new(cctx);
+	SSL_set_tlsext_host_name(cssl, "up.test");
+	SSL_set1_host(cssl, "up.test");
+	SSL_set_connect_state(cssl);
+	SSL_set_fd(cssl, cv.client);
+
+	sctx = SSL_CTX_new(TLS_server_method());
+	snprintf(path, sizeof(path), "%s/up.pem", dir);
+	assert_int_equal(SSL_CTX_use_certificate_file(sctx, path, SSL_FILETYPE_PEM), 1);
+	snprintf(path, sizeof(path), "%s/up.key", dir);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(sctx, path, SSL_FILETYPE_PEM), 1);
+
+	snprintf(req, sizeof(req), "CONNECT up.test:%u HTTP/1.1\r\n\r\n", cv.port);
+	conv_send(&cv, cv.client, req, strlen(req), MS);
+	n = conv_recv(&cv, cv.client, buf, sizeof(buf), 39, MS, &eof);
+	assert_int_equal(n, 39);
+	assert_true(conv_upstream(&cv, MS) >= 0);
+	sssl = SSL_new(sctx);
+	SSL_set_accept_state(sssl);
+	SSL_set_fd(sssl, cv.up);
+	for (long end = conv_now() + MS; (cdone < 1 || sdone < 1) && conv_now() < end;) {
+		if (cdone == 0)
+			cdone = hs_step(cssl);
+		if (sdone == 0)
+			sdone = hs_step(sssl);
+		if (cdone < 0 || sdone < 0)
+			break;
+		conv_run(&cv, 2, -1);
+	}
+	if (cdone != 1 || sdone != 1)
+		fail_msg("handshakes: client %d upstream %d; events:\n%s", cdone, sdone, cv.events);
+
+	snprintf(req, sizeof(req),
+		 "GET /x HTTP/1.1\r\nHost: up.test:%u\r\nAuthorization: Bearer %s\r\n\r\n", cv.port,
+		 cr[0].placeholder);
+	assert_int_equal(SSL_write(cssl, req, (int)strlen(req)), (int)strlen(req));
+	n = ssl_recv(&cv, sssl, buf, sizeof(buf), 1, MS);
+	while (n > 0 && !strstr(buf, "\r\n\r\n"))
+		n += ssl_recv(&cv, sssl, buf + n, sizeof(buf) - n, 1, MS);
+	if (!strstr(buf, "\r\nAuthorization: Bearer s3cret-k\r\n") || strstr(buf, "ringfence_k_"))
+		fail_msg("the upstream got: %s", buf);
+	assert_int_equal(SSL_write(sssl, resp, (int)sizeof(resp) - 1), (int)sizeof(resp) - 1);
+	n = ssl_recv(&cv, cssl, buf, sizeof(buf), sizeof(resp) - 1, MS);
+	assert_int_equal(n, sizeof(resp) - 1);
+	assert_memory_equal(buf, resp, n);
+	assert_non_null(strstr(cv.events, "cred.inject"));
+
+	SSL_free(cssl);
+	SSL_free(sssl);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	free(pem);
+	conv_close(&cv);
+	netproxy_tls_free(tls); /* after the proxy that borrowed it */
+	snprintf(req, sizeof(req), "rm -rf %s", dir);
+	assert_int_equal(system(req), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_tunnel_splice),
 		cmocka_unit_test(test_tunnel_placeholder),
 		cmocka_unit_test(test_tunnel_unjudged),
+		cmocka_unit_test(test_intercept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

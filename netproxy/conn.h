@@ -55,20 +55,21 @@ struct buf {
 	struct nx_budget *bg; /* charged CAP while allocated, when set */
 };
 
+/* A connection's state, and the machine (file) whose step runs it. */
 enum state {
-	S_FIRST = 1,
-	S_HTTP_HEAD,
-	S_SOCKS_GREET,
-	S_SOCKS_REQ,
-	S_RESOLVE,
-	S_CONNECT,
-	S_FORWARD,
-	S_TUNNEL,
-	S_FLUSH_CLOSE, /* an answer is on its way, then close */
-	S_SNIFF,       /* a tunnel is open upstream: the client's first bytes decide */
-	S_TLS_CLIENT,  /* our handshake with the client (interception) */
-	S_TLS_UPSTREAM, /* our handshake with the upstream */
-	S_BUF_TUNNEL,  /* an upgraded stream inside TLS: copied, not spliced */
+	S_FIRST = 1,	/* front.c: the first byte tells HTTP from SOCKS5 */
+	S_HTTP_HEAD,	/* front.c: a request head (also inside a tunnel) */
+	S_SOCKS_GREET,	/* front.c */
+	S_SOCKS_REQ,	/* front.c */
+	S_RESOLVE,	/* dial.c: c-ares is asked; its callback goes on */
+	S_CONNECT,	/* dial.c */
+	S_FORWARD,	/* forward.c: one HTTP exchange */
+	S_TUNNEL,	/* tunnel.c: spliced */
+	S_FLUSH_CLOSE,	/* front.c: an answer is on its way, then close */
+	S_SNIFF,	/* tunnel.c: open upstream; the client's first bytes decide */
+	S_TLS_CLIENT,	/* intercept.c: our handshake with the client */
+	S_TLS_UPSTREAM, /* intercept.c: our handshake with the upstream */
+	S_BUF_TUNNEL,	/* tunnel.c: an upgraded stream inside TLS: copied, not spliced */
 };
 
 enum proto {

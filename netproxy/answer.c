@@ -21,7 +21,7 @@
 
 static const char *proto_name(const struct conn *c)
 {
-	if (c->proto == P_HTTP && c->cssl)
+	if (c->proto == P_HTTP && c->client.ssl)
 		return "https";
 	return c->proto == P_SOCKS ? "socks5" : c->proto == P_HTTP ? "http" : "connect";
 }
@@ -357,8 +357,8 @@ void nx_reflect_cut(struct conn *c, int err)
 	record_block(c, reason, HINT_NONE);
 	/* a reset, not a close: a body that lasts until the close (or a TLS
 	 * stream's close_notify) must not look complete when it is cut */
-	if (c->ct.fd >= 0)
-		(void)setsockopt(c->ct.fd, SOL_SOCKET, SO_LINGER,
+	if (c->client.tag.fd >= 0)
+		(void)setsockopt(c->client.tag.fd, SOL_SOCKET, SO_LINGER,
 				 &(struct linger){ .l_onoff = 1, .l_linger = 0 }, sizeof(struct linger));
 	nx_conn_kill(c);
 }

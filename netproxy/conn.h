@@ -55,6 +55,13 @@ struct buf {
 	struct nx_budget *bg; /* charged CAP while allocated, when set */
 };
 
+/* One side of a connection (side.c): its socket, named by the tag its
+ * events carry, and its TLS when the proxy terminates it (intercept.c). */
+struct nx_side {
+	struct nx_tag tag; /* fd -1 when closed; ptr: the connection */
+	SSL *ssl;
+};
+
 /* A connection's state, and the machine (file) whose step runs it. */
 enum state {
 	S_FIRST = 1,	/* front.c: the first byte tells HTTP from SOCKS5 */
@@ -118,7 +125,7 @@ struct conn {
 	struct nx_deferred defer; /* first: freed whole after the batch */
 	struct netproxy *np;
 	struct conn *prev, *next;
-	struct nx_tag ct, ut; /* client, upstream; fd -1 when closed */
+	struct nx_side client, up; /* the sides (side.c) */
 	enum state state;
 	enum proto proto;
 	bool dead;
@@ -152,7 +159,6 @@ struct conn {
 	/* a stream carrying HTTP to one origin (tunnel.c, intercept.c) */
 	struct inner_state inner;
 	bool secret_seen; /* a secret went through: buffers are wiped */
-	SSL *cssl, *ussl; /* the sides' TLS (side.c), when intercepted */
 
 	/* responses scanned for secrets (scrub.c) */
 	struct nx_scan *scan;
@@ -246,8 +252,8 @@ ssize_t nx_buf_write(struct buf *b, int fd);
 
 /* ---- side.c */
 int nx_tls_attach(SSL *ssl, int fd, const void *pre, size_t n);
-ssize_t nx_io_read(struct conn *c, bool up, struct buf *b);
-ssize_t nx_io_write(struct conn *c, bool up, struct buf *b);
+ssize_t nx_side_read(struct nx_side *s, struct buf *b);
+ssize_t nx_side_write(struct nx_side *s, struct buf *b);
 int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size);
 bool nx_pump_dir(struct conn *c, int d, bool *dead);
 bool nx_copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, bool *dead);

@@ -236,10 +236,10 @@ static void start_connect(struct conn *c)
 			close(fd);
 			continue;
 		}
-		c->ut = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = fd, .ptr = c };
-		if (nx_loop_watch(&np->loop, &c->ut, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+		c->up.tag = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = fd, .ptr = c };
+		if (nx_loop_watch(&np->loop, &c->up.tag, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
 			close(fd);
-			c->ut.fd = -1;
+			c->up.tag.fd = -1;
 			continue;
 		}
 		nx_emit(c, "net.allow", c->v.reason, c->addr_text);
@@ -254,15 +254,15 @@ bool nx_connect_step(struct conn *c)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
-	if (c->ut.fd < 0)
+	if (c->up.tag.fd < 0)
 		return false;
-	if (getsockopt(c->ut.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+	if (getsockopt(c->up.tag.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (err == 0) {
 		/* connected only once the socket is writable */
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		if (getpeername(c->ut.fd, (struct sockaddr *)&ss, &sl) < 0) {
+		if (getpeername(c->up.tag.fd, (struct sockaddr *)&ss, &sl) < 0) {
 			if (errno == ENOTCONN)
 				return false;
 			err = errno;
@@ -288,7 +288,7 @@ bool nx_connect_step(struct conn *c)
 		struct nx_decider d = nx_decider_of(c->np);
 		c->tun.server_first = nx_decide_server_first(&d, c->host, c->port);
 		nx_set_deadline(c, T_HEAD);
-	} else if (c->inner.on && c->cssl) {
+	} else if (c->inner.on && c->client.ssl) {
 		/* an intercepted stream's upstream, dialled again */
 		nx_start_upstream_tls(c);
 	} else {

@@ -35,7 +35,7 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 	struct nx_cred_ctx x;
 	const struct nx_cred *plain_refused = NULL;
 	int n, ret = 0;
-	uint16_t defport = c->cssl ? 443 : 80;
+	uint16_t defport = c->client.ssl ? 443 : 80;
 
 	if (!line || (c->np->n_creds && !field)) {
 		free(line);
@@ -137,7 +137,7 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		for (int i = 0; i < _NX_CRED_WHERE_MAX; i++)
 			any |= x.injected[i];
 		/* a secret goes into plain HTTP only where its section says so */
-		for (size_t k = 0; !c->cssl && k < x.n; k++)
+		for (size_t k = 0; !c->client.ssl && k < x.n; k++)
 			if ((any & (1u << k)) && !x.creds[k].plaintext) {
 				ret = -EACCES;
 				plain_refused = &x.creds[k];
@@ -191,7 +191,7 @@ void nx_http_request(struct conn *c)
 	}
 	if (c->inner.on)
 		pr = nx_parse_origin_request(c->cin.d + c->cin.off, nx_buf_used(&c->cin),
-					     c->cssl ? 443 : 80, r, &status, &why);
+					     c->client.ssl ? 443 : 80, r, &status, &why);
 	else
 		pr = nx_parse_request(c->cin.d + c->cin.off, nx_buf_used(&c->cin), r, &status, &why);
 	if (pr == NX_PARSE_MORE) {
@@ -265,7 +265,7 @@ void nx_http_request(struct conn *c)
 	free(r);
 
 	/* same upstream as the previous request on this connection: reuse it */
-	if (c->up_connected && c->ut.fd >= 0 && strcmp(c->up_host, c->host) == 0 &&
+	if (c->up_connected && c->up.tag.fd >= 0 && strcmp(c->up_host, c->host) == 0 &&
 	    c->up_port == c->port) {
 		c->state = S_FORWARD;
 		nx_set_deadline(c, T_RESPONSE);
@@ -474,12 +474,12 @@ bool nx_forward_step(struct conn *c)
 	progress |= forward_request_body(c);
 	if (c->state != S_FORWARD || c->dead)
 		return true;
-	w = c->ut.fd >= 0 ? nx_io_write(c, true, &c->uout) : 0;
+	w = c->up.tag.fd >= 0 ? nx_side_write(&c->up, &c->uout) : 0;
 	if (w < 0 && w != -EAGAIN) {
 		/* an answer may already wait in the socket (a 413 sent
 		 * before the upstream hung up): read it before deciding */
 		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0)
-			(void)nx_io_read(c, true, &c->uin);
+			(void)nx_side_read(&c->up, &c->uin);
 		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0) {
 			nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
 					"the upstream closed the connection");
@@ -496,8 +496,8 @@ bool nx_forward_step(struct conn *c)
 	/* upstream → client */
 	if (!c->fwd.resp_head_done && nx_buf_full_small(&c->uin))
 		(void)nx_buf_grow(&c->uin); /* a head larger than a small buffer */
-	if (c->ut.fd >= 0 && nx_buf_room(&c->uin) > 0) {
-		n = nx_io_read(c, true, &c->uin);
+	if (c->up.tag.fd >= 0 && nx_buf_room(&c->uin) > 0) {
+		n = nx_side_read(&c->up, &c->uin);
 		if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
 			/* what it sent before its end is passed on first */
 			nx_close_upstream(c);
@@ -515,7 +515,7 @@ bool nx_forward_step(struct conn *c)
 	if (c->fwd.up_ended && (nx_buf_used(&c->uin) == 0 || (!fr && nx_buf_used(&c->cout) == 0)) &&
 	    !upstream_end(c))
 		return true;
-	w = nx_io_write(c, false, &c->cout);
+	w = nx_side_write(&c->client, &c->cout);
 	if (w < 0 && w != -EAGAIN) {
 		nx_conn_kill(c);
 		return false;
@@ -523,7 +523,7 @@ bool nx_forward_step(struct conn *c)
 	progress |= w > 0;
 	if (progress)
 		nx_set_deadline(c, T_RESPONSE);
-	if (c->fwd.resp_done && c->ut.fd < 0 && (!c->fwd.req_done || nx_buf_used(&c->uout))) {
+	if (c->fwd.resp_done && c->up.tag.fd < 0 && (!c->fwd.req_done || nx_buf_used(&c->uout))) {
 		/* answered early and closed (a 413, say): the rest of the
 		 * body has nowhere to go, so the connection ends */
 		c->uout.off = c->uout.len = 0;

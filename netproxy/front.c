@@ -20,7 +20,7 @@
 
 ssize_t nx_read_client(struct conn *c)
 {
-	ssize_t n = nx_io_read(c, false, &c->cin);
+	ssize_t n = nx_side_read(&c->client, &c->cin);
 
 	if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM))
 		nx_conn_kill(c);
@@ -109,12 +109,12 @@ bool nx_front_step(struct conn *c)
 /* S_FLUSH_CLOSE: the answer goes out, then the connection ends. */
 bool nx_flush_close_step(struct conn *c)
 {
-	ssize_t w = nx_io_write(c, false, &c->cout);
+	ssize_t w = nx_side_write(&c->client, &c->cout);
 	if (nx_buf_used(&c->cout) == 0 || (w < 0 && w != -EAGAIN)) {
 		/* let the client read the answer before the close */
-		if (c->cssl && w >= 0)
-			(void)SSL_shutdown(c->cssl);
-		shutdown(c->ct.fd, SHUT_WR);
+		if (c->client.ssl && w >= 0)
+			(void)SSL_shutdown(c->client.ssl);
+		shutdown(c->client.tag.fd, SHUT_WR);
 		nx_conn_kill(c);
 		return false;
 	}

@@ -21,9 +21,9 @@
 /* The client's side is ours: a certificate for the tunnel's host. */
 void nx_start_intercept(struct conn *c)
 {
-	c->cssl = nx_tls_server(c->np->tls, c->host);
-	if (!c->cssl ||
-	    nx_tls_attach(c->cssl, c->ct.fd, c->cin.d + c->cin.off, nx_buf_used(&c->cin)) < 0) {
+	c->client.ssl = nx_tls_server(c->np->tls, c->host);
+	if (!c->client.ssl ||
+	    nx_tls_attach(c->client.ssl, c->client.tag.fd, c->cin.d + c->cin.off, nx_buf_used(&c->cin)) < 0) {
 		nx_tls_failed(c, "client", nx_tls_error(c->np->tls));
 		nx_conn_kill(c);
 		return;
@@ -39,8 +39,8 @@ void nx_start_intercept(struct conn *c)
 /* The upstream's side: verified against the system roots and upstream_ca. */
 void nx_start_upstream_tls(struct conn *c)
 {
-	c->ussl = nx_tls_client(c->np->tls, c->inner.host);
-	if (!c->ussl || nx_tls_attach(c->ussl, c->ut.fd, NULL, 0) < 0) {
+	c->up.ssl = nx_tls_client(c->np->tls, c->inner.host);
+	if (!c->up.ssl || nx_tls_attach(c->up.ssl, c->up.tag.fd, NULL, 0) < 0) {
 		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, nx_tls_error(c->np->tls));
 		return;
 	}
@@ -52,7 +52,7 @@ void nx_start_upstream_tls(struct conn *c)
 bool nx_tls_client_step(struct conn *c)
 {
 	char why[256];
-	int r = nx_tls_handshake(c->cssl, c->ct.fd, why, sizeof(why));
+	int r = nx_tls_handshake(c->client.ssl, c->client.tag.fd, why, sizeof(why));
 	if (r == 0)
 		return false;
 	if (r < 0) {
@@ -71,12 +71,12 @@ bool nx_tls_client_step(struct conn *c)
 bool nx_tls_upstream_step(struct conn *c)
 {
 	char why[256], reason[400];
-	int r = nx_tls_handshake(c->ussl, c->ut.fd, why, sizeof(why));
+	int r = nx_tls_handshake(c->up.ssl, c->up.tag.fd, why, sizeof(why));
 	long vr;
 	if (r == 0)
 		return false;
 	if (r < 0) {
-		vr = SSL_get_verify_result(c->ussl);
+		vr = SSL_get_verify_result(c->up.ssl);
 		if (vr != X509_V_OK)
 			snprintf(reason, sizeof(reason), "the upstream's certificate is refused: %s",
 				 X509_verify_cert_error_string(vr));

@@ -72,11 +72,11 @@ void nx_conn_buf_free(struct conn *c, struct buf *b)
 /* The upstream side, with its TLS when it has one. */
 void nx_close_upstream(struct conn *c)
 {
-	if (c->ussl) {
-		SSL_free(c->ussl);
-		c->ussl = NULL;
+	if (c->up.ssl) {
+		SSL_free(c->up.ssl);
+		c->up.ssl = NULL;
 	}
-	nx_loop_close(&c->np->loop, &c->ut);
+	nx_loop_close(&c->np->loop, &c->up.tag);
 }
 
 static void close_pipes(struct conn *c)
@@ -97,11 +97,11 @@ void nx_conn_kill(struct conn *c)
 	if (c->dns)
 		c->dns->c = NULL;
 	c->dns = NULL;
-	if (c->cssl) {
-		SSL_free(c->cssl);
-		c->cssl = NULL;
+	if (c->client.ssl) {
+		SSL_free(c->client.ssl);
+		c->client.ssl = NULL;
 	}
-	nx_loop_close(&np->loop, &c->ct);
+	nx_loop_close(&np->loop, &c->client.tag);
 	nx_close_upstream(c);
 	close_pipes(c);
 	nx_scan_free(c->scan);
@@ -206,7 +206,7 @@ static void conn_pump_steps(struct conn *c)
 		if (c->state != S_TUNNEL && c->state != S_FORWARD && c->state != S_FLUSH_CLOSE &&
 		    c->state != S_BUF_TUNNEL && c->state != S_TLS_CLIENT &&
 		    nx_buf_used(&c->cout)) {
-			ssize_t w = nx_io_write(c, false, &c->cout);
+			ssize_t w = nx_side_write(&c->client, &c->cout);
 			if (w < 0 && w != -EAGAIN) {
 				nx_conn_kill(c);
 				return;
@@ -270,14 +270,14 @@ int nx_conn_adopt(struct netproxy *np, int fd)
 		return -ENOMEM;
 	}
 	c->np = np;
-	c->ct = (struct nx_tag){ .kind = NX_TAG_CLIENT, .fd = fd, .ptr = c };
-	c->ut = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = -1, .ptr = c };
+	c->client.tag = (struct nx_tag){ .kind = NX_TAG_CLIENT, .fd = fd, .ptr = c };
+	c->up.tag = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = -1, .ptr = c };
 	c->tun.dir[0] = c->tun.dir[1] = (struct pipe_dir){ .p = { -1, -1 } };
 	c->cin.bg = c->cout.bg = c->uin.bg = c->uout.bg = &np->budget;
 	c->state = S_FIRST;
 	c->proto = P_CONNECT;
 	nx_set_deadline(c, T_HEAD);
-	r = nx_loop_watch(&np->loop, &c->ct, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+	r = nx_loop_watch(&np->loop, &c->client.tag, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
 	if (r < 0) {
 		close(fd);
 		free(c);

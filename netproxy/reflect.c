@@ -168,7 +168,7 @@ bool nx_copy_down_scanned(struct conn *c, bool *dead)
 	ssize_t n;
 
 	if (!c->tun.ueof && nx_buf_room(&c->uin) > 0) {
-		n = nx_io_read(c, true, &c->uin);
+		n = nx_side_read(&c->up, &c->uin);
 		if (n == 0)
 			c->tun.ueof = true;
 		else if (n < 0 && n != -EAGAIN && n != -ENOMEM)
@@ -186,7 +186,7 @@ bool nx_copy_down_scanned(struct conn *c, bool *dead)
 	}
 	if (c->tun.ueof && !nx_buf_used(&c->uin))
 		nx_scan_end(c);
-	n = nx_io_write(c, false, &c->cout);
+	n = nx_side_write(&c->client, &c->cout);
 	if (n < 0 && n != -EAGAIN)
 		*dead = true;
 	if (n > 0) {

@@ -60,10 +60,12 @@ static ssize_t tls_feed(SSL *ssl, int fd)
 	return n;
 }
 
-ssize_t nx_io_read(struct conn *c, bool up, struct buf *b)
+/* Reads what side S has into B, through its TLS when it has one: >0, 0 at
+ * its end, -EAGAIN, or -errno, as nx_buf_read(). */
+ssize_t nx_side_read(struct nx_side *s, struct buf *b)
 {
-	SSL *ssl = up ? c->ussl : c->cssl;
-	int fd = up ? c->ut.fd : c->ct.fd;
+	SSL *ssl = s->ssl;
+	int fd = s->tag.fd;
 
 	if (!ssl)
 		return nx_buf_read(b, fd);
@@ -95,10 +97,12 @@ ssize_t nx_io_read(struct conn *c, bool up, struct buf *b)
 	}
 }
 
-ssize_t nx_io_write(struct conn *c, bool up, struct buf *b)
+/* Writes what side S takes of B, through its TLS when it has one, as
+ * nx_buf_write(). */
+ssize_t nx_side_write(struct nx_side *s, struct buf *b)
 {
-	SSL *ssl = up ? c->ussl : c->cssl;
-	int fd = up ? c->ut.fd : c->ct.fd;
+	SSL *ssl = s->ssl;
+	int fd = s->tag.fd;
 	int r;
 
 	if (!ssl)
@@ -161,7 +165,7 @@ int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size)
 bool nx_pump_dir(struct conn *c, int d, bool *dead)
 {
 	struct pipe_dir *pd = &c->tun.dir[d];
-	int from = d == 0 ? c->ct.fd : c->ut.fd, to = d == 0 ? c->ut.fd : c->ct.fd;
+	int from = d == 0 ? c->client.tag.fd : c->up.tag.fd, to = d == 0 ? c->up.tag.fd : c->client.tag.fd;
 	struct buf *pending = d == 0 ? &c->uout : &c->cout;
 	uint64_t *count = d == 0 ? &c->bytes_up : &c->bytes_down;
 	bool progress = false;
@@ -258,14 +262,14 @@ bool nx_copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, bool *d
 	ssize_t n;
 
 	if (!*eof) {
-		n = nx_io_read(c, from_up, b);
+		n = nx_side_read(from_up ? &c->up : &c->client, b);
 		if (n == 0)
 			*eof = true;
 		else if (n < 0 && n != -EAGAIN && n != -ENOMEM)
 			*dead = true;
 		progress |= n >= 0;
 	}
-	n = nx_io_write(c, !from_up, b);
+	n = nx_side_write(from_up ? &c->client : &c->up, b);
 	if (n < 0 && n != -EAGAIN)
 		*dead = true;
 	if (n > 0) {

@@ -38,7 +38,7 @@ void nx_enter_tunnel(struct conn *c)
 {
 	/* inside TLS the bytes are ours to copy, and an upgraded stream that is
 	 * scanned for secrets is read: no splice */
-	c->state = c->cssl || (c->scan && c->proto == P_HTTP) ? S_BUF_TUNNEL : S_TUNNEL;
+	c->state = c->client.ssl || (c->scan && c->proto == P_HTTP) ? S_BUF_TUNNEL : S_TUNNEL;
 	nx_set_deadline(c, T_TUNNEL);
 	if (nx_buf_used(&c->uin) > nx_buf_room(&c->cout) || nx_buf_used(&c->cin) > nx_buf_room(&c->uout)) {
 		(void)nx_buf_grow(&c->cout);
@@ -114,7 +114,7 @@ bool nx_sniff_step(struct conn *c)
 		/* the policy lets this upstream speak first (SMTP, FTP, ...):
 		 * its bytes go to the client while its first are awaited */
 		if (nx_buf_room(&c->cout) > 0) {
-			n = nx_buf_read(&c->cout, c->ut.fd);
+			n = nx_buf_read(&c->cout, c->up.tag.fd);
 			if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
 				nx_emit(c, "net.error", "the upstream closed before the client spoke",
 				     c->addr_text);
@@ -126,7 +126,7 @@ bool nx_sniff_step(struct conn *c)
 				progress = true;
 			}
 		}
-		n = nx_buf_write(&c->cout, c->ct.fd);
+		n = nx_buf_write(&c->cout, c->client.tag.fd);
 		if (n < 0 && n != -EAGAIN) {
 			nx_conn_kill(c);
 			return false;
@@ -150,7 +150,7 @@ bool nx_sniff_step(struct conn *c)
 			return progress;
 		/* what the upstream says waits in its socket; its end ends the
 		 * tunnel, unjudged streams are never passed */
-		u = recv(c->ut.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
+		u = recv(c->up.tag.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (u == 0 || (u < 0 && errno != EAGAIN && errno != EINTR)) {
 			nx_emit(c, "net.error", u == 0 ? "the upstream closed before the client spoke"
 						    : "the upstream failed before the client spoke",

@@ -40,7 +40,9 @@ POLICY_SRC := policy/parse.c policy/expand.c policy/print.c
 LANDLOCK_SRC := landlock/landlock.c landlock/plan.c
 NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy.c \
 	netproxy/cred.c netproxy/tls.c netproxy/scrub.c netproxy/budget.c
-NETPROXY_SRC += netproxy/sniff.c
+NETPROXY_SRC += netproxy/sniff.c netproxy/loop.c netproxy/buf.c netproxy/side.c netproxy/answer.c \
+	netproxy/front.c netproxy/dial.c netproxy/forward.c netproxy/reflect.c netproxy/tunnel.c \
+	netproxy/intercept.c netproxy/decide.c
 SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/child.c \
 	supervisor/init.c supervisor/seccomp.c supervisor/privdrop.c supervisor/env.c \
 	supervisor/mounts.c supervisor/probe.c supervisor/audit.c supervisor/layers.c \
@@ -194,8 +196,9 @@ man-check:
 	done
 	pytest-3 -q tests/integration/test_man_pages.py
 
-# libFuzzer on the policy parser (clang), seeded with the shipped policies, and
-# on the proxy's HTTP and SOCKS5 parsers, ClientHello reader and rewriter.
+# libFuzzer on the policy parser (clang), seeded with the shipped policies, on
+# the proxy's HTTP and SOCKS5 parsers, ClientHello reader and rewriter, and on
+# whole conversations (client and upstream bytes) through its machines.
 FUZZ_SECONDS ?= 60
 fuzz: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus
@@ -210,6 +213,12 @@ fuzz: $(BUILD)/default_policy.c
 		netproxy/rules.c netproxy/cred.c netproxy/tls.c -lssl -lcrypto
 	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
 		build-fuzz/corpus_http tests/fuzz/corpus_http
+	@mkdir -p build-fuzz/corpus_conv
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_conv tests/fuzz/fuzz_conv.c $(NETPROXY_SRC) $(POLICY_SRC) \
+		$(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
+	build-fuzz/fuzz_conv -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		build-fuzz/corpus_conv tests/fuzz/corpus_conv
 
 bench: $(BIN)
 	sh bench/startup.sh

@@ -289,6 +289,8 @@ static bool target_safe(const struct nx_cred *cr)
 	return true;
 }
 
+/* Long: one pass over the field for every credential in every form; in
+ * pieces, its state would pass through each. */
 int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *in, size_t n,
 		  char *out, size_t cap, size_t *out_len)
 {

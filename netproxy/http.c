@@ -319,7 +319,10 @@ static enum nx_parse origin_request(struct nx_request *r, const char *target, si
 
 /* DEFPORT 0: a proxy's request (absolute URI or CONNECT); else a request
  * inside a stream to one origin (origin-form, Host names it, DEFPORT when
- * Host has no port). */
+ * Host has no port).
+ * Long: a strict parser is a sequence of checks over one buffer, kept
+ * whole so that their order reads top to bottom.
+ */
 static enum nx_parse parse_request(const char *buf, size_t len, uint16_t defport,
 				   struct nx_request *r, int *status, const char **why)
 {
@@ -552,6 +555,7 @@ enum {
 	CH_DONE,
 };
 
+/* Long: one state machine over the chunked grammar, a case per state. */
 long nx_chunk_feed(struct nx_chunk *c, const char *p, size_t n, bool *done)
 {
 	size_t i = 0;

@@ -6,6 +6,7 @@
 #ifndef RINGFENCE_NETPROXY_INTERNAL_H
 #define RINGFENCE_NETPROXY_INTERNAL_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -343,5 +344,98 @@ const struct policy_item *nx_list_match(const struct policy_list *list, const ch
 /* True when V allowed its port only as a web port: an allow rule without a
  * port (80 and 443).  Such a tunnel must carry TLS or HTTP. */
 bool nx_web_grant(const struct nx_verdict *v);
+
+/* ---- proxy.c: a connection from a socket --------------------------------------- */
+
+/* Serves FD (connected, non-blocking, close-on-exec; owned from here on:
+ * closed on failure) as an accepted client, with no check of where it came
+ * from: the listeners' checks come first.  The machines' tests and the
+ * conversation fuzzer hand it one end of a socketpair.  0, or -errno. */
+struct netproxy;
+int nx_conn_adopt(struct netproxy *np, int fd);
+
+/* ---- decide.c: the decisions, without I/O ---------------------------------------- */
+
+/* What would have let a blocked connection through, named in the exit
+ * summary by the policy key that holds it (only the kinds that happened). */
+enum block_hint {
+	HINT_NONE = 0,
+	HINT_ALLOW,	 /* a name not in [network] allow */
+	HINT_CIDR,	 /* an address asked for by number */
+	HINT_DENY,	 /* a [network] deny rule */
+	HINT_PRIVATE,	 /* a name that resolves to a private address */
+	HINT_CRED_HOSTS, /* a placeholder on its way to a host it is not bound to */
+	HINT_PLAINTEXT,	 /* a secret on its way into plain HTTP */
+	HINT_MEMORY,	 /* a head larger than [network] memory_max leaves room for */
+	_HINT_MAX,
+};
+
+/* What the decisions read (borrowed): the policy, the credentials, and
+ * whether TLS interception is set up. */
+struct nx_decider {
+	const struct policy *p;
+	const struct nx_cred *creds;
+	size_t n_creds;
+	bool can_intercept;
+};
+
+/* A request's target judged.  Allowed when CRED is NULL and V.allow. */
+struct nx_target {
+	const struct nx_cred *cred; /* a placeholder in the host name (V unset) */
+	struct nx_verdict v;
+	enum block_hint hint_kind;   /* when refused */
+	char hint[NX_HOST_MAX + 128]; /* what would allow it, when refused */
+};
+
+/* Judges HOST (of KIND, ADDR for literals) and PORT: a placeholder in a
+ * name first (a name is looked up, so one would leave by DNS), then the
+ * deny list, the allow list, allow_cidr, hosts =. */
+void nx_decide_target(const struct nx_decider *d, enum nx_host_kind kind, const char *host,
+		      const uint8_t addr[16], uint16_t port, struct nx_target *ret);
+
+struct nx_addr {
+	int family; /* 4 or 6 */
+	uint8_t a[16];
+};
+
+/* The hint given when an address is refused. */
+#define NX_PRIVATE_HINT "[network] private = deny refuses it; allow_cidr can make an exception"
+
+/* Every address a name resolved to is checked: one that points inside
+ * refuses the name (a rebinding answer mixes public and private).  The
+ * index of the first refused, its text in ADDR_TEXT and the reason in
+ * REASON; -1 when every one may be dialled. */
+int nx_decide_addresses(const struct nx_decider *d, const struct nx_addr *addrs, int n,
+			char *reason, size_t size, char addr_text[INET6_ADDRSTRLEN]);
+
+/* True when a credential may go to HOST:PORT (its stream is intercepted). */
+bool nx_decide_bound(const struct nx_decider *d, const char *host, uint16_t port);
+
+/* True when the upstream of a tunnel to HOST:PORT may speak first
+ * ([network] server_first; never for a host a credential is bound to). */
+bool nx_decide_server_first(const struct nx_decider *d, const char *host, uint16_t port);
+
+/* What a granted tunnel's first bytes make it. */
+enum nx_stream_act {
+	NX_ACT_MORE = 0,  /* not enough bytes to tell yet */
+	NX_ACT_REFUSE,	  /* closed: REASON */
+	NX_ACT_CRED,	  /* closed: a placeholder (CRED) in it */
+	NX_ACT_INTERCEPT, /* TLS to a host a credential is bound to: ours */
+	NX_ACT_HTTP,	  /* plain HTTP: read request by request */
+	NX_ACT_TUNNEL,	  /* passed on as it is */
+	_NX_ACT_MAX,
+};
+
+struct nx_stream_verdict {
+	enum nx_stream_act act;
+	const struct nx_cred *cred;
+	char reason[2 * NX_HOST_MAX + 160];
+};
+
+/* The tunnel granted to HOST (of KIND) :PORT by V; its client's first N
+ * bytes at BUF.  FINAL: no more will come (the buffer is full). */
+void nx_decide_stream(const struct nx_decider *d, const char *host, enum nx_host_kind kind,
+		      uint16_t port, const struct nx_verdict *v, const uint8_t *buf, size_t n,
+		      bool final, struct nx_stream_verdict *ret);
 
 #endif

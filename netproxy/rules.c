@@ -53,6 +53,7 @@ static bool ends_in_number(const char *s, size_t n)
 	return false;
 }
 
+/* Long: every form of host refused, in order, in one place. */
 enum nx_host_kind nx_host_normalize(const char *in, size_t len, char out[NX_HOST_MAX],
 				    uint8_t addr[16], const char **why)
 {

@@ -424,7 +424,10 @@ static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
 /* ---- framing ------------------------------------------------------------ */
 
 /* Feeds IN's bytes through the framing: 0, -EACCES on a secret, -EPROTO on
- * a stream that cannot be checked. */
+ * a stream that cannot be checked.
+ * Long: the framings' state machines in one switch, so that a match
+ * spans frames.
+ */
 static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 {
 	const struct nx_scrub *s = sc->s;

@@ -524,6 +524,8 @@ void netproxy_tls_free(struct netproxy_tls *t)
 
 /* ---- per connection ---------------------------------------------------------------- */
 
+/* Long: the cache, then one leaf built by a checked sequence of
+ * OpenSSL calls. */
 static struct leaf *leaf_for(struct netproxy_tls *t, const char *host)
 {
 	struct leaf *victim = &t->cache[0];
@@ -610,6 +612,7 @@ SSL *nx_tls_client(struct netproxy_tls *t, const char *host)
 
 /* ---- the ClientHello ------------------------------------------------------------------ */
 
+/* Long: the ClientHello's fields read in wire order. */
 enum nx_hello nx_client_hello(const uint8_t *p, size_t n, char sni[NX_HOST_MAX])
 {
 	uint8_t hs[65536];

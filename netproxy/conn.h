@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netproxy/conn.h — the engine's own header: a connection, the proxy that
+ * holds them, and the functions its files share.  The files are rooms of
+ * one engine:
+ *
+ *   loop.c       epoll, deadlines, deferred free (loop.h)
+ *   buf.c side.c the transport: bounded buffers; plain, TLS and spliced sides
+ *   decide.c     the pure decision: target -> verdict and hint, addresses,
+ *                a tunnel's first bytes (no I/O)
+ *   answer.c     HTTP errors, SOCKS5 replies, audit events, the summary
+ *   front.c      the first bytes, the HTTP head, SOCKS5
+ *   dial.c       resolve (c-ares), check every address, connect
+ *   forward.c    one HTTP exchange; reflect.c secrets in its responses
+ *   tunnel.c     sniff, then splice
+ *   intercept.c  TLS on both sides, then forward
+ *   proxy.c      connections' lives, the pump, accepting, timeouts, the API
+ *
+ * Nothing outside netproxy/ includes this file.
+ */
+#ifndef RINGFENCE_NETPROXY_CONN_H
+#define RINGFENCE_NETPROXY_CONN_H
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "loop.h"
+#include "netproxy.h"
+#include "netproxy_internal.h"
+#include "tls.h"
+
+#define MAX_CONNS 4096
+#define BUF_CAP (64 * 1024)
+#define BUF_SMALL 4096 /* past the memory budget */
+#define PIPE_CAP (1024 * 1024) /* asked for; the kernel may give less */
+#define MAX_ADDRS 16
+
+/* timeouts, milliseconds */
+#define T_HEAD 30000	  /* a client that stalls mid-request */
+#define T_KEEPALIVE 120000 /* idle between requests on a kept-alive connection */
+#define T_CONNECT 10000	  /* DNS and TCP connect together */
+#define T_RESPONSE 300000 /* waiting for an upstream's answer */
+#define T_TUNNEL 3600000  /* an idle tunnel */
+
+struct buf {
+	char *d;
+	size_t off, len; /* data is d[off..len) */
+	size_t cap;	      /* BUF_CAP or BUF_SMALL, once allocated */
+	struct nx_budget *bg; /* charged CAP while allocated, when set */
+};
+
+/* One side of a connection (side.c): its socket, named by the tag its
+ * events carry, and its TLS when the proxy terminates it (intercept.c). */
+struct nx_side {
+	struct nx_tag tag; /* fd -1 when closed; ptr: the connection */
+	SSL *ssl;
+};
+
+/* A connection's state, and the machine (file) whose step runs it. */
+enum state {
+	S_FIRST = 1,	/* front.c: the first byte tells HTTP from SOCKS5 */
+	S_HTTP_HEAD,	/* front.c: a request head (also inside a tunnel) */
+	S_SOCKS_GREET,	/* front.c */
+	S_SOCKS_REQ,	/* front.c */
+	S_RESOLVE,	/* dial.c: c-ares is asked; its callback goes on */
+	S_CONNECT,	/* dial.c */
+	S_FORWARD,	/* forward.c: one HTTP exchange */
+	S_TUNNEL,	/* tunnel.c: spliced */
+	S_FLUSH_CLOSE,	/* front.c: an answer is on its way, then close */
+	S_SNIFF,	/* tunnel.c: open upstream; the client's first bytes decide */
+	S_TLS_CLIENT,	/* intercept.c: our handshake with the client */
+	S_TLS_UPSTREAM, /* intercept.c: our handshake with the upstream */
+	S_BUF_TUNNEL,	/* tunnel.c: an upgraded stream inside TLS: copied, not spliced */
+};
+
+enum proto {
+	P_CONNECT = 1,
+	P_HTTP,
+	P_SOCKS,
+};
+
+struct pipe_dir {
+	int p[2];
+	size_t in, cap; /* cap: charged to the budget while the pipe is open */
+	bool eof, shut;
+};
+
+struct dns_req;
+
+/* Forwarding's state: one exchange at a time (forward.c, reflect.c). */
+struct fwd_state {
+	char method[16];
+	enum nx_body req_body, resp_body;
+	uint64_t req_left, resp_left;
+	struct nx_chunk req_chunk, resp_chunk;
+	bool req_done, resp_head_done, resp_done, resp_close, is_head, keep_alive, upgrade;
+	bool up_ended;	 /* the upstream ended; what it sent is still being passed on */
+	bool req_secret; /* the current request carried a secret */
+	bool req_bound;	 /* the current request went to a host a secret may go to */
+};
+
+/* A tunnel's state (tunnel.c): [0] client → upstream, [1] upstream → client. */
+struct tunnel_state {
+	struct pipe_dir dir[2];
+	bool ceof, ueof;   /* buffered tunnel: a side ended */
+	bool server_first; /* [network] server_first: the upstream may speak first */
+};
+
+/* A stream carrying HTTP to one origin (a granted tunnel read as HTTP, or
+ * intercepted): requests are read inside it, in TLS when the client spoke
+ * TLS, and their Host must be the tunnel's. */
+struct inner_state {
+	bool on;
+	char host[NX_HOST_MAX];
+	uint16_t port;
+};
+
+struct conn {
+	struct nx_deferred defer; /* first: freed whole after the batch */
+	struct netproxy *np;
+	struct conn *prev, *next;
+	struct nx_side client, up; /* the sides (side.c) */
+	enum state state;
+	enum proto proto;
+	bool dead;
+	long deadline;
+
+	struct buf cin, cout, uin, uout;
+
+	/* target of the current request */
+	char host[NX_HOST_MAX];
+	enum nx_host_kind kind;
+	uint8_t haddr[16];
+	uint16_t port;
+	struct nx_verdict v;
+	struct nx_addr addrs[MAX_ADDRS];
+	int n_addrs, next_addr;
+	char addr_text[INET6_ADDRSTRLEN];
+	struct dns_req *dns;
+
+	/* the upstream the connection holds (forward proxying reuses it) */
+	char up_host[NX_HOST_MAX];
+	uint16_t up_port;
+	bool up_connected;
+
+	/* forward proxying: one request/response at a time (forward.c) */
+	struct fwd_state fwd;
+
+	/* a tunnel (tunnel.c) */
+	struct tunnel_state tun;
+	uint64_t bytes_up, bytes_down;
+
+	/* a stream carrying HTTP to one origin (tunnel.c, intercept.c) */
+	struct inner_state inner;
+	bool secret_seen; /* a secret went through: buffers are wiped */
+
+	/* responses scanned for secrets (scrub.c) */
+	struct nx_scan *scan;
+};
+
+struct dns_req {
+	struct conn *c; /* NULL once the connection is gone */
+};
+
+/* A socket of c-ares's; freed after the batch once c-ares closes it. */
+struct dns_tag {
+	struct nx_deferred defer; /* first: freed whole */
+	struct nx_tag tag;
+};
+
+struct blocked {
+	char what[NX_HOST_MAX + 8];
+	char reason[160];
+};
+
+struct netproxy {
+	const struct policy *p;
+	struct netproxy_hooks hooks;
+	struct nx_loop loop;
+	struct nx_tag *listeners[4];
+	bool verify[4];
+	size_t n_listeners;
+	bool listeners_paused;
+
+	struct conn *conns;
+	size_t n_conns;
+
+	ares_channel ares;
+	bool ares_ready;
+	bool in_lookup; /* inside ares_getaddrinfo: its callback may run at once */
+	struct dns_tag *dns_tags[ARES_GETSOCK_MAXNUM * 4];
+	size_t n_dns_tags;
+
+	struct {
+		uint16_t port;
+		long when;
+	} expect[256];
+	size_t n_expect;
+
+	const struct netproxy_credential *creds;
+	size_t n_creds;
+	struct netproxy_tls *tls;
+	struct nx_scrub *scrub;	/* the secrets' needles; NULL without credentials */
+	char *scratch;		/* a scan's output: BUF_CAP + the most it holds */
+
+	struct nx_budget budget; /* buffers and pipes, [network] memory_max */
+
+	long last_sweep;
+	unsigned long n_blocked;
+	unsigned hints;		/* 1 << enum block_hint, for the summary */
+	char hint_cred[64];	/* the credential of the first credential hint */
+	struct blocked blocked[5];
+	size_t n_blocked_kept;
+	unsigned long n_refused_cap;
+};
+
+
+/* ---- proxy.c */
+struct nx_decider nx_decider_of(const struct netproxy *np);
+void nx_conn_buf_free(struct conn *c, struct buf *b);
+void nx_close_upstream(struct conn *c);
+void nx_conn_kill(struct conn *c);
+void nx_set_deadline(struct conn *c, long ms);
+void nx_conn_pump(struct conn *c);
+
+/* The functions the engine's files share.  Ownership: a struct conn is
+ * proxy.c's (made by nx_conn_adopt(), ended by nx_conn_kill(), freed after
+ * the batch); its buffers, sockets, pipes and SSLs are the connection's.
+ * Every *_step() is one step of its state: true when it made progress (the
+ * pump runs the connection again), false when it waits for an event.  A
+ * step may end the connection (c->dead), never free it. */
+
+/* ---- buf.c */
+size_t nx_buf_used(const struct buf *b);
+size_t nx_buf_cap(const struct buf *b);
+size_t nx_buf_room(const struct buf *b);
+int nx_buf_alloc(struct buf *b, bool full);
+int nx_buf_grow(struct buf *b);
+bool nx_buf_full_small(const struct buf *b);
+int nx_buf_reserve(struct buf *b);
+void nx_buf_free(struct buf *b);
+int nx_buf_append(struct buf *b, const void *data, size_t n);
+void nx_buf_consume(struct buf *b, size_t n);
+ssize_t nx_buf_read(struct buf *b, int fd);
+ssize_t nx_buf_write(struct buf *b, int fd);
+
+/* ---- side.c */
+int nx_tls_attach(SSL *ssl, int fd, const void *pre, size_t n);
+ssize_t nx_side_read(struct nx_side *s, struct buf *b);
+ssize_t nx_side_write(struct nx_side *s, struct buf *b);
+int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size);
+bool nx_pump_dir(struct conn *c, int d, bool *dead);
+bool nx_copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, bool *dead);
+
+/* ---- answer.c */
+void nx_emit_full(struct conn *c, const char *event, const char *reason, const char *addr,
+		  const char *credential, const char *where);
+void nx_emit(struct conn *c, const char *event, const char *reason, const char *addr);
+void nx_answer_close(struct conn *c, const char *data, size_t n);
+void nx_socks_reply(struct conn *c, enum nx_socks_reply code, bool then_close);
+void nx_refuse(struct conn *c, const char *reason, const char *addr, const char *hint,
+	       enum block_hint kind);
+void nx_upstream_failed(struct conn *c, int status, enum nx_socks_reply code,
+			const char *why);
+void nx_malformed(struct conn *c, int status, const char *why);
+void nx_budget_reason(const struct conn *c, const char *what, char *buf, size_t size);
+void nx_head_refuse(struct conn *c, const char *what);
+void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
+		    bool unsafe);
+void nx_plain_refuse(struct conn *c, const struct nx_cred *cr);
+void nx_cred_report(struct conn *c, const struct nx_cred_ctx *x);
+void nx_stream_refuse(struct conn *c, const char *reason);
+void nx_tls_failed(struct conn *c, const char *who, const char *why);
+void nx_reflect_cut(struct conn *c, int err);
+
+/* ---- dial.c */
+void nx_decide_and_dial(struct conn *c);
+bool nx_connect_step(struct conn *c);
+
+/* ---- reflect.c */
+int nx_scan_begin(struct conn *c, enum nx_frame frame);
+size_t nx_down_room(const struct conn *c);
+bool nx_to_client(struct conn *c, const char *p, size_t n);
+void nx_scan_end(struct conn *c);
+bool nx_header_is(const struct nx_header *h, const char *name);
+int nx_head_to_client(struct conn *c, const struct nx_response *r);
+enum nx_frame nx_upgrade_frame(const struct nx_response *r);
+bool nx_copy_down_scanned(struct conn *c, bool *dead);
+
+/* ---- forward.c */
+void nx_http_request(struct conn *c);
+bool nx_forward_step(struct conn *c);
+
+/* ---- tunnel.c */
+void nx_enter_tunnel(struct conn *c);
+bool nx_sniff_step(struct conn *c);
+bool nx_buf_tunnel_step(struct conn *c);
+bool nx_tunnel_step(struct conn *c);
+
+/* ---- intercept.c */
+void nx_start_intercept(struct conn *c);
+void nx_start_upstream_tls(struct conn *c);
+bool nx_tls_client_step(struct conn *c);
+bool nx_tls_upstream_step(struct conn *c);
+
+/* ---- front.c */
+ssize_t nx_read_client(struct conn *c);
+bool nx_front_step(struct conn *c);
+bool nx_flush_close_step(struct conn *c);
+
+#endif

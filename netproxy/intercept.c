@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interception: a stream to a host a credential is bound to is ours in
+ * TLS on both sides, and its requests are forwarded like proxied ones.
+ */
+#include <ares.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+
+/* The client's side is ours: a certificate for the tunnel's host. */
+void nx_start_intercept(struct conn *c)
+{
+	c->client.ssl = nx_tls_server(c->np->tls, c->host);
+	if (!c->client.ssl ||
+	    nx_tls_attach(c->client.ssl, c->client.tag.fd, c->cin.d + c->cin.off, nx_buf_used(&c->cin)) < 0) {
+		nx_tls_failed(c, "client", nx_tls_error(c->np->tls));
+		nx_conn_kill(c);
+		return;
+	}
+	nx_conn_buf_free(c, &c->cin);
+	c->inner.on = true;
+	snprintf(c->inner.host, sizeof(c->inner.host), "%s", c->host);
+	c->inner.port = c->port;
+	c->state = S_TLS_CLIENT;
+	nx_set_deadline(c, T_HEAD);
+}
+
+/* The upstream's side: verified against the system roots and upstream_ca. */
+void nx_start_upstream_tls(struct conn *c)
+{
+	c->up.ssl = nx_tls_client(c->np->tls, c->inner.host);
+	if (!c->up.ssl || nx_tls_attach(c->up.ssl, c->up.tag.fd, NULL, 0) < 0) {
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, nx_tls_error(c->np->tls));
+		return;
+	}
+	c->state = S_TLS_UPSTREAM;
+	nx_set_deadline(c, T_CONNECT);
+}
+
+/* S_TLS_CLIENT: our handshake with the client. */
+bool nx_tls_client_step(struct conn *c)
+{
+	char why[256];
+	int r = nx_tls_handshake(c->client.ssl, c->client.tag.fd, why, sizeof(why));
+	if (r == 0)
+		return false;
+	if (r < 0) {
+		char hint[400];
+		snprintf(hint, sizeof(hint), "%s (a client that refuses the certificate does "
+					     "not trust the CA bundle in SSL_CERT_FILE)", why);
+		nx_tls_failed(c, "client", hint);
+		nx_conn_kill(c);
+		return false;
+	}
+	nx_start_upstream_tls(c);
+	return true;
+}
+
+/* S_TLS_UPSTREAM: our handshake with the upstream. */
+bool nx_tls_upstream_step(struct conn *c)
+{
+	char why[256], reason[400];
+	int r = nx_tls_handshake(c->up.ssl, c->up.tag.fd, why, sizeof(why));
+	long vr;
+	if (r == 0)
+		return false;
+	if (r < 0) {
+		vr = SSL_get_verify_result(c->up.ssl);
+		if (vr != X509_V_OK)
+			snprintf(reason, sizeof(reason), "the upstream's certificate is refused: %s",
+				 X509_verify_cert_error_string(vr));
+		else
+			snprintf(reason, sizeof(reason), "TLS to the upstream failed: %s", why);
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+		return true;
+	}
+	c->up_connected = true;
+	snprintf(c->up_host, sizeof(c->up_host), "%s", c->inner.host);
+	c->up_port = c->inner.port;
+	if (c->proto == P_HTTP && c->fwd.method[0]) {
+		/* dialled again for a request that is waiting */
+		c->state = S_FORWARD;
+		nx_set_deadline(c, T_RESPONSE);
+	} else {
+		c->state = S_HTTP_HEAD;
+		nx_set_deadline(c, T_HEAD);
+	}
+	return true;
+}

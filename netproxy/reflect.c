@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Secrets in responses (scrub.c) on a connection: heads rewritten,
+ * bodies and upgraded streams scanned as they pass to the client.
+ *
+ * With credentials, every response the proxy reads on its way to the client
+ * is scanned: heads have a secret replaced by its placeholder, bodies and
+ * upgraded streams are cut when one comes (their framing has gone out
+ * already), and a compressed answer to a request that carried a secret,
+ * which could hide one, is refused.
+ */
+#include <ares.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+
+/* A body or stream of FRAME begins: 0, or -1 when the connection ended. */
+int nx_scan_begin(struct conn *c, enum nx_frame frame)
+{
+	if (!c->np->scrub)
+		return 0;
+	if (!c->scan && nx_scan_new(c->np->scrub, &c->scan) < 0) {
+		nx_reflect_cut(c, -ENOMEM);
+		return -1;
+	}
+	nx_scan_reset(c->scan, frame);
+	return 0;
+}
+
+/* Room in cout for upstream bytes: what a scan may hold back must fit too. */
+size_t nx_down_room(const struct conn *c)
+{
+	size_t room = nx_buf_room(&c->cout), hold = c->scan ? nx_scrub_hold_max(c->np->scrub) : 0;
+
+	return room > hold ? room - hold : 0;
+}
+
+/* Upstream bytes on their way to the client (cout reserved, N within
+ * nx_down_room()).  False when the connection ended. */
+bool nx_to_client(struct conn *c, const char *p, size_t n)
+{
+	size_t out;
+	int r;
+
+	if (!c->scan) {
+		(void)nx_buf_append(&c->cout, p, n);
+		return true;
+	}
+	r = nx_scan_feed(c->scan, p, n, c->np->scratch, &out);
+	if (r < 0) {
+		nx_reflect_cut(c, r);
+		return false;
+	}
+	(void)nx_buf_append(&c->cout, c->np->scratch, out);
+	return true;
+}
+
+/* The body or stream ended: what the scan held back goes out. */
+void nx_scan_end(struct conn *c)
+{
+	if (c->scan && nx_scan_held(c->scan))
+		(void)nx_buf_append(&c->cout, c->np->scratch, nx_scan_flush(c->scan, c->np->scratch));
+}
+
+bool nx_header_is(const struct nx_header *h, const char *name)
+{
+	return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
+}
+
+/* A response head from uin to cout, secrets replaced.  1 moved, 0 wait
+ * for room, -1 the connection was answered or ended. */
+int nx_head_to_client(struct conn *c, const struct nx_response *r)
+{
+	const char *head = c->uin.d + c->uin.off;
+	char *clean = NULL;
+	size_t len = r->head_len;
+	unsigned hits = 0;
+
+	if (nx_buf_reserve(&c->cout) < 0)
+		return 0;
+	if (c->np->scrub) {
+		/* a bound host was asked for identity: a compressed answer could
+		 * hide a secret it holds (one stored by an earlier request), so
+		 * it is refused whether or not this request carried the secret;
+		 * only a response without a body has nothing to hide */
+		if (c->fwd.req_bound && r->body != NX_BODY_NONE &&
+		    !(r->body == NX_BODY_LENGTH && r->length == 0))
+			for (size_t i = 0; i < r->n_headers; i++) {
+				const struct nx_header *h = &r->headers[i];
+				char reason[NX_HOST_MAX + 300];
+				if (!nx_header_is(h, "content-encoding") ||
+				    (h->value_len == 8 && strncasecmp(h->value, "identity", 8) == 0))
+					continue;
+				snprintf(reason, sizeof(reason),
+					 "%s, a host a credential is bound to, answered with "
+					 "Content-Encoding %.*s, asked for identity: a compressed body "
+					 "cannot be checked for secrets",
+					 c->host, (int)(h->value_len > 40 ? 40 : h->value_len), h->value);
+				nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+				return -1;
+			}
+		int sr = nx_scrub_head(c->np->scrub, head, r->head_len, &clean, &len, &hits);
+		if (sr < 0) {
+			nx_reflect_cut(c, sr);
+			return -1;
+		}
+		if (sr == 0)
+			len = r->head_len;
+		else if (len > BUF_CAP) {
+			free(clean);
+			nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
+					"a response head too large once its secrets are replaced");
+			return -1;
+		}
+	}
+	if (nx_buf_room(&c->cout) < len && nx_buf_cap(&c->cout) < BUF_CAP &&
+	    nx_buf_grow(&c->cout) == -ENOBUFS && nx_buf_used(&c->cout) == 0) {
+		char reason[400];
+		free(clean);
+		nx_budget_reason(c, "a response head", reason, sizeof(reason));
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+		return -1;
+	}
+	if (nx_buf_room(&c->cout) < len) {
+		free(clean);
+		return 0; /* wait for the client to take what it has */
+	}
+	(void)nx_buf_append(&c->cout, clean ? clean : head, len);
+	for (size_t k = 0; hits && k < c->np->n_creds; k++)
+		if (hits & (1u << k)) {
+			char reason[NX_HOST_MAX + 200];
+			snprintf(reason, sizeof(reason),
+				 "the secret of credential %s came back from %s in a response head: "
+				 "replaced by the placeholder",
+				 c->np->creds[k].name, c->host);
+			nx_emit_full(c, "cred.reflect", reason, c->addr_text[0] ? c->addr_text : NULL,
+				  c->np->creds[k].name, "head");
+		}
+	free(clean);
+	nx_buf_consume(&c->uin, r->head_len);
+	return 1;
+}
+
+/* The framing of an upgraded stream, from the 101's Upgrade header. */
+enum nx_frame nx_upgrade_frame(const struct nx_response *r)
+{
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (nx_header_is(&r->headers[i], "upgrade") && r->headers[i].value_len == 9 &&
+		    strncasecmp(r->headers[i].value, "websocket", 9) == 0)
+			return NX_FRAME_WEBSOCKET;
+	return NX_FRAME_PLAIN;
+}
+
+/* An upgraded stream, upstream to client, through the scan. */
+bool nx_copy_down_scanned(struct conn *c, bool *dead)
+{
+	bool progress = false;
+	ssize_t n;
+
+	if (!c->tun.ueof && nx_buf_room(&c->uin) > 0) {
+		n = nx_side_read(&c->up, &c->uin);
+		if (n == 0)
+			c->tun.ueof = true;
+		else if (n < 0 && n != -EAGAIN && n != -ENOMEM)
+			*dead = true;
+		progress |= n >= 0;
+	}
+	if (nx_buf_used(&c->uin) && nx_buf_reserve(&c->cout) == 0) {
+		size_t take = nx_buf_used(&c->uin) < nx_down_room(c) ? nx_buf_used(&c->uin) : nx_down_room(c);
+		if (take) {
+			if (!nx_to_client(c, c->uin.d + c->uin.off, take))
+				return false;
+			nx_buf_consume(&c->uin, take);
+			progress = true;
+		}
+	}
+	if (c->tun.ueof && !nx_buf_used(&c->uin))
+		nx_scan_end(c);
+	n = nx_side_write(&c->client, &c->cout);
+	if (n < 0 && n != -EAGAIN)
+		*dead = true;
+	if (n > 0) {
+		c->bytes_down += (uint64_t)n;
+		progress = true;
+	}
+	return progress;
+}

@@ -62,3 +62,20 @@ def test_a_fifo_at_the_top_does_not_hang_the_supervisor(box):
         pytest.fail("the supervisor hung in open() of a FIFO")
     assert "done" in r.stdout, r.stderr
     assert os.path.exists(box.path("work", "other.txt"))
+
+
+def test_many_directories_at_the_top_do_not_exhaust_the_supervisor(box):
+    """Each directory the gate makes is held open (an O_PATH fd) up to
+    GATE_MADE_MAX (65536), far above the usual RLIMIT_NOFILE (1024): a loop
+    of mkdir at the top leaves the supervisor without fds, and every later
+    gate call (and anything else it opens) fails with EMFILE."""
+    nons_only(box)
+    make_repo(box)
+    sh = ("ulimit -n 1024; i=0; while [ $i -lt 1100 ]; do mkdir d$i 2>/dev/null; i=$((i+1)); done; "
+          "echo x > after.txt && echo after-ok")
+    r = subprocess.run(["sh", "-c", "ulimit -n 1024 && exec \"$@\"", "sh"] +
+                       box.cmd([box.ringfence, "-p", box.policy(""), "--", "sh", "-c", sh]),
+                       cwd=box.work, env=box.env(GIT_ENV), capture_output=True, text=True,
+                       timeout=120)
+    assert os.path.isdir(box.path("work", "d5"))  # positive control: the gate made them
+    assert "after-ok" in r.stdout, r.stderr[-500:]

@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: MIT
+"""Attacks on the file gate (fsgate.c), without namespaces."""
+import os
+import subprocess
+
+import pytest
+
+from test_protect import GIT_ENV, host, make_repo, planted
+
+
+def nons_only(box):
+    if box.namespaces != "off":
+        pytest.skip("the gate works without namespaces")
+
+
+PY_LINK = r'''
+import os
+os.symlink(".git/config", "s")
+try:
+    os.link("s", "cfg", follow_symlinks=True)
+    print("linked")
+except OSError as e:
+    print("link refused", e)
+try:
+    with open("cfg", "a") as f:
+        f.write("[core]\n\tfsmonitor = %s\n")
+    print("written")
+except OSError as e:
+    print("write refused", e)
+open("control", "w").close()
+print("done")
+'''
+
+
+def test_link_following_a_symlink_reaches_no_protected_file(box):
+    """link(AT_SYMLINK_FOLLOW) of a symlink at the top that points at
+    .git/config: the supervisor must not follow it and link the config's
+    inode under a name the gate then opens for writing."""
+    nons_only(box)
+    make_repo(box)
+    script, mark = planted(box)
+    r = box.run(["python3", "-c", PY_LINK % script], policy=box.policy(""), env=GIT_ENV)
+    assert "done" in r.stdout, r.stdout + r.stderr
+    assert os.path.exists(box.path("work", "control"))  # positive control
+    with open(box.path("work", ".git", "config")) as f:
+        assert "fsmonitor" not in f.read(), r.stdout
+    host(box, ["git", "status", "--short"])
+    assert not os.path.exists(mark)
+
+
+def test_a_fifo_at_the_top_does_not_hang_the_supervisor(box):
+    """mkfifo at the top (made by the gate), then open it for writing with
+    no reader: the supervisor opens it itself and must not block in open
+    (a blocked supervisor answers no other call and never ends the run)."""
+    nons_only(box)
+    make_repo(box)
+    sh = ("mkfifo pipe && (echo x > pipe &) ; sleep 1; echo hi > other.txt; "
+          "echo done")
+    try:
+        r = box.run(["sh", "-c", sh], policy=box.policy(""), env=GIT_ENV, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the supervisor hung in open() of a FIFO")
+    assert "done" in r.stdout, r.stderr
+    assert os.path.exists(box.path("work", "other.txt"))
+
+
+def test_many_directories_at_the_top_do_not_exhaust_the_supervisor(box):
+    """Each directory the gate makes is held open (an O_PATH fd) up to
+    GATE_MADE_MAX (65536), far above the usual RLIMIT_NOFILE (1024): a loop
+    of mkdir at the top leaves the supervisor without fds, and every later
+    gate call (and anything else it opens) fails with EMFILE."""
+    nons_only(box)
+    make_repo(box)
+    sh = ("ulimit -n 1024; i=0; while [ $i -lt 1100 ]; do mkdir d$i 2>/dev/null; i=$((i+1)); done; "
+          "echo x > after.txt && echo after-ok")
+    r = subprocess.run(["sh", "-c", "ulimit -n 1024 && exec \"$@\"", "sh"] +
+                       box.cmd([box.ringfence, "-p", box.policy(""), "--", "sh", "-c", sh]),
+                       cwd=box.work, env=box.env(GIT_ENV), capture_output=True, text=True,
+                       timeout=120)
+    assert os.path.isdir(box.path("work", "d5"))  # positive control: the gate made them
+    assert "after-ok" in r.stdout, r.stderr[-500:]

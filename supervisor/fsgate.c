@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -60,9 +61,11 @@
 
 #include "supervisor.h"
 
-/* Directories the gate made during the run: more are made through the
- * kernel's rules no longer (EDQUOT) */
+/* Directories the gate made during the run and holds (an fd each), at most:
+ * more are refused (EDQUOT).  Also bounded by RLIMIT_NOFILE, less a reserve
+ * for everything else the supervisor opens. */
 #define GATE_MADE_MAX 65536
+#define GATE_FD_RESERVE 512
 
 struct gate_dir {
 	int fd; /* O_PATH, held: the inode is not reused while we judge by it */
@@ -80,7 +83,12 @@ struct fsgate {
 	char **state;
 	size_t n_state;
 	unsigned long refused; /* protected names refused, said at exit */
+	size_t made_max;       /* directories made and held, at most */
+	bool said_full;
 };
+
+/* act(): not the gate's to make after all (the kernel's, under Landlock) */
+#define GATE_CONTINUE (-ECANCELED)
 
 /* Refusals said as they happen; the rest counted at exit. */
 #define GATE_WARN_MAX 3
@@ -172,6 +180,18 @@ void fsgate_prepare(struct sandbox *sb)
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		die("out of memory");
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		g->made_max = rl.rlim_cur > 2 * GATE_FD_RESERVE ? rl.rlim_cur - GATE_FD_RESERVE
+								: rl.rlim_cur / 2;
+	}
+	if (g->made_max > GATE_MADE_MAX)
+		g->made_max = GATE_MADE_MAX;
 	for (size_t i = 0; i < sb->plan.n_splits; i++) {
 		const struct landlock_split *s = &sb->plan.splits[i];
 		if (!(s->rights & make))
@@ -463,7 +483,7 @@ static bool decode(const struct seccomp_notif *req, enum op *op, int *dirfd, uin
 		return true;
 	case __NR_linkat:
 		*two = true, *dirfd = (int)a[0], *addr = a[1], *dirfd2 = (int)a[2];
-		*addr2 = a[3], *flags = 1ull << 63;
+		*addr2 = a[3], *flags = (1ull << 63) | (a[4] & 0xffffffffu);
 		return true;
 	default:
 		return false;
@@ -511,9 +531,25 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 	old = umask(um);
 	switch (op) {
 	case OP_OPEN:
-		/* a final symlink is the kernel's to follow, under Landlock */
-		fd = openat(t->dir, t->name, (int)(flags | O_NOFOLLOW | O_CLOEXEC), mode);
+		/* a final symlink is the kernel's to follow, under Landlock; and
+		 * never a blocking open here, where every other call waits: a
+		 * FIFO without its other end, or a file under a lease, would
+		 * hold the supervisor (found by an outside review).  What is no
+		 * regular file, or would block, goes on in the kernel, which
+		 * blocks only the caller (under Landlock, which gives what the
+		 * gate made no rule) */
+		fd = openat(t->dir, t->name, (int)(flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK),
+			    mode);
 		r = fd < 0 ? -errno : 0;
+		if (r == -EWOULDBLOCK || r == -ENXIO)
+			r = GATE_CONTINUE;
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+				(!(flags & O_NONBLOCK) &&
+				 fcntl(fd, F_SETFL, (int)(flags & ~(uint64_t)O_NONBLOCK)) < 0))) {
+			close(fd);
+			fd = -1;
+			r = GATE_CONTINUE;
+		}
 		if (fd >= 0) {
 			struct seccomp_notif_addfd add = {
 				.id = req->id,
@@ -527,13 +563,20 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 		}
 		break;
 	case OP_MKDIR:
+		/* each directory made is held (an fd): past the cap, refused
+		 * rather than the supervisor's descriptors spent */
+		if (g->made >= g->made_max) {
+			if (!g->said_full) {
+				g->said_full = true;
+				warn("the file gate made %zu directories: no more are made in the "
+				     "directories on the way to protected paths (EDQUOT)",
+				     g->made);
+			}
+			r = -EDQUOT;
+			break;
+		}
 		r = mkdirat(t->dir, t->name, mode & 07777) < 0 ? -errno : 0;
 		if (r == 0) {
-			if (g->made >= GATE_MADE_MAX) {
-				/* made, but what is made in it is Landlock's
-				 * (and Landlock refuses it) */
-				break;
-			}
 			fd = openat(t->dir, t->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd >= 0 && gate_add(g, fd, t->gate->rights, NULL))
 				g->made++;
@@ -560,8 +603,13 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 		r = mknodat(t->dir, t->name, mode, 0) < 0 ? -errno : 0;
 		break;
 	case OP_TRUNCATE:
-		fd = openat(t->dir, t->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-		r = fd < 0 ? -errno : (ftruncate(fd, (off_t)flags) < 0 ? -errno : 0);
+		fd = openat(t->dir, t->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		r = fd < 0 ? -errno : 0;
+		if (r == -EWOULDBLOCK || r == -ENXIO || (fd >= 0 && (fstat(fd, &st) < 0 ||
+								     !S_ISREG(st.st_mode))))
+			r = GATE_CONTINUE;
+		else if (fd >= 0)
+			r = ftruncate(fd, (off_t)flags) < 0 ? -errno : 0;
 		if (fd >= 0)
 			close(fd);
 		break;
@@ -597,7 +645,11 @@ static bool handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 		answered = false; /* Landlock's */
 		goto out;
 	}
-	if (!a.gate || !b.gate || (link && (flags & ~(1ull << 63) & ~(uint64_t)AT_SYMLINK_FOLLOW))) {
+	/* across the boundary; or a link that follows a symlink or names an
+	 * fd (AT_SYMLINK_FOLLOW, AT_EMPTY_PATH): the gate links what it
+	 * judged, a name in a directory it keeps, never what a link points
+	 * to (a protected file, a denied one) */
+	if (!a.gate || !b.gate || (link && (flags & ~(1ull << 63)))) {
 		answer(nfd, req->id, -EXDEV, false);
 		goto out;
 	}
@@ -622,7 +674,7 @@ static bool handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 	r = broker_as_command(sb, true);
 	if (r == 0) {
 		if (link)
-			r = linkat(a.dir, a.name, b.dir, b.name, (int)(flags & AT_SYMLINK_FOLLOW)) < 0
+			r = linkat(a.dir, a.name, b.dir, b.name, 0) < 0
 				    ? -errno
 				    : 0;
 		else
@@ -698,7 +750,7 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 		return false; /* Landlock refuses it as the grant does */
 	}
 	r = act(nfd, req, sb, g, &t, op, flags, mode, link_target, &sent);
-	if (op == OP_OPEN && r == -ELOOP && !(flags & O_NOFOLLOW)) {
+	if (r == GATE_CONTINUE || (op == OP_OPEN && r == -ELOOP && !(flags & O_NOFOLLOW))) {
 		/* a symlink: followed by the kernel, judged by Landlock */
 		target_close(&t);
 		return false;

@@ -79,3 +79,34 @@ def test_many_directories_at_the_top_do_not_exhaust_the_supervisor(box):
                        timeout=120)
     assert os.path.isdir(box.path("work", "d5"))  # positive control: the gate made them
     assert "after-ok" in r.stdout, r.stderr[-500:]
+
+
+PY_LEASE = r'''
+import fcntl, os, signal, subprocess, sys, time
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+open("leased", "w").close()
+fd = os.open("leased", os.O_RDONLY)
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+# a write open breaks the lease: it waits for the holder (up to the
+# lease-break time) but only its caller may wait, not the supervisor
+w = subprocess.Popen([sys.executable, "-c", "open('leased', 'w')"],
+                     stderr=subprocess.DEVNULL)
+time.sleep(0.5)
+s = time.time()
+with open("other.txt", "w") as f:
+    f.write("x")
+print("other took %.1f" % (time.time() - s))
+w.kill()
+'''
+
+
+def test_a_leased_file_does_not_stall_the_supervisor(box):
+    """A file the command holds a lease on, opened for writing by another of
+    its processes: the supervisor must not wait out the lease break while
+    every other call waits for it."""
+    nons_only(box)
+    make_repo(box)
+    box.write("work/lease.py", PY_LEASE)
+    r = box.run(["/usr/bin/python3", "lease.py"], policy=box.policy(""), timeout=120)
+    assert "other took" in r.stdout, r.stderr
+    assert float(r.stdout.split()[-1]) < 5, r.stdout

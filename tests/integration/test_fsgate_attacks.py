@@ -86,7 +86,12 @@ import fcntl, os, signal, subprocess, sys, time
 signal.signal(signal.SIGIO, signal.SIG_IGN)
 open("leased", "w").close()
 fd = os.open("leased", os.O_RDONLY)
-fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+for _ in range(100):  # (the supervisor's own copy of the new file closes
+    try:              # just after the command's open returned)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+        break
+    except BlockingIOError:
+        time.sleep(0.01)
 # a write open breaks the lease: it waits for the holder (up to the
 # lease-break time) but only its caller may wait, not the supervisor
 w = subprocess.Popen([sys.executable, "-c", "open('leased', 'w')"],

@@ -488,7 +488,21 @@ static void prepare_fs(struct sandbox *sb)
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
 		die("socketpair: %s", strerror(errno));
 
-	/* The working directory must be inside what the command may read. */
+	/* The working directory must be inside what the command may read.
+	 * Without namespaces a deny beneath it takes that away: Landlock
+	 * rights are inherited, so a directory the command may list would
+	 * give the denied path beneath it the same right. */
+	for (size_t i = 0; sb->ll.abi > 0 && sb->ns == NS_NONE && i < p->fs.deny.n; i++) {
+		const char *c = deny_canon(sb)[i];
+		if (c && strcmp(c, sb->cwd) != 0 && landlock_path_beneath(c, sb->cwd) &&
+		    !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))
+			die("%s:%u: filesystem.deny: %s lies beneath the working directory %s: "
+			    "without a mount namespace Landlock cannot deny a path beneath a "
+			    "directory the command may read (its rights are inherited); run with "
+			    "namespaces, or start from a directory beside it",
+			    origin_file(&p->fs.deny.items[i].origin), p->fs.deny.items[i].origin.line,
+			    c, sb->cwd);
+	}
 	if (sb->ll.abi > 0 && !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))
 		die("the working directory %s is outside the policy's grants: start ringfence "
 		    "from a granted directory or add it to [filesystem] read",

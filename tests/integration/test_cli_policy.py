@@ -213,3 +213,18 @@ def test_namespaces_on_refuses_without_them(box):
     assert [n for n in os.listdir(os.path.join(state, "ringfence")) if n.startswith("run-")] == []
     r = box.run(["true"], policy=box.policy(""), env=env)
     assert r.returncode == 0 and "earlier run" not in r.stderr, r.stderr
+
+
+def test_deny_beneath_the_working_directory_without_namespaces_says_why(box):
+    """Landlock cannot deny beneath a directory the command may read: the
+    refusal names the deny line and the reason, not 'outside the grants'."""
+    if box.namespaces != "off":
+        pytest.skip("with namespaces the deny is a mask")
+    os.mkdir(os.path.join(box.work, "secrets"))
+    pol = box.policy("""
+        [filesystem]
+        deny = ${CWD}/secrets
+        """)
+    line = never_started(box, run_marker(box, policy=pol))
+    assert "filesystem.deny" in line and "beneath the working directory" in line, line
+    assert "policy.ini:" in line, line

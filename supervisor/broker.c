@@ -210,6 +210,30 @@ int broker_caller_pidfd(pid_t tid)
 	return pidfd >= 0 ? pidfd : -errno;
 }
 
+/* A NUL-terminated string from the caller's memory, page by page (a
+ * string that ends just before an unmapped page must still be read). */
+int broker_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	if (!addr)
+		return -EFAULT;
+	while (off < size - 1) {
+		size_t chunk = 4096 - ((addr + off) & 4095);
+		if (chunk > size - 1 - off)
+			chunk = size - 1 - off;
+		struct iovec l = { .iov_base = buf + off, .iov_len = chunk };
+		struct iovec r = { .iov_base = (void *)(uintptr_t)(addr + off), .iov_len = chunk };
+		ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+		if (n <= 0)
+			return -EFAULT;
+		if (memchr(buf + off, '\0', (size_t)n))
+			return 0;
+		off += (size_t)n;
+	}
+	return -ENAMETOOLONG;
+}
+
 /* Our own connection to the proxy, announced to it. */
 static int connect_to_proxy(const struct sandbox *sb, struct netproxy *np, int flags)
 {

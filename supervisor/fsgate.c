@@ -254,30 +254,6 @@ static const char *judge(const struct sandbox *sb, const struct gate_dir *d, con
 
 /* ---- the caller's view ------------------------------------------------------ */
 
-/* The NUL-ended string at ADDR in PID's memory, read once. */
-static int read_path(pid_t pid, uint64_t addr, char *buf, size_t size)
-{
-	size_t got = 0;
-
-	if (!addr)
-		return -EFAULT;
-	while (got < size) {
-		/* up to the end of the page: the next may not be mapped */
-		size_t chunk = 4096 - ((addr + got) & 4095);
-		if (chunk > size - got)
-			chunk = size - got;
-		struct iovec l = { buf + got, chunk };
-		struct iovec r = { (void *)(uintptr_t)(addr + got), chunk };
-		ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
-		if (n <= 0)
-			return -EFAULT;
-		if (memchr(buf + got, '\0', (size_t)n))
-			return 0;
-		got += (size_t)n;
-	}
-	return -ENAMETOOLONG;
-}
-
 /* The directory DIRFD (or cwd, or root for an absolute PATH) of TID. */
 static int open_base(pid_t tid, int dirfd, const char *path)
 {
@@ -321,7 +297,7 @@ static int target_read(struct target *t, pid_t tid, int dirfd, uint64_t addr)
 
 	t->base = t->dir = -1;
 	t->gate = NULL;
-	r = read_path(tid, addr, t->path, sizeof(t->path));
+	r = broker_read_string(tid, addr, t->path, sizeof(t->path));
 	if (r < 0)
 		return r;
 	if (!t->path[0])
@@ -722,7 +698,7 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	if (op == OP_MKNOD && !S_ISFIFO(mode) && !S_ISREG(mode) && (mode & S_IFMT)) {
 		return false; /* devices and sockets: Landlock's */
 	}
-	if (op == OP_SYMLINK && read_path(req->pid, addr2, link_target, sizeof(link_target)) < 0)
+	if (op == OP_SYMLINK && broker_read_string(req->pid, addr2, link_target, sizeof(link_target)) < 0)
 		return false;
 	if (target_read(&t, req->pid, dirfd, addr) < 0) {
 		target_close(&t);

@@ -136,30 +136,6 @@ bool fstrace_judge(const struct sandbox *sb, const char *target, const char *che
 
 /* ---- the caller's view -------------------------------------------------- */
 
-/* A NUL-terminated string from the caller's memory, page by page (a
- * string that ends just before an unmapped page must still be read). */
-static int read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
-{
-	size_t off = 0;
-
-	if (!addr)
-		return -EFAULT;
-	while (off < size - 1) {
-		size_t chunk = 4096 - ((addr + off) & 4095);
-		if (chunk > size - 1 - off)
-			chunk = size - 1 - off;
-		struct iovec l = { .iov_base = buf + off, .iov_len = chunk };
-		struct iovec r = { .iov_base = (void *)(uintptr_t)(addr + off), .iov_len = chunk };
-		ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
-		if (n <= 0)
-			return -EFAULT;
-		if (memchr(buf + off, '\0', (size_t)n))
-			return 0;
-		off += (size_t)n;
-	}
-	return -ENAMETOOLONG;
-}
-
 /* The name of FD as the command sees it (its mount namespace's paths). */
 static int fd_name(int fd, char *buf, size_t size)
 {
@@ -209,7 +185,7 @@ static int resolve(pid_t pid, int root, int dirfd_base, uint64_t addr, bool foll
 	int r;
 
 	ret->path[0] = '\0';
-	r = read_string(pid, addr, arg, sizeof(arg));
+	r = broker_read_string(pid, addr, arg, sizeof(arg));
 	if (r < 0)
 		return r;
 	if (!arg[0])

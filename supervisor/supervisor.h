@@ -507,6 +507,9 @@ int seccomp_notify_trial(void);
  * (PIDFD_THREAD, or its thread group on kernels before 6.9), or -errno.
  * The thread group of TID from /proc, or -errno. */
 int broker_caller_pidfd(pid_t tid);
+/* A NUL-terminated string at ADDR in PID's memory, read once, page by page;
+ * -EFAULT, -ENAMETOOLONG. */
+int broker_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
 pid_t broker_thread_group(pid_t tid);
 /* This thread's effective ids, groups: the command's (ENTER), or ours
  * again; 0 or -errno (the command runs as our own user: nothing to do). */

@@ -21,7 +21,9 @@ def test_kernel_surface(box):
     check(box.run([os.path.join(box.bin, "syscalls")], policy=pol))
 
 
-def test_filesystem_and_process(box):
+def fs_attack_setup(box):
+    """What tests/escape/fs.c attacks: a secret outside the grants, a .git
+    config, a setuid-root program the sandbox may execute; its arguments."""
     secret_dir = box.path("secret")
     os.mkdir(secret_dir)
     box.write("secret/key", "TOPSECRET\n", mode=0o644)
@@ -31,19 +33,23 @@ def test_filesystem_and_process(box):
     if box.user == "nobody":
         for p in (git, cfg):
             os.chown(p, 65534, 65534)
-    # a setuid-root program the sandbox may execute
     suid = os.path.join(box.bin, "suid_probe")
     os.chown(suid, 0, 0)
     os.chmod(suid, 0o4755)
+    args = ([os.path.join(box.bin, "fs"), "secret=" + secret_dir + "/key", "outside=/etc",
+             "protected=" + cfg, "setuid=" + suid]
+            + (["metadata=known"] if box.namespaces == "off" else []))
+    return secret_dir, cfg, args
+
+
+def test_filesystem_and_process(box):
+    secret_dir, cfg, args = fs_attack_setup(box)
     pol = box.policy("""
         [filesystem]
         read = %s
         deny = %s
         """ % (box.root, secret_dir))
-    p = box.popen([os.path.join(box.bin, "fs"), "secret=" + secret_dir + "/key", "outside=/etc",
-                   "protected=" + cfg, "setuid=" + suid]
-                  + (["metadata=known"] if box.namespaces == "off" else []), policy=pol,
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = box.popen(args, policy=pol, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = p.communicate(timeout=60)
     r = subprocess.CompletedProcess(p.args, p.returncode, out, err)
     check(r)

@@ -9,6 +9,7 @@ import pty
 import subprocess
 
 from conftest import NOBODY, audit_events
+from test_escape import fs_attack_setup
 
 SCRIPT_PRELUDE = "set -u; "
 
@@ -255,18 +256,7 @@ def test_the_trace_decides_nothing(box):
     """With --trace every file call stops in the supervisor and goes on:
     the attack program of tests/escape/fs.c still fails at everything,
     and its refusals are reported."""
-    secret_dir = box.path("secret")
-    os.mkdir(secret_dir)
-    box.write("secret/key", "TOPSECRET\n", mode=0o644)
-    git = box.path("work", ".git")
-    os.mkdir(git)
-    cfg = box.write("work/.git/config", "[core]\n")
-    if box.user == "nobody":
-        for p in (git, cfg):
-            os.chown(p, NOBODY, NOBODY)
-    suid = os.path.join(box.bin, "suid_probe")
-    os.chown(suid, 0, 0)
-    os.chmod(suid, 0o4755)
+    secret_dir, cfg, args = fs_attack_setup(box)
     log = box.path("logs", "audit.jsonl")
     os.makedirs(os.path.dirname(log))
     if box.user == "nobody":
@@ -278,10 +268,7 @@ def test_the_trace_decides_nothing(box):
         [log]
         file = %s
         """ % (box.root, secret_dir, log))
-    r = box.run([os.path.join(box.bin, "fs"), "secret=" + secret_dir + "/key", "outside=/etc",
-                 "protected=" + cfg, "setuid=" + suid]
-                + (["metadata=known"] if box.namespaces == "off" else []), policy=pol,
-                opts=["--trace"])
+    r = box.run(args, policy=pol, opts=["--trace"])
     assert "ESCAPED" not in r.stdout, r.stdout
     assert r.returncode == 0 and "0 escape(s)" in r.stdout, r.stdout + r.stderr
     assert open(cfg).read() == "[core]\n"

@@ -162,6 +162,20 @@ bool nx_sniff_step(struct conn *c)
 	return sniff(c) || n > 0 || progress;
 }
 
+/* After a tunnel's copy: ENDED closes it (logged); else PROGRESS renews its
+ * deadline.  Whether the step made progress. */
+static bool tunnel_went_on(struct conn *c, bool ended, bool progress)
+{
+	if (ended) {
+		nx_emit(c, "net.close", NULL, c->addr_text);
+		nx_conn_kill(c);
+		return false;
+	}
+	if (progress)
+		nx_set_deadline(c, T_TUNNEL);
+	return progress;
+}
+
 /* S_BUF_TUNNEL: an upgraded stream, copied (TLS, or scanned). */
 bool nx_buf_tunnel_step(struct conn *c)
 {
@@ -172,14 +186,9 @@ bool nx_buf_tunnel_step(struct conn *c)
 				    : nx_copy_dir(c, true, &c->cout, &c->tun.ueof, &dead);
 	if (c->dead)
 		return false;
-	if (dead || (c->tun.ceof && !nx_buf_used(&c->uout)) || (c->tun.ueof && !nx_buf_used(&c->cout))) {
-		nx_emit(c, "net.close", NULL, c->addr_text);
-		nx_conn_kill(c);
-		return false;
-	}
-	if (progress)
-		nx_set_deadline(c, T_TUNNEL);
-	return progress;
+	return tunnel_went_on(c, dead || (c->tun.ceof && !nx_buf_used(&c->uout)) ||
+				       (c->tun.ueof && !nx_buf_used(&c->cout)),
+			      progress);
 }
 
 /* S_TUNNEL: both directions spliced. */
@@ -189,12 +198,5 @@ bool nx_tunnel_step(struct conn *c)
 	progress = nx_pump_dir(c, 0, &dead);
 	if (!dead)
 		progress |= nx_pump_dir(c, 1, &dead);
-	if (dead || (c->tun.dir[0].shut && c->tun.dir[1].shut)) {
-		nx_emit(c, "net.close", NULL, c->addr_text);
-		nx_conn_kill(c);
-		return false;
-	}
-	if (progress)
-		nx_set_deadline(c, T_TUNNEL);
-	return progress;
+	return tunnel_went_on(c, dead || (c->tun.dir[0].shut && c->tun.dir[1].shut), progress);
 }

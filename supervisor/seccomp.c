@@ -755,7 +755,7 @@ static const int notify_net_calls[] = { __NR_connect, __NR_listen };
 static const int notify_gate_calls[] = {
 	__NR_creat,  __NR_mkdir,   __NR_mkdirat,  __NR_rmdir,	 __NR_unlink,  __NR_unlinkat,
 	__NR_rename, __NR_renameat, __NR_renameat2, __NR_link,	 __NR_linkat,  __NR_symlink,
-	__NR_symlinkat, __NR_mknod, __NR_mknodat,  __NR_truncate,
+	__NR_symlinkat, __NR_mknod, __NR_mknodat,  __NR_truncate, __NR_openat2,
 };
 
 /*

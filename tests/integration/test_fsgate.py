@@ -201,3 +201,33 @@ def test_rebase_left_by_a_killed_supervisor_is_moved_by_the_next_start(box):
     assert "earlier run" in r.stderr, r.stderr
     assert not os.path.exists(box.path("work", ".git", "rebase-merge"))
     assert os.path.isdir(box.path("work", ".git", "rebase-merge.ringfence-blocked"))
+
+
+PY_OPENAT2 = r'''
+import ctypes, os, struct
+libc = ctypes.CDLL(None, use_errno=True)
+def openat2(path, flags, mode, resolve=0):
+    how = ctypes.create_string_buffer(struct.pack("QQQ", flags, mode, resolve))
+    fd = libc.syscall(437, -100, path.encode(), how, 24)
+    return fd if fd >= 0 else -ctypes.get_errno()
+fd = openat2("made2", os.O_CREAT | os.O_WRONLY, 0o644)
+print("plain", "ok" if fd >= 0 else fd)
+if fd >= 0:
+    os.write(fd, b"x")
+print("protected", openat2(".mcp.json", os.O_CREAT | os.O_WRONLY, 0o644))
+print("beneath", openat2("made3", os.O_CREAT | os.O_WRONLY, 0o644, 0x08))
+'''
+
+
+def test_openat2_through_the_gate(box):
+    """openat2(2) makes a file at the top like openat; a protected name is
+    refused; with a RESOLVE_* restriction the kernel decides (Landlock)."""
+    nons_only(box)
+    make_repo(box)
+    box.write("work/o2.py", PY_OPENAT2)
+    r = box.run(["/usr/bin/python3", "o2.py"], policy=box.policy(""))
+    assert "plain ok" in r.stdout, r.stdout + r.stderr
+    assert "protected -13" in r.stdout, r.stdout
+    assert "beneath -13" in r.stdout, r.stdout
+    assert os.path.exists(box.path("work", "made2"))
+    assert not os.path.exists(box.path("work", ".mcp.json"))

@@ -145,7 +145,9 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 			continue;
 		for (size_t j = 0; j < n; j++)
 			covered |= landlock_path_beneath(path, keep[j]);
-		if (covered)
+		/* a write grant beneath a carried path is carried on its own
+		 * as well: the path above it may be carried read-only */
+		if (covered && !(i < sb->plan.n && (sb->plan.rules[i].access & LL_FS_WRITE_FILE)))
 			continue;
 		if (n == ARRAY_SIZE(keep)) {
 			/* refuse rather than hide a granted path without a word */
@@ -166,6 +168,13 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 			continue;
 		keep[n++] = path;
 	}
+	/* outermost first, so that what lies beneath is mounted on top */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strlen(keep[j]) < strlen(keep[j - 1]); j--) {
+			const char *t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
 	for (size_t i = 0; i < n; i++) {
 		fds[i] = open_tree(AT_FDCWD, keep[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		/* the fresh directory is a write grant as a whole: what is

@@ -734,3 +734,22 @@ for src, dst in ((%r, "a/ro"), ("a/f", %r)):
     assert "moved" in r.stdout, r.stdout + r.stderr
     assert r.stdout.count("refused True") == 2 and "escaped" not in r.stdout, r.stdout
     assert os.path.exists(box.path("ro", "f")) and not os.path.exists(box.path("ro", "g"))
+
+
+def test_write_grant_beneath_a_read_grant_in_the_private_tmp(box):
+    """A read grant on a directory under /tmp and a write grant beneath it:
+    both are carried into the private /tmp, the inner one writable (it was
+    hidden under the outer read-only bind)."""
+    inner = box.path("inner")
+    os.mkdir(inner)
+    if box.user == "nobody":
+        os.chown(inner, 65534, 65534)
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        write = %s
+        """ % (box.root, inner))
+    r = box.run(["sh", "-c", "echo x > %s/f && echo wrote; echo y > %s/g || echo refused"
+                 % (inner, box.root)], policy=pol)
+    assert "wrote" in r.stdout, r.stderr
+    assert "refused" in r.stdout and not os.path.exists(box.path("g")), r.stdout

@@ -17,6 +17,7 @@ void cli_usage(FILE *out)
 	      "       ringfence check POLICY...\n"
 	      "       ringfence explain [-p POLICY] [OPTIONS]\n"
 	      "       ringfence probe\n"
+	      "       ringfence learn --from AUDIT.jsonl [-p POLICY]\n"
 	      "\n"
 	      "Runs COMMAND under Landlock, seccomp and a privilege drop as POLICY says\n"
 	      "(without -p: the built-in default, printed by 'ringfence explain').\n"
@@ -66,6 +67,9 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 		} else if (strcmp(argv[1], "probe") == 0) {
 			c.command = CLI_PROBE;
 			i = 2;
+		} else if (strcmp(argv[1], "learn") == 0) {
+			c.command = CLI_LEARN;
+			i = 2;
 		}
 	}
 	for (; i < argc; i++) {
@@ -89,6 +93,17 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 		}
 		if (strcmp(a, "--version") == 0) {
 			c.command = CLI_VERSION;
+			continue;
+		}
+		if (c.command == CLI_LEARN && (strcmp(a, "--from") == 0 || strncmp(a, "--from=", 7) == 0)) {
+			if (a[6] == '=')
+				c.learn_from = a + 7;
+			else if (i + 1 < argc)
+				c.learn_from = argv[++i];
+			else {
+				snprintf(err, err_size, "--from needs an audit log");
+				goto fail;
+			}
 			continue;
 		}
 		if (strcmp(a, "--trace") == 0) {
@@ -167,7 +182,12 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 		snprintf(err, err_size, "check needs at least one policy file");
 		goto fail;
 	}
-	if ((c.command == CLI_EXPLAIN || c.command == CLI_PROBE) && c.argc > 0) {
+	if (c.command == CLI_LEARN && !c.learn_from) {
+		snprintf(err, err_size, "learn needs --from AUDIT.jsonl (a run's audit log)");
+		goto fail;
+	}
+	if ((c.command == CLI_EXPLAIN || c.command == CLI_PROBE || c.command == CLI_LEARN) &&
+	    c.argc > 0) {
 		snprintf(err, err_size, "unexpected argument '%s'", c.argv[0]);
 		goto fail;
 	}

@@ -51,6 +51,9 @@ int main(int argc, char **argv)
 	case CLI_PROBE:
 		r = supervisor_probe();
 		break;
+	case CLI_LEARN:
+		r = supervisor_learn(&cli);
+		break;
 	case CLI_RUN:
 		r = supervisor_run(&cli);
 		break;

@@ -51,6 +51,7 @@ enum cli_command {
 	CLI_CHECK,
 	CLI_EXPLAIN,
 	CLI_PROBE,
+	CLI_LEARN,
 	CLI_HELP,
 	CLI_VERSION,
 	_CLI_MAX,
@@ -69,6 +70,7 @@ struct cli {
 	int verbose;
 	bool trace;	/* --trace */
 	bool log_live;	/* --log - */
+	const char *learn_from; /* learn --from FILE */
 	char **argv; /* the command (run) or the files (check); borrowed */
 	int argc;
 };
@@ -664,6 +666,8 @@ struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home);
 int supervisor_check(const struct cli *cli);
 int supervisor_explain(const struct cli *cli);
 int supervisor_probe(void);
+/* ringfence learn --from AUDIT.jsonl [-p POLICY] (learn.c). */
+int supervisor_learn(const struct cli *cli);
 /* probe.c: at -v, one line per layer a run put in force. */
 void sandbox_note_layers(const struct sandbox *sb);
 

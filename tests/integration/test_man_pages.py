@@ -159,7 +159,7 @@ def test_extraction_finds_the_tables():
     assert sum(len(v) for v in keys.values()) >= 40
     opts, subcommands = cli_words(read(CLI_C))
     assert {"--allow-read", "--allow-domain", "--no-network", "--policy", "-p", "-n"} <= opts
-    assert subcommands == {"check", "explain", "probe"}
+    assert subcommands == {"check", "explain", "probe", "learn"}
     text, _ = render(PAGE_5)
     assert "include" in documented_keys(subsections(text)["[sandbox]"])
 

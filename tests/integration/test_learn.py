@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: MIT
+"""ringfence learn --from AUDIT.jsonl: the lines that would have allowed a
+run's refusals, as a policy including the one the run used; what the policy
+denies on purpose is never proposed.  The same command then runs under the
+learned policy."""
+import os
+
+from conftest import NOBODY
+
+SCRIPT = ("echo x > %(out)s/f && echo wrote; cat %(secret)s/key; "
+          "curl -s -o /dev/null --max-time 5 http://never.test:8080/; echo done")
+
+
+def test_learned_policy_allows_what_was_refused_and_nothing_denied(box):
+    out = box.path("outside")
+    secret = box.path("secret")
+    os.mkdir(out)
+    os.mkdir(secret)
+    box.write("secret/key", "TOPSECRET\n", mode=0o644)
+    log = box.path("logs", "audit.jsonl")
+    os.makedirs(os.path.dirname(log))
+    if box.user == "nobody":
+        for p in (out, os.path.dirname(log)):
+            os.chown(p, NOBODY, NOBODY)
+    base = box.policy("""
+        [filesystem]
+        read = %s
+        deny = %s
+        [network]
+        mode = proxy
+        allow = good.test
+        [log]
+        file = %s
+        """ % (box.root, secret, log))
+    script = SCRIPT % {"out": out, "secret": secret}
+    r = box.run(["sh", "-c", script], policy=base, opts=["--trace"])
+    assert "done" in r.stdout, r.stderr
+    assert "wrote" not in r.stdout  # refused: the control is below
+    r = box.raw(["learn", "--from", log, "-p", base])
+    assert r.returncode == 0, r.stderr
+    learned = r.stdout
+    assert "include = %s" % base in learned, learned
+    assert "write = %s" % out in learned, learned
+    assert "allow = never.test:8080" in learned, learned
+    # a denied path is named, never granted
+    assert "not proposed: %s/key" % secret in learned, learned
+    lines = [l for l in learned.splitlines() if l and not l.startswith("#")]
+    assert not [l for l in lines if secret in l], learned
+    pol = box.write("learned.ini", learned)
+    assert box.raw(["check", pol]).returncode == 0
+    open(log, "w").close()
+    r = box.run(["sh", "-c", script], policy=pol, opts=["--trace"])
+    # positive control: the write refused before goes through now
+    assert "wrote" in r.stdout, r.stderr
+    assert "TOPSECRET" not in r.stdout
+    assert "never.test" not in r.stderr, r.stderr  # no longer refused
+    with open(log) as f:
+        denied = [l for l in f if '"net.deny"' in l or ('"fs.deny"' in l and out in l)]
+    assert denied == [], denied
+
+
+def test_learn_needs_a_log_and_says_which_line_is_bad(box):
+    r = box.raw(["learn"])
+    assert r.returncode == 125 and "--from" in r.stderr, r.stderr
+    bad = box.write("bad.jsonl", '{"event":"exec"}\nnot json\n')
+    r = box.raw(["learn", "--from", bad])
+    assert r.returncode == 125 and "bad.jsonl:2:" in r.stderr, r.stderr

@@ -71,6 +71,9 @@ enum prot_kind {
 	PROT_DIR_HOLD, /* a directory; absent: a placeholder, as for .git */
 	PROT_SUBGIT,   /* a submodule's .git: a `gitdir:` file is protected, a
 			  directory by its entries; absent: checked at exit */
+	PROT_PRESENT,  /* protected when present; absent: may be made (git's
+			  state of a rebase the host left: its todo's `exec`
+			  lines run at the host's `git rebase --continue`) */
 	_PROT_MAX,
 };
 
@@ -96,6 +99,11 @@ static const struct prot_builtin builtin_tree[] = {
 	{ ".git/objects/info", PROT_DIR }, /* alternates */
 	{ ".git/modules", PROT_DIR },
 	{ ".git/worktrees", PROT_DIR },
+	{ ".git/rebase-merge", PROT_PRESENT },
+	{ ".git/rebase-apply", PROT_PRESENT },
+	{ ".git/sequencer", PROT_PRESENT },
+	{ ".git/remotes", PROT_PRESENT }, /* remotes defined outside the config */
+	{ ".git/branches", PROT_PRESENT },
 	{ ".gitmodules", PROT_FILE },
 	/* hook managers and environment loaders */
 	{ ".husky", PROT_DIR },
@@ -902,7 +910,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		}
 		/* the string test first: most candidates are absent, and
 		 * most of those lie outside every write grant */
-		if (errno != ENOENT || !beneath_any(roots, nroots, path) ||
+		if (kind == PROT_PRESENT || errno != ENOENT || !beneath_any(roots, nroots, path) ||
 		    beneath_any(absent, nabsent, path))
 			continue;
 		/* absent: in canonical form, unless something above it is

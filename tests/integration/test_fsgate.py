@@ -231,3 +231,25 @@ def test_openat2_through_the_gate(box):
     assert "beneath -13" in r.stdout, r.stdout
     assert os.path.exists(box.path("work", "made2"))
     assert not os.path.exists(box.path("work", ".mcp.json"))
+
+
+def test_a_rebase_the_host_left_is_out_of_reach(box):
+    """The host stopped an interactive rebase and runs the sandbox: its todo
+    (whose `exec` lines the host's `git rebase --continue` runs) cannot be
+    written, in either mode."""
+    make_repo(box)
+    script, mark = planted(box)
+    r = host(box, ["sh", "-c", "git commit -q --allow-empty -m a && "
+                   "GIT_SEQUENCE_EDITOR='printf \"break\\npick HEAD\\n\" >' "
+                   "git rebase -q -i HEAD~1; test -d .git/rebase-merge"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    todo = box.path("work", ".git", "rebase-merge", "git-rebase-todo")
+    r = box.run(["sh", "-c", "echo 'exec %s' >> %s; echo 'exec %s' > .git/rebase-merge/x; "
+                 "echo made > control; echo tried" % (script, todo, script)],
+                policy=box.policy(""))
+    assert "tried" in r.stdout, r.stderr
+    assert os.path.exists(box.path("work", "control"))  # positive control
+    with open(todo) as f:
+        assert script not in f.read()
+    host(box, ["sh", "-c", "GIT_EDITOR=true git rebase --continue; git status --short"])
+    assert not os.path.exists(mark)

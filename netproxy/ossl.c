@@ -38,7 +38,8 @@ int nx_ossl_load(char *err, size_t err_size)
 	h = dlopen(NX_OSSL_LIBSSL, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		e = dlerror();
-		snprintf(err, err_size, "TLS interception needs OpenSSL: %s", e ? e : NX_OSSL_LIBSSL);
+		snprintf(err, err_size, "TLS interception needs OpenSSL: %s",
+			 e ? e : NX_OSSL_LIBSSL);
 		return -ENOENT;
 	}
 	/* a handle's lookup covers its dependencies: libcrypto's names too */

@@ -41,6 +41,7 @@
 
 /* Every OpenSSL function the netproxy calls, its prototype taken from the
  * headers (__typeof__), so the compiler checks each call as before. */
+/* clang-format off */
 #define NX_OSSL_FUNCS(X)                                                                           \
 	X(BIO_ctrl) X(BIO_free) X(BIO_new) X(BIO_new_file) X(BIO_new_socket) X(BIO_s_mem)         \
 	X(BIO_write) X(BN_bin2bn) X(BN_free) X(BN_to_ASN1_INTEGER) X(ERR_clear_error)             \
@@ -61,6 +62,7 @@
 	X(X509_get_subject_name) X(X509_getm_notAfter) X(X509_getm_notBefore) X(X509_gmtime_adj)  \
 	X(X509_new) X(X509_set_issuer_name) X(X509_set_pubkey) X(X509_set_version) X(X509_sign)   \
 	X(X509_verify_cert_error_string)
+/* clang-format on */
 
 #define NX_OSSL_FIELD(f) __typeof__(f) *p_##f;
 struct nx_ossl_funcs {
@@ -84,6 +86,7 @@ int nx_ossl_load(char *err, size_t err_size);
 int nx_ossl_loaded(void);
 
 #ifndef NX_OSSL_NO_REDIRECT
+/* clang-format off */
 #define BIO_ctrl (*nx_ossl.f.p_BIO_ctrl)
 #define BIO_free (*nx_ossl.f.p_BIO_free)
 #define BIO_new (*nx_ossl.f.p_BIO_new)
@@ -158,6 +161,7 @@ int nx_ossl_loaded(void);
 #define X509_set_version (*nx_ossl.f.p_X509_set_version)
 #define X509_sign (*nx_ossl.f.p_X509_sign)
 #define X509_verify_cert_error_string (*nx_ossl.f.p_X509_verify_cert_error_string)
+/* clang-format on */
 #endif
 
 #endif

@@ -24,7 +24,6 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +32,7 @@
 #include "loop.h"
 #include "netproxy.h"
 #include "netproxy_internal.h"
+#include "ossl.h"
 #include "tls.h"
 
 #define MAX_CONNS 4096

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "ossl.h"
 
 /* Builds the upstream's request head from the client's (origin-form target,
  * Host from the URL, hop-by-hop headers dropped) into c->uout, putting

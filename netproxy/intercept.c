@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "ossl.h"
 
 /* The client's side is ours: a certificate for the tunnel's host. */
 void nx_start_intercept(struct conn *c)

@@ -33,7 +33,6 @@
  */
 #include <ares.h>
 #include <arpa/inet.h>
-#include <openssl/err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -48,6 +47,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "ossl.h"
 
 /* ---- connections -------------------------------------------------------------- */
 

@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "ossl.h"
 
 /* A body or stream of FRAME begins: 0, or -1 when the connection ended. */
 int nx_scan_begin(struct conn *c, enum nx_frame frame)

@@ -18,12 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +26,7 @@
 #include <unistd.h>
 
 #include "netproxy_internal.h"
+#include "ossl.h"
 #include "tls.h"
 
 #define LEAF_CACHE 64
@@ -323,6 +318,10 @@ int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *c
 	struct netproxy_tls *t;
 	int r;
 
+	/* the first use of OpenSSL in a run: loaded only now (ossl.h) */
+	r = nx_ossl_load(err, err_size);
+	if (r < 0)
+		return r;
 	/* the system's openssl.cnf is not read: the rules here are ours */
 	if (!OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL))
 		return errf(err, err_size, "starting OpenSSL"), -EIO;

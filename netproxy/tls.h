@@ -6,10 +6,10 @@
 #ifndef RINGFENCE_NETPROXY_TLS_H
 #define RINGFENCE_NETPROXY_TLS_H
 
-#include <openssl/ssl.h>
 #include <stdbool.h>
 
 #include "netproxy.h"
+#include "ossl.h"
 
 /* A server-side SSL presenting a certificate for HOST signed by the run's
  * CA (cached per host). */

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "ossl.h"
 
 /* The tunnel's stream is HTTP: every request in it is read, its Host must
  * be the tunnel's host, and it is forwarded like a proxied request. */

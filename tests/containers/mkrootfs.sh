@@ -40,6 +40,11 @@ for t in $tools; do
 	done
 done
 ldd "$bin" | awk '/=> \//{print $3} /^\t\/lib/{print $1}' | while read -r lib; do copy "$lib"; done
+# and OpenSSL, which ringfence loads (dlopen) only when a run intercepts TLS
+ssl=$(/sbin/ldconfig -p | awk '$1 == "libssl.so.3" && /x86-64/ {print $NF; exit}')
+[ -n "$ssl" ] || { echo "mkrootfs: no libssl.so.3 on this host" >&2; exit 1; }
+copy "$ssl"
+ldd "$ssl" | awk '/=> \//{print $3} /^\t\/lib/{print $1}' | while read -r lib; do copy "$lib"; done
 for lib in /lib/x86_64-linux-gnu/libnss_files.so.2 /lib/x86_64-linux-gnu/libnss_dns.so.2 \
 	   /lib/x86_64-linux-gnu/libresolv.so.2; do
 	[ -e "$lib" ] && copy "$lib"

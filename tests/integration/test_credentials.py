@@ -602,3 +602,32 @@ def test_summary_hint_names_the_key_that_grants(one):
     assert "a name goes in [network] allow" in summary[0], summary
     assert "plaintext = yes in its [credential github]" in summary[0], summary
     assert "allow_cidr" not in summary[0] and "hosts" not in summary[0], summary
+
+
+def test_openssl_loaded_only_when_a_run_intercepts_tls(one):
+    # The binary does not link libssl (no DT_NEEDED): it loads it when a
+    # [credential] needs TLS interception, and refuses the run, before the
+    # command starts, when it cannot.  A libssl.so.3 that the loader finds
+    # first (LD_LIBRARY_PATH) stands for a broken or missing one: junk, and
+    # a library without the functions.
+    junk = one.write("badssl/junk/libssl.so.3", "not a library\n")
+    empty = one.path("badssl", "empty", "libssl.so.3")
+    os.makedirs(os.path.dirname(empty))
+    subprocess.run(["cc", "-shared", "-o", empty, "-x", "c", "/dev/null"], check=True)
+    libs = (junk, empty)
+    # no TLS to intercept: libssl is never looked at
+    plain = one.net_policy(ALLOW)
+    for lib in libs:
+        r = run(one, "echo ran", plain, env={"LD_LIBRARY_PATH": os.path.dirname(lib)})
+        assert r.returncode == 0 and r.stdout == "ran\n", (lib, r.stderr)
+    with_cred = policy(one)  # (the same file, rewritten)
+    for lib in libs:
+        r = run(one, "echo ran", with_cred, env={"LD_LIBRARY_PATH": os.path.dirname(lib)})
+        assert r.returncode == 125 and r.stdout == "", (lib, r.stdout, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "TLS interception needs OpenSSL" in lines[0], r.stderr
+        assert "libssl.so.3" in lines[0], lines[0]
+    assert "has no " in lines[0], lines[0]  # the empty library: a function it lacks
+    # positive control: the same policy with the distribution's libssl
+    r = run(one, 'echo "$GITHUB_TOKEN"', with_cred)
+    assert r.returncode == 0 and r.stdout.startswith("ringfence_github_"), r.stderr

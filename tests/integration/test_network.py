@@ -653,12 +653,12 @@ def test_timeouts_connect_504_and_stalled_client(world):
     """An upstream that never completes the handshake gets a 504 after the
     connect timeout; a client that stalls mid-head is dropped after the
     client timeout; the proxy serves others meanwhile.  The timers are
-    shortened ([network] connect_timeout = 2s, client_timeout = 3s): each
+    shortened ([network] connect_timeout = 2s, client_timeout = 5s): each
     is told apart from the other and from the defaults (10 s, 30 s)."""
     b = NetBox(world, "nobody", "auto")
     try:
         p = b.net_policy("allow = good.test:81 good.test\nconnect_timeout = 2s\n"
-                         "client_timeout = 3s")
+                         "client_timeout = 5s")
         stall = r"""
 import os, time
 s = dial()
@@ -687,8 +687,10 @@ print("stalled client dropped:", read_all(s) == b"", round(time.monotonic() - t0
         assert code == "504" and 2 <= float(connect_took) < 9, lines[3]
         dropped = lines[4].split()
         assert dropped[:4] == ["stalled", "client", "dropped:", "True"]
-        assert 3 <= float(dropped[4]) < 20, dropped  # past the deadline, well before 30 s
-        assert 3 <= took < 45
+        # past the deadline (set when the proxy took the connection, a
+        # moment before this clock started), well before 30 s
+        assert 4.5 <= float(dropped[4]) < 20, dropped
+        assert 5 <= took < 45
         assert any(e["reason"] == "the client stalled mid-request" for e in b.events("net.error"))
     finally:
         b.cleanup()
@@ -1123,9 +1125,10 @@ def test_the_judgement_cannot_be_outwaited(world, user, isolation):
                   timeout=90)
         out = dict(l.split(" = ", 1) for l in r.stdout.splitlines() if " = " in l)
         # each tunnel's data went after the deadline, not after an early
-        # close (the 200 came a moment after the deadline was set: 1.9)
+        # close (the client starts its clock a moment after the proxy set
+        # the deadline: a loaded machine may take some of the 2 s)
         shortest, longest = map(float, out["waited"].split())
-        assert 1.9 <= shortest and longest < 25, r.stdout + r.stderr
+        assert 1.5 <= shortest and longest < 25, r.stdout + r.stderr
         assert out["late TLS naming another host"] == "refused", r.stdout + r.stderr
         assert out["late fronted HTTP"].startswith("closed"), r.stdout
         assert out["late fronted HTTP by SOCKS"].startswith("closed"), r.stdout

@@ -139,10 +139,11 @@ unit: $(UNIT_TESTS)
 escape: $(ESCAPES)
 
 # Side by side in TEST_JOBS workers (pytest-xdist), handed one test at a
-# time (loadgroup, no groups), the few that wait out the proxy's 30 s timers
-# first (conftest.py): most tests wait on processes and timers, so workers
-# beyond the cores still help (2 cores: 98 s with 4, 75 s with 8, 77 s with
-# 12, 293 s one after another).  TEST_JOBS=0 runs them one after another.
+# time (loadgroup, no groups), the few that wait out a proxy timer (shortened
+# to seconds by their policies) first (conftest.py): most tests wait on
+# processes and timers, so workers beyond the cores still help (2 cores: 98 s
+# with 4, 75 s with 8, 77 s with 12, 293 s one after another; measured with
+# the 30 s timers).  TEST_JOBS=0 runs them one after another.
 TEST_JOBS ?= 8
 integration: $(BIN) $(ESCAPES)
 	RINGFENCE=$(abspath $(BIN)) ESCAPE_DIR=$(abspath $(BUILD)/escape) \

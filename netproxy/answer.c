@@ -132,7 +132,7 @@ void nx_answer_close(struct conn *c, const char *data, size_t n)
 	(void)nx_buf_append(&c->cout, data, n);
 	nx_close_upstream(c);
 	c->state = S_FLUSH_CLOSE;
-	nx_set_deadline(c, T_HEAD);
+	nx_set_deadline(c, T_HEAD(c));
 }
 
 static void http_error(struct conn *c, int status, const char *title, const char *text)
@@ -154,7 +154,7 @@ static void http_error(struct conn *c, int status, const char *title, const char
 	(void)nx_buf_append(&c->cout, body, (size_t)bl);
 	nx_close_upstream(c);
 	c->state = S_FLUSH_CLOSE;
-	nx_set_deadline(c, T_HEAD);
+	nx_set_deadline(c, T_HEAD(c));
 }
 
 void nx_socks_reply(struct conn *c, enum nx_socks_reply code, bool then_close)

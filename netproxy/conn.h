@@ -41,10 +41,13 @@
 #define PIPE_CAP (1024 * 1024) /* asked for; the kernel may give less */
 #define MAX_ADDRS 16
 
-/* timeouts, milliseconds */
-#define T_HEAD 30000	  /* a client that stalls mid-request */
+/* timeouts, milliseconds; those a policy may shorten ([network]
+ * first_bytes_timeout, client_timeout, connect_timeout) are the proxy's
+ * (T_FIRST_BYTES(c) ...) */
+#define T_FIRST_BYTES(c) ((c)->np->timer[POLICY_TIMER_FIRST_BYTES]) /* a tunnel's, to judge */
+#define T_HEAD(c) ((c)->np->timer[POLICY_TIMER_CLIENT]) /* a client that stalls mid-request */
+#define T_CONNECT(c) ((c)->np->timer[POLICY_TIMER_CONNECT]) /* DNS and TCP connect together */
 #define T_KEEPALIVE 120000 /* idle between requests on a kept-alive connection */
-#define T_CONNECT 10000	  /* DNS and TCP connect together */
 #define T_RESPONSE 300000 /* waiting for an upstream's answer */
 #define T_TUNNEL 3600000  /* an idle tunnel */
 
@@ -211,6 +214,8 @@ struct netproxy {
 
 	struct nx_budget budget; /* buffers and pipes, [network] memory_max */
 
+	long timer[_POLICY_TIMER_MAX]; /* the policy's, or the defaults (ms) */
+	long sweep_ms;		       /* how often deadlines are checked */
 	long last_sweep;
 	unsigned long n_blocked;
 	unsigned hints;		/* 1 << enum block_hint, for the summary */

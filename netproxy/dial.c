@@ -75,7 +75,7 @@ static int dns_ready(struct netproxy *np)
 		return -ENOMEM;
 	o.sock_state_cb = dns_sock_state;
 	o.sock_state_cb_data = np;
-	o.timeout = 3000;
+	o.timeout = (int)np->timer[POLICY_TIMER_DNS];
 	o.tries = 2;
 	r = ares_init_options(&np->ares, &o,
 			      ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
@@ -187,7 +187,7 @@ void nx_decide_and_dial(struct conn *c)
 	req->c = c;
 	c->dns = req;
 	c->state = S_RESOLVE;
-	nx_set_deadline(c, T_CONNECT);
+	nx_set_deadline(c, T_CONNECT(c));
 	c->np->in_lookup = true;
 	ares_getaddrinfo(c->np->ares, c->host, NULL, &hints, dns_done, req);
 	c->np->in_lookup = false;
@@ -201,7 +201,7 @@ static void start_connect(struct conn *c)
 	if (c->state != S_CONNECT) {
 		c->state = S_CONNECT;
 		c->next_addr = 0;
-		nx_set_deadline(c, T_CONNECT);
+		nx_set_deadline(c, T_CONNECT(c));
 	}
 	nx_close_upstream(c);
 	c->up_connected = false;
@@ -287,7 +287,7 @@ bool nx_connect_step(struct conn *c)
 		c->state = S_SNIFF;
 		struct nx_decider d = nx_decider_of(c->np);
 		c->tun.server_first = nx_decide_server_first(&d, c->host, c->port);
-		nx_set_deadline(c, T_HEAD);
+		nx_set_deadline(c, T_FIRST_BYTES(c));
 	} else if (c->inner.on && c->client.ssl) {
 		/* an intercepted stream's upstream, dialled again */
 		nx_start_upstream_tls(c);

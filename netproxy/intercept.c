@@ -33,7 +33,7 @@ void nx_start_intercept(struct conn *c)
 	snprintf(c->inner.host, sizeof(c->inner.host), "%s", c->host);
 	c->inner.port = c->port;
 	c->state = S_TLS_CLIENT;
-	nx_set_deadline(c, T_HEAD);
+	nx_set_deadline(c, T_HEAD(c));
 }
 
 /* The upstream's side: verified against the system roots and upstream_ca. */
@@ -45,7 +45,7 @@ void nx_start_upstream_tls(struct conn *c)
 		return;
 	}
 	c->state = S_TLS_UPSTREAM;
-	nx_set_deadline(c, T_CONNECT);
+	nx_set_deadline(c, T_CONNECT(c));
 }
 
 /* S_TLS_CLIENT: our handshake with the client. */
@@ -94,7 +94,7 @@ bool nx_tls_upstream_step(struct conn *c)
 		nx_set_deadline(c, T_RESPONSE);
 	} else {
 		c->state = S_HTTP_HEAD;
-		nx_set_deadline(c, T_HEAD);
+		nx_set_deadline(c, T_HEAD(c));
 	}
 	return true;
 }

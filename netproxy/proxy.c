@@ -276,7 +276,7 @@ int nx_conn_adopt(struct netproxy *np, int fd)
 	c->cin.bg = c->cout.bg = c->uin.bg = c->uout.bg = &np->budget;
 	c->state = S_FIRST;
 	c->proto = P_CONNECT;
-	nx_set_deadline(c, T_HEAD);
+	nx_set_deadline(c, T_HEAD(c));
 	r = nx_loop_watch(&np->loop, &c->client.tag, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
 	if (r < 0) {
 		close(fd);
@@ -429,7 +429,7 @@ void netproxy_dispatch(struct netproxy *np)
 	}
 	if (np->ares_ready)
 		ares_process_fd(np->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
-	if (nx_now_ms() - np->last_sweep >= 1000)
+	if (nx_now_ms() - np->last_sweep >= np->sweep_ms)
 		sweep(np);
 	if (np->budget.waiting && np->budget.freed) {
 		/* a tunnel found every pipe in use, and one came back: whoever
@@ -451,7 +451,7 @@ int netproxy_timeout(const struct netproxy *np)
 	long t = -1;
 
 	if (np->n_conns || np->listeners_paused)
-		t = 1000;
+		t = np->sweep_ms;
 	if (np->ares_ready) {
 		struct timeval tv, *tvp = ares_timeout(np->ares, NULL, &tv);
 		if (tvp) {
@@ -482,6 +482,14 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
 	if (r < 0) {
 		free(np);
 		return r;
+	}
+	/* deadlines are checked once a second, or as often as the shortest
+	 * timer: a shortened timer must not wait a whole second longer */
+	np->sweep_ms = 1000;
+	for (int t = 0; t < _POLICY_TIMER_MAX; t++) {
+		np->timer[t] = policy_timer_ms(p, (enum policy_net_timer)t);
+		if (np->timer[t] < np->sweep_ms)
+			np->sweep_ms = np->timer[t];
 	}
 	np->last_sweep = nx_now_ms();
 	nx_budget_init(&np->budget, p ? p->net.memory_max : 0, 2 * MAX_CONNS);

@@ -31,7 +31,7 @@ static void judge_as_http(struct conn *c)
 	snprintf(c->inner.host, sizeof(c->inner.host), "%s", c->host);
 	c->inner.port = c->port;
 	c->state = S_HTTP_HEAD;
-	nx_set_deadline(c, T_HEAD);
+	nx_set_deadline(c, T_HEAD(c));
 }
 
 void nx_enter_tunnel(struct conn *c)

@@ -685,7 +685,9 @@ static const char *const keys_filesystem[] = { "read",	  "exec",	  "write",
 					       "private_env" };
 static const char *const keys_network[] = { "mode",	  "isolation", "allow", "deny",
 					    "private",	  "allow_cidr", "hosts", "upstream_ca",
-					    "allow_no_sni", "server_first", "unix_connect", "memory_max" };
+					    "allow_no_sni", "server_first", "unix_connect", "memory_max",
+					    "first_bytes_timeout", "client_timeout", "connect_timeout",
+					    "dns_timeout" };
 static const char *const keys_credential[] = { "env", "source", "hosts", "placeholder",
 						"optional", "plaintext" };
 static const char *const keys_process[] = { "run_as",	     "env_keep",     "env_set",
@@ -824,9 +826,41 @@ static int handle_filesystem(struct parse_ctx *c, const char *name, const char *
 	return unknown_key(c, "filesystem", name, keys_filesystem, ARRAY_SIZE(keys_filesystem));
 }
 
+/* A duration: whole milliseconds ("500ms") or seconds ("30s"), from 100ms
+ * (shorter would refuse nearly everything: a typo) to the timer's default.
+ * A policy only ever shortens a timer, so that it refuses more, never
+ * less. */
+static int parse_timer(struct parse_ctx *c, const char *k, const char *value,
+		       enum policy_net_timer t)
+{
+	uint32_t max = policy_timer_default_ms(t);
+	unsigned long long v = 0;
+	const char *s = value;
+
+	while (isdigit((unsigned char)*s) && v <= max)
+		v = v * 10 + (unsigned long long)(*s++ - '0');
+	if (s == value || isdigit((unsigned char)*s))
+		v = 0, s = ""; /* no number, or too long a one */
+	else if (strcmp(s, "s") == 0)
+		v *= 1000;
+	else if (strcmp(s, "ms") != 0)
+		v = 0;
+	if (v < 100 || v > max)
+		return fail(c, k, "'%s' is not a duration from 100ms to %us (e.g. 5s, 500ms)", value,
+			    (unsigned)(max / 1000));
+	c->p->net.timeout_ms[t] = (uint32_t)v;
+	return 1;
+}
+
 static int handle_network(struct parse_ctx *c, const char *name, const char *value, const char *k)
 {
 	struct policy *p = c->p;
+
+	for (int t = 0; t < _POLICY_TIMER_MAX; t++)
+		if (strcmp(name, policy_timer_key((enum policy_net_timer)t)) == 0)
+			return scalar_once(c, (enum scalar_id)(SCALAR_TIMER_FIRST + t), k) &&
+			       single_token(c, k, value) &&
+			       parse_timer(c, k, value, (enum policy_net_timer)t);
 
 	if (strcmp(name, "mode") == 0) {
 		static const char *const names[] = { NULL, "proxy", "none", "host" };

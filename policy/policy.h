@@ -95,6 +95,15 @@ enum policy_rlimit {
 
 #define POLICY_RLIM_INFINITY UINT64_MAX
 
+/* The proxy's timers a policy may shorten ([network] KEY = 30s, 500ms). */
+enum policy_net_timer {
+	POLICY_TIMER_FIRST_BYTES = 0, /* a granted tunnel's first bytes, to judge them */
+	POLICY_TIMER_CLIENT,	      /* a client that stalls before or mid-request */
+	POLICY_TIMER_CONNECT,	      /* DNS and TCP connect together */
+	POLICY_TIMER_DNS,	      /* one question to one name server, before asking again */
+	_POLICY_TIMER_MAX,
+};
+
 struct policy_rlimit_value {
 	bool set;
 	uint64_t value; /* POLICY_RLIM_INFINITY for "unlimited" */
@@ -157,6 +166,8 @@ struct policy {
 		 * directory (supervisor/unixsock.c) */
 		struct policy_list unix_connect;
 		uint64_t memory_max; /* the proxy's buffers and pipes; 0: the default */
+		/* milliseconds; 0: the default, which is also the most */
+		uint32_t timeout_ms[_POLICY_TIMER_MAX];
 	} net;
 
 	struct policy_credential *creds;
@@ -249,6 +260,12 @@ void policy_print(const struct policy *p, FILE *out,
 const char *policy_net_mode_name(enum policy_net_mode m);
 const char *policy_enforcement_name(enum policy_enforcement e);
 const char *policy_rlimit_key(enum policy_rlimit r);
+/* A timer's key ("first_bytes_timeout") and default, in milliseconds: the
+ * longest a policy may set, so that a setting only ever refuses more. */
+const char *policy_timer_key(enum policy_net_timer t);
+uint32_t policy_timer_default_ms(enum policy_net_timer t);
+/* The timer in effect (P may be NULL: the default). */
+uint32_t policy_timer_ms(const struct policy *p, enum policy_net_timer t);
 
 /* Closest candidate within edit distance 2, or NULL. */
 const char *policy_did_you_mean(const char *word, const char *const *candidates, size_t n);

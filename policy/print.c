@@ -84,6 +84,36 @@ const char *policy_rlimit_key(enum policy_rlimit r)
 	}
 }
 
+/* The defaults are the timers the proxy always had: long enough for slow
+ * networks, short enough that a stalled client cannot hold a tunnel open
+ * unjudged for long. */
+static const struct {
+	const char *key;
+	uint32_t default_ms;
+} timers[_POLICY_TIMER_MAX] = {
+	[POLICY_TIMER_FIRST_BYTES] = { "first_bytes_timeout", 30000 },
+	[POLICY_TIMER_CLIENT] = { "client_timeout", 30000 },
+	[POLICY_TIMER_CONNECT] = { "connect_timeout", 10000 },
+	[POLICY_TIMER_DNS] = { "dns_timeout", 3000 },
+};
+
+const char *policy_timer_key(enum policy_net_timer t)
+{
+	return (unsigned)t < _POLICY_TIMER_MAX ? timers[t].key : "?";
+}
+
+uint32_t policy_timer_default_ms(enum policy_net_timer t)
+{
+	return (unsigned)t < _POLICY_TIMER_MAX ? timers[t].default_ms : 0;
+}
+
+uint32_t policy_timer_ms(const struct policy *p, enum policy_net_timer t)
+{
+	if (p && (unsigned)t < _POLICY_TIMER_MAX && p->net.timeout_ms[t])
+		return p->net.timeout_ms[t];
+	return policy_timer_default_ms(t);
+}
+
 static void print_origin(FILE *out, const struct policy_origin *o)
 {
 	if (o->file)
@@ -159,6 +189,17 @@ void policy_print(const struct policy *p, FILE *out,
 		else if (p->net.memory_max)
 			fprintf(out, "memory_max = %lluK\n",
 				(unsigned long long)(p->net.memory_max >> 10));
+		for (int t = 0; t < _POLICY_TIMER_MAX; t++) {
+			uint32_t ms = p->net.timeout_ms[t];
+			if (!ms)
+				continue;
+			if (ms % 1000 == 0)
+				fprintf(out, "%s = %us\n", policy_timer_key((enum policy_net_timer)t),
+					(unsigned)(ms / 1000));
+			else
+				fprintf(out, "%s = %ums\n", policy_timer_key((enum policy_net_timer)t),
+					(unsigned)ms);
+		}
 	}
 	if (p->syscalls.unix_sockets)
 		print_list(out, "unix_connect", &p->net.unix_connect);

@@ -155,7 +155,8 @@ def slow(test):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The tests that wait out the proxy's timers (30 s each) first: with
+    """The tests that wait out the proxy's timers (shortened by their
+    policies to a few seconds, [network] *_timeout) first: with
     parallel workers (make check runs pytest-xdist, one test at a time per
     worker) they then wait beside the rest instead of after it."""
     items.sort(key=lambda item: not getattr(getattr(item, "function", None),

@@ -240,6 +240,46 @@ static void test_tunnel_unjudged(void **state)
 	conv_close(&cv);
 }
 
+/* The policy's timers, not the defaults (30 s each): a tunnel whose first
+ * bytes cannot be judged in time and a client that stalls mid-request are
+ * each closed after their own setting, and the loop wakes often enough to
+ * see a deadline under a second.  Each clock starts a moment after the
+ * proxy set the deadline, hence the lower bounds' margin. */
+static void test_timers_from_the_policy(void **state)
+{
+	struct conv cv;
+	char req[128], buf[4096];
+	bool eof;
+	long t0, took;
+	(void)state;
+
+	assert_int_equal(conv_open(&cv, "first_bytes_timeout = 500ms\nclient_timeout = 30s\n"), 0);
+	assert_true(netproxy_timeout(cv.np) > 0 && netproxy_timeout(cv.np) <= 500);
+	snprintf(req, sizeof(req), "CONNECT up.test:%u HTTP/1.1\r\n\r\n", cv.port);
+	conv_send(&cv, cv.client, req, strlen(req), MS);
+	conv_recv(&cv, cv.client, buf, sizeof(buf), 39, MS, &eof);
+	assert_true(conv_upstream(&cv, MS) >= 0);
+	t0 = conv_now();
+	conv_send(&cv, cv.client, "\x16\x03\x01\x00\x2f\x01\x00\x00\x2b\x03\x03", 11, MS);
+	conv_recv(&cv, cv.client, buf, sizeof(buf), sizeof(buf), 5000, &eof);
+	took = conv_now() - t0;
+	assert_true(eof);
+	assert_true(took >= 400 && took < 5000);
+	assert_non_null(strstr(cv.events, "the tunnel's first bytes could not be judged in time"));
+	conv_close(&cv);
+
+	assert_int_equal(conv_open(&cv, "client_timeout = 500ms\n"), 0);
+	t0 = conv_now();
+	snprintf(req, sizeof(req), "GET http://up.test:%u/ HTTP/1.1\r\nHost: up", cv.port);
+	conv_send(&cv, cv.client, req, strlen(req), MS);
+	conv_recv(&cv, cv.client, buf, sizeof(buf), sizeof(buf), 5000, &eof);
+	took = conv_now() - t0;
+	assert_true(eof);
+	assert_true(took >= 400 && took < 5000);
+	assert_non_null(strstr(cv.events, "the client stalled mid-request"));
+	conv_close(&cv);
+}
+
 /* ---- interception ---------------------------------------------------------- */
 
 /* A CA and a leaf for up.test signed by it, made with openssl(1) in DIR;
@@ -402,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_tunnel_splice),
 		cmocka_unit_test(test_tunnel_placeholder),
 		cmocka_unit_test(test_tunnel_unjudged),
+		cmocka_unit_test(test_timers_from_the_policy),
 		cmocka_unit_test(test_intercept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,6 +116,27 @@ static const struct bad_case bad_cases[] = {
 	{ "name with a slash", "[sandbox]\nname = a/b\n", 2, "sandbox.name", "letters, digits" },
 	{ "name dot", "[sandbox]\nname = ..\n", 2, "sandbox.name", "not starting with '.'" },
 	{ "name twice", "[sandbox]\nname = a\nname = b\n", 3, "sandbox.name", "set twice" },
+	/* the proxy's timers: a unit, and never longer than the default */
+	{ "timer without a unit", "[network]\nfirst_bytes_timeout = 30\n", 2,
+	  "network.first_bytes_timeout", "not a duration from 100ms to 30s" },
+	{ "timer in another unit", "[network]\nclient_timeout = 1m\n", 2, "network.client_timeout",
+	  "not a duration" },
+	{ "timer past its default", "[network]\nconnect_timeout = 10001ms\n", 2,
+	  "network.connect_timeout", "from 100ms to 10s" },
+	{ "timer far past its default", "[network]\ndns_timeout = 99999999999999999999999s\n", 2,
+	  "network.dns_timeout", "from 100ms to 3s" },
+	{ "timer too short", "[network]\ndns_timeout = 99ms\n", 2, "network.dns_timeout",
+	  "not a duration" },
+	{ "timer of zero", "[network]\nfirst_bytes_timeout = 0s\n", 2, "network.first_bytes_timeout",
+	  "not a duration" },
+	{ "timer negative", "[network]\nclient_timeout = -5s\n", 2, "network.client_timeout",
+	  "not a duration" },
+	{ "timer without a number", "[network]\nclient_timeout = s\n", 2, "network.client_timeout",
+	  "not a duration" },
+	{ "timer twice", "[network]\nconnect_timeout = 1s\nconnect_timeout = 2s\n", 3,
+	  "network.connect_timeout", "set twice" },
+	{ "timer list", "[network]\nconnect_timeout = 1s 2s\n", 2, "network.connect_timeout",
+	  "one value" },
 	{ "placeholder shape", "[credential a]\nplaceholder = short\n", 2, "credential.placeholder", "16 to 255" },
 };
 
@@ -230,6 +251,44 @@ static void test_domains_lowercased_trailing_dot_dropped(void **state)
 	assert_string_equal(p->net.allow.items[0].value, "api.example.com");
 	assert_string_equal(p->net.allow.items[1].value, "*.github.com");
 	assert_string_equal(p->net.allow.items[2].value, "github.com:443");
+	policy_free(p);
+}
+
+/* The proxy's timers: what is set, the defaults for the rest (which are
+ * also the most a policy may set), printed back in the unit it reads. */
+static void test_timers(void **state)
+{
+	(void)state;
+	struct policy *p = NULL;
+	struct policy_error err;
+	char *buf = NULL;
+	size_t n = 0;
+
+	assert_int_equal(policy_timer_ms(NULL, POLICY_TIMER_FIRST_BYTES), 30000);
+	assert_int_equal(policy_timer_ms(NULL, POLICY_TIMER_CLIENT), 30000);
+	assert_int_equal(policy_timer_ms(NULL, POLICY_TIMER_CONNECT), 10000);
+	assert_int_equal(policy_timer_ms(NULL, POLICY_TIMER_DNS), 3000);
+	assert_int_equal(load("[network]\nfirst_bytes_timeout = 2s\nclient_timeout = 1500ms\n"
+			      "connect_timeout = 10s\n", &p, &err), 0);
+	assert_int_equal(policy_timer_ms(p, POLICY_TIMER_FIRST_BYTES), 2000);
+	assert_int_equal(policy_timer_ms(p, POLICY_TIMER_CLIENT), 1500);
+	assert_int_equal(policy_timer_ms(p, POLICY_TIMER_CONNECT), 10000);
+	assert_int_equal(policy_timer_ms(p, POLICY_TIMER_DNS), 3000);
+	FILE *f = open_memstream(&buf, &n);
+	policy_print(p, f, NULL, NULL);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nfirst_bytes_timeout = 2s\n"));
+	assert_non_null(strstr(buf, "\nclient_timeout = 1500ms\n"));
+	assert_non_null(strstr(buf, "\nconnect_timeout = 10s\n"));
+	assert_null(strstr(buf, "dns_timeout"));
+	free(buf);
+	policy_free(p);
+	/* the shortest, and the longest in either unit */
+	assert_int_equal(load("[network]\ndns_timeout = 100ms\nfirst_bytes_timeout = 30000ms\n"
+			      "client_timeout = 30s\n", &p, &err), 0);
+	assert_int_equal(policy_timer_ms(p, POLICY_TIMER_DNS), 100);
+	assert_int_equal(policy_timer_ms(p, POLICY_TIMER_FIRST_BYTES), 30000);
+	assert_int_equal(policy_timer_ms(p, POLICY_TIMER_CLIENT), 30000);
 	policy_free(p);
 }
 
@@ -598,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_default_policy_loads),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_url_in_allow_is_host_and_port),
+		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_grant_beneath_deny_is_an_error),
 		cmocka_unit_test(test_did_you_mean),
 	};

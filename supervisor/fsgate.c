@@ -277,6 +277,7 @@ struct target {
 	char path[PATH_MAX];
 	const char *name;
 	struct gate_dir *gate;
+	bool slash_end; /* the path ended in '/': a directory, or the kernel's error */
 };
 
 static void target_close(struct target *t)
@@ -312,7 +313,8 @@ static int target_resolve(struct target *t, struct fsgate *g)
 	size_t l = strlen(t->path);
 	struct stat st;
 
-	/* trailing slashes name the same entry (mkdir d/) */
+	/* trailing slashes name the same entry (mkdir d/), as a directory */
+	t->slash_end = l > 1 && t->path[l - 1] == '/';
 	while (l > 1 && t->path[l - 1] == '/')
 		t->path[--l] = '\0';
 	slash = strrchr(t->path, '/');
@@ -631,7 +633,9 @@ static bool handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		goto out; /* the caller is gone; the pid may be another's now */
-	if (target_resolve(&a, g) < 0 || target_resolve(&b, g) < 0 || (!a.gate && !b.gate)) {
+	/* a trailing slash asks for a directory: the kernel's to check */
+	if (target_resolve(&a, g) < 0 || target_resolve(&b, g) < 0 || (!a.gate && !b.gate) ||
+	    a.slash_end || b.slash_end) {
 		answered = false; /* Landlock's */
 		goto out;
 	}
@@ -724,7 +728,8 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	}
 	/* O_TMPFILE names the directory itself: the kernel's, under Landlock
 	 * (which gives a directory on the way no make_reg) */
-	if (target_resolve(&t, g) < 0 || !t.gate || (op == OP_OPEN && (flags & __O_TMPFILE))) {
+	if (target_resolve(&t, g) < 0 || !t.gate || (op == OP_OPEN && (flags & __O_TMPFILE)) ||
+	    (t.slash_end && op != OP_MKDIR && op != OP_RMDIR)) {
 		target_close(&t);
 		return false;
 	}

@@ -149,13 +149,19 @@ static void learn_line(struct learned *l, const char *line)
 		/* "filesystem.write": the key in its section */
 		const char *k = strncmp(a, "filesystem.", 11) == 0 ? a + 11 : a;
 		bool denied = has_key && strcmp(k, "deny") == 0;
-		if (has_key && !denied && field(line, "value", b, sizeof(b)) && printable(b) &&
-		    (strcmp(k, "read") == 0 || strcmp(k, "write") == 0 || strcmp(k, "exec") == 0))
+		bool grant = has_key && !denied &&
+			     (strcmp(k, "read") == 0 || strcmp(k, "write") == 0 ||
+			      strcmp(k, "exec") == 0) &&
+			     field(line, "value", b, sizeof(b));
+		if (grant && printable(b))
 			propose(l, "filesystem", k, b, why, false);
 		else
-			propose(l, "filesystem", "", path, denied
-				? "denied by [filesystem] deny: remove it there to allow it"
-				: "kept out of the sandbox's reach by ringfence (protected)", true);
+			propose(l, "filesystem", "", path,
+				denied ? "denied by [filesystem] deny: remove it there to allow it"
+				: grant ? "its path cannot be written on a policy line (a control "
+					  "character, '#' or ';'): grant a directory above it"
+					: "kept out of the sandbox's reach by ringfence (protected)",
+				true);
 		return;
 	}
 	if (strcmp(ev, "net.deny") == 0) {

@@ -65,3 +65,18 @@ def test_learn_needs_a_log_and_says_which_line_is_bad(box):
     bad = box.write("bad.jsonl", '{"event":"exec"}\nnot json\n')
     r = box.raw(["learn", "--from", bad])
     assert r.returncode == 125 and "bad.jsonl:2:" in r.stderr, r.stderr
+
+
+def test_learn_never_writes_a_line_the_parser_would_cut(box):
+    """A path holding '#' (a comment on a policy line) is not proposed as a
+    grant that would mean another path; a plain one is (the control)."""
+    log = box.write("a.jsonl",
+                    '{"event":"fs.deny","access":"create","path":"/x/a#b","key":'
+                    '"filesystem.write","value":"/x/a#b","reason":"no grant covers it"}\n'
+                    '{"event":"fs.deny","access":"create","path":"/x/ok/f","key":'
+                    '"filesystem.write","value":"/x/ok","reason":"no grant covers it"}\n')
+    r = box.raw(["learn", "--from", log])
+    assert r.returncode == 0, r.stderr
+    assert "write = /x/ok\n" in r.stdout, r.stdout
+    assert "write = /x/a" not in r.stdout, r.stdout
+    assert "not proposed: /x/a#b: its path cannot be written" in r.stdout, r.stdout

@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/openat2.h>
@@ -263,15 +264,40 @@ static int connect_to_proxy(const struct sandbox *sb, struct netproxy *np, int f
 	return fd;
 }
 
+/* Lowers (ENTER) or restores this thread's effective capabilities: the
+ * command holds none (privdrop.c), so what the supervisor does for it as
+ * its own user must not either.  Found by an outside review: as root with
+ * run_as = root the file gate wrote a 0444 file and another user's file
+ * with CAP_DAC_OVERRIDE the command had dropped. */
+static int caps_effective(bool lower)
+{
+	static struct __user_cap_data_struct saved[_LINUX_CAPABILITY_U32S_3];
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (lower) {
+		if (syscall(SYS_capget, &h, saved) < 0)
+			return -errno;
+		memcpy(d, saved, sizeof(d));
+		for (size_t i = 0; i < ARRAY_SIZE(d); i++)
+			d[i].effective = 0;
+		return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+	}
+	if (syscall(SYS_capset, &h, saved) < 0)
+		die("cannot restore the supervisor's capabilities: %s", strerror(errno));
+	return 0;
+}
+
 /* Switches this thread's effective ids to the command's (raw system calls:
- * glibc's wrappers would change every thread's), and back. */
+ * glibc's wrappers would change every thread's), and back; where the
+ * command runs as our own user, only the effective capabilities go. */
 int broker_as_command(const struct sandbox *sb, bool enter)
 {
 	static gid_t saved_groups[NGROUPS_MAX];
 	static int n_saved = -1;
 
 	if (!sb->drop_to_user)
-		return 0; /* the command runs as our own user */
+		return caps_effective(enter);
 	if (enter) {
 		n_saved = getgroups(NGROUPS_MAX, saved_groups);
 		if (n_saved < 0 ||

@@ -79,6 +79,8 @@ def test_many_directories_at_the_top_do_not_exhaust_the_supervisor(box):
                        timeout=120)
     assert os.path.isdir(box.path("work", "d5"))  # positive control: the gate made them
     assert "after-ok" in r.stdout, r.stderr[-500:]
+    # the cap was what stopped it, and said so once
+    assert r.stderr.count("the file gate made") == 1, r.stderr[-500:]
 
 
 PY_LEASE = r'''
@@ -86,17 +88,23 @@ import fcntl, os, signal, subprocess, sys, time
 signal.signal(signal.SIGIO, signal.SIG_IGN)
 open("leased", "w").close()
 fd = os.open("leased", os.O_RDONLY)
+leased = False
 for _ in range(100):  # (the supervisor's own copy of the new file closes
     try:              # just after the command's open returned)
         fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+        leased = True
         break
     except BlockingIOError:
         time.sleep(0.01)
+print("leased", leased)
 # a write open breaks the lease: it waits for the holder (up to the
 # lease-break time) but only its caller may wait, not the supervisor
-w = subprocess.Popen([sys.executable, "-c", "open('leased', 'w')"],
+w = subprocess.Popen([sys.executable, "-c",
+                      "import os; os.mkdir('started'); open('leased', 'w')"],
                      stderr=subprocess.DEVNULL)
-time.sleep(0.5)
+while not os.path.isdir("started"):
+    time.sleep(0.01)
+time.sleep(0.3)  # its open is under way
 s = time.time()
 with open("other.txt", "w") as f:
     f.write("x")
@@ -113,5 +121,27 @@ def test_a_leased_file_does_not_stall_the_supervisor(box):
     make_repo(box)
     box.write("work/lease.py", PY_LEASE)
     r = box.run(["/usr/bin/python3", "lease.py"], policy=box.policy(""), timeout=120)
+    assert "leased True" in r.stdout, r.stdout + r.stderr  # the control: a lease held
     assert "other took" in r.stdout, r.stderr
     assert float(r.stdout.split()[-1]) < 5, r.stdout
+
+
+def test_the_gate_holds_no_capability_the_command_dropped(box):
+    """As root with run_as = root the command has no capabilities: the gate,
+    acting for it in the supervisor, must not write a 0444 file or another
+    user's 0644 file with CAP_DAC_OVERRIDE (outside review)."""
+    nons_only(box)
+    if box.user != "root":
+        pytest.skip("the command runs as another user: the id switch drops them")
+    make_repo(box)
+    ro = box.write("work/ro.txt", "ro\n", mode=0o444)
+    other = box.write("work/other.txt", "other\n", mode=0o644)
+    os.chown(other, 65534, 65534)
+    mine = box.write("work/mine.txt", "mine\n", mode=0o644)
+    r = box.run(["sh", "-c", "grep CapEff /proc/self/status; echo x >> %s && echo mine-ok; "
+                 "echo x >> %s || echo ro-refused; echo x >> %s || echo other-refused"
+                 % (mine, ro, other)], policy=box.policy(""))
+    assert "CapEff:\t0000000000000000" in r.stdout, r.stdout
+    assert "mine-ok" in r.stdout, r.stdout + r.stderr  # the control: the gate writes
+    assert "ro-refused" in r.stdout and "other-refused" in r.stdout, r.stdout
+    assert open(ro).read() == "ro\n" and open(other).read() == "other\n"

@@ -124,7 +124,8 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 		if (nfd < 0)
 			FAIL(-nfd, "installing the %s filter: %s%s",
 			     sb->iso == NET_ISO_BROKER || sb->unix_mediated ? "connect broker's"
-									  : "--trace",
+			     : sb->trace				     ? "--trace"
+									     : "file gate's",
 			     strerror(-nfd),
 			     nfd == -EBUSY ? " (a seccomp notification listener is already installed "
 					     "above ringfence, as under WSL2: set [syscalls] "

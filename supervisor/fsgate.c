@@ -292,7 +292,8 @@ static void target_close(struct target *t)
 /* Reads and opens; the directory part is resolved by target_resolve once
  * the notification is known alive.  -errno: answer CONTINUE (the kernel
  * gives the call's own error). */
-static int target_read(struct target *t, pid_t tid, int dirfd, uint64_t addr)
+static int target_read(struct target *t, pid_t tid, int dirfd, uint64_t addr,
+		       const struct fsgate *g)
 {
 	int r;
 
@@ -303,6 +304,17 @@ static int target_read(struct target *t, pid_t tid, int dirfd, uint64_t addr)
 		return r;
 	if (!t->path[0])
 		return -ENOENT;
+	/* most calls are elsewhere: an absolute path beneath no directory on
+	 * the way (the gate's own ones all lie beneath those) is left to the
+	 * kernel without opening anything; through a symlink it would reach
+	 * a gate directory only to be refused there, by Landlock */
+	if (g && t->path[0] == '/') {
+		bool near = false;
+		for (size_t i = 0; i < g->n && !near; i++)
+			near = g->dirs[i].path && landlock_path_beneath(t->path, g->dirs[i].path);
+		if (!near)
+			return -ENOENT;
+	}
 	t->base = open_base(tid, dirfd, t->path);
 	return t->base < 0 ? t->base : 0;
 }
@@ -512,7 +524,9 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 	       struct fsgate *g, struct target *t, enum op op, uint64_t flags, mode_t mode,
 	       const char *link_target, bool *sent)
 {
-	mode_t um = caller_umask(req->pid), old;
+	/* the umask matters only to what is made (a /proc read per call) */
+	bool makes = (op == OP_OPEN && (flags & O_CREAT)) || op == OP_MKDIR || op == OP_MKNOD;
+	mode_t um = makes ? caller_umask(req->pid) : 022, old;
 	struct stat st;
 	int r, fd;
 
@@ -622,11 +636,11 @@ static bool handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 	bool answered = true;
 	int r;
 
-	if (target_read(&a, req->pid, dirfd, addr) < 0) {
+	if (target_read(&a, req->pid, dirfd, addr, NULL) < 0) {
 		target_close(&a);
 		return false;
 	}
-	if (target_read(&b, req->pid, dirfd2, addr2) < 0) {
+	if (target_read(&b, req->pid, dirfd2, addr2, NULL) < 0) {
 		target_close(&a);
 		target_close(&b);
 		return false;
@@ -658,13 +672,22 @@ static bool handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 		answer(nfd, req->id, -EACCES, false);
 		goto out;
 	}
-	if ((a.gate->rights & need_a) != need_a || (b.gate->rights & (need_b | LL_FS_REMOVE_FILE |
-								    LL_FS_REMOVE_DIR)) == 0) {
+	/* the rights Landlock would want of the grants: making at the
+	 * target; removing at the source (not for a link), and at the target
+	 * what is replaced; an exchange makes and removes on both sides */
+	struct stat over;
+	bool had_over = fstatat(b.dir, b.name, &over, AT_SYMLINK_NOFOLLOW) == 0;
+	uint64_t need_at_b = need_b;
+	if (had_over)
+		need_at_b |= S_ISDIR(over.st_mode) ? LL_FS_REMOVE_DIR : LL_FS_REMOVE_FILE;
+	if (!link && (flags & RENAME_EXCHANGE)) {
+		need_a |= had_over && S_ISDIR(over.st_mode) ? LL_FS_MAKE_DIR : LL_FS_MAKE_REG;
+		need_at_b |= need_b == LL_FS_MAKE_DIR ? LL_FS_REMOVE_DIR : LL_FS_REMOVE_FILE;
+	}
+	if ((a.gate->rights & need_a) != need_a || (b.gate->rights & need_at_b) != need_at_b) {
 		answer(nfd, req->id, -EACCES, false);
 		goto out;
 	}
-	struct stat over;
-	bool had_over = fstatat(b.dir, b.name, &over, AT_SYMLINK_NOFOLLOW) == 0;
 	r = broker_as_command(sb, true);
 	if (r == 0) {
 		if (link)
@@ -718,7 +741,7 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	}
 	if (op == OP_SYMLINK && broker_read_string(req->pid, addr2, link_target, sizeof(link_target)) < 0)
 		return false;
-	if (target_read(&t, req->pid, dirfd, addr) < 0) {
+	if (target_read(&t, req->pid, dirfd, addr, g) < 0) {
 		target_close(&t);
 		return false;
 	}

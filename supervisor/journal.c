@@ -4,7 +4,9 @@
  *
  * Those checks (protect.c: absent built-in names moved aside, placeholders
  * removed; gitlinks.c: nested repositories) run in the supervisor.  When
- * it is killed (SIGKILL, the OOM killer, a reboot) they never run, and what
+ * it is killed (SIGKILL, the OOM killer) they never run (after a crash of
+ * the machine too, when the journal reached the disk: it is not synced,
+ * which would cost every start a disk flush), and what
  * the sandbox made in the last moment the watch (protwatch.c) had not
  * handled stays for the host.  So before the command starts, what the
  * checks cover is written to a file in ringfence's state directory

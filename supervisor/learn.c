@@ -91,6 +91,17 @@ static bool field(const char *line, const char *key, char *out, size_t size)
 	return *p == '"';
 }
 
+/* S made fit for one comment line: a control byte (a newline a sandboxed
+ * command put in a file name would start a policy line of its own) is
+ * written as '?'.  In place. */
+static char *one_line(char *s)
+{
+	for (char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return s;
+}
+
 struct proposal {
 	char section[16], key[16], value[PATH_MAX], why[PATH_MAX + 64];
 	unsigned count;
@@ -219,13 +230,15 @@ int supervisor_learn(const struct cli *cli)
 			if (!head)
 				printf("[%s]\n", sections[s]);
 			head = true;
-			printf("# %s%s\n%s = %s\n", p->why, p->count > 1 ? " (and more)" : "",
+			printf("# %s%s\n%s = %s\n", one_line(l.v[i].why),
+			       p->count > 1 ? " (and more)" : "",
 			       p->key, p->value);
 		}
 	}
 	for (size_t i = 0; i < l.n; i++)
 		if (l.v[i].refused_on_purpose)
-			printf("# not proposed: %s: %s\n", l.v[i].value, l.v[i].why);
+			printf("# not proposed: %s: %s\n", one_line(l.v[i].value),
+			       one_line(l.v[i].why));
 	if (!l.n)
 		printf("# no refusals in the log (file refusals are logged with --trace)\n");
 	free(l.v);

@@ -80,3 +80,20 @@ def test_learn_never_writes_a_line_the_parser_would_cut(box):
     assert "write = /x/ok\n" in r.stdout, r.stdout
     assert "write = /x/a" not in r.stdout, r.stdout
     assert "not proposed: /x/a#b: its path cannot be written" in r.stdout, r.stdout
+
+
+def test_a_file_name_cannot_add_lines_to_the_learned_policy(box):
+    """A sandboxed command names a file with newlines and a [network]
+    section in it and gets it refused: the path shows in comments only, on
+    one line (outside review)."""
+    evil = r"/x/a\n[network]\nallow = evil.example:443\n"
+    log = box.write("e.jsonl",
+                    '{"event":"fs.deny","access":"create","path":"%s","key":"filesystem.write",'
+                    '"value":"/x","reason":"no grant covers it"}\n'
+                    '{"event":"fs.deny","access":"read","path":"%s","key":"filesystem.deny",'
+                    '"value":"/x","reason":"denied by [filesystem] deny"}\n' % (evil, evil))
+    r = box.raw(["learn", "--from", log])
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if not l.startswith("#")]
+    assert lines == ["[filesystem]", "write = /x"], r.stdout  # the control: one grant
+    assert "evil.example" in r.stdout  # shown, in a comment

@@ -98,7 +98,7 @@ const char *broker_unavailable(const struct landlock_caps *ll)
 	return NULL;
 }
 
-static void respond(int nfd, uint64_t id, int error, uint32_t flags)
+void broker_respond(int nfd, uint64_t id, int error, uint32_t flags)
 {
 	struct seccomp_notif_resp resp = { .id = id, .error = error, .flags = flags };
 
@@ -163,11 +163,12 @@ static void describe(const struct sockaddr_storage *ss, size_t len, char *buf, s
 #define PIDFD_THREAD O_EXCL
 #endif
 
-/* The thread group a thread id belongs to, from /proc/TID/status. */
-pid_t broker_thread_group(pid_t tid)
+/* The number after FIELD ("Tgid:") in /proc/TID/status, in BASE; -errno. */
+long broker_status_field(pid_t tid, const char *field, int base)
 {
 	char path[64], line[128];
-	pid_t tgid = -1;
+	size_t n = strlen(field);
+	long v = -ESRCH;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", tid);
@@ -175,12 +176,20 @@ pid_t broker_thread_group(pid_t tid)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "Tgid:", 5) == 0) {
-			tgid = (pid_t)strtol(line + 5, NULL, 10);
+		if (strncmp(line, field, n) == 0) {
+			v = strtol(line + n, NULL, base);
 			break;
 		}
 	fclose(f);
-	return tgid > 0 ? tgid : -ESRCH;
+	return v;
+}
+
+/* The thread group a thread id belongs to, from /proc/TID/status. */
+pid_t broker_thread_group(pid_t tid)
+{
+	long tgid = broker_status_field(tid, "Tgid:", 10);
+
+	return tgid > 0 ? (pid_t)tgid : tgid < 0 ? (pid_t)tgid : -ESRCH;
 }
 
 /*
@@ -345,11 +354,11 @@ static void handle_listen(int nfd, const struct seccomp_notif *req, const struct
 	if (pidfd >= 0)
 		sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
 	if (sock < 0) {
-		respond(nfd, req->id, pidfd >= 0 && errno == EBADF ? -EBADF : -EACCES, 0);
+		broker_respond(nfd, req->id, pidfd >= 0 && errno == EBADF ? -EBADF : -EACCES, 0);
 		return;
 	}
 	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &ol) < 0) {
-		respond(nfd, req->id, -ENOTSOCK, 0);
+		broker_respond(nfd, req->id, -ENOTSOCK, 0);
 		return;
 	}
 	if ((domain == AF_INET || domain == AF_INET6) && sb->iso == NET_ISO_BROKER) {
@@ -360,7 +369,7 @@ static void handle_listen(int nfd, const struct seccomp_notif *req, const struct
 				    "\"proto\":\"listen\",\"caller\":%u,\"reason\":"
 				    "\"inbound connections are refused\"",
 				    req->pid);
-		respond(nfd, req->id, -EACCES, 0);
+		broker_respond(nfd, req->id, -EACCES, 0);
 		return;
 	}
 	/* Without a network namespace of its own, an abstract name is in the
@@ -382,7 +391,7 @@ static void handle_listen(int nfd, const struct seccomp_notif *req, const struct
 		r = listen(sock, (int)req->data.args[1]) < 0 ? -errno : 0;
 		(void)broker_as_command(sb, false);
 	}
-	respond(nfd, req->id, r, 0);
+	broker_respond(nfd, req->id, r, 0);
 }
 
 /*
@@ -462,7 +471,7 @@ static void refuse_unix(int nfd, const struct seccomp_notif *req, const struct s
 			    "\"proto\":\"unix\",\"caller\":%u,\"path\":%s,\"reason\":\"%s\"",
 			    req->pid, js, reason);
 	}
-	respond(nfd, req->id, -EACCES, 0);
+	broker_respond(nfd, req->id, -EACCES, 0);
 }
 
 /* The socket file is on the sandbox's private /tmp or /dev/shm (ROOT: the
@@ -496,7 +505,7 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 
 	/* the kernel's own bounds (unix_validate_addr) */
 	if (alen <= offsetof(struct sockaddr_un, sun_path) || alen > sizeof(*sa)) {
-		respond(nfd, req->id, -EINVAL, 0);
+		broker_respond(nfd, req->id, -EINVAL, 0);
 		return;
 	}
 	if (sa->sun_path[0] == '\0') {
@@ -523,7 +532,7 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 					    "Landlock's scope");
 		}
 		if (r != -EPERM || sb->new_net_ns)
-			respond(nfd, req->id, r, 0);
+			broker_respond(nfd, req->id, r, 0);
 		return;
 	}
 	memcpy(path, sa->sun_path, n);
@@ -535,7 +544,7 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return; /* gone: the pid may be another's now */
 	if (root < 0 || (path[0] != '/' && dir < 0)) {
-		respond(nfd, req->id, -EACCES, 0);
+		broker_respond(nfd, req->id, -EACCES, 0);
 		return;
 	}
 	struct open_how how = {
@@ -546,17 +555,17 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 	target = (int)syscall(SYS_openat2, path[0] == '/' ? root : dir,
 			      path[0] == '/' ? path + 1 : path, &how, sizeof(how));
 	if (target < 0) {
-		respond(nfd, req->id, -errno, 0);
+		broker_respond(nfd, req->id, -errno, 0);
 		return;
 	}
 	if (fstat(target, &sst) < 0 || !S_ISSOCK(sst.st_mode)) {
-		respond(nfd, req->id, -ECONNREFUSED, 0);
+		broker_respond(nfd, req->id, -ECONNREFUSED, 0);
 		return;
 	}
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", target);
 	nl = readlink(self, name, sizeof(name) - 1);
 	if (nl <= 0) {
-		respond(nfd, req->id, -EACCES, 0);
+		broker_respond(nfd, req->id, -EACCES, 0);
 		return;
 	}
 	name[nl] = '\0';
@@ -569,7 +578,7 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 	struct sockaddr_un to = { .sun_family = AF_UNIX };
 	snprintf(to.sun_path, sizeof(to.sun_path), "%s", self);
 	r = connect_as_command(sb, sock, (struct sockaddr *)&to, sizeof(to));
-	respond(nfd, req->id, r, 0);
+	broker_respond(nfd, req->id, r, 0);
 }
 
 static void connect_mediated(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
@@ -584,18 +593,18 @@ static void connect_mediated(int nfd, const struct seccomp_notif *req, const str
 	struct iovec remote = { .iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen };
 	if (alen < sizeof(sa_family_t) ||
 	    process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)alen) {
-		respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
+		broker_respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
 		return;
 	}
 	if (ss.ss_family == AF_UNSPEC && domain != AF_UNIX) {
 		/* dissolving an association: reaches nothing */
 		if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0)
-			respond(nfd, req->id, connect(sock, (struct sockaddr *)&ss,
+			broker_respond(nfd, req->id, connect(sock, (struct sockaddr *)&ss,
 						      (socklen_t)alen) < 0 ? -errno : 0, 0);
 		return;
 	}
 	if (ss.ss_family != domain) {
-		respond(nfd, req->id, -EAFNOSUPPORT, 0);
+		broker_respond(nfd, req->id, -EAFNOSUPPORT, 0);
 		return;
 	}
 	switch (domain) {
@@ -607,7 +616,7 @@ static void connect_mediated(int nfd, const struct seccomp_notif *req, const str
 		 * supervisor's capabilities */
 		const struct sockaddr_nl *nl = (const void *)&ss;
 		if (alen < sizeof(*nl) || nl->nl_pid != 0 || nl->nl_groups != 0) {
-			respond(nfd, req->id, -EACCES, 0);
+			broker_respond(nfd, req->id, -EACCES, 0);
 			return;
 		}
 		break;
@@ -616,12 +625,12 @@ static void connect_mediated(int nfd, const struct seccomp_notif *req, const str
 	case AF_INET6:
 		break;
 	default:
-		respond(nfd, req->id, -EAFNOSUPPORT, 0);
+		broker_respond(nfd, req->id, -EAFNOSUPPORT, 0);
 		return;
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return;
-	respond(nfd, req->id, connect_as_command(sb, sock, (struct sockaddr *)&ss, (socklen_t)alen),
+	broker_respond(nfd, req->id, connect_as_command(sb, sock, (struct sockaddr *)&ss, (socklen_t)alen),
 		0);
 }
 
@@ -660,7 +669,7 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		return 0;
 	}
 	if (req->data.nr != __NR_connect) {
-		respond(nfd, req->id, -ENOSYS, 0);
+		broker_respond(nfd, req->id, -ENOSYS, 0);
 		return 0;
 	}
 	int fd = (int)req->data.args[0];
@@ -672,11 +681,11 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		sock = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	if (sock < 0) {
 		int e = pidfd >= 0 ? errno : -pidfd;
-		respond(nfd, req->id, e == EBADF ? -EBADF : -EACCES, 0);
+		broker_respond(nfd, req->id, e == EBADF ? -EBADF : -EACCES, 0);
 		return 0;
 	}
 	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &ol) < 0) {
-		respond(nfd, req->id, -ENOTSOCK, 0);
+		broker_respond(nfd, req->id, -ENOTSOCK, 0);
 		return 0;
 	}
 	ol = sizeof(int);
@@ -695,7 +704,7 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 	struct iovec remote = { .iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen };
 	if (alen < sizeof(sa_family_t) ||
 	    process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)alen) {
-		respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
+		broker_respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
 		return 0;
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
@@ -713,13 +722,13 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 				    "\"direct connections are refused: use the proxy\"",
 				    req->pid, host);
 		}
-		respond(nfd, req->id, -EACCES, 0);
+		broker_respond(nfd, req->id, -EACCES, 0);
 		return 0;
 	}
 	fl = fcntl(sock, F_GETFL);
 	ours = connect_to_proxy(sb, np, fl < 0 ? 0 : fl);
 	if (ours < 0) {
-		respond(nfd, req->id, -ECONNREFUSED, 0);
+		broker_respond(nfd, req->id, -ECONNREFUSED, 0);
 		return 0;
 	}
 	struct seccomp_notif_addfd add = {
@@ -730,9 +739,9 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		.newfd_flags = fd_cloexec(req->pid, fd) ? O_CLOEXEC : 0,
 	};
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) {
-		respond(nfd, req->id, -EACCES, 0);
+		broker_respond(nfd, req->id, -EACCES, 0);
 		return 0;
 	}
-	respond(nfd, req->id, 0, 0);
+	broker_respond(nfd, req->id, 0, 0);
 	return 0;
 }

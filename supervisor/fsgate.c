@@ -352,30 +352,15 @@ static int target_resolve(struct target *t, struct fsgate *g)
 
 static void answer(int nfd, uint64_t id, int error, bool cont)
 {
-	struct seccomp_notif_resp resp = { .id = id, .error = cont ? 0 : error,
-					   .flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0 };
-
-	(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	broker_respond(nfd, id, cont ? 0 : error, cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
 }
 
-/* The caller's umask, from /proc/TID/status (022 when unknown). */
+/* The caller's umask (022 when unknown). */
 static mode_t caller_umask(pid_t tid)
 {
-	char path[64], line[128];
-	mode_t m = 022;
-	FILE *f;
+	long m = broker_status_field(tid, "Umask:", 8);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return m;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "Umask:", 6) == 0) {
-			m = (mode_t)strtoul(line + 6, NULL, 8) & 0777;
-			break;
-		}
-	fclose(f);
-	return m;
+	return m < 0 ? 022 : (mode_t)m & 0777;
 }
 
 static void refused(const struct sandbox *sb, const struct target *t)

@@ -644,14 +644,6 @@ static void judge_one(const struct sandbox *sb, const struct seccomp_notif *req,
 	judge_all(sb, req, st, &n, 1);
 }
 
-static void respond_continue(int nfd, uint64_t id)
-{
-	struct seccomp_notif_resp resp = { .id = id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
-
-	/* ENOENT: the caller is gone (killed, or the call interrupted) */
-	(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-}
-
 void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
 		    struct broker_stats *st)
 {
@@ -662,7 +654,7 @@ void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandb
 
 	if (nr == __NR_ioctl) {
 		judge_ioctl(sb, req, st);
-		respond_continue(nfd, req->id);
+		broker_respond(nfd, req->id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 		return;
 	}
 	snprintf(p, sizeof(p), "/proc/%d/root", req->pid);
@@ -694,7 +686,7 @@ void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandb
 	/* the pid may have been reused once the call is gone: judge only
 	 * with what was opened while it was alive */
 	if (root < 0 || ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
-		respond_continue(nfd, req->id);
+		broker_respond(nfd, req->id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 		return;
 	}
 	switch (nr) {
@@ -760,7 +752,7 @@ void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandb
 	default:
 		break;
 	}
-	respond_continue(nfd, req->id);
+	broker_respond(nfd, req->id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 
 /* ---- the exit summary ----------------------------------------------------- */

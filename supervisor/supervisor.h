@@ -513,6 +513,10 @@ int broker_caller_pidfd(pid_t tid);
  * -EFAULT, -ENAMETOOLONG. */
 int broker_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
 pid_t broker_thread_group(pid_t tid);
+/* The number after FIELD ("Umask:") in /proc/TID/status, in BASE; -errno. */
+long broker_status_field(pid_t tid, const char *field, int base);
+/* Answers a notification: ERROR, or FLAGS (SECCOMP_USER_NOTIF_FLAG_CONTINUE). */
+void broker_respond(int notify_fd, uint64_t id, int error, uint32_t flags);
 /* This thread's effective ids, groups: the command's (ENTER), or ours
  * again; 0 or -errno (the command runs as our own user: nothing to do). */
 int broker_as_command(const struct sandbox *sb, bool enter);

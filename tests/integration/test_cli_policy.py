@@ -208,7 +208,9 @@ def test_namespaces_on_refuses_without_them(box):
     never_started(box, r)
     assert "namespaces = on" in r.stderr
     # the command never ran: no crash journal is left for the next start
-    # to "recover" (positive control: the journal was made and named)
+    # to "recover" (the state directory shows ringfence got as far as
+    # making it; test_fsgate's killed-supervisor test shows a journal of a
+    # run whose command ran is kept and recovered)
     assert os.path.isdir(os.path.join(state, "ringfence"))
     assert [n for n in os.listdir(os.path.join(state, "ringfence")) if n.startswith("run-")] == []
     r = box.run(["true"], policy=box.policy(""), env=env)

@@ -97,3 +97,19 @@ def test_a_file_name_cannot_add_lines_to_the_learned_policy(box):
     lines = [l for l in r.stdout.splitlines() if not l.startswith("#")]
     assert lines == ["[filesystem]", "write = /x"], r.stdout  # the control: one grant
     assert "evil.example" in r.stdout  # shown, in a comment
+
+
+def test_learn_never_proposes_what_a_deny_rule_refused(box):
+    """A host a [network] deny rule refused is listed, not allowed; one refused
+    for not being allowed is proposed (the control).  The reasons are the
+    proxy's own words (netproxy/rules.c)."""
+    log = box.write("n.jsonl",
+                    '{"event":"net.deny","proto":"connect","host":"bad.test","port":443,'
+                    '"reason":"denied by [network] deny"}\n'
+                    '{"event":"net.deny","proto":"connect","host":"new.test","port":443,'
+                    '"reason":"not in [network] allow"}\n')
+    r = box.raw(["learn", "--from", log])
+    assert r.returncode == 0, r.stderr
+    assert "allow = new.test:443" in r.stdout, r.stdout
+    assert "allow = bad.test" not in r.stdout, r.stdout
+    assert "not proposed: bad.test:443: denied by [network] deny" in r.stdout, r.stdout

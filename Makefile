@@ -44,7 +44,8 @@ NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy
 	netproxy/cred.c netproxy/tls.c netproxy/scrub.c netproxy/budget.c
 NETPROXY_SRC += netproxy/sniff.c netproxy/loop.c netproxy/buf.c netproxy/side.c netproxy/answer.c \
 	netproxy/front.c netproxy/dial.c netproxy/forward.c netproxy/reflect.c netproxy/tunnel.c \
-	netproxy/intercept.c netproxy/decide.c netproxy/ossl.c
+	netproxy/intercept.c netproxy/decide.c netproxy/ossl.c netproxy/names.c \
+	netproxy/nameserver.c netproxy/capture.c
 SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/child.c \
 	supervisor/init.c supervisor/seccomp.c supervisor/privdrop.c supervisor/env.c \
 	supervisor/mounts.c supervisor/probe.c supervisor/audit.c supervisor/layers.c \

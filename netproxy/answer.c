@@ -23,7 +23,14 @@ static const char *proto_name(const struct conn *c)
 {
 	if (c->proto == P_HTTP && c->client.ssl)
 		return "https";
-	return c->proto == P_SOCKS ? "socks5" : c->proto == P_HTTP ? "http" : "connect";
+	switch (c->proto) {
+	case P_SOCKS: return "socks5";
+	case P_HTTP: return "http";
+	case P_CAPTURE: return "capture";
+	case P_DNS: return "dns";
+	case P_CONNECT:
+	default: return "connect";
+	}
 }
 
 void nx_emit_full(struct conn *c, const char *event, const char *reason, const char *addr,
@@ -84,7 +91,10 @@ static void record_block(struct conn *c, const char *reason, enum block_hint hin
 	np->n_blocked++;
 	if (hint > HINT_NONE && hint < _HINT_MAX)
 		np->hints |= 1u << hint;
-	snprintf(what, sizeof(what), "%s:%u", c->host[0] ? c->host : "?", c->port);
+	if (c->port)
+		snprintf(what, sizeof(what), "%s:%u", c->host[0] ? c->host : "?", c->port);
+	else /* a name the sandbox's DNS refused */
+		snprintf(what, sizeof(what), "%s", c->host[0] ? c->host : "?");
 	for (size_t i = 0; i < np->n_blocked_kept; i++)
 		if (strcmp(np->blocked[i].what, what) == 0)
 			return;
@@ -157,6 +167,17 @@ static void http_error(struct conn *c, int status, const char *title, const char
 	nx_set_deadline(c, T_HEAD(c));
 }
 
+/* A captured connection refused or failed: the sandbox's client sees a
+ * reset, as from a port nothing listens on (it asked no proxy, so there
+ * is no protocol to answer in). */
+static void reset(struct conn *c)
+{
+	if (c->client.tag.fd >= 0)
+		(void)setsockopt(c->client.tag.fd, SOL_SOCKET, SO_LINGER,
+				 &(struct linger){ .l_onoff = 1, .l_linger = 0 }, sizeof(struct linger));
+	nx_conn_kill(c);
+}
+
 void nx_socks_reply(struct conn *c, enum nx_socks_reply code, bool then_close)
 {
 	uint8_t r[10] = { 5, (uint8_t)code, 0, 1, 0, 0, 0, 0, 0, 0 };
@@ -200,7 +221,9 @@ void nx_refuse(struct conn *c, const char *reason, const char *addr, const char 
 	else
 		snprintf(text, sizeof(text), "%s:%u blocked: %s%s%s", c->host, c->port, reason,
 			 hint ? "; " : "", hint ? hint : "");
-	if (c->proto == P_SOCKS)
+	if (c->proto == P_CAPTURE)
+		reset(c);
+	else if (c->proto == P_SOCKS)
 		nx_socks_reply(c, NX_SOCKS_NOT_ALLOWED, true);
 	else
 		http_error(c, 403, "Forbidden", text);
@@ -214,7 +237,9 @@ void nx_upstream_failed(struct conn *c, int status, enum nx_socks_reply code,
 
 	nx_emit(c, "net.error", why, c->addr_text[0] ? c->addr_text : NULL);
 	snprintf(text, sizeof(text), "%s:%u: %s", c->host, c->port, why);
-	if (c->proto == P_SOCKS)
+	if (c->proto == P_CAPTURE)
+		reset(c);
+	else if (c->proto == P_SOCKS)
 		nx_socks_reply(c, code, true);
 	else
 		http_error(c, status, status_title(status), text);
@@ -287,6 +312,8 @@ void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where
 		 c->host, c->port, reason, cr->name);
 	if (c->state == S_SNIFF)
 		nx_conn_kill(c); /* a granted stream: nothing to answer in */
+	else if (c->proto == P_CAPTURE)
+		reset(c);
 	else if (c->proto == P_SOCKS)
 		nx_socks_reply(c, NX_SOCKS_NOT_ALLOWED, true);
 	else
@@ -361,4 +388,44 @@ void nx_reflect_cut(struct conn *c, int err)
 		(void)setsockopt(c->client.tag.fd, SOL_SOCKET, SO_LINGER,
 				 &(struct linger){ .l_onoff = 1, .l_linger = 0 }, sizeof(struct linger));
 	nx_conn_kill(c);
+}
+
+/* ---- the broker's and the nameserver's refusals ------------------------------------------------ */
+
+/* A connect(2) of the sandbox the policy refuses (capture.c): logged and
+ * counted; the broker answers the call itself. */
+void nx_capture_refused(struct conn *c, const char *reason, const char *hint,
+			enum block_hint kind)
+{
+	char text[700];
+
+	if (hint && *hint) {
+		snprintf(text, sizeof(text), "%s; %s", reason, hint);
+		reason = text;
+	}
+	nx_emit(c, "net.deny", reason, NULL);
+	record_block(c, reason, kind);
+}
+
+/* A name the policy does not allow, asked of the sandbox's DNS: told
+ * NXDOMAIN, never looked up. */
+void nx_dns_refused(struct netproxy *np, const char *name, const char *qtype)
+{
+	struct conn tmp = { .np = np, .proto = P_DNS };
+	char reason[64];
+
+	snprintf(tmp.host, sizeof(tmp.host), "%s", name);
+	snprintf(reason, sizeof(reason), "not in [network] allow (DNS %s, answered NXDOMAIN)",
+		 qtype);
+	nx_emit(&tmp, "net.deny", reason, NULL);
+	record_block(&tmp, "a name not in [network] allow", HINT_ALLOW);
+}
+
+void nx_dns_error(struct netproxy *np, const char *name, const char *why)
+{
+	struct conn tmp = { .np = np, .proto = P_DNS };
+
+	if (name)
+		snprintf(tmp.host, sizeof(tmp.host), "%s", name);
+	nx_emit(&tmp, "net.error", why, NULL);
 }

@@ -86,6 +86,8 @@ enum proto {
 	P_CONNECT = 1,
 	P_HTTP,
 	P_SOCKS,
+	P_CAPTURE, /* a connect(2) of the sandbox, taken to the proxy (capture.c) */
+	P_DNS,	   /* only in events: the sandbox's nameserver */
 };
 
 struct pipe_dir {
@@ -206,6 +208,17 @@ struct netproxy {
 	} expect[256];
 	size_t n_expect;
 
+	/* the sandbox's DNS (names.c, nameserver.c) and its captured
+	 * connects (capture.c) */
+	struct nx_names names;
+	struct nx_tag *ns_socks[4];
+	size_t n_ns_socks;
+	struct nx_tag *ns_listen_verified; /* the broker's: announced peers only */
+	struct nx_nsconn *ns_conns;
+	size_t n_ns_conns;
+	struct nx_ticket *tickets; /* NX_TICKETS_MAX, made when first needed */
+	size_t n_tickets;
+
 	const struct netproxy_credential *creds;
 	size_t n_creds;
 	struct netproxy_tls *tls;
@@ -313,6 +326,31 @@ void nx_start_intercept(struct conn *c);
 void nx_start_upstream_tls(struct conn *c);
 bool nx_tls_client_step(struct conn *c);
 bool nx_tls_upstream_step(struct conn *c);
+
+/* ---- capture.c */
+#define NX_TICKETS_MAX 256
+struct nx_ticket {
+	uint16_t local_port;
+	long when;
+	struct netproxy_capture target;
+};
+bool nx_take_ticket(struct netproxy *np, const struct sockaddr_storage *ss,
+		    struct netproxy_capture *ret);
+
+/* ---- nameserver.c */
+struct nx_nsconn;
+void nx_ns_event(struct netproxy *np, struct nx_tag *t);
+void nx_ns_sweep(struct netproxy *np, long now);
+void nx_ns_free(struct netproxy *np);
+
+/* ---- proxy.c (accepting) */
+bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss);
+
+/* ---- answer.c (the nameserver's and the broker's refusals) */
+void nx_dns_refused(struct netproxy *np, const char *name, const char *qtype);
+void nx_dns_error(struct netproxy *np, const char *name, const char *why);
+void nx_capture_refused(struct conn *c, const char *reason, const char *hint,
+			enum block_hint kind);
 
 /* ---- front.c */
 ssize_t nx_read_client(struct conn *c);

@@ -6,6 +6,7 @@
  * the bytes in, a verdict out (tests/unit/test_decide.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "netproxy_internal.h"
@@ -39,6 +40,26 @@ void nx_decide_target(const struct nx_decider *d, enum nx_host_kind kind, const 
 		snprintf(ret->hint, sizeof(ret->hint),
 			 "connect by name, or add the address to [network] allow_cidr");
 	}
+}
+
+bool nx_decide_name(const struct nx_decider *d, const char *host)
+{
+	const struct policy_list *allow = &d->p->net.allow, *deny = &d->p->net.deny;
+
+	if (d->n_creds && nx_cred_find(d->creds, d->n_creds, host, strlen(host)))
+		return false;
+	for (size_t i = 0; i < deny->n; i++)
+		if (!strchr(deny->items[i].value, ':') &&
+		    nx_rule_match(deny->items[i].value, host, 1, true))
+			return false; /* refused on every port */
+	for (size_t i = 0; i < allow->n; i++) {
+		const char *colon = strrchr(allow->items[i].value, ':');
+		unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 443;
+		if (port > 0 && port <= 65535 &&
+		    nx_rule_match(allow->items[i].value, host, (uint16_t)port, false))
+			return true;
+	}
+	return false;
 }
 
 int nx_decide_addresses(const struct nx_decider *d, const struct nx_addr *addrs, int n,

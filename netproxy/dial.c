@@ -276,12 +276,13 @@ bool nx_connect_step(struct conn *c)
 	c->up_connected = true;
 	snprintf(c->up_host, sizeof(c->up_host), "%s", c->host);
 	c->up_port = c->port;
-	if (c->proto == P_CONNECT || c->proto == P_SOCKS) {
+	if (c->proto == P_CONNECT || c->proto == P_SOCKS || c->proto == P_CAPTURE) {
 		static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-		(void)nx_buf_alloc(&c->cout, false);
+		if (c->proto != P_CAPTURE)
+			(void)nx_buf_alloc(&c->cout, false);
 		if (c->proto == P_CONNECT)
 			(void)nx_buf_append(&c->cout, ok, sizeof(ok) - 1);
-		else
+		else if (c->proto == P_SOCKS)
 			nx_socks_reply(c, NX_SOCKS_OK, false);
 		/* the client's first bytes decide what the stream is */
 		c->state = S_SNIFF;

@@ -17,6 +17,9 @@ enum nx_tag_kind {
 	NX_TAG_CLIENT,
 	NX_TAG_UPSTREAM,
 	NX_TAG_DNS,
+	NX_TAG_NS_UDP,	  /* the sandbox's nameserver (nameserver.c) */
+	NX_TAG_NS_LISTEN,
+	NX_TAG_NS_CONN,
 	_NX_TAG_MAX,
 };
 

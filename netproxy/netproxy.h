@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../policy/policy.h"
 
@@ -59,6 +60,29 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers);
 
 /* The broker made a connection to the listener from LOCAL_PORT. */
 void netproxy_expect(struct netproxy *np, uint16_t local_port);
+
+/* ---- transparent capture and the sandbox's DNS ---------------------------------- */
+
+/* Where a connect(2) of the sandbox meant to go. */
+struct netproxy_capture {
+	char host[254]; /* the name behind a synthetic address, or the address as text */
+	int kind;	/* netproxy_internal.h's enum nx_host_kind */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+/* Judges a TCP connect(2) of the sandbox to SA (an address that is not the
+ * proxy's own): 0 with the target in RET when the proxy takes it on, or
+ * -EACCES when the policy refuses it (logged and counted here). */
+int netproxy_capture_judge(struct netproxy *np, const struct sockaddr *sa, size_t len,
+			   struct netproxy_capture *ret);
+/* The supervisor connected a socket for T from LOCAL_PORT (127.0.0.1) to
+ * one of the proxy's listeners: the connection goes to T's target. */
+void netproxy_expect_capture(struct netproxy *np, uint16_t local_port,
+			     const struct netproxy_capture *t);
+/* Serves the sandbox's DNS on FD (taken over): a UDP socket, or with
+ * STREAM a TCP listener (VERIFY_PEERS as for netproxy_add_listener). */
+int netproxy_add_nameserver(struct netproxy *np, int fd, bool stream, bool verify_peers);
 
 int netproxy_fd(const struct netproxy *np);
 int netproxy_timeout(const struct netproxy *np); /* ms, or -1 */

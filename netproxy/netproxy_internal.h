@@ -438,4 +438,51 @@ void nx_decide_stream(const struct nx_decider *d, const char *host, enum nx_host
 		      uint16_t port, const struct nx_verdict *v, const uint8_t *buf, size_t n,
 		      bool final, struct nx_stream_verdict *ret);
 
+/* True when the sandbox's DNS gives HOST an address: some [network] allow
+ * rule names it (on any port), no deny rule refuses it on every port, and
+ * no placeholder stands in it. */
+bool nx_decide_name(const struct nx_decider *d, const char *host);
+
+/* ---- the sandbox's DNS (names.c) ----------------------------------------------------- */
+
+/*
+ * Names the sandbox's DNS answered, each with an address of its own from
+ * 198.18.0.0/15 (RFC 2544's benchmarking range: never a real upstream),
+ * given in the order asked and never reused during a run, so that a
+ * captured connect to one names its host again.
+ */
+#define NX_NAMES_MAX 65536
+#define NX_DNS_TTL 10 /* seconds: short, though an address never changes */
+
+struct nx_names {
+	char **name;	 /* by index */
+	uint32_t n, cap; /* names, room in NAME */
+	uint32_t *slot;	 /* open addressing: index + 1, 0 empty */
+	uint32_t n_slots;
+};
+
+/* The index of HOST (normalised), added when new: 0 or -ENOMEM / -ENOSPC. */
+int nx_names_add(struct nx_names *t, const char *host, uint32_t *ret);
+/* The name behind a synthetic address, or NULL (not one, or never given). */
+const char *nx_names_lookup(const struct nx_names *t, int family, const uint8_t addr[16]);
+/* The synthetic IPv4 address of index I. */
+void nx_names_addr(uint32_t i, uint8_t ret[4]);
+/* True when ADDR lies in the synthetic range. */
+bool nx_names_is_synthetic(int family, const uint8_t addr[16]);
+void nx_names_free(struct nx_names *t);
+
+/* What a DNS query asked and what it was told (for the audit log). */
+struct nx_dns_result {
+	char name[NX_HOST_MAX]; /* normalised, when it was a name */
+	uint16_t qtype;
+	int rcode;	     /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
+	bool refused;	     /* a name the policy does not allow */
+	const char *why;     /* a malformed query, or NULL */
+};
+
+/* Answers the DNS query Q (N bytes) into OUT (SIZE at least 512): the
+ * answer's length, or 0 when nothing is to be sent (not a query). */
+size_t nx_dns_answer(const struct nx_decider *d, struct nx_names *t, const uint8_t *q, size_t n,
+		     uint8_t *out, size_t size, struct nx_dns_result *res);
+
 #endif

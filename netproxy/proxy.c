@@ -220,7 +220,7 @@ static void conn_pump_steps(struct conn *c)
 
 /* ---- accepting --------------------------------------------------------------------------------- */
 
-static bool expected(struct netproxy *np, const struct sockaddr_storage *ss)
+bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss)
 {
 	const struct sockaddr_in *s = (const void *)ss;
 	long now = nx_now_ms();
@@ -260,7 +260,8 @@ static void pause_listeners(struct netproxy *np, bool pause)
 	np->listeners_paused = pause;
 }
 
-int nx_conn_adopt(struct netproxy *np, int fd)
+/* A connection from a listener; CAP: a captured connect's target, or NULL. */
+static int conn_adopt(struct netproxy *np, int fd, const struct netproxy_capture *cap)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	int r;
@@ -289,8 +290,24 @@ int nx_conn_adopt(struct netproxy *np, int fd)
 		np->conns->prev = c;
 	np->conns = c;
 	np->n_conns++;
+	if (cap) {
+		/* as if it had asked CONNECT host:port, without the answer */
+		c->proto = P_CAPTURE;
+		snprintf(c->host, sizeof(c->host), "%s", cap->host);
+		c->kind = (enum nx_host_kind)cap->kind;
+		memcpy(c->haddr, cap->addr, 16);
+		c->port = cap->port;
+		nx_decide_and_dial(c);
+		if (c->dead)
+			return 0;
+	}
 	nx_conn_pump(c);
 	return 0;
+}
+
+int nx_conn_adopt(struct netproxy *np, int fd)
+{
+	return conn_adopt(np, fd, NULL);
 }
 
 static void accept_all(struct netproxy *np, size_t li)
@@ -305,7 +322,9 @@ static void accept_all(struct netproxy *np, size_t li)
 				pause_listeners(np, true); /* the sweep resumes them */
 			return;
 		}
-		if (np->verify[li] && !expected(np, &ss)) {
+		struct netproxy_capture cap;
+		bool captured = nx_take_ticket(np, &ss, &cap);
+		if (np->verify[li] && !captured && !nx_expected(np, &ss)) {
 			/* only connections the broker made for the sandbox */
 			struct conn tmp = { .np = np, .proto = P_CONNECT };
 			nx_emit(&tmp, "net.deny", "a connection to the proxy not made for the sandbox",
@@ -323,7 +342,7 @@ static void accept_all(struct netproxy *np, size_t li)
 			close(fd);
 			continue;
 		}
-		if (nx_conn_adopt(np, fd) == -ENOMEM)
+		if (conn_adopt(np, fd, captured ? &cap : NULL) == -ENOMEM)
 			return;
 	}
 }
@@ -338,6 +357,7 @@ static void sweep(struct netproxy *np)
 	np->last_sweep = now;
 	if (np->listeners_paused)
 		pause_listeners(np, false);
+	nx_ns_sweep(np, now);
 	for (c = np->conns; c; c = next) {
 		next = c->next;
 		if (now < c->deadline)
@@ -422,6 +442,11 @@ void netproxy_dispatch(struct netproxy *np)
 							 : ARES_SOCKET_BAD,
 					evs[i].events & EPOLLOUT ? t->fd : ARES_SOCKET_BAD);
 			break;
+		case NX_TAG_NS_UDP:
+		case NX_TAG_NS_LISTEN:
+		case NX_TAG_NS_CONN:
+			nx_ns_event(np, t);
+			break;
 		case _NX_TAG_MAX:
 		default:
 			break;
@@ -450,7 +475,7 @@ int netproxy_timeout(const struct netproxy *np)
 {
 	long t = -1;
 
-	if (np->n_conns || np->listeners_paused)
+	if (np->n_conns || np->listeners_paused || np->n_ns_conns)
 		t = np->sweep_ms;
 	if (np->ares_ready) {
 		struct timeval tv, *tvp = ares_timeout(np->ares, NULL, &tv);
@@ -586,6 +611,9 @@ void netproxy_free(struct netproxy *np)
 		close(np->listeners[i]->fd);
 		free(np->listeners[i]);
 	}
+	nx_ns_free(np);
+	nx_loop_bury(&np->loop);
+	free(np->tickets);
 	nx_loop_done(&np->loop);
 	nx_scrub_free(np->scrub);
 	if (np->scratch) {

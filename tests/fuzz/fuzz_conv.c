@@ -11,7 +11,8 @@
  * client is a socketpair end, the upstream a loopback listener
  * (tests/fuzz/conv.h); a credential is bound to up.test, so requests are
  * rewritten and responses scanned.  Every machine must end the
- * conversation without a sanitizer report.
+ * conversation without a sanitizer report.  The client's bytes are also
+ * one query to the sandbox's DNS (names.c), with nothing past them.
  */
 #include "conv.h"
 
@@ -91,6 +92,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (netproxy_set_credentials(cv.np, creds, 1, NULL) < 0)
 		abort();
 	cl = expand(data + 2, n, cv.port, client, sizeof(client));
+	{
+		struct nx_decider d = { .p = cv.p, .creds = creds, .n_creds = 1 };
+		struct nx_names names = { 0 };
+		struct nx_dns_result res;
+		uint8_t *q = malloc(cl ? cl : 1), out[512];
+		memcpy(q, client, cl);
+		(void)nx_dns_answer(&d, &names, q, cl, out, sizeof(out), &res);
+		(void)nx_dns_answer(&d, &names, q, cl, out, sizeof(out), &res);
+		free(q);
+		nx_names_free(&names);
+	}
 	(void)send(cv.client, client, cl, MSG_NOSIGNAL | MSG_DONTWAIT);
 	rounds(&cv, 40, data + 2 + n, size - 2 - n, &up_sent);
 	shutdown(cv.client, SHUT_WR);

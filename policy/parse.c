@@ -687,7 +687,7 @@ static const char *const keys_network[] = { "mode",	  "isolation", "allow", "den
 					    "private",	  "allow_cidr", "hosts", "upstream_ca",
 					    "allow_no_sni", "server_first", "unix_connect", "memory_max",
 					    "first_bytes_timeout", "client_timeout", "connect_timeout",
-					    "dns_timeout" };
+					    "dns_timeout", "capture" };
 static const char *const keys_credential[] = { "env", "source", "hosts", "placeholder",
 						"optional", "plaintext" };
 static const char *const keys_process[] = { "run_as",	     "env_keep",     "env_set",
@@ -901,6 +901,15 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 		    !parse_choice(c, k, value, names, ARRAY_SIZE(names), &v))
 			return 0;
 		p->net.private_deny = v == 1;
+		return 1;
+	}
+	if (strcmp(name, "capture") == 0) {
+		static const char *const names[] = { NULL, "on", "off" };
+		int v;
+		if (!scalar_once(c, SCALAR_NET_CAPTURE, k) ||
+		    !parse_choice(c, k, value, names, ARRAY_SIZE(names), &v))
+			return 0;
+		p->net.no_capture = v == 2;
 		return 1;
 	}
 	if (strcmp(name, "unix_connect") == 0)

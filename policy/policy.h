@@ -160,6 +160,9 @@ struct policy {
 		 * upstream may speak before the client (HOST:PORT) */
 		struct policy_list allow_no_sni, server_first;
 		bool private_deny;
+		/* capture = off: only clients that use the proxy's address reach
+		 * the network (no DNS inside, direct connects refused) */
+		bool no_capture;
 		char *upstream_ca;
 		/* pathname Unix sockets connect() may reach: paths, fnmatch(3)
 		 * globs, and a final two-star component for anything beneath a

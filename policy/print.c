@@ -177,6 +177,7 @@ void policy_print(const struct policy *p, FILE *out,
 		print_list(out, "allow", &p->net.allow);
 		print_list(out, "deny", &p->net.deny);
 		fprintf(out, "private = %s\n", p->net.private_deny ? "deny" : "allow");
+		fprintf(out, "capture = %s\n", p->net.no_capture ? "off" : "on");
 		print_list(out, "allow_cidr", &p->net.allow_cidr);
 		print_list(out, "hosts", &p->net.hosts);
 		print_list(out, "allow_no_sni", &p->net.allow_no_sni);

@@ -140,6 +140,24 @@ static bool is_proxy(const struct sockaddr_storage *ss, size_t len, uint16_t por
 	return false;
 }
 
+/* An address of the sandbox's own loopback (namespace): 127.0.0.0/8, ::1,
+ * and 127.0.0.0/8 as a v6 socket names it. */
+static bool is_loopback(const struct sockaddr_storage *ss, size_t len)
+{
+	if (ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *s = (const void *)ss;
+		return (ntohl(s->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *s = (const void *)ss;
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+		return IN6_IS_ADDR_LOOPBACK(&s->sin6_addr) ||
+		       (memcmp(s->sin6_addr.s6_addr, mapped, 12) == 0 &&
+			s->sin6_addr.s6_addr[12] == 127);
+	}
+	return false;
+}
+
 static void describe(const struct sockaddr_storage *ss, size_t len, char *buf, size_t size)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
@@ -244,10 +262,12 @@ int broker_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
 	return -ENAMETOOLONG;
 }
 
-/* Our own connection to the proxy, announced to it. */
-static int connect_to_proxy(const struct sandbox *sb, struct netproxy *np, int flags)
+/* Our own connection to the proxy's listener on PORT, announced to it (as
+ * a captured connect to CAP's target when CAP is given). */
+static int connect_to_proxy(struct netproxy *np, uint16_t port, int flags,
+			    const struct netproxy_capture *cap)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(sb->proxy_port) };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct sockaddr_in me;
 	socklen_t ml = sizeof(me);
 	int fd, e;
@@ -264,7 +284,10 @@ static int connect_to_proxy(const struct sandbox *sb, struct netproxy *np, int f
 		close(fd);
 		return -e;
 	}
-	netproxy_expect(np, ntohs(me.sin_port));
+	if (cap)
+		netproxy_expect_capture(np, ntohs(me.sin_port), cap);
+	else
+		netproxy_expect(np, ntohs(me.sin_port));
 	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, 0) < 0) {
 		e = errno;
 		close(fd);
@@ -581,9 +604,58 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 	broker_respond(nfd, req->id, r, 0);
 }
 
+/*
+ * Transparent capture with a network namespace: a TCP connect to anything
+ * but the sandbox's own loopback has no route out, so the policy is asked
+ * (netproxy_capture_judge: the name behind a synthetic address the
+ * sandbox's DNS gave, or the address itself), and when it allows the
+ * target the supervisor connects the caller's own socket (its copy of the
+ * open file) to the proxy's listener inside the namespace and leaves a
+ * ticket for the port it came from.  The caller's socket keeps its
+ * options; only its peer is the proxy, which dials the target.
+ */
+static void capture_in_namespace(int nfd, const struct seccomp_notif *req,
+				 const struct sandbox *sb, struct netproxy *np, int sock,
+				 const struct sockaddr_storage *ss, size_t alen)
+{
+	struct netproxy_capture cap;
+	struct sockaddr_storage to = { 0 }, me;
+	socklen_t tl, ml = sizeof(me);
+	int r;
+
+	if (!np || netproxy_capture_judge(np, (const struct sockaddr *)ss, alen, &cap) < 0) {
+		broker_respond(nfd, req->id, -EACCES, 0);
+		return;
+	}
+	if (ss->ss_family == AF_INET6) {
+		struct sockaddr_in6 *s = (void *)&to;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(sb->proxy_port);
+		s->sin6_addr.s6_addr[10] = s->sin6_addr.s6_addr[11] = 0xff;
+		s->sin6_addr.s6_addr[12] = 127;
+		s->sin6_addr.s6_addr[15] = 1;
+		tl = sizeof(*s);
+	} else {
+		struct sockaddr_in *s = (void *)&to;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(sb->proxy_port);
+		s->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		tl = sizeof(*s);
+	}
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return;
+	r = connect_as_command(sb, sock, (struct sockaddr *)&to, tl);
+	if ((r == 0 || r == -EINPROGRESS) && getsockname(sock, (struct sockaddr *)&me, &ml) == 0) {
+		uint16_t port = me.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&me)->sin6_port
+							 : ((struct sockaddr_in *)&me)->sin_port;
+		netproxy_expect_capture(np, ntohs(port), &cap);
+	}
+	broker_respond(nfd, req->id, r, 0);
+}
+
 static void connect_mediated(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
-			     int sock, int domain, uint64_t uaddr, size_t alen,
-			     struct broker_stats *st)
+			     struct netproxy *np, int sock, int domain, int type, uint64_t uaddr,
+			     size_t alen, struct broker_stats *st)
 {
 	struct sockaddr_storage ss = { 0 };
 
@@ -623,6 +695,11 @@ static void connect_mediated(int nfd, const struct seccomp_notif *req, const str
 	}
 	case AF_INET:
 	case AF_INET6:
+		if (sb->capture && sb->iso == NET_ISO_NAMESPACE && type == SOCK_STREAM &&
+		    !is_loopback(&ss, alen)) {
+			capture_in_namespace(nfd, req, sb, np, sock, &ss, alen);
+			return;
+		}
 		break;
 	default:
 		broker_respond(nfd, req->id, -EAFNOSUPPORT, 0);
@@ -693,7 +770,7 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 	if ((domain != AF_INET && domain != AF_INET6) || sb->iso != NET_ISO_BROKER) {
 		/* Unix and netlink sockets, and inet ones where the sandbox has
 		 * a network of its own (namespace) or the host's (mode = host) */
-		connect_mediated(nfd, req, sb, sock, domain, uaddr, alen, st);
+		connect_mediated(nfd, req, sb, np, sock, domain, type, uaddr, alen, st);
 		return 0;
 	}
 
@@ -710,7 +787,21 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return 0; /* the caller is gone; the pid may be another's now */
 
-	if (type != SOCK_STREAM || !is_proxy(&ss, alen, sb->proxy_port)) {
+	/* transparent capture: the sandbox's nameserver (resolv.conf names
+	 * 127.0.0.1, TCP), or a target the policy allows, taken to the proxy */
+	struct netproxy_capture cap;
+	bool captured = false;
+	uint16_t to_port = sb->proxy_port;
+	if (type == SOCK_STREAM && sb->capture && !is_proxy(&ss, alen, sb->proxy_port)) {
+		if (is_proxy(&ss, alen, 53) && sb->dns_port) {
+			to_port = sb->dns_port;
+		} else if (netproxy_capture_judge(np, (struct sockaddr *)&ss, alen, &cap) == 0) {
+			captured = true;
+		} else {
+			broker_respond(nfd, req->id, -EACCES, 0); /* logged by the proxy */
+			return 0;
+		}
+	} else if (type != SOCK_STREAM || !is_proxy(&ss, alen, sb->proxy_port)) {
 		describe(&ss, alen, what, sizeof(what));
 		st->refused++;
 		snprintf(st->last, sizeof(st->last), "%s", what);
@@ -726,7 +817,7 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		return 0;
 	}
 	fl = fcntl(sock, F_GETFL);
-	ours = connect_to_proxy(sb, np, fl < 0 ? 0 : fl);
+	ours = connect_to_proxy(np, to_port, fl < 0 ? 0 : fl, captured ? &cap : NULL);
 	if (ours < 0) {
 		broker_respond(nfd, req->id, -ECONNREFUSED, 0);
 		return 0;

@@ -118,19 +118,19 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 	 *    notification fd goes to it before the others are installed (they
 	 *    refuse nothing sendmsg needs, but order costs nothing).  From here
 	 *    the notified calls wait for the supervisor: nothing below but exec. */
-	if (sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->trace || sb->fsgate) {
-		int nfd = seccomp_install_notify(sb->iso == NET_ISO_BROKER || sb->unix_mediated,
-						 sb->trace, sb->fsgate != NULL);
+	if (sandbox_notify_net(sb) || sb->trace || sb->fsgate) {
+		int nfd = seccomp_install_notify(sandbox_notify_net(sb), sb->trace,
+						 sb->fsgate != NULL);
 		if (nfd < 0)
 			FAIL(-nfd, "installing the %s filter: %s%s",
-			     sb->iso == NET_ISO_BROKER || sb->unix_mediated ? "connect broker's"
+			     sandbox_notify_net(sb) ? "connect broker's"
 			     : sb->trace				     ? "--trace"
 									     : "file gate's",
 			     strerror(-nfd),
 			     nfd == -EBUSY ? " (a seccomp notification listener is already installed "
 					     "above ringfence, as under WSL2: set [syscalls] "
-					     "unix_sockets = deny, use a network namespace, and "
-					     "run without --trace)"
+					     "unix_sockets = deny, use a network namespace with "
+					     "[network] capture = off, and run without --trace)"
 					   : "");
 		r = send_fd(sb->handoff[1], nfd);
 		if (r < 0)

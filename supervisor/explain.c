@@ -80,6 +80,13 @@ static void annotate(FILE *out, const char *section, void *ud)
 				"; socket is made inside it), or else the connect broker: every\n"
 				"; connect(2) goes to ringfence, which connects to the proxy itself;\n"
 				"; Landlock refuses the sandbox's own TCP, seccomp all but TCP sockets\n");
+			if (!p->net.no_capture)
+				fprintf(out,
+					"; capture = on: clients that use no proxy reach it too: the\n"
+					"; sandbox's DNS answers allowed names with addresses from\n"
+					"; 198.18.0.0/15 and others NXDOMAIN (no query leaves); every TCP\n"
+					"; connect(2) outside its loopback is judged by ringfence and taken\n"
+					"; to the proxy as CONNECT to the name or address (EACCES if refused)\n");
 			break;
 		case _POLICY_NET_MAX:
 		default:

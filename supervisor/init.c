@@ -17,11 +17,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -182,6 +184,24 @@ static void remove_private_tmp(const struct sandbox *sb)
 		warn("cannot remove %s: %s", sb->private_tmp_dir, strerror(-r));
 }
 
+/* A socket on 127.0.0.1:53 of the sandbox's network namespace: UDP, or a
+ * TCP listener (STREAM). */
+static int nameserver_socket(bool stream)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || (stream && listen(fd, 64) < 0)) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 	       const sigset_t *saved_mask)
 {
@@ -240,6 +260,18 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			if (r < 0)
 				FAIL(-r, "handing the proxy's socket over: %s", strerror(-r));
 			close(lfd);
+			/* the sandbox's nameserver: resolv.conf names 127.0.0.1
+			 * (mounts.c); port 53 is ours to bind in this namespace */
+			for (int stream = 0; sb->capture && stream < 2; stream++) {
+				int dfd = nameserver_socket(stream);
+				if (dfd < 0)
+					FAIL(-dfd, "listening on 127.0.0.1:53 for the sandbox's DNS: %s",
+					     strerror(-dfd));
+				r = send_fd_with(sb->handoff[1], dfd, stream ? "T" : "U", 1);
+				if (r < 0)
+					FAIL(-r, "handing the DNS socket over: %s", strerror(-r));
+				close(dfd);
+			}
 		}
 		struct report ready = { .magic = REPORT_MAGIC, .kind = REPORT_NS_READY };
 		if (report_send(report_fd, &ready) < 0)

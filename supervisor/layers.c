@@ -475,7 +475,7 @@ static void prepare_fs(struct sandbox *sb)
 	/* without namespaces: new entries on the way to protected paths made
 	 * by the supervisor, when it can take notifications (fsgate.c) */
 	fsgate_prepare(sb);
-	if (sb->fsgate && sb->iso != NET_ISO_BROKER && !sb->unix_mediated) {
+	if (sb->fsgate && !sandbox_notify_net(sb)) {
 		struct seccomp_notif_sizes sz;
 		if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0 ||
 		    seccomp_notify_trial() != 0) {
@@ -636,10 +636,24 @@ static void prepare_network(struct sandbox *sb)
 		warn("best-effort: [network] isolation = namespace is not available here: using the "
 		     "connect broker");
 	}
+	sb->capture = !p->net.no_capture;
 	if (sb->ns == NS_FULL && p->net.isolation != POLICY_ISOLATION_BROKER) {
 		sb->iso = NET_ISO_NAMESPACE;
 		sb->new_net_ns = true;
 		sb->proxy_port = NETPROXY_NS_PORT;
+		if (sb->capture) {
+			/* a TCP connect out stops in the broker (and no Unix
+			 * socket is mediated unless the policy says so) */
+			struct seccomp_notif_sizes sz;
+			if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0) {
+				if (!sb->best_effort)
+					die("[network] capture = on needs seccomp user notifications "
+					    "(Linux 5.0+); set capture = off");
+				warn("best-effort: no seccomp user notifications: only clients "
+				     "that use the proxy reach the network");
+				sb->capture = false;
+			}
+		}
 	} else {
 		why = broker_unavailable(&sb->ll);
 		if (why) {
@@ -660,6 +674,13 @@ static void prepare_network(struct sandbox *sb)
 				die("cannot listen on 127.0.0.1 for the proxy: %s", strerror(-fd));
 			sb->broker_listen_fd = fd;
 		}
+		if (sb->capture && sb->dns_listen_fd < 0) {
+			int fd = netproxy_listen_socket(0, &sb->dns_port);
+			if (fd < 0)
+				die("cannot listen on 127.0.0.1 for the sandbox's DNS: %s",
+				    strerror(-fd));
+			sb->dns_listen_fd = fd;
+		}
 	}
 	if (sb->handoff[0] < 0 &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
@@ -669,7 +690,7 @@ static void prepare_network(struct sandbox *sb)
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home)
 {
 	*sb = (struct sandbox){ .policy = p, .ruleset_fd = -1, .audit_fd = -1, .argv = argv,
-				.broker_listen_fd = -1, .handoff = { -1, -1 },
+				.broker_listen_fd = -1, .dns_listen_fd = -1, .handoff = { -1, -1 },
 				.abstract_relay = { -1, -1 } };
 	if (home) {
 		sb->home = strdup(home);
@@ -764,6 +785,8 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->unix_connect);
 	if (sb->broker_listen_fd >= 0)
 		close(sb->broker_listen_fd);
+	if (sb->dns_listen_fd >= 0)
+		close(sb->dns_listen_fd);
 	for (int i = 0; i < 2; i++) {
 		if (sb->handoff[i] >= 0)
 			close(sb->handoff[i]);
@@ -782,6 +805,6 @@ void sandbox_release(struct sandbox *sb)
 		free(sb->private_tmp_dir);
 	}
 	*sb = (struct sandbox){ .ruleset_fd = -1, .audit_fd = -1, .broker_listen_fd = -1,
-				.handoff = { -1, -1 },
+				.dns_listen_fd = -1, .handoff = { -1, -1 },
 				.abstract_relay = { -1, -1 } };
 }

@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -92,6 +93,110 @@ static int place(int src_dir_fd, const char *src, const char *target)
 		return -errno;
 	if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return -errno;
+	return 0;
+}
+
+/*
+ * Transparent capture: the command's resolver is ringfence's.  resolv.conf
+ * names 127.0.0.1 (inside the network namespace the nameserver is there,
+ * UDP and TCP; with the connect broker, a TCP connect to it is taken to
+ * the proxy's, so the file asks for TCP: options use-vc) and no search
+ * domains (each would be one more refused name); hosts has loopback and
+ * this host's name only (a name of the host's own hosts file would
+ * bypass the DNS that maps names to the proxy); nsswitch.conf is the
+ * host's with hosts: files dns (no mdns, no resolved: they are reached by
+ * other ways than DNS).  Files of a small read-only tmpfs are bound over
+ * the host's (through a final symlink, as resolv.conf often is); one that
+ * does not exist is left so: the resolver's default is 127.0.0.1 too.
+ */
+static int resolver_file(int dir, const char *name, const char *text, size_t n)
+{
+	_cleanup_close_ int fd = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	return write(fd, text, n) == (ssize_t)n ? 0 : -EIO;
+}
+
+static int resolver_nsswitch(int dir)
+{
+	char out[8192], line[512];
+	size_t n = 0;
+	bool hosts = false;
+	FILE *f = fopen("/etc/nsswitch.conf", "re");
+
+	while (f && fgets(line, sizeof(line), f) && n + sizeof(line) + 32 < sizeof(out)) {
+		const char *p = line + strspn(line, " \t");
+		if (strncmp(p, "hosts:", 6) == 0) {
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "hosts: files dns\n");
+			hosts = true;
+			continue;
+		}
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", line);
+	}
+	if (f)
+		fclose(f);
+	if (!hosts)
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "hosts: files dns\n");
+	return resolver_file(dir, "nsswitch.conf", out, n);
+}
+
+static int mount_resolver(const struct sandbox *sb, const char **ret_path)
+{
+	static const char *const files[][2] = { { "resolv.conf", "/etc/resolv.conf" },
+						{ "hosts", "/etc/hosts" },
+						{ "nsswitch.conf", "/etc/nsswitch.conf" } };
+	_cleanup_close_ int fs = -1, mnt = -1;
+	char text[512], host[256] = "";
+	int n, r;
+
+	*ret_path = NULL;
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", "8", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (mnt < 0)
+		return -errno;
+	n = snprintf(text, sizeof(text),
+		     "# ringfence: names are answered from the policy ([network] allow)\n"
+		     "nameserver 127.0.0.1\n%s",
+		     sb->iso == NET_ISO_BROKER ? "options use-vc\n" : "");
+	r = resolver_file(mnt, "resolv.conf", text, (size_t)n);
+	if (r < 0)
+		return r;
+	(void)gethostname(host, sizeof(host) - 1);
+	n = snprintf(text, sizeof(text),
+		     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s",
+		     host[0] && strchr(host, '\n') == NULL ? "127.0.1.1\t" : "",
+		     host[0] && strchr(host, '\n') == NULL ? host : "", host[0] ? "\n" : "");
+	r = resolver_file(mnt, "hosts", text, (size_t)n);
+	if (r < 0)
+		return r;
+	r = resolver_nsswitch(mnt);
+	if (r < 0)
+		return r;
+	r = set_readonly(mnt);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_close_ int tree = -1;
+		struct stat st;
+		*ret_path = files[i][1];
+		if (stat(files[i][1], &st) < 0 || !S_ISREG(st.st_mode))
+			continue; /* absent (or a dangling link): the default */
+		tree = open_tree(mnt, files[i][0], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (tree < 0)
+			return -errno;
+		if (move_mount(tree, "", AT_FDCWD, files[i][1],
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) < 0)
+			return -errno;
+	}
+	*ret_path = NULL;
 	return 0;
 }
 
@@ -368,6 +473,13 @@ int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_pat
 	r = mount_own_devpts(ret_path);
 	if (r < 0)
 		return r;
+
+	if (sb->capture) {
+		*ret_step = "giving the sandbox ringfence's resolver";
+		r = mount_resolver(sb, ret_path);
+		if (r < 0)
+			return r;
+	}
 
 	if (sb->policy->fs.private_tmp) {
 		*ret_step = "mounting a private temporary directory";

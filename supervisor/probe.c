@@ -67,11 +67,12 @@ void sandbox_note_layers(const struct sandbox *sb)
 	} else {
 		note("landlock: none (best-effort: the filesystem is NOT restricted)");
 	}
-	bool notify = sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->trace || sb->fsgate;
+	bool notify = sandbox_notify_net(sb) || sb->trace || sb->fsgate;
 	note("seccomp: %d filters: deny list (%u instructions), allow list (%u)%s%s%s",
 	     notify ? 3 : 2, sb->seccomp_deny.len, sb->seccomp_allow.len,
 	     sb->iso == NET_ISO_BROKER ? ", connect broker (every connect and listen answered "
 					 "by the supervisor)"
+	     : sb->capture ? ", transparent capture (connect and listen answered by the supervisor)"
 	     : sb->unix_mediated	  ? ", Unix connect mediation (connect and listen answered "
 					    "by the supervisor)"
 					  : "",

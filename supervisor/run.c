@@ -306,6 +306,8 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 			close(sb->abstract_relay[0]);
 		if (sb->broker_listen_fd >= 0)
 			close(sb->broker_listen_fd);
+		if (sb->dns_listen_fd >= 0)
+			close(sb->dns_listen_fd);
 		/* init logs what it does not carry back from a view of .git
 		 * (gitview.c); the command never holds the log */
 		if (sb->audit_fd >= 0 && !sb->n_gitview_paths) {
@@ -572,6 +574,12 @@ int supervisor_run(const struct cli *cli)
 		if (r < 0)
 			die("the network proxy: %s", strerror(-r));
 		sb.broker_listen_fd = -1;
+		if (sb.dns_listen_fd >= 0) {
+			r = netproxy_add_nameserver(np, sb.dns_listen_fd, true, true);
+			sb.dns_listen_fd = -1;
+			if (r < 0)
+				die("the sandbox's DNS: %s", strerror(-r));
+		}
 	}
 
 	audit_event(sb.audit_fd, "start",
@@ -601,11 +609,19 @@ int supervisor_run(const struct cli *cli)
 		if (pfd[5].revents)
 			protwatch_dispatch(&sb);
 		if (pfd[3].revents) {
-			/* init's listener (namespace) or the command's notification fd */
-			int fd = recv_fd(sb.handoff[0]);
+			/* init's listener (namespace) and nameserver sockets
+			 * ("U", "T"), or the command's notification fd */
+			char kind = 0;
+			size_t kl = 0;
+			int fd = recv_fd_with(sb.handoff[0], &kind, 1, &kl);
 			struct stat fst;
 			bool is_sock = fd >= 0 && fstat(fd, &fst) == 0 && S_ISSOCK(fst.st_mode);
-			if (fd >= 0 && is_sock && sb.iso == NET_ISO_NAMESPACE && np) {
+			if (fd >= 0 && is_sock && sb.iso == NET_ISO_NAMESPACE && np && kl == 1 &&
+			    (kind == 'U' || kind == 'T')) {
+				int r = netproxy_add_nameserver(np, fd, kind == 'T', false);
+				if (r < 0)
+					warn("the sandbox's DNS cannot serve: %s", strerror(-r));
+			} else if (fd >= 0 && is_sock && sb.iso == NET_ISO_NAMESPACE && np) {
 				int r = netproxy_add_listener(np, fd, false);
 				if (r < 0) {
 					close(fd);

@@ -254,6 +254,13 @@ struct sandbox {
 	enum net_iso iso;
 	uint16_t proxy_port;
 	int broker_listen_fd; /* broker: the proxy's listener, in our namespace; -1 */
+	/* transparent capture ([network] capture = on): every TCP connect is
+	 * the broker's to judge and take to the proxy, and the sandbox's
+	 * resolver is ringfence's (namespace: UDP and TCP on 127.0.0.1:53
+	 * inside, made by init; broker: a TCP listener of ours, DNS_PORT) */
+	bool capture;
+	int dns_listen_fd; /* broker: -1 once handed to the proxy */
+	uint16_t dns_port;
 	/* init (namespace: the proxy's listener) or the command (broker: the
 	 * seccomp notification fd) hands an fd to the supervisor on this pair */
 	int handoff[2];
@@ -289,6 +296,13 @@ struct sandbox {
 	/* --trace: the file calls are seen by the supervisor (fstrace.c) */
 	bool trace;
 };
+
+/* Whether connect(2) and listen(2) of the command stop in the broker:
+ * the connect broker, Unix connect mediation, or transparent capture. */
+static inline bool sandbox_notify_net(const struct sandbox *sb)
+{
+	return sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->capture;
+}
 
 /* "command line" for overrides, else the file. */
 const char *origin_file(const struct policy_origin *o);

@@ -572,7 +572,7 @@ def test_every_audit_event_is_strict_json(cred):
     exe = [e for e in events if e["event"] == "exec"]
     assert len(exe) == 1 and exe[0]["command_pid"] > 0 and exe[0]["pid"] > 0
     if cred.isolation == "broker":
-        assert any(e.get("proto") == "direct" for e in cred.events("net.deny")), events
+        assert any(e.get("proto") == "capture" for e in cred.events("net.deny")), events
     # --trace, in a run of its own (it slows the client above below the
     # pace that fills the rate limit): a refused read of a denied file,
     # with the key that denies it

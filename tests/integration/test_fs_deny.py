@@ -248,8 +248,8 @@ def test_trace_shares_the_connect_brokers_filter(box):
     events = audit_events(log)
     assert [e for e in events if e["event"] == "fs.deny" and e["path"] == f
             and e["access"] == "write"], events
-    assert [e for e in events if e["event"] == "net.deny" and e.get("proto") == "direct"], events
-    assert "direct connection" in r.stderr and "refused 1 file access" in r.stderr, r.stderr
+    assert [e for e in events if e["event"] == "net.deny" and e.get("proto") == "capture"], events
+    assert "blocked 1 connection" in r.stderr and "refused 1 file access" in r.stderr, r.stderr
 
 
 def test_the_trace_decides_nothing(box):

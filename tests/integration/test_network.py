@@ -388,8 +388,10 @@ def test_direct_connections_fail(net):
                "curl -sS -m 5 --noproxy '*' http://[%s]/hello; echo rc=$?" % (PUB, V6), p)
     assert "hello from" not in r.stdout
     assert r.stdout.count("rc=7") == 2
-    if net.isolation == "broker":
-        assert "direct connection" in r.stderr
+    # taken by the capture, judged as addresses: refused, and said so
+    assert "%s:80 (IP addresses are allowed only by [network] allow_cidr" % PUB in r.stderr
+    deny = [(e["host"], e["port"]) for e in net.events("net.deny") if e["proto"] == "capture"]
+    assert (PUB, 80) in deny and (V6, 80) in deny, net.events()
 
 
 def test_malformed_requests_then_service_goes_on(net):

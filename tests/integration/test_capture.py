@@ -260,7 +260,7 @@ def test_no_udp_leaves(net, world):
 
     def run_sink(send):
         proc = subprocess.Popen(["ip", "netns", "exec", world.name, "/usr/bin/python3", sink,
-                                 PUB, "3"], stdout=subprocess.PIPE, text=True)
+                                 PUB, "1"], stdout=subprocess.PIPE, text=True)
         assert proc.stdout.readline().strip() == "ready"
         send()
         return int(proc.communicate(timeout=20)[0].strip())

@@ -360,6 +360,17 @@ static void sweep(struct netproxy *np)
 	nx_ns_sweep(np, now);
 	for (c = np->conns; c; c = next) {
 		next = c->next;
+		/* a tunnel idle since the last sweep gives its empty pipes
+		 * back (four descriptors each: with the sockets, an idle
+		 * tunnel holds two), made again on its next data */
+		if (c->state == S_TUNNEL && now - (c->deadline - T_TUNNEL) >= np->sweep_ms)
+			for (int d = 0; d < 2; d++) {
+				struct pipe_dir *pd = &c->tun.dir[d];
+				if (pd->p[0] >= 0 && pd->in == 0 && !pd->eof) {
+					nx_budget_pipe_close(&np->budget, pd->p, pd->cap);
+					pd->cap = 0;
+				}
+			}
 		if (now < c->deadline)
 			continue;
 		switch (c->state) {

@@ -6,6 +6,7 @@
  * bytes then spliced, and interception (TLS on both sides, then forward).  Each test is one conversation: what the client
  * and the upstream send, and what each must receive.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,6 +183,63 @@ static void test_tunnel_splice(void **state)
 	n = conv_recv(&cv, cv.client, buf, sizeof(buf), 1, MS, &eof);
 	assert_true(eof);
 	assert_non_null(strstr(cv.events, "net.close"));
+	conv_close(&cv);
+}
+
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* A tunnel that carried data holds a pipe each way; idle past a sweep it
+ * gives them back (four descriptors), and makes them again on the next
+ * data.  The sweep runs as often as the shortest timer (500 ms here). */
+static void test_idle_tunnel_gives_its_pipes_back(void **state)
+{
+	struct conv cv;
+	char req[128], buf[4096];
+	bool eof;
+	size_t n;
+	int busy, idle;
+	(void)state;
+
+	assert_int_equal(conv_open(&cv, "client_timeout = 500ms\n"), 0);
+	snprintf(req, sizeof(req), "CONNECT up.test:%u HTTP/1.1\r\n\r\n", cv.port);
+	conv_send(&cv, cv.client, req, strlen(req), MS);
+	conv_recv(&cv, cv.client, buf, sizeof(buf), 39, MS, &eof);
+	assert_true(conv_upstream(&cv, MS) >= 0);
+	conv_send(&cv, cv.client, "\x01hello", 6, MS);
+	n = conv_recv(&cv, cv.up, buf, sizeof(buf), 6, MS, &eof);
+	assert_int_equal(n, 6);
+	conv_send(&cv, cv.up, "back", 4, MS);
+	n = conv_recv(&cv, cv.client, buf, sizeof(buf), 4, MS, &eof);
+	assert_int_equal(n, 4);
+	/* the first bytes went by a buffer: this goes by the pipe */
+	conv_send(&cv, cv.client, "twice", 5, MS);
+	n = conv_recv(&cv, cv.up, buf, sizeof(buf), 5, MS, &eof);
+	assert_int_equal(n, 5);
+	busy = open_fds();
+	conv_run(&cv, 1300, -1);
+	idle = open_fds();
+	assert_int_equal(busy - idle, 4);
+	/* and it still carries both ways */
+	conv_send(&cv, cv.client, "again", 5, MS);
+	n = conv_recv(&cv, cv.up, buf, sizeof(buf), 5, MS, &eof);
+	assert_int_equal(n, 5);
+	assert_memory_equal(buf, "again", 5);
+	conv_send(&cv, cv.up, "more", 4, MS);
+	n = conv_recv(&cv, cv.client, buf, sizeof(buf), 4, MS, &eof);
+	assert_int_equal(n, 4);
+	assert_memory_equal(buf, "more", 4);
+	assert_null(strstr(cv.events, "net.close"));
 	conv_close(&cv);
 }
 
@@ -440,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_forward_exchange),
 		cmocka_unit_test(test_forward_cut_response),
 		cmocka_unit_test(test_tunnel_splice),
+		cmocka_unit_test(test_idle_tunnel_gives_its_pipes_back),
 		cmocka_unit_test(test_tunnel_placeholder),
 		cmocka_unit_test(test_tunnel_unjudged),
 		cmocka_unit_test(test_timers_from_the_policy),

@@ -1,0 +1,184 @@
+#!/bin/sh
+# Scale, in two figures (run as root: it raises the descriptor limits):
+#
+#   sh bench/scale.sh tunnels [N]     N idle tunnels (default 10000) through
+#       one supervisor: a client inside one sandbox opens N CONNECT tunnels
+#       to a server on the host's loopback, each carrying one line each way
+#       (so each is judged and spliced), then holds them.  Prints the
+#       supervisor's peak and current RSS against the same supervisor with
+#       one tunnel, and checks that every tunnel still answers.
+#
+#   sh bench/scale.sh sandboxes [N]   N sandboxes at once (default 1000),
+#       each mode = proxy in a network namespace, idle: the sum of the PSS
+#       of every ringfence process (supervisors and inits) and of the whole
+#       trees, then every sandbox makes one request through its proxy.
+set -eu
+cd "$(dirname "$0")/.."
+RF=${RINGFENCE:-$PWD/ringfence}
+what=${1:-tunnels}
+[ -x "$RF" ] || { echo "bench: build first (make)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (descriptor limits)" >&2; exit 1; }
+W=$(mktemp -d /tmp/rf-scale.XXXXXX)
+chmod 755 "$W"
+trap 'kill $SRV 2>/dev/null; pkill -f "$W/" 2>/dev/null; rm -rf "$W"' EXIT
+
+cat > "$W/server.py" <<'EOF'
+# Echoes one line per connection, then holds it; answers GET with "ok".
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", 0))
+ls.listen(4096)
+ls.setblocking(False)
+sel.register(ls, selectors.EVENT_READ)
+print(ls.getsockname()[1], flush=True)
+while True:
+    for key, _ in sel.select():
+        s = key.fileobj
+        if s is ls:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                continue
+            c.setblocking(False)
+            sel.register(c, selectors.EVENT_READ)
+            continue
+        try:
+            d = s.recv(4096)
+        except OSError:
+            d = b""
+        if not d:
+            sel.unregister(s)
+            s.close()
+        elif d.startswith(b"GET"):
+            s.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            sel.unregister(s)
+            s.close()
+        else:
+            s.sendall(d)
+EOF
+
+cat > "$W/tunnels.py" <<'EOF'
+# Opens N tunnels through the proxy, one line each way, holds them; on
+# SIGUSR1 sends one more line on each and counts the echoes.
+import os, signal, socket, sys, time
+n, port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+proxy = os.environ["HTTP_PROXY"].split("//")[1].rsplit(":", 1)
+proxy = (proxy[0], int(proxy[1]))
+socks = []
+for i in range(n):
+    s = socket.create_connection(proxy)
+    s.sendall(b"CONNECT bench.test:%d HTTP/1.1\r\nHost: bench.test\r\n\r\n" % port)
+    got = b""
+    while b"\r\n\r\n" not in got:
+        got += s.recv(4096)
+    s.sendall(b"hello\n")
+    if s.recv(100) != b"hello\n":
+        sys.exit("tunnel %d: no echo" % i)
+    socks.append(s)
+with open(out, "w") as f:
+    f.write("open %d\n" % len(socks))
+def again(*_):
+    ok = 0
+    for s in socks:
+        s.sendall(b"again\n")
+    for s in socks:
+        s.settimeout(10)
+        if s.recv(100) == b"again\n":
+            ok += 1
+    with open(out, "a") as f:
+        f.write("answered %d\n" % ok)
+signal.signal(signal.SIGUSR1, again)
+while True:
+    signal.pause()
+EOF
+
+python3 "$W/server.py" > "$W/port" &
+SRV=$!
+while [ ! -s "$W/port" ]; do sleep 0.05; done
+PORT=$(cat "$W/port")
+# a tunnel holds two descriptors in the supervisor (its pipes go back when
+# it is idle): the hard limit bounds N (raised when we may)
+prlimit --pid $$ --nofile=1048576:1048576 2>/dev/null ||
+	echo "bench: the descriptor limit stays $(ulimit -Hn): at most about $(( $(ulimit -Hn) / 2 - 50 )) tunnels" >&2
+policy() {
+	printf '[sandbox]\ninclude = %s\n[process]\nrun_as = root\nrlimit_nofile = %s\n[filesystem]\nread = %s\nwrite = %s\n[network]\nmode = proxy\nallow = bench.test:%s\nhosts = bench.test=127.0.0.1\nallow_cidr = 127.0.0.1/32\n' \
+		"$PWD/policies/default.ini" "$(ulimit -Hn)" "$W" "$W" "$PORT"
+}
+policy > "$W/p.ini"
+rss() { awk '/^VmHWM|^VmRSS/ { printf "%s %.1f MB  ", $1, $2 / 1024 }' "/proc/$1/status"; }
+
+case $what in
+tunnels)
+	N=${2:-10000}
+	for n in 1 "$N"; do
+		rm -f "$W/out"
+		PATH=/usr/bin:/bin "$RF" -p "$W/p.ini" -- python3 "$W/tunnels.py" "$n" "$PORT" \
+			"$W/out" 2>"$W/err" &
+		rf=$!
+		i=0
+		until grep -q open "$W/out" 2>/dev/null; do
+			sleep 0.2
+			i=$((i + 1))
+			if [ $i -gt 1500 ] || ! kill -0 $rf 2>/dev/null; then
+				echo "bench: the tunnels did not open:" >&2
+				cat "$W/err" >&2
+				exit 1
+			fi
+		done
+		printf '%6s tunnels: ' "$n"
+		rss $rf
+		cli=$(pgrep -f "$W/tunnels.py" | tail -1)
+		kill -USR1 "$cli"
+		until grep -q answered "$W/out"; do sleep 0.2; done
+		grep answered "$W/out" | tr '\n' ' '
+		echo
+		kill $rf
+		wait $rf 2>/dev/null || true
+	done
+	;;
+sandboxes)
+	N=${2:-1000}
+	mkdir "$W/go" "$W/res"
+	i=0
+	while [ $i -lt "$N" ]; do
+		PATH=/usr/bin:/bin "$RF" -p "$W/p.ini" -- sh -c \
+			'while [ ! -e '"$W"'/go/now ]; do sleep 1; done; curl -s http://bench.test:'"$PORT"'/ > '"$W"'/res/$$' \
+			>/dev/null 2>&1 &
+		i=$((i + 1))
+	done
+	# every sandbox started: N commands waiting
+	i=0
+	while [ "$(pgrep -cf "$W/go/now")" -lt "$N" ]; do
+		sleep 1
+		i=$((i + 1))
+		[ $i -lt 600 ] || { echo "bench: not all started" >&2; exit 1; }
+	done
+	sleep 2
+	pids=$(pgrep -x ringfence)
+	sup=0
+	all=0
+	for p in $pids; do
+		v=$(awk '/^Pss:/ { print $2 }' /proc/$p/smaps_rollup 2>/dev/null || echo 0)
+		sup=$((sup + ${v:-0}))
+	done
+	for p in $(pgrep -f "$W/go/now"); do
+		v=$(awk '/^Pss:/ { print $2 }' /proc/$p/smaps_rollup 2>/dev/null || echo 0)
+		all=$((all + ${v:-0}))
+	done
+	echo "$N sandboxes: $(echo "$pids" | wc -w) ringfence processes (supervisors and inits), PSS $((sup / 1024)) MB; their commands (sh) $((all / 1024)) MB more"
+	touch "$W/go/now"
+	i=0
+	while [ "$(grep -l ok "$W"/res/* 2>/dev/null | wc -l)" -lt "$N" ]; do
+		sleep 1
+		i=$((i + 1))
+		[ $i -lt 120 ] || break
+	done
+	echo "answered through their proxies: $(grep -l ok "$W"/res/* 2>/dev/null | wc -l) of $N"
+	;;
+*)
+	echo "usage: bench/scale.sh tunnels|sandboxes [N]" >&2
+	exit 2
+	;;
+esac

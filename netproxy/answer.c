@@ -121,8 +121,8 @@ bool netproxy_summary(const struct netproxy *np, char *buf, size_t size)
 		off += (size_t)snprintf(buf + off, size - off, ", ...");
 	if (np->n_refused_cap && off < size)
 		off += (size_t)snprintf(buf + off, size - off,
-					"; %lu refused over the limit of %d connections",
-					np->n_refused_cap, MAX_CONNS);
+					"; %lu refused over the limit of %zu connections",
+					np->n_refused_cap, np->max_conns);
 	for (int h = HINT_NONE + 1; h < _HINT_MAX && off < size; h++) {
 		const char *text = block_hint_text[h], *mark = strstr(text, "NAME");
 		if (!(np->hints & (1u << h)))

@@ -65,8 +65,15 @@ int nx_budget_pipe(struct nx_budget *b, size_t want, int p[2], size_t *ret_size)
 		b->waiting = true;
 		return -ENOBUFS;
 	}
-	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
-		return -errno;
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
+		if (errno != EMFILE && errno != ENFILE)
+			return -errno;
+		/* out of descriptors: waits like a pipe over the budget, tried
+		 * again when something is given back (or at the next sweep) */
+		b->refused++;
+		b->waiting = true;
+		return -ENOBUFS;
+	}
 	/* the pipe's size is what it may hold: that is what is charged, the
 	 * kernel's answer (it rounds up, and may refuse a change) */
 	(void)fcntl(p[1], F_SETPIPE_SZ, (int)size);

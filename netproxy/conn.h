@@ -35,7 +35,11 @@
 #include "ossl.h"
 #include "tls.h"
 
-#define MAX_CONNS 4096
+/* connections at once: at most this, and fewer when the descriptor limit
+ * is lower (two sockets each; an idle tunnel gives its pipes back):
+ * np->max_conns */
+#define MAX_CONNS 16384
+#define NX_FD_RESERVE 256
 #define BUF_CAP (64 * 1024)
 #define BUF_SMALL 4096 /* past the memory budget */
 #define PIPE_CAP (1024 * 1024) /* asked for; the kernel may give less */
@@ -236,6 +240,7 @@ struct netproxy {
 	struct blocked blocked[5];
 	size_t n_blocked_kept;
 	unsigned long n_refused_cap;
+	size_t max_conns; /* MAX_CONNS, or what the descriptor limit allows */
 };
 
 

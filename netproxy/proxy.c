@@ -332,7 +332,7 @@ static void accept_all(struct netproxy *np, size_t li)
 			close(fd);
 			continue;
 		}
-		if (np->n_conns >= MAX_CONNS) {
+		if (np->n_conns >= np->max_conns) {
 			np->n_refused_cap++;
 			if (np->n_refused_cap == 1) {
 				struct conn tmp = { .np = np, .proto = P_CONNECT };
@@ -358,6 +358,8 @@ static void sweep(struct netproxy *np)
 	if (np->listeners_paused)
 		pause_listeners(np, false);
 	nx_ns_sweep(np, now);
+	if (np->budget.waiting)
+		np->budget.freed = true; /* descriptors come back unannounced */
 	for (c = np->conns; c; c = next) {
 		next = c->next;
 		/* a tunnel idle since the last sweep gives its empty pipes
@@ -529,6 +531,7 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
 	}
 	np->last_sweep = nx_now_ms();
 	nx_budget_init(&np->budget, p ? p->net.memory_max : 0, 2 * MAX_CONNS);
+	np->max_conns = MAX_CONNS;
 	*ret = np;
 	return 0;
 }
@@ -569,10 +572,19 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
 	}
 	np->verify[np->n_listeners] = verify_peers;
 	np->listeners[np->n_listeners++] = t;
-	/* a tunnel holds two sockets and up to four pipe ends */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max < 8 * MAX_CONNS ? rl.rlim_max : 8 * MAX_CONNS;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	/* a tunnel holds two sockets and, while data moves, four pipe ends
+	 * (an idle one gives them back): as many connections as half the
+	 * descriptors allow, less a reserve for the supervisor's own, the
+	 * resolver's and the pipes (a pipe that cannot be made waits, as
+	 * over the memory budget) */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max < 8 * MAX_CONNS ? rl.rlim_max : 8 * MAX_CONNS;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		rlim_t fit = rl.rlim_cur > 4 * NX_FD_RESERVE ? (rl.rlim_cur - NX_FD_RESERVE) / 2 : 64;
+		np->max_conns = fit < MAX_CONNS ? (size_t)fit : MAX_CONNS;
 	}
 	return 0;
 }

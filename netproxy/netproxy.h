@@ -38,6 +38,7 @@ struct netproxy_event {
 	const char *reason;
 	const struct policy_item *rule; /* the deciding policy line, or NULL */
 	const char *method; /* HTTP forward: the method, else NULL */
+	const char *path;   /* with METHOD: the path as sent, without the query */
 	uint64_t bytes_up, bytes_down; /* net.close */
 	const char *credential; /* cred.*: the credential's name */
 	const char *where;	/* cred.*: "header", "target", "basic", "host", "stream";
@@ -114,6 +115,11 @@ void netproxy_free(struct netproxy *np);
 /* True when [network] allow_cidr reaches the host's loopback (127.0.0.1 or
  * ::1): NO_PROXY must not send such requests around the proxy then. */
 bool netproxy_allows_loopback(const struct policy *p);
+
+/* True when [network] method and path rules can meet HTTPS (a port other
+ * than 80): the proxy needs its interception CA, and the sandbox the bundle
+ * that trusts it, even without a credential. */
+bool netproxy_rules_need_tls(const struct policy *p);
 
 /* A listening TCP socket on 127.0.0.1:PORT (0: any), non-blocking. */
 int netproxy_listen_socket(uint16_t port, uint16_t *ret_port);

@@ -365,9 +365,27 @@ const struct policy_item *nx_http_rule_match(const struct policy_list *l, bool d
  * refused, never guessed.
  * Long: the normal form, the three lists and the answer's words.
  */
+/* Headers some servers and frameworks take for the method or the path
+ * (Symfony, IIS URL Rewrite, Rack, Google's APIs): the request line the
+ * rules judged would not be the one served. */
+static const char *const override_headers[] = {
+	"x-http-method-override", "x-http-method", "x-method-override",
+	"x-original-url",	  "x-rewrite-url", "x-original-method",
+};
+
+static const char *override_header(const struct nx_header *hs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(override_headers) / sizeof(override_headers[0]); k++)
+			if (hs[i].name_len == strlen(override_headers[k]) &&
+			    strncasecmp(hs[i].name, override_headers[k], hs[i].name_len) == 0)
+				return override_headers[k];
+	return NULL;
+}
+
 void nx_decide_request(const struct nx_decider *d, const char *host, uint16_t port, bool tls,
 		       const char *method, size_t mlen, const char *target, size_t tlen,
-		       struct nx_req_verdict *ret)
+		       const struct nx_header *hs, size_t n_hs, struct nx_req_verdict *ret)
 {
 	char path[NX_PATH_MAX], query[NX_PATH_MAX], shown[720];
 	const char *q = memchr(target, '?', tlen), *why;
@@ -383,6 +401,15 @@ void nx_decide_request(const struct nx_decider *d, const char *host, uint16_t po
 	if (!ret->ruled)
 		return;
 	ret->allow = false;
+	if ((why = override_header(hs, n_hs))) {
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "%.*s with %s (taken for the method or path by some servers) to a host "
+			 "with method and path rules",
+			 (int)mlen, method, why);
+		snprintf(ret->hint, sizeof(ret->hint), "no rule can allow it: send the request "
+						       "without that header");
+		return;
+	}
 	if (tlen == 1 && target[0] == '*') {
 		snprintf(ret->reason, sizeof(ret->reason),
 			 "%.*s * (the asterisk form) to a host with method and path rules", (int)mlen,

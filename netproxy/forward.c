@@ -197,7 +197,7 @@ static bool judge_request(struct conn *c, const struct nx_request *r)
 		return true;
 	}
 	nx_decide_request(&d, c->host, c->port, c->client.ssl != NULL, r->method, r->method_len,
-			  r->path, r->path_len, rv);
+			  r->path, r->path_len, r->headers, r->n_headers, rv);
 	if (!rv->ruled) {
 		free(rv);
 		return false;

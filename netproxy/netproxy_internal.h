@@ -451,10 +451,12 @@ struct nx_req_verdict {
 };
 
 /* A request (METHOD, TARGET as sent: origin-form, or what follows an
- * absolute URI's authority) to HOST:PORT, in TLS or not. */
+ * absolute URI's authority; its headers HS) to HOST:PORT, in TLS or not.
+ * A header that overrides the method or path (X-HTTP-Method-Override,
+ * X-Original-URL, ...) refuses it. */
 void nx_decide_request(const struct nx_decider *d, const char *host, uint16_t port, bool tls,
 		       const char *method, size_t mlen, const char *target, size_t tlen,
-		       struct nx_req_verdict *ret);
+		       const struct nx_header *hs, size_t n_hs, struct nx_req_verdict *ret);
 
 /* What a granted tunnel's first bytes make it. */
 enum nx_stream_act {

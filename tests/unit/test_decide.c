@@ -430,7 +430,7 @@ static void test_request(void **state)
 		struct nx_req_verdict v;
 		nx_decide_request(&d, cases[i].host, cases[i].port, cases[i].tls, cases[i].method,
 				  strlen(cases[i].method), cases[i].target, strlen(cases[i].target),
-				  &v);
+				  NULL, 0, &v);
 		if (v.allow != cases[i].allow)
 			fail_msg("case %zu (%s %s): allow %d (%s; %s)", i, cases[i].method,
 				 cases[i].target, v.allow, v.reason, v.hint);
@@ -445,6 +445,35 @@ static void test_request(void **state)
 			fail_msg("case %zu (%s %s): '%s' not in '%s' / '%s'", i, cases[i].method,
 				 cases[i].target, cases[i].words, v.reason, v.hint);
 	}
+	policy_free(p);
+}
+
+/* A header some servers take for the method or the path refuses the
+ * request to a host with rules (only there). */
+static void test_request_override_headers(void **state)
+{
+	static const char *const names[] = { "X-HTTP-Method-Override", "x-http-method",
+					     "X-Method-Override", "X-Original-URL",
+					     "X-Rewrite-URL", "X-Original-Method" };
+	struct policy *p = load(rules_text);
+	struct nx_decider d = { .p = p };
+	struct nx_req_verdict v;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct nx_header h[2] = { { "Accept", "*", 6, 1 },
+					  { names[i], "DELETE", strlen(names[i]), 6 } };
+		nx_decide_request(&d, "api.example.com", 443, true, "GET", 3, "/repos/a", 8, h, 2,
+				  &v);
+		if (v.allow || !strstr(v.reason, "taken for the method or path"))
+			fail_msg("%s: allowed or '%s'", names[i], v.reason);
+		nx_decide_request(&d, "other.example", 443, true, "GET", 3, "/repos/a", 8, h, 2, &v);
+		assert_true(v.allow && !v.ruled);
+	}
+	/* the control: without it, allowed */
+	nx_decide_request(&d, "api.example.com", 443, true, "GET", 3, "/repos/a", 8,
+			  (struct nx_header[]){ { "X-HTTP-Method-Overrid", "x", 21, 1 } }, 1, &v);
+	assert_true(v.allow);
 	policy_free(p);
 }
 
@@ -633,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_stream_final),
 		cmocka_unit_test(test_bound_server_first),
 		cmocka_unit_test(test_request),
+		cmocka_unit_test(test_request_override_headers),
 		cmocka_unit_test(test_request_streams),
 		cmocka_unit_test(test_glob_differential),
 		cmocka_unit_test(test_path_canon),

@@ -9,7 +9,8 @@
  * every byte outside a small set that servers never decode differently
  * (letters, digits, "-._~!$&'()+,=:@"), so "/a%3Ab", "/a:b" and "/a%3ab"
  * are one path.  What servers do NOT agree on is refused instead of
- * guessed: an encoded slash (%2F), a backslash (raw or %5C), a ';' (path
+ * guessed: an encoded slash (%2F), an escape escaped again (%252F, read
+ * as '/' by a server that decodes twice), a backslash (raw or %5C), a ';' (path
  * parameters: "/admin;x" is "/admin" to some), a "." or ".." segment
  * (also %2e%2e), an empty segment ("//", merged by some) but the last, a
  * control character, a malformed escape.  '*' in a request is a literal
@@ -112,6 +113,11 @@ int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, si
 			escaped = true;
 			if (c == '/') {
 				*why = "an encoded '/' (%2F)";
+				return -EINVAL;
+			}
+			/* a server that decodes twice reads %252F as '/' */
+			if (c == '%' && i + 2 < n && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
+				*why = "an escape escaped again (%25XX)";
 				return -EINVAL;
 			}
 		}

@@ -10,6 +10,7 @@ The upstream is the network tests' (test_network.World): good.test answers
 HTTP on 80 and HTTPS on 443 (a test CA, trusted through upstream_ca);
 /headers answers with the request line it received.
 """
+import re
 import subprocess
 
 import pytest
@@ -274,3 +275,24 @@ def test_explain_shows_and_check_validates(one):
         r = subprocess.run([RINGFENCE, "-p", bp, "--", "sh", "-c", "echo started"],
                            capture_output=True, text=True)
         assert r.returncode == 125 and "started" not in r.stdout
+
+
+SECRET = "ghp_realSecretValue0123456789abcdef"
+
+
+def test_rules_and_a_credential_on_one_host(rb):
+    """The request is judged before its placeholder is swapped: a refused one
+    never carries the secret; an allowed one does."""
+    p = rb.net_policy("allow = GET https://good.test/seen\nupstream_ca = %s"
+                      % rb.path("bin", "ca.pem"),
+                      "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+                      "hosts = good.test\n")
+    r = rb.sh(CURL + '-H "Authorization: Bearer $GITHUB_TOKEN" https://good.test/seen; echo; ' +
+              CURL + '-H "Authorization: Bearer $GITHUB_TOKEN" -d x https://good.test/seen',
+              p, env={"RF_SECRET": SECRET})
+    seen = [bytes.fromhex(h).decode() for h in re.findall(r"hex:([0-9a-f]+)", r.stdout)]
+    assert len(seen) == 1 and "Authorization: Bearer %s" % SECRET in seen[0], r.stdout + r.stderr
+    assert "add POST https://good.test/seen to [network] allow" in r.stdout
+    inject = rb.events("cred.inject")
+    assert len(inject) == 1 and inject[0]["where"] == "header"
+    assert [(e["method"], e["path"]) for e in rb.events("net.deny")] == [("POST", "/seen")]

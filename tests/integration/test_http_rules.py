@@ -176,6 +176,16 @@ for v, path, extra in ((b"1.0", b"/headers", b""), (b"1.1", b"/hello", b"Connect
           exchange(s, [req(b"GET", target, v=v, extra=extra + b"Connection: close\r\n"
                                                       if not extra else extra)])
           .decode(errors="replace").split("\r\n")[0])
+if mode != "forward":
+    # another Host inside the tunnel, and an absolute URI there
+    s = tunnel(b"good.test", 443 if tls else 80, tls)
+    print("host:", exchange(s, [req(b"GET", b"/hello", host=b"other.test",
+                                   extra=b"Connection: close\r\n")])
+          .decode(errors="replace").split("\r\n")[0])
+    s = tunnel(b"good.test", 443 if tls else 80, tls)
+    print("absolute:", exchange(s, [req(b"GET", b"http://good.test/hello",
+                                       extra=b"Connection: close\r\n")])
+          .decode(errors="replace").split("\r\n")[0])
 # lower case: no allow rule names "get"
 s = tunnel(b"good.test", 443 if tls else 80, tls) if mode != "forward" else dial()
 target = b"/hello" if mode != "forward" else b"http://good.test/hello"
@@ -199,6 +209,8 @@ def test_each_request_of_a_connection_is_judged(rb, mode):
     for bad in ("//hello", "/%2e%2e/hello", "/hello/..;/headers", "/hello%2Fx"):
         assert "1.1 %s: HTTP/1.1 403" % bad in out, out
     assert "lower: HTTP/1.1 403" in out
+    if mode != "forward":
+        assert "host: HTTP/1.1 403" in out and "absolute: HTTP/1.1 400" in out, out
 
 
 WEBSOCKET = CLIENT_PRELUDE + r'''

@@ -61,6 +61,18 @@ static bool put(char *out, size_t size, size_t *o, unsigned char c, bool raw)
 	return true;
 }
 
+/* A server that decodes twice reads %252F, or %25%32%46, as '/': in the
+ * normal form both are "%25" and two hex digits, refused wherever they
+ * stand. */
+static bool escaped_again(const char *out, size_t n)
+{
+	for (size_t i = 0; i + 4 < n; i++)
+		if (memcmp(out + i, "%25", 3) == 0 && hexval(out[i + 3]) >= 0 &&
+		    hexval(out[i + 4]) >= 0)
+			return true;
+	return false;
+}
+
 /* Long: one pass over the path, each refusal in the order a reader meets it. */
 int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, size_t size,
 			   const char **why)
@@ -115,11 +127,6 @@ int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, si
 				*why = "an encoded '/' (%2F)";
 				return -EINVAL;
 			}
-			/* a server that decodes twice reads %252F as '/' */
-			if (c == '%' && i + 2 < n && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-				*why = "an escape escaped again (%25XX)";
-				return -EINVAL;
-			}
 		}
 		if (c == '\\') {
 			*why = "a backslash (also written %5C)";
@@ -156,6 +163,10 @@ int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, si
 			goto too_long;
 	}
 	out[o] = '\0';
+	if (escaped_again(out, o)) {
+		*why = "an escape escaped again (%25XX)";
+		return -EINVAL;
+	}
 	return (int)o;
 too_long:
 	*why = "a path too long to judge";
@@ -195,6 +206,10 @@ int policy_http_query_canon(const char *in, size_t n, bool pattern, char *out, s
 			goto too_long;
 	}
 	out[o] = '\0';
+	if (escaped_again(out, o)) {
+		*why = "an escape escaped again (%25XX)";
+		return -EINVAL;
+	}
 	return (int)o;
 too_long:
 	*why = "a query too long to judge";

@@ -464,8 +464,8 @@ int policy_url_rule(const char *value, char *out, size_t size, const char **why)
 		return -EINVAL;
 	}
 	if (*end == '?' || *end == '#' || (*end == '/' && end[1] != '\0')) {
-		*why = "rules match a host and a port, not a path or query: write the URL without "
-		       "them to allow the whole host";
+		*why = "a host rule, not a path or query: write the URL without them to allow "
+		       "the whole host (method and path rules go in a policy's [network] allow)";
 		return -EINVAL;
 	}
 	if (n == 0) {
@@ -495,7 +495,8 @@ static int tok_domain(struct parse_ctx *c, const char *key, char *tok, void *ud)
 		return fail(c, key, "'%s': a URL is accepted in [network] allow only: write the "
 				    "host name (HOST or HOST:PORT)", tok);
 	if (strchr(tok, '/'))
-		return fail(c, key, "'%s': rules match a host and a port, not a path", tok);
+		return fail(c, key, "'%s': a host rule is not a path (a method and path rule is "
+				    "a URL: https://HOST/PATH)", tok);
 	if (!policy_domain_rule_valid(tok, &why))
 		return fail(c, key, "'%s': %s", tok, why);
 	for (char *s = tok; *s; s++)

@@ -61,18 +61,20 @@ def test_plain_http_forwarded_judged_by_method_and_path(rb):
     r = rb.sh(CURL + "http://good.test/hello; " + CURL + "-X POST http://good.test/hello; " +
               CURL + "http://good.test/headers; " + CURL + "-d x http://good.test/headers; " +
               CURL + "--path-as-is http://good.test/x/../hello; " +
-              CURL + "-p http://good.test/headers", p)
+              CURL + "-p http://good.test/headers; " +
+              CURL + "--socks5-hostname ${ALL_PROXY#socks5h://} http://good.test/headers", p)
     out = r.stdout
     assert "hello from %s\n" % PUB in out, r.stderr
     # each refusal names the rule that would allow it, and where the refusing one is
     assert "good.test:80 blocked: POST /hello is not in [network] allow; " \
            "add POST http://good.test/hello to [network] allow" in out
-    assert out.count("add GET http://good.test/headers to [network] allow") == 2  # forwarded, tunnel
+    # forwarded, in a CONNECT tunnel, in a SOCKS5 one
+    assert out.count("add GET http://good.test/headers to [network] allow") == 3, out
     assert "POST /headers\n" in out  # /headers' answer: what it received
     assert "'..' segment" in out and "no rule can allow it" in out
     deny = [(e["method"], e["path"]) for e in rb.events("net.deny")]
     assert deny == [("POST", "/hello"), ("GET", "/headers"), ("GET", "/x/../hello"),
-                    ("GET", "/headers")], deny
+                    ("GET", "/headers"), ("GET", "/headers")], deny
     allow = [(e.get("method"), e.get("path"), e["rule"]["line"]) for e in rb.events("net.allow")
              if e.get("path")]
     n = line_of(p, "allow = GET,HEAD")

@@ -81,10 +81,11 @@ struct netproxy_credential {
 	bool plaintext; /* may be written into plain HTTP (else only inside TLS) */
 };
 
-/* TLS interception for the credentials' hosts: a CA made in memory for
- * this run (ECDSA P-256; its key never leaves this process), constrained
- * to the credentials' names, and the trust for upstream servers (the
- * system roots and [network] upstream_ca).  -errno with one line in ERR. */
+/* TLS interception for the credentials' hosts and those of P's method and
+ * path rules: a CA made in memory for this run (ECDSA P-256; its key never
+ * leaves this process), constrained to those names, and the trust for
+ * upstream servers (the system roots and [network] upstream_ca).  N may be
+ * 0.  -errno with one line in ERR. */
 struct netproxy_tls;
 int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *creds, size_t n,
 		     struct netproxy_tls **ret, char *err, size_t err_size);
@@ -101,9 +102,10 @@ int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, c
  * its copy). */
 void netproxy_tls_free(struct netproxy_tls *t);
 
-/* The proxy rewrites placeholders, intercepts the credentials' hosts and
- * scans responses for the secrets from now on (TLS borrowed, may be NULL
- * when no credential exists).  -ENOMEM. */
+/* The proxy rewrites placeholders, intercepts the credentials' hosts (and
+ * those of the method and path rules) and scans responses for the secrets
+ * from now on (TLS borrowed; NULL when nothing is intercepted, and then a
+ * stream whose requests the rules must read is refused).  -ENOMEM. */
 int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds,
 			      size_t n, struct netproxy_tls *tls);
 

@@ -38,7 +38,7 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN) $(LDFLAGS)
 LIBS := -Wl,-Bstatic -lseccomp -lcap-ng -linih -lcares -Wl,-Bdynamic -ldl -lpthread
 SSL_LIBS := -lssl -lcrypto
 
-POLICY_SRC := policy/parse.c policy/expand.c policy/print.c
+POLICY_SRC := policy/parse.c policy/expand.c policy/print.c policy/httprule.c
 LANDLOCK_SRC := landlock/landlock.c landlock/plan.c
 NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy.c \
 	netproxy/cred.c netproxy/tls.c netproxy/scrub.c netproxy/budget.c

@@ -9,7 +9,10 @@
 #      the first connection)
 #   3. the start-up cost of credentials and the CA: the same policy with and
 #      without a [credential] section (hyperfine)
-#   N=2000 C=4 LAT_N=300 RUNS=3 bench/tls.sh
+#   With RINGFENCE_BASE (another build, e.g. the last release's), 1. also
+#   measures it in the same runs, and a policy whose host has method and path
+#   rules besides the credential (every request judged by them):
+#   N=2000 C=4 LAT_N=300 RUNS=3 [RINGFENCE_BASE=/path/to/old/ringfence] bench/tls.sh
 set -eu
 cd "$(dirname "$0")/.."
 RF=${RINGFENCE:-$PWD/ringfence}
@@ -79,6 +82,10 @@ source = env:BENCH_SECRET
 hosts = bench.test:$PORT"
 printf '%s\n' "$base" >"$W/plain.ini"
 printf '%s\n%s\n' "$base" "$cred" >"$W/cred.ini"
+# the same, with a rule judging every request (its host is bound: intercepted either way)
+printf '%s\n%s\n' "$base" "$cred" | sed "/^upstream_ca/a allow = GET,HEAD https://bench.test:$PORT/**\\
+deny = DELETE https://bench.test/**" >"$W/rules.ini"
+BASE=${RINGFENCE_BASE:-}
 export BENCH_SECRET=bench-secret-value-0123456789
 cd "$W"
 
@@ -98,15 +105,27 @@ direct_cmd="curl -s --resolve bench.test:$PORT:127.0.0.1 --cacert $W/ca.pem -H '
 inside_cmd="curl -s -H \"Authorization: Bearer \$BENCH_TOKEN\" -K $W/urls.cfg"
 
 echo "== 1. small HTTPS requests/s, keep-alive ($C clients x $N requests)"
+inside() { "$1" -p "$2" -- sh -c "$(declare -f load); N=$N C=$C load sh -c '$inside_cmd'"; }
 for i in $(seq 1 "$RUNS"); do
 	d=$(load sh -c "$direct_cmd")
-	r=$("$RF" -p "$W/cred.ini" -- sh -c "$(declare -f load); N=$N C=$C load sh -c '$inside_cmd'")
-	echo "$d $r"
+	r=$(inside "$RF" "$W/cred.ini")
+	b=0 p=0
+	if [ -n "$BASE" ]; then
+		b=$(inside "$BASE" "$W/cred.ini")
+		p=$(inside "$RF" "$W/rules.ini")
+	fi
+	echo "$d $r $b $p"
 done >"$W/rps"
 awk '{ d[NR] = $1; r[NR] = $2; printf "run %d: direct %6.0f/s  intercepted %6.0f/s  %5.1f%%\n", NR, $1, $2, 100 * $2 / $1 }' "$W/rps"
 dm=$(awk '{print $1}' "$W/rps" | median)
 rm_=$(awk '{print $2}' "$W/rps" | median)
 awk -v d="$dm" -v r="$rm_" 'BEGIN { printf "median: direct %.0f/s, intercepted %.0f/s: %.1f%% of direct (target >= 50%%)\n", d, r, 100 * r / d }'
+if [ -n "$BASE" ]; then
+	awk '{ printf "run %d: base intercepted %6.0f/s  this %6.0f/s  this with method and path rules %6.0f/s\n", NR, $3, $2, $4 }' "$W/rps"
+	bm=$(awk '{print $3}' "$W/rps" | median)
+	pm=$(awk '{print $4}' "$W/rps" | median)
+	awk -v b="$bm" -v r="$rm_" -v p="$pm" 'BEGIN { printf "median: base %.0f/s; this %.0f/s (%.1f%% of base); with rules %.0f/s (%.1f%% of base; target >= 90%%)\n", b, r, 100 * r / b, p, 100 * p / b }'
+fi
 
 echo "== 2. added latency per new connection (TCP + TLS + tiny GET), $LAT_N sequential"
 d=$(SSL_CERT_FILE=$W/ca.pem python3 proxy_client.py tls-latency "$LAT_N" bench.test "$PORT" -)

@@ -46,6 +46,7 @@ void nx_emit_full(struct conn *c, const char *event, const char *reason, const c
 		.reason = reason,
 		.rule = c->v.rule,
 		.method = c->proto == P_HTTP && c->fwd.method[0] ? c->fwd.method : NULL,
+		.path = c->proto == P_HTTP && c->fwd.method[0] && c->fwd.path[0] ? c->fwd.path : NULL,
 		.bytes_up = c->bytes_up,
 		.bytes_down = c->bytes_down,
 		.credential = credential,
@@ -71,6 +72,7 @@ static const char *const block_hint_text[_HINT_MAX] = {
 	[HINT_PLAINTEXT] = "a secret goes into plain HTTP only with plaintext = yes in its "
 			   "[credential NAME]",
 	[HINT_MEMORY] = "a larger [network] memory_max allows larger requests",
+	[HINT_REQUEST] = "a request goes in [network] allow as METHOD https://HOST/PATH",
 };
 
 /* Names CRED in the summary's hints, unless another was refused too. */

@@ -105,6 +105,7 @@ struct dns_req;
 /* Forwarding's state: one exchange at a time (forward.c, reflect.c). */
 struct fwd_state {
 	char method[16];
+	char path[512]; /* the current request's, as sent, without the query (for the log) */
 	enum nx_body req_body, resp_body;
 	uint64_t req_left, resp_left;
 	struct nx_chunk req_chunk, resp_chunk;

@@ -5,11 +5,17 @@
  * tunnel's first bytes make it.  No I/O: the policy, the credentials and
  * the bytes in, a verdict out (tests/unit/test_decide.c).
  */
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "netproxy_internal.h"
+
+static bool rule_host(const struct policy_http_rule_parts *pr, bool deny, const char *host,
+		      uint16_t port);
 
 void nx_decide_target(const struct nx_decider *d, enum nx_host_kind kind, const char *host,
 		      const uint8_t addr[16], uint16_t port, struct nx_target *ret)
@@ -24,6 +30,19 @@ void nx_decide_target(const struct nx_decider *d, enum nx_host_kind kind, const 
 			return;
 	}
 	nx_decide_host(d->p, kind, host, addr, port, &ret->v);
+	if (!ret->v.allow && !ret->v.rule && kind == NX_HOST_NAME) {
+		/* a host that method and path rules name is reached; each
+		 * request is judged (nx_decide_request) */
+		const struct policy_item *it = nx_http_rule_host(d->p, host, port);
+		if (it) {
+			ret->v.allow = true;
+			ret->v.rule = it;
+			ret->v.key = "network.allow";
+			ret->v.reason = "allowed by [network] allow (each request judged by its "
+					"method and path rules)";
+			nx_static_address(d->p, host, &ret->v);
+		}
+	}
 	if (ret->v.allow)
 		return;
 	ret->hint_kind = ret->v.rule ? HINT_DENY : kind == NX_HOST_NAME ? HINT_ALLOW : HINT_CIDR;
@@ -87,7 +106,8 @@ bool nx_decide_bound(const struct nx_decider *d, const char *host, uint16_t port
 
 bool nx_decide_server_first(const struct nx_decider *d, const char *host, uint16_t port)
 {
-	return !nx_decide_bound(d, host, port) && nx_list_match(&d->p->net.server_first, host, port);
+	return !nx_decide_bound(d, host, port) && !nx_decide_ruled(d, host, port) &&
+	       nx_list_match(&d->p->net.server_first, host, port);
 }
 
 static void act(struct nx_stream_verdict *ret, enum nx_stream_act a, const struct nx_cred *cr)
@@ -125,8 +145,14 @@ static void decide_tls(const struct nx_decider *d, const char *host, enum nx_hos
 			 host);
 		return act(ret, NX_ACT_REFUSE, NULL);
 	}
-	if (d->can_intercept && nx_decide_bound(d, host, port))
+	if (d->can_intercept && (nx_decide_bound(d, host, port) || nx_decide_ruled(d, host, port)))
 		return act(ret, NX_ACT_INTERCEPT, NULL); /* requests are read inside, Host checked */
+	if (nx_decide_ruled(d, host, port)) {
+		/* its requests must be read, and cannot be */
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "TLS to %s, which has method and path rules, without interception", host);
+		return act(ret, NX_ACT_REFUSE, NULL);
+	}
 	/* no name at all, to a grant made by name: the upstream picks
 	 * whatever site it serves by default */
 	if (!sni[0] && kind == NX_HOST_NAME && !nx_list_match(&d->p->net.allow_no_sni, host, port)) {
@@ -163,6 +189,11 @@ void nx_decide_stream(const struct nx_decider *d, const char *host, enum nx_host
 		break;
 	}
 	/* neither TLS nor HTTP */
+	if (nx_decide_ruled(d, host, port)) {
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "neither TLS nor HTTP to %s, which has method and path rules", host);
+		return act(ret, NX_ACT_REFUSE, NULL);
+	}
 	if (nx_web_grant(v)) {
 		snprintf(ret->reason, sizeof(ret->reason),
 			 "neither TLS nor HTTP to port %u, allowed only as a web port "
@@ -177,4 +208,293 @@ void nx_decide_stream(const struct nx_decider *d, const char *host, enum nx_host
 			return act(ret, NX_ACT_CRED, cr);
 	}
 	act(ret, NX_ACT_TUNNEL, NULL);
+}
+
+/* ---- method and path rules ---------------------------------------------- */
+
+/* The glob within one segment (or a whole query): '*' any run of bytes. */
+bool nx_glob_chars(const char *p, size_t pn, const char *s, size_t sn, bool icase)
+{
+	size_t pi = 0, si = 0, star_p = SIZE_MAX, star_s = 0;
+
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star_p = ++pi;
+			star_s = si;
+			continue;
+		}
+		if (pi < pn && (icase ? tolower((unsigned char)p[pi]) == tolower((unsigned char)s[si])
+				      : p[pi] == s[si])) {
+			pi++;
+			si++;
+			continue;
+		}
+		if (star_p == SIZE_MAX)
+			return false;
+		pi = star_p;
+		si = ++star_s;
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+/* Segments of a path are at positions after a '/'; past the last is N + 1. */
+static size_t seg_end(const char *s, size_t n, size_t i)
+{
+	while (i < n && s[i] != '/')
+		i++;
+	return i;
+}
+
+static size_t seg_next(size_t n, size_t end)
+{
+	return end < n ? end + 1 : n + 1;
+}
+
+/* Greedy, with one backtrack point: what '**' last stood for grows by one
+ * segment at a time, as '*' does in nx_glob_chars(). */
+bool nx_path_glob(const char *pat, size_t pn, const char *path, size_t sn, bool icase)
+{
+	size_t pi = 0, si = 0, star_p = SIZE_MAX, star_s = 0;
+
+	if (!pn || !sn || pat[0] != '/' || path[0] != '/')
+		return false;
+	pat++, pn--, path++, sn--; /* both start with '/' */
+	while (si <= sn) {
+		if (pi <= pn) {
+			size_t pe = seg_end(pat, pn, pi), se = seg_end(path, sn, si);
+			if (pe - pi == 2 && pat[pi] == '*' && pat[pi + 1] == '*') {
+				star_p = pi = seg_next(pn, pe);
+				star_s = si;
+				continue;
+			}
+			if (nx_glob_chars(pat + pi, pe - pi, path + si, se - si, icase)) {
+				pi = seg_next(pn, pe);
+				si = seg_next(sn, se);
+				continue;
+			}
+		}
+		if (star_p == SIZE_MAX)
+			return false;
+		star_s = seg_next(sn, seg_end(path, sn, star_s));
+		si = star_s;
+		pi = star_p;
+	}
+	while (pi <= pn) {
+		size_t pe = seg_end(pat, pn, pi);
+		if (pe - pi != 2 || pat[pi] != '*' || pat[pi + 1] != '*')
+			return false;
+		pi = seg_next(pn, pe);
+	}
+	return true;
+}
+
+static bool method_in(const char *list, size_t n, const char *m, size_t mlen, bool icase)
+{
+	size_t i = 0;
+
+	if (!list)
+		return true;
+	while (i < n) {
+		size_t e = i;
+		while (e < n && list[e] != ',')
+			e++;
+		if (e - i == mlen &&
+		    (icase ? strncasecmp(list + i, m, mlen) == 0 : memcmp(list + i, m, mlen) == 0))
+			return true;
+		i = e + 1;
+	}
+	return false;
+}
+
+/* The host of a rule's text: an allow rule's port is the scheme's unless
+ * it names one; a deny rule's every port unless it names one (a deny rule
+ * is never narrower than it reads). */
+static bool rule_host(const struct policy_http_rule_parts *pr, bool deny, const char *host,
+		      uint16_t port)
+{
+	char h[NX_HOST_MAX + 16];
+
+	if (pr->host_len >= NX_HOST_MAX)
+		return false;
+	if (pr->port)
+		snprintf(h, sizeof(h), "%.*s:%u", (int)pr->host_len, pr->host, pr->port);
+	else if (deny)
+		snprintf(h, sizeof(h), "%.*s", (int)pr->host_len, pr->host);
+	else
+		snprintf(h, sizeof(h), "%.*s:%u", (int)pr->host_len, pr->host, pr->https ? 443 : 80);
+	return nx_rule_match(h, host, port, deny);
+}
+
+static bool any_rule_for(const struct policy_list *l, bool deny, const char *host, uint16_t port)
+{
+	struct policy_http_rule_parts pr;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (policy_http_rule_split(l->items[i].value, &pr) == 0 &&
+		    rule_host(&pr, deny, host, port))
+			return true;
+	return false;
+}
+
+const struct policy_item *nx_http_rule_host(const struct policy *p, const char *host,
+					    uint16_t port)
+{
+	struct policy_http_rule_parts pr;
+
+	for (size_t i = 0; i < p->net.allow_http.n; i++)
+		if (policy_http_rule_split(p->net.allow_http.items[i].value, &pr) == 0 &&
+		    rule_host(&pr, false, host, port))
+			return &p->net.allow_http.items[i];
+	return NULL;
+}
+
+bool nx_decide_ruled(const struct nx_decider *d, const char *host, uint16_t port)
+{
+	return (d->p->net.allow_http.n || d->p->net.deny_http.n) &&
+	       (any_rule_for(&d->p->net.allow_http, false, host, port) ||
+		any_rule_for(&d->p->net.deny_http, true, host, port));
+}
+
+const struct policy_item *nx_http_rule_match(const struct policy_list *l, bool deny,
+					     const char *host, uint16_t port, const char *method,
+					     size_t mlen, const char *path, size_t plen,
+					     const char *query, size_t qlen)
+{
+	struct policy_http_rule_parts pr;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (policy_http_rule_split(l->items[i].value, &pr) < 0 ||
+		    !rule_host(&pr, deny, host, port) ||
+		    !method_in(pr.methods, pr.methods_len, method, mlen, deny) ||
+		    !nx_path_glob(pr.path, pr.path_len, path, plen, deny))
+			continue;
+		if (pr.query && !nx_glob_chars(pr.query, pr.query_len, query ? query : "",
+					       query ? qlen : 0, deny))
+			continue;
+		return &l->items[i];
+	}
+	return NULL;
+}
+
+/*
+ * A request to HOST:PORT with method and path rules: the deny rules, then a
+ * host rule that allows the whole host, then the allow rules.  The target
+ * (origin-form, or what follows an absolute URI's authority) is judged in
+ * its normal form (policy/httprule.c); a form servers read differently is
+ * refused, never guessed.
+ * Long: the normal form, the three lists and the answer's words.
+ */
+/* Headers some servers and frameworks take for the method or the path
+ * (Symfony, IIS URL Rewrite, Rack, Google's APIs): the request line the
+ * rules judged would not be the one served. */
+static const char *const override_headers[] = {
+	"x-http-method-override", "x-http-method", "x-method-override",
+	"x-original-url",	  "x-rewrite-url", "x-original-method",
+};
+
+static const char *override_header(const struct nx_header *hs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(override_headers) / sizeof(override_headers[0]); k++)
+			if (hs[i].name_len == strlen(override_headers[k]) &&
+			    strncasecmp(hs[i].name, override_headers[k], hs[i].name_len) == 0)
+				return override_headers[k];
+	return NULL;
+}
+
+void nx_decide_request(const struct nx_decider *d, const char *host, uint16_t port, bool tls,
+		       const char *method, size_t mlen, const char *target, size_t tlen,
+		       const struct nx_header *hs, size_t n_hs, struct nx_req_verdict *ret)
+{
+	char path[NX_PATH_MAX], query[NX_PATH_MAX], shown[720];
+	const char *q = memchr(target, '?', tlen), *why;
+	size_t plen = q ? (size_t)(q - target) : tlen;
+	int pl, ql = 0;
+	const struct policy_item *it;
+	char port_text[8] = "";
+
+	ret->ruled = nx_decide_ruled(d, host, port);
+	ret->allow = true;
+	ret->rule = NULL;
+	ret->reason[0] = ret->hint[0] = '\0';
+	if (!ret->ruled)
+		return;
+	ret->allow = false;
+	if ((why = override_header(hs, n_hs))) {
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "%.*s with %s (taken for the method or path by some servers) to a host "
+			 "with method and path rules",
+			 (int)mlen, method, why);
+		snprintf(ret->hint, sizeof(ret->hint), "no rule can allow it: send the request "
+						       "without that header");
+		return;
+	}
+	if (tlen == 1 && target[0] == '*') {
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "%.*s * (the asterisk form) to a host with method and path rules", (int)mlen,
+			 method);
+		snprintf(ret->hint, sizeof(ret->hint), "no rule can allow it");
+		return;
+	}
+	if (plen == 0)
+		pl = policy_http_path_canon("/", 1, false, path, sizeof(path), &why);
+	else
+		pl = policy_http_path_canon(target, plen, false, path, sizeof(path), &why);
+	if (pl >= 0 && q)
+		ql = policy_http_query_canon(q + 1, tlen - plen - 1, false, query, sizeof(query),
+					     &why);
+	if (pl < 0 || ql < 0) {
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "%.*s %.*s: %s in the path, which servers read differently, to a host "
+			 "with method and path rules",
+			 (int)mlen, method, (int)(plen > 200 ? 200 : plen), target, why);
+		snprintf(ret->hint, sizeof(ret->hint), "no rule can allow it: send the path in "
+						       "its plain form");
+		return;
+	}
+	it = nx_http_rule_match(&d->p->net.deny_http, true, host, port, method, mlen, path,
+				(size_t)pl, q ? query : NULL, (size_t)ql);
+	if (it) {
+		ret->rule = it;
+		snprintf(ret->reason, sizeof(ret->reason), "%.*s %.*s denied by [network] deny %s",
+			 (int)mlen, method, pl > 200 ? 200 : pl, path, it->value);
+		snprintf(ret->hint, sizeof(ret->hint), "remove the deny rule to allow it");
+		return;
+	}
+	it = nx_list_match(&d->p->net.allow, host, port);
+	if (!it)
+		it = nx_http_rule_match(&d->p->net.allow_http, false, host, port, method, mlen,
+					path, (size_t)pl, q ? query : NULL, (size_t)ql);
+	if (it) {
+		ret->allow = true;
+		ret->rule = it;
+		snprintf(ret->reason, sizeof(ret->reason), "allowed by [network] allow %s",
+			 it->value);
+		return;
+	}
+	if (port != (tls ? 443 : 80))
+		snprintf(port_text, sizeof(port_text), ":%u", port);
+	/* the rule that would allow it: the request's own method and path,
+	 * its '*' written %2A (a literal, not the glob) */
+	snprintf(shown, sizeof(shown), "%.*s%s", pl > 700 ? 700 : pl, path, pl > 700 ? "/**" : "");
+	snprintf(ret->reason, sizeof(ret->reason), "%.*s %.*s is not in [network] allow", (int)mlen,
+		 method, pl > 200 ? 200 : pl, path);
+	snprintf(ret->hint, sizeof(ret->hint), "add %.*s %s://%s%s%s to [network] allow to allow it",
+		 (int)mlen, method, tls ? "https" : "http", host, port_text, shown);
+}
+
+bool netproxy_rules_need_tls(const struct policy *p)
+{
+	const struct policy_list *lists[2] = { &p->net.allow_http, &p->net.deny_http };
+	struct policy_http_rule_parts pr;
+
+	/* any rule that can meet a port plain HTTP is not on */
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < lists[k]->n; i++)
+			if (policy_http_rule_split(lists[k]->items[i].value, &pr) == 0 &&
+			    (pr.https || (pr.port ? pr.port != 80 : k == 1)))
+				return true;
+	return false;
 }

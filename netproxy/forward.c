@@ -173,6 +173,47 @@ static void set_target(struct conn *c, const char *host, enum nx_host_kind kind,
 	c->port = port;
 }
 
+/* Method and path rules ([network] allow = GET https://HOST/PATH): every
+ * request to a host they name is judged here, whatever carried it (a
+ * forwarded request, plain HTTP in a tunnel, intercepted TLS; each of a
+ * kept-alive connection's, pipelined or not).  True when it was refused
+ * (answered). */
+static bool judge_request(struct conn *c, const struct nx_request *r)
+{
+	struct nx_decider d = nx_decider_of(c->np);
+	struct nx_req_verdict *rv;
+	const struct policy_item *granted = c->v.rule;
+	const char *path = r->path_len ? r->path : "/";
+	size_t plen = r->path_len ? r->path_len : 1;
+	const char *q = memchr(path, '?', plen);
+
+	snprintf(c->fwd.path, sizeof(c->fwd.path), "%s%.*s", path[0] == '?' ? "/" : "",
+		 (int)(q ? (size_t)(q - path) : plen), path);
+	if (!d.p->net.allow_http.n && !d.p->net.deny_http.n)
+		return false; /* no rule reads paths */
+	rv = malloc(sizeof(*rv));
+	if (!rv) {
+		nx_conn_kill(c);
+		return true;
+	}
+	nx_decide_request(&d, c->host, c->port, c->client.ssl != NULL, r->method, r->method_len,
+			  r->path, r->path_len, r->headers, r->n_headers, rv);
+	if (!rv->ruled) {
+		free(rv);
+		return false;
+	}
+	c->v.rule = rv->rule;
+	if (rv->allow) {
+		nx_emit(c, "net.allow", rv->reason, NULL);
+		c->v.rule = granted;
+		free(rv);
+		return false;
+	}
+	nx_refuse(c, rv->reason, NULL, rv->hint, rv->rule ? HINT_DENY : HINT_REQUEST);
+	free(rv);
+	return true;
+}
+
 /* A request head is complete in c->cin: judge it and start it.
  * Long: the order of its checks (the parse, an inner stream's Host, a
  * CONNECT's placeholders, the head rebuilt, the upstream reused) is the
@@ -239,6 +280,10 @@ void nx_http_request(struct conn *c)
 		return;
 	}
 	c->proto = P_HTTP;
+	if (judge_request(c, r)) {
+		free(r);
+		return;
+	}
 	c->fwd.req_body = r->body;
 	c->fwd.req_left = r->length;
 	c->fwd.req_chunk = (struct nx_chunk){ 0 };
@@ -543,7 +588,7 @@ bool nx_forward_step(struct conn *c)
 			c->up_connected = false;
 		}
 		c->state = S_HTTP_HEAD;
-		c->fwd.method[0] = '\0';
+		c->fwd.method[0] = c->fwd.path[0] = '\0';
 		nx_set_deadline(c, T_KEEPALIVE);
 		nx_conn_buf_free(c, &c->uin);
 		if (nx_buf_used(&c->cin))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Interception: a stream to a host a credential is bound to is ours in
- * TLS on both sides, and its requests are forwarded like proxied ones.
+ * Interception: a stream to a host a credential is bound to, or one that
+ * method and path rules name, is ours in TLS on both sides, and its
+ * requests are judged and forwarded like proxied ones.
  */
 #include <ares.h>
 #include <arpa/inet.h>

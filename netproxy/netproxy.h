@@ -39,6 +39,7 @@ struct netproxy_event {
 	const char *reason;
 	const struct policy_item *rule; /* the deciding policy line, or NULL */
 	const char *method; /* HTTP forward: the method, else NULL */
+	const char *path;   /* with METHOD: the path as sent, without the query */
 	uint64_t bytes_up, bytes_down; /* net.close */
 	const char *credential; /* cred.*: the credential's name */
 	const char *where;	/* cred.*: "header", "target", "basic", "host", "stream";
@@ -104,10 +105,11 @@ struct netproxy_credential {
 	bool plaintext; /* may be written into plain HTTP (else only inside TLS) */
 };
 
-/* TLS interception for the credentials' hosts: a CA made in memory for
- * this run (ECDSA P-256; its key never leaves this process), constrained
- * to the credentials' names, and the trust for upstream servers (the
- * system roots and [network] upstream_ca).  -errno with one line in ERR. */
+/* TLS interception for the credentials' hosts and those of P's method and
+ * path rules: a CA made in memory for this run (ECDSA P-256; its key never
+ * leaves this process), constrained to those names, and the trust for
+ * upstream servers (the system roots and [network] upstream_ca).  N may be
+ * 0.  -errno with one line in ERR. */
 struct netproxy_tls;
 int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *creds, size_t n,
 		     struct netproxy_tls **ret, char *err, size_t err_size);
@@ -124,9 +126,10 @@ int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, c
  * its copy). */
 void netproxy_tls_free(struct netproxy_tls *t);
 
-/* The proxy rewrites placeholders, intercepts the credentials' hosts and
- * scans responses for the secrets from now on (TLS borrowed, may be NULL
- * when no credential exists).  -ENOMEM. */
+/* The proxy rewrites placeholders, intercepts the credentials' hosts (and
+ * those of the method and path rules) and scans responses for the secrets
+ * from now on (TLS borrowed; NULL when nothing is intercepted, and then a
+ * stream whose requests the rules must read is refused).  -ENOMEM. */
 int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds,
 			      size_t n, struct netproxy_tls *tls);
 
@@ -138,6 +141,11 @@ void netproxy_free(struct netproxy *np);
 /* True when [network] allow_cidr reaches the host's loopback (127.0.0.1 or
  * ::1): NO_PROXY must not send such requests around the proxy then. */
 bool netproxy_allows_loopback(const struct policy *p);
+
+/* True when [network] method and path rules can meet HTTPS (a port other
+ * than 80): the proxy needs its interception CA, and the sandbox the bundle
+ * that trusts it, even without a credential. */
+bool netproxy_rules_need_tls(const struct policy *p);
 
 /* A listening TCP socket on 127.0.0.1:PORT (0: any), non-blocking. */
 int netproxy_listen_socket(uint16_t port, uint16_t *ret_port);

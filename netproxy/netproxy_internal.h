@@ -66,6 +66,9 @@ struct nx_verdict {
 void nx_decide_host(const struct policy *p, enum nx_host_kind kind, const char *host,
 		    const uint8_t addr[16], uint16_t port, struct nx_verdict *v);
 
+/* hosts = for an allowed HOST: V's static address, when it names one. */
+void nx_static_address(const struct policy *p, const char *host, struct nx_verdict *v);
+
 /* The address-level decision for a resolved (or static) address: with
  * private = deny a non-public address needs allow_cidr.  Returns NULL when
  * allowed, else the reason; *rule is the allow_cidr line that allowed it. */
@@ -367,6 +370,7 @@ enum block_hint {
 	HINT_CRED_HOSTS, /* a placeholder on its way to a host it is not bound to */
 	HINT_PLAINTEXT,	 /* a secret on its way into plain HTTP */
 	HINT_MEMORY,	 /* a head larger than [network] memory_max leaves room for */
+	HINT_REQUEST,	 /* a method and path not in [network] allow */
 	_HINT_MAX,
 };
 
@@ -414,6 +418,45 @@ bool nx_decide_bound(const struct nx_decider *d, const char *host, uint16_t port
 /* True when the upstream of a tunnel to HOST:PORT may speak first
  * ([network] server_first; never for a host a credential is bound to). */
 bool nx_decide_server_first(const struct nx_decider *d, const char *host, uint16_t port);
+
+/* ---- method and path rules ([network] allow = GET https://HOST/PATH) ---- */
+
+#define NX_PATH_MAX 4096 /* a request's path (and query) in normal form, at most */
+
+/* '*' any run of bytes (within a segment: the caller splits). */
+bool nx_glob_chars(const char *p, size_t pn, const char *s, size_t sn, bool icase);
+/* A rule's path (normal form: '*' within a segment, '**' whole segments,
+ * any number of them) against a request's, both starting with '/'. */
+bool nx_path_glob(const char *pat, size_t pn, const char *path, size_t sn, bool icase);
+/* True when method and path rules name HOST:PORT: its requests are read
+ * (HTTPS intercepted) and judged one by one. */
+bool nx_decide_ruled(const struct nx_decider *d, const char *host, uint16_t port);
+/* The first allow rule with a method or path that names HOST:PORT, or NULL. */
+const struct policy_item *nx_http_rule_host(const struct policy *p, const char *host,
+					    uint16_t port);
+/* The first rule of L (allow_http or deny_http: DENY matches every port of
+ * a rule without one, and method and path in any letter case) that
+ * matches; PATH and QUERY in normal form, QUERY NULL when there is none. */
+const struct policy_item *nx_http_rule_match(const struct policy_list *l, bool deny,
+					     const char *host, uint16_t port, const char *method,
+					     size_t mlen, const char *path, size_t plen,
+					     const char *query, size_t qlen);
+
+struct nx_req_verdict {
+	bool ruled; /* the host has method and path rules (else ALLOW, nothing more) */
+	bool allow;
+	const struct policy_item *rule; /* that allowed or denied it, or NULL */
+	char reason[NX_HOST_MAX + 600];
+	char hint[NX_HOST_MAX + 900]; /* when refused: what would allow it */
+};
+
+/* A request (METHOD, TARGET as sent: origin-form, or what follows an
+ * absolute URI's authority; its headers HS) to HOST:PORT, in TLS or not.
+ * A header that overrides the method or path (X-HTTP-Method-Override,
+ * X-Original-URL, ...) refuses it. */
+void nx_decide_request(const struct nx_decider *d, const char *host, uint16_t port, bool tls,
+		       const char *method, size_t mlen, const char *target, size_t tlen,
+		       const struct nx_header *hs, size_t n_hs, struct nx_req_verdict *ret);
 
 /* What a granted tunnel's first bytes make it. */
 enum nx_stream_act {

@@ -426,6 +426,11 @@ void nx_decide_host(const struct policy *p, enum nx_host_kind kind, const char *
 		v->reason = "not in [network] allow";
 		return;
 	}
+	nx_static_address(p, host, v);
+}
+
+void nx_static_address(const struct policy *p, const char *host, struct nx_verdict *v)
+{
 	for (size_t i = 0; i < p->net.hosts.n; i++) {
 		const char *kv = p->net.hosts.items[i].value;
 		const char *eq = strchr(kv, '=');

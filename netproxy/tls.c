@@ -123,8 +123,42 @@ static void rule_name(const char *rule, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)n, rule);
 }
 
-static int make_ca(struct netproxy_tls *t, const struct netproxy_credential *creds, size_t n,
-		   char *err, size_t err_size)
+/* Appends "permitted;DNS:NAME," for a host rule to NC; -ENOMEM. */
+static int permit(char **nc, size_t *len, size_t *cap, const char *rule)
+{
+	char h[NX_HOST_MAX + 2];
+	/* room for this one and the exclusions that end the list */
+	size_t need;
+
+	rule_name(rule, h, sizeof(h));
+	need = *len + strlen(h) + 32 + 64;
+	if (need > *cap) {
+		char *m = realloc(*nc, need * 2);
+		if (!m)
+			return -ENOMEM;
+		*nc = m;
+		*cap = need * 2;
+	}
+	*len += (size_t)snprintf(*nc + *len, *cap - *len, "permitted;DNS:%s,", h);
+	return 0;
+}
+
+/* The host of a method and path rule's text ("[METHODS ]SCHEME://HOST[:PORT]/PATH"),
+ * as a host rule: what the CA may name when its requests are read. */
+static void http_rule_host(const char *rule, char *out, size_t size)
+{
+	const char *sep = strstr(rule, "://"), *end;
+
+	out[0] = '\0';
+	if (!sep)
+		return;
+	sep += 3;
+	end = sep + strcspn(sep, "/");
+	snprintf(out, size, "%.*s", (int)(end - sep), sep);
+}
+
+static int make_ca(struct netproxy_tls *t, const struct policy *p,
+		   const struct netproxy_credential *creds, size_t n, char *err, size_t err_size)
 {
 	X509_NAME *name;
 	char cn[64], *nc = NULL;
@@ -147,25 +181,25 @@ static int make_ca(struct netproxy_tls *t, const struct netproxy_credential *cre
 	    !X509_set_issuer_name(t->ca, name))
 		return errf(err, err_size, "naming the interception CA"), -EIO;
 
-	/* permitted: each credential's names; excluded: every IP address */
+	/* permitted: each credential's names, and those of the method and
+	 * path rules (their requests are read too); excluded: every IP address */
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < creds[i].hosts->n; j++) {
-			char h[NX_HOST_MAX + 2];
-			size_t need;
-			rule_name(creds[i].hosts->items[j].value, h, sizeof(h));
-			/* room for this one and the exclusions that end the list */
-			need = nc_len + strlen(h) + 32 + 64;
-			if (need > nc_cap) {
-				char *m = realloc(nc, need * 2);
-				if (!m) {
-					free(nc);
-					return -ENOMEM;
-				}
-				nc = m;
-				nc_cap = need * 2;
+		for (size_t j = 0; j < creds[i].hosts->n; j++)
+			if (permit(&nc, &nc_len, &nc_cap, creds[i].hosts->items[j].value) < 0) {
+				free(nc);
+				return -ENOMEM;
 			}
-			nc_len += (size_t)snprintf(nc + nc_len, nc_cap - nc_len, "permitted;DNS:%s,", h);
+	for (int k = 0; k < 2; k++) {
+		const struct policy_list *l = k ? &p->net.deny_http : &p->net.allow_http;
+		for (size_t j = 0; j < l->n; j++) {
+			char h[NX_HOST_MAX + 16];
+			http_rule_host(l->items[j].value, h, sizeof(h));
+			if (h[0] && permit(&nc, &nc_len, &nc_cap, h) < 0) {
+				free(nc);
+				return -ENOMEM;
+			}
 		}
+	}
 	if (!nc)
 		return snprintf(err, err_size, "no host to intercept"), -EINVAL;
 	snprintf(nc + nc_len, nc_cap - nc_len, "excluded;IP:0.0.0.0/0.0.0.0,excluded;IP:::/::");
@@ -328,7 +362,7 @@ int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *c
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	r = make_ca(t, creds, n, err, err_size);
+	r = make_ca(t, p, creds, n, err, err_size);
 	if (r < 0)
 		goto fail;
 

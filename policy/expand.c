@@ -467,7 +467,8 @@ int policy_override(struct policy *p, enum policy_override what, const char *val
 		if (what == POLICY_OVERRIDE_DOMAIN) {
 			int u = policy_url_rule(value, rule, sizeof(rule), &why);
 			if (u == 0 && strchr(value, '/')) {
-				why = "rules match a host and a port, not a path";
+				why = "a host, not a path (method and path rules go in a policy's "
+				      "[network] allow)";
 				u = -EINVAL;
 			}
 			if (u == 0 && !policy_domain_rule_valid(value, &why))

@@ -428,11 +428,11 @@ bool policy_domain_rule_valid(const char *value, const char **why)
 /*
  * allow = https://api.example.com/ is what one copies from documentation:
  * the scheme gives the port (http 80, https 443) unless the URL names one.
- * Rules match a host and a port, never a path (the proxy does not see the
- * path of an HTTPS request it tunnels), so a URL with a path, query or
- * fragment is refused rather than silently widened to the whole host; so
- * is one with user information (a secret does not belong in a policy) or a
- * scheme whose port is not implied.
+ * A host rule matches a host and a port, never a path, so a URL with a
+ * path, query or fragment is refused here rather than silently widened to
+ * the whole host ([network] allow and deny try policy_http_rule() first:
+ * there it is a method and path rule); so is one with user information (a
+ * secret does not belong in a policy) or a scheme whose port is not implied.
  */
 int policy_url_rule(const char *value, char *out, size_t size, const char **why)
 {
@@ -464,8 +464,8 @@ int policy_url_rule(const char *value, char *out, size_t size, const char **why)
 		return -EINVAL;
 	}
 	if (*end == '?' || *end == '#' || (*end == '/' && end[1] != '\0')) {
-		*why = "rules match a host and a port, not a path or query: write the URL without "
-		       "them to allow the whole host";
+		*why = "a host rule, not a path or query: write the URL without them to allow "
+		       "the whole host (method and path rules go in a policy's [network] allow)";
 		return -EINVAL;
 	}
 	if (n == 0) {
@@ -495,7 +495,8 @@ static int tok_domain(struct parse_ctx *c, const char *key, char *tok, void *ud)
 		return fail(c, key, "'%s': a URL is accepted in [network] allow only: write the "
 				    "host name (HOST or HOST:PORT)", tok);
 	if (strchr(tok, '/'))
-		return fail(c, key, "'%s': rules match a host and a port, not a path", tok);
+		return fail(c, key, "'%s': a host rule is not a path (a method and path rule is "
+				    "a URL: https://HOST/PATH)", tok);
 	if (!policy_domain_rule_valid(tok, &why))
 		return fail(c, key, "'%s': %s", tok, why);
 	for (char *s = tok; *s; s++)
@@ -518,6 +519,105 @@ static int tok_allow(struct parse_ctx *c, const char *key, char *tok, void *ud)
 	if (r < 0)
 		return fail(c, key, "'%s': %s", tok, why);
 	return tok_domain(c, key, r > 0 ? rule : tok, ud);
+}
+
+/*
+ * allow and deny: host rules, and method and path rules.  A method list is
+ * the upper-case tokens before an http:// or https:// URL ("GET,HEAD
+ * https://api.example.com/user", or the same quoted as one token); a URL
+ * with a path or query, or after a method list, is a path rule
+ * (policy_http_rule()); anything else is a host rule as before.
+ */
+struct net_rules {
+	struct policy_list *hosts, *http;
+	bool deny;
+	char methods[256]; /* the list waiting for its URL */
+};
+
+static int add_method(struct parse_ctx *c, const char *key, struct net_rules *x, const char *m,
+		      size_t n)
+{
+	size_t have = strlen(x->methods);
+
+	if (!policy_http_method_valid(m, n))
+		return fail(c, key, "'%.*s' is not an upper-case method name (GET, POST, ...)",
+			    (int)n, m);
+	if (have + n + 2 >= sizeof(x->methods))
+		return fail(c, key, "method list too long");
+	snprintf(x->methods + have, sizeof(x->methods) - have, "%s%.*s", have ? "," : "", (int)n,
+		 m);
+	return 1;
+}
+
+static int tok_net_rule(struct parse_ctx *c, const char *key, char *tok, void *ud)
+{
+	struct net_rules *x = ud;
+	char *sp = strrchr(tok, ' '), *v = NULL;
+	const char *why;
+	int r;
+
+	if (sp) {
+		/* "GET,HEAD https://...", quoted: its own method list */
+		char *m = tok;
+		*sp = '\0';
+		if (x->methods[0])
+			return fail(c, key, "'%s': a method list before a quoted one", tok);
+		while (*m) {
+			size_t n = strcspn(m, " \t,");
+			if (n && !add_method(c, key, x, m, n))
+				return 0;
+			m += n;
+			m += strspn(m, " \t,");
+		}
+		tok = sp + 1;
+		if (!strstr(tok, "://"))
+			return fail(c, key, "'%s': a method list goes before an http:// or https:// URL",
+				    tok);
+	}
+	if (!strstr(tok, "://") && !strchr(tok, ':') && !strchr(tok, '.') &&
+	    policy_http_method_valid(tok, strlen(tok)))
+		return add_method(c, key, x, tok, strlen(tok));
+	if (strstr(tok, "://")) {
+		r = policy_http_rule(x->methods, tok, &v, &why);
+		x->methods[0] = '\0';
+		if (r < 0)
+			return fail(c, key, "'%s': %s", tok, why);
+		if (r > 0) {
+			r = add_to_list(c, x->http, v, false);
+			free(v);
+			return r;
+		}
+		if (x->deny)
+			return fail(c, key, "'%s': a URL in [network] deny names a path "
+					    "(https://HOST/PATH); to deny the whole host write HOST",
+				    tok);
+		return tok_allow(c, key, tok, x->hosts);
+	}
+	{
+		/* "get https://...": a method meant, a host read */
+		static const char *const methods[] = { "get",	  "head",  "post",   "put",
+						       "delete", "patch", "options" };
+		for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
+			if (strcasecmp(tok, methods[i]) == 0)
+				return fail(c, key, "'%s': a method is written in upper case", tok);
+	}
+	if (x->methods[0])
+		return fail(c, key, "'%s': a method list goes before an http:// or https:// URL",
+			    tok);
+	return x->deny ? tok_domain(c, key, tok, x->hosts) : tok_allow(c, key, tok, x->hosts);
+}
+
+static int net_rules(struct parse_ctx *c, const char *key, const char *value,
+		     struct policy_list *hosts, struct policy_list *http, bool deny)
+{
+	struct net_rules x = { .hosts = hosts, .http = http, .deny = deny };
+
+	if (!for_each_token(c, key, value, true, tok_net_rule, &x))
+		return 0;
+	if (x.methods[0])
+		return fail(c, key, "the method list %s has no http:// or https:// URL after it",
+			    x.methods);
+	return 1;
 }
 
 /* server_first = HOST:PORT: a protocol where the server speaks first has
@@ -883,9 +983,9 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 		return 1;
 	}
 	if (strcmp(name, "allow") == 0)
-		return for_each_token(c, k, value, true, tok_allow, &p->net.allow);
+		return net_rules(c, k, value, &p->net.allow, &p->net.allow_http, false);
 	if (strcmp(name, "deny") == 0)
-		return for_each_token(c, k, value, true, tok_domain, &p->net.deny);
+		return net_rules(c, k, value, &p->net.deny, &p->net.deny_http, true);
 	if (strcmp(name, "allow_cidr") == 0)
 		return for_each_token(c, k, value, true, tok_cidr, &p->net.allow_cidr);
 	if (strcmp(name, "hosts") == 0)
@@ -1425,10 +1525,12 @@ int policy_validate(struct policy *p, struct policy_error *err)
 	if (p->net.mode != POLICY_NET_PROXY) {
 		const struct policy_list *lists[] = { &p->net.allow,	     &p->net.deny,
 						      &p->net.allow_cidr,    &p->net.hosts,
-						      &p->net.allow_no_sni, &p->net.server_first };
+						      &p->net.allow_no_sni, &p->net.server_first,
+						      &p->net.allow_http,    &p->net.deny_http };
 		static const char *const names[] = { "network.allow",	     "network.deny",
 						     "network.allow_cidr",   "network.hosts",
-						     "network.allow_no_sni", "network.server_first" };
+						     "network.allow_no_sni", "network.server_first",
+						     "network.allow",	     "network.deny" };
 		for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 			if (lists[i]->n) {
 				c.file = lists[i]->items[0].origin.file;
@@ -1531,6 +1633,8 @@ void policy_free(struct policy *p)
 	free(p->name);
 	policy_list_free(&p->net.allow);
 	policy_list_free(&p->net.deny);
+	policy_list_free(&p->net.allow_http);
+	policy_list_free(&p->net.deny_http);
 	policy_list_free(&p->net.allow_cidr);
 	policy_list_free(&p->net.hosts);
 	policy_list_free(&p->net.allow_no_sni);

@@ -156,6 +156,9 @@ struct policy {
 		struct policy_scalar_origin mode_origin;
 		enum policy_isolation isolation;
 		struct policy_list allow, deny, allow_cidr, hosts;
+		/* method and path rules (policy_http_rule()'s text): requests
+		 * to their hosts are read and judged one by one */
+		struct policy_list allow_http, deny_http;
 		/* tunnels whose TLS may carry no server name; tunnels whose
 		 * upstream may speak before the client (HOST:PORT) */
 		struct policy_list allow_no_sni, server_first;
@@ -286,6 +289,38 @@ bool policy_domain_rule_valid(const char *value, const char **why);
  * 1 and "HOST:PORT" in OUT; 0 when VALUE is no URL; -EINVAL and *WHY when
  * it is one that no rule can express. */
 int policy_url_rule(const char *value, char *out, size_t size, const char **why);
+/* ---- method and path rules (httprule.c) ---- */
+#define POLICY_HTTP_METHOD_MAX 15
+/* An upper-case method name as a rule lists it (GET, PROPFIND, VERSION-CONTROL). */
+bool policy_http_method_valid(const char *m, size_t n);
+/* METHODS ("GET,HEAD" or "") and an http(s):// URL with a path into a
+ * rule's text "[METHODS ]SCHEME://HOST[:PORT]/PATH[?QUERY]" (*RET,
+ * malloc'd): 1; 0 when the URL names no path and METHODS is empty (a host
+ * rule); -EINVAL with *WHY. */
+int policy_http_rule(const char *methods, const char *url, char **ret, const char **why);
+/* A path (starting with '/', N bytes, no query) or a query (after the '?')
+ * in the normal form both rules and requests are matched in, into OUT
+ * (SIZE): its length, or -EINVAL (ambiguous, *WHY says how) or -E2BIG.
+ * PATTERN: a rule's ('*' is the glob, "**" a whole segment). */
+int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, size_t size,
+			   const char **why);
+int policy_http_query_canon(const char *in, size_t n, bool pattern, char *out, size_t size,
+			    const char **why);
+/* A rule's text, split (pointers into it). */
+struct policy_http_rule_parts {
+	const char *methods; /* "GET,HEAD", or NULL: any */
+	size_t methods_len;
+	bool https;
+	const char *host; /* "api.example.com" or "*.example.com" */
+	size_t host_len;
+	unsigned port;	  /* 0: none written */
+	const char *path; /* normal form, '/' first */
+	size_t path_len;
+	const char *query; /* normal form, or NULL: any query */
+	size_t query_len;
+};
+int policy_http_rule_split(const char *rule, struct policy_http_rule_parts *ret);
+
 /* VALUE is an address or CIDR block, as [network] allow_cidr takes. */
 bool policy_cidr_valid(const char *value, const char **why);
 

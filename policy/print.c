@@ -136,6 +136,17 @@ static void print_list(FILE *out, const char *key, const struct policy_list *l)
 	}
 }
 
+/* Method and path rules, as they are read: "GET,HEAD https://..." (their
+ * text has no blank but the one after the method list). */
+static void print_http_list(FILE *out, const char *key, const struct policy_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		fprintf(out, "%s = %s", key, l->items[i].value);
+		print_origin(out, &l->items[i].origin);
+		fputc('\n', out);
+	}
+}
+
 static void section(FILE *out, const char *name,
 		    void (*annotate)(FILE *out, const char *section, void *ud), void *ud)
 {
@@ -175,7 +186,9 @@ void policy_print(const struct policy *p, FILE *out,
 	if (p->net.mode == POLICY_NET_PROXY) {
 		fprintf(out, "isolation = %s\n", isolation_name(p->net.isolation));
 		print_list(out, "allow", &p->net.allow);
+		print_http_list(out, "allow", &p->net.allow_http);
 		print_list(out, "deny", &p->net.deny);
+		print_http_list(out, "deny", &p->net.deny_http);
 		fprintf(out, "private = %s\n", p->net.private_deny ? "deny" : "allow");
 		fprintf(out, "capture = %s\n", p->net.no_capture ? "off" : "on");
 		print_list(out, "allow_cidr", &p->net.allow_cidr);

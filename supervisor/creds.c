@@ -306,16 +306,18 @@ static void write_wgetrc(struct sandbox *sb)
 	sb->wgetrc = wgetrc_file;
 }
 
+static void creds_intercept(struct sandbox *sb);
+
 void creds_prepare(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
 	size_t n = p->n_creds;
-	char err[1024];
-	int r;
 
 	collect_trust(sb);
-	if (n == 0)
+	if (n == 0) {
+		creds_intercept(sb); /* method and path rules may need it */
 		return;
+	}
 	if (n > NETPROXY_CRED_MAX)
 		die("%s:%u: [credential %s]: at most %d credentials", origin_file(&p->creds[n - 1].origin),
 		    p->creds[n - 1].origin.line, p->creds[n - 1].name, NETPROXY_CRED_MAX);
@@ -367,8 +369,10 @@ void creds_prepare(struct sandbox *sb)
 			die_cred(pc, "env = %s: ringfence sets that variable itself", pc->env);
 	}
 	n = sb->n_creds;
-	if (n == 0)
+	if (n == 0) {
+		creds_intercept(sb); /* method and path rules may need it */
 		return;
+	}
 	for (size_t k = 0, i = 0; k < p->n_creds; k++) {
 		const struct policy_credential *pc = &p->creds[k];
 		if (i < n && sb->cred_env[i] == pc->env) {
@@ -378,7 +382,21 @@ void creds_prepare(struct sandbox *sb)
 		}
 	}
 
-	r = netproxy_tls_new(p, sb->creds, n, &sb->tls, err, sizeof(err));
+	creds_intercept(sb);
+}
+
+/* The interception CA and the bundle that trusts it: for the credentials'
+ * hosts, and for those whose method and path rules must read HTTPS (with
+ * no credential at all, too). */
+static void creds_intercept(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	char err[1024];
+	int r;
+
+	if (sb->n_creds == 0 && !netproxy_rules_need_tls(p))
+		return;
+	r = netproxy_tls_new(p, sb->creds, sb->n_creds, &sb->tls, err, sizeof(err));
 	if (r < 0)
 		die("%s", err);
 	for (size_t i = 0; i < sb->n_trust_files + sb->n_trust_dirs; i++) {

@@ -6,7 +6,8 @@
  *  - fs.deny events (--trace) carry the key and value that would allow the
  *    access (fstrace.c): each becomes that grant, once;
  *  - net.deny events refused for not being in [network] allow become
- *    `allow = HOST:PORT`;
+ *    `allow = HOST:PORT`, or, for a request to a host with method and
+ *    path rules, `allow = METHOD SCHEME://HOST/PATH` (that request only);
  *  - what the policy denies on purpose ([filesystem] deny, the paths
  *    ringfence keeps out of reach, [network] deny rules, a credential's
  *    hosts) is never proposed: it is listed as a comment, with why.
@@ -145,6 +146,41 @@ static bool printable(const char *s)
 	return true;
 }
 
+/* The method and path rule that allows exactly the request of a net.deny
+ * LINE: its path as written, every byte a rule reads otherwise escaped
+ * ('*' would be a glob there, a blank would end the value).  False when
+ * the line names no request, or one no rule can hold. */
+static bool request_rule(const char *line, const char *host, const char *port, char *out,
+			 size_t size)
+{
+	char method[32], path[1100], proto[16] = "";
+	bool tls;
+	size_t o;
+	int n;
+
+	if (!field(line, "method", method, sizeof(method)) ||
+	    !field(line, "path", path, sizeof(path)) || path[0] != '/' ||
+	    !policy_http_method_valid(method, strlen(method)))
+		return false;
+	(void)field(line, "proto", proto, sizeof(proto));
+	tls = strcmp(proto, "https") == 0;
+	n = snprintf(out, size, "%s %s://%s", method, tls ? "https" : "http", host);
+	if (n < 0 || (size_t)n >= size)
+		return false;
+	o = (size_t)n;
+	if (strcmp(port, tls ? "443" : "80") != 0)
+		o += (size_t)snprintf(out + o, size - o, ":%s", port);
+	for (const char *p = path; *p && o + 4 < size; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || strchr("*#;\"\\", c))
+			o += (size_t)snprintf(out + o, size - o, "%%%02X", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return o + 4 < size;
+}
+
 static void learn_line(struct learned *l, const char *line)
 {
 	char ev[32], a[PATH_MAX], b[PATH_MAX], why[PATH_MAX + 64];
@@ -182,6 +218,11 @@ static void learn_line(struct learned *l, const char *line)
 			return;
 		if (!field(line, "port", port, sizeof(port)))
 			snprintf(port, sizeof(port), "443");
+		if (strstr(reason, " is not in [network] allow") && request_rule(line, host, port, a,
+										sizeof(a))) {
+			propose(l, "network", "allow", a, "refused: not in [network] allow", false);
+			return;
+		}
 		snprintf(a, sizeof(a), "%s:%s", host, port);
 		if (strstr(reason, "not in [network] allow"))
 			propose(l, "network", "allow", a, "refused: not in [network] allow", false);

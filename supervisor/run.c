@@ -396,7 +396,7 @@ static int exit_code_for(int status)
 static void proxy_event(void *ud, const struct netproxy_event *ev)
 {
 	const struct sandbox *sb = ud;
-	char host[600], reason[1024], addr[96], rule[4200], method[64];
+	char host[600], reason[1024], addr[96], rule[4200], method[64], path[3200];
 
 	if (!audit_rate_ok(sb->audit_fd))
 		return;
@@ -404,6 +404,7 @@ static void proxy_event(void *ud, const struct netproxy_event *ev)
 	json_string(reason, sizeof(reason), ev->reason ? ev->reason : "");
 	json_string(addr, sizeof(addr), ev->addr ? ev->addr : "");
 	json_string(method, sizeof(method), ev->method ? ev->method : "");
+	json_string(path, sizeof(path), ev->path ? ev->path : "");
 	if (ev->rule && ev->rule->origin.file) {
 		char file[4100];
 		json_string(file, sizeof(file), ev->rule->origin.file);
@@ -434,9 +435,10 @@ static void proxy_event(void *ud, const struct netproxy_event *ev)
 		return;
 	}
 	audit_event(sb->audit_fd, ev->event,
-		    "\"proto\":\"%s\",\"host\":%s,\"port\":%u%s%s%s%s,\"reason\":%s%s",
+		    "\"proto\":\"%s\",\"host\":%s,\"port\":%u%s%s%s%s%s%s,\"reason\":%s%s",
 		    ev->proto, host, ev->port, ev->addr ? ",\"addr\":" : "", ev->addr ? addr : "",
-		    ev->method ? ",\"method\":" : "", ev->method ? method : "", reason, rule);
+		    ev->method ? ",\"method\":" : "", ev->method ? method : "",
+		    ev->path ? ",\"path\":" : "", ev->path ? path : "", reason, rule);
 }
 
 /* Protected names made while the sandbox runs are moved aside at once;

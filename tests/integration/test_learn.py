@@ -99,6 +99,28 @@ def test_a_file_name_cannot_add_lines_to_the_learned_policy(box):
     assert "evil.example" in r.stdout  # shown, in a comment
 
 
+def test_learn_proposes_the_request_a_path_rule_refused(box):
+    """A request a host's method and path rules did not allow is proposed as
+    that request's own rule, never the whole host; a '*' in its path is a
+    literal there (%2A), not a glob."""
+    log = box.write("n.jsonl",
+                    '{"event":"net.deny","proto":"https","host":"api.test","port":443,'
+                    '"method":"POST","path":"/repos/a/issues",'
+                    '"reason":"POST /repos/a/issues is not in [network] allow"}\n'
+                    '{"event":"net.deny","proto":"http","host":"api.test","port":8080,'
+                    '"method":"GET","path":"/x/*/y",'
+                    '"reason":"GET /x/%2A/y is not in [network] allow"}\n')
+    r = box.raw(["learn", "--from", log])
+    assert r.returncode == 0, r.stderr
+    assert "allow = POST https://api.test/repos/a/issues" in r.stdout, r.stdout
+    assert "allow = GET http://api.test:8080/x/%2A/y" in r.stdout, r.stdout
+    assert "allow = api.test" not in r.stdout, r.stdout
+    # what it proposes is a policy that reads back
+    pol = box.write("learned.ini", r.stdout)
+    c = box.raw(["check", pol])
+    assert c.returncode == 0, c.stdout + c.stderr
+
+
 def test_learn_never_proposes_what_a_deny_rule_refused(box):
     """A host a [network] deny rule refused is listed, not allowed; one refused
     for not being allowed is proposed (the control).  The reasons are the

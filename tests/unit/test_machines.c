@@ -121,6 +121,46 @@ static void test_forward_exchange(void **state)
 	conv_close(&cv);
 }
 
+/* Two requests pipelined on one forwarded connection to a host with
+ * method and path rules: each is judged when its turn comes, and the
+ * refused one never reaches the upstream, already connected as it is. */
+static void test_forward_pipelined_judged(void **state)
+{
+	struct conv cv;
+	char req[512], buf[4096];
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	size_t n;
+	bool eof;
+	(void)state;
+
+	assert_int_equal(conv_open(&cv, "deny = POST http://up.test/private/**\n"), 0);
+	snprintf(req, sizeof(req),
+		 "GET http://up.test:%u/private/a HTTP/1.1\r\nHost: up.test\r\n\r\n"
+		 "POST http://up.test:%u/private/b HTTP/1.1\r\nHost: up.test\r\n"
+		 "Content-Length: 0\r\n\r\n",
+		 cv.port, cv.port);
+	assert_int_equal(conv_send(&cv, cv.client, req, strlen(req), MS), strlen(req));
+	assert_true(conv_upstream(&cv, MS) >= 0);
+	n = conv_recv(&cv, cv.up, buf, sizeof(buf), 1, MS, &eof);
+	while (n > 0 && !strstr(buf, "\r\n\r\n"))
+		n += conv_recv(&cv, cv.up, buf + n, sizeof(buf) - n, 1, MS, &eof);
+	if (strncmp(buf, "GET /private/a HTTP/1.1\r\n", 25) != 0)
+		fail_msg("upstream got: %s", buf);
+	assert_int_equal(conv_send(&cv, cv.up, resp, sizeof(resp) - 1, MS), sizeof(resp) - 1);
+	n = conv_recv(&cv, cv.client, buf, sizeof(buf) - 1, sizeof(buf) - 1, MS, &eof);
+	buf[n] = '\0';
+	assert_true(eof); /* the refusal closes */
+	if (strncmp(buf, resp, sizeof(resp) - 1) != 0 ||
+	    !strstr(buf + sizeof(resp) - 1, "HTTP/1.1 403 Forbidden\r\n") ||
+	    !strstr(buf, "POST /private/b denied by [network] deny POST http://up.test/private/**"))
+		fail_msg("client got: %s", buf);
+	/* nothing more reached the upstream */
+	n = conv_recv(&cv, cv.up, buf, sizeof(buf), 1, 200, &eof);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(cv.events, "net.deny POST /private/b denied"));
+	conv_close(&cv);
+}
+
 /* An upstream that ends mid-response: the client must not take the cut
  * body as whole, so its connection ends too. */
 static void test_forward_cut_response(void **state)
@@ -496,6 +536,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_front_answers),
 		cmocka_unit_test(test_forward_exchange),
+		cmocka_unit_test(test_forward_pipelined_judged),
 		cmocka_unit_test(test_forward_cut_response),
 		cmocka_unit_test(test_tunnel_splice),
 		cmocka_unit_test(test_idle_tunnel_gives_its_pipes_back),

@@ -47,13 +47,27 @@ static const struct bad_case bad_cases[] = {
 	{ "bad cidr", "[network]\nallow_cidr = 10.0.0.0/33\n", 2, "network.allow_cidr", "0 to 32" },
 	{ "not a cidr", "[network]\nallow_cidr = ten\n", 2, "network.allow_cidr",
 	  "is not an address or CIDR block" },
-	/* URLs: the host and the scheme's port, never a path taken for the host */
-	{ "url with a path", "[network]\nallow = https://api.example.com/v1\n", 2, "network.allow",
-	  "not a path" },
-	{ "url with a query", "[network]\nallow = https://api.example.com/?a=b\n", 2,
-	  "network.allow", "not a path or query" },
+	/* URLs: the host and the scheme's port; with a path, a method and path rule */
+	{ "path rule with '..'", "[network]\nallow = GET https://api.example.com/a/../b\n", 2,
+	  "network.allow", "'..' segment" },
+	{ "path rule with %2F", "[network]\ndeny = https://api.example.com/a%2fb\n", 2,
+	  "network.deny", "%2F" },
+	{ "path rule with '//'", "[network]\nallow = https://api.example.com/a//b\n", 2,
+	  "network.allow", "empty segment" },
+	{ "path rule with ';'", "[network]\nallow = https://api.example.com/a;b\n", 2,
+	  "network.allow", "';'" },
+	{ "path rule with '**' in a segment", "[network]\nallow = https://api.example.com/a**\n",
+	  2, "network.allow", "whole segment" },
+	{ "method list without a URL", "[network]\nallow = GET POST\n", 2, "network.allow",
+	  "no http:// or https:// URL after it" },
+	{ "method list before a host", "[network]\nallow = GET api.example.com\n", 2,
+	  "network.allow", "goes before an http:// or https:// URL" },
+	{ "method in lower case", "[network]\nallow = get https://api.example.com/x\n", 2,
+	  "network.allow", "upper case" },
+	{ "method list before another scheme", "[network]\nallow = GET ftp://a.example.com/x\n",
+	  2, "network.allow", "goes before an http:// or https:// URL" },
 	{ "url with a fragment", "[network]\nallow = https://api.example.com#x\n", 2,
-	  "network.allow", "not a path or query" },
+	  "network.allow", "fragment" },
 	{ "url with a user", "[network]\nallow = https://me:pw@api.example.com\n", 2,
 	  "network.allow", "user name or password" },
 	{ "url of another scheme", "[network]\nallow = ftp://files.example.com\n", 2,
@@ -65,7 +79,7 @@ static const struct bad_case bad_cases[] = {
 	{ "url by address", "[network]\nallow = http://10.0.0.1/\n", 2, "network.allow",
 	  "allow_cidr" },
 	{ "url in deny", "[network]\ndeny = https://a.example.com\n", 2, "network.deny",
-	  "accepted in [network] allow only" },
+	  "to deny the whole host write HOST" },
 	{ "path without a scheme", "[network]\nallow = api.example.com/v1\n", 2, "network.allow",
 	  "not a path" },
 	{ "bad hosts", "[network]\nhosts = a.test=nothere\n", 2, "network.hosts", "not an IP" },
@@ -290,6 +304,52 @@ static void test_timers(void **state)
 	assert_int_equal(policy_timer_ms(p, POLICY_TIMER_FIRST_BYTES), 30000);
 	assert_int_equal(policy_timer_ms(p, POLICY_TIMER_CLIENT), 30000);
 	policy_free(p);
+}
+
+/* A method and path rule is kept in one normal form, printed as it is read. */
+static void test_http_rules_normal_form(void **state)
+{
+	static const struct {
+		const char *line, *value;
+		bool deny;
+	} cases[] = {
+		{ "allow = GET,HEAD https://API.Example.com./repos/**",
+		  "GET,HEAD https://api.example.com/repos/**", false },
+		{ "allow = GET, HEAD https://api.example.com", "GET,HEAD https://api.example.com/**",
+		  false },
+		{ "allow = \"POST PUT https://a.example.com:8443/x?y=*\"",
+		  "POST,PUT https://a.example.com:8443/x?y=*", false },
+		{ "allow = https://a.example.com/%7Eme/a%3ab/%2A*", "https://a.example.com/~me/a:b/%2A*",
+		  false },
+		{ "deny = DELETE http://*.example.org/", "DELETE http://*.example.org/**", true },
+		{ "deny = https://a.example.com/admin", "https://a.example.com/admin", true },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy *p = NULL, *again = NULL;
+		struct policy_error err;
+		char text[300], *buf = NULL;
+		size_t n = 0;
+		const struct policy_list *l;
+		snprintf(text, sizeof(text), "[network]\nallow = b.example\n%s\n", cases[i].line);
+		if (load(text, &p, &err) != 0)
+			fail_msg("'%s': %s", cases[i].line, err.msg);
+		l = cases[i].deny ? &p->net.deny_http : &p->net.allow_http;
+		assert_int_equal(l->n, 1);
+		assert_string_equal(l->items[0].value, cases[i].value);
+		assert_int_equal(l->items[0].origin.line, 3);
+		/* what explain prints reads back the same */
+		FILE *f = open_memstream(&buf, &n);
+		policy_print(p, f, NULL, NULL);
+		fclose(f);
+		assert_int_equal(policy_load_string("printed", buf, NULL, &again, &err), 0);
+		l = cases[i].deny ? &again->net.deny_http : &again->net.allow_http;
+		assert_int_equal(l->n, 1);
+		assert_string_equal(l->items[0].value, cases[i].value);
+		free(buf);
+		policy_free(p);
+		policy_free(again);
+	}
 }
 
 /* A URL in allow is its host and the scheme's port (or its own). */
@@ -657,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_default_policy_loads),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_url_in_allow_is_host_and_port),
+		cmocka_unit_test(test_http_rules_normal_form),
 		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_grant_beneath_deny_is_an_error),
 		cmocka_unit_test(test_did_you_mean),

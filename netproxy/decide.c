@@ -78,6 +78,13 @@ bool nx_decide_name(const struct nx_decider *d, const char *host)
 		    nx_rule_match(allow->items[i].value, host, (uint16_t)port, false))
 			return true;
 	}
+	/* a host that method and path rules name, on the port they give */
+	for (size_t i = 0; i < d->p->net.allow_http.n; i++) {
+		struct policy_http_rule_parts pr;
+		if (policy_http_rule_split(d->p->net.allow_http.items[i].value, &pr) == 0 &&
+		    rule_host(&pr, false, host, pr.port ? (uint16_t)pr.port : pr.https ? 443 : 80))
+			return true;
+	}
 	return false;
 }
 

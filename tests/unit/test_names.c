@@ -27,6 +27,8 @@ static const struct nx_cred creds[] = {
 static const char policy_text[] = "[network]\nmode = proxy\n"
 				   "allow = good.example *.wild.example db.example:5432 "
 				   "api.example both.example half.example\n"
+				   "allow = GET https://ruled.example/repos/** "
+				   "POST http://*.ruled.example:8080/x\n"
 				   "deny = both.example half.example:5432 no.wild.example\n";
 
 static struct policy *load(void)
@@ -125,6 +127,9 @@ static void test_which_names(void **state)
 		{ "api.example", true },
 		{ "bad name.example", false },
 		{ "bad\x01.example", false },
+		{ "ruled.example", true },	/* named by a method and path rule */
+		{ "a.ruled.example", true },
+		{ "other.ruled.example.net", false },
 	};
 	struct policy *p = load();
 	struct nx_names t = { 0 };

@@ -317,3 +317,25 @@ def test_without_namespaces_addresses_are_still_captured(world, user):
                 if e["proto"] == "capture" and e["host"] == "93.184.215.15"], b.events()
     finally:
         b.cleanup()
+
+
+def test_method_and_path_rules_hold_for_captured_connections(net):
+    """A client that asks no proxy is judged request by request like one
+    that does: a plain-HTTP connection by name to a host that method and
+    path rules name."""
+    p = net.net_policy("allow = GET http://good.test/hello")
+    net.write("work/ask.py", "import socket, sys\n"
+              "for method, path in (('GET', '/hello'), ('POST', '/hello'), ('GET', '/other')):\n"
+              "    s = socket.create_connection(('good.test', 80), timeout=10)\n"
+              "    s.sendall(('%s %s HTTP/1.0\\r\\nHost: good.test\\r\\nContent-Length: 0\\r\\n\\r\\n'\n"
+              "               % (method, path)).encode())\n"
+              "    out = b''\n"
+              "    while True:\n"
+              "        c = s.recv(65536)\n"
+              "        if not c: break\n"
+              "        out += c\n"
+              "    print(method, path, out.split(b'\\r\\n')[0].decode())\n")
+    r = net.sh(NOPROXY + "/usr/bin/python3 ask.py", p)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "GET /hello HTTP/1.1 200 OK", r.stdout + r.stderr
+    assert " 403 " in lines[1] and " 403 " in lines[2], r.stdout + r.stderr

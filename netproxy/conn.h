@@ -279,6 +279,7 @@ void nx_head_refuse(struct conn *c, const char *what);
 void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
 		    bool unsafe);
 void nx_plain_refuse(struct conn *c, const struct nx_cred *cr);
+void nx_cred_missing_refuse(struct conn *c, const struct nx_cred *cr);
 void nx_cred_report(struct conn *c, const struct nx_cred_ctx *x);
 void nx_stream_refuse(struct conn *c, const char *reason);
 void nx_tls_failed(struct conn *c, const char *who, const char *why);

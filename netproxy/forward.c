@@ -33,7 +33,7 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 	char *line = malloc(cap), *field = c->np->n_creds ? malloc(cap) : NULL;
 	size_t off = 0, flen, fmax = 0;
 	struct nx_cred_ctx x;
-	const struct nx_cred *plain_refused = NULL;
+	const struct nx_cred *plain_refused = NULL, *missing = NULL;
 	int n, ret = 0;
 	uint16_t defport = c->client.ssl ? 443 : 80;
 
@@ -99,6 +99,8 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 				nx_header_is(h, "if-range")))
 			continue;
 		PUT("%.*s: ", (int)h->name_len, h->name);
+		x.field_name = h->name;
+		x.field_name_len = h->name_len;
 		FIELD(h->name_len == 13 && strncasecmp(h->name, "authorization", 13) == 0
 			      ? NX_CRED_HEADER_AUTH
 			      : NX_CRED_HEADER,
@@ -134,6 +136,13 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 			ret = -EACCES;
 			goto out;
 		}
+		/* require = yes: a request without the placeholder would
+		 * reach the API unauthenticated */
+		missing = nx_cred_missing(&x);
+		if (missing) {
+			ret = -EACCES;
+			goto out;
+		}
 		for (int i = 0; i < _NX_CRED_WHERE_MAX; i++)
 			any |= x.injected[i];
 		/* a secret goes into plain HTTP only where its section says so */
@@ -156,7 +165,9 @@ out:
 		explicit_bzero(field, ret < 0 ? cap : fmax); /* a refused rewrite may have begun */
 	free(line);
 	free(field);
-	if (ret == -EACCES && plain_refused)
+	if (ret == -EACCES && missing)
+		nx_cred_missing_refuse(c, missing);
+	else if (ret == -EACCES && plain_refused)
 		nx_plain_refuse(c, plain_refused);
 	else if (ret == -EACCES)
 		nx_cred_refuse(c, x.blocked, x.blocked_where, x.unsafe);

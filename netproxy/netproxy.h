@@ -78,6 +78,11 @@ struct netproxy_credential {
 	size_t secret_len;
 	const struct policy_list *hosts;
 	bool plaintext; /* may be written into plain HTTP (else only inside TLS) */
+	/* where the secret goes (policy.h): anywhere the placeholder stands,
+	 * or only in one place, in one form; INJECT_ARG names it (borrowed) */
+	enum policy_inject inject;
+	const char *inject_arg;
+	bool require; /* a request to HOSTS without the placeholder is refused */
 };
 
 /* TLS interception for the credentials' hosts: a CA made in memory for

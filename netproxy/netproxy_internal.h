@@ -214,6 +214,9 @@ struct nx_cred_ctx {
 	const struct nx_cred *blocked;		 /* a placeholder on its way elsewhere */
 	enum nx_cred_where blocked_where;
 	bool unsafe; /* the secret cannot stand in a URL as it is */
+	/* the header whose value the next nx_cred_field() call is given */
+	const char *field_name;
+	size_t field_name_len;
 };
 
 bool nx_cred_bound(const struct nx_cred *cr, const char *host, uint16_t port);
@@ -232,6 +235,14 @@ const struct nx_cred *nx_cred_foreign(const struct nx_cred_ctx *x, const char *p
 int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *in, size_t n,
 		  char *out, size_t cap, size_t *out_len);
 const char *nx_cred_where_name(enum nx_cred_where w);
+/* A credential bound to X's host with require = yes that the request did
+ * not carry (nothing was put in for it), or NULL. */
+const struct nx_cred *nx_cred_missing(const struct nx_cred_ctx *x);
+/* Where CR's secret goes, in words ("the X-Api-Key header"). */
+void nx_cred_place(const struct nx_cred *cr, char *buf, size_t size);
+/* A secret percent-encoded for a query parameter's value (all but
+ * A-Z a-z 0-9 - . _ ~): OUT gets at most 3 * N bytes; returns its length. */
+size_t nx_pct_encode(const char *in, size_t n, char *out);
 
 /* Strict base64 (RFC 4648, padding optional): bytes decoded, or -1. */
 long nx_base64_decode(const char *in, size_t n, char *out, size_t cap);

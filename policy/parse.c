@@ -688,8 +688,9 @@ static const char *const keys_network[] = { "mode",	  "isolation", "allow", "den
 					    "allow_no_sni", "server_first", "unix_connect", "memory_max",
 					    "first_bytes_timeout", "client_timeout", "connect_timeout",
 					    "dns_timeout" };
-static const char *const keys_credential[] = { "env", "source", "hosts", "placeholder",
-						"optional", "plaintext" };
+static const char *const keys_credential[] = { "env",	   "source",	"hosts",
+						"placeholder", "optional", "plaintext",
+						"inject",  "require" };
 static const char *const keys_process[] = { "run_as",	     "env_keep",     "env_set",
 					    "rlimit_nofile", "rlimit_nproc", "rlimit_core",
 					    "rlimit_fsize",  "rlimit_as",    "rlimit_cpu" };
@@ -937,6 +938,71 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 	return unknown_key(c, "network", name, keys_network, ARRAY_SIZE(keys_network));
 }
 
+/* A header name as RFC 9110 spells a token. */
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || strchr("!#$%&'*+-.^_`|~", *s)))
+			return false;
+	return true;
+}
+
+/* inject = replace | header:NAME | bearer | basic:USER | basic-user | query:NAME */
+static int parse_inject(struct parse_ctx *c, const char *k, const char *value,
+			struct policy_credential *cr)
+{
+	static const char *const hop[] = { "host", "connection", "content-length",
+					   "transfer-encoding", "te", "trailer", "upgrade",
+					   "keep-alive", "proxy-authorization", "proxy-connection",
+					   "accept-encoding", "range", "if-range" };
+	const char *arg = strchr(value, ':');
+	size_t kind = arg ? (size_t)(arg - value) : strlen(value);
+
+	if (arg)
+		arg++;
+#define KIND(s) (kind == sizeof(s) - 1 && strncmp(value, s, kind) == 0)
+	if (KIND("replace") && !arg)
+		cr->inject = POLICY_INJECT_REPLACE;
+	else if (KIND("bearer") && !arg)
+		cr->inject = POLICY_INJECT_BEARER;
+	else if (KIND("basic-user") && !arg)
+		cr->inject = POLICY_INJECT_BASIC_USER;
+	else if (KIND("header") && arg) {
+		if (!is_token(arg))
+			return fail(c, k, "'%s' is not a header name", arg);
+		for (size_t i = 0; i < ARRAY_SIZE(hop); i++)
+			if (strcasecmp(arg, hop[i]) == 0)
+				return fail(c, k, "the proxy writes %s itself: not a header for a secret",
+					    arg);
+		cr->inject = POLICY_INJECT_HEADER;
+	} else if (KIND("basic") && arg) {
+		if (!*arg)
+			return fail(c, k, "basic:USER needs a user name");
+		for (const char *s = arg; *s; s++)
+			if (*s == ':' || (unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+				return fail(c, k, "'%s': a Basic user name has no ':', blank or "
+						  "control character", arg);
+		cr->inject = POLICY_INJECT_BASIC_PASSWORD;
+	} else if (KIND("query") && arg) {
+		if (!*arg)
+			return fail(c, k, "query:NAME needs a parameter name");
+		for (const char *s = arg; *s; s++)
+			if (!(isalnum((unsigned char)*s) || strchr("-._~", *s)))
+				return fail(c, k, "'%s': a query parameter name here is made of "
+						  "A-Z, a-z, 0-9, -, ., _ and ~", arg);
+		cr->inject = POLICY_INJECT_QUERY;
+	} else {
+		return fail(c, k, "'%s' is not replace, header:NAME, bearer, basic:USER, "
+				  "basic-user or query:NAME", value);
+	}
+#undef KIND
+	if (arg && set_string(c, &cr->inject_arg, arg) == 0)
+		return 0;
+	return 1;
+}
+
 static int handle_credential(struct parse_ctx *c, const char *name, const char *value,
 			     const char *k)
 {
@@ -969,7 +1035,22 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 		} else {
 			return fail(c, k, "'%s' is not env:VARIABLE or file:PATH", value);
 		}
+		cr->source_origin = here(c);
 		return set_string(c, &cr->source, value);
+	}
+	if (strcmp(name, "inject") == 0) {
+		if (cr->inject_set)
+			return fail(c, k, "set twice");
+		if (!single_token(c, k, value))
+			return 0;
+		cr->inject_set = true;
+		return parse_inject(c, k, value, cr);
+	}
+	if (strcmp(name, "require") == 0) {
+		if (cr->require_set)
+			return fail(c, k, "set twice");
+		cr->require_set = true;
+		return parse_bool(c, k, value, &cr->require);
 	}
 	if (strcmp(name, "optional") == 0) {
 		if (cr->optional_set)
@@ -1533,6 +1614,7 @@ void policy_free(struct policy *p)
 		free(p->creds[i].env);
 		free(p->creds[i].source);
 		free(p->creds[i].placeholder);
+		free(p->creds[i].inject_arg);
 		policy_list_free(&p->creds[i].hosts);
 	}
 	free(p->creds);

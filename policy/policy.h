@@ -110,16 +110,35 @@ struct policy_rlimit_value {
 	struct policy_origin origin;
 };
 
+/* Where a credential's secret is written in a request to its hosts. */
+enum policy_inject {
+	POLICY_INJECT_REPLACE = 0, /* wherever the placeholder stands (target, headers, Basic) */
+	POLICY_INJECT_HEADER,	   /* only in the header named by inject_arg */
+	POLICY_INJECT_BEARER,	   /* Authorization: Bearer SECRET */
+	POLICY_INJECT_BASIC_PASSWORD, /* Authorization: Basic base64(inject_arg:SECRET) */
+	POLICY_INJECT_BASIC_USER,     /* Authorization: Basic base64(SECRET:) */
+	POLICY_INJECT_QUERY,	   /* only in the query parameter named by inject_arg */
+	_POLICY_INJECT_MAX,
+};
+
 struct policy_credential {
 	char *name;
 	char *env;
 	char *source; /* "env:VAR" or "file:PATH" */
+	struct policy_origin source_origin;
 	char *placeholder;
 	bool optional, optional_set; /* optional: a missing secret skips it */
 	bool plaintext, plaintext_set; /* may be written into plain HTTP */
+	enum policy_inject inject;
+	char *inject_arg; /* a header's or parameter's name, Basic's user; or NULL */
+	bool inject_set;
+	bool require, require_set; /* a request to its hosts without the placeholder is refused */
 	struct policy_list hosts;
 	struct policy_origin origin;
 };
+
+/* The text of an inject = value without its argument ("header", "bearer", ...). */
+const char *policy_inject_name(enum policy_inject i);
 
 /* A scalar that remembers where it was set, so later errors can say so. */
 struct policy_scalar_origin {

@@ -97,6 +97,20 @@ static const struct {
 	[POLICY_TIMER_DNS] = { "dns_timeout", 3000 },
 };
 
+const char *policy_inject_name(enum policy_inject i)
+{
+	switch (i) {
+	case POLICY_INJECT_REPLACE: return "replace";
+	case POLICY_INJECT_HEADER: return "header";
+	case POLICY_INJECT_BEARER: return "bearer";
+	case POLICY_INJECT_BASIC_PASSWORD: return "basic";
+	case POLICY_INJECT_BASIC_USER: return "basic-user";
+	case POLICY_INJECT_QUERY: return "query";
+	case _POLICY_INJECT_MAX:
+	default: return "?";
+	}
+}
+
 const char *policy_timer_key(enum policy_net_timer t)
 {
 	return (unsigned)t < _POLICY_TIMER_MAX ? timers[t].key : "?";
@@ -216,6 +230,12 @@ void policy_print(const struct policy *p, FILE *out,
 			fprintf(out, "optional = yes\n");
 		if (p->creds[i].plaintext)
 			fprintf(out, "plaintext = yes\n");
+		if (p->creds[i].inject != POLICY_INJECT_REPLACE)
+			fprintf(out, "inject = %s%s%s\n", policy_inject_name(p->creds[i].inject),
+				p->creds[i].inject_arg ? ":" : "",
+				p->creds[i].inject_arg ? p->creds[i].inject_arg : "");
+		if (p->creds[i].require)
+			fprintf(out, "require = yes\n");
 	}
 
 	section(out, "process", annotate, ud);

@@ -353,6 +353,9 @@ void creds_prepare(struct sandbox *sb)
 		c->name = pc->name;
 		c->hosts = &pc->hosts;
 		c->plaintext = pc->plaintext;
+		c->inject = pc->inject;
+		c->inject_arg = pc->inject_arg;
+		c->require = pc->require;
 		c->secret = dst;
 		make_placeholder(pc, &ph);
 		c->placeholder = ph;

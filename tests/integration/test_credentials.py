@@ -631,3 +631,153 @@ def test_openssl_loaded_only_when_a_run_intercepts_tls(one):
     # positive control: the same policy with the distribution's libssl
     r = run(one, 'echo "$GITHUB_TOKEN"', with_cred)
     assert r.returncode == 0 and r.stdout.startswith("ringfence_github_"), r.stderr
+
+
+# ---- inject = and require = ------------------------------------------------
+
+S = {"HDR": "hdr-Secret-0001/+=value", "BEAR": "bear_Secret_0002_value",
+     "BASICP": "basicp:Secret 0003", "BASICU": "basicu_Secret_0004", "Q": "q/Secret&0005 =x"}
+MODE_CREDS = "".join(
+    "[credential %s]\nenv = %s_TOKEN\nsource = env:RF_%s\nhosts = good.test\ninject = %s\n%s"
+    % (n.lower(), n, n, inject, "%(extra)s")
+    for n, inject in (("HDR", "header:X-Api-Key"), ("BEAR", "bearer"),
+                      ("BASICP", "basic:apiuser"), ("BASICU", "basic-user"),
+                      ("Q", "query:key")))
+MODE_ENV = {"RF_" + k: v for k, v in S.items()}
+
+
+def mode_script(scheme):
+    u = scheme + "://good.test/seen"
+    return "; ".join([
+        CURL + '-H "X-Api-Key: $HDR_TOKEN" %s' % u,
+        # the client writes the placeholder in Authorization in the form it
+        # knows; the proxy sends the credential's form
+        CURL + '-H "Authorization: token $BEAR_TOKEN" %s' % u,
+        CURL + '-u "someone:$BASICP_TOKEN" %s' % u,
+        CURL + '-H "Authorization: Bearer $BASICU_TOKEN" %s' % u,
+        CURL + '"%s?a=1&key=$Q_TOKEN&b=2"' % u,
+    ])
+
+
+def check_modes(r):
+    out = unhex(r.stdout)
+    assert "X-Api-Key: %s\n" % S["HDR"] in out, out
+    assert "Authorization: Bearer %s\n" % S["BEAR"] in out, out
+    b = base64.b64encode(("apiuser:" + S["BASICP"]).encode()).decode()
+    assert "Authorization: Basic %s\n" % b in out, out
+    b = base64.b64encode((S["BASICU"] + ":").encode()).decode()
+    assert "Authorization: Basic %s\n" % b in out, out
+    assert "GET /seen?a=1&key=q%2FSecret%260005%20%3Dx&b=2\n" in out, out
+    return out
+
+
+def test_each_inject_mode_over_intercepted_https(cred):
+    p = policy(cred, creds=MODE_CREDS % {"extra": ""})
+    r = run(cred, mode_script("https"), p, env=MODE_ENV)
+    assert r.returncode == 0, r.stderr
+    check_modes(r)
+    where = {(e["credential"], e["where"]) for e in cred.events("cred.inject")}
+    assert where == {("hdr", "header"), ("bear", "header"), ("basicp", "basic"),
+                     ("basicu", "basic"), ("q", "target")}, where
+    text = audit(cred) + r.stderr
+    assert not any(v in text for v in S.values())
+
+
+def test_each_inject_mode_over_plain_http(one):
+    p = policy(one, creds=MODE_CREDS % {"extra": "plaintext = yes\n"})
+    r = run(one, mode_script("http"), p, env=MODE_ENV)
+    assert r.returncode == 0, r.stderr
+    check_modes(r)
+    assert {e["proto"] for e in one.events("cred.inject")} == {"http"}
+
+
+def test_an_inject_mode_puts_the_secret_nowhere_else(cred):
+    """A placeholder outside its credential's one place, on its own host, is
+    refused (a path or header the API echoes is not where the policy put the
+    secret); to any other host it is refused as before; the secret never
+    reaches either."""
+    p = policy(cred, creds=MODE_CREDS % {"extra": "plaintext = yes\n"})
+    tries = [
+        ("query", 'https://good.test/headers?x=$HDR_TOKEN'),
+        ("other header", '-H "X-Other: $HDR_TOKEN" https://good.test/headers'),
+        ("authorization", '-H "Authorization: Bearer $HDR_TOKEN" https://good.test/headers'),
+        ("bearer elsewhere", '-H "X-Api-Key: $BEAR_TOKEN" https://good.test/headers'),
+        ("query in the path", 'https://good.test/$Q_TOKEN/headers'),
+        ("query other param", '"https://good.test/headers?other=$Q_TOKEN"'),
+        ("query lowercased", '"https://good.test/headers?key=$(echo $Q_TOKEN | tr A-Z a-z)"'),
+        ("unbound host", '-H "X-Api-Key: $HDR_TOKEN" http://other.test/headers'),
+        ("unbound host bearer", '-H "Authorization: token $BEAR_TOKEN" http://other.test/headers'),
+        ("unbound host query", '"http://other.test/headers?key=$Q_TOKEN"'),
+    ]
+    script = "; ".join("echo %s=$(%s-o /dev/null -w '%%{http_code}' %s)" % (
+        n.replace(" ", "_"), CURL, a) for n, a in tries)
+    # positive control in the same run: the place itself works
+    script += "; " + CURL + '-H "X-Api-Key: $HDR_TOKEN" https://good.test/seen'
+    r = run(cred, script, p, env=MODE_ENV)
+    assert r.returncode == 0, r.stderr
+    for n, _ in tries:
+        assert "%s=403" % n.replace(" ", "_") in r.stdout, (n, r.stdout, r.stderr)
+    assert "X-Api-Key: %s\n" % S["HDR"] in unhex(r.stdout)
+    text = audit(cred) + r.stdout + r.stderr
+    assert not any(v in text for v in S.values())
+    blocks = cred.events("cred.block")
+    assert any("outside the X-Api-Key header" in e["reason"] for e in blocks), blocks
+    assert any("outside the query parameter key" in e["reason"] for e in blocks), blocks
+    assert [e for e in cred.events("cred.inject")] == [
+        e for e in cred.events("cred.inject") if e["credential"] == "hdr"]
+
+
+REQUIRE = ("[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+           "hosts = good.test\ninject = bearer\nrequire = yes\n")
+
+
+def test_require_refuses_a_request_without_the_placeholder(cred):
+    p = policy(cred, creds=REQUIRE)
+    code = "-o /dev/null -w '%{http_code}\\n' "
+    r = run(cred, "; ".join([
+        CURL + "https://good.test/headers -w '\\n%{http_code}\\n'",
+        # another host is not the credential's: no placeholder needed
+        CURL + code + "http://other.test/headers",
+        # positive control: with it, in any form Authorization takes
+        CURL + '-H "Authorization: Bearer $GITHUB_TOKEN" https://good.test/seen',
+    ]), p)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "403" in lines[:3], r.stdout
+    assert "does not carry the placeholder of credential github in Authorization" in r.stdout
+    assert "200" in lines, r.stdout
+    assert "Authorization: Bearer %s\n" % SECRET in unhex(r.stdout)
+    miss = [e for e in cred.events("cred.block") if e["where"] == "missing"]
+    assert len(miss) == 1 and miss[0]["credential"] == "github", cred.events()
+    assert miss[0]["host"] == "good.test"
+    assert SECRET not in audit(cred)
+
+
+def test_require_with_the_default_inject(one):
+    p = policy(one, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+               "hosts = good.test\nrequire = yes\n")
+    r = run(one, CURL + "-o /dev/null -w '%{http_code}\\n' https://good.test/headers; " +
+            CURL + '"https://good.test/seen?t=$GITHUB_TOKEN"', p)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("403\n"), r.stdout
+    assert "GET /seen?t=%s\n" % SECRET in unhex(r.stdout)
+
+
+BAD_KEYS = [
+    ("inject = header:Host", "the proxy writes Host itself"),
+    ("inject = header:", "is not a header name"),
+    ("inject = basic:a:b", "a Basic user name has no ':'"),
+    ("inject = query:a=b", "a query parameter name"),
+    ("inject = cookie", "is not replace, header:NAME"),
+    ("require = maybe", "credential.require"),
+]
+
+
+@pytest.mark.parametrize("line,msg", BAD_KEYS, ids=[b[0] for b in BAD_KEYS])
+def test_bad_inject_and_require_refuse_to_start(one, line, msg):
+    p = policy(one, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+               "hosts = good.test\n%s\n" % line)
+    r = run(one, "echo ran", p)
+    assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and msg in lines[0] and "policy.ini:" in lines[0], r.stderr

@@ -89,6 +89,8 @@ static const struct bad_case bad_cases[] = {
 	  "needs hosts" },
 	{ "credential bad source", "[credential gh]\nsource = vault:x\n", 2, "credential.source",
 	  "env:VARIABLE or file:PATH" },
+	{ "credential bad inject", "[credential gh]\ninject = header:Content-Length\n", 2,
+	  "credential.inject", "the proxy writes Content-Length itself" },
 	{ "two credentials one env",
 	  "[credential a]\nenv = T\nsource = env:A\nhosts = a.com\n"
 	  "[credential b]\nenv = T\nsource = env:B\nhosts = b.com\n",

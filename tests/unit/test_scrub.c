@@ -22,8 +22,8 @@
 static struct policy_item items[] = { { .value = "good.test" } };
 static struct policy_list hosts = { items, 1, 1 };
 static const struct nx_cred creds[] = {
-	{ "github", PH, sizeof(PH) - 1, SECRET, sizeof(SECRET) - 1, &hosts, false },
-	{ "other", PH2, sizeof(PH2) - 1, SECRET2, sizeof(SECRET2) - 1, &hosts, false },
+	{ "github", PH, sizeof(PH) - 1, SECRET, sizeof(SECRET) - 1, &hosts, false, POLICY_INJECT_REPLACE, NULL, false },
+	{ "other", PH2, sizeof(PH2) - 1, SECRET2, sizeof(SECRET2) - 1, &hosts, false, POLICY_INJECT_REPLACE, NULL, false },
 };
 
 static struct nx_scrub *scrub(void)

@@ -348,6 +348,20 @@ void nx_cred_missing_refuse(struct conn *c, const struct nx_cred *cr)
 	http_error(c, 403, "Forbidden", text);
 }
 
+/* A secret whose command failed or has not answered since it expired:
+ * never written stale; the request is a 502 that names the credential. */
+void nx_cred_unavailable_refuse(struct conn *c, const struct nx_cred *cr, const char *why)
+{
+	char reason[600], text[NX_HOST_MAX + 800];
+
+	snprintf(reason, sizeof(reason), "the secret of credential %s is not available: %s",
+		 cr->name, why);
+	nx_emit_full(c, "cred.error", reason, NULL, cr->name, "source");
+	snprintf(text, sizeof(text), "%s:%u: %s ([credential %s] source = cmd:)", c->host, c->port,
+		 reason, cr->name);
+	http_error(c, 502, status_title(502), text);
+}
+
 /* Reports what a request's rewrite put in. */
 void nx_cred_report(struct conn *c, const struct nx_cred_ctx *x)
 {

@@ -33,7 +33,8 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 	char *line = malloc(cap), *field = c->np->n_creds ? malloc(cap) : NULL;
 	size_t off = 0, flen, fmax = 0;
 	struct nx_cred_ctx x;
-	const struct nx_cred *plain_refused = NULL, *missing = NULL;
+	const struct nx_cred *plain_refused = NULL, *missing = NULL, *unavailable = NULL;
+	const char *why_unavailable = NULL;
 	int n, ret = 0;
 	uint16_t defport = c->client.ssl ? 443 : 80;
 
@@ -145,6 +146,12 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		}
 		for (int i = 0; i < _NX_CRED_WHERE_MAX; i++)
 			any |= x.injected[i];
+		/* a secret fetched by a command: never written once expired */
+		unavailable = nx_cred_unavailable(c->np, any, &why_unavailable);
+		if (unavailable) {
+			ret = -EACCES;
+			goto out;
+		}
 		/* a secret goes into plain HTTP only where its section says so */
 		for (size_t k = 0; !c->client.ssl && k < x.n; k++)
 			if ((any & (1u << k)) && !x.creds[k].plaintext) {
@@ -165,7 +172,9 @@ out:
 		explicit_bzero(field, ret < 0 ? cap : fmax); /* a refused rewrite may have begun */
 	free(line);
 	free(field);
-	if (ret == -EACCES && missing)
+	if (ret == -EACCES && unavailable)
+		nx_cred_unavailable_refuse(c, unavailable, why_unavailable);
+	else if (ret == -EACCES && missing)
 		nx_cred_missing_refuse(c, missing);
 	else if (ret == -EACCES && plain_refused)
 		nx_plain_refuse(c, plain_refused);

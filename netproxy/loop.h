@@ -17,6 +17,7 @@ enum nx_tag_kind {
 	NX_TAG_CLIENT,
 	NX_TAG_UPSTREAM,
 	NX_TAG_DNS,
+	NX_TAG_SECRET, /* the secret source (refresh.c) */
 	_NX_TAG_MAX,
 };
 

@@ -259,6 +259,12 @@ size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *
 /* The needles for a set of credentials (borrowed: they must outlive it). */
 struct nx_scrub;
 int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret);
+/* The same, with a previous secret of credential K in PREV[K] (PREV_LEN[K]
+ * bytes; NULL or 0 for none) looked for as well: a secret fetched again
+ * by its command, whose old value an upstream may still hand back. */
+int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
+		      const size_t *prev_len, struct nx_scrub **ret);
+/* Drops the owner's reference: freed once no scan holds it either. */
 void nx_scrub_free(struct nx_scrub *s);
 /* The most a stream scan may hold back (it fits a small buffer twice). */
 #define NX_SCAN_HOLD_MAX 2048
@@ -289,6 +295,9 @@ int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t
 /* The stream ended: the held bytes, into OUT.  Returns their number. */
 size_t nx_scan_flush(struct nx_scan *sc, char *out);
 size_t nx_scan_held(const struct nx_scan *sc);
+/* The needles it was made with, and the most it holds back. */
+const struct nx_scrub *nx_scan_scrub(const struct nx_scan *sc);
+size_t nx_scan_hold_max(const struct nx_scan *sc);
 const struct nx_cred *nx_scan_hit(const struct nx_scan *sc);
 
 /* ---- budget.c: the proxy's memory ------------------------------------------- */

@@ -690,7 +690,8 @@ static const char *const keys_network[] = { "mode",	  "isolation", "allow", "den
 					    "dns_timeout" };
 static const char *const keys_credential[] = { "env",	   "source",	"hosts",
 						"placeholder", "optional", "plaintext",
-						"inject",  "require" };
+						"inject",  "require",  "ttl",
+						"timeout" };
 static const char *const keys_process[] = { "run_as",	     "env_keep",     "env_set",
 					    "rlimit_nofile", "rlimit_nproc", "rlimit_core",
 					    "rlimit_fsize",  "rlimit_as",    "rlimit_cpu" };
@@ -938,6 +939,33 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 	return unknown_key(c, "network", name, keys_network, ARRAY_SIZE(keys_network));
 }
 
+/* A duration for a [credential] key: N followed by ms, s, m or h, from MIN
+ * to MAX milliseconds. */
+static int parse_cred_duration(struct parse_ctx *c, const char *k, const char *value,
+			       uint32_t min, uint32_t max, uint32_t *ret)
+{
+	unsigned long long v = 0;
+	const char *s = value;
+
+	while (isdigit((unsigned char)*s) && v <= max)
+		v = v * 10 + (unsigned long long)(*s++ - '0');
+	if (s == value || isdigit((unsigned char)*s))
+		v = 0; /* no number, or too long a one */
+	else if (strcmp(s, "h") == 0)
+		v *= 3600000;
+	else if (strcmp(s, "m") == 0)
+		v *= 60000;
+	else if (strcmp(s, "s") == 0)
+		v *= 1000;
+	else if (strcmp(s, "ms") != 0)
+		v = 0;
+	if (v < min || v > max)
+		return fail(c, k, "'%s' is not a duration from %ums to %us (e.g. 10s, 5m, 1h)", value,
+			    (unsigned)min, (unsigned)(max / 1000));
+	*ret = (uint32_t)v;
+	return 1;
+}
+
 /* A header name as RFC 9110 spells a token. */
 static bool is_token(const char *s)
 {
@@ -1003,6 +1031,12 @@ static int parse_inject(struct parse_ctx *c, const char *k, const char *value,
 	return 1;
 }
 
+static int tok_argv(struct parse_ctx *c, const char *key, char *tok, void *ud)
+{
+	(void)key;
+	return add_to_list(c, ud, tok, false);
+}
+
 static int handle_credential(struct parse_ctx *c, const char *name, const char *value,
 			     const char *k)
 {
@@ -1022,8 +1056,22 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 	if (strcmp(name, "source") == 0) {
 		if (cr->source)
 			return fail(c, k, "set twice");
-		if (!single_token(c, k, value))
+		if (strncmp(value, "cmd:", 4) != 0 && !single_token(c, k, value))
 			return 0;
+		if (strncmp(value, "cmd:", 4) == 0) {
+			/* argv, split as env_set is (blanks, double quotes); no
+			 * shell unless the program is one */
+			if (!for_each_token(c, k, value + 4, false, tok_argv, &cr->cmd_argv))
+				return 0;
+			if (cr->cmd_argv.n == 0)
+				return fail(c, k, "cmd: needs a program");
+			if (cr->cmd_argv.items[0].value[0] != '/')
+				return fail(c, k, "'%s' is not an absolute path (cmd: runs no shell "
+						  "and searches no PATH)",
+					    cr->cmd_argv.items[0].value);
+			cr->source_origin = here(c);
+			return set_string(c, &cr->source, value);
+		}
 		if (strncmp(value, "env:", 4) == 0) {
 			if (!valid_env_name(value + 4, strlen(value + 4), false))
 				return fail(c, k, "'%s' is not an environment variable name",
@@ -1033,7 +1081,7 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 			if (!(f[0] == '/' || f[0] == '~' || strncmp(f, "${", 2) == 0))
 				return fail(c, k, "'%s' is not an absolute path", f);
 		} else {
-			return fail(c, k, "'%s' is not env:VARIABLE or file:PATH", value);
+			return fail(c, k, "'%s' is not env:VARIABLE, file:PATH or cmd:PROGRAM", value);
 		}
 		cr->source_origin = here(c);
 		return set_string(c, &cr->source, value);
@@ -1051,6 +1099,20 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 			return fail(c, k, "set twice");
 		cr->require_set = true;
 		return parse_bool(c, k, value, &cr->require);
+	}
+	if (strcmp(name, "ttl") == 0) {
+		if (cr->ttl_set)
+			return fail(c, k, "set twice");
+		cr->ttl_set = true;
+		return parse_cred_duration(c, k, value, POLICY_TTL_MIN_MS, POLICY_TTL_MAX_MS,
+					   &cr->ttl_ms);
+	}
+	if (strcmp(name, "timeout") == 0) {
+		if (cr->timeout_set)
+			return fail(c, k, "set twice");
+		cr->timeout_set = true;
+		return parse_cred_duration(c, k, value, 100, POLICY_CMD_TIMEOUT_MAX_MS,
+					   &cr->cmd_timeout_ms);
 	}
 	if (strcmp(name, "optional") == 0) {
 		if (cr->optional_set)
@@ -1477,6 +1539,20 @@ int policy_validate(struct policy *p, struct policy_error *err)
 			return fail(&c, "credential.source", "[credential %s] needs source =",
 				    cr->name),
 			       -EINVAL;
+		if ((cr->ttl_set || cr->timeout_set) && strncmp(cr->source, "cmd:", 4) != 0)
+			return fail(&c, cr->ttl_set ? "credential.ttl" : "credential.timeout",
+				    "[credential %s]: %s is for source = cmd: only", cr->name,
+				    cr->ttl_set ? "ttl" : "timeout"),
+			       -EINVAL;
+		if (cr->ttl_set &&
+		    (uint64_t)(cr->timeout_set ? cr->cmd_timeout_ms : POLICY_CMD_TIMEOUT_DEFAULT_MS) *
+				    2 >
+			    cr->ttl_ms)
+			return fail(&c, "credential.timeout",
+				    "[credential %s]: timeout (10s unless set) must be at most half "
+				    "of ttl (the secret is fetched again before it expires)",
+				    cr->name),
+			       -EINVAL;
 		if (cr->hosts.n == 0)
 			return fail(&c, "credential.hosts",
 				    "[credential %s] needs hosts = (the hosts it may be sent to)",
@@ -1615,6 +1691,7 @@ void policy_free(struct policy *p)
 		free(p->creds[i].source);
 		free(p->creds[i].placeholder);
 		free(p->creds[i].inject_arg);
+		policy_list_free(&p->creds[i].cmd_argv);
 		policy_list_free(&p->creds[i].hosts);
 	}
 	free(p->creds);

@@ -124,8 +124,12 @@ enum policy_inject {
 struct policy_credential {
 	char *name;
 	char *env;
-	char *source; /* "env:VAR" or "file:PATH" */
+	char *source; /* "env:VAR", "file:PATH" or "cmd:PROGRAM ARG..." */
 	struct policy_origin source_origin;
+	struct policy_list cmd_argv; /* cmd: the program and its arguments, split */
+	uint32_t ttl_ms;	     /* cmd: run again this often; 0: once, at start */
+	uint32_t cmd_timeout_ms;     /* cmd: how long it may take; 0: the default */
+	bool ttl_set, timeout_set;
 	char *placeholder;
 	bool optional, optional_set; /* optional: a missing secret skips it */
 	bool plaintext, plaintext_set; /* may be written into plain HTTP */
@@ -136,6 +140,11 @@ struct policy_credential {
 	struct policy_list hosts;
 	struct policy_origin origin;
 };
+
+#define POLICY_CMD_TIMEOUT_DEFAULT_MS 10000
+#define POLICY_CMD_TIMEOUT_MAX_MS 60000
+#define POLICY_TTL_MIN_MS 1000
+#define POLICY_TTL_MAX_MS (24u * 3600 * 1000)
 
 /* The text of an inject = value without its argument ("header", "bearer", ...). */
 const char *policy_inject_name(enum policy_inject i);

@@ -236,6 +236,10 @@ void policy_print(const struct policy *p, FILE *out,
 				p->creds[i].inject_arg ? p->creds[i].inject_arg : "");
 		if (p->creds[i].require)
 			fprintf(out, "require = yes\n");
+		if (p->creds[i].ttl_set)
+			fprintf(out, "ttl = %ums\n", (unsigned)p->creds[i].ttl_ms);
+		if (p->creds[i].timeout_set)
+			fprintf(out, "timeout = %ums\n", (unsigned)p->creds[i].cmd_timeout_ms);
 	}
 
 	section(out, "process", annotate, ud);

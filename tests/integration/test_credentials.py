@@ -770,6 +770,7 @@ BAD_KEYS = [
     ("inject = query:a=b", "a query parameter name"),
     ("inject = cookie", "is not replace, header:NAME"),
     ("require = maybe", "credential.require"),
+    ("ttl = 5m", "ttl is for source = cmd: only"),
 ]
 
 
@@ -781,3 +782,184 @@ def test_bad_inject_and_require_refuse_to_start(one, line, msg):
     assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and msg in lines[0] and "policy.ini:" in lines[0], r.stderr
+
+
+# ---- source = cmd: ----------------------------------------------------------
+
+# The command: counts its runs in a file outside the sandbox, says who ran
+# it, prints a secret that names the run (padded with blanks and a line
+# end, which are trimmed).  FAIL_FROM: the run from which it exits 1;
+# SLOW_FROM: the run from which it marks its start in the sandbox's work
+# directory, takes 1.5 s, then marks its end.
+CMD_SCRIPT = r'''
+dir=$(dirname "$0")
+n=$(cat "$dir/count" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$dir/count"
+id -u > "$dir/uid"
+[ -n "@FAIL_FROM@" ] && [ $n -ge 0@FAIL_FROM@ ] && { echo "broken" >&2; exit 1; }
+if [ -n "@SLOW_FROM@" ] && [ $n -ge 0@SLOW_FROM@ ]; then
+    touch "@WORK@/started-$n"; sleep 1.5; touch "@WORK@/finished-$n"
+fi
+printf '  cmd-secret-run-%s-0123456789  \n' $n
+'''
+
+
+def cmd_box(box, fail_from="", slow_from="", ttl="1s", timeout="500ms", inject="bearer",
+            extra=""):
+    d = box.path("cmd")
+    os.makedirs(d, exist_ok=True)
+    script = box.write("cmd/token.sh", CMD_SCRIPT.replace("@FAIL_FROM@", str(fail_from))
+                       .replace("@SLOW_FROM@", str(slow_from)).replace("@WORK@", box.work))
+    if box.user == "nobody":
+        os.chown(d, NOBODY, NOBODY)
+    creds = ("[credential tok]\nenv = TOK\nsource = cmd:/bin/sh %s\nhosts = good.test\n"
+             "inject = %s\nttl = %s\ntimeout = %s\n%s" % (script, inject, ttl, timeout, extra))
+    return policy(box, creds=creds)
+
+
+def cmd_secret(n):
+    return "cmd-secret-run-%d-0123456789" % n
+
+
+def test_cmd_source_is_fetched_again_after_its_ttl(cred):
+    p = cmd_box(cred)
+    hdr = '-H "Authorization: Bearer $TOK" '
+    r = run(cred, CURL + hdr + "https://good.test/seen; sleep 1.6; " +
+            CURL + hdr + "https://good.test/seen", p)
+    assert r.returncode == 0, r.stderr
+    out = unhex(r.stdout)
+    seen = re.findall(r"Authorization: Bearer (\S+)", out)
+    assert len(seen) == 2, out
+    assert seen[0] == cmd_secret(1), seen
+    # fetched again (at half the ttl, and again): a later run's output
+    later = int(re.match(r"cmd-secret-run-(\d+)-", seen[1]).group(1))
+    assert later >= 2 and seen[1] == cmd_secret(later), seen
+    with open(cred.path("cmd", "count")) as f:
+        assert int(f.read()) >= later
+    # run as the user who started ringfence, outside the sandbox (the
+    # count file is not granted to it)
+    with open(cred.path("cmd", "uid")) as f:
+        assert int(f.read()) == (0 if cred.user == "root" else NOBODY)
+    text = audit(cred) + r.stderr
+    assert "cmd-secret-run" not in text
+    assert [e["where"] for e in cred.events("cred.inject")] == ["header", "header"]
+
+
+def test_cmd_source_failing_later_is_a_502_naming_the_credential(one):
+    p = cmd_box(one, fail_from=2)
+    hdr = '-H "Authorization: Bearer $TOK" '
+    r = run(one, CURL + hdr + "https://good.test/seen; sleep 1.6; " +
+            CURL + hdr + "https://good.test/headers -w '\\n%{http_code}\\n'; " +
+            # a request that does not carry it is not concerned
+            CURL + "-o /dev/null -w '%{http_code}\\n' https://good.test/hello", p)
+    assert r.returncode == 0, r.stderr
+    out = unhex(r.stdout)
+    assert "Authorization: Bearer %s\n" % cmd_secret(1) in out, out
+    lines = r.stdout.strip().splitlines()
+    assert lines[-2:] == ["502", "200"], r.stdout
+    assert "the secret of credential tok is not available: it exited with status 1" in r.stdout
+    errs = one.events("cred.error")
+    assert errs and all(e["credential"] == "tok" for e in errs), one.events()
+    assert any("exited with status 1" in e["reason"] for e in errs), errs
+    assert cmd_secret(1) not in r.stdout and "cmd-secret-run" not in audit(one)
+
+
+def test_a_slow_command_stalls_no_connection(one):
+    """The refresh runs beside the proxy's loop: while the command takes
+    1.5 s, requests (with the cached secret, and to another host) are
+    answered; the next one after it ends carries the new secret."""
+    p = cmd_box(one, slow_from=2, ttl="4s", timeout="2s")
+    hdr = '-H "Authorization: Bearer $TOK" '
+    script = ("while [ ! -e started-2 ]; do sleep 0.05; done; " +
+              CURL + hdr + "https://good.test/seen; " +
+              CURL + "http://other.test/hello; " +
+              "[ -e finished-2 ] && echo 'answered too late'; " +
+              "while [ ! -e finished-2 ]; do sleep 0.05; done; sleep 0.3; " +
+              CURL + hdr + "https://good.test/seen")
+    r = run(one, script, p, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = unhex(r.stdout)
+    assert "answered too late" not in out, out
+    assert "hello from" in out, out
+    seen = re.findall(r"Authorization: Bearer (\S+)", out)
+    assert seen == [cmd_secret(1), cmd_secret(2)], out
+
+
+def test_cmd_source_failing_at_start(one):
+    p = cmd_box(one, fail_from=1)
+    r = run(one, "echo ran", p)
+    assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert re.match(r".*policy\.ini:\d+: credential\.source: \[credential tok\]: cmd: it exited "
+                    r"with status 1$", lines[-1]), r.stderr
+    # best-effort: said, and the credential is skipped
+    p = cmd_box(one, fail_from=1, extra="[sandbox]\nenforcement = best-effort\n")
+    r = run(one, 'echo "ran ${TOK-unset}"', p)
+    assert r.returncode == 0 and r.stdout == "ran unset\n", (r.stdout, r.stderr)
+    assert "cmd: it exited with status 1" in r.stderr and "skipped" in r.stderr
+
+
+CMD_BAD = [
+    ("not found", "cmd:/nonexistent/prog", "cannot run /nonexistent/prog: No such file"),
+    ("empty output", "cmd:/bin/true", "it printed nothing"),
+    ("control character", "cmd:/usr/bin/printf a\\nb\\x01", "control character"),
+    ("timeout", "cmd:/bin/sleep 5\ntimeout = 300ms",
+     "it did not finish within its timeout (300ms)"),
+    ("no shell", "cmd:echo hi", "not an absolute path"),
+]
+
+
+@pytest.mark.parametrize("name,source,msg", CMD_BAD, ids=[b[0] for b in CMD_BAD])
+def test_bad_commands_refuse_to_start(one, name, source, msg):
+    p = policy(one, creds="[credential tok]\nenv = TOK\nsource = %s\nhosts = good.test\n"
+               % source)
+    r = run(one, "echo ran", p)
+    assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and msg in lines[0] and "policy.ini:" in lines[0], r.stderr
+
+
+def test_cmd_as_root_needs_a_policy_only_root_could_write(world):  # noqa: F811
+    if not os.geteuid() == 0:
+        pytest.skip("needs root")
+    b = NetBox(world, "root", "namespace")
+    try:
+        p = cmd_box(b)
+        os.chmod(p, 0o666)
+        r = run(b, "echo ran", p)
+        assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+        assert "cmd: would run as root" in r.stderr and "not root's alone" in r.stderr
+        assert not os.path.exists(b.path("cmd", "count"))  # it never ran
+        # positive control: the same file, root's alone
+        os.chmod(p, 0o644)
+        r = run(b, 'echo "$TOK"', p)
+        assert r.returncode == 0 and r.stdout.startswith("ringfence_tok_"), r.stderr
+        # a directory another user may write is not enough either
+        os.chown(os.path.dirname(p), NOBODY, NOBODY)
+        r = run(b, "echo ran", p)
+        assert r.returncode == 125 and "a directory that is not root's alone" in r.stderr
+    finally:
+        b.cleanup()
+
+
+def test_a_fetched_again_secret_is_not_reflected(one):
+    """After a refresh the response scan looks for the new secret, also on a
+    connection kept alive from before it (whose scan was made for the old)."""
+    p = cmd_box(one)
+    one.write("work/client.py", r'''
+import os, time, requests
+s = requests.Session()
+h = {"Authorization": "Bearer " + os.environ["TOK"]}
+print("first", s.get("https://good.test/seen", headers=h).status_code)
+time.sleep(1.6)
+try:
+    r = s.get("https://good.test/headers", headers=h)
+    print("echo", r.status_code, r.text)
+except requests.exceptions.RequestException as e:
+    print("echo cut", type(e).__name__)
+''')
+    r = one.run(["/usr/bin/python3", "client.py"], policy=p)
+    assert r.returncode == 0, r.stderr
+    assert "first 200" in r.stdout, r.stdout
+    assert "cmd-secret-run" not in r.stdout, r.stdout
+    refl = one.events("cred.reflect")
+    assert refl and refl[0]["credential"] == "tok", one.events()

@@ -26,8 +26,8 @@ static struct policy_list gh_hosts = { gh_items, 2, 2 };
 static struct policy_list npm_hosts = { npm_items, 1, 1 };
 
 static const struct nx_cred creds[] = {
-	{ "github", PH_GH, sizeof(PH_GH) - 1, SECRET_GH, sizeof(SECRET_GH) - 1, &gh_hosts, false, POLICY_INJECT_REPLACE, NULL, false },
-	{ "npm", PH_NPM, sizeof(PH_NPM) - 1, SECRET_NPM, sizeof(SECRET_NPM) - 1, &npm_hosts, false, POLICY_INJECT_REPLACE, NULL, false },
+	{ "github", PH_GH, sizeof(PH_GH) - 1, SECRET_GH, sizeof(SECRET_GH) - 1, &gh_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+	{ "npm", PH_NPM, sizeof(PH_NPM) - 1, SECRET_NPM, sizeof(SECRET_NPM) - 1, &npm_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
 };
 
 struct rw {
@@ -263,7 +263,7 @@ static void test_rewrite_refused(void **state)
 static void test_unsafe_secret_in_target(void **state)
 {
 	static const struct nx_cred spaced[] = {
-		{ "sp", PH_GH, sizeof(PH_GH) - 1, "a b", 3, &gh_hosts, false, POLICY_INJECT_REPLACE, NULL, false },
+		{ "sp", PH_GH, sizeof(PH_GH) - 1, "a b", 3, &gh_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
 	};
 	struct nx_cred_ctx x;
 	char out[256];
@@ -519,7 +519,7 @@ static void mode_rewrite(struct rw *w, enum policy_inject mode, const char *arg,
 	size_t n = 0;
 
 	one[0] = (struct nx_cred){ "mode", PH_M, sizeof(PH_M) - 1, "s e/c", 5, &m_hosts, false,
-				   mode, arg, require };
+				   mode, arg, require, NULL, 0, 0 };
 	nx_cred_ctx_init(&w->x, one, 1, "api.example.com", 443);
 	w->x.field_name = name;
 	w->x.field_name_len = name ? strlen(name) : 0;

@@ -97,6 +97,15 @@ static const struct {
 	[POLICY_TIMER_DNS] = { "dns_timeout", 3000 },
 };
 
+/* A duration as a policy writes it: whole seconds when it is some. */
+static void print_ms(FILE *out, const char *key, uint32_t ms)
+{
+	if (ms % 1000 == 0)
+		fprintf(out, "%s = %us\n", key, (unsigned)(ms / 1000));
+	else
+		fprintf(out, "%s = %ums\n", key, (unsigned)ms);
+}
+
 const char *policy_inject_name(enum policy_inject i)
 {
 	switch (i) {
@@ -237,9 +246,9 @@ void policy_print(const struct policy *p, FILE *out,
 		if (p->creds[i].require)
 			fprintf(out, "require = yes\n");
 		if (p->creds[i].ttl_set)
-			fprintf(out, "ttl = %ums\n", (unsigned)p->creds[i].ttl_ms);
+			print_ms(out, "ttl", p->creds[i].ttl_ms);
 		if (p->creds[i].timeout_set)
-			fprintf(out, "timeout = %ums\n", (unsigned)p->creds[i].cmd_timeout_ms);
+			print_ms(out, "timeout", p->creds[i].cmd_timeout_ms);
 	}
 
 	section(out, "process", annotate, ud);

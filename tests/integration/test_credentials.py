@@ -528,6 +528,8 @@ def test_a_short_secret_leaves_other_variables_alone(one):
 
 # Every event the audit log has (supervisor/audit.c and its callers), in one
 # run, each line parsed strictly (conftest.audit_events: no key twice, UTF-8).
+# cred.error (a source = cmd: that fails) needs a command of its own: parsed
+# the same way in test_cmd_source_failing_later_is_a_502_naming_the_credential.
 EVERY_EVENT = {"start", "exec", "exit", "net.allow", "net.close", "net.deny", "net.error",
                "cred.inject", "cred.block", "cred.reflect", "audit.suppressed",
                "protect.blocked", "protect.git_dropped", "fs.deny"}

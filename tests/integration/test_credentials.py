@@ -965,3 +965,20 @@ except requests.exceptions.RequestException as e:
     assert "cmd-secret-run" not in r.stdout, r.stdout
     refl = one.events("cred.reflect")
     assert refl and refl[0]["credential"] == "tok", one.events()
+
+
+def test_a_command_that_leaves_a_process_behind(one):
+    """Its end is its exit, not its stdout's: a process it started in the
+    background that holds stdout does not make it time out, and is killed
+    with its process group."""
+    marker = one.path("cmd-bg-alive")
+    p = policy(one, creds="[credential tok]\nenv = TOK\nsource = cmd:/bin/sh -c "
+               "\"echo bg-secret-0123456789; (sleep 3; touch %s) &\"\nhosts = good.test\n"
+               "inject = bearer\ntimeout = 2s\n" % marker)
+    if one.user == "nobody":
+        os.chown(one.root, NOBODY, NOBODY)
+    r = run(one, CURL + '-H "Authorization: Bearer $TOK" https://good.test/seen', p)
+    assert r.returncode == 0, r.stderr
+    assert "Authorization: Bearer bg-secret-0123456789\n" in unhex(r.stdout)
+    time.sleep(3.5)
+    assert not os.path.exists(marker)

@@ -56,8 +56,7 @@ static uint32_t timeout_of(const struct policy_credential *pc)
 	return pc->cmd_timeout_ms ? pc->cmd_timeout_ms : POLICY_CMD_TIMEOUT_DEFAULT_MS;
 }
 
-/* Trims OUT (N bytes) in place; "" in WHY when it is a secret. */
-static size_t check_output(char *out, size_t n, char *why, size_t size)
+size_t secretcmd_check_output(char *out, size_t n, char *why, size_t size)
 {
 	size_t a = 0;
 
@@ -193,7 +192,7 @@ static size_t run_one(const struct policy_credential *pc, char *out, char *why, 
 		snprintf(why, size, "it exited with status %d", WEXITSTATUS(st));
 		goto fail;
 	}
-	n = check_output(out, n, why, size);
+	n = secretcmd_check_output(out, n, why, size);
 	if (n == 0)
 		goto fail;
 	close(pfd[0]);

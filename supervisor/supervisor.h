@@ -663,6 +663,10 @@ void secretcmd_start(struct sandbox *sb);
 /* Runs credential K's command through the helper and waits: the secret's
  * length in DST (NETPROXY_SECRET_MAX + 1 bytes), or 0 and why not. */
 size_t secretcmd_fetch(struct sandbox *sb, size_t k, char *dst, char *why, size_t size);
+/* A command's output OUT (N bytes) trimmed in place of blanks and line ends
+ * at both ends: its length, or 0 and why it is no secret (empty, a
+ * control character). */
+size_t secretcmd_check_output(char *out, size_t n, char *why, size_t size);
 void creds_release(struct sandbox *sb);
 
 /* ---- mounts.c (in init, in the new mount namespace) -------------------- */

@@ -982,3 +982,20 @@ def test_a_command_that_leaves_a_process_behind(one):
     assert "Authorization: Bearer bg-secret-0123456789\n" in unhex(r.stdout)
     time.sleep(3.5)
     assert not os.path.exists(marker)
+
+
+def test_the_forms_inject_writes_are_not_reflected(one):
+    """/headers hands back what it received: the secret as a query
+    parameter (percent-encoded), inside Basic (base64) and as a header,
+    each in the form the mode wrote it, never reaches the command."""
+    p = policy(one, creds=MODE_CREDS % {"extra": ""})
+    r = run(one, "; ".join([
+        CURL + '"https://good.test/headers?key=$Q_TOKEN"',
+        CURL + '-u "someone:$BASICP_TOKEN" https://good.test/headers',
+        CURL + '-H "X-Api-Key: $HDR_TOKEN" https://good.test/headers',
+        "echo done"]), p, env=MODE_ENV)
+    assert "done" in r.stdout, r.stderr
+    b = base64.b64encode(("apiuser:" + S["BASICP"]).encode()).decode()
+    for leaked in ("q%2FSecret%260005%20%3Dx", b, S["HDR"], S["Q"], S["BASICP"]):
+        assert leaked not in r.stdout, (leaked, r.stdout)
+    assert {e["credential"] for e in one.events("cred.reflect")} == {"q", "basicp", "hdr"}

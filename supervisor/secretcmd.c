@@ -220,6 +220,10 @@ _noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
+	/* a group of its own: the terminal's Ctrl-C or Ctrl-\ is for the
+	 * command in the sandbox (an agent that goes on after it), not for
+	 * what fetches its secrets */
+	(void)setpgid(0, 0);
 	if (dup2(fd, 3) < 0)
 		_exit(1);
 	(void)close_range(4, ~0U, 0);

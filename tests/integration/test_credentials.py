@@ -999,3 +999,28 @@ def test_the_forms_inject_writes_are_not_reflected(one):
     for leaked in ("q%2FSecret%260005%20%3Dx", b, S["HDR"], S["Q"], S["BASICP"]):
         assert leaked not in r.stdout, (leaked, r.stdout)
     assert {e["credential"] for e in one.events("cred.reflect")} == {"q", "basicp", "hdr"}
+
+
+def test_ctrl_c_at_the_terminal_does_not_end_the_refresh(one):
+    """An agent that goes on after a Ctrl-C keeps its secrets fresh: the
+    terminal's SIGINT to ringfence's process group does not reach what runs
+    the commands."""
+    import signal
+    p = cmd_box(one)
+    hdr = '-H "Authorization: Bearer $TOK" '
+    proc = one.popen(["sh", "-c", "trap '' INT; " + CURL + hdr + "https://good.test/seen; "
+                      "echo first; read x; sleep 1.6; " + CURL + hdr + "https://good.test/seen"],
+                     policy=p, env={}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+    first = ""
+    while "first" not in first:
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+        first += line
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.3)
+    out, err = proc.communicate("go\n", timeout=30)
+    assert proc.returncode == 0, err
+    seen = re.findall(r"Authorization: Bearer (\S+)", unhex(first + out))
+    assert len(seen) == 2 and seen[0] == cmd_secret(1), (first, out, err)
+    assert seen[1] != cmd_secret(1) and seen[1].startswith("cmd-secret-run-"), seen

@@ -211,6 +211,44 @@ fail:
 	return 0;
 }
 
+/*
+ * The helper is forked before the supervisor scrubs its environment
+ * (creds.c: the commands are run while the secrets are read), so it does
+ * the same for itself: the bytes of variable NAME, and of every other
+ * variable holding the same value (8 bytes or more: a shorter one would
+ * match by chance), are overwritten where they are (the initial stack,
+ * which /proc/PID/environ shows), then the variables removed.
+ */
+static void forget_variable(const char *name)
+{
+	char *v = getenv(name), *copy;
+	size_t n;
+
+	if (!v)
+		return;
+	n = strlen(v);
+	copy = malloc(n + 1);
+	if (copy)
+		memcpy(copy, v, n + 1);
+	explicit_bzero(v, n);
+	(void)unsetenv(name);
+	for (size_t i = 0; copy && n >= 8 && environ && environ[i];) {
+		char *eq = strchr(environ[i], '=');
+		if (eq && memmem(eq + 1, strlen(eq + 1), copy, n)) {
+			char other[256];
+			snprintf(other, sizeof(other), "%.*s", (int)(eq - environ[i]), environ[i]);
+			explicit_bzero(eq + 1, strlen(eq + 1));
+			(void)unsetenv(other);
+			continue; /* unsetenv moved the next one here */
+		}
+		i++;
+	}
+	if (copy) {
+		explicit_bzero(copy, n);
+		free(copy);
+	}
+}
+
 _noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent)
 {
 	char *msg;
@@ -228,10 +266,10 @@ _noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent)
 		_exit(1);
 	(void)close_range(4, ~0U, 0);
 	/* the variables other credentials were read from are not the
-	 * command's to see */
+	 * command's to see, nor this process's to keep */
 	for (size_t k = 0; k < p->n_creds; k++)
 		if (strncmp(p->creds[k].source, "env:", 4) == 0)
-			(void)unsetenv(p->creds[k].source + 4);
+			forget_variable(p->creds[k].source + 4);
 	msg = mmap(NULL, MSG_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (msg == MAP_FAILED)
 		_exit(1);

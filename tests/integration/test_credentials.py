@@ -1024,3 +1024,30 @@ def test_ctrl_c_at_the_terminal_does_not_end_the_refresh(one):
     seen = re.findall(r"Authorization: Bearer (\S+)", unhex(first + out))
     assert len(seen) == 2 and seen[0] == cmd_secret(1), (first, out, err)
     assert seen[1] != cmd_secret(1) and seen[1].startswith("cmd-secret-run-"), seen
+
+
+def test_the_command_and_its_helper_hold_no_other_secret(world):  # noqa: F811
+    """The helper is forked before the supervisor scrubs its environment:
+    it scrubs its own, so neither the command's environment nor the
+    helper's /proc/PID/environ holds another credential's secret (nor a
+    copy of it in another variable)."""
+    b = NetBox(world, "root", "namespace")
+    try:
+        d = b.path("cmd")
+        os.makedirs(d)
+        script = b.write("cmd/token.sh", 'env > "%s/env"; cat /proc/$PPID/environ > "%s/penv";'
+                         ' echo "cmd-secret-0123456789"\n' % (d, d))
+        p = policy(b, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+                   "hosts = good.test\n[credential tok]\nenv = TOK\nsource = cmd:/bin/sh %s\n"
+                   "hosts = good.test\n" % script)
+        r = run(b, 'echo "$TOK"', p, env={"GH_COPY": "x" + SECRET, "OTHER": "kept"})
+        assert r.returncode == 0 and r.stdout.startswith("ringfence_tok_"), r.stderr
+        for f in ("env", "penv"):
+            with open(os.path.join(d, f), "rb") as fh:
+                data = fh.read()
+            assert SECRET[4:].encode() not in data, (f, data)
+            assert b"OTHER=kept" in data, (f, data)  # the rest is the caller's
+            if f == "env":  # (the initial stack keeps the names, zeroed)
+                assert b"GH_COPY" not in data and b"RF_SECRET" not in data, data
+    finally:
+        b.cleanup()

@@ -291,7 +291,8 @@ void nx_head_refuse(struct conn *c, const char *what)
 void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
 		    bool unsafe)
 {
-	char reason[NX_HOST_MAX + 300], text[2 * NX_HOST_MAX + 700];
+	char reason[NX_HOST_MAX + 300], text[2 * NX_HOST_MAX + 700], place[300];
+	bool misplaced = false;
 
 	if (unsafe)
 		snprintf(reason, sizeof(reason),
@@ -299,10 +300,26 @@ void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where
 	else if (where == NX_CRED_HOST)
 		snprintf(reason, sizeof(reason),
 			 "the placeholder of credential %s in a host name", cr->name);
+	else if (cr->inject != POLICY_INJECT_REPLACE && nx_cred_bound(cr, c->host, c->port))
+		misplaced = true;
 	else
 		snprintf(reason, sizeof(reason),
 			 "the placeholder of credential %s sent to %s, which it is not bound to",
 			 cr->name, c->host);
+	if (misplaced) {
+		/* its own host, outside its one place: a path or header the API
+		 * may echo or log is not where the policy put the secret */
+		nx_cred_place(cr, place, sizeof(place));
+		snprintf(reason, sizeof(reason),
+			 "the placeholder of credential %s outside %s (its inject =), where alone "
+			 "its secret goes",
+			 cr->name, place);
+		nx_emit_full(c, "cred.block", reason, NULL, cr->name, nx_cred_where_name(where));
+		record_block(c, reason, HINT_NONE);
+		snprintf(text, sizeof(text), "%s:%u blocked: %s", c->host, c->port, reason);
+		http_error(c, 403, "Forbidden", text);
+		return;
+	}
 	nx_emit_full(c, "cred.block", reason, NULL, cr->name, nx_cred_where_name(where));
 	/* the summary's hint: only a host it is not bound to is a matter of
 	 * [credential] hosts; a placeholder in a host name, or a secret that
@@ -337,6 +354,41 @@ void nx_plain_refuse(struct conn *c, const struct nx_cred *cr)
 		 "(for a loopback or internal host)",
 		 c->host, c->port, reason, cr->name);
 	http_error(c, 403, "Forbidden", text);
+}
+
+/* require = yes, and the request to a bound host carried no placeholder
+ * of the credential (where its inject = puts it): refused, so that a
+ * client that lost its token fails here instead of calling the API
+ * unauthenticated. */
+void nx_cred_missing_refuse(struct conn *c, const struct nx_cred *cr)
+{
+	char reason[NX_HOST_MAX + 400], text[2 * NX_HOST_MAX + 700], place[300];
+
+	nx_cred_place(cr, place, sizeof(place));
+	snprintf(reason, sizeof(reason),
+		 "the request to %s does not carry the placeholder of credential %s in %s",
+		 c->host, cr->name, place);
+	nx_emit_full(c, "cred.block", reason, NULL, cr->name, "missing");
+	record_block(c, reason, HINT_NONE);
+	snprintf(text, sizeof(text),
+		 "%s:%u blocked: %s; [credential %s] require = yes refuses a request without it "
+		 "(the command finds the placeholder in its variable)",
+		 c->host, c->port, reason, cr->name);
+	http_error(c, 403, "Forbidden", text);
+}
+
+/* A secret whose command failed or has not answered since it expired:
+ * never written stale; the request is a 502 that names the credential. */
+void nx_cred_unavailable_refuse(struct conn *c, const struct nx_cred *cr, const char *why)
+{
+	char reason[600], text[NX_HOST_MAX + 800];
+
+	snprintf(reason, sizeof(reason), "the secret of credential %s is not available: %s",
+		 cr->name, why);
+	nx_emit_full(c, "cred.error", reason, NULL, cr->name, "source");
+	snprintf(text, sizeof(text), "%s:%u: %s ([credential %s] source = cmd:)", c->host, c->port,
+		 reason, cr->name);
+	http_error(c, 502, status_title(502), text);
 }
 
 /* Reports what a request's rewrite put in. */

@@ -226,6 +226,18 @@ struct netproxy {
 
 	const struct netproxy_credential *creds;
 	size_t n_creds;
+	/* a copy of the credentials when a secret is fetched again (refresh.c
+	 * writes its length), else NULL and CREDS is the caller's */
+	struct netproxy_credential *creds_rw;
+	struct nx_refresh_state {
+		long fetched, last_try; /* nx_now_ms() */
+		bool pending, failed;
+		char why[200];	/* the last failure */
+		char *prev;	/* the secret before the current one, still scanned for */
+		size_t prev_len;
+	} refresh[NETPROXY_CRED_MAX];
+	struct nx_tag secret_tag; /* the secret source, when secret_msg */
+	char *secret_msg;	  /* its answers are read here */
 	struct netproxy_tls *tls;
 	struct nx_scrub *scrub;	/* the secrets' needles; NULL without credentials */
 	char *scratch;		/* a scan's output: BUF_CAP + the most it holds */
@@ -298,6 +310,17 @@ void nx_head_refuse(struct conn *c, const char *what);
 void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
 		    bool unsafe);
 void nx_plain_refuse(struct conn *c, const struct nx_cred *cr);
+void nx_cred_missing_refuse(struct conn *c, const struct nx_cred *cr);
+void nx_cred_unavailable_refuse(struct conn *c, const struct nx_cred *cr, const char *why);
+
+/* ---- refresh.c: secrets fetched again */
+void nx_refresh_read(struct netproxy *np);
+void nx_refresh_tick(struct netproxy *np);
+long nx_refresh_next(const struct netproxy *np); /* ms until a refresh is due, or -1 */
+/* A credential in USED whose secret may not be written now (expired, its
+ * command failing), with why; a new try starts.  NULL when all may. */
+const struct nx_cred *nx_cred_unavailable(struct netproxy *np, unsigned used, const char **why);
+void nx_refresh_free(struct netproxy *np);
 void nx_cred_report(struct conn *c, const struct nx_cred_ctx *x);
 void nx_stream_refuse(struct conn *c, const char *reason);
 void nx_tls_failed(struct conn *c, const char *who, const char *why);

@@ -33,7 +33,8 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 	char *line = malloc(cap), *field = c->np->n_creds ? malloc(cap) : NULL;
 	size_t off = 0, flen, fmax = 0;
 	struct nx_cred_ctx x;
-	const struct nx_cred *plain_refused = NULL;
+	const struct nx_cred *plain_refused = NULL, *missing = NULL, *unavailable = NULL;
+	const char *why_unavailable = NULL;
 	int n, ret = 0;
 	uint16_t defport = c->client.ssl ? 443 : 80;
 
@@ -99,6 +100,8 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 				nx_header_is(h, "if-range")))
 			continue;
 		PUT("%.*s: ", (int)h->name_len, h->name);
+		x.field_name = h->name;
+		x.field_name_len = h->name_len;
 		FIELD(h->name_len == 13 && strncasecmp(h->name, "authorization", 13) == 0
 			      ? NX_CRED_HEADER_AUTH
 			      : NX_CRED_HEADER,
@@ -134,8 +137,21 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 			ret = -EACCES;
 			goto out;
 		}
+		/* require = yes: a request without the placeholder would
+		 * reach the API unauthenticated */
+		missing = nx_cred_missing(&x);
+		if (missing) {
+			ret = -EACCES;
+			goto out;
+		}
 		for (int i = 0; i < _NX_CRED_WHERE_MAX; i++)
 			any |= x.injected[i];
+		/* a secret fetched by a command: never written once expired */
+		unavailable = nx_cred_unavailable(c->np, any, &why_unavailable);
+		if (unavailable) {
+			ret = -EACCES;
+			goto out;
+		}
 		/* a secret goes into plain HTTP only where its section says so */
 		for (size_t k = 0; !c->client.ssl && k < x.n; k++)
 			if ((any & (1u << k)) && !x.creds[k].plaintext) {
@@ -156,7 +172,11 @@ out:
 		explicit_bzero(field, ret < 0 ? cap : fmax); /* a refused rewrite may have begun */
 	free(line);
 	free(field);
-	if (ret == -EACCES && plain_refused)
+	if (ret == -EACCES && unavailable)
+		nx_cred_unavailable_refuse(c, unavailable, why_unavailable);
+	else if (ret == -EACCES && missing)
+		nx_cred_missing_refuse(c, missing);
+	else if (ret == -EACCES && plain_refused)
 		nx_plain_refuse(c, plain_refused);
 	else if (ret == -EACCES)
 		nx_cred_refuse(c, x.blocked, x.blocked_where, x.unsafe);

@@ -103,7 +103,40 @@ struct netproxy_credential {
 	size_t secret_len;
 	const struct policy_list *hosts;
 	bool plaintext; /* may be written into plain HTTP (else only inside TLS) */
+	/* where the secret goes (policy.h): anywhere the placeholder stands,
+	 * or only in one place, in one form; INJECT_ARG names it (borrowed) */
+	enum policy_inject inject;
+	const char *inject_arg;
+	bool require; /* a request to HOSTS without the placeholder is refused */
+	/* source = cmd: with a ttl: SECRET is fetched again through the
+	 * secret source (netproxy_set_secret_source) into SLOT, which has
+	 * room for NETPROXY_SECRET_MAX bytes and is SECRET itself; NULL for a
+	 * secret read once */
+	char *slot;
+	uint32_t ttl_ms;
+	uint32_t cmd_index; /* what the secret source is asked for */
 };
+
+/* ---- secrets fetched again while the proxy runs ---------------------------- */
+
+#define NETPROXY_SECRET_MAX 8192
+#define NETPROXY_SECRET_MAGIC 0x72667363u
+
+/* Asked of the secret source (a SOCK_SEQPACKET socket): a uint32_t, the
+ * credential's index.  Answered with one message: this, then LEN bytes of
+ * secret when OK. */
+struct netproxy_secret_reply {
+	uint32_t magic;
+	uint32_t index;
+	uint32_t ok;
+	uint32_t len;
+	char why[200]; /* when not OK: what failed, never the output */
+};
+
+/* The secret source: a socket whose other end runs the credentials'
+ * commands (taken over).  Refreshes start once the secret is half its ttl
+ * old; the secret read at start is FETCHED_MS old (nx_now_ms() then). */
+int netproxy_set_secret_source(struct netproxy *np, int fd, long fetched_ms);
 
 /* TLS interception for the credentials' hosts and those of P's method and
  * path rules: a CA made in memory for this run (ECDSA P-256; its key never

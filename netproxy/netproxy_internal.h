@@ -217,6 +217,9 @@ struct nx_cred_ctx {
 	const struct nx_cred *blocked;		 /* a placeholder on its way elsewhere */
 	enum nx_cred_where blocked_where;
 	bool unsafe; /* the secret cannot stand in a URL as it is */
+	/* the header whose value the next nx_cred_field() call is given */
+	const char *field_name;
+	size_t field_name_len;
 };
 
 bool nx_cred_bound(const struct nx_cred *cr, const char *host, uint16_t port);
@@ -235,6 +238,14 @@ const struct nx_cred *nx_cred_foreign(const struct nx_cred_ctx *x, const char *p
 int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *in, size_t n,
 		  char *out, size_t cap, size_t *out_len);
 const char *nx_cred_where_name(enum nx_cred_where w);
+/* A credential bound to X's host with require = yes that the request did
+ * not carry (nothing was put in for it), or NULL. */
+const struct nx_cred *nx_cred_missing(const struct nx_cred_ctx *x);
+/* Where CR's secret goes, in words ("the X-Api-Key header"). */
+void nx_cred_place(const struct nx_cred *cr, char *buf, size_t size);
+/* A secret percent-encoded for a query parameter's value (all but
+ * A-Z a-z 0-9 - . _ ~): OUT gets at most 3 * N bytes; returns its length. */
+size_t nx_pct_encode(const char *in, size_t n, char *out);
 
 /* Strict base64 (RFC 4648, padding optional): bytes decoded, or -1. */
 long nx_base64_decode(const char *in, size_t n, char *out, size_t cap);
@@ -251,6 +262,12 @@ size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *
 /* The needles for a set of credentials (borrowed: they must outlive it). */
 struct nx_scrub;
 int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret);
+/* The same, with a previous secret of credential K in PREV[K] (PREV_LEN[K]
+ * bytes; NULL or 0 for none) looked for as well: a secret fetched again
+ * by its command, whose old value an upstream may still hand back. */
+int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
+		      const size_t *prev_len, struct nx_scrub **ret);
+/* Drops the owner's reference: freed once no scan holds it either. */
 void nx_scrub_free(struct nx_scrub *s);
 /* The most a stream scan may hold back (it fits a small buffer twice). */
 #define NX_SCAN_HOLD_MAX 2048
@@ -281,6 +298,9 @@ int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t
 /* The stream ended: the held bytes, into OUT.  Returns their number. */
 size_t nx_scan_flush(struct nx_scan *sc, char *out);
 size_t nx_scan_held(const struct nx_scan *sc);
+/* The needles it was made with, and the most it holds back. */
+const struct nx_scrub *nx_scan_scrub(const struct nx_scan *sc);
+size_t nx_scan_hold_max(const struct nx_scan *sc);
 const struct nx_cred *nx_scan_hit(const struct nx_scan *sc);
 
 /* ---- budget.c: the proxy's memory ------------------------------------------- */

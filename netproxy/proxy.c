@@ -447,6 +447,10 @@ void netproxy_dispatch(struct netproxy *np)
 				nx_conn_pump(c);
 			break;
 		}
+		case NX_TAG_SECRET:
+			if (t->fd >= 0)
+				nx_refresh_read(np);
+			break;
 		case NX_TAG_DNS:
 			if (t->fd < 0)
 				break; /* closed by c-ares earlier in this batch */
@@ -467,6 +471,8 @@ void netproxy_dispatch(struct netproxy *np)
 	}
 	if (np->ares_ready)
 		ares_process_fd(np->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
+	if (np->secret_msg)
+		nx_refresh_tick(np);
 	if (nx_now_ms() - np->last_sweep >= np->sweep_ms)
 		sweep(np);
 	if (np->budget.waiting && np->budget.freed) {
@@ -497,6 +503,11 @@ int netproxy_timeout(const struct netproxy *np)
 			if (t < 0 || a < t)
 				t = a;
 		}
+	}
+	if (np->secret_msg) {
+		long r = nx_refresh_next(np);
+		if (r >= 0 && (t < 0 || r < t))
+			t = r;
 	}
 	return (int)t;
 }
@@ -542,11 +553,21 @@ int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credenti
 	np->creds = creds;
 	np->n_creds = n < NETPROXY_CRED_MAX ? n : NETPROXY_CRED_MAX;
 	np->tls = tls;
+	for (size_t k = 0; k < np->n_creds && !np->creds_rw; k++)
+		if (creds[k].slot) {
+			/* refresh.c changes a secret's length: its own copy */
+			np->creds_rw = malloc(np->n_creds * sizeof(*creds));
+			if (!np->creds_rw)
+				return -ENOMEM;
+			memcpy(np->creds_rw, creds, np->n_creds * sizeof(*creds));
+			np->creds = np->creds_rw;
+		}
 	if (np->n_creds && !np->scrub) {
 		int r = nx_scrub_new(np->creds, np->n_creds, &np->scrub);
 		if (r < 0)
 			return r;
-		np->scratch = malloc(BUF_CAP + nx_scrub_hold_max(np->scrub));
+		/* the most any scan holds: a refreshed secret's may differ */
+		np->scratch = malloc(BUF_CAP + NX_SCAN_HOLD_MAX);
 		if (!np->scratch)
 			return -ENOMEM;
 	}
@@ -643,5 +664,6 @@ void netproxy_free(struct netproxy *np)
 		explicit_bzero(np->scratch, BUF_CAP + 1);
 		free(np->scratch);
 	}
+	nx_refresh_free(np);
 	free(np);
 }

@@ -29,6 +29,13 @@ int nx_scan_begin(struct conn *c, enum nx_frame frame)
 {
 	if (!c->np->scrub)
 		return 0;
+	/* the secrets were fetched again since this connection's scan was
+	 * made: the new needles from this response on (nothing is held back
+	 * between responses) */
+	if (c->scan && nx_scan_scrub(c->scan) != c->np->scrub && nx_scan_held(c->scan) == 0) {
+		nx_scan_free(c->scan);
+		c->scan = NULL;
+	}
 	if (!c->scan && nx_scan_new(c->np->scrub, &c->scan) < 0) {
 		nx_reflect_cut(c, -ENOMEM);
 		return -1;
@@ -40,7 +47,7 @@ int nx_scan_begin(struct conn *c, enum nx_frame frame)
 /* Room in cout for upstream bytes: what a scan may hold back must fit too. */
 size_t nx_down_room(const struct conn *c)
 {
-	size_t room = nx_buf_room(&c->cout), hold = c->scan ? nx_scrub_hold_max(c->np->scrub) : 0;
+	size_t room = nx_buf_room(&c->cout), hold = c->scan ? nx_scan_hold_max(c->scan) : 0;
 
 	return room > hold ? room - hold : 0;
 }

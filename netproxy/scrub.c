@@ -49,6 +49,7 @@ struct nx_scrub {
 	size_t n;
 	uint32_t syms; /* the needles' lengths, summed */
 	size_t hold_max;
+	unsigned refs; /* its owner's and each scan's: a scan outlives a refresh */
 	bool start[256];	   /* bytes a match can begin with */
 	uint8_t pair[65536 / 8]; /* pairs of bytes a match can begin with */
 };
@@ -207,7 +208,7 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 
 void nx_scrub_free(struct nx_scrub *s)
 {
-	if (!s)
+	if (!s || --s->refs > 0)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
 		explicit_bzero(s->needles[i].bytes, s->needles[i].len);
@@ -218,7 +219,31 @@ void nx_scrub_free(struct nx_scrub *s)
 	free(s);
 }
 
+/* Every needle of one secret of credential K. */
+static int add_secret(struct nx_scrub *s, const char *secret, size_t len, unsigned k, char *core)
+{
+	int r = add_needle(s, secret, len, k, false, false);
+
+	/* a secret holding an escape character itself, as it is */
+	if (r == 0 && (memchr(secret, '%', len) || memchr(secret, '\\', len)))
+		r = add_needle(s, secret, len, k, false, true);
+	/* base64: a core shorter than 12 characters would match text that
+	 * never held the secret */
+	for (unsigned a = 0; a < 3 && r == 0; a++) {
+		size_t m = nx_base64_core(secret, len, a, false, core);
+		if (m >= 12)
+			r = add_needle(s, core, m, k, true, false);
+	}
+	return r;
+}
+
 int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret)
+{
+	return nx_scrub_new_prev(creds, n, NULL, NULL, ret);
+}
+
+int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
+		      const size_t *prev_len, struct nx_scrub **ret)
 {
 	struct nx_scrub *s = calloc(1, sizeof(*s));
 	char *core = malloc(NX_B64_CORE_MAX);
@@ -229,22 +254,13 @@ int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret)
 		free(core);
 		return -ENOMEM;
 	}
+	s->refs = 1;
 	s->creds = creds;
 	s->n_creds = n;
 	for (size_t k = 0; k < n && r == 0; k++) {
-		const struct nx_cred *cr = &creds[k];
-		r = add_needle(s, cr->secret, cr->secret_len, (unsigned)k, false, false);
-		/* a secret holding an escape character itself, as it is */
-		if (r == 0 && (memchr(cr->secret, '%', cr->secret_len) ||
-			       memchr(cr->secret, '\\', cr->secret_len)))
-			r = add_needle(s, cr->secret, cr->secret_len, (unsigned)k, false, true);
-		/* base64: a core shorter than 12 characters would match text
-		 * that never held the secret */
-		for (unsigned a = 0; a < 3 && r == 0; a++) {
-			size_t m = nx_base64_core(cr->secret, cr->secret_len, a, false, core);
-			if (m >= 12)
-				r = add_needle(s, core, m, (unsigned)k, true, false);
-		}
+		r = add_secret(s, creds[k].secret, creds[k].secret_len, (unsigned)k, core);
+		if (r == 0 && prev && prev[k] && prev_len[k])
+			r = add_secret(s, prev[k], prev_len[k], (unsigned)k, core);
 	}
 	explicit_bzero(core, NX_B64_CORE_MAX);
 	free(core);
@@ -260,6 +276,7 @@ size_t nx_scrub_hold_max(const struct nx_scrub *s)
 {
 	return s->hold_max;
 }
+
 
 /* ---- matching ---------------------------------------------------------- */
 
@@ -569,6 +586,7 @@ int nx_scan_new(const struct nx_scrub *s, struct nx_scan **ret)
 	if (!sc)
 		return -ENOMEM;
 	sc->s = s;
+	((struct nx_scrub *)s)->refs++; /* released by nx_scan_free() */
 	sc->m[0] = calloc(2 * (s->n ? s->n : 1), sizeof(struct match));
 	sc->pool = calloc(2 * (size_t)(s->syms ? s->syms : 1), sizeof(uint32_t));
 	sc->carry = malloc(s->hold_max ? s->hold_max : 1);
@@ -606,7 +624,18 @@ void nx_scan_free(struct nx_scan *sc)
 	free(sc->carry);
 	free(sc->pool);
 	free(sc->m[0]);
+	nx_scrub_free((struct nx_scrub *)sc->s);
 	free(sc);
+}
+
+size_t nx_scan_hold_max(const struct nx_scan *sc)
+{
+	return sc->s->hold_max;
+}
+
+const struct nx_scrub *nx_scan_scrub(const struct nx_scan *sc)
+{
+	return sc->s;
 }
 
 size_t nx_scan_held(const struct nx_scan *sc)

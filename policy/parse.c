@@ -788,8 +788,10 @@ static const char *const keys_network[] = { "mode",	  "isolation", "allow", "den
 					    "allow_no_sni", "server_first", "unix_connect", "memory_max",
 					    "first_bytes_timeout", "client_timeout", "connect_timeout",
 					    "dns_timeout", "capture" };
-static const char *const keys_credential[] = { "env", "source", "hosts", "placeholder",
-						"optional", "plaintext" };
+static const char *const keys_credential[] = { "env",	   "source",	"hosts",
+						"placeholder", "optional", "plaintext",
+						"inject",  "require",  "ttl",
+						"timeout" };
 static const char *const keys_process[] = { "run_as",	     "env_keep",     "env_set",
 					    "rlimit_nofile", "rlimit_nproc", "rlimit_core",
 					    "rlimit_fsize",  "rlimit_as",    "rlimit_cpu" };
@@ -1046,6 +1048,104 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 	return unknown_key(c, "network", name, keys_network, ARRAY_SIZE(keys_network));
 }
 
+/* A duration for a [credential] key: N followed by ms, s, m or h, from MIN
+ * to MAX milliseconds. */
+static int parse_cred_duration(struct parse_ctx *c, const char *k, const char *value,
+			       uint32_t min, uint32_t max, uint32_t *ret)
+{
+	unsigned long long v = 0;
+	const char *s = value;
+
+	while (isdigit((unsigned char)*s) && v <= max)
+		v = v * 10 + (unsigned long long)(*s++ - '0');
+	if (s == value || isdigit((unsigned char)*s))
+		v = 0; /* no number, or too long a one */
+	else if (strcmp(s, "h") == 0)
+		v *= 3600000;
+	else if (strcmp(s, "m") == 0)
+		v *= 60000;
+	else if (strcmp(s, "s") == 0)
+		v *= 1000;
+	else if (strcmp(s, "ms") != 0)
+		v = 0;
+	if (v < min || v > max)
+		return fail(c, k, "'%s' is not a duration from %ums to %us (e.g. 10s, 5m, 1h)", value,
+			    (unsigned)min, (unsigned)(max / 1000));
+	*ret = (uint32_t)v;
+	return 1;
+}
+
+/* A header name as RFC 9110 spells a token. */
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || strchr("!#$%&'*+-.^_`|~", *s)))
+			return false;
+	return true;
+}
+
+/* inject = replace | header:NAME | bearer | basic:USER | basic-user | query:NAME */
+static int parse_inject(struct parse_ctx *c, const char *k, const char *value,
+			struct policy_credential *cr)
+{
+	static const char *const hop[] = { "host", "connection", "content-length",
+					   "transfer-encoding", "te", "trailer", "upgrade",
+					   "keep-alive", "proxy-authorization", "proxy-connection",
+					   "accept-encoding", "range", "if-range" };
+	const char *arg = strchr(value, ':');
+	size_t kind = arg ? (size_t)(arg - value) : strlen(value);
+
+	if (arg)
+		arg++;
+#define KIND(s) (kind == sizeof(s) - 1 && strncmp(value, s, kind) == 0)
+	if (KIND("replace") && !arg)
+		cr->inject = POLICY_INJECT_REPLACE;
+	else if (KIND("bearer") && !arg)
+		cr->inject = POLICY_INJECT_BEARER;
+	else if (KIND("basic-user") && !arg)
+		cr->inject = POLICY_INJECT_BASIC_USER;
+	else if (KIND("header") && arg) {
+		if (!is_token(arg))
+			return fail(c, k, "'%s' is not a header name", arg);
+		for (size_t i = 0; i < ARRAY_SIZE(hop); i++)
+			if (strcasecmp(arg, hop[i]) == 0)
+				return fail(c, k, "the proxy writes %s itself: not a header for a secret",
+					    arg);
+		cr->inject = POLICY_INJECT_HEADER;
+	} else if (KIND("basic") && arg) {
+		if (!*arg)
+			return fail(c, k, "basic:USER needs a user name");
+		for (const char *s = arg; *s; s++)
+			if (*s == ':' || (unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+				return fail(c, k, "'%s': a Basic user name has no ':', blank or "
+						  "control character", arg);
+		cr->inject = POLICY_INJECT_BASIC_PASSWORD;
+	} else if (KIND("query") && arg) {
+		if (!*arg)
+			return fail(c, k, "query:NAME needs a parameter name");
+		for (const char *s = arg; *s; s++)
+			if (!(isalnum((unsigned char)*s) || strchr("-._~", *s)))
+				return fail(c, k, "'%s': a query parameter name here is made of "
+						  "A-Z, a-z, 0-9, -, ., _ and ~", arg);
+		cr->inject = POLICY_INJECT_QUERY;
+	} else {
+		return fail(c, k, "'%s' is not replace, header:NAME, bearer, basic:USER, "
+				  "basic-user or query:NAME", value);
+	}
+#undef KIND
+	if (arg && set_string(c, &cr->inject_arg, arg) == 0)
+		return 0;
+	return 1;
+}
+
+static int tok_argv(struct parse_ctx *c, const char *key, char *tok, void *ud)
+{
+	(void)key;
+	return add_to_list(c, ud, tok, false);
+}
+
 static int handle_credential(struct parse_ctx *c, const char *name, const char *value,
 			     const char *k)
 {
@@ -1065,8 +1165,22 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 	if (strcmp(name, "source") == 0) {
 		if (cr->source)
 			return fail(c, k, "set twice");
-		if (!single_token(c, k, value))
+		if (strncmp(value, "cmd:", 4) != 0 && !single_token(c, k, value))
 			return 0;
+		if (strncmp(value, "cmd:", 4) == 0) {
+			/* argv, split as env_set is (blanks, double quotes); no
+			 * shell unless the program is one */
+			if (!for_each_token(c, k, value + 4, false, tok_argv, &cr->cmd_argv))
+				return 0;
+			if (cr->cmd_argv.n == 0)
+				return fail(c, k, "cmd: needs a program");
+			if (cr->cmd_argv.items[0].value[0] != '/')
+				return fail(c, k, "'%s' is not an absolute path (cmd: runs no shell "
+						  "and searches no PATH)",
+					    cr->cmd_argv.items[0].value);
+			cr->source_origin = here(c);
+			return set_string(c, &cr->source, value);
+		}
 		if (strncmp(value, "env:", 4) == 0) {
 			if (!valid_env_name(value + 4, strlen(value + 4), false))
 				return fail(c, k, "'%s' is not an environment variable name",
@@ -1076,9 +1190,38 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 			if (!(f[0] == '/' || f[0] == '~' || strncmp(f, "${", 2) == 0))
 				return fail(c, k, "'%s' is not an absolute path", f);
 		} else {
-			return fail(c, k, "'%s' is not env:VARIABLE or file:PATH", value);
+			return fail(c, k, "'%s' is not env:VARIABLE, file:PATH or cmd:PROGRAM", value);
 		}
+		cr->source_origin = here(c);
 		return set_string(c, &cr->source, value);
+	}
+	if (strcmp(name, "inject") == 0) {
+		if (cr->inject_set)
+			return fail(c, k, "set twice");
+		if (!single_token(c, k, value))
+			return 0;
+		cr->inject_set = true;
+		return parse_inject(c, k, value, cr);
+	}
+	if (strcmp(name, "require") == 0) {
+		if (cr->require_set)
+			return fail(c, k, "set twice");
+		cr->require_set = true;
+		return parse_bool(c, k, value, &cr->require);
+	}
+	if (strcmp(name, "ttl") == 0) {
+		if (cr->ttl_set)
+			return fail(c, k, "set twice");
+		cr->ttl_set = true;
+		return parse_cred_duration(c, k, value, POLICY_TTL_MIN_MS, POLICY_TTL_MAX_MS,
+					   &cr->ttl_ms);
+	}
+	if (strcmp(name, "timeout") == 0) {
+		if (cr->timeout_set)
+			return fail(c, k, "set twice");
+		cr->timeout_set = true;
+		return parse_cred_duration(c, k, value, 100, POLICY_CMD_TIMEOUT_MAX_MS,
+					   &cr->cmd_timeout_ms);
 	}
 	if (strcmp(name, "optional") == 0) {
 		if (cr->optional_set)
@@ -1505,6 +1648,20 @@ int policy_validate(struct policy *p, struct policy_error *err)
 			return fail(&c, "credential.source", "[credential %s] needs source =",
 				    cr->name),
 			       -EINVAL;
+		if ((cr->ttl_set || cr->timeout_set) && strncmp(cr->source, "cmd:", 4) != 0)
+			return fail(&c, cr->ttl_set ? "credential.ttl" : "credential.timeout",
+				    "[credential %s]: %s is for source = cmd: only", cr->name,
+				    cr->ttl_set ? "ttl" : "timeout"),
+			       -EINVAL;
+		if (cr->ttl_set &&
+		    (uint64_t)(cr->timeout_set ? cr->cmd_timeout_ms : POLICY_CMD_TIMEOUT_DEFAULT_MS) *
+				    2 >
+			    cr->ttl_ms)
+			return fail(&c, "credential.timeout",
+				    "[credential %s]: timeout (10s unless set) must be at most half "
+				    "of ttl (the secret is fetched again before it expires)",
+				    cr->name),
+			       -EINVAL;
 		if (cr->hosts.n == 0)
 			return fail(&c, "credential.hosts",
 				    "[credential %s] needs hosts = (the hosts it may be sent to)",
@@ -1646,6 +1803,8 @@ void policy_free(struct policy *p)
 		free(p->creds[i].env);
 		free(p->creds[i].source);
 		free(p->creds[i].placeholder);
+		free(p->creds[i].inject_arg);
+		policy_list_free(&p->creds[i].cmd_argv);
 		policy_list_free(&p->creds[i].hosts);
 	}
 	free(p->creds);

@@ -110,16 +110,44 @@ struct policy_rlimit_value {
 	struct policy_origin origin;
 };
 
+/* Where a credential's secret is written in a request to its hosts. */
+enum policy_inject {
+	POLICY_INJECT_REPLACE = 0, /* wherever the placeholder stands (target, headers, Basic) */
+	POLICY_INJECT_HEADER,	   /* only in the header named by inject_arg */
+	POLICY_INJECT_BEARER,	   /* Authorization: Bearer SECRET */
+	POLICY_INJECT_BASIC_PASSWORD, /* Authorization: Basic base64(inject_arg:SECRET) */
+	POLICY_INJECT_BASIC_USER,     /* Authorization: Basic base64(SECRET:) */
+	POLICY_INJECT_QUERY,	   /* only in the query parameter named by inject_arg */
+	_POLICY_INJECT_MAX,
+};
+
 struct policy_credential {
 	char *name;
 	char *env;
-	char *source; /* "env:VAR" or "file:PATH" */
+	char *source; /* "env:VAR", "file:PATH" or "cmd:PROGRAM ARG..." */
+	struct policy_origin source_origin;
+	struct policy_list cmd_argv; /* cmd: the program and its arguments, split */
+	uint32_t ttl_ms;	     /* cmd: run again this often; 0: once, at start */
+	uint32_t cmd_timeout_ms;     /* cmd: how long it may take; 0: the default */
+	bool ttl_set, timeout_set;
 	char *placeholder;
 	bool optional, optional_set; /* optional: a missing secret skips it */
 	bool plaintext, plaintext_set; /* may be written into plain HTTP */
+	enum policy_inject inject;
+	char *inject_arg; /* a header's or parameter's name, Basic's user; or NULL */
+	bool inject_set;
+	bool require, require_set; /* a request to its hosts without the placeholder is refused */
 	struct policy_list hosts;
 	struct policy_origin origin;
 };
+
+#define POLICY_CMD_TIMEOUT_DEFAULT_MS 10000
+#define POLICY_CMD_TIMEOUT_MAX_MS 60000
+#define POLICY_TTL_MIN_MS 1000
+#define POLICY_TTL_MAX_MS (24u * 3600 * 1000)
+
+/* The text of an inject = value without its argument ("header", "bearer", ...). */
+const char *policy_inject_name(enum policy_inject i);
 
 /* A scalar that remembers where it was set, so later errors can say so. */
 struct policy_scalar_origin {

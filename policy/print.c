@@ -97,6 +97,29 @@ static const struct {
 	[POLICY_TIMER_DNS] = { "dns_timeout", 3000 },
 };
 
+/* A duration as a policy writes it: whole seconds when it is some. */
+static void print_ms(FILE *out, const char *key, uint32_t ms)
+{
+	if (ms % 1000 == 0)
+		fprintf(out, "%s = %us\n", key, (unsigned)(ms / 1000));
+	else
+		fprintf(out, "%s = %ums\n", key, (unsigned)ms);
+}
+
+const char *policy_inject_name(enum policy_inject i)
+{
+	switch (i) {
+	case POLICY_INJECT_REPLACE: return "replace";
+	case POLICY_INJECT_HEADER: return "header";
+	case POLICY_INJECT_BEARER: return "bearer";
+	case POLICY_INJECT_BASIC_PASSWORD: return "basic";
+	case POLICY_INJECT_BASIC_USER: return "basic-user";
+	case POLICY_INJECT_QUERY: return "query";
+	case _POLICY_INJECT_MAX:
+	default: return "?";
+	}
+}
+
 const char *policy_timer_key(enum policy_net_timer t)
 {
 	return (unsigned)t < _POLICY_TIMER_MAX ? timers[t].key : "?";
@@ -230,6 +253,16 @@ void policy_print(const struct policy *p, FILE *out,
 			fprintf(out, "optional = yes\n");
 		if (p->creds[i].plaintext)
 			fprintf(out, "plaintext = yes\n");
+		if (p->creds[i].inject != POLICY_INJECT_REPLACE)
+			fprintf(out, "inject = %s%s%s\n", policy_inject_name(p->creds[i].inject),
+				p->creds[i].inject_arg ? ":" : "",
+				p->creds[i].inject_arg ? p->creds[i].inject_arg : "");
+		if (p->creds[i].require)
+			fprintf(out, "require = yes\n");
+		if (p->creds[i].ttl_set)
+			print_ms(out, "ttl", p->creds[i].ttl_ms);
+		if (p->creds[i].timeout_set)
+			print_ms(out, "timeout", p->creds[i].cmd_timeout_ms);
 	}
 
 	section(out, "process", annotate, ud);

@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../netproxy/netproxy.h"
@@ -80,12 +81,26 @@ _noreturn_ _printf_(2, 3) static void die_cred(const struct policy_credential *p
 }
 
 /* Reads the secret into DST (SECRET_MAX + 2 bytes); returns its length, or
- * 0 for an optional credential whose secret is not there. */
-static size_t read_secret(const struct policy_credential *pc, char *dst)
+ * 0 for an optional credential whose secret is not there (or, best-effort,
+ * a command that failed). */
+static size_t read_secret(struct sandbox *sb, size_t k, char *dst)
 {
+	const struct policy_credential *pc = &sb->policy->creds[k];
 	size_t n = 0;
 
-	if (strncmp(pc->source, "env:", 4) == 0) {
+	if (strncmp(pc->source, "cmd:", 4) == 0) {
+		char why[256];
+		n = secretcmd_fetch(sb, k, dst, why, sizeof(why));
+		if (n == 0 && sb->best_effort) {
+			warn("%s:%u: credential.source: [credential %s]: cmd: %s: the credential is "
+			     "skipped (enforcement = best-effort)",
+			     origin_file(&pc->source_origin), pc->source_origin.line, pc->name, why);
+			return 0;
+		}
+		if (n == 0)
+			die("%s:%u: credential.source: [credential %s]: cmd: %s",
+			    origin_file(&pc->source_origin), pc->source_origin.line, pc->name, why);
+	} else if (strncmp(pc->source, "env:", 4) == 0) {
 		const char *var = pc->source + 4;
 		char *v = getenv(var);
 		if (!v && pc->optional)
@@ -158,6 +173,14 @@ static void scrub_environ(const char *source, const char *secret, size_t n)
 		}
 		i++;
 	}
+}
+
+static long now_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void make_placeholder(const struct policy_credential *pc, char **ret)
@@ -312,6 +335,7 @@ void creds_prepare(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
 	size_t n = p->n_creds;
+	bool any_ttl = false;
 
 	collect_trust(sb);
 	if (n == 0) {
@@ -321,6 +345,9 @@ void creds_prepare(struct sandbox *sb)
 	if (n > NETPROXY_CRED_MAX)
 		die("%s:%u: [credential %s]: at most %d credentials", origin_file(&p->creds[n - 1].origin),
 		    p->creds[n - 1].origin.line, p->creds[n - 1].name, NETPROXY_CRED_MAX);
+	/* before any secret is in this process: the helper holds none */
+	secretcmd_start(sb);
+	sb->secrets_fetched_ms = now_monotonic_ms();
 	sb->secrets_size = (n * (SECRET_MAX + 2) + 4095) & ~(size_t)4095;
 	sb->secrets = mmap(NULL, sb->secrets_size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -344,17 +371,27 @@ void creds_prepare(struct sandbox *sb)
 		struct netproxy_credential *c = &sb->creds[i];
 		char *dst = sb->secrets + i * (SECRET_MAX + 2);
 		char *ph;
-		c->secret_len = read_secret(pc, dst);
+		c->secret_len = read_secret(sb, k, dst);
 		if (c->secret_len == 0) {
 			note("[credential %s]: no secret (%s): skipped, %s is not set", pc->name,
 			     pc->source, pc->env);
 			continue;
+		}
+		if (strncmp(pc->source, "cmd:", 4) == 0 && pc->ttl_ms) {
+			/* fetched again by the proxy, into the same place */
+			c->slot = dst;
+			c->ttl_ms = pc->ttl_ms;
+			c->cmd_index = (uint32_t)k;
+			any_ttl = true;
 		}
 		sb->n_creds++;
 		sb->cred_env[i] = pc->env;
 		c->name = pc->name;
 		c->hosts = &pc->hosts;
 		c->plaintext = pc->plaintext;
+		c->inject = pc->inject;
+		c->inject_arg = pc->inject_arg;
+		c->require = pc->require;
 		c->secret = dst;
 		make_placeholder(pc, &ph);
 		c->placeholder = ph;
@@ -367,6 +404,11 @@ void creds_prepare(struct sandbox *sb)
 					 sb->creds[j].name);
 		if (env_is_ours(pc->env))
 			die_cred(pc, "env = %s: ringfence sets that variable itself", pc->env);
+	}
+	if (sb->secret_fd >= 0 && !any_ttl) {
+		/* every command ran once: the helper ends */
+		close(sb->secret_fd);
+		sb->secret_fd = -1;
 	}
 	n = sb->n_creds;
 	if (n == 0) {
@@ -427,6 +469,9 @@ static void wipe(struct sandbox *sb)
 void creds_forget(struct sandbox *sb)
 {
 	bundle_owner = 0;
+	if (sb->secret_fd >= 0)
+		close(sb->secret_fd); /* only the proxy asks for secrets */
+	sb->secret_fd = -1;
 	wipe(sb);
 }
 

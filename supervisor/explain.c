@@ -111,7 +111,11 @@ static void annotate(FILE *out, const char *section, void *ud)
 			     "; the bundle holds the system roots, the CA files the caller's\n"
 			     "; variables named (and SSL_CERT_DIR's) and the CA, and upstream\n"
 			     "; servers are verified against the same; without a credential the\n"
-			     "; caller's CA variables pass through and their files are readable\n");
+			     "; caller's CA variables pass through and their files are readable;\n"
+			     "; inject = puts the secret in one place only (the placeholder\n"
+			     "; elsewhere is refused); require = yes refuses a request to these\n"
+			     "; hosts without the placeholder; source = cmd: runs the command\n"
+			     "; outside the sandbox as the caller (no shell), again at half its ttl\n");
 	} else if (strcmp(section, "process") == 0) {
 		fprintf(out, "; privilege drop with libcap-ng: every capability set emptied, securebits\n"
 			     "; locked, no_new_privs; run_as switches user only when started as root;\n"

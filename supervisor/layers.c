@@ -690,7 +690,7 @@ static void prepare_network(struct sandbox *sb)
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home)
 {
 	*sb = (struct sandbox){ .policy = p, .ruleset_fd = -1, .audit_fd = -1, .argv = argv,
-				.broker_listen_fd = -1, .dns_listen_fd = -1, .handoff = { -1, -1 },
+				.broker_listen_fd = -1, .dns_listen_fd = -1, .handoff = { -1, -1 }, .secret_fd = -1,
 				.abstract_relay = { -1, -1 } };
 	if (home) {
 		sb->home = strdup(home);
@@ -805,6 +805,6 @@ void sandbox_release(struct sandbox *sb)
 		free(sb->private_tmp_dir);
 	}
 	*sb = (struct sandbox){ .ruleset_fd = -1, .audit_fd = -1, .broker_listen_fd = -1,
-				.dns_listen_fd = -1, .handoff = { -1, -1 },
+				.dns_listen_fd = -1, .handoff = { -1, -1 }, .secret_fd = -1,
 				.abstract_relay = { -1, -1 } };
 }

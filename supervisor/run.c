@@ -551,6 +551,13 @@ int supervisor_run(const struct cli *cli)
 		r = netproxy_set_credentials(np, sb.creds, sb.n_creds, sb.tls);
 		if (r < 0)
 			die("cannot start the network proxy: %s", strerror(-r));
+		if (sb.secret_fd >= 0) {
+			/* the proxy's now; sb keeps the number so that init,
+			 * forked below, closes its copy (creds_forget()) */
+			r = netproxy_set_secret_source(np, sb.secret_fd, sb.secrets_fetched_ms);
+			if (r < 0)
+				die("cannot start the network proxy: %s", strerror(-r));
+		}
 	}
 
 	start_protwatch(&sb);

@@ -273,6 +273,11 @@ struct sandbox {
 	char *secrets;
 	size_t secrets_size;
 	struct netproxy_tls *tls;
+	/* source = cmd: the helper that runs the commands (secretcmd.c), and
+	 * when the secrets were read (CLOCK_MONOTONIC ms) */
+	int secret_fd;
+	pid_t secret_pid;
+	long secrets_fetched_ms;
 	const char *ca_bundle;
 	const char *wgetrc; /* beside the bundle: wget's way to trust it */
 	/* what the caller's clients trusted (canonical, owned): the files
@@ -662,6 +667,20 @@ extern const size_t ca_bundle_vars_n;
 void creds_prepare(struct sandbox *sb);
 /* In a forked child: wipe the secrets and the CA's key from this copy. */
 void creds_forget(struct sandbox *sb);
+
+/* ---- secretcmd.c -------------------------------------------------------- */
+
+/* Forks the helper that runs source = cmd: commands, when one is named
+ * (sb->secret_fd then; else -1).  Exits 125 when it would run as root for
+ * a policy another user could have written. */
+void secretcmd_start(struct sandbox *sb);
+/* Runs credential K's command through the helper and waits: the secret's
+ * length in DST (NETPROXY_SECRET_MAX + 1 bytes), or 0 and why not. */
+size_t secretcmd_fetch(struct sandbox *sb, size_t k, char *dst, char *why, size_t size);
+/* A command's output OUT (N bytes) trimmed in place of blanks and line ends
+ * at both ends: its length, or 0 and why it is no secret (empty, a
+ * control character). */
+size_t secretcmd_check_output(char *out, size_t n, char *why, size_t size);
 void creds_release(struct sandbox *sb);
 
 /* ---- mounts.c (in init, in the new mount namespace) -------------------- */

@@ -528,6 +528,8 @@ def test_a_short_secret_leaves_other_variables_alone(one):
 
 # Every event the audit log has (supervisor/audit.c and its callers), in one
 # run, each line parsed strictly (conftest.audit_events: no key twice, UTF-8).
+# cred.error (a source = cmd: that fails) needs a command of its own: parsed
+# the same way in test_cmd_source_failing_later_is_a_502_naming_the_credential.
 EVERY_EVENT = {"start", "exec", "exit", "net.allow", "net.close", "net.deny", "net.error",
                "cred.inject", "cred.block", "cred.reflect", "audit.suppressed",
                "protect.blocked", "protect.git_dropped", "fs.deny"}
@@ -631,3 +633,422 @@ def test_openssl_loaded_only_when_a_run_intercepts_tls(one):
     # positive control: the same policy with the distribution's libssl
     r = run(one, 'echo "$GITHUB_TOKEN"', with_cred)
     assert r.returncode == 0 and r.stdout.startswith("ringfence_github_"), r.stderr
+
+
+# ---- inject = and require = ------------------------------------------------
+
+S = {"HDR": "hdr-Secret-0001/+=value", "BEAR": "bear_Secret_0002_value",
+     "BASICP": "basicp:Secret 0003", "BASICU": "basicu_Secret_0004", "Q": "q/Secret&0005 =x"}
+MODE_CREDS = "".join(
+    "[credential %s]\nenv = %s_TOKEN\nsource = env:RF_%s\nhosts = good.test\ninject = %s\n%s"
+    % (n.lower(), n, n, inject, "%(extra)s")
+    for n, inject in (("HDR", "header:X-Api-Key"), ("BEAR", "bearer"),
+                      ("BASICP", "basic:apiuser"), ("BASICU", "basic-user"),
+                      ("Q", "query:key")))
+MODE_ENV = {"RF_" + k: v for k, v in S.items()}
+
+
+def mode_script(scheme):
+    u = scheme + "://good.test/seen"
+    return "; ".join([
+        CURL + '-H "X-Api-Key: $HDR_TOKEN" %s' % u,
+        # the client writes the placeholder in Authorization in the form it
+        # knows; the proxy sends the credential's form
+        CURL + '-H "Authorization: token $BEAR_TOKEN" %s' % u,
+        CURL + '-u "someone:$BASICP_TOKEN" %s' % u,
+        CURL + '-H "Authorization: Bearer $BASICU_TOKEN" %s' % u,
+        CURL + '"%s?a=1&key=$Q_TOKEN&b=2"' % u,
+    ])
+
+
+def check_modes(r):
+    out = unhex(r.stdout)
+    assert "X-Api-Key: %s\n" % S["HDR"] in out, out
+    assert "Authorization: Bearer %s\n" % S["BEAR"] in out, out
+    b = base64.b64encode(("apiuser:" + S["BASICP"]).encode()).decode()
+    assert "Authorization: Basic %s\n" % b in out, out
+    b = base64.b64encode((S["BASICU"] + ":").encode()).decode()
+    assert "Authorization: Basic %s\n" % b in out, out
+    assert "GET /seen?a=1&key=q%2FSecret%260005%20%3Dx&b=2\n" in out, out
+    return out
+
+
+def test_each_inject_mode_over_intercepted_https(cred):
+    p = policy(cred, creds=MODE_CREDS % {"extra": ""})
+    r = run(cred, mode_script("https"), p, env=MODE_ENV)
+    assert r.returncode == 0, r.stderr
+    check_modes(r)
+    where = {(e["credential"], e["where"]) for e in cred.events("cred.inject")}
+    assert where == {("hdr", "header"), ("bear", "header"), ("basicp", "basic"),
+                     ("basicu", "basic"), ("q", "target")}, where
+    text = audit(cred) + r.stderr
+    assert not any(v in text for v in S.values())
+
+
+def test_each_inject_mode_over_plain_http(one):
+    p = policy(one, creds=MODE_CREDS % {"extra": "plaintext = yes\n"})
+    r = run(one, mode_script("http"), p, env=MODE_ENV)
+    assert r.returncode == 0, r.stderr
+    check_modes(r)
+    assert {e["proto"] for e in one.events("cred.inject")} == {"http"}
+
+
+def test_an_inject_mode_puts_the_secret_nowhere_else(cred):
+    """A placeholder outside its credential's one place, on its own host, is
+    refused (a path or header the API echoes is not where the policy put the
+    secret); to any other host it is refused as before; the secret never
+    reaches either."""
+    p = policy(cred, creds=MODE_CREDS % {"extra": "plaintext = yes\n"})
+    tries = [
+        ("query", 'https://good.test/headers?x=$HDR_TOKEN'),
+        ("other header", '-H "X-Other: $HDR_TOKEN" https://good.test/headers'),
+        ("authorization", '-H "Authorization: Bearer $HDR_TOKEN" https://good.test/headers'),
+        ("bearer elsewhere", '-H "X-Api-Key: $BEAR_TOKEN" https://good.test/headers'),
+        ("query in the path", 'https://good.test/$Q_TOKEN/headers'),
+        ("query other param", '"https://good.test/headers?other=$Q_TOKEN"'),
+        ("query lowercased", '"https://good.test/headers?key=$(echo $Q_TOKEN | tr A-Z a-z)"'),
+        ("unbound host", '-H "X-Api-Key: $HDR_TOKEN" http://other.test/headers'),
+        ("unbound host bearer", '-H "Authorization: token $BEAR_TOKEN" http://other.test/headers'),
+        ("unbound host query", '"http://other.test/headers?key=$Q_TOKEN"'),
+    ]
+    script = "; ".join("echo %s=$(%s-o /dev/null -w '%%{http_code}' %s)" % (
+        n.replace(" ", "_"), CURL, a) for n, a in tries)
+    # positive control in the same run: the place itself works
+    script += "; " + CURL + '-H "X-Api-Key: $HDR_TOKEN" https://good.test/seen'
+    r = run(cred, script, p, env=MODE_ENV)
+    assert r.returncode == 0, r.stderr
+    for n, _ in tries:
+        assert "%s=403" % n.replace(" ", "_") in r.stdout, (n, r.stdout, r.stderr)
+    assert "X-Api-Key: %s\n" % S["HDR"] in unhex(r.stdout)
+    text = audit(cred) + r.stdout + r.stderr
+    assert not any(v in text for v in S.values())
+    blocks = cred.events("cred.block")
+    assert any("outside the X-Api-Key header" in e["reason"] for e in blocks), blocks
+    assert any("outside the query parameter key" in e["reason"] for e in blocks), blocks
+    assert [e for e in cred.events("cred.inject")] == [
+        e for e in cred.events("cred.inject") if e["credential"] == "hdr"]
+
+
+REQUIRE = ("[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+           "hosts = good.test\ninject = bearer\nrequire = yes\n")
+
+
+def test_require_refuses_a_request_without_the_placeholder(cred):
+    p = policy(cred, creds=REQUIRE)
+    code = "-o /dev/null -w '%{http_code}\\n' "
+    r = run(cred, "; ".join([
+        CURL + "https://good.test/headers -w '\\n%{http_code}\\n'",
+        # another host is not the credential's: no placeholder needed
+        CURL + code + "http://other.test/headers",
+        # positive control: with it, in any form Authorization takes
+        CURL + '-H "Authorization: Bearer $GITHUB_TOKEN" https://good.test/seen',
+    ]), p)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "403" in lines[:3], r.stdout
+    assert "does not carry the placeholder of credential github in Authorization" in r.stdout
+    assert "200" in lines, r.stdout
+    assert "Authorization: Bearer %s\n" % SECRET in unhex(r.stdout)
+    miss = [e for e in cred.events("cred.block") if e["where"] == "missing"]
+    assert len(miss) == 1 and miss[0]["credential"] == "github", cred.events()
+    assert miss[0]["host"] == "good.test"
+    assert SECRET not in audit(cred)
+
+
+def test_require_with_the_default_inject(one):
+    p = policy(one, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+               "hosts = good.test\nrequire = yes\n")
+    r = run(one, CURL + "-o /dev/null -w '%{http_code}\\n' https://good.test/headers; " +
+            CURL + '"https://good.test/seen?t=$GITHUB_TOKEN"', p)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("403\n"), r.stdout
+    assert "GET /seen?t=%s\n" % SECRET in unhex(r.stdout)
+
+
+BAD_KEYS = [
+    ("inject = header:Host", "the proxy writes Host itself"),
+    ("inject = header:", "is not a header name"),
+    ("inject = basic:a:b", "a Basic user name has no ':'"),
+    ("inject = query:a=b", "a query parameter name"),
+    ("inject = cookie", "is not replace, header:NAME"),
+    ("require = maybe", "credential.require"),
+    ("ttl = 5m", "ttl is for source = cmd: only"),
+]
+
+
+@pytest.mark.parametrize("line,msg", BAD_KEYS, ids=[b[0] for b in BAD_KEYS])
+def test_bad_inject_and_require_refuse_to_start(one, line, msg):
+    p = policy(one, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+               "hosts = good.test\n%s\n" % line)
+    r = run(one, "echo ran", p)
+    assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and msg in lines[0] and "policy.ini:" in lines[0], r.stderr
+
+
+# ---- source = cmd: ----------------------------------------------------------
+
+# The command: counts its runs in a file outside the sandbox, says who ran
+# it, prints a secret that names the run (padded with blanks and a line
+# end, which are trimmed).  FAIL_FROM: the run from which it exits 1;
+# SLOW_FROM: the run from which it marks its start in the sandbox's work
+# directory, takes 1.5 s, then marks its end.
+CMD_SCRIPT = r'''
+dir=$(dirname "$0")
+n=$(cat "$dir/count" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$dir/count"
+id -u > "$dir/uid"
+[ -n "@FAIL_FROM@" ] && [ $n -ge 0@FAIL_FROM@ ] && { echo "broken" >&2; exit 1; }
+if [ -n "@SLOW_FROM@" ] && [ $n -ge 0@SLOW_FROM@ ]; then
+    touch "@WORK@/started-$n"; sleep 1.5; touch "@WORK@/finished-$n"
+fi
+printf '  cmd-secret-run-%s-0123456789  \n' $n
+'''
+
+
+def cmd_box(box, fail_from="", slow_from="", ttl="2s", timeout="1s", inject="bearer",
+            extra=""):
+    d = box.path("cmd")
+    os.makedirs(d, exist_ok=True)
+    script = box.write("cmd/token.sh", CMD_SCRIPT.replace("@FAIL_FROM@", str(fail_from))
+                       .replace("@SLOW_FROM@", str(slow_from)).replace("@WORK@", box.work))
+    if box.user == "nobody":
+        os.chown(d, NOBODY, NOBODY)
+    creds = ("[credential tok]\nenv = TOK\nsource = cmd:/bin/sh %s\nhosts = good.test\n"
+             "inject = %s\nttl = %s\ntimeout = %s\n%s" % (script, inject, ttl, timeout, extra))
+    return policy(box, creds=creds)
+
+
+def cmd_secret(n):
+    return "cmd-secret-run-%d-0123456789" % n
+
+
+def test_cmd_source_is_fetched_again_after_its_ttl(cred):
+    p = cmd_box(cred)
+    hdr = '-H "Authorization: Bearer $TOK" '
+    r = run(cred, CURL + hdr + "https://good.test/seen; sleep 2.2; " +
+            CURL + hdr + "https://good.test/seen", p)
+    assert r.returncode == 0, r.stderr
+    out = unhex(r.stdout)
+    seen = re.findall(r"Authorization: Bearer (\S+)", out)
+    assert len(seen) == 2, out
+    runs = [int(re.match(r"cmd-secret-run-(\d+)-", v).group(1)) for v in seen]
+    assert [cmd_secret(n) for n in runs] == seen, seen
+    # fetched again (at half the ttl, and again): a later run's output
+    later = runs[1]
+    assert later > runs[0], seen
+    with open(cred.path("cmd", "count")) as f:
+        assert int(f.read()) >= later
+    # run as the user who started ringfence, outside the sandbox (the
+    # count file is not granted to it)
+    with open(cred.path("cmd", "uid")) as f:
+        assert int(f.read()) == (0 if cred.user == "root" else NOBODY)
+    text = audit(cred) + r.stderr
+    assert "cmd-secret-run" not in text
+    assert [e["where"] for e in cred.events("cred.inject")] == ["header", "header"]
+
+
+def test_cmd_source_failing_later_is_a_502_naming_the_credential(one):
+    p = cmd_box(one, fail_from=2)
+    hdr = '-H "Authorization: Bearer $TOK" '
+    r = run(one, CURL + hdr + "https://good.test/seen; sleep 2.2; " +
+            CURL + hdr + "https://good.test/headers -w '\\n%{http_code}\\n'; " +
+            # a request that does not carry it is not concerned
+            CURL + "-o /dev/null -w '%{http_code}\\n' https://good.test/hello", p)
+    assert r.returncode == 0, r.stderr
+    out = unhex(r.stdout)
+    assert "Authorization: Bearer %s\n" % cmd_secret(1) in out, out
+    lines = r.stdout.strip().splitlines()
+    assert lines[-2:] == ["502", "200"], r.stdout
+    assert "the secret of credential tok is not available: it exited with status 1" in r.stdout
+    errs = one.events("cred.error")
+    assert errs and all(e["credential"] == "tok" for e in errs), one.events()
+    assert any("exited with status 1" in e["reason"] for e in errs), errs
+    assert cmd_secret(1) not in r.stdout and "cmd-secret-run" not in audit(one)
+
+
+def test_a_slow_command_stalls_no_connection(one):
+    """The refresh runs beside the proxy's loop: while the command takes
+    1.5 s, requests (with the cached secret, and to another host) are
+    answered; the next one after it ends carries the new secret."""
+    p = cmd_box(one, slow_from=2, ttl="6s", timeout="3s")
+    hdr = '-H "Authorization: Bearer $TOK" '
+    script = ("while [ ! -e started-2 ]; do sleep 0.05; done; " +
+              CURL + hdr + "https://good.test/seen; " +
+              CURL + "http://other.test/hello; " +
+              "[ -e finished-2 ] && echo 'answered too late'; " +
+              "while [ ! -e finished-2 ]; do sleep 0.05; done; sleep 0.3; " +
+              CURL + hdr + "https://good.test/seen")
+    r = run(one, script, p, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = unhex(r.stdout)
+    assert "answered too late" not in out, out
+    assert "hello from" in out, out
+    seen = re.findall(r"Authorization: Bearer (\S+)", out)
+    assert seen == [cmd_secret(1), cmd_secret(2)], out
+
+
+def test_cmd_source_failing_at_start(one):
+    p = cmd_box(one, fail_from=1)
+    r = run(one, "echo ran", p)
+    assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert re.match(r".*policy\.ini:\d+: credential\.source: \[credential tok\]: cmd: it exited "
+                    r"with status 1$", lines[-1]), r.stderr
+    # best-effort: said, and the credential is skipped
+    p = cmd_box(one, fail_from=1, extra="[sandbox]\nenforcement = best-effort\n")
+    r = run(one, 'echo "ran ${TOK-unset}"', p)
+    assert r.returncode == 0 and r.stdout == "ran unset\n", (r.stdout, r.stderr)
+    assert "cmd: it exited with status 1" in r.stderr and "skipped" in r.stderr
+
+
+CMD_BAD = [
+    ("not found", "cmd:/nonexistent/prog", "cannot run /nonexistent/prog: No such file"),
+    ("empty output", "cmd:/bin/true", "it printed nothing"),
+    ("control character", "cmd:/usr/bin/printf a\\nb\\x01", "control character"),
+    ("timeout", "cmd:/bin/sleep 5\ntimeout = 300ms",
+     "it did not finish within its timeout (300ms)"),
+    ("no shell", "cmd:echo hi", "not an absolute path"),
+]
+
+
+@pytest.mark.parametrize("name,source,msg", CMD_BAD, ids=[b[0] for b in CMD_BAD])
+def test_bad_commands_refuse_to_start(one, name, source, msg):
+    p = policy(one, creds="[credential tok]\nenv = TOK\nsource = %s\nhosts = good.test\n"
+               % source)
+    r = run(one, "echo ran", p)
+    assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and msg in lines[0] and "policy.ini:" in lines[0], r.stderr
+
+
+def test_cmd_as_root_needs_a_policy_only_root_could_write(world):  # noqa: F811
+    if not os.geteuid() == 0:
+        pytest.skip("needs root")
+    b = NetBox(world, "root", "namespace")
+    try:
+        p = cmd_box(b)
+        os.chmod(p, 0o666)
+        r = run(b, "echo ran", p)
+        assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+        assert "cmd: would run as root" in r.stderr and "not root's alone" in r.stderr
+        assert not os.path.exists(b.path("cmd", "count"))  # it never ran
+        # positive control: the same file, root's alone
+        os.chmod(p, 0o644)
+        r = run(b, 'echo "$TOK"', p)
+        assert r.returncode == 0 and r.stdout.startswith("ringfence_tok_"), r.stderr
+        # a directory another user may write is not enough either
+        os.chown(os.path.dirname(p), NOBODY, NOBODY)
+        r = run(b, "echo ran", p)
+        assert r.returncode == 125 and "a directory that is not root's alone" in r.stderr
+    finally:
+        b.cleanup()
+
+
+def test_a_fetched_again_secret_is_not_reflected(one):
+    """After a refresh the response scan looks for the new secret, also on a
+    connection kept alive from before it (whose scan was made for the old)."""
+    p = cmd_box(one)
+    one.write("work/client.py", r'''
+import os, time, requests
+s = requests.Session()
+h = {"Authorization": "Bearer " + os.environ["TOK"]}
+print("first", s.get("https://good.test/seen", headers=h).status_code)
+time.sleep(2.2)
+try:
+    r = s.get("https://good.test/headers", headers=h)
+    print("echo", r.status_code, r.text)
+except requests.exceptions.RequestException as e:
+    print("echo cut", type(e).__name__)
+''')
+    r = one.run(["/usr/bin/python3", "client.py"], policy=p)
+    assert r.returncode == 0, r.stderr
+    assert "first 200" in r.stdout, r.stdout
+    assert "cmd-secret-run" not in r.stdout, r.stdout
+    refl = one.events("cred.reflect")
+    assert refl and refl[0]["credential"] == "tok", one.events()
+
+
+def test_a_command_that_leaves_a_process_behind(one):
+    """Its end is its exit, not its stdout's: a process it started in the
+    background that holds stdout does not make it time out, and is killed
+    with its process group."""
+    marker = one.path("cmd-bg-alive")
+    p = policy(one, creds="[credential tok]\nenv = TOK\nsource = cmd:/bin/sh -c "
+               "\"echo bg-secret-0123456789; (sleep 3; touch %s) &\"\nhosts = good.test\n"
+               "inject = bearer\ntimeout = 2s\n" % marker)
+    if one.user == "nobody":
+        os.chown(one.root, NOBODY, NOBODY)
+    r = run(one, CURL + '-H "Authorization: Bearer $TOK" https://good.test/seen', p)
+    assert r.returncode == 0, r.stderr
+    assert "Authorization: Bearer bg-secret-0123456789\n" in unhex(r.stdout)
+    time.sleep(3.5)
+    assert not os.path.exists(marker)
+
+
+def test_the_forms_inject_writes_are_not_reflected(one):
+    """/headers hands back what it received: the secret as a query
+    parameter (percent-encoded), inside Basic (base64) and as a header,
+    each in the form the mode wrote it, never reaches the command."""
+    p = policy(one, creds=MODE_CREDS % {"extra": ""})
+    r = run(one, "; ".join([
+        CURL + '"https://good.test/headers?key=$Q_TOKEN"',
+        CURL + '-u "someone:$BASICP_TOKEN" https://good.test/headers',
+        CURL + '-H "X-Api-Key: $HDR_TOKEN" https://good.test/headers',
+        "echo done"]), p, env=MODE_ENV)
+    assert "done" in r.stdout, r.stderr
+    b = base64.b64encode(("apiuser:" + S["BASICP"]).encode()).decode()
+    for leaked in ("q%2FSecret%260005%20%3Dx", b, S["HDR"], S["Q"], S["BASICP"]):
+        assert leaked not in r.stdout, (leaked, r.stdout)
+    assert {e["credential"] for e in one.events("cred.reflect")} == {"q", "basicp", "hdr"}
+
+
+def test_ctrl_c_at_the_terminal_does_not_end_the_refresh(one):
+    """An agent that goes on after a Ctrl-C keeps its secrets fresh: the
+    terminal's SIGINT to ringfence's process group does not reach what runs
+    the commands."""
+    import signal
+    p = cmd_box(one)
+    hdr = '-H "Authorization: Bearer $TOK" '
+    proc = one.popen(["sh", "-c", "trap '' INT; " + CURL + hdr + "https://good.test/seen; "
+                      "echo first; read x; sleep 2.2; " + CURL + hdr + "https://good.test/seen"],
+                     policy=p, env={}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+    first = ""
+    while "first" not in first:
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+        first += line
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.3)
+    out, err = proc.communicate("go\n", timeout=30)
+    assert proc.returncode == 0, err
+    seen = re.findall(r"Authorization: Bearer (\S+)", unhex(first + out))
+    assert len(seen) == 2 and seen[0].startswith("cmd-secret-run-"), (first, out, err)
+    assert seen[1] != seen[0] and seen[1].startswith("cmd-secret-run-"), seen
+
+
+def test_the_command_and_its_helper_hold_no_other_secret(world):  # noqa: F811
+    """The helper is forked before the supervisor scrubs its environment:
+    it scrubs its own, so neither the command's environment nor the
+    helper's /proc/PID/environ holds another credential's secret (nor a
+    copy of it in another variable)."""
+    b = NetBox(world, "root", "namespace")
+    try:
+        d = b.path("cmd")
+        os.makedirs(d)
+        script = b.write("cmd/token.sh", 'env > "%s/env"; cat /proc/$PPID/environ > "%s/penv";'
+                         ' echo "cmd-secret-0123456789"\n' % (d, d))
+        p = policy(b, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+                   "hosts = good.test\n[credential tok]\nenv = TOK\nsource = cmd:/bin/sh %s\n"
+                   "hosts = good.test\n" % script)
+        r = run(b, 'echo "$TOK"', p, env={"GH_COPY": "x" + SECRET, "OTHER": "kept"})
+        assert r.returncode == 0 and r.stdout.startswith("ringfence_tok_"), r.stderr
+        for f in ("env", "penv"):
+            with open(os.path.join(d, f), "rb") as fh:
+                data = fh.read()
+            assert SECRET[4:].encode() not in data, (f, data)
+            assert b"OTHER=kept" in data, (f, data)  # the rest is the caller's
+            if f == "env":  # (the initial stack keeps the names, zeroed)
+                assert b"GH_COPY" not in data and b"RF_SECRET" not in data, data
+    finally:
+        b.cleanup()

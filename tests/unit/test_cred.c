@@ -26,8 +26,8 @@ static struct policy_list gh_hosts = { gh_items, 2, 2 };
 static struct policy_list npm_hosts = { npm_items, 1, 1 };
 
 static const struct nx_cred creds[] = {
-	{ "github", PH_GH, sizeof(PH_GH) - 1, SECRET_GH, sizeof(SECRET_GH) - 1, &gh_hosts, false },
-	{ "npm", PH_NPM, sizeof(PH_NPM) - 1, SECRET_NPM, sizeof(SECRET_NPM) - 1, &npm_hosts, false },
+	{ "github", PH_GH, sizeof(PH_GH) - 1, SECRET_GH, sizeof(SECRET_GH) - 1, &gh_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+	{ "npm", PH_NPM, sizeof(PH_NPM) - 1, SECRET_NPM, sizeof(SECRET_NPM) - 1, &npm_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
 };
 
 struct rw {
@@ -263,7 +263,7 @@ static void test_rewrite_refused(void **state)
 static void test_unsafe_secret_in_target(void **state)
 {
 	static const struct nx_cred spaced[] = {
-		{ "sp", PH_GH, sizeof(PH_GH) - 1, "a b", 3, &gh_hosts, false },
+		{ "sp", PH_GH, sizeof(PH_GH) - 1, "a b", 3, &gh_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
 	};
 	struct nx_cred_ctx x;
 	char out[256];
@@ -505,6 +505,122 @@ static void test_origin_request(void **state)
 	free(r);
 }
 
+/* ---- inject = and require = -------------------------------------------- */
+
+#define PH_M "ringfence_mode_CCCCCCCCCCCCCCCCCCCCCCCC"
+static struct policy_item m_items[] = { { .value = "api.example.com" } };
+static struct policy_list m_hosts = { m_items, 1, 1 };
+
+/* One credential of MODE (ARG) bound to api.example.com, secret "s e/c". */
+static void mode_rewrite(struct rw *w, enum policy_inject mode, const char *arg, bool require,
+			 enum nx_cred_where where, const char *name, const char *in)
+{
+	static struct nx_cred one[1];
+	size_t n = 0;
+
+	one[0] = (struct nx_cred){ "mode", PH_M, sizeof(PH_M) - 1, "s e/c", 5, &m_hosts, false,
+				   mode, arg, require, NULL, 0, 0 };
+	nx_cred_ctx_init(&w->x, one, 1, "api.example.com", 443);
+	w->x.field_name = name;
+	w->x.field_name_len = name ? strlen(name) : 0;
+	w->ret = nx_cred_field(&w->x, where, in, strlen(in), w->out, sizeof(w->out) - 1, &n);
+	w->out[w->ret > 0 ? n : 0] = '\0';
+}
+
+static void test_inject_modes_write_their_place(void **state)
+{
+	(void)state;
+	struct rw w;
+	static const struct {
+		enum policy_inject mode;
+		const char *arg, *name;
+		enum nx_cred_where where;
+		const char *in, *out;
+	} t[] = {
+		{ POLICY_INJECT_HEADER, "X-Api-Key", "x-api-key", NX_CRED_HEADER, PH_M, "s e/c" },
+		{ POLICY_INJECT_HEADER, "X-Api-Key", "X-Api-Key", NX_CRED_HEADER, "Key " PH_M,
+		  "Key s e/c" },
+		{ POLICY_INJECT_BEARER, NULL, "Authorization", NX_CRED_HEADER_AUTH, "token " PH_M,
+		  "Bearer s e/c" },
+		/* base64("u:" PH_M): the client's Basic, sent as Bearer */
+		{ POLICY_INJECT_BEARER, NULL, "Authorization", NX_CRED_HEADER_AUTH,
+		  "Basic dTpyaW5nZmVuY2VfbW9kZV9DQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0ND", "Bearer s e/c" },
+		/* base64("api:s e/c"), base64("s e/c:") */
+		{ POLICY_INJECT_BASIC_PASSWORD, "api", "Authorization", NX_CRED_HEADER_AUTH,
+		  "Bearer " PH_M, "Basic YXBpOnMgZS9j" },
+		{ POLICY_INJECT_BASIC_USER, NULL, "Authorization", NX_CRED_HEADER_AUTH, PH_M,
+		  "Basic cyBlL2M6" },
+		{ POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET, "/v1?a=" "1&key=" PH_M "&b=2",
+		  "/v1?a=1&key=s%20e%2Fc&b=2" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		mode_rewrite(&w, t[i].mode, t[i].arg, false, t[i].where, t[i].name, t[i].in);
+		assert_int_equal(w.ret, 1);
+		assert_string_equal(w.out, t[i].out);
+		assert_null(nx_cred_missing(&w.x));
+	}
+}
+
+static void test_inject_modes_refuse_other_places(void **state)
+{
+	(void)state;
+	struct rw w;
+	static const struct {
+		enum policy_inject mode;
+		const char *arg, *name;
+		enum nx_cred_where where;
+		const char *in;
+	} t[] = {
+		{ POLICY_INJECT_HEADER, "X-Api-Key", "X-Other", NX_CRED_HEADER, PH_M },
+		{ POLICY_INJECT_HEADER, "X-Api-Key", NULL, NX_CRED_TARGET, "/?q=" PH_M },
+		{ POLICY_INJECT_HEADER, "X-Api-Key", "Authorization", NX_CRED_HEADER_AUTH,
+		  "Bearer " PH_M },
+		/* in its place, but not as written: another letter case */
+		{ POLICY_INJECT_HEADER, "X-Api-Key", "X-Api-Key", NX_CRED_HEADER,
+		  "RINGFENCE_MODE_CCCCCCCCCCCCCCCCCCCCCCCC" },
+		{ POLICY_INJECT_BEARER, NULL, "X-Api-Key", NX_CRED_HEADER, PH_M },
+		{ POLICY_INJECT_BEARER, NULL, NULL, NX_CRED_TARGET, "/" PH_M },
+		{ POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET, "/" PH_M "?key=x" },
+		{ POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET, "/?keys=" PH_M },
+		{ POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET, "/?key=x%72ingfence_mode_CCCCCCCCCCCCCCCCCCCCCCCC" },
+		{ POLICY_INJECT_QUERY, "key", "X-Key", NX_CRED_HEADER, PH_M },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		mode_rewrite(&w, t[i].mode, t[i].arg, false, t[i].where, t[i].name, t[i].in);
+		assert_int_equal(w.ret, -EACCES);
+		assert_non_null(w.x.blocked);
+		assert_int_equal(w.x.injected[NX_CRED_HEADER] | w.x.injected[NX_CRED_TARGET] |
+					 w.x.injected[NX_CRED_BASIC],
+				 0);
+	}
+}
+
+static void test_require_names_the_missing_credential(void **state)
+{
+	(void)state;
+	struct rw w;
+
+	mode_rewrite(&w, POLICY_INJECT_BEARER, NULL, true, NX_CRED_HEADER, "Accept", "*/*");
+	assert_int_equal(w.ret, 0);
+	assert_non_null(nx_cred_missing(&w.x));
+	mode_rewrite(&w, POLICY_INJECT_BEARER, NULL, true, NX_CRED_HEADER_AUTH, "Authorization",
+		     "Bearer " PH_M);
+	assert_int_equal(w.ret, 1);
+	assert_null(nx_cred_missing(&w.x));
+	/* not bound here: nothing is required */
+	nx_cred_ctx_init(&w.x, w.x.creds, 1, "other.example.com", 443);
+	assert_null(nx_cred_missing(&w.x));
+}
+
+static void test_pct_encode(void **state)
+{
+	(void)state;
+	char out[64];
+	size_t n = nx_pct_encode("aZ9-._~ /?&=%+\x01", 15, out);
+	out[n] = '\0';
+	assert_string_equal(out, "aZ9-._~%20%2F%3F%26%3D%25%2B%01");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +635,10 @@ int main(void)
 		cmocka_unit_test(test_client_hello),
 		cmocka_unit_test(test_first_bytes),
 		cmocka_unit_test(test_origin_request),
+		cmocka_unit_test(test_inject_modes_write_their_place),
+		cmocka_unit_test(test_inject_modes_refuse_other_places),
+		cmocka_unit_test(test_require_names_the_missing_credential),
+		cmocka_unit_test(test_pct_encode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

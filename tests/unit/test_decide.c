@@ -23,8 +23,8 @@ static struct policy_item other_items[] = { { .value = "other.example" } };
 static struct policy_list gh_hosts = { gh_items, 1, 1 };
 static struct policy_list other_hosts = { other_items, 1, 1 };
 static const struct nx_cred creds[] = {
-	{ "github", PH_GH, sizeof(PH_GH) - 1, "ghp_s3cret", 10, &gh_hosts, false },
-	{ "other", PH_OTHER, sizeof(PH_OTHER) - 1, "other_s3cret", 12, &other_hosts, false },
+	{ "github", PH_GH, sizeof(PH_GH) - 1, "ghp_s3cret", 10, &gh_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+	{ "other", PH_OTHER, sizeof(PH_OTHER) - 1, "other_s3cret", 12, &other_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
 };
 
 static const char policy_text[] =

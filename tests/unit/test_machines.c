@@ -290,7 +290,7 @@ static void test_tunnel_placeholder(void **state)
 	static struct policy_item items[] = { { .value = "bound.test" } };
 	static struct policy_list hosts = { items, 1, 1 };
 	static const struct netproxy_credential cr[] = {
-		{ "k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret", 6, &hosts, false },
+		{ "k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret", 6, &hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
 	};
 	struct conv cv;
 	char req[128], buf[4096];
@@ -438,7 +438,7 @@ static void test_intercept(void **state)
 	static struct policy_item items[] = { { .value = rule } };
 	static struct policy_list hosts = { items, 1, 1 };
 	static const struct netproxy_credential cr[] = {
-		{ "k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret-k", 8, &hosts, false },
+		{ "k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret-k", 8, &hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
 	};
 	char dir[] = "/tmp/rf-conv.XXXXXX", path[128], extra[200], req[256], buf[8192], msg[256];
 	struct netproxy_tls *tls = NULL;

@@ -22,8 +22,8 @@
 static struct policy_item items[] = { { .value = "good.test" } };
 static struct policy_list hosts = { items, 1, 1 };
 static const struct nx_cred creds[] = {
-	{ "github", PH, sizeof(PH) - 1, SECRET, sizeof(SECRET) - 1, &hosts, false },
-	{ "other", PH2, sizeof(PH2) - 1, SECRET2, sizeof(SECRET2) - 1, &hosts, false },
+	{ "github", PH, sizeof(PH) - 1, SECRET, sizeof(SECRET) - 1, &hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+	{ "other", PH2, sizeof(PH2) - 1, SECRET2, sizeof(SECRET2) - 1, &hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
 };
 
 static struct nx_scrub *scrub(void)
@@ -349,6 +349,39 @@ static void test_budget(void **state)
 	assert_int_equal(b.used, (1 << 20) - NX_PIPE_MIN);
 }
 
+/* A secret fetched again: the old one is still looked for beside the new,
+ * and a scan made before the refresh keeps its needles after the owner
+ * let them go. */
+static void test_previous_secret_and_scan_lifetime(void **state)
+{
+	(void)state;
+	char *prev[2] = { "old-secret-value-0001", NULL };
+	size_t prev_len[2] = { 21, 0 };
+	struct nx_scrub *s = NULL, *old = scrub();
+	struct nx_scan *sc = NULL;
+	char out[256], *o = NULL;
+	size_t n;
+
+	assert_int_equal(nx_scrub_new_prev(creds, 2, prev, prev_len, &s), 0);
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, "x old-secret-value-0001 y", 25, 3, &o, &n),
+			 -EACCES);
+	free(o);
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, "x " SECRET " y", sizeof(SECRET) + 3, 5, &o,
+				&n),
+			 -EACCES);
+	free(o);
+	assert_int_equal(stream(old, NX_FRAME_PLAIN, "x old-secret-value-0001 y", 25, 3, &o, &n),
+			 0);
+	free(o);
+	assert_int_equal(nx_scan_new(old, &sc), 0);
+	assert_ptr_equal(nx_scan_scrub(sc), old);
+	nx_scrub_free(old); /* the owner's reference: the scan holds its own */
+	nx_scan_reset(sc, NX_FRAME_PLAIN);
+	assert_int_equal(nx_scan_feed(sc, "a " SECRET, sizeof(SECRET) + 1, out, &n), -EACCES);
+	nx_scan_free(sc);
+	nx_scrub_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_websocket),
 		cmocka_unit_test(test_base64_any_alignment),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_previous_secret_and_scan_lifetime),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

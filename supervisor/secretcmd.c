@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * source = cmd:PROGRAM ARG...: a secret that a command prints (a password
+ * manager, a cloud CLI's token), run outside the sandbox.
+ *
+ * - A helper process is forked before any secret is read or the CA made,
+ *   so it holds none; it runs each command when asked over a socketpair
+ *   and answers with the output or what failed.  The proxy's loop only
+ *   writes and reads that socket (netproxy/refresh.c): a slow command
+ *   stalls no connection.  At start the supervisor asks and waits.
+ * - It runs as the user who started ringfence, never as run_as: the
+ *   command is the caller's own tool, with the caller's environment (less
+ *   the variables other credentials were read from).  As root, only when
+ *   every policy file, and the directory holding it, is root's and
+ *   writable by root alone: whoever writes the policy chooses what root
+ *   runs.
+ * - argv is split as the policy wrote it; no shell (name one to get one),
+ *   no PATH search.  stdin is /dev/null, stderr the caller's, stdout read
+ *   up to 8 KiB; the command gets its own process group, killed whole
+ *   when it ends or at its timeout.
+ * - The output is trimmed of blanks and line ends at both ends; empty,
+ *   longer than 8 KiB or holding a control character fails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../netproxy/netproxy.h"
+#include "supervisor.h"
+
+#define MSG_CAP (sizeof(struct netproxy_secret_reply) + NETPROXY_SECRET_MAX + 1)
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t timeout_of(const struct policy_credential *pc)
+{
+	return pc->cmd_timeout_ms ? pc->cmd_timeout_ms : POLICY_CMD_TIMEOUT_DEFAULT_MS;
+}
+
+size_t secretcmd_check_output(char *out, size_t n, char *why, size_t size)
+{
+	size_t a = 0;
+
+	why[0] = '\0';
+	while (n > 0 && strchr(" \t\r\n", out[n - 1]))
+		n--;
+	while (a < n && strchr(" \t\r\n", out[a]))
+		a++;
+	memmove(out, out + a, n - a);
+	n -= a;
+	if (n == 0) {
+		snprintf(why, size, "it printed nothing");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)out[i];
+		/* it goes into HTTP heads: a line break would be a header of
+		 * its own */
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+			snprintf(why, size, "its output holds a control character");
+			return 0;
+		}
+	}
+	return n;
+}
+
+/* Runs PC's command: the trimmed output in OUT (NETPROXY_SECRET_MAX + 1
+ * bytes), or 0 and why not. */
+static size_t run_one(const struct policy_credential *pc, char *out, char *why, size_t size)
+{
+	char **argv = calloc(pc->cmd_argv.n + 1, sizeof(*argv));
+	int pfd[2] = { -1, -1 }, efd[2] = { -1, -1 }, st = 0, err = 0;
+	long deadline = now_ms() + timeout_of(pc);
+	bool too_long = false, timed_out = false, eof = false;
+	size_t n = 0;
+	pid_t pid, w = 0;
+	int pidfd;
+
+	if (!argv || pipe2(pfd, O_CLOEXEC) < 0 || pipe2(efd, O_CLOEXEC) < 0) {
+		snprintf(why, size, "cannot start it: %s", strerror(errno));
+		goto fail;
+	}
+	for (size_t i = 0; i < pc->cmd_argv.n; i++)
+		argv[i] = pc->cmd_argv.items[i].value;
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, size, "cannot start it: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		int dn = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		(void)setpgid(0, 0);
+		if (dn < 0 || dup2(dn, 0) < 0 || dup2(pfd[1], 1) < 0)
+			err = errno;
+		else
+			execv(argv[0], argv);
+		err = err ? err : errno;
+		(void)!write(efd[1], &err, sizeof(err));
+		_exit(127);
+	}
+	(void)setpgid(pid, pid); /* both sides: whichever runs first */
+	close(pfd[1]);
+	close(efd[1]);
+	pfd[1] = efd[1] = -1;
+	if (read(efd[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
+		(void)waitpid(pid, NULL, 0);
+		snprintf(why, size, "cannot run %s: %s", argv[0], strerror(err));
+		goto fail;
+	}
+	/* Its output until it exits (a pidfd says when), then what is left
+	 * in the pipe: a process it left behind holding stdout (started in
+	 * the background) must not make it time out. */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	while (!too_long) {
+		long left = deadline - now_ms();
+		struct pollfd p[2] = { { .fd = eof ? -1 : pfd[0], .events = POLLIN },
+				       { .fd = pidfd, .events = POLLIN } };
+		ssize_t r;
+		if (left <= 0) {
+			timed_out = true;
+			break;
+		}
+		/* without a pidfd (before Linux 5.3), its end is looked for
+		 * every 10 ms */
+		if (poll(p, 2, pidfd < 0 ? (left < 10 ? (int)left : 10) : (int)left) < 0 &&
+		    errno != EINTR)
+			break;
+		if ((w = waitpid(pid, &st, WNOHANG)) == pid) {
+			(void)fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+			while (!eof && !too_long &&
+			       (r = read(pfd[0], out + n, NETPROXY_SECRET_MAX + 1 - n)) > 0) {
+				n += (size_t)r;
+				too_long = n == NETPROXY_SECRET_MAX + 1;
+			}
+			break;
+		}
+		if (eof || !p[0].revents)
+			continue;
+		r = read(pfd[0], out + n, NETPROXY_SECRET_MAX + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			eof = true;
+			continue;
+		}
+		n += (size_t)r;
+		too_long = n == NETPROXY_SECRET_MAX + 1;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	/* what is left of it ends now, with whatever it started in the
+	 * background in its process group */
+	(void)kill(-pid, SIGKILL);
+	if (w != pid)
+		w = waitpid(pid, &st, 0);
+	if (too_long) {
+		snprintf(why, size, "it printed more than %d bytes", NETPROXY_SECRET_MAX);
+		goto fail;
+	}
+	if (timed_out) {
+		snprintf(why, size, "it did not finish within its timeout (%ums)",
+			 (unsigned)timeout_of(pc));
+		goto fail;
+	}
+	if (WIFSIGNALED(st)) {
+		snprintf(why, size, "it was killed by signal %d", WTERMSIG(st));
+		goto fail;
+	}
+	if (WEXITSTATUS(st) != 0) {
+		snprintf(why, size, "it exited with status %d", WEXITSTATUS(st));
+		goto fail;
+	}
+	n = secretcmd_check_output(out, n, why, size);
+	if (n == 0)
+		goto fail;
+	close(pfd[0]);
+	close(efd[0]);
+	free(argv);
+	return n;
+fail:
+	explicit_bzero(out, NETPROXY_SECRET_MAX + 1);
+	for (int i = 0; i < 2; i++) {
+		if (pfd[i] >= 0)
+			close(pfd[i]);
+		if (efd[i] >= 0)
+			close(efd[i]);
+	}
+	free(argv);
+	return 0;
+}
+
+/*
+ * The helper is forked before the supervisor scrubs its environment
+ * (creds.c: the commands are run while the secrets are read), so it does
+ * the same for itself: the bytes of variable NAME, and of every other
+ * variable holding the same value (8 bytes or more: a shorter one would
+ * match by chance), are overwritten where they are (the initial stack,
+ * which /proc/PID/environ shows), then the variables removed.
+ */
+static void forget_variable(const char *name)
+{
+	char *v = getenv(name), *copy;
+	size_t n;
+
+	if (!v)
+		return;
+	n = strlen(v);
+	copy = malloc(n + 1);
+	if (copy)
+		memcpy(copy, v, n + 1);
+	explicit_bzero(v, n);
+	(void)unsetenv(name);
+	for (size_t i = 0; copy && n >= 8 && environ && environ[i];) {
+		char *eq = strchr(environ[i], '=');
+		if (eq && memmem(eq + 1, strlen(eq + 1), copy, n)) {
+			char other[256];
+			snprintf(other, sizeof(other), "%.*s", (int)(eq - environ[i]), environ[i]);
+			explicit_bzero(eq + 1, strlen(eq + 1));
+			(void)unsetenv(other);
+			continue; /* unsetenv moved the next one here */
+		}
+		i++;
+	}
+	if (copy) {
+		explicit_bzero(copy, n);
+		free(copy);
+	}
+}
+
+_noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent)
+{
+	char *msg;
+	struct netproxy_secret_reply *m;
+
+	/* it ends with the supervisor, whichever way that ends */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	/* a group of its own: the terminal's Ctrl-C or Ctrl-\ is for the
+	 * command in the sandbox (an agent that goes on after it), not for
+	 * what fetches its secrets */
+	(void)setpgid(0, 0);
+	if (dup2(fd, 3) < 0)
+		_exit(1);
+	(void)close_range(4, ~0U, 0);
+	/* the variables other credentials were read from are not the
+	 * command's to see, nor this process's to keep */
+	for (size_t k = 0; k < p->n_creds; k++)
+		if (strncmp(p->creds[k].source, "env:", 4) == 0)
+			forget_variable(p->creds[k].source + 4);
+	msg = mmap(NULL, MSG_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (msg == MAP_FAILED)
+		_exit(1);
+	(void)madvise(msg, MSG_CAP, MADV_DONTDUMP);
+	(void)mlock(msg, MSG_CAP);
+	m = (struct netproxy_secret_reply *)msg;
+	for (;;) {
+		uint32_t idx;
+		ssize_t r = recv(3, &idx, sizeof(idx), 0);
+		size_t n = 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != (ssize_t)sizeof(idx))
+			_exit(0); /* the supervisor is gone */
+		memset(m, 0, sizeof(*m));
+		m->magic = NETPROXY_SECRET_MAGIC;
+		m->index = idx;
+		if (idx < p->n_creds && strncmp(p->creds[idx].source, "cmd:", 4) == 0)
+			n = run_one(&p->creds[idx], msg + sizeof(*m), m->why, sizeof(m->why));
+		else
+			snprintf(m->why, sizeof(m->why), "no such command");
+		m->ok = n > 0;
+		m->len = (uint32_t)n;
+		(void)send(3, msg, sizeof(*m) + n, MSG_NOSIGNAL);
+		explicit_bzero(msg, MSG_CAP);
+	}
+}
+
+/* As root, the command runs as root: only a policy no other user could
+ * have written may name one. */
+static void check_root_policy(const struct policy *p, const struct policy_credential *pc)
+{
+	if (geteuid() != 0)
+		return;
+	for (size_t i = 0; i < p->n_files; i++) {
+		char dir[4096];
+		struct stat st, dst;
+		const char *bad = NULL;
+		snprintf(dir, sizeof(dir), "%s", p->files[i]);
+		if (stat(p->files[i], &st) < 0 || stat(dirname(dir), &dst) < 0)
+			bad = "cannot be checked";
+		else if (st.st_uid != 0 || (st.st_mode & 022))
+			bad = "is not root's alone";
+		else if (dst.st_uid != 0 || ((dst.st_mode & 022) && !(dst.st_mode & S_ISVTX)))
+			bad = "is in a directory that is not root's alone";
+		if (bad)
+			die("%s:%u: credential.source: [credential %s]: cmd: would run as root, and "
+			    "the policy file %s %s (owned by root, writable by root only): whoever "
+			    "writes it chooses what root runs",
+			    origin_file(&pc->source_origin), pc->source_origin.line, pc->name,
+			    p->files[i], bad);
+	}
+}
+
+void secretcmd_start(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const struct policy_credential *first = NULL;
+	int sv[2];
+	pid_t parent = getpid(), pid;
+
+	sb->secret_fd = -1;
+	for (size_t k = 0; k < p->n_creds && !first; k++)
+		if (strncmp(p->creds[k].source, "cmd:", 4) == 0)
+			first = &p->creds[k];
+	if (!first)
+		return;
+	check_root_policy(p, first);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		die("socketpair: %s", strerror(errno));
+	/* a reply is one message: room for the largest */
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &(int){ 4 * (int)MSG_CAP }, sizeof(int));
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &(int){ 4 * (int)MSG_CAP }, sizeof(int));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sv[0]);
+		helper_main(sv[1], p, parent);
+	}
+	close(sv[1]);
+	sb->secret_fd = sv[0];
+	sb->secret_pid = pid;
+}
+
+size_t secretcmd_fetch(struct sandbox *sb, size_t k, char *dst, char *why, size_t size)
+{
+	const struct policy_credential *pc = &sb->policy->creds[k];
+	char *msg = malloc(MSG_CAP);
+	struct netproxy_secret_reply *m = (struct netproxy_secret_reply *)msg;
+	uint32_t idx = (uint32_t)k;
+	long deadline = now_ms() + timeout_of(pc) + 2000;
+	ssize_t n = -1;
+	size_t len = 0;
+
+	if (!msg)
+		die("out of memory");
+	if (send(sb->secret_fd, &idx, sizeof(idx), MSG_NOSIGNAL) != (ssize_t)sizeof(idx)) {
+		snprintf(why, size, "the helper that runs it cannot be asked: %s", strerror(errno));
+		free(msg);
+		return 0;
+	}
+	for (;;) {
+		struct pollfd pf = { .fd = sb->secret_fd, .events = POLLIN };
+		long left = deadline - now_ms();
+		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
+			snprintf(why, size, "the helper that runs it did not answer");
+			break;
+		}
+		n = recv(sb->secret_fd, msg, MSG_CAP, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < (ssize_t)sizeof(*m) || m->magic != NETPROXY_SECRET_MAGIC || m->index != idx) {
+			snprintf(why, size, "the helper that runs it failed");
+			break;
+		}
+		m->why[sizeof(m->why) - 1] = '\0';
+		if (!m->ok) {
+			snprintf(why, size, "%s", m->why);
+		} else if (m->len == 0 || m->len > NETPROXY_SECRET_MAX ||
+			   (size_t)n != sizeof(*m) + m->len) {
+			snprintf(why, size, "the helper's answer is malformed");
+		} else {
+			len = m->len;
+			memcpy(dst, msg + sizeof(*m), len);
+		}
+		break;
+	}
+	explicit_bzero(msg, MSG_CAP);
+	free(msg);
+	return len;
+}

@@ -21,7 +21,8 @@
 static struct policy_item cred_items[] = { { .value = "api.example" } };
 static struct policy_list cred_hosts = { cred_items, 1, 1 };
 static const struct nx_cred creds[] = {
-	{ "k", PH, sizeof(PH) - 1, "s3cret", 6, &cred_hosts, false },
+	{ .name = "k", .placeholder = PH, .placeholder_len = sizeof(PH) - 1, .secret = "s3cret",
+	  .secret_len = 6, .hosts = &cred_hosts },
 };
 
 static const char policy_text[] = "[network]\nmode = proxy\n"

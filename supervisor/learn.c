@@ -19,10 +19,16 @@
  * object is an error naming the file and line.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "../netproxy/netproxy.h"
 #include "supervisor.h"
 
 #define LEARN_MAX 4096
@@ -243,4 +249,691 @@ int supervisor_learn(const struct cli *cli)
 		printf("# no refusals in the log (file refusals are logged with --trace)\n");
 	free(l.v);
 	return 0;
+}
+
+/* ==== ringfence learn -o NEW.ini [-p BASE] -- COMMAND ==================== */
+
+/*
+ * The command runs once under BASE widened (every file readable and
+ * executable, the home and the working directory writable, every name
+ * reachable through the proxy), with the file calls shown to the
+ * supervisor as --trace shows them.  Each access the widened policy lets
+ * through and BASE would have refused is recorded here, by directory as it
+ * comes; each name the proxy let through only because of the widening, and
+ * each API-key-like variable whose value the proxy saw going to a host.
+ * What the widening never lifts (the deny paths, the default's among them,
+ * and what ringfence keeps out of reach) is refused as in any run, and
+ * listed, never proposed.
+ */
+
+#define LEARN_DIRS_MAX 4096 /* directories recorded; the rest counted */
+#define LEARN_SLOTS (LEARN_DIRS_MAX * 2)
+#define LEARN_HOSTS_MAX 256
+#define LEARN_NOTES_MAX 64
+#define LEARN_CANDS_MAX 16
+#define LEARN_CAND_HOSTS 4
+
+struct learn_dir {
+	char *path;
+	unsigned rights;
+	unsigned long count;
+	char *why;
+};
+
+struct learn_host {
+	char host[256];
+	uint16_t port;
+	unsigned long count;
+};
+
+/* An environment variable that looks like an API key, and where its value
+ * was seen going. */
+struct learn_cand {
+	char *name;
+	char *value; /* the secret: wiped when freed */
+	struct learn_host hosts[LEARN_CAND_HOSTS];
+	size_t n_hosts;
+	bool more_hosts, plain;
+};
+
+struct learn_rec {
+	/* BASE's grants, canonical: read, write, exec */
+	char **cover[3];
+	size_t n_cover[3];
+	char **never; /* the home directories: never granted, nor above */
+	size_t n_never;
+	char **deny; /* every deny path of the run: never granted */
+	size_t n_deny;
+	char **roots; /* the widening's own write grants (home, cwd) */
+	size_t n_roots;
+	bool tmp_private; /* a private /tmp and /dev/shm (namespaces) */
+	char *tmpdir;	  /* the private TMPDIR (no namespaces) */
+
+	struct learn_dir *dirs;
+	size_t n_dirs;
+	unsigned long dropped;
+	uint32_t slots[LEARN_SLOTS]; /* index + 1 into dirs; 0: empty */
+
+	struct learn_host hosts[LEARN_HOSTS_MAX];
+	size_t n_hosts;
+	char *notes[LEARN_NOTES_MAX];
+	size_t n_notes;
+	unsigned long more_notes;
+	struct learn_cand cands[LEARN_CANDS_MAX];
+	size_t n_cands;
+};
+
+static bool beneath(const char *path, const char *dir)
+{
+	return landlock_path_beneath(path, dir);
+}
+
+static bool any_beneath(const char *path, char *const *dirs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (dirs[i] && beneath(path, dirs[i]))
+			return true;
+	return false;
+}
+
+static void strv_add(char ***v, size_t *n, const char *s)
+{
+	char **m = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!m)
+		die("out of memory");
+	*v = m;
+	(*v)[*n] = strdup(s);
+	if (!(*v)[*n])
+		die("out of memory");
+	(*n)++;
+}
+
+/* S canonical when it exists, as written otherwise. */
+static void strv_add_canon(char ***v, size_t *n, const char *s)
+{
+	_cleanup_free_ char *c = realpath(s, NULL);
+	strv_add(v, n, c ? c : s);
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static struct learn_rec *learn_new(const struct policy *base)
+{
+	struct learn_rec *r = calloc(1, sizeof(*r));
+	const struct policy_list *l[3] = { &base->fs.read, &base->fs.write, &base->fs.exec };
+
+	if (!r)
+		die("out of memory");
+	for (size_t k = 0; k < 3; k++)
+		for (size_t i = 0; i < l[k]->n; i++)
+			strv_add_canon(&r->cover[k], &r->n_cover[k], l[k]->items[i].value);
+	return r;
+}
+
+static void learn_free(struct learn_rec *r)
+{
+	if (!r)
+		return;
+	for (size_t k = 0; k < 3; k++)
+		strv_free(r->cover[k], r->n_cover[k]);
+	strv_free(r->never, r->n_never);
+	strv_free(r->deny, r->n_deny);
+	strv_free(r->roots, r->n_roots);
+	free(r->tmpdir);
+	for (size_t i = 0; i < r->n_dirs; i++) {
+		free(r->dirs[i].path);
+		free(r->dirs[i].why);
+	}
+	free(r->dirs);
+	for (size_t i = 0; i < r->n_notes; i++)
+		free(r->notes[i]);
+	for (size_t i = 0; i < r->n_cands; i++) {
+		free(r->cands[i].name);
+		explicit_bzero(r->cands[i].value, strlen(r->cands[i].value));
+		free(r->cands[i].value);
+	}
+	free(r);
+}
+
+/* A variable whose name says it holds a key and whose value could be one. */
+static bool looks_like_api_key(const char *name, const char *value)
+{
+	static const char *const words[] = { "KEY", "TOKEN", "SECRET", "PASSWORD", "PAT" };
+	char up[128];
+	size_t n = strlen(value);
+	bool word = false;
+
+	if (n < 16 || n > 4096 || strlen(name) >= sizeof(up))
+		return false;
+	for (size_t i = 0; name[i]; i++)
+		up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+	up[strlen(name)] = '\0';
+	/* a whole word of the name: GITHUB_TOKEN, OPENAI_API_KEY, not KEYBOARD */
+	for (size_t w = 0; w < ARRAY_SIZE(words); w++) {
+		size_t wl = strlen(words[w]);
+		for (const char *p = strstr(up, words[w]); p; p = strstr(p + 1, words[w]))
+			if ((p == up || p[-1] == '_') && (p[wl] == '\0' || p[wl] == '_'))
+				word = true;
+	}
+	if (!word)
+		return false;
+	/* one token: no blank, no path, no URL */
+	for (const char *c = value; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == '/' || *c == ':')
+			return false;
+	return true;
+}
+
+void learn_begin(struct learn_rec *r, const struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	/* the homes: the run's, the caller's, root's and the login users' */
+	if (sb->home)
+		strv_add_canon(&r->never, &r->n_never, sb->home);
+	if (h && h[0] == '/')
+		strv_add_canon(&r->never, &r->n_never, h);
+	setpwent();
+	while ((pw = getpwent()))
+		if ((pw->pw_uid == 0 || pw->pw_uid >= 1000) && pw->pw_uid != 65534 && pw->pw_dir &&
+		    pw->pw_dir[0] == '/')
+			strv_add_canon(&r->never, &r->n_never, pw->pw_dir);
+	endpwent();
+	for (size_t i = 0; i < p->fs.deny.n; i++)
+		strv_add(&r->deny, &r->n_deny,
+			 sb->deny_canon && sb->deny_canon[i] ? sb->deny_canon[i]
+							     : p->fs.deny.items[i].value);
+	if (sb->home && strcmp(sb->home, "/") != 0)
+		strv_add_canon(&r->roots, &r->n_roots, sb->home);
+	strv_add_canon(&r->roots, &r->n_roots, sb->cwd);
+	r->tmp_private = sb->ns == NS_FULL && p->fs.private_tmp;
+	if (sb->private_tmp_dir) {
+		r->tmpdir = realpath(sb->private_tmp_dir, NULL);
+		if (!r->tmpdir)
+			r->tmpdir = strdup(sb->private_tmp_dir);
+	}
+	for (char **e = sb->envp; e && *e && r->n_cands < LEARN_CANDS_MAX; e++) {
+		const char *eq = strchr(*e, '=');
+		char name[128];
+		if (!eq || (size_t)(eq - *e) >= sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - *e), *e);
+		if (env_is_ours(name) || !looks_like_api_key(name, eq + 1))
+			continue;
+		struct learn_cand *c = &r->cands[r->n_cands];
+		c->name = strdup(name);
+		c->value = strdup(eq + 1);
+		if (!c->name || !c->value)
+			die("out of memory");
+		r->n_cands++;
+	}
+}
+
+/* BASE allows RIGHTS (enum learn_right) at PATH: a grant covers it, or it
+ * is in the private /tmp every run has. */
+static bool base_covers(const struct learn_rec *r, const char *path, unsigned right)
+{
+	if (any_beneath(path, r->cover[1], r->n_cover[1]))
+		return true;
+	if (right == LEARN_EXEC && any_beneath(path, r->cover[2], r->n_cover[2]))
+		return true;
+	if (right == LEARN_READ && (any_beneath(path, r->cover[0], r->n_cover[0]) ||
+				    any_beneath(path, r->cover[2], r->n_cover[2])))
+		return true;
+	if (r->tmpdir && beneath(path, r->tmpdir))
+		return true;
+	/* a private /tmp holds only what a grant carries in: anything else
+	 * there is the run's own */
+	if (r->tmp_private && (beneath(path, "/tmp") || beneath(path, "/dev/shm"))) {
+		for (size_t k = 0; k < 3; k++)
+			if (any_beneath(path, r->cover[k], r->n_cover[k]))
+				return false;
+		return !any_beneath(path, r->roots, r->n_roots);
+	}
+	return false;
+}
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void record(struct learn_rec *r, const char *path, unsigned right, const char *why)
+{
+	uint32_t i = hash(path) % LEARN_SLOTS;
+
+	for (; r->slots[i]; i = (i + 1) % LEARN_SLOTS) {
+		struct learn_dir *d = &r->dirs[r->slots[i] - 1];
+		if (strcmp(d->path, path) == 0) {
+			d->rights |= right;
+			d->count++;
+			return;
+		}
+	}
+	if (r->n_dirs >= LEARN_DIRS_MAX) {
+		r->dropped++;
+		return;
+	}
+	if (!r->dirs) {
+		r->dirs = calloc(LEARN_DIRS_MAX, sizeof(*r->dirs));
+		if (!r->dirs)
+			die("out of memory");
+	}
+	struct learn_dir *d = &r->dirs[r->n_dirs];
+	*d = (struct learn_dir){ .path = strdup(path), .rights = right, .count = 1,
+				 .why = strdup(why) };
+	if (!d->path || !d->why)
+		die("out of memory");
+	r->slots[i] = (uint32_t)++r->n_dirs;
+}
+
+/* The rights that act on a directory's entries (what is judged is the
+ * directory); the rest act on the file itself. */
+#define DIR_RIGHTS                                                                         \
+	(LL_FS_READ_DIR | LL_FS_MAKE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | \
+	 LL_FS_MAKE_SYM | LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK | LL_FS_REMOVE_DIR |              \
+	 LL_FS_REMOVE_FILE | LL_FS_REFER)
+
+void learn_note_use(struct learn_rec *r, enum fs_access access, const char *target,
+		    const char *check, uint64_t right)
+{
+	char dir[PATH_MAX], why[PATH_MAX + 32];
+	unsigned kind;
+
+	if (right & LL_FS_IOCTL_DEV)
+		return; /* devices: the base's /dev grants decide */
+	kind = right & LANDLOCK_READ ? LEARN_READ : right & LL_FS_EXECUTE ? LEARN_EXEC : LEARN_WRITE;
+	if (base_covers(r, check, kind))
+		return;
+	snprintf(dir, sizeof(dir), "%s", check);
+	if (!(right & DIR_RIGHTS)) {
+		char *s = strrchr(dir, '/');
+		if (s == dir)
+			s[1] = '\0';
+		else if (s)
+			*s = '\0';
+	}
+	/* an entry of a home (or of "/"), which no grant may take whole: the
+	 * entry itself is what is proposed (~/.bash_history, ~/.cache) */
+	if (!learn_grantable(dir, r->never, r->n_never, NULL, 0) && strcmp(target, dir) != 0)
+		snprintf(dir, sizeof(dir), "%s", target);
+	snprintf(why, sizeof(why), "%s %s", fstrace_access_name(access), target);
+	record(r, dir, kind, why);
+}
+
+static void add_note(struct learn_rec *r, const char *text)
+{
+	for (size_t i = 0; i < r->n_notes; i++)
+		if (strcmp(r->notes[i], text) == 0)
+			return;
+	if (r->n_notes >= LEARN_NOTES_MAX) {
+		r->more_notes++;
+		return;
+	}
+	r->notes[r->n_notes] = strdup(text);
+	if (r->notes[r->n_notes])
+		r->n_notes++;
+}
+
+void learn_note_refused(struct learn_rec *r, enum fs_access access, const char *path,
+			const struct fs_verdict *v)
+{
+	char text[PATH_MAX * 2 + 128];
+
+	snprintf(text, sizeof(text), "%s %s: %s", fstrace_access_name(access), path,
+		 v->why == FS_WHY_DENIED ? "denied by [filesystem] deny"
+		 : v->why == FS_WHY_KEPT ? "kept out of the sandbox's reach by ringfence"
+					 : "outside what learning widens (the home, the "
+					   "working directory): grant it yourself if it is needed");
+	add_note(r, text);
+}
+
+static void add_host(struct learn_host *hosts, size_t *n, size_t max, const char *host,
+		     uint16_t port, bool *overflow)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (hosts[i].port == port && strcmp(hosts[i].host, host) == 0) {
+			hosts[i].count++;
+			return;
+		}
+	if (*n >= max || strlen(host) >= sizeof(hosts[0].host)) {
+		if (overflow)
+			*overflow = true;
+		return;
+	}
+	snprintf(hosts[*n].host, sizeof(hosts[*n].host), "%s", host);
+	hosts[*n].port = port;
+	hosts[*n].count = 1;
+	(*n)++;
+}
+
+void learn_note_net(struct learn_rec *r, const struct netproxy_event *ev)
+{
+	char text[600];
+
+	if (!ev->host)
+		return;
+	if (strcmp(ev->event, "net.allow") == 0 && ev->reason &&
+	    strcmp(ev->reason, NETPROXY_REASON_LEARNING) == 0) {
+		add_host(r->hosts, &r->n_hosts, LEARN_HOSTS_MAX, ev->host, ev->port, NULL);
+	} else if (strcmp(ev->event, "net.deny") == 0) {
+		snprintf(text, sizeof(text), "%s:%u: %s", ev->host, ev->port,
+			 ev->reason ? ev->reason : "refused");
+		add_note(r, text);
+	}
+}
+
+void learn_note_head(struct learn_rec *r, const char *host, uint16_t port, bool in_tls,
+		     const char *head, size_t len)
+{
+	for (size_t i = 0; i < r->n_cands; i++) {
+		struct learn_cand *c = &r->cands[i];
+		if (!netproxy_text_carries(head, len, c->value))
+			continue;
+		add_host(c->hosts, &c->n_hosts, LEARN_CAND_HOSTS, host, port, &c->more_hosts);
+		c->plain |= !in_tls;
+	}
+}
+
+/* ---- the learned policy, written ------------------------------------------ */
+
+/* VALUE as a policy list item: quoted when it holds a blank; false when no
+ * line can hold it. */
+static bool policy_value(const char *value, char *out, size_t size)
+{
+	bool blank = false;
+
+	for (const char *c = value; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '#' || *c == ';' || *c == '"')
+			return false;
+		blank |= *c == ' ' || *c == ',';
+	}
+	return (size_t)snprintf(out, size, blank ? "\"%s\"" : "%s", value) < size;
+}
+
+static const char *right_key(enum learn_right r)
+{
+	switch (r) {
+	case LEARN_WRITE:
+		return "write";
+	case LEARN_EXEC:
+		return "exec";
+	case LEARN_READ:
+	default:
+		return "read";
+	}
+}
+
+/* The built-in default, copied: its [network] mode line commented out
+ * when the learned [network] section sets its own. */
+static void write_default(FILE *f, bool own_mode)
+{
+	const char *s = policy_default_text;
+	bool in_network = false;
+
+	while (*s) {
+		const char *e = strchr(s, '\n');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		const char *t = s;
+		while (t < s + n && (*t == ' ' || *t == '\t'))
+			t++;
+		if (*t == '[')
+			in_network = strncmp(t, "[network]", 9) == 0;
+		if (own_mode && in_network && strncmp(t, "mode", 4) == 0 &&
+		    strspn(t + 4, " \t") + 4 < n && t[4 + strspn(t + 4, " \t")] == '=')
+			fprintf(f, "; (ringfence learn: [network] below sets the mode) ");
+		fprintf(f, "%.*s\n", (int)n, s);
+		s += n + (e ? 1 : 0);
+	}
+}
+
+static void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char *base_abs,
+			const struct policy *base)
+{
+	struct learn_use *uses = calloc(r->n_dirs + 1, sizeof(*uses));
+	struct learn_grant *g = NULL;
+	size_t n_g = 0;
+	char val[PATH_MAX + 3], cmd[1024] = "";
+	bool own_mode = r->n_hosts && base->net.mode == POLICY_NET_NONE;
+
+	if (!uses)
+		die("out of memory");
+	for (size_t i = 0; i < r->n_dirs; i++)
+		uses[i] = (struct learn_use){ .path = r->dirs[i].path, .rights = r->dirs[i].rights,
+					      .count = r->dirs[i].count, .why = r->dirs[i].why };
+	if (learn_group(uses, r->n_dirs, r->never, r->n_never, r->deny, r->n_deny, &g, &n_g) < 0)
+		die("out of memory");
+
+	for (int i = 0; i < cli->argc; i++) {
+		size_t off = strlen(cmd);
+		snprintf(cmd + off, sizeof(cmd) - off, "%s%s", i ? " " : "", cli->argv[i]);
+	}
+	fprintf(f, "; Learned by ringfence learn from one run of:\n;   %s\n", one_line(cmd));
+	fprintf(f, "; Each line says what used it: review them before use.\n");
+	if (base_abs) {
+		fprintf(f, "[sandbox]\ninclude = %s\n", base_abs);
+	} else {
+		fprintf(f, "; The built-in default policy, copied:\n");
+		write_default(f, own_mode);
+		fprintf(f, "; What the run used beyond it:\n");
+	}
+
+	fprintf(f, "[filesystem]\n");
+	for (size_t i = 0; i < n_g; i++) {
+		if (!policy_value(g[i].path, val, sizeof(val))) {
+			fprintf(f, "; not proposed: %s: no policy line can hold its name\n",
+				one_line(g[i].path));
+			continue;
+		}
+		fprintf(f, "; %s", one_line(g[i].why));
+		if (g[i].n_uses > 1 || g[i].count > 1)
+			fprintf(f, " (%lu accesses in %zu director%s)", g[i].count, g[i].n_uses,
+				g[i].n_uses == 1 ? "y" : "ies");
+		fprintf(f, "\n%s = %s\n", right_key(g[i].right), val);
+	}
+	for (size_t i = 0; i < r->n_dirs; i++)
+		if (!learn_grantable(r->dirs[i].path, r->never, r->n_never, r->deny, r->n_deny))
+			fprintf(f, "; not proposed: %s (%s): a home directory, / and deny paths are "
+				   "never granted\n",
+				one_line(r->dirs[i].path), one_line(r->dirs[i].why));
+	if (r->dropped)
+		fprintf(f, "; not recorded: %lu accesses beyond the first %d directories\n",
+			r->dropped, LEARN_DIRS_MAX);
+
+	if (r->n_hosts || base->net.mode == POLICY_NET_HOST) {
+		fprintf(f, "[network]\n");
+		if (base->net.mode == POLICY_NET_HOST)
+			fprintf(f, "; the base's mode = host reaches every host: none recorded\n");
+		if (own_mode)
+			fprintf(f, "mode = proxy\n");
+		for (size_t i = 0; i < r->n_hosts; i++)
+			fprintf(f, "; %lu connection%s\nallow = %s:%u\n", r->hosts[i].count,
+				r->hosts[i].count == 1 ? "" : "s", r->hosts[i].host, r->hosts[i].port);
+	}
+	for (size_t i = 0; i < r->n_notes; i++)
+		fprintf(f, "; refused while learning, not proposed: %s\n", one_line(r->notes[i]));
+	if (r->more_notes)
+		fprintf(f, "; and %lu more refusals (the audit log has each)\n", r->more_notes);
+
+	/* credentials: a commented section the operator completes; the
+	 * value itself is never written */
+	for (size_t i = 0; i < r->n_cands; i++) {
+		const struct learn_cand *c = &r->cands[i];
+		char lower[128];
+		size_t k = 0;
+		if (c->n_hosts != 1 || c->more_hosts)
+			continue;
+		for (; c->name[k] && k + 1 < sizeof(lower); k++)
+			lower[k] = (char)(c->name[k] >= 'A' && c->name[k] <= 'Z' ? c->name[k] + 32
+										  : c->name[k]);
+		lower[k] = '\0';
+		fprintf(f,
+			"; $%s went to %s:%u only: a credential keeps its value out of the "
+			"sandbox.\n"
+			"; Complete and uncomment (source: where the real value is kept):\n"
+			"; [credential %s]\n"
+			"; env = %s\n"
+			"; source = env:%s_REAL\n"
+			"; hosts = %s:%u\n",
+			c->name, c->hosts[0].host, c->hosts[0].port, lower, c->name, c->name,
+			c->hosts[0].host, c->hosts[0].port);
+		if (c->plain)
+			fprintf(f, "; plaintext = yes   ; it went in plain HTTP\n");
+	}
+	for (size_t i = 0; i < r->n_cands; i++)
+		if (r->cands[i].n_hosts > 1 || r->cands[i].more_hosts)
+			fprintf(f, "; not proposed as a credential: $%s went to more than one host\n",
+				r->cands[i].name);
+	learn_grants_free(g, n_g);
+	free(uses);
+}
+
+/* The temporary file the policy is written to, removed if ringfence ends
+ * before it is renamed into place (die() exits from anywhere; a forked
+ * child exiting is not us). */
+static char learn_tmp[PATH_MAX];
+static pid_t learn_pid;
+
+static void learn_tmp_remove(void)
+{
+	if (learn_tmp[0] && getpid() == learn_pid)
+		unlink(learn_tmp);
+}
+
+static const char *learn_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+int supervisor_learn_run(const struct cli *cli)
+{
+	_cleanup_(policy_freep) struct policy *base = NULL, *defaults = NULL;
+	_cleanup_free_ char *home = NULL, *base_abs = NULL, *dir = NULL;
+	struct policy_error err = { 0 };
+	struct cli wide_cli = *cli;
+	struct stat st;
+	char cwd[PATH_MAX];
+	int code;
+
+	/* the output first: a bad -o costs no run */
+	if (lstat(cli->learn_out, &st) == 0) {
+		if (!cli->learn_force)
+			die("%s: already exists (learn -o does not replace a file without --force)",
+			    cli->learn_out);
+		if (!S_ISREG(st.st_mode))
+			die("%s: not a regular file", cli->learn_out);
+	}
+	dir = strdup(cli->learn_out);
+	if (!dir)
+		die("out of memory");
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, strlen(dir) + 1, ".");
+	if (cli->policy_path) {
+		base_abs = realpath(cli->policy_path, NULL);
+		if (!base_abs)
+			die("%s: %s", cli->policy_path, strerror(errno));
+	}
+	base = supervisor_load_policy(cli, &home);
+	if (!getcwd(cwd, sizeof(cwd)))
+		die("cannot read the working directory: %s", strerror(errno));
+
+	/* the widening, as command-line grants on a second copy of the
+	 * base: what BASE does not grant is judged against BASE, not this */
+	size_t n_extra = 4;
+	if (policy_load_default(&defaults, &err) < 0)
+		die_policy(&err);
+	n_extra += defaults->fs.deny.n;
+	struct cli_override *ov = calloc(cli->n_overrides + n_extra, sizeof(*ov));
+	if (!ov)
+		die("out of memory");
+	memcpy(ov, cli->overrides, cli->n_overrides * sizeof(*ov));
+	size_t n_ov = cli->n_overrides;
+	ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_READ, "/" };
+	ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_EXEC, "/" };
+	ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_WRITE, "${CWD}" };
+	if (home && strcmp(home, "/") != 0 && stat(home, &st) == 0 && S_ISDIR(st.st_mode))
+		ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_WRITE, home };
+	/* the secrets the default denies stay denied while learning, unless
+	 * the base itself grants in them */
+	struct policy_vars vars = { .cwd = cwd, .home = home, .getenv = learn_getenv };
+	for (size_t i = 0; i < defaults->fs.deny.n; i++) {
+		_cleanup_free_ char *x = NULL;
+		const char *undef = NULL;
+		bool granted = false;
+		if (policy_expand_string(defaults->fs.deny.items[i].value, &vars, true, &x, &undef) <
+		    0)
+			continue;
+		const struct policy_list *l[3] = { &base->fs.read, &base->fs.write,
+						   &base->fs.exec };
+		for (size_t k = 0; k < 3; k++)
+			for (size_t j = 0; j < l[k]->n; j++)
+				granted |= beneath(l[k]->items[j].value, x) &&
+					   strcmp(l[k]->items[j].value, cwd) != 0;
+		if (!granted)
+			ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_DENY,
+							    defaults->fs.deny.items[i].value };
+	}
+	wide_cli.overrides = ov;
+	wide_cli.n_overrides = n_ov;
+	char *wide_home = NULL;
+	struct policy *wide = supervisor_load_policy(&wide_cli, &wide_home);
+	free(ov);
+	if (wide->net.mode == POLICY_NET_NONE)
+		wide->net.mode = POLICY_NET_PROXY;
+	wide->net.allow_any = true;
+
+	/* where the policy goes: a file made now beside it (a directory we
+	 * cannot write fails before the run), renamed into place at the end */
+	if ((size_t)snprintf(learn_tmp, sizeof(learn_tmp), "%s/.ringfence-learn.XXXXXX", dir) >=
+	    sizeof(learn_tmp))
+		die("%s: name too long", cli->learn_out);
+	learn_pid = getpid();
+	int fd = mkostemp(learn_tmp, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		learn_tmp[0] = '\0';
+		die("%s: cannot write there: %s", cli->learn_out, strerror(e));
+	}
+	atexit(learn_tmp_remove);
+	if (fchmod(fd, 0644) < 0)
+		die("%s: %s", learn_tmp, strerror(errno));
+
+	struct learn_rec *rec = learn_new(base);
+	code = supervisor_run_policy(cli, wide, wide_home, rec);
+
+	FILE *f = fdopen(fd, "w");
+	if (!f)
+		die("%s: %s", learn_tmp, strerror(errno));
+	learn_write(rec, f, cli, base_abs, base);
+	if (fflush(f) != 0 || fsync(fd) < 0)
+		die("%s: %s", cli->learn_out, strerror(errno));
+	/* without --force a file made meanwhile is not replaced either */
+	if (cli->learn_force ? rename(learn_tmp, cli->learn_out) < 0
+			     : renameat2(AT_FDCWD, learn_tmp, AT_FDCWD, cli->learn_out,
+					 RENAME_NOREPLACE) < 0)
+		die("%s: %s", cli->learn_out, strerror(errno));
+	learn_tmp[0] = '\0';
+	fclose(f);
+	fprintf(stderr,
+		"ringfence: the learned policy is in %s (review it); the command exited %d%s\n",
+		cli->learn_out, code,
+		code ? ": what it did not reach is not in it" : "");
+	learn_free(rec);
+	return code;
 }

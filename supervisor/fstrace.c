@@ -86,6 +86,11 @@ bool fstrace_judge(const struct sandbox *sb, const char *target, const char *che
 	need &= sb->ll.fs;
 	if (sb->ll.abi <= 0 || !need)
 		return false;
+	/* without namespaces the private TMPDIR is granted by init, after
+	 * our copy of the plan was made */
+	if (sb->private_tmp_dir && landlock_path_beneath(check_path, sb->private_tmp_dir) &&
+	    !(need & ~(uint64_t)LANDLOCK_WRITE))
+		return false;
 	/* deny wins: no grant would let it through, so none is suggested */
 	for (size_t i = 0; sb->deny_canon && i < p->fs.deny.n; i++) {
 		const char *c = sb->deny_canon[i];

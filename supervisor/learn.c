@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -648,6 +649,25 @@ void learn_note_head(struct learn_rec *r, const char *host, uint16_t port, bool 
 
 /* ---- the learned policy, written ------------------------------------------ */
 
+/* The policy reader takes lines of up to 198 characters (policy/parse.c):
+ * a comment is cut to fit, a value that does not fit is not proposed. */
+#define LINE_MAX_CHARS 198
+
+/* One comment line: control bytes made '?', cut to fit. */
+_printf_(2, 3) static void comment(FILE *f, const char *fmt, ...)
+{
+	char buf[PATH_MAX * 3];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	one_line(buf);
+	if (strlen(buf) + 2 > LINE_MAX_CHARS)
+		snprintf(buf + LINE_MAX_CHARS - 2 - 3, 4, "...");
+	fprintf(f, "; %s\n", buf);
+}
+
 /* VALUE as a policy list item: quoted when it holds a blank; false when no
  * line can hold it. */
 static bool policy_value(const char *value, char *out, size_t size)
@@ -659,7 +679,9 @@ static bool policy_value(const char *value, char *out, size_t size)
 			return false;
 		blank |= *c == ' ' || *c == ',';
 	}
-	return (size_t)snprintf(out, size, blank ? "\"%s\"" : "%s", value) < size;
+	/* "write = " before it */
+	return (size_t)snprintf(out, size, blank ? "\"%s\"" : "%s", value) < size &&
+	       strlen(out) + 8 <= LINE_MAX_CHARS;
 }
 
 static const char *right_key(enum learn_right r)
@@ -719,52 +741,57 @@ static void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, con
 		size_t off = strlen(cmd);
 		snprintf(cmd + off, sizeof(cmd) - off, "%s%s", i ? " " : "", cli->argv[i]);
 	}
-	fprintf(f, "; Learned by ringfence learn from one run of:\n;   %s\n", one_line(cmd));
-	fprintf(f, "; Each line says what used it: review them before use.\n");
+	comment(f, "Learned by ringfence learn from one run of:");
+	comment(f, "  %s", cmd);
+	comment(f, "Each line says what used it: review them before use.");
 	if (base_abs) {
-		fprintf(f, "[sandbox]\ninclude = %s\n", base_abs);
+		if (!policy_value(base_abs, val, sizeof(val)))
+			die("%s: this path cannot be written on a policy line", base_abs);
+		fprintf(f, "[sandbox]\ninclude = %s\n", val);
 	} else {
-		fprintf(f, "; The built-in default policy, copied:\n");
+		comment(f, "The built-in default policy, copied:");
 		write_default(f, own_mode);
-		fprintf(f, "; What the run used beyond it:\n");
+		comment(f, "What the run used beyond it:");
 	}
 
 	fprintf(f, "[filesystem]\n");
 	for (size_t i = 0; i < n_g; i++) {
 		if (!policy_value(g[i].path, val, sizeof(val))) {
-			fprintf(f, "; not proposed: %s: no policy line can hold its name\n",
-				one_line(g[i].path));
+			comment(f, "not proposed: %s: no policy line can hold its name", g[i].path);
 			continue;
 		}
-		fprintf(f, "; %s", one_line(g[i].why));
 		if (g[i].n_uses > 1 || g[i].count > 1)
-			fprintf(f, " (%lu accesses in %zu director%s)", g[i].count, g[i].n_uses,
-				g[i].n_uses == 1 ? "y" : "ies");
-		fprintf(f, "\n%s = %s\n", right_key(g[i].right), val);
+			comment(f, "%s (%lu accesses in %zu director%s)", g[i].why, g[i].count,
+				g[i].n_uses, g[i].n_uses == 1 ? "y" : "ies");
+		else
+			comment(f, "%s", g[i].why);
+		fprintf(f, "%s = %s\n", right_key(g[i].right), val);
 	}
 	for (size_t i = 0; i < r->n_dirs; i++)
 		if (!learn_grantable(r->dirs[i].path, r->never, r->n_never, r->deny, r->n_deny))
-			fprintf(f, "; not proposed: %s (%s): a home directory, / and deny paths are "
-				   "never granted\n",
-				one_line(r->dirs[i].path), one_line(r->dirs[i].why));
+			comment(f, "not proposed: %s (%s): a home directory, / and deny paths are "
+				   "never granted",
+				r->dirs[i].path, r->dirs[i].why);
 	if (r->dropped)
-		fprintf(f, "; not recorded: %lu accesses beyond the first %d directories\n",
-			r->dropped, LEARN_DIRS_MAX);
+		comment(f, "not recorded: %lu accesses beyond the first %d directories", r->dropped,
+			LEARN_DIRS_MAX);
 
 	if (r->n_hosts || base->net.mode == POLICY_NET_HOST) {
 		fprintf(f, "[network]\n");
 		if (base->net.mode == POLICY_NET_HOST)
-			fprintf(f, "; the base's mode = host reaches every host: none recorded\n");
+			comment(f, "the base's mode = host reaches every host: none recorded");
 		if (own_mode)
 			fprintf(f, "mode = proxy\n");
-		for (size_t i = 0; i < r->n_hosts; i++)
-			fprintf(f, "; %lu connection%s\nallow = %s:%u\n", r->hosts[i].count,
-				r->hosts[i].count == 1 ? "" : "s", r->hosts[i].host, r->hosts[i].port);
+		for (size_t i = 0; i < r->n_hosts; i++) {
+			comment(f, "%lu connection%s", r->hosts[i].count,
+				r->hosts[i].count == 1 ? "" : "s");
+			fprintf(f, "allow = %s:%u\n", r->hosts[i].host, r->hosts[i].port);
+		}
 	}
 	for (size_t i = 0; i < r->n_notes; i++)
-		fprintf(f, "; refused while learning, not proposed: %s\n", one_line(r->notes[i]));
+		comment(f, "refused while learning, not proposed: %s", r->notes[i]);
 	if (r->more_notes)
-		fprintf(f, "; and %lu more refusals (the audit log has each)\n", r->more_notes);
+		comment(f, "and %lu more refusals (the audit log has each)", r->more_notes);
 
 	/* credentials: a commented section the operator completes; the
 	 * value itself is never written */
@@ -778,22 +805,19 @@ static void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, con
 			lower[k] = (char)(c->name[k] >= 'A' && c->name[k] <= 'Z' ? c->name[k] + 32
 										  : c->name[k]);
 		lower[k] = '\0';
-		fprintf(f,
-			"; $%s went to %s:%u only: a credential keeps its value out of the "
-			"sandbox.\n"
-			"; Complete and uncomment (source: where the real value is kept):\n"
-			"; [credential %s]\n"
-			"; env = %s\n"
-			"; source = env:%s_REAL\n"
-			"; hosts = %s:%u\n",
-			c->name, c->hosts[0].host, c->hosts[0].port, lower, c->name, c->name,
-			c->hosts[0].host, c->hosts[0].port);
+		comment(f, "$%s went to %s:%u only: a credential keeps its value out of the sandbox.",
+			c->name, c->hosts[0].host, c->hosts[0].port);
+		comment(f, "Complete and uncomment (source: where the real value is kept):");
+		comment(f, "[credential %s]", lower);
+		comment(f, "env = %s", c->name);
+		comment(f, "source = env:%s_REAL", c->name);
+		comment(f, "hosts = %s:%u", c->hosts[0].host, c->hosts[0].port);
 		if (c->plain)
-			fprintf(f, "; plaintext = yes   ; it went in plain HTTP\n");
+			comment(f, "plaintext = yes   ; it went in plain HTTP");
 	}
 	for (size_t i = 0; i < r->n_cands; i++)
 		if (r->cands[i].n_hosts > 1 || r->cands[i].more_hosts)
-			fprintf(f, "; not proposed as a credential: $%s went to more than one host\n",
+			comment(f, "not proposed as a credential: $%s went to more than one host",
 				r->cands[i].name);
 	learn_grants_free(g, n_g);
 	free(uses);

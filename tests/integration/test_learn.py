@@ -3,11 +3,18 @@
 run's refusals, as a policy including the one the run used; what the policy
 denies on purpose is never proposed.  The same command then runs under the
 learned policy."""
+import base64
+import hashlib
 import os
 import re
+import shutil
 import subprocess
+import zipfile
+
+import pytest
 
 from conftest import NOBODY
+from test_network import NetBox, world  # noqa: F401
 
 SCRIPT = ("echo x > %(out)s/f && echo wrote; cat %(secret)s/key; "
           "curl -s -o /dev/null --max-time 5 http://never.test:8080/; echo done")
@@ -123,7 +130,7 @@ def home_for(box):
     """A home of the command's own, with a tool's state directory, a
     secret the default denies and a file beside it."""
     home = box.path("home")
-    for d in ("", ".cache", ".cache/tool", ".ssh"):
+    for d in ("", ".cache", ".cache/tool", ".cache/pytest", ".ssh"):
         os.makedirs(os.path.join(home, d), exist_ok=True)
     box.write("home/.ssh/id_rsa", "SECRETKEY\n", mode=0o600)
     box.write("home/notes.txt", "NOTES\n")
@@ -252,3 +259,125 @@ def test_learn_run_bad_input_is_one_line_and_the_command_never_starts(box):
     assert r.returncode == 0, r.stderr
     assert os.path.exists(marker)
     assert open(new).read().startswith("; Learned by ringfence learn"), open(new).read()
+
+
+# ---- a real workflow, learned: clone over HTTPS, install from an index, test --
+
+API_KEY = "sk-learn-0123456789abcdefABCDEF"
+
+WORKFLOW = (
+    "set -e; "
+    "git -c http.sslCAInfo=%(ca)s clone -q https://good.test/repo-learn.git proj; "
+    "cd proj; "
+    "/usr/bin/python3 -m pip install -q --disable-pip-version-check "
+    "--index-url http://other.test:8080/simple/ --trusted-host other.test "
+    "--target deps learnpkg; "
+    "PYTHONPATH=deps /usr/bin/python3 -m pytest -q -o cache_dir=$HOME/.cache/pytest; "
+    "curl -sS -o /dev/null -H \"Authorization: Bearer $LEARN_API_KEY\" "
+    "http://other.test:8080/hello; "
+    "echo workflow-ok")
+
+
+def serve_project(world):
+    """In the world's web root: a repository with a test that imports
+    learnpkg, and a package index holding learnpkg as a wheel."""
+    if os.path.exists(os.path.join(world.www, "repo-learn.git")):
+        return
+    quiet = dict(check=True, capture_output=True)
+    src = os.path.join(world.dir, "learnsrc")
+    os.makedirs(src)
+    with open(os.path.join(src, "test_app.py"), "w") as f:
+        f.write("import learnpkg\n\n\ndef test_answer():\n    assert learnpkg.answer() == 42\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+    subprocess.run(git + ["init", "-q", src], **quiet)
+    subprocess.run(git + ["-C", src, "add", "test_app.py"], **quiet)
+    subprocess.run(git + ["-C", src, "commit", "-qm", "one"], **quiet)
+    bare = os.path.join(world.www, "repo-learn.git")
+    subprocess.run(git + ["clone", "-q", "--bare", src, bare], **quiet)
+    subprocess.run(git + ["-C", bare, "update-server-info"], **quiet)
+    # a wheel is a zip with its metadata and a RECORD
+    name = "learnpkg-1.0-py3-none-any.whl"
+    files = {
+        "learnpkg/__init__.py": "def answer():\n    return 42\n",
+        "learnpkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: learnpkg\nVersion: 1.0\n",
+        "learnpkg-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\n"
+                                        "Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = ""
+    for n, body in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(body.encode()).digest())
+        record += "%s,sha256=%s,%d\n" % (n, digest.rstrip(b"=").decode(), len(body))
+    files["learnpkg-1.0.dist-info/RECORD"] = record + "learnpkg-1.0.dist-info/RECORD,,\n"
+    os.makedirs(os.path.join(world.www, "packages"))
+    with zipfile.ZipFile(os.path.join(world.www, "packages", name), "w") as z:
+        for n, body in files.items():
+            z.writestr(n, body)
+    os.makedirs(os.path.join(world.www, "simple", "learnpkg"))
+    with open(os.path.join(world.www, "simple", "learnpkg", "index.html"), "w") as f:
+        f.write('<html><body><a href="/packages/%s">%s</a></body></html>\n' % (name, name))
+    for root, dirs, names in os.walk(world.www):
+        for n in dirs + names:
+            os.chmod(os.path.join(root, n), 0o755 if n in dirs else 0o644)
+
+
+LEARN_MODES = [("root", "namespace", "on"), ("nobody", "broker", "off"),
+               ("nobody", "namespace", "on"), ("root", "broker", "off")]
+
+
+@pytest.fixture(params=LEARN_MODES, ids=["root-ns", "user-broker-nons", "user-ns",
+                                         "root-broker-nons"])
+def lbox(request, world):  # noqa: F811
+    b = NetBox(world, *request.param)
+    serve_project(world)
+    yield b
+    b.cleanup()
+
+
+def test_learn_a_workflow_then_run_it_under_the_learned_policy(lbox):
+    """git clone over HTTPS, pip install from an index, pytest, and an API
+    call carrying a key: learned in one run, the learned policy then runs
+    the same workflow; it grants the tool's state directory and the hosts
+    used and nothing wider (no home, no /, no secret), and proposes the key
+    as a credential for the one host it went to, without its value."""
+    box = lbox
+    home = home_for(box)
+    env = {"HOME": home, "LEARN_API_KEY": API_KEY}
+    base = box.net_policy("", "[process]\nenv_keep = PATH HOME LANG LEARN_API_KEY\n")
+    script = WORKFLOW % {"ca": box.path("bin", "ca.pem")}
+    # the control: the base alone reaches no host
+    r = box.sh(script, base, env=env)
+    assert r.returncode != 0 and "workflow-ok" not in r.stdout, r.stdout + r.stderr
+    shutil.rmtree(os.path.join(box.work, "proj"), ignore_errors=True)
+
+    new = os.path.join(box.work, "learned.ini")
+    r = box.raw(["learn", "-o", new, "-p", base, "--", "sh", "-c", script], env=env,
+                timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 passed" in r.stdout and "workflow-ok" in r.stdout, r.stdout + r.stderr
+    with open(new) as f:
+        text = f.read()
+    lines = [l for l in text.splitlines() if not l.startswith(";")]
+    assert "allow = good.test:443" in lines and "allow = other.test:8080" in lines, text
+    assert [l for l in lines if l.startswith("allow")] == \
+        ["allow = good.test:443", "allow = other.test:8080"], text
+    assert_nothing_wide(box, text, home)
+    # beyond the project (the working directory, which the base grants)
+    # only the tools' state in the home (pytest's cache, which the workflow
+    # keeps there; pip's, when pip keeps one)
+    assert ("write", home + "/.cache/pytest") in grants(text), text
+    for key, path in grants(text):
+        assert path.startswith(home + "/."), (key, path, text)
+    # the key: a credential to complete, bound to the one host it went to;
+    # its value is nowhere in the file
+    assert "; [credential learn_api_key]\n; env = LEARN_API_KEY\n" in text, text
+    assert "; hosts = other.test:8080\n" in text, text
+    assert "plaintext = yes" in text, text
+    assert API_KEY not in text and API_KEY[8:24] not in text
+    assert box.raw(["check", new]).returncode == 0
+
+    shutil.rmtree(os.path.join(box.work, "proj"))
+    open(box.audit, "w").close()
+    r = box.sh(script, new, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 passed" in r.stdout and "workflow-ok" in r.stdout, r.stdout + r.stderr
+    assert box.events("net.deny") == []

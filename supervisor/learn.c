@@ -843,14 +843,17 @@ static const char *learn_getenv(const char *name)
 int supervisor_learn_run(const struct cli *cli)
 {
 	_cleanup_(policy_freep) struct policy *base = NULL, *defaults = NULL;
-	_cleanup_free_ char *home = NULL, *base_abs = NULL, *dir = NULL;
+	_cleanup_free_ char *home = NULL, *base_abs = NULL;
 	struct policy_error err = { 0 };
 	struct cli wide_cli = *cli;
 	struct stat st;
-	char cwd[PATH_MAX];
+	char cwd[PATH_MAX], dir[PATH_MAX];
 	int code;
 
-	/* the output first: a bad -o costs no run */
+	/* the output first, before anything is allocated: a bad -o costs no
+	 * run, and the file made here is where the policy goes, written
+	 * beside its name and renamed into place at the end (an atexit
+	 * handler removes it if ringfence dies on the way) */
 	if (lstat(cli->learn_out, &st) == 0) {
 		if (!cli->learn_force)
 			die("%s: already exists (learn -o does not replace a file without --force)",
@@ -858,22 +861,35 @@ int supervisor_learn_run(const struct cli *cli)
 		if (!S_ISREG(st.st_mode))
 			die("%s: not a regular file", cli->learn_out);
 	}
-	dir = strdup(cli->learn_out);
-	if (!dir)
-		die("out of memory");
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", cli->learn_out) >= sizeof(dir))
+		die("%s: name too long", cli->learn_out);
 	char *slash = strrchr(dir, '/');
 	if (slash == dir)
 		dir[1] = '\0';
 	else if (slash)
 		*slash = '\0';
 	else
-		snprintf(dir, strlen(dir) + 1, ".");
+		snprintf(dir, sizeof(dir), ".");
+	if ((size_t)snprintf(learn_tmp, sizeof(learn_tmp), "%s/.ringfence-learn.XXXXXX", dir) >=
+	    sizeof(learn_tmp))
+		die("%s: name too long", cli->learn_out);
+	learn_pid = getpid();
+	int fd = mkostemp(learn_tmp, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		learn_tmp[0] = '\0';
+		die("%s: cannot write there: %s", cli->learn_out, strerror(e));
+	}
+	atexit(learn_tmp_remove);
+	if (fchmod(fd, 0644) < 0)
+		die("%s: %s", learn_tmp, strerror(errno));
+
+	base = supervisor_load_policy(cli, &home);
 	if (cli->policy_path) {
 		base_abs = realpath(cli->policy_path, NULL);
 		if (!base_abs)
 			die("%s: %s", cli->policy_path, strerror(errno));
 	}
-	base = supervisor_load_policy(cli, &home);
 	if (!getcwd(cwd, sizeof(cwd)))
 		die("cannot read the working directory: %s", strerror(errno));
 
@@ -886,7 +902,8 @@ int supervisor_learn_run(const struct cli *cli)
 	struct cli_override *ov = calloc(cli->n_overrides + n_extra, sizeof(*ov));
 	if (!ov)
 		die("out of memory");
-	memcpy(ov, cli->overrides, cli->n_overrides * sizeof(*ov));
+	if (cli->n_overrides)
+		memcpy(ov, cli->overrides, cli->n_overrides * sizeof(*ov));
 	size_t n_ov = cli->n_overrides;
 	ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_READ, "/" };
 	ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_EXEC, "/" };
@@ -922,22 +939,6 @@ int supervisor_learn_run(const struct cli *cli)
 		wide->net.mode = POLICY_NET_PROXY;
 	wide->net.allow_any = true;
 
-	/* where the policy goes: a file made now beside it (a directory we
-	 * cannot write fails before the run), renamed into place at the end */
-	if ((size_t)snprintf(learn_tmp, sizeof(learn_tmp), "%s/.ringfence-learn.XXXXXX", dir) >=
-	    sizeof(learn_tmp))
-		die("%s: name too long", cli->learn_out);
-	learn_pid = getpid();
-	int fd = mkostemp(learn_tmp, O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		learn_tmp[0] = '\0';
-		die("%s: cannot write there: %s", cli->learn_out, strerror(e));
-	}
-	atexit(learn_tmp_remove);
-	if (fchmod(fd, 0644) < 0)
-		die("%s: %s", learn_tmp, strerror(errno));
-
 	struct learn_rec *rec = learn_new(base);
 	code = supervisor_run_policy(cli, wide, wide_home, rec);
 
@@ -956,8 +957,7 @@ int supervisor_learn_run(const struct cli *cli)
 	fclose(f);
 	fprintf(stderr,
 		"ringfence: the learned policy is in %s (review it); the command exited %d%s\n",
-		cli->learn_out, code,
-		code ? ": what it did not reach is not in it" : "");
+		cli->learn_out, code, code ? ": what it did not reach is not in it" : "");
 	learn_free(rec);
 	return code;
 }

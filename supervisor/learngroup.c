@@ -142,7 +142,8 @@ static int group_one(struct node *nodes, size_t n, char *const *never, size_t n_
 			changed = true;
 		}
 	}
-	qsort(nodes, n, sizeof(*nodes), cmp_node);
+	if (n)
+		qsort(nodes, n, sizeof(*nodes), cmp_node);
 	*ret_n = fold(nodes, n);
 	return 0;
 }

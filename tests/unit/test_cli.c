@@ -10,7 +10,7 @@
 
 struct cli_case {
 	const char *name;
-	const char *argv[8];
+	const char *argv[10];
 	int ok;
 	enum cli_command cmd;
 	const char *policy;
@@ -91,7 +91,7 @@ static void test_cli_cases(void **state)
 /* --trace and --log - are flags of the run, not policy overrides. */
 static const struct {
 	const char *name;
-	const char *argv[8];
+	const char *argv[10];
 	int ok;
 	bool trace, log_live;
 	size_t n_overrides;

@@ -128,6 +128,18 @@ static void test_learn_group_counts(void **state)
 	learn_grants_free(g, n_g);
 }
 
+/* A run that needed nothing beyond the base. */
+static void test_learn_group_nothing(void **state)
+{
+	struct learn_grant *g = NULL;
+	size_t n_g = 1;
+
+	(void)state;
+	assert_int_equal(learn_group(NULL, 0, never, 2, deny, 2, &g, &n_g), 0);
+	assert_int_equal(n_g, 0);
+	learn_grants_free(g, n_g);
+}
+
 static void test_learn_grantable(void **state)
 {
 	(void)state;
@@ -145,6 +157,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_learn_group_cases),
 					   cmocka_unit_test(test_learn_group_counts),
+					   cmocka_unit_test(test_learn_group_nothing),
 					   cmocka_unit_test(test_learn_grantable)};
 	return cmocka_run_group_tests_name("learn", tests, NULL, NULL);
 }

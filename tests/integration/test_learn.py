@@ -381,3 +381,49 @@ def test_learn_a_workflow_then_run_it_under_the_learned_policy(lbox):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "1 passed" in r.stdout and "workflow-ok" in r.stdout, r.stdout + r.stderr
     assert box.events("net.deny") == []
+
+
+def test_learn_run_names_made_by_the_command_stay_in_comments(box):
+    """The command names the files it makes: a name holding a newline and
+    a [network] section, or a ';', becomes no policy line (it is listed in
+    a comment, on one line); a plain name beside them is granted (the
+    control)."""
+    home = home_for(box)
+    new = os.path.join(box.work, "new.ini")
+    script = ("touch \"$HOME/.evil\n[network]\nallow = evil.example:443\" "
+              "\"$HOME/.semi;colon\" \"$HOME/.plain\"; echo made")
+    r = box.raw(["learn", "-o", new, "-p", box.policy(""), "--", "sh", "-c", script],
+                env={"HOME": home})
+    assert r.returncode == 0 and "made" in r.stdout, r.stdout + r.stderr
+    with open(new) as f:
+        text = f.read()
+    lines = [l for l in text.splitlines() if not l.startswith(";")]
+    assert [l for l in lines if "evil" in l or "semi" in l] == [], text
+    assert "[network]" not in lines, text
+    assert ("write", home + "/.plain") in grants(text), text
+    assert re.search(r"^; not proposed: .*\.evil\?\[network\]\?allow", text, re.M), text
+    assert box.raw(["check", new]).returncode == 0
+
+
+def test_learn_run_without_a_base_copies_the_default(box):
+    """Without -p the learned policy is the built-in default, copied, plus
+    what the run needed: complete on its own (check accepts it) and the
+    command runs under it."""
+    home = home_for(box)
+    if box.namespaces == "off" or box.user == "root":
+        # the default has neither namespaces = off nor run_as: a base
+        # that says so is what the other tests use
+        pytest.skip("the built-in default as it is: namespaces auto, no run_as")
+    new = os.path.join(box.work, "new.ini")
+    script = "mkdir -p $HOME/.cache/tool/x && echo made"
+    r = box.raw(["learn", "-o", new, "--", "sh", "-c", script], env={"HOME": home})
+    assert r.returncode == 0 and "made" in r.stdout, r.stdout + r.stderr
+    with open(new) as f:
+        text = f.read()
+    assert "include" not in text and "deny  = ~/.ssh" in text, text
+    assert ("write", home + "/.cache/tool") in grants(text), text
+    assert box.raw(["check", new]).returncode == 0
+    shutil.rmtree(os.path.join(home, ".cache/tool/x"))
+    r = box.run(["sh", "-c", script], policy=new, env={"HOME": home})
+    assert "made" in r.stdout and os.path.isdir(os.path.join(home, ".cache/tool/x")), \
+        r.stdout + r.stderr

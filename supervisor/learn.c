@@ -935,9 +935,13 @@ int supervisor_learn_run(const struct cli *cli)
 	char *wide_home = NULL;
 	struct policy *wide = supervisor_load_policy(&wide_cli, &wide_home);
 	free(ov);
-	if (wide->net.mode == POLICY_NET_NONE)
+	/* -n on the command line asked for no network: learning keeps it */
+	bool no_network = false;
+	for (size_t i = 0; i < cli->n_overrides; i++)
+		no_network |= cli->overrides[i].what == POLICY_OVERRIDE_NO_NETWORK;
+	if (wide->net.mode == POLICY_NET_NONE && !no_network)
 		wide->net.mode = POLICY_NET_PROXY;
-	wide->net.allow_any = true;
+	wide->net.allow_any = !no_network;
 
 	struct learn_rec *rec = learn_new(base);
 	code = supervisor_run_policy(cli, wide, wide_home, rec);

@@ -320,12 +320,13 @@ def serve_project(world):
             os.chmod(os.path.join(root, n), 0o755 if n in dirs else 0o644)
 
 
-LEARN_MODES = [("root", "namespace", "on"), ("nobody", "broker", "off"),
-               ("nobody", "namespace", "on"), ("root", "broker", "off")]
+# two of the four settings (each a few seconds of CI): root with namespaces
+# and the namespace isolation, unprivileged without namespaces through the
+# broker; the file tests above run all four
+LEARN_MODES = [("root", "namespace", "on"), ("nobody", "broker", "off")]
 
 
-@pytest.fixture(params=LEARN_MODES, ids=["root-ns", "user-broker-nons", "user-ns",
-                                         "root-broker-nons"])
+@pytest.fixture(params=LEARN_MODES, ids=["root-ns", "user-broker-nons"])
 def lbox(request, world):  # noqa: F811
     b = NetBox(world, *request.param)
     serve_project(world)
@@ -427,3 +428,41 @@ def test_learn_run_without_a_base_copies_the_default(box):
     r = box.run(["sh", "-c", script], policy=new, env={"HOME": home})
     assert "made" in r.stdout and os.path.isdir(os.path.join(home, ".cache/tool/x")), \
         r.stdout + r.stderr
+
+
+def test_learn_without_a_base_reaches_hosts_and_keys_to_two_hosts_are_no_credential(lbox):
+    """Without -p the default is copied with its mode = none commented out
+    and mode = proxy learned; a key sent to one host is proposed, one sent
+    to two is not (named in a comment); -n keeps the network off while
+    learning (the control: the same command then reaches nothing)."""
+    box = lbox
+    home = home_for(box)
+    if box.namespaces == "off":
+        pytest.skip("the built-in default as it is: namespaces auto")
+    env = {"HOME": home, "ONE_API_KEY": API_KEY, "TWO_API_KEY": API_KEY[::-1]}
+    script = ("curl -sS -o /dev/null -H \"X-Key: $ONE_API_KEY\" http://other.test:8080/hello && "
+              "curl -sS -o /dev/null -H \"X-Key: $TWO_API_KEY\" http://other.test:8080/hello && "
+              "curl -sS -o /dev/null -H \"X-Key: $TWO_API_KEY\" http://good.test/hello && "
+              "echo reached")
+    new = os.path.join(box.work, "new.ini")
+    base = box.write("keys.ini", "[sandbox]\ninclude = %s\n[process]\n"
+                     "env_keep = ONE_API_KEY TWO_API_KEY\n" % box.default)
+    r = box.raw(["learn", "-o", new, "-p", base, "-n", "--", "sh", "-c", script],
+                env=env)
+    assert "reached" not in r.stdout, r.stdout + r.stderr  # -n: no network while learning
+    r = box.raw(["learn", "--force", "-o", new, "--", "sh", "-c",
+                 "curl -sS -o /dev/null http://other.test:8080/hello && echo reached"], env=env)
+    assert r.returncode == 0 and "reached" in r.stdout, r.stdout + r.stderr
+    with open(new) as f:
+        text = f.read()
+    assert "; (ringfence learn: [network] below sets the mode) mode = none" in text, text
+    assert "\nmode = proxy\nallow = other.test:8080\n" in text.replace("; 1 connection\n", ""), text
+    assert box.raw(["check", new]).returncode == 0
+    r = box.raw(["learn", "--force", "-o", new, "-p", base, "--", "sh", "-c", script], env=env)
+    assert r.returncode == 0 and "reached" in r.stdout, r.stdout + r.stderr
+    with open(new) as f:
+        text = f.read()
+    assert "; [credential one_api_key]\n" in text, text
+    assert "credential two_api_key" not in text, text
+    assert "not proposed as a credential: $TWO_API_KEY went to more than one host" in text, text
+    assert API_KEY not in text and API_KEY[::-1] not in text

@@ -430,6 +430,8 @@ static bool looks_like_api_key(const char *name, const char *value)
 	return true;
 }
 
+static bool command_file(const struct sandbox *sb, char *out, size_t size);
+
 void learn_begin(struct learn_rec *r, const struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
@@ -460,6 +462,12 @@ void learn_begin(struct learn_rec *r, const struct sandbox *sb)
 		if (!r->tmpdir)
 			r->tmpdir = strdup(sb->private_tmp_dir);
 	}
+	/* unprivileged, the command's first exec is not seen by the trace
+	 * (its /proc entries are closed to us until it has run): recorded
+	 * from here, as the child will find it */
+	char cmd[PATH_MAX];
+	if (command_file(sb, cmd, sizeof(cmd)))
+		learn_note_use(r, FS_EXEC, cmd, cmd, LL_FS_EXECUTE);
 	for (char **e = sb->envp; e && *e && r->n_cands < LEARN_CANDS_MAX; e++) {
 		const char *eq = strchr(*e, '=');
 		char name[128];
@@ -477,16 +485,51 @@ void learn_begin(struct learn_rec *r, const struct sandbox *sb)
 	}
 }
 
+/* The file the command's first exec runs: ARGV0 as the child finds it (a
+ * name with a '/' from the working directory, else through the command's
+ * PATH), canonical; false when there is none. */
+static bool command_file(const struct sandbox *sb, char *out, size_t size)
+{
+	const char *a0 = sb->argv ? sb->argv[0] : NULL, *path = NULL;
+	char cand[PATH_MAX * 2 + 2];
+
+	if (!a0 || !a0[0])
+		return false;
+	for (char **e = sb->envp; e && *e && !path; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	for (const char *p = strchr(a0, '/') ? "" : path; p;) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		if (strchr(a0, '/'))
+			snprintf(cand, sizeof(cand), "%s%s%s", a0[0] == '/' ? "" : sb->cwd,
+				 a0[0] == '/' ? "" : "/", a0);
+		else
+			snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, n ? p : ".", a0);
+		_cleanup_free_ char *c = realpath(cand, NULL);
+		struct stat st;
+		if (c && stat(c, &st) == 0 && S_ISREG(st.st_mode) && strlen(c) < size) {
+			snprintf(out, size, "%s", c);
+			return true;
+		}
+		if (strchr(a0, '/') || !colon)
+			break;
+		p = colon + 1;
+	}
+	return false;
+}
+
 /* BASE allows RIGHTS (enum learn_right) at PATH: a grant covers it, or it
  * is in the private /tmp every run has. */
 static bool base_covers(const struct learn_rec *r, const char *path, unsigned right)
 {
-	if (any_beneath(path, r->cover[1], r->n_cover[1]))
+	/* a write grant gives reading too, an exec grant reading and
+	 * executing; only an exec grant gives executing (fstrace_judge) */
+	if (right != LEARN_EXEC && any_beneath(path, r->cover[1], r->n_cover[1]))
 		return true;
-	if (right == LEARN_EXEC && any_beneath(path, r->cover[2], r->n_cover[2]))
+	if (right != LEARN_WRITE && any_beneath(path, r->cover[2], r->n_cover[2]))
 		return true;
-	if (right == LEARN_READ && (any_beneath(path, r->cover[0], r->n_cover[0]) ||
-				    any_beneath(path, r->cover[2], r->n_cover[2])))
+	if (right == LEARN_READ && any_beneath(path, r->cover[0], r->n_cover[0]))
 		return true;
 	if (r->tmpdir && beneath(path, r->tmpdir))
 		return true;

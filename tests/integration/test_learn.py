@@ -466,3 +466,27 @@ def test_learn_without_a_base_reaches_hosts_and_keys_to_two_hosts_are_no_credent
     assert "credential two_api_key" not in text, text
     assert "not proposed as a credential: $TWO_API_KEY went to more than one host" in text, text
     assert API_KEY not in text and API_KEY[::-1] not in text
+
+
+def test_learn_run_proposes_exec_where_only_write_was_granted(box):
+    """A tool the command runs from the working directory, which the base
+    grants for writing only: learning proposes exec there (a write grant
+    never executes), and the command runs it under the learned policy;
+    the base alone refuses it (the control)."""
+    tool = box.write("work/tool.sh", "#!/bin/sh\necho tool-ran\n", mode=0o755,
+                     owner=NOBODY if box.user == "nobody" else None)
+    base = box.policy("")
+    r = box.run([tool], policy=base)
+    assert "tool-ran" not in r.stdout, r.stdout + r.stderr
+    new = os.path.join(box.work, "new.ini")
+    r = box.raw(["learn", "-o", new, "-p", base, "--", tool])
+    assert r.returncode == 0 and "tool-ran" in r.stdout, r.stdout + r.stderr
+    with open(new) as f:
+        text = f.read()
+    # unprivileged the working directory is also the home here: the
+    # file itself, never the home, is granted
+    want = tool if box.user == "nobody" else box.work
+    assert ("exec", want) in grants(text), text
+    assert ("write", box.work) not in grants(text), text  # the base has it
+    r = box.run([tool], policy=new)
+    assert r.returncode == 0 and "tool-ran" in r.stdout, r.stdout + r.stderr

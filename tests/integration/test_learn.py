@@ -490,3 +490,29 @@ def test_learn_run_proposes_exec_where_only_write_was_granted(box):
     assert ("write", box.work) not in grants(text), text  # the base has it
     r = box.run([tool], policy=new)
     assert r.returncode == 0 and "tool-ran" in r.stdout, r.stdout + r.stderr
+
+
+def test_learn_run_never_grants_the_home_or_root_however_the_command_asks(box):
+    """The command lists / and its home, fills four directories of the
+    home, and reaches for the secrets: each directory is its own grant,
+    the home and / are listed as not proposed, nothing covers a secret."""
+    home = home_for(box)
+    new = os.path.join(box.work, "new.ini")
+    script = ("ls / >/dev/null; ls -a $HOME >/dev/null; "
+              "for d in a b c d; do mkdir -p $HOME/$d/deep && echo x > $HOME/$d/deep/f; done; "
+              "cat $HOME/.ssh/id_rsa; ls $HOME/.ssh; echo over")
+    r = box.raw(["learn", "-o", new, "-p", box.policy(""), "--", "sh", "-c", script],
+                env={"HOME": home})
+    assert r.returncode == 0 and "over" in r.stdout, r.stdout + r.stderr
+    assert "SECRETKEY" not in r.stdout
+    with open(new) as f:
+        text = f.read()
+    assert_nothing_wide(box, text, home)
+    for d in "abcd":
+        assert ("write", "%s/%s" % (home, d)) in grants(text), text
+    # listed, not granted (without namespaces reading them is refused even
+    # while learning: the grants around the deny paths are split)
+    for p in (home, "/"):
+        assert ("; not proposed: %s (read %s)" % (p, p) in text or
+                "; refused while learning, not proposed: read %s:" % p in text), text
+    assert box.raw(["check", new]).returncode == 0

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -866,16 +867,39 @@ static void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, con
 	free(uses);
 }
 
-/* The temporary file the policy is written to, removed if ringfence ends
- * before it is renamed into place (die() exits from anywhere; a forked
- * child exiting is not us). */
-static char learn_tmp[PATH_MAX];
-static pid_t learn_pid;
-
-static void learn_tmp_remove(void)
+/*
+ * NEW.ini's directory is often one the sandbox may write (the working
+ * directory): a file named there during the run, or the directory's own
+ * name, is the command's to replace.  So the directory is opened once,
+ * before the run, and the policy written to an unnamed file in it
+ * (O_TMPFILE), which nothing in the sandbox can reach; it gets its name
+ * when the run is over, by linkat (never replacing a file without
+ * --force).  A directory renamed or swapped for a symlink meanwhile
+ * changes nothing: the file goes where the directory opened at start is.
+ */
+static void publish(int dirfd, int fd, const char *name, bool force, const char *shown)
 {
-	if (learn_tmp[0] && getpid() == learn_pid)
-		unlink(learn_tmp);
+	char self[64], tmp[64];
+	unsigned char rnd[6];
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (!force) {
+		if (linkat(AT_FDCWD, self, dirfd, name, AT_SYMLINK_FOLLOW) < 0)
+			die("%s: %s%s", shown, strerror(errno),
+			    errno == EEXIST ? " (made during the run; --force replaces it)" : "");
+		return;
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		die("getrandom: %s", strerror(errno));
+	snprintf(tmp, sizeof(tmp), ".ringfence-learn.%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+		 rnd[2], rnd[3], rnd[4], rnd[5]);
+	if (linkat(AT_FDCWD, self, dirfd, tmp, AT_SYMLINK_FOLLOW) < 0)
+		die("%s: %s", shown, strerror(errno));
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		int e = errno;
+		(void)unlinkat(dirfd, tmp, 0);
+		die("%s: %s", shown, strerror(e));
+	}
 }
 
 static const char *learn_getenv(const char *name)
@@ -894,38 +918,35 @@ int supervisor_learn_run(const struct cli *cli)
 	int code;
 
 	/* the output first, before anything is allocated: a bad -o costs no
-	 * run, and the file made here is where the policy goes, written
-	 * beside its name and renamed into place at the end (an atexit
-	 * handler removes it if ringfence dies on the way) */
-	if (lstat(cli->learn_out, &st) == 0) {
-		if (!cli->learn_force)
-			die("%s: already exists (learn -o does not replace a file without --force)",
-			    cli->learn_out);
-		if (!S_ISREG(st.st_mode))
-			die("%s: not a regular file", cli->learn_out);
-	}
+	 * run (publish() says why it is written as it is) */
 	if ((size_t)snprintf(dir, sizeof(dir), "%s", cli->learn_out) >= sizeof(dir))
 		die("%s: name too long", cli->learn_out);
 	char *slash = strrchr(dir, '/');
+	const char *name = slash ? cli->learn_out + (slash - dir) + 1 : cli->learn_out;
 	if (slash == dir)
 		dir[1] = '\0';
 	else if (slash)
 		*slash = '\0';
 	else
 		snprintf(dir, sizeof(dir), ".");
-	if ((size_t)snprintf(learn_tmp, sizeof(learn_tmp), "%s/.ringfence-learn.XXXXXX", dir) >=
-	    sizeof(learn_tmp))
-		die("%s: name too long", cli->learn_out);
-	learn_pid = getpid();
-	int fd = mkostemp(learn_tmp, O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		learn_tmp[0] = '\0';
-		die("%s: cannot write there: %s", cli->learn_out, strerror(e));
+	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		die("%s: not a file name", cli->learn_out);
+	_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		die("%s: cannot write there: %s", cli->learn_out, strerror(errno));
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!cli->learn_force)
+			die("%s: already exists (learn -o does not replace a file without --force)",
+			    cli->learn_out);
+		if (!S_ISREG(st.st_mode))
+			die("%s: not a regular file", cli->learn_out);
 	}
-	atexit(learn_tmp_remove);
+	int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die("%s: cannot write there: %s%s", cli->learn_out, strerror(errno),
+		    errno == EOPNOTSUPP ? " (its file system makes no unnamed files)" : "");
 	if (fchmod(fd, 0644) < 0)
-		die("%s: %s", learn_tmp, strerror(errno));
+		die("%s: %s", cli->learn_out, strerror(errno));
 
 	base = supervisor_load_policy(cli, &home);
 	if (cli->policy_path) {
@@ -991,16 +1012,11 @@ int supervisor_learn_run(const struct cli *cli)
 
 	FILE *f = fdopen(fd, "w");
 	if (!f)
-		die("%s: %s", learn_tmp, strerror(errno));
+		die("%s: %s", cli->learn_out, strerror(errno));
 	learn_write(rec, f, cli, base_abs, base);
 	if (fflush(f) != 0 || fsync(fd) < 0)
 		die("%s: %s", cli->learn_out, strerror(errno));
-	/* without --force a file made meanwhile is not replaced either */
-	if (cli->learn_force ? rename(learn_tmp, cli->learn_out) < 0
-			     : renameat2(AT_FDCWD, learn_tmp, AT_FDCWD, cli->learn_out,
-					 RENAME_NOREPLACE) < 0)
-		die("%s: %s", cli->learn_out, strerror(errno));
-	learn_tmp[0] = '\0';
+	publish(dirfd, fd, name, cli->learn_force, cli->learn_out);
 	fclose(f);
 	fprintf(stderr,
 		"ringfence: the learned policy is in %s (review it); the command exited %d%s\n",

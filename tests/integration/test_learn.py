@@ -516,3 +516,38 @@ def test_learn_run_never_grants_the_home_or_root_however_the_command_asks(box):
         assert ("; not proposed: %s (read %s)" % (p, p) in text or
                 "; refused while learning, not proposed: read %s:" % p in text), text
     assert box.raw(["check", new]).returncode == 0
+
+
+def test_learn_run_output_is_out_of_the_commands_reach(box):
+    """-o names a directory the command may write.  The command swaps it for
+    a symlink to another directory and plants a file under the output's
+    name there: the policy still lands in the directory named at start,
+    never through the symlink; and a file the command makes under the
+    output's own name is not replaced without --force."""
+    out_dir = os.path.join(box.work, "out")
+    victim = os.path.join(box.work, "victim")
+    for d in (out_dir, victim):
+        os.mkdir(d)
+        if box.user == "nobody":
+            os.chown(d, NOBODY, NOBODY)
+    new = os.path.join(out_dir, "new.ini")
+    swap = ("mv %(o)s %(o)s.moved && ln -s %(v)s %(o)s && ls -a %(o)s.moved > %(w)s/seen && "
+            "echo swapped" % {"o": out_dir, "v": victim, "w": box.work})
+    r = box.raw(["learn", "-o", new, "-p", box.policy(""), "--", "sh", "-c", swap])
+    assert r.returncode == 0 and "swapped" in r.stdout, r.stdout + r.stderr
+    assert os.listdir(victim) == [], os.listdir(victim)
+    with open(os.path.join(out_dir + ".moved", "new.ini")) as f:
+        assert f.read().startswith("; Learned by ringfence learn")
+    # nothing named was there for the command to see or replace meanwhile
+    with open(os.path.join(box.work, "seen")) as f:
+        assert f.read().split() == [".", ".."]
+    # the output's own name, made by the command
+    new = os.path.join(box.work, "mine.ini")
+    plant = "echo '[network]' > %s; echo planted" % new
+    r = box.raw(["learn", "-o", new, "-p", box.policy(""), "--", "sh", "-c", plant])
+    assert r.returncode == 125 and "made during the run" in r.stderr, r.stdout + r.stderr
+    assert open(new).read() == "[network]\n"
+    os.unlink(new)
+    r = box.raw(["learn", "--force", "-o", new, "-p", box.policy(""), "--", "sh", "-c", plant])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert open(new).read().startswith("; Learned by ringfence learn")

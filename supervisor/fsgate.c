@@ -764,7 +764,7 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 		char full[PATH_MAX * 2];
 		snprintf(full, sizeof(full), "%s%s%s", t.gate->path,
 			 strcmp(t.gate->path, "/") ? "/" : "", t.name);
-		learn_note_use(sb->learn,
+		learn_note_use(sb->learn, req->pid,
 			       op == OP_UNLINK || op == OP_RMDIR ? FS_REMOVE
 			       : op == OP_OPEN && !(flags & O_CREAT) ? FS_WRITE
 								     : FS_CREATE,

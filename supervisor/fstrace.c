@@ -462,8 +462,8 @@ static void judge_all(const struct sandbox *sb, const struct seccomp_notif *req,
 		 * at a time (an open for reading and writing is both) */
 		for (uint64_t b = 1; sb->learn && b && b <= needs[i].right; b <<= 1)
 			if (needs[i].right & b)
-				learn_note_use(sb->learn, needs[i].access, needs[i].target,
-					       needs[i].check, b);
+				learn_note_use(sb->learn, req->pid, needs[i].access,
+					       needs[i].target, needs[i].check, b);
 	}
 }
 

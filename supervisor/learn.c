@@ -468,7 +468,7 @@ void learn_begin(struct learn_rec *r, const struct sandbox *sb)
 	 * from here, as the child will find it */
 	char cmd[PATH_MAX];
 	if (command_file(sb, cmd, sizeof(cmd)))
-		learn_note_use(r, FS_EXEC, cmd, cmd, LL_FS_EXECUTE);
+		learn_note_use(r, 0, FS_EXEC, cmd, cmd, LL_FS_EXECUTE);
 	for (char **e = sb->envp; e && *e && r->n_cands < LEARN_CANDS_MAX; e++) {
 		const char *eq = strchr(*e, '=');
 		char name[128];
@@ -554,7 +554,10 @@ static uint32_t hash(const char *s)
 	return h;
 }
 
-static void record(struct learn_rec *r, const char *path, unsigned right, const char *why)
+/* The entry for PATH, with RIGHT added and counted; NULL when the table is
+ * full (counted as dropped).  A new entry's why is NULL: the caller says
+ * it (which costs a readlink, once per directory). */
+static struct learn_dir *record(struct learn_rec *r, const char *path, unsigned right)
 {
 	uint32_t i = hash(path) % LEARN_SLOTS;
 
@@ -563,12 +566,12 @@ static void record(struct learn_rec *r, const char *path, unsigned right, const 
 		if (strcmp(d->path, path) == 0) {
 			d->rights |= right;
 			d->count++;
-			return;
+			return d;
 		}
 	}
 	if (r->n_dirs >= LEARN_DIRS_MAX) {
 		r->dropped++;
-		return;
+		return NULL;
 	}
 	if (!r->dirs) {
 		r->dirs = calloc(LEARN_DIRS_MAX, sizeof(*r->dirs));
@@ -576,11 +579,30 @@ static void record(struct learn_rec *r, const char *path, unsigned right, const 
 			die("out of memory");
 	}
 	struct learn_dir *d = &r->dirs[r->n_dirs];
-	*d = (struct learn_dir){ .path = strdup(path), .rights = right, .count = 1,
-				 .why = strdup(why) };
-	if (!d->path || !d->why)
+	*d = (struct learn_dir){ .path = strdup(path), .rights = right, .count = 1 };
+	if (!d->path)
 		die("out of memory");
 	r->slots[i] = (uint32_t)++r->n_dirs;
+	return d;
+}
+
+/* "create /a/b/c by git": the access, and the program that made it (PID's
+ * executable; 0: the command, before it runs). */
+static char *why_text(enum fs_access access, const char *target, pid_t pid)
+{
+	char exe[PATH_MAX] = "", proc[64], *why;
+	ssize_t n = -1;
+
+	if (pid > 0) {
+		snprintf(proc, sizeof(proc), "/proc/%d/exe", pid);
+		n = readlink(proc, exe, sizeof(exe) - 1);
+	}
+	exe[n > 0 ? n : 0] = '\0';
+	const char *base = strrchr(exe, '/');
+	if (asprintf(&why, "%s %s by %s", fstrace_access_name(access), target,
+		     pid <= 0 ? "the command" : base ? base + 1 : "?") < 0)
+		die("out of memory");
+	return why;
 }
 
 /* The rights that act on a directory's entries (what is judged is the
@@ -590,10 +612,10 @@ static void record(struct learn_rec *r, const char *path, unsigned right, const 
 	 LL_FS_MAKE_SYM | LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK | LL_FS_REMOVE_DIR |              \
 	 LL_FS_REMOVE_FILE | LL_FS_REFER)
 
-void learn_note_use(struct learn_rec *r, enum fs_access access, const char *target,
+void learn_note_use(struct learn_rec *r, pid_t pid, enum fs_access access, const char *target,
 		    const char *check, uint64_t right)
 {
-	char dir[PATH_MAX], why[PATH_MAX + 32];
+	char dir[PATH_MAX];
 	unsigned kind;
 
 	if (right & LL_FS_IOCTL_DEV)
@@ -613,8 +635,9 @@ void learn_note_use(struct learn_rec *r, enum fs_access access, const char *targ
 	 * entry itself is what is proposed (~/.bash_history, ~/.cache) */
 	if (!learn_grantable(dir, r->never, r->n_never, NULL, 0) && strcmp(target, dir) != 0)
 		snprintf(dir, sizeof(dir), "%s", target);
-	snprintf(why, sizeof(why), "%s %s", fstrace_access_name(access), target);
-	record(r, dir, kind, why);
+	struct learn_dir *d = record(r, dir, kind);
+	if (d && !d->why)
+		d->why = why_text(access, target, pid);
 }
 
 static void add_note(struct learn_rec *r, const char *text)

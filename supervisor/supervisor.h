@@ -692,11 +692,11 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p, char *home,
 /* ---- learn.c: what a learning run used ------------------------------- */
 
 struct learn_rec;
-/* An access to TARGET the widened policy let through (CHECK: the path
+/* An access to TARGET by PID the widened policy let through (CHECK: the path
  * Landlock judges, canonical, TARGET's directory for a create or remove;
  * RIGHT: one Landlock right); recorded when the base policy would not
  * have allowed it. */
-void learn_note_use(struct learn_rec *r, enum fs_access access, const char *target,
+void learn_note_use(struct learn_rec *r, pid_t pid, enum fs_access access, const char *target,
 		    const char *check, uint64_t right);
 /* An access refused even while learning (deny, protect, outside the
  * widening). */

@@ -188,8 +188,8 @@ def test_learn_run_writes_a_policy_that_runs_the_command(box):
     assert ("write", home + "/.cache/tool") in grants(text), text
     assert ("write", home + "/.toolrc") in grants(text), text + r.stdout + r.stderr
     assert_nothing_wide(box, text, home)
-    # each grant says what used it
-    assert re.search(r"; create %s/.cache/tool/a.*\nwrite = %s/.cache/tool\n"
+    # each grant says what used it, and which program
+    assert re.search(r"; create %s/.cache/tool/a by mkdir .*\nwrite = %s/.cache/tool\n"
                      % (re.escape(home), re.escape(home)), text), text
     # the secret's refusal is listed, not proposed (with namespaces the
     # deny is a mask: the file is absent, not refused)
@@ -513,7 +513,7 @@ def test_learn_run_never_grants_the_home_or_root_however_the_command_asks(box):
     # listed, not granted (without namespaces reading them is refused even
     # while learning: the grants around the deny paths are split)
     for p in (home, "/"):
-        assert ("; not proposed: %s (read %s)" % (p, p) in text or
+        assert ("; not proposed: %s (read %s by ls)" % (p, p) in text or
                 "; refused while learning, not proposed: read %s:" % p in text), text
     assert box.raw(["check", new]).returncode == 0
 

@@ -850,9 +850,19 @@ static void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, con
 		if (own_mode)
 			fprintf(f, "mode = proxy\n");
 		for (size_t i = 0; i < r->n_hosts; i++) {
+			char rule[300];
+			const char *why;
+			snprintf(rule, sizeof(rule), "%s:%u", r->hosts[i].host, r->hosts[i].port);
+			/* the proxy normalised the name; a rule the parser would
+			 * not take back (or cut at a ';') is only shown */
+			if (!policy_value(rule, val, sizeof(val)) || strcmp(rule, val) != 0 ||
+			    !policy_domain_rule_valid(rule, &why)) {
+				comment(f, "not proposed: %s: no allow line can hold it", rule);
+				continue;
+			}
 			comment(f, "%lu connection%s", r->hosts[i].count,
 				r->hosts[i].count == 1 ? "" : "s");
-			fprintf(f, "allow = %s:%u\n", r->hosts[i].host, r->hosts[i].port);
+			fprintf(f, "allow = %s\n", rule);
 		}
 	}
 	for (size_t i = 0; i < r->n_notes; i++)

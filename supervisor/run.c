@@ -390,7 +390,6 @@ static int exit_code_for(int status)
 	return EXIT_RINGFENCE;
 }
 
-/* The proxy's decisions, as audit lines. */
 /* learn: a request head seen in the clear */
 static void proxy_head(void *ud, const char *host, uint16_t port, bool in_tls, const char *head,
 		       size_t len)
@@ -401,6 +400,7 @@ static void proxy_head(void *ud, const char *host, uint16_t port, bool in_tls, c
 		learn_note_head(sb->learn, host, port, in_tls, head, len);
 }
 
+/* The proxy's decisions, as audit lines (and, learning, recorded). */
 static void proxy_event(void *ud, const struct netproxy_event *ev)
 {
 	const struct sandbox *sb = ud;

@@ -52,7 +52,8 @@ SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor
 	supervisor/explain.c supervisor/broker.c supervisor/creds.c supervisor/unixsock.c \
 	supervisor/relay.c supervisor/protect.c supervisor/gitlinks.c \
 	supervisor/gitview.c supervisor/state.c supervisor/protwatch.c supervisor/journal.c \
-	supervisor/fsgate.c supervisor/fstrace.c supervisor/learn.c supervisor/secretcmd.c
+	supervisor/fsgate.c supervisor/fstrace.c supervisor/learn.c supervisor/secretcmd.c \
+	supervisor/learngroup.c
 LIB_SRC := $(POLICY_SRC) $(LANDLOCK_SRC) $(NETPROXY_SRC) $(SUPERVISOR_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o $(BUILD)/seccomp_cache.o
 

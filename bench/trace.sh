@@ -5,6 +5,8 @@
 # (open, openat, execve, ioctl, ...; not stat) is a round trip to the
 # supervisor, which resolves and judges its path: the figures to read are
 # the ratios of `ringfence --trace` to `ringfence` that hyperfine prints.
+# `ringfence learn -o` sees the same calls and records each the base would
+# refuse (here the tree is the working directory: few are).
 #   FILES=20000 RUNS=10 sh bench/trace.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -42,5 +44,6 @@ for w in "git status --porcelain" "find . -path ./.git -prune -o -path ./.local 
 	# the git index is refreshed by the first status: the warmup
 	hyperfine -N --warmup 1 --runs "$RUNS" --style basic $HF_OPTS \
 		-n bare "$w" -n ringfence "$RF -p $W/p.ini -- $w" \
-		-n "ringfence --trace" "$RF -p $W/p.ini --trace -- $w"
+		-n "ringfence --trace" "$RF -p $W/p.ini --trace -- $w" \
+		-n "ringfence learn" "$RF learn --force -o $W/learned.ini -p $W/p.ini -- $w"
 done

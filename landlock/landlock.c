@@ -150,6 +150,10 @@ int landlock_build(const struct landlock_plan *plan, const struct landlock_caps 
 		struct stat st;
 
 		fd = open(plan->rules[i].path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		/* a sibling another process removed since planning (a file in
+		 * /tmp): nothing is left to grant */
+		if (fd < 0 && errno == ENOENT && plan->rules[i].sibling)
+			continue;
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			*ret_failed_path = plan->rules[i].path;
 			return -errno;

@@ -79,6 +79,10 @@ struct landlock_carveout {
 struct landlock_rule {
 	char *path; /* canonical, owned */
 	uint64_t access;
+	/* listed while splitting a grant around a carve-out (an entry of a
+	 * directory on the way): gone by the time the rules are opened, it
+	 * is skipped, as an entry gone while listing is */
+	bool sibling;
 };
 
 /* A directory on the way to a carve-out: its rule holds less than the grant

@@ -54,13 +54,16 @@ static bool strictly_beneath(const char *path, const char *dir)
 	return landlock_path_beneath(path, dir) && strcmp(path, dir) != 0;
 }
 
-static int emit(struct landlock_plan *plan, const char *path, uint64_t access)
+/* SIBLING: an entry listed while splitting a grant around a carve-out,
+ * which may vanish before the rules are opened (landlock_build). */
+static int emit_as(struct landlock_plan *plan, const char *path, uint64_t access, bool sibling)
 {
 	if (!access)
 		return 0;
 	for (size_t i = 0; i < plan->n; i++)
 		if (strcmp(plan->rules[i].path, path) == 0) {
 			plan->rules[i].access |= access;
+			plan->rules[i].sibling &= sibling;
 			return 0;
 		}
 	if (plan->n == plan->cap) {
@@ -75,8 +78,14 @@ static int emit(struct landlock_plan *plan, const char *path, uint64_t access)
 	if (!plan->rules[plan->n].path)
 		return -ENOMEM;
 	plan->rules[plan->n].access = access;
+	plan->rules[plan->n].sibling = sibling;
 	plan->n++;
 	return 0;
+}
+
+static int emit(struct landlock_plan *plan, const char *path, uint64_t access)
+{
+	return emit_as(plan, path, access, false);
 }
 
 static int split(struct plan_ctx *c, const char *path, uint64_t rights, bool is_dir, int depth)
@@ -139,9 +148,10 @@ static int split(struct plan_ctx *c, const char *path, uint64_t rights, bool is_
 		if (on_way)
 			r = split(c, child, rights, S_ISDIR(st.st_mode), depth + 1);
 		else
-			r = emit(c->plan, child,
-				 (S_ISDIR(st.st_mode) ? rights : rights & LANDLOCK_FILE_RIGHTS) &
-					 ~base);
+			r = emit_as(c->plan, child,
+				    (S_ISDIR(st.st_mode) ? rights : rights & LANDLOCK_FILE_RIGHTS) &
+					    ~base,
+				    true);
 		if (r < 0)
 			return r;
 	}

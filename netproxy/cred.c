@@ -178,6 +178,24 @@ static bool find_base64(const char *p, size_t len, const struct nx_cred *cr)
 	return false;
 }
 
+bool netproxy_text_carries(const char *p, size_t len, const char *secret)
+{
+	char core[NX_B64_CORE_MAX];
+	size_t n = strlen(secret);
+
+	if (!n || n > NX_B64_CORE_MAX / 2)
+		return false;
+	if (memmem(p, len, secret, n))
+		return true;
+	for (unsigned a = 0; a < 3; a++)
+		for (int url = 0; url < 2; url++) {
+			size_t m = nx_base64_core(secret, n, a, url, core);
+			if (m >= 16 && memmem(p, len, core, m))
+				return true;
+		}
+	return false;
+}
+
 const struct nx_cred *nx_cred_find(const struct nx_cred *creds, size_t n, const char *p,
 				   size_t len)
 {

@@ -78,6 +78,8 @@ bool nx_decide_name(const struct nx_decider *d, const char *host)
 		    nx_rule_match(allow->items[i].value, host, (uint16_t)port, false))
 			return true;
 	}
+	if (d->p->net.allow_any)
+		return true; /* learning: every name, as the proxy allows */
 	/* a host that method and path rules name, on the port they give */
 	for (size_t i = 0; i < d->p->net.allow_http.n; i++) {
 		struct policy_http_rule_parts pr;

@@ -304,6 +304,9 @@ void nx_http_request(struct conn *c)
 		free(r);
 		return;
 	}
+	if (c->np->hooks.head)
+		c->np->hooks.head(c->np->hooks.ud, r->host, r->port, c->inner.on,
+				  c->cin.d + c->cin.off, r->head_len);
 	c->fwd.req_body = r->body;
 	c->fwd.req_left = r->length;
 	c->fwd.req_chunk = (struct nx_chunk){ 0 };

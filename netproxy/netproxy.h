@@ -46,8 +46,21 @@ struct netproxy_event {
 				   cred.reflect: "head", "body" */
 };
 
+/* SECRET is in the N bytes at P as it is, or base64-encoded (Basic's
+ * user:password) in either alphabet. */
+bool netproxy_text_carries(const char *p, size_t n, const char *secret);
+
+/* net.allow's reason for a name only [network] allow_any (ringfence learn)
+ * let through. */
+#define NETPROXY_REASON_LEARNING "allowed while learning"
+
 struct netproxy_hooks {
 	void (*event)(void *ud, const struct netproxy_event *ev);
+	/* each request head the proxy reads in the clear (plain HTTP, and
+	 * HTTP inside a TLS tunnel it terminates), before it is judged or
+	 * rewritten (IN_TLS: the second); may be NULL */
+	void (*head)(void *ud, const char *host, uint16_t port, bool in_tls, const char *head,
+		     size_t len);
 	void *ud;
 };
 

@@ -421,6 +421,13 @@ void nx_decide_host(const struct policy *p, enum nx_host_kind kind, const char *
 			v->allow = true;
 			break;
 		}
+	if (!v->allow && p->net.allow_any) {
+		/* learning: the name is allowed and its net.allow event is
+		 * what the learned policy's allow line comes from */
+		v->key = "network.allow";
+		v->reason = NETPROXY_REASON_LEARNING;
+		v->allow = true;
+	}
 	if (!v->allow) {
 		v->key = "network.allow";
 		v->reason = "not in [network] allow";

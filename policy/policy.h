@@ -202,6 +202,9 @@ struct policy {
 		uint64_t memory_max; /* the proxy's buffers and pipes; 0: the default */
 		/* milliseconds; 0: the default, which is also the most */
 		uint32_t timeout_ms[_POLICY_TIMER_MAX];
+		/* set by `ringfence learn` only (no policy key sets it): every
+		 * name the deny rules leave is allowed, and logged */
+		bool allow_any;
 	} net;
 
 	struct policy_credential *creds;

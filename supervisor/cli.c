@@ -18,6 +18,7 @@ void cli_usage(FILE *out)
 	      "       ringfence explain [-p POLICY] [OPTIONS]\n"
 	      "       ringfence probe\n"
 	      "       ringfence learn --from AUDIT.jsonl [-p POLICY]\n"
+	      "       ringfence learn -o NEW.ini [--force] [-p BASE.ini] -- COMMAND [ARG]...\n"
 	      "\n"
 	      "Runs COMMAND under Landlock, seccomp and a privilege drop as POLICY says\n"
 	      "(without -p: the built-in default, printed by 'ringfence explain').\n"
@@ -106,6 +107,26 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 			}
 			continue;
 		}
+		if (c.command == CLI_LEARN && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
+					       strncmp(a, "--output=", 9) == 0)) {
+			if (a[1] == '-' && a[8] == '=')
+				c.learn_out = a + 9;
+			else if (i + 1 < argc)
+				c.learn_out = argv[++i];
+			else {
+				snprintf(err, err_size, "%s needs the file to write the policy to", a);
+				goto fail;
+			}
+			if (!c.learn_out[0]) {
+				snprintf(err, err_size, "%s needs the file to write the policy to", a);
+				goto fail;
+			}
+			continue;
+		}
+		if (c.command == CLI_LEARN && strcmp(a, "--force") == 0) {
+			c.learn_force = true;
+			continue;
+		}
 		if (strcmp(a, "--trace") == 0) {
 			c.trace = true;
 			continue;
@@ -182,11 +203,27 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 		snprintf(err, err_size, "check needs at least one policy file");
 		goto fail;
 	}
-	if (c.command == CLI_LEARN && !c.learn_from) {
-		snprintf(err, err_size, "learn needs --from AUDIT.jsonl (a run's audit log)");
+	if (c.command == CLI_LEARN && c.learn_from && c.learn_out) {
+		snprintf(err, err_size, "learn takes --from AUDIT.jsonl or -o NEW.ini -- COMMAND, "
+					"not both");
 		goto fail;
 	}
-	if ((c.command == CLI_EXPLAIN || c.command == CLI_PROBE || c.command == CLI_LEARN) &&
+	if (c.command == CLI_LEARN && !c.learn_from && !c.learn_out) {
+		snprintf(err, err_size, c.argc ? "learn needs -o NEW.ini (the policy to write)"
+					       : "learn needs --from AUDIT.jsonl (a run's audit log) "
+						 "or -o NEW.ini -- COMMAND");
+		goto fail;
+	}
+	if (c.command == CLI_LEARN && c.learn_out && c.argc == 0) {
+		snprintf(err, err_size, "learn -o needs a command (learn -o NEW.ini -- COMMAND)");
+		goto fail;
+	}
+	if (c.command == CLI_LEARN && c.learn_force && !c.learn_out) {
+		snprintf(err, err_size, "--force goes with -o (it lets -o replace a file)");
+		goto fail;
+	}
+	if ((c.command == CLI_EXPLAIN || c.command == CLI_PROBE ||
+	     (c.command == CLI_LEARN && c.learn_from)) &&
 	    c.argc > 0) {
 		snprintf(err, err_size, "unexpected argument '%s'", c.argv[0]);
 		goto fail;

@@ -758,6 +758,18 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 		target_close(&t);
 		return false;
 	}
+	if (sb->learn && r >= 0 && t.gate->path) {
+		/* learning: the gate made it, so the trace never saw it (a
+		 * file new in the home) */
+		char full[PATH_MAX * 2];
+		snprintf(full, sizeof(full), "%s%s%s", t.gate->path,
+			 strcmp(t.gate->path, "/") ? "/" : "", t.name);
+		learn_note_use(sb->learn, req->pid,
+			       op == OP_UNLINK || op == OP_RMDIR ? FS_REMOVE
+			       : op == OP_OPEN && !(flags & O_CREAT) ? FS_WRITE
+								     : FS_CREATE,
+			       full, t.gate->path, LL_FS_MAKE_REG);
+	}
 	target_close(&t);
 	if (!sent)
 		answer(nfd, req->id, r, false);

@@ -86,6 +86,11 @@ bool fstrace_judge(const struct sandbox *sb, const char *target, const char *che
 	need &= sb->ll.fs;
 	if (sb->ll.abi <= 0 || !need)
 		return false;
+	/* without namespaces the private TMPDIR is granted by init, after
+	 * our copy of the plan was made */
+	if (sb->private_tmp_dir && landlock_path_beneath(check_path, sb->private_tmp_dir) &&
+	    !(need & ~(uint64_t)LANDLOCK_WRITE))
+		return false;
 	/* deny wins: no grant would let it through, so none is suggested */
 	for (size_t i = 0; sb->deny_canon && i < p->fs.deny.n; i++) {
 		const char *c = sb->deny_canon[i];
@@ -443,12 +448,23 @@ static void judge_all(const struct sandbox *sb, const struct seccomp_notif *req,
 {
 	struct fs_verdict v;
 
-	for (size_t i = 0; i < n; i++)
-		if (needs[i].right && fstrace_judge(sb, needs[i].target, needs[i].check,
-						    needs[i].right, needs[i].ro, &v)) {
+	for (size_t i = 0; i < n; i++) {
+		if (!needs[i].right)
+			continue;
+		if (fstrace_judge(sb, needs[i].target, needs[i].check, needs[i].right, needs[i].ro,
+				  &v)) {
 			refused(sb, req, st, needs[i].access, needs[i].target, &v);
+			if (sb->learn)
+				learn_note_refused(sb->learn, needs[i].access, needs[i].target, &v);
 			return;
 		}
+		/* learning: each right the widened policy lets through, one
+		 * at a time (an open for reading and writing is both) */
+		for (uint64_t b = 1; sb->learn && b && b <= needs[i].right; b <<= 1)
+			if (needs[i].right & b)
+				learn_note_use(sb->learn, req->pid, needs[i].access,
+					       needs[i].target, needs[i].check, b);
+	}
 }
 
 /*
@@ -644,8 +660,8 @@ static void judge_one(const struct sandbox *sb, const struct seccomp_notif *req,
 	judge_all(sb, req, st, &n, 1);
 }
 
-void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
-		    struct broker_stats *st)
+void fstrace_observe(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+		     struct broker_stats *st)
 {
 	_cleanup_close_ int root = -1, b1 = -1, b2 = -1;
 	const __u64 *a = req->data.args;
@@ -654,7 +670,6 @@ void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandb
 
 	if (nr == __NR_ioctl) {
 		judge_ioctl(sb, req, st);
-		broker_respond(nfd, req->id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 		return;
 	}
 	snprintf(p, sizeof(p), "/proc/%d/root", req->pid);
@@ -685,10 +700,8 @@ void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandb
 	}
 	/* the pid may have been reused once the call is gone: judge only
 	 * with what was opened while it was alive */
-	if (root < 0 || ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
-		broker_respond(nfd, req->id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	if (root < 0 || ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return;
-	}
 	switch (nr) {
 	case __NR_open:
 		judge_open(sb, req, st, root, b1, a[0], a[1]);
@@ -752,6 +765,12 @@ void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandb
 	default:
 		break;
 	}
+}
+
+void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+		    struct broker_stats *st)
+{
+	fstrace_observe(nfd, req, sb, st);
 	broker_respond(nfd, req->id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 

@@ -359,6 +359,10 @@ void journal_end(struct sandbox *sb)
 {
 	char path[PATH_MAX];
 
+	/* ended: the exit handler must not look at SB again (it may be a
+	 * stack frame long gone by then) */
+	if (journal_owner == sb)
+		journal_owner = NULL;
 	if (!sb->journal_name)
 		return;
 	if (state_dir(path, sizeof(path))) {

@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 		r = supervisor_probe();
 		break;
 	case CLI_LEARN:
-		r = supervisor_learn(&cli);
+		r = cli.learn_out ? supervisor_learn_run(&cli) : supervisor_learn(&cli);
 		break;
 	case CLI_RUN:
 		r = supervisor_run(&cli);

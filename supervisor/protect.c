@@ -1456,6 +1456,10 @@ void protect_free_watch_lists(struct sandbox *sb)
 
 void protect_release(struct sandbox *sb)
 {
+	/* the exit handler must not look at SB again: it is on the stack of
+	 * a run that has ended (learn -o goes on after it) */
+	if (placeholder_owner == sb)
+		placeholder_owner = NULL;
 	protect_free_watch_lists(sb);
 	strs_clear(&sb->gitview_paths, &sb->n_gitview_paths);
 	strs_clear(&sb->watch, &sb->n_watch);

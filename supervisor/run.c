@@ -50,7 +50,7 @@ static char *resolve_home(const struct policy *p)
 	return pw ? strdup(pw->pw_dir) : NULL;
 }
 
-static void die_policy(const struct policy_error *err)
+void die_policy(const struct policy_error *err)
 {
 	char buf[6000];
 
@@ -392,11 +392,24 @@ static int exit_code_for(int status)
 	return EXIT_RINGFENCE;
 }
 
-/* The proxy's decisions, as audit lines. */
+/* learn: a request head seen in the clear */
+static void proxy_head(void *ud, const char *host, uint16_t port, bool in_tls, const char *head,
+		       size_t len)
+{
+	const struct sandbox *sb = ud;
+
+	if (sb->learn)
+		learn_note_head(sb->learn, host, port, in_tls, head, len);
+}
+
+/* The proxy's decisions, as audit lines (and, learning, recorded). */
 static void proxy_event(void *ud, const struct netproxy_event *ev)
 {
 	const struct sandbox *sb = ud;
 	char host[600], reason[1024], addr[96], rule[4200], method[64], path[3200];
+
+	if (sb->learn)
+		learn_note_net(sb->learn, ev);
 
 	if (!audit_rate_ok(sb->audit_fd))
 		return;
@@ -480,8 +493,17 @@ static bool trace_hint_wanted(const struct sandbox *sb, bool start_failed, int s
 
 int supervisor_run(const struct cli *cli)
 {
-	_cleanup_(policy_freep) struct policy *p = NULL;
-	_cleanup_free_ char *home = NULL;
+	char *home = NULL;
+	struct policy *p = supervisor_load_policy(cli, &home);
+
+	return supervisor_run_policy(cli, p, home, NULL);
+}
+
+int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home_in,
+			  struct learn_rec *learn)
+{
+	_cleanup_(policy_freep) struct policy *p = p_in;
+	_cleanup_free_ char *home = home_in;
 	struct sandbox sb;
 	int lifeline[2] = { -1, -1 }, rep_pipe[2] = { -1, -1 };
 	sigset_t block, saved;
@@ -495,7 +517,6 @@ int supervisor_run(const struct cli *cli)
 	int notify_fd = -1;
 	struct broker_stats bstats = { 0 };
 
-	p = supervisor_load_policy(cli, &home);
 	/* Secrets are read while preparing, and this process keeps them in
 	 * memory only: neither its memory nor its environment may be read
 	 * through /proc from here on. */
@@ -516,15 +537,21 @@ int supervisor_run(const struct cli *cli)
 		sandbox_prepare(&sb, p, cli->argv, home);
 	}
 
+	if (learn) {
+		/* learning sees every file call, as --trace does */
+		learn_begin(learn, &sb);
+		sb.learn = learn;
+	}
 	if (cli->log_live)
 		audit_set_live(isatty(STDERR_FILENO));
 	/* --trace: the file calls are shown to the supervisor through the
 	 * notification fd, which comes over the handoff pair as the broker's */
-	if (cli->trace) {
+	if (cli->trace || learn) {
 		struct seccomp_notif_sizes sz;
 		if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
-			die("--trace needs seccomp user notifications (Linux 5.0+)");
-		if (sb.ll.abi <= 0)
+			die("%s needs seccomp user notifications (Linux 5.0+)",
+			    learn ? "learn" : "--trace");
+		if (sb.ll.abi <= 0 && !learn)
 			warn("--trace: without Landlock no file access is refused: nothing to show");
 		sb.trace = true;
 		if (sb.handoff[0] < 0 &&
@@ -544,7 +571,9 @@ int supervisor_run(const struct cli *cli)
 	if (sfd < 0)
 		die("signalfd: %s", strerror(errno));
 	if (p->net.mode == POLICY_NET_PROXY) {
-		struct netproxy_hooks hooks = { .event = proxy_event, .ud = &sb };
+		struct netproxy_hooks hooks = { .event = proxy_event,
+						.head = learn ? proxy_head : NULL,
+						.ud = &sb };
 		int r = netproxy_new(p, &hooks, &np);
 		if (r < 0)
 			die("cannot start the network proxy: %s", strerror(-r));

@@ -71,6 +71,8 @@ struct cli {
 	bool trace;	/* --trace */
 	bool log_live;	/* --log - */
 	const char *learn_from; /* learn --from FILE */
+	const char *learn_out;	/* learn -o FILE -- COMMAND */
+	bool learn_force;	/* learn --force: -o may replace a file */
 	char **argv; /* the command (run) or the files (check); borrowed */
 	int argc;
 };
@@ -300,6 +302,9 @@ struct sandbox {
 	int audit_fd;
 	/* --trace: the file calls are seen by the supervisor (fstrace.c) */
 	bool trace;
+	/* ringfence learn -o: what the run used is recorded here (learn.c);
+	 * borrowed, NULL otherwise */
+	struct learn_rec *learn;
 };
 
 /* Whether connect(2) and listen(2) of the command stop in the broker:
@@ -612,6 +617,9 @@ struct fs_verdict {
 bool fstrace_judge(const struct sandbox *sb, const char *target, const char *check_path,
 		   uint64_t need, bool ro_mount, struct fs_verdict *ret);
 struct seccomp_notif;
+/* Judges one notification of a traced call, without answering it. */
+void fstrace_observe(int notify_fd, const struct seccomp_notif *req, const struct sandbox *sb,
+		     struct broker_stats *st);
 /* Answers one notification of a traced call (always CONTINUE). */
 void fstrace_handle(int notify_fd, const struct seccomp_notif *req, const struct sandbox *sb,
 		    struct broker_stats *st);
@@ -700,11 +708,78 @@ int supervisor_run(const struct cli *cli);
 /* Loads -p (or the default), applies overrides, expands; dies on error.
  * *ret_home is the home `~` meant (owned by the caller). */
 struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home);
+/* One line naming file, line and key; exit 125. */
+_noreturn_ void die_policy(const struct policy_error *err);
 int supervisor_check(const struct cli *cli);
 int supervisor_explain(const struct cli *cli);
 int supervisor_probe(void);
 /* ringfence learn --from AUDIT.jsonl [-p POLICY] (learn.c). */
 int supervisor_learn(const struct cli *cli);
+/* ringfence learn -o NEW.ini [-p BASE] -- COMMAND (learn.c). */
+int supervisor_learn_run(const struct cli *cli);
+/* Runs CLI's command under P (taken over, as HOME, also taken over);
+ * LEARN: the record a learning run fills (NULL for a plain run). */
+int supervisor_run_policy(const struct cli *cli, struct policy *p, char *home,
+			  struct learn_rec *learn);
+
+/* ---- learn.c: what a learning run used ------------------------------- */
+
+struct learn_rec;
+/* An access to TARGET by PID the widened policy let through (CHECK: the path
+ * Landlock judges, canonical, TARGET's directory for a create or remove;
+ * RIGHT: one Landlock right); recorded when the base policy would not
+ * have allowed it. */
+void learn_note_use(struct learn_rec *r, pid_t pid, enum fs_access access, const char *target,
+		    const char *check, uint64_t right);
+/* An access refused even while learning (deny, protect, outside the
+ * widening). */
+void learn_note_refused(struct learn_rec *r, enum fs_access access, const char *path,
+			const struct fs_verdict *v);
+/* A proxy event of the learning run. */
+struct netproxy_event;
+void learn_note_net(struct learn_rec *r, const struct netproxy_event *ev);
+/* A request head the proxy saw in the clear (plain HTTP, or TLS it
+ * intercepted), for HOST:PORT. */
+void learn_note_head(struct learn_rec *r, const char *host, uint16_t port, bool in_tls,
+		     const char *head, size_t len);
+/* After sandbox_prepare: what the record needs of the sandbox (its
+ * homes, deny paths, private /tmp, the command's environment). */
+void learn_begin(struct learn_rec *r, const struct sandbox *sb);
+
+/* ---- learngroup.c: the learned grants, grouped (pure) ----------------- */
+
+enum learn_right {
+	LEARN_READ = 1 << 0,
+	LEARN_WRITE = 1 << 1,
+	LEARN_EXEC = 1 << 2,
+};
+/* What one path was used for (borrowed strings). */
+struct learn_use {
+	const char *path; /* canonical; a directory, or a file whose directory may not be granted */
+	unsigned rights;  /* enum learn_right */
+	unsigned long count;
+	const char *why;  /* the first access, "create /a/b/c" */
+};
+/* One proposed line (owned strings). */
+struct learn_grant {
+	enum learn_right right;
+	char *path;
+	unsigned long count; /* accesses it covers */
+	size_t n_uses;	     /* used paths it covers */
+	char *why;	     /* the first of them */
+};
+/* PATH may be granted: not "/", not a home (one of NEVER) or above one, not
+ * at or beneath a deny path (one of DENY). */
+bool learn_grantable(const char *path, char *const *never, size_t n_never, char *const *deny,
+		     size_t n_deny);
+/* Groups USES into grants, per right (write first: a write grant covers a
+ * read): a path covered by another is dropped, and neighbours merge into
+ * their closest common directory when it is grantable and at least two
+ * levels deep (/usr/local, never /usr).  A use that is not grantable
+ * itself is left out (the caller lists it).  0, or -ENOMEM. */
+int learn_group(const struct learn_use *uses, size_t n, char *const *never, size_t n_never,
+		char *const *deny, size_t n_deny, struct learn_grant **ret, size_t *ret_n);
+void learn_grants_free(struct learn_grant *g, size_t n);
 /* probe.c: at -v, one line per layer a run put in force. */
 void sandbox_note_layers(const struct sandbox *sb);
 

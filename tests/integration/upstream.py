@@ -120,7 +120,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.reply(b"stored\n")
         elif path.startswith("/stored/"):
             self.stored(path[len("/stored/"):], query)
-        elif path.startswith("/repo"):
+        elif path.startswith(("/repo", "/simple/", "/packages/")):
+            # git's dumb HTTP, and a package index (test_learn.py)
             super().do_GET()
         elif path.startswith("/private/"):
             # the dumb-HTTP repository again, behind Basic authentication

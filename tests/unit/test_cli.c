@@ -10,7 +10,7 @@
 
 struct cli_case {
 	const char *name;
-	const char *argv[8];
+	const char *argv[10];
 	int ok;
 	enum cli_command cmd;
 	const char *policy;
@@ -38,6 +38,19 @@ static const struct cli_case cases[] = {
 	{ "missing value", { "rf", "--allow-write" }, 0, 0, NULL, 0, NULL, "needs a value" },
 	{ "-p twice", { "rf", "-p", "a", "-p", "b", "true" }, 0, 0, NULL, 0, NULL, "twice" },
 	{ "check without files", { "rf", "check" }, 0, 0, NULL, 0, NULL, "at least one" },
+	{ "learn -o", { "rf", "learn", "-o", "n.ini", "-p", "b.ini", "--", "make" }, 1, CLI_LEARN,
+	  "b.ini", 0, "make", NULL },
+	{ "learn --output=", { "rf", "learn", "--output=n.ini", "--force", "make" }, 1, CLI_LEARN,
+	  NULL, 0, "make", NULL },
+	{ "learn without -o", { "rf", "learn", "--", "make" }, 0, 0, NULL, 0, NULL,
+	  "learn needs -o" },
+	{ "learn -o without a command", { "rf", "learn", "-o", "n.ini" }, 0, 0, NULL, 0, NULL,
+	  "needs a command" },
+	{ "learn -o and --from", { "rf", "learn", "-o", "n.ini", "--from", "a.jsonl", "--", "x" }, 0,
+	  0, NULL, 0, NULL, "not both" },
+	{ "learn --force without -o", { "rf", "learn", "--force", "--from", "a.jsonl" }, 0, 0, NULL,
+	  0, NULL, "--force goes with -o" },
+	{ "learn -o with no file", { "rf", "learn", "-o" }, 0, 0, NULL, 0, NULL, "needs the file" },
 	{ "explain with extra", { "rf", "explain", "x" }, 0, 0, NULL, 0, NULL, "unexpected" },
 };
 
@@ -78,7 +91,7 @@ static void test_cli_cases(void **state)
 /* --trace and --log - are flags of the run, not policy overrides. */
 static const struct {
 	const char *name;
-	const char *argv[8];
+	const char *argv[10];
 	int ok;
 	bool trace, log_live;
 	size_t n_overrides;

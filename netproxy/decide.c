@@ -154,7 +154,8 @@ static void decide_tls(const struct nx_decider *d, const char *host, enum nx_hos
 			 host);
 		return act(ret, NX_ACT_REFUSE, NULL);
 	}
-	if (d->can_intercept && (nx_decide_bound(d, host, port) || nx_decide_ruled(d, host, port)))
+	if (d->can_intercept && (nx_decide_bound(d, host, port) || nx_decide_ruled(d, host, port) ||
+				 d->p->net.intercept_all))
 		return act(ret, NX_ACT_INTERCEPT, NULL); /* requests are read inside, Host checked */
 	if (nx_decide_ruled(d, host, port)) {
 		/* its requests must be read, and cannot be */

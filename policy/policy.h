@@ -205,6 +205,10 @@ struct policy {
 		/* set by `ringfence learn` only (no policy key sets it): every
 		 * name the deny rules leave is allowed, and logged */
 		bool allow_any;
+		/* and with learn --intercept: TLS to every host is read (a CA
+		 * made for the run, trusted through the bundle), so that a key
+		 * sent over HTTPS is seen */
+		bool intercept_all;
 	} net;
 
 	struct policy_credential *creds;

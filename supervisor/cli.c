@@ -18,7 +18,7 @@ void cli_usage(FILE *out)
 	      "       ringfence explain [-p POLICY] [OPTIONS]\n"
 	      "       ringfence probe\n"
 	      "       ringfence learn --from AUDIT.jsonl [-p POLICY]\n"
-	      "       ringfence learn -o NEW.ini [--force] [-p BASE.ini] -- COMMAND [ARG]...\n"
+	      "       ringfence learn -o NEW.ini [--force] [--intercept] [-p BASE.ini] -- COMMAND [ARG]...\n"
 	      "\n"
 	      "Runs COMMAND under Landlock, seccomp and a privilege drop as POLICY says\n"
 	      "(without -p: the built-in default, printed by 'ringfence explain').\n"
@@ -127,6 +127,10 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 			c.learn_force = true;
 			continue;
 		}
+		if (c.command == CLI_LEARN && strcmp(a, "--intercept") == 0) {
+			c.learn_intercept = true;
+			continue;
+		}
 		if (strcmp(a, "--trace") == 0) {
 			c.trace = true;
 			continue;
@@ -216,6 +220,10 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 	}
 	if (c.command == CLI_LEARN && c.learn_out && c.argc == 0) {
 		snprintf(err, err_size, "learn -o needs a command (learn -o NEW.ini -- COMMAND)");
+		goto fail;
+	}
+	if (c.command == CLI_LEARN && c.learn_intercept && !c.learn_out) {
+		snprintf(err, err_size, "--intercept goes with -o (it reads HTTPS while learning)");
 		goto fail;
 	}
 	if (c.command == CLI_LEARN && c.learn_force && !c.learn_out) {

@@ -436,7 +436,7 @@ static void creds_intercept(struct sandbox *sb)
 	char err[1024];
 	int r;
 
-	if (sb->n_creds == 0 && !netproxy_rules_need_tls(p))
+	if (sb->n_creds == 0 && !netproxy_rules_need_tls(p) && !p->net.intercept_all)
 		return;
 	r = netproxy_tls_new(p, sb->creds, sb->n_creds, &sb->tls, err, sizeof(err));
 	if (r < 0)

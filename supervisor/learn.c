@@ -1080,6 +1080,7 @@ int supervisor_learn_run(const struct cli *cli)
 	if (wide->net.mode == POLICY_NET_NONE && !no_network)
 		wide->net.mode = POLICY_NET_PROXY;
 	wide->net.allow_any = !no_network;
+	wide->net.intercept_all = wide->net.allow_any && cli->learn_intercept;
 
 	struct learn_rec *rec = learn_new(base);
 	code = supervisor_run_policy(cli, wide, wide_home, rec);

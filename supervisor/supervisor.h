@@ -73,6 +73,7 @@ struct cli {
 	const char *learn_from; /* learn --from FILE */
 	const char *learn_out;	/* learn -o FILE -- COMMAND */
 	bool learn_force;	/* learn --force: -o may replace a file */
+	bool learn_intercept;	/* learn --intercept: HTTPS read while learning */
 	char **argv; /* the command (run) or the files (check); borrowed */
 	int argc;
 };

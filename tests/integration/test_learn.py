@@ -573,3 +573,37 @@ def test_learn_run_output_is_out_of_the_commands_reach(box):
     r = box.raw(["learn", "--force", "-o", new, "-p", box.policy(""), "--", "sh", "-c", plant])
     assert r.returncode == 0, r.stdout + r.stderr
     assert open(new).read().startswith("; Learned by ringfence learn")
+
+
+def test_learn_intercept_sees_a_key_sent_over_https(lbox):
+    """A key that goes only over HTTPS: the proxy cannot see it in an
+    opaque tunnel, so plain learning proposes no credential (the control);
+    learn --intercept reads TLS with a CA made for the run (trusted through
+    the bundle; the caller's CA still verifies the upstream) and proposes
+    it, bound to that one host and not plaintext."""
+    box = lbox
+    home = home_for(box)
+    env = {"HOME": home, "LEARN_API_KEY": API_KEY, "SSL_CERT_FILE": box.path("bin", "ca.pem")}
+    base = box.net_policy("", "[process]\nenv_keep = PATH HOME LANG LEARN_API_KEY\n")
+    script = ("curl -sS -o /dev/null -w '%{http_code}\\n' "
+              "-H \"Authorization: Bearer $LEARN_API_KEY\" https://good.test/hello")
+    texts = []
+    for opts in ([], ["--intercept"]):
+        new = os.path.join(box.work, "learned%d.ini" % len(opts))
+        r = box.raw(["learn", "-o", new] + opts + ["-p", base, "--", "sh", "-c", script],
+                    env=env, timeout=120)
+        assert r.returncode == 0 and r.stdout == "200\n", r.stdout + r.stderr
+        with open(new) as f:
+            texts.append(f.read())
+    assert "[credential" not in texts[0], texts[0]
+    assert "; [credential learn_api_key]\n; env = LEARN_API_KEY\n" in texts[1], texts[1]
+    assert "; hosts = good.test:443\n" in texts[1] and "plaintext" not in texts[1], texts[1]
+    assert API_KEY not in texts[1]
+    # the learned policy runs it (no interception without a credential)
+    r = box.sh(script, os.path.join(box.work, "learned1.ini"), env=env)
+    assert r.stdout == "200\n", r.stdout + r.stderr
+
+
+def test_learn_intercept_needs_o(box):
+    r = box.raw(["learn", "--intercept", "--from", box.path("none.jsonl")])
+    assert r.returncode == 125 and "--intercept goes with -o" in r.stderr, r.stderr

@@ -540,6 +540,22 @@ static bool is_placeholder(const struct sandbox *sb, const char *path)
 	return false;
 }
 
+/* A git directory whose hooks and configuration are kept from the sandbox
+ * (gitscan.c passes over it at exit). */
+static void guard_gitdir(struct sandbox *sb, const struct stat *st)
+{
+	struct git_guarded *v;
+
+	for (size_t i = 0; i < sb->n_git_guarded; i++)
+		if (sb->git_guarded[i].dev == st->st_dev && sb->git_guarded[i].ino == st->st_ino)
+			return;
+	v = realloc(sb->git_guarded, (sb->n_git_guarded + 1) * sizeof(*v));
+	if (!v)
+		die("out of memory");
+	sb->git_guarded = v;
+	v[sb->n_git_guarded++] = (struct git_guarded){ st->st_dev, st->st_ino };
+}
+
 /* Canonical paths of existing write grants: directories (where protected
  * entries are looked up) and all (a protected file granted by name). */
 static void write_roots(const struct policy *p, char ***dirs, size_t *nd, char ***all,
@@ -727,6 +743,8 @@ static void discover_in(struct sandbox *sb, const char *root, int depth,
 		if (is_bare_repo(dfd, n, d)) {
 			/* the entries git reads in a repository directory, as
 			 * for a .git (builtin_tree's ".git/..." names) */
+			if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				guard_gitdir(sb, &st);
 			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
 				char c[PATH_MAX];
 				const char *in = builtin_tree[j].path;
@@ -833,6 +851,9 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	bool ns = sb->ns == NS_FULL;
 
 	strs_clear(&sb->watch, &sb->n_watch);
+	free(sb->git_guarded);
+	sb->git_guarded = NULL;
+	sb->n_git_guarded = 0;
 	/* planned again without namespaces (namespaces = auto): no views */
 	strs_clear(&sb->gitview_paths, &sb->n_gitview_paths);
 
@@ -886,6 +907,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 			 * keep writing objects, refs and the index */
 			if ((kind == PROT_GITDIR || kind == PROT_SUBGIT) && S_ISDIR(st.st_mode) &&
 			    !is_placeholder(sb, path)) {
+				guard_gitdir(sb, &st); /* its entries are candidates */
 				/* the project's own: a copy-on-write view (gitview.c) */
 				char top[PATH_MAX];
 				snprintf(top, sizeof(top), "%.*s", (int)prefix, path);
@@ -1457,6 +1479,9 @@ void protect_free_watch_lists(struct sandbox *sb)
 void protect_release(struct sandbox *sb)
 {
 	protect_free_watch_lists(sb);
+	free(sb->git_guarded);
+	sb->git_guarded = NULL;
+	sb->n_git_guarded = 0;
 	strs_clear(&sb->gitview_paths, &sb->n_gitview_paths);
 	strs_clear(&sb->watch, &sb->n_watch);
 	protect_plan_done(sb);

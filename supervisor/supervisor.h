@@ -218,6 +218,14 @@ struct sandbox {
 	size_t n_prot_roots;
 	char **prot_trees;
 	size_t n_prot_trees;
+	/* the git directories whose hooks and configuration protect.c keeps
+	 * from the sandbox (read-only, or behind a view): gitscan.c passes
+	 * over them */
+	struct git_guarded {
+		dev_t dev;
+		ino_t ino;
+	} *git_guarded;
+	size_t n_git_guarded;
 	struct protwatch *protwatch;
 	int journal_fd;	    /* journal.c: locked while we live, or -1 */
 	char *journal_name; /* its name in the state directory */
@@ -421,6 +429,15 @@ void gitlinks_check_grant(const struct sandbox *sb, const char *w);
  * -EINVAL when it is not an index of version 2 to 4. */
 int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const char *path),
 		   void *ud);
+
+/* ---- gitscan.c ---------------------------------------------------------- */
+
+/* After the sandbox ended: in every git directory beneath the write grant
+ * GRANT (any depth, bare ones by any name) the hooks, configuration and
+ * pointers to other repositories made or changed since SB's started_at are
+ * moved aside and reported; SB's started_at, audit_fd, git_guarded (may be
+ * empty), ns and policy (may be NULL) only. */
+void gitscan_grant(const struct sandbox *sb, const char *grant);
 
 /* ---- seccomp.c ---------------------------------------------------------- */
 

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every repository beneath a write grant, checked when the sandbox has ended.
+ *
+ * protect.c keeps read-only the hooks and configuration of the repositories
+ * its walk at start finds (the project's, those two levels down, bare ones
+ * named NAME.git), and protwatch.c moves aside, while the sandbox runs, a
+ * repository made in a directory it watches.  The rest stays writable: a
+ * repository deeper down, a bare one named otherwise, one in a grant that
+ * is no project, one made during the run in a directory that existed at
+ * start below the watched ones.  A host git run there later obeys what the
+ * sandbox wrote: a hook (`git commit`, `git checkout`; a `git push` into a
+ * bare one runs pre-receive and post-receive), core.fsmonitor
+ * (`git status`), core.hooksPath, an include, an alias, ...
+ *
+ * So when the sandbox has ended every write grant is walked (a crash
+ * journal has the next start do it when the supervisor was killed), and in
+ * every git directory found (a `.git` directory, or a directory holding
+ * HEAD with objects and refs, or HEAD with commondir: git's own test, so a
+ * bare repository by any name; and the submodules' and worktrees' git
+ * directories within them) what the host's git reads as commands and was
+ * made or changed since the start (its ctime, which cannot be set back from
+ * inside) is moved aside to NAME.ringfence-blocked, with a warning and an
+ * audit event:
+ *   - config and config.worktree, unless they set only the keys `git init`
+ *     and `git clone` write (protwatch_config_ok(): an allow-list, since
+ *     the keys that run a command are many and grow);
+ *   - a hook: any entry of hooks/ but a template's *.sample file; hooks/
+ *     itself when it is no directory;
+ *   - commondir (a worktree's "../.." excepted), which sends git to another
+ *     repository's config and hooks;
+ *   - a `.git` that is a file or a symbolic link (a pointer elsewhere).
+ * A change's author cannot be told from the inode: one the host made there
+ * during the run is moved aside as well, and said.  The git directories
+ * protect.c guarded (read-only or behind a view) are passed over: the
+ * sandbox could not write what they hold.
+ *
+ * The walk follows no symbolic link and does not enter a git directory but
+ * for its modules and worktrees; package and build trees (node_modules,
+ * ...) come last, and past GITSCAN_MAX_DIRS directories per grant it stops
+ * and says what it did not look at (README).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+/* ~10 us a directory on the 2-core machine (bench/gitscan.sh): a second
+ * at most */
+#define GITSCAN_MAX_DIRS 100000
+#define GITSCAN_MAX_DEPTH 128
+/* modules/ nests as deep as submodules do, and a name may hold '/' */
+#define GITSCAN_MODULES_DEPTH 16
+
+struct scan {
+	const struct sandbox *sb;
+	const struct timespec *since;
+	unsigned long dirs;
+	bool cut;	  /* GITSCAN_MAX_DIRS reached: the walk stops */
+	unsigned long skipped; /* subtrees too deep, or past PATH_MAX */
+	char **later;	  /* package and build trees, walked last */
+	size_t n_later;
+};
+
+static bool newer(const struct stat *st, const struct timespec *since)
+{
+	return st->st_ctim.tv_sec > since->tv_sec ||
+	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
+}
+
+static bool guarded(const struct sandbox *sb, const struct stat *st)
+{
+	for (size_t i = 0; i < sb->n_git_guarded; i++)
+		if (sb->git_guarded[i].dev == st->st_dev && sb->git_guarded[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* DIR/NAME moved aside, said once with WHY. */
+static void quarantine(struct scan *s, const char *dir, const char *name, const char *why)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", name) >=
+	    sizeof(path))
+		return;
+	/* its own line on failure; ours on success */
+	if (protect_move_aside(s->sb, path, "protect.created", MOVE_LIVE_QUIET) > 0)
+		warn("the sandbox wrote %s (%s), which the host's git would run: renamed to "
+		     "*.ringfence-blocked; review it",
+		     path, why);
+}
+
+/* Whether the file NAME in G is a configuration setting only the keys a
+ * clone or an init writes; false for anything that cannot be read as one. */
+static bool config_ok(int g, const char *name)
+{
+	char buf[65536];
+	struct stat st;
+	ssize_t got;
+	int fd = openat(g, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)sizeof(buf)) {
+		close(fd);
+		return false;
+	}
+	got = read(fd, buf, sizeof(buf));
+	close(fd);
+	return got >= 0 && got < (ssize_t)sizeof(buf) && protwatch_config_ok(buf, (size_t)got);
+}
+
+/* A worktree's commondir as `git worktree add` writes it. */
+static bool commondir_is_parent(int g)
+{
+	char buf[16];
+	int fd = openat(g, "commondir", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return (n == 5 && memcmp(buf, "../..", 5) == 0) ||
+	       (n == 6 && memcmp(buf, "../..\n", 6) == 0);
+}
+
+static void check_gitdir(struct scan *s, int g, const char *path, bool worktree, int depth);
+
+/* Each entry of hooks/ made or changed during the run, but a *.sample. */
+static void check_hooks(struct scan *s, int g, const char *path)
+{
+	char hooks[PATH_MAX];
+	struct stat st;
+	struct dirent *de;
+
+	if (fstatat(g, "hooks", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		if (newer(&st, s->since))
+			quarantine(s, path, "hooks", "no directory");
+		return;
+	}
+	if ((size_t)snprintf(hooks, sizeof(hooks), "%s/hooks", path) >= sizeof(hooks))
+		return;
+	int h = openat(g, "hooks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = h >= 0 ? fdopendir(h) : NULL;
+	if (!d) {
+		if (h >= 0)
+			close(h);
+		quarantine(s, path, "hooks", "cannot be read");
+		return;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		/* moved aside already (git runs no hook by such a name) */
+		if (strstr(de->d_name, ".ringfence-blocked"))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !newer(&st, s->since))
+			continue;
+		/* git runs hooks/NAME, never a template's NAME.sample */
+		if (S_ISREG(st.st_mode) && l > 7 && strcmp(de->d_name + l - 7, ".sample") == 0)
+			continue;
+		quarantine(s, hooks, de->d_name, "a hook");
+	}
+}
+
+/* The git directories in modules/ (a submodule's name may hold '/'). */
+static void check_modules(struct scan *s, int dirfd_, const char *path, int depth)
+{
+	struct dirent *de;
+
+	if (depth > GITSCAN_MODULES_DEPTH)
+		return;
+	int r = openat(dirfd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = r >= 0 ? fdopendir(r) : NULL;
+	if (!d) {
+		if (r >= 0)
+			close(r);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char sub[PATH_MAX];
+		struct stat st;
+		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+			continue;
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			continue;
+		_cleanup_close_ int c =
+			openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (c < 0)
+			continue;
+		if (fstatat(c, "HEAD", &st, AT_SYMLINK_NOFOLLOW) == 0)
+			check_gitdir(s, c, sub, false, depth + 1);
+		else
+			check_modules(s, c, sub, depth + 1);
+	}
+}
+
+/* The git directory open at G, at PATH.  WORKTREE: one in worktrees/, whose
+ * commondir is its way to the main one. */
+static void check_gitdir(struct scan *s, int g, const char *path, bool worktree, int depth)
+{
+	struct stat st;
+
+	if (fstat(g, &st) < 0 || guarded(s->sb, &st))
+		return;
+	for (const char *const *n = (const char *const[]){ "config", "config.worktree", NULL }; *n;
+	     n++)
+		if (fstatat(g, *n, &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since) &&
+		    !config_ok(g, *n))
+			quarantine(s, path, *n, "a configuration that sets what a host git runs");
+	if (fstatat(g, "commondir", &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since) &&
+	    !(worktree && S_ISREG(st.st_mode) && commondir_is_parent(g)))
+		quarantine(s, path, "commondir", "a pointer to another repository");
+	if (worktree)
+		return; /* hooks and modules are the main git directory's */
+	check_hooks(s, g, path);
+	for (const char *const *n = (const char *const[]){ "modules", "worktrees", NULL }; *n; n++) {
+		char sub[PATH_MAX];
+		_cleanup_close_ int c =
+			openat(g, *n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (c < 0 || (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, *n) >= sizeof(sub))
+			continue;
+		if (strcmp(*n, "modules") == 0) {
+			check_modules(s, c, sub, depth);
+			continue;
+		}
+		int r = dup(c);
+		_cleanup_(closedirp) DIR *d = r >= 0 ? fdopendir(r) : NULL;
+		struct dirent *de;
+		if (!d && r >= 0)
+			close(r);
+		while (d && (de = readdir(d))) {
+			char wt[PATH_MAX];
+			if (de->d_name[0] == '.')
+				continue;
+			_cleanup_close_ int w = openat(c, de->d_name,
+						       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (w >= 0 &&
+			    (size_t)snprintf(wt, sizeof(wt), "%s/%s", sub, de->d_name) < sizeof(wt))
+				check_gitdir(s, w, wt, true, depth);
+		}
+	}
+}
+
+static bool bulk_name(const char *name)
+{
+	static const char *const bulk[] = { "node_modules", "target", "__pycache__", ".venv" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bulk); i++)
+		if (strcmp(name, bulk[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A directory's entries, read whole with getdents64() into one buffer:
+ * the walk's cost is its system calls (an open, two reads and a close per
+ * directory), and a DIR stream would add a dup, an fcntl and a copy of
+ * every name.
+ */
+struct listing {
+	char *buf;
+	size_t len;
+};
+
+static int list_dir(int fd, struct listing *ret)
+{
+	size_t cap = 32768, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = getdents64(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(buf);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret = (struct listing){ buf, len };
+	return 0;
+}
+
+#define for_each_entry(l, de)                                                          \
+	for (struct dirent64 *de = (struct dirent64 *)(l)->buf;                          \
+	     (char *)de < (l)->buf + (l)->len;                                           \
+	     de = (struct dirent64 *)((char *)de + de->d_reclen))
+
+static bool has_entry(const struct listing *l, const char *name, bool dir)
+{
+	for_each_entry (l, de)
+		if (strcmp(de->d_name, name) == 0)
+			return !dir || de->d_type == DT_DIR || de->d_type == DT_UNKNOWN;
+	return false;
+}
+
+static void later_add(struct scan *s, const char *path)
+{
+	char **v = realloc(s->later, (s->n_later + 1) * sizeof(*v));
+
+	if (!v || !(v[s->n_later] = strdup(path))) {
+		s->later = v ? v : s->later;
+		s->cut = true; /* out of memory: said as not looked at */
+		return;
+	}
+	s->later = v;
+	s->n_later++;
+}
+
+/* The directory open at FD (PATH, reached following no symlink). */
+static void walk(struct scan *s, int fd, const char *path, int depth)
+{
+	struct listing l = { 0 };
+	bool gitdir;
+
+	if (s->cut)
+		return;
+	/* too deep: this subtree only, so that a chain of directories made
+	 * to be walked first cannot end the walk */
+	if (depth > GITSCAN_MAX_DEPTH) {
+		s->skipped++;
+		return;
+	}
+	if (++s->dirs > GITSCAN_MAX_DIRS) {
+		s->cut = true;
+		return;
+	}
+	int r = list_dir(fd, &l);
+	if (r == -ENOMEM)
+		s->cut = true; /* said as not looked at */
+	if (r < 0)
+		return;
+	/* git's own test of a git directory (is_git_directory()): a bare
+	 * repository by any name, or the git directory of a worktree */
+	gitdir = has_entry(&l, "HEAD", false) &&
+		 ((has_entry(&l, "objects", true) && has_entry(&l, "refs", true)) ||
+		  has_entry(&l, "commondir", false));
+	if (gitdir)
+		check_gitdir(s, fd, path, false, 0);
+	for_each_entry (&l, de) {
+		const char *name = de->d_name;
+		bool git = strcmp(name, ".git") == 0;
+		char sub[PATH_MAX];
+		struct stat st;
+		if (s->cut)
+			break;
+		/* most entries are files: passed over before any other test */
+		if (!git && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+			continue;
+		/* a git directory's objects (thousands of directories, none
+		 * of them a repository) and what check_gitdir() looked at */
+		if (gitdir && (strcmp(name, "objects") == 0 || strcmp(name, "refs") == 0 ||
+			       strcmp(name, "logs") == 0 || strcmp(name, "hooks") == 0 ||
+			       strcmp(name, "modules") == 0 || strcmp(name, "worktrees") == 0))
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "", name) >=
+		    sizeof(sub)) {
+			s->skipped++;
+			continue;
+		}
+		if (git) {
+			if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			if (!S_ISDIR(st.st_mode)) {
+				/* `gitdir:` or a link: a pointer to a repository */
+				if (newer(&st, s->since) && !guarded(s->sb, &st))
+					quarantine(s, path, name, "a pointer to a repository");
+				continue;
+			}
+			_cleanup_close_ int g =
+				openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (g >= 0)
+				check_gitdir(s, g, sub, false, 0);
+			continue; /* what a .git holds is the repository's */
+		}
+		if (bulk_name(name)) {
+			later_add(s, sub);
+			continue;
+		}
+		_cleanup_close_ int c =
+			openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (c >= 0)
+			walk(s, c, sub, depth + 1);
+	}
+	free(l.buf);
+}
+
+void gitscan_grant(const struct sandbox *sb, const char *grant)
+{
+	struct scan s = { .sb = sb, .since = &sb->started_at };
+	_cleanup_free_ char *root = realpath(grant, NULL);
+
+	/* device and kernel file systems hold no repository */
+	if (!root || landlock_path_beneath(root, "/dev") || landlock_path_beneath(root, "/proc") ||
+	    landlock_path_beneath(root, "/sys"))
+		return;
+	/* with namespaces and private_tmp the sandbox's /tmp was not this one */
+	if (sb->ns == NS_FULL && sb->policy && sb->policy->fs.private_tmp &&
+	    (strcmp(root, "/tmp") == 0 || strcmp(root, "/dev/shm") == 0))
+		return;
+	_cleanup_close_ int fd = protect_open_dir_nofollow(root);
+	if (fd < 0)
+		return; /* no directory (a file granted by name), or gone */
+	/* O_PATH cannot be listed: the same directory, opened to read */
+	_cleanup_close_ int top = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return;
+	/* the grant itself may be a git directory (a bare repository granted) */
+	walk(&s, top, root, 0);
+	for (size_t i = 0; i < s.n_later; i++) {
+		_cleanup_close_ int c = protect_open_dir_nofollow(s.later[i]);
+		if (c >= 0 && !s.cut) {
+			_cleanup_close_ int o = openat(c, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (o >= 0)
+				walk(&s, o, s.later[i], 1);
+		}
+		free(s.later[i]);
+	}
+	free(s.later);
+	if (s.cut || s.skipped) {
+		char js[PATH_MAX + 64];
+		if (s.cut)
+			warn("%s holds more than %d directories: the repositories past them were NOT "
+			     "checked for hooks and configuration the sandbox wrote; review before "
+			     "running git there",
+			     root, GITSCAN_MAX_DIRS);
+		if (s.skipped)
+			warn("%s: %lu director%s deeper than %d levels or with paths longer than %d "
+			     "bytes were NOT checked for repositories the sandbox wrote; review before "
+			     "running git there",
+			     root, s.skipped, s.skipped == 1 ? "y" : "ies", GITSCAN_MAX_DEPTH, PATH_MAX);
+		json_string(js, sizeof(js), root);
+		audit_event(sb->audit_fd, "protect.unchecked",
+			    "\"path\":%s,\"dirs\":%lu,\"cut\":%s,\"skipped\":%lu", js, s.dirs,
+			    s.cut ? "true" : "false", s.skipped);
+	}
+}

@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: MIT
+"""Repositories the walk at start does not reach: deeper than it looks, bare
+ones not named NAME.git, and those made during the run in directories that
+existed at start.  Whatever the sandbox wrote there that a host git runs
+(hooks, core.fsmonitor and the other configuration keys) is moved aside when
+the sandbox has ended.  The host side is the host's own git, run after the
+sandbox as the same user, with a planted command that would leave a mark."""
+import os
+import subprocess
+import time
+
+from test_protect import GIT_ENV, data_dir, host, planted
+
+
+def owned(box, *rels):
+    """Directories in the project the box's user may write."""
+    for rel in rels:
+        os.makedirs(box.path("work", rel), exist_ok=True)
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.work], check=True)
+
+
+def host_repo(box, rel, bare=False):
+    """A repository made by the host before the run, with a hook of its own
+    (a positive control: it must stay, and run)."""
+    owned(box, rel)
+    d = box.path("work", rel)
+    r = host(box, ["sh", "-c", "git init -q %s . && %s" % (
+        "--bare" if bare else "",
+        "true" if bare else "git commit -q --allow-empty -m i")], cwd=d)
+    assert r.returncode == 0, r.stderr
+    hooks = os.path.join(d, "hooks" if bare else ".git/hooks")
+    mark = box.path("hosthome", "HOSTHOOK")
+    with open(os.path.join(hooks, "post-commit" if not bare else "post-update"), "w") as f:
+        f.write("#!/bin/sh\ntouch %s\n" % mark)
+    os.chmod(os.path.join(hooks, "post-commit" if not bare else "post-update"), 0o755)
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", d], check=True)
+    # a change in the clock tick the run starts in counts as the run's
+    # (the start is read from the coarse clock the file times come from)
+    time.sleep(0.05)
+    return mark
+
+
+def clone_outside(box):
+    """The host's own clone, outside every grant, to push from."""
+    clone = box.path("hostclone")
+    os.mkdir(clone)
+    if box.user == "nobody":
+        os.chown(clone, 65534, 65534)
+    r = host(box, ["sh", "-c", "git init -q . && git commit -q --allow-empty -m i"], cwd=clone)
+    assert r.returncode == 0, r.stderr
+    return clone
+
+
+def test_deep_repository_keeps_no_planted_hook_or_config(box):
+    """A repository three levels down (deeper than the walk at start): the
+    sandbox plants a hook and core.fsmonitor, and a commondir sending
+    another to a repository whose config it wrote; the host's `git status`
+    and `git commit` there afterwards would run them."""
+    data_dir(box)
+    hostmark = host_repo(box, "a/b/c")
+    host_repo(box, "a/b/d")
+    host_repo(box, "a/b/e")
+    script, mark = planted(box)
+    plant = ("cp %s a/b/c/.git/hooks/pre-commit && git -C a/b/c config core.fsmonitor %s && "
+             "git -C a/b/c config user.name t && "
+             "mkdir data/evil && git init -q --bare data/evil/x && "
+             "git --git-dir=data/evil/x config core.fsmonitor %s && "
+             "echo $PWD/data/evil/x > a/b/d/.git/commondir && "
+             "git -C a/b/e remote add origin %s && "
+             "echo x > a/b/c/file && echo planted" % (script, script, script, box.path("up")))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    # positive control: the sandbox could write there, and did
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "cd a/b/c && git status --short && git add file && "
+                   "git commit -q -m host && cd ../d && git status --short"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert "a/b/c/.git/config" in r.stderr and "ringfence-blocked" in r.stderr, r.stderr
+    assert "a/b/d/.git/commondir" in r.stderr, r.stderr
+    # the host's own hook, there before the run, is kept and runs
+    assert os.path.exists(hostmark), h.stderr
+    # a change that sets only what a clone writes (a remote) is kept
+    assert "origin" in open(box.path("work", "a/b/e/.git/config")).read()
+    assert "a/b/e" not in r.stderr, r.stderr
+
+
+def test_chain_of_directories_does_not_end_the_walk(box):
+    """Directories nested deeper than the walk goes, made to be walked
+    first: said, and the repositories beside them are still checked."""
+    data_dir(box)
+    host_repo(box, "z/y/x")
+    script, mark = planted(box)
+    chain = "/".join(["d"] * 140)
+    plant = ("mkdir -p 0/%s && git init -q 0/%s/r && cp %s 0/%s/r/.git/hooks/pre-commit && "
+             "cp %s z/y/x/.git/hooks/pre-commit && echo planted"
+             % (chain, chain, script, chain, script))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    assert "NOT checked" in r.stderr, r.stderr
+    h = host(box, ["sh", "-c", "cd z/y/x && git commit -q --allow-empty -m host"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+def test_repository_made_during_the_run_in_a_deep_directory(box):
+    """`git init` in a directory that existed at start, deeper than the walk
+    at start and so not watched while the sandbox runs."""
+    owned(box, "p/q/r")
+    data_dir(box)
+    script, mark = planted(box)
+    plant = ("export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+             "GIT_COMMITTER_EMAIL=t@x; git init -q p/q/r/x && "
+             "git -C p/q/r/x config core.fsmonitor %s && "
+             "git init -q p/q/r/y && cp %s p/q/r/y/.git/hooks/post-commit && "
+             "git init -q p/q/r/plain && git -C p/q/r/plain commit -q --allow-empty -m p && "
+             "echo planted" % (script, script))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "cd p/q/r/x && git status; cd ../y && "
+                   "git commit -q --allow-empty -m host; true"])
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    # positive control: a repository that sets nothing to run is left whole
+    assert os.path.isfile(box.path("work", "p/q/r/plain/.git/config"))
+    assert os.path.isdir(box.path("work", "p/q/r/plain/.git/objects"))
+    # and the host's git does obey what is set there afterwards
+    host(box, ["sh", "-c", "git -C p/q/r/plain config core.fsmonitor %s && "
+               "git -C p/q/r/plain status" % script])
+    assert os.path.exists(mark)
+
+
+def test_bare_repository_without_git_suffix(box):
+    """`git init --bare remote` (no .git in its name), made during the run and
+    made by the host before it: a host `git push` into it runs its hooks."""
+    data_dir(box)
+    hostmark = host_repo(box, "old", bare=True)
+    clone = clone_outside(box)
+    script, mark = planted(box)
+    plant = ("git init -q --bare fresh && cp %s fresh/hooks/post-receive && "
+             "cp %s old/hooks/pre-receive && git --git-dir=old config core.fsmonitor %s && "
+             "echo planted" % (script, script, script))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git -C %s push -q %s HEAD:refs/heads/m; "
+                   "git -C %s push -q %s HEAD:refs/heads/m; cd %s && git status; true"
+                   % (clone, box.path("work", "fresh"), clone, box.path("work", "old"),
+                      box.path("work", "old"))])
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    # positive control: the push into the old one went through, and ran the
+    # host's own hook
+    assert os.path.exists(hostmark), h.stderr
+    r2 = host(box, ["git", "--git-dir", box.path("work", "old"), "rev-parse", "m"])
+    assert r2.returncode == 0, r2.stderr
+
+
+def test_repository_in_a_grant_that_is_not_the_project(box):
+    """A write grant beside the project (a cache where tools clone): a
+    repository there, deeper than the walk at start would look."""
+    other = box.path("other")
+    os.makedirs(os.path.join(other, "c1", "c2"))
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", other], check=True)
+    r = host(box, ["sh", "-c", "git init -q c1/c2/r && git -C c1/c2/r commit -q --allow-empty "
+                   "-m i"], cwd=other)
+    assert r.returncode == 0, r.stderr
+    script, mark = planted(box)
+    pol = box.policy("[filesystem]\nwrite = %s\n" % other)
+    r = box.run(["sh", "-c", "cd %s/c1/c2/r && cp %s .git/hooks/post-checkout && "
+                 "git config core.hooksPath .git/hooks && echo planted" % (other, script)],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git checkout -q -b b2"], cwd=os.path.join(other, "c1/c2/r"))
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr

@@ -503,6 +503,32 @@ static uint64_t needs(enum op op, uint64_t flags, mode_t mode)
 	return ~0ull;
 }
 
+/*
+ * openat(2) of T with FLAGS, telling whether it made the file: an O_CREAT
+ * open is tried with O_EXCL first, then, when the name exists, without
+ * O_CREAT (what a plain O_CREAT open does, in two steps).  A name removed
+ * between the two is opened as asked, and counted as not made.
+ */
+static int gate_open(const struct target *t, int flags, mode_t mode, bool *ret_created)
+{
+	int fd;
+
+	*ret_created = false;
+	if (!(flags & O_CREAT)) /* O_TMPFILE never comes here */
+		return openat(t->dir, t->name, flags, mode);
+	fd = openat(t->dir, t->name, flags | O_EXCL, mode);
+	if (fd >= 0) {
+		*ret_created = true;
+		return fd;
+	}
+	if (errno != EEXIST || (flags & O_EXCL))
+		return -1;
+	fd = openat(t->dir, t->name, flags & ~O_CREAT, mode);
+	if (fd < 0 && errno == ENOENT)
+		fd = openat(t->dir, t->name, flags, mode);
+	return fd;
+}
+
 /* OP on T (in a gate directory), as the command; the result for the caller
  * (a new fd's number for OP_OPEN, sent with ADDFD). */
 static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
@@ -513,6 +539,7 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 	bool makes = (op == OP_OPEN && (flags & O_CREAT)) || op == OP_MKDIR || op == OP_MKNOD;
 	mode_t um = makes ? caller_umask(req->pid) : 022, old;
 	struct stat st;
+	bool created = false;
 	int r, fd;
 
 	*sent = false;
@@ -529,8 +556,8 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 		 * regular file, or would block, goes on in the kernel, which
 		 * blocks only the caller (under Landlock, which gives what the
 		 * gate made no rule) */
-		fd = openat(t->dir, t->name, (int)(flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK),
-			    mode);
+		fd = gate_open(t, (int)(flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), mode,
+			       &created);
 		r = fd < 0 ? -errno : 0;
 		if (r == -EWOULDBLOCK || r == -ENXIO)
 			r = GATE_CONTINUE;
@@ -550,6 +577,15 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 			};
 			r = ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 ? -errno : 0;
 			*sent = r == 0;
+			/* not handed over (the caller is out of descriptors, or
+			 * gone): the kernel would have made nothing either, as
+			 * it takes the descriptor first; only the file we made,
+			 * never what replaced it */
+			struct stat now;
+			if (r < 0 && created && fstat(fd, &st) == 0 &&
+			    fstatat(t->dir, t->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+				(void)unlinkat(t->dir, t->name, 0);
 			close(fd);
 		}
 		break;

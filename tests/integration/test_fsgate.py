@@ -186,6 +186,36 @@ def test_gate_limits_it_documents(box):
     assert os.path.exists(box.path("work", "sub", "f"))
 
 
+def test_gate_makes_no_file_it_cannot_hand_over(box):
+    """A caller out of descriptors: the gate made the file, then could not
+    hand it over (EMFILE).  The kernel takes the descriptor before it makes
+    anything; the gate leaves nothing behind either."""
+    nons_only(box)
+    make_repo(box)
+    box.write("work/made.py", "import errno, os, resource\n"
+              "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+              "resource.setrlimit(resource.RLIMIT_NOFILE, (32, hard))\n"
+              "fds = []\n"
+              "try:\n    while True:\n        fds.append(os.open('/dev/null', os.O_RDONLY))\n"
+              "except OSError as e:\n    print('full', errno.errorcode[e.errno])\n"
+              "for n in ('new.txt', 'excl.txt'):\n"
+              "    flags = os.O_CREAT | os.O_WRONLY | (os.O_EXCL if n == 'excl.txt' else 0)\n"
+              "    try:\n        os.open(n, flags, 0o644)\n        print('opened', n)\n"
+              "    except OSError as e:\n        print('refused', n, errno.errorcode[e.errno])\n"
+              "os.close(fds.pop())\n"
+              "os.close(os.open('control.txt', os.O_CREAT | os.O_WRONLY, 0o644))\n"
+              "print('control-ok')\n")
+    r = box.run(["/usr/bin/python3", "made.py"], policy=box.policy(""))
+    assert "full EMFILE" in r.stdout, r.stdout + r.stderr
+    assert "refused new.txt EMFILE" in r.stdout, r.stdout + r.stderr
+    assert "refused excl.txt EMFILE" in r.stdout, r.stdout + r.stderr
+    for n in ("new.txt", "excl.txt"):
+        assert not os.path.exists(box.path("work", n)), n
+    # positive control: with a descriptor free, the gate makes the file
+    assert "control-ok" in r.stdout, r.stdout + r.stderr
+    assert os.path.exists(box.path("work", "control.txt"))
+
+
 def test_unfinished_rebase_made_inside_is_moved_aside(box):
     """A rebase left stopped inside (its todo could hold exec lines a host
     `git rebase --continue` would run) is moved aside at exit."""

@@ -83,6 +83,13 @@ struct fsgate {
 	char **state;
 	size_t n_state;
 	unsigned long refused; /* protected names refused, said at exit */
+	/* and by name and kind, for --trace's summary (the first GATE_GROUPS) */
+	struct gate_refusal {
+		char *path;
+		enum fs_access access;
+		unsigned long count;
+	} *refusals;
+	size_t n_refusals;
 	size_t made_max;       /* directories made and held, at most */
 	bool said_full;
 };
@@ -92,6 +99,8 @@ struct fsgate {
 
 /* Refusals said as they happen; the rest counted at exit. */
 #define GATE_WARN_MAX 3
+/* Names kept for --trace's summary (which shows the first few) */
+#define GATE_GROUPS 32
 
 static const char *const git_state[] = { "rebase-merge", "rebase-apply", "sequencer" };
 static const char *const git_refused[] = { "remotes", "branches" };
@@ -165,6 +174,9 @@ void fsgate_free(struct sandbox *sb)
 	for (size_t i = 0; i < g->n_state; i++)
 		free(g->state[i]);
 	free(g->state);
+	for (size_t i = 0; i < g->n_refusals; i++)
+		free(g->refusals[i].path);
+	free(g->refusals);
 	free(g);
 	sb->fsgate = NULL;
 }
@@ -363,11 +375,30 @@ static mode_t caller_umask(pid_t tid)
 	return m < 0 ? 022 : (mode_t)m & 0777;
 }
 
-static void refused(const struct sandbox *sb, const struct target *t)
+static void refused(const struct sandbox *sb, const struct target *t, enum fs_access access)
 {
 	char js[PATH_MAX + 64], full[PATH_MAX + NAME_MAX + 2];
+	struct fsgate *g = sb->fsgate;
 
 	snprintf(full, sizeof(full), "%s/%s", t->gate->path ? t->gate->path : "?", t->name);
+	for (size_t i = 0; i <= g->n_refusals; i++) {
+		if (i == g->n_refusals) {
+			struct gate_refusal *v = i < GATE_GROUPS
+							 ? realloc(g->refusals, (i + 1) * sizeof(*v))
+							 : NULL;
+			if (v) {
+				g->refusals = v;
+				v[i] = (struct gate_refusal){ strdup(full), access, 1 };
+				if (v[i].path)
+					g->n_refusals++;
+			}
+			break;
+		}
+		if (g->refusals[i].access == access && strcmp(g->refusals[i].path, full) == 0) {
+			g->refusals[i].count++;
+			break;
+		}
+	}
 	if (sb->fsgate->refused++ < GATE_WARN_MAX)
 		warn("%s is protected: the sandbox may not make, replace, rename or remove it "
 		     "(refused)",
@@ -527,6 +558,25 @@ static int gate_open(const struct target *t, int flags, mode_t mode, bool *ret_c
 	if (fd < 0 && errno == ENOENT)
 		fd = openat(t->dir, t->name, flags, mode);
 	return fd;
+}
+
+/* What OP asked, in the trace's words. */
+static enum fs_access gate_access(enum op op, uint64_t flags)
+{
+	switch (op) {
+	case OP_OPEN:
+		return flags & O_CREAT ? FS_CREATE : FS_WRITE;
+	case OP_MKDIR:
+	case OP_SYMLINK:
+	case OP_MKNOD:
+		return FS_CREATE;
+	case OP_UNLINK:
+	case OP_RMDIR:
+		return FS_REMOVE;
+	case OP_TRUNCATE:
+		return FS_TRUNCATE;
+	}
+	return FS_WRITE;
 }
 
 /* OP on T (in a gate directory), as the command; the result for the caller
@@ -689,7 +739,7 @@ static bool handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 		need_b = LL_FS_MAKE_DIR;
 	}
 	if ((why = judge(sb, a.gate, a.name)) || (why = judge(sb, b.gate, b.name))) {
-		refused(sb, judge(sb, a.gate, a.name) ? &a : &b);
+		refused(sb, judge(sb, a.gate, a.name) ? &a : &b, FS_RENAME);
 		answer(nfd, req->id, -EACCES, false);
 		goto out;
 	}
@@ -778,7 +828,7 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 		return false;
 	}
 	if ((why = judge(sb, t.gate, t.name))) {
-		refused(sb, &t);
+		refused(sb, &t, gate_access(op, flags));
 		target_close(&t);
 		answer(nfd, req->id, -EACCES, false);
 		return true;
@@ -798,6 +848,22 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	if (!sent)
 		answer(nfd, req->id, r, false);
 	return true;
+}
+
+void fsgate_count_refusals(const struct sandbox *sb, struct broker_stats *st)
+{
+	const struct fsgate *g = sb->fsgate;
+	unsigned long listed = 0;
+
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n_refusals; i++) {
+		fstrace_count(st, g->refusals[i].access, g->refusals[i].path, g->refusals[i].count);
+		listed += g->refusals[i].count;
+	}
+	/* past GATE_GROUPS names: counted, under the last one's kind */
+	if (g->refused > listed && g->n_refusals)
+		st->fs_refused += g->refused - listed;
 }
 
 const char *const *fsgate_exit_paths(const struct sandbox *sb, size_t *ret_n)

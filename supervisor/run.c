@@ -720,6 +720,10 @@ int supervisor_run(const struct cli *cli)
 		if (line[0])
 			fprintf(stderr, "ringfence: %s\n", line);
 	}
+	/* the file gate's refusals are file refusals too (said as they
+	 * happened, and as protect.blocked events) */
+	if (sb.trace)
+		fsgate_count_refusals(&sb, &bstats);
 	if (bstats.fs_refused) {
 		char line[4096];
 		fstrace_summary(&bstats, sb.home, line, sizeof(line));

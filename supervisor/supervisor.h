@@ -568,6 +568,8 @@ void fsgate_finish(struct sandbox *sb);
  * journal: a killed supervisor's next start does it). */
 const char *const *fsgate_exit_paths(const struct sandbox *sb, size_t *ret_n);
 void fsgate_free(struct sandbox *sb);
+/* The gate's refusals, added to ST for --trace's summary at exit. */
+void fsgate_count_refusals(const struct sandbox *sb, struct broker_stats *st);
 
 /* ---- fstrace.c: file refusals made visible (--trace) ------------------ */
 
@@ -609,6 +611,10 @@ struct fs_verdict {
  * filled when it would. */
 bool fstrace_judge(const struct sandbox *sb, const char *target, const char *check_path,
 		   uint64_t need, bool ro_mount, struct fs_verdict *ret);
+/* A refusal made elsewhere (the file gate's), TIMES over, counted for the
+ * summary as one ringfence keeps out of reach. */
+void fstrace_count(struct broker_stats *st, enum fs_access access, const char *path,
+		   unsigned long times);
 struct seccomp_notif;
 /* Answers one notification of a traced call (always CONTINUE). */
 void fstrace_handle(int notify_fd, const struct seccomp_notif *req, const struct sandbox *sb,

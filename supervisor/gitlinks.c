@@ -24,7 +24,7 @@
  *
  * A nested repository that is not a gitlink is found by protect.c's walk at
  * start (two levels down) or by the watch while the sandbox runs
- * (protwatch.c); deeper ones only here, when they are gitlinks (README).
+ * (protwatch.c); deeper ones by gitscan.c's walk at exit (README).
  */
 #include <dirent.h>
 #include <errno.h>

@@ -637,8 +637,8 @@ static void gather_submodules(const char *root, struct cands *cand)
  * project.  Found by a walk two levels down, entries starting with '.' and
  * node_modules skipped, within a budget of listings and probes: a grant on
  * a huge tree must not cost every start more than a few milliseconds.
- * What lies deeper, or past the budget, has only the checks of gitlinks.c;
- * README says so.  The directories listed are watched while the sandbox
+ * What lies deeper, or past the budget, is checked when the sandbox has
+ * ended (gitscan.c), not while it runs; README says so.  The directories listed are watched while the sandbox
  * runs (protwatch.c): a repository made in one is moved aside at once.
  */
 #define DISCOVER_LISTINGS 48
@@ -808,7 +808,7 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 	}
 	if (disc.cut)
 		note("the write grants hold more than a walk at start looks at: repositories "
-		     "deeper down are checked only as gitlinks when the sandbox has ended");
+		     "deeper down are checked only when the sandbox has ended");
 	if (home) {
 		for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++) {
 			/* ~/.claude and the like are agents' state there */

@@ -33,10 +33,14 @@
  * is an IN_CREATE or IN_MOVED_TO like any other.
  *
  * The window: between the sandbox's creating a name and the supervisor's
- * moving it (the time to read one event: microseconds, more when the
- * supervisor is busy with the proxy).  A host tool that opens the name in
- * that window reads it.  README says so, and what the exit check and the
- * crash journal (journal.c) add.
+ * moving it (the time to be scheduled and read one event: milliseconds on
+ * a loaded machine, bench/window.sh).  A host tool that opens the name in
+ * that window reads it; one woken by the same event races us for it.
+ * Closing it would take refusing the creation, which only the file gate's
+ * seccomp notifications can do name by name, at a cost on every
+ * file-making call (fsgate.c; without namespaces, where Landlock leaves no
+ * other way).  README says so, and what the exit check and the crash
+ * journal (journal.c) add.
  */
 #include <dirent.h>
 #include <errno.h>

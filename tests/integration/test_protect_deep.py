@@ -6,6 +6,7 @@ existed at start.  Whatever the sandbox wrote there that a host git runs
 the sandbox has ended.  The host side is the host's own git, run after the
 sandbox as the same user, with a planted command that would leave a mark."""
 import os
+import signal
 import subprocess
 import time
 
@@ -173,3 +174,41 @@ def test_repository_in_a_grant_that_is_not_the_project(box):
     h = host(box, ["sh", "-c", "git checkout -q -b b2"], cwd=os.path.join(other, "c1/c2/r"))
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+def test_killed_run_is_walked_by_the_next_start(box):
+    """The supervisor killed after the sandbox planted a hook three levels
+    down: no check at exit ran; the next start walks the grant (the crash
+    journal) and moves the hook aside before the host's git runs it."""
+    from test_protect_live import wait_unlocked
+    state = box.path("state")
+    os.mkdir(state)
+    if box.user == "nobody":
+        os.chown(state, 65534, 65534)
+    data_dir(box)
+    hostmark = host_repo(box, "a/b/c")
+    script, mark = planted(box)
+    env = dict(GIT_ENV, HOME=box.work, XDG_STATE_HOME=state)
+    hook = box.path("work", "a/b/c/.git/hooks/pre-commit")
+    p = box.popen(["sh", "-c", "cp %s a/b/c/.git/hooks/pre-commit && touch data/made; sleep 30"
+                   % script], policy=box.policy(""), env=env, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(box.path("work", "data", "made")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert os.path.exists(box.path("work", "data", "made"))
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+    assert os.path.exists(hook)  # nothing ran at exit
+    wait_unlocked(os.path.join(state, "ringfence"))
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "earlier run" in r.stderr, r.stderr
+    assert not os.path.exists(hook), r.stderr
+    h = host(box, ["sh", "-c", "cd a/b/c && git commit -q --allow-empty -m host"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert os.path.exists(hostmark), h.stderr  # the host's own hook ran

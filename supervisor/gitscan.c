@@ -29,7 +29,11 @@
  *     itself when it is no directory;
  *   - commondir (a worktree's "../.." excepted), which sends git to another
  *     repository's config and hooks;
- *   - a `.git` that is a file or a symbolic link (a pointer elsewhere).
+ *   - a `.git` that is a file or a symbolic link (a pointer elsewhere);
+ *   - in every repository, the guarded ones too: what its config points at
+ *     in a write grant (a hook in the core.hooksPath directory; an
+ *     include.path or includeIf.*.path file setting more than the
+ *     allow-list).
  * A change's author cannot be told from the inode: one the host made there
  * during the run is moved aside as well, and said.  The git directories
  * protect.c guarded (read-only or behind a view) are passed over: the
@@ -61,6 +65,7 @@
 
 struct scan {
 	const struct sandbox *sb;
+	const char *root; /* the grant walked, canonical */
 	const struct timespec *since;
 	unsigned long dirs;
 	bool cut;	  /* GITSCAN_MAX_DIRS reached: the walk stops */
@@ -208,12 +213,258 @@ static void check_modules(struct scan *s, int dirfd_, const char *path, int dept
 	}
 }
 
+/*
+ * A directory's entries, read whole with getdents64() into one buffer:
+ * the walk's cost is its system calls (an open, two reads and a close per
+ * directory), and a DIR stream would add a dup, an fcntl and a copy of
+ * every name.
+ */
+struct listing {
+	char *buf;
+	size_t len;
+};
+
+static int list_dir(int fd, struct listing *ret)
+{
+	size_t cap = 32768, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = getdents64(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(buf);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret = (struct listing){ buf, len };
+	return 0;
+}
+
+#define for_each_entry(l, de)                                                          \
+	for (struct dirent64 *de = (struct dirent64 *)(l)->buf;                          \
+	     (char *)de < (l)->buf + (l)->len;                                           \
+	     de = (struct dirent64 *)((char *)de + de->d_reclen))
+
+/*
+ * What a configuration points git at outside its git directory: the
+ * core.hooksPath directory (hooks run from there instead) and the files
+ * include.path and includeIf.*.path pull in (every condition taken as
+ * met).  Hand-read as protwatch_config_ok() reads: one `key = value` a
+ * line, a value's surrounding quotes dropped; a value this cannot read
+ * (an escape, a continuation) is passed over, and what it would name is
+ * left to the allow-list when the file itself changed.
+ */
+enum pointer {
+	PTR_HOOKS = 1,
+	PTR_INCLUDE,
+	_PTR_MAX,
+};
+
+static void config_pointers(const char *buf, size_t n,
+			    void (*fn)(void *ud, enum pointer kind, const char *value), void *ud)
+{
+	char sec[32] = "";
+
+	for (size_t at = 0; at < n;) {
+		const char *l = buf + at, *nl = memchr(l, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - l) : n - at;
+		char key[32], val[PATH_MAX];
+		size_t k = 0;
+		at += len + 1;
+		while (len && (*l == ' ' || *l == '\t')) {
+			l++;
+			len--;
+		}
+		while (len && (l[len - 1] == ' ' || l[len - 1] == '\t' || l[len - 1] == '\r'))
+			len--;
+		if (!len || *l == '#' || *l == ';')
+			continue;
+		if (*l == '[') {
+			size_t i = 1, j = 0;
+			while (i < len && l[i] != ']' && l[i] != ' ' && l[i] != '"' && l[i] != '.' &&
+			       j + 1 < sizeof(sec))
+				sec[j++] = (char)(l[i++] | 0x20);
+			sec[j] = '\0';
+			continue;
+		}
+		while (k < len && k + 1 < sizeof(key) &&
+		       ((l[k] >= 'a' && l[k] <= 'z') || (l[k] >= 'A' && l[k] <= 'Z') ||
+			(l[k] >= '0' && l[k] <= '9') || l[k] == '-')) {
+			key[k] = (char)(l[k] | 0x20);
+			k++;
+		}
+		key[k] = '\0';
+		enum pointer kind = strcmp(sec, "core") == 0 && strcmp(key, "hookspath") == 0 ? PTR_HOOKS
+				    : (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
+						      strcmp(key, "path") == 0
+					    ? PTR_INCLUDE
+					    : 0;
+		if (!kind)
+			continue;
+		const char *v = l + k, *end = l + len;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v >= end || *v != '=')
+			continue;
+		v++;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v < end && *v == '"') {
+			const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
+			if (!q)
+				continue;
+			v++;
+			end = q;
+		} else {
+			for (const char *c = v; c < end; c++)
+				if (*c == '#' || *c == ';') {
+					end = c;
+					break;
+				}
+			while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+		}
+		if (end <= v || memchr(v, '\\', (size_t)(end - v)) ||
+		    (size_t)(end - v) >= sizeof(val))
+			continue;
+		memcpy(val, v, (size_t)(end - v));
+		val[end - v] = '\0';
+		fn(ud, kind, val);
+	}
+}
+
+struct pointed {
+	struct scan *s;
+	const char *base; /* what a relative path is relative to */
+	const char *top;  /* the worktree (or bare repository): hooksPath's base */
+	int depth;
+};
+
+static bool in_a_grant(const struct scan *s, const char *canon)
+{
+	const struct policy *p = s->sb->policy;
+
+	if (landlock_path_beneath(canon, s->root))
+		return true;
+	for (size_t i = 0; p && i < p->fs.write.n; i++) {
+		_cleanup_free_ char *w = realpath(p->fs.write.items[i].value, NULL);
+		if (w && landlock_path_beneath(canon, w))
+			return true;
+	}
+	return false;
+}
+
+static void check_config_file(struct scan *s, const char *path, const char *top, int depth);
+
+static void on_pointer(void *ud, enum pointer kind, const char *value)
+{
+	struct pointed *pt = ud;
+	char full[PATH_MAX];
+	const char *home = getenv("HOME");
+
+	if (strncmp(value, "~/", 2) == 0) {
+		if (!home || (size_t)snprintf(full, sizeof(full), "%s/%s", home, value + 2) >=
+				     sizeof(full))
+			return;
+	} else if ((size_t)snprintf(full, sizeof(full), "%s%s%s",
+				    value[0] == '/' ? "" : (kind == PTR_HOOKS ? pt->top : pt->base),
+				    value[0] == '/' ? "" : "/", value) >= sizeof(full)) {
+		return;
+	}
+	/* resolved as git resolves it (the host's links followed: the
+	 * sandbox has ended), then reached by a walk that follows none */
+	_cleanup_free_ char *c = realpath(full, NULL);
+	if (!c || !in_a_grant(pt->s, c))
+		return;
+	if (kind == PTR_INCLUDE) {
+		check_config_file(pt->s, c, pt->top, pt->depth + 1);
+		return;
+	}
+	_cleanup_close_ int d = protect_open_dir_nofollow(c);
+	_cleanup_close_ int r = d >= 0 ? openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	struct listing l;
+	struct stat st;
+	if (r < 0 || list_dir(r, &l) < 0)
+		return;
+	for_each_entry (&l, de) {
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+			continue;
+		if (strstr(de->d_name, ".ringfence-blocked") ||
+		    fstatat(r, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !newer(&st, pt->s->since))
+			continue;
+		if (S_ISREG(st.st_mode) && n > 7 && strcmp(de->d_name + n - 7, ".sample") == 0)
+			continue;
+		quarantine(pt->s, c, de->d_name, "a hook, in core.hooksPath");
+	}
+	free(l.buf);
+}
+
+/* The configuration file PATH (canonical), and what it points at; itself
+ * moved aside when it changed and sets more than the allow-list. */
+static void check_config_file(struct scan *s, const char *path, const char *top, int depth)
+{
+	char buf[65536], dir[PATH_MAX];
+	struct stat st;
+	ssize_t got;
+	const char *slash = strrchr(path, '/');
+
+	/* git stops at ten levels of includes */
+	if (depth > 10 || !slash)
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	_cleanup_close_ int d = protect_open_dir_nofollow(dir[0] ? dir : "/");
+	_cleanup_close_ int fd =
+		d >= 0 ? openat(d, slash + 1, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size >= (off_t)sizeof(buf))
+		return;
+	got = read(fd, buf, sizeof(buf));
+	if (got < 0)
+		return;
+	if (depth > 0 && newer(&st, s->since) && !protwatch_config_ok(buf, (size_t)got)) {
+		quarantine(s, dir, slash + 1, "a configuration file a repository's config includes");
+		return;
+	}
+	struct pointed pt = { s, dir, top, depth };
+	config_pointers(buf, (size_t)got, on_pointer, &pt);
+}
+
 /* The git directory open at G, at PATH.  WORKTREE: one in worktrees/, whose
  * commondir is its way to the main one. */
 static void check_gitdir(struct scan *s, int g, const char *path, bool worktree, int depth)
 {
 	struct stat st;
+	char cfg[PATH_MAX], top[PATH_MAX];
 
+	/* what the config points at outside the git directory (a hooks path,
+	 * an included file) may be the sandbox's, guarded directory or not */
+	if (!worktree && depth == 0 &&
+	    (size_t)snprintf(cfg, sizeof(cfg), "%s/config", path) < sizeof(cfg)) {
+		const char *slash = strrchr(path, '/');
+		bool dotgit = slash && strcmp(slash, "/.git") == 0;
+		snprintf(top, sizeof(top), "%.*s", dotgit ? (int)(slash - path) : (int)strlen(path),
+			 path);
+		check_config_file(s, cfg, top[0] ? top : "/", 0);
+	}
 	if (fstat(g, &st) < 0 || guarded(s->sb, &st))
 		return;
 	for (const char *const *n = (const char *const[]){ "config", "config.worktree", NULL }; *n;
@@ -264,56 +515,6 @@ static bool bulk_name(const char *name)
 			return true;
 	return false;
 }
-
-/*
- * A directory's entries, read whole with getdents64() into one buffer:
- * the walk's cost is its system calls (an open, two reads and a close per
- * directory), and a DIR stream would add a dup, an fcntl and a copy of
- * every name.
- */
-struct listing {
-	char *buf;
-	size_t len;
-};
-
-static int list_dir(int fd, struct listing *ret)
-{
-	size_t cap = 32768, len = 0;
-	char *buf = malloc(cap);
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = getdents64(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*ret = (struct listing){ buf, len };
-	return 0;
-}
-
-#define for_each_entry(l, de)                                                          \
-	for (struct dirent64 *de = (struct dirent64 *)(l)->buf;                          \
-	     (char *)de < (l)->buf + (l)->len;                                           \
-	     de = (struct dirent64 *)((char *)de + de->d_reclen))
 
 static bool has_entry(const struct listing *l, const char *name, bool dir)
 {
@@ -418,8 +619,8 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 
 void gitscan_grant(const struct sandbox *sb, const char *grant)
 {
-	struct scan s = { .sb = sb, .since = &sb->started_at };
 	_cleanup_free_ char *root = realpath(grant, NULL);
+	struct scan s = { .sb = sb, .root = root, .since = &sb->started_at };
 
 	/* device and kernel file systems hold no repository */
 	if (!root || landlock_path_beneath(root, "/dev") || landlock_path_beneath(root, "/proc") ||

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from test_protect import GIT_ENV, data_dir, host, planted
+from test_protect import GIT_ENV, data_dir, host, make_repo, planted
 
 
 def owned(box, *rels):
@@ -212,3 +212,36 @@ def test_killed_run_is_walked_by_the_next_start(box):
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
     assert os.path.exists(hostmark), h.stderr  # the host's own hook ran
+
+
+def test_hooks_path_and_includes_the_config_points_at(box):
+    """The project's own config (read-only inside) names a hooks directory
+    and an included file in the worktree (`core.hooksPath = .githooks`, an
+    `include.path` kept in the project): the sandbox writes a hook there and
+    the included file; the host's commit would run them."""
+    make_repo(box)
+    data_dir(box)
+    script, mark = planted(box)
+    hostmark = box.path("hosthome", "HOSTHOOK")
+    os.makedirs(box.path("work", ".githooks"))
+    box.write("work/.githooks/post-commit", "#!/bin/sh\ntouch %s\n" % hostmark, mode=0o755)
+    box.write("work/shared.gitconfig", "[user]\n\tname = t\n")
+    r = host(box, ["sh", "-c", "git config core.hooksPath .githooks && "
+                   "git config include.path ../shared.gitconfig && "
+                   "git config --add includeIf.gitdir:/.path ../local.gitconfig"])
+    assert r.returncode == 0, r.stderr
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.work], check=True)
+    time.sleep(0.05)
+    plant = ("cp %s .githooks/pre-commit && "
+             "printf '[core]\\n\\tfsmonitor = %s\\n' > shared.gitconfig && "
+             "printf '[core]\\n\\tfsmonitor = %s\\n' > data/l && mv data/l local.gitconfig; "
+             "echo planted" % (script, script, script))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git status --short; git commit -q --allow-empty -m host"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert ".githooks/pre-commit" in r.stderr and "shared.gitconfig" in r.stderr, r.stderr
+    # the host's own hook there, unchanged, is kept and runs
+    assert os.path.exists(hostmark), h.stderr

@@ -272,14 +272,9 @@ static int list_dir(int fd, struct listing *ret)
  * (an escape, a continuation) is passed over, and what it would name is
  * left to the allow-list when the file itself changed.
  */
-enum pointer {
-	PTR_HOOKS = 1,
-	PTR_INCLUDE,
-	_PTR_MAX,
-};
-
-static void config_pointers(const char *buf, size_t n,
-			    void (*fn)(void *ud, enum pointer kind, const char *value), void *ud)
+void gitscan_config_pointers(const char *buf, size_t n,
+			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
+			     void *ud)
 {
 	char sec[32] = "";
 
@@ -312,7 +307,7 @@ static void config_pointers(const char *buf, size_t n,
 			k++;
 		}
 		key[k] = '\0';
-		enum pointer kind = strcmp(sec, "core") == 0 && strcmp(key, "hookspath") == 0 ? PTR_HOOKS
+		enum git_pointer kind = strcmp(sec, "core") == 0 && strcmp(key, "hookspath") == 0 ? PTR_HOOKS
 				    : (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
 						      strcmp(key, "path") == 0
 					    ? PTR_INCLUDE
@@ -374,7 +369,7 @@ static bool in_a_grant(const struct scan *s, const char *canon)
 
 static void check_config_file(struct scan *s, const char *path, const char *top, int depth);
 
-static void on_pointer(void *ud, enum pointer kind, const char *value)
+static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 {
 	struct pointed *pt = ud;
 	char full[PATH_MAX];
@@ -445,7 +440,7 @@ static void check_config_file(struct scan *s, const char *path, const char *top,
 		return;
 	}
 	struct pointed pt = { s, dir, top, depth };
-	config_pointers(buf, (size_t)got, on_pointer, &pt);
+	gitscan_config_pointers(buf, (size_t)got, on_pointer, &pt);
 }
 
 /* The git directory open at G, at PATH.  WORKTREE: one in worktrees/, whose

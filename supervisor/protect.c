@@ -631,6 +631,65 @@ static void gather_submodules(const char *root, struct cands *cand)
 }
 
 /*
+ * What the config of the git directory GITDIR points git at outside it:
+ * the core.hooksPath directory (relative to TOP, the worktree or the bare
+ * repository) and included files (relative to GITDIR), protected as its
+ * hooks and config are.  Projects keep them in the worktree (`.githooks`,
+ * a shared config file), where the grant reaches.  A value naming ".."
+ * anywhere but at its start (`../file`, from the .git) is not followed:
+ * gitscan.c checks what it names at exit.
+ */
+struct pointers {
+	struct cands *cand;
+	const char *gitdir, *top;
+};
+
+static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
+{
+	const struct pointers *pp = ud;
+	const char *home = getenv("HOME"), *base = kind == PTR_HOOKS ? pp->top : pp->gitdir;
+	char path[PATH_MAX];
+
+	if (kind == PTR_INCLUDE && strncmp(value, "../", 3) == 0 &&
+	    strcmp(pp->gitdir + strlen(pp->top), "/.git") == 0) {
+		base = pp->top;
+		value += 3;
+	}
+	/* "." would make the worktree itself read-only: left to the exit */
+	if (!value[0] || strcmp(value, ".") == 0 || strcmp(value, "./") == 0 ||
+	    strstr(value, "/../") || strncmp(value, "../", 3) == 0 || strstr(value, "/./") ||
+	    (strlen(value) >= 3 && strcmp(value + strlen(value) - 3, "/..") == 0) ||
+	    strcmp(value, "..") == 0)
+		return;
+	int n = strncmp(value, "~/", 2) == 0 ? (home ? snprintf(path, sizeof(path), "%s/%s", home, value + 2) : -1)
+		: value[0] == '/'	     ? snprintf(path, sizeof(path), "%s", value)
+					     : snprintf(path, sizeof(path), "%s/%s", base, value);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return;
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
+}
+
+static void gather_pointers(const char *gitdir, const char *top, struct cands *cand)
+{
+	char path[PATH_MAX], buf[65536];
+	struct stat st;
+	ssize_t got;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
+		return;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)sizeof(buf))
+		return;
+	got = read(fd, buf, sizeof(buf));
+	if (got <= 0)
+		return;
+	struct pointers pp = { cand, gitdir, top };
+	gitscan_config_pointers(buf, (size_t)got, on_git_pointer, &pp);
+}
+
+/*
  * Other repositories in a write grant (a grant on ~/src holds many; a
  * project holds vendored ones): the host's git, agents and editors run in
  * them as in the project, so each one found gets the built-in names of a
@@ -695,7 +754,7 @@ static bool skipped_name(const char *n)
 static void discover_in(struct sandbox *sb, const char *root, int depth,
 			struct cands *cand, struct discover *d)
 {
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], git[PATH_MAX + 8];
 	struct dirent *de;
 
 	if (d->listings++ >= DISCOVER_LISTINGS) {
@@ -736,6 +795,8 @@ static void discover_in(struct sandbox *sb, const char *root, int depth,
 					cand_add_in(cand, c, builtin_tree[j].kind, strlen(buf));
 			}
 			gather_submodules(buf, cand);
+			snprintf(git, sizeof(git), "%s/.git", buf);
+			gather_pointers(git, buf, cand);
 			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
 				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
 			continue; /* what a repository holds is its own */
@@ -745,6 +806,7 @@ static void discover_in(struct sandbox *sb, const char *root, int depth,
 			 * for a .git (builtin_tree's ".git/..." names) */
 			if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0)
 				guard_gitdir(sb, &st);
+			gather_pointers(buf, buf, cand);
 			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
 				char c[PATH_MAX];
 				const char *in = builtin_tree[j].path;
@@ -794,6 +856,8 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 			cand_add_in(cand, buf, builtin_tree[i].kind, strlen(roots[r]));
 		}
 		gather_submodules(roots[r], cand);
+		snprintf(buf, sizeof(buf), "%s/.git", roots[r]);
+		gather_pointers(buf, roots[r], cand);
 		/* where projects are: the grant holding the working directory,
 		 * those within it, and repositories; not agents' state and
 		 * caches (where tools clone on their own) */

@@ -438,6 +438,18 @@ int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const 
  * moved aside and reported; SB's started_at, audit_fd, git_guarded (may be
  * empty), ns and policy (may be NULL) only. */
 void gitscan_grant(const struct sandbox *sb, const char *grant);
+/* Pure: calls FN with each value in the configuration BUF (N bytes) of
+ * core.hooksPath (PTR_HOOKS) and include.path or includeIf.*.path
+ * (PTR_INCLUDE), as written, quotes dropped; values it cannot read plainly
+ * (an escape) are passed over. */
+enum git_pointer {
+	PTR_HOOKS = 1,
+	PTR_INCLUDE,
+	_PTR_MAX,
+};
+void gitscan_config_pointers(const char *buf, size_t n,
+			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
+			     void *ud);
 
 /* ---- seccomp.c ---------------------------------------------------------- */
 

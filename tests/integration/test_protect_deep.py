@@ -215,33 +215,73 @@ def test_killed_run_is_walked_by_the_next_start(box):
 
 
 def test_hooks_path_and_includes_the_config_points_at(box):
-    """The project's own config (read-only inside) names a hooks directory
-    and an included file in the worktree (`core.hooksPath = .githooks`, an
-    `include.path` kept in the project): the sandbox writes a hook there and
-    the included file; the host's commit would run them."""
-    make_repo(box)
+    """A repository deeper than the walk at start whose config names a hooks
+    directory and included files in its worktree (`core.hooksPath =
+    .githooks`, an `include.path` kept in the repository): the sandbox
+    writes a hook there and the included files; the host's commit would run
+    them.  (The project's own are read-only from the start: the next test.)"""
     data_dir(box)
+    hostmark = host_repo(box, "a/b/c")
+    d = box.path("work", "a/b/c")
     script, mark = planted(box)
-    hostmark = box.path("hosthome", "HOSTHOOK")
-    os.makedirs(box.path("work", ".githooks"))
-    box.write("work/.githooks/post-commit", "#!/bin/sh\ntouch %s\n" % hostmark, mode=0o755)
-    box.write("work/shared.gitconfig", "[user]\n\tname = t\n")
+    os.makedirs(os.path.join(d, ".githooks"))
+    box.write("work/a/b/c/.githooks/post-commit", "#!/bin/sh\ntouch %s.2\n" % hostmark,
+              mode=0o755)
+    box.write("work/a/b/c/shared.gitconfig", "[user]\n\tname = t\n")
     r = host(box, ["sh", "-c", "git config core.hooksPath .githooks && "
                    "git config include.path ../shared.gitconfig && "
-                   "git config --add includeIf.gitdir:/.path ../local.gitconfig"])
+                   "git config --add includeIf.gitdir:/.path ../local.gitconfig"], cwd=d)
     assert r.returncode == 0, r.stderr
     if box.user == "nobody":
         subprocess.run(["chown", "-R", "65534:65534", box.work], check=True)
     time.sleep(0.05)
-    plant = ("cp %s .githooks/pre-commit && "
+    plant = ("cd a/b/c && cp %s .githooks/pre-commit && "
              "printf '[core]\\n\\tfsmonitor = %s\\n' > shared.gitconfig && "
-             "printf '[core]\\n\\tfsmonitor = %s\\n' > data/l && mv data/l local.gitconfig; "
+             "printf '[core]\\n\\tfsmonitor = %s\\n' > local.gitconfig && "
              "echo planted" % (script, script, script))
     r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
     assert "planted" in r.stdout, r.stderr
-    h = host(box, ["sh", "-c", "git status --short; git commit -q --allow-empty -m host"])
+    h = host(box, ["sh", "-c", "git status --short; git commit -q --allow-empty -m host"],
+             cwd=d)
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
-    assert ".githooks/pre-commit" in r.stderr and "shared.gitconfig" in r.stderr, r.stderr
+    for n in (".githooks/pre-commit", "shared.gitconfig", "local.gitconfig"):
+        assert "a/b/c/" + n in r.stderr, (n, r.stderr)
     # the host's own hook there, unchanged, is kept and runs
-    assert os.path.exists(hostmark), h.stderr
+    assert os.path.exists(hostmark + ".2"), h.stderr
+
+
+def test_hooks_path_and_includes_are_read_only_during_the_run(box):
+    """The same, with the host's git run while the sandbox still runs (an
+    editor's): the hooks path and the included file are protected from
+    the start, as .git/hooks and .git/config are; an absent hooks path
+    made during the run is moved aside at once."""
+    from test_protect import during_run
+    make_repo(box)
+    script, mark = planted(box)
+    os.makedirs(box.path("work", ".githooks"))
+    box.write("work/shared.gitconfig", "[user]\n\tname = t\n")
+    r = host(box, ["sh", "-c", "git config core.hooksPath .githooks && "
+                   "git config include.path ../shared.gitconfig"])
+    assert r.returncode == 0, r.stderr
+    os.makedirs(box.path("other"))
+    if box.user == "nobody":
+        os.chown(box.path("other"), 65534, 65534)
+    r = host(box, ["sh", "-c", "git init -q && git commit -q --allow-empty -m i && "
+                   "git config core.hooksPath hooks-absent"], cwd=box.path("other"))
+    assert r.returncode == 0, r.stderr
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.work, box.path("other")], check=True)
+    time.sleep(0.05)
+    plant = ("cp %s .githooks/pre-commit; "
+             "printf '[core]\\n\\tfsmonitor = %s\\n' > shared.gitconfig; "
+             "mkdir %s/hooks-absent; cp %s %s/hooks-absent/pre-commit; "
+             "echo x > data/x && echo planted"
+             % (script, script, box.path("other"), script, box.path("other")))
+    pol = box.policy("[filesystem]\nwrite = %s\n" % box.path("other"))
+    r, h = during_run(box, plant, pol=pol, host_side=[
+        "sh", "-c", "git status --short; git commit -q --allow-empty -m host; "
+        "cd %s && git commit -q --allow-empty -m host" % box.path("other")])
+    assert "planted" in r.stdout, r.stderr  # the control: the sandbox ran and wrote
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert open(box.path("work", "shared.gitconfig")).read() == "[user]\n\tname = t\n"

@@ -397,7 +397,9 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	_cleanup_close_ int r = d >= 0 ? openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	struct listing l;
 	struct stat st;
-	if (r < 0 || list_dir(r, &l) < 0)
+	/* read-only since the start (protect.c): what changed there is the
+	 * host's */
+	if (r < 0 || (fstat(r, &st) == 0 && guarded(pt->s->sb, &st)) || list_dir(r, &l) < 0)
 		return;
 	for_each_entry (&l, de) {
 		size_t n = strlen(de->d_name);
@@ -435,7 +437,8 @@ static void check_config_file(struct scan *s, const char *path, const char *top,
 	got = read(fd, buf, sizeof(buf));
 	if (got < 0)
 		return;
-	if (depth > 0 && newer(&st, s->since) && !protwatch_config_ok(buf, (size_t)got)) {
+	if (depth > 0 && newer(&st, s->since) && !guarded(s->sb, &st) &&
+	    !protwatch_config_ok(buf, (size_t)got)) {
 		quarantine(s, dir, slash + 1, "a configuration file a repository's config includes");
 		return;
 	}

@@ -540,8 +540,9 @@ static bool is_placeholder(const struct sandbox *sb, const char *path)
 	return false;
 }
 
-/* A git directory whose hooks and configuration are kept from the sandbox
- * (gitscan.c passes over it at exit). */
+/* A git directory whose hooks and configuration are kept from the sandbox,
+ * or a hooks directory or included file its config points at (gitscan.c
+ * passes over them at exit). */
 static void guard_gitdir(struct sandbox *sb, const struct stat *st)
 {
 	struct git_guarded *v;
@@ -640,6 +641,7 @@ static void gather_submodules(const char *root, struct cands *cand)
  * gitscan.c checks what it names at exit.
  */
 struct pointers {
+	struct sandbox *sb;
 	struct cands *cand;
 	const char *gitdir, *top;
 };
@@ -669,9 +671,15 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 	while (n > 1 && path[n - 1] == '/')
 		path[--n] = '\0';
 	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
+	/* kept from the sandbox from now on: what changes there during the
+	 * run is the host's, and the walk at exit leaves it */
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
+		guard_gitdir(pp->sb, &st);
 }
 
-static void gather_pointers(const char *gitdir, const char *top, struct cands *cand)
+static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *top,
+			    struct cands *cand)
 {
 	char path[PATH_MAX], buf[65536];
 	struct stat st;
@@ -685,7 +693,7 @@ static void gather_pointers(const char *gitdir, const char *top, struct cands *c
 	got = read(fd, buf, sizeof(buf));
 	if (got <= 0)
 		return;
-	struct pointers pp = { cand, gitdir, top };
+	struct pointers pp = { sb, cand, gitdir, top };
 	gitscan_config_pointers(buf, (size_t)got, on_git_pointer, &pp);
 }
 
@@ -796,7 +804,7 @@ static void discover_in(struct sandbox *sb, const char *root, int depth,
 			}
 			gather_submodules(buf, cand);
 			snprintf(git, sizeof(git), "%s/.git", buf);
-			gather_pointers(git, buf, cand);
+			gather_pointers(sb, git, buf, cand);
 			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
 				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
 			continue; /* what a repository holds is its own */
@@ -806,7 +814,7 @@ static void discover_in(struct sandbox *sb, const char *root, int depth,
 			 * for a .git (builtin_tree's ".git/..." names) */
 			if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0)
 				guard_gitdir(sb, &st);
-			gather_pointers(buf, buf, cand);
+			gather_pointers(sb, buf, buf, cand);
 			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
 				char c[PATH_MAX];
 				const char *in = builtin_tree[j].path;
@@ -857,7 +865,7 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 		}
 		gather_submodules(roots[r], cand);
 		snprintf(buf, sizeof(buf), "%s/.git", roots[r]);
-		gather_pointers(buf, roots[r], cand);
+		gather_pointers(sb, buf, roots[r], cand);
 		/* where projects are: the grant holding the working directory,
 		 * those within it, and repositories; not agents' state and
 		 * caches (where tools clone on their own) */

@@ -219,8 +219,9 @@ struct sandbox {
 	char **prot_trees;
 	size_t n_prot_trees;
 	/* the git directories whose hooks and configuration protect.c keeps
-	 * from the sandbox (read-only, or behind a view): gitscan.c passes
-	 * over them */
+	 * from the sandbox (read-only, or behind a view), and the hooks paths
+	 * and included files their configs point at: gitscan.c passes over
+	 * them */
 	struct git_guarded {
 		dev_t dev;
 		ino_t ino;

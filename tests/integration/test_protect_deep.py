@@ -285,3 +285,28 @@ def test_hooks_path_and_includes_are_read_only_during_the_run(box):
     assert "planted" in r.stdout, r.stderr  # the control: the sandbox ran and wrote
     assert not os.path.exists(mark), h.stdout + h.stderr
     assert open(box.path("work", "shared.gitconfig")).read() == "[user]\n\tname = t\n"
+
+
+def test_host_change_to_a_protected_hooks_path_is_kept(box):
+    """The host edits its own hook in the project's hooks path while the
+    sandbox runs: read-only inside since the start, so the change is the
+    host's, and the walk at exit leaves it."""
+    from test_protect import during_run
+    make_repo(box)
+    os.makedirs(box.path("work", ".githooks"))
+    hostmark = box.path("hosthome", "HOSTHOOK")
+    r = host(box, ["git", "config", "core.hooksPath", ".githooks"])
+    assert r.returncode == 0, r.stderr
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.work], check=True)
+    hook = box.path("work", ".githooks", "post-commit")
+    side = ["sh", "-c", "printf '#!/bin/sh\\ntouch %s\\n' > %s && chmod +x %s"
+            % (hostmark, hook, hook)]
+    r, h = during_run(box, "echo x > data/x && echo planted", host_side=side)
+    assert h.returncode == 0, h.stderr
+    assert "planted" in r.stdout, r.stderr
+    assert os.path.exists(hook), r.stderr
+    assert ".githooks" not in r.stderr, r.stderr
+    h = host(box, ["git", "commit", "-q", "--allow-empty", "-m", "host"])
+    assert h.returncode == 0, h.stderr
+    assert os.path.exists(hostmark)

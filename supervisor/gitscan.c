@@ -514,11 +514,14 @@ static bool bulk_name(const char *name)
 	return false;
 }
 
+/* DIR: one git can enter, which a link to a directory is (git tests objects
+ * and refs with access(2)); taken as one without looking where it leads. */
 static bool has_entry(const struct listing *l, const char *name, bool dir)
 {
 	for_each_entry (l, de)
 		if (strcmp(de->d_name, name) == 0)
-			return !dir || de->d_type == DT_DIR || de->d_type == DT_UNKNOWN;
+			return !dir || de->d_type == DT_DIR || de->d_type == DT_UNKNOWN ||
+			       de->d_type == DT_LNK;
 	return false;
 }
 

@@ -310,3 +310,23 @@ def test_host_change_to_a_protected_hooks_path_is_kept(box):
     h = host(box, ["git", "commit", "-q", "--allow-empty", "-m", "host"])
     assert h.returncode == 0, h.stderr
     assert os.path.exists(hostmark)
+
+
+def test_bare_repository_whose_objects_and_refs_are_links(box):
+    """git takes a directory for a repository when HEAD is there and objects
+    and refs can be entered, links or not: a bare repository made of links
+    to another's objects and refs, with a hook of its own."""
+    data_dir(box)
+    clone = clone_outside(box)
+    script, mark = planted(box)
+    plant = ("git init -q --bare real && mkdir fake fake/hooks && "
+             "ln -s ../real/objects fake/objects && ln -s ../real/refs fake/refs && "
+             "cp real/HEAD fake/HEAD && printf '[core]\\n\\tbare = true\\n' > fake/config && "
+             "cp %s fake/hooks/post-receive && echo planted" % script)
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["git", "-C", clone, "push", "-q", box.path("work", "fake"),
+                   "HEAD:refs/heads/m"])
+    # positive control: git took it for a repository and the push went in
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr

@@ -136,6 +136,34 @@ static bool commondir_is_parent(int g)
 	       (n == 6 && memcmp(buf, "../..\n", 6) == 0);
 }
 
+/*
+ * The directory NAME in DIR (at PATH) opened to be listed.  git enters a
+ * directory it cannot list (mode 0311) by name, this walk cannot: one the
+ * sandbox made so during the run (owned by us, its ctime since the start)
+ * gets its owner's read right back, said; any other stays unlisted, and
+ * counted as not looked at.  -1 also for what is no directory.
+ */
+static int open_listable(struct scan *s, int dir, const char *name, const char *path)
+{
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0 || errno != EACCES)
+		return fd;
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && newer(&st, s->since) &&
+	    fchmodat(dir, name, (st.st_mode & 07777) | S_IRUSR | S_IXUSR, 0) == 0) {
+		warn("the sandbox made %s unreadable: its owner's read right is given back, so "
+		     "that the repositories in it are checked",
+		     path);
+		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	s->skipped++;
+	return -1;
+}
+
 static void check_gitdir(struct scan *s, int g, const char *path, bool worktree, int depth);
 
 /* Each entry of hooks/ made or changed during the run, but a *.sample. */
@@ -154,11 +182,12 @@ static void check_hooks(struct scan *s, int g, const char *path)
 	}
 	if ((size_t)snprintf(hooks, sizeof(hooks), "%s/hooks", path) >= sizeof(hooks))
 		return;
-	int h = openat(g, "hooks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int h = open_listable(s, g, "hooks", hooks);
 	_cleanup_(closedirp) DIR *d = h >= 0 ? fdopendir(h) : NULL;
 	if (!d) {
 		if (h >= 0)
 			close(h);
+		/* git runs hooks from it by name; what they are is unknown */
 		quarantine(s, path, "hooks", "cannot be read");
 		return;
 	}
@@ -202,8 +231,7 @@ static void check_modules(struct scan *s, int dirfd_, const char *path, int dept
 			continue;
 		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
 			continue;
-		_cleanup_close_ int c =
-			openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int c = open_listable(s, dirfd(d), de->d_name, sub);
 		if (c < 0)
 			continue;
 		if (fstatat(c, "HEAD", &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -478,9 +506,10 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 	check_hooks(s, g, path);
 	for (const char *const *n = (const char *const[]){ "modules", "worktrees", NULL }; *n; n++) {
 		char sub[PATH_MAX];
-		_cleanup_close_ int c =
-			openat(g, *n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (c < 0 || (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, *n) >= sizeof(sub))
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, *n) >= sizeof(sub))
+			continue;
+		_cleanup_close_ int c = open_listable(s, g, *n, sub);
+		if (c < 0)
 			continue;
 		if (strcmp(*n, "modules") == 0) {
 			check_modules(s, c, sub, depth);
@@ -493,12 +522,13 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 			close(r);
 		while (d && (de = readdir(d))) {
 			char wt[PATH_MAX];
-			if (de->d_name[0] == '.')
+			if (de->d_name[0] == '.' ||
+			    (size_t)snprintf(wt, sizeof(wt), "%s/%s", sub, de->d_name) >= sizeof(wt))
 				continue;
-			_cleanup_close_ int w = openat(c, de->d_name,
-						       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (w >= 0 &&
-			    (size_t)snprintf(wt, sizeof(wt), "%s/%s", sub, de->d_name) < sizeof(wt))
+			/* entered by name: what git reads there needs no listing */
+			_cleanup_close_ int w =
+				openat(c, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (w >= 0)
 				check_gitdir(s, w, wt, true, depth);
 		}
 	}
@@ -600,8 +630,9 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 					quarantine(s, path, name, "a pointer to a repository");
 				continue;
 			}
+			/* by name, as git enters it: no listing needed */
 			_cleanup_close_ int g =
-				openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (g >= 0)
 				check_gitdir(s, g, sub, false, 0);
 			continue; /* what a .git holds is the repository's */
@@ -610,8 +641,7 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			later_add(s, sub);
 			continue;
 		}
-		_cleanup_close_ int c =
-			openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int c = open_listable(s, fd, name, sub);
 		if (c >= 0)
 			walk(s, c, sub, depth + 1);
 	}
@@ -658,9 +688,9 @@ void gitscan_grant(const struct sandbox *sb, const char *grant)
 			     "running git there",
 			     root, GITSCAN_MAX_DIRS);
 		if (s.skipped)
-			warn("%s: %lu director%s deeper than %d levels or with paths longer than %d "
-			     "bytes were NOT checked for repositories the sandbox wrote; review before "
-			     "running git there",
+			warn("%s: %lu director%s deeper than %d levels, with paths longer than %d "
+			     "bytes, or that cannot be read were NOT checked for repositories the "
+			     "sandbox wrote; review before running git there",
 			     root, s.skipped, s.skipped == 1 ? "y" : "ies", GITSCAN_MAX_DEPTH, PATH_MAX);
 		json_string(js, sizeof(js), root);
 		audit_event(sb->audit_fd, "protect.unchecked",

@@ -330,3 +330,19 @@ def test_bare_repository_whose_objects_and_refs_are_links(box):
     # positive control: git took it for a repository and the push went in
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+def test_directory_made_unreadable_is_checked(box):
+    """git enters a directory it cannot list (mode 0311) by name; a walk
+    cannot list it: the sandbox hides a repository so, and its .git too."""
+    data_dir(box)
+    owned(box, "x/y")
+    script, mark = planted(box)
+    plant = ("git init -q x/y/z/r && cp %s x/y/z/r/.git/hooks/pre-commit && "
+             "chmod 311 x/y/z/r/.git x/y x/y/z && echo planted" % script)
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "cd x/y/z/r && git commit -q --allow-empty -m host"])
+    # positive control: the host's git works in it
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr

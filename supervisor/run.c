@@ -583,15 +583,16 @@ int supervisor_run(const struct cli *cli)
 
 	bool rep_open = true;
 	while (!init_exited || rep_open) {
-		struct pollfd pfd[6] = {
+		struct pollfd pfd[7] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = rep_open ? rep_pipe[0] : -1, .events = POLLIN },
 			{ .fd = np ? netproxy_fd(np) : -1, .events = POLLIN },
 			{ .fd = sb.handoff[0], .events = POLLIN },
 			{ .fd = notify_fd, .events = POLLIN },
 			{ .fd = protwatch_fd(&sb), .events = POLLIN },
+			{ .fd = protwatch_timer_fd(&sb), .events = POLLIN },
 		};
-		if (poll(pfd, 6, np ? netproxy_timeout(np) : -1) < 0) {
+		if (poll(pfd, 7, np ? netproxy_timeout(np) : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
@@ -600,6 +601,8 @@ int supervisor_run(const struct cli *cli)
 			netproxy_dispatch(np);
 		if (pfd[5].revents)
 			protwatch_dispatch(&sb);
+		if (pfd[6].revents)
+			protwatch_tick(&sb);
 		if (pfd[3].revents) {
 			/* init's listener (namespace) or the command's notification fd */
 			int fd = recv_fd(sb.handoff[0]);

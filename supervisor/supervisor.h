@@ -355,6 +355,10 @@ int protect_move_aside(const struct sandbox *sb, const char *path, const char *e
 int protwatch_start(struct sandbox *sb);
 /* The fd to poll for, or -1. */
 int protwatch_fd(const struct sandbox *sb);
+/* A timer to poll for once a repository was made during the run, or -1;
+ * protwatch_tick() when it fires. */
+int protwatch_timer_fd(const struct sandbox *sb);
+void protwatch_tick(struct sandbox *sb);
 /* Moves aside, at once, what the sandbox created under a protected name. */
 void protwatch_dispatch(struct sandbox *sb);
 /* In init: the watcher is the supervisor's. */

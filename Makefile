@@ -50,7 +50,7 @@ SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor
 	supervisor/init.c supervisor/seccomp.c supervisor/privdrop.c supervisor/env.c \
 	supervisor/mounts.c supervisor/probe.c supervisor/audit.c supervisor/layers.c \
 	supervisor/explain.c supervisor/broker.c supervisor/creds.c supervisor/unixsock.c \
-	supervisor/relay.c supervisor/protect.c supervisor/gitlinks.c \
+	supervisor/relay.c supervisor/protect.c supervisor/gitlinks.c supervisor/gitscan.c \
 	supervisor/gitview.c supervisor/state.c supervisor/protwatch.c supervisor/journal.c \
 	supervisor/fsgate.c supervisor/fstrace.c supervisor/learn.c supervisor/secretcmd.c \
 	supervisor/learngroup.c

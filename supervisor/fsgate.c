@@ -83,6 +83,13 @@ struct fsgate {
 	char **state;
 	size_t n_state;
 	unsigned long refused; /* protected names refused, said at exit */
+	/* and by name and kind, for --trace's summary (the first GATE_GROUPS) */
+	struct gate_refusal {
+		char *path;
+		enum fs_access access;
+		unsigned long count;
+	} *refusals;
+	size_t n_refusals;
 	size_t made_max;       /* directories made and held, at most */
 	bool said_full;
 };
@@ -92,6 +99,8 @@ struct fsgate {
 
 /* Refusals said as they happen; the rest counted at exit. */
 #define GATE_WARN_MAX 3
+/* Names kept for --trace's summary (which shows the first few) */
+#define GATE_GROUPS 32
 
 static const char *const git_state[] = { "rebase-merge", "rebase-apply", "sequencer" };
 static const char *const git_refused[] = { "remotes", "branches" };
@@ -165,6 +174,9 @@ void fsgate_free(struct sandbox *sb)
 	for (size_t i = 0; i < g->n_state; i++)
 		free(g->state[i]);
 	free(g->state);
+	for (size_t i = 0; i < g->n_refusals; i++)
+		free(g->refusals[i].path);
+	free(g->refusals);
 	free(g);
 	sb->fsgate = NULL;
 }
@@ -363,11 +375,30 @@ static mode_t caller_umask(pid_t tid)
 	return m < 0 ? 022 : (mode_t)m & 0777;
 }
 
-static void refused(const struct sandbox *sb, const struct target *t)
+static void refused(const struct sandbox *sb, const struct target *t, enum fs_access access)
 {
 	char js[PATH_MAX + 64], full[PATH_MAX + NAME_MAX + 2];
+	struct fsgate *g = sb->fsgate;
 
 	snprintf(full, sizeof(full), "%s/%s", t->gate->path ? t->gate->path : "?", t->name);
+	for (size_t i = 0; i <= g->n_refusals; i++) {
+		if (i == g->n_refusals) {
+			struct gate_refusal *v = i < GATE_GROUPS
+							 ? realloc(g->refusals, (i + 1) * sizeof(*v))
+							 : NULL;
+			if (v) {
+				g->refusals = v;
+				v[i] = (struct gate_refusal){ strdup(full), access, 1 };
+				if (v[i].path)
+					g->n_refusals++;
+			}
+			break;
+		}
+		if (g->refusals[i].access == access && strcmp(g->refusals[i].path, full) == 0) {
+			g->refusals[i].count++;
+			break;
+		}
+	}
 	if (sb->fsgate->refused++ < GATE_WARN_MAX)
 		warn("%s is protected: the sandbox may not make, replace, rename or remove it "
 		     "(refused)",
@@ -503,6 +534,51 @@ static uint64_t needs(enum op op, uint64_t flags, mode_t mode)
 	return ~0ull;
 }
 
+/*
+ * openat(2) of T with FLAGS, telling whether it made the file: an O_CREAT
+ * open is tried with O_EXCL first, then, when the name exists, without
+ * O_CREAT (what a plain O_CREAT open does, in two steps).  A name removed
+ * between the two is opened as asked, and counted as not made.
+ */
+static int gate_open(const struct target *t, int flags, mode_t mode, bool *ret_created)
+{
+	int fd;
+
+	*ret_created = false;
+	if (!(flags & O_CREAT)) /* O_TMPFILE never comes here */
+		return openat(t->dir, t->name, flags, mode);
+	fd = openat(t->dir, t->name, flags | O_EXCL, mode);
+	if (fd >= 0) {
+		*ret_created = true;
+		return fd;
+	}
+	if (errno != EEXIST || (flags & O_EXCL))
+		return -1;
+	fd = openat(t->dir, t->name, flags & ~O_CREAT, mode);
+	if (fd < 0 && errno == ENOENT)
+		fd = openat(t->dir, t->name, flags, mode);
+	return fd;
+}
+
+/* What OP asked, in the trace's words. */
+static enum fs_access gate_access(enum op op, uint64_t flags)
+{
+	switch (op) {
+	case OP_OPEN:
+		return flags & O_CREAT ? FS_CREATE : FS_WRITE;
+	case OP_MKDIR:
+	case OP_SYMLINK:
+	case OP_MKNOD:
+		return FS_CREATE;
+	case OP_UNLINK:
+	case OP_RMDIR:
+		return FS_REMOVE;
+	case OP_TRUNCATE:
+		return FS_TRUNCATE;
+	}
+	return FS_WRITE;
+}
+
 /* OP on T (in a gate directory), as the command; the result for the caller
  * (a new fd's number for OP_OPEN, sent with ADDFD). */
 static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
@@ -513,6 +589,7 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 	bool makes = (op == OP_OPEN && (flags & O_CREAT)) || op == OP_MKDIR || op == OP_MKNOD;
 	mode_t um = makes ? caller_umask(req->pid) : 022, old;
 	struct stat st;
+	bool created = false;
 	int r, fd;
 
 	*sent = false;
@@ -529,8 +606,8 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 		 * regular file, or would block, goes on in the kernel, which
 		 * blocks only the caller (under Landlock, which gives what the
 		 * gate made no rule) */
-		fd = openat(t->dir, t->name, (int)(flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK),
-			    mode);
+		fd = gate_open(t, (int)(flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), mode,
+			       &created);
 		r = fd < 0 ? -errno : 0;
 		if (r == -EWOULDBLOCK || r == -ENXIO)
 			r = GATE_CONTINUE;
@@ -550,6 +627,15 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 			};
 			r = ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 ? -errno : 0;
 			*sent = r == 0;
+			/* not handed over (the caller is out of descriptors, or
+			 * gone): the kernel would have made nothing either, as
+			 * it takes the descriptor first; only the file we made,
+			 * never what replaced it */
+			struct stat now;
+			if (r < 0 && created && fstat(fd, &st) == 0 &&
+			    fstatat(t->dir, t->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+				(void)unlinkat(t->dir, t->name, 0);
 			close(fd);
 		}
 		break;
@@ -653,7 +739,7 @@ static bool handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 		need_b = LL_FS_MAKE_DIR;
 	}
 	if ((why = judge(sb, a.gate, a.name)) || (why = judge(sb, b.gate, b.name))) {
-		refused(sb, judge(sb, a.gate, a.name) ? &a : &b);
+		refused(sb, judge(sb, a.gate, a.name) ? &a : &b, FS_RENAME);
 		answer(nfd, req->id, -EACCES, false);
 		goto out;
 	}
@@ -742,7 +828,7 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 		return false;
 	}
 	if ((why = judge(sb, t.gate, t.name))) {
-		refused(sb, &t);
+		refused(sb, &t, gate_access(op, flags));
 		target_close(&t);
 		answer(nfd, req->id, -EACCES, false);
 		return true;
@@ -774,6 +860,22 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	if (!sent)
 		answer(nfd, req->id, r, false);
 	return true;
+}
+
+void fsgate_count_refusals(const struct sandbox *sb, struct broker_stats *st)
+{
+	const struct fsgate *g = sb->fsgate;
+	unsigned long listed = 0;
+
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n_refusals; i++) {
+		fstrace_count(st, g->refusals[i].access, g->refusals[i].path, g->refusals[i].count);
+		listed += g->refusals[i].count;
+	}
+	/* past GATE_GROUPS names: counted, under the last one's kind */
+	if (g->refused > listed && g->n_refusals)
+		st->fs_refused += g->refused - listed;
 }
 
 const char *const *fsgate_exit_paths(const struct sandbox *sb, size_t *ret_n)

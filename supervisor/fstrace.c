@@ -375,36 +375,50 @@ static const char *call_name(int nr)
 	}
 }
 
+/* Counted in ST's groups for the summary at exit. */
+static void count(struct broker_stats *st, enum fs_access access, const char *path,
+		  const struct fs_verdict *v, unsigned long times)
+{
+	st->fs_refused += times;
+	for (size_t i = 0; i < st->n_fs_groups; i++) {
+		struct fstrace_group *g = &st->fs_groups[i];
+		if (g->access == access && strcmp(g->path, path) == 0) {
+			g->count += times;
+			return;
+		}
+	}
+	if (st->n_fs_groups >= FS_GROUPS_MAX)
+		return;
+	struct fstrace_group *more = realloc(st->fs_groups, (st->n_fs_groups + 1) * sizeof(*more));
+	if (!more)
+		return;
+	st->fs_groups = more;
+	struct fstrace_group *g = &more[st->n_fs_groups];
+	*g = (struct fstrace_group){ .access = access, .why = v->why, .key = v->key,
+				     .path = strdup(path), .value = strdup(v->value),
+				     .count = times };
+	if (g->path && g->value) {
+		st->n_fs_groups++;
+	} else {
+		free(g->path);
+		free(g->value);
+	}
+}
+
+void fstrace_count(struct broker_stats *st, enum fs_access access, const char *path,
+		   unsigned long times)
+{
+	struct fs_verdict v = { .why = FS_WHY_KEPT };
+
+	snprintf(v.value, sizeof(v.value), "%s", path);
+	count(st, access, path, &v, times);
+}
+
 static void refused(const struct sandbox *sb, const struct seccomp_notif *req,
 		    struct broker_stats *st, enum fs_access access, const char *path,
 		    const struct fs_verdict *v)
 {
-	st->fs_refused++;
-	for (size_t i = 0; i < st->n_fs_groups; i++) {
-		struct fstrace_group *g = &st->fs_groups[i];
-		if (g->access == access && strcmp(g->path, path) == 0) {
-			g->count++;
-			goto log;
-		}
-	}
-	if (st->n_fs_groups < FS_GROUPS_MAX) {
-		struct fstrace_group *more =
-			realloc(st->fs_groups, (st->n_fs_groups + 1) * sizeof(*more));
-		if (more) {
-			st->fs_groups = more;
-			struct fstrace_group *g = &more[st->n_fs_groups];
-			*g = (struct fstrace_group){ .access = access, .why = v->why, .key = v->key,
-						     .path = strdup(path), .value = strdup(v->value),
-						     .count = 1 };
-			if (g->path && g->value)
-				st->n_fs_groups++;
-			else {
-				free(g->path);
-				free(g->value);
-			}
-		}
-	}
-log:
+	count(st, access, path, v, 1);
 	if (!audit_rate_ok(sb->audit_fd))
 		return;
 	char jpath[PATH_MAX * 2], jexe[PATH_MAX * 2], jkey[64], jval[PATH_MAX * 2];

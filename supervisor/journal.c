@@ -183,6 +183,7 @@ static void recover_one(int dir, const char *name, int audit_fd)
 				free(ph);
 			}
 		} else if (strcmp(kind, "G") == 0) {
+			gitscan_grant(&tmp, path);
 			gitlinks_check_grant(&tmp, path);
 		} else {
 			break;

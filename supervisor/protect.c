@@ -540,6 +540,23 @@ static bool is_placeholder(const struct sandbox *sb, const char *path)
 	return false;
 }
 
+/* A git directory whose hooks and configuration are kept from the sandbox,
+ * or a hooks directory or included file its config points at (gitscan.c
+ * passes over them at exit). */
+static void guard_gitdir(struct sandbox *sb, const struct stat *st)
+{
+	struct git_guarded *v;
+
+	for (size_t i = 0; i < sb->n_git_guarded; i++)
+		if (sb->git_guarded[i].dev == st->st_dev && sb->git_guarded[i].ino == st->st_ino)
+			return;
+	v = realloc(sb->git_guarded, (sb->n_git_guarded + 1) * sizeof(*v));
+	if (!v)
+		die("out of memory");
+	sb->git_guarded = v;
+	v[sb->n_git_guarded++] = (struct git_guarded){ st->st_dev, st->st_ino };
+}
+
 /* Canonical paths of existing write grants: directories (where protected
  * entries are looked up) and all (a protected file granted by name). */
 static void write_roots(const struct policy *p, char ***dirs, size_t *nd, char ***all,
@@ -615,14 +632,80 @@ static void gather_submodules(const char *root, struct cands *cand)
 }
 
 /*
+ * What the config of the git directory GITDIR points git at outside it:
+ * the core.hooksPath directory (relative to TOP, the worktree or the bare
+ * repository) and included files (relative to GITDIR), protected as its
+ * hooks and config are.  Projects keep them in the worktree (`.githooks`,
+ * a shared config file), where the grant reaches.  A value naming ".."
+ * anywhere but at its start (`../file`, from the .git) is not followed:
+ * gitscan.c checks what it names at exit.
+ */
+struct pointers {
+	struct sandbox *sb;
+	struct cands *cand;
+	const char *gitdir, *top;
+};
+
+static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
+{
+	const struct pointers *pp = ud;
+	const char *home = getenv("HOME"), *base = kind == PTR_HOOKS ? pp->top : pp->gitdir;
+	char path[PATH_MAX];
+
+	if (kind == PTR_INCLUDE && strncmp(value, "../", 3) == 0 &&
+	    strcmp(pp->gitdir + strlen(pp->top), "/.git") == 0) {
+		base = pp->top;
+		value += 3;
+	}
+	/* "." would make the worktree itself read-only: left to the exit */
+	if (!value[0] || strcmp(value, ".") == 0 || strcmp(value, "./") == 0 ||
+	    strstr(value, "/../") || strncmp(value, "../", 3) == 0 || strstr(value, "/./") ||
+	    (strlen(value) >= 3 && strcmp(value + strlen(value) - 3, "/..") == 0) ||
+	    strcmp(value, "..") == 0)
+		return;
+	int n = strncmp(value, "~/", 2) == 0 ? (home ? snprintf(path, sizeof(path), "%s/%s", home, value + 2) : -1)
+		: value[0] == '/'	     ? snprintf(path, sizeof(path), "%s", value)
+					     : snprintf(path, sizeof(path), "%s/%s", base, value);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return;
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
+	/* kept from the sandbox from now on: what changes there during the
+	 * run is the host's, and the walk at exit leaves it */
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
+		guard_gitdir(pp->sb, &st);
+}
+
+static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *top,
+			    struct cands *cand)
+{
+	char path[PATH_MAX], buf[65536];
+	struct stat st;
+	ssize_t got;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
+		return;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)sizeof(buf))
+		return;
+	got = read(fd, buf, sizeof(buf));
+	if (got <= 0)
+		return;
+	struct pointers pp = { sb, cand, gitdir, top };
+	gitscan_config_pointers(buf, (size_t)got, on_git_pointer, &pp);
+}
+
+/*
  * Other repositories in a write grant (a grant on ~/src holds many; a
  * project holds vendored ones): the host's git, agents and editors run in
  * them as in the project, so each one found gets the built-in names of a
  * project.  Found by a walk two levels down, entries starting with '.' and
  * node_modules skipped, within a budget of listings and probes: a grant on
  * a huge tree must not cost every start more than a few milliseconds.
- * What lies deeper, or past the budget, has only the checks of gitlinks.c;
- * README says so.  The directories listed are watched while the sandbox
+ * What lies deeper, or past the budget, is checked when the sandbox has
+ * ended (gitscan.c), not while it runs; README says so.  The directories listed are watched while the sandbox
  * runs (protwatch.c): a repository made in one is moved aside at once.
  */
 #define DISCOVER_LISTINGS 48
@@ -679,7 +762,7 @@ static bool skipped_name(const char *n)
 static void discover_in(struct sandbox *sb, const char *root, int depth,
 			struct cands *cand, struct discover *d)
 {
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], git[PATH_MAX + 8];
 	struct dirent *de;
 
 	if (d->listings++ >= DISCOVER_LISTINGS) {
@@ -720,6 +803,8 @@ static void discover_in(struct sandbox *sb, const char *root, int depth,
 					cand_add_in(cand, c, builtin_tree[j].kind, strlen(buf));
 			}
 			gather_submodules(buf, cand);
+			snprintf(git, sizeof(git), "%s/.git", buf);
+			gather_pointers(sb, git, buf, cand);
 			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
 				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
 			continue; /* what a repository holds is its own */
@@ -727,6 +812,9 @@ static void discover_in(struct sandbox *sb, const char *root, int depth,
 		if (is_bare_repo(dfd, n, d)) {
 			/* the entries git reads in a repository directory, as
 			 * for a .git (builtin_tree's ".git/..." names) */
+			if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				guard_gitdir(sb, &st);
+			gather_pointers(sb, buf, buf, cand);
 			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
 				char c[PATH_MAX];
 				const char *in = builtin_tree[j].path;
@@ -776,6 +864,8 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 			cand_add_in(cand, buf, builtin_tree[i].kind, strlen(roots[r]));
 		}
 		gather_submodules(roots[r], cand);
+		snprintf(buf, sizeof(buf), "%s/.git", roots[r]);
+		gather_pointers(sb, buf, roots[r], cand);
 		/* where projects are: the grant holding the working directory,
 		 * those within it, and repositories; not agents' state and
 		 * caches (where tools clone on their own) */
@@ -790,7 +880,7 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 	}
 	if (disc.cut)
 		note("the write grants hold more than a walk at start looks at: repositories "
-		     "deeper down are checked only as gitlinks when the sandbox has ended");
+		     "deeper down are checked only when the sandbox has ended");
 	if (home) {
 		for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++) {
 			/* ~/.claude and the like are agents' state there */
@@ -833,6 +923,9 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	bool ns = sb->ns == NS_FULL;
 
 	strs_clear(&sb->watch, &sb->n_watch);
+	free(sb->git_guarded);
+	sb->git_guarded = NULL;
+	sb->n_git_guarded = 0;
 	/* planned again without namespaces (namespaces = auto): no views */
 	strs_clear(&sb->gitview_paths, &sb->n_gitview_paths);
 
@@ -886,6 +979,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 			 * keep writing objects, refs and the index */
 			if ((kind == PROT_GITDIR || kind == PROT_SUBGIT) && S_ISDIR(st.st_mode) &&
 			    !is_placeholder(sb, path)) {
+				guard_gitdir(sb, &st); /* its entries are candidates */
 				/* the project's own: a copy-on-write view (gitview.c) */
 				char top[PATH_MAX];
 				snprintf(top, sizeof(top), "%.*s", (int)prefix, path);
@@ -1461,6 +1555,9 @@ void protect_release(struct sandbox *sb)
 	if (placeholder_owner == sb)
 		placeholder_owner = NULL;
 	protect_free_watch_lists(sb);
+	free(sb->git_guarded);
+	sb->git_guarded = NULL;
+	sb->n_git_guarded = 0;
 	strs_clear(&sb->gitview_paths, &sb->n_gitview_paths);
 	strs_clear(&sb->watch, &sb->n_watch);
 	protect_plan_done(sb);

@@ -33,10 +33,14 @@
  * is an IN_CREATE or IN_MOVED_TO like any other.
  *
  * The window: between the sandbox's creating a name and the supervisor's
- * moving it (the time to read one event: microseconds, more when the
- * supervisor is busy with the proxy).  A host tool that opens the name in
- * that window reads it.  README says so, and what the exit check and the
- * crash journal (journal.c) add.
+ * moving it (the time to be scheduled and read one event: milliseconds on
+ * a loaded machine, bench/window.sh).  A host tool that opens the name in
+ * that window reads it; one woken by the same event races us for it.
+ * Closing it would take refusing the creation, which only the file gate's
+ * seccomp notifications can do name by name, at a cost on every
+ * file-making call (fsgate.c; without namespaces, where Landlock leaves no
+ * other way).  README says so, and what the exit check and the crash
+ * journal (journal.c) add.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,6 +52,7 @@
 #include <strings.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "supervisor.h"
@@ -58,6 +63,11 @@
  * ~1 KiB of kernel memory); past this a repository made deeper is left to
  * the checks at exit, and said at exit. */
 #define PW_MAX_DIRS 8192
+/* A write through a shared mapping (mmap) of a repository's config makes no
+ * inotify event: the repositories made during the run are read again this
+ * often while it runs, so that such a write is obeyed by a host git for at
+ * most this long (and a scheduling delay), not until the sandbox ends. */
+#define PW_AGAIN_MS 250
 /* Lines on stderr for names moved while the command runs: a loop that
  * makes one name again and again gets a count at exit instead. */
 #define PW_WARN_MAX 16
@@ -85,6 +95,9 @@ struct protwatch {
 	unsigned long moved;  /* names moved aside during the run */
 	bool full;	      /* PW_MAX_DIRS reached */
 	bool lost;	      /* the kernel's queue overflowed */
+	int timer;	      /* timerfd: repositories made during the run looked at
+				 again (PW_AGAIN_MS); armed with the first, or -1 */
+	bool armed;
 };
 
 static bool is_target(const struct sandbox *sb, const char *path)
@@ -197,6 +210,13 @@ static bool watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 	pw->n_new++;
 	if (record(pw, wd, path, kind, false) < 0)
 		return false;
+	if (kind == PW_REPO && !pw->armed && pw->timer >= 0) {
+		struct itimerspec it = {
+			.it_interval = { 0, PW_AGAIN_MS * 1000000L },
+			.it_value = { 0, PW_AGAIN_MS * 1000000L },
+		};
+		pw->armed = timerfd_settime(pw->timer, 0, &it, NULL) == 0;
+	}
 	struct pw_dir self = pw->by_wd[wd];
 	self.path = strdup(path); /* by_wd may move while we recurse */
 	if (!self.path)
@@ -551,7 +571,16 @@ int protwatch_start(struct sandbox *sb)
 	if (!pw)
 		return -ENOMEM;
 	sb->protwatch = pw;
+	pw->timer = -1;
 	pw->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (pw->fd >= 0) {
+		pw->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (pw->timer < 0) {
+			r = -errno;
+			protwatch_stop(sb);
+			return r;
+		}
+	}
 	if (pw->fd < 0) {
 		r = -errno;
 		protwatch_stop(sb);
@@ -593,6 +622,36 @@ int protwatch_start(struct sandbox *sb)
 int protwatch_fd(const struct sandbox *sb)
 {
 	return sb->protwatch ? sb->protwatch->fd : -1;
+}
+
+int protwatch_timer_fd(const struct sandbox *sb)
+{
+	return sb->protwatch && sb->protwatch->armed ? sb->protwatch->timer : -1;
+}
+
+/* The repositories made during the run, read again (see PW_AGAIN_MS). */
+static void check_repos(struct sandbox *sb)
+{
+	struct protwatch *pw = sb->protwatch;
+
+	for (size_t wd = 0; wd < pw->cap; wd++)
+		if (pw->by_wd[wd].path && pw->by_wd[wd].kind == PW_REPO) {
+			char *path = strdup(pw->by_wd[wd].path);
+			if (path)
+				check_repo(sb, path);
+			free(path);
+		}
+}
+
+void protwatch_tick(struct sandbox *sb)
+{
+	uint64_t n;
+
+	if (!sb->protwatch || sb->protwatch->timer < 0)
+		return;
+	while (read(sb->protwatch->timer, &n, sizeof(n)) < 0 && errno == EINTR)
+		;
+	check_repos(sb);
 }
 
 void protwatch_dispatch(struct sandbox *sb)
@@ -657,6 +716,8 @@ static void pw_free(struct sandbox *sb, bool late)
 	/* init's copy is not the last: closed at once */
 	if (!late || protect_close_later(sb->protwatch->fd) < 0)
 		close(sb->protwatch->fd);
+	if (sb->protwatch->timer >= 0)
+		close(sb->protwatch->timer);
 	for (size_t i = 0; i < sb->protwatch->cap; i++)
 		free(sb->protwatch->by_wd[i].path);
 	free(sb->protwatch->by_wd);
@@ -677,13 +738,7 @@ void protwatch_stop(struct sandbox *sb)
 		return;
 	/* the repositories made during the run once more: a write through a
 	 * shared mapping makes no event */
-	for (size_t wd = 0; wd < pw->cap; wd++)
-		if (pw->by_wd[wd].path && pw->by_wd[wd].kind == PW_REPO) {
-			char *path = strdup(pw->by_wd[wd].path);
-			if (path)
-				check_repo(sb, path);
-			free(path);
-		}
+	check_repos(sb);
 	if (pw->moved > PW_WARN_MAX)
 		warn("%lu names the host would trust were made and moved aside while the sandbox "
 		     "ran (the audit log has each one)",

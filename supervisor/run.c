@@ -629,15 +629,16 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 
 	bool rep_open = true;
 	while (!init_exited || rep_open) {
-		struct pollfd pfd[6] = {
+		struct pollfd pfd[7] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = rep_open ? rep_pipe[0] : -1, .events = POLLIN },
 			{ .fd = np ? netproxy_fd(np) : -1, .events = POLLIN },
 			{ .fd = sb.handoff[0], .events = POLLIN },
 			{ .fd = notify_fd, .events = POLLIN },
 			{ .fd = protwatch_fd(&sb), .events = POLLIN },
+			{ .fd = protwatch_timer_fd(&sb), .events = POLLIN },
 		};
-		if (poll(pfd, 6, np ? netproxy_timeout(np) : -1) < 0) {
+		if (poll(pfd, 7, np ? netproxy_timeout(np) : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
@@ -646,6 +647,8 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 			netproxy_dispatch(np);
 		if (pfd[5].revents)
 			protwatch_dispatch(&sb);
+		if (pfd[6].revents)
+			protwatch_tick(&sb);
 		if (pfd[3].revents) {
 			/* init's listener (namespace) and nameserver sockets
 			 * ("U", "T"), or the command's notification fd */
@@ -774,6 +777,10 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 		if (line[0])
 			fprintf(stderr, "ringfence: %s\n", line);
 	}
+	/* the file gate's refusals are file refusals too (said as they
+	 * happened, and as protect.blocked events) */
+	if (sb.trace)
+		fsgate_count_refusals(&sb, &bstats);
 	if (bstats.fs_refused) {
 		char line[4096];
 		fstrace_summary(&bstats, sb.home, line, sizeof(line));

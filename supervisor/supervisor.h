@@ -221,6 +221,15 @@ struct sandbox {
 	size_t n_prot_roots;
 	char **prot_trees;
 	size_t n_prot_trees;
+	/* the git directories whose hooks and configuration protect.c keeps
+	 * from the sandbox (read-only, or behind a view), and the hooks paths
+	 * and included files their configs point at: gitscan.c passes over
+	 * them */
+	struct git_guarded {
+		dev_t dev;
+		ino_t ino;
+	} *git_guarded;
+	size_t n_git_guarded;
 	struct protwatch *protwatch;
 	int journal_fd;	    /* journal.c: locked while we live, or -1 */
 	char *journal_name; /* its name in the state directory */
@@ -371,6 +380,10 @@ int protect_move_aside(const struct sandbox *sb, const char *path, const char *e
 int protwatch_start(struct sandbox *sb);
 /* The fd to poll for, or -1. */
 int protwatch_fd(const struct sandbox *sb);
+/* A timer to poll for once a repository was made during the run, or -1;
+ * protwatch_tick() when it fires. */
+int protwatch_timer_fd(const struct sandbox *sb);
+void protwatch_tick(struct sandbox *sb);
 /* Moves aside, at once, what the sandbox created under a protected name. */
 void protwatch_dispatch(struct sandbox *sb);
 /* In init: the watcher is the supervisor's. */
@@ -446,6 +459,27 @@ void gitlinks_check_grant(const struct sandbox *sb, const char *w);
  * -EINVAL when it is not an index of version 2 to 4. */
 int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const char *path),
 		   void *ud);
+
+/* ---- gitscan.c ---------------------------------------------------------- */
+
+/* After the sandbox ended: in every git directory beneath the write grant
+ * GRANT (any depth, bare ones by any name) the hooks, configuration and
+ * pointers to other repositories made or changed since SB's started_at are
+ * moved aside and reported; SB's started_at, audit_fd, git_guarded (may be
+ * empty), ns and policy (may be NULL) only. */
+void gitscan_grant(const struct sandbox *sb, const char *grant);
+/* Pure: calls FN with each value in the configuration BUF (N bytes) of
+ * core.hooksPath (PTR_HOOKS) and include.path or includeIf.*.path
+ * (PTR_INCLUDE), as written, quotes dropped; values it cannot read plainly
+ * (an escape) are passed over. */
+enum git_pointer {
+	PTR_HOOKS = 1,
+	PTR_INCLUDE,
+	_PTR_MAX,
+};
+void gitscan_config_pointers(const char *buf, size_t n,
+			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
+			     void *ud);
 
 /* ---- seccomp.c ---------------------------------------------------------- */
 
@@ -576,6 +610,8 @@ void fsgate_finish(struct sandbox *sb);
  * journal: a killed supervisor's next start does it). */
 const char *const *fsgate_exit_paths(const struct sandbox *sb, size_t *ret_n);
 void fsgate_free(struct sandbox *sb);
+/* The gate's refusals, added to ST for --trace's summary at exit. */
+void fsgate_count_refusals(const struct sandbox *sb, struct broker_stats *st);
 
 /* ---- fstrace.c: file refusals made visible (--trace) ------------------ */
 
@@ -617,6 +653,10 @@ struct fs_verdict {
  * filled when it would. */
 bool fstrace_judge(const struct sandbox *sb, const char *target, const char *check_path,
 		   uint64_t need, bool ro_mount, struct fs_verdict *ret);
+/* A refusal made elsewhere (the file gate's), TIMES over, counted for the
+ * summary as one ringfence keeps out of reach. */
+void fstrace_count(struct broker_stats *st, enum fs_access access, const char *path,
+		   unsigned long times);
 struct seccomp_notif;
 /* Judges one notification of a traced call, without answering it. */
 void fstrace_observe(int notify_fd, const struct seccomp_notif *req, const struct sandbox *sb,

@@ -6,6 +6,7 @@ git works inside in every mode.  The host side is a real host git run after
 the sandbox, as the same user, with a planted command that would leave a
 mark."""
 import os
+import re
 import stat
 import subprocess
 
@@ -184,6 +185,58 @@ def test_gate_limits_it_documents(box):
     assert "through EACCES" in r.stdout, r.stdout
     assert not os.path.exists(box.path("work", "top"))
     assert os.path.exists(box.path("work", "sub", "f"))
+
+
+def test_gate_makes_no_file_it_cannot_hand_over(box):
+    """A caller out of descriptors: the gate made the file, then could not
+    hand it over (EMFILE).  The kernel takes the descriptor before it makes
+    anything; the gate leaves nothing behind either."""
+    nons_only(box)
+    make_repo(box)
+    box.write("work/made.py", "import errno, os, resource\n"
+              "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+              "resource.setrlimit(resource.RLIMIT_NOFILE, (32, hard))\n"
+              "fds = []\n"
+              "try:\n    while True:\n        fds.append(os.open('/dev/null', os.O_RDONLY))\n"
+              "except OSError as e:\n    print('full', errno.errorcode[e.errno])\n"
+              "for n in ('new.txt', 'excl.txt'):\n"
+              "    flags = os.O_CREAT | os.O_WRONLY | (os.O_EXCL if n == 'excl.txt' else 0)\n"
+              "    try:\n        os.open(n, flags, 0o644)\n        print('opened', n)\n"
+              "    except OSError as e:\n        print('refused', n, errno.errorcode[e.errno])\n"
+              "os.close(fds.pop())\n"
+              "os.close(os.open('control.txt', os.O_CREAT | os.O_WRONLY, 0o644))\n"
+              "print('control-ok')\n")
+    r = box.run(["/usr/bin/python3", "made.py"], policy=box.policy(""))
+    assert "full EMFILE" in r.stdout, r.stdout + r.stderr
+    assert "refused new.txt EMFILE" in r.stdout, r.stdout + r.stderr
+    assert "refused excl.txt EMFILE" in r.stdout, r.stdout + r.stderr
+    for n in ("new.txt", "excl.txt"):
+        assert not os.path.exists(box.path("work", n)), n
+    # positive control: with a descriptor free, the gate makes the file
+    assert "control-ok" in r.stdout, r.stdout + r.stderr
+    assert os.path.exists(box.path("work", "control.txt"))
+
+
+def test_gate_refusals_are_in_the_trace_summary(box):
+    """--trace's summary at exit lists the file gate's refusals (a protected
+    name made, removed, renamed over) with the trace's own."""
+    nons_only(box)
+    make_repo(box)
+    r = box.run(["sh", "-c", "echo '{}' > .mcp.json; echo '{}' > .mcp.json; "
+                 "rm -f .git/config; echo x > new.txt && echo made"],
+                policy=box.policy(""), opts=["--trace"])
+    assert "made" in r.stdout, r.stderr  # the control: the gate made the rest
+    summary = [line for line in r.stderr.splitlines() if "file access" in line]
+    assert summary, r.stderr
+    s = summary[-1]
+    # (the home, the project for the unprivileged user, is shortened to ~)
+    assert re.search(r"create \S*/\.mcp\.json 2 times \(kept out of reach by ringfence\)",
+                     s), s
+    assert re.search(r"remove \S*/\.git/config \(kept out of reach", s), s
+    assert "new.txt" not in s, s
+    # without --trace: the refusals are said as they happen, no summary
+    r = box.run(["sh", "-c", "echo '{}' > .mcp.json; true"], policy=box.policy(""))
+    assert "is protected" in r.stderr and "file access" not in r.stderr, r.stderr
 
 
 def test_unfinished_rebase_made_inside_is_moved_aside(box):

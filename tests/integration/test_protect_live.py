@@ -352,3 +352,17 @@ def test_sandbox_cannot_forge_a_crash_journal(box):
     r = box.run(["true"], policy=box.policy(""), env=env)
     assert r.returncode == 0, r.stderr
     assert os.path.exists(victim), os.listdir(box.root)
+
+
+def test_config_written_through_a_mapping_is_found_during_the_run(box):
+    """A repository made during the run, its config clean when its events
+    come, then rewritten through a shared mapping whose descriptor was
+    closed first (no inotify event at all): a host git a second later,
+    while the sandbox still runs, must not obey it."""
+    script, mark = planted(box)
+    plant = ("git init -q sub && git -C sub config user.name %s && "
+             "{ %s sub/.git/config '[core]\n\tfsmonitor = %s\n' & } && sleep 1"
+             % ("x" * 200, box.path("bin", "remap"), script))
+    r, h = during_run(box, plant, host_side=["sh", "-c", "sleep 0.5; cd sub && git status"])
+    assert "remapped" in r.stdout, r.stdout + r.stderr  # the control: it was written
+    assert not os.path.exists(mark), h.stdout + h.stderr

@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every repository beneath a write grant, checked when the sandbox has ended.
+ *
+ * protect.c keeps read-only the hooks and configuration of the repositories
+ * its walk at start finds (the project's, those two levels down, bare ones
+ * named NAME.git), and protwatch.c moves aside, while the sandbox runs, a
+ * repository made in a directory it watches.  The rest stays writable: a
+ * repository deeper down, a bare one named otherwise, one in a grant that
+ * is no project, one made during the run in a directory that existed at
+ * start below the watched ones.  A host git run there later obeys what the
+ * sandbox wrote: a hook (`git commit`, `git checkout`; a `git push` into a
+ * bare one runs pre-receive and post-receive), core.fsmonitor
+ * (`git status`), core.hooksPath, an include, an alias, ...
+ *
+ * So when the sandbox has ended every write grant is walked (a crash
+ * journal has the next start do it when the supervisor was killed), and in
+ * every git directory found (a `.git` directory, or a directory holding
+ * HEAD with objects and refs, or HEAD with commondir: git's own test, so a
+ * bare repository by any name; and the submodules' and worktrees' git
+ * directories within them) what the host's git reads as commands and was
+ * made or changed since the start (its ctime, which cannot be set back from
+ * inside) is moved aside to NAME.ringfence-blocked, with a warning and an
+ * audit event:
+ *   - config and config.worktree, unless they set only the keys `git init`
+ *     and `git clone` write (protwatch_config_ok(): an allow-list, since
+ *     the keys that run a command are many and grow);
+ *   - a hook: any entry of hooks/ but a template's *.sample file; hooks/
+ *     itself when it is no directory;
+ *   - commondir (a worktree's "../.." excepted), which sends git to another
+ *     repository's config and hooks;
+ *   - a `.git` that is a file or a symbolic link (a pointer elsewhere);
+ *   - in every repository, the guarded ones too: what its config points at
+ *     in a write grant (a hook in the core.hooksPath directory; an
+ *     include.path or includeIf.*.path file setting more than the
+ *     allow-list).
+ * A change's author cannot be told from the inode: one the host made there
+ * during the run is moved aside as well, and said.  The git directories
+ * protect.c guarded (read-only or behind a view) are passed over: the
+ * sandbox could not write what they hold.
+ *
+ * The walk follows no symbolic link and does not enter a git directory but
+ * for its modules and worktrees; package and build trees (node_modules,
+ * ...) come last, and past GITSCAN_MAX_DIRS directories per grant it stops
+ * and says what it did not look at (README).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+/* ~10 us a directory on the 2-core machine (bench/gitscan.sh): a second
+ * at most */
+#define GITSCAN_MAX_DIRS 100000
+#define GITSCAN_MAX_DEPTH 128
+/* modules/ nests as deep as submodules do, and a name may hold '/' */
+#define GITSCAN_MODULES_DEPTH 16
+
+struct scan {
+	const struct sandbox *sb;
+	const char *root; /* the grant walked, canonical */
+	const struct timespec *since;
+	unsigned long dirs;
+	bool cut;	  /* GITSCAN_MAX_DIRS reached: the walk stops */
+	unsigned long skipped; /* subtrees too deep, or past PATH_MAX */
+	char **later;	  /* package and build trees, walked last */
+	size_t n_later;
+};
+
+static bool newer(const struct stat *st, const struct timespec *since)
+{
+	return st->st_ctim.tv_sec > since->tv_sec ||
+	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
+}
+
+static bool guarded(const struct sandbox *sb, const struct stat *st)
+{
+	for (size_t i = 0; i < sb->n_git_guarded; i++)
+		if (sb->git_guarded[i].dev == st->st_dev && sb->git_guarded[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* DIR/NAME moved aside, said once with WHY. */
+static void quarantine(struct scan *s, const char *dir, const char *name, const char *why)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", name) >=
+	    sizeof(path))
+		return;
+	/* its own line on failure; ours on success */
+	if (protect_move_aside(s->sb, path, "protect.created", MOVE_LIVE_QUIET) > 0)
+		warn("the sandbox wrote %s (%s), which the host's git would run: renamed to "
+		     "*.ringfence-blocked; review it",
+		     path, why);
+}
+
+/* Whether the file NAME in G is a configuration setting only the keys a
+ * clone or an init writes; false for anything that cannot be read as one. */
+static bool config_ok(int g, const char *name)
+{
+	char buf[65536];
+	struct stat st;
+	ssize_t got;
+	int fd = openat(g, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)sizeof(buf)) {
+		close(fd);
+		return false;
+	}
+	got = read(fd, buf, sizeof(buf));
+	close(fd);
+	return got >= 0 && got < (ssize_t)sizeof(buf) && protwatch_config_ok(buf, (size_t)got);
+}
+
+/* A worktree's commondir as `git worktree add` writes it. */
+static bool commondir_is_parent(int g)
+{
+	char buf[16];
+	int fd = openat(g, "commondir", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return (n == 5 && memcmp(buf, "../..", 5) == 0) ||
+	       (n == 6 && memcmp(buf, "../..\n", 6) == 0);
+}
+
+/*
+ * The directory NAME in DIR (at PATH) opened to be listed.  git enters a
+ * directory it cannot list (mode 0311) by name, this walk cannot: one the
+ * sandbox made so during the run (owned by us, its ctime since the start)
+ * gets its owner's read right back, said; any other stays unlisted, and
+ * counted as not looked at.  -1 also for what is no directory.
+ */
+static int open_listable(struct scan *s, int dir, const char *name, const char *path)
+{
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0 || errno != EACCES)
+		return fd;
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && newer(&st, s->since) &&
+	    fchmodat(dir, name, (st.st_mode & 07777) | S_IRUSR | S_IXUSR, 0) == 0) {
+		warn("the sandbox made %s unreadable: its owner's read right is given back, so "
+		     "that the repositories in it are checked",
+		     path);
+		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	s->skipped++;
+	return -1;
+}
+
+static void check_gitdir(struct scan *s, int g, const char *path, bool worktree, int depth);
+
+/* Each entry of hooks/ made or changed during the run, but a *.sample. */
+static void check_hooks(struct scan *s, int g, const char *path)
+{
+	char hooks[PATH_MAX];
+	struct stat st;
+	struct dirent *de;
+
+	if (fstatat(g, "hooks", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		if (newer(&st, s->since))
+			quarantine(s, path, "hooks", "no directory");
+		return;
+	}
+	if ((size_t)snprintf(hooks, sizeof(hooks), "%s/hooks", path) >= sizeof(hooks))
+		return;
+	int h = open_listable(s, g, "hooks", hooks);
+	_cleanup_(closedirp) DIR *d = h >= 0 ? fdopendir(h) : NULL;
+	if (!d) {
+		if (h >= 0)
+			close(h);
+		/* git runs hooks from it by name; what they are is unknown */
+		quarantine(s, path, "hooks", "cannot be read");
+		return;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		/* moved aside already (git runs no hook by such a name) */
+		if (strstr(de->d_name, ".ringfence-blocked"))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !newer(&st, s->since))
+			continue;
+		/* git runs hooks/NAME, never a template's NAME.sample */
+		if (S_ISREG(st.st_mode) && l > 7 && strcmp(de->d_name + l - 7, ".sample") == 0)
+			continue;
+		quarantine(s, hooks, de->d_name, "a hook");
+	}
+}
+
+/* The git directories in modules/ (a submodule's name may hold '/'). */
+static void check_modules(struct scan *s, int dirfd_, const char *path, int depth)
+{
+	struct dirent *de;
+
+	if (depth > GITSCAN_MODULES_DEPTH)
+		return;
+	int r = openat(dirfd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = r >= 0 ? fdopendir(r) : NULL;
+	if (!d) {
+		if (r >= 0)
+			close(r);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char sub[PATH_MAX];
+		struct stat st;
+		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+			continue;
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			continue;
+		_cleanup_close_ int c = open_listable(s, dirfd(d), de->d_name, sub);
+		if (c < 0)
+			continue;
+		if (fstatat(c, "HEAD", &st, AT_SYMLINK_NOFOLLOW) == 0)
+			check_gitdir(s, c, sub, false, depth + 1);
+		else
+			check_modules(s, c, sub, depth + 1);
+	}
+}
+
+/*
+ * A directory's entries, read whole with getdents64() into one buffer:
+ * the walk's cost is its system calls (an open, two reads and a close per
+ * directory), and a DIR stream would add a dup, an fcntl and a copy of
+ * every name.
+ */
+struct listing {
+	char *buf;
+	size_t len;
+};
+
+static int list_dir(int fd, struct listing *ret)
+{
+	size_t cap = 32768, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = getdents64(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(buf);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret = (struct listing){ buf, len };
+	return 0;
+}
+
+#define for_each_entry(l, de)                                                          \
+	for (struct dirent64 *de = (struct dirent64 *)(l)->buf;                          \
+	     (char *)de < (l)->buf + (l)->len;                                           \
+	     de = (struct dirent64 *)((char *)de + de->d_reclen))
+
+/*
+ * What a configuration points git at outside its git directory: the
+ * core.hooksPath directory (hooks run from there instead) and the files
+ * include.path and includeIf.*.path pull in (every condition taken as
+ * met).  Hand-read as protwatch_config_ok() reads: one `key = value` a
+ * line, a value's surrounding quotes dropped; a value this cannot read
+ * (an escape, a continuation) is passed over, and what it would name is
+ * left to the allow-list when the file itself changed.
+ */
+void gitscan_config_pointers(const char *buf, size_t n,
+			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
+			     void *ud)
+{
+	char sec[32] = "";
+
+	for (size_t at = 0; at < n;) {
+		const char *l = buf + at, *nl = memchr(l, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - l) : n - at;
+		char key[32], val[PATH_MAX];
+		size_t k = 0;
+		at += len + 1;
+		while (len && (*l == ' ' || *l == '\t')) {
+			l++;
+			len--;
+		}
+		while (len && (l[len - 1] == ' ' || l[len - 1] == '\t' || l[len - 1] == '\r'))
+			len--;
+		if (!len || *l == '#' || *l == ';')
+			continue;
+		if (*l == '[') {
+			size_t i = 1, j = 0;
+			while (i < len && l[i] != ']' && l[i] != ' ' && l[i] != '"' && l[i] != '.' &&
+			       j + 1 < sizeof(sec))
+				sec[j++] = (char)(l[i++] | 0x20);
+			sec[j] = '\0';
+			continue;
+		}
+		while (k < len && k + 1 < sizeof(key) &&
+		       ((l[k] >= 'a' && l[k] <= 'z') || (l[k] >= 'A' && l[k] <= 'Z') ||
+			(l[k] >= '0' && l[k] <= '9') || l[k] == '-')) {
+			key[k] = (char)(l[k] | 0x20);
+			k++;
+		}
+		key[k] = '\0';
+		enum git_pointer kind = strcmp(sec, "core") == 0 && strcmp(key, "hookspath") == 0 ? PTR_HOOKS
+				    : (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
+						      strcmp(key, "path") == 0
+					    ? PTR_INCLUDE
+					    : 0;
+		if (!kind)
+			continue;
+		const char *v = l + k, *end = l + len;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v >= end || *v != '=')
+			continue;
+		v++;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v < end && *v == '"') {
+			const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
+			if (!q)
+				continue;
+			v++;
+			end = q;
+		} else {
+			for (const char *c = v; c < end; c++)
+				if (*c == '#' || *c == ';') {
+					end = c;
+					break;
+				}
+			while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+		}
+		if (end <= v || memchr(v, '\\', (size_t)(end - v)) ||
+		    (size_t)(end - v) >= sizeof(val))
+			continue;
+		memcpy(val, v, (size_t)(end - v));
+		val[end - v] = '\0';
+		fn(ud, kind, val);
+	}
+}
+
+struct pointed {
+	struct scan *s;
+	const char *base; /* what a relative path is relative to */
+	const char *top;  /* the worktree (or bare repository): hooksPath's base */
+	int depth;
+};
+
+static bool in_a_grant(const struct scan *s, const char *canon)
+{
+	const struct policy *p = s->sb->policy;
+
+	if (landlock_path_beneath(canon, s->root))
+		return true;
+	for (size_t i = 0; p && i < p->fs.write.n; i++) {
+		_cleanup_free_ char *w = realpath(p->fs.write.items[i].value, NULL);
+		if (w && landlock_path_beneath(canon, w))
+			return true;
+	}
+	return false;
+}
+
+static void check_config_file(struct scan *s, const char *path, const char *top, int depth);
+
+static void on_pointer(void *ud, enum git_pointer kind, const char *value)
+{
+	struct pointed *pt = ud;
+	char full[PATH_MAX];
+	const char *home = getenv("HOME");
+
+	if (strncmp(value, "~/", 2) == 0) {
+		if (!home || (size_t)snprintf(full, sizeof(full), "%s/%s", home, value + 2) >=
+				     sizeof(full))
+			return;
+	} else if ((size_t)snprintf(full, sizeof(full), "%s%s%s",
+				    value[0] == '/' ? "" : (kind == PTR_HOOKS ? pt->top : pt->base),
+				    value[0] == '/' ? "" : "/", value) >= sizeof(full)) {
+		return;
+	}
+	/* resolved as git resolves it (the host's links followed: the
+	 * sandbox has ended), then reached by a walk that follows none */
+	_cleanup_free_ char *c = realpath(full, NULL);
+	if (!c || !in_a_grant(pt->s, c))
+		return;
+	if (kind == PTR_INCLUDE) {
+		check_config_file(pt->s, c, pt->top, pt->depth + 1);
+		return;
+	}
+	_cleanup_close_ int d = protect_open_dir_nofollow(c);
+	_cleanup_close_ int r = d >= 0 ? openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	struct listing l;
+	struct stat st;
+	/* read-only since the start (protect.c): what changed there is the
+	 * host's */
+	if (r < 0 || (fstat(r, &st) == 0 && guarded(pt->s->sb, &st)) || list_dir(r, &l) < 0)
+		return;
+	for_each_entry (&l, de) {
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+			continue;
+		if (strstr(de->d_name, ".ringfence-blocked") ||
+		    fstatat(r, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !newer(&st, pt->s->since))
+			continue;
+		if (S_ISREG(st.st_mode) && n > 7 && strcmp(de->d_name + n - 7, ".sample") == 0)
+			continue;
+		quarantine(pt->s, c, de->d_name, "a hook, in core.hooksPath");
+	}
+	free(l.buf);
+}
+
+/* The configuration file PATH (canonical), and what it points at; itself
+ * moved aside when it changed and sets more than the allow-list. */
+static void check_config_file(struct scan *s, const char *path, const char *top, int depth)
+{
+	char buf[65536], dir[PATH_MAX];
+	struct stat st;
+	ssize_t got;
+	const char *slash = strrchr(path, '/');
+
+	/* git stops at ten levels of includes */
+	if (depth > 10 || !slash)
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	_cleanup_close_ int d = protect_open_dir_nofollow(dir[0] ? dir : "/");
+	_cleanup_close_ int fd =
+		d >= 0 ? openat(d, slash + 1, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size >= (off_t)sizeof(buf))
+		return;
+	got = read(fd, buf, sizeof(buf));
+	if (got < 0)
+		return;
+	if (depth > 0 && newer(&st, s->since) && !guarded(s->sb, &st) &&
+	    !protwatch_config_ok(buf, (size_t)got)) {
+		quarantine(s, dir, slash + 1, "a configuration file a repository's config includes");
+		return;
+	}
+	struct pointed pt = { s, dir, top, depth };
+	gitscan_config_pointers(buf, (size_t)got, on_pointer, &pt);
+}
+
+/* The git directory open at G, at PATH.  WORKTREE: one in worktrees/, whose
+ * commondir is its way to the main one. */
+static void check_gitdir(struct scan *s, int g, const char *path, bool worktree, int depth)
+{
+	struct stat st;
+	char cfg[PATH_MAX], top[PATH_MAX];
+
+	/* what the config points at outside the git directory (a hooks path,
+	 * an included file) may be the sandbox's, guarded directory or not */
+	if (!worktree && depth == 0 &&
+	    (size_t)snprintf(cfg, sizeof(cfg), "%s/config", path) < sizeof(cfg)) {
+		const char *slash = strrchr(path, '/');
+		bool dotgit = slash && strcmp(slash, "/.git") == 0;
+		snprintf(top, sizeof(top), "%.*s", dotgit ? (int)(slash - path) : (int)strlen(path),
+			 path);
+		check_config_file(s, cfg, top[0] ? top : "/", 0);
+	}
+	if (fstat(g, &st) < 0 || guarded(s->sb, &st))
+		return;
+	for (const char *const *n = (const char *const[]){ "config", "config.worktree", NULL }; *n;
+	     n++)
+		if (fstatat(g, *n, &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since) &&
+		    !config_ok(g, *n))
+			quarantine(s, path, *n, "a configuration that sets what a host git runs");
+	if (fstatat(g, "commondir", &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since) &&
+	    !(worktree && S_ISREG(st.st_mode) && commondir_is_parent(g)))
+		quarantine(s, path, "commondir", "a pointer to another repository");
+	if (worktree)
+		return; /* hooks and modules are the main git directory's */
+	check_hooks(s, g, path);
+	for (const char *const *n = (const char *const[]){ "modules", "worktrees", NULL }; *n; n++) {
+		char sub[PATH_MAX];
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, *n) >= sizeof(sub))
+			continue;
+		_cleanup_close_ int c = open_listable(s, g, *n, sub);
+		if (c < 0)
+			continue;
+		if (strcmp(*n, "modules") == 0) {
+			check_modules(s, c, sub, depth);
+			continue;
+		}
+		int r = dup(c);
+		_cleanup_(closedirp) DIR *d = r >= 0 ? fdopendir(r) : NULL;
+		struct dirent *de;
+		if (!d && r >= 0)
+			close(r);
+		while (d && (de = readdir(d))) {
+			char wt[PATH_MAX];
+			if (de->d_name[0] == '.' ||
+			    (size_t)snprintf(wt, sizeof(wt), "%s/%s", sub, de->d_name) >= sizeof(wt))
+				continue;
+			/* entered by name: what git reads there needs no listing */
+			_cleanup_close_ int w =
+				openat(c, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (w >= 0)
+				check_gitdir(s, w, wt, true, depth);
+		}
+	}
+}
+
+static bool bulk_name(const char *name)
+{
+	static const char *const bulk[] = { "node_modules", "target", "__pycache__", ".venv" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bulk); i++)
+		if (strcmp(name, bulk[i]) == 0)
+			return true;
+	return false;
+}
+
+/* DIR: one git can enter, which a link to a directory is (git tests objects
+ * and refs with access(2)); taken as one without looking where it leads. */
+static bool has_entry(const struct listing *l, const char *name, bool dir)
+{
+	for_each_entry (l, de)
+		if (strcmp(de->d_name, name) == 0)
+			return !dir || de->d_type == DT_DIR || de->d_type == DT_UNKNOWN ||
+			       de->d_type == DT_LNK;
+	return false;
+}
+
+static void later_add(struct scan *s, const char *path)
+{
+	char **v = realloc(s->later, (s->n_later + 1) * sizeof(*v));
+
+	if (!v || !(v[s->n_later] = strdup(path))) {
+		s->later = v ? v : s->later;
+		s->cut = true; /* out of memory: said as not looked at */
+		return;
+	}
+	s->later = v;
+	s->n_later++;
+}
+
+/* The directory open at FD (PATH, reached following no symlink). */
+static void walk(struct scan *s, int fd, const char *path, int depth)
+{
+	struct listing l = { 0 };
+	bool gitdir;
+
+	if (s->cut)
+		return;
+	/* too deep: this subtree only, so that a chain of directories made
+	 * to be walked first cannot end the walk */
+	if (depth > GITSCAN_MAX_DEPTH) {
+		s->skipped++;
+		return;
+	}
+	if (++s->dirs > GITSCAN_MAX_DIRS) {
+		s->cut = true;
+		return;
+	}
+	int r = list_dir(fd, &l);
+	if (r == -ENOMEM)
+		s->cut = true; /* said as not looked at */
+	if (r < 0)
+		return;
+	/* git's own test of a git directory (is_git_directory()): a bare
+	 * repository by any name, or the git directory of a worktree */
+	gitdir = has_entry(&l, "HEAD", false) &&
+		 ((has_entry(&l, "objects", true) && has_entry(&l, "refs", true)) ||
+		  has_entry(&l, "commondir", false));
+	if (gitdir)
+		check_gitdir(s, fd, path, false, 0);
+	for_each_entry (&l, de) {
+		const char *name = de->d_name;
+		bool git = strcmp(name, ".git") == 0;
+		char sub[PATH_MAX];
+		struct stat st;
+		if (s->cut)
+			break;
+		/* most entries are files: passed over before any other test */
+		if (!git && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+			continue;
+		/* a git directory's objects (thousands of directories, none
+		 * of them a repository) and what check_gitdir() looked at */
+		if (gitdir && (strcmp(name, "objects") == 0 || strcmp(name, "refs") == 0 ||
+			       strcmp(name, "logs") == 0 || strcmp(name, "hooks") == 0 ||
+			       strcmp(name, "modules") == 0 || strcmp(name, "worktrees") == 0))
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "", name) >=
+		    sizeof(sub)) {
+			s->skipped++;
+			continue;
+		}
+		if (git) {
+			if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			if (!S_ISDIR(st.st_mode)) {
+				/* `gitdir:` or a link: a pointer to a repository */
+				if (newer(&st, s->since) && !guarded(s->sb, &st))
+					quarantine(s, path, name, "a pointer to a repository");
+				continue;
+			}
+			/* by name, as git enters it: no listing needed */
+			_cleanup_close_ int g =
+				openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (g >= 0)
+				check_gitdir(s, g, sub, false, 0);
+			continue; /* what a .git holds is the repository's */
+		}
+		if (bulk_name(name)) {
+			later_add(s, sub);
+			continue;
+		}
+		_cleanup_close_ int c = open_listable(s, fd, name, sub);
+		if (c >= 0)
+			walk(s, c, sub, depth + 1);
+	}
+	free(l.buf);
+}
+
+void gitscan_grant(const struct sandbox *sb, const char *grant)
+{
+	_cleanup_free_ char *root = realpath(grant, NULL);
+	struct scan s = { .sb = sb, .root = root, .since = &sb->started_at };
+
+	/* device and kernel file systems hold no repository */
+	if (!root || landlock_path_beneath(root, "/dev") || landlock_path_beneath(root, "/proc") ||
+	    landlock_path_beneath(root, "/sys"))
+		return;
+	/* with namespaces and private_tmp the sandbox's /tmp was not this one */
+	if (sb->ns == NS_FULL && sb->policy && sb->policy->fs.private_tmp &&
+	    (strcmp(root, "/tmp") == 0 || strcmp(root, "/dev/shm") == 0))
+		return;
+	_cleanup_close_ int fd = protect_open_dir_nofollow(root);
+	if (fd < 0)
+		return; /* no directory (a file granted by name), or gone */
+	/* O_PATH cannot be listed: the same directory, opened to read */
+	_cleanup_close_ int top = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return;
+	/* the grant itself may be a git directory (a bare repository granted) */
+	walk(&s, top, root, 0);
+	for (size_t i = 0; i < s.n_later; i++) {
+		_cleanup_close_ int c = protect_open_dir_nofollow(s.later[i]);
+		if (c >= 0 && !s.cut) {
+			_cleanup_close_ int o = openat(c, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (o >= 0)
+				walk(&s, o, s.later[i], 1);
+		}
+		free(s.later[i]);
+	}
+	free(s.later);
+	if (s.cut || s.skipped) {
+		char js[PATH_MAX + 64];
+		if (s.cut)
+			warn("%s holds more than %d directories: the repositories past them were NOT "
+			     "checked for hooks and configuration the sandbox wrote; review before "
+			     "running git there",
+			     root, GITSCAN_MAX_DIRS);
+		if (s.skipped)
+			warn("%s: %lu director%s deeper than %d levels, with paths longer than %d "
+			     "bytes, or that cannot be read were NOT checked for repositories the "
+			     "sandbox wrote; review before running git there",
+			     root, s.skipped, s.skipped == 1 ? "y" : "ies", GITSCAN_MAX_DEPTH, PATH_MAX);
+		json_string(js, sizeof(js), root);
+		audit_event(sb->audit_fd, "protect.unchecked",
+			    "\"path\":%s,\"dirs\":%lu,\"cut\":%s,\"skipped\":%lu", js, s.dirs,
+			    s.cut ? "true" : "false", s.skipped);
+	}
+}

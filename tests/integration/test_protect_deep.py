@@ -1,0 +1,348 @@
+# SPDX-License-Identifier: MIT
+"""Repositories the walk at start does not reach: deeper than it looks, bare
+ones not named NAME.git, and those made during the run in directories that
+existed at start.  Whatever the sandbox wrote there that a host git runs
+(hooks, core.fsmonitor and the other configuration keys) is moved aside when
+the sandbox has ended.  The host side is the host's own git, run after the
+sandbox as the same user, with a planted command that would leave a mark."""
+import os
+import signal
+import subprocess
+import time
+
+from test_protect import GIT_ENV, data_dir, host, make_repo, planted
+
+
+def owned(box, *rels):
+    """Directories in the project the box's user may write."""
+    for rel in rels:
+        os.makedirs(box.path("work", rel), exist_ok=True)
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.work], check=True)
+
+
+def host_repo(box, rel, bare=False):
+    """A repository made by the host before the run, with a hook of its own
+    (a positive control: it must stay, and run)."""
+    owned(box, rel)
+    d = box.path("work", rel)
+    r = host(box, ["sh", "-c", "git init -q %s . && %s" % (
+        "--bare" if bare else "",
+        "true" if bare else "git commit -q --allow-empty -m i")], cwd=d)
+    assert r.returncode == 0, r.stderr
+    hooks = os.path.join(d, "hooks" if bare else ".git/hooks")
+    mark = box.path("hosthome", "HOSTHOOK")
+    with open(os.path.join(hooks, "post-commit" if not bare else "post-update"), "w") as f:
+        f.write("#!/bin/sh\ntouch %s\n" % mark)
+    os.chmod(os.path.join(hooks, "post-commit" if not bare else "post-update"), 0o755)
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", d], check=True)
+    # a change in the clock tick the run starts in counts as the run's
+    # (the start is read from the coarse clock the file times come from)
+    time.sleep(0.05)
+    return mark
+
+
+def clone_outside(box):
+    """The host's own clone, outside every grant, to push from."""
+    clone = box.path("hostclone")
+    os.mkdir(clone)
+    if box.user == "nobody":
+        os.chown(clone, 65534, 65534)
+    r = host(box, ["sh", "-c", "git init -q . && git commit -q --allow-empty -m i"], cwd=clone)
+    assert r.returncode == 0, r.stderr
+    return clone
+
+
+def test_deep_repository_keeps_no_planted_hook_or_config(box):
+    """A repository three levels down (deeper than the walk at start): the
+    sandbox plants a hook and core.fsmonitor, and a commondir sending
+    another to a repository whose config it wrote; the host's `git status`
+    and `git commit` there afterwards would run them."""
+    data_dir(box)
+    hostmark = host_repo(box, "a/b/c")
+    host_repo(box, "a/b/d")
+    host_repo(box, "a/b/e")
+    script, mark = planted(box)
+    plant = ("cp %s a/b/c/.git/hooks/pre-commit && git -C a/b/c config core.fsmonitor %s && "
+             "git -C a/b/c config user.name t && "
+             "mkdir data/evil && git init -q --bare data/evil/x && "
+             "git --git-dir=data/evil/x config core.fsmonitor %s && "
+             "echo $PWD/data/evil/x > a/b/d/.git/commondir && "
+             "git -C a/b/e remote add origin %s && "
+             "echo x > a/b/c/file && echo planted" % (script, script, script, box.path("up")))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    # positive control: the sandbox could write there, and did
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "cd a/b/c && git status --short && git add file && "
+                   "git commit -q -m host && cd ../d && git status --short"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert "a/b/c/.git/config" in r.stderr and "ringfence-blocked" in r.stderr, r.stderr
+    assert "a/b/d/.git/commondir" in r.stderr, r.stderr
+    # the host's own hook, there before the run, is kept and runs
+    assert os.path.exists(hostmark), h.stderr
+    # a change that sets only what a clone writes (a remote) is kept
+    assert "origin" in open(box.path("work", "a/b/e/.git/config")).read()
+    assert "a/b/e" not in r.stderr, r.stderr
+
+
+def test_chain_of_directories_does_not_end_the_walk(box):
+    """Directories nested deeper than the walk goes, made to be walked
+    first: said, and the repositories beside them are still checked."""
+    data_dir(box)
+    host_repo(box, "z/y/x")
+    script, mark = planted(box)
+    chain = "/".join(["d"] * 140)
+    plant = ("mkdir -p 0/%s && git init -q 0/%s/r && cp %s 0/%s/r/.git/hooks/pre-commit && "
+             "cp %s z/y/x/.git/hooks/pre-commit && echo planted"
+             % (chain, chain, script, chain, script))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    assert "NOT checked" in r.stderr, r.stderr
+    h = host(box, ["sh", "-c", "cd z/y/x && git commit -q --allow-empty -m host"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+def test_repository_made_during_the_run_in_a_deep_directory(box):
+    """`git init` in a directory that existed at start, deeper than the walk
+    at start and so not watched while the sandbox runs."""
+    owned(box, "p/q/r")
+    data_dir(box)
+    script, mark = planted(box)
+    plant = ("export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+             "GIT_COMMITTER_EMAIL=t@x; git init -q p/q/r/x && "
+             "git -C p/q/r/x config core.fsmonitor %s && "
+             "git init -q p/q/r/y && cp %s p/q/r/y/.git/hooks/post-commit && "
+             "git init -q p/q/r/plain && git -C p/q/r/plain commit -q --allow-empty -m p && "
+             "echo planted" % (script, script))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "cd p/q/r/x && git status; cd ../y && "
+                   "git commit -q --allow-empty -m host; true"])
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    # positive control: a repository that sets nothing to run is left whole
+    assert os.path.isfile(box.path("work", "p/q/r/plain/.git/config"))
+    assert os.path.isdir(box.path("work", "p/q/r/plain/.git/objects"))
+    # and the host's git does obey what is set there afterwards
+    host(box, ["sh", "-c", "git -C p/q/r/plain config core.fsmonitor %s && "
+               "git -C p/q/r/plain status" % script])
+    assert os.path.exists(mark)
+
+
+def test_bare_repository_without_git_suffix(box):
+    """`git init --bare remote` (no .git in its name), made during the run and
+    made by the host before it: a host `git push` into it runs its hooks."""
+    data_dir(box)
+    hostmark = host_repo(box, "old", bare=True)
+    clone = clone_outside(box)
+    script, mark = planted(box)
+    plant = ("git init -q --bare fresh && cp %s fresh/hooks/post-receive && "
+             "cp %s old/hooks/pre-receive && git --git-dir=old config core.fsmonitor %s && "
+             "echo planted" % (script, script, script))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git -C %s push -q %s HEAD:refs/heads/m; "
+                   "git -C %s push -q %s HEAD:refs/heads/m; cd %s && git status; true"
+                   % (clone, box.path("work", "fresh"), clone, box.path("work", "old"),
+                      box.path("work", "old"))])
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    # positive control: the push into the old one went through, and ran the
+    # host's own hook
+    assert os.path.exists(hostmark), h.stderr
+    r2 = host(box, ["git", "--git-dir", box.path("work", "old"), "rev-parse", "m"])
+    assert r2.returncode == 0, r2.stderr
+
+
+def test_repository_in_a_grant_that_is_not_the_project(box):
+    """A write grant beside the project (a cache where tools clone): a
+    repository there, deeper than the walk at start would look."""
+    other = box.path("other")
+    os.makedirs(os.path.join(other, "c1", "c2"))
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", other], check=True)
+    r = host(box, ["sh", "-c", "git init -q c1/c2/r && git -C c1/c2/r commit -q --allow-empty "
+                   "-m i"], cwd=other)
+    assert r.returncode == 0, r.stderr
+    script, mark = planted(box)
+    pol = box.policy("[filesystem]\nwrite = %s\n" % other)
+    r = box.run(["sh", "-c", "cd %s/c1/c2/r && cp %s .git/hooks/post-checkout && "
+                 "git config core.hooksPath .git/hooks && echo planted" % (other, script)],
+                policy=pol, env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git checkout -q -b b2"], cwd=os.path.join(other, "c1/c2/r"))
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+def test_killed_run_is_walked_by_the_next_start(box):
+    """The supervisor killed after the sandbox planted a hook three levels
+    down: no check at exit ran; the next start walks the grant (the crash
+    journal) and moves the hook aside before the host's git runs it."""
+    from test_protect_live import wait_unlocked
+    state = box.path("state")
+    os.mkdir(state)
+    if box.user == "nobody":
+        os.chown(state, 65534, 65534)
+    data_dir(box)
+    hostmark = host_repo(box, "a/b/c")
+    script, mark = planted(box)
+    env = dict(GIT_ENV, HOME=box.work, XDG_STATE_HOME=state)
+    hook = box.path("work", "a/b/c/.git/hooks/pre-commit")
+    p = box.popen(["sh", "-c", "cp %s a/b/c/.git/hooks/pre-commit && touch data/made; sleep 30"
+                   % script], policy=box.policy(""), env=env, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(box.path("work", "data", "made")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert os.path.exists(box.path("work", "data", "made"))
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+    assert os.path.exists(hook)  # nothing ran at exit
+    wait_unlocked(os.path.join(state, "ringfence"))
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "earlier run" in r.stderr, r.stderr
+    assert not os.path.exists(hook), r.stderr
+    h = host(box, ["sh", "-c", "cd a/b/c && git commit -q --allow-empty -m host"])
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert os.path.exists(hostmark), h.stderr  # the host's own hook ran
+
+
+def test_hooks_path_and_includes_the_config_points_at(box):
+    """A repository deeper than the walk at start whose config names a hooks
+    directory and included files in its worktree (`core.hooksPath =
+    .githooks`, an `include.path` kept in the repository): the sandbox
+    writes a hook there and the included files; the host's commit would run
+    them.  (The project's own are read-only from the start: the next test.)"""
+    data_dir(box)
+    hostmark = host_repo(box, "a/b/c")
+    d = box.path("work", "a/b/c")
+    script, mark = planted(box)
+    os.makedirs(os.path.join(d, ".githooks"))
+    box.write("work/a/b/c/.githooks/post-commit", "#!/bin/sh\ntouch %s.2\n" % hostmark,
+              mode=0o755)
+    box.write("work/a/b/c/shared.gitconfig", "[user]\n\tname = t\n")
+    r = host(box, ["sh", "-c", "git config core.hooksPath .githooks && "
+                   "git config include.path ../shared.gitconfig && "
+                   "git config --add includeIf.gitdir:/.path ../local.gitconfig"], cwd=d)
+    assert r.returncode == 0, r.stderr
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.work], check=True)
+    time.sleep(0.05)
+    plant = ("cd a/b/c && cp %s .githooks/pre-commit && "
+             "printf '[core]\\n\\tfsmonitor = %s\\n' > shared.gitconfig && "
+             "printf '[core]\\n\\tfsmonitor = %s\\n' > local.gitconfig && "
+             "echo planted" % (script, script, script))
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "git status --short; git commit -q --allow-empty -m host"],
+             cwd=d)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    for n in (".githooks/pre-commit", "shared.gitconfig", "local.gitconfig"):
+        assert "a/b/c/" + n in r.stderr, (n, r.stderr)
+    # the host's own hook there, unchanged, is kept and runs
+    assert os.path.exists(hostmark + ".2"), h.stderr
+
+
+def test_hooks_path_and_includes_are_read_only_during_the_run(box):
+    """The same, with the host's git run while the sandbox still runs (an
+    editor's): the hooks path and the included file are protected from
+    the start, as .git/hooks and .git/config are; an absent hooks path
+    made during the run is moved aside at once."""
+    from test_protect import during_run
+    make_repo(box)
+    script, mark = planted(box)
+    os.makedirs(box.path("work", ".githooks"))
+    box.write("work/shared.gitconfig", "[user]\n\tname = t\n")
+    r = host(box, ["sh", "-c", "git config core.hooksPath .githooks && "
+                   "git config include.path ../shared.gitconfig"])
+    assert r.returncode == 0, r.stderr
+    os.makedirs(box.path("other"))
+    if box.user == "nobody":
+        os.chown(box.path("other"), 65534, 65534)
+    r = host(box, ["sh", "-c", "git init -q && git commit -q --allow-empty -m i && "
+                   "git config core.hooksPath hooks-absent"], cwd=box.path("other"))
+    assert r.returncode == 0, r.stderr
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.work, box.path("other")], check=True)
+    time.sleep(0.05)
+    plant = ("cp %s .githooks/pre-commit; "
+             "printf '[core]\\n\\tfsmonitor = %s\\n' > shared.gitconfig; "
+             "mkdir %s/hooks-absent; cp %s %s/hooks-absent/pre-commit; "
+             "echo x > data/x && echo planted"
+             % (script, script, box.path("other"), script, box.path("other")))
+    pol = box.policy("[filesystem]\nwrite = %s\n" % box.path("other"))
+    r, h = during_run(box, plant, pol=pol, host_side=[
+        "sh", "-c", "git status --short; git commit -q --allow-empty -m host; "
+        "cd %s && git commit -q --allow-empty -m host" % box.path("other")])
+    assert "planted" in r.stdout, r.stderr  # the control: the sandbox ran and wrote
+    assert not os.path.exists(mark), h.stdout + h.stderr
+    assert open(box.path("work", "shared.gitconfig")).read() == "[user]\n\tname = t\n"
+
+
+def test_host_change_to_a_protected_hooks_path_is_kept(box):
+    """The host edits its own hook in the project's hooks path while the
+    sandbox runs: read-only inside since the start, so the change is the
+    host's, and the walk at exit leaves it."""
+    from test_protect import during_run
+    make_repo(box)
+    os.makedirs(box.path("work", ".githooks"))
+    hostmark = box.path("hosthome", "HOSTHOOK")
+    r = host(box, ["git", "config", "core.hooksPath", ".githooks"])
+    assert r.returncode == 0, r.stderr
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", box.work], check=True)
+    hook = box.path("work", ".githooks", "post-commit")
+    side = ["sh", "-c", "printf '#!/bin/sh\\ntouch %s\\n' > %s && chmod +x %s"
+            % (hostmark, hook, hook)]
+    r, h = during_run(box, "echo x > data/x && echo planted", host_side=side)
+    assert h.returncode == 0, h.stderr
+    assert "planted" in r.stdout, r.stderr
+    assert os.path.exists(hook), r.stderr
+    assert ".githooks" not in r.stderr, r.stderr
+    h = host(box, ["git", "commit", "-q", "--allow-empty", "-m", "host"])
+    assert h.returncode == 0, h.stderr
+    assert os.path.exists(hostmark)
+
+
+def test_bare_repository_whose_objects_and_refs_are_links(box):
+    """git takes a directory for a repository when HEAD is there and objects
+    and refs can be entered, links or not: a bare repository made of links
+    to another's objects and refs, with a hook of its own."""
+    data_dir(box)
+    clone = clone_outside(box)
+    script, mark = planted(box)
+    plant = ("git init -q --bare real && mkdir fake fake/hooks && "
+             "ln -s ../real/objects fake/objects && ln -s ../real/refs fake/refs && "
+             "cp real/HEAD fake/HEAD && printf '[core]\\n\\tbare = true\\n' > fake/config && "
+             "cp %s fake/hooks/post-receive && echo planted" % script)
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["git", "-C", clone, "push", "-q", box.path("work", "fake"),
+                   "HEAD:refs/heads/m"])
+    # positive control: git took it for a repository and the push went in
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+def test_directory_made_unreadable_is_checked(box):
+    """git enters a directory it cannot list (mode 0311) by name; a walk
+    cannot list it: the sandbox hides a repository so, and its .git too."""
+    data_dir(box)
+    owned(box, "x/y")
+    script, mark = planted(box)
+    plant = ("git init -q x/y/z/r && cp %s x/y/z/r/.git/hooks/pre-commit && "
+             "chmod 311 x/y/z/r/.git x/y x/y/z && echo planted" % script)
+    r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    h = host(box, ["sh", "-c", "cd x/y/z/r && git commit -q --allow-empty -m host"])
+    # positive control: the host's git works in it
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr

@@ -87,41 +87,81 @@ int netproxy_capture_judge(struct netproxy *np, const struct sockaddr *sa, size_
 	return 0;
 }
 
-void netproxy_expect_capture(struct netproxy *np, uint16_t local_port,
+/* ADDR as a ticket holds it: a v4-mapped address as IPv4.  False when
+ * not an inet address. */
+static bool ticket_addr(const struct sockaddr *sa, size_t len, int *family, uint8_t a[16],
+			uint16_t *port)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	memset(a, 0, 16);
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *s = (const void *)sa;
+		*family = 4;
+		memcpy(a, &s->sin_addr, 4);
+		*port = ntohs(s->sin_port);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+		*port = ntohs(s->sin6_port);
+		if (memcmp(&s->sin6_addr, mapped, sizeof(mapped)) == 0) {
+			*family = 4;
+			memcpy(a, (const uint8_t *)&s->sin6_addr + 12, 4);
+		} else {
+			*family = 6;
+			memcpy(a, &s->sin6_addr, 16);
+		}
+		return true;
+	}
+	return false;
+}
+
+void netproxy_expect_capture(struct netproxy *np, const struct sockaddr *from, size_t len,
 			     const struct netproxy_capture *t)
 {
 	long now = nx_now_ms();
+	struct nx_ticket k = { .when = now, .target = *t };
+	size_t oldest = 0;
 
+	if (!ticket_addr(from, len, &k.family, k.addr, &k.port))
+		return; /* the connection arrives unannounced: refused or a plain client */
 	if (!np->tickets) {
 		np->tickets = calloc(NX_TICKETS_MAX, sizeof(*np->tickets));
 		if (!np->tickets)
-			return; /* the connection arrives unannounced: refused */
+			return;
 	}
 	for (size_t i = 0; i < np->n_tickets;)
 		if (now - np->tickets[i].when >= TICKET_MS)
 			np->tickets[i] = np->tickets[--np->n_tickets];
 		else
 			i++;
-	if (np->n_tickets == NX_TICKETS_MAX)
-		np->tickets[0] = np->tickets[--np->n_tickets];
-	np->tickets[np->n_tickets++] =
-		(struct nx_ticket){ .local_port = local_port, .when = now, .target = *t };
+	if (np->n_tickets == NX_TICKETS_MAX) {
+		/* full of live ones: the oldest goes */
+		for (size_t i = 1; i < np->n_tickets; i++)
+			if (np->tickets[i].when < np->tickets[oldest].when)
+				oldest = i;
+		np->tickets[oldest] = np->tickets[--np->n_tickets];
+	}
+	np->tickets[np->n_tickets++] = k;
 }
 
 bool nx_take_ticket(struct netproxy *np, const struct sockaddr_storage *ss,
 		    struct netproxy_capture *ret)
 {
-	const struct sockaddr_in *s = (const void *)ss;
 	long now = nx_now_ms();
+	int family;
+	uint8_t a[16];
+	uint16_t port;
 
-	if (!np->n_tickets || ss->ss_family != AF_INET ||
-	    s->sin_addr.s_addr != htonl(INADDR_LOOPBACK))
+	if (!np->n_tickets || !ticket_addr((const struct sockaddr *)ss, sizeof(*ss), &family, a, &port))
 		return false;
 	for (size_t i = 0; i < np->n_tickets; i++) {
-		if (np->tickets[i].local_port == ntohs(s->sin_port) &&
-		    now - np->tickets[i].when < TICKET_MS) {
-			*ret = np->tickets[i].target;
-			np->tickets[i] = np->tickets[--np->n_tickets];
+		struct nx_ticket *k = &np->tickets[i];
+		if (k->port == port && k->family == family && memcmp(k->addr, a, 16) == 0 &&
+		    now - k->when < TICKET_MS) {
+			*ret = k->target;
+			*k = np->tickets[--np->n_tickets];
 			return true;
 		}
 	}

@@ -208,9 +208,10 @@ struct netproxy {
 	size_t n_dns_tags;
 
 	struct {
-		uint16_t port;
+		uint16_t port, to_port; /* from 127.0.0.1:PORT to 127.0.0.1:TO_PORT */
 		long when;
 	} expect[256];
+	uint16_t listen_port[4]; /* each listener's, for the announcements */
 	size_t n_expect;
 
 	/* the sandbox's DNS (names.c, nameserver.c) and its captured
@@ -219,6 +220,7 @@ struct netproxy {
 	struct nx_tag *ns_socks[4];
 	size_t n_ns_socks;
 	struct nx_tag *ns_listen_verified; /* the broker's: announced peers only */
+	uint16_t ns_listen_port;
 	struct nx_nsconn *ns_conns;
 	size_t n_ns_conns;
 	struct nx_ticket *tickets; /* NX_TICKETS_MAX, made when first needed */
@@ -359,7 +361,9 @@ bool nx_tls_upstream_step(struct conn *c);
 /* ---- capture.c */
 #define NX_TICKETS_MAX 256
 struct nx_ticket {
-	uint16_t local_port;
+	int family; /* the address the connection comes from (v4-mapped: 4) */
+	uint8_t addr[16];
+	uint16_t port;
 	long when;
 	struct netproxy_capture target;
 };
@@ -373,7 +377,7 @@ void nx_ns_sweep(struct netproxy *np, long now);
 void nx_ns_free(struct netproxy *np);
 
 /* ---- proxy.c (accepting) */
-bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss);
+bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss, uint16_t to_port);
 
 /* ---- answer.c (the nameserver's and the broker's refusals) */
 void nx_dns_refused(struct netproxy *np, const char *name, const char *qtype);

@@ -57,11 +57,16 @@ static size_t answer(struct netproxy *np, const uint8_t *q, size_t n, uint8_t *o
 	return len;
 }
 
+/* Level-triggered sockets, and a bounded amount of work per event: a
+ * client that keeps asking (pipelined over TCP, or a flood of datagrams)
+ * gets its turn in the loop like everyone else, never the whole loop. */
+#define NS_UDP_PER_EVENT 32
+
 static void serve_udp(struct netproxy *np, int fd)
 {
 	uint8_t q[NS_MSG_MAX], out[NS_MSG_MAX];
 
-	for (int i = 0; i < 256; i++) {
+	for (int i = 0; i < NS_UDP_PER_EVENT; i++) {
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(fd, q, sizeof(q), MSG_DONTWAIT | MSG_TRUNC,
@@ -92,11 +97,13 @@ static void ns_close(struct netproxy *np, struct nx_nsconn *k)
 	nx_loop_defer(&np->loop, &k->defer);
 }
 
+/* One read per event, and the whole messages it completed (at most a
+ * buffer's worth): what is left waits in the socket for the next turn. */
 static void serve_tcp(struct netproxy *np, struct nx_nsconn *k)
 {
 	uint8_t out[2 + NS_MSG_MAX];
 
-	for (;;) {
+	{
 		ssize_t n = read(k->tag.fd, k->in + k->got, sizeof(k->in) - k->got);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			ns_close(np, k);
@@ -140,7 +147,7 @@ static void accept_tcp(struct netproxy *np, struct nx_tag *l)
 		int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if ((l == np->ns_listen_verified && !nx_expected(np, &ss)) ||
+		if ((l == np->ns_listen_verified && !nx_expected(np, &ss, np->ns_listen_port)) ||
 		    np->n_ns_conns >= NS_TCP_MAX) {
 			close(fd);
 			continue;
@@ -151,7 +158,7 @@ static void accept_tcp(struct netproxy *np, struct nx_tag *l)
 			return;
 		}
 		k->tag = (struct nx_tag){ .kind = NX_TAG_NS_CONN, .fd = fd, .ptr = k };
-		if (nx_loop_watch(&np->loop, &k->tag, EPOLLIN | EPOLLRDHUP | EPOLLET) < 0) {
+		if (nx_loop_watch(&np->loop, &k->tag, EPOLLIN | EPOLLRDHUP) < 0) {
 			close(fd);
 			free(k);
 			continue;
@@ -210,8 +217,13 @@ int netproxy_add_nameserver(struct netproxy *np, int fd, bool stream, bool verif
 		free(t);
 		return r;
 	}
-	if (stream && verify_peers)
+	if (stream && verify_peers) {
+		struct sockaddr_in me;
+		socklen_t ml = sizeof(me);
 		np->ns_listen_verified = t;
+		if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
+			np->ns_listen_port = ntohs(me.sin_port);
+	}
 	np->ns_socks[np->n_ns_socks++] = t;
 	return 0;
 }

@@ -73,7 +73,7 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
 int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers);
 
 /* The broker made a connection to the listener from LOCAL_PORT. */
-void netproxy_expect(struct netproxy *np, uint16_t local_port);
+void netproxy_expect(struct netproxy *np, uint16_t local_port, uint16_t to_port);
 
 /* ---- transparent capture and the sandbox's DNS ---------------------------------- */
 
@@ -90,9 +90,10 @@ struct netproxy_capture {
  * -EACCES when the policy refuses it (logged and counted here). */
 int netproxy_capture_judge(struct netproxy *np, const struct sockaddr *sa, size_t len,
 			   struct netproxy_capture *ret);
-/* The supervisor connected a socket for T from LOCAL_PORT (127.0.0.1) to
- * one of the proxy's listeners: the connection goes to T's target. */
-void netproxy_expect_capture(struct netproxy *np, uint16_t local_port,
+/* The supervisor connected a socket for T from the address FROM (its
+ * local address, LEN bytes) to one of the proxy's listeners: the
+ * connection from there goes to T's target. */
+void netproxy_expect_capture(struct netproxy *np, const struct sockaddr *from, size_t len,
 			     const struct netproxy_capture *t);
 /* Serves the sandbox's DNS on FD (taken over): a UDP socket, or with
  * STREAM a TCP listener (VERIFY_PEERS as for netproxy_add_listener). */

@@ -514,7 +514,7 @@ bool nx_decide_name(const struct nx_decider *d, const char *host);
  * given in the order asked and never reused during a run, so that a
  * captured connect to one names its host again.
  */
-#define NX_NAMES_MAX 65536
+#define NX_NAMES_MAX 16384 /* a few MB at most, outside memory_max */
 #define NX_DNS_TTL 10 /* seconds: short, though an address never changes */
 
 struct nx_names {

@@ -220,15 +220,19 @@ static void conn_pump_steps(struct conn *c)
 
 /* ---- accepting --------------------------------------------------------------------------------- */
 
-bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss)
+bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss, uint16_t to_port)
 {
 	const struct sockaddr_in *s = (const void *)ss;
 	long now = nx_now_ms();
 
 	if (ss->ss_family != AF_INET || s->sin_addr.s_addr != htonl(INADDR_LOOPBACK))
 		return false;
+	/* by both ports: the DNS's listener and the proxy's are both on
+	 * 127.0.0.1, and a source port in use toward one may be taken
+	 * toward the other */
 	for (size_t i = 0; i < np->n_expect; i++) {
-		if (np->expect[i].port == ntohs(s->sin_port) && now - np->expect[i].when < 30000) {
+		if (np->expect[i].port == ntohs(s->sin_port) && np->expect[i].to_port == to_port &&
+		    now - np->expect[i].when < 30000) {
 			np->expect[i] = np->expect[--np->n_expect];
 			return true;
 		}
@@ -236,7 +240,7 @@ bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss)
 	return false;
 }
 
-void netproxy_expect(struct netproxy *np, uint16_t local_port)
+void netproxy_expect(struct netproxy *np, uint16_t local_port, uint16_t to_port)
 {
 	long now = nx_now_ms();
 
@@ -249,6 +253,7 @@ void netproxy_expect(struct netproxy *np, uint16_t local_port)
 	if (np->n_expect == sizeof(np->expect) / sizeof(np->expect[0]))
 		np->expect[0] = np->expect[--np->n_expect];
 	np->expect[np->n_expect].port = local_port;
+	np->expect[np->n_expect].to_port = to_port;
 	np->expect[np->n_expect++].when = now;
 }
 
@@ -324,7 +329,7 @@ static void accept_all(struct netproxy *np, size_t li)
 		}
 		struct netproxy_capture cap;
 		bool captured = nx_take_ticket(np, &ss, &cap);
-		if (np->verify[li] && !captured && !nx_expected(np, &ss)) {
+		if (np->verify[li] && !captured && !nx_expected(np, &ss, np->listen_port[li])) {
 			/* only connections the broker made for the sandbox */
 			struct conn tmp = { .np = np, .proto = P_CONNECT };
 			nx_emit(&tmp, "net.deny", "a connection to the proxy not made for the sandbox",
@@ -592,6 +597,14 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
 		return r;
 	}
 	np->verify[np->n_listeners] = verify_peers;
+	{
+		struct sockaddr_in me;
+		socklen_t ml = sizeof(me);
+		np->listen_port[np->n_listeners] =
+			getsockname(fd, (struct sockaddr *)&me, &ml) == 0 && me.sin_family == AF_INET
+				? ntohs(me.sin_port)
+				: 0;
+	}
 	np->listeners[np->n_listeners++] = t;
 	/* a tunnel holds two sockets and, while data moves, four pipe ends
 	 * (an idle one gives them back): as many connections as half the

@@ -141,19 +141,23 @@ static bool is_proxy(const struct sockaddr_storage *ss, size_t len, uint16_t por
 }
 
 /* An address of the sandbox's own loopback (namespace): 127.0.0.0/8, ::1,
- * and 127.0.0.0/8 as a v6 socket names it. */
+ * and 127.0.0.0/8 as a v6 socket names it; and the any address (0.0.0.0,
+ * ::), which connect(2) takes for this machine, here the namespace. */
 static bool is_loopback(const struct sockaddr_storage *ss, size_t len)
 {
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
 	if (ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *s = (const void *)ss;
-		return (ntohl(s->sin_addr.s_addr) >> 24) == 127;
+		uint32_t a = ntohl(s->sin_addr.s_addr);
+		return (a >> 24) == 127 || a == INADDR_ANY;
 	}
 	if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *s = (const void *)ss;
-		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-		return IN6_IS_ADDR_LOOPBACK(&s->sin6_addr) ||
-		       (memcmp(s->sin6_addr.s6_addr, mapped, 12) == 0 &&
-			s->sin6_addr.s6_addr[12] == 127);
+		const uint8_t *b = s->sin6_addr.s6_addr;
+		return IN6_IS_ADDR_LOOPBACK(&s->sin6_addr) || IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr) ||
+		       (memcmp(b, mapped, 12) == 0 &&
+			(b[12] == 127 || (b[12] | b[13] | b[14] | b[15]) == 0));
 	}
 	return false;
 }
@@ -285,9 +289,9 @@ static int connect_to_proxy(struct netproxy *np, uint16_t port, int flags,
 		return -e;
 	}
 	if (cap)
-		netproxy_expect_capture(np, ntohs(me.sin_port), cap);
+		netproxy_expect_capture(np, (struct sockaddr *)&me, ml, cap);
 	else
-		netproxy_expect(np, ntohs(me.sin_port));
+		netproxy_expect(np, ntohs(me.sin_port), port);
 	if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, 0) < 0) {
 		e = errno;
 		close(fd);
@@ -451,8 +455,6 @@ static void handle_listen(int nfd, const struct seccomp_notif *req, const struct
  * without one, init makes the connect inside Landlock's scope (relay.c),
  * and without that scope they are refused.
  */
-#define CONNECT_WAIT_MS 10000
-
 static int connect_as_command(const struct sandbox *sb, int sock, const struct sockaddr *sa,
 			      socklen_t len)
 {
@@ -461,8 +463,15 @@ static int connect_as_command(const struct sandbox *sb, int sock, const struct s
 	r = broker_as_command(sb, true);
 	if (r < 0)
 		return r;
-	/* never block the supervisor: a blocking caller waits here at most
-	 * CONNECT_WAIT_MS for a connection in progress */
+	/* Never wait in the supervisor: its loop serves the proxy, the DNS
+	 * and every other call, and a connect the sandbox can keep in
+	 * progress (a full queue of its own listener, a TCP-MD5 key that
+	 * drops the handshake) would hold all of them.  The connect is made
+	 * non-blocking; on loopback its outcome is usually known as it
+	 * returns (the peer's SYN-ACK or RST is handled before connect()
+	 * does), and then a blocking caller gets it.  One still in progress
+	 * is answered 0: the caller's own next send or receive waits for it,
+	 * and fails if it fails. */
 	if (fl >= 0 && !(fl & O_NONBLOCK))
 		(void)fcntl(sock, F_SETFL, fl | O_NONBLOCK);
 	r = connect(sock, sa, len) < 0 ? -errno : 0;
@@ -470,8 +479,8 @@ static int connect_as_command(const struct sandbox *sb, int sock, const struct s
 		struct pollfd p = { .fd = sock, .events = POLLOUT };
 		int err = 0;
 		socklen_t el = sizeof(err);
-		if (poll(&p, 1, CONNECT_WAIT_MS) <= 0)
-			r = -ETIMEDOUT;
+		if (poll(&p, 1, 0) <= 0)
+			r = 0;
 		else
 			r = getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &el) < 0 ? -errno : -err;
 	}
@@ -645,11 +654,8 @@ static void capture_in_namespace(int nfd, const struct seccomp_notif *req,
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return;
 	r = connect_as_command(sb, sock, (struct sockaddr *)&to, tl);
-	if ((r == 0 || r == -EINPROGRESS) && getsockname(sock, (struct sockaddr *)&me, &ml) == 0) {
-		uint16_t port = me.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&me)->sin6_port
-							 : ((struct sockaddr_in *)&me)->sin_port;
-		netproxy_expect_capture(np, ntohs(port), &cap);
-	}
+	if ((r == 0 || r == -EINPROGRESS) && getsockname(sock, (struct sockaddr *)&me, &ml) == 0)
+		netproxy_expect_capture(np, (struct sockaddr *)&me, ml, &cap);
 	broker_respond(nfd, req->id, r, 0);
 }
 

@@ -140,40 +140,47 @@ tunnels)
 	;;
 sandboxes)
 	N=${2:-1000}
+	# each sandbox watches for protected names made while it runs: one
+	# inotify instance, and a user has 128 by default (past them
+	# ringfence refuses to start, as it should): raised for the run
+	inst=$(cat /proc/sys/fs/inotify/max_user_instances)
+	if [ "$inst" -lt $((N + 64)) ]; then
+		echo $((N + 64)) > /proc/sys/fs/inotify/max_user_instances ||
+			{ echo "bench: fs.inotify.max_user_instances is $inst: at most about $inst sandboxes" >&2; exit 1; }
+		trap 'echo '"$inst"' > /proc/sys/fs/inotify/max_user_instances; kill $SRV 2>/dev/null; pkill -f "$W/" 2>/dev/null; rm -rf "$W"' EXIT
+	fi
+	cd "$W"
 	mkdir "$W/go" "$W/res"
+	mkfifo -m 666 "$W/go/fifo"
 	i=0
 	while [ $i -lt "$N" ]; do
+		# each command waits in open(2) of the FIFO (no CPU) until it is
+		# released, then makes one request through its sandbox's proxy
 		PATH=/usr/bin:/bin "$RF" -p "$W/p.ini" -- sh -c \
-			'while [ ! -e '"$W"'/go/now ]; do sleep 1; done; curl -s http://bench.test:'"$PORT"'/ > '"$W"'/res/$$' \
-			>/dev/null 2>&1 &
+			'cat '"$W"'/go/fifo >/dev/null; curl -s http://bench.test:'"$PORT"'/ > '"$W"'/res/$1' \
+			sh "$i" >/dev/null 2>&1 &
+		echo $! >> "$W/sups"
 		i=$((i + 1))
 	done
-	# every sandbox started: N commands waiting
 	i=0
-	while [ "$(pgrep -cf "$W/go/now")" -lt "$N" ]; do
+	while [ "$(pgrep -fc "^cat $W/go/fifo")" -lt "$N" ]; do
 		sleep 1
 		i=$((i + 1))
 		[ $i -lt 600 ] || { echo "bench: not all started" >&2; exit 1; }
 	done
 	sleep 2
-	pids=$(pgrep -x ringfence)
-	sup=0
-	all=0
-	for p in $pids; do
-		v=$(awk '/^Pss:/ { print $2 }' /proc/$p/smaps_rollup 2>/dev/null || echo 0)
-		sup=$((sup + ${v:-0}))
-	done
-	for p in $(pgrep -f "$W/go/now"); do
-		v=$(awk '/^Pss:/ { print $2 }' /proc/$p/smaps_rollup 2>/dev/null || echo 0)
-		all=$((all + ${v:-0}))
-	done
-	echo "$N sandboxes: $(echo "$pids" | wc -w) ringfence processes (supervisors and inits), PSS $((sup / 1024)) MB; their commands (sh) $((all / 1024)) MB more"
-	touch "$W/go/now"
+	pss() { awk '/^Pss:/ { s += $2 } END { print int(s / 1024) }' $(for p in "$@"; do echo /proc/$p/smaps_rollup; done) 2>/dev/null; }
+	# the supervisors started here and their children (each sandbox's init)
+	rf_pids=$(for p in $(cat "$W/sups"); do echo $p; cat /proc/$p/task/*/children 2>/dev/null; done)
+	cmd_pids=$(pgrep -f "$W/go/fifo")
+	echo "$N sandboxes: $(echo "$rf_pids" | wc -w) ringfence processes (supervisors and inits): PSS $(pss $rf_pids) MB; their commands (sh, cat): $(pss $cmd_pids) MB more"
+	# release them all: a writer opens the FIFO and closes it
+	: > "$W/go/fifo"
 	i=0
 	while [ "$(grep -l ok "$W"/res/* 2>/dev/null | wc -l)" -lt "$N" ]; do
 		sleep 1
 		i=$((i + 1))
-		[ $i -lt 120 ] || break
+		[ $i -lt 180 ] || break
 	done
 	echo "answered through their proxies: $(grep -l ok "$W"/res/* 2>/dev/null | wc -l) of $N"
 	;;

@@ -14,6 +14,8 @@
  *   every policy file, and the directory holding it, is root's and
  *   writable by root alone: whoever writes the policy chooses what root
  *   runs.
+ * - It runs in / (PWD=/), never in the directory ringfence started in,
+ *   which the sandbox usually writes.
  * - argv is split as the policy wrote it; no shell (name one to get one),
  *   no PATH search.  stdin is /dev/null, stderr the caller's, stdout read
  *   up to 8 KiB; the command gets its own process group, killed whole
@@ -265,6 +267,16 @@ _noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent)
 	if (dup2(fd, 3) < 0)
 		_exit(1);
 	(void)close_range(4, ~0U, 0);
+	/* The directory ringfence started in is usually the project the
+	 * sandbox writes: a command that reads or imports anything relative
+	 * to it (python3 -c puts it first on sys.path, a tool's ./config,
+	 * git's repository discovery) would run what the sandbox planted
+	 * there, outside the sandbox.  The commands run in /, which no
+	 * sandbox writes; PWD and OLDPWD, which some tools trust over
+	 * getcwd(), say so too. */
+	if (chdir("/") < 0 || setenv("PWD", "/", 1) < 0)
+		_exit(1);
+	(void)unsetenv("OLDPWD");
 	/* the variables other credentials were read from are not the
 	 * command's to see, nor this process's to keep */
 	for (size_t k = 0; k < p->n_creds; k++)

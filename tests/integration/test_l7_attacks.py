@@ -184,20 +184,36 @@ def test_short_basic_secret_reflected_in_base64(two, inject):
     endpoints, error pages) sends that base64 back.  The reflection scan
     (scrub.c add_secret) looks for base64 only through a 'core' of at least
     12 characters, which a secret of 8 bytes or fewer does not have, so the
-    command decodes the echo and holds the password."""
+    command decodes the echo and holds the password.  Caught, the body is
+    cut where the secret began (a cred.reflect event), as for a longer one."""
     creds = ("[credential tok]\nenv = TOK\nsource = env:RF_SHORT\nhosts = good.test\n"
              "inject = %s\n" % inject)
     p = two.net_policy("allow = good.test\nupstream_ca = %s" % two.path("bin", "ca.pem"), creds)
     auth = ("Basic $(printf 'apiuser:%s' \"$TOK\" | base64)" if inject == "replace"
             else "Bearer $TOK")
-    r = two.sh("curl -sS -m 10 -H \"Authorization: %s\" https://good.test/headers" % auth, p,
-               env={"RF_SHORT": SHORT_SECRET})
-    # positive control: the upstream got the request and echoed its Authorization
-    assert "GET /headers" in r.stdout and "Authorization: Basic " in r.stdout, \
-        (r.stdout, r.stderr)
-    b64 = r.stdout.split("Authorization: Basic ", 1)[1].split()[0]
-    decoded = base64.b64decode(b64 + "==").decode(errors="replace")
-    assert SHORT_SECRET not in decoded, "reflected: Basic %s is %r" % (b64, decoded)
+    # /seen first: what the upstream received, hex-encoded (which the scan
+    # does not take for the secret), then /headers, which echoes it as it is
+    r = two.sh("curl -sS -m 10 -H \"Authorization: %s\" https://good.test/seen; "
+               "curl -sS -m 10 -H \"Authorization: %s\" https://good.test/headers"
+               % (auth, auth), p, env={"RF_SHORT": SHORT_SECRET})
+    # positive control: the upstream got the secret in a Basic
+    # authorization, so /headers answers with its base64
+    assert r.stdout.startswith("hex:"), (r.stdout, r.stderr)
+    seen = bytes.fromhex(r.stdout[4:].split("\n", 1)[0]).decode(errors="replace")
+    assert "GET /seen" in seen and "Authorization: Basic " in seen, seen
+    sent = seen.split("Authorization: Basic ", 1)[1].split()[0]
+    assert SHORT_SECRET in base64.b64decode(sent + "==").decode(errors="replace"), seen
+    # what came back of /headers (cut where the secret began, or nothing)
+    # never holds it; the proxy says it came back
+    echoed = r.stdout.split("\n", 1)[1] if "\n" in r.stdout else ""
+    for piece in echoed.split("Authorization: Basic ")[1:]:
+        b64 = (piece.split() or [""])[0]
+        b64 = b64[:len(b64) - 1] if len(b64) % 4 == 1 else b64
+        decoded = base64.b64decode(b64 + "=" * (-len(b64) % 4), validate=False)
+        assert SHORT_SECRET.encode() not in decoded, "reflected: Basic %s is %r" % (b64, decoded)
+    assert SHORT_SECRET not in echoed
+    ev = two.events("cred.reflect")
+    assert any(e["credential"] == "tok" and e["host"] == "good.test" for e in ev), ev
 
 
 PLANT = r'''

@@ -296,6 +296,47 @@ static void test_base64_any_alignment(void **state)
 	nx_scrub_free(s);
 }
 
+/* inject = basic:USER and basic-user: a secret too short for a base64 core
+ * of 12 characters is still found in the exact Basic value the proxy
+ * writes, also url-safe and without its padding; another user's or
+ * another password's is not. */
+static void test_basic_short_secret(void **state)
+{
+	static const struct nx_cred basic[] = {
+		{ "pw", PH, sizeof(PH) - 1, "hunter22", 8, &hosts, false,
+		  POLICY_INJECT_BASIC_PASSWORD, "apiuser", false, NULL, 0, 0 },
+		{ "user", PH2, sizeof(PH2) - 1, "kz9!", 4, &hosts, false, POLICY_INJECT_BASIC_USER,
+		  NULL, false, NULL, 0, 0 },
+	};
+	static const struct {
+		const char *body;
+		int want;
+	} cases[] = {
+		{ "Authorization: Basic YXBpdXNlcjpodW50ZXIyMg==\n", -EACCES }, /* apiuser:hunter22 */
+		{ "{\"auth\":\"YXBpdXNlcjpodW50ZXIyMg\"}", -EACCES },	  /* no padding */
+		{ "Authorization: Basic a3o5ITo=\n", -EACCES },		  /* kz9!: */
+		{ "Authorization: Basic b3RoZXI6aHVudGVyMjI=\n", 0 },	  /* other:hunter22 */
+		{ "Authorization: Basic YXBpdXNlcjpodW50ZXIyMQ==\n", 0 },	  /* apiuser:hunter21 */
+		{ "Authorization: Basic a3o5Pzo=\n", 0 },			  /* kz9?: */
+	};
+	struct nx_scrub *s = NULL;
+	char *out;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(nx_scrub_new(basic, 2, &s), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (size_t step = 1; step <= 7; step += 6) {
+			const char *b = cases[i].body;
+			assert_int_equal(stream(s, NX_FRAME_PLAIN, b, strlen(b), step, &out, &len),
+					 cases[i].want);
+			if (cases[i].want == 0)
+				assert_memory_equal(out, b, strlen(b));
+			free(out);
+		}
+	nx_scrub_free(s);
+}
+
 static void test_budget(void **state)
 {
 	struct nx_budget b;
@@ -392,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_chunked),
 		cmocka_unit_test(test_websocket),
 		cmocka_unit_test(test_base64_any_alignment),
+		cmocka_unit_test(test_basic_short_secret),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_previous_secret_and_scan_lifetime),
 	};

@@ -322,6 +322,41 @@ int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
 	return 0;
 }
 
+struct nx_scrub *nx_scrub_ref(const struct nx_scrub *s)
+{
+	((struct nx_scrub *)s)->refs++; /* released by nx_scrub_free() */
+	return (struct nx_scrub *)s;
+}
+
+int nx_scrub_with(const struct nx_scrub *base, const struct nx_scrub_extra *extra, size_t n,
+		  struct nx_scrub **ret)
+{
+	struct nx_scrub *s = calloc(1, sizeof(*s));
+	int r = 0;
+
+	if (!s)
+		return -ENOMEM;
+	s->refs = 1;
+	s->creds = base->creds;
+	s->n_creds = base->n_creds;
+	for (size_t i = 0; i < base->n && r == 0; i++) {
+		const struct needle *nd = &base->needles[i];
+		r = add_needle(s, nd->bytes, nd->len, nd->cred, nd->b64, nd->raw);
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		size_t len = extra[i].len;
+		while (len > 0 && extra[i].b64[len - 1] == '=')
+			len--; /* an echo may drop the padding */
+		r = add_needle(s, extra[i].b64, len, extra[i].cred, true, false);
+	}
+	if (r < 0) {
+		nx_scrub_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
 size_t nx_scrub_hold_max(const struct nx_scrub *s)
 {
 	return s->hold_max;

@@ -1605,9 +1605,9 @@ static int open_policy(const char *path, struct policy_file_stat *fs)
 
 	if (!*base) /* "/" or a trailing slash: no file to walk up from */
 		return open_no_symlinks(path);
-	if ((size_t)snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
-			     !slash ? "." : slash == path ? "/" : path) >= sizeof(dir))
+	if (strlen(path) >= sizeof(dir))
 		return -ENAMETOOLONG;
+	dirname_of(path, dir, sizeof(dir));
 	dirfd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
 	if (dirfd < 0)
 		return errno == ENOSYS || errno == EPERM ? -ENOSYS : -errno;

@@ -35,7 +35,8 @@ void nx_basic_keep(struct conn *c, const struct nx_cred_ctx *x)
 		return;
 	b = &c->basic[c->next_basic];
 	for (size_t i = 0; i < c->n_basic; i++)
-		if (c->basic[i].len == x->basic_len && memcmp(c->basic[i].b64, x->basic, x->basic_len) == 0)
+		if (c->basic[i].len == x->basic_len &&
+		    memcmp(c->basic[i].b64, x->basic, x->basic_len) == 0)
 			return;
 	if (b->b64) {
 		explicit_bzero(b->b64, b->len);

@@ -312,11 +312,13 @@ static void test_basic_short_secret(void **state)
 		const char *body;
 		int want;
 	} cases[] = {
-		{ "Authorization: Basic YXBpdXNlcjpodW50ZXIyMg==\n", -EACCES }, /* apiuser:hunter22 */
+		/* apiuser:hunter22 */
+		{ "Authorization: Basic YXBpdXNlcjpodW50ZXIyMg==\n", -EACCES },
 		{ "{\"auth\":\"YXBpdXNlcjpodW50ZXIyMg\"}", -EACCES },	  /* no padding */
 		{ "Authorization: Basic a3o5ITo=\n", -EACCES },		  /* kz9!: */
 		{ "Authorization: Basic b3RoZXI6aHVudGVyMjI=\n", 0 },	  /* other:hunter22 */
-		{ "Authorization: Basic YXBpdXNlcjpodW50ZXIyMQ==\n", 0 },	  /* apiuser:hunter21 */
+		/* apiuser:hunter21 */
+		{ "Authorization: Basic YXBpdXNlcjpodW50ZXIyMQ==\n", 0 },
 		{ "Authorization: Basic a3o5Pzo=\n", 0 },			  /* kz9?: */
 	};
 	struct nx_scrub *s = NULL;
@@ -376,7 +378,8 @@ static void test_scrub_with_a_basic_value(void **state)
 	free(out);
 	/* the base's needles are all there: the other secret, as it is and
 	 * in base64 */
-	assert_int_equal(stream(s, NX_FRAME_PLAIN, SECRET2, strlen(SECRET2), 1, &out, &len), -EACCES);
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, SECRET2, strlen(SECRET2), 1, &out, &len),
+			 -EACCES);
 	free(out);
 	assert_int_equal(stream(s, NX_FRAME_PLAIN, enc, strlen(enc), 5, &out, &len), -EACCES);
 	free(out);

@@ -391,9 +391,11 @@ void nx_cred_unavailable_refuse(struct conn *c, const struct nx_cred *cr, const 
 	http_error(c, 502, status_title(502), text);
 }
 
-/* Reports what a request's rewrite put in. */
+/* Reports what a request's rewrite put in (and keeps a Basic value it
+ * re-encoded, for the response scan). */
 void nx_cred_report(struct conn *c, const struct nx_cred_ctx *x)
 {
+	nx_basic_keep(c, x);
 	for (int w = 0; w < _NX_CRED_WHERE_MAX; w++)
 		for (size_t k = 0; k < x->n; k++)
 			if (x->injected[w] & (1u << k))

@@ -131,6 +131,7 @@ struct inner_state {
 	uint16_t port;
 };
 
+#define NX_CONN_BASIC_KEEP 8
 struct conn {
 	struct nx_deferred defer; /* first: freed whole after the batch */
 	struct netproxy *np;
@@ -172,6 +173,17 @@ struct conn {
 
 	/* responses scanned for secrets (scrub.c) */
 	struct nx_scan *scan;
+	/* Basic values re-encoded around a secret on this connection
+	 * (inject = replace), the last NX_CONN_BASIC_KEEP, looked for in its
+	 * responses through a scrub of its own made from the proxy's */
+	struct nx_conn_basic {
+		char *b64;
+		size_t len;
+		unsigned cred;
+	} basic[NX_CONN_BASIC_KEEP];
+	size_t n_basic, next_basic;
+	struct nx_scrub *own_scrub;	    /* NULL until a Basic value is kept */
+	struct nx_scrub *own_base; /* the proxy's scrub it was made from (a reference) */
 };
 
 struct dns_req {
@@ -337,6 +349,8 @@ int nx_scan_begin(struct conn *c, enum nx_frame frame);
 size_t nx_down_room(const struct conn *c);
 bool nx_to_client(struct conn *c, const char *p, size_t n);
 void nx_scan_end(struct conn *c);
+void nx_basic_keep(struct conn *c, const struct nx_cred_ctx *x);
+void nx_basic_free(struct conn *c);
 bool nx_header_is(const struct nx_header *h, const char *name);
 int nx_head_to_client(struct conn *c, const struct nx_response *r);
 enum nx_frame nx_upgrade_frame(const struct nx_response *r);

@@ -587,6 +587,12 @@ int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *i
 						put(&o, in, b);
 						put(&o, enc, en);
 						x->injected[NX_CRED_BASIC] |= used;
+						if (en <= sizeof(x->basic)) {
+							memcpy(x->basic, enc, en);
+							x->basic_len = en;
+							x->basic_cred =
+								(unsigned)__builtin_ctz(used);
+						}
 					}
 				}
 			}

@@ -209,6 +209,7 @@ enum nx_cred_where {
 
 /* One request's rewrite: which credentials are bound to its host, what was
  * put in, and what refused it. */
+#define NX_CRED_BASIC_KEEP 1024
 struct nx_cred_ctx {
 	const struct nx_cred *creds;
 	size_t n;
@@ -220,6 +221,12 @@ struct nx_cred_ctx {
 	/* the header whose value the next nx_cred_field() call is given */
 	const char *field_name;
 	size_t field_name_len;
+	/* the Basic value a replace credential was re-encoded into (the
+	 * response scan looks for it: a short secret has no base64 core of
+	 * its own); 0 when none, or longer than NX_CRED_BASIC_KEEP */
+	char basic[NX_CRED_BASIC_KEEP];
+	size_t basic_len;
+	unsigned basic_cred;
 };
 
 bool nx_cred_bound(const struct nx_cred *cr, const char *host, uint16_t port);
@@ -267,6 +274,18 @@ int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret);
  * by its command, whose old value an upstream may still hand back. */
 int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
 		      const size_t *prev_len, struct nx_scrub **ret);
+/* BASE's needles and, for each of EXTRA, that exact base64 text (a Basic
+ * value the proxy re-encoded around a secret, inject = replace), whatever
+ * the secret's length. */
+struct nx_scrub_extra {
+	const char *b64;
+	size_t len;
+	unsigned cred;
+};
+int nx_scrub_with(const struct nx_scrub *base, const struct nx_scrub_extra *extra, size_t n,
+		  struct nx_scrub **ret);
+/* Another reference to S, dropped by nx_scrub_free(). */
+struct nx_scrub *nx_scrub_ref(const struct nx_scrub *s);
 /* Drops the owner's reference: freed once no scan holds it either. */
 void nx_scrub_free(struct nx_scrub *s);
 /* The most a stream scan may hold back (it fits a small buffer twice). */

@@ -106,6 +106,7 @@ void nx_conn_kill(struct conn *c)
 	close_pipes(c);
 	nx_scan_free(c->scan);
 	c->scan = NULL;
+	nx_basic_free(c);
 	nx_conn_buf_free(c, &c->cin);
 	nx_conn_buf_free(c, &c->cout);
 	nx_conn_buf_free(c, &c->uin);

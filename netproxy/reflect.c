@@ -24,19 +24,101 @@
 #include "conn.h"
 #include "ossl.h"
 
+/* A Basic value the request's rewrite re-encoded around a secret
+ * (inject = replace): the response scan looks for that exact text, which
+ * holds a secret too short for a base64 core of its own. */
+void nx_basic_keep(struct conn *c, const struct nx_cred_ctx *x)
+{
+	struct nx_conn_basic *b;
+
+	if (!x->basic_len)
+		return;
+	b = &c->basic[c->next_basic];
+	for (size_t i = 0; i < c->n_basic; i++)
+		if (c->basic[i].len == x->basic_len &&
+		    memcmp(c->basic[i].b64, x->basic, x->basic_len) == 0)
+			return;
+	if (b->b64) {
+		explicit_bzero(b->b64, b->len);
+		free(b->b64);
+	}
+	*b = (struct nx_conn_basic){ .b64 = malloc(x->basic_len), .len = x->basic_len,
+				     .cred = x->basic_cred };
+	if (!b->b64) {
+		b->len = 0; /* out of memory: the scrub is made without it, below */
+		return;
+	}
+	memcpy(b->b64, x->basic, x->basic_len);
+	c->next_basic = (c->next_basic + 1) % NX_CONN_BASIC_KEEP;
+	if (c->n_basic < NX_CONN_BASIC_KEEP)
+		c->n_basic++;
+	nx_scrub_free(c->own_base); /* made again at the next response */
+	c->own_base = NULL;
+}
+
+void nx_basic_free(struct conn *c)
+{
+	for (size_t i = 0; i < NX_CONN_BASIC_KEEP; i++) {
+		if (c->basic[i].b64) {
+			explicit_bzero(c->basic[i].b64, c->basic[i].len);
+			free(c->basic[i].b64);
+		}
+		c->basic[i] = (struct nx_conn_basic){ 0 };
+	}
+	c->n_basic = c->next_basic = 0;
+	nx_scrub_free(c->own_scrub);
+	c->own_scrub = NULL;
+	nx_scrub_free(c->own_base);
+	c->own_base = NULL;
+}
+
+/* The needles this connection's responses are scanned with: the proxy's,
+ * and the Basic values kept for it.  NULL when out of memory. */
+static const struct nx_scrub *scrub_of(struct conn *c)
+{
+	struct nx_scrub_extra extra[NX_CONN_BASIC_KEEP];
+	size_t n = 0;
+
+	if (!c->n_basic)
+		return c->np->scrub;
+	if (c->own_scrub && c->own_base == c->np->scrub)
+		return c->own_scrub;
+	for (size_t i = 0; i < c->n_basic; i++)
+		if (c->basic[i].len)
+			extra[n++] = (struct nx_scrub_extra){ c->basic[i].b64, c->basic[i].len,
+							      c->basic[i].cred };
+	nx_scrub_free(c->own_scrub); /* a scan under way keeps its own */
+	c->own_scrub = NULL;
+	/* held, so that a refresh's new scrub is never taken for it by its
+	 * address */
+	nx_scrub_free(c->own_base);
+	c->own_base = NULL;
+	if (nx_scrub_with(c->np->scrub, extra, n, &c->own_scrub) < 0)
+		return NULL;
+	c->own_base = nx_scrub_ref(c->np->scrub);
+	return c->own_scrub;
+}
+
 /* A body or stream of FRAME begins: 0, or -1 when the connection ended. */
 int nx_scan_begin(struct conn *c, enum nx_frame frame)
 {
+	const struct nx_scrub *s;
+
 	if (!c->np->scrub)
 		return 0;
+	s = scrub_of(c);
+	if (!s) {
+		nx_reflect_cut(c, -ENOMEM);
+		return -1;
+	}
 	/* the secrets were fetched again since this connection's scan was
-	 * made: the new needles from this response on (nothing is held back
-	 * between responses) */
-	if (c->scan && nx_scan_scrub(c->scan) != c->np->scrub && nx_scan_held(c->scan) == 0) {
+	 * made, or a Basic value was kept: the new needles from this
+	 * response on (nothing is held back between responses) */
+	if (c->scan && nx_scan_scrub(c->scan) != s && nx_scan_held(c->scan) == 0) {
 		nx_scan_free(c->scan);
 		c->scan = NULL;
 	}
-	if (!c->scan && nx_scan_new(c->np->scrub, &c->scan) < 0) {
+	if (!c->scan && nx_scan_new(s, &c->scan) < 0) {
 		nx_reflect_cut(c, -ENOMEM);
 		return -1;
 	}
@@ -116,7 +198,8 @@ int nx_head_to_client(struct conn *c, const struct nx_response *r)
 				nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
 				return -1;
 			}
-		int sr = nx_scrub_head(c->np->scrub, head, r->head_len, &clean, &len, &hits);
+		const struct nx_scrub *s = scrub_of(c);
+		int sr = s ? nx_scrub_head(s, head, r->head_len, &clean, &len, &hits) : -ENOMEM;
 		if (sr < 0) {
 			nx_reflect_cut(c, sr);
 			return -1;

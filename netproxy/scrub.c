@@ -219,8 +219,55 @@ void nx_scrub_free(struct nx_scrub *s)
 	free(s);
 }
 
-/* Every needle of one secret of credential K. */
-static int add_secret(struct nx_scrub *s, const char *secret, size_t len, unsigned k, char *core)
+/*
+ * inject = basic:USER or basic-user: the proxy itself writes
+ * Basic base64(USER:secret) (or base64(secret:)), so that exact text is a
+ * needle, whatever the secret's length: the cores below leave out a
+ * secret too short to have one of 12 characters, and an echo of the
+ * request's head would hand it back whole.  Without its padding, which an
+ * echo may drop.
+ */
+static int add_basic(struct nx_scrub *s, const struct nx_cred *cr, const char *secret,
+		     size_t len, unsigned k)
+{
+	size_t ul, raw_len, en;
+	char *raw, *enc;
+	int r;
+
+	if (cr->inject != POLICY_INJECT_BASIC_PASSWORD && cr->inject != POLICY_INJECT_BASIC_USER)
+		return 0;
+	ul = cr->inject == POLICY_INJECT_BASIC_PASSWORD && cr->inject_arg ? strlen(cr->inject_arg)
+									   : 0;
+	raw_len = ul + 1 + len;
+	raw = malloc(raw_len);
+	enc = malloc((raw_len + 2) / 3 * 4 + 1);
+	if (!raw || !enc) {
+		free(raw);
+		free(enc);
+		return -ENOMEM;
+	}
+	if (cr->inject == POLICY_INJECT_BASIC_PASSWORD) {
+		memcpy(raw, cr->inject_arg, ul);
+		raw[ul] = ':';
+		memcpy(raw + ul + 1, secret, len);
+	} else {
+		memcpy(raw, secret, len);
+		raw[len] = ':';
+	}
+	en = nx_base64_encode(raw, raw_len, enc);
+	while (en > 0 && enc[en - 1] == '=')
+		en--;
+	r = add_needle(s, enc, en, k, true, false);
+	explicit_bzero(raw, raw_len);
+	explicit_bzero(enc, (raw_len + 2) / 3 * 4 + 1);
+	free(raw);
+	free(enc);
+	return r;
+}
+
+/* Every needle of one secret of credential CR, the K-th. */
+static int add_secret(struct nx_scrub *s, const struct nx_cred *cr, const char *secret,
+		      size_t len, unsigned k, char *core)
 {
 	int r = add_needle(s, secret, len, k, false, false);
 
@@ -234,6 +281,8 @@ static int add_secret(struct nx_scrub *s, const char *secret, size_t len, unsign
 		if (m >= 12)
 			r = add_needle(s, core, m, k, true, false);
 	}
+	if (r == 0)
+		r = add_basic(s, cr, secret, len, k);
 	return r;
 }
 
@@ -258,12 +307,48 @@ int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
 	s->creds = creds;
 	s->n_creds = n;
 	for (size_t k = 0; k < n && r == 0; k++) {
-		r = add_secret(s, creds[k].secret, creds[k].secret_len, (unsigned)k, core);
+		r = add_secret(s, &creds[k], creds[k].secret, creds[k].secret_len, (unsigned)k,
+			       core);
 		if (r == 0 && prev && prev[k] && prev_len[k])
-			r = add_secret(s, prev[k], prev_len[k], (unsigned)k, core);
+			r = add_secret(s, &creds[k], prev[k], prev_len[k], (unsigned)k, core);
 	}
 	explicit_bzero(core, NX_B64_CORE_MAX);
 	free(core);
+	if (r < 0) {
+		nx_scrub_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+struct nx_scrub *nx_scrub_ref(const struct nx_scrub *s)
+{
+	((struct nx_scrub *)s)->refs++; /* released by nx_scrub_free() */
+	return (struct nx_scrub *)s;
+}
+
+int nx_scrub_with(const struct nx_scrub *base, const struct nx_scrub_extra *extra, size_t n,
+		  struct nx_scrub **ret)
+{
+	struct nx_scrub *s = calloc(1, sizeof(*s));
+	int r = 0;
+
+	if (!s)
+		return -ENOMEM;
+	s->refs = 1;
+	s->creds = base->creds;
+	s->n_creds = base->n_creds;
+	for (size_t i = 0; i < base->n && r == 0; i++) {
+		const struct needle *nd = &base->needles[i];
+		r = add_needle(s, nd->bytes, nd->len, nd->cred, nd->b64, nd->raw);
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		size_t len = extra[i].len;
+		while (len > 0 && extra[i].b64[len - 1] == '=')
+			len--; /* an echo may drop the padding */
+		r = add_needle(s, extra[i].b64, len, extra[i].cred, true, false);
+	}
 	if (r < 0) {
 		nx_scrub_free(s);
 		return r;

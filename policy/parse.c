@@ -1509,10 +1509,16 @@ static char *reader(char *str, int num, void *stream)
 static int intern_file(struct policy *p, const char *path, const char **ret)
 {
 	char **files = realloc(p->files, (p->n_files + 1) * sizeof(*files));
+	struct policy_file_stat *fs;
 
 	if (!files)
 		return -ENOMEM;
 	p->files = files;
+	fs = realloc(p->file_stats, (p->n_files + 1) * sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	p->file_stats = fs;
+	fs[p->n_files] = (struct policy_file_stat){ .dirs_err = -ENOENT };
 	files[p->n_files] = strdup(path);
 	if (!files[p->n_files])
 		return -ENOMEM;
@@ -1547,9 +1553,79 @@ static void dirname_of(const char *path, char *dir, size_t size)
 		snprintf(dir, size, "%.*s", (int)(slash - path), path);
 }
 
+/*
+ * The directories holding a file opened in DIRFD: DIRFD's own, then each
+ * parent by "..", until a directory is its own parent (/).  Walked from
+ * the descriptor, not the path: a directory renamed or swapped for a
+ * symbolic link after the file was opened changes nothing here.
+ */
+static int walk_dirs(int dirfd, struct policy_file_stat *fs)
+{
+	_cleanup_close_ int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	struct stat st, up;
+
+	if (cur < 0 || fstat(cur, &st) < 0)
+		return -errno;
+	for (int i = 0; i < 4096; i++) {
+		struct policy_dir_stat *d = realloc(fs->dirs, (fs->n_dirs + 1) * sizeof(*d));
+		int next;
+		if (!d)
+			return -ENOMEM;
+		fs->dirs = d;
+		d[fs->n_dirs++] = (struct policy_dir_stat){ st.st_uid, st.st_mode };
+		next = openat(cur, "..", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 || fstat(next, &up) < 0) {
+			int e = -errno;
+			if (next >= 0)
+				close(next);
+			return e;
+		}
+		close(cur);
+		cur = next;
+		if (up.st_dev == st.st_dev && up.st_ino == st.st_ino)
+			return 0;
+		st = up;
+	}
+	return -ELOOP;
+}
+
+/* PATH opened without following a symbolic link in any component: its
+ * directory first, then the file in it, so that the directories holding
+ * what is read can be walked from that directory (walk_dirs). */
+static int open_policy(const char *path, struct policy_file_stat *fs)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char dir[PATH_MAX];
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int dirfd = -1;
+	int fd;
+
+	if (!*base) /* "/" or a trailing slash: no file to walk up from */
+		return open_no_symlinks(path);
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	dirname_of(path, dir, sizeof(dir));
+	dirfd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+	if (dirfd < 0)
+		return errno == ENOSYS || errno == EPERM ? -ENOSYS : -errno;
+	how = (struct open_how){
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	};
+	fd = (int)syscall(SYS_openat2, dirfd, base, &how, sizeof(how));
+	if (fd < 0)
+		return errno == ENOSYS || errno == EPERM ? -ENOSYS : -errno;
+	fs->dirs_err = walk_dirs(dirfd, fs);
+	return fd;
+}
+
 static int load_file(struct parse_ctx *parent, const char *path, struct policy_error *err,
 		     struct policy *p, struct file_id *stack, int depth)
 {
+	struct policy_file_stat *fs;
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct parse_ctx c = { .p = p, .err = err, .stack = stack, .depth = depth };
@@ -1562,7 +1638,8 @@ static int load_file(struct parse_ctx *parent, const char *path, struct policy_e
 		c.file = path;
 		return fail(&c, NULL, "out of memory"), r;
 	}
-	fd = open_no_symlinks(path);
+	fs = &p->file_stats[p->n_files - 1];
+	fd = open_policy(path, fs);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		const char *why = "";
 		r = fd < 0 ? fd : -errno;
@@ -1578,6 +1655,11 @@ static int load_file(struct parse_ctx *parent, const char *path, struct policy_e
 		fail(&c, NULL, "cannot read policy: %s%s", strerror(-r), why);
 		return r;
 	}
+	/* what was read, for whoever must know who could have written it */
+	*fs = (struct policy_file_stat){ .read = true, .dev = st.st_dev, .ino = st.st_ino,
+					 .uid = st.st_uid, .mode = st.st_mode,
+					 .dirs_err = fs->dirs_err, .dirs = fs->dirs,
+					 .n_dirs = fs->n_dirs };
 	if (!S_ISREG(st.st_mode)) {
 		fail(&c, NULL, "not a regular file");
 		return -EINVAL;
@@ -1814,8 +1896,11 @@ void policy_free(struct policy *p)
 	policy_list_free(&p->syscalls.deny);
 	policy_list_free(&p->syscalls.allow);
 	free(p->log.file);
-	for (size_t i = 0; i < p->n_files; i++)
+	for (size_t i = 0; i < p->n_files; i++) {
 		free(p->files[i]);
+		free(p->file_stats[i].dirs);
+	}
 	free(p->files);
+	free(p->file_stats);
 	free(p);
 }

@@ -155,8 +155,26 @@ struct policy_scalar_origin {
 	bool set;
 };
 
+/* What one policy file was, taken from the descriptor it was read from
+ * (never from its path again: the path may name something else by the
+ * time anyone asks), and the directories holding it: the one it was opened
+ * in, then each parent by "..", up to /. */
+struct policy_dir_stat {
+	uint32_t uid;
+	uint32_t mode;
+};
+struct policy_file_stat {
+	bool read;	/* false: not a file (a policy from a string), or not read */
+	uint64_t dev, ino;
+	uint32_t uid, mode;
+	int dirs_err;	/* 0, or -errno: the directories could not all be walked */
+	struct policy_dir_stat *dirs; /* [0]: the file's own directory; last: / */
+	size_t n_dirs;
+};
+
 struct policy {
 	char **files; /* every file read, in order; owned */
+	struct policy_file_stat *file_stats; /* one per file; owned */
 	size_t n_files;
 
 	enum policy_enforcement enforcement;

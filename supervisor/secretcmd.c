@@ -11,9 +11,12 @@
  * - It runs as the user who started ringfence, never as run_as: the
  *   command is the caller's own tool, with the caller's environment (less
  *   the variables other credentials were read from).  As root, only when
- *   every policy file, and the directory holding it, is root's and
- *   writable by root alone: whoever writes the policy chooses what root
+ *   every policy file, and every directory above it up to /, is root's
+ *   and writable by root alone (as the parser found them through the
+ *   descriptors it read): whoever writes the policy chooses what root
  *   runs.
+ * - It runs in / (PWD=/), never in the directory ringfence started in,
+ *   which the sandbox usually writes.
  * - argv is split as the policy wrote it; no shell (name one to get one),
  *   no PATH search.  stdin is /dev/null, stderr the caller's, stdout read
  *   up to 8 KiB; the command gets its own process group, killed whole
@@ -23,7 +26,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -265,6 +267,16 @@ _noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent)
 	if (dup2(fd, 3) < 0)
 		_exit(1);
 	(void)close_range(4, ~0U, 0);
+	/* The directory ringfence started in is usually the project the
+	 * sandbox writes: a command that reads or imports anything relative
+	 * to it (python3 -c puts it first on sys.path, a tool's ./config,
+	 * git's repository discovery) would run what the sandbox planted
+	 * there, outside the sandbox.  The commands run in /, which no
+	 * sandbox writes; PWD and OLDPWD, which some tools trust over
+	 * getcwd(), say so too. */
+	if (chdir("/") < 0 || setenv("PWD", "/", 1) < 0)
+		_exit(1);
+	(void)unsetenv("OLDPWD");
 	/* the variables other credentials were read from are not the
 	 * command's to see, nor this process's to keep */
 	for (size_t k = 0; k < p->n_creds; k++)
@@ -298,27 +310,38 @@ _noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent)
 	}
 }
 
+/* Root's alone: owned by root, writable by no one else (a directory
+ * writable by others but sticky, like /tmp, lets no one else rename or
+ * remove root's entries in it). */
+static bool root_alone(uint32_t uid, uint32_t mode)
+{
+	return uid == 0 && (!(mode & 022) || (S_ISDIR(mode) && (mode & S_ISVTX)));
+}
+
 /* As root, the command runs as root: only a policy no other user could
- * have written may name one. */
+ * have written may name one.  Judged from what the parser recorded of the
+ * descriptors it read (policy_file_stat), never by looking the paths up
+ * again: a directory of the user's swapped for a symbolic link between the
+ * two would have the check see another file than the one read. */
 static void check_root_policy(const struct policy *p, const struct policy_credential *pc)
 {
 	if (geteuid() != 0)
 		return;
 	for (size_t i = 0; i < p->n_files; i++) {
-		char dir[4096];
-		struct stat st, dst;
+		const struct policy_file_stat *fs = &p->file_stats[i];
 		const char *bad = NULL;
-		snprintf(dir, sizeof(dir), "%s", p->files[i]);
-		if (stat(p->files[i], &st) < 0 || stat(dirname(dir), &dst) < 0)
+		if (!fs->read || fs->dirs_err < 0 || fs->n_dirs == 0)
 			bad = "cannot be checked";
-		else if (st.st_uid != 0 || (st.st_mode & 022))
+		else if (!root_alone(fs->uid, fs->mode))
 			bad = "is not root's alone";
-		else if (dst.st_uid != 0 || ((dst.st_mode & 022) && !(dst.st_mode & S_ISVTX)))
-			bad = "is in a directory that is not root's alone";
+		for (size_t d = 0; !bad && d < fs->n_dirs; d++)
+			if (!root_alone(fs->dirs[d].uid, fs->dirs[d].mode))
+				bad = d == 0 ? "is in a directory that is not root's alone"
+					     : "is under a directory that is not root's alone";
 		if (bad)
 			die("%s:%u: credential.source: [credential %s]: cmd: would run as root, and "
-			    "the policy file %s %s (owned by root, writable by root only): whoever "
-			    "writes it chooses what root runs",
+			    "the policy file %s %s (owned by root, writable by root only, and every "
+			    "directory above it up to /): whoever writes it chooses what root runs",
 			    origin_file(&pc->source_origin), pc->source_origin.line, pc->name,
 			    p->files[i], bad);
 	}

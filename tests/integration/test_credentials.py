@@ -14,6 +14,7 @@ secret), so every assertion below is about what the upstream actually got.
 import base64
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -178,6 +179,7 @@ s.sendall(b"GET http://good.test/seen HTTP/1.1\r\nHost: good.test\r\nX-T: %s\r\n
           % (T.encode(), T.encode()))
 out = read_all(s).decode("latin-1")
 import re
+import shutil
 print("keepalive =", re.findall(r"HTTP/1\.1 \d+ [A-Za-z]+", out))
 print("first carried it:", "@SECRET@".encode().hex() in out)
 '''.replace("@SECRET@", SECRET)
@@ -940,6 +942,21 @@ def test_cmd_as_root_needs_a_policy_only_root_could_write(world):  # noqa: F811
         os.chown(os.path.dirname(p), NOBODY, NOBODY)
         r = run(b, "echo ran", p)
         assert r.returncode == 125 and "a directory that is not root's alone" in r.stderr
+        # nor one further up: whoever may write there may swap the whole
+        # directory holding the policy (every one up to / is looked at)
+        top = os.path.dirname(p)
+        os.chown(top, 0, 0)
+        sub = os.path.join(top, "sub")
+        os.mkdir(sub, 0o755)
+        q = os.path.join(sub, "policy.ini")
+        shutil.copy(p, q)
+        os.chmod(q, 0o644)
+        r = run(b, 'echo "$TOK"', q)  # positive control: root's all the way up
+        assert r.returncode == 0 and r.stdout.startswith("ringfence_tok_"), r.stderr
+        os.chown(top, NOBODY, NOBODY)
+        r = run(b, "echo ran", q)
+        assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+        assert "under a directory that is not root's alone" in r.stderr, r.stderr
     finally:
         b.cleanup()
 

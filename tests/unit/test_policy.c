@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The policy parser, expansion and error messages.  Table-driven. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -566,6 +568,78 @@ static void test_include_merges_first_and_overrides(void **state)
 	policy_free(p);
 }
 
+/* Each file read is recorded from the descriptor read (owner, mode, dev,
+ * ino), with every directory above it up to /, walked by ".." from the
+ * one it was opened in; a symbolic link in the path is never followed;
+ * a policy from a string records nothing to trust. */
+static void test_file_stats_from_the_descriptor_read(void **state)
+{
+	(void)state;
+	char dir[128], path[512], link[256], cwd[PATH_MAX];
+	struct policy *p = NULL;
+	struct policy_error err = { 0 };
+	struct stat top, inc, d, t, root;
+
+	snprintf(dir, sizeof(dir), "%s/d", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	write_text("d/top.ini", "[sandbox]\ninclude = inc.ini\n");
+	write_text("d/inc.ini", "[filesystem]\nread = /usr\n");
+	snprintf(path, sizeof(path), "%s/top.ini", dir);
+	assert_int_equal(stat(path, &top), 0);
+	snprintf(link, sizeof(link), "%s/inc.ini", dir);
+	assert_int_equal(stat(link, &inc), 0);
+	assert_int_equal(stat(dir, &d), 0);
+	assert_int_equal(stat(tmpdir, &t), 0);
+	assert_int_equal(stat("/", &root), 0);
+	assert_int_equal(policy_load_file(path, &p, &err), 0);
+	assert_int_equal(p->n_files, 2);
+	for (size_t i = 0; i < 2; i++) {
+		const struct policy_file_stat *fs = &p->file_stats[i];
+		const struct stat *want = i == 0 ? &top : &inc;
+		assert_true(fs->read);
+		assert_int_equal(fs->dev, want->st_dev);
+		assert_int_equal(fs->ino, want->st_ino);
+		assert_int_equal(fs->uid, want->st_uid);
+		assert_int_equal(fs->mode, want->st_mode);
+		assert_int_equal(fs->dirs_err, 0);
+		/* d, rf-unit-XXXXXX, tmp, / */
+		assert_int_equal(fs->n_dirs, 4);
+		assert_int_equal(fs->dirs[0].mode, d.st_mode);
+		assert_int_equal(fs->dirs[0].mode & 0777, 0777);
+		assert_int_equal(fs->dirs[1].mode, t.st_mode);
+		assert_int_equal(fs->dirs[3].uid, root.st_uid);
+		assert_int_equal(fs->dirs[3].mode, root.st_mode);
+	}
+	policy_free(p);
+	p = NULL;
+	/* a name without a directory: the working directory's */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(policy_load_file("top.ini", &p, &err), 0);
+	assert_int_equal(chdir(cwd), 0);
+	assert_true(p->file_stats[0].read);
+	assert_int_equal(p->file_stats[0].ino, top.st_ino);
+	assert_int_equal(p->file_stats[0].n_dirs, 4);
+	assert_int_equal(p->file_stats[0].dirs[0].mode, d.st_mode);
+	policy_free(p);
+	p = NULL;
+	/* a directory in the path that is a symbolic link is never followed */
+	snprintf(link, sizeof(link), "%s/l", tmpdir);
+	assert_int_equal(symlink(dir, link), 0);
+	snprintf(path, sizeof(path), "%s/top.ini", link);
+	assert_int_not_equal(policy_load_file(path, &p, &err), 0);
+	assert_non_null(strstr(err.msg, "symbolic link"));
+	assert_null(p);
+	/* a policy from a string: nothing read, nothing to trust */
+	assert_int_equal(policy_load_string("s.ini", "[filesystem]\nread = /usr\n", NULL, &p, &err),
+			 0);
+	assert_int_equal(p->n_files, 1);
+	assert_false(p->file_stats[0].read);
+	assert_int_equal(p->file_stats[0].n_dirs, 0);
+	policy_free(p);
+}
+
 static void test_include_cycle_is_an_error(void **state)
 {
 	(void)state;
@@ -730,6 +804,7 @@ int main(void)
 		cmocka_unit_test(test_dotdot_refused),
 		cmocka_unit_test(test_include_merges_first_and_overrides),
 		cmocka_unit_test(test_include_cycle_is_an_error),
+		cmocka_unit_test(test_file_stats_from_the_descriptor_read),
 		cmocka_unit_test(test_error_in_included_file_names_it),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_default_policy_loads),

@@ -296,6 +296,98 @@ static void test_base64_any_alignment(void **state)
 	nx_scrub_free(s);
 }
 
+/* inject = basic:USER and basic-user: a secret too short for a base64 core
+ * of 12 characters is still found in the exact Basic value the proxy
+ * writes, also url-safe and without its padding; another user's or
+ * another password's is not. */
+static void test_basic_short_secret(void **state)
+{
+	static const struct nx_cred basic[] = {
+		{ "pw", PH, sizeof(PH) - 1, "hunter22", 8, &hosts, false,
+		  POLICY_INJECT_BASIC_PASSWORD, "apiuser", false, NULL, 0, 0 },
+		{ "user", PH2, sizeof(PH2) - 1, "kz9!", 4, &hosts, false, POLICY_INJECT_BASIC_USER,
+		  NULL, false, NULL, 0, 0 },
+	};
+	static const struct {
+		const char *body;
+		int want;
+	} cases[] = {
+		/* apiuser:hunter22 */
+		{ "Authorization: Basic YXBpdXNlcjpodW50ZXIyMg==\n", -EACCES },
+		{ "{\"auth\":\"YXBpdXNlcjpodW50ZXIyMg\"}", -EACCES },	  /* no padding */
+		{ "Authorization: Basic a3o5ITo=\n", -EACCES },		  /* kz9!: */
+		{ "Authorization: Basic b3RoZXI6aHVudGVyMjI=\n", 0 },	  /* other:hunter22 */
+		/* apiuser:hunter21 */
+		{ "Authorization: Basic YXBpdXNlcjpodW50ZXIyMQ==\n", 0 },
+		{ "Authorization: Basic a3o5Pzo=\n", 0 },			  /* kz9?: */
+	};
+	struct nx_scrub *s = NULL;
+	char *out;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(nx_scrub_new(basic, 2, &s), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (size_t step = 1; step <= 7; step += 6) {
+			const char *b = cases[i].body;
+			assert_int_equal(stream(s, NX_FRAME_PLAIN, b, strlen(b), step, &out, &len),
+					 cases[i].want);
+			if (cases[i].want == 0)
+				assert_memory_equal(out, b, strlen(b));
+			free(out);
+		}
+	nx_scrub_free(s);
+}
+
+/* inject = replace inside a Basic value the client wrote: the value the
+ * proxy re-encoded is looked for by a scrub made from the proxy's with it
+ * (nx_scrub_with), which keeps every needle of the one it was made from. */
+static void test_scrub_with_a_basic_value(void **state)
+{
+	static const struct nx_cred rep[] = {
+		{ "short", PH, sizeof(PH) - 1, "hunter22", 8, &hosts, false, POLICY_INJECT_REPLACE,
+		  NULL, false, NULL, 0, 0 },
+		{ "other", PH2, sizeof(PH2) - 1, SECRET2, sizeof(SECRET2) - 1, &hosts, false,
+		  POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+	};
+	const char *echo = "Authorization: Basic YXBpdXNlcjpodW50ZXIyMg==\n"; /* apiuser:hunter22 */
+	const char *other = "Authorization: Basic YXBpdXNlcjpodW50ZXIyMQ==\n"; /* ...hunter21 */
+	const struct nx_scrub_extra extra = { "YXBpdXNlcjpodW50ZXIyMg==", 24, 0 };
+	struct nx_scrub *base = NULL, *s = NULL;
+	struct nx_scan *sc;
+	char *out, *enc = b64(SECRET2);
+	size_t len;
+
+	(void)state;
+	assert_int_equal(nx_scrub_new(rep, 2, &base), 0);
+	/* the control: too short for a core of its own, the base misses it */
+	assert_int_equal(stream(base, NX_FRAME_PLAIN, echo, strlen(echo), 3, &out, &len), 0);
+	free(out);
+	assert_int_equal(nx_scrub_with(base, &extra, 1, &s), 0);
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, echo, strlen(echo), 3, &out, &len), -EACCES);
+	free(out);
+	assert_int_equal(nx_scan_new(s, &sc), 0);
+	nx_scan_reset(sc, NX_FRAME_PLAIN);
+	out = malloc(strlen(echo) + 64);
+	assert_int_equal(nx_scan_feed(sc, echo, strlen(echo), out, &len), -EACCES);
+	assert_ptr_equal(nx_scan_hit(sc), &rep[0]);
+	nx_scan_free(sc);
+	free(out);
+	/* another password in the same place is not it */
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, other, strlen(other), 3, &out, &len), 0);
+	free(out);
+	/* the base's needles are all there: the other secret, as it is and
+	 * in base64 */
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, SECRET2, strlen(SECRET2), 1, &out, &len),
+			 -EACCES);
+	free(out);
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, enc, strlen(enc), 5, &out, &len), -EACCES);
+	free(out);
+	free(enc);
+	nx_scrub_free(s);
+	nx_scrub_free(base);
+}
+
 static void test_budget(void **state)
 {
 	struct nx_budget b;
@@ -392,6 +484,8 @@ int main(void)
 		cmocka_unit_test(test_chunked),
 		cmocka_unit_test(test_websocket),
 		cmocka_unit_test(test_base64_any_alignment),
+		cmocka_unit_test(test_basic_short_secret),
+		cmocka_unit_test(test_scrub_with_a_basic_value),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_previous_secret_and_scan_lifetime),
 	};

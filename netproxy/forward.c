@@ -238,16 +238,20 @@ static bool judge_request(struct conn *c, const struct nx_request *r)
 }
 
 /*
- * A host whose requests are judged one by one (method and path rules) or
- * that a secret may go to: its upstream connection carries one request.
- * The proxy frames each request and the upstream may frame it otherwise: a
- * GET's body it never reads, a body it stops reading after an early
- * answer, an interim answer it takes for the last.  On a reused connection
- * those bytes are read as the next request, which no rule judged (a
- * request smuggled in a body, a CL.0 desync), or a request left open
- * swallows the next one's head with the secret just written into it.
- * With Connection: close and a new connection for every request, bytes the
- * upstream did not take as we framed them reach nothing.
+ * A request with a body to a host whose requests are judged one by one
+ * (method and path rules) or that a secret may go to: its upstream
+ * connection carries it alone.  The proxy frames the body and the upstream
+ * may frame it otherwise: a body it never reads (a GET's, or any of a
+ * handler that ignores it), or stops reading after an early answer.  On a
+ * reused connection those bytes are read as the next request, which no
+ * rule judged (a request smuggled in a body, a CL.0 desync), or a request
+ * left open in them swallows the next one's head with the secret just
+ * written into it.  With Connection: close and the connection closed at
+ * the exchange's end, bytes the upstream did not take as we framed them
+ * reach nothing.  A request without a body (no Content-Length, no
+ * Transfer-Encoding) ends at its head for every server, so it keeps the
+ * connection: bytes past a response's end already close it (see
+ * nx_forward_step()).
  */
 static bool rules_or_bound(const struct conn *c)
 {
@@ -326,8 +330,8 @@ void nx_http_request(struct conn *c)
 		free(r);
 		return;
 	}
-	c->fwd.one_shot = rules_or_bound(c);
-	if (c->fwd.one_shot && r->body != NX_BODY_NONE &&
+	c->fwd.one_shot = r->body != NX_BODY_NONE && rules_or_bound(c);
+	if (c->fwd.one_shot &&
 	    ((r->method_len == 3 && strncasecmp(r->method, "GET", 3) == 0) ||
 	     (r->method_len == 4 && strncasecmp(r->method, "HEAD", 4) == 0))) {
 		/* a body most servers never read, to a host whose requests
@@ -371,8 +375,8 @@ void nx_http_request(struct conn *c)
 	free(r);
 
 	/* same upstream as the previous request on this connection: reuse it
-	 * (one_shot: never used yet, as intercepted TLS dials it before the
-	 * first request; the exchange's end closes it) */
+	 * (one_shot: it ended in step, or was never used, as intercepted TLS
+	 * dials it before the first request; this exchange's end closes it) */
 	if (c->up_connected && c->up.tag.fd >= 0 && strcmp(c->up_host, c->host) == 0 &&
 	    c->up_port == c->port) {
 		c->state = S_FORWARD;

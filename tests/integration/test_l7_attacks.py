@@ -290,3 +290,25 @@ def test_get_body_smuggles_a_request_past_the_rules(two, proto):
     assert "stored:" in r.stdout, (r.stdout, r.stderr)
     assert "reached" not in r.stdout.split("stored:", 1)[1], \
         "GET /store/smuggled ran on the upstream: %s" % r.stdout
+
+
+@pytest.mark.parametrize("proto", ["http", "tls"])
+def test_ignored_post_body_smuggles_a_request_past_the_rules(two, proto):
+    """The same desync with a body the proxy must forward: allow = POST
+    .../ignore, whose handler answers without reading the body (upstream.py)
+    and keeps the connection.  Refusing a GET's body is not enough: the
+    upstream connection of a request with a body to a ruled host must end
+    with it (Connection: close, never reused)."""
+    s = "https" if proto == "tls" else "http"
+    p = policy(two, "allow = POST %s://good.test/ignore\nallow = GET %s://good.test/stored/**\n"
+               "allow = GET %s://good.test/hello" % (s, s, s), upstream_ca=proto == "tls")
+    key = "smuggled-" + uuid.uuid4().hex[:8]
+    script = SMUGGLE.replace("sys.argv[1]", repr(proto)).replace("smuggled", key).replace(
+        'b"GET /hello HTTP/1.1\\r\\nHost: good.test\\r\\nContent-Length',
+        'b"POST /ignore HTTP/1.1\\r\\nHost: good.test\\r\\nContent-Length')
+    assert "POST /ignore" in script
+    r = two.python(script, p)
+    assert "direct: blocked" in r.stdout, (r.stdout, r.stderr)
+    assert "stored:" in r.stdout, (r.stdout, r.stderr)
+    assert "reached" not in r.stdout.split("stored:", 1)[1], \
+        "GET /store/smuggled ran on the upstream: %s" % r.stdout

@@ -235,6 +235,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             self.reply(("%s %s\n%s" % (self.command, self.path, self.headers)).encode())
             return
+        if self.path == "/ignore":
+            # a handler that answers without reading the body, and keeps
+            # the connection (a static file's, many frameworks' routes)
+            self.reply(b"ignored\n")
+            return
         if self.path == "/reject":
             # answers before reading the body, and hangs up
             self.send_response(413)

@@ -113,6 +113,7 @@ struct fwd_state {
 	bool up_ended;	 /* the upstream ended; what it sent is still being passed on */
 	bool req_secret; /* the current request carried a secret */
 	bool req_bound;	 /* the current request went to a host a secret may go to */
+	bool one_shot;	 /* its upstream connection ends with this request (rules_or_bound()) */
 };
 
 /* A tunnel's state (tunnel.c): [0] client → upstream, [1] upstream → client. */

@@ -300,11 +300,18 @@ bool nx_path_glob(const char *pat, size_t pn, const char *path, size_t sn, bool 
 	return true;
 }
 
-static bool method_in(const char *list, size_t n, const char *m, size_t mlen, bool icase)
+/* DENY: in any letter case, and HEAD where the list names GET, as
+ * frameworks (Express, Flask, Rails, Django) run the GET handler for a
+ * HEAD, query and all.  An allow rule takes HEAD only where it lists it. */
+static bool method_in(const char *list, size_t n, const char *m, size_t mlen, bool deny)
 {
 	size_t i = 0;
+	const bool icase = deny;
 
 	if (!list)
+		return true;
+	if (deny && mlen == 4 && strncasecmp(m, "HEAD", 4) == 0 &&
+	    method_in(list, n, "GET", 3, true))
 		return true;
 	while (i < n) {
 		size_t e = i;
@@ -367,6 +374,57 @@ bool nx_decide_ruled(const struct nx_decider *d, const char *host, uint16_t port
 		any_rule_for(&d->p->net.deny_http, true, host, port));
 }
 
+/* A path as routers take it: without one trailing empty segment (Express,
+ * Rails, Spring MVC before 6 serve /a/ as /a), each segment without its
+ * trailing dots and spaces (IIS and Windows file systems drop them), a
+ * segment that would be left empty kept as it is.  OUT holds N + 1 bytes. */
+static size_t route_form(const char *in, size_t n, char *out)
+{
+	size_t o = 0, seg = 0;
+
+	if (n > 1 && in[n - 1] == '/')
+		n--;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || in[i] == '/') {
+			size_t e = o;
+			for (;;) {
+				if (e > seg && out[e - 1] == '.')
+					e--;
+				else if (e >= seg + 3 && memcmp(out + e - 3, "%20", 3) == 0)
+					e -= 3;
+				else
+					break;
+			}
+			if (e > seg)
+				o = e;
+			if (i < n) {
+				out[o++] = '/';
+				seg = o;
+			}
+			continue;
+		}
+		out[o++] = in[i];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* A deny rule matches the path as it is or as routers take it: both in
+ * route_form(), so that a rule written /a/ also meets /a. */
+static bool deny_path(const char *pat, size_t pn, const char *path, size_t sn)
+{
+	char rp[NX_PATH_MAX + 1], rs[NX_PATH_MAX + 1];
+	size_t rpn, rsn;
+
+	if (nx_path_glob(pat, pn, path, sn, true))
+		return true;
+	if (pn > NX_PATH_MAX || sn > NX_PATH_MAX)
+		return false; /* longer than any path judged */
+	rpn = route_form(pat, pn, rp);
+	rsn = route_form(path, sn, rs);
+	return nx_path_glob(rp, rpn, rs, rsn, true);
+}
+
 const struct policy_item *nx_http_rule_match(const struct policy_list *l, bool deny,
 					     const char *host, uint16_t port, const char *method,
 					     size_t mlen, const char *path, size_t plen,
@@ -378,7 +436,8 @@ const struct policy_item *nx_http_rule_match(const struct policy_list *l, bool d
 		if (policy_http_rule_split(l->items[i].value, &pr) < 0 ||
 		    !rule_host(&pr, deny, host, port) ||
 		    !method_in(pr.methods, pr.methods_len, method, mlen, deny) ||
-		    !nx_path_glob(pr.path, pr.path_len, path, plen, deny))
+		    !(deny ? deny_path(pr.path, pr.path_len, path, plen)
+			   : nx_path_glob(pr.path, pr.path_len, path, plen, false)))
 			continue;
 		if (pr.query && !nx_glob_chars(pr.query, pr.query_len, query ? query : "",
 					       query ? qlen : 0, deny))

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -112,6 +113,8 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		PUT("Accept-Encoding: identity\r\n");
 	if (r->upgrade)
 		PUT("Connection: Upgrade\r\n");
+	else if (c->fwd.one_shot)
+		PUT("Connection: close\r\n");
 	PUT("\r\n");
 #undef FIELD
 #undef PUT
@@ -234,6 +237,29 @@ static bool judge_request(struct conn *c, const struct nx_request *r)
 	return true;
 }
 
+/*
+ * A request with a body to a host whose requests are judged one by one
+ * (method and path rules) or that a secret may go to: its upstream
+ * connection carries it alone.  The proxy frames the body and the upstream
+ * may frame it otherwise: a body it never reads (a GET's, or any of a
+ * handler that ignores it), or stops reading after an early answer.  On a
+ * reused connection those bytes are read as the next request, which no
+ * rule judged (a request smuggled in a body, a CL.0 desync), or a request
+ * left open in them swallows the next one's head with the secret just
+ * written into it.  With Connection: close and the connection closed at
+ * the exchange's end, bytes the upstream did not take as we framed them
+ * reach nothing.  A request without a body (no Content-Length, no
+ * Transfer-Encoding) ends at its head for every server, so it keeps the
+ * connection: bytes past a response's end already close it (see
+ * nx_forward_step()).
+ */
+static bool rules_or_bound(const struct conn *c)
+{
+	struct nx_decider d = nx_decider_of(c->np);
+
+	return nx_decide_ruled(&d, c->host, c->port) || nx_decide_bound(&d, c->host, c->port);
+}
+
 /* A request head is complete in c->cin: judge it and start it.
  * Long: the order of its checks (the parse, an inner stream's Host, a
  * CONNECT's placeholders, the head rebuilt, the upstream reused) is the
@@ -304,6 +330,22 @@ void nx_http_request(struct conn *c)
 		free(r);
 		return;
 	}
+	c->fwd.one_shot = r->body != NX_BODY_NONE && rules_or_bound(c);
+	if (c->fwd.one_shot &&
+	    ((r->method_len == 3 && strncasecmp(r->method, "GET", 3) == 0) ||
+	     (r->method_len == 4 && strncasecmp(r->method, "HEAD", 4) == 0))) {
+		/* a body most servers never read, to a host whose requests
+		 * are judged: it could only hide a second request */
+		char reason[160];
+		snprintf(reason, sizeof(reason),
+			 "%.*s with a body (servers that do not read it take it for the next "
+			 "request) to a host with method and path rules or a credential",
+			 (int)r->method_len, r->method);
+		free(r);
+		c->v.rule = NULL;
+		nx_refuse(c, reason, NULL, "send it without a body", HINT_NONE);
+		return;
+	}
 	if (c->np->hooks.head)
 		c->np->hooks.head(c->np->hooks.ud, r->host, r->port, c->inner.on,
 				  c->cin.d + c->cin.off, r->head_len);
@@ -332,7 +374,9 @@ void nx_http_request(struct conn *c)
 	nx_buf_consume(&c->cin, r->head_len);
 	free(r);
 
-	/* same upstream as the previous request on this connection: reuse it */
+	/* same upstream as the previous request on this connection: reuse it
+	 * (one_shot: it ended in step, or was never used, as intercepted TLS
+	 * dials it before the first request; this exchange's end closes it) */
 	if (c->up_connected && c->up.tag.fd >= 0 && strcmp(c->up_host, c->host) == 0 &&
 	    c->up_port == c->port) {
 		c->state = S_FORWARD;
@@ -604,9 +648,11 @@ bool nx_forward_step(struct conn *c)
 			nx_conn_kill(c);
 			return false;
 		}
-		if (c->fwd.resp_close || !c->up_connected || nx_buf_used(&c->uin)) {
+		if (c->fwd.resp_close || c->fwd.one_shot || !c->up_connected ||
+		    nx_buf_used(&c->uin)) {
 			/* bytes past the response's end belong to no
-			 * request of ours: that upstream is out of step */
+			 * request of ours: that upstream is out of step
+			 * (one_shot: it is not trusted to be in step) */
 			nx_close_upstream(c);
 			c->up_connected = false;
 		}

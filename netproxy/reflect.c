@@ -166,6 +166,26 @@ bool nx_header_is(const struct nx_header *h, const char *name)
 	return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
 }
 
+/* The head's Connection fields dropped (the status line kept): a request
+ * whose upstream connection ends with it (forward.c, one_shot) asked the
+ * upstream to close, and the upstream's "Connection: close" answers the
+ * proxy, not the client, whose connection is kept. */
+static size_t drop_connection(char *h, size_t n)
+{
+	size_t o = 0, i = 0;
+
+	while (i < n) {
+		const char *eol = memmem(h + i, n - i, "\r\n", 2);
+		size_t l = eol ? (size_t)(eol - (h + i)) + 2 : n - i;
+		if (i == 0 || l < 11 || strncasecmp(h + i, "connection:", 11) != 0) {
+			memmove(h + o, h + i, l);
+			o += l;
+		}
+		i += l;
+	}
+	return o;
+}
+
 /* A response head from uin to cout, secrets replaced.  1 moved, 0 wait
  * for room, -1 the connection was answered or ended. */
 int nx_head_to_client(struct conn *c, const struct nx_response *r)
@@ -212,6 +232,18 @@ int nx_head_to_client(struct conn *c, const struct nx_response *r)
 					"a response head too large once its secrets are replaced");
 			return -1;
 		}
+	}
+	if (c->fwd.one_shot && c->fwd.keep_alive && r->close && r->minor == 1 &&
+	    r->status >= 200 && r->body != NX_BODY_CLOSE) {
+		if (!clean) {
+			clean = malloc(len);
+			if (!clean) {
+				nx_conn_kill(c);
+				return -1;
+			}
+			memcpy(clean, head, len);
+		}
+		len = drop_connection(clean, len);
 	}
 	if (nx_buf_room(&c->cout) < len && nx_buf_cap(&c->cout) < BUF_CAP &&
 	    nx_buf_grow(&c->cout) == -ENOBUFS && nx_buf_used(&c->cout) == 0) {

@@ -79,6 +79,7 @@ int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, si
 {
 	size_t o = 0, seg_len = 0, seg_dots = 0, seg_start = 0;
 	bool seg_glob2 = false;
+	unsigned char prev = 0; /* the byte before, decoded, within a segment */
 
 	if (n == 0 || in[0] != '/') {
 		*why = "a path starts with '/'";
@@ -110,6 +111,7 @@ int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, si
 			seg_start = o;
 			seg_len = seg_dots = 0;
 			seg_glob2 = false;
+			prev = 0;
 			continue;
 		}
 		c = (unsigned char)in[i];
@@ -128,6 +130,15 @@ int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, si
 				return -EINVAL;
 			}
 		}
+		/* an overlong UTF-8 form (C0 AE for '.', C0 AF for '/', E0 80
+		 * AE...): a lenient decoder reads it as the ASCII byte, which
+		 * the checks here would not have seen */
+		if (c == 0xc0 || c == 0xc1 || (prev == 0xe0 && c >= 0x80 && c <= 0x9f) ||
+		    (prev == 0xf0 && c >= 0x80 && c <= 0x8f)) {
+			*why = "an overlong UTF-8 sequence (%C0%AE, %E0%80%AE...)";
+			return -EINVAL;
+		}
+		prev = c;
 		if (c == '\\') {
 			*why = "a backslash (also written %5C)";
 			return -EINVAL;

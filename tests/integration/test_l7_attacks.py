@@ -306,3 +306,48 @@ def test_get_body_smuggles_a_request_past_the_rules(two, proto):
     assert "stored:" in r.stdout, (r.stdout, r.stderr)
     assert "reached" not in r.stdout.split("stored:", 1)[1], \
         "GET /store/smuggled ran on the upstream: %s" % r.stdout
+
+
+@pytest.mark.parametrize("proto", ["http", "tls"])
+def test_ignored_post_body_smuggles_a_request_past_the_rules(two, proto):
+    """The same desync with a body the proxy must forward: allow = POST
+    .../ignore, whose handler answers without reading the body (upstream.py)
+    and keeps the connection.  Refusing a GET's body is not enough: the
+    upstream connection of a request with a body to a ruled host must end
+    with it (Connection: close, never reused)."""
+    s = "https" if proto == "tls" else "http"
+    p = policy(two, "allow = POST %s://good.test/ignore\nallow = GET %s://good.test/stored/**\n"
+               "allow = GET %s://good.test/hello" % (s, s, s), upstream_ca=proto == "tls")
+    key = "smuggled-" + uuid.uuid4().hex[:8]
+    script = SMUGGLE.replace("sys.argv[1]", repr(proto)).replace("smuggled", key).replace(
+        'b"GET /hello HTTP/1.1\\r\\nHost: good.test\\r\\nContent-Length',
+        'b"POST /ignore HTTP/1.1\\r\\nHost: good.test\\r\\nContent-Length')
+    assert "POST /ignore" in script
+    r = two.python(script, p)
+    assert "direct: blocked" in r.stdout, (r.stdout, r.stderr)
+    assert "stored:" in r.stdout, (r.stdout, r.stderr)
+    assert "reached" not in r.stdout.split("stored:", 1)[1], \
+        "GET /store/smuggled ran on the upstream: %s" % r.stdout
+
+
+KEEP = r'''
+s = dial()
+s.sendall(b"POST http://good.test/headers HTTP/1.1\r\nHost: good.test\r\nContent-Length: 3\r\n\r\nabc"
+          b"GET http://good.test/hello HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n\r\n")
+print(repr(read_all(s).decode(errors="replace")))
+'''
+
+
+def test_a_body_ends_the_upstream_connection_not_the_clients(two):
+    """The upstream is asked to close after a request with a body to a
+    ruled host; its Connection: close answers the proxy, and the client's
+    connection goes on to its next request (a new upstream connection)."""
+    p = policy(two, "allow = POST http://good.test/headers GET http://good.test/hello",
+               upstream_ca=False)
+    r = two.python(KEEP, p)
+    out = eval(r.stdout.strip() or "''")
+    first, _, rest = out.partition("\r\n\r\n")
+    assert first.startswith("HTTP/1.1 200") and "POST /headers" in rest, (out, r.stderr)
+    assert "connection: close" in rest.lower(), "the upstream was not asked to close: %r" % out
+    assert "connection:" not in first.lower(), "the client was told to close: %r" % out
+    assert "hello from" in rest, "the next request on the connection was not answered: %r" % out

@@ -233,7 +233,20 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             return
         if self.path == "/headers":
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            self.reply(("%s %s\n%s" % (self.command, self.path, self.headers)).encode())
+            body = ("%s %s\n%s" % (self.command, self.path, self.headers)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            if self.close_connection:
+                # a close asked for is answered in kind, as nginx does
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if self.path == "/ignore":
+            # a handler that answers without reading the body, and keeps
+            # the connection (a static file's, many frameworks' routes)
+            self.reply(b"ignored\n")
             return
         if self.path == "/reject":
             # answers before reading the body, and hangs up

@@ -343,7 +343,9 @@ static const char rules_text[] =
 	"allow = open.example\n"
 	"deny = DELETE https://open.example/**\n"
 	"deny = GET https://api.example.com/repos/secret/**\n"
-	"deny = https://open.example/admin/**\n";
+	"deny = https://open.example/admin/**\n"
+	"deny = GET https://open.example/exact\n"
+	"deny = PUT https://open.example/slash/\n";
 
 /* A request: its verdict and the rule (line) that gave it. */
 static void test_request(void **state)
@@ -376,6 +378,45 @@ static void test_request(void **state)
 		{ "api.example.com", 443, true, "GET", "/repos/SECRET/x", false, 10, NULL },
 		{ "api.example.com", 443, true, "GET", "/repos/%73ecret/x", false, 10, NULL },
 		{ "api.example.com", 443, true, "GET", "/repos/secret", false, 10, NULL },
+		/* a deny rule meets the forms routers serve as its path: one
+		 * trailing '/', a segment's trailing dots and spaces */
+		{ "api.example.com", 443, true, "GET", "/repos/secret/", false, 10, NULL },
+		{ "api.example.com", 443, true, "GET", "/repos/secret.", false, 10, NULL },
+		{ "api.example.com", 443, true, "GET", "/repos/secret%20", false, 10, NULL },
+		{ "api.example.com", 443, true, "GET", "/repos/secret.%20./x", false, 10, NULL },
+		{ "api.example.com", 443, true, "GET", "/repos/SECRET./x/", false, 10, NULL },
+		{ "open.example", 443, true, "GET", "/admin/", false, 11, NULL },
+		{ "open.example", 443, true, "GET", "/admin.", false, 11, NULL },
+		{ "open.example", 443, true, "GET", "/admin%20/x", false, 11, NULL },
+		{ "open.example", 443, true, "GET", "/x/", true, 8, NULL },
+		{ "open.example", 443, true, "GET", "/admin.x", true, 8, NULL },
+		{ "open.example", 443, true, "GET", "/admin%20x", true, 8, NULL },
+		{ "open.example", 443, true, "GET", "/exact.", false, 12, NULL },
+		{ "open.example", 443, true, "GET", "/exact", false, 12, NULL },
+		{ "open.example", 443, true, "GET", "/exact//", false, 0, "empty segment" },
+		{ "open.example", 443, true, "GET", "/exactly", true, 8, NULL },
+		/* a rule written with a trailing '/' meets the path without it */
+		{ "open.example", 443, true, "PUT", "/slash", false, 13, NULL },
+		{ "open.example", 443, true, "PUT", "/slash/", false, 13, NULL },
+		{ "open.example", 443, true, "GET", "/slash", true, 8, NULL },
+		/* only the allow rule's own forms: the allow list is exact */
+		{ "api.example.com", 443, true, "GET", "/search.?q=abc", false, 0, NULL },
+		/* a deny rule that lists GET also denies HEAD (frameworks run the
+		 * GET handler for it); an allow rule takes HEAD only if it lists it */
+		{ "api.example.com", 443, true, "HEAD", "/repos/secret/x", false, 10, NULL },
+		{ "api.example.com", 443, true, "head", "/repos/secret/x", false, 10, NULL },
+		{ "open.example", 443, true, "HEAD", "/exact", false, 12, NULL },
+		{ "open.example", 443, true, "HEAD", "/slash", true, 8, NULL }, /* PUT only */
+		{ "api.example.com", 443, true, "HEAD", "/search?q=abc", false, 0, NULL },
+		/* overlong UTF-8 forms of '.' and '/' */
+		{ "api.example.com", 443, true, "GET", "/repos/%C0%AE%C0%AE/x", false, 0, "overlong" },
+		{ "api.example.com", 443, true, "GET", "/repos/a%C0%AFb", false, 0, "overlong" },
+		{ "api.example.com", 443, true, "GET", "/repos/%c1%9c", false, 0, "overlong" },
+		{ "api.example.com", 443, true, "GET", "/repos/%E0%80%AE", false, 0, "overlong" },
+		{ "api.example.com", 443, true, "GET", "/repos/%F0%80%80%AE", false, 0, "overlong" },
+		{ "api.example.com", 443, true, "GET", "/repos/%C3%A9", true, 3, NULL },
+		{ "api.example.com", 443, true, "GET", "/repos/%E0%A4%85", true, 3, NULL },
+		{ "api.example.com", 443, true, "GET", "/repos/%F0%90%80%80", true, 3, NULL },
 		/* the query: ignored unless the rule names one */
 		{ "api.example.com", 443, true, "GET", "/search?q=abc", true, 5, NULL },
 		{ "api.example.com", 443, true, "GET", "/search", false, 0, NULL },
@@ -634,6 +675,18 @@ static void test_path_canon(void **state)
 		{ "/...", false, "/..." },
 		{ "/.a", false, "/.a" },
 		{ "/%C3%A9", false, "/%C3%A9" },
+		/* overlong UTF-8: a lenient decoder's '.', '/' and others */
+		{ "/%C0%AE", false, NULL },
+		{ "/%c0%af", false, NULL },
+		{ "/%C1%BF", false, NULL },
+		{ "/%E0%80%AE", false, NULL },
+		{ "/%E0%9F%BF", false, NULL },
+		{ "/%F0%80%80%AF", false, NULL },
+		{ "/%F0%8F%BF%BF", false, NULL },
+		{ "/%E0%A0%80", false, "/%E0%A0%80" },
+		{ "/%F0%90%80%80", false, "/%F0%90%80%80" },
+		{ "/%E0/%80", false, "/%E0/%80" },
+		{ "/%C0%AE", true, NULL },
 		{ "a", false, NULL },
 		{ "", false, NULL },
 		{ "/a/%2e", false, NULL },

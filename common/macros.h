@@ -35,11 +35,11 @@ static inline void closedirp(DIR **d)
 	if (*d)
 		closedir(*d);
 }
-#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_free_	_cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
-#define _noreturn_ __attribute__((noreturn))
-#define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _unused_ __attribute__((unused))
+#define _noreturn_	__attribute__((noreturn))
+#define _printf_(a, b)	__attribute__((format(printf, a, b)))
+#define _unused_	__attribute__((unused))
 
 /* Hand ownership of a cleanup-managed pointer or fd to the caller. */
 static inline void *steal_ptr_impl(void **p)
@@ -58,13 +58,13 @@ static inline int steal_fd(int *fd)
 }
 
 /* Retry a libc call interrupted by a signal. */
-#define RETRY_EINTR(expr)                                                      \
-	({                                                                     \
-		__typeof__(expr) _r;                                           \
-		do                                                             \
-			_r = (expr);                                           \
-		while (_r == -1 && errno == EINTR);                            \
-		_r;                                                            \
+#define RETRY_EINTR(expr)                                                                          \
+	({                                                                                         \
+		__typeof__(expr) _r;                                                               \
+		do                                                                                 \
+			_r = (expr);                                                               \
+		while (_r == -1 && errno == EINTR);                                                \
+		_r;                                                                                \
 	})
 
 #endif

@@ -40,7 +40,7 @@ int landlock_probe_abi(void)
 
 void landlock_caps_for_abi(int abi, struct landlock_caps *caps)
 {
-	*caps = (struct landlock_caps){ .abi = abi };
+	*caps = (struct landlock_caps){.abi = abi};
 	if (abi <= 0)
 		return;
 	/* Start from everything this build knows and take away, oldest last,
@@ -83,8 +83,8 @@ void landlock_caps_for_abi(int abi, struct landlock_caps *caps)
 	}
 }
 
-void landlock_missing(const struct landlock_caps *caps, uint64_t wanted_fs,
-		      uint64_t wanted_scopes, uint64_t *ret_fs, uint64_t *ret_scopes)
+void landlock_missing(const struct landlock_caps *caps, uint64_t wanted_fs, uint64_t wanted_scopes,
+		      uint64_t *ret_fs, uint64_t *ret_scopes)
 {
 	uint64_t fs = wanted_fs & ~caps->fs;
 
@@ -98,14 +98,14 @@ static const struct {
 	uint64_t bit;
 	const char *name;
 } fs_rights[] = {
-	{ LL_FS_EXECUTE, "execute" },	  { LL_FS_WRITE_FILE, "write_file" },
-	{ LL_FS_READ_FILE, "read_file" },   { LL_FS_READ_DIR, "read_dir" },
-	{ LL_FS_REMOVE_DIR, "remove_dir" }, { LL_FS_REMOVE_FILE, "remove_file" },
-	{ LL_FS_MAKE_CHAR, "make_char" },   { LL_FS_MAKE_DIR, "make_dir" },
-	{ LL_FS_MAKE_REG, "make_reg" },	  { LL_FS_MAKE_SOCK, "make_sock" },
-	{ LL_FS_MAKE_FIFO, "make_fifo" },   { LL_FS_MAKE_BLOCK, "make_block" },
-	{ LL_FS_MAKE_SYM, "make_sym" },	  { LL_FS_REFER, "refer" },
-	{ LL_FS_TRUNCATE, "truncate" },	  { LL_FS_IOCTL_DEV, "ioctl_dev" },
+    {LL_FS_EXECUTE, "execute"},	      {LL_FS_WRITE_FILE, "write_file"},
+    {LL_FS_READ_FILE, "read_file"},   {LL_FS_READ_DIR, "read_dir"},
+    {LL_FS_REMOVE_DIR, "remove_dir"}, {LL_FS_REMOVE_FILE, "remove_file"},
+    {LL_FS_MAKE_CHAR, "make_char"},   {LL_FS_MAKE_DIR, "make_dir"},
+    {LL_FS_MAKE_REG, "make_reg"},     {LL_FS_MAKE_SOCK, "make_sock"},
+    {LL_FS_MAKE_FIFO, "make_fifo"},   {LL_FS_MAKE_BLOCK, "make_block"},
+    {LL_FS_MAKE_SYM, "make_sym"},     {LL_FS_REFER, "refer"},
+    {LL_FS_TRUNCATE, "truncate"},     {LL_FS_IOCTL_DEV, "ioctl_dev"},
 };
 
 void landlock_fs_rights_format(uint64_t rights, char *buf, size_t size)
@@ -116,8 +116,8 @@ void landlock_fs_rights_format(uint64_t rights, char *buf, size_t size)
 	for (size_t i = 0; i < ARRAY_SIZE(fs_rights); i++) {
 		if (!(rights & fs_rights[i].bit))
 			continue;
-		int n = snprintf(buf + used, size - used, "%s%s", used ? "," : "",
-				 fs_rights[i].name);
+		int n =
+		    snprintf(buf + used, size - used, "%s%s", used ? "," : "", fs_rights[i].name);
 		if (n < 0 || (size_t)n >= size - used)
 			return;
 		used += (size_t)n;
@@ -128,12 +128,12 @@ int landlock_build(const struct landlock_plan *plan, const struct landlock_caps 
 		   bool deny_tcp, const char **ret_failed_path)
 {
 	struct ll_ruleset_attr attr = {
-		.handled_access_fs = caps->fs,
-		.handled_access_net =
-			deny_tcp && caps->net_tcp ? LL_NET_BIND_TCP | LL_NET_CONNECT_TCP : 0,
-		.scoped = caps->scopes,
+	    .handled_access_fs = caps->fs,
+	    .handled_access_net =
+		deny_tcp && caps->net_tcp ? LL_NET_BIND_TCP | LL_NET_CONNECT_TCP : 0,
+	    .scoped = caps->scopes,
 	};
-	size_t attr_size = caps->abi >= 6 ? sizeof(attr)
+	size_t attr_size = caps->abi >= 6   ? sizeof(attr)
 			   : caps->abi >= 4 ? offsetof(struct ll_ruleset_attr, scoped)
 					    : offsetof(struct ll_ruleset_attr, handled_access_net);
 	_cleanup_close_ int ruleset = -1;
@@ -188,9 +188,9 @@ int landlock_build(const struct landlock_plan *plan, const struct landlock_caps 
  */
 int landlock_scope_abstract_unix(const struct landlock_caps *caps)
 {
-	struct ll_ruleset_attr attr = { .handled_access_fs = LL_FS_REFER,
-					.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET };
-	struct ll_path_beneath_attr pb = { .allowed_access = LL_FS_REFER };
+	struct ll_ruleset_attr attr = {.handled_access_fs = LL_FS_REFER,
+				       .scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET};
+	struct ll_path_beneath_attr pb = {.allowed_access = LL_FS_REFER};
 	_cleanup_close_ int ruleset = -1, root = -1;
 
 	if (caps->abi < 6 || !(caps->scopes & LL_SCOPE_ABSTRACT_UNIX_SOCKET))

@@ -22,24 +22,23 @@
 /* Rights granted by each kind of policy grant. */
 #define LANDLOCK_READ (LL_FS_READ_FILE | LL_FS_READ_DIR)
 #define LANDLOCK_EXEC (LANDLOCK_READ | LL_FS_EXECUTE)
-#define LANDLOCK_WRITE                                                         \
-	(LANDLOCK_READ | LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | \
-	 LL_FS_MAKE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO |     \
-	 LL_FS_MAKE_SYM | LL_FS_REFER | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
+#define LANDLOCK_WRITE                                                                             \
+	(LANDLOCK_READ | LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE |                 \
+	 LL_FS_MAKE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SYM |    \
+	 LL_FS_REFER | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
 /* Rights that mean something on a file (a rule on a file may hold only these). */
-#define LANDLOCK_FILE_RIGHTS                                                   \
-	(LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE |     \
-	 LL_FS_IOCTL_DEV)
+#define LANDLOCK_FILE_RIGHTS                                                                       \
+	(LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
 /* Everything a carve-out marked read-only keeps. */
-#define LANDLOCK_READ_ONLY (LANDLOCK_READ | LL_FS_EXECUTE)
+#define LANDLOCK_READ_ONLY  (LANDLOCK_READ | LL_FS_EXECUTE)
 #define LANDLOCK_ALL_SCOPES (LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL)
 
 /* What an ABI handles. */
 struct landlock_caps {
-	int abi;          /* 0: no Landlock */
-	uint64_t fs;      /* filesystem rights the kernel can restrict */
-	bool net_tcp;     /* ABI 4 */
-	uint64_t scopes;  /* ABI 6 */
+	int abi;	 /* 0: no Landlock */
+	uint64_t fs;	 /* filesystem rights the kernel can restrict */
+	bool net_tcp;	 /* ABI 4 */
+	uint64_t scopes; /* ABI 6 */
 };
 
 /* ABI from the kernel (0 when Landlock is absent or disabled), or -errno. */
@@ -51,8 +50,8 @@ void landlock_caps_for_abi(int abi, struct landlock_caps *caps);
 /* Which of WANTED_FS / WANTED_SCOPES the ABI cannot enforce.  REFER is never
  * "missing": ABI 1 refuses every cross-directory link/rename, which is
  * stricter than any grant. */
-void landlock_missing(const struct landlock_caps *caps, uint64_t wanted_fs,
-		      uint64_t wanted_scopes, uint64_t *ret_fs, uint64_t *ret_scopes);
+void landlock_missing(const struct landlock_caps *caps, uint64_t wanted_fs, uint64_t wanted_scopes,
+		      uint64_t *ret_fs, uint64_t *ret_scopes);
 
 /* Formats the set of rights as "read_file,read_dir,..." into buf. */
 void landlock_fs_rights_format(uint64_t rights, char *buf, size_t size);

@@ -115,8 +115,7 @@ static int split(struct plan_ctx *c, const char *path, uint64_t rights, bool is_
 	r = emit(c->plan, path, base);
 	if (r < 0)
 		return r;
-	struct landlock_split *sp = realloc(c->plan->splits,
-					    (c->plan->n_splits + 1) * sizeof(*sp));
+	struct landlock_split *sp = realloc(c->plan->splits, (c->plan->n_splits + 1) * sizeof(*sp));
 	if (!sp)
 		return -ENOMEM;
 	c->plan->splits = sp;
@@ -135,7 +134,8 @@ static int split(struct plan_ctx *c, const char *path, uint64_t rights, bool is_
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if ((size_t)snprintf(child, sizeof(child), "%s%s%s", path,
-				     strcmp(path, "/") == 0 ? "" : "/", de->d_name) >= sizeof(child))
+				     strcmp(path, "/") == 0 ? "" : "/",
+				     de->d_name) >= sizeof(child))
 			return -ENAMETOOLONG;
 		if (lstat(child, &st) < 0)
 			continue; /* vanished */
@@ -150,7 +150,7 @@ static int split(struct plan_ctx *c, const char *path, uint64_t rights, bool is_
 		else
 			r = emit_as(c->plan, child,
 				    (S_ISDIR(st.st_mode) ? rights : rights & LANDLOCK_FILE_RIGHTS) &
-					    ~base,
+					~base,
 				    true);
 		if (r < 0)
 			return r;
@@ -205,8 +205,8 @@ int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
 		  landlock_note_fn note, void *ud, struct landlock_plan *ret,
 		  const char **ret_failed_path)
 {
-	struct landlock_plan plan = { 0 };
-	struct plan_ctx c = { .plan = &plan };
+	struct landlock_plan plan = {0};
+	struct plan_ctx c = {.plan = &plan};
 	int r = 0;
 
 	*ret_failed_path = NULL;
@@ -279,8 +279,8 @@ out:
 		r = -ENOMEM;
 	for (size_t i = 0; i < c.n_co; i++) {
 		if (plan.carveouts) {
-			plan.carveouts[i] = (struct landlock_carveout){ c.co[i].path,
-								c.co[i].max_access, false };
+			plan.carveouts[i] =
+			    (struct landlock_carveout){c.co[i].path, c.co[i].max_access, false};
 			plan.n_carveouts++;
 		} else {
 			free(c.co[i].path);
@@ -311,7 +311,7 @@ void landlock_plan_free(struct landlock_plan *plan)
 	for (size_t i = 0; i < plan->n_carveouts; i++)
 		free((char *)plan->carveouts[i].path);
 	free(plan->carveouts);
-	*plan = (struct landlock_plan){ 0 };
+	*plan = (struct landlock_plan){0};
 }
 
 bool landlock_plan_allows(const struct landlock_plan *plan, const char *path, uint64_t access)

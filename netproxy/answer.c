@@ -24,12 +24,17 @@ static const char *proto_name(const struct conn *c)
 	if (c->proto == P_HTTP && c->client.ssl)
 		return "https";
 	switch (c->proto) {
-	case P_SOCKS: return "socks5";
-	case P_HTTP: return "http";
-	case P_CAPTURE: return "capture";
-	case P_DNS: return "dns";
+	case P_SOCKS:
+		return "socks5";
+	case P_HTTP:
+		return "http";
+	case P_CAPTURE:
+		return "capture";
+	case P_DNS:
+		return "dns";
 	case P_CONNECT:
-	default: return "connect";
+	default:
+		return "connect";
 	}
 }
 
@@ -38,19 +43,19 @@ void nx_emit_full(struct conn *c, const char *event, const char *reason, const c
 {
 	struct netproxy *np = c->np;
 	struct netproxy_event ev = {
-		.event = event,
-		.proto = proto_name(c),
-		.host = c->host[0] ? c->host : NULL,
-		.port = c->port,
-		.addr = addr,
-		.reason = reason,
-		.rule = c->v.rule,
-		.method = c->proto == P_HTTP && c->fwd.method[0] ? c->fwd.method : NULL,
-		.path = c->proto == P_HTTP && c->fwd.method[0] && c->fwd.path[0] ? c->fwd.path : NULL,
-		.bytes_up = c->bytes_up,
-		.bytes_down = c->bytes_down,
-		.credential = credential,
-		.where = where,
+	    .event = event,
+	    .proto = proto_name(c),
+	    .host = c->host[0] ? c->host : NULL,
+	    .port = c->port,
+	    .addr = addr,
+	    .reason = reason,
+	    .rule = c->v.rule,
+	    .method = c->proto == P_HTTP && c->fwd.method[0] ? c->fwd.method : NULL,
+	    .path = c->proto == P_HTTP && c->fwd.method[0] && c->fwd.path[0] ? c->fwd.path : NULL,
+	    .bytes_up = c->bytes_up,
+	    .bytes_down = c->bytes_down,
+	    .credential = credential,
+	    .where = where,
 	};
 
 	if (np->hooks.event)
@@ -63,16 +68,16 @@ void nx_emit(struct conn *c, const char *event, const char *reason, const char *
 }
 
 static const char *const block_hint_text[_HINT_MAX] = {
-	[HINT_ALLOW] = "a name goes in [network] allow",
-	[HINT_CIDR] = "an address in [network] allow_cidr",
-	[HINT_DENY] = "a [network] deny rule refused some",
-	[HINT_PRIVATE] = "a name resolving to a private address needs [network] allow_cidr",
-	[HINT_CRED_HOSTS] = "a credential's placeholder goes only to the hosts in its "
-			    "[credential NAME] hosts",
-	[HINT_PLAINTEXT] = "a secret goes into plain HTTP only with plaintext = yes in its "
-			   "[credential NAME]",
-	[HINT_MEMORY] = "a larger [network] memory_max allows larger requests",
-	[HINT_REQUEST] = "a request goes in [network] allow as METHOD https://HOST/PATH",
+    [HINT_ALLOW] = "a name goes in [network] allow",
+    [HINT_CIDR] = "an address in [network] allow_cidr",
+    [HINT_DENY] = "a [network] deny rule refused some",
+    [HINT_PRIVATE] = "a name resolving to a private address needs [network] allow_cidr",
+    [HINT_CRED_HOSTS] = "a credential's placeholder goes only to the hosts in its "
+			"[credential NAME] hosts",
+    [HINT_PLAINTEXT] = "a secret goes into plain HTTP only with plaintext = yes in its "
+		       "[credential NAME]",
+    [HINT_MEMORY] = "a larger [network] memory_max allows larger requests",
+    [HINT_REQUEST] = "a request goes in [network] allow as METHOD https://HOST/PATH",
 };
 
 /* Names CRED in the summary's hints, unless another was refused too. */
@@ -176,13 +181,14 @@ static void reset(struct conn *c)
 {
 	if (c->client.tag.fd >= 0)
 		(void)setsockopt(c->client.tag.fd, SOL_SOCKET, SO_LINGER,
-				 &(struct linger){ .l_onoff = 1, .l_linger = 0 }, sizeof(struct linger));
+				 &(struct linger){.l_onoff = 1, .l_linger = 0},
+				 sizeof(struct linger));
 	nx_conn_kill(c);
 }
 
 void nx_socks_reply(struct conn *c, enum nx_socks_reply code, bool then_close)
 {
-	uint8_t r[10] = { 5, (uint8_t)code, 0, 1, 0, 0, 0, 0, 0, 0 };
+	uint8_t r[10] = {5, (uint8_t)code, 0, 1, 0, 0, 0, 0, 0, 0};
 
 	if (then_close) {
 		nx_answer_close(c, (const char *)r, sizeof(r));
@@ -195,15 +201,24 @@ void nx_socks_reply(struct conn *c, enum nx_socks_reply code, bool then_close)
 static const char *status_title(int status)
 {
 	switch (status) {
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 405: return "Method Not Allowed";
-	case 431: return "Request Header Fields Too Large";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 405:
+		return "Method Not Allowed";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Error";
 	}
 }
 
@@ -219,7 +234,8 @@ void nx_refuse(struct conn *c, const char *reason, const char *addr, const char 
 	record_block(c, reason, kind);
 	if (r && r->origin.file)
 		snprintf(text, sizeof(text), "%s:%u blocked: %s (%s:%u)%s%s", c->host, c->port,
-			 reason, r->origin.file, r->origin.line, hint ? "; " : "", hint ? hint : "");
+			 reason, r->origin.file, r->origin.line, hint ? "; " : "",
+			 hint ? hint : "");
 	else
 		snprintf(text, sizeof(text), "%s:%u blocked: %s%s%s", c->host, c->port, reason,
 			 hint ? "; " : "", hint ? hint : "");
@@ -232,8 +248,7 @@ void nx_refuse(struct conn *c, const char *reason, const char *addr, const char 
 }
 
 /* An upstream that could not be reached or answered badly. */
-void nx_upstream_failed(struct conn *c, int status, enum nx_socks_reply code,
-			const char *why)
+void nx_upstream_failed(struct conn *c, int status, enum nx_socks_reply code, const char *why)
 {
 	char text[700];
 
@@ -288,8 +303,7 @@ void nx_head_refuse(struct conn *c, const char *what)
 
 /* A placeholder on its way to a host it is not bound to: the request is
  * refused, in the client's protocol, and logged as an exfiltration attempt. */
-void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where,
-		    bool unsafe)
+void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where where, bool unsafe)
 {
 	char reason[NX_HOST_MAX + 300], text[2 * NX_HOST_MAX + 700], place[300];
 	bool misplaced = false;
@@ -298,8 +312,8 @@ void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where
 		snprintf(reason, sizeof(reason),
 			 "the secret of credential %s cannot stand in a URL as it is", cr->name);
 	else if (where == NX_CRED_HOST)
-		snprintf(reason, sizeof(reason),
-			 "the placeholder of credential %s in a host name", cr->name);
+		snprintf(reason, sizeof(reason), "the placeholder of credential %s in a host name",
+			 cr->name);
 	else if (cr->inject != POLICY_INJECT_REPLACE && nx_cred_bound(cr, c->host, c->port))
 		misplaced = true;
 	else
@@ -327,8 +341,9 @@ void nx_cred_refuse(struct conn *c, const struct nx_cred *cr, enum nx_cred_where
 	if (!unsafe && where != NX_CRED_HOST)
 		record_cred_hint(c->np, cr->name);
 	record_block(c, reason, unsafe || where == NX_CRED_HOST ? HINT_NONE : HINT_CRED_HOSTS);
-	snprintf(text, sizeof(text), "%s:%u blocked: %s; [credential %s] hosts = lists where it may go",
-		 c->host, c->port, reason, cr->name);
+	snprintf(text, sizeof(text),
+		 "%s:%u blocked: %s; [credential %s] hosts = lists where it may go", c->host,
+		 c->port, reason, cr->name);
 	if (c->state == S_SNIFF)
 		nx_conn_kill(c); /* a granted stream: nothing to answer in */
 	else if (c->proto == P_CAPTURE)
@@ -344,8 +359,8 @@ void nx_plain_refuse(struct conn *c, const struct nx_cred *cr)
 {
 	char reason[NX_HOST_MAX + 200], text[2 * NX_HOST_MAX + 600];
 
-	snprintf(reason, sizeof(reason),
-		 "the secret of credential %s would go to %s in plain HTTP", cr->name, c->host);
+	snprintf(reason, sizeof(reason), "the secret of credential %s would go to %s in plain HTTP",
+		 cr->name, c->host);
 	nx_emit_full(c, "cred.block", reason, NULL, cr->name, "plaintext");
 	record_cred_hint(c->np, cr->name);
 	record_block(c, reason, HINT_PLAINTEXT);
@@ -366,8 +381,8 @@ void nx_cred_missing_refuse(struct conn *c, const struct nx_cred *cr)
 
 	nx_cred_place(cr, place, sizeof(place));
 	snprintf(reason, sizeof(reason),
-		 "the request to %s does not carry the placeholder of credential %s in %s",
-		 c->host, cr->name, place);
+		 "the request to %s does not carry the placeholder of credential %s in %s", c->host,
+		 cr->name, place);
 	nx_emit_full(c, "cred.block", reason, NULL, cr->name, "missing");
 	record_block(c, reason, HINT_NONE);
 	snprintf(text, sizeof(text),
@@ -400,7 +415,7 @@ void nx_cred_report(struct conn *c, const struct nx_cred_ctx *x)
 		for (size_t k = 0; k < x->n; k++)
 			if (x->injected[w] & (1u << k))
 				nx_emit_full(c, "cred.inject", NULL, NULL, x->creds[k].name,
-					  nx_cred_where_name((enum nx_cred_where)w));
+					     nx_cred_where_name((enum nx_cred_where)w));
 }
 
 /* A stream refused after the tunnel was granted: nothing to answer in. */
@@ -430,10 +445,11 @@ void nx_reflect_cut(struct conn *c, int err)
 			 "the secret of credential %s came back from %s: the response is cut",
 			 cr->name, c->host);
 		nx_emit_full(c, "cred.reflect", reason, c->addr_text[0] ? c->addr_text : NULL,
-			  cr->name, "body");
+			     cr->name, "body");
 	} else {
-		snprintf(reason, sizeof(reason), "a response from %s that cannot be checked for "
-						 "secrets (%s): cut",
+		snprintf(reason, sizeof(reason),
+			 "a response from %s that cannot be checked for "
+			 "secrets (%s): cut",
 			 c->host, err == -ENOMEM ? "out of memory" : "unreadable framing");
 		nx_emit(c, "net.error", reason, c->addr_text[0] ? c->addr_text : NULL);
 	}
@@ -442,16 +458,17 @@ void nx_reflect_cut(struct conn *c, int err)
 	 * stream's close_notify) must not look complete when it is cut */
 	if (c->client.tag.fd >= 0)
 		(void)setsockopt(c->client.tag.fd, SOL_SOCKET, SO_LINGER,
-				 &(struct linger){ .l_onoff = 1, .l_linger = 0 }, sizeof(struct linger));
+				 &(struct linger){.l_onoff = 1, .l_linger = 0},
+				 sizeof(struct linger));
 	nx_conn_kill(c);
 }
 
-/* ---- the broker's and the nameserver's refusals ------------------------------------------------ */
+/* ---- the broker's and the nameserver's refusals ------------------------------------------------
+ */
 
 /* A connect(2) of the sandbox the policy refuses (capture.c): logged and
  * counted; the broker answers the call itself. */
-void nx_capture_refused(struct conn *c, const char *reason, const char *hint,
-			enum block_hint kind)
+void nx_capture_refused(struct conn *c, const char *reason, const char *hint, enum block_hint kind)
 {
 	char text[700];
 
@@ -467,7 +484,7 @@ void nx_capture_refused(struct conn *c, const char *reason, const char *hint,
  * NXDOMAIN, never looked up. */
 void nx_dns_refused(struct netproxy *np, const char *name, const char *qtype)
 {
-	struct conn tmp = { .np = np, .proto = P_DNS };
+	struct conn tmp = {.np = np, .proto = P_DNS};
 	char reason[64];
 
 	snprintf(tmp.host, sizeof(tmp.host), "%s", name);
@@ -479,7 +496,7 @@ void nx_dns_refused(struct netproxy *np, const char *name, const char *qtype)
 
 void nx_dns_error(struct netproxy *np, const char *name, const char *why)
 {
-	struct conn tmp = { .np = np, .proto = P_DNS };
+	struct conn tmp = {.np = np, .proto = P_DNS};
 
 	if (name)
 		snprintf(tmp.host, sizeof(tmp.host), "%s", name);

@@ -21,7 +21,7 @@
 
 void nx_budget_init(struct nx_budget *b, uint64_t max, size_t pipes_max)
 {
-	*b = (struct nx_budget){ .max = max ? max : NX_BUDGET_DEFAULT, .pipes_max = pipes_max };
+	*b = (struct nx_budget){.max = max ? max : NX_BUDGET_DEFAULT, .pipes_max = pipes_max};
 }
 
 bool nx_budget_take(struct nx_budget *b, size_t n)

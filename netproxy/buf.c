@@ -128,7 +128,7 @@ void nx_buf_free(struct buf *b)
 	if (b->d && bg)
 		nx_budget_give(bg, b->cap);
 	free(b->d);
-	*b = (struct buf){ .bg = bg };
+	*b = (struct buf){.bg = bg};
 }
 
 /* -ENOBUFS: growing to hold it was refused (the budget is used up);

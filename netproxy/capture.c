@@ -30,12 +30,12 @@ int netproxy_capture_judge(struct netproxy *np, const struct sockaddr *sa, size_
 {
 	struct nx_decider d = nx_decider_of(np);
 	struct nx_target t;
-	struct conn tmp = { .np = np, .proto = P_CAPTURE };
+	struct conn tmp = {.np = np, .proto = P_CAPTURE};
 	const char *name;
 	int family;
-	uint8_t a[16] = { 0 };
+	uint8_t a[16] = {0};
 
-	*ret = (struct netproxy_capture){ 0 };
+	*ret = (struct netproxy_capture){0};
 	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *s = (const void *)sa;
 		family = 4;
@@ -43,7 +43,7 @@ int netproxy_capture_judge(struct netproxy *np, const struct sockaddr *sa, size_
 		ret->port = ntohs(s->sin_port);
 	} else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *s = (const void *)sa;
-		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+		static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 		ret->port = ntohs(s->sin6_port);
 		if (memcmp(&s->sin6_addr, mapped, sizeof(mapped)) == 0) {
 			family = 4;
@@ -68,7 +68,8 @@ int netproxy_capture_judge(struct netproxy *np, const struct sockaddr *sa, size_
 	snprintf(tmp.host, sizeof(tmp.host), "%s", ret->host);
 	tmp.port = ret->port;
 	if (!name && nx_names_is_synthetic(family, a)) {
-		nx_capture_refused(&tmp, "an address the sandbox's DNS never gave", NULL, HINT_NONE);
+		nx_capture_refused(&tmp, "an address the sandbox's DNS never gave", NULL,
+				   HINT_NONE);
 		return -EACCES;
 	}
 	nx_decide_target(&d, (enum nx_host_kind)ret->kind, ret->host, ret->addr, ret->port, &t);
@@ -92,7 +93,7 @@ int netproxy_capture_judge(struct netproxy *np, const struct sockaddr *sa, size_
 static bool ticket_addr(const struct sockaddr *sa, size_t len, int *family, uint8_t a[16],
 			uint16_t *port)
 {
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 
 	memset(a, 0, 16);
 	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
@@ -121,7 +122,7 @@ void netproxy_expect_capture(struct netproxy *np, const struct sockaddr *from, s
 			     const struct netproxy_capture *t)
 {
 	long now = nx_now_ms();
-	struct nx_ticket k = { .when = now, .target = *t };
+	struct nx_ticket k = {.when = now, .target = *t};
 	size_t oldest = 0;
 
 	if (!ticket_addr(from, len, &k.family, k.addr, &k.port))
@@ -154,7 +155,8 @@ bool nx_take_ticket(struct netproxy *np, const struct sockaddr_storage *ss,
 	uint8_t a[16];
 	uint16_t port;
 
-	if (!np->n_tickets || !ticket_addr((const struct sockaddr *)ss, sizeof(*ss), &family, a, &port))
+	if (!np->n_tickets ||
+	    !ticket_addr((const struct sockaddr *)ss, sizeof(*ss), &family, a, &port))
 		return false;
 	for (size_t i = 0; i < np->n_tickets; i++) {
 		struct nx_ticket *k = &np->tickets[i];

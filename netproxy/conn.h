@@ -38,26 +38,26 @@
 /* connections at once: at most this, and fewer when the descriptor limit
  * is lower (two sockets each; an idle tunnel gives its pipes back):
  * np->max_conns */
-#define MAX_CONNS 16384
+#define MAX_CONNS     16384
 #define NX_FD_RESERVE 256
-#define BUF_CAP (64 * 1024)
-#define BUF_SMALL 4096 /* past the memory budget */
-#define PIPE_CAP (1024 * 1024) /* asked for; the kernel may give less */
-#define MAX_ADDRS 16
+#define BUF_CAP	      (64 * 1024)
+#define BUF_SMALL     4096	    /* past the memory budget */
+#define PIPE_CAP      (1024 * 1024) /* asked for; the kernel may give less */
+#define MAX_ADDRS     16
 
 /* timeouts, milliseconds; those a policy may shorten ([network]
  * first_bytes_timeout, client_timeout, connect_timeout) are the proxy's
  * (T_FIRST_BYTES(c) ...) */
 #define T_FIRST_BYTES(c) ((c)->np->timer[POLICY_TIMER_FIRST_BYTES]) /* a tunnel's, to judge */
-#define T_HEAD(c) ((c)->np->timer[POLICY_TIMER_CLIENT]) /* a client that stalls mid-request */
-#define T_CONNECT(c) ((c)->np->timer[POLICY_TIMER_CONNECT]) /* DNS and TCP connect together */
-#define T_KEEPALIVE 120000 /* idle between requests on a kept-alive connection */
-#define T_RESPONSE 300000 /* waiting for an upstream's answer */
-#define T_TUNNEL 3600000  /* an idle tunnel */
+#define T_HEAD(c)	 ((c)->np->timer[POLICY_TIMER_CLIENT]) /* a client that stalls mid-request */
+#define T_CONNECT(c)	 ((c)->np->timer[POLICY_TIMER_CONNECT]) /* DNS and TCP connect together */
+#define T_KEEPALIVE	 120000	 /* idle between requests on a kept-alive connection */
+#define T_RESPONSE	 300000	 /* waiting for an upstream's answer */
+#define T_TUNNEL	 3600000 /* an idle tunnel */
 
 struct buf {
 	char *d;
-	size_t off, len; /* data is d[off..len) */
+	size_t off, len;      /* data is d[off..len) */
 	size_t cap;	      /* BUF_CAP or BUF_SMALL, once allocated */
 	struct nx_budget *bg; /* charged CAP while allocated, when set */
 };
@@ -183,8 +183,8 @@ struct conn {
 		unsigned cred;
 	} basic[NX_CONN_BASIC_KEEP];
 	size_t n_basic, next_basic;
-	struct nx_scrub *own_scrub;	    /* NULL until a Basic value is kept */
-	struct nx_scrub *own_base; /* the proxy's scrub it was made from (a reference) */
+	struct nx_scrub *own_scrub; /* NULL until a Basic value is kept */
+	struct nx_scrub *own_base;  /* the proxy's scrub it was made from (a reference) */
 };
 
 struct dns_req {
@@ -247,14 +247,14 @@ struct netproxy {
 	struct nx_refresh_state {
 		long fetched, last_try; /* nx_now_ms() */
 		bool pending, failed;
-		char why[200];	/* the last failure */
-		char *prev;	/* the secret before the current one, still scanned for */
+		char why[200]; /* the last failure */
+		char *prev;    /* the secret before the current one, still scanned for */
 		size_t prev_len;
 	} refresh[NETPROXY_CRED_MAX];
 	struct nx_tag secret_tag; /* the secret source, when secret_msg */
 	char *secret_msg;	  /* its answers are read here */
 	struct netproxy_tls *tls;
-	struct nx_scrub *scrub;	/* the secrets' needles; NULL without credentials */
+	struct nx_scrub *scrub; /* the secrets' needles; NULL without credentials */
 	char *scratch;		/* a scan's output: BUF_CAP + the most it holds */
 
 	struct nx_budget budget; /* buffers and pipes, [network] memory_max */
@@ -263,14 +263,13 @@ struct netproxy {
 	long sweep_ms;		       /* how often deadlines are checked */
 	long last_sweep;
 	unsigned long n_blocked;
-	unsigned hints;		/* 1 << enum block_hint, for the summary */
-	char hint_cred[64];	/* the credential of the first credential hint */
+	unsigned hints;	    /* 1 << enum block_hint, for the summary */
+	char hint_cred[64]; /* the credential of the first credential hint */
 	struct blocked blocked[5];
 	size_t n_blocked_kept;
 	unsigned long n_refused_cap;
 	size_t max_conns; /* MAX_CONNS, or what the descriptor limit allows */
 };
-
 
 /* ---- proxy.c */
 struct nx_decider nx_decider_of(const struct netproxy *np);
@@ -317,8 +316,7 @@ void nx_answer_close(struct conn *c, const char *data, size_t n);
 void nx_socks_reply(struct conn *c, enum nx_socks_reply code, bool then_close);
 void nx_refuse(struct conn *c, const char *reason, const char *addr, const char *hint,
 	       enum block_hint kind);
-void nx_upstream_failed(struct conn *c, int status, enum nx_socks_reply code,
-			const char *why);
+void nx_upstream_failed(struct conn *c, int status, enum nx_socks_reply code, const char *why);
 void nx_malformed(struct conn *c, int status, const char *why);
 void nx_budget_reason(const struct conn *c, const char *what, char *buf, size_t size);
 void nx_head_refuse(struct conn *c, const char *what);
@@ -397,8 +395,7 @@ bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss, uint16_
 /* ---- answer.c (the nameserver's and the broker's refusals) */
 void nx_dns_refused(struct netproxy *np, const char *name, const char *qtype);
 void nx_dns_error(struct netproxy *np, const char *name, const char *why);
-void nx_capture_refused(struct conn *c, const char *reason, const char *hint,
-			enum block_hint kind);
+void nx_capture_refused(struct conn *c, const char *reason, const char *hint, enum block_hint kind);
 
 /* ---- front.c */
 ssize_t nx_read_client(struct conn *c);

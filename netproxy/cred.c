@@ -116,8 +116,8 @@ size_t nx_base64_encode(const char *in, size_t n, char *out)
 	size_t o = 0, i = 0;
 
 	for (; i + 2 < n; i += 3) {
-		unsigned v = ((unsigned)(uint8_t)in[i] << 16) | ((unsigned)(uint8_t)in[i + 1] << 8) |
-			     (uint8_t)in[i + 2];
+		unsigned v = ((unsigned)(uint8_t)in[i] << 16) |
+			     ((unsigned)(uint8_t)in[i + 1] << 8) | (uint8_t)in[i + 2];
 		out[o++] = b64chars[(v >> 18) & 63];
 		out[o++] = b64chars[(v >> 12) & 63];
 		out[o++] = b64chars[(v >> 6) & 63];
@@ -171,7 +171,8 @@ static bool find_base64(const char *p, size_t len, const struct nx_cred *cr)
 
 	for (unsigned a = 0; a < 3; a++)
 		for (int url = 0; url < 2; url++) {
-			size_t m = nx_base64_core(cr->placeholder, cr->placeholder_len, a, url, core);
+			size_t m =
+			    nx_base64_core(cr->placeholder, cr->placeholder_len, a, url, core);
 			if (m >= 16 && memmem(p, len, core, m))
 				return true;
 		}
@@ -196,8 +197,7 @@ bool netproxy_text_carries(const char *p, size_t len, const char *secret)
 	return false;
 }
 
-const struct nx_cred *nx_cred_find(const struct nx_cred *creds, size_t n, const char *p,
-				   size_t len)
+const struct nx_cred *nx_cred_find(const struct nx_cred *creds, size_t n, const char *p, size_t len)
 {
 	char *dec;
 	const struct nx_cred *hit = NULL;
@@ -292,7 +292,7 @@ const struct nx_cred *nx_cred_foreign(const struct nx_cred_ctx *x, const char *p
 void nx_cred_ctx_init(struct nx_cred_ctx *x, const struct nx_cred *creds, size_t n,
 		      const char *host, uint16_t port)
 {
-	*x = (struct nx_cred_ctx){ .creds = creds, .n = n };
+	*x = (struct nx_cred_ctx){.creds = creds, .n = n};
 	for (size_t k = 0; k < n && k < NX_CRED_MAX; k++)
 		if (nx_cred_bound(&creds[k], host, port))
 			x->bound |= 1u << k;
@@ -463,7 +463,8 @@ static int place_into(struct nx_cred_ctx *x, enum nx_cred_where where, const cha
 			x->blocked_where = where == NX_CRED_HEADER_AUTH ? NX_CRED_HEADER : where;
 			return -EACCES;
 		}
-		if (cr->inject == POLICY_INJECT_BEARER || cr->inject == POLICY_INJECT_BASIC_PASSWORD ||
+		if (cr->inject == POLICY_INJECT_BEARER ||
+		    cr->inject == POLICY_INJECT_BASIC_PASSWORD ||
 		    cr->inject == POLICY_INJECT_BASIC_USER) {
 			/* the whole value, whatever form the client wrote the
 			 * placeholder in (Bearer, token, inside Basic) */
@@ -472,7 +473,7 @@ static int place_into(struct nx_cred_ctx *x, enum nx_cred_where where, const cha
 								       : NX_CRED_BASIC] |= 1u << k;
 			return 1;
 		}
-		t = (struct out){ .cap = o->cap };
+		t = (struct out){.cap = o->cap};
 		tmp = malloc(t.cap);
 		if (!tmp)
 			return -ENOMEM;
@@ -498,7 +499,8 @@ static int place_into(struct nx_cred_ctx *x, enum nx_cred_where where, const cha
 		if (t.full)
 			o->full = true;
 		if (used)
-			x->injected[where == NX_CRED_HEADER_AUTH ? NX_CRED_HEADER : where] |= 1u << k;
+			x->injected[where == NX_CRED_HEADER_AUTH ? NX_CRED_HEADER : where] |= 1u
+											      << k;
 		return used ? 1 : 0;
 	}
 	return 0;
@@ -509,7 +511,7 @@ static int place_into(struct nx_cred_ctx *x, enum nx_cred_where where, const cha
 int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *in, size_t n,
 		  char *out, size_t cap, size_t *out_len)
 {
-	struct out o = { .d = out, .cap = cap };
+	struct out o = {.d = out, .cap = cap};
 	const struct nx_cred *f;
 	unsigned used, mask = 0;
 	int pr;
@@ -570,7 +572,7 @@ int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *i
 					free(dec);
 					return -EACCES;
 				}
-				struct out ro = { .cap = NX_HEAD_MAX * 4 };
+				struct out ro = {.cap = NX_HEAD_MAX * 4};
 				rep = malloc(ro.cap);
 				ro.d = rep;
 				used = rep ? replace_into(x, mask, dec, (size_t)dn, &ro) : 0;
@@ -591,7 +593,7 @@ int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *i
 							memcpy(x->basic, enc, en);
 							x->basic_len = en;
 							x->basic_cred =
-								(unsigned)__builtin_ctz(used);
+							    (unsigned)__builtin_ctz(used);
 						}
 					}
 				}
@@ -640,15 +642,22 @@ int nx_cred_field(struct nx_cred_ctx *x, enum nx_cred_where where, const char *i
 const char *nx_cred_where_name(enum nx_cred_where w)
 {
 	switch (w) {
-	case NX_CRED_TARGET: return "target";
+	case NX_CRED_TARGET:
+		return "target";
 	case NX_CRED_HEADER:
-	case NX_CRED_HEADER_AUTH: return "header";
-	case NX_CRED_BASIC: return "basic";
-	case NX_CRED_HOST: return "host";
-	case NX_CRED_STREAM: return "stream";
-	case NX_CRED_METHOD: return "method";
+	case NX_CRED_HEADER_AUTH:
+		return "header";
+	case NX_CRED_BASIC:
+		return "basic";
+	case NX_CRED_HOST:
+		return "host";
+	case NX_CRED_STREAM:
+		return "stream";
+	case NX_CRED_METHOD:
+		return "method";
 	case _NX_CRED_WHERE_MAX:
-	default: return "?";
+	default:
+		return "?";
 	}
 }
 

@@ -50,8 +50,8 @@ void nx_decide_target(const struct nx_decider *d, enum nx_host_kind kind, const 
 		snprintf(ret->hint, sizeof(ret->hint), "remove the deny rule to allow it");
 	} else if (kind == NX_HOST_NAME) {
 		if (port == 80 || port == 443)
-			snprintf(ret->hint, sizeof(ret->hint), "add %s to [network] allow to allow it",
-				 host);
+			snprintf(ret->hint, sizeof(ret->hint),
+				 "add %s to [network] allow to allow it", host);
 		else
 			snprintf(ret->hint, sizeof(ret->hint),
 				 "add %s:%u to [network] allow to allow it", host, port);
@@ -84,7 +84,10 @@ bool nx_decide_name(const struct nx_decider *d, const char *host)
 	for (size_t i = 0; i < d->p->net.allow_http.n; i++) {
 		struct policy_http_rule_parts pr;
 		if (policy_http_rule_split(d->p->net.allow_http.items[i].value, &pr) == 0 &&
-		    rule_host(&pr, false, host, pr.port ? (uint16_t)pr.port : pr.https ? 443 : 80))
+		    rule_host(&pr, false, host,
+			      pr.port	 ? (uint16_t)pr.port
+			      : pr.https ? 443
+					 : 80))
 			return true;
 	}
 	return false;
@@ -150,13 +153,14 @@ static void decide_tls(const struct nx_decider *d, const char *host, enum nx_hos
 	 * granted for is refused */
 	if (sni[0] && (nx_host_normalize(sni, strlen(sni), norm, a, &why) == NX_HOST_INVALID ||
 		       strcmp(norm, host) != 0)) {
-		snprintf(ret->reason, sizeof(ret->reason), "TLS names %s inside a tunnel to %s", sni,
-			 host);
+		snprintf(ret->reason, sizeof(ret->reason), "TLS names %s inside a tunnel to %s",
+			 sni, host);
 		return act(ret, NX_ACT_REFUSE, NULL);
 	}
 	if (d->can_intercept && (nx_decide_bound(d, host, port) || nx_decide_ruled(d, host, port) ||
 				 d->p->net.intercept_all))
-		return act(ret, NX_ACT_INTERCEPT, NULL); /* requests are read inside, Host checked */
+		return act(ret, NX_ACT_INTERCEPT,
+			   NULL); /* requests are read inside, Host checked */
 	if (nx_decide_ruled(d, host, port)) {
 		/* its requests must be read, and cannot be */
 		snprintf(ret->reason, sizeof(ret->reason),
@@ -165,7 +169,8 @@ static void decide_tls(const struct nx_decider *d, const char *host, enum nx_hos
 	}
 	/* no name at all, to a grant made by name: the upstream picks
 	 * whatever site it serves by default */
-	if (!sni[0] && kind == NX_HOST_NAME && !nx_list_match(&d->p->net.allow_no_sni, host, port)) {
+	if (!sni[0] && kind == NX_HOST_NAME &&
+	    !nx_list_match(&d->p->net.allow_no_sni, host, port)) {
 		snprintf(ret->reason, sizeof(ret->reason),
 			 "TLS without a server name inside a tunnel to %s "
 			 "([network] allow_no_sni lets it pass)",
@@ -233,8 +238,9 @@ bool nx_glob_chars(const char *p, size_t pn, const char *s, size_t sn, bool icas
 			star_s = si;
 			continue;
 		}
-		if (pi < pn && (icase ? tolower((unsigned char)p[pi]) == tolower((unsigned char)s[si])
-				      : p[pi] == s[si])) {
+		if (pi < pn &&
+		    (icase ? tolower((unsigned char)p[pi]) == tolower((unsigned char)s[si])
+			   : p[pi] == s[si])) {
 			pi++;
 			si++;
 			continue;
@@ -340,7 +346,8 @@ static bool rule_host(const struct policy_http_rule_parts *pr, bool deny, const 
 	else if (deny)
 		snprintf(h, sizeof(h), "%.*s", (int)pr->host_len, pr->host);
 	else
-		snprintf(h, sizeof(h), "%.*s:%u", (int)pr->host_len, pr->host, pr->https ? 443 : 80);
+		snprintf(h, sizeof(h), "%.*s:%u", (int)pr->host_len, pr->host,
+			 pr->https ? 443 : 80);
 	return nx_rule_match(h, host, port, deny);
 }
 
@@ -355,8 +362,7 @@ static bool any_rule_for(const struct policy_list *l, bool deny, const char *hos
 	return false;
 }
 
-const struct policy_item *nx_http_rule_host(const struct policy *p, const char *host,
-					    uint16_t port)
+const struct policy_item *nx_http_rule_host(const struct policy *p, const char *host, uint16_t port)
 {
 	struct policy_http_rule_parts pr;
 
@@ -459,8 +465,8 @@ const struct policy_item *nx_http_rule_match(const struct policy_list *l, bool d
  * (Symfony, IIS URL Rewrite, Rack, Google's APIs): the request line the
  * rules judged would not be the one served. */
 static const char *const override_headers[] = {
-	"x-http-method-override", "x-http-method", "x-method-override",
-	"x-original-url",	  "x-rewrite-url", "x-original-method",
+    "x-http-method-override", "x-http-method", "x-method-override",
+    "x-original-url",	      "x-rewrite-url", "x-original-method",
 };
 
 static const char *override_header(const struct nx_header *hs, size_t n)
@@ -496,14 +502,15 @@ void nx_decide_request(const struct nx_decider *d, const char *host, uint16_t po
 			 "%.*s with %s (taken for the method or path by some servers) to a host "
 			 "with method and path rules",
 			 (int)mlen, method, why);
-		snprintf(ret->hint, sizeof(ret->hint), "no rule can allow it: send the request "
-						       "without that header");
+		snprintf(ret->hint, sizeof(ret->hint),
+			 "no rule can allow it: send the request "
+			 "without that header");
 		return;
 	}
 	if (tlen == 1 && target[0] == '*') {
 		snprintf(ret->reason, sizeof(ret->reason),
-			 "%.*s * (the asterisk form) to a host with method and path rules", (int)mlen,
-			 method);
+			 "%.*s * (the asterisk form) to a host with method and path rules",
+			 (int)mlen, method);
 		snprintf(ret->hint, sizeof(ret->hint), "no rule can allow it");
 		return;
 	}
@@ -519,8 +526,9 @@ void nx_decide_request(const struct nx_decider *d, const char *host, uint16_t po
 			 "%.*s %.*s: %s in the path, which servers read differently, to a host "
 			 "with method and path rules",
 			 (int)mlen, method, (int)(plen > 200 ? 200 : plen), target, why);
-		snprintf(ret->hint, sizeof(ret->hint), "no rule can allow it: send the path in "
-						       "its plain form");
+		snprintf(ret->hint, sizeof(ret->hint),
+			 "no rule can allow it: send the path in "
+			 "its plain form");
 		return;
 	}
 	it = nx_http_rule_match(&d->p->net.deny_http, true, host, port, method, mlen, path,
@@ -550,13 +558,14 @@ void nx_decide_request(const struct nx_decider *d, const char *host, uint16_t po
 	snprintf(shown, sizeof(shown), "%.*s%s", pl > 700 ? 700 : pl, path, pl > 700 ? "/**" : "");
 	snprintf(ret->reason, sizeof(ret->reason), "%.*s %.*s is not in [network] allow", (int)mlen,
 		 method, pl > 200 ? 200 : pl, path);
-	snprintf(ret->hint, sizeof(ret->hint), "add %.*s %s://%s%s%s to [network] allow to allow it",
-		 (int)mlen, method, tls ? "https" : "http", host, port_text, shown);
+	snprintf(ret->hint, sizeof(ret->hint),
+		 "add %.*s %s://%s%s%s to [network] allow to allow it", (int)mlen, method,
+		 tls ? "https" : "http", host, port_text, shown);
 }
 
 bool netproxy_rules_need_tls(const struct policy *p)
 {
-	const struct policy_list *lists[2] = { &p->net.allow_http, &p->net.deny_http };
+	const struct policy_list *lists[2] = {&p->net.allow_http, &p->net.deny_http};
 	struct policy_http_rule_parts pr;
 
 	/* any rule that can meet a port plain HTTP is not on */

@@ -55,7 +55,7 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return;
-	t->tag = (struct nx_tag){ .kind = NX_TAG_DNS, .fd = fd };
+	t->tag = (struct nx_tag){.kind = NX_TAG_DNS, .fd = fd};
 	if (nx_loop_watch(&np->loop, &t->tag, events) < 0) {
 		free(t);
 		return;
@@ -65,7 +65,7 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
 
 static int dns_ready(struct netproxy *np)
 {
-	struct ares_options o = { 0 };
+	struct ares_options o = {0};
 	int r;
 
 	if (np->ares_ready)
@@ -181,9 +181,8 @@ void nx_decide_and_dial(struct conn *c)
 		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, "out of memory");
 		return;
 	}
-	struct ares_addrinfo_hints hints = { .ai_family = AF_UNSPEC,
-					     .ai_socktype = SOCK_STREAM,
-					     .ai_flags = ARES_AI_NOSORT };
+	struct ares_addrinfo_hints hints = {
+	    .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = ARES_AI_NOSORT};
 	req->c = c;
 	c->dns = req;
 	c->state = S_RESOLVE;
@@ -206,7 +205,7 @@ static void start_connect(struct conn *c)
 	nx_close_upstream(c);
 	c->up_connected = false;
 	while (c->next_addr < c->n_addrs) {
-		struct sockaddr_storage ss = { 0 };
+		struct sockaddr_storage ss = {0};
 		socklen_t len;
 		int fam = c->addrs[c->next_addr].family;
 		const uint8_t *a = c->addrs[c->next_addr].a;
@@ -227,17 +226,18 @@ static void start_connect(struct conn *c)
 			memcpy(&s->sin6_addr, a, 16);
 			len = sizeof(*s);
 		}
-		fd = socket(fam == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    0);
+		fd = socket(fam == 4 ? AF_INET : AF_INET6,
+			    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
 			close(fd);
 			continue;
 		}
-		c->up.tag = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = fd, .ptr = c };
-		if (nx_loop_watch(&np->loop, &c->up.tag, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+		c->up.tag = (struct nx_tag){.kind = NX_TAG_UPSTREAM, .fd = fd, .ptr = c};
+		if (nx_loop_watch(&np->loop, &c->up.tag,
+				  EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
 			close(fd);
 			c->up.tag.fd = -1;
 			continue;

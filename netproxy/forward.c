@@ -48,30 +48,30 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 	c->fwd.req_secret = false;
 	c->fwd.req_bound = x.bound != 0;
 
-#define PUT(...)                                                                       \
-	do {                                                                           \
-		n = snprintf(line + off, cap - off, __VA_ARGS__);                      \
-		if (n < 0 || (size_t)n >= cap - off) {                                 \
-			ret = -E2BIG;                                                  \
-			goto out;                                                      \
-		}                                                                      \
-		off += (size_t)n;                                                      \
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		n = snprintf(line + off, cap - off, __VA_ARGS__);                                  \
+		if (n < 0 || (size_t)n >= cap - off) {                                             \
+			ret = -E2BIG;                                                              \
+			goto out;                                                                  \
+		}                                                                                  \
+		off += (size_t)n;                                                                  \
 	} while (0)
 /* a field as it is, or rewritten */
-#define FIELD(where, p, len)                                                           \
-	do {                                                                           \
-		int fr = c->np->n_creds ? nx_cred_field(&x, (where), (p), (len), field, cap, &flen) \
-					: 0;                                           \
-		if (fr < 0) {                                                          \
-			ret = fr;                                                      \
-			goto out;                                                      \
-		}                                                                      \
-		if (fr > 0) {                                                          \
-			fmax = flen > fmax ? flen : fmax;                              \
-			PUT("%.*s", (int)flen, field);                                 \
-		}                                                                      \
-		else                                                                   \
-			PUT("%.*s", (int)(len), (p));                                  \
+#define FIELD(where, p, len)                                                                       \
+	do {                                                                                       \
+		int fr = c->np->n_creds                                                            \
+			     ? nx_cred_field(&x, (where), (p), (len), field, cap, &flen)           \
+			     : 0;                                                                  \
+		if (fr < 0) {                                                                      \
+			ret = fr;                                                                  \
+			goto out;                                                                  \
+		}                                                                                  \
+		if (fr > 0) {                                                                      \
+			fmax = flen > fmax ? flen : fmax;                                          \
+			PUT("%.*s", (int)flen, field);                                             \
+		} else                                                                             \
+			PUT("%.*s", (int)(len), (p));                                              \
 	} while (0)
 
 	PUT("%.*s ", (int)r->method_len, r->method);
@@ -97,15 +97,15 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		 * secret read back in pieces shorter than itself matches
 		 * nothing) */
 		if (x.bound && (nx_header_is(h, "accept-encoding") ||
-				nx_header_is(h, "sec-websocket-extensions") || nx_header_is(h, "range") ||
-				nx_header_is(h, "if-range")))
+				nx_header_is(h, "sec-websocket-extensions") ||
+				nx_header_is(h, "range") || nx_header_is(h, "if-range")))
 			continue;
 		PUT("%.*s: ", (int)h->name_len, h->name);
 		x.field_name = h->name;
 		x.field_name_len = h->name_len;
 		FIELD(h->name_len == 13 && strncasecmp(h->name, "authorization", 13) == 0
-			      ? NX_CRED_HEADER_AUTH
-			      : NX_CRED_HEADER,
+			  ? NX_CRED_HEADER_AUTH
+			  : NX_CRED_HEADER,
 		      h->value, h->value_len);
 		PUT("\r\n");
 	}
@@ -280,7 +280,8 @@ void nx_http_request(struct conn *c)
 		pr = nx_parse_origin_request(c->cin.d + c->cin.off, nx_buf_used(&c->cin),
 					     c->client.ssl ? 443 : 80, r, &status, &why);
 	else
-		pr = nx_parse_request(c->cin.d + c->cin.off, nx_buf_used(&c->cin), r, &status, &why);
+		pr =
+		    nx_parse_request(c->cin.d + c->cin.off, nx_buf_used(&c->cin), r, &status, &why);
 	if (pr == NX_PARSE_MORE) {
 		free(r);
 		return;
@@ -292,7 +293,8 @@ void nx_http_request(struct conn *c)
 		return;
 	}
 	snprintf(c->fwd.method, sizeof(c->fwd.method), "%.*s",
-		 (int)(r->method_len < sizeof(c->fwd.method) ? r->method_len : sizeof(c->fwd.method) - 1),
+		 (int)(r->method_len < sizeof(c->fwd.method) ? r->method_len
+							     : sizeof(c->fwd.method) - 1),
 		 r->method);
 	if (c->inner.on) {
 		/* the stream goes to one origin: a Host naming another (a
@@ -300,8 +302,8 @@ void nx_http_request(struct conn *c)
 		c->proto = P_HTTP;
 		if (strcmp(r->host, c->inner.host) != 0) {
 			char reason[2 * NX_HOST_MAX + 64];
-			snprintf(reason, sizeof(reason), "Host names %s inside a tunnel to %s", r->host,
-				 c->inner.host);
+			snprintf(reason, sizeof(reason), "Host names %s inside a tunnel to %s",
+				 r->host, c->inner.host);
 			free(r);
 			c->v.rule = NULL;
 			nx_refuse(c, reason, NULL, "send each host its own CONNECT", HINT_NONE);
@@ -311,10 +313,10 @@ void nx_http_request(struct conn *c)
 	}
 	set_target(c, r->host, r->host_kind, r->addr, r->port);
 	if (r->is_connect) {
-		const struct nx_cred *cr =
-			c->np->n_creds ? nx_cred_find(c->np->creds, c->np->n_creds,
-						      c->cin.d + c->cin.off, r->head_len)
-				       : NULL;
+		const struct nx_cred *cr = c->np->n_creds
+					       ? nx_cred_find(c->np->creds, c->np->n_creds,
+							      c->cin.d + c->cin.off, r->head_len)
+					       : NULL;
 		c->proto = P_CONNECT;
 		nx_buf_consume(&c->cin, r->head_len);
 		free(r);
@@ -331,9 +333,8 @@ void nx_http_request(struct conn *c)
 		return;
 	}
 	c->fwd.one_shot = r->body != NX_BODY_NONE && rules_or_bound(c);
-	if (c->fwd.one_shot &&
-	    ((r->method_len == 3 && strncasecmp(r->method, "GET", 3) == 0) ||
-	     (r->method_len == 4 && strncasecmp(r->method, "HEAD", 4) == 0))) {
+	if (c->fwd.one_shot && ((r->method_len == 3 && strncasecmp(r->method, "GET", 3) == 0) ||
+				(r->method_len == 4 && strncasecmp(r->method, "HEAD", 4) == 0))) {
 		/* a body most servers never read, to a host whose requests
 		 * are judged: it could only hide a second request */
 		char reason[160];
@@ -351,7 +352,7 @@ void nx_http_request(struct conn *c)
 				  c->cin.d + c->cin.off, r->head_len);
 	c->fwd.req_body = r->body;
 	c->fwd.req_left = r->length;
-	c->fwd.req_chunk = (struct nx_chunk){ 0 };
+	c->fwd.req_chunk = (struct nx_chunk){0};
 	c->fwd.req_done = r->body == NX_BODY_NONE;
 	c->fwd.resp_head_done = c->fwd.resp_done = c->fwd.resp_close = c->fwd.up_ended = false;
 	c->fwd.is_head = r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0;
@@ -442,7 +443,8 @@ static bool upstream_end(struct conn *c)
 {
 	c->fwd.up_ended = false;
 	if (!c->fwd.resp_head_done) {
-		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, "the upstream closed without an answer");
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
+				   "the upstream closed without an answer");
 		return false;
 	}
 	if (c->fwd.resp_body == NX_BODY_CLOSE) {
@@ -484,8 +486,8 @@ static bool forward_response(struct conn *c)
 				nx_conn_kill(c);
 				return true;
 			}
-			pr = nx_parse_response(c->uin.d + c->uin.off, nx_buf_used(&c->uin), c->fwd.is_head, r,
-					       &why);
+			pr = nx_parse_response(c->uin.d + c->uin.off, nx_buf_used(&c->uin),
+					       c->fwd.is_head, r, &why);
 			if (pr == NX_PARSE_MORE) {
 				free(r);
 				/* a head that does not fit a small buffer, which
@@ -497,7 +499,8 @@ static bool forward_response(struct conn *c)
 						return true; /* read on */
 					if (gr != -ENOBUFS)
 						return progress;
-					nx_budget_reason(c, "a response head", reason, sizeof(reason));
+					nx_budget_reason(c, "a response head", reason,
+							 sizeof(reason));
 					nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
 					return true;
 				}
@@ -518,8 +521,9 @@ static bool forward_response(struct conn *c)
 				enum nx_frame f = nx_upgrade_frame(r);
 				free(r);
 				if (!c->fwd.upgrade) {
-					nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
-							"101 Switching Protocols without an Upgrade request");
+					nx_upstream_failed(
+					    c, 502, NX_SOCKS_FAILURE,
+					    "101 Switching Protocols without an Upgrade request");
 					return true;
 				}
 				if (nx_scan_begin(c, f) < 0)
@@ -534,12 +538,13 @@ static bool forward_response(struct conn *c)
 			c->fwd.resp_head_done = true;
 			c->fwd.resp_body = r->body;
 			c->fwd.resp_left = r->length;
-			c->fwd.resp_chunk = (struct nx_chunk){ 0 };
+			c->fwd.resp_chunk = (struct nx_chunk){0};
 			c->fwd.resp_close = r->close;
 			c->fwd.resp_done = r->body == NX_BODY_NONE;
 			free(r);
-			if (nx_scan_begin(c, c->fwd.resp_body == NX_BODY_CHUNKED ? NX_FRAME_CHUNKED
-									 : NX_FRAME_PLAIN) < 0)
+			if (nx_scan_begin(c, c->fwd.resp_body == NX_BODY_CHUNKED
+						 ? NX_FRAME_CHUNKED
+						 : NX_FRAME_PLAIN) < 0)
 				return true;
 			continue;
 		}
@@ -549,7 +554,8 @@ static bool forward_response(struct conn *c)
 		if (avail == 0 || room == 0)
 			return progress;
 		long n = body_take(c->fwd.resp_body, &c->fwd.resp_left, &c->fwd.resp_chunk,
-				   c->uin.d + c->uin.off, avail < room ? avail : room, &c->fwd.resp_done);
+				   c->uin.d + c->uin.off, avail < room ? avail : room,
+				   &c->fwd.resp_done);
 		if (n < 0) {
 			nx_emit(c, "net.error", "malformed chunked response", c->addr_text);
 			nx_conn_kill(c);
@@ -594,7 +600,7 @@ bool nx_forward_step(struct conn *c)
 			(void)nx_side_read(&c->up, &c->uin);
 		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0) {
 			nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
-					"the upstream closed the connection");
+					   "the upstream closed the connection");
 			return true;
 		}
 		/* it stopped reading, maybe after answering (a 413):

@@ -69,9 +69,9 @@ bool nx_front_step(struct conn *c)
 			return n > 0;
 		if (used < 0 || !noauth) {
 			nx_emit(c, "net.error",
-			     used < 0 ? "malformed SOCKS5 greeting"
-				      : "SOCKS5 client offers no method without a password",
-			     NULL);
+				used < 0 ? "malformed SOCKS5 greeting"
+					 : "SOCKS5 client offers no method without a password",
+				NULL);
 			nx_answer_close(c, "\x05\xff", 2);
 			return true;
 		}

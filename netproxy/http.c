@@ -112,8 +112,9 @@ static enum nx_parse parse_headers(const char *p, const char *end, struct nx_hea
 		}
 		for (const char *q = p; q < colon; q++)
 			if (!is_tchar((unsigned char)*q)) {
-				*why = *q == ' ' || *q == '\t' ? "whitespace before a header's colon"
-							       : "invalid character in a header name";
+				*why = *q == ' ' || *q == '\t'
+					   ? "whitespace before a header's colon"
+					   : "invalid character in a header name";
 				return NX_PARSE_ERROR;
 			}
 		v = colon + 1;
@@ -133,7 +134,7 @@ static enum nx_parse parse_headers(const char *p, const char *end, struct nx_hea
 			*why = "too many header lines";
 			return NX_PARSE_ERROR;
 		}
-		hs[*n_hs] = (struct nx_header){ p, v, (size_t)(colon - p), (size_t)(ve - v) };
+		hs[*n_hs] = (struct nx_header){p, v, (size_t)(colon - p), (size_t)(ve - v)};
 		(*n_hs)++;
 		p = eol + 2;
 	}
@@ -462,8 +463,8 @@ enum nx_parse nx_parse_origin_request(const char *buf, size_t len, uint16_t defp
 	return parse_request(buf, len, defport ? defport : 80, r, status, why);
 }
 
-enum nx_parse nx_parse_response(const char *buf, size_t len, bool is_head,
-				struct nx_response *r, const char **why)
+enum nx_parse nx_parse_response(const char *buf, size_t len, bool is_head, struct nx_response *r,
+				const char **why)
 {
 	size_t head_len = 0;
 	enum nx_parse pr;
@@ -512,9 +513,9 @@ enum nx_parse nx_parse_response(const char *buf, size_t len, bool is_head,
 
 bool nx_header_is_hop(const struct nx_request *r, const struct nx_header *h)
 {
-	static const char *const hop[] = { "connection",	  "keep-alive", "proxy-connection",
-					   "proxy-authenticate", "proxy-authorization",
-					   "te",		  "trailer" };
+	static const char *const hop[] = {
+	    "connection",	   "keep-alive", "proxy-connection", "proxy-authenticate",
+	    "proxy-authorization", "te",	 "trailer"};
 	const struct nx_header *conn;
 
 	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
@@ -570,8 +571,8 @@ long nx_chunk_feed(struct nx_chunk *c, const char *p, size_t n, bool *done)
 					return -1;
 				c->left = c->left * 16 +
 					  (uint64_t)(isdigit((unsigned char)ch)
-							     ? ch - '0'
-							     : tolower((unsigned char)ch) - 'a' + 10);
+							 ? ch - '0'
+							 : tolower((unsigned char)ch) - 'a' + 10);
 			} else if (c->digits && ch == ';') {
 				c->state = CH_EXT;
 			} else if (c->digits && ch == '\r') {

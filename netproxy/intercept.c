@@ -23,8 +23,8 @@
 void nx_start_intercept(struct conn *c)
 {
 	c->client.ssl = nx_tls_server(c->np->tls, c->host);
-	if (!c->client.ssl ||
-	    nx_tls_attach(c->client.ssl, c->client.tag.fd, c->cin.d + c->cin.off, nx_buf_used(&c->cin)) < 0) {
+	if (!c->client.ssl || nx_tls_attach(c->client.ssl, c->client.tag.fd, c->cin.d + c->cin.off,
+					    nx_buf_used(&c->cin)) < 0) {
 		nx_tls_failed(c, "client", nx_tls_error(c->np->tls));
 		nx_conn_kill(c);
 		return;
@@ -58,8 +58,10 @@ bool nx_tls_client_step(struct conn *c)
 		return false;
 	if (r < 0) {
 		char hint[400];
-		snprintf(hint, sizeof(hint), "%s (a client that refuses the certificate does "
-					     "not trust the CA bundle in SSL_CERT_FILE)", why);
+		snprintf(hint, sizeof(hint),
+			 "%s (a client that refuses the certificate does "
+			 "not trust the CA bundle in SSL_CERT_FILE)",
+			 why);
 		nx_tls_failed(c, "client", hint);
 		nx_conn_kill(c);
 		return false;
@@ -79,7 +81,8 @@ bool nx_tls_upstream_step(struct conn *c)
 	if (r < 0) {
 		vr = SSL_get_verify_result(c->up.ssl);
 		if (vr != X509_V_OK)
-			snprintf(reason, sizeof(reason), "the upstream's certificate is refused: %s",
+			snprintf(reason, sizeof(reason),
+				 "the upstream's certificate is refused: %s",
 				 X509_verify_cert_error_string(vr));
 		else
 			snprintf(reason, sizeof(reason), "TLS to the upstream failed: %s", why);

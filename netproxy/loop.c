@@ -13,7 +13,7 @@
 
 int nx_loop_init(struct nx_loop *l)
 {
-	*l = (struct nx_loop){ .epfd = epoll_create1(EPOLL_CLOEXEC) };
+	*l = (struct nx_loop){.epfd = epoll_create1(EPOLL_CLOEXEC)};
 	return l->epfd < 0 ? -errno : 0;
 }
 
@@ -27,14 +27,14 @@ void nx_loop_done(struct nx_loop *l)
 
 int nx_loop_watch(struct nx_loop *l, struct nx_tag *t, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = t };
+	struct epoll_event ev = {.events = events, .data.ptr = t};
 
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, t->fd, &ev) < 0 ? -errno : 0;
 }
 
 void nx_loop_modify(struct nx_loop *l, struct nx_tag *t, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = t };
+	struct epoll_event ev = {.events = events, .data.ptr = t};
 
 	epoll_ctl(l->epfd, EPOLL_CTL_MOD, t->fd, &ev);
 }

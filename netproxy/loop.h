@@ -17,7 +17,7 @@ enum nx_tag_kind {
 	NX_TAG_CLIENT,
 	NX_TAG_UPSTREAM,
 	NX_TAG_DNS,
-	NX_TAG_NS_UDP,	  /* the sandbox's nameserver (nameserver.c) */
+	NX_TAG_NS_UDP, /* the sandbox's nameserver (nameserver.c) */
 	NX_TAG_NS_LISTEN,
 	NX_TAG_NS_CONN,
 	NX_TAG_SECRET, /* the secret source (refresh.c) */

@@ -38,7 +38,7 @@ void nx_names_addr(uint32_t i, uint8_t ret[4])
 
 static uint32_t v4_of(int family, const uint8_t addr[16], bool *ok)
 {
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 
 	*ok = true;
 	if (family == 6 && memcmp(addr, mapped, sizeof(mapped)) == 0)
@@ -139,10 +139,11 @@ void nx_names_free(struct nx_names *t)
 		free(t->name[i]);
 	free(t->name);
 	free(t->slot);
-	*t = (struct nx_names){ 0 };
+	*t = (struct nx_names){0};
 }
 
-/* ---- one query ---------------------------------------------------------------------------------- */
+/* ---- one query ----------------------------------------------------------------------------------
+ */
 
 enum {
 	RC_OK = 0,
@@ -179,7 +180,7 @@ static void header(uint8_t *out, const uint8_t *q, int rcode, uint16_t qd, uint1
 	out[0] = q[0];
 	out[1] = q[1];
 	out[2] = (uint8_t)(0x80 | 0x04 | (q[2] & 0x01)); /* QR, AA, RD as asked */
-	out[3] = (uint8_t)(0x80 | rcode);		   /* RA */
+	out[3] = (uint8_t)(0x80 | rcode);		 /* RA */
 	put16(out + 4, qd);
 	put16(out + 6, an);
 }
@@ -237,7 +238,7 @@ size_t nx_dns_answer(const struct nx_decider *d, struct nx_names *t, const uint8
 	const char *why;
 	uint32_t idx;
 
-	*res = (struct nx_dns_result){ 0 };
+	*res = (struct nx_dns_result){0};
 	if (n < 12 || size < 512 || (q[2] & 0x80))
 		return 0; /* too short to answer, or itself an answer */
 	if (((q[2] >> 3) & 0x0f) != 0) {
@@ -269,7 +270,7 @@ size_t nx_dns_answer(const struct nx_decider *d, struct nx_names *t, const uint8
 	} else if (res->name[0] && is_localhost(res->name)) {
 		/* the sandbox's own loopback */
 		if (qtype == T_A || qtype == T_ANY) {
-			static const uint8_t lo4[4] = { 127, 0, 0, 1 };
+			static const uint8_t lo4[4] = {127, 0, 0, 1};
 			memcpy(rdata, lo4, 4);
 			rdlen = 4;
 		} else if (qtype == T_AAAA) {

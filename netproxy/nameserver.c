@@ -16,9 +16,9 @@
 
 #include "conn.h"
 
-#define NS_TCP_MAX 64	    /* TCP clients at once; more are closed */
-#define NS_MSG_MAX 1024	    /* a query: one name, and EDNS options */
-#define NS_IDLE_MS 10000    /* a TCP client that sends nothing more */
+#define NS_TCP_MAX 64	 /* TCP clients at once; more are closed */
+#define NS_MSG_MAX 1024	 /* a query: one name, and EDNS options */
+#define NS_IDLE_MS 10000 /* a TCP client that sends nothing more */
 
 struct nx_nsconn {
 	struct nx_deferred defer; /* first: freed whole after the batch */
@@ -32,13 +32,21 @@ struct nx_nsconn {
 static const char *type_name(uint16_t t, char *buf, size_t size)
 {
 	switch (t) {
-	case 1: return "A";
-	case 28: return "AAAA";
-	case 65: return "HTTPS";
-	case 33: return "SRV";
-	case 15: return "MX";
-	case 255: return "ANY";
-	default: snprintf(buf, size, "TYPE%u", t); return buf;
+	case 1:
+		return "A";
+	case 28:
+		return "AAAA";
+	case 65:
+		return "HTTPS";
+	case 33:
+		return "SRV";
+	case 15:
+		return "MX";
+	case 255:
+		return "ANY";
+	default:
+		snprintf(buf, size, "TYPE%u", t);
+		return buf;
 	}
 }
 
@@ -51,7 +59,8 @@ static size_t answer(struct netproxy *np, const uint8_t *q, size_t n, uint8_t *o
 	char tb[16];
 
 	if (res.refused)
-		nx_dns_refused(np, res.name[0] ? res.name : "?", type_name(res.qtype, tb, sizeof(tb)));
+		nx_dns_refused(np, res.name[0] ? res.name : "?",
+			       type_name(res.qtype, tb, sizeof(tb)));
 	else if (res.why)
 		nx_dns_error(np, res.name[0] ? res.name : NULL, res.why);
 	return len;
@@ -77,8 +86,8 @@ static void serve_udp(struct netproxy *np, int fd)
 			continue; /* truncated: no query of one name is that long */
 		size_t len = answer(np, q, (size_t)n, out, sizeof(out));
 		if (len)
-			(void)sendto(fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&from,
-				     fl);
+			(void)sendto(fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+				     (struct sockaddr *)&from, fl);
 	}
 }
 
@@ -157,7 +166,7 @@ static void accept_tcp(struct netproxy *np, struct nx_tag *l)
 			close(fd);
 			return;
 		}
-		k->tag = (struct nx_tag){ .kind = NX_TAG_NS_CONN, .fd = fd, .ptr = k };
+		k->tag = (struct nx_tag){.kind = NX_TAG_NS_CONN, .fd = fd, .ptr = k};
 		if (nx_loop_watch(&np->loop, &k->tag, EPOLLIN | EPOLLRDHUP) < 0) {
 			close(fd);
 			free(k);
@@ -210,7 +219,7 @@ int netproxy_add_nameserver(struct netproxy *np, int fd, bool stream, bool verif
 		close(fd);
 		return -ENOMEM;
 	}
-	*t = (struct nx_tag){ .kind = stream ? NX_TAG_NS_LISTEN : NX_TAG_NS_UDP, .fd = fd };
+	*t = (struct nx_tag){.kind = stream ? NX_TAG_NS_LISTEN : NX_TAG_NS_UDP, .fd = fd};
 	r = nx_loop_watch(&np->loop, t, EPOLLIN);
 	if (r < 0) {
 		close(fd);

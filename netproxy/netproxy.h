@@ -29,21 +29,21 @@
 struct netproxy;
 
 struct netproxy_event {
-	const char *event;  /* "net.allow", "net.deny", "net.error", "net.close",
-			       "cred.inject", "cred.block", "cred.reflect",
-			       "tls.error" */
-	const char *proto;  /* "connect", "http", "socks5" */
-	const char *host;   /* as the client named it (normalised) */
+	const char *event; /* "net.allow", "net.deny", "net.error", "net.close",
+			      "cred.inject", "cred.block", "cred.reflect",
+			      "tls.error" */
+	const char *proto; /* "connect", "http", "socks5" */
+	const char *host;  /* as the client named it (normalised) */
 	uint16_t port;
-	const char *addr;   /* the address dialled or refused, or NULL */
+	const char *addr; /* the address dialled or refused, or NULL */
 	const char *reason;
 	const struct policy_item *rule; /* the deciding policy line, or NULL */
-	const char *method; /* HTTP forward: the method, else NULL */
-	const char *path;   /* with METHOD: the path as sent, without the query */
-	uint64_t bytes_up, bytes_down; /* net.close */
-	const char *credential; /* cred.*: the credential's name */
-	const char *where;	/* cred.*: "header", "target", "basic", "host", "stream";
-				   cred.reflect: "head", "body" */
+	const char *method;		/* HTTP forward: the method, else NULL */
+	const char *path;		/* with METHOD: the path as sent, without the query */
+	uint64_t bytes_up, bytes_down;	/* net.close */
+	const char *credential;		/* cred.*: the credential's name */
+	const char *where;		/* cred.*: "header", "target", "basic", "host", "stream";
+					   cred.reflect: "head", "body" */
 };
 
 /* SECRET is in the N bytes at P as it is, or base64-encoded (Basic's
@@ -65,8 +65,7 @@ struct netproxy_hooks {
 };
 
 /* The policy is borrowed and must outlive the proxy. */
-int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
-		 struct netproxy **ret);
+int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks, struct netproxy **ret);
 
 /* Serves a listening socket (taken over).  VERIFY_PEERS: accept only
  * connections announced with netproxy_expect() (the connect broker's). */
@@ -133,7 +132,7 @@ struct netproxy_credential {
 
 /* ---- secrets fetched again while the proxy runs ---------------------------- */
 
-#define NETPROXY_SECRET_MAX 8192
+#define NETPROXY_SECRET_MAX   8192
 #define NETPROXY_SECRET_MAGIC 0x72667363u
 
 /* Asked of the secret source (a SOCK_SEQPACKET socket): a uint32_t, the
@@ -177,8 +176,8 @@ void netproxy_tls_free(struct netproxy_tls *t);
  * those of the method and path rules) and scans responses for the secrets
  * from now on (TLS borrowed; NULL when nothing is intercepted, and then a
  * stream whose requests the rules must read is refused).  -ENOMEM. */
-int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds,
-			      size_t n, struct netproxy_tls *tls);
+int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds, size_t n,
+			     struct netproxy_tls *tls);
 
 /* One line on what was blocked, or false when nothing was. */
 bool netproxy_summary(const struct netproxy *np, char *buf, size_t size);

@@ -53,11 +53,11 @@ void nx_addr_format(int family, const uint8_t addr[16], char *buf, size_t size);
 
 struct nx_verdict {
 	bool allow;
-	const char *reason;		  /* for the log and the error page */
-	const char *key;		  /* the policy key that decided or would allow */
-	const struct policy_item *rule;	  /* the deciding line, or NULL */
-	bool have_static;		  /* hosts = gave the address */
-	int family;			  /* static address */
+	const char *reason;		/* for the log and the error page */
+	const char *key;		/* the policy key that decided or would allow */
+	const struct policy_item *rule; /* the deciding line, or NULL */
+	bool have_static;		/* hosts = gave the address */
+	int family;			/* static address */
 	uint8_t addr[16];
 };
 
@@ -77,9 +77,9 @@ const char *nx_check_address(const struct policy *p, int family, const uint8_t a
 
 /* ---- http.c: request and response heads ---------------------------------- */
 
-#define NX_HEAD_MAX (16 * 1024)
+#define NX_HEAD_MAX	 (16 * 1024)
 #define NX_RESP_HEAD_MAX (64 * 1024)
-#define NX_MAX_HEADERS 128
+#define NX_MAX_HEADERS	 128
 
 struct nx_header {
 	const char *name, *value;
@@ -143,8 +143,8 @@ enum nx_parse nx_parse_request(const char *buf, size_t len, struct nx_request *r
 enum nx_parse nx_parse_origin_request(const char *buf, size_t len, uint16_t defport,
 				      struct nx_request *r, int *status, const char **why);
 /* Parses a response head; IS_HEAD: the request was HEAD (no body). */
-enum nx_parse nx_parse_response(const char *buf, size_t len, bool is_head,
-				struct nx_response *r, const char **why);
+enum nx_parse nx_parse_response(const char *buf, size_t len, bool is_head, struct nx_response *r,
+				const char **why);
 
 /* True when the header NAME (case-insensitive) is hop-by-hop for this
  * request and must not be forwarded. */
@@ -193,7 +193,7 @@ long nx_socks_request(const uint8_t *p, size_t n, struct nx_socks_request *r,
 
 /* ---- cred.c: placeholders in request heads -------------------------------------- */
 
-#define nx_cred netproxy_credential
+#define nx_cred	    netproxy_credential
 #define NX_CRED_MAX NETPROXY_CRED_MAX
 
 enum nx_cred_where {
@@ -213,9 +213,9 @@ enum nx_cred_where {
 struct nx_cred_ctx {
 	const struct nx_cred *creds;
 	size_t n;
-	unsigned bound;				 /* bit k: creds[k] may go to this host */
+	unsigned bound;			       /* bit k: creds[k] may go to this host */
 	unsigned injected[_NX_CRED_WHERE_MAX]; /* bit k: creds[k] was put in there */
-	const struct nx_cred *blocked;		 /* a placeholder on its way elsewhere */
+	const struct nx_cred *blocked;	       /* a placeholder on its way elsewhere */
 	enum nx_cred_where blocked_where;
 	bool unsafe; /* the secret cannot stand in a URL as it is */
 	/* the header whose value the next nx_cred_field() call is given */
@@ -325,8 +325,8 @@ const struct nx_cred *nx_scan_hit(const struct nx_scan *sc);
 /* ---- budget.c: the proxy's memory ------------------------------------------- */
 
 #define NX_BUDGET_DEFAULT (16ULL << 20) /* [network] memory_max when unset */
-#define NX_PIPE_DEFAULT (64 * 1024)	/* the kernel's pipe size */
-#define NX_PIPE_MIN 4096		/* one page: the smallest pipe */
+#define NX_PIPE_DEFAULT	  (64 * 1024)	/* the kernel's pipe size */
+#define NX_PIPE_MIN	  4096		/* one page: the smallest pipe */
 
 struct nx_budget {
 	uint64_t max, used, peak;
@@ -426,7 +426,7 @@ struct nx_decider {
 struct nx_target {
 	const struct nx_cred *cred; /* a placeholder in the host name (V unset) */
 	struct nx_verdict v;
-	enum block_hint hint_kind;   /* when refused */
+	enum block_hint hint_kind;    /* when refused */
 	char hint[NX_HOST_MAX + 128]; /* what would allow it, when refused */
 };
 
@@ -534,7 +534,7 @@ bool nx_decide_name(const struct nx_decider *d, const char *host);
  * captured connect to one names its host again.
  */
 #define NX_NAMES_MAX 16384 /* a few MB at most, outside memory_max */
-#define NX_DNS_TTL 10 /* seconds: short, though an address never changes */
+#define NX_DNS_TTL   10	   /* seconds: short, though an address never changes */
 
 struct nx_names {
 	char **name;	 /* by index */
@@ -557,9 +557,9 @@ void nx_names_free(struct nx_names *t);
 struct nx_dns_result {
 	char name[NX_HOST_MAX]; /* normalised, when it was a name */
 	uint16_t qtype;
-	int rcode;	     /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
-	bool refused;	     /* a name the policy does not allow */
-	const char *why;     /* a malformed query, or NULL */
+	int rcode;	 /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
+	bool refused;	 /* a name the policy does not allow */
+	const char *why; /* a malformed query, or NULL */
 };
 
 /* Answers the DNS query Q (N bytes) into OUT (SIZE at least 512): the

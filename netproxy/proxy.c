@@ -54,9 +54,10 @@
 /* What decide.c reads of the proxy. */
 struct nx_decider nx_decider_of(const struct netproxy *np)
 {
-	return (struct nx_decider){
-		.p = np->p, .creds = np->creds, .n_creds = np->n_creds, .can_intercept = np->tls != NULL
-	};
+	return (struct nx_decider){.p = np->p,
+				   .creds = np->creds,
+				   .n_creds = np->n_creds,
+				   .can_intercept = np->tls != NULL};
 }
 
 /* A connection's buffer; cleared first when a secret has passed through
@@ -83,7 +84,7 @@ static void close_pipes(struct conn *c)
 {
 	for (int i = 0; i < 2; i++) {
 		nx_budget_pipe_close(&c->np->budget, c->tun.dir[i].p, c->tun.dir[i].cap);
-		c->tun.dir[i] = (struct pipe_dir){ .p = { -1, -1 } };
+		c->tun.dir[i] = (struct pipe_dir){.p = {-1, -1}};
 	}
 }
 
@@ -137,7 +138,7 @@ void nx_set_deadline(struct conn *c, long ms)
  * download freeing and faulting in 64 KiB at every wake-up is slower. */
 static void conn_trim(struct conn *c)
 {
-	struct buf *bs[] = { &c->cin, &c->cout, &c->uin, &c->uout };
+	struct buf *bs[] = {&c->cin, &c->cout, &c->uin, &c->uout};
 	struct nx_budget *bg = &c->np->budget;
 	bool tight = bg->used > bg->max / 2;
 
@@ -205,8 +206,7 @@ static void conn_pump_steps(struct conn *c)
 	for (int i = 0; i < 10000 && !c->dead; i++) {
 		bool progress;
 		if (c->state != S_TUNNEL && c->state != S_FORWARD && c->state != S_FLUSH_CLOSE &&
-		    c->state != S_BUF_TUNNEL && c->state != S_TLS_CLIENT &&
-		    nx_buf_used(&c->cout)) {
+		    c->state != S_BUF_TUNNEL && c->state != S_TLS_CLIENT && nx_buf_used(&c->cout)) {
 			ssize_t w = nx_side_write(&c->client, &c->cout);
 			if (w < 0 && w != -EAGAIN) {
 				nx_conn_kill(c);
@@ -219,7 +219,8 @@ static void conn_pump_steps(struct conn *c)
 	}
 }
 
-/* ---- accepting --------------------------------------------------------------------------------- */
+/* ---- accepting ---------------------------------------------------------------------------------
+ */
 
 bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss, uint16_t to_port)
 {
@@ -277,9 +278,9 @@ static int conn_adopt(struct netproxy *np, int fd, const struct netproxy_capture
 		return -ENOMEM;
 	}
 	c->np = np;
-	c->client.tag = (struct nx_tag){ .kind = NX_TAG_CLIENT, .fd = fd, .ptr = c };
-	c->up.tag = (struct nx_tag){ .kind = NX_TAG_UPSTREAM, .fd = -1, .ptr = c };
-	c->tun.dir[0] = c->tun.dir[1] = (struct pipe_dir){ .p = { -1, -1 } };
+	c->client.tag = (struct nx_tag){.kind = NX_TAG_CLIENT, .fd = fd, .ptr = c};
+	c->up.tag = (struct nx_tag){.kind = NX_TAG_UPSTREAM, .fd = -1, .ptr = c};
+	c->tun.dir[0] = c->tun.dir[1] = (struct pipe_dir){.p = {-1, -1}};
 	c->cin.bg = c->cout.bg = c->uin.bg = c->uout.bg = &np->budget;
 	c->state = S_FIRST;
 	c->proto = P_CONNECT;
@@ -290,7 +291,7 @@ static int conn_adopt(struct netproxy *np, int fd, const struct netproxy_capture
 		free(c);
 		return r;
 	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	c->next = np->conns;
 	if (np->conns)
 		np->conns->prev = c;
@@ -324,7 +325,8 @@ static void accept_all(struct netproxy *np, size_t li)
 		int fd = accept4(np->listeners[li]->fd, (struct sockaddr *)&ss, &sl,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
 				pause_listeners(np, true); /* the sweep resumes them */
 			return;
 		}
@@ -332,18 +334,18 @@ static void accept_all(struct netproxy *np, size_t li)
 		bool captured = nx_take_ticket(np, &ss, &cap);
 		if (np->verify[li] && !captured && !nx_expected(np, &ss, np->listen_port[li])) {
 			/* only connections the broker made for the sandbox */
-			struct conn tmp = { .np = np, .proto = P_CONNECT };
-			nx_emit(&tmp, "net.deny", "a connection to the proxy not made for the sandbox",
-			     NULL);
+			struct conn tmp = {.np = np, .proto = P_CONNECT};
+			nx_emit(&tmp, "net.deny",
+				"a connection to the proxy not made for the sandbox", NULL);
 			close(fd);
 			continue;
 		}
 		if (np->n_conns >= np->max_conns) {
 			np->n_refused_cap++;
 			if (np->n_refused_cap == 1) {
-				struct conn tmp = { .np = np, .proto = P_CONNECT };
-				nx_emit(&tmp, "net.error", "too many connections: refusing new ones",
-				     NULL);
+				struct conn tmp = {.np = np, .proto = P_CONNECT};
+				nx_emit(&tmp, "net.error",
+					"too many connections: refusing new ones", NULL);
 			}
 			close(fd);
 			continue;
@@ -353,7 +355,8 @@ static void accept_all(struct netproxy *np, size_t li)
 	}
 }
 
-/* ---- timeouts ----------------------------------------------------------------------------------- */
+/* ---- timeouts -----------------------------------------------------------------------------------
+ */
 
 static void sweep(struct netproxy *np)
 {
@@ -390,7 +393,7 @@ static void sweep(struct netproxy *np)
 		case S_FORWARD:
 			if (!c->fwd.resp_head_done) {
 				nx_upstream_failed(c, 504, NX_SOCKS_FAILURE,
-						"timed out waiting for the upstream's answer");
+						   "timed out waiting for the upstream's answer");
 				nx_conn_pump(c);
 				break;
 			}
@@ -400,16 +403,18 @@ static void sweep(struct netproxy *np)
 		case S_SNIFF:
 			/* never passed unjudged: the client did not say (all of)
 			 * what the stream is in time */
-			nx_stream_refuse(c, nx_buf_used(&c->cin)
-						 ? "the tunnel's first bytes could not be judged in time"
-						 : "the client sent nothing into the tunnel in time");
+			nx_stream_refuse(
+			    c, nx_buf_used(&c->cin)
+				   ? "the tunnel's first bytes could not be judged in time"
+				   : "the client sent nothing into the tunnel in time");
 			break;
 		case S_TLS_CLIENT:
 			nx_tls_failed(c, "client", "timed out");
 			nx_conn_kill(c);
 			break;
 		case S_TLS_UPSTREAM:
-			nx_upstream_failed(c, 504, NX_SOCKS_FAILURE, "timed out in TLS to the upstream");
+			nx_upstream_failed(c, 504, NX_SOCKS_FAILURE,
+					   "timed out in TLS to the upstream");
 			nx_conn_pump(c);
 			break;
 		case S_HTTP_HEAD:
@@ -430,7 +435,8 @@ static void sweep(struct netproxy *np)
 	}
 }
 
-/* ---- the loop ------------------------------------------------------------------------------------- */
+/* ---- the loop
+ * ------------------------------------------------------------------------------------- */
 
 void netproxy_dispatch(struct netproxy *np)
 {
@@ -460,9 +466,10 @@ void netproxy_dispatch(struct netproxy *np)
 		case NX_TAG_DNS:
 			if (t->fd < 0)
 				break; /* closed by c-ares earlier in this batch */
-			ares_process_fd(np->ares, evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)
-							 ? t->fd
-							 : ARES_SOCKET_BAD,
+			ares_process_fd(np->ares,
+					evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)
+					    ? t->fd
+					    : ARES_SOCKET_BAD,
 					evs[i].events & EPOLLOUT ? t->fd : ARES_SOCKET_BAD);
 			break;
 		case NX_TAG_NS_UDP:
@@ -523,8 +530,7 @@ int netproxy_fd(const struct netproxy *np)
 	return np->loop.epfd;
 }
 
-int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
-		 struct netproxy **ret)
+int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks, struct netproxy **ret)
 {
 	struct netproxy *np = calloc(1, sizeof(*np));
 
@@ -553,8 +559,8 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks,
 	return 0;
 }
 
-int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds,
-			     size_t n, struct netproxy_tls *tls)
+int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds, size_t n,
+			     struct netproxy_tls *tls)
 {
 	np->creds = creds;
 	np->n_creds = n < NETPROXY_CRED_MAX ? n : NETPROXY_CRED_MAX;
@@ -591,7 +597,7 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	*t = (struct nx_tag){ .kind = NX_TAG_LISTEN, .fd = fd };
+	*t = (struct nx_tag){.kind = NX_TAG_LISTEN, .fd = fd};
 	r = nx_loop_watch(&np->loop, t, EPOLLIN);
 	if (r < 0) {
 		free(t);
@@ -602,9 +608,9 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
 		struct sockaddr_in me;
 		socklen_t ml = sizeof(me);
 		np->listen_port[np->n_listeners] =
-			getsockname(fd, (struct sockaddr *)&me, &ml) == 0 && me.sin_family == AF_INET
-				? ntohs(me.sin_port)
-				: 0;
+		    getsockname(fd, (struct sockaddr *)&me, &ml) == 0 && me.sin_family == AF_INET
+			? ntohs(me.sin_port)
+			: 0;
 	}
 	np->listeners[np->n_listeners++] = t;
 	/* a tunnel holds two sockets and, while data moves, four pipe ends
@@ -618,7 +624,8 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
 			(void)setrlimit(RLIMIT_NOFILE, &rl);
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 		}
-		rlim_t fit = rl.rlim_cur > 4 * NX_FD_RESERVE ? (rl.rlim_cur - NX_FD_RESERVE) / 2 : 64;
+		rlim_t fit =
+		    rl.rlim_cur > 4 * NX_FD_RESERVE ? (rl.rlim_cur - NX_FD_RESERVE) / 2 : 64;
 		np->max_conns = fit < MAX_CONNS ? (size_t)fit : MAX_CONNS;
 	}
 	return 0;
@@ -626,7 +633,7 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
 
 int netproxy_listen_socket(uint16_t port, uint16_t *ret_port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
 	socklen_t sl = sizeof(sin);
 	int fd, e;
 
@@ -634,7 +641,7 @@ int netproxy_listen_socket(uint16_t port, uint16_t *ret_port)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 1024) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
 		e = errno;
@@ -654,7 +661,7 @@ void netproxy_free(struct netproxy *np)
 		/* a tunnel the sandbox's end cut short is logged like any */
 		if (np->conns->state == S_TUNNEL || np->conns->state == S_BUF_TUNNEL)
 			nx_emit(np->conns, "net.close", NULL,
-			     np->conns->addr_text[0] ? np->conns->addr_text : NULL);
+				np->conns->addr_text[0] ? np->conns->addr_text : NULL);
 		nx_conn_kill(np->conns);
 	}
 	nx_loop_bury(&np->loop);

@@ -42,8 +42,8 @@ void nx_basic_keep(struct conn *c, const struct nx_cred_ctx *x)
 		explicit_bzero(b->b64, b->len);
 		free(b->b64);
 	}
-	*b = (struct nx_conn_basic){ .b64 = malloc(x->basic_len), .len = x->basic_len,
-				     .cred = x->basic_cred };
+	*b = (struct nx_conn_basic){
+	    .b64 = malloc(x->basic_len), .len = x->basic_len, .cred = x->basic_cred};
 	if (!b->b64) {
 		b->len = 0; /* out of memory: the scrub is made without it, below */
 		return;
@@ -63,7 +63,7 @@ void nx_basic_free(struct conn *c)
 			explicit_bzero(c->basic[i].b64, c->basic[i].len);
 			free(c->basic[i].b64);
 		}
-		c->basic[i] = (struct nx_conn_basic){ 0 };
+		c->basic[i] = (struct nx_conn_basic){0};
 	}
 	c->n_basic = c->next_basic = 0;
 	nx_scrub_free(c->own_scrub);
@@ -85,8 +85,8 @@ static const struct nx_scrub *scrub_of(struct conn *c)
 		return c->own_scrub;
 	for (size_t i = 0; i < c->n_basic; i++)
 		if (c->basic[i].len)
-			extra[n++] = (struct nx_scrub_extra){ c->basic[i].b64, c->basic[i].len,
-							      c->basic[i].cred };
+			extra[n++] = (struct nx_scrub_extra){c->basic[i].b64, c->basic[i].len,
+							     c->basic[i].cred};
 	nx_scrub_free(c->own_scrub); /* a scan under way keeps its own */
 	c->own_scrub = NULL;
 	/* held, so that a refresh's new scrub is never taken for it by its
@@ -158,7 +158,8 @@ bool nx_to_client(struct conn *c, const char *p, size_t n)
 void nx_scan_end(struct conn *c)
 {
 	if (c->scan && nx_scan_held(c->scan))
-		(void)nx_buf_append(&c->cout, c->np->scratch, nx_scan_flush(c->scan, c->np->scratch));
+		(void)nx_buf_append(&c->cout, c->np->scratch,
+				    nx_scan_flush(c->scan, c->np->scratch));
 }
 
 bool nx_header_is(const struct nx_header *h, const char *name)
@@ -208,13 +209,16 @@ int nx_head_to_client(struct conn *c, const struct nx_response *r)
 				const struct nx_header *h = &r->headers[i];
 				char reason[NX_HOST_MAX + 300];
 				if (!nx_header_is(h, "content-encoding") ||
-				    (h->value_len == 8 && strncasecmp(h->value, "identity", 8) == 0))
+				    (h->value_len == 8 &&
+				     strncasecmp(h->value, "identity", 8) == 0))
 					continue;
-				snprintf(reason, sizeof(reason),
-					 "%s, a host a credential is bound to, answered with "
-					 "Content-Encoding %.*s, asked for identity: a compressed body "
-					 "cannot be checked for secrets",
-					 c->host, (int)(h->value_len > 40 ? 40 : h->value_len), h->value);
+				snprintf(
+				    reason, sizeof(reason),
+				    "%s, a host a credential is bound to, answered with "
+				    "Content-Encoding %.*s, asked for identity: a compressed body "
+				    "cannot be checked for secrets",
+				    c->host, (int)(h->value_len > 40 ? 40 : h->value_len),
+				    h->value);
 				nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
 				return -1;
 			}
@@ -228,13 +232,14 @@ int nx_head_to_client(struct conn *c, const struct nx_response *r)
 			len = r->head_len;
 		else if (len > BUF_CAP) {
 			free(clean);
-			nx_upstream_failed(c, 502, NX_SOCKS_FAILURE,
-					"a response head too large once its secrets are replaced");
+			nx_upstream_failed(
+			    c, 502, NX_SOCKS_FAILURE,
+			    "a response head too large once its secrets are replaced");
 			return -1;
 		}
 	}
-	if (c->fwd.one_shot && c->fwd.keep_alive && r->close && r->minor == 1 &&
-	    r->status >= 200 && r->body != NX_BODY_CLOSE) {
+	if (c->fwd.one_shot && c->fwd.keep_alive && r->close && r->minor == 1 && r->status >= 200 &&
+	    r->body != NX_BODY_CLOSE) {
 		if (!clean) {
 			clean = malloc(len);
 			if (!clean) {
@@ -261,12 +266,14 @@ int nx_head_to_client(struct conn *c, const struct nx_response *r)
 	for (size_t k = 0; hits && k < c->np->n_creds; k++)
 		if (hits & (1u << k)) {
 			char reason[NX_HOST_MAX + 200];
-			snprintf(reason, sizeof(reason),
-				 "the secret of credential %s came back from %s in a response head: "
-				 "replaced by the placeholder",
-				 c->np->creds[k].name, c->host);
-			nx_emit_full(c, "cred.reflect", reason, c->addr_text[0] ? c->addr_text : NULL,
-				  c->np->creds[k].name, "head");
+			snprintf(
+			    reason, sizeof(reason),
+			    "the secret of credential %s came back from %s in a response head: "
+			    "replaced by the placeholder",
+			    c->np->creds[k].name, c->host);
+			nx_emit_full(c, "cred.reflect", reason,
+				     c->addr_text[0] ? c->addr_text : NULL, c->np->creds[k].name,
+				     "head");
 		}
 	free(clean);
 	nx_buf_consume(&c->uin, r->head_len);
@@ -298,7 +305,8 @@ bool nx_copy_down_scanned(struct conn *c, bool *dead)
 		progress |= n >= 0;
 	}
 	if (nx_buf_used(&c->uin) && nx_buf_reserve(&c->cout) == 0) {
-		size_t take = nx_buf_used(&c->uin) < nx_down_room(c) ? nx_buf_used(&c->uin) : nx_down_room(c);
+		size_t take =
+		    nx_buf_used(&c->uin) < nx_down_room(c) ? nx_buf_used(&c->uin) : nx_down_room(c);
 		if (take) {
 			if (!nx_to_client(c, c->uin.d + c->uin.off, take))
 				return false;

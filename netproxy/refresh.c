@@ -27,11 +27,11 @@
 static void emit_error(struct netproxy *np, const struct nx_cred *cr, const char *why)
 {
 	struct netproxy_event ev = {
-		.event = "cred.error",
-		.proto = "cmd",
-		.reason = why,
-		.credential = cr->name,
-		.where = "source",
+	    .event = "cred.error",
+	    .proto = "cmd",
+	    .reason = why,
+	    .credential = cr->name,
+	    .where = "source",
 	};
 
 	if (np->hooks.event)
@@ -75,7 +75,7 @@ int netproxy_set_secret_source(struct netproxy *np, int fd, long fetched_ms)
 {
 	int r;
 
-	np->secret_tag = (struct nx_tag){ .kind = NX_TAG_SECRET, .fd = fd, .ptr = np };
+	np->secret_tag = (struct nx_tag){.kind = NX_TAG_SECRET, .fd = fd, .ptr = np};
 	np->secret_msg = malloc(sizeof(struct netproxy_secret_reply) + NETPROXY_SECRET_MAX + 1);
 	if (!np->secret_msg) {
 		close(fd);
@@ -98,8 +98,8 @@ static void take(struct netproxy *np, size_t k, const char *secret, size_t len)
 {
 	struct netproxy_credential *cr = &np->creds_rw[k];
 	struct nx_refresh_state *st = &np->refresh[k];
-	char *prev[NX_CRED_MAX] = { 0 };
-	size_t prev_len[NX_CRED_MAX] = { 0 };
+	char *prev[NX_CRED_MAX] = {0};
+	size_t prev_len[NX_CRED_MAX] = {0};
 	struct nx_scrub *s = NULL;
 
 	if (memmem(secret, len, cr->placeholder, cr->placeholder_len)) {
@@ -167,7 +167,8 @@ void nx_refresh_read(struct netproxy *np)
 		m->why[sizeof(m->why) - 1] = '\0';
 		if (!m->ok)
 			fail(np, k, m->why);
-		else if (m->len == 0 || m->len > NETPROXY_SECRET_MAX || (size_t)n != sizeof(*m) + m->len)
+		else if (m->len == 0 || m->len > NETPROXY_SECRET_MAX ||
+			 (size_t)n != sizeof(*m) + m->len)
 			fail(np, k, "the helper's answer is malformed");
 		else
 			take(np, k, np->secret_msg + sizeof(*m), m->len);
@@ -236,7 +237,8 @@ void nx_refresh_free(struct netproxy *np)
 			np->refresh[k].prev = NULL;
 		}
 	if (np->secret_msg) {
-		explicit_bzero(np->secret_msg, sizeof(struct netproxy_secret_reply) + NETPROXY_SECRET_MAX + 1);
+		explicit_bzero(np->secret_msg,
+			       sizeof(struct netproxy_secret_reply) + NETPROXY_SECRET_MAX + 1);
 		free(np->secret_msg);
 		np->secret_msg = NULL;
 		if (np->secret_tag.fd >= 0)

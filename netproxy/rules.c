@@ -222,73 +222,72 @@ struct range {
  * refused (only allow_cidr reaches them).  Each has a unit test naming it.
  */
 static const struct range v4_metadata[] = {
-	/* AWS, Azure, GCP (metadata.google.internal), Oracle, DigitalOcean,
-	 * Hetzner, OpenStack, IBM Cloud, Huawei, Linode/Akamai, Vultr, Exoscale */
-	{ "169.254.169.254/32", "cloud metadata address (instance metadata service)" },
-	{ "169.254.169.253/32", "cloud internal service address (AWS DNS resolver)" },
-	{ "169.254.169.123/32", "cloud internal service address (AWS time sync)" },
-	{ "169.254.170.2/32", "cloud metadata address (AWS ECS task credentials)" },
-	{ "169.254.170.23/32", "cloud metadata address (AWS EKS pod identity)" },
-	{ "168.63.129.16/32", "cloud internal service address (Azure WireServer)" },
-	{ "100.100.100.200/32", "cloud metadata address (Alibaba Cloud)" },
-	{ "192.0.0.192/32", "cloud metadata address (Oracle Cloud)" },
-	{ "169.254.42.42/32", "cloud metadata address (Scaleway)" },
-	{ "169.254.0.23/32", "cloud metadata address (Tencent Cloud)" },
+    /* AWS, Azure, GCP (metadata.google.internal), Oracle, DigitalOcean,
+     * Hetzner, OpenStack, IBM Cloud, Huawei, Linode/Akamai, Vultr, Exoscale */
+    {"169.254.169.254/32", "cloud metadata address (instance metadata service)"},
+    {"169.254.169.253/32", "cloud internal service address (AWS DNS resolver)"},
+    {"169.254.169.123/32", "cloud internal service address (AWS time sync)"},
+    {"169.254.170.2/32", "cloud metadata address (AWS ECS task credentials)"},
+    {"169.254.170.23/32", "cloud metadata address (AWS EKS pod identity)"},
+    {"168.63.129.16/32", "cloud internal service address (Azure WireServer)"},
+    {"100.100.100.200/32", "cloud metadata address (Alibaba Cloud)"},
+    {"192.0.0.192/32", "cloud metadata address (Oracle Cloud)"},
+    {"169.254.42.42/32", "cloud metadata address (Scaleway)"},
+    {"169.254.0.23/32", "cloud metadata address (Tencent Cloud)"},
 };
 
 static const struct range v6_metadata[] = {
-	{ "fd00:ec2::254/128", "cloud metadata address (AWS instance metadata service)" },
-	{ "fd00:ec2::253/128", "cloud internal service address (AWS DNS resolver)" },
-	{ "fd00:ec2::123/128", "cloud internal service address (AWS time sync)" },
-	{ "fd00:ec2::23/128", "cloud metadata address (AWS EKS pod identity)" },
-	{ "fd20:ce::254/128", "cloud metadata address (GCP metadata server)" },
-	{ "fd00:a9fe:a9fe::1/128", "cloud metadata address (Linode/Akamai)" },
-	{ "fd00:42::42/128", "cloud metadata address (Scaleway)" },
-	{ "fe80::a9fe:a9fe/128", "cloud metadata address (OpenStack)" },
+    {"fd00:ec2::254/128", "cloud metadata address (AWS instance metadata service)"},
+    {"fd00:ec2::253/128", "cloud internal service address (AWS DNS resolver)"},
+    {"fd00:ec2::123/128", "cloud internal service address (AWS time sync)"},
+    {"fd00:ec2::23/128", "cloud metadata address (AWS EKS pod identity)"},
+    {"fd20:ce::254/128", "cloud metadata address (GCP metadata server)"},
+    {"fd00:a9fe:a9fe::1/128", "cloud metadata address (Linode/Akamai)"},
+    {"fd00:42::42/128", "cloud metadata address (Scaleway)"},
+    {"fe80::a9fe:a9fe/128", "cloud metadata address (OpenStack)"},
 };
 
 /* Every range a name must not resolve into when private = deny: RFC 6890
  * special-purpose registries. */
 static const struct range v4_ranges[] = {
-	{ "0.0.0.0/8", "this-network address" },
-	{ "10.0.0.0/8", "private address (RFC 1918)" },
-	{ "100.64.0.0/10", "shared address space (carrier-grade NAT)" },
-	{ "127.0.0.0/8", "loopback address" },
-	{ "169.254.0.0/16", "link-local address" },
-	{ "172.16.0.0/12", "private address (RFC 1918)" },
-	{ "192.0.0.0/24", "IETF protocol assignment" },
-	{ "192.0.2.0/24", "documentation address" },
-	{ "192.88.99.0/24", "6to4 relay anycast" },
-	{ "192.168.0.0/16", "private address (RFC 1918)" },
-	{ "198.18.0.0/15", "benchmarking address" },
-	{ "198.51.100.0/24", "documentation address" },
-	{ "203.0.113.0/24", "documentation address" },
-	{ "224.0.0.0/4", "multicast address" },
-	{ "240.0.0.0/4", "reserved address" },
+    {"0.0.0.0/8", "this-network address"},
+    {"10.0.0.0/8", "private address (RFC 1918)"},
+    {"100.64.0.0/10", "shared address space (carrier-grade NAT)"},
+    {"127.0.0.0/8", "loopback address"},
+    {"169.254.0.0/16", "link-local address"},
+    {"172.16.0.0/12", "private address (RFC 1918)"},
+    {"192.0.0.0/24", "IETF protocol assignment"},
+    {"192.0.2.0/24", "documentation address"},
+    {"192.88.99.0/24", "6to4 relay anycast"},
+    {"192.168.0.0/16", "private address (RFC 1918)"},
+    {"198.18.0.0/15", "benchmarking address"},
+    {"198.51.100.0/24", "documentation address"},
+    {"203.0.113.0/24", "documentation address"},
+    {"224.0.0.0/4", "multicast address"},
+    {"240.0.0.0/4", "reserved address"},
 };
 
 static const struct range v6_ranges[] = {
-	{ "::/128", "unspecified address" },
-	{ "::1/128", "loopback address" },
-	{ "::ffff:0:0/96", "IPv4-mapped address" },
-	{ "::/96", "IPv4-compatible address" },
-	{ "64:ff9b::/96", "NAT64 address" },
-	{ "64:ff9b:1::/48", "NAT64 address (local use)" },
-	{ "100::/64", "discard-only address" },
-	{ "2001::/23", "IETF protocol assignment (Teredo, ...)" },
-	{ "2001:db8::/32", "documentation address" },
-	{ "2002::/16", "6to4 address" },
-	{ "3fff::/20", "documentation address" },
-	{ "fc00::/7", "unique local address (private)" },
-	{ "fe80::/10", "link-local address" },
-	{ "fec0::/10", "site-local address" },
-	{ "ff00::/8", "multicast address" },
+    {"::/128", "unspecified address"},
+    {"::1/128", "loopback address"},
+    {"::ffff:0:0/96", "IPv4-mapped address"},
+    {"::/96", "IPv4-compatible address"},
+    {"64:ff9b::/96", "NAT64 address"},
+    {"64:ff9b:1::/48", "NAT64 address (local use)"},
+    {"100::/64", "discard-only address"},
+    {"2001::/23", "IETF protocol assignment (Teredo, ...)"},
+    {"2001:db8::/32", "documentation address"},
+    {"2002::/16", "6to4 address"},
+    {"3fff::/20", "documentation address"},
+    {"fc00::/7", "unique local address (private)"},
+    {"fe80::/10", "link-local address"},
+    {"fec0::/10", "site-local address"},
+    {"ff00::/8", "multicast address"},
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *range_find(const struct range *r, size_t n, int family,
-			      const uint8_t addr[16])
+static const char *range_find(const struct range *r, size_t n, int family, const uint8_t addr[16])
 {
 	for (size_t i = 0; i < n; i++)
 		if (nx_cidr_match(r[i].cidr, family, addr))
@@ -315,14 +314,14 @@ static bool all_zero(const uint8_t *b, size_t n)
  */
 static size_t embedded_v4(const uint8_t a[16], uint8_t ret[2][16])
 {
-	static const uint8_t nat64[4] = { 0x00, 0x64, 0xff, 0x9b };
+	static const uint8_t nat64[4] = {0x00, 0x64, 0xff, 0x9b};
 	size_t n = 0;
 
 	memset(ret, 0, 2 * 16);
-	if ((all_zero(a, 10) && a[10] == 0xff && a[11] == 0xff) || /* mapped */
-	    (all_zero(a, 12) && !all_zero(a + 12, 3)) ||	    /* compatible */
+	if ((all_zero(a, 10) && a[10] == 0xff && a[11] == 0xff) ||		    /* mapped */
+	    (all_zero(a, 12) && !all_zero(a + 12, 3)) ||			    /* compatible */
 	    (all_zero(a, 8) && a[8] == 0xff && a[9] == 0xff && !a[10] && !a[11]) || /* SIIT */
-	    (memcmp(a, nat64, 4) == 0 && all_zero(a + 4, 8))) {    /* NAT64 /96 */
+	    (memcmp(a, nat64, 4) == 0 && all_zero(a + 4, 8))) {			    /* NAT64 /96 */
 		memcpy(ret[n++], a + 12, 4);
 	} else if (memcmp(a, nat64, 4) == 0 && a[4] == 0x00 && a[5] == 0x01) { /* NAT64 /48 */
 		ret[n][0] = a[6], ret[n][1] = a[7], ret[n][2] = a[9], ret[n][3] = a[10];
@@ -381,7 +380,7 @@ static const struct policy_item *find_cidr(const struct policy *p, int family,
 void nx_decide_host(const struct policy *p, enum nx_host_kind kind, const char *host,
 		    const uint8_t addr[16], uint16_t port, struct nx_verdict *v)
 {
-	*v = (struct nx_verdict){ 0 };
+	*v = (struct nx_verdict){0};
 	if (port == 0) {
 		v->reason = "port 0";
 		v->key = "network.allow";
@@ -441,7 +440,8 @@ void nx_static_address(const struct policy *p, const char *host, struct nx_verdi
 	for (size_t i = 0; i < p->net.hosts.n; i++) {
 		const char *kv = p->net.hosts.items[i].value;
 		const char *eq = strchr(kv, '=');
-		if (!eq || (size_t)(eq - kv) != strlen(host) || strncmp(kv, host, strlen(host)) != 0)
+		if (!eq || (size_t)(eq - kv) != strlen(host) ||
+		    strncmp(kv, host, strlen(host)) != 0)
 			continue;
 		v->family = parse_any(eq + 1, v->addr);
 		v->have_static = v->family != 0;
@@ -492,8 +492,8 @@ bool nx_web_grant(const struct nx_verdict *v)
 
 bool netproxy_allows_loopback(const struct policy *p)
 {
-	static const uint8_t v4[16] = { 127, 0, 0, 1 };
-	static const uint8_t v6[16] = { [15] = 1 };
+	static const uint8_t v4[16] = {127, 0, 0, 1};
+	static const uint8_t v6[16] = {[15] = 1};
 
 	return find_cidr(p, 4, v4) || find_cidr(p, 6, v6);
 }

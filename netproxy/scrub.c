@@ -49,8 +49,8 @@ struct nx_scrub {
 	size_t n;
 	uint32_t syms; /* the needles' lengths, summed */
 	size_t hold_max;
-	unsigned refs; /* its owner's and each scan's: a scan outlives a refresh */
-	bool start[256];	   /* bytes a match can begin with */
+	unsigned refs;		 /* its owner's and each scan's: a scan outlives a refresh */
+	bool start[256];	 /* bytes a match can begin with */
 	uint8_t pair[65536 / 8]; /* pairs of bytes a match can begin with */
 };
 
@@ -73,7 +73,7 @@ static bool is_pair(const struct nx_scrub *s, unsigned char a, unsigned char b)
  * an escape of it; an escape that may decode to anything. */
 static void add_starts(struct nx_scrub *s, const struct needle *n)
 {
-	unsigned char f[2] = { (unsigned char)n->bytes[0], 0 }, g[2] = { 0, 0 };
+	unsigned char f[2] = {(unsigned char)n->bytes[0], 0}, g[2] = {0, 0};
 	size_t nf = 1, ng = 0;
 
 	if (n->b64 && f[0] == '+')
@@ -112,12 +112,12 @@ static void add_starts(struct nx_scrub *s, const struct needle *n)
 
 /* One needle's progress in one symbol stream. */
 struct match {
-	uint32_t j;	/* symbols matched */
-	uint32_t head;	/* ring start in pos[] */
-	uint32_t *pos;	/* where each matched symbol's raw bytes began */
-	uint8_t esc;	/* an escape under way: ESC_* */
-	uint8_t np;	/* its raw characters so far */
-	char pend[6];	/* "%X", "\\", "\\u00X" */
+	uint32_t j;    /* symbols matched */
+	uint32_t head; /* ring start in pos[] */
+	uint32_t *pos; /* where each matched symbol's raw bytes began */
+	uint8_t esc;   /* an escape under way: ESC_* */
+	uint8_t np;    /* its raw characters so far */
+	char pend[6];  /* "%X", "\\", "\\u00X" */
 	uint32_t ppos[6];
 };
 
@@ -171,7 +171,7 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 		return -ENOMEM;
 	s->needles = nn;
 	n = &nn[s->n];
-	*n = (struct needle){ .len = (uint32_t)len, .b64 = b64, .raw = raw, .cred = cred };
+	*n = (struct needle){.len = (uint32_t)len, .b64 = b64, .raw = raw, .cred = cred};
 	n->bytes = malloc(len);
 	n->fail = calloc(len + 1, sizeof(uint32_t));
 	if (!n->bytes || !n->fail) {
@@ -182,7 +182,9 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 	memcpy(n->bytes, p, len);
 	if (b64)
 		for (size_t i = 0; i < len; i++)
-			n->bytes[i] = n->bytes[i] == '-' ? '+' : n->bytes[i] == '_' ? '/' : n->bytes[i];
+			n->bytes[i] = n->bytes[i] == '-'   ? '+'
+				      : n->bytes[i] == '_' ? '/'
+							   : n->bytes[i];
 	/* fail[i]: the border of the first i symbols */
 	for (uint32_t i = 1, k = 0; i < len; i++) {
 		while (k > 0 && n->bytes[i] != n->bytes[k])
@@ -227,8 +229,8 @@ void nx_scrub_free(struct nx_scrub *s)
  * request's head would hand it back whole.  Without its padding, which an
  * echo may drop.
  */
-static int add_basic(struct nx_scrub *s, const struct nx_cred *cr, const char *secret,
-		     size_t len, unsigned k)
+static int add_basic(struct nx_scrub *s, const struct nx_cred *cr, const char *secret, size_t len,
+		     unsigned k)
 {
 	size_t ul, raw_len, en;
 	char *raw, *enc;
@@ -237,7 +239,7 @@ static int add_basic(struct nx_scrub *s, const struct nx_cred *cr, const char *s
 	if (cr->inject != POLICY_INJECT_BASIC_PASSWORD && cr->inject != POLICY_INJECT_BASIC_USER)
 		return 0;
 	ul = cr->inject == POLICY_INJECT_BASIC_PASSWORD && cr->inject_arg ? strlen(cr->inject_arg)
-									   : 0;
+									  : 0;
 	raw_len = ul + 1 + len;
 	raw = malloc(raw_len);
 	enc = malloc((raw_len + 2) / 3 * 4 + 1);
@@ -266,8 +268,8 @@ static int add_basic(struct nx_scrub *s, const struct nx_cred *cr, const char *s
 }
 
 /* Every needle of one secret of credential CR, the K-th. */
-static int add_secret(struct nx_scrub *s, const struct nx_cred *cr, const char *secret,
-		      size_t len, unsigned k, char *core)
+static int add_secret(struct nx_scrub *s, const struct nx_cred *cr, const char *secret, size_t len,
+		      unsigned k, char *core)
 {
 	int r = add_needle(s, secret, len, k, false, false);
 
@@ -361,7 +363,6 @@ size_t nx_scrub_hold_max(const struct nx_scrub *s)
 {
 	return s->hold_max;
 }
-
 
 /* ---- matching ---------------------------------------------------------- */
 
@@ -646,7 +647,8 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 				break;
 			case WS_DATA:
 			default: {
-				char d = (char)(sc->ws_masked ? c ^ sc->ws_mask[sc->ws_mi++ & 3] : c);
+				char d =
+				    (char)(sc->ws_masked ? c ^ sc->ws_mask[sc->ws_mi++ & 3] : c);
 				/* control frames come between a message's
 				 * fragments: a stream of their own */
 				if (sym(sc, sc->ws_ctl ? 1 : 0, d, pos))

@@ -165,7 +165,8 @@ int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size)
 bool nx_pump_dir(struct conn *c, int d, bool *dead)
 {
 	struct pipe_dir *pd = &c->tun.dir[d];
-	int from = d == 0 ? c->client.tag.fd : c->up.tag.fd, to = d == 0 ? c->up.tag.fd : c->client.tag.fd;
+	int from = d == 0 ? c->client.tag.fd : c->up.tag.fd,
+	    to = d == 0 ? c->up.tag.fd : c->client.tag.fd;
 	struct buf *pending = d == 0 ? &c->uout : &c->cout;
 	uint64_t *count = d == 0 ? &c->bytes_up : &c->bytes_down;
 	bool progress = false;
@@ -217,7 +218,8 @@ bool nx_pump_dir(struct conn *c, int d, bool *dead)
 		if (pd->p[0] < 0)
 			break; /* EOF before any data */
 		if (pd->in > 0) {
-			n = splice(pd->p[0], NULL, to, NULL, pd->in, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			n = splice(pd->p[0], NULL, to, NULL, pd->in,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				pd->in -= (size_t)n;
 				*count += (uint64_t)n;

@@ -58,9 +58,9 @@ long nx_socks_request(const uint8_t *p, size_t n, struct nx_socks_request *r,
 		return 0;
 	if (p[1] != 1) {
 		*reply = NX_SOCKS_BAD_COMMAND;
-		*why = p[1] == 2 ? "SOCKS5 BIND is not supported"
-				 : p[1] == 3 ? "SOCKS5 UDP ASSOCIATE is not supported"
-					     : "unknown SOCKS5 command";
+		*why = p[1] == 2   ? "SOCKS5 BIND is not supported"
+		       : p[1] == 3 ? "SOCKS5 UDP ASSOCIATE is not supported"
+				   : "unknown SOCKS5 command";
 		return -1;
 	}
 	r->port = (uint16_t)(p[need - 2] << 8 | p[need - 1]);

@@ -29,12 +29,12 @@
 #include "ossl.h"
 #include "tls.h"
 
-#define LEAF_CACHE 64
-#define TRUST_MAX 32
+#define LEAF_CACHE     64
+#define TRUST_MAX      32
 #define TRUST_FILE_MAX (64 * 1024 * 1024)
 /* certificates read from one trusted directory for the bundle */
 #define TRUST_DIR_ENTRIES 4096
-#define CERT_DAYS 30
+#define CERT_DAYS	  30
 
 struct leaf {
 	char host[NX_HOST_MAX];
@@ -46,8 +46,8 @@ struct netproxy_tls {
 	EVP_PKEY *ca_key, *leaf_key;
 	X509 *ca;
 	char *ca_pem;
-	char *upstream_ca; /* the file, for the bundle */
-	STACK_OF(X509) *extra; /* its certificates, and the caller's files' */
+	char *upstream_ca;	/* the file, for the bundle */
+	STACK_OF(X509) * extra; /* its certificates, and the caller's files' */
 	/* the caller's CA files and directories (netproxy_tls_add_trust) */
 	char *trust[TRUST_MAX];
 	bool trust_dir[TRUST_MAX];
@@ -607,7 +607,7 @@ static struct leaf *leaf_for(struct netproxy_tls *t, const char *host)
 		return NULL;
 	}
 	X509_free(victim->cert);
-	*victim = (struct leaf){ .cert = x, .used = t->tick };
+	*victim = (struct leaf){.cert = x, .used = t->tick};
 	snprintf(victim->host, sizeof(victim->host), "%s", host);
 	return victim;
 }
@@ -694,10 +694,10 @@ enum nx_hello nx_client_hello(const uint8_t *p, size_t n, char sni[NX_HOST_MAX])
 	}
 	/* version(2) random(32) session_id cipher_suites compression extensions */
 	size_t i = 4 + 2 + 32, end = need;
-#define NEED(k)                                                                \
-	do {                                                                   \
-		if (i + (k) > end)                                             \
-			return NX_HELLO_BAD;                                   \
+#define NEED(k)                                                                                    \
+	do {                                                                                       \
+		if (i + (k) > end)                                                                 \
+			return NX_HELLO_BAD;                                                       \
 	} while (0)
 	NEED(1);
 	i += 1 + hs[i];

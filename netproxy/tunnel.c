@@ -40,7 +40,8 @@ void nx_enter_tunnel(struct conn *c)
 	 * scanned for secrets is read: no splice */
 	c->state = c->client.ssl || (c->scan && c->proto == P_HTTP) ? S_BUF_TUNNEL : S_TUNNEL;
 	nx_set_deadline(c, T_TUNNEL);
-	if (nx_buf_used(&c->uin) > nx_buf_room(&c->cout) || nx_buf_used(&c->cin) > nx_buf_room(&c->uout)) {
+	if (nx_buf_used(&c->uin) > nx_buf_room(&c->cout) ||
+	    nx_buf_used(&c->cin) > nx_buf_room(&c->uout)) {
 		(void)nx_buf_grow(&c->cout);
 		(void)nx_buf_grow(&c->uout);
 	}
@@ -49,13 +50,11 @@ void nx_enter_tunnel(struct conn *c)
 	 * the connection ends instead */
 	if ((nx_buf_used(&c->cin) &&
 	     nx_buf_append(&c->uout, c->cin.d + c->cin.off, nx_buf_used(&c->cin)) < 0) ||
-	    (nx_buf_used(&c->uin) && (c->state == S_BUF_TUNNEL && c->scan
-					   ? nx_buf_reserve(&c->cout) < 0 ||
-						     nx_buf_used(&c->uin) > nx_down_room(c) ||
-						     !nx_to_client(c, c->uin.d + c->uin.off,
-								nx_buf_used(&c->uin))
-					   : nx_buf_append(&c->cout, c->uin.d + c->uin.off,
-							nx_buf_used(&c->uin)) < 0))) {
+	    (nx_buf_used(&c->uin) &&
+	     (c->state == S_BUF_TUNNEL && c->scan
+		  ? nx_buf_reserve(&c->cout) < 0 || nx_buf_used(&c->uin) > nx_down_room(c) ||
+			!nx_to_client(c, c->uin.d + c->uin.off, nx_buf_used(&c->uin))
+		  : nx_buf_append(&c->cout, c->uin.d + c->uin.off, nx_buf_used(&c->uin)) < 0))) {
 		if (c->dead)
 			return; /* a secret in it: cut */
 		nx_emit(c, "net.error", "no room for the tunnel's first bytes", c->addr_text);
@@ -76,8 +75,8 @@ static bool sniff(struct conn *c)
 	struct nx_stream_verdict sv;
 	size_t n = nx_buf_used(&c->cin);
 
-	nx_decide_stream(&d, c->host, c->kind, c->port, &c->v, (const uint8_t *)c->cin.d + c->cin.off,
-			 n, n == BUF_CAP, &sv);
+	nx_decide_stream(&d, c->host, c->kind, c->port, &c->v,
+			 (const uint8_t *)c->cin.d + c->cin.off, n, n == BUF_CAP, &sv);
 	switch (sv.act) {
 	case NX_ACT_MORE:
 		return false;
@@ -116,8 +115,9 @@ bool nx_sniff_step(struct conn *c)
 		if (nx_buf_room(&c->cout) > 0) {
 			n = nx_buf_read(&c->cout, c->up.tag.fd);
 			if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
-				nx_emit(c, "net.error", "the upstream closed before the client spoke",
-				     c->addr_text);
+				nx_emit(c, "net.error",
+					"the upstream closed before the client spoke",
+					c->addr_text);
 				nx_conn_kill(c);
 				return false;
 			}
@@ -152,9 +152,10 @@ bool nx_sniff_step(struct conn *c)
 		 * tunnel, unjudged streams are never passed */
 		u = recv(c->up.tag.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (u == 0 || (u < 0 && errno != EAGAIN && errno != EINTR)) {
-			nx_emit(c, "net.error", u == 0 ? "the upstream closed before the client spoke"
-						    : "the upstream failed before the client spoke",
-			     c->addr_text);
+			nx_emit(c, "net.error",
+				u == 0 ? "the upstream closed before the client spoke"
+				       : "the upstream failed before the client spoke",
+				c->addr_text);
 			nx_conn_kill(c);
 		}
 		return false;
@@ -186,8 +187,9 @@ bool nx_buf_tunnel_step(struct conn *c)
 				    : nx_copy_dir(c, true, &c->cout, &c->tun.ueof, &dead);
 	if (c->dead)
 		return false;
-	return tunnel_went_on(c, dead || (c->tun.ceof && !nx_buf_used(&c->uout)) ||
-				       (c->tun.ueof && !nx_buf_used(&c->cout)),
+	return tunnel_went_on(c,
+			      dead || (c->tun.ceof && !nx_buf_used(&c->uout)) ||
+				  (c->tun.ueof && !nx_buf_used(&c->cout)),
 			      progress);
 }
 

@@ -50,8 +50,8 @@ static int normalize_path(char *path)
 	return 0;
 }
 
-int policy_expand_string(const char *in, const struct policy_vars *vars, bool is_path,
-			 char **ret, const char **ret_undefined)
+int policy_expand_string(const char *in, const struct policy_vars *vars, bool is_path, char **ret,
+			 const char **ret_undefined)
 {
 	char buf[PATH_MAX * 2];
 	size_t n = 0;
@@ -59,13 +59,13 @@ int policy_expand_string(const char *in, const struct policy_vars *vars, bool is
 	static __thread char undefined[128];
 
 	*ret_undefined = NULL;
-#define APPEND(str, len)                                                       \
-	do {                                                                   \
-		size_t _l = (len);                                             \
-		if (n + _l >= sizeof(buf))                                     \
-			return -ENAMETOOLONG;                                  \
-		memcpy(buf + n, (str), _l);                                    \
-		n += _l;                                                       \
+#define APPEND(str, len)                                                                           \
+	do {                                                                                       \
+		size_t _l = (len);                                                                 \
+		if (n + _l >= sizeof(buf))                                                         \
+			return -ENAMETOOLONG;                                                      \
+		memcpy(buf + n, (str), _l);                                                        \
+		n += _l;                                                                           \
 	} while (0)
 
 	if (is_path && s[0] == '~' && (s[1] == '\0' || s[1] == '/')) {
@@ -137,9 +137,10 @@ static int expand_one(char **value, const struct policy_origin *o, const char *k
 		snprintf(err->key, sizeof(err->key), "%s", key);
 		switch (r) {
 		case -ENOENT:
-			snprintf(err->msg, sizeof(err->msg),
-				 "'%s': ${%s} is not defined (set it, or remove it from the policy)",
-				 *value, undefined);
+			snprintf(
+			    err->msg, sizeof(err->msg),
+			    "'%s': ${%s} is not defined (set it, or remove it from the policy)",
+			    *value, undefined);
 			break;
 		case -EXDEV:
 			snprintf(err->msg, sizeof(err->msg),
@@ -167,8 +168,8 @@ static int expand_list(struct policy_list *l, const char *key, const struct poli
 		       bool is_path, struct policy_error *err)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		int r = expand_one(&l->items[i].value, &l->items[i].origin, key, vars, is_path,
-				   err);
+		int r =
+		    expand_one(&l->items[i].value, &l->items[i].origin, key, vars, is_path, err);
 		if (r < 0)
 			return r;
 	}
@@ -201,14 +202,14 @@ static int check_grants_beneath_deny(const struct policy *p, const struct policy
 		size_t off;
 		const char *key;
 	} grants[] = {
-		{ offsetof(struct policy, fs.read), "filesystem.read" },
-		{ offsetof(struct policy, fs.exec), "filesystem.exec" },
-		{ offsetof(struct policy, fs.write), "filesystem.write" },
+	    {offsetof(struct policy, fs.read), "filesystem.read"},
+	    {offsetof(struct policy, fs.exec), "filesystem.exec"},
+	    {offsetof(struct policy, fs.write), "filesystem.write"},
 	};
 
 	for (size_t g = 0; g < ARRAY_SIZE(grants); g++) {
 		const struct policy_list *l =
-			(const struct policy_list *)((const char *)p + grants[g].off);
+		    (const struct policy_list *)((const char *)p + grants[g].off);
 		for (size_t i = 0; i < l->n; i++) {
 			const struct policy_item *it = &l->items[i];
 			if (vars->cwd && strcmp(it->value, vars->cwd) == 0)
@@ -310,8 +311,8 @@ static int check_state_paths(const struct policy *p, const struct policy_vars *v
 					  "directory%s",
 					  "");
 	}
-	const struct policy_list *priv[] = { &p->fs.private_, &p->fs.private_seed };
-	static const char *const keys[] = { "filesystem.private", "filesystem.private_seed" };
+	const struct policy_list *priv[] = {&p->fs.private_, &p->fs.private_seed};
+	static const char *const keys[] = {"filesystem.private", "filesystem.private_seed"};
 	for (size_t l = 0; l < ARRAY_SIZE(priv); l++)
 		for (size_t i = 0; i < priv[l]->n; i++) {
 			const struct policy_item *it = &priv[l]->items[i];
@@ -328,9 +329,10 @@ static int check_state_paths(const struct policy *p, const struct policy_vars *v
 					if ((m != l || j != i) &&
 					    strictly_beneath(priv[l]->items[i].value,
 							     priv[m]->items[j].value))
-						return item_error(err, &priv[l]->items[i], keys[l],
-								  "'%s' is inside the private path %s",
-								  priv[m]->items[j].value);
+						return item_error(
+						    err, &priv[l]->items[i], keys[l],
+						    "'%s' is inside the private path %s",
+						    priv[m]->items[j].value);
 	for (size_t i = 0; i < p->fs.private_env.n; i++) {
 		const struct policy_item *it = &p->fs.private_env.items[i];
 		const char *path = strchr(it->value, '=') + 1;
@@ -351,12 +353,15 @@ int policy_expand(struct policy *p, const struct policy_vars *vars, struct polic
 		struct policy_list *l;
 		const char *key;
 	} paths[] = {
-		{ &p->fs.read, "filesystem.read" },	  { &p->fs.exec, "filesystem.exec" },
-		{ &p->fs.write, "filesystem.write" },	  { &p->fs.deny, "filesystem.deny" },
-		{ &p->fs.protect, "filesystem.protect" },
-		{ &p->fs.create, "filesystem.create" },	  { &p->fs.private_, "filesystem.private" },
-		{ &p->fs.private_seed, "filesystem.private_seed" },
-		{ &p->net.unix_connect, "network.unix_connect" },
+	    {&p->fs.read, "filesystem.read"},
+	    {&p->fs.exec, "filesystem.exec"},
+	    {&p->fs.write, "filesystem.write"},
+	    {&p->fs.deny, "filesystem.deny"},
+	    {&p->fs.protect, "filesystem.protect"},
+	    {&p->fs.create, "filesystem.create"},
+	    {&p->fs.private_, "filesystem.private"},
+	    {&p->fs.private_seed, "filesystem.private_seed"},
+	    {&p->net.unix_connect, "network.unix_connect"},
 	};
 	int r;
 
@@ -383,7 +388,7 @@ int policy_expand(struct policy *p, const struct policy_vars *vars, struct polic
 	if (r < 0)
 		return r;
 	if (p->net.upstream_ca) {
-		struct policy_origin o = { 0 };
+		struct policy_origin o = {0};
 		r = expand_one(&p->net.upstream_ca, &o, "network.upstream_ca", vars, true, err);
 		if (r < 0)
 			return r;
@@ -432,7 +437,7 @@ static void list_clear(struct policy_list *l)
 int policy_override(struct policy *p, enum policy_override what, const char *value,
 		    struct policy_error *err)
 {
-	const struct policy_origin cli = { .file = NULL, .line = 0 };
+	const struct policy_origin cli = {.file = NULL, .line = 0};
 	struct policy_list *l = NULL;
 	const char *key = "";
 	char path[PATH_MAX];
@@ -459,8 +464,8 @@ int policy_override(struct policy *p, enum policy_override what, const char *val
 		break;
 	case POLICY_OVERRIDE_DOMAIN:
 	case POLICY_OVERRIDE_CIDR: {
-		const char *why, *flag = what == POLICY_OVERRIDE_DOMAIN ? "--allow-domain"
-									: "--allow-cidr";
+		const char *why,
+		    *flag = what == POLICY_OVERRIDE_DOMAIN ? "--allow-domain" : "--allow-cidr";
 		char rule[300];
 		bool switched = false;
 		snprintf(err->key, sizeof(err->key), "%s", flag);

@@ -207,7 +207,7 @@ static int for_each_token(struct parse_ctx *c, const char *key, const char *valu
 
 static struct policy_origin here(struct parse_ctx *c)
 {
-	return (struct policy_origin){ .file = c->file, .line = c->line };
+	return (struct policy_origin){.file = c->file, .line = c->line};
 }
 
 static int add_to_list(struct parse_ctx *c, struct policy_list *l, const char *tok, bool required)
@@ -220,8 +220,8 @@ static int add_to_list(struct parse_ctx *c, struct policy_list *l, const char *t
 static int check_path(struct parse_ctx *c, const char *key, const char *tok)
 {
 	if (!(tok[0] == '/' || tok[0] == '~' || strncmp(tok, "${", 2) == 0))
-		return fail(c, key,
-			    "'%s' is not an absolute path (start it with /, ~ or ${CWD})", tok);
+		return fail(c, key, "'%s' is not an absolute path (start it with /, ~ or ${CWD})",
+			    tok);
 	if (tok[0] == '~' && tok[1] != '\0' && tok[1] != '/')
 		return fail(c, key, "'%s': only ~ and ~/... are understood, not ~user", tok);
 	return 1;
@@ -240,14 +240,15 @@ static int tok_path(struct parse_ctx *c, const char *key, char *tok, void *ud)
 		tok++;
 	} else if (tok[0] == '?') {
 		if (!grant)
-			return fail(c, key, "'%s': a leading '?' (optional) is for read, exec and "
-					    "write grants only", tok);
+			return fail(c, key,
+				    "'%s': a leading '?' (optional) is for read, exec and "
+				    "write grants only",
+				    tok);
 		optional = true;
 		tok++;
 	}
 	if (tok[0] == '!' || tok[0] == '?')
-		return fail(c, key, "'%s': a path is either required (!) or optional (?)",
-			    tok - 1);
+		return fail(c, key, "'%s': a path is either required (!) or optional (?)", tok - 1);
 	if (!check_path(c, key, tok) || !add_to_list(c, ud, tok, required))
 		return 0;
 	struct policy_list *l = ud;
@@ -298,7 +299,8 @@ static bool valid_env_name(const char *s, size_t n, bool glob)
 static int tok_env_glob(struct parse_ctx *c, const char *key, char *tok, void *ud)
 {
 	if (!valid_env_name(tok, strlen(tok), true))
-		return fail(c, key, "'%s' is not a variable name or glob (letters, digits, _, * and ?)",
+		return fail(c, key,
+			    "'%s' is not a variable name or glob (letters, digits, _, * and ?)",
 			    tok);
 	return add_to_list(c, ud, tok, false);
 }
@@ -372,7 +374,8 @@ bool policy_domain_rule_valid(const char *value, const char **why)
 		unsigned long port;
 		errno = 0;
 		port = strtoul(colon + 1, &end, 10);
-		if (!isdigit((unsigned char)colon[1]) || *end || errno || port < 1 || port > 65535) {
+		if (!isdigit((unsigned char)colon[1]) || *end || errno || port < 1 ||
+		    port > 65535) {
 			*why = "the port must be a number from 1 to 65535";
 			return false;
 		}
@@ -399,7 +402,8 @@ bool policy_domain_rule_valid(const char *value, const char **why)
 		for (size_t i = 0; i < len; i++) {
 			unsigned char ch = (unsigned char)label[i];
 			if (ch == '*') {
-				*why = "'*' is allowed only as the whole first label, as in *.example.com";
+				*why = "'*' is allowed only as the whole first label, as in "
+				       "*.example.com";
 				return false;
 			}
 			if (!(isalnum(ch) || ch == '-' || ch == '_')) {
@@ -439,7 +443,7 @@ int policy_url_rule(const char *value, char *out, size_t size, const char **why)
 	static const struct {
 		const char *scheme;
 		unsigned port;
-	} schemes[] = { { "http://", 80 }, { "https://", 443 } };
+	} schemes[] = {{"http://", 80}, {"https://", 443}};
 	const char *sep = strstr(value, "://"), *auth = NULL, *end;
 	unsigned port = 0;
 	size_t n;
@@ -492,11 +496,15 @@ static int tok_domain(struct parse_ctx *c, const char *key, char *tok, void *ud)
 	const char *why;
 
 	if (strstr(tok, "://"))
-		return fail(c, key, "'%s': a URL is accepted in [network] allow only: write the "
-				    "host name (HOST or HOST:PORT)", tok);
+		return fail(c, key,
+			    "'%s': a URL is accepted in [network] allow only: write the "
+			    "host name (HOST or HOST:PORT)",
+			    tok);
 	if (strchr(tok, '/'))
-		return fail(c, key, "'%s': a host rule is not a path (a method and path rule is "
-				    "a URL: https://HOST/PATH)", tok);
+		return fail(c, key,
+			    "'%s': a host rule is not a path (a method and path rule is "
+			    "a URL: https://HOST/PATH)",
+			    tok);
 	if (!policy_domain_rule_valid(tok, &why))
 		return fail(c, key, "'%s': %s", tok, why);
 	for (char *s = tok; *s; s++)
@@ -571,7 +579,8 @@ static int tok_net_rule(struct parse_ctx *c, const char *key, char *tok, void *u
 		}
 		tok = sp + 1;
 		if (!strstr(tok, "://"))
-			return fail(c, key, "'%s': a method list goes before an http:// or https:// URL",
+			return fail(c, key,
+				    "'%s': a method list goes before an http:// or https:// URL",
 				    tok);
 	}
 	if (!strstr(tok, "://") && !strchr(tok, ':') && !strchr(tok, '.') &&
@@ -588,15 +597,16 @@ static int tok_net_rule(struct parse_ctx *c, const char *key, char *tok, void *u
 			return r;
 		}
 		if (x->deny)
-			return fail(c, key, "'%s': a URL in [network] deny names a path "
-					    "(https://HOST/PATH); to deny the whole host write HOST",
+			return fail(c, key,
+				    "'%s': a URL in [network] deny names a path "
+				    "(https://HOST/PATH); to deny the whole host write HOST",
 				    tok);
 		return tok_allow(c, key, tok, x->hosts);
 	}
 	{
 		/* "get https://...": a method meant, a host read */
-		static const char *const methods[] = { "get",	  "head",  "post",   "put",
-						       "delete", "patch", "options" };
+		static const char *const methods[] = {"get",	"head",	 "post",   "put",
+						      "delete", "patch", "options"};
 		for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
 			if (strcasecmp(tok, methods[i]) == 0)
 				return fail(c, key, "'%s': a method is written in upper case", tok);
@@ -610,7 +620,7 @@ static int tok_net_rule(struct parse_ctx *c, const char *key, char *tok, void *u
 static int net_rules(struct parse_ctx *c, const char *key, const char *value,
 		     struct policy_list *hosts, struct policy_list *http, bool deny)
 {
-	struct net_rules x = { .hosts = hosts, .http = http, .deny = deny };
+	struct net_rules x = {.hosts = hosts, .http = http, .deny = deny};
 
 	if (!for_each_token(c, key, value, true, tok_net_rule, &x))
 		return 0;
@@ -720,14 +730,15 @@ static int parse_choice(struct parse_ctx *c, const char *key, const char *value,
 	}
 	const char *near = policy_did_you_mean(value, names + 1, n - 1);
 	if (near)
-		return fail(c, key, "'%s' is not one of %s (did you mean '%s'?)", value, list, near);
+		return fail(c, key, "'%s' is not one of %s (did you mean '%s'?)", value, list,
+			    near);
 	return fail(c, key, "'%s' is not one of %s", value, list);
 }
 
 static int parse_bool(struct parse_ctx *c, const char *key, const char *value, bool *ret)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
 		if (strcmp(value, yes[i]) == 0) {
@@ -776,28 +787,38 @@ static int single_token(struct parse_ctx *c, const char *key, const char *value)
 /* ---- sections and keys ------------------------------------------------- */
 
 static const char *const section_names[] = {
-	"sandbox", "filesystem", "network", "credential NAME", "process", "syscalls", "log",
+    "sandbox", "filesystem", "network", "credential NAME", "process", "syscalls", "log",
 };
-static const char *const keys_sandbox[] = { "include", "enforcement", "namespaces", "name" };
-static const char *const keys_filesystem[] = { "read",	  "exec",	  "write",
-					       "deny",	  "protect",	  "private_tmp",
-					       "create",  "private",	  "private_seed",
-					       "private_env" };
-static const char *const keys_network[] = { "mode",	  "isolation", "allow", "deny",
-					    "private",	  "allow_cidr", "hosts", "upstream_ca",
-					    "allow_no_sni", "server_first", "unix_connect", "memory_max",
-					    "first_bytes_timeout", "client_timeout", "connect_timeout",
-					    "dns_timeout", "capture" };
-static const char *const keys_credential[] = { "env",	   "source",	"hosts",
-						"placeholder", "optional", "plaintext",
-						"inject",  "require",  "ttl",
-						"timeout" };
-static const char *const keys_process[] = { "run_as",	     "env_keep",     "env_set",
-					    "rlimit_nofile", "rlimit_nproc", "rlimit_core",
-					    "rlimit_fsize",  "rlimit_as",    "rlimit_cpu" };
-static const char *const keys_syscalls[] = { "deny", "allow", "allow_dangerous", "unix_sockets",
-					     "action" };
-static const char *const keys_log[] = { "file" };
+static const char *const keys_sandbox[] = {"include", "enforcement", "namespaces", "name"};
+static const char *const keys_filesystem[] = {"read",	      "exec",	     "write",  "deny",
+					      "protect",      "private_tmp", "create", "private",
+					      "private_seed", "private_env"};
+static const char *const keys_network[] = {"mode",
+					   "isolation",
+					   "allow",
+					   "deny",
+					   "private",
+					   "allow_cidr",
+					   "hosts",
+					   "upstream_ca",
+					   "allow_no_sni",
+					   "server_first",
+					   "unix_connect",
+					   "memory_max",
+					   "first_bytes_timeout",
+					   "client_timeout",
+					   "connect_timeout",
+					   "dns_timeout",
+					   "capture"};
+static const char *const keys_credential[] = {"env",	  "source",    "hosts",	 "placeholder",
+					      "optional", "plaintext", "inject", "require",
+					      "ttl",	  "timeout"};
+static const char *const keys_process[] = {"run_as",	    "env_keep",	    "env_set",
+					   "rlimit_nofile", "rlimit_nproc", "rlimit_core",
+					   "rlimit_fsize",  "rlimit_as",    "rlimit_cpu"};
+static const char *const keys_syscalls[] = {"deny", "allow", "allow_dangerous", "unix_sockets",
+					    "action"};
+static const char *const keys_log[] = {"file"};
 
 static int unknown_key(struct parse_ctx *c, const char *section, const char *name,
 		       const char *const *keys, size_t n)
@@ -822,8 +843,8 @@ static int unknown_key(struct parse_ctx *c, const char *section, const char *nam
 static int open_no_symlinks(const char *path)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
 
@@ -862,7 +883,7 @@ static int handle_sandbox(struct parse_ctx *c, const char *name, const char *val
 	}
 	c->any_setting = true;
 	if (strcmp(name, "enforcement") == 0) {
-		static const char *const names[] = { NULL, "strict", "best-effort" };
+		static const char *const names[] = {NULL, "strict", "best-effort"};
 		int v;
 		if (!scalar_once(c, SCALAR_ENFORCEMENT, k) ||
 		    !parse_choice(c, k, value, names, ARRAY_SIZE(names), &v))
@@ -871,7 +892,7 @@ static int handle_sandbox(struct parse_ctx *c, const char *name, const char *val
 		return 1;
 	}
 	if (strcmp(name, "namespaces") == 0) {
-		static const char *const names[] = { NULL, "auto", "on", "off" };
+		static const char *const names[] = {NULL, "auto", "on", "off"};
 		int v;
 		if (!scalar_once(c, SCALAR_NAMESPACES, k) ||
 		    !parse_choice(c, k, value, names, ARRAY_SIZE(names), &v))
@@ -885,12 +906,16 @@ static int handle_sandbox(struct parse_ctx *c, const char *name, const char *val
 		if (!scalar_once(c, SCALAR_NAME, k) || !single_token(c, k, value))
 			return 0;
 		if (value[0] == '.' || strlen(value) > 64)
-			return fail(c, k, "'%s': a name is 1 to 64 letters, digits, '.', '_' and "
-					  "'-', not starting with '.'", value);
+			return fail(c, k,
+				    "'%s': a name is 1 to 64 letters, digits, '.', '_' and "
+				    "'-', not starting with '.'",
+				    value);
 		for (const char *s = value; *s; s++)
 			if (!(isalnum((unsigned char)*s) || *s == '.' || *s == '_' || *s == '-'))
-				return fail(c, k, "'%s': a name is 1 to 64 letters, digits, '.', "
-						  "'_' and '-', not starting with '.'", value);
+				return fail(c, k,
+					    "'%s': a name is 1 to 64 letters, digits, '.', "
+					    "'_' and '-', not starting with '.'",
+					    value);
 		c->p->name_origin = here(c);
 		return set_string(c, &c->p->name, value);
 	}
@@ -948,8 +973,8 @@ static int parse_timer(struct parse_ctx *c, const char *k, const char *value,
 	else if (strcmp(s, "ms") != 0)
 		v = 0;
 	if (v < 100 || v > max)
-		return fail(c, k, "'%s' is not a duration from 100ms to %us (e.g. 5s, 500ms)", value,
-			    (unsigned)(max / 1000));
+		return fail(c, k, "'%s' is not a duration from 100ms to %us (e.g. 5s, 500ms)",
+			    value, (unsigned)(max / 1000));
 	c->p->net.timeout_ms[t] = (uint32_t)v;
 	return 1;
 }
@@ -965,7 +990,7 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 			       parse_timer(c, k, value, (enum policy_net_timer)t);
 
 	if (strcmp(name, "mode") == 0) {
-		static const char *const names[] = { NULL, "proxy", "none", "host" };
+		static const char *const names[] = {NULL, "proxy", "none", "host"};
 		int v;
 		if (!scalar_once(c, SCALAR_NET_MODE, k) ||
 		    !parse_choice(c, k, value, names, ARRAY_SIZE(names), &v))
@@ -976,7 +1001,7 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 		return 1;
 	}
 	if (strcmp(name, "isolation") == 0) {
-		static const char *const names[] = { NULL, "auto", "namespace", "broker" };
+		static const char *const names[] = {NULL, "auto", "namespace", "broker"};
 		int v;
 		if (!scalar_once(c, SCALAR_NET_ISOLATION, k) ||
 		    !parse_choice(c, k, value, names, ARRAY_SIZE(names), &v))
@@ -997,7 +1022,7 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 	if (strcmp(name, "server_first") == 0)
 		return for_each_token(c, k, value, true, tok_server_first, &p->net.server_first);
 	if (strcmp(name, "private") == 0) {
-		static const char *const names[] = { NULL, "deny", "allow" };
+		static const char *const names[] = {NULL, "deny", "allow"};
 		int v;
 		if (!scalar_once(c, SCALAR_NET_PRIVATE, k) ||
 		    !parse_choice(c, k, value, names, ARRAY_SIZE(names), &v))
@@ -1006,7 +1031,7 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 		return 1;
 	}
 	if (strcmp(name, "capture") == 0) {
-		static const char *const names[] = { NULL, "on", "off" };
+		static const char *const names[] = {NULL, "on", "off"};
 		int v;
 		if (!scalar_once(c, SCALAR_NET_CAPTURE, k) ||
 		    !parse_choice(c, k, value, names, ARRAY_SIZE(names), &v))
@@ -1050,8 +1075,8 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 
 /* A duration for a [credential] key: N followed by ms, s, m or h, from MIN
  * to MAX milliseconds. */
-static int parse_cred_duration(struct parse_ctx *c, const char *k, const char *value,
-			       uint32_t min, uint32_t max, uint32_t *ret)
+static int parse_cred_duration(struct parse_ctx *c, const char *k, const char *value, uint32_t min,
+			       uint32_t max, uint32_t *ret)
 {
 	unsigned long long v = 0;
 	const char *s = value;
@@ -1069,8 +1094,8 @@ static int parse_cred_duration(struct parse_ctx *c, const char *k, const char *v
 	else if (strcmp(s, "ms") != 0)
 		v = 0;
 	if (v < min || v > max)
-		return fail(c, k, "'%s' is not a duration from %ums to %us (e.g. 10s, 5m, 1h)", value,
-			    (unsigned)min, (unsigned)(max / 1000));
+		return fail(c, k, "'%s' is not a duration from %ums to %us (e.g. 10s, 5m, 1h)",
+			    value, (unsigned)min, (unsigned)(max / 1000));
 	*ret = (uint32_t)v;
 	return 1;
 }
@@ -1090,10 +1115,19 @@ static bool is_token(const char *s)
 static int parse_inject(struct parse_ctx *c, const char *k, const char *value,
 			struct policy_credential *cr)
 {
-	static const char *const hop[] = { "host", "connection", "content-length",
-					   "transfer-encoding", "te", "trailer", "upgrade",
-					   "keep-alive", "proxy-authorization", "proxy-connection",
-					   "accept-encoding", "range", "if-range" };
+	static const char *const hop[] = {"host",
+					  "connection",
+					  "content-length",
+					  "transfer-encoding",
+					  "te",
+					  "trailer",
+					  "upgrade",
+					  "keep-alive",
+					  "proxy-authorization",
+					  "proxy-connection",
+					  "accept-encoding",
+					  "range",
+					  "if-range"};
 	const char *arg = strchr(value, ':');
 	size_t kind = arg ? (size_t)(arg - value) : strlen(value);
 
@@ -1111,7 +1145,8 @@ static int parse_inject(struct parse_ctx *c, const char *k, const char *value,
 			return fail(c, k, "'%s' is not a header name", arg);
 		for (size_t i = 0; i < ARRAY_SIZE(hop); i++)
 			if (strcasecmp(arg, hop[i]) == 0)
-				return fail(c, k, "the proxy writes %s itself: not a header for a secret",
+				return fail(c, k,
+					    "the proxy writes %s itself: not a header for a secret",
 					    arg);
 		cr->inject = POLICY_INJECT_HEADER;
 	} else if (KIND("basic") && arg) {
@@ -1119,20 +1154,26 @@ static int parse_inject(struct parse_ctx *c, const char *k, const char *value,
 			return fail(c, k, "basic:USER needs a user name");
 		for (const char *s = arg; *s; s++)
 			if (*s == ':' || (unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
-				return fail(c, k, "'%s': a Basic user name has no ':', blank or "
-						  "control character", arg);
+				return fail(c, k,
+					    "'%s': a Basic user name has no ':', blank or "
+					    "control character",
+					    arg);
 		cr->inject = POLICY_INJECT_BASIC_PASSWORD;
 	} else if (KIND("query") && arg) {
 		if (!*arg)
 			return fail(c, k, "query:NAME needs a parameter name");
 		for (const char *s = arg; *s; s++)
 			if (!(isalnum((unsigned char)*s) || strchr("-._~", *s)))
-				return fail(c, k, "'%s': a query parameter name here is made of "
-						  "A-Z, a-z, 0-9, -, ., _ and ~", arg);
+				return fail(c, k,
+					    "'%s': a query parameter name here is made of "
+					    "A-Z, a-z, 0-9, -, ., _ and ~",
+					    arg);
 		cr->inject = POLICY_INJECT_QUERY;
 	} else {
-		return fail(c, k, "'%s' is not replace, header:NAME, bearer, basic:USER, "
-				  "basic-user or query:NAME", value);
+		return fail(c, k,
+			    "'%s' is not replace, header:NAME, bearer, basic:USER, "
+			    "basic-user or query:NAME",
+			    value);
 	}
 #undef KIND
 	if (arg && set_string(c, &cr->inject_arg, arg) == 0)
@@ -1175,8 +1216,9 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 			if (cr->cmd_argv.n == 0)
 				return fail(c, k, "cmd: needs a program");
 			if (cr->cmd_argv.items[0].value[0] != '/')
-				return fail(c, k, "'%s' is not an absolute path (cmd: runs no shell "
-						  "and searches no PATH)",
+				return fail(c, k,
+					    "'%s' is not an absolute path (cmd: runs no shell "
+					    "and searches no PATH)",
 					    cr->cmd_argv.items[0].value);
 			cr->source_origin = here(c);
 			return set_string(c, &cr->source, value);
@@ -1190,7 +1232,8 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 			if (!(f[0] == '/' || f[0] == '~' || strncmp(f, "${", 2) == 0))
 				return fail(c, k, "'%s' is not an absolute path", f);
 		} else {
-			return fail(c, k, "'%s' is not env:VARIABLE, file:PATH or cmd:PROGRAM", value);
+			return fail(c, k, "'%s' is not env:VARIABLE, file:PATH or cmd:PROGRAM",
+				    value);
 		}
 		cr->source_origin = here(c);
 		return set_string(c, &cr->source, value);
@@ -1243,7 +1286,8 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 			return fail(c, k, "a placeholder is 16 to 255 characters long");
 		for (size_t i = 0; i < n; i++)
 			if (!(isalnum((unsigned char)value[i]) || value[i] == '_'))
-				return fail(c, k, "a placeholder is made of A-Z, a-z, 0-9 and _ only");
+				return fail(c, k,
+					    "a placeholder is made of A-Z, a-z, 0-9 and _ only");
 		return set_string(c, &cr->placeholder, value);
 	}
 	return unknown_key(c, "credential", name, keys_credential, ARRAY_SIZE(keys_credential));
@@ -1297,8 +1341,7 @@ static int handle_process(struct parse_ctx *c, const char *name, const char *val
 	return unknown_key(c, "process", name, keys_process, ARRAY_SIZE(keys_process));
 }
 
-static int handle_syscalls(struct parse_ctx *c, const char *name, const char *value,
-			   const char *k)
+static int handle_syscalls(struct parse_ctx *c, const char *name, const char *value, const char *k)
 {
 	struct policy *p = c->p;
 
@@ -1310,7 +1353,7 @@ static int handle_syscalls(struct parse_ctx *c, const char *name, const char *va
 		return scalar_once(c, SCALAR_ALLOW_DANGEROUS, k) &&
 		       parse_bool(c, k, value, &p->syscalls.allow_dangerous);
 	if (strcmp(name, "unix_sockets") == 0) {
-		static const char *const names[] = { NULL, "allow", "deny" };
+		static const char *const names[] = {NULL, "allow", "deny"};
 		int v;
 		if (!scalar_once(c, SCALAR_UNIX_SOCKETS, k) ||
 		    !parse_choice(c, k, value, names, ARRAY_SIZE(names), &v))
@@ -1319,7 +1362,7 @@ static int handle_syscalls(struct parse_ctx *c, const char *name, const char *va
 		return 1;
 	}
 	if (strcmp(name, "action") == 0) {
-		static const char *const names[] = { NULL, "errno", "kill" };
+		static const char *const names[] = {NULL, "errno", "kill"};
 		int v;
 		if (!scalar_once(c, SCALAR_SYSCALL_ACTION, k) ||
 		    !parse_choice(c, k, value, names, ARRAY_SIZE(names), &v))
@@ -1346,8 +1389,8 @@ static int handle_log(struct parse_ctx *c, const char *name, const char *value, 
 /* Fails (and returns false) for a section name that is not ours. */
 static bool section_known(struct parse_ctx *c, const char *raw)
 {
-	static const char *const plain[] = { "sandbox", "filesystem", "network",
-					     "process", "syscalls", "log" };
+	static const char *const plain[] = {"sandbox", "filesystem", "network",
+					    "process", "syscalls",   "log"};
 	char name[INIH_MAX_SECTION + 1];
 	size_t b = 0, e = strlen(raw);
 
@@ -1375,14 +1418,14 @@ static struct policy_credential *credential_get(struct parse_ctx *c, const char 
 		if (strcmp(c->p->creds[i].name, cname) == 0)
 			return &c->p->creds[i];
 	struct policy_credential *creds =
-		realloc(c->p->creds, (c->p->n_creds + 1) * sizeof(*creds));
+	    realloc(c->p->creds, (c->p->n_creds + 1) * sizeof(*creds));
 	if (!creds)
 		return NULL;
 	c->p->creds = creds;
 	struct policy_credential *cr = &creds[c->p->n_creds];
 	*cr = (struct policy_credential){
-		.name = strdup(cname),
-		.origin = { .file = c->file, .line = c->section_line ? c->section_line : c->line },
+	    .name = strdup(cname),
+	    .origin = {.file = c->file, .line = c->section_line ? c->section_line : c->line},
 	};
 	if (!cr->name)
 		return NULL;
@@ -1424,9 +1467,10 @@ static int handler(void *user, const char *section, const char *name, const char
 			return fail(c, NULL, "[credential] needs a name: [credential NAME]");
 		for (const char *s = cname; *s; s++)
 			if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-'))
-				return fail(c, NULL,
-					    "[%s]: a credential name has letters, digits, _ and - only",
-					    section);
+				return fail(
+				    c, NULL,
+				    "[%s]: a credential name has letters, digits, _ and - only",
+				    section);
 		if (strcmp(c->cur_section, section) != 0) {
 			c->cur_cred = credential_get(c, cname);
 			if (!c->cur_cred)
@@ -1518,7 +1562,7 @@ static int intern_file(struct policy *p, const char *path, const char **ret)
 	if (!fs)
 		return -ENOMEM;
 	p->file_stats = fs;
-	fs[p->n_files] = (struct policy_file_stat){ .dirs_err = -ENOENT };
+	fs[p->n_files] = (struct policy_file_stat){.dirs_err = -ENOENT};
 	files[p->n_files] = strdup(path);
 	if (!files[p->n_files])
 		return -ENOMEM;
@@ -1534,8 +1578,9 @@ static int parse_text(struct parse_ctx *c)
 		return -EINVAL;
 	if (r != 0) {
 		c->line = r > 0 ? (unsigned)r : c->line;
-		fail(c, NULL, r > 0 ? "syntax error: expected 'key = value' or '[section]'"
-				    : "could not be parsed");
+		fail(c, NULL,
+		     r > 0 ? "syntax error: expected 'key = value' or '[section]'"
+			   : "could not be parsed");
 		return -EINVAL;
 	}
 	return 0;
@@ -1572,7 +1617,7 @@ static int walk_dirs(int dirfd, struct policy_file_stat *fs)
 		if (!d)
 			return -ENOMEM;
 		fs->dirs = d;
-		d[fs->n_dirs++] = (struct policy_dir_stat){ st.st_uid, st.st_mode };
+		d[fs->n_dirs++] = (struct policy_dir_stat){st.st_uid, st.st_mode};
 		next = openat(cur, "..", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 || fstat(next, &up) < 0) {
 			int e = -errno;
@@ -1597,8 +1642,8 @@ static int open_policy(const char *path, struct policy_file_stat *fs)
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
 	char dir[PATH_MAX];
 	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	_cleanup_close_ int dirfd = -1;
 	int fd;
@@ -1612,8 +1657,8 @@ static int open_policy(const char *path, struct policy_file_stat *fs)
 	if (dirfd < 0)
 		return errno == ENOSYS || errno == EPERM ? -ENOSYS : -errno;
 	how = (struct open_how){
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
 	};
 	fd = (int)syscall(SYS_openat2, dirfd, base, &how, sizeof(how));
 	if (fd < 0)
@@ -1628,7 +1673,7 @@ static int load_file(struct parse_ctx *parent, const char *path, struct policy_e
 	struct policy_file_stat *fs;
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	struct parse_ctx c = { .p = p, .err = err, .stack = stack, .depth = depth };
+	struct parse_ctx c = {.p = p, .err = err, .stack = stack, .depth = depth};
 	struct stat st;
 	size_t got = 0;
 	int r;
@@ -1644,22 +1689,27 @@ static int load_file(struct parse_ctx *parent, const char *path, struct policy_e
 		const char *why = "";
 		r = fd < 0 ? fd : -errno;
 		if (r == -ELOOP)
-			why = " (a symbolic link in its path is never followed: name the real path)";
+			why =
+			    " (a symbolic link in its path is never followed: name the real path)";
 		else if (r == -ENOSYS)
 			why = " (openat2 is unavailable: a path is never opened without it)";
 		if (parent) {
-			fail(parent, "sandbox.include", "cannot read '%s': %s%s", path, strerror(-r),
-			     why);
+			fail(parent, "sandbox.include", "cannot read '%s': %s%s", path,
+			     strerror(-r), why);
 			return r;
 		}
 		fail(&c, NULL, "cannot read policy: %s%s", strerror(-r), why);
 		return r;
 	}
 	/* what was read, for whoever must know who could have written it */
-	*fs = (struct policy_file_stat){ .read = true, .dev = st.st_dev, .ino = st.st_ino,
-					 .uid = st.st_uid, .mode = st.st_mode,
-					 .dirs_err = fs->dirs_err, .dirs = fs->dirs,
-					 .n_dirs = fs->n_dirs };
+	*fs = (struct policy_file_stat){.read = true,
+					.dev = st.st_dev,
+					.ino = st.st_ino,
+					.uid = st.st_uid,
+					.mode = st.st_mode,
+					.dirs_err = fs->dirs_err,
+					.dirs = fs->dirs,
+					.n_dirs = fs->n_dirs};
 	if (!S_ISREG(st.st_mode)) {
 		fail(&c, NULL, "not a regular file");
 		return -EINVAL;
@@ -1671,11 +1721,11 @@ static int load_file(struct parse_ctx *parent, const char *path, struct policy_e
 	for (int i = 0; i < depth; i++)
 		if (stack[i].dev == st.st_dev && stack[i].ino == st.st_ino) {
 			if (parent)
-				fail(parent, "sandbox.include", "include cycle: '%s' includes itself",
-				     path);
+				fail(parent, "sandbox.include",
+				     "include cycle: '%s' includes itself", path);
 			return -ELOOP;
 		}
-	stack[depth] = (struct file_id){ st.st_dev, st.st_ino };
+	stack[depth] = (struct file_id){st.st_dev, st.st_ino};
 
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
@@ -1717,7 +1767,7 @@ static struct policy *policy_new(void)
 /* Whole-policy checks that no single line can make. */
 int policy_validate(struct policy *p, struct policy_error *err)
 {
-	struct parse_ctx c = { .p = p, .err = err };
+	struct parse_ctx c = {.p = p, .err = err};
 
 	for (size_t i = 0; i < p->n_creds; i++) {
 		struct policy_credential *cr = &p->creds[i];
@@ -1727,22 +1777,23 @@ int policy_validate(struct policy *p, struct policy_error *err)
 			return fail(&c, "credential.env", "[credential %s] needs env =", cr->name),
 			       -EINVAL;
 		if (!cr->source)
-			return fail(&c, "credential.source", "[credential %s] needs source =",
-				    cr->name),
+			return fail(&c, "credential.source",
+				    "[credential %s] needs source =", cr->name),
 			       -EINVAL;
 		if ((cr->ttl_set || cr->timeout_set) && strncmp(cr->source, "cmd:", 4) != 0)
 			return fail(&c, cr->ttl_set ? "credential.ttl" : "credential.timeout",
 				    "[credential %s]: %s is for source = cmd: only", cr->name,
 				    cr->ttl_set ? "ttl" : "timeout"),
 			       -EINVAL;
-		if (cr->ttl_set &&
-		    (uint64_t)(cr->timeout_set ? cr->cmd_timeout_ms : POLICY_CMD_TIMEOUT_DEFAULT_MS) *
-				    2 >
-			    cr->ttl_ms)
-			return fail(&c, "credential.timeout",
-				    "[credential %s]: timeout (10s unless set) must be at most half "
-				    "of ttl (the secret is fetched again before it expires)",
-				    cr->name),
+		if (cr->ttl_set && (uint64_t)(cr->timeout_set ? cr->cmd_timeout_ms
+							      : POLICY_CMD_TIMEOUT_DEFAULT_MS) *
+					   2 >
+				       cr->ttl_ms)
+			return fail(
+				   &c, "credential.timeout",
+				   "[credential %s]: timeout (10s unless set) must be at most half "
+				   "of ttl (the secret is fetched again before it expires)",
+				   cr->name),
 			       -EINVAL;
 		if (cr->hosts.n == 0)
 			return fail(&c, "credential.hosts",
@@ -1762,14 +1813,14 @@ int policy_validate(struct policy *p, struct policy_error *err)
 			       -EINVAL;
 	}
 	if (p->net.mode != POLICY_NET_PROXY) {
-		const struct policy_list *lists[] = { &p->net.allow,	     &p->net.deny,
-						      &p->net.allow_cidr,    &p->net.hosts,
-						      &p->net.allow_no_sni, &p->net.server_first,
-						      &p->net.allow_http,    &p->net.deny_http };
-		static const char *const names[] = { "network.allow",	     "network.deny",
-						     "network.allow_cidr",   "network.hosts",
-						     "network.allow_no_sni", "network.server_first",
-						     "network.allow",	     "network.deny" };
+		const struct policy_list *lists[] = {&p->net.allow,	   &p->net.deny,
+						     &p->net.allow_cidr,   &p->net.hosts,
+						     &p->net.allow_no_sni, &p->net.server_first,
+						     &p->net.allow_http,   &p->net.deny_http};
+		static const char *const names[] = {"network.allow",	    "network.deny",
+						    "network.allow_cidr",   "network.hosts",
+						    "network.allow_no_sni", "network.server_first",
+						    "network.allow",	    "network.deny"};
 		for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 			if (lists[i]->n) {
 				c.file = lists[i]->items[0].origin.file;
@@ -1817,7 +1868,7 @@ int policy_load_string(const char *name, const char *text, const char *base_dir,
 {
 	struct policy *p = policy_new();
 	struct file_id stack[POLICY_MAX_INCLUDE_DEPTH];
-	struct parse_ctx c = { .p = p, .err = err, .stack = stack };
+	struct parse_ctx c = {.p = p, .err = err, .stack = stack};
 	int r;
 
 	if (!p)
@@ -1844,8 +1895,7 @@ int policy_load_string(const char *name, const char *text, const char *base_dir,
 
 int policy_load_default(struct policy **ret, struct policy_error *err)
 {
-	return policy_load_string(POLICY_DEFAULT_NAME, policy_default_text, NULL, ret,
-				  err);
+	return policy_load_string(POLICY_DEFAULT_NAME, policy_default_text, NULL, ret, err);
 }
 
 void policy_list_free(struct policy_list *l)
@@ -1853,7 +1903,7 @@ void policy_list_free(struct policy_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->items[i].value);
 	free(l->items);
-	*l = (struct policy_list){ 0 };
+	*l = (struct policy_list){0};
 }
 
 void policy_free(struct policy *p)

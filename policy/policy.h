@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define POLICY_MAX_FILE_SIZE (1024 * 1024)
+#define POLICY_MAX_FILE_SIZE	 (1024 * 1024)
 #define POLICY_MAX_INCLUDE_DEPTH 16
 
 struct policy_error {
@@ -58,8 +58,8 @@ enum policy_enforcement {
 
 enum policy_namespaces {
 	POLICY_NS_AUTO = 1, /* use them when the kernel lets us, else fall back */
-	POLICY_NS_ON,       /* refuse to start without them */
-	POLICY_NS_OFF,      /* never: subreaper init and Landlock-only carve-outs */
+	POLICY_NS_ON,	    /* refuse to start without them */
+	POLICY_NS_OFF,	    /* never: subreaper init and Landlock-only carve-outs */
 	_POLICY_NS_MAX,
 };
 
@@ -112,12 +112,12 @@ struct policy_rlimit_value {
 
 /* Where a credential's secret is written in a request to its hosts. */
 enum policy_inject {
-	POLICY_INJECT_REPLACE = 0, /* wherever the placeholder stands (target, headers, Basic) */
-	POLICY_INJECT_HEADER,	   /* only in the header named by inject_arg */
-	POLICY_INJECT_BEARER,	   /* Authorization: Bearer SECRET */
+	POLICY_INJECT_REPLACE = 0,    /* wherever the placeholder stands (target, headers, Basic) */
+	POLICY_INJECT_HEADER,	      /* only in the header named by inject_arg */
+	POLICY_INJECT_BEARER,	      /* Authorization: Bearer SECRET */
 	POLICY_INJECT_BASIC_PASSWORD, /* Authorization: Basic base64(inject_arg:SECRET) */
 	POLICY_INJECT_BASIC_USER,     /* Authorization: Basic base64(SECRET:) */
-	POLICY_INJECT_QUERY,	   /* only in the query parameter named by inject_arg */
+	POLICY_INJECT_QUERY,	      /* only in the query parameter named by inject_arg */
 	_POLICY_INJECT_MAX,
 };
 
@@ -131,7 +131,7 @@ struct policy_credential {
 	uint32_t cmd_timeout_ms;     /* cmd: how long it may take; 0: the default */
 	bool ttl_set, timeout_set;
 	char *placeholder;
-	bool optional, optional_set; /* optional: a missing secret skips it */
+	bool optional, optional_set;   /* optional: a missing secret skips it */
 	bool plaintext, plaintext_set; /* may be written into plain HTTP */
 	enum policy_inject inject;
 	char *inject_arg; /* a header's or parameter's name, Basic's user; or NULL */
@@ -142,9 +142,9 @@ struct policy_credential {
 };
 
 #define POLICY_CMD_TIMEOUT_DEFAULT_MS 10000
-#define POLICY_CMD_TIMEOUT_MAX_MS 60000
-#define POLICY_TTL_MIN_MS 1000
-#define POLICY_TTL_MAX_MS (24u * 3600 * 1000)
+#define POLICY_CMD_TIMEOUT_MAX_MS     60000
+#define POLICY_TTL_MIN_MS	      1000
+#define POLICY_TTL_MAX_MS	      (24u * 3600 * 1000)
 
 /* The text of an inject = value without its argument ("header", "bearer", ...). */
 const char *policy_inject_name(enum policy_inject i);
@@ -164,16 +164,16 @@ struct policy_dir_stat {
 	uint32_t mode;
 };
 struct policy_file_stat {
-	bool read;	/* false: not a file (a policy from a string), or not read */
+	bool read; /* false: not a file (a policy from a string), or not read */
 	uint64_t dev, ino;
 	uint32_t uid, mode;
-	int dirs_err;	/* 0, or -errno: the directories could not all be walked */
+	int dirs_err;		      /* 0, or -errno: the directories could not all be walked */
 	struct policy_dir_stat *dirs; /* [0]: the file's own directory; last: / */
 	size_t n_dirs;
 };
 
 struct policy {
-	char **files; /* every file read, in order; owned */
+	char **files;			     /* every file read, in order; owned */
 	struct policy_file_stat *file_stats; /* one per file; owned */
 	size_t n_files;
 
@@ -300,8 +300,8 @@ int policy_override(struct policy *p, enum policy_override what, const char *val
 int policy_expand(struct policy *p, const struct policy_vars *vars, struct policy_error *err);
 
 /* Expands one string the same way (for callers that hold raw text). */
-int policy_expand_string(const char *in, const struct policy_vars *vars, bool is_path,
-			 char **ret, const char **ret_undefined);
+int policy_expand_string(const char *in, const struct policy_vars *vars, bool is_path, char **ret,
+			 const char **ret_undefined);
 
 void policy_free(struct policy *p);
 

@@ -91,10 +91,10 @@ static const struct {
 	const char *key;
 	uint32_t default_ms;
 } timers[_POLICY_TIMER_MAX] = {
-	[POLICY_TIMER_FIRST_BYTES] = { "first_bytes_timeout", 30000 },
-	[POLICY_TIMER_CLIENT] = { "client_timeout", 30000 },
-	[POLICY_TIMER_CONNECT] = { "connect_timeout", 10000 },
-	[POLICY_TIMER_DNS] = { "dns_timeout", 3000 },
+    [POLICY_TIMER_FIRST_BYTES] = {"first_bytes_timeout", 30000},
+    [POLICY_TIMER_CLIENT] = {"client_timeout", 30000},
+    [POLICY_TIMER_CONNECT] = {"connect_timeout", 10000},
+    [POLICY_TIMER_DNS] = {"dns_timeout", 3000},
 };
 
 /* A duration as a policy writes it: whole seconds when it is some. */
@@ -109,14 +109,21 @@ static void print_ms(FILE *out, const char *key, uint32_t ms)
 const char *policy_inject_name(enum policy_inject i)
 {
 	switch (i) {
-	case POLICY_INJECT_REPLACE: return "replace";
-	case POLICY_INJECT_HEADER: return "header";
-	case POLICY_INJECT_BEARER: return "bearer";
-	case POLICY_INJECT_BASIC_PASSWORD: return "basic";
-	case POLICY_INJECT_BASIC_USER: return "basic-user";
-	case POLICY_INJECT_QUERY: return "query";
+	case POLICY_INJECT_REPLACE:
+		return "replace";
+	case POLICY_INJECT_HEADER:
+		return "header";
+	case POLICY_INJECT_BEARER:
+		return "bearer";
+	case POLICY_INJECT_BASIC_PASSWORD:
+		return "basic";
+	case POLICY_INJECT_BASIC_USER:
+		return "basic-user";
+	case POLICY_INJECT_QUERY:
+		return "query";
 	case _POLICY_INJECT_MAX:
-	default: return "?";
+	default:
+		return "?";
 	}
 }
 
@@ -151,9 +158,11 @@ static void print_list(FILE *out, const char *key, const struct policy_list *l)
 		const char *v = l->items[i].value;
 		bool quote = strpbrk(v, " \t,") != NULL;
 		fprintf(out, "%s = %s%s%s%s%s", key,
-			l->items[i].required ? "!" : l->items[i].optional ? "?" : "",
-			quote ? "\"" : "", v,
-			l->items[i].is_dir && strcmp(v, "/") != 0 ? "/" : "", quote ? "\"" : "");
+			l->items[i].required   ? "!"
+			: l->items[i].optional ? "?"
+					       : "",
+			quote ? "\"" : "", v, l->items[i].is_dir && strcmp(v, "/") != 0 ? "/" : "",
+			quote ? "\"" : "");
 		print_origin(out, &l->items[i].origin);
 		fputc('\n', out);
 	}
@@ -231,11 +240,12 @@ void policy_print(const struct policy *p, FILE *out,
 			if (!ms)
 				continue;
 			if (ms % 1000 == 0)
-				fprintf(out, "%s = %us\n", policy_timer_key((enum policy_net_timer)t),
+				fprintf(out, "%s = %us\n",
+					policy_timer_key((enum policy_net_timer)t),
 					(unsigned)(ms / 1000));
 			else
-				fprintf(out, "%s = %ums\n", policy_timer_key((enum policy_net_timer)t),
-					(unsigned)ms);
+				fprintf(out, "%s = %ums\n",
+					policy_timer_key((enum policy_net_timer)t), (unsigned)ms);
 		}
 	}
 	if (p->syscalls.unix_sockets)
@@ -289,8 +299,7 @@ void policy_print(const struct policy *p, FILE *out,
 	print_list(out, "allow", &p->syscalls.allow);
 	fprintf(out, "allow_dangerous = %s\n", p->syscalls.allow_dangerous ? "yes" : "no");
 	fprintf(out, "unix_sockets = %s\n", p->syscalls.unix_sockets ? "allow" : "deny");
-	fprintf(out, "action = %s\n",
-		p->syscalls.action == POLICY_SYSCALL_KILL ? "kill" : "errno");
+	fprintf(out, "action = %s\n", p->syscalls.action == POLICY_SYSCALL_KILL ? "kill" : "errno");
 
 	if (p->log.file) {
 		section(out, "log", annotate, ud);

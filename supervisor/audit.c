@@ -46,7 +46,8 @@ int audit_open(const char *path)
 			d = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (d < 0) {
 				int e = errno;
-				if (e == ENOTDIR && fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				if (e == ENOTDIR &&
+				    fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 				    S_ISLNK(st.st_mode))
 					e = ELOOP;
 				return -e;
@@ -259,7 +260,7 @@ void audit_event(int fd, const char *event, const char *fmt, ...)
  * summary counts every refusal regardless.
  */
 #define AUDIT_BURST 1000
-#define AUDIT_RATE 200
+#define AUDIT_RATE  200
 
 static struct {
 	double tokens;
@@ -271,8 +272,10 @@ static struct {
 void audit_flush_suppressed(int fd)
 {
 	if (bucket.suppressed) {
-		audit_event(fd, "audit.suppressed", "\"events\":%lu,\"reason\":\"more than %d network "
-			    "or file events a second\"", bucket.suppressed, AUDIT_RATE);
+		audit_event(fd, "audit.suppressed",
+			    "\"events\":%lu,\"reason\":\"more than %d network "
+			    "or file events a second\"",
+			    bucket.suppressed, AUDIT_RATE);
 		bucket.suppressed = 0;
 	}
 }

@@ -60,8 +60,8 @@
 
 int seccomp_notify_trial(void)
 {
-	struct sock_filter f[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
-	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+	struct sock_filter f[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+	struct sock_fprog prog = {.len = ARRAY_SIZE(f), .filter = f};
 	pid_t pid;
 	int st;
 
@@ -100,7 +100,7 @@ const char *broker_unavailable(const struct landlock_caps *ll)
 
 void broker_respond(int nfd, uint64_t id, int error, uint32_t flags)
 {
-	struct seccomp_notif_resp resp = { .id = id, .error = error, .flags = flags };
+	struct seccomp_notif_resp resp = {.id = id, .error = error, .flags = flags};
 
 	/* ENOENT: the caller is gone (killed, or the call interrupted) */
 	(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
@@ -132,7 +132,7 @@ static bool is_proxy(const struct sockaddr_storage *ss, size_t len, uint16_t por
 	}
 	if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *s = (const void *)ss;
-		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 		return memcmp(s->sin6_addr.s6_addr, mapped, 12) == 0 &&
 		       memcmp(s->sin6_addr.s6_addr + 12, "\x7f\0\0\x01", 4) == 0 &&
 		       ntohs(s->sin6_port) == port;
@@ -145,7 +145,7 @@ static bool is_proxy(const struct sockaddr_storage *ss, size_t len, uint16_t por
  * ::), which connect(2) takes for this machine, here the namespace. */
 static bool is_loopback(const struct sockaddr_storage *ss, size_t len)
 {
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 
 	if (ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *s = (const void *)ss;
@@ -155,7 +155,8 @@ static bool is_loopback(const struct sockaddr_storage *ss, size_t len)
 	if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *s = (const void *)ss;
 		const uint8_t *b = s->sin6_addr.s6_addr;
-		return IN6_IS_ADDR_LOOPBACK(&s->sin6_addr) || IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr) ||
+		return IN6_IS_ADDR_LOOPBACK(&s->sin6_addr) ||
+		       IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr) ||
 		       (memcmp(b, mapped, 12) == 0 &&
 			(b[12] == 127 || (b[12] | b[13] | b[14] | b[15]) == 0));
 	}
@@ -254,8 +255,8 @@ int broker_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
 		size_t chunk = 4096 - ((addr + off) & 4095);
 		if (chunk > size - 1 - off)
 			chunk = size - 1 - off;
-		struct iovec l = { .iov_base = buf + off, .iov_len = chunk };
-		struct iovec r = { .iov_base = (void *)(uintptr_t)(addr + off), .iov_len = chunk };
+		struct iovec l = {.iov_base = buf + off, .iov_len = chunk};
+		struct iovec r = {.iov_base = (void *)(uintptr_t)(addr + off), .iov_len = chunk};
 		ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
 		if (n <= 0)
 			return -EFAULT;
@@ -271,7 +272,7 @@ int broker_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
 static int connect_to_proxy(struct netproxy *np, uint16_t port, int flags,
 			    const struct netproxy_capture *cap)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
 	struct sockaddr_in me;
 	socklen_t ml = sizeof(me);
 	int fd, e;
@@ -308,7 +309,7 @@ static int connect_to_proxy(struct netproxy *np, uint16_t port, int flags,
 static int caps_effective(bool lower)
 {
 	static struct __user_cap_data_struct saved[_LINUX_CAPABILITY_U32S_3];
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
 
 	if (lower) {
@@ -336,8 +337,7 @@ int broker_as_command(const struct sandbox *sb, bool enter)
 		return caps_effective(enter);
 	if (enter) {
 		n_saved = getgroups(NGROUPS_MAX, saved_groups);
-		if (n_saved < 0 ||
-		    syscall(SYS_setgroups, (size_t)sb->n_groups, sb->groups) < 0 ||
+		if (n_saved < 0 || syscall(SYS_setgroups, (size_t)sb->n_groups, sb->groups) < 0 ||
 		    syscall(SYS_setresgid, -1, sb->gid, -1) < 0 ||
 		    syscall(SYS_setresuid, -1, sb->uid, -1) < 0) {
 			int e = errno;
@@ -360,7 +360,7 @@ static void refuse_unix(int nfd, const struct seccomp_notif *req, const struct s
 /* A Unix socket bound to an abstract name (sun_path[0] == '\0'). */
 static bool abstract_bound(int sock)
 {
-	struct sockaddr_un sa = { 0 };
+	struct sockaddr_un sa = {0};
 	socklen_t len = sizeof(sa);
 
 	if (getsockname(sock, (struct sockaddr *)&sa, &len) < 0)
@@ -476,7 +476,7 @@ static int connect_as_command(const struct sandbox *sb, int sock, const struct s
 		(void)fcntl(sock, F_SETFL, fl | O_NONBLOCK);
 	r = connect(sock, sa, len) < 0 ? -errno : 0;
 	if (r == -EINPROGRESS && fl >= 0 && !(fl & O_NONBLOCK)) {
-		struct pollfd p = { .fd = sock, .events = POLLOUT };
+		struct pollfd p = {.fd = sock, .events = POLLOUT};
 		int err = 0;
 		socklen_t el = sizeof(err);
 		if (poll(&p, 1, 0) <= 0)
@@ -515,7 +515,7 @@ static bool in_private_tmp(const struct sandbox *sb, int root, const struct stat
 		return false;
 	if (sb->ns == NS_NONE)
 		return sb->private_tmp_dir && landlock_path_beneath(name, sb->private_tmp_dir);
-	static const char *const dirs[] = { "tmp", "dev/shm" };
+	static const char *const dirs[] = {"tmp", "dev/shm"};
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		struct stat st;
 		if (fstatat(root, dirs[i], &st, 0) == 0 && st.st_dev == sock_st->st_dev)
@@ -560,7 +560,8 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 			if (fl >= 0 && !(fl & O_NONBLOCK))
 				(void)fcntl(sock, F_SETFL, fl);
 			if (r == -EPERM)
-				refuse_unix(nfd, req, sb, st, "an abstract socket outside the sandbox",
+				refuse_unix(nfd, req, sb, st,
+					    "an abstract socket outside the sandbox",
 					    "Landlock's scope");
 		}
 		if (r != -EPERM || sb->new_net_ns)
@@ -580,9 +581,9 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 		return;
 	}
 	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_NO_MAGICLINKS |
-			   (path[0] == '/' ? RESOLVE_IN_ROOT : RESOLVE_NO_SYMLINKS),
+	    .flags = O_PATH | O_CLOEXEC,
+	    .resolve =
+		RESOLVE_NO_MAGICLINKS | (path[0] == '/' ? RESOLVE_IN_ROOT : RESOLVE_NO_SYMLINKS),
 	};
 	target = (int)syscall(SYS_openat2, path[0] == '/' ? root : dir,
 			      path[0] == '/' ? path + 1 : path, &how, sizeof(how));
@@ -603,11 +604,10 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 	name[nl] = '\0';
 	if (!unixsock_match(sb->unix_connect, sb->n_unix_connect, name) &&
 	    !in_private_tmp(sb, root, &sst, name)) {
-		refuse_unix(nfd, req, sb, st, name,
-			    "not named in [network] unix_connect");
+		refuse_unix(nfd, req, sb, st, name, "not named in [network] unix_connect");
 		return;
 	}
-	struct sockaddr_un to = { .sun_family = AF_UNIX };
+	struct sockaddr_un to = {.sun_family = AF_UNIX};
 	snprintf(to.sun_path, sizeof(to.sun_path), "%s", self);
 	r = connect_as_command(sb, sock, (struct sockaddr *)&to, sizeof(to));
 	broker_respond(nfd, req->id, r, 0);
@@ -623,12 +623,12 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
  * ticket for the port it came from.  The caller's socket keeps its
  * options; only its peer is the proxy, which dials the target.
  */
-static void capture_in_namespace(int nfd, const struct seccomp_notif *req,
-				 const struct sandbox *sb, struct netproxy *np, int sock,
-				 const struct sockaddr_storage *ss, size_t alen)
+static void capture_in_namespace(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+				 struct netproxy *np, int sock, const struct sockaddr_storage *ss,
+				 size_t alen)
 {
 	struct netproxy_capture cap;
-	struct sockaddr_storage to = { 0 }, me;
+	struct sockaddr_storage to = {0}, me;
 	socklen_t tl, ml = sizeof(me);
 	int r;
 
@@ -663,12 +663,12 @@ static void connect_mediated(int nfd, const struct seccomp_notif *req, const str
 			     struct netproxy *np, int sock, int domain, int type, uint64_t uaddr,
 			     size_t alen, struct broker_stats *st)
 {
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss = {0};
 
 	if (alen > sizeof(ss))
 		alen = sizeof(ss);
-	struct iovec local = { .iov_base = &ss, .iov_len = alen };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen };
+	struct iovec local = {.iov_base = &ss, .iov_len = alen};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen};
 	if (alen < sizeof(sa_family_t) ||
 	    process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)alen) {
 		broker_respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
@@ -677,8 +677,10 @@ static void connect_mediated(int nfd, const struct seccomp_notif *req, const str
 	if (ss.ss_family == AF_UNSPEC && domain != AF_UNIX) {
 		/* dissolving an association: reaches nothing */
 		if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0)
-			broker_respond(nfd, req->id, connect(sock, (struct sockaddr *)&ss,
-						      (socklen_t)alen) < 0 ? -errno : 0, 0);
+			broker_respond(
+			    nfd, req->id,
+			    connect(sock, (struct sockaddr *)&ss, (socklen_t)alen) < 0 ? -errno : 0,
+			    0);
 		return;
 	}
 	if (ss.ss_family != domain) {
@@ -713,24 +715,22 @@ static void connect_mediated(int nfd, const struct seccomp_notif *req, const str
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return;
-	broker_respond(nfd, req->id, connect_as_command(sb, sock, (struct sockaddr *)&ss, (socklen_t)alen),
-		0);
+	broker_respond(nfd, req->id,
+		       connect_as_command(sb, sock, (struct sockaddr *)&ss, (socklen_t)alen), 0);
 }
 
-int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
-		  struct broker_stats *st)
+int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct broker_stats *st)
 {
 	static struct seccomp_notif_sizes sizes;
 	_cleanup_free_ struct seccomp_notif *req = NULL;
 	_cleanup_close_ int pidfd = -1, sock = -1, ours = -1;
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss = {0};
 	int domain = 0, type = 0, fl;
 	socklen_t ol = sizeof(int);
 	size_t alen;
 	char what[96];
 
-	if (!sizes.seccomp_notif &&
-	    syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+	if (!sizes.seccomp_notif && syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -errno;
 	req = calloc(1, sizes.seccomp_notif > sizeof(*req) ? sizes.seccomp_notif : sizeof(*req));
 	if (!req)
@@ -783,8 +783,8 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 	/* the address, read once */
 	if (alen > sizeof(ss))
 		alen = sizeof(ss);
-	struct iovec local = { .iov_base = &ss, .iov_len = alen };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen };
+	struct iovec local = {.iov_base = &ss, .iov_len = alen};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen};
 	if (alen < sizeof(sa_family_t) ||
 	    process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)alen) {
 		broker_respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
@@ -829,11 +829,11 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np,
 		return 0;
 	}
 	struct seccomp_notif_addfd add = {
-		.id = req->id,
-		.flags = SECCOMP_ADDFD_FLAG_SETFD,
-		.srcfd = (uint32_t)ours,
-		.newfd = (uint32_t)fd,
-		.newfd_flags = fd_cloexec(req->pid, fd) ? O_CLOEXEC : 0,
+	    .id = req->id,
+	    .flags = SECCOMP_ADDFD_FLAG_SETFD,
+	    .srcfd = (uint32_t)ours,
+	    .newfd = (uint32_t)fd,
+	    .newfd_flags = fd_cloexec(req->pid, fd) ? O_CLOEXEC : 0,
 	};
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) {
 		broker_respond(nfd, req->id, -EACCES, 0);

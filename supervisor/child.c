@@ -20,9 +20,9 @@
 #endif
 
 static const int rlimit_resource[_POLICY_RLIMIT_MAX] = {
-	[POLICY_RLIMIT_NOFILE] = RLIMIT_NOFILE, [POLICY_RLIMIT_NPROC] = RLIMIT_NPROC,
-	[POLICY_RLIMIT_CORE] = RLIMIT_CORE,	[POLICY_RLIMIT_FSIZE] = RLIMIT_FSIZE,
-	[POLICY_RLIMIT_AS] = RLIMIT_AS,		[POLICY_RLIMIT_CPU] = RLIMIT_CPU,
+    [POLICY_RLIMIT_NOFILE] = RLIMIT_NOFILE, [POLICY_RLIMIT_NPROC] = RLIMIT_NPROC,
+    [POLICY_RLIMIT_CORE] = RLIMIT_CORE,	    [POLICY_RLIMIT_FSIZE] = RLIMIT_FSIZE,
+    [POLICY_RLIMIT_AS] = RLIMIT_AS,	    [POLICY_RLIMIT_CPU] = RLIMIT_CPU,
 };
 
 #define FAIL(err, ...) report_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
@@ -45,7 +45,7 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 		if (!rl->set)
 			continue;
 		lim.rlim_cur = lim.rlim_max =
-			rl->value == POLICY_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rl->value;
+		    rl->value == POLICY_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rl->value;
 		if (setrlimit(rlimit_resource[i], &lim) < 0) {
 			int e = errno;
 			struct rlimit cur;
@@ -56,9 +56,11 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 				snprintf(want, sizeof(want), "%llu", (unsigned long long)rl->value);
 			getrlimit(rlimit_resource[i], &cur);
 			if (e == EPERM && cur.rlim_max != RLIM_INFINITY)
-				FAIL(e, "%s = %s: above the hard limit %llu, which only "
-					"CAP_SYS_RESOURCE may raise", policy_rlimit_key((enum policy_rlimit)i),
-				     want, (unsigned long long)cur.rlim_max);
+				FAIL(e,
+				     "%s = %s: above the hard limit %llu, which only "
+				     "CAP_SYS_RESOURCE may raise",
+				     policy_rlimit_key((enum policy_rlimit)i), want,
+				     (unsigned long long)cur.rlim_max);
 			FAIL(e, "%s = %s: %s", policy_rlimit_key((enum policy_rlimit)i), want,
 			     strerror(e));
 		}
@@ -119,19 +121,20 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 	 *    refuse nothing sendmsg needs, but order costs nothing).  From here
 	 *    the notified calls wait for the supervisor: nothing below but exec. */
 	if (sandbox_notify_net(sb) || sb->trace || sb->fsgate) {
-		int nfd = seccomp_install_notify(sandbox_notify_net(sb), sb->trace,
-						 sb->fsgate != NULL);
+		int nfd =
+		    seccomp_install_notify(sandbox_notify_net(sb), sb->trace, sb->fsgate != NULL);
 		if (nfd < 0)
 			FAIL(-nfd, "installing the %s filter: %s%s",
 			     sandbox_notify_net(sb) ? "connect broker's"
-			     : sb->trace				     ? "--trace"
-									     : "file gate's",
+			     : sb->trace	    ? "--trace"
+						    : "file gate's",
 			     strerror(-nfd),
-			     nfd == -EBUSY ? " (a seccomp notification listener is already installed "
-					     "above ringfence, as under WSL2: set [syscalls] "
-					     "unix_sockets = deny, use a network namespace with "
-					     "[network] capture = off, and run without --trace)"
-					   : "");
+			     nfd == -EBUSY
+				 ? " (a seccomp notification listener is already installed "
+				   "above ringfence, as under WSL2: set [syscalls] "
+				   "unix_sockets = deny, use a network namespace with "
+				   "[network] capture = off, and run without --trace)"
+				 : "");
 		r = send_fd(sb->handoff[1], nfd);
 		if (r < 0)
 			FAIL(-r, "handing the notification fd over: %s", strerror(-r));

@@ -18,7 +18,8 @@ void cli_usage(FILE *out)
 	      "       ringfence explain [-p POLICY] [OPTIONS]\n"
 	      "       ringfence probe\n"
 	      "       ringfence learn --from AUDIT.jsonl [-p POLICY]\n"
-	      "       ringfence learn -o NEW.ini [--force] [--intercept] [-p BASE.ini] -- COMMAND [ARG]...\n"
+	      "       ringfence learn -o NEW.ini [--force] [--intercept] [-p BASE.ini] -- COMMAND "
+	      "[ARG]...\n"
 	      "\n"
 	      "Runs COMMAND under Landlock, seccomp and a privilege drop as POLICY says\n"
 	      "(without -p: the built-in default, printed by 'ringfence explain').\n"
@@ -32,14 +33,14 @@ static const struct {
 	enum policy_override what;
 	bool takes_value;
 } long_opts[] = {
-	{ "--allow-read", POLICY_OVERRIDE_READ, true },
-	{ "--allow-write", POLICY_OVERRIDE_WRITE, true },
-	{ "--allow-exec", POLICY_OVERRIDE_EXEC, true },
-	{ "--deny", POLICY_OVERRIDE_DENY, true },
-	{ "--allow-domain", POLICY_OVERRIDE_DOMAIN, true },
-	{ "--allow-cidr", POLICY_OVERRIDE_CIDR, true },
-	{ "--log", POLICY_OVERRIDE_LOG, true },
-	{ "--no-network", POLICY_OVERRIDE_NO_NETWORK, false },
+    {"--allow-read", POLICY_OVERRIDE_READ, true},
+    {"--allow-write", POLICY_OVERRIDE_WRITE, true},
+    {"--allow-exec", POLICY_OVERRIDE_EXEC, true},
+    {"--deny", POLICY_OVERRIDE_DENY, true},
+    {"--allow-domain", POLICY_OVERRIDE_DOMAIN, true},
+    {"--allow-cidr", POLICY_OVERRIDE_CIDR, true},
+    {"--log", POLICY_OVERRIDE_LOG, true},
+    {"--no-network", POLICY_OVERRIDE_NO_NETWORK, false},
 };
 
 static int add_override(struct cli *c, enum policy_override what, const char *value)
@@ -49,13 +50,13 @@ static int add_override(struct cli *c, enum policy_override what, const char *va
 	if (!o)
 		return -ENOMEM;
 	c->overrides = o;
-	o[c->n_overrides++] = (struct cli_override){ what, value };
+	o[c->n_overrides++] = (struct cli_override){what, value};
 	return 0;
 }
 
 int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size)
 {
-	struct cli c = { .command = CLI_RUN };
+	struct cli c = {.command = CLI_RUN};
 	int i = 1;
 
 	if (argc >= 2) {
@@ -96,7 +97,8 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 			c.command = CLI_VERSION;
 			continue;
 		}
-		if (c.command == CLI_LEARN && (strcmp(a, "--from") == 0 || strncmp(a, "--from=", 7) == 0)) {
+		if (c.command == CLI_LEARN &&
+		    (strcmp(a, "--from") == 0 || strncmp(a, "--from=", 7) == 0)) {
 			if (a[6] == '=')
 				c.learn_from = a + 7;
 			else if (i + 1 < argc)
@@ -114,11 +116,13 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 			else if (i + 1 < argc)
 				c.learn_out = argv[++i];
 			else {
-				snprintf(err, err_size, "%s needs the file to write the policy to", a);
+				snprintf(err, err_size, "%s needs the file to write the policy to",
+					 a);
 				goto fail;
 			}
 			if (!c.learn_out[0]) {
-				snprintf(err, err_size, "%s needs the file to write the policy to", a);
+				snprintf(err, err_size, "%s needs the file to write the policy to",
+					 a);
 				goto fail;
 			}
 			continue;
@@ -176,7 +180,8 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 			matched = true;
 			if (!long_opts[k].takes_value) {
 				if (a[n] == '=') {
-					snprintf(err, err_size, "%s takes no value", long_opts[k].name);
+					snprintf(err, err_size, "%s takes no value",
+						 long_opts[k].name);
 					goto fail;
 				}
 				val = "";
@@ -200,7 +205,8 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 	c.argv = argv + i;
 	c.argc = argc - i;
 	if (c.command == CLI_RUN && c.argc == 0) {
-		snprintf(err, err_size, "no command given (usage: ringfence [OPTIONS] -- COMMAND [ARG]...)");
+		snprintf(err, err_size,
+			 "no command given (usage: ringfence [OPTIONS] -- COMMAND [ARG]...)");
 		goto fail;
 	}
 	if (c.command == CLI_CHECK && c.argc == 0) {
@@ -208,14 +214,16 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 		goto fail;
 	}
 	if (c.command == CLI_LEARN && c.learn_from && c.learn_out) {
-		snprintf(err, err_size, "learn takes --from AUDIT.jsonl or -o NEW.ini -- COMMAND, "
-					"not both");
+		snprintf(err, err_size,
+			 "learn takes --from AUDIT.jsonl or -o NEW.ini -- COMMAND, "
+			 "not both");
 		goto fail;
 	}
 	if (c.command == CLI_LEARN && !c.learn_from && !c.learn_out) {
-		snprintf(err, err_size, c.argc ? "learn needs -o NEW.ini (the policy to write)"
-					       : "learn needs --from AUDIT.jsonl (a run's audit log) "
-						 "or -o NEW.ini -- COMMAND");
+		snprintf(err, err_size,
+			 c.argc ? "learn needs -o NEW.ini (the policy to write)"
+				: "learn needs --from AUDIT.jsonl (a run's audit log) "
+				  "or -o NEW.ini -- COMMAND");
 		goto fail;
 	}
 	if (c.command == CLI_LEARN && c.learn_out && c.argc == 0) {

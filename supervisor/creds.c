@@ -36,18 +36,18 @@
 
 /* The variables through which common clients take a CA bundle. */
 const char *const ca_bundle_vars[] = {
-	"SSL_CERT_FILE",     /* OpenSSL, Python's ssl, Go, Ruby, Deno's rustls-native */
-	"NODE_EXTRA_CA_CERTS", /* Node.js: added to its own roots */
-	"REQUESTS_CA_BUNDLE", /* Python requests */
-	"CURL_CA_BUNDLE",    /* curl, pip's vendored requests */
-	"GIT_SSL_CAINFO",    /* git */
-	"PIP_CERT",	     /* pip */
-	"AWS_CA_BUNDLE",     /* AWS CLI and SDKs */
-	"DENO_CERT",	     /* Deno */
-	"CARGO_HTTP_CAINFO", /* cargo */
-	"NPM_CONFIG_CAFILE", /* npm */
-	"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", /* gRPC */
-	"HEX_CACERTS_PATH",  /* Elixir's hex */
+    "SSL_CERT_FILE",			/* OpenSSL, Python's ssl, Go, Ruby, Deno's rustls-native */
+    "NODE_EXTRA_CA_CERTS",		/* Node.js: added to its own roots */
+    "REQUESTS_CA_BUNDLE",		/* Python requests */
+    "CURL_CA_BUNDLE",			/* curl, pip's vendored requests */
+    "GIT_SSL_CAINFO",			/* git */
+    "PIP_CERT",				/* pip */
+    "AWS_CA_BUNDLE",			/* AWS CLI and SDKs */
+    "DENO_CERT",			/* Deno */
+    "CARGO_HTTP_CAINFO",		/* cargo */
+    "NPM_CONFIG_CAFILE",		/* npm */
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", /* gRPC */
+    "HEX_CACERTS_PATH",			/* Elixir's hex */
 };
 const size_t ca_bundle_vars_n = ARRAY_SIZE(ca_bundle_vars);
 
@@ -68,8 +68,8 @@ static void remove_bundle(void)
 	bundle_file[0] = '\0';
 }
 
-_noreturn_ _printf_(2, 3) static void die_cred(const struct policy_credential *pc,
-						  const char *fmt, ...)
+_noreturn_ _printf_(2, 3) static void die_cred(const struct policy_credential *pc, const char *fmt,
+					       ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -92,9 +92,10 @@ static size_t read_secret(struct sandbox *sb, size_t k, char *dst)
 		char why[256];
 		n = secretcmd_fetch(sb, k, dst, why, sizeof(why));
 		if (n == 0 && sb->best_effort) {
-			warn("%s:%u: credential.source: [credential %s]: cmd: %s: the credential is "
-			     "skipped (enforcement = best-effort)",
-			     origin_file(&pc->source_origin), pc->source_origin.line, pc->name, why);
+			warn(
+			    "%s:%u: credential.source: [credential %s]: cmd: %s: the credential is "
+			    "skipped (enforcement = best-effort)",
+			    origin_file(&pc->source_origin), pc->source_origin.line, pc->name, why);
 			return 0;
 		}
 		if (n == 0)
@@ -106,8 +107,9 @@ static size_t read_secret(struct sandbox *sb, size_t k, char *dst)
 		if (!v && pc->optional)
 			return 0;
 		if (!v)
-			die_cred(pc, "source = %s, and %s is not set (optional = yes skips a "
-				     "missing secret)",
+			die_cred(pc,
+				 "source = %s, and %s is not set (optional = yes skips a "
+				 "missing secret)",
 				 pc->source, var);
 		n = strlen(v);
 		if (n > SECRET_MAX)
@@ -186,7 +188,7 @@ static long now_monotonic_ms(void)
 static void make_placeholder(const struct policy_credential *pc, char **ret)
 {
 	static const char chars[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned char rnd[24];
 	char buf[300];
 	size_t off;
@@ -312,7 +314,8 @@ static void write_wgetrc(struct sandbox *sb)
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 		    (w || st.st_uid == sb->uid || st.st_uid == 0)) {
 			ssize_t r;
-			while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+			while (n < sizeof(buf) - 1 &&
+			       (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
 				n += (size_t)r;
 		}
 		close(fd);
@@ -343,8 +346,9 @@ void creds_prepare(struct sandbox *sb)
 		return;
 	}
 	if (n > NETPROXY_CRED_MAX)
-		die("%s:%u: [credential %s]: at most %d credentials", origin_file(&p->creds[n - 1].origin),
-		    p->creds[n - 1].origin.line, p->creds[n - 1].name, NETPROXY_CRED_MAX);
+		die("%s:%u: [credential %s]: at most %d credentials",
+		    origin_file(&p->creds[n - 1].origin), p->creds[n - 1].origin.line,
+		    p->creds[n - 1].name, NETPROXY_CRED_MAX);
 	/* before any secret is in this process: the helper holds none */
 	secretcmd_start(sb);
 	sb->secrets_fetched_ms = now_monotonic_ms();
@@ -399,9 +403,11 @@ void creds_prepare(struct sandbox *sb)
 		if (memmem(c->secret, c->secret_len, ph, c->placeholder_len))
 			die_cred(pc, "the placeholder is part of the secret");
 		for (size_t j = 0; j < i; j++)
-			if (strstr(sb->creds[j].placeholder, ph) || strstr(ph, sb->creds[j].placeholder))
-				die_cred(pc, "its placeholder and [credential %s]'s contain one another",
-					 sb->creds[j].name);
+			if (strstr(sb->creds[j].placeholder, ph) ||
+			    strstr(ph, sb->creds[j].placeholder))
+				die_cred(
+				    pc, "its placeholder and [credential %s]'s contain one another",
+				    sb->creds[j].name);
 		if (env_is_ours(pc->env))
 			die_cred(pc, "env = %s: ringfence sets that variable itself", pc->env);
 	}
@@ -448,8 +454,9 @@ static void creds_intercept(struct sandbox *sb)
 		if (r == -ENOMEM)
 			die("out of memory");
 		if (r < 0)
-			warn("the caller's CA %s %s: not carried over (%s)", dir ? "directory" : "file",
-			     path, r == -EINVAL ? "no certificate in it" : strerror(-r));
+			warn("the caller's CA %s %s: not carried over (%s)",
+			     dir ? "directory" : "file", path,
+			     r == -EINVAL ? "no certificate in it" : strerror(-r));
 	}
 	write_bundle(sb);
 	write_wgetrc(sb);

@@ -13,8 +13,8 @@
 #include "supervisor.h"
 
 static const char *const default_keep[] = {
-	"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "COLORTERM",
-	"LANG", "LANGUAGE", "LC_*", "TZ",
+    "PATH",	 "HOME", "USER",     "LOGNAME", "SHELL", "TERM",
+    "COLORTERM", "LANG", "LANGUAGE", "LC_*",	"TZ",
 };
 
 bool env_glob_match(const struct policy_list *keep, bool keep_set, const char *name)
@@ -68,7 +68,7 @@ static int env_put(struct envb *e, const char *name, size_t name_len, const char
 int env_build(const struct policy *p, const struct sandbox *sb, char *const *environ_in,
 	      char ***ret)
 {
-	struct envb e = { 0 };
+	struct envb e = {0};
 	int r = 0;
 
 	for (char *const *ep = environ_in; ep && *ep && r == 0; ep++) {
@@ -83,7 +83,8 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 		bool cred_var = false;
 		for (size_t i = 0; i < p->n_creds; i++)
 			cred_var |= strcmp(p->creds[i].env, name) == 0;
-		if (!cred_var && env_glob_match(&p->process.env_keep, p->process.env_keep_set, name))
+		if (!cred_var &&
+		    env_glob_match(&p->process.env_keep, p->process.env_keep_set, name))
 			r = env_put(&e, name, strlen(name), eq + 1);
 	}
 	if (sb && sb->drop_to_user && r == 0) {
@@ -135,8 +136,8 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 	 * is dropped. */
 	if (sb && sb->iso != NET_ISO_NONE && r == 0) {
 		char http[64], socks[64];
-		static const char *const http_vars[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
-							 "https_proxy" };
+		static const char *const http_vars[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
+							"https_proxy"};
 		snprintf(http, sizeof(http), "http://127.0.0.1:%u", sb->proxy_port);
 		snprintf(socks, sizeof(socks), "socks5h://127.0.0.1:%u", sb->proxy_port);
 		for (size_t i = 0; i < ARRAY_SIZE(http_vars) && r == 0; i++)
@@ -147,8 +148,7 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 			r = env_put(&e, "all_proxy", 9, socks);
 		/* unless allow_cidr lets the proxy reach the host's loopback:
 		 * then every request goes to the proxy */
-		const char *no_proxy =
-			netproxy_allows_loopback(p) ? "" : "localhost,127.0.0.1,::1";
+		const char *no_proxy = netproxy_allows_loopback(p) ? "" : "localhost,127.0.0.1,::1";
 		if (r == 0)
 			r = env_put(&e, "NO_PROXY", 8, no_proxy);
 		if (r == 0)
@@ -181,10 +181,9 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 
 bool env_is_ours(const char *name)
 {
-	static const char *const ours[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
-					    "https_proxy", "ALL_PROXY", "all_proxy",
-					    "NO_PROXY", "no_proxy", "NODE_USE_ENV_PROXY",
-					    "WGETRC" };
+	static const char *const ours[] = {
+	    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",	     "ALL_PROXY",
+	    "all_proxy",  "NO_PROXY",	"no_proxy",    "NODE_USE_ENV_PROXY", "WGETRC"};
 	for (size_t i = 0; i < ARRAY_SIZE(ours); i++)
 		if (strcmp(ours[i], name) == 0)
 			return true;

@@ -64,7 +64,7 @@
 /* Directories the gate made during the run and holds (an fd each), at most:
  * more are refused (EDQUOT).  Also bounded by RLIMIT_NOFILE, less a reserve
  * for everything else the supervisor opens. */
-#define GATE_MADE_MAX 65536
+#define GATE_MADE_MAX	65536
 #define GATE_FD_RESERVE 512
 
 struct gate_dir {
@@ -88,9 +88,9 @@ struct fsgate {
 		char *path;
 		enum fs_access access;
 		unsigned long count;
-	} *refusals;
+	} * refusals;
 	size_t n_refusals;
-	size_t made_max;       /* directories made and held, at most */
+	size_t made_max; /* directories made and held, at most */
 	bool said_full;
 };
 
@@ -102,8 +102,8 @@ struct fsgate {
 /* Names kept for --trace's summary (which shows the first few) */
 #define GATE_GROUPS 32
 
-static const char *const git_state[] = { "rebase-merge", "rebase-apply", "sequencer" };
-static const char *const git_refused[] = { "remotes", "branches" };
+static const char *const git_state[] = {"rebase-merge", "rebase-apply", "sequencer"};
+static const char *const git_refused[] = {"remotes", "branches"};
 
 static bool is_git_dir(const char *path)
 {
@@ -129,7 +129,7 @@ static struct gate_dir *gate_add(struct fsgate *g, int fd, uint64_t rights, cons
 		g->cap = cap;
 	}
 	struct gate_dir *d = &g->dirs[g->n];
-	*d = (struct gate_dir){ .fd = fd, .dev = st.st_dev, .ino = st.st_ino, .rights = rights };
+	*d = (struct gate_dir){.fd = fd, .dev = st.st_dev, .ino = st.st_ino, .rights = rights};
 	if (path) {
 		d->path = strdup(path);
 		if (!d->path)
@@ -217,7 +217,8 @@ void fsgate_prepare(struct sandbox *sb)
 		for (size_t k = 0; d->git && k < ARRAY_SIZE(git_state); k++) {
 			char p[PATH_MAX];
 			if ((size_t)snprintf(p, sizeof(p), "%s/%s", s->path, git_state[k]) >=
-			    sizeof(p) || access(p, F_OK) == 0)
+				sizeof(p) ||
+			    access(p, F_OK) == 0)
 				continue;
 			char **v = realloc(g->state, (g->n_state + 1) * sizeof(*v));
 			if (!v || !(v[g->n_state] = strdup(p)))
@@ -349,9 +350,9 @@ static int target_resolve(struct target *t, struct fsgate *g)
 		t->dir = dup(t->base); /* in the cwd or dirfd; "/name": in the root */
 	} else {
 		*slash = '\0';
-		struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-					.resolve = RESOLVE_NO_MAGICLINKS |
-						   (t->path[0] == '/' ? RESOLVE_IN_ROOT : 0) };
+		struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				       .resolve = RESOLVE_NO_MAGICLINKS |
+						  (t->path[0] == '/' ? RESOLVE_IN_ROOT : 0)};
 		t->dir = (int)syscall(SYS_openat2, t->base, t->path, &how, sizeof(how));
 	}
 	if (t->dir < 0 || fstat(t->dir, &st) < 0)
@@ -383,12 +384,11 @@ static void refused(const struct sandbox *sb, const struct target *t, enum fs_ac
 	snprintf(full, sizeof(full), "%s/%s", t->gate->path ? t->gate->path : "?", t->name);
 	for (size_t i = 0; i <= g->n_refusals; i++) {
 		if (i == g->n_refusals) {
-			struct gate_refusal *v = i < GATE_GROUPS
-							 ? realloc(g->refusals, (i + 1) * sizeof(*v))
-							 : NULL;
+			struct gate_refusal *v =
+			    i < GATE_GROUPS ? realloc(g->refusals, (i + 1) * sizeof(*v)) : NULL;
 			if (v) {
 				g->refusals = v;
-				v[i] = (struct gate_refusal){ strdup(full), access, 1 };
+				v[i] = (struct gate_refusal){strdup(full), access, 1};
 				if (v[i].path)
 					g->n_refusals++;
 			}
@@ -444,9 +444,9 @@ static bool decode(const struct seccomp_notif *req, enum op *op, int *dirfd, uin
 	case __NR_openat2: {
 		/* struct open_how, read once; any RESOLVE_* restriction is the
 		 * kernel's to apply (the gate does not: Landlock refuses) */
-		struct open_how how = { 0 };
-		struct iovec l = { &how, sizeof(how) };
-		struct iovec r = { (void *)(uintptr_t)a[2], sizeof(how) };
+		struct open_how how = {0};
+		struct iovec l = {&how, sizeof(how)};
+		struct iovec r = {(void *)(uintptr_t)a[2], sizeof(how)};
 		if (a[3] < sizeof(how) ||
 		    process_vm_readv(req->pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(how) ||
 		    how.resolve)
@@ -581,9 +581,9 @@ static enum fs_access gate_access(enum op op, uint64_t flags)
 
 /* OP on T (in a gate directory), as the command; the result for the caller
  * (a new fd's number for OP_OPEN, sent with ADDFD). */
-static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
-	       struct fsgate *g, struct target *t, enum op op, uint64_t flags, mode_t mode,
-	       const char *link_target, bool *sent)
+static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *sb, struct fsgate *g,
+	       struct target *t, enum op op, uint64_t flags, mode_t mode, const char *link_target,
+	       bool *sent)
 {
 	/* the umask matters only to what is made (a /proc read per call) */
 	bool makes = (op == OP_OPEN && (flags & O_CREAT)) || op == OP_MKDIR || op == OP_MKNOD;
@@ -620,10 +620,10 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 		}
 		if (fd >= 0) {
 			struct seccomp_notif_addfd add = {
-				.id = req->id,
-				.flags = SECCOMP_ADDFD_FLAG_SEND,
-				.srcfd = (uint32_t)fd,
-				.newfd_flags = (uint32_t)(flags & O_CLOEXEC),
+			    .id = req->id,
+			    .flags = SECCOMP_ADDFD_FLAG_SEND,
+			    .srcfd = (uint32_t)fd,
+			    .newfd_flags = (uint32_t)(flags & O_CLOEXEC),
 			};
 			r = ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 ? -errno : 0;
 			*sent = r == 0;
@@ -682,8 +682,8 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 	case OP_TRUNCATE:
 		fd = openat(t->dir, t->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		r = fd < 0 ? -errno : 0;
-		if (r == -EWOULDBLOCK || r == -ENXIO || (fd >= 0 && (fstat(fd, &st) < 0 ||
-								     !S_ISREG(st.st_mode))))
+		if (r == -EWOULDBLOCK || r == -ENXIO ||
+		    (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))))
 			r = GATE_CONTINUE;
 		else if (fd >= 0)
 			r = ftruncate(fd, (off_t)flags) < 0 ? -errno : 0;
@@ -762,14 +762,12 @@ static bool handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 	r = broker_as_command(sb, true);
 	if (r == 0) {
 		if (link)
-			r = linkat(a.dir, a.name, b.dir, b.name, 0) < 0
-				    ? -errno
-				    : 0;
+			r = linkat(a.dir, a.name, b.dir, b.name, 0) < 0 ? -errno : 0;
 		else
 			r = (int)syscall(SYS_renameat2, a.dir, a.name, b.dir, b.name,
 					 (unsigned)flags) < 0
-				    ? -errno
-				    : 0;
+				? -errno
+				: 0;
 		(void)broker_as_command(sb, false);
 	}
 	if (r == 0 && !link && had_over && S_ISDIR(over.st_mode) && !(flags & RENAME_EXCHANGE))
@@ -810,7 +808,8 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	if (op == OP_MKNOD && !S_ISFIFO(mode) && !S_ISREG(mode) && (mode & S_IFMT)) {
 		return false; /* devices and sockets: Landlock's */
 	}
-	if (op == OP_SYMLINK && broker_read_string(req->pid, addr2, link_target, sizeof(link_target)) < 0)
+	if (op == OP_SYMLINK &&
+	    broker_read_string(req->pid, addr2, link_target, sizeof(link_target)) < 0)
 		return false;
 	if (target_read(&t, req->pid, dirfd, addr, g) < 0) {
 		target_close(&t);
@@ -851,7 +850,7 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 		snprintf(full, sizeof(full), "%s%s%s", t.gate->path,
 			 strcmp(t.gate->path, "/") ? "/" : "", t.name);
 		learn_note_use(sb->learn, req->pid,
-			       op == OP_UNLINK || op == OP_RMDIR ? FS_REMOVE
+			       op == OP_UNLINK || op == OP_RMDIR     ? FS_REMOVE
 			       : op == OP_OPEN && !(flags & O_CREAT) ? FS_WRITE
 								     : FS_CREATE,
 			       full, t.gate->path, LL_FS_MAKE_REG);

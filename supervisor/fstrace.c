@@ -51,9 +51,8 @@
 #include "supervisor.h"
 
 static const char *const access_names[_FS_ACCESS_MAX] = {
-	[FS_READ] = "read",	[FS_WRITE] = "write", [FS_CREATE] = "create",
-	[FS_REMOVE] = "remove", [FS_EXEC] = "exec",   [FS_RENAME] = "rename",
-	[FS_TRUNCATE] = "truncate", [FS_IOCTL] = "ioctl",
+    [FS_READ] = "read", [FS_WRITE] = "write",	[FS_CREATE] = "create",	    [FS_REMOVE] = "remove",
+    [FS_EXEC] = "exec", [FS_RENAME] = "rename", [FS_TRUNCATE] = "truncate", [FS_IOCTL] = "ioctl",
 };
 
 const char *fstrace_access_name(enum fs_access a)
@@ -209,8 +208,8 @@ static int resolve(pid_t pid, int root, int dirfd_base, uint64_t addr, bool foll
 	slash = strrchr(full, '/');
 	last = slash + 1;
 	*slash = '\0';
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	dir = (int)syscall(SYS_openat2, root, full[0] ? full + 1 : ".", &how, sizeof(how));
 	if (dir < 0) {
 		r = -errno;
@@ -319,8 +318,8 @@ static uint64_t remove_right(mode_t m)
 static bool ioctl_always_allowed(unsigned long cmd)
 {
 	static const unsigned long allowed[] = {
-		FIOCLEX, FIONCLEX, FIONBIO,	   FIOASYNC,  FIFREEZE,	    FITHAW,
-		FS_IOC_FIEMAP, FIGETBSZ, FICLONE, FICLONERANGE, FIDEDUPERANGE,
+	    FIOCLEX,	   FIONCLEX, FIONBIO, FIOASYNC,	    FIFREEZE,	   FITHAW,
+	    FS_IOC_FIEMAP, FIGETBSZ, FICLONE, FICLONERANGE, FIDEDUPERANGE,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
 		if ((unsigned int)cmd == (unsigned int)allowed[i])
@@ -360,10 +359,12 @@ struct fstrace_group {
 	unsigned long count;
 };
 
+/* A table, one macro per call: kept as written. */
+// clang-format off
 static const char *call_name(int nr)
 {
 	switch (nr) {
-#define C(n)        \
+#define C(n)           \
 	case __NR_##n: \
 		return #n;
 		C(open) C(openat) C(openat2) C(creat) C(truncate) C(mkdir) C(mkdirat) C(mknod)
@@ -374,6 +375,7 @@ static const char *call_name(int nr)
 		return "?";
 	}
 }
+// clang-format on
 
 /* Counted in ST's groups for the summary at exit. */
 static void count(struct broker_stats *st, enum fs_access access, const char *path,
@@ -394,9 +396,12 @@ static void count(struct broker_stats *st, enum fs_access access, const char *pa
 		return;
 	st->fs_groups = more;
 	struct fstrace_group *g = &more[st->n_fs_groups];
-	*g = (struct fstrace_group){ .access = access, .why = v->why, .key = v->key,
-				     .path = strdup(path), .value = strdup(v->value),
-				     .count = times };
+	*g = (struct fstrace_group){.access = access,
+				    .why = v->why,
+				    .key = v->key,
+				    .path = strdup(path),
+				    .value = strdup(v->value),
+				    .count = times};
 	if (g->path && g->value) {
 		st->n_fs_groups++;
 	} else {
@@ -408,7 +413,7 @@ static void count(struct broker_stats *st, enum fs_access access, const char *pa
 void fstrace_count(struct broker_stats *st, enum fs_access access, const char *path,
 		   unsigned long times)
 {
-	struct fs_verdict v = { .why = FS_WHY_KEPT };
+	struct fs_verdict v = {.why = FS_WHY_KEPT};
 
 	snprintf(v.value, sizeof(v.value), "%s", path);
 	count(st, access, path, &v, times);
@@ -490,8 +495,8 @@ static void judge_all(const struct sandbox *sb, const struct seccomp_notif *req,
 static void hidden(const struct sandbox *sb, const struct seccomp_notif *req,
 		   struct broker_stats *st, const char *path, enum fs_access access)
 {
-	struct fs_verdict v = { .why = FS_WHY_NOT_GRANTED,
-				.key = access == FS_READ ? "read" : "write" };
+	struct fs_verdict v = {.why = FS_WHY_NOT_GRANTED,
+			       .key = access == FS_READ ? "read" : "write"};
 	struct stat s;
 	char *slash;
 
@@ -515,7 +520,8 @@ static void hidden(const struct sandbox *sb, const struct seccomp_notif *req,
 		if (sb->deny_canon[i] && landlock_path_beneath(path, sb->deny_canon[i])) {
 			v.why = FS_WHY_DENIED;
 			v.key = "deny";
-			snprintf(v.value, sizeof(v.value), "%s", sb->policy->fs.deny.items[i].value);
+			snprintf(v.value, sizeof(v.value), "%s",
+				 sb->policy->fs.deny.items[i].value);
 			refused(sb, req, st, access, path, &v);
 			return;
 		}
@@ -535,7 +541,9 @@ static void judge_open(const struct sandbox *sb, const struct seccomp_notif *req
 			&fp);
 	if (r == -ENOENT && fp.path[0])
 		hidden(sb, req, st, fp.path,
-		       flags & O_CREAT ? FS_CREATE : acc == O_RDONLY ? FS_READ : FS_WRITE);
+		       flags & O_CREAT	 ? FS_CREATE
+		       : acc == O_RDONLY ? FS_READ
+					 : FS_WRITE);
 	if (r < 0)
 		return;
 	if (!fp.exists && !(flags & O_CREAT)) {
@@ -543,22 +551,22 @@ static void judge_open(const struct sandbox *sb, const struct seccomp_notif *req
 		return;
 	}
 	if (!fp.exists) {
-		struct need n = { FS_CREATE, fp.path, fp.parent, LL_FS_MAKE_REG, fp.parent_ro };
+		struct need n = {FS_CREATE, fp.path, fp.parent, LL_FS_MAKE_REG, fp.parent_ro};
 		judge_all(sb, req, st, &n, 1);
 		return;
 	}
 	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 		return; /* EEXIST before Landlock looks */
 	if (S_ISDIR(fp.mode)) {
-		struct need n = { FS_READ, fp.path, fp.path, LL_FS_READ_DIR, fp.ro };
+		struct need n = {FS_READ, fp.path, fp.path, LL_FS_READ_DIR, fp.ro};
 		judge_all(sb, req, st, &n, 1);
 		return;
 	}
 	bool w = acc == O_WRONLY || acc == O_RDWR;
 	struct need n[] = {
-		{ FS_WRITE, fp.path, fp.path, w ? LL_FS_WRITE_FILE : 0, fp.ro },
-		{ FS_TRUNCATE, fp.path, fp.path, (flags & O_TRUNC) && w ? LL_FS_TRUNCATE : 0, fp.ro },
-		{ FS_READ, fp.path, fp.path, acc != O_WRONLY ? LL_FS_READ_FILE : 0, fp.ro },
+	    {FS_WRITE, fp.path, fp.path, w ? LL_FS_WRITE_FILE : 0, fp.ro},
+	    {FS_TRUNCATE, fp.path, fp.path, (flags & O_TRUNC) && w ? LL_FS_TRUNCATE : 0, fp.ro},
+	    {FS_READ, fp.path, fp.path, acc != O_WRONLY ? LL_FS_READ_FILE : 0, fp.ro},
 	};
 	judge_all(sb, req, st, n, ARRAY_SIZE(n));
 }
@@ -577,7 +585,7 @@ static void judge_ioctl(const struct sandbox *sb, const struct seccomp_notif *re
 	if (f < 0 || fstat(f, &s) < 0 || !(S_ISCHR(s.st_mode) || S_ISBLK(s.st_mode)) ||
 	    inherited_file(&s) || fd_name(f, name, sizeof(name)) < 0)
 		return;
-	struct need n = { FS_IOCTL, name, name, LL_FS_IOCTL_DEV, false };
+	struct need n = {FS_IOCTL, name, name, LL_FS_IOCTL_DEV, false};
 	judge_all(sb, req, st, &n, 1);
 }
 
@@ -595,13 +603,13 @@ static void judge_rename(const struct sandbox *sb, const struct seccomp_notif *r
 	bool cross = strcmp(o.parent, n.parent) != 0;
 	bool exchange = flags & RENAME_EXCHANGE;
 	struct need needs[] = {
-		{ FS_RENAME, o.path, o.parent, remove_right(o.mode), o.parent_ro },
-		{ FS_RENAME, n.path, n.parent, make_right(o.mode), n.parent_ro },
-		{ FS_RENAME, n.path, n.parent, n.exists ? remove_right(n.mode) : 0, n.parent_ro },
-		{ FS_RENAME, o.path, o.parent, exchange && n.exists ? make_right(n.mode) : 0,
-		  o.parent_ro },
-		{ FS_RENAME, o.path, o.parent, cross ? LL_FS_REFER : 0, o.parent_ro },
-		{ FS_RENAME, n.path, n.parent, cross ? LL_FS_REFER : 0, n.parent_ro },
+	    {FS_RENAME, o.path, o.parent, remove_right(o.mode), o.parent_ro},
+	    {FS_RENAME, n.path, n.parent, make_right(o.mode), n.parent_ro},
+	    {FS_RENAME, n.path, n.parent, n.exists ? remove_right(n.mode) : 0, n.parent_ro},
+	    {FS_RENAME, o.path, o.parent, exchange && n.exists ? make_right(n.mode) : 0,
+	     o.parent_ro},
+	    {FS_RENAME, o.path, o.parent, cross ? LL_FS_REFER : 0, o.parent_ro},
+	    {FS_RENAME, n.path, n.parent, cross ? LL_FS_REFER : 0, n.parent_ro},
 	};
 	judge_all(sb, req, st, needs, ARRAY_SIZE(needs));
 }
@@ -616,9 +624,9 @@ static void judge_link(const struct sandbox *sb, const struct seccomp_notif *req
 	    resolve(req->pid, root, nb, na, false, &n) < 0 || n.exists)
 		return;
 	struct need needs[] = {
-		{ FS_CREATE, n.path, n.parent, make_right(o.mode), n.parent_ro },
-		{ FS_CREATE, n.path, n.parent, strcmp(o.parent, n.parent) ? LL_FS_REFER : 0,
-		  n.parent_ro },
+	    {FS_CREATE, n.path, n.parent, make_right(o.mode), n.parent_ro},
+	    {FS_CREATE, n.path, n.parent, strcmp(o.parent, n.parent) ? LL_FS_REFER : 0,
+	     n.parent_ro},
 	};
 	judge_all(sb, req, st, needs, ARRAY_SIZE(needs));
 }
@@ -634,16 +642,16 @@ static void judge_one(const struct sandbox *sb, const struct seccomp_notif *req,
 
 	if (resolve(req->pid, root, base, addr, follow, &fp) < 0)
 		return;
-	struct need n = { 0, fp.path, fp.parent, 0, fp.parent_ro };
+	struct need n = {0, fp.path, fp.parent, 0, fp.parent_ro};
 	switch (nr) {
 	case __NR_truncate:
-		n = (struct need){ FS_TRUNCATE, fp.path, fp.path,
-				   fp.exists && S_ISREG(fp.mode) ? LL_FS_TRUNCATE : 0, fp.ro };
+		n = (struct need){FS_TRUNCATE, fp.path, fp.path,
+				  fp.exists && S_ISREG(fp.mode) ? LL_FS_TRUNCATE : 0, fp.ro};
 		break;
 	case __NR_execve:
 	case __NR_execveat:
-		n = (struct need){ FS_EXEC, fp.path, fp.path,
-				   fp.exists && S_ISREG(fp.mode) ? LL_FS_EXECUTE : 0, fp.ro };
+		n = (struct need){FS_EXEC, fp.path, fp.path,
+				  fp.exists && S_ISREG(fp.mode) ? LL_FS_EXECUTE : 0, fp.ro};
 		break;
 	case __NR_mkdir:
 	case __NR_mkdirat:
@@ -727,9 +735,10 @@ void fstrace_observe(int nfd, const struct seccomp_notif *req, const struct sand
 		judge_open(sb, req, st, root, b1, a[1], a[2]);
 		break;
 	case __NR_openat2: {
-		struct open_how how = { 0 };
-		struct iovec l = { .iov_base = &how, .iov_len = sizeof(how.flags) };
-		struct iovec r = { .iov_base = (void *)(uintptr_t)a[2], .iov_len = sizeof(how.flags) };
+		struct open_how how = {0};
+		struct iovec l = {.iov_base = &how, .iov_len = sizeof(how.flags)};
+		struct iovec r = {.iov_base = (void *)(uintptr_t)a[2],
+				  .iov_len = sizeof(how.flags)};
 		if (a[3] >= sizeof(how.flags) &&
 		    process_vm_readv(req->pid, &l, 1, &r, 1, 0) == (ssize_t)sizeof(how.flags))
 			judge_open(sb, req, st, root, b1, a[1], how.flags);
@@ -824,7 +833,8 @@ void fstrace_summary(const struct broker_stats *st, const char *home, char *buf,
 		else if (strcmp(g->path, g->value) == 0)
 			snprintf(advice, sizeof(advice), "add it to [filesystem] %s", g->key);
 		else
-			snprintf(advice, sizeof(advice), "add %s to [filesystem] %s", value, g->key);
+			snprintf(advice, sizeof(advice), "add %s to [filesystem] %s", value,
+				 g->key);
 		off += (size_t)snprintf(buf + off, size - off, "%s%s %s%s (%s)", i ? ", " : "",
 					fstrace_access_name(g->access), path, times, advice);
 	}

@@ -13,8 +13,8 @@
  * whole project, so the index is read once the sandbox has ended, and a
  * gitlink's .git that was created or changed while it ran (a `.git` file's
  * ctime, or that of the config, commondir, config.worktree, hooks or any
- * hook of a `.git` directory, is not older than the start) is renamed to .git.ringfence-blocked, with a
- * warning and an audit event.  ctime cannot be set back from inside.
+ * hook of a `.git` directory, is not older than the start) is renamed to .git.ringfence-blocked,
+ * with a warning and an audit event.  ctime cannot be set back from inside.
  *
  * The index (and, for a split index, every .git/sharedindex.*, which
  * `git update-index --split-index` makes without any configuration) is
@@ -56,7 +56,7 @@ static bool newer(const struct stat *st, const struct timespec *since)
  * changed since SINCE, in any part git reads as commands. */
 static bool git_changed(int parent, const char *name, const struct timespec *since)
 {
-	static const char *const parts[] = { "config", "commondir", "config.worktree", "hooks" };
+	static const char *const parts[] = {"config", "commondir", "config.worktree", "hooks"};
 	struct stat st;
 	int g;
 	bool changed = false;
@@ -119,8 +119,8 @@ static int open_beneath(int root_fd, const char *rel)
 	return dir;
 }
 
-static void check_gitlink(const struct sandbox *sb, int root_fd, const char *root,
-			  const char *rel, const struct timespec *since)
+static void check_gitlink(const struct sandbox *sb, int root_fd, const char *root, const char *rel,
+			  const struct timespec *since)
 {
 	int dir = open_beneath(root_fd, rel);
 	struct stat st;
@@ -129,18 +129,22 @@ static void check_gitlink(const struct sandbox *sb, int root_fd, const char *roo
 	if (dir < 0) {
 		/* not checked out; or reached through a symlink, which the
 		 * host's git may follow: say so rather than pass over it */
-		if (dir != -ENOENT && (size_t)snprintf(path, sizeof(path), "%s/%s/.git", root, rel) <
-					      sizeof(path) &&
+		if (dir != -ENOENT &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s/.git", root, rel) < sizeof(path) &&
 		    lstat(path, &st) == 0)
-			warn("%s is reached through a symbolic link made in the project and was NOT "
-			     "checked; review it before running git in %s",
-			     path, root);
+			warn(
+			    "%s is reached through a symbolic link made in the project and was NOT "
+			    "checked; review it before running git in %s",
+			    path, root);
 		return;
 	}
-	if (fstatat(dir, ".git", &st, AT_SYMLINK_NOFOLLOW) == 0 && git_changed(dir, ".git", since)) {
-		bool ok = renameat2(dir, ".git", dir, ".git.ringfence-blocked", RENAME_NOREPLACE) == 0;
+	if (fstatat(dir, ".git", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    git_changed(dir, ".git", since)) {
+		bool ok =
+		    renameat2(dir, ".git", dir, ".git.ringfence-blocked", RENAME_NOREPLACE) == 0;
 		snprintf(path, sizeof(path), "%s/%s/.git", root, rel);
-		warn("the sandbox made or changed %s, a repository the host's git enters from %s: %s",
+		warn("the sandbox made or changed %s, a repository the host's git enters from %s: "
+		     "%s",
 		     path, root,
 		     ok ? "renamed to .git.ringfence-blocked; review it"
 			: "it could NOT be moved aside; review it before running git here");
@@ -151,8 +155,8 @@ static void check_gitlink(const struct sandbox *sb, int root_fd, const char *roo
 	close(dir);
 }
 
-int gitlinks_parse(const unsigned char *p, size_t n,
-		   void (*fn)(void *ud, const char *path), void *ud)
+int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const char *path),
+		   void *ud)
 {
 	uint32_t version, count;
 	size_t off = 12;
@@ -181,7 +185,8 @@ int gitlinks_parse(const unsigned char *p, size_t n,
 					break;
 				}
 				uint32_t mode = be32(p + o + 24);
-				unsigned flags = (unsigned)p[o + 40 + hashsz] << 8 | p[o + 41 + hashsz];
+				unsigned flags =
+				    (unsigned)p[o + 40 + hashsz] << 8 | p[o + 41 + hashsz];
 				o += fixed;
 				if (flags & 0x4000) {
 					if (version < 3) {
@@ -215,7 +220,8 @@ int gitlinks_parse(const unsigned char *p, size_t n,
 						break;
 					}
 					nul = memchr(p + o, 0, n - o);
-					if (!nul || prev_len - strip + (size_t)(nul - (p + o)) >= PATH_MAX) {
+					if (!nul || prev_len - strip + (size_t)(nul - (p + o)) >=
+							PATH_MAX) {
 						ok = false;
 						break;
 					}
@@ -312,7 +318,7 @@ void gitlinks_check_grant(const struct sandbox *sb, const char *w)
 	}
 	git = openat(root_fd, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (git >= 0) {
-		struct check_ctx c = { sb, root_fd, root };
+		struct check_ctx c = {sb, root_fd, root};
 		check_index(git, "index", root, &c);
 		/* a split index keeps most entries in sharedindex.<hash>
 		 * (`git update-index --split-index` needs no config) */

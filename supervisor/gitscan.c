@@ -58,7 +58,7 @@
 
 /* ~10 us a directory on the 2-core machine (bench/gitscan.sh): a second
  * at most */
-#define GITSCAN_MAX_DIRS 100000
+#define GITSCAN_MAX_DIRS  100000
 #define GITSCAN_MAX_DEPTH 128
 /* modules/ nests as deep as submodules do, and a name may hold '/' */
 #define GITSCAN_MODULES_DEPTH 16
@@ -68,9 +68,9 @@ struct scan {
 	const char *root; /* the grant walked, canonical */
 	const struct timespec *since;
 	unsigned long dirs;
-	bool cut;	  /* GITSCAN_MAX_DIRS reached: the walk stops */
+	bool cut;	       /* GITSCAN_MAX_DIRS reached: the walk stops */
 	unsigned long skipped; /* subtrees too deep, or past PATH_MAX */
-	char **later;	  /* package and build trees, walked last */
+	char **later;	       /* package and build trees, walked last */
 	size_t n_later;
 };
 
@@ -282,13 +282,12 @@ static int list_dir(int fd, struct listing *ret)
 			break;
 		len += (size_t)n;
 	}
-	*ret = (struct listing){ buf, len };
+	*ret = (struct listing){buf, len};
 	return 0;
 }
 
-#define for_each_entry(l, de)                                                          \
-	for (struct dirent64 *de = (struct dirent64 *)(l)->buf;                          \
-	     (char *)de < (l)->buf + (l)->len;                                           \
+#define for_each_entry(l, de)                                                                      \
+	for (struct dirent64 *de = (struct dirent64 *)(l)->buf; (char *)de < (l)->buf + (l)->len;  \
 	     de = (struct dirent64 *)((char *)de + de->d_reclen))
 
 /*
@@ -322,8 +321,8 @@ void gitscan_config_pointers(const char *buf, size_t n,
 			continue;
 		if (*l == '[') {
 			size_t i = 1, j = 0;
-			while (i < len && l[i] != ']' && l[i] != ' ' && l[i] != '"' && l[i] != '.' &&
-			       j + 1 < sizeof(sec))
+			while (i < len && l[i] != ']' && l[i] != ' ' && l[i] != '"' &&
+			       l[i] != '.' && j + 1 < sizeof(sec))
 				sec[j++] = (char)(l[i++] | 0x20);
 			sec[j] = '\0';
 			continue;
@@ -335,11 +334,12 @@ void gitscan_config_pointers(const char *buf, size_t n,
 			k++;
 		}
 		key[k] = '\0';
-		enum git_pointer kind = strcmp(sec, "core") == 0 && strcmp(key, "hookspath") == 0 ? PTR_HOOKS
-				    : (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
-						      strcmp(key, "path") == 0
-					    ? PTR_INCLUDE
-					    : 0;
+		enum git_pointer kind =
+		    strcmp(sec, "core") == 0 && strcmp(key, "hookspath") == 0 ? PTR_HOOKS
+		    : (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
+			    strcmp(key, "path") == 0
+			? PTR_INCLUDE
+			: 0;
 		if (!kind)
 			continue;
 		const char *v = l + k, *end = l + len;
@@ -404,8 +404,8 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	const char *home = getenv("HOME");
 
 	if (strncmp(value, "~/", 2) == 0) {
-		if (!home || (size_t)snprintf(full, sizeof(full), "%s/%s", home, value + 2) >=
-				     sizeof(full))
+		if (!home ||
+		    (size_t)snprintf(full, sizeof(full), "%s/%s", home, value + 2) >= sizeof(full))
 			return;
 	} else if ((size_t)snprintf(full, sizeof(full), "%s%s%s",
 				    value[0] == '/' ? "" : (kind == PTR_HOOKS ? pt->top : pt->base),
@@ -429,12 +429,14 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	 * host's */
 	if (r < 0 || (fstat(r, &st) == 0 && guarded(pt->s->sb, &st)) || list_dir(r, &l) < 0)
 		return;
-	for_each_entry (&l, de) {
+	for_each_entry(&l, de)
+	{
 		size_t n = strlen(de->d_name);
 		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
 			continue;
 		if (strstr(de->d_name, ".ringfence-blocked") ||
-		    fstatat(r, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !newer(&st, pt->s->since))
+		    fstatat(r, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !newer(&st, pt->s->since))
 			continue;
 		if (S_ISREG(st.st_mode) && n > 7 && strcmp(de->d_name + n - 7, ".sample") == 0)
 			continue;
@@ -458,7 +460,7 @@ static void check_config_file(struct scan *s, const char *path, const char *top,
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	_cleanup_close_ int d = protect_open_dir_nofollow(dir[0] ? dir : "/");
 	_cleanup_close_ int fd =
-		d >= 0 ? openat(d, slash + 1, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+	    d >= 0 ? openat(d, slash + 1, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size >= (off_t)sizeof(buf))
 		return;
@@ -467,10 +469,11 @@ static void check_config_file(struct scan *s, const char *path, const char *top,
 		return;
 	if (depth > 0 && newer(&st, s->since) && !guarded(s->sb, &st) &&
 	    !protwatch_config_ok(buf, (size_t)got)) {
-		quarantine(s, dir, slash + 1, "a configuration file a repository's config includes");
+		quarantine(s, dir, slash + 1,
+			   "a configuration file a repository's config includes");
 		return;
 	}
-	struct pointed pt = { s, dir, top, depth };
+	struct pointed pt = {s, dir, top, depth};
 	gitscan_config_pointers(buf, (size_t)got, on_pointer, &pt);
 }
 
@@ -493,7 +496,7 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 	}
 	if (fstat(g, &st) < 0 || guarded(s->sb, &st))
 		return;
-	for (const char *const *n = (const char *const[]){ "config", "config.worktree", NULL }; *n;
+	for (const char *const *n = (const char *const[]){"config", "config.worktree", NULL}; *n;
 	     n++)
 		if (fstatat(g, *n, &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since) &&
 		    !config_ok(g, *n))
@@ -504,7 +507,7 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 	if (worktree)
 		return; /* hooks and modules are the main git directory's */
 	check_hooks(s, g, path);
-	for (const char *const *n = (const char *const[]){ "modules", "worktrees", NULL }; *n; n++) {
+	for (const char *const *n = (const char *const[]){"modules", "worktrees", NULL}; *n; n++) {
 		char sub[PATH_MAX];
 		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, *n) >= sizeof(sub))
 			continue;
@@ -522,12 +525,12 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 			close(r);
 		while (d && (de = readdir(d))) {
 			char wt[PATH_MAX];
-			if (de->d_name[0] == '.' ||
-			    (size_t)snprintf(wt, sizeof(wt), "%s/%s", sub, de->d_name) >= sizeof(wt))
+			if (de->d_name[0] == '.' || (size_t)snprintf(wt, sizeof(wt), "%s/%s", sub,
+								     de->d_name) >= sizeof(wt))
 				continue;
 			/* entered by name: what git reads there needs no listing */
 			_cleanup_close_ int w =
-				openat(c, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			    openat(c, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (w >= 0)
 				check_gitdir(s, w, wt, true, depth);
 		}
@@ -536,7 +539,7 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 
 static bool bulk_name(const char *name)
 {
-	static const char *const bulk[] = { "node_modules", "target", "__pycache__", ".venv" };
+	static const char *const bulk[] = {"node_modules", "target", "__pycache__", ".venv"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bulk); i++)
 		if (strcmp(name, bulk[i]) == 0)
@@ -548,10 +551,8 @@ static bool bulk_name(const char *name)
  * and refs with access(2)); taken as one without looking where it leads. */
 static bool has_entry(const struct listing *l, const char *name, bool dir)
 {
-	for_each_entry (l, de)
-		if (strcmp(de->d_name, name) == 0)
-			return !dir || de->d_type == DT_DIR || de->d_type == DT_UNKNOWN ||
-			       de->d_type == DT_LNK;
+	for_each_entry(l, de) if (strcmp(de->d_name, name) == 0) return !dir ||
+	    de->d_type == DT_DIR || de->d_type == DT_UNKNOWN || de->d_type == DT_LNK;
 	return false;
 }
 
@@ -571,7 +572,7 @@ static void later_add(struct scan *s, const char *path)
 /* The directory open at FD (PATH, reached following no symlink). */
 static void walk(struct scan *s, int fd, const char *path, int depth)
 {
-	struct listing l = { 0 };
+	struct listing l = {0};
 	bool gitdir;
 
 	if (s->cut)
@@ -598,7 +599,8 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 		  has_entry(&l, "commondir", false));
 	if (gitdir)
 		check_gitdir(s, fd, path, false, 0);
-	for_each_entry (&l, de) {
+	for_each_entry(&l, de)
+	{
 		const char *name = de->d_name;
 		bool git = strcmp(name, ".git") == 0;
 		char sub[PATH_MAX];
@@ -616,8 +618,8 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			       strcmp(name, "logs") == 0 || strcmp(name, "hooks") == 0 ||
 			       strcmp(name, "modules") == 0 || strcmp(name, "worktrees") == 0))
 			continue;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "", name) >=
-		    sizeof(sub)) {
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "",
+				     name) >= sizeof(sub)) {
 			s->skipped++;
 			continue;
 		}
@@ -632,7 +634,7 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			}
 			/* by name, as git enters it: no listing needed */
 			_cleanup_close_ int g =
-				openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			    openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (g >= 0)
 				check_gitdir(s, g, sub, false, 0);
 			continue; /* what a .git holds is the repository's */
@@ -651,7 +653,7 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 void gitscan_grant(const struct sandbox *sb, const char *grant)
 {
 	_cleanup_free_ char *root = realpath(grant, NULL);
-	struct scan s = { .sb = sb, .root = root, .since = &sb->started_at };
+	struct scan s = {.sb = sb, .root = root, .since = &sb->started_at};
 
 	/* device and kernel file systems hold no repository */
 	if (!root || landlock_path_beneath(root, "/dev") || landlock_path_beneath(root, "/proc") ||
@@ -683,7 +685,8 @@ void gitscan_grant(const struct sandbox *sb, const char *grant)
 	if (s.cut || s.skipped) {
 		char js[PATH_MAX + 64];
 		if (s.cut)
-			warn("%s holds more than %d directories: the repositories past them were NOT "
+			warn("%s holds more than %d directories: the repositories past them were "
+			     "NOT "
 			     "checked for hooks and configuration the sandbox wrote; review before "
 			     "running git there",
 			     root, GITSCAN_MAX_DIRS);
@@ -691,7 +694,8 @@ void gitscan_grant(const struct sandbox *sb, const char *grant)
 			warn("%s: %lu director%s deeper than %d levels, with paths longer than %d "
 			     "bytes, or that cannot be read were NOT checked for repositories the "
 			     "sandbox wrote; review before running git there",
-			     root, s.skipped, s.skipped == 1 ? "y" : "ies", GITSCAN_MAX_DEPTH, PATH_MAX);
+			     root, s.skipped, s.skipped == 1 ? "y" : "ies", GITSCAN_MAX_DEPTH,
+			     PATH_MAX);
 		json_string(js, sizeof(js), root);
 		audit_event(sb->audit_fd, "protect.unchecked",
 			    "\"path\":%s,\"dirs\":%lu,\"cut\":%s,\"skipped\":%lu", js, s.dirs,

@@ -83,22 +83,14 @@ static const struct {
 	const char *name;
 	enum gv_check check;
 } carried[] = {
-	{ "index", GV_INDEX },
-	{ "HEAD", GV_HEAD },
-	{ "ORIG_HEAD", GV_OIDS },
-	{ "FETCH_HEAD", GV_FETCH },
-	{ "MERGE_HEAD", GV_OIDS },
-	{ "CHERRY_PICK_HEAD", GV_OIDS },
-	{ "REVERT_HEAD", GV_OIDS },
-	{ "AUTO_MERGE", GV_OIDS },
-	{ "packed-refs", GV_PACKED },
-	{ "MERGE_MSG", GV_TEXT },
-	{ "MERGE_MODE", GV_TEXT },
-	{ "COMMIT_EDITMSG", GV_TEXT },
+    {"index", GV_INDEX},      {"HEAD", GV_HEAD},       {"ORIG_HEAD", GV_OIDS},
+    {"FETCH_HEAD", GV_FETCH}, {"MERGE_HEAD", GV_OIDS}, {"CHERRY_PICK_HEAD", GV_OIDS},
+    {"REVERT_HEAD", GV_OIDS}, {"AUTO_MERGE", GV_OIDS}, {"packed-refs", GV_PACKED},
+    {"MERGE_MSG", GV_TEXT},   {"MERGE_MODE", GV_TEXT}, {"COMMIT_EDITMSG", GV_TEXT},
 };
 
 /* Directories bound writable onto the real ones. */
-static const char *const shared_dirs[] = { "objects", "refs", "logs" };
+static const char *const shared_dirs[] = {"objects", "refs", "logs"};
 
 static bool is_hex(const char *s, size_t n)
 {
@@ -225,10 +217,10 @@ struct gv_file {
 
 struct gitview {
 	char *path;
-	int real_fd;  /* O_PATH: the real .git beneath our tmpfs */
-	int priv_fd;  /* O_PATH: the tmpfs */
-	bool chown;   /* init is root: new files get the owner of what they replace */
-	uid_t uid;    /* the real .git's owner */
+	int real_fd; /* O_PATH: the real .git beneath our tmpfs */
+	int priv_fd; /* O_PATH: the tmpfs */
+	bool chown;  /* init is root: new files get the owner of what they replace */
+	uid_t uid;   /* the real .git's owner */
 	gid_t gid;
 	struct gv_file *files; /* copied at start */
 	size_t n_files;
@@ -272,10 +264,10 @@ static void add_bound(struct gitview *v, const char *name)
 /* NAME (in the real .git) bound onto the same name in the tmpfs. */
 static int bind_in(struct gitview *v, const char *name, bool is_dir, bool readonly)
 {
-	_cleanup_close_ int tree = open_tree(v->real_fd, name,
-					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-						     AT_SYMLINK_NOFOLLOW);
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	_cleanup_close_ int tree =
+	    open_tree(v->real_fd, name,
+		      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
 	if (tree < 0)
 		return -errno;
@@ -345,7 +337,7 @@ static int copy_in(struct gitview *v, const char *name, const struct stat *st)
 static int pin_objects_info(struct gitview *v)
 {
 	_cleanup_close_ int objects = -1, tree = -1;
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
 	objects = openat(v->real_fd, "objects", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (objects < 0)
@@ -356,7 +348,8 @@ static int pin_objects_info(struct gitview *v)
 	} else if (errno != EEXIST) {
 		return -errno;
 	}
-	tree = open_tree(objects, "info", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	tree =
+	    open_tree(objects, "info", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
 	if (tree < 0)
 		return -errno;
 	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
@@ -412,7 +405,7 @@ static enum gv_dir dir_kind(int dir_fd, const char *name)
 	if (files == 0 || (hooks && samples_only))
 		return GV_DIR_EMPTY;
 	return !hooks && files <= GV_COPY_FILES && bytes <= GV_COPY_BYTES ? GV_DIR_COPY
-									     : GV_DIR_BIND;
+									  : GV_DIR_BIND;
 }
 
 static int copy_dir(struct gitview *v, const char *name, const struct stat *st, bool empty)
@@ -551,7 +544,8 @@ int gitview_setup(struct sandbox *sb, int src_fd, const char **ret_path)
 {
 	for (size_t i = 0; i < sb->n_gitview_paths; i++) {
 		struct gitview *v;
-		int r, fd = open(sb->gitview_paths[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int r,
+		    fd = open(sb->gitview_paths[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		/* gone or replaced since planning: nothing beneath it has a
 		 * mask, so it is refused rather than left open */
 		*ret_path = sb->gitview_paths[i];
@@ -562,8 +556,10 @@ int gitview_setup(struct sandbox *sb, int src_fd, const char **ret_path)
 			die("out of memory");
 		sb->gitviews = v;
 		v = &v[sb->n_gitviews++];
-		*v = (struct gitview){ .path = sb->gitview_paths[i], .real_fd = fd, .priv_fd = -1,
-				       .chown = sb->started_as_root };
+		*v = (struct gitview){.path = sb->gitview_paths[i],
+				      .real_fd = fd,
+				      .priv_fd = -1,
+				      .chown = sb->started_as_root};
 		r = view_one(v, src_fd, i, ret_path);
 		if (r < 0)
 			return r;
@@ -574,8 +570,8 @@ int gitview_setup(struct sandbox *sb, int src_fd, const char **ret_path)
 /* ---- carrying back: init, once the sandbox is empty --------------------- */
 
 /* The real file NAME replaced by the content of FD (SIZE bytes, or BUF). */
-static int put_back(const struct gitview *v, const char *name, int fd, const char *buf,
-		    size_t size, mode_t mode, const struct stat *host)
+static int put_back(const struct gitview *v, const char *name, int fd, const char *buf, size_t size,
+		    mode_t mode, const struct stat *host)
 {
 	char tmp[NAME_MAX + 1];
 	_cleanup_close_ int out = -1;

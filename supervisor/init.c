@@ -129,7 +129,7 @@ static void end_tree(const struct sandbox *sb, int sfd)
 	}
 	deadline = now_ms() + GRACE_MS;
 	for (;;) {
-		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		struct pollfd pfd = {.fd = sfd, .events = POLLIN};
 		struct signalfd_siginfo si;
 		long left = deadline - now_ms();
 
@@ -159,11 +159,14 @@ static void end_tree(const struct sandbox *sb, int sfd)
 /* Init's namespace set-up failed at STEP: the supervisor may start over
  * with a weaker configuration (namespaces = auto), or refuses to run. */
 _noreturn_ static void ns_fail(int report_fd, enum ns_step step, int err, const char *fmt, ...)
-	_printf_(4, 5);
+    _printf_(4, 5);
 static void ns_fail(int report_fd, enum ns_step step, int err, const char *fmt, ...)
 {
-	struct report r = { .magic = REPORT_MAGIC, .kind = REPORT_NS_FAIL, .err = err,
-			    .exit = EXIT_RINGFENCE, .status = (int32_t)step };
+	struct report r = {.magic = REPORT_MAGIC,
+			   .kind = REPORT_NS_FAIL,
+			   .err = err,
+			   .exit = EXIT_RINGFENCE,
+			   .status = (int32_t)step};
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -188,9 +191,11 @@ static void remove_private_tmp(const struct sandbox *sb)
  * TCP listener (STREAM). */
 static int nameserver_socket(bool stream)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53),
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(53),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd =
+	    socket(AF_INET, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
@@ -202,8 +207,7 @@ static int nameserver_socket(bool stream)
 	return fd;
 }
 
-void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
-	       const sigset_t *saved_mask)
+void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_t *saved_mask)
 {
 	int exec_pipe[2];
 	sigset_t mask;
@@ -241,8 +245,9 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		}
 		r = mounts_setup(sb, &step, &path);
 		if (r < 0)
-			ns_fail(report_fd, step == mounts_step_proc ? NS_STEP_PROC : NS_STEP_OTHER, -r,
-				"%s%s%s: %s", step, path ? " " : "", path ? path : "", strerror(-r));
+			ns_fail(report_fd, step == mounts_step_proc ? NS_STEP_PROC : NS_STEP_OTHER,
+				-r, "%s%s%s: %s", step, path ? " " : "", path ? path : "",
+				strerror(-r));
 		if (sb->new_net_ns) {
 			r = net_loopback_up();
 			if (r < 0)
@@ -254,8 +259,8 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			 * supervisor accepts on it and dials from its own */
 			int lfd = netproxy_listen_socket(sb->proxy_port, NULL);
 			if (lfd < 0)
-				FAIL(-lfd, "listening on 127.0.0.1:%u for the proxy: %s", sb->proxy_port,
-				     strerror(-lfd));
+				FAIL(-lfd, "listening on 127.0.0.1:%u for the proxy: %s",
+				     sb->proxy_port, strerror(-lfd));
 			r = send_fd(sb->handoff[1], lfd);
 			if (r < 0)
 				FAIL(-r, "handing the proxy's socket over: %s", strerror(-r));
@@ -265,7 +270,8 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			for (int stream = 0; sb->capture && stream < 2; stream++) {
 				int dfd = nameserver_socket(stream);
 				if (dfd < 0)
-					FAIL(-dfd, "listening on 127.0.0.1:53 for the sandbox's DNS: %s",
+					FAIL(-dfd,
+					     "listening on 127.0.0.1:53 for the sandbox's DNS: %s",
 					     strerror(-dfd));
 				r = send_fd_with(sb->handoff[1], dfd, stream ? "T" : "U", 1);
 				if (r < 0)
@@ -273,7 +279,7 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 				close(dfd);
 			}
 		}
-		struct report ready = { .magic = REPORT_MAGIC, .kind = REPORT_NS_READY };
+		struct report ready = {.magic = REPORT_MAGIC, .kind = REPORT_NS_READY};
 		if (report_send(report_fd, &ready) < 0)
 			_exit(EXIT_RINGFENCE);
 	} else {
@@ -353,10 +359,10 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 
 	for (;;) {
 		struct pollfd pfd[4] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = lifeline_fd, .events = POLLIN },
-			{ .fd = exec_open ? exec_pipe[0] : -1, .events = POLLIN },
-			{ .fd = sb->abstract_relay[1], .events = POLLIN },
+		    {.fd = sfd, .events = POLLIN},
+		    {.fd = lifeline_fd, .events = POLLIN},
+		    {.fd = exec_open ? exec_pipe[0] : -1, .events = POLLIN},
+		    {.fd = sb->abstract_relay[1], .events = POLLIN},
 		};
 
 		if (poll(pfd, 4, -1) < 0) {
@@ -382,8 +388,8 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 			if (n == (ssize_t)sizeof(rep) && rep.magic == REPORT_MAGIC) {
 				(void)report_send(report_fd, &rep);
 			} else if (n == 0) {
-				struct report ok = { .magic = REPORT_MAGIC, .kind = REPORT_EXEC,
-						     .status = cmd };
+				struct report ok = {
+				    .magic = REPORT_MAGIC, .kind = REPORT_EXEC, .status = cmd};
 				(void)report_send(report_fd, &ok);
 			}
 			if (n <= 0 || n == (ssize_t)sizeof(rep)) {
@@ -417,7 +423,7 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		else
 			for (int tries = 0; tries < 1000 && signal_tree(getpid(), SIGKILL, 0) > 0;
 			     tries++) {
-				reap_all(-1, &(int){ 0 }, &(bool){ false });
+				reap_all(-1, &(int){0}, &(bool){false});
 				usleep(1000);
 			}
 		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
@@ -425,7 +431,7 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
 		gitview_carry_back(sb);
 	}
 	remove_private_tmp(sb);
-	struct report done = { .magic = REPORT_MAGIC, .kind = REPORT_EXIT, .status = cmd_status };
+	struct report done = {.magic = REPORT_MAGIC, .kind = REPORT_EXIT, .status = cmd_status};
 	(void)report_send(report_fd, &done);
 	_exit(0);
 }

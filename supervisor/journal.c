@@ -44,7 +44,7 @@
 #include "supervisor.h"
 
 #define JOURNAL_MAGIC "ringfence-journal 1"
-#define JOURNAL_MAX (4u << 20)
+#define JOURNAL_MAX   (4u << 20)
 
 /* The state directory's path in BUF; false when there is none. */
 static bool state_dir(char *buf, size_t size)
@@ -93,8 +93,8 @@ static bool changed_since(const struct stat *st, struct timespec t)
 
 /* Calls FN for each entry of the state directory whose name starts with
  * one of PREFIXES (NULL-terminated). */
-static void each_journal(const char *const *prefixes, void (*fn)(int dir, const char *name, void *ud),
-			 void *ud)
+static void each_journal(const char *const *prefixes,
+			 void (*fn)(int dir, const char *name, void *ud), void *ud)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -139,7 +139,8 @@ static void recover_one(int dir, const char *name, int audit_fd)
 	if (!buf)
 		return;
 	n = pread(fd, buf, (size_t)st.st_size, 0);
-	if (n < (ssize_t)sizeof(JOURNAL_MAGIC) || memcmp(buf, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC))) {
+	if (n < (ssize_t)sizeof(JOURNAL_MAGIC) ||
+	    memcmp(buf, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC))) {
 		free(buf);
 		(void)unlinkat(dir, name, 0);
 		return;
@@ -148,10 +149,10 @@ static void recover_one(int dir, const char *name, int audit_fd)
 	warn("an earlier run (%s) ended without its checks at exit (its supervisor was killed, "
 	     "or stopped on an error while the command ran): checking now",
 	     name);
-	struct sandbox tmp = { .audit_fd = audit_fd, .started_at = st.st_ctim };
+	struct sandbox tmp = {.audit_fd = audit_fd, .started_at = st.st_ctim};
 	char *end = buf + n;
 	for (char *p = buf + sizeof(JOURNAL_MAGIC); p < end;) {
-		char *kind = p, *f[3] = { 0 };
+		char *kind = p, *f[3] = {0};
 		int nf = kind[0] == 'P' ? 3 : 1;
 		p += strlen(p) + 1;
 		for (int i = 0; i < nf && p < end; i++) {
@@ -165,7 +166,8 @@ static void recover_one(int dir, const char *name, int audit_fd)
 			struct stat w;
 			/* only what was made since that run started */
 			if (lstat(path, &w) == 0 && changed_since(&w, tmp.started_at))
-				(void)protect_move_aside(&tmp, path, "protect.created", MOVE_AT_EXIT);
+				(void)protect_move_aside(&tmp, path, "protect.created",
+							 MOVE_AT_EXIT);
 		} else if (strcmp(kind, "P") == 0) {
 			/* only the empty directory it made (its device and
 			 * inode; rmdir removes no directory that holds anything) */
@@ -175,7 +177,8 @@ static void recover_one(int dir, const char *name, int audit_fd)
 				ph->ino = strtoull(f[1], NULL, 10);
 				/* a live run may have taken it up since (protect.c):
 				 * removed only if nobody holds its lock */
-				ph->fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				ph->fd =
+				    open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 				tmp.placeholders = ph;
 				tmp.n_placeholders = 1;
 				protect_remove_placeholders(&tmp);
@@ -200,7 +203,7 @@ static void recover_entry(int dir, const char *name, void *ud)
 
 void journal_recover(int audit_fd)
 {
-	each_journal((const char *const[]){ "run-", NULL }, recover_entry, &audit_fd);
+	each_journal((const char *const[]){"run-", NULL}, recover_entry, &audit_fd);
 }
 
 struct jbuf {
@@ -277,7 +280,7 @@ static void journal_atexit(void)
 void journal_begin(struct sandbox *sb)
 {
 	char path[PATH_MAX], name[64], tmpname[64], num[32];
-	struct jbuf b = { 0 };
+	struct jbuf b = {0};
 	unsigned r = 0;
 	int dir, fd;
 
@@ -400,6 +403,5 @@ static void sweep_entry(int dir, const char *name, void *ud)
 void journal_sweep(const struct sandbox *sb)
 {
 	if (sb->journal_sweep)
-		each_journal((const char *const[]){ "run-", "new-", NULL }, sweep_entry,
-			     (void *)sb);
+		each_journal((const char *const[]){"run-", "new-", NULL}, sweep_entry, (void *)sb);
 }

@@ -90,7 +90,8 @@ static void prepare_identity(struct sandbox *sb)
 		struct passwd *pw = run_as_user_or_die(p);
 		if (!sb->started_as_root) {
 			if (pw->pw_uid != sb->outer_uid)
-				die("%s:%u: process.run_as: switching to '%s' needs ringfence to be "
+				die("%s:%u: process.run_as: switching to '%s' needs ringfence to "
+				    "be "
 				    "started as root",
 				    origin_file(&p->process.run_as_origin),
 				    p->process.run_as_origin.line, run_as);
@@ -129,8 +130,10 @@ static void prepare_landlock_caps(struct sandbox *sb)
 	landlock_caps_for_abi(abi, &sb->ll);
 	if (abi == 0) {
 		if (!sb->best_effort)
-			die("this kernel has no Landlock (needs Linux 5.13+ with landlock in the lsm= "
-			    "list): the filesystem cannot be restricted; set [sandbox] enforcement = "
+			die("this kernel has no Landlock (needs Linux 5.13+ with landlock in the "
+			    "lsm= "
+			    "list): the filesystem cannot be restricted; set [sandbox] enforcement "
+			    "= "
 			    "best-effort to run without it");
 		warn("best-effort: this kernel has no Landlock: the filesystem is NOT restricted");
 		return;
@@ -147,7 +150,8 @@ static void prepare_landlock_caps(struct sandbox *sb)
 				 "%sscopes for abstract Unix sockets and signals (ABI 6)",
 				 miss_fs ? " and " : "");
 		if (!sb->best_effort)
-			die("Landlock ABI %d lacks %s: set [sandbox] enforcement = best-effort to run "
+			die("Landlock ABI %d lacks %s: set [sandbox] enforcement = best-effort to "
+			    "run "
 			    "without them",
 			    abi, what);
 		warn("best-effort: Landlock ABI %d lacks %s: those are NOT restricted", abi, what);
@@ -173,8 +177,8 @@ static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char
 	for (int fd = 0; fd < 3; fd++) {
 		char buf[64];
 		bool dup = false;
-		if (ttyname_r(fd, buf, sizeof(buf)) != 0 || !landlock_path_beneath(buf, "/dev/pts") ||
-		    strcmp(buf, "/dev/pts") == 0)
+		if (ttyname_r(fd, buf, sizeof(buf)) != 0 ||
+		    !landlock_path_beneath(buf, "/dev/pts") || strcmp(buf, "/dev/pts") == 0)
 			continue;
 		for (size_t j = 0; j < nt; j++)
 			dup |= strcmp(ttys[j], buf) == 0;
@@ -192,9 +196,9 @@ static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char
 		}
 	}
 	for (size_t t = 0; access && t < nt; t++)
-		grants[n++] = (struct landlock_grant){ ttys[t], access, false };
+		grants[n++] = (struct landlock_grant){ttys[t], access, false};
 	*ng = n;
-	*ret_co = (struct landlock_carveout){ "/dev/pts", 0, false };
+	*ret_co = (struct landlock_carveout){"/dev/pts", 0, false};
 }
 
 /* The deny paths resolved, each once per run (realpath reads every
@@ -261,7 +265,8 @@ static void warn_path_outside_exec(struct sandbox *sb)
 		}
 		denied = real && beneath_a_deny(sb, real);
 		bool named = false; /* PATH often holds an entry twice: name it once */
-		for (const char *o = out; real && *o && !named; o += strcspn(o, " "), o += *o == ' ')
+		for (const char *o = out; real && *o && !named;
+		     o += strcspn(o, " "), o += *o == ' ')
 			named = strncmp(o, entry, len) == 0 && (o[len] == ' ' || o[len] == '\0');
 		if (real && !named &&
 		    (denied || !landlock_plan_allows(&sb->plan, real, LL_FS_EXECUTE)) &&
@@ -291,7 +296,7 @@ static void warn_path_outside_exec(struct sandbox *sb)
 static void say_missing_grants(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
-	const struct policy_list *lists[] = { &p->fs.read, &p->fs.exec, &p->fs.write };
+	const struct policy_list *lists[] = {&p->fs.read, &p->fs.exec, &p->fs.write};
 	char line[1024] = "";
 	size_t n = 0, len = 0;
 	struct stat st;
@@ -342,7 +347,8 @@ static void prepare_fs(struct sandbox *sb)
 	 * by init (so a supervisor killed during start-up cannot leave it
 	 * behind); its name is chosen here, for TMPDIR. */
 	if (p->fs.private_tmp && sb->ns == NS_NONE && !sb->private_tmp_dir) {
-		static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+		static const char chars[] =
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 		unsigned char rnd[12];
 		char name[64] = "/tmp/ringfence.";
 		size_t n = strlen(name);
@@ -358,22 +364,22 @@ static void prepare_fs(struct sandbox *sb)
 
 	/* room for the CA bundle, a private /tmp and /dev/shm, and three terminals */
 	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + sb->n_privates +
-				sb->n_trust_files + sb->n_trust_dirs + 8,
+			    sb->n_trust_files + sb->n_trust_dirs + 8,
 			sizeof(*grants));
 	if (!grants)
 		die("out of memory");
-#define GRANTS(list, access)                                                   \
-	for (size_t i = 0; i < (list).n; i++)                                  \
-		grants[ng++] = (struct landlock_grant){ (list).items[i].value, (access), \
-							(list).items[i].required };
+#define GRANTS(list, access)                                                                       \
+	for (size_t i = 0; i < (list).n; i++)                                                      \
+		grants[ng++] = (struct landlock_grant){(list).items[i].value, (access),            \
+						       (list).items[i].required};
 	GRANTS(p->fs.read, LANDLOCK_READ);
 	GRANTS(p->fs.exec, LANDLOCK_EXEC);
 	GRANTS(p->fs.write, LANDLOCK_WRITE);
 #undef GRANTS
 	if (sb->ca_bundle)
-		grants[ng++] = (struct landlock_grant){ sb->ca_bundle, LANDLOCK_READ, true };
+		grants[ng++] = (struct landlock_grant){sb->ca_bundle, LANDLOCK_READ, true};
 	if (sb->wgetrc)
-		grants[ng++] = (struct landlock_grant){ sb->wgetrc, LANDLOCK_READ, true };
+		grants[ng++] = (struct landlock_grant){sb->wgetrc, LANDLOCK_READ, true};
 	/* what the caller's clients trusted, readable where the variables
 	 * still name it (without interception); a deny still wins */
 	for (size_t i = 0; i < sb->n_trust_files + sb->n_trust_dirs; i++) {
@@ -390,7 +396,7 @@ static void prepare_fs(struct sandbox *sb)
 			     path);
 			continue;
 		}
-		grants[ng++] = (struct landlock_grant){ path, LANDLOCK_READ, false };
+		grants[ng++] = (struct landlock_grant){path, LANDLOCK_READ, false};
 	}
 	char ttys[3][64];
 	struct landlock_carveout pts_co;
@@ -399,8 +405,8 @@ static void prepare_fs(struct sandbox *sb)
 		terminals_without_ns(grants, &ng, ttys, &pts_co, &pts_carve);
 	if (p->fs.private_tmp && sb->ns == NS_FULL) {
 		/* fresh tmpfs mounts in the namespace */
-		grants[ng++] = (struct landlock_grant){ "/tmp", LANDLOCK_WRITE, true };
-		grants[ng++] = (struct landlock_grant){ "/dev/shm", LANDLOCK_WRITE, false };
+		grants[ng++] = (struct landlock_grant){"/tmp", LANDLOCK_WRITE, true};
+		grants[ng++] = (struct landlock_grant){"/dev/shm", LANDLOCK_WRITE, false};
 	}
 
 	/* a `!`-required deny path must exist, as required grants must */
@@ -433,14 +439,14 @@ static void prepare_fs(struct sandbox *sb)
 		}
 	} else {
 		struct landlock_carveout *more =
-			realloc(co, (nco + p->fs.deny.n + sb->n_privates + 4) * sizeof(*co));
+		    realloc(co, (nco + p->fs.deny.n + sb->n_privates + 4) * sizeof(*co));
 		if (!more)
 			die("out of memory");
 		co = more;
 		if (pts_carve)
 			co[nco++] = pts_co;
 		for (size_t i = 0; i < p->fs.deny.n; i++)
-			co[nco++] = (struct landlock_carveout){ p->fs.deny.items[i].value, 0, false };
+			co[nco++] = (struct landlock_carveout){p->fs.deny.items[i].value, 0, false};
 		/* read-only, as protect (a deny would take from the
 		 * directories on the way the right to be listed), unless the
 		 * working directory is on the way: it would take no new
@@ -448,7 +454,8 @@ static void prepare_fs(struct sandbox *sb)
 		 * exit instead (journal_sweep) */
 		sb->journal_sweep = shield_journal && landlock_path_beneath(journal_dir, sb->cwd);
 		if (shield_journal && !sb->journal_sweep)
-			co[nco++] = (struct landlock_carveout){ journal_dir, LANDLOCK_READ_ONLY, true };
+			co[nco++] =
+			    (struct landlock_carveout){journal_dir, LANDLOCK_READ_ONLY, true};
 		state_plan(sb, grants, &ng, co, &nco);
 	}
 
@@ -459,15 +466,16 @@ static void prepare_fs(struct sandbox *sb)
 	if (r == 0)
 		state_plan_done(sb);
 	if (r < 0) {
-		const struct policy_list *lists[] = { &p->fs.read, &p->fs.exec, &p->fs.write };
+		const struct policy_list *lists[] = {&p->fs.read, &p->fs.exec, &p->fs.write};
 		for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
 			for (size_t i = 0; i < lists[l]->n; i++)
 				if (failed && strcmp(lists[l]->items[i].value, failed) == 0) {
 					const struct policy_item *it = &lists[l]->items[i];
-					die("%s:%u: filesystem: '%s' %s",
-					    origin_file(&it->origin), it->origin.line, failed,
-					    r == -ELOOP ? "is a symbolic link (required paths must not be)"
-							: strerror(-r));
+					die("%s:%u: filesystem: '%s' %s", origin_file(&it->origin),
+					    it->origin.line, failed,
+					    r == -ELOOP
+						? "is a symbolic link (required paths must not be)"
+						: strerror(-r));
 				}
 		die("filesystem: '%s': %s", failed ? failed : "?", strerror(-r));
 	}
@@ -500,8 +508,8 @@ static void prepare_fs(struct sandbox *sb)
 			    "without a mount namespace Landlock cannot deny a path beneath a "
 			    "directory the command may read (its rights are inherited); run with "
 			    "namespaces, or start from a directory beside it",
-			    origin_file(&p->fs.deny.items[i].origin), p->fs.deny.items[i].origin.line,
-			    c, sb->cwd);
+			    origin_file(&p->fs.deny.items[i].origin),
+			    p->fs.deny.items[i].origin.line, c, sb->cwd);
 	}
 	if (sb->ll.abi > 0 && !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))
 		die("the working directory %s is outside the policy's grants: start ringfence "
@@ -511,8 +519,8 @@ static void prepare_fs(struct sandbox *sb)
 		const char *c = deny_canon(sb)[i];
 		if (c && landlock_path_beneath(sb->cwd, c))
 			die("%s:%u: filesystem.deny: the working directory %s is denied",
-			    origin_file(&p->fs.deny.items[i].origin), p->fs.deny.items[i].origin.line,
-			    sb->cwd);
+			    origin_file(&p->fs.deny.items[i].origin),
+			    p->fs.deny.items[i].origin.line, sb->cwd);
 	}
 
 	/* mode = none without a network namespace: Landlock refuses TCP too;
@@ -566,8 +574,9 @@ static void prepare_unix(struct sandbox *sb)
 	for (size_t i = 0; i < l->n; i++) {
 		int r = unixsock_canonical_pattern(l->items[i].value, &sb->unix_connect[i]);
 		if (r < 0)
-			die("%s:%u: network.unix_connect: '%s': %s", origin_file(&l->items[i].origin),
-			    l->items[i].origin.line, l->items[i].value, strerror(-r));
+			die("%s:%u: network.unix_connect: '%s': %s",
+			    origin_file(&l->items[i].origin), l->items[i].origin.line,
+			    l->items[i].value, strerror(-r));
 		sb->n_unix_connect++;
 	}
 	if (sb->handoff[0] < 0 &&
@@ -584,19 +593,19 @@ static void prepare_seccomp(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
 	struct seccomp_opts o = {
-		/* inet sockets: in a private network namespace they reach nothing;
-		 * without one, mode = none refuses them */
-		.allow_inet = p->net.mode == POLICY_NET_HOST || sb->new_net_ns ||
-			      sb->iso == NET_ISO_BROKER,
-		.broker = sb->iso == NET_ISO_BROKER,
-		.allow_unix = sb->unix_mediated,
-		.kill = p->syscalls.action == POLICY_SYSCALL_KILL,
-		.extra_allow = &p->syscalls.allow,
-		.extra_deny = &p->syscalls.deny,
-		.allow_dangerous = p->syscalls.allow_dangerous,
-		/* without a PID namespace (NS_NONE, or no fresh /proc could
-		 * be mounted) pid-taking calls reach the caller only */
-		.no_pid_ipc_ns = !sb->new_pid_ns,
+	    /* inet sockets: in a private network namespace they reach nothing;
+	     * without one, mode = none refuses them */
+	    .allow_inet =
+		p->net.mode == POLICY_NET_HOST || sb->new_net_ns || sb->iso == NET_ISO_BROKER,
+	    .broker = sb->iso == NET_ISO_BROKER,
+	    .allow_unix = sb->unix_mediated,
+	    .kill = p->syscalls.action == POLICY_SYSCALL_KILL,
+	    .extra_allow = &p->syscalls.allow,
+	    .extra_deny = &p->syscalls.deny,
+	    .allow_dangerous = p->syscalls.allow_dangerous,
+	    /* without a PID namespace (NS_NONE, or no fresh /proc could
+	     * be mounted) pid-taking calls reach the caller only */
+	    .no_pid_ipc_ns = !sb->new_pid_ns,
 	};
 	const struct policy_item *bad;
 	const char *why;
@@ -633,8 +642,9 @@ static void prepare_network(struct sandbox *sb)
 			die("[network] isolation = namespace: %s; use isolation = auto or broker",
 			    p->namespaces == POLICY_NS_OFF ? "[sandbox] namespaces = off"
 							   : "namespaces are not available here");
-		warn("best-effort: [network] isolation = namespace is not available here: using the "
-		     "connect broker");
+		warn(
+		    "best-effort: [network] isolation = namespace is not available here: using the "
+		    "connect broker");
 	}
 	sb->capture = !p->net.no_capture;
 	if (sb->ns == NS_FULL && p->net.isolation != POLICY_ISOLATION_BROKER) {
@@ -647,7 +657,8 @@ static void prepare_network(struct sandbox *sb)
 			struct seccomp_notif_sizes sz;
 			if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0) {
 				if (!sb->best_effort)
-					die("[network] capture = on needs seccomp user notifications "
+					die("[network] capture = on needs seccomp user "
+					    "notifications "
 					    "(Linux 5.0+); set capture = off");
 				warn("best-effort: no seccomp user notifications: only clients "
 				     "that use the proxy reach the network");
@@ -658,7 +669,8 @@ static void prepare_network(struct sandbox *sb)
 		why = broker_unavailable(&sb->ll);
 		if (why) {
 			if (!sb->best_effort)
-				die("[network] mode = proxy needs a network namespace or the connect "
+				die("[network] mode = proxy needs a network namespace or the "
+				    "connect "
 				    "broker, and %s; set enforcement = best-effort to run without "
 				    "network",
 				    why);
@@ -689,9 +701,15 @@ static void prepare_network(struct sandbox *sb)
 
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home)
 {
-	*sb = (struct sandbox){ .policy = p, .ruleset_fd = -1, .audit_fd = -1, .argv = argv,
-				.broker_listen_fd = -1, .dns_listen_fd = -1, .handoff = { -1, -1 }, .secret_fd = -1,
-				.abstract_relay = { -1, -1 } };
+	*sb = (struct sandbox){.policy = p,
+			       .ruleset_fd = -1,
+			       .audit_fd = -1,
+			       .argv = argv,
+			       .broker_listen_fd = -1,
+			       .dns_listen_fd = -1,
+			       .handoff = {-1, -1},
+			       .secret_fd = -1,
+			       .abstract_relay = {-1, -1}};
 	if (home) {
 		sb->home = strdup(home);
 		if (!sb->home)
@@ -804,7 +822,11 @@ void sandbox_release(struct sandbox *sb)
 		(void)rm_rf(sb->private_tmp_dir);
 		free(sb->private_tmp_dir);
 	}
-	*sb = (struct sandbox){ .ruleset_fd = -1, .audit_fd = -1, .broker_listen_fd = -1,
-				.dns_listen_fd = -1, .handoff = { -1, -1 }, .secret_fd = -1,
-				.abstract_relay = { -1, -1 } };
+	*sb = (struct sandbox){.ruleset_fd = -1,
+			       .audit_fd = -1,
+			       .broker_listen_fd = -1,
+			       .dns_listen_fd = -1,
+			       .handoff = {-1, -1},
+			       .secret_fd = -1,
+			       .abstract_relay = {-1, -1}};
 }

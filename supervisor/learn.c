@@ -78,7 +78,7 @@ static bool field(const char *line, const char *key, char *out, size_t size)
 				break;
 			case 'u': {
 				/* json_string writes \u00XX for control bytes only */
-				char hex[5] = { 0 };
+				char hex[5] = {0};
 				for (int i = 0; i < 4; i++)
 					if (!p[1 + i])
 						return false;
@@ -138,7 +138,7 @@ static void propose(struct learned *l, const char *section, const char *key, con
 		die("out of memory");
 	l->v = v;
 	struct proposal *p = &l->v[l->n++];
-	*p = (struct proposal){ .count = 1, .refused_on_purpose = on_purpose };
+	*p = (struct proposal){.count = 1, .refused_on_purpose = on_purpose};
 	snprintf(p->section, sizeof(p->section), "%s", section);
 	snprintf(p->key, sizeof(p->key), "%s", key);
 	snprintf(p->value, sizeof(p->value), "%s", value);
@@ -204,18 +204,19 @@ static void learn_line(struct learned *l, const char *line)
 		/* "filesystem.write": the key in its section */
 		const char *k = strncmp(a, "filesystem.", 11) == 0 ? a + 11 : a;
 		bool denied = has_key && strcmp(k, "deny") == 0;
-		bool grant = has_key && !denied &&
-			     (strcmp(k, "read") == 0 || strcmp(k, "write") == 0 ||
-			      strcmp(k, "exec") == 0) &&
-			     field(line, "value", b, sizeof(b));
+		bool grant =
+		    has_key && !denied &&
+		    (strcmp(k, "read") == 0 || strcmp(k, "write") == 0 || strcmp(k, "exec") == 0) &&
+		    field(line, "value", b, sizeof(b));
 		if (grant && printable(b))
 			propose(l, "filesystem", k, b, why, false);
 		else
 			propose(l, "filesystem", "", path,
 				denied ? "denied by [filesystem] deny: remove it there to allow it"
-				: grant ? "its path cannot be written on a policy line (a control "
-					  "character, '#' or ';'): grant a directory above it"
-					: "kept out of the sandbox's reach by ringfence (protected)",
+				: grant
+				    ? "its path cannot be written on a policy line (a control "
+				      "character, '#' or ';'): grant a directory above it"
+				    : "kept out of the sandbox's reach by ringfence (protected)",
 				true);
 		return;
 	}
@@ -226,8 +227,8 @@ static void learn_line(struct learned *l, const char *line)
 			return;
 		if (!field(line, "port", port, sizeof(port)))
 			snprintf(port, sizeof(port), "443");
-		if (strstr(reason, " is not in [network] allow") && request_rule(line, host, port, a,
-										sizeof(a))) {
+		if (strstr(reason, " is not in [network] allow") &&
+		    request_rule(line, host, port, a, sizeof(a))) {
 			propose(l, "network", "allow", a, "refused: not in [network] allow", false);
 			return;
 		}
@@ -241,7 +242,7 @@ static void learn_line(struct learned *l, const char *line)
 
 int supervisor_learn(const struct cli *cli)
 {
-	struct learned l = { 0 };
+	struct learned l = {0};
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0;
@@ -269,7 +270,7 @@ int supervisor_learn(const struct cli *cli)
 	printf("# (ringfence learn --from): review each before using it.\n");
 	if (cli->policy_path)
 		printf("[sandbox]\ninclude = %s\n", cli->policy_path);
-	static const char *const sections[] = { "filesystem", "network" };
+	static const char *const sections[] = {"filesystem", "network"};
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
 		bool head = false;
 		for (size_t i = 0; i < l.n; i++) {
@@ -280,8 +281,7 @@ int supervisor_learn(const struct cli *cli)
 				printf("[%s]\n", sections[s]);
 			head = true;
 			printf("# %s%s\n%s = %s\n", one_line(l.v[i].why),
-			       p->count > 1 ? " (and more)" : "",
-			       p->key, p->value);
+			       p->count > 1 ? " (and more)" : "", p->key, p->value);
 		}
 	}
 	for (size_t i = 0; i < l.n; i++)
@@ -309,11 +309,11 @@ int supervisor_learn(const struct cli *cli)
  * listed, never proposed.
  */
 
-#define LEARN_DIRS_MAX 4096 /* directories recorded; the rest counted */
-#define LEARN_SLOTS (LEARN_DIRS_MAX * 2)
-#define LEARN_HOSTS_MAX 256
-#define LEARN_NOTES_MAX 64
-#define LEARN_CANDS_MAX 16
+#define LEARN_DIRS_MAX	 4096 /* directories recorded; the rest counted */
+#define LEARN_SLOTS	 (LEARN_DIRS_MAX * 2)
+#define LEARN_HOSTS_MAX	 256
+#define LEARN_NOTES_MAX	 64
+#define LEARN_CANDS_MAX	 16
 #define LEARN_CAND_HOSTS 4
 
 struct learn_dir {
@@ -408,7 +408,7 @@ static void strv_free(char **v, size_t n)
 static struct learn_rec *learn_new(const struct policy *base)
 {
 	struct learn_rec *r = calloc(1, sizeof(*r));
-	const struct policy_list *l[3] = { &base->fs.read, &base->fs.write, &base->fs.exec };
+	const struct policy_list *l[3] = {&base->fs.read, &base->fs.write, &base->fs.exec};
 
 	if (!r)
 		die("out of memory");
@@ -446,7 +446,7 @@ static void learn_free(struct learn_rec *r)
 /* A variable whose name says it holds a key and whose value could be one. */
 static bool looks_like_api_key(const char *name, const char *value)
 {
-	static const char *const words[] = { "KEY", "TOKEN", "SECRET", "PASSWORD", "PAT" };
+	static const char *const words[] = {"KEY", "TOKEN", "SECRET", "PASSWORD", "PAT"};
 	char up[128];
 	size_t n = strlen(value);
 	bool word = false;
@@ -620,7 +620,7 @@ static struct learn_dir *record(struct learn_rec *r, const char *path, unsigned 
 			die("out of memory");
 	}
 	struct learn_dir *d = &r->dirs[r->n_dirs];
-	*d = (struct learn_dir){ .path = strdup(path), .rights = right, .count = 1 };
+	*d = (struct learn_dir){.path = strdup(path), .rights = right, .count = 1};
 	if (!d->path)
 		die("out of memory");
 	r->slots[i] = (uint32_t)++r->n_dirs;
@@ -641,16 +641,18 @@ static char *why_text(enum fs_access access, const char *target, pid_t pid)
 	exe[n > 0 ? n : 0] = '\0';
 	const char *base = strrchr(exe, '/');
 	if (asprintf(&why, "%s %s by %s", fstrace_access_name(access), target,
-		     pid <= 0 ? "the command" : base ? base + 1 : "?") < 0)
+		     pid <= 0 ? "the command"
+		     : base   ? base + 1
+			      : "?") < 0)
 		die("out of memory");
 	return why;
 }
 
 /* The rights that act on a directory's entries (what is judged is the
  * directory); the rest act on the file itself. */
-#define DIR_RIGHTS                                                                         \
-	(LL_FS_READ_DIR | LL_FS_MAKE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | \
-	 LL_FS_MAKE_SYM | LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK | LL_FS_REMOVE_DIR |              \
+#define DIR_RIGHTS                                                                                 \
+	(LL_FS_READ_DIR | LL_FS_MAKE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO |    \
+	 LL_FS_MAKE_SYM | LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK | LL_FS_REMOVE_DIR |                  \
 	 LL_FS_REMOVE_FILE | LL_FS_REFER)
 
 void learn_note_use(struct learn_rec *r, pid_t pid, enum fs_access access, const char *target,
@@ -661,7 +663,9 @@ void learn_note_use(struct learn_rec *r, pid_t pid, enum fs_access access, const
 
 	if (right & LL_FS_IOCTL_DEV)
 		return; /* devices: the base's /dev grants decide */
-	kind = right & LANDLOCK_READ ? LEARN_READ : right & LL_FS_EXECUTE ? LEARN_EXEC : LEARN_WRITE;
+	kind = right & LANDLOCK_READ   ? LEARN_READ
+	       : right & LL_FS_EXECUTE ? LEARN_EXEC
+				       : LEARN_WRITE;
 	if (base_covers(r, check, kind))
 		return;
 	snprintf(dir, sizeof(dir), "%s", check);
@@ -840,8 +844,10 @@ static void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, con
 	if (!uses)
 		die("out of memory");
 	for (size_t i = 0; i < r->n_dirs; i++)
-		uses[i] = (struct learn_use){ .path = r->dirs[i].path, .rights = r->dirs[i].rights,
-					      .count = r->dirs[i].count, .why = r->dirs[i].why };
+		uses[i] = (struct learn_use){.path = r->dirs[i].path,
+					     .rights = r->dirs[i].rights,
+					     .count = r->dirs[i].count,
+					     .why = r->dirs[i].why};
 	if (learn_group(uses, r->n_dirs, r->never, r->n_never, r->deny, r->n_deny, &g, &n_g) < 0)
 		die("out of memory");
 
@@ -877,8 +883,9 @@ static void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, con
 	}
 	for (size_t i = 0; i < r->n_dirs; i++)
 		if (!learn_grantable(r->dirs[i].path, r->never, r->n_never, r->deny, r->n_deny))
-			comment(f, "not proposed: %s (%s): a home directory, / and deny paths are "
-				   "never granted",
+			comment(f,
+				"not proposed: %s (%s): a home directory, / and deny paths are "
+				"never granted",
 				r->dirs[i].path, r->dirs[i].why);
 	if (r->dropped)
 		comment(f, "not recorded: %lu accesses beyond the first %d directories", r->dropped,
@@ -921,9 +928,10 @@ static void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, con
 			continue;
 		for (; c->name[k] && k + 1 < sizeof(lower); k++)
 			lower[k] = (char)(c->name[k] >= 'A' && c->name[k] <= 'Z' ? c->name[k] + 32
-										  : c->name[k]);
+										 : c->name[k]);
 		lower[k] = '\0';
-		comment(f, "$%s went to %s:%u only: a credential keeps its value out of the sandbox.",
+		comment(f,
+			"$%s went to %s:%u only: a credential keeps its value out of the sandbox.",
 			c->name, c->hosts[0].host, c->hosts[0].port);
 		comment(f, "Complete and uncomment (source: where the real value is kept):");
 		comment(f, "[credential %s]", lower);
@@ -985,7 +993,7 @@ int supervisor_learn_run(const struct cli *cli)
 {
 	_cleanup_(policy_freep) struct policy *base = NULL, *defaults = NULL;
 	_cleanup_free_ char *home = NULL, *base_abs = NULL;
-	struct policy_error err = { 0 };
+	struct policy_error err = {0};
 	struct cli wide_cli = *cli;
 	struct stat st;
 	char cwd[PATH_MAX], dir[PATH_MAX];
@@ -1043,30 +1051,29 @@ int supervisor_learn_run(const struct cli *cli)
 	if (cli->n_overrides)
 		memcpy(ov, cli->overrides, cli->n_overrides * sizeof(*ov));
 	size_t n_ov = cli->n_overrides;
-	ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_READ, "/" };
-	ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_EXEC, "/" };
-	ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_WRITE, "${CWD}" };
+	ov[n_ov++] = (struct cli_override){POLICY_OVERRIDE_READ, "/"};
+	ov[n_ov++] = (struct cli_override){POLICY_OVERRIDE_EXEC, "/"};
+	ov[n_ov++] = (struct cli_override){POLICY_OVERRIDE_WRITE, "${CWD}"};
 	if (home && strcmp(home, "/") != 0 && stat(home, &st) == 0 && S_ISDIR(st.st_mode))
-		ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_WRITE, home };
+		ov[n_ov++] = (struct cli_override){POLICY_OVERRIDE_WRITE, home};
 	/* the secrets the default denies stay denied while learning, unless
 	 * the base itself grants in them */
-	struct policy_vars vars = { .cwd = cwd, .home = home, .getenv = learn_getenv };
+	struct policy_vars vars = {.cwd = cwd, .home = home, .getenv = learn_getenv};
 	for (size_t i = 0; i < defaults->fs.deny.n; i++) {
 		_cleanup_free_ char *x = NULL;
 		const char *undef = NULL;
 		bool granted = false;
-		if (policy_expand_string(defaults->fs.deny.items[i].value, &vars, true, &x, &undef) <
-		    0)
+		if (policy_expand_string(defaults->fs.deny.items[i].value, &vars, true, &x,
+					 &undef) < 0)
 			continue;
-		const struct policy_list *l[3] = { &base->fs.read, &base->fs.write,
-						   &base->fs.exec };
+		const struct policy_list *l[3] = {&base->fs.read, &base->fs.write, &base->fs.exec};
 		for (size_t k = 0; k < 3; k++)
 			for (size_t j = 0; j < l[k]->n; j++)
 				granted |= beneath(l[k]->items[j].value, x) &&
 					   strcmp(l[k]->items[j].value, cwd) != 0;
 		if (!granted)
-			ov[n_ov++] = (struct cli_override){ POLICY_OVERRIDE_DENY,
-							    defaults->fs.deny.items[i].value };
+			ov[n_ov++] = (struct cli_override){POLICY_OVERRIDE_DENY,
+							   defaults->fs.deny.items[i].value};
 	}
 	wide_cli.overrides = ov;
 	wide_cli.n_overrides = n_ov;

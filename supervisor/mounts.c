@@ -48,7 +48,7 @@ struct mount_attr {
 
 static int set_readonly(int tree_fd)
 {
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
 	if (mount_setattr(tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return -errno;
@@ -71,7 +71,8 @@ static int make_mask_source(bool views)
 	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -errno;
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	mnt =
+	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (mnt < 0)
 		return -errno;
 	if (mkdirat(mnt, "d", 0) < 0)
@@ -86,8 +87,8 @@ static int make_mask_source(bool views)
 
 static int place(int src_dir_fd, const char *src, const char *target)
 {
-	_cleanup_close_ int tree = open_tree(src_dir_fd, src,
-					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	_cleanup_close_ int tree =
+	    open_tree(src_dir_fd, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 
 	if (tree < 0)
 		return -errno;
@@ -143,9 +144,9 @@ static int resolver_nsswitch(int dir)
 
 static int mount_resolver(const struct sandbox *sb, const char **ret_path)
 {
-	static const char *const files[][2] = { { "resolv.conf", "/etc/resolv.conf" },
-						{ "hosts", "/etc/hosts" },
-						{ "nsswitch.conf", "/etc/nsswitch.conf" } };
+	static const char *const files[][2] = {{"resolv.conf", "/etc/resolv.conf"},
+					       {"hosts", "/etc/hosts"},
+					       {"nsswitch.conf", "/etc/nsswitch.conf"}};
 	_cleanup_close_ int fs = -1, mnt = -1;
 	char text[512], host[256] = "";
 	int n, r;
@@ -159,7 +160,8 @@ static int mount_resolver(const struct sandbox *sb, const char **ret_path)
 	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -errno;
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	mnt =
+	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (mnt < 0)
 		return -errno;
 	n = snprintf(text, sizeof(text),
@@ -206,7 +208,7 @@ static int mount_resolver(const struct sandbox *sb, const char **ret_path)
 static int bind_self(const char *path, bool readonly)
 {
 	_cleanup_close_ int tree =
-		open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	    open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	int r;
 
 	if (tree < 0)
@@ -256,8 +258,9 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 			continue;
 		if (n == ARRAY_SIZE(keep)) {
 			/* refuse rather than hide a granted path without a word */
-			*ret_step = "carrying more than 64 granted paths into the private temporary "
-				    "directory";
+			*ret_step =
+			    "carrying more than 64 granted paths into the private temporary "
+			    "directory";
 			*ret_path = path;
 			return -E2BIG;
 		}
@@ -281,10 +284,13 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 			keep[j - 1] = t;
 		}
 	for (size_t i = 0; i < n; i++) {
-		fds[i] = open_tree(AT_FDCWD, keep[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		fds[i] = open_tree(AT_FDCWD, keep[i],
+				   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		/* the fresh directory is a write grant as a whole: what is
 		 * carried into it read-only must be a read-only mount */
-		r = fds[i] < 0 ? -errno : writable_besides(sb, keep[i], dir) ? 0 : set_readonly(fds[i]);
+		r = fds[i] < 0				 ? -errno
+		    : writable_besides(sb, keep[i], dir) ? 0
+							 : set_readonly(fds[i]);
 		if (r < 0) {
 			*ret_path = keep[i];
 			do
@@ -316,7 +322,8 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 			else
 				close(f);
 		}
-		if (r == 0 && move_mount(fds[i], "", AT_FDCWD, keep[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		if (r == 0 &&
+		    move_mount(fds[i], "", AT_FDCWD, keep[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			r = -errno;
 		if (r < 0 && *ret_path == dir)
 			*ret_path = keep[i];
@@ -374,8 +381,8 @@ static bool exec_granted(const struct sandbox *sb, const char *path)
 
 static int set_noexec(const char *path, bool on)
 {
-	struct mount_attr attr = { .attr_set = on ? MOUNT_ATTR_NOEXEC : 0,
-				   .attr_clr = on ? 0 : MOUNT_ATTR_NOEXEC };
+	struct mount_attr attr = {.attr_set = on ? MOUNT_ATTR_NOEXEC : 0,
+				  .attr_clr = on ? 0 : MOUNT_ATTR_NOEXEC};
 	_cleanup_close_ int tree = -1;
 	struct statx stx;
 
@@ -555,7 +562,7 @@ int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_pat
 int net_loopback_up(void)
 {
 	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 
 	if (fd < 0)
 		return -errno;

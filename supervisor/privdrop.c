@@ -22,7 +22,7 @@
 #include "supervisor.h"
 
 #ifndef PR_CAP_AMBIENT
-#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT	      47
 #define PR_CAP_AMBIENT_IS_SET 1
 #endif
 
@@ -64,10 +64,9 @@ int privdrop_apply(const struct sandbox *sb, const char **ret_step)
 	if (prctl(PR_GET_SECUREBITS) >= 0 && capng_get_caps_process() == 0 &&
 	    capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP)) {
 		*ret_step = "setting securebits";
-		if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-						     SECBIT_NO_SETUID_FIXUP |
-						     SECBIT_NO_SETUID_FIXUP_LOCKED |
-						     SECBIT_KEEP_CAPS_LOCKED) < 0)
+		if (prctl(PR_SET_SECUREBITS,
+			  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+			      SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) < 0)
 			return -errno;
 	}
 

@@ -34,7 +34,6 @@ static int try_unshare(int flags)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EIO;
 }
 
-
 /* The namespaces in SB, as "user, pid, mount, ipc, net". */
 static void ns_names(const struct sandbox *sb, char *buf, size_t size)
 {
@@ -54,7 +53,8 @@ void sandbox_note_layers(const struct sandbox *sb)
 		note("namespaces: %s%s", buf,
 		     sb->new_pid_ns ? "" : " (no PID namespace: no fresh /proc could be mounted)");
 	} else {
-		note("namespaces: none (init is a subreaper; denied paths are Landlock carve-outs)");
+		note(
+		    "namespaces: none (init is a subreaper; denied paths are Landlock carve-outs)");
 	}
 	if (sb->ll.abi > 0) {
 		bool relay = sb->abstract_relay[0] >= 0 || sb->abstract_relay[1] >= 0;
@@ -73,9 +73,9 @@ void sandbox_note_layers(const struct sandbox *sb)
 	     sb->iso == NET_ISO_BROKER ? ", connect broker (every connect and listen answered "
 					 "by the supervisor)"
 	     : sb->capture ? ", transparent capture (connect and listen answered by the supervisor)"
-	     : sb->unix_mediated	  ? ", Unix connect mediation (connect and listen answered "
-					    "by the supervisor)"
-					  : "",
+	     : sb->unix_mediated ? ", Unix connect mediation (connect and listen answered "
+				   "by the supervisor)"
+				 : "",
 	     sb->trace ? ", file calls shown to the supervisor (--trace)" : "",
 	     sb->fsgate ? ", the file gate (new names on the way to protected paths made by "
 			  "the supervisor)"
@@ -97,8 +97,9 @@ void sandbox_note_layers(const struct sandbox *sb)
 	case _NET_ISO_MAX:
 	default:
 		note("network: %s", p->net.mode == POLICY_NET_HOST ? "the host's (mode = host)"
-				    : sb->new_net_ns ? "none (an empty network namespace)"
-						     : "none (sockets refused by seccomp and Landlock)");
+				    : sb->new_net_ns
+					? "none (an empty network namespace)"
+					: "none (sockets refused by seccomp and Landlock)");
 		break;
 	}
 }
@@ -108,7 +109,7 @@ void sandbox_note_layers(const struct sandbox *sb)
  * it was the fresh /proc). */
 static int trial_namespaces(bool user, bool pid, bool *ret_proc, bool *ret_clone)
 {
-	int pfd[2], res[2] = { 0, 0 }, st;
+	int pfd[2], res[2] = {0, 0}, st;
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET;
 	pid_t child;
 	uid_t uid = getuid();
@@ -129,7 +130,7 @@ static int trial_namespaces(bool user, bool pid, bool *ret_proc, bool *ret_clone
 	}
 	if (child == 0) {
 		char map[64];
-		int r[2] = { 0, 0 };
+		int r[2] = {0, 0};
 		close(pfd[0]);
 		/* one line, the caller's own ids: what needs no privilege */
 		if (user && (write_file("/proc/self/setgroups", "deny") < 0 ||
@@ -206,7 +207,8 @@ int supervisor_probe(void)
 	if (abi > 0)
 		printf("landlock: ABI %d%s\n  filesystem rights: %s\n  tcp rules: %s\n"
 		       "  scopes: %s\n",
-		       abi, abi > LANDLOCK_ABI_KNOWN ? " (newer than this build knows: used as 7)" : "",
+		       abi,
+		       abi > LANDLOCK_ABI_KNOWN ? " (newer than this build knows: used as 7)" : "",
 		       rights, caps.net_tcp ? "yes" : "no (ABI 4)",
 		       caps.scopes ? "abstract-unix-socket signal" : "none (ABI 6)");
 	else
@@ -214,15 +216,15 @@ int supervisor_probe(void)
 
 	int sc = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
 	long act = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0,
-			   &(unsigned int){ SECCOMP_RET_KILL_PROCESS });
+			   &(unsigned int){SECCOMP_RET_KILL_PROCESS});
 	printf("seccomp: %s%s\n", sc >= 0 ? "available" : "unavailable",
 	       sc == 2 ? " (this process is already filtered)" : "");
 	printf("  kill-process action: %s\n", act == 0 ? "yes" : "no");
 	long notif = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0,
-			     &(unsigned int){ SECCOMP_RET_USER_NOTIF });
+			     &(unsigned int){SECCOMP_RET_USER_NOTIF});
 	int busy = notif == 0 ? seccomp_notify_trial() : 0;
 	printf("  user notification: %s\n",
-	       notif != 0     ? "no"
+	       notif != 0      ? "no"
 	       : busy == EBUSY ? "no: a listener is already installed above this process (as "
 				 "under WSL2): no connect broker, Unix sockets only with "
 				 "unix_sockets = deny"

@@ -89,125 +89,125 @@ struct prot_builtin {
  * as a pointer to other configuration (gitrepository-layout(5)).
  */
 static const struct prot_builtin builtin_tree[] = {
-	/* git: hooks, configuration, pointers to other repositories */
-	{ ".git", PROT_GITDIR },
-	{ ".git/config", PROT_FILE },
-	{ ".git/hooks", PROT_DIR_HOLD },
-	{ ".git/commondir", PROT_FILE },
-	{ ".git/config.worktree", PROT_FILE },
-	{ ".git/info", PROT_DIR },
-	{ ".git/objects/info", PROT_DIR }, /* alternates */
-	{ ".git/modules", PROT_DIR },
-	{ ".git/worktrees", PROT_DIR },
-	{ ".git/rebase-merge", PROT_PRESENT },
-	{ ".git/rebase-apply", PROT_PRESENT },
-	{ ".git/sequencer", PROT_PRESENT },
-	{ ".git/remotes", PROT_PRESENT }, /* remotes defined outside the config */
-	{ ".git/branches", PROT_PRESENT },
-	{ ".gitmodules", PROT_FILE },
-	/* hook managers and environment loaders */
-	{ ".husky", PROT_DIR },
-	{ ".pre-commit-config.yaml", PROT_FILE },
-	{ "lefthook.yml", PROT_FILE },
-	{ ".lefthook.yml", PROT_FILE },
-	{ ".envrc", PROT_FILE },
-	/* editors */
-	{ ".vscode", PROT_DIR },
-	{ ".idea", PROT_DIR },
-	{ ".devcontainer", PROT_DIR },
-	{ ".zed", PROT_DIR },
-	/* editors' and tool managers' project files that run commands
-	 * (most ask once before trusting a new one) */
-	{ ".nvim.lua", PROT_FILE },
-	{ ".nvimrc", PROT_FILE },
-	{ ".exrc", PROT_FILE },
-	{ ".mise.toml", PROT_FILE },
-	{ "mise.toml", PROT_FILE },
-	/* agents: settings with hooks, commands, MCP server lists */
-	{ ".mcp.json", PROT_FILE },
-	{ ".claude", PROT_DIR },
-	{ ".cursor", PROT_DIR },
-	{ ".gemini", PROT_DIR },
-	{ ".codex", PROT_DIR },
-	{ ".qwen", PROT_DIR },
-	{ ".opencode", PROT_DIR },
-	{ "opencode.json", PROT_FILE },
-	{ "opencode.jsonc", PROT_FILE },
-	{ ".github/copilot", PROT_DIR },
+    /* git: hooks, configuration, pointers to other repositories */
+    {".git", PROT_GITDIR},
+    {".git/config", PROT_FILE},
+    {".git/hooks", PROT_DIR_HOLD},
+    {".git/commondir", PROT_FILE},
+    {".git/config.worktree", PROT_FILE},
+    {".git/info", PROT_DIR},
+    {".git/objects/info", PROT_DIR}, /* alternates */
+    {".git/modules", PROT_DIR},
+    {".git/worktrees", PROT_DIR},
+    {".git/rebase-merge", PROT_PRESENT},
+    {".git/rebase-apply", PROT_PRESENT},
+    {".git/sequencer", PROT_PRESENT},
+    {".git/remotes", PROT_PRESENT}, /* remotes defined outside the config */
+    {".git/branches", PROT_PRESENT},
+    {".gitmodules", PROT_FILE},
+    /* hook managers and environment loaders */
+    {".husky", PROT_DIR},
+    {".pre-commit-config.yaml", PROT_FILE},
+    {"lefthook.yml", PROT_FILE},
+    {".lefthook.yml", PROT_FILE},
+    {".envrc", PROT_FILE},
+    /* editors */
+    {".vscode", PROT_DIR},
+    {".idea", PROT_DIR},
+    {".devcontainer", PROT_DIR},
+    {".zed", PROT_DIR},
+    /* editors' and tool managers' project files that run commands
+     * (most ask once before trusting a new one) */
+    {".nvim.lua", PROT_FILE},
+    {".nvimrc", PROT_FILE},
+    {".exrc", PROT_FILE},
+    {".mise.toml", PROT_FILE},
+    {"mise.toml", PROT_FILE},
+    /* agents: settings with hooks, commands, MCP server lists */
+    {".mcp.json", PROT_FILE},
+    {".claude", PROT_DIR},
+    {".cursor", PROT_DIR},
+    {".gemini", PROT_DIR},
+    {".codex", PROT_DIR},
+    {".qwen", PROT_DIR},
+    {".opencode", PROT_DIR},
+    {"opencode.json", PROT_FILE},
+    {"opencode.jsonc", PROT_FILE},
+    {".github/copilot", PROT_DIR},
 };
 
 /* In the home directory only: what the user's shell, session, git and
  * agents run or load.  Agent state directories that are write grants in the
  * shipped policies are protected entry by entry. */
 static const struct prot_builtin builtin_home[] = {
-	{ ".bashrc", PROT_FILE },
-	{ ".bash_profile", PROT_FILE },
-	{ ".bash_login", PROT_FILE },
-	{ ".bash_logout", PROT_FILE },
-	{ ".profile", PROT_FILE },
-	{ ".zshrc", PROT_FILE },
-	{ ".zshenv", PROT_FILE },
-	{ ".zprofile", PROT_FILE },
-	{ ".zlogin", PROT_FILE },
-	{ ".zlogout", PROT_FILE },
-	{ ".config/fish", PROT_DIR },
-	{ ".inputrc", PROT_FILE },
-	{ ".tmux.conf", PROT_FILE },
-	{ ".vimrc", PROT_FILE },
-	{ ".config/nvim", PROT_DIR },
-	{ ".emacs", PROT_FILE },
-	{ ".emacs.d", PROT_DIR },
-	{ ".pam_environment", PROT_FILE },
-	{ ".xprofile", PROT_FILE },
-	{ ".xsessionrc", PROT_FILE },
-	{ ".gitconfig", PROT_FILE },
-	{ ".config/git", PROT_DIR },
-	{ ".config/husky", PROT_DIR },
-	{ ".config/direnv", PROT_DIR },
-	{ ".local/share/direnv", PROT_DIR },
-	{ ".ssh/authorized_keys", PROT_FILE },
-	{ ".ssh/config", PROT_FILE },
-	{ ".ssh/rc", PROT_FILE },
-	{ ".config/autostart", PROT_DIR },
-	{ ".config/systemd", PROT_DIR },
-	{ ".config/environment.d", PROT_DIR },
-	{ ".config/ringfence", PROT_DIR },
-	{ ".config/Code/User", PROT_DIR },
-	{ ".local/bin", PROT_DIR },
-	{ ".cargo/config.toml", PROT_FILE },
-	{ ".cargo/bin", PROT_DIR },
-	{ ".config/pip", PROT_DIR },
-	{ ".pip", PROT_DIR },
-	{ ".npmrc", PROT_FILE },
-	{ ".npm/_npx", PROT_DIR },
-	{ ".cache/pre-commit", PROT_DIR },
-	{ ".cache/node/corepack", PROT_DIR },
-	/* Claude Code: ~/.claude is its state, but settings (hooks), commands,
-	 * agents, skills and plugins run on the host; ~/.claude.json holds
-	 * mcpServers */
-	{ ".claude.json", PROT_FILE },
-	{ ".claude/settings.json", PROT_FILE },
-	{ ".claude/settings.local.json", PROT_FILE },
-	{ ".claude/commands", PROT_DIR },
-	{ ".claude/agents", PROT_DIR },
-	{ ".claude/hooks", PROT_DIR },
-	{ ".claude/skills", PROT_DIR },
-	{ ".claude/plugins", PROT_DIR },
-	/* the launcher and runtime of a local or native install, which the
-	 * host's `claude` runs */
-	{ ".claude/local", PROT_DIR },
-	{ ".local/share/claude", PROT_DIR },
-	/* Codex (mcp_servers, notify), Gemini CLI and Qwen Code (mcpServers,
-	 * hooks), opencode, Copilot CLI, Cursor */
-	{ ".codex/config.toml", PROT_FILE },
-	{ ".gemini/settings.json", PROT_FILE },
-	{ ".gemini/commands", PROT_DIR },
-	{ ".qwen/settings.json", PROT_FILE },
-	{ ".config/opencode", PROT_DIR },
-	{ ".copilot/mcp-config.json", PROT_FILE },
-	{ ".copilot/config.json", PROT_FILE },
-	{ ".cursor/mcp.json", PROT_FILE },
-	{ ".cursor/hooks.json", PROT_FILE },
+    {".bashrc", PROT_FILE},
+    {".bash_profile", PROT_FILE},
+    {".bash_login", PROT_FILE},
+    {".bash_logout", PROT_FILE},
+    {".profile", PROT_FILE},
+    {".zshrc", PROT_FILE},
+    {".zshenv", PROT_FILE},
+    {".zprofile", PROT_FILE},
+    {".zlogin", PROT_FILE},
+    {".zlogout", PROT_FILE},
+    {".config/fish", PROT_DIR},
+    {".inputrc", PROT_FILE},
+    {".tmux.conf", PROT_FILE},
+    {".vimrc", PROT_FILE},
+    {".config/nvim", PROT_DIR},
+    {".emacs", PROT_FILE},
+    {".emacs.d", PROT_DIR},
+    {".pam_environment", PROT_FILE},
+    {".xprofile", PROT_FILE},
+    {".xsessionrc", PROT_FILE},
+    {".gitconfig", PROT_FILE},
+    {".config/git", PROT_DIR},
+    {".config/husky", PROT_DIR},
+    {".config/direnv", PROT_DIR},
+    {".local/share/direnv", PROT_DIR},
+    {".ssh/authorized_keys", PROT_FILE},
+    {".ssh/config", PROT_FILE},
+    {".ssh/rc", PROT_FILE},
+    {".config/autostart", PROT_DIR},
+    {".config/systemd", PROT_DIR},
+    {".config/environment.d", PROT_DIR},
+    {".config/ringfence", PROT_DIR},
+    {".config/Code/User", PROT_DIR},
+    {".local/bin", PROT_DIR},
+    {".cargo/config.toml", PROT_FILE},
+    {".cargo/bin", PROT_DIR},
+    {".config/pip", PROT_DIR},
+    {".pip", PROT_DIR},
+    {".npmrc", PROT_FILE},
+    {".npm/_npx", PROT_DIR},
+    {".cache/pre-commit", PROT_DIR},
+    {".cache/node/corepack", PROT_DIR},
+    /* Claude Code: ~/.claude is its state, but settings (hooks), commands,
+     * agents, skills and plugins run on the host; ~/.claude.json holds
+     * mcpServers */
+    {".claude.json", PROT_FILE},
+    {".claude/settings.json", PROT_FILE},
+    {".claude/settings.local.json", PROT_FILE},
+    {".claude/commands", PROT_DIR},
+    {".claude/agents", PROT_DIR},
+    {".claude/hooks", PROT_DIR},
+    {".claude/skills", PROT_DIR},
+    {".claude/plugins", PROT_DIR},
+    /* the launcher and runtime of a local or native install, which the
+     * host's `claude` runs */
+    {".claude/local", PROT_DIR},
+    {".local/share/claude", PROT_DIR},
+    /* Codex (mcp_servers, notify), Gemini CLI and Qwen Code (mcpServers,
+     * hooks), opencode, Copilot CLI, Cursor */
+    {".codex/config.toml", PROT_FILE},
+    {".gemini/settings.json", PROT_FILE},
+    {".gemini/commands", PROT_DIR},
+    {".qwen/settings.json", PROT_FILE},
+    {".config/opencode", PROT_DIR},
+    {".copilot/mcp-config.json", PROT_FILE},
+    {".copilot/config.json", PROT_FILE},
+    {".cursor/mcp.json", PROT_FILE},
+    {".cursor/hooks.json", PROT_FILE},
 };
 
 size_t protect_builtin_names(bool home, const char ***ret)
@@ -259,7 +259,8 @@ static void cand_add_in(struct cands *c, const char *path, enum prot_kind kind, 
 
 static int cmp_cand_len(const void *a, const void *b)
 {
-	size_t la = strlen(((const struct cand *)a)->path), lb = strlen(((const struct cand *)b)->path);
+	size_t la = strlen(((const struct cand *)a)->path),
+	       lb = strlen(((const struct cand *)b)->path);
 
 	return la < lb ? -1 : la > lb;
 }
@@ -269,7 +270,7 @@ static void cands_free(struct cands *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->v[i].path);
 	free(c->v);
-	*c = (struct cands){ 0 };
+	*c = (struct cands){0};
 }
 
 static void strs_add(char ***v, size_t *n, const char *s)
@@ -389,7 +390,7 @@ static const struct listing *listing_of(struct listings *ls, const char *dir, si
 		die("out of memory");
 	ls->v = v;
 	struct listing *l = &v[ls->n++];
-	*l = (struct listing){ .dir = strndup(dir, len) };
+	*l = (struct listing){.dir = strndup(dir, len)};
 	if (!l->dir)
 		die("out of memory");
 	_cleanup_(closedirp) DIR *d = opendir(l->dir);
@@ -430,7 +431,7 @@ static void listings_free(struct listings *ls)
 		free(ls->v[i].dir);
 	}
 	free(ls->v);
-	*ls = (struct listings){ 0 };
+	*ls = (struct listings){0};
 }
 
 static const struct sandbox *placeholder_owner;
@@ -513,7 +514,7 @@ static bool placeholder_shared(const struct protect_placeholder *ph)
 static void add_placeholder(struct sandbox *sb, const char *path, const struct stat *st, int fd)
 {
 	struct protect_placeholder *v =
-		realloc(sb->placeholders, (sb->n_placeholders + 1) * sizeof(*v));
+	    realloc(sb->placeholders, (sb->n_placeholders + 1) * sizeof(*v));
 
 	if (!v)
 		die("out of memory");
@@ -554,13 +555,12 @@ static void guard_gitdir(struct sandbox *sb, const struct stat *st)
 	if (!v)
 		die("out of memory");
 	sb->git_guarded = v;
-	v[sb->n_git_guarded++] = (struct git_guarded){ st->st_dev, st->st_ino };
+	v[sb->n_git_guarded++] = (struct git_guarded){st->st_dev, st->st_ino};
 }
 
 /* Canonical paths of existing write grants: directories (where protected
  * entries are looked up) and all (a protected file granted by name). */
-static void write_roots(const struct policy *p, char ***dirs, size_t *nd, char ***all,
-			size_t *na)
+static void write_roots(const struct policy *p, char ***dirs, size_t *nd, char ***all, size_t *na)
 {
 	for (size_t i = 0; i < p->fs.write.n; i++) {
 		struct stat st;
@@ -587,7 +587,9 @@ static void write_roots(const struct policy *p, char ***dirs, size_t *nd, char *
 static void gather_submodules(const char *root, struct cands *cand)
 {
 	static const struct prot_builtin parts[] = {
-		{ ".git", PROT_SUBGIT }, { ".git/config", PROT_FILE }, { ".git/hooks", PROT_DIR },
+	    {".git", PROT_SUBGIT},
+	    {".git/config", PROT_FILE},
+	    {".git/hooks", PROT_DIR},
 	};
 	char path[PATH_MAX], line[1024];
 	FILE *f;
@@ -624,8 +626,8 @@ static void gather_submodules(const char *root, struct cands *cand)
 		if (!*v || *v == '/' || strstr(v, "..") || strchr(v, '"') || strchr(v, '\\'))
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
-			if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", root, v, parts[i].path) <
-			    sizeof(path))
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", root, v,
+					     parts[i].path) < sizeof(path))
 				cand_add(cand, path, parts[i].kind);
 	}
 	fclose(f);
@@ -663,9 +665,10 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 	    (strlen(value) >= 3 && strcmp(value + strlen(value) - 3, "/..") == 0) ||
 	    strcmp(value, "..") == 0)
 		return;
-	int n = strncmp(value, "~/", 2) == 0 ? (home ? snprintf(path, sizeof(path), "%s/%s", home, value + 2) : -1)
-		: value[0] == '/'	     ? snprintf(path, sizeof(path), "%s", value)
-					     : snprintf(path, sizeof(path), "%s/%s", base, value);
+	int n = strncmp(value, "~/", 2) == 0
+		    ? (home ? snprintf(path, sizeof(path), "%s/%s", home, value + 2) : -1)
+		: value[0] == '/' ? snprintf(path, sizeof(path), "%s", value)
+				  : snprintf(path, sizeof(path), "%s/%s", base, value);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return;
 	while (n > 1 && path[n - 1] == '/')
@@ -688,12 +691,13 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
 		return;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)sizeof(buf))
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size >= (off_t)sizeof(buf))
 		return;
 	got = read(fd, buf, sizeof(buf));
 	if (got <= 0)
 		return;
-	struct pointers pp = { sb, cand, gitdir, top };
+	struct pointers pp = {sb, cand, gitdir, top};
 	gitscan_config_pointers(buf, (size_t)got, on_git_pointer, &pp);
 }
 
@@ -705,11 +709,11 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
  * node_modules skipped, within a budget of listings and probes: a grant on
  * a huge tree must not cost every start more than a few milliseconds.
  * What lies deeper, or past the budget, is checked when the sandbox has
- * ended (gitscan.c), not while it runs; README says so.  The directories listed are watched while the sandbox
- * runs (protwatch.c): a repository made in one is moved aside at once.
+ * ended (gitscan.c), not while it runs; README says so.  The directories listed are watched while
+ * the sandbox runs (protwatch.c): a repository made in one is moved aside at once.
  */
 #define DISCOVER_LISTINGS 48
-#define DISCOVER_PROBES 512
+#define DISCOVER_PROBES	  512
 
 struct discover {
 	unsigned listings, probes;
@@ -759,8 +763,8 @@ static bool skipped_name(const char *n)
 	return n[0] == '.' || strcmp(n, "node_modules") == 0;
 }
 
-static void discover_in(struct sandbox *sb, const char *root, int depth,
-			struct cands *cand, struct discover *d)
+static void discover_in(struct sandbox *sb, const char *root, int depth, struct cands *cand,
+			struct discover *d)
 {
 	char buf[PATH_MAX], git[PATH_MAX + 8];
 	struct dirent *de;
@@ -798,8 +802,8 @@ static void discover_in(struct sandbox *sb, const char *root, int depth,
 		if (is_repo(dfd, n, d)) {
 			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
 				char c[PATH_MAX];
-				if ((size_t)snprintf(c, sizeof(c), "%s/%s", buf, builtin_tree[j].path) <
-				    sizeof(c))
+				if ((size_t)snprintf(c, sizeof(c), "%s/%s", buf,
+						     builtin_tree[j].path) < sizeof(c))
 					cand_add_in(cand, c, builtin_tree[j].kind, strlen(buf));
 			}
 			gather_submodules(buf, cand);
@@ -820,7 +824,8 @@ static void discover_in(struct sandbox *sb, const char *root, int depth,
 				const char *in = builtin_tree[j].path;
 				if (strncmp(in, ".git/", 5) != 0)
 					continue;
-				if ((size_t)snprintf(c, sizeof(c), "%s/%s", buf, in + 5) < sizeof(c))
+				if ((size_t)snprintf(c, sizeof(c), "%s/%s", buf, in + 5) <
+				    sizeof(c))
 					cand_add_in(cand, c, builtin_tree[j].kind, strlen(buf));
 			}
 			continue;
@@ -841,7 +846,7 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 	const struct policy *p = sb->policy;
 	_cleanup_free_ char *home = sb->home ? realpath(sb->home, NULL) : NULL;
 	char buf[PATH_MAX];
-	struct discover disc = { 0 };
+	struct discover disc = {0};
 	ssize_t n;
 
 	for (size_t i = 0; i < p->fs.protect.n; i++) {
@@ -857,7 +862,8 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 	for (size_t r = 0; r < nroots; r++) {
 		/* device and kernel file systems hold no project */
 		if (landlock_path_beneath(roots[r], "/dev") ||
-		    landlock_path_beneath(roots[r], "/proc") || landlock_path_beneath(roots[r], "/sys"))
+		    landlock_path_beneath(roots[r], "/proc") ||
+		    landlock_path_beneath(roots[r], "/sys"))
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++) {
 			snprintf(buf, sizeof(buf), "%s/%s", roots[r], builtin_tree[i].path);
@@ -916,8 +922,8 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	char **roots = NULL, **all = NULL, **ro = NULL, **absent = NULL, **anear = NULL;
 	size_t nroots = 0, nall = 0, nro = 0, nabsent = 0, nnear = 0;
 	enum prot_kind *akind = NULL;
-	struct cands cand = { 0 };
-	struct listings ls = { 0 };
+	struct cands cand = {0};
+	struct listings ls = {0};
 	struct landlock_carveout *co = NULL;
 	size_t nco = 0;
 	bool ns = sb->ns == NS_FULL;
@@ -983,8 +989,8 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 				/* the project's own: a copy-on-write view (gitview.c) */
 				char top[PATH_MAX];
 				snprintf(top, sizeof(top), "%.*s", (int)prefix, path);
-				if (ns && kind == PROT_GITDIR && prefix && strs_has(roots, nroots, top) &&
-				    gitview_wanted(sb, &st) &&
+				if (ns && kind == PROT_GITDIR && prefix &&
+				    strs_has(roots, nroots, top) && gitview_wanted(sb, &st) &&
 				    !strs_has(sb->gitview_paths, sb->n_gitview_paths, path))
 					strs_add(&sb->gitview_paths, &sb->n_gitview_paths, path);
 				continue;
@@ -1087,16 +1093,17 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		 * into it) it would not hold at all.  Only an absent path
 		 * directly in a grant outside the private /tmp is a carve-out,
 		 * so that the grant itself is not made read-only. */
-		bool in_tmp = sb->policy->fs.private_tmp && (landlock_path_beneath(near, "/tmp") ||
-							    landlock_path_beneath(near, "/dev/shm"));
+		bool in_tmp =
+		    sb->policy->fs.private_tmp && (landlock_path_beneath(near, "/tmp") ||
+						   landlock_path_beneath(near, "/dev/shm"));
 		if (ns && (!strs_has(roots, nroots, near) || in_tmp)) {
-			note("%s does not exist: %s is read-only so that it cannot be created", path,
-			     near);
+			note("%s does not exist: %s is read-only so that it cannot be created",
+			     path, near);
 			if (!strs_has(ro, nro, near))
 				strs_add(&ro, &nro, near);
 			continue;
 		}
-		co[nco++] = (struct landlock_carveout){ path, LANDLOCK_READ_ONLY, true };
+		co[nco++] = (struct landlock_carveout){path, LANDLOCK_READ_ONLY, true};
 	}
 
 	if (ns) {
@@ -1134,7 +1141,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		}
 	} else {
 		for (size_t i = 0; i < nro; i++)
-			co[nco++] = (struct landlock_carveout){ ro[i], LANDLOCK_READ_ONLY, false };
+			co[nco++] = (struct landlock_carveout){ro[i], LANDLOCK_READ_ONLY, false};
 	}
 
 	/* the carve-outs point into these lists: freed by protect_plan_done() */
@@ -1206,7 +1213,8 @@ void protect_remove_placeholders(struct sandbox *sb)
 		struct protect_placeholder *ph = &sb->placeholders[i];
 		char name[NAME_MAX + 1];
 		struct stat st;
-		int dir = placeholder_shared(ph) ? -EBUSY : split_parent(ph->path, name, sizeof(name));
+		int dir =
+		    placeholder_shared(ph) ? -EBUSY : split_parent(ph->path, name, sizeof(name));
 		/* only the empty directory we made: never what replaced it */
 		if (dir >= 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_dev == ph->dev && st.st_ino == ph->ino)
@@ -1283,9 +1291,10 @@ int protect_move_aside(const struct sandbox *sb, const char *path, const char *e
 		     "*.ringfence-blocked%s; review it",
 		     path, when == MOVE_AT_EXIT ? "" : " at once");
 	else if (!ok)
-		warn("the sandbox created %s, which the host would trust, and it could NOT be moved "
-		     "aside (%s); review it before running tools here",
-		     path, strerror(err));
+		warn(
+		    "the sandbox created %s, which the host would trust, and it could NOT be moved "
+		    "aside (%s); review it before running tools here",
+		    path, strerror(err));
 	char js[PATH_MAX + 64];
 	json_string(js, sizeof(js), path);
 	audit_event(sb->audit_fd, event, "\"path\":%s,\"moved\":%s", js, ok ? "true" : "false");
@@ -1294,7 +1303,7 @@ int protect_move_aside(const struct sandbox *sb, const char *path, const char *e
 
 void protect_finish(struct sandbox *sb)
 {
-	struct listings ls = { 0 };
+	struct listings ls = {0};
 
 	for (size_t i = 0; i < sb->n_watch; i++) {
 		const char *path = sb->watch[i];
@@ -1341,8 +1350,8 @@ void protect_finish(struct sandbox *sb)
 			if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 				r = (unsigned)ph->ino;
 			snprintf(gone, sizeof(gone), "%s.ringfence-gone.%08x", name, r);
-			if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == ph->dev &&
-			    st.st_ino == ph->ino &&
+			if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    st.st_dev == ph->dev && st.st_ino == ph->ino &&
 			    (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - ph->path),
 					     ph->path, gone) < sizeof(path) &&
 			    renameat2(dir, name, dir, gone, RENAME_NOREPLACE) == 0) {
@@ -1383,7 +1392,10 @@ static char late_stack[16384] __attribute__((aligned(16)));
 static long sys3(long n, long a, long b, long c)
 {
 	long ret;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
 	return ret;
 }
 

@@ -57,7 +57,7 @@
 
 #include "supervisor.h"
 
-#define PW_MASK                                                                          \
+#define PW_MASK                                                                                    \
 	(IN_CREATE | IN_MOVED_TO | IN_MOVE_SELF | IN_DELETE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
 /* Directories made during the run that get a watch of their own (each is
  * ~1 KiB of kernel memory); past this a repository made deeper is left to
@@ -81,7 +81,7 @@ enum pw_kind {
 };
 
 struct pw_dir {
-	char *path;   /* canonical; NULL: no watch with this descriptor */
+	char *path; /* canonical; NULL: no watch with this descriptor */
 	enum pw_kind kind;
 	bool had_git; /* a .git was here at start (the project's, or one found at
 			 start): protect.c keeps it in place, it is no new one */
@@ -91,12 +91,12 @@ struct protwatch {
 	int fd;
 	struct pw_dir *by_wd; /* indexed by watch descriptor (small, increasing) */
 	size_t cap;
-	size_t n_new;	      /* watches added during the run */
-	unsigned long moved;  /* names moved aside during the run */
-	bool full;	      /* PW_MAX_DIRS reached */
-	bool lost;	      /* the kernel's queue overflowed */
-	int timer;	      /* timerfd: repositories made during the run looked at
-				 again (PW_AGAIN_MS); armed with the first, or -1 */
+	size_t n_new;	     /* watches added during the run */
+	unsigned long moved; /* names moved aside during the run */
+	bool full;	     /* PW_MAX_DIRS reached */
+	bool lost;	     /* the kernel's queue overflowed */
+	int timer;	     /* timerfd: repositories made during the run looked at
+				again (PW_AGAIN_MS); armed with the first, or -1 */
 	bool armed;
 };
 
@@ -197,9 +197,9 @@ static bool watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 		return true; /* gone (or replaced by a link: an event of its own) */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o);
 	/* in a repository made during the run, files changed in place too */
-	uint32_t mask = PW_MASK | (kind == PW_REPO || kind == PW_HOOKS
-					   ? IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB
-					   : 0);
+	uint32_t mask =
+	    PW_MASK |
+	    (kind == PW_REPO || kind == PW_HOOKS ? IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB : 0);
 	wd = inotify_add_watch(pw->fd, proc, mask);
 	if (wd < 0 && errno == ENOENT) /* no /proc: by name */
 		wd = inotify_add_watch(pw->fd, path, mask | IN_DONT_FOLLOW);
@@ -212,8 +212,8 @@ static bool watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 		return false;
 	if (kind == PW_REPO && !pw->armed && pw->timer >= 0) {
 		struct itimerspec it = {
-			.it_interval = { 0, PW_AGAIN_MS * 1000000L },
-			.it_value = { 0, PW_AGAIN_MS * 1000000L },
+		    .it_interval = {0, PW_AGAIN_MS * 1000000L},
+		    .it_value = {0, PW_AGAIN_MS * 1000000L},
 		};
 		pw->armed = timerfd_settime(pw->timer, 0, &it, NULL) == 0;
 	}
@@ -261,38 +261,38 @@ static const struct {
 	bool sub; /* [section "sub"] */
 	const char *key;
 } cfg_allowed[] = {
-	{ "core", false, "repositoryformatversion" },
-	{ "core", false, "filemode" },
-	{ "core", false, "bare" },
-	{ "core", false, "logallrefupdates" },
-	{ "core", false, "symlinks" },
-	{ "core", false, "ignorecase" },
-	{ "core", false, "precomposeunicode" },
-	{ "core", false, "autocrlf" },
-	{ "core", false, "sparsecheckout" },
-	{ "core", false, "sparsecheckoutcone" },
-	{ "remote", true, "url" },
-	{ "remote", true, "pushurl" },
-	{ "remote", true, "fetch" },
-	{ "remote", true, "push" },
-	{ "remote", true, "tagopt" },
-	{ "remote", true, "promisor" },
-	{ "remote", true, "partialclonefilter" },
-	{ "remote", true, "mirror" },
-	{ "branch", true, "remote" },
-	{ "branch", true, "merge" },
-	{ "branch", true, "rebase" },
-	{ "extensions", false, "objectformat" },
-	{ "extensions", false, "refstorage" },
-	{ "extensions", false, "partialclone" },
-	{ "submodule", true, "url" },
-	{ "submodule", true, "active" },
-	{ "user", false, "name" },
-	{ "user", false, "email" },
-	{ "init", false, "defaultbranch" },
-	{ "pull", false, "rebase" },
-	{ "lfs", false, "repositoryformatversion" },
-	{ "index", false, "version" },
+    {"core", false, "repositoryformatversion"},
+    {"core", false, "filemode"},
+    {"core", false, "bare"},
+    {"core", false, "logallrefupdates"},
+    {"core", false, "symlinks"},
+    {"core", false, "ignorecase"},
+    {"core", false, "precomposeunicode"},
+    {"core", false, "autocrlf"},
+    {"core", false, "sparsecheckout"},
+    {"core", false, "sparsecheckoutcone"},
+    {"remote", true, "url"},
+    {"remote", true, "pushurl"},
+    {"remote", true, "fetch"},
+    {"remote", true, "push"},
+    {"remote", true, "tagopt"},
+    {"remote", true, "promisor"},
+    {"remote", true, "partialclonefilter"},
+    {"remote", true, "mirror"},
+    {"branch", true, "remote"},
+    {"branch", true, "merge"},
+    {"branch", true, "rebase"},
+    {"extensions", false, "objectformat"},
+    {"extensions", false, "refstorage"},
+    {"extensions", false, "partialclone"},
+    {"submodule", true, "url"},
+    {"submodule", true, "active"},
+    {"user", false, "name"},
+    {"user", false, "email"},
+    {"init", false, "defaultbranch"},
+    {"pull", false, "rebase"},
+    {"lfs", false, "repositoryformatversion"},
+    {"index", false, "version"},
 };
 
 static bool cfg_key_ok(const char *sec, size_t seclen, bool sub, const char *key, size_t keylen)
@@ -350,8 +350,8 @@ bool protwatch_config_ok(const char *buf, size_t n)
 			sub = false;
 			if (l + i < end) {
 				/* [section "sub"]: nothing but a plain subsection */
-				if (l[i] != ' ' || l + i + 2 > end || l[i + 1] != '"' || end[-1] != '"' ||
-				    end - 1 <= l + i + 1)
+				if (l[i] != ' ' || l + i + 2 > end || l[i + 1] != '"' ||
+				    end[-1] != '"' || end - 1 <= l + i + 1)
 					return false;
 				for (const char *c = l + i + 2; c < end - 1; c++)
 					if (*c == '"' || *c == '\\')
@@ -389,8 +389,8 @@ static bool repo_ok(const char *git, char *why, size_t size)
 
 	if (g < 0)
 		return true; /* gone: what replaced it is an event of its own */
-	for (const char *const *n = (const char *const[]){ "commondir", "config.worktree", NULL };
-	     *n; n++)
+	for (const char *const *n = (const char *const[]){"commondir", "config.worktree", NULL}; *n;
+	     n++)
 		if (fstatat(g, *n, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			snprintf(why, size, "%s", *n);
 			return false;
@@ -416,7 +416,8 @@ static bool repo_ok(const char *git, char *why, size_t size)
 			goto hooks;
 		}
 		close(c);
-		if (got < 0 || got == (ssize_t)sizeof(buf) || !protwatch_config_ok(buf, (size_t)got)) {
+		if (got < 0 || got == (ssize_t)sizeof(buf) ||
+		    !protwatch_config_ok(buf, (size_t)got)) {
 			snprintf(why, size, "config sets what a host git would run");
 			return false;
 		}
@@ -474,7 +475,7 @@ static void check_repo(struct sandbox *sb, const char *git)
 
 static bool bulk_name(const char *name)
 {
-	static const char *const bulk[] = { "node_modules", "target", "__pycache__", ".venv" };
+	static const char *const bulk[] = {"node_modules", "target", "__pycache__", ".venv"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bulk); i++)
 		if (strcmp(name, bulk[i]) == 0)
@@ -491,9 +492,9 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 	char path[PATH_MAX];
 	struct stat st;
 
-	if (depth > 64 || (size_t)snprintf(path, sizeof(path), "%s/%s",
-					   strcmp(dir->path, "/") ? dir->path : "",
-					   name) >= sizeof(path)) {
+	if (depth > 64 ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", strcmp(dir->path, "/") ? dir->path : "",
+			     name) >= sizeof(path)) {
 		sb->protwatch->full = true; /* said at exit */
 		return;
 	}
@@ -696,8 +697,8 @@ void protwatch_dispatch(struct sandbox *sb)
 				d->had_git = false;
 				continue;
 			}
-			if (ev->len &&
-			    ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)) {
+			if (ev->len && ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MODIFY |
+						   IN_CLOSE_WRITE | IN_ATTRIB)) {
 				struct pw_dir copy = *d;
 				copy.path = strdup(d->path);
 				if (copy.path)

@@ -34,8 +34,8 @@ struct relay_req {
 
 int relay_connect(int relay, int sock, const struct sockaddr_un *addr, socklen_t len)
 {
-	struct relay_req req = { .len = len };
-	struct pollfd p = { .fd = relay, .events = POLLIN };
+	struct relay_req req = {.len = len};
+	struct pollfd p = {.fd = relay, .events = POLLIN};
 	int32_t answer;
 
 	if (relay < 0 || len > sizeof(req.addr))

@@ -24,7 +24,7 @@
 #include "../netproxy/netproxy.h"
 #include "supervisor.h"
 
-const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 const size_t forwarded_signals_n = ARRAY_SIZE(forwarded_signals);
 
 static const char *env_lookup(const char *name)
@@ -62,9 +62,9 @@ void die_policy(const struct policy_error *err)
  * a bad one is the one line a bad policy gets. */
 static int check_syscall_names(const struct policy *p, const char *path, struct policy_error *err)
 {
-	struct seccomp_opts o = { .extra_allow = &p->syscalls.allow,
-				  .extra_deny = &p->syscalls.deny,
-				  .allow_dangerous = p->syscalls.allow_dangerous };
+	struct seccomp_opts o = {.extra_allow = &p->syscalls.allow,
+				 .extra_deny = &p->syscalls.deny,
+				 .allow_dangerous = p->syscalls.allow_dangerous};
 	const struct policy_item *it;
 	const char *why;
 
@@ -80,7 +80,7 @@ static int check_syscall_names(const struct policy *p, const char *path, struct 
 struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home)
 {
 	struct policy *p = NULL;
-	struct policy_error err = { 0 };
+	struct policy_error err = {0};
 	char cwd[4096];
 	char *home;
 	int r;
@@ -101,23 +101,26 @@ struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home)
 			if (was.file && strcmp(was.file, POLICY_DEFAULT_NAME) != 0)
 				warn("%s: [network] mode = none (%s:%u) becomes mode = proxy, "
 				     "allowing only the command line's hosts",
-				     cli->overrides[i].what == POLICY_OVERRIDE_CIDR ? "--allow-cidr"
-										    : "--allow-domain",
+				     cli->overrides[i].what == POLICY_OVERRIDE_CIDR
+					 ? "--allow-cidr"
+					 : "--allow-domain",
 				     was.file, was.line);
 			else
 				warn("%s: [network] mode = none becomes mode = proxy, allowing "
 				     "only the command line's hosts",
-				     cli->overrides[i].what == POLICY_OVERRIDE_CIDR ? "--allow-cidr"
-										    : "--allow-domain");
+				     cli->overrides[i].what == POLICY_OVERRIDE_CIDR
+					 ? "--allow-cidr"
+					 : "--allow-domain");
 		}
 	}
 	if (!getcwd(cwd, sizeof(cwd)))
 		die("cannot read the working directory: %s", strerror(errno));
 	home = resolve_home(p);
-	struct policy_vars vars = { .cwd = cwd, .home = home, .getenv = env_lookup };
+	struct policy_vars vars = {.cwd = cwd, .home = home, .getenv = env_lookup};
 	r = policy_expand(p, &vars, &err);
 	if (r == 0)
-		r = check_syscall_names(p, cli->policy_path ? cli->policy_path : POLICY_DEFAULT_NAME, &err);
+		r = check_syscall_names(
+		    p, cli->policy_path ? cli->policy_path : POLICY_DEFAULT_NAME, &err);
 	if (r < 0)
 		die_policy(&err);
 	*ret_home = home;
@@ -133,13 +136,13 @@ int supervisor_check(const struct cli *cli)
 		snprintf(cwd, sizeof(cwd), "/");
 	for (int i = 0; i < cli->argc; i++) {
 		struct policy *p = NULL;
-		struct policy_error err = { 0 };
+		struct policy_error err = {0};
 		char buf[6000];
 		int r = policy_load_file(cli->argv[i], &p, &err);
 
 		if (r == 0) {
 			char *home = resolve_home(p);
-			struct policy_vars vars = { .cwd = cwd, .home = home, .getenv = env_lookup };
+			struct policy_vars vars = {.cwd = cwd, .home = home, .getenv = env_lookup};
 			r = policy_expand(p, &vars, &err);
 			free(home);
 		}
@@ -193,14 +196,15 @@ static int write_root_maps(const struct sandbox *sb, pid_t pid)
 
 	off += (size_t)snprintf(buf + off, sizeof(buf) - off, "0 0 1\n");
 	if (sb->drop_to_user && sb->uid != 0)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%u %u 1\n", sb->uid, sb->uid);
+		off +=
+		    (size_t)snprintf(buf + off, sizeof(buf) - off, "%u %u 1\n", sb->uid, sb->uid);
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
 	r = write_file(path, buf);
 	if (r < 0)
 		return r;
 
 	off = (size_t)snprintf(buf, sizeof(buf), "0 0 1\n");
-	gid_t seen[342] = { 0 };
+	gid_t seen[342] = {0};
 	size_t n_seen = 1;
 	for (int i = -1; sb->drop_to_user && i < sb->n_groups; i++) {
 		gid_t g = i < 0 ? sb->gid : sb->groups[i];
@@ -287,7 +291,8 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 			sandbox_fallback_no_ns(sb);
 			replanned(sb);
 			warn("namespaces unavailable (%s): running without them%s", strerror(e),
-			     sb->iso == NET_ISO_BROKER ? ", the connect broker for the network" : "");
+			     sb->iso == NET_ISO_BROKER ? ", the connect broker for the network"
+						       : "");
 			return START_RETRY;
 		}
 	} else {
@@ -431,20 +436,22 @@ static void proxy_event(void *ud, const struct netproxy_event *ev)
 	if (ev->credential) {
 		char cred[300];
 		json_string(cred, sizeof(cred), ev->credential);
-		audit_event(sb->audit_fd, ev->event,
-			    "\"credential\":%s,\"proto\":\"%s\",\"host\":%s,\"port\":%u,\"where\":\"%s\""
-			    "%s%s%s%s",
-			    cred, ev->proto, host, ev->port, ev->where ? ev->where : "",
-			    ev->method ? ",\"method\":" : "", ev->method ? method : "",
-			    ev->reason ? ",\"reason\":" : "", ev->reason ? reason : "");
+		audit_event(
+		    sb->audit_fd, ev->event,
+		    "\"credential\":%s,\"proto\":\"%s\",\"host\":%s,\"port\":%u,\"where\":\"%s\""
+		    "%s%s%s%s",
+		    cred, ev->proto, host, ev->port, ev->where ? ev->where : "",
+		    ev->method ? ",\"method\":" : "", ev->method ? method : "",
+		    ev->reason ? ",\"reason\":" : "", ev->reason ? reason : "");
 		return;
 	}
 	if (strcmp(ev->event, "net.close") == 0) {
-		audit_event(sb->audit_fd, ev->event,
-			    "\"proto\":\"%s\",\"host\":%s,\"port\":%u,\"addr\":%s,\"bytes_up\":%llu,"
-			    "\"bytes_down\":%llu",
-			    ev->proto, host, ev->port, addr, (unsigned long long)ev->bytes_up,
-			    (unsigned long long)ev->bytes_down);
+		audit_event(
+		    sb->audit_fd, ev->event,
+		    "\"proto\":\"%s\",\"host\":%s,\"port\":%u,\"addr\":%s,\"bytes_up\":%llu,"
+		    "\"bytes_down\":%llu",
+		    ev->proto, host, ev->port, addr, (unsigned long long)ev->bytes_up,
+		    (unsigned long long)ev->bytes_down);
 		return;
 	}
 	audit_event(sb->audit_fd, ev->event,
@@ -505,17 +512,17 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	_cleanup_(policy_freep) struct policy *p = p_in;
 	_cleanup_free_ char *home = home_in;
 	struct sandbox sb;
-	int lifeline[2] = { -1, -1 }, rep_pipe[2] = { -1, -1 };
+	int lifeline[2] = {-1, -1}, rep_pipe[2] = {-1, -1};
 	sigset_t block, saved;
 	pid_t init_pid = -1;
 	int sfd;
-	struct report fail = { 0 }, done = { 0 };
+	struct report fail = {0}, done = {0};
 	bool have_fail = false, have_done = false, init_exited = false;
 	int init_status = 0;
 
 	struct netproxy *np = NULL;
 	int notify_fd = -1;
-	struct broker_stats bstats = { 0 };
+	struct broker_stats bstats = {0};
 
 	/* Secrets are read while preparing, and this process keeps them in
 	 * memory only: neither its memory nor its environment may be read
@@ -552,7 +559,8 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 			die("%s needs seccomp user notifications (Linux 5.0+)",
 			    learn ? "learn" : "--trace");
 		if (sb.ll.abi <= 0 && !learn)
-			warn("--trace: without Landlock no file access is refused: nothing to show");
+			warn(
+			    "--trace: without Landlock no file access is refused: nothing to show");
 		sb.trace = true;
 		if (sb.handoff[0] < 0 &&
 		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb.handoff) < 0)
@@ -571,9 +579,8 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	if (sfd < 0)
 		die("signalfd: %s", strerror(errno));
 	if (p->net.mode == POLICY_NET_PROXY) {
-		struct netproxy_hooks hooks = { .event = proxy_event,
-						.head = learn ? proxy_head : NULL,
-						.ud = &sb };
+		struct netproxy_hooks hooks = {
+		    .event = proxy_event, .head = learn ? proxy_head : NULL, .ud = &sb};
 		int r = netproxy_new(p, &hooks, &np);
 		if (r < 0)
 			die("cannot start the network proxy: %s", strerror(-r));
@@ -624,19 +631,19 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 		    "\"init_pid\":%d,\"namespaces\":%s,\"landlock_abi\":%d,\"network\":\"%s\"",
 		    init_pid, sb.ns == NS_FULL ? "true" : "false", sb.ll.abi,
 		    sb.iso == NET_ISO_NAMESPACE ? "proxy (namespace)"
-		    : sb.iso == NET_ISO_BROKER  ? "proxy (broker)"
+		    : sb.iso == NET_ISO_BROKER	? "proxy (broker)"
 						: policy_net_mode_name(p->net.mode));
 
 	bool rep_open = true;
 	while (!init_exited || rep_open) {
 		struct pollfd pfd[7] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = rep_open ? rep_pipe[0] : -1, .events = POLLIN },
-			{ .fd = np ? netproxy_fd(np) : -1, .events = POLLIN },
-			{ .fd = sb.handoff[0], .events = POLLIN },
-			{ .fd = notify_fd, .events = POLLIN },
-			{ .fd = protwatch_fd(&sb), .events = POLLIN },
-			{ .fd = protwatch_timer_fd(&sb), .events = POLLIN },
+		    {.fd = sfd, .events = POLLIN},
+		    {.fd = rep_open ? rep_pipe[0] : -1, .events = POLLIN},
+		    {.fd = np ? netproxy_fd(np) : -1, .events = POLLIN},
+		    {.fd = sb.handoff[0], .events = POLLIN},
+		    {.fd = notify_fd, .events = POLLIN},
+		    {.fd = protwatch_fd(&sb), .events = POLLIN},
+		    {.fd = protwatch_timer_fd(&sb), .events = POLLIN},
 		};
 		if (poll(pfd, 7, np ? netproxy_timeout(np) : -1) < 0) {
 			if (errno == EINTR)
@@ -713,9 +720,11 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 						    r.status);
 					/* only once the command runs: a failure gets one line */
 					if (sb.started_as_root && !p->process.run_as)
-						warn("running as root with every capability dropped; "
-						     "set [process] run_as = USER to run as another "
-						     "user, or run_as = root to silence this");
+						warn(
+						    "running as root with every capability "
+						    "dropped; "
+						    "set [process] run_as = USER to run as another "
+						    "user, or run_as = root to silence this");
 					break;
 				case REPORT_EXIT:
 					done = r;
@@ -759,7 +768,8 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	} else {
 		fprintf(stderr, "ringfence: the sandbox's init ended unexpectedly (%s %d)\n",
 			WIFSIGNALED(init_status) ? "signal" : "status",
-			WIFSIGNALED(init_status) ? WTERMSIG(init_status) : WEXITSTATUS(init_status));
+			WIFSIGNALED(init_status) ? WTERMSIG(init_status)
+						 : WEXITSTATUS(init_status));
 		code = EXIT_RINGFENCE;
 	}
 	if (np || bstats.refused) {
@@ -769,11 +779,12 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 		if (np && netproxy_summary(np, line, sizeof(line)))
 			off = strlen(line);
 		if (bstats.refused && off < sizeof(line))
-			snprintf(line + off, sizeof(line) - off,
-				 "%s%lu direct connection%s refused (last: %s): the sandbox reaches "
-				 "the network only through the proxy",
-				 off ? "; " : "", bstats.refused, bstats.refused == 1 ? "" : "s",
-				 bstats.last);
+			snprintf(
+			    line + off, sizeof(line) - off,
+			    "%s%lu direct connection%s refused (last: %s): the sandbox reaches "
+			    "the network only through the proxy",
+			    off ? "; " : "", bstats.refused, bstats.refused == 1 ? "" : "s",
+			    bstats.last);
 		if (line[0])
 			fprintf(stderr, "ringfence: %s\n", line);
 	}
@@ -786,8 +797,9 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 		fstrace_summary(&bstats, sb.home, line, sizeof(line));
 		fprintf(stderr, "ringfence: %s\n", line);
 	} else if (!sb.trace && trace_hint_wanted(&sb, have_fail, have_done ? done.status : -1)) {
-		fprintf(stderr, "ringfence: the command failed (exit %d); if a file access was "
-				"refused, run again with --trace to see which\n",
+		fprintf(stderr,
+			"ringfence: the command failed (exit %d); if a file access was "
+			"refused, run again with --trace to see which\n",
 			code);
 	}
 	fstrace_stats_free(&bstats);

@@ -45,236 +45,395 @@
 
 #include "supervisor.h"
 
-
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-#define A(n, g, w) { n, SC_ALLOW, g, w, SC_CONF_NONE }
-#define R(n, g, w) { n, SC_ARGS, g, w, SC_CONF_NONE }
-#define D(n, g, w) { n, SC_DENY, g, w, SC_CONF_NONE }
-#define E(n, g, w) { n, SC_ENOSYS, g, w, SC_CONF_NONE }
+#define A(n, g, w)                                                                                 \
+	{                                                                                          \
+		n, SC_ALLOW, g, w, SC_CONF_NONE                                                    \
+	}
+#define R(n, g, w)                                                                                 \
+	{                                                                                          \
+		n, SC_ARGS, g, w, SC_CONF_NONE                                                     \
+	}
+#define D(n, g, w)                                                                                 \
+	{                                                                                          \
+		n, SC_DENY, g, w, SC_CONF_NONE                                                     \
+	}
+#define E(n, g, w)                                                                                 \
+	{                                                                                          \
+		n, SC_ENOSYS, g, w, SC_CONF_NONE                                                   \
+	}
 /* Allowed, and takes a pid, pidfd, process group, IPC key or id: the last
  * column says what keeps it on the sandbox's own processes and objects. */
-#define P(n, g, w, c) { n, SC_ALLOW, g, w, c }
+#define P(n, g, w, c)                                                                              \
+	{                                                                                          \
+		n, SC_ALLOW, g, w, c                                                               \
+	}
 
 const struct sc_entry seccomp_table[] = {
-	/* ---- file descriptors and I/O ---- */
-	A("read", "io", "basic I/O"), A("write", "io", "basic I/O"),
-	A("readv", "io", "basic I/O"), A("writev", "io", "basic I/O"),
-	A("pread64", "io", "basic I/O"), A("pwrite64", "io", "basic I/O"),
-	A("preadv", "io", "basic I/O"), A("pwritev", "io", "basic I/O"),
-	A("preadv2", "io", "basic I/O"), A("pwritev2", "io", "basic I/O"),
-	A("lseek", "io", "basic I/O"), A("close", "io", "basic I/O"),
-	A("close_range", "io", "closing inherited fds"), A("dup", "io", "fd handling"),
-	A("dup2", "io", "fd handling"), A("dup3", "io", "fd handling"),
-	P("fcntl", "io", "fd flags and locks", SC_CONF_SCOPE), A("flock", "io", "advisory locks"),
-	{ "ioctl", SC_ARGS, "io",
-	  "terminals and devices; TIOCSTI and TIOCLINUX refused (input injection)", SC_CONF_SCOPE },
-	A("sendfile", "io", "copying"), A("splice", "io", "copying"), A("tee", "io", "copying"),
-	A("vmsplice", "io", "copying"), A("copy_file_range", "io", "copying"),
-	A("fsync", "io", "durability"), A("fdatasync", "io", "durability"),
-	A("sync", "io", "durability"), A("syncfs", "io", "durability"),
-	A("sync_file_range", "io", "durability"), A("fallocate", "io", "preallocation"),
-	A("fadvise64", "io", "readahead hints"), A("readahead", "io", "readahead hints"),
-	A("ftruncate", "io", "Landlock's truncate right governs it"),
-	A("truncate", "io", "Landlock's truncate right governs it"),
-	A("pipe", "io", "pipes"), A("pipe2", "io", "pipes"),
-	A("select", "io", "polling"), A("pselect6", "io", "polling"), A("poll", "io", "polling"),
-	A("ppoll", "io", "polling"), A("epoll_create", "io", "polling"),
-	A("epoll_create1", "io", "polling"), A("epoll_ctl", "io", "polling"),
-	A("epoll_wait", "io", "polling"), A("epoll_pwait", "io", "polling"),
-	A("epoll_pwait2", "io", "polling"), A("eventfd", "io", "event fds"),
-	A("eventfd2", "io", "event fds"), A("signalfd", "io", "signal fds"),
-	A("signalfd4", "io", "signal fds"), A("timerfd_create", "io", "timers"),
-	A("timerfd_settime", "io", "timers"), A("timerfd_gettime", "io", "timers"),
-	A("inotify_init", "io", "file watching (build tools, editors)"),
-	A("inotify_init1", "io", "file watching"), A("inotify_add_watch", "io", "file watching"),
-	A("inotify_rm_watch", "io", "file watching"),
+    /* ---- file descriptors and I/O ---- */
+    A("read", "io", "basic I/O"),
+    A("write", "io", "basic I/O"),
+    A("readv", "io", "basic I/O"),
+    A("writev", "io", "basic I/O"),
+    A("pread64", "io", "basic I/O"),
+    A("pwrite64", "io", "basic I/O"),
+    A("preadv", "io", "basic I/O"),
+    A("pwritev", "io", "basic I/O"),
+    A("preadv2", "io", "basic I/O"),
+    A("pwritev2", "io", "basic I/O"),
+    A("lseek", "io", "basic I/O"),
+    A("close", "io", "basic I/O"),
+    A("close_range", "io", "closing inherited fds"),
+    A("dup", "io", "fd handling"),
+    A("dup2", "io", "fd handling"),
+    A("dup3", "io", "fd handling"),
+    P("fcntl", "io", "fd flags and locks", SC_CONF_SCOPE),
+    A("flock", "io", "advisory locks"),
+    {"ioctl", SC_ARGS, "io",
+     "terminals and devices; TIOCSTI and TIOCLINUX refused (input injection)", SC_CONF_SCOPE},
+    A("sendfile", "io", "copying"),
+    A("splice", "io", "copying"),
+    A("tee", "io", "copying"),
+    A("vmsplice", "io", "copying"),
+    A("copy_file_range", "io", "copying"),
+    A("fsync", "io", "durability"),
+    A("fdatasync", "io", "durability"),
+    A("sync", "io", "durability"),
+    A("syncfs", "io", "durability"),
+    A("sync_file_range", "io", "durability"),
+    A("fallocate", "io", "preallocation"),
+    A("fadvise64", "io", "readahead hints"),
+    A("readahead", "io", "readahead hints"),
+    A("ftruncate", "io", "Landlock's truncate right governs it"),
+    A("truncate", "io", "Landlock's truncate right governs it"),
+    A("pipe", "io", "pipes"),
+    A("pipe2", "io", "pipes"),
+    A("select", "io", "polling"),
+    A("pselect6", "io", "polling"),
+    A("poll", "io", "polling"),
+    A("ppoll", "io", "polling"),
+    A("epoll_create", "io", "polling"),
+    A("epoll_create1", "io", "polling"),
+    A("epoll_ctl", "io", "polling"),
+    A("epoll_wait", "io", "polling"),
+    A("epoll_pwait", "io", "polling"),
+    A("epoll_pwait2", "io", "polling"),
+    A("eventfd", "io", "event fds"),
+    A("eventfd2", "io", "event fds"),
+    A("signalfd", "io", "signal fds"),
+    A("signalfd4", "io", "signal fds"),
+    A("timerfd_create", "io", "timers"),
+    A("timerfd_settime", "io", "timers"),
+    A("timerfd_gettime", "io", "timers"),
+    A("inotify_init", "io", "file watching (build tools, editors)"),
+    A("inotify_init1", "io", "file watching"),
+    A("inotify_add_watch", "io", "file watching"),
+    A("inotify_rm_watch", "io", "file watching"),
 
-	/* ---- files; Landlock decides which paths ---- */
-	A("open", "fs", "Landlock checks the path"), A("openat", "fs", "Landlock checks the path"),
-	A("openat2", "fs", "Landlock checks the path"), A("creat", "fs", "Landlock checks the path"),
-	A("stat", "fs", "metadata"), A("fstat", "fs", "metadata"), A("lstat", "fs", "metadata"),
-	A("newfstatat", "fs", "metadata"), A("statx", "fs", "metadata"),
-	A("statfs", "fs", "metadata"), A("fstatfs", "fs", "metadata"),
-	A("access", "fs", "metadata"), A("faccessat", "fs", "metadata"),
-	A("faccessat2", "fs", "metadata"), A("readlink", "fs", "metadata"),
-	A("readlinkat", "fs", "metadata"), A("getdents", "fs", "listing"),
-	A("getdents64", "fs", "listing"), A("getcwd", "fs", "cwd"), A("chdir", "fs", "cwd"),
-	A("fchdir", "fs", "cwd"), A("mkdir", "fs", "Landlock checks"),
-	A("mkdirat", "fs", "Landlock checks"), A("rmdir", "fs", "Landlock checks"),
-	A("unlink", "fs", "Landlock checks"), A("unlinkat", "fs", "Landlock checks"),
-	A("rename", "fs", "Landlock checks"), A("renameat", "fs", "Landlock checks"),
-	A("renameat2", "fs", "Landlock checks"), A("link", "fs", "Landlock checks"),
-	A("linkat", "fs", "Landlock checks"), A("symlink", "fs", "Landlock checks"),
-	A("symlinkat", "fs", "Landlock checks"), A("mknod", "fs", "FIFOs; devices need CAP_MKNOD"),
-	A("mknodat", "fs", "FIFOs; devices need CAP_MKNOD"), A("chmod", "fs", "own files"),
-	A("fchmod", "fs", "own files"), A("fchmodat", "fs", "own files"),
-	A("fchmodat2", "fs", "own files"), A("chown", "fs", "needs CAP_CHOWN for others"),
-	A("fchown", "fs", "needs CAP_CHOWN"), A("lchown", "fs", "needs CAP_CHOWN"),
-	A("fchownat", "fs", "needs CAP_CHOWN"), A("umask", "fs", "file modes"),
-	A("utime", "fs", "timestamps"), A("utimes", "fs", "timestamps"),
-	A("utimensat", "fs", "timestamps"), A("futimesat", "fs", "timestamps"),
-	A("getxattr", "fs", "xattrs"), A("lgetxattr", "fs", "xattrs"),
-	A("fgetxattr", "fs", "xattrs"), A("listxattr", "fs", "xattrs"),
-	A("llistxattr", "fs", "xattrs"), A("flistxattr", "fs", "xattrs"),
-	A("setxattr", "fs", "xattrs"), A("lsetxattr", "fs", "xattrs"),
-	A("fsetxattr", "fs", "xattrs"), A("removexattr", "fs", "xattrs"),
-	A("lremovexattr", "fs", "xattrs"), A("fremovexattr", "fs", "xattrs"),
-	E("memfd_create", "fs",
-	  "a file on a mount Landlock does not govern: ld.so runs it through /proc/self/fd, "
-	  "sealed or not; ENOSYS makes libraries fall back to a file in /tmp"),
+    /* ---- files; Landlock decides which paths ---- */
+    A("open", "fs", "Landlock checks the path"),
+    A("openat", "fs", "Landlock checks the path"),
+    A("openat2", "fs", "Landlock checks the path"),
+    A("creat", "fs", "Landlock checks the path"),
+    A("stat", "fs", "metadata"),
+    A("fstat", "fs", "metadata"),
+    A("lstat", "fs", "metadata"),
+    A("newfstatat", "fs", "metadata"),
+    A("statx", "fs", "metadata"),
+    A("statfs", "fs", "metadata"),
+    A("fstatfs", "fs", "metadata"),
+    A("access", "fs", "metadata"),
+    A("faccessat", "fs", "metadata"),
+    A("faccessat2", "fs", "metadata"),
+    A("readlink", "fs", "metadata"),
+    A("readlinkat", "fs", "metadata"),
+    A("getdents", "fs", "listing"),
+    A("getdents64", "fs", "listing"),
+    A("getcwd", "fs", "cwd"),
+    A("chdir", "fs", "cwd"),
+    A("fchdir", "fs", "cwd"),
+    A("mkdir", "fs", "Landlock checks"),
+    A("mkdirat", "fs", "Landlock checks"),
+    A("rmdir", "fs", "Landlock checks"),
+    A("unlink", "fs", "Landlock checks"),
+    A("unlinkat", "fs", "Landlock checks"),
+    A("rename", "fs", "Landlock checks"),
+    A("renameat", "fs", "Landlock checks"),
+    A("renameat2", "fs", "Landlock checks"),
+    A("link", "fs", "Landlock checks"),
+    A("linkat", "fs", "Landlock checks"),
+    A("symlink", "fs", "Landlock checks"),
+    A("symlinkat", "fs", "Landlock checks"),
+    A("mknod", "fs", "FIFOs; devices need CAP_MKNOD"),
+    A("mknodat", "fs", "FIFOs; devices need CAP_MKNOD"),
+    A("chmod", "fs", "own files"),
+    A("fchmod", "fs", "own files"),
+    A("fchmodat", "fs", "own files"),
+    A("fchmodat2", "fs", "own files"),
+    A("chown", "fs", "needs CAP_CHOWN for others"),
+    A("fchown", "fs", "needs CAP_CHOWN"),
+    A("lchown", "fs", "needs CAP_CHOWN"),
+    A("fchownat", "fs", "needs CAP_CHOWN"),
+    A("umask", "fs", "file modes"),
+    A("utime", "fs", "timestamps"),
+    A("utimes", "fs", "timestamps"),
+    A("utimensat", "fs", "timestamps"),
+    A("futimesat", "fs", "timestamps"),
+    A("getxattr", "fs", "xattrs"),
+    A("lgetxattr", "fs", "xattrs"),
+    A("fgetxattr", "fs", "xattrs"),
+    A("listxattr", "fs", "xattrs"),
+    A("llistxattr", "fs", "xattrs"),
+    A("flistxattr", "fs", "xattrs"),
+    A("setxattr", "fs", "xattrs"),
+    A("lsetxattr", "fs", "xattrs"),
+    A("fsetxattr", "fs", "xattrs"),
+    A("removexattr", "fs", "xattrs"),
+    A("lremovexattr", "fs", "xattrs"),
+    A("fremovexattr", "fs", "xattrs"),
+    E("memfd_create", "fs",
+      "a file on a mount Landlock does not govern: ld.so runs it through /proc/self/fd, "
+      "sealed or not; ENOSYS makes libraries fall back to a file in /tmp"),
 
-	/* ---- memory ---- */
-	A("brk", "mem", "heap"), A("mmap", "mem", "mappings"), A("munmap", "mem", "mappings"),
-	A("mremap", "mem", "mappings"), A("mprotect", "mem", "JITs need it"),
-	A("madvise", "mem", "allocators"), A("msync", "mem", "mappings"),
-	A("mincore", "mem", "allocators"), A("mlock", "mem", "bounded by RLIMIT_MEMLOCK"),
-	A("mlock2", "mem", "bounded by RLIMIT_MEMLOCK"), A("munlock", "mem", "locking"),
-	A("mlockall", "mem", "bounded by RLIMIT_MEMLOCK"), A("munlockall", "mem", "locking"),
-	A("membarrier", "mem", "runtimes (.NET, JVM)"), A("pkey_alloc", "mem", "memory keys"),
-	A("pkey_free", "mem", "memory keys"), A("pkey_mprotect", "mem", "memory keys"),
-	A("get_mempolicy", "mem", "NUMA"), A("set_mempolicy", "mem", "NUMA, own process"),
-	A("mbind", "mem", "NUMA, own mappings"), A("remap_file_pages", "mem", "legacy mappings"),
-	A("map_shadow_stack", "mem", "CET shadow stacks"),
+    /* ---- memory ---- */
+    A("brk", "mem", "heap"),
+    A("mmap", "mem", "mappings"),
+    A("munmap", "mem", "mappings"),
+    A("mremap", "mem", "mappings"),
+    A("mprotect", "mem", "JITs need it"),
+    A("madvise", "mem", "allocators"),
+    A("msync", "mem", "mappings"),
+    A("mincore", "mem", "allocators"),
+    A("mlock", "mem", "bounded by RLIMIT_MEMLOCK"),
+    A("mlock2", "mem", "bounded by RLIMIT_MEMLOCK"),
+    A("munlock", "mem", "locking"),
+    A("mlockall", "mem", "bounded by RLIMIT_MEMLOCK"),
+    A("munlockall", "mem", "locking"),
+    A("membarrier", "mem", "runtimes (.NET, JVM)"),
+    A("pkey_alloc", "mem", "memory keys"),
+    A("pkey_free", "mem", "memory keys"),
+    A("pkey_mprotect", "mem", "memory keys"),
+    A("get_mempolicy", "mem", "NUMA"),
+    A("set_mempolicy", "mem", "NUMA, own process"),
+    A("mbind", "mem", "NUMA, own mappings"),
+    A("remap_file_pages", "mem", "legacy mappings"),
+    A("map_shadow_stack", "mem", "CET shadow stacks"),
 
-	/* ---- processes, threads, signals ---- */
-	A("fork", "proc", "processes"), A("vfork", "proc", "processes"),
-	R("clone", "proc", "threads and processes; namespace flags refused"),
-	E("clone3", "proc", "its flags live in memory seccomp cannot read: ENOSYS makes libc use clone"),
-	A("execve", "proc", "Landlock's execute right governs it"),
-	A("execveat", "proc", "Landlock's execute right governs it"), A("exit", "proc", "exit"),
-	A("exit_group", "proc", "exit"), P("wait4", "proc", "reaping", SC_CONF_KERNEL), P("waitid", "proc", "reaping", SC_CONF_KERNEL),
-	P("kill", "proc", "Landlock scopes signals to the sandbox", SC_CONF_SCOPE),
-	P("tkill", "proc", "signals", SC_CONF_SCOPE), P("tgkill", "proc", "signals", SC_CONF_SCOPE),
-	A("rt_sigaction", "proc", "signals"), A("rt_sigprocmask", "proc", "signals"),
-	A("rt_sigreturn", "proc", "signals"), A("rt_sigpending", "proc", "signals"),
-	A("rt_sigtimedwait", "proc", "signals"), P("rt_sigqueueinfo", "proc", "signals", SC_CONF_SCOPE),
-	P("rt_tgsigqueueinfo", "proc", "signals", SC_CONF_SCOPE), A("rt_sigsuspend", "proc", "signals"),
-	A("sigaltstack", "proc", "signals"), A("pause", "proc", "signals"),
-	P("pidfd_open", "proc", "process handles", SC_CONF_HANDLE),
-	P("pidfd_send_signal", "proc", "Landlock scopes signals to the sandbox", SC_CONF_SCOPE),
-	A("getpid", "proc", "ids"), A("getppid", "proc", "ids"), A("gettid", "proc", "ids"),
-	A("getuid", "proc", "ids"), A("geteuid", "proc", "ids"), A("getgid", "proc", "ids"),
-	A("getegid", "proc", "ids"), A("getresuid", "proc", "ids"), A("getresgid", "proc", "ids"),
-	A("getgroups", "proc", "ids"),
-	A("setuid", "proc", "no capabilities are left: only to ids already held"),
-	A("setgid", "proc", "same"), A("setreuid", "proc", "same"), A("setregid", "proc", "same"),
-	A("setresuid", "proc", "same"), A("setresgid", "proc", "same"),
-	A("setgroups", "proc", "needs CAP_SETGID"), A("setfsuid", "proc", "same"),
-	A("setfsgid", "proc", "same"), P("getpgid", "proc", "job control", SC_CONF_READ),
-	P("setpgid", "proc", "job control", SC_CONF_KERNEL), A("getpgrp", "proc", "job control"),
-	A("setsid", "proc", "job control"), P("getsid", "proc", "job control", SC_CONF_READ),
-	P("getpriority", "proc", "scheduling", SC_CONF_READ), P("setpriority", "proc", "scheduling", SC_CONF_SELF),
-	A("sched_yield", "proc", "scheduling"), P("sched_getaffinity", "proc", "scheduling", SC_CONF_SELF),
-	P("sched_setaffinity", "proc", "scheduling", SC_CONF_SELF), P("sched_getparam", "proc", "scheduling", SC_CONF_SELF),
-	P("sched_setparam", "proc", "scheduling", SC_CONF_SELF), P("sched_getscheduler", "proc", "scheduling", SC_CONF_SELF),
-	P("sched_setscheduler", "proc", "scheduling", SC_CONF_SELF), P("sched_getattr", "proc", "scheduling", SC_CONF_SELF),
-	P("sched_setattr", "proc", "scheduling", SC_CONF_SELF), A("sched_get_priority_max", "proc", "scheduling"),
-	A("sched_get_priority_min", "proc", "scheduling"),
-	P("sched_rr_get_interval", "proc", "scheduling", SC_CONF_SELF), P("ioprio_get", "proc", "scheduling", SC_CONF_READ),
-	P("ioprio_set", "proc", "scheduling", SC_CONF_SELF),
-	A("prctl", "proc", "no_new_privs is locked; the rest is per-process"),
-	A("arch_prctl", "proc", "TLS setup"), A("set_tid_address", "proc", "threads"),
-	A("set_robust_list", "proc", "threads"), P("get_robust_list", "proc", "threads", SC_CONF_SELF),
-	A("futex", "proc", "threads"), A("futex_waitv", "proc", "threads (Wine, games)"),
-	A("rseq", "proc", "glibc"), A("restart_syscall", "proc", "signals"),
-	P("capget", "proc", "reading capabilities", SC_CONF_READ),
-	P("capset", "proc", "can only lower what is already empty", SC_CONF_KERNEL),
-	A("getrlimit", "proc", "limits"), A("setrlimit", "proc", "limits can only go down"),
-	P("prlimit64", "proc", "limits can only go down without CAP_SYS_RESOURCE", SC_CONF_SELF),
-	A("getrusage", "proc", "accounting"), A("times", "proc", "accounting"),
-	A("uname", "proc", "system info"), A("sysinfo", "proc", "system info"),
-	A("getcpu", "proc", "system info"),
-	R("personality", "proc", "only the values container runtimes allow (no ADDR_NO_RANDOMIZE)"),
-	A("seccomp", "proc", "more filters can only restrict"),
-	A("landlock_create_ruleset", "proc", "nested Landlock can only restrict"),
-	A("landlock_add_rule", "proc", "nested Landlock can only restrict"),
-	A("landlock_restrict_self", "proc", "nested Landlock can only restrict"),
+    /* ---- processes, threads, signals ---- */
+    A("fork", "proc", "processes"),
+    A("vfork", "proc", "processes"),
+    R("clone", "proc", "threads and processes; namespace flags refused"),
+    E("clone3", "proc",
+      "its flags live in memory seccomp cannot read: ENOSYS makes libc use clone"),
+    A("execve", "proc", "Landlock's execute right governs it"),
+    A("execveat", "proc", "Landlock's execute right governs it"),
+    A("exit", "proc", "exit"),
+    A("exit_group", "proc", "exit"),
+    P("wait4", "proc", "reaping", SC_CONF_KERNEL),
+    P("waitid", "proc", "reaping", SC_CONF_KERNEL),
+    P("kill", "proc", "Landlock scopes signals to the sandbox", SC_CONF_SCOPE),
+    P("tkill", "proc", "signals", SC_CONF_SCOPE),
+    P("tgkill", "proc", "signals", SC_CONF_SCOPE),
+    A("rt_sigaction", "proc", "signals"),
+    A("rt_sigprocmask", "proc", "signals"),
+    A("rt_sigreturn", "proc", "signals"),
+    A("rt_sigpending", "proc", "signals"),
+    A("rt_sigtimedwait", "proc", "signals"),
+    P("rt_sigqueueinfo", "proc", "signals", SC_CONF_SCOPE),
+    P("rt_tgsigqueueinfo", "proc", "signals", SC_CONF_SCOPE),
+    A("rt_sigsuspend", "proc", "signals"),
+    A("sigaltstack", "proc", "signals"),
+    A("pause", "proc", "signals"),
+    P("pidfd_open", "proc", "process handles", SC_CONF_HANDLE),
+    P("pidfd_send_signal", "proc", "Landlock scopes signals to the sandbox", SC_CONF_SCOPE),
+    A("getpid", "proc", "ids"),
+    A("getppid", "proc", "ids"),
+    A("gettid", "proc", "ids"),
+    A("getuid", "proc", "ids"),
+    A("geteuid", "proc", "ids"),
+    A("getgid", "proc", "ids"),
+    A("getegid", "proc", "ids"),
+    A("getresuid", "proc", "ids"),
+    A("getresgid", "proc", "ids"),
+    A("getgroups", "proc", "ids"),
+    A("setuid", "proc", "no capabilities are left: only to ids already held"),
+    A("setgid", "proc", "same"),
+    A("setreuid", "proc", "same"),
+    A("setregid", "proc", "same"),
+    A("setresuid", "proc", "same"),
+    A("setresgid", "proc", "same"),
+    A("setgroups", "proc", "needs CAP_SETGID"),
+    A("setfsuid", "proc", "same"),
+    A("setfsgid", "proc", "same"),
+    P("getpgid", "proc", "job control", SC_CONF_READ),
+    P("setpgid", "proc", "job control", SC_CONF_KERNEL),
+    A("getpgrp", "proc", "job control"),
+    A("setsid", "proc", "job control"),
+    P("getsid", "proc", "job control", SC_CONF_READ),
+    P("getpriority", "proc", "scheduling", SC_CONF_READ),
+    P("setpriority", "proc", "scheduling", SC_CONF_SELF),
+    A("sched_yield", "proc", "scheduling"),
+    P("sched_getaffinity", "proc", "scheduling", SC_CONF_SELF),
+    P("sched_setaffinity", "proc", "scheduling", SC_CONF_SELF),
+    P("sched_getparam", "proc", "scheduling", SC_CONF_SELF),
+    P("sched_setparam", "proc", "scheduling", SC_CONF_SELF),
+    P("sched_getscheduler", "proc", "scheduling", SC_CONF_SELF),
+    P("sched_setscheduler", "proc", "scheduling", SC_CONF_SELF),
+    P("sched_getattr", "proc", "scheduling", SC_CONF_SELF),
+    P("sched_setattr", "proc", "scheduling", SC_CONF_SELF),
+    A("sched_get_priority_max", "proc", "scheduling"),
+    A("sched_get_priority_min", "proc", "scheduling"),
+    P("sched_rr_get_interval", "proc", "scheduling", SC_CONF_SELF),
+    P("ioprio_get", "proc", "scheduling", SC_CONF_READ),
+    P("ioprio_set", "proc", "scheduling", SC_CONF_SELF),
+    A("prctl", "proc", "no_new_privs is locked; the rest is per-process"),
+    A("arch_prctl", "proc", "TLS setup"),
+    A("set_tid_address", "proc", "threads"),
+    A("set_robust_list", "proc", "threads"),
+    P("get_robust_list", "proc", "threads", SC_CONF_SELF),
+    A("futex", "proc", "threads"),
+    A("futex_waitv", "proc", "threads (Wine, games)"),
+    A("rseq", "proc", "glibc"),
+    A("restart_syscall", "proc", "signals"),
+    P("capget", "proc", "reading capabilities", SC_CONF_READ),
+    P("capset", "proc", "can only lower what is already empty", SC_CONF_KERNEL),
+    A("getrlimit", "proc", "limits"),
+    A("setrlimit", "proc", "limits can only go down"),
+    P("prlimit64", "proc", "limits can only go down without CAP_SYS_RESOURCE", SC_CONF_SELF),
+    A("getrusage", "proc", "accounting"),
+    A("times", "proc", "accounting"),
+    A("uname", "proc", "system info"),
+    A("sysinfo", "proc", "system info"),
+    A("getcpu", "proc", "system info"),
+    R("personality", "proc", "only the values container runtimes allow (no ADDR_NO_RANDOMIZE)"),
+    A("seccomp", "proc", "more filters can only restrict"),
+    A("landlock_create_ruleset", "proc", "nested Landlock can only restrict"),
+    A("landlock_add_rule", "proc", "nested Landlock can only restrict"),
+    A("landlock_restrict_self", "proc", "nested Landlock can only restrict"),
 
-	/* ---- time ---- */
-	A("nanosleep", "time", "sleeping"), A("clock_nanosleep", "time", "sleeping"),
-	A("clock_gettime", "time", "reading clocks"), A("clock_getres", "time", "reading clocks"),
-	A("gettimeofday", "time", "reading clocks"), A("time", "time", "reading clocks"),
-	A("alarm", "time", "timers"), A("getitimer", "time", "timers"),
-	A("setitimer", "time", "timers"), A("timer_create", "time", "timers"),
-	A("timer_settime", "time", "timers"), A("timer_gettime", "time", "timers"),
-	A("timer_getoverrun", "time", "timers"), A("timer_delete", "time", "timers"),
-	A("getrandom", "time", "randomness"),
+    /* ---- time ---- */
+    A("nanosleep", "time", "sleeping"),
+    A("clock_nanosleep", "time", "sleeping"),
+    A("clock_gettime", "time", "reading clocks"),
+    A("clock_getres", "time", "reading clocks"),
+    A("gettimeofday", "time", "reading clocks"),
+    A("time", "time", "reading clocks"),
+    A("alarm", "time", "timers"),
+    A("getitimer", "time", "timers"),
+    A("setitimer", "time", "timers"),
+    A("timer_create", "time", "timers"),
+    A("timer_settime", "time", "timers"),
+    A("timer_gettime", "time", "timers"),
+    A("timer_getoverrun", "time", "timers"),
+    A("timer_delete", "time", "timers"),
+    A("getrandom", "time", "randomness"),
 
-	/* ---- System V and POSIX IPC: the sandbox's own IPC namespace, or none ---- */
-	P("shmget", "ipc", "shared memory", SC_CONF_IPC_NS), P("shmat", "ipc", "shared memory", SC_CONF_IPC_NS),
-	P("shmdt", "ipc", "shared memory", SC_CONF_IPC_NS), P("shmctl", "ipc", "shared memory", SC_CONF_IPC_NS),
-	P("semget", "ipc", "semaphores", SC_CONF_IPC_NS), P("semop", "ipc", "semaphores", SC_CONF_IPC_NS),
-	P("semtimedop", "ipc", "semaphores", SC_CONF_IPC_NS), P("semctl", "ipc", "semaphores", SC_CONF_IPC_NS),
-	P("msgget", "ipc", "message queues", SC_CONF_IPC_NS), P("msgsnd", "ipc", "message queues", SC_CONF_IPC_NS),
-	P("msgrcv", "ipc", "message queues", SC_CONF_IPC_NS), P("msgctl", "ipc", "message queues", SC_CONF_IPC_NS),
-	P("mq_open", "ipc", "message queues", SC_CONF_IPC_NS), P("mq_unlink", "ipc", "message queues", SC_CONF_IPC_NS),
-	P("mq_timedsend", "ipc", "message queues", SC_CONF_IPC_NS), P("mq_timedreceive", "ipc", "message queues", SC_CONF_IPC_NS),
-	P("mq_notify", "ipc", "message queues", SC_CONF_IPC_NS), P("mq_getsetattr", "ipc", "message queues", SC_CONF_IPC_NS),
+    /* ---- System V and POSIX IPC: the sandbox's own IPC namespace, or none ---- */
+    P("shmget", "ipc", "shared memory", SC_CONF_IPC_NS),
+    P("shmat", "ipc", "shared memory", SC_CONF_IPC_NS),
+    P("shmdt", "ipc", "shared memory", SC_CONF_IPC_NS),
+    P("shmctl", "ipc", "shared memory", SC_CONF_IPC_NS),
+    P("semget", "ipc", "semaphores", SC_CONF_IPC_NS),
+    P("semop", "ipc", "semaphores", SC_CONF_IPC_NS),
+    P("semtimedop", "ipc", "semaphores", SC_CONF_IPC_NS),
+    P("semctl", "ipc", "semaphores", SC_CONF_IPC_NS),
+    P("msgget", "ipc", "message queues", SC_CONF_IPC_NS),
+    P("msgsnd", "ipc", "message queues", SC_CONF_IPC_NS),
+    P("msgrcv", "ipc", "message queues", SC_CONF_IPC_NS),
+    P("msgctl", "ipc", "message queues", SC_CONF_IPC_NS),
+    P("mq_open", "ipc", "message queues", SC_CONF_IPC_NS),
+    P("mq_unlink", "ipc", "message queues", SC_CONF_IPC_NS),
+    P("mq_timedsend", "ipc", "message queues", SC_CONF_IPC_NS),
+    P("mq_timedreceive", "ipc", "message queues", SC_CONF_IPC_NS),
+    P("mq_notify", "ipc", "message queues", SC_CONF_IPC_NS),
+    P("mq_getsetattr", "ipc", "message queues", SC_CONF_IPC_NS),
 
-	/* ---- sockets; families per policy ---- */
-	R("socket", "net", "families per [network] mode and unix_sockets; no Unix datagrams"),
-	R("socketpair", "net",
-	  "anonymous Unix pairs, stream and seqpacket only: a datagram one sends to any address"),
-	A("bind", "net", "network namespace or no inet socket"),
-	A("listen", "net", "same"), A("accept", "net", "same"), A("accept4", "net", "same"),
-	A("connect", "net", "made by the supervisor where Unix sockets are allowed or brokered"),
-	A("getsockname", "net", "same"),
-	A("getpeername", "net", "same"), A("sendto", "net", "same"), A("recvfrom", "net", "same"),
-	A("sendmsg", "net", "same"), A("recvmsg", "net", "same"), A("sendmmsg", "net", "same"),
-	A("recvmmsg", "net", "same"), A("shutdown", "net", "same"),
-	A("setsockopt", "net", "same"), A("getsockopt", "net", "same"),
+    /* ---- sockets; families per policy ---- */
+    R("socket", "net", "families per [network] mode and unix_sockets; no Unix datagrams"),
+    R("socketpair", "net",
+      "anonymous Unix pairs, stream and seqpacket only: a datagram one sends to any address"),
+    A("bind", "net", "network namespace or no inet socket"),
+    A("listen", "net", "same"),
+    A("accept", "net", "same"),
+    A("accept4", "net", "same"),
+    A("connect", "net", "made by the supervisor where Unix sockets are allowed or brokered"),
+    A("getsockname", "net", "same"),
+    A("getpeername", "net", "same"),
+    A("sendto", "net", "same"),
+    A("recvfrom", "net", "same"),
+    A("sendmsg", "net", "same"),
+    A("recvmsg", "net", "same"),
+    A("sendmmsg", "net", "same"),
+    A("recvmmsg", "net", "same"),
+    A("shutdown", "net", "same"),
+    A("setsockopt", "net", "same"),
+    A("getsockopt", "net", "same"),
 
-	/* ---- refused: each is a known way out of a sandbox ---- */
-	R("unshare", "namespaces", "new namespaces would undo the sandbox's view: namespace flags refused"),
-	D("setns", "namespaces", "joining another namespace"),
-	D("mount", "mount", "changes what paths mean"), D("umount", "mount", "reveals masked paths"),
-	D("umount2", "mount", "reveals masked paths"), D("pivot_root", "mount", "changes the root"),
-	D("chroot", "mount", "changes the root"), D("fsopen", "mount", "new mount API"),
-	D("fsconfig", "mount", "new mount API"), D("fsmount", "mount", "new mount API"),
-	D("fspick", "mount", "new mount API"), D("move_mount", "mount", "new mount API"),
-	D("open_tree", "mount", "new mount API"), D("mount_setattr", "mount", "new mount API"),
-	D("init_module", "kernel", "loading kernel code"),
-	D("finit_module", "kernel", "loading kernel code"),
-	D("delete_module", "kernel", "unloading kernel code"),
-	D("kexec_load", "kernel", "replacing the kernel"),
-	D("kexec_file_load", "kernel", "replacing the kernel"),
-	D("bpf", "kernel", "kernel programs and maps"),
-	D("perf_event_open", "kernel", "side channels and a large attack surface"),
-	D("userfaultfd", "kernel", "widens kernel race windows"),
-	D("io_uring_setup", "kernel", "bypasses seccomp for the I/O it performs"),
-	D("io_uring_enter", "kernel", "bypasses seccomp"),
-	D("io_uring_register", "kernel", "bypasses seccomp"),
-	D("add_key", "keys", "kernel keyrings are not namespaced"),
-	D("request_key", "keys", "kernel keyrings are not namespaced"),
-	D("keyctl", "keys", "kernel keyrings are not namespaced"),
-	D("ptrace", "debug", "reads and writes other processes"),
-	D("process_vm_readv", "debug", "reads other processes' memory"),
-	D("process_vm_writev", "debug", "writes other processes' memory"),
-	D("pidfd_getfd", "debug", "steals other processes' fds"),
-	D("kcmp", "debug", "compares other processes' kernel objects"),
-	D("process_madvise", "debug", "acts on other processes' memory"),
-	D("lookup_dcookie", "debug", "kernel profiling"),
-	D("clock_settime", "time", "changes the system clock"),
-	D("clock_adjtime", "time", "changes the system clock"),
-	D("adjtimex", "time", "changes the system clock"),
-	D("settimeofday", "time", "changes the system clock"),
-	D("reboot", "system", "reboots"), D("swapon", "system", "swap"),
-	D("swapoff", "system", "swap"), D("acct", "system", "process accounting"),
-	D("quotactl", "system", "quotas"), D("quotactl_fd", "system", "quotas"),
-	D("open_by_handle_at", "system", "opens files bypassing paths (the shocker escape)"),
-	D("name_to_handle_at", "system", "file handles (pairs with open_by_handle_at)"),
-	D("iopl", "system", "raw I/O ports"), D("ioperm", "system", "raw I/O ports"),
-	D("syslog", "system", "kernel log"), D("vhangup", "system", "hangs up terminals"),
-	D("sethostname", "system", "host identity"),
-	D("setdomainname", "system", "host identity"), D("uselib", "system", "obsolete loader"),
-	D("nfsservctl", "system", "obsolete"), D("fanotify_init", "system", "filesystem-wide monitoring"),
-	D("fanotify_mark", "system", "filesystem-wide monitoring"),
-	D("memfd_secret", "system", "memory hidden from the kernel"),
-	D("move_pages", "system", "moves other processes' pages"),
-	D("migrate_pages", "system", "moves other processes' pages"),
+    /* ---- refused: each is a known way out of a sandbox ---- */
+    R("unshare", "namespaces",
+      "new namespaces would undo the sandbox's view: namespace flags refused"),
+    D("setns", "namespaces", "joining another namespace"),
+    D("mount", "mount", "changes what paths mean"),
+    D("umount", "mount", "reveals masked paths"),
+    D("umount2", "mount", "reveals masked paths"),
+    D("pivot_root", "mount", "changes the root"),
+    D("chroot", "mount", "changes the root"),
+    D("fsopen", "mount", "new mount API"),
+    D("fsconfig", "mount", "new mount API"),
+    D("fsmount", "mount", "new mount API"),
+    D("fspick", "mount", "new mount API"),
+    D("move_mount", "mount", "new mount API"),
+    D("open_tree", "mount", "new mount API"),
+    D("mount_setattr", "mount", "new mount API"),
+    D("init_module", "kernel", "loading kernel code"),
+    D("finit_module", "kernel", "loading kernel code"),
+    D("delete_module", "kernel", "unloading kernel code"),
+    D("kexec_load", "kernel", "replacing the kernel"),
+    D("kexec_file_load", "kernel", "replacing the kernel"),
+    D("bpf", "kernel", "kernel programs and maps"),
+    D("perf_event_open", "kernel", "side channels and a large attack surface"),
+    D("userfaultfd", "kernel", "widens kernel race windows"),
+    D("io_uring_setup", "kernel", "bypasses seccomp for the I/O it performs"),
+    D("io_uring_enter", "kernel", "bypasses seccomp"),
+    D("io_uring_register", "kernel", "bypasses seccomp"),
+    D("add_key", "keys", "kernel keyrings are not namespaced"),
+    D("request_key", "keys", "kernel keyrings are not namespaced"),
+    D("keyctl", "keys", "kernel keyrings are not namespaced"),
+    D("ptrace", "debug", "reads and writes other processes"),
+    D("process_vm_readv", "debug", "reads other processes' memory"),
+    D("process_vm_writev", "debug", "writes other processes' memory"),
+    D("pidfd_getfd", "debug", "steals other processes' fds"),
+    D("kcmp", "debug", "compares other processes' kernel objects"),
+    D("process_madvise", "debug", "acts on other processes' memory"),
+    D("lookup_dcookie", "debug", "kernel profiling"),
+    D("clock_settime", "time", "changes the system clock"),
+    D("clock_adjtime", "time", "changes the system clock"),
+    D("adjtimex", "time", "changes the system clock"),
+    D("settimeofday", "time", "changes the system clock"),
+    D("reboot", "system", "reboots"),
+    D("swapon", "system", "swap"),
+    D("swapoff", "system", "swap"),
+    D("acct", "system", "process accounting"),
+    D("quotactl", "system", "quotas"),
+    D("quotactl_fd", "system", "quotas"),
+    D("open_by_handle_at", "system", "opens files bypassing paths (the shocker escape)"),
+    D("name_to_handle_at", "system", "file handles (pairs with open_by_handle_at)"),
+    D("iopl", "system", "raw I/O ports"),
+    D("ioperm", "system", "raw I/O ports"),
+    D("syslog", "system", "kernel log"),
+    D("vhangup", "system", "hangs up terminals"),
+    D("sethostname", "system", "host identity"),
+    D("setdomainname", "system", "host identity"),
+    D("uselib", "system", "obsolete loader"),
+    D("nfsservctl", "system", "obsolete"),
+    D("fanotify_init", "system", "filesystem-wide monitoring"),
+    D("fanotify_mark", "system", "filesystem-wide monitoring"),
+    D("memfd_secret", "system", "memory hidden from the kernel"),
+    D("move_pages", "system", "moves other processes' pages"),
+    D("migrate_pages", "system", "moves other processes' pages"),
 };
 const size_t seccomp_table_n = ARRAY_SIZE(seccomp_table);
 
@@ -289,20 +448,30 @@ static const struct {
 	unsigned arg;
 	uint64_t mask, value;
 } masked_refusals[] = {
-#define NS_FLAG(call, f) { call, 0, f, f }
-	NS_FLAG("unshare", CLONE_NEWNS),   NS_FLAG("unshare", CLONE_NEWCGROUP),
-	NS_FLAG("unshare", CLONE_NEWUTS),  NS_FLAG("unshare", CLONE_NEWIPC),
-	NS_FLAG("unshare", CLONE_NEWUSER), NS_FLAG("unshare", CLONE_NEWPID),
-	NS_FLAG("unshare", CLONE_NEWNET),  NS_FLAG("unshare", CLONE_NEWTIME),
-	/* clone has no CLONE_NEWTIME: 0x80 is part of its exit-signal byte */
-	NS_FLAG("clone", CLONE_NEWNS),	   NS_FLAG("clone", CLONE_NEWCGROUP),
-	NS_FLAG("clone", CLONE_NEWUTS),	   NS_FLAG("clone", CLONE_NEWIPC),
-	NS_FLAG("clone", CLONE_NEWUSER),   NS_FLAG("clone", CLONE_NEWPID),
-	NS_FLAG("clone", CLONE_NEWNET),
+#define NS_FLAG(call, f)                                                                           \
+	{                                                                                          \
+		call, 0, f, f                                                                      \
+	}
+    NS_FLAG("unshare", CLONE_NEWNS),
+    NS_FLAG("unshare", CLONE_NEWCGROUP),
+    NS_FLAG("unshare", CLONE_NEWUTS),
+    NS_FLAG("unshare", CLONE_NEWIPC),
+    NS_FLAG("unshare", CLONE_NEWUSER),
+    NS_FLAG("unshare", CLONE_NEWPID),
+    NS_FLAG("unshare", CLONE_NEWNET),
+    NS_FLAG("unshare", CLONE_NEWTIME),
+    /* clone has no CLONE_NEWTIME: 0x80 is part of its exit-signal byte */
+    NS_FLAG("clone", CLONE_NEWNS),
+    NS_FLAG("clone", CLONE_NEWCGROUP),
+    NS_FLAG("clone", CLONE_NEWUTS),
+    NS_FLAG("clone", CLONE_NEWIPC),
+    NS_FLAG("clone", CLONE_NEWUSER),
+    NS_FLAG("clone", CLONE_NEWPID),
+    NS_FLAG("clone", CLONE_NEWNET),
 #undef NS_FLAG
-	/* terminal input injection */
-	{ "ioctl", 1, 0xffffffffULL, TIOCSTI },
-	{ "ioctl", 1, 0xffffffffULL, TIOCLINUX },
+    /* terminal input injection */
+    {"ioctl", 1, 0xffffffffULL, TIOCSTI},
+    {"ioctl", 1, 0xffffffffULL, TIOCLINUX},
 };
 /*
  * Without a PID namespace the pids the sandbox can name include the host's
@@ -320,16 +489,23 @@ static const struct {
 	unsigned arg;
 	uint32_t value;
 } own_only[] = {
-	{ "prlimit64", 0, 0 },	       { "get_robust_list", 0, 0 },
-	{ "sched_getaffinity", 0, 0 }, { "sched_setaffinity", 0, 0 },
-	{ "sched_getparam", 0, 0 },    { "sched_setparam", 0, 0 },
-	{ "sched_getscheduler", 0, 0 }, { "sched_setscheduler", 0, 0 },
-	{ "sched_getattr", 0, 0 },     { "sched_setattr", 0, 0 },
-	{ "sched_rr_get_interval", 0, 0 },
-	/* which = PRIO_PROCESS (not a process group, not every process of a user) */
-	{ "setpriority", 0, 0 },       { "setpriority", 1, 0 },
-	/* which = IOPRIO_WHO_PROCESS */
-	{ "ioprio_set", 0, 1 },	       { "ioprio_set", 1, 0 },
+    {"prlimit64", 0, 0},
+    {"get_robust_list", 0, 0},
+    {"sched_getaffinity", 0, 0},
+    {"sched_setaffinity", 0, 0},
+    {"sched_getparam", 0, 0},
+    {"sched_setparam", 0, 0},
+    {"sched_getscheduler", 0, 0},
+    {"sched_setscheduler", 0, 0},
+    {"sched_getattr", 0, 0},
+    {"sched_setattr", 0, 0},
+    {"sched_rr_get_interval", 0, 0},
+    /* which = PRIO_PROCESS (not a process group, not every process of a user) */
+    {"setpriority", 0, 0},
+    {"setpriority", 1, 0},
+    /* which = IOPRIO_WHO_PROCESS */
+    {"ioprio_set", 0, 1},
+    {"ioprio_set", 1, 0},
 };
 
 static bool own_only_listed(const char *name)
@@ -364,7 +540,7 @@ const char *seccomp_confine_name(enum sc_confine c)
 }
 
 /* moby's default profile: Linux, 32-bit Linux, UNAME26, both, and the query */
-static const unsigned long personality_allowed[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
+static const unsigned long personality_allowed[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
 
 static bool table_lookup(const char *name, const struct sc_entry **ret)
 {
@@ -489,17 +665,19 @@ int seccomp_check_names(const struct seccomp_opts *o, const struct policy_item *
 			*ret_why = "is not a system call known on this architecture";
 			return -EINVAL;
 		}
-		if (table_lookup(it->value, &e) && (e->verdict == SC_DENY || e->verdict == SC_ARGS ||
-						    e->verdict == SC_ENOSYS) &&
+		if (table_lookup(it->value, &e) &&
+		    (e->verdict == SC_DENY || e->verdict == SC_ARGS || e->verdict == SC_ENOSYS) &&
 		    !o->allow_dangerous && strcmp(it->value, "personality") != 0) {
 			*ret_bad = it;
-			*ret_why = "is refused by the built-in profile for a reason; allowing it also needs "
+			*ret_why = "is refused by the built-in profile for a reason; allowing it "
+				   "also needs "
 				   "allow_dangerous = yes";
 			return -EPERM;
 		}
 	}
 	for (size_t i = 0; o->extra_deny && i < o->extra_deny->n; i++)
-		if (seccomp_syscall_resolve_name(o->extra_deny->items[i].value) == __NR_SCMP_ERROR) {
+		if (seccomp_syscall_resolve_name(o->extra_deny->items[i].value) ==
+		    __NR_SCMP_ERROR) {
 			*ret_bad = &o->extra_deny->items[i];
 			*ret_why = "is not a system call known on this architecture";
 			return -EINVAL;
@@ -621,12 +799,12 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 	 * sendmsg names, which neither the broker nor Landlock sees; stream and
 	 * seqpacket pairs are connected to each other and ignore an address. */
 	if (!in_list(o->extra_deny, "socketpair") && !in_list(o->extra_allow, "socketpair")) {
-		static const int pair_types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+		static const int pair_types[] = {SOCK_STREAM, SOCK_SEQPACKET};
 		for (size_t i = 0; i < ARRAY_SIZE(pair_types); i++) {
-			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 2,
-					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX),
-					     SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf,
-							(uint32_t)pair_types[i]));
+			r = seccomp_rule_add(
+			    allow, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 2,
+			    SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX),
+			    SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, (uint32_t)pair_types[i]));
 			if (r < 0)
 				return r;
 		}
@@ -643,10 +821,9 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		 * another call and reaches nothing).  SOCK_RAW is a datagram
 		 * socket to the kernel. */
 		for (int t = 0; r == 0 && o->allow_unix && t < 2; t++)
-			r = seccomp_rule_add(deny, refuse, SCMP_SYS(socket), 2,
-					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX),
-					     SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf,
-							t ? SOCK_RAW : SOCK_DGRAM));
+			r = seccomp_rule_add(
+			    deny, refuse, SCMP_SYS(socket), 2, SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX),
+			    SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, t ? SOCK_RAW : SOCK_DGRAM));
 		if (r == 0 && o->allow_inet && !o->broker)
 			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 					     SCMP_A0_64(SCMP_CMP_EQ, AF_INET));
@@ -658,11 +835,12 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		for (int fam = 0; r == 0 && o->broker && fam < 2; fam++)
 			for (int proto = 0; r == 0 && proto < 2; proto++)
 				r = seccomp_rule_add(
-					allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
-					SCMP_A0_64(SCMP_CMP_EQ, fam ? AF_INET6 : AF_INET),
-					SCMP_A1_32(SCMP_CMP_MASKED_EQ,
-						   ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SOCK_STREAM),
-					SCMP_A2_64(SCMP_CMP_EQ, proto ? IPPROTO_TCP : 0));
+				    allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
+				    SCMP_A0_64(SCMP_CMP_EQ, fam ? AF_INET6 : AF_INET),
+				    SCMP_A1_32(SCMP_CMP_MASKED_EQ,
+					       ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC),
+					       SOCK_STREAM),
+				    SCMP_A2_64(SCMP_CMP_EQ, proto ? IPPROTO_TCP : 0));
 		/* interface listing for getaddrinfo(AI_ADDRCONFIG); read-only without
 		 * CAP_NET_ADMIN */
 		if (r == 0)
@@ -678,11 +856,12 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		static const struct {
 			const char *name;
 			unsigned arg;
-		} fastopen[] = { { "sendto", 3 }, { "sendmsg", 2 }, { "sendmmsg", 3 } };
+		} fastopen[] = {{"sendto", 3}, {"sendmsg", 2}, {"sendmmsg", 3}};
 		for (size_t i = 0; i < ARRAY_SIZE(fastopen); i++) {
-			r = seccomp_rule_add(deny, refuse, seccomp_syscall_resolve_name(fastopen[i].name),
-					     1, SCMP_CMP(fastopen[i].arg, SCMP_CMP_MASKED_EQ,
-							 (uint32_t)MSG_FASTOPEN, (uint32_t)MSG_FASTOPEN));
+			r = seccomp_rule_add(
+			    deny, refuse, seccomp_syscall_resolve_name(fastopen[i].name), 1,
+			    SCMP_CMP(fastopen[i].arg, SCMP_CMP_MASKED_EQ, (uint32_t)MSG_FASTOPEN,
+				     (uint32_t)MSG_FASTOPEN));
 			if (r < 0)
 				return r;
 		}
@@ -693,7 +872,8 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		if (table_lookup(o->extra_allow->items[i].value, &e))
 			continue;
 		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW,
-				     seccomp_syscall_resolve_name(o->extra_allow->items[i].value), 0);
+				     seccomp_syscall_resolve_name(o->extra_allow->items[i].value),
+				     0);
 		if (r < 0)
 			return r;
 	}
@@ -701,8 +881,8 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		const struct sc_entry *e;
 		if (table_lookup(o->extra_deny->items[i].value, &e))
 			continue;
-		r = seccomp_rule_add(allow, refuse,
-				     seccomp_syscall_resolve_name(o->extra_deny->items[i].value), 0);
+		r = seccomp_rule_add(
+		    allow, refuse, seccomp_syscall_resolve_name(o->extra_deny->items[i].value), 0);
 		if (r < 0)
 			return r;
 	}
@@ -732,11 +912,10 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
  */
 /* The calls --trace shows the supervisor (fstrace.c judges them). */
 const int fstrace_calls[] = {
-	__NR_open,     __NR_openat,    __NR_openat2,  __NR_creat,	  __NR_truncate,
-	__NR_mkdir,    __NR_mkdirat,   __NR_mknod,    __NR_mknodat,	  __NR_unlink,
-	__NR_unlinkat, __NR_rmdir,     __NR_rename,   __NR_renameat,  __NR_renameat2,
-	__NR_link,     __NR_linkat,    __NR_symlink,  __NR_symlinkat, __NR_execve,
-	__NR_execveat, __NR_ioctl,
+    __NR_open,	    __NR_openat,   __NR_openat2,   __NR_creat,	__NR_truncate, __NR_mkdir,
+    __NR_mkdirat,   __NR_mknod,	   __NR_mknodat,   __NR_unlink, __NR_unlinkat, __NR_rmdir,
+    __NR_rename,    __NR_renameat, __NR_renameat2, __NR_link,	__NR_linkat,   __NR_symlink,
+    __NR_symlinkat, __NR_execve,   __NR_execveat,  __NR_ioctl,
 };
 const size_t fstrace_calls_n = ARRAY_SIZE(fstrace_calls);
 _Static_assert(ARRAY_SIZE(fstrace_calls) <= FSTRACE_CALLS_MAX, "FSTRACE_CALLS_MAX");
@@ -749,13 +928,13 @@ bool fstrace_is_traced(int nr)
 	return false;
 }
 
-static const int notify_net_calls[] = { __NR_connect, __NR_listen };
+static const int notify_net_calls[] = {__NR_connect, __NR_listen};
 /* The file gate's (fsgate.c), with open and openat apart: only when they
  * may write or create (a read-only open never stops). */
 static const int notify_gate_calls[] = {
-	__NR_creat,  __NR_mkdir,   __NR_mkdirat,  __NR_rmdir,	 __NR_unlink,  __NR_unlinkat,
-	__NR_rename, __NR_renameat, __NR_renameat2, __NR_link,	 __NR_linkat,  __NR_symlink,
-	__NR_symlinkat, __NR_mknod, __NR_mknodat,  __NR_truncate, __NR_openat2,
+    __NR_creat,	    __NR_mkdir,	   __NR_mkdirat,   __NR_rmdir,	  __NR_unlink,	__NR_unlinkat,
+    __NR_rename,    __NR_renameat, __NR_renameat2, __NR_link,	  __NR_linkat,	__NR_symlink,
+    __NR_symlinkat, __NR_mknod,	   __NR_mknodat,   __NR_truncate, __NR_openat2,
 };
 
 /*
@@ -804,7 +983,8 @@ int seccomp_install_notify(bool net, bool trace, bool gate)
 		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, wr, TO(notify),
 						    TO(allow));
 		n++;
-		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, TO(allow));
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0,
+						    TO(allow));
 		n++;
 		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						      offsetof(struct seccomp_data, args[1]));
@@ -815,17 +995,17 @@ int seccomp_install_notify(bool net, bool trace, bool gate)
 #undef TO
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
-	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
-	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
-			  &prog);
+	struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
+	long fd =
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 
 	return fd < 0 ? -errno : (int)fd;
 }
 
 int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *allow)
 {
-	struct sock_fprog d = { .len = deny->len, .filter = deny->filter };
-	struct sock_fprog a = { .len = allow->len, .filter = allow->filter };
+	struct sock_fprog d = {.len = deny->len, .filter = deny->filter};
+	struct sock_fprog a = {.len = allow->len, .filter = allow->filter};
 
 	/* the deny filter first: the allow-list answers ENOSYS to nothing we
 	 * need after it, but there is no reason to depend on that */

@@ -90,7 +90,7 @@ size_t secretcmd_check_output(char *out, size_t n, char *why, size_t size)
 static size_t run_one(const struct policy_credential *pc, char *out, char *why, size_t size)
 {
 	char **argv = calloc(pc->cmd_argv.n + 1, sizeof(*argv));
-	int pfd[2] = { -1, -1 }, efd[2] = { -1, -1 }, st = 0, err = 0;
+	int pfd[2] = {-1, -1}, efd[2] = {-1, -1}, st = 0, err = 0;
 	long deadline = now_ms() + timeout_of(pc);
 	bool too_long = false, timed_out = false, eof = false;
 	size_t n = 0;
@@ -137,8 +137,8 @@ static size_t run_one(const struct policy_credential *pc, char *out, char *why, 
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	while (!too_long) {
 		long left = deadline - now_ms();
-		struct pollfd p[2] = { { .fd = eof ? -1 : pfd[0], .events = POLLIN },
-				       { .fd = pidfd, .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = eof ? -1 : pfd[0], .events = POLLIN},
+				      {.fd = pidfd, .events = POLLIN}};
 		ssize_t r;
 		if (left <= 0) {
 			timed_out = true;
@@ -339,8 +339,10 @@ static void check_root_policy(const struct policy *p, const struct policy_creden
 				bad = d == 0 ? "is in a directory that is not root's alone"
 					     : "is under a directory that is not root's alone";
 		if (bad)
-			die("%s:%u: credential.source: [credential %s]: cmd: would run as root, and "
-			    "the policy file %s %s (owned by root, writable by root only, and every "
+			die("%s:%u: credential.source: [credential %s]: cmd: would run as root, "
+			    "and "
+			    "the policy file %s %s (owned by root, writable by root only, and "
+			    "every "
 			    "directory above it up to /): whoever writes it chooses what root runs",
 			    origin_file(&pc->source_origin), pc->source_origin.line, pc->name,
 			    p->files[i], bad);
@@ -364,8 +366,8 @@ void secretcmd_start(struct sandbox *sb)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		die("socketpair: %s", strerror(errno));
 	/* a reply is one message: room for the largest */
-	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &(int){ 4 * (int)MSG_CAP }, sizeof(int));
-	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &(int){ 4 * (int)MSG_CAP }, sizeof(int));
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &(int){4 * (int)MSG_CAP}, sizeof(int));
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &(int){4 * (int)MSG_CAP}, sizeof(int));
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -397,7 +399,7 @@ size_t secretcmd_fetch(struct sandbox *sb, size_t k, char *dst, char *why, size_
 		return 0;
 	}
 	for (;;) {
-		struct pollfd pf = { .fd = sb->secret_fd, .events = POLLIN };
+		struct pollfd pf = {.fd = sb->secret_fd, .events = POLLIN};
 		long left = deadline - now_ms();
 		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
 			snprintf(why, size, "the helper that runs it did not answer");
@@ -406,7 +408,8 @@ size_t secretcmd_fetch(struct sandbox *sb, size_t k, char *dst, char *why, size_
 		n = recv(sb->secret_fd, msg, MSG_CAP, MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n < (ssize_t)sizeof(*m) || m->magic != NETPROXY_SECRET_MAGIC || m->index != idx) {
+		if (n < (ssize_t)sizeof(*m) || m->magic != NETPROXY_SECRET_MAGIC ||
+		    m->index != idx) {
 			snprintf(why, size, "the helper that runs it failed");
 			break;
 		}

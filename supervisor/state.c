@@ -41,9 +41,9 @@
 /* A seed copies the host's files once: a CLI's settings and sessions, not
  * its caches.  Larger files are skipped (and said), as are symlinks,
  * devices, sockets and files another user owns. */
-#define SEED_FILE_MAX  (16u << 20)
-#define SEED_TOTAL_MAX (256u << 20)
-#define SEED_DEPTH_MAX 16
+#define SEED_FILE_MAX	 (16u << 20)
+#define SEED_TOTAL_MAX	 (256u << 20)
+#define SEED_DEPTH_MAX	 16
 #define SEED_ENTRIES_MAX 100000
 
 /* The directories nobody's state is made in as root, even when root's
@@ -353,8 +353,9 @@ static int copy_dir(struct seed_ctx *c, int src, int dst, int depth)
 		}
 		if (++c->entries > SEED_ENTRIES_MAX) {
 			if (!c->said_many)
-				warn("private_seed %s: more than %d entries: the rest is not copied",
-				     c->top, SEED_ENTRIES_MAX);
+				warn(
+				    "private_seed %s: more than %d entries: the rest is not copied",
+				    c->top, SEED_ENTRIES_MAX);
 			c->said_many = true;
 			close(fd);
 			errno = 0; /* not a read error */

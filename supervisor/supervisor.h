@@ -29,8 +29,8 @@
 #include "../policy/policy.h"
 
 #define EXIT_RINGFENCE 125
-#define EXIT_NOEXEC 126
-#define EXIT_NOTFOUND 127
+#define EXIT_NOEXEC    126
+#define EXIT_NOTFOUND  127
 
 /* ---- util.c ------------------------------------------------------------ */
 
@@ -68,13 +68,13 @@ struct cli {
 	struct cli_override *overrides; /* owned */
 	size_t n_overrides;
 	int verbose;
-	bool trace;	/* --trace */
-	bool log_live;	/* --log - */
+	bool trace;		/* --trace */
+	bool log_live;		/* --log - */
 	const char *learn_from; /* learn --from FILE */
 	const char *learn_out;	/* learn -o FILE -- COMMAND */
 	bool learn_force;	/* learn --force: -o may replace a file */
 	bool learn_intercept;	/* learn --intercept: HTTPS read while learning */
-	char **argv; /* the command (run) or the files (check); borrowed */
+	char **argv;		/* the command (run) or the files (check); borrowed */
 	int argc;
 };
 
@@ -87,10 +87,10 @@ void cli_usage(FILE *out);
 
 enum report_kind {
 	REPORT_FAIL = 1, /* a step before exec failed */
-	REPORT_EXEC,     /* the command was executed */
-	REPORT_EXIT,     /* the command ended; status is its wait status */
+	REPORT_EXEC,	 /* the command was executed */
+	REPORT_EXIT,	 /* the command ended; status is its wait status */
 	REPORT_NS_READY, /* init set its namespaces up (mounts, loopback, proxy listener) */
-	REPORT_NS_FAIL,  /* ... or could not; status is the enum ns_step that failed */
+	REPORT_NS_FAIL,	 /* ... or could not; status is the enum ns_step that failed */
 	_REPORT_MAX,
 };
 
@@ -99,8 +99,8 @@ enum report_kind {
 struct report {
 	uint32_t magic;
 	uint32_t kind;
-	int32_t err;    /* errno for REPORT_FAIL */
-	int32_t exit;   /* the exit status ringfence should use for REPORT_FAIL */
+	int32_t err;	/* errno for REPORT_FAIL */
+	int32_t exit;	/* the exit status ringfence should use for REPORT_FAIL */
 	int32_t status; /* wait status for REPORT_EXIT, pid for REPORT_EXEC */
 	char msg[228];
 };
@@ -141,14 +141,14 @@ enum mask_kind {
 
 /* state.c: a private stand-in (paths owned) */
 struct private_standin {
-	char *path;    /* PATH, as the sandbox sees it */
-	char *rel;     /* PATH relative to the home */
-	char *standin; /* its copy in the state directory */
-	char *canon;   /* PATH beneath the canonical home */
-	char *env;     /* private_env's variable for it, or NULL */
+	char *path;		     /* PATH, as the sandbox sees it */
+	char *rel;		     /* PATH relative to the home */
+	char *standin;		     /* its copy in the state directory */
+	char *canon;		     /* PATH beneath the canonical home */
+	char *env;		     /* private_env's variable for it, or NULL */
 	struct policy_origin origin; /* the policy line naming it */
 	bool is_dir;
-	dev_t dev;     /* the stand-in, as made or found before the namespace */
+	dev_t dev; /* the stand-in, as made or found before the namespace */
 	ino_t ino;
 	bool placeholder; /* an empty mount point we made at PATH */
 	dev_t pdev;
@@ -165,7 +165,7 @@ struct protect_placeholder {
 enum net_iso {
 	NET_ISO_NONE = 1,  /* mode = none or host */
 	NET_ISO_NAMESPACE, /* private network namespace, listener inside it */
-	NET_ISO_BROKER,    /* connect(2) answered by the supervisor */
+	NET_ISO_BROKER,	   /* connect(2) answered by the supervisor */
 	_NET_ISO_MAX,
 };
 
@@ -197,7 +197,7 @@ struct sandbox {
 	bool new_user_ns;
 	bool new_pid_ns; /* NS_FULL without it: no fresh /proc could be mounted */
 	bool new_net_ns;
-	bool replanning; /* planning again after a fallback: notes were given once */
+	bool replanning;   /* planning again after a fallback: notes were given once */
 	char **deny_canon; /* the deny paths resolved, once (NULL: absent); layers.c */
 
 	/* filesystem */
@@ -228,13 +228,13 @@ struct sandbox {
 	struct git_guarded {
 		dev_t dev;
 		ino_t ino;
-	} *git_guarded;
+	} * git_guarded;
 	size_t n_git_guarded;
 	struct protwatch *protwatch;
-	int journal_fd;	    /* journal.c: locked while we live, or -1 */
-	char *journal_name; /* its name in the state directory */
-	bool journal_sweep; /* the sandbox could write there: swept at exit */
-	bool init_forked;   /* an init was made: the command may have run */
+	int journal_fd;	       /* journal.c: locked while we live, or -1 */
+	char *journal_name;    /* its name in the state directory */
+	bool journal_sweep;    /* the sandbox could write there: swept at exit */
+	bool init_forked;      /* an init was made: the command may have run */
 	struct fsgate *fsgate; /* fsgate.c: without namespaces; NULL when unused */
 	/* gitview.c: the .git directories given a copy-on-write view (paths
 	 * from protect.c; the views themselves are init's) */
@@ -484,12 +484,12 @@ void gitscan_config_pointers(const char *buf, size_t n,
 /* ---- seccomp.c ---------------------------------------------------------- */
 
 struct seccomp_opts {
-	bool allow_inet;   /* AF_INET/AF_INET6 sockets */
-	bool allow_unix;   /* AF_UNIX sockets (socketpair always) */
-	bool kill;         /* action = kill for refused calls */
+	bool allow_inet; /* AF_INET/AF_INET6 sockets */
+	bool allow_unix; /* AF_UNIX sockets (socketpair always) */
+	bool kill;	 /* action = kill for refused calls */
 	const struct policy_list *extra_allow, *extra_deny;
 	bool allow_dangerous;
-	bool broker;       /* inet: TCP streams only, no fast open (connect brokered) */
+	bool broker;	    /* inet: TCP streams only, no fast open (connect brokered) */
 	bool no_pid_ipc_ns; /* no PID/IPC namespace: pid-taking calls on the caller only,
 			     * System V and POSIX IPC refused */
 };
@@ -535,13 +535,13 @@ enum sc_verdict {
  * every one is also bounded by the sandbox's PID and IPC namespaces. */
 enum sc_confine {
 	SC_CONF_NONE = 0, /* takes none of those */
-	SC_CONF_SELF,     /* without a PID namespace: pid 0 (the caller) only, by argument */
-	SC_CONF_SCOPE,    /* a signal (or SIGIO owner): Landlock's signal scope (ABI 6) */
-	SC_CONF_KERNEL,   /* the kernel allows only the caller or its children */
-	SC_CONF_READ,     /* reads what /proc shows of any process anyway; changes nothing */
-	SC_CONF_HANDLE,   /* a pidfd: what it can be used for is confined (signals scoped,
+	SC_CONF_SELF,	  /* without a PID namespace: pid 0 (the caller) only, by argument */
+	SC_CONF_SCOPE,	  /* a signal (or SIGIO owner): Landlock's signal scope (ABI 6) */
+	SC_CONF_KERNEL,	  /* the kernel allows only the caller or its children */
+	SC_CONF_READ,	  /* reads what /proc shows of any process anyway; changes nothing */
+	SC_CONF_HANDLE,	  /* a pidfd: what it can be used for is confined (signals scoped,
 			   * pidfd_getfd and process_madvise refused) */
-	SC_CONF_IPC_NS,   /* the sandbox's IPC namespace; refused without one */
+	SC_CONF_IPC_NS,	  /* the sandbox's IPC namespace; refused without one */
 	_SC_CONF_MAX,
 };
 struct sc_entry {
@@ -799,7 +799,7 @@ struct learn_use {
 	const char *path; /* canonical; a directory, or a file whose directory may not be granted */
 	unsigned rights;  /* enum learn_right */
 	unsigned long count;
-	const char *why;  /* the first access, "create /a/b/c" */
+	const char *why; /* the first access, "create /a/b/c" */
 };
 /* One proposed line (owned strings). */
 struct learn_grant {

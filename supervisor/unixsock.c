@@ -32,8 +32,9 @@ bool unixsock_match(char *const *patterns, size_t n, const char *path)
 		if (len >= 3 && strcmp(p + len - 3, "/**") == 0) {
 			/* beneath DIR (DIR itself is a directory, not a socket) */
 			size_t d = len - 3;
-			if (d == 0 ? path[0] == '/' && path[1] != '\0'
-				   : strncmp(path, p, d) == 0 && path[d] == '/' && path[d + 1] != '\0')
+			if (d == 0
+				? path[0] == '/' && path[1] != '\0'
+				: strncmp(path, p, d) == 0 && path[d] == '/' && path[d + 1] != '\0')
 				return true;
 		} else if (fnmatch(p, path, FNM_PATHNAME | FNM_PERIOD) == 0) {
 			return true;

@@ -139,8 +139,8 @@ int report_send(int fd, const struct report *r)
 
 void report_fail_exit(int fd, int err, int exit_code, const char *fmt, ...)
 {
-	struct report r = { .magic = REPORT_MAGIC, .kind = REPORT_FAIL, .err = err,
-			    .exit = exit_code };
+	struct report r = {
+	    .magic = REPORT_MAGIC, .kind = REPORT_FAIL, .err = err, .exit = exit_code};
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -162,9 +162,11 @@ struct fd_msg {
 
 static void fd_msg_init(struct fd_msg *f, void *data, size_t len)
 {
-	*f = (struct fd_msg){ .iov = { .iov_base = data, .iov_len = len } };
-	f->m = (struct msghdr){ .msg_iov = &f->iov, .msg_iovlen = 1, .msg_control = f->u.buf,
-				.msg_controllen = sizeof(f->u.buf) };
+	*f = (struct fd_msg){.iov = {.iov_base = data, .iov_len = len}};
+	f->m = (struct msghdr){.msg_iov = &f->iov,
+			       .msg_iovlen = 1,
+			       .msg_control = f->u.buf,
+			       .msg_controllen = sizeof(f->u.buf)};
 }
 
 int send_fd_with(int sock, int fd, const void *data, size_t len)

@@ -23,36 +23,36 @@ static inline const char *arg(int argc, char **argv, const char *key)
 	return NULL;
 }
 
-#define ATTACK(name, expr)                                                     \
-	do {                                                                   \
-		errno = 0;                                                     \
-		long _r = (long)(expr);                                        \
-		if (_r >= 0) {                                                 \
-			printf("ESCAPED: %s\n", name);                         \
-			escapes++;                                             \
-		} else {                                                       \
-			printf("blocked: %s (%s)\n", name, strerror(errno));   \
-		}                                                              \
+#define ATTACK(name, expr)                                                                         \
+	do {                                                                                       \
+		errno = 0;                                                                         \
+		long _r = (long)(expr);                                                            \
+		if (_r >= 0) {                                                                     \
+			printf("ESCAPED: %s\n", name);                                             \
+			escapes++;                                                                 \
+		} else {                                                                           \
+			printf("blocked: %s (%s)\n", name, strerror(errno));                       \
+		}                                                                                  \
 	} while (0)
 
 /* For calls the seccomp filter must answer itself: EPERM, or ENOSYS. */
-#define ATTACK_SECCOMP(name, expr)                                             \
-	do {                                                                   \
-		errno = 0;                                                     \
-		long _r = (long)(expr);                                        \
-		if (_r >= 0 || (errno != EPERM && errno != ENOSYS)) {          \
-			printf("ESCAPED: %s reached the kernel (%ld, %s)\n", name, _r, \
-			       strerror(errno));                               \
-			escapes++;                                             \
-		} else {                                                       \
-			printf("blocked: %s (%s)\n", name, strerror(errno));   \
-		}                                                              \
+#define ATTACK_SECCOMP(name, expr)                                                                 \
+	do {                                                                                       \
+		errno = 0;                                                                         \
+		long _r = (long)(expr);                                                            \
+		if (_r >= 0 || (errno != EPERM && errno != ENOSYS)) {                              \
+			printf("ESCAPED: %s reached the kernel (%ld, %s)\n", name, _r,             \
+			       strerror(errno));                                                   \
+			escapes++;                                                                 \
+		} else {                                                                           \
+			printf("blocked: %s (%s)\n", name, strerror(errno));                       \
+		}                                                                                  \
 	} while (0)
 
-#define ESCAPE_DONE()                                                          \
-	do {                                                                   \
-		printf("%d escape(s)\n", escapes);                             \
-		return escapes ? 1 : 0;                                        \
+#define ESCAPE_DONE()                                                                              \
+	do {                                                                                       \
+		printf("%d escape(s)\n", escapes);                                                 \
+		return escapes ? 1 : 0;                                                            \
 	} while (0)
 
 #endif

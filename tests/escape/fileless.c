@@ -51,7 +51,7 @@ static long ran(const char *path, int fd, char *const argv[])
 	pid_t p = fork();
 	int st;
 	if (p == 0) {
-		char *env[] = { NULL };
+		char *env[] = {NULL};
 		if (fd >= 0)
 			syscall(SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
 		else
@@ -70,7 +70,7 @@ static long memfd_exec(unsigned flags, bool by_proc)
 {
 	int fd = (int)syscall(SYS_memfd_create, "x", flags);
 	char self[64];
-	char *argv[] = { "true", NULL };
+	char *argv[] = {"true", NULL};
 	if (fd < 0)
 		return -1;
 	if (copy_into(fd, arg_elf) < 0)
@@ -94,7 +94,7 @@ static long memfd_loader(const char *ldso)
 	if (copy_into(fd, arg_elf) < 0)
 		return -1;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	char *via[] = { (char *)ldso, self, NULL };
+	char *via[] = {(char *)ldso, self, NULL};
 	long r = ran(ldso, -1, via);
 	int e = errno;
 	close(fd);
@@ -143,16 +143,18 @@ int main(int argc, char **argv)
 		ESCAPE_DONE();
 	}
 	close(out);
-	char *direct[] = { "./written-elf", NULL };
+	char *direct[] = {"./written-elf", NULL};
 	ATTACK("execve of a written file", ran("./written-elf", -1, direct));
 	if (ldso) {
-		char *via[] = { (char *)ldso, "./written-elf", NULL };
+		char *via[] = {(char *)ldso, "./written-elf", NULL};
 		if (ldso_known) {
 			long r = ran(ldso, -1, via);
-			printf("%s: the loader runs a written file (no mount namespace: no noexec)\n",
-			       r == 0 ? "known" : "blocked");
+			printf(
+			    "%s: the loader runs a written file (no mount namespace: no noexec)\n",
+			    r == 0 ? "known" : "blocked");
 			r = mmap_exec("written-elf");
-			printf("%s: mmap(PROT_EXEC) of a written file\n", r == 0 ? "known" : "blocked");
+			printf("%s: mmap(PROT_EXEC) of a written file\n",
+			       r == 0 ? "known" : "blocked");
 		} else {
 			ATTACK("the loader running a written file", ran(ldso, -1, via));
 			ATTACK("mmap(PROT_EXEC) of a written file", mmap_exec("written-elf"));
@@ -184,7 +186,7 @@ int main(int argc, char **argv)
 	/* what remains, stated: an interpreter runs a script it can read */
 	int sh = open("script.sh", O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
 	if (sh >= 0 && write(sh, "exit 0\n", 7) == 7) {
-		char *sargv[] = { "/bin/sh", "script.sh", NULL };
+		char *sargv[] = {"/bin/sh", "script.sh", NULL};
 		close(sh);
 		printf("%s: an interpreter runs a script from a write grant\n",
 		       ran("/bin/sh", -1, sargv) == 0 ? "known" : "blocked");

@@ -111,7 +111,8 @@ int main(int argc, char **argv)
 		unlink("sym");
 		ATTACK("symlink to the secret", symlink(secret, "sym") < 0 ? -1 : read_some("sym"));
 		unlink("hard");
-		ATTACK("hard link to the secret", link(secret, "hard") < 0 ? -1 : read_some("hard"));
+		ATTACK("hard link to the secret",
+		       link(secret, "hard") < 0 ? -1 : read_some("hard"));
 		snprintf(path, sizeof(path), "../../../../../../../..%s", secret);
 		ATTACK("../ walk to the secret", read_some(path));
 		snprintf(path, sizeof(path), "/proc/self/root%s", secret);

@@ -34,7 +34,7 @@
 
 static long tcp_proto(int family, const char *addr, int port, int flags, int proto)
 {
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss = {0};
 	socklen_t len;
 	int fd = socket(family, SOCK_STREAM, proto);
 	if (fd < 0)
@@ -71,7 +71,7 @@ static long tcp(int family, const char *addr, int port, int flags)
 
 static long udp(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	char buf[8];
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)
@@ -82,7 +82,7 @@ static long udp(int port)
 		return -1;
 	}
 	/* the host server answers: an answer means we reached it */
-	struct pollfd p = { fd, POLLIN, 0 };
+	struct pollfd p = {fd, POLLIN, 0};
 	if (poll(&p, 1, 500) <= 0 || recv(fd, buf, sizeof(buf), 0) <= 0) {
 		close(fd);
 		errno = ETIMEDOUT;
@@ -94,13 +94,14 @@ static long udp(int port)
 
 static long abstract_unix(const char *name)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -1;
 	size_t n = strlen(name);
 	memcpy(a.sun_path + 1, name, n);
-	long r = connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
+	long r = connect(fd, (struct sockaddr *)&a,
+			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
 	int e = errno;
 	close(fd);
 	errno = e;
@@ -109,7 +110,7 @@ static long abstract_unix(const char *name)
 
 static struct sockaddr_in host_addr(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	return a;
 }
@@ -128,9 +129,9 @@ static long sock_only(int family, int type, int proto)
 static long tcp_sendmsg_fastopen(int port)
 {
 	struct sockaddr_in a = host_addr(port);
-	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
-	struct msghdr m = { .msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = &iov,
-			    .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = "x", .iov_len = 1};
+	struct msghdr m = {
+	    .msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = &iov, .msg_iovlen = 1};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -1;
@@ -161,9 +162,9 @@ static long tcp_fastopen_connect(int port)
  * a reply means the packet got out. */
 static long icmp_echo(int type, const char *addr)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	inet_pton(AF_INET, addr, &a.sin_addr);
-	unsigned char pkt[16] = { 8, 0, 0xf7, 0xff }, buf[128];
+	unsigned char pkt[16] = {8, 0, 0xf7, 0xff}, buf[128];
 	int fd = socket(AF_INET, type, IPPROTO_ICMP);
 	if (fd < 0)
 		return -1;
@@ -173,7 +174,7 @@ static long icmp_echo(int type, const char *addr)
 		errno = e;
 		return -1;
 	}
-	struct pollfd p = { fd, POLLIN, 0 };
+	struct pollfd p = {fd, POLLIN, 0};
 	long r = poll(&p, 1, 500) > 0 && recv(fd, buf, sizeof(buf), 0) > 0 ? 0 : -1;
 	close(fd);
 	errno = r ? ETIMEDOUT : 0;
@@ -245,7 +246,7 @@ static long listen_swap_race(void)
 {
 	pthread_t t;
 	long won = -1;
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 
 	atomic_store(&race_stop, 0);
 	snprintf(a.sun_path, sizeof(a.sun_path), "rf-listen-race-%d", getpid());
@@ -275,7 +276,7 @@ static long listen_swap_race(void)
  * peer credentials are the command's. */
 static int own_unix_listener(void)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
 	int s = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -307,7 +308,8 @@ int main(int argc, char **argv)
 		ATTACK("TCP to the host's 127.0.0.1", tcp(AF_INET, "127.0.0.1", atoi(tcp_port), 0));
 		ATTACK("TCP fast open to the host's 127.0.0.1",
 		       tcp(AF_INET, "127.0.0.1", atoi(tcp_port), 1));
-		ATTACK("TCP to ::ffff:127.0.0.1", tcp(AF_INET6, "::ffff:127.0.0.1", atoi(tcp_port), 0));
+		ATTACK("TCP to ::ffff:127.0.0.1",
+		       tcp(AF_INET6, "::ffff:127.0.0.1", atoi(tcp_port), 0));
 	}
 	if (udp_port)
 		ATTACK("UDP to the host's 127.0.0.1", udp(atoi(udp_port)));
@@ -339,7 +341,8 @@ int main(int argc, char **argv)
 		ATTACK_SECCOMP("an ICMP ping socket", sock_only(AF_INET, SOCK_DGRAM, IPPROTO_ICMP));
 		ATTACK_SECCOMP("a raw socket", sock_only(AF_INET, SOCK_RAW, IPPROTO_TCP));
 		ATTACK_SECCOMP("an SCTP socket", sock_only(AF_INET, SOCK_STREAM, 132));
-		ATTACK_SECCOMP("an SCTP socket (one-to-many)", sock_only(AF_INET, SOCK_SEQPACKET, 132));
+		ATTACK_SECCOMP("an SCTP socket (one-to-many)",
+			       sock_only(AF_INET, SOCK_SEQPACKET, 132));
 		ATTACK_SECCOMP("an MPTCP socket", sock_only(AF_INET6, SOCK_STREAM, 262));
 		ATTACK_SECCOMP("a DCCP socket", sock_only(AF_INET, SOCK_DCCP, 33));
 		ATTACK("listening on the host's 0.0.0.0 without bind", listen_unbound(AF_INET));

@@ -157,17 +157,21 @@ int main(int argc, char **argv)
 		    fcntl(sp[0], F_SETFL, O_ASYNC | O_NONBLOCK) == 0 && write(sp[1], "x", 1) == 1)
 			printf("tried: SIGIO to the host process through F_SETOWN\n");
 		ATTACK("setpriority on the host process's group",
-		       setpriority(PRIO_PGRP, (id_t)getpgid(pid), getpriority(PRIO_PGRP, (id_t)getpgid(pid))));
+		       setpriority(PRIO_PGRP, (id_t)getpgid(pid),
+				   getpriority(PRIO_PGRP, (id_t)getpgid(pid))));
 	}
 	if ((a = arg(argc, argv, "shm")))
 		ATTACK("attaching the host's System V shared memory", try_shm(atoi(a)));
 	if ((a = arg(argc, argv, "sem"))) {
-		struct sembuf op = { .sem_num = 0, .sem_op = 1, .sem_flg = IPC_NOWAIT };
+		struct sembuf op = {.sem_num = 0, .sem_op = 1, .sem_flg = IPC_NOWAIT};
 		ATTACK("operating on the host's semaphore", semop(atoi(a), &op, 1));
 	}
 	if ((a = arg(argc, argv, "msg")))
-		ATTACK("sending to the host's message queue",
-		       msgsnd(atoi(a), &(struct { long t; char c; }){ 1, 'x' }, 1, IPC_NOWAIT));
+		ATTACK("sending to the host's message queue", msgsnd(atoi(a), &(struct {
+									     long t;
+									     char c;
+								     }){1, 'x'},
+								     1, IPC_NOWAIT));
 	if ((a = arg(argc, argv, "mq")))
 		ATTACK("opening the host's POSIX message queue", (long)mq_open(a, O_RDWR));
 

@@ -69,19 +69,22 @@ static void i386_getpid(void)
 int main(void)
 {
 	char buf[16];
-	struct iovec local = { buf, sizeof(buf) }, remote = { (void *)&local, sizeof(buf) };
-	struct perf_event_attr pa = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(pa),
-				      .config = PERF_COUNT_SW_CPU_CLOCK, .disabled = 1 };
-	union bpf_attr ba = { .map_type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4,
-			      .max_entries = 1 };
-	struct io_uring_params up = { 0 };
+	struct iovec local = {buf, sizeof(buf)}, remote = {(void *)&local, sizeof(buf)};
+	struct perf_event_attr pa = {.type = PERF_TYPE_SOFTWARE,
+				     .size = sizeof(pa),
+				     .config = PERF_COUNT_SW_CPU_CLOCK,
+				     .disabled = 1};
+	union bpf_attr ba = {
+	    .map_type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4, .max_entries = 1};
+	struct io_uring_params up = {0};
 	struct timespec ts;
 	pid_t parent = getppid();
 
 	ATTACK_SECCOMP("unshare(CLONE_NEWUSER)", unshare(CLONE_NEWUSER));
 	ATTACK_SECCOMP("unshare(CLONE_NEWNS)", unshare(CLONE_NEWNS));
 	ATTACK_SECCOMP("unshare(CLONE_NEWNET)", unshare(CLONE_NEWNET));
-	ATTACK_SECCOMP("unshare(NEWUSER | high bits)", syscall(SYS_unshare, CLONE_NEWUSER | (1UL << 33)));
+	ATTACK_SECCOMP("unshare(NEWUSER | high bits)",
+		       syscall(SYS_unshare, CLONE_NEWUSER | (1UL << 33)));
 	ATTACK_SECCOMP("clone(CLONE_NEWUSER)", try_clone_newuser());
 	ATTACK_SECCOMP("clone3 (flags unfilterable)", syscall(SYS_clone3, NULL, 0));
 	ATTACK_SECCOMP("setns", setns(open("/proc/self/ns/mnt", O_RDONLY), 0));
@@ -92,24 +95,27 @@ int main(void)
 	ATTACK_SECCOMP("fsopen", syscall(SYS_fsopen, "tmpfs", 0));
 	ATTACK_SECCOMP("open_tree", syscall(SYS_open_tree, AT_FDCWD, "/", 1 /* CLONE */));
 	ATTACK_SECCOMP("ptrace(ATTACH, parent)", ptrace(PTRACE_ATTACH, parent, 0, 0));
-	ATTACK_SECCOMP("process_vm_readv(parent)", process_vm_readv(parent, &local, 1, &remote, 1, 0));
+	ATTACK_SECCOMP("process_vm_readv(parent)",
+		       process_vm_readv(parent, &local, 1, &remote, 1, 0));
 	ATTACK_SECCOMP("pidfd_getfd(parent, 0)",
 		       syscall(SYS_pidfd_getfd, syscall(SYS_pidfd_open, parent, 0), 0, 0));
 	ATTACK_SECCOMP("bpf(MAP_CREATE)", syscall(SYS_bpf, BPF_MAP_CREATE, &ba, sizeof(ba)));
 	ATTACK_SECCOMP("perf_event_open", syscall(SYS_perf_event_open, &pa, 0, -1, -1, 0));
 	ATTACK_SECCOMP("userfaultfd", syscall(SYS_userfaultfd, 0));
 	ATTACK_SECCOMP("io_uring_setup", syscall(SYS_io_uring_setup, 4, &up));
-	ATTACK_SECCOMP("add_key", syscall(SYS_add_key, "user", "rf", "x", 1, KEY_SPEC_PROCESS_KEYRING));
+	ATTACK_SECCOMP("add_key",
+		       syscall(SYS_add_key, "user", "rf", "x", 1, KEY_SPEC_PROCESS_KEYRING));
 	ATTACK_SECCOMP("keyctl(JOIN)", syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL));
 	ATTACK_SECCOMP("init_module", syscall(SYS_init_module, buf, sizeof(buf), ""));
 	ATTACK_SECCOMP("finit_module", syscall(SYS_finit_module, 0, "", 0));
 	ATTACK_SECCOMP("kexec_load", syscall(SYS_kexec_load, 0, 0, NULL, 0));
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ATTACK_SECCOMP("clock_settime", clock_settime(CLOCK_REALTIME, &ts));
-	ATTACK_SECCOMP("settimeofday", settimeofday(&(struct timeval){ ts.tv_sec, 0 }, NULL));
+	ATTACK_SECCOMP("settimeofday", settimeofday(&(struct timeval){ts.tv_sec, 0}, NULL));
 	ATTACK_SECCOMP("swapon", syscall(SYS_swapon, "/nonexistent", 0));
 	ATTACK_SECCOMP("acct", syscall(SYS_acct, NULL));
-	ATTACK_SECCOMP("open_by_handle_at", syscall(SYS_open_by_handle_at, AT_FDCWD, buf, O_RDONLY));
+	ATTACK_SECCOMP("open_by_handle_at",
+		       syscall(SYS_open_by_handle_at, AT_FDCWD, buf, O_RDONLY));
 	ATTACK_SECCOMP("ioctl(TIOCSTI) on stdin", ioctl(0, TIOCSTI, "x"));
 	ATTACK_SECCOMP("ioctl(TIOCSTI | 1<<32) on stdin",
 		       syscall(SYS_ioctl, 0, (unsigned long)TIOCSTI | (1UL << 32), "x"));

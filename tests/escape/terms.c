@@ -40,8 +40,8 @@ int main(int argc, char **argv)
 	}
 
 	/* controls: the devices every command needs */
-	static const char *const need[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/urandom",
-					    "/dev/random" };
+	static const char *const need[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/urandom",
+					   "/dev/random"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (open_dev(need[i], i < 3 ? O_RDWR : O_RDONLY) < 0) {
 			printf("ESCAPED: control failed: cannot open %s (%s)\n", need[i],

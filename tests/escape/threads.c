@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	if (inet_pton(AF_INET, addr, &proxy.sin_addr) != 1)
 		return 2;
 	for (int k = 0; k < n; k++) {
-		jobs[k] = (struct job){ .k = k };
+		jobs[k] = (struct job){.k = k};
 		if (pthread_create(&t[k], NULL, run, &jobs[k]) != 0)
 			return 2;
 	}

@@ -29,7 +29,7 @@
  * host's service), else -1. */
 static long reach(const char *path)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	char buf[8] = "";
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -117,7 +117,7 @@ static long send_datagram(const struct sockaddr_un *a)
 
 static int own_listener(const char *path)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int r = -1;
@@ -163,7 +163,8 @@ int main(int argc, char **argv)
 	if (host && allowed) {
 		race_allowed = allowed;
 		race_host = host;
-		ATTACK("a symlink swapped between the check and the connect", race(swap_link, true));
+		ATTACK("a symlink swapped between the check and the connect",
+		       race(swap_link, true));
 		ATTACK("the address swapped in memory during connect", race(swap_memory, false));
 	}
 	/* the supervisor reads the address: an oversized one, all path bytes,
@@ -178,7 +179,7 @@ int main(int argc, char **argv)
 			close(fd);
 	}
 	if (hostdg) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		snprintf(a.sun_path, sizeof(a.sun_path), "%s", hostdg);
 		ATTACK("a datagram to a host socket", send_datagram(&a));
 		/* one end of a datagram pair sends wherever sendto says */
@@ -191,7 +192,8 @@ int main(int argc, char **argv)
 		}
 		ATTACK("a datagram from a socketpair to a host socket", r < 0 ? -1 : 0);
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-			printf("ESCAPED: control failed: a stream socketpair (%s)\n", strerror(errno));
+			printf("ESCAPED: control failed: a stream socketpair (%s)\n",
+			       strerror(errno));
 			escapes++;
 		} else {
 			printf("ok: a stream socketpair\n");
@@ -201,13 +203,14 @@ int main(int argc, char **argv)
 	}
 
 	if (allowed) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		char buf[4] = "";
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		snprintf(a.sun_path, sizeof(a.sun_path), "%s", allowed);
 		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
 		    read(fd, buf, 2) != 2 || memcmp(buf, "OK", 2) != 0) {
-			printf("ESCAPED: control failed: the allowed socket (%s)\n", strerror(errno));
+			printf("ESCAPED: control failed: the allowed socket (%s)\n",
+			       strerror(errno));
 			escapes++;
 		} else {
 			printf("ok: the socket the policy names\n");
@@ -218,7 +221,7 @@ int main(int argc, char **argv)
 	 * name would be the host's, reachable from outside: refused */
 	const char *abs_listen = arg(argc, argv, "abstract_listen");
 	if (abs_listen && strcmp(abs_listen, "refused") == 0) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
 							    "rf-own-%d", getpid()));
@@ -233,7 +236,7 @@ int main(int argc, char **argv)
 		if (s >= 0)
 			close(s);
 	} else {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
 							    "rf-own-%d", getpid()));
@@ -252,7 +255,7 @@ int main(int argc, char **argv)
 	}
 	const char *abs_name = arg(argc, argv, "abstract");
 	if (abs_name) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
 							    "%s", abs_name));
@@ -266,7 +269,8 @@ int main(int argc, char **argv)
 		printf("ESCAPED: control failed: a listener of its own (%s)\n", strerror(errno));
 		escapes++;
 	} else {
-		printf("ok: listeners of its own in the working directory and the temporary directory\n");
+		printf("ok: listeners of its own in the working directory and the temporary "
+		       "directory\n");
 	}
 	ESCAPE_DONE();
 }

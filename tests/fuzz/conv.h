@@ -27,8 +27,8 @@ struct conv {
 	int client; /* our end of the client's socketpair; -1 once closed */
 	int listen; /* the upstream's listening socket */
 	uint16_t port;
-	int up; /* the upstream's side of the dialled connection: -1 before,
-		 * -2 once the test closed it */
+	int up;		   /* the upstream's side of the dialled connection: -1 before,
+			    * -2 once the test closed it */
 	char events[8192]; /* "EVENT REASON\n" for each audit event */
 	size_t events_len;
 };
@@ -55,8 +55,8 @@ static long conv_now(void)
  * plus EXTRA, and one client on it.  0, or -errno. */
 static int conv_open(struct conv *cv, const char *extra)
 {
-	struct netproxy_hooks hooks = { .event = conv_event, .ud = cv };
-	struct policy_error err = { 0 };
+	struct netproxy_hooks hooks = {.event = conv_event, .ud = cv};
+	struct policy_error err = {0};
 	char text[1024];
 	int sv[2], r;
 
@@ -104,7 +104,7 @@ static void conv_run(struct conv *cv, int ms, int fd)
 	long end = conv_now() + ms;
 
 	do {
-		struct pollfd pf[2] = { { netproxy_fd(cv->np), POLLIN, 0 }, { fd, POLLIN, 0 } };
+		struct pollfd pf[2] = {{netproxy_fd(cv->np), POLLIN, 0}, {fd, POLLIN, 0}};
 		netproxy_dispatch(cv->np);
 		if (cv->up == -1)
 			cv->up = accept4(cv->listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);

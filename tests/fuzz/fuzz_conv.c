@@ -19,10 +19,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char host_rule[32]; /* up.test:PORT, set at each run */
-static struct policy_item hosts_items[] = { { .value = host_rule } };
-static struct policy_list hosts = { hosts_items, 1, 1 };
+static struct policy_item hosts_items[] = {{.value = host_rule}};
+static struct policy_list hosts = {hosts_items, 1, 1};
 static const struct netproxy_credential creds[] = {
-	{ "k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret-k", 8, &hosts, true },
+    {"k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret-k", 8, &hosts, true},
 };
 
 /* The client's bytes with the port put in: their length. */
@@ -54,7 +54,7 @@ static void rounds(struct conv *cv, int n, const uint8_t *up, size_t up_len, boo
 
 	for (int i = 0; i < n && !closed; i++) {
 		ssize_t r;
-		struct pollfd pf = { netproxy_fd(cv->np), POLLIN, 0 };
+		struct pollfd pf = {netproxy_fd(cv->np), POLLIN, 0};
 		netproxy_dispatch(cv->np);
 		if (cv->up == -1)
 			cv->up = accept4(cv->listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -93,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	cl = expand(data + 2, n, cv.port, client, sizeof(client));
 	{
-		struct nx_decider d = { .p = cv.p, .creds = creds, .n_creds = 1 };
-		struct nx_names names = { 0 };
+		struct nx_decider d = {.p = cv.p, .creds = creds, .n_creds = 1};
+		struct nx_names names = {0};
 		struct nx_dns_result res;
 		uint8_t *q = malloc(cl ? cl : 1), out[512];
 		memcpy(q, client, cl);

@@ -12,11 +12,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct policy_item hosts_items[] = { { .value = "good.test" } };
-static struct policy_list hosts = { hosts_items, 1, 1 };
+static struct policy_item hosts_items[] = {{.value = "good.test"}};
+static struct policy_list hosts = {hosts_items, 1, 1};
 static const struct nx_cred creds[] = {
-	{ "a", "ringfence_a_AAAAAAAAAAAAAAAA", 28, "secret-a", 8, &hosts },
-	{ "b", "ringfence_b_BBBBBBBBBBBBBBBB", 28, "s b", 3, &hosts },
+    {"a", "ringfence_a_AAAAAAAAAAAAAAAA", 28, "secret-a", 8, &hosts},
+    {"b", "ringfence_b_BBBBBBBBBBBBBBBB", 28, "s b", 3, &hosts},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nx_parse_response(buf, size, size & 1, resp, &why) == NX_PARSE_OK &&
 	    resp->head_len > size)
 		abort();
-	struct nx_chunk c = { 0 };
+	struct nx_chunk c = {0};
 	bool done;
 	long n = nx_chunk_feed(&c, buf, size, &done);
 	if (n > (long)size)
@@ -62,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct nx_cred_ctx x;
 		size_t on;
 		nx_cred_ctx_init(&x, creds, 2, (size & 2) ? "good.test" : "evil.test", 443);
-		int rr = nx_cred_field(&x, (enum nx_cred_where)w, buf, size, out, 4 * size + 64, &on);
+		int rr =
+		    nx_cred_field(&x, (enum nx_cred_where)w, buf, size, out, 4 * size + 64, &on);
 		if (rr > 0 && on > 4 * size + 64)
 			abort();
 		if (rr == -EACCES && !x.blocked)

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = malloc(size + 1);
 	struct policy *p = NULL;
 	struct policy_error err;
-	struct policy_vars vars = { .cwd = "/cwd", .home = "/home/u", .getenv = env };
+	struct policy_vars vars = {.cwd = "/cwd", .home = "/home/u", .getenv = env};
 
 	if (!text)
 		return 0;

@@ -57,16 +57,18 @@ static void test_json_string_is_always_valid_utf8(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "plain", "\"plain\"" },
-		{ "q\"b\\", "\"q\\\"b\\\\\"" },
-		{ "\x01\x7f", "\"\\u0001\\u007f\"" },
-		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
-		{ "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"" },
-		{ "a\xff" "b", "\"a\\ufffdb\"" },
-		{ "\xc3", "\"\\ufffd\"" },                    /* cut short */
-		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },      /* overlong '/' */
-		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" }, /* a surrogate */
-		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" }, /* > U+10FFFF */
+	    {"plain", "\"plain\""},
+	    {"q\"b\\", "\"q\\\"b\\\\\""},
+	    {"\x01\x7f", "\"\\u0001\\u007f\""},
+	    {"caf\xc3\xa9", "\"caf\xc3\xa9\""},
+	    {"\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""},
+	    {"a\xff"
+	     "b",
+	     "\"a\\ufffdb\""},
+	    {"\xc3", "\"\\ufffd\""},				      /* cut short */
+	    {"\xc0\xaf", "\"\\ufffd\\ufffd\""},			      /* overlong '/' */
+	    {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},	      /* a surrogate */
+	    {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* > U+10FFFF */
 	};
 	char buf[128];
 	(void)state;
@@ -110,9 +112,9 @@ static void test_long_event_is_marked_not_cut(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_network_events_are_rate_limited),
-		cmocka_unit_test(test_json_string_is_always_valid_utf8),
-		cmocka_unit_test(test_long_event_is_marked_not_cut),
+	    cmocka_unit_test(test_network_events_are_rate_limited),
+	    cmocka_unit_test(test_json_string_is_always_valid_utf8),
+	    cmocka_unit_test(test_long_event_is_marked_not_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

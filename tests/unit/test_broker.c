@@ -86,7 +86,7 @@ static void test_a_thread_is_resolved_to_its_fd_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_a_thread_is_resolved_to_its_fd_table),
+	    cmocka_unit_test(test_a_thread_is_resolved_to_its_fd_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

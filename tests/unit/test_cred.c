@@ -14,20 +14,22 @@
 
 #include "../../netproxy/netproxy_internal.h"
 
-#define PH_GH "ringfence_github_AAAAAAAAAAAAAAAAAAAAAAAA"
-#define PH_NPM "ringfence_npm_BBBBBBBBBBBBBBBBBBBBBBBB"
-#define SECRET_GH "ghp_s3cret"
+#define PH_GH	   "ringfence_github_AAAAAAAAAAAAAAAAAAAAAAAA"
+#define PH_NPM	   "ringfence_npm_BBBBBBBBBBBBBBBBBBBBBBBB"
+#define SECRET_GH  "ghp_s3cret"
 #define SECRET_NPM "npm_other_secret_value"
 
-static struct policy_item gh_items[] = { { .value = "api.github.com" },
-					 { .value = "*.githubusercontent.com" } };
-static struct policy_item npm_items[] = { { .value = "registry.example.org" } };
-static struct policy_list gh_hosts = { gh_items, 2, 2 };
-static struct policy_list npm_hosts = { npm_items, 1, 1 };
+static struct policy_item gh_items[] = {{.value = "api.github.com"},
+					{.value = "*.githubusercontent.com"}};
+static struct policy_item npm_items[] = {{.value = "registry.example.org"}};
+static struct policy_list gh_hosts = {gh_items, 2, 2};
+static struct policy_list npm_hosts = {npm_items, 1, 1};
 
 static const struct nx_cred creds[] = {
-	{ "github", PH_GH, sizeof(PH_GH) - 1, SECRET_GH, sizeof(SECRET_GH) - 1, &gh_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
-	{ "npm", PH_NPM, sizeof(PH_NPM) - 1, SECRET_NPM, sizeof(SECRET_NPM) - 1, &npm_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+    {"github", PH_GH, sizeof(PH_GH) - 1, SECRET_GH, sizeof(SECRET_GH) - 1, &gh_hosts, false,
+     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
+    {"npm", PH_NPM, sizeof(PH_NPM) - 1, SECRET_NPM, sizeof(SECRET_NPM) - 1, &npm_hosts, false,
+     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
 };
 
 struct rw {
@@ -162,7 +164,8 @@ static void test_rewrite_bound(void **state)
 
 	/* replacement is exact: another case is not the placeholder (and,
 	 * going to a bound host, not refused either) */
-	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER, "ringfence_GITHUB_AAAAAAAAAAAAAAAAAAAAAAAA");
+	rewrite(&w, "api.github.com", 443, NX_CRED_HEADER,
+		"ringfence_GITHUB_AAAAAAAAAAAAAAAAAAAAAAAA");
 	assert_int_equal(w.ret, 0);
 
 	/* a placeholder split over two header lines is two fields: neither
@@ -220,23 +223,23 @@ static void test_rewrite_refused(void **state)
 		const char *blocked;
 		enum nx_cred_where blocked_where;
 	} cases[] = {
-		/* another host */
-		{ "evil.test", NX_CRED_HEADER, "Bearer " PH_GH, "github", NX_CRED_HEADER },
-		{ "evil.test", NX_CRED_TARGET, "/?t=" PH_GH, "github", NX_CRED_TARGET },
-		/* case changed, percent-encoded */
-		{ "evil.test", NX_CRED_HEADER, "RINGFENCE_GITHUB_aaaaaaaaaaaaaaaaaaaaaaaa", "github",
-		  NX_CRED_HEADER },
-		{ "evil.test", NX_CRED_TARGET, "/?t=%72ingfence%5Fgithub_AAAAAAAAAAAAAAAAAAAAAAAA",
-		  "github", NX_CRED_TARGET },
-		/* inside Basic */
-		{ "evil.test", NX_CRED_HEADER_AUTH,
-		  "Basic eDpyaW5nZmVuY2VfZ2l0aHViX0FBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQQ==", "github",
-		  NX_CRED_BASIC },
-		/* one credential's placeholder to another credential's host */
-		{ "registry.example.org", NX_CRED_HEADER, "Bearer " PH_GH, "github", NX_CRED_HEADER },
-		{ "api.github.com", NX_CRED_HEADER, "x " PH_GH " " PH_NPM, "npm", NX_CRED_HEADER },
-		/* the right host on the wrong port */
-		{ "api.github.com:8443", NX_CRED_HEADER, PH_GH, "github", NX_CRED_HEADER },
+	    /* another host */
+	    {"evil.test", NX_CRED_HEADER, "Bearer " PH_GH, "github", NX_CRED_HEADER},
+	    {"evil.test", NX_CRED_TARGET, "/?t=" PH_GH, "github", NX_CRED_TARGET},
+	    /* case changed, percent-encoded */
+	    {"evil.test", NX_CRED_HEADER, "RINGFENCE_GITHUB_aaaaaaaaaaaaaaaaaaaaaaaa", "github",
+	     NX_CRED_HEADER},
+	    {"evil.test", NX_CRED_TARGET, "/?t=%72ingfence%5Fgithub_AAAAAAAAAAAAAAAAAAAAAAAA",
+	     "github", NX_CRED_TARGET},
+	    /* inside Basic */
+	    {"evil.test", NX_CRED_HEADER_AUTH,
+	     "Basic eDpyaW5nZmVuY2VfZ2l0aHViX0FBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQQ==", "github",
+	     NX_CRED_BASIC},
+	    /* one credential's placeholder to another credential's host */
+	    {"registry.example.org", NX_CRED_HEADER, "Bearer " PH_GH, "github", NX_CRED_HEADER},
+	    {"api.github.com", NX_CRED_HEADER, "x " PH_GH " " PH_NPM, "npm", NX_CRED_HEADER},
+	    /* the right host on the wrong port */
+	    {"api.github.com:8443", NX_CRED_HEADER, PH_GH, "github", NX_CRED_HEADER},
 	};
 
 	(void)state;
@@ -263,7 +266,8 @@ static void test_rewrite_refused(void **state)
 static void test_unsafe_secret_in_target(void **state)
 {
 	static const struct nx_cred spaced[] = {
-		{ "sp", PH_GH, sizeof(PH_GH) - 1, "a b", 3, &gh_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+	    {"sp", PH_GH, sizeof(PH_GH) - 1, "a b", 3, &gh_hosts, false, POLICY_INJECT_REPLACE,
+	     NULL, false, NULL, 0, 0},
 	};
 	struct nx_cred_ctx x;
 	char out[256];
@@ -277,9 +281,8 @@ static void test_unsafe_secret_in_target(void **state)
 			 -EACCES);
 	assert_true(x.unsafe);
 	nx_cred_ctx_init(&x, spaced, 1, "api.github.com", 443);
-	assert_int_equal(nx_cred_field(&x, NX_CRED_HEADER, PH_GH, strlen(PH_GH), out, sizeof(out),
-				       &n),
-			 1);
+	assert_int_equal(
+	    nx_cred_field(&x, NX_CRED_HEADER, PH_GH, strlen(PH_GH), out, sizeof(out), &n), 1);
 }
 
 static void test_find(void **state)
@@ -294,9 +297,9 @@ static void test_find(void **state)
 
 static void test_base64(void **state)
 {
-	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-	static const char *const enc[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-					   "Zm9vYmFy" };
+	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const enc[] = {"",	      "Zg==",	  "Zm8=",    "Zm9v",
+					  "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 	char buf[64];
 
 	(void)state;
@@ -311,7 +314,7 @@ static void test_base64(void **state)
 	assert_int_equal(nx_base64_decode("Zm9v!", 5, buf, sizeof(buf)), -1);
 	assert_int_equal(nx_base64_decode("Zh==", 4, buf, sizeof(buf)), -1); /* non-zero pad bits */
 	assert_int_equal(nx_base64_decode("Z", 1, buf, sizeof(buf)), -1);
-	assert_int_equal(nx_base64_decode("Zm9vYmFy", 8, buf, 3), -1);	       /* no room */
+	assert_int_equal(nx_base64_decode("Zm9vYmFy", 8, buf, 3), -1); /* no room */
 	assert_int_equal(nx_base64_decode("Zm9v", 4, buf, sizeof(buf)), 3);
 }
 
@@ -330,10 +333,10 @@ static size_t hello(uint8_t *out, const char *name, size_t split)
 	hs[n++] = 3;
 	memset(hs + n, 0x11, 32);
 	n += 32;
-	hs[n++] = 0;			   /* session id */
-	hs[n++] = 0, hs[n++] = 2;	   /* cipher suites */
+	hs[n++] = 0;		  /* session id */
+	hs[n++] = 0, hs[n++] = 2; /* cipher suites */
 	hs[n++] = 0x13, hs[n++] = 0x01;
-	hs[n++] = 1, hs[n++] = 0;	   /* compression */
+	hs[n++] = 1, hs[n++] = 0; /* compression */
 	ext_at = n;
 	n += 2;
 	if (name) {
@@ -409,34 +412,34 @@ static void test_first_bytes(void **state)
 		bool final;
 		enum nx_stream want;
 	} cases[] = {
-		{ "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, false, NX_STREAM_HTTP },
-		{ "POST /x HTTP/1.0\r\n", 0, false, NX_STREAM_HTTP },
-		{ "\r\n\r\nGET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP }, /* empty lines first */
-		{ "get / http/1.1\r\n", 0, false, NX_STREAM_HTTP },	   /* any case */
-		{ "GET  /  HTTP/1.1\n", 0, false, NX_STREAM_HTTP },	   /* bare LF, spaces */
-		{ "M-SEARCH * HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP },
-		{ "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, false, NX_STREAM_HTTP },
-		{ "GET / HTTP/1.1", 0, false, NX_STREAM_MORE },		   /* line not ended */
-		{ "GET / HTTP/1.1", 0, true, NX_STREAM_HTTP },
-		{ "GET", 0, false, NX_STREAM_MORE },
-		{ "\r\n", 0, false, NX_STREAM_MORE },
-		{ "", 0, false, NX_STREAM_MORE },
-		{ "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", 0, false, NX_STREAM_OTHER },
-		{ "SSH-2.0-OpenSSH_9.2p1", 0, false, NX_STREAM_MORE },
-		{ "EHLO mail.example.com\r\n", 0, false, NX_STREAM_OTHER },
-		{ "*1\r\n$4\r\nPING\r\n", 0, false, NX_STREAM_OTHER },
-		{ "GET /\r\n", 0, false, NX_STREAM_OTHER }, /* HTTP/0.9: no headers, no Host */
-		{ "\x00\x00\x00\x08\x04\xd2\x16\x2f", 8, false, NX_STREAM_OTHER }, /* binary */
-		/* whitespace a lenient server skips before the request line */
-		{ " GET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP },
-		{ "\tGET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP },
-		{ "\x0b\x0c GET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP },
-		{ " \r\n GET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP },
-		{ " GET / HTTP/1.1", 0, false, NX_STREAM_MORE },
-		{ " \x01\x02", 0, false, NX_STREAM_OTHER }, /* binary after a blank */
-		{ "\x16\x03\x01\x00", 0, false, NX_STREAM_MORE }, /* a ClientHello's start */
-		{ "\x16\x03\x01\x00", 0, true, NX_STREAM_TLS_BAD },
-		{ "\x16GET / HTTP/1.1\r\n", 0, false, NX_STREAM_TLS_BAD },
+	    {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, false, NX_STREAM_HTTP},
+	    {"POST /x HTTP/1.0\r\n", 0, false, NX_STREAM_HTTP},
+	    {"\r\n\r\nGET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP}, /* empty lines first */
+	    {"get / http/1.1\r\n", 0, false, NX_STREAM_HTTP},	      /* any case */
+	    {"GET  /  HTTP/1.1\n", 0, false, NX_STREAM_HTTP},	      /* bare LF, spaces */
+	    {"M-SEARCH * HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP},
+	    {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, false, NX_STREAM_HTTP},
+	    {"GET / HTTP/1.1", 0, false, NX_STREAM_MORE}, /* line not ended */
+	    {"GET / HTTP/1.1", 0, true, NX_STREAM_HTTP},
+	    {"GET", 0, false, NX_STREAM_MORE},
+	    {"\r\n", 0, false, NX_STREAM_MORE},
+	    {"", 0, false, NX_STREAM_MORE},
+	    {"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", 0, false, NX_STREAM_OTHER},
+	    {"SSH-2.0-OpenSSH_9.2p1", 0, false, NX_STREAM_MORE},
+	    {"EHLO mail.example.com\r\n", 0, false, NX_STREAM_OTHER},
+	    {"*1\r\n$4\r\nPING\r\n", 0, false, NX_STREAM_OTHER},
+	    {"GET /\r\n", 0, false, NX_STREAM_OTHER}, /* HTTP/0.9: no headers, no Host */
+	    {"\x00\x00\x00\x08\x04\xd2\x16\x2f", 8, false, NX_STREAM_OTHER}, /* binary */
+	    /* whitespace a lenient server skips before the request line */
+	    {" GET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP},
+	    {"\tGET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP},
+	    {"\x0b\x0c GET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP},
+	    {" \r\n GET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP},
+	    {" GET / HTTP/1.1", 0, false, NX_STREAM_MORE},
+	    {" \x01\x02", 0, false, NX_STREAM_OTHER},	    /* binary after a blank */
+	    {"\x16\x03\x01\x00", 0, false, NX_STREAM_MORE}, /* a ClientHello's start */
+	    {"\x16\x03\x01\x00", 0, true, NX_STREAM_TLS_BAD},
+	    {"\x16GET / HTTP/1.1\r\n", 0, false, NX_STREAM_TLS_BAD},
 	};
 	uint8_t buf[4096];
 	char sni[NX_HOST_MAX];
@@ -446,7 +449,7 @@ static void test_first_bytes(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].bytes);
 		enum nx_stream got =
-			nx_first_bytes((const uint8_t *)cases[i].bytes, len, cases[i].final, sni);
+		    nx_first_bytes((const uint8_t *)cases[i].bytes, len, cases[i].final, sni);
 		if (got != cases[i].want)
 			fail_msg("case %zu: %d, expected %d", i, got, cases[i].want);
 	}
@@ -487,13 +490,13 @@ static void test_origin_request(void **state)
 	assert_int_equal(r->port, 8443);
 
 	static const char *const bad[] = {
-		"GET / HTTP/1.1\r\n\r\n",					  /* no Host */
-		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",			  /* Host twice */
-		"GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n",			  /* absolute */
-		"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",			  /* CONNECT */
-		"GET / HTTP/1.1\r\nHost: user@a\r\n\r\n",			  /* userinfo */
-		"TRACE / HTTP/1.1\r\nHost: a\r\n\r\n",
-		"GET /#x HTTP/1.1\r\nHost: a\r\n\r\n",
+	    "GET / HTTP/1.1\r\n\r\n",			    /* no Host */
+	    "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", /* Host twice */
+	    "GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n",    /* absolute */
+	    "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",    /* CONNECT */
+	    "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n",	    /* userinfo */
+	    "TRACE / HTTP/1.1\r\nHost: a\r\n\r\n",
+	    "GET /#x HTTP/1.1\r\nHost: a\r\n\r\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (nx_parse_origin_request(bad[i], strlen(bad[i]), 443, r, &status, &why) !=
@@ -508,8 +511,8 @@ static void test_origin_request(void **state)
 /* ---- inject = and require = -------------------------------------------- */
 
 #define PH_M "ringfence_mode_CCCCCCCCCCCCCCCCCCCCCCCC"
-static struct policy_item m_items[] = { { .value = "api.example.com" } };
-static struct policy_list m_hosts = { m_items, 1, 1 };
+static struct policy_item m_items[] = {{.value = "api.example.com"}};
+static struct policy_list m_hosts = {m_items, 1, 1};
 
 /* One credential of MODE (ARG) bound to api.example.com, secret "s e/c". */
 static void mode_rewrite(struct rw *w, enum policy_inject mode, const char *arg, bool require,
@@ -518,8 +521,8 @@ static void mode_rewrite(struct rw *w, enum policy_inject mode, const char *arg,
 	static struct nx_cred one[1];
 	size_t n = 0;
 
-	one[0] = (struct nx_cred){ "mode", PH_M, sizeof(PH_M) - 1, "s e/c", 5, &m_hosts, false,
-				   mode, arg, require, NULL, 0, 0 };
+	one[0] = (struct nx_cred){"mode", PH_M, sizeof(PH_M) - 1, "s e/c", 5, &m_hosts, false,
+				  mode,	  arg,	require,	  NULL,	   0, 0};
 	nx_cred_ctx_init(&w->x, one, 1, "api.example.com", 443);
 	w->x.field_name = name;
 	w->x.field_name_len = name ? strlen(name) : 0;
@@ -537,21 +540,23 @@ static void test_inject_modes_write_their_place(void **state)
 		enum nx_cred_where where;
 		const char *in, *out;
 	} t[] = {
-		{ POLICY_INJECT_HEADER, "X-Api-Key", "x-api-key", NX_CRED_HEADER, PH_M, "s e/c" },
-		{ POLICY_INJECT_HEADER, "X-Api-Key", "X-Api-Key", NX_CRED_HEADER, "Key " PH_M,
-		  "Key s e/c" },
-		{ POLICY_INJECT_BEARER, NULL, "Authorization", NX_CRED_HEADER_AUTH, "token " PH_M,
-		  "Bearer s e/c" },
-		/* base64("u:" PH_M): the client's Basic, sent as Bearer */
-		{ POLICY_INJECT_BEARER, NULL, "Authorization", NX_CRED_HEADER_AUTH,
-		  "Basic dTpyaW5nZmVuY2VfbW9kZV9DQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0ND", "Bearer s e/c" },
-		/* base64("api:s e/c"), base64("s e/c:") */
-		{ POLICY_INJECT_BASIC_PASSWORD, "api", "Authorization", NX_CRED_HEADER_AUTH,
-		  "Bearer " PH_M, "Basic YXBpOnMgZS9j" },
-		{ POLICY_INJECT_BASIC_USER, NULL, "Authorization", NX_CRED_HEADER_AUTH, PH_M,
-		  "Basic cyBlL2M6" },
-		{ POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET, "/v1?a=" "1&key=" PH_M "&b=2",
-		  "/v1?a=1&key=s%20e%2Fc&b=2" },
+	    {POLICY_INJECT_HEADER, "X-Api-Key", "x-api-key", NX_CRED_HEADER, PH_M, "s e/c"},
+	    {POLICY_INJECT_HEADER, "X-Api-Key", "X-Api-Key", NX_CRED_HEADER, "Key " PH_M,
+	     "Key s e/c"},
+	    {POLICY_INJECT_BEARER, NULL, "Authorization", NX_CRED_HEADER_AUTH, "token " PH_M,
+	     "Bearer s e/c"},
+	    /* base64("u:" PH_M): the client's Basic, sent as Bearer */
+	    {POLICY_INJECT_BEARER, NULL, "Authorization", NX_CRED_HEADER_AUTH,
+	     "Basic dTpyaW5nZmVuY2VfbW9kZV9DQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0ND", "Bearer s e/c"},
+	    /* base64("api:s e/c"), base64("s e/c:") */
+	    {POLICY_INJECT_BASIC_PASSWORD, "api", "Authorization", NX_CRED_HEADER_AUTH,
+	     "Bearer " PH_M, "Basic YXBpOnMgZS9j"},
+	    {POLICY_INJECT_BASIC_USER, NULL, "Authorization", NX_CRED_HEADER_AUTH, PH_M,
+	     "Basic cyBlL2M6"},
+	    {POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET,
+	     "/v1?a="
+	     "1&key=" PH_M "&b=2",
+	     "/v1?a=1&key=s%20e%2Fc&b=2"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		mode_rewrite(&w, t[i].mode, t[i].arg, false, t[i].where, t[i].name, t[i].in);
@@ -571,26 +576,27 @@ static void test_inject_modes_refuse_other_places(void **state)
 		enum nx_cred_where where;
 		const char *in;
 	} t[] = {
-		{ POLICY_INJECT_HEADER, "X-Api-Key", "X-Other", NX_CRED_HEADER, PH_M },
-		{ POLICY_INJECT_HEADER, "X-Api-Key", NULL, NX_CRED_TARGET, "/?q=" PH_M },
-		{ POLICY_INJECT_HEADER, "X-Api-Key", "Authorization", NX_CRED_HEADER_AUTH,
-		  "Bearer " PH_M },
-		/* in its place, but not as written: another letter case */
-		{ POLICY_INJECT_HEADER, "X-Api-Key", "X-Api-Key", NX_CRED_HEADER,
-		  "RINGFENCE_MODE_CCCCCCCCCCCCCCCCCCCCCCCC" },
-		{ POLICY_INJECT_BEARER, NULL, "X-Api-Key", NX_CRED_HEADER, PH_M },
-		{ POLICY_INJECT_BEARER, NULL, NULL, NX_CRED_TARGET, "/" PH_M },
-		{ POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET, "/" PH_M "?key=x" },
-		{ POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET, "/?keys=" PH_M },
-		{ POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET, "/?key=x%72ingfence_mode_CCCCCCCCCCCCCCCCCCCCCCCC" },
-		{ POLICY_INJECT_QUERY, "key", "X-Key", NX_CRED_HEADER, PH_M },
+	    {POLICY_INJECT_HEADER, "X-Api-Key", "X-Other", NX_CRED_HEADER, PH_M},
+	    {POLICY_INJECT_HEADER, "X-Api-Key", NULL, NX_CRED_TARGET, "/?q=" PH_M},
+	    {POLICY_INJECT_HEADER, "X-Api-Key", "Authorization", NX_CRED_HEADER_AUTH,
+	     "Bearer " PH_M},
+	    /* in its place, but not as written: another letter case */
+	    {POLICY_INJECT_HEADER, "X-Api-Key", "X-Api-Key", NX_CRED_HEADER,
+	     "RINGFENCE_MODE_CCCCCCCCCCCCCCCCCCCCCCCC"},
+	    {POLICY_INJECT_BEARER, NULL, "X-Api-Key", NX_CRED_HEADER, PH_M},
+	    {POLICY_INJECT_BEARER, NULL, NULL, NX_CRED_TARGET, "/" PH_M},
+	    {POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET, "/" PH_M "?key=x"},
+	    {POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET, "/?keys=" PH_M},
+	    {POLICY_INJECT_QUERY, "key", NULL, NX_CRED_TARGET,
+	     "/?key=x%72ingfence_mode_CCCCCCCCCCCCCCCCCCCCCCCC"},
+	    {POLICY_INJECT_QUERY, "key", "X-Key", NX_CRED_HEADER, PH_M},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		mode_rewrite(&w, t[i].mode, t[i].arg, false, t[i].where, t[i].name, t[i].in);
 		assert_int_equal(w.ret, -EACCES);
 		assert_non_null(w.x.blocked);
 		assert_int_equal(w.x.injected[NX_CRED_HEADER] | w.x.injected[NX_CRED_TARGET] |
-					 w.x.injected[NX_CRED_BASIC],
+				     w.x.injected[NX_CRED_BASIC],
 				 0);
 	}
 }
@@ -624,21 +630,21 @@ static void test_pct_encode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_binding),
-		cmocka_unit_test(test_trust_files_reach_the_bundle),
-		cmocka_unit_test(test_rewrite_bound),
-		cmocka_unit_test(test_rewrite_basic),
-		cmocka_unit_test(test_rewrite_refused),
-		cmocka_unit_test(test_unsafe_secret_in_target),
-		cmocka_unit_test(test_find),
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_client_hello),
-		cmocka_unit_test(test_first_bytes),
-		cmocka_unit_test(test_origin_request),
-		cmocka_unit_test(test_inject_modes_write_their_place),
-		cmocka_unit_test(test_inject_modes_refuse_other_places),
-		cmocka_unit_test(test_require_names_the_missing_credential),
-		cmocka_unit_test(test_pct_encode),
+	    cmocka_unit_test(test_binding),
+	    cmocka_unit_test(test_trust_files_reach_the_bundle),
+	    cmocka_unit_test(test_rewrite_bound),
+	    cmocka_unit_test(test_rewrite_basic),
+	    cmocka_unit_test(test_rewrite_refused),
+	    cmocka_unit_test(test_unsafe_secret_in_target),
+	    cmocka_unit_test(test_find),
+	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_client_hello),
+	    cmocka_unit_test(test_first_bytes),
+	    cmocka_unit_test(test_origin_request),
+	    cmocka_unit_test(test_inject_modes_write_their_place),
+	    cmocka_unit_test(test_inject_modes_refuse_other_places),
+	    cmocka_unit_test(test_require_names_the_missing_credential),
+	    cmocka_unit_test(test_pct_encode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,30 +15,32 @@
 
 #include "../../netproxy/netproxy_internal.h"
 
-#define PH_GH "ringfence_github_AAAAAAAAAAAAAAAAAAAAAAAA"
+#define PH_GH	 "ringfence_github_AAAAAAAAAAAAAAAAAAAAAAAA"
 #define PH_OTHER "ringfence_other_BBBBBBBBBBBBBBBBBBBBBBBB"
 
-static struct policy_item gh_items[] = { { .value = "api.github.com" } };
-static struct policy_item other_items[] = { { .value = "other.example" } };
-static struct policy_list gh_hosts = { gh_items, 1, 1 };
-static struct policy_list other_hosts = { other_items, 1, 1 };
+static struct policy_item gh_items[] = {{.value = "api.github.com"}};
+static struct policy_item other_items[] = {{.value = "other.example"}};
+static struct policy_list gh_hosts = {gh_items, 1, 1};
+static struct policy_list other_hosts = {other_items, 1, 1};
 static const struct nx_cred creds[] = {
-	{ "github", PH_GH, sizeof(PH_GH) - 1, "ghp_s3cret", 10, &gh_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
-	{ "other", PH_OTHER, sizeof(PH_OTHER) - 1, "other_s3cret", 12, &other_hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+    {"github", PH_GH, sizeof(PH_GH) - 1, "ghp_s3cret", 10, &gh_hosts, false, POLICY_INJECT_REPLACE,
+     NULL, false, NULL, 0, 0},
+    {"other", PH_OTHER, sizeof(PH_OTHER) - 1, "other_s3cret", 12, &other_hosts, false,
+     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
 };
 
 static const char policy_text[] =
-	"[network]\nmode = proxy\n"
-	"allow = *.github.com github.com db.example:5432 nosni.example mail.example:25\n"
-	"deny = gist.github.com\n"
-	"allow_cidr = 10.20.0.0/16 192.0.2.7\n"
-	"allow_no_sni = nosni.example\n"
-	"server_first = mail.example:25\n";
+    "[network]\nmode = proxy\n"
+    "allow = *.github.com github.com db.example:5432 nosni.example mail.example:25\n"
+    "deny = gist.github.com\n"
+    "allow_cidr = 10.20.0.0/16 192.0.2.7\n"
+    "allow_no_sni = nosni.example\n"
+    "server_first = mail.example:25\n";
 
 static struct policy *load(const char *text)
 {
 	struct policy *p = NULL;
-	struct policy_error err = { 0 };
+	struct policy_error err = {0};
 
 	if (policy_load_string("t.ini", text, NULL, &p, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -59,33 +61,34 @@ static void test_target(void **state)
 		const char *hint; /* a part of it */
 		int cred;	  /* the credential refused for a placeholder in the name, or -1 */
 	} cases[] = {
-		{ "api.github.com", NX_HOST_NAME, NULL, 443, true, HINT_NONE, "", -1 },
-		{ "github.com", NX_HOST_NAME, NULL, 80, true, HINT_NONE, "", -1 },
-		{ "github.com", NX_HOST_NAME, NULL, 22, false, HINT_ALLOW,
-		  "add github.com:22 to [network] allow", -1 },
-		{ "evil.test", NX_HOST_NAME, NULL, 443, false, HINT_ALLOW,
-		  "add evil.test to [network] allow", -1 },
-		{ "gist.github.com", NX_HOST_NAME, NULL, 443, false, HINT_DENY,
-		  "remove the deny rule", -1 },
-		{ "db.example", NX_HOST_NAME, NULL, 5432, true, HINT_NONE, "", -1 },
-		{ "db.example", NX_HOST_NAME, NULL, 443, false, HINT_ALLOW, "add db.example to", -1 },
-		{ "10.20.3.4", NX_HOST_V4, "10.20.3.4", 443, true, HINT_NONE, "", -1 },
-		{ "10.21.3.4", NX_HOST_V4, "10.21.3.4", 443, false, HINT_CIDR, "connect by name", -1 },
-		{ "::1", NX_HOST_V6, "::1", 443, false, HINT_CIDR, "allow_cidr", -1 },
-		/* a placeholder in a name would leave by DNS, bound host or not */
-		{ PH_GH ".github.com", NX_HOST_NAME, NULL, 443, false, HINT_NONE, "", 0 },
-		{ "x" PH_OTHER ".evil.test", NX_HOST_NAME, NULL, 443, false, HINT_NONE, "", 1 },
+	    {"api.github.com", NX_HOST_NAME, NULL, 443, true, HINT_NONE, "", -1},
+	    {"github.com", NX_HOST_NAME, NULL, 80, true, HINT_NONE, "", -1},
+	    {"github.com", NX_HOST_NAME, NULL, 22, false, HINT_ALLOW,
+	     "add github.com:22 to [network] allow", -1},
+	    {"evil.test", NX_HOST_NAME, NULL, 443, false, HINT_ALLOW,
+	     "add evil.test to [network] allow", -1},
+	    {"gist.github.com", NX_HOST_NAME, NULL, 443, false, HINT_DENY, "remove the deny rule",
+	     -1},
+	    {"db.example", NX_HOST_NAME, NULL, 5432, true, HINT_NONE, "", -1},
+	    {"db.example", NX_HOST_NAME, NULL, 443, false, HINT_ALLOW, "add db.example to", -1},
+	    {"10.20.3.4", NX_HOST_V4, "10.20.3.4", 443, true, HINT_NONE, "", -1},
+	    {"10.21.3.4", NX_HOST_V4, "10.21.3.4", 443, false, HINT_CIDR, "connect by name", -1},
+	    {"::1", NX_HOST_V6, "::1", 443, false, HINT_CIDR, "allow_cidr", -1},
+	    /* a placeholder in a name would leave by DNS, bound host or not */
+	    {PH_GH ".github.com", NX_HOST_NAME, NULL, 443, false, HINT_NONE, "", 0},
+	    {"x" PH_OTHER ".evil.test", NX_HOST_NAME, NULL, 443, false, HINT_NONE, "", 1},
 	};
 	struct policy *p = load(policy_text);
-	struct nx_decider d = { .p = p, .creds = creds, .n_creds = 2 };
+	struct nx_decider d = {.p = p, .creds = creds, .n_creds = 2};
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct nx_target t;
-		uint8_t a[16] = { 0 };
+		uint8_t a[16] = {0};
 		bool allowed;
 		if (cases[i].addr)
-			inet_pton(cases[i].kind == NX_HOST_V4 ? AF_INET : AF_INET6, cases[i].addr, a);
+			inet_pton(cases[i].kind == NX_HOST_V4 ? AF_INET : AF_INET6, cases[i].addr,
+				  a);
 		nx_decide_target(&d, cases[i].kind, cases[i].host, a, cases[i].port, &t);
 		allowed = !t.cred && t.v.allow;
 		if (allowed != cases[i].allow)
@@ -105,7 +108,7 @@ static void test_target(void **state)
 	d.n_creds = 0;
 	{
 		struct nx_target t;
-		uint8_t a[16] = { 0 };
+		uint8_t a[16] = {0};
 		nx_decide_target(&d, NX_HOST_NAME, PH_GH ".github.com", a, 443, &t);
 		assert_null(t.cred);
 		assert_true(t.v.allow);
@@ -122,19 +125,19 @@ static void test_addresses(void **state)
 		int refused; /* index, or -1 */
 		const char *reason;
 	} cases[] = {
-		{ { "93.184.216.34", NULL }, -1, NULL },
-		{ { "93.184.216.34", "2606:2800:220:1::1", NULL }, -1, NULL },
-		{ { "127.0.0.1", NULL }, 0, "resolves to 127.0.0.1, a " },
-		/* a rebinding answer: public first, then inside */
-		{ { "93.184.216.34", "10.0.0.1", NULL }, 1, "resolves to 10.0.0.1" },
-		{ { "93.184.216.34", "::ffff:127.0.0.1", NULL }, 1, "resolves to ::ffff:127.0.0.1" },
-		{ { "169.254.169.254", NULL }, 0, "resolves to 169.254.169.254" },
-		/* allow_cidr makes the exception */
-		{ { "10.20.1.1", "192.0.2.7", NULL }, -1, NULL },
-		{ { "10.20.1.1", "192.0.2.8", NULL }, 1, "resolves to 192.0.2.8" },
+	    {{"93.184.216.34", NULL}, -1, NULL},
+	    {{"93.184.216.34", "2606:2800:220:1::1", NULL}, -1, NULL},
+	    {{"127.0.0.1", NULL}, 0, "resolves to 127.0.0.1, a "},
+	    /* a rebinding answer: public first, then inside */
+	    {{"93.184.216.34", "10.0.0.1", NULL}, 1, "resolves to 10.0.0.1"},
+	    {{"93.184.216.34", "::ffff:127.0.0.1", NULL}, 1, "resolves to ::ffff:127.0.0.1"},
+	    {{"169.254.169.254", NULL}, 0, "resolves to 169.254.169.254"},
+	    /* allow_cidr makes the exception */
+	    {{"10.20.1.1", "192.0.2.7", NULL}, -1, NULL},
+	    {{"10.20.1.1", "192.0.2.8", NULL}, 1, "resolves to 192.0.2.8"},
 	};
 	struct policy *p = load(policy_text);
-	struct nx_decider d = { .p = p };
+	struct nx_decider d = {.p = p};
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -197,7 +200,8 @@ static size_t hello(uint8_t *out, const char *name, const char *extra)
 		memcpy(hs + n, extra, l);
 		n += l;
 	}
-	hs[n++] = 0, hs[n++] = 0x2b, hs[n++] = 0, hs[n++] = 3, hs[n++] = 2, hs[n++] = 3, hs[n++] = 4;
+	hs[n++] = 0, hs[n++] = 0x2b, hs[n++] = 0, hs[n++] = 3, hs[n++] = 2, hs[n++] = 3,
+	hs[n++] = 4;
 	hs[ext_at] = (uint8_t)((n - ext_at - 2) >> 8);
 	hs[ext_at + 1] = (uint8_t)(n - ext_at - 2);
 	hs[1] = 0, hs[2] = (uint8_t)((n - 4) >> 8), hs[3] = (uint8_t)(n - 4);
@@ -221,45 +225,45 @@ static void test_stream(void **state)
 		const char *reason; /* a part of it */
 		int cred;
 	} cases[] = {
-		/* TLS naming the tunnel's host: passed on, or ours when bound */
-		{ "www.github.com", 443, true, F_HELLO, "www.github.com", NX_ACT_TUNNEL, NULL, -1 },
-		{ "www.github.com", 443, true, F_HELLO, "WWW.GitHub.com.", NX_ACT_TUNNEL, NULL, -1 },
-		{ "api.github.com", 443, true, F_HELLO, "api.github.com", NX_ACT_INTERCEPT, NULL, -1 },
-		{ "api.github.com", 443, false, F_HELLO, "api.github.com", NX_ACT_TUNNEL, NULL, -1 },
-		/* fronting: another name inside the tunnel */
-		{ "www.github.com", 443, true, F_HELLO, "evil.test", NX_ACT_REFUSE,
-		  "TLS names evil.test inside a tunnel to www.github.com", -1 },
-		{ "www.github.com", 443, true, F_HELLO, "bad_name!", NX_ACT_REFUSE, "TLS names", -1 },
-		/* no name: only where allow_no_sni says so */
-		{ "www.github.com", 443, true, F_HELLO_NOSNI, NULL, NX_ACT_REFUSE,
-		  "without a server name", -1 },
-		{ "nosni.example", 443, true, F_HELLO_NOSNI, NULL, NX_ACT_TUNNEL, NULL, -1 },
-		/* a placeholder riding in the ClientHello to a host it is not bound to */
-		{ "www.github.com", 443, true, F_HELLO_ALPN_PH, "www.github.com", NX_ACT_CRED, NULL, 0 },
-		{ "www.github.com", 443, true, F_HELLO_CUT, "www.github.com", NX_ACT_MORE, NULL, -1 },
-		/* plain HTTP is read request by request */
-		{ "www.github.com", 80, true, F_TEXT, "GET / HTTP/1.1\r\nHost: www.github.com\r\n",
-		  NX_ACT_HTTP, NULL, -1 },
-		{ "www.github.com", 80, true, F_TEXT, "GET / HTT", NX_ACT_MORE, NULL, -1 },
-		/* other bytes: only on a port allowed by number */
-		{ "www.github.com", 443, true, F_TEXT, "SSH-2.0-OpenSSH_9.2\r\n", NX_ACT_REFUSE,
-		  "neither TLS nor HTTP to port 443", -1 },
-		{ "db.example", 5432, true, F_TEXT, "\x00\x00\x00\x08\x04\xd2\x16\x2f", NX_ACT_TUNNEL,
-		  NULL, -1 },
-		{ "db.example", 5432, true, F_TEXT, "\x01 " PH_OTHER, NX_ACT_CRED, NULL, 1 },
-		{ "db.example", 5432, true, F_TEXT, "\x01 " PH_GH, NX_ACT_CRED, NULL, 0 },
-		{ "www.github.com", 443, true, F_TEXT, "\x16\x02\x01\x01\x01\x02", /* not TLS 1.x */
-		  NX_ACT_REFUSE, "a malformed TLS ClientHello", -1 },
+	    /* TLS naming the tunnel's host: passed on, or ours when bound */
+	    {"www.github.com", 443, true, F_HELLO, "www.github.com", NX_ACT_TUNNEL, NULL, -1},
+	    {"www.github.com", 443, true, F_HELLO, "WWW.GitHub.com.", NX_ACT_TUNNEL, NULL, -1},
+	    {"api.github.com", 443, true, F_HELLO, "api.github.com", NX_ACT_INTERCEPT, NULL, -1},
+	    {"api.github.com", 443, false, F_HELLO, "api.github.com", NX_ACT_TUNNEL, NULL, -1},
+	    /* fronting: another name inside the tunnel */
+	    {"www.github.com", 443, true, F_HELLO, "evil.test", NX_ACT_REFUSE,
+	     "TLS names evil.test inside a tunnel to www.github.com", -1},
+	    {"www.github.com", 443, true, F_HELLO, "bad_name!", NX_ACT_REFUSE, "TLS names", -1},
+	    /* no name: only where allow_no_sni says so */
+	    {"www.github.com", 443, true, F_HELLO_NOSNI, NULL, NX_ACT_REFUSE,
+	     "without a server name", -1},
+	    {"nosni.example", 443, true, F_HELLO_NOSNI, NULL, NX_ACT_TUNNEL, NULL, -1},
+	    /* a placeholder riding in the ClientHello to a host it is not bound to */
+	    {"www.github.com", 443, true, F_HELLO_ALPN_PH, "www.github.com", NX_ACT_CRED, NULL, 0},
+	    {"www.github.com", 443, true, F_HELLO_CUT, "www.github.com", NX_ACT_MORE, NULL, -1},
+	    /* plain HTTP is read request by request */
+	    {"www.github.com", 80, true, F_TEXT, "GET / HTTP/1.1\r\nHost: www.github.com\r\n",
+	     NX_ACT_HTTP, NULL, -1},
+	    {"www.github.com", 80, true, F_TEXT, "GET / HTT", NX_ACT_MORE, NULL, -1},
+	    /* other bytes: only on a port allowed by number */
+	    {"www.github.com", 443, true, F_TEXT, "SSH-2.0-OpenSSH_9.2\r\n", NX_ACT_REFUSE,
+	     "neither TLS nor HTTP to port 443", -1},
+	    {"db.example", 5432, true, F_TEXT, "\x00\x00\x00\x08\x04\xd2\x16\x2f", NX_ACT_TUNNEL,
+	     NULL, -1},
+	    {"db.example", 5432, true, F_TEXT, "\x01 " PH_OTHER, NX_ACT_CRED, NULL, 1},
+	    {"db.example", 5432, true, F_TEXT, "\x01 " PH_GH, NX_ACT_CRED, NULL, 0},
+	    {"www.github.com", 443, true, F_TEXT, "\x16\x02\x01\x01\x01\x02", /* not TLS 1.x */
+	     NX_ACT_REFUSE, "a malformed TLS ClientHello", -1},
 	};
 	struct policy *p = load(policy_text);
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct nx_decider d = { .p = p, .creds = creds, .n_creds = 2,
-					.can_intercept = cases[i].intercept };
+		struct nx_decider d = {
+		    .p = p, .creds = creds, .n_creds = 2, .can_intercept = cases[i].intercept};
 		struct nx_verdict v;
 		struct nx_stream_verdict sv;
-		uint8_t buf[2048], a[16] = { 0 };
+		uint8_t buf[2048], a[16] = {0};
 		size_t n;
 		switch (cases[i].kind) {
 		case F_HELLO:
@@ -284,7 +288,8 @@ static void test_stream(void **state)
 		}
 		nx_decide_host(p, NX_HOST_NAME, cases[i].host, a, cases[i].port, &v);
 		assert_true(v.allow);
-		nx_decide_stream(&d, cases[i].host, NX_HOST_NAME, cases[i].port, &v, buf, n, false, &sv);
+		nx_decide_stream(&d, cases[i].host, NX_HOST_NAME, cases[i].port, &v, buf, n, false,
+				 &sv);
 		if (sv.act != cases[i].act)
 			fail_msg("case %zu (%s:%u): act %d, expected %d (%s)", i, cases[i].host,
 				 cases[i].port, sv.act, cases[i].act, sv.reason);
@@ -300,10 +305,10 @@ static void test_stream(void **state)
 static void test_stream_final(void **state)
 {
 	struct policy *p = load(policy_text);
-	struct nx_decider d = { .p = p };
+	struct nx_decider d = {.p = p};
 	struct nx_verdict v;
 	struct nx_stream_verdict sv;
-	uint8_t a[16] = { 0 };
+	uint8_t a[16] = {0};
 	(void)state;
 
 	nx_decide_host(p, NX_HOST_NAME, "www.github.com", a, 80, &v);
@@ -320,7 +325,7 @@ static void test_stream_final(void **state)
 static void test_bound_server_first(void **state)
 {
 	struct policy *p = load(policy_text);
-	struct nx_decider d = { .p = p, .creds = creds, .n_creds = 2 };
+	struct nx_decider d = {.p = p, .creds = creds, .n_creds = 2};
 	(void)state;
 
 	assert_true(nx_decide_bound(&d, "api.github.com", 443));
@@ -333,19 +338,18 @@ static void test_bound_server_first(void **state)
 
 /* ---- method and path rules ------------------------------------------------- */
 
-static const char rules_text[] =
-	"[network]\nmode = proxy\n"
-	"allow = GET,HEAD https://api.example.com/repos/**\n"
-	"allow = POST https://api.example.com/repos/*/issues\n"
-	"allow = GET https://api.example.com/search?q=*\n"
-	"allow = PUT http://plain.example/upload/*.txt\n"
-	"allow = GET https://ws.example/socket\n"
-	"allow = open.example\n"
-	"deny = DELETE https://open.example/**\n"
-	"deny = GET https://api.example.com/repos/secret/**\n"
-	"deny = https://open.example/admin/**\n"
-	"deny = GET https://open.example/exact\n"
-	"deny = PUT https://open.example/slash/\n";
+static const char rules_text[] = "[network]\nmode = proxy\n"
+				 "allow = GET,HEAD https://api.example.com/repos/**\n"
+				 "allow = POST https://api.example.com/repos/*/issues\n"
+				 "allow = GET https://api.example.com/search?q=*\n"
+				 "allow = PUT http://plain.example/upload/*.txt\n"
+				 "allow = GET https://ws.example/socket\n"
+				 "allow = open.example\n"
+				 "deny = DELETE https://open.example/**\n"
+				 "deny = GET https://api.example.com/repos/secret/**\n"
+				 "deny = https://open.example/admin/**\n"
+				 "deny = GET https://open.example/exact\n"
+				 "deny = PUT https://open.example/slash/\n";
 
 /* A request: its verdict and the rule (line) that gave it. */
 static void test_request(void **state)
@@ -356,116 +360,116 @@ static void test_request(void **state)
 		bool tls;
 		const char *method, *target;
 		bool allow;
-		unsigned line;	    /* the rule's line, 0: none */
+		unsigned line;	   /* the rule's line, 0: none */
 		const char *words; /* a part of the reason or hint */
 	} cases[] = {
-		{ "api.example.com", 443, true, "GET", "/repos/a/b", true, 3, "allowed by" },
-		{ "api.example.com", 443, true, "HEAD", "/repos", true, 3, NULL },
-		{ "api.example.com", 443, true, "GET", "/repos/", true, 3, NULL },
-		{ "api.example.com", 443, true, "GET", "/repos/a?x=1", true, 3, NULL },
-		{ "api.example.com", 443, true, "POST", "/repos/a/b", false, 0,
-		  "add POST https://api.example.com/repos/a/b to [network] allow" },
-		{ "api.example.com", 443, true, "POST", "/repos/a/issues", true, 4, NULL },
-		{ "api.example.com", 443, true, "POST", "/repos/a/b/issues", false, 0, NULL },
-		/* methods are case-sensitive for allow */
-		{ "api.example.com", 443, true, "get", "/repos/a", false, 0, "add get https://" },
-		{ "api.example.com", 443, true, "GET", "/user", false, 0,
-		  "add GET https://api.example.com/user to" },
-		{ "api.example.com", 443, true, "GET", "/Repos/a", false, 0, NULL },
-		{ "api.example.com", 443, true, "GET", "/reposx", false, 0, NULL },
-		/* deny wins, in every letter case of method and path */
-		{ "api.example.com", 443, true, "GET", "/repos/secret/x", false, 10, "remove the deny" },
-		{ "api.example.com", 443, true, "GET", "/repos/SECRET/x", false, 10, NULL },
-		{ "api.example.com", 443, true, "GET", "/repos/%73ecret/x", false, 10, NULL },
-		{ "api.example.com", 443, true, "GET", "/repos/secret", false, 10, NULL },
-		/* a deny rule meets the forms routers serve as its path: one
-		 * trailing '/', a segment's trailing dots and spaces */
-		{ "api.example.com", 443, true, "GET", "/repos/secret/", false, 10, NULL },
-		{ "api.example.com", 443, true, "GET", "/repos/secret.", false, 10, NULL },
-		{ "api.example.com", 443, true, "GET", "/repos/secret%20", false, 10, NULL },
-		{ "api.example.com", 443, true, "GET", "/repos/secret.%20./x", false, 10, NULL },
-		{ "api.example.com", 443, true, "GET", "/repos/SECRET./x/", false, 10, NULL },
-		{ "open.example", 443, true, "GET", "/admin/", false, 11, NULL },
-		{ "open.example", 443, true, "GET", "/admin.", false, 11, NULL },
-		{ "open.example", 443, true, "GET", "/admin%20/x", false, 11, NULL },
-		{ "open.example", 443, true, "GET", "/x/", true, 8, NULL },
-		{ "open.example", 443, true, "GET", "/admin.x", true, 8, NULL },
-		{ "open.example", 443, true, "GET", "/admin%20x", true, 8, NULL },
-		{ "open.example", 443, true, "GET", "/exact.", false, 12, NULL },
-		{ "open.example", 443, true, "GET", "/exact", false, 12, NULL },
-		{ "open.example", 443, true, "GET", "/exact//", false, 0, "empty segment" },
-		{ "open.example", 443, true, "GET", "/exactly", true, 8, NULL },
-		/* a rule written with a trailing '/' meets the path without it */
-		{ "open.example", 443, true, "PUT", "/slash", false, 13, NULL },
-		{ "open.example", 443, true, "PUT", "/slash/", false, 13, NULL },
-		{ "open.example", 443, true, "GET", "/slash", true, 8, NULL },
-		/* only the allow rule's own forms: the allow list is exact */
-		{ "api.example.com", 443, true, "GET", "/search.?q=abc", false, 0, NULL },
-		/* a deny rule that lists GET also denies HEAD (frameworks run the
-		 * GET handler for it); an allow rule takes HEAD only if it lists it */
-		{ "api.example.com", 443, true, "HEAD", "/repos/secret/x", false, 10, NULL },
-		{ "api.example.com", 443, true, "head", "/repos/secret/x", false, 10, NULL },
-		{ "open.example", 443, true, "HEAD", "/exact", false, 12, NULL },
-		{ "open.example", 443, true, "HEAD", "/slash", true, 8, NULL }, /* PUT only */
-		{ "api.example.com", 443, true, "HEAD", "/search?q=abc", false, 0, NULL },
-		/* overlong UTF-8 forms of '.' and '/' */
-		{ "api.example.com", 443, true, "GET", "/repos/%C0%AE%C0%AE/x", false, 0, "overlong" },
-		{ "api.example.com", 443, true, "GET", "/repos/a%C0%AFb", false, 0, "overlong" },
-		{ "api.example.com", 443, true, "GET", "/repos/%c1%9c", false, 0, "overlong" },
-		{ "api.example.com", 443, true, "GET", "/repos/%E0%80%AE", false, 0, "overlong" },
-		{ "api.example.com", 443, true, "GET", "/repos/%F0%80%80%AE", false, 0, "overlong" },
-		{ "api.example.com", 443, true, "GET", "/repos/%C3%A9", true, 3, NULL },
-		{ "api.example.com", 443, true, "GET", "/repos/%E0%A4%85", true, 3, NULL },
-		{ "api.example.com", 443, true, "GET", "/repos/%F0%90%80%80", true, 3, NULL },
-		/* the query: ignored unless the rule names one */
-		{ "api.example.com", 443, true, "GET", "/search?q=abc", true, 5, NULL },
-		{ "api.example.com", 443, true, "GET", "/search", false, 0, NULL },
-		{ "api.example.com", 443, true, "GET", "/search?x=abc", false, 0, NULL },
-		/* what servers read differently: refused, never guessed */
-		{ "api.example.com", 443, true, "GET", "/repos/../admin", false, 0, "'..'" },
-		{ "api.example.com", 443, true, "GET", "/repos/%2e%2e/admin", false, 0, "'..'" },
-		{ "api.example.com", 443, true, "GET", "/repos/.%2E/admin", false, 0, "'..'" },
-		{ "api.example.com", 443, true, "GET", "/repos/./a", false, 0, "'.'" },
-		{ "api.example.com", 443, true, "GET", "/repos/a%2Fb", false, 0, "%2F" },
-		{ "api.example.com", 443, true, "GET", "/repos/a%2fb", false, 0, "%2F" },
-		{ "api.example.com", 443, true, "GET", "/repos//a", false, 0, "empty segment" },
-		{ "api.example.com", 443, true, "GET", "//repos/a", false, 0, "empty segment" },
-		{ "api.example.com", 443, true, "GET", "/repos/a;/../x", false, 0, "';'" },
-		{ "api.example.com", 443, true, "GET", "/repos/a%3b", false, 0, "';'" },
-		{ "api.example.com", 443, true, "GET", "/repos/a\\b", false, 0, "backslash" },
-		{ "api.example.com", 443, true, "GET", "/repos/a%5Cb", false, 0, "backslash" },
-		{ "api.example.com", 443, true, "GET", "/repos/a%00", false, 0, "control" },
-		{ "api.example.com", 443, true, "GET", "/repos/a%zz", false, 0, "hex" },
-		{ "api.example.com", 443, true, "GET", "/repos/a%252Fb", false, 0, "%25XX" },
-		{ "api.example.com", 443, true, "GET", "/repos/a%4", false, 0, "hex" },
-		{ "api.example.com", 443, true, "OPTIONS", "*", false, 0, "asterisk" },
-		/* encodings of the same byte are one path */
-		{ "api.example.com", 443, true, "GET", "/%72epos/a", true, 3, NULL },
-		{ "api.example.com", 443, true, "POST", "/repos/%2A/issues", true, 4, NULL },
-		/* an allow rule's port is the scheme's (a deny rule's every port: port 80
-		 * is read, and no allow rule names it) */
-		{ "api.example.com", 80, false, "GET", "/repos/a", false, 0,
-		  "add GET http://api.example.com/repos/a" },
-		{ "plain.example", 443, true, "GET", "/../x", true, 0, NULL }, /* not ruled */
-		{ "plain.example", 80, false, "PUT", "/upload/a.txt", true, 6, NULL },
-		{ "plain.example", 80, false, "PUT", "/upload/a.txt/b", false, 0,
-		  "add PUT http://plain.example/upload/a.txt/b" },
-		{ "plain.example", 80, false, "PUT", "/upload/a.bin", false, 0, NULL },
-		/* a forwarded request's target after the authority */
-		{ "plain.example", 80, false, "PUT", "", false, 0, "PUT http://plain.example/ " },
-		{ "plain.example", 80, false, "PUT", "?x", false, 0, NULL },
-		/* a host allowed whole: only the deny rules read paths */
-		{ "open.example", 443, true, "GET", "/x", true, 8, NULL },
-		{ "open.example", 443, true, "delete", "/x", false, 9, NULL },
-		{ "open.example", 80, false, "DELETE", "/x", false, 9, NULL }, /* a deny: every port */
-		{ "open.example", 443, true, "GET", "/Admin/x", false, 11, NULL },
-		{ "open.example", 443, true, "GET", "/admin", false, 11, NULL },
-		{ "open.example", 443, true, "GET", "/administrator", true, 8, NULL },
-		/* not a host with rules: not judged here */
-		{ "other.example", 443, true, "DELETE", "/../x", true, 0, NULL },
+	    {"api.example.com", 443, true, "GET", "/repos/a/b", true, 3, "allowed by"},
+	    {"api.example.com", 443, true, "HEAD", "/repos", true, 3, NULL},
+	    {"api.example.com", 443, true, "GET", "/repos/", true, 3, NULL},
+	    {"api.example.com", 443, true, "GET", "/repos/a?x=1", true, 3, NULL},
+	    {"api.example.com", 443, true, "POST", "/repos/a/b", false, 0,
+	     "add POST https://api.example.com/repos/a/b to [network] allow"},
+	    {"api.example.com", 443, true, "POST", "/repos/a/issues", true, 4, NULL},
+	    {"api.example.com", 443, true, "POST", "/repos/a/b/issues", false, 0, NULL},
+	    /* methods are case-sensitive for allow */
+	    {"api.example.com", 443, true, "get", "/repos/a", false, 0, "add get https://"},
+	    {"api.example.com", 443, true, "GET", "/user", false, 0,
+	     "add GET https://api.example.com/user to"},
+	    {"api.example.com", 443, true, "GET", "/Repos/a", false, 0, NULL},
+	    {"api.example.com", 443, true, "GET", "/reposx", false, 0, NULL},
+	    /* deny wins, in every letter case of method and path */
+	    {"api.example.com", 443, true, "GET", "/repos/secret/x", false, 10, "remove the deny"},
+	    {"api.example.com", 443, true, "GET", "/repos/SECRET/x", false, 10, NULL},
+	    {"api.example.com", 443, true, "GET", "/repos/%73ecret/x", false, 10, NULL},
+	    {"api.example.com", 443, true, "GET", "/repos/secret", false, 10, NULL},
+	    /* a deny rule meets the forms routers serve as its path: one
+	     * trailing '/', a segment's trailing dots and spaces */
+	    {"api.example.com", 443, true, "GET", "/repos/secret/", false, 10, NULL},
+	    {"api.example.com", 443, true, "GET", "/repos/secret.", false, 10, NULL},
+	    {"api.example.com", 443, true, "GET", "/repos/secret%20", false, 10, NULL},
+	    {"api.example.com", 443, true, "GET", "/repos/secret.%20./x", false, 10, NULL},
+	    {"api.example.com", 443, true, "GET", "/repos/SECRET./x/", false, 10, NULL},
+	    {"open.example", 443, true, "GET", "/admin/", false, 11, NULL},
+	    {"open.example", 443, true, "GET", "/admin.", false, 11, NULL},
+	    {"open.example", 443, true, "GET", "/admin%20/x", false, 11, NULL},
+	    {"open.example", 443, true, "GET", "/x/", true, 8, NULL},
+	    {"open.example", 443, true, "GET", "/admin.x", true, 8, NULL},
+	    {"open.example", 443, true, "GET", "/admin%20x", true, 8, NULL},
+	    {"open.example", 443, true, "GET", "/exact.", false, 12, NULL},
+	    {"open.example", 443, true, "GET", "/exact", false, 12, NULL},
+	    {"open.example", 443, true, "GET", "/exact//", false, 0, "empty segment"},
+	    {"open.example", 443, true, "GET", "/exactly", true, 8, NULL},
+	    /* a rule written with a trailing '/' meets the path without it */
+	    {"open.example", 443, true, "PUT", "/slash", false, 13, NULL},
+	    {"open.example", 443, true, "PUT", "/slash/", false, 13, NULL},
+	    {"open.example", 443, true, "GET", "/slash", true, 8, NULL},
+	    /* only the allow rule's own forms: the allow list is exact */
+	    {"api.example.com", 443, true, "GET", "/search.?q=abc", false, 0, NULL},
+	    /* a deny rule that lists GET also denies HEAD (frameworks run the
+	     * GET handler for it); an allow rule takes HEAD only if it lists it */
+	    {"api.example.com", 443, true, "HEAD", "/repos/secret/x", false, 10, NULL},
+	    {"api.example.com", 443, true, "head", "/repos/secret/x", false, 10, NULL},
+	    {"open.example", 443, true, "HEAD", "/exact", false, 12, NULL},
+	    {"open.example", 443, true, "HEAD", "/slash", true, 8, NULL}, /* PUT only */
+	    {"api.example.com", 443, true, "HEAD", "/search?q=abc", false, 0, NULL},
+	    /* overlong UTF-8 forms of '.' and '/' */
+	    {"api.example.com", 443, true, "GET", "/repos/%C0%AE%C0%AE/x", false, 0, "overlong"},
+	    {"api.example.com", 443, true, "GET", "/repos/a%C0%AFb", false, 0, "overlong"},
+	    {"api.example.com", 443, true, "GET", "/repos/%c1%9c", false, 0, "overlong"},
+	    {"api.example.com", 443, true, "GET", "/repos/%E0%80%AE", false, 0, "overlong"},
+	    {"api.example.com", 443, true, "GET", "/repos/%F0%80%80%AE", false, 0, "overlong"},
+	    {"api.example.com", 443, true, "GET", "/repos/%C3%A9", true, 3, NULL},
+	    {"api.example.com", 443, true, "GET", "/repos/%E0%A4%85", true, 3, NULL},
+	    {"api.example.com", 443, true, "GET", "/repos/%F0%90%80%80", true, 3, NULL},
+	    /* the query: ignored unless the rule names one */
+	    {"api.example.com", 443, true, "GET", "/search?q=abc", true, 5, NULL},
+	    {"api.example.com", 443, true, "GET", "/search", false, 0, NULL},
+	    {"api.example.com", 443, true, "GET", "/search?x=abc", false, 0, NULL},
+	    /* what servers read differently: refused, never guessed */
+	    {"api.example.com", 443, true, "GET", "/repos/../admin", false, 0, "'..'"},
+	    {"api.example.com", 443, true, "GET", "/repos/%2e%2e/admin", false, 0, "'..'"},
+	    {"api.example.com", 443, true, "GET", "/repos/.%2E/admin", false, 0, "'..'"},
+	    {"api.example.com", 443, true, "GET", "/repos/./a", false, 0, "'.'"},
+	    {"api.example.com", 443, true, "GET", "/repos/a%2Fb", false, 0, "%2F"},
+	    {"api.example.com", 443, true, "GET", "/repos/a%2fb", false, 0, "%2F"},
+	    {"api.example.com", 443, true, "GET", "/repos//a", false, 0, "empty segment"},
+	    {"api.example.com", 443, true, "GET", "//repos/a", false, 0, "empty segment"},
+	    {"api.example.com", 443, true, "GET", "/repos/a;/../x", false, 0, "';'"},
+	    {"api.example.com", 443, true, "GET", "/repos/a%3b", false, 0, "';'"},
+	    {"api.example.com", 443, true, "GET", "/repos/a\\b", false, 0, "backslash"},
+	    {"api.example.com", 443, true, "GET", "/repos/a%5Cb", false, 0, "backslash"},
+	    {"api.example.com", 443, true, "GET", "/repos/a%00", false, 0, "control"},
+	    {"api.example.com", 443, true, "GET", "/repos/a%zz", false, 0, "hex"},
+	    {"api.example.com", 443, true, "GET", "/repos/a%252Fb", false, 0, "%25XX"},
+	    {"api.example.com", 443, true, "GET", "/repos/a%4", false, 0, "hex"},
+	    {"api.example.com", 443, true, "OPTIONS", "*", false, 0, "asterisk"},
+	    /* encodings of the same byte are one path */
+	    {"api.example.com", 443, true, "GET", "/%72epos/a", true, 3, NULL},
+	    {"api.example.com", 443, true, "POST", "/repos/%2A/issues", true, 4, NULL},
+	    /* an allow rule's port is the scheme's (a deny rule's every port: port 80
+	     * is read, and no allow rule names it) */
+	    {"api.example.com", 80, false, "GET", "/repos/a", false, 0,
+	     "add GET http://api.example.com/repos/a"},
+	    {"plain.example", 443, true, "GET", "/../x", true, 0, NULL}, /* not ruled */
+	    {"plain.example", 80, false, "PUT", "/upload/a.txt", true, 6, NULL},
+	    {"plain.example", 80, false, "PUT", "/upload/a.txt/b", false, 0,
+	     "add PUT http://plain.example/upload/a.txt/b"},
+	    {"plain.example", 80, false, "PUT", "/upload/a.bin", false, 0, NULL},
+	    /* a forwarded request's target after the authority */
+	    {"plain.example", 80, false, "PUT", "", false, 0, "PUT http://plain.example/ "},
+	    {"plain.example", 80, false, "PUT", "?x", false, 0, NULL},
+	    /* a host allowed whole: only the deny rules read paths */
+	    {"open.example", 443, true, "GET", "/x", true, 8, NULL},
+	    {"open.example", 443, true, "delete", "/x", false, 9, NULL},
+	    {"open.example", 80, false, "DELETE", "/x", false, 9, NULL}, /* a deny: every port */
+	    {"open.example", 443, true, "GET", "/Admin/x", false, 11, NULL},
+	    {"open.example", 443, true, "GET", "/admin", false, 11, NULL},
+	    {"open.example", 443, true, "GET", "/administrator", true, 8, NULL},
+	    /* not a host with rules: not judged here */
+	    {"other.example", 443, true, "DELETE", "/../x", true, 0, NULL},
 	};
 	struct policy *p = load(rules_text);
-	struct nx_decider d = { .p = p };
+	struct nx_decider d = {.p = p};
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -494,27 +498,28 @@ static void test_request(void **state)
  * request to a host with rules (only there). */
 static void test_request_override_headers(void **state)
 {
-	static const char *const names[] = { "X-HTTP-Method-Override", "x-http-method",
-					     "X-Method-Override", "X-Original-URL",
-					     "X-Rewrite-URL", "X-Original-Method" };
+	static const char *const names[] = {"X-HTTP-Method-Override", "x-http-method",
+					    "X-Method-Override",      "X-Original-URL",
+					    "X-Rewrite-URL",	      "X-Original-Method"};
 	struct policy *p = load(rules_text);
-	struct nx_decider d = { .p = p };
+	struct nx_decider d = {.p = p};
 	struct nx_req_verdict v;
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		struct nx_header h[2] = { { "Accept", "*", 6, 1 },
-					  { names[i], "DELETE", strlen(names[i]), 6 } };
+		struct nx_header h[2] = {{"Accept", "*", 6, 1},
+					 {names[i], "DELETE", strlen(names[i]), 6}};
 		nx_decide_request(&d, "api.example.com", 443, true, "GET", 3, "/repos/a", 8, h, 2,
 				  &v);
 		if (v.allow || !strstr(v.reason, "taken for the method or path"))
 			fail_msg("%s: allowed or '%s'", names[i], v.reason);
-		nx_decide_request(&d, "other.example", 443, true, "GET", 3, "/repos/a", 8, h, 2, &v);
+		nx_decide_request(&d, "other.example", 443, true, "GET", 3, "/repos/a", 8, h, 2,
+				  &v);
 		assert_true(v.allow && !v.ruled);
 	}
 	/* the control: without it, allowed */
 	nx_decide_request(&d, "api.example.com", 443, true, "GET", 3, "/repos/a", 8,
-			  (struct nx_header[]){ { "X-HTTP-Method-Overrid", "x", 21, 1 } }, 1, &v);
+			  (struct nx_header[]){{"X-HTTP-Method-Overrid", "x", 21, 1}}, 1, &v);
 	assert_true(v.allow);
 	policy_free(p);
 }
@@ -525,9 +530,9 @@ static void test_request_streams(void **state)
 	struct policy *p = load(rules_text);
 	struct nx_target t;
 	struct nx_stream_verdict sv;
-	uint8_t a[16] = { 0 }, buf[2048];
+	uint8_t a[16] = {0}, buf[2048];
 	size_t n = hello(buf, "api.example.com", NULL);
-	struct nx_decider d = { .p = p, .can_intercept = true };
+	struct nx_decider d = {.p = p, .can_intercept = true};
 	(void)state;
 
 	nx_decide_target(&d, NX_HOST_NAME, "api.example.com", a, 443, &t);
@@ -610,8 +615,8 @@ static bool ref_glob(const char *pat, const char *path)
 
 static void gen(char *out, size_t segs, bool pattern, unsigned *seed)
 {
-	static const char *const pieces[] = { "a", "b", "ab", "", "ba", "aa" };
-	static const char *const globs[] = { "*", "**", "a*", "*b", "*a*", "a" };
+	static const char *const pieces[] = {"a", "b", "ab", "", "ba", "aa"};
+	static const char *const globs[] = {"*", "**", "a*", "*b", "*a*", "a"};
 	size_t o = 0;
 	for (size_t i = 0; i < segs; i++) {
 		unsigned r = (unsigned)rand_r(seed);
@@ -638,7 +643,8 @@ static void test_glob_differential(void **state)
 		bool want = ref_glob(pat, path);
 		bool got = nx_path_glob(pat, strlen(pat), path, strlen(path), false);
 		if (want != got)
-			fail_msg("'%s' against '%s': %d, the reference says %d", pat, path, got, want);
+			fail_msg("'%s' against '%s': %d, the reference says %d", pat, path, got,
+				 want);
 		matched += want;
 	}
 	/* both answers were given many times */
@@ -653,47 +659,47 @@ static void test_path_canon(void **state)
 		bool pattern;
 		const char *out; /* NULL: refused */
 	} cases[] = {
-		{ "/a%3Ab", false, "/a:b" },
-		{ "/a%3ab", false, "/a:b" },
-		{ "/a:b", false, "/a:b" },
-		{ "/%7Euser", false, "/~user" },
-		{ "/a b", false, NULL },
-		{ "/a%20b", false, "/a%20b" },
-		{ "/a\"b", false, "/a%22b" },
-		{ "/a%22b", false, "/a%22b" },
-		{ "/a*b", false, "/a%2Ab" },
-		{ "/a*b", true, "/a*b" },
-		{ "/a%2Ab", true, "/a%2Ab" },
-		{ "/a%25b", false, "/a%25b" },
-		{ "/a%252Fb", false, NULL }, /* '/' to a server that decodes twice */
-		{ "/a%25%32%46b", false, NULL },
-		{ "/a%25%32zz", false, "/a%252zz" },
-		{ "/a%25zz", false, "/a%25zz" },
-		{ "/a%25", false, "/a%25" },
-		{ "/", false, "/" },
-		{ "/a/", false, "/a/" },
-		{ "/...", false, "/..." },
-		{ "/.a", false, "/.a" },
-		{ "/%C3%A9", false, "/%C3%A9" },
-		/* overlong UTF-8: a lenient decoder's '.', '/' and others */
-		{ "/%C0%AE", false, NULL },
-		{ "/%c0%af", false, NULL },
-		{ "/%C1%BF", false, NULL },
-		{ "/%E0%80%AE", false, NULL },
-		{ "/%E0%9F%BF", false, NULL },
-		{ "/%F0%80%80%AF", false, NULL },
-		{ "/%F0%8F%BF%BF", false, NULL },
-		{ "/%E0%A0%80", false, "/%E0%A0%80" },
-		{ "/%F0%90%80%80", false, "/%F0%90%80%80" },
-		{ "/%E0/%80", false, "/%E0/%80" },
-		{ "/%C0%AE", true, NULL },
-		{ "a", false, NULL },
-		{ "", false, NULL },
-		{ "/a/%2e", false, NULL },
-		{ "/a?b", false, NULL },
-		{ "/a#b", false, NULL },
-		{ "/**/a/**", true, "/**/a/**" },
-		{ "/a**", true, NULL },
+	    {"/a%3Ab", false, "/a:b"},
+	    {"/a%3ab", false, "/a:b"},
+	    {"/a:b", false, "/a:b"},
+	    {"/%7Euser", false, "/~user"},
+	    {"/a b", false, NULL},
+	    {"/a%20b", false, "/a%20b"},
+	    {"/a\"b", false, "/a%22b"},
+	    {"/a%22b", false, "/a%22b"},
+	    {"/a*b", false, "/a%2Ab"},
+	    {"/a*b", true, "/a*b"},
+	    {"/a%2Ab", true, "/a%2Ab"},
+	    {"/a%25b", false, "/a%25b"},
+	    {"/a%252Fb", false, NULL}, /* '/' to a server that decodes twice */
+	    {"/a%25%32%46b", false, NULL},
+	    {"/a%25%32zz", false, "/a%252zz"},
+	    {"/a%25zz", false, "/a%25zz"},
+	    {"/a%25", false, "/a%25"},
+	    {"/", false, "/"},
+	    {"/a/", false, "/a/"},
+	    {"/...", false, "/..."},
+	    {"/.a", false, "/.a"},
+	    {"/%C3%A9", false, "/%C3%A9"},
+	    /* overlong UTF-8: a lenient decoder's '.', '/' and others */
+	    {"/%C0%AE", false, NULL},
+	    {"/%c0%af", false, NULL},
+	    {"/%C1%BF", false, NULL},
+	    {"/%E0%80%AE", false, NULL},
+	    {"/%E0%9F%BF", false, NULL},
+	    {"/%F0%80%80%AF", false, NULL},
+	    {"/%F0%8F%BF%BF", false, NULL},
+	    {"/%E0%A0%80", false, "/%E0%A0%80"},
+	    {"/%F0%90%80%80", false, "/%F0%90%80%80"},
+	    {"/%E0/%80", false, "/%E0/%80"},
+	    {"/%C0%AE", true, NULL},
+	    {"a", false, NULL},
+	    {"", false, NULL},
+	    {"/a/%2e", false, NULL},
+	    {"/a?b", false, NULL},
+	    {"/a#b", false, NULL},
+	    {"/**/a/**", true, "/**/a/**"},
+	    {"/a**", true, NULL},
 	};
 	char out[256];
 	const char *why;
@@ -716,9 +722,9 @@ static void test_path_canon(void **state)
 static void test_canon_is_a_fixed_point(void **state)
 {
 	/* pieces, not bytes: escapes of the bytes that matter come whole */
-	static const char *const pieces[] = { "/",   "%25", "%32", "%46", "%2e", "%2F", "%2A", "a",
-					      "F",   "9",   ".",   ";",   "*",   "%",   "?",   "#",
-					      " ",   "%7e", "%41", "%00", "%zz", "\\", "\"", ":" };
+	static const char *const pieces[] = {"/", "%25", "%32", "%46", "%2e", "%2F", "%2A", "a",
+					     "F", "9",	 ".",	";",   "*",   "%",   "?",   "#",
+					     " ", "%7e", "%41", "%00", "%zz", "\\",  "\"",  ":"};
 	unsigned seed = 7, ok = 0;
 	char in[64], once[512], twice[512];
 	const char *why;
@@ -728,13 +734,15 @@ static void test_canon_is_a_fixed_point(void **state)
 		size_t n = 1, m = (size_t)rand_r(&seed) % 8;
 		in[0] = '/';
 		for (size_t k = 0; k < m; k++) {
-			const char *piece = pieces[(size_t)rand_r(&seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+			const char *piece =
+			    pieces[(size_t)rand_r(&seed) % (sizeof(pieces) / sizeof(pieces[0]))];
 			memcpy(in + n, piece, strlen(piece));
 			n += strlen(piece);
 		}
 		for (int query = 0; query < 2; query++) {
-			int a = query ? policy_http_query_canon(in, n, false, once, sizeof(once), &why)
-				      : policy_http_path_canon(in, n, false, once, sizeof(once), &why);
+			int a =
+			    query ? policy_http_query_canon(in, n, false, once, sizeof(once), &why)
+				  : policy_http_path_canon(in, n, false, once, sizeof(once), &why);
 			if (a < 0)
 				continue;
 			ok++;
@@ -743,8 +751,8 @@ static void test_canon_is_a_fixed_point(void **state)
 				      : policy_http_path_canon(once, (size_t)a, false, twice,
 							       sizeof(twice), &why);
 			if (b != a || memcmp(once, twice, (size_t)a) != 0)
-				fail_msg("%s '%.*s' -> '%s' -> %s", query ? "query" : "path", (int)n, in,
-					 once, b < 0 ? why : twice);
+				fail_msg("%s '%.*s' -> '%s' -> %s", query ? "query" : "path",
+					 (int)n, in, once, b < 0 ? why : twice);
 		}
 	}
 	assert_true(ok > 10000);
@@ -753,17 +761,17 @@ static void test_canon_is_a_fixed_point(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_target),
-		cmocka_unit_test(test_addresses),
-		cmocka_unit_test(test_stream),
-		cmocka_unit_test(test_stream_final),
-		cmocka_unit_test(test_bound_server_first),
-		cmocka_unit_test(test_request),
-		cmocka_unit_test(test_request_override_headers),
-		cmocka_unit_test(test_request_streams),
-		cmocka_unit_test(test_glob_differential),
-		cmocka_unit_test(test_path_canon),
-		cmocka_unit_test(test_canon_is_a_fixed_point),
+	    cmocka_unit_test(test_target),
+	    cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_stream),
+	    cmocka_unit_test(test_stream_final),
+	    cmocka_unit_test(test_bound_server_first),
+	    cmocka_unit_test(test_request),
+	    cmocka_unit_test(test_request_override_headers),
+	    cmocka_unit_test(test_request_streams),
+	    cmocka_unit_test(test_glob_differential),
+	    cmocka_unit_test(test_path_canon),
+	    cmocka_unit_test(test_canon_is_a_fixed_point),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,7 +98,7 @@ static void test_sha256(void **state)
 static void test_not_an_index(void **state)
 {
 	static const unsigned char junk[] = "DIRC\0\0\0\2\0\0\0\5shortshortshort";
-	struct found f = { 0 };
+	struct found f = {0};
 	(void)state;
 	assert_int_equal(gitlinks_parse((const unsigned char *)"nope", 4, collect, &f), -EINVAL);
 	assert_int_equal(gitlinks_parse(junk, sizeof(junk), collect, &f), -EINVAL);
@@ -108,11 +108,11 @@ static void test_not_an_index(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_version_2),
-		cmocka_unit_test(test_version_3_extended_flags),
-		cmocka_unit_test(test_version_4_prefix_compressed),
-		cmocka_unit_test(test_sha256),
-		cmocka_unit_test(test_not_an_index),
+	    cmocka_unit_test(test_version_2),
+	    cmocka_unit_test(test_version_3_extended_flags),
+	    cmocka_unit_test(test_version_4_prefix_compressed),
+	    cmocka_unit_test(test_sha256),
+	    cmocka_unit_test(test_not_an_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,27 +30,27 @@ static void test_pointers(void **state)
 	static const struct {
 		const char *config, *want;
 	} cases[] = {
-		{ "", "" },
-		{ "[core]\n\thooksPath = .githooks\n", "hooks=.githooks" },
-		/* names are case-blind, a value's quotes dropped, comments cut */
-		{ "[CORE]\n\tHOOKSPATH=\"tools/hooks\"\n", "hooks=tools/hooks" },
-		{ "[core]\n\thookspath = h ; why\n", "hooks=h" },
-		{ "[include]\n\tpath = ../shared.gitconfig\n", "include=../shared.gitconfig" },
-		{ "[includeIf \"gitdir:~/w/\"]\n\tpath = ~/w.gitconfig\n", "include=~/w.gitconfig" },
-		{ "[core]\n\thooksPath = a\n[include]\n\tpath = b\n", "hooks=a include=b" },
-		/* not these */
-		{ "[core]\n\tfsmonitor = x\n", "" },
-		{ "[remote \"o\"]\n\tpath = x\n", "" },
-		{ "[core]\n\thooksPathX = x\n", "" },
-		{ "[corex]\n\thooksPath = x\n", "" },
-		/* what this reading cannot follow plainly is passed over */
-		{ "[core]\n\thooksPath = a\\\\b\n", "" },
-		{ "[core]\n\thooksPath = \"unterminated\n", "" },
+	    {"", ""},
+	    {"[core]\n\thooksPath = .githooks\n", "hooks=.githooks"},
+	    /* names are case-blind, a value's quotes dropped, comments cut */
+	    {"[CORE]\n\tHOOKSPATH=\"tools/hooks\"\n", "hooks=tools/hooks"},
+	    {"[core]\n\thookspath = h ; why\n", "hooks=h"},
+	    {"[include]\n\tpath = ../shared.gitconfig\n", "include=../shared.gitconfig"},
+	    {"[includeIf \"gitdir:~/w/\"]\n\tpath = ~/w.gitconfig\n", "include=~/w.gitconfig"},
+	    {"[core]\n\thooksPath = a\n[include]\n\tpath = b\n", "hooks=a include=b"},
+	    /* not these */
+	    {"[core]\n\tfsmonitor = x\n", ""},
+	    {"[remote \"o\"]\n\tpath = x\n", ""},
+	    {"[core]\n\thooksPathX = x\n", ""},
+	    {"[corex]\n\thooksPath = x\n", ""},
+	    /* what this reading cannot follow plainly is passed over */
+	    {"[core]\n\thooksPath = a\\\\b\n", ""},
+	    {"[core]\n\thooksPath = \"unterminated\n", ""},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct seen s = { "" };
+		struct seen s = {""};
 		gitscan_config_pointers(cases[i].config, strlen(cases[i].config), add, &s);
 		if (strcmp(s.text, cases[i].want) != 0)
 			fail_msg("case %zu: got '%s', want '%s'", i, s.text, cases[i].want);
@@ -60,7 +60,7 @@ static void test_pointers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pointers),
+	    cmocka_unit_test(test_pointers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

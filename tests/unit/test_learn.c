@@ -155,9 +155,8 @@ static void test_learn_grantable(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_learn_group_cases),
-					   cmocka_unit_test(test_learn_group_counts),
-					   cmocka_unit_test(test_learn_group_nothing),
-					   cmocka_unit_test(test_learn_grantable)};
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_learn_group_cases), cmocka_unit_test(test_learn_group_counts),
+	    cmocka_unit_test(test_learn_group_nothing), cmocka_unit_test(test_learn_grantable)};
 	return cmocka_run_group_tests_name("learn", tests, NULL, NULL);
 }

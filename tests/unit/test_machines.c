@@ -3,8 +3,8 @@
  * The proxy's protocol machines, driven over a socketpair(2) client and a
  * loopback upstream (tests/fuzz/conv.h): the front (first bytes, the HTTP
  * head, SOCKS5), forwarding one HTTP exchange, a tunnel judged by its first
- * bytes then spliced, and interception (TLS on both sides, then forward).  Each test is one conversation: what the client
- * and the upstream send, and what each must receive.
+ * bytes then spliced, and interception (TLS on both sides, then forward).  Each test is one
+ * conversation: what the client and the upstream send, and what each must receive.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -36,25 +36,26 @@ static void test_front_answers(void **state)
 	/* BYTES(s): a literal and its length, NULs included */
 #define BYTES(s) s, sizeof(s) - 1
 	static const struct front_case cases[] = {
-		{ "SOCKS4 is refused", BYTES("\x04\x01\x00\x50\x7f\x00\x00\x01"), BYTES("\0\x5b"),
-		  NULL, "net.error SOCKS4 is not supported" },
-		{ "SOCKS5 without no-auth", BYTES("\x05\x01\x02"), BYTES("\x05\xff"), NULL,
-		  "net.error SOCKS5 client offers no method without a password" },
-		{ "SOCKS5 to a name not allowed",
-		  BYTES("\x05\x01\x00\x05\x01\x00\x03\x09" "evil.test\x01\xbb"),
-		  BYTES("\x05\x00\x05\x02"), NULL, "net.deny" },
-		{ "SOCKS5 BIND", BYTES("\x05\x01\x00\x05\x02\x00\x01\x7f\x00\x00\x01\x00\x50"),
-		  BYTES("\x05\x00\x05\x07"), NULL, "net.error" },
-		{ "a malformed request line", BYTES("GET\r\n\r\n"), BYTES("HTTP/1.1 400 "),
-		  "malformed request", "net.error" },
-		{ "CONNECT to a name not allowed", BYTES("CONNECT evil.test:443 HTTP/1.1\r\n\r\n"),
-		  BYTES("HTTP/1.1 403 Forbidden"), "add evil.test to [network] allow to allow it",
-		  "net.deny" },
-		{ "CONNECT to another port of an allowed name", NULL, 0,
-		  BYTES("HTTP/1.1 403 Forbidden"), ":1 to [network] allow", "net.deny" },
-		{ "forwarding to an address asked for by number",
-		  BYTES("GET http://10.9.9.9/ HTTP/1.1\r\n\r\n"), BYTES("HTTP/1.1 403 Forbidden"),
-		  "connect by name", "net.deny" },
+	    {"SOCKS4 is refused", BYTES("\x04\x01\x00\x50\x7f\x00\x00\x01"), BYTES("\0\x5b"), NULL,
+	     "net.error SOCKS4 is not supported"},
+	    {"SOCKS5 without no-auth", BYTES("\x05\x01\x02"), BYTES("\x05\xff"), NULL,
+	     "net.error SOCKS5 client offers no method without a password"},
+	    {"SOCKS5 to a name not allowed",
+	     BYTES("\x05\x01\x00\x05\x01\x00\x03\x09"
+		   "evil.test\x01\xbb"),
+	     BYTES("\x05\x00\x05\x02"), NULL, "net.deny"},
+	    {"SOCKS5 BIND", BYTES("\x05\x01\x00\x05\x02\x00\x01\x7f\x00\x00\x01\x00\x50"),
+	     BYTES("\x05\x00\x05\x07"), NULL, "net.error"},
+	    {"a malformed request line", BYTES("GET\r\n\r\n"), BYTES("HTTP/1.1 400 "),
+	     "malformed request", "net.error"},
+	    {"CONNECT to a name not allowed", BYTES("CONNECT evil.test:443 HTTP/1.1\r\n\r\n"),
+	     BYTES("HTTP/1.1 403 Forbidden"), "add evil.test to [network] allow to allow it",
+	     "net.deny"},
+	    {"CONNECT to another port of an allowed name", NULL, 0, BYTES("HTTP/1.1 403 Forbidden"),
+	     ":1 to [network] allow", "net.deny"},
+	    {"forwarding to an address asked for by number",
+	     BYTES("GET http://10.9.9.9/ HTTP/1.1\r\n\r\n"), BYTES("HTTP/1.1 403 Forbidden"),
+	     "connect by name", "net.deny"},
 	};
 #undef BYTES
 	(void)state;
@@ -287,10 +288,11 @@ static void test_idle_tunnel_gives_its_pipes_back(void **state)
  * before anything reaches the upstream. */
 static void test_tunnel_placeholder(void **state)
 {
-	static struct policy_item items[] = { { .value = "bound.test" } };
-	static struct policy_list hosts = { items, 1, 1 };
+	static struct policy_item items[] = {{.value = "bound.test"}};
+	static struct policy_list hosts = {items, 1, 1};
 	static const struct netproxy_credential cr[] = {
-		{ "k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret", 6, &hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+	    {"k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret", 6, &hosts, false,
+	     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
 	};
 	struct conv cv;
 	char req[128], buf[4096];
@@ -386,15 +388,16 @@ static bool make_upstream_certs(const char *dir)
 {
 	char cmd[2048];
 
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && printf 'subjectAltName=DNS:up.test\\n' > ext && "
-		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-		 "-keyout ca.key -out ca.pem -days 2 -subj /CN=conv-ca 2>/dev/null && "
-		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout up.key "
-		 "-out up.csr -subj /CN=up.test 2>/dev/null && "
-		 "openssl x509 -req -in up.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out up.pem "
-		 "-days 2 -extfile ext 2>/dev/null",
-		 dir);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "cd %s && printf 'subjectAltName=DNS:up.test\\n' > ext && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+	    "-keyout ca.key -out ca.pem -days 2 -subj /CN=conv-ca 2>/dev/null && "
+	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout up.key "
+	    "-out up.csr -subj /CN=up.test 2>/dev/null && "
+	    "openssl x509 -req -in up.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out up.pem "
+	    "-days 2 -extfile ext 2>/dev/null",
+	    dir);
 	return system(cmd) == 0;
 }
 
@@ -435,10 +438,11 @@ static size_t ssl_recv(struct conv *cv, SSL *ssl, char *buf, size_t cap, size_t 
 static void test_intercept(void **state)
 {
 	static char rule[32];
-	static struct policy_item items[] = { { .value = rule } };
-	static struct policy_list hosts = { items, 1, 1 };
+	static struct policy_item items[] = {{.value = rule}};
+	static struct policy_list hosts = {items, 1, 1};
 	static const struct netproxy_credential cr[] = {
-		{ "k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret-k", 8, &hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+	    {"k", "ringfence_k_AAAAAAAAAAAAAAAAAAAA", 32, "s3cret-k", 8, &hosts, false,
+	     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
 	};
 	char dir[] = "/tmp/rf-conv.XXXXXX", path[128], extra[200], req[256], buf[8192], msg[256];
 	struct netproxy_tls *tls = NULL;
@@ -534,16 +538,16 @@ static void test_intercept(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_front_answers),
-		cmocka_unit_test(test_forward_exchange),
-		cmocka_unit_test(test_forward_pipelined_judged),
-		cmocka_unit_test(test_forward_cut_response),
-		cmocka_unit_test(test_tunnel_splice),
-		cmocka_unit_test(test_idle_tunnel_gives_its_pipes_back),
-		cmocka_unit_test(test_tunnel_placeholder),
-		cmocka_unit_test(test_tunnel_unjudged),
-		cmocka_unit_test(test_timers_from_the_policy),
-		cmocka_unit_test(test_intercept),
+	    cmocka_unit_test(test_front_answers),
+	    cmocka_unit_test(test_forward_exchange),
+	    cmocka_unit_test(test_forward_pipelined_judged),
+	    cmocka_unit_test(test_forward_cut_response),
+	    cmocka_unit_test(test_tunnel_splice),
+	    cmocka_unit_test(test_idle_tunnel_gives_its_pipes_back),
+	    cmocka_unit_test(test_tunnel_placeholder),
+	    cmocka_unit_test(test_tunnel_unjudged),
+	    cmocka_unit_test(test_timers_from_the_policy),
+	    cmocka_unit_test(test_intercept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,24 +18,28 @@
 
 #define PH "ringfence_k_AAAAAAAAAAAAAAAAAAAAAAAA"
 
-static struct policy_item cred_items[] = { { .value = "api.example" } };
-static struct policy_list cred_hosts = { cred_items, 1, 1 };
+static struct policy_item cred_items[] = {{.value = "api.example"}};
+static struct policy_list cred_hosts = {cred_items, 1, 1};
 static const struct nx_cred creds[] = {
-	{ .name = "k", .placeholder = PH, .placeholder_len = sizeof(PH) - 1, .secret = "s3cret",
-	  .secret_len = 6, .hosts = &cred_hosts },
+    {.name = "k",
+     .placeholder = PH,
+     .placeholder_len = sizeof(PH) - 1,
+     .secret = "s3cret",
+     .secret_len = 6,
+     .hosts = &cred_hosts},
 };
 
 static const char policy_text[] = "[network]\nmode = proxy\n"
-				   "allow = good.example *.wild.example db.example:5432 "
-				   "api.example both.example half.example\n"
-				   "allow = GET https://ruled.example/repos/** "
-				   "POST http://*.ruled.example:8080/x\n"
-				   "deny = both.example half.example:5432 no.wild.example\n";
+				  "allow = good.example *.wild.example db.example:5432 "
+				  "api.example both.example half.example\n"
+				  "allow = GET https://ruled.example/repos/** "
+				  "POST http://*.ruled.example:8080/x\n"
+				  "deny = both.example half.example:5432 no.wild.example\n";
 
 static struct policy *load(void)
 {
 	struct policy *p = NULL;
-	struct policy_error err = { 0 };
+	struct policy_error err = {0};
 
 	if (policy_load_string("t.ini", policy_text, NULL, &p, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -79,9 +83,9 @@ struct got {
 static struct got ask(struct nx_names *t, const struct policy *p, const uint8_t *q, size_t n,
 		      struct nx_dns_result *res)
 {
-	struct nx_decider d = { .p = p, .creds = creds, .n_creds = 1 };
+	struct nx_decider d = {.p = p, .creds = creds, .n_creds = 1};
 	uint8_t out[512];
-	struct got g = { .rcode = -1 };
+	struct got g = {.rcode = -1};
 	size_t len = nx_dns_answer(&d, t, q, n, out, sizeof(out), res);
 
 	if (len == 0)
@@ -113,27 +117,27 @@ static void test_which_names(void **state)
 		const char *name;
 		bool answered;
 	} cases[] = {
-		{ "good.example", true },
-		{ "GOOD.Example", true },	/* case folded */
-		{ "a.wild.example", true },
-		{ "x.y.wild.example", true },
-		{ "wild.example", false },	/* *. is never the apex */
-		{ "no.wild.example", false },	/* denied on every port */
-		{ "db.example", true },		/* allowed on one port */
-		{ "both.example", false },	/* allowed and denied on every port */
-		{ "half.example", true },	/* denied on one port only */
-		{ "evil.example", false },
-		{ "good.example.evil", false },
-		{ PH ".example", false },	/* a placeholder leaves by DNS */
-		{ "api.example", true },
-		{ "bad name.example", false },
-		{ "bad\x01.example", false },
-		{ "ruled.example", true },	/* named by a method and path rule */
-		{ "a.ruled.example", true },
-		{ "other.ruled.example.net", false },
+	    {"good.example", true},
+	    {"GOOD.Example", true}, /* case folded */
+	    {"a.wild.example", true},
+	    {"x.y.wild.example", true},
+	    {"wild.example", false},	/* *. is never the apex */
+	    {"no.wild.example", false}, /* denied on every port */
+	    {"db.example", true},	/* allowed on one port */
+	    {"both.example", false},	/* allowed and denied on every port */
+	    {"half.example", true},	/* denied on one port only */
+	    {"evil.example", false},
+	    {"good.example.evil", false},
+	    {PH ".example", false}, /* a placeholder leaves by DNS */
+	    {"api.example", true},
+	    {"bad name.example", false},
+	    {"bad\x01.example", false},
+	    {"ruled.example", true}, /* named by a method and path rule */
+	    {"a.ruled.example", true},
+	    {"other.ruled.example.net", false},
 	};
 	struct policy *p = load();
-	struct nx_names t = { 0 };
+	struct nx_names t = {0};
 	(void)state;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -143,7 +147,8 @@ static void test_which_names(void **state)
 		struct got g = ask(&t, p, q, n, &res);
 		if (cases[i].answered) {
 			if (g.rcode != 0 || g.ancount != 1 || g.addr_len != 4)
-				fail_msg("%s: rcode %d, %d answers", cases[i].name, g.rcode, g.ancount);
+				fail_msg("%s: rcode %d, %d answers", cases[i].name, g.rcode,
+					 g.ancount);
 			assert_int_equal(g.addr[0], 198);
 			assert_true(g.addr[1] == 18 || g.addr[1] == 19);
 			assert_true(g.ttl > 0 && g.ttl <= 60);
@@ -160,9 +165,10 @@ static void test_which_names(void **state)
 static void test_addresses_are_stable_and_map_back(void **state)
 {
 	struct policy *p = load();
-	struct nx_names t = { 0 };
+	struct nx_names t = {0};
 	struct nx_dns_result res;
-	uint8_t q[512], a1[16] = { 0 }, a2[16] = { 0 }, a3[16] = { 0 }, mapped[16] = { [10] = 0xff, [11] = 0xff };
+	uint8_t q[512], a1[16] = {0}, a2[16] = {0}, a3[16] = {0},
+			mapped[16] = {[10] = 0xff, [11] = 0xff};
 	(void)state;
 
 	struct got g = ask(&t, p, q, query(q, "good.example", 1), &res);
@@ -180,8 +186,8 @@ static void test_addresses_are_stable_and_map_back(void **state)
 	assert_string_equal(nx_names_lookup(&t, 6, mapped), "a.wild.example");
 	assert_true(nx_names_is_synthetic(6, mapped));
 	/* in the range, never given; and outside it */
-	static const uint8_t never[16] = { 198, 19, 200, 1 }, outside[16] = { 198, 20, 0, 1 },
-			     base[16] = { 198, 18, 0, 0 };
+	static const uint8_t never[16] = {198, 19, 200, 1}, outside[16] = {198, 20, 0, 1},
+			     base[16] = {198, 18, 0, 0};
 	assert_null(nx_names_lookup(&t, 4, never));
 	assert_true(nx_names_is_synthetic(4, never));
 	assert_null(nx_names_lookup(&t, 4, outside));
@@ -194,10 +200,10 @@ static void test_addresses_are_stable_and_map_back(void **state)
 static void test_other_types(void **state)
 {
 	struct policy *p = load();
-	struct nx_names t = { 0 };
+	struct nx_names t = {0};
 	struct nx_dns_result res;
 	uint8_t q[512];
-	static const uint16_t types[] = { 28, 65, 64, 33, 15, 16, 12 };
+	static const uint16_t types[] = {28, 65, 64, 33, 15, 16, 12};
 	(void)state;
 
 	/* an allowed name: no record, no error (the client falls back to A) */
@@ -223,7 +229,7 @@ static void test_other_types(void **state)
 static void test_malformed(void **state)
 {
 	struct policy *p = load();
-	struct nx_names t = { 0 };
+	struct nx_names t = {0};
 	struct nx_dns_result res;
 	uint8_t q[600];
 	size_t n;
@@ -281,7 +287,7 @@ static void test_malformed(void **state)
 
 static void test_table_full(void **state)
 {
-	struct nx_names t = { 0 };
+	struct nx_names t = {0};
 	char name[32];
 	uint32_t idx;
 	(void)state;
@@ -294,7 +300,7 @@ static void test_table_full(void **state)
 	assert_int_equal(nx_names_add(&t, "one.more.example", &idx), -ENOSPC);
 	assert_int_equal(nx_names_add(&t, "n7.example", &idx), 0); /* known: still given */
 	assert_int_equal(idx, 7);
-	uint8_t a[16] = { 0 };
+	uint8_t a[16] = {0};
 	nx_names_addr(NX_NAMES_MAX - 1, a);
 	assert_true(nx_names_is_synthetic(4, a));
 	snprintf(name, sizeof(name), "n%u.example", NX_NAMES_MAX - 1);
@@ -305,11 +311,11 @@ static void test_table_full(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_which_names),
-		cmocka_unit_test(test_addresses_are_stable_and_map_back),
-		cmocka_unit_test(test_other_types),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_table_full),
+	    cmocka_unit_test(test_which_names),
+	    cmocka_unit_test(test_addresses_are_stable_and_map_back),
+	    cmocka_unit_test(test_other_types),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_table_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,39 +23,40 @@ static void test_host_normalize(void **state)
 		enum nx_host_kind kind;
 		const char *out;
 	} cases[] = {
-		{ "Example.COM", NX_HOST_NAME, "example.com" },
-		{ "example.com.", NX_HOST_NAME, "example.com" },
-		{ "a_b.example", NX_HOST_NAME, "a_b.example" },
-		{ "127.0.0.1", NX_HOST_V4, "127.0.0.1" },
-		{ "127.1", NX_HOST_V4, "127.0.0.1" },
-		{ "2130706433", NX_HOST_V4, "127.0.0.1" },
-		{ "0x7f.0.0.1", NX_HOST_V4, "127.0.0.1" },
-		{ "0177.0.0.1", NX_HOST_V4, "127.0.0.1" },
-		{ "1.2.3.4.", NX_HOST_V4, "1.2.3.4" },
-		{ "::1", NX_HOST_V6, "::1" },
-		{ "::ffff:127.0.0.1", NX_HOST_V6, "::ffff:127.0.0.1" },
-		{ "foo.123", NX_HOST_INVALID, NULL },  /* ends in a number, not an address */
-		{ "256.0.0.1", NX_HOST_INVALID, NULL },
-		{ "", NX_HOST_INVALID, NULL },
-		{ ".", NX_HOST_INVALID, NULL },
-		{ "a..b", NX_HOST_INVALID, NULL },
-		{ ".a", NX_HOST_INVALID, NULL },
-		{ "a b", NX_HOST_INVALID, NULL },
-		{ "a/b", NX_HOST_INVALID, NULL },
-		{ "a%00b", NX_HOST_INVALID, NULL },
-		{ "ex\xc3\xa4mple.com", NX_HOST_INVALID, NULL },
-		{ "fe80::1%eth0", NX_HOST_INVALID, NULL },
-		{ "[::1]", NX_HOST_INVALID, NULL },
-		{ "*.example.com", NX_HOST_INVALID, NULL },
-		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
-		  NX_HOST_INVALID, NULL }, /* a 64-character label */
+	    {"Example.COM", NX_HOST_NAME, "example.com"},
+	    {"example.com.", NX_HOST_NAME, "example.com"},
+	    {"a_b.example", NX_HOST_NAME, "a_b.example"},
+	    {"127.0.0.1", NX_HOST_V4, "127.0.0.1"},
+	    {"127.1", NX_HOST_V4, "127.0.0.1"},
+	    {"2130706433", NX_HOST_V4, "127.0.0.1"},
+	    {"0x7f.0.0.1", NX_HOST_V4, "127.0.0.1"},
+	    {"0177.0.0.1", NX_HOST_V4, "127.0.0.1"},
+	    {"1.2.3.4.", NX_HOST_V4, "1.2.3.4"},
+	    {"::1", NX_HOST_V6, "::1"},
+	    {"::ffff:127.0.0.1", NX_HOST_V6, "::ffff:127.0.0.1"},
+	    {"foo.123", NX_HOST_INVALID, NULL}, /* ends in a number, not an address */
+	    {"256.0.0.1", NX_HOST_INVALID, NULL},
+	    {"", NX_HOST_INVALID, NULL},
+	    {".", NX_HOST_INVALID, NULL},
+	    {"a..b", NX_HOST_INVALID, NULL},
+	    {".a", NX_HOST_INVALID, NULL},
+	    {"a b", NX_HOST_INVALID, NULL},
+	    {"a/b", NX_HOST_INVALID, NULL},
+	    {"a%00b", NX_HOST_INVALID, NULL},
+	    {"ex\xc3\xa4mple.com", NX_HOST_INVALID, NULL},
+	    {"fe80::1%eth0", NX_HOST_INVALID, NULL},
+	    {"[::1]", NX_HOST_INVALID, NULL},
+	    {"*.example.com", NX_HOST_INVALID, NULL},
+	    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+	     NX_HOST_INVALID, NULL}, /* a 64-character label */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char out[NX_HOST_MAX];
 		uint8_t addr[16];
 		const char *why;
-		enum nx_host_kind k = nx_host_normalize(cases[i].in, strlen(cases[i].in), out, addr, &why);
+		enum nx_host_kind k =
+		    nx_host_normalize(cases[i].in, strlen(cases[i].in), out, addr, &why);
 		if (k != cases[i].kind)
 			fail_msg("'%s': kind %d, expected %d", cases[i].in, k, cases[i].kind);
 		if (cases[i].out)
@@ -82,23 +83,23 @@ static void test_rule_match_table(void **state)
 		unsigned port;
 		bool deny, match;
 	} cases[] = {
-		{ "example.com", "example.com", 443, false, true },
-		{ "example.com", "example.com", 80, false, true },
-		{ "example.com", "example.com", 8443, false, false },
-		{ "example.com", "example.com", 8443, true, true }, /* deny: every port */
-		{ "example.com", "www.example.com", 443, false, false },
-		{ "example.com", "notexample.com", 443, false, false },
-		{ "example.com", "example.com.evil", 443, false, false },
-		{ "*.example.com", "example.com", 443, false, false },
-		{ "*.example.com", "a.example.com", 443, false, true },
-		{ "*.example.com", "a.b.example.com", 443, false, true },
-		{ "*.example.com", "aexample.com", 443, false, false },
-		{ "*.example.com", ".example.com", 443, false, false }, /* no label before */
-		{ "example.com:8443", "example.com", 8443, false, true },
-		{ "example.com:8443", "example.com", 443, false, false },
-		{ "*.example.com:22", "git.example.com", 22, false, true },
-		{ "*.example.com:22", "git.example.com", 443, true, false },
-		{ "EXAMPLE.com", "example.com", 443, false, true },
+	    {"example.com", "example.com", 443, false, true},
+	    {"example.com", "example.com", 80, false, true},
+	    {"example.com", "example.com", 8443, false, false},
+	    {"example.com", "example.com", 8443, true, true}, /* deny: every port */
+	    {"example.com", "www.example.com", 443, false, false},
+	    {"example.com", "notexample.com", 443, false, false},
+	    {"example.com", "example.com.evil", 443, false, false},
+	    {"*.example.com", "example.com", 443, false, false},
+	    {"*.example.com", "a.example.com", 443, false, true},
+	    {"*.example.com", "a.b.example.com", 443, false, true},
+	    {"*.example.com", "aexample.com", 443, false, false},
+	    {"*.example.com", ".example.com", 443, false, false}, /* no label before */
+	    {"example.com:8443", "example.com", 8443, false, true},
+	    {"example.com:8443", "example.com", 443, false, false},
+	    {"*.example.com:22", "git.example.com", 22, false, true},
+	    {"*.example.com:22", "git.example.com", 443, true, false},
+	    {"EXAMPLE.com", "example.com", 443, false, true},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -138,8 +139,8 @@ static bool reference_match(const char *rule, const char *host, unsigned port, b
 
 static void test_rule_match_differential(void **state)
 {
-	static const char *const labels[] = { "a", "b", "ab", "example", "com", "x-y", "0" };
-	static const unsigned ports[] = { 80, 443, 22, 8080 };
+	static const char *const labels[] = {"a", "b", "ab", "example", "com", "x-y", "0"};
+	static const unsigned ports[] = {80, 443, 22, 8080};
 	unsigned seed = 12345;
 	(void)state;
 	for (int iter = 0; iter < 20000; iter++) {
@@ -171,7 +172,8 @@ static void test_rule_match_differential(void **state)
 		bool deny = iter % 3 == 0;
 		if (nx_rule_match(rule, host, (uint16_t)port, deny) !=
 		    reference_match(rule, host, port, deny))
-			fail_msg("rule '%s' host '%s' port %u deny %d disagree", rule, host, port, deny);
+			fail_msg("rule '%s' host '%s' port %u deny %d disagree", rule, host, port,
+				 deny);
 	}
 }
 
@@ -183,33 +185,60 @@ static void test_addr_class(void **state)
 		const char *addr;
 		bool private;
 	} cases[] = {
-		{ "8.8.8.8", false },	      { "1.1.1.1", false },	   { "93.184.215.14", false },
-		{ "127.0.0.1", true },	      { "127.255.255.254", true }, { "10.1.2.3", true },
-		{ "172.16.0.1", true },	      { "172.31.255.255", true },  { "172.32.0.1", false },
-		{ "192.168.1.1", true },      { "169.254.169.254", true }, { "169.254.1.1", true },
-		{ "100.64.0.1", true },	      { "100.128.0.1", false },	   { "0.0.0.0", true },
-		{ "0.1.2.3", true },	      { "224.0.0.1", true },	   { "255.255.255.255", true },
-		{ "240.0.0.1", true },	      { "198.18.0.1", true },	   { "192.0.2.1", true },
-		{ "::1", true },	      { "::", true },		   { "::ffff:8.8.8.8", true },
-		{ "::ffff:127.0.0.1", true }, { "::127.0.0.1", true },	   { "64:ff9b::a00:1", true },
-		{ "64:ff9b:1::1", true },     { "fe80::1", true },	   { "fc00::1", true },
-		{ "fd00:ec2::254", true },    { "ff02::1", true },	   { "2001:db8::1", true },
-		{ "2002:7f00:1::", true },    { "2001:0::1", true },	   { "fec0::1", true },
-		{ "2606:4700::1111", false }, { "2a00:1450::1", false },  { "2001:4860::8888", false },
+	    {"8.8.8.8", false},
+	    {"1.1.1.1", false},
+	    {"93.184.215.14", false},
+	    {"127.0.0.1", true},
+	    {"127.255.255.254", true},
+	    {"10.1.2.3", true},
+	    {"172.16.0.1", true},
+	    {"172.31.255.255", true},
+	    {"172.32.0.1", false},
+	    {"192.168.1.1", true},
+	    {"169.254.169.254", true},
+	    {"169.254.1.1", true},
+	    {"100.64.0.1", true},
+	    {"100.128.0.1", false},
+	    {"0.0.0.0", true},
+	    {"0.1.2.3", true},
+	    {"224.0.0.1", true},
+	    {"255.255.255.255", true},
+	    {"240.0.0.1", true},
+	    {"198.18.0.1", true},
+	    {"192.0.2.1", true},
+	    {"::1", true},
+	    {"::", true},
+	    {"::ffff:8.8.8.8", true},
+	    {"::ffff:127.0.0.1", true},
+	    {"::127.0.0.1", true},
+	    {"64:ff9b::a00:1", true},
+	    {"64:ff9b:1::1", true},
+	    {"fe80::1", true},
+	    {"fc00::1", true},
+	    {"fd00:ec2::254", true},
+	    {"ff02::1", true},
+	    {"2001:db8::1", true},
+	    {"2002:7f00:1::", true},
+	    {"2001:0::1", true},
+	    {"fec0::1", true},
+	    {"2606:4700::1111", false},
+	    {"2a00:1450::1", false},
+	    {"2001:4860::8888", false},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		uint8_t a[16] = { 0 };
+		uint8_t a[16] = {0};
 		int fam = strchr(cases[i].addr, ':') ? 6 : 4;
 		assert_int_equal(inet_pton(fam == 4 ? AF_INET : AF_INET6, cases[i].addr, a), 1);
 		if ((nx_addr_class(fam, a) != NULL) != cases[i].private)
-			fail_msg("%s: expected %s", cases[i].addr, cases[i].private ? "private" : "public");
+			fail_msg("%s: expected %s", cases[i].addr,
+				 cases[i].private ? "private" : "public");
 	}
 }
 
 static void test_cidr_match(void **state)
 {
-	uint8_t a[16] = { 0 };
+	uint8_t a[16] = {0};
 	(void)state;
 	inet_pton(AF_INET, "10.20.3.4", a);
 	assert_true(nx_cidr_match("10.20.0.0/16", 4, a));
@@ -228,7 +257,7 @@ static void test_cidr_match(void **state)
 static struct policy *load(const char *text)
 {
 	struct policy *p = NULL;
-	struct policy_error err = { 0 };
+	struct policy_error err = {0};
 	if (policy_load_string("t.ini", text, NULL, &p, &err) < 0)
 		fail_msg("%s: %s", text, err.msg);
 	return p;
@@ -236,11 +265,12 @@ static struct policy *load(const char *text)
 
 static void test_decide(void **state)
 {
-	struct policy *p = load("[network]\nmode = proxy\nallow = *.github.com github.com api.x.test:8443\n"
-				"deny = gist.github.com\nallow_cidr = 10.20.0.0/16\n"
-				"hosts = api.x.test=10.20.0.5\n");
+	struct policy *p =
+	    load("[network]\nmode = proxy\nallow = *.github.com github.com api.x.test:8443\n"
+		 "deny = gist.github.com\nallow_cidr = 10.20.0.0/16\n"
+		 "hosts = api.x.test=10.20.0.5\n");
 	struct nx_verdict v;
-	uint8_t a[16] = { 0 };
+	uint8_t a[16] = {0};
 	const struct policy_item *rule;
 	(void)state;
 
@@ -297,30 +327,30 @@ static void test_cloud_metadata_addresses(void **state)
 	static const struct {
 		const char *provider, *addr, *word;
 	} cases[] = {
-		{ "AWS instance metadata", "169.254.169.254", "metadata" },
-		{ "AWS instance metadata (IPv6)", "fd00:ec2::254", "AWS" },
-		{ "AWS DNS resolver", "169.254.169.253", "AWS DNS" },
-		{ "AWS DNS resolver (IPv6)", "fd00:ec2::253", "AWS DNS" },
-		{ "AWS time sync", "169.254.169.123", "AWS time" },
-		{ "AWS time sync (IPv6)", "fd00:ec2::123", "AWS time" },
-		{ "AWS ECS task credentials", "169.254.170.2", "ECS" },
-		{ "AWS EKS pod identity", "169.254.170.23", "EKS" },
-		{ "AWS EKS pod identity (IPv6)", "fd00:ec2::23", "EKS" },
-		{ "Azure instance metadata", "169.254.169.254", "metadata" },
-		{ "Azure WireServer", "168.63.129.16", "Azure WireServer" },
-		{ "GCP metadata.google.internal", "169.254.169.254", "metadata" },
-		{ "GCP metadata server (IPv6)", "fd20:ce::254", "GCP" },
-		{ "Alibaba Cloud metadata", "100.100.100.200", "Alibaba" },
-		{ "Oracle Cloud metadata", "192.0.0.192", "Oracle" },
-		{ "Oracle Cloud IMDS", "169.254.169.254", "metadata" },
-		{ "DigitalOcean metadata", "169.254.169.254", "metadata" },
-		{ "Hetzner metadata", "169.254.169.254", "metadata" },
-		{ "OpenStack metadata", "169.254.169.254", "metadata" },
-		{ "OpenStack metadata (IPv6)", "fe80::a9fe:a9fe", "OpenStack" },
-		{ "Linode/Akamai metadata (IPv6)", "fd00:a9fe:a9fe::1", "Akamai" },
-		{ "Scaleway metadata", "169.254.42.42", "Scaleway" },
-		{ "Scaleway metadata (IPv6)", "fd00:42::42", "Scaleway" },
-		{ "Tencent Cloud metadata", "169.254.0.23", "Tencent" },
+	    {"AWS instance metadata", "169.254.169.254", "metadata"},
+	    {"AWS instance metadata (IPv6)", "fd00:ec2::254", "AWS"},
+	    {"AWS DNS resolver", "169.254.169.253", "AWS DNS"},
+	    {"AWS DNS resolver (IPv6)", "fd00:ec2::253", "AWS DNS"},
+	    {"AWS time sync", "169.254.169.123", "AWS time"},
+	    {"AWS time sync (IPv6)", "fd00:ec2::123", "AWS time"},
+	    {"AWS ECS task credentials", "169.254.170.2", "ECS"},
+	    {"AWS EKS pod identity", "169.254.170.23", "EKS"},
+	    {"AWS EKS pod identity (IPv6)", "fd00:ec2::23", "EKS"},
+	    {"Azure instance metadata", "169.254.169.254", "metadata"},
+	    {"Azure WireServer", "168.63.129.16", "Azure WireServer"},
+	    {"GCP metadata.google.internal", "169.254.169.254", "metadata"},
+	    {"GCP metadata server (IPv6)", "fd20:ce::254", "GCP"},
+	    {"Alibaba Cloud metadata", "100.100.100.200", "Alibaba"},
+	    {"Oracle Cloud metadata", "192.0.0.192", "Oracle"},
+	    {"Oracle Cloud IMDS", "169.254.169.254", "metadata"},
+	    {"DigitalOcean metadata", "169.254.169.254", "metadata"},
+	    {"Hetzner metadata", "169.254.169.254", "metadata"},
+	    {"OpenStack metadata", "169.254.169.254", "metadata"},
+	    {"OpenStack metadata (IPv6)", "fe80::a9fe:a9fe", "OpenStack"},
+	    {"Linode/Akamai metadata (IPv6)", "fd00:a9fe:a9fe::1", "Akamai"},
+	    {"Scaleway metadata", "169.254.42.42", "Scaleway"},
+	    {"Scaleway metadata (IPv6)", "fd00:42::42", "Scaleway"},
+	    {"Tencent Cloud metadata", "169.254.0.23", "Tencent"},
 	};
 	struct policy *deny = load("[network]\nmode = proxy\n");
 	struct policy *allow = load("[network]\nmode = proxy\nprivate = allow\n");
@@ -347,11 +377,17 @@ static void test_cloud_metadata_addresses(void **state)
 	/* the same endpoints through IPv6 forms that carry an IPv4 address: a
 	 * mapped socket, a NAT64 gateway or a tunnel delivers them there */
 	static const char *const carried[] = {
-		"::ffff:169.254.169.254", "::ffff:168.63.129.16", "::169.254.169.254",
-		"::ffff:0:169.254.169.254", "64:ff9b::a9fe:a9fe", "64:ff9b::168.63.129.16",
-		"64:ff9b:1:a9fe:a9:fe00::", "2002:a9fe:a9fe::1", "2001:0:a9fe:a9fe::1",
-		"2001:0:4136:e378:8000:63bf:5601:5601", /* Teredo client 169.254.169.254, inverted */
-		"::ffff:100.100.100.200",
+	    "::ffff:169.254.169.254",
+	    "::ffff:168.63.129.16",
+	    "::169.254.169.254",
+	    "::ffff:0:169.254.169.254",
+	    "64:ff9b::a9fe:a9fe",
+	    "64:ff9b::168.63.129.16",
+	    "64:ff9b:1:a9fe:a9:fe00::",
+	    "2002:a9fe:a9fe::1",
+	    "2001:0:a9fe:a9fe::1",
+	    "2001:0:4136:e378:8000:63bf:5601:5601", /* Teredo client 169.254.169.254, inverted */
+	    "::ffff:100.100.100.200",
 	};
 	for (size_t i = 0; i < sizeof(carried) / sizeof(carried[0]); i++) {
 		memset(a, 0, sizeof(a));
@@ -455,45 +491,49 @@ static void test_request_malformed(void **state)
 		const char *head;
 		int status;
 	} cases[] = {
-		{ "GET http://x.test/ HTTP/1.1\nHost: x\r\n\r\n", 400 },	  /* bare LF */
-		{ "GET http://x.test/ HTTP/1.1\r\nHost: x\n\r\n", 400 },
-		{ "GET http://x.test/ HTTP/1.1\r\nA: b\rc\r\n\r\n", 400 },	  /* bare CR */
-		{ "GET http://x.test/ HTTP/1.1\r\nA: b\r\n c\r\n\r\n", 400 },	  /* obs-fold */
-		{ "GET http://x.test/ HTTP/1.1\r\nA : b\r\n\r\n", 400 },	  /* space before colon */
-		{ "GET http://x.test/ HTTP/1.1\r\n: b\r\n\r\n", 400 },
-		{ "GET http://x.test/ HTTP/1.1\r\nnocolon\r\n\r\n", 400 },
-		{ "GET http://x.test/ HTTP/1.1\r\nA: b\x01\r\n\r\n", 400 },
-		{ "POST http://x.test/ HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
-		{ "POST http://x.test/ HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", 400 },
-		{ "POST http://x.test/ HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\n", 400 },
-		{ "POST http://x.test/ HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400 },
-		{ "POST http://x.test/ HTTP/1.1\r\nContent-Length: +3\r\n\r\n", 400 },
-		{ "POST http://x.test/ HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", 400 },
-		{ "POST http://x.test/ HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400 },
-		{ "POST http://x.test/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
-		{ "POST http://x.test/ HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n", 400 },
-		{ "GET /local HTTP/1.1\r\nHost: x\r\n\r\n", 400 },		  /* origin-form */
-		{ "GET https://x.test/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET ftp://x.test/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://user:pw@x.test/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http:///x HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://x.test/#frag HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://x.test:0/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://x.test:65536/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://x.test:80a/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://::1/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://[x.test]/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://[::1/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET  http://x.test/ HTTP/1.1\r\n\r\n", 400 },		  /* two spaces */
-		{ "GET http://x.test/ HTTP/1.1 \r\n\r\n", 505 },
-		{ "GET http://x.test/ HTTP/2.0\r\n\r\n", 505 },
-		{ "GET http://x.test/ http/1.1\r\n\r\n", 505 },
-		{ "G(T http://x.test/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://x.test/\x7f HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT x.test HTTP/1.1\r\n\r\n", 400 },			  /* no port */
-		{ "CONNECT x.test:443 HTTP/1.1\r\nContent-Length: 1\r\n\r\n", 400 },
-		{ "TRACE http://x.test/ HTTP/1.1\r\n\r\n", 405 },
-		{ "\r\n\r\n", 400 },
+	    {"GET http://x.test/ HTTP/1.1\nHost: x\r\n\r\n", 400}, /* bare LF */
+	    {"GET http://x.test/ HTTP/1.1\r\nHost: x\n\r\n", 400},
+	    {"GET http://x.test/ HTTP/1.1\r\nA: b\rc\r\n\r\n", 400},	/* bare CR */
+	    {"GET http://x.test/ HTTP/1.1\r\nA: b\r\n c\r\n\r\n", 400}, /* obs-fold */
+	    {"GET http://x.test/ HTTP/1.1\r\nA : b\r\n\r\n", 400},	/* space before colon */
+	    {"GET http://x.test/ HTTP/1.1\r\n: b\r\n\r\n", 400},
+	    {"GET http://x.test/ HTTP/1.1\r\nnocolon\r\n\r\n", 400},
+	    {"GET http://x.test/ HTTP/1.1\r\nA: b\x01\r\n\r\n", 400},
+	    {"POST http://x.test/ HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: "
+	     "chunked\r\n\r\n",
+	     400},
+	    {"POST http://x.test/ HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", 400},
+	    {"POST http://x.test/ HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\n", 400},
+	    {"POST http://x.test/ HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
+	    {"POST http://x.test/ HTTP/1.1\r\nContent-Length: +3\r\n\r\n", 400},
+	    {"POST http://x.test/ HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", 400},
+	    {"POST http://x.test/ HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400},
+	    {"POST http://x.test/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+	     "chunked\r\n\r\n",
+	     400},
+	    {"POST http://x.test/ HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n", 400},
+	    {"GET /local HTTP/1.1\r\nHost: x\r\n\r\n", 400}, /* origin-form */
+	    {"GET https://x.test/ HTTP/1.1\r\n\r\n", 400},
+	    {"GET ftp://x.test/ HTTP/1.1\r\n\r\n", 400},
+	    {"GET http://user:pw@x.test/ HTTP/1.1\r\n\r\n", 400},
+	    {"GET http:///x HTTP/1.1\r\n\r\n", 400},
+	    {"GET http://x.test/#frag HTTP/1.1\r\n\r\n", 400},
+	    {"GET http://x.test:0/ HTTP/1.1\r\n\r\n", 400},
+	    {"GET http://x.test:65536/ HTTP/1.1\r\n\r\n", 400},
+	    {"GET http://x.test:80a/ HTTP/1.1\r\n\r\n", 400},
+	    {"GET http://::1/ HTTP/1.1\r\n\r\n", 400},
+	    {"GET http://[x.test]/ HTTP/1.1\r\n\r\n", 400},
+	    {"GET http://[::1/ HTTP/1.1\r\n\r\n", 400},
+	    {"GET  http://x.test/ HTTP/1.1\r\n\r\n", 400}, /* two spaces */
+	    {"GET http://x.test/ HTTP/1.1 \r\n\r\n", 505},
+	    {"GET http://x.test/ HTTP/2.0\r\n\r\n", 505},
+	    {"GET http://x.test/ http/1.1\r\n\r\n", 505},
+	    {"G(T http://x.test/ HTTP/1.1\r\n\r\n", 400},
+	    {"GET http://x.test/\x7f HTTP/1.1\r\n\r\n", 400},
+	    {"CONNECT x.test HTTP/1.1\r\n\r\n", 400}, /* no port */
+	    {"CONNECT x.test:443 HTTP/1.1\r\nContent-Length: 1\r\n\r\n", 400},
+	    {"TRACE http://x.test/ HTTP/1.1\r\n\r\n", 405},
+	    {"\r\n\r\n", 400},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -501,9 +541,10 @@ static void test_request_malformed(void **state)
 		int status = 0;
 		const char *why = NULL;
 		enum nx_parse pr =
-			nx_parse_request(cases[i].head, strlen(cases[i].head), &r, &status, &why);
+		    nx_parse_request(cases[i].head, strlen(cases[i].head), &r, &status, &why);
 		if (pr != NX_PARSE_ERROR || status != cases[i].status)
-			fail_msg("case %zu (%s): result %d status %d", i, cases[i].head, pr, status);
+			fail_msg("case %zu (%s): result %d status %d", i, cases[i].head, pr,
+				 status);
 		assert_non_null(why);
 	}
 }
@@ -529,7 +570,8 @@ static void test_request_too_large(void **state)
 	(void)state;
 	memset(big, 'a', NX_HEAD_MAX + 100);
 	memcpy(big, "GET http://x.test/ HTTP/1.1\r\nX: ", 32);
-	assert_int_equal(nx_parse_request(big, NX_HEAD_MAX + 100, &r, &status, &why), NX_PARSE_ERROR);
+	assert_int_equal(nx_parse_request(big, NX_HEAD_MAX + 100, &r, &status, &why),
+			 NX_PARSE_ERROR);
 	assert_int_equal(status, 431);
 	/* too many header lines */
 	size_t off = (size_t)sprintf(big, "GET http://x.test/ HTTP/1.1\r\n");
@@ -566,12 +608,12 @@ static void test_response(void **state)
 	assert_int_equal(nx_parse_response(h, strlen(h), false, &r, &why), NX_PARSE_OK);
 	assert_int_equal(r.status, 101);
 	static const char *const bad[] = {
-		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-		"HTTP/1.1 20 OK\r\n\r\n",
-		"HTTP/2 200 OK\r\n\r\n",
-		"HTTP/1.1 200 OK\nA: b\r\n\r\n",
-		"ICY 200 OK\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+	    "HTTP/1.1 20 OK\r\n\r\n",
+	    "HTTP/2 200 OK\r\n\r\n",
+	    "HTTP/1.1 200 OK\nA: b\r\n\r\n",
+	    "ICY 200 OK\r\n\r\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (nx_parse_response(bad[i], strlen(bad[i]), false, &r, &why) != NX_PARSE_ERROR)
@@ -587,21 +629,21 @@ static void test_chunked(void **state)
 		long consumed; /* -1: malformed; else bytes that belong to the body */
 		bool done;
 	} cases[] = {
-		{ "5\r\nhello\r\n0\r\n\r\nNEXT", 15, true },
-		{ "5;ext=1\r\nhello\r\n0\r\n\r\n", 21, true },
-		{ "A\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n", 32, true },
-		{ "5\r\nhel", 6, false },
-		{ "0\r\n\r\n", 5, true },
-		{ "5\r\nhelloX\r\n", -1, false },
-		{ "g\r\n", -1, false },
-		{ "\r\n", -1, false },
-		{ "5\nhello\r\n", -1, false },
-		{ "ffffffffffffffff\r\n", -1, false },
-		{ "0\r\n folded\r\n\r\n", -1, false },
+	    {"5\r\nhello\r\n0\r\n\r\nNEXT", 15, true},
+	    {"5;ext=1\r\nhello\r\n0\r\n\r\n", 21, true},
+	    {"A\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n", 32, true},
+	    {"5\r\nhel", 6, false},
+	    {"0\r\n\r\n", 5, true},
+	    {"5\r\nhelloX\r\n", -1, false},
+	    {"g\r\n", -1, false},
+	    {"\r\n", -1, false},
+	    {"5\nhello\r\n", -1, false},
+	    {"ffffffffffffffff\r\n", -1, false},
+	    {"0\r\n folded\r\n\r\n", -1, false},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct nx_chunk c = { 0 };
+		struct nx_chunk c = {0};
 		bool done = false;
 		long n = nx_chunk_feed(&c, cases[i].body, strlen(cases[i].body), &done);
 		if (n != cases[i].consumed || (n >= 0 && done != cases[i].done))
@@ -609,7 +651,7 @@ static void test_chunked(void **state)
 	}
 	/* byte by byte gives the same answer */
 	const char *b = "4\r\nwiki\r\n5\r\npedia\r\n0\r\nX: y\r\n\r\n";
-	struct nx_chunk c = { 0 };
+	struct nx_chunk c = {0};
 	bool done = false;
 	size_t i;
 	for (i = 0; i < strlen(b) && !done; i++)
@@ -638,19 +680,19 @@ static void test_socks(void **state)
 	assert_int_equal(nx_socks_greeting((const uint8_t *)"\x05\x00", 2, &noauth), -1);
 	assert_int_equal(nx_socks_greeting((const uint8_t *)"\x04\x01\x00", 3, &noauth), -1);
 
-	const uint8_t dom[] = { 5, 1, 0, 3, 8, 'x', '.', 'T', 'e', 's', 't', '.', 'a', 0x01, 0xbb };
+	const uint8_t dom[] = {5, 1, 0, 3, 8, 'x', '.', 'T', 'e', 's', 't', '.', 'a', 0x01, 0xbb};
 	assert_int_equal(nx_socks_request(dom, sizeof(dom), &r, &code, &why), (long)sizeof(dom));
 	assert_string_equal(r.host, "x.test.a");
 	assert_int_equal(r.port, 443);
 	assert_int_equal(r.kind, NX_HOST_NAME);
 	assert_int_equal(nx_socks_request(dom, sizeof(dom) - 1, &r, &code, &why), 0);
 
-	const uint8_t v4[] = { 5, 1, 0, 1, 127, 0, 0, 1, 0, 80 };
+	const uint8_t v4[] = {5, 1, 0, 1, 127, 0, 0, 1, 0, 80};
 	assert_int_equal(nx_socks_request(v4, sizeof(v4), &r, &code, &why), 10);
 	assert_int_equal(r.kind, NX_HOST_V4);
 	assert_string_equal(r.host, "127.0.0.1");
 
-	uint8_t v6[22] = { 5, 1, 0, 4 };
+	uint8_t v6[22] = {5, 1, 0, 4};
 	v6[19] = 1;
 	v6[21] = 22;
 	assert_int_equal(nx_socks_request(v6, sizeof(v6), &r, &code, &why), 22);
@@ -661,16 +703,16 @@ static void test_socks(void **state)
 		size_t len;
 		enum nx_socks_reply code;
 	} bad[] = {
-		{ { 5, 2, 0, 1, 1, 2, 3, 4, 0, 80 }, 10, NX_SOCKS_BAD_COMMAND },    /* BIND */
-		{ { 5, 3, 0, 1, 1, 2, 3, 4, 0, 80 }, 10, NX_SOCKS_BAD_COMMAND },    /* UDP */
-		{ { 5, 9, 0, 1, 1, 2, 3, 4, 0, 80 }, 10, NX_SOCKS_BAD_COMMAND },
-		{ { 5, 1, 0, 2, 1, 2, 3, 4, 0, 80 }, 10, NX_SOCKS_BAD_ADDRESS },
-		{ { 5, 1, 0, 3, 0, 0, 80 }, 7, NX_SOCKS_BAD_ADDRESS },	     /* empty name */
-		{ { 5, 1, 0, 3, 3, 'a', 0, 'b', 0, 80 }, 10, NX_SOCKS_BAD_ADDRESS }, /* NUL */
-		{ { 5, 1, 0, 3, 3, 'a', ':', 'b', 0, 80 }, 10, NX_SOCKS_BAD_ADDRESS },
-		{ { 5, 1, 0, 1, 1, 2, 3, 4, 0, 0 }, 10, NX_SOCKS_NOT_ALLOWED },	     /* port 0 */
-		{ { 5, 1, 1, 1, 1, 2, 3, 4, 0, 80 }, 10, NX_SOCKS_FAILURE },	     /* reserved */
-		{ { 4, 1, 0, 1, 1, 2, 3, 4, 0, 80 }, 10, NX_SOCKS_FAILURE },
+	    {{5, 2, 0, 1, 1, 2, 3, 4, 0, 80}, 10, NX_SOCKS_BAD_COMMAND}, /* BIND */
+	    {{5, 3, 0, 1, 1, 2, 3, 4, 0, 80}, 10, NX_SOCKS_BAD_COMMAND}, /* UDP */
+	    {{5, 9, 0, 1, 1, 2, 3, 4, 0, 80}, 10, NX_SOCKS_BAD_COMMAND},
+	    {{5, 1, 0, 2, 1, 2, 3, 4, 0, 80}, 10, NX_SOCKS_BAD_ADDRESS},
+	    {{5, 1, 0, 3, 0, 0, 80}, 7, NX_SOCKS_BAD_ADDRESS},		     /* empty name */
+	    {{5, 1, 0, 3, 3, 'a', 0, 'b', 0, 80}, 10, NX_SOCKS_BAD_ADDRESS}, /* NUL */
+	    {{5, 1, 0, 3, 3, 'a', ':', 'b', 0, 80}, 10, NX_SOCKS_BAD_ADDRESS},
+	    {{5, 1, 0, 1, 1, 2, 3, 4, 0, 0}, 10, NX_SOCKS_NOT_ALLOWED}, /* port 0 */
+	    {{5, 1, 1, 1, 1, 2, 3, 4, 0, 80}, 10, NX_SOCKS_FAILURE},	/* reserved */
+	    {{4, 1, 0, 1, 1, 2, 3, 4, 0, 80}, 10, NX_SOCKS_FAILURE},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		long n = nx_socks_request(bad[i].msg, bad[i].len, &r, &code, &why);
@@ -682,20 +724,20 @@ static void test_socks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_host_normalize),
-		cmocka_unit_test(test_rule_match_table),
-		cmocka_unit_test(test_rule_match_differential),
-		cmocka_unit_test(test_addr_class),
-		cmocka_unit_test(test_cloud_metadata_addresses),
-		cmocka_unit_test(test_cidr_match),
-		cmocka_unit_test(test_decide),
-		cmocka_unit_test(test_request_ok),
-		cmocka_unit_test(test_request_malformed),
-		cmocka_unit_test(test_request_nul),
-		cmocka_unit_test(test_request_too_large),
-		cmocka_unit_test(test_response),
-		cmocka_unit_test(test_chunked),
-		cmocka_unit_test(test_socks),
+	    cmocka_unit_test(test_host_normalize),
+	    cmocka_unit_test(test_rule_match_table),
+	    cmocka_unit_test(test_rule_match_differential),
+	    cmocka_unit_test(test_addr_class),
+	    cmocka_unit_test(test_cloud_metadata_addresses),
+	    cmocka_unit_test(test_cidr_match),
+	    cmocka_unit_test(test_decide),
+	    cmocka_unit_test(test_request_ok),
+	    cmocka_unit_test(test_request_malformed),
+	    cmocka_unit_test(test_request_nul),
+	    cmocka_unit_test(test_request_too_large),
+	    cmocka_unit_test(test_response),
+	    cmocka_unit_test(test_chunked),
+	    cmocka_unit_test(test_socks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

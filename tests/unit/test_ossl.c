@@ -57,7 +57,7 @@ static void test_table_read_only_once_loaded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_read_only_once_loaded),
+	    cmocka_unit_test(test_table_read_only_once_loaded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

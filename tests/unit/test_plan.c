@@ -85,8 +85,8 @@ static int teardown(void **state)
 static void test_plain_grants_one_rule_each(void **state)
 {
 	(void)state;
-	struct landlock_grant g[] = { { P("home"), LANDLOCK_READ, false },
-				      { P("home/proj"), LANDLOCK_WRITE, false } };
+	struct landlock_grant g[] = {{P("home"), LANDLOCK_READ, false},
+				     {P("home/proj"), LANDLOCK_WRITE, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 2, NULL, 0, NULL, NULL, &plan, &failed), 0);
@@ -99,8 +99,8 @@ static void test_plain_grants_one_rule_each(void **state)
 static void test_deny_carves_out_and_siblings_keep_the_grant(void **state)
 {
 	(void)state;
-	struct landlock_grant g[] = { { P("home"), LANDLOCK_WRITE, false } };
-	struct landlock_carveout c[] = { { P("home/.ssh"), 0, false } };
+	struct landlock_grant g[] = {{P("home"), LANDLOCK_WRITE, false}};
+	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 1, NULL, NULL, &plan, &failed), 0);
@@ -108,9 +108,11 @@ static void test_deny_carves_out_and_siblings_keep_the_grant(void **state)
 	assert_false(landlock_plan_allows(&plan, P("home/.ssh"), LL_FS_READ_DIR));
 	assert_false(landlock_plan_allows(&plan, P("home/.ssh/id_rsa"), LL_FS_READ_FILE));
 	/* siblings keep everything; files get file rights only */
-	assert_true(landlock_plan_allows(&plan, P("home/proj/src.c"), LANDLOCK_WRITE & LANDLOCK_FILE_RIGHTS));
+	assert_true(landlock_plan_allows(&plan, P("home/proj/src.c"),
+					 LANDLOCK_WRITE & LANDLOCK_FILE_RIGHTS));
 	assert_true(landlock_plan_allows(&plan, P("home/proj"), LANDLOCK_WRITE));
-	assert_int_equal(rights_of(&plan, P("home/notes.txt")), LANDLOCK_WRITE & LANDLOCK_FILE_RIGHTS);
+	assert_int_equal(rights_of(&plan, P("home/notes.txt")),
+			 LANDLOCK_WRITE & LANDLOCK_FILE_RIGHTS);
 	/* the split directory itself gets only what the carve-out allows */
 	assert_int_equal(rights_of(&plan, P("home")), 0);
 	/* a symlink entry gets no rule (its target keeps its own) */
@@ -121,8 +123,8 @@ static void test_deny_carves_out_and_siblings_keep_the_grant(void **state)
 static void test_protect_keeps_reading_drops_writing(void **state)
 {
 	(void)state;
-	struct landlock_grant g[] = { { P("home/proj"), LANDLOCK_WRITE, false } };
-	struct landlock_carveout c[] = { { P("home/proj/.git/config"), LANDLOCK_READ_ONLY, false } };
+	struct landlock_grant g[] = {{P("home/proj"), LANDLOCK_WRITE, false}};
+	struct landlock_carveout c[] = {{P("home/proj/.git/config"), LANDLOCK_READ_ONLY, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 1, NULL, NULL, &plan, &failed), 0);
@@ -139,10 +141,11 @@ static void test_protect_keeps_reading_drops_writing(void **state)
 static void test_absent_protect_keeps_its_directory_from_new_entries(void **state)
 {
 	(void)state;
-	struct landlock_grant g[] = { { P("home/proj"), LANDLOCK_WRITE, false } };
+	struct landlock_grant g[] = {{P("home/proj"), LANDLOCK_WRITE, false}};
 	/* neither exists; the second's nearest directory is .git */
-	struct landlock_carveout c[] = { { P("home/proj/.git/hooks/pre-commit"), LANDLOCK_READ_ONLY, true },
-					 { P("home/proj/hook.sh"), LANDLOCK_READ_ONLY, false } };
+	struct landlock_carveout c[] = {
+	    {P("home/proj/.git/hooks/pre-commit"), LANDLOCK_READ_ONLY, true},
+	    {P("home/proj/hook.sh"), LANDLOCK_READ_ONLY, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 2, NULL, NULL, &plan, &failed), 0);
@@ -155,8 +158,8 @@ static void test_absent_protect_keeps_its_directory_from_new_entries(void **stat
 	assert_true(landlock_plan_allows(&plan, P("home/proj/src.c"), LL_FS_WRITE_FILE));
 	/* without absent_too a missing path is no carve-out: nothing else split */
 	landlock_plan_free(&plan);
-	struct landlock_grant g2[] = { { P("home/proj"), LANDLOCK_WRITE, false } };
-	struct landlock_carveout c2[] = { { P("home/proj/hook.sh"), LANDLOCK_READ_ONLY, false } };
+	struct landlock_grant g2[] = {{P("home/proj"), LANDLOCK_WRITE, false}};
+	struct landlock_carveout c2[] = {{P("home/proj/hook.sh"), LANDLOCK_READ_ONLY, false}};
 	assert_int_equal(landlock_plan(g2, 1, c2, 1, NULL, NULL, &plan, &failed), 0);
 	assert_true(landlock_plan_allows(&plan, P("home/proj"), LL_FS_MAKE_REG));
 	landlock_plan_free(&plan);
@@ -165,8 +168,8 @@ static void test_absent_protect_keeps_its_directory_from_new_entries(void **stat
 static void test_grant_inside_deny_gets_nothing(void **state)
 {
 	(void)state;
-	struct landlock_grant g[] = { { P("home/.ssh"), LANDLOCK_READ, false } };
-	struct landlock_carveout c[] = { { P("home/.ssh"), 0, false } };
+	struct landlock_grant g[] = {{P("home/.ssh"), LANDLOCK_READ, false}};
+	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 1, NULL, NULL, &plan, &failed), 0);
@@ -186,7 +189,7 @@ static void count_note(void *ud, const char *path, const char *why)
 static void test_final_symlink_is_not_followed(void **state)
 {
 	(void)state;
-	struct landlock_grant g[] = { { P("home/link-to-root"), LANDLOCK_WRITE, false } };
+	struct landlock_grant g[] = {{P("home/link-to-root"), LANDLOCK_WRITE, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	notes = 0;
@@ -202,7 +205,7 @@ static void test_final_symlink_is_not_followed(void **state)
 static void test_missing_path_skipped_unless_required(void **state)
 {
 	(void)state;
-	struct landlock_grant g[] = { { P("nope"), LANDLOCK_READ, false } };
+	struct landlock_grant g[] = {{P("nope"), LANDLOCK_READ, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, NULL, 0, NULL, NULL, &plan, &failed), 0);
@@ -255,10 +258,10 @@ static void test_plan_enforced_by_kernel(void **state)
 		print_message("SKIP: no Landlock on this kernel\n");
 		skip();
 	}
-	struct landlock_grant g[] = { { P("home"), LANDLOCK_WRITE, false },
-				      { "/usr", LANDLOCK_EXEC, false } };
-	struct landlock_carveout c[] = { { P("home/.ssh"), 0, false },
-					 { P("home/proj/.git/config"), LANDLOCK_READ_ONLY, false } };
+	struct landlock_grant g[] = {{P("home"), LANDLOCK_WRITE, false},
+				     {"/usr", LANDLOCK_EXEC, false}};
+	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false},
+					{P("home/proj/.git/config"), LANDLOCK_READ_ONLY, false}};
 	struct landlock_plan plan;
 	struct landlock_caps caps;
 	const char *failed;
@@ -304,15 +307,16 @@ static void test_a_vanished_sibling_is_skipped_a_vanished_grant_is_not(void **st
 	}
 	mk("home/gone-soon", false);
 	mk("home/grant-gone", true);
-	struct landlock_grant g[] = { { P("home"), LANDLOCK_WRITE, false },
-				      { P("home/grant-gone"), LANDLOCK_READ, false } };
-	struct landlock_carveout c[] = { { P("home/.ssh"), 0, false } };
+	struct landlock_grant g[] = {{P("home"), LANDLOCK_WRITE, false},
+				     {P("home/grant-gone"), LANDLOCK_READ, false}};
+	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false}};
 	struct landlock_plan plan;
 	struct landlock_caps caps;
 	const char *failed;
 	landlock_caps_for_abi(abi, &caps);
 	assert_int_equal(landlock_plan(g, 2, c, 1, NULL, NULL, &plan, &failed), 0);
-	assert_int_equal(rights_of(&plan, P("home/gone-soon")), LANDLOCK_WRITE & LANDLOCK_FILE_RIGHTS);
+	assert_int_equal(rights_of(&plan, P("home/gone-soon")),
+			 LANDLOCK_WRITE & LANDLOCK_FILE_RIGHTS);
 	for (size_t i = 0; i < plan.n; i++) {
 		if (strcmp(plan.rules[i].path, P("home/gone-soon")) == 0)
 			assert_true(plan.rules[i].sibling);
@@ -332,16 +336,16 @@ static void test_a_vanished_sibling_is_skipped_a_vanished_grant_is_not(void **st
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_grants_one_rule_each),
-		cmocka_unit_test(test_deny_carves_out_and_siblings_keep_the_grant),
-		cmocka_unit_test(test_protect_keeps_reading_drops_writing),
-		cmocka_unit_test(test_absent_protect_keeps_its_directory_from_new_entries),
-		cmocka_unit_test(test_grant_inside_deny_gets_nothing),
-		cmocka_unit_test(test_final_symlink_is_not_followed),
-		cmocka_unit_test(test_missing_path_skipped_unless_required),
-		cmocka_unit_test(test_abi_fallthrough),
-		cmocka_unit_test(test_plan_enforced_by_kernel),
-		cmocka_unit_test(test_a_vanished_sibling_is_skipped_a_vanished_grant_is_not),
+	    cmocka_unit_test(test_plain_grants_one_rule_each),
+	    cmocka_unit_test(test_deny_carves_out_and_siblings_keep_the_grant),
+	    cmocka_unit_test(test_protect_keeps_reading_drops_writing),
+	    cmocka_unit_test(test_absent_protect_keeps_its_directory_from_new_entries),
+	    cmocka_unit_test(test_grant_inside_deny_gets_nothing),
+	    cmocka_unit_test(test_final_symlink_is_not_followed),
+	    cmocka_unit_test(test_missing_path_skipped_unless_required),
+	    cmocka_unit_test(test_abi_fallthrough),
+	    cmocka_unit_test(test_plan_enforced_by_kernel),
+	    cmocka_unit_test(test_a_vanished_sibling_is_skipped_a_vanished_grant_is_not),
 	};
 	return cmocka_run_group_tests_name("landlock-plan", tests, setup, teardown);
 }

@@ -14,16 +14,18 @@
 
 #include "../../netproxy/netproxy_internal.h"
 
-#define PH "ringfence_github_AAAAAAAAAAAAAAAAAAAAAAAA"
-#define SECRET "ghp_realSecretValue0123456789abcdef"
-#define PH2 "ringfence_other_BBBBBBBBBBBBBBBBBBBBBBBB"
+#define PH	"ringfence_github_AAAAAAAAAAAAAAAAAAAAAAAA"
+#define SECRET	"ghp_realSecretValue0123456789abcdef"
+#define PH2	"ringfence_other_BBBBBBBBBBBBBBBBBBBBBBBB"
 #define SECRET2 "sk/other+secret=with%percent"
 
-static struct policy_item items[] = { { .value = "good.test" } };
-static struct policy_list hosts = { items, 1, 1 };
+static struct policy_item items[] = {{.value = "good.test"}};
+static struct policy_list hosts = {items, 1, 1};
 static const struct nx_cred creds[] = {
-	{ "github", PH, sizeof(PH) - 1, SECRET, sizeof(SECRET) - 1, &hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
-	{ "other", PH2, sizeof(PH2) - 1, SECRET2, sizeof(SECRET2) - 1, &hosts, false, POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+    {"github", PH, sizeof(PH) - 1, SECRET, sizeof(SECRET) - 1, &hosts, false, POLICY_INJECT_REPLACE,
+     NULL, false, NULL, 0, 0},
+    {"other", PH2, sizeof(PH2) - 1, SECRET2, sizeof(SECRET2) - 1, &hosts, false,
+     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
 };
 
 static struct nx_scrub *scrub(void)
@@ -85,7 +87,8 @@ static void test_head_replaced(void **state)
 
 	/* a redirect carrying the query, raw and percent-encoded (any mix) */
 	snprintf(head, sizeof(head),
-		 "HTTP/1.1 301 Moved\r\nLocation: https://good.test/?t=%s&u=%%67hp_realSecretValue0123456789ABCDEF%s\r\n"
+		 "HTTP/1.1 301 Moved\r\nLocation: "
+		 "https://good.test/?t=%s&u=%%67hp_realSecretValue0123456789ABCDEF%s\r\n"
 		 "Set-Cookie: a=ghp%%5frealSecretValue0123456789abcdef\r\n\r\n",
 		 SECRET, "");
 	assert_int_equal(nx_scrub_head(s, head, strlen(head), &out, &len, &hits), 1);
@@ -136,7 +139,8 @@ static void test_stream_every_split(void **state)
 	snprintf(body, sizeof(body), "{\"k\": \"sk\\/other+secret=with%%percent\"}");
 	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 2, &out, &len), -EACCES);
 	free(out);
-	snprintf(body, sizeof(body), "{\"k\": \"\\u0067hp_realSecretValue0123456789abcde\\u0066\"}");
+	snprintf(body, sizeof(body),
+		 "{\"k\": \"\\u0067hp_realSecretValue0123456789abcde\\u0066\"}");
 	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 1, &out, &len), -EACCES);
 	free(out);
 	/* near misses pass whole: a non-ASCII \u, an unknown escape */
@@ -207,7 +211,8 @@ static void test_chunked(void **state)
 
 	(void)state;
 	/* the secret split by chunk framing */
-	snprintf(body, sizeof(body), "8\r\nghp_real\r\n1b\r\nSecretValue0123456789abcdef\r\n0\r\n\r\n");
+	snprintf(body, sizeof(body),
+		 "8\r\nghp_real\r\n1b\r\nSecretValue0123456789abcdef\r\n0\r\n\r\n");
 	assert_int_equal(stream(s, NX_FRAME_CHUNKED, body, strlen(body), 4, &out, &len), -EACCES);
 	assert_null(memmem(out, len, "Secret", 6));
 	free(out);
@@ -303,23 +308,23 @@ static void test_base64_any_alignment(void **state)
 static void test_basic_short_secret(void **state)
 {
 	static const struct nx_cred basic[] = {
-		{ "pw", PH, sizeof(PH) - 1, "hunter22", 8, &hosts, false,
-		  POLICY_INJECT_BASIC_PASSWORD, "apiuser", false, NULL, 0, 0 },
-		{ "user", PH2, sizeof(PH2) - 1, "kz9!", 4, &hosts, false, POLICY_INJECT_BASIC_USER,
-		  NULL, false, NULL, 0, 0 },
+	    {"pw", PH, sizeof(PH) - 1, "hunter22", 8, &hosts, false, POLICY_INJECT_BASIC_PASSWORD,
+	     "apiuser", false, NULL, 0, 0},
+	    {"user", PH2, sizeof(PH2) - 1, "kz9!", 4, &hosts, false, POLICY_INJECT_BASIC_USER, NULL,
+	     false, NULL, 0, 0},
 	};
 	static const struct {
 		const char *body;
 		int want;
 	} cases[] = {
-		/* apiuser:hunter22 */
-		{ "Authorization: Basic YXBpdXNlcjpodW50ZXIyMg==\n", -EACCES },
-		{ "{\"auth\":\"YXBpdXNlcjpodW50ZXIyMg\"}", -EACCES },	  /* no padding */
-		{ "Authorization: Basic a3o5ITo=\n", -EACCES },		  /* kz9!: */
-		{ "Authorization: Basic b3RoZXI6aHVudGVyMjI=\n", 0 },	  /* other:hunter22 */
-		/* apiuser:hunter21 */
-		{ "Authorization: Basic YXBpdXNlcjpodW50ZXIyMQ==\n", 0 },
-		{ "Authorization: Basic a3o5Pzo=\n", 0 },			  /* kz9?: */
+	    /* apiuser:hunter22 */
+	    {"Authorization: Basic YXBpdXNlcjpodW50ZXIyMg==\n", -EACCES},
+	    {"{\"auth\":\"YXBpdXNlcjpodW50ZXIyMg\"}", -EACCES}, /* no padding */
+	    {"Authorization: Basic a3o5ITo=\n", -EACCES},	/* kz9!: */
+	    {"Authorization: Basic b3RoZXI6aHVudGVyMjI=\n", 0}, /* other:hunter22 */
+	    /* apiuser:hunter21 */
+	    {"Authorization: Basic YXBpdXNlcjpodW50ZXIyMQ==\n", 0},
+	    {"Authorization: Basic a3o5Pzo=\n", 0}, /* kz9?: */
 	};
 	struct nx_scrub *s = NULL;
 	char *out;
@@ -345,14 +350,14 @@ static void test_basic_short_secret(void **state)
 static void test_scrub_with_a_basic_value(void **state)
 {
 	static const struct nx_cred rep[] = {
-		{ "short", PH, sizeof(PH) - 1, "hunter22", 8, &hosts, false, POLICY_INJECT_REPLACE,
-		  NULL, false, NULL, 0, 0 },
-		{ "other", PH2, sizeof(PH2) - 1, SECRET2, sizeof(SECRET2) - 1, &hosts, false,
-		  POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0 },
+	    {"short", PH, sizeof(PH) - 1, "hunter22", 8, &hosts, false, POLICY_INJECT_REPLACE, NULL,
+	     false, NULL, 0, 0},
+	    {"other", PH2, sizeof(PH2) - 1, SECRET2, sizeof(SECRET2) - 1, &hosts, false,
+	     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
 	};
 	const char *echo = "Authorization: Basic YXBpdXNlcjpodW50ZXIyMg==\n"; /* apiuser:hunter22 */
 	const char *other = "Authorization: Basic YXBpdXNlcjpodW50ZXIyMQ==\n"; /* ...hunter21 */
-	const struct nx_scrub_extra extra = { "YXBpdXNlcjpodW50ZXIyMg==", 24, 0 };
+	const struct nx_scrub_extra extra = {"YXBpdXNlcjpodW50ZXIyMg==", 24, 0};
 	struct nx_scrub *base = NULL, *s = NULL;
 	struct nx_scan *sc;
 	char *out, *enc = b64(SECRET2);
@@ -447,8 +452,8 @@ static void test_budget(void **state)
 static void test_previous_secret_and_scan_lifetime(void **state)
 {
 	(void)state;
-	char *prev[2] = { "old-secret-value-0001", NULL };
-	size_t prev_len[2] = { 21, 0 };
+	char *prev[2] = {"old-secret-value-0001", NULL};
+	size_t prev_len[2] = {21, 0};
 	struct nx_scrub *s = NULL, *old = scrub();
 	struct nx_scan *sc = NULL;
 	char out[256], *o = NULL;
@@ -458,8 +463,7 @@ static void test_previous_secret_and_scan_lifetime(void **state)
 	assert_int_equal(stream(s, NX_FRAME_PLAIN, "x old-secret-value-0001 y", 25, 3, &o, &n),
 			 -EACCES);
 	free(o);
-	assert_int_equal(stream(s, NX_FRAME_PLAIN, "x " SECRET " y", sizeof(SECRET) + 3, 5, &o,
-				&n),
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, "x " SECRET " y", sizeof(SECRET) + 3, 5, &o, &n),
 			 -EACCES);
 	free(o);
 	assert_int_equal(stream(old, NX_FRAME_PLAIN, "x old-secret-value-0001 y", 25, 3, &o, &n),
@@ -477,17 +481,17 @@ static void test_previous_secret_and_scan_lifetime(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_head_replaced),
-		cmocka_unit_test(test_stream_every_split),
-		cmocka_unit_test(test_stream_clean_passes_whole),
-		cmocka_unit_test(test_held_bytes),
-		cmocka_unit_test(test_chunked),
-		cmocka_unit_test(test_websocket),
-		cmocka_unit_test(test_base64_any_alignment),
-		cmocka_unit_test(test_basic_short_secret),
-		cmocka_unit_test(test_scrub_with_a_basic_value),
-		cmocka_unit_test(test_budget),
-		cmocka_unit_test(test_previous_secret_and_scan_lifetime),
+	    cmocka_unit_test(test_head_replaced),
+	    cmocka_unit_test(test_stream_every_split),
+	    cmocka_unit_test(test_stream_clean_passes_whole),
+	    cmocka_unit_test(test_held_bytes),
+	    cmocka_unit_test(test_chunked),
+	    cmocka_unit_test(test_websocket),
+	    cmocka_unit_test(test_base64_any_alignment),
+	    cmocka_unit_test(test_basic_short_secret),
+	    cmocka_unit_test(test_scrub_with_a_basic_value),
+	    cmocka_unit_test(test_budget),
+	    cmocka_unit_test(test_previous_secret_and_scan_lifetime),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

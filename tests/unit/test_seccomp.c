@@ -43,13 +43,43 @@ static void test_required_refusals_are_listed(void **state)
 {
 	(void)state;
 	static const char *const must[] = {
-		"setns", "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsmount",
-		"move_mount", "open_tree", "mount_setattr", "init_module", "finit_module",
-		"delete_module", "kexec_load", "kexec_file_load", "bpf", "perf_event_open",
-		"userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register", "add_key",
-		"request_key", "keyctl", "ptrace", "process_vm_readv", "process_vm_writev",
-		"pidfd_getfd", "clock_settime", "settimeofday", "adjtimex", "reboot", "swapon",
-		"swapoff", "acct", "quotactl", "open_by_handle_at",
+	    "setns",
+	    "mount",
+	    "umount2",
+	    "pivot_root",
+	    "chroot",
+	    "fsopen",
+	    "fsmount",
+	    "move_mount",
+	    "open_tree",
+	    "mount_setattr",
+	    "init_module",
+	    "finit_module",
+	    "delete_module",
+	    "kexec_load",
+	    "kexec_file_load",
+	    "bpf",
+	    "perf_event_open",
+	    "userfaultfd",
+	    "io_uring_setup",
+	    "io_uring_enter",
+	    "io_uring_register",
+	    "add_key",
+	    "request_key",
+	    "keyctl",
+	    "ptrace",
+	    "process_vm_readv",
+	    "process_vm_writev",
+	    "pidfd_getfd",
+	    "clock_settime",
+	    "settimeofday",
+	    "adjtimex",
+	    "reboot",
+	    "swapon",
+	    "swapoff",
+	    "acct",
+	    "quotactl",
+	    "open_by_handle_at",
 	};
 	for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
 		bool found = false;
@@ -70,10 +100,10 @@ static void test_required_refusals_are_listed(void **state)
 static void test_allowed_names_resolve(void **state)
 {
 	(void)state;
-	static const char *const newer[] = { "fchmodat2", "map_shadow_stack", "futex_waitv",
-					     "quotactl_fd", "memfd_secret", "process_madvise",
-					     "epoll_pwait2", "mount_setattr", "close_range",
-					     "faccessat2", "pidfd_getfd", "openat2" };
+	static const char *const newer[] = {"fchmodat2",    "map_shadow_stack", "futex_waitv",
+					    "quotactl_fd",  "memfd_secret",	"process_madvise",
+					    "epoll_pwait2", "mount_setattr",	"close_range",
+					    "faccessat2",   "pidfd_getfd",	"openat2"};
 	for (size_t i = 0; i < seccomp_table_n; i++) {
 		if (seccomp_syscall_resolve_name(seccomp_table[i].name) != __NR_SCMP_ERROR)
 			continue;
@@ -97,7 +127,7 @@ struct probe {
 /* Runs probes under the filter in a child; returns the child's status. */
 static int run_probes(const struct seccomp_opts *o, const struct probe *pr, size_t n)
 {
-	struct seccomp_prog d = { 0 }, a = { 0 };
+	struct seccomp_prog d = {0}, a = {0};
 	const struct policy_item *bad;
 	const char *why;
 	assert_int_equal(seccomp_build(o, &d, &a, &bad, &why), 0);
@@ -110,7 +140,9 @@ static int run_probes(const struct seccomp_opts *o, const struct probe *pr, size
 		for (size_t i = 0; i < n; i++) {
 			unsigned long a1 = pr[i].a1;
 			/* a0 == -2 stands for an fd on /dev/null */
-			long r = syscall(pr[i].nr, pr[i].a0 == (unsigned long)-2 ? (unsigned long)devnull : pr[i].a0,
+			long r = syscall(pr[i].nr,
+					 pr[i].a0 == (unsigned long)-2 ? (unsigned long)devnull
+								       : pr[i].a0,
 					 a1, pr[i].a2, 0, 0, 0);
 			int e = r < 0 ? errno : 0;
 			if (pr[i].want ? e != pr[i].want : (e == ENOSYS || e == EPERM)) {
@@ -131,31 +163,32 @@ static void test_kernel_answers(void **state)
 {
 	(void)state;
 	const struct probe pr[] = {
-		{ "getppid", SYS_getppid, 0, 0, 0, 0 },
-		{ "ptrace", SYS_ptrace, 0, 0, 0, EPERM },
-		{ "bpf", SYS_bpf, 0, 0, 0, EPERM },
-		{ "mount", SYS_mount, 0, 0, 0, EPERM },
-		{ "unknown syscall 1000", 1000, 0, 0, 0, ENOSYS },
-		{ "clone3", SYS_clone3, 0, 0, 0, ENOSYS },
-		{ "unshare(NEWUSER)", SYS_unshare, CLONE_NEWUSER, 0, 0, EPERM },
-		{ "unshare(NEWUSER|high bits)", SYS_unshare, CLONE_NEWUSER | (1UL << 40), 0, 0, EPERM },
-		{ "unshare(NEWNET)", SYS_unshare, CLONE_NEWNET, 0, 0, EPERM },
-		{ "clone(NEWUSER)", SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, EPERM },
-		{ "ioctl(TIOCSTI)", SYS_ioctl, (unsigned long)-2, TIOCSTI, 0, EPERM },
-		{ "ioctl(TIOCSTI|high bits)", SYS_ioctl, (unsigned long)-2, TIOCSTI | (1UL << 32), 0, EPERM },
-		{ "ioctl(TIOCLINUX)", SYS_ioctl, (unsigned long)-2, TIOCLINUX, 0, EPERM },
-		{ "ioctl(TIOCGWINSZ)", SYS_ioctl, (unsigned long)-2, TIOCGWINSZ, 0, 0 },
-		{ "personality(ADDR_NO_RANDOMIZE)", SYS_personality, ADDR_NO_RANDOMIZE, 0, 0, ENOSYS },
-		{ "personality(query)", SYS_personality, 0xffffffff, 0, 0, 0 },
-		{ "socket(AF_PACKET)", SYS_socket, AF_PACKET, SOCK_RAW, 0, ENOSYS },
-		{ "socket(AF_UNIX) refused", SYS_socket, AF_UNIX, SOCK_STREAM, 0, EPERM },
-		{ "socket(AF_INET) refused", SYS_socket, AF_INET, SOCK_STREAM, 0, ENOSYS },
-		{ "socketpair", SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 0 },
-		{ "io_uring_setup", SYS_io_uring_setup, 1, 0, 0, EPERM },
-		{ "userfaultfd", SYS_userfaultfd, 0, 0, 0, EPERM },
-		{ "open_by_handle_at", SYS_open_by_handle_at, 0, 0, 0, EPERM },
+	    {"getppid", SYS_getppid, 0, 0, 0, 0},
+	    {"ptrace", SYS_ptrace, 0, 0, 0, EPERM},
+	    {"bpf", SYS_bpf, 0, 0, 0, EPERM},
+	    {"mount", SYS_mount, 0, 0, 0, EPERM},
+	    {"unknown syscall 1000", 1000, 0, 0, 0, ENOSYS},
+	    {"clone3", SYS_clone3, 0, 0, 0, ENOSYS},
+	    {"unshare(NEWUSER)", SYS_unshare, CLONE_NEWUSER, 0, 0, EPERM},
+	    {"unshare(NEWUSER|high bits)", SYS_unshare, CLONE_NEWUSER | (1UL << 40), 0, 0, EPERM},
+	    {"unshare(NEWNET)", SYS_unshare, CLONE_NEWNET, 0, 0, EPERM},
+	    {"clone(NEWUSER)", SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, EPERM},
+	    {"ioctl(TIOCSTI)", SYS_ioctl, (unsigned long)-2, TIOCSTI, 0, EPERM},
+	    {"ioctl(TIOCSTI|high bits)", SYS_ioctl, (unsigned long)-2, TIOCSTI | (1UL << 32), 0,
+	     EPERM},
+	    {"ioctl(TIOCLINUX)", SYS_ioctl, (unsigned long)-2, TIOCLINUX, 0, EPERM},
+	    {"ioctl(TIOCGWINSZ)", SYS_ioctl, (unsigned long)-2, TIOCGWINSZ, 0, 0},
+	    {"personality(ADDR_NO_RANDOMIZE)", SYS_personality, ADDR_NO_RANDOMIZE, 0, 0, ENOSYS},
+	    {"personality(query)", SYS_personality, 0xffffffff, 0, 0, 0},
+	    {"socket(AF_PACKET)", SYS_socket, AF_PACKET, SOCK_RAW, 0, ENOSYS},
+	    {"socket(AF_UNIX) refused", SYS_socket, AF_UNIX, SOCK_STREAM, 0, EPERM},
+	    {"socket(AF_INET) refused", SYS_socket, AF_INET, SOCK_STREAM, 0, ENOSYS},
+	    {"socketpair", SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 0},
+	    {"io_uring_setup", SYS_io_uring_setup, 1, 0, 0, EPERM},
+	    {"userfaultfd", SYS_userfaultfd, 0, 0, 0, EPERM},
+	    {"open_by_handle_at", SYS_open_by_handle_at, 0, 0, 0, EPERM},
 	};
-	struct seccomp_opts o = { .allow_inet = false, .allow_unix = false };
+	struct seccomp_opts o = {.allow_inet = false, .allow_unix = false};
 	int st = run_probes(&o, pr, sizeof(pr) / sizeof(pr[0]));
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		print_error("probe %d failed\n", WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
@@ -166,11 +199,11 @@ static void test_kernel_answers(void **state)
 static void test_policy_allow_and_deny_and_kill(void **state)
 {
 	(void)state;
-	struct policy_list deny = { 0 }, allow = { 0 };
-	struct policy_origin o0 = { 0 };
+	struct policy_list deny = {0}, allow = {0};
+	struct policy_origin o0 = {0};
 	policy_list_add(&deny, "getppid", false, o0);
 	policy_list_add(&allow, "ptrace", false, o0);
-	struct seccomp_opts o = { .allow_unix = true, .extra_deny = &deny, .extra_allow = &allow };
+	struct seccomp_opts o = {.allow_unix = true, .extra_deny = &deny, .extra_allow = &allow};
 	struct seccomp_prog d, a;
 	const struct policy_item *bad;
 	const char *why;
@@ -179,20 +212,20 @@ static void test_policy_allow_and_deny_and_kill(void **state)
 	assert_string_equal(bad->value, "ptrace");
 	o.allow_dangerous = true;
 	const struct probe pr[] = {
-		{ "getppid denied", SYS_getppid, 0, 0, 0, EPERM },
-		/* PTRACE_TRACEME: reaches the kernel, which says yes */
-		{ "ptrace allowed", SYS_ptrace, 0, 0, 0, 0 },
+	    {"getppid denied", SYS_getppid, 0, 0, 0, EPERM},
+	    /* PTRACE_TRACEME: reaches the kernel, which says yes */
+	    {"ptrace allowed", SYS_ptrace, 0, 0, 0, 0},
 	};
 	int st0 = run_probes(&o, pr, 2);
 	assert_true(WIFEXITED(st0));
 	assert_int_equal(WEXITSTATUS(st0), 0);
 	o.kill = true;
-	const struct probe kp[] = { { "getppid killed", SYS_getppid, 0, 0, 0, EPERM } };
+	const struct probe kp[] = {{"getppid killed", SYS_getppid, 0, 0, 0, EPERM}};
 	int st = run_probes(&o, kp, 1);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
 	/* unknown names are refused with their origin */
-	struct policy_list junk = { 0 };
+	struct policy_list junk = {0};
 	policy_list_add(&junk, "not_a_syscall", false, o0);
 	o.extra_deny = &junk;
 	assert_int_equal(seccomp_build(&o, &d, &a, &bad, &why), -EINVAL);
@@ -213,18 +246,66 @@ static void test_pid_and_ipc_calls_are_confined(void **state)
 {
 	(void)state;
 	static const char *const takes_pid_or_ipc[] = {
-		"kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
-		"pidfd_open", "pidfd_send_signal", "pidfd_getfd", "process_mrelease",
-		"wait4", "waitid", "setpgid", "getpgid", "getsid", "capget", "capset",
-		"getpriority", "setpriority", "ioprio_get", "ioprio_set", "prlimit64",
-		"get_robust_list", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
-		"sched_setparam", "sched_getscheduler", "sched_setscheduler", "sched_getattr",
-		"sched_setattr", "sched_rr_get_interval", "ptrace", "process_vm_readv",
-		"process_vm_writev", "process_madvise", "kcmp", "migrate_pages", "move_pages",
-		"perf_event_open", "fcntl", "ioctl", "setns",
-		"shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl",
-		"msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
-		"mq_timedreceive", "mq_notify", "mq_getsetattr",
+	    "kill",
+	    "tkill",
+	    "tgkill",
+	    "rt_sigqueueinfo",
+	    "rt_tgsigqueueinfo",
+	    "pidfd_open",
+	    "pidfd_send_signal",
+	    "pidfd_getfd",
+	    "process_mrelease",
+	    "wait4",
+	    "waitid",
+	    "setpgid",
+	    "getpgid",
+	    "getsid",
+	    "capget",
+	    "capset",
+	    "getpriority",
+	    "setpriority",
+	    "ioprio_get",
+	    "ioprio_set",
+	    "prlimit64",
+	    "get_robust_list",
+	    "sched_getaffinity",
+	    "sched_setaffinity",
+	    "sched_getparam",
+	    "sched_setparam",
+	    "sched_getscheduler",
+	    "sched_setscheduler",
+	    "sched_getattr",
+	    "sched_setattr",
+	    "sched_rr_get_interval",
+	    "ptrace",
+	    "process_vm_readv",
+	    "process_vm_writev",
+	    "process_madvise",
+	    "kcmp",
+	    "migrate_pages",
+	    "move_pages",
+	    "perf_event_open",
+	    "fcntl",
+	    "ioctl",
+	    "setns",
+	    "shmget",
+	    "shmat",
+	    "shmdt",
+	    "shmctl",
+	    "semget",
+	    "semop",
+	    "semtimedop",
+	    "semctl",
+	    "msgget",
+	    "msgsnd",
+	    "msgrcv",
+	    "msgctl",
+	    "mq_open",
+	    "mq_unlink",
+	    "mq_timedsend",
+	    "mq_timedreceive",
+	    "mq_notify",
+	    "mq_getsetattr",
 	};
 	for (size_t i = 0; i < sizeof(takes_pid_or_ipc) / sizeof(takes_pid_or_ipc[0]); i++) {
 		const struct sc_entry *e = NULL;
@@ -233,7 +314,8 @@ static void test_pid_and_ipc_calls_are_confined(void **state)
 				e = &seccomp_table[j];
 		if (!e)
 			continue; /* not in the table: ENOSYS */
-		if ((e->verdict == SC_ALLOW || e->verdict == SC_ARGS) && e->confine == SC_CONF_NONE) {
+		if ((e->verdict == SC_ALLOW || e->verdict == SC_ARGS) &&
+		    e->confine == SC_CONF_NONE) {
 			print_error("allowed without a confinement: %s\n", e->name);
 			fail();
 		}
@@ -254,26 +336,26 @@ static void test_no_pid_ipc_namespace_confinement(void **state)
 	(void)state;
 	const unsigned long parent = (unsigned long)getpid(); /* the child's parent */
 	const struct probe confined[] = {
-		{ "prlimit64(self)", SYS_prlimit64, 0, RLIMIT_NOFILE, 0, 0 },
-		{ "prlimit64(parent)", SYS_prlimit64, parent, RLIMIT_NOFILE, 0, EPERM },
-		{ "prlimit64(high bits, 0)", SYS_prlimit64, 1UL << 32, RLIMIT_NOFILE, 0, EPERM },
-		{ "sched_setaffinity(parent)", SYS_sched_setaffinity, parent, 0, 0, EPERM },
-		{ "sched_getparam(parent)", SYS_sched_getparam, parent, 0, 0, EPERM },
-		{ "get_robust_list(parent)", SYS_get_robust_list, parent, 0, 0, EPERM },
-		{ "getpriority(self)", SYS_getpriority, PRIO_PROCESS, 0, 0, 0 },
-		{ "setpriority(PRIO_USER)", SYS_setpriority, PRIO_USER, 4242424, 19, EPERM },
-		{ "setpriority(PRIO_PGRP)", SYS_setpriority, PRIO_PGRP, 0, 19, EPERM },
-		{ "setpriority(parent)", SYS_setpriority, PRIO_PROCESS, parent, 19, EPERM },
-		{ "ioprio_set(parent)", SYS_ioprio_set, 1, parent, 0, EPERM },
-		{ "ioprio_set(user)", SYS_ioprio_set, 3, 0, 0, EPERM },
-		/* a key nobody made, without IPC_CREAT: ENOENT when it reaches the
-		 * kernel, and nothing is left behind */
-		{ "shmget", SYS_shmget, 0x52460001, 4096, 0, EPERM },
-		{ "semget", SYS_semget, 0x52460001, 1, 0, EPERM },
-		{ "msgget", SYS_msgget, 0x52460001, 0, 0, EPERM },
-		{ "mq_open", SYS_mq_open, (unsigned long)"x", 0, 0, EPERM },
+	    {"prlimit64(self)", SYS_prlimit64, 0, RLIMIT_NOFILE, 0, 0},
+	    {"prlimit64(parent)", SYS_prlimit64, parent, RLIMIT_NOFILE, 0, EPERM},
+	    {"prlimit64(high bits, 0)", SYS_prlimit64, 1UL << 32, RLIMIT_NOFILE, 0, EPERM},
+	    {"sched_setaffinity(parent)", SYS_sched_setaffinity, parent, 0, 0, EPERM},
+	    {"sched_getparam(parent)", SYS_sched_getparam, parent, 0, 0, EPERM},
+	    {"get_robust_list(parent)", SYS_get_robust_list, parent, 0, 0, EPERM},
+	    {"getpriority(self)", SYS_getpriority, PRIO_PROCESS, 0, 0, 0},
+	    {"setpriority(PRIO_USER)", SYS_setpriority, PRIO_USER, 4242424, 19, EPERM},
+	    {"setpriority(PRIO_PGRP)", SYS_setpriority, PRIO_PGRP, 0, 19, EPERM},
+	    {"setpriority(parent)", SYS_setpriority, PRIO_PROCESS, parent, 19, EPERM},
+	    {"ioprio_set(parent)", SYS_ioprio_set, 1, parent, 0, EPERM},
+	    {"ioprio_set(user)", SYS_ioprio_set, 3, 0, 0, EPERM},
+	    /* a key nobody made, without IPC_CREAT: ENOENT when it reaches the
+	     * kernel, and nothing is left behind */
+	    {"shmget", SYS_shmget, 0x52460001, 4096, 0, EPERM},
+	    {"semget", SYS_semget, 0x52460001, 1, 0, EPERM},
+	    {"msgget", SYS_msgget, 0x52460001, 0, 0, EPERM},
+	    {"mq_open", SYS_mq_open, (unsigned long)"x", 0, 0, EPERM},
 	};
-	struct seccomp_opts o = { .allow_unix = true, .no_pid_ipc_ns = true };
+	struct seccomp_opts o = {.allow_unix = true, .no_pid_ipc_ns = true};
 	int st = run_probes(&o, confined, sizeof(confined) / sizeof(confined[0]));
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		print_error("probe %d failed\n", WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
@@ -281,8 +363,8 @@ static void test_no_pid_ipc_namespace_confinement(void **state)
 	}
 	/* positive control: namespaces bound them, and the filter lets them by */
 	const struct probe open_[] = {
-		{ "sched_getparam(parent)", SYS_sched_getparam, parent, 0, 0, 0 },
-		{ "shmget", SYS_shmget, 0x52460001, 4096, 0, 0 },
+	    {"sched_getparam(parent)", SYS_sched_getparam, parent, 0, 0, 0},
+	    {"shmget", SYS_shmget, 0x52460001, 4096, 0, 0},
 	};
 	o.no_pid_ipc_ns = false;
 	st = run_probes(&o, open_, 2);
@@ -293,8 +375,8 @@ static void test_no_pid_ipc_namespace_confinement(void **state)
 static void test_x32_is_killed(void **state)
 {
 	(void)state;
-	const struct probe pr[] = { { "x32 getpid", 0x40000000 | 39, 0, 0, 0, ENOSYS } };
-	struct seccomp_opts o = { .allow_unix = true };
+	const struct probe pr[] = {{"x32 getpid", 0x40000000 | 39, 0, 0, 0, ENOSYS}};
+	struct seccomp_opts o = {.allow_unix = true};
 	int st = run_probes(&o, pr, 1);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
@@ -306,8 +388,11 @@ static void test_build_time_cache_matches_libseccomp(void **state)
 	(void)state;
 	assert_int_equal(seccomp_cache_n, SECCOMP_CACHE_VARIANTS);
 	for (unsigned key = 0; key < SECCOMP_CACHE_VARIANTS; key++) {
-		struct seccomp_opts o = { .allow_inet = key & 1, .allow_unix = key & 2, .kill = key & 4,
-					  .broker = key & 8, .no_pid_ipc_ns = key & 16 };
+		struct seccomp_opts o = {.allow_inet = key & 1,
+					 .allow_unix = key & 2,
+					 .kill = key & 4,
+					 .broker = key & 8,
+					 .no_pid_ipc_ns = key & 16};
 		struct seccomp_prog d1, a1, d2, a2;
 		const struct policy_item *bad;
 		const char *why;
@@ -327,15 +412,15 @@ static void test_build_time_cache_matches_libseccomp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_entries_are_unique_and_explained),
-		cmocka_unit_test(test_required_refusals_are_listed),
-		cmocka_unit_test(test_allowed_names_resolve),
-		cmocka_unit_test(test_kernel_answers),
-		cmocka_unit_test(test_policy_allow_and_deny_and_kill),
-		cmocka_unit_test(test_x32_is_killed),
-		cmocka_unit_test(test_pid_and_ipc_calls_are_confined),
-		cmocka_unit_test(test_no_pid_ipc_namespace_confinement),
-		cmocka_unit_test(test_build_time_cache_matches_libseccomp),
+	    cmocka_unit_test(test_table_entries_are_unique_and_explained),
+	    cmocka_unit_test(test_required_refusals_are_listed),
+	    cmocka_unit_test(test_allowed_names_resolve),
+	    cmocka_unit_test(test_kernel_answers),
+	    cmocka_unit_test(test_policy_allow_and_deny_and_kill),
+	    cmocka_unit_test(test_x32_is_killed),
+	    cmocka_unit_test(test_pid_and_ipc_calls_are_confined),
+	    cmocka_unit_test(test_no_pid_ipc_namespace_confinement),
+	    cmocka_unit_test(test_build_time_cache_matches_libseccomp),
 	};
 	return cmocka_run_group_tests_name("seccomp", tests, NULL, NULL);
 }

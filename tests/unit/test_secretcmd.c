@@ -14,15 +14,15 @@ static void test_output_trimmed_and_checked(void **state)
 	static const struct {
 		const char *in, *out, *why;
 	} t[] = {
-		{ "token\n", "token", NULL },
-		{ "  \t token with inner blanks \r\n\n", "token with inner blanks", NULL },
-		{ "a\tb", "a\tb", NULL }, /* a tab inside is a header value's own */
-		{ "", NULL, "it printed nothing" },
-		{ " \n\r\t ", NULL, "it printed nothing" },
-		{ "a\nb", NULL, "control character" },
-		{ "a\rb\n", NULL, "control character" },
-		{ "tok\x7f", NULL, "control character" },
-		{ "tok\x01", NULL, "control character" },
+	    {"token\n", "token", NULL},
+	    {"  \t token with inner blanks \r\n\n", "token with inner blanks", NULL},
+	    {"a\tb", "a\tb", NULL}, /* a tab inside is a header value's own */
+	    {"", NULL, "it printed nothing"},
+	    {" \n\r\t ", NULL, "it printed nothing"},
+	    {"a\nb", NULL, "control character"},
+	    {"a\rb\n", NULL, "control character"},
+	    {"tok\x7f", NULL, "control character"},
+	    {"tok\x01", NULL, "control character"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char buf[64], why[128];
@@ -42,7 +42,7 @@ static void test_output_trimmed_and_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_output_trimmed_and_checked),
+	    cmocka_unit_test(test_output_trimmed_and_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

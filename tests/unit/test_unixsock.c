@@ -14,7 +14,7 @@
 static void test_match(void **state)
 {
 	(void)state;
-	char *pats[] = { "/run/user/1000/bus", "/tmp/ssh-*/agent.*", "/home/u/proj/**" };
+	char *pats[] = {"/run/user/1000/bus", "/tmp/ssh-*/agent.*", "/home/u/proj/**"};
 	size_t n = sizeof(pats) / sizeof(pats[0]);
 
 	assert_true(unixsock_match(pats, n, "/run/user/1000/bus"));
@@ -30,7 +30,7 @@ static void test_match(void **state)
 	assert_false(unixsock_match(pats, n, "/home/u/proj"));
 	assert_false(unixsock_match(pats, n, "/home/u/project/s.sock"));
 	assert_false(unixsock_match(pats, 0, "/run/user/1000/bus"));
-	char *all[] = { "/**" };
+	char *all[] = {"/**"};
 	assert_true(unixsock_match(all, 1, "/x"));
 }
 
@@ -65,8 +65,8 @@ static void test_canonical(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match),
-		cmocka_unit_test(test_canonical),
+	    cmocka_unit_test(test_match),
+	    cmocka_unit_test(test_canonical),
 	};
 	return cmocka_run_group_tests_name("unixsock", tests, NULL, NULL);
 }

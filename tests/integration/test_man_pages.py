@@ -195,7 +195,7 @@ def test_a_missing_key_or_option_is_caught():
         return set(option_problems(changed, page1)) - base1
 
     assert new_option_problems(cli.replace(
-        '{ "--log",', '{ "--made-up", POLICY_OVERRIDE_LOG, true },\n\t{ "--log",', 1)) == {
+        '{"--log",', '{"--made-up", POLICY_OVERRIDE_LOG, true},\n    {"--log",', 1)) == {
         "--made-up: an option of cli.c, not under OPTIONS in ringfence(1)"}
     assert "made: a subcommand of cli.c, not in the SYNOPSIS" in new_option_problems(
         cli.replace('strcmp(argv[1], "probe")', 'strcmp(argv[1], "made")', 1))

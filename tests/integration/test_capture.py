@@ -18,8 +18,8 @@ import tempfile
 
 import pytest
 
-from conftest import ESCAPE_DIR, NOBODY
-from test_network import PUB, NetBox, World, sshd  # noqa: F401 (sshd: a fixture)
+from conftest import ESCAPE_DIR
+from test_network import PUB, NetBox, World, ssh_keys, sshd  # noqa: F401 (sshd: a fixture)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -184,16 +184,7 @@ def test_go_with_its_own_resolver_and_dialer(net, go_dial):
 
 def test_ssh_plainly(net, sshd):  # noqa: F811 (sshd: the fixture)
     """ssh to an allowed name and port with no ProxyCommand."""
-    keys = net.path("keys")
-    os.makedirs(keys)
-    shutil.copy(os.path.join(sshd["dir"], "client_key"), os.path.join(keys, "id_ed25519"))
-    with open(os.path.join(keys, "known_hosts"), "w") as f:
-        f.write(sshd["known_hosts"])
-    uid = NOBODY if net.user == "nobody" else 0
-    for name in os.listdir(keys):
-        os.chown(os.path.join(keys, name), uid, uid)
-    os.chmod(os.path.join(keys, "id_ed25519"), 0o600)
-    os.chmod(keys, 0o755)
+    keys = ssh_keys(net, sshd)
     p = net.net_policy(ALLOW, "[filesystem]\nread = %s\n[process]\nenv_keep = KEYS\n" % keys)
     ssh = ("ssh -i $KEYS/id_ed25519 -o UserKnownHostsFile=$KEYS/known_hosts -o BatchMode=yes "
            "-p 2022 root@good.test")

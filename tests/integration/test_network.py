@@ -1253,10 +1253,9 @@ SSH = ("ssh -i $KEYS/id_ed25519 -o UserKnownHostsFile=$KEYS/known_hosts -o Batch
        "-o ProxyCommand='nc -X 5 -x ${ALL_PROXY#socks5h://} %h %p' -p 2022 root@good.test")
 
 
-def test_ssh_through_the_proxy(net, sshd):
-    """ssh to a server of the test's own through the proxy's SOCKS5 port
-    with nc -X 5, key login with a key kept outside ~/.ssh that the policy
-    grants read-only; ~/.ssh itself stays denied."""
+def ssh_keys(net, sshd):
+    """A directory of the box's own holding the sandbox's key (mode 600) and
+    the test sshd's line in known_hosts, owned by the box's user."""
     keys = net.path("keys")
     os.makedirs(keys)
     shutil.copy(os.path.join(sshd["dir"], "client_key"), os.path.join(keys, "id_ed25519"))
@@ -1267,6 +1266,14 @@ def test_ssh_through_the_proxy(net, sshd):
         os.chown(os.path.join(keys, name), uid, uid)
     os.chmod(os.path.join(keys, "id_ed25519"), 0o600)
     os.chmod(keys, 0o755)
+    return keys
+
+
+def test_ssh_through_the_proxy(net, sshd):
+    """ssh to a server of the test's own through the proxy's SOCKS5 port
+    with nc -X 5, key login with a key kept outside ~/.ssh that the policy
+    grants read-only; ~/.ssh itself stays denied."""
+    keys = ssh_keys(net, sshd)
     p = net.net_policy("allow = good.test:2022",
                        "[filesystem]\nread = %s\n[process]\nenv_keep = KEYS\n" % keys)
     r = net.sh(SSH + "; echo rc=$?; echo x >> $KEYS/known_hosts; echo write=$?", p,

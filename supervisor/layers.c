@@ -677,6 +677,7 @@ static void prepare_network(struct sandbox *sb)
 			warn("best-effort: %s: the sandbox gets NO network ([network] mode = none)",
 			     why);
 			sb->deny_tcp = true;
+			sb->capture = false; /* nothing to capture to */
 			return;
 		}
 		sb->iso = NET_ISO_BROKER;

@@ -321,7 +321,8 @@ struct sandbox {
  * the connect broker, Unix connect mediation, or transparent capture. */
 static inline bool sandbox_notify_net(const struct sandbox *sb)
 {
-	return sb->iso == NET_ISO_BROKER || sb->unix_mediated || sb->capture;
+	return sb->iso == NET_ISO_BROKER || sb->unix_mediated ||
+	       (sb->capture && sb->iso != NET_ISO_NONE);
 }
 
 /* "command line" for overrides, else the file. */

@@ -255,6 +255,32 @@ def test_a_listener_above_ringfence_is_named(nsbox):
     assert not os.path.exists(os.path.join(nsbox.work, "started"))
 
 
+def test_best_effort_without_the_broker_runs_without_network(nsbox):
+    """Under a listener above ringfence (EBUSY), enforcement = best-effort
+    and no Unix sockets: the connect broker cannot be had, so the sandbox
+    runs with no network, as the warning says; the transparent capture it
+    would have served must not ask for the notification filter either (it
+    did, and the run was refused)."""
+    busy = os.path.join(nsbox.bin, "notify_busy")
+    pol = nsbox.policy("""
+        [sandbox]
+        namespaces = off
+        enforcement = best-effort
+        [network]
+        mode = proxy
+        allow = example.test
+        [syscalls]
+        unix_sockets = deny
+        """)
+    r = subprocess.run(nsbox.cmd([busy, nsbox.ringfence, "-p", pol, "--", "sh", "-c",
+                                  "touch started; exec 3<>/dev/tcp/127.0.0.1/9 && echo reached"]),
+                       cwd=nsbox.work, env=nsbox.env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode != 125, r.stderr
+    assert os.path.exists(os.path.join(nsbox.work, "started")), r.stderr
+    assert "gets NO network" in r.stderr and "reached" not in r.stdout, r.stdout + r.stderr
+
+
 # A host that forbids unprivileged user namespaces (Ubuntu's AppArmor
 # setting refuses them; here the count is 0): the caller is nobody in a user
 # namespace of its own whose user.max_user_namespaces is 0, so the kernel

@@ -330,3 +330,27 @@ def test_method_and_path_rules_hold_for_captured_connections(net):
     lines = r.stdout.splitlines()
     assert lines[0] == "GET /hello HTTP/1.1 200 OK", r.stdout + r.stderr
     assert " 403 " in lines[1] and " 403 " in lines[2], r.stdout + r.stderr
+
+
+def test_the_resolver_files_are_ringfences(net):
+    """What the command's resolver reads: nameserver 127.0.0.1 (TCP under
+    the broker, which refuses UDP sockets), no search domain, hosts with
+    loopback and this host's name only, nsswitch asking files then dns; and
+    read-only.  The world's own resolv.conf (127.0.0.53) is the control:
+    it is what the command saw before."""
+    p = net.net_policy(ALLOW)
+    r = net.sh("cat /etc/resolv.conf; echo ==; cat /etc/hosts; echo ==; "
+               "grep '^hosts:' /etc/nsswitch.conf; echo ==; "
+               "(echo x >> /etc/resolv.conf) 2>/dev/null && echo writable", p)
+    resolv, hosts, nss, rest = r.stdout.split("==\n")
+    assert "nameserver 127.0.0.1\n" in resolv and "127.0.0.53" not in resolv, r.stdout
+    assert ("options use-vc" in resolv) == (net.isolation == "broker"), resolv
+    assert "search" not in resolv and "domain" not in resolv, resolv
+    names = {w for line in hosts.splitlines() if not line.startswith("#")
+             for w in line.split()[1:]}
+    assert names <= {"localhost", "ip6-localhost", "ip6-loopback", socket.gethostname()}, hosts
+    assert nss == "hosts: files dns\n", nss
+    assert "writable" not in rest
+    # the control: capture = off leaves the world's resolv.conf
+    r = net.sh("cat /etc/resolv.conf", net.net_policy(ALLOW + "\ncapture = off"))
+    assert "127.0.0.53" in r.stdout, r.stdout

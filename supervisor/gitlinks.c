@@ -343,23 +343,7 @@ void gitlinks_finish(const struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
 
-	char **canon = calloc(p->fs.write.n + 1, sizeof(*canon));
-
-	if (!canon)
-		die("out of memory");
+	gitscan_all(sb, -1);
 	for (size_t i = 0; i < p->fs.write.n; i++)
-		canon[i] = realpath(p->fs.write.items[i].value, NULL);
-	for (size_t i = 0; i < p->fs.write.n; i++) {
-		bool inner = !canon[i];
-		/* a grant within another is walked with it, once */
-		for (size_t j = 0; j < p->fs.write.n && !inner; j++)
-			inner = j != i && canon[j] && landlock_path_beneath(canon[i], canon[j]) &&
-				(strcmp(canon[i], canon[j]) != 0 || j < i);
-		if (!inner)
-			gitscan_grant(sb, p->fs.write.items[i].value);
 		gitlinks_check_grant(sb, p->fs.write.items[i].value);
-	}
-	for (size_t i = 0; i < p->fs.write.n; i++)
-		free(canon[i]);
-	free(canon);
 }

@@ -13,8 +13,10 @@
  * bare one runs pre-receive and post-receive), core.fsmonitor
  * (`git status`), core.hooksPath, an include, an alias, ...
  *
- * So when the sandbox has ended every write grant is walked (a crash
- * journal has the next start do it when the supervisor was killed), and in
+ * So every write grant is walked while the sandbox runs (by a child of the
+ * supervisor's, which hands each git directory it finds to protwatch.c to
+ * watch: gitscan_all() with a pipe) and when it has ended (a crash journal
+ * has the next start do it when the supervisor was killed), and in
  * every git directory found (a `.git` directory, or a directory holding
  * HEAD with objects and refs, or HEAD with commondir: git's own test, so a
  * bare repository by any name; and the submodules' and worktrees' git
@@ -72,6 +74,10 @@ struct scan {
 	unsigned long skipped; /* subtrees too deep, or past PATH_MAX */
 	char **later;	       /* package and build trees, walked last */
 	size_t n_later;
+	/* the walk while the sandbox runs (gitscan_live()): each git
+	 * directory found, but those kept read-only since the start, is
+	 * written here NUL-terminated for protwatch.c to watch; else -1 */
+	int found_fd;
 };
 
 static bool newer(const struct stat *st, const struct timespec *since)
@@ -569,6 +575,21 @@ static void later_add(struct scan *s, const char *path)
 	s->n_later++;
 }
 
+/* The git directory open at G (PATH) found by the walk while the sandbox
+ * runs: protwatch.c watches it from now on.  A write of at most PIPE_BUF
+ * bytes to a pipe is whole or not at all, so the reader never gets half a
+ * path; the walk waits while the reader is behind. */
+static void found(struct scan *s, int g, const char *path)
+{
+	struct stat st;
+	size_t n = strlen(path) + 1;
+
+	if (s->found_fd < 0 || n > PIPE_BUF || fstat(g, &st) < 0 || guarded(s->sb, &st))
+		return;
+	while (write(s->found_fd, path, n) < 0 && errno == EINTR)
+		;
+}
+
 /* The directory open at FD (PATH, reached following no symlink). */
 static void walk(struct scan *s, int fd, const char *path, int depth)
 {
@@ -597,8 +618,10 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 	gitdir = has_entry(&l, "HEAD", false) &&
 		 ((has_entry(&l, "objects", true) && has_entry(&l, "refs", true)) ||
 		  has_entry(&l, "commondir", false));
-	if (gitdir)
+	if (gitdir) {
 		check_gitdir(s, fd, path, false, 0);
+		found(s, fd, path);
+	}
 	for_each_entry(&l, de)
 	{
 		const char *name = de->d_name;
@@ -635,8 +658,10 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			/* by name, as git enters it: no listing needed */
 			_cleanup_close_ int g =
 			    openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (g >= 0)
+			if (g >= 0) {
 				check_gitdir(s, g, sub, false, 0);
+				found(s, g, sub);
+			}
 			continue; /* what a .git holds is the repository's */
 		}
 		if (bulk_name(name)) {
@@ -650,10 +675,10 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 	free(l.buf);
 }
 
-void gitscan_grant(const struct sandbox *sb, const char *grant)
+static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd)
 {
 	_cleanup_free_ char *root = realpath(grant, NULL);
-	struct scan s = {.sb = sb, .root = root, .since = &sb->started_at};
+	struct scan s = {.sb = sb, .root = root, .since = &sb->started_at, .found_fd = found_fd};
 
 	/* device and kernel file systems hold no repository */
 	if (!root || landlock_path_beneath(root, "/dev") || landlock_path_beneath(root, "/proc") ||
@@ -682,7 +707,8 @@ void gitscan_grant(const struct sandbox *sb, const char *grant)
 		free(s.later[i]);
 	}
 	free(s.later);
-	if (s.cut || s.skipped) {
+	/* what was not looked at is said by the walk at exit */
+	if (found_fd < 0 && (s.cut || s.skipped)) {
 		char js[PATH_MAX + 64];
 		if (s.cut)
 			warn("%s holds more than %d directories: the repositories past them were "
@@ -701,4 +727,57 @@ void gitscan_grant(const struct sandbox *sb, const char *grant)
 			    "\"path\":%s,\"dirs\":%lu,\"cut\":%s,\"skipped\":%lu", js, s.dirs,
 			    s.cut ? "true" : "false", s.skipped);
 	}
+}
+
+void gitscan_grant(const struct sandbox *sb, const char *grant)
+{
+	scan_grant(sb, grant, -1);
+}
+
+void gitscan_all(const struct sandbox *sb, int found_fd)
+{
+	const struct policy *p = sb->policy;
+	char **canon = calloc(p->fs.write.n + 1, sizeof(*canon));
+
+	if (!canon)
+		die("out of memory");
+	for (size_t i = 0; i < p->fs.write.n; i++)
+		canon[i] = realpath(p->fs.write.items[i].value, NULL);
+	for (size_t i = 0; i < p->fs.write.n; i++) {
+		bool inner = !canon[i];
+		/* a grant within another is walked with it, once */
+		for (size_t j = 0; j < p->fs.write.n && !inner; j++)
+			inner = j != i && canon[j] && landlock_path_beneath(canon[i], canon[j]) &&
+				(strcmp(canon[i], canon[j]) != 0 || j < i);
+		if (!inner)
+			scan_grant(sb, p->fs.write.items[i].value, found_fd);
+	}
+	for (size_t i = 0; i < p->fs.write.n; i++)
+		free(canon[i]);
+	free(canon);
+}
+
+void gitscan_gitdir(const struct sandbox *sb, const char *path)
+{
+	struct scan s = {.sb = sb, .root = path, .since = &sb->started_at, .found_fd = -1};
+	_cleanup_close_ int g = protect_open_dir_nofollow(path);
+
+	if (g >= 0)
+		check_gitdir(&s, g, path, false, 0);
+}
+
+void gitscan_pointer(const struct sandbox *sb, const char *path)
+{
+	struct scan s = {.sb = sb, .root = path, .since = &sb->started_at, .found_fd = -1};
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash || (size_t)(slash - path) >= sizeof(dir))
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	_cleanup_close_ int d = protect_open_dir_nofollow(dir[0] ? dir : "/");
+	if (d >= 0 && fstatat(d, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISDIR(st.st_mode) && newer(&st, s.since) && !guarded(sb, &st))
+		quarantine(&s, dir[0] ? dir : "/", slash + 1, "a pointer to a repository");
 }

@@ -708,9 +708,10 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
  * project.  Found by a walk two levels down, entries starting with '.' and
  * node_modules skipped, within a budget of listings and probes: a grant on
  * a huge tree must not cost every start more than a few milliseconds.
- * What lies deeper, or past the budget, is checked when the sandbox has
- * ended (gitscan.c), not while it runs; README says so.  The directories listed are watched while
- * the sandbox runs (protwatch.c): a repository made in one is moved aside at once.
+ * What lies deeper, or past the budget, is found by the walk of
+ * gitscan.c made while the sandbox runs (protwatch_find()) and watched from
+ * then, and checked again when it has ended; README says so.  The directories listed are watched
+ * while the sandbox runs (protwatch.c): a repository made in one is moved aside at once.
  */
 #define DISCOVER_LISTINGS 48
 #define DISCOVER_PROBES	  512

@@ -27,10 +27,18 @@
  *     setting anything but the keys a clone or an init writes (remotes,
  *     branches, the repository format), a hook that is not a template's
  *     *.sample, a commondir or a config.worktree.
- * Every name is resolved as the host will resolve it, by a walk from "/"
- * that follows no symlink; a symlink made on the way to a protected name is
- * moved aside itself.  A hard link or a prepared file renamed into place
- * is an IN_CREATE or IN_MOVED_TO like any other.
+ *   - every other git directory beneath the write grants (deeper than the
+ *     walk at start looks, a bare one by any name, one in a grant that is
+ *     no project): a child of ours walks the grants as the walk at exit
+ *     does (gitscan.c, at a lower priority) PW_FIND_AFTER_MS after the
+ *     command starts (and again, PW_FIND_AGAIN_MS), checks what it finds,
+ *     and hands each git directory over to be watched, with its hooks and the directory holding its
+ * .git; what changes there is checked the same way at once (gitscan_gitdir()), and a few of them
+ * again at each tick (PW_FOUND_PER_TICK) for a write through a mapping.  What the sandbox wrote
+ * there before the walk reached it is moved aside when it is reached. Every name is resolved as the
+ * host will resolve it, by a walk from "/" that follows no symlink; a symlink made on the way to a
+ * protected name is moved aside itself.  A hard link or a prepared file renamed into place is an
+ * IN_CREATE or IN_MOVED_TO like any other.
  *
  * The window: between the sandbox's creating a name and the supervisor's
  * moving it (the time to be scheduled and read one event: milliseconds on
@@ -50,9 +58,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "supervisor.h"
@@ -68,6 +81,22 @@
  * often while it runs, so that such a write is obeyed by a host git for at
  * most this long (and a scheduling delay), not until the sandbox ends. */
 #define PW_AGAIN_MS 250
+/* The git directories the walk while the sandbox runs hands over that are
+ * watched (three watches each at most); past it the rest are checked at
+ * exit only, and said. */
+#define PW_MAX_FOUND 4096
+/* The walk starts this long after the command: a command that has ended
+ * by then needs none (the walk at exit looks at everything), and the fork
+ * stays off the start-up of short commands (+0.4 ms measured) */
+#define PW_FIND_AFTER_MS 50
+/* ... and again this long after it ended, or twenty times as long as it
+ * took, whichever is longer (at most about 5% of a CPU, at a lower
+ * priority): a repository made during the run where nothing is watched is
+ * found by the next walk */
+#define PW_FIND_AGAIN_MS 2000
+/* Of those, how many are checked again at each tick, in turn: a write
+ * through a mapping makes no event (about 30 system calls each) */
+#define PW_FOUND_PER_TICK 16
 /* Lines on stderr for names moved while the command runs: a loop that
  * makes one name again and again gets a count at exit instead. */
 #define PW_WARN_MAX 16
@@ -80,11 +109,30 @@ enum pw_kind {
 	_PW_MAX,
 };
 
+/* What a watch is for a git directory found while the sandbox runs (one
+ * watch may also have a kind above) */
+enum pw_role {
+	PW_NO_ROLE = 0,
+	PW_FOUND_GIT,	/* the git directory */
+	PW_FOUND_HOOKS, /* its hooks */
+	PW_FOUND_TOP,	/* the directory holding it as .git */
+	_PW_ROLE_MAX,
+};
+
 struct pw_dir {
-	char *path; /* canonical; NULL: no watch with this descriptor */
-	enum pw_kind kind;
-	bool had_git; /* a .git was here at start (the project's, or one found at
-			 start): protect.c keeps it in place, it is no new one */
+	char *path;	   /* canonical; NULL: no watch with this descriptor */
+	enum pw_kind kind; /* 0: a role only */
+	bool had_git;	   /* a .git was here at start (the project's, or one found at
+			      start): protect.c keeps it in place, it is no new one */
+	enum pw_role role;
+	size_t found; /* with a role: its index in found[] */
+};
+
+struct pw_found {
+	char *path; /* the git directory, canonical */
+	dev_t dev;  /* the directory watched there */
+	ino_t ino;
+	bool dirty; /* an event: checked after this batch */
 };
 
 struct protwatch {
@@ -98,6 +146,22 @@ struct protwatch {
 	int timer;	     /* timerfd: repositories made during the run looked at
 				again (PW_AGAIN_MS); armed with the first, or -1 */
 	bool armed;
+	/* the walk while the sandbox runs: its process, the pipe it hands
+	 * git directories over on (a path may arrive in pieces), and what
+	 * was handed over */
+	pid_t finder;
+	int finder_pidfd; /* its pidfd: signalled and waited for without a
+			     race with the main loop's reaping */
+	int finder_fd;
+	char fbuf[PATH_MAX];
+	size_t flen;
+	struct pw_found *found;
+	size_t n_found, next_found;
+	bool any_dirty;
+	bool find_pending;	  /* started at the first tick */
+	long find_started_ms;	  /* CLOCK_MONOTONIC */
+	long find_next_ms;	  /* the next walk, once one has ended; 0: none */
+	unsigned long found_over; /* past PW_MAX_FOUND or unwatchable */
 };
 
 static bool is_target(const struct sandbox *sb, const char *path)
@@ -146,6 +210,7 @@ static int record(struct protwatch *pw, int wd, const char *path, enum pw_kind k
 		d->path = c;
 		d->kind = kind;
 		d->had_git = had_git;
+		d->role = PW_NO_ROLE;
 		return 0;
 	}
 	if (!d->kind || (d->kind == PW_PLAIN && kind == PW_TREE))
@@ -175,6 +240,23 @@ static int watch_path(struct protwatch *pw, const char *path, bool tree)
 static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *name, int type,
 		   int depth, bool again);
 static void move(struct sandbox *sb, const char *path);
+
+/* The tick (PW_AGAIN_MS) from FIRST ms on. */
+static void arm_at(struct protwatch *pw, long first)
+{
+	struct itimerspec it = {
+	    .it_interval = {0, PW_AGAIN_MS * 1000000L},
+	    .it_value = {0, first * 1000000L},
+	};
+
+	if (!pw->armed && pw->timer >= 0)
+		pw->armed = timerfd_settime(pw->timer, 0, &it, NULL) == 0;
+}
+
+static void arm(struct protwatch *pw)
+{
+	arm_at(pw, PW_AGAIN_MS);
+}
 
 /* During the run: the directory PATH just made (or moved in), reached
  * following no symlink, watched, then looked through for what was made in
@@ -210,13 +292,8 @@ static bool watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 	pw->n_new++;
 	if (record(pw, wd, path, kind, false) < 0)
 		return false;
-	if (kind == PW_REPO && !pw->armed && pw->timer >= 0) {
-		struct itimerspec it = {
-		    .it_interval = {0, PW_AGAIN_MS * 1000000L},
-		    .it_value = {0, PW_AGAIN_MS * 1000000L},
-		};
-		pw->armed = timerfd_settime(pw->timer, 0, &it, NULL) == 0;
-	}
+	if (kind == PW_REPO)
+		arm(pw);
 	struct pw_dir self = pw->by_wd[wd];
 	self.path = strdup(path); /* by_wd may move while we recurse */
 	if (!self.path)
@@ -560,6 +637,260 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 		move(sb, path); /* on the way to a protected name, and unwatched */
 }
 
+/* ---- the git directories found while the sandbox runs -------------------- */
+
+#define PW_FOUND_MASK                                                                              \
+	(IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_MOVE_SELF |         \
+	 IN_DELETE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
+
+/* A watch with ROLE on the directory PATH for found[IDX], added to any a
+ * watch there has already; false when it could not be placed. */
+static bool watch_role(struct protwatch *pw, const char *path, enum pw_role role, size_t idx,
+		       uint32_t mask)
+{
+	_cleanup_close_ int o = protect_open_dir_nofollow(path);
+	char proc[64];
+	int wd;
+
+	if (o < 0)
+		return errno == ENOENT || errno == ENOTDIR; /* nothing to watch */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o);
+	wd = inotify_add_watch(pw->fd, proc, mask | IN_MASK_ADD);
+	if (wd < 0 && errno == ENOENT) /* no /proc: by name */
+		wd = inotify_add_watch(pw->fd, path, mask | IN_MASK_ADD | IN_DONT_FOLLOW);
+	if (wd < 0 || record(pw, wd, path, 0, false) < 0)
+		return false;
+	pw->by_wd[wd].role = role;
+	pw->by_wd[wd].found = idx;
+	return true;
+}
+
+/* found[I]'s watches: its git directory, hooks, and the directory holding
+ * it as .git; placed again when what is there is another directory. */
+static void found_watch(struct protwatch *pw, size_t i)
+{
+	struct pw_found *f = &pw->found[i];
+	char sub[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(f->path);
+	_cleanup_close_ int g = protect_open_dir_nofollow(f->path);
+	bool ok = true;
+
+	if (g < 0 || fstat(g, &st) < 0)
+		return; /* gone: what takes its place is looked for at each check */
+	if (st.st_dev != f->dev || st.st_ino != f->ino) {
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+		ok = watch_role(pw, f->path, PW_FOUND_GIT, i, PW_FOUND_MASK);
+		if (n > 5 && strcmp(f->path + n - 5, "/.git") == 0) {
+			snprintf(sub, sizeof(sub), "%.*s", (int)(n - 5), f->path);
+			ok = watch_role(pw, sub[0] ? sub : "/", PW_FOUND_TOP, i, PW_MASK) && ok;
+		}
+	}
+	/* hooks may be made, or replaced, at any time */
+	if ((size_t)snprintf(sub, sizeof(sub), "%s/hooks", f->path) < sizeof(sub))
+		ok = watch_role(pw, sub, PW_FOUND_HOOKS, i, PW_FOUND_MASK) && ok;
+	if (!ok)
+		pw->found_over++;
+}
+
+/* found[I] checked now, as the walk at exit checks it. */
+static void found_check(struct sandbox *sb, size_t i)
+{
+	struct protwatch *pw = sb->protwatch;
+	char path[PATH_MAX];
+	size_t n = strlen(pw->found[i].path);
+
+	pw->found[i].dirty = false;
+	snprintf(path, sizeof(path), "%s", pw->found[i].path);
+	/* a .git replaced by a file or a link: a pointer elsewhere */
+	if (n > 5 && strcmp(path + n - 5, "/.git") == 0)
+		gitscan_pointer(sb, path);
+	found_watch(pw, i);
+	gitscan_gitdir(sb, path);
+}
+
+/* An event on a watch with a role: its repository is checked after the
+ * batch (a commit makes many events; one check). */
+static void found_event(struct protwatch *pw, const struct pw_dir *d,
+			const struct inotify_event *ev)
+{
+	static const char *const git_names[] = {"config", "config.worktree", "commondir",
+						"hooks",  "modules",	     "worktrees"};
+	bool hit = (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_Q_OVERFLOW)) ||
+		   d->role == PW_FOUND_HOOKS;
+
+	for (size_t i = 0; !hit && ev->len && d->role == PW_FOUND_GIT && i < ARRAY_SIZE(git_names);
+	     i++)
+		hit = strcmp(ev->name, git_names[i]) == 0;
+	if (!hit && ev->len && d->role == PW_FOUND_TOP)
+		hit = strcmp(ev->name, ".git") == 0;
+	if (hit && d->found < pw->n_found)
+		pw->found[d->found].dirty = pw->any_dirty = true;
+}
+
+static void found_flush(struct sandbox *sb)
+{
+	struct protwatch *pw = sb->protwatch;
+
+	if (!pw->any_dirty)
+		return;
+	pw->any_dirty = false;
+	for (size_t i = 0; i < pw->n_found; i++)
+		if (pw->found[i].dirty)
+			found_check(sb, i);
+}
+
+static void found_add(struct sandbox *sb, const char *path)
+{
+	struct protwatch *pw = sb->protwatch;
+
+	for (size_t i = 0; i < pw->n_found; i++)
+		if (strcmp(pw->found[i].path, path) == 0)
+			return;
+	if (pw->n_found >= PW_MAX_FOUND) {
+		pw->found_over++;
+		return;
+	}
+	struct pw_found *v = realloc(pw->found, (pw->n_found + 1) * sizeof(*v));
+	if (!v) {
+		pw->found_over++;
+		return;
+	}
+	pw->found = v;
+	v[pw->n_found] = (struct pw_found){.path = strdup(path)};
+	if (!v[pw->n_found].path) {
+		pw->found_over++;
+		return;
+	}
+	pw->n_found++;
+	arm(pw);
+	/* checked once more with the watches there: the walk's check came
+	 * before them */
+	found_check(sb, pw->n_found - 1);
+}
+
+/* In the walk's process: every descriptor closed but the standard ones,
+ * the pipe to us and the audit log (what it moves aside is logged). */
+static void close_all_but(int a, int b)
+{
+	int keep[2] = {a < b ? a : b, a < b ? b : a};
+	unsigned lo = 3;
+
+	for (size_t i = 0; i < 2; i++) {
+		if (keep[i] < (int)lo)
+			continue;
+		if ((unsigned)keep[i] > lo)
+			syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+void protwatch_find(struct sandbox *sb)
+{
+	struct protwatch *pw = sb->protwatch;
+
+	if (!pw || pw->fd < 0 || pw->finder_pidfd >= 0 || !sb->policy->fs.write.n)
+		return;
+	pw->find_pending = true;
+	arm_at(pw, PW_FIND_AFTER_MS);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* The walk's process, from the first tick, and again (PW_FIND_AGAIN_MS). */
+static void start_finder(struct sandbox *sb)
+{
+	struct protwatch *pw = sb->protwatch;
+	pid_t parent = getpid();
+	int p[2];
+
+	pw->find_pending = false;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		warn("the repositories in the write grants are not watched while the sandbox runs "
+		     "(pipe2: %s): they are checked when it has ended",
+		     strerror(errno));
+		return;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(0);
+		/* less of the command's time; not SCHED_IDLE, which a command
+		 * keeping every CPU busy would starve the walk with */
+		(void)!setpriority(PRIO_PROCESS, 0, 10);
+		close_all_but(p[1], sb->audit_fd);
+		gitscan_all(sb, p[1]);
+		_exit(0);
+	}
+	close(p[1]);
+	int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	if (pidfd < 0) {
+		warn("the repositories in the write grants are not watched while the sandbox runs "
+		     "(%s: %s): they are checked when it has ended",
+		     pid < 0 ? "fork" : "pidfd_open", strerror(errno));
+		if (pid > 0)
+			kill(pid, SIGKILL); /* not reaped yet: the pid is still its */
+		close(p[0]);
+		return;
+	}
+	(void)!fcntl(p[0], F_SETFL, O_NONBLOCK);
+	pw->find_started_ms = now_ms();
+	pw->finder = pid;
+	pw->finder_pidfd = pidfd;
+	pw->finder_fd = p[0];
+}
+
+int protwatch_find_fd(const struct sandbox *sb)
+{
+	return sb->protwatch ? sb->protwatch->finder_fd : -1;
+}
+
+void protwatch_find_read(struct sandbox *sb)
+{
+	struct protwatch *pw = sb->protwatch;
+	ssize_t n;
+
+	if (!pw || pw->finder_fd < 0)
+		return;
+	n = read(pw->finder_fd, pw->fbuf + pw->flen, sizeof(pw->fbuf) - pw->flen);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* done (reaped by the main loop) */
+		long now = now_ms(), took = now - pw->find_started_ms;
+		close(pw->finder_fd);
+		close(pw->finder_pidfd);
+		pw->finder_fd = pw->finder_pidfd = -1;
+		pw->flen = 0;
+		pw->find_next_ms =
+		    now + (took * 20 > PW_FIND_AGAIN_MS ? took * 20 : PW_FIND_AGAIN_MS);
+		return;
+	}
+	pw->flen += (size_t)n;
+	size_t start = 0;
+	for (size_t i = 0; i < pw->flen; i++)
+		if (pw->fbuf[i] == '\0') {
+			found_add(sb, pw->fbuf + start);
+			start = i + 1;
+		}
+	/* each path is written whole (< PIPE_BUF): a buffer full without one
+	 * cannot be, but is not kept */
+	if (start == 0 && pw->flen == sizeof(pw->fbuf))
+		start = pw->flen;
+	memmove(pw->fbuf, pw->fbuf + start, pw->flen - start);
+	pw->flen -= start;
+}
+
 int protwatch_start(struct sandbox *sb)
 {
 	struct protwatch *pw;
@@ -573,6 +904,7 @@ int protwatch_start(struct sandbox *sb)
 		return -ENOMEM;
 	sb->protwatch = pw;
 	pw->timer = -1;
+	pw->finder_fd = pw->finder_pidfd = -1;
 	pw->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (pw->fd >= 0) {
 		pw->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -652,7 +984,14 @@ void protwatch_tick(struct sandbox *sb)
 		return;
 	while (read(sb->protwatch->timer, &n, sizeof(n)) < 0 && errno == EINTR)
 		;
+	struct protwatch *pw = sb->protwatch;
+	if (pw->find_pending ||
+	    (pw->find_next_ms && pw->finder_pidfd < 0 && now_ms() >= pw->find_next_ms))
+		start_finder(sb);
 	check_repos(sb);
+	/* the git directories the walk found, a few in turn */
+	for (size_t k = 0; k < PW_FOUND_PER_TICK && k < pw->n_found; k++)
+		found_check(sb, pw->next_found++ % pw->n_found);
 }
 
 void protwatch_dispatch(struct sandbox *sb)
@@ -673,8 +1012,10 @@ void protwatch_dispatch(struct sandbox *sb)
 				 * meanwhile cannot be told from an old one, and is
 				 * said at exit */
 				pw->lost = true;
+				for (size_t i = 0; i < pw->n_found; i++)
+					pw->found[i].dirty = pw->any_dirty = true;
 				for (size_t wd = 0; wd < pw->cap; wd++)
-					if (pw->by_wd[wd].path) {
+					if (pw->by_wd[wd].path && pw->by_wd[wd].kind) {
 						char *path = strdup(pw->by_wd[wd].path);
 						enum pw_kind kind = pw->by_wd[wd].kind;
 						if (path)
@@ -686,6 +1027,8 @@ void protwatch_dispatch(struct sandbox *sb)
 			if (ev->wd < 0 || (size_t)ev->wd >= pw->cap || !pw->by_wd[ev->wd].path)
 				continue;
 			struct pw_dir *d = &pw->by_wd[ev->wd];
+			if (d->role)
+				found_event(pw, d, ev);
 			if (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_IGNORED)) {
 				/* no longer where the host looks: what takes its
 				 * place is an event in its parent */
@@ -695,8 +1038,11 @@ void protwatch_dispatch(struct sandbox *sb)
 				d->path = NULL;
 				d->kind = 0;
 				d->had_git = false;
+				d->role = PW_NO_ROLE;
 				continue;
 			}
+			if (!d->kind)
+				continue; /* a role only */
 			if (ev->len && ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MODIFY |
 						   IN_CLOSE_WRITE | IN_ATTRIB)) {
 				struct pw_dir copy = *d;
@@ -708,6 +1054,7 @@ void protwatch_dispatch(struct sandbox *sb)
 			}
 		}
 	}
+	found_flush(sb);
 }
 
 static void pw_free(struct sandbox *sb, bool late)
@@ -719,6 +1066,13 @@ static void pw_free(struct sandbox *sb, bool late)
 		close(sb->protwatch->fd);
 	if (sb->protwatch->timer >= 0)
 		close(sb->protwatch->timer);
+	if (sb->protwatch->finder_fd >= 0)
+		close(sb->protwatch->finder_fd);
+	if (sb->protwatch->finder_pidfd >= 0)
+		close(sb->protwatch->finder_pidfd);
+	for (size_t i = 0; i < sb->protwatch->n_found; i++)
+		free(sb->protwatch->found[i].path);
+	free(sb->protwatch->found);
 	for (size_t i = 0; i < sb->protwatch->cap; i++)
 		free(sb->protwatch->by_wd[i].path);
 	free(sb->protwatch->by_wd);
@@ -737,9 +1091,17 @@ void protwatch_stop(struct sandbox *sb)
 
 	if (!pw)
 		return;
+	/* the walk at exit comes after: the one while it ran ends here */
+	if (pw->finder_pidfd >= 0) {
+		siginfo_t si;
+		syscall(SYS_pidfd_send_signal, pw->finder_pidfd, SIGKILL, NULL, 0);
+		while (waitid((idtype_t)P_PIDFD, (id_t)pw->finder_pidfd, &si, WEXITED) < 0 &&
+		       errno == EINTR)
+			;
+	}
 	/* the repositories made during the run once more: a write through a
 	 * shared mapping makes no event */
-	check_repos(sb);
+	check_repos(sb); /* the found ones: by the walk at exit */
 	if (pw->moved > PW_WARN_MAX)
 		warn("%lu names the host would trust were made and moved aside while the sandbox "
 		     "ran (the audit log has each one)",
@@ -753,5 +1115,10 @@ void protwatch_stop(struct sandbox *sb)
 		     "in the rest while it ran was not moved aside; review before running git "
 		     "there",
 		     PW_MAX_DIRS);
+	if (pw->found_over)
+		warn("%lu repositories in the write grants could not be watched while the sandbox "
+		     "ran (more than %d, or the watch limits): what it wrote there is checked "
+		     "only now",
+		     pw->found_over, PW_MAX_FOUND);
 	pw_free(sb, true);
 }

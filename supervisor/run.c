@@ -602,6 +602,9 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	       START_RETRY)
 		;
 	sandbox_note_layers(&sb);
+	/* the repositories the walk at start did not reach, watched from
+	 * when a walk of ours finds them */
+	protwatch_find(&sb);
 	/* a peer that hangs up must not end the supervisor: the proxy's TLS
 	 * writes cannot pass MSG_NOSIGNAL (set here, after fork: the command
 	 * starts with the default) */
@@ -636,7 +639,7 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 
 	bool rep_open = true;
 	while (!init_exited || rep_open) {
-		struct pollfd pfd[7] = {
+		struct pollfd pfd[8] = {
 		    {.fd = sfd, .events = POLLIN},
 		    {.fd = rep_open ? rep_pipe[0] : -1, .events = POLLIN},
 		    {.fd = np ? netproxy_fd(np) : -1, .events = POLLIN},
@@ -644,8 +647,9 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 		    {.fd = notify_fd, .events = POLLIN},
 		    {.fd = protwatch_fd(&sb), .events = POLLIN},
 		    {.fd = protwatch_timer_fd(&sb), .events = POLLIN},
+		    {.fd = protwatch_find_fd(&sb), .events = POLLIN},
 		};
-		if (poll(pfd, 7, np ? netproxy_timeout(np) : -1) < 0) {
+		if (poll(pfd, ARRAY_SIZE(pfd), np ? netproxy_timeout(np) : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
@@ -656,6 +660,8 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 			protwatch_dispatch(&sb);
 		if (pfd[6].revents)
 			protwatch_tick(&sb);
+		if (pfd[7].revents)
+			protwatch_find_read(&sb);
 		if (pfd[3].revents) {
 			/* init's listener (namespace) and nameserver sockets
 			 * ("U", "T"), or the command's notification fd */

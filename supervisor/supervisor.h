@@ -387,6 +387,13 @@ int protwatch_timer_fd(const struct sandbox *sb);
 void protwatch_tick(struct sandbox *sb);
 /* Moves aside, at once, what the sandbox created under a protected name. */
 void protwatch_dispatch(struct sandbox *sb);
+/* Once the command starts: a child of ours walks the write grants (as at
+ * exit; from the first tick, PW_FIND_AFTER_MS later) and hands each git
+ * directory over to be watched while the sandbox runs; poll
+ * protwatch_find_fd() and call protwatch_find_read(). */
+void protwatch_find(struct sandbox *sb);
+int protwatch_find_fd(const struct sandbox *sb);
+void protwatch_find_read(struct sandbox *sb);
 /* In init: the watcher is the supervisor's. */
 void protwatch_forget(struct sandbox *sb);
 void protwatch_stop(struct sandbox *sb);
@@ -469,6 +476,17 @@ int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const 
  * moved aside and reported; SB's started_at, audit_fd, git_guarded (may be
  * empty), ns and policy (may be NULL) only. */
 void gitscan_grant(const struct sandbox *sb, const char *grant);
+/* Every write grant (one within another walked with it, once), as
+ * gitscan_grant(); FOUND_FD >= 0: the walk while the sandbox runs, which
+ * writes there each git directory it finds (NUL-terminated) but those kept
+ * read-only since the start, and leaves to the walk at exit to say what it
+ * did not look at. */
+void gitscan_all(const struct sandbox *sb, int found_fd);
+/* While the sandbox runs: the git directory PATH (canonical) checked as the
+ * walk checks it; a .git at PATH that is a file or a link, made since the
+ * start, moved aside. */
+void gitscan_gitdir(const struct sandbox *sb, const char *path);
+void gitscan_pointer(const struct sandbox *sb, const char *path);
 /* Pure: calls FN with each value in the configuration BUF (N bytes) of
  * core.hooksPath (PTR_HOOKS) and include.path or includeIf.*.path
  * (PTR_INCLUDE), as written, quotes dropped; values it cannot read plainly

@@ -346,3 +346,151 @@ def test_directory_made_unreadable_is_checked(box):
     # positive control: the host's git works in it
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+# ---- while the sandbox runs ------------------------------------------------
+# The same repositories, with a host git run while the sandbox still runs (an
+# editor's, the user's own agent's): what the sandbox wrote there is moved
+# aside at once, whether it wrote before the walk of ours found the
+# repository (the walk moves it) or after (the watch does).
+
+def gone(path, timeout=10.0):
+    """Waits for PATH to be moved away; whether it was."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if not os.path.lexists(path):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def in_steps(box, steps, pol=None, cwd_env=None):
+    """STEPS (shell snippets) run in one sandbox, one at a time: each ends
+    with data/stepN made, then waits for data/goN from the host.  Yields
+    between steps (the host side runs there), then the result."""
+    if not os.path.isdir(box.path("work", "data")):
+        data_dir(box)
+    parts = ["export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+             "GIT_COMMITTER_EMAIL=t@x"]
+    for i, s in enumerate(steps):
+        parts.append("%s; touch data/step%d; i=0; while [ ! -e data/go%d ] && [ $i -lt 600 ]; "
+                     "do sleep 0.05; i=$((i+1)); done" % (s, i, i))
+    parts.append("echo sandbox-done")
+    p = box.popen(["sh", "-c", "; ".join(parts)], policy=pol or box.policy(""),
+                  env=dict(GIT_ENV, HOME=box.work), stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+    try:
+        for i in range(len(steps)):
+            step = box.path("work", "data", "step%d" % i)
+            end = time.monotonic() + 30
+            while not os.path.exists(step) and p.poll() is None and time.monotonic() < end:
+                time.sleep(0.02)
+            assert os.path.exists(step), "the sandbox never got to step %d" % i
+            yield i
+            open(box.path("work", "data", "go%d" % i), "w").close()
+    finally:
+        for i in range(len(steps)):
+            open(box.path("work", "data", "go%d" % i), "w").close()
+        out, err = p.communicate(timeout=60)
+    r = subprocess.CompletedProcess(p.args, p.returncode, out, err)
+    assert "sandbox-done" in r.stdout, r.stdout + r.stderr
+    yield r
+
+
+def test_deep_repository_is_guarded_while_the_sandbox_runs(box):
+    """Three levels down, beyond the walk at start: a hook and core.fsmonitor
+    planted at once, then (once the repository is watched) another hook,
+    then its .git replaced by a new one with a hook: after each, a host
+    `git status` and `git commit` there while the sandbox runs."""
+    hostmark = host_repo(box, "a/b/c")
+    script, mark = planted(box)
+    hook = box.path("work", "a/b/c/.git/hooks/pre-commit")
+    steps = ["cp %s a/b/c/.git/hooks/pre-commit && git -C a/b/c config core.fsmonitor %s && "
+             "echo planted1" % (script, script),
+             "cp %s a/b/c/.git/hooks/post-commit && echo planted2" % script,
+             "mv a/b/c/.git data/old.git && git init -q a/b/c && "
+             "cp %s a/b/c/.git/hooks/pre-commit && echo planted3" % script]
+    run = in_steps(box, steps)
+    for i in run:
+        if not isinstance(i, int):
+            r = i
+            break
+        name = {0: "pre-commit", 1: "post-commit", 2: "pre-commit"}[i]
+        assert gone(box.path("work", "a/b/c/.git/hooks", name)), "step %d: still there" % i
+        if i == 0:
+            assert not os.path.exists(box.path("work", "a/b/c/.git/config"))
+        h = host(box, ["sh", "-c", "cd a/b/c && git status --short; "
+                       "git commit -q --allow-empty -m host%d; true" % i])
+        assert not os.path.exists(mark), (i, h.stdout + h.stderr)
+    # positive control: the sandbox wrote each one
+    for n in (1, 2, 3):
+        assert "planted%d" % n in r.stdout, r.stdout + r.stderr
+    assert os.path.exists(hook + ".ringfence-blocked") or not os.path.exists(hook)
+    # the host's own hook, there before the run, was kept and ran
+    assert os.path.exists(hostmark), r.stderr
+
+
+def test_bare_repository_by_any_name_is_guarded_while_the_sandbox_runs(box):
+    """`git init --bare remote` made by the host before the run: a hook the
+    sandbox writes there is gone before a host `git push` into it."""
+    data_dir(box)
+    hostmark = host_repo(box, "remote", bare=True)
+    clone = clone_outside(box)
+    script, mark = planted(box)
+    steps = ["cp %s remote/hooks/pre-receive && echo planted1" % script,
+             "cp %s remote/hooks/update && echo planted2" % script]
+    for i in in_steps(box, steps):
+        if not isinstance(i, int):
+            r = i
+            break
+        name = ["pre-receive", "update"][i]
+        assert gone(box.path("work", "remote/hooks", name)), "step %d: still there" % i
+        h = host(box, ["git", "-C", clone, "push", "-q", box.path("work", "remote"),
+                       "HEAD:refs/heads/m%d" % i])
+        assert h.returncode == 0, h.stderr
+        assert not os.path.exists(mark), (i, h.stdout + h.stderr)
+    assert "planted1" in r.stdout and "planted2" in r.stdout, r.stdout + r.stderr
+    assert os.path.exists(hostmark), r.stderr  # the host's own hook ran
+
+
+def test_repository_in_another_grant_is_guarded_while_the_sandbox_runs(box):
+    """A write grant beside the project (a cache where tools clone), a
+    repository two levels down in it: core.hooksPath and a hook."""
+    other = box.path("other")
+    os.makedirs(os.path.join(other, "c1", "c2"))
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", other], check=True)
+    r = host(box, ["sh", "-c", "git init -q c1/c2/r && git -C c1/c2/r commit -q --allow-empty "
+                   "-m i"], cwd=other)
+    assert r.returncode == 0, r.stderr
+    script, mark = planted(box)
+    repo = os.path.join(other, "c1/c2/r")
+    steps = ["cd %s && mkdir -p data/h && cp %s data/h/post-checkout && "
+             "git config core.hooksPath data/h && cd - >/dev/null && echo planted" % (repo, script)]
+    pol = box.policy("[filesystem]\nwrite = %s\n" % other)
+    for i in in_steps(box, steps, pol=pol):
+        if not isinstance(i, int):
+            r = i
+            break
+        assert gone(os.path.join(repo, ".git/config")), "still there"
+        h = host(box, ["sh", "-c", "git checkout -q -b b2; true"], cwd=repo)
+        assert not os.path.exists(mark), h.stdout + h.stderr
+    assert "planted" in r.stdout, r.stdout + r.stderr
+
+
+def test_repository_made_during_the_run_where_nothing_is_watched(box):
+    """`git init` with a hook, after the first walk, three levels down in a
+    directory that existed at start (no watch there): the next walk finds
+    it while the sandbox runs."""
+    owned(box, "p/q/r")
+    script, mark = planted(box)
+    steps = ["sleep 1 && git init -q p/q/r/x && cp %s p/q/r/x/.git/hooks/pre-commit && "
+             "echo planted" % script]
+    for i in in_steps(box, steps):
+        if not isinstance(i, int):
+            r = i
+            break
+        assert gone(box.path("work", "p/q/r/x/.git/hooks/pre-commit"), 20), "still there"
+        h = host(box, ["sh", "-c", "cd p/q/r/x && git commit -q --allow-empty -m host; true"])
+        assert not os.path.exists(mark), h.stdout + h.stderr
+    assert "planted" in r.stdout, r.stdout + r.stderr

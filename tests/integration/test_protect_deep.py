@@ -155,9 +155,9 @@ def test_bare_repository_without_git_suffix(box):
     assert r2.returncode == 0, r2.stderr
 
 
-def test_repository_in_a_grant_that_is_not_the_project(box):
-    """A write grant beside the project (a cache where tools clone): a
-    repository there, deeper than the walk at start would look."""
+def other_grant_repo(box):
+    """A write grant beside the project, with a host repository two levels
+    down in it (c1/c2/r); the grant's path."""
     other = box.path("other")
     os.makedirs(os.path.join(other, "c1", "c2"))
     if box.user == "nobody":
@@ -165,6 +165,13 @@ def test_repository_in_a_grant_that_is_not_the_project(box):
     r = host(box, ["sh", "-c", "git init -q c1/c2/r && git -C c1/c2/r commit -q --allow-empty "
                    "-m i"], cwd=other)
     assert r.returncode == 0, r.stderr
+    return other
+
+
+def test_repository_in_a_grant_that_is_not_the_project(box):
+    """A write grant beside the project (a cache where tools clone): a
+    repository there, deeper than the walk at start would look."""
+    other = other_grant_repo(box)
     script, mark = planted(box)
     pol = box.policy("[filesystem]\nwrite = %s\n" % other)
     r = box.run(["sh", "-c", "cd %s/c1/c2/r && cp %s .git/hooks/post-checkout && "
@@ -456,13 +463,7 @@ def test_bare_repository_by_any_name_is_guarded_while_the_sandbox_runs(box):
 def test_repository_in_another_grant_is_guarded_while_the_sandbox_runs(box):
     """A write grant beside the project (a cache where tools clone), a
     repository two levels down in it: core.hooksPath and a hook."""
-    other = box.path("other")
-    os.makedirs(os.path.join(other, "c1", "c2"))
-    if box.user == "nobody":
-        subprocess.run(["chown", "-R", "65534:65534", other], check=True)
-    r = host(box, ["sh", "-c", "git init -q c1/c2/r && git -C c1/c2/r commit -q --allow-empty "
-                   "-m i"], cwd=other)
-    assert r.returncode == 0, r.stderr
+    other = other_grant_repo(box)
     script, mark = planted(box)
     repo = os.path.join(other, "c1/c2/r")
     steps = ["cd %s && mkdir -p data/h && cp %s data/h/post-checkout && "

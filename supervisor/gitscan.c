@@ -305,18 +305,12 @@ static int list_dir(int fd, struct listing *ret)
  * (an escape, a continuation) is passed over, and what it would name is
  * left to the allow-list when the file itself changed.
  */
-void gitscan_config_pointers(const char *buf, size_t n,
-			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
-			     void *ud)
+bool git_config_line(const char *buf, size_t n, size_t *at, const char **ret, size_t *ret_len)
 {
-	char sec[32] = "";
-
-	for (size_t at = 0; at < n;) {
-		const char *l = buf + at, *nl = memchr(l, '\n', n - at);
-		size_t len = nl ? (size_t)(nl - l) : n - at;
-		char key[32], val[PATH_MAX];
-		size_t k = 0;
-		at += len + 1;
+	while (*at < n) {
+		const char *l = buf + *at, *nl = memchr(l, '\n', n - *at);
+		size_t len = nl ? (size_t)(nl - l) : n - *at;
+		*at += len + 1;
 		while (len && (*l == ' ' || *l == '\t')) {
 			l++;
 			len--;
@@ -325,6 +319,25 @@ void gitscan_config_pointers(const char *buf, size_t n,
 			len--;
 		if (!len || *l == '#' || *l == ';')
 			continue;
+		*ret = l;
+		*ret_len = len;
+		return true;
+	}
+	return false;
+}
+
+void gitscan_config_pointers(const char *buf, size_t n,
+			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
+			     void *ud)
+{
+	char sec[32] = "";
+
+	const char *l;
+	size_t len;
+
+	for (size_t at = 0; git_config_line(buf, n, &at, &l, &len);) {
+		char key[32], val[PATH_MAX];
+		size_t k = 0;
 		if (*l == '[') {
 			size_t i = 1, j = 0;
 			while (i < len && l[i] != ']' && l[i] != ' ' && l[i] != '"' &&

@@ -401,20 +401,12 @@ bool protwatch_config_ok(const char *buf, size_t n)
 	size_t seclen = 0;
 	bool sub = false;
 
+	const char *l;
+	size_t len;
+
 	if (memchr(buf, '\0', n))
 		return false;
-	for (size_t at = 0; at < n;) {
-		const char *l = buf + at, *nl = memchr(l, '\n', n - at);
-		size_t len = nl ? (size_t)(nl - l) : n - at;
-		at += len + 1;
-		while (len && (*l == ' ' || *l == '\t')) {
-			l++;
-			len--;
-		}
-		while (len && (l[len - 1] == ' ' || l[len - 1] == '\t' || l[len - 1] == '\r'))
-			len--;
-		if (!len || *l == '#' || *l == ';')
-			continue;
+	for (size_t at = 0; git_config_line(buf, n, &at, &l, &len);) {
 		if (*l == '[') {
 			const char *end = memchr(l, ']', len);
 			size_t i = 1;

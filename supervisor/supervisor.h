@@ -487,6 +487,10 @@ void gitscan_all(const struct sandbox *sb, int found_fd);
  * start, moved aside. */
 void gitscan_gitdir(const struct sandbox *sb, const char *path);
 void gitscan_pointer(const struct sandbox *sb, const char *path);
+/* Pure: the next line of the git configuration BUF (N bytes) from *AT that
+ * is neither blank nor a comment, trimmed, in *RET and *RET_LEN; false at
+ * the end.  (The readers that judge a config share how git splits it.) */
+bool git_config_line(const char *buf, size_t n, size_t *at, const char **ret, size_t *ret_len);
 /* Pure: calls FN with each value in the configuration BUF (N bytes) of
  * core.hooksPath (PTR_HOOKS) and include.path or includeIf.*.path
  * (PTR_INCLUDE), as written, quotes dropped; values it cannot read plainly

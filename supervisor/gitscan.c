@@ -91,6 +91,11 @@ static bool guarded(const struct sandbox *sb, const struct stat *st)
 	for (size_t i = 0; i < sb->n_git_guarded; i++)
 		if (sb->git_guarded[i].dev == st->st_dev && sb->git_guarded[i].ino == st->st_ino)
 			return true;
+	/* an empty .git of ours mounted over read-only while the sandbox runs
+	 * (protect.c): no repository, and nothing in it is the sandbox's */
+	for (size_t i = 0; i < sb->n_placeholders; i++)
+		if (sb->placeholders[i].dev == st->st_dev && sb->placeholders[i].ino == st->st_ino)
+			return true;
 	return false;
 }
 
@@ -588,6 +593,106 @@ static void later_add(struct scan *s, const char *path)
 	s->n_later++;
 }
 
+/*
+ * A project's other names (protect.c's built-in tree but git's own: agents'
+ * settings and MCP lists, editors' tasks, direnv, hook managers) in the
+ * worktree TOP, open at TFD, of a repository the start did not guard: a host
+ * agent, editor or shell started there trusts them as it trusts git's hooks.
+ * What was made or changed since the start is moved aside: a file, a link
+ * on the way (the host follows it), and in a directory of them (.vscode,
+ * .claude, ...) each entry, NAMES_DEPTH levels down at most.
+ */
+#define NAMES_DEPTH 8
+
+static void check_tree(struct scan *s, int dir, const char *at, const char *name, int depth)
+{
+	char sub[PATH_MAX];
+	struct listing l;
+
+	if (depth > NAMES_DEPTH ||
+	    (size_t)snprintf(sub, sizeof(sub), "%s/%s", at, name) >= sizeof(sub)) {
+		s->skipped++;
+		return;
+	}
+	_cleanup_close_ int o = open_listable(s, dir, name, sub);
+	if (o < 0 || list_dir(o, &l) < 0)
+		return;
+	for_each_entry(&l, de)
+	{
+		struct stat st;
+		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+			continue;
+		if (strstr(de->d_name, ".ringfence-blocked") ||
+		    fstatat(o, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			check_tree(s, o, sub, de->d_name, depth + 1);
+		else if (newer(&st, s->since))
+			quarantine(s, sub, de->d_name, "a project file the host's tools trust");
+	}
+	free(l.buf);
+}
+
+static void check_name(struct scan *s, int tfd, const char *top, const char *rel)
+{
+	char at[PATH_MAX], comp[NAME_MAX + 1];
+	_cleanup_close_ int owned = -1;
+	int dir = tfd;
+
+	snprintf(at, sizeof(at), "%s", top);
+	for (const char *p = rel; *p;) {
+		const char *slash = strchr(p, '/');
+		size_t l = slash ? (size_t)(slash - p) : strlen(p);
+		struct stat st;
+		if (l >= sizeof(comp))
+			return;
+		memcpy(comp, p, l);
+		comp[l] = '\0';
+		if (fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return;
+		if (S_ISLNK(st.st_mode)) {
+			if (newer(&st, s->since))
+				quarantine(s, at, comp, "a link where the host's tools look");
+			return;
+		}
+		if (!slash) {
+			if (S_ISDIR(st.st_mode))
+				check_tree(s, dir, at, comp, 0);
+			else if (newer(&st, s->since))
+				quarantine(s, at, comp, "a project file the host's tools trust");
+			return;
+		}
+		if (!S_ISDIR(st.st_mode))
+			return;
+		int nd = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		size_t al = strlen(at);
+		if (nd < 0 || al + 1 + l >= sizeof(at)) {
+			if (nd >= 0)
+				close(nd);
+			return;
+		}
+		if (owned >= 0)
+			close(owned);
+		dir = owned = nd;
+		snprintf(at + al, sizeof(at) - al, "/%s", comp);
+		p = slash + 1;
+	}
+}
+
+static void check_names(struct scan *s, int tfd, const char *top)
+{
+	const char **names;
+	size_t n = protect_builtin_names(false, &names);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *nm = names[i];
+		/* git's own: check_gitdir()'s */
+		if (strncmp(nm, ".git", 4) == 0 && (!nm[4] || nm[4] == '/'))
+			continue;
+		check_name(s, tfd, top, nm);
+	}
+}
+
 /* The git directory open at G (PATH) found by the walk while the sandbox
  * runs: protwatch.c watches it from now on.  A write of at most PIPE_BUF
  * bytes to a pipe is whole or not at all, so the reader never gets half a
@@ -666,6 +771,9 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 				/* `gitdir:` or a link: a pointer to a repository */
 				if (newer(&st, s->since) && !guarded(s->sb, &st))
 					quarantine(s, path, name, "a pointer to a repository");
+				/* a worktree's or a submodule's top: a project */
+				if (!guarded(s->sb, &st))
+					check_names(s, fd, path);
 				continue;
 			}
 			/* by name, as git enters it: no listing needed */
@@ -674,6 +782,9 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			if (g >= 0) {
 				check_gitdir(s, g, sub, false, 0);
 				found(s, g, sub);
+				/* the start kept a guarded one's names read-only */
+				if (!guarded(s->sb, &st))
+					check_names(s, fd, path);
 			}
 			continue; /* what a .git holds is the repository's */
 		}
@@ -793,4 +904,13 @@ void gitscan_pointer(const struct sandbox *sb, const char *path)
 	if (d >= 0 && fstatat(d, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    !S_ISDIR(st.st_mode) && newer(&st, s.since) && !guarded(sb, &st))
 		quarantine(&s, dir[0] ? dir : "/", slash + 1, "a pointer to a repository");
+}
+
+void gitscan_names(const struct sandbox *sb, const char *top)
+{
+	struct scan s = {.sb = sb, .root = top, .since = &sb->started_at, .found_fd = -1};
+	_cleanup_close_ int t = protect_open_dir_nofollow(top);
+
+	if (t >= 0)
+		check_names(&s, t, top);
 }

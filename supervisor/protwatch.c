@@ -700,6 +700,11 @@ static void found_check(struct sandbox *sb, size_t i)
 		gitscan_pointer(sb, path);
 	found_watch(pw, i);
 	gitscan_gitdir(sb, path);
+	/* and the project's other names (.mcp.json, .vscode, ...) */
+	if (n > 5 && strcmp(path + n - 5, "/.git") == 0) {
+		path[n - 5] = '\0';
+		gitscan_names(sb, path[0] ? path : "/");
+	}
 }
 
 /* An event on a watch with a role: its repository is checked after the
@@ -715,8 +720,14 @@ static void found_event(struct protwatch *pw, const struct pw_dir *d,
 	for (size_t i = 0; !hit && ev->len && d->role == PW_FOUND_GIT && i < ARRAY_SIZE(git_names);
 	     i++)
 		hit = strcmp(ev->name, git_names[i]) == 0;
-	if (!hit && ev->len && d->role == PW_FOUND_TOP)
-		hit = strcmp(ev->name, ".git") == 0;
+	if (!hit && ev->len && d->role == PW_FOUND_TOP) {
+		/* .git, or the first name of a project's built-in one */
+		const char **names;
+		size_t n = protect_builtin_names(false, &names), l = strlen(ev->name);
+		for (size_t i = 0; !hit && i < n; i++)
+			hit = strncmp(names[i], ev->name, l) == 0 &&
+			      (names[i][l] == '\0' || names[i][l] == '/');
+	}
 	if (hit && d->found < pw->n_found)
 		pw->found[d->found].dirty = pw->any_dirty = true;
 }

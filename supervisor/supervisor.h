@@ -487,6 +487,10 @@ void gitscan_all(const struct sandbox *sb, int found_fd);
  * start, moved aside. */
 void gitscan_gitdir(const struct sandbox *sb, const char *path);
 void gitscan_pointer(const struct sandbox *sb, const char *path);
+/* While the sandbox runs: a project's other built-in names (agents',
+ * editors', direnv's) in the worktree TOP of a repository the start did not
+ * guard, made or changed since the start, moved aside. */
+void gitscan_names(const struct sandbox *sb, const char *top);
 /* Pure: the next line of the git configuration BUF (N bytes) from *AT that
  * is neither blank nor a comment, trimmed, in *RET and *RET_LEN; false at
  * the end.  (The readers that judge a config share how git splits it.) */

@@ -495,3 +495,59 @@ def test_repository_made_during_the_run_where_nothing_is_watched(box):
         h = host(box, ["sh", "-c", "cd p/q/r/x && git commit -q --allow-empty -m host; true"])
         assert not os.path.exists(mark), h.stdout + h.stderr
     assert "planted" in r.stdout, r.stdout + r.stderr
+
+
+def project_names_repo(box):
+    """A host repository three levels down with settings of its own: an
+    editor's (kept: the positive control) and an agent's (changed inside)."""
+    host_repo(box, "a/b/c")
+    top = box.path("work", "a/b/c")
+    for rel, text in ((".vscode/settings.json", "{}\n"), (".claude/settings.json", "{}\n")):
+        os.makedirs(os.path.dirname(os.path.join(top, rel)), exist_ok=True)
+        with open(os.path.join(top, rel), "w") as f:
+            f.write(text)
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", top], check=True)
+    time.sleep(0.05)  # the clock tick the run starts in counts as the run's
+    return top
+
+
+PLANT_NAMES = ("cd a/b/c && echo '{\"mcpServers\":{\"x\":{\"command\":\"touch\"}}}' > .mcp.json && "
+               "mkdir -p .vscode && echo '{\"tasks\":[]}' > .vscode/tasks.json && "
+               "echo '{\"hooks\":{}}' > .claude/settings.json && "
+               "mkdir -p ../../../data/d && echo 'touch X' > ../../../data/d/envrc && "
+               "ln -s ../../../data/d/envrc .envrc && mkdir -p .gemini/commands && "
+               "echo x > .gemini/commands/c.toml && cd - >/dev/null && echo planted")
+PLANTED_NAMES = [".mcp.json", ".vscode/tasks.json", ".claude/settings.json", ".envrc",
+                 ".gemini/commands/c.toml"]
+
+
+def test_project_names_in_a_deep_repository_are_moved_aside_at_exit(box):
+    """.mcp.json, .vscode/tasks.json, .claude/settings.json, a .envrc link and
+    .gemini/commands in a repository the walk at start did not reach: a host
+    agent or editor started there after the run would trust them."""
+    data_dir(box)
+    top = project_names_repo(box)
+    r = box.run(["sh", "-c", PLANT_NAMES], policy=box.policy(""),
+                env=dict(GIT_ENV, HOME=box.work))
+    assert "planted" in r.stdout, r.stderr
+    for rel in PLANTED_NAMES:
+        assert not os.path.lexists(os.path.join(top, rel)), (rel, r.stderr)
+    assert os.path.lexists(os.path.join(top, ".mcp.json.ringfence-blocked")), r.stderr
+    # positive control: the host's own settings, not changed, stay
+    assert open(os.path.join(top, ".vscode/settings.json")).read() == "{}\n"
+
+
+def test_project_names_in_a_deep_repository_are_gone_while_the_sandbox_runs(box):
+    """The same, looked for by the host while the sandbox still runs."""
+    data_dir(box)
+    top = project_names_repo(box)
+    steps = ["sleep 0.3; " + PLANT_NAMES]
+    for i in in_steps(box, steps):
+        if not isinstance(i, int):
+            r = i
+            break
+        for rel in PLANTED_NAMES:
+            assert gone(os.path.join(top, rel)), rel
+    assert "planted" in r.stdout, r.stdout + r.stderr
+    assert open(os.path.join(top, ".vscode/settings.json")).read() == "{}\n"

@@ -46,15 +46,17 @@ NETPROXY_SRC += netproxy/sniff.c netproxy/loop.c netproxy/buf.c netproxy/side.c 
 	netproxy/front.c netproxy/dial.c netproxy/forward.c netproxy/reflect.c netproxy/tunnel.c \
 	netproxy/intercept.c netproxy/decide.c netproxy/ossl.c netproxy/names.c \
 	netproxy/nameserver.c netproxy/capture.c netproxy/refresh.c
-SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/child.c \
-	supervisor/init.c supervisor/seccomp.c supervisor/privdrop.c supervisor/env.c \
-	supervisor/mounts.c supervisor/probe.c supervisor/audit.c supervisor/layers.c \
+SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/seccomp.c \
+	supervisor/env.c supervisor/probe.c supervisor/audit.c supervisor/layers.c \
 	supervisor/explain.c supervisor/broker.c supervisor/creds.c supervisor/unixsock.c \
-	supervisor/relay.c supervisor/protect.c supervisor/gitlinks.c supervisor/gitscan.c \
-	supervisor/gitview.c supervisor/state.c supervisor/protwatch.c supervisor/journal.c \
+	supervisor/protect.c supervisor/gitlinks.c supervisor/gitscan.c \
+	supervisor/state.c supervisor/protwatch.c supervisor/journal.c \
 	supervisor/fsgate.c supervisor/fstrace.c supervisor/learn.c supervisor/secretcmd.c \
 	supervisor/learngroup.c
-LIB_SRC := $(POLICY_SRC) $(LANDLOCK_SRC) $(NETPROXY_SRC) $(SUPERVISOR_SRC)
+# What runs in init and in the command's process before exec (sandbox/README.md).
+SANDBOX_SRC := sandbox/init.c sandbox/child.c sandbox/mounts.c sandbox/privdrop.c \
+	sandbox/gitview.c sandbox/relay.c
+LIB_SRC := $(POLICY_SRC) $(LANDLOCK_SRC) $(NETPROXY_SRC) $(SUPERVISOR_SRC) $(SANDBOX_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o $(BUILD)/seccomp_cache.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "../netproxy/netproxy.h"
-#include "supervisor.h"
+#include "../supervisor/supervisor.h"
 
 #define GRACE_MS 2000
 

@@ -19,7 +19,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "../supervisor/supervisor.h"
 
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT	      47

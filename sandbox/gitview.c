@@ -52,7 +52,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "../supervisor/supervisor.h"
 
 #ifndef MOUNT_ATTR_SIZE_VER0
 struct mount_attr {

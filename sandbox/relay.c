@@ -23,7 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "../supervisor/supervisor.h"
 
 struct relay_req {
 	uint32_t len;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../supervisor/supervisor.h"
+#include "sandbox.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -25,7 +26,7 @@ static const int rlimit_resource[_POLICY_RLIMIT_MAX] = {
     [POLICY_RLIMIT_AS] = RLIMIT_AS,	    [POLICY_RLIMIT_CPU] = RLIMIT_CPU,
 };
 
-#define FAIL(err, ...) report_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
+#define FAIL(err, ...) msg_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
 
 void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_mask)
 {
@@ -135,7 +136,7 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 				   "unix_sockets = deny, use a network namespace with "
 				   "[network] capture = off, and run without --trace)"
 				 : "");
-		r = send_fd(sb->handoff[1], nfd);
+		r = msg_send(sb->handoff[1], &(union msg_any){.h.kind = MSG_NOTIFY}, nfd);
 		if (r < 0)
 			FAIL(-r, "handing the notification fd over: %s", strerror(-r));
 		close(nfd);
@@ -150,7 +151,7 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 	execvp(sb->argv[0], sb->argv);
 	r = errno;
 	if (r == ENOENT)
-		report_fail_exit(report_fd, r, EXIT_NOTFOUND, "%s: command not found", sb->argv[0]);
-	report_fail_exit(report_fd, r, EXIT_NOEXEC, "%s: cannot execute: %s", sb->argv[0],
-			 strerror(r));
+		msg_fail_exit(report_fd, r, EXIT_NOTFOUND, "%s: command not found", sb->argv[0]);
+	msg_fail_exit(report_fd, r, EXIT_NOEXEC, "%s: cannot execute: %s", sb->argv[0],
+		      strerror(r));
 }

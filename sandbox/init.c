@@ -32,10 +32,11 @@
 
 #include "../netproxy/netproxy.h"
 #include "../supervisor/supervisor.h"
+#include "sandbox.h"
 
 #define GRACE_MS 2000
 
-#define FAIL(err, ...) report_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
+#define FAIL(err, ...) msg_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
 
 static int write_id_maps(uid_t uid, gid_t gid)
 {
@@ -162,17 +163,16 @@ _noreturn_ static void ns_fail(int report_fd, enum ns_step step, int err, const 
     _printf_(4, 5);
 static void ns_fail(int report_fd, enum ns_step step, int err, const char *fmt, ...)
 {
-	struct report r = {.magic = REPORT_MAGIC,
-			   .kind = REPORT_NS_FAIL,
-			   .err = err,
-			   .exit = EXIT_RINGFENCE,
-			   .status = (int32_t)step};
+	union msg_any m = {.report = {.h.kind = MSG_NS_FAIL,
+				      .err = err,
+				      .exit = EXIT_RINGFENCE,
+				      .status = (int32_t)step}};
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+	vsnprintf(m.report.text, sizeof(m.report.text), fmt, ap);
 	va_end(ap);
-	(void)report_send(report_fd, &r);
+	(void)msg_send(report_fd, &m, -1);
 	_exit(EXIT_RINGFENCE);
 }
 
@@ -261,7 +261,8 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 			if (lfd < 0)
 				FAIL(-lfd, "listening on 127.0.0.1:%u for the proxy: %s",
 				     sb->proxy_port, strerror(-lfd));
-			r = send_fd(sb->handoff[1], lfd);
+			r = msg_send(sb->handoff[1], &(union msg_any){.h.kind = MSG_PROXY_LISTENER},
+				     lfd);
 			if (r < 0)
 				FAIL(-r, "handing the proxy's socket over: %s", strerror(-r));
 			close(lfd);
@@ -273,14 +274,16 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 					FAIL(-dfd,
 					     "listening on 127.0.0.1:53 for the sandbox's DNS: %s",
 					     strerror(-dfd));
-				r = send_fd_with(sb->handoff[1], dfd, stream ? "T" : "U", 1);
+				r = msg_send(
+				    sb->handoff[1],
+				    &(union msg_any){.h.kind = stream ? MSG_DNS_TCP : MSG_DNS_UDP},
+				    dfd);
 				if (r < 0)
 					FAIL(-r, "handing the DNS socket over: %s", strerror(-r));
 				close(dfd);
 			}
 		}
-		struct report ready = {.magic = REPORT_MAGIC, .kind = REPORT_NS_READY};
-		if (report_send(report_fd, &ready) < 0)
+		if (msg_send(report_fd, &(union msg_any){.h.kind = MSG_NS_READY}, -1) < 0)
 			_exit(EXIT_RINGFENCE);
 	} else {
 		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -383,16 +386,17 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 			sb->abstract_relay[1] = -1;
 		}
 		if (pfd[2].revents) {
-			struct report rep;
-			ssize_t n = read(exec_pipe[0], &rep, sizeof(rep));
-			if (n == (ssize_t)sizeof(rep) && rep.magic == REPORT_MAGIC) {
-				(void)report_send(report_fd, &rep);
-			} else if (n == 0) {
-				struct report ok = {
-				    .magic = REPORT_MAGIC, .kind = REPORT_EXEC, .status = cmd};
-				(void)report_send(report_fd, &ok);
+			/* the command's one record (a failure before exec), or
+			 * end of file: exec closed the pipe */
+			union msg_any m;
+			r = msg_recv(exec_pipe[0], MSG_BIT(MSG_FAIL), &m, NULL);
+			if (r == 0) {
+				(void)msg_send(report_fd, &m, -1);
+			} else if (r == -EPIPE) {
+				m = (union msg_any){.report = {.h.kind = MSG_EXEC, .status = cmd}};
+				(void)msg_send(report_fd, &m, -1);
 			}
-			if (n <= 0 || n == (ssize_t)sizeof(rep)) {
+			if (r != -EBADMSG && r != -EINTR && r != -EAGAIN) {
 				exec_open = false;
 				close(exec_pipe[0]);
 			}
@@ -431,7 +435,7 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 		gitview_carry_back(sb);
 	}
 	remove_private_tmp(sb);
-	struct report done = {.magic = REPORT_MAGIC, .kind = REPORT_EXIT, .status = cmd_status};
-	(void)report_send(report_fd, &done);
+	union msg_any done = {.report = {.h.kind = MSG_EXIT, .status = cmd_status}};
+	(void)msg_send(report_fd, &done, -1);
 	_exit(0);
 }

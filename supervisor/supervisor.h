@@ -11,8 +11,7 @@
  *                 supervisor ends
  *          └─ command: privilege drop, no_new_privs, Landlock, seccomp, exec
  *
- * Messages from init and the command to the supervisor are struct report
- * records on one pipe, each written once and atomically (< PIPE_BUF).
+ * Messages between them are the typed records of sandbox/sandbox.h.
  */
 #ifndef RINGFENCE_SUPERVISOR_H
 #define RINGFENCE_SUPERVISOR_H
@@ -27,6 +26,7 @@
 #include "../common/macros.h"
 #include "../landlock/landlock.h"
 #include "../policy/policy.h"
+#include "../sandbox/sandbox.h"
 
 #define EXIT_RINGFENCE 125
 #define EXIT_NOEXEC    126
@@ -82,33 +82,6 @@ struct cli {
 int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size);
 void cli_free(struct cli *cli);
 void cli_usage(FILE *out);
-
-/* ---- reports ----------------------------------------------------------- */
-
-enum report_kind {
-	REPORT_FAIL = 1, /* a step before exec failed */
-	REPORT_EXEC,	 /* the command was executed */
-	REPORT_EXIT,	 /* the command ended; status is its wait status */
-	REPORT_NS_READY, /* init set its namespaces up (mounts, loopback, proxy listener) */
-	REPORT_NS_FAIL,	 /* ... or could not; status is the enum ns_step that failed */
-	_REPORT_MAX,
-};
-
-#define REPORT_MAGIC 0x52464e43u
-
-struct report {
-	uint32_t magic;
-	uint32_t kind;
-	int32_t err;	/* errno for REPORT_FAIL */
-	int32_t exit;	/* the exit status ringfence should use for REPORT_FAIL */
-	int32_t status; /* wait status for REPORT_EXIT, pid for REPORT_EXEC */
-	char msg[228];
-};
-_Static_assert(sizeof(struct report) < 512, "a report must be written atomically");
-
-_noreturn_ _printf_(4, 5) void report_fail_exit(int fd, int err, int exit_code, const char *fmt,
-						...);
-int report_send(int fd, const struct report *r);
 
 /* ---- the plan: everything decided before fork ---------------------------- */
 
@@ -683,14 +656,6 @@ struct sockaddr_un;
 int relay_connect(int relay, int sock, const struct sockaddr_un *addr, socklen_t len);
 /* Init: answers one request; -EPIPE when the supervisor is gone. */
 int relay_serve_one(int relay);
-
-/* ---- fd passing (util.c) ---------------------------------------------- */
-
-int send_fd(int sock, int fd);
-int recv_fd(int sock); /* the fd, or -EPIPE on EOF, -EAGAIN, -errno */
-/* The same with a payload of LEN bytes; RET_LEN: the bytes received. */
-int send_fd_with(int sock, int fd, const void *data, size_t len);
-int recv_fd_with(int sock, void *data, size_t len, size_t *ret_len);
 
 /* ---- privdrop.c -------------------------------------------------------- */
 

@@ -23,7 +23,9 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "../common/audit.h"
 #include "../common/macros.h"
+#include "../common/util.h"
 #include "../landlock/landlock.h"
 #include "../policy/policy.h"
 #include "../sandbox/sandbox.h"
@@ -32,17 +34,9 @@
 #define EXIT_NOEXEC    126
 #define EXIT_NOTFOUND  127
 
-/* ---- util.c ------------------------------------------------------------ */
+/* ---- util.c (common/util.h and common/audit.h have the rest) ------------ */
 
-extern int verbosity;
 _noreturn_ _printf_(1, 2) void die(const char *fmt, ...);
-_printf_(1, 2) void warn(const char *fmt, ...);
-_printf_(1, 2) void note(const char *fmt, ...); /* only at -v */
-int write_all(int fd, const void *buf, size_t n);
-int read_all(int fd, void *buf, size_t n); /* 0, or -errno; -EPIPE on early EOF */
-int write_file(const char *path, const char *text);
-int mkdir_p(const char *path, mode_t mode);
-int rm_rf(const char *path);
 
 /* ---- cli.c ------------------------------------------------------------- */
 
@@ -793,20 +787,5 @@ void sandbox_note_layers(const struct sandbox *sb);
 /* Forwarded from the supervisor to init to the command. */
 extern const int forwarded_signals[];
 extern const size_t forwarded_signals_n;
-
-/* ---- audit.c ----------------------------------------------------------- */
-
-int audit_open(const char *path);
-/* --log -: every event also on stderr, in a compact form when HUMAN. */
-void audit_set_live(bool human);
-bool audit_live(void);
-_printf_(3, 4) void audit_event(int fd, const char *event, const char *fmt, ...);
-/* Network and file events pass through a rate limit (a burst, then a steady rate);
- * false: do not write this one (it is counted).  The count is written when
- * logging resumes, or by audit_flush_suppressed() at exit. */
-bool audit_rate_ok(int fd);
-void audit_flush_suppressed(int fd);
-/* JSON-escapes S into BUF (with quotes). */
-void json_string(char *buf, size_t size, const char *s);
 
 #endif

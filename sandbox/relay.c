@@ -23,7 +23,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../supervisor/supervisor.h"
 #include "sandbox.h"
 
 #define RELAY_WAIT_MS 2000

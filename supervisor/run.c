@@ -24,9 +24,6 @@
 #include "../netproxy/netproxy.h"
 #include "supervisor.h"
 
-const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-const size_t forwarded_signals_n = ARRAY_SIZE(forwarded_signals);
-
 static const char *env_lookup(const char *name)
 {
 	return getenv(name);
@@ -262,7 +259,11 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 	pid_t init_pid = -1;
 	union msg_any m;
 	struct msg_report *r = &m.report;
+	struct sandbox_plan plan_mem;
+	const struct sandbox_plan *plan = &plan_mem;
 
+	/* made again at each start: a fallback changes the plan */
+	sandbox_plan_make(sb, &plan_mem);
 	if (pipe2(lifeline, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC | O_DIRECT) < 0)
 		die("pipe2: %s", strerror(errno));
 	fflush(NULL);
@@ -302,10 +303,18 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 			die("fork: %s", strerror(errno));
 	}
 	if (init_pid == 0) {
+		struct sandbox_fds fds = {.report = rep_pipe[1],
+					  .lifeline = lifeline[0],
+					  .handoff = sb->handoff[1],
+					  .relay = sb->abstract_relay[1],
+					  .audit = sb->audit_fd};
 		close(lifeline[1]);
 		close(rep_pipe[0]);
 		close(sfd);
 		protwatch_forget(sb);
+		/* the secrets, the CA's key and the secret helper stay with
+		 * the supervisor: init is given the plan only */
+		creds_forget(sb);
 		if (sb->handoff[0] >= 0)
 			close(sb->handoff[0]);
 		if (sb->abstract_relay[0] >= 0)
@@ -318,9 +327,9 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 		 * (gitview.c); the command never holds the log */
 		if (sb->audit_fd >= 0 && !sb->n_gitview_paths) {
 			close(sb->audit_fd);
-			sb->audit_fd = -1;
+			fds.audit = -1;
 		}
-		init_main(sb, rep_pipe[1], lifeline[0], saved);
+		init_main(plan, &fds, saved);
 	}
 	sb->init_forked = true;
 	close(lifeline[0]);

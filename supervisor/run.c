@@ -599,16 +599,6 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 		int r = netproxy_new(p, &hooks, &np);
 		if (r < 0)
 			die("cannot start the network proxy: %s", strerror(-r));
-		r = netproxy_set_credentials(np, sb.creds, sb.n_creds, sb.tls);
-		if (r < 0)
-			die("cannot start the network proxy: %s", strerror(-r));
-		if (sb.secret_fd >= 0) {
-			/* the proxy's now; sb keeps the number so that init,
-			 * forked below, closes its copy (creds_forget()) */
-			r = netproxy_set_secret_source(np, sb.secret_fd, sb.secrets_fetched_ms);
-			if (r < 0)
-				die("cannot start the network proxy: %s", strerror(-r));
-		}
 	}
 
 	start_protwatch(&sb);
@@ -617,6 +607,23 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	       START_RETRY)
 		;
 	sandbox_note_layers(&sb);
+	/* The secrets reach the proxy only now that init is forked: the
+	 * copies it makes of them (the needles it scans replies for, their
+	 * encodings) were never in the memory init and the command were
+	 * forked from.  Their own mapping is wiped on fork (creds.c), the
+	 * CA's key freed in init (creds_forget()).  Nothing is served before
+	 * the loop below. */
+	if (np) {
+		int r = netproxy_set_credentials(np, sb.creds, sb.n_creds, sb.tls);
+		if (r < 0)
+			die("cannot start the network proxy: %s", strerror(-r));
+		if (sb.secret_fd >= 0) {
+			/* the proxy's now; init closed its copy (creds_forget()) */
+			r = netproxy_set_secret_source(np, sb.secret_fd, sb.secrets_fetched_ms);
+			if (r < 0)
+				die("cannot start the network proxy: %s", strerror(-r));
+		}
+	}
 	/* a peer that hangs up must not end the supervisor: the proxy's TLS
 	 * writes cannot pass MSG_NOSIGNAL (set here, after fork: the command
 	 * starts with the default) */

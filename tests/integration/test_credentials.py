@@ -398,6 +398,72 @@ print("leaks:", leaks)
     assert "leaks: []" in r.stdout, r.stdout
 
 
+def _memory_holds(pid, needles):
+    """The needles found in the readable memory of PID (read as root, from
+    outside the sandbox: init is not dumpable)."""
+    found = set()
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read().splitlines()
+    with open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            fields = line.split()
+            lo, hi = (int(x, 16) for x in fields[0].split("-"))
+            if "r" not in fields[1] or fields[-1] in ("[vvar]", "[vsyscall]"):
+                continue
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except OSError:
+                continue
+            found.update(n for n in needles if n in data)
+    return found
+
+
+def test_init_and_the_command_hold_no_secret_in_memory(cred):
+    """The supervisor reads the secrets before it forks init: neither init
+    (which lives as long as the sandbox) nor the command may find one in
+    memory copied over the fork, raw or base64-encoded (the proxy's
+    needles), while the command runs."""
+    p = policy(cred)
+    raw = SECRET.encode()
+    needles = {raw, raw[4:], base64.b64encode(raw)[:40]}
+    proc = cred.popen(["sh", "-c", 'echo "ready $$"; read x || :'], policy=p,
+                      env={"RF_SECRET": SECRET}, stdin=subprocess.PIPE,
+                      stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("ready"), line
+        # the command, as this host numbers it: the one process below
+        # init, a ringfence process forked by the supervisor
+        procs = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        stat = f.read()
+                    procs[int(d)] = (int(stat.rsplit(")", 1)[1].split()[1]),
+                                     os.readlink("/proc/%s/exe" % d))
+                except OSError:
+                    pass
+        below = {proc.pid}
+        for _ in range(4):
+            below |= {pid for pid, (pp, _exe) in procs.items() if pp in below}
+        inits = [pid for pid, (pp, exe) in procs.items()
+                 if pp == proc.pid and exe == os.path.realpath(cred.ringfence)]
+        cmds = [pid for pid, (pp, _exe) in procs.items() if pp in inits and pid in below]
+        assert len(cmds) == 1 and len(inits) >= 1, (inits, cmds)
+        init = procs[cmds[0]][0]
+        # positive control: the supervisor holds the secret, and the scan
+        # finds it there
+        assert raw in _memory_holds(proc.pid, needles)
+        assert _memory_holds(init, needles) == set(), "init"
+        assert _memory_holds(cmds[0], needles) == set(), "the command"
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=20)
+    assert proc.returncode == 0
+
+
 @pytest.fixture(params=[("root", "namespace", "on"), ("nobody", "broker", "off")],
                 ids=["root-ns", "user-nons"])
 def box_env(request, world):  # noqa: F811

@@ -116,7 +116,8 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 	 *    (their connects are mediated), connect(2) and listen(2) are handed
 	 *    to the supervisor, with --trace the file calls are shown to it
 	 *    (fstrace.c; Landlock still decides them), and without namespaces
-	 *    the file gate's calls go to it (fsgate.c): that one filter's
+	 *    the file gate's calls go to it (fsgate.c): that one filter (the
+	 *    plan's, built by the supervisor) is installed and its
 	 *    notification fd goes to it before the others are installed (they
 	 *    refuse nothing sendmsg needs, but order costs nothing).  From here
 	 *    the notified calls wait for the supervisor: nothing below but exec. */

@@ -400,35 +400,61 @@ print("leaks:", leaks)
 
 def _memory_holds(pid, needles):
     """The needles found in the readable memory of PID (read as root, from
-    outside the sandbox: init is not dumpable)."""
+    outside the sandbox: init is not dumpable).  Mappings over 1 GiB are
+    passed over: only a sanitizer's reserved shadow and heap are that large
+    (under ASan this test judges less; the plain build is the one it is
+    for)."""
     found = set()
+    keep = max(len(n) for n in needles) - 1
     with open("/proc/%d/maps" % pid) as f:
         maps = f.read().splitlines()
     with open("/proc/%d/mem" % pid, "rb", 0) as mem:
         for line in maps:
             fields = line.split()
             lo, hi = (int(x, 16) for x in fields[0].split("-"))
-            if "r" not in fields[1] or fields[-1] in ("[vvar]", "[vsyscall]"):
+            if "r" not in fields[1] or fields[-1] in ("[vvar]", "[vsyscall]") or \
+                    hi - lo > 1 << 30:
                 continue
-            try:
-                mem.seek(lo)
-                data = mem.read(hi - lo)
-            except OSError:
-                continue
-            found.update(n for n in needles if n in data)
+            tail = b""
+            for at in range(lo, hi, 4 << 20):
+                try:
+                    mem.seek(at)
+                    data = tail + mem.read(min(4 << 20, hi - at))
+                except OSError:
+                    break
+                found.update(n for n in needles if n in data)
+                tail = data[-keep:]
     return found
 
 
-def test_init_and_the_command_hold_no_secret_in_memory(cred):
+def _sanitized(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    return b"libasan.so" in data or b"AddressSanitizer" in data
+
+
+@pytest.mark.parametrize("source", ["env", "file"])
+def test_init_and_the_command_hold_no_secret_in_memory(cred, source):
     """The supervisor reads the secrets before it forks init: neither init
     (which lives as long as the sandbox) nor the command may find one in
     memory copied over the fork, raw or base64-encoded (the proxy's
     needles), while the command runs."""
-    p = policy(cred)
+    if source == "env" and _sanitized(cred.ringfence):
+        # the sanitizer's runtime keeps its own copy of the initial
+        # environment (read at start, before ringfence scrubs it)
+        pytest.skip("a sanitized build holds a copy of the initial environment")
+    creds = None
+    if source == "file":
+        owner = NOBODY if cred.user == "nobody" else None
+        secret_file = cred.write("secret", SECRET + "\n", mode=0o600, owner=owner)
+        creds = "[credential github]\nenv = GITHUB_TOKEN\nsource = file:%s\n" \
+                "hosts = good.test\n" % secret_file
+    p = policy(cred, creds=creds)
     raw = SECRET.encode()
     needles = {raw, raw[4:], base64.b64encode(raw)[:40]}
     proc = cred.popen(["sh", "-c", 'echo "ready $$"; read x || :'], policy=p,
-                      env={"RF_SECRET": SECRET}, stdin=subprocess.PIPE,
+                      env={"RF_SECRET": SECRET} if source == "env" else None,
+                      stdin=subprocess.PIPE,
                       stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

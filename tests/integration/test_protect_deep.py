@@ -183,6 +183,19 @@ def test_repository_in_a_grant_that_is_not_the_project(box):
     assert not os.path.exists(mark), h.stdout + h.stderr
 
 
+def wait_for(path, p, timeout=10.0):
+    end = time.monotonic() + timeout
+    while not os.path.exists(path) and p.poll() is None and time.monotonic() < end:
+        time.sleep(0.01)
+    assert os.path.exists(path), path
+
+
+def children(pid):
+    """How many children the process PID has (init, and a walk of ours)."""
+    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+        return len(f.read().split())
+
+
 def test_killed_run_is_walked_by_the_next_start(box):
     """The supervisor killed after the sandbox planted a hook three levels
     down: no check at exit ran; the next start walks the grant (the crash
@@ -197,15 +210,22 @@ def test_killed_run_is_walked_by_the_next_start(box):
     script, mark = planted(box)
     env = dict(GIT_ENV, HOME=box.work, XDG_STATE_HOME=state)
     hook = box.path("work", "a/b/c/.git/hooks/pre-commit")
-    p = box.popen(["sh", "-c", "cp %s a/b/c/.git/hooks/pre-commit && touch data/made; sleep 30"
+    p = box.popen(["sh", "-c", "touch data/ready; while [ ! -e data/go ]; do sleep 0.02; done; "
+                   "cp %s a/b/c/.git/hooks/pre-commit && touch data/made; sleep 30"
                    % script], policy=box.policy(""), env=env, stdout=subprocess.PIPE,
                   stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(200):
-            if os.path.exists(box.path("work", "data", "made")) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert os.path.exists(box.path("work", "data", "made"))
+        wait_for(box.path("work", "data", "ready"), p)
+        # the supervisor stopped, and its walk while the sandbox runs ended,
+        # before the hook is planted: it stands for one killed before it
+        # could move it (the watches and walks see it at once otherwise)
+        os.kill(p.pid, signal.SIGSTOP)
+        end = time.monotonic() + 10
+        while children(p.pid) > 1 and time.monotonic() < end:
+            time.sleep(0.01)
+        assert children(p.pid) == 1, "the walk did not end"
+        open(box.path("work", "data", "go"), "w").close()
+        wait_for(box.path("work", "data", "made"), p)
     finally:
         os.kill(p.pid, signal.SIGKILL)
         p.communicate(timeout=30)

@@ -395,6 +395,8 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 			if (n <= 0 || n == (ssize_t)sizeof(rep)) {
 				exec_open = false;
 				close(exec_pipe[0]);
+				/* the command runs: init only waits from now */
+				memory_trim();
 			}
 		}
 		if (pfd[0].revents) {

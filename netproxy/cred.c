@@ -145,7 +145,6 @@ size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *
 	memset(src, 0, align);
 	memcpy(src + align, in, n);
 	enc = nx_base64_encode(src, n + align, tmp);
-	(void)enc;
 	/* the first character wholly inside IN, and the last one */
 	from = (align * 8 + 5) / 6;
 	to = (align + n) * 8 / 6;
@@ -159,6 +158,10 @@ size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *
 			ch = '_';
 		out[i - from] = ch;
 	}
+	/* IN may be a secret (scrub.c's needles): no copy of it, or of its
+	 * encoding, is left on the stack for a later fork to inherit */
+	explicit_bzero(src, n + align);
+	explicit_bzero(tmp, enc);
 	return to - from;
 }
 

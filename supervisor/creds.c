@@ -6,7 +6,9 @@
  * - A secret is read from the environment or a file into a mapping of its
  *   own that is never dumped, locked in memory where the limit allows, and
  *   wiped in every process forked from this one (MADV_WIPEONFORK, and
- *   cleared by hand in init as well, before anything else runs).
+ *   cleared by hand in init as well, before anything else runs).  The
+ *   proxy is given them only once init is forked (run.c), so the copies
+ *   it makes are never in init's or the command's memory.
  * - An environment variable's bytes are overwritten where they are, so
  *   the secret is gone from /proc/PID/environ, not only from getenv().
  *   Any other variable holding the same secret is removed too.

@@ -703,7 +703,6 @@ static void prepare_network(struct sandbox *sb)
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home)
 {
 	*sb = (struct sandbox){.policy = p,
-			       .ruleset_fd = -1,
 			       .audit_fd = -1,
 			       .argv = argv,
 			       .broker_listen_fd = -1,
@@ -742,9 +741,6 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 /* After clone() with namespaces failed: re-plan for no namespaces. */
 void sandbox_fallback_no_ns(struct sandbox *sb)
 {
-	if (sb->ruleset_fd >= 0)
-		close(sb->ruleset_fd);
-	sb->ruleset_fd = -1;
 	landlock_plan_free(&sb->plan);
 	for (size_t i = 0; i < sb->n_masks; i++)
 		free(sb->masks[i].path);
@@ -788,8 +784,6 @@ void sandbox_release(struct sandbox *sb)
 		free(sb->deny_canon[i]);
 	free(sb->deny_canon);
 	sb->deny_canon = NULL;
-	if (sb->ruleset_fd >= 0)
-		close(sb->ruleset_fd);
 	landlock_plan_free(&sb->plan);
 	fsgate_free(sb);
 	for (size_t i = 0; i < sb->n_masks; i++)
@@ -797,6 +791,7 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->masks);
 	seccomp_prog_free(&sb->seccomp_deny);
 	seccomp_prog_free(&sb->seccomp_allow);
+	seccomp_prog_free(&sb->seccomp_notify);
 	env_free(sb->envp);
 	creds_release(sb);
 	for (size_t i = 0; i < sb->n_unix_connect; i++)
@@ -823,11 +818,64 @@ void sandbox_release(struct sandbox *sb)
 		(void)rm_rf(sb->private_tmp_dir);
 		free(sb->private_tmp_dir);
 	}
-	*sb = (struct sandbox){.ruleset_fd = -1,
-			       .audit_fd = -1,
+	*sb = (struct sandbox){.audit_fd = -1,
 			       .broker_listen_fd = -1,
 			       .dns_listen_fd = -1,
 			       .handoff = {-1, -1},
 			       .secret_fd = -1,
 			       .abstract_relay = {-1, -1}};
+}
+
+void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
+{
+	bool net = sandbox_notify_net(sb);
+	int r;
+
+	seccomp_prog_free(&sb->seccomp_notify);
+	if (net || sb->trace || sb->fsgate) {
+		r = seccomp_notify_build(net, sb->trace, sb->fsgate != NULL, &sb->seccomp_notify);
+		if (r < 0)
+			die("the notification filter: %s", strerror(-r));
+	}
+	*ret = (struct sandbox_plan){
+	    .started_as_root = sb->started_as_root,
+	    .drop_to_user = sb->drop_to_user,
+	    .uid = sb->uid,
+	    .gid = sb->gid,
+	    .groups = sb->groups,
+	    .n_groups = sb->n_groups,
+	    .outer_uid = sb->outer_uid,
+	    .outer_gid = sb->outer_gid,
+	    .ns = sb->ns,
+	    .new_user_ns = sb->new_user_ns,
+	    .new_pid_ns = sb->new_pid_ns,
+	    .new_net_ns = sb->new_net_ns,
+	    .ll = sb->ll,
+	    .fs = &sb->plan,
+	    .deny_tcp = sb->deny_tcp,
+	    .masks = sb->masks,
+	    .n_masks = sb->n_masks,
+	    .private_tmp = sb->policy->fs.private_tmp,
+	    .private_tmp_dir = sb->private_tmp_dir,
+	    .home = sb->home,
+	    .standins = sb->privates,
+	    .n_standins = sb->n_privates,
+	    .gitview_paths = sb->gitview_paths,
+	    .n_gitview_paths = sb->n_gitview_paths,
+	    .unix_connect = sb->unix_connect,
+	    .n_unix_connect = sb->n_unix_connect,
+	    .cwd = sb->cwd,
+	    .iso = sb->iso,
+	    .proxy_port = sb->proxy_port,
+	    .capture = sb->capture,
+	    .seccomp_notify = sb->seccomp_notify,
+	    .notify_what = net	       ? "connect broker's"
+			   : sb->trace ? "--trace"
+				       : "file gate's",
+	    .seccomp_deny = sb->seccomp_deny,
+	    .seccomp_allow = sb->seccomp_allow,
+	    .envp = sb->envp,
+	    .argv = sb->argv,
+	};
+	memcpy(ret->rlimits, sb->policy->process.rlimits, sizeof(ret->rlimits));
 }

@@ -990,7 +990,9 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 				char top[PATH_MAX];
 				snprintf(top, sizeof(top), "%.*s", (int)prefix, path);
 				if (ns && kind == PROT_GITDIR && prefix &&
-				    strs_has(roots, nroots, top) && gitview_wanted(sb, &st) &&
+				    strs_has(roots, nroots, top) &&
+				    gitview_wanted(sb->started_as_root, sb->uid, sb->outer_uid,
+						   &st) &&
 				    !strs_has(sb->gitview_paths, sb->n_gitview_paths, path))
 					strs_add(&sb->gitview_paths, &sb->n_gitview_paths, path);
 				continue;

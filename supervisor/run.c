@@ -24,9 +24,6 @@
 #include "../netproxy/netproxy.h"
 #include "supervisor.h"
 
-const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-const size_t forwarded_signals_n = ARRAY_SIZE(forwarded_signals);
-
 static const char *env_lookup(const char *name)
 {
 	return getenv(name);
@@ -257,11 +254,16 @@ static void replanned(struct sandbox *sb)
 
 static enum start_result start_init(struct sandbox *sb, const struct policy *p, int lifeline[2],
 				    int rep_pipe[2], int sfd, const sigset_t *saved, pid_t *ret_pid,
-				    struct report *early, bool *have_early)
+				    struct msg_report *early, bool *have_early)
 {
 	pid_t init_pid = -1;
-	struct report r;
+	union msg_any m;
+	struct msg_report *r = &m.report;
+	struct sandbox_plan plan_mem;
+	const struct sandbox_plan *plan = &plan_mem;
 
+	/* made again at each start: a fallback changes the plan */
+	sandbox_plan_make(sb, &plan_mem);
 	if (pipe2(lifeline, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC | O_DIRECT) < 0)
 		die("pipe2: %s", strerror(errno));
 	fflush(NULL);
@@ -301,10 +303,18 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 			die("fork: %s", strerror(errno));
 	}
 	if (init_pid == 0) {
+		struct sandbox_fds fds = {.report = rep_pipe[1],
+					  .lifeline = lifeline[0],
+					  .handoff = sb->handoff[1],
+					  .relay = sb->abstract_relay[1],
+					  .audit = sb->audit_fd};
 		close(lifeline[1]);
 		close(rep_pipe[0]);
 		close(sfd);
 		protwatch_forget(sb);
+		/* the secrets, the CA's key and the secret helper stay with
+		 * the supervisor: init is given the plan only */
+		creds_forget(sb);
 		if (sb->handoff[0] >= 0)
 			close(sb->handoff[0]);
 		if (sb->abstract_relay[0] >= 0)
@@ -317,9 +327,9 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 		 * (gitview.c); the command never holds the log */
 		if (sb->audit_fd >= 0 && !sb->n_gitview_paths) {
 			close(sb->audit_fd);
-			sb->audit_fd = -1;
+			fds.audit = -1;
 		}
-		init_main(sb, rep_pipe[1], lifeline[0], saved);
+		init_main(plan, &fds, saved);
 	}
 	sb->init_forked = true;
 	close(lifeline[0]);
@@ -330,7 +340,7 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 		return START_READY;
 
 	enum ns_step step = NS_STEP_OTHER;
-	char why[sizeof(r.msg)];
+	char why[sizeof(r->text)];
 	int e = 0, err = 0;
 	if (sb->new_user_ns && sb->started_as_root) {
 		e = write_root_maps(sb, init_pid);
@@ -347,20 +357,25 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 		}
 	}
 	if (e == 0) {
-		ssize_t n = RETRY_EINTR(read(rep_pipe[0], &r, sizeof(r)));
-		if (n != (ssize_t)sizeof(r) || r.magic != REPORT_MAGIC)
+		int rr;
+		do
+			rr = msg_recv(rep_pipe[0],
+				      MSG_BIT(MSG_NS_READY) | MSG_BIT(MSG_NS_FAIL) |
+					  MSG_BIT(MSG_FAIL),
+				      &m, NULL);
+		while (rr == -EINTR);
+		if (rr < 0)
 			return START_READY; /* init is gone: the main loop says so */
-		r.msg[sizeof(r.msg) - 1] = '\0';
-		if (r.kind != REPORT_NS_FAIL) {
-			if (r.kind != REPORT_NS_READY) {
-				*early = r;
+		if (r->h.kind != MSG_NS_FAIL) {
+			if (r->h.kind != MSG_NS_READY) {
+				*early = *r;
 				*have_early = true;
 			}
 			return START_READY;
 		}
-		step = (enum ns_step)r.status;
-		err = r.err;
-		snprintf(why, sizeof(why), "%s", r.msg);
+		step = (enum ns_step)r->status;
+		err = r->err;
+		snprintf(why, sizeof(why), "%s", r->text);
 	}
 	/* init ends on its own after a failed step */
 	(void)RETRY_EINTR(waitpid(init_pid, NULL, 0));
@@ -516,7 +531,7 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	sigset_t block, saved;
 	pid_t init_pid = -1;
 	int sfd;
-	struct report fail = {0}, done = {0};
+	struct msg_report fail = {0}, done = {0};
 	bool have_fail = false, have_done = false, init_exited = false;
 	int init_status = 0;
 
@@ -584,16 +599,6 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 		int r = netproxy_new(p, &hooks, &np);
 		if (r < 0)
 			die("cannot start the network proxy: %s", strerror(-r));
-		r = netproxy_set_credentials(np, sb.creds, sb.n_creds, sb.tls);
-		if (r < 0)
-			die("cannot start the network proxy: %s", strerror(-r));
-		if (sb.secret_fd >= 0) {
-			/* the proxy's now; sb keeps the number so that init,
-			 * forked below, closes its copy (creds_forget()) */
-			r = netproxy_set_secret_source(np, sb.secret_fd, sb.secrets_fetched_ms);
-			if (r < 0)
-				die("cannot start the network proxy: %s", strerror(-r));
-		}
 	}
 
 	start_protwatch(&sb);
@@ -602,6 +607,23 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	       START_RETRY)
 		;
 	sandbox_note_layers(&sb);
+	/* The secrets reach the proxy only now that init is forked: the
+	 * copies it makes of them (the needles it scans replies for, their
+	 * encodings) were never in the memory init and the command were
+	 * forked from.  Their own mapping is wiped on fork (creds.c), the
+	 * CA's key freed in init (creds_forget()).  Nothing is served before
+	 * the loop below. */
+	if (np) {
+		int r = netproxy_set_credentials(np, sb.creds, sb.n_creds, sb.tls);
+		if (r < 0)
+			die("cannot start the network proxy: %s", strerror(-r));
+		if (sb.secret_fd >= 0) {
+			/* the proxy's now; init closed its copy (creds_forget()) */
+			r = netproxy_set_secret_source(np, sb.secret_fd, sb.secrets_fetched_ms);
+			if (r < 0)
+				die("cannot start the network proxy: %s", strerror(-r));
+		}
+	}
 	/* a peer that hangs up must not end the supervisor: the proxy's TLS
 	 * writes cannot pass MSG_NOSIGNAL (set here, after fork: the command
 	 * starts with the default) */
@@ -657,29 +679,34 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 		if (pfd[6].revents)
 			protwatch_tick(&sb);
 		if (pfd[3].revents) {
-			/* init's listener (namespace) and nameserver sockets
-			 * ("U", "T"), or the command's notification fd */
-			char kind = 0;
-			size_t kl = 0;
-			int fd = recv_fd_with(sb.handoff[0], &kind, 1, &kl);
+			/* init's listener (namespace) and nameserver sockets,
+			 * or the command's notification fd */
+			union msg_any m;
+			int fd = -1;
+			int r = msg_recv(sb.handoff[0],
+					 MSG_BIT(MSG_PROXY_LISTENER) | MSG_BIT(MSG_DNS_UDP) |
+					     MSG_BIT(MSG_DNS_TCP) | MSG_BIT(MSG_NOTIFY),
+					 &m, &fd);
 			struct stat fst;
-			bool is_sock = fd >= 0 && fstat(fd, &fst) == 0 && S_ISSOCK(fst.st_mode);
-			if (fd >= 0 && is_sock && sb.iso == NET_ISO_NAMESPACE && np && kl == 1 &&
-			    (kind == 'U' || kind == 'T')) {
-				int r = netproxy_add_nameserver(np, fd, kind == 'T', false);
+			bool is_sock = r == 0 && fstat(fd, &fst) == 0 && S_ISSOCK(fst.st_mode);
+			enum msg_kind kind = r == 0 ? (enum msg_kind)m.h.kind : _MSG_MAX;
+			if (is_sock && sb.iso == NET_ISO_NAMESPACE && np &&
+			    (kind == MSG_DNS_UDP || kind == MSG_DNS_TCP)) {
+				r = netproxy_add_nameserver(np, fd, kind == MSG_DNS_TCP, false);
 				if (r < 0)
 					warn("the sandbox's DNS cannot serve: %s", strerror(-r));
-			} else if (fd >= 0 && is_sock && sb.iso == NET_ISO_NAMESPACE && np) {
-				int r = netproxy_add_listener(np, fd, false);
+			} else if (is_sock && sb.iso == NET_ISO_NAMESPACE && np &&
+				   kind == MSG_PROXY_LISTENER) {
+				r = netproxy_add_listener(np, fd, false);
 				if (r < 0) {
 					close(fd);
 					warn("the network proxy cannot serve: %s", strerror(-r));
 				}
-			} else if (fd >= 0 && !is_sock && notify_fd < 0) {
+			} else if (r == 0 && !is_sock && kind == MSG_NOTIFY && notify_fd < 0) {
 				notify_fd = fd;
-			} else if (fd >= 0) {
+			} else if (r == 0) {
 				close(fd);
-			} else if (fd != -EAGAIN && fd != -EINTR) {
+			} else if (r != -EAGAIN && r != -EINTR) {
 				close(sb.handoff[0]);
 				sb.handoff[0] = -1;
 			}
@@ -701,23 +728,27 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 			notify_fd = -1;
 		}
 		if (pfd[1].revents) {
-			struct report r;
-			ssize_t n = read(rep_pipe[0], &r, sizeof(r));
-			if (n <= 0) {
+			union msg_any m;
+			struct msg_report *r = &m.report;
+			int rr =
+			    msg_recv(rep_pipe[0],
+				     MSG_BIT(MSG_FAIL) | MSG_BIT(MSG_EXEC) | MSG_BIT(MSG_EXIT) |
+					 MSG_BIT(MSG_NS_READY) | MSG_BIT(MSG_NS_FAIL),
+				     &m, NULL);
+			if (rr < 0 && rr != -EBADMSG) {
 				rep_open = false;
-			} else if (n == (ssize_t)sizeof(r) && r.magic == REPORT_MAGIC) {
-				r.msg[sizeof(r.msg) - 1] = '\0';
-				switch ((enum report_kind)r.kind) {
-				case REPORT_FAIL:
+			} else if (rr == 0) {
+				switch ((enum msg_kind)r->h.kind) {
+				case MSG_FAIL:
 					if (!have_fail)
-						fail = r;
+						fail = *r;
 					have_fail = true;
 					break;
-				case REPORT_EXEC:
+				case MSG_EXEC:
 					/* every line has "pid" (the supervisor's): the
 					 * command's own gets a name of its own */
 					audit_event(sb.audit_fd, "exec", "\"command_pid\":%d",
-						    r.status);
+						    r->status);
 					/* the start is done: what it used is given back */
 					memory_trim();
 					/* only once the command runs: a failure gets one line */
@@ -728,13 +759,19 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 						    "set [process] run_as = USER to run as another "
 						    "user, or run_as = root to silence this");
 					break;
-				case REPORT_EXIT:
-					done = r;
+				case MSG_EXIT:
+					done = *r;
 					have_done = true;
 					break;
-				case REPORT_NS_READY:
-				case REPORT_NS_FAIL: /* start_init() read them */
-				case _REPORT_MAX:
+				case MSG_NS_READY:
+				case MSG_NS_FAIL: /* start_init() read them */
+				case MSG_PROXY_LISTENER:
+				case MSG_DNS_UDP:
+				case MSG_DNS_TCP:
+				case MSG_NOTIFY:
+				case MSG_RELAY_CONNECT:
+				case MSG_RELAY_ANSWER: /* not on this pipe: refused */
+				case _MSG_MAX:
 				default:
 					break;
 				}
@@ -763,7 +800,7 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 
 	int code;
 	if (have_fail) {
-		fprintf(stderr, "ringfence: %s\n", fail.msg);
+		fprintf(stderr, "ringfence: %s\n", fail.text);
 		code = fail.exit;
 	} else if (have_done) {
 		code = exit_code_for(done.status);

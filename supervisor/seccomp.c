@@ -942,7 +942,7 @@ static const int notify_gate_calls[] = {
  * the file gate's calls, and open/openat with a write mode, O_CREAT or
  * O_TRUNC (the traced calls include them all).
  */
-int seccomp_install_notify(bool net, bool trace, bool gate)
+int seccomp_notify_build(bool net, bool trace, bool gate, struct seccomp_prog *ret)
 {
 	struct sock_filter f[80];
 	size_t n = 0, nc = 0;
@@ -995,24 +995,11 @@ int seccomp_install_notify(bool net, bool trace, bool gate)
 #undef TO
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
-	struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
-	long fd =
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-
-	return fd < 0 ? -errno : (int)fd;
-}
-
-int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *allow)
-{
-	struct sock_fprog d = {.len = deny->len, .filter = deny->filter};
-	struct sock_fprog a = {.len = allow->len, .filter = allow->filter};
-
-	/* the deny filter first: the allow-list answers ENOSYS to nothing we
-	 * need after it, but there is no reason to depend on that */
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &d) < 0)
-		return -errno;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &a) < 0)
-		return -errno;
+	ret->filter = malloc(n * sizeof(*f));
+	if (!ret->filter)
+		return -ENOMEM;
+	memcpy(ret->filter, f, n * sizeof(*f));
+	ret->len = (unsigned short)n;
 	return 0;
 }
 

@@ -789,54 +789,6 @@ void state_plan_done(struct sandbox *sb)
 	}
 }
 
-/*
- * Init, in the mount namespace, before anything else is mounted: each
- * stand-in cloned onto its PATH.  Both are opened again beneath the home
- * with no symlink followed (the fds of the supervisor's namespace cannot be
- * cloned here), and the stand-in must be the very file made or found
- * before the namespace was (device and inode).
- */
-int state_mount(const struct sandbox *sb, const char **ret_path)
-{
-	_cleanup_close_ int home_fd = -1;
-
-	if (!sb->n_privates)
-		return 0;
-	*ret_path = sb->home;
-	home_fd = open(sb->home, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (home_fd < 0)
-		return -errno;
-	for (size_t i = 0; i < sb->n_privates; i++) {
-		const struct private_standin *ps = &sb->privates[i];
-		_cleanup_close_ int src = -1, dst = -1, tree = -1;
-		struct stat st, dt;
-
-		*ret_path = ps->standin;
-		src = openat2_nofollow(home_fd, beneath(ps->standin, sb->home), O_PATH);
-		if (src < 0)
-			return src;
-		if (fstat(src, &st) < 0)
-			return -errno;
-		if (st.st_dev != ps->dev || st.st_ino != ps->ino)
-			return -ESTALE;
-		*ret_path = ps->path;
-		dst = openat2_nofollow(home_fd, ps->rel, O_PATH);
-		if (dst < 0)
-			return dst;
-		if (fstat(dst, &dt) < 0)
-			return -errno;
-		if (S_ISDIR(dt.st_mode) != S_ISDIR(st.st_mode))
-			return S_ISDIR(st.st_mode) ? -ENOTDIR : -EISDIR;
-		tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-		if (tree < 0)
-			return -errno;
-		if (move_mount(tree, "", dst, "",
-			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
 bool state_is_private(const struct sandbox *sb, const char *path)
 {
 	for (size_t i = 0; i < sb->n_privates; i++)

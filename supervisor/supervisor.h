@@ -2,17 +2,12 @@
 /*
  * supervisor/ — internal interface shared by the supervisor's files.
  *
- * Process picture (DESIGN.md has the full diagram):
- *
- *   supervisor (parent, never sandboxed)
- *     └─ init     PID 1 of new PID/mount/IPC(/net/user) namespaces, or a
- *                 subreaper when namespaces are unavailable; reaps, passes
- *                 signals on, ends the tree when the command or the
- *                 supervisor ends
- *          └─ command: privilege drop, no_new_privs, Landlock, seccomp, exec
- *
- * Messages from init and the command to the supervisor are struct report
- * records on one pipe, each written once and atomically (< PIPE_BUF).
+ * The supervisor plans, holds the secrets, the CA and the proxy, and
+ * watches; init and the command (sandbox/, DESIGN.md has the diagram) are
+ * given a struct sandbox_plan made from struct sandbox below just before
+ * the fork, and speak to the supervisor in sandbox.h's typed records.
+ * struct sandbox is the supervisor's own: it holds the secrets, and no
+ * file of sandbox/ sees its type.
  */
 #ifndef RINGFENCE_SUPERVISOR_H
 #define RINGFENCE_SUPERVISOR_H
@@ -24,27 +19,16 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "../common/audit.h"
 #include "../common/macros.h"
+#include "../common/util.h"
 #include "../landlock/landlock.h"
 #include "../policy/policy.h"
+#include "../sandbox/sandbox.h"
 
-#define EXIT_RINGFENCE 125
-#define EXIT_NOEXEC    126
-#define EXIT_NOTFOUND  127
+/* ---- util.c (common/util.h and common/audit.h have the rest) ------------ */
 
-/* ---- util.c ------------------------------------------------------------ */
-
-extern int verbosity;
 _noreturn_ _printf_(1, 2) void die(const char *fmt, ...);
-_printf_(1, 2) void warn(const char *fmt, ...);
-_printf_(1, 2) void note(const char *fmt, ...); /* only at -v */
-int write_all(int fd, const void *buf, size_t n);
-int read_all(int fd, void *buf, size_t n); /* 0, or -errno; -EPIPE on early EOF */
-int write_file(const char *path, const char *text);
-int mkdir_p(const char *path, mode_t mode);
-int rm_rf(const char *path);
-/* Once the start is done: free heap and unused stack pages given back. */
-void memory_trim(void);
 
 /* ---- cli.c ------------------------------------------------------------- */
 
@@ -85,76 +69,13 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 void cli_free(struct cli *cli);
 void cli_usage(FILE *out);
 
-/* ---- reports ----------------------------------------------------------- */
-
-enum report_kind {
-	REPORT_FAIL = 1, /* a step before exec failed */
-	REPORT_EXEC,	 /* the command was executed */
-	REPORT_EXIT,	 /* the command ended; status is its wait status */
-	REPORT_NS_READY, /* init set its namespaces up (mounts, loopback, proxy listener) */
-	REPORT_NS_FAIL,	 /* ... or could not; status is the enum ns_step that failed */
-	_REPORT_MAX,
-};
-
-#define REPORT_MAGIC 0x52464e43u
-
-struct report {
-	uint32_t magic;
-	uint32_t kind;
-	int32_t err;	/* errno for REPORT_FAIL */
-	int32_t exit;	/* the exit status ringfence should use for REPORT_FAIL */
-	int32_t status; /* wait status for REPORT_EXIT, pid for REPORT_EXEC */
-	char msg[228];
-};
-_Static_assert(sizeof(struct report) < 512, "a report must be written atomically");
-
-_noreturn_ _printf_(4, 5) void report_fail_exit(int fd, int err, int exit_code, const char *fmt,
-						...);
-int report_send(int fd, const struct report *r);
-
-/* ---- the plan: everything decided before fork ---------------------------- */
-
-enum ns_mode {
-	NS_NONE = 1, /* subreaper init, Landlock-only carve-outs */
-	NS_FULL,     /* user (when needed) + PID (unless refused) + mount + IPC (+ net) */
-	_NS_MAX,
-};
-
-/* The step of init's namespace set-up that failed (REPORT_NS_FAIL). */
-enum ns_step {
-	NS_STEP_PROC = 1, /* the fresh /proc: refused where /proc has locked overmounts */
-	NS_STEP_OTHER,	  /* another mount, the id maps, the loopback */
-	_NS_STEP_MAX,
-};
-
-struct mount_mask {
-	char *path;
-	bool is_dir;
-	bool read_only_bind; /* protect: bind onto itself read-only; else: empty mask */
-	bool pin;	     /* bound onto itself, writable: cannot be renamed or removed */
-};
+/* ---- the supervisor's plan and state (sandbox.h: what init is given) ---- */
 
 enum mask_kind {
 	MASK_DENY = 1,	/* an empty read-only mode-000 mount */
 	MASK_READ_ONLY, /* bound onto itself read-only */
 	MASK_PIN,	/* bound onto itself: a mount point cannot be moved */
 	_MASK_MAX,
-};
-
-/* state.c: a private stand-in (paths owned) */
-struct private_standin {
-	char *path;		     /* PATH, as the sandbox sees it */
-	char *rel;		     /* PATH relative to the home */
-	char *standin;		     /* its copy in the state directory */
-	char *canon;		     /* PATH beneath the canonical home */
-	char *env;		     /* private_env's variable for it, or NULL */
-	struct policy_origin origin; /* the policy line naming it */
-	bool is_dir;
-	dev_t dev; /* the stand-in, as made or found before the namespace */
-	ino_t ino;
-	bool placeholder; /* an empty mount point we made at PATH */
-	dev_t pdev;
-	ino_t pino;
 };
 
 struct protect_placeholder {
@@ -164,20 +85,8 @@ struct protect_placeholder {
 	int fd; /* holds a shared flock(2): runs in one project share it */
 };
 
-enum net_iso {
-	NET_ISO_NONE = 1,  /* mode = none or host */
-	NET_ISO_NAMESPACE, /* private network namespace, listener inside it */
-	NET_ISO_BROKER,	   /* connect(2) answered by the supervisor */
-	_NET_ISO_MAX,
-};
-
 struct netproxy_credential;
 struct netproxy_tls;
-
-struct seccomp_prog {
-	struct sock_filter *filter;
-	unsigned short len;
-};
 
 struct sandbox {
 	const struct policy *policy;
@@ -204,8 +113,7 @@ struct sandbox {
 
 	/* filesystem */
 	struct landlock_caps ll;
-	struct landlock_plan plan;
-	int ruleset_fd;
+	struct landlock_plan plan; /* the Landlock rules: init opens them (sandbox_plan.fs) */
 	struct mount_mask *masks;
 	size_t n_masks;
 	char *private_tmp_dir; /* NS_NONE with private_tmp: created and removed by us */
@@ -242,8 +150,8 @@ struct sandbox {
 	 * from protect.c; the views themselves are init's) */
 	char **gitview_paths;
 	size_t n_gitview_paths;
-	struct gitview *gitviews;
-	size_t n_gitviews;
+	/* the notification filter for the command (run.c), or len 0 */
+	struct seccomp_prog seccomp_notify;
 	/* state.c: the stand-ins, ringfence's state directory (the root,
 	 * masked or carved out) and this policy's directory in it */
 	struct private_standin *privates;
@@ -424,30 +332,12 @@ void state_prepare(struct sandbox *sb);
 void state_plan(struct sandbox *sb, struct landlock_grant *grants, size_t *ng,
 		struct landlock_carveout *co, size_t *nco);
 void state_plan_done(struct sandbox *sb);
-/* Init, in the mount namespace: the stand-ins bound over their paths. */
-int state_mount(const struct sandbox *sb, const char **ret_path);
+/* (init binds the stand-ins over their paths: sandbox/mounts.c) */
 void state_remove_placeholders(struct sandbox *sb);
 /* PATH (canonical) is a private path or beneath one. */
 bool state_is_private(const struct sandbox *sb, const char *path);
 void state_release(struct sandbox *sb);
 
-/* ---- gitview.c ---------------------------------------------------------- */
-
-/* init, in its mount namespace: a directory made in the writable tmpfs
- * SRC_FD, cloned over each of SB's gitview_paths (objects, refs, logs bound
- * writable; other directories read-only; root files copied).  -errno,
- * naming the path in *RET_PATH. */
-int gitview_setup(struct sandbox *sb, int src_fd, const char **ret_path);
-/* init, once nothing else runs in the sandbox: the allow-listed root files
- * put back in the real .git; the rest reported. */
-void gitview_carry_back(struct sandbox *sb);
-/* Pure: whether NAME is carried back, and whether BUF is in its format. */
-bool gitview_carried(const char *name);
-bool gitview_content_ok(const char *name, const char *buf, size_t n);
-/* Whether a .git directory (ST) gets a view: one the command's user owns,
- * or any when it runs as root; another's stays as the masks leave it. */
-struct stat;
-bool gitview_wanted(const struct sandbox *sb, const struct stat *st);
 void protect_release(struct sandbox *sb);
 
 /* ---- gitlinks.c --------------------------------------------------------- */
@@ -507,10 +397,10 @@ int seccomp_check_names(const struct seccomp_opts *o, const struct policy_item *
 int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
 		     struct seccomp_prog *ret_allow, const struct policy_item **ret_bad,
 		     const char **ret_why);
-int seccomp_install(const struct seccomp_prog *deny, const struct seccomp_prog *allow);
 /* The notification filter (NET: connect and listen; TRACE: the traced file
- * calls; GATE: the file gate's calls); returns its listener fd. */
-int seccomp_install_notify(bool net, bool trace, bool gate);
+ * calls; GATE: the file gate's calls), made for the command to install
+ * (sandbox/filter.c); 0 or -errno. */
+int seccomp_notify_build(bool net, bool trace, bool gate, struct seccomp_prog *ret);
 
 /* Programs generated at build time for every (inet, unix, kill, broker,
  * no_pid_ipc_ns) choice with no [syscalls] lists; key = inet | unix << 1 |
@@ -678,26 +568,6 @@ bool unixsock_match(char *const *patterns, size_t n, const char *path);
 /* PATTERN with its fixed leading part made canonical (realpath); owned. */
 int unixsock_canonical_pattern(const char *pattern, char **ret);
 
-/* ---- relay.c: abstract Unix connects made by init ------------------- */
-
-struct sockaddr_un;
-/* Supervisor: has init connect SOCK to the abstract ADDR; 0 or -errno. */
-int relay_connect(int relay, int sock, const struct sockaddr_un *addr, socklen_t len);
-/* Init: answers one request; -EPIPE when the supervisor is gone. */
-int relay_serve_one(int relay);
-
-/* ---- fd passing (util.c) ---------------------------------------------- */
-
-int send_fd(int sock, int fd);
-int recv_fd(int sock); /* the fd, or -EPIPE on EOF, -EAGAIN, -errno */
-/* The same with a payload of LEN bytes; RET_LEN: the bytes received. */
-int send_fd_with(int sock, int fd, const void *data, size_t len);
-int recv_fd_with(int sock, void *data, size_t len, size_t *ret_len);
-
-/* ---- privdrop.c -------------------------------------------------------- */
-
-int privdrop_apply(const struct sandbox *sb, const char **ret_step);
-
 /* ---- env.c ------------------------------------------------------------- */
 
 /* Builds the child's environment (NULL-terminated, owned). */
@@ -735,19 +605,11 @@ size_t secretcmd_fetch(struct sandbox *sb, size_t k, char *dst, char *why, size_
 size_t secretcmd_check_output(char *out, size_t n, char *why, size_t size);
 void creds_release(struct sandbox *sb);
 
-/* ---- mounts.c (in init, in the new mount namespace) -------------------- */
+/* ---- run.c ------------------------------------------ */
 
-int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_path);
-/* The step mounts_setup() names when the fresh /proc is refused. */
-extern const char mounts_step_proc[];
-int net_loopback_up(void);
-
-/* ---- child.c / init.c / run.c ------------------------------------------ */
-
-/* CALLER_MASK: the signal mask ringfence was started with, restored before exec. */
-_noreturn_ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_mask);
-_noreturn_ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd,
-			  const sigset_t *saved_mask);
+/* layers.c: what init and the command are given, from SB, just before the
+ * fork (borrowing SB's memory; SB's notification filter made here). */
+void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret);
 int supervisor_run(const struct cli *cli);
 /* Loads -p (or the default), applies overrides, expands; dies on error.
  * *ret_home is the home `~` meant (owned by the caller). */
@@ -826,24 +688,5 @@ int learn_group(const struct learn_use *uses, size_t n, char *const *never, size
 void learn_grants_free(struct learn_grant *g, size_t n);
 /* probe.c: at -v, one line per layer a run put in force. */
 void sandbox_note_layers(const struct sandbox *sb);
-
-/* Forwarded from the supervisor to init to the command. */
-extern const int forwarded_signals[];
-extern const size_t forwarded_signals_n;
-
-/* ---- audit.c ----------------------------------------------------------- */
-
-int audit_open(const char *path);
-/* --log -: every event also on stderr, in a compact form when HUMAN. */
-void audit_set_live(bool human);
-bool audit_live(void);
-_printf_(3, 4) void audit_event(int fd, const char *event, const char *fmt, ...);
-/* Network and file events pass through a rate limit (a burst, then a steady rate);
- * false: do not write this one (it is counted).  The count is written when
- * logging resumes, or by audit_flush_suppressed() at exit. */
-bool audit_rate_ok(int fd);
-void audit_flush_suppressed(int fd);
-/* JSON-escapes S into BUF (with quotes). */
-void json_string(char *buf, size_t size, const char *s);
 
 #endif

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,12 +31,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../netproxy/netproxy.h"
-#include "supervisor.h"
+#include "sandbox.h"
 
 #define GRACE_MS 2000
 
-#define FAIL(err, ...) report_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
+const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+const size_t forwarded_signals_n = ARRAY_SIZE(forwarded_signals);
+
+#define FAIL(err, ...) msg_fail_exit(fds->report, (err), EXIT_RINGFENCE, __VA_ARGS__)
 
 static int write_id_maps(uid_t uid, gid_t gid)
 {
@@ -111,11 +114,11 @@ static void reap_all(pid_t cmd, int *cmd_status, bool *cmd_done)
 }
 
 /* Ends everything left in the sandbox: TERM, up to GRACE_MS, then KILL. */
-static void end_tree(const struct sandbox *sb, int sfd)
+static void end_tree(const struct sandbox_plan *plan, int sfd)
 {
 	/* kill(-1) only inside a PID namespace of our own: elsewhere it
 	 * reaches every process the user may signal */
-	bool ns = sb->ns == NS_FULL && sb->new_pid_ns;
+	bool ns = plan->ns == NS_FULL && plan->new_pid_ns;
 	int ignored_status;
 	bool ignored_done;
 	long deadline;
@@ -162,44 +165,47 @@ _noreturn_ static void ns_fail(int report_fd, enum ns_step step, int err, const 
     _printf_(4, 5);
 static void ns_fail(int report_fd, enum ns_step step, int err, const char *fmt, ...)
 {
-	struct report r = {.magic = REPORT_MAGIC,
-			   .kind = REPORT_NS_FAIL,
-			   .err = err,
-			   .exit = EXIT_RINGFENCE,
-			   .status = (int32_t)step};
+	union msg_any m = {.report = {.h.kind = MSG_NS_FAIL,
+				      .err = err,
+				      .exit = EXIT_RINGFENCE,
+				      .status = (int32_t)step}};
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+	vsnprintf(m.report.text, sizeof(m.report.text), fmt, ap);
 	va_end(ap);
-	(void)report_send(report_fd, &r);
+	(void)msg_send(report_fd, &m, -1);
 	_exit(EXIT_RINGFENCE);
 }
 
-static void remove_private_tmp(const struct sandbox *sb)
+static void remove_private_tmp(const struct sandbox_plan *plan)
 {
 	int r;
 
-	if (sb->ns != NS_NONE || !sb->private_tmp_dir)
+	if (plan->ns != NS_NONE || !plan->private_tmp_dir)
 		return;
-	r = rm_rf(sb->private_tmp_dir);
+	r = rm_rf(plan->private_tmp_dir);
 	if (r < 0 && r != -ENOENT)
-		warn("cannot remove %s: %s", sb->private_tmp_dir, strerror(-r));
+		warn("cannot remove %s: %s", plan->private_tmp_dir, strerror(-r));
 }
 
-/* A socket on 127.0.0.1:53 of the sandbox's network namespace: UDP, or a
- * TCP listener (STREAM). */
-static int nameserver_socket(bool stream)
+/* A socket on 127.0.0.1:PORT of the sandbox's network namespace: UDP, or a
+ * TCP listener (STREAM; the proxy's is made as netproxy_listen_socket()
+ * makes its own). */
+static int loopback_socket(uint16_t port, bool stream)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET,
-				  .sin_port = htons(53),
+				  .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int fd =
 	    socket(AF_INET, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || (stream && listen(fd, 64) < 0)) {
+	if (stream && port != 53)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    (stream && listen(fd, port == 53 ? 64 : 1024) < 0)) {
 		int e = errno;
 		close(fd);
 		return -e;
@@ -207,8 +213,15 @@ static int nameserver_socket(bool stream)
 	return fd;
 }
 
-void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_t *saved_mask)
+void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
+	       const sigset_t *saved_mask)
 {
+	/* init's own: the Landlock rules with the private /tmp it makes
+	 * (a copy of the plan's: the array may grow here, in this process's
+	 * memory only), the ruleset, the relay while it works, the views */
+	struct landlock_plan fs = *plan->fs;
+	struct gitviews views = {0};
+	int ruleset_fd = -1, relay = fds->relay;
 	int exec_pipe[2];
 	sigset_t mask;
 	pid_t cmd;
@@ -217,88 +230,91 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 	const char *step, *path;
 	int r;
 
-	/* the secrets and the CA's key stay with the supervisor */
-	creds_forget(sb);
-	if (sb->ns == NS_FULL) {
+	if (plan->ns == NS_FULL) {
 		/* the supervisor's death kills PID 1, and with it the namespace */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			FAIL(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
-		if (!sb->new_pid_ns && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		if (!plan->new_pid_ns && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 			FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
-		if (sb->new_user_ns && sb->started_as_root) {
+		if (plan->new_user_ns && plan->started_as_root) {
 			/* root's maps (which may name the run_as user) are
 			 * written by the supervisor, which holds CAP_SETUID
 			 * where they are checked: one byte says done */
 			char c;
-			if (read(lifeline_fd, &c, 1) != 1)
+			if (read(fds->lifeline, &c, 1) != 1)
 				_exit(EXIT_RINGFENCE);
-		} else if (sb->new_user_ns) {
+		} else if (plan->new_user_ns) {
 			/* non-dumpable (inherited from the supervisor) makes
 			 * the id map files root's; nothing else runs in the
 			 * namespace yet, and init is made non-dumpable below */
 			if (prctl(PR_SET_DUMPABLE, 1) < 0)
 				FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
-			r = write_id_maps(sb->outer_uid, sb->outer_gid);
+			r = write_id_maps(plan->outer_uid, plan->outer_gid);
 			if (r < 0)
-				ns_fail(report_fd, NS_STEP_OTHER, -r,
+				ns_fail(fds->report, NS_STEP_OTHER, -r,
 					"writing the user namespace's id maps: %s", strerror(-r));
 		}
-		r = mounts_setup(sb, &step, &path);
+		r = mounts_setup(plan, &views, &step, &path);
 		if (r < 0)
-			ns_fail(report_fd, step == mounts_step_proc ? NS_STEP_PROC : NS_STEP_OTHER,
-				-r, "%s%s%s: %s", step, path ? " " : "", path ? path : "",
+			ns_fail(fds->report,
+				step == mounts_step_proc ? NS_STEP_PROC : NS_STEP_OTHER, -r,
+				"%s%s%s: %s", step, path ? " " : "", path ? path : "",
 				strerror(-r));
-		if (sb->new_net_ns) {
+		if (plan->new_net_ns) {
 			r = net_loopback_up();
 			if (r < 0)
-				ns_fail(report_fd, NS_STEP_OTHER, -r,
+				ns_fail(fds->report, NS_STEP_OTHER, -r,
 					"bringing up the loopback interface: %s", strerror(-r));
 		}
-		if (sb->iso == NET_ISO_NAMESPACE) {
+		if (plan->iso == NET_ISO_NAMESPACE) {
 			/* the proxy listens inside the sandbox's namespace; the
 			 * supervisor accepts on it and dials from its own */
-			int lfd = netproxy_listen_socket(sb->proxy_port, NULL);
+			int lfd = loopback_socket(plan->proxy_port, true);
 			if (lfd < 0)
 				FAIL(-lfd, "listening on 127.0.0.1:%u for the proxy: %s",
-				     sb->proxy_port, strerror(-lfd));
-			r = send_fd(sb->handoff[1], lfd);
+				     plan->proxy_port, strerror(-lfd));
+			r = msg_send(fds->handoff, &(union msg_any){.h.kind = MSG_PROXY_LISTENER},
+				     lfd);
 			if (r < 0)
 				FAIL(-r, "handing the proxy's socket over: %s", strerror(-r));
 			close(lfd);
 			/* the sandbox's nameserver: resolv.conf names 127.0.0.1
 			 * (mounts.c); port 53 is ours to bind in this namespace */
-			for (int stream = 0; sb->capture && stream < 2; stream++) {
-				int dfd = nameserver_socket(stream);
+			for (int stream = 0; plan->capture && stream < 2; stream++) {
+				int dfd = loopback_socket(53, stream);
 				if (dfd < 0)
 					FAIL(-dfd,
 					     "listening on 127.0.0.1:53 for the sandbox's DNS: %s",
 					     strerror(-dfd));
-				r = send_fd_with(sb->handoff[1], dfd, stream ? "T" : "U", 1);
+				r = msg_send(
+				    fds->handoff,
+				    &(union msg_any){.h.kind = stream ? MSG_DNS_TCP : MSG_DNS_UDP},
+				    dfd);
 				if (r < 0)
 					FAIL(-r, "handing the DNS socket over: %s", strerror(-r));
 				close(dfd);
 			}
 		}
-		struct report ready = {.magic = REPORT_MAGIC, .kind = REPORT_NS_READY};
-		if (report_send(report_fd, &ready) < 0)
+		if (msg_send(fds->report, &(union msg_any){.h.kind = MSG_NS_READY}, -1) < 0)
 			_exit(EXIT_RINGFENCE);
 	} else {
 		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 			FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
-		if (sb->private_tmp_dir) {
+		if (plan->private_tmp_dir) {
 			/* mkdir, not reuse: a path planted in advance is refused */
-			if (mkdir(sb->private_tmp_dir, 0700) < 0)
+			if (mkdir(plan->private_tmp_dir, 0700) < 0)
 				FAIL(errno, "creating the private temporary directory %s: %s",
-				     sb->private_tmp_dir, strerror(errno));
-			if (sb->drop_to_user && chown(sb->private_tmp_dir, sb->uid, sb->gid) < 0) {
+				     plan->private_tmp_dir, strerror(errno));
+			if (plan->drop_to_user &&
+			    chown(plan->private_tmp_dir, plan->uid, plan->gid) < 0) {
 				r = -errno;
-				rmdir(sb->private_tmp_dir);
-				FAIL(-r, "handing %s to uid %u: %s", sb->private_tmp_dir, sb->uid,
-				     strerror(-r));
+				rmdir(plan->private_tmp_dir);
+				FAIL(-r, "handing %s to uid %u: %s", plan->private_tmp_dir,
+				     plan->uid, strerror(-r));
 			}
-			r = landlock_plan_add(&sb->plan, sb->private_tmp_dir, LANDLOCK_WRITE);
+			r = landlock_plan_add(&fs, plan->private_tmp_dir, LANDLOCK_WRITE);
 			if (r < 0) {
-				rmdir(sb->private_tmp_dir);
+				rmdir(plan->private_tmp_dir);
 				FAIL(-r, "out of memory");
 			}
 		}
@@ -306,22 +322,22 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 	/* Landlock rules are opened here, after the mounts, so they attach to
 	 * what the command will see; a path swapped for a symlink since
 	 * planning is refused, never followed. */
-	if (sb->ll.abi > 0) {
+	if (plan->ll.abi > 0) {
 		const char *failed;
-		int fd = landlock_build(&sb->plan, &sb->ll, sb->deny_tcp, &failed);
+		int fd = landlock_build(&fs, &plan->ll, plan->deny_tcp, &failed);
 		if (fd < 0)
 			FAIL(-fd, "Landlock: cannot add a rule for '%s': %s", failed ? failed : "?",
 			     strerror(-fd));
-		sb->ruleset_fd = fd;
+		ruleset_fd = fd;
 	}
 	/* Abstract Unix connects without a network namespace are made here
 	 * (relay.c): in a domain that scopes abstract sockets only, which the
 	 * command's own domain will nest in, so only the sandbox's own
 	 * sockets are reachable from it. */
-	if (sb->abstract_relay[1] >= 0) {
+	if (relay >= 0) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			FAIL(errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-		r = landlock_scope_abstract_unix(&sb->ll);
+		r = landlock_scope_abstract_unix(&plan->ll);
 		if (r < 0)
 			FAIL(-r, "Landlock scope for abstract sockets: %s", strerror(-r));
 	}
@@ -337,17 +353,19 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 		FAIL(errno, "fork: %s", strerror(errno));
 	if (cmd == 0) {
 		close(exec_pipe[0]);
-		close(lifeline_fd);
-		close(report_fd);
-		if (sb->audit_fd >= 0)
-			close(sb->audit_fd);
-		if (sb->abstract_relay[1] >= 0)
-			close(sb->abstract_relay[1]);
-		child_exec(sb, exec_pipe[1], saved_mask);
+		close(fds->lifeline);
+		close(fds->report);
+		if (fds->audit >= 0)
+			close(fds->audit);
+		if (relay >= 0)
+			close(relay);
+		child_exec(plan, ruleset_fd, fds->handoff, exec_pipe[1], saved_mask);
 	}
 	close(exec_pipe[1]);
-	if (sb->handoff[1] >= 0)
-		close(sb->handoff[1]); /* the command's copy is the broker's */
+	if (fds->handoff >= 0)
+		close(fds->handoff); /* the command's copy is the broker's */
+	if (ruleset_fd >= 0)
+		close(ruleset_fd);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -360,9 +378,9 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 	for (;;) {
 		struct pollfd pfd[4] = {
 		    {.fd = sfd, .events = POLLIN},
-		    {.fd = lifeline_fd, .events = POLLIN},
+		    {.fd = fds->lifeline, .events = POLLIN},
 		    {.fd = exec_open ? exec_pipe[0] : -1, .events = POLLIN},
-		    {.fd = sb->abstract_relay[1], .events = POLLIN},
+		    {.fd = relay, .events = POLLIN},
 		};
 
 		if (poll(pfd, 4, -1) < 0) {
@@ -374,25 +392,26 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 			/* the supervisor is gone: nothing may outlive it, and its
 			 * private temporary directory is ours to remove */
 			kill(cmd, SIGKILL);
-			end_tree(sb, sfd);
-			remove_private_tmp(sb);
+			end_tree(plan, sfd);
+			remove_private_tmp(plan);
 			_exit(EXIT_RINGFENCE);
 		}
-		if (pfd[3].revents && relay_serve_one(sb->abstract_relay[1]) < 0) {
-			close(sb->abstract_relay[1]);
-			sb->abstract_relay[1] = -1;
+		if (pfd[3].revents && relay_serve_one(relay) < 0) {
+			close(relay);
+			relay = -1;
 		}
 		if (pfd[2].revents) {
-			struct report rep;
-			ssize_t n = read(exec_pipe[0], &rep, sizeof(rep));
-			if (n == (ssize_t)sizeof(rep) && rep.magic == REPORT_MAGIC) {
-				(void)report_send(report_fd, &rep);
-			} else if (n == 0) {
-				struct report ok = {
-				    .magic = REPORT_MAGIC, .kind = REPORT_EXEC, .status = cmd};
-				(void)report_send(report_fd, &ok);
+			/* the command's one record (a failure before exec), or
+			 * end of file: exec closed the pipe */
+			union msg_any m;
+			r = msg_recv(exec_pipe[0], MSG_BIT(MSG_FAIL), &m, NULL);
+			if (r == 0) {
+				(void)msg_send(fds->report, &m, -1);
+			} else if (r == -EPIPE) {
+				m = (union msg_any){.report = {.h.kind = MSG_EXEC, .status = cmd}};
+				(void)msg_send(fds->report, &m, -1);
 			}
-			if (n <= 0 || n == (ssize_t)sizeof(rep)) {
+			if (r != -EBADMSG && r != -EINTR && r != -EAGAIN) {
 				exec_open = false;
 				close(exec_pipe[0]);
 				/* the command runs: init only waits from now */
@@ -416,11 +435,11 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 			continue;
 		}
 	}
-	end_tree(sb, sfd);
-	if (sb->n_gitviews) {
+	end_tree(plan, sfd);
+	if (views.n) {
 		/* nothing of the sandbox may change its view of .git while it
 		 * is carried back: what ignored SIGTERM goes now */
-		if (sb->new_pid_ns)
+		if (plan->new_pid_ns)
 			kill(-1, SIGKILL);
 		else
 			for (int tries = 0; tries < 1000 && signal_tree(getpid(), SIGKILL, 0) > 0;
@@ -430,10 +449,10 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 			}
 		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 			;
-		gitview_carry_back(sb);
+		gitview_carry_back(&views, fds->audit);
 	}
-	remove_private_tmp(sb);
-	struct report done = {.magic = REPORT_MAGIC, .kind = REPORT_EXIT, .status = cmd_status};
-	(void)report_send(report_fd, &done);
+	remove_private_tmp(plan);
+	union msg_any done = {.report = {.h.kind = MSG_EXIT, .status = cmd_status}};
+	(void)msg_send(fds->report, &done, -1);
 	_exit(0);
 }

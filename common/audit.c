@@ -9,7 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "audit.h"
+#include "util.h"
 
 /*
  * The log is opened by the supervisor, often as root, in a directory the

@@ -4,7 +4,7 @@
  *   1. every mount private, so nothing we do propagates back to the host;
  *   2. a fresh read-only /proc for the new PID namespace (where the kernel
  *      refuses one, the supervisor starts over without a PID namespace);
- *   2b. private stand-ins bound over their paths (state.c);
+ *   2b. private stand-ins bound over their paths (planned by supervisor/state.c);
  *   3. a devpts instance of our own on /dev/pts, its ptmx on /dev/ptmx;
  *   4. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
  *   5. write grants that are not exec grants bound onto themselves noexec;
@@ -34,8 +34,9 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
-#include "supervisor.h"
+#include "sandbox.h"
 
 #ifndef MOUNT_ATTR_SIZE_VER0
 struct mount_attr {
@@ -142,7 +143,7 @@ static int resolver_nsswitch(int dir)
 	return resolver_file(dir, "nsswitch.conf", out, n);
 }
 
-static int mount_resolver(const struct sandbox *sb, const char **ret_path)
+static int mount_resolver(const struct sandbox_plan *plan, const char **ret_path)
 {
 	static const char *const files[][2] = {{"resolv.conf", "/etc/resolv.conf"},
 					       {"hosts", "/etc/hosts"},
@@ -167,7 +168,7 @@ static int mount_resolver(const struct sandbox *sb, const char **ret_path)
 	n = snprintf(text, sizeof(text),
 		     "# ringfence: names are answered from the policy ([network] allow)\n"
 		     "nameserver 127.0.0.1\n%s",
-		     sb->iso == NET_ISO_BROKER ? "options use-vc\n" : "");
+		     plan->iso == NET_ISO_BROKER ? "options use-vc\n" : "");
 	r = resolver_file(mnt, "resolv.conf", text, (size_t)n);
 	if (r < 0)
 		return r;
@@ -202,6 +203,80 @@ static int mount_resolver(const struct sandbox *sb, const char **ret_path)
 	return 0;
 }
 
+/*
+ * The private stand-ins (planned by supervisor/state.c) bound over their
+ * paths.  Both are opened beneath the home one component at a time, with
+ * no symlink followed (the fds of the supervisor's namespace cannot be
+ * cloned here), and the stand-in must be the very file made or found
+ * before the namespace was (device and inode).
+ */
+static int openat2_nofollow(int dir, const char *rel, int flags)
+{
+	struct open_how how = {
+	    .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	};
+	int fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* PATH relative to DIR ("" when equal); PATH is beneath DIR (state.c made it so). */
+static const char *relative_to(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return path + 1;
+	if (strncmp(path, dir, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return NULL;
+	return path[n] == '/' ? path + n + 1 : path + n;
+}
+
+static int mount_standins(const struct sandbox_plan *plan, const char **ret_path)
+{
+	_cleanup_close_ int home_fd = -1;
+
+	if (!plan->n_standins)
+		return 0;
+	*ret_path = plan->home;
+	home_fd = open(plan->home, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (home_fd < 0)
+		return -errno;
+	for (size_t i = 0; i < plan->n_standins; i++) {
+		const struct private_standin *ps = &plan->standins[i];
+		_cleanup_close_ int src = -1, dst = -1, tree = -1;
+		const char *rel = relative_to(ps->standin, plan->home);
+		struct stat st, dt;
+
+		*ret_path = ps->standin;
+		if (!rel)
+			return -EFAULT; /* never: state.c makes them beneath the home */
+		src = openat2_nofollow(home_fd, rel, O_PATH);
+		if (src < 0)
+			return src;
+		if (fstat(src, &st) < 0)
+			return -errno;
+		if (st.st_dev != ps->dev || st.st_ino != ps->ino)
+			return -ESTALE;
+		*ret_path = ps->path;
+		dst = openat2_nofollow(home_fd, ps->rel, O_PATH);
+		if (dst < 0)
+			return dst;
+		if (fstat(dst, &dt) < 0)
+			return -errno;
+		if (S_ISDIR(dt.st_mode) != S_ISDIR(st.st_mode))
+			return S_ISDIR(st.st_mode) ? -ENOTDIR : -EISDIR;
+		tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (tree < 0)
+			return -errno;
+		if (move_mount(tree, "", dst, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 /* PATH bound onto itself, read-only unless a pin: a mount point cannot be
  * renamed, removed or renamed over (EBUSY), whatever rights the directory
  * holding it gives (see protect.c). */
@@ -222,12 +297,12 @@ static int bind_self(const char *path, bool readonly)
 }
 
 /* Whether a rule other than DIR's own grants writing at PATH. */
-static bool writable_besides(const struct sandbox *sb, const char *path, const char *dir)
+static bool writable_besides(const struct sandbox_plan *plan, const char *path, const char *dir)
 {
-	for (size_t i = 0; i < sb->plan.n; i++)
-		if (strcmp(sb->plan.rules[i].path, dir) != 0 &&
-		    landlock_path_beneath(path, sb->plan.rules[i].path) &&
-		    (sb->plan.rules[i].access & LL_FS_WRITE_FILE))
+	for (size_t i = 0; i < plan->fs->n; i++)
+		if (strcmp(plan->fs->rules[i].path, dir) != 0 &&
+		    landlock_path_beneath(path, plan->fs->rules[i].path) &&
+		    (plan->fs->rules[i].access & LL_FS_WRITE_FILE))
 			return true;
 	return false;
 }
@@ -237,16 +312,16 @@ static bool writable_besides(const struct sandbox *sb, const char *path, const c
  * working directory) is carried across with bind mounts, so the private
  * directory hides everything except what was granted.
  */
-static int mount_private_tmp(const struct sandbox *sb, const char *dir, const char **ret_step,
-			     const char **ret_path)
+static int mount_private_tmp(const struct sandbox_plan *plan, const char *dir,
+			     const char **ret_step, const char **ret_path)
 {
 	const char *keep[64];
 	int fds[64];
 	size_t n = 0;
 	int r = 0;
 
-	for (size_t i = 0; i <= sb->plan.n; i++) {
-		const char *path = i < sb->plan.n ? sb->plan.rules[i].path : sb->cwd;
+	for (size_t i = 0; i <= plan->fs->n; i++) {
+		const char *path = i < plan->fs->n ? plan->fs->rules[i].path : plan->cwd;
 		bool covered = false;
 		if (!landlock_path_beneath(path, dir) || strcmp(path, dir) == 0)
 			continue;
@@ -254,7 +329,7 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 			covered |= landlock_path_beneath(path, keep[j]);
 		/* a write grant beneath a carried path is carried on its own
 		 * as well: the path above it may be carried read-only */
-		if (covered && !(i < sb->plan.n && (sb->plan.rules[i].access & LL_FS_WRITE_FILE)))
+		if (covered && !(i < plan->fs->n && (plan->fs->rules[i].access & LL_FS_WRITE_FILE)))
 			continue;
 		if (n == ARRAY_SIZE(keep)) {
 			/* refuse rather than hide a granted path without a word */
@@ -268,8 +343,8 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 	}
 	/* a socket unix_connect names exactly is carried too: a private /tmp
 	 * must not hide the ssh-agent the policy lets the command use */
-	for (size_t i = 0; i < sb->n_unix_connect && n < ARRAY_SIZE(keep); i++) {
-		const char *path = sb->unix_connect[i];
+	for (size_t i = 0; i < plan->n_unix_connect && n < ARRAY_SIZE(keep); i++) {
+		const char *path = plan->unix_connect[i];
 		struct stat st;
 		if (strpbrk(path, "*?[") || !landlock_path_beneath(path, dir) ||
 		    stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
@@ -288,9 +363,9 @@ static int mount_private_tmp(const struct sandbox *sb, const char *dir, const ch
 				   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		/* the fresh directory is a write grant as a whole: what is
 		 * carried into it read-only must be a read-only mount */
-		r = fds[i] < 0				 ? -errno
-		    : writable_besides(sb, keep[i], dir) ? 0
-							 : set_readonly(fds[i]);
+		r = fds[i] < 0				   ? -errno
+		    : writable_besides(plan, keep[i], dir) ? 0
+							   : set_readonly(fds[i]);
 		if (r < 0) {
 			*ret_path = keep[i];
 			do
@@ -374,9 +449,9 @@ static int mount_own_devpts(const char **ret_path)
  * given back, unless the host itself mounted them noexec.  Device nodes are
  * skipped: mapping one executable gives nothing a file could.
  */
-static bool exec_granted(const struct sandbox *sb, const char *path)
+static bool exec_granted(const struct sandbox_plan *plan, const char *path)
 {
-	return landlock_plan_allows(&sb->plan, path, LL_FS_EXECUTE);
+	return landlock_plan_allows(plan->fs, path, LL_FS_EXECUTE);
 }
 
 static int set_noexec(const char *path, bool on)
@@ -406,9 +481,9 @@ static int set_noexec(const char *path, bool on)
 	return 0;
 }
 
-static int mount_writes_noexec(const struct sandbox *sb, const char **ret_path)
+static int mount_writes_noexec(const struct sandbox_plan *plan, const char **ret_path)
 {
-	const struct landlock_plan *pl = &sb->plan;
+	const struct landlock_plan *pl = plan->fs;
 	bool host_noexec[pl->n + 1]; /* + 1: never a zero-length array */
 	int r;
 
@@ -421,12 +496,12 @@ static int mount_writes_noexec(const struct sandbox *sb, const char **ret_path)
 		const char *path = pl->rules[i].path;
 		struct stat st;
 		bool done = false;
-		if (!(pl->rules[i].access & LL_FS_WRITE_FILE) || exec_granted(sb, path) ||
+		if (!(pl->rules[i].access & LL_FS_WRITE_FILE) || exec_granted(plan, path) ||
 		    host_noexec[i])
 			continue;
 		for (size_t j = 0; j < pl->n && !done; j++)
 			done = j != i && (pl->rules[j].access & LL_FS_WRITE_FILE) &&
-			       !exec_granted(sb, pl->rules[j].path) &&
+			       !exec_granted(plan, pl->rules[j].path) &&
 			       strcmp(pl->rules[j].path, path) != 0 &&
 			       landlock_path_beneath(path, pl->rules[j].path);
 		if (done || lstat(path, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
@@ -452,7 +527,8 @@ static int mount_writes_noexec(const struct sandbox *sb, const char **ret_path)
 
 const char mounts_step_proc[] = "mounting a fresh /proc";
 
-int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_path)
+int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const char **ret_step,
+		 const char **ret_path)
 {
 	_cleanup_close_ int masks = -1;
 	int r;
@@ -466,13 +542,13 @@ int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_pat
 	 * it shows the processes the command can see. */
 	*ret_step = mounts_step_proc;
 	*ret_path = "/proc";
-	if (sb->new_pid_ns &&
+	if (plan->new_pid_ns &&
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
 		return -errno;
 
 	/* first: a private /tmp carries them across, noexec covers them */
 	*ret_step = "binding a private stand-in";
-	r = state_mount(sb, ret_path);
+	r = mount_standins(plan, ret_path);
 	if (r < 0)
 		return r;
 
@@ -481,27 +557,27 @@ int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_pat
 	if (r < 0)
 		return r;
 
-	if (sb->capture) {
+	if (plan->capture) {
 		*ret_step = "giving the sandbox ringfence's resolver";
-		r = mount_resolver(sb, ret_path);
+		r = mount_resolver(plan, ret_path);
 		if (r < 0)
 			return r;
 	}
 
-	if (sb->policy->fs.private_tmp) {
+	if (plan->private_tmp) {
 		*ret_step = "mounting a private temporary directory";
-		r = mount_private_tmp(sb, "/tmp", ret_step, ret_path);
+		r = mount_private_tmp(plan, "/tmp", ret_step, ret_path);
 		if (r < 0)
 			return r;
 		if (access("/dev/shm", F_OK) == 0) {
-			r = mount_private_tmp(sb, "/dev/shm", ret_step, ret_path);
+			r = mount_private_tmp(plan, "/dev/shm", ret_step, ret_path);
 			if (r < 0)
 				return r;
 		}
 	}
 
 	*ret_step = "mounting a write grant noexec";
-	r = mount_writes_noexec(sb, ret_path);
+	r = mount_writes_noexec(plan, ret_path);
 	if (r < 0)
 		return r;
 
@@ -509,51 +585,52 @@ int mounts_setup(struct sandbox *sb, const char **ret_step, const char **ret_pat
 	 * masks beneath a view: every part of it is a mount point or
 	 * private, so nothing in it can be moved or shadowed) */
 	bool any_deny = false;
-	for (size_t i = 0; i < sb->n_masks; i++)
-		any_deny |= !sb->masks[i].read_only_bind;
-	if (any_deny || sb->n_gitview_paths) {
+	for (size_t i = 0; i < plan->n_masks; i++)
+		any_deny |= !plan->masks[i].read_only_bind;
+	if (any_deny || plan->n_gitview_paths) {
 		*ret_step = "making a tmpfs for masks and views";
 		*ret_path = NULL;
-		masks = make_mask_source(sb->n_gitview_paths > 0);
+		masks = make_mask_source(plan->n_gitview_paths > 0);
 		if (masks < 0)
 			return masks;
 	}
 	*ret_step = "giving the sandbox its own view of";
-	r = gitview_setup(sb, masks, ret_path);
+	r = gitview_setup(plan, masks, views, ret_path);
 	if (r < 0)
 		return r;
 	*ret_step = "making the mask source read-only";
 	if (masks >= 0 && (r = set_readonly(masks)) < 0)
 		return r;
 
-	for (size_t i = 0; i < sb->n_masks; i++) {
-		if (!sb->masks[i].read_only_bind)
+	for (size_t i = 0; i < plan->n_masks; i++) {
+		if (!plan->masks[i].read_only_bind)
 			continue;
-		*ret_step = sb->masks[i].pin ? "pinning a directory on the way to a protected path"
-					     : "protecting (read-only bind)";
-		*ret_path = sb->masks[i].path;
+		*ret_step = plan->masks[i].pin
+				? "pinning a directory on the way to a protected path"
+				: "protecting (read-only bind)";
+		*ret_path = plan->masks[i].path;
 		/* hidden by the private /tmp already: nothing to protect */
-		if (access(sb->masks[i].path, F_OK) < 0 && errno == ENOENT)
+		if (access(plan->masks[i].path, F_OK) < 0 && errno == ENOENT)
 			continue;
-		r = bind_self(sb->masks[i].path, !sb->masks[i].pin);
+		r = bind_self(plan->masks[i].path, !plan->masks[i].pin);
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; i < sb->n_masks; i++) {
-		if (sb->masks[i].read_only_bind)
+	for (size_t i = 0; i < plan->n_masks; i++) {
+		if (plan->masks[i].read_only_bind)
 			continue;
 		*ret_step = "masking a denied path";
-		*ret_path = sb->masks[i].path;
-		if (access(sb->masks[i].path, F_OK) < 0 && errno == ENOENT)
+		*ret_path = plan->masks[i].path;
+		if (access(plan->masks[i].path, F_OK) < 0 && errno == ENOENT)
 			continue; /* hidden by the private /tmp already */
-		r = place(masks, sb->masks[i].is_dir ? "d" : "f", sb->masks[i].path);
+		r = place(masks, plan->masks[i].is_dir ? "d" : "f", plan->masks[i].path);
 		if (r < 0)
 			return r;
 	}
 
 	*ret_step = "entering the working directory again";
-	*ret_path = sb->cwd;
-	if (chdir(sb->cwd) < 0)
+	*ret_path = plan->cwd;
+	if (chdir(plan->cwd) < 0)
 		return -errno;
 	*ret_path = NULL;
 	return 0;

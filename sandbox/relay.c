@@ -12,8 +12,8 @@
  * broker sends init the caller's socket and its checked copy of the
  * address, init connects, and answers with the result.
  *
- * Messages: supervisor -> init, one struct relay_req with the socket as
- * SCM_RIGHTS; init -> supervisor, one int32 (0 or -errno).
+ * Messages (sandbox.h): supervisor -> init, RELAY_CONNECT with the socket;
+ * init -> supervisor, RELAY_ANSWER (0 or -errno).
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,54 +23,51 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "supervisor.h"
-
-struct relay_req {
-	uint32_t len;
-	struct sockaddr_un addr;
-};
+#include "sandbox.h"
 
 #define RELAY_WAIT_MS 2000
 
 int relay_connect(int relay, int sock, const struct sockaddr_un *addr, socklen_t len)
 {
-	struct relay_req req = {.len = len};
+	union msg_any req = {.relay = {.h.kind = MSG_RELAY_CONNECT, .addr_len = len}};
+	union msg_any answer;
 	struct pollfd p = {.fd = relay, .events = POLLIN};
-	int32_t answer;
+	int fd = -1;
 
-	if (relay < 0 || len > sizeof(req.addr))
+	if (relay < 0 || len > sizeof(req.relay.addr))
 		return -EACCES;
-	memcpy(&req.addr, addr, len);
-	if (send_fd_with(relay, sock, &req, sizeof(req)) < 0)
+	memcpy(&req.relay.addr, addr, len);
+	if (msg_send(relay, &req, sock) < 0)
 		return -EACCES;
 	/* init answers at once: a Unix connect does not wait when the
 	 * socket is non-blocking, which the broker made it */
 	if (poll(&p, 1, RELAY_WAIT_MS) != 1 ||
-	    read(relay, &answer, sizeof(answer)) != (ssize_t)sizeof(answer))
+	    msg_recv(relay, MSG_BIT(MSG_RELAY_ANSWER), &answer, &fd) < 0)
 		return -EACCES;
-	return answer > 0 ? -EACCES : answer;
+	return answer.answer.err > 0 ? -EACCES : answer.answer.err;
 }
 
 int relay_serve_one(int relay)
 {
-	struct relay_req req;
-	int32_t answer = -EINVAL;
-	size_t n = 0;
-	int fd;
+	union msg_any req;
+	union msg_any answer = {.answer = {.h.kind = MSG_RELAY_ANSWER, .err = -EINVAL}};
+	int fd = -1, r;
 
-	fd = recv_fd_with(relay, &req, sizeof(req), &n);
-	if (fd == -EAGAIN || fd == -EINTR)
+	r = msg_recv(relay, MSG_BIT(MSG_RELAY_CONNECT), &req, &fd);
+	if (r == -EAGAIN || r == -EINTR)
 		return 0;
-	if (fd == -EPIPE || (fd < 0 && fd != -EBADMSG))
-		return fd;
+	if (r < 0 && r != -EBADMSG)
+		return r;
 	/* only abstract names come this way: a path would be resolved with
 	 * init's view and without the broker's check */
-	if (fd >= 0 && n == sizeof(req) && req.len > offsetof(struct sockaddr_un, sun_path) &&
-	    req.len <= sizeof(req.addr) && req.addr.sun_family == AF_UNIX &&
-	    req.addr.sun_path[0] == '\0')
-		answer = connect(fd, (struct sockaddr *)&req.addr, req.len) < 0 ? -errno : 0;
+	if (r == 0 && req.relay.addr_len > offsetof(struct sockaddr_un, sun_path) &&
+	    req.relay.addr_len <= sizeof(req.relay.addr) && req.relay.addr.sun_family == AF_UNIX &&
+	    req.relay.addr.sun_path[0] == '\0')
+		answer.answer.err =
+		    connect(fd, (struct sockaddr *)&req.relay.addr, req.relay.addr_len) < 0 ? -errno
+											    : 0;
 	if (fd >= 0)
 		close(fd);
-	(void)!write(relay, &answer, sizeof(answer));
+	(void)msg_send(relay, &answer, -1);
 	return 0;
 }

@@ -19,7 +19,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "sandbox.h"
 
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT	      47
@@ -52,10 +52,10 @@ static int verify_nothing_left(uid_t uid, gid_t gid, bool check_bounding)
 	return 0;
 }
 
-int privdrop_apply(const struct sandbox *sb, const char **ret_step)
+int privdrop_apply(const struct sandbox_plan *plan, const char **ret_step)
 {
-	uid_t uid = sb->uid;
-	gid_t gid = sb->gid;
+	uid_t uid = plan->uid;
+	gid_t gid = plan->gid;
 
 	/* Lock root out of regaining capabilities through exec or setuid(0).
 	 * Needs CAP_SETPCAP, which we have as root or inside our user ns;
@@ -70,9 +70,9 @@ int privdrop_apply(const struct sandbox *sb, const char **ret_step)
 			return -errno;
 	}
 
-	if (sb->drop_to_user) {
+	if (plan->drop_to_user) {
 		*ret_step = "setgroups";
-		if (setgroups((size_t)sb->n_groups, sb->groups) < 0)
+		if (setgroups((size_t)plan->n_groups, plan->groups) < 0)
 			return -errno;
 		*ret_step = "setresgid";
 		if (setresgid(gid, gid, gid) < 0)
@@ -92,7 +92,7 @@ int privdrop_apply(const struct sandbox *sb, const char **ret_step)
 		if (capng_apply(CAPNG_SELECT_BOUNDS | CAPNG_SELECT_AMBIENT) != 0)
 			return -EPERM;
 	}
-	if (sb->drop_to_user) {
+	if (plan->drop_to_user) {
 		*ret_step = "setresuid";
 		if (setresuid(uid, uid, uid) < 0)
 			return -errno;

@@ -52,7 +52,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "sandbox.h"
 
 #ifndef MOUNT_ATTR_SIZE_VER0
 struct mount_attr {
@@ -216,11 +216,11 @@ struct gv_file {
 };
 
 struct gitview {
-	char *path;
-	int real_fd; /* O_PATH: the real .git beneath our tmpfs */
-	int priv_fd; /* O_PATH: the tmpfs */
-	bool chown;  /* init is root: new files get the owner of what they replace */
-	uid_t uid;   /* the real .git's owner */
+	const char *path; /* the plan's */
+	int real_fd;	  /* O_PATH: the real .git beneath our tmpfs */
+	int priv_fd;	  /* O_PATH: the tmpfs */
+	bool chown;	  /* init is root: new files get the owner of what they replace */
+	uid_t uid;	  /* the real .git's owner */
 	gid_t gid;
 	struct gv_file *files; /* copied at start */
 	size_t n_files;
@@ -251,14 +251,16 @@ static int copy_fd(int in, int out, off_t size)
 	return 0;
 }
 
-static void add_bound(struct gitview *v, const char *name)
+static int add_bound(struct gitview *v, const char *name)
 {
 	char **b = realloc(v->bound, (v->n_bound + 1) * sizeof(*b));
 
+	if (b)
+		v->bound = b;
 	if (!b || !(b[v->n_bound] = strdup(name)))
-		die("out of memory");
-	v->bound = b;
+		return -ENOMEM;
 	v->n_bound++;
+	return 0;
 }
 
 /* NAME (in the real .git) bound onto the same name in the tmpfs. */
@@ -279,8 +281,7 @@ static int bind_in(struct gitview *v, const char *name, bool is_dir, bool readon
 		return -errno;
 	if (move_mount(tree, "", v->priv_fd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return -errno;
-	add_bound(v, name);
-	return 0;
+	return add_bound(v, name);
 }
 
 /* What was made at start, to tell at the end what the sandbox changed. */
@@ -289,7 +290,7 @@ static int record_made(struct gitview *v, const char *name, const struct stat *h
 	struct gv_file *f = realloc(v->files, (v->n_files + 1) * sizeof(*f));
 
 	if (!f)
-		die("out of memory");
+		return -ENOMEM;
 	v->files = f;
 	f = &v->files[v->n_files];
 	snprintf(f->name, sizeof(f->name), "%s", name);
@@ -532,34 +533,36 @@ static int view_one(struct gitview *v, int src_fd, size_t index, const char **re
 	return 0;
 }
 
-bool gitview_wanted(const struct sandbox *sb, const struct stat *st)
+bool gitview_wanted(bool started_as_root, uid_t uid, uid_t outer_uid, const struct stat *st)
 {
 	/* the command could not write another's .git before either, and
 	 * copies made by root must not give it the right */
-	return sb->started_as_root ? sb->uid == 0 || st->st_uid == sb->uid
-				   : st->st_uid == sb->outer_uid;
+	return started_as_root ? uid == 0 || st->st_uid == uid : st->st_uid == outer_uid;
 }
 
-int gitview_setup(struct sandbox *sb, int src_fd, const char **ret_path)
+int gitview_setup(const struct sandbox_plan *plan, int src_fd, struct gitviews *views,
+		  const char **ret_path)
 {
-	for (size_t i = 0; i < sb->n_gitview_paths; i++) {
+	for (size_t i = 0; i < plan->n_gitview_paths; i++) {
 		struct gitview *v;
-		int r,
-		    fd = open(sb->gitview_paths[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int r, fd = open(plan->gitview_paths[i],
+				 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		/* gone or replaced since planning: nothing beneath it has a
 		 * mask, so it is refused rather than left open */
-		*ret_path = sb->gitview_paths[i];
+		*ret_path = plan->gitview_paths[i];
 		if (fd < 0)
 			return -errno;
-		v = realloc(sb->gitviews, (sb->n_gitviews + 1) * sizeof(*v));
-		if (!v)
-			die("out of memory");
-		sb->gitviews = v;
-		v = &v[sb->n_gitviews++];
-		*v = (struct gitview){.path = sb->gitview_paths[i],
+		v = realloc(views->v, (views->n + 1) * sizeof(*v));
+		if (!v) {
+			close(fd);
+			return -ENOMEM;
+		}
+		views->v = v;
+		v = &v[views->n++];
+		*v = (struct gitview){.path = plan->gitview_paths[i],
 				      .real_fd = fd,
 				      .priv_fd = -1,
-				      .chown = sb->started_as_root};
+				      .chown = plan->started_as_root};
 		r = view_one(v, src_fd, i, ret_path);
 		if (r < 0)
 			return r;
@@ -611,8 +614,8 @@ static const struct gv_file *copied(const struct gitview *v, const char *name)
 	return NULL;
 }
 
-static void said(const struct sandbox *sb, const struct gitview *v, const char *name,
-		 const char *why, char *list, size_t size)
+static void said(int audit_fd, const struct gitview *v, const char *name, const char *why,
+		 char *list, size_t size)
 {
 	char path[PATH_MAX], js[PATH_MAX + 64], jw[128];
 	size_t len = strlen(list);
@@ -620,7 +623,7 @@ static void said(const struct sandbox *sb, const struct gitview *v, const char *
 	snprintf(path, sizeof(path), "%s/%s", v->path, name);
 	json_string(js, sizeof(js), path);
 	json_string(jw, sizeof(jw), why);
-	audit_event(sb->audit_fd, "protect.git_dropped", "\"path\":%s,\"why\":%s", js, jw);
+	audit_event(audit_fd, "protect.git_dropped", "\"path\":%s,\"why\":%s", js, jw);
 	if (len + 1 < size)
 		snprintf(list + len, size - len, "%s%s (%s)", len ? ", " : "", name, why);
 }
@@ -735,10 +738,10 @@ static bool was_bound(const struct gitview *v, const char *name)
 	return false;
 }
 
-void gitview_carry_back(struct sandbox *sb)
+void gitview_carry_back(struct gitviews *views, int audit_fd)
 {
-	for (size_t i = 0; i < sb->n_gitviews; i++) {
-		struct gitview *v = &sb->gitviews[i];
+	for (size_t i = 0; i < views->n; i++) {
+		struct gitview *v = &views->v[i];
 		char list[1024] = "";
 		struct dirent *de;
 		int lfd;
@@ -768,7 +771,7 @@ void gitview_carry_back(struct sandbox *sb)
 				warn("%s/%s: cannot carry the sandbox's change back: %s", v->path,
 				     de->d_name, strerror(-r));
 			if (why)
-				said(sb, v, de->d_name, why, list, sizeof(list));
+				said(audit_fd, v, de->d_name, why, list, sizeof(list));
 		}
 		closedir(d);
 		/* names removed inside (MERGE_HEAD once a merge is committed) */
@@ -781,7 +784,7 @@ void gitview_carry_back(struct sandbox *sb)
 				warn("%s/%s: cannot carry the sandbox's change back: %s", v->path,
 				     v->files[j].name, strerror(-r));
 			if (why)
-				said(sb, v, v->files[j].name, why, list, sizeof(list));
+				said(audit_fd, v, v->files[j].name, why, list, sizeof(list));
 		}
 		if (list[0])
 			warn("%s: not carried back from the sandbox's view: %s", v->path, list);

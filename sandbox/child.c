@@ -13,7 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "sandbox.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -25,11 +25,11 @@ static const int rlimit_resource[_POLICY_RLIMIT_MAX] = {
     [POLICY_RLIMIT_AS] = RLIMIT_AS,	    [POLICY_RLIMIT_CPU] = RLIMIT_CPU,
 };
 
-#define FAIL(err, ...) report_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
+#define FAIL(err, ...) msg_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
 
-void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_mask)
+void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, int report_fd,
+		const sigset_t *caller_mask)
 {
-	const struct policy *p = sb->policy;
 	pid_t parent = getppid();
 	const char *step;
 	int r;
@@ -40,7 +40,7 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 
 	/* 2. Resource limits, while we may still raise a hard limit. */
 	for (int i = 0; i < _POLICY_RLIMIT_MAX; i++) {
-		const struct policy_rlimit_value *rl = &p->process.rlimits[i];
+		const struct policy_rlimit_value *rl = &plan->rlimits[i];
 		struct rlimit lim;
 		if (!rl->set)
 			continue;
@@ -69,7 +69,7 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 	/* 3. Privilege drop: needs our capabilities, so before no_new_privs
 	 *    and Landlock (which would not stop it, but nothing may run
 	 *    privileged after the sandbox is in place). */
-	r = privdrop_apply(sb, &step);
+	r = privdrop_apply(plan, &step);
 	if (r < 0)
 		FAIL(-r, "privilege drop failed while %s: %s", step, strerror(-r));
 
@@ -88,15 +88,15 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 
 	/* 6. Landlock: filesystem rules, TCP rules (mode = none without a
 	 *    network namespace) and scopes. */
-	if (sb->ll.abi > 0) {
+	if (plan->ll.abi > 0) {
 		/* init builds the ruleset whenever the kernel has Landlock:
 		 * without one here, refuse rather than run unconfined */
-		if (sb->ruleset_fd < 0)
+		if (ruleset_fd < 0)
 			FAIL(EBADF, "internal error: no Landlock ruleset to enforce");
-		r = landlock_restrict(sb->ruleset_fd, &sb->ll);
+		r = landlock_restrict(ruleset_fd, &plan->ll);
 		if (r < 0)
 			FAIL(-r, "landlock_restrict_self: %s", strerror(-r));
-		close(sb->ruleset_fd);
+		close(ruleset_fd);
 	}
 
 	/* 7. Only fds 0, 1 and 2 reach the command; the report pipe is already
@@ -116,18 +116,15 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 	 *    (their connects are mediated), connect(2) and listen(2) are handed
 	 *    to the supervisor, with --trace the file calls are shown to it
 	 *    (fstrace.c; Landlock still decides them), and without namespaces
-	 *    the file gate's calls go to it (fsgate.c): that one filter's
+	 *    the file gate's calls go to it (fsgate.c): that one filter (the
+	 *    plan's, built by the supervisor) is installed and its
 	 *    notification fd goes to it before the others are installed (they
 	 *    refuse nothing sendmsg needs, but order costs nothing).  From here
 	 *    the notified calls wait for the supervisor: nothing below but exec. */
-	if (sandbox_notify_net(sb) || sb->trace || sb->fsgate) {
-		int nfd =
-		    seccomp_install_notify(sandbox_notify_net(sb), sb->trace, sb->fsgate != NULL);
+	if (plan->seccomp_notify.len) {
+		int nfd = seccomp_install_listener(&plan->seccomp_notify);
 		if (nfd < 0)
-			FAIL(-nfd, "installing the %s filter: %s%s",
-			     sandbox_notify_net(sb) ? "connect broker's"
-			     : sb->trace	    ? "--trace"
-						    : "file gate's",
+			FAIL(-nfd, "installing the %s filter: %s%s", plan->notify_what,
 			     strerror(-nfd),
 			     nfd == -EBUSY
 				 ? " (a seccomp notification listener is already installed "
@@ -135,22 +132,22 @@ void child_exec(const struct sandbox *sb, int report_fd, const sigset_t *caller_
 				   "unix_sockets = deny, use a network namespace with "
 				   "[network] capture = off, and run without --trace)"
 				 : "");
-		r = send_fd(sb->handoff[1], nfd);
+		r = msg_send(handoff, &(union msg_any){.h.kind = MSG_NOTIFY}, nfd);
 		if (r < 0)
 			FAIL(-r, "handing the notification fd over: %s", strerror(-r));
 		close(nfd);
-		close(sb->handoff[1]);
+		close(handoff);
 	}
-	r = seccomp_install(&sb->seccomp_deny, &sb->seccomp_allow);
+	r = seccomp_install(&plan->seccomp_deny, &plan->seccomp_allow);
 	if (r < 0)
 		FAIL(-r, "installing the seccomp filter: %s", strerror(-r));
 
 	/* 10. exec, searching the command's own PATH. */
-	environ = sb->envp;
-	execvp(sb->argv[0], sb->argv);
+	environ = (char **)plan->envp;
+	execvp(plan->argv[0], plan->argv);
 	r = errno;
 	if (r == ENOENT)
-		report_fail_exit(report_fd, r, EXIT_NOTFOUND, "%s: command not found", sb->argv[0]);
-	report_fail_exit(report_fd, r, EXIT_NOEXEC, "%s: cannot execute: %s", sb->argv[0],
-			 strerror(r));
+		msg_fail_exit(report_fd, r, EXIT_NOTFOUND, "%s: command not found", plan->argv[0]);
+	msg_fail_exit(report_fd, r, EXIT_NOEXEC, "%s: cannot execute: %s", plan->argv[0],
+		      strerror(r));
 }

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for every side (common/util.c): messages on stderr, EINTR-safe
+ * I/O, small file helpers.  None ends the process: only supervisor/ does,
+ * through die().
+ */
+#ifndef RINGFENCE_COMMON_UTIL_H
+#define RINGFENCE_COMMON_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "macros.h"
+
+extern int verbosity;
+_printf_(1, 2) void warn(const char *fmt, ...);
+_printf_(1, 2) void note(const char *fmt, ...); /* only at -v */
+int write_all(int fd, const void *buf, size_t n);
+int read_all(int fd, void *buf, size_t n); /* 0, or -errno; -EPIPE on early EOF */
+int write_file(const char *path, const char *text);
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+/* Once the start is done: free heap and unused stack pages given back. */
+void memory_trim(void);
+
+#endif

@@ -20,5 +20,7 @@ int read_all(int fd, void *buf, size_t n); /* 0, or -errno; -EPIPE on early EOF 
 int write_file(const char *path, const char *text);
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
+/* Once the start is done: free heap and unused stack pages given back. */
+void memory_trim(void);
 
 #endif

@@ -414,6 +414,8 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 			if (r != -EBADMSG && r != -EINTR && r != -EAGAIN) {
 				exec_open = false;
 				close(exec_pipe[0]);
+				/* the command runs: init only waits from now */
+				memory_trim();
 			}
 		}
 		if (pfd[0].revents) {

@@ -755,6 +755,8 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 					 * command's own gets a name of its own */
 					audit_event(sb.audit_fd, "exec", "\"command_pid\":%d",
 						    r->status);
+					/* the start is done: what it used is given back */
+					memory_trim();
 					/* only once the command runs: a failure gets one line */
 					if (sb.started_as_root && !p->process.run_as)
 						warn(

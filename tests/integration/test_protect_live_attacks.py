@@ -8,7 +8,7 @@ Each test waits until the walk has found a repository the walk at start does
 not guard (three levels down), plants there, by a way that makes no event
 the supervisor acts on, something a host git runs, gives the supervisor a
 second (hundreds of times the window of a file event), and runs the host's
-git there; three times.  Decoy repositories (empty bare ones, which the
+git there; four times.  Decoy repositories (empty bare ones, which the
 sandbox may make anywhere it writes) stretch the round of the 250 ms tick
 (16 repositories a tick) to half a minute, so that what only that round or the
 next walk sees stays for seconds, not milliseconds."""
@@ -27,14 +27,16 @@ CANARIES = (1, N_DECOYS // 3, 2 * N_DECOYS // 3, N_DECOYS)
 DECOYS = ("mkdir -p p/q/r/dec && cd p/q/r/dec && seq 1 %d | sed 's|.*|&/objects &/refs &/hooks|' | "
           "xargs mkdir -p && seq 1 %d | sed 's|$|/HEAD|' | xargs touch && "
           "for c in %s; do touch $c/hooks/pre-commit; done && i=0; "
-          "while ls %s 2>/dev/null | grep -q . && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; "
-          "cd - >/dev/null && sleep 1"
+          "while ls %s 2>/dev/null | grep -q . && [ $i -lt 1800 ]; do sleep 0.05; "
+          "i=$((i+1)); done; "
+          "ls %s 2>/dev/null | grep -q . || echo decoys-found; cd - >/dev/null && sleep 1"
           % (N_DECOYS, N_DECOYS, " ".join(map(str, CANARIES)),
+             " ".join("%d/hooks/pre-commit" % c for c in CANARIES),
              " ".join("%d/hooks/pre-commit" % c for c in CANARIES)))
 # what the claim allows, and far more: the window of a file event is
 # milliseconds
 WINDOW = 1.0
-ROUNDS = 3
+ROUNDS = 4
 
 
 # test_protect_deep.in_steps(), with time for the decoys to be made and
@@ -57,7 +59,7 @@ def _in_steps(box, steps, pol=None, cwd_env=None):
     try:
         for i in range(len(steps)):
             step = box.path("work", "data", "step%d" % i)
-            end = time.monotonic() + 120
+            end = time.monotonic() + 150
             while not os.path.exists(step) and p.poll() is None and time.monotonic() < end:
                 time.sleep(0.02)
             assert os.path.exists(step), "the sandbox never got to step %d" % i
@@ -104,6 +106,8 @@ def attack(box, setup, plant, planted_at, host_cmd, prepare=None):
     # positive control: the sandbox planted each time
     for n in range(ROUNDS):
         assert "planted%d" % n in r.stdout, r.stdout + r.stderr
+    assert stayed or "decoys-found" in r.stdout, (
+        "the walk never handed the decoys over: " + r.stdout + r.stderr)
     assert not stayed, ("%s still there %.1f s after the sandbox wrote it, in rounds %s"
                         % (planted_at, WINDOW, stayed))
 
@@ -135,7 +139,8 @@ def test_submodule_git_directory_is_watched(box):
     attack(box, "true",
            "sleep 0.2 && git --git-dir=a/b/c/.git/modules/m config core.fsmonitor %(script)s",
            "a/b/c/.git/modules/m/config", "cd a/b/c/m && git status --short",
-           prepare="cd a/b/c && mkdir -p .git/modules && git init -q --separate-git-dir=$PWD/.git/modules/m m && "
+           prepare="cd a/b/c && mkdir -p .git/modules && "
+                   "git init -q --separate-git-dir=$PWD/.git/modules/m m && "
                    "git -C m commit -q --allow-empty -m i" + (
                        " && chown -R 65534:65534 ." if box.user == "nobody" else ""))
 

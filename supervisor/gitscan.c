@@ -50,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,10 @@ struct scan {
 	 * directory found, but those kept read-only since the start, is
 	 * written here NUL-terminated for protwatch.c to watch; else -1 */
 	int found_fd;
+	/* while the sandbox runs (gitscan_gitdir()): each file or directory
+	 * a config points at in a write grant, for protwatch.c to watch */
+	void (*pointed)(void *ud, const char *path);
+	void *pointed_ud;
 };
 
 static bool newer(const struct stat *st, const struct timespec *since)
@@ -441,6 +446,8 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	_cleanup_free_ char *c = realpath(full, NULL);
 	if (!c || !in_a_grant(pt->s, c))
 		return;
+	if (pt->s->pointed)
+		pt->s->pointed(pt->s->pointed_ud, c);
 	if (kind == PTR_INCLUDE) {
 		check_config_file(pt->s, c, pt->top, pt->depth + 1);
 		return;
@@ -451,8 +458,12 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	struct stat st;
 	/* read-only since the start (protect.c): what changed there is the
 	 * host's */
-	if (r < 0 || (fstat(r, &st) == 0 && guarded(pt->s->sb, &st)) || list_dir(r, &l) < 0)
+	if (r < 0 || (fstat(r, &st) == 0 && guarded(pt->s->sb, &st)))
 		return;
+	if (list_dir(r, &l) < 0) {
+		pt->s->skipped++; /* said: not looked at */
+		return;
+	}
 	for_each_entry(&l, de)
 	{
 		size_t n = strlen(de->d_name);
@@ -522,9 +533,16 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 		return;
 	for (const char *const *n = (const char *const[]){"config", "config.worktree", NULL}; *n;
 	     n++)
-		if (fstatat(g, *n, &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since) &&
-		    !config_ok(g, *n))
-			quarantine(s, path, *n, "a configuration that sets what a host git runs");
+		if (fstatat(g, *n, &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since)) {
+			if (!config_ok(g, *n))
+				quarantine(s, path, *n,
+					   "a configuration that sets what a host git runs");
+			/* a second name elsewhere changes it with no event
+			 * where it is watched (git writes it by a rename, with
+			 * one link) */
+			else if (st.st_nlink > 1)
+				quarantine(s, path, *n, "a configuration with a second name");
+		}
 	if (fstatat(g, "commondir", &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since) &&
 	    !(worktree && S_ISREG(st.st_mode) && commondir_is_parent(g)))
 		quarantine(s, path, "commondir", "a pointer to another repository");
@@ -716,6 +734,16 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 
 	if (s->cut)
 		return;
+	/* the walk while the sandbox runs: the supervisor, ending, closed the
+	 * pipe; stopped here, between two directories, so that nothing moved
+	 * aside goes unsaid */
+	if (s->found_fd >= 0) {
+		struct pollfd pf = {.fd = s->found_fd, .events = 0};
+		if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLERR | POLLHUP))) {
+			s->cut = true;
+			return;
+		}
+	}
 	/* too deep: this subtree only, so that a chain of directories made
 	 * to be walked first cannot end the walk */
 	if (depth > GITSCAN_MAX_DEPTH) {
@@ -881,13 +909,81 @@ void gitscan_all(const struct sandbox *sb, int found_fd)
 	free(canon);
 }
 
-void gitscan_gitdir(const struct sandbox *sb, const char *path)
+void gitscan_gitdir(const struct sandbox *sb, const char *path, bool worktree,
+		    void (*pointed)(void *ud, const char *path), void *ud)
 {
-	struct scan s = {.sb = sb, .root = path, .since = &sb->started_at, .found_fd = -1};
+	struct scan s = {.sb = sb,
+			 .root = path,
+			 .since = &sb->started_at,
+			 .found_fd = -1,
+			 .pointed = pointed,
+			 .pointed_ud = ud};
 	_cleanup_close_ int g = protect_open_dir_nofollow(path);
 
 	if (g >= 0)
-		check_gitdir(&s, g, path, false, 0);
+		check_gitdir(&s, g, path, worktree, 0);
+}
+
+/* The git directories in modules/ (a name may hold '/') below DIR (at
+ * PATH), as check_modules() finds them. */
+static void nested_modules(int dir, const char *path, int depth,
+			   void (*fn)(void *ud, const char *path, bool worktree), void *ud)
+{
+	struct listing l;
+
+	if (depth > GITSCAN_MODULES_DEPTH || list_dir(dir, &l) < 0)
+		return;
+	for_each_entry(&l, de)
+	{
+		char sub[PATH_MAX];
+		struct stat st;
+		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+			continue;
+		if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
+		    (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			continue;
+		_cleanup_close_ int c =
+		    openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (c < 0)
+			continue;
+		if (fstatat(c, "HEAD", &st, AT_SYMLINK_NOFOLLOW) == 0)
+			fn(ud, sub, false);
+		else
+			nested_modules(c, sub, depth + 1, fn, ud);
+	}
+	free(l.buf);
+}
+
+void gitscan_nested(const char *path, void (*fn)(void *ud, const char *path, bool worktree),
+		    void *ud)
+{
+	char sub[PATH_MAX];
+	struct listing l;
+	_cleanup_close_ int g = protect_open_dir_nofollow(path);
+
+	if (g < 0)
+		return;
+	if ((size_t)snprintf(sub, sizeof(sub), "%s/modules", path) < sizeof(sub)) {
+		_cleanup_close_ int m =
+		    openat(g, "modules", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (m >= 0)
+			nested_modules(m, sub, 0, fn, ud);
+	}
+	_cleanup_close_ int w =
+	    openat(g, "worktrees", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (w < 0 || list_dir(w, &l) < 0)
+		return;
+	for_each_entry(&l, de)
+	{
+		struct stat st;
+		if (de->d_name[0] == '.' ||
+		    (size_t)snprintf(sub, sizeof(sub), "%s/worktrees/%s", path, de->d_name) >=
+			sizeof(sub) ||
+		    fstatat(w, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		fn(ud, sub, true);
+	}
+	free(l.buf);
 }
 
 void gitscan_pointer(const struct sandbox *sb, const char *path)

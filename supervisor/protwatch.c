@@ -59,6 +59,7 @@
 #include <string.h>
 #include <strings.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -94,6 +95,8 @@
  * priority): a repository made during the run where nothing is watched is
  * found by the next walk */
 #define PW_FIND_AGAIN_MS 2000
+/* How long the walk has to stop at exit before it is killed */
+#define PW_FIND_STOP_MS 2000
 /* Of those, how many are checked again at each tick, in turn: a write
  * through a mapping makes no event (about 30 system calls each) */
 #define PW_FOUND_PER_TICK 16
@@ -113,9 +116,10 @@ enum pw_kind {
  * watch may also have a kind above) */
 enum pw_role {
 	PW_NO_ROLE = 0,
-	PW_FOUND_GIT,	/* the git directory */
-	PW_FOUND_HOOKS, /* its hooks */
-	PW_FOUND_TOP,	/* the directory holding it as .git */
+	PW_FOUND_GIT, /* the git directory */
+	PW_FOUND_ANY, /* its hooks, modules/, worktrees/, what its config
+			 points at: every event there */
+	PW_FOUND_TOP, /* the directory holding it as .git */
 	_PW_ROLE_MAX,
 };
 
@@ -129,8 +133,9 @@ struct pw_dir {
 };
 
 struct pw_found {
-	char *path; /* the git directory, canonical */
-	dev_t dev;  /* the directory watched there */
+	char *path;    /* the git directory, canonical */
+	bool worktree; /* a linked worktree's (in a repository's worktrees/) */
+	dev_t dev;     /* the directory watched there */
 	ino_t ino;
 	bool dirty; /* an event: checked after this batch */
 };
@@ -657,6 +662,31 @@ static bool watch_role(struct protwatch *pw, const char *path, enum pw_role role
 	return true;
 }
 
+/* The regular file NAME in the directory DIR (canonical), watched with
+ * ROLE for found[IDX]: a write through another name of it (a hard link
+ * elsewhere) is an event only where the file itself is watched. */
+static bool watch_file_role(struct protwatch *pw, const char *dir, const char *name,
+			    enum pw_role role, size_t idx)
+{
+	char path[PATH_MAX], proc[64];
+	struct stat st;
+	int wd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return false;
+	_cleanup_close_ int d = protect_open_dir_nofollow(dir);
+	_cleanup_close_ int o = d >= 0 ? openat(d, name, O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (o < 0 || fstat(o, &st) < 0 || !S_ISREG(st.st_mode))
+		return true; /* nothing to watch (a link is the walk's) */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o);
+	wd = inotify_add_watch(pw->fd, proc, (PW_FOUND_MASK & ~(uint32_t)IN_ONLYDIR) | IN_MASK_ADD);
+	if (wd < 0 || record(pw, wd, path, 0, false) < 0)
+		return false;
+	pw->by_wd[wd].role = role;
+	pw->by_wd[wd].found = idx;
+	return true;
+}
+
 /* found[I]'s watches: its git directory, hooks, and the directory holding
  * it as .git; placed again when what is there is another directory. */
 static void found_watch(struct protwatch *pw, size_t i)
@@ -679,11 +709,68 @@ static void found_watch(struct protwatch *pw, size_t i)
 			ok = watch_role(pw, sub[0] ? sub : "/", PW_FOUND_TOP, i, PW_MASK) && ok;
 		}
 	}
-	/* hooks may be made, or replaced, at any time */
-	if ((size_t)snprintf(sub, sizeof(sub), "%s/hooks", f->path) < sizeof(sub))
-		ok = watch_role(pw, sub, PW_FOUND_HOOKS, i, PW_FOUND_MASK) && ok;
+	/* hooks may be made, or replaced, at any time; so may the git
+	 * directories of submodules and linked worktrees */
+	for (const char *const *d = (const char *const[]){"hooks", "modules", "worktrees", NULL};
+	     *d; d++)
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", f->path, *d) < sizeof(sub))
+			ok = watch_role(pw, sub, PW_FOUND_ANY, i, PW_FOUND_MASK) && ok;
+	/* and the files git reads as commands, each itself (each check: git
+	 * replaces them by a rename) */
+	for (const char *const *fn =
+		 (const char *const[]){"config", "config.worktree", "commondir", NULL};
+	     *fn; fn++)
+		ok = watch_file_role(pw, f->path, *fn, PW_FOUND_ANY, i) && ok;
+	if ((size_t)snprintf(sub, sizeof(sub), "%s/hooks", f->path) < sizeof(sub)) {
+		_cleanup_close_ int h = protect_open_dir_nofollow(sub);
+		int r = h >= 0 ? openat(h, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		DIR *dd = r >= 0 ? fdopendir(r) : NULL;
+		struct dirent *de;
+		if (!dd && r >= 0)
+			close(r);
+		while (dd && (de = readdir(dd))) {
+			size_t l = strlen(de->d_name);
+			if (de->d_type == DT_REG &&
+			    !(l > 7 && strcmp(de->d_name + l - 7, ".sample") == 0))
+				ok = watch_file_role(pw, sub, de->d_name, PW_FOUND_ANY, i) && ok;
+		}
+		if (dd)
+			closedir(dd);
+	}
 	if (!ok)
 		pw->found_over++;
+}
+
+struct pointed_ctx {
+	struct protwatch *pw;
+	size_t i;
+};
+
+/* What found[I]'s config points at in a write grant (a hooks path, an
+ * included file): watched, a file by its directory. */
+static void on_pointed(void *ud, const char *path)
+{
+	struct pointed_ctx *c = ud;
+	char dir[PATH_MAX];
+	struct stat st;
+	const char *slash = strrchr(path, '/');
+
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(dir, sizeof(dir), "%s", path);
+	} else if (slash) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	} else {
+		return;
+	}
+	if (!watch_role(c->pw, dir[0] ? dir : "/", PW_FOUND_ANY, c->i, PW_FOUND_MASK))
+		c->pw->found_over++;
+}
+
+static void found_add(struct sandbox *sb, const char *path, bool worktree);
+
+static void on_nested(void *ud, const char *path, bool worktree)
+{
+	found_add(ud, path, worktree);
 }
 
 /* found[I] checked now, as the walk at exit checks it. */
@@ -698,8 +785,13 @@ static void found_check(struct sandbox *sb, size_t i)
 	/* a .git replaced by a file or a link: a pointer elsewhere */
 	if (n > 5 && strcmp(path + n - 5, "/.git") == 0)
 		gitscan_pointer(sb, path);
+	bool worktree = pw->found[i].worktree;
+	struct pointed_ctx pc = {pw, i};
 	found_watch(pw, i);
-	gitscan_gitdir(sb, path);
+	gitscan_gitdir(sb, path, worktree, on_pointed, &pc);
+	/* submodules' and linked worktrees' git directories: found too */
+	if (!worktree)
+		gitscan_nested(path, on_nested, sb);
 	/* and the project's other names (.mcp.json, .vscode, ...) */
 	if (n > 5 && strcmp(path + n - 5, "/.git") == 0) {
 		path[n - 5] = '\0';
@@ -714,8 +806,8 @@ static void found_event(struct protwatch *pw, const struct pw_dir *d,
 {
 	static const char *const git_names[] = {"config", "config.worktree", "commondir",
 						"hooks",  "modules",	     "worktrees"};
-	bool hit = (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_Q_OVERFLOW)) ||
-		   d->role == PW_FOUND_HOOKS;
+	bool hit =
+	    (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_Q_OVERFLOW)) || d->role == PW_FOUND_ANY;
 
 	for (size_t i = 0; !hit && ev->len && d->role == PW_FOUND_GIT && i < ARRAY_SIZE(git_names);
 	     i++)
@@ -744,7 +836,7 @@ static void found_flush(struct sandbox *sb)
 			found_check(sb, i);
 }
 
-static void found_add(struct sandbox *sb, const char *path)
+static void found_add(struct sandbox *sb, const char *path, bool worktree)
 {
 	struct protwatch *pw = sb->protwatch;
 
@@ -761,7 +853,7 @@ static void found_add(struct sandbox *sb, const char *path)
 		return;
 	}
 	pw->found = v;
-	v[pw->n_found] = (struct pw_found){.path = strdup(path)};
+	v[pw->n_found] = (struct pw_found){.path = strdup(path), .worktree = worktree};
 	if (!v[pw->n_found].path) {
 		pw->found_over++;
 		return;
@@ -883,7 +975,7 @@ void protwatch_find_read(struct sandbox *sb)
 	size_t start = 0;
 	for (size_t i = 0; i < pw->flen; i++)
 		if (pw->fbuf[i] == '\0') {
-			found_add(sb, pw->fbuf + start);
+			found_add(sb, pw->fbuf + start, false);
 			start = i + 1;
 		}
 	/* each path is written whole (< PIPE_BUF): a buffer full without one
@@ -1032,6 +1124,11 @@ void protwatch_dispatch(struct sandbox *sb)
 			struct pw_dir *d = &pw->by_wd[ev->wd];
 			if (d->role)
 				found_event(pw, d, ev);
+			/* a watch of a found repository's gone (its directory
+			 * moved, even away and back): placed again at its check */
+			if (d->role && d->found < pw->n_found &&
+			    (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_IGNORED)))
+				pw->found[d->found].dev = pw->found[d->found].ino = 0;
 			if (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_IGNORED)) {
 				/* no longer where the host looks: what takes its
 				 * place is an event in its parent */
@@ -1094,10 +1191,18 @@ void protwatch_stop(struct sandbox *sb)
 
 	if (!pw)
 		return;
-	/* the walk at exit comes after: the one while it ran ends here */
+	/* the walk at exit comes after: the one while it ran ends here, at
+	 * its next directory (its pipe closed: gitscan.c looks), so that
+	 * nothing it moves aside goes unsaid; killed if it does not */
 	if (pw->finder_pidfd >= 0) {
+		struct pollfd pf = {.fd = pw->finder_pidfd, .events = POLLIN};
 		siginfo_t si;
-		syscall(SYS_pidfd_send_signal, pw->finder_pidfd, SIGKILL, NULL, 0);
+		if (pw->finder_fd >= 0) {
+			close(pw->finder_fd);
+			pw->finder_fd = -1;
+		}
+		if (poll(&pf, 1, PW_FIND_STOP_MS) <= 0)
+			syscall(SYS_pidfd_send_signal, pw->finder_pidfd, SIGKILL, NULL, 0);
 		while (waitid((idtype_t)P_PIDFD, (id_t)pw->finder_pidfd, &si, WEXITED) < 0 &&
 		       errno == EINTR)
 			;

@@ -374,10 +374,17 @@ void gitscan_grant(const struct sandbox *sb, const char *grant);
  * read-only since the start, and leaves to the walk at exit to say what it
  * did not look at. */
 void gitscan_all(const struct sandbox *sb, int found_fd);
-/* While the sandbox runs: the git directory PATH (canonical) checked as the
- * walk checks it; a .git at PATH that is a file or a link, made since the
+/* While the sandbox runs: the git directory PATH (canonical; WORKTREE: one
+ * in a repository's worktrees/) checked as the walk checks it, calling
+ * POINTED (may be NULL) with each file or directory its config points at in
+ * a write grant; a .git at PATH that is a file or a link, made since the
  * start, moved aside. */
-void gitscan_gitdir(const struct sandbox *sb, const char *path);
+void gitscan_gitdir(const struct sandbox *sb, const char *path, bool worktree,
+		    void (*pointed)(void *ud, const char *path), void *ud);
+/* The git directories nested in the git directory PATH: its submodules'
+ * (modules/, any depth) and its linked worktrees' (worktrees/NAME). */
+void gitscan_nested(const char *path, void (*fn)(void *ud, const char *path, bool worktree),
+		    void *ud);
 void gitscan_pointer(const struct sandbox *sb, const char *path);
 /* While the sandbox runs: a project's other built-in names (agents',
  * editors', direnv's) in the worktree TOP of a repository the start did not

@@ -50,6 +50,21 @@ def audit_events(path):
     return events
 
 
+def _place(src, dst):
+    """DST as a hard link to SRC (the build's binaries, the shipped
+    policies: never written by a test), or a copy where a link cannot
+    serve: another file system, or a file the unprivileged user could not
+    read.  Copies cost ~20 ms a box (2.5 MB), in every one of the suite's
+    ~1,200 boxes; links, well under 1 ms."""
+    if os.stat(src).st_mode & 0o004:
+        try:
+            os.link(src, dst)
+            return dst
+        except OSError:
+            pass
+    return shutil.copy2(src, dst)
+
+
 class Box:
     """A scratch world: bin/ (ringfence + escape programs), work/ (the cwd)."""
 
@@ -63,13 +78,16 @@ class Box:
         os.mkdir(self.bin)
         os.mkdir(self.work)
         self.ringfence = os.path.join(self.bin, "ringfence")
-        shutil.copy2(RINGFENCE, self.ringfence)
+        _place(RINGFENCE, self.ringfence)
         for name in os.listdir(ESCAPE_DIR):
-            shutil.copy2(os.path.join(ESCAPE_DIR, name), os.path.join(self.bin, name))
-        # a copy of the shipped policies that the unprivileged user can read
+            # a test makes its copy of suid_probe set-user-ID root: a link
+            # would make the build's file so
+            (shutil.copy2 if name == "suid_probe" else _place)(
+                os.path.join(ESCAPE_DIR, name), os.path.join(self.bin, name))
+        # the shipped policies where the unprivileged user can read them
         # wherever the checkout lives
         self.policies = os.path.join(self.root, "policies")
-        shutil.copytree(POLICIES, self.policies)
+        shutil.copytree(POLICIES, self.policies, copy_function=_place)
         self.default = os.path.join(self.policies, "default.ini")
         # beneath root's home: ringfence keeps agent state in
         # $XDG_STATE_HOME only there

@@ -239,7 +239,10 @@ if how != 'none':
 with open('.mcp.json', 'w') as f:
     f.write('{"mcpServers":{"x":{"command":"touch","args":["MARK"]}}}\n')
 print('planted', flush=True)
-time.sleep(6)
+# the sandbox runs on until the host has looked (its "seen" file), at most 30 s
+stop = time.time() + 30
+while not os.path.exists('seen') and time.time() < stop:
+    time.sleep(0.05)
 os._exit(0)
 """
 
@@ -266,11 +269,17 @@ def test_a_frozen_supervisor_leaves_protected_names_for_the_host(netns, freeze):
             if os.path.exists(planted) or os.path.exists(planted + ".ringfence-blocked"):
                 break
             time.sleep(0.1)
-        time.sleep(2)
+        # the host looks for up to 2 s, the sandbox running all along
+        deadline = time.monotonic() + 2
+        while os.path.exists(planted) and time.monotonic() < deadline:
+            time.sleep(0.05)
         still_there = os.path.exists(planted)
+        alive = proc.poll() is None
     finally:
+        open(net.path("work", "seen"), "w").close()
         out, err = proc.communicate(timeout=90)
     assert "planted" in out, out + err
+    assert alive, "the sandbox ended before the host had looked: " + out + err
     assert not still_there, "the host could read .mcp.json for 2 s while the sandbox ran"
 
 

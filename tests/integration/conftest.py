@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import textwrap
+import time
 
 import pytest
 
@@ -211,3 +212,71 @@ def rootbox():
     b = Box("root", "on")
     yield b
     b.cleanup()
+
+
+@pytest.fixture(scope="session")
+def world():
+    """The test network namespace, its DNS and upstream servers
+    (test_network.World), shared by the network tests of every module, one
+    a pytest process.  Made for each module, it was made again each time
+    a worker went from one module's tests to another's (make check hands
+    out one test at a time): ~100 times a run, ~1 s each.  A test that
+    changes it (resolv.conf, sysctls) puts it back."""
+    if not IS_ROOT:
+        pytest.skip("creating a test network namespace needs root")
+    from test_network import World
+    w = World()
+    yield w
+    w.close()
+
+
+SSHD_CONFIG = """Port 2022
+ListenAddress %(addr)s
+HostKey %(dir)s/host_key
+PidFile %(dir)s/sshd.pid
+AuthorizedKeysFile %(dir)s/authorized_keys
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+PermitRootLogin prohibit-password
+ForceCommand echo ssh-ok
+"""
+
+
+@pytest.fixture(scope="session")
+def sshd(world):
+    """An sshd of the test's own on good.test's address, port 2022, inside the
+    test network namespace: its own host key and configuration, key login
+    only, answering every login with ssh-ok.  One a pytest process, as the
+    world is."""
+    from test_network import PUB
+    if not shutil.which("/usr/sbin/sshd") or not shutil.which("nc"):
+        pytest.fail("sshd and nc are test dependencies (make deps: openssh-server, "
+                    "netcat-openbsd)")
+    d = os.path.join(world.dir, "sshd")
+    os.makedirs(d)
+    quiet = dict(check=True, capture_output=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    os.path.join(d, "host_key")], **quiet)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sandbox", "-f",
+                    os.path.join(d, "client_key")], **quiet)
+    shutil.copy(os.path.join(d, "client_key.pub"), os.path.join(d, "authorized_keys"))
+    with open(os.path.join(d, "sshd_config"), "w") as f:
+        f.write(SSHD_CONFIG % {"addr": PUB, "dir": d})
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation
+    proc = subprocess.Popen(["ip", "netns", "exec", world.name, "/usr/sbin/sshd", "-D", "-e",
+                             "-f", os.path.join(d, "sshd_config")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(100):
+        if os.path.exists(os.path.join(d, "sshd.pid")):
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("sshd did not start: %s" % proc.stderr.read().decode())
+    with open(os.path.join(d, "host_key.pub")) as f:
+        host_key = " ".join(f.read().split()[:2])
+    yield {"dir": d, "known_hosts": "[good.test]:2022 %s\n" % host_key}
+    proc.kill()
+    proc.wait()

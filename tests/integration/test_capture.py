@@ -19,7 +19,7 @@ import tempfile
 import pytest
 
 from conftest import ESCAPE_DIR
-from test_network import PUB, NetBox, World, ssh_keys, sshd  # noqa: F401 (sshd: a fixture)
+from test_network import PUB, NetBox, ssh_keys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -27,16 +27,6 @@ NOPROXY = ("env -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY -u http_proxy -u https
            "-u all_proxy -u NO_PROXY -u no_proxy ")
 
 ALLOW = "allow = good.test good.test:2022 other.test:8080"
-
-
-@pytest.fixture(scope="module")
-def world():
-    from conftest import IS_ROOT
-    if not IS_ROOT:
-        pytest.skip("creating a test network namespace needs root")
-    w = World()
-    yield w
-    w.close()
 
 
 MODES = [("root", "namespace"), ("root", "broker"), ("nobody", "namespace"),
@@ -152,7 +142,7 @@ func main() {
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def go_dial():
     go = shutil.which("go")
     if not go:
@@ -182,7 +172,7 @@ def test_go_with_its_own_resolver_and_dialer(net, go_dial):
     assert r.stdout == "hello from %s\n" % PUB
 
 
-def test_ssh_plainly(net, sshd):  # noqa: F811 (sshd: the fixture)
+def test_ssh_plainly(net, sshd):
     """ssh to an allowed name and port with no ProxyCommand."""
     keys = ssh_keys(net, sshd)
     p = net.net_policy(ALLOW, "[filesystem]\nread = %s\n[process]\nenv_keep = KEYS\n" % keys)

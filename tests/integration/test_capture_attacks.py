@@ -6,7 +6,7 @@ test says what it shows and has its positive control in the same run.
 """
 import pytest
 
-from test_capture import ALLOW, NOPROXY, world  # noqa: F401 (world: a fixture)
+from test_capture import ALLOW, NOPROXY
 from test_network import PUB, NetBox
 
 MODES = [("root", "namespace"), ("root", "broker"), ("nobody", "namespace"),
@@ -14,14 +14,14 @@ MODES = [("root", "namespace"), ("root", "broker"), ("nobody", "namespace"),
 
 
 @pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
-def net(request, world):  # noqa: F811
+def net(request, world):
     b = NetBox(world, *request.param)
     yield b
     b.cleanup()
 
 
 @pytest.fixture(params=MODES[0::2], ids=["root-ns", "user-ns"])
-def netns(request, world):  # noqa: F811
+def netns(request, world):
     b = NetBox(world, *request.param)
     yield b
     b.cleanup()

@@ -9,11 +9,11 @@ import hashlib
 import pytest
 
 from conftest import slow
-from test_network import ALLOW, CLIENT_PRELUDE, MODES, NetBox, world  # noqa: F401
+from test_network import ALLOW, CLIENT_PRELUDE, MODES, NetBox
 
 
 @pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
-def net(request, world):  # noqa: F811
+def net(request, world):
     b = NetBox(world, *request.param)
     yield b
     b.cleanup()
@@ -21,7 +21,7 @@ def net(request, world):  # noqa: F811
 
 @pytest.mark.parametrize("value,msg", [("10x", "is not a size"), ("512K", "from 1M to 64G"),
                                        ("65G", "from 1M to 64G"), ("1M 2M", "one value")])
-def test_bad_memory_max_refuses_to_start(world, value, msg):  # noqa: F811
+def test_bad_memory_max_refuses_to_start(world, value, msg):
     b = NetBox(world, "nobody", "namespace")
     try:
         p = b.net_policy(ALLOW + "\nmemory_max = %s" % value)

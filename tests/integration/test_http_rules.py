@@ -16,12 +16,12 @@ import subprocess
 import pytest
 
 from conftest import RINGFENCE
-from test_network import CLIENT_PRELUDE, MODES, PUB, NetBox
+from test_network import CLIENT_PRELUDE, DIAGONAL, DIAGONAL_IDS, PUB, NetBox
 
 CURL = "curl -sS -m 10 "
 
 
-@pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
+@pytest.fixture(params=DIAGONAL, ids=DIAGONAL_IDS)
 def rb(request, world):
     b = NetBox(world, *request.param)
     yield b

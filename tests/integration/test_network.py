@@ -161,6 +161,12 @@ def ask(data):
 
 MODES = [("root", "namespace"), ("root", "broker"), ("nobody", "namespace"),
          ("nobody", "broker")]
+# Two of the four, each user and each mechanism once, for what the proxy
+# does with a connection once it has it (rules, secrets, budgets): the same
+# code whichever way the connection came in, and the ways in are the tests
+# above, in all four.  Half the runs of the slowest tests of the suite.
+DIAGONAL = [("root", "namespace"), ("nobody", "broker")]
+DIAGONAL_IDS = ["root-ns", "user-broker"]
 
 
 @pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])

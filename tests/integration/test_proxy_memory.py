@@ -9,10 +9,10 @@ import hashlib
 import pytest
 
 from conftest import slow
-from test_network import ALLOW, CLIENT_PRELUDE, MODES, NetBox
+from test_network import ALLOW, CLIENT_PRELUDE, DIAGONAL, DIAGONAL_IDS, NetBox
 
 
-@pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
+@pytest.fixture(params=DIAGONAL, ids=DIAGONAL_IDS)
 def net(request, world):
     b = NetBox(world, *request.param)
     yield b

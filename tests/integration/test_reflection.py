@@ -14,13 +14,13 @@ import re
 import pytest
 
 from test_credentials import ALLOW, SECRET, audit, policy, run, unhex
-from test_network import CLIENT_PRELUDE, MODES, NetBox
+from test_network import CLIENT_PRELUDE, DIAGONAL, DIAGONAL_IDS, NetBox
 
 PLAIN = ("[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
          "hosts = good.test\nplaintext = yes\n")
 
 
-@pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
+@pytest.fixture(params=DIAGONAL, ids=DIAGONAL_IDS)
 def cred(request, world):
     b = NetBox(world, *request.param)
     yield b

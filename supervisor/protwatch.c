@@ -68,6 +68,12 @@
  * often while it runs, so that such a write is obeyed by a host git for at
  * most this long (and a scheduling delay), not until the sandbox ends. */
 #define PW_AGAIN_MS 250
+/* A test hook (doc/design.md): RINGFENCE_TEST_REREAD_MS, from this to
+ * PW_AGAIN_MS, reads them again more often, so that a test waits a
+ * fraction of the 250 ms; it can make the watch look more often, never
+ * less. */
+#define PW_AGAIN_MIN_MS 10
+static long again_ms(void);
 /* Lines on stderr for names moved while the command runs: a loop that
  * makes one name again and again gets a count at exit instead. */
 #define PW_WARN_MAX 16
@@ -96,7 +102,7 @@ struct protwatch {
 	bool full;	     /* PW_MAX_DIRS reached */
 	bool lost;	     /* the kernel's queue overflowed */
 	int timer;	     /* timerfd: repositories made during the run looked at
-				again (PW_AGAIN_MS); armed with the first, or -1 */
+				again (again_ms()); armed with the first, or -1 */
 	bool armed;
 };
 
@@ -212,8 +218,8 @@ static bool watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 		return false;
 	if (kind == PW_REPO && !pw->armed && pw->timer >= 0) {
 		struct itimerspec it = {
-		    .it_interval = {0, PW_AGAIN_MS * 1000000L},
-		    .it_value = {0, PW_AGAIN_MS * 1000000L},
+		    .it_interval = {0, again_ms() * 1000000L},
+		    .it_value = {0, again_ms() * 1000000L},
 		};
 		pw->armed = timerfd_settime(pw->timer, 0, &it, NULL) == 0;
 	}
@@ -560,11 +566,35 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 		move(sb, path); /* on the way to a protected name, and unwatched */
 }
 
+/* PW_AGAIN_MS, or RINGFENCE_TEST_REREAD_MS: read once, at the first start
+ * (before the command starts); a bad value ends the run as bad input does. */
+static long again_ms(void)
+{
+	static long ms;
+	const char *v;
+	char *end;
+	long n;
+
+	if (ms)
+		return ms;
+	ms = PW_AGAIN_MS;
+	v = getenv("RINGFENCE_TEST_REREAD_MS");
+	if (!v)
+		return ms;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end || errno || n < PW_AGAIN_MIN_MS || n > PW_AGAIN_MS)
+		die("RINGFENCE_TEST_REREAD_MS: '%s' is not a number of milliseconds from %d to %d",
+		    v, PW_AGAIN_MIN_MS, PW_AGAIN_MS);
+	return ms = n;
+}
+
 int protwatch_start(struct sandbox *sb)
 {
 	struct protwatch *pw;
 	int r = 0;
 
+	(void)again_ms();
 	protwatch_stop(sb);
 	if (!sb->n_watch && !sb->n_prot_trees)
 		return 0;

@@ -363,7 +363,7 @@ def test_config_written_through_a_mapping_is_found_during_the_run(box):
     while the sandbox still runs, must not obey it."""
     script, mark = planted(box)
     # the sandbox goes on once remap has written (it says so), and the
-    # host's git looks after the repositories were read again four times
+    # host's git looks after the repositories were read again ten times
     # (every 25 ms here: RINGFENCE_TEST_REREAD_MS, 250 ms unless set)
     plant = ("git init -q sub && git -C sub config user.name %s && "
              "{ %s sub/.git/config '[core]\n\tfsmonitor = %s\n' > data/remap.out & } && "
@@ -371,7 +371,7 @@ def test_config_written_through_a_mapping_is_found_during_the_run(box):
              "sleep 0.05; i=$((i+1)); done; cat data/remap.out"
              % ("x" * 200, box.path("bin", "remap"), script))
     r, h = during_run(box, plant, env={"RINGFENCE_TEST_REREAD_MS": "25"},
-                      host_side=["sh", "-c", "sleep 0.1; cd sub && git status"])
+                      host_side=["sh", "-c", "sleep 0.25; cd sub && git status"])
     assert "remapped" in r.stdout, r.stdout + r.stderr  # the control: it was written
     assert not os.path.exists(mark), h.stdout + h.stderr
 

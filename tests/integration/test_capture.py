@@ -14,11 +14,10 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 
 import pytest
 
-from conftest import ESCAPE_DIR
+from conftest import go_client
 from test_network import PUB, NetBox, ssh_keys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -144,22 +143,10 @@ func main() {
 
 @pytest.fixture(scope="session")
 def go_dial():
-    go = shutil.which("go")
-    if not go:
+    out = go_client("dial", GO_DIAL)
+    if not out:
         pytest.fail("go is a test dependency (make deps: golang-go)")
-    d = tempfile.mkdtemp(prefix="rf-go-")
-    os.chmod(d, 0o755)
-    src = os.path.join(d, "dial.go")
-    with open(src, "w") as f:
-        f.write(GO_DIAL)
-    out = os.path.join(d, "dial")
-    cache = os.path.join(os.path.dirname(os.path.abspath(ESCAPE_DIR)), "gocache")
-    env = dict(os.environ, GOCACHE=cache, GOPATH=os.path.join(d, "gopath"), HOME=d,
-               CGO_ENABLED="0", GO111MODULE="off")
-    subprocess.run([go, "build", "-o", out, src], check=True, env=env, capture_output=True)
-    os.chmod(out, 0o755)
-    yield out
-    shutil.rmtree(d, ignore_errors=True)
+    return out
 
 
 def test_go_with_its_own_resolver_and_dialer(net, go_dial):

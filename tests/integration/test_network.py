@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from conftest import ESCAPE_DIR, NOBODY, Box, audit_events, slow
+from conftest import NOBODY, Box, audit_events, go_client, slow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PUB, PUB2, PRIV, V6 = "93.184.215.14", "93.184.215.15", "10.77.0.1", "2606:4700:10::1"
@@ -773,26 +773,12 @@ print("\n".join(out))
 
 @pytest.fixture(scope="session")
 def go_threads():
-    """The Go client, built once outside the sandbox (Debian's golang-go),
-    once a pytest process (a module's fixture was built again each time a
-    worker came back to this module's tests)."""
-    go = shutil.which("go")
-    if not go:
+    """The Go client (clients/threads.go), built outside the sandbox."""
+    with open(os.path.join(HERE, "clients", "threads.go")) as f:
+        out = go_client("threads", f.read())
+    if not out:
         pytest.skip("go is not installed (make deps installs golang-go)")
-    d = tempfile.mkdtemp(prefix="rf-go-", dir="/tmp")
-    os.chmod(d, 0o755)
-    out = os.path.join(d, "threads")
-    # Go's build cache beside the escape programs, kept between runs (and
-    # shared by parallel workers, which Go allows): with a fresh one every
-    # run compiled the standard library again, 6 s each time
-    cache = os.path.join(os.path.dirname(os.path.abspath(ESCAPE_DIR)), "gocache")
-    env = dict(os.environ, GOCACHE=cache, GOPATH=os.path.join(d, "gopath"),
-               HOME=d, CGO_ENABLED="0", GO111MODULE="off")
-    subprocess.run([go, "build", "-o", out, os.path.join(HERE, "clients", "threads.go")],
-                   check=True, env=env, capture_output=True)
-    os.chmod(out, 0o755)
-    yield out
-    shutil.rmtree(d, ignore_errors=True)
+    return out
 
 
 def test_every_thread_is_served(net, go_threads):

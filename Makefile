@@ -149,10 +149,16 @@ escape: $(ESCAPES)
 # to seconds by their policies) first (conftest.py): most tests wait on
 # processes and timers, so workers beyond the cores still help (2 cores: 98 s
 # with 4, 75 s with 8, 77 s with 12, 293 s one after another; measured with
-# the 30 s timers).  TEST_JOBS=0 runs them one after another.
+# the 30 s timers).  TEST_JOBS=0 runs them one after another.  The suite is
+# then bound by CPU: ~100 s of it a run (user and system time of pytest and
+# everything it waits for), so on 2 cores it takes at least ~50 s, more
+# when others share them; bench/ measures speed, not this.
 TEST_JOBS ?= 8
+# pytest rewrites the test modules' asserts at import, in each worker:
+# ~0.9 s of CPU a process unless the result is kept (in __pycache__,
+# ignored by git), which PYTHONDONTWRITEBYTECODE in the environment forbids.
 integration: $(BIN) $(ESCAPES)
-	RINGFENCE=$(abspath $(BIN)) ESCAPE_DIR=$(abspath $(BUILD)/escape) \
+	RINGFENCE=$(abspath $(BIN)) ESCAPE_DIR=$(abspath $(BUILD)/escape) PYTHONDONTWRITEBYTECODE= \
 		pytest-3 -q -ra $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup) \
 		tests/integration
 

@@ -100,6 +100,12 @@
 /* Of those, how many are checked again at each tick, in turn: a write
  * through a mapping makes no event (about 30 system calls each) */
 #define PW_FOUND_PER_TICK 16
+/* A test hook (doc/design.md): RINGFENCE_TEST_REREAD_MS, from this to
+ * PW_AGAIN_MS, reads them again more often, so that a test waits a
+ * fraction of the 250 ms; it can make the watch look more often, never
+ * less. */
+#define PW_AGAIN_MIN_MS 10
+static long again_ms(void);
 /* Lines on stderr for names moved while the command runs: a loop that
  * makes one name again and again gets a count at exit instead. */
 #define PW_WARN_MAX 16
@@ -149,7 +155,7 @@ struct protwatch {
 	bool full;	     /* PW_MAX_DIRS reached */
 	bool lost;	     /* the kernel's queue overflowed */
 	int timer;	     /* timerfd: repositories made during the run looked at
-				again (PW_AGAIN_MS); armed with the first, or -1 */
+				again (again_ms()); armed with the first, or -1 */
 	bool armed;
 	/* the walk while the sandbox runs: its process, the pipe it hands
 	 * git directories over on (a path may arrive in pieces), and what
@@ -250,7 +256,7 @@ static void move(struct sandbox *sb, const char *path);
 static void arm_at(struct protwatch *pw, long first)
 {
 	struct itimerspec it = {
-	    .it_interval = {0, PW_AGAIN_MS * 1000000L},
+	    .it_interval = {0, again_ms() * 1000000L},
 	    .it_value = {0, first * 1000000L},
 	};
 
@@ -260,7 +266,7 @@ static void arm_at(struct protwatch *pw, long first)
 
 static void arm(struct protwatch *pw)
 {
-	arm_at(pw, PW_AGAIN_MS);
+	arm_at(pw, again_ms());
 }
 
 /* During the run: the directory PATH just made (or moved in), reached
@@ -986,11 +992,35 @@ void protwatch_find_read(struct sandbox *sb)
 	pw->flen -= start;
 }
 
+/* PW_AGAIN_MS, or RINGFENCE_TEST_REREAD_MS: read once, at the first start
+ * (before the command starts); a bad value ends the run as bad input does. */
+static long again_ms(void)
+{
+	static long ms;
+	const char *v;
+	char *end;
+	long n;
+
+	if (ms)
+		return ms;
+	ms = PW_AGAIN_MS;
+	v = getenv("RINGFENCE_TEST_REREAD_MS");
+	if (!v)
+		return ms;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end || errno || n < PW_AGAIN_MIN_MS || n > PW_AGAIN_MS)
+		die("RINGFENCE_TEST_REREAD_MS: '%s' is not a number of milliseconds from %d to %d",
+		    v, PW_AGAIN_MIN_MS, PW_AGAIN_MS);
+	return ms = n;
+}
+
 int protwatch_start(struct sandbox *sb)
 {
 	struct protwatch *pw;
 	int r = 0;
 
+	(void)again_ms();
 	protwatch_stop(sb);
 	if (!sb->n_watch && !sb->n_prot_trees)
 		return 0;

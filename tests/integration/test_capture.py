@@ -14,12 +14,11 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 
 import pytest
 
-from conftest import ESCAPE_DIR
-from test_network import PUB, NetBox, World, ssh_keys, sshd  # noqa: F401 (sshd: a fixture)
+from conftest import go_client
+from test_network import PUB, NetBox, ssh_keys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -27,16 +26,6 @@ NOPROXY = ("env -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY -u http_proxy -u https
            "-u all_proxy -u NO_PROXY -u no_proxy ")
 
 ALLOW = "allow = good.test good.test:2022 other.test:8080"
-
-
-@pytest.fixture(scope="module")
-def world():
-    from conftest import IS_ROOT
-    if not IS_ROOT:
-        pytest.skip("creating a test network namespace needs root")
-    w = World()
-    yield w
-    w.close()
 
 
 MODES = [("root", "namespace"), ("root", "broker"), ("nobody", "namespace"),
@@ -152,24 +141,12 @@ func main() {
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def go_dial():
-    go = shutil.which("go")
-    if not go:
+    out = go_client("dial", GO_DIAL)
+    if not out:
         pytest.fail("go is a test dependency (make deps: golang-go)")
-    d = tempfile.mkdtemp(prefix="rf-go-")
-    os.chmod(d, 0o755)
-    src = os.path.join(d, "dial.go")
-    with open(src, "w") as f:
-        f.write(GO_DIAL)
-    out = os.path.join(d, "dial")
-    cache = os.path.join(os.path.dirname(os.path.abspath(ESCAPE_DIR)), "gocache")
-    env = dict(os.environ, GOCACHE=cache, GOPATH=os.path.join(d, "gopath"), HOME=d,
-               CGO_ENABLED="0", GO111MODULE="off")
-    subprocess.run([go, "build", "-o", out, src], check=True, env=env, capture_output=True)
-    os.chmod(out, 0o755)
-    yield out
-    shutil.rmtree(d, ignore_errors=True)
+    return out
 
 
 def test_go_with_its_own_resolver_and_dialer(net, go_dial):
@@ -182,7 +159,7 @@ def test_go_with_its_own_resolver_and_dialer(net, go_dial):
     assert r.stdout == "hello from %s\n" % PUB
 
 
-def test_ssh_plainly(net, sshd):  # noqa: F811 (sshd: the fixture)
+def test_ssh_plainly(net, sshd):
     """ssh to an allowed name and port with no ProxyCommand."""
     keys = ssh_keys(net, sshd)
     p = net.net_policy(ALLOW, "[filesystem]\nread = %s\n[process]\nenv_keep = KEYS\n" % keys)

@@ -6,7 +6,7 @@ test says what it shows and has its positive control in the same run.
 """
 import pytest
 
-from test_capture import ALLOW, NOPROXY, world  # noqa: F401 (world: a fixture)
+from test_capture import ALLOW, NOPROXY
 from test_network import PUB, NetBox
 
 MODES = [("root", "namespace"), ("root", "broker"), ("nobody", "namespace"),
@@ -14,14 +14,14 @@ MODES = [("root", "namespace"), ("root", "broker"), ("nobody", "namespace"),
 
 
 @pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
-def net(request, world):  # noqa: F811
+def net(request, world):
     b = NetBox(world, *request.param)
     yield b
     b.cleanup()
 
 
 @pytest.fixture(params=MODES[0::2], ids=["root-ns", "user-ns"])
-def netns(request, world):  # noqa: F811
+def netns(request, world):
     b = NetBox(world, *request.param)
     yield b
     b.cleanup()
@@ -239,7 +239,10 @@ if how != 'none':
 with open('.mcp.json', 'w') as f:
     f.write('{"mcpServers":{"x":{"command":"touch","args":["MARK"]}}}\n')
 print('planted', flush=True)
-time.sleep(6)
+# the sandbox runs on until the host has looked (its "seen" file), at most 30 s
+stop = time.time() + 30
+while not os.path.exists('seen') and time.time() < stop:
+    time.sleep(0.05)
 os._exit(0)
 """
 
@@ -266,11 +269,17 @@ def test_a_frozen_supervisor_leaves_protected_names_for_the_host(netns, freeze):
             if os.path.exists(planted) or os.path.exists(planted + ".ringfence-blocked"):
                 break
             time.sleep(0.1)
-        time.sleep(2)
+        # the host looks for up to 2 s, the sandbox running all along
+        deadline = time.monotonic() + 2
+        while os.path.exists(planted) and time.monotonic() < deadline:
+            time.sleep(0.05)
         still_there = os.path.exists(planted)
+        alive = proc.poll() is None
     finally:
+        open(net.path("work", "seen"), "w").close()
         out, err = proc.communicate(timeout=90)
     assert "planted" in out, out + err
+    assert alive, "the sandbox ended before the host had looked: " + out + err
     assert not still_there, "the host could read .mcp.json for 2 s while the sandbox ran"
 
 

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from conftest import NOBODY
-from test_network import CLIENT_PRELUDE, MODES, PUB, NetBox, world  # noqa: F401
+from test_network import CLIENT_PRELUDE, MODES, PUB, NetBox
 
 SECRET = "ghp_realSecretValue0123456789abcdef"  # upstream.py's GIT_SECRET
 OTHER_SECRET = "sk-other-0000-secret-for-other-test"
@@ -30,14 +30,14 @@ CURL = "curl -sS -m 10 "
 
 
 @pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
-def cred(request, world):  # noqa: F811
+def cred(request, world):
     b = NetBox(world, *request.param)
     yield b
     b.cleanup()
 
 
 @pytest.fixture
-def one(world):  # noqa: F811
+def one(world):
     """One mode, for behaviour that does not depend on the mechanism."""
     b = NetBox(world, "nobody", "namespace")
     yield b
@@ -133,6 +133,7 @@ def test_operator_placeholder_and_file_source(one):
 
 
 def test_exfiltration_attempts_are_refused(cred):
+    asked = len(cred.world.dns_queries())
     p = policy(cred, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
                "hosts = good.test\nplaintext = yes\n[credential other]\nenv = OTHER_TOKEN\n"
                "source = env:RF_OTHER\nhosts = other.test:8080\n")
@@ -203,7 +204,7 @@ print("first carried it:", "@SECRET@".encode().hex() in out)
     assert SECRET not in audit(cred) and OTHER_SECRET not in audit(cred)
     # the placeholder in a host name never reached the DNS server
     token = [e for e in blocks if e["where"] == "host"]
-    assert token and not any("ringfence_github" in q for q in cred.world.dns_queries())
+    assert token and not any("ringfence_github" in q for q in cred.world.dns_queries()[asked:])
     assert "placeholder of credential github" in r.stderr  # the exit summary
 
 
@@ -492,7 +493,7 @@ def test_init_and_the_command_hold_no_secret_in_memory(cred, source):
 
 @pytest.fixture(params=[("root", "namespace", "on"), ("nobody", "broker", "off")],
                 ids=["root-ns", "user-nons"])
-def box_env(request, world):  # noqa: F811
+def box_env(request, world):
     user, iso, ns = request.param
     b = NetBox(world, user, iso, namespaces=ns)
     # GH_COPY holds the secret too and is scrubbed, though env_keep lets it
@@ -1015,7 +1016,7 @@ def test_bad_commands_refuse_to_start(one, name, source, msg):
     assert len(lines) == 1 and msg in lines[0] and "policy.ini:" in lines[0], r.stderr
 
 
-def test_cmd_as_root_needs_a_policy_only_root_could_write(world):  # noqa: F811
+def test_cmd_as_root_needs_a_policy_only_root_could_write(world):
     if not os.geteuid() == 0:
         pytest.skip("needs root")
     b = NetBox(world, "root", "namespace")
@@ -1081,16 +1082,32 @@ def test_a_command_that_leaves_a_process_behind(one):
     """Its end is its exit, not its stdout's: a process it started in the
     background that holds stdout does not make it time out, and is killed
     with its process group."""
-    marker = one.path("cmd-bg-alive")
+    marker, pidfile = one.path("cmd-bg-alive"), one.path("cmd-bg-pid")
     p = policy(one, creds="[credential tok]\nenv = TOK\nsource = cmd:/bin/sh -c "
-               "\"echo bg-secret-0123456789; (sleep 3; touch %s) &\"\nhosts = good.test\n"
-               "inject = bearer\ntimeout = 2s\n" % marker)
+               "\"echo bg-secret-0123456789; (sleep 3; touch %s) & echo $! > %s\"\n"
+               "hosts = good.test\ninject = bearer\ntimeout = 2s\n" % (marker, pidfile))
     if one.user == "nobody":
         os.chown(one.root, NOBODY, NOBODY)
     r = run(one, CURL + '-H "Authorization: Bearer $TOK" https://good.test/seen', p)
     assert r.returncode == 0, r.stderr
     assert "Authorization: Bearer bg-secret-0123456789\n" in unhex(r.stdout)
-    time.sleep(3.5)
+    # the background process ends (killed: left alone it would live 3 s and
+    # then touch the marker), which the test waits for instead of 3 s; a
+    # zombie has ended, its parent gone and this machine's init slow to
+    # reap it
+    with open(pidfile) as f:
+        pid = int(f.read())
+
+    def alive():
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+    deadline = time.monotonic() + 10
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not alive(), "the command's background process lives on"
     assert not os.path.exists(marker)
 
 
@@ -1136,7 +1153,7 @@ def test_ctrl_c_at_the_terminal_does_not_end_the_refresh(one):
     assert seen[1] != seen[0] and seen[1].startswith("cmd-secret-run-"), seen
 
 
-def test_the_command_and_its_helper_hold_no_other_secret(world):  # noqa: F811
+def test_the_command_and_its_helper_hold_no_other_secret(world):
     """The helper is forked before the supervisor scrubs its environment:
     it scrubs its own, so neither the command's environment nor the
     helper's /proc/PID/environ holds another credential's secret (nor a

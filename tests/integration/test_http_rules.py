@@ -16,20 +16,20 @@ import subprocess
 import pytest
 
 from conftest import RINGFENCE
-from test_network import CLIENT_PRELUDE, MODES, PUB, NetBox, world  # noqa: F401
+from test_network import CLIENT_PRELUDE, DIAGONAL, DIAGONAL_IDS, PUB, NetBox
 
 CURL = "curl -sS -m 10 "
 
 
-@pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
-def rb(request, world):  # noqa: F811
+@pytest.fixture(params=DIAGONAL, ids=DIAGONAL_IDS)
+def rb(request, world):
     b = NetBox(world, *request.param)
     yield b
     b.cleanup()
 
 
 @pytest.fixture
-def one(world):  # noqa: F811
+def one(world):
     """One mode, for behaviour that does not depend on the mechanism."""
     b = NetBox(world, "nobody", "namespace")
     yield b

@@ -21,14 +21,14 @@ import pytest
 
 from conftest import IS_ROOT, NOBODY, RINGFENCE
 from test_http_rules import policy
-from test_network import NetBox, world  # noqa: F401
+from test_network import NetBox
 
 AS_NOBODY = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
 
 
 @pytest.fixture(params=[("root", "namespace"), ("nobody", "broker")],
                 ids=["root-ns", "user-broker"])
-def two(request, world):  # noqa: F811
+def two(request, world):
     b = NetBox(world, *request.param)
     yield b
     b.cleanup()

@@ -14,7 +14,7 @@ import zipfile
 import pytest
 
 from conftest import NOBODY
-from test_network import NetBox, world  # noqa: F401
+from test_network import NetBox
 
 SCRIPT = ("echo x > %(out)s/f && echo wrote; cat %(secret)s/key; "
           "curl -s -o /dev/null --max-time 5 http://never.test:8080/; echo done")
@@ -349,7 +349,7 @@ LEARN_MODES = [("root", "namespace", "on"), ("nobody", "broker", "off")]
 
 
 @pytest.fixture(params=LEARN_MODES, ids=["root-ns", "user-broker-nons"])
-def lbox(request, world):  # noqa: F811
+def lbox(request, world):
     b = NetBox(world, *request.param)
     serve_project(world)
     yield b

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from test_protect import GIT_ENV, data_dir, during_run, host, make_repo, planted
 
 
@@ -360,9 +362,32 @@ def test_config_written_through_a_mapping_is_found_during_the_run(box):
     closed first (no inotify event at all): a host git a second later,
     while the sandbox still runs, must not obey it."""
     script, mark = planted(box)
+    # the sandbox goes on once remap has written (it says so), and the
+    # host's git looks after the repositories were read again ten times
+    # (every 25 ms here: RINGFENCE_TEST_REREAD_MS, 250 ms unless set)
     plant = ("git init -q sub && git -C sub config user.name %s && "
-             "{ %s sub/.git/config '[core]\n\tfsmonitor = %s\n' & } && sleep 1"
+             "{ %s sub/.git/config '[core]\n\tfsmonitor = %s\n' > data/remap.out & } && "
+             "i=0; while ! grep -q remapped data/remap.out && [ $i -lt 200 ]; do "
+             "sleep 0.05; i=$((i+1)); done; cat data/remap.out"
              % ("x" * 200, box.path("bin", "remap"), script))
-    r, h = during_run(box, plant, host_side=["sh", "-c", "sleep 0.5; cd sub && git status"])
+    r, h = during_run(box, plant, env={"RINGFENCE_TEST_REREAD_MS": "25"},
+                      host_side=["sh", "-c", "sleep 0.25; cd sub && git status"])
     assert "remapped" in r.stdout, r.stdout + r.stderr  # the control: it was written
     assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+@pytest.mark.parametrize("value", ["", "9", "251", "25ms", "-25", " 25", "1e2"])
+def test_bad_reread_test_hook_refuses_to_start(rootbox, value):
+    """RINGFENCE_TEST_REREAD_MS (a test hook: doc/design.md) takes whole
+    milliseconds from 10 to 250 only, shorter than the 250 ms it replaces:
+    anything else is one line, exit 125, the command never run."""
+    r = rootbox.run(["touch", "ran"], policy=rootbox.policy(""),
+                    env={"RINGFENCE_TEST_REREAD_MS": value})
+    assert r.returncode == 125, r.stderr
+    assert r.stderr.strip() == ("ringfence: RINGFENCE_TEST_REREAD_MS: '%s' is not a number "
+                                "of milliseconds from 10 to 250" % value), r.stderr
+    assert not os.path.exists(rootbox.path("work", "ran"))
+    # the control: a value in the range runs
+    r = rootbox.run(["touch", "ran"], policy=rootbox.policy(""),
+                    env={"RINGFENCE_TEST_REREAD_MS": "10"})
+    assert r.returncode == 0 and os.path.exists(rootbox.path("work", "ran")), r.stderr

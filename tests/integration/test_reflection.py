@@ -14,14 +14,14 @@ import re
 import pytest
 
 from test_credentials import ALLOW, SECRET, audit, policy, run, unhex
-from test_network import CLIENT_PRELUDE, MODES, NetBox, world  # noqa: F401
+from test_network import CLIENT_PRELUDE, DIAGONAL, DIAGONAL_IDS, NetBox
 
 PLAIN = ("[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
          "hosts = good.test\nplaintext = yes\n")
 
 
-@pytest.fixture(params=MODES, ids=["root-ns", "root-broker", "user-ns", "user-broker"])
-def cred(request, world):  # noqa: F811
+@pytest.fixture(params=DIAGONAL, ids=DIAGONAL_IDS)
+def cred(request, world):
     b = NetBox(world, *request.param)
     yield b
     b.cleanup()

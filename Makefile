@@ -45,7 +45,7 @@ NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy
 NETPROXY_SRC += netproxy/sniff.c netproxy/loop.c netproxy/buf.c netproxy/side.c netproxy/answer.c \
 	netproxy/front.c netproxy/dial.c netproxy/forward.c netproxy/reflect.c netproxy/tunnel.c \
 	netproxy/intercept.c netproxy/decide.c netproxy/ossl.c netproxy/names.c \
-	netproxy/nameserver.c netproxy/capture.c netproxy/refresh.c
+	netproxy/nameserver.c netproxy/capture.c netproxy/refresh.c netproxy/spliced.c
 SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/child.c \
 	supervisor/init.c supervisor/seccomp.c supervisor/privdrop.c supervisor/env.c \
 	supervisor/mounts.c supervisor/probe.c supervisor/audit.c supervisor/layers.c \

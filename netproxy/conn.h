@@ -114,6 +114,7 @@ struct fwd_state {
 	bool req_secret; /* the current request carried a secret */
 	bool req_bound;	 /* the current request went to a host a secret may go to */
 	bool one_shot;	 /* its upstream connection ends with this request (rules_or_bound()) */
+	bool spliced;	 /* some of the response's body went through the pipe (spliced.c) */
 };
 
 /* A tunnel's state (tunnel.c): [0] client → upstream, [1] upstream → client. */
@@ -307,6 +308,10 @@ ssize_t nx_side_write(struct nx_side *s, struct buf *b);
 int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size);
 bool nx_pump_dir(struct conn *c, int d, bool *dead);
 bool nx_copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, bool *dead);
+
+/* ---- spliced.c */
+int nx_splice_down(struct conn *c);
+bool nx_splice_end(struct conn *c);
 
 /* ---- answer.c */
 void nx_emit_full(struct conn *c, const char *event, const char *reason, const char *addr,

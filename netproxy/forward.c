@@ -463,7 +463,7 @@ static bool upstream_end(struct conn *c)
 static bool exchange_done(const struct conn *c)
 {
 	return c->fwd.req_done && nx_buf_used(&c->uout) == 0 && c->fwd.resp_done &&
-	       nx_buf_used(&c->cout) == 0;
+	       nx_buf_used(&c->cout) == 0 && c->tun.dir[1].in == 0;
 }
 
 /* Parses the response head in uin and moves response bytes to cout.
@@ -582,6 +582,7 @@ bool nx_forward_step(struct conn *c)
 	ssize_t n;
 	bool progress = false, fr;
 	ssize_t w;
+	int sp;
 	/* client → upstream */
 	if (!c->fwd.req_done && nx_buf_room(&c->uout) > 0 && nx_buf_used(&c->cin) == 0) {
 		n = nx_read_client(c);
@@ -611,10 +612,13 @@ bool nx_forward_step(struct conn *c)
 		w = 0;
 	}
 	progress |= w > 0;
-	/* upstream → client */
+	/* upstream → client: a body nothing reads is spliced (spliced.c) */
+	sp = nx_splice_down(c);
+	if (c->dead)
+		return false;
 	if (!c->fwd.resp_head_done && nx_buf_full_small(&c->uin))
 		(void)nx_buf_grow(&c->uin); /* a head larger than a small buffer */
-	if (c->up.tag.fd >= 0 && nx_buf_room(&c->uin) > 0) {
+	if (sp < 0 && c->up.tag.fd >= 0 && nx_buf_room(&c->uin) > 0) {
 		n = nx_side_read(&c->up, &c->uin);
 		if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
 			/* what it sent before its end is passed on first */
@@ -624,7 +628,7 @@ bool nx_forward_step(struct conn *c)
 		}
 		progress |= n > 0;
 	}
-	fr = forward_response(c);
+	fr = sp < 0 ? forward_response(c) : sp > 0;
 	progress |= fr;
 	if (c->state != S_FORWARD || c->dead)
 		return true;
@@ -654,7 +658,7 @@ bool nx_forward_step(struct conn *c)
 			nx_conn_kill(c);
 			return false;
 		}
-		if (c->fwd.resp_close || c->fwd.one_shot || !c->up_connected ||
+		if (nx_splice_end(c) || c->fwd.resp_close || c->fwd.one_shot || !c->up_connected ||
 		    nx_buf_used(&c->uin)) {
 			/* bytes past the response's end belong to no
 			 * request of ours: that upstream is out of step

@@ -257,6 +257,7 @@ struct netproxy {
 	struct netproxy_tls *tls;
 	struct nx_scrub *scrub; /* the secrets' needles; NULL without credentials */
 	char *scratch;		/* a scan's output: BUF_CAP + the most it holds */
+	char *head_scratch[2];	/* a rebuilt request head, and a rewritten field (forward.c) */
 
 	struct nx_budget budget; /* buffers and pipes, [network] memory_max */
 

@@ -34,6 +34,7 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -555,6 +556,10 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks, str
 	np->last_sweep = nx_now_ms();
 	nx_budget_init(&np->budget, p ? p->net.memory_max : 0, 2 * MAX_CONNS);
 	np->max_conns = MAX_CONNS;
+	/* a connection's 64 KiB buffers, freed at its end, took the heap's top
+	 * back to the system (brk) and came back as fresh pages at the next
+	 * connection's, zeroed and faulted in; what the heap keeps is bounded */
+	(void)mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 	*ret = np;
 	return 0;
 }
@@ -685,6 +690,8 @@ void netproxy_free(struct netproxy *np)
 		explicit_bzero(np->scratch, BUF_CAP + 1);
 		free(np->scratch);
 	}
+	free(np->head_scratch[0]); /* cleared after each use */
+	free(np->head_scratch[1]);
 	nx_refresh_free(np);
 	free(np);
 }

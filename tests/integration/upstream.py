@@ -67,6 +67,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         query = self.path.split("?")[1] if "?" in self.path else ""
         if path == "/hello":
             self.reply(("hello from %s\n" % self.server.server_address[0]).encode())
+        elif path == "/resumed":
+            # whether this TLS connection resumed a session (test_credentials.py)
+            self.reply(("resumed %s\n" % getattr(self.request, "session_reused", None)).encode())
         elif path == "/headers":
             self.reply(("%s %s\n%s" % (self.command, self.path, self.headers)).encode())
         elif path == "/seen":

@@ -59,6 +59,7 @@ struct buf {
 	char *d;
 	size_t off, len;      /* data is d[off..len) */
 	size_t cap;	      /* BUF_CAP or BUF_SMALL, once allocated */
+	size_t hw;	      /* the most of d ever written: what a clear must cover */
 	struct nx_budget *bg; /* charged CAP while allocated, when set */
 };
 

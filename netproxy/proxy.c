@@ -63,11 +63,12 @@ struct nx_decider nx_decider_of(const struct netproxy *np)
 
 /* A connection's buffer; cleared first when a secret has passed through
  * the connection (only what goes upstream holds one, but a buffer is
- * reused across requests, so all of it). */
+ * reused across requests, so all it ever held: up to its high-water mark,
+ * not its whole 64 KiB after every small request). */
 void nx_conn_buf_free(struct conn *c, struct buf *b)
 {
 	if (c->secret_seen && b->d)
-		explicit_bzero(b->d, b->cap);
+		explicit_bzero(b->d, b->hw);
 	nx_buf_free(b);
 }
 

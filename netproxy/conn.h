@@ -132,6 +132,11 @@ struct inner_state {
 	bool on;
 	char host[NX_HOST_MAX];
 	uint16_t port;
+	/* the upstream's handshake, begun with the client's (intercept.c):
+	 * 0 under way, 1 done, -errno failed (why, for the 502 that follows
+	 * the client's) */
+	int up_hs;
+	char up_why[256];
 };
 
 #define NX_CONN_BASIC_KEEP 8

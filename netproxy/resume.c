@@ -41,8 +41,8 @@ static int new_session(SSL *ssl, SSL_SESSION *s)
 	const char *host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	struct nx_resume_entry *e;
 
-	if (!r || !host || strlen(host) >= sizeof(((struct nx_resume_entry *)0)->host) || !SSL_SESSION_is_resumable(s) ||
-	    SSL_get_verify_result(ssl) != X509_V_OK)
+	if (!r || !host || strlen(host) >= sizeof(((struct nx_resume_entry *)0)->host) ||
+	    !SSL_SESSION_is_resumable(s) || SSL_get_verify_result(ssl) != X509_V_OK)
 		return 0; /* not kept: OpenSSL frees it */
 	e = find(r, host, true);
 	if (e->s)

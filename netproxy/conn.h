@@ -68,10 +68,6 @@ struct buf {
 struct nx_side {
 	struct nx_tag tag; /* fd -1 when closed; ptr: the connection */
 	SSL *ssl;
-	/* plain: the socket has nothing new since a read took all it had (or
-	 * since it was watched): no read until its next event, which every
-	 * arrival of data (or its end, or an error) brings (side.c) */
-	bool drained;
 };
 
 /* A connection's state, and the machine (file) whose step runs it. */

@@ -242,8 +242,6 @@ static void start_connect(struct conn *c)
 			c->up.tag.fd = -1;
 			continue;
 		}
-		/* data present when it was watched is an event already */
-		c->up.drained = true;
 		nx_emit(c, "net.allow", c->v.reason, c->addr_text);
 		return;
 	}

@@ -604,7 +604,6 @@ bool nx_forward_step(struct conn *c)
 	if (w < 0 && w != -EAGAIN) {
 		/* an answer may already wait in the socket (a 413 sent
 		 * before the upstream hung up): read it before deciding */
-		c->up.drained = false; /* its answer's event may not be seen yet */
 		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0)
 			(void)nx_side_read(&c->up, &c->uin);
 		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0) {

@@ -80,7 +80,6 @@ void nx_close_upstream(struct conn *c)
 		c->up.ssl = NULL;
 	}
 	nx_loop_close(&c->np->loop, &c->up.tag);
-	c->up.drained = false;
 }
 
 static void close_pipes(struct conn *c)
@@ -295,7 +294,6 @@ static int conn_adopt(struct netproxy *np, int fd, const struct netproxy_capture
 		return r;
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
-	c->client.drained = true; /* bytes already there are an event already */
 	c->next = np->conns;
 	if (np->conns)
 		np->conns->prev = c;
@@ -459,8 +457,6 @@ void netproxy_dispatch(struct netproxy *np)
 		case NX_TAG_CLIENT:
 		case NX_TAG_UPSTREAM: {
 			struct conn *c = t->ptr;
-			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-				(t == &c->client.tag ? &c->client : &c->up)->drained = false;
 			if (!c->dead)
 				nx_conn_pump(c);
 			break;
@@ -561,8 +557,9 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks, str
 	np->last_sweep = nx_now_ms();
 	nx_budget_init(&np->budget, p ? p->net.memory_max : 0, 2 * MAX_CONNS);
 	np->max_conns = MAX_CONNS;
-	/* each connection's freed 64 KiB buffers trimmed the heap (brk), and
-	 * the next one's faulted in fresh zeroed pages: keep a bounded top */
+	/* a connection's 64 KiB buffers, freed at its end, took the heap's top
+	 * back to the system (brk) and came back as fresh pages at the next
+	 * connection's, zeroed and faulted in; what the heap keeps is bounded */
 	(void)mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 	*ret = np;
 	return 0;
@@ -694,7 +691,8 @@ void netproxy_free(struct netproxy *np)
 		explicit_bzero(np->scratch, BUF_CAP + 1);
 		free(np->scratch);
 	}
-	free(np->head_scratch[0]), free(np->head_scratch[1]); /* cleared after each use */
+	free(np->head_scratch[0]); /* cleared after each use */
+	free(np->head_scratch[1]);
 	nx_refresh_free(np);
 	free(np);
 }

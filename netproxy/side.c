@@ -67,21 +67,8 @@ ssize_t nx_side_read(struct nx_side *s, struct buf *b)
 	SSL *ssl = s->ssl;
 	int fd = s->tag.fd;
 
-	if (!ssl) {
-		size_t room;
-		ssize_t n;
-		/* a read that could only say EAGAIN is not made: half the reads
-		 * of a small kept-alive exchange were */
-		if (s->drained)
-			return -EAGAIN;
-		if (nx_buf_reserve(b) < 0)
-			return -ENOMEM;
-		room = b->cap - b->len;
-		n = nx_buf_read(b, fd);
-		if (room && (n == -EAGAIN || (n > 0 && (size_t)n < room)))
-			s->drained = true; /* it gave all it had */
-		return n;
-	}
+	if (!ssl)
+		return nx_buf_read(b, fd);
 	if (nx_buf_reserve(b) < 0)
 		return -ENOMEM;
 	if (b->len == b->cap)

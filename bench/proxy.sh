@@ -6,14 +6,16 @@
 #      tinyproxy's CONNECT), from
 #      loopback at full speed and from an origin limited to $LINK bytes/s
 #      (nginx limit_rate: what a fast network link gives)
-#   2. small requests per second through the forward proxy: ringfence vs
+#   2. small requests per second through the forward proxy: ringfence vs direct and
 #      tinyproxy (ab, -c 8, with and without keep-alive)
-#   3. added latency per new connection (connect + tiny GET), direct vs CONNECT
+#   3. added latency per new connection (connect + tiny GET): CONNECT of
+#      ringfence and tinyproxy, against direct
 #   4. the supervisor's memory with 1,000 idle tunnels open
 # Clients run inside ringfence (mode = proxy, allow_cidr = 127.0.0.1/32),
 # as an agent would; the direct and tinyproxy cases run on the host.
 # BASELINE=/path/to/another/ringfence adds its CONNECT and forward throughput
-# to section 1, measured in the same run (a change must keep both within 5%).
+# to section 1, measured in the same run (a change must keep both within 5%),
+# and its rows to sections 2 and 3.
 #   RUNS=5 AB_N=5000 LAT_N=500 IDLE_N=1000 bench/proxy.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -128,18 +130,33 @@ fi
 echo "== 2. small requests/s through the forward proxy (ab -n $AB_N -c $AB_C)"
 rps() { grep 'Requests per second' | awk '{print $4}'; }
 for k in "" "-k"; do
+	dr=$(ab -q $k -n "$AB_N" -c "$AB_C" "$TINY" 2>/dev/null | rps)
 	tp=$(ab -q $k -n "$AB_N" -c "$AB_C" -X "127.0.0.1:$TP_PORT" "$TINY" 2>/dev/null | rps)
 	rf=$(inside sh -c "ab -q $k -n $AB_N -c $AB_C -X \${HTTP_PROXY#http://} $TINY" | rps)
-	awk -v t="$tp" -v r="$rf" -v k="${k:-no keep-alive}" 'BEGIN {
-		printf "%-14s tinyproxy %8.0f/s  ringfence %8.0f/s  ratio %.2fx (target > 1)\n", k, t, r, r/t }'
+	awk -v d="$dr" -v t="$tp" -v r="$rf" -v k="${k:-no keep-alive}" 'BEGIN {
+		printf "%-14s direct %8.0f/s  tinyproxy %8.0f/s  ringfence %8.0f/s  %.2fx tinyproxy, %5.1f%% of direct\n", k, d, t, r, r/t, 100*r/d }'
+	if [ -n "$BASELINE" ]; then
+		b=$(inside_base sh -c "ab -q $k -n $AB_N -c $AB_C -X \${HTTP_PROXY#http://} $TINY" | rps)
+		awk -v d="$dr" -v t="$tp" -v r="$b" -v k="${k:-no keep-alive}" 'BEGIN {
+			printf "%-14s baseline ringfence %8.0f/s  %.2fx tinyproxy, %5.1f%% of direct\n", k, r, r/t, 100*r/d }'
+	fi
 done
 
 echo "== 3. added latency per new connection (connect + tiny GET), $LAT_N sequential"
 d=$(python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" -)
+t=$(python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" "127.0.0.1:$TP_PORT")
 r=$(inside sh -c "python3 $W/proxy_client.py latency $LAT_N 127.0.0.1 $ORIGIN_PORT \${HTTP_PROXY#http://}")
+b=median_us=0
+[ -n "$BASELINE" ] && b=$(inside_base sh -c "python3 $W/proxy_client.py latency $LAT_N 127.0.0.1 $ORIGIN_PORT \${HTTP_PROXY#http://}")
 echo "direct             $d"
+echo "tinyproxy CONNECT  $t"
 echo "ringfence CONNECT  $r"
-awk -v d="${d#median_us=}" -v r="${r#median_us=}" 'BEGIN { printf "added (median)     %.0f us (target < 200 us)\n", r-d }'
+[ -n "$BASELINE" ] && echo "baseline CONNECT   $b"
+awk -v d="${d#median_us=}" -v t="${t#median_us=}" -v r="${r#median_us=}" -v b="${b%% *}" 'BEGIN {
+	sub(/median_us=/, "", b)
+	printf "added (median)     tinyproxy %.0f us, ringfence %.0f us", t-d, r-d
+	if (b > 0) printf ", baseline %.0f us", b-d
+	printf "\n" }'
 
 echo "== 4. supervisor memory with $IDLE_N idle tunnels"
 rm -f "$W/flag"

@@ -9,9 +9,9 @@
 #      the first connection)
 #   3. the start-up cost of credentials and the CA: the same policy with and
 #      without a [credential] section (hyperfine)
-#   With RINGFENCE_BASE (another build, e.g. the last release's), 1. also
-#   measures it in the same runs, and a policy whose host has method and path
-#   rules besides the credential (every request judged by them):
+#   With RINGFENCE_BASE (another build, e.g. the last release's), 1. and 2.
+#   also measure it in the same runs, and 1. a policy whose host has method
+#   and path rules besides the credential (every request judged by them):
 #   N=2000 C=4 LAT_N=300 RUNS=3 [RINGFENCE_BASE=/path/to/old/ringfence] bench/tls.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -56,6 +56,7 @@ http {
   client_body_temp_path $W/nginx/b; proxy_temp_path $W/nginx/p; fastcgi_temp_path $W/nginx/f;
   uwsgi_temp_path $W/nginx/u; scgi_temp_path $W/nginx/s;
   server { listen 127.0.0.1:$PORT ssl; root $W/www;
+    ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate $W/o.pem; ssl_certificate_key $W/o.key; }
 }
 CONF
@@ -133,6 +134,11 @@ r=$("$RF" -p "$W/cred.ini" -- sh -c "python3 $W/proxy_client.py tls-latency $LAT
 echo "direct       $d"
 echo "intercepted  $r"
 awk -v d="${d#median_us=}" -v r="${r#median_us=}" 'BEGIN { printf "added (median) %.0f us\n", r - d }'
+if [ -n "$BASE" ]; then
+	b=$("$BASE" -p "$W/cred.ini" -- sh -c "python3 $W/proxy_client.py tls-latency $LAT_N bench.test $PORT \${HTTP_PROXY#http://}")
+	echo "base         $b"
+	awk -v d="${d#median_us=}" -v b="${b#median_us=}" 'BEGIN { printf "base added (median) %.0f us\n", b - d }'
+fi
 
 echo "== 3. start-up: the same policy with and without a credential (hyperfine)"
 hyperfine -N --warmup 20 --runs 200 --style basic --export-json "$OUT/tls-startup.json" \

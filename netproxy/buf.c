@@ -67,7 +67,7 @@ int nx_buf_alloc(struct buf *b, bool full)
 		return -ENOMEM;
 	}
 	b->cap = cap;
-	b->off = b->len = 0;
+	b->off = b->len = b->hw = 0;
 	return 0;
 }
 
@@ -98,6 +98,7 @@ int nx_buf_grow(struct buf *b)
 	free(b->d);
 	b->d = d;
 	b->cap = BUF_CAP;
+	b->hw = b->len;
 	return 0;
 }
 
@@ -150,6 +151,8 @@ int nx_buf_append(struct buf *b, const void *data, size_t n)
 	}
 	memcpy(b->d + b->len, data, n);
 	b->len += n;
+	if (b->len > b->hw)
+		b->hw = b->len;
 	return 0;
 }
 
@@ -173,6 +176,8 @@ ssize_t nx_buf_read(struct buf *b, int fd)
 	if (n < 0)
 		return -errno;
 	b->len += (size_t)n;
+	if (b->len > b->hw)
+		b->hw = b->len;
 	return n;
 }
 

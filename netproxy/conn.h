@@ -59,6 +59,7 @@ struct buf {
 	char *d;
 	size_t off, len;      /* data is d[off..len) */
 	size_t cap;	      /* BUF_CAP or BUF_SMALL, once allocated */
+	size_t hw;	      /* the most of d ever written: what a clear must cover */
 	struct nx_budget *bg; /* charged CAP while allocated, when set */
 };
 
@@ -114,6 +115,7 @@ struct fwd_state {
 	bool req_secret; /* the current request carried a secret */
 	bool req_bound;	 /* the current request went to a host a secret may go to */
 	bool one_shot;	 /* its upstream connection ends with this request (rules_or_bound()) */
+	bool spliced;	 /* some of the response's body went through the pipe (spliced.c) */
 };
 
 /* A tunnel's state (tunnel.c): [0] client → upstream, [1] upstream → client. */
@@ -130,6 +132,11 @@ struct inner_state {
 	bool on;
 	char host[NX_HOST_MAX];
 	uint16_t port;
+	/* the upstream's handshake, begun with the client's (intercept.c):
+	 * 0 under way, 1 done, -errno failed (why, for the 502 that follows
+	 * the client's) */
+	int up_hs;
+	char up_why[256];
 };
 
 #define NX_CONN_BASIC_KEEP 8
@@ -256,6 +263,7 @@ struct netproxy {
 	struct netproxy_tls *tls;
 	struct nx_scrub *scrub; /* the secrets' needles; NULL without credentials */
 	char *scratch;		/* a scan's output: BUF_CAP + the most it holds */
+	char *head_scratch[2];	/* a rebuilt request head, and a rewritten field (forward.c) */
 
 	struct nx_budget budget; /* buffers and pipes, [network] memory_max */
 
@@ -307,6 +315,10 @@ ssize_t nx_side_write(struct nx_side *s, struct buf *b);
 int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size);
 bool nx_pump_dir(struct conn *c, int d, bool *dead);
 bool nx_copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, bool *dead);
+
+/* ---- spliced.c */
+int nx_splice_down(struct conn *c);
+bool nx_splice_end(struct conn *c);
 
 /* ---- answer.c */
 void nx_emit_full(struct conn *c, const char *event, const char *reason, const char *addr,

@@ -20,6 +20,17 @@
 #include "conn.h"
 #include "ossl.h"
 
+/* The rebuilt head's buffers (I: the head, the field), kept for the
+ * proxy's life: allocated per request, two 64 KiB blocks went back to the
+ * system each time (the heap's top trimmed) and came back as fresh pages to
+ * fault in.  What a request wrote in them is cleared after it. */
+static char *head_scratch(struct netproxy *np, int i)
+{
+	if (!np->head_scratch[i])
+		np->head_scratch[i] = malloc(NX_HEAD_MAX * 4);
+	return np->head_scratch[i];
+}
+
 /* Builds the upstream's request head from the client's (origin-form target,
  * Host from the URL, hop-by-hop headers dropped) into c->uout, putting
  * secrets in place of the placeholders of credentials bound to the host.
@@ -31,7 +42,8 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 {
 	const size_t cap = NX_HEAD_MAX * 4;
 	/* the field buffer only when there is something to rewrite */
-	char *line = malloc(cap), *field = c->np->n_creds ? malloc(cap) : NULL;
+	char *line = head_scratch(c->np, 0),
+	     *field = c->np->n_creds ? head_scratch(c->np, 1) : NULL;
 	size_t off = 0, flen, fmax = 0;
 	struct nx_cred_ctx x;
 	const struct nx_cred *plain_refused = NULL, *missing = NULL, *unavailable = NULL;
@@ -39,11 +51,8 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 	int n, ret = 0;
 	uint16_t defport = c->client.ssl ? 443 : 80;
 
-	if (!line || (c->np->n_creds && !field)) {
-		free(line);
-		free(field);
+	if (!line || (c->np->n_creds && !field))
 		return -ENOMEM;
-	}
 	nx_cred_ctx_init(&x, c->np->creds, c->np->n_creds, r->host, r->port);
 	c->fwd.req_secret = false;
 	c->fwd.req_bound = x.bound != 0;
@@ -170,11 +179,9 @@ static int build_upstream_head(struct conn *c, const struct nx_request *r)
 		nx_cred_report(c, &x);
 	}
 out:
-	explicit_bzero(line, off);
+	explicit_bzero(line, ret < 0 ? cap : off); /* a PUT cut short wrote past OFF */
 	if (field)
 		explicit_bzero(field, ret < 0 ? cap : fmax); /* a refused rewrite may have begun */
-	free(line);
-	free(field);
 	if (ret == -EACCES && unavailable)
 		nx_cred_unavailable_refuse(c, unavailable, why_unavailable);
 	else if (ret == -EACCES && missing)
@@ -463,7 +470,7 @@ static bool upstream_end(struct conn *c)
 static bool exchange_done(const struct conn *c)
 {
 	return c->fwd.req_done && nx_buf_used(&c->uout) == 0 && c->fwd.resp_done &&
-	       nx_buf_used(&c->cout) == 0;
+	       nx_buf_used(&c->cout) == 0 && c->tun.dir[1].in == 0;
 }
 
 /* Parses the response head in uin and moves response bytes to cout.
@@ -582,6 +589,7 @@ bool nx_forward_step(struct conn *c)
 	ssize_t n;
 	bool progress = false, fr;
 	ssize_t w;
+	int sp;
 	/* client → upstream */
 	if (!c->fwd.req_done && nx_buf_room(&c->uout) > 0 && nx_buf_used(&c->cin) == 0) {
 		n = nx_read_client(c);
@@ -611,10 +619,13 @@ bool nx_forward_step(struct conn *c)
 		w = 0;
 	}
 	progress |= w > 0;
-	/* upstream → client */
+	/* upstream → client: a body nothing reads is spliced (spliced.c) */
+	sp = nx_splice_down(c);
+	if (c->dead)
+		return false;
 	if (!c->fwd.resp_head_done && nx_buf_full_small(&c->uin))
 		(void)nx_buf_grow(&c->uin); /* a head larger than a small buffer */
-	if (c->up.tag.fd >= 0 && nx_buf_room(&c->uin) > 0) {
+	if (sp < 0 && c->up.tag.fd >= 0 && nx_buf_room(&c->uin) > 0) {
 		n = nx_side_read(&c->up, &c->uin);
 		if (n == 0 || (n < 0 && n != -EAGAIN && n != -ENOMEM)) {
 			/* what it sent before its end is passed on first */
@@ -624,7 +635,7 @@ bool nx_forward_step(struct conn *c)
 		}
 		progress |= n > 0;
 	}
-	fr = forward_response(c);
+	fr = sp < 0 ? forward_response(c) : sp > 0;
 	progress |= fr;
 	if (c->state != S_FORWARD || c->dead)
 		return true;
@@ -654,7 +665,7 @@ bool nx_forward_step(struct conn *c)
 			nx_conn_kill(c);
 			return false;
 		}
-		if (c->fwd.resp_close || c->fwd.one_shot || !c->up_connected ||
+		if (nx_splice_end(c) || c->fwd.resp_close || c->fwd.one_shot || !c->up_connected ||
 		    nx_buf_used(&c->uin)) {
 			/* bytes past the response's end belong to no
 			 * request of ours: that upstream is out of step

@@ -656,3 +656,20 @@ long nx_chunk_feed(struct nx_chunk *c, const char *p, size_t n, bool *done)
 	*done = c->state == CH_DONE;
 	return (long)i;
 }
+
+/* The bytes of chunk data that come next, before any framing: what a
+ * reader that does not look at them may pass on unread (spliced). */
+uint64_t nx_chunk_data_left(const struct nx_chunk *c)
+{
+	return c->state == CH_DATA ? c->left : 0;
+}
+
+/* N of those bytes passed on unread (N at most nx_chunk_data_left()). */
+void nx_chunk_skip(struct nx_chunk *c, uint64_t n)
+{
+	if (c->state != CH_DATA || n > c->left)
+		return;
+	c->left -= n;
+	if (c->left == 0)
+		c->state = CH_DATA_CR;
+}

@@ -35,6 +35,25 @@ void nx_start_intercept(struct conn *c)
 	c->inner.port = c->port;
 	c->state = S_TLS_CLIENT;
 	nx_set_deadline(c, T_HEAD(c));
+	/* the upstream's handshake begins now, beside the client's, so that
+	 * their round trips overlap (its TCP connection is open already);
+	 * nothing is forwarded before both are done.  Without an SSL here, it
+	 * begins after the client's, as a redial's does. */
+	c->inner.up_hs = 0;
+	c->up.ssl = c->up.tag.fd >= 0 ? nx_tls_client(c->np->tls, c->inner.host) : NULL;
+	if (c->up.ssl && nx_tls_attach(c->up.ssl, c->up.tag.fd, NULL, 0) < 0) {
+		SSL_free(c->up.ssl);
+		c->up.ssl = NULL;
+	}
+}
+
+/* The upstream's handshake begun early, driven until it ends. */
+static void early_upstream(struct conn *c)
+{
+	if (!c->up.ssl || c->inner.up_hs != 0)
+		return;
+	c->inner.up_hs =
+	    nx_tls_handshake(c->up.ssl, c->up.tag.fd, c->inner.up_why, sizeof(c->inner.up_why));
 }
 
 /* The upstream's side: verified against the system roots and upstream_ca. */
@@ -49,11 +68,15 @@ void nx_start_upstream_tls(struct conn *c)
 	nx_set_deadline(c, T_CONNECT(c));
 }
 
-/* S_TLS_CLIENT: our handshake with the client. */
+/* S_TLS_CLIENT: our handshake with the client (and the upstream's, when
+ * it began beside it). */
 bool nx_tls_client_step(struct conn *c)
 {
 	char why[256];
-	int r = nx_tls_handshake(c->client.ssl, c->client.tag.fd, why, sizeof(why));
+	int r;
+
+	early_upstream(c);
+	r = nx_tls_handshake(c->client.ssl, c->client.tag.fd, why, sizeof(why));
 	if (r == 0)
 		return false;
 	if (r < 0) {
@@ -66,7 +89,12 @@ bool nx_tls_client_step(struct conn *c)
 		nx_conn_kill(c);
 		return false;
 	}
-	nx_start_upstream_tls(c);
+	if (!c->up.ssl) {
+		nx_start_upstream_tls(c);
+		return true;
+	}
+	c->state = S_TLS_UPSTREAM; /* its handshake goes on, or has ended */
+	nx_set_deadline(c, T_CONNECT(c));
 	return true;
 }
 
@@ -74,10 +102,14 @@ bool nx_tls_client_step(struct conn *c)
 bool nx_tls_upstream_step(struct conn *c)
 {
 	char why[256], reason[400];
-	int r = nx_tls_handshake(c->up.ssl, c->up.tag.fd, why, sizeof(why));
+	int r = c->inner.up_hs < 0 ? c->inner.up_hs
+				   : nx_tls_handshake(c->up.ssl, c->up.tag.fd, why, sizeof(why));
 	long vr;
 	if (r == 0)
 		return false;
+	if (c->inner.up_hs < 0)
+		snprintf(why, sizeof(why), "%s", c->inner.up_why); /* it failed early */
+	c->inner.up_hs = 0;
 	if (r < 0) {
 		vr = SSL_get_verify_result(c->up.ssl);
 		if (vr != X509_V_OK)

@@ -160,6 +160,8 @@ struct nx_chunk {
 	unsigned line;
 };
 long nx_chunk_feed(struct nx_chunk *c, const char *p, size_t n, bool *done);
+uint64_t nx_chunk_data_left(const struct nx_chunk *c);
+void nx_chunk_skip(struct nx_chunk *c, uint64_t n);
 
 /* ---- socks.c: SOCKS5 --------------------------------------------------------- */
 

@@ -61,7 +61,9 @@
 	X(X509_get_default_cert_dir) X(X509_get_default_cert_file) X(X509_get_serialNumber)       \
 	X(X509_get_subject_name) X(X509_getm_notAfter) X(X509_getm_notBefore) X(X509_gmtime_adj)  \
 	X(X509_new) X(X509_set_issuer_name) X(X509_set_pubkey) X(X509_set_version) X(X509_sign)   \
-	X(X509_verify_cert_error_string)
+	X(X509_verify_cert_error_string) X(SSL_CTX_sess_set_new_cb) X(SSL_CTX_set_ex_data)         \
+	X(SSL_CTX_get_ex_data) X(SSL_get_SSL_CTX) X(SSL_get_servername) X(SSL_set_session)        \
+	X(SSL_SESSION_free) X(SSL_SESSION_is_resumable) X(SSL_SESSION_dup)
 /* clang-format on */
 
 #define NX_OSSL_FIELD(f) __typeof__(f) *p_##f;
@@ -161,6 +163,15 @@ int nx_ossl_loaded(void);
 #define X509_set_version (*nx_ossl.f.p_X509_set_version)
 #define X509_sign (*nx_ossl.f.p_X509_sign)
 #define X509_verify_cert_error_string (*nx_ossl.f.p_X509_verify_cert_error_string)
+#define SSL_CTX_sess_set_new_cb (*nx_ossl.f.p_SSL_CTX_sess_set_new_cb)
+#define SSL_CTX_set_ex_data (*nx_ossl.f.p_SSL_CTX_set_ex_data)
+#define SSL_CTX_get_ex_data (*nx_ossl.f.p_SSL_CTX_get_ex_data)
+#define SSL_get_SSL_CTX (*nx_ossl.f.p_SSL_get_SSL_CTX)
+#define SSL_get_servername (*nx_ossl.f.p_SSL_get_servername)
+#define SSL_set_session (*nx_ossl.f.p_SSL_set_session)
+#define SSL_SESSION_free (*nx_ossl.f.p_SSL_SESSION_free)
+#define SSL_SESSION_is_resumable (*nx_ossl.f.p_SSL_SESSION_is_resumable)
+#define SSL_SESSION_dup (*nx_ossl.f.p_SSL_SESSION_dup)
 /* clang-format on */
 #endif
 

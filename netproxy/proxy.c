@@ -34,6 +34,7 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -62,11 +63,12 @@ struct nx_decider nx_decider_of(const struct netproxy *np)
 
 /* A connection's buffer; cleared first when a secret has passed through
  * the connection (only what goes upstream holds one, but a buffer is
- * reused across requests, so all of it). */
+ * reused across requests, so all it ever held: up to its high-water mark,
+ * not its whole 64 KiB after every small request). */
 void nx_conn_buf_free(struct conn *c, struct buf *b)
 {
 	if (c->secret_seen && b->d)
-		explicit_bzero(b->d, b->cap);
+		explicit_bzero(b->d, b->hw);
 	nx_buf_free(b);
 }
 
@@ -555,6 +557,10 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks, str
 	np->last_sweep = nx_now_ms();
 	nx_budget_init(&np->budget, p ? p->net.memory_max : 0, 2 * MAX_CONNS);
 	np->max_conns = MAX_CONNS;
+	/* a connection's 64 KiB buffers, freed at its end, took the heap's top
+	 * back to the system (brk) and came back as fresh pages at the next
+	 * connection's, zeroed and faulted in; what the heap keeps is bounded */
+	(void)mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 	*ret = np;
 	return 0;
 }
@@ -685,6 +691,8 @@ void netproxy_free(struct netproxy *np)
 		explicit_bzero(np->scratch, BUF_CAP + 1);
 		free(np->scratch);
 	}
+	free(np->head_scratch[0]); /* cleared after each use */
+	free(np->head_scratch[1]);
 	nx_refresh_free(np);
 	free(np);
 }

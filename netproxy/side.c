@@ -77,6 +77,8 @@ ssize_t nx_side_read(struct nx_side *s, struct buf *b)
 		int r = SSL_read(ssl, b->d + b->len, (int)(b->cap - b->len));
 		if (r > 0) {
 			b->len += (size_t)r;
+			if (b->len > b->hw)
+				b->hw = b->len;
 			return r;
 		}
 		switch (SSL_get_error(ssl, r)) {

@@ -27,6 +27,7 @@
 
 #include "netproxy_internal.h"
 #include "ossl.h"
+#include "resume.h"
 #include "tls.h"
 
 #define LEAF_CACHE     64
@@ -56,6 +57,7 @@ struct netproxy_tls {
 	char failed[256];	  /* why they could not be, for every later use */
 	struct leaf cache[LEAF_CACHE];
 	unsigned long tick;
+	struct nx_resume resume; /* upstream sessions (resume.c) */
 };
 
 static void errf(char *err, size_t size, const char *what)
@@ -339,7 +341,7 @@ static int contexts(struct netproxy_tls *t)
 	SSL_CTX_set_session_id_context(t->server, (const unsigned char *)"ringfence", 9);
 	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
 	if (SSL_CTX_set_alpn_protos(t->client, (const unsigned char *)"\x08http/1.1", 9) != 0 ||
-	    load_roots(t, t->client) < 0)
+	    nx_resume_setup(t->client, &t->resume) < 0 || load_roots(t, t->client) < 0)
 		goto fail;
 	store = SSL_CTX_get_cert_store(t->client);
 	for (int i = 0; t->extra && i < sk_X509_num(t->extra); i++)
@@ -552,6 +554,7 @@ void netproxy_tls_free(struct netproxy_tls *t)
 	}
 	SSL_CTX_free(t->server);
 	SSL_CTX_free(t->client);
+	nx_resume_free(&t->resume);
 	sk_X509_pop_free(t->extra, X509_free);
 	/* EVP_PKEY_free clears the private key as it frees it */
 	EVP_PKEY_free(t->ca_key);
@@ -648,6 +651,7 @@ SSL *nx_tls_client(struct netproxy_tls *t, const char *host)
 		ERR_clear_error();
 		return NULL;
 	}
+	nx_resume_offer(&t->resume, ssl, host);
 	SSL_set_connect_state(ssl);
 	return ssl;
 }

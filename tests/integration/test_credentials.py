@@ -326,6 +326,21 @@ def test_bad_upstream_certificate_is_a_clear_502(one):
                for e in one.events("net.error"))
 
 
+def test_upstream_sessions_resume_only_for_their_own_name(one):
+    """A new intercepted connection resumes the TLS session that a verified
+    one to the same host left (netproxy/resume.c): no chain to verify again.
+    A session is offered to its own name only: wrong.test, served by the
+    same server (which takes good.test's tickets) with good.test's
+    certificate, is still refused once good.test's session is kept."""
+    p = policy(one, creds="[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+               "hosts = good.test wrong.test\n")
+    r = run(one, CURL + "https://good.test/resumed; " + CURL + "https://good.test/resumed; " +
+            CURL + "https://wrong.test/resumed -o /dev/null -w '%{http_code}\\n'", p)
+    assert r.stdout.splitlines() == ["resumed False", "resumed True", "502"], (r.stdout, r.stderr)
+    err = [e for e in one.events("net.error") if "certificate" in e["reason"]]
+    assert err and "hostname mismatch" in err[0]["reason"], one.events()
+
+
 def test_a_client_that_does_not_trust_the_ca(one):
     p = policy(one)
     r = run(one, CURL + "--cacert /etc/ssl/certs/ca-certificates.crt https://good.test/", p)

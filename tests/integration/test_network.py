@@ -320,6 +320,34 @@ def test_large_bodies_both_ways(net):
     assert lines[5] == "413"  # answered before the body was read: not a hang
 
 
+def pattern_sha(n):
+    """sha256 of upstream.py's /big pattern, N bytes."""
+    import hashlib
+    block = bytes(range(256)) * 256
+    return hashlib.sha256((block * (n // len(block) + 1))[:n]).hexdigest()
+
+
+def test_spliced_bodies_whole_and_in_step(net):
+    """Forwarded bodies nothing reads are spliced (netproxy/spliced.c): a
+    length, 32 KiB chunks, a body until the close, each whole; on one
+    kept-alive connection, the request after each is answered by its own
+    response.  An upstream that sends a response nobody asked for right
+    behind a spliced body (extra) is out of step: it is closed, and the next
+    request gets a fresh one, never the stray response."""
+    p = net.net_policy(ALLOW)
+    n = 3 * 1024 * 1024 + 12345
+    urls = " ".join("-o - http://good.test/%s?n=%d -o - http://good.test/hello" % (f, n)
+                    for f in ("big", "bigchunked", "bigextra"))
+    r = net.sh("set -e; for f in big bigchunked bigclose; do " + CURL +
+               "http://good.test/$f?n=%d | sha256sum | cut -c1-64; done; " % n +
+               CURL + urls + " | tr -c 'a-z .0-9\\n' '?' | grep -a -o -E '(hello from|smuggled)[^?]*'",
+               p, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[:3] == [pattern_sha(n)] * 3, r.stdout
+    assert lines[3:] == ["hello from %s" % PUB] * 3, r.stdout
+
+
 WS_CLIENT = r"""
 import base64
 s = dial()

@@ -9,6 +9,7 @@ The command prints every byte it received, hex-encoded; the assertions are
 made here, on the host, on those bytes.
 """
 import base64
+import hashlib
 import re
 
 import pytest
@@ -384,3 +385,55 @@ print("sni =", hello(["http/1.1"], T.lower() + ".wrong.test"))
     blocks = cred.events("cred.block")
     assert len(blocks) == 3 and {e["where"] for e in blocks} == {"stream"}, blocks
     assert all(e["credential"] == "github" and e["host"] == "wrong.test" for e in blocks), blocks
+
+
+# A secret stored at its bound host, read back in the middle of large
+# bodies from a host it is not bound to, over plain HTTP: bodies the proxy
+# splices when nothing needs to read them (netproxy/spliced.c).
+BIG = STORED.split("K = os.urandom")[0] + r'''
+import hashlib
+K = os.urandom(6).hex()
+print("store =", ask_tls("/store/%s?%s" % (K, T))[:15].hex())
+print("store-ctl =", ask_tls("/store/c%s?harmless-value-0123" % K)[:15].hex())
+for f in ("length", "chunked", "close"):
+    for name, key in (("secret", K), ("ctl", "c" + K)):
+        s = dial()  # a cut ends in a reset: drain() keeps what came before
+        s.sendall(("GET http://other.test:8080/bigstored/%s?n=2097152&f=%s HTTP/1.1\r\n"
+                   "Host: other.test:8080\r\nConnection: close\r\n\r\n" % (key, f)).encode())
+        got = drain(s)
+        body = got.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in got else b""
+        if f == "chunked":
+            raw, body = body, b""
+            while b"\r\n" in raw:
+                size, raw = raw.split(b"\r\n", 1)
+                body, raw = body + raw[:int(size, 16)], raw[int(size, 16) + 2:]
+        print("%s-%s = %s" % (f, name, ("%d %s %s" % (len(got), b"ghp_" in got,
+                                        hashlib.sha256(body).hexdigest())).encode().hex()))
+'''
+
+
+def test_a_secret_deep_in_a_large_plain_body_is_cut(cred):
+    """Every byte of every response is read when a credential exists, past
+    the first buffers too: a body's framing would let it be spliced, but a
+    secret 1 MiB into it (a length, 32 KiB chunks, until the close; from a
+    host the secret is not bound to) is still found and the body cut."""
+    cred.write("work/client.py", BIG)
+    r = cred.run(["/usr/bin/python3", "client.py"], policy=policy(cred, creds=PLAIN),
+                 env={"RF_SECRET": SECRET}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = {k: v.decode().split() for k, v in results(r).items() if k not in ("store", "store-ctl")}
+    assert results(r)["store"] == b"HTTP/1.1 200 OK", r.stdout
+    n = 2097152
+    block = bytes(range(256)) * 256
+    body = (block * (n // len(block) + 1))[:n]
+    mid = b"harmless-value-0123"
+    ctl = hashlib.sha256(body[:n // 2] + mid + body[n // 2 + len(mid):]).hexdigest()
+    for f in ("length", "chunked", "close"):
+        # the positive control: the same body, nothing to hide, whole
+        size, ghp, sha = got[f + "-ctl"]
+        assert (ghp, sha) == ("False", ctl), (f, got[f + "-ctl"])
+        # the secret's: cut before it, never whole
+        size, ghp, sha = got[f + "-secret"]
+        assert ghp == "False" and int(size) < n, (f, got[f + "-secret"])
+    ev = [e for e in cred.events("cred.reflect") if e["where"] == "body"]
+    assert len(ev) == 3 and all(e["host"] == "other.test" for e in ev), ev

@@ -67,6 +67,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         query = self.path.split("?")[1] if "?" in self.path else ""
         if path == "/hello":
             self.reply(("hello from %s\n" % self.server.server_address[0]).encode())
+        elif path == "/resumed":
+            # whether this TLS connection resumed a session (test_credentials.py)
+            self.reply(("resumed %s\n" % getattr(self.request, "session_reused", None)).encode())
         elif path == "/headers":
             self.reply(("%s %s\n%s" % (self.command, self.path, self.headers)).encode())
         elif path == "/seen":
@@ -83,6 +86,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 chunk = block[:min(n, len(block))]
                 self.wfile.write(chunk)
                 n -= len(chunk)
+        elif path in ("/bigchunked", "/bigclose", "/bigextra"):
+            self.big(int(query.split("=")[1]), path[4:])
+        elif path.startswith("/bigstored/"):
+            q = dict(kv.split("=") for kv in query.split("&"))
+            self.big(int(q["n"]), q["f"], STORE.get(path[len("/bigstored/"):], b""))
         elif path == "/chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
@@ -136,6 +144,33 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             super().do_GET()
         else:
             self.reply(b"not found\n", 404)
+
+    def big(self, n, framing, middle=b""):
+        """N bytes of /big's pattern (MIDDLE in their middle), framed by
+        a length, in 32 KiB chunks or by the close, or with a response
+        nobody asked for right behind it (extra): bodies the proxy splices
+        (test_network.py, test_reflection.py)."""
+        block = bytes(range(256)) * 256
+        body = (block * (n // len(block) + 1))[:n]
+        body = body[:n // 2] + middle + body[n // 2 + len(middle):]
+        self.send_response(200)
+        if framing in ("length", "extra"):
+            self.send_header("Content-Length", str(len(body)))
+        elif framing == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if framing == "chunked":
+            for i in range(0, len(body), 32768):
+                part = body[i:i + 32768]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        elif framing == "extra":
+            self.wfile.write(body + b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nsmuggled\n")
+        else:
+            self.wfile.write(body)
 
     def stored(self, key, query):
         """What /store/KEY stored, read back as a storage API would hand

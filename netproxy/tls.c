@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,7 +48,9 @@ struct netproxy_tls {
 	X509 *ca;
 	char *ca_pem;
 	char *upstream_ca;	/* the file, for the bundle */
-	STACK_OF(X509) * extra; /* its certificates, and the caller's files' */
+	STACK_OF(X509) * extra; /* its certificates, and the caller's files'
+				   (read on first use: trust_loaded) */
+	bool trust_loaded;
 	/* the caller's CA files and directories (netproxy_tls_add_trust) */
 	char *trust[TRUST_MAX];
 	bool trust_dir[TRUST_MAX];
@@ -312,6 +315,34 @@ static int load_roots(const struct netproxy_tls *t, SSL_CTX *ctx)
 	return r == 0 || (t->extra && sk_X509_num(t->extra) > 0) ? 0 : -1;
 }
 
+/* The certificates of the caller's CA files, parsed here, on first use,
+ * not at start-up: the usual one is the system's whole bundle (~150
+ * certificates, ~20 ms to parse), and a run that never intercepts never
+ * needs them.  netproxy_tls_add_trust() checked that each holds one. */
+static int load_trust_files(struct netproxy_tls *t)
+{
+	if (t->trust_loaded)
+		return 0;
+	t->trust_loaded = true;
+	for (size_t i = 0; i < t->n_trust; i++) {
+		BIO *in;
+		X509 *x;
+		if (t->trust_dir[i])
+			continue;
+		if (!t->extra)
+			t->extra = sk_X509_new_null();
+		if (!t->extra)
+			return -ENOMEM;
+		in = BIO_new_file(t->trust[i], "r");
+		while (in && (x = PEM_read_bio_X509(in, NULL, NULL, NULL)))
+			if (!sk_X509_push(t->extra, x))
+				X509_free(x);
+		BIO_free(in);
+		ERR_clear_error();
+	}
+	return 0;
+}
+
 /* The TLS contexts are made on first use: a run that never intercepts
  * pays nothing for them. */
 static int contexts(struct netproxy_tls *t)
@@ -338,6 +369,8 @@ static int contexts(struct netproxy_tls *t)
 	SSL_CTX_set_alpn_select_cb(t->server, alpn_select, NULL);
 	SSL_CTX_set_session_id_context(t->server, (const unsigned char *)"ringfence", 9);
 	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
+	if (load_trust_files(t) < 0)
+		goto fail;
 	if (SSL_CTX_set_alpn_protos(t->client, (const unsigned char *)"\x08http/1.1", 9) != 0 ||
 	    load_roots(t, t->client) < 0)
 		goto fail;
@@ -412,36 +445,53 @@ fail:
 	return r;
 }
 
+/*
+ * Whether the file at PATH holds a PEM certificate, by its header alone
+ * (what PEM_read_bio_X509 reads: "CERTIFICATE" or "X509 CERTIFICATE"):
+ * the certificates are parsed on first use (load_trust_files); a file
+ * that holds none is said at start-up, as before.  -ENOENT when it cannot
+ * be read, -EINVAL when it holds no certificate.
+ */
+static int holds_certificate(const char *path)
+{
+	static const char *const heads[] = {"-----BEGIN CERTIFICATE-----",
+					    "-----BEGIN X509 CERTIFICATE-----"};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	void *m;
+	bool found = false;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TRUST_FILE_MAX) {
+		close(fd);
+		return -ENOENT;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return -EINVAL;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -ENOENT;
+	for (size_t i = 0; !found && i < sizeof(heads) / sizeof(heads[0]); i++)
+		found = memmem(m, (size_t)st.st_size, heads[i], strlen(heads[i])) != NULL;
+	munmap(m, (size_t)st.st_size);
+	return found ? 0 : -EINVAL;
+}
+
 int netproxy_tls_add_trust(struct netproxy_tls *t, const char *path, bool dir)
 {
-	int added = 0;
-
 	for (size_t i = 0; i < t->n_trust; i++)
 		if (strcmp(t->trust[i], path) == 0)
 			return 0;
 	if (t->n_trust == TRUST_MAX)
 		return -E2BIG;
 	if (!dir) {
-		BIO *in = BIO_new_file(path, "r");
-		X509 *x;
-		if (!in) {
-			ERR_clear_error();
-			return -ENOENT;
-		}
-		if (!t->extra)
-			t->extra = sk_X509_new_null();
-		while (t->extra && (x = PEM_read_bio_X509(in, NULL, NULL, NULL))) {
-			if (!sk_X509_push(t->extra, x))
-				X509_free(x);
-			else
-				added++;
-		}
-		BIO_free(in);
-		ERR_clear_error();
-		if (!t->extra)
-			return -ENOMEM;
-		if (!added)
-			return -EINVAL;
+		int r = holds_certificate(path);
+		if (r < 0)
+			return r;
 	}
 	t->trust[t->n_trust] = strdup(path);
 	if (!t->trust[t->n_trust])
@@ -450,8 +500,80 @@ int netproxy_tls_add_trust(struct netproxy_tls *t, const char *path, bool dir)
 	return 0;
 }
 
-/* Appends the file at PATH to *buf; a missing file appends nothing. */
-static int append_file(const char *path, char **buf, size_t *len, bool must)
+/* The files already in a bundle, by identity, and its certificates: the
+ * caller's variables usually all name the system's bundle (SSL_CERT_FILE,
+ * CURL_CA_BUNDLE, ... = /etc/ssl/certs/ca-certificates.crt) and
+ * SSL_CERT_DIR holds its roots once more, one file each: without this the
+ * same certificates went in 3-4 times, a file of ~1 MB to write at every
+ * start for nothing. */
+struct appended {
+	struct stat *v;
+	size_t n;
+	struct pem_block {
+		uint64_t hash;
+		size_t off, len;
+	} * blocks;
+	size_t n_blocks;
+};
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * Drops from BUF[START, *LEN) each certificate that is, byte for byte, one
+ * already in the bundle: the same certificate twice trusts nothing more,
+ * and SSL_CERT_DIR's files are the system bundle's roots again, one by
+ * one.  Everything else (other certificates, CRLs, comments) stays.
+ */
+static int drop_repeated_certs(char *buf, size_t start, size_t *len, struct appended *seen)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----",
+			  end[] = "-----END CERTIFICATE-----";
+	size_t r = start, w = start;
+
+	while (r < *len) {
+		char *b = memmem(buf + r, *len - r, begin, sizeof(begin) - 1);
+		char *e = b ? memmem(b, *len - (size_t)(b - buf), end, sizeof(end) - 1) : NULL;
+		if (!e) {
+			memmove(buf + w, buf + r, *len - r);
+			w += *len - r;
+			break;
+		}
+		size_t off = (size_t)(b - buf), blen = (size_t)(e - b) + sizeof(end) - 1;
+		uint64_t h = fnv1a(b, blen);
+		bool dup = false;
+		for (size_t i = 0; !dup && i < seen->n_blocks; i++)
+			dup = seen->blocks[i].hash == h && seen->blocks[i].len == blen &&
+			      memcmp(buf + seen->blocks[i].off, b, blen) == 0;
+		memmove(buf + w, buf + r, off - r); /* what comes before it */
+		w += off - r;
+		r = off + blen;
+		if (dup) {
+			if (r < *len && buf[r] == '\n')
+				r++;
+			continue;
+		}
+		struct pem_block *v = realloc(seen->blocks, (seen->n_blocks + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		seen->blocks = v;
+		v[seen->n_blocks++] = (struct pem_block){h, w, blen};
+		memmove(buf + w, buf + off, blen);
+		w += blen;
+	}
+	*len = w;
+	return 0;
+}
+
+/* Appends the file at PATH to *buf unless it is in SEEN already; a missing
+ * file appends nothing. */
+static int append_file(const char *path, char **buf, size_t *len, bool must, struct appended *seen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -463,6 +585,18 @@ static int append_file(const char *path, char **buf, size_t *len, bool must)
 		close(fd);
 		return must ? -EINVAL : 0;
 	}
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->v[i].st_dev == st.st_dev && seen->v[i].st_ino == st.st_ino) {
+			close(fd);
+			return 0;
+		}
+	struct stat *sv = realloc(seen->v, (seen->n + 1) * sizeof(*sv));
+	if (!sv) {
+		close(fd);
+		return -ENOMEM;
+	}
+	seen->v = sv;
+	sv[seen->n++] = st;
 	b = realloc(*buf, *len + (size_t)st.st_size + 2);
 	if (!b) {
 		close(fd);
@@ -477,10 +611,11 @@ static int append_file(const char *path, char **buf, size_t *len, bool must)
 		got += (size_t)r;
 	}
 	close(fd);
+	size_t start = *len;
 	*len += got;
 	if (*len && b[*len - 1] != '\n')
 		b[(*len)++] = '\n';
-	return 0;
+	return drop_repeated_certs(b, start, len, seen);
 }
 
 int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, char *err,
@@ -488,17 +623,18 @@ int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, c
 {
 	char *buf = NULL;
 	size_t n = 0;
+	struct appended done = {0};
 	int r;
 
 	/* the system's bundle, then what the caller's clients trusted besides
 	 * ($SSL_CERT_FILE, $NODE_EXTRA_CA_CERTS, ..., $SSL_CERT_DIR): a client
 	 * pointed at the bundle trusts all of it */
-	r = append_file(X509_get_default_cert_file(), &buf, &n, false);
+	r = append_file(X509_get_default_cert_file(), &buf, &n, false, &done);
 	if (r == 0 && n == 0)
-		r = append_file("/etc/ssl/certs/ca-certificates.crt", &buf, &n, false);
+		r = append_file("/etc/ssl/certs/ca-certificates.crt", &buf, &n, false, &done);
 	for (size_t i = 0; r == 0 && i < t->n_trust; i++) {
 		if (!t->trust_dir[i]) {
-			r = append_file(t->trust[i], &buf, &n, false);
+			r = append_file(t->trust[i], &buf, &n, false, &done);
 			continue;
 		}
 		DIR *d = opendir(t->trust[i]);
@@ -515,13 +651,15 @@ int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, c
 				continue;
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->trust[i], e->d_name) <
 			    sizeof(path))
-				r = append_file(path, &buf, &n, false);
+				r = append_file(path, &buf, &n, false, &done);
 		}
 		if (d)
 			closedir(d);
 	}
 	if (r == 0 && t->upstream_ca)
-		r = append_file(t->upstream_ca, &buf, &n, true);
+		r = append_file(t->upstream_ca, &buf, &n, true, &done);
+	free(done.v);
+	free(done.blocks);
 	if (r == 0) {
 		size_t l = strlen(t->ca_pem);
 		char *b = realloc(buf, n + l + 1);

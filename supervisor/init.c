@@ -110,8 +110,10 @@ static void reap_all(pid_t cmd, int *cmd_status, bool *cmd_done)
 		}
 }
 
-/* Ends everything left in the sandbox: TERM, up to GRACE_MS, then KILL. */
-static void end_tree(const struct sandbox *sb, int sfd)
+/* Ends everything left in the sandbox: TERM, up to GRACE_MS, then KILL.
+ * True when something may be left for init's exit to end (the PID
+ * namespace's kernel kill, after a process outlived the grace period). */
+static bool end_tree(const struct sandbox *sb, int sfd)
 {
 	/* kill(-1) only inside a PID namespace of our own: elsewhere it
 	 * reaches every process the user may signal */
@@ -122,10 +124,10 @@ static void end_tree(const struct sandbox *sb, int sfd)
 
 	if (ns) {
 		if (kill(-1, SIGTERM) < 0 && errno == ESRCH)
-			return;
+			return false;
 	} else if (signal_tree(getpid(), SIGTERM, 0) == 0) {
 		reap_all(-1, &ignored_status, &ignored_done);
-		return;
+		return false;
 	}
 	deadline = now_ms() + GRACE_MS;
 	for (;;) {
@@ -135,7 +137,7 @@ static void end_tree(const struct sandbox *sb, int sfd)
 
 		reap_all(-1, &ignored_status, &ignored_done);
 		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-			return;
+			return false;
 		if (left <= 0)
 			break;
 		if (poll(&pfd, 1, (int)left) > 0)
@@ -144,14 +146,15 @@ static void end_tree(const struct sandbox *sb, int sfd)
 	/* In a PID namespace, init's exit kills the rest.  Without one, kill
 	 * until nothing is left (a process may fork while we look). */
 	if (ns)
-		return;
+		return true;
 	for (int tries = 0; tries < 1000; tries++) {
 		int n = signal_tree(getpid(), SIGKILL, 0);
 		reap_all(-1, &ignored_status, &ignored_done);
 		if (n == 0 && waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-			return;
+			return false;
 		usleep(1000);
 	}
+	return true;
 }
 
 /* Without namespaces init made the private temporary directory: it goes
@@ -414,7 +417,7 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 			continue;
 		}
 	}
-	end_tree(sb, sfd);
+	bool left = end_tree(sb, sfd);
 	if (sb->n_gitviews) {
 		/* nothing of the sandbox may change its view of .git while it
 		 * is carried back: what ignored SIGTERM goes now */
@@ -428,10 +431,16 @@ void init_main(struct sandbox *sb, int report_fd, int lifeline_fd, const sigset_
 			}
 		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 			;
+		left = false;
 		gitview_carry_back(sb);
 	}
 	remove_private_tmp(sb);
-	struct report done = {.magic = REPORT_MAGIC, .kind = REPORT_EXIT, .status = cmd_status};
+	/* EBUSY: something outlived the grace period, and only our exit
+	 * ends it; else nothing of the sandbox runs any more (run.c) */
+	struct report done = {.magic = REPORT_MAGIC,
+			      .kind = REPORT_EXIT,
+			      .status = cmd_status,
+			      .err = left ? EBUSY : 0};
 	(void)report_send(report_fd, &done);
 	_exit(0);
 }

@@ -745,8 +745,12 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 		    : sb.iso == NET_ISO_BROKER	? "proxy (broker)"
 						: policy_net_mode_name(p->net.mode));
 
+	/* Until init has exited, or said that nothing of the sandbox runs
+	 * any more (its REPORT_EXIT without EBUSY): its own exit (the
+	 * namespaces' teardown, ~0.2 ms) then goes on beside the clean-up
+	 * below, and is waited for at the end. */
 	bool rep_open = true;
-	while (!init_exited || rep_open) {
+	while ((!init_exited || rep_open) && !(have_done && done.err == 0)) {
 		struct pollfd pfd[7] = {
 		    {.fd = sfd, .events = POLLIN},
 		    {.fd = rep_open ? rep_pipe[0] : -1, .events = POLLIN},
@@ -928,6 +932,8 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	state_remove_placeholders(&sb);
 	journal_end(&sb);
 	journal_sweep(&sb);
+	if (!init_exited)
+		(void)RETRY_EINTR(waitpid(init_pid, NULL, 0));
 	audit_event(sb.audit_fd, "exit", "\"status\":%d", code);
 	if (sb.audit_fd >= 0)
 		close(sb.audit_fd);

@@ -99,7 +99,7 @@ enum report_kind {
 struct report {
 	uint32_t magic;
 	uint32_t kind;
-	int32_t err;	/* errno for REPORT_FAIL */
+	int32_t err;	/* errno for REPORT_FAIL; EBUSY in REPORT_EXIT: processes left */
 	int32_t exit;	/* the exit status ringfence should use for REPORT_FAIL */
 	int32_t status; /* wait status for REPORT_EXIT, pid for REPORT_EXEC */
 	char msg[228];

@@ -755,3 +755,38 @@ def test_write_grant_beneath_a_read_grant_in_the_private_tmp(box):
                  % (inner, box.root)], policy=pol)
     assert "wrote" in r.stdout, r.stderr
     assert "refused" in r.stdout and not os.path.exists(box.path("g")), r.stdout
+
+
+STRAGGLER = r"""
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+open(sys.argv[1], "w").close()
+end = time.time() + 6
+while time.time() < end:
+    try:
+        os.mkdir(".git")
+        with open(".git/config", "w") as f:
+            f.write("[core]\n\thooksPath = /tmp\n")
+    except OSError:
+        pass
+"""
+
+
+def test_a_process_ignoring_term_is_gone_before_the_placeholders(nsbox):
+    """A process of the sandbox that ignores SIGTERM outlives init's grace
+    period: init says so, and the supervisor waits for init's exit (whose
+    PID namespace takes it along) before it removes the .git placeholder,
+    so the straggler never finds the name free to make a .git of its own
+    where the host's git would read it."""
+    pol = nsbox.policy("")
+    nsbox.write("work/straggler.py", STRAGGLER)
+    started = time.time()
+    r = nsbox.run(["sh", "-c", "python3 straggler.py /tmp/up & "
+                   "while [ ! -e /tmp/up ]; do sleep 0.02; done; echo up"],
+                  policy=pol, timeout=30)
+    took = time.time() - started
+    assert r.stdout.strip() == "up", r.stdout + r.stderr
+    # the positive control: it did outlive the command, ignoring TERM
+    assert took >= 1.5, took
+    time.sleep(0.5)
+    assert not os.path.lexists(nsbox.path("work", ".git")), os.listdir(nsbox.path("work"))

@@ -173,8 +173,11 @@ int supervisor_check(const struct cli *cli)
  * loopback up on the other core while the rest is prepared; init joins it
  * right after clone(2) and the child ends.  It is as fresh as one made by
  * clone(2): made by our own child for this run only, held by nothing else
- * (its /proc/PID/ns/net is root's to open, as init's is), the child forked
- * before any secret is read.  When it could not be made (EPERM in a
+ * (its /proc/PID/ns/net is root's to open, as init's is).  The child is
+ * forked before any secret is read or the environment scrubbed: it holds
+ * only what the supervisor held then (a secret the caller put in the
+ * environment), non-dumpable as the supervisor is, for the ~1 ms until
+ * init has joined.  When it could not be made (EPERM in a
  * container without CAP_SYS_ADMIN), or the plan ends up without a network
  * namespace or with a user namespace, it is dropped and clone(2) makes
  * one as before, with its fallbacks.
@@ -637,7 +640,7 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	 * through /proc from here on. */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		die("PR_SET_DUMPABLE: %s", strerror(errno));
-	/* before any secret is read: it is forked */
+	/* before any secret is read (creds_prepare): it is forked */
 	netns_pre_start(p);
 	/* the log first: it exists by the time the protect list is made */
 	if (p->log.file) {

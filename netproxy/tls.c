@@ -49,11 +49,16 @@ struct netproxy_tls {
 	char *ca_pem;
 	char *upstream_ca;	/* the file, for the bundle */
 	STACK_OF(X509) * extra; /* its certificates, and the caller's files'
-				   (read on first use: trust_loaded) */
+				   (parsed on first use: trust_loaded) */
 	bool trust_loaded;
-	/* the caller's CA files and directories (netproxy_tls_add_trust) */
+	/* the caller's CA files and directories (netproxy_tls_add_trust); a
+	 * file's bytes as read at start-up (trust_pem, freed once parsed):
+	 * one the sandbox can write must not change what the proxy trusts */
 	char *trust[TRUST_MAX];
 	bool trust_dir[TRUST_MAX];
+	char *trust_pem[TRUST_MAX];
+	size_t trust_len[TRUST_MAX];
+	struct stat trust_st[TRUST_MAX];
 	size_t n_trust;
 	SSL_CTX *server, *client; /* made on first use */
 	char failed[256];	  /* why they could not be, for every later use */
@@ -318,7 +323,9 @@ static int load_roots(const struct netproxy_tls *t, SSL_CTX *ctx)
 /* The certificates of the caller's CA files, parsed here, on first use,
  * not at start-up: the usual one is the system's whole bundle (~150
  * certificates, ~20 ms to parse), and a run that never intercepts never
- * needs them.  netproxy_tls_add_trust() checked that each holds one. */
+ * needs them.  Parsed from the bytes read at start-up, which
+ * netproxy_tls_add_trust() checked hold a certificate: the file itself
+ * may be the sandbox's to write by now. */
 static int load_trust_files(struct netproxy_tls *t)
 {
 	if (t->trust_loaded)
@@ -327,18 +334,25 @@ static int load_trust_files(struct netproxy_tls *t)
 	for (size_t i = 0; i < t->n_trust; i++) {
 		BIO *in;
 		X509 *x;
-		if (t->trust_dir[i])
+		if (t->trust_dir[i] || !t->trust_pem[i])
 			continue;
 		if (!t->extra)
 			t->extra = sk_X509_new_null();
 		if (!t->extra)
 			return -ENOMEM;
-		in = BIO_new_file(t->trust[i], "r");
+		in = BIO_new(BIO_s_mem());
+		if (in &&
+		    BIO_write(in, t->trust_pem[i], (int)t->trust_len[i]) != (int)t->trust_len[i]) {
+			BIO_free(in);
+			in = NULL;
+		}
 		while (in && (x = PEM_read_bio_X509(in, NULL, NULL, NULL)))
 			if (!sk_X509_push(t->extra, x))
 				X509_free(x);
 		BIO_free(in);
 		ERR_clear_error();
+		free(t->trust_pem[i]);
+		t->trust_pem[i] = NULL;
 	}
 	return 0;
 }
@@ -446,20 +460,23 @@ fail:
 }
 
 /*
- * Whether the file at PATH holds a PEM certificate, by its header alone
- * (what PEM_read_bio_X509 reads: "CERTIFICATE" or "X509 CERTIFICATE"):
- * the certificates are parsed on first use (load_trust_files); a file
- * that holds none is said at start-up, as before.  -ENOENT when it cannot
- * be read, -EINVAL when it holds no certificate.
+ * The file at PATH, read whole into *RET (its size in *RET_LEN, its
+ * identity in *RET_ST) when it holds a PEM certificate, by its header
+ * alone (what PEM_read_bio_X509 reads: "CERTIFICATE" or "X509
+ * CERTIFICATE"): the certificates are parsed on first use
+ * (load_trust_files); a file that holds none is said at start-up, as
+ * before.  -ENOENT when it cannot be read, -EINVAL when it holds no
+ * certificate.
  */
-static int holds_certificate(const char *path)
+static int read_trust_file(const char *path, char **ret, size_t *ret_len, struct stat *ret_st)
 {
 	static const char *const heads[] = {"-----BEGIN CERTIFICATE-----",
 					    "-----BEGIN X509 CERTIFICATE-----"};
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	void *m;
 	bool found = false;
+	size_t got = 0;
+	char *b;
 
 	if (fd < 0)
 		return -ENOENT;
@@ -467,18 +484,30 @@ static int holds_certificate(const char *path)
 		close(fd);
 		return -ENOENT;
 	}
-	if (st.st_size == 0) {
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
 		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	for (size_t i = 0; !found && i < sizeof(heads) / sizeof(heads[0]); i++)
+		found = memmem(b, got, heads[i], strlen(heads[i])) != NULL;
+	if (!found) {
+		free(b);
 		return -EINVAL;
 	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return -ENOENT;
-	for (size_t i = 0; !found && i < sizeof(heads) / sizeof(heads[0]); i++)
-		found = memmem(m, (size_t)st.st_size, heads[i], strlen(heads[i])) != NULL;
-	munmap(m, (size_t)st.st_size);
-	return found ? 0 : -EINVAL;
+	*ret = b;
+	*ret_len = got;
+	*ret_st = st;
+	return 0;
 }
 
 int netproxy_tls_add_trust(struct netproxy_tls *t, const char *path, bool dir)
@@ -488,14 +517,19 @@ int netproxy_tls_add_trust(struct netproxy_tls *t, const char *path, bool dir)
 			return 0;
 	if (t->n_trust == TRUST_MAX)
 		return -E2BIG;
+	t->trust_pem[t->n_trust] = NULL;
 	if (!dir) {
-		int r = holds_certificate(path);
+		int r = read_trust_file(path, &t->trust_pem[t->n_trust], &t->trust_len[t->n_trust],
+					&t->trust_st[t->n_trust]);
 		if (r < 0)
 			return r;
 	}
 	t->trust[t->n_trust] = strdup(path);
-	if (!t->trust[t->n_trust])
+	if (!t->trust[t->n_trust]) {
+		free(t->trust_pem[t->n_trust]);
+		t->trust_pem[t->n_trust] = NULL;
 		return -ENOMEM;
+	}
 	t->trust_dir[t->n_trust++] = dir;
 	return 0;
 }
@@ -576,6 +610,40 @@ static int drop_repeated_certs(char *buf, size_t start, size_t *len, struct appe
 	return 0;
 }
 
+static bool seen_file(const struct appended *seen, const struct stat *st)
+{
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->v[i].st_dev == st->st_dev && seen->v[i].st_ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* Appends LEN bytes of a file read before (identity ST) to *buf unless
+ * it is in SEEN already. */
+static int append_bytes(const char *bytes, size_t n, const struct stat *st, char **buf, size_t *len,
+			struct appended *seen)
+{
+	char *b;
+
+	if (seen_file(seen, st))
+		return 0;
+	struct stat *sv = realloc(seen->v, (seen->n + 1) * sizeof(*sv));
+	if (!sv)
+		return -ENOMEM;
+	seen->v = sv;
+	sv[seen->n++] = *st;
+	b = realloc(*buf, *len + n + 2);
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
+	memcpy(b + *len, bytes, n);
+	size_t start = *len;
+	*len += n;
+	if (*len && b[*len - 1] != '\n')
+		b[(*len)++] = '\n';
+	return drop_repeated_certs(b, start, len, seen);
+}
+
 /* Appends the file at PATH to *buf unless it is in SEEN already; a missing
  * file appends nothing. */
 static int append_file(const char *path, char **buf, size_t *len, bool must, struct appended *seen)
@@ -590,11 +658,10 @@ static int append_file(const char *path, char **buf, size_t *len, bool must, str
 		close(fd);
 		return must ? -EINVAL : 0;
 	}
-	for (size_t i = 0; i < seen->n; i++)
-		if (seen->v[i].st_dev == st.st_dev && seen->v[i].st_ino == st.st_ino) {
-			close(fd);
-			return 0;
-		}
+	if (seen_file(seen, &st)) {
+		close(fd);
+		return 0;
+	}
 	struct stat *sv = realloc(seen->v, (seen->n + 1) * sizeof(*sv));
 	if (!sv) {
 		close(fd);
@@ -639,7 +706,10 @@ int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, c
 		r = append_file("/etc/ssl/certs/ca-certificates.crt", &buf, &n, false, &done);
 	for (size_t i = 0; r == 0 && i < t->n_trust; i++) {
 		if (!t->trust_dir[i]) {
-			r = append_file(t->trust[i], &buf, &n, false, &done);
+			/* the bytes the proxy's own verification will trust */
+			if (t->trust_pem[i])
+				r = append_bytes(t->trust_pem[i], t->trust_len[i], &t->trust_st[i],
+						 &buf, &n, &done);
 			continue;
 		}
 		DIR *d = opendir(t->trust[i]);
@@ -702,8 +772,10 @@ void netproxy_tls_free(struct netproxy_tls *t)
 	X509_free(t->ca);
 	free(t->ca_pem);
 	free(t->upstream_ca);
-	for (size_t i = 0; i < t->n_trust; i++)
+	for (size_t i = 0; i < t->n_trust; i++) {
 		free(t->trust[i]);
+		free(t->trust_pem[i]);
+	}
 	free(t);
 }
 

@@ -207,3 +207,24 @@ def test_bundle_holds_a_file_once_however_often_it_is_named(world):  # noqa: F81
         assert "empty.pem: not carried over (no certificate in it)" in r.stderr, r.stderr
     finally:
         box.cleanup()
+
+
+def test_a_callers_ca_file_the_sandbox_rewrites_is_not_trusted_by_the_proxy(tb):
+    """A caller's CA file in the project (a write grant) is the sandbox's to
+    rewrite: the proxy's upstream verification, which parses the caller's
+    files only at its first interception, trusts what the file held at
+    start-up, not what the sandbox wrote there since (here: good.test's CA,
+    over an unrelated certificate), and no credential reaches good.test."""
+    with open("/etc/ssl/certs/ca-certificates.crt") as f:
+        unrelated = f.read().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+    tb.write("work/ca.pem", unrelated, owner=65534 if tb.user == "nobody" else None)
+    shutil.copy2(caller_ca(tb), tb.path("work", "good.pem"))
+    os.chmod(tb.path("work", "good.pem"), 0o644)
+    script = ("cat good.pem > ca.pem && echo rewritten; " + CURL +
+              '-H "Authorization: Bearer $GITHUB_TOKEN" -o /dev/null '
+              "-w 'curl %{http_code}\\n' https://good.test/seen")
+    r = run(tb, script, policy(tb, cred=True), {"NODE_EXTRA_CA_CERTS": tb.path("work", "ca.pem")})
+    lines = r.stdout.splitlines()
+    assert lines and lines[0] == "rewritten", r.stdout + r.stderr
+    assert "curl 200" not in lines, r.stdout + r.stderr
+    assert not tb.events("cred.inject"), tb.events("cred.inject")

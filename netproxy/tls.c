@@ -461,8 +461,8 @@ fail:
 
 /*
  * The file at PATH, read whole into *RET (its size in *RET_LEN, its
- * identity in *RET_ST) when it holds a PEM certificate, by its header
- * alone (what PEM_read_bio_X509 reads: "CERTIFICATE" or "X509
+ * identity in *RET_ST) when it holds a PEM certificate, by its header and
+ * end lines alone (what PEM_read_bio_X509 reads: "CERTIFICATE" or "X509
  * CERTIFICATE"): the certificates are parsed on first use
  * (load_trust_files); a file that holds none is said at start-up, as
  * before.  -ENOENT when it cannot be read, -EINVAL when it holds no
@@ -472,6 +472,8 @@ static int read_trust_file(const char *path, char **ret, size_t *ret_len, struct
 {
 	static const char *const heads[] = {"-----BEGIN CERTIFICATE-----",
 					    "-----BEGIN X509 CERTIFICATE-----"};
+	static const char *const tails[] = {"-----END CERTIFICATE-----",
+					    "-----END X509 CERTIFICATE-----"};
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	bool found = false;
@@ -498,8 +500,11 @@ static int read_trust_file(const char *path, char **ret, size_t *ret_len, struct
 		got += (size_t)r;
 	}
 	close(fd);
-	for (size_t i = 0; !found && i < sizeof(heads) / sizeof(heads[0]); i++)
-		found = memmem(b, got, heads[i], strlen(heads[i])) != NULL;
+	/* a header and, after it, its end line (a file cut short has none) */
+	for (size_t i = 0; !found && i < sizeof(heads) / sizeof(heads[0]); i++) {
+		const char *h = memmem(b, got, heads[i], strlen(heads[i]));
+		found = h && memmem(h, got - (size_t)(h - b), tails[i], strlen(tails[i]));
+	}
 	if (!found) {
 		free(b);
 		return -EINVAL;

@@ -186,7 +186,7 @@ def test_bundle_holds_a_file_once_however_often_it_is_named(world):  # noqa: F81
     """The caller's variables usually all name the system's bundle (and
     SSL_CERT_DIR holds it too): it goes into the run's bundle once, not once
     per name, beside the caller's other file; a named file without a
-    certificate is said and left out."""
+    certificate (or with one cut short) is said and left out."""
     box = NetBox(world, "root", "namespace")
     try:
         system = "/etc/ssl/certs/ca-certificates.crt"
@@ -195,9 +195,11 @@ def test_bundle_holds_a_file_once_however_often_it_is_named(world):  # noqa: F81
         with open(caller_ca(box)) as f:
             caller_pem = f.read().strip()
         box.write("work/empty.pem", "no certificate here\n")
+        box.write("work/cut.pem", first[:200] + "\n")
         env = {"SSL_CERT_FILE": system, "CURL_CA_BUNDLE": system, "GIT_SSL_CAINFO": system,
                "SSL_CERT_DIR": "/etc/ssl/certs", "NODE_EXTRA_CA_CERTS": caller_ca(box),
-               "PIP_CERT": box.path("work", "empty.pem")}
+               "PIP_CERT": box.path("work", "empty.pem"),
+               "REQUESTS_CA_BUNDLE": box.path("work", "cut.pem")}
         r = run(box, '/usr/bin/python3 -c "import os; '
                 'print(open(os.environ[\'SSL_CERT_FILE\']).read())"',
                 policy(box, cred=True), env)
@@ -205,6 +207,7 @@ def test_bundle_holds_a_file_once_however_often_it_is_named(world):  # noqa: F81
         assert r.stdout.count(first) == 1, r.stdout.count(first)
         assert caller_pem in r.stdout
         assert "empty.pem: not carried over (no certificate in it)" in r.stderr, r.stderr
+        assert "cut.pem: not carried over (no certificate in it)" in r.stderr, r.stderr
     finally:
         box.cleanup()
 

@@ -202,9 +202,14 @@ static void netns_pre_start(const struct policy *p)
 	int ready[2], release[2];
 	pid_t parent = getpid();
 
+	cpu_set_t cpus;
+
 	if (geteuid() != 0 || p->namespaces == POLICY_NS_OFF ||
 	    !(p->net.mode == POLICY_NET_NONE ||
 	      (p->net.mode == POLICY_NET_PROXY && p->net.isolation != POLICY_ISOLATION_BROKER)))
+		return;
+	/* on one CPU nothing runs beside: the fork would only add to it */
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
 		return;
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Start-up overhead and supervisor memory, measured side by side in one run:
 #   bare /bin/true | ringfence -p policies/default.ini -- /bin/true
-#   | the same without namespaces | bwrap with comparable flags (when installed)
+#   | the same without namespaces | a proxy policy with and without a
+#   [credential] section | bwrap with comparable flags (when installed)
 # Reports medians and the overhead against bare /bin/true measured in the same
 # invocation (the machines are shared and noisy: compare within a run only).
 #   RUNS=300 WARMUP=20 sh bench/startup.sh
@@ -21,14 +22,25 @@ trap 'rm -rf "$work"' EXIT
 # run from a directory the policy grants, quietly (root gets one warning line)
 printf '[sandbox]\ninclude = %s\n[process]\nrun_as = %s\n' "$POLICY" "$(id -un)" > "$work/default.ini"
 printf '[sandbox]\ninclude = %s\nnamespaces = off\n' "$work/default.ini" > "$work/nons.ini"
+# a [credential] section: the same proxy policy with and without one (the
+# run's CA, its key, the bundle; the caller's CA variables as they are)
+printf '[sandbox]\ninclude = %s\n[network]\nmode = proxy\nallow = example.test:443\n' \
+	"$work/default.ini" > "$work/proxy.ini"
+printf '[sandbox]\ninclude = %s\n[credential bench]\nenv = BENCH_TOKEN\nsource = env:BENCH_SECRET\nhosts = example.test:443\n' \
+	"$work/proxy.ini" > "$work/cred.ini"
+export BENCH_SECRET=bench-secret-value-0123456789
 cd "$work"
 
 set -- -n bare /bin/true \
 	-n ringfence "$RF -p $work/default.ini -- /bin/true" \
-	-n ringfence-no-namespaces "$RF -p $work/nons.ini -- /bin/true"
+	-n ringfence-no-namespaces "$RF -p $work/nons.ini -- /bin/true" \
+	-n ringfence-proxy "$RF -p $work/proxy.ini -- /bin/true" \
+	-n ringfence-credential "$RF -p $work/cred.ini -- /bin/true"
 if [ -n "${BASELINE:-}" ]; then
 	set -- "$@" -n baseline "$BASELINE -p $work/default.ini -- /bin/true" \
-		-n baseline-no-namespaces "$BASELINE -p $work/nons.ini -- /bin/true"
+		-n baseline-no-namespaces "$BASELINE -p $work/nons.ini -- /bin/true" \
+		-n baseline-proxy "$BASELINE -p $work/proxy.ini -- /bin/true" \
+		-n baseline-credential "$BASELINE -p $work/cred.ini -- /bin/true"
 fi
 if command -v bwrap >/dev/null; then
 	set -- "$@" -n bwrap "bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all /bin/true"
@@ -57,6 +69,10 @@ print("start-up, median of %d runs (ms), overhead against bare /bin/true in this
       % len(res["bare"]["times"]))
 for k, m in med.items():
     print("  %-26s %7.2f ms   +%5.2f ms   %5.1fx" % (k, m, m - bare, m / bare))
+for who in ("ringfence", "baseline"):
+    if who + "-credential" in med:
+        print("%s: a [credential] section adds %.2f ms to the same proxy policy"
+              % (who, med[who + "-credential"] - med[who + "-proxy"]))
 rows = [l.split() for l in open(sys.argv[2]) if l.strip()]
 hwm = statistics.median(int(r[0]) for r in rows)
 pss = statistics.median(int(r[1]) for r in rows)

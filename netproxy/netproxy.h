@@ -159,13 +159,15 @@ int netproxy_set_secret_source(struct netproxy *np, int fd, long fetched_ms);
 struct netproxy_tls;
 int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *creds, size_t n,
 		     struct netproxy_tls **ret, char *err, size_t err_size);
-/* Trust the caller's clients had, carried over: a CA file (certificates
- * read now; a file with none is skipped, -ENOENT/-EINVAL) or, with DIR, a
+/* Trust the caller's clients had, carried over: a CA file (checked now
+ * for a certificate, parsed at the first interception; a file with none
+ * is skipped, -ENOENT/-EINVAL) or, with DIR, a
  * directory of them (hashed or not).  Both verify upstream servers and go
  * into the bundle.  PATH is copied. */
 int netproxy_tls_add_trust(struct netproxy_tls *t, const char *path, bool dir);
 /* What the sandbox trusts: the system roots, the caller's CA files and
- * directories, upstream_ca and the CA, PEM. */
+ * directories, upstream_ca and the CA, PEM; a file named twice (or found
+ * again in a directory) goes in once. */
 int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, char *err,
 			size_t err_size);
 /* Frees it; the keys are cleared (also what a forked child must do with

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,10 +49,17 @@ struct netproxy_tls {
 	X509 *ca;
 	char *ca_pem;
 	char *upstream_ca;	/* the file, for the bundle */
-	STACK_OF(X509) * extra; /* its certificates, and the caller's files' */
-	/* the caller's CA files and directories (netproxy_tls_add_trust) */
+	STACK_OF(X509) * extra; /* its certificates, and the caller's files'
+				   (parsed on first use: trust_loaded) */
+	bool trust_loaded;
+	/* the caller's CA files and directories (netproxy_tls_add_trust); a
+	 * file's bytes as read at start-up (trust_pem, freed once parsed):
+	 * one the sandbox can write must not change what the proxy trusts */
 	char *trust[TRUST_MAX];
 	bool trust_dir[TRUST_MAX];
+	char *trust_pem[TRUST_MAX];
+	size_t trust_len[TRUST_MAX];
+	struct stat trust_st[TRUST_MAX];
 	size_t n_trust;
 	SSL_CTX *server, *client; /* made on first use */
 	char failed[256];	  /* why they could not be, for every later use */
@@ -314,6 +322,43 @@ static int load_roots(const struct netproxy_tls *t, SSL_CTX *ctx)
 	return r == 0 || (t->extra && sk_X509_num(t->extra) > 0) ? 0 : -1;
 }
 
+/* The certificates of the caller's CA files, parsed here, on first use,
+ * not at start-up: the usual one is the system's whole bundle (~150
+ * certificates, ~20 ms to parse), and a run that never intercepts never
+ * needs them.  Parsed from the bytes read at start-up, which
+ * netproxy_tls_add_trust() checked hold a certificate: the file itself
+ * may be the sandbox's to write by now. */
+static int load_trust_files(struct netproxy_tls *t)
+{
+	if (t->trust_loaded)
+		return 0;
+	t->trust_loaded = true;
+	for (size_t i = 0; i < t->n_trust; i++) {
+		BIO *in;
+		X509 *x;
+		if (t->trust_dir[i] || !t->trust_pem[i])
+			continue;
+		if (!t->extra)
+			t->extra = sk_X509_new_null();
+		if (!t->extra)
+			return -ENOMEM;
+		in = BIO_new(BIO_s_mem());
+		if (in &&
+		    BIO_write(in, t->trust_pem[i], (int)t->trust_len[i]) != (int)t->trust_len[i]) {
+			BIO_free(in);
+			in = NULL;
+		}
+		while (in && (x = PEM_read_bio_X509(in, NULL, NULL, NULL)))
+			if (!sk_X509_push(t->extra, x))
+				X509_free(x);
+		BIO_free(in);
+		ERR_clear_error();
+		free(t->trust_pem[i]);
+		t->trust_pem[i] = NULL;
+	}
+	return 0;
+}
+
 /* The TLS contexts are made on first use: a run that never intercepts
  * pays nothing for them. */
 static int contexts(struct netproxy_tls *t)
@@ -340,6 +385,8 @@ static int contexts(struct netproxy_tls *t)
 	SSL_CTX_set_alpn_select_cb(t->server, alpn_select, NULL);
 	SSL_CTX_set_session_id_context(t->server, (const unsigned char *)"ringfence", 9);
 	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
+	if (load_trust_files(t) < 0)
+		goto fail;
 	if (SSL_CTX_set_alpn_protos(t->client, (const unsigned char *)"\x08http/1.1", 9) != 0 ||
 	    nx_resume_setup(t->client, &t->resume) < 0 || load_roots(t, t->client) < 0)
 		goto fail;
@@ -414,46 +461,199 @@ fail:
 	return r;
 }
 
+/*
+ * The file at PATH, read whole into *RET (its size in *RET_LEN, its
+ * identity in *RET_ST) when it holds a PEM certificate, by its header and
+ * end lines alone (what PEM_read_bio_X509 reads: "CERTIFICATE" or "X509
+ * CERTIFICATE"): the certificates are parsed on first use
+ * (load_trust_files); a file that holds none is said at start-up, as
+ * before.  -ENOENT when it cannot be read, -EINVAL when it holds no
+ * certificate.
+ */
+static int read_trust_file(const char *path, char **ret, size_t *ret_len, struct stat *ret_st)
+{
+	static const char *const heads[] = {"-----BEGIN CERTIFICATE-----",
+					    "-----BEGIN X509 CERTIFICATE-----"};
+	static const char *const tails[] = {"-----END CERTIFICATE-----",
+					    "-----END X509 CERTIFICATE-----"};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	bool found = false;
+	size_t got = 0;
+	char *b;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TRUST_FILE_MAX) {
+		close(fd);
+		return -ENOENT;
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	/* a header and, after it, its end line (a file cut short has none) */
+	for (size_t i = 0; !found && i < sizeof(heads) / sizeof(heads[0]); i++) {
+		const char *h = memmem(b, got, heads[i], strlen(heads[i]));
+		found = h && memmem(h, got - (size_t)(h - b), tails[i], strlen(tails[i]));
+	}
+	if (!found) {
+		free(b);
+		return -EINVAL;
+	}
+	*ret = b;
+	*ret_len = got;
+	*ret_st = st;
+	return 0;
+}
+
 int netproxy_tls_add_trust(struct netproxy_tls *t, const char *path, bool dir)
 {
-	int added = 0;
-
 	for (size_t i = 0; i < t->n_trust; i++)
 		if (strcmp(t->trust[i], path) == 0)
 			return 0;
 	if (t->n_trust == TRUST_MAX)
 		return -E2BIG;
+	t->trust_pem[t->n_trust] = NULL;
 	if (!dir) {
-		BIO *in = BIO_new_file(path, "r");
-		X509 *x;
-		if (!in) {
-			ERR_clear_error();
-			return -ENOENT;
-		}
-		if (!t->extra)
-			t->extra = sk_X509_new_null();
-		while (t->extra && (x = PEM_read_bio_X509(in, NULL, NULL, NULL))) {
-			if (!sk_X509_push(t->extra, x))
-				X509_free(x);
-			else
-				added++;
-		}
-		BIO_free(in);
-		ERR_clear_error();
-		if (!t->extra)
-			return -ENOMEM;
-		if (!added)
-			return -EINVAL;
+		int r = read_trust_file(path, &t->trust_pem[t->n_trust], &t->trust_len[t->n_trust],
+					&t->trust_st[t->n_trust]);
+		if (r < 0)
+			return r;
 	}
 	t->trust[t->n_trust] = strdup(path);
-	if (!t->trust[t->n_trust])
+	if (!t->trust[t->n_trust]) {
+		free(t->trust_pem[t->n_trust]);
+		t->trust_pem[t->n_trust] = NULL;
 		return -ENOMEM;
+	}
 	t->trust_dir[t->n_trust++] = dir;
 	return 0;
 }
 
-/* Appends the file at PATH to *buf; a missing file appends nothing. */
-static int append_file(const char *path, char **buf, size_t *len, bool must)
+/* The files already in a bundle, by identity, and its certificates: the
+ * caller's variables usually all name the system's bundle (SSL_CERT_FILE,
+ * CURL_CA_BUNDLE, ... = /etc/ssl/certs/ca-certificates.crt) and
+ * SSL_CERT_DIR holds its roots once more, one file each: without this the
+ * same certificates went in 3-4 times, a file of ~1 MB to write at every
+ * start for nothing. */
+struct appended {
+	struct stat *v;
+	size_t n;
+	struct pem_block {
+		uint64_t hash;
+		size_t off, len;
+	} * blocks;
+	size_t n_blocks;
+};
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * Drops from BUF[START, *LEN) each certificate that is, byte for byte, one
+ * already in the bundle: the same certificate twice trusts nothing more,
+ * and SSL_CERT_DIR's files are the system bundle's roots again, one by
+ * one.  Everything else (other certificates, CRLs, comments) stays.
+ */
+static int drop_repeated_certs(char *buf, size_t start, size_t *len, struct appended *seen)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----",
+			  end[] = "-----END CERTIFICATE-----";
+	size_t r = start, w = start;
+
+	while (r < *len) {
+		char *b = memmem(buf + r, *len - r, begin, sizeof(begin) - 1);
+		char *e = b ? memmem(b, *len - (size_t)(b - buf), end, sizeof(end) - 1) : NULL;
+		if (!e) {
+			memmove(buf + w, buf + r, *len - r);
+			w += *len - r;
+			break;
+		}
+		size_t off = (size_t)(b - buf), blen = (size_t)(e - b) + sizeof(end) - 1;
+		/* the block's last 64 bytes (the end of the signature and the
+		 * END line) and its length tell certificates apart; memcmp()
+		 * decides.  Hashing whole blocks (~500 KB with SSL_CERT_DIR's
+		 * files) cost ~0.5 ms */
+		size_t tail = blen < 64 ? blen : 64;
+		uint64_t h = fnv1a(b + blen - tail, tail) ^ blen;
+		bool dup = false;
+		for (size_t i = 0; !dup && i < seen->n_blocks; i++)
+			dup = seen->blocks[i].hash == h && seen->blocks[i].len == blen &&
+			      memcmp(buf + seen->blocks[i].off, b, blen) == 0;
+		memmove(buf + w, buf + r, off - r); /* what comes before it */
+		w += off - r;
+		r = off + blen;
+		if (dup) {
+			if (r < *len && buf[r] == '\n')
+				r++;
+			continue;
+		}
+		struct pem_block *v = realloc(seen->blocks, (seen->n_blocks + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		seen->blocks = v;
+		v[seen->n_blocks++] = (struct pem_block){h, w, blen};
+		memmove(buf + w, buf + off, blen);
+		w += blen;
+	}
+	*len = w;
+	return 0;
+}
+
+static bool seen_file(const struct appended *seen, const struct stat *st)
+{
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->v[i].st_dev == st->st_dev && seen->v[i].st_ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* Appends LEN bytes of a file read before (identity ST) to *buf unless
+ * it is in SEEN already. */
+static int append_bytes(const char *bytes, size_t n, const struct stat *st, char **buf, size_t *len,
+			struct appended *seen)
+{
+	char *b;
+
+	if (seen_file(seen, st))
+		return 0;
+	struct stat *sv = realloc(seen->v, (seen->n + 1) * sizeof(*sv));
+	if (!sv)
+		return -ENOMEM;
+	seen->v = sv;
+	sv[seen->n++] = *st;
+	b = realloc(*buf, *len + n + 2);
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
+	memcpy(b + *len, bytes, n);
+	size_t start = *len;
+	*len += n;
+	if (*len && b[*len - 1] != '\n')
+		b[(*len)++] = '\n';
+	return drop_repeated_certs(b, start, len, seen);
+}
+
+/* Appends the file at PATH to *buf unless it is in SEEN already; a missing
+ * file appends nothing. */
+static int append_file(const char *path, char **buf, size_t *len, bool must, struct appended *seen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -465,6 +665,17 @@ static int append_file(const char *path, char **buf, size_t *len, bool must)
 		close(fd);
 		return must ? -EINVAL : 0;
 	}
+	if (seen_file(seen, &st)) {
+		close(fd);
+		return 0;
+	}
+	struct stat *sv = realloc(seen->v, (seen->n + 1) * sizeof(*sv));
+	if (!sv) {
+		close(fd);
+		return -ENOMEM;
+	}
+	seen->v = sv;
+	sv[seen->n++] = st;
 	b = realloc(*buf, *len + (size_t)st.st_size + 2);
 	if (!b) {
 		close(fd);
@@ -479,10 +690,11 @@ static int append_file(const char *path, char **buf, size_t *len, bool must)
 		got += (size_t)r;
 	}
 	close(fd);
+	size_t start = *len;
 	*len += got;
 	if (*len && b[*len - 1] != '\n')
 		b[(*len)++] = '\n';
-	return 0;
+	return drop_repeated_certs(b, start, len, seen);
 }
 
 int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, char *err,
@@ -490,17 +702,21 @@ int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, c
 {
 	char *buf = NULL;
 	size_t n = 0;
+	struct appended done = {0};
 	int r;
 
 	/* the system's bundle, then what the caller's clients trusted besides
 	 * ($SSL_CERT_FILE, $NODE_EXTRA_CA_CERTS, ..., $SSL_CERT_DIR): a client
 	 * pointed at the bundle trusts all of it */
-	r = append_file(X509_get_default_cert_file(), &buf, &n, false);
+	r = append_file(X509_get_default_cert_file(), &buf, &n, false, &done);
 	if (r == 0 && n == 0)
-		r = append_file("/etc/ssl/certs/ca-certificates.crt", &buf, &n, false);
+		r = append_file("/etc/ssl/certs/ca-certificates.crt", &buf, &n, false, &done);
 	for (size_t i = 0; r == 0 && i < t->n_trust; i++) {
 		if (!t->trust_dir[i]) {
-			r = append_file(t->trust[i], &buf, &n, false);
+			/* the bytes the proxy's own verification will trust */
+			if (t->trust_pem[i])
+				r = append_bytes(t->trust_pem[i], t->trust_len[i], &t->trust_st[i],
+						 &buf, &n, &done);
 			continue;
 		}
 		DIR *d = opendir(t->trust[i]);
@@ -517,13 +733,15 @@ int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, c
 				continue;
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->trust[i], e->d_name) <
 			    sizeof(path))
-				r = append_file(path, &buf, &n, false);
+				r = append_file(path, &buf, &n, false, &done);
 		}
 		if (d)
 			closedir(d);
 	}
 	if (r == 0 && t->upstream_ca)
-		r = append_file(t->upstream_ca, &buf, &n, true);
+		r = append_file(t->upstream_ca, &buf, &n, true, &done);
+	free(done.v);
+	free(done.blocks);
 	if (r == 0) {
 		size_t l = strlen(t->ca_pem);
 		char *b = realloc(buf, n + l + 1);
@@ -562,8 +780,10 @@ void netproxy_tls_free(struct netproxy_tls *t)
 	X509_free(t->ca);
 	free(t->ca_pem);
 	free(t->upstream_ca);
-	for (size_t i = 0; i < t->n_trust; i++)
+	for (size_t i = 0; i < t->n_trust; i++) {
 		free(t->trust[i]);
+		free(t->trust_pem[i]);
+	}
 	free(t);
 }
 

@@ -113,8 +113,10 @@ static void reap_all(pid_t cmd, int *cmd_status, bool *cmd_done)
 		}
 }
 
-/* Ends everything left in the sandbox: TERM, up to GRACE_MS, then KILL. */
-static void end_tree(const struct sandbox_plan *plan, int sfd)
+/* Ends everything left in the sandbox: TERM, up to GRACE_MS, then KILL.
+ * True when something may be left for init's exit to end (the PID
+ * namespace's kernel kill, after a process outlived the grace period). */
+static bool end_tree(const struct sandbox_plan *plan, int sfd)
 {
 	/* kill(-1) only inside a PID namespace of our own: elsewhere it
 	 * reaches every process the user may signal */
@@ -125,10 +127,10 @@ static void end_tree(const struct sandbox_plan *plan, int sfd)
 
 	if (ns) {
 		if (kill(-1, SIGTERM) < 0 && errno == ESRCH)
-			return;
+			return false;
 	} else if (signal_tree(getpid(), SIGTERM, 0) == 0) {
 		reap_all(-1, &ignored_status, &ignored_done);
-		return;
+		return false;
 	}
 	deadline = now_ms() + GRACE_MS;
 	for (;;) {
@@ -138,7 +140,7 @@ static void end_tree(const struct sandbox_plan *plan, int sfd)
 
 		reap_all(-1, &ignored_status, &ignored_done);
 		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-			return;
+			return false;
 		if (left <= 0)
 			break;
 		if (poll(&pfd, 1, (int)left) > 0)
@@ -147,14 +149,15 @@ static void end_tree(const struct sandbox_plan *plan, int sfd)
 	/* In a PID namespace, init's exit kills the rest.  Without one, kill
 	 * until nothing is left (a process may fork while we look). */
 	if (ns)
-		return;
+		return true;
 	for (int tries = 0; tries < 1000; tries++) {
 		int n = signal_tree(getpid(), SIGKILL, 0);
 		reap_all(-1, &ignored_status, &ignored_done);
 		if (n == 0 && waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-			return;
+			return false;
 		usleep(1000);
 	}
+	return true;
 }
 
 /* Without namespaces init made the private temporary directory: it goes
@@ -435,7 +438,7 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 			continue;
 		}
 	}
-	end_tree(plan, sfd);
+	bool left = end_tree(plan, sfd);
 	if (views.n) {
 		/* nothing of the sandbox may change its view of .git while it
 		 * is carried back: what ignored SIGTERM goes now */
@@ -449,10 +452,14 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 			}
 		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 			;
+		left = false;
 		gitview_carry_back(&views, fds->audit);
 	}
 	remove_private_tmp(plan);
-	union msg_any done = {.report = {.h.kind = MSG_EXIT, .status = cmd_status}};
+	/* EBUSY: something outlived the grace period, and only our exit
+	 * ends it; else nothing of the sandbox runs any more (run.c) */
+	union msg_any done = {
+	    .report = {.h.kind = MSG_EXIT, .status = cmd_status, .err = left ? EBUSY : 0}};
 	(void)msg_send(fds->report, &done, -1);
 	_exit(0);
 }

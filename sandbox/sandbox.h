@@ -80,7 +80,7 @@ struct msg_head {
 /* FAIL, EXEC, EXIT, NS_READY, NS_FAIL */
 struct msg_report {
 	struct msg_head h;
-	int32_t err;	/* errno, for FAIL and NS_FAIL */
+	int32_t err;	/* errno, for FAIL and NS_FAIL; EBUSY in EXIT: processes left */
 	int32_t exit;	/* the exit status ringfence should use, for FAIL */
 	int32_t status; /* see the kinds */
 	char text[228]; /* NUL-terminated on receipt */

@@ -270,7 +270,16 @@ static void collect_trust(struct sandbox *sb)
 		const char *v = getenv(i < ca_bundle_vars_n ? ca_bundle_vars[i] : CA_DIR_VAR);
 		char buf[4096];
 		char *save = NULL;
+		bool again = false;
 		if (!v || snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+			continue;
+		/* the variables mostly name one file (the system's bundle):
+		 * resolved once, not once per variable */
+		for (size_t j = 0; j < i && i < ca_bundle_vars_n && !again; j++) {
+			const char *w = getenv(ca_bundle_vars[j]);
+			again = w && strcmp(w, v) == 0;
+		}
+		if (again)
 			continue;
 		for (char *tok = strtok_r(buf, i < ca_bundle_vars_n ? "" : ":", &save); tok;
 		     tok = strtok_r(NULL, ":", &save)) {

@@ -684,17 +684,23 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *top,
 			    struct cands *cand)
 {
-	char path[PATH_MAX], buf[65536];
+	/* at most 64 KiB, on the heap and of the file's size: a frame of
+	 * 64 KiB is touched whole at every call (stack-clash probes), and
+	 * stays in the supervisor's resident memory for its whole life */
+	const size_t max = 65536;
+	char path[PATH_MAX];
 	struct stat st;
 	ssize_t got;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
 		return;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size >= (off_t)sizeof(buf))
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)max)
 		return;
-	got = read(fd, buf, sizeof(buf));
+	_cleanup_free_ char *buf = malloc(max);
+	if (!buf)
+		die("out of memory");
+	got = read(fd, buf, max);
 	if (got <= 0)
 		return;
 	struct pointers pp = {sb, cand, gitdir, top};

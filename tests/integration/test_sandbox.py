@@ -755,3 +755,91 @@ def test_write_grant_beneath_a_read_grant_in_the_private_tmp(box):
                  % (inner, box.root)], policy=pol)
     assert "wrote" in r.stdout, r.stderr
     assert "refused" in r.stdout and not os.path.exists(box.path("g")), r.stdout
+
+
+STRAGGLER = r"""
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+open(sys.argv[1], "w").close()
+end = time.time() + 6
+while time.time() < end:
+    try:
+        os.mkdir(".git")
+        with open(".git/config", "w") as f:
+            f.write("[core]\n\thooksPath = /tmp\n")
+    except OSError:
+        pass
+"""
+
+
+def test_a_process_ignoring_term_is_gone_before_the_placeholders(nsbox):
+    """A process of the sandbox that ignores SIGTERM outlives init's grace
+    period: init says so, and the supervisor waits for init's exit (whose
+    PID namespace takes it along) before it removes the .git placeholder,
+    so the straggler never finds the name free to make a .git of its own
+    where the host's git would read it."""
+    pol = nsbox.policy("")
+    nsbox.write("work/straggler.py", STRAGGLER)
+    started = time.time()
+    r = nsbox.run(["sh", "-c", "python3 straggler.py /tmp/up & "
+                   "while [ ! -e /tmp/up ]; do sleep 0.02; done; echo up"],
+                  policy=pol, timeout=30)
+    took = time.time() - started
+    assert r.stdout.strip() == "up", r.stdout + r.stderr
+    # the positive control: it did outlive the command, ignoring TERM
+    assert took >= 1.5, took
+    time.sleep(0.5)
+    assert not os.path.lexists(nsbox.path("work", ".git")), os.listdir(nsbox.path("work"))
+
+
+LISTENER = r"""
+import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d %s" % (s.getsockname()[1], os.readlink("/proc/self/ns/net")))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(float(sys.argv[2]))
+"""
+
+DIALER = r"""
+import os, socket, sys
+port, ns = open(sys.argv[1]).read().split()
+c = socket.socket()
+c.settimeout(2)
+try:
+    c.connect(("127.0.0.1", int(port)))
+    print("reached", ns == os.readlink("/proc/self/ns/net"))
+except OSError as e:
+    print("refused", ns == os.readlink("/proc/self/ns/net"))
+"""
+
+
+def test_each_sandbox_has_a_loopback_of_its_own(nsbox):
+    """mode = none: a server on 127.0.0.1 in one sandbox is reached from
+    within it (its own loopback is up) and not from a sandbox running
+    beside it, whose network namespace is another (a namespace made ahead
+    of time, as root's is, is never shared)."""
+    pol = nsbox.write("net.ini", "[sandbox]\ninclude = %s\n[network]\nmode = none\n"
+                      % nsbox.policy(""))
+    nsbox.write("work/listen.py", LISTENER)
+    nsbox.write("work/dial.py", DIALER)
+    port_file = nsbox.path("work", "port")
+    inside = nsbox.run(["sh", "-c", "python3 listen.py %s 0.5 & "
+                        "while [ ! -e %s ]; do sleep 0.02; done; python3 dial.py %s; wait"
+                        % (port_file, port_file, port_file)], policy=pol, timeout=30)
+    assert inside.stdout.split() == ["reached", "True"], inside.stdout + inside.stderr
+    os.unlink(port_file)
+    server = nsbox.popen(["python3", "listen.py", port_file, "5"], policy=pol,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while not os.path.exists(port_file) and time.time() < deadline:
+            time.sleep(0.02)
+        assert os.path.exists(port_file)
+        beside = nsbox.run(["python3", "dial.py", port_file], policy=pol, timeout=30)
+        assert beside.stdout.split() == ["refused", "False"], beside.stdout + beside.stderr
+    finally:
+        server.kill()
+        server.wait()

@@ -183,3 +183,54 @@ def test_trust_without_namespaces(world, user):
         assert r.stdout.splitlines() == ["curl 200", "status 200"], r.stdout + r.stderr
     finally:
         b.cleanup()
+
+
+def test_bundle_holds_a_file_once_however_often_it_is_named(world):  # noqa: F811
+    """The caller's variables usually all name the system's bundle (and
+    SSL_CERT_DIR holds it too): it goes into the run's bundle once, not once
+    per name, beside the caller's other file; a named file without a
+    certificate (or with one cut short) is said and left out."""
+    box = NetBox(world, "root", "namespace")
+    try:
+        system = "/etc/ssl/certs/ca-certificates.crt"
+        with open(system) as f:
+            first = f.read().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----"
+        with open(caller_ca(box)) as f:
+            caller_pem = f.read().strip()
+        box.write("work/empty.pem", "no certificate here\n")
+        box.write("work/cut.pem", first[:200] + "\n")
+        env = {"SSL_CERT_FILE": system, "CURL_CA_BUNDLE": system, "GIT_SSL_CAINFO": system,
+               "SSL_CERT_DIR": "/etc/ssl/certs", "NODE_EXTRA_CA_CERTS": caller_ca(box),
+               "PIP_CERT": box.path("work", "empty.pem"),
+               "REQUESTS_CA_BUNDLE": box.path("work", "cut.pem")}
+        r = run(box, '/usr/bin/python3 -c "import os; '
+                'print(open(os.environ[\'SSL_CERT_FILE\']).read())"',
+                policy(box, cred=True), env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert r.stdout.count(first) == 1, r.stdout.count(first)
+        assert caller_pem in r.stdout
+        assert "empty.pem: not carried over (no certificate in it)" in r.stderr, r.stderr
+        assert "cut.pem: not carried over (no certificate in it)" in r.stderr, r.stderr
+    finally:
+        box.cleanup()
+
+
+def test_a_callers_ca_file_the_sandbox_rewrites_is_not_trusted_by_the_proxy(tb):
+    """A caller's CA file in the project (a write grant) is the sandbox's to
+    rewrite: the proxy's upstream verification, which parses the caller's
+    files only at its first interception, trusts what the file held at
+    start-up, not what the sandbox wrote there since (here: good.test's CA,
+    over an unrelated certificate), and no credential reaches good.test."""
+    with open("/etc/ssl/certs/ca-certificates.crt") as f:
+        unrelated = f.read().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+    tb.write("work/ca.pem", unrelated, owner=65534 if tb.user == "nobody" else None)
+    shutil.copy2(caller_ca(tb), tb.path("work", "good.pem"))
+    os.chmod(tb.path("work", "good.pem"), 0o644)
+    script = ("cat good.pem > ca.pem && echo rewritten; " + CURL +
+              '-H "Authorization: Bearer $GITHUB_TOKEN" -o /dev/null '
+              "-w 'curl %{http_code}\\n' https://good.test/seen")
+    r = run(tb, script, policy(tb, cred=True), {"NODE_EXTRA_CA_CERTS": tb.path("work", "ca.pem")})
+    lines = r.stdout.splitlines()
+    assert lines and lines[0] == "rewritten", r.stdout + r.stderr
+    assert "curl 200" not in lines, r.stdout + r.stderr
+    assert not tb.events("cred.inject"), tb.events("cred.inject")

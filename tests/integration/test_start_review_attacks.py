@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: MIT
+"""Attacks on the start-up and sandbox-split changes: what the sandboxed
+command may do around the proxy's trust, the typed records, the clean-up
+at exit and the privilege drop."""
+import os
+import shutil
+import subprocess
+
+from test_trust import CURL, caller_ca, policy, run, tb  # noqa: F401
+
+
+def test_a_callers_ca_dir_the_sandbox_writes_in_is_not_trusted_by_the_proxy(tb):  # noqa: F811
+    """SSL_CERT_DIR names a directory in the project (a write grant).  The
+    caller's CA files are read once at start-up, so that the proxy trusts
+    what the caller trusted, not what the sandbox writes later; a CA
+    directory must hold the same: a hashed file the sandbox plants there
+    after the start (good.test's CA) must not make the proxy's upstream
+    verification trust good.test, nor the credential reach it."""
+    d = tb.path("work", "cadir")
+    os.mkdir(d)
+    os.chmod(d, 0o755)
+    if tb.user == "nobody":
+        os.chown(d, 65534, 65534)
+    h = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", caller_ca(tb)],
+                       capture_output=True, text=True, check=True).stdout.strip()
+    shutil.copy2(caller_ca(tb), tb.path("work", "good.pem"))
+    os.chmod(tb.path("work", "good.pem"), 0o644)
+    script = ("cp good.pem cadir/%s.0 && echo planted; " % h + CURL +
+              '-H "Authorization: Bearer $GITHUB_TOKEN" -o /dev/null '
+              "-w 'curl %{http_code}\\n' https://good.test/seen")
+    r = run(tb, script, policy(tb, cred=True), {"SSL_CERT_DIR": d})
+    lines = r.stdout.splitlines()
+    assert lines and lines[0] == "planted", r.stdout + r.stderr
+    assert "curl 200" not in lines, r.stdout + r.stderr
+    assert not tb.events("cred.inject"), tb.events("cred.inject")
+
+
+def test_a_callers_ca_dir_is_trusted_by_the_proxy_as_it_was_at_start(tb):  # noqa: F811
+    """Positive control of the test above: the same directory holding
+    good.test's CA from the start is trusted by the proxy (curl 200, the
+    credential injected)."""
+    d = tb.path("work", "cadir")
+    os.mkdir(d)
+    os.chmod(d, 0o755)
+    h = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", caller_ca(tb)],
+                       capture_output=True, text=True, check=True).stdout.strip()
+    shutil.copy2(caller_ca(tb), os.path.join(d, h + ".0"))
+    os.chmod(os.path.join(d, h + ".0"), 0o644)
+    script = (CURL + '-H "Authorization: Bearer $GITHUB_TOKEN" -o /dev/null '
+              "-w 'curl %{http_code}\\n' https://good.test/seen")
+    r = run(tb, script, policy(tb, cred=True), {"SSL_CERT_DIR": d})
+    assert "curl 200" in r.stdout.splitlines(), r.stdout + r.stderr

@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from test_trust import CURL, caller_ca, policy, run, tb  # noqa: F401
 
 
@@ -50,3 +52,26 @@ def test_a_callers_ca_dir_is_trusted_by_the_proxy_as_it_was_at_start(tb):  # noq
               "-w 'curl %{http_code}\\n' https://good.test/seen")
     r = run(tb, script, policy(tb, cred=True), {"SSL_CERT_DIR": d})
     assert "curl 200" in r.stdout.splitlines(), r.stdout + r.stderr
+
+
+def test_a_root_command_changes_no_mode_bits_on_the_host(box):
+    """Started as root (run_as = root, or no run_as: every capability is
+    dropped, the uid stays 0), the command owns every root-owned file of
+    the host.  Landlock has no right for chmod(2) and the filter lets it
+    through, so a mode is the owner's to change wherever a path leads: a
+    read-only file outside every write grant made world-writable, and a
+    set-user-ID root shell left in the project for the host's users.
+    Neither may happen."""
+    if box.user != "root":
+        pytest.skip("an unprivileged command owns none of root's files")
+    victim = box.write("bin/victim", "host file\n", mode=0o600)
+    pol = box.policy("")
+    r = box.run(["sh", "-c", "chmod 666 %s; echo chmod=$?; cp /bin/sh ./rootsh && "
+                 "chmod 4755 ./rootsh; echo setuid=$?" % victim], policy=pol)
+    # positive control: the command ran, as root
+    assert "chmod=" in r.stdout and "setuid=" in r.stdout, r.stdout + r.stderr
+    assert os.stat(victim).st_mode & 0o777 == 0o600, (r.stdout, oct(os.stat(victim).st_mode))
+    sh = box.path("work", "rootsh")
+    if os.path.exists(sh):
+        st = os.stat(sh)
+        assert not (st.st_uid == 0 and st.st_mode & 0o4000), (r.stdout, oct(st.st_mode))

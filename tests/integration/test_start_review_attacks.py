@@ -75,3 +75,37 @@ def test_a_root_command_changes_no_mode_bits_on_the_host(box):
     if os.path.exists(sh):
         st = os.stat(sh)
         assert not (st.st_uid == 0 and st.st_mode & 0o4000), (r.stdout, oct(st.st_mode))
+
+
+PY_BUNDLE = r"""
+import os, ssl
+try:
+    ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    print("bundle loads")
+except Exception as e:
+    print("bundle refused:", e)
+"""
+
+
+def test_a_callers_ca_file_with_a_broken_certificate_leaves_the_bundle_usable(tb):  # noqa: F811
+    """A caller's CA file whose one block has its BEGIN and END lines but
+    no certificate between them (a damaged file) was parsed at start-up,
+    said and left out.  Read at start-up and parsed only at the first
+    interception, it is now judged by its header and end lines alone and
+    its bytes go into the run's bundle: OpenSSL's PEM loader (Python's
+    ssl) refuses the whole bundle, and no HTTPS client that loads it works
+    in the sandbox.  The bundle must load, and the file be said."""
+    with open("/etc/ssl/certs/ca-certificates.crt") as f:
+        first = f.read().split("-----END CERTIFICATE-----")[0]
+    lines = (first[first.index("-----BEGIN"):] + "-----END CERTIFICATE-----\n").split("\n")
+    lines[3] = lines[3][:5] + "!" + lines[3][6:]
+    bad = tb.write("bin/damaged.pem", "\n".join(lines))
+    tb.write("work/bundle.py", PY_BUNDLE)
+    r = run(tb, "/usr/bin/python3 bundle.py", policy(tb, cred=True),
+            {"NODE_EXTRA_CA_CERTS": bad})
+    assert "bundle loads" in r.stdout, r.stdout + r.stderr
+    assert bad in r.stderr, r.stderr
+    # positive control: the same run with the caller's good CA file loads
+    r = run(tb, "/usr/bin/python3 bundle.py", policy(tb, cred=True),
+            {"NODE_EXTRA_CA_CERTS": caller_ca(tb)})
+    assert "bundle loads" in r.stdout, r.stdout + r.stderr

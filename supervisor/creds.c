@@ -19,6 +19,7 @@
  *   files in its CA variables, SSL_CERT_DIR) and the CA; every CA variable
  *   points at it, and wget is given it through a wgetrc.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -264,6 +265,71 @@ static void strv_add_unique(char ***v, size_t *n, char *s)
  * the command keeps the variables and may read these; with it they go into
  * the bundle and verify upstream servers.
  */
+/* Whether the canonical PATH lies beneath one of the policy's write grants
+ * (what the sandbox may change while it runs). */
+static bool under_write_grant(const struct sandbox *sb, const char *path)
+{
+	const struct policy *p = sb->policy;
+
+	for (size_t i = 0; i < p->fs.write.n; i++) {
+		_cleanup_free_ char *w = realpath(p->fs.write.items[i].value, NULL);
+		if (w && landlock_path_beneath(path, w))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A CA directory the sandbox may write in: OpenSSL reads a hashed
+ * directory by name whenever it verifies a server, so a file the sandbox
+ * planted there would be trusted by the proxy (and a credential sent to a
+ * server of its choosing).  Its files are taken as they are now, as the
+ * caller's CA files are (read at start-up), and the directory is not
+ * handed to OpenSSL.  At most TRUST_DIR_FILES of them.
+ */
+#define TRUST_DIR_FILES 16
+
+static void trust_dir_as_files(struct sandbox *sb, const char *dir)
+{
+	_cleanup_close_ int d = protect_open_dir_nofollow(dir);
+	int r = d >= 0 ? openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	DIR *ds = r >= 0 ? fdopendir(r) : NULL;
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!ds) {
+		if (r >= 0)
+			close(r);
+		warn("the caller's CA directory %s: not carried over (%s)", dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(ds))) {
+		char path[PATH_MAX];
+		struct stat st;
+		if (de->d_name[0] == '.' ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		/* the host's own links (c_rehash makes them) are followed: the
+		 * sandbox has not started */
+		char *c = realpath(path, NULL);
+		if (!c || stat(c, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(c);
+			continue;
+		}
+		if (n++ == TRUST_DIR_FILES) {
+			warn("the caller's CA directory %s holds more than %d files: the rest are "
+			     "not carried over",
+			     dir, TRUST_DIR_FILES);
+			free(c);
+			break;
+		}
+		strv_add_unique(&sb->trust_files, &sb->n_trust_files, c);
+	}
+	closedir(ds);
+	note("%s=%s: a directory the sandbox may write in: its %zu files taken as they are now",
+	     CA_DIR_VAR, dir, n);
+}
+
 static void collect_trust(struct sandbox *sb)
 {
 	for (size_t i = 0; i <= ca_bundle_vars_n; i++) {
@@ -293,10 +359,14 @@ static void collect_trust(struct sandbox *sb)
 				free(c);
 				continue;
 			}
-			if (i < ca_bundle_vars_n)
+			if (i < ca_bundle_vars_n) {
 				strv_add_unique(&sb->trust_files, &sb->n_trust_files, c);
-			else
+			} else if (under_write_grant(sb, c)) {
+				trust_dir_as_files(sb, c);
+				free(c);
+			} else {
 				strv_add_unique(&sb->trust_dirs, &sb->n_trust_dirs, c);
+			}
 		}
 	}
 }

@@ -136,7 +136,9 @@ const struct sc_entry seccomp_table[] = {
     /* ---- files; Landlock decides which paths ---- */
     A("open", "fs", "Landlock checks the path"),
     A("openat", "fs", "Landlock checks the path"),
-    A("openat2", "fs", "Landlock checks the path"),
+    E("openat2", "fs",
+      "its flags and mode live in memory seccomp cannot read (a set-user-ID file made "
+      "at once): ENOSYS makes callers use openat"),
     A("creat", "fs", "Landlock checks the path"),
     A("stat", "fs", "metadata"),
     A("fstat", "fs", "metadata"),
@@ -167,12 +169,12 @@ const struct sc_entry seccomp_table[] = {
     A("linkat", "fs", "Landlock checks"),
     A("symlink", "fs", "Landlock checks"),
     A("symlinkat", "fs", "Landlock checks"),
-    A("mknod", "fs", "FIFOs; devices need CAP_MKNOD"),
-    A("mknodat", "fs", "FIFOs; devices need CAP_MKNOD"),
-    A("chmod", "fs", "own files"),
-    A("fchmod", "fs", "own files"),
-    A("fchmodat", "fs", "own files"),
-    A("fchmodat2", "fs", "own files"),
+    R("mknod", "fs", "FIFOs; devices need CAP_MKNOD; set-user-ID and set-group-ID refused"),
+    R("mknodat", "fs", "FIFOs; devices need CAP_MKNOD; set-user-ID and set-group-ID refused"),
+    R("chmod", "fs", "own files; set-user-ID and set-group-ID refused"),
+    R("fchmod", "fs", "own files; set-user-ID and set-group-ID refused"),
+    R("fchmodat", "fs", "own files; set-user-ID and set-group-ID refused"),
+    R("fchmodat2", "fs", "own files; set-user-ID and set-group-ID refused"),
     A("chown", "fs", "needs CAP_CHOWN for others"),
     A("fchown", "fs", "needs CAP_CHOWN"),
     A("lchown", "fs", "needs CAP_CHOWN"),
@@ -472,6 +474,35 @@ static const struct {
     /* terminal input injection */
     {"ioctl", 1, 0xffffffffULL, TIOCSTI},
     {"ioctl", 1, 0xffffffffULL, TIOCLINUX},
+/* a set-user-ID or set-group-ID file: the host runs it as its owner
+ * (as root, when the command ran as root: Landlock has no right for
+ * modes, and root owns the host's files) */
+#define SETID(call, a)                                                                             \
+	{call, a, S_ISUID, S_ISUID},                                                               \
+	{                                                                                          \
+		call, a, S_ISGID, S_ISGID                                                          \
+	}
+    SETID("chmod", 1),
+    SETID("fchmod", 1),
+    SETID("fchmodat", 2),
+    SETID("fchmodat2", 2),
+    SETID("mknod", 1),
+    SETID("mknodat", 2),
+    SETID("creat", 1),
+#undef SETID
+};
+
+/* The same for a file made by open and openat with O_CREAT or O_TMPFILE:
+ * refused when (flags & create) == create and (mode & bit) == bit. */
+static const struct {
+	const char *name;
+	unsigned flags_arg, mode_arg;
+	uint64_t create, bit;
+} created_setid[] = {
+    {"open", 1, 2, O_CREAT, S_ISUID},	    {"open", 1, 2, O_CREAT, S_ISGID},
+    {"open", 1, 2, __O_TMPFILE, S_ISUID},   {"open", 1, 2, __O_TMPFILE, S_ISGID},
+    {"openat", 2, 3, O_CREAT, S_ISUID},	    {"openat", 2, 3, O_CREAT, S_ISGID},
+    {"openat", 2, 3, __O_TMPFILE, S_ISUID}, {"openat", 2, 3, __O_TMPFILE, S_ISGID},
 };
 /*
  * Without a PID namespace the pids the sandbox can name include the host's
@@ -777,6 +808,18 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 		r = seccomp_rule_add(deny, refuse, nr, 1,
 				     SCMP_CMP(masked_refusals[i].arg, SCMP_CMP_MASKED_EQ,
 					      masked_refusals[i].mask, masked_refusals[i].value));
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(created_setid); i++) {
+		const char *name = created_setid[i].name;
+		if (in_list(o->extra_deny, name) || in_list(o->extra_allow, name))
+			continue;
+		r = seccomp_rule_add(deny, refuse, seccomp_syscall_resolve_name(name), 2,
+				     SCMP_CMP(created_setid[i].flags_arg, SCMP_CMP_MASKED_EQ,
+					      created_setid[i].create, created_setid[i].create),
+				     SCMP_CMP(created_setid[i].mode_arg, SCMP_CMP_MASKED_EQ,
+					      created_setid[i].bit, created_setid[i].bit));
 		if (r < 0)
 			return r;
 	}

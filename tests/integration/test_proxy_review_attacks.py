@@ -7,10 +7,8 @@ upstream's (an allowed host may be the attacker's).
 The network ones run in the network tests' namespace (test_network.World);
 the hostile upstream is a raw server of the test's own on good.test:8181.
 """
-import os
+import re
 import subprocess
-import sys
-import time
 
 import pytest
 
@@ -196,3 +194,68 @@ def test_hostile_upstream_cannot_answer_a_later_request_with_a_stray_response(tw
     for targets in by_conn.values():
         if targets[0] not in ("/clean",):
             assert targets == [targets[0]], conns
+
+
+STALL = r'''
+import hashlib, sys, time
+n = int(sys.argv[1])
+stalled = []
+for _ in range(n):
+    s = dial()
+    s.sendall(b"GET http://good.test/big?n=50000000 HTTP/1.1\r\nHost: good.test\r\n\r\n")
+    s.recv(100)  # its head is there: the body flows, then stalls
+    stalled.append(s)
+time.sleep(1)
+t0 = time.monotonic()
+s = dial()
+s.settimeout(20)
+s.sendall(b"GET http://good.test/big?n=3000000 HTTP/1.1\r\nHost: good.test\r\n"
+          b"Connection: close\r\n\r\n")
+out = b""
+try:
+    while True:
+        c = s.recv(65536)
+        if not c:
+            break
+        out += c
+except Exception as e:
+    print("EXC", e)
+body = out.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in out else b""
+print(len(body), hashlib.sha256(body).hexdigest(), round(time.monotonic() - t0, 1))
+'''
+
+
+@pytest.mark.parametrize("memory_max", ["2M", "16M"])
+def test_stalled_spliced_downloads_hold_no_one_else_up(two, memory_max):
+    """Clients that stop reading in the middle of spliced bodies (each holds
+    a pipe, charged to the memory budget, full, and its sockets) leave the
+    proxy serving others: a 3 MB download behind them arrives whole."""
+    from test_network import pattern_sha
+    p = two.net_policy("allow = good.test\nmemory_max = %s" % memory_max)
+    two.write("work/client.py", CLIENT_PRELUDE + STALL)
+    r = two.run(["/usr/bin/python3", "client.py", "40"], policy=p, timeout=120)
+    assert r.stdout.split()[:2] == ["3000000", pattern_sha(3000000)], (r.stdout, r.stderr)
+
+
+# ---- upstream TLS sessions resumed by name -------------------------------------
+
+def test_a_kept_session_changes_no_verdict_for_another_spelling(one):
+    """good.test's upstream (which takes its own tickets whatever name a
+    ClientHello gives, and serves good.test's certificate to every name) has
+    left a session: a connection to another spelling of the name (case, a
+    trailing dot) or to another name on the same server (wrong.test) gets
+    the verdict it gets from a proxy that keeps no session.  A session is
+    never kept from a handshake whose certificate was refused: wrong.test
+    twice is refused twice."""
+    creds = ("[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+             "hosts = good.test wrong.test\n")
+    p = policy(one, creds=creds)
+    ask = CURL + "https://%s/resumed -w ' %%{http_code}\\n'; "
+    for v in ("GOOD.TEST", "good.test.", "Good.Test", "wrong.test"):
+        fresh = run(one, ask % v, p)
+        primed = run(one, ask % "good.test" + ask % v + ask % v, p)
+        code = re.findall(r"^ (\d{3})$", fresh.stdout, re.M)
+        got = re.findall(r"^ (\d{3})$", primed.stdout, re.M)
+        assert len(code) == 1 and got == ["200"] + code * 2, (v, fresh.stdout, primed.stdout)
+        assert primed.stdout.startswith("resumed False\n"), primed.stdout
+    assert code == ["502"]  # the last, wrong.test: the check is live

@@ -259,3 +259,28 @@ def test_a_kept_session_changes_no_verdict_for_another_spelling(one):
         assert len(code) == 1 and got == ["200"] + code * 2, (v, fresh.stdout, primed.stdout)
         assert primed.stdout.startswith("resumed False\n"), primed.stdout
     assert code == ["502"]  # the last, wrong.test: the check is live
+
+
+RULED = r'''
+import sys
+s = dial()
+s.settimeout(20)
+big = b"GET http://good.test/bigchunked?n=3000000 HTTP/1.1\r\nHost: good.test\r\n\r\n"
+last = sys.argv[1].encode()
+s.sendall(big + big + last + b" HTTP/1.1\r\nHost: good.test\r\n\r\n")
+out = read_all(s)
+print(out.count(b"X-Ringfence: blocked"), out.count(b"HTTP/1.1 200"), out.count(b"GET /headers\n"),
+      out.count(b"DELETE /hello\n"), len(out) > 6000000)
+'''
+
+
+def test_requests_pipelined_behind_spliced_bodies_are_still_judged(two):
+    """Method and path rules on a plain host whose bodies are spliced: the
+    requests pipelined behind each spliced body (a path and a method the
+    rules do not allow) are refused by the proxy (X-Ringfence: blocked),
+    never answered by the upstream (which echoes /headers)."""
+    p = two.net_policy("allow = GET http://good.test/bigchunked GET http://good.test/hello")
+    two.write("work/client.py", CLIENT_PRELUDE + RULED)
+    for last in ("GET http://good.test/headers", "DELETE http://good.test/hello"):
+        r = two.run(["/usr/bin/python3", "client.py", last], policy=p, timeout=120)
+        assert r.stdout.split() == ["1", "2", "0", "0", "True"], (last, r.stdout, r.stderr)

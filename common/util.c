@@ -3,6 +3,7 @@
  * supervisor/util.c: only supervisor/ ends the process). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <ftw.h>
 #include <malloc.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -178,4 +180,17 @@ void memory_trim(void)
 	if (lo && hi > lo)
 		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 	malloc_trim(0);
+}
+
+/* REL opened beneath DIR, no symlink followed in any component (openat2,
+ * RESOLVE_BENEATH): -errno, -ELOOP for a link. */
+int open_beneath_nofollow(int dir, const char *rel, int flags)
+{
+	struct open_how how = {
+	    .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	};
+	int fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
 }

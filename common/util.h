@@ -22,5 +22,7 @@ int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
 /* Once the start is done: free heap and unused stack pages given back. */
 void memory_trim(void);
+/* REL opened beneath DIR, no symlink followed in any component: -errno. */
+int open_beneath_nofollow(int dir, const char *rel, int flags);
 
 #endif

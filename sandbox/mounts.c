@@ -203,24 +203,6 @@ static int mount_resolver(const struct sandbox_plan *plan, const char **ret_path
 	return 0;
 }
 
-/*
- * The private stand-ins (planned by supervisor/state.c) bound over their
- * paths.  Both are opened beneath the home one component at a time, with
- * no symlink followed (the fds of the supervisor's namespace cannot be
- * cloned here), and the stand-in must be the very file made or found
- * before the namespace was (device and inode).
- */
-static int openat2_nofollow(int dir, const char *rel, int flags)
-{
-	struct open_how how = {
-	    .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
-	};
-	int fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
-
-	return fd < 0 ? -errno : fd;
-}
-
 /* PATH relative to DIR ("" when equal); PATH is beneath DIR (state.c made it so). */
 static const char *relative_to(const char *path, const char *dir)
 {
@@ -233,6 +215,13 @@ static const char *relative_to(const char *path, const char *dir)
 	return path[n] == '/' ? path + n + 1 : path + n;
 }
 
+/*
+ * The private stand-ins (planned by supervisor/state.c) bound over their
+ * paths.  Both are opened beneath the home one component at a time, with
+ * no symlink followed (the fds of the supervisor's namespace cannot be
+ * cloned here), and the stand-in must be the very file made or found
+ * before the namespace was (device and inode).
+ */
 static int mount_standins(const struct sandbox_plan *plan, const char **ret_path)
 {
 	_cleanup_close_ int home_fd = -1;
@@ -252,7 +241,7 @@ static int mount_standins(const struct sandbox_plan *plan, const char **ret_path
 		*ret_path = ps->standin;
 		if (!rel)
 			return -EFAULT; /* never: state.c makes them beneath the home */
-		src = openat2_nofollow(home_fd, rel, O_PATH);
+		src = open_beneath_nofollow(home_fd, rel, O_PATH);
 		if (src < 0)
 			return src;
 		if (fstat(src, &st) < 0)
@@ -260,7 +249,7 @@ static int mount_standins(const struct sandbox_plan *plan, const char **ret_path
 		if (st.st_dev != ps->dev || st.st_ino != ps->ino)
 			return -ESTALE;
 		*ret_path = ps->path;
-		dst = openat2_nofollow(home_fd, ps->rel, O_PATH);
+		dst = open_beneath_nofollow(home_fd, ps->rel, O_PATH);
 		if (dst < 0)
 			return dst;
 		if (fstat(dst, &dt) < 0)

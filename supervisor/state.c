@@ -53,17 +53,6 @@ static const char *const system_dirs[] = {
     "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr",   "/var",
 };
 
-static int openat2_nofollow(int dir, const char *rel, int flags)
-{
-	struct open_how how = {
-	    .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
-	};
-	int fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
-
-	return fd < 0 ? -errno : fd;
-}
-
 /* Gives FD (made by us) to the command's user when we switch to one. */
 static int give(const struct sandbox *sb, int fd)
 {
@@ -407,7 +396,7 @@ static int make_standin(struct sandbox *sb, const struct private_standin *ps, in
 	int r;
 
 	if (seed) {
-		src = openat2_nofollow(home_fd, ps->rel, O_RDONLY | O_NONBLOCK);
+		src = open_beneath_nofollow(home_fd, ps->rel, O_RDONLY | O_NONBLOCK);
 		if (src == -ENOENT)
 			seed = false;
 		else if (src < 0)

@@ -391,7 +391,7 @@ def gone(path, timeout=10.0):
     return False
 
 
-def in_steps(box, steps, pol=None, cwd_env=None):
+def in_steps(box, steps, pol=None, step_timeout=30):
     """STEPS (shell snippets) run in one sandbox, one at a time: each ends
     with data/stepN made, then waits for data/goN from the host.  Yields
     between steps (the host side runs there), then the result."""
@@ -409,7 +409,7 @@ def in_steps(box, steps, pol=None, cwd_env=None):
     try:
         for i in range(len(steps)):
             step = box.path("work", "data", "step%d" % i)
-            end = time.monotonic() + 30
+            end = time.monotonic() + step_timeout
             while not os.path.exists(step) and p.poll() is None and time.monotonic() < end:
                 time.sleep(0.02)
             assert os.path.exists(step), "the sandbox never got to step %d" % i

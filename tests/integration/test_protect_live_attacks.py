@@ -13,11 +13,11 @@ sandbox may make anywhere it writes) stretch the round of the 250 ms tick
 (16 repositories a tick) to half a minute, so that what only that round or the
 next walk sees stays for seconds, not milliseconds."""
 import os
-import subprocess
 import time
 
-from test_protect import GIT_ENV, data_dir, planted
+from test_protect import planted
 from test_protect_deep import gone, host, host_repo, owned
+from test_protect_deep import in_steps as deep_in_steps
 
 # empty bare repositories (HEAD, objects, refs) the walk finds and hands over
 N_DECOYS = 200
@@ -39,42 +39,10 @@ WINDOW = 1.0
 ROUNDS = 4
 
 
-# test_protect_deep.in_steps(), with time for the decoys to be made and
-# walked (its 30 s a step is short on a loaded machine)
-def _in_steps(box, steps, pol=None, cwd_env=None):
-    """STEPS (shell snippets) run in one sandbox, one at a time: each ends
-    with data/stepN made, then waits for data/goN from the host.  Yields
-    between steps (the host side runs there), then the result."""
-    if not os.path.isdir(box.path("work", "data")):
-        data_dir(box)
-    parts = ["export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
-             "GIT_COMMITTER_EMAIL=t@x"]
-    for i, s in enumerate(steps):
-        parts.append("%s; touch data/step%d; i=0; while [ ! -e data/go%d ] && [ $i -lt 600 ]; "
-                     "do sleep 0.05; i=$((i+1)); done" % (s, i, i))
-    parts.append("echo sandbox-done")
-    p = box.popen(["sh", "-c", "; ".join(parts)], policy=pol or box.policy(""),
-                  env=dict(GIT_ENV, HOME=box.work), stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE, text=True)
-    try:
-        for i in range(len(steps)):
-            step = box.path("work", "data", "step%d" % i)
-            end = time.monotonic() + 150
-            while not os.path.exists(step) and p.poll() is None and time.monotonic() < end:
-                time.sleep(0.02)
-            assert os.path.exists(step), "the sandbox never got to step %d" % i
-            yield i
-            open(box.path("work", "data", "go%d" % i), "w").close()
-    finally:
-        for i in range(len(steps)):
-            open(box.path("work", "data", "go%d" % i), "w").close()
-        out, err = p.communicate(timeout=60)
-    r = subprocess.CompletedProcess(p.args, p.returncode, out, err)
-    assert "sandbox-done" in r.stdout, r.stdout + r.stderr
-    yield r
-
-
-in_steps = _in_steps
+def in_steps(box, steps, pol=None):
+    """test_protect_deep.in_steps(), with time for the decoys to be made and
+    walked (its 30 s a step is short on a loaded machine)."""
+    return deep_in_steps(box, steps, pol=pol, step_timeout=150)
 
 
 def attack(box, setup, plant, planted_at, host_cmd, prepare=None):

@@ -194,3 +194,14 @@ int open_beneath_nofollow(int dir, const char *rel, int flags)
 
 	return fd < 0 ? -errno : fd;
 }
+
+const char *path_beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return path + 1;
+	if (strncmp(path, dir, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return NULL;
+	return path[n] == '/' ? path + n + 1 : path + n;
+}

@@ -24,5 +24,7 @@ int rm_rf(const char *path);
 void memory_trim(void);
 /* REL opened beneath DIR, no symlink followed in any component: -errno. */
 int open_beneath_nofollow(int dir, const char *rel, int flags);
+/* PATH relative to DIR ("" when equal), or NULL when not beneath it. */
+const char *path_beneath(const char *path, const char *dir);
 
 #endif

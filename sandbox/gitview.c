@@ -54,15 +54,6 @@
 
 #include "sandbox.h"
 
-#ifndef MOUNT_ATTR_SIZE_VER0
-struct mount_attr {
-	uint64_t attr_set;
-	uint64_t attr_clr;
-	uint64_t propagation;
-	uint64_t userns_fd;
-};
-#endif
-
 /* Small files are read whole to be checked; the index is streamed, up to
  * a size no real index reaches (a sparse file in the tmpfs costs nothing to
  * make and would cost the host's disk that much). */

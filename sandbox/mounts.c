@@ -38,14 +38,24 @@
 
 #include "sandbox.h"
 
-#ifndef MOUNT_ATTR_SIZE_VER0
-struct mount_attr {
-	uint64_t attr_set;
-	uint64_t attr_clr;
-	uint64_t propagation;
-	uint64_t userns_fd;
-};
-#endif
+/* A detached tmpfs (nosuid, nodev, noexec) of at most SIZE bytes and
+ * NR_INODES inodes (NULL: the defaults), its root of MODE: a mount fd, or
+ * -errno. */
+static int detached_tmpfs(const char *size, const char *nr_inodes, const char *mode)
+{
+	_cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+
+	if (fs < 0)
+		return -errno;
+	if ((size && fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0) ||
+	    (nr_inodes && fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", nr_inodes, 0) < 0) ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	int mnt =
+	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	return mnt < 0 ? -errno : mnt;
+}
 
 static int set_readonly(int tree_fd)
 {
@@ -64,18 +74,9 @@ static int make_mask_source(bool views)
 {
 	_cleanup_close_ int fs = -1, mnt = -1, f = -1;
 
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	if ((!views && (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
-			fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", "4", 0) < 0)) ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
-	mnt =
-	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	mnt = detached_tmpfs(views ? NULL : "4k", views ? NULL : "4", "0");
 	if (mnt < 0)
-		return -errno;
+		return mnt;
 	if (mkdirat(mnt, "d", 0) < 0)
 		return -errno;
 	f = openat(mnt, "f", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
@@ -153,18 +154,9 @@ static int mount_resolver(const struct sandbox_plan *plan, const char **ret_path
 	int n, r;
 
 	*ret_path = NULL;
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", "8", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
-	mnt =
-	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	mnt = detached_tmpfs("64k", "8", "0755");
 	if (mnt < 0)
-		return -errno;
+		return mnt;
 	n = snprintf(text, sizeof(text),
 		     "# ringfence: names are answered from the policy ([network] allow)\n"
 		     "nameserver 127.0.0.1\n%s",
@@ -203,18 +195,6 @@ static int mount_resolver(const struct sandbox_plan *plan, const char **ret_path
 	return 0;
 }
 
-/* PATH relative to DIR ("" when equal); PATH is beneath DIR (state.c made it so). */
-static const char *relative_to(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (strcmp(dir, "/") == 0)
-		return path + 1;
-	if (strncmp(path, dir, n) != 0 || (path[n] != '/' && path[n] != '\0'))
-		return NULL;
-	return path[n] == '/' ? path + n + 1 : path + n;
-}
-
 /*
  * The private stand-ins (planned by supervisor/state.c) bound over their
  * paths.  Both are opened beneath the home one component at a time, with
@@ -235,7 +215,7 @@ static int mount_standins(const struct sandbox_plan *plan, const char **ret_path
 	for (size_t i = 0; i < plan->n_standins; i++) {
 		const struct private_standin *ps = &plan->standins[i];
 		_cleanup_close_ int src = -1, dst = -1, tree = -1;
-		const char *rel = relative_to(ps->standin, plan->home);
+		const char *rel = path_beneath(ps->standin, plan->home);
 		struct stat st, dt;
 
 		*ret_path = ps->standin;

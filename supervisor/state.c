@@ -110,24 +110,12 @@ static int walk(const struct sandbox *sb, int dir, const char *rel, bool create,
 	return 0;
 }
 
-/* PATH relative to DIR ("" when equal), or NULL when not beneath it. */
-static const char *beneath(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (strcmp(dir, "/") == 0)
-		return path + 1;
-	if (strncmp(path, dir, n) != 0 || (path[n] != '/' && path[n] != '\0'))
-		return NULL;
-	return path[n] == '/' ? path + n + 1 : path + n;
-}
-
 static bool is_system_dir(const char *path)
 {
 	if (strcmp(path, "/") == 0)
 		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
-		if (beneath(path, system_dirs[i]))
+		if (path_beneath(path, system_dirs[i]))
 			return true;
 	return false;
 }
@@ -157,10 +145,10 @@ static void create_dirs(struct sandbox *sb)
 		struct stat st;
 		int r;
 
-		if (sb->home && (rel = beneath(it->value, sb->home)) && *rel &&
+		if (sb->home && (rel = path_beneath(it->value, sb->home)) && *rel &&
 		    !(sb->uid == 0 && is_system_dir(sb->home)))
 			anchor = sb->home;
-		else if ((rel = beneath(it->value, sb->cwd)) && *rel &&
+		else if ((rel = path_beneath(it->value, sb->cwd)) && *rel &&
 			 !(sb->uid == 0 && is_system_dir(sb->cwd)))
 			anchor = sb->cwd;
 		if (!anchor)
@@ -457,14 +445,14 @@ static void add_standin(struct sandbox *sb, const struct policy_item *it, bool s
 	int r;
 
 	ps.origin = it->origin;
-	ps.rel = strdup(beneath(it->value, sb->home));
+	ps.rel = strdup(path_beneath(it->value, sb->home));
 	ps.path = strdup(it->value);
 	_cleanup_free_ char *chome = realpath(sb->home, NULL);
 	if (!ps.rel || !ps.path || !chome ||
 	    asprintf(&ps.canon, "%s/%s", strcmp(chome, "/") ? chome : "", ps.rel) < 0 ||
 	    asprintf(&ps.standin, "%s/%s", sb->state_dir, ps.rel) < 0)
 		die("out of memory");
-	if (beneath(ps.path, sb->state_root) || beneath(sb->state_root, ps.path))
+	if (path_beneath(ps.path, sb->state_root) || path_beneath(sb->state_root, ps.path))
 		die_item(it, key, "holds, or is inside, ringfence's state directory", 0);
 	for (size_t i = 0; i < p->fs.private_env.n; i++) {
 		const char *kv = p->fs.private_env.items[i].value;
@@ -565,8 +553,8 @@ static void prepare_privates(struct sandbox *sb)
 		die("%s: the policy file's name cannot name a state directory: set [sandbox] "
 		    "name = NAME",
 		    p->files[0]);
-	if (xdg && xdg[0] == '/' && !sb->drop_to_user && beneath(xdg, sb->home) &&
-	    *beneath(xdg, sb->home) && !strstr(xdg, "/.") && !strstr(xdg, "//"))
+	if (xdg && xdg[0] == '/' && !sb->drop_to_user && path_beneath(xdg, sb->home) &&
+	    *path_beneath(xdg, sb->home) && !strstr(xdg, "/.") && !strstr(xdg, "//"))
 		r = asprintf(&sb->state_root, "%s/ringfence", xdg);
 	else
 		r = asprintf(&sb->state_root, "%s/.local/state/ringfence", sb->home);
@@ -583,7 +571,7 @@ static void prepare_privates(struct sandbox *sb)
 		die("filesystem.private: the home directory %s is not uid %u's own, or is a "
 		    "system directory: no state is kept there",
 		    sb->home, (unsigned)sb->uid);
-	r = walk(sb, home_fd, beneath(sb->state_dir, sb->home), true, &state_fd);
+	r = walk(sb, home_fd, path_beneath(sb->state_dir, sb->home), true, &state_fd);
 	if (r < 0)
 		die("filesystem.private: the state directory %s: %s", sb->state_dir,
 		    r == -ELOOP || r == -ENOTDIR ? "a symbolic link or a file on the way (never "

@@ -300,9 +300,9 @@ def test_large_bodies_both_ways(net):
                % n + "head -c 5000000 /dev/zero > $TMPDIR/up; " + CURL +
                "--data-binary @$TMPDIR/up http://good.test/echo; " + CURL +
                "-H 'Transfer-Encoding: chunked' --data-binary @$TMPDIR/up http://good.test/echo; "
-               + CURL + "http://good.test/chunked | tail -1; " + CURL +
+               + CURL + "http://good.test/chunked | tail -1; set +e; " + CURL +
                "-w '%{http_code}\\n' -o /dev/null --data-binary @$TMPDIR/up "
-               "http://good.test/reject", p, timeout=120)
+               "http://good.test/reject || echo curl $?", p, timeout=120)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == str(n)
@@ -317,7 +317,12 @@ def test_large_bodies_both_ways(net):
     up = "5000000 " + hashlib.sha256(b"\0" * 5000000).hexdigest()
     assert lines[2] == up and lines[3] == up
     assert lines[4] == "line 49"
-    assert lines[5] == "413"  # answered before the body was read: not a hang
+    # answered before the body was read: not a hang.  The connection ends
+    # with the client's body still arriving, so the client may see a reset
+    # before it reads the 413 (curl 55 or 56), as with any server that
+    # does not linger on close
+    assert lines[5:] == ["413"] or (lines[5] in ("000", "413") and lines[6:] in (
+        ["curl 55"], ["curl 56"])), lines
 
 
 def pattern_sha(n):

@@ -191,9 +191,19 @@ def wait_for(path, p, timeout=10.0):
 
 
 def children(pid):
-    """How many children the process PID has (init, and a walk of ours)."""
+    """How many children the process PID has running (init, and a walk of
+    ours); one that has ended but is not reaped (its parent is stopped)
+    does not count."""
     with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-        return len(f.read().split())
+        kids = f.read().split()
+    running = 0
+    for k in kids:
+        try:
+            with open("/proc/%s/stat" % k) as f:
+                running += f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            pass
+    return running
 
 
 def test_killed_run_is_walked_by_the_next_start(box):

@@ -8,6 +8,8 @@
  *   3. a devpts instance of our own on /dev/pts, its ptmx on /dev/ptmx;
  *   4. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
  *   5. write grants that are not exec grants bound onto themselves noexec;
+ *   5b. every other mount read-only (Landlock cannot refuse chmod, chown,
+ *      utimensat or setxattr on what the command owns; a read-only mount does);
  *   6. directories on the way to `protect` paths bound onto themselves
  *      (pinned: a mount point cannot be renamed), then the paths
  *      themselves bound read-only (protect.c decides which);
@@ -494,6 +496,91 @@ static int mount_writes_noexec(const struct sandbox_plan *plan, const char **ret
 	return 0;
 }
 
+/* What makes, changes or removes an entry: a rule holding any of these
+ * needs a writable mount beneath it. */
+#define MODIFY_RIGHTS (LANDLOCK_WRITE & ~(LANDLOCK_READ | LL_FS_IOCTL_DEV))
+
+/* Whether rule I of PL is a write grant no other write grant holds. */
+static bool outermost_write(const struct landlock_plan *pl, size_t i)
+{
+	if (!(pl->rules[i].access & MODIFY_RIGHTS))
+		return false;
+	for (size_t j = 0; j < pl->n; j++) {
+		if (j == i || !(pl->rules[j].access & MODIFY_RIGHTS) ||
+		    !landlock_path_beneath(pl->rules[i].path, pl->rules[j].path))
+			continue;
+		/* the same path twice: the first one counts */
+		if (strcmp(pl->rules[i].path, pl->rules[j].path) != 0 || j < i)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Every mount read-only but the write grants.  Landlock has no right for a
+ * file's mode, owner, times or extended attributes: chmod, chown,
+ * utimensat and setxattr need only that the caller own the file (root
+ * owns the host's), so without this a command could make the host's files
+ * world-writable or change their times wherever it can see them.  A
+ * read-only mount refuses all of them (EROFS), as it refuses writes.
+ *
+ * How: each write grant that no other one holds (a directory or a regular
+ * file: writes to devices, FIFOs and sockets do not care) is cloned as it
+ * is, with whatever is mounted beneath it and each mount's own flags; then
+ * the whole tree is made read-only at once; then the clones are put back
+ * over their paths.  Nothing is ever made writable that was not: a mount
+ * the host has read-only stays so inside a grant, and the flags a user
+ * namespace locks are never cleared.  After this, every mount made beneath
+ * a grant (protect's binds, the views of .git, the masks) is made on the
+ * clone.
+ */
+static int mount_rest_readonly(const struct sandbox_plan *plan, const char **ret_path)
+{
+	const struct landlock_plan *pl = plan->fs;
+	int trees[pl->n + 1]; /* + 1: never a zero-length array */
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	int r = 0;
+
+	for (size_t i = 0; i < pl->n; i++) {
+		const char *path = pl->rules[i].path;
+		struct stat st;
+
+		trees[i] = -1;
+		if (r < 0 || !outermost_write(pl, i))
+			continue;
+		*ret_path = path;
+		if (lstat(path, &st) < 0) {
+			if (errno != ENOENT)
+				r = -errno;
+			continue; /* gone since it was planned: Landlock has no rule either */
+		}
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+			continue;
+		trees[i] = open_tree(AT_FDCWD, path,
+				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+					 AT_SYMLINK_NOFOLLOW);
+		if (trees[i] < 0)
+			r = -errno;
+	}
+	if (r == 0) {
+		*ret_path = "/";
+		if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+			r = -errno;
+	}
+	for (size_t i = 0; i < pl->n; i++) {
+		if (trees[i] < 0)
+			continue;
+		if (r == 0) {
+			*ret_path = pl->rules[i].path;
+			if (move_mount(trees[i], "", AT_FDCWD, pl->rules[i].path,
+				       MOVE_MOUNT_F_EMPTY_PATH) < 0)
+				r = -errno;
+		}
+		close(trees[i]);
+	}
+	return r;
+}
+
 const char mounts_step_proc[] = "mounting a fresh /proc";
 
 int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const char **ret_step,
@@ -547,6 +634,11 @@ int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const 
 
 	*ret_step = "mounting a write grant noexec";
 	r = mount_writes_noexec(plan, ret_path);
+	if (r < 0)
+		return r;
+
+	*ret_step = "making all but the write grants read-only";
+	r = mount_rest_readonly(plan, ret_path);
 	if (r < 0)
 		return r;
 

@@ -1,8 +1,9 @@
-"""With namespaces, every mount but the write grants is read-only in the
-sandbox.  Landlock has no right for a file's mode, owner, times or extended
+"""Landlock has no right for a file's mode, owner, times or extended
 attributes: the owner of a file may change them wherever Landlock lets it
-read, and a command started as root owns the host's root-owned files.  A
-read-only mount refuses them all (EROFS)."""
+read, and a command started as root owns the host's root-owned files.  With
+namespaces every mount but the write grants is read-only in the sandbox,
+which refuses them all (EROFS); without, the supervisor makes those calls
+(attrgate.c), only within the write grants, and answers EROFS elsewhere."""
 import os
 import shutil
 import subprocess
@@ -35,6 +36,14 @@ for tag, d in (("in", sys.argv[1]), ("out", sys.argv[2])):
     attempt(tag + "-utime", lambda: os.utime(f, (1, 1)))
     attempt(tag + "-chown", lambda: os.chown(f, uid, gid))
     attempt(tag + "-setxattr", lambda: os.setxattr(f, "user.rf", b"1"))
+    def through_proc():
+        fd = os.open(f, os.O_RDONLY)
+        try:
+            os.chmod("/proc/self/fd/%d" % fd, 0o660)
+        finally:
+            os.close(fd)
+    attempt(tag + "-proc-self", through_proc)
+    attempt(tag + "-lchown", lambda: os.lchown(f, uid, gid))
 """
 
 
@@ -65,17 +74,18 @@ def world(box, outside):
     return box.policy("[filesystem]\nread = %s\n" % outside)
 
 
-def test_modes_times_and_owners_outside_the_write_grants_stay(nsbox, outside):
-    box = nsbox
+def test_modes_times_and_owners_outside_the_write_grants_stay(box, outside):
     pol = world(box, outside)
     r = box.run(["/usr/bin/python3", "attrs.py", box.work, outside], policy=pol)
     out = r.stdout
     assert r.returncode == 0, out + r.stderr
     # positive control: in the write grant each call is made
-    for call in ("chmod", "chmod-dir", "fchmod", "utime", "chown"):
+    for call in ("chmod", "chmod-dir", "fchmod", "utime", "chown", "proc-self", "lchown"):
         assert "in-%s ok" % call in out, (call, out, r.stderr)
     assert os.stat(box.path("work", "f")).st_mtime == 1
-    for call in ("chmod", "chmod-dir", "fchmod", "utime", "chown", "setxattr"):
+    assert os.stat(box.path("work", "f")).st_mode & 0o777 == 0o660
+    for call in ("chmod", "chmod-dir", "fchmod", "utime", "chown", "setxattr", "proc-self",
+                 "lchown"):
         assert "out-%s refused 30" % call in out, (call, out, r.stderr)  # EROFS
     st = os.stat(os.path.join(outside, "f"))
     assert st.st_mode & 0o7777 == 0o644 and st.st_mtime == 1000000000, (oct(st.st_mode), out)
@@ -122,3 +132,45 @@ def test_writes_that_do_not_need_a_writable_mount_still_work(nsbox, outside):
     assert r.returncode == 0, r.stdout + r.stderr
     for line in ("null ok", "pty ok", "fifo b'z'", "made ok"):
         assert line in r.stdout, (line, r.stdout, r.stderr)
+
+
+RACE = r"""
+import ctypes, os, sys, threading
+libc = ctypes.CDLL(None, use_errno=True)
+inside, outside = sys.argv[1].encode(), sys.argv[2].encode()
+n = max(len(inside), len(outside)) + 1
+buf = ctypes.create_string_buffer(inside, n)
+fin, fout = os.open(inside, os.O_RDONLY), os.open(outside, os.O_RDONLY)
+slot = os.dup(fin)
+stop = False
+def flip():
+    i = 0
+    while not stop:
+        ctypes.memmove(buf, outside if i % 2 else inside, n if i % 2 else len(inside) + 1)
+        os.dup2(fout if i % 2 else fin, slot)
+        i += 1
+t = threading.Thread(target=flip)
+t.start()
+made = 0
+for i in range(3000):
+    made += libc.chmod(buf, 0o666 if i % 2 else 0o664) == 0
+    made += libc.fchmod(slot, 0o646 if i % 2 else 0o644) == 0
+stop = True
+t.join()
+print("made", made)
+"""
+
+
+def test_a_swapped_path_or_fd_never_changes_a_file_outside(box, outside):
+    """A thread of the command swaps the path (its bytes) and the fd number
+    the other thread's chmod and fchmod name, between a file in the grant
+    and one outside: only the one in the grant ever changes."""
+    pol = world(box, outside)
+    box.write("work/race.py", RACE)
+    r = box.run(["/usr/bin/python3", "race.py", box.path("work", "f"),
+                 os.path.join(outside, "f")], policy=pol, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    made = int(r.stdout.split()[-1])
+    assert made > 0, r.stdout  # positive control: the ones in the grant were made
+    st = os.stat(os.path.join(outside, "f"))
+    assert st.st_mode & 0o7777 == 0o644, (oct(st.st_mode), r.stdout)

@@ -67,9 +67,9 @@ enum attr_op {
 struct attr_call {
 	int nr;
 	enum attr_op op;
-	signed char fd;	  /* the fd argument (fchmod ...), or -1 */
-	signed char dir;  /* the dirfd argument, or -1 (AT_FDCWD) */
-	signed char path; /* the path argument, or -1 */
+	signed char fd;	   /* the fd argument (fchmod ...), or -1 */
+	signed char dir;   /* the dirfd argument, or -1 (AT_FDCWD) */
+	signed char path;  /* the path argument, or -1 */
 	signed char flags; /* the AT_* flags argument, or -1 */
 	bool nofollow;	   /* lchown, lsetxattr, lremovexattr */
 	signed char arg;   /* mode, uid, times or xattr name */
@@ -96,7 +96,6 @@ static const struct attr_call attr_calls[] = {
     {__NR_fremovexattr, ATTR_REMOVEXATTR, 0, -1, -1, -1, false, 1},
 };
 
-
 /* The three utime calls' time arguments, read from the caller as the
  * timespec pair utimensat takes; *RET_NULL: none given (now). */
 static int read_times(pid_t pid, int nr, uint64_t addr, struct timespec ts[2], bool *ret_null)
@@ -106,7 +105,9 @@ static int read_times(pid_t pid, int nr, uint64_t addr, struct timespec ts[2], b
 		struct timeval tv[2];
 		struct timespec ts[2];
 	} u;
-	size_t len = nr == __NR_utime ? sizeof(u.ub) : nr == __NR_utimensat ? sizeof(u.ts) : sizeof(u.tv);
+	size_t len = nr == __NR_utime	    ? sizeof(u.ub)
+		     : nr == __NR_utimensat ? sizeof(u.ts)
+					    : sizeof(u.tv);
 	struct iovec local = {.iov_base = &u, .iov_len = len};
 	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
 
@@ -188,9 +189,8 @@ static int open_target(const struct seccomp_notif *req, const struct attr_call *
 	 * an absolute path is resolved as given, magic links too (which
 	 * RESOLVE_IN_ROOT refuses); another root, in it */
 	struct stat rs, ours;
-	bool same_root = path[0] != '/' ||
-			 (fstat(base, &rs) == 0 && stat("/", &ours) == 0 && rs.st_dev == ours.st_dev &&
-			  rs.st_ino == ours.st_ino);
+	bool same_root = path[0] != '/' || (fstat(base, &rs) == 0 && stat("/", &ours) == 0 &&
+					    rs.st_dev == ours.st_dev && rs.st_ino == ours.st_ino);
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
 			       .resolve = same_root ? 0 : RESOLVE_IN_ROOT};
 	fd = (int)syscall(SYS_openat2, base, path, &how, sizeof(how));
@@ -256,8 +256,8 @@ static void refused(const struct sandbox *sb, const struct attr_call *c, const c
 }
 
 /* The call made on FD, as the command. */
-static int act(const struct sandbox *sb, const struct seccomp_notif *req,
-	       const struct attr_call *c, int fd)
+static int act(const struct sandbox *sb, const struct seccomp_notif *req, const struct attr_call *c,
+	       int fd)
 {
 	const __u64 *a = req->data.args;
 	char name[XATTR_NAME_MAX + 1];
@@ -293,7 +293,8 @@ static int act(const struct sandbox *sb, const struct seccomp_notif *req,
 			break;
 		}
 		struct iovec local = {.iov_base = value, .iov_len = size};
-		struct iovec remote = {.iov_base = (void *)(uintptr_t)a[c->arg + 1], .iov_len = size};
+		struct iovec remote = {.iov_base = (void *)(uintptr_t)a[c->arg + 1],
+				       .iov_len = size};
 		if (size && process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)size)
 			r = -EFAULT;
 		break;
@@ -310,8 +311,8 @@ static int act(const struct sandbox *sb, const struct seccomp_notif *req,
 		if (a[c->arg] & (S_ISUID | S_ISGID))
 			r = -EPERM; /* seccomp's already; never ours to make */
 		else
-			r = syscall(__NR_fchmodat2, fd, "", (mode_t)a[c->arg] & 07777, AT_EMPTY_PATH) <
-				    0
+			r = syscall(__NR_fchmodat2, fd, "", (mode_t)a[c->arg] & 07777,
+				    AT_EMPTY_PATH) < 0
 				? -errno
 				: 0;
 		break;

@@ -848,6 +848,20 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	bool net = sandbox_notify_net(sb);
 	int r;
 
+	/* fds 0-2 reach the command; one open on a directory is a way into
+	 * the host's mount tree beneath it, past the namespace's masks and
+	 * read-only mounts (openat on it): a deny path there would read */
+	for (int fd = 0; fd <= 2 && sb->ns == NS_FULL; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+			die("fd %d is a directory: the command would reach the host's files "
+			    "beneath "
+			    "it past the sandbox's mounts (deny masks, the read-only tree); give "
+			    "it "
+			    "a file, a pipe or a terminal",
+			    fd);
+	}
+
 	seccomp_prog_free(&sb->seccomp_notify);
 	if (net || sb->trace || sb->fsgate || sb->attrgate) {
 		r = seccomp_notify_build(net, sb->trace, sb->fsgate != NULL, sb->attrgate,

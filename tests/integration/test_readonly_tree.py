@@ -174,3 +174,27 @@ def test_a_swapped_path_or_fd_never_changes_a_file_outside(box, outside):
     assert made > 0, r.stdout  # positive control: the ones in the grant were made
     st = os.stat(os.path.join(outside, "f"))
     assert st.st_mode & 0o7777 == 0o644, (oct(st.st_mode), r.stdout)
+
+
+def test_a_directory_on_stdin_is_refused_with_namespaces(nsbox, outside):
+    """fd 0 open on a host directory leads, through openat(0, ...), into the
+    host's mount tree beneath it, past the namespace's deny masks and
+    read-only mounts: with namespaces the start is refused (exit 125, one
+    line); a file on stdin starts as ever (the positive control)."""
+    box = nsbox
+    with open(os.path.join(outside, "in.txt"), "w") as f:
+        f.write("from a file\n")
+    os.chmod(os.path.join(outside, "in.txt"), 0o644)
+    fd = os.open(outside, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        r = subprocess.run(box.cmd([box.ringfence, "--", "sh", "-c", "echo ran"]),
+                           cwd=box.work, env=box.env(), stdin=fd, capture_output=True,
+                           text=True, timeout=60)
+    finally:
+        os.close(fd)
+    assert r.returncode == 125 and "ran" not in r.stdout, r.stdout + r.stderr
+    assert "fd 0 is a directory" in r.stderr and len(r.stderr.strip().splitlines()) >= 1
+    with open(os.path.join(outside, "in.txt")) as f:
+        r = subprocess.run(box.cmd([box.ringfence, "--", "cat"]), cwd=box.work,
+                           env=box.env(), stdin=f, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "from a file" in r.stdout, r.stdout + r.stderr

@@ -15,17 +15,20 @@
  * broker and the file gate use), and:
  *
  *  - the target is opened once, O_PATH, in the caller's view (its root,
- *    cwd or dirfd through /proc/PID; the final symlink followed as the call
- *    would; a path through /proc/self is the caller's, not ours), or, for
- *    the fd-taking calls, through /proc/PID/fd/N, while the notification is
+ *    cwd or dirfd through /proc/PID, the path beneath resolved with the
+ *    command's ids and no magic link followed: ELOOP), or, for the
+ *    fd-taking calls, through /proc/PID/fd/N, while the notification is
  *    known alive (so PID and its fds were the caller's);
- *  - its name, as the kernel gives it for that open file, is judged: a file
+ *  - its name, as the kernel gives it for that open file and looked up
+ *    again to the same object on the same mount, is judged: a file
  *    Landlock would let the command write (landlock_plan_allows, carve-outs
  *    first: protect's paths are refused), a directory it may make entries
- *    in, or an entry the file gate keeps and would make (fsgate.c); an
- *    object with no name on a filesystem (a pipe, a socket, a file removed)
- *    is no host file and passes.  Anything else: EROFS, as the read-only
- *    mount answers with namespaces;
+ *    in, an entry the file gate keeps and would make (fsgate.c), a FIFO or
+ *    socket in a directory the command may make entries in; a file removed
+ *    by the name it had; never a device node (the host's own: /dev/null
+ *    and the terminal are write grants); a pipe or socket with no name
+ *    passes.  Anything else: EROFS, as the read-only mount answers with
+ *    namespaces;
  *  - what passes is made by the supervisor on that very fd (never CONTINUE:
  *    the kernel would read the path or the fd number again, and a thread
  *    of the caller could have swapped either), with the command's user,
@@ -42,6 +45,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -134,18 +138,24 @@ static int read_times(pid_t pid, int nr, uint64_t addr, struct timespec ts[2], b
 }
 
 /* The object the call names, opened O_PATH in the caller's view; -errno
- * is the call's own answer (the kernel's would be the same). */
-static int open_target(const struct seccomp_notif *req, const struct attr_call *c)
+ * is the call's own answer (the kernel's would be the same, but for a
+ * path through a magic link: ELOOP).  Its fds, cwd and root are the
+ * caller's, opened through /proc/PID; the path beneath them is resolved
+ * with the command's ids (SB): a directory it may not search stays shut. */
+static int open_target(const struct sandbox *sb, const struct seccomp_notif *req,
+		       const struct attr_call *c)
 {
 	pid_t pid = req->pid;
-	char p[PATH_MAX + 64], path[PATH_MAX];
+	char p[64], path[PATH_MAX];
 	int flags = c->flags >= 0 ? (int)req->data.args[c->flags] : 0;
 	int dirfd = c->dir >= 0 ? (int)req->data.args[c->dir] : AT_FDCWD;
 	bool follow = !c->nofollow && !(flags & AT_SYMLINK_NOFOLLOW);
 	int base, fd, r;
 
-	if (c->fd >= 0 || (c->nr == __NR_utimensat && req->data.args[c->path] == 0)) {
-		/* an fd: the open file's own object */
+	if (c->fd >= 0 || (c->path >= 0 && c->dir >= 0 && req->data.args[c->path] == 0 &&
+			   (c->nr == __NR_utimensat || c->nr == __NR_futimesat))) {
+		/* an fd (utimensat and futimesat with no path: their dirfd):
+		 * the open file's own object */
 		int n = c->fd >= 0 ? (int)req->data.args[c->fd] : dirfd;
 		if (n < 0)
 			return -EBADF;
@@ -166,16 +176,6 @@ static int open_target(const struct seccomp_notif *req, const struct attr_call *
 		fd = open(p, O_PATH | O_CLOEXEC);
 		return fd < 0 ? -errno : fd;
 	}
-	/* the caller's /proc/self and /proc/thread-self, not ours */
-	const char *rest = NULL;
-	if (strncmp(path, "/proc/self", 10) == 0 && (!path[10] || path[10] == '/'))
-		rest = path + 10, snprintf(p, sizeof(p), "/proc/%d%s", pid, rest);
-	else if (strncmp(path, "/proc/thread-self", 17) == 0 && (!path[17] || path[17] == '/'))
-		rest = path + 17, snprintf(p, sizeof(p), "/proc/%d/task/%d%s", pid, pid, rest);
-	if (rest && strlen(p) >= sizeof(path))
-		return -ENAMETOOLONG;
-	if (rest)
-		memcpy(path, p, strlen(p) + 1);
 	if (path[0] == '/')
 		snprintf(p, sizeof(p), "/proc/%d/root", pid);
 	else if (dirfd == AT_FDCWD)
@@ -185,49 +185,107 @@ static int open_target(const struct seccomp_notif *req, const struct attr_call *
 	base = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (base < 0)
 		return errno == ENOENT ? -EBADF : -errno;
-	/* the caller's root is ours (no mount namespace; chroot is refused):
-	 * an absolute path is resolved as given, magic links too (which
-	 * RESOLVE_IN_ROOT refuses); another root, in it */
+	/* No magic link is followed: resolved here, /proc/self, /dev/fd and
+	 * /dev/stdout would be the supervisor's, and /proc/PID/fd or root of
+	 * another process would open, with our rights, what the command's
+	 * Landlock domain keeps it from (ptrace access).  The caller's root is
+	 * ours (no mount namespace; chroot is refused): an absolute path is
+	 * resolved from / as given; another root, in it. */
 	struct stat rs, ours;
 	bool same_root = path[0] != '/' || (fstat(base, &rs) == 0 && stat("/", &ours) == 0 &&
 					    rs.st_dev == ours.st_dev && rs.st_ino == ours.st_ino);
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
-			       .resolve = same_root ? 0 : RESOLVE_IN_ROOT};
+			       .resolve =
+				   RESOLVE_NO_MAGICLINKS | (same_root ? 0 : RESOLVE_IN_ROOT)};
+	r = broker_as_command(sb, true);
+	if (r < 0) {
+		close(base);
+		return r;
+	}
 	fd = (int)syscall(SYS_openat2, base, path, &how, sizeof(how));
 	r = fd < 0 ? -errno : fd;
+	(void)broker_as_command(sb, false);
 	close(base);
 	return r;
 }
 
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x1000U
+#endif
+
+/* Whether the name NAME, looked up again here, is the object FD (ST, on
+ * the mount MNT): a name from another mount namespace (a process's
+ * /proc/PID/root) or one renamed meanwhile is not the object's. */
+static bool name_is(const char *name, const struct stat *st, uint64_t mnt)
+{
+	struct statx sx;
+
+	return statx(AT_FDCWD, name, AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_MNT_ID, &sx) == 0 &&
+	       (sx.stx_mask & STATX_MNT_ID) && sx.stx_mnt_id == mnt && sx.stx_ino == st->st_ino &&
+	       makedev(sx.stx_dev_major, sx.stx_dev_minor) == st->st_dev;
+}
+
 /* Whether the command may change the object FD names: a file it may write,
- * a directory it may make entries in, an entry the file gate would make.
+ * a directory it may make entries in, an entry the file gate would make,
+ * a FIFO or socket in a directory it may make entries in.  Never a device
+ * (the host's own nodes: /dev/null and the terminal are write grants).
  * PATH gets the name (for the refusal). */
 static bool may_change(const struct sandbox *sb, int fd, char *path, size_t size)
 {
+	static const char deleted[] = " (deleted)";
 	char self[64], parent[PATH_MAX];
 	struct stat st, pst;
+	struct statx sx;
 	ssize_t n;
+	size_t l;
 
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	n = readlink(self, path, size - 1);
-	if (n <= 0 || fstat(fd, &st) < 0)
+	if (n <= 0 || fstat(fd, &st) < 0 || statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID)) {
+		snprintf(path, size, "(a name too long to judge)");
 		return false;
+	}
 	path[n] = '\0';
 	/* a pipe, a socket, an anonymous inode: on no filesystem the host
-	 * sees; a file removed everywhere: reachable by no name */
-	if (path[0] != '/' || (st.st_nlink == 0 && !S_ISDIR(st.st_mode)))
-		return true;
+	 * sees */
+	if (path[0] != '/')
+		return !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode);
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		return false;
+	/* a file removed (or made with O_TMPFILE): judged by the name it had,
+	 * and its directory must still be where that name says */
+	l = strlen(path);
+	bool gone = st.st_nlink == 0 && l > sizeof(deleted) - 1 &&
+		    strcmp(path + l - (sizeof(deleted) - 1), deleted) == 0;
+	if (gone)
+		path[l - (sizeof(deleted) - 1)] = '\0';
+	char *slash = strrchr(path, '/');
+	if (!slash || !slash[1])
+		return S_ISDIR(st.st_mode) && !gone && name_is(path, &st, sx.stx_mnt_id) &&
+		       landlock_plan_allows(&sb->plan, path, LL_FS_MAKE_REG);
+	snprintf(parent, sizeof(parent), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(parent, &pst) < 0)
+		return false;
+	if (gone) {
+		struct statx px;
+		if (statx(AT_FDCWD, parent, 0, STATX_MNT_ID, &px) < 0 ||
+		    px.stx_mnt_id != sx.stx_mnt_id)
+			return false;
+	} else if (!name_is(path, &st, sx.stx_mnt_id)) {
+		return false;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+		/* a FIFO or socket granted alone: a host daemon's, maybe */
+		return landlock_plan_allows(&sb->plan, parent, LL_FS_MAKE_REG) ||
+		       fsgate_dir_may_change(sb, &pst);
 	if (landlock_plan_allows(&sb->plan, path,
 				 S_ISDIR(st.st_mode) ? LL_FS_MAKE_REG : LL_FS_WRITE_FILE) ||
 	    (S_ISDIR(st.st_mode) && fsgate_dir_may_change(sb, &st)))
 		return true;
 	/* an entry of a directory the file gate keeps (a new file at the top
 	 * of a project), judged as the gate judges its names */
-	char *slash = strrchr(path, '/');
-	if (!slash || !slash[1])
-		return false;
-	snprintf(parent, sizeof(parent), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	return stat(parent, &pst) == 0 && fsgate_may_change(sb, &pst, slash + 1);
+	return fsgate_may_change(sb, &pst, slash + 1);
 }
 
 static void refused(const struct sandbox *sb, const struct attr_call *c, const char *path,
@@ -350,7 +408,7 @@ bool attrgate_handle(int nfd, const struct seccomp_notif *req, const struct sand
 			c = &attr_calls[i];
 	if (!c)
 		return false;
-	fd = open_target(req, c);
+	fd = open_target(sb, req, c);
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
 		if (fd >= 0)
 			close(fd);

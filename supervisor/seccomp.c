@@ -27,6 +27,7 @@
  * action covers both on x86_64).
  */
 #include <errno.h>
+#include <linux/fs.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/netlink.h>
@@ -474,6 +475,13 @@ static const struct {
     /* terminal input injection */
     {"ioctl", 1, 0xffffffffULL, TIOCSTI},
     {"ioctl", 1, 0xffffffffULL, TIOCLINUX},
+    /* a file's attributes (chattr: nodump, noatime, the project id, the
+     * NFS generation): Landlock has no right for them, and without a
+     * mount namespace nothing else refuses them outside the write grants
+     * (immutable and append-only need a capability anyway) */
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_SETFLAGS},
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_FSSETXATTR},
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_SETVERSION},
 /* a set-user-ID or set-group-ID file: the host runs it as its owner
  * (as root, when the command ran as root: Landlock has no right for
  * modes, and root owns the host's files) */

@@ -53,7 +53,7 @@ SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor
 	supervisor/explain.c supervisor/broker.c supervisor/creds.c supervisor/unixsock.c \
 	supervisor/protect.c supervisor/gitlinks.c supervisor/gitscan.c \
 	supervisor/state.c supervisor/protwatch.c supervisor/journal.c \
-	supervisor/fsgate.c supervisor/fstrace.c supervisor/learn.c supervisor/secretcmd.c \
+	supervisor/fsgate.c supervisor/attrgate.c supervisor/fstrace.c supervisor/learn.c supervisor/secretcmd.c \
 	supervisor/learngroup.c
 # What runs in init and in the command's process before exec (sandbox/README.md).
 SANDBOX_SRC := sandbox/init.c sandbox/child.c sandbox/mounts.c sandbox/privdrop.c \

@@ -126,12 +126,10 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 		if (nfd < 0)
 			FAIL(-nfd, "installing the %s filter: %s%s", plan->notify_what,
 			     strerror(-nfd),
-			     nfd == -EBUSY
-				 ? " (a seccomp notification listener is already installed "
-				   "above ringfence, as under WSL2: set [syscalls] "
-				   "unix_sockets = deny, use a network namespace with "
-				   "[network] capture = off, and run without --trace)"
-				 : "");
+			     nfd == -EBUSY ? " (another listener is installed above, as under "
+					     "WSL2: use namespaces, unix_sockets = deny, no "
+					     "--trace, capture = off; or enforcement = best-effort)"
+					   : "");
 		r = msg_send(handoff, &(union msg_any){.h.kind = MSG_NOTIFY}, nfd);
 		if (r < 0)
 			FAIL(-r, "handing the notification fd over: %s", strerror(-r));

@@ -8,6 +8,8 @@
  *   3. a devpts instance of our own on /dev/pts, its ptmx on /dev/ptmx;
  *   4. private /tmp and /dev/shm (tmpfs) when private_tmp = yes;
  *   5. write grants that are not exec grants bound onto themselves noexec;
+ *   5b. every other mount read-only (Landlock cannot refuse chmod, chown,
+ *      utimensat or setxattr on what the command owns; a read-only mount does);
  *   6. directories on the way to `protect` paths bound onto themselves
  *      (pinned: a mount point cannot be renamed), then the paths
  *      themselves bound read-only (protect.c decides which);
@@ -25,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -430,11 +433,12 @@ static int set_noexec(const char *path, bool on)
 	_cleanup_close_ int tree = -1;
 	struct statx stx;
 
-	/* a mount of our own already (the private /tmp, a carried grant):
-	 * change it in place; cloning a tree costs a millisecond */
+	/* a mount of our own already (the private /tmp, a carried grant),
+	 * or the root (a clone moved onto / is seen by no path lookup: a
+	 * process's root is the mount beneath it): change it in place */
 	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
 	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) && strcmp(path, "/") != 0) {
+	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
 		if (mount_setattr(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_RECURSIVE, &attr,
 				  sizeof(attr)) < 0)
 			return -errno;
@@ -450,37 +454,67 @@ static int set_noexec(const char *path, bool on)
 	return 0;
 }
 
+/* What the write-related mounts are planned from: each Landlock rule, and
+ * each directory split around a carve-out with the rights its grant had
+ * (its entries' rules follow from those: one mount for the directory
+ * covers them, where one each cost a descriptor and a mount apiece, and
+ * a project of thousands of entries ran out of both). */
+struct grant {
+	const char *path;
+	uint64_t access;
+};
+
+static size_t plan_grants(const struct sandbox_plan *plan, struct grant *g)
+{
+	const struct landlock_plan *pl = plan->fs;
+	size_t n = 0;
+
+	for (size_t i = 0; i < pl->n; i++)
+		g[n++] = (struct grant){pl->rules[i].path, pl->rules[i].access};
+	for (size_t i = 0; i < pl->n_splits; i++)
+		g[n++] = (struct grant){pl->splits[i].path, pl->splits[i].rights};
+	return n;
+}
+
 static int mount_writes_noexec(const struct sandbox_plan *plan, const char **ret_path)
 {
 	const struct landlock_plan *pl = plan->fs;
-	bool host_noexec[pl->n + 1]; /* + 1: never a zero-length array */
-	int r;
+	struct grant *g = malloc((pl->n + pl->n_splits + 1) * sizeof(*g));
+	size_t n;
+	bool *host_noexec;
+	int r = 0;
 
-	/* what the host already has noexec is left as it is */
-	for (size_t i = 0; i < pl->n; i++) {
-		struct statvfs vfs;
-		host_noexec[i] = statvfs(pl->rules[i].path, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
+	if (!g)
+		return -ENOMEM;
+	n = plan_grants(plan, g);
+	host_noexec = calloc(n + 1, sizeof(*host_noexec));
+	if (!host_noexec) {
+		free(g);
+		return -ENOMEM;
 	}
-	for (size_t i = 0; i < pl->n; i++) {
-		const char *path = pl->rules[i].path;
+	/* what the host already has noexec is left as it is */
+	for (size_t i = 0; i < n; i++) {
+		struct statvfs vfs;
+		host_noexec[i] = statvfs(g[i].path, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const char *path = g[i].path;
 		struct stat st;
 		bool done = false;
-		if (!(pl->rules[i].access & LL_FS_WRITE_FILE) || exec_granted(plan, path) ||
-		    host_noexec[i])
+		if (!(g[i].access & LL_FS_WRITE_FILE) || (g[i].access & LL_FS_EXECUTE) ||
+		    exec_granted(plan, path) || host_noexec[i])
 			continue;
-		for (size_t j = 0; j < pl->n && !done; j++)
-			done = j != i && (pl->rules[j].access & LL_FS_WRITE_FILE) &&
-			       !exec_granted(plan, pl->rules[j].path) &&
-			       strcmp(pl->rules[j].path, path) != 0 &&
-			       landlock_path_beneath(path, pl->rules[j].path);
+		for (size_t j = 0; j < n && !done; j++)
+			done = j != i && (g[j].access & LL_FS_WRITE_FILE) &&
+			       !(g[j].access & LL_FS_EXECUTE) && !exec_granted(plan, g[j].path) &&
+			       landlock_path_beneath(path, g[j].path) &&
+			       (strcmp(g[j].path, path) != 0 || j < i);
 		if (done || lstat(path, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
 			continue; /* covered by a grant above it; gone; a device */
 		*ret_path = path;
 		r = set_noexec(path, true);
-		if (r < 0)
-			return r;
 	}
-	for (size_t i = 0; i < pl->n; i++) {
+	for (size_t i = 0; i < pl->n && r == 0; i++) {
 		const char *path = pl->rules[i].path;
 		struct statvfs vfs;
 		if (!(pl->rules[i].access & LL_FS_EXECUTE) || host_noexec[i] ||
@@ -488,10 +522,123 @@ static int mount_writes_noexec(const struct sandbox_plan *plan, const char **ret
 			continue;
 		*ret_path = path;
 		r = set_noexec(path, false);
-		if (r < 0)
-			return r;
 	}
-	return 0;
+	free(host_noexec);
+	free(g);
+	return r;
+}
+
+/* What makes, changes or removes an entry: a grant holding any of these
+ * needs a writable mount beneath it. */
+#define MODIFY_RIGHTS (LANDLOCK_WRITE & ~(LANDLOCK_READ | LL_FS_IOCTL_DEV))
+
+/* Whether grant I of G[N] writes and no other writing one holds it. */
+static bool outermost_write(const struct grant *g, size_t n, size_t i)
+{
+	if (!(g[i].access & MODIFY_RIGHTS))
+		return false;
+	for (size_t j = 0; j < n; j++) {
+		if (j == i || !(g[j].access & MODIFY_RIGHTS) ||
+		    !landlock_path_beneath(g[i].path, g[j].path))
+			continue;
+		/* the same path twice: the first one counts */
+		if (strcmp(g[i].path, g[j].path) != 0 || j < i)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Every mount read-only but the write grants.  Landlock has no right for a
+ * file's mode, owner, times or extended attributes: chmod, chown,
+ * utimensat and setxattr need only that the caller own the file (root
+ * owns the host's), so without this a command could make the host's files
+ * world-writable or change their times wherever it can see them.  A
+ * read-only mount refuses all of them (EROFS), as it refuses writes.
+ *
+ * How: each write grant that no other one holds (a directory or a regular
+ * file: writes to devices, FIFOs and sockets do not care) is cloned as it
+ * is, with whatever is mounted beneath it and each mount's own flags; then
+ * the whole tree is made read-only at once; then the clones are put back
+ * over their paths.  Nothing is ever made writable that was not: a mount
+ * the host has read-only stays so inside a grant, and the flags a user
+ * namespace locks are never cleared.  After this, every mount made beneath
+ * a grant (protect's binds, the views of .git, the masks) is made on the
+ * clone.  A directory split around a carve-out is one grant here, as the
+ * policy wrote it: Landlock keeps the carve-out.
+ */
+static int mount_rest_readonly(const struct sandbox_plan *plan, const char **ret_path)
+{
+	const struct landlock_plan *pl = plan->fs;
+	struct grant *g = malloc((pl->n + pl->n_splits + 1) * sizeof(*g));
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	size_t n;
+	int *trees, r = 0;
+
+	if (!g)
+		return -ENOMEM;
+	n = plan_grants(plan, g);
+	trees = malloc((n + 1) * sizeof(*trees));
+	if (!trees) {
+		free(g);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		trees[i] = -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *path = g[i].path;
+		struct stat st;
+
+		if (r < 0 || !outermost_write(g, n, i))
+			continue;
+		/* a grant of the whole tree leaves nothing to make read-only
+		 * (and a clone moved onto / is seen by no path lookup: a
+		 * process's root is the mount beneath it) */
+		if (strcmp(path, "/") == 0) {
+			r = 1;
+			break;
+		}
+		*ret_path = path;
+		if (lstat(path, &st) < 0) {
+			if (errno != ENOENT)
+				r = -errno;
+			continue; /* gone since it was planned: Landlock has no rule either */
+		}
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+			continue;
+		trees[i] = open_tree(AT_FDCWD, path,
+				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+					 AT_SYMLINK_NOFOLLOW);
+		if (trees[i] < 0)
+			r = -errno;
+	}
+	if (r == 0) {
+		*ret_path = "/";
+		if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+			r = -errno;
+	}
+	if (r > 0) {
+		for (size_t i = 0; i < n; i++)
+			if (trees[i] >= 0)
+				close(trees[i]);
+		free(trees);
+		free(g);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (trees[i] < 0)
+			continue;
+		if (r == 0) {
+			*ret_path = g[i].path;
+			if (move_mount(trees[i], "", AT_FDCWD, g[i].path, MOVE_MOUNT_F_EMPTY_PATH) <
+			    0)
+				r = -errno;
+		}
+		close(trees[i]);
+	}
+	free(trees);
+	free(g);
+	return r;
 }
 
 const char mounts_step_proc[] = "mounting a fresh /proc";
@@ -547,6 +694,11 @@ int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const 
 
 	*ret_step = "mounting a write grant noexec";
 	r = mount_writes_noexec(plan, ret_path);
+	if (r < 0)
+		return r;
+
+	*ret_step = "making all but the write grants read-only";
+	r = mount_rest_readonly(plan, ret_path);
 	if (r < 0)
 		return r;
 

@@ -737,6 +737,8 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct
 		return -ENOMEM;
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return errno == EINTR || errno == ENOENT ? 0 : -errno;
+	if (attrgate_handle(nfd, req, sb))
+		return 0; /* a mode, owner, time or attribute: made or refused */
 	if (fsgate_handle(nfd, req, sb))
 		return 0; /* the file gate made the call */
 	if (sb->trace && fstrace_is_traced(req->data.nr)) {

@@ -861,6 +861,20 @@ bool fsgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbo
 	return true;
 }
 
+bool fsgate_may_change(const struct sandbox *sb, const struct stat *dir, const char *name)
+{
+	const struct gate_dir *d = sb->fsgate ? gate_find(sb->fsgate, dir) : NULL;
+
+	return d && (d->rights & LL_FS_WRITE_FILE) && !judge(sb, d, name);
+}
+
+bool fsgate_dir_may_change(const struct sandbox *sb, const struct stat *dir)
+{
+	const struct gate_dir *d = sb->fsgate ? gate_find(sb->fsgate, dir) : NULL;
+
+	return d && !d->git && (d->rights & LL_FS_MAKE_REG);
+}
+
 void fsgate_count_refusals(const struct sandbox *sb, struct broker_stats *st)
 {
 	const struct fsgate *g = sb->fsgate;

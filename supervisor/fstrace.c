@@ -172,6 +172,15 @@ static bool on_ro_mount(int fd)
 	return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
 }
 
+/* A read-only mount refuses writes to regular files, directories and
+ * symbolic links; a device, FIFO or socket on one is written as ever (the
+ * kernel's special_file()): /dev/null on the sandbox's read-only tree. */
+static void special_files_writable(struct fs_path *p)
+{
+	if (p->exists && !S_ISREG(p->mode) && !S_ISDIR(p->mode) && !S_ISLNK(p->mode))
+		p->ro = false;
+}
+
 /*
  * Resolves the path argument at ADDR, relative to DIRFD (AT_FDCWD: the cwd),
  * in the view of the caller PID: the absolute path is made from the name of
@@ -232,6 +241,7 @@ static int resolve(pid_t pid, int root, int dirfd_base, uint64_t addr, bool foll
 		ret->exists = true;
 		ret->mode = st.st_mode;
 		ret->ro = ret->parent_ro = on_ro_mount(t);
+		special_files_writable(ret);
 		return 0;
 	}
 	r = fd_name(dir, ret->parent, sizeof(ret->parent));
@@ -269,6 +279,7 @@ static int resolve(pid_t pid, int root, int dirfd_base, uint64_t addr, bool foll
 		else if (s)
 			*s = '\0';
 	}
+	special_files_writable(ret);
 	return 0;
 }
 

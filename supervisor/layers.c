@@ -492,7 +492,24 @@ static void prepare_fs(struct sandbox *sb)
 			fsgate_free(sb);
 		}
 	}
-	if (sb->fsgate && sb->handoff[0] < 0 &&
+	/* without namespaces: modes, owners, times and extended attributes
+	 * changed by the supervisor, within the write grants (attrgate.c);
+	 * with a mount namespace the read-only tree refuses them */
+	if (sb->ns == NS_NONE) {
+		struct seccomp_notif_sizes sz;
+		sb->attrgate = true;
+		/* under strict a listener the kernel refuses fails the start in
+		 * the child (exit 125, saying why): the trial, a fork, only
+		 * where there is something to fall back to */
+		if (sb->best_effort && !sb->fsgate && !sandbox_notify_net(sb) &&
+		    (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0 ||
+		     seccomp_notify_trial() != 0)) {
+			warn("best-effort: no seccomp notifications: the command may change the "
+			     "modes, owners and times of files it owns outside the write grants");
+			sb->attrgate = false;
+		}
+	}
+	if ((sb->fsgate || sb->attrgate) && sb->handoff[0] < 0 &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
 		die("socketpair: %s", strerror(errno));
 
@@ -831,9 +848,24 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	bool net = sandbox_notify_net(sb);
 	int r;
 
+	/* fds 0-2 reach the command; one open on a directory is a way into
+	 * the host's mount tree beneath it, past the namespace's masks and
+	 * read-only mounts (openat on it): a deny path there would read */
+	for (int fd = 0; fd <= 2 && sb->ns == NS_FULL; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+			die("fd %d is a directory: the command would reach the host's files "
+			    "beneath "
+			    "it past the sandbox's mounts (deny masks, the read-only tree); give "
+			    "it "
+			    "a file, a pipe or a terminal",
+			    fd);
+	}
+
 	seccomp_prog_free(&sb->seccomp_notify);
-	if (net || sb->trace || sb->fsgate) {
-		r = seccomp_notify_build(net, sb->trace, sb->fsgate != NULL, &sb->seccomp_notify);
+	if (net || sb->trace || sb->fsgate || sb->attrgate) {
+		r = seccomp_notify_build(net, sb->trace, sb->fsgate != NULL, sb->attrgate,
+					 &sb->seccomp_notify);
 		if (r < 0)
 			die("the notification filter: %s", strerror(-r));
 	}
@@ -869,9 +901,10 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	    .proxy_port = sb->proxy_port,
 	    .capture = sb->capture,
 	    .seccomp_notify = sb->seccomp_notify,
-	    .notify_what = net	       ? "connect broker's"
-			   : sb->trace ? "--trace"
-				       : "file gate's",
+	    .notify_what = net		? "connect broker's"
+			   : sb->trace	? "--trace"
+			   : sb->fsgate ? "file gate's"
+					: "attribute gate's",
 	    .seccomp_deny = sb->seccomp_deny,
 	    .seccomp_allow = sb->seccomp_allow,
 	    .envp = sb->envp,

@@ -27,6 +27,7 @@
  * action covers both on x86_64).
  */
 #include <errno.h>
+#include <linux/fs.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/netlink.h>
@@ -474,6 +475,13 @@ static const struct {
     /* terminal input injection */
     {"ioctl", 1, 0xffffffffULL, TIOCSTI},
     {"ioctl", 1, 0xffffffffULL, TIOCLINUX},
+    /* a file's attributes (chattr: nodump, noatime, the project id, the
+     * NFS generation): Landlock has no right for them, and without a
+     * mount namespace nothing else refuses them outside the write grants
+     * (immutable and append-only need a capability anyway) */
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_SETFLAGS},
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_FSSETXATTR},
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_SETVERSION},
 /* a set-user-ID or set-group-ID file: the host runs it as its owner
  * (as root, when the command ran as root: Landlock has no right for
  * modes, and root owns the host's files) */
@@ -981,6 +989,18 @@ bool fstrace_is_traced(int nr)
 	return false;
 }
 
+/* The attribute gate's (attrgate.c), without namespaces. */
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452
+#endif
+const int attrgate_calls[] = {
+    __NR_chmod,	      __NR_fchmod,	 __NR_fchmodat,	    __NR_fchmodat2, __NR_chown,
+    __NR_lchown,      __NR_fchown,	 __NR_fchownat,	    __NR_utime,	    __NR_utimes,
+    __NR_futimesat,   __NR_utimensat,	 __NR_setxattr,	    __NR_lsetxattr, __NR_fsetxattr,
+    __NR_removexattr, __NR_lremovexattr, __NR_fremovexattr,
+};
+const size_t attrgate_calls_n = ARRAY_SIZE(attrgate_calls);
+_Static_assert(ARRAY_SIZE(attrgate_calls) <= ATTRGATE_CALLS_MAX, "ATTRGATE_CALLS_MAX");
 static const int notify_net_calls[] = {__NR_connect, __NR_listen};
 /* The file gate's (fsgate.c), with open and openat apart: only when they
  * may write or create (a read-only open never stops). */
@@ -993,13 +1013,15 @@ static const int notify_gate_calls[] = {
 /*
  * NET: connect and listen; TRACE: every traced file call (fstrace.c); GATE:
  * the file gate's calls, and open/openat with a write mode, O_CREAT or
- * O_TRUNC (the traced calls include them all).
+ * O_TRUNC (the traced calls include them all); ATTRS: the calls that change
+ * modes, owners, times and extended attributes (attrgate.c).
  */
-int seccomp_notify_build(bool net, bool trace, bool gate, struct seccomp_prog *ret)
+int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, struct seccomp_prog *ret)
 {
-	struct sock_filter f[80];
+	struct sock_filter f[100];
 	size_t n = 0, nc = 0;
-	int calls[ARRAY_SIZE(notify_net_calls) + FSTRACE_CALLS_MAX + ARRAY_SIZE(notify_gate_calls)];
+	int calls[ARRAY_SIZE(notify_net_calls) + FSTRACE_CALLS_MAX + ARRAY_SIZE(notify_gate_calls) +
+		  ATTRGATE_CALLS_MAX];
 	bool opens = gate && !trace;
 	const uint32_t wr = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC;
 
@@ -1010,6 +1032,8 @@ int seccomp_notify_build(bool net, bool trace, bool gate, struct seccomp_prog *r
 		calls[nc++] = fstrace_calls[i];
 	for (size_t i = 0; opens && i < ARRAY_SIZE(notify_gate_calls); i++)
 		calls[nc++] = notify_gate_calls[i];
+	for (size_t i = 0; attrs && i < attrgate_calls_n; i++)
+		calls[nc++] = attrgate_calls[i];
 	size_t k = opens ? 6 : 0; /* the open-flags block */
 	if (nc + k == 0 || nc + k + 5 > ARRAY_SIZE(f))
 		return -EINVAL;

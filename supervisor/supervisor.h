@@ -146,6 +146,7 @@ struct sandbox {
 	bool journal_sweep;    /* the sandbox could write there: swept at exit */
 	bool init_forked;      /* an init was made: the command may have run */
 	struct fsgate *fsgate; /* fsgate.c: without namespaces; NULL when unused */
+	bool attrgate;	       /* attrgate.c: without namespaces */
 	/* gitview.c: the .git directories given a copy-on-write view (paths
 	 * from protect.c; the views themselves are init's) */
 	char **gitview_paths;
@@ -433,7 +434,7 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 /* The notification filter (NET: connect and listen; TRACE: the traced file
  * calls; GATE: the file gate's calls), made for the command to install
  * (sandbox/filter.c); 0 or -errno. */
-int seccomp_notify_build(bool net, bool trace, bool gate, struct seccomp_prog *ret);
+int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, struct seccomp_prog *ret);
 
 /* Programs generated at build time for every (inet, unix, kill, broker,
  * no_pid_ipc_ns) choice with no [syscalls] lists; key = inet | unix << 1 |
@@ -538,6 +539,23 @@ const char *const *fsgate_exit_paths(const struct sandbox *sb, size_t *ret_n);
 void fsgate_free(struct sandbox *sb);
 /* The gate's refusals, added to ST for --trace's summary at exit. */
 void fsgate_count_refusals(const struct sandbox *sb, struct broker_stats *st);
+/* Whether NAME in the directory DIR (stat) is an entry the gate keeps and
+ * would let the command write: the directory is one of the gate's, its
+ * grant writes files, and NAME is not protected. */
+bool fsgate_may_change(const struct sandbox *sb, const struct stat *dir, const char *name);
+/* Whether DIR is a directory the gate keeps on the way in a grant that
+ * makes files, and no repository directory (its own mode may change). */
+bool fsgate_dir_may_change(const struct sandbox *sb, const struct stat *dir);
+
+/* ---- attrgate.c: modes, owners, times and extended attributes, without
+ * namespaces ---------------------------------------------------------- */
+
+/* The calls it takes (the notification filter stops them). */
+extern const int attrgate_calls[];
+extern const size_t attrgate_calls_n;
+#define ATTRGATE_CALLS_MAX 18
+/* One notification: true when it was one of those calls and is answered. */
+bool attrgate_handle(int notify_fd, const struct seccomp_notif *req, const struct sandbox *sb);
 
 /* ---- fstrace.c: file refusals made visible (--trace) ------------------ */
 

@@ -36,9 +36,8 @@ def fs_attack_setup(box):
     suid = os.path.join(box.bin, "suid_probe")
     os.chown(suid, 0, 0)
     os.chmod(suid, 0o4755)
-    args = ([os.path.join(box.bin, "fs"), "secret=" + secret_dir + "/key", "outside=/etc",
-             "protected=" + cfg, "setuid=" + suid]
-            + (["metadata=known"] if box.namespaces == "off" else []))
+    args = [os.path.join(box.bin, "fs"), "secret=" + secret_dir + "/key", "outside=/etc",
+            "protected=" + cfg, "setuid=" + suid]
     return secret_dir, cfg, args
 
 

@@ -220,9 +220,12 @@ def test_killed_run_is_walked_by_the_next_start(box):
     script, mark = planted(box)
     env = dict(GIT_ENV, HOME=box.work, XDG_STATE_HOME=state)
     hook = box.path("work", "a/b/c/.git/hooks/pre-commit")
-    p = box.popen(["sh", "-c", "touch data/ready; while [ ! -e data/go ]; do sleep 0.02; done; "
-                   "cp %s a/b/c/.git/hooks/pre-commit && touch data/made; sleep 30"
-                   % script], policy=box.policy(""), env=env, stdout=subprocess.PIPE,
+    p = box.popen(["sh", "-c", ": > data/ready; while [ ! -e data/go ]; do sleep 0.02; done; "
+                   # made executable by open's mode: a chmod (cp's) would wait for
+                   # the stopped supervisor without namespaces (the attribute gate)
+                   "python3 -c \"import os, sys; os.write(os.open(sys.argv[2], "
+                   "os.O_WRONLY | os.O_CREAT, 0o755), open(sys.argv[1], 'rb').read())\" "
+                   "%s a/b/c/.git/hooks/pre-commit && : > data/made; sleep 30" % script], policy=box.policy(""), env=env, stdout=subprocess.PIPE,
                   stderr=subprocess.PIPE, text=True)
     try:
         wait_for(box.path("work", "data", "ready"), p)

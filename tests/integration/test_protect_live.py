@@ -233,8 +233,8 @@ def test_run_whose_supervisor_was_killed_is_checked_by_the_next(box):
         os.chown(state, 65534, 65534)
     data_dir(box)
     env = dict(GIT_ENV, HOME=box.work, XDG_STATE_HOME=state)
-    p = box.popen(["sh", "-c", "touch data/ready; while [ ! -e data/go ]; do sleep 0.05; done; "
-                   "echo '{}' > .mcp.json; touch data/made; sleep 30"],
+    p = box.popen(["sh", "-c", ": > data/ready; while [ ! -e data/go ]; do sleep 0.05; done; "
+                   "echo '{}' > .mcp.json; : > data/made; sleep 30"],
                   policy=box.policy(""), env=env, stdout=subprocess.PIPE,
                   stderr=subprocess.PIPE, text=True)
     try:

@@ -41,7 +41,7 @@ SSL_LIBS := -lssl -lcrypto
 POLICY_SRC := policy/parse.c policy/expand.c policy/print.c policy/httprule.c
 LANDLOCK_SRC := landlock/landlock.c landlock/plan.c
 NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy.c \
-	netproxy/cred.c netproxy/tls.c netproxy/trust.c netproxy/scrub.c netproxy/budget.c
+	netproxy/cred.c netproxy/tls.c netproxy/trust.c netproxy/scrub.c netproxy/scan.c netproxy/budget.c
 NETPROXY_SRC += netproxy/sniff.c netproxy/loop.c netproxy/buf.c netproxy/side.c netproxy/answer.c \
 	netproxy/front.c netproxy/dial.c netproxy/forward.c netproxy/reflect.c netproxy/tunnel.c \
 	netproxy/intercept.c netproxy/decide.c netproxy/ossl.c netproxy/names.c \

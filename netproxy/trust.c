@@ -95,8 +95,7 @@ static int load_trust_files(struct nx_trust *t)
 		if (!t->extra)
 			return -ENOMEM;
 		in = BIO_new(BIO_s_mem());
-		if (in &&
-		    BIO_write(in, t->pem[i], (int)t->len[i]) != (int)t->len[i]) {
+		if (in && BIO_write(in, t->pem[i], (int)t->len[i]) != (int)t->len[i]) {
 			BIO_free(in);
 			in = NULL;
 		}
@@ -254,8 +253,7 @@ int nx_trust_add(struct nx_trust *t, const char *path, bool dir)
 		return -E2BIG;
 	t->pem[t->n] = NULL;
 	if (!dir) {
-		int r = read_trust_file(path, &t->pem[t->n], &t->len[t->n],
-					&t->st[t->n]);
+		int r = read_trust_file(path, &t->pem[t->n], &t->len[t->n], &t->st[t->n]);
 		if (r < 0)
 			return r;
 	}
@@ -443,8 +441,7 @@ int nx_trust_bundle(const struct nx_trust *t, const char *ca_pem, char **pem, si
 		if (!t->dir[i]) {
 			/* the bytes the proxy's own verification will trust */
 			if (t->pem[i])
-				r = append_bytes(t->pem[i], t->len[i], &t->st[i],
-						 &buf, &n, &done);
+				r = append_bytes(t->pem[i], t->len[i], &t->st[i], &buf, &n, &done);
 			continue;
 		}
 		DIR *d = opendir(t->path[i]);

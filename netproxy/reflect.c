@@ -187,6 +187,32 @@ static size_t drop_connection(char *h, size_t n)
 	return o;
 }
 
+/* A bound host was asked for identity: a compressed answer could hide a
+ * secret it holds (one stored by an earlier request), so it is refused
+ * (answered 502; true) whether or not this request carried the secret;
+ * only a response without a body has nothing to hide. */
+static bool refused_encoding(struct conn *c, const struct nx_response *r)
+{
+	if (!c->fwd.req_bound || r->body == NX_BODY_NONE ||
+	    (r->body == NX_BODY_LENGTH && r->length == 0))
+		return false;
+	for (size_t i = 0; i < r->n_headers; i++) {
+		const struct nx_header *h = &r->headers[i];
+		char reason[NX_HOST_MAX + 300];
+		if (!nx_header_is(h, "content-encoding") ||
+		    (h->value_len == 8 && strncasecmp(h->value, "identity", 8) == 0))
+			continue;
+		snprintf(
+		    reason, sizeof(reason),
+		    "%s, a host a credential is bound to, answered with Content-Encoding "
+		    "%.*s, asked for identity: a compressed body cannot be checked for secrets",
+		    c->host, (int)(h->value_len > 40 ? 40 : h->value_len), h->value);
+		nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
+		return true;
+	}
+	return false;
+}
+
 /* A response head from uin to cout, secrets replaced.  1 moved, 0 wait
  * for room, -1 the connection was answered or ended. */
 int nx_head_to_client(struct conn *c, const struct nx_response *r)
@@ -199,29 +225,8 @@ int nx_head_to_client(struct conn *c, const struct nx_response *r)
 	if (nx_buf_reserve(&c->cout) < 0)
 		return 0;
 	if (c->np->scrub) {
-		/* a bound host was asked for identity: a compressed answer could
-		 * hide a secret it holds (one stored by an earlier request), so
-		 * it is refused whether or not this request carried the secret;
-		 * only a response without a body has nothing to hide */
-		if (c->fwd.req_bound && r->body != NX_BODY_NONE &&
-		    !(r->body == NX_BODY_LENGTH && r->length == 0))
-			for (size_t i = 0; i < r->n_headers; i++) {
-				const struct nx_header *h = &r->headers[i];
-				char reason[NX_HOST_MAX + 300];
-				if (!nx_header_is(h, "content-encoding") ||
-				    (h->value_len == 8 &&
-				     strncasecmp(h->value, "identity", 8) == 0))
-					continue;
-				snprintf(
-				    reason, sizeof(reason),
-				    "%s, a host a credential is bound to, answered with "
-				    "Content-Encoding %.*s, asked for identity: a compressed body "
-				    "cannot be checked for secrets",
-				    c->host, (int)(h->value_len > 40 ? 40 : h->value_len),
-				    h->value);
-				nx_upstream_failed(c, 502, NX_SOCKS_FAILURE, reason);
-				return -1;
-			}
+		if (refused_encoding(c, r))
+			return -1;
 		const struct nx_scrub *s = scrub_of(c);
 		int sr = s ? nx_scrub_head(s, head, r->head_len, &clean, &len, &hits) : -ENOMEM;
 		if (sr < 0) {

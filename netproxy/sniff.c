@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <strings.h>
 
 #include "netproxy_internal.h"
@@ -67,4 +68,99 @@ enum nx_stream nx_first_bytes(const uint8_t *p, size_t n, bool final, char sni[N
 	if (eol == n && !final)
 		return NX_STREAM_MORE;
 	return has_http_version(p + i, eol - i) ? NX_STREAM_HTTP : NX_STREAM_OTHER;
+}
+
+/* ---- the ClientHello ------------------------------------------------------------------ */
+
+/* Read by hand: OpenSSL parses a ClientHello only inside a handshake it is
+ * running, and an opaque tunnel's is never ours to answer. */
+/* Long: the ClientHello's fields read in wire order. */
+enum nx_hello nx_client_hello(const uint8_t *p, size_t n, char sni[NX_HOST_MAX])
+{
+	uint8_t hs[65536];
+	size_t hn = 0, off = 0, need = 0;
+
+	sni[0] = '\0';
+	if (n == 0)
+		return NX_HELLO_MORE;
+	if (p[0] != 0x16)
+		return NX_HELLO_NOT_TLS;
+	/* gather the handshake message from as many records as it spans */
+	for (;;) {
+		size_t rl;
+		if (n - off < 5)
+			return NX_HELLO_MORE;
+		if (p[off] != 0x16 || p[off + 1] != 3)
+			return NX_HELLO_BAD;
+		rl = (size_t)p[off + 3] << 8 | p[off + 4];
+		if (rl == 0 || rl > 16384 + 256)
+			return NX_HELLO_BAD;
+		if (n - off - 5 < rl)
+			return NX_HELLO_MORE;
+		if (hn + rl > sizeof(hs))
+			return NX_HELLO_BAD;
+		memcpy(hs + hn, p + off + 5, rl);
+		hn += rl;
+		off += 5 + rl;
+		if (hn >= 4) {
+			if (hs[0] != 1)
+				return NX_HELLO_BAD; /* not a ClientHello */
+			need = 4 + ((size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3]);
+			if (need > sizeof(hs))
+				return NX_HELLO_BAD;
+			if (hn >= need)
+				break;
+		}
+	}
+	/* version(2) random(32) session_id cipher_suites compression extensions */
+	size_t i = 4 + 2 + 32, end = need;
+#define NEED(k)                                                                                    \
+	do {                                                                                       \
+		if (i + (k) > end)                                                                 \
+			return NX_HELLO_BAD;                                                       \
+	} while (0)
+	NEED(1);
+	i += 1 + hs[i];
+	NEED(2);
+	i += 2 + ((size_t)hs[i] << 8 | hs[i + 1]);
+	NEED(1);
+	i += 1 + hs[i];
+	if (i == end)
+		return NX_HELLO_OK; /* no extensions */
+	NEED(2);
+	size_t ext_end = i + 2 + ((size_t)hs[i] << 8 | hs[i + 1]);
+	i += 2;
+	if (ext_end > end)
+		return NX_HELLO_BAD;
+	end = ext_end;
+	while (i < end) {
+		NEED(4);
+		unsigned type = (unsigned)hs[i] << 8 | hs[i + 1];
+		size_t len = (size_t)hs[i + 2] << 8 | hs[i + 3];
+		i += 4;
+		NEED(len);
+		if (type == 0) {
+			/* server_name: list(2) { type(1)=0 len(2) name } */
+			size_t j = i, lend = i + len, l;
+			if (len < 2 || j + 2 + ((size_t)hs[j] << 8 | hs[j + 1]) != lend)
+				return NX_HELLO_BAD;
+			j += 2;
+			if (j + 3 > lend || hs[j] != 0)
+				return NX_HELLO_BAD;
+			l = (size_t)hs[j + 1] << 8 | hs[j + 2];
+			j += 3;
+			if (l == 0 || l >= NX_HOST_MAX || j + l > lend)
+				return NX_HELLO_BAD;
+			for (size_t k = 0; k < l; k++) {
+				uint8_t ch = hs[j + k];
+				if (ch <= 0x20 || ch >= 0x7f)
+					return NX_HELLO_BAD;
+				sni[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+			}
+			sni[l] = '\0';
+		}
+		i += len;
+	}
+#undef NEED
+	return NX_HELLO_OK;
 }

@@ -10,10 +10,9 @@
  * system roots, the CA files and directories the caller's clients trusted
  * (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, ..., SSL_CERT_DIR) and [network]
  * upstream_ca: hostname, chain, expiry, TLS 1.2 at least.
- *
- * The ClientHello reader below is by hand: OpenSSL parses a ClientHello
- * only inside a handshake it is running, and an opaque tunnel's is never
- * ours to answer.
+ * What is trusted upstream besides the system's roots, and the bundle the
+ * sandbox's clients get, are trust.c's; the ClientHello reader is
+ * sniff.c's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,13 +29,10 @@
 #include "ossl.h"
 #include "resume.h"
 #include "tls.h"
+#include "trust.h"
 
-#define LEAF_CACHE     64
-#define TRUST_MAX      32
-#define TRUST_FILE_MAX (64 * 1024 * 1024)
-/* certificates read from one trusted directory for the bundle */
-#define TRUST_DIR_ENTRIES 4096
-#define CERT_DAYS	  30
+#define LEAF_CACHE 64
+#define CERT_DAYS  30
 
 struct leaf {
 	char host[NX_HOST_MAX];
@@ -48,19 +44,7 @@ struct netproxy_tls {
 	EVP_PKEY *ca_key, *leaf_key;
 	X509 *ca;
 	char *ca_pem;
-	char *upstream_ca;	/* the file, for the bundle */
-	STACK_OF(X509) * extra; /* its certificates, and the caller's files'
-				   (parsed on first use: trust_loaded) */
-	bool trust_loaded;
-	/* the caller's CA files and directories (netproxy_tls_add_trust); a
-	 * file's bytes as read at start-up (trust_pem, freed once parsed):
-	 * one the sandbox can write must not change what the proxy trusts */
-	char *trust[TRUST_MAX];
-	bool trust_dir[TRUST_MAX];
-	char *trust_pem[TRUST_MAX];
-	size_t trust_len[TRUST_MAX];
-	struct stat trust_st[TRUST_MAX];
-	size_t n_trust;
+	struct nx_trust trust;	  /* trust.c */
 	SSL_CTX *server, *client; /* made on first use */
 	char failed[256];	  /* why they could not be, for every later use */
 	struct leaf cache[LEAF_CACHE];
@@ -274,91 +258,6 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 	return SSL_TLSEXT_ERR_NOACK; /* then HTTP/1.1 is what a client assumes */
 }
 
-static bool hashed_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n < 10 || name[8] != '.')
-		return false;
-	for (size_t i = 0; i < 8; i++)
-		if (!strchr("0123456789abcdef", name[i]))
-			return false;
-	for (size_t i = 9; i < n; i++)
-		if (name[i] < '0' || name[i] > '9')
-			return false;
-	return true;
-}
-
-/*
- * The system's roots, always (the caller's $SSL_CERT_FILE and $SSL_CERT_DIR
- * are added to them by netproxy_tls_add_trust, not put in their place):
- * the hashed directory, whose certificates are read only when a chain
- * needs one (the bundle file takes ~20 ms to parse); else the file.  Then
- * the caller's directories.
- */
-static int load_roots(const struct netproxy_tls *t, SSL_CTX *ctx)
-{
-	const char *dir = X509_get_default_cert_dir();
-	bool hashed = false;
-	DIR *d;
-	int r = -1;
-
-	/* Debian's ca-certificates keeps a hash link (HHHHHHHH.0) per root */
-	d = opendir(dir);
-	for (struct dirent *e; d && !hashed && (e = readdir(d));)
-		hashed = hashed_name(e->d_name);
-	if (d)
-		closedir(d);
-	if (hashed && SSL_CTX_load_verify_dir(ctx, dir) == 1)
-		r = 0;
-	else if (SSL_CTX_load_verify_file(ctx, X509_get_default_cert_file()) == 1)
-		r = 0;
-	ERR_clear_error();
-	for (size_t i = 0; i < t->n_trust; i++)
-		if (t->trust_dir[i] && SSL_CTX_load_verify_dir(ctx, t->trust[i]) == 1)
-			r = 0;
-	ERR_clear_error();
-	/* no system roots but the caller's files: those are the roots */
-	return r == 0 || (t->extra && sk_X509_num(t->extra) > 0) ? 0 : -1;
-}
-
-/* The certificates of the caller's CA files, parsed here, on first use,
- * not at start-up: the usual one is the system's whole bundle (~150
- * certificates, ~20 ms to parse), and a run that never intercepts never
- * needs them.  Parsed from the bytes read at start-up, which
- * netproxy_tls_add_trust() checked hold a certificate: the file itself
- * may be the sandbox's to write by now. */
-static int load_trust_files(struct netproxy_tls *t)
-{
-	if (t->trust_loaded)
-		return 0;
-	t->trust_loaded = true;
-	for (size_t i = 0; i < t->n_trust; i++) {
-		BIO *in;
-		X509 *x;
-		if (t->trust_dir[i] || !t->trust_pem[i])
-			continue;
-		if (!t->extra)
-			t->extra = sk_X509_new_null();
-		if (!t->extra)
-			return -ENOMEM;
-		in = BIO_new(BIO_s_mem());
-		if (in &&
-		    BIO_write(in, t->trust_pem[i], (int)t->trust_len[i]) != (int)t->trust_len[i]) {
-			BIO_free(in);
-			in = NULL;
-		}
-		while (in && (x = PEM_read_bio_X509(in, NULL, NULL, NULL)))
-			if (!sk_X509_push(t->extra, x))
-				X509_free(x);
-		BIO_free(in);
-		ERR_clear_error();
-		free(t->trust_pem[i]);
-		t->trust_pem[i] = NULL;
-	}
-	return 0;
-}
-
 /* The TLS contexts are made on first use: a run that never intercepts
  * pays nothing for them. */
 static int contexts(struct netproxy_tls *t)
@@ -366,8 +265,6 @@ static int contexts(struct netproxy_tls *t)
 	long mode = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 		    SSL_MODE_RELEASE_BUFFERS;
 	long opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF;
-	X509_STORE *store;
-
 	if (t->server && t->client)
 		return 0;
 	if (t->failed[0])
@@ -385,15 +282,9 @@ static int contexts(struct netproxy_tls *t)
 	SSL_CTX_set_alpn_select_cb(t->server, alpn_select, NULL);
 	SSL_CTX_set_session_id_context(t->server, (const unsigned char *)"ringfence", 9);
 	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
-	if (load_trust_files(t) < 0)
-		goto fail;
 	if (SSL_CTX_set_alpn_protos(t->client, (const unsigned char *)"\x08http/1.1", 9) != 0 ||
-	    nx_resume_setup(t->client, &t->resume) < 0 || load_roots(t, t->client) < 0)
+	    nx_resume_setup(t->client, &t->resume) < 0 || nx_trust_roots(&t->trust, t->client) < 0)
 		goto fail;
-	store = SSL_CTX_get_cert_store(t->client);
-	for (int i = 0; t->extra && i < sk_X509_num(t->extra); i++)
-		if (X509_STORE_add_cert(store, sk_X509_value(t->extra, i)) != 1)
-			goto fail;
 	ERR_clear_error();
 	return 0;
 fail:
@@ -425,34 +316,9 @@ int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *c
 		goto fail;
 
 	if (p->net.upstream_ca) {
-		/* read now, so a bad file refuses to start */
-		BIO *in = BIO_new_file(p->net.upstream_ca, "r");
-		X509 *x;
-		if (!in) {
-			snprintf(err, err_size, "[network] upstream_ca %s: %s", p->net.upstream_ca,
-				 strerror(errno ? errno : EIO));
-			ERR_clear_error();
-			r = -EINVAL;
+		r = nx_trust_upstream(&t->trust, p->net.upstream_ca, err, err_size);
+		if (r < 0)
 			goto fail;
-		}
-		t->extra = sk_X509_new_null();
-		while (t->extra && (x = PEM_read_bio_X509(in, NULL, NULL, NULL)))
-			if (!sk_X509_push(t->extra, x))
-				X509_free(x);
-		BIO_free(in);
-		ERR_clear_error();
-		if (!t->extra || sk_X509_num(t->extra) == 0) {
-			snprintf(err, err_size,
-				 "[network] upstream_ca %s: not a PEM file of certificates",
-				 p->net.upstream_ca);
-			r = -EINVAL;
-			goto fail;
-		}
-		t->upstream_ca = strdup(p->net.upstream_ca);
-		if (!t->upstream_ca) {
-			r = -ENOMEM;
-			goto fail;
-		}
 	}
 	*ret = t;
 	return 0;
@@ -461,342 +327,15 @@ fail:
 	return r;
 }
 
-/*
- * The file at PATH, read whole into *RET (its size in *RET_LEN, its
- * identity in *RET_ST) when it holds a PEM certificate, by its header and
- * end lines alone (what PEM_read_bio_X509 reads: "CERTIFICATE" or "X509
- * CERTIFICATE"): the certificates are parsed on first use
- * (load_trust_files); a file that holds none is said at start-up, as
- * before.  -ENOENT when it cannot be read, -EINVAL when it holds no
- * certificate.
- */
-/* Whether each certificate block of BUF is base64 that could hold one: a
- * parse would take OpenSSL at start-up (~1.5 ms to load, ~20 ms for the
- * system's bundle); this is a pass over the bytes. */
-static bool pem_blocks_whole(const char *buf, size_t n)
-{
-	static const char begin[] = "-----BEGIN", end[] = "-----END";
-	const char *p = buf, *stop = buf + n;
-
-	while (p < stop) {
-		const char *b = memmem(p, (size_t)(stop - p), begin, sizeof(begin) - 1);
-		const char *body = b ? memchr(b, '\n', (size_t)(stop - b)) : NULL;
-		const char *e =
-		    body ? memmem(body, (size_t)(stop - body), end, sizeof(end) - 1) : NULL;
-		size_t chars = 0;
-		if (!b)
-			return true;
-		if (!e)
-			return false;
-		for (const char *c = body; c < e; c++) {
-			if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-			    (*c >= '0' && *c <= '9') || *c == '+' || *c == '/' || *c == '=')
-				chars++;
-			else if (*c != '\n' && *c != '\r' && *c != ' ' && *c != '\t')
-				return false;
-		}
-		if (chars < 4 || chars % 4)
-			return false;
-		p = e + sizeof(end) - 1;
-	}
-	return true;
-}
-
-static int read_trust_file(const char *path, char **ret, size_t *ret_len, struct stat *ret_st)
-{
-	static const char *const heads[] = {"-----BEGIN CERTIFICATE-----",
-					    "-----BEGIN X509 CERTIFICATE-----"};
-	static const char *const tails[] = {"-----END CERTIFICATE-----",
-					    "-----END X509 CERTIFICATE-----"};
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	bool found = false;
-	size_t got = 0;
-	char *b;
-
-	if (fd < 0)
-		return -ENOENT;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TRUST_FILE_MAX) {
-		close(fd);
-		return -ENOENT;
-	}
-	b = malloc((size_t)st.st_size + 1);
-	if (!b) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	/* a header and, after it, its end line (a file cut short has none) */
-	for (size_t i = 0; !found && i < sizeof(heads) / sizeof(heads[0]); i++) {
-		const char *h = memmem(b, got, heads[i], strlen(heads[i]));
-		found = h && memmem(h, got - (size_t)(h - b), tails[i], strlen(tails[i]));
-	}
-	/* and every certificate in it base64 (one damaged block makes
-	 * OpenSSL's PEM loader refuse the whole bundle it goes into) */
-	if (found && !pem_blocks_whole(b, got))
-		found = false;
-	if (!found) {
-		free(b);
-		return -EINVAL;
-	}
-	*ret = b;
-	*ret_len = got;
-	*ret_st = st;
-	return 0;
-}
-
 int netproxy_tls_add_trust(struct netproxy_tls *t, const char *path, bool dir)
 {
-	for (size_t i = 0; i < t->n_trust; i++)
-		if (strcmp(t->trust[i], path) == 0)
-			return 0;
-	if (t->n_trust == TRUST_MAX)
-		return -E2BIG;
-	t->trust_pem[t->n_trust] = NULL;
-	if (!dir) {
-		int r = read_trust_file(path, &t->trust_pem[t->n_trust], &t->trust_len[t->n_trust],
-					&t->trust_st[t->n_trust]);
-		if (r < 0)
-			return r;
-	}
-	t->trust[t->n_trust] = strdup(path);
-	if (!t->trust[t->n_trust]) {
-		free(t->trust_pem[t->n_trust]);
-		t->trust_pem[t->n_trust] = NULL;
-		return -ENOMEM;
-	}
-	t->trust_dir[t->n_trust++] = dir;
-	return 0;
-}
-
-/* The files already in a bundle, by identity, and its certificates: the
- * caller's variables usually all name the system's bundle (SSL_CERT_FILE,
- * CURL_CA_BUNDLE, ... = /etc/ssl/certs/ca-certificates.crt) and
- * SSL_CERT_DIR holds its roots once more, one file each: without this the
- * same certificates went in 3-4 times, a file of ~1 MB to write at every
- * start for nothing. */
-struct appended {
-	struct stat *v;
-	size_t n;
-	struct pem_block {
-		uint64_t hash;
-		size_t off, len;
-	} * blocks;
-	size_t n_blocks;
-};
-
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-	return h;
-}
-
-/*
- * Drops from BUF[START, *LEN) each certificate that is, byte for byte, one
- * already in the bundle: the same certificate twice trusts nothing more,
- * and SSL_CERT_DIR's files are the system bundle's roots again, one by
- * one.  Everything else (other certificates, CRLs, comments) stays.
- */
-static int drop_repeated_certs(char *buf, size_t start, size_t *len, struct appended *seen)
-{
-	static const char begin[] = "-----BEGIN CERTIFICATE-----",
-			  end[] = "-----END CERTIFICATE-----";
-	size_t r = start, w = start;
-
-	while (r < *len) {
-		char *b = memmem(buf + r, *len - r, begin, sizeof(begin) - 1);
-		char *e = b ? memmem(b, *len - (size_t)(b - buf), end, sizeof(end) - 1) : NULL;
-		if (!e) {
-			memmove(buf + w, buf + r, *len - r);
-			w += *len - r;
-			break;
-		}
-		size_t off = (size_t)(b - buf), blen = (size_t)(e - b) + sizeof(end) - 1;
-		/* the block's last 64 bytes (the end of the signature and the
-		 * END line) and its length tell certificates apart; memcmp()
-		 * decides.  Hashing whole blocks (~500 KB with SSL_CERT_DIR's
-		 * files) cost ~0.5 ms */
-		size_t tail = blen < 64 ? blen : 64;
-		uint64_t h = fnv1a(b + blen - tail, tail) ^ blen;
-		bool dup = false;
-		for (size_t i = 0; !dup && i < seen->n_blocks; i++)
-			dup = seen->blocks[i].hash == h && seen->blocks[i].len == blen &&
-			      memcmp(buf + seen->blocks[i].off, b, blen) == 0;
-		memmove(buf + w, buf + r, off - r); /* what comes before it */
-		w += off - r;
-		r = off + blen;
-		if (dup) {
-			if (r < *len && buf[r] == '\n')
-				r++;
-			continue;
-		}
-		struct pem_block *v = realloc(seen->blocks, (seen->n_blocks + 1) * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		seen->blocks = v;
-		v[seen->n_blocks++] = (struct pem_block){h, w, blen};
-		memmove(buf + w, buf + off, blen);
-		w += blen;
-	}
-	*len = w;
-	return 0;
-}
-
-static bool seen_file(const struct appended *seen, const struct stat *st)
-{
-	for (size_t i = 0; i < seen->n; i++)
-		if (seen->v[i].st_dev == st->st_dev && seen->v[i].st_ino == st->st_ino)
-			return true;
-	return false;
-}
-
-/* Appends LEN bytes of a file read before (identity ST) to *buf unless
- * it is in SEEN already. */
-static int append_bytes(const char *bytes, size_t n, const struct stat *st, char **buf, size_t *len,
-			struct appended *seen)
-{
-	char *b;
-
-	if (seen_file(seen, st))
-		return 0;
-	struct stat *sv = realloc(seen->v, (seen->n + 1) * sizeof(*sv));
-	if (!sv)
-		return -ENOMEM;
-	seen->v = sv;
-	sv[seen->n++] = *st;
-	b = realloc(*buf, *len + n + 2);
-	if (!b)
-		return -ENOMEM;
-	*buf = b;
-	memcpy(b + *len, bytes, n);
-	size_t start = *len;
-	*len += n;
-	if (*len && b[*len - 1] != '\n')
-		b[(*len)++] = '\n';
-	return drop_repeated_certs(b, start, len, seen);
-}
-
-/* Appends the file at PATH to *buf unless it is in SEEN already; a missing
- * file appends nothing. */
-static int append_file(const char *path, char **buf, size_t *len, bool must, struct appended *seen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *b;
-
-	if (fd < 0)
-		return must ? -errno : 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TRUST_FILE_MAX) {
-		close(fd);
-		return must ? -EINVAL : 0;
-	}
-	if (seen_file(seen, &st)) {
-		close(fd);
-		return 0;
-	}
-	struct stat *sv = realloc(seen->v, (seen->n + 1) * sizeof(*sv));
-	if (!sv) {
-		close(fd);
-		return -ENOMEM;
-	}
-	seen->v = sv;
-	sv[seen->n++] = st;
-	b = realloc(*buf, *len + (size_t)st.st_size + 2);
-	if (!b) {
-		close(fd);
-		return -ENOMEM;
-	}
-	*buf = b;
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + *len + got, (size_t)st.st_size - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	size_t start = *len;
-	*len += got;
-	if (*len && b[*len - 1] != '\n')
-		b[(*len)++] = '\n';
-	return drop_repeated_certs(b, start, len, seen);
+	return nx_trust_add(&t->trust, path, dir);
 }
 
 int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, char *err,
 			size_t err_size)
 {
-	char *buf = NULL;
-	size_t n = 0;
-	struct appended done = {0};
-	int r;
-
-	/* the system's bundle, then what the caller's clients trusted besides
-	 * ($SSL_CERT_FILE, $NODE_EXTRA_CA_CERTS, ..., $SSL_CERT_DIR): a client
-	 * pointed at the bundle trusts all of it */
-	r = append_file(X509_get_default_cert_file(), &buf, &n, false, &done);
-	if (r == 0 && n == 0)
-		r = append_file("/etc/ssl/certs/ca-certificates.crt", &buf, &n, false, &done);
-	for (size_t i = 0; r == 0 && i < t->n_trust; i++) {
-		if (!t->trust_dir[i]) {
-			/* the bytes the proxy's own verification will trust */
-			if (t->trust_pem[i])
-				r = append_bytes(t->trust_pem[i], t->trust_len[i], &t->trust_st[i],
-						 &buf, &n, &done);
-			continue;
-		}
-		DIR *d = opendir(t->trust[i]);
-		size_t seen = 0;
-		for (struct dirent *e; r == 0 && d && seen < TRUST_DIR_ENTRIES && (e = readdir(d));
-		     seen++) {
-			size_t l = strlen(e->d_name);
-			char path[4096];
-			/* the hashed names are links to the .pem/.crt beside
-			 * them: one copy of each is enough */
-			if (!(l > 4 && (strcmp(e->d_name + l - 4, ".pem") == 0 ||
-					strcmp(e->d_name + l - 4, ".crt") == 0)) &&
-			    !(hashed_name(e->d_name) && e->d_type == DT_REG))
-				continue;
-			if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->trust[i], e->d_name) <
-			    sizeof(path))
-				r = append_file(path, &buf, &n, false, &done);
-		}
-		if (d)
-			closedir(d);
-	}
-	if (r == 0 && t->upstream_ca)
-		r = append_file(t->upstream_ca, &buf, &n, true, &done);
-	free(done.v);
-	free(done.blocks);
-	if (r == 0) {
-		size_t l = strlen(t->ca_pem);
-		char *b = realloc(buf, n + l + 1);
-		if (!b) {
-			r = -ENOMEM;
-		} else {
-			buf = b;
-			memcpy(buf + n, t->ca_pem, l + 1);
-			n += l;
-		}
-	}
-	if (r < 0) {
-		snprintf(err, err_size, "building the CA bundle: %s", strerror(-r));
-		free(buf);
-		return r;
-	}
-	*pem = buf;
-	*len = n;
-	return 0;
+	return nx_trust_bundle(&t->trust, t->ca_pem, pem, len, err, err_size);
 }
 
 void netproxy_tls_free(struct netproxy_tls *t)
@@ -809,17 +348,12 @@ void netproxy_tls_free(struct netproxy_tls *t)
 	SSL_CTX_free(t->server);
 	SSL_CTX_free(t->client);
 	nx_resume_free(&t->resume);
-	sk_X509_pop_free(t->extra, X509_free);
 	/* EVP_PKEY_free clears the private key as it frees it */
 	EVP_PKEY_free(t->ca_key);
 	EVP_PKEY_free(t->leaf_key);
 	X509_free(t->ca);
 	free(t->ca_pem);
-	free(t->upstream_ca);
-	for (size_t i = 0; i < t->n_trust; i++) {
-		free(t->trust[i]);
-		free(t->trust_pem[i]);
-	}
+	nx_trust_free(&t->trust);
 	free(t);
 }
 
@@ -910,99 +444,6 @@ SSL *nx_tls_client(struct netproxy_tls *t, const char *host)
 	nx_resume_offer(&t->resume, ssl, host);
 	SSL_set_connect_state(ssl);
 	return ssl;
-}
-
-/* ---- the ClientHello ------------------------------------------------------------------ */
-
-/* Long: the ClientHello's fields read in wire order. */
-enum nx_hello nx_client_hello(const uint8_t *p, size_t n, char sni[NX_HOST_MAX])
-{
-	uint8_t hs[65536];
-	size_t hn = 0, off = 0, need = 0;
-
-	sni[0] = '\0';
-	if (n == 0)
-		return NX_HELLO_MORE;
-	if (p[0] != 0x16)
-		return NX_HELLO_NOT_TLS;
-	/* gather the handshake message from as many records as it spans */
-	for (;;) {
-		size_t rl;
-		if (n - off < 5)
-			return NX_HELLO_MORE;
-		if (p[off] != 0x16 || p[off + 1] != 3)
-			return NX_HELLO_BAD;
-		rl = (size_t)p[off + 3] << 8 | p[off + 4];
-		if (rl == 0 || rl > 16384 + 256)
-			return NX_HELLO_BAD;
-		if (n - off - 5 < rl)
-			return NX_HELLO_MORE;
-		if (hn + rl > sizeof(hs))
-			return NX_HELLO_BAD;
-		memcpy(hs + hn, p + off + 5, rl);
-		hn += rl;
-		off += 5 + rl;
-		if (hn >= 4) {
-			if (hs[0] != 1)
-				return NX_HELLO_BAD; /* not a ClientHello */
-			need = 4 + ((size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3]);
-			if (need > sizeof(hs))
-				return NX_HELLO_BAD;
-			if (hn >= need)
-				break;
-		}
-	}
-	/* version(2) random(32) session_id cipher_suites compression extensions */
-	size_t i = 4 + 2 + 32, end = need;
-#define NEED(k)                                                                                    \
-	do {                                                                                       \
-		if (i + (k) > end)                                                                 \
-			return NX_HELLO_BAD;                                                       \
-	} while (0)
-	NEED(1);
-	i += 1 + hs[i];
-	NEED(2);
-	i += 2 + ((size_t)hs[i] << 8 | hs[i + 1]);
-	NEED(1);
-	i += 1 + hs[i];
-	if (i == end)
-		return NX_HELLO_OK; /* no extensions */
-	NEED(2);
-	size_t ext_end = i + 2 + ((size_t)hs[i] << 8 | hs[i + 1]);
-	i += 2;
-	if (ext_end > end)
-		return NX_HELLO_BAD;
-	end = ext_end;
-	while (i < end) {
-		NEED(4);
-		unsigned type = (unsigned)hs[i] << 8 | hs[i + 1];
-		size_t len = (size_t)hs[i + 2] << 8 | hs[i + 3];
-		i += 4;
-		NEED(len);
-		if (type == 0) {
-			/* server_name: list(2) { type(1)=0 len(2) name } */
-			size_t j = i, lend = i + len, l;
-			if (len < 2 || j + 2 + ((size_t)hs[j] << 8 | hs[j + 1]) != lend)
-				return NX_HELLO_BAD;
-			j += 2;
-			if (j + 3 > lend || hs[j] != 0)
-				return NX_HELLO_BAD;
-			l = (size_t)hs[j + 1] << 8 | hs[j + 2];
-			j += 3;
-			if (l == 0 || l >= NX_HOST_MAX || j + l > lend)
-				return NX_HELLO_BAD;
-			for (size_t k = 0; k < l; k++) {
-				uint8_t ch = hs[j + k];
-				if (ch <= 0x20 || ch >= 0x7f)
-					return NX_HELLO_BAD;
-				sni[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-			}
-			sni[l] = '\0';
-		}
-		i += len;
-	}
-#undef NEED
-	return NX_HELLO_OK;
 }
 
 const char *nx_tls_error(const struct netproxy_tls *t)

@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The response scan: scrub.c's needles matched over a stream of response
+ * bytes, through its framing (chunked, WebSocket), holding back only what
+ * may still become a match.  See scrub.c for what is looked for and why.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scrub.h"
+
+/* One needle's progress in one symbol stream. */
+struct match {
+	uint32_t j;    /* symbols matched */
+	uint32_t head; /* ring start in pos[] */
+	uint32_t *pos; /* where each matched symbol's raw bytes began */
+	uint8_t esc;   /* an escape under way: ESC_* */
+	uint8_t np;    /* its raw characters so far */
+	char pend[6];  /* "%X", "\\", "\\u00X" */
+	uint32_t ppos[6];
+};
+
+enum { CH_SIZE = 0, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER };
+enum { WS_B0 = 0, WS_B1, WS_LEN, WS_MASK, WS_DATA };
+
+struct nx_scan {
+	const struct nx_scrub *s;
+	struct match *m[2]; /* [0] the data, [1] WebSocket control frames */
+	uint32_t *pool;
+	enum nx_frame frame;
+	uint32_t fed; /* raw bytes fed, modulo 2^32 (differences stay small) */
+	const struct nx_cred *hit;
+	uint32_t hit_start;
+	bool busy[2]; /* a set has a partial match */
+	/* chunked */
+	int ch;
+	uint64_t ch_left;
+	/* WebSocket */
+	int ws;
+	bool ws_ctl;
+	unsigned ws_need, ws_got;
+	uint64_t ws_left;
+	uint8_t ws_mask[4];
+	unsigned ws_mi;
+	bool ws_masked;
+	/* what is held back */
+	char *carry;
+	size_t carry_len;
+};
+
+enum { ESC_NONE = 0, ESC_PCT, ESC_BSL, ESC_UNI };
+
+/* ---- matching ---------------------------------------------------------- */
+
+/* One decoded symbol whose raw bytes began at POS.  True on a whole match. */
+static bool kmp_push(const struct needle *nd, struct match *m, char sym, uint32_t pos)
+{
+	if (nd->b64)
+		sym = sym == '-' ? '+' : sym == '_' ? '/' : sym;
+	while (m->j > 0 && nd->bytes[m->j] != sym) {
+		uint32_t k = nd->fail[m->j];
+		m->head = (m->head + (m->j - k)) % nd->len;
+		m->j = k;
+	}
+	if (nd->bytes[m->j] != sym)
+		return false;
+	if (m->j == 0)
+		m->head = 0;
+	m->pos[(m->head + m->j) % nd->len] = pos;
+	m->j++;
+	return m->j == nd->len;
+}
+
+/* The escape under way was none after all: its characters as they are. */
+static bool literal(const struct needle *nd, struct match *m)
+{
+	uint8_t n = m->np;
+
+	m->esc = ESC_NONE;
+	m->np = 0;
+	for (uint8_t i = 0; i < n; i++)
+		if (kmp_push(nd, m, m->pend[i], m->ppos[i]))
+			return true;
+	return false;
+}
+
+/* A raw symbol through the needle's decoder: percent escapes (%41, any
+ * hex case), and the JSON escapes a secret can come back in from an
+ * echoing API (\/, \\, \", \u0041).  True on a whole match. */
+static bool dec_push(const struct needle *nd, struct match *m, char c, uint32_t pos)
+{
+	if (nd->raw)
+		return kmp_push(nd, m, c, pos);
+	switch (m->esc) {
+	case ESC_PCT:
+		if (hexval((unsigned char)c) >= 0) {
+			if (m->np == 1) {
+				m->pend[m->np] = c;
+				m->ppos[m->np++] = pos;
+				return false;
+			}
+			m->esc = ESC_NONE;
+			m->np = 0;
+			return kmp_push(nd, m,
+					(char)(hexval((unsigned char)m->pend[1]) * 16 +
+					       hexval((unsigned char)c)),
+					m->ppos[0]);
+		}
+		if (literal(nd, m))
+			return true;
+		break;
+	case ESC_BSL:
+		if (c == 'u') {
+			m->esc = ESC_UNI;
+			m->pend[m->np] = c;
+			m->ppos[m->np++] = pos;
+			return false;
+		}
+		if (c == '/' || c == '\\' || c == '"') {
+			m->esc = ESC_NONE;
+			m->np = 0;
+			return kmp_push(nd, m, c, m->ppos[0]);
+		}
+		if (literal(nd, m))
+			return true;
+		break;
+	case ESC_UNI:
+		if (hexval((unsigned char)c) >= 0) {
+			int v = 0;
+			m->pend[m->np] = c;
+			m->ppos[m->np++] = pos;
+			if (m->np < 6)
+				return false;
+			for (int i = 2; i < 6; i++)
+				v = v * 16 + hexval((unsigned char)m->pend[i]);
+			if (v < 0x80) {
+				m->esc = ESC_NONE;
+				m->np = 0;
+				return kmp_push(nd, m, (char)v, m->ppos[0]);
+			}
+			return literal(nd, m); /* not a byte of an ASCII secret */
+		}
+		if (literal(nd, m))
+			return true;
+		break;
+	case ESC_NONE:
+	default:
+		break;
+	}
+	if (c == '%' || c == '\\') {
+		m->esc = c == '%' ? ESC_PCT : ESC_BSL;
+		m->pend[0] = c;
+		m->ppos[0] = pos;
+		m->np = 1;
+		return false;
+	}
+	return kmp_push(nd, m, c, pos);
+}
+
+/* Where the earliest partial match in M began (relative to FED), or 0. */
+static uint32_t partial(const struct nx_scrub *s, const struct match *m, uint32_t fed)
+{
+	uint32_t back = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		uint32_t b = 0;
+		if (m[i].j)
+			b = fed - m[i].pos[m[i].head % s->needles[i].len];
+		else if (m[i].np)
+			b = fed - m[i].ppos[0];
+		if (b > back)
+			back = b;
+	}
+	return back;
+}
+
+static void reset_matches(const struct nx_scrub *s, struct match *m)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		m[i].j = 0;
+		m[i].esc = ESC_NONE;
+		m[i].np = 0;
+	}
+}
+
+static void reset_all(struct nx_scan *sc)
+{
+	reset_matches(sc->s, sc->m[0]);
+	reset_matches(sc->s, sc->m[1]);
+	sc->busy[0] = sc->busy[1] = false;
+}
+
+/* A symbol of set SET: true when it completes a secret (sc->hit). */
+static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
+{
+	const struct nx_scrub *s = sc->s;
+	struct match *m = sc->m[set];
+	bool busy = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (dec_push(&s->needles[i], &m[i], c, pos)) {
+			const struct needle *nd = &s->needles[i];
+			sc->hit = &s->creds[nd->cred];
+			sc->hit_start = m[i].pos[m[i].head % nd->len];
+			return true;
+		}
+		busy |= m[i].j || m[i].np;
+	}
+	sc->busy[set] = busy;
+	return false;
+}
+
+/* ---- framing ------------------------------------------------------------ */
+
+/* Feeds IN's bytes through the framing: 0, -EACCES on a secret, -EPROTO on
+ * a stream that cannot be checked.
+ * Long: the framings' state machines in one switch, so that a match
+ * spans frames.
+ */
+static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
+{
+	const struct nx_scrub *s = sc->s;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = in[i];
+		uint32_t pos = sc->fed + (uint32_t)i;
+		switch (sc->frame) {
+		case NX_FRAME_PLAIN:
+			/* the common case: skip what cannot begin a match,
+			 * two bytes at a time (the last one alone: a match
+			 * may go on in the next call) */
+			if (!sc->busy[0]) {
+				while (i + 1 < n && !is_pair(s, in[i], in[i + 1]))
+					i++;
+				if (i + 1 == n && !s->start[in[i]])
+					i++;
+				if (i == n)
+					break;
+				c = in[i];
+				pos = sc->fed + (uint32_t)i;
+			}
+			if (sym(sc, 0, (char)c, pos))
+				return -EACCES;
+			break;
+		case NX_FRAME_CHUNKED:
+			switch (sc->ch) {
+			case CH_SIZE:
+				if (hexval(c) >= 0) {
+					sc->ch_left = sc->ch_left * 16 + (uint64_t)hexval(c);
+				} else if (c == '\r') {
+					sc->ch = CH_SIZE_LF;
+				} else if (c == '\n') {
+					sc->ch = sc->ch_left ? CH_DATA : CH_TRAILER;
+				} else {
+					sc->ch = CH_EXT; /* ';' and what follows: text */
+					if (sym(sc, 0, (char)c, pos))
+						return -EACCES;
+				}
+				break;
+			case CH_EXT:
+				if (c == '\r' || c == '\n') {
+					sc->ch = c == '\n' ? (sc->ch_left ? CH_DATA : CH_TRAILER)
+							   : CH_SIZE_LF;
+				} else if (sym(sc, 0, (char)c, pos)) {
+					return -EACCES;
+				}
+				break;
+			case CH_SIZE_LF:
+				sc->ch = sc->ch_left ? CH_DATA : CH_TRAILER;
+				break;
+			case CH_DATA: {
+				size_t take = n - i < sc->ch_left ? n - i : (size_t)sc->ch_left;
+				for (size_t k = 0; k < take; k++)
+					if (sym(sc, 0, (char)in[i + k], pos + (uint32_t)k))
+						return -EACCES;
+				sc->ch_left -= take;
+				i += take - 1;
+				if (sc->ch_left == 0)
+					sc->ch = CH_DATA_CR;
+				break;
+			}
+			case CH_DATA_CR:
+				sc->ch = c == '\r' ? CH_DATA_LF : CH_SIZE;
+				break;
+			case CH_DATA_LF:
+				sc->ch = CH_SIZE;
+				break;
+			case CH_TRAILER:
+			default:
+				if (sym(sc, 0, (char)c, pos))
+					return -EACCES;
+				break;
+			}
+			break;
+		case NX_FRAME_WEBSOCKET:
+			switch (sc->ws) {
+			case WS_B0:
+				/* RSV bits: a compressed or extended frame
+				 * cannot be read here */
+				if (c & 0x70)
+					return -EPROTO;
+				sc->ws_ctl = (c & 0x08) != 0;
+				sc->ws = WS_B1;
+				break;
+			case WS_B1:
+				sc->ws_masked = (c & 0x80) != 0;
+				sc->ws_left = c & 0x7f;
+				sc->ws_got = 0;
+				sc->ws_mi = 0;
+				if (sc->ws_left >= 126) {
+					sc->ws_need = sc->ws_left == 126 ? 2 : 8;
+					sc->ws_left = 0;
+					sc->ws = WS_LEN;
+				} else {
+					sc->ws = sc->ws_masked ? WS_MASK : WS_DATA;
+				}
+				if (sc->ws == WS_DATA && sc->ws_left == 0)
+					sc->ws = WS_B0;
+				break;
+			case WS_LEN:
+				sc->ws_left = sc->ws_left << 8 | c;
+				if (++sc->ws_got == sc->ws_need) {
+					sc->ws_got = 0;
+					sc->ws = sc->ws_masked ? WS_MASK : WS_DATA;
+					if (sc->ws == WS_DATA && sc->ws_left == 0)
+						sc->ws = WS_B0;
+				}
+				break;
+			case WS_MASK:
+				sc->ws_mask[sc->ws_got++] = c;
+				if (sc->ws_got == 4)
+					sc->ws = sc->ws_left ? WS_DATA : WS_B0;
+				break;
+			case WS_DATA:
+			default: {
+				char d =
+				    (char)(sc->ws_masked ? c ^ sc->ws_mask[sc->ws_mi++ & 3] : c);
+				/* control frames come between a message's
+				 * fragments: a stream of their own */
+				if (sym(sc, sc->ws_ctl ? 1 : 0, d, pos))
+					return -EACCES;
+				if (--sc->ws_left == 0)
+					sc->ws = WS_B0;
+				break;
+			}
+			}
+			break;
+		default:
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
+int nx_scan_new(const struct nx_scrub *s, struct nx_scan **ret)
+{
+	struct nx_scan *sc = calloc(1, sizeof(*sc));
+
+	if (!sc)
+		return -ENOMEM;
+	sc->s = s;
+	((struct nx_scrub *)s)->refs++; /* released by nx_scan_free() */
+	sc->m[0] = calloc(2 * (s->n ? s->n : 1), sizeof(struct match));
+	sc->pool = calloc(2 * (size_t)(s->syms ? s->syms : 1), sizeof(uint32_t));
+	sc->carry = malloc(s->hold_max ? s->hold_max : 1);
+	if (!sc->m[0] || !sc->pool || !sc->carry) {
+		nx_scan_free(sc);
+		return -ENOMEM;
+	}
+	sc->m[1] = sc->m[0] + s->n;
+	for (int set = 0, off = 0; set < 2; set++)
+		for (size_t i = 0; i < s->n; i++) {
+			sc->m[set][i].pos = sc->pool + off;
+			off += (int)s->needles[i].len;
+		}
+	*ret = sc;
+	return 0;
+}
+
+void nx_scan_reset(struct nx_scan *sc, enum nx_frame f)
+{
+	reset_all(sc);
+	sc->frame = f;
+	sc->hit = NULL;
+	sc->ch = CH_SIZE;
+	sc->ch_left = 0;
+	sc->ws = WS_B0;
+	sc->carry_len = 0;
+}
+
+void nx_scan_free(struct nx_scan *sc)
+{
+	if (!sc)
+		return;
+	if (sc->carry)
+		explicit_bzero(sc->carry, sc->s->hold_max);
+	free(sc->carry);
+	free(sc->pool);
+	free(sc->m[0]);
+	nx_scrub_free((struct nx_scrub *)sc->s);
+	free(sc);
+}
+
+size_t nx_scan_hold_max(const struct nx_scan *sc)
+{
+	return sc->s->hold_max;
+}
+
+const struct nx_scrub *nx_scan_scrub(const struct nx_scan *sc)
+{
+	return sc->s;
+}
+
+size_t nx_scan_held(const struct nx_scan *sc)
+{
+	return sc->carry_len;
+}
+
+const struct nx_cred *nx_scan_hit(const struct nx_scan *sc)
+{
+	return sc->hit;
+}
+
+int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t *out_len)
+{
+	uint32_t back;
+	size_t total, keep;
+	int r;
+
+	*out_len = 0;
+	if (sc->hit)
+		return -EACCES;
+	r = walk(sc, (const unsigned char *)in, n);
+	sc->fed += (uint32_t)n;
+	if (r < 0)
+		return r;
+	back = partial(sc->s, sc->m[0], sc->fed);
+	{
+		uint32_t b1 = partial(sc->s, sc->m[1], sc->fed);
+		back = b1 > back ? b1 : back;
+	}
+	total = sc->carry_len + n;
+	keep = back;
+	if (keep > sc->s->hold_max)
+		return -EPROTO; /* a partial secret spread too far to hold */
+	/* OUT = carry + IN, minus the last KEEP bytes, which become the carry */
+	if (keep >= n) {
+		size_t from_carry = total - keep; /* bytes of the old carry that go */
+		memcpy(out, sc->carry, from_carry);
+		memmove(sc->carry, sc->carry + from_carry, sc->carry_len - from_carry);
+		memcpy(sc->carry + sc->carry_len - from_carry, in, n);
+		*out_len = from_carry;
+	} else {
+		memcpy(out, sc->carry, sc->carry_len);
+		memcpy(out + sc->carry_len, in, n - keep);
+		memcpy(sc->carry, in + n - keep, keep);
+		*out_len = total - keep;
+	}
+	sc->carry_len = keep;
+	return 0;
+}
+
+size_t nx_scan_flush(struct nx_scan *sc, char *out)
+{
+	size_t n = sc->carry_len;
+
+	memcpy(out, sc->carry, n);
+	explicit_bzero(sc->carry, n);
+	sc->carry_len = 0;
+	reset_all(sc);
+	return n;
+}
+
+/* ---- heads ------------------------------------------------------------------ */
+
+int nx_scrub_head(const struct nx_scrub *s, const char *in, size_t n, char **ret, size_t *ret_len,
+		  unsigned *hits)
+{
+	struct nx_scan *sc;
+	char *out = NULL;
+	size_t len = 0, cap = 0;
+	int r;
+
+	*ret = NULL;
+	*ret_len = 0;
+	*hits = 0;
+	r = nx_scan_new(s, &sc);
+	if (r < 0)
+		return r;
+	nx_scan_reset(sc, NX_FRAME_PLAIN);
+	/* symbol positions are offsets into IN; a match's bytes are replaced
+	 * by its credential's placeholder and the scan goes on after it */
+	for (size_t i = 0; i < n; i++) {
+		if (!sym(sc, 0, in[i], (uint32_t)i))
+			continue;
+		const struct nx_cred *cr = sc->hit;
+		size_t from = sc->hit_start, need;
+		if (!out) {
+			cap = n + 256 + 64 * cr->placeholder_len;
+			out = malloc(cap);
+			if (!out) {
+				r = -ENOMEM;
+				break;
+			}
+		}
+		/* copy what came since the last replacement, up to the match */
+		need = len + (from > *ret_len ? from - *ret_len : 0) + cr->placeholder_len;
+		if (need > cap) {
+			char *o = realloc(out, need + n);
+			if (!o) {
+				r = -ENOMEM;
+				break;
+			}
+			out = o;
+			cap = need + n;
+		}
+		if (from > *ret_len) {
+			memcpy(out + len, in + *ret_len, from - *ret_len);
+			len += from - *ret_len;
+		}
+		memcpy(out + len, cr->placeholder, cr->placeholder_len);
+		len += cr->placeholder_len;
+		*ret_len = i + 1; /* (the input consumed so far) */
+		*hits |= 1u << (cr - s->creds);
+		sc->hit = NULL;
+		reset_all(sc);
+	}
+	if (r == 0 && out) {
+		size_t rest = n - *ret_len;
+		if (len + rest > cap) {
+			char *o = realloc(out, len + rest);
+			if (!o)
+				r = -ENOMEM;
+			else
+				out = o;
+		}
+		if (r == 0) {
+			memcpy(out + len, in + *ret_len, rest);
+			len += rest;
+		}
+	}
+	nx_scan_free(sc);
+	if (r < 0 || !out) {
+		free(out);
+		*ret_len = 0;
+		return r;
+	}
+	*ret = out;
+	*ret_len = len;
+	return 1;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netproxy/ — the needles a response is scanned for (scrub.c builds them,
+ * scan.c matches them): private to those two files.
+ */
+#ifndef RINGFENCE_NETPROXY_SCRUB_H
+#define RINGFENCE_NETPROXY_SCRUB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netproxy_internal.h"
+
+struct needle {
+	char *bytes;
+	uint32_t len;
+	uint32_t *fail; /* KMP: the longest proper border of bytes[0..i) */
+	bool b64;	/* '-' and '_' count as '+' and '/' */
+	bool raw;	/* no decoding (a secret holding '%' or '\\' itself) */
+	unsigned cred;
+};
+
+struct nx_scrub {
+	const struct nx_cred *creds;
+	size_t n_creds;
+	struct needle *needles;
+	size_t n;
+	uint32_t syms; /* the needles' lengths, summed */
+	size_t hold_max;
+	unsigned refs;		 /* its owner's and each scan's: a scan outlives a refresh */
+	bool start[256];	 /* bytes a match can begin with */
+	uint8_t pair[65536 / 8]; /* pairs of bytes a match can begin with */
+};
+
+static inline bool is_pair(const struct nx_scrub *s, unsigned char a, unsigned char b)
+{
+	unsigned k = (unsigned)a << 8 | b;
+
+	return s->pair[k >> 3] & (1u << (k & 7));
+}
+
+static inline int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+#endif

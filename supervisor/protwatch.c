@@ -154,6 +154,7 @@ struct protwatch {
 	unsigned long moved; /* names moved aside during the run */
 	bool full;	     /* PW_MAX_DIRS reached */
 	bool lost;	     /* the kernel's queue overflowed */
+	bool deep;	     /* a directory past 64 levels or PATH_MAX: not watched */
 	int timer;	     /* timerfd: repositories made during the run looked at
 				again (again_ms()); armed with the first, or -1 */
 	bool armed;
@@ -575,7 +576,7 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 	if (depth > 64 ||
 	    (size_t)snprintf(path, sizeof(path), "%s/%s", strcmp(dir->path, "/") ? dir->path : "",
 			     name) >= sizeof(path)) {
-		sb->protwatch->full = true; /* said at exit */
+		sb->protwatch->deep = true; /* said at exit */
 		return;
 	}
 	if (is_target(sb, path)) {
@@ -1249,10 +1250,15 @@ void protwatch_stop(struct sandbox *sb)
 		     "made while it ran may have been missed; review before running git in "
 		     "directories it made");
 	if (pw->full)
-		warn("the sandbox made more directories than are watched (%d): a repository made "
-		     "in the rest while it ran was not moved aside; review before running git "
-		     "there",
+		warn("the sandbox made more directories than could be watched (at most %d, and "
+		     "the kernel's inotify limits): a repository made in the rest while it ran was "
+		     "not moved aside; review before running git there",
 		     PW_MAX_DIRS);
+	if (pw->deep)
+		warn("the sandbox made directories deeper than are watched (64 levels below a "
+		     "watched one, or a path past %d bytes): a repository made there while it ran "
+		     "was not moved aside; review before running git there",
+		     PATH_MAX);
 	if (pw->found_over)
 		warn("%lu repositories in the write grants could not be watched while the sandbox "
 		     "ran (more than %d, or the watch limits): what it wrote there is checked "

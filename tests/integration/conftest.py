@@ -67,6 +67,19 @@ def _place(src, dst):
     return shutil.copy2(src, dst)
 
 
+def remove_tree(*paths):
+    """PATHS and all beneath, in this process (an rm(1) a box, in each of
+    the suite's ~1,200 boxes, was ~1 s of CPU a run); rm -rf for whatever
+    that left (it says nothing either)."""
+    left = []
+    for p in paths:
+        shutil.rmtree(p, ignore_errors=True)
+        if os.path.lexists(p):
+            left.append(p)
+    if left:
+        subprocess.run(["rm", "-rf"] + left, check=False)
+
+
 class Box:
     """A scratch world: bin/ (ringfence + escape programs), work/ (the cwd)."""
 
@@ -163,7 +176,7 @@ class Box:
         return subprocess.Popen(self.cmd(argv), cwd=self.work, env=self.env(env), **kw)
 
     def cleanup(self):
-        subprocess.run(["rm", "-rf", self.root, self.root_state], check=False)
+        remove_tree(self.root, self.root_state)
 
 
 def go_client(name, source):

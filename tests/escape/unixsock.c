@@ -20,8 +20,10 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "escape.h"
@@ -48,6 +50,22 @@ static long reach(const char *path)
 		return 0;
 	errno = EACCES;
 	return -1;
+}
+
+/* A name of this run's own for its abstract sockets: without a network
+ * namespace the names are the host's, shared with every other sandbox, and
+ * in a PID namespace getpid() is the same small number in each of them. */
+static const char *own_tag(void)
+{
+	static char tag[40];
+	unsigned long r = 0;
+
+	if (!tag[0]) {
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			r = (unsigned long)time(NULL);
+		snprintf(tag, sizeof(tag), "%d-%lx", getpid(), r);
+	}
+	return tag;
 }
 
 static atomic_int stop;
@@ -225,7 +243,7 @@ int main(int argc, char **argv)
 		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
-							    "rf-own-%d", getpid()));
+							    "rf-own-%s", own_tag()));
 		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s < 0 || bind(s, (struct sockaddr *)&a, al) < 0) {
 			printf("ESCAPED: control failed: binding an abstract name (%s)\n",
@@ -240,7 +258,7 @@ int main(int argc, char **argv)
 		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
-							    "rf-own-%d", getpid()));
+							    "rf-own-%s", own_tag()));
 		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s < 0 || c < 0 || bind(s, (struct sockaddr *)&a, al) < 0 || listen(s, 4) < 0 ||

@@ -5,10 +5,11 @@
  *                  server greets with "HOST")
  *   hostdg=PATH    a host datagram socket (syslog-like)
  *   allowed=PATH   a socket the policy names in unix_connect (greets "OK")
+ *   races=1        also race the check (below)
  * Attacks: connect to the host socket directly, through a symlink in a
- * writable directory, by a relative path, and with three races against the
- * check (a symlink swapped between the allowed and the host socket, the
- * address in memory swapped, the fd swapped); a datagram to the host.
+ * writable directory, by a relative path, and (races=1) with two races
+ * against the check (a symlink swapped between the allowed and the host
+ * socket, the address in memory swapped); a datagram to the host.
  * Controls: the allowed socket, and a listener of the sandbox's own in the
  * working directory and in /tmp.
  */
@@ -19,8 +20,10 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "escape.h"
@@ -47,6 +50,22 @@ static long reach(const char *path)
 		return 0;
 	errno = EACCES;
 	return -1;
+}
+
+/* A name of this run's own for its abstract sockets: without a network
+ * namespace the names are the host's, shared with every other sandbox, and
+ * in a PID namespace getpid() is the same small number in each of them. */
+static const char *own_tag(void)
+{
+	static char tag[40];
+	unsigned long r = 0;
+
+	if (!tag[0]) {
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			r = (unsigned long)time(NULL);
+		snprintf(tag, sizeof(tag), "%d-%lx", getpid(), r);
+	}
+	return tag;
 }
 
 static atomic_int stop;
@@ -160,7 +179,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	if (host && allowed) {
+	if (host && allowed && arg(argc, argv, "races")) {
 		race_allowed = allowed;
 		race_host = host;
 		ATTACK("a symlink swapped between the check and the connect",
@@ -224,7 +243,7 @@ int main(int argc, char **argv)
 		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
-							    "rf-own-%d", getpid()));
+							    "rf-own-%s", own_tag()));
 		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s < 0 || bind(s, (struct sockaddr *)&a, al) < 0) {
 			printf("ESCAPED: control failed: binding an abstract name (%s)\n",
@@ -239,7 +258,7 @@ int main(int argc, char **argv)
 		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 					   (size_t)snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
-							    "rf-own-%d", getpid()));
+							    "rf-own-%s", own_tag()));
 		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s < 0 || c < 0 || bind(s, (struct sockaddr *)&a, al) < 0 || listen(s, 4) < 0 ||

@@ -275,6 +275,10 @@ static bool may_change(const struct sandbox *sb, int fd, char *path, size_t size
 	} else if (!name_is(path, &st, sx.stx_mnt_id)) {
 		return false;
 	}
+	/* the private temporary directory (init makes it and its rule) */
+	if (sb->private_tmp_dir && landlock_path_beneath(path, sb->private_tmp_dir) &&
+	    strcmp(path, sb->private_tmp_dir) != 0)
+		return true;
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
 		/* a FIFO or socket granted alone: a host daemon's, maybe */
 		return landlock_plan_allows(&sb->plan, parent, LL_FS_MAKE_REG) ||

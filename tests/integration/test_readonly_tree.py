@@ -202,3 +202,13 @@ def test_a_directory_on_stdin_is_refused_with_namespaces(nsbox, outside):
         r = subprocess.run(box.cmd([box.ringfence, "--", "cat"]), cwd=box.work,
                            env=box.env(), stdin=f, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "from a file" in r.stdout, r.stdout + r.stderr
+
+
+def test_modes_and_times_change_in_the_private_tmp(box):
+    """The private temporary directory is the command's: a file made there
+    (mktemp in $TMPDIR without namespaces, /tmp with them) takes chmod and
+    times (pip installs through it)."""
+    r = box.run(["sh", "-c", "f=$(mktemp) && chmod 600 \"$f\" && touch -d 2001-01-01 \"$f\" && "
+                 "ls -l \"$f\""], policy=box.policy(""))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith("-rw-------") and " 2001 " in r.stdout, r.stdout

@@ -832,6 +832,38 @@ def test_every_thread_is_served(net, go_threads):
     assert not net.events("net.deny")
 
 
+PY_WAVES = r"""
+import threading, urllib.request
+def get(out, i):
+    try:
+        out[i] = urllib.request.urlopen("http://good.test/hello", timeout=20).read().decode().strip()
+    except Exception as e:
+        out[i] = "error %r" % e
+res = []
+for wave in range(5):
+    out = [None] * 8
+    ts = [threading.Thread(target=get, args=(out, i)) for i in range(8)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    res += out
+    one = [None]
+    get(one, 0)  # the main thread between the waves
+    res += one
+print("\n".join(res))
+"""
+
+
+def test_threads_that_come_and_go_are_served(net):
+    """The broker keeps a pidfd per calling thread while it lives (broker.c):
+    waves of threads that each connect once and end, more of them than it
+    keeps, with the main thread connecting between the waves, are all
+    served as they were when every call opened a pidfd of its own."""
+    p = net.net_policy(ALLOW)
+    r = net.python(PY_WAVES, p)
+    assert r.stdout.splitlines() == ["hello from %s" % PUB] * 45, r.stdout + r.stderr
+    assert not net.events("net.deny")
+
+
 EARLY_CLIENT = r"""
 import sys, threading
 sizes = [int(x) for x in sys.argv[1].split(",")]

@@ -68,6 +68,15 @@ struct buf {
 struct nx_side {
 	struct nx_tag tag; /* fd -1 when closed; ptr: the connection */
 	SSL *ssl;
+	/* Events are edge-triggered: a read that found the socket empty (it
+	 * said EAGAIN, or gave less than was asked: a stream socket gives all
+	 * it holds) is not tried again before the next event that says
+	 * there is more (EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR), set in
+	 * netproxy_dispatch().  Only nx_side_read() goes by it; a full buffer
+	 * (back-pressure) reads nothing and leaves it as it was.  ENDED: the
+	 * peer's end or an error was announced; a short read then does not
+	 * count as empty, so that the end (a read of 0) is still seen. */
+	bool rd_empty, rd_ended;
 };
 
 /* A connection's state, and the machine (file) whose step runs it. */
@@ -306,6 +315,8 @@ void nx_buf_free(struct buf *b);
 int nx_buf_append(struct buf *b, const void *data, size_t n);
 void nx_buf_consume(struct buf *b, size_t n);
 ssize_t nx_buf_read(struct buf *b, int fd);
+/* As nx_buf_read(); *RET_EMPTY: the socket had no more than was read. */
+ssize_t nx_buf_read_sock(struct buf *b, int fd, bool *ret_empty);
 ssize_t nx_buf_write(struct buf *b, int fd);
 
 /* ---- side.c */

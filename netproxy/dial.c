@@ -236,6 +236,10 @@ static void start_connect(struct conn *c)
 			continue;
 		}
 		c->up.tag = (struct nx_tag){.kind = NX_TAG_UPSTREAM, .fd = fd, .ptr = c};
+		/* nothing to read before the upstream answers: adding the
+		 * socket to the set reports what it may already hold */
+		c->up.rd_empty = true;
+		c->up.rd_ended = false;
 		if (nx_loop_watch(&np->loop, &c->up.tag,
 				  EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
 			close(fd);

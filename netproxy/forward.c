@@ -603,7 +603,10 @@ bool nx_forward_step(struct conn *c)
 	w = c->up.tag.fd >= 0 ? nx_side_write(&c->up, &c->uout) : 0;
 	if (w < 0 && w != -EAGAIN) {
 		/* an answer may already wait in the socket (a 413 sent
-		 * before the upstream hung up): read it before deciding */
+		 * before the upstream hung up): read it before deciding,
+		 * whatever the events handled so far say (its own may be
+		 * next in the batch) */
+		c->up.rd_empty = false;
 		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0)
 			(void)nx_side_read(&c->up, &c->uin);
 		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0) {

@@ -27,7 +27,9 @@
  *
  * Sockets are edge-triggered and registered once for reading and writing;
  * a connection's pump runs every step that can make progress until none
- * can, so an event only says "look again".  Buffers are bounded: a side is
+ * can, so an event only says "look again" (but a read that found its
+ * socket empty waits for that socket's next event: side.c, struct
+ * nx_side).  Buffers are bounded: a side is
  * read only while the other side's buffer has room (back-pressure).
  * Connections are freed after the batch of events that closed them.
  */
@@ -479,6 +481,11 @@ static void dispatch(struct netproxy *np, bool events)
 		case NX_TAG_CLIENT:
 		case NX_TAG_UPSTREAM: {
 			struct conn *c = t->ptr;
+			struct nx_side *sd = t->kind == NX_TAG_CLIENT ? &c->client : &c->up;
+			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				sd->rd_empty = false;
+			if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				sd->rd_ended = true;
 			if (!c->dead)
 				nx_conn_pump(c);
 			break;

@@ -189,6 +189,8 @@ static bool step(struct conn *c)
 		return nx_tunnel_step(c);
 	case S_FLUSH_CLOSE:
 		return nx_flush_close_step(c);
+	case S_LINGER:
+		return nx_linger_step(c);
 	default:
 		nx_conn_kill(c);
 		return false;
@@ -454,6 +456,7 @@ static void sweep(struct netproxy *np)
 		case S_TUNNEL:
 		case S_BUF_TUNNEL:
 		case S_FLUSH_CLOSE:
+		case S_LINGER:
 		default:
 			nx_conn_kill(c);
 			break;

@@ -837,6 +837,7 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 				}
 			} else if (r == 0 && !is_sock && kind == MSG_NOTIFY && notify_fd < 0) {
 				notify_fd = fd;
+				broker_sync_wake(notify_fd);
 			} else if (r == 0) {
 				close(fd);
 			} else if (r != -EAGAIN && r != -EINTR) {

@@ -129,9 +129,17 @@ void broker_respond(int nfd, uint64_t id, int error, uint32_t flags)
 /* The caller's flags of its fd FD (octal "flags:" of /proc/PID/fdinfo/FD):
  * O_CLOEXEC is per descriptor and only fdinfo says it; O_NONBLOCK comes
  * along.  One open, one read, one close (stdio would add a stat and a
- * second read to every connection).  O_CLOEXEC alone when it cannot be
- * read: the safer guess for a descriptor the command may pass on. */
-static int fd_flags(pid_t pid, int fd)
+ * second read to every connection).  When it cannot be read: O_CLOEXEC
+ * (the safer guess for a descriptor the command may pass on) and the
+ * status flags of SOCK, the caller's open file. */
+static int fd_flags_guessed(int sock)
+{
+	int fl = fcntl(sock, F_GETFL);
+
+	return (fl < 0 ? 0 : fl) | O_CLOEXEC;
+}
+
+static int fd_flags(pid_t pid, int fd, int sock)
 {
 	char path[64], text[256];
 	const char *f;
@@ -141,14 +149,14 @@ static int fd_flags(pid_t pid, int fd)
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
 	dfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (dfd < 0)
-		return O_CLOEXEC;
+		return fd_flags_guessed(sock);
 	n = read(dfd, text, sizeof(text) - 1);
 	close(dfd);
 	if (n <= 0)
-		return O_CLOEXEC;
+		return fd_flags_guessed(sock);
 	text[n] = '\0';
 	f = strstr(text, "\nflags:");
-	return f ? (int)strtoul(f + 7, NULL, 8) : O_CLOEXEC;
+	return f ? (int)strtoul(f + 7, NULL, 8) : fd_flags_guessed(sock);
 }
 
 static bool is_proxy(const struct sockaddr_storage *ss, size_t len, uint16_t port)
@@ -924,7 +932,7 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct
 		broker_respond(nfd, req->id, -EACCES, 0);
 		return 0;
 	}
-	fl = fd_flags(req->pid, fd);
+	fl = fd_flags(req->pid, fd, sock);
 	ours = connect_to_proxy(np, to_port, fl, captured ? &cap : NULL);
 	if (ours < 0) {
 		broker_respond(nfd, req->id, -ECONNREFUSED, 0);

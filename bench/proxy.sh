@@ -16,6 +16,8 @@
 # BASELINE=/path/to/another/ringfence adds its CONNECT and forward throughput
 # to section 1, measured in the same run (a change must keep both within 5%),
 # and its rows to sections 2 and 3.
+# ISOLATION=namespace|broker picks the sandbox's [network] isolation (auto
+# by default: the namespace where one can be made).
 #   RUNS=5 AB_N=5000 LAT_N=500 IDLE_N=1000 bench/proxy.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -83,6 +85,7 @@ include = $PWD/policies/default.ini
 read = $PWD/bench $W
 [network]
 mode = proxy
+isolation = ${ISOLATION:-auto}
 allow_cidr = 127.0.0.1/32
 [process]
 run_as = $(id -un)

@@ -163,22 +163,34 @@ void nx_buf_consume(struct buf *b, size_t n)
 		b->off = b->len = 0;
 }
 
-/* Reads what fits: >0 bytes, 0 EOF, -EAGAIN, or -errno. */
-ssize_t nx_buf_read(struct buf *b, int fd)
+ssize_t nx_buf_read_sock(struct buf *b, int fd, bool *ret_empty)
 {
+	size_t want;
 	ssize_t n;
 
 	if (nx_buf_reserve(b) < 0)
 		return -ENOMEM;
 	if (b->len == b->cap)
 		return -EAGAIN; /* full: the caller waits for the other side */
-	n = read(fd, b->d + b->len, b->cap - b->len);
-	if (n < 0)
+	want = b->cap - b->len;
+	n = read(fd, b->d + b->len, want);
+	if (n < 0) {
+		if (errno == EAGAIN && ret_empty)
+			*ret_empty = true;
 		return -errno;
+	}
+	if (n > 0 && (size_t)n < want && ret_empty)
+		*ret_empty = true;
 	b->len += (size_t)n;
 	if (b->len > b->hw)
 		b->hw = b->len;
 	return n;
+}
+
+/* Reads what fits: >0 bytes, 0 EOF, -EAGAIN, or -errno. */
+ssize_t nx_buf_read(struct buf *b, int fd)
+{
+	return nx_buf_read_sock(b, fd, NULL);
 }
 
 /* Writes what the socket takes: bytes written, -EAGAIN, or -errno. */

@@ -51,9 +51,11 @@
 #define T_FIRST_BYTES(c) ((c)->np->timer[POLICY_TIMER_FIRST_BYTES]) /* a tunnel's, to judge */
 #define T_HEAD(c)	 ((c)->np->timer[POLICY_TIMER_CLIENT]) /* a client that stalls mid-request */
 #define T_CONNECT(c)	 ((c)->np->timer[POLICY_TIMER_CONNECT]) /* DNS and TCP connect together */
-#define T_KEEPALIVE	 120000	 /* idle between requests on a kept-alive connection */
-#define T_RESPONSE	 300000	 /* waiting for an upstream's answer */
-#define T_TUNNEL	 3600000 /* an idle tunnel */
+#define T_KEEPALIVE	 120000		    /* idle between requests on a kept-alive connection */
+#define T_RESPONSE	 300000		    /* waiting for an upstream's answer */
+#define T_TUNNEL	 3600000	    /* an idle tunnel */
+#define T_LINGER	 5000		    /* a lingering close (S_LINGER), all told */
+#define LINGER_MAX	 (16 * 1024 * 1024) /* bytes a lingering close reads and drops */
 
 struct buf {
 	char *d;
@@ -68,6 +70,15 @@ struct buf {
 struct nx_side {
 	struct nx_tag tag; /* fd -1 when closed; ptr: the connection */
 	SSL *ssl;
+	/* Events are edge-triggered: a read that found the socket empty (it
+	 * said EAGAIN, or gave less than was asked: a stream socket gives all
+	 * it holds) is not tried again before the next event that says
+	 * there is more (EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR), set in
+	 * netproxy_dispatch().  Only nx_side_read() goes by it; a full buffer
+	 * (back-pressure) reads nothing and leaves it as it was.  ENDED: the
+	 * peer's end or an error was announced; a short read then does not
+	 * count as empty, so that the end (a read of 0) is still seen. */
+	bool rd_empty, rd_ended;
 };
 
 /* A connection's state, and the machine (file) whose step runs it. */
@@ -85,6 +96,8 @@ enum state {
 	S_TLS_CLIENT,	/* intercept.c: our handshake with the client */
 	S_TLS_UPSTREAM, /* intercept.c: our handshake with the upstream */
 	S_BUF_TUNNEL,	/* tunnel.c: an upgraded stream inside TLS: copied, not spliced */
+	S_LINGER,	/* front.c: answered and shut for writing; what the client still
+			   sends is read and dropped until its end, then closed */
 };
 
 enum proto {
@@ -116,6 +129,8 @@ struct fwd_state {
 	bool req_bound;	 /* the current request went to a host a secret may go to */
 	bool one_shot;	 /* its upstream connection ends with this request (rules_or_bound()) */
 	bool spliced;	 /* some of the response's body went through the pipe (spliced.c) */
+	bool early;	 /* answered before the request's body was all read: the
+			    connection ends lingering (front.c) */
 };
 
 /* A tunnel's state (tunnel.c): [0] client → upstream, [1] upstream → client. */
@@ -149,6 +164,7 @@ struct conn {
 	enum proto proto;
 	bool dead;
 	long deadline;
+	size_t linger_left; /* S_LINGER: what may still be read and dropped */
 
 	struct buf cin, cout, uin, uout;
 
@@ -306,6 +322,8 @@ void nx_buf_free(struct buf *b);
 int nx_buf_append(struct buf *b, const void *data, size_t n);
 void nx_buf_consume(struct buf *b, size_t n);
 ssize_t nx_buf_read(struct buf *b, int fd);
+/* As nx_buf_read(); *RET_EMPTY: the socket had no more than was read. */
+ssize_t nx_buf_read_sock(struct buf *b, int fd, bool *ret_empty);
 ssize_t nx_buf_write(struct buf *b, int fd);
 
 /* ---- side.c */
@@ -413,5 +431,8 @@ void nx_capture_refused(struct conn *c, const char *reason, const char *hint, en
 ssize_t nx_read_client(struct conn *c);
 bool nx_front_step(struct conn *c);
 bool nx_flush_close_step(struct conn *c);
+/* The answer is out: the connection ends with a lingering close (S_LINGER). */
+void nx_linger(struct conn *c);
+bool nx_linger_step(struct conn *c);
 
 #endif

@@ -236,6 +236,10 @@ static void start_connect(struct conn *c)
 			continue;
 		}
 		c->up.tag = (struct nx_tag){.kind = NX_TAG_UPSTREAM, .fd = fd, .ptr = c};
+		/* nothing to read before the upstream answers: adding the
+		 * socket to the set reports what it may already hold */
+		c->up.rd_empty = true;
+		c->up.rd_ended = false;
 		if (nx_loop_watch(&np->loop, &c->up.tag,
 				  EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
 			close(fd);
@@ -254,19 +258,19 @@ bool nx_connect_step(struct conn *c)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	if (c->up.tag.fd < 0)
 		return false;
-	if (getsockopt(c->up.tag.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err == 0) {
-		/* connected only once the socket is writable */
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		if (getpeername(c->up.tag.fd, (struct sockaddr *)&ss, &sl) < 0) {
-			if (errno == ENOTCONN)
-				return false;
+	/* a peer: connected (one call in the usual case); none: still under
+	 * way, or failed, which only SO_ERROR tells */
+	if (getpeername(c->up.tag.fd, (struct sockaddr *)&ss, &sl) < 0) {
+		if (errno != ENOTCONN)
 			err = errno;
-		}
+		else if (getsockopt(c->up.tag.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		else if (err == 0)
+			return false;
 	}
 	if (err) {
 		nx_emit(c, "net.error", strerror(err), c->addr_text);

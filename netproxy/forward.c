@@ -361,7 +361,8 @@ void nx_http_request(struct conn *c)
 	c->fwd.req_left = r->length;
 	c->fwd.req_chunk = (struct nx_chunk){0};
 	c->fwd.req_done = r->body == NX_BODY_NONE;
-	c->fwd.resp_head_done = c->fwd.resp_done = c->fwd.resp_close = c->fwd.up_ended = false;
+	c->fwd.resp_head_done = c->fwd.resp_done = c->fwd.resp_close = c->fwd.up_ended =
+	    c->fwd.early = false;
 	c->fwd.is_head = r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0;
 	c->fwd.keep_alive = r->keep_alive;
 	c->fwd.upgrade = r->upgrade;
@@ -603,7 +604,10 @@ bool nx_forward_step(struct conn *c)
 	w = c->up.tag.fd >= 0 ? nx_side_write(&c->up, &c->uout) : 0;
 	if (w < 0 && w != -EAGAIN) {
 		/* an answer may already wait in the socket (a 413 sent
-		 * before the upstream hung up): read it before deciding */
+		 * before the upstream hung up): read it before deciding,
+		 * whatever the events handled so far say (its own may be
+		 * next in the batch) */
+		c->up.rd_empty = false;
 		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0)
 			(void)nx_side_read(&c->up, &c->uin);
 		if (!c->fwd.resp_head_done && nx_buf_used(&c->uin) == 0) {
@@ -616,6 +620,7 @@ bool nx_forward_step(struct conn *c)
 		c->uout.off = c->uout.len = 0;
 		c->fwd.req_done = true;
 		c->fwd.keep_alive = false;
+		c->fwd.early = true;
 		w = 0;
 	}
 	progress |= w > 0;
@@ -658,9 +663,16 @@ bool nx_forward_step(struct conn *c)
 		c->uout.off = c->uout.len = 0;
 		c->fwd.req_done = true;
 		c->fwd.keep_alive = false;
+		c->fwd.early = true;
 	}
 	if (exchange_done(c)) {
-		/* one exchange done: the next request, or the end */
+		/* one exchange done: the next request, or the end (lingering
+		 * when the client may still be sending the body answered
+		 * early, so that it reads the answer: front.c) */
+		if (!c->fwd.keep_alive && c->fwd.early) {
+			nx_linger(c);
+			return true;
+		}
 		if (!c->fwd.keep_alive) {
 			nx_conn_kill(c);
 			return false;

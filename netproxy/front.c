@@ -110,13 +110,65 @@ bool nx_front_step(struct conn *c)
 bool nx_flush_close_step(struct conn *c)
 {
 	ssize_t w = nx_side_write(&c->client, &c->cout);
-	if (nx_buf_used(&c->cout) == 0 || (w < 0 && w != -EAGAIN)) {
-		/* let the client read the answer before the close */
-		if (c->client.ssl && w >= 0)
-			(void)SSL_shutdown(c->client.ssl);
-		shutdown(c->client.tag.fd, SHUT_WR);
+	if (w < 0 && w != -EAGAIN) {
 		nx_conn_kill(c);
 		return false;
 	}
+	if (nx_buf_used(&c->cout) == 0) {
+		nx_linger(c);
+		return true;
+	}
 	return w > 0;
+}
+
+/*
+ * A lingering close.  A connection closed while the client's bytes wait
+ * unread (the rest of a body it was sending when it was answered early: a
+ * 413 of the upstream's, a refusal of ours) is reset by the kernel, and a
+ * client still sending then fails on its send, or finds its receive queue
+ * dropped, before it has read the answer.  So the answer is followed by
+ * the end of our writing (the client reads the answer, then the end), and
+ * what the client still sends is read and dropped until it ends its side,
+ * for T_LINGER and LINGER_MAX bytes at most; past either the connection is
+ * closed all the same (as nginx's lingering_close).  The upstream and the
+ * buffers go at once.
+ */
+void nx_linger(struct conn *c)
+{
+	if (c->client.ssl)
+		(void)SSL_shutdown(c->client.ssl); /* close_notify, then the end */
+	if (shutdown(c->client.tag.fd, SHUT_WR) < 0) {
+		nx_conn_kill(c);
+		return;
+	}
+	nx_close_upstream(c);
+	nx_conn_buf_free(c, &c->cin);
+	nx_conn_buf_free(c, &c->cout);
+	nx_conn_buf_free(c, &c->uin);
+	nx_conn_buf_free(c, &c->uout);
+	c->state = S_LINGER;
+	c->linger_left = LINGER_MAX;
+	nx_set_deadline(c, T_LINGER);
+}
+
+bool nx_linger_step(struct conn *c)
+{
+	char sink[16384];
+
+	/* raw reads, whatever TLS the side had: the bytes are dropped */
+	while (!c->client.rd_empty) {
+		ssize_t n = read(c->client.tag.fd, sink, sizeof(sink));
+		if (n < 0 && errno == EAGAIN) {
+			c->client.rd_empty = true;
+			break;
+		}
+		if (n <= 0 || (size_t)n >= c->linger_left) {
+			nx_conn_kill(c); /* its end (or an error, or enough) */
+			break;
+		}
+		c->linger_left -= (size_t)n;
+		if ((size_t)n < sizeof(sink) && !c->client.rd_ended)
+			c->client.rd_empty = true;
+	}
+	return false;
 }

@@ -11,7 +11,9 @@
  * never written here.
  *
  * The caller polls netproxy_fd() for POLLIN, with netproxy_timeout() as the
- * timeout, and calls netproxy_dispatch() whenever either fires.
+ * timeout, and calls netproxy_dispatch() when the fd is readable, else
+ * netproxy_dispatch_timers() whenever it wakes (timeouts are checked by
+ * the clock, not by which poll fired; neither waits).
  */
 #ifndef RINGFENCE_NETPROXY_H
 #define RINGFENCE_NETPROXY_H
@@ -73,6 +75,10 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers);
 
 /* The broker made a connection to the listener from LOCAL_PORT. */
 void netproxy_expect(struct netproxy *np, uint16_t local_port, uint16_t to_port);
+/* Takes a connection from the listener on PORT now, as its event would
+ * (checked the same way), so that one the broker has just made and
+ * announced is served without a turn of the loop. */
+void netproxy_accept_now(struct netproxy *np, uint16_t port);
 
 /* ---- transparent capture and the sandbox's DNS ---------------------------------- */
 
@@ -101,6 +107,8 @@ int netproxy_add_nameserver(struct netproxy *np, int fd, bool stream, bool verif
 int netproxy_fd(const struct netproxy *np);
 int netproxy_timeout(const struct netproxy *np); /* ms, or -1 */
 void netproxy_dispatch(struct netproxy *np);
+/* The timers only: no event is read (the fd was not readable). */
+void netproxy_dispatch_timers(struct netproxy *np);
 
 /* ---- placeholder credentials ------------------------------------------------ */
 

@@ -27,7 +27,9 @@
  *
  * Sockets are edge-triggered and registered once for reading and writing;
  * a connection's pump runs every step that can make progress until none
- * can, so an event only says "look again".  Buffers are bounded: a side is
+ * can, so an event only says "look again" (but a read that found its
+ * socket empty waits for that socket's next event: side.c, struct
+ * nx_side).  Buffers are bounded: a side is
  * read only while the other side's buffer has room (back-pressure).
  * Connections are freed after the batch of events that closed them.
  */
@@ -187,6 +189,8 @@ static bool step(struct conn *c)
 		return nx_tunnel_step(c);
 	case S_FLUSH_CLOSE:
 		return nx_flush_close_step(c);
+	case S_LINGER:
+		return nx_linger_step(c);
 	default:
 		nx_conn_kill(c);
 		return false;
@@ -269,8 +273,14 @@ static void pause_listeners(struct netproxy *np, bool pause)
 	np->listeners_paused = pause;
 }
 
-/* A connection from a listener; CAP: a captured connect's target, or NULL. */
-static int conn_adopt(struct netproxy *np, int fd, const struct netproxy_capture *cap)
+/* A connection from a listener; CAP: a captured connect's target, or NULL.
+ * NODELAY: the socket has TCP_NODELAY already (accepted sockets inherit it
+ * from their listener, netproxy_add_listener()).  PUMP: its first step is
+ * taken now; else at its first event (adding it to the set reports what it
+ * holds and that it is writable), as for one the broker has just made,
+ * whose client cannot have written yet. */
+static int conn_adopt(struct netproxy *np, int fd, const struct netproxy_capture *cap, bool nodelay,
+		      bool pump)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	int r;
@@ -293,7 +303,8 @@ static int conn_adopt(struct netproxy *np, int fd, const struct netproxy_capture
 		free(c);
 		return r;
 	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+	if (!nodelay)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	c->next = np->conns;
 	if (np->conns)
 		np->conns->prev = c;
@@ -310,51 +321,66 @@ static int conn_adopt(struct netproxy *np, int fd, const struct netproxy_capture
 		if (c->dead)
 			return 0;
 	}
-	nx_conn_pump(c);
+	if (pump)
+		nx_conn_pump(c);
 	return 0;
 }
 
 int nx_conn_adopt(struct netproxy *np, int fd)
 {
-	return conn_adopt(np, fd, NULL);
+	return conn_adopt(np, fd, NULL, false, true);
+}
+
+/* One connection from listener LI: false when there is none to take now
+ * (or taking more must wait).  PUMP: as conn_adopt()'s. */
+static bool accept_one(struct netproxy *np, size_t li, bool pump)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = accept4(np->listeners[li]->fd, (struct sockaddr *)&ss, &sl,
+			 SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			pause_listeners(np, true); /* the sweep resumes them */
+		return false;
+	}
+	struct netproxy_capture cap;
+	bool captured = nx_take_ticket(np, &ss, &cap);
+	if (np->verify[li] && !captured && !nx_expected(np, &ss, np->listen_port[li])) {
+		/* only connections the broker made for the sandbox */
+		struct conn tmp = {.np = np, .proto = P_CONNECT};
+		nx_emit(&tmp, "net.deny", "a connection to the proxy not made for the sandbox",
+			NULL);
+		close(fd);
+		return true;
+	}
+	if (np->n_conns >= np->max_conns) {
+		np->n_refused_cap++;
+		if (np->n_refused_cap == 1) {
+			struct conn tmp = {.np = np, .proto = P_CONNECT};
+			nx_emit(&tmp, "net.error", "too many connections: refusing new ones", NULL);
+		}
+		close(fd);
+		return true;
+	}
+	return conn_adopt(np, fd, captured ? &cap : NULL, true, pump) != -ENOMEM;
 }
 
 static void accept_all(struct netproxy *np, size_t li)
 {
-	for (int i = 0; i < 256; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int fd = accept4(np->listeners[li]->fd, (struct sockaddr *)&ss, &sl,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM)
-				pause_listeners(np, true); /* the sweep resumes them */
+	for (int i = 0; i < 256 && accept_one(np, li, true); i++)
+		;
+}
+
+void netproxy_accept_now(struct netproxy *np, uint16_t port)
+{
+	/* the listener is level-triggered: one left queued (a stranger's
+	 * taken first) still wakes the loop */
+	for (size_t li = 0; li < np->n_listeners; li++)
+		if (np->listen_port[li] == port && !np->listeners_paused) {
+			(void)accept_one(np, li, false);
 			return;
 		}
-		struct netproxy_capture cap;
-		bool captured = nx_take_ticket(np, &ss, &cap);
-		if (np->verify[li] && !captured && !nx_expected(np, &ss, np->listen_port[li])) {
-			/* only connections the broker made for the sandbox */
-			struct conn tmp = {.np = np, .proto = P_CONNECT};
-			nx_emit(&tmp, "net.deny",
-				"a connection to the proxy not made for the sandbox", NULL);
-			close(fd);
-			continue;
-		}
-		if (np->n_conns >= np->max_conns) {
-			np->n_refused_cap++;
-			if (np->n_refused_cap == 1) {
-				struct conn tmp = {.np = np, .proto = P_CONNECT};
-				nx_emit(&tmp, "net.error",
-					"too many connections: refusing new ones", NULL);
-			}
-			close(fd);
-			continue;
-		}
-		if (conn_adopt(np, fd, captured ? &cap : NULL) == -ENOMEM)
-			return;
-	}
 }
 
 /* ---- timeouts -----------------------------------------------------------------------------------
@@ -430,6 +456,7 @@ static void sweep(struct netproxy *np)
 		case S_TUNNEL:
 		case S_BUF_TUNNEL:
 		case S_FLUSH_CLOSE:
+		case S_LINGER:
 		default:
 			nx_conn_kill(c);
 			break;
@@ -440,12 +467,12 @@ static void sweep(struct netproxy *np)
 /* ---- the loop
  * ------------------------------------------------------------------------------------- */
 
-void netproxy_dispatch(struct netproxy *np)
+static void dispatch(struct netproxy *np, bool events)
 {
 	struct epoll_event evs[NX_LOOP_BATCH];
 	int n;
 
-	n = nx_loop_ready(&np->loop, evs);
+	n = events ? nx_loop_ready(&np->loop, evs) : 0;
 	for (int i = 0; i < n; i++) {
 		struct nx_tag *t = evs[i].data.ptr;
 		switch (t->kind) {
@@ -457,6 +484,11 @@ void netproxy_dispatch(struct netproxy *np)
 		case NX_TAG_CLIENT:
 		case NX_TAG_UPSTREAM: {
 			struct conn *c = t->ptr;
+			struct nx_side *sd = t->kind == NX_TAG_CLIENT ? &c->client : &c->up;
+			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				sd->rd_empty = false;
+			if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				sd->rd_ended = true;
 			if (!c->dead)
 				nx_conn_pump(c);
 			break;
@@ -503,6 +535,16 @@ void netproxy_dispatch(struct netproxy *np)
 		}
 	}
 	nx_loop_bury(&np->loop);
+}
+
+void netproxy_dispatch(struct netproxy *np)
+{
+	dispatch(np, true);
+}
+
+void netproxy_dispatch_timers(struct netproxy *np)
+{
+	dispatch(np, false);
 }
 
 int netproxy_timeout(const struct netproxy *np)
@@ -610,6 +652,9 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
 		return r;
 	}
 	np->verify[np->n_listeners] = verify_peers;
+	/* inherited by every accepted socket: one call here, none per
+	 * connection */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	{
 		struct sockaddr_in me;
 		socklen_t ml = sizeof(me);

@@ -45,12 +45,15 @@ int nx_tls_attach(SSL *ssl, int fd, const void *pre, size_t n)
 	return 0;
 }
 
-/* Moves what the socket has into the SSL's read BIO: >0, 0 at EOF, -errno. */
-static ssize_t tls_feed(SSL *ssl, int fd)
+/* Moves what the socket has into the SSL's read BIO: >0, 0 at EOF, -errno.
+ * *RET_EMPTY (when given): the socket had no more than was read. */
+static ssize_t tls_feed(SSL *ssl, int fd, bool *ret_empty)
 {
 	char tmp[17 * 1024];
 	ssize_t n = read(fd, tmp, sizeof(tmp));
 
+	if (ret_empty && ((n < 0 && errno == EAGAIN) || (n > 0 && (size_t)n < sizeof(tmp))))
+		*ret_empty = true;
 	if (n < 0)
 		return -errno;
 	if (n == 0)
@@ -66,9 +69,16 @@ ssize_t nx_side_read(struct nx_side *s, struct buf *b)
 {
 	SSL *ssl = s->ssl;
 	int fd = s->tag.fd;
+	bool empty = false;
+	ssize_t n;
 
-	if (!ssl)
-		return nx_buf_read(b, fd);
+	if (!ssl) {
+		if (s->rd_empty)
+			return nx_buf_reserve(b) < 0 ? -ENOMEM : -EAGAIN;
+		n = nx_buf_read_sock(b, fd, &empty);
+		s->rd_empty = empty && !s->rd_ended;
+		return n;
+	}
 	if (nx_buf_reserve(b) < 0)
 		return -ENOMEM;
 	if (b->len == b->cap)
@@ -82,12 +92,14 @@ ssize_t nx_side_read(struct nx_side *s, struct buf *b)
 			return r;
 		}
 		switch (SSL_get_error(ssl, r)) {
-		case SSL_ERROR_WANT_READ: {
-			ssize_t n = tls_feed(ssl, fd);
+		case SSL_ERROR_WANT_READ:
+			if (s->rd_empty)
+				return -EAGAIN; /* nothing came since the socket was found empty */
+			n = tls_feed(ssl, fd, &empty);
+			s->rd_empty = empty && !s->rd_ended;
 			if (n >= 0)
 				continue; /* at EOF the next SSL_read says so */
 			return n;
-		}
 		case SSL_ERROR_WANT_WRITE:
 			return -EAGAIN;
 		case SSL_ERROR_ZERO_RETURN:
@@ -136,7 +148,7 @@ int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size)
 			return 1;
 		switch (SSL_get_error(ssl, r)) {
 		case SSL_ERROR_WANT_READ: {
-			ssize_t n = tls_feed(ssl, fd);
+			ssize_t n = tls_feed(ssl, fd, NULL);
 			if (n > 0)
 				continue;
 			if (n == -EAGAIN)

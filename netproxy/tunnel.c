@@ -149,8 +149,13 @@ bool nx_sniff_step(struct conn *c)
 		if (c->tun.server_first)
 			return progress;
 		/* what the upstream says waits in its socket; its end ends the
-		 * tunnel, unjudged streams are never passed */
+		 * tunnel, unjudged streams are never passed (not looked at
+		 * again before an event says something came, side.c) */
+		if (c->up.rd_empty)
+			return false;
 		u = recv(c->up.tag.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (u < 0 && errno == EAGAIN && !c->up.rd_ended)
+			c->up.rd_empty = true;
 		if (u == 0 || (u < 0 && errno != EAGAIN && errno != EINTR)) {
 			nx_emit(c, "net.error",
 				u == 0 ? "the upstream closed before the client spoke"

@@ -98,6 +98,26 @@ const char *broker_unavailable(const struct landlock_caps *ll)
 	return NULL;
 }
 
+/* Linux 6.6's; Debian 12's headers predate it.  Drop these when they have
+ * it. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+/* Every notification is a round trip: the caller stops, the supervisor
+ * wakes and answers, the caller wakes.  With this flag each wake-up is
+ * made on the CPU of the one that made it, which is about to wait anyway,
+ * rather than on another the scheduler must first reach: the round trip
+ * of every connect of the sandbox is shorter.  Only the scheduling
+ * changes: what is checked and answered is the same. */
+void broker_sync_wake(int nfd)
+{
+	(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+}
+
 void broker_respond(int nfd, uint64_t id, int error, uint32_t flags)
 {
 	struct seccomp_notif_resp resp = {.id = id, .error = error, .flags = flags};
@@ -106,22 +126,37 @@ void broker_respond(int nfd, uint64_t id, int error, uint32_t flags)
 	(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-/* The caller's fd flags (O_CLOEXEC is per descriptor: only fdinfo says). */
-static bool fd_cloexec(pid_t pid, int fd)
+/* The caller's flags of its fd FD (octal "flags:" of /proc/PID/fdinfo/FD):
+ * O_CLOEXEC is per descriptor and only fdinfo says it; O_NONBLOCK comes
+ * along.  One open, one read, one close (stdio would add a stat and a
+ * second read to every connection).  When it cannot be read: O_CLOEXEC
+ * (the safer guess for a descriptor the command may pass on) and the
+ * status flags of SOCK, the caller's open file. */
+static int fd_flags_guessed(int sock)
 {
-	char path[64], line[128];
-	FILE *f;
-	bool cloexec = false;
+	int fl = fcntl(sock, F_GETFL);
+
+	return (fl < 0 ? 0 : fl) | O_CLOEXEC;
+}
+
+static int fd_flags(pid_t pid, int fd, int sock)
+{
+	char path[64], text[256];
+	const char *f;
+	ssize_t n;
+	int dfd;
 
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "flags:", 6) == 0)
-			cloexec = strtoul(line + 6, NULL, 8) & O_CLOEXEC;
-	fclose(f);
-	return cloexec;
+	dfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (dfd < 0)
+		return fd_flags_guessed(sock);
+	n = read(dfd, text, sizeof(text) - 1);
+	close(dfd);
+	if (n <= 0)
+		return fd_flags_guessed(sock);
+	text[n] = '\0';
+	f = strstr(text, "\nflags:");
+	return f ? (int)strtoul(f + 7, NULL, 8) : fd_flags_guessed(sock);
 }
 
 static bool is_proxy(const struct sockaddr_storage *ss, size_t len, uint16_t port)
@@ -161,6 +196,13 @@ static bool is_loopback(const struct sockaddr_storage *ss, size_t len)
 			(b[12] == 127 || (b[12] | b[13] | b[14] | b[15]) == 0));
 	}
 	return false;
+}
+
+/* The port of an inet address (ALEN checked by the caller). */
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
+					 : ntohs(((const struct sockaddr_in *)ss)->sin_port);
 }
 
 static void describe(const struct sockaddr_storage *ss, size_t len, char *buf, size_t size)
@@ -243,6 +285,64 @@ int broker_caller_pidfd(pid_t tid)
 	return pidfd >= 0 ? pidfd : -errno;
 }
 
+/*
+ * The caller's socket FD, taken with pidfd_getfd: -errno on failure
+ * (-EBADF: no such fd).  Pidfds naming one thread (PIDFD_THREAD) are kept
+ * while their thread lives, so that a command that connects again and
+ * again does not cost an open and a close each time.  A kept pidfd names
+ * the very thread it was opened for, never its number: once that thread
+ * has ended, pidfd_getfd fails with ESRCH whatever now has the number,
+ * and a new pidfd is opened; the notification is checked to be alive
+ * after the caller's memory is read, as with a new one.  Group pidfds
+ * (kernels before 6.9) are never kept: one found through a thread's
+ * number may outlive that thread while its group goes on.
+ */
+#define PIDFD_KEPT 16
+static struct {
+	pid_t tid;
+	int fd;
+} kept[PIDFD_KEPT];
+static unsigned kept_next;
+
+static void kept_drop(size_t i)
+{
+	if (kept[i].tid > 0)
+		close(kept[i].fd);
+	kept[i].tid = 0;
+	kept[i].fd = -1;
+}
+
+static int broker_caller_getfd(pid_t tid, int fd)
+{
+	int pidfd, sock;
+
+	for (size_t i = 0; i < PIDFD_KEPT; i++) {
+		if (kept[i].tid != tid || tid <= 0)
+			continue;
+		sock = (int)syscall(SYS_pidfd_getfd, kept[i].fd, fd, 0);
+		if (sock >= 0 || errno != ESRCH)
+			return sock >= 0 ? sock : -errno;
+		kept_drop(i); /* that thread has ended: the number is another's */
+		break;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	if (pidfd >= 0) {
+		size_t i = kept_next++ % PIDFD_KEPT;
+		kept_drop(i);
+		kept[i].tid = tid;
+		kept[i].fd = pidfd;
+		sock = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+		return sock >= 0 ? sock : -errno;
+	}
+	pidfd = broker_caller_pidfd(tid);
+	if (pidfd < 0)
+		return pidfd == -EBADF ? -EACCES : pidfd;
+	sock = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	sock = sock >= 0 ? sock : -errno;
+	close(pidfd);
+	return sock;
+}
+
 /* A NUL-terminated string from the caller's memory, page by page (a
  * string that ends just before an unmapped page must still be read). */
 int broker_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
@@ -298,6 +398,9 @@ static int connect_to_proxy(struct netproxy *np, uint16_t port, int flags,
 		close(fd);
 		return -e;
 	}
+	/* on loopback the handshake is done by now: the proxy takes the
+	 * connection at once, checked as its listener's event would */
+	netproxy_accept_now(np, port);
 	return fd;
 }
 
@@ -308,13 +411,18 @@ static int connect_to_proxy(struct netproxy *np, uint16_t port, int flags,
  * with CAP_DAC_OVERRIDE the command had dropped. */
 static int caps_effective(bool lower)
 {
+	/* read once: the supervisor never changes its own capabilities
+	 * after start (only the command's are dropped, in privdrop.c), and
+	 * every connect of the command comes through here */
 	static struct __user_cap_data_struct saved[_LINUX_CAPABILITY_U32S_3];
+	static bool have_saved;
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
 
 	if (lower) {
-		if (syscall(SYS_capget, &h, saved) < 0)
+		if (!have_saved && syscall(SYS_capget, &h, saved) < 0)
 			return -errno;
+		have_saved = true;
 		memcpy(d, saved, sizeof(d));
 		for (size_t i = 0; i < ARRAY_SIZE(d); i++)
 			d[i].effective = 0;
@@ -371,17 +479,15 @@ static bool abstract_bound(int sock)
 static void handle_listen(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
 			  struct broker_stats *st)
 {
-	_cleanup_close_ int pidfd = -1, sock = -1;
+	_cleanup_close_ int sock = -1;
 	int domain = 0, r;
 	socklen_t ol = sizeof(domain);
 
 	/* any thread may listen (Go listens from whichever thread runs the
 	 * goroutine): the same lookup as connect's */
-	pidfd = broker_caller_pidfd(req->pid);
-	if (pidfd >= 0)
-		sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
+	sock = broker_caller_getfd(req->pid, (int)req->data.args[0]);
 	if (sock < 0) {
-		broker_respond(nfd, req->id, pidfd >= 0 && errno == EBADF ? -EBADF : -EACCES, 0);
+		broker_respond(nfd, req->id, sock == -EBADF ? -EBADF : -EACCES, 0);
 		return;
 	}
 	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &ol) < 0) {
@@ -476,13 +582,11 @@ static int connect_as_command(const struct sandbox *sb, int sock, const struct s
 		(void)fcntl(sock, F_SETFL, fl | O_NONBLOCK);
 	r = connect(sock, sa, len) < 0 ? -errno : 0;
 	if (r == -EINPROGRESS && fl >= 0 && !(fl & O_NONBLOCK)) {
-		struct pollfd p = {.fd = sock, .events = POLLOUT};
+		/* failed already (a refused loopback connect is), or 0:
+		 * connected or still under way, both answered 0 */
 		int err = 0;
 		socklen_t el = sizeof(err);
-		if (poll(&p, 1, 0) <= 0)
-			r = 0;
-		else
-			r = getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &el) < 0 ? -errno : -err;
+		r = getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &el) < 0 ? -errno : -err;
 	}
 	if (fl >= 0 && !(fl & O_NONBLOCK))
 		(void)fcntl(sock, F_SETFL, fl);
@@ -654,8 +758,10 @@ static void capture_in_namespace(int nfd, const struct seccomp_notif *req, const
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return;
 	r = connect_as_command(sb, sock, (struct sockaddr *)&to, tl);
-	if ((r == 0 || r == -EINPROGRESS) && getsockname(sock, (struct sockaddr *)&me, &ml) == 0)
+	if ((r == 0 || r == -EINPROGRESS) && getsockname(sock, (struct sockaddr *)&me, &ml) == 0) {
 		netproxy_expect_capture(np, (struct sockaddr *)&me, ml, &cap);
+		netproxy_accept_now(np, sb->proxy_port);
+	}
 	broker_respond(nfd, req->id, r, 0);
 }
 
@@ -715,15 +821,21 @@ static void connect_mediated(int nfd, const struct seccomp_notif *req, const str
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return;
-	broker_respond(nfd, req->id,
-		       connect_as_command(sb, sock, (struct sockaddr *)&ss, (socklen_t)alen), 0);
+	int r = connect_as_command(sb, sock, (struct sockaddr *)&ss, (socklen_t)alen);
+	/* the sandbox's own proxy (in its namespace): taken at once, as
+	 * the broker's connections are (a connect to another listener on
+	 * that port finds nothing to take) */
+	if (np && r == 0 && type == SOCK_STREAM && sb->iso == NET_ISO_NAMESPACE &&
+	    is_loopback(&ss, alen) && port_of(&ss) == sb->proxy_port)
+		netproxy_accept_now(np, sb->proxy_port);
+	broker_respond(nfd, req->id, r, 0);
 }
 
 int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct broker_stats *st)
 {
 	static struct seccomp_notif_sizes sizes;
 	_cleanup_free_ struct seccomp_notif *req = NULL;
-	_cleanup_close_ int pidfd = -1, sock = -1, ours = -1;
+	_cleanup_close_ int sock = -1, ours = -1;
 	struct sockaddr_storage ss = {0};
 	int domain = 0, type = 0, fl;
 	socklen_t ol = sizeof(int);
@@ -761,12 +873,9 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct
 	uint64_t uaddr = req->data.args[1];
 	alen = (size_t)(uint32_t)req->data.args[2];
 
-	pidfd = broker_caller_pidfd(req->pid);
-	if (pidfd >= 0)
-		sock = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	sock = broker_caller_getfd(req->pid, fd);
 	if (sock < 0) {
-		int e = pidfd >= 0 ? errno : -pidfd;
-		broker_respond(nfd, req->id, e == EBADF ? -EBADF : -EACCES, 0);
+		broker_respond(nfd, req->id, sock == -EBADF ? -EBADF : -EACCES, 0);
 		return 0;
 	}
 	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &ol) < 0) {
@@ -774,7 +883,8 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct
 		return 0;
 	}
 	ol = sizeof(int);
-	(void)getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &ol);
+	if (domain == AF_INET || domain == AF_INET6)
+		(void)getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &ol);
 	if ((domain != AF_INET && domain != AF_INET6) || sb->iso != NET_ISO_BROKER) {
 		/* Unix and netlink sockets, and inet ones where the sandbox has
 		 * a network of its own (namespace) or the host's (mode = host) */
@@ -824,8 +934,8 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct
 		broker_respond(nfd, req->id, -EACCES, 0);
 		return 0;
 	}
-	fl = fcntl(sock, F_GETFL);
-	ours = connect_to_proxy(np, to_port, fl < 0 ? 0 : fl, captured ? &cap : NULL);
+	fl = fd_flags(req->pid, fd, sock);
+	ours = connect_to_proxy(np, to_port, fl, captured ? &cap : NULL);
 	if (ours < 0) {
 		broker_respond(nfd, req->id, -ECONNREFUSED, 0);
 		return 0;
@@ -835,7 +945,7 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct
 	    .flags = SECCOMP_ADDFD_FLAG_SETFD,
 	    .srcfd = (uint32_t)ours,
 	    .newfd = (uint32_t)fd,
-	    .newfd_flags = fd_cloexec(req->pid, fd) ? O_CLOEXEC : 0,
+	    .newfd_flags = fl & O_CLOEXEC,
 	};
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) {
 		broker_respond(nfd, req->id, -EACCES, 0);

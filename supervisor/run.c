@@ -799,8 +799,12 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 				continue;
 			die("poll: %s", strerror(errno));
 		}
-		if (np)
+		/* the proxy's events only when its fd says so: a wake-up for
+		 * the broker costs no empty epoll_wait */
+		if (np && pfd[2].revents)
 			netproxy_dispatch(np);
+		else if (np)
+			netproxy_dispatch_timers(np);
 		if (pfd[5].revents)
 			protwatch_dispatch(&sb);
 		if (pfd[6].revents)
@@ -833,6 +837,7 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 				}
 			} else if (r == 0 && !is_sock && kind == MSG_NOTIFY && notify_fd < 0) {
 				notify_fd = fd;
+				broker_sync_wake(notify_fd);
 			} else if (r == 0) {
 				close(fd);
 			} else if (r != -EAGAIN && r != -EINTR) {

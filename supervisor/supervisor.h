@@ -506,6 +506,9 @@ void broker_respond(int notify_fd, uint64_t id, int error, uint32_t flags);
 /* This thread's effective ids, groups: the command's (ENTER), or ours
  * again; 0 or -errno (the command runs as our own user: nothing to do). */
 int broker_as_command(const struct sandbox *sb, bool enter);
+/* Asks the kernel to hand notifications and answers over on the CPU that
+ * makes them (a hint; kernels before 6.6 refuse it, which changes nothing). */
+void broker_sync_wake(int notify_fd);
 /* Answers one connect(2) notification.  Returns 0, or -errno when the
  * notification fd itself failed. */
 struct fstrace_group;

@@ -437,3 +437,56 @@ def test_a_secret_deep_in_a_large_plain_body_is_cut(cred):
         assert ghp == "False" and int(size) < n, (f, got[f + "-secret"])
     ev = [e for e in cred.events("cred.reflect") if e["where"] == "body"]
     assert len(ev) == 3 and all(e["host"] == "other.test" for e in ev), ev
+
+
+# Close-delimited bodies whose last bytes come in one segment with the FIN
+# (upstream.py's "corked"), several at once: the proxy's read that takes
+# those last bytes takes less than it offered room for, and its one event
+# said both "data" and "end".  A read skipped after such a short read (as if
+# nothing could come before the next event) never saw the end, and the
+# response never ended.  Read through the scan, since a credential exists.
+CORKED = CLIENT_PRELUDE + r'''
+import hashlib, threading
+out = {}
+
+def one(i, n):
+    s = dial()
+    s.settimeout(30)
+    s.sendall(("GET http://other.test:8080/bigcorked?n=%d HTTP/1.1\r\n"
+               "Host: other.test:8080\r\nConnection: close\r\n\r\n" % n).encode())
+    got = b""
+    try:
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            got += c
+    except socket.timeout:
+        out[i] = "stalled"
+        return
+    body = got.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in got else b""
+    out[i] = "%d %s" % (len(body), hashlib.sha256(body).hexdigest())
+
+sizes = [300, 2097152] * 6
+ts = [threading.Thread(target=one, args=(i, n)) for i, n in enumerate(sizes)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+for i in range(len(sizes)):
+    print("corked-%d-%d = %s" % (i, sizes[i], out[i].encode().hex()))
+'''
+
+
+def test_a_body_whose_end_comes_with_its_last_bytes_is_whole(cred):
+    cred.write("work/client.py", CORKED)
+    r = cred.run(["/usr/bin/python3", "client.py"], policy=policy(cred, creds=PLAIN),
+                 env={"RF_SECRET": SECRET}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = results(r)
+    assert len(got) == 12, r.stdout
+    block = bytes(range(256)) * 256
+    for k, v in got.items():
+        n = int(k.split("-")[2])
+        body = (block * (n // len(block) + 1))[:n]
+        assert v.decode() == "%d %s" % (n, hashlib.sha256(body).hexdigest()), (k, v)

@@ -86,7 +86,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 chunk = block[:min(n, len(block))]
                 self.wfile.write(chunk)
                 n -= len(chunk)
-        elif path in ("/bigchunked", "/bigclose", "/bigextra"):
+        elif path in ("/bigchunked", "/bigclose", "/bigextra", "/bigcorked"):
             self.big(int(query.split("=")[1]), path[4:])
         elif path.startswith("/bigstored/"):
             q = dict(kv.split("=") for kv in query.split("&"))
@@ -149,10 +149,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         """N bytes of /big's pattern (MIDDLE in their middle), framed by
         a length, in 32 KiB chunks or by the close, or with a response
         nobody asked for right behind it (extra): bodies the proxy splices
-        (test_network.py, test_reflection.py)."""
+        (test_network.py, test_reflection.py).  Corked: by the close, its
+        last bytes (the whole response when it is small) held back and sent
+        in one segment with the FIN, so that the proxy's one event for them
+        says both "data" and "end"."""
         block = bytes(range(256)) * 256
         body = (block * (n // len(block) + 1))[:n]
         body = body[:n // 2] + middle + body[n // 2 + len(middle):]
+        tail = 1000 if framing == "corked" and n > 4096 else n
+        if framing == "corked" and tail == n:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
         self.send_response(200)
         if framing in ("length", "extra"):
             self.send_header("Content-Length", str(len(body)))
@@ -169,6 +175,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         elif framing == "extra":
             self.wfile.write(body + b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nsmuggled\n")
+        elif framing == "corked":
+            self.wfile.write(body[:n - tail])
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+            self.wfile.write(body[n - tail:])  # sent with the FIN, at the close
         else:
             self.wfile.write(body)
 

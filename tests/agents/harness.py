@@ -15,6 +15,7 @@ import random
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import sys
@@ -410,6 +411,26 @@ class Run:
             self.server.kill()
             self.server.wait()
 
+    def kill_leftovers(self):
+        """Every process still running on this world's files: a TUI run under
+        script(1) is in a session of its own, and an agent that ignores the
+        SIGHUP of its closed terminal kept its sandbox (and ringfence, which
+        waits for it) running after the test, for good."""
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if self.root.encode() in cmd:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
+
     def cleanup(self):
         self.stop()
+        self.kill_leftovers()
         shutil.rmtree(self.root, ignore_errors=True)

@@ -43,7 +43,7 @@ LANDLOCK_SRC := landlock/landlock.c landlock/plan.c
 NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy.c \
 	netproxy/cred.c netproxy/tls.c netproxy/trust.c netproxy/scrub.c netproxy/scan.c netproxy/budget.c
 NETPROXY_SRC += netproxy/sniff.c netproxy/loop.c netproxy/buf.c netproxy/side.c netproxy/answer.c \
-	netproxy/front.c netproxy/dial.c netproxy/forward.c netproxy/reflect.c netproxy/tunnel.c \
+	netproxy/front.c netproxy/accept.c netproxy/dial.c netproxy/forward.c netproxy/reflect.c netproxy/tunnel.c \
 	netproxy/intercept.c netproxy/decide.c netproxy/ossl.c netproxy/names.c \
 	netproxy/nameserver.c netproxy/capture.c netproxy/refresh.c netproxy/spliced.c \
 	netproxy/resume.c

@@ -421,6 +421,10 @@ void nx_ns_free(struct netproxy *np);
 
 /* ---- proxy.c (accepting) */
 bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss, uint16_t to_port);
+/* accept.c: listeners paused (the connection cap reached) or resumed; every
+ * connection waiting on listener LI taken. */
+void nx_pause_listeners(struct netproxy *np, bool pause);
+void nx_accept_all(struct netproxy *np, size_t li);
 
 /* ---- answer.c (the nameserver's and the broker's refusals) */
 void nx_dns_refused(struct netproxy *np, const char *name, const char *qtype);

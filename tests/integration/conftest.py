@@ -293,6 +293,35 @@ def box(request):
     b.cleanup()
 
 
+# The start of a Python script a test's command runs: attempt(NAME, FN)
+# prints "NAME ok" or "NAME refused ERRNO".
+ATTEMPT = r"""
+import os, sys
+def attempt(name, fn):
+    try:
+        fn()
+        print(name, "ok", flush=True)
+    except OSError as e:
+        print(name, "refused", e.errno, flush=True)
+"""
+
+
+def owner_of(box):
+    """The uid the box's command runs as."""
+    return NOBODY if box.user == "nobody" else 0
+
+
+@pytest.fixture
+def outside():
+    """A directory outside /tmp (which a private /tmp replaces, carrying the
+    grants beneath it across read-only) and outside every write grant: for
+    files of the host's that a test's command may read, not write."""
+    d = tempfile.mkdtemp(prefix="rf-out-", dir="/var/tmp")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
 @pytest.fixture(params=["root", "nobody"], ids=["root", "user"])
 def nsbox(request):
     """Namespaces on only (for behaviour specific to them)."""

@@ -10,31 +10,15 @@ positive control: the command ran, and the same call on its own file in the
 write grant was made."""
 import fcntl
 import os
-import shutil
 import stat
 import struct
 import subprocess
-import tempfile
 
 import pytest
 
-from conftest import NOBODY
+from conftest import ATTEMPT, NOBODY, owner_of
 
 T0 = 1000000000
-
-
-@pytest.fixture
-def outside():
-    """A directory outside /tmp (which the private /tmp replaces with
-    namespaces), outside every write grant."""
-    d = tempfile.mkdtemp(prefix="rf-ag-", dir="/var/tmp")
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def uid_of(box):
-    return NOBODY if box.user == "nobody" else 0
 
 
 def make_file(path, uid, mode=0o644):
@@ -48,23 +32,13 @@ def make_file(path, uid, mode=0o644):
 def world(box, outside, body=""):
     """work/f (in the write grant) and OUTSIDE/f (readable only), both the
     command's user's, mode 0644, times T0."""
-    uid = uid_of(box)
+    uid = owner_of(box)
     for d in (box.work, outside):
         os.chown(d, uid, uid)
         os.chmod(d, 0o755)
         make_file(os.path.join(d, "f"), uid)
     return box.policy("[filesystem]\nread = %s\n%s" % (outside, body))
 
-
-ATTEMPT = r"""
-import os, sys
-def attempt(name, fn):
-    try:
-        fn()
-        print(name, "ok", flush=True)
-    except OSError as e:
-        print(name, "refused", e.errno, flush=True)
-"""
 
 # ---------------------------------------------------------------------------
 # 1. ioctl(FS_IOC_SETFLAGS / FS_IOC_FSSETXATTR / FS_IOC_SETVERSION): chattr.
@@ -269,7 +243,7 @@ attempt("own", lambda: os.chmod("f", 0o640))
 
 def test_a_name_from_another_mount_namespace_does_not_pass_for_the_grant(box, outside):
     pol = world(box, outside)
-    uid = uid_of(box)
+    uid = owner_of(box)
     sub = os.path.join(box.work, "sub")
     os.mkdir(sub)
     os.chown(sub, uid, uid)
@@ -463,7 +437,7 @@ def test_the_hosts_terminal_keeps_its_mode(box, outside):
     master, slave = os.openpty()
     name = os.ttyname(slave)
     try:
-        os.chown(name, uid_of(box), -1)  # the user's own terminal
+        os.chown(name, owner_of(box), -1)  # the user's own terminal
         os.chmod(name, 0o620)
         p = box.popen(["/usr/bin/python3", "tty.py"], policy=pol, stdin=slave,
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -532,7 +506,7 @@ def test_a_fifo_in_the_write_grants_keeps_its_mode(box, outside):
     fifo = os.path.join(outside, "fifo")
     os.mkfifo(fifo)
     os.chmod(fifo, 0o620)
-    os.chown(fifo, uid_of(box), uid_of(box))
+    os.chown(fifo, owner_of(box), owner_of(box))
     pol = world(box, outside, "write = %s\n" % fifo)
     box.write("work/fifo.py", FIFO)
     r = box.run(["/usr/bin/python3", "fifo.py", fifo], policy=pol)

@@ -5,22 +5,13 @@ namespaces every mount but the write grants is read-only in the sandbox,
 which refuses them all (EROFS); without, the supervisor makes those calls
 (attrgate.c), only within the write grants, and answers EROFS elsewhere."""
 import os
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-from conftest import NOBODY
+from conftest import ATTEMPT, NOBODY
 
-ATTRS = r"""
-import os, sys
-def attempt(name, fn):
-    try:
-        fn()
-        print(name, "ok")
-    except OSError as e:
-        print(name, "refused", e.errno)
+ATTRS = ATTEMPT + r"""
 for tag, d in (("in", sys.argv[1]), ("out", sys.argv[2])):
     f = os.path.join(d, "f")
     uid, gid = os.stat(f).st_uid, os.stat(f).st_gid
@@ -45,16 +36,6 @@ for tag, d in (("in", sys.argv[1]), ("out", sys.argv[2])):
     attempt(tag + "-proc-self", through_proc)
     attempt(tag + "-lchown", lambda: os.lchown(f, uid, gid))
 """
-
-
-@pytest.fixture
-def outside():
-    """A directory outside /tmp (which the private /tmp replaces, carrying
-    grants across read-only: the old binary refused there too)."""
-    d = tempfile.mkdtemp(prefix="rf-ro-", dir="/var/tmp")
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def world(box, outside):

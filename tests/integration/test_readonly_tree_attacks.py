@@ -15,36 +15,13 @@ over on fds 0-2 (host objects on host mounts) and EXDEV between two write
 grants are limits in SECURITY.md; a directory on fds 0-2 refuses the
 start (test_readonly_tree.py)."""
 import os
-import shutil
 import subprocess
-import tempfile
-
-import pytest
-
-from conftest import NOBODY
-
-@pytest.fixture
-def outside():
-    """A directory outside /tmp and outside every grant but read."""
-    d = tempfile.mkdtemp(prefix="rf-roa-", dir="/var/tmp")
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
-def owner_of(box):
-    return NOBODY if box.user == "nobody" else 0
+from conftest import ATTEMPT, owner_of
 
-
-RENAME = r"""
-import os, sys
+RENAME = ATTEMPT + r"""
 a, b = sys.argv[1:3]
-def attempt(name, fn):
-    try:
-        fn()
-        print(name, "ok", flush=True)
-    except OSError as e:
-        print(name, "refused", e.errno, flush=True)
 attempt("make", lambda: open(os.path.join(a, "x"), "w").write("x"))
 attempt("rename", lambda: os.rename(os.path.join(a, "x"), os.path.join(b, "x")))
 attempt("link", lambda: os.link(os.path.join(b, "x"), os.path.join(a, "y")))

@@ -43,6 +43,9 @@ static void annotate(FILE *out, const char *section, void *ud)
 			"; be renamed), or a read-only carve-out; absent, what the policy names\n"
 			"; cannot be created, an absent .git gets a read-only placeholder, and\n"
 			"; built-in names the sandbox creates are moved aside when it ends;\n"
+			"; modes, owners, times and extended attributes change only within\n"
+			"; the write grants (all else a read-only mount with a mount\n"
+			"; namespace; without, the supervisor makes those calls, judged);\n"
 			"; built in beneath write grants and ~:\n;  ");
 		const char **names;
 		size_t n = protect_builtin_names(false, &names);

@@ -317,56 +317,64 @@ static void refused(const struct sandbox *sb, const struct attr_call *c, const c
 	}
 }
 
-/* The call made on FD, as the command. */
-static int act(const struct sandbox *sb, const struct seccomp_notif *req, const struct attr_call *c,
-	       int fd)
+/* What the call gives besides its target, read from the caller's memory
+ * once, before the notification is checked alive (after, the pid could be
+ * another process's, whose memory would go into a file's times or xattr). */
+struct attr_args {
+	char name[XATTR_NAME_MAX + 1];
+	void *value;
+	size_t size;
+	struct timespec ts[2];
+	bool now;
+};
+
+static int read_args(const struct seccomp_notif *req, const struct attr_call *c,
+		     struct attr_args *x)
 {
 	const __u64 *a = req->data.args;
-	char name[XATTR_NAME_MAX + 1];
-	_cleanup_free_ void *value = NULL;
-	struct timespec ts[2];
-	bool now = false;
-	size_t size = 0;
 	int r = 0;
 
-	/* read the caller's arguments before becoming the command */
 	switch (c->op) {
 	case ATTR_MODE:
 	case ATTR_OWNER:
 		break;
 	case ATTR_TIMES:
-		r = read_times(req->pid, c->nr, a[c->arg], ts, &now);
+		r = read_times(req->pid, c->nr, a[c->arg], x->ts, &x->now);
 		break;
 	case ATTR_SETXATTR:
 	case ATTR_REMOVEXATTR:
-		r = broker_read_string(req->pid, a[c->arg], name, sizeof(name));
+		r = broker_read_string(req->pid, a[c->arg], x->name, sizeof(x->name));
 		if (r == -ENAMETOOLONG)
 			r = -ERANGE;
 		if (r < 0 || c->op == ATTR_REMOVEXATTR)
 			break;
-		size = (size_t)a[c->arg + 2];
-		if (size > XATTR_SIZE_MAX) {
-			r = -E2BIG;
-			break;
-		}
-		value = malloc(size ? size : 1);
-		if (!value) {
-			r = -ENOMEM;
-			break;
-		}
-		struct iovec local = {.iov_base = value, .iov_len = size};
+		x->size = (size_t)a[c->arg + 2];
+		if (x->size > XATTR_SIZE_MAX)
+			return -E2BIG;
+		x->value = malloc(x->size ? x->size : 1);
+		if (!x->value)
+			return -ENOMEM;
+		struct iovec local = {.iov_base = x->value, .iov_len = x->size};
 		struct iovec remote = {.iov_base = (void *)(uintptr_t)a[c->arg + 1],
-				       .iov_len = size};
-		if (size && process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)size)
+				       .iov_len = x->size};
+		if (x->size &&
+		    process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)x->size)
 			r = -EFAULT;
 		break;
 	}
-	if (r < 0)
-		return r;
-	r = broker_as_command(sb, true);
-	if (r < 0)
-		return r;
+	return r < 0 ? r : 0;
+}
+
+/* The call made on FD, as the command. */
+static int act(const struct sandbox *sb, const struct seccomp_notif *req, const struct attr_call *c,
+	       int fd, const struct attr_args *x)
+{
+	const __u64 *a = req->data.args;
 	char p[64];
+	int r = broker_as_command(sb, true);
+
+	if (r < 0)
+		return r;
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
 	switch (c->op) {
 	case ATTR_MODE:
@@ -384,15 +392,15 @@ static int act(const struct sandbox *sb, const struct seccomp_notif *req, const 
 			: 0;
 		break;
 	case ATTR_TIMES:
-		r = utimensat(fd, "", now ? NULL : ts, AT_EMPTY_PATH) < 0 ? -errno : 0;
+		r = utimensat(fd, "", x->now ? NULL : x->ts, AT_EMPTY_PATH) < 0 ? -errno : 0;
 		break;
 	case ATTR_SETXATTR:
 		/* through the magic link: it names the object itself (a
 		 * symlink's own xattrs, l*, are refused for user.* anyway) */
-		r = setxattr(p, name, value, size, (int)a[c->arg + 3]) < 0 ? -errno : 0;
+		r = setxattr(p, x->name, x->value, x->size, (int)a[c->arg + 3]) < 0 ? -errno : 0;
 		break;
 	case ATTR_REMOVEXATTR:
-		r = removexattr(p, name) < 0 ? -errno : 0;
+		r = removexattr(p, x->name) < 0 ? -errno : 0;
 		break;
 	}
 	(void)broker_as_command(sb, false);
@@ -402,6 +410,7 @@ static int act(const struct sandbox *sb, const struct seccomp_notif *req, const 
 bool attrgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbox *sb)
 {
 	const struct attr_call *c = NULL;
+	struct attr_args x = {0};
 	char path[PATH_MAX];
 	int fd, r;
 
@@ -413,22 +422,28 @@ bool attrgate_handle(int nfd, const struct seccomp_notif *req, const struct sand
 	if (!c)
 		return false;
 	fd = open_target(sb, req, c);
+	r = fd < 0 ? fd : read_args(req, c, &x);
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
 		if (fd >= 0)
 			close(fd);
+		free(x.value);
 		return true; /* gone: the pid may be another process's now */
 	}
-	if (fd < 0) {
-		broker_respond(nfd, req->id, fd, 0);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		free(x.value);
+		broker_respond(nfd, req->id, r, 0);
 		return true;
 	}
 	if (!may_change(sb, fd, path, sizeof(path))) {
 		refused(sb, c, path, req->pid);
 		r = -EROFS;
 	} else {
-		r = act(sb, req, c, fd);
+		r = act(sb, req, c, fd, &x);
 	}
 	close(fd);
+	free(x.value);
 	broker_respond(nfd, req->id, r, 0);
 	return true;
 }

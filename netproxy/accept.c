@@ -20,6 +20,28 @@
 
 #include "conn.h"
 
+/* The connections not made for the sandbox since the last time they were
+ * said, as one event. */
+void nx_say_strangers(struct netproxy *np)
+{
+	struct conn tmp = {.np = np, .proto = P_CONNECT};
+	unsigned long n = np->n_strangers - np->n_strangers_said;
+	char why[128];
+
+	if (n == 0)
+		return;
+	if (n == 1)
+		snprintf(why, sizeof(why), "a connection to the proxy not made for the sandbox");
+	else
+		snprintf(why, sizeof(why),
+			 "%lu connections to the proxy not made for the sandbox (since the last "
+			 "such event)",
+			 n);
+	nx_emit(&tmp, "net.deny", why, NULL);
+	np->n_strangers_said = np->n_strangers;
+	np->strangers_said_ms = nx_now_ms();
+}
+
 /* ---- accepting ---------------------------------------------------------------------------------
  */
 
@@ -143,10 +165,11 @@ static bool accept_one(struct netproxy *np, size_t li, bool pump)
 	bool captured = nx_take_ticket(np, &ss, &cap);
 	if (np->verify[li] && !captured && !nx_expected(np, &ss, np->listen_port[li])) {
 		/* only connections the broker made for the sandbox */
-		struct conn tmp = {.np = np, .proto = P_CONNECT};
-		nx_emit(&tmp, "net.deny", "a connection to the proxy not made for the sandbox",
-			NULL);
 		close(fd);
+		np->n_strangers++;
+		if (np->n_strangers == 1 ||
+		    nx_now_ms() - np->strangers_said_ms >= NX_STRANGERS_SAY_MS)
+			nx_say_strangers(np);
 		return true;
 	}
 	if (np->n_conns >= np->max_conns) {

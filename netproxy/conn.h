@@ -38,12 +38,13 @@
 /* connections at once: at most this, and fewer when the descriptor limit
  * is lower (two sockets each; an idle tunnel gives its pipes back):
  * np->max_conns */
-#define MAX_CONNS     16384
-#define NX_FD_RESERVE 256
-#define BUF_CAP	      (64 * 1024)
-#define BUF_SMALL     4096	    /* past the memory budget */
-#define PIPE_CAP      (1024 * 1024) /* asked for; the kernel may give less */
-#define MAX_ADDRS     16
+#define MAX_CONNS	    16384
+#define NX_FD_RESERVE	    256
+#define NX_STRANGERS_SAY_MS 5000
+#define BUF_CAP		    (64 * 1024)
+#define BUF_SMALL	    4096	  /* past the memory budget */
+#define PIPE_CAP	    (1024 * 1024) /* asked for; the kernel may give less */
+#define MAX_ADDRS	    16
 
 /* timeouts, milliseconds; those a policy may shorten ([network]
  * first_bytes_timeout, client_timeout, connect_timeout) are the proxy's
@@ -292,6 +293,12 @@ struct netproxy {
 	struct blocked blocked[5];
 	size_t n_blocked_kept;
 	unsigned long n_refused_cap;
+	/* connections to a verified listener the broker did not make (another
+	 * local process's): counted, said once every NX_STRANGERS_SAY_MS, so
+	 * that a flood of them cannot spend the audit log's budget and hide
+	 * what the sandbox does (accept.c) */
+	unsigned long n_strangers, n_strangers_said;
+	long strangers_said_ms;
 	size_t max_conns; /* MAX_CONNS, or what the descriptor limit allows */
 };
 
@@ -424,6 +431,9 @@ bool nx_expected(struct netproxy *np, const struct sockaddr_storage *ss, uint16_
 /* accept.c: listeners paused (the connection cap reached) or resumed; every
  * connection waiting on listener LI taken. */
 void nx_pause_listeners(struct netproxy *np, bool pause);
+/* accept.c: the connections not made for the sandbox not yet said, as one
+ * event. */
+void nx_say_strangers(struct netproxy *np);
 void nx_accept_all(struct netproxy *np, size_t li);
 
 /* ---- answer.c (the nameserver's and the broker's refusals) */

@@ -481,6 +481,7 @@ void netproxy_free(struct netproxy *np)
 {
 	if (!np)
 		return;
+	nx_say_strangers(np);
 	while (np->conns) {
 		/* a tunnel the sandbox's end cut short is logged like any */
 		if (np->conns->state == S_TUNNEL || np->conns->state == S_BUF_TUNNEL)

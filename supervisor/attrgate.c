@@ -137,6 +137,26 @@ static int read_times(pid_t pid, int nr, uint64_t addr, struct timespec ts[2], b
 	return 0;
 }
 
+/* Whether the caller's fd N was opened O_PATH (its fdinfo's flags). */
+static bool fd_is_path_only(pid_t pid, int n)
+{
+	char p[64], buf[256];
+	ssize_t len;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/fdinfo/%d", pid, n);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false; /* no such fd: the open below says EBADF */
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	const char *f = strstr(buf, "flags:");
+	return f && (strtoul(f + 6, NULL, 8) & O_PATH);
+}
+
 /* The object the call names, opened O_PATH in the caller's view; -errno
  * is the call's own answer (the kernel's would be the same, but for a
  * path through a magic link: ELOOP).  Its fds, cwd and root are the
@@ -152,12 +172,20 @@ static int open_target(const struct sandbox *sb, const struct seccomp_notif *req
 	bool follow = !c->nofollow && !(flags & AT_SYMLINK_NOFOLLOW);
 	int base, fd, r;
 
-	if (c->fd >= 0 || (c->path >= 0 && c->dir >= 0 && req->data.args[c->path] == 0 &&
-			   (c->nr == __NR_utimensat || c->nr == __NR_futimesat))) {
+	bool by_fd = c->fd >= 0 || (c->path >= 0 && c->dir >= 0 && req->data.args[c->path] == 0 &&
+				    (c->nr == __NR_utimensat || c->nr == __NR_futimesat));
+
+	/* the flags the kernel takes, and no other (it answers EINVAL) */
+	if (c->flags >= 0 &&
+	    (req->data.args[c->flags] & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) ||
+	     (by_fd && req->data.args[c->flags])))
+		return -EINVAL;
+	if (by_fd) {
 		/* an fd (utimensat and futimesat with no path: their dirfd):
-		 * the open file's own object */
+		 * the open file's own object; one opened O_PATH is no file to
+		 * change through (the kernel answers EBADF) */
 		int n = c->fd >= 0 ? (int)req->data.args[c->fd] : dirfd;
-		if (n < 0)
+		if (n < 0 || fd_is_path_only(pid, n))
 			return -EBADF;
 		snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, n);
 		fd = open(p, O_PATH | O_CLOEXEC);
@@ -276,8 +304,7 @@ static bool may_change(const struct sandbox *sb, int fd, char *path, size_t size
 		return false;
 	}
 	/* the private temporary directory (init makes it and its rule) */
-	if (sb->private_tmp_dir && landlock_path_beneath(path, sb->private_tmp_dir) &&
-	    strcmp(path, sb->private_tmp_dir) != 0)
+	if (sb->private_tmp_dir && landlock_path_beneath(path, sb->private_tmp_dir))
 		return true;
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
 		/* a FIFO or socket granted alone: a host daemon's, maybe */

@@ -137,11 +137,22 @@ def flip():
 t = threading.Thread(target=flip)
 t.start()
 made = 0
+errs = {}
 for i in range(3000):
-    made += libc.chmod(buf, 0o666 if i % 2 else 0o664) == 0
-    made += libc.fchmod(slot, 0o646 if i % 2 else 0o644) == 0
+    for r in (libc.chmod(buf, 0o666 if i % 2 else 0o664),
+              libc.fchmod(slot, 0o646 if i % 2 else 0o644)):
+        made += r == 0
+        if r:
+            e = ctypes.get_errno()
+            errs[e] = errs.get(e, 0) + 1
 stop = True
 t.join()
+# the control, raced by nothing: which of the two the racing calls hit is
+# the scheduler's (a thread holding the GIL can stop on the same side
+# each time), so "made" may be 0 without saying anything
+ctypes.memmove(buf, inside, len(inside) + 1)
+print("control", libc.chmod(buf, 0o640) == 0 and libc.fchmod(fin, 0o644) == 0)
+print("errors", errs)
 print("made", made)
 """
 
@@ -155,8 +166,7 @@ def test_a_swapped_path_or_fd_never_changes_a_file_outside(box, outside):
     r = box.run(["/usr/bin/python3", "race.py", box.path("work", "f"),
                  os.path.join(outside, "f")], policy=pol, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    made = int(r.stdout.split()[-1])
-    assert made > 0, r.stdout  # positive control: the ones in the grant were made
+    assert "control True" in r.stdout, r.stdout  # positive control: in the grant, made
     st = os.stat(os.path.join(outside, "f"))
     assert st.st_mode & 0o7777 == 0o644, (oct(st.st_mode), r.stdout)
 

@@ -119,6 +119,8 @@ def test_explain_default(box):
     assert r.returncode == 0
     assert "<built-in default policy>" in r.stdout
     assert "write = %s" % box.work in r.stdout
+    # what Landlock has no right for is said, and where it is enforced
+    assert "; modes, owners, times and extended attributes change only within" in r.stdout
 
 
 def test_probe(box):

@@ -137,26 +137,6 @@ static int read_times(pid_t pid, int nr, uint64_t addr, struct timespec ts[2], b
 	return 0;
 }
 
-/* Whether the caller's fd N was opened O_PATH (its fdinfo's flags). */
-static bool fd_is_path_only(pid_t pid, int n)
-{
-	char p[64], buf[256];
-	ssize_t len;
-	int fd;
-
-	snprintf(p, sizeof(p), "/proc/%d/fdinfo/%d", pid, n);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false; /* no such fd: the open below says EBADF */
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
-	const char *f = strstr(buf, "flags:");
-	return f && (strtoul(f + 6, NULL, 8) & O_PATH);
-}
-
 /* The object the call names, opened O_PATH in the caller's view; -errno
  * is the call's own answer (the kernel's would be the same, but for a
  * path through a magic link: ELOOP).  Its fds, cwd and root are the
@@ -185,7 +165,8 @@ static int open_target(const struct sandbox *sb, const struct seccomp_notif *req
 		 * the open file's own object; one opened O_PATH is no file to
 		 * change through (the kernel answers EBADF) */
 		int n = c->fd >= 0 ? (int)req->data.args[c->fd] : dirfd;
-		if (n < 0 || fd_is_path_only(pid, n))
+		int fl = n < 0 ? -EBADF : broker_fd_flags(pid, n);
+		if (n < 0 || (fl > 0 && (fl & O_PATH)))
 			return -EBADF;
 		snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, n);
 		fd = open(p, O_PATH | O_CLOEXEC);

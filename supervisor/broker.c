@@ -126,10 +126,7 @@ void broker_respond(int nfd, uint64_t id, int error, uint32_t flags)
 	(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-/* The caller's flags of its fd FD (octal "flags:" of /proc/PID/fdinfo/FD):
- * O_CLOEXEC is per descriptor and only fdinfo says it; O_NONBLOCK comes
- * along.  One open, one read, one close (stdio would add a stat and a
- * second read to every connection).  When it cannot be read: O_CLOEXEC
+/* When the caller's fd flags cannot be read (broker_fd_flags): O_CLOEXEC
  * (the safer guess for a descriptor the command may pass on) and the
  * status flags of SOCK, the caller's open file. */
 static int fd_flags_guessed(int sock)
@@ -139,7 +136,7 @@ static int fd_flags_guessed(int sock)
 	return (fl < 0 ? 0 : fl) | O_CLOEXEC;
 }
 
-static int fd_flags(pid_t pid, int fd, int sock)
+int broker_fd_flags(pid_t pid, int fd)
 {
 	char path[64], text[256];
 	const char *f;
@@ -149,14 +146,21 @@ static int fd_flags(pid_t pid, int fd, int sock)
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
 	dfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (dfd < 0)
-		return fd_flags_guessed(sock);
+		return -errno;
 	n = read(dfd, text, sizeof(text) - 1);
 	close(dfd);
 	if (n <= 0)
-		return fd_flags_guessed(sock);
+		return -EIO;
 	text[n] = '\0';
 	f = strstr(text, "\nflags:");
-	return f ? (int)strtoul(f + 7, NULL, 8) : fd_flags_guessed(sock);
+	return f ? (int)strtoul(f + 7, NULL, 8) : -EIO;
+}
+
+static int fd_flags(pid_t pid, int fd, int sock)
+{
+	int fl = broker_fd_flags(pid, fd);
+
+	return fl >= 0 ? fl : fd_flags_guessed(sock);
 }
 
 static bool is_proxy(const struct sockaddr_storage *ss, size_t len, uint16_t port)

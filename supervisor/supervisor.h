@@ -499,6 +499,11 @@ int broker_caller_pidfd(pid_t tid);
  * -EFAULT, -ENAMETOOLONG. */
 int broker_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
 pid_t broker_thread_group(pid_t tid);
+/* The flags of PID's fd FD (octal "flags:" of /proc/PID/fdinfo/FD):
+ * O_CLOEXEC is per descriptor and only fdinfo says it, O_PATH and the
+ * status flags come along.  One open, one read, one close (stdio would add
+ * a stat and a second read to every connection).  -errno. */
+int broker_fd_flags(pid_t pid, int fd);
 /* The number after FIELD ("Umask:") in /proc/TID/status, in BASE; -errno. */
 long broker_status_field(pid_t tid, const char *field, int base);
 /* Answers a notification: ERROR, or FLAGS (SECCOMP_USER_NOTIF_FLAG_CONTINUE). */

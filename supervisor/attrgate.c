@@ -33,7 +33,10 @@
  *    the kernel would read the path or the fd number again, and a thread
  *    of the caller could have swapped either), with the command's user,
  *    groups and no capability (broker_as_command).  A set-user-ID or
- *    set-group-ID mode never gets here: seccomp refuses it first.
+ *    set-group-ID mode, or one giving other users write, never gets here:
+ *    seccomp refuses it first; so are extended attributes set (an ACL could
+ *    name another user), unless the policy's [syscalls] allow names those
+ *    calls: then they are judged here as the others.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -148,7 +148,8 @@ static void annotate(FILE *out, const char *section, void *ud)
 		    "; the environment holds only env_keep and env_set; fds above 2 are closed\n");
 	} else if (strcmp(section, "syscalls") == 0) {
 		for (size_t i = 0; i < seccomp_table_n; i++) {
-			if (seccomp_table[i].verdict == SC_DENY)
+			if (seccomp_table[i].verdict == SC_DENY ||
+			    seccomp_table[i].verdict == SC_ENOTSUP)
 				denied++;
 			else
 				allowed++;

@@ -66,6 +66,10 @@
 	{                                                                                          \
 		n, SC_ENOSYS, g, w, SC_CONF_NONE                                                   \
 	}
+#define X(n, g, w)                                                                                 \
+	{                                                                                          \
+		n, SC_ENOTSUP, g, w, SC_CONF_NONE                                                  \
+	}
 /* Allowed, and takes a pid, pidfd, process group, IPC key or id: the last
  * column says what keeps it on the sandbox's own processes and objects. */
 #define P(n, g, w, c)                                                                              \
@@ -172,10 +176,10 @@ const struct sc_entry seccomp_table[] = {
     A("symlinkat", "fs", "Landlock checks"),
     R("mknod", "fs", "FIFOs; devices need CAP_MKNOD; set-user-ID and set-group-ID refused"),
     R("mknodat", "fs", "FIFOs; devices need CAP_MKNOD; set-user-ID and set-group-ID refused"),
-    R("chmod", "fs", "own files; set-user-ID and set-group-ID refused"),
-    R("fchmod", "fs", "own files; set-user-ID and set-group-ID refused"),
-    R("fchmodat", "fs", "own files; set-user-ID and set-group-ID refused"),
-    R("fchmodat2", "fs", "own files; set-user-ID and set-group-ID refused"),
+    R("chmod", "fs", "own files; set-user-ID, set-group-ID and write for others refused"),
+    R("fchmod", "fs", "own files; set-user-ID, set-group-ID and write for others refused"),
+    R("fchmodat", "fs", "own files; set-user-ID, set-group-ID and write for others refused"),
+    R("fchmodat2", "fs", "own files; set-user-ID, set-group-ID and write for others refused"),
     A("chown", "fs", "needs CAP_CHOWN for others"),
     A("fchown", "fs", "needs CAP_CHOWN"),
     A("lchown", "fs", "needs CAP_CHOWN"),
@@ -191,9 +195,9 @@ const struct sc_entry seccomp_table[] = {
     A("listxattr", "fs", "xattrs"),
     A("llistxattr", "fs", "xattrs"),
     A("flistxattr", "fs", "xattrs"),
-    A("setxattr", "fs", "xattrs"),
-    A("lsetxattr", "fs", "xattrs"),
-    A("fsetxattr", "fs", "xattrs"),
+    X("setxattr", "fs", "an ACL would give other users write"),
+    X("lsetxattr", "fs", "an ACL would give other users write"),
+    X("fsetxattr", "fs", "an ACL would give other users write"),
     A("removexattr", "fs", "xattrs"),
     A("lremovexattr", "fs", "xattrs"),
     A("fremovexattr", "fs", "xattrs"),
@@ -490,10 +494,21 @@ static const struct {
 	{                                                                                          \
 		call, a, S_ISGID, S_ISGID                                                          \
 	}
-    SETID("chmod", 1),
-    SETID("fchmod", 1),
-    SETID("fchmodat", 2),
-    SETID("fchmodat2", 2),
+/* write for others: another local user could then plant in what the
+ * grants hold what the host's tools run (a hook in a project made
+ * world-writable).  A mode made so at creation (umask 0) is the exit walk's
+ * (gitscan.c): 0666 and 0777 are the usual creation modes, the umask
+ * applies after */
+#define WIDENING(call, a)                                                                          \
+	SETID(call, a),                                                                            \
+	{                                                                                          \
+		call, a, S_IWOTH, S_IWOTH                                                          \
+	}
+    WIDENING("chmod", 1),
+    WIDENING("fchmod", 1),
+    WIDENING("fchmodat", 2),
+    WIDENING("fchmodat2", 2),
+#undef WIDENING
     SETID("mknod", 1),
     SETID("mknodat", 2),
     SETID("creat", 1),
@@ -715,7 +730,8 @@ int seccomp_check_names(const struct seccomp_opts *o, const struct policy_item *
 			return -EINVAL;
 		}
 		if (table_lookup(it->value, &e) &&
-		    (e->verdict == SC_DENY || e->verdict == SC_ARGS || e->verdict == SC_ENOSYS) &&
+		    (e->verdict == SC_DENY || e->verdict == SC_ARGS || e->verdict == SC_ENOSYS ||
+		     e->verdict == SC_ENOTSUP) &&
 		    !o->allow_dangerous && strcmp(it->value, "personality") != 0) {
 			*ret_bad = it;
 			*ret_why = "is refused by the built-in profile for a reason; allowing it "
@@ -783,6 +799,11 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 				break;
 			case SC_DENY:
 				r = seccomp_rule_add(allow, refuse, nr, 0);
+				break;
+			case SC_ENOTSUP:
+				/* as a file system without them answers: tools
+				 * that copy attributes go on without */
+				r = seccomp_rule_add(allow, SCMP_ACT_ERRNO(EOPNOTSUPP), nr, 0);
 				break;
 			case SC_ENOSYS:
 				/* the allow-list's default already answers ENOSYS (and

@@ -455,6 +455,7 @@ enum sc_verdict {
 	SC_ARGS,      /* allowed with argument rules */
 	SC_DENY,      /* refused with EPERM (or killed) */
 	SC_ENOSYS,    /* refused with ENOSYS: the caller has a fallback */
+	SC_ENOTSUP,   /* refused with EOPNOTSUPP, as by a file system without it */
 	_SC_MAX,
 };
 /* How an allowed call that takes a pid, pidfd, process group, IPC key or

@@ -293,6 +293,17 @@ def box(request):
     b.cleanup()
 
 
+# Extended attributes are refused everywhere by default (EOPNOTSUPP: an ACL
+# would give other users write within the grants).  A policy that allows
+# them, for the tests of what then judges them: the read-only tree with
+# namespaces, the attribute gate without.
+XATTRS_ALLOWED = """
+[syscalls]
+allow = setxattr, lsetxattr, fsetxattr
+allow_dangerous = yes
+"""
+
+
 # The start of a Python script a test's command runs: attempt(NAME, FN)
 # prints "NAME ok" or "NAME refused ERRNO".
 ATTEMPT = r"""

@@ -23,7 +23,7 @@ import subprocess
 
 import pytest
 
-from conftest import ATTEMPT, NOBODY, owner_of
+from conftest import ATTEMPT, NOBODY, XATTRS_ALLOWED, owner_of
 
 T0 = 1000000000
 
@@ -44,7 +44,8 @@ def world(box, outside, body=""):
         os.chown(d, uid, uid)
         os.chmod(d, 0o755)
         make_file(os.path.join(d, "f"), uid)
-    return box.policy("[filesystem]\nread = %s\n%s" % (outside, body))
+    # extended attributes allowed: the gate judges them (refused by default)
+    return box.policy("[filesystem]\nread = %s\n%s%s" % (outside, body, XATTRS_ALLOWED))
 
 
 # ---------------------------------------------------------------------------
@@ -338,7 +339,7 @@ fd = os.open("f", os.O_RDONLY)
 os.dup2(fd, 99)
 for i, p in enumerate(("/dev/fd/99", "/proc/./self/fd/99", "//proc/self/fd/99",
                        "/proc/self/../self/fd/99", "/proc/thread-self/../../../self/fd/99")):
-    mode = 0o600 + i
+    mode = 0o610 + 0o10 * i
     attempt(p, lambda: os.chmod(p, mode))
     print(p, "mode", oct(stat.S_IMODE(os.stat("f").st_mode)), flush=True)
 os.chdir("/proc")

@@ -187,6 +187,28 @@ static void test_kernel_answers(void **state)
 	    {"io_uring_setup", SYS_io_uring_setup, 1, 0, 0, EPERM},
 	    {"userfaultfd", SYS_userfaultfd, 0, 0, 0, EPERM},
 	    {"open_by_handle_at", SYS_open_by_handle_at, 0, 0, 0, EPERM},
+	    /* a mode giving other users write (and set-user-ID), refused
+	     * before the kernel looks at the path; other bits reach it */
+	    {"chmod(o+w)", SYS_chmod, (unsigned long)"/nonexistent-rf", 0757, 0, EPERM},
+	    {"chmod(1777)", SYS_chmod, (unsigned long)"/nonexistent-rf", 01777, 0, EPERM},
+	    {"chmod(4755)", SYS_chmod, (unsigned long)"/nonexistent-rf", 04755, 0, EPERM},
+	    {"chmod(0775)", SYS_chmod, (unsigned long)"/nonexistent-rf", 0775, 0, ENOENT},
+	    {"fchmod(0666) on /dev/null", SYS_fchmod, (unsigned long)-2, 0666, 0, EPERM},
+	    {"fchmodat(0646)", SYS_fchmodat, (unsigned long)AT_FDCWD,
+	     (unsigned long)"/nonexistent-rf", 0646, EPERM},
+	    {"fchmodat(0644)", SYS_fchmodat, (unsigned long)AT_FDCWD,
+	     (unsigned long)"/nonexistent-rf", 0644, ENOENT},
+	    /* extended attributes, ACLs among them: as a file system without */
+	    {"setxattr", SYS_setxattr, (unsigned long)"/nonexistent-rf",
+	     (unsigned long)"user.rf", 0, EOPNOTSUPP},
+	    {"fsetxattr", SYS_fsetxattr, (unsigned long)-2, (unsigned long)"user.rf", 0,
+	     EOPNOTSUPP},
+	    {"lsetxattr", SYS_lsetxattr, (unsigned long)"/nonexistent-rf",
+	     (unsigned long)"system.posix_acl_access", 0, EOPNOTSUPP},
+	    {"getxattr", SYS_getxattr, (unsigned long)"/nonexistent-rf",
+	     (unsigned long)"user.rf", 0, ENOENT},
+	    {"removexattr", SYS_removexattr, (unsigned long)"/nonexistent-rf",
+	     (unsigned long)"user.rf", 0, ENOENT},
 	};
 	struct seccomp_opts o = {.allow_inet = false, .allow_unix = false};
 	int st = run_probes(&o, pr, sizeof(pr) / sizeof(pr[0]));

@@ -321,7 +321,7 @@ class Run:
         r.elapsed = time.monotonic() - t
         return r
 
-    def interactive(self, argv, keys=(), done=lambda screen: False, timeout=20, delay=0):
+    def interactive(self, argv, keys=(), done=lambda screen: False, timeout=45, delay=0):
         """Starts the CLI's interactive mode on a terminal (script(1)); once
         its screen settles, types KEYS; waits until DONE(screen) or TIMEOUT;
         returns (still running?, screen text)."""

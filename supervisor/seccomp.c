@@ -30,6 +30,7 @@
 #include <linux/fs.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
@@ -180,10 +181,10 @@ const struct sc_entry seccomp_table[] = {
     R("fchmod", "fs", "own files; set-user-ID, set-group-ID and write for others refused"),
     R("fchmodat", "fs", "own files; set-user-ID, set-group-ID and write for others refused"),
     R("fchmodat2", "fs", "own files; set-user-ID, set-group-ID and write for others refused"),
-    A("chown", "fs", "needs CAP_CHOWN for others"),
-    A("fchown", "fs", "needs CAP_CHOWN"),
-    A("lchown", "fs", "needs CAP_CHOWN"),
-    A("fchownat", "fs", "needs CAP_CHOWN"),
+    A("chown", "fs", "other owners need CAP_CHOWN; the group: the command's own or none"),
+    A("fchown", "fs", "other owners need CAP_CHOWN; the group: the command's own or none"),
+    A("lchown", "fs", "other owners need CAP_CHOWN; the group: the command's own or none"),
+    A("fchownat", "fs", "other owners need CAP_CHOWN; the group: the command's own or none"),
     A("umask", "fs", "file modes"),
     A("utime", "fs", "timestamps"),
     A("utimes", "fs", "timestamps"),
@@ -1098,6 +1099,94 @@ int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, struct sec
 		return -ENOMEM;
 	memcpy(ret->filter, f, n * sizeof(*f));
 	ret->len = (unsigned short)n;
+	return 0;
+}
+
+/*
+ * The group a chown-family call may give: the command's own (GID) or none
+ * (-1, unchanged).  A supplementary group the command shares with another
+ * local user would otherwise let it chgrp what its grants hold to that
+ * group and add group write (which is not refused: with user private
+ * groups a file's group is its owner's own), and the other user then plant
+ * a hook where the host's git runs it.  The group is the run's, so this
+ * is no part of the programs cached at build time: a few instructions put
+ * in front of the deny program (its own jumps are relative, and a call
+ * this block passes goes on into it unchanged).  Only x86_64's numbers are
+ * looked at; the deny program kills every other ABI.  The kernel reads the
+ * gid in 32 bits: so does this.  A call the policy's [syscalls] allow or
+ * deny names is left to it.
+ */
+int seccomp_prefix_own_group(struct seccomp_prog *deny, gid_t gid, bool kill,
+			     const struct policy_list *extra_allow,
+			     const struct policy_list *extra_deny)
+{
+	static const struct {
+		const char *name;
+		int nr;
+		unsigned arg; /* the gid */
+	} calls[] = {
+	    {"chown", __NR_chown, 2},
+	    {"fchown", __NR_fchown, 2},
+	    {"lchown", __NR_lchown, 2},
+	    {"fchownat", __NR_fchownat, 3},
+	};
+	struct sock_filter pre[32];
+	unsigned n = 0, checked = 0, jumps_at[ARRAY_SIZE(calls)];
+	const uint32_t refuse =
+	    kill ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA);
+	struct sock_filter *f;
+
+#define GID_ARG(i) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (i)))
+	/* 0: the ABI; anything but x86_64 goes on (to be killed there) */
+	pre[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						offsetof(struct seccomp_data, arch));
+	pre[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	pre[n++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 0); /* to "on", set below */
+	unsigned to_on_arch = n - 1;
+	pre[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < ARRAY_SIZE(calls); i++) {
+		if (in_list(extra_allow, calls[i].name) || in_list(extra_deny, calls[i].name))
+			continue;
+		/* jt: to this call's check, set below */
+		jumps_at[checked++] = n;
+		pre[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+							(uint32_t)calls[i].nr, 0, 0);
+	}
+	if (checked == 0)
+		return 0;
+	pre[n++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 0); /* to "on" */
+	unsigned to_on_nr = n - 1;
+	/* each checked call: load its gid, then the common test */
+	unsigned test_at_guess = n + 2 * checked;
+	for (unsigned c = 0, k = 0; c < ARRAY_SIZE(calls); c++) {
+		if (in_list(extra_allow, calls[c].name) || in_list(extra_deny, calls[c].name))
+			continue;
+		pre[jumps_at[k]].jt = (uint8_t)(n - jumps_at[k] - 1);
+		pre[n++] =
+		    (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, GID_ARG(calls[c].arg));
+		pre[n] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, test_at_guess - n - 1);
+		n++;
+		k++;
+	}
+	/* the test: -1 or GID go on, anything else is refused */
+	pre[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 2, 0);
+	pre[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)gid, 1, 0);
+	pre[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, refuse);
+	/* "on": the deny program's first instruction */
+	pre[to_on_arch].k = n - to_on_arch - 1;
+	pre[to_on_nr].k = n - to_on_nr - 1;
+#undef GID_ARG
+	if ((size_t)deny->len + n > BPF_MAXINSNS)
+		return -E2BIG;
+	f = malloc(((size_t)deny->len + n) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	memcpy(f, pre, n * sizeof(*f));
+	memcpy(f + n, deny->filter, deny->len * sizeof(*f));
+	free(deny->filter);
+	deny->filter = f;
+	deny->len = (unsigned short)(deny->len + n);
 	return 0;
 }
 

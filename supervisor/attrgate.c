@@ -140,6 +140,27 @@ static int read_times(pid_t pid, int nr, uint64_t addr, struct timespec ts[2], b
 	return 0;
 }
 
+/* N when PATH is "/proc/self/fd/N" or "/proc/thread-self/fd/N" as the
+ * kernel reads a fd's name there (digits, no leading zero), else -1. */
+static int own_fd_path(const char *path)
+{
+	static const char *const dirs[] = {"/proc/self/fd/", "/proc/thread-self/fd/"};
+	const char *d = NULL;
+	long n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !d; i++)
+		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+			d = path + strlen(dirs[i]);
+	if (!d || !*d || (d[0] == '0' && d[1]) || strlen(d) > 9)
+		return -1;
+	for (; *d; d++) {
+		if (*d < '0' || *d > '9')
+			return -1;
+		n = n * 10 + (*d - '0');
+	}
+	return (int)n;
+}
+
 /* The object the call names, opened O_PATH in the caller's view; -errno
  * is the call's own answer (the kernel's would be the same, but for a
  * path through a magic link: ELOOP).  Its fds, cwd and root are the
@@ -178,6 +199,18 @@ static int open_target(const struct sandbox *sb, const struct seccomp_notif *req
 	r = broker_read_string(pid, req->data.args[c->path], path, sizeof(path));
 	if (r < 0)
 		return r;
+	/* glibc's fchmodat(AT_SYMLINK_NOFOLLOW) (lchmod, `chmod -h`, tar as
+	 * root) opens the file O_PATH and changes it through
+	 * /proc/self/fd/N: that spelling, exactly, names the caller's own fd
+	 * N, opened as for the fd-taking calls (an O_PATH one too: the
+	 * kernel follows the link to the object).  Any other way through a
+	 * magic link stays ELOOP below. */
+	int self = follow ? own_fd_path(path) : -1;
+	if (self >= 0) {
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, self);
+		fd = open(p, O_PATH | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
 	if (!path[0]) {
 		if (!(flags & AT_EMPTY_PATH))
 			return -ENOENT;

@@ -65,12 +65,12 @@ def test_modes_times_and_owners_outside_the_write_grants_stay(box, outside):
     # positive control: in the write grant each call is made
     for call in ("chmod", "chmod-dir", "fchmod", "utime", "chown", "lchown"):
         assert "in-%s ok" % call in out, (call, out, r.stderr)
-    # through a magic link: the kernel's with namespaces; the attribute
-    # gate follows none (ELOOP), whatever it leads to
-    assert ("in-proc-self ok" if box.namespaces == "on" else "in-proc-self refused 40") in out
+    # through /proc/self/fd/N, as glibc's fchmodat(AT_SYMLINK_NOFOLLOW)
+    # does: the kernel's with namespaces; the attribute gate takes that
+    # spelling as the caller's fd N (and follows no other magic link)
+    assert "in-proc-self ok" in out, (out, r.stderr)
     assert os.stat(box.path("work", "f")).st_mtime == 1
-    assert os.stat(box.path("work", "f")).st_mode & 0o777 == (
-        0o660 if box.namespaces == "on" else 0o604)
+    assert os.stat(box.path("work", "f")).st_mode & 0o777 == 0o660
     for call in ("chmod", "chmod-dir", "fchmod", "utime", "chown", "setxattr", "lchown"):
         assert "out-%s refused 30" % call in out, (call, out, r.stderr)  # EROFS
     assert "out-proc-self refused 30" in out or "out-proc-self refused 40" in out, out
@@ -205,3 +205,37 @@ def test_modes_and_times_change_in_the_private_tmp(box):
                  "ls -l \"$f\""], policy=box.policy(""))
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("-rw-------") and " 2001 " in r.stdout, r.stdout
+
+
+NOFOLLOW = ATTEMPT + r"""
+for tag, d in (("in", sys.argv[1]), ("out", sys.argv[2])):
+    f = os.path.join(d, "f")
+    attempt(tag + "-lchmod", lambda: os.chmod(f, 0o640, follow_symlinks=False))
+    fd = os.open(f, os.O_PATH)
+    attempt(tag + "-opath", lambda: os.chmod("/proc/self/fd/%d" % fd, 0o600))
+    attempt(tag + "-thread-self", lambda: os.chmod("/proc/thread-self/fd/%d" % fd, 0o604))
+    # spellings glibc never makes stay refused without namespaces
+    attempt(tag + "-leading-zero", lambda: os.chmod("/proc/self/fd/0%d" % fd, 0o640))
+"""
+
+
+def test_glibcs_lchmod_through_proc_self_fd_is_judged_as_the_fd(box, outside):
+    """glibc's fchmodat(AT_SYMLINK_NOFOLLOW) (`chmod -h`, Python's
+    follow_symlinks=False, tar restoring modes as root) opens the file
+    O_PATH and changes it through /proc/self/fd/N.  Without namespaces the
+    attribute gate answered ELOOP to every such path, so each of these
+    failed in the grant; it now takes that spelling as the caller's fd and
+    judges the object: made in the grant, refused outside."""
+    pol = world(box, outside)
+    box.write("work/nofollow.py", NOFOLLOW)
+    r = box.run(["/usr/bin/python3", "nofollow.py", box.work, outside], policy=pol)
+    out = r.stdout
+    assert r.returncode == 0, out + r.stderr
+    for call in ("lchmod", "opath", "thread-self"):
+        assert "in-%s ok" % call in out, (call, out, r.stderr)
+        assert "out-%s refused 30" % call in out, (call, out, r.stderr)  # EROFS
+    assert os.stat(box.path("work", "f")).st_mode & 0o7777 == 0o604
+    assert os.stat(os.path.join(outside, "f")).st_mode & 0o7777 == 0o644
+    if box.namespaces == "off":
+        assert "in-leading-zero refused" in out, out
+    assert "out-leading-zero ok" not in out, out

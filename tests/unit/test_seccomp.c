@@ -199,14 +199,14 @@ static void test_kernel_answers(void **state)
 	    {"fchmodat(0644)", SYS_fchmodat, (unsigned long)AT_FDCWD,
 	     (unsigned long)"/nonexistent-rf", 0644, ENOENT},
 	    /* extended attributes, ACLs among them: as a file system without */
-	    {"setxattr", SYS_setxattr, (unsigned long)"/nonexistent-rf",
-	     (unsigned long)"user.rf", 0, EOPNOTSUPP},
+	    {"setxattr", SYS_setxattr, (unsigned long)"/nonexistent-rf", (unsigned long)"user.rf",
+	     0, EOPNOTSUPP},
 	    {"fsetxattr", SYS_fsetxattr, (unsigned long)-2, (unsigned long)"user.rf", 0,
 	     EOPNOTSUPP},
 	    {"lsetxattr", SYS_lsetxattr, (unsigned long)"/nonexistent-rf",
 	     (unsigned long)"system.posix_acl_access", 0, EOPNOTSUPP},
-	    {"getxattr", SYS_getxattr, (unsigned long)"/nonexistent-rf",
-	     (unsigned long)"user.rf", 0, ENOENT},
+	    {"getxattr", SYS_getxattr, (unsigned long)"/nonexistent-rf", (unsigned long)"user.rf",
+	     0, ENOENT},
 	    {"removexattr", SYS_removexattr, (unsigned long)"/nonexistent-rf",
 	     (unsigned long)"user.rf", 0, ENOENT},
 	};
@@ -216,6 +216,82 @@ static void test_kernel_answers(void **state)
 		print_error("probe %d failed\n", WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
 		fail();
 	}
+}
+
+/* chown's group: the command's own or none (seccomp_prefix_own_group, put
+ * in front of the deny program at run time). */
+static void test_chown_group_is_the_commands_own(void **state)
+{
+	(void)state;
+	const gid_t own = getgid(), other = getgid() + 4243;
+	struct seccomp_opts o = {.allow_unix = true};
+	struct seccomp_prog d = {0}, a = {0};
+	const struct policy_item *bad;
+	const char *why;
+	assert_int_equal(seccomp_build(&o, &d, &a, &bad, &why), 0);
+	unsigned short before = d.len;
+	assert_int_equal(seccomp_prefix_own_group(&d, own, false, NULL, NULL), 0);
+	assert_true(d.len > before);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static const char nx[] = "/nonexistent-rf";
+		static const struct {
+			const char *name;
+			long nr;
+			unsigned long a0, a1, a2, a3;
+			int want;
+		} pr[] = {
+		    {"chown to another group", SYS_chown, (unsigned long)nx, (unsigned long)-1, 0,
+		     0, EPERM},
+		    {"lchown to another group", SYS_lchown, (unsigned long)nx, (unsigned long)-1, 0,
+		     0, EPERM},
+		    {"fchown to another group", SYS_fchown, 0, (unsigned long)-1, 0, 0, EPERM},
+		    {"fchownat to another group", SYS_fchownat, (unsigned long)AT_FDCWD,
+		     (unsigned long)nx, (unsigned long)-1, 0, EPERM},
+		    {"chown, group unchanged", SYS_chown, (unsigned long)nx, (unsigned long)-1,
+		     (unsigned long)-1, 0, ENOENT},
+		    {"fchownat, group unchanged", SYS_fchownat, (unsigned long)AT_FDCWD,
+		     (unsigned long)nx, (unsigned long)-1, (unsigned long)-1, ENOENT},
+		    {"chown to the own group", SYS_chown, (unsigned long)nx, (unsigned long)-1, 0,
+		     0, ENOENT},
+		    /* the kernel reads 32 bits: high ones change nothing */
+		    {"chown, own group with high bits", SYS_chown, (unsigned long)nx,
+		     (unsigned long)-1, 0, 0, ENOENT},
+		    {"getppid passes on", SYS_getppid, 0, 0, 0, 0, 0},
+		    {"the deny program still runs", SYS_ptrace, 0, 0, 0, 0, EPERM},
+		};
+		if (seccomp_install(&d, &a) < 0)
+			_exit(100);
+		for (size_t i = 0; i < ARRAY_SIZE(pr); i++) {
+			unsigned long g = pr[i].a2;
+			unsigned long a1 = pr[i].a1, a2 = pr[i].a2, a3 = pr[i].a3;
+			/* fill in the groups: OTHER where 0 stands for "another",
+			 * OWN where the name says so */
+			if (strstr(pr[i].name, "another")) {
+				if (pr[i].nr == SYS_fchownat)
+					a3 = other;
+				else
+					a2 = other;
+			} else if (strstr(pr[i].name, "own group")) {
+				g = own | (strstr(pr[i].name, "high") ? 1UL << 40 : 0);
+				a2 = g;
+			}
+			long r = syscall(pr[i].nr, pr[i].a0, a1, a2, a3, 0, 0);
+			int e = r < 0 ? errno : 0;
+			if (pr[i].want ? e != pr[i].want : r < 0) {
+				dprintf(2, "probe %s: got %s\n", pr[i].name, strerror(e));
+				_exit((int)i + 1);
+			}
+		}
+		_exit(0);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	seccomp_prog_free(&d);
+	seccomp_prog_free(&a);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static void test_policy_allow_and_deny_and_kill(void **state)
@@ -438,6 +514,7 @@ int main(void)
 	    cmocka_unit_test(test_required_refusals_are_listed),
 	    cmocka_unit_test(test_allowed_names_resolve),
 	    cmocka_unit_test(test_kernel_answers),
+	    cmocka_unit_test(test_chown_group_is_the_commands_own),
 	    cmocka_unit_test(test_policy_allow_and_deny_and_kill),
 	    cmocka_unit_test(test_x32_is_killed),
 	    cmocka_unit_test(test_pid_and_ipc_calls_are_confined),

@@ -83,6 +83,14 @@ struct scan {
 	 * a config points at in a write grant, for protwatch.c to watch */
 	void (*pointed)(void *ud, const char *path);
 	void *pointed_ud;
+	/* the walk of a grant (scan_grant()): the directories it enters that
+	 * the run made writable by every user lose that right (open_mode()) */
+	bool modes;
+	unsigned long opened;  /* made writable by every user, found */
+	unsigned long unfixed; /* of them, still so (a refused fchmod) */
+	unsigned long foreign; /* of them, another user's */
+	uid_t foreign_uid;     /* the first other user's */
+	char first[PATH_MAX], first_foreign[PATH_MAX];
 };
 
 static bool newer(const struct stat *st, const struct timespec *since)
@@ -152,6 +160,76 @@ static bool commondir_is_parent(int g)
 	       (n == 6 && memcmp(buf, "../..\n", 6) == 0);
 }
 
+/* Whether the directory open at FD (ST its fstat()) was made since SINCE:
+ * its birth time, which nothing can set, where the file system keeps one.
+ * Else its ctime, which an entry made or removed in it moves as well: a
+ * sticky directory (a host's shared drop directory, /tmp's kind, where the
+ * sandbox may well have written) is then taken as the host's. */
+static bool born_since(int fd, const struct stat *st, const struct timespec *since)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BTIME, &sx) == 0 &&
+	    (sx.stx_mask & STATX_BTIME))
+		return sx.stx_btime.tv_sec > since->tv_sec ||
+		       (sx.stx_btime.tv_sec == since->tv_sec &&
+			(long)sx.stx_btime.tv_nsec >= since->tv_nsec);
+	return !(st->st_mode & S_ISVTX) && newer(st, since);
+}
+
+/*
+ * The directory open at FD (PATH), entered by the walk of a grant: made
+ * during the run and writable by every user (mkdir after umask(0): seccomp
+ * refuses a chmod that gives others write, not a creation mode), it loses
+ * write for others, by the descriptor the walk holds (no path: no link
+ * followed, no rename raced).  Else another local user could, after the
+ * run, make there a .git with a hook, an .envrc, a .vscode/tasks.json that
+ * the host's tools run as the user (README).  The other bits are kept;
+ * group write is left, which with a user private group is the user's own.
+ * One fstat() a directory; the birth time is asked of the rare one
+ * writable by every user only.  A directory another user made there
+ * during the run is fixed as well when we may (root); either way said.
+ */
+static void open_mode(struct scan *s, int fd, const char *path)
+{
+	struct stat st;
+
+	if (!s->modes || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || !(st.st_mode & S_IWOTH) ||
+	    guarded(s->sb, &st) || !born_since(fd, &st, s->since))
+		return;
+	bool fixed = fchmod(fd, (st.st_mode & 07777) & ~(mode_t)S_IWOTH) == 0;
+	/* what could not be changed stays so: said once, by the walk at exit,
+	 * not at each walk while the sandbox runs */
+	if (!fixed && s->found_fd >= 0)
+		return;
+	/* the command's user is unknown when a crash journal is recovered:
+	 * then only a refused fchmod says another user's */
+	bool foreign =
+	    (s->sb->uid != (uid_t)-1 && st.st_uid != s->sb->uid) || (!fixed && errno == EPERM);
+	if (s->opened++ == 0)
+		snprintf(s->first, sizeof(s->first), "%s", path);
+	if (!fixed)
+		s->unfixed++;
+	if (foreign && s->foreign++ == 0) {
+		s->foreign_uid = st.st_uid;
+		snprintf(s->first_foreign, sizeof(s->first_foreign), "%s", path);
+	}
+}
+
+/* The directory open at O_PATH descriptor FD (PATH), which git enters by
+ * name (a .git, a worktree's git directory), as open_mode() judges it:
+ * opened to be changed only when it is writable by every user. */
+static void open_mode_path(struct scan *s, int fd, const char *path)
+{
+	struct stat st;
+
+	if (!s->modes || fstat(fd, &st) < 0 || !(st.st_mode & S_IWOTH))
+		return;
+	_cleanup_close_ int o = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o >= 0)
+		open_mode(s, o, path);
+}
+
 /*
  * The directory NAME in DIR (at PATH) opened to be listed.  git enters a
  * directory it cannot list (mode 0311) by name, this walk cannot: one the
@@ -164,6 +242,8 @@ static int open_listable(struct scan *s, int dir, const char *name, const char *
 	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 
+	if (fd >= 0)
+		open_mode(s, fd, path);
 	if (fd >= 0 || errno != EACCES)
 		return fd;
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
@@ -173,8 +253,10 @@ static int open_listable(struct scan *s, int dir, const char *name, const char *
 		     "that the repositories in it are checked",
 		     path);
 		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0)
+		if (fd >= 0) {
+			open_mode(s, fd, path);
 			return fd;
+		}
 	}
 	s->skipped++;
 	return -1;
@@ -573,8 +655,10 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 			/* entered by name: what git reads there needs no listing */
 			_cleanup_close_ int w =
 			    openat(c, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (w >= 0)
+			if (w >= 0) {
+				open_mode_path(s, w, wt);
 				check_gitdir(s, w, wt, true, depth);
+			}
 		}
 	}
 }
@@ -782,7 +866,11 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
 			continue;
 		/* a git directory's objects (thousands of directories, none
-		 * of them a repository) and what check_gitdir() looked at */
+		 * of them a repository) and what check_gitdir() looked at.
+		 * Not entered, so not judged by open_mode() either: objects,
+		 * refs and logs writable by every user let another user change
+		 * what the repository holds, never what git runs; hooks/,
+		 * modules/ and worktrees/ check_gitdir() enters, and judges */
 		if (gitdir && (strcmp(name, "objects") == 0 || strcmp(name, "refs") == 0 ||
 			       strcmp(name, "logs") == 0 || strcmp(name, "hooks") == 0 ||
 			       strcmp(name, "modules") == 0 || strcmp(name, "worktrees") == 0))
@@ -808,6 +896,7 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			_cleanup_close_ int g =
 			    openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (g >= 0) {
+				open_mode_path(s, g, sub);
 				check_gitdir(s, g, sub, false, 0);
 				found(s, g, sub);
 				/* the start kept a guarded one's names read-only */
@@ -827,10 +916,48 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 	free(l.buf);
 }
 
+/* What open_mode() found in the grant S walked: a line or two, and one
+ * audit event.  By the walk while the sandbox runs as well (what it fixed,
+ * the walk at exit no longer finds), so each directory is said once. */
+static void say_modes(const struct scan *s)
+{
+	char js[PATH_MAX + 64], jf[PATH_MAX + 64], jo[PATH_MAX + 64];
+
+	if (!s->opened)
+		return;
+	if (s->opened > s->unfixed)
+		warn("%lu director%s the sandbox made writable by every user in %s (the first: "
+		     "%s): write for others removed, so that no other local user can put there "
+		     "what the host's tools would run",
+		     s->opened - s->unfixed, s->opened - s->unfixed == 1 ? "y" : "ies", s->root,
+		     s->first);
+	if (s->foreign)
+		warn("%lu director%s made by another user (uid %u) during the run %s in %s (the "
+		     "first: %s)%s; review %s before running tools there",
+		     s->foreign, s->foreign == 1 ? "y" : "ies", (unsigned)s->foreign_uid,
+		     s->foreign == 1 ? "is" : "are", s->root, s->first_foreign,
+		     s->unfixed ? ", writable by every user: write for others could NOT be removed"
+				: "",
+		     s->foreign == 1 ? "it" : "them");
+	else if (s->unfixed)
+		warn("%lu director%s the sandbox made writable by every user in %s could NOT be "
+		     "changed (the first: %s); review before running tools there",
+		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->first);
+	json_string(js, sizeof(js), s->root);
+	json_string(jf, sizeof(jf), s->first);
+	json_string(jo, sizeof(jo), s->foreign ? s->first_foreign : "");
+	audit_event(s->sb->audit_fd, "protect.mode",
+		    "\"path\":%s,\"dirs\":%lu,\"first\":%s,\"unchanged\":%lu,\"foreign\":%lu,"
+		    "\"foreign_uid\":%d,\"first_foreign\":%s",
+		    js, s->opened, jf, s->unfixed, s->foreign,
+		    s->foreign ? (int)s->foreign_uid : -1, jo);
+}
+
 static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd)
 {
 	_cleanup_free_ char *root = realpath(grant, NULL);
-	struct scan s = {.sb = sb, .root = root, .since = &sb->started_at, .found_fd = found_fd};
+	struct scan s = {
+	    .sb = sb, .root = root, .since = &sb->started_at, .found_fd = found_fd, .modes = true};
 
 	/* device and kernel file systems hold no repository */
 	if (!root || landlock_path_beneath(root, "/dev") || landlock_path_beneath(root, "/proc") ||
@@ -847,18 +974,22 @@ static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd
 	_cleanup_close_ int top = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (top < 0)
 		return;
+	open_mode(&s, top, root);
 	/* the grant itself may be a git directory (a bare repository granted) */
 	walk(&s, top, root, 0);
 	for (size_t i = 0; i < s.n_later; i++) {
 		_cleanup_close_ int c = protect_open_dir_nofollow(s.later[i]);
 		if (c >= 0 && !s.cut) {
 			_cleanup_close_ int o = openat(c, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (o >= 0)
+			if (o >= 0) {
+				open_mode(&s, o, s.later[i]);
 				walk(&s, o, s.later[i], 1);
+			}
 		}
 		free(s.later[i]);
 	}
 	free(s.later);
+	say_modes(&s);
 	/* what was not looked at is said by the walk at exit */
 	if (found_fd < 0 && (s.cut || s.skipped)) {
 		char js[PATH_MAX + 64];

@@ -162,9 +162,10 @@ static bool commondir_is_parent(int g)
 
 /* Whether the directory open at FD (ST its fstat()) was made since SINCE:
  * its birth time, which nothing can set, where the file system keeps one.
- * Else its ctime, which an entry made or removed in it moves as well: a
- * sticky directory (a host's shared drop directory, /tmp's kind, where the
- * sandbox may well have written) is then taken as the host's. */
+ * Else its ctime, which an entry made or removed in it moves as well (so a
+ * host's directory the sandbox wrote in counts as made: on the safe side,
+ * and said): a sticky directory (a host's shared drop directory, /tmp's
+ * kind) is then taken as the host's. */
 static bool born_since(int fd, const struct stat *st, const struct timespec *since)
 {
 	struct statx sx;
@@ -174,7 +175,13 @@ static bool born_since(int fd, const struct stat *st, const struct timespec *sin
 		return sx.stx_btime.tv_sec > since->tv_sec ||
 		       (sx.stx_btime.tv_sec == since->tv_sec &&
 			(long)sx.stx_btime.tv_nsec >= since->tv_nsec);
-	return !(st->st_mode & S_ISVTX) && newer(st, since);
+	if (st->st_mode & S_ISVTX)
+		return false;
+	/* a file system without birth times may keep whole seconds only (ext4
+	 * with 128-byte inodes): a ctime of no nanoseconds is taken as the
+	 * whole second it falls in, the start's second included */
+	return newer(st, since) ||
+	       (st->st_ctim.tv_nsec == 0 && st->st_ctim.tv_sec == since->tv_sec);
 }
 
 /*

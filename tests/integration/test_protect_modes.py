@@ -9,9 +9,12 @@ walk of the write grants (gitscan.c: at exit, and while the sandbox runs)
 removes write for others from every directory made during the run; one the
 host made before keeps its mode.  The stranger's attempts are the proof."""
 import os
+import shutil
 import stat
 import subprocess
 import time
+
+import pytest
 
 from conftest import NOBODY, audit_events
 
@@ -190,3 +193,38 @@ def test_no_chmod_through_a_link_the_sandbox_made(box, outside):
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o777
     # the control: the walk did run, and fixed the sandbox's own
     assert stat.S_IMODE(os.stat(box.path("work", "mine")).st_mode) == 0o775
+
+
+def test_without_birth_times_the_ctime_decides_and_sticky_ones_stay(rootbox):
+    """A file system that keeps no birth time (ext4 with 128-byte inodes,
+    whole seconds): a directory made during the run is told by its ctime;
+    a sticky one (a host's shared drop directory) is left, and so is one
+    the host made before the run that the sandbox did not write in."""
+    b = rootbox
+    if not shutil.which("mkfs.ext4"):
+        pytest.skip("needs mkfs.ext4")
+    img, mnt = b.path("fs.img"), b.path("work", "fs")
+    os.mkdir(mnt)
+    with open(img, "wb") as f:
+        f.truncate(16 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-I", "128", img], check=True, capture_output=True)
+    if subprocess.run(["mount", "-o", "loop", img, mnt], capture_output=True).returncode:
+        pytest.skip("no loop device")
+    try:
+        for name, mode in (("hostww", 0o777), ("hoststicky", 0o1777)):
+            os.mkdir(os.path.join(mnt, name))
+            os.chmod(os.path.join(mnt, name), mode)
+        # whole seconds: the run starts in a later one
+        time.sleep(1.1)
+        r = b.run(["sh", "-c", "cd fs && umask 0 && mkdir -p sub/deep && "
+                   "mkdir -m 1777 sticky && stat -c %a sub sub/deep sticky && "
+                   "stat -c %W sub"], policy=b.policy(""))
+        assert r.returncode == 0, r.stderr
+        # no birth time there (else this tests the other case)
+        assert r.stdout.split() == ["777", "777", "1777", "0"], r.stdout
+        modes = {n: stat.S_IMODE(os.stat(os.path.join(mnt, n)).st_mode)
+                 for n in ("sub", "sub/deep", "sticky", "hostww", "hoststicky")}
+        assert modes == {"sub": 0o775, "sub/deep": 0o775, "sticky": 0o1777,
+                         "hostww": 0o777, "hoststicky": 0o1777}, modes
+    finally:
+        subprocess.run(["umount", mnt], check=False)

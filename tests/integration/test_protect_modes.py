@@ -118,11 +118,15 @@ def test_the_walk_while_the_sandbox_runs_removes_it_at_once(box):
 
 
 def test_a_directory_the_stranger_made_during_the_run_is_said(box):
-    """The stranger makes a directory (0777) in one the sandbox made
-    writable by every user, while the sandbox still runs: removed as root
-    (fchmod may change another's), said either way; the run does not fail.
-    Fails on the binary before (nothing said, the directory left 0777)."""
+    """While the sandbox still runs, the stranger makes a directory (0777)
+    and another (0755) in one the sandbox made writable by every user, and
+    one (0777) in a directory of the host's.  Theirs in the sandbox's are
+    said (with their uid); the 0777 one changed as root (fchmod may change
+    another's), said as unchangeable otherwise; the run does not fail.
+    Theirs in the host's directory is their own business: left, unsaid.
+    Fails on the binary before (nothing said, the directories left 0777)."""
     pol, log = logged_policy(box)
+    hostdir = host_world_writable(box, "shared")
     u = stranger_uid(box)
     flag = box.path("work", "go")
     # made past the first walk while the sandbox runs (PW_FIND_AFTER_MS),
@@ -130,36 +134,47 @@ def test_a_directory_the_stranger_made_during_the_run_is_said(box):
     p = box.popen(["sh", "-c", "sleep 0.7 && umask 0 && mkdir drop && touch made && "
                    "while [ ! -e go ]; do sleep 0.05; done"],
                   policy=pol, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    drop = box.path("work", "drop")
     try:
         for _ in range(400):
             if os.path.exists(box.path("work", "made")):
                 break
             time.sleep(0.01)
         r = subprocess.run(["setpriv", "--reuid=%d" % u, "--regid=%d" % u, "--clear-groups",
-                            "sh", "-c", "umask 0 && mkdir %s" % box.path("work", "drop", "theirs")],
-                           capture_output=True, text=True)
+                            "sh", "-c", "umask 0 && mkdir %s/theirs && mkdir -m 755 %s/plain"
+                            % (drop, drop)], capture_output=True, text=True)
         made = r.returncode == 0
+        r = subprocess.run(["setpriv", "--reuid=%d" % u, "--regid=%d" % u, "--clear-groups",
+                            "sh", "-c", "umask 0 && mkdir %s/theirs" % hostdir],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
         open(flag, "w").close()
         out, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
             p.kill()
     assert p.returncode == 0, err
+    # the host's directory, and the stranger's in it: untouched, unsaid
+    assert stat.S_IMODE(os.stat(hostdir).st_mode) == 0o777
+    assert stat.S_IMODE(os.stat(hostdir + "/theirs").st_mode) == 0o777
+    assert hostdir + "/theirs" not in err, err
     # a walk while the sandbox runs may (rarely) have closed drop before the
     # stranger came: then there is nothing of theirs to say
     if not made:
         assert "write for others removed" in err, err
         return
-    theirs = box.path("work", "drop", "theirs")
+    theirs = os.path.join(drop, "theirs")
     assert os.stat(theirs).st_uid == u
-    assert "made by another user (uid %d)" % u in err, err
+    assert "2 directories made by another user (uid %d) during the run are in" % u in err, err
     ev = [e for e in audit_events(log) if e["event"] == "protect.mode" and e["foreign"]]
-    assert ev and ev[0]["foreign_uid"] == u, ev
-    if os.geteuid() == 0 and box.user == "root":
+    assert len(ev) == 1 and ev[0]["foreign_uid"] == u and ev[0]["foreign"] == 2, ev
+    if box.user == "root":
         assert stat.S_IMODE(os.stat(theirs).st_mode) == 0o775
     else:
         # an unprivileged supervisor may not change another's directory
-        assert "could NOT be removed" in err, err
+        assert stat.S_IMODE(os.stat(theirs).st_mode) == 0o777
+        assert "could NOT be changed (the first: %s)" % theirs in err, err
+        assert ev[0]["unchanged"] == 1, ev
 
 
 def test_no_chmod_through_a_link_the_sandbox_made(box, outside):

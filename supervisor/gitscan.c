@@ -45,6 +45,20 @@
  * for its modules and worktrees; package and build trees (node_modules,
  * ...) come last, and past GITSCAN_MAX_DIRS directories per grant it stops
  * and says what it did not look at (README).
+ *
+ * Each directory the walk of a grant enters (open_mode()) that is writable
+ * by every user and was made during the run (mkdir after umask(0): seccomp
+ * refuses a chmod giving others write, not a creation mode) loses write for
+ * others, by the descriptor the walk holds: else another local user could
+ * drop there, after the run, a .git with a hook, an .envrc, a
+ * .vscode/tasks.json that the host's tools run as the user.  Said once per
+ * grant, with a protect.mode event; one another user made there during the
+ * run is said as theirs at exit (and changed when we may: root), not
+ * removed.  Still not done:
+ * group write (a user private group is the user's own), a git directory's
+ * objects, refs and logs (not entered: data), files made 0666, a sticky
+ * directory on a file system without birth times (taken as the host's
+ * shared one), what lies past the walk's limits.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -83,6 +97,14 @@ struct scan {
 	 * a config points at in a write grant, for protwatch.c to watch */
 	void (*pointed)(void *ud, const char *path);
 	void *pointed_ud;
+	/* the walk of a grant (scan_grant()): the directories it enters that
+	 * the run made writable by every user lose that right (open_mode()) */
+	bool modes;
+	unsigned long opened;  /* made writable by every user, found */
+	unsigned long unfixed; /* of them, still so (a refused fchmod) */
+	unsigned long foreign; /* another user's, made in what the run made */
+	uid_t foreign_uid;     /* the first other user's */
+	char first[PATH_MAX], first_unfixed[PATH_MAX], first_foreign[PATH_MAX];
 };
 
 static bool newer(const struct stat *st, const struct timespec *since)
@@ -152,6 +174,99 @@ static bool commondir_is_parent(int g)
 	       (n == 6 && memcmp(buf, "../..\n", 6) == 0);
 }
 
+/* Whether the directory open at FD (ST its fstat()) was made since SINCE:
+ * its birth time, which nothing can set, where the file system keeps one.
+ * Else its ctime, which an entry made or removed in it moves as well (so a
+ * host's directory the sandbox wrote in counts as made: on the safe side,
+ * and said): a sticky directory (a host's shared drop directory, /tmp's
+ * kind) is then taken as the host's. */
+static bool born_since(int fd, const struct stat *st, const struct timespec *since)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BTIME, &sx) == 0 &&
+	    (sx.stx_mask & STATX_BTIME))
+		return sx.stx_btime.tv_sec > since->tv_sec ||
+		       (sx.stx_btime.tv_sec == since->tv_sec &&
+			(long)sx.stx_btime.tv_nsec >= since->tv_nsec);
+	if (st->st_mode & S_ISVTX)
+		return false;
+	/* a file system without birth times may keep whole seconds only (ext4
+	 * with 128-byte inodes): a ctime of no nanoseconds is taken as the
+	 * whole second it falls in, the start's second included */
+	return newer(st, since) ||
+	       (st->st_ctim.tv_nsec == 0 && st->st_ctim.tv_sec == since->tv_sec);
+}
+
+/*
+ * The directory open at FD (PATH), entered by the walk of a grant from
+ * the directory open at PARENT (-1: none at hand): made during the run and
+ * writable by every user (mkdir after umask(0): seccomp refuses a chmod
+ * that gives others write, not a creation mode), it loses write for
+ * others, by the descriptor the walk holds (no path: no link followed, no
+ * rename raced).  Else another local user could, after the run, make there
+ * a .git with a hook, an .envrc, a .vscode/tasks.json that the host's tools
+ * run as the user (README).  The other bits are kept; group write is left,
+ * which with a user private group is the user's own.  One fstat() a
+ * directory; the birth time is asked of the rare one writable by every user
+ * or another user's only.
+ *
+ * Another user's directory made during the run in one made during the run
+ * (theirs, in one the sandbox left open to them) is said by the walk at
+ * exit, whatever its mode, and changed as well when writable by every user
+ * and we may (root); another user's in a directory of the host's (a shared
+ * /tmp granted) is their own business, left unsaid.
+ */
+static void open_mode(struct scan *s, int parent, int fd, const char *path)
+{
+	struct stat st, pst;
+	bool fixed = true;
+	int err = 0;
+
+	if (!s->modes || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	/* the command's user is unknown when a crash journal is recovered:
+	 * then any may be another user's, and none is said so but on EPERM */
+	bool known = s->sb->uid != (uid_t)-1, other = !known || st.st_uid != s->sb->uid;
+	bool ww = st.st_mode & S_IWOTH, said_other = known && other && s->found_fd < 0;
+	if ((!ww && !said_other) || guarded(s->sb, &st) || !born_since(fd, &st, s->since))
+		return;
+	if (other && parent >= 0 &&
+	    (fstat(parent, &pst) < 0 || !born_since(parent, &pst, s->since)))
+		return;
+	if (ww) {
+		fixed = fchmod(fd, (st.st_mode & 07777) & ~(mode_t)S_IWOTH) == 0;
+		err = fixed ? 0 : errno;
+		/* what could not be changed stays so: said once, by the walk
+		 * at exit, not at each walk while the sandbox runs */
+		if (!fixed && s->found_fd >= 0)
+			return;
+		if (fixed && s->opened - s->unfixed == 0)
+			snprintf(s->first, sizeof(s->first), "%s", path);
+		if (!fixed && s->unfixed++ == 0)
+			snprintf(s->first_unfixed, sizeof(s->first_unfixed), "%s", path);
+		s->opened++;
+	}
+	if ((said_other || (s->found_fd < 0 && err == EPERM)) && s->foreign++ == 0) {
+		s->foreign_uid = st.st_uid;
+		snprintf(s->first_foreign, sizeof(s->first_foreign), "%s", path);
+	}
+}
+
+/* The directory open at O_PATH descriptor FD (PATH), which git enters by
+ * name (a .git, a worktree's git directory), as open_mode() judges it:
+ * opened to be changed only when it is writable by every user. */
+static void open_mode_path(struct scan *s, int parent, int fd, const char *path)
+{
+	struct stat st;
+
+	if (!s->modes || fstat(fd, &st) < 0 || !(st.st_mode & S_IWOTH))
+		return;
+	_cleanup_close_ int o = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o >= 0)
+		open_mode(s, parent, o, path);
+}
+
 /*
  * The directory NAME in DIR (at PATH) opened to be listed.  git enters a
  * directory it cannot list (mode 0311) by name, this walk cannot: one the
@@ -164,6 +279,8 @@ static int open_listable(struct scan *s, int dir, const char *name, const char *
 	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 
+	if (fd >= 0)
+		open_mode(s, dir, fd, path);
 	if (fd >= 0 || errno != EACCES)
 		return fd;
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
@@ -173,8 +290,10 @@ static int open_listable(struct scan *s, int dir, const char *name, const char *
 		     "that the repositories in it are checked",
 		     path);
 		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0)
+		if (fd >= 0) {
+			open_mode(s, dir, fd, path);
 			return fd;
+		}
 	}
 	s->skipped++;
 	return -1;
@@ -573,8 +692,10 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 			/* entered by name: what git reads there needs no listing */
 			_cleanup_close_ int w =
 			    openat(c, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (w >= 0)
+			if (w >= 0) {
+				open_mode_path(s, c, w, wt);
 				check_gitdir(s, w, wt, true, depth);
+			}
 		}
 	}
 }
@@ -701,6 +822,11 @@ static void check_names(struct scan *s, int tfd, const char *top)
 {
 	const char **names;
 	size_t n = protect_builtin_names(false, &names);
+	bool modes = s->modes;
+
+	/* the directories entered here are the walk's own, judged (and
+	 * counted) once, when it enters them */
+	s->modes = false;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *nm = names[i];
@@ -709,6 +835,7 @@ static void check_names(struct scan *s, int tfd, const char *top)
 			continue;
 		check_name(s, tfd, top, nm);
 	}
+	s->modes = modes;
 }
 
 /* The git directory open at G (PATH) found by the walk while the sandbox
@@ -782,7 +909,11 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
 			continue;
 		/* a git directory's objects (thousands of directories, none
-		 * of them a repository) and what check_gitdir() looked at */
+		 * of them a repository) and what check_gitdir() looked at.
+		 * Not entered, so not judged by open_mode() either: objects,
+		 * refs and logs writable by every user let another user change
+		 * what the repository holds, never what git runs; hooks/,
+		 * modules/ and worktrees/ check_gitdir() enters, and judges */
 		if (gitdir && (strcmp(name, "objects") == 0 || strcmp(name, "refs") == 0 ||
 			       strcmp(name, "logs") == 0 || strcmp(name, "hooks") == 0 ||
 			       strcmp(name, "modules") == 0 || strcmp(name, "worktrees") == 0))
@@ -808,6 +939,7 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			_cleanup_close_ int g =
 			    openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (g >= 0) {
+				open_mode_path(s, fd, g, sub);
 				check_gitdir(s, g, sub, false, 0);
 				found(s, g, sub);
 				/* the start kept a guarded one's names read-only */
@@ -827,10 +959,50 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 	free(l.buf);
 }
 
+/* What open_mode() found in the grant S walked: a line or three, and one
+ * audit event.  By the walk while the sandbox runs as well, for what it
+ * changed (which the walk at exit no longer finds), so that each directory
+ * is said once; another user's, and what could not be changed, at exit. */
+static void say_modes(const struct scan *s)
+{
+	char js[PATH_MAX + 64], jf[PATH_MAX + 64], ju[PATH_MAX + 64], jo[PATH_MAX + 64];
+
+	if (!s->opened && !s->foreign)
+		return;
+	if (s->opened > s->unfixed)
+		warn("%lu director%s the sandbox made writable by every user in %s (the first: "
+		     "%s): write for others removed, so that no other local user can put there "
+		     "what the host's tools would run",
+		     s->opened - s->unfixed, s->opened - s->unfixed == 1 ? "y" : "ies", s->root,
+		     s->first);
+	if (s->unfixed)
+		warn("%lu director%s writable by every user made during the run in %s could NOT "
+		     "be changed (the first: %s); review before running tools there",
+		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->first_unfixed);
+	if (s->foreign)
+		warn("%lu director%s made by another user (uid %u) during the run %s in %s, in "
+		     "directories the sandbox made (the first: %s); review %s before running "
+		     "tools there",
+		     s->foreign, s->foreign == 1 ? "y" : "ies", (unsigned)s->foreign_uid,
+		     s->foreign == 1 ? "is" : "are", s->root, s->first_foreign,
+		     s->foreign == 1 ? "it" : "them");
+	json_string(js, sizeof(js), s->root);
+	json_string(jf, sizeof(jf), s->opened > s->unfixed ? s->first : "");
+	json_string(ju, sizeof(ju), s->unfixed ? s->first_unfixed : "");
+	json_string(jo, sizeof(jo), s->foreign ? s->first_foreign : "");
+	audit_event(
+	    s->sb->audit_fd, "protect.mode",
+	    "\"path\":%s,\"dirs\":%lu,\"first\":%s,\"unchanged\":%lu,"
+	    "\"first_unchanged\":%s,\"foreign\":%lu,\"foreign_uid\":%d,\"first_foreign\":%s",
+	    js, s->opened, jf, s->unfixed, ju, s->foreign, s->foreign ? (int)s->foreign_uid : -1,
+	    jo);
+}
+
 static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd)
 {
 	_cleanup_free_ char *root = realpath(grant, NULL);
-	struct scan s = {.sb = sb, .root = root, .since = &sb->started_at, .found_fd = found_fd};
+	struct scan s = {
+	    .sb = sb, .root = root, .since = &sb->started_at, .found_fd = found_fd, .modes = true};
 
 	/* device and kernel file systems hold no repository */
 	if (!root || landlock_path_beneath(root, "/dev") || landlock_path_beneath(root, "/proc") ||
@@ -847,18 +1019,22 @@ static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd
 	_cleanup_close_ int top = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (top < 0)
 		return;
+	open_mode(&s, -1, top, root);
 	/* the grant itself may be a git directory (a bare repository granted) */
 	walk(&s, top, root, 0);
 	for (size_t i = 0; i < s.n_later; i++) {
 		_cleanup_close_ int c = protect_open_dir_nofollow(s.later[i]);
 		if (c >= 0 && !s.cut) {
 			_cleanup_close_ int o = openat(c, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (o >= 0)
+			if (o >= 0) {
+				open_mode(&s, -1, o, s.later[i]);
 				walk(&s, o, s.later[i], 1);
+			}
 		}
 		free(s.later[i]);
 	}
 	free(s.later);
+	say_modes(&s);
 	/* what was not looked at is said by the walk at exit */
 	if (found_fd < 0 && (s.cut || s.skipped)) {
 		char js[PATH_MAX + 64];

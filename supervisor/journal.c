@@ -149,7 +149,9 @@ static void recover_one(int dir, const char *name, int audit_fd)
 	warn("an earlier run (%s) ended without its checks at exit (its supervisor was killed, "
 	     "or stopped on an error while the command ran): checking now",
 	     name);
-	struct sandbox tmp = {.audit_fd = audit_fd, .started_at = st.st_ctim};
+	/* the command's user unknown: gitscan.c then says no directory is another
+	 * user's but one it may not change */
+	struct sandbox tmp = {.audit_fd = audit_fd, .started_at = st.st_ctim, .uid = (uid_t)-1};
 	char *end = buf + n;
 	for (char *p = buf + sizeof(JOURNAL_MAGIC); p < end;) {
 		char *kind = p, *f[3] = {0};

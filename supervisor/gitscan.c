@@ -52,11 +52,11 @@
  * others, by the descriptor the walk holds: else another local user could
  * drop there, after the run, a .git with a hook, an .envrc, a
  * .vscode/tasks.json that the host's tools run as the user.  Said once per
- * grant, with a protect.mode event; one another user made there during the
- * run is said as theirs at exit (and changed when we may: root), not
- * removed.  Still not done:
- * group write (a user private group is the user's own), a git directory's
- * objects, refs and logs (not entered: data), files made 0666, a sticky
+ * grant, with a protect.mode event; so does a file made so (open_mode_file()).
+ * What another user made there during the run is moved aside at exit
+ * (theirs to write, at a name the host's tools would look for).  Still not
+ * done: group write (a user private group is the user's own), a git
+ * directory's objects, refs and logs (not entered: data), a sticky
  * directory on a file system without birth times (taken as the host's
  * shared one), what lies past the walk's limits.
  */
@@ -105,6 +105,10 @@ struct scan {
 	unsigned long foreign; /* another user's, made in what the run made */
 	uid_t foreign_uid;     /* the first other user's */
 	char first[PATH_MAX], first_unfixed[PATH_MAX], first_foreign[PATH_MAX];
+	unsigned long files; /* files made writable by every user, changed */
+	char first_file[PATH_MAX];
+	char **foreign_paths; /* another user's entries made in what the run made */
+	size_t n_foreign_paths;
 };
 
 static bool newer(const struct stat *st, const struct timespec *since)
@@ -180,11 +184,13 @@ static bool commondir_is_parent(int g)
  * host's directory the sandbox wrote in counts as made: on the safe side,
  * and said): a sticky directory (a host's shared drop directory, /tmp's
  * kind) is then taken as the host's. */
-static bool born_since(int fd, const struct stat *st, const struct timespec *since)
+static bool born_since_at(int dir, const char *name, const struct stat *st,
+			  const struct timespec *since)
 {
 	struct statx sx;
 
-	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BTIME, &sx) == 0 &&
+	if (statx(dir, name, (name[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) | AT_STATX_DONT_SYNC,
+		  STATX_BTIME, &sx) == 0 &&
 	    (sx.stx_mask & STATX_BTIME))
 		return sx.stx_btime.tv_sec > since->tv_sec ||
 		       (sx.stx_btime.tv_sec == since->tv_sec &&
@@ -196,6 +202,29 @@ static bool born_since(int fd, const struct stat *st, const struct timespec *sin
 	 * whole second it falls in, the start's second included */
 	return newer(st, since) ||
 	       (st->st_ctim.tv_nsec == 0 && st->st_ctim.tv_sec == since->tv_sec);
+}
+
+static bool born_since(int fd, const struct stat *st, const struct timespec *since)
+{
+	return born_since_at(fd, "", st, since);
+}
+
+/* Another user's entry PATH (UID), made during the run in a directory the
+ * run made: moved aside when the walk at exit ends (by then the walk no
+ * longer needs the name; the outermost first). */
+static void foreign_add(struct scan *s, const char *path, uid_t uid)
+{
+	char **v = realloc(s->foreign_paths, (s->n_foreign_paths + 1) * sizeof(*v));
+
+	if (s->foreign++ == 0) {
+		s->foreign_uid = uid;
+		snprintf(s->first_foreign, sizeof(s->first_foreign), "%s", path);
+	}
+	if (!v)
+		return; /* said, not moved */
+	s->foreign_paths = v;
+	if ((v[s->n_foreign_paths] = strdup(path)))
+		s->n_foreign_paths++;
 }
 
 /*
@@ -247,10 +276,53 @@ static void open_mode(struct scan *s, int parent, int fd, const char *path)
 			snprintf(s->first_unfixed, sizeof(s->first_unfixed), "%s", path);
 		s->opened++;
 	}
-	if ((said_other || (s->found_fd < 0 && err == EPERM)) && s->foreign++ == 0) {
-		s->foreign_uid = st.st_uid;
-		snprintf(s->first_foreign, sizeof(s->first_foreign), "%s", path);
+	if (said_other || (s->found_fd < 0 && err == EPERM))
+		foreign_add(s, path, st.st_uid);
+}
+
+/*
+ * The entry NAME (no directory) in the directory open at DIR (PATH beneath
+ * it), as open_mode() judges directories: a file made during the run and
+ * writable by every user (open(O_CREAT, 0666) after umask(0), a script or
+ * a Makefile replaced so) loses write for others, else another user edits,
+ * after the run, what the user runs there; another user's, made during the
+ * run in a directory the run made, is moved aside at exit.  A symlink is
+ * passed over (its mode is nothing).  Changed through the object opened
+ * here and checked again (O_PATH, no link followed; its /proc/self/fd
+ * name, which the kernel follows to that object only): a rename in between
+ * changes nothing else.  One fstatat() a file; the birth time is asked of
+ * the rare one writable by every user or another user's only.
+ */
+static void open_mode_file(struct scan *s, int dir, const char *name, const char *path)
+{
+	struct stat st, ost, pst;
+	char self[64], sub[PATH_MAX];
+
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode) ||
+	    S_ISDIR(st.st_mode))
+		return;
+	bool known = s->sb->uid != (uid_t)-1, other = known && st.st_uid != s->sb->uid;
+	bool ww = (st.st_mode & S_IWOTH) && (S_ISREG(st.st_mode) || !other);
+	if ((!ww && !(other && s->found_fd < 0)) || !born_since_at(dir, name, &st, s->since))
+		return;
+	if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "", name) >=
+	    sizeof(sub))
+		return;
+	if (other) {
+		/* in a host's directory (a shared /tmp granted): their own */
+		if (s->found_fd < 0 && fstat(dir, &pst) == 0 && born_since(dir, &pst, s->since))
+			foreign_add(s, sub, st.st_uid);
+		return;
 	}
+	_cleanup_close_ int o = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (o < 0 || fstat(o, &ost) < 0 || ost.st_ino != st.st_ino || ost.st_dev != st.st_dev ||
+	    !(ost.st_mode & S_IWOTH) || S_ISLNK(ost.st_mode))
+		return;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", o);
+	if (chmod(self, (ost.st_mode & 07777) & ~(mode_t)S_IWOTH) < 0)
+		return; /* the walk at exit says it, when it still is so */
+	if (s->files++ == 0)
+		snprintf(s->first_file, sizeof(s->first_file), "%s", sub);
 }
 
 /* The directory open at O_PATH descriptor FD (PATH), which git enters by
@@ -888,6 +960,13 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 		return;
 	/* git's own test of a git directory (is_git_directory()): a bare
 	 * repository by any name, or the git directory of a worktree */
+	/* a file made during the run (or renamed or linked here) changed its
+	 * directory then: the files of one unchanged since the start are
+	 * passed over without a look (most of a large tree's) */
+	struct stat dst;
+	bool files_changed = s->modes && fstat(fd, &dst) == 0 &&
+			     (newer(&dst, s->since) ||
+			      (dst.st_ctim.tv_nsec == 0 && dst.st_ctim.tv_sec == s->since->tv_sec));
 	gitdir = has_entry(&l, "HEAD", false) &&
 		 ((has_entry(&l, "objects", true) && has_entry(&l, "refs", true)) ||
 		  has_entry(&l, "commondir", false));
@@ -903,9 +982,13 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 		struct stat st;
 		if (s->cut)
 			break;
-		/* most entries are files: passed over before any other test */
-		if (!git && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+		/* most entries are files: passed over before any other test
+		 * but their mode's */
+		if (!git && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {
+			if (files_changed)
+				open_mode_file(s, fd, name, path);
 			continue;
+		}
 		if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
 			continue;
 		/* a git directory's objects (thousands of directories, none
@@ -967,8 +1050,13 @@ static void say_modes(const struct scan *s)
 {
 	char js[PATH_MAX + 64], jf[PATH_MAX + 64], ju[PATH_MAX + 64], jo[PATH_MAX + 64];
 
-	if (!s->opened && !s->foreign)
+	if (!s->opened && !s->foreign && !s->files)
 		return;
+	if (s->files)
+		warn("%lu file%s the sandbox made writable by every user in %s (the first: %s): "
+		     "write for others removed, so that no other local user can change what the "
+		     "user runs there",
+		     s->files, s->files == 1 ? "" : "s", s->root, s->first_file);
 	if (s->opened > s->unfixed)
 		warn("%lu director%s the sandbox made writable by every user in %s (the first: "
 		     "%s): write for others removed, so that no other local user can put there "
@@ -980,12 +1068,11 @@ static void say_modes(const struct scan *s)
 		     "be changed (the first: %s); review before running tools there",
 		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->first_unfixed);
 	if (s->foreign)
-		warn("%lu director%s made by another user (uid %u) during the run %s in %s, in "
-		     "directories the sandbox made (the first: %s); review %s before running "
-		     "tools there",
-		     s->foreign, s->foreign == 1 ? "y" : "ies", (unsigned)s->foreign_uid,
-		     s->foreign == 1 ? "is" : "are", s->root, s->first_foreign,
-		     s->foreign == 1 ? "it" : "them");
+		warn("%lu entr%s made by another user (uid %u) during the run in %s, in "
+		     "directories the sandbox made writable by every user (the first: %s): "
+		     "moved aside to *.ringfence-blocked; review before running tools there",
+		     s->foreign, s->foreign == 1 ? "y" : "ies", (unsigned)s->foreign_uid, s->root,
+		     s->first_foreign);
 	json_string(js, sizeof(js), s->root);
 	json_string(jf, sizeof(jf), s->opened > s->unfixed ? s->first : "");
 	json_string(ju, sizeof(ju), s->unfixed ? s->first_unfixed : "");
@@ -993,9 +1080,17 @@ static void say_modes(const struct scan *s)
 	audit_event(
 	    s->sb->audit_fd, "protect.mode",
 	    "\"path\":%s,\"dirs\":%lu,\"first\":%s,\"unchanged\":%lu,"
-	    "\"first_unchanged\":%s,\"foreign\":%lu,\"foreign_uid\":%d,\"first_foreign\":%s",
+	    "\"first_unchanged\":%s,\"foreign\":%lu,\"foreign_uid\":%d,\"first_foreign\":%s,"
+	    "\"files\":%lu",
 	    js, s->opened, jf, s->unfixed, ju, s->foreign, s->foreign ? (int)s->foreign_uid : -1,
-	    jo);
+	    jo, s->files);
+}
+
+static int by_length(const void *a, const void *b)
+{
+	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
+
+	return x < y ? -1 : x > y;
 }
 
 static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd)
@@ -1034,6 +1129,15 @@ static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd
 		free(s.later[i]);
 	}
 	free(s.later);
+	/* another user's entries in what the run made: the outermost first
+	 * (one inside another is gone with it) */
+	qsort(s.foreign_paths, s.n_foreign_paths, sizeof(*s.foreign_paths), by_length);
+	for (size_t i = 0; i < s.n_foreign_paths; i++) {
+		(void)protect_move_aside(sb, s.foreign_paths[i], "protect.foreign",
+					 MOVE_LIVE_QUIET);
+		free(s.foreign_paths[i]);
+	}
+	free(s.foreign_paths);
 	say_modes(&s);
 	/* what was not looked at is said by the walk at exit */
 	if (found_fd < 0 && (s.cut || s.skipped)) {

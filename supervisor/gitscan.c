@@ -209,18 +209,44 @@ static bool born_since(int fd, const struct stat *st, const struct timespec *sin
 	return born_since_at(fd, "", st, since);
 }
 
+/* Whether NAME in DIR ("": DIR itself) is another user's, made after the
+ * start: by its birth time alone, later than the start's clock tick (the
+ * file times' clock is coarse: what the host made in that very tick, just
+ * before, is not taken for it), never root's (the host's own, or ours).
+ * Stricter than born_since(): what this says is moved aside. */
+static bool born_after(int dir, const char *name, const struct timespec *since)
+{
+	struct statx sx;
+
+	return statx(dir, name,
+		     (name[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) | AT_STATX_DONT_SYNC,
+		     STATX_BTIME, &sx) == 0 &&
+	       (sx.stx_mask & STATX_BTIME) &&
+	       (sx.stx_btime.tv_sec > since->tv_sec ||
+		(sx.stx_btime.tv_sec == since->tv_sec &&
+		 (long)sx.stx_btime.tv_nsec > since->tv_nsec));
+}
+
+static bool foreign_since(int dir, const char *name, const struct stat *st,
+			  const struct sandbox *sb, const struct timespec *since)
+{
+	if (sb->uid == (uid_t)-1 || st->st_uid == sb->uid || st->st_uid == 0)
+		return false;
+	return born_after(dir, name, since);
+}
+
 /* Another user's entry PATH (UID), made during the run in a directory the
  * run made: moved aside when the walk at exit ends (by then the walk no
  * longer needs the name; the outermost first). */
-static void foreign_add(struct scan *s, const char *path, uid_t uid)
+static void foreign_add(struct scan *s, const char *path, uid_t uid, bool move)
 {
-	char **v = realloc(s->foreign_paths, (s->n_foreign_paths + 1) * sizeof(*v));
+	char **v;
 
 	if (s->foreign++ == 0) {
 		s->foreign_uid = uid;
 		snprintf(s->first_foreign, sizeof(s->first_foreign), "%s", path);
 	}
-	if (!v)
+	if (!move || !(v = realloc(s->foreign_paths, (s->n_foreign_paths + 1) * sizeof(*v))))
 		return; /* said, not moved */
 	s->foreign_paths = v;
 	if ((v[s->n_foreign_paths] = strdup(path)))
@@ -257,10 +283,16 @@ static void open_mode(struct scan *s, int parent, int fd, const char *path)
 	/* the command's user is unknown when a crash journal is recovered:
 	 * then any may be another user's, and none is said so but on EPERM */
 	bool known = s->sb->uid != (uid_t)-1, other = !known || st.st_uid != s->sb->uid;
-	bool ww = st.st_mode & S_IWOTH, said_other = known && other && s->found_fd < 0;
+	bool ww = st.st_mode & S_IWOTH;
+	/* another user's, made in a directory the run made: moved aside at
+	 * exit (never the grant or a tree walked last: no parent at hand) */
+	bool said_other = s->found_fd < 0 && parent >= 0 &&
+			  foreign_since(fd, "", &st, s->sb, s->since) &&
+			  born_after(parent, "", s->since);
 	if ((!ww && !said_other) || guarded(s->sb, &st) || !born_since(fd, &st, s->since))
 		return;
-	if (other && parent >= 0 &&
+	/* another user's in a host's directory (a shared /tmp granted): theirs */
+	if (other && !said_other && parent >= 0 &&
 	    (fstat(parent, &pst) < 0 || !born_since(parent, &pst, s->since)))
 		return;
 	if (ww) {
@@ -277,7 +309,7 @@ static void open_mode(struct scan *s, int parent, int fd, const char *path)
 		s->opened++;
 	}
 	if (said_other || (s->found_fd < 0 && err == EPERM))
-		foreign_add(s, path, st.st_uid);
+		foreign_add(s, path, st.st_uid, said_other);
 }
 
 /*
@@ -295,25 +327,27 @@ static void open_mode(struct scan *s, int parent, int fd, const char *path)
  */
 static void open_mode_file(struct scan *s, int dir, const char *name, const char *path)
 {
-	struct stat st, ost, pst;
+	struct stat st, ost;
 	char self[64], sub[PATH_MAX];
 
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode) ||
 	    S_ISDIR(st.st_mode))
 		return;
-	bool known = s->sb->uid != (uid_t)-1, other = known && st.st_uid != s->sb->uid;
-	bool ww = (st.st_mode & S_IWOTH) && (S_ISREG(st.st_mode) || !other);
-	if ((!ww && !(other && s->found_fd < 0)) || !born_since_at(dir, name, &st, s->since))
+	bool other = st.st_uid != s->sb->uid;
+	bool ww = (st.st_mode & S_IWOTH) && !other;
+	if (!ww && !(other && s->found_fd < 0))
 		return;
 	if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "", name) >=
 	    sizeof(sub))
 		return;
 	if (other) {
 		/* in a host's directory (a shared /tmp granted): their own */
-		if (s->found_fd < 0 && fstat(dir, &pst) == 0 && born_since(dir, &pst, s->since))
-			foreign_add(s, sub, st.st_uid);
+		if (foreign_since(dir, name, &st, s->sb, s->since) && born_after(dir, "", s->since))
+			foreign_add(s, sub, st.st_uid, true);
 		return;
 	}
+	if (!born_since_at(dir, name, &st, s->since))
+		return;
 	_cleanup_close_ int o = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (o < 0 || fstat(o, &ost) < 0 || ost.st_ino != st.st_ino || ost.st_dev != st.st_dev ||
 	    !(ost.st_mode & S_IWOTH) || S_ISLNK(ost.st_mode))
@@ -1069,10 +1103,12 @@ static void say_modes(const struct scan *s)
 		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->first_unfixed);
 	if (s->foreign)
 		warn("%lu entr%s made by another user (uid %u) during the run in %s, in "
-		     "directories the sandbox made writable by every user (the first: %s): "
-		     "moved aside to *.ringfence-blocked; review before running tools there",
+		     "directories the sandbox made writable by every user (the first: %s): %s",
 		     s->foreign, s->foreign == 1 ? "y" : "ies", (unsigned)s->foreign_uid, s->root,
-		     s->first_foreign);
+		     s->first_foreign,
+		     s->n_foreign_paths == s->foreign
+			 ? "moved aside to *.ringfence-blocked; review before running tools there"
+			 : "review before running tools there");
 	json_string(js, sizeof(js), s->root);
 	json_string(jf, sizeof(jf), s->opened > s->unfixed ? s->first : "");
 	json_string(ju, sizeof(ju), s->unfixed ? s->first_unfixed : "");

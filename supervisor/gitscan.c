@@ -1167,7 +1167,8 @@ static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd
 	free(s.later);
 	/* another user's entries in what the run made: the outermost first
 	 * (one inside another is gone with it) */
-	qsort(s.foreign_paths, s.n_foreign_paths, sizeof(*s.foreign_paths), by_length);
+	if (s.n_foreign_paths)
+		qsort(s.foreign_paths, s.n_foreign_paths, sizeof(*s.foreign_paths), by_length);
 	for (size_t i = 0; i < s.n_foreign_paths; i++) {
 		(void)protect_move_aside(sb, s.foreign_paths[i], "protect.foreign",
 					 MOVE_LIVE_QUIET);

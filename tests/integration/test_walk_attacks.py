@@ -1,0 +1,184 @@
+"""Another local user (the stranger, uid 4242) against the exit walk's
+new work (gitscan.c: open_mode(), open_mode_file(), the move aside of
+another user's entries made in what the run made writable by every user).
+
+The walk moves aside another user's entry only when its BIRTH TIME is
+after the start, and passes over every symbolic link.  Neither is what the
+stranger must use: a rename(2) or a link(2) keeps the inode's birth time,
+so a directory or a script the stranger prepared before the run, in its own
+home on the same file system, and renamed (or hard-linked) into a directory
+the sandbox left writable by every user while the run lasts, is taken for
+an old one and left; a symbolic link of the stranger's is left too.  After
+the run the stranger still owns it, and changes what it holds (a hook, a
+script, an .envrc) whenever it likes.
+
+Holes (each FAILS on c7222a7, in every mode):
+  - a directory prepared before the run, renamed in during the run;
+  - a file prepared before the run, hard-linked in during the run;
+  - a symbolic link of the stranger's, to a file the stranger writes.
+Positive control in each: the stranger's mkdir'd directory, made the same
+way in the same run, IS moved aside (the walk ran, and it judged).
+Guards (hold on c7222a7): the stranger's FIFO and its mkdir'd directory
+are moved aside; a file the command made 0666 in a directory it then
+emptied again is still changed (its directory's ctime moved).
+"""
+import os
+import subprocess
+
+from conftest import ATTEMPT, owner_of
+
+STRANGER = 4242
+
+
+def stranger(*argv):
+    return subprocess.run(["setpriv", "--reuid=%d" % STRANGER, "--regid=%d" % STRANGER,
+                           "--clear-groups"] + list(argv), capture_output=True, text=True)
+
+
+def own_top(box):
+    uid = owner_of(box)
+    os.chown(box.work, uid, uid)
+    os.chmod(box.work, 0o755)
+    return uid
+
+
+def stranger_home(box):
+    """The stranger's own directory, on the project's file system (as a
+    home beside the user's in /home), made before the run."""
+    home = os.path.join(box.root, "stranger")
+    os.mkdir(home)
+    os.chown(home, STRANGER, STRANGER)
+    os.chmod(home, 0o755)
+    return home
+
+
+WAIT = ATTEMPT + r"""
+import time
+os.umask(0)
+os.mkdir("born", 0o777)
+print("made", flush=True)
+for _ in range(600):
+    if os.path.exists("go"):
+        break
+    time.sleep(0.05)
+print("seen", os.path.exists("go"), flush=True)
+"""
+
+
+def run_with_stranger(box, script):
+    """The command makes `born` 0777 and waits; the stranger runs SCRIPT
+    (sh) meanwhile (the walk while the run lasts removes write for others
+    from `born` within ~2 s: the stranger's window, tried again with a new
+    run when the walk came first), then the run ends.  Returns its
+    output."""
+    box.write("work/wait.py", WAIT)
+    born, go = os.path.join(box.work, "born"), os.path.join(box.work, "go")
+    for _ in range(5):
+        for n in (born, go):
+            subprocess.run(["rm", "-rf", n], check=True)
+        p = box.popen(["/usr/bin/python3", "wait.py"], policy=box.policy(""),
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert p.stdout.readline().strip() == "made"
+            s = stranger("sh", "-c", script)
+            open(go, "w").close()
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        assert p.returncode == 0 and "seen True" in out, out + err
+        if s.returncode == 0:
+            return out, err
+    assert False, ("the stranger never came before the walk", s.stderr)
+
+
+def test_a_directory_prepared_before_the_run_and_renamed_in_is_moved_aside(box):
+    """Hole: rename(2) keeps the birth time.  The stranger prepares, before
+    the run, a directory in its home; while the run lasts it renames it
+    into the directory the sandbox made 0777.  The walk at exit takes it
+    for one older than the run and leaves it: the stranger keeps a
+    directory of its own in the project, where it adds a script or a .git
+    with a hook later.  Positive control: its mkdir'd `made` is moved."""
+    own_top(box)
+    home = stranger_home(box)
+    prepared = os.path.join(home, "prepared")
+    assert stranger("mkdir", prepared).returncode == 0
+    born = os.path.join(box.work, "born")
+    out, err = run_with_stranger(
+        box, "mkdir %s/made && mv %s %s/tools" % (born, prepared, born))
+    names = sorted(os.listdir(born))
+    # positive control: the walk judged what the stranger made there
+    assert not os.path.lexists(os.path.join(born, "made")), (names, err)
+    assert os.path.lexists(os.path.join(born, "made.ringfence-blocked")), (names, err)
+    # the hole: the renamed-in directory is still the stranger's, at its name
+    tools = os.path.join(born, "tools")
+    p = stranger("sh", "-c", "echo 'echo planted' > %s/build.sh" % tools)
+    assert not os.path.isdir(tools) or p.returncode != 0, (names, err)
+
+
+def test_a_file_prepared_before_the_run_and_linked_in_is_moved_aside(box):
+    """Hole: link(2) makes no new inode: its birth time is the stranger's
+    file's, older than the run.  The stranger hard-links a script it keeps
+    writing into the directory the sandbox made 0777; at exit it is left,
+    the stranger's to change.  Positive control: a file the stranger
+    creates there in the same run is moved aside."""
+    own_top(box)
+    home = stranger_home(box)
+    payload = os.path.join(home, "payload")
+    assert stranger("sh", "-c", "echo 'echo hi' > %s" % payload).returncode == 0
+    born = os.path.join(box.work, "born")
+    out, err = run_with_stranger(
+        box, "echo x > %s/fresh.sh && ln %s %s/build.sh" % (born, payload, born))
+    names = sorted(os.listdir(born))
+    assert os.path.lexists(os.path.join(born, "fresh.sh.ringfence-blocked")), (names, err)
+    # the hole: born/build.sh is the stranger's file, written through its home
+    assert not os.path.lexists(os.path.join(born, "build.sh")), (names, err)
+
+
+def test_a_symbolic_link_of_the_strangers_is_moved_aside(box):
+    """Hole: open_mode_file() passes over every symbolic link before it
+    asks whose it is.  The stranger makes, in the directory the sandbox
+    made 0777, `Makefile` -> a file in its home it writes whenever it
+    likes; make, direnv, a shell follow it.  Positive control: a FIFO the
+    stranger makes there in the same run is moved aside."""
+    own_top(box)
+    home = stranger_home(box)
+    target = os.path.join(home, "Makefile")
+    assert stranger("sh", "-c", "printf 'all:\\n\\ttrue\\n' > %s" % target).returncode == 0
+    born = os.path.join(box.work, "born")
+    out, err = run_with_stranger(
+        box, "mkfifo -m 0644 %s/fifo && ln -s %s %s/Makefile" % (born, target, born))
+    names = sorted(os.listdir(born))
+    assert os.path.lexists(os.path.join(born, "fifo.ringfence-blocked")), (names, err)
+    assert not os.path.lexists(os.path.join(born, "Makefile")), (names, err)
+
+
+EMPTIED = r"""
+import os
+os.umask(0)
+os.mkdir("d", 0o755)
+fd = os.open("d/run.sh", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o777)
+os.write(fd, b"#!/bin/sh\n")
+os.close(fd)
+# the file moved to the project's top, its first directory emptied again
+os.rename("d/run.sh", "run.sh")
+os.rmdir("d")
+fd = os.open("keep.sh", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+os.close(fd)
+print("made", flush=True)
+"""
+
+
+def test_guard_a_file_born_writable_and_moved_is_still_changed(box):
+    """Guard (holds on c7222a7): a file the command made 0777 and renamed
+    elsewhere changed the directory it lands in: the walk at exit finds it
+    and removes write for others.  Positive control: keep.sh, made 0644,
+    is left 0644 (the walk changes only what it should)."""
+    own_top(box)
+    box.write("work/emptied.py", EMPTIED)
+    r = box.run(["/usr/bin/python3", "emptied.py"], policy=box.policy(""))
+    assert r.returncode == 0 and "made" in r.stdout, r.stdout + r.stderr
+    assert os.stat(os.path.join(box.work, "keep.sh")).st_mode & 0o777 == 0o644
+    mode = os.stat(os.path.join(box.work, "run.sh")).st_mode & 0o777
+    assert mode == 0o775, oct(mode)

@@ -182,3 +182,48 @@ def test_guard_a_file_born_writable_and_moved_is_still_changed(box):
     assert os.stat(os.path.join(box.work, "keep.sh")).st_mode & 0o777 == 0o644
     mode = os.stat(os.path.join(box.work, "run.sh")).st_mode & 0o777
     assert mode == 0o775, oct(mode)
+
+
+NEW_REPO = r"""
+import os
+os.umask(0)
+# a new repository, as `git init` makes it under umask 0 (a tool's, an
+# archive unpacked with its modes): config 0666
+for d in ("sub/.git/objects", "sub/.git/refs/heads", "sub/.git/info"):
+    os.makedirs(d, 0o777, exist_ok=True)
+def make(name, text, mode):
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    os.write(fd, text)
+    os.close(fd)
+make("sub/.git/HEAD", b"ref: refs/heads/main\n", 0o666)
+make("sub/.git/config", b"[core]\n\trepositoryformatversion = 0\n\tbare = false\n", 0o666)
+make("sub/notes.txt", b"x\n", 0o666)
+print("made", flush=True)
+"""
+
+
+def test_a_new_repositorys_config_made_writable_for_others_is_changed(box):
+    """Hole: the walk removes write for others from the files the run made
+    so, but never looks at the files of a git directory (check_gitdir()
+    judges its directories only).  A repository the command makes under
+    umask 0 keeps .git/config 0666: the stranger adds core.fsmonitor (or
+    core.hooksPath), which the host's `git status` there runs as the
+    user.  Positive control: sub/notes.txt, made 0666 in the same run, is
+    changed, and sub/.git itself loses write for others."""
+    own_top(box)
+    box.write("work/repo.py", NEW_REPO)
+    r = box.run(["/usr/bin/python3", "repo.py"], policy=box.policy(""))
+    assert r.returncode == 0 and "made" in r.stdout, r.stdout + r.stderr
+    sub = os.path.join(box.work, "sub")
+    if not os.path.isdir(os.path.join(sub, ".git")):
+        return  # moved aside whole: nothing of it left for the host's git
+    assert os.stat(os.path.join(sub, "notes.txt")).st_mode & 0o777 == 0o664, r.stderr
+    assert os.stat(os.path.join(sub, ".git")).st_mode & 0o002 == 0, r.stderr
+    # the host's git takes sub for a repository ...
+    g = subprocess.run(["git", "-c", "safe.directory=*", "-C", sub, "rev-parse", "--git-dir"],
+                       capture_output=True, text=True)
+    assert g.returncode == 0, g.stderr
+    # ... whose config the stranger must not write
+    p = stranger("sh", "-c", "printf '\\tfsmonitor = /tmp/x\\n' >> %s/.git/config" % sub)
+    mode = os.stat(os.path.join(sub, ".git", "config")).st_mode & 0o777
+    assert p.returncode != 0, (oct(mode), r.stderr)

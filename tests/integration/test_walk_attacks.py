@@ -227,3 +227,49 @@ def test_a_new_repositorys_config_made_writable_for_others_is_changed(box):
     p = stranger("sh", "-c", "printf '\\tfsmonitor = /tmp/x\\n' >> %s/.git/config" % sub)
     mode = os.stat(os.path.join(sub, ".git", "config")).st_mode & 0o777
     assert p.returncode != 0, (oct(mode), r.stderr)
+
+
+PROC_FD = ATTEMPT + r"""
+mine = os.open("mine", os.O_RDONLY | os.O_CREAT, 0o644)
+# positive control: the spelling glibc's lchmod uses, for the command's own
+attempt("own", lambda: os.chmod("/proc/self/fd/%d" % mine, 0o600))
+# the host's file the command got on its stdin: write for others, and
+# (without namespaces, the file gate's) any change
+attempt("ww-self-0", lambda: os.chmod("/proc/self/fd/0", 0o646))
+attempt("ww-fchmod-0", lambda: os.fchmod(0, 0o646))
+attempt("self-0", lambda: os.chmod("/proc/self/fd/0", 0o600))
+attempt("thread-self-0", lambda: os.chmod("/proc/thread-self/fd/0", 0o600))
+attempt("fchmod-0", lambda: os.fchmod(0, 0o600))
+print("mode", oct(os.stat("mine").st_mode & 0o777), flush=True)
+"""
+
+
+def test_guard_proc_self_fd_of_a_host_file_on_stdin(box, outside):
+    """Guard (holds on c7222a7): /proc/self/fd/N names the caller's fd N
+    (attrgate.c, without namespaces); a host's file outside the grants
+    handed in on stdin is judged as itself: its mode stays.  With
+    namespaces fds 0-2 are the host's objects on the host's mounts, whose
+    mode the command may change as their owner (SECURITY.md's known
+    limit): there only write for others is asked to be refused.  Positive
+    control: the same spelling on the command's own file changes it."""
+    own_top(box)
+    host = os.path.join(outside, "hostfile")
+    with open(host, "w") as f:
+        f.write("the host's\n")
+    os.chmod(host, 0o644)
+    box.write("work/procfd.py", PROC_FD)
+    with open(host) as stdin:
+        argv = [box.ringfence, "-p", box.policy(""), "--", "/usr/bin/python3", "procfd.py"]
+        r = subprocess.run(box.cmd(argv), cwd=box.work, env=box.env(), stdin=stdin,
+                           capture_output=True, text=True, timeout=60)
+    out = dict(line.split(" ", 1) for line in r.stdout.splitlines() if " " in line)
+    assert out.get("own") == "ok" and out.get("mode") == "0o600", r.stdout + r.stderr
+    names = ["ww-self-0", "ww-fchmod-0"]
+    if box.namespaces == "off":
+        names += ["self-0", "thread-self-0", "fchmod-0"]
+    for name in names:
+        assert out.get(name, "").startswith("refused"), (name, r.stdout, r.stderr)
+    st = os.stat(host)
+    assert st.st_mode & 0o002 == 0 and st.st_uid == 0, oct(st.st_mode)
+    if box.namespaces == "off":
+        assert st.st_mode & 0o777 == 0o644, oct(st.st_mode)

@@ -12,18 +12,28 @@ an old one and left; a symbolic link of the stranger's is left too.  After
 the run the stranger still owns it, and changes what it holds (a hook, a
 script, an .envrc) whenever it likes.
 
-Holes (each FAILS on c7222a7, in every mode):
-  - a directory prepared before the run, renamed in during the run;
-  - a file prepared before the run, hard-linked in during the run;
-  - a symbolic link of the stranger's, to a file the stranger writes.
-Positive control in each: the stranger's mkdir'd directory, made the same
-way in the same run, IS moved aside (the walk ran, and it judged).
-Guards (hold on c7222a7): the stranger's FIFO and its mkdir'd directory
-are moved aside; a file the command made 0666 in a directory it then
-emptied again is still changed (its directory's ctime moved).
+Holes (each FAILS on c7222a7; the modes named):
+  - a directory prepared before the run, renamed in during the run (all);
+  - a file prepared before the run, hard-linked in during the run (all);
+  - a symbolic link of the stranger's, to a file the stranger writes (all);
+  - a new repository's .git/config made 0666 (umask 0): the walk judges a
+    git directory's directories, never its files (all);
+  - a file the host left 0666 in the project, renamed by the command to a
+    script the user runs: rename keeps its birth time (all; low);
+  - ordinary use, root modes: a sticky shared directory (1777) a host
+    service of root's makes in the grant while the run lasts loses write
+    for others at exit, said to be the sandbox's (root-ns, root-nons).
+Positive control in each (the walk ran and judged: the stranger's mkdir'd
+directory, new file or FIFO moved aside; a 0666 file beside changed).
+Guards (hold on c7222a7): a file made 0777 and renamed elsewhere is still
+changed; /proc/self/fd/0 on a host's file handed in on stdin is judged as
+that file (no namespaces) and never made writable by others (any mode).
 """
 import os
 import subprocess
+import time
+
+import pytest
 
 from conftest import ATTEMPT, owner_of
 
@@ -72,6 +82,8 @@ def run_with_stranger(box, script):
     run when the walk came first), then the run ends.  Returns its
     output."""
     box.write("work/wait.py", WAIT)
+    # what the stranger prepared is older than the start's clock tick
+    time.sleep(0.05)
     born, go = os.path.join(box.work, "born"), os.path.join(box.work, "go")
     for _ in range(5):
         for n in (born, go):
@@ -273,3 +285,69 @@ def test_guard_proc_self_fd_of_a_host_file_on_stdin(box, outside):
     assert st.st_mode & 0o002 == 0 and st.st_uid == 0, oct(st.st_mode)
     if box.namespaces == "off":
         assert st.st_mode & 0o777 == 0o644, oct(st.st_mode)
+
+
+def test_the_hosts_own_shared_directory_made_during_the_run_is_left_as_made(box):
+    """Hole in ordinary use, root modes (the command runs as root): the walk
+    takes every directory of the command's uid made during the run for the
+    sandbox's.  Run as root in a directory the host shares (a spool, a
+    scratch area), a host service of root's that makes its shared sticky
+    directory (1777, /tmp's kind) there while the run lasts finds it 1775
+    after: the exit walk, as root, took write for others from what the
+    sandbox never touched, and says the sandbox made it.  Positive
+    control: the command's own run is untouched (exit 0), and the host's
+    directory is there."""
+    if box.user != "root":
+        pytest.skip("the command's uid is nobody's: a root directory of the host's is not judged")
+    own_top(box)
+    p = box.popen(["/bin/sleep", "2"], policy=box.policy(""),
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        spool = os.path.join(box.work, "spool")
+        os.mkdir(spool)
+        os.chmod(spool, 0o1777)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, out + err
+    mode = os.stat(spool).st_mode & 0o7777
+    assert mode == 0o1777, (oct(mode), err)
+
+
+RENAME_OLD = r"""
+import os
+# a file writable by every user that the host left in the project (a log,
+# a lock) made the script the user runs
+os.rename("logs/debug.log", "build.sh")
+fd = os.open("fresh.sh", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+os.close(fd)
+os.umask(0)
+fd = os.open("fresh0.sh", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+os.close(fd)
+print("made", flush=True)
+"""
+
+
+def test_an_old_file_writable_by_others_renamed_to_a_script_is_changed(box):
+    """Hole (low: the host left the file so): the walk changes a file
+    writable by every user only when its birth time is after the start;
+    rename(2) keeps it.  The command renames a log the host left 0666 in
+    the project to build.sh, which the stranger could only fill before,
+    and the user runs after.  Positive control: fresh0.sh, made 0666 in
+    the same directory, is changed."""
+    uid = own_top(box)
+    os.mkdir(os.path.join(box.work, "logs"))
+    os.chown(os.path.join(box.work, "logs"), uid, uid)
+    box.write("work/logs/debug.log", "", mode=0o666, owner=uid)
+    # older than the start's clock tick (CLOCK_REALTIME_COARSE): the host's
+    # log is days old; one made in that very tick counts as the run's
+    time.sleep(0.05)
+    box.write("work/rename.py", RENAME_OLD)
+    r = box.run(["/usr/bin/python3", "rename.py"], policy=box.policy(""))
+    assert r.returncode == 0 and "made" in r.stdout, r.stdout + r.stderr
+    assert os.stat(os.path.join(box.work, "fresh0.sh")).st_mode & 0o777 == 0o664, r.stderr
+    mode = os.stat(os.path.join(box.work, "build.sh")).st_mode & 0o777
+    assert mode & 0o002 == 0, (oct(mode), r.stderr)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox.h"
@@ -24,6 +25,19 @@ static const int rlimit_resource[_POLICY_RLIMIT_MAX] = {
     [POLICY_RLIMIT_CORE] = RLIMIT_CORE,	    [POLICY_RLIMIT_FSIZE] = RLIMIT_FSIZE,
     [POLICY_RLIMIT_AS] = RLIMIT_AS,	    [POLICY_RLIMIT_CPU] = RLIMIT_CPU,
 };
+
+/* Until CLOCK_REALTIME_COARSE is later than T (one clock tick at most). */
+static void wait_past(const struct timespec *t)
+{
+	struct timespec c;
+
+	for (int i = 0; i < 1000; i++) {
+		clock_gettime(CLOCK_REALTIME_COARSE, &c);
+		if (c.tv_sec > t->tv_sec || (c.tv_sec == t->tv_sec && c.tv_nsec > t->tv_nsec))
+			return;
+		nanosleep(&(struct timespec){.tv_nsec = 200000}, NULL);
+	}
+}
 
 #define FAIL(err, ...) msg_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
 
@@ -110,6 +124,13 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 	 *    SIGHUP ignored. */
 	if (sigprocmask(SIG_SETMASK, caller_mask, NULL) < 0)
 		FAIL(errno, "sigprocmask: %s", strerror(errno));
+
+	/* 8b. Not before the coarse clock file times are taken from has
+	 *     passed the supervisor's start: what the command makes then has a
+	 *     later time than anything the host made before the start, however
+	 *     fine its time (the exit walk tells them apart so).  Its setup
+	 *     took most of a tick already: a wait here is rare and short. */
+	wait_past(&plan->started_at);
 
 	/* 9. seccomp last: everything above uses calls the filter refuses.
 	 *    Under the connect broker, and wherever Unix sockets are allowed

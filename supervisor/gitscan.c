@@ -209,11 +209,11 @@ static bool born_since(int fd, const struct stat *st, const struct timespec *sin
 	return born_since_at(fd, "", st, since);
 }
 
-/* Whether NAME in DIR ("": DIR itself) is another user's, made after the
- * start: by its birth time alone, later than the start's clock tick (the
- * file times' clock is coarse: what the host made in that very tick, just
- * before, is not taken for it), never root's (the host's own, or ours).
- * Stricter than born_since(): what this says is moved aside. */
+/* Whether NAME in DIR ("": DIR itself) was made after the start, by its
+ * birth time alone (a file system without one: its ctime is not enough to
+ * move a thing aside), later than SINCE (started_at: what the host made
+ * before has no later time, what the run made has).  Stricter than
+ * born_since(): what this says is moved aside. */
 static bool born_after(int dir, const char *name, const struct timespec *since)
 {
 	struct statx sx;
@@ -227,12 +227,27 @@ static bool born_after(int dir, const char *name, const struct timespec *since)
 		 (long)sx.stx_btime.tv_nsec > since->tv_nsec));
 }
 
-static bool foreign_since(int dir, const char *name, const struct stat *st,
-			  const struct sandbox *sb, const struct timespec *since)
+/* A sticky directory of root's: a host service's shared one, or a command
+ * run as root's, which cannot be told apart; left as made, contents too. */
+static bool parent_host_like(int parent)
 {
-	if (sb->uid == (uid_t)-1 || st->st_uid == sb->uid || st->st_uid == 0)
+	struct stat st;
+
+	return fstat(parent, &st) == 0 && (st.st_mode & S_ISVTX) && st.st_uid == 0;
+}
+
+/* Whether ST, an entry of the directory open at PARENT, is another user's
+ * in a directory made after the start (so the command's: it was made in
+ * the run, and only the command could make it there, in a grant): whatever
+ * its own birth, which a rename or a hard link brings along from
+ * elsewhere, and whatever it is (a symlink too); root's as well (another
+ * user may hard-link a root-owned file it may write).  The command's own
+ * user is never another. */
+static bool foreign_in(int parent, const struct stat *st, const struct sandbox *sb)
+{
+	if (sb->uid == (uid_t)-1 || st->st_uid == sb->uid)
 		return false;
-	return born_after(dir, name, since);
+	return born_after(parent, "", &sb->started_at);
 }
 
 /* Another user's entry PATH (UID), made during the run in a directory the
@@ -283,13 +298,19 @@ static void open_mode(struct scan *s, int parent, int fd, const char *path)
 	/* the command's user is unknown when a crash journal is recovered:
 	 * then any may be another user's, and none is said so but on EPERM */
 	bool known = s->sb->uid != (uid_t)-1, other = !known || st.st_uid != s->sb->uid;
-	bool ww = st.st_mode & S_IWOTH;
+	/* a sticky one of a command run as root cannot be told from a host
+	 * service's shared directory made meanwhile (/tmp/.X11-unix's kind):
+	 * left as made, with what it holds */
+	bool host_like = (st.st_mode & S_ISVTX) && st.st_uid == 0;
+	bool ww = (st.st_mode & S_IWOTH) && !host_like;
 	/* another user's, made in a directory the run made: moved aside at
 	 * exit (never the grant or a tree walked last: no parent at hand) */
-	bool said_other = s->found_fd < 0 && parent >= 0 &&
-			  foreign_since(fd, "", &st, s->sb, s->since) &&
-			  born_after(parent, "", s->since);
-	if ((!ww && !said_other) || guarded(s->sb, &st) || !born_since(fd, &st, s->since))
+	bool said_other = s->found_fd < 0 && parent >= 0 && !parent_host_like(parent) &&
+			  foreign_in(parent, &st, s->sb);
+	/* another user's is judged by its directory's birth, not its own: a
+	 * rename brings an older one in */
+	if ((!ww && !said_other) || guarded(s->sb, &st) ||
+	    (!said_other && !born_since(fd, &st, s->since)))
 		return;
 	/* another user's in a host's directory (a shared /tmp granted): theirs */
 	if (other && !said_other && parent >= 0 &&
@@ -330,11 +351,11 @@ static void open_mode_file(struct scan *s, int dir, const char *name, const char
 	struct stat st, ost;
 	char self[64], sub[PATH_MAX];
 
-	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode) ||
-	    S_ISDIR(st.st_mode))
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode) ||
+	    guarded(s->sb, &st))
 		return;
 	bool other = st.st_uid != s->sb->uid;
-	bool ww = (st.st_mode & S_IWOTH) && !other;
+	bool ww = (st.st_mode & S_IWOTH) && !other && !S_ISLNK(st.st_mode);
 	if (!ww && !(other && s->found_fd < 0))
 		return;
 	if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "", name) >=
@@ -342,11 +363,15 @@ static void open_mode_file(struct scan *s, int dir, const char *name, const char
 		return;
 	if (other) {
 		/* in a host's directory (a shared /tmp granted): their own */
-		if (foreign_since(dir, name, &st, s->sb, s->since) && born_after(dir, "", s->since))
+		if (!parent_host_like(dir) && foreign_in(dir, &st, s->sb))
 			foreign_add(s, sub, st.st_uid, true);
 		return;
 	}
-	if (!born_since_at(dir, name, &st, s->since))
+	/* the command's, changed during the run (made, or renamed or linked
+	 * here: an old file writable by every user renamed to a script the
+	 * user runs is as much another user's to edit) */
+	if (!newer(&st, s->since) &&
+	    !(st.st_ctim.tv_nsec == 0 && st.st_ctim.tv_sec == s->since->tv_sec))
 		return;
 	_cleanup_close_ int o = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (o < 0 || fstat(o, &ost) < 0 || ost.st_ino != st.st_ino || ost.st_dev != st.st_dev ||
@@ -739,6 +764,30 @@ static void check_config_file(struct scan *s, const char *path, const char *top,
 
 /* The git directory open at G, at PATH.  WORKTREE: one in worktrees/, whose
  * commondir is its way to the main one. */
+/* The files of the git directory open at G (ST, at PATH), which the walk
+ * does not list, judged as open_mode_file() judges a worktree's when the
+ * run changed the directory: a config made 0666 (git init after umask 0)
+ * would be another user's to add core.fsmonitor to once the run's checks
+ * are done. */
+static void gitdir_files(struct scan *s, int g, const struct stat *st, const char *path)
+{
+	struct dirent *de;
+
+	if (!s->modes || (!newer(st, s->since) &&
+			  !(st->st_ctim.tv_nsec == 0 && st->st_ctim.tv_sec == s->since->tv_sec)))
+		return;
+	int o = openat(g, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = o >= 0 ? fdopendir(o) : NULL;
+	if (!d) {
+		if (o >= 0)
+			close(o);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_type != DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			open_mode_file(s, dirfd(d), de->d_name, path);
+}
+
 static void check_gitdir(struct scan *s, int g, const char *path, bool worktree, int depth)
 {
 	struct stat st;
@@ -756,6 +805,7 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 	}
 	if (fstat(g, &st) < 0 || guarded(s->sb, &st))
 		return;
+	gitdir_files(s, g, &st, path);
 	for (const char *const *n = (const char *const[]){"config", "config.worktree", NULL}; *n;
 	     n++)
 		if (fstatat(g, *n, &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since)) {

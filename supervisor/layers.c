@@ -736,7 +736,7 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 			die("out of memory");
 	}
 	sb->best_effort = p->enforcement == POLICY_ENFORCE_BEST_EFFORT;
-	clock_gettime(CLOCK_REALTIME_COARSE, &sb->started_at);
+	clock_gettime(CLOCK_REALTIME, &sb->started_at);
 
 	if (!getcwd(sb->cwd, sizeof(sb->cwd)))
 		die("cannot read the working directory: %s", strerror(errno));
@@ -912,6 +912,7 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	    .seccomp_allow = sb->seccomp_allow,
 	    .envp = sb->envp,
 	    .argv = sb->argv,
+	    .started_at = sb->started_at,
 	};
 	memcpy(ret->rlimits, sb->policy->process.rlimits, sizeof(ret->rlimits));
 }

@@ -160,8 +160,13 @@ struct sandbox {
 	char *state_root;
 	char *state_dir;
 	bool missing_said; /* the skipped grants were said once */
-	/* CLOCK_REALTIME_COARSE at start: every file changed since has a
-	 * ctime at least this (gitlinks.c) */
+	/* CLOCK_REALTIME at start.  A file time is the coarse clock's, or finer
+	 * (multigrain timestamps), so what the host made or changed before the
+	 * start has a time no later than this; the command is exec'd only once
+	 * the coarse clock has passed it (sandbox/child.c), so what it makes or
+	 * changes has a later one (gitscan.c, gitlinks.c, journal.c).  The
+	 * coarse clock alone would date what the host did in the start's own
+	 * tick (a directory made and chmod'ed just before) as the run's. */
 	struct timespec started_at;
 	bool deny_tcp;
 

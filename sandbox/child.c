@@ -125,12 +125,13 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 	if (sigprocmask(SIG_SETMASK, caller_mask, NULL) < 0)
 		FAIL(errno, "sigprocmask: %s", strerror(errno));
 
-	/* 8b. Not before the coarse clock file times are taken from has
-	 *     passed the supervisor's start: what the command makes then has a
-	 *     later time than anything the host made before the start, however
-	 *     fine its time (the exit walk tells them apart so).  Its setup
-	 *     took most of a tick already: a wait here is rare and short. */
-	wait_past(&plan->started_at);
+	/* 8b. Without multigrain file times (layers.c start_time()), not
+	 *     before the coarse clock file times are taken from has passed the
+	 *     supervisor's start: what the command makes then has a later time
+	 *     than anything the host made before (the exit walk tells them
+	 *     apart so).  One tick at most. */
+	if (plan->start_wait)
+		wait_past(&plan->started_at);
 
 	/* 9. seccomp last: everything above uses calls the filter refuses.
 	 *    Under the connect broker, and wherever Unix sockets are allowed

@@ -186,9 +186,10 @@ struct seccomp_prog {
 struct sandbox_plan {
 	/* identity (privdrop.c; the id maps, the views' owners) */
 	bool started_as_root;
-	/* the supervisor's start (CLOCK_REALTIME): the command is exec'd once
-	 * the file times' coarse clock is past it (child.c) */
+	/* the supervisor's start: without multigrain file times the command
+	 * is exec'd once the file times' coarse clock is past it (child.c) */
 	struct timespec started_at;
+	bool start_wait;
 	bool drop_to_user;
 	uid_t uid;
 	gid_t gid;

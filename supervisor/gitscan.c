@@ -211,9 +211,9 @@ static bool born_since(int fd, const struct stat *st, const struct timespec *sin
 
 /* Whether NAME in DIR ("": DIR itself) was made after the start, by its
  * birth time alone (a file system without one: its ctime is not enough to
- * move a thing aside), later than SINCE (started_at: what the host made
- * before has no later time, what the run made has).  Stricter than
- * born_since(): what this says is moved aside. */
+ * move a thing aside), no earlier than SINCE (started_at: what the host
+ * made before has an earlier time, what the run made has not).  Stricter
+ * than born_since(): what this says is moved aside. */
 static bool born_after(int dir, const char *name, const struct timespec *since)
 {
 	struct statx sx;
@@ -224,7 +224,7 @@ static bool born_after(int dir, const char *name, const struct timespec *since)
 	       (sx.stx_mask & STATX_BTIME) &&
 	       (sx.stx_btime.tv_sec > since->tv_sec ||
 		(sx.stx_btime.tv_sec == since->tv_sec &&
-		 (long)sx.stx_btime.tv_nsec > since->tv_nsec));
+		 (long)sx.stx_btime.tv_nsec >= since->tv_nsec));
 }
 
 /* A sticky directory of root's: a host service's shared one, or a command

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,6 +23,8 @@
 
 #include "../netproxy/netproxy.h"
 #include "supervisor.h"
+
+static void start_time(struct sandbox *sb);
 
 const char *origin_file(const struct policy_origin *o)
 {
@@ -736,7 +739,7 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 			die("out of memory");
 	}
 	sb->best_effort = p->enforcement == POLICY_ENFORCE_BEST_EFFORT;
-	clock_gettime(CLOCK_REALTIME, &sb->started_at);
+	start_time(sb);
 
 	if (!getcwd(sb->cwd, sizeof(sb->cwd)))
 		die("cannot read the working directory: %s", strerror(errno));
@@ -846,6 +849,37 @@ void sandbox_release(struct sandbox *sb)
 			       .abstract_relay = {-1, -1}};
 }
 
+/*
+ * The start as file times go.  Those are the coarse clock's (a 4 ms tick
+ * here), or finer under multigrain timestamps (Linux 6.13: a change to a
+ * file whose times were just read is stamped with the fine clock, and no
+ * later coarse stamp on any such file system is earlier than the last fine
+ * one).  A file of our own (a memfd: tmpfs) read and touched gives such a
+ * fine stamp: everything made before has an earlier time, everything made
+ * after one no earlier, without waiting.  A kernel without them stamps it
+ * coarse: the start is then the fine clock's, and the command is exec'd
+ * once the coarse clock has passed it (child.c; at most a tick).
+ */
+static void start_time(struct sandbox *sb)
+{
+	struct timespec coarse;
+	struct stat st;
+	int fd = (int)syscall(SYS_memfd_create, "ringfence-start", MFD_CLOEXEC);
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
+	if (fd >= 0 && fstat(fd, &st) == 0 && futimens(fd, NULL) == 0 && fstat(fd, &st) == 0 &&
+	    (st.st_ctim.tv_sec > coarse.tv_sec ||
+	     (st.st_ctim.tv_sec == coarse.tv_sec && st.st_ctim.tv_nsec > coarse.tv_nsec))) {
+		sb->started_at = st.st_ctim;
+		sb->start_wait = false;
+	} else {
+		clock_gettime(CLOCK_REALTIME, &sb->started_at);
+		sb->start_wait = true;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 {
 	bool net = sandbox_notify_net(sb);
@@ -913,6 +947,7 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	    .envp = sb->envp,
 	    .argv = sb->argv,
 	    .started_at = sb->started_at,
+	    .start_wait = sb->start_wait,
 	};
 	memcpy(ret->rlimits, sb->policy->process.rlimits, sizeof(ret->rlimits));
 }

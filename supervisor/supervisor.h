@@ -160,14 +160,13 @@ struct sandbox {
 	char *state_root;
 	char *state_dir;
 	bool missing_said; /* the skipped grants were said once */
-	/* CLOCK_REALTIME at start.  A file time is the coarse clock's, or finer
-	 * (multigrain timestamps), so what the host made or changed before the
-	 * start has a time no later than this; the command is exec'd only once
-	 * the coarse clock has passed it (sandbox/child.c), so what it makes or
-	 * changes has a later one (gitscan.c, gitlinks.c, journal.c).  The
+	/* The start, as file times go (layers.c start_time()): what the host
+	 * made or changed before it has an earlier time, what the command makes
+	 * or changes one no earlier (gitscan.c, gitlinks.c, journal.c).  The
 	 * coarse clock alone would date what the host did in the start's own
 	 * tick (a directory made and chmod'ed just before) as the run's. */
 	struct timespec started_at;
+	bool start_wait; /* the command waits for the coarse clock to pass it */
 	bool deny_tcp;
 
 	/* seccomp: deny filter installed first, allow-list filter last */

@@ -11,7 +11,6 @@ calls without that bit, which the command keeps."""
 import os
 import struct
 import subprocess
-import time
 
 from conftest import ATTEMPT, owner_of
 
@@ -73,9 +72,6 @@ def test_the_command_cannot_give_other_users_write_in_its_grants(box):
     shared = os.path.join(box.work, "shared")
     os.mkdir(shared)
     os.chmod(shared, 0o777)
-    # made in an earlier clock tick than the run's start (the file times'
-    # clock is coarse: one made in the start's own tick counts as the run's)
-    time.sleep(0.02)
     box.write("work/widen.py", WIDEN)
     r = box.run(["/usr/bin/python3", "widen.py", acl(STRANGER).hex()], policy=box.policy(""))
     out = dict(line.split(" ", 1) for line in r.stdout.splitlines() if " " in line)

@@ -68,10 +68,24 @@ def host_world_writable(box, rel):
     d = box.path("work", rel)
     os.mkdir(d)
     os.chmod(d, 0o777)
-    # a change in the clock tick the run starts in counts as the run's
-    # (the start is read from the coarse clock the file times come from)
-    time.sleep(0.05)
     return d
+
+
+def test_a_directory_the_host_made_just_before_the_start_keeps_its_mode(box):
+    """A container's entrypoint makes a cache writable by every user and
+    starts ringfence at once (run_as another user): made in the start's own
+    tick of the coarse clock file times are read from, it was taken for the
+    run's and lost write for others at the first walk (50 ms in), and the
+    command could no longer write there.  Each of several runs, each with a
+    directory made right before it."""
+    pol = box.policy("")
+    for i in range(5):
+        d = host_world_writable(box, "cache%d" % i)
+        r = box.run(["sh", "-c", "sleep 0.15; echo x > cache%d/f && echo wrote" % i],
+                    policy=pol)
+        assert r.returncode == 0 and "wrote" in r.stdout, (i, r.stdout, r.stderr)
+        assert stat.S_IMODE(os.stat(d).st_mode) == 0o777, (i, r.stderr)
+        assert "made writable by every user" not in r.stderr, r.stderr
 
 
 def test_world_writable_directories_made_in_the_run_lose_write_for_others(box):

@@ -322,6 +322,43 @@ def owner_of(box):
     return NOBODY if box.user == "nobody" else 0
 
 
+# Another local user of the host, which no box runs as (the user box's
+# command is nobody): the one the sandbox must not let into its grants.
+STRANGER = 4242
+
+
+def stranger(*argv, groups=None):
+    """ARGV run as STRANGER, with GROUPS as its groups (else none)."""
+    g = ["--groups=%s" % ",".join(map(str, groups))] if groups else ["--clear-groups"]
+    return subprocess.run(["setpriv", "--reuid=%d" % STRANGER, "--regid=%d" % STRANGER] + g +
+                          list(argv), capture_output=True, text=True)
+
+
+# The command's side of a race with the stranger: makes `born` writable by
+# every user (umask 0), says "made", and waits (30 s at most) for the path
+# argv[1] to appear, saying then "seen True" (or "seen False").
+BORN_AND_WAIT = r"""
+import os, sys, time
+os.umask(0)
+os.mkdir("born", 0o777)
+print("made", flush=True)
+for _ in range(600):
+    if os.path.exists(sys.argv[1]):
+        break
+    time.sleep(0.05)
+print("seen", os.path.exists(sys.argv[1]), flush=True)
+"""
+
+
+def own_top(box):
+    """The box's work directory made the command's user's, mode 0755; that
+    uid."""
+    uid = owner_of(box)
+    os.chown(box.work, uid, uid)
+    os.chmod(box.work, 0o755)
+    return uid
+
+
 @pytest.fixture
 def outside():
     """A directory outside /tmp (which a private /tmp replaces, carrying the

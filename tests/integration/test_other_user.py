@@ -10,12 +10,9 @@ naming another user (set as an extended attribute).  Guards: the same
 calls without that bit, which the command keeps."""
 import os
 import struct
-import subprocess
 
-from conftest import ATTEMPT, owner_of
+from conftest import ATTEMPT, STRANGER, own_top, stranger
 
-# a uid no box runs as (the user box's command is nobody)
-STRANGER = 4242
 
 
 def acl(uid):
@@ -58,15 +55,10 @@ attempt("own-fchmodat2", lambda: fchmodat2(b"e", 0o750))
 """
 
 
-def stranger(*argv):
-    return subprocess.run(["setpriv", "--reuid=%d" % STRANGER, "--regid=%d" % STRANGER,
-                           "--clear-groups"] + list(argv), capture_output=True, text=True)
 
 
 def test_the_command_cannot_give_other_users_write_in_its_grants(box):
-    uid = owner_of(box)
-    os.chown(box.work, uid, uid)
-    os.chmod(box.work, 0o755)
+    own_top(box)
     # the host's own world-writable directory (the stranger's positive
     # control: it can write where the host lets it)
     shared = os.path.join(box.work, "shared")

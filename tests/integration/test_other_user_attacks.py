@@ -21,18 +21,13 @@ import os
 import struct
 import subprocess
 
-from conftest import ATTEMPT, NOBODY, owner_of
+from conftest import ATTEMPT, BORN_AND_WAIT, NOBODY, STRANGER, own_top, stranger
 
-STRANGER = 4242
 # a group the command and the stranger share (a team's, a distribution's
 # "users", the groups root has in some images)
 SHARED_GID = 4243
 
 
-def stranger(*argv, groups=None):
-    g = ["--groups=%s" % ",".join(map(str, groups))] if groups else ["--clear-groups"]
-    return subprocess.run(["setpriv", "--reuid=%d" % STRANGER, "--regid=%d" % STRANGER] + g +
-                          list(argv), capture_output=True, text=True)
 
 
 def run_with_groups(box, groups, args, policy, **kw):
@@ -52,11 +47,6 @@ def results(r):
     return dict(line.split(" ", 1) for line in r.stdout.splitlines() if " " in line)
 
 
-def own_top(box):
-    uid = owner_of(box)
-    os.chown(box.work, uid, uid)
-    os.chmod(box.work, 0o755)
-    return uid
 
 
 GROUP = ATTEMPT + r"""
@@ -133,19 +123,6 @@ def test_files_made_writable_for_others_at_creation(box):
         assert p.returncode != 0, (name, oct(os.stat(os.path.join(box.work, name)).st_mode))
 
 
-WAIT_FOR_STRANGER = ATTEMPT + r"""
-import time
-os.umask(0)
-os.mkdir("born", 0o777)
-print("made", flush=True)
-for _ in range(200):
-    if os.path.exists("born/sub/done"):
-        break
-    time.sleep(0.05)
-print("seen", os.path.exists("born/sub/done"), flush=True)
-"""
-
-
 def test_what_another_user_put_in_a_directory_born_writable_is_not_left_theirs(box):
     """The same known limit, while the run lasts: the stranger makes a
     directory of its own in a directory born 0777.  Taking write for
@@ -153,8 +130,8 @@ def test_what_another_user_put_in_a_directory_born_writable_is_not_left_theirs(b
     owner's mode is the stranger's to set), where it adds a script or a
     hook when it likes."""
     own_top(box)
-    box.write("work/wait.py", WAIT_FOR_STRANGER)
-    p = box.popen(["/usr/bin/python3", "wait.py"], policy=box.policy(""),
+    box.write("work/wait.py", BORN_AND_WAIT)
+    p = box.popen(["/usr/bin/python3", "wait.py", "born/sub/done"], policy=box.policy(""),
                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline().strip() == "made"

@@ -35,21 +35,12 @@ import time
 
 import pytest
 
-from conftest import ATTEMPT, owner_of
-
-STRANGER = 4242
+from conftest import ATTEMPT, BORN_AND_WAIT, STRANGER, own_top, stranger
 
 
-def stranger(*argv):
-    return subprocess.run(["setpriv", "--reuid=%d" % STRANGER, "--regid=%d" % STRANGER,
-                           "--clear-groups"] + list(argv), capture_output=True, text=True)
 
 
-def own_top(box):
-    uid = owner_of(box)
-    os.chown(box.work, uid, uid)
-    os.chmod(box.work, 0o755)
-    return uid
+
 
 
 def stranger_home(box):
@@ -62,33 +53,20 @@ def stranger_home(box):
     return home
 
 
-WAIT = ATTEMPT + r"""
-import time
-os.umask(0)
-os.mkdir("born", 0o777)
-print("made", flush=True)
-for _ in range(600):
-    if os.path.exists("go"):
-        break
-    time.sleep(0.05)
-print("seen", os.path.exists("go"), flush=True)
-"""
-
-
 def run_with_stranger(box, script):
     """The command makes `born` 0777 and waits; the stranger runs SCRIPT
     (sh) meanwhile (the walk while the run lasts removes write for others
     from `born` within ~2 s: the stranger's window, tried again with a new
     run when the walk came first), then the run ends.  Returns its
     output."""
-    box.write("work/wait.py", WAIT)
+    box.write("work/wait.py", BORN_AND_WAIT)
     # what the stranger prepared is older than the start's clock tick
     time.sleep(0.05)
     born, go = os.path.join(box.work, "born"), os.path.join(box.work, "go")
     for _ in range(5):
         for n in (born, go):
             subprocess.run(["rm", "-rf", n], check=True)
-        p = box.popen(["/usr/bin/python3", "wait.py"], policy=box.policy(""),
+        p = box.popen(["/usr/bin/python3", "wait.py", "go"], policy=box.policy(""),
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert p.stdout.readline().strip() == "made"

@@ -124,6 +124,9 @@ struct probe {
 	int want; /* 0: allowed (any result but the sentinel errnos), else errno */
 };
 
+static int run_probes_under(struct seccomp_prog *d, struct seccomp_prog *a, const struct probe *pr,
+			    size_t n);
+
 /* Runs probes under the filter in a child; returns the child's status. */
 static int run_probes(const struct seccomp_opts *o, const struct probe *pr, size_t n)
 {
@@ -131,11 +134,18 @@ static int run_probes(const struct seccomp_opts *o, const struct probe *pr, size
 	const struct policy_item *bad;
 	const char *why;
 	assert_int_equal(seccomp_build(o, &d, &a, &bad, &why), 0);
+	return run_probes_under(&d, &a, pr, n);
+}
+
+/* The same under programs D and A, which it frees. */
+static int run_probes_under(struct seccomp_prog *d, struct seccomp_prog *a, const struct probe *pr,
+			    size_t n)
+{
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
-		if (seccomp_install(&d, &a) < 0)
+		if (seccomp_install(d, a) < 0)
 			_exit(100);
 		for (size_t i = 0; i < n; i++) {
 			unsigned long a1 = pr[i].a1;
@@ -154,8 +164,8 @@ static int run_probes(const struct seccomp_opts *o, const struct probe *pr, size
 	}
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
-	seccomp_prog_free(&d);
-	seccomp_prog_free(&a);
+	seccomp_prog_free(d);
+	seccomp_prog_free(a);
 	return st;
 }
 
@@ -223,73 +233,30 @@ static void test_kernel_answers(void **state)
 static void test_chown_group_is_the_commands_own(void **state)
 {
 	(void)state;
-	const gid_t own = getgid(), other = getgid() + 4243;
+	const unsigned long own = getgid(), other = getgid() + 4243, none = (unsigned long)-1;
+	const unsigned long nx = (unsigned long)"/nonexistent-rf";
 	struct seccomp_opts o = {.allow_unix = true};
 	struct seccomp_prog d = {0}, a = {0};
 	const struct policy_item *bad;
 	const char *why;
 	assert_int_equal(seccomp_build(&o, &d, &a, &bad, &why), 0);
 	unsigned short before = d.len;
-	assert_int_equal(seccomp_prefix_own_group(&d, own, false, NULL, NULL), 0);
+	assert_int_equal(seccomp_prefix_own_group(&d, (gid_t)own, false, NULL, NULL), 0);
 	assert_true(d.len > before);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		static const char nx[] = "/nonexistent-rf";
-		static const struct {
-			const char *name;
-			long nr;
-			unsigned long a0, a1, a2, a3;
-			int want;
-		} pr[] = {
-		    {"chown to another group", SYS_chown, (unsigned long)nx, (unsigned long)-1, 0,
-		     0, EPERM},
-		    {"lchown to another group", SYS_lchown, (unsigned long)nx, (unsigned long)-1, 0,
-		     0, EPERM},
-		    {"fchown to another group", SYS_fchown, 0, (unsigned long)-1, 0, 0, EPERM},
-		    {"fchownat to another group", SYS_fchownat, (unsigned long)AT_FDCWD,
-		     (unsigned long)nx, (unsigned long)-1, 0, EPERM},
-		    {"chown, group unchanged", SYS_chown, (unsigned long)nx, (unsigned long)-1,
-		     (unsigned long)-1, 0, ENOENT},
-		    {"fchownat, group unchanged", SYS_fchownat, (unsigned long)AT_FDCWD,
-		     (unsigned long)nx, (unsigned long)-1, (unsigned long)-1, ENOENT},
-		    {"chown to the own group", SYS_chown, (unsigned long)nx, (unsigned long)-1, 0,
-		     0, ENOENT},
-		    /* the kernel reads 32 bits: high ones change nothing */
-		    {"chown, own group with high bits", SYS_chown, (unsigned long)nx,
-		     (unsigned long)-1, 0, 0, ENOENT},
-		    {"getppid passes on", SYS_getppid, 0, 0, 0, 0, 0},
-		    {"the deny program still runs", SYS_ptrace, 0, 0, 0, 0, EPERM},
-		};
-		if (seccomp_install(&d, &a) < 0)
-			_exit(100);
-		for (size_t i = 0; i < ARRAY_SIZE(pr); i++) {
-			unsigned long g = pr[i].a2;
-			unsigned long a1 = pr[i].a1, a2 = pr[i].a2, a3 = pr[i].a3;
-			/* fill in the groups: OTHER where 0 stands for "another",
-			 * OWN where the name says so */
-			if (strstr(pr[i].name, "another")) {
-				if (pr[i].nr == SYS_fchownat)
-					a3 = other;
-				else
-					a2 = other;
-			} else if (strstr(pr[i].name, "own group")) {
-				g = own | (strstr(pr[i].name, "high") ? 1UL << 40 : 0);
-				a2 = g;
-			}
-			long r = syscall(pr[i].nr, pr[i].a0, a1, a2, a3, 0, 0);
-			int e = r < 0 ? errno : 0;
-			if (pr[i].want ? e != pr[i].want : r < 0) {
-				dprintf(2, "probe %s: got %s\n", pr[i].name, strerror(e));
-				_exit((int)i + 1);
-			}
-		}
-		_exit(0);
-	}
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	seccomp_prog_free(&d);
-	seccomp_prog_free(&a);
+	/* fchownat's group, its fourth argument, in test_other_user_attacks.py
+	 * (coreutils' chgrp) */
+	const struct probe pr[] = {
+	    {"chown to another group", SYS_chown, nx, none, other, EPERM},
+	    {"lchown to another group", SYS_lchown, nx, none, other, EPERM},
+	    {"fchown to another group", SYS_fchown, 0, none, other, EPERM},
+	    {"chown, group unchanged", SYS_chown, nx, none, none, ENOENT},
+	    {"chown to the own group", SYS_chown, nx, none, own, ENOENT},
+	    /* the kernel reads 32 bits: high ones change nothing */
+	    {"chown, own group with high bits", SYS_chown, nx, none, own | 1UL << 40, ENOENT},
+	    {"getppid passes on", SYS_getppid, 0, 0, 0, 0},
+	    {"the deny program still runs", SYS_ptrace, 0, 0, 0, EPERM},
+	};
+	int st = run_probes_under(&d, &a, pr, ARRAY_SIZE(pr));
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 }

@@ -245,9 +245,14 @@ static bool parent_host_like(int parent)
  * user is never another. */
 static bool foreign_in(int parent, const struct stat *st, const struct sandbox *sb)
 {
+	struct stat pst;
+
 	if (sb->uid == (uid_t)-1 || st->st_uid == sb->uid)
 		return false;
-	return born_after(parent, "", &sb->started_at);
+	/* the command's own directory: what ringfence made at start as root
+	 * (its state directory in a granted home) is no such thing */
+	return fstat(parent, &pst) == 0 && pst.st_uid == sb->uid &&
+	       born_after(parent, "", &sb->started_at);
 }
 
 /* Another user's entry PATH (UID), made during the run in a directory the
@@ -1153,7 +1158,7 @@ static void say_modes(const struct scan *s)
 		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->first_unfixed);
 	if (s->foreign)
 		warn("%lu entr%s made by another user (uid %u) during the run in %s, in "
-		     "directories the sandbox made writable by every user (the first: %s): %s",
+		     "directories the sandbox made (the first: %s): %s",
 		     s->foreign, s->foreign == 1 ? "y" : "ies", (unsigned)s->foreign_uid, s->root,
 		     s->first_foreign,
 		     s->n_foreign_paths == s->foreign

@@ -268,3 +268,27 @@ def test_without_birth_times_the_ctime_decides_and_sticky_ones_stay(rootbox):
                          "hostww": 0o777, "hoststicky": 0o1777}, modes
     finally:
         subprocess.run(["umount", mnt], check=False)
+
+
+def test_ringfences_own_state_in_a_granted_home_is_left_in_place(box):
+    """A home granted write, on its first run, ringfence started as root
+    with run_as another user: it makes its state directory there at start,
+    as root.  The walk at exit took root's entries in that new directory
+    for another user's and moved ~/.local/state aside (with the crash
+    journal in it).  Positive control: the run's own file is there."""
+    if box.user != "root":
+        pytest.skip("the state is made by a supervisor that is not the command's user")
+    home = box.path("home")
+    os.mkdir(home)
+    os.chown(home, NOBODY, NOBODY)
+    pol = box.write("home.ini", "[sandbox]\ninclude = %s\n%s[filesystem]\nexec = %s\n"
+                    "write = %s\n[process]\nrun_as = nobody\n"
+                    % (box.default, "namespaces = off\n" if box.namespaces == "off" else "",
+                       box.bin, home))
+    r = box.run(["sh", "-c", "echo x > mine"], policy=pol, cwd=home,
+                env={"HOME": home, "XDG_STATE_HOME": ""})
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(os.path.join(home, "mine")), r.stderr
+    moved = [os.path.join(d, n) for d, ns, fs in os.walk(home) for n in ns + fs
+             if "ringfence-blocked" in n]
+    assert not moved and "another user" not in r.stderr, (moved, r.stderr)

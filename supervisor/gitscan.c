@@ -211,7 +211,7 @@ static bool born_since(int fd, const struct stat *st, const struct timespec *sin
 
 /* Whether NAME in DIR ("": DIR itself) was made after the start, by its
  * birth time alone (a file system without one: its ctime is not enough to
- * move a thing aside), no earlier than SINCE (started_at: what the host
+ * move a thing aside), no earlier than SINCE (started_born: what the host
  * made before has an earlier time, what the run made has not).  Stricter
  * than born_since(): what this says is moved aside. */
 static bool born_after(int dir, const char *name, const struct timespec *since)
@@ -252,7 +252,7 @@ static bool foreign_in(int parent, const struct stat *st, const struct sandbox *
 	/* the command's own directory: what ringfence made at start as root
 	 * (its state directory in a granted home) is no such thing */
 	return fstat(parent, &pst) == 0 && pst.st_uid == sb->uid &&
-	       born_after(parent, "", &sb->started_at);
+	       born_after(parent, "", &sb->started_born);
 }
 
 /* Another user's entry PATH (UID), made during the run in a directory the
@@ -315,11 +315,11 @@ static void open_mode(struct scan *s, int parent, int fd, const char *path)
 	/* another user's is judged by its directory's birth, not its own: a
 	 * rename brings an older one in */
 	if ((!ww && !said_other) || guarded(s->sb, &st) ||
-	    (!said_other && !born_since(fd, &st, s->since)))
+	    (!said_other && !born_since(fd, &st, &s->sb->started_born)))
 		return;
 	/* another user's in a host's directory (a shared /tmp granted): theirs */
 	if (other && !said_other && parent >= 0 &&
-	    (fstat(parent, &pst) < 0 || !born_since(parent, &pst, s->since)))
+	    (fstat(parent, &pst) < 0 || !born_since(parent, &pst, &s->sb->started_born)))
 		return;
 	if (ww) {
 		fixed = fchmod(fd, (st.st_mode & 07777) & ~(mode_t)S_IWOTH) == 0;
@@ -375,8 +375,8 @@ static void open_mode_file(struct scan *s, int dir, const char *name, const char
 	/* the command's, changed during the run (made, or renamed or linked
 	 * here: an old file writable by every user renamed to a script the
 	 * user runs is as much another user's to edit) */
-	if (!newer(&st, s->since) &&
-	    !(st.st_ctim.tv_nsec == 0 && st.st_ctim.tv_sec == s->since->tv_sec))
+	const struct timespec *born = &s->sb->started_born;
+	if (!newer(&st, born) && !(st.st_ctim.tv_nsec == 0 && st.st_ctim.tv_sec == born->tv_sec))
 		return;
 	_cleanup_close_ int o = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (o < 0 || fstat(o, &ost) < 0 || ost.st_ino != st.st_ino || ost.st_dev != st.st_dev ||

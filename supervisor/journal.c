@@ -151,7 +151,10 @@ static void recover_one(int dir, const char *name, int audit_fd)
 	     name);
 	/* the command's user unknown: gitscan.c then says no directory is another
 	 * user's but one it may not change */
-	struct sandbox tmp = {.audit_fd = audit_fd, .started_at = st.st_ctim, .uid = (uid_t)-1};
+	struct sandbox tmp = {.audit_fd = audit_fd,
+			      .started_at = st.st_ctim,
+			      .started_born = st.st_ctim,
+			      .uid = (uid_t)-1};
 	char *end = buf + n;
 	for (char *p = buf + sizeof(JOURNAL_MAGIC); p < end;) {
 		char *kind = p, *f[3] = {0};

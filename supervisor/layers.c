@@ -850,7 +850,8 @@ void sandbox_release(struct sandbox *sb)
 }
 
 /*
- * The start as file times go.  Those are the coarse clock's (a 4 ms tick
+ * The start as file times go (started_born; started_at is the coarse
+ * clock's, inclusive).  Those are the coarse clock's (a 4 ms tick
  * here), or finer under multigrain timestamps (Linux 6.13: a change to a
  * file whose times were just read is stamped with the fine clock, and no
  * later coarse stamp on any such file system is earlier than the last fine
@@ -867,13 +868,14 @@ static void start_time(struct sandbox *sb)
 	int fd = (int)syscall(SYS_memfd_create, "ringfence-start", MFD_CLOEXEC);
 
 	clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
+	sb->started_at = coarse;
 	if (fd >= 0 && fstat(fd, &st) == 0 && futimens(fd, NULL) == 0 && fstat(fd, &st) == 0 &&
 	    (st.st_ctim.tv_sec > coarse.tv_sec ||
 	     (st.st_ctim.tv_sec == coarse.tv_sec && st.st_ctim.tv_nsec > coarse.tv_nsec))) {
-		sb->started_at = st.st_ctim;
+		sb->started_born = st.st_ctim;
 		sb->start_wait = false;
 	} else {
-		clock_gettime(CLOCK_REALTIME, &sb->started_at);
+		clock_gettime(CLOCK_REALTIME, &sb->started_born);
 		sb->start_wait = true;
 	}
 	if (fd >= 0)
@@ -946,7 +948,7 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	    .seccomp_allow = sb->seccomp_allow,
 	    .envp = sb->envp,
 	    .argv = sb->argv,
-	    .started_at = sb->started_at,
+	    .started_at = sb->started_born,
 	    .start_wait = sb->start_wait,
 	};
 	memcpy(ret->rlimits, sb->policy->process.rlimits, sizeof(ret->rlimits));

@@ -160,12 +160,17 @@ struct sandbox {
 	char *state_root;
 	char *state_dir;
 	bool missing_said; /* the skipped grants were said once */
-	/* The start, as file times go (layers.c start_time()): what the host
-	 * made or changed before it has an earlier time, what the command makes
-	 * or changes one no earlier (gitscan.c, gitlinks.c, journal.c).  The
-	 * coarse clock alone would date what the host did in the start's own
-	 * tick (a directory made and chmod'ed just before) as the run's. */
+	/* CLOCK_REALTIME_COARSE at start: every file changed since has a
+	 * ctime at least this (gitlinks.c, gitscan.c's checks of what git
+	 * runs, journal.c), and what the host changed in the same clock tick
+	 * just before counts as changed too (the safe side there) */
 	struct timespec started_at;
+	/* The start as file times go, for what the walk does to the host's
+	 * files when it takes them for the run's (gitscan.c: write for others
+	 * removed, another user's entries moved aside): what the host made or
+	 * changed before has an earlier time, what the command makes later
+	 * one no earlier (layers.c start_time()). */
+	struct timespec started_born;
 	bool start_wait; /* the command waits for the coarse clock to pass it */
 	bool deny_tcp;
 

@@ -286,11 +286,12 @@ static void foreign_add(struct scan *s, const char *path, uid_t uid, bool move)
  * directory; the birth time is asked of the rare one writable by every user
  * or another user's only.
  *
- * Another user's directory made during the run in one made during the run
- * (theirs, in one the sandbox left open to them) is said by the walk at
- * exit, whatever its mode, and changed as well when writable by every user
- * and we may (root); another user's in a directory of the host's (a shared
- * /tmp granted) is their own business, left unsaid.
+ * Another user's directory in one of the command's made during the run
+ * (theirs, made, renamed or linked into one the sandbox left open to them)
+ * is moved aside by the walk at exit, whatever its mode, and changed as
+ * well when writable by every user and we may (root); another user's in a
+ * directory of the host's (a shared /tmp granted) is their own business,
+ * left unsaid.
  */
 static void open_mode(struct scan *s, int parent, int fd, const char *path)
 {

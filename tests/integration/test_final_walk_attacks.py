@@ -1,0 +1,153 @@
+"""Another local user (the stranger, uid 4242) against the exit walk as it
+stands at 34cf4c8 (gitscan.c: open_mode(), open_mode_file(), foreign_in(),
+the move aside of another user's entries in a directory of the command's
+made during the run).
+
+The walk moves aside another user's entry found in a directory the command
+made during the run, whatever its own birth, when the walk ENTERS it by
+open_listable() (a directory) or open_mode_file() (a file).  Two kinds of
+directory are entered otherwise, and there the stranger's is never asked
+whose it is:
+  - the package and build trees (bulk_name(): node_modules, target,
+    __pycache__, .venv) are put on the `later` list and walked with no
+    parent at hand (open_mode(s, -1, ...)): foreign_in() is never asked;
+  - a .git is entered by open_mode_path(), which looks at nothing that is
+    not writable by every user (a guard below: the watch while the run
+    lasts moves a new .git aside anyway).
+
+Holes (each FAILS on 34cf4c8; all four modes):
+  - the stranger's node_modules or .venv (0755, its own) made in the
+    directory the sandbox left 0777 stays, at its name, the stranger's:
+    .venv/bin/activate, node_modules/.bin/* are what the user runs there;
+Positive control in each: the stranger's plain directory `made`, made in
+the same run in the same directory, is moved aside.
+"""
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import BORN_AND_WAIT, STRANGER, own_top, stranger
+
+
+def stranger_home(box):
+    """The stranger's own directory, on the project's file system, made
+    before the run."""
+    home = os.path.join(box.root, "stranger")
+    os.mkdir(home)
+    os.chown(home, STRANGER, STRANGER)
+    os.chmod(home, 0o755)
+    return home
+
+
+def run_with_stranger(box, script):
+    """The command makes `born` 0777 and waits; the stranger runs SCRIPT
+    (sh) meanwhile, tried again with a new run when the live walk came
+    first; then the run ends.  Returns its output."""
+    box.write("work/wait.py", BORN_AND_WAIT)
+    time.sleep(0.05)
+    born, go = os.path.join(box.work, "born"), os.path.join(box.work, "go")
+    for _ in range(5):
+        for n in (born, go):
+            subprocess.run(["rm", "-rf", n], check=True)
+        p = box.popen(["/usr/bin/python3", "wait.py", "go"], policy=box.policy(""),
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert p.stdout.readline().strip() == "made"
+            s = stranger("sh", "-c", script)
+            open(go, "w").close()
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        assert p.returncode == 0 and "seen True" in out, out + err
+        if s.returncode == 0:
+            return out, err
+    assert False, ("the stranger never came before the walk", s.stderr)
+
+
+@pytest.mark.parametrize("name", ["node_modules", ".venv"])
+def test_a_strangers_package_tree_in_a_born_directory_is_moved_aside(box, name):
+    """Hole: bulk_name() trees are walked last with no parent at hand, so
+    foreign_in() is never asked of them.  The stranger makes NAME (0755,
+    its own) in the directory the sandbox made 0777; at exit it is left at
+    its name, and the stranger fills it (bin/activate, .bin/*) whenever it
+    likes.  Positive control: its `made`, beside it, is moved aside."""
+    own_top(box)
+    born = os.path.join(box.work, "born")
+    out, err = run_with_stranger(
+        box, "mkdir %s/made && mkdir -m 0755 %s/%s" % (born, born, name))
+    names = sorted(os.listdir(born))
+    assert os.path.lexists(os.path.join(born, "made.ringfence-blocked")), (names, err)
+    tree = os.path.join(born, name)
+    p = stranger("sh", "-c", "mkdir -p %s/bin && echo 'echo planted' > %s/bin/activate"
+                 % (tree, tree))
+    assert not os.path.isdir(tree) or p.returncode != 0, (names, err)
+
+
+def test_guard_a_strangers_git_directory_renamed_in_is_moved_aside(box):
+    """Guard (holds on 34cf4c8): open_mode_path() looks only at a .git
+    writable by every user, and check_hooks() passes an old hook over; yet
+    the stranger's own .git (0755), made in its home before the run with
+    hooks/post-checkout and renamed into the directory the sandbox made
+    0777, does not stay: the watch while the run lasts moves the new .git
+    aside, and the walk at exit moves that (another user's) aside again.
+    Positive control: its `made`, beside it, is moved aside."""
+    own_top(box)
+    home = stranger_home(box)
+    repo = os.path.join(home, "repo")
+    p = stranger("sh", "-c",
+                 "git init -q %s && printf '#!/bin/sh\\necho planted\\n' > "
+                 "%s/.git/hooks/post-checkout && chmod 755 %s/.git/hooks/post-checkout"
+                 % (repo, repo, repo))
+    assert p.returncode == 0, p.stderr
+    born = os.path.join(box.work, "born")
+    out, err = run_with_stranger(
+        box, "mkdir %s/made && mv %s/.git %s/.git" % (born, repo, born))
+    names = sorted(os.listdir(born))
+    assert os.path.lexists(os.path.join(born, "made.ringfence-blocked")), (names, err)
+    hook = os.path.join(born, ".git", "hooks", "post-checkout")
+    assert not os.path.lexists(hook) or os.stat(hook).st_uid != STRANGER, (names, err)
+
+
+ORDINARY = r"""
+set -e
+umask %s
+export HOME="$PWD/home" GIT_CONFIG_NOSYSTEM=1
+mkdir -p "$HOME"
+git init -q p
+cd p
+echo x > f.txt
+mkdir -p src && echo 'print(1)' > src/main.py
+git add f.txt src
+git -c user.name=a -c user.email=a@example.com commit -qm first
+mkdir -p node_modules/x/lib && cp f.txt node_modules/x/lib/index.js
+mkdir -p node_modules/.bin && cp f.txt node_modules/.bin/x && chmod 755 node_modules/.bin/x
+echo done
+"""
+
+
+@pytest.mark.parametrize("umask", ["022", "002"])
+def test_guard_ordinary_git_and_package_use_is_left_alone(box, umask):
+    """Guard (ordinary use): `git init && git add && git commit` and an
+    npm-style `mkdir -p node_modules/x && cp` under umask 022 and 002 in
+    the project: nothing is moved aside, no mode changed, no warning about
+    modes or another user.  Positive control: the commit is there, read
+    by the host's git after the run."""
+    own_top(box)
+    box.write("work/ordinary.sh", ORDINARY % umask)
+    r = box.run(["/bin/sh", "ordinary.sh"], policy=box.policy(""))
+    assert r.returncode == 0 and "done" in r.stdout, r.stdout + r.stderr
+    blocked = [os.path.join(d, n) for d, ds, fs in os.walk(box.work) for n in ds + fs
+               if "ringfence-blocked" in n]
+    assert blocked == [], (blocked, r.stderr)
+    for word in ("writable by every user", "another user", "moved aside"):
+        assert word not in r.stderr, r.stderr
+    p = os.path.join(box.work, "p")
+    g = subprocess.run(["git", "-c", "safe.directory=*", "-C", p, "log", "--oneline"],
+                       capture_output=True, text=True)
+    assert g.returncode == 0 and "first" in g.stdout, g.stderr
+    want = 0o664 if umask == "002" else 0o644
+    assert os.stat(os.path.join(p, "f.txt")).st_mode & 0o777 == want

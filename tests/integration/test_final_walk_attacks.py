@@ -19,10 +19,21 @@ Holes (each FAILS on 34cf4c8; all four modes):
   - the stranger's node_modules or .venv (0755, its own) made in the
     directory the sandbox left 0777 stays, at its name, the stranger's:
     .venv/bin/activate, node_modules/.bin/* are what the user runs there;
+  - recovery of a killed run (journal.c: the command's user unknown, the
+    start the journal's ctime): a directory the host made 0777 AFTER the
+    crash, in a directory of its own made after too, is changed by the
+    recovering start (root modes) or named as the sandbox's (nobody
+    modes);
+  - recovery of a killed run: the directory the run made 0777 right in
+    the project (a directory of the host's) keeps write for others: with
+    no uid known every directory is taken for another user's, and another
+    user's in the host's directory is left.
 Positive control in each: the stranger's plain directory `made`, made in
-the same run in the same directory, is moved aside.
+the same run in the same directory, is moved aside; in the recovery ones,
+nest/inner (0777 in the run's own nest) loses write for others.
 """
 import os
+import signal
 import subprocess
 import time
 
@@ -151,3 +162,103 @@ def test_guard_ordinary_git_and_package_use_is_left_alone(box, umask):
     assert g.returncode == 0 and "first" in g.stdout, g.stderr
     want = 0o664 if umask == "002" else 0o644
     assert os.stat(os.path.join(p, "f.txt")).st_mode & 0o777 == want
+
+
+def wait_unlocked(d, timeout=10):
+    """Until every journal in D is unlocked: the killed run's init is gone."""
+    import fcntl
+    end = time.time() + timeout
+    if not os.path.isdir(d):
+        time.sleep(1)
+        return
+    for name in os.listdir(d):
+        with open(os.path.join(d, name)) as f:
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(f, fcntl.LOCK_UN)
+                    break
+                except BlockingIOError:
+                    assert time.time() < end, "the killed run never ended"
+                    time.sleep(0.05)
+
+
+def killed_run(box, env):
+    """A run killed (SIGSTOP, SIGKILL) after the command made, under umask
+    0, `sandboxdir` 0777 in the project and `nest/inner` 0777 in its own
+    `nest` 0755; returns once the killed run is gone."""
+    p = box.popen(["sh", "-c", "sleep 0.5; umask 0; mkdir -m 0777 sandboxdir; "
+                   "mkdir -m 0755 nest; mkdir -m 0777 nest/inner; : > ready; sleep 30"],
+                  policy=box.policy(""), env=env, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(box.path("work", "ready")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert os.path.exists(box.path("work", "ready")), p.communicate()
+        os.kill(p.pid, signal.SIGSTOP)
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+
+
+def recovery_env(box):
+    state = box.path("state")
+    os.mkdir(state)
+    if box.user == "nobody":
+        os.chown(state, 65534, 65534)
+    return dict(HOME=box.work, XDG_STATE_HOME=state), os.path.join(state, "ringfence")
+
+
+def test_recovery_leaves_what_the_host_made_after_the_crash(box):
+    """Hole (recovery; low-medium: a mode of the host's, and a false
+    claim): a killed run's journal is walked by the next start with the
+    command's user unknown (journal.c: uid -1) and the killed run's start
+    taken from the journal's ctime.  open_mode() then takes ANY directory
+    writable by every user born since that start, in a parent born since,
+    for the sandbox's, whoever owns it: the host's own shared drop
+    directory (root's, 0777, in a directory the host made AFTER the crash,
+    when no sandbox ran) loses write for others (root modes), or is named
+    as one the sandbox made that could not be changed (nobody modes).
+    Positive control: the killed run's nest/inner (0777 in its own nest)
+    loses write for others in the same recovery."""
+    own_top(box)
+    env, jdir = recovery_env(box)
+    killed_run(box, env)
+    wait_unlocked(jdir)
+    # the host, after the crash, with no sandbox running
+    team = box.path("work", "team")
+    os.mkdir(team, 0o755)
+    drop = os.path.join(team, "drop")
+    os.mkdir(drop)
+    os.chmod(drop, 0o777)
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "earlier run" in r.stderr, r.stderr
+    inner = box.path("work", "nest", "inner")
+    assert os.stat(inner).st_mode & 0o002 == 0, (oct(os.stat(inner).st_mode), r.stderr)
+    mode = os.stat(drop).st_mode & 0o7777
+    assert mode == 0o777 and "team/drop" not in r.stderr, (oct(mode), r.stderr)
+
+
+def test_recovery_changes_the_sandboxs_directory_in_the_project(box):
+    """Hole (recovery; medium: the usual case): with the command's user
+    unknown, open_mode() takes every directory for another user's, and
+    another user's in a directory of the host's is left as theirs.  So the
+    directory the killed run made 0777 right in the project (the host's
+    directory) keeps write for others after the recovering start: the
+    stranger puts a .git with a hook or an .envrc there afterwards.
+    Positive control: nest/inner, made 0777 in the run's own nest, loses
+    write for others in the same recovery."""
+    own_top(box)
+    env, jdir = recovery_env(box)
+    killed_run(box, env)
+    wait_unlocked(jdir)
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "earlier run" in r.stderr, r.stderr
+    inner = box.path("work", "nest", "inner")
+    assert os.stat(inner).st_mode & 0o002 == 0, (oct(os.stat(inner).st_mode), r.stderr)
+    sd = box.path("work", "sandboxdir")
+    assert os.stat(sd).st_mode & 0o002 == 0, (oct(os.stat(sd).st_mode), r.stderr)

@@ -31,6 +31,12 @@ Holes (each FAILS on 34cf4c8; all four modes):
 Positive control in each: the stranger's plain directory `made`, made in
 the same run in the same directory, is moved aside; in the recovery ones,
 nest/inner (0777 in the run's own nest) loses write for others.
+
+Guards (hold on 34cf4c8): the stranger's .git renamed in is moved aside;
+ordinary `git init/add/commit` and npm-style trees under umask 022 and 002
+are left alone and unsaid; what the command makes 0777 in its first
+moment is judged as the run's; chown to another group in kill mode ends
+the command.
 """
 import os
 import signal
@@ -262,3 +268,54 @@ def test_recovery_changes_the_sandboxs_directory_in_the_project(box):
     assert os.stat(inner).st_mode & 0o002 == 0, (oct(os.stat(inner).st_mode), r.stderr)
     sd = box.path("work", "sandboxdir")
     assert os.stat(sd).st_mode & 0o002 == 0, (oct(os.stat(sd).st_mode), r.stderr)
+
+
+EARLY = r"""
+import os
+os.umask(0)
+os.mkdir("early", 0o777)
+fd = os.open("early.sh", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+os.close(fd)
+print("made", flush=True)
+"""
+
+
+def test_guard_what_the_command_makes_in_its_first_moment_is_judged(box):
+    """Guard (holds on 34cf4c8): the command starts once the file-time
+    clock has passed the start's stamp (child.c wait_past()): a directory
+    and a file made 0777/0666 in its very first instructions are the run's,
+    and lose write for others at exit.  Positive control: the run made
+    them (exit 0, "made")."""
+    own_top(box)
+    box.write("work/early.py", EARLY)
+    r = box.run(["/usr/bin/python3", "early.py"], policy=box.policy(""))
+    assert r.returncode == 0 and "made" in r.stdout, r.stdout + r.stderr
+    for n in ("early", "early.sh"):
+        mode = os.stat(box.path("work", n)).st_mode & 0o777
+        assert mode & 0o002 == 0, (n, oct(mode), r.stderr)
+
+
+CHGRP = r"""
+import os, sys
+fd = os.open("mine", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+os.close(fd)
+os.chown("mine", -1, os.getgid())
+print("own ok", flush=True)
+os.chown("mine", -1, %d)
+print("after", flush=True)
+"""
+
+
+def test_guard_chown_to_another_group_in_kill_mode_ends_the_command(box):
+    """Guard (holds on 34cf4c8): with `[syscalls] action = kill` the
+    group prefix (seccomp_prefix_own_group()) kills the command that hands
+    its file to another group (the stranger's): no `after`, the file keeps
+    the command's group.  Positive control: chown to its own group, just
+    before, goes through ("own ok")."""
+    own_top(box)
+    box.write("work/chgrp.py", CHGRP % STRANGER)
+    r = box.run(["/usr/bin/python3", "chgrp.py"],
+                policy=box.policy("[syscalls]\naction = kill\n"))
+    assert "own ok" in r.stdout, r.stdout + r.stderr
+    assert "after" not in r.stdout and r.returncode != 0, (r.returncode, r.stdout, r.stderr)
+    assert os.stat(box.path("work", "mine")).st_gid != STRANGER

@@ -318,12 +318,15 @@ static void open_mode(struct scan *s, int parent, int fd, const char *path)
 	if ((!ww && !said_other) || guarded(s->sb, &st) ||
 	    (!said_other && !born_since(fd, &st, &s->sb->started_born)))
 		return;
-	/* another user's in a host's directory (a shared /tmp granted): theirs */
-	if (other && !said_other && parent >= 0 &&
-	    (fstat(parent, &pst) < 0 || !born_since(parent, &pst, &s->sb->started_born)))
+	/* another user's in a host's directory (a shared /tmp granted): theirs;
+	 * and where the directory above is not at hand (a tree walked last) */
+	if (other && !said_other && known &&
+	    (parent < 0 || fstat(parent, &pst) < 0 ||
+	     !born_since(parent, &pst, &s->sb->started_born)))
 		return;
 	if (ww) {
-		fixed = fchmod(fd, (st.st_mode & 07777) & ~(mode_t)S_IWOTH) == 0;
+		fixed =
+		    !s->sb->recovering && fchmod(fd, (st.st_mode & 07777) & ~(mode_t)S_IWOTH) == 0;
 		err = fixed ? 0 : errno;
 		/* what could not be changed stays so: said once, by the walk
 		 * at exit, not at each walk while the sandbox runs */
@@ -336,7 +339,21 @@ static void open_mode(struct scan *s, int parent, int fd, const char *path)
 		s->opened++;
 	}
 	if (said_other || (s->found_fd < 0 && err == EPERM))
-		foreign_add(s, path, st.st_uid, said_other);
+		foreign_add(s, path, st.st_uid, said_other && !s->sb->recovering);
+}
+
+/* The directory NAME (at PATH) in the one open at DIR, another user's in a
+ * directory of the command's made during the run: to be moved aside at
+ * exit (open_mode()'s judgement, for what the walk takes up later). */
+static bool foreign_here(struct scan *s, int dir, const char *name, const char *path)
+{
+	struct stat st;
+
+	if (!s->modes || s->found_fd >= 0 || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    guarded(s->sb, &st) || parent_host_like(dir) || !foreign_in(dir, &st, s->sb))
+		return false;
+	foreign_add(s, path, st.st_uid, !s->sb->recovering);
+	return true;
 }
 
 /*
@@ -370,7 +387,7 @@ static void open_mode_file(struct scan *s, int dir, const char *name, const char
 	if (other) {
 		/* in a host's directory (a shared /tmp granted): their own */
 		if (!parent_host_like(dir) && foreign_in(dir, &st, s->sb))
-			foreign_add(s, sub, st.st_uid, true);
+			foreign_add(s, sub, st.st_uid, !s->sb->recovering);
 		return;
 	}
 	/* the command's, changed during the run (made, or renamed or linked
@@ -384,6 +401,13 @@ static void open_mode_file(struct scan *s, int dir, const char *name, const char
 	    !(ost.st_mode & S_IWOTH) || S_ISLNK(ost.st_mode))
 		return;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", o);
+	if (s->sb->recovering) {
+		/* said, not changed: see open_mode() */
+		if (s->unfixed++ == 0)
+			snprintf(s->first_unfixed, sizeof(s->first_unfixed), "%s", sub);
+		s->opened++;
+		return;
+	}
 	if (chmod(self, (ost.st_mode & 07777) & ~(mode_t)S_IWOTH) < 0)
 		return; /* the walk at exit says it, when it still is so */
 	if (s->files++ == 0)
@@ -1122,6 +1146,10 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			continue; /* what a .git holds is the repository's */
 		}
 		if (bulk_name(name)) {
+			/* judged here, where its directory is at hand: another
+			 * user's node_modules or .venv in one of the command's */
+			if (foreign_here(s, fd, name, sub))
+				continue;
 			later_add(s, sub);
 			continue;
 		}
@@ -1153,7 +1181,12 @@ static void say_modes(const struct scan *s)
 		     "what the host's tools would run",
 		     s->opened - s->unfixed, s->opened - s->unfixed == 1 ? "y" : "ies", s->root,
 		     s->first);
-	if (s->unfixed)
+	if (s->unfixed && s->sb->recovering)
+		warn("%lu entr%s writable by every user made since that run started in %s (the "
+		     "first: %s): left as they are, since what the host made after its supervisor "
+		     "was killed cannot be told apart; review before running tools there",
+		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->first_unfixed);
+	else if (s->unfixed)
 		warn("%lu director%s writable by every user made during the run in %s could NOT "
 		     "be changed (the first: %s); review before running tools there",
 		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->first_unfixed);

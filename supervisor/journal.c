@@ -22,7 +22,13 @@
  *   "W" path                an absent built-in name (moved aside if made)
  *   "P" dev ino path        an empty placeholder directory to remove
  *   "G" path                a write grant whose gitlinks are checked
- * "Since" is the journal's own ctime, which nobody can set back: a journal
+ *   "U" uid                 the command's user (last: an older reader stops at it)
+ *   "T" sec nsec            the run's start as file times go (started_born)
+ * Without "U" and "T" (an older writer) the command's user is unknown and
+ * the start is the journal's ctime, which moves on when a record is added
+ * during the run.
+ * "Since" is the journal's own ctime, which nobody can set back (or the
+ * "T" record, when not later than it): a journal
  * forged by a sandbox that could write the state directory can make a
  * later start move aside only names made after the forgery.  A state
  * directory inside one of the run's write grants is not written at all
@@ -122,6 +128,50 @@ static void each_journal(const char *const *prefixes,
 	close(fd);
 }
 
+/* The "U" and "T" records between P and END, into SB (each only when
+ * whole and sane; the start never later than the journal's ctime, which a
+ * writer cannot set back). */
+static void journal_identity(char *p, const char *end, struct sandbox *sb)
+{
+	while (p < end) {
+		char *kind = p, *f[3] = {0};
+		int nf = kind[0] == 'P' ? 3 : kind[0] == 'T' ? 2 : 1;
+		p += strlen(p) + 1;
+		for (int i = 0; i < nf && p < end; i++) {
+			f[i] = p;
+			p += strlen(p) + 1;
+		}
+		if (p > end || !f[nf - 1])
+			return;
+		char *e;
+		if (strcmp(kind, "U") == 0) {
+			unsigned long u = strtoul(f[0], &e, 10);
+			if (!*e && e != f[0] && u < (uid_t)-1)
+				sb->uid = (uid_t)u;
+		} else if (strcmp(kind, "T") == 0) {
+			long long sec = strtoll(f[0], &e, 10);
+			char *e2;
+			long nsec = strtol(f[1], &e2, 10);
+			struct timespec t = {.tv_sec = (time_t)sec, .tv_nsec = nsec};
+			if (!*e && !*e2 && e != f[0] && e2 != f[1] && nsec >= 0 &&
+			    nsec < 1000000000L &&
+			    (t.tv_sec < sb->started_born.tv_sec ||
+			     (t.tv_sec == sb->started_born.tv_sec &&
+			      t.tv_nsec <= sb->started_born.tv_nsec))) {
+				sb->started_born = t;
+				/* the checks of what git runs count from a little
+				 * before (inclusive, as the coarse start is live) */
+				sb->started_at = t;
+				sb->started_at.tv_nsec -= 10000000L;
+				if (sb->started_at.tv_nsec < 0) {
+					sb->started_at.tv_nsec += 1000000000L;
+					sb->started_at.tv_sec--;
+				}
+			}
+		}
+	}
+}
+
 static void recover_one(int dir, const char *name, int audit_fd)
 {
 	_cleanup_close_ int fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -149,21 +199,27 @@ static void recover_one(int dir, const char *name, int audit_fd)
 	warn("an earlier run (%s) ended without its checks at exit (its supervisor was killed, "
 	     "or stopped on an error while the command ran): checking now",
 	     name);
-	/* the command's user unknown: gitscan.c then says no directory is another
-	 * user's but one it may not change */
+	/* the command's user unknown unless the journal says it: gitscan.c
+	 * then says no directory is another user's but one it may not change */
 	struct sandbox tmp = {.audit_fd = audit_fd,
 			      .started_at = st.st_ctim,
 			      .started_born = st.st_ctim,
-			      .uid = (uid_t)-1};
+			      .uid = (uid_t)-1,
+			      .recovering = true};
 	char *end = buf + n;
+	/* the command's user and the start, when the journal says them (its
+	 * last records: read first, for the grants' walks above them) */
+	journal_identity(buf + sizeof(JOURNAL_MAGIC), end, &tmp);
 	for (char *p = buf + sizeof(JOURNAL_MAGIC); p < end;) {
 		char *kind = p, *f[3] = {0};
-		int nf = kind[0] == 'P' ? 3 : 1;
+		int nf = kind[0] == 'P' ? 3 : kind[0] == 'T' ? 2 : 1;
 		p += strlen(p) + 1;
 		for (int i = 0; i < nf && p < end; i++) {
 			f[i] = p;
 			p += strlen(p) + 1;
 		}
+		if ((strcmp(kind, "U") == 0 || strcmp(kind, "T") == 0) && p <= end)
+			continue;
 		const char *path = f[nf - 1];
 		if (!path || path[0] != '/' || strstr(path, "/../") || p > end)
 			break;
@@ -345,6 +401,15 @@ void journal_begin(struct sandbox *sb)
 		jput(&b, "G");
 		jput(&b, sb->prot_roots[i]);
 	}
+	/* for the walk's judgement of modes and other users' entries */
+	jput(&b, "U");
+	snprintf(num, sizeof(num), "%u", (unsigned)sb->uid);
+	jput(&b, num);
+	jput(&b, "T");
+	snprintf(num, sizeof(num), "%lld", (long long)sb->started_born.tv_sec);
+	jput(&b, num);
+	snprintf(num, sizeof(num), "%ld", sb->started_born.tv_nsec);
+	jput(&b, num);
 	if (b.bad || write_all(fd, b.p, b.n) < 0 ||
 	    renameat2(dir, tmpname, dir, name, RENAME_NOREPLACE) < 0 ||
 	    !(sb->journal_name = strdup(name))) {

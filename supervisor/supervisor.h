@@ -172,6 +172,11 @@ struct sandbox {
 	 * one no earlier (layers.c start_time()). */
 	struct timespec started_born;
 	bool start_wait; /* the command waits for the coarse clock to pass it */
+	/* the checks of a run whose supervisor was killed (journal.c): what
+	 * the host made since the crash cannot be told from what the run made,
+	 * so modes are said, not changed, and nothing is moved as another
+	 * user's */
+	bool recovering;
 	bool deny_tcp;
 
 	/* seccomp: deny filter installed first, allow-list filter last */

@@ -131,16 +131,29 @@ static void each_journal(const char *const *prefixes,
 /* The "U" and "T" records between P and END, into SB (each only when
  * whole and sane; the start never later than the journal's ctime, which a
  * writer cannot set back). */
+/* The record at *P (before END): its kind, its fields in F (as many as the
+ * kind has; the last is NULL when the journal ends first); *P moves past
+ * it.  Returns the number of fields the kind has. */
+static int next_record(char **p, const char *end, char **ret_kind, char *f[3])
+{
+	char *kind = *p;
+	int nf = kind[0] == 'P' ? 3 : kind[0] == 'T' ? 2 : 1;
+
+	f[0] = f[1] = f[2] = NULL;
+	*p += strlen(*p) + 1;
+	for (int i = 0; i < nf && *p < end; i++) {
+		f[i] = *p;
+		*p += strlen(*p) + 1;
+	}
+	*ret_kind = kind;
+	return nf;
+}
+
 static void journal_identity(char *p, const char *end, struct sandbox *sb)
 {
 	while (p < end) {
-		char *kind = p, *f[3] = {0};
-		int nf = kind[0] == 'P' ? 3 : kind[0] == 'T' ? 2 : 1;
-		p += strlen(p) + 1;
-		for (int i = 0; i < nf && p < end; i++) {
-			f[i] = p;
-			p += strlen(p) + 1;
-		}
+		char *kind, *f[3];
+		int nf = next_record(&p, end, &kind, f);
 		if (p > end || !f[nf - 1])
 			return;
 		char *e;
@@ -211,13 +224,8 @@ static void recover_one(int dir, const char *name, int audit_fd)
 	 * last records: read first, for the grants' walks above them) */
 	journal_identity(buf + sizeof(JOURNAL_MAGIC), end, &tmp);
 	for (char *p = buf + sizeof(JOURNAL_MAGIC); p < end;) {
-		char *kind = p, *f[3] = {0};
-		int nf = kind[0] == 'P' ? 3 : kind[0] == 'T' ? 2 : 1;
-		p += strlen(p) + 1;
-		for (int i = 0; i < nf && p < end; i++) {
-			f[i] = p;
-			p += strlen(p) + 1;
-		}
+		char *kind, *f[3];
+		int nf = next_record(&p, end, &kind, f);
 		if ((strcmp(kind, "U") == 0 || strcmp(kind, "T") == 0) && p <= end)
 			continue;
 		const char *path = f[nf - 1];

@@ -339,6 +339,9 @@ def stranger(*argv, groups=None):
 # argv[1] to appear, saying then "seen True" (or "seen False").
 BORN_AND_WAIT = r"""
 import os, sys, time
+# past the first walk while the sandbox runs (50 ms after the start): the
+# next is 2 s later, the stranger's window
+time.sleep(0.3)
 os.umask(0)
 os.mkdir("born", 0o777)
 print("made", flush=True)
@@ -348,6 +351,65 @@ for _ in range(600):
     time.sleep(0.05)
 print("seen", os.path.exists(sys.argv[1]), flush=True)
 """
+
+
+def run_with_stranger(box, script):
+    """The command makes `born` 0777 and waits (BORN_AND_WAIT); the
+    stranger runs SCRIPT (sh) meanwhile (the walk while the run lasts
+    removes write for others from `born` within ~2 s: the stranger's
+    window, tried again with a new run when the walk came first), then the
+    run ends.  Returns its output."""
+    box.write("work/wait.py", BORN_AND_WAIT)
+    # what the stranger prepared is older than the start's clock tick
+    time.sleep(0.05)
+    born, go = os.path.join(box.work, "born"), os.path.join(box.work, "go")
+    for _ in range(5):
+        for n in (born, go):
+            subprocess.run(["rm", "-rf", n], check=True)
+        p = box.popen(["/usr/bin/python3", "wait.py", "go"], policy=box.policy(""),
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert p.stdout.readline().strip() == "made"
+            s = stranger("sh", "-c", script)
+            open(go, "w").close()
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        assert p.returncode == 0 and "seen True" in out, out + err
+        if s.returncode == 0:
+            return out, err
+    assert False, ("the stranger never came before the walk", s.stderr)
+
+
+def wait_unlocked(d, timeout=10):
+    """Until every journal in D is unlocked: the killed run's init is gone."""
+    import fcntl
+    end = time.time() + timeout
+    if not os.path.isdir(d):
+        time.sleep(1)  # no journal: give the killed run time to end
+        return
+    for name in os.listdir(d):
+        with open(os.path.join(d, name)) as f:
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(f, fcntl.LOCK_UN)
+                    break
+                except BlockingIOError:
+                    assert time.time() < end, "the killed run never ended"
+                    time.sleep(0.05)
+
+
+def stranger_home(box):
+    """The stranger's own directory, on the project's file system (as a
+    home beside the user's in /home), made before the run."""
+    home = os.path.join(box.root, "stranger")
+    os.mkdir(home)
+    os.chown(home, STRANGER, STRANGER)
+    os.chmod(home, 0o755)
+    return home
 
 
 def own_top(box):

@@ -45,44 +45,11 @@ import time
 
 import pytest
 
-from conftest import BORN_AND_WAIT, STRANGER, own_top, stranger
+from conftest import STRANGER, own_top, run_with_stranger, stranger, stranger_home, wait_unlocked
 
 
-def stranger_home(box):
-    """The stranger's own directory, on the project's file system, made
-    before the run."""
-    home = os.path.join(box.root, "stranger")
-    os.mkdir(home)
-    os.chown(home, STRANGER, STRANGER)
-    os.chmod(home, 0o755)
-    return home
 
 
-def run_with_stranger(box, script):
-    """The command makes `born` 0777 and waits; the stranger runs SCRIPT
-    (sh) meanwhile, tried again with a new run when the live walk came
-    first; then the run ends.  Returns its output."""
-    box.write("work/wait.py", BORN_AND_WAIT)
-    time.sleep(0.05)
-    born, go = os.path.join(box.work, "born"), os.path.join(box.work, "go")
-    for _ in range(5):
-        for n in (born, go):
-            subprocess.run(["rm", "-rf", n], check=True)
-        p = box.popen(["/usr/bin/python3", "wait.py", "go"], policy=box.policy(""),
-                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            assert p.stdout.readline().strip() == "made"
-            s = stranger("sh", "-c", script)
-            open(go, "w").close()
-            out, err = p.communicate(timeout=60)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        assert p.returncode == 0 and "seen True" in out, out + err
-        if s.returncode == 0:
-            return out, err
-    assert False, ("the stranger never came before the walk", s.stderr)
 
 
 @pytest.mark.parametrize("name", ["node_modules", ".venv"])
@@ -170,23 +137,6 @@ def test_guard_ordinary_git_and_package_use_is_left_alone(box, umask):
     assert os.stat(os.path.join(p, "f.txt")).st_mode & 0o777 == want
 
 
-def wait_unlocked(d, timeout=10):
-    """Until every journal in D is unlocked: the killed run's init is gone."""
-    import fcntl
-    end = time.time() + timeout
-    if not os.path.isdir(d):
-        time.sleep(1)
-        return
-    for name in os.listdir(d):
-        with open(os.path.join(d, name)) as f:
-            while True:
-                try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    fcntl.flock(f, fcntl.LOCK_UN)
-                    break
-                except BlockingIOError:
-                    assert time.time() < end, "the killed run never ended"
-                    time.sleep(0.05)
 
 
 def killed_run(box, env):

@@ -21,7 +21,7 @@ import os
 import struct
 import subprocess
 
-from conftest import ATTEMPT, BORN_AND_WAIT, NOBODY, STRANGER, own_top, stranger
+from conftest import ATTEMPT, NOBODY, STRANGER, own_top, run_with_stranger, stranger
 
 # a group the command and the stranger share (a team's, a distribution's
 # "users", the groups root has in some images)
@@ -130,21 +130,9 @@ def test_what_another_user_put_in_a_directory_born_writable_is_not_left_theirs(b
     owner's mode is the stranger's to set), where it adds a script or a
     hook when it likes."""
     own_top(box)
-    box.write("work/wait.py", BORN_AND_WAIT)
-    p = box.popen(["/usr/bin/python3", "wait.py", "born/sub/done"], policy=box.policy(""),
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline().strip() == "made"
-        sub = os.path.join(box.work, "born", "sub")
-        # the stranger, while the sandbox runs
-        s = stranger("sh", "-c", "mkdir %s && touch %s/done" % (sub, sub))
-        assert s.returncode == 0, s.stderr
-        out, err = p.communicate(timeout=60)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    assert p.returncode == 0 and "seen True" in out, out + err
+    sub = os.path.join(box.work, "born", "sub")
+    # the stranger, while the sandbox runs
+    run_with_stranger(box, "mkdir %s && touch %s/done" % (sub, sub))
     # after the run and its exit checks
     p = stranger("sh", "-c", "echo 'echo planted' > %s/run.sh" % sub)
     assert p.returncode != 0, (os.listdir(os.path.join(box.work, "born")), p.stderr)

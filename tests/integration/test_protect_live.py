@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from conftest import wait_unlocked
 from test_protect import GIT_ENV, data_dir, during_run, host, make_repo, planted
 
 
@@ -205,23 +206,6 @@ def test_bare_repository_in_the_grant_keeps_its_hooks(box):
     assert os.path.exists(mark)
 
 
-def wait_unlocked(d, timeout=10):
-    """Until every journal in D is unlocked: the killed run's init is gone."""
-    import fcntl
-    end = time.time() + timeout
-    if not os.path.isdir(d):
-        time.sleep(1)  # no journal: give the killed run time to end
-        return
-    for name in os.listdir(d):
-        with open(os.path.join(d, name)) as f:
-            while True:
-                try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    fcntl.flock(f, fcntl.LOCK_UN)
-                    break
-                except BlockingIOError:
-                    assert time.time() < end, "the killed run never ended"
-                    time.sleep(0.05)
 
 
 def test_run_whose_supervisor_was_killed_is_checked_by_the_next(box):

@@ -35,7 +35,7 @@ import time
 
 import pytest
 
-from conftest import ATTEMPT, BORN_AND_WAIT, STRANGER, own_top, stranger
+from conftest import ATTEMPT, STRANGER, own_top, run_with_stranger, stranger, stranger_home
 
 
 
@@ -43,44 +43,8 @@ from conftest import ATTEMPT, BORN_AND_WAIT, STRANGER, own_top, stranger
 
 
 
-def stranger_home(box):
-    """The stranger's own directory, on the project's file system (as a
-    home beside the user's in /home), made before the run."""
-    home = os.path.join(box.root, "stranger")
-    os.mkdir(home)
-    os.chown(home, STRANGER, STRANGER)
-    os.chmod(home, 0o755)
-    return home
 
 
-def run_with_stranger(box, script):
-    """The command makes `born` 0777 and waits; the stranger runs SCRIPT
-    (sh) meanwhile (the walk while the run lasts removes write for others
-    from `born` within ~2 s: the stranger's window, tried again with a new
-    run when the walk came first), then the run ends.  Returns its
-    output."""
-    box.write("work/wait.py", BORN_AND_WAIT)
-    # what the stranger prepared is older than the start's clock tick
-    time.sleep(0.05)
-    born, go = os.path.join(box.work, "born"), os.path.join(box.work, "go")
-    for _ in range(5):
-        for n in (born, go):
-            subprocess.run(["rm", "-rf", n], check=True)
-        p = box.popen(["/usr/bin/python3", "wait.py", "go"], policy=box.policy(""),
-                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            assert p.stdout.readline().strip() == "made"
-            s = stranger("sh", "-c", script)
-            open(go, "w").close()
-            out, err = p.communicate(timeout=60)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        assert p.returncode == 0 and "seen True" in out, out + err
-        if s.returncode == 0:
-            return out, err
-    assert False, ("the stranger never came before the walk", s.stderr)
 
 
 def test_a_directory_prepared_before_the_run_and_renamed_in_is_moved_aside(box):

@@ -109,12 +109,40 @@ struct scan {
 	char first_file[PATH_MAX];
 	char **foreign_paths; /* another user's entries made in what the run made */
 	size_t n_foreign_paths;
+	unsigned long foreign_moved; /* of them, moved aside at exit */
 };
+
+static bool not_before(long long sec, long nsec, const struct timespec *since)
+{
+	return sec > since->tv_sec || (sec == since->tv_sec && nsec >= since->tv_nsec);
+}
 
 static bool newer(const struct stat *st, const struct timespec *since)
 {
-	return st->st_ctim.tv_sec > since->tv_sec ||
-	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
+	return not_before(st->st_ctim.tv_sec, st->st_ctim.tv_nsec, since);
+}
+
+/* newer(), where a file system keeps whole seconds only (ext4 with 128-byte
+ * inodes): a ctime of no nanoseconds is taken as the whole second it falls
+ * in, the start's second included */
+static bool changed_since(const struct stat *st, const struct timespec *since)
+{
+	return newer(st, since) ||
+	       (st->st_ctim.tv_nsec == 0 && st->st_ctim.tv_sec == since->tv_sec);
+}
+
+/* The birth time of NAME in DIR ("": DIR itself), no earlier than SINCE;
+ * false also where the file system keeps none (*RET_KNOWN false). */
+static bool born_not_before(int dir, const char *name, const struct timespec *since,
+			    bool *ret_known)
+{
+	struct statx sx;
+
+	*ret_known =
+	    statx(dir, name, (name[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) | AT_STATX_DONT_SYNC,
+		  STATX_BTIME, &sx) == 0 &&
+	    (sx.stx_mask & STATX_BTIME);
+	return *ret_known && not_before(sx.stx_btime.tv_sec, (long)sx.stx_btime.tv_nsec, since);
 }
 
 static bool guarded(const struct sandbox *sb, const struct stat *st)
@@ -184,29 +212,14 @@ static bool commondir_is_parent(int g)
  * host's directory the sandbox wrote in counts as made: on the safe side,
  * and said): a sticky directory (a host's shared drop directory, /tmp's
  * kind) is then taken as the host's. */
-static bool born_since_at(int dir, const char *name, const struct stat *st,
-			  const struct timespec *since)
-{
-	struct statx sx;
-
-	if (statx(dir, name, (name[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) | AT_STATX_DONT_SYNC,
-		  STATX_BTIME, &sx) == 0 &&
-	    (sx.stx_mask & STATX_BTIME))
-		return sx.stx_btime.tv_sec > since->tv_sec ||
-		       (sx.stx_btime.tv_sec == since->tv_sec &&
-			(long)sx.stx_btime.tv_nsec >= since->tv_nsec);
-	if (st->st_mode & S_ISVTX)
-		return false;
-	/* a file system without birth times may keep whole seconds only (ext4
-	 * with 128-byte inodes): a ctime of no nanoseconds is taken as the
-	 * whole second it falls in, the start's second included */
-	return newer(st, since) ||
-	       (st->st_ctim.tv_nsec == 0 && st->st_ctim.tv_sec == since->tv_sec);
-}
-
 static bool born_since(int fd, const struct stat *st, const struct timespec *since)
 {
-	return born_since_at(fd, "", st, since);
+	bool known;
+	bool born = born_not_before(fd, "", since, &known);
+
+	if (known)
+		return born;
+	return !(st->st_mode & S_ISVTX) && changed_since(st, since);
 }
 
 /* Whether NAME in DIR ("": DIR itself) was made after the start, by its
@@ -216,15 +229,9 @@ static bool born_since(int fd, const struct stat *st, const struct timespec *sin
  * than born_since(): what this says is moved aside. */
 static bool born_after(int dir, const char *name, const struct timespec *since)
 {
-	struct statx sx;
+	bool known;
 
-	return statx(dir, name,
-		     (name[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) | AT_STATX_DONT_SYNC,
-		     STATX_BTIME, &sx) == 0 &&
-	       (sx.stx_mask & STATX_BTIME) &&
-	       (sx.stx_btime.tv_sec > since->tv_sec ||
-		(sx.stx_btime.tv_sec == since->tv_sec &&
-		 (long)sx.stx_btime.tv_nsec >= since->tv_nsec));
+	return born_not_before(dir, name, since, &known);
 }
 
 /* A sticky directory of root's: a host service's shared one, or a command
@@ -394,7 +401,7 @@ static void open_mode_file(struct scan *s, int dir, const char *name, const char
 	 * here: an old file writable by every user renamed to a script the
 	 * user runs is as much another user's to edit) */
 	const struct timespec *born = &s->sb->started_born;
-	if (!newer(&st, born) && !(st.st_ctim.tv_nsec == 0 && st.st_ctim.tv_sec == born->tv_sec))
+	if (!changed_since(&st, born))
 		return;
 	_cleanup_close_ int o = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (o < 0 || fstat(o, &ost) < 0 || ost.st_ino != st.st_ino || ost.st_dev != st.st_dev ||
@@ -803,8 +810,7 @@ static void gitdir_files(struct scan *s, int g, const struct stat *st, const cha
 {
 	struct dirent *de;
 
-	if (!s->modes || (!newer(st, s->since) &&
-			  !(st->st_ctim.tv_nsec == 0 && st->st_ctim.tv_sec == s->since->tv_sec)))
+	if (!s->modes || !changed_since(st, s->since))
 		return;
 	int o = openat(g, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_(closedirp) DIR *d = o >= 0 ? fdopendir(o) : NULL;
@@ -1078,9 +1084,7 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 	 * directory then: the files of one unchanged since the start are
 	 * passed over without a look (most of a large tree's) */
 	struct stat dst;
-	bool files_changed = s->modes && fstat(fd, &dst) == 0 &&
-			     (newer(&dst, s->since) ||
-			      (dst.st_ctim.tv_nsec == 0 && dst.st_ctim.tv_sec == s->since->tv_sec));
+	bool files_changed = s->modes && fstat(fd, &dst) == 0 && changed_since(&dst, s->since);
 	gitdir = has_entry(&l, "HEAD", false) &&
 		 ((has_entry(&l, "objects", true) && has_entry(&l, "refs", true)) ||
 		  has_entry(&l, "commondir", false));
@@ -1195,9 +1199,9 @@ static void say_modes(const struct scan *s)
 		     "directories the sandbox made (the first: %s): %s",
 		     s->foreign, s->foreign == 1 ? "y" : "ies", (unsigned)s->foreign_uid, s->root,
 		     s->first_foreign,
-		     s->n_foreign_paths == s->foreign
+		     s->foreign_moved == s->foreign
 			 ? "moved aside to *.ringfence-blocked; review before running tools there"
-			 : "review before running tools there");
+			 : "NOT all moved aside; review before running tools there");
 	json_string(js, sizeof(js), s->root);
 	json_string(jf, sizeof(jf), s->opened > s->unfixed ? s->first : "");
 	json_string(ju, sizeof(ju), s->unfixed ? s->first_unfixed : "");
@@ -1259,8 +1263,12 @@ static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd
 	if (s.n_foreign_paths)
 		qsort(s.foreign_paths, s.n_foreign_paths, sizeof(*s.foreign_paths), by_length);
 	for (size_t i = 0; i < s.n_foreign_paths; i++) {
-		(void)protect_move_aside(sb, s.foreign_paths[i], "protect.foreign",
-					 MOVE_LIVE_QUIET);
+		/* its own line when it could not be moved; gone already: moved
+		 * with one above it */
+		int r =
+		    protect_move_aside(sb, s.foreign_paths[i], "protect.foreign", MOVE_LIVE_QUIET);
+		if (r > 0 || r == -ENOENT)
+			s.foreign_moved++;
 		free(s.foreign_paths[i]);
 	}
 	free(s.foreign_paths);

@@ -71,21 +71,32 @@ def host_world_writable(box, rel):
     return d
 
 
-def test_a_directory_the_host_made_just_before_the_start_keeps_its_mode(box):
+@pytest.mark.parametrize("stamp", ["multigrain", "coarse"])
+def test_a_directory_the_host_made_just_before_the_start_keeps_its_mode(box, stamp):
     """A container's entrypoint makes a cache writable by every user and
     starts ringfence at once (run_as another user): made in the start's own
     tick of the coarse clock file times are read from, it was taken for the
     run's and lost write for others at the first walk (50 ms in), and the
     command could no longer write there.  Each of several runs, each with a
-    directory made right before it."""
+    directory made right before it; with the start's multigrain stamp and
+    with the way a kernel without them takes (the fine clock, the command
+    held until the coarse one has passed it).  Positive control: the
+    command's own directory made writable by every user, at once, in the
+    same run, loses write for others."""
     pol = box.policy("")
+    env = {"RINGFENCE_TEST_COARSE_START": "1"} if stamp == "coarse" else None
     for i in range(5):
         d = host_world_writable(box, "cache%d" % i)
-        r = box.run(["sh", "-c", "sleep 0.15; echo x > cache%d/f && echo wrote" % i],
-                    policy=pol)
+        r = box.run(["sh", "-c", "umask 0; mkdir mine%d; sleep 0.15; "
+                     "echo x > cache%d/f && echo wrote" % (i, i)], policy=pol,
+                    env=box.env(env))
         assert r.returncode == 0 and "wrote" in r.stdout, (i, r.stdout, r.stderr)
         assert stat.S_IMODE(os.stat(d).st_mode) == 0o777, (i, r.stderr)
-        assert "made writable by every user" not in r.stderr, r.stderr
+        assert stat.S_IMODE(os.stat(box.path("work", "mine%d" % i)).st_mode) == 0o775, \
+            (i, r.stderr)
+        # (its file cache%d/f, the command's, made 0666 under umask 0, is
+        # the run's: said and changed)
+        assert "(the first: %s/cache%d)" % (box.work, i) not in r.stderr, r.stderr
 
 
 def test_world_writable_directories_made_in_the_run_lose_write_for_others(box):
@@ -275,7 +286,8 @@ def test_ringfences_own_state_in_a_granted_home_is_left_in_place(box):
     with run_as another user: it makes its state directory there at start,
     as root.  The walk at exit took root's entries in that new directory
     for another user's and moved ~/.local/state aside (with the crash
-    journal in it).  Positive control: the run's own file is there."""
+    journal in it).  Positive controls: the run's own file is there, and
+    its directory made writable by every user lost that."""
     if box.user != "root":
         pytest.skip("the state is made by a supervisor that is not the command's user")
     home = box.path("home")
@@ -285,10 +297,13 @@ def test_ringfences_own_state_in_a_granted_home_is_left_in_place(box):
                     "write = %s\n[process]\nrun_as = nobody\n"
                     % (box.default, "namespaces = off\n" if box.namespaces == "off" else "",
                        box.bin, home))
-    r = box.run(["sh", "-c", "echo x > mine"], policy=pol, cwd=home,
+    r = box.run(["sh", "-c", "echo x > mine; umask 0; mkdir open"], policy=pol, cwd=home,
                 env={"HOME": home, "XDG_STATE_HOME": ""})
     assert r.returncode == 0, r.stderr
     assert os.path.exists(os.path.join(home, "mine")), r.stderr
+    # the walk did judge the home: the command's directory made writable by
+    # every user lost that
+    assert stat.S_IMODE(os.stat(os.path.join(home, "open")).st_mode) == 0o775, r.stderr
     moved = [os.path.join(d, n) for d, ns, fs in os.walk(home) for n in ns + fs
              if "ringfence-blocked" in n]
     assert not moved and "another user" not in r.stderr, (moved, r.stderr)

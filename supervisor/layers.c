@@ -638,8 +638,7 @@ static void prepare_seccomp(struct sandbox *sb)
 		die("%s:%u: syscalls: '%s' %s", origin_file(&bad->origin), bad->origin.line,
 		    bad->value, why);
 	if (r == 0)
-		r = seccomp_prefix_own_group(&sb->seccomp_deny, sb->gid, o.kill, o.extra_allow,
-					     o.extra_deny);
+		r = seccomp_prefix_own_group(&sb->seccomp_deny, sb->gid, o.kill, o.extra_deny);
 	if (r < 0)
 		die("cannot build the seccomp filter: %s", strerror(-r));
 }

@@ -1113,11 +1113,11 @@ int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, struct sec
  * in front of the deny program (its own jumps are relative, and a call
  * this block passes goes on into it unchanged).  Only x86_64's numbers are
  * looked at; the deny program kills every other ABI.  The kernel reads the
- * gid in 32 bits: so does this.  A call the policy's [syscalls] allow or
- * deny names is left to it.
+ * gid in 32 bits: so does this.  A call the policy's [syscalls] deny names
+ * is refused whole; one its allow names keeps this rule (these calls are
+ * allowed already: naming them asks no consent, so it lifts nothing).
  */
 int seccomp_prefix_own_group(struct seccomp_prog *deny, gid_t gid, bool kill,
-			     const struct policy_list *extra_allow,
 			     const struct policy_list *extra_deny)
 {
 	static const struct {
@@ -1146,7 +1146,7 @@ int seccomp_prefix_own_group(struct seccomp_prog *deny, gid_t gid, bool kill,
 	pre[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						offsetof(struct seccomp_data, nr));
 	for (size_t i = 0; i < ARRAY_SIZE(calls); i++) {
-		if (in_list(extra_allow, calls[i].name) || in_list(extra_deny, calls[i].name))
+		if (in_list(extra_deny, calls[i].name))
 			continue;
 		/* jt: to this call's check, set below */
 		jumps_at[checked++] = n;
@@ -1160,7 +1160,7 @@ int seccomp_prefix_own_group(struct seccomp_prog *deny, gid_t gid, bool kill,
 	/* each checked call: load its gid, then the common test */
 	unsigned test_at_guess = n + 2 * checked;
 	for (unsigned c = 0, k = 0; c < ARRAY_SIZE(calls); c++) {
-		if (in_list(extra_allow, calls[c].name) || in_list(extra_deny, calls[c].name))
+		if (in_list(extra_deny, calls[c].name))
 			continue;
 		pre[jumps_at[k]].jt = (uint8_t)(n - jumps_at[k] - 1);
 		pre[n++] =

@@ -465,7 +465,6 @@ void seccomp_prog_free(struct seccomp_prog *p);
 /* chown's group held to GID or -1 (a block put in front of DENY); 0 or
  * -errno. */
 int seccomp_prefix_own_group(struct seccomp_prog *deny, gid_t gid, bool kill,
-			     const struct policy_list *extra_allow,
 			     const struct policy_list *extra_deny);
 
 /* The table, for explain and the unit test. */

@@ -241,7 +241,7 @@ static void test_chown_group_is_the_commands_own(void **state)
 	const char *why;
 	assert_int_equal(seccomp_build(&o, &d, &a, &bad, &why), 0);
 	unsigned short before = d.len;
-	assert_int_equal(seccomp_prefix_own_group(&d, (gid_t)own, false, NULL, NULL), 0);
+	assert_int_equal(seccomp_prefix_own_group(&d, (gid_t)own, false, NULL), 0);
 	assert_true(d.len > before);
 	/* fchownat's group, its fourth argument, in test_other_user_attacks.py
 	 * (coreutils' chgrp) */
@@ -259,6 +259,28 @@ static void test_chown_group_is_the_commands_own(void **state)
 	int st = run_probes_under(&d, &a, pr, ARRAY_SIZE(pr));
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
+
+	/* [syscalls] allow = chown lifts nothing (no consent is asked for an
+	 * allowed call); action = kill ends the caller */
+	struct policy_list allow = {0};
+	struct policy_origin o0 = {0};
+	policy_list_add(&allow, "chown", false, o0);
+	o.extra_allow = &allow;
+	o.kill = true;
+	assert_int_equal(seccomp_build(&o, &d, &a, &bad, &why), 0);
+	assert_int_equal(seccomp_prefix_own_group(&d, (gid_t)own, true, NULL), 0);
+	const struct probe own_ok[] = {
+	    {"chown to the own group", SYS_chown, nx, none, own, ENOENT}};
+	st = run_probes_under(&d, &a, own_ok, 1);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(seccomp_build(&o, &d, &a, &bad, &why), 0);
+	assert_int_equal(seccomp_prefix_own_group(&d, (gid_t)own, true, NULL), 0);
+	const struct probe killed[] = {
+	    {"chown to another group", SYS_chown, nx, none, other, EPERM}};
+	st = run_probes_under(&d, &a, killed, 1);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+	policy_list_free(&allow);
 }
 
 static void test_policy_allow_and_deny_and_kill(void **state)

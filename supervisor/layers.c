@@ -508,7 +508,8 @@ static void prepare_fs(struct sandbox *sb)
 		    (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0 ||
 		     seccomp_notify_trial() != 0)) {
 			warn("best-effort: no seccomp notifications: the command may change the "
-			     "modes, owners and times of files it owns outside the write grants");
+			     "modes, owners, times and extended attributes of files it owns "
+			     "outside the write grants");
 			sb->attrgate = false;
 		}
 	}

@@ -179,8 +179,6 @@ ssize_t nx_buf_read_sock(struct buf *b, int fd, bool *ret_empty)
 			*ret_empty = true;
 		return -errno;
 	}
-	if (n > 0 && (size_t)n < want && ret_empty)
-		*ret_empty = true;
 	b->len += (size_t)n;
 	if (b->len > b->hw)
 		b->hw = b->len;

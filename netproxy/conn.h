@@ -72,13 +72,13 @@ struct nx_side {
 	struct nx_tag tag; /* fd -1 when closed; ptr: the connection */
 	SSL *ssl;
 	/* Events are edge-triggered: a read that found the socket empty (it
-	 * said EAGAIN, or gave less than was asked: a stream socket gives all
-	 * it holds) is not tried again before the next event that says
+	 * said EAGAIN) is not tried again before the next event that says
 	 * there is more (EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR), set in
-	 * netproxy_dispatch().  Only nx_side_read() goes by it; a full buffer
-	 * (back-pressure) reads nothing and leaves it as it was.  ENDED: the
-	 * peer's end or an error was announced; a short read then does not
-	 * count as empty, so that the end (a read of 0) is still seen. */
+	 * netproxy_dispatch().  A read short of what was asked is no sign of
+	 * an empty socket: TCP stops a read at the urgent mark with more
+	 * queued, and no event comes for what is left.  Only nx_side_read()
+	 * goes by it; a full buffer (back-pressure) reads nothing and leaves
+	 * it as it was.  ENDED: the peer's end or an error was announced. */
 	bool rd_empty, rd_ended;
 };
 

@@ -167,8 +167,6 @@ bool nx_linger_step(struct conn *c)
 			break;
 		}
 		c->linger_left -= (size_t)n;
-		if ((size_t)n < sizeof(sink) && !c->client.rd_ended)
-			c->client.rd_empty = true;
 	}
 	return false;
 }

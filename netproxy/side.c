@@ -46,13 +46,13 @@ int nx_tls_attach(SSL *ssl, int fd, const void *pre, size_t n)
 }
 
 /* Moves what the socket has into the SSL's read BIO: >0, 0 at EOF, -errno.
- * *RET_EMPTY (when given): the socket had no more than was read. */
+ * *RET_EMPTY (when given): the socket said EAGAIN. */
 static ssize_t tls_feed(SSL *ssl, int fd, bool *ret_empty)
 {
 	char tmp[17 * 1024];
 	ssize_t n = read(fd, tmp, sizeof(tmp));
 
-	if (ret_empty && ((n < 0 && errno == EAGAIN) || (n > 0 && (size_t)n < sizeof(tmp))))
+	if (ret_empty && n < 0 && errno == EAGAIN)
 		*ret_empty = true;
 	if (n < 0)
 		return -errno;

@@ -46,6 +46,39 @@ def test_pipelined_requests_in_one_write_all_answered(two):
     assert lines_of(r) == ["3"], r.stdout + r.stderr
 
 
+URGENT = r"""
+import socket
+res = []
+for i in range(5):
+    s = dial()
+    s.settimeout(4)
+    s.sendall(b"GET http://good.test/oob HTTP/1.1\r\nHost: good.test\r\n\r\n")
+    got = b""
+    try:
+        while not got.endswith(b"defghi"):
+            c = s.recv(65536)
+            if not c:
+                break
+            got += c
+        res.append("whole" if got.endswith(b"abcdefghi") else "cut")
+    except socket.timeout:
+        res.append("stalled")
+    s.close()
+print(" ".join(res))
+"""
+
+
+def test_a_read_short_of_the_buffer_does_not_strand_what_follows(two):
+    """TCP urgent data in a response: a read of the upstream stops at the
+    urgent mark, short of what was asked, with the rest of the body still
+    queued, and no new event comes for it.  The proxy took a short read for
+    an empty socket and never read again: the response stalled until its
+    timeout, some times out of five.  Each of five is whole now."""
+    p = two.net_policy(ALLOW)
+    r = two.python(URGENT, p, timeout=90)
+    assert lines_of(r) == ["whole whole whole whole whole"], r.stdout + r.stderr
+
+
 BODY_FIN = r"""
 import hashlib, socket
 for n in (1, 5, 70000, 1000000):

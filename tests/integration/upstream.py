@@ -65,7 +65,21 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         query = self.path.split("?")[1] if "?" in self.path else ""
-        if path == "/hello":
+        if path == "/oob":
+            # a body of 9 bytes sent around TCP urgent data, in one segment:
+            # a read stops at the urgent mark with the rest still queued
+            # (test_net_final_attacks.py); the connection then stays open
+            self.send_response(200)
+            self.send_header("Content-Length", "9")
+            self.end_headers()
+            self.wfile.flush()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+            self.connection.send(b"abc")
+            self.connection.send(b"X", socket.MSG_OOB)
+            self.connection.send(b"defghi")
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+            time.sleep(20)
+        elif path == "/hello":
             self.reply(("hello from %s\n" % self.server.server_address[0]).encode())
         elif path == "/resumed":
             # whether this TLS connection resumed a session (test_credentials.py)

@@ -140,16 +140,18 @@ enum nx_hello nx_client_hello(const uint8_t *p, size_t n, char sni[NX_HOST_MAX])
 		i += 4;
 		NEED(len);
 		if (type == 0) {
-			/* server_name: list(2) { type(1)=0 len(2) name } */
+			/* server_name: list(2) { type(1)=0 len(2) name }, one name
+			 * in one extension, as OpenSSL takes it: with two, the
+			 * proxy would judge one and a server might serve the other */
 			size_t j = i, lend = i + len, l;
-			if (len < 2 || j + 2 + ((size_t)hs[j] << 8 | hs[j + 1]) != lend)
+			if (sni[0] || len < 2 || j + 2 + ((size_t)hs[j] << 8 | hs[j + 1]) != lend)
 				return NX_HELLO_BAD;
 			j += 2;
 			if (j + 3 > lend || hs[j] != 0)
 				return NX_HELLO_BAD;
 			l = (size_t)hs[j + 1] << 8 | hs[j + 2];
 			j += 3;
-			if (l == 0 || l >= NX_HOST_MAX || j + l > lend)
+			if (l == 0 || l >= NX_HOST_MAX || j + l != lend)
 				return NX_HELLO_BAD;
 			for (size_t k = 0; k < l; k++) {
 				uint8_t ch = hs[j + k];

@@ -320,9 +320,33 @@ static void test_base64(void **state)
 
 /* ---- the ClientHello ---------------------------------------------------- */
 
+/* Appends a server_name extension naming NAME (and TRAILING, a second
+ * entry of the list, when given) at HS + N; the new N. */
+static size_t sni_ext(uint8_t *hs, size_t n, const char *name, const char *trailing)
+{
+	size_t l = strlen(name), t = trailing ? strlen(trailing) + 3 : 0;
+
+	hs[n++] = 0, hs[n++] = 0; /* server_name */
+	hs[n++] = 0, hs[n++] = (uint8_t)(l + 5 + t);
+	hs[n++] = 0, hs[n++] = (uint8_t)(l + 3 + t);
+	hs[n++] = 0;
+	hs[n++] = 0, hs[n++] = (uint8_t)l;
+	memcpy(hs + n, name, l);
+	n += l;
+	if (trailing) {
+		hs[n++] = 0;
+		hs[n++] = 0, hs[n++] = (uint8_t)(t - 3);
+		memcpy(hs + n, trailing, t - 3);
+		n += t - 3;
+	}
+	return n;
+}
+
 /* A minimal ClientHello with SNI NAME (or none), split into records of at
- * most SPLIT handshake bytes. */
-static size_t hello(uint8_t *out, const char *name, size_t split)
+ * most SPLIT handshake bytes; SECOND: a second server_name extension;
+ * TRAILING: a second name in NAME's list. */
+static size_t hello_with(uint8_t *out, const char *name, size_t split, const char *second,
+			 const char *trailing)
 {
 	uint8_t hs[1024];
 	size_t n = 0, ext_at, o = 0;
@@ -339,16 +363,10 @@ static size_t hello(uint8_t *out, const char *name, size_t split)
 	hs[n++] = 1, hs[n++] = 0; /* compression */
 	ext_at = n;
 	n += 2;
-	if (name) {
-		size_t l = strlen(name);
-		hs[n++] = 0, hs[n++] = 0; /* server_name */
-		hs[n++] = 0, hs[n++] = (uint8_t)(l + 5);
-		hs[n++] = 0, hs[n++] = (uint8_t)(l + 3);
-		hs[n++] = 0;
-		hs[n++] = 0, hs[n++] = (uint8_t)l;
-		memcpy(hs + n, name, l);
-		n += l;
-	}
+	if (name)
+		n = sni_ext(hs, n, name, trailing);
+	if (second)
+		n = sni_ext(hs, n, second, NULL);
 	hs[n++] = 0, hs[n++] = 0x2b, hs[n++] = 0, hs[n++] = 3, hs[n++] = 2, hs[n++] = 3,
 	hs[n++] = 4; /* supported_versions */
 	hs[ext_at] = (uint8_t)((n - ext_at - 2) >> 8);
@@ -362,6 +380,11 @@ static size_t hello(uint8_t *out, const char *name, size_t split)
 		o += l;
 	}
 	return o;
+}
+
+static size_t hello(uint8_t *out, const char *name, size_t split)
+{
+	return hello_with(out, name, split, NULL, NULL);
 }
 
 static void test_client_hello(void **state)
@@ -396,6 +419,17 @@ static void test_client_hello(void **state)
 	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_BAD);
 	n = hello(buf, "evil test", 4096);
 	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_BAD);
+	/* two names for one hello: the proxy would judge one, a server may
+	 * serve the other (a second server_name extension, which OpenSSL
+	 * refuses as a duplicate; a second entry in the list) */
+	n = hello_with(buf, "good.test", 4096, "evil.test", NULL);
+	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_BAD);
+	n = hello_with(buf, "good.test", 4096, NULL, "evil.test");
+	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_BAD);
+	/* the control: the same builder, one name */
+	n = hello_with(buf, "good.test", 4096, NULL, NULL);
+	assert_int_equal(nx_client_hello(buf, n, sni), NX_HELLO_OK);
+	assert_string_equal(sni, "good.test");
 }
 
 /* ---- a tunnel's first bytes ---------------------------------------------- */

@@ -75,8 +75,14 @@ void netproxy_expect(struct netproxy *np, uint16_t local_port, uint16_t to_port)
 			np->expect[i] = np->expect[--np->n_expect];
 		else
 			i++;
-	if (np->n_expect == sizeof(np->expect) / sizeof(np->expect[0]))
-		np->expect[0] = np->expect[--np->n_expect];
+	if (np->n_expect == sizeof(np->expect) / sizeof(np->expect[0])) {
+		/* full: the oldest goes (removals reorder the table) */
+		size_t old = 0;
+		for (size_t i = 1; i < np->n_expect; i++)
+			if (np->expect[i].when < np->expect[old].when)
+				old = i;
+		np->expect[old] = np->expect[--np->n_expect];
+	}
 	np->expect[np->n_expect].port = local_port;
 	np->expect[np->n_expect].to_port = to_port;
 	np->expect[np->n_expect++].when = now;
@@ -167,8 +173,9 @@ static bool accept_one(struct netproxy *np, size_t li, bool pump)
 		/* only connections the broker made for the sandbox */
 		close(fd);
 		np->n_strangers++;
-		if (np->n_strangers == 1 ||
-		    nx_now_ms() - np->strangers_said_ms >= NX_STRANGERS_SAY_MS)
+		/* the first at once; then a count at most every
+		 * NX_STRANGERS_SAY_MS (here, or by the sweep) */
+		if (nx_now_ms() - np->strangers_said_ms >= NX_STRANGERS_SAY_MS)
 			nx_say_strangers(np);
 		return true;
 	}

@@ -237,6 +237,11 @@ static void sweep(struct netproxy *np)
 	np->last_sweep = now;
 	if (np->listeners_paused)
 		nx_pause_listeners(np, false);
+	/* strangers counted since the last such event, said even when no more
+	 * come (a burst, then quiet: not only at exit) */
+	if (np->n_strangers != np->n_strangers_said &&
+	    now - np->strangers_said_ms >= NX_STRANGERS_SAY_MS)
+		nx_say_strangers(np);
 	nx_ns_sweep(np, now);
 	if (np->budget.waiting)
 		np->budget.freed = true; /* descriptors come back unannounced */
@@ -394,7 +399,8 @@ int netproxy_timeout(const struct netproxy *np)
 {
 	long t = -1;
 
-	if (np->n_conns || np->listeners_paused || np->n_ns_conns)
+	if (np->n_conns || np->listeners_paused || np->n_ns_conns ||
+	    np->n_strangers != np->n_strangers_said)
 		t = np->sweep_ms;
 	if (np->ares_ready) {
 		struct timeval tv, *tvp = ares_timeout(np->ares, NULL, &tv);

@@ -370,11 +370,25 @@ class Run:
                 if isinstance(k, tuple):
                     # (text, key): the key once TEXT is drawn after the
                     # last key typed (a loaded machine can settle early)
+                    # and the screen is still; again while the frames
+                    # drawn after it still hold TEXT, or none is drawn (a
+                    # dialog drawn before its input is wired drops the key)
                     text, k = k
+                    flat = "".join(text.split())
                     end = time.monotonic() + 30
                     while time.monotonic() < end and p.poll() is None and \
-                            "".join(text.split()) not in "".join(screen()[mark:].split()):
+                            flat not in "".join(screen()[mark:].split()):
                         time.sleep(0.25)
+                    for _ in range(3):
+                        settle(10)
+                        mark = len(screen())
+                        p.stdin.write(k.encode())
+                        p.stdin.flush()
+                        settle(10)
+                        after = "".join(screen()[mark:].split())
+                        if after and flat not in after:
+                            break
+                    continue
                 mark = len(screen())
                 p.stdin.write(k.encode())
                 p.stdin.flush()

@@ -348,6 +348,17 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 
+	if (plan->bundle_wait) {
+		/* the CA bundle the command's variables name is written by the
+		 * supervisor meanwhile (creds.c): the command starts on it
+		 * whole; end of file, the supervisor gave up */
+		char c;
+		if (RETRY_EINTR(read(fds->lifeline, &c, 1)) != 1) {
+			remove_private_tmp(plan);
+			_exit(EXIT_RINGFENCE);
+		}
+	}
+
 	/* O_DIRECT: packet mode, one record per read */
 	if (pipe2(exec_pipe, O_CLOEXEC | O_DIRECT) < 0)
 		FAIL(errno, "pipe2: %s", strerror(errno));

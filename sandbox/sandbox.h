@@ -190,6 +190,9 @@ struct sandbox_plan {
 	 * is exec'd once the file times' coarse clock is past it (child.c) */
 	struct timespec started_at;
 	bool start_wait;
+	/* the supervisor writes the CA bundle while init sets up: the command
+	 * is forked once a byte on the lifeline says it is written */
+	bool bundle_wait;
 	bool drop_to_user;
 	uid_t uid;
 	gid_t gid;
@@ -245,7 +248,8 @@ struct sandbox_plan {
  */
 struct sandbox_fds {
 	int report;   /* init -> supervisor: MSG_FAIL..MSG_NS_FAIL (packet pipe) */
-	int lifeline; /* EOF: the supervisor is gone; a byte: root's id maps are written */
+	int lifeline; /* EOF: the supervisor is gone; a byte: root's id maps are
+			 written, then one: the CA bundle is (bundle_wait) */
 	int handoff;  /* init and the command -> supervisor: fds (seqpacket), or -1 */
 	int relay;    /* supervisor <-> init: abstract connects (seqpacket), or -1 */
 	int audit;    /* the audit log, for what a view of .git drops, or -1 */

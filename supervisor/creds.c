@@ -18,6 +18,13 @@
  *   that holds the system's roots, what the caller's clients trusted (the
  *   files in its CA variables, SSL_CERT_DIR) and the CA; every CA variable
  *   points at it, and wget is given it through a wgetrc.
+ * - The CA and the bundle's contents are made once init is forked
+ *   (creds_finish), while init sets the sandbox up: OpenSSL's loading, its
+ *   first key and the bundle take ~4-5 ms, about what the set-up takes on
+ *   another CPU.  The bundle file exists (empty) before the fork, so the
+ *   plan's Landlock rule and mounts name it; init starts the command only
+ *   once the supervisor says it is written (a byte on the lifeline), and
+ *   the CA's key was never in init's memory at all.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -58,6 +65,7 @@ const size_t ca_bundle_vars_n = ARRAY_SIZE(ca_bundle_vars);
  * exits must not). */
 static pid_t bundle_owner;
 static char bundle_dir[64], bundle_file[96], wgetrc_file[96];
+static int bundle_fd = -1; /* written by creds_finish() */
 
 static void remove_bundle(void)
 {
@@ -217,15 +225,9 @@ static void make_placeholder(const struct policy_credential *pc, char **ret)
 		die("out of memory");
 }
 
-static void write_bundle(struct sandbox *sb)
+/* The bundle's file, empty until creds_finish() writes it. */
+static void make_bundle_file(struct sandbox *sb)
 {
-	char err[1024], *pem;
-	size_t len;
-	int fd, r;
-
-	r = netproxy_tls_bundle(sb->tls, &pem, &len, err, sizeof(err));
-	if (r < 0)
-		die("%s", err);
 	snprintf(bundle_dir, sizeof(bundle_dir), "/tmp/ringfence-ca.XXXXXX");
 	if (!mkdtemp(bundle_dir))
 		die("cannot create a directory for the CA bundle in /tmp: %s", strerror(errno));
@@ -235,12 +237,26 @@ static void write_bundle(struct sandbox *sb)
 	/* readable by the command, whoever it runs as; written only by us */
 	if (chmod(bundle_dir, 0755) < 0)
 		die("%s: %s", bundle_dir, strerror(errno));
-	fd = open(bundle_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || fchmod(fd, 0644) < 0 || write_all(fd, pem, len) < 0)
+	bundle_fd = open(bundle_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (bundle_fd < 0 || fchmod(bundle_fd, 0644) < 0)
 		die("%s: %s", bundle_file, strerror(errno));
-	close(fd);
-	free(pem);
 	sb->ca_bundle = bundle_file;
+}
+
+static void write_bundle(struct sandbox *sb)
+{
+	char err[1024], *pem;
+	size_t len;
+	int r;
+
+	r = netproxy_tls_bundle(sb->tls, &pem, &len, err, sizeof(err));
+	if (r < 0)
+		die("%s", err);
+	if (write_all(bundle_fd, pem, len) < 0)
+		die("%s: %s", bundle_file, strerror(errno));
+	close(bundle_fd);
+	bundle_fd = -1;
+	free(pem);
 }
 
 static void strv_add_unique(char ***v, size_t *n, char *s)
@@ -516,15 +532,28 @@ void creds_prepare(struct sandbox *sb)
 
 /* The interception CA and the bundle that trusts it: for the credentials'
  * hosts, and for those whose method and path rules must read HTTPS (with
- * no credential at all, too). */
+ * no credential at all, too).  Their files now, their contents once init
+ * is forked (creds_finish). */
 static void creds_intercept(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+
+	if (sb->n_creds == 0 && !netproxy_rules_need_tls(p) && !p->net.intercept_all)
+		return;
+	make_bundle_file(sb);
+	write_wgetrc(sb);
+	sb->tls_pending = true;
+}
+
+void creds_finish(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
 	char err[1024];
 	int r;
 
-	if (sb->n_creds == 0 && !netproxy_rules_need_tls(p) && !p->net.intercept_all)
+	if (!sb->tls_pending)
 		return;
+	sb->tls_pending = false;
 	r = netproxy_tls_new(p, sb->creds, sb->n_creds, &sb->tls, err, sizeof(err));
 	if (r < 0)
 		die("%s", err);
@@ -540,7 +569,6 @@ static void creds_intercept(struct sandbox *sb)
 			     r == -EINVAL ? "no certificate in it" : strerror(-r));
 	}
 	write_bundle(sb);
-	write_wgetrc(sb);
 }
 
 static void wipe(struct sandbox *sb)
@@ -557,6 +585,9 @@ static void wipe(struct sandbox *sb)
 void creds_forget(struct sandbox *sb)
 {
 	bundle_owner = 0;
+	if (bundle_fd >= 0)
+		close(bundle_fd); /* the supervisor's to write */
+	bundle_fd = -1;
 	if (sb->secret_fd >= 0)
 		close(sb->secret_fd); /* only the proxy asks for secrets */
 	sb->secret_fd = -1;
@@ -576,6 +607,9 @@ void creds_release(struct sandbox *sb)
 	sb->creds = NULL;
 	sb->cred_env = NULL;
 	sb->n_creds = 0;
+	if (bundle_fd >= 0)
+		close(bundle_fd);
+	bundle_fd = -1;
 	remove_bundle();
 	sb->ca_bundle = NULL;
 	sb->wgetrc = NULL;

@@ -954,6 +954,7 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	    .argv = sb->argv,
 	    .started_at = sb->started_born,
 	    .start_wait = sb->start_wait,
+	    .bundle_wait = sb->ca_bundle != NULL,
 	};
 	memcpy(ret->rlimits, sb->policy->process.rlimits, sizeof(ret->rlimits));
 }

@@ -354,6 +354,25 @@ static void replanned(struct sandbox *sb)
 	journal_begin(sb);
 }
 
+/*
+ * The CA and the bundle's contents, made here while init sets the sandbox
+ * up on another CPU (creds.c), then the byte that lets init start the
+ * command.  A failure ends the supervisor: init reads end of file and the
+ * command never starts.  Init gone already: the main loop says why.
+ */
+static void bundle_go(struct sandbox *sb, int lifeline)
+{
+	if (!sb->ca_bundle)
+		return;
+	creds_finish(sb);
+	/* init may have ended meanwhile (a step refused: the fallback is
+	 * next); SIGPIPE's default would end the supervisor instead, and it is
+	 * ignored for good only once the last init is forked */
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	(void)write_all(lifeline, "", 1);
+	signal(SIGPIPE, old);
+}
+
 static enum start_result start_init(struct sandbox *sb, const struct policy *p, int lifeline[2],
 				    int rep_pipe[2], int sfd, const sigset_t *saved, pid_t *ret_pid,
 				    struct msg_report *early, bool *have_early)
@@ -452,8 +471,10 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 	close(rep_pipe[1]);
 	lifeline[0] = rep_pipe[1] = -1;
 	*ret_pid = init_pid;
-	if (sb->ns != NS_FULL)
+	if (sb->ns != NS_FULL) {
+		bundle_go(sb, lifeline[1]);
 		return START_READY;
+	}
 
 	enum ns_step step = NS_STEP_OTHER;
 	char why[sizeof(r->text)];
@@ -462,6 +483,8 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 		e = write_root_maps(sb, init_pid);
 		if (e == 0 && write_all(lifeline[1], "", 1) < 0)
 			e = -errno;
+		if (e == 0)
+			bundle_go(sb, lifeline[1]);
 		if (e < 0) {
 			err = -e == E2BIG ? EPERM : -e;
 			snprintf(why, sizeof(why), "writing the user namespace's id maps: %s%s",
@@ -471,7 +494,8 @@ static enum start_result start_init(struct sandbox *sb, const struct policy *p, 
 					     : "");
 			kill(init_pid, SIGKILL);
 		}
-	}
+	} else
+		bundle_go(sb, lifeline[1]);
 	if (e == 0) {
 		int rr;
 		do

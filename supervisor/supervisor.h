@@ -216,6 +216,7 @@ struct sandbox {
 	pid_t secret_pid;
 	long secrets_fetched_ms;
 	const char *ca_bundle;
+	bool tls_pending;   /* the CA and the bundle's contents: creds_finish() */
 	const char *wgetrc; /* beside the bundle: wget's way to trust it */
 	/* what the caller's clients trusted (canonical, owned): the files
 	 * named in ca_bundle_vars and the directories in SSL_CERT_DIR; read
@@ -662,9 +663,14 @@ extern const char *const ca_bundle_vars[];
 extern const size_t ca_bundle_vars_n;
 /* Directories of CA certificates (OpenSSL's), kept as the caller had them. */
 #define CA_DIR_VAR "SSL_CERT_DIR"
-/* Reads the secrets, makes placeholders, the CA and its bundle file;
- * exits 125 with one line naming the credential on any problem. */
+/* Reads the secrets, makes placeholders and the bundle file (empty: see
+ * creds_finish); exits 125 with one line naming the credential on any
+ * problem. */
 void creds_prepare(struct sandbox *sb);
+/* In the supervisor once init is forked: makes the CA and writes the
+ * bundle, while init sets up (init starts the command once told, run.c);
+ * exits 125 on any problem.  Once per run: a later call does nothing. */
+void creds_finish(struct sandbox *sb);
 /* In a forked child: wipe the secrets and the CA's key from this copy. */
 void creds_forget(struct sandbox *sb);
 

@@ -586,14 +586,29 @@ def test_bad_secrets_refuse_to_start(one, name, source, env, msg):
     assert re.match(r".*policy\.ini:\d+: ", lines[0]), lines[0]
 
 
-def test_a_bad_upstream_ca_refuses_to_start(one):
-    bad = one.write("bin/bad.pem", "not a certificate\n")
-    p = one.net_policy(ALLOW + "\nupstream_ca = %s" % bad,
-                       "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
-                       "hosts = good.test\n")
-    r = run(one, "echo ran", p)
-    assert r.returncode == 125 and "ran" not in r.stdout
-    assert "upstream_ca" in r.stderr and bad in r.stderr
+@pytest.mark.parametrize("namespaces", ["on", "off"])
+def test_a_bad_upstream_ca_refuses_to_start(world, namespaces):
+    """The CA is made once init is forked (while it sets up): a failure
+    there still says one line, and the command never starts."""
+    one = NetBox(world, "nobody", "namespace" if namespaces == "on" else "broker",
+                 namespaces=namespaces)
+    try:
+        bad = one.write("bin/bad.pem", "not a certificate\n")
+
+        def pol(ca):
+            return one.net_policy(
+                ALLOW + "\nupstream_ca = %s" % ca,
+                "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+                "hosts = good.test\n[filesystem]\nprivate_tmp = yes\n")
+        r = run(one, "echo ran", pol(bad))
+        assert r.returncode == 125 and "ran" not in r.stdout
+        assert "upstream_ca" in r.stderr and bad in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        # positive control: the same policy with a good CA runs
+        r = run(one, "echo ran", pol(one.path("bin", "ca.pem")))
+        assert r.returncode == 0 and r.stdout.strip() == "ran", r.stdout + r.stderr
+    finally:
+        one.cleanup()
 
 
 def test_optional_credential_without_its_secret(one):

@@ -234,3 +234,42 @@ def test_a_callers_ca_file_the_sandbox_rewrites_is_not_trusted_by_the_proxy(tb):
     assert lines and lines[0] == "rewritten", r.stdout + r.stderr
     assert "curl 200" not in lines, r.stdout + r.stderr
     assert not tb.events("cred.inject"), tb.events("cred.inject")
+
+
+FIRST_THING = r"""
+import base64, os
+pem = open(os.environ["SSL_CERT_FILE"]).read()
+blocks = pem.split("-----BEGIN CERTIFICATE-----")
+last = base64.b64decode("".join(blocks[-1].split("-----END CERTIFICATE-----")[0].split()))
+print("certs", len(blocks) - 1, "ours last", b"ringfence interception CA" in last,
+      "whole", pem.endswith("-----END CERTIFICATE-----\n"))
+"""
+
+
+@pytest.mark.parametrize("mode", ["root-ns", "user-broker", "user-nons"])
+def test_the_command_starts_on_the_whole_bundle(world, mode):
+    """The supervisor writes the bundle while init sets the sandbox up: the
+    command, reading it first thing, finds it whole with the run's CA last,
+    even when a caller's SSL_CERT_DIR of 3,000 files makes it slow to
+    write (an init that did not wait started on an empty file)."""
+    user, mech = mode.split("-")
+    b = NetBox(world, "root" if user == "root" else "nobody",
+               "namespace" if mech == "ns" else "broker",
+               namespaces="off" if mech == "nons" else "on")
+    try:
+        d = b.path("manycas")
+        os.mkdir(d, 0o755)
+        with open(caller_ca(b)) as f:
+            pem = f.read()
+        for i in range(3000):
+            with open(os.path.join(d, "ca%04d.pem" % i), "w") as f:
+                f.write(pem)
+        b.write("work/first.py", FIRST_THING)
+        r = b.sh("/usr/bin/python3 first.py", policy(b, cred=True),
+                 env={"RF_SECRET": SECRET, "SSL_CERT_DIR": d})
+        assert r.returncode == 0, r.stdout + r.stderr
+        words = r.stdout.split()
+        assert words[0] == "certs" and int(words[1]) > 10, r.stdout + r.stderr
+        assert words[2:] == ["ours", "last", "True", "whole", "True"], r.stdout + r.stderr
+    finally:
+        b.cleanup()

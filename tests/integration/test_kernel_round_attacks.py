@@ -86,3 +86,83 @@ def test_ext4_generation_outside_the_write_grants(box, ext4_dir):
     assert generation(os.path.join(rw, "file")) == 4242
     assert generation(os.path.join(ro, "file")) == before, r.stdout
     assert "outside ok" not in r.stdout, r.stdout
+
+
+class AgentSocket:
+    """A host service on a pathname Unix socket (an ssh-agent, gpg-agent or
+    Docker socket), answering each connection with one line."""
+
+    def __init__(self, path):
+        import socket
+        import threading
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.bind(path)
+        os.chmod(path, 0o777)
+        self.sock.listen(8)
+        self.served = 0
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.served += 1
+            c.sendall(b"AGENT-ANSWER\n")
+            c.close()
+
+    def close(self):
+        self.sock.close()
+
+
+CONNECT = ATTEMPT + r"""
+import socket
+def talk(path):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(path)
+    print(path, s.recv(64).decode().strip(), flush=True)
+for p in sys.argv[1:]:
+    attempt(p, lambda: talk(p))
+"""
+
+
+@pytest.mark.parametrize("network", ["none", "broker"])
+def test_unix_connect_glob_does_not_reach_into_a_deny_path(box, network):
+    """A deny path keeps secrets out even where a broader grant would let
+    them in: a unix_connect glob over a directory holding a denied one
+    (`unix_connect = ~/**` with the default's deny of ~/.docker, ~/.gnupg,
+    ~/.ssh) must not reach an agent's socket inside the denied directory.
+    With a mount namespace the deny is a mask, and the supervisor resolves
+    the path in the caller's view; without one nothing masks it, and the
+    broker judges the socket by unix_connect alone.  The control: a
+    socket beside the denied directory is reached."""
+    shared = box.path("shared")
+    secret = os.path.join(shared, "secret")
+    os.makedirs(secret)
+    for d in (shared, secret):
+        os.chmod(d, 0o755)
+    agent = AgentSocket(os.path.join(secret, "agent.sock"))
+    beside = AgentSocket(os.path.join(shared, "beside.sock"))
+    try:
+        net = {"none": "mode = none\n",
+               "broker": "mode = proxy\nisolation = broker\nallow = example.com\n"}[network]
+        box.write("work/connect.py", CONNECT)
+        pol = box.policy("""
+            [filesystem]
+            read = %s
+            deny = %s
+            [network]
+            %sunix_connect = %s/**
+            """ % (shared, secret, net, shared))
+        r = box.run(["/usr/bin/python3", "connect.py", beside.path, agent.path], policy=pol)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "%s ok" % beside.path in r.stdout, r.stdout + r.stderr
+        assert "%s refused" % agent.path in r.stdout, r.stdout + r.stderr
+        assert agent.served == 0, r.stdout
+    finally:
+        agent.close()
+        beside.close()

@@ -166,3 +166,58 @@ def test_unix_connect_glob_does_not_reach_into_a_deny_path(box, network):
     finally:
         agent.close()
         beside.close()
+
+
+WAIT_THEN_READ = ATTEMPT + r"""
+import time
+print("started", flush=True)
+for _ in range(600):
+    if os.path.exists("go"):
+        break
+    time.sleep(0.05)
+def read(p):
+    with open(p) as f:
+        print("read", f.read().strip(), flush=True)
+attempt("denied", lambda: read(sys.argv[1]))
+attempt("beside", lambda: read(sys.argv[2]))
+"""
+
+
+def test_deny_path_made_during_the_run(box):
+    """A deny path absent at start (the default's ~/.aws, ~/.config/gh,
+    ~/.docker before the operator's first `aws configure`, `gh auth login`
+    or `docker login`) is made by the host while the command runs: what is
+    written there must stay out of reach.  Start says only "does not
+    exist: nothing to mask" (namespaces) or nothing (without).  The
+    control: a file made beside it at the same time is read."""
+    import subprocess
+    shared = box.path("shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o755)
+    later = os.path.join(shared, "later")
+    box.write("work/wait.py", WAIT_THEN_READ)
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        deny = %s
+        """ % (shared, later))
+    p = box.popen(["/usr/bin/python3", "wait.py", os.path.join(later, "credentials"),
+                   os.path.join(shared, "beside")], policy=pol,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "started"
+        os.mkdir(later)
+        os.chmod(later, 0o755)
+        for name in (os.path.join(later, "credentials"), os.path.join(shared, "beside")):
+            with open(name, "w") as f:
+                f.write("SECRET-KEY\n")
+            os.chmod(name, 0o644)
+        open(os.path.join(box.work, "go"), "w").close()
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, out + err
+    assert "beside ok" in out, out + err
+    assert "denied refused" in out, out + err

@@ -221,3 +221,64 @@ def test_deny_path_made_during_the_run(box):
     assert p.returncode == 0, out + err
     assert "beside ok" in out, out + err
     assert "denied refused" in out, out + err
+
+
+DAEMON = r"""
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        with open("daemon.pid", "w") as f:
+            f.write(str(os.getpid()))
+        for i in range(600):
+            with open("beat.tmp", "w") as f:
+                f.write(str(i))
+            os.rename("beat.tmp", "beat")
+            time.sleep(0.05)
+        os._exit(0)
+    os._exit(0)
+while not os.path.exists("daemon.pid"):
+    time.sleep(0.01)
+print("started", flush=True)
+time.sleep(60)
+"""
+
+
+def test_daemon_outlives_a_killed_process_group(box):
+    """`kill -9 %1` from the shell (or a harness's killpg on a timeout)
+    kills ringfence's process group: the supervisor, init and the command.
+    A daemon the command started in a session of its own is not in that
+    group; with a PID namespace it dies with init, without one it is
+    reparented to the host's init and runs on, in the write grants, after
+    ringfence is gone (the subreaper and the lifeline both died with the
+    group).  The control: the daemon was running before the kill."""
+    import signal
+    import subprocess
+    import time
+    box.write("work/daemon.py", DAEMON)
+    pol = box.policy("")
+    p = box.popen(["/usr/bin/python3", "daemon.py"], policy=pol, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True, start_new_session=True)
+    beat = os.path.join(box.work, "beat")
+    pid = None
+    try:
+        assert p.stdout.readline().strip() == "started", p.stderr.read()
+        pid = int(open(os.path.join(box.work, "daemon.pid")).read())
+        time.sleep(0.2)
+        assert os.path.exists(beat)  # the control: it runs
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
+        time.sleep(0.5)
+        before = open(beat).read()
+        time.sleep(0.5)
+        after = open(beat).read()
+        assert before == after, "the daemon still runs after ringfence was killed"
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass

@@ -282,3 +282,68 @@ def test_daemon_outlives_a_killed_process_group(box):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+DISPLACE_THEN_READ = ATTEMPT + r"""
+import time
+top, secret = sys.argv[1], sys.argv[2]
+attempt("rename", lambda: os.rename(top, top + ".old"))
+attempt("remake", lambda: os.makedirs(secret))
+print("started", flush=True)
+for _ in range(600):
+    if os.path.exists("go"):
+        break
+    time.sleep(0.05)
+def read(p):
+    with open(p) as f:
+        print("read", f.read().strip(), flush=True)
+attempt("denied", lambda: read(os.path.join(secret, "token")))
+"""
+
+
+def test_deny_path_displaced_by_renaming_its_parent(box):
+    """A deny path beneath a write grant (~/.config/gh under a home that is
+    the working directory): the command renames a directory above it out
+    of the way and makes the path again, its own now.  The host's tools
+    write by name, so the next login's token lands in the command's
+    directory, and the real one is left renamed after the run.  With a
+    mount namespace the mask moves with the renamed directory; without one
+    the file gate refuses the rename (the directories on the way are
+    its)."""
+    import subprocess
+    shared = box.path("shared")
+    top = os.path.join(shared, "config")
+    secret = os.path.join(top, "gh")
+    os.makedirs(secret)
+    with open(os.path.join(secret, "hosts"), "w") as f:
+        f.write("OLD-TOKEN\n")
+    uid = owner_of(box)
+    for d in (shared, top, secret):
+        os.chmod(d, 0o755)
+        os.chown(d, uid, uid)
+    box.write("work/displace.py", DISPLACE_THEN_READ)
+    pol = box.policy("""
+        [filesystem]
+        write = %s
+        deny = %s
+        """ % (shared, secret))
+    p = box.popen(["/usr/bin/python3", "displace.py", top, secret], policy=pol,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        while line and line.strip() != "started":
+            line = p.stdout.readline()
+        # the host's login: its tool makes the directory if missing
+        os.makedirs(secret, exist_ok=True)
+        with open(os.path.join(secret, "token"), "w") as f:
+            f.write("NEW-TOKEN\n")
+        open(os.path.join(box.work, "go"), "w").close()
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "NEW-TOKEN" not in out, out + err
+    assert "denied refused" in out, out + err
+    # the operator's directory is still where the host's tools look
+    assert open(os.path.join(secret, "hosts")).read() == "OLD-TOKEN\n", out + err

@@ -347,3 +347,32 @@ def test_deny_path_displaced_by_renaming_its_parent(box):
     assert "denied refused" in out, out + err
     # the operator's directory is still where the host's tools look
     assert open(os.path.join(secret, "hosts")).read() == "OLD-TOKEN\n", out + err
+
+
+READ_FILES = ATTEMPT + r"""
+def head(p):
+    with open(p, "rb") as f:
+        f.read(16)
+for p in sys.argv[1:]:
+    attempt(p, lambda: head(p))
+"""
+
+
+def test_default_deny_covers_the_password_hash_backups(box):
+    """The default policy denies /etc/shadow and /etc/gshadow (password
+    hashes) while granting /etc: shadow's tools keep the previous version
+    of each beside it, /etc/shadow- and /etc/gshadow-, with the same
+    hashes, which a command run as root (the container ENTRYPOINT case)
+    reads through the /etc grant.  The control: /etc/hostname is read, and
+    /etc/shadow itself is refused."""
+    backups = [p for p in ("/etc/shadow-", "/etc/gshadow-") if os.path.exists(p)]
+    if not backups:
+        pytest.skip("no /etc/shadow- or /etc/gshadow- on this host")
+    box.write("work/read.py", READ_FILES)
+    r = box.run(["/usr/bin/python3", "read.py", "/etc/hostname", "/etc/shadow"] + backups,
+                policy=box.policy(""))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "/etc/hostname ok" in r.stdout, r.stdout + r.stderr
+    assert "/etc/shadow refused" in r.stdout, r.stdout + r.stderr
+    for p in backups:
+        assert "%s refused" % p in r.stdout, r.stdout + r.stderr

@@ -376,3 +376,38 @@ def test_default_deny_covers_the_password_hash_backups(box):
     assert "/etc/shadow refused" in r.stdout, r.stdout + r.stderr
     for p in backups:
         assert "%s refused" % p in r.stdout, r.stdout + r.stderr
+
+
+def test_credential_file_source_is_out_of_reach(box):
+    """A credential's secret stays in the supervisor: the command sees a
+    placeholder.  With `source = file:PATH`, PATH itself is a file the
+    grants may well cover (a token under /etc in a container image, a
+    project's own token file, a home granted for reading): the command
+    then reads the real secret from it, and the placeholder protects
+    nothing.  The control: the placeholder is in the environment and a
+    file beside the token is read."""
+    d = box.path("conf")
+    os.mkdir(d)
+    os.chmod(d, 0o755)
+    token = box.write("conf/token", "REAL-SECRET-0123456789\n")
+    beside = box.write("conf/beside", "plain\n")
+    box.write("work/read.py", READ_FILES + r"""
+print("env", os.environ.get("EX_TOKEN", ""))
+with open(sys.argv[-1]) as f:
+    print("content", f.read().strip())
+""")
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        [network]
+        mode = proxy
+        allow = example.com
+        [credential ex]
+        env = EX_TOKEN
+        source = file:%s
+        hosts = example.com:443
+        """ % (d, token))
+    r = box.run(["/usr/bin/python3", "read.py", beside, token], policy=pol)
+    assert "env ringfence_ex_" in r.stdout, r.stdout + r.stderr
+    assert "%s ok" % beside in r.stdout, r.stdout + r.stderr
+    assert "REAL-SECRET" not in r.stdout, r.stdout

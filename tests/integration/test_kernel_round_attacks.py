@@ -411,3 +411,32 @@ with open(sys.argv[-1]) as f:
     assert "env ringfence_ex_" in r.stdout, r.stdout + r.stderr
     assert "%s ok" % beside in r.stdout, r.stdout + r.stderr
     assert "REAL-SECRET" not in r.stdout, r.stdout
+
+
+def test_denied_wgetrc_is_not_carried_into_the_sandbox(box):
+    """With TLS interception wget gets a wgetrc of ringfence's naming the
+    bundle, and the caller's own ~/.wgetrc is copied into it (README says
+    so).  The supervisor reads it outside every layer: a wgetrc the policy
+    denies (it holds http_password) is handed over all the same.  The
+    control: the bundle's line is there, and the placeholder."""
+    uid = owner_of(box)
+    home = box.path("home")
+    os.mkdir(home)
+    os.chown(home, uid, uid)
+    rc = box.write("home/.wgetrc", "http_password = HUNTER2-SECRET\n", mode=0o600, owner=uid)
+    pol = box.policy("""
+        [filesystem]
+        deny = %s
+        [network]
+        mode = proxy
+        allow = example.com
+        [credential ex]
+        env = EX_TOKEN
+        source = env:EX_SECRET
+        hosts = example.com:443
+        """ % rc)
+    r = box.run(["sh", "-c", 'echo "env $EX_TOKEN"; cat "$WGETRC"; cat %s' % rc], policy=pol,
+                env={"HOME": home, "EX_SECRET": "s3cr3t-value-0123456789"})
+    assert "env ringfence_ex_" in r.stdout, r.stdout + r.stderr
+    assert "ca_certificate = " in r.stdout, r.stdout + r.stderr
+    assert "HUNTER2" not in r.stdout, r.stdout

@@ -444,3 +444,63 @@ def test_denied_wgetrc_is_not_carried_into_the_sandbox(box):
     assert "env ringfence_ex_" in r.stdout, r.stdout + r.stderr
     assert "ca_certificate = " in r.stdout, r.stdout + r.stderr
     assert "HUNTER2" not in r.stdout, r.stdout
+
+
+REPLACE_THEN_READ = ATTEMPT + r"""
+import time
+link = sys.argv[1]
+attempt("unlink", lambda: os.unlink(link))
+attempt("remake", lambda: os.mkdir(link))
+print("started", flush=True)
+for _ in range(600):
+    if os.path.exists("go"):
+        break
+    time.sleep(0.05)
+def read(p):
+    with open(p) as f:
+        print("read", f.read().strip(), flush=True)
+attempt("denied", lambda: read(os.path.join(link, "token")))
+"""
+
+
+def test_deny_path_symlink_replaced(box):
+    """A deny path that is a symlink denies its target (README), but the
+    link itself, in a write grant (~/.aws pointing into an encrypted
+    volume), is the command's to replace: it makes a directory of its own
+    there, and what the host's tools then write through that name is
+    read.  The real target stays masked; the control is that the target
+    is never read."""
+    import subprocess
+    shared, real = box.path("shared"), box.path("real")
+    for d in (shared, real):
+        os.mkdir(d)
+        os.chmod(d, 0o755)
+        os.chown(d, owner_of(box), owner_of(box))
+    box.write("real/token", "OLD-TOKEN\n")
+    link = os.path.join(shared, "aws")
+    os.symlink(real, link)
+    box.write("work/replace.py", REPLACE_THEN_READ)
+    pol = box.policy("""
+        [filesystem]
+        write = %s
+        deny = %s
+        """ % (shared, link))
+    p = box.popen(["/usr/bin/python3", "replace.py", link], policy=pol,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        while line and line.strip() != "started":
+            line = p.stdout.readline()
+        # the host's tool writes by name, as `aws configure` does
+        os.makedirs(link, exist_ok=True)
+        with open(os.path.join(link, "token"), "w") as f:
+            f.write("NEW-TOKEN\n")
+        open(os.path.join(box.work, "go"), "w").close()
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "OLD-TOKEN" not in out, out + err
+    assert "NEW-TOKEN" not in out, out + err
+    assert os.path.islink(link), out + err

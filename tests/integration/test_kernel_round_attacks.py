@@ -66,7 +66,9 @@ def test_ext4_generation_outside_the_write_grants(box, ext4_dir):
     """chattr's NFS generation: seccomp refuses FS_IOC_SETVERSION, but ext4
     takes EXT4_IOC_SETVERSION as well, with ownership alone (a command
     started as root owns the host's files).  Outside the write grants the
-    generation must stay; inside them the same ioctl works (the control)."""
+    generation must stay.  It is refused as its old spelling is, in the
+    grants too (EPERM: seccomp's answer); the control is the fixture's (the
+    call works on this file system) and the command's run."""
     uid = owner_of(box)
     rw, ro = os.path.join(ext4_dir, "rw"), os.path.join(ext4_dir, "ro")
     for d in (rw, ro):
@@ -86,10 +88,9 @@ def test_ext4_generation_outside_the_write_grants(box, ext4_dir):
     r = box.run(["/usr/bin/python3", "setgen.py", os.path.join(rw, "file"),
                  os.path.join(ro, "file")], policy=pol)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "granted ok" in r.stdout, r.stdout + r.stderr
-    assert generation(os.path.join(rw, "file")) == 4242
+    assert "granted refused 1" in r.stdout, r.stdout + r.stderr
     assert generation(os.path.join(ro, "file")) == before, r.stdout
-    assert "outside ok" not in r.stdout, r.stdout
+    assert "outside refused 1" in r.stdout, r.stdout
 
 
 class AgentSocket:

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
@@ -187,6 +188,10 @@ static void test_kernel_answers(void **state)
 	    {"ioctl(TIOCSTI|high bits)", SYS_ioctl, (unsigned long)-2, TIOCSTI | (1UL << 32), 0,
 	     EPERM},
 	    {"ioctl(TIOCLINUX)", SYS_ioctl, (unsigned long)-2, TIOCLINUX, 0, EPERM},
+	    {"ioctl(FS_IOC_SETVERSION)", SYS_ioctl, (unsigned long)-2, FS_IOC_SETVERSION, 0, EPERM},
+	    {"ioctl(EXT4_IOC_SETVERSION)", SYS_ioctl, (unsigned long)-2, _IOW('f', 4, long), 0,
+	     EPERM},
+	    {"ioctl(FS_IOC_GETVERSION)", SYS_ioctl, (unsigned long)-2, FS_IOC_GETVERSION, 0, 0},
 	    {"ioctl(TIOCGWINSZ)", SYS_ioctl, (unsigned long)-2, TIOCGWINSZ, 0, 0},
 	    {"personality(ADDR_NO_RANDOMIZE)", SYS_personality, ADDR_NO_RANDOMIZE, 0, 0, ENOSYS},
 	    {"personality(query)", SYS_personality, 0xffffffff, 0, 0, 0},

@@ -387,12 +387,37 @@ static void collect_trust(struct sandbox *sb)
 	}
 }
 
+/* Whether the command could read the file FD, at PATH, itself: the file's
+ * mode lets its user read it, and Landlock would (beneath a grant, beneath
+ * no deny).  The supervisor reads it outside every layer. */
+static bool command_could_read(struct sandbox *sb, const char *path, int fd)
+{
+	const struct policy *p = sb->policy;
+	const struct policy_list *lists[] = {&p->fs.read, &p->fs.exec, &p->fs.write};
+	_cleanup_free_ char *real = realpath(path, NULL);
+	struct stat st;
+	bool granted = false;
+
+	if (!real || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !(st.st_uid == sb->uid ? st.st_mode & S_IRUSR : st.st_mode & S_IROTH) ||
+	    beneath_a_deny(sb, real))
+		return false;
+	for (size_t k = 0; k < ARRAY_SIZE(lists) && !granted; k++)
+		for (size_t i = 0; i < lists[k]->n && !granted; i++) {
+			_cleanup_free_ char *g = realpath(lists[k]->items[i].value, NULL);
+			granted = g && landlock_path_beneath(real, g);
+		}
+	return granted;
+}
+
 /*
  * wget (GnuTLS) reads no CA variable: a wgetrc beside the bundle names it
  * (ca_certificate), after what the caller's own wgetrc says ($WGETRC, else
  * ~/.wgetrc, which WGETRC replaces: taken only when it is a regular file
- * the command's user owns, never through a final symlink).  Mode 0600,
- * the command's user's: a wgetrc may hold a password.
+ * the command could read itself (its user's mode bits, the grants, no deny:
+ * a denied wgetrc holds a password the policy keeps out), never through a
+ * final symlink).  Mode 0600, the command's user's: a wgetrc may hold a
+ * password.
  */
 static void write_wgetrc(struct sandbox *sb)
 {
@@ -407,9 +432,7 @@ static void write_wgetrc(struct sandbox *sb)
 		snprintf(own, sizeof(own), "%s/.wgetrc", sb->home);
 	fd = own[0] ? open(own, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
 	if (fd >= 0) {
-		struct stat st;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (w || st.st_uid == sb->uid || st.st_uid == 0)) {
+		if (command_could_read(sb, own, fd)) {
 			ssize_t r;
 			while (n < sizeof(buf) - 1 &&
 			       (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)

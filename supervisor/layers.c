@@ -221,8 +221,7 @@ static char *const *deny_canon(struct sandbox *sb)
 	return sb->deny_canon;
 }
 
-/* PATH (canonical) is a deny path or beneath one. */
-static bool beneath_a_deny(struct sandbox *sb, const char *path)
+bool beneath_a_deny(struct sandbox *sb, const char *path)
 {
 	char *const *c = deny_canon(sb);
 

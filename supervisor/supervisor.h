@@ -269,6 +269,8 @@ void sandbox_release(struct sandbox *sb);
 void sandbox_describe(const struct sandbox *sb, FILE *out);
 
 void sandbox_add_mask(struct sandbox *sb, const char *path, bool is_dir, enum mask_kind kind);
+/* PATH (canonical) is a deny path or beneath one. */
+bool beneath_a_deny(struct sandbox *sb, const char *path);
 
 /* ---- protect.c ---------------------------------------------------------- */
 

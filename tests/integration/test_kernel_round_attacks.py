@@ -445,6 +445,22 @@ def test_denied_wgetrc_is_not_carried_into_the_sandbox(box):
     assert "env ringfence_ex_" in r.stdout, r.stdout + r.stderr
     assert "ca_certificate = " in r.stdout, r.stdout + r.stderr
     assert "HUNTER2" not in r.stdout, r.stdout
+    # positive control: granted and not denied, it is carried over
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        [network]
+        mode = proxy
+        allow = example.com
+        [credential ex]
+        env = EX_TOKEN
+        source = env:EX_SECRET
+        hosts = example.com:443
+        """ % home)
+    r = box.run(["sh", "-c", 'cat "$WGETRC"'], policy=pol,
+                env={"HOME": home, "EX_SECRET": "s3cr3t-value-0123456789"})
+    assert "http_password = HUNTER2-SECRET" in r.stdout, r.stdout + r.stderr
+    assert "ca_certificate = " in r.stdout, r.stdout + r.stderr
 
 
 REPLACE_THEN_READ = ATTEMPT + r"""

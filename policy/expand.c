@@ -423,6 +423,17 @@ int policy_expand(struct policy *p, const struct policy_vars *vars, struct polic
 	r = check_grants_beneath_deny(p, vars, err);
 	if (r < 0)
 		return r;
+	/* a secret's file is denied as any deny path is (after the check
+	 * above: a grant that covers it, even names it, is narrowed, not an
+	 * error): else a grant over it (a home granted for reading, a token in
+	 * the project or under /etc in an image) hands the command the real
+	 * secret the placeholder stands for */
+	for (size_t i = 0; i < p->n_creds; i++) {
+		const struct policy_credential *cr = &p->creds[i];
+		if (strncmp(cr->source, "file:", 5) == 0 &&
+		    policy_list_add(&p->fs.deny, cr->source + 5, false, cr->origin) < 0)
+			return -ENOMEM;
+	}
 	p->expanded = true;
 	return 0;
 }

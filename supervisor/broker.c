@@ -710,6 +710,12 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 		return;
 	}
 	name[nl] = '\0';
+	/* a glob (unix_connect = ~/ and all beneath) does not reach into what the policy
+	 * denies: ~/.gnupg's agent, ~/.docker's daemon */
+	if (path_denied(sb, name)) {
+		refuse_unix(nfd, req, sb, st, name, "beneath a [filesystem] deny path");
+		return;
+	}
 	if (!unixsock_match(sb->unix_connect, sb->n_unix_connect, name) &&
 	    !in_private_tmp(sb, root, &sst, name)) {
 		refuse_unix(nfd, req, sb, st, name, "not named in [network] unix_connect");

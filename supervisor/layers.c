@@ -223,11 +223,20 @@ static char *const *deny_canon(struct sandbox *sb)
 
 bool beneath_a_deny(struct sandbox *sb, const char *path)
 {
-	char *const *c = deny_canon(sb);
+	(void)deny_canon(sb);
+	return path_denied(sb, path);
+}
 
-	for (size_t i = 0; i < sb->policy->fs.deny.n; i++)
-		if (c[i] && landlock_path_beneath(path, c[i]))
+bool path_denied(const struct sandbox *sb, const char *path)
+{
+	const struct policy_list *d = &sb->policy->fs.deny;
+
+	for (size_t i = 0; i < d->n; i++) {
+		/* resolved at start, else as written (absent at start) */
+		const char *c = sb->deny_canon ? sb->deny_canon[i] : NULL;
+		if (landlock_path_beneath(path, c ? c : d->items[i].value))
 			return true;
+	}
 	return false;
 }
 
@@ -345,6 +354,9 @@ static void prepare_fs(struct sandbox *sb)
 	const char *failed;
 	int r;
 
+	/* resolved now: the gates judge names by them while the run lasts
+	 * (path_denied) */
+	(void)deny_canon(sb);
 	/* Without a mount namespace the private temporary directory is made
 	 * by init (so a supervisor killed during start-up cannot leave it
 	 * behind); its name is chosen here, for TMPDIR. */

@@ -269,8 +269,11 @@ void sandbox_release(struct sandbox *sb);
 void sandbox_describe(const struct sandbox *sb, FILE *out);
 
 void sandbox_add_mask(struct sandbox *sb, const char *path, bool is_dir, enum mask_kind kind);
-/* PATH (canonical) is a deny path or beneath one. */
+/* PATH (canonical) is a deny path or beneath one: the deny paths as
+ * resolved at start (once; as written where absent then).  path_denied is
+ * the same once the plan is made (prepare_fs resolves them). */
 bool beneath_a_deny(struct sandbox *sb, const char *path);
+bool path_denied(const struct sandbox *sb, const char *path);
 
 /* ---- protect.c ---------------------------------------------------------- */
 

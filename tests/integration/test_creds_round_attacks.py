@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: MIT
+"""An outside review's attacks on the credential promises: the command never
+obtains a real secret, and a secret goes only toward the hosts its
+[credential] section binds it to.
+
+The attacker is the sandboxed command, which knows its placeholder.  The
+upstream is a server of this file's own (ECHO), started inside the network
+tests' namespace (test_network.World) on good.test's address, port 9443
+(HTTPS, good.test's certificate from the test CA) and 9080 (plain): it hands
+back what it received in the ways public echo services do (httpbin's
+/response-headers sets response headers from the query).  Every test has a
+positive control: the request reached the upstream, with the secret in it.
+"""
+import os
+import subprocess
+
+import pytest
+
+from test_network import NetBox
+
+SECRET = "ghp_realSecretValue0123456789abcdef"
+DIAG = [("root", "namespace"), ("nobody", "broker")]
+CURL = "curl -sS -m 10 "
+
+# Runs in the test namespace: python3 ECHO CERT KEY LOG
+ECHO = r'''
+import http.server, socketserver, ssl, sys, threading, urllib.parse
+
+LOG = sys.argv[3]
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        with open(LOG, "a") as f:
+            f.write("%s %s\n%s\n" % (self.command, self.path, self.headers))
+        path, _, query = self.path.partition("?")
+        body = b"ok\n"
+        self.send_response(200)
+        if path == "/response-headers":
+            # httpbin's: every query parameter a response header
+            for k, v in urllib.parse.parse_qsl(query):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+plain = S(("93.184.215.14", 9080), H)
+tls = S(("93.184.215.14", 9443), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+for s in (plain, tls):
+    threading.Thread(target=s.serve_forever, daemon=True).start()
+print("ready", flush=True)
+sys.stdin.read()
+'''
+
+
+class Echo:
+    def __init__(self, world):
+        self.dir = os.path.join(world.dir, "echo")
+        os.makedirs(self.dir, exist_ok=True)
+        src = os.path.join(self.dir, "echo.py")
+        with open(src, "w") as f:
+            f.write(ECHO)
+        self.log = os.path.join(self.dir, "seen.log")
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", world.name, "/usr/bin/python3", src, world.cert,
+             os.path.join(world.dir, "good.key"), self.log],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.strip() == "ready", line
+
+    def seen(self):
+        try:
+            with open(self.log) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def echo(world):
+    e = Echo(world)
+    yield e
+    e.close()
+
+
+@pytest.fixture(params=DIAG, ids=["root-ns", "user-broker"])
+def two(request, world, echo):
+    b = NetBox(world, *request.param)
+    b.echo = echo
+    yield b
+    b.cleanup()
+
+
+def policy(box, hosts="good.test:9443", extra=""):
+    net = "allow = good.test:9443 good.test:9080\nupstream_ca = %s\n" % box.path("bin", "ca.pem")
+    return box.net_policy(net, "[credential github]\nenv = GITHUB_TOKEN\n"
+                          "source = env:RF_SECRET\nhosts = %s\n%s" % (hosts, extra))
+
+
+def run(box, script, pol):
+    return box.sh(script, pol, env={"RF_SECRET": SECRET})
+
+
+def audit(box):
+    try:
+        with open(box.audit) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def test_a_reflected_content_encoding_is_quoted_in_the_502(two):
+    """A bound host answers with Content-Encoding (asked for identity): the
+    proxy refuses the answer with a 502 whose body, and whose net.error
+    line, quote the header's value, up to 40 bytes, before the head is
+    scrubbed.  An echo service that sets response headers from the query
+    (httpbin's /response-headers) puts the secret there: the command reads
+    it in the 502's body, and it is written to the audit log."""
+    p = policy(two)
+    before = two.echo.seen().count("\n")
+    r = run(two, CURL + '-i "https://good.test:9443/response-headers?X-Echo=$GITHUB_TOKEN"; ' +
+            CURL + '-i "https://good.test:9443/response-headers?Content-Encoding=$GITHUB_TOKEN"',
+            p)
+    seen = two.echo.seen()[before:]
+    # positive control: both requests reached the upstream with the secret
+    # in their target, and the first one's echo came back as the placeholder
+    assert seen.count("/response-headers?X-Echo=%s\n" % SECRET) == 1, seen
+    assert seen.count("/response-headers?Content-Encoding=%s\n" % SECRET) == 1, seen
+    assert "X-Echo: ringfence_github_" in r.stdout, r.stdout + r.stderr
+    assert "502" in r.stdout and "Content-Encoding" in r.stdout, r.stdout
+    # the hole: the secret in the 502 the proxy wrote, and in its log
+    assert SECRET not in r.stdout, r.stdout
+    assert SECRET not in audit(two)

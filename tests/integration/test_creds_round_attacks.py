@@ -7,9 +7,13 @@ The attacker is the sandboxed command, which knows its placeholder.  The
 upstream is a server of this file's own (ECHO), started inside the network
 tests' namespace (test_network.World) on good.test's address, port 9443
 (HTTPS, good.test's certificate from the test CA) and 9080 (plain): it hands
-back what it received in the ways public echo services do (httpbin's
-/response-headers sets response headers from the query).  Every test has a
-positive control: the request reached the upstream, with the secret in it.
+back what it received in the ways public services do (httpbin's
+/response-headers sets response headers from the query, a login redirect
+quotes the request in ?next=, a WebSocket echo, a feed that lasts).  Each
+test has a positive control: the command ran, and the request reached the
+upstream with the secret in it (or, for the secrets that never leave the
+machine, the protection next to the hole held).  Each fails on the binary
+it was written against because the hole is real.
 """
 import os
 import subprocess

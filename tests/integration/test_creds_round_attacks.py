@@ -191,7 +191,7 @@ def test_a_reflected_content_encoding_is_quoted_in_the_502(two):
     (httpbin's /response-headers) puts the secret there: the command reads
     it in the 502's body, and it is written to the audit log."""
     p = policy(two)
-    before = two.echo.seen().count("\n")
+    before = len(two.echo.seen())
     r = run(two, CURL + '-i "https://good.test:9443/response-headers?X-Echo=$GITHUB_TOKEN"; ' +
             CURL + '-i "https://good.test:9443/response-headers?Content-Encoding=$GITHUB_TOKEN"',
             p)
@@ -506,11 +506,11 @@ def test_a_query_secret_echoed_url_encoded_comes_back(two):
     p = two.net_policy("allow = good.test:9443\nupstream_ca = %s\n" % two.path("bin", "ca.pem"),
                        "[credential github]\nenv = GITHUB_TOKEN\nsource = env:RF_SECRET\n"
                        "hosts = good.test:9443\ninject = query:key\n")
-    before = two.echo.seen().count("\n")
+    before = len(two.echo.seen())
     r = two.sh(CURL + '-i "https://good.test:9443/response-headers?key=$GITHUB_TOKEN"; ' +
                CURL + '-i "https://good.test:9443/login-redirect?key=$GITHUB_TOKEN"', p,
                env={"RF_SECRET": secret})
-    seen = "\n".join(two.echo.seen().splitlines()[before:])
+    seen = two.echo.seen()[before:]
     # positive control: both carried the secret, and the plain echo of the
     # parameter came back as the placeholder
     assert seen.count("?key=%s\n" % urllib.parse.quote(secret, safe="")) == 2, seen

@@ -182,13 +182,31 @@ static bool find_base64(const char *p, size_t len, const struct nx_cred *cr)
 	return false;
 }
 
-bool netproxy_text_carries(const char *p, size_t len, const char *secret)
+/* JSON's escapes of one byte: \/ \\ \" and \u00XX; the rest as it is. */
+static size_t json_unescape(const char *in, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] == '\\' && i + 1 < n && in[i + 1] && strchr("/\\\"", in[i + 1])) {
+			out[o++] = in[++i];
+		} else if (in[i] == '\\' && i + 5 < n && in[i + 1] == 'u' && in[i + 2] == '0' &&
+			   in[i + 3] == '0' && hexval((unsigned char)in[i + 4]) >= 0 &&
+			   hexval((unsigned char)in[i + 5]) >= 0) {
+			out[o++] = (char)(hexval((unsigned char)in[i + 4]) * 16 +
+					  hexval((unsigned char)in[i + 5]));
+			i += 5;
+		} else {
+			out[o++] = in[i];
+		}
+	}
+	return o;
+}
+
+static bool carries_as_is(const char *p, size_t len, const char *secret, size_t n)
 {
 	char core[NX_B64_CORE_MAX];
-	size_t n = strlen(secret);
 
-	if (!n || n > NX_B64_CORE_MAX / 2)
-		return false;
 	if (memmem(p, len, secret, n))
 		return true;
 	for (unsigned a = 0; a < 3; a++)
@@ -198,6 +216,50 @@ bool netproxy_text_carries(const char *p, size_t len, const char *secret)
 				return true;
 		}
 	return false;
+}
+
+/* As it is, in base64, and under the escapes a value's own syntax gives
+ * it: percent-encoding (a URL's, up to three times over) and JSON's, in
+ * any order, as the response scan reads them. */
+bool netproxy_text_carries(const char *p, size_t len, const char *secret)
+{
+	return netproxy_text_carries_n(p, len, secret, strlen(secret));
+}
+
+bool netproxy_text_carries_n(const char *p, size_t len, const char *secret, size_t n)
+{
+	size_t cap = len ? len : 1;
+	char *a, *b;
+	bool hit = false;
+
+	if (!n)
+		return false;
+	if (n > NX_B64_CORE_MAX / 2)
+		return memmem(p, len, secret, n) != NULL;
+	if (carries_as_is(p, len, secret, n))
+		return true;
+	if (!memchr(p, '%', len) && !memchr(p, '\\', len))
+		return false;
+	a = malloc(cap);
+	b = malloc(cap);
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return true; /* cannot look: assume the worst */
+	}
+	memcpy(a, p, len);
+	for (int round = 0; round < 3 && !hit; round++) {
+		size_t m = pct_decode(a, len, b);
+		hit = carries_as_is(b, m, secret, n);
+		len = json_unescape(b, m, a);
+		hit = hit || carries_as_is(a, len, secret, n);
+	}
+	/* the decoded text may be the secret */
+	explicit_bzero(a, cap);
+	explicit_bzero(b, cap);
+	free(a);
+	free(b);
+	return hit;
 }
 
 const struct nx_cred *nx_cred_find(const struct nx_cred *creds, size_t n, const char *p, size_t len)

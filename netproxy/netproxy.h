@@ -49,8 +49,12 @@ struct netproxy_event {
 };
 
 /* SECRET is in the N bytes at P as it is, or base64-encoded (Basic's
- * user:password) in either alphabet. */
+ * user:password) in either alphabet, or either under percent-encoding or
+ * JSON's escapes. */
 bool netproxy_text_carries(const char *p, size_t n, const char *secret);
+/* The same for a SECRET of N bytes (not a string), also percent-encoded
+ * (up to three times over) or JSON-escaped. */
+bool netproxy_text_carries_n(const char *p, size_t len, const char *secret, size_t n);
 
 /* net.allow's reason for a name only [network] allow_any (ringfence learn)
  * let through. */

@@ -168,7 +168,9 @@ static size_t read_secret(struct sandbox *sb, size_t k, char *dst)
 }
 
 /* Overwrites the source variable SOURCE (or NULL) and every other one
- * holding SECRET, then removes them: the bytes live in the process's
+ * holding SECRET (as it is, or in the encodings the response scan reads:
+ * a URL's user info, a Basic value, a JSON string), then removes them:
+ * the bytes live in the process's
  * initial stack, which /proc/PID/environ shows.  A secret shorter than 8
  * bytes is looked for in its own variable only (it would match by chance). */
 static void scrub_environ(const char *source, const char *secret, size_t n)
@@ -177,7 +179,8 @@ static void scrub_environ(const char *source, const char *secret, size_t n)
 		char *eq = strchr(environ[i], '=');
 		bool is_source = eq && source && strlen(source) == (size_t)(eq - environ[i]) &&
 				 strncmp(environ[i], source, (size_t)(eq - environ[i])) == 0;
-		if (eq && (is_source || (n >= 8 && memmem(eq + 1, strlen(eq + 1), secret, n)))) {
+		if (eq && (is_source || (n >= 8 && netproxy_text_carries_n(eq + 1, strlen(eq + 1),
+									   secret, n)))) {
 			char name[256];
 			snprintf(name, sizeof(name), "%.*s", (int)(eq - environ[i]), environ[i]);
 			explicit_bzero(eq + 1, strlen(eq + 1));

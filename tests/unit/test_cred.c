@@ -661,6 +661,35 @@ static void test_pct_encode(void **state)
 	assert_string_equal(out, "aZ9-._~%20%2F%3F%26%3D%25%2B%01");
 }
 
+/* A variable holding the secret in any form the scan reads is found
+ * (creds.c removes it from the command's environment). */
+static void test_text_carries(void **state)
+{
+	static const char secret[] = "ghp_real/Secret+Value@0123456789abcdef";
+	static const struct {
+		const char *text;
+		bool found;
+	} cases[] = {
+	    {"ghp_real/Secret+Value@0123456789abcdef", true},
+	    {"https://x:ghp_real%2FSecret%2BValue%400123456789abcdef@h/", true},
+	    {"https://x:ghp_real%252FSecret%252BValue%2540012345678%39abcdef@h/", true},
+	    {"{\"t\":\"ghp_real\\/Secret+Value@0123456789abcdef\"}", true},
+	    {"{\"t\":\"ghp_real\\u002fSecret+Value\\u00400123456789abcdef\"}", true},
+	    /* base64 of "x:" + secret, as a Basic value */
+	    {"Basic eDpnaHBfcmVhbC9TZWNyZXQrVmFsdWVAMDEyMzQ1Njc4OWFiY2RlZg==", true},
+	    {"ghp_real/Secret+Value@0123456789abcdeX", false},
+	    {"ghp_real%2FSecret%2BValue%400123456789abcde", false},
+	    {"%%%\\\\u00", false},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool got = netproxy_text_carries_n(cases[i].text, strlen(cases[i].text), secret,
+						   strlen(secret));
+		if (got != cases[i].found)
+			fail_msg("%s: %d", cases[i].text, got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -679,6 +708,7 @@ int main(void)
 	    cmocka_unit_test(test_inject_modes_refuse_other_places),
 	    cmocka_unit_test(test_require_names_the_missing_credential),
 	    cmocka_unit_test(test_pct_encode),
+	    cmocka_unit_test(test_text_carries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

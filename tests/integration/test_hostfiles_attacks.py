@@ -1,0 +1,357 @@
+# SPDX-License-Identifier: MIT
+"""What the sandbox leaves behind that the host runs, past the built-in
+`protect` lists (protect.c's builtin_tree and builtin_home): README ("What
+the sandbox leaves behind") and SECURITY.md say nothing the sandbox writes
+may make the host's own tools run code.  The lists are a list; the host's
+tools read more than it names.
+
+Each test plants, from inside, a file a host program loads as code at its
+own start, then runs that program outside the sandbox as the same user,
+with the planted code leaving a mark where the test looks.  The policies
+are the shipped ones (default.ini: the project is written; offline-build.ini:
+~/.cache too) or an operator's that grants the home directory write (as
+README's examples of the home list presume: `~/.bashrc`, `~/.local/bin`,
+`~/.claude/local` are protected for such a policy).
+
+Holes (each FAILS on 5adbab1, in every mode of the box fixture):
+  - ~/.local/lib/pythonX.Y/site-packages/*.pth: every host python runs
+    its `import` lines at start (home write);
+  - ~/.bash_aliases: Debian's ~/.bashrc sources it (home write);
+  - ~/bin: Debian's ~/.profile puts it first on PATH when it exists, so a
+    `git` there shadows the host's (home write);
+  - ~/.config/tmux/tmux.conf: tmux reads it when ~/.tmux.conf (protected)
+    is absent; `run-shell` runs a command (home write);
+  - ~/.vim/plugin/*.vim: vim sources them at every start (home write);
+  - an agent CLI installed in the home (~/.npm-global, which the shipped
+    agent policies name for exec) is rewritten (home write);
+  - a virtualenv poetry keeps in ~/.cache/pypoetry (offline-build.ini's
+    `write = ~/.cache`): its python runs a planted .pth;
+  - readline.py in the project: the host's interactive python imports it
+    from the working directory (default.ini);
+  - the project's .github/hooks/*.json (Copilot CLI runs its hooks), .env
+    (Gemini CLI and Qwen Code load it into their own environment),
+    .cargo/config.toml (cargo's rustc-wrapper), mise's other config
+    names: left in place (default.ini; no such host program here);
+  - in a granted home: systemd user units under ~/.local/share, D-Bus
+    session services, desktop entries, ~/.xinitrc, ~/.xsession, Emacs's
+    ~/.emacs.el, cargo's ~/.cargo/config (read before config.toml), Go's
+    ~/.config/go/env (GOFLAGS=-toolexec), Copilot CLI's and opencode's
+    own runtime directories: left in place.
+Positive control in each: the command said it planted, and the host
+program ran (its exit status).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import NOBODY
+
+PYVER = "python%d.%d" % sys.version_info[:2]
+# what the planted code runs: a mark in the home (or the project)
+TOUCH = 'touch "$HOME/MARK"'
+
+
+def chown_tree(box, top):
+    if box.user == "nobody":
+        for dp, dn, fn in os.walk(top):
+            for n in [dp] + [os.path.join(dp, f) for f in dn + fn]:
+                os.lchown(n, NOBODY, NOBODY)
+
+
+def granted_home(box, skel=False):
+    """A home of the box's user's, granted write by the policy (an
+    operator's `write = ~`); with SKEL, Debian's ~/.bashrc and
+    ~/.profile in it, as a new account has them."""
+    home = box.path("home")
+    os.mkdir(home)
+    os.chmod(home, 0o755)
+    # what a used home has: without namespaces a directory on the way to a
+    # protected name gets no new entries, so the sandbox could not make
+    # these (a start that did make them would prove nothing either way)
+    for d in (".config", ".local/share", ".cache", ".cargo", ".copilot"):
+        os.makedirs(os.path.join(home, d))
+    if skel:
+        for n in (".bashrc", ".profile"):
+            shutil.copy("/etc/skel/" + n, os.path.join(home, n))
+    chown_tree(box, home)
+    return home
+
+
+def in_home(box, home, script):
+    """SCRIPT (sh) run in the sandbox, the home granted write, HOME set."""
+    pol = box.policy("[filesystem]\nwrite = %s\n" % home)
+    return box.run(["sh", "-c", script], policy=pol, env={"HOME": home})
+
+
+def host(box, args, home, cwd=None, env=None, stdin=subprocess.DEVNULL, timeout=30):
+    """ARGS run outside the sandbox, after it, as the box's user."""
+    e = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": home,
+         "TERM": "dumb"}
+    if env:
+        e.update(env)
+    return subprocess.run(box.cmd(args), cwd=cwd or home, env=e, stdin=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_python_user_site_pth_in_a_granted_home(box):
+    """Hole: Python's user site-packages (~/.local/lib/pythonX.Y/
+    site-packages) is searched by every python the host starts as that
+    user, and each `.pth` file there has its `import` lines run at start:
+    `python3 -c pass`, pip, every Python tool.  ~/.local/bin is protected,
+    ~/.local/lib is not."""
+    home = granted_home(box)
+    site = ".local/lib/%s/site-packages" % PYVER
+    r = in_home(box, home,
+                "mkdir -p ~/%s && echo 'import os; open(os.path.join(os.environ[\"HOME\"], "
+                "\"MARK\"), \"w\").close()' > ~/%s/rf.pth && echo planted" % (site, site))
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(home, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["/usr/bin/python3", "-c", "pass"], home)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "host python ran the sandbox's .pth"
+
+
+def test_bash_aliases_in_a_granted_home(box):
+    """Hole: Debian's ~/.bashrc (and Ubuntu's) ends with
+    `if [ -f ~/.bash_aliases ]; then . ~/.bash_aliases; fi`: ~/.bashrc is
+    protected, the file it sources is not.  Every interactive shell of
+    the host's user runs it."""
+    home = granted_home(box, skel=True)
+    r = in_home(box, home, "echo '%s' > ~/.bash_aliases && echo planted" % TOUCH)
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(home, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["bash", "-i", "-c", "true"], home)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's interactive bash sourced ~/.bash_aliases"
+
+
+def test_home_bin_shadows_the_hosts_commands_in_a_login_shell(box):
+    """Hole: Debian's ~/.profile puts ~/bin first on PATH when it exists
+    (~/.local/bin too, which is protected; ~/bin is not).  The sandbox
+    makes ~/bin/git; the host's next login shell runs it for `git`."""
+    home = granted_home(box, skel=True)
+    r = in_home(box, home,
+                "mkdir ~/bin && printf '#!/bin/sh\\n%s\\n' > ~/bin/git && chmod 755 ~/bin/git "
+                "&& echo planted" % TOUCH)
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(home, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["bash", "-l", "-c", "git --version; true"], home)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's login shell ran ~/bin/git"
+
+
+@pytest.mark.skipif(not shutil.which("tmux"), reason="no tmux")
+def test_tmux_xdg_config_in_a_granted_home(box):
+    """Hole: ~/.tmux.conf is protected, but tmux (3.1 on) reads
+    ~/.config/tmux/tmux.conf when ~/.tmux.conf is absent, and its
+    `run-shell` runs a command when the host starts tmux."""
+    home = granted_home(box)
+    r = in_home(box, home,
+                "mkdir -p ~/.config/tmux && echo \"run-shell '%s'\" > ~/.config/tmux/tmux.conf "
+                "&& echo planted" % TOUCH)
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(home, "MARK")
+    assert not os.path.exists(mark)
+    env = {"TMUX_TMPDIR": home}
+    h = host(box, ["tmux", "-L", "rf", "new-session", "-d", "sleep 2"], home, env=env)
+    try:
+        assert h.returncode == 0, h.stderr
+        for _ in range(40):
+            if os.path.exists(mark):
+                break
+            time.sleep(0.05)
+    finally:
+        host(box, ["tmux", "-L", "rf", "kill-server"], home, env=env)
+    assert not os.path.exists(mark), "the host's tmux ran the sandbox's run-shell"
+
+
+@pytest.mark.skipif(not shutil.which("vim"), reason="no vim")
+def test_vim_plugin_directory_in_a_granted_home(box):
+    """Hole: ~/.vimrc is protected, ~/.vim is not: vim sources every
+    ~/.vim/plugin/*.vim at each start (and ~/.vim/vimrc when ~/.vimrc is
+    absent)."""
+    home = granted_home(box)
+    r = in_home(box, home,
+                "mkdir -p ~/.vim/plugin && echo 'call writefile([], $HOME . \"/MARK\")' "
+                "> ~/.vim/plugin/rf.vim && echo planted")
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(home, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["vim", "--not-a-term", "-X", "-N", "-n", "-i", "NONE", "-c", "qa!"], home)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's vim sourced the sandbox's plugin"
+
+
+def test_agent_cli_installed_in_a_granted_home(box):
+    """Hole: the shipped agent policies run the CLI from ~/.npm-global (npm's
+    per-user prefix: `exec = ?~/.npm-global`), and the host runs the same
+    install.  ~/.claude/local and ~/.local/share/claude (the launcher of a
+    local or native install) are protected; the npm prefix (and ~/.nvm,
+    ~/.volta, ~/.bun with the node they hold) are not: rewritten inside, the
+    host's next `claude` runs the sandbox's code."""
+    home = granted_home(box)
+    launcher = os.path.join(home, ".npm-global", "bin", "claude")
+    os.makedirs(os.path.dirname(launcher))
+    with open(launcher, "w") as f:
+        f.write("#!/bin/sh\necho claude 1.0\n")
+    os.chmod(launcher, 0o755)
+    chown_tree(box, home)
+    r = in_home(box, home, "echo '%s' >> ~/.npm-global/bin/claude && echo planted" % TOUCH)
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(home, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, [launcher], home)
+    assert h.returncode == 0 and "claude 1.0" in h.stdout, h.stderr
+    assert not os.path.exists(mark), "the host's claude ran what the sandbox appended"
+
+
+def offline_build_policy(box):
+    head = "[sandbox]\ninclude = %s\n" % os.path.join(box.policies, "offline-build.ini")
+    if box.namespaces == "off":
+        head += "namespaces = off\n"
+    head += "[filesystem]\nexec = %s\n" % box.bin
+    if box.user == "root":
+        head += "[process]\nrun_as = root\n"
+    return box.write("offline.ini", head)
+
+
+def test_cached_virtualenv_under_offline_build(box):
+    """Hole: offline-build.ini grants `write = ~/.cache` ("compiler and
+    package caches"), and protects the caches whose contents the host runs
+    (.cache/pre-commit, .cache/node/corepack).  Poetry keeps each project's
+    virtualenv there too (~/.cache/pypoetry/virtualenvs): `poetry run`,
+    `poetry shell` and an editor's interpreter run its python, which runs a
+    .pth planted in its site-packages.  (So do uv's cached tool
+    environments, ~/.cache/uv, and Go's build cache, ~/.cache/go-build.)"""
+    home = granted_home(box)
+    venv = os.path.join(home, ".cache", "pypoetry", "virtualenvs", "proj-AbCdEf12-py3")
+    os.makedirs(os.path.dirname(venv))
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", venv], check=True)
+    chown_tree(box, home)
+    site = os.path.relpath(os.path.join(venv, "lib", PYVER, "site-packages"), home)
+    r = box.run(["sh", "-c",
+                 "echo 'import os; open(os.path.join(os.environ[\"HOME\"], \"MARK\"), "
+                 "\"w\").close()' > ~/%s/rf.pth && echo planted" % site],
+                policy=offline_build_policy(box), env={"HOME": home})
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(home, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, [os.path.join(venv, "bin", "python"), "-c", "pass"], home)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the cached virtualenv's python ran the sandbox's .pth"
+
+
+def test_readline_module_in_the_project_runs_in_the_hosts_python(box):
+    """Hole: an interactive python puts its working directory first on
+    sys.path before site's start-up hook imports `readline` (and
+    rlcompleter): a readline.py the sandbox writes at the project's top is
+    run by the host's `python3` started there (the same for `python3 -m
+    pip`, `-m venv`, ...: any module name).  The project is default.ini's
+    write grant; its `.nvim.lua` and `.exrc` are protected for the same
+    reason (a tool started there runs them)."""
+    r = box.run(["sh", "-c",
+                 "echo 'import os; open(\"MARK\", \"w\").close(); raise ImportError' "
+                 "> readline.py && echo planted"], policy=box.policy(""))
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(box.work, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["/usr/bin/python3", "-i"], box.work, cwd=box.work)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's python imported the project's readline.py"
+
+
+# In the project (default.ini and every agent policy: write = ${CWD}); the
+# host program that runs it is not on this machine, so the test asks only
+# whether the name is left where the program looks.
+PROJECT_PLANTS = {
+    # Copilot CLI loads hooks from .github/hooks/*.json in its working
+    # directory and runs their "bash" commands (sessionStart, preToolUse);
+    # only .github/copilot is protected
+    ".github/hooks/rf.json":
+        '{"version":1,"hooks":{"sessionStart":[{"type":"command","bash":"%s"}]}}' % TOUCH,
+    # Gemini CLI (and Qwen Code, its fork) load the first .env upwards from
+    # the working directory into their own environment: BASH_ENV and
+    # LD_PRELOAD then reach every shell command and program they start
+    ".env": "BASH_ENV=./rf.sh\n",
+    # cargo reads .cargo/config.toml from the working directory upwards:
+    # rustc-wrapper runs at `cargo build`/`check`/`metadata` (an editor's
+    # rust-analyzer on opening the project)
+    ".cargo/config.toml": '[build]\nrustc-wrapper = "./rf.sh"\n',
+    # mise.toml and .mise.toml are protected; mise reads these as well
+    "mise.local.toml": '[hooks]\nenter = "%s"\n' % TOUCH,
+    ".mise/config.toml": '[hooks]\nenter = "%s"\n' % TOUCH,
+    ".config/mise/config.toml": '[hooks]\nenter = "%s"\n' % TOUCH,
+}
+
+# In a granted home, beside what builtin_home protects
+HOME_PLANTS = {
+    # systemd --user loads units from $XDG_DATA_HOME/systemd/user too
+    # (~/.config/systemd is protected)
+    ".local/share/systemd/user/default.target.wants/rf.service":
+        "[Service]\nExecStart=/bin/sh -c '%s'\n" % TOUCH,
+    # the session bus starts a service named here when a name is asked for
+    ".local/share/dbus-1/services/org.freedesktop.Notifications.service":
+        "[D-BUS Service]\nName=org.freedesktop.Notifications\nExec=/bin/sh -c '%s'\n" % TOUCH,
+    # a desktop entry shadowing the system's of the same name
+    ".local/share/applications/firefox.desktop":
+        "[Desktop Entry]\nType=Application\nName=Firefox\nExec=/bin/sh -c '%s'\n" % TOUCH,
+    # startx and the display managers' Xsession
+    ".xinitrc": TOUCH + "\n",
+    ".xsession": TOUCH + "\n",
+    # Emacs reads ~/.emacs.el when ~/.emacs is absent (both protected
+    # names are ~/.emacs and ~/.emacs.d)
+    ".emacs.el": '(shell-command "%s")\n' % TOUCH,
+    # cargo uses ~/.cargo/config over ~/.cargo/config.toml when both exist
+    ".cargo/config": '[build]\nrustc-wrapper = "/bin/true"\n',
+    # `go env -w`'s file: every go command reads it
+    ".config/go/env": "GOFLAGS=-toolexec=/bin/true\n",
+    # Copilot CLI's own updated package, opencode's downloaded tools
+    ".copilot/pkg/linux-x64/9.9.9/index.js": "require('child_process').execSync('%s')\n" % TOUCH,
+    ".local/share/opencode/bin/rg": "#!/bin/sh\n%s\n" % TOUCH,
+    # Gemini CLI reads ~/.env after the project's
+    ".env": "BASH_ENV=/dev/null\n",
+}
+
+
+def plant_script(plants):
+    lines = []
+    for rel, text in plants.items():
+        d = os.path.dirname(rel)
+        q = text.replace("'", "'\\''")
+        lines.append("%sprintf '%%s' '%s' > %s && echo planted %s"
+                     % ("mkdir -p %s && " % d if d else "", q, rel, rel))
+    return "\n".join(lines)
+
+
+def test_agent_and_tool_files_in_the_project_are_protected(box):
+    """Holes: names in the project that host programs run or load, beside
+    the protected ones (see PROJECT_PLANTS); each is left where the host
+    looks."""
+    # the project's own .github (on the way to the protected .github/copilot)
+    os.mkdir(os.path.join(box.work, ".github"))
+    if box.user == "nobody":
+        os.chown(os.path.join(box.work, ".github"), NOBODY, NOBODY)
+    r = box.run(["sh", "-c", plant_script(PROJECT_PLANTS)], policy=box.policy(""))
+    for rel in PROJECT_PLANTS:
+        assert "planted " + rel in r.stdout, (rel, r.stdout, r.stderr)
+    left = [rel for rel in PROJECT_PLANTS if os.path.lexists(os.path.join(box.work, rel))]
+    assert not left, "left in the project for the host's tools: %s\n%s" % (left, r.stderr)
+
+
+def test_session_and_tool_files_in_a_granted_home_are_protected(box):
+    """Holes: names in a granted home that the host's session, services
+    and tools run or load, beside the protected ones (see HOME_PLANTS);
+    each is left where the host looks."""
+    home = granted_home(box)
+    r = in_home(box, home, "cd && " + plant_script(HOME_PLANTS))
+    for rel in HOME_PLANTS:
+        assert "planted " + rel in r.stdout, (rel, r.stdout, r.stderr)
+    left = [rel for rel in HOME_PLANTS if os.path.lexists(os.path.join(home, rel))]
+    assert not left, "left in the home for the host's tools: %s" % left

@@ -355,3 +355,62 @@ def test_session_and_tool_files_in_a_granted_home_are_protected(box):
         assert "planted " + rel in r.stdout, (rel, r.stdout, r.stderr)
     left = [rel for rel in HOME_PLANTS if os.path.lexists(os.path.join(home, rel))]
     assert not left, "left in the home for the host's tools: %s" % left
+
+
+GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
+
+
+def home_with_gitconfig(box, gitconfig):
+    """A granted home whose ~/.gitconfig (protected) says GITCONFIG, and a
+    repository of the host's in it, outside the write grant's project."""
+    home = granted_home(box)
+    with open(os.path.join(home, ".gitconfig"), "w") as f:
+        f.write(gitconfig)
+    chown_tree(box, home)
+    repo = os.path.join(home, "repo")
+    h = host(box, ["sh", "-c", "git init -q repo && cd repo && echo x > f && git add f && "
+                   "git commit -qm init"], home, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    return home, repo
+
+
+def test_file_the_hosts_gitconfig_includes_in_a_granted_home(box):
+    """Hole: ~/.gitconfig is protected, what it includes is not.  Dotfiles
+    commonly end with `[include] path = ~/.gitconfig.local` (or an
+    includeIf per directory); protect.c follows include.path only in a
+    repository's .git/config.  The sandbox writes the included file with a
+    core.fsmonitor; the host's next `git status` in any repository runs
+    it."""
+    home, repo = home_with_gitconfig(box, "[include]\n\tpath = ~/.gitconfig.local\n")
+    r = in_home(box, home,
+                "printf '#!/bin/sh\\n%s\\nexit 1\\n' > ~/fsm.sh && chmod 755 ~/fsm.sh && "
+                "printf '[core]\\n\\tfsmonitor = %s/fsm.sh\\n' > ~/.gitconfig.local && "
+                "echo planted" % (TOUCH, home))
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(home, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["git", "status", "--short"], home, cwd=repo, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's git ran the fsmonitor of an included file"
+
+
+def test_global_hooks_directory_in_a_granted_home(box):
+    """Hole: a global hooks directory (`core.hooksPath = ~/.githooks` in
+    ~/.gitconfig, as hook managers and dotfiles set it) is not protected:
+    protect.c follows core.hooksPath only in a repository's .git/config.
+    The sandbox writes a pre-commit there; the host's next commit in any
+    repository runs it."""
+    home, repo = home_with_gitconfig(box, "[core]\n\thooksPath = ~/.githooks\n")
+    os.mkdir(os.path.join(home, ".githooks"))
+    chown_tree(box, home)
+    r = in_home(box, home,
+                "printf '#!/bin/sh\\n%s\\n' > ~/.githooks/pre-commit && "
+                "chmod 755 ~/.githooks/pre-commit && echo planted" % TOUCH)
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(home, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["sh", "-c", "echo y > f && git commit -qam second"], home, cwd=repo,
+             env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's git ran the sandbox's global pre-commit hook"

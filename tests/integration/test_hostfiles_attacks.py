@@ -26,8 +26,13 @@ Holes (each FAILS on 5adbab1, in every mode of the box fixture):
     agent policies name for exec) is rewritten (home write);
   - a virtualenv poetry keeps in ~/.cache/pypoetry (offline-build.ini's
     `write = ~/.cache`): its python runs a planted .pth;
+  - a file the host's ~/.gitconfig includes, and the global hooks directory
+    it names (core.hooksPath), in the home: the host's git runs their
+    fsmonitor and hooks (home write);
   - readline.py in the project: the host's interactive python imports it
     from the working directory (default.ini);
+  - .vimrc in the project: Vim with 'exrc' reads it before .exrc, which is
+    protected (default.ini);
   - the project's .github/hooks/*.json (Copilot CLI runs its hooks), .env
     (Gemini CLI and Qwen Code load it into their own environment),
     .cargo/config.toml (cargo's rustc-wrapper), mise's other config
@@ -35,8 +40,10 @@ Holes (each FAILS on 5adbab1, in every mode of the box fixture):
   - in a granted home: systemd user units under ~/.local/share, D-Bus
     session services, desktop entries, ~/.xinitrc, ~/.xsession, Emacs's
     ~/.emacs.el, cargo's ~/.cargo/config (read before config.toml), Go's
-    ~/.config/go/env (GOFLAGS=-toolexec), Copilot CLI's and opencode's
-    own runtime directories: left in place.
+    ~/.config/go/env (GOFLAGS=-toolexec), Copilot CLI's hooks, settings,
+    language servers and plugins, opencode's downloaded tools,
+    bash-completion's user files, Neovim's and IPython's start-up
+    directories, ...: left in place.
 Positive control in each: the command said it planted, and the host
 program ran (its exit status).
 """
@@ -267,6 +274,29 @@ def test_readline_module_in_the_project_runs_in_the_hosts_python(box):
     assert not os.path.exists(mark), "the host's python imported the project's readline.py"
 
 
+
+@pytest.mark.skipif(not shutil.which("vim"), reason="no vim")
+def test_vimrc_in_the_project_runs_in_the_hosts_vim_with_exrc(box):
+    """Hole: with 'exrc' set (what the protected .exrc, .nvimrc and
+    .nvim.lua presume), Vim reads .vimrc, _vimrc, .exrc or _exrc from the
+    directory it starts in; builtin_tree has .exrc but not .vimrc (which
+    Vim tries first), so a project's .vimrc is the sandbox's to write.
+    (Protected only where the project is the home, by the home list.)"""
+    hosthome = box.path("hosthome")
+    os.mkdir(hosthome)
+    with open(os.path.join(hosthome, ".vimrc"), "w") as f:
+        f.write("set exrc\n")
+    chown_tree(box, hosthome)
+    r = box.run(["sh", "-c", "echo 'call writefile([], \"MARK\")' > .vimrc && echo planted"],
+                policy=box.policy(""), env={"HOME": hosthome})
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(box.work, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["vim", "--not-a-term", "-X", "-N", "-n", "-i", "NONE", "-c", "qa!"],
+             hosthome, cwd=box.work)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's vim sourced the project's .vimrc"
+
 # In the project (default.ini and every agent policy: write = ${CWD}); the
 # host program that runs it is not on this machine, so the test asks only
 # whether the name is left where the program looks.
@@ -312,9 +342,37 @@ HOME_PLANTS = {
     ".cargo/config": '[build]\nrustc-wrapper = "/bin/true"\n',
     # `go env -w`'s file: every go command reads it
     ".config/go/env": "GOFLAGS=-toolexec=/bin/true\n",
-    # Copilot CLI's own updated package, opencode's downloaded tools
-    ".copilot/pkg/linux-x64/9.9.9/index.js": "require('child_process').execSync('%s')\n" % TOUCH,
+    # Copilot CLI's configuration directory: only mcp-config.json and
+    # config.json are protected; it also runs user-level hooks, language
+    # servers (lsp-config.json), installed plugins, and reads settings.json
+    ".copilot/hooks/rf.json":
+        '{"version":1,"hooks":{"sessionStart":[{"type":"command","bash":"%s"}]}}' % TOUCH,
+    ".copilot/lsp-config.json": '{"lspServers":{"rf":{"command":"sh","args":["-c","%s"]}}}' % TOUCH,
+    ".copilot/settings.json": '{"hooks":{"sessionStart":[{"type":"command","bash":"%s"}]}}' % TOUCH,
+    ".copilot/installed-plugins/rf/plugin.json": '{"name":"rf","hooks":"hooks.json"}',
+    # opencode's downloaded tools (ripgrep, language servers), run from there
     ".local/share/opencode/bin/rg": "#!/bin/sh\n%s\n" % TOUCH,
+    # bash-completion (Debian's ~/.bashrc loads it) sources ~/.bash_completion
+    # in every interactive shell, and loads a command's completion from the
+    # user's directory first
+    ".bash_completion": TOUCH + "\n",
+    ".local/share/bash-completion/completions/git": TOUCH + "\n",
+    # oh-my-zsh (sourced from ~/.zshrc) sources every custom *.zsh
+    ".oh-my-zsh/custom/rf.zsh": TOUCH + "\n",
+    # Neovim's runtimepath holds ~/.local/share/nvim/site: plugin/ runs at start
+    ".local/share/nvim/site/plugin/rf.lua": 'os.execute([[%s]])\n' % TOUCH,
+    # IPython runs its profile's startup scripts
+    ".ipython/profile_default/startup/rf.py": "import os; os.system('%s')\n" % TOUCH,
+    # yarn 1 runs the file `yarn-path` names instead of itself
+    ".yarnrc": 'yarn-path "./rf.js"\n',
+    # WezTerm's configuration is a Lua program
+    ".wezterm.lua": 'os.execute([[%s]])\nreturn {}\n' % TOUCH,
+    # Plasma sources these at login; PipeWire runs context.exec at start;
+    # systemd-tmpfiles --user writes (w+) any of the user's files at login
+    ".config/plasma-workspace/env/rf.sh": TOUCH + "\n",
+    ".config/pipewire/pipewire.conf.d/rf.conf":
+        'context.exec = [ { path = "/bin/sh" args = "-c \\"%s\\"" } ]\n' % TOUCH,
+    ".config/user-tmpfiles.d/rf.conf": "w+ %h/.bashrc - - - - \\n" + TOUCH + "\n",
     # Gemini CLI reads ~/.env after the project's
     ".env": "BASH_ENV=/dev/null\n",
 }

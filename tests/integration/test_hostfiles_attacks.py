@@ -35,8 +35,11 @@ Holes (each FAILS on 5adbab1, in every mode of the box fixture):
     protected (default.ini);
   - the project's .github/hooks/*.json (Copilot CLI runs its hooks), .env
     (Gemini CLI and Qwen Code load it into their own environment),
-    .cargo/config.toml (cargo's rustc-wrapper), mise's other config
-    names: left in place (default.ini; no such host program here);
+    .cargo/config.toml (cargo's rustc-wrapper), mise's and lefthook's
+    other config names, .yarnrc.yml (yarnPath): left in place
+    (default.ini; no such host program here);
+  - an unfinished rebase's todo with an `exec` line in another repository
+    of the grant: the host's `git rebase --continue` runs it (default.ini);
   - in a granted home: systemd user units under ~/.local/share, D-Bus
     session services, desktop entries, ~/.xinitrc, ~/.xsession, Emacs's
     ~/.emacs.el, cargo's ~/.cargo/config (read before config.toml), Go's
@@ -318,6 +321,14 @@ PROJECT_PLANTS = {
     "mise.local.toml": '[hooks]\nenter = "%s"\n' % TOUCH,
     ".mise/config.toml": '[hooks]\nenter = "%s"\n' % TOUCH,
     ".config/mise/config.toml": '[hooks]\nenter = "%s"\n' % TOUCH,
+    # lefthook.yml and .lefthook.yml are protected; the hook lefthook
+    # installed (.git/hooks/pre-commit) also reads lefthook.yaml and merges
+    # lefthook-local.yml, whose commands the host's `git commit` runs
+    "lefthook-local.yml": "pre-commit:\n  commands:\n    rf:\n      run: %s\n" % TOUCH,
+    "lefthook.yaml": "pre-commit:\n  commands:\n    rf:\n      run: %s\n" % TOUCH,
+    # Yarn 2+ runs the file yarnPath names for every `yarn` command in the
+    # project (`yarn --version` too)
+    ".yarnrc.yml": "yarnPath: ./rf.cjs\n",
 }
 
 # In a granted home, beside what builtin_home protects
@@ -472,3 +483,31 @@ def test_global_hooks_directory_in_a_granted_home(box):
              env=GIT_ENV)
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), "the host's git ran the sandbox's global pre-commit hook"
+
+
+def test_rebase_todo_left_in_another_repository_of_the_grant(box):
+    """Hole: an unfinished rebase's todo runs its `exec` lines at the host's
+    `git rebase --continue`.  protect.c keeps the project's own
+    .git/rebase-merge, rebase-apply and sequencer from the sandbox (the view
+    drops them; without namespaces they are moved aside at exit), but the
+    exit walk (gitscan.c) checks only config, hooks, commondir and `.git`
+    pointers in the other repositories of a write grant: a repository made
+    (or kept) in the project holds a rebase stopped at an `edit` with an
+    `exec` after it, and `git status` there tells the host to continue."""
+    r = box.run(["sh", "-c",
+                 "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+                 "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
+                 "git init -q sub && cd sub && echo a > f && git add f && git commit -qm a && "
+                 "echo b > f && git commit -qam b && "
+                 "GIT_SEQUENCE_EDITOR=\"sed -i -e 's/^pick/edit/' -e '\\$a exec touch MARK'\" "
+                 "git rebase -qi HEAD~1 >/dev/null 2>&1; "
+                 "grep -q '^exec touch MARK' .git/rebase-merge/git-rebase-todo && echo planted"],
+                policy=box.policy(""), env={"HOME": box.work})
+    assert "planted" in r.stdout, r.stderr
+    sub = os.path.join(box.work, "sub")
+    mark = os.path.join(sub, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["git", "rebase", "--continue"], box.work, cwd=sub,
+             env=dict(GIT_ENV, GIT_EDITOR="true"))
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's git ran the exec line the sandbox left"

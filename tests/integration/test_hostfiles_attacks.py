@@ -22,6 +22,10 @@ Holes (each FAILS on 5adbab1, in every mode of the box fixture):
   - ~/.config/tmux/tmux.conf: tmux reads it when ~/.tmux.conf (protected)
     is absent; `run-shell` runs a command (home write);
   - ~/.vim/plugin/*.vim: vim sources them at every start (home write);
+  - ~/.lesskey (less's #env LESSOPEN: every `less`, man's and git's
+    pager), ~/.selected_editor (sourced by Debian's sensible-editor),
+    ~/.gdbinit: the host's less, sensible-editor and gdb run them (home
+    write);
   - an agent CLI installed in the home (~/.npm-global, which the shipped
     agent policies name for exec) is rewritten (home write);
   - a virtualenv poetry keeps in ~/.cache/pypoetry (offline-build.ini's
@@ -511,3 +515,39 @@ def test_rebase_todo_left_in_another_repository_of_the_grant(box):
              env=dict(GIT_ENV, GIT_EDITOR="true"))
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), "the host's git ran the exec line the sandbox left"
+
+
+# Start-up files in the home that a host program on this machine reads as
+# commands, none of them in builtin_home: (name, its text, where MARK is
+# the mark's path; the host's command line)
+STARTUP_FILES = {
+    # less (581 on) reads its key file's source, whose #env section sets
+    # LESSOPEN: the input preprocessor every `less` runs (piped too), and
+    # with it man's and git's pager
+    "lesskey": (".lesskey", "#env\nLESSOPEN=|touch MARK; cat %s\n", ["less", "/etc/hostname"]),
+    # Debian's sensible-editor sources ~/.selected_editor (crontab -e,
+    # mutt, reportbug, anything that asks for "an editor")
+    "selected_editor": (".selected_editor", "touch MARK\nSELECTED_EDITOR=true\n",
+                        ["sensible-editor", "/dev/null"]),
+    # gdb runs the home's .gdbinit at every start, outside its auto-load
+    # safe path
+    "gdbinit": (".gdbinit", "shell touch MARK\n", ["gdb", "-q", "-batch"]),
+}
+
+
+@pytest.mark.parametrize("which", sorted(STARTUP_FILES))
+def test_start_up_file_in_a_granted_home(box, which):
+    """Holes: a program's start-up file in the home (see STARTUP_FILES),
+    written by the sandbox, is run by the host's next start of it."""
+    rel, text, argv = STARTUP_FILES[which]
+    if not shutil.which(argv[0]):
+        pytest.skip("no %s" % argv[0])
+    home = granted_home(box)
+    mark = os.path.join(home, "MARK")
+    plant = box.write("bin/plant-" + which, text.replace("MARK", mark))
+    r = in_home(box, home, "cat %s > ~/%s && echo planted" % (plant, rel))
+    assert "planted" in r.stdout, r.stderr
+    assert not os.path.exists(mark)
+    h = host(box, argv, home, env={"EDITOR": "true"})
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's %s ran the sandbox's %s" % (argv[0], rel)

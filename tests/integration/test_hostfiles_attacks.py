@@ -551,3 +551,42 @@ def test_start_up_file_in_a_granted_home(box, which):
     h = host(box, argv, home, env={"EDITOR": "true"})
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), "the host's %s ran the sandbox's %s" % (argv[0], rel)
+
+
+# Writes, at the pyc cache prefix argv[1], the cached bytecode of the
+# standard library's json package: its source's own mtime and size in the
+# header (what timestamp invalidation checks), and a first line that leaves
+# the mark argv[2].
+PYC_PLANT = r"""
+import importlib.util, importlib._bootstrap_external as be, os, sys
+src = importlib.util.find_spec("json").origin
+st = os.stat(src)
+code = compile("open(%r, 'w').close()\n" % sys.argv[2] + open(src).read(), src, "exec")
+sys.pycache_prefix = sys.argv[1]
+dst = importlib.util.cache_from_source(src)
+os.makedirs(os.path.dirname(dst), exist_ok=True)
+with open(dst, "wb") as f:
+    f.write(be._code_to_timestamp_pyc(code, st.st_mtime, st.st_size))
+print("planted", dst)
+"""
+
+
+def test_bytecode_cache_prefix_under_offline_build(box):
+    """Hole: offline-build.ini grants `write = ~/.cache`; a host that keeps
+    Python's bytecode out of source trees the XDG way
+    (PYTHONPYCACHEPREFIX=~/.cache/python, as XDG guides advise) reads the
+    .pyc of every module it imports from there, the standard library's
+    included (Debian's sitecustomize at every start).  A .pyc whose header
+    carries its source's mtime and size is taken as current: the host's
+    python runs the sandbox's bytecode for `import json`."""
+    home = granted_home(box)
+    plant = box.write("bin/pyc_plant.py", PYC_PLANT)
+    mark = os.path.join(home, "MARK")
+    r = box.run(["/usr/bin/python3", plant, os.path.join(home, ".cache", "python"), mark],
+                policy=offline_build_policy(box), env={"HOME": home})
+    assert "planted" in r.stdout, r.stderr
+    assert not os.path.exists(mark)
+    h = host(box, ["/usr/bin/python3", "-c", "import json; print(json.dumps([1]))"], home,
+             env={"PYTHONPYCACHEPREFIX": os.path.join(home, ".cache", "python")})
+    assert h.returncode == 0 and "[1]" in h.stdout, h.stderr
+    assert not os.path.exists(mark), "the host's python ran the sandbox's cached bytecode"

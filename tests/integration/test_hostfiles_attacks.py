@@ -33,6 +33,11 @@ Holes (each FAILS on 5adbab1, in every mode of the box fixture):
   - a file the host's ~/.gitconfig includes, and the global hooks directory
     it names (core.hooksPath), in the home: the host's git runs their
     fsmonitor and hooks (home write);
+  - a relative global core.hooksPath (`.githooks` in ~/.gitconfig) names
+    a directory in the project: the host's commit runs the hook the
+    sandbox put there (default.ini);
+  - offline-build.ini with the host's PYTHONPYCACHEPREFIX in ~/.cache: the
+    host's python imports the sandbox's bytecode for the standard library;
   - readline.py in the project: the host's interactive python imports it
     from the working directory (default.ini);
   - .vimrc in the project: Vim with 'exrc' reads it before .exrc, which is
@@ -590,3 +595,30 @@ def test_bytecode_cache_prefix_under_offline_build(box):
              env={"PYTHONPYCACHEPREFIX": os.path.join(home, ".cache", "python")})
     assert h.returncode == 0 and "[1]" in h.stdout, h.stderr
     assert not os.path.exists(mark), "the host's python ran the sandbox's cached bytecode"
+
+
+def test_relative_global_hooks_path_into_the_project(box):
+    """Hole: a relative core.hooksPath in the host's ~/.gitconfig
+    (`core.hooksPath = .githooks`: every repository's own hooks directory,
+    a setting hook managers recommend) names a directory in each worktree.
+    protect.c follows core.hooksPath only in the project's .git/config, so
+    the project's .githooks is the sandbox's to fill under default.ini; the
+    host's next commit runs it."""
+    hosthome = box.path("hosthome")
+    os.mkdir(hosthome)
+    with open(os.path.join(hosthome, ".gitconfig"), "w") as f:
+        f.write("[core]\n\thooksPath = .githooks\n")
+    chown_tree(box, hosthome)
+    h = host(box, ["sh", "-c", "git init -q && echo x > f && git add f && git commit -qm init"],
+             hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    r = box.run(["sh", "-c", "mkdir -p .githooks && printf '#!/bin/sh\\n%s\\n' > "
+                 ".githooks/pre-commit && chmod 755 .githooks/pre-commit && echo planted"
+                 % TOUCH], policy=box.policy(""), env={"HOME": hosthome})
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(hosthome, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["sh", "-c", "echo y > f && git commit -qam second"], hosthome, cwd=box.work,
+             env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's git ran the project's .githooks/pre-commit"

@@ -38,6 +38,11 @@ Holes (each FAILS on 5adbab1, in every mode of the box fixture):
     sandbox put there (default.ini);
   - offline-build.ini with the host's PYTHONPYCACHEPREFIX in ~/.cache: the
     host's python imports the sandbox's bytecode for the standard library;
+  - a protected hook's tracked content (.husky/pre-commit under
+    core.hooksPath = .husky) changed in the index and HEAD the sandbox
+    hands back: the host's `git checkout -- .` (discarding what looks like
+    a change to its worktree) writes the sandbox's hook, and the next
+    commit runs it (default.ini);
   - readline.py in the project: the host's interactive python imports it
     from the working directory (default.ini);
   - .vimrc in the project: Vim with 'exrc' reads it before .exrc, which is
@@ -622,3 +627,40 @@ def test_relative_global_hooks_path_into_the_project(box):
              env=GIT_ENV)
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), "the host's git ran the project's .githooks/pre-commit"
+
+
+def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box):
+    """Hole: a protected path's worktree file stays read-only, but its
+    tracked content is the sandbox's to change: objects and refs are
+    written in place and the index and HEAD are carried back (gitview.c;
+    the file gate without namespaces).  The sandbox commits a new
+    .husky/pre-commit (core.hooksPath = .husky, so protected) without
+    touching the worktree.  The host then sees that file "modified" in its
+    worktree; discarding the change as git suggests (`git checkout -- .`)
+    writes the sandbox's hook, and the next commit runs it.  The gitlink
+    check reads the carried-back index for submodules only."""
+    hosthome = box.path("hosthome")
+    os.mkdir(hosthome)
+    chown_tree(box, hosthome)
+    h = host(box, ["sh", "-c",
+                   "git init -q && mkdir .husky && printf '#!/bin/sh\\ntrue\\n' > "
+                   ".husky/pre-commit && chmod 755 .husky/pre-commit && "
+                   "git config core.hooksPath .husky && echo x > f && git add -A && "
+                   "git commit -qm init"], hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    r = box.run(["sh", "-c",
+                 "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+                 "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
+                 "b=$(printf '#!/bin/sh\\n%s\\n' | git hash-object -w --stdin) && "
+                 "git update-index --cacheinfo 100755,$b,.husky/pre-commit && "
+                 "git commit -qnm 'lint config' && echo planted" % TOUCH],
+                policy=box.policy(""), env={"HOME": hosthome})
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(hosthome, "MARK")
+    # the worktree's hook is still the host's
+    with open(os.path.join(box.work, ".husky", "pre-commit")) as f:
+        assert "MARK" not in f.read()
+    h = host(box, ["sh", "-c", "git checkout -- . && echo y > f && git commit -qam second"],
+             hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's commit ran the hook the sandbox staged"

@@ -47,6 +47,8 @@ Holes (each FAILS on 5adbab1, in every mode of the box fixture):
     from the working directory (default.ini);
   - .vimrc in the project: Vim with 'exrc' reads it before .exrc, which is
     protected (default.ini);
+  - .pdbrc in the project: the host's pdb started there runs it
+    (default.ini);
   - the project's .github/hooks/*.json (Copilot CLI runs its hooks), .env
     (Gemini CLI and Qwen Code load it into their own environment),
     .cargo/config.toml (cargo's rustc-wrapper), mise's and lefthook's
@@ -386,8 +388,16 @@ HOME_PLANTS = {
     ".oh-my-zsh/custom/rf.zsh": TOUCH + "\n",
     # Neovim's runtimepath holds ~/.local/share/nvim/site: plugin/ runs at start
     ".local/share/nvim/site/plugin/rf.lua": 'os.execute([[%s]])\n' % TOUCH,
-    # IPython runs its profile's startup scripts
+    # IPython runs its profile's startup scripts and its configuration (a
+    # Python program), Jupyter its configuration; pdb the home's .pdbrc;
+    # psql's \! lines, R's profile and irb's rc are commands too
     ".ipython/profile_default/startup/rf.py": "import os; os.system('%s')\n" % TOUCH,
+    ".ipython/profile_default/ipython_config.py": "import os; os.system('%s')\n" % TOUCH,
+    ".jupyter/jupyter_server_config.py": "import os; os.system('%s')\n" % TOUCH,
+    ".pdbrc": "import os; os.system('%s')\n" % TOUCH,
+    ".psqlrc": "\\! %s\n" % TOUCH,
+    ".Rprofile": 'system("%s")\n' % TOUCH.replace('"', '\\"'),
+    ".irbrc": "system('%s')\n" % TOUCH,
     # yarn 1 runs the file `yarn-path` names instead of itself
     ".yarnrc": 'yarn-path "./rf.js"\n',
     # WezTerm's configuration is a Lua program
@@ -664,3 +674,22 @@ def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box):
              hosthome, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), "the host's commit ran the hook the sandbox staged"
+
+
+def test_pdbrc_in_the_project_runs_in_the_hosts_pdb(box):
+    """Hole: pdb reads .pdbrc from the working directory as well as the
+    home, and runs its lines as debugger commands (Python statements): a
+    .pdbrc the sandbox writes at the project's top runs in the host's next
+    `python3 -m pdb` (or breakpoint()) started there, whatever it debugs
+    (default.ini)."""
+    r = box.run(["sh", "-c", "echo 'import os; open(\"MARK\", \"w\").close()' > .pdbrc && "
+                 "echo planted"], policy=box.policy(""))
+    assert "planted" in r.stdout, r.stderr
+    mark = os.path.join(box.work, "MARK")
+    assert not os.path.exists(mark)
+    script = box.write("bin/debugged.py", "x = 1\n")
+    h = subprocess.run(box.cmd(["/usr/bin/python3", "-m", "pdb", script]), cwd=box.work,
+                       env={"PATH": "/usr/bin:/bin", "HOME": box.path("bin"), "LANG": "C.UTF-8"},
+                       input="c\n", capture_output=True, text=True, timeout=30)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's pdb ran the project's .pdbrc"

@@ -19,8 +19,8 @@ Holes (each FAILS on 5adbab1, in every mode of the box fixture):
   - ~/.bash_aliases: Debian's ~/.bashrc sources it (home write);
   - ~/bin: Debian's ~/.profile puts it first on PATH when it exists, so a
     `git` there shadows the host's (home write);
-  - ~/.config/tmux/tmux.conf: tmux reads it when ~/.tmux.conf (protected)
-    is absent; `run-shell` runs a command (home write);
+  - ~/.config/tmux/tmux.conf: tmux reads it beside ~/.tmux.conf
+    (protected); `run-shell` runs a command (home write);
   - ~/.vim/plugin/*.vim: vim sources them at every start (home write);
   - ~/.lesskey (less's #env LESSOPEN: every `less`, man's and git's
     pager), ~/.selected_editor (sourced by Debian's sensible-editor),
@@ -175,10 +175,13 @@ def test_home_bin_shadows_the_hosts_commands_in_a_login_shell(box):
 
 @pytest.mark.skipif(not shutil.which("tmux"), reason="no tmux")
 def test_tmux_xdg_config_in_a_granted_home(box):
-    """Hole: ~/.tmux.conf is protected, but tmux (3.1 on) reads
-    ~/.config/tmux/tmux.conf when ~/.tmux.conf is absent, and its
-    `run-shell` runs a command when the host starts tmux."""
+    """Hole: ~/.tmux.conf is protected, but tmux (3.3a here) reads
+    ~/.config/tmux/tmux.conf as well, beside an existing ~/.tmux.conf, and
+    its `run-shell` runs a command when the host starts tmux."""
     home = granted_home(box)
+    with open(os.path.join(home, ".tmux.conf"), "w") as f:
+        f.write("set -g status off\n")
+    chown_tree(box, home)
     r = in_home(box, home,
                 "mkdir -p ~/.config/tmux && echo \"run-shell '%s'\" > ~/.config/tmux/tmux.conf "
                 "&& echo planted" % TOUCH)
@@ -201,9 +204,12 @@ def test_tmux_xdg_config_in_a_granted_home(box):
 @pytest.mark.skipif(not shutil.which("vim"), reason="no vim")
 def test_vim_plugin_directory_in_a_granted_home(box):
     """Hole: ~/.vimrc is protected, ~/.vim is not: vim sources every
-    ~/.vim/plugin/*.vim at each start (and ~/.vim/vimrc when ~/.vimrc is
-    absent)."""
+    ~/.vim/plugin/*.vim at each start, beside an existing ~/.vimrc (and
+    ~/.vim/vimrc when ~/.vimrc is absent)."""
     home = granted_home(box)
+    with open(os.path.join(home, ".vimrc"), "w") as f:
+        f.write("set nocompatible\n")
+    chown_tree(box, home)
     r = in_home(box, home,
                 "mkdir -p ~/.vim/plugin && echo 'call writefile([], $HOME . \"/MARK\")' "
                 "> ~/.vim/plugin/rf.vim && echo planted")
@@ -362,8 +368,9 @@ HOME_PLANTS = {
     # startx and the display managers' Xsession
     ".xinitrc": TOUCH + "\n",
     ".xsession": TOUCH + "\n",
-    # Emacs reads ~/.emacs.el when ~/.emacs is absent (both protected
-    # names are ~/.emacs and ~/.emacs.d)
+    # Emacs loads its init file as (load "~/.emacs"), which tries
+    # ~/.emacs.elc and ~/.emacs.el before ~/.emacs (the protected names
+    # are ~/.emacs and ~/.emacs.d)
     ".emacs.el": '(shell-command "%s")\n' % TOUCH,
     # cargo uses ~/.cargo/config over ~/.cargo/config.toml when both exist
     ".cargo/config": '[build]\nrustc-wrapper = "/bin/true"\n',

@@ -646,15 +646,17 @@ def test_relative_global_hooks_path_into_the_project(box):
     assert not os.path.exists(mark), "the host's git ran the project's .githooks/pre-commit"
 
 
-def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box):
+@pytest.mark.parametrize("discard", ["git checkout -- .", "git stash -q", "git reset -q --hard"])
+def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box, discard):
     """Hole: a protected path's worktree file stays read-only, but its
     tracked content is the sandbox's to change: objects and refs are
     written in place and the index and HEAD are carried back (gitview.c;
     the file gate without namespaces).  The sandbox commits a new
     .husky/pre-commit (core.hooksPath = .husky, so protected) without
     touching the worktree.  The host then sees that file "modified" in its
-    worktree; discarding the change as git suggests (`git checkout -- .`)
-    writes the sandbox's hook, and the next commit runs it.  The gitlink
+    worktree; discarding the change as git suggests (`git checkout -- .`,
+    or `git stash`, `git reset --hard`) writes the sandbox's hook, and the
+    next commit runs it.  The gitlink
     check reads the carried-back index for submodules only."""
     hosthome = box.path("hosthome")
     os.mkdir(hosthome)
@@ -677,7 +679,7 @@ def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box):
     # the worktree's hook is still the host's
     with open(os.path.join(box.work, ".husky", "pre-commit")) as f:
         assert "MARK" not in f.read()
-    h = host(box, ["sh", "-c", "git checkout -- . && echo y > f && git commit -qam second"],
+    h = host(box, ["sh", "-c", "%s && echo y > f && git commit -qam second" % discard],
              hosthome, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), "the host's commit ran the hook the sandbox staged"

@@ -63,8 +63,9 @@ Holes (each FAILS on 5adbab1, in every mode of the box fixture):
     language servers and plugins, opencode's downloaded tools,
     bash-completion's user files, Neovim's and IPython's start-up
     directories, ...: left in place.
-Positive control in each: the command said it planted, and the host
-program ran (its exit status).
+Positive control in each: the command ran (a plant refused outright is a
+defence as good as one moved aside: the host's check after it decides),
+and the host program ran (its exit status).
 """
 import os
 import shutil
@@ -108,9 +109,17 @@ def granted_home(box, skel=False):
 
 
 def in_home(box, home, script):
-    """SCRIPT (sh) run in the sandbox, the home granted write, HOME set."""
+    """SCRIPT (sh) run in the sandbox, the home granted write, HOME set;
+    `ran` said first (the control: the command ran, whether the plant was
+    refused or made and moved aside)."""
     pol = box.policy("[filesystem]\nwrite = %s\n" % home)
-    return box.run(["sh", "-c", script], policy=pol, env={"HOME": home})
+    return box.run(["sh", "-c", "echo ran; " + script], policy=pol, env={"HOME": home})
+
+
+def ran(r):
+    """The command ran (a refused plant is a defence too: the host's
+    check after it says whether the host runs anything)."""
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
 
 
 def host(box, args, home, cwd=None, env=None, stdin=subprocess.DEVNULL, timeout=30):
@@ -134,7 +143,7 @@ def test_python_user_site_pth_in_a_granted_home(box):
     r = in_home(box, home,
                 "mkdir -p ~/%s && echo 'import os; open(os.path.join(os.environ[\"HOME\"], "
                 "\"MARK\"), \"w\").close()' > ~/%s/rf.pth && echo planted" % (site, site))
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(home, "MARK")
     assert not os.path.exists(mark)
     h = host(box, ["/usr/bin/python3", "-c", "pass"], home)
@@ -149,7 +158,7 @@ def test_bash_aliases_in_a_granted_home(box):
     the host's user runs it."""
     home = granted_home(box, skel=True)
     r = in_home(box, home, "echo '%s' > ~/.bash_aliases && echo planted" % TOUCH)
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(home, "MARK")
     assert not os.path.exists(mark)
     h = host(box, ["bash", "-i", "-c", "true"], home)
@@ -165,7 +174,7 @@ def test_home_bin_shadows_the_hosts_commands_in_a_login_shell(box):
     r = in_home(box, home,
                 "mkdir ~/bin && printf '#!/bin/sh\\n%s\\n' > ~/bin/git && chmod 755 ~/bin/git "
                 "&& echo planted" % TOUCH)
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(home, "MARK")
     assert not os.path.exists(mark)
     h = host(box, ["bash", "-l", "-c", "git --version; true"], home)
@@ -185,7 +194,7 @@ def test_tmux_xdg_config_in_a_granted_home(box):
     r = in_home(box, home,
                 "mkdir -p ~/.config/tmux && echo \"run-shell '%s'\" > ~/.config/tmux/tmux.conf "
                 "&& echo planted" % TOUCH)
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(home, "MARK")
     assert not os.path.exists(mark)
     env = {"TMUX_TMPDIR": home}
@@ -213,7 +222,7 @@ def test_vim_plugin_directory_in_a_granted_home(box):
     r = in_home(box, home,
                 "mkdir -p ~/.vim/plugin && echo 'call writefile([], $HOME . \"/MARK\")' "
                 "> ~/.vim/plugin/rf.vim && echo planted")
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(home, "MARK")
     assert not os.path.exists(mark)
     h = host(box, ["vim", "--not-a-term", "-X", "-N", "-n", "-i", "NONE", "-c", "qa!"], home)
@@ -236,7 +245,7 @@ def test_agent_cli_installed_in_a_granted_home(box):
     os.chmod(launcher, 0o755)
     chown_tree(box, home)
     r = in_home(box, home, "echo '%s' >> ~/.npm-global/bin/claude && echo planted" % TOUCH)
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(home, "MARK")
     assert not os.path.exists(mark)
     h = host(box, [launcher], home)
@@ -269,10 +278,10 @@ def test_cached_virtualenv_under_offline_build(box):
     chown_tree(box, home)
     site = os.path.relpath(os.path.join(venv, "lib", PYVER, "site-packages"), home)
     r = box.run(["sh", "-c",
-                 "echo 'import os; open(os.path.join(os.environ[\"HOME\"], \"MARK\"), "
-                 "\"w\").close()' > ~/%s/rf.pth && echo planted" % site],
+                 "echo ran; echo 'import os; open(os.path.join(os.environ[\"HOME\"], "
+                 "\"MARK\"), \"w\").close()' > ~/%s/rf.pth && echo planted" % site],
                 policy=offline_build_policy(box), env={"HOME": home})
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(home, "MARK")
     assert not os.path.exists(mark)
     h = host(box, [os.path.join(venv, "bin", "python"), "-c", "pass"], home)
@@ -289,9 +298,9 @@ def test_readline_module_in_the_project_runs_in_the_hosts_python(box):
     write grant; its `.nvim.lua` and `.exrc` are protected for the same
     reason (a tool started there runs them)."""
     r = box.run(["sh", "-c",
-                 "echo 'import os; open(\"MARK\", \"w\").close(); raise ImportError' "
+                 "echo ran; echo 'import os; open(\"MARK\", \"w\").close(); raise ImportError' "
                  "> readline.py && echo planted"], policy=box.policy(""))
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(box.work, "MARK")
     assert not os.path.exists(mark)
     h = host(box, ["/usr/bin/python3", "-i"], box.work, cwd=box.work)
@@ -312,9 +321,10 @@ def test_vimrc_in_the_project_runs_in_the_hosts_vim_with_exrc(box):
     with open(os.path.join(hosthome, ".vimrc"), "w") as f:
         f.write("set exrc\n")
     chown_tree(box, hosthome)
-    r = box.run(["sh", "-c", "echo 'call writefile([], \"MARK\")' > .vimrc && echo planted"],
+    r = box.run(["sh", "-c",
+                 "echo ran; echo 'call writefile([], \"MARK\")' > .vimrc && echo planted"],
                 policy=box.policy(""), env={"HOME": hosthome})
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(box.work, "MARK")
     assert not os.path.exists(mark)
     h = host(box, ["vim", "--not-a-term", "-X", "-N", "-n", "-i", "NONE", "-c", "qa!"],
@@ -438,9 +448,8 @@ def test_agent_and_tool_files_in_the_project_are_protected(box):
     os.mkdir(os.path.join(box.work, ".github"))
     if box.user == "nobody":
         os.chown(os.path.join(box.work, ".github"), NOBODY, NOBODY)
-    r = box.run(["sh", "-c", plant_script(PROJECT_PLANTS)], policy=box.policy(""))
-    for rel in PROJECT_PLANTS:
-        assert "planted " + rel in r.stdout, (rel, r.stdout, r.stderr)
+    r = box.run(["sh", "-c", "echo ran; " + plant_script(PROJECT_PLANTS)], policy=box.policy(""))
+    ran(r)
     left = [rel for rel in PROJECT_PLANTS if os.path.lexists(os.path.join(box.work, rel))]
     assert not left, "left in the project for the host's tools: %s\n%s" % (left, r.stderr)
 
@@ -451,8 +460,7 @@ def test_session_and_tool_files_in_a_granted_home_are_protected(box):
     each is left where the host looks."""
     home = granted_home(box)
     r = in_home(box, home, "cd && " + plant_script(HOME_PLANTS))
-    for rel in HOME_PLANTS:
-        assert "planted " + rel in r.stdout, (rel, r.stdout, r.stderr)
+    ran(r)
     left = [rel for rel in HOME_PLANTS if os.path.lexists(os.path.join(home, rel))]
     assert not left, "left in the home for the host's tools: %s" % left
 
@@ -487,7 +495,7 @@ def test_file_the_hosts_gitconfig_includes_in_a_granted_home(box):
                 "printf '#!/bin/sh\\n%s\\nexit 1\\n' > ~/fsm.sh && chmod 755 ~/fsm.sh && "
                 "printf '[core]\\n\\tfsmonitor = %s/fsm.sh\\n' > ~/.gitconfig.local && "
                 "echo planted" % (TOUCH, home))
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(home, "MARK")
     assert not os.path.exists(mark)
     h = host(box, ["git", "status", "--short"], home, cwd=repo, env=GIT_ENV)
@@ -507,7 +515,7 @@ def test_global_hooks_directory_in_a_granted_home(box):
     r = in_home(box, home,
                 "printf '#!/bin/sh\\n%s\\n' > ~/.githooks/pre-commit && "
                 "chmod 755 ~/.githooks/pre-commit && echo planted" % TOUCH)
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(home, "MARK")
     assert not os.path.exists(mark)
     h = host(box, ["sh", "-c", "echo y > f && git commit -qam second"], home, cwd=repo,
@@ -573,7 +581,7 @@ def test_start_up_file_in_a_granted_home(box, which):
     mark = os.path.join(home, "MARK")
     plant = box.write("bin/plant-" + which, text.replace("MARK", mark))
     r = in_home(box, home, "cat %s > ~/%s && echo planted" % (plant, rel))
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     assert not os.path.exists(mark)
     h = host(box, argv, home, env={"EDITOR": "true"})
     assert h.returncode == 0, h.stderr
@@ -586,6 +594,7 @@ def test_start_up_file_in_a_granted_home(box, which):
 # the mark argv[2].
 PYC_PLANT = r"""
 import importlib.util, importlib._bootstrap_external as be, os, sys
+print("ran", flush=True)
 src = importlib.util.find_spec("json").origin
 st = os.stat(src)
 code = compile("open(%r, 'w').close()\n" % sys.argv[2] + open(src).read(), src, "exec")
@@ -611,7 +620,7 @@ def test_bytecode_cache_prefix_under_offline_build(box):
     mark = os.path.join(home, "MARK")
     r = box.run(["/usr/bin/python3", plant, os.path.join(home, ".cache", "python"), mark],
                 policy=offline_build_policy(box), env={"HOME": home})
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     assert not os.path.exists(mark)
     h = host(box, ["/usr/bin/python3", "-c", "import json; print(json.dumps([1]))"], home,
              env={"PYTHONPYCACHEPREFIX": os.path.join(home, ".cache", "python")})
@@ -691,9 +700,9 @@ def test_pdbrc_in_the_project_runs_in_the_hosts_pdb(box):
     .pdbrc the sandbox writes at the project's top runs in the host's next
     `python3 -m pdb` (or breakpoint()) started there, whatever it debugs
     (default.ini)."""
-    r = box.run(["sh", "-c", "echo 'import os; open(\"MARK\", \"w\").close()' > .pdbrc && "
+    r = box.run(["sh", "-c", "echo ran; echo 'import os; open(\"MARK\", \"w\").close()' > .pdbrc && "
                  "echo planted"], policy=box.policy(""))
-    assert "planted" in r.stdout, r.stderr
+    ran(r)
     mark = os.path.join(box.work, "MARK")
     assert not os.path.exists(mark)
     script = box.write("bin/debugged.py", "x = 1\n")
@@ -702,3 +711,29 @@ def test_pdbrc_in_the_project_runs_in_the_hosts_pdb(box):
                        input="c\n", capture_output=True, text=True, timeout=30)
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), "the host's pdb ran the project's .pdbrc"
+
+
+CACHE_WRITE = r"""
+import os, sys
+d = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tool")
+os.makedirs(d, exist_ok=True)
+p = os.path.join(d, "entry")
+print("before", open(p).read() if os.path.exists(p) else "none")
+open(p, "w").write(sys.argv[1])
+print("wrote")
+"""
+
+
+def test_guard_offline_build_keeps_a_cache_of_its_own(box):
+    """Guard for the cache fixes above: under offline-build.ini a build
+    still writes its cache (a private copy, kept from one run to the next),
+    and the host's ~/.cache is not touched."""
+    home = granted_home(box)
+    plant = box.write("bin/cache_write.py", CACHE_WRITE)
+    pol = offline_build_policy(box)
+    r = box.run(["/usr/bin/python3", plant, "one"], policy=pol, env={"HOME": home})
+    assert r.returncode == 0 and "before none" in r.stdout and "wrote" in r.stdout, \
+        r.stdout + r.stderr
+    r = box.run(["/usr/bin/python3", plant, "two"], policy=pol, env={"HOME": home})
+    assert r.returncode == 0 and "before one" in r.stdout, r.stdout + r.stderr
+    assert not os.path.exists(os.path.join(home, ".cache", "tool")), "the host's cache was written"

@@ -10,9 +10,9 @@
  *   5. write grants that are not exec grants bound onto themselves noexec;
  *   5b. every other mount read-only (Landlock cannot refuse chmod, chown,
  *      utimensat or setxattr on what the command owns; a read-only mount does);
- *   6. directories on the way to `protect` paths bound onto themselves
- *      (pinned: a mount point cannot be renamed), then the paths
- *      themselves bound read-only (protect.c decides which);
+ *   6. directories on the way to `protect` and `deny` paths bound onto
+ *      themselves (pinned: a mount point cannot be renamed), then the
+ *      protected paths themselves bound read-only (protect.c decides which);
  *   6b. the project's .git given a copy-on-write view (gitview.c), which
  *      replaces the protect binds beneath it;
  *   7. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
@@ -730,7 +730,7 @@ int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const 
 		if (!plan->masks[i].read_only_bind)
 			continue;
 		*ret_step = plan->masks[i].pin
-				? "pinning a directory on the way to a protected path"
+				? "pinning a directory on the way to a protected or denied path"
 				: "protecting (read-only bind)";
 		*ret_path = plan->masks[i].path;
 		/* hidden by the private /tmp already: nothing to protect */

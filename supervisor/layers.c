@@ -207,7 +207,7 @@ static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char
 /* The deny paths resolved, each once per run (realpath reads every
  * component: four callers over every deny path and every PATH entry cost
  * ~0.8k readlink calls at start).  An entry is NULL for an absent path. */
-static char *const *deny_canon(struct sandbox *sb)
+char *const *sandbox_deny_canon(struct sandbox *sb)
 {
 	const struct policy_list *d = &sb->policy->fs.deny;
 
@@ -223,7 +223,7 @@ static char *const *deny_canon(struct sandbox *sb)
 
 bool beneath_a_deny(struct sandbox *sb, const char *path)
 {
-	(void)deny_canon(sb);
+	(void)sandbox_deny_canon(sb);
 	return path_denied(sb, path);
 }
 
@@ -356,7 +356,7 @@ static void prepare_fs(struct sandbox *sb)
 
 	/* resolved now: the gates judge names by them while the run lasts
 	 * (path_denied) */
-	(void)deny_canon(sb);
+	(void)sandbox_deny_canon(sb);
 	/* Without a mount namespace the private temporary directory is made
 	 * by init (so a supervisor killed during start-up cannot leave it
 	 * behind); its name is chosen here, for TMPDIR. */
@@ -440,7 +440,7 @@ static void prepare_fs(struct sandbox *sb)
 			sandbox_add_mask(sb, journal_dir, true, MASK_DENY);
 		state_plan(sb, grants, &ng, NULL, NULL);
 		for (size_t i = 0; i < p->fs.deny.n; i++) {
-			const char *c = deny_canon(sb)[i];
+			const char *c = sandbox_deny_canon(sb)[i];
 			struct stat st;
 			if (!c) {
 				if (!sb->replanning)
@@ -533,7 +533,7 @@ static void prepare_fs(struct sandbox *sb)
 	 * rights are inherited, so a directory the command may list would
 	 * give the denied path beneath it the same right. */
 	for (size_t i = 0; sb->ll.abi > 0 && sb->ns == NS_NONE && i < p->fs.deny.n; i++) {
-		const char *c = deny_canon(sb)[i];
+		const char *c = sandbox_deny_canon(sb)[i];
 		if (c && strcmp(c, sb->cwd) != 0 && landlock_path_beneath(c, sb->cwd) &&
 		    !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))
 			die("%s:%u: filesystem.deny: %s lies beneath the working directory %s: "
@@ -548,7 +548,7 @@ static void prepare_fs(struct sandbox *sb)
 		    "from a granted directory or add it to [filesystem] read",
 		    sb->cwd);
 	for (size_t i = 0; i < p->fs.deny.n; i++) {
-		const char *c = deny_canon(sb)[i];
+		const char *c = sandbox_deny_canon(sb)[i];
 		if (c && landlock_path_beneath(sb->cwd, c))
 			die("%s:%u: filesystem.deny: the working directory %s is denied",
 			    origin_file(&p->fs.deny.items[i].origin),

@@ -1012,6 +1012,29 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 		cand_add(cand, p->log.file, PROT_FILE);
 }
 
+/*
+ * The way to each deny path beneath a write grant, pinned as the way to a
+ * protected path is.  The host's tools write by name (`aws configure`, `gh
+ * auth login`): were the command to rename a directory on the way out of it
+ * (a mask moves with the directory it is mounted in) and make the path again
+ * as its own directory, what the host writes there next is the command's to
+ * read, and the host's own directory is left renamed.  WAY gets each
+ * resolved deny path there, whose directories on the way are pinned with a
+ * mount namespace (a mount point cannot be removed, renamed or renamed
+ * over).  Without one the deny's own carve-out already leaves them no
+ * right to remove or rename, and the file gate refuses their names.
+ */
+static void deny_ways(struct sandbox *sb, char **roots, size_t nroots, char ***way, size_t *nway)
+{
+	char *const *canon = sandbox_deny_canon(sb);
+
+	for (size_t i = 0; nroots && i < sb->policy->fs.deny.n; i++) {
+		const char *c = canon[i];
+		if (c && beneath_any(roots, nroots, c) && !strs_has(*way, *nway, c))
+			strs_add(way, nway, c);
+	}
+}
+
 void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size_t *ret_nco)
 {
 	char **roots = NULL, **all = NULL, **ro = NULL, **absent = NULL, **anear = NULL;
@@ -1205,14 +1228,16 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 
 	if (ns) {
 		/* pins first, outermost first, so each resolves through the last */
-		char **pins = NULL;
-		size_t npins = 0;
-		for (size_t i = 0; i < nro; i++) {
-			const char *root = outer_root(roots, nroots, ro[i]);
+		char **pins = NULL, **dway = NULL;
+		size_t npins = 0, ndway = 0;
+		deny_ways(sb, roots, nroots, &dway, &ndway);
+		for (size_t i = 0; i < nro + ndway; i++) {
+			const char *path = i < nro ? ro[i] : dway[i - nro];
+			const char *root = outer_root(roots, nroots, path);
 			char dir[PATH_MAX];
-			if (!root || strcmp(root, ro[i]) == 0)
+			if (!root || strcmp(root, path) == 0)
 				continue;
-			snprintf(dir, sizeof(dir), "%s", ro[i]);
+			snprintf(dir, sizeof(dir), "%s", path);
 			for (char *s = dir + strlen(root) + 1; (s = strchr(s, '/')); s++) {
 				*s = '\0';
 				if (!strs_has(pins, npins, dir))
@@ -1231,6 +1256,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 			free(pins[i]);
 		}
 		free(pins);
+		strs_clear(&dway, &ndway);
 		for (size_t i = 0; i < nro; i++) {
 			struct stat st;
 			if (stat(ro[i], &st) == 0)

@@ -274,6 +274,9 @@ void sandbox_add_mask(struct sandbox *sb, const char *path, bool is_dir, enum ma
  * the same once the plan is made (prepare_fs resolves them). */
 bool beneath_a_deny(struct sandbox *sb, const char *path);
 bool path_denied(const struct sandbox *sb, const char *path);
+/* The deny paths resolved, once per run, in the policy's order (an entry is
+ * NULL for an absent path); owned by SB. */
+char *const *sandbox_deny_canon(struct sandbox *sb);
 
 /* ---- protect.c ---------------------------------------------------------- */
 

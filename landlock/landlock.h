@@ -73,6 +73,12 @@ struct landlock_carveout {
 	 * ancestor is split like a directory on the way to it, so nothing new
 	 * can be made there (a deny path that is absent needs no carve-out) */
 	bool absent_too;
+	/* PATH itself, a symbolic link, not what it points to: its directory
+	 * is resolved and the last name kept, so the directories on the way
+	 * keep only MAX_ACCESS and the link cannot be removed or replaced (one
+	 * on the way to a deny path: a link or directory of the command's own
+	 * there would send the host's tools, which write by name, to it) */
+	bool nofollow;
 };
 
 struct landlock_rule {

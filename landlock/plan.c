@@ -210,6 +210,24 @@ static char *canon_absent(const char *path)
 	return out;
 }
 
+/* The canonical form of PATH, a symbolic link, not followed: its directory
+ * resolved, its name appended; NULL when it is no link (any more). */
+static char *canon_link(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX], *base, *out = NULL;
+	struct stat st;
+
+	if (!slash || slash[1] == '\0' || lstat(path, &st) < 0 || !S_ISLNK(st.st_mode) ||
+	    (size_t)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= sizeof(dir))
+		return NULL;
+	base = realpath(dir[0] ? dir : "/", NULL);
+	if (base && asprintf(&out, "%s%s", strcmp(base, "/") == 0 ? "" : base, slash) < 0)
+		out = NULL;
+	free(base);
+	return out;
+}
+
 int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
 		  const struct landlock_carveout *carveouts, size_t n_carveouts,
 		  landlock_note_fn note, void *ud, struct landlock_plan *ret,
@@ -223,9 +241,11 @@ int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
 	c.co = calloc(n_carveouts ? n_carveouts : 1, sizeof(*c.co));
 	if (!c.co)
 		return -ENOMEM;
-	/* Carve-outs follow symlinks: denying a link denies what it points to. */
+	/* Carve-outs follow symlinks: denying a link denies what it points to
+	 * (the link itself is one more carve-out, NOFOLLOW). */
 	for (size_t i = 0; i < n_carveouts; i++) {
-		char *canon = realpath(carveouts[i].path, NULL);
+		char *canon = carveouts[i].nofollow ? canon_link(carveouts[i].path)
+						    : realpath(carveouts[i].path, NULL);
 		if (!canon && errno == ENOENT && carveouts[i].absent_too)
 			canon = canon_absent(carveouts[i].path);
 		if (!canon) {
@@ -289,8 +309,8 @@ out:
 		r = -ENOMEM;
 	for (size_t i = 0; i < c.n_co; i++) {
 		if (plan.carveouts) {
-			plan.carveouts[i] =
-			    (struct landlock_carveout){c.co[i].path, c.co[i].max_access, false};
+			plan.carveouts[i] = (struct landlock_carveout){
+			    c.co[i].path, c.co[i].max_access, false, false};
 			plan.n_carveouts++;
 		} else {
 			free(c.co[i].path);

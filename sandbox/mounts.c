@@ -10,9 +10,10 @@
  *   5. write grants that are not exec grants bound onto themselves noexec;
  *   5b. every other mount read-only (Landlock cannot refuse chmod, chown,
  *      utimensat or setxattr on what the command owns; a read-only mount does);
- *   6. directories on the way to `protect` and `deny` paths bound onto
- *      themselves (pinned: a mount point cannot be renamed), then the
- *      protected paths themselves bound read-only (protect.c decides which);
+ *   6. directories on the way to `protect` and `deny` paths, and symbolic
+ *      links on the way to `deny` paths, bound onto themselves (pinned: a
+ *      mount point cannot be renamed or removed), then the protected paths
+ *      themselves bound read-only (protect.c decides which);
  *   6b. the project's .git given a copy-on-write view (gitview.c), which
  *      replaces the protect binds beneath it;
  *   7. `deny` paths covered by an empty, read-only, mode-000 tmpfs entry;
@@ -254,8 +255,11 @@ static int mount_standins(const struct sandbox_plan *plan, const char **ret_path
  * holding it gives (see protect.c). */
 static int bind_self(const char *path, bool readonly)
 {
+	/* a final symlink is not followed, as move_mount() does not follow
+	 * it either: a link on the way to a deny path is pinned itself */
 	_cleanup_close_ int tree =
-	    open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	    open_tree(AT_FDCWD, path,
+		      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
 	int r;
 
 	if (tree < 0)
@@ -729,12 +733,15 @@ int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const 
 	for (size_t i = 0; i < plan->n_masks; i++) {
 		if (!plan->masks[i].read_only_bind)
 			continue;
-		*ret_step = plan->masks[i].pin
-				? "pinning a directory on the way to a protected or denied path"
-				: "protecting (read-only bind)";
+		*ret_step =
+		    plan->masks[i].pin
+			? "pinning a directory or link on the way to a protected or denied path"
+			: "protecting (read-only bind)";
 		*ret_path = plan->masks[i].path;
-		/* hidden by the private /tmp already: nothing to protect */
-		if (access(plan->masks[i].path, F_OK) < 0 && errno == ENOENT)
+		/* hidden by the private /tmp already: nothing to protect (a
+		 * pinned link is there even when its target is not) */
+		if (faccessat(AT_FDCWD, plan->masks[i].path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno == ENOENT)
 			continue;
 		r = bind_self(plan->masks[i].path, !plan->masks[i].pin);
 		if (r < 0)

@@ -201,7 +201,7 @@ static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char
 	for (size_t t = 0; access && t < nt; t++)
 		grants[n++] = (struct landlock_grant){ttys[t], access, false};
 	*ng = n;
-	*ret_co = (struct landlock_carveout){"/dev/pts", 0, false};
+	*ret_co = (struct landlock_carveout){"/dev/pts", 0, false, false};
 }
 
 /* The deny paths resolved, each once per run (realpath reads every
@@ -460,7 +460,8 @@ static void prepare_fs(struct sandbox *sb)
 		if (pts_carve)
 			co[nco++] = pts_co;
 		for (size_t i = 0; i < p->fs.deny.n; i++)
-			co[nco++] = (struct landlock_carveout){p->fs.deny.items[i].value, 0, false};
+			co[nco++] =
+			    (struct landlock_carveout){p->fs.deny.items[i].value, 0, false, false};
 		/* read-only, as protect (a deny would take from the
 		 * directories on the way the right to be listed), unless the
 		 * working directory is on the way: it would take no new
@@ -468,8 +469,8 @@ static void prepare_fs(struct sandbox *sb)
 		 * exit instead (journal_sweep) */
 		sb->journal_sweep = shield_journal && landlock_path_beneath(journal_dir, sb->cwd);
 		if (shield_journal && !sb->journal_sweep)
-			co[nco++] =
-			    (struct landlock_carveout){journal_dir, LANDLOCK_READ_ONLY, true};
+			co[nco++] = (struct landlock_carveout){journal_dir, LANDLOCK_READ_ONLY,
+							       true, false};
 		state_plan(sb, grants, &ng, co, &nco);
 	}
 

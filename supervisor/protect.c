@@ -1013,25 +1013,97 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 }
 
 /*
- * The way to each deny path beneath a write grant, pinned as the way to a
+ * Walks PATH as the kernel resolves it, from CUR (canonical, "" for "/"; an
+ * absolute PATH starts over from "/"), leaving in CUR the canonical path and
+ * adding to LINKS each symbolic link met beneath a write root (ROOTS), a
+ * link in the chain of another included.  False when a component is
+ * absent (CUR then ends at the last that exists) or the walk is too deep.
+ */
+static bool walk_way(const char *path, char *cur, size_t size, char **roots, size_t nroots,
+		     char ***links, size_t *nlinks, int depth)
+{
+	char buf[PATH_MAX], *save = NULL;
+
+	if (depth > 40 || (size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
+		return false;
+	if (path[0] == '/')
+		cur[0] = '\0';
+	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		size_t len = strlen(cur);
+		char target[PATH_MAX];
+		struct stat st;
+		ssize_t n;
+
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) { /* CUR is canonical: its parent is lexical */
+			char *s = strrchr(cur, '/');
+			if (s)
+				*s = '\0';
+			continue;
+		}
+		if ((size_t)snprintf(cur + len, size - len, "/%s", c) >= size - len ||
+		    lstat(cur, &st) < 0) {
+			cur[len] = '\0';
+			return false;
+		}
+		if (!S_ISLNK(st.st_mode))
+			continue;
+		n = readlink(cur, target, sizeof(target) - 1);
+		if (n < 0) {
+			cur[len] = '\0';
+			return false;
+		}
+		target[n] = '\0';
+		if (beneath_any(roots, nroots, cur) && !strs_has(*links, *nlinks, cur))
+			strs_add(links, nlinks, cur);
+		cur[len] = '\0'; /* a relative target starts in the link's directory */
+		if (!walk_way(target, cur, size, roots, nroots, links, nlinks, depth + 1))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The way to each deny path beneath a write grant, held as the way to a
  * protected path is.  The host's tools write by name (`aws configure`, `gh
  * auth login`): were the command to rename a directory on the way out of it
- * (a mask moves with the directory it is mounted in) and make the path again
- * as its own directory, what the host writes there next is the command's to
- * read, and the host's own directory is left renamed.  WAY gets each
- * resolved deny path there, whose directories on the way are pinned with a
- * mount namespace (a mount point cannot be removed, renamed or renamed
- * over).  Without one the deny's own carve-out already leaves them no
- * right to remove or rename, and the file gate refuses their names.
+ * (a mask moves with the directory it is mounted in), or replace a symbolic
+ * link on it (the deny covers the link's target, not the link), and make the
+ * path again as its own directory, what the host writes there next is the
+ * command's to read, and the host's own directory is left renamed or
+ * unlinked.  So:
+ *   - LINKS gets each symbolic link met on the way, the deny path's own and
+ *     those in the chain of another included, that lies beneath a write
+ *     grant: with a mount namespace it is pinned (a mount point cannot be
+ *     removed, renamed or renamed over), without one it is a carve-out
+ *     (NOFOLLOW, read-only: the directories on the way keep only read
+ *     rights, and the file gate refuses its name);
+ *   - WAY gets each resolved deny path there, and each such link, whose
+ *     directories on the way are pinned with a mount namespace.  Without
+ *     one the deny's own carve-out already leaves them no right to remove
+ *     or rename, and the file gate refuses their names.
+ * A deny path that resolves to itself has no link on the way: only a path
+ * that does not (or is absent) is walked, a component at a time.
  */
-static void deny_ways(struct sandbox *sb, char **roots, size_t nroots, char ***way, size_t *nway)
+static void deny_ways(struct sandbox *sb, char **roots, size_t nroots, char ***links,
+		      size_t *nlinks, char ***way, size_t *nway)
 {
 	char *const *canon = sandbox_deny_canon(sb);
+	const struct policy_list *d = &sb->policy->fs.deny;
 
-	for (size_t i = 0; nroots && i < sb->policy->fs.deny.n; i++) {
+	for (size_t i = 0; nroots && i < d->n; i++) {
+		char cur[PATH_MAX] = "";
+		size_t before = *nlinks;
 		const char *c = canon[i];
+		if (!c || strcmp(c, d->items[i].value) != 0)
+			(void)walk_way(d->items[i].value, cur, sizeof(cur), roots, nroots, links,
+				       nlinks, 0);
 		if (c && beneath_any(roots, nroots, c) && !strs_has(*way, *nway, c))
 			strs_add(way, nway, c);
+		for (size_t k = before; k < *nlinks; k++)
+			if (!strs_has(*way, *nway, (*links)[k]))
+				strs_add(way, nway, (*links)[k]);
 	}
 }
 
@@ -1171,7 +1243,11 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		strs_add(&absent, &nabsent, canon);
 	}
 
-	co = calloc(nro + nabsent + 1, sizeof(*co));
+	char **dlinks = NULL, **dway = NULL;
+	size_t ndlinks = 0, ndway = 0;
+	deny_ways(sb, roots, nroots, &dlinks, &ndlinks, &dway, &ndway);
+
+	co = calloc(nro + nabsent + ndlinks + 1, sizeof(*co));
 	if (!co)
 		die("out of memory");
 	for (size_t i = 0; i < nabsent; i++) {
@@ -1223,14 +1299,13 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 				strs_add(&ro, &nro, near);
 			continue;
 		}
-		co[nco++] = (struct landlock_carveout){path, LANDLOCK_READ_ONLY, true};
+		co[nco++] = (struct landlock_carveout){path, LANDLOCK_READ_ONLY, true, false};
 	}
 
 	if (ns) {
 		/* pins first, outermost first, so each resolves through the last */
-		char **pins = NULL, **dway = NULL;
-		size_t npins = 0, ndway = 0;
-		deny_ways(sb, roots, nroots, &dway, &ndway);
+		char **pins = NULL;
+		size_t npins = 0;
 		for (size_t i = 0; i < nro + ndway; i++) {
 			const char *path = i < nro ? ro[i] : dway[i - nro];
 			const char *root = outer_root(roots, nroots, path);
@@ -1256,7 +1331,10 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 			free(pins[i]);
 		}
 		free(pins);
-		strs_clear(&dway, &ndway);
+		/* the links on the way to deny paths, after the directories
+		 * they are in (bind_self() does not follow them) */
+		for (size_t i = 0; i < ndlinks; i++)
+			sandbox_add_mask(sb, dlinks[i], false, MASK_PIN);
 		for (size_t i = 0; i < nro; i++) {
 			struct stat st;
 			if (stat(ro[i], &st) == 0)
@@ -1264,13 +1342,18 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		}
 	} else {
 		for (size_t i = 0; i < nro; i++)
-			co[nco++] = (struct landlock_carveout){ro[i], LANDLOCK_READ_ONLY, false};
+			co[nco++] =
+			    (struct landlock_carveout){ro[i], LANDLOCK_READ_ONLY, false, false};
+		for (size_t i = 0; i < ndlinks; i++)
+			co[nco++] =
+			    (struct landlock_carveout){dlinks[i], LANDLOCK_READ_ONLY, false, true};
 	}
+	strs_clear(&dway, &ndway);
 
 	/* the carve-outs point into these lists: freed by protect_plan_done() */
-	if (nro + nabsent) {
+	if (nro + nabsent + ndlinks) {
 		char **v = realloc(sb->prot_strings,
-				   (sb->n_prot_strings + nro + nabsent) * sizeof(char *));
+				   (sb->n_prot_strings + nro + nabsent + ndlinks) * sizeof(char *));
 		if (!v)
 			die("out of memory");
 		sb->prot_strings = v;
@@ -1279,6 +1362,9 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		sb->prot_strings[sb->n_prot_strings++] = ro[i];
 	for (size_t i = 0; i < nabsent; i++)
 		sb->prot_strings[sb->n_prot_strings++] = absent[i];
+	for (size_t i = 0; i < ndlinks; i++)
+		sb->prot_strings[sb->n_prot_strings++] = dlinks[i];
+	free(dlinks);
 	free(ro);
 	free(absent);
 	free(akind);

@@ -728,10 +728,11 @@ void state_plan(struct sandbox *sb, struct landlock_grant *grants, size_t *ng,
 		sandbox_add_mask(sb, sb->state_root, true, MASK_DENY);
 		return;
 	}
-	co[(*nco)++] = (struct landlock_carveout){sb->state_root, 0, true};
+	co[(*nco)++] = (struct landlock_carveout){sb->state_root, 0, true, false};
 	for (size_t i = 0; i < sb->n_privates; i++) {
 		struct private_standin *ps = &sb->privates[i];
-		co[(*nco)++] = (struct landlock_carveout){ps->path, LANDLOCK_READ_ONLY, true};
+		co[(*nco)++] =
+		    (struct landlock_carveout){ps->path, LANDLOCK_READ_ONLY, true, false};
 		if (ps->env)
 			continue;
 		if (!sb->best_effort)

@@ -521,3 +521,79 @@ def test_deny_path_symlink_replaced(box):
     assert "OLD-TOKEN" not in out, out + err
     assert "NEW-TOKEN" not in out, out + err
     assert os.path.islink(link), out + err
+
+
+REPLACE_WAY_THEN_READ = ATTEMPT + r"""
+import time
+link, secret, beside = sys.argv[1], sys.argv[2], sys.argv[3]
+attempt("unlink", lambda: os.unlink(link))
+attempt("remake", lambda: os.makedirs(secret))
+print("started", flush=True)
+for _ in range(600):
+    if os.path.exists("go"):
+        break
+    time.sleep(0.05)
+def read(p):
+    with open(p) as f:
+        print("read", f.read().strip(), flush=True)
+attempt("denied", lambda: read(os.path.join(secret, "token")))
+attempt("beside", lambda: read(beside))
+"""
+
+
+@pytest.mark.parametrize("chain", [False, True])
+def test_deny_path_symlink_on_the_way_replaced(box, chain):
+    """A symbolic link on the way to a deny path (~/.config a link to a
+    dotfiles checkout, the deny ~/.config/gh), in a write grant: the
+    command removes the link and makes the path as its own directory, so
+    the host's next login writes its token there.  Each link met is held,
+    a link in the chain of another too (CHAIN: cfg -> cfg2 -> dotfiles).
+    The control: a file beside the deny path, through the same link, is
+    read."""
+    import subprocess
+    uid = owner_of(box)
+    shared = box.path("shared")
+    real = os.path.join(shared, "dotfiles")
+    secret_real = os.path.join(real, "gh")
+    os.makedirs(secret_real)
+    for d in (shared, real, secret_real):
+        os.chmod(d, 0o755)
+        os.chown(d, uid, uid)
+    box.write("shared/dotfiles/gh/hosts", "OLD-TOKEN\n")
+    box.write("shared/dotfiles/beside", "plain\n")
+    link = os.path.join(shared, "cfg")
+    if chain:
+        os.symlink("dotfiles", os.path.join(shared, "cfg2"))
+        os.symlink("cfg2", link)
+        attacked = os.path.join(shared, "cfg2")
+    else:
+        os.symlink("dotfiles", link)
+        attacked = link
+    secret = os.path.join(link, "gh")
+    box.write("work/replace.py", REPLACE_WAY_THEN_READ)
+    pol = box.policy("""
+        [filesystem]
+        write = %s
+        deny = %s
+        """ % (shared, secret))
+    p = box.popen(["/usr/bin/python3", "replace.py", attacked, secret,
+                   os.path.join(link, "beside")], policy=pol,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        while line and line.strip() != "started":
+            line = p.stdout.readline()
+        os.makedirs(secret, exist_ok=True)
+        with open(os.path.join(secret, "token"), "w") as f:
+            f.write("NEW-TOKEN\n")
+        open(os.path.join(box.work, "go"), "w").close()
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "beside ok" in out, out + err
+    assert "NEW-TOKEN" not in out, out + err
+    assert "OLD-TOKEN" not in out, out + err
+    assert "denied refused" in out, out + err
+    assert os.path.islink(attacked), out + err

@@ -100,7 +100,7 @@ static void test_deny_carves_out_and_siblings_keep_the_grant(void **state)
 {
 	(void)state;
 	struct landlock_grant g[] = {{P("home"), LANDLOCK_WRITE, false}};
-	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false}};
+	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 1, NULL, NULL, &plan, &failed), 0);
@@ -120,11 +120,40 @@ static void test_deny_carves_out_and_siblings_keep_the_grant(void **state)
 	landlock_plan_free(&plan);
 }
 
+/* A link on the way to a deny path is held itself (NOFOLLOW): the
+ * directory holding it is split (read-only), what it points to is not
+ * touched; without NOFOLLOW the carve-out would land on the target. */
+static void test_nofollow_carve_out_holds_the_link_not_its_target(void **state)
+{
+	(void)state;
+	struct landlock_grant g[] = {{P("home"), LANDLOCK_WRITE, false},
+				     {P("home/proj"), LANDLOCK_WRITE, false}};
+	struct landlock_carveout c[] = {{P("home/link-to-root"), LANDLOCK_READ_ONLY, false, true}};
+	struct landlock_plan plan;
+	const char *failed;
+	assert_int_equal(landlock_plan(g, 2, c, 1, NULL, NULL, &plan, &failed), 0);
+	assert_int_equal(plan.n_carveouts, 1);
+	assert_string_equal(plan.carveouts[0].path, P("home/link-to-root"));
+	/* the link's directory keeps reading, loses making and removing */
+	assert_int_equal(rights_of(&plan, P("home")), LANDLOCK_WRITE & LANDLOCK_READ_ONLY);
+	assert_true(landlock_plan_allows(&plan, P("home/proj"), LANDLOCK_WRITE));
+	assert_true(landlock_plan_allows(&plan, P("home/notes.txt"),
+					 LANDLOCK_WRITE & LANDLOCK_FILE_RIGHTS));
+	landlock_plan_free(&plan);
+	/* no link there (any more): nothing to hold */
+	struct landlock_carveout c2[] = {{P("home/proj"), LANDLOCK_READ_ONLY, false, true}};
+	assert_int_equal(landlock_plan(g, 2, c2, 1, NULL, NULL, &plan, &failed), 0);
+	assert_int_equal(plan.n_carveouts, 0);
+	assert_int_equal(rights_of(&plan, P("home/proj")), LANDLOCK_WRITE);
+	landlock_plan_free(&plan);
+}
+
 static void test_protect_keeps_reading_drops_writing(void **state)
 {
 	(void)state;
 	struct landlock_grant g[] = {{P("home/proj"), LANDLOCK_WRITE, false}};
-	struct landlock_carveout c[] = {{P("home/proj/.git/config"), LANDLOCK_READ_ONLY, false}};
+	struct landlock_carveout c[] = {
+	    {P("home/proj/.git/config"), LANDLOCK_READ_ONLY, false, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 1, NULL, NULL, &plan, &failed), 0);
@@ -144,8 +173,8 @@ static void test_absent_protect_keeps_its_directory_from_new_entries(void **stat
 	struct landlock_grant g[] = {{P("home/proj"), LANDLOCK_WRITE, false}};
 	/* neither exists; the second's nearest directory is .git */
 	struct landlock_carveout c[] = {
-	    {P("home/proj/.git/hooks/pre-commit"), LANDLOCK_READ_ONLY, true},
-	    {P("home/proj/hook.sh"), LANDLOCK_READ_ONLY, false}};
+	    {P("home/proj/.git/hooks/pre-commit"), LANDLOCK_READ_ONLY, true, false},
+	    {P("home/proj/hook.sh"), LANDLOCK_READ_ONLY, false, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 2, NULL, NULL, &plan, &failed), 0);
@@ -159,7 +188,8 @@ static void test_absent_protect_keeps_its_directory_from_new_entries(void **stat
 	/* without absent_too a missing path is no carve-out: nothing else split */
 	landlock_plan_free(&plan);
 	struct landlock_grant g2[] = {{P("home/proj"), LANDLOCK_WRITE, false}};
-	struct landlock_carveout c2[] = {{P("home/proj/hook.sh"), LANDLOCK_READ_ONLY, false}};
+	struct landlock_carveout c2[] = {
+	    {P("home/proj/hook.sh"), LANDLOCK_READ_ONLY, false, false}};
 	assert_int_equal(landlock_plan(g2, 1, c2, 1, NULL, NULL, &plan, &failed), 0);
 	assert_true(landlock_plan_allows(&plan, P("home/proj"), LL_FS_MAKE_REG));
 	landlock_plan_free(&plan);
@@ -169,7 +199,7 @@ static void test_grant_inside_deny_gets_nothing(void **state)
 {
 	(void)state;
 	struct landlock_grant g[] = {{P("home/.ssh"), LANDLOCK_READ, false}};
-	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false}};
+	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false, false}};
 	struct landlock_plan plan;
 	const char *failed;
 	assert_int_equal(landlock_plan(g, 1, c, 1, NULL, NULL, &plan, &failed), 0);
@@ -260,8 +290,9 @@ static void test_plan_enforced_by_kernel(void **state)
 	}
 	struct landlock_grant g[] = {{P("home"), LANDLOCK_WRITE, false},
 				     {"/usr", LANDLOCK_EXEC, false}};
-	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false},
-					{P("home/proj/.git/config"), LANDLOCK_READ_ONLY, false}};
+	struct landlock_carveout c[] = {
+	    {P("home/.ssh"), 0, false, false},
+	    {P("home/proj/.git/config"), LANDLOCK_READ_ONLY, false, false}};
 	struct landlock_plan plan;
 	struct landlock_caps caps;
 	const char *failed;
@@ -309,7 +340,7 @@ static void test_a_vanished_sibling_is_skipped_a_vanished_grant_is_not(void **st
 	mk("home/grant-gone", true);
 	struct landlock_grant g[] = {{P("home"), LANDLOCK_WRITE, false},
 				     {P("home/grant-gone"), LANDLOCK_READ, false}};
-	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false}};
+	struct landlock_carveout c[] = {{P("home/.ssh"), 0, false, false}};
 	struct landlock_plan plan;
 	struct landlock_caps caps;
 	const char *failed;
@@ -338,6 +369,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_grants_one_rule_each),
 	    cmocka_unit_test(test_deny_carves_out_and_siblings_keep_the_grant),
+	    cmocka_unit_test(test_nofollow_carve_out_holds_the_link_not_its_target),
 	    cmocka_unit_test(test_protect_keeps_reading_drops_writing),
 	    cmocka_unit_test(test_absent_protect_keeps_its_directory_from_new_entries),
 	    cmocka_unit_test(test_grant_inside_deny_gets_nothing),

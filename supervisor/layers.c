@@ -444,7 +444,8 @@ static void prepare_fs(struct sandbox *sb)
 			struct stat st;
 			if (!c) {
 				if (!sb->replanning)
-					note("%s does not exist: nothing to mask",
+					note("%s does not exist: not masked (what the host makes "
+					     "there during the run is not hidden)",
 					     p->fs.deny.items[i].value);
 				continue;
 			}

@@ -252,7 +252,10 @@ static int tok_path(struct parse_ctx *c, const char *key, char *tok, void *ud)
 	if (!check_path(c, key, tok) || !add_to_list(c, ud, tok, required))
 		return 0;
 	struct policy_list *l = ud;
+	size_t n = strlen(tok);
 	l->items[l->n - 1].optional = optional;
+	/* a deny path written as a directory is held when absent (protect.c) */
+	l->items[l->n - 1].is_dir = n > 1 && tok[n - 1] == '/';
 	return 1;
 }
 

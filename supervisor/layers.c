@@ -432,6 +432,7 @@ static void prepare_fs(struct sandbox *sb)
 	}
 
 	say_missing_grants(sb);
+	protect_deny_placeholders(sb);
 	protect_prepare(sb, &co, &nco);
 	char journal_dir[PATH_MAX];
 	bool shield_journal = journal_shield(sb, journal_dir, sizeof(journal_dir));

@@ -1107,6 +1107,86 @@ static void deny_ways(struct sandbox *sb, char **roots, size_t nroots, char ***l
 	}
 }
 
+/*
+ * A deny path written as a directory (a trailing '/': the default's
+ * ~/.aws/, ~/.docker/, ...) that is absent at start, beneath a grant, with a
+ * mount namespace: the host may make it while the command runs (a first
+ * `aws configure`), and what it writes there would be read through the
+ * grant above.  An empty directory is made there now (0700, its parent's
+ * owner's), masked like any deny path (layers.c) and pinned on the way to it
+ * (deny_ways), and removed at exit when still empty, as protect's own
+ * placeholders are (shared between runs by a lock): the host's `mkdir -p`
+ * finds it and writes into it, out of the sandbox's sight.  An empty
+ * directory already there is taken as such a placeholder (another run's).
+ * Not held: a file (a placeholder file would be replaced by the host's
+ * rename, which takes the mask with it), a path whose parent is absent too,
+ * and without a mount namespace (SECURITY.md).
+ */
+static int split_parent(const char *path, char *name, size_t size);
+
+void protect_deny_placeholders(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	char *const *canon = sandbox_deny_canon(sb);
+	const struct policy_list *grants[] = {&p->fs.read, &p->fs.exec, &p->fs.write};
+
+	if (sb->ns != NS_FULL || sb->replanning)
+		return;
+	for (size_t i = 0; i < p->fs.deny.n; i++) {
+		const struct policy_item *it = &p->fs.deny.items[i];
+		char name[NAME_MAX + 1];
+		struct stat st, up;
+		bool granted = false;
+		int fd;
+
+		if (!it->is_dir || (canon[i] && !(lstat(canon[i], &st) == 0 &&
+						  S_ISDIR(st.st_mode) && dir_is_empty(canon[i]))))
+			continue;
+		for (size_t g = 0; g < ARRAY_SIZE(grants) && !granted; g++)
+			for (size_t k = 0; k < grants[g]->n && !granted; k++)
+				granted =
+				    landlock_path_beneath(it->value, grants[g]->items[k].value) &&
+				    strcmp(it->value, grants[g]->items[k].value) != 0;
+		if (!granted)
+			continue;
+		_cleanup_close_ int dir = split_parent(it->value, name, sizeof(name));
+		if (dir < 0 || fstat(dir, &up) < 0) {
+			note("%s: the directory above it does not exist (or is reached through a "
+			     "symbolic link): what the host makes there during the run is not "
+			     "hidden",
+			     it->value);
+			continue;
+		}
+		if (!canon[i]) {
+			if (mkdirat(dir, name, 0700) < 0) {
+				if (errno == EEXIST)
+					continue; /* made meanwhile: the host's */
+				note(
+				    "%s: no placeholder (%s): what the host makes there during the "
+				    "run is not hidden",
+				    it->value, strerror(errno));
+				continue;
+			}
+			if (geteuid() == 0 && (up.st_uid != 0 || up.st_gid != 0) &&
+			    fchownat(dir, name, up.st_uid, up.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+				die("cannot hand the placeholder %s to its directory's owner: %s",
+				    it->value, strerror(errno));
+		}
+		fd = placeholder_take(it->value, &st);
+		if (fd < 0) {
+			if (fd != -ESTALE)
+				die("cannot hold the placeholder %s: %s", it->value, strerror(-fd));
+			continue; /* not empty, or replaced: the host's */
+		}
+		add_placeholder(sb, it->value, &st, fd);
+		if (!canon[i]) {
+			sb->deny_canon[i] = realpath(it->value, NULL);
+			if (!sb->deny_canon[i])
+				die("%s: %s", it->value, strerror(errno));
+		}
+	}
+}
+
 void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size_t *ret_nco)
 {
 	char **roots = NULL, **all = NULL, **ro = NULL, **absent = NULL, **anear = NULL;
@@ -1416,6 +1496,18 @@ static int split_parent(const char *path, char *name, size_t size)
 	return protect_open_dir_nofollow(parent[0] ? parent : "/");
 }
 
+/* NAME.ringfence-gone.XXXXXXXX (protect_finish) back to NAME in ORIG, else
+ * an empty ORIG. */
+#define GONE_SUFFIX ".ringfence-gone."
+static void gone_to_orig(const char *name, char *orig, size_t size)
+{
+	size_t n = strlen(name), s = strlen(GONE_SUFFIX) + 8;
+
+	orig[0] = '\0';
+	if (n > s && strncmp(name + n - s, GONE_SUFFIX, strlen(GONE_SUFFIX)) == 0 && n - s < size)
+		snprintf(orig, size, "%.*s", (int)(n - s), name);
+}
+
 void protect_remove_placeholders(struct sandbox *sb)
 {
 	for (size_t i = 0; i < sb->n_placeholders; i++) {
@@ -1424,10 +1516,16 @@ void protect_remove_placeholders(struct sandbox *sb)
 		struct stat st;
 		int dir =
 		    placeholder_shared(ph) ? -EBUSY : split_parent(ph->path, name, sizeof(name));
-		/* only the empty directory we made: never what replaced it */
+		/* only the empty directory we made: never what replaced it;
+		 * one written in since it was renamed aside gets its name back */
 		if (dir >= 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_dev == ph->dev && st.st_ino == ph->ino)
-			(void)unlinkat(dir, name, AT_REMOVEDIR);
+		    st.st_dev == ph->dev && st.st_ino == ph->ino &&
+		    unlinkat(dir, name, AT_REMOVEDIR) < 0) {
+			char orig[NAME_MAX + 1];
+			gone_to_orig(name, orig, sizeof(orig));
+			if (orig[0])
+				(void)renameat2(dir, name, dir, orig, RENAME_NOREPLACE);
+		}
 		if (dir >= 0)
 			close(dir);
 		if (ph->fd >= 0)
@@ -1539,7 +1637,9 @@ void protect_finish(struct sandbox *sb)
 		size_t kept = 0;
 		for (size_t i = 0; i < sb->n_placeholders; i++) {
 			struct protect_placeholder *ph = &sb->placeholders[i];
-			if (placeholder_shared(ph)) {
+			/* another run's too, or written in by the host (a deny
+			 * path's, made its own by a first `aws configure`) */
+			if (placeholder_shared(ph) || (ph->fd >= 0 && !dir_fd_is_empty(ph->fd))) {
 				close(ph->fd);
 				free(ph->path);
 				continue;
@@ -1558,7 +1658,7 @@ void protect_finish(struct sandbox *sb)
 				continue;
 			if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 				r = (unsigned)ph->ino;
-			snprintf(gone, sizeof(gone), "%s.ringfence-gone.%08x", name, r);
+			snprintf(gone, sizeof(gone), "%s" GONE_SUFFIX "%08x", name, r);
 			if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    st.st_dev == ph->dev && st.st_ino == ph->ino &&
 			    (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - ph->path),
@@ -1591,7 +1691,7 @@ void protect_finish(struct sandbox *sb)
 #define LATE_MAX 8
 static struct {
 	int dir;
-	char name[NAME_MAX + 1];
+	char name[NAME_MAX + 1], orig[NAME_MAX + 1];
 	dev_t dev;
 	ino_t ino;
 } late[LATE_MAX];
@@ -1631,8 +1731,12 @@ static int late_remove(void *arg)
 		/* only the empty directory we made: never what replaced it */
 		if (sys4(SYS_newfstatat, late[i].dir, (long)late[i].name, (long)&st,
 			 AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_dev == late[i].dev && st.st_ino == late[i].ino)
-			sys3(SYS_unlinkat, late[i].dir, (long)late[i].name, AT_REMOVEDIR);
+		    st.st_dev == late[i].dev && st.st_ino == late[i].ino &&
+		    sys3(SYS_unlinkat, late[i].dir, (long)late[i].name, AT_REMOVEDIR) < 0 &&
+		    late[i].orig[0])
+			/* written in since it was looked at: back to its name */
+			sys4(SYS_renameat, late[i].dir, (long)late[i].name, late[i].dir,
+			     (long)late[i].orig);
 	for (;;)
 		sys3(SYS_exit, 0, 0, 0);
 	return 0;
@@ -1701,6 +1805,7 @@ static int remove_placeholders_later(struct sandbox *sb)
 		if (dir < 0)
 			continue;
 		late[n_late].dir = dir;
+		gone_to_orig(late[n_late].name, late[n_late].orig, sizeof(late[n_late].orig));
 		late[n_late].dev = sb->placeholders[i].dev;
 		late[n_late].ino = sb->placeholders[i].ino;
 		n_late++;

@@ -286,6 +286,9 @@ size_t protect_builtin_names(bool home, const char ***ret);
  * Landlock carve-outs for protect into *RET_CO (the caller frees the array,
  * protect_plan_done() the strings once planned). */
 void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size_t *ret_nco);
+/* With a mount namespace: an empty directory held at each absent deny path
+ * written as a directory, beneath a grant (masked, removed at exit). */
+void protect_deny_placeholders(struct sandbox *sb);
 void protect_plan_done(struct sandbox *sb);
 /* After the sandbox ended: absent protected files it created are moved
  * aside and reported; placeholders removed. */

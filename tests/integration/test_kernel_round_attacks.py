@@ -259,6 +259,27 @@ def test_an_absent_deny_directory_leaves_nothing_behind(box):
     assert os.listdir(shared) == [], os.listdir(shared)
 
 
+def host_writes_meanwhile(box, argv, pol, secret):
+    """ARGV run in the sandbox until it says `started`; the host then makes
+    SECRET (as its login tools do, mkdir -p) and writes NEW-TOKEN in it,
+    and lets the command go on (a file `go`): its output."""
+    import subprocess
+    p = box.popen(argv, policy=pol, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        while line and line.strip() != "started":
+            line = p.stdout.readline()
+        os.makedirs(secret, exist_ok=True)
+        with open(os.path.join(secret, "token"), "w") as f:
+            f.write("NEW-TOKEN\n")
+        open(os.path.join(box.work, "go"), "w").close()
+        return p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 DAEMON = r"""
 import os, sys, time
 if os.fork() == 0:
@@ -346,7 +367,6 @@ def test_deny_path_displaced_by_renaming_its_parent(box):
     mount namespace the mask moves with the renamed directory; without one
     the file gate refuses the rename (the directories on the way are
     its)."""
-    import subprocess
     shared = box.path("shared")
     top = os.path.join(shared, "config")
     secret = os.path.join(top, "gh")
@@ -363,22 +383,9 @@ def test_deny_path_displaced_by_renaming_its_parent(box):
         write = %s
         deny = %s
         """ % (shared, secret))
-    p = box.popen(["/usr/bin/python3", "displace.py", top, secret], policy=pol,
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = p.stdout.readline()
-        while line and line.strip() != "started":
-            line = p.stdout.readline()
-        # the host's login: its tool makes the directory if missing
-        os.makedirs(secret, exist_ok=True)
-        with open(os.path.join(secret, "token"), "w") as f:
-            f.write("NEW-TOKEN\n")
-        open(os.path.join(box.work, "go"), "w").close()
-        out, err = p.communicate(timeout=60)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    # the host's login: its tool makes the directory if missing
+    out, err = host_writes_meanwhile(box, ["/usr/bin/python3", "displace.py", top, secret], pol,
+                                     secret)
     assert "NEW-TOKEN" not in out, out + err
     assert "denied refused" in out, out + err
     # the operator's directory is still where the host's tools look
@@ -518,7 +525,6 @@ def test_deny_path_symlink_replaced(box):
     there, and what the host's tools then write through that name is
     read.  The real target stays masked; the control is that the target
     is never read."""
-    import subprocess
     shared, real = box.path("shared"), box.path("real")
     for d in (shared, real):
         os.mkdir(d)
@@ -533,22 +539,8 @@ def test_deny_path_symlink_replaced(box):
         write = %s
         deny = %s
         """ % (shared, link))
-    p = box.popen(["/usr/bin/python3", "replace.py", link], policy=pol,
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = p.stdout.readline()
-        while line and line.strip() != "started":
-            line = p.stdout.readline()
-        # the host's tool writes by name, as `aws configure` does
-        os.makedirs(link, exist_ok=True)
-        with open(os.path.join(link, "token"), "w") as f:
-            f.write("NEW-TOKEN\n")
-        open(os.path.join(box.work, "go"), "w").close()
-        out, err = p.communicate(timeout=60)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    # the host's tool writes by name, as `aws configure` does
+    out, err = host_writes_meanwhile(box, ["/usr/bin/python3", "replace.py", link], pol, link)
     assert "OLD-TOKEN" not in out, out + err
     assert "NEW-TOKEN" not in out, out + err
     assert os.path.islink(link), out + err
@@ -581,7 +573,6 @@ def test_deny_path_symlink_on_the_way_replaced(box, chain):
     a link in the chain of another too (CHAIN: cfg -> cfg2 -> dotfiles).
     The control: a file beside the deny path, through the same link, is
     read."""
-    import subprocess
     uid = owner_of(box)
     shared = box.path("shared")
     real = os.path.join(shared, "dotfiles")
@@ -607,22 +598,9 @@ def test_deny_path_symlink_on_the_way_replaced(box, chain):
         write = %s
         deny = %s
         """ % (shared, secret))
-    p = box.popen(["/usr/bin/python3", "replace.py", attacked, secret,
-                   os.path.join(link, "beside")], policy=pol,
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = p.stdout.readline()
-        while line and line.strip() != "started":
-            line = p.stdout.readline()
-        os.makedirs(secret, exist_ok=True)
-        with open(os.path.join(secret, "token"), "w") as f:
-            f.write("NEW-TOKEN\n")
-        open(os.path.join(box.work, "go"), "w").close()
-        out, err = p.communicate(timeout=60)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    out, err = host_writes_meanwhile(
+        box, ["/usr/bin/python3", "replace.py", attacked, secret, os.path.join(link, "beside")],
+        pol, secret)
     assert "beside ok" in out, out + err
     assert "NEW-TOKEN" not in out, out + err
     assert "OLD-TOKEN" not in out, out + err

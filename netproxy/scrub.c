@@ -16,9 +16,9 @@
  *
  * The scan follows the response's framing, so a secret split by a chunk
  * header or between WebSocket frames is still seen: it runs over the
- * payload, and chunk extensions and trailers count as payload.  It streams:
- * a byte leaves only once no secret can begin at it, so what is held back
- * is at most the longest partial match (nothing, for almost all data).
+ * payload, and chunk extensions and trailers count as payload.  It streams,
+ * holding back the same number of bytes whatever they are (scan.c says why):
+ * the widest any needle can be, let go at each framing end.
  *
  * This file builds the needles (each secret in each form); scan.c matches
  * them in a stream and in a head.
@@ -120,13 +120,13 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 	}
 	add_starts(s, n);
 	s->syms += n->len;
-	/* a partial match of LEN symbols, each up to three raw bytes, with
-	 * room for framing between them (small chunks) */
-	if (8 * len + 256 > s->hold_max)
-		s->hold_max = 8 * len + 256;
-	/* a partial match longer than that is refused (-EPROTO): only a
-	 * secret over ~200 bytes can reach it, and then only with most of it
-	 * already matched */
+	/* what every stream keeps back (scan.c): a partial match, at most
+	 * LEN - 1 symbols and an escape under way, each up to six raw bytes
+	 * (\u0041), and the CRLF that ends a chunk extension inside it */
+	if ((size_t)n->len * (raw ? 1 : 6) + 1 > s->hold_max)
+		s->hold_max = (size_t)n->len * (raw ? 1 : 6) + 1;
+	/* a wider needle is held only as far as this: a secret over ~340
+	 * bytes may have its start go before the stream is cut */
 	if (s->hold_max > NX_SCAN_HOLD_MAX)
 		s->hold_max = NX_SCAN_HOLD_MAX;
 	s->n++;

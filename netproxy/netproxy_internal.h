@@ -316,6 +316,10 @@ void nx_scan_free(struct nx_scan *sc);
  * there (nx_scan_hit() names it; nothing of this call is in OUT); -EPROTO
  * when the stream cannot be checked (a compressed WebSocket frame). */
 int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t *out_len);
+/* The scan goes on with S's needles (the secrets were fetched again): what
+ * it holds stays held, and a partial match of a needle S has too goes on.
+ * 0 or -ENOMEM (the scan unchanged). */
+int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s);
 /* The stream ended: the held bytes, into OUT.  Returns their number. */
 size_t nx_scan_flush(struct nx_scan *sc, char *out);
 size_t nx_scan_held(const struct nx_scan *sc);

@@ -61,7 +61,7 @@ struct nx_scan {
 	bool ws_in_msg; /* a fragmented message is open: its end is not yet */
 	/* what is held back */
 	char *carry;
-	size_t carry_len;
+	size_t carry_len, carry_cap;
 };
 
 enum { ESC_NONE = 0, ESC_PCT, ESC_BSL, ESC_UNI };
@@ -380,7 +380,8 @@ int nx_scan_new(const struct nx_scrub *s, struct nx_scan **ret)
 	((struct nx_scrub *)s)->refs++; /* released by nx_scan_free() */
 	sc->m[0] = calloc(2 * (s->n ? s->n : 1), sizeof(struct match));
 	sc->pool = calloc(2 * (size_t)(s->syms ? s->syms : 1), sizeof(uint32_t));
-	sc->carry = malloc(s->hold_max ? s->hold_max : 1);
+	sc->carry_cap = s->hold_max ? s->hold_max : 1;
+	sc->carry = malloc(sc->carry_cap);
 	if (!sc->m[0] || !sc->pool || !sc->carry) {
 		nx_scan_free(sc);
 		return -ENOMEM;
@@ -413,12 +414,68 @@ void nx_scan_free(struct nx_scan *sc)
 	if (!sc)
 		return;
 	if (sc->carry)
-		explicit_bzero(sc->carry, sc->s->hold_max);
+		explicit_bzero(sc->carry, sc->carry_cap);
 	free(sc->carry);
 	free(sc->pool);
 	free(sc->m[0]);
 	nx_scrub_free((struct nx_scrub *)sc->s);
 	free(sc);
+}
+
+static bool same_needle(const struct needle *a, const struct needle *b)
+{
+	return a->cred == b->cred && a->len == b->len && a->b64 == b->b64 && a->raw == b->raw &&
+	       memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
+{
+	const struct nx_scrub *old = sc->s;
+	struct match *m = calloc(2 * (s->n ? s->n : 1), sizeof(struct match));
+	uint32_t *pool = calloc(2 * (size_t)(s->syms ? s->syms : 1), sizeof(uint32_t));
+	size_t cap = s->hold_max > sc->carry_cap ? s->hold_max : sc->carry_cap;
+	char *carry = malloc(cap);
+
+	if (!m || !pool || !carry) {
+		free(m);
+		free(pool);
+		free(carry);
+		return -ENOMEM;
+	}
+	memcpy(carry, sc->carry, sc->carry_len);
+	explicit_bzero(sc->carry, sc->carry_cap);
+	free(sc->carry);
+	sc->carry = carry;
+	sc->carry_cap = cap;
+	for (int set = 0, off = 0; set < 2; set++) {
+		bool busy = false;
+		for (size_t i = 0; i < s->n; i++) {
+			struct match *nm = &m[set * s->n + i];
+			nm->pos = pool + off;
+			off += (int)s->needles[i].len;
+			/* a needle it had already: its partial match goes on */
+			for (size_t k = 0; k < old->n; k++) {
+				const struct match *om = &sc->m[set][k];
+				uint32_t *pos = nm->pos;
+				if (!same_needle(&s->needles[i], &old->needles[k]))
+					continue;
+				*nm = *om;
+				nm->pos = pos;
+				memcpy(pos, om->pos, s->needles[i].len * sizeof(*pos));
+				break;
+			}
+			busy |= nm->j || nm->np;
+		}
+		sc->busy[set] = busy;
+	}
+	free(sc->pool);
+	free(sc->m[0]);
+	sc->m[0] = m;
+	sc->m[1] = m + s->n;
+	sc->pool = pool;
+	sc->s = nx_scrub_ref(s);
+	nx_scrub_free((struct nx_scrub *)old);
+	return 0;
 }
 
 size_t nx_scan_hold_max(const struct nx_scan *sc)

@@ -532,6 +532,53 @@ static void test_previous_secret_and_scan_lifetime(void **state)
 	nx_scrub_free(s);
 }
 
+/* A scan under way when the secrets are fetched again goes on with the new
+ * needles: the new secret is seen from then on, and a partial match of the
+ * previous one (which the new needles hold too) completes across it. */
+static void test_scan_rebased_at_a_refresh(void **state)
+{
+	(void)state;
+	static const char old_secret[] = "old-secret-value-0001";
+	struct nx_cred moved[2];
+	char *prev[2] = {(char *)old_secret, NULL};
+	size_t prev_len[2] = {sizeof(old_secret) - 1, 0};
+	struct nx_scrub *before = NULL, *after = NULL;
+	struct nx_scan *sc = NULL;
+	char out[4096];
+	size_t n;
+
+	memcpy(moved, creds, sizeof(moved));
+	moved[0].secret = old_secret;
+	moved[0].secret_len = sizeof(old_secret) - 1;
+	assert_int_equal(nx_scrub_new(moved, 2, &before), 0);
+	assert_int_equal(nx_scrub_new_prev(creds, 2, prev, prev_len, &after), 0);
+	/* the new secret passes a scan made before it */
+	assert_int_equal(nx_scan_new(before, &sc), 0);
+	nx_scan_reset(sc, NX_FRAME_CHUNKED);
+	assert_int_equal(nx_scan_feed(sc, "23\r\n" SECRET "\r\n", sizeof(SECRET) + 6, out, &n), 0);
+	nx_scan_free(sc);
+	/* rebased: the old secret's start held, its end after the refresh */
+	assert_int_equal(nx_scan_new(before, &sc), 0);
+	nx_scan_reset(sc, NX_FRAME_CHUNKED);
+	assert_int_equal(nx_scan_feed(sc, "15\r\nold-secret", 14, out, &n), 0);
+	assert_int_equal(nx_scan_rebase(sc, after), 0);
+	assert_ptr_equal(nx_scan_scrub(sc), after);
+	assert_int_equal(nx_scan_held(sc), 14);
+	assert_int_equal(nx_scan_feed(sc, "-value-0001\r\n", 13, out, &n), -EACCES);
+	nx_scan_free(sc);
+	/* rebased: the new secret is cut */
+	assert_int_equal(nx_scan_new(before, &sc), 0);
+	nx_scan_reset(sc, NX_FRAME_CHUNKED);
+	assert_int_equal(nx_scan_feed(sc, "8\r\nwaiting\n\r\n", 13, out, &n), 0);
+	assert_int_equal(n, 13);
+	assert_int_equal(nx_scan_rebase(sc, after), 0);
+	assert_int_equal(nx_scan_feed(sc, "23\r\n" SECRET "\r\n", sizeof(SECRET) + 6, out, &n),
+			 -EACCES);
+	nx_scan_free(sc);
+	nx_scrub_free(before);
+	nx_scrub_free(after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +593,7 @@ int main(void)
 	    cmocka_unit_test(test_scrub_with_a_basic_value),
 	    cmocka_unit_test(test_budget),
 	    cmocka_unit_test(test_previous_secret_and_scan_lifetime),
+	    cmocka_unit_test(test_scan_rebased_at_a_refresh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

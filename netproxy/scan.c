@@ -29,6 +29,7 @@ struct match {
 	uint32_t *pos; /* where each matched symbol's raw bytes began */
 	uint8_t esc;   /* an escape under way: ESC_* */
 	uint8_t np;    /* its raw characters so far */
+	uint8_t depth; /* percent levels under way beyond the first (%25...) */
 	char pend[6];  /* "%X", "\\", "\\u00X" */
 	uint32_t ppos[6];
 };
@@ -115,12 +116,18 @@ static bool dec_push(const struct needle *nd, struct match *m, char c, uint32_t 
 				m->ppos[m->np++] = pos;
 				return false;
 			}
+			char v = (char)(hexval((unsigned char)m->pend[1]) * 16 +
+					hexval((unsigned char)c));
+			/* %25: the '%' of an escape quoted once more (%252F),
+			 * which begins where its first level began */
+			if (v == '%' && nd->nest && m->depth + 1 < NX_PCT_DEPTH) {
+				m->depth++;
+				m->np = 1;
+				return false;
+			}
 			m->esc = ESC_NONE;
 			m->np = 0;
-			return kmp_push(nd, m,
-					(char)(hexval((unsigned char)m->pend[1]) * 16 +
-					       hexval((unsigned char)c)),
-					m->ppos[0]);
+			return kmp_push(nd, m, v, m->ppos[0]);
 		}
 		if (literal(nd, m))
 			return true;
@@ -164,6 +171,7 @@ static bool dec_push(const struct needle *nd, struct match *m, char c, uint32_t 
 		break;
 	}
 	if (c == '%' || c == '\\') {
+		m->depth = 0;
 		m->esc = c == '%' ? ESC_PCT : ESC_BSL;
 		m->pend[0] = c;
 		m->ppos[0] = pos;
@@ -514,7 +522,7 @@ int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t
 		return r;
 	/* held: the last hold_max bytes, or those since the last framing
 	 * end when fewer, whatever they are.  A partial match wider than that
-	 * (a secret spread over framing, or one over ~340 bytes) is not held
+	 * (a secret spread over framing, or one over ~220 bytes) is not held
 	 * whole: its start goes, and the stream is cut when it completes */
 	since = sc->total - sc->released;
 	total = sc->carry_len + n;

@@ -153,6 +153,24 @@ static void test_stream_every_split(void **state)
 	snprintf(body, sizeof(body), "x=%s", SECRET2);
 	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 5, &out, &len), -EACCES);
 	free(out);
+	/* quoted again, and again (a URL in another's ?next=): %2567, %252567 */
+	for (size_t step = 1; step <= 7; step += 3) {
+		snprintf(
+		    body, sizeof(body),
+		    "next=%%252Fx%%253Fk%%253D%%2567hp%%25255Frea%%6CSecretValue0123456789abcdef");
+		assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), step, &out, &len),
+				 -EACCES);
+		assert_null(memmem(out, len, "hp", 2));
+		free(out);
+	}
+	/* deeper than three levels, or a %25 that begins no escape: the
+	 * text as it is */
+	snprintf(body, sizeof(body),
+		 "%%2525252567hp_realSecretValue0123456789abcdef "
+		 "%%25zz %%25%%");
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 4, &out, &len), 0);
+	assert_int_equal(len, strlen(body));
+	free(out);
 	nx_scrub_free(s);
 }
 

@@ -3,7 +3,8 @@
 #   1. tunnel throughput: a 256 MiB download, direct vs through ringfence's
 #      CONNECT tunnel (plain HTTP in a tunnel is read request by request, as
 #      forwarding is; TLS tunnels are spliced) (and its HTTP forwarding, and
-#      tinyproxy's CONNECT), from
+#      tinyproxy's CONNECT; with BASELINE, also forwarding with a credential,
+#      whose response scan reads every byte), from
 #      loopback at full speed and from an origin limited to $LINK bytes/s
 #      (nginx limit_rate: what a fast network link gives)
 #   2. small requests per second through the forward proxy: ringfence vs direct and
@@ -91,12 +92,26 @@ allow_cidr = 127.0.0.1/32
 run_as = $(id -un)
 rlimit_nofile = 8192
 POL
+# the same with a credential: every response the proxy reads is scanned
+# for its secret (netproxy/scan.c), as forwarding to any host is then
+cp "$W/p.ini" "$W/p-scan.ini"
+cat >>"$W/p-scan.ini" <<POL
+[network]
+allow = bound.example
+[credential bench]
+env = BENCH_TOKEN
+source = env:RF_BENCH_SECRET
+hosts = bound.example
+POL
+export RF_BENCH_SECRET=bench-secret-value-0123456789abcdef
 cp bench/proxy_client.py "$W/"
 BIG=http://127.0.0.1:$ORIGIN_PORT/big.bin
 TINY=http://127.0.0.1:$ORIGIN_PORT/tiny.txt
 cd "$W"
 inside() { "$RF" -p "$W/p.ini" -- "$@" 2>/dev/null; }
 inside_base() { "$BASELINE" -p "$W/p.ini" -- "$@" 2>/dev/null; }
+scanned() { "$RF" -p "$W/p-scan.ini" -- "$@" 2>/dev/null; }
+scanned_base() { "$BASELINE" -p "$W/p-scan.ini" -- "$@" 2>/dev/null; }
 
 speed() { # curl args...: median bytes/s over RUNS
 	for _ in $(seq 1 "$RUNS"); do curl -s -o /dev/null -w '%{speed_download}\n' "$@"; done | median
@@ -123,11 +138,15 @@ if [ -n "$BASELINE" ]; then
 		inside_base sh -c "curl -s -p -o /dev/null -w '%{speed_download}\n' $BIG" >>"$W/t.base"
 		inside sh -c "curl -s -o /dev/null -w '%{speed_download}\n' $BIG" >>"$W/f.new"
 		inside_base sh -c "curl -s -o /dev/null -w '%{speed_download}\n' $BIG" >>"$W/f.base"
+		scanned sh -c "curl -s -o /dev/null -w '%{speed_download}\n' $BIG" >>"$W/s.new"
+		scanned_base sh -c "curl -s -o /dev/null -w '%{speed_download}\n' $BIG" >>"$W/s.base"
 	done
 	awk -v a="$(median <"$W/t.new")" -v b="$(median <"$W/t.base")" \
-	    -v c="$(median <"$W/f.new")" -v d="$(median <"$W/f.base")" 'BEGIN {
+	    -v c="$(median <"$W/f.new")" -v d="$(median <"$W/f.base")" \
+	    -v e="$(median <"$W/s.new")" -v f="$(median <"$W/s.base")" 'BEGIN {
 		printf "CONNECT  this %8.0f MB/s  baseline %8.0f MB/s  %5.1f%% (target >= 95%%)\n", a/1e6, b/1e6, 100*a/b
-		printf "forward  this %8.0f MB/s  baseline %8.0f MB/s  %5.1f%% (target >= 95%%)\n", c/1e6, d/1e6, 100*c/d }'
+		printf "forward  this %8.0f MB/s  baseline %8.0f MB/s  %5.1f%% (target >= 95%%)\n", c/1e6, d/1e6, 100*c/d
+		printf "scanned  this %8.0f MB/s  baseline %8.0f MB/s  %5.1f%% (forward with a credential)\n", e/1e6, f/1e6, 100*e/f }'
 fi
 
 echo "== 2. small requests/s through the forward proxy (ab -n $AB_N -c $AB_C)"

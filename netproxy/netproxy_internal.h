@@ -310,12 +310,16 @@ struct nx_scan;
 int nx_scan_new(const struct nx_scrub *s, struct nx_scan **ret);
 void nx_scan_reset(struct nx_scan *sc, enum nx_frame f);
 void nx_scan_free(struct nx_scan *sc);
-/* Scans the next N bytes.  OUT (room for nx_scan_held() + N) gets the
- * bytes now known to start no secret; the rest stays held.  0; -EACCES
- * when a secret is there (nx_scan_hit() names it; nothing of this call is
- * in OUT); -EPROTO when the stream cannot be checked (a compressed
- * WebSocket frame, a partial secret spread over too much framing). */
+/* Scans the next N bytes.  OUT (room for nx_scan_held() + N) gets all but
+ * the last nx_scan_hold_max() bytes (fewer: those since the last framing
+ * end), whatever they are; those stay held.  0; -EACCES when a secret is
+ * there (nx_scan_hit() names it; nothing of this call is in OUT); -EPROTO
+ * when the stream cannot be checked (a compressed WebSocket frame). */
 int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t *out_len);
+/* The scan goes on with S's needles (the secrets were fetched again): what
+ * it holds stays held, and a partial match of a needle S has too goes on.
+ * 0 or -ENOMEM (the scan unchanged). */
+int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s);
 /* The stream ended: the held bytes, into OUT.  Returns their number. */
 size_t nx_scan_flush(struct nx_scan *sc, char *out);
 size_t nx_scan_held(const struct nx_scan *sc);

@@ -114,10 +114,10 @@ int nx_scan_begin(struct conn *c, enum nx_frame frame)
 	}
 	/* the secrets were fetched again since this connection's scan was
 	 * made, or a Basic value was kept: the new needles from this
-	 * response on (nothing is held back between responses) */
-	if (c->scan && nx_scan_scrub(c->scan) != s && nx_scan_held(c->scan) == 0) {
-		nx_scan_free(c->scan);
-		c->scan = NULL;
+	 * response on */
+	if (c->scan && nx_scan_scrub(c->scan) != s && nx_scan_rebase(c->scan, s) < 0) {
+		nx_reflect_cut(c, -ENOMEM);
+		return -1;
 	}
 	if (!c->scan && nx_scan_new(s, &c->scan) < 0) {
 		nx_reflect_cut(c, -ENOMEM);
@@ -139,12 +139,22 @@ size_t nx_down_room(const struct conn *c)
  * nx_down_room()).  False when the connection ended. */
 bool nx_to_client(struct conn *c, const char *p, size_t n)
 {
+	const struct nx_scrub *s;
 	size_t out;
 	int r;
 
 	if (!c->scan) {
 		(void)nx_buf_append(&c->cout, p, n);
 		return true;
+	}
+	/* the secrets were fetched again while this body or stream lasts (a
+	 * feed, a WebSocket): it goes on, scanned for the new secret from
+	 * here, the previous one still, and what it holds stays held.  Not cut
+	 * at each refresh: a stream that outlives half a ttl would never last */
+	s = scrub_of(c);
+	if (!s || (s != nx_scan_scrub(c->scan) && nx_scan_rebase(c->scan, s) < 0)) {
+		nx_reflect_cut(c, -ENOMEM);
+		return false;
 	}
 	r = nx_scan_feed(c->scan, p, n, c->np->scratch, &out);
 	if (r < 0) {

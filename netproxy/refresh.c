@@ -11,7 +11,8 @@
  * it comes the cached secret is used.  An expired secret is never written:
  * a request that would carry it is a 502 naming the credential, and a new
  * try starts (at most one a second).  A secret replaced keeps being looked
- * for in responses (scrub.c), with its successor, until the next one.
+ * for in responses (scrub.c), with its successor, until the next one; a
+ * response under way takes the new needles at its next bytes (reflect.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -130,7 +131,7 @@ static void take(struct netproxy *np, size_t k, const char *secret, size_t len)
 			st->fetched = 0;
 			return;
 		}
-		nx_scrub_free(np->scrub); /* scans under way keep theirs */
+		nx_scrub_free(np->scrub); /* scans under way move to the new one */
 		np->scrub = s;
 	}
 	st->fetched = nx_now_ms();

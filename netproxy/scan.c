@@ -1,8 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The response scan: scrub.c's needles matched over a stream of response
- * bytes, through its framing (chunked, WebSocket), holding back only what
- * may still become a match.  See scrub.c for what is looked for and why.
+ * bytes, through its framing (chunked, WebSocket).  See scrub.c for what is
+ * looked for and why.
+ *
+ * What is delivered, and when, must not depend on what the bytes are: a
+ * scan that held back only a partial match would tell the command, through
+ * any echo, which of its guesses is a prefix of the secret (the echo that
+ * waits), a character per round trip.  So every stream keeps back its last
+ * hold_max bytes (the widest a needle can be in any encoding, less one:
+ * any partial match lies within them) whatever they are, and lets them go
+ * when more bytes come, at a framing end the client sees anyway (a chunk's
+ * end, a WebSocket message's), or at the stream's end.  A match goes on
+ * across a framing end (its state is kept), so a secret split there is
+ * still cut when it completes, but the part before the end has gone out.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +29,7 @@ struct match {
 	uint32_t *pos; /* where each matched symbol's raw bytes began */
 	uint8_t esc;   /* an escape under way: ESC_* */
 	uint8_t np;    /* its raw characters so far */
+	uint8_t depth; /* percent levels under way beyond the first (%25...) */
 	char pend[6];  /* "%X", "\\", "\\u00X" */
 	uint32_t ppos[6];
 };
@@ -30,7 +42,9 @@ struct nx_scan {
 	struct match *m[2]; /* [0] the data, [1] WebSocket control frames */
 	uint32_t *pool;
 	enum nx_frame frame;
-	uint32_t fed; /* raw bytes fed, modulo 2^32 (differences stay small) */
+	uint32_t fed;	   /* raw bytes fed, modulo 2^32 (differences stay small) */
+	uint64_t total;	   /* raw bytes fed, all of them */
+	uint64_t released; /* the last framing end: what is before it may go */
 	const struct nx_cred *hit;
 	uint32_t hit_start;
 	bool busy[2]; /* a set has a partial match */
@@ -45,9 +59,10 @@ struct nx_scan {
 	uint8_t ws_mask[4];
 	unsigned ws_mi;
 	bool ws_masked;
+	bool ws_in_msg; /* a fragmented message is open: its end is not yet */
 	/* what is held back */
 	char *carry;
-	size_t carry_len;
+	size_t carry_len, carry_cap;
 };
 
 enum { ESC_NONE = 0, ESC_PCT, ESC_BSL, ESC_UNI };
@@ -101,12 +116,18 @@ static bool dec_push(const struct needle *nd, struct match *m, char c, uint32_t 
 				m->ppos[m->np++] = pos;
 				return false;
 			}
+			char v = (char)(hexval((unsigned char)m->pend[1]) * 16 +
+					hexval((unsigned char)c));
+			/* %25: the '%' of an escape quoted once more (%252F),
+			 * which begins where its first level began */
+			if (v == '%' && nd->nest && m->depth + 1 < NX_PCT_DEPTH) {
+				m->depth++;
+				m->np = 1;
+				return false;
+			}
 			m->esc = ESC_NONE;
 			m->np = 0;
-			return kmp_push(nd, m,
-					(char)(hexval((unsigned char)m->pend[1]) * 16 +
-					       hexval((unsigned char)c)),
-					m->ppos[0]);
+			return kmp_push(nd, m, v, m->ppos[0]);
 		}
 		if (literal(nd, m))
 			return true;
@@ -150,6 +171,7 @@ static bool dec_push(const struct needle *nd, struct match *m, char c, uint32_t 
 		break;
 	}
 	if (c == '%' || c == '\\') {
+		m->depth = 0;
 		m->esc = c == '%' ? ESC_PCT : ESC_BSL;
 		m->pend[0] = c;
 		m->ppos[0] = pos;
@@ -157,23 +179,6 @@ static bool dec_push(const struct needle *nd, struct match *m, char c, uint32_t 
 		return false;
 	}
 	return kmp_push(nd, m, c, pos);
-}
-
-/* Where the earliest partial match in M began (relative to FED), or 0. */
-static uint32_t partial(const struct nx_scrub *s, const struct match *m, uint32_t fed)
-{
-	uint32_t back = 0;
-
-	for (size_t i = 0; i < s->n; i++) {
-		uint32_t b = 0;
-		if (m[i].j)
-			b = fed - m[i].pos[m[i].head % s->needles[i].len];
-		else if (m[i].np)
-			b = fed - m[i].ppos[0];
-		if (b > back)
-			back = b;
-	}
-	return back;
 }
 
 static void reset_matches(const struct nx_scrub *s, struct match *m)
@@ -213,6 +218,16 @@ static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
 }
 
 /* ---- framing ------------------------------------------------------------ */
+
+/* A WebSocket frame ends at AT: what came before it may go, at a message's
+ * end (a client is handed messages, not the fragments of one; a control
+ * frame between messages ends one of its own). */
+static void ws_end(struct nx_scan *sc, uint64_t at)
+{
+	sc->ws = WS_B0;
+	if (!sc->ws_in_msg)
+		sc->released = at;
+}
 
 /* Feeds IN's bytes through the framing: 0, -EACCES on a secret, -EPROTO on
  * a stream that cannot be checked.
@@ -277,15 +292,20 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 						return -EACCES;
 				sc->ch_left -= take;
 				i += take - 1;
-				if (sc->ch_left == 0)
+				if (sc->ch_left == 0) {
 					sc->ch = CH_DATA_CR;
+					sc->released = sc->total + i + 1; /* a chunk's end */
+				}
 				break;
 			}
 			case CH_DATA_CR:
 				sc->ch = c == '\r' ? CH_DATA_LF : CH_SIZE;
+				if (c == '\r')
+					sc->released = sc->total + i + 1;
 				break;
 			case CH_DATA_LF:
 				sc->ch = CH_SIZE;
+				sc->released = sc->total + i + 1;
 				break;
 			case CH_TRAILER:
 			default:
@@ -302,6 +322,8 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 				if (c & 0x70)
 					return -EPROTO;
 				sc->ws_ctl = (c & 0x08) != 0;
+				if (!sc->ws_ctl)
+					sc->ws_in_msg = (c & 0x80) == 0; /* not FIN */
 				sc->ws = WS_B1;
 				break;
 			case WS_B1:
@@ -317,7 +339,7 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 					sc->ws = sc->ws_masked ? WS_MASK : WS_DATA;
 				}
 				if (sc->ws == WS_DATA && sc->ws_left == 0)
-					sc->ws = WS_B0;
+					ws_end(sc, sc->total + i + 1);
 				break;
 			case WS_LEN:
 				sc->ws_left = sc->ws_left << 8 | c;
@@ -325,13 +347,15 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 					sc->ws_got = 0;
 					sc->ws = sc->ws_masked ? WS_MASK : WS_DATA;
 					if (sc->ws == WS_DATA && sc->ws_left == 0)
-						sc->ws = WS_B0;
+						ws_end(sc, sc->total + i + 1);
 				}
 				break;
 			case WS_MASK:
 				sc->ws_mask[sc->ws_got++] = c;
-				if (sc->ws_got == 4)
-					sc->ws = sc->ws_left ? WS_DATA : WS_B0;
+				if (sc->ws_got == 4 && sc->ws_left)
+					sc->ws = WS_DATA;
+				else if (sc->ws_got == 4)
+					ws_end(sc, sc->total + i + 1);
 				break;
 			case WS_DATA:
 			default: {
@@ -342,7 +366,7 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 				if (sym(sc, sc->ws_ctl ? 1 : 0, d, pos))
 					return -EACCES;
 				if (--sc->ws_left == 0)
-					sc->ws = WS_B0;
+					ws_end(sc, sc->total + i + 1);
 				break;
 			}
 			}
@@ -364,7 +388,8 @@ int nx_scan_new(const struct nx_scrub *s, struct nx_scan **ret)
 	((struct nx_scrub *)s)->refs++; /* released by nx_scan_free() */
 	sc->m[0] = calloc(2 * (s->n ? s->n : 1), sizeof(struct match));
 	sc->pool = calloc(2 * (size_t)(s->syms ? s->syms : 1), sizeof(uint32_t));
-	sc->carry = malloc(s->hold_max ? s->hold_max : 1);
+	sc->carry_cap = s->hold_max ? s->hold_max : 1;
+	sc->carry = malloc(sc->carry_cap);
 	if (!sc->m[0] || !sc->pool || !sc->carry) {
 		nx_scan_free(sc);
 		return -ENOMEM;
@@ -387,7 +412,9 @@ void nx_scan_reset(struct nx_scan *sc, enum nx_frame f)
 	sc->ch = CH_SIZE;
 	sc->ch_left = 0;
 	sc->ws = WS_B0;
+	sc->ws_in_msg = false;
 	sc->carry_len = 0;
+	sc->total = sc->released = 0;
 }
 
 void nx_scan_free(struct nx_scan *sc)
@@ -395,12 +422,68 @@ void nx_scan_free(struct nx_scan *sc)
 	if (!sc)
 		return;
 	if (sc->carry)
-		explicit_bzero(sc->carry, sc->s->hold_max);
+		explicit_bzero(sc->carry, sc->carry_cap);
 	free(sc->carry);
 	free(sc->pool);
 	free(sc->m[0]);
 	nx_scrub_free((struct nx_scrub *)sc->s);
 	free(sc);
+}
+
+static bool same_needle(const struct needle *a, const struct needle *b)
+{
+	return a->cred == b->cred && a->len == b->len && a->b64 == b->b64 && a->raw == b->raw &&
+	       memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
+{
+	const struct nx_scrub *old = sc->s;
+	struct match *m = calloc(2 * (s->n ? s->n : 1), sizeof(struct match));
+	uint32_t *pool = calloc(2 * (size_t)(s->syms ? s->syms : 1), sizeof(uint32_t));
+	size_t cap = s->hold_max > sc->carry_cap ? s->hold_max : sc->carry_cap;
+	char *carry = malloc(cap);
+
+	if (!m || !pool || !carry) {
+		free(m);
+		free(pool);
+		free(carry);
+		return -ENOMEM;
+	}
+	memcpy(carry, sc->carry, sc->carry_len);
+	explicit_bzero(sc->carry, sc->carry_cap);
+	free(sc->carry);
+	sc->carry = carry;
+	sc->carry_cap = cap;
+	for (int set = 0, off = 0; set < 2; set++) {
+		bool busy = false;
+		for (size_t i = 0; i < s->n; i++) {
+			struct match *nm = &m[set * s->n + i];
+			nm->pos = pool + off;
+			off += (int)s->needles[i].len;
+			/* a needle it had already: its partial match goes on */
+			for (size_t k = 0; k < old->n; k++) {
+				const struct match *om = &sc->m[set][k];
+				uint32_t *pos = nm->pos;
+				if (!same_needle(&s->needles[i], &old->needles[k]))
+					continue;
+				*nm = *om;
+				nm->pos = pos;
+				memcpy(pos, om->pos, s->needles[i].len * sizeof(*pos));
+				break;
+			}
+			busy |= nm->j || nm->np;
+		}
+		sc->busy[set] = busy;
+	}
+	free(sc->pool);
+	free(sc->m[0]);
+	sc->m[0] = m;
+	sc->m[1] = m + s->n;
+	sc->pool = pool;
+	sc->s = nx_scrub_ref(s);
+	nx_scrub_free((struct nx_scrub *)old);
+	return 0;
 }
 
 size_t nx_scan_hold_max(const struct nx_scan *sc)
@@ -425,7 +508,7 @@ const struct nx_cred *nx_scan_hit(const struct nx_scan *sc)
 
 int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t *out_len)
 {
-	uint32_t back;
+	uint64_t since;
 	size_t total, keep;
 	int r;
 
@@ -434,17 +517,20 @@ int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t
 		return -EACCES;
 	r = walk(sc, (const unsigned char *)in, n);
 	sc->fed += (uint32_t)n;
+	sc->total += n;
 	if (r < 0)
 		return r;
-	back = partial(sc->s, sc->m[0], sc->fed);
-	{
-		uint32_t b1 = partial(sc->s, sc->m[1], sc->fed);
-		back = b1 > back ? b1 : back;
-	}
+	/* held: the last hold_max bytes, or those since the last framing
+	 * end when fewer, whatever they are.  A partial match wider than that
+	 * (a secret spread over framing, or one over ~220 bytes) is not held
+	 * whole: its start goes, and the stream is cut when it completes */
+	since = sc->total - sc->released;
 	total = sc->carry_len + n;
-	keep = back;
-	if (keep > sc->s->hold_max)
-		return -EPROTO; /* a partial secret spread too far to hold */
+	keep = sc->s->hold_max;
+	if (keep > since)
+		keep = (size_t)since;
+	if (keep > total)
+		keep = total;
 	/* OUT = carry + IN, minus the last KEEP bytes, which become the carry */
 	if (keep >= n) {
 		size_t from_carry = total - keep; /* bytes of the old carry that go */

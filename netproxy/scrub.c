@@ -8,7 +8,9 @@
  * each secret in the forms it can come back in:
  *
  *   - as it is, percent-encoded in any mix (%41 or A, either hex case),
- *     and with the escapes JSON allows for ASCII (\/, \\, \", \u0041);
+ *     up to three levels deep for a secret without '%' (%252F: a URL
+ *     that carried it, quoted in another's query), and with the escapes
+ *     JSON allows for ASCII (\/, \\, \", \u0041);
  *   - inside base64 (Basic's user:password, a token wrapped by a client),
  *     in the standard and the URL-safe alphabet, at any of the three
  *     alignments: the characters of the encoding that depend on the secret
@@ -16,9 +18,9 @@
  *
  * The scan follows the response's framing, so a secret split by a chunk
  * header or between WebSocket frames is still seen: it runs over the
- * payload, and chunk extensions and trailers count as payload.  It streams:
- * a byte leaves only once no secret can begin at it, so what is held back
- * is at most the longest partial match (nothing, for almost all data).
+ * payload, and chunk extensions and trailers count as payload.  It streams,
+ * holding back the same number of bytes whatever they are (scan.c says why):
+ * the widest any needle can be, let go at each framing end.
  *
  * This file builds the needles (each secret in each form); scan.c matches
  * them in a stream and in a head.
@@ -88,6 +90,7 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 		      bool raw)
 {
 	struct needle *n, *nn;
+	size_t w;
 
 	if (len == 0)
 		return 0;
@@ -96,7 +99,11 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 		return -ENOMEM;
 	s->needles = nn;
 	n = &nn[s->n];
-	*n = (struct needle){.len = (uint32_t)len, .b64 = b64, .raw = raw, .cred = cred};
+	*n = (struct needle){.len = (uint32_t)len,
+			     .b64 = b64,
+			     .raw = raw,
+			     .nest = !raw && !memchr(p, '%', len),
+			     .cred = cred};
 	n->bytes = malloc(len);
 	n->fail = calloc(len + 1, sizeof(uint32_t));
 	if (!n->bytes || !n->fail) {
@@ -120,13 +127,15 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 	}
 	add_starts(s, n);
 	s->syms += n->len;
-	/* a partial match of LEN symbols, each up to three raw bytes, with
-	 * room for framing between them (small chunks) */
-	if (8 * len + 256 > s->hold_max)
-		s->hold_max = 8 * len + 256;
-	/* a partial match longer than that is refused (-EPROTO): only a
-	 * secret over ~200 bytes can reach it, and then only with most of it
-	 * already matched */
+	/* what every stream keeps back (scan.c): a partial match, at most
+	 * LEN - 1 symbols and an escape under way, each up to seven raw bytes
+	 * (%25252F; \u0041 is six), and the CRLF that ends a chunk extension
+	 * inside it */
+	w = raw ? 1 : n->nest ? 1 + 2 * NX_PCT_DEPTH : 6;
+	if ((size_t)n->len * w + 1 > s->hold_max)
+		s->hold_max = (size_t)n->len * w + 1;
+	/* a wider needle is held only as far as this: a secret over ~220
+	 * bytes may have its start go before the stream is cut */
 	if (s->hold_max > NX_SCAN_HOLD_MAX)
 		s->hold_max = NX_SCAN_HOLD_MAX;
 	s->n++;

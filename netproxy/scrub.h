@@ -17,6 +17,7 @@ struct needle {
 	uint32_t *fail; /* KMP: the longest proper border of bytes[0..i) */
 	bool b64;	/* '-' and '_' count as '+' and '/' */
 	bool raw;	/* no decoding (a secret holding '%' or '\\' itself) */
+	bool nest;	/* %25 begins an escape again (no '%' in the needle) */
 	unsigned cred;
 };
 
@@ -38,6 +39,10 @@ static inline bool is_pair(const struct nx_scrub *s, unsigned char a, unsigned c
 
 	return s->pair[k >> 3] & (1u << (k & 7));
 }
+
+/* Percent-encoding levels decoded (%2F, %252F, %25252F): a URL quoted in
+ * another's query, and that one quoted again. */
+#define NX_PCT_DEPTH 3
 
 static inline int hexval(unsigned char c)
 {

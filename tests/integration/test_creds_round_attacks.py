@@ -81,6 +81,28 @@ class H(http.server.BaseHTTPRequestHandler):
                 self.wfile.flush()
             self.close_connection = True
             return
+        elif path.startswith("/ws-wait/"):
+            # a WebSocket that lasts: a frame at once, then what
+            # /store/KEY stores, when it does
+            key = self.headers["Sec-WebSocket-Key"]
+            accept = base64.b64encode(hashlib.sha1(
+                (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", accept)
+            self.end_headers()
+            self.wfile.write(b"\x81\x07waiting")
+            self.wfile.flush()
+            for _ in range(300):
+                if path[9:] in STORE:
+                    break
+                time.sleep(0.05)
+            data = ("value=%s\n" % STORE.get(path[9:], "")).encode()
+            self.wfile.write(bytes([0x81, len(data)]) + data + b"\x88\x00")
+            self.wfile.flush()
+            self.close_connection = True
+            return
         elif path.startswith("/wait/"):
             # a response that lasts (a log tail, a feed): its first chunk at
             # once, then what /store/KEY stores, when it does
@@ -337,8 +359,9 @@ def test_a_response_begun_before_a_refresh_carries_the_new_secret(two):
     begins, with the secrets of that moment.  A response that lasts (a feed,
     a log tail, a WebSocket) across a refresh of a cmd: secret is scanned
     for the old secret only: the new one, stored at the bound host by a
-    request made after the refresh, comes back through it whole.  Control:
-    a response begun after the refresh is cut for the same value."""
+    request made after the refresh, comes back through it whole (a chunked
+    body and a WebSocket, both begun before).  Control: a response begun
+    after the refresh is cut for the same value."""
     p = cmd_policy(two)
     two.write("work/client.py", TLS_PRELUDE + r'''
 a = tls()
@@ -346,11 +369,20 @@ get(a, "/wait/k-%s" % sys.argv[1])
 head = b""
 while b"waiting" not in head:
     head += a.recv(4096)
+w = tls()
+w.sendall(("GET /ws-wait/k-%s HTTP/1.1\r\nHost: good.test:9443\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+           "Sec-WebSocket-Version: 13\r\n\r\n" % sys.argv[1]).encode())
+head = b""
+while b"waiting" not in head:
+    head += w.recv(4096)
+print("ws", head.split(b"\r\n")[0].decode())
 time.sleep(2.5)  # the secret is fetched again meanwhile (at 2 s, once)
 b = tls()
 get(b, "/store/k-%s?%s" % (sys.argv[1], T))
 print("store", b.recv(4096).split(b"\r\n")[0].decode())
 print("long", until_end(a).decode("latin-1").replace("\r\n", " "))
+print("wslong", read_all(w).decode("latin-1").replace("\r\n", " "))
 c = tls()
 get(c, "/stored/k-%s" % sys.argv[1])
 print("fresh", read_all(c).decode("latin-1").replace("\r\n", " "))
@@ -364,6 +396,7 @@ print("fresh", read_all(c).decode("latin-1").replace("\r\n", " "))
     assert len(stored) == 1 and "cmd-secret-run-" in stored[0], seen + r.stdout + r.stderr
     assert "cmd-secret-run-1-" not in stored[0], stored
     assert "store HTTP/1.1 200 OK" in r.stdout, r.stdout + r.stderr
+    assert "ws HTTP/1.1 101" in r.stdout, r.stdout
     # a response begun after the refresh is cut before the value
     assert "fresh" in r.stdout and "value=cmd" not in r.stdout.split("fresh", 1)[1], r.stdout
     # the hole: the long response, begun before the refresh, hands it over

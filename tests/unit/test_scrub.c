@@ -153,6 +153,24 @@ static void test_stream_every_split(void **state)
 	snprintf(body, sizeof(body), "x=%s", SECRET2);
 	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 5, &out, &len), -EACCES);
 	free(out);
+	/* quoted again, and again (a URL in another's ?next=): %2567, %252567 */
+	for (size_t step = 1; step <= 7; step += 3) {
+		snprintf(
+		    body, sizeof(body),
+		    "next=%%252Fx%%253Fk%%253D%%2567hp%%25255Frea%%6CSecretValue0123456789abcdef");
+		assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), step, &out, &len),
+				 -EACCES);
+		assert_null(memmem(out, len, "hp", 2));
+		free(out);
+	}
+	/* deeper than three levels, or a %25 that begins no escape: the
+	 * text as it is */
+	snprintf(body, sizeof(body),
+		 "%%2525252567hp_realSecretValue0123456789abcdef "
+		 "%%25zz %%25%%");
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, body, strlen(body), 4, &out, &len), 0);
+	assert_int_equal(len, strlen(body));
+	free(out);
 	nx_scrub_free(s);
 }
 
@@ -179,26 +197,80 @@ static void test_stream_clean_passes_whole(void **state)
 	nx_scrub_free(s);
 }
 
+/* What is held back, and for how long, does not depend on the bytes: a
+ * prefix of the secret and any other text of its length come out alike. */
 static void test_held_bytes(void **state)
 {
 	struct nx_scrub *s = scrub();
-	struct nx_scan *sc;
-	char out[256];
+	const char *guess[] = {"data: ghp_real", "data: xhp_real"};
+	size_t hold = nx_scrub_hold_max(s);
+	char *big = malloc(hold + 100), *out = malloc(hold + 200);
 	size_t got;
 
 	(void)state;
-	assert_int_equal(nx_scan_new(s, &sc), 0);
-	nx_scan_reset(sc, NX_FRAME_PLAIN);
-	/* "ghp_real" may be the start of the secret: held */
-	assert_int_equal(nx_scan_feed(sc, "data: ghp_real", 14, out, &got), 0);
-	assert_int_equal(got, 6);
-	assert_int_equal(nx_scan_held(sc), 8);
-	/* it was not */
-	assert_int_equal(nx_scan_feed(sc, "ly\n", 3, out, &got), 0);
-	assert_int_equal(got, 11);
-	assert_memory_equal(out, "ghp_really\n", 11);
-	assert_int_equal(nx_scan_held(sc), 0);
-	nx_scan_free(sc);
+	memset(big, 'x', hold + 100);
+	for (size_t g = 0; g < 2; g++) {
+		struct nx_scan *sc;
+		char ws[64];
+		assert_int_equal(nx_scan_new(s, &sc), 0);
+		nx_scan_reset(sc, NX_FRAME_PLAIN);
+		/* a plain stream: its last hold_max bytes wait for more */
+		assert_int_equal(nx_scan_feed(sc, guess[g], 14, out, &got), 0);
+		assert_int_equal(got, 0);
+		assert_int_equal(nx_scan_held(sc), 14);
+		assert_int_equal(nx_scan_feed(sc, big, hold + 100, out, &got), 0);
+		assert_int_equal(got, 114);
+		assert_memory_equal(out, guess[g], 14);
+		assert_int_equal(nx_scan_held(sc), hold);
+		assert_int_equal(nx_scan_flush(sc, out), hold);
+		/* a WebSocket frame goes whole at its end, whatever it holds */
+		nx_scan_reset(sc, NX_FRAME_WEBSOCKET);
+		ws[0] = (char)0x81;
+		ws[1] = 14;
+		memcpy(ws + 2, guess[g], 14);
+		assert_int_equal(nx_scan_feed(sc, ws, 16, out, &got), 0);
+		assert_int_equal(got, 16);
+		assert_int_equal(nx_scan_held(sc), 0);
+		/* the next frame's header waits for its payload */
+		assert_int_equal(nx_scan_feed(sc, ws, 2, out, &got), 0);
+		assert_int_equal(got, 0);
+		/* a fragment's end is no message's: held on, ping or not */
+		nx_scan_reset(sc, NX_FRAME_WEBSOCKET);
+		ws[0] = 0x01;
+		assert_int_equal(nx_scan_feed(sc, ws, 16, out, &got), 0);
+		assert_int_equal(got, 0);
+		assert_int_equal(nx_scan_feed(sc, "\x89\x00", 2, out, &got), 0);
+		assert_int_equal(got, 0);
+		assert_int_equal(nx_scan_feed(sc, "\x80\x01!", 3, out, &got), 0);
+		assert_int_equal(got, 21);
+		/* a ping between messages goes at its end */
+		assert_int_equal(nx_scan_feed(sc, "\x89\x02hi", 4, out, &got), 0);
+		assert_int_equal(got, 4);
+		/* a chunk at its end */
+		nx_scan_reset(sc, NX_FRAME_CHUNKED);
+		assert_int_equal(nx_scan_feed(sc, "e\r\n", 3, out, &got), 0);
+		assert_int_equal(got, 0);
+		assert_int_equal(nx_scan_feed(sc, guess[g], 14, out, &got), 0);
+		assert_int_equal(got, 17);
+		assert_int_equal(nx_scan_feed(sc, "\r\n", 2, out, &got), 0);
+		assert_int_equal(got, 2);
+		nx_scan_free(sc);
+	}
+	/* a match goes on across a framing end: the secret split by one is
+	 * still cut when it completes */
+	{
+		struct nx_scan *sc;
+		char f1[] = "\x81\x08ghp_real", f2[] = "\x81\x1bSecretValue0123456789abcdef";
+		/* (two messages) */
+		assert_int_equal(nx_scan_new(s, &sc), 0);
+		nx_scan_reset(sc, NX_FRAME_WEBSOCKET);
+		assert_int_equal(nx_scan_feed(sc, f1, 10, out, &got), 0);
+		assert_int_equal(got, 10);
+		assert_int_equal(nx_scan_feed(sc, f2, 29, out, &got), -EACCES);
+		nx_scan_free(sc);
+	}
+	free(big);
+	free(out);
 	nx_scrub_free(s);
 }
 
@@ -478,6 +550,53 @@ static void test_previous_secret_and_scan_lifetime(void **state)
 	nx_scrub_free(s);
 }
 
+/* A scan under way when the secrets are fetched again goes on with the new
+ * needles: the new secret is seen from then on, and a partial match of the
+ * previous one (which the new needles hold too) completes across it. */
+static void test_scan_rebased_at_a_refresh(void **state)
+{
+	(void)state;
+	static const char old_secret[] = "old-secret-value-0001";
+	struct nx_cred moved[2];
+	char *prev[2] = {(char *)old_secret, NULL};
+	size_t prev_len[2] = {sizeof(old_secret) - 1, 0};
+	struct nx_scrub *before = NULL, *after = NULL;
+	struct nx_scan *sc = NULL;
+	char out[4096];
+	size_t n;
+
+	memcpy(moved, creds, sizeof(moved));
+	moved[0].secret = old_secret;
+	moved[0].secret_len = sizeof(old_secret) - 1;
+	assert_int_equal(nx_scrub_new(moved, 2, &before), 0);
+	assert_int_equal(nx_scrub_new_prev(creds, 2, prev, prev_len, &after), 0);
+	/* the new secret passes a scan made before it */
+	assert_int_equal(nx_scan_new(before, &sc), 0);
+	nx_scan_reset(sc, NX_FRAME_CHUNKED);
+	assert_int_equal(nx_scan_feed(sc, "23\r\n" SECRET "\r\n", sizeof(SECRET) + 6, out, &n), 0);
+	nx_scan_free(sc);
+	/* rebased: the old secret's start held, its end after the refresh */
+	assert_int_equal(nx_scan_new(before, &sc), 0);
+	nx_scan_reset(sc, NX_FRAME_CHUNKED);
+	assert_int_equal(nx_scan_feed(sc, "15\r\nold-secret", 14, out, &n), 0);
+	assert_int_equal(nx_scan_rebase(sc, after), 0);
+	assert_ptr_equal(nx_scan_scrub(sc), after);
+	assert_int_equal(nx_scan_held(sc), 14);
+	assert_int_equal(nx_scan_feed(sc, "-value-0001\r\n", 13, out, &n), -EACCES);
+	nx_scan_free(sc);
+	/* rebased: the new secret is cut */
+	assert_int_equal(nx_scan_new(before, &sc), 0);
+	nx_scan_reset(sc, NX_FRAME_CHUNKED);
+	assert_int_equal(nx_scan_feed(sc, "8\r\nwaiting\n\r\n", 13, out, &n), 0);
+	assert_int_equal(n, 13);
+	assert_int_equal(nx_scan_rebase(sc, after), 0);
+	assert_int_equal(nx_scan_feed(sc, "23\r\n" SECRET "\r\n", sizeof(SECRET) + 6, out, &n),
+			 -EACCES);
+	nx_scan_free(sc);
+	nx_scrub_free(before);
+	nx_scrub_free(after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +611,7 @@ int main(void)
 	    cmocka_unit_test(test_scrub_with_a_basic_value),
 	    cmocka_unit_test(test_budget),
 	    cmocka_unit_test(test_previous_secret_and_scan_lifetime),
+	    cmocka_unit_test(test_scan_rebased_at_a_refresh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

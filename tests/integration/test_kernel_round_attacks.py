@@ -235,8 +235,9 @@ if os.fork() == 0:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if os.fork() == 0:
-        with open("daemon.pid", "w") as f:
+        with open("daemon.pid.tmp", "w") as f:
             f.write(str(os.getpid()))
+        os.rename("daemon.pid.tmp", "daemon.pid")  # whole when seen
         for i in range(600):
             with open("beat.tmp", "w") as f:
                 f.write(str(i))

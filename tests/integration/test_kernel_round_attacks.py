@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from conftest import ATTEMPT, IS_ROOT, Box, owner_of
+from conftest import ATTEMPT, IS_ROOT, NOBODY, Box, audit_events, owner_of
 
 # ext4's own numbers for the inode generation (the NFS file handle's
 # generation): _IOR('f', 3, long) and _IOW('f', 4, long).  FS_IOC_SETVERSION
@@ -252,17 +252,23 @@ time.sleep(60)
 """
 
 
-def daemon_after_killpg(box, argv=None, env=None):
+def daemon_after_killpg(box, argv=None, env=None, init=False):
     """The command starts a daemon in a session of its own (DAEMON), then
     ringfence's process group is sent SIGKILL, as a shell's `kill -9 %1`
-    does.  ARGV: how ringfence is started (the box's way unless given).
-    Returns ringfence's stderr and whether the daemon still ran after the
-    kill (its beat went on).  The control: it ran before."""
+    does (INIT: the sandbox's init alone, by its pid, from the audit
+    log's start event).  ARGV: how ringfence is started (the box's way
+    unless given).  Returns ringfence's stderr and whether the daemon
+    still ran after the kill (its beat went on).  The control: it ran
+    before."""
     import signal
     import subprocess
     import time
     box.write("work/daemon.py", DAEMON)
-    pol = box.policy("")
+    log = box.path("logs", "audit.jsonl")
+    os.makedirs(os.path.dirname(log))
+    if box.user == "nobody":
+        os.chown(os.path.dirname(log), NOBODY, NOBODY)
+    pol = box.policy("[log]\nfile = %s\n" % log)
     if argv is None:
         p = box.popen(["/usr/bin/python3", "daemon.py"], policy=pol, stdout=subprocess.PIPE,
                       stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -278,7 +284,11 @@ def daemon_after_killpg(box, argv=None, env=None):
         pid = int(open(os.path.join(box.work, "daemon.pid")).read())
         time.sleep(0.2)
         assert os.path.exists(beat)  # the control: it runs
-        os.killpg(p.pid, signal.SIGKILL)
+        if init:
+            start = [e for e in audit_events(log) if e["event"] == "start"]
+            os.kill(start[0]["init_pid"], signal.SIGKILL)
+        else:
+            os.killpg(p.pid, signal.SIGKILL)
         p.wait(timeout=10)
         # a tree's end: SIGTERM, which the daemon ignores, then SIGKILL
         # after a grace period of 2 s (init.c); it beats every 50 ms
@@ -315,12 +325,26 @@ def test_daemon_outlives_a_killed_process_group(box):
     assert not runs, "the daemon still runs after ringfence was killed"
 
 
-def test_daemon_outlives_a_killed_process_group_without_a_pid_namespace(tmp_path):
-    """The same where namespaces = auto falls back to no PID namespace
-    (no fresh /proc can be mounted in a user namespace where a file of
-    /proc is covered, as container runtimes leave it): there the
-    supervisor's death ended init at once (its parent-death signal), the
-    subreaper before it could end the tree."""
+def test_daemon_outlives_a_killed_init(box):
+    """The sandbox's init itself SIGKILLed (by the host's user, by its
+    pid): the command dies with it (its parent-death signal), and a daemon
+    it started in a session of its own, which init would have ended, was
+    reparented to the host's init and ran on.  With a PID namespace init's
+    death ends the namespace; without one the supervisor, a subreaper,
+    gets the daemon and ends it (told from its own children by the
+    sandbox's seccomp filters)."""
+    err, runs = daemon_after_killpg(box, init=True)
+    assert not runs, "the daemon still runs after the sandbox's init was killed"
+    assert "init ended unexpectedly" in err, err
+
+
+@pytest.mark.parametrize("init", [False, True], ids=["group", "init"])
+def test_daemon_outlives_a_killed_process_group_without_a_pid_namespace(init):
+    """The same (and init killed alone) where namespaces = auto falls back
+    to no PID namespace (no fresh /proc can be mounted in a user namespace
+    where a file of /proc is covered, as container runtimes leave it):
+    there the supervisor's death ended init at once (its parent-death
+    signal), the subreaper before it could end the tree."""
     if not IS_ROOT:
         pytest.skip("covering a file of /proc takes a mount namespace of root's")
     box = Box("nobody", "on")
@@ -329,7 +353,7 @@ def test_daemon_outlives_a_killed_process_group_without_a_pid_namespace(tmp_path
         # locked mount in the sandbox's user namespace
         cover = ["unshare", "-m", "--propagation", "private", "sh", "-c",
                  'mount --bind /dev/null /proc/uptime && exec "$@"', "sh"]
-        err, runs = daemon_after_killpg(box, argv=cover + box.cmd([]))
+        err, runs = daemon_after_killpg(box, argv=cover + box.cmd([]), init=init)
         assert "no PID namespace" in err, err  # the fallback was taken
         assert not runs, "the daemon still runs after ringfence was killed"
     finally:

@@ -1035,12 +1035,11 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	}
 
 	if (reaper && init_exited && !have_done) {
-		/* init was killed: it ended nothing */
-		int n = end_orphans();
-		if (n)
-			warn("the sandbox's init was killed: %d process%s it left running "
-			     "ended here",
-			     n, n == 1 ? "" : "es");
+		/* init was killed: it ended nothing (the count takes in the
+		 * dead not yet reaped: said without it) */
+		if (end_orphans() > 0)
+			warn("the sandbox's init was killed: what the command left was ended "
+			     "here");
 	}
 
 	int code;

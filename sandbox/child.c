@@ -52,6 +52,13 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		FAIL(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
 
+	/* 1b. Back in the caller's process group, which init left (init.c):
+	 *     the terminal's signals and the foreground reach the command as
+	 *     they reach a plain child.  Before anything of the command's
+	 *     runs; EPERM: the group is gone, the supervisor with it. */
+	if (plan->caller_pgrp > 0 && setpgid(0, plan->caller_pgrp) < 0)
+		FAIL(errno, "joining the caller's process group: %s", strerror(errno));
+
 	/* 2. Resource limits, while we may still raise a hard limit. */
 	for (int i = 0; i < _POLICY_RLIMIT_MAX; i++) {
 		const struct policy_rlimit_value *rl = &plan->rlimits[i];

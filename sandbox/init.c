@@ -10,6 +10,14 @@
  *
  * It watches a lifeline pipe whose only write end the supervisor holds: EOF
  * means the supervisor is gone (even by SIGKILL), and the tree is ended.
+ * Without a PID namespace that only holds if init outlives the supervisor:
+ * a shell's `kill -9 %1`, or a harness's killpg() on a timeout, signals the
+ * caller's whole process group at once, and a subreaper dying with it would
+ * leave a daemon the command started in a session of its own to the host's
+ * init.  So init leaves that group for one of its own before it forks
+ * anything, and the command joins the caller's group again before exec
+ * (child.c), where the terminal's job control (Ctrl-C, Ctrl-Z, reading the
+ * terminal in the foreground) finds it as it would a plain child.
  * Signals the supervisor forwards arrive here and go on to the command once;
  * signals the kernel sent itself (a Ctrl-C from the terminal reaches every
  * process of the foreground group) are not passed on a second time.
@@ -233,9 +241,29 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 	const char *step, *path;
 	int r;
 
+	if (plan->caller_pgrp > 0) {
+		/* A process group of our own (see the top), first: nothing of
+		 * the sandbox runs before it.  Init is in a background group
+		 * then, where writing to the terminal under `stty tostop` (a
+		 * warning on stderr) would stop it for good with SIGTTOU:
+		 * blocked, the write goes through (SIGTTIN: a read fails).
+		 * The command gets the caller's mask back before exec. */
+		sigset_t tty;
+		sigemptyset(&tty);
+		sigaddset(&tty, SIGTTOU);
+		sigaddset(&tty, SIGTTIN);
+		if (sigprocmask(SIG_BLOCK, &tty, NULL) < 0)
+			FAIL(errno, "sigprocmask: %s", strerror(errno));
+		if (setpgid(0, 0) < 0)
+			FAIL(errno, "a process group for the sandbox's init: %s", strerror(errno));
+	}
 	if (plan->ns == NS_FULL) {
-		/* the supervisor's death kills PID 1, and with it the namespace */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		/* the supervisor's death kills PID 1, and with it the namespace.
+		 * Without a PID namespace (the fallback where no fresh /proc
+		 * can be mounted) it would end the subreaper before it ends
+		 * the tree: the lifeline says it instead, as without
+		 * namespaces. */
+		if (plan->new_pid_ns && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			FAIL(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
 		if (!plan->new_pid_ns && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 			FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));

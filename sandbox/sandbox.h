@@ -206,6 +206,10 @@ struct sandbox_plan {
 	bool new_user_ns;
 	bool new_pid_ns;
 	bool new_net_ns;
+	/* without a PID namespace: the caller's process group, which init
+	 * leaves and the command joins again (init.c); 0: init stays in it
+	 * (a PID namespace, or a group whose leader this one cannot see) */
+	pid_t caller_pgrp;
 
 	/* filesystem: the Landlock rules (opened by init, after the mounts),
 	 * the masks, the private /tmp, the stand-ins, the views of .git */

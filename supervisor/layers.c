@@ -939,6 +939,9 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	    .new_user_ns = sb->new_user_ns,
 	    .new_pid_ns = sb->new_pid_ns,
 	    .new_net_ns = sb->new_net_ns,
+	    /* a PID namespace's init dies with the caller's group, and the
+	     * kernel ends the namespace with it (init.c) */
+	    .caller_pgrp = sb->ns == NS_FULL && sb->new_pid_ns ? 0 : getpgrp(),
 	    .ll = sb->ll,
 	    .fs = &sb->plan,
 	    .deny_tcp = sb->deny_tcp,

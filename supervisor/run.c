@@ -4,6 +4,7 @@
  * (in new namespaces when the kernel allows), pass signals on, reap, and
  * exit with the command's status.  Nothing here is ever sandboxed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -653,6 +654,76 @@ static bool trace_hint_wanted(const struct sandbox *sb, bool start_failed, int s
 	       WTERMSIG(status) != SIGPIPE && WTERMSIG(status) != SIGQUIT;
 }
 
+/*
+ * Without a PID namespace init ends what the command left running
+ * (init.c); init itself SIGKILLed (by the host's user) would leave it to
+ * the host's init.  The supervisor is a child subreaper then, so that it
+ * comes here instead, and is ended here once init is gone.  The sandbox's
+ * processes are told from the supervisor's other children (its helpers,
+ * and what they start and leave, a secret command's agent) by their
+ * seccomp filters: every process of the sandbox is under ringfence's on
+ * top of the supervisor's own, which nothing in it can remove.
+ */
+static int seccomp_filters(pid_t pid)
+{
+	char path[64], line[256];
+	int n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp_filters: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Kills the sandbox's processes among our children, and theirs as they
+ * come to us, until none is left; returns how many were killed. */
+static int end_orphans(void)
+{
+	int own = seccomp_filters(getpid()), total = 0;
+
+	/* Seccomp_filters is Linux 5.9's: older kernels are not told apart */
+	if (own < 0)
+		return 0;
+	for (int tries = 0; tries < 1000; tries++) {
+		pid_t killed[256];
+		int n = 0;
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *de;
+
+		if (!d)
+			return total;
+		while ((de = readdir(d)) && n < (int)ARRAY_SIZE(killed)) {
+			char path[320];
+			FILE *f;
+			int child;
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			while (n < (int)ARRAY_SIZE(killed) && fscanf(f, "%d", &child) == 1)
+				if (seccomp_filters(child) > own && kill(child, SIGKILL) == 0)
+					killed[n++] = child;
+			fclose(f);
+		}
+		closedir(d);
+		/* reaped here: what each leaves comes to us for the next pass */
+		for (int i = 0; i < n; i++)
+			(void)RETRY_EINTR(waitpid(killed[i], NULL, 0));
+		total += n;
+		if (n == 0)
+			break;
+	}
+	return total;
+}
+
 int supervisor_run(const struct cli *cli)
 {
 	char *home = NULL;
@@ -745,10 +816,17 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 
 	start_protwatch(&sb);
 	journal_begin(&sb);
+	/* before init is forked: what the command leaves comes to us if init
+	 * is killed (end_orphans()), not to the host's init */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
 	while (start_init(&sb, p, lifeline, rep_pipe, sfd, &saved, &init_pid, &fail, &have_fail) ==
 	       START_RETRY)
 		;
 	netns_pre_drop(); /* not used: the plan had no network namespace */
+	/* what init's own death ends: with a PID namespace everything in it;
+	 * without, nothing, and end_orphans() does */
+	bool reaper = sb.ns != NS_FULL || !sb.new_pid_ns;
 	sandbox_note_layers(&sb);
 	/* The secrets reach the proxy only now that init is forked: the
 	 * copies it makes of them (the needles it scans replies for, their
@@ -954,6 +1032,14 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 				kill(init_pid, (int)si.ssi_signo);
 			}
 		}
+	}
+
+	if (reaper && init_exited && !have_done) {
+		/* init was killed: it ended nothing (the count takes in the
+		 * dead not yet reaped: said without it) */
+		if (end_orphans() > 0)
+			warn("the sandbox's init was killed: what the command left was ended "
+			     "here");
 	}
 
 	int code;

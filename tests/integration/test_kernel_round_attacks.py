@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from conftest import ATTEMPT, owner_of
+from conftest import ATTEMPT, IS_ROOT, NOBODY, Box, audit_events, owner_of
 
 # ext4's own numbers for the inode generation (the NFS file handle's
 # generation): _IOR('f', 3, long) and _IOW('f', 4, long).  FS_IOC_SETVERSION
@@ -281,12 +281,16 @@ def host_writes_meanwhile(box, argv, pol, secret):
 
 
 DAEMON = r"""
-import os, sys, time
+import os, signal, sys, time
 if os.fork() == 0:
     os.setsid()
+    # what a tree's end sends first, and an orphaned group's hang-up
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if os.fork() == 0:
-        with open("daemon.pid", "w") as f:
+        with open("daemon.pid.tmp", "w") as f:
             f.write(str(os.getpid()))
+        os.rename("daemon.pid.tmp", "daemon.pid")  # whole when seen
         for i in range(600):
             with open("beat.tmp", "w") as f:
                 f.write(str(i))
@@ -301,21 +305,31 @@ time.sleep(60)
 """
 
 
-def test_daemon_outlives_a_killed_process_group(box):
-    """`kill -9 %1` from the shell (or a harness's killpg on a timeout)
-    kills ringfence's process group: the supervisor, init and the command.
-    A daemon the command started in a session of its own is not in that
-    group; with a PID namespace it dies with init, without one it is
-    reparented to the host's init and runs on, in the write grants, after
-    ringfence is gone (the subreaper and the lifeline both died with the
-    group).  The control: the daemon was running before the kill."""
+def daemon_after_killpg(box, argv=None, env=None, init=False):
+    """The command starts a daemon in a session of its own (DAEMON), then
+    ringfence's process group is sent SIGKILL, as a shell's `kill -9 %1`
+    does (INIT: the sandbox's init alone, by its pid, from the audit
+    log's start event).  ARGV: how ringfence is started (the box's way
+    unless given).  Returns ringfence's stderr and whether the daemon
+    still ran after the kill (its beat went on).  The control: it ran
+    before."""
     import signal
     import subprocess
     import time
     box.write("work/daemon.py", DAEMON)
-    pol = box.policy("")
-    p = box.popen(["/usr/bin/python3", "daemon.py"], policy=pol, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE, text=True, start_new_session=True)
+    log = box.path("logs", "audit.jsonl")
+    os.makedirs(os.path.dirname(log))
+    if box.user == "nobody":
+        os.chown(os.path.dirname(log), NOBODY, NOBODY)
+    pol = box.policy("[log]\nfile = %s\n" % log)
+    if argv is None:
+        p = box.popen(["/usr/bin/python3", "daemon.py"], policy=pol, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, text=True, start_new_session=True)
+    else:
+        p = subprocess.Popen(argv + [box.ringfence, "-p", pol, "--", "/usr/bin/python3",
+                                     "daemon.py"], cwd=box.work, env=box.env(env),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
     beat = os.path.join(box.work, "beat")
     pid = None
     try:
@@ -323,13 +337,21 @@ def test_daemon_outlives_a_killed_process_group(box):
         pid = int(open(os.path.join(box.work, "daemon.pid")).read())
         time.sleep(0.2)
         assert os.path.exists(beat)  # the control: it runs
-        os.killpg(p.pid, signal.SIGKILL)
+        if init:
+            start = [e for e in audit_events(log) if e["event"] == "start"]
+            os.kill(start[0]["init_pid"], signal.SIGKILL)
+        else:
+            os.killpg(p.pid, signal.SIGKILL)
         p.wait(timeout=10)
-        time.sleep(0.5)
-        before = open(beat).read()
-        time.sleep(0.5)
-        after = open(beat).read()
-        assert before == after, "the daemon still runs after ringfence was killed"
+        # a tree's end: SIGTERM, which the daemon ignores, then SIGKILL
+        # after a grace period of 2 s (init.c); it beats every 50 ms
+        deadline = time.monotonic() + 5
+        while True:
+            before = open(beat).read()
+            time.sleep(0.3)
+            after = open(beat).read()
+            if before == after or time.monotonic() > deadline:
+                break
     finally:
         if p.poll() is None:
             p.kill()
@@ -339,6 +361,56 @@ def test_daemon_outlives_a_killed_process_group(box):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+    # once the daemon is gone: it holds the pipe too
+    return p.stderr.read(), before != after
+
+
+def test_daemon_outlives_a_killed_process_group(box):
+    """`kill -9 %1` from the shell (or a harness's killpg on a timeout)
+    kills ringfence's process group: the supervisor and the command.  A
+    daemon the command started in a session of its own is not in that
+    group; with a PID namespace it dies with init, without one init must
+    outlive the group to end it (init's process group is its own: before,
+    it died with the group, the subreaper and the lifeline with it, and the
+    daemon was reparented to the host's init and ran on, in the write
+    grants, after ringfence was gone)."""
+    _, runs = daemon_after_killpg(box)
+    assert not runs, "the daemon still runs after ringfence was killed"
+
+
+def test_daemon_outlives_a_killed_init(box):
+    """The sandbox's init itself SIGKILLed (by the host's user, by its
+    pid): the command dies with it (its parent-death signal), and a daemon
+    it started in a session of its own, which init would have ended, was
+    reparented to the host's init and ran on.  With a PID namespace init's
+    death ends the namespace; without one the supervisor, a subreaper,
+    gets the daemon and ends it (told from its own children by the
+    sandbox's seccomp filters)."""
+    err, runs = daemon_after_killpg(box, init=True)
+    assert not runs, "the daemon still runs after the sandbox's init was killed"
+    assert "init ended unexpectedly" in err, err
+
+
+@pytest.mark.parametrize("init", [False, True], ids=["group", "init"])
+def test_daemon_outlives_a_killed_process_group_without_a_pid_namespace(init):
+    """The same (and init killed alone) where namespaces = auto falls back
+    to no PID namespace (no fresh /proc can be mounted in a user namespace
+    where a file of /proc is covered, as container runtimes leave it):
+    there the supervisor's death ended init at once (its parent-death
+    signal), the subreaper before it could end the tree."""
+    if not IS_ROOT:
+        pytest.skip("covering a file of /proc takes a mount namespace of root's")
+    box = Box("nobody", "on")
+    try:
+        # /proc/uptime: a file every kernel has; what covers it is a
+        # locked mount in the sandbox's user namespace
+        cover = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                 'mount --bind /dev/null /proc/uptime && exec "$@"', "sh"]
+        err, runs = daemon_after_killpg(box, argv=cover + box.cmd([]), init=init)
+        assert "no PID namespace" in err, err  # the fallback was taken
+        assert not runs, "the daemon still runs after ringfence was killed"
+    finally:
+        box.cleanup()
 
 
 DISPLACE_THEN_READ = ATTEMPT + r"""

@@ -5,6 +5,7 @@ and as an unprivileged user, with and without namespaces (see conftest)."""
 import os
 import re
 import shutil
+import select
 import signal
 import subprocess
 import time
@@ -566,6 +567,63 @@ def test_ctrl_c_reaches_the_command_once(box):
         pass
     os.waitpid(pid, 0)
     assert b"count=1" in out, out
+
+
+def test_ctrl_z_and_fg_from_a_shell_with_job_control(box):
+    """Job control from a shell on a terminal: Ctrl-Z stops the command
+    (its job, ringfence's process group), `fg` gives it the terminal back
+    and it reads what is typed, and the exit status comes through.  Init
+    sits in a process group of its own without a PID namespace (init.c);
+    the command must not: in a background group its read would stop it
+    (SIGTTIN) and `fg` would never see it run.  (bash -m: job control as
+    an interactive shell has it, without a prompt to type `fg` at.)"""
+    import pty
+    pol = box.policy("""
+        [filesystem]
+        write = /dev/tty
+        """)
+    script = "echo ready; read x; echo got=$x; exit 7"
+    line = "%s -p %s -- bash -c '%s'; echo stopped=$?; fg; echo rc=$?" % (
+        box.ringfence, pol, script)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(box.work)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        argv = box.cmd(["bash", "-m", "-c", line])
+        os.execvpe(argv[0], argv, box.env({"TERM": "dumb"}))
+    out = b""
+
+    def until(what, timeout=30):
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while what not in out:
+            assert time.monotonic() < deadline, out
+            r, _, _ = select.select([fd], [], [], 0.5)
+            if r:
+                out += os.read(fd, 4096)
+
+    try:
+        until(b"ready")
+        os.write(fd, b"\x1a")
+        until(b"stopped=")
+        os.write(fd, b"hello\n")
+        until(b"rc=")
+        try:
+            while os.read(fd, 4096):
+                pass
+        except OSError:
+            pass
+        _, status = os.waitpid(pid, 0)
+        pid = None
+        assert b"Stopped" in out and b"stopped=148" in out, out
+        assert b"got=hello" in out, out
+        assert b"rc=7" in out, out
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
 
 
 def test_git_reads_user_config_under_the_default_policy(box):

@@ -32,6 +32,9 @@
  *   - commondir (a worktree's "../.." excepted), which sends git to another
  *     repository's config and hooks;
  *   - a `.git` that is a file or a symbolic link (a pointer elsewhere);
+ *   - at exit only, an unfinished rebase's or pick's state (rebase-merge,
+ *     rebase-apply, sequencer: a todo's `exec` lines run at the host's
+ *     `git rebase --continue`);
  *   - in every repository, the guarded ones too: what its config points at
  *     in a write grant (a hook in the core.hooksPath directory; an
  *     include.path or includeIf.*.path file setting more than the
@@ -110,6 +113,10 @@ struct scan {
 	char **foreign_paths; /* another user's entries made in what the run made */
 	size_t n_foreign_paths;
 	unsigned long foreign_moved; /* of them, moved aside at exit */
+	/* the walk when the sandbox has ended (or a crash journal's): an
+	 * unfinished sequence's state (check_state()) is judged then only,
+	 * so that a rebase the command runs meanwhile keeps its own */
+	bool at_exit;
 };
 
 static bool not_before(long long sec, long nsec, const struct timespec *since)
@@ -594,6 +601,58 @@ static int list_dir(int fd, struct listing *ret)
 	     de = (struct dirent64 *)((char *)de + de->d_reclen))
 
 /*
+ * What an unfinished sequence keeps in a git directory (a worktree's too):
+ * rebase-merge/git-rebase-todo and sequencer/todo name commands (`exec`
+ * lines) that the host's `git rebase --continue` (or `cherry-pick`,
+ * `revert --continue`) runs, and their options a strategy and more; am's
+ * rebase-apply is moved with them, as the file gate and the view treat all
+ * three.  Made or changed during the run (the directory's ctime, or any of
+ * its entries': a todo rewritten in place changes no directory): moved
+ * aside whole, at exit only (the walk while the sandbox runs would take a
+ * rebase's state from under the command doing it).
+ */
+static const char *const git_state[] = {"rebase-merge", "rebase-apply", "sequencer"};
+
+static bool state_changed(struct scan *s, int g, const char *name, const struct stat *st)
+{
+	struct listing l;
+	bool changed = false;
+
+	if (newer(st, s->since) || !S_ISDIR(st->st_mode))
+		return newer(st, s->since);
+	_cleanup_close_ int d = openat(g, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* unreadable: what git would read there is unknown */
+	if (d < 0 || list_dir(d, &l) < 0)
+		return true;
+	for_each_entry(&l, de)
+	{
+		struct stat est;
+		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+			continue;
+		if (fstatat(d, de->d_name, &est, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    newer(&est, s->since)) {
+			changed = true;
+			break;
+		}
+	}
+	free(l.buf);
+	return changed;
+}
+
+static void check_state(struct scan *s, int g, const char *path)
+{
+	struct stat st;
+
+	if (!s->at_exit)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(git_state); i++)
+		if (fstatat(g, git_state[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    state_changed(s, g, git_state[i], &st))
+			quarantine(s, path, git_state[i],
+				   "an unfinished rebase's or pick's state, which names commands");
+}
+
+/*
  * What a configuration points git at outside its git directory: the
  * core.hooksPath directory (hooks run from there instead) and the files
  * include.path and includeIf.*.path pull in (every condition taken as
@@ -857,6 +916,7 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 	if (fstatat(g, "commondir", &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since) &&
 	    !(worktree && S_ISREG(st.st_mode) && commondir_is_parent(g)))
 		quarantine(s, path, "commondir", "a pointer to another repository");
+	check_state(s, g, path);
 	if (worktree)
 		return; /* hooks and modules are the main git directory's */
 	check_hooks(s, g, path);
@@ -1225,8 +1285,12 @@ static int by_length(const void *a, const void *b)
 static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd)
 {
 	_cleanup_free_ char *root = realpath(grant, NULL);
-	struct scan s = {
-	    .sb = sb, .root = root, .since = &sb->started_at, .found_fd = found_fd, .modes = true};
+	struct scan s = {.sb = sb,
+			 .root = root,
+			 .since = &sb->started_at,
+			 .found_fd = found_fd,
+			 .modes = true,
+			 .at_exit = found_fd < 0};
 
 	/* device and kernel file systems hold no repository */
 	if (!root || landlock_path_beneath(root, "/dev") || landlock_path_beneath(root, "/proc") ||

@@ -897,6 +897,11 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 		snprintf(top, sizeof(top), "%.*s", dotgit ? (int)(slash - path) : (int)strlen(path),
 			 path);
 		check_config_file(s, cfg, top[0] ? top : "/", 0);
+		/* the host's own configuration's hooks paths: a relative one
+		 * names a directory in this worktree too */
+		struct pointed pt = {s, top[0] ? top : "/", top[0] ? top : "/", 0};
+		for (size_t i = 0; i < s->sb->n_git_global_hooks; i++)
+			on_pointer(&pt, PTR_HOOKS, s->sb->git_global_hooks[i]);
 	}
 	if (fstat(g, &st) < 0 || guarded(s->sb, &st))
 		return;
@@ -1487,4 +1492,105 @@ void gitscan_names(const struct sandbox *sb, const char *top)
 
 	if (t >= 0)
 		check_names(&s, t, top);
+}
+
+/*
+ * The host's own git configuration, read at start (outside the sandbox):
+ * a core.hooksPath set there applies in every repository, a relative one
+ * resolved against each worktree's top (`core.hooksPath = .githooks`, as
+ * hook managers advise), so protect.c protects, and the walks check, what
+ * it names in each repository as they do a repository's own config's.
+ */
+struct global_read {
+	struct sandbox *sb;
+	const char *dir; /* of the file read: an include's base */
+	const char *home;
+	int depth;
+};
+
+static void read_global(struct sandbox *sb, const char *path, const char *home, int depth);
+
+static void on_global(void *ud, enum git_pointer kind, const char *value)
+{
+	const struct global_read *g = ud;
+	char full[PATH_MAX];
+	int n;
+
+	if (strncmp(value, "~/", 2) == 0)
+		n = g->home ? snprintf(full, sizeof(full), "%s/%s", g->home, value + 2) : -1;
+	else if (kind == PTR_INCLUDE && value[0] != '/')
+		n = snprintf(full, sizeof(full), "%s/%s", g->dir, value);
+	else
+		n = snprintf(full, sizeof(full), "%s", value);
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return;
+	if (kind == PTR_INCLUDE) {
+		read_global(g->sb, full, g->home, g->depth + 1);
+		return;
+	}
+	for (size_t i = 0; i < g->sb->n_git_global_hooks; i++)
+		if (strcmp(g->sb->git_global_hooks[i], full) == 0)
+			return;
+	char **v = realloc(g->sb->git_global_hooks, (g->sb->n_git_global_hooks + 1) * sizeof(*v));
+	if (!v || !(v[g->sb->n_git_global_hooks] = strdup(full)))
+		die("out of memory");
+	g->sb->git_global_hooks = v;
+	g->sb->n_git_global_hooks++;
+}
+
+static void read_global(struct sandbox *sb, const char *path, const char *home, int depth)
+{
+	const size_t max = 65536;
+	char dir[PATH_MAX];
+	struct stat st;
+	ssize_t got;
+	const char *slash = strrchr(path, '/');
+
+	/* git stops at ten levels of includes */
+	if (depth > 10 || !slash)
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	/* the host's own files, its links followed as its git follows them */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)max)
+		return;
+	_cleanup_free_ char *buf = malloc(max);
+	if (!buf)
+		die("out of memory");
+	got = read(fd, buf, max);
+	if (got <= 0)
+		return;
+	struct global_read g = {sb, dir[0] ? dir : "/", home, depth};
+	gitscan_config_pointers(buf, (size_t)got, on_global, &g);
+}
+
+void gitscan_global_hooks(struct sandbox *sb)
+{
+	const char *homes[] = {getenv("HOME"), sb->home};
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL");
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sb->n_git_global_hooks; i++)
+		free(sb->git_global_hooks[i]);
+	free(sb->git_global_hooks);
+	sb->git_global_hooks = NULL;
+	sb->n_git_global_hooks = 0;
+	/* the system's, whatever GIT_CONFIG_NOSYSTEM says now: the host's
+	 * later git may not be told so */
+	read_global(sb, "/etc/gitconfig", homes[0], 0);
+	if (global && global[0] == '/')
+		read_global(sb, global, homes[0], 0);
+	if (xdg && xdg[0] == '/' &&
+	    (size_t)snprintf(path, sizeof(path), "%s/git/config", xdg) < sizeof(path))
+		read_global(sb, path, homes[0], 0);
+	for (size_t h = 0; h < ARRAY_SIZE(homes); h++) {
+		if (!homes[h] || homes[h][0] != '/' ||
+		    (h == 1 && homes[0] && strcmp(homes[0], homes[1]) == 0))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/.gitconfig", homes[h]) < sizeof(path))
+			read_global(sb, path, homes[h], 0);
+		if ((size_t)snprintf(path, sizeof(path), "%s/.config/git/config", homes[h]) <
+		    sizeof(path))
+			read_global(sb, path, homes[h], 0);
+	}
 }

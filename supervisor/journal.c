@@ -255,12 +255,18 @@ static void recover_one(int dir, const char *name, int audit_fd)
 				free(ph);
 			}
 		} else if (strcmp(kind, "G") == 0) {
+			/* the host's global hooks paths, as that start read them */
+			if (!tmp.git_global_hooks)
+				gitscan_global_hooks(&tmp);
 			gitscan_grant(&tmp, path);
 			gitlinks_check_grant(&tmp, path);
 		} else {
 			break;
 		}
 	}
+	for (size_t i = 0; i < tmp.n_git_global_hooks; i++)
+		free(tmp.git_global_hooks[i]);
+	free(tmp.git_global_hooks);
 	free(buf);
 	(void)unlinkat(dir, name, 0);
 }

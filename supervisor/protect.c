@@ -780,6 +780,13 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 	struct stat st;
 	ssize_t got;
 
+	struct pointers pp = {sb, cand, gitdir, top};
+
+	/* the host's own configuration's hooks paths (a relative one names
+	 * a directory in each worktree), for a repository only */
+	if (lstat(gitdir, &st) == 0)
+		for (size_t i = 0; i < sb->n_git_global_hooks; i++)
+			on_git_pointer(&pp, PTR_HOOKS, sb->git_global_hooks[i]);
 	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
 		return;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -791,7 +798,6 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 	got = read(fd, buf, max);
 	if (got <= 0)
 		return;
-	struct pointers pp = {sb, cand, gitdir, top};
 	gitscan_config_pointers(buf, (size_t)got, on_git_pointer, &pp);
 }
 
@@ -1207,6 +1213,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 
 	protect_free_watch_lists(sb);
 	write_roots(sb->policy, &roots, &nroots, &all, &nall);
+	gitscan_global_hooks(sb);
 	if (nall > 0)
 		gather(sb, roots, nroots, &cand, &ls);
 

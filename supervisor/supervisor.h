@@ -140,6 +140,11 @@ struct sandbox {
 		ino_t ino;
 	} * git_guarded;
 	size_t n_git_guarded;
+	/* core.hooksPath in the host's own git configuration (system, global,
+	 * what they include; gitscan_global_hooks()), "~/" expanded: relative
+	 * ones name a directory in every worktree */
+	char **git_global_hooks;
+	size_t n_git_global_hooks;
 	struct protwatch *protwatch;
 	int journal_fd;	       /* journal.c: locked while we live, or -1 */
 	char *journal_name;    /* its name in the state directory */
@@ -417,6 +422,11 @@ void gitscan_pointer(const struct sandbox *sb, const char *path);
  * editors', direnv's) in the worktree TOP of a repository the start did not
  * guard, made or changed since the start, moved aside. */
 void gitscan_names(const struct sandbox *sb, const char *top);
+/* Outside the sandbox, before it starts: every core.hooksPath the host's
+ * git reads from its own configuration (/etc/gitconfig, $GIT_CONFIG_GLOBAL
+ * or ~/.gitconfig and $XDG_CONFIG_HOME/git/config, and what they include,
+ * every condition taken as met) into SB's git_global_hooks. */
+void gitscan_global_hooks(struct sandbox *sb);
 /* Pure: the next line of the git configuration BUF (N bytes) from *AT that
  * is neither blank nor a comment, trimmed, in *RET and *RET_LEN; false at
  * the end.  (The readers that judge a config share how git splits it.) */

@@ -632,25 +632,34 @@ def test_bytecode_cache_prefix_under_offline_build(box):
     assert not os.path.exists(mark), "the host's python ran the sandbox's cached bytecode"
 
 
-def test_relative_global_hooks_path_into_the_project(box):
+@pytest.mark.parametrize("existing", [False, True])
+def test_relative_global_hooks_path_into_the_project(box, existing):
     """Hole: a relative core.hooksPath in the host's ~/.gitconfig
     (`core.hooksPath = .githooks`: every repository's own hooks directory,
     a setting hook managers recommend) names a directory in each worktree.
-    protect.c follows core.hooksPath only in the project's .git/config, so
-    the project's .githooks is the sandbox's to fill under default.ini; the
-    host's next commit runs it."""
+    protect.c followed core.hooksPath only in the project's .git/config, so
+    the project's .githooks (absent, or the host's own: EXISTING) was the
+    sandbox's to fill under default.ini; the host's next commit ran it.
+    The planting may be refused (the name is protected) or moved aside
+    (made while watched): either way the command ran (its ordinary write
+    in the project is there) and the host's commit does not run it."""
     hosthome = box.path("hosthome")
     os.mkdir(hosthome)
     with open(os.path.join(hosthome, ".gitconfig"), "w") as f:
         f.write("[core]\n\thooksPath = .githooks\n")
     chown_tree(box, hosthome)
-    h = host(box, ["sh", "-c", "git init -q && echo x > f && git add f && git commit -qm init"],
+    h = host(box, ["sh", "-c", "git init -q && echo x > f && git add f && git commit -qm init" +
+                   (" && mkdir .githooks" if existing else "")],
              hosthome, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stderr
-    r = box.run(["sh", "-c", "mkdir -p .githooks && printf '#!/bin/sh\\n%s\\n' > "
-                 ".githooks/pre-commit && chmod 755 .githooks/pre-commit && echo planted"
+    r = box.run(["sh", "-c", "echo ok > ordinary && { mkdir -p .githooks && "
+                 "printf '#!/bin/sh\\n%s\\n' > .githooks/pre-commit && "
+                 "chmod 755 .githooks/pre-commit && echo planted || echo refused; }"
                  % TOUCH], policy=box.policy(""), env={"HOME": hosthome})
-    assert "planted" in r.stdout, r.stderr
+    with open(os.path.join(box.work, "ordinary")) as f:
+        assert f.read() == "ok\n", r.stderr
+    assert "planted" in r.stdout or ("refused" in r.stdout and ".githooks" in r.stderr), \
+        r.stdout + r.stderr
     mark = os.path.join(hosthome, "MARK")
     assert not os.path.exists(mark)
     h = host(box, ["sh", "-c", "echo y > f && git commit -qam second"], hosthome, cwd=box.work,

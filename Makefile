@@ -35,7 +35,8 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN) $(LDFLAGS)
 # not linked (no DT_NEEDED): mapping and relocating it at every start cost
 # ~0.6 ms, so netproxy/ossl.c dlopens libssl.so.3 only when a run intercepts
 # TLS.  The unit tests call OpenSSL themselves and link it.
-LIBS := -Wl,-Bstatic -lseccomp -lcap-ng -linih -lcares -Wl,-Bdynamic -ldl -lpthread
+# zlib: githeads.c reads the loose objects a run made
+LIBS := -Wl,-Bstatic -lseccomp -lcap-ng -linih -lcares -lz -Wl,-Bdynamic -ldl -lpthread
 SSL_LIBS := -lssl -lcrypto
 
 POLICY_SRC := policy/parse.c policy/expand.c policy/print.c policy/httprule.c
@@ -51,7 +52,7 @@ COMMON_SRC := common/util.c common/audit.c
 SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/seccomp.c \
 	supervisor/env.c supervisor/probe.c supervisor/layers.c \
 	supervisor/explain.c supervisor/broker.c supervisor/creds.c supervisor/unixsock.c \
-	supervisor/protect.c supervisor/gitlinks.c supervisor/gitscan.c \
+	supervisor/protect.c supervisor/gitlinks.c supervisor/githeads.c supervisor/gitscan.c \
 	supervisor/state.c supervisor/protwatch.c supervisor/journal.c \
 	supervisor/fsgate.c supervisor/attrgate.c supervisor/fstrace.c supervisor/learn.c supervisor/secretcmd.c \
 	supervisor/learngroup.c
@@ -67,7 +68,7 @@ ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape
 	$(BUILD)/escape/deny_ns $(BUILD)/escape/notify_busy
 
 # Debian packages: build, then test.
-DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev libssl-dev
+DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev libssl-dev zlib1g-dev
 DEPS_TEST := libcmocka-dev python3-pytest python3-pytest-xdist python3-requests git curl openssl util-linux procps iproute2 hyperfine time golang-go \
 	man-db openssh-client openssh-server netcat-openbsd podman runc uidmap \
 	clang libclang-rt-14-dev clang-format

@@ -155,7 +155,33 @@ static void check_gitlink(const struct sandbox *sb, int root_fd, const char *roo
 	close(dir);
 }
 
+struct gitlink_ud {
+	void (*fn)(void *ud, const char *path);
+	void *ud;
+};
+
+static void on_index_entry(void *ud, const char *path, uint32_t mode, const unsigned char *oid,
+			   size_t sz)
+{
+	const struct gitlink_ud *g = ud;
+
+	(void)oid;
+	(void)sz;
+	if ((mode & 0170000u) == GITLINK_MODE)
+		g->fn(g->ud, path);
+}
+
 int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const char *path),
+		   void *ud)
+{
+	struct gitlink_ud g = {fn, ud};
+
+	return gitindex_parse(p, n, on_index_entry, &g);
+}
+
+int gitindex_parse(const unsigned char *p, size_t n,
+		   void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid,
+			      size_t sz),
 		   void *ud)
 {
 	uint32_t version, count;
@@ -248,8 +274,8 @@ int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const 
 				}
 				memcpy(prev, name, len + 1);
 				prev_len = len;
-				if (pass == 1 && (mode & 0170000u) == GITLINK_MODE)
-					fn(ud, name);
+				if (pass == 1)
+					fn(ud, name, mode, p + start + 40, (size_t)hashsz);
 			}
 		}
 		if (ok)

@@ -351,6 +351,7 @@ static void start_protwatch(struct sandbox *sb);
 /* The plan changed: what is watched and journaled follows it. */
 static void replanned(struct sandbox *sb)
 {
+	githeads_start(sb);
 	start_protwatch(sb);
 	journal_begin(sb);
 }
@@ -814,6 +815,7 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 			die("cannot start the network proxy: %s", strerror(-r));
 	}
 
+	githeads_start(&sb);
 	start_protwatch(&sb);
 	journal_begin(&sb);
 	/* before init is forked: what the command leaves comes to us if init
@@ -1096,6 +1098,9 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 	protect_finish(&sb);
 	fsgate_finish(&sb);
 	protwatch_stop(&sb);
+	/* what the refs and the index record at protected paths first: the
+	 * walks of gitlinks_finish() judge the files git reads */
+	githeads_finish(&sb);
 	gitlinks_finish(&sb);
 	state_remove_placeholders(&sb);
 	journal_end(&sb);

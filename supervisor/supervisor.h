@@ -145,6 +145,10 @@ struct sandbox {
 	 * ones name a directory in every worktree */
 	char **git_global_hooks;
 	size_t n_git_global_hooks;
+	/* githeads.c: the write grants that are repositories, with what the
+	 * host had at their protected paths at the start */
+	struct githead **githeads;
+	size_t n_githeads;
 	struct protwatch *protwatch;
 	int journal_fd;	       /* journal.c: locked while we live, or -1 */
 	char *journal_name;    /* its name in the state directory */
@@ -390,6 +394,22 @@ void gitlinks_check_grant(const struct sandbox *sb, const char *w);
 /* Calls FN with the path of every gitlink of the index P (N bytes);
  * -EINVAL when it is not an index of version 2 to 4. */
 int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const char *path),
+		   void *ud);
+
+/* ---- githeads.c --------------------------------------------------------- */
+
+/* Before the sandbox starts: the write grants that are repositories, and
+ * their index held as it is. */
+void githeads_start(struct sandbox *sb);
+/* After it ended: in each, the index entries at protected paths and the
+ * commits the refs changed during the run point to, checked; what names
+ * new content there undone and said. */
+void githeads_finish(struct sandbox *sb);
+/* Pure: calls FN with each entry (path, mode, object id of SZ bytes) of the
+ * index P (N bytes, versions 2 to 4); -EINVAL when it is not one. */
+int gitindex_parse(const unsigned char *p, size_t n,
+		   void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid,
+			      size_t sz),
 		   void *ud);
 
 /* ---- gitscan.c ---------------------------------------------------------- */

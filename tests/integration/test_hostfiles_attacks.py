@@ -668,7 +668,9 @@ def test_relative_global_hooks_path_into_the_project(box, existing):
     assert not os.path.exists(mark), "the host's git ran the project's .githooks/pre-commit"
 
 
-@pytest.mark.parametrize("discard", ["git checkout -- .", "git stash -q", "git reset -q --hard"])
+@pytest.mark.parametrize("discard", ["git checkout -- .", "git stash -q", "git reset -q --hard",
+                                     "git checkout -q lint", "git reset -q --hard ORIG_HEAD",
+                                     "git stash pop -q --index; git checkout -- ."])
 def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box, discard):
     """Hole: a protected path's worktree file stays read-only, but its
     tracked content is the sandbox's to change: objects and refs are
@@ -679,7 +681,21 @@ def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box, discard):
     worktree; discarding the change as git suggests (`git checkout -- .`,
     or `git stash`, `git reset --hard`) writes the sandbox's hook, and the
     next commit runs it.  The gitlink
-    check reads the carried-back index for submodules only."""
+    check reads the carried-back index for submodules only.  The same
+    commit left on a branch of its own (`git checkout lint`) or in
+    ORIG_HEAD (`git reset --hard ORIG_HEAD`, the usual undo), HEAD and
+    the index put back as they were, is the same hook a step later; so is
+    a stash whose index holds it (`git stash pop --index`)."""
+    # the commit kept aside: on a branch, and in ORIG_HEAD, with HEAD and
+    # the index back where they were
+    aside = ("git branch lint && git reset -q --soft HEAD~1 && git read-tree HEAD"
+             if discard in ("git checkout -q lint", "git reset -q --hard ORIG_HEAD") else
+             # staged, then stashed: the stash's index commit holds it
+             # (made as `git stash` makes it: it cannot rewrite the
+             # read-only worktree file itself)
+             "git reset -q --soft HEAD~1 && i=$(git commit-tree $(git write-tree) -p HEAD "
+             "-m index) && git read-tree HEAD && w=$(git commit-tree HEAD^{tree} -p HEAD -p $i "
+             "-m wip) && git stash store -m wip $w" if "stash pop" in discard else "true")
     hosthome = box.path("hosthome")
     os.mkdir(hosthome)
     chown_tree(box, hosthome)
@@ -694,7 +710,7 @@ def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box, discard):
                  "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
                  "b=$(printf '#!/bin/sh\\n%s\\n' | git hash-object -w --stdin) && "
                  "git update-index --cacheinfo 100755,$b,.husky/pre-commit && "
-                 "git commit -qnm 'lint config' && echo planted" % TOUCH],
+                 "git commit -qnm 'lint config' && %s && echo planted" % (TOUCH, aside)],
                 policy=box.policy(""), env={"HOME": hosthome})
     assert "planted" in r.stdout, r.stderr
     mark = os.path.join(hosthome, "MARK")
@@ -705,6 +721,90 @@ def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box, discard):
              hosthome, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), "the host's commit ran the hook the sandbox staged"
+
+
+def test_protected_hook_commit_with_a_link_where_it_is_kept(box):
+    """The commit of the test above, with refs/ringfence-blocked (where
+    ringfence keeps such a commit) made a link to a directory outside the
+    grants: the supervisor, maybe root, must not write through it, and the
+    branch is set back all the same."""
+    hosthome = box.path("hosthome")
+    outside = box.path("outside")
+    os.mkdir(hosthome)
+    os.mkdir(outside)
+    chown_tree(box, hosthome)
+    h = host(box, ["sh", "-c",
+                   "git init -q && mkdir .husky && printf '#!/bin/sh\\ntrue\\n' > "
+                   ".husky/pre-commit && chmod 755 .husky/pre-commit && "
+                   "git config core.hooksPath .husky && echo x > f && git add -A && "
+                   "git commit -qm init"], hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    r = box.run(["sh", "-c",
+                 "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+                 "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
+                 "ln -s %s .git/refs/ringfence-blocked && "
+                 "b=$(printf '#!/bin/sh\\n%s\\n' | git hash-object -w --stdin) && "
+                 "git update-index --cacheinfo 100755,$b,.husky/pre-commit && "
+                 "git commit -qnm 'lint config' && echo planted" % (outside, TOUCH)],
+                policy=box.policy(""), env={"HOME": hosthome})
+    assert "planted" in r.stdout, r.stderr
+    assert os.listdir(outside) == [], "ringfence wrote through the sandbox's link"
+    mark = os.path.join(hosthome, "MARK")
+    h = host(box, ["sh", "-c", "git log -1 --format=%s && git reset -q --hard && echo y > f && "
+                   "git commit -qam second"], hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0 and h.stdout.startswith("init"), h.stdout + h.stderr
+    assert not os.path.exists(mark), "the host's commit ran the hook the sandbox committed"
+
+
+@pytest.mark.parametrize("start", ["plain", "packed", "staged"])
+def test_ordinary_commit_beside_a_protected_hook_is_kept(box, start):
+    """Control of the one above: a commit of ordinary files made inside, in
+    a project whose core.hooksPath (.husky) is protected, is the host's
+    HEAD afterwards, its index the sandbox's, nothing said; the host's own
+    hook still runs at its next commit.  PACKED: the host's history (the
+    hook in several versions) is in a pack, stored as deltas, which is
+    where the start reads what the host has at protected paths.  STAGED:
+    the host had staged a new version of its hook, which the sandbox's
+    commit takes along (the host's index is the baseline too)."""
+    packed = start == "packed"
+    hosthome = box.path("hosthome")
+    os.mkdir(hosthome)
+    chown_tree(box, hosthome)
+    # trees large enough to be stored as deltas, HEAD on an older commit
+    # (git keeps the newest whole): checked below with verify-pack
+    history = ("for j in $(seq 60); do echo $j > .husky/h$j; echo $j > r$j; done && "
+               "for i in 1 2 3 4 5 6; do printf '#!/bin/sh\\n# v%s\\ntouch \"$HOME/HOOK\"\\n' "
+               "$i > .husky/pre-commit && seq $i 300 > s && git add -A && git commit -qnm v$i; "
+               "done && git gc -q --aggressive && git reset -q --hard HEAD~3 && "
+               "git verify-pack -v .git/objects/pack/*.idx | "
+               "grep -q \"^$(git rev-parse HEAD:.husky) tree .* [0-9]* [0-9a-f]\\{40\\}$\" && "
+               if packed else "")
+    h = host(box, ["sh", "-c",
+                   "git init -q && mkdir .husky && printf '#!/bin/sh\\ntouch \"$HOME/HOOK\"\\n' > "
+                   ".husky/pre-commit && chmod 755 .husky/pre-commit && "
+                   "git config core.hooksPath .husky && echo x > f && git add -A && "
+                   "git commit -qnm init && " + history +
+                   ("echo '# staged' >> .husky/pre-commit && git add .husky && "
+                    if start == "staged" else "") + "true"], hosthome, cwd=box.work,
+             env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    r = box.run(["sh", "-c",
+                 "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+                 "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
+                 "echo z > f && echo n > g && git add f g && git commit -qnm work && "
+                 "git checkout -qb topic && echo t > g && git commit -qnam topic && "
+                 "git checkout -q - && echo w > g && git add g && echo committed"],
+                policy=box.policy(""), env={"HOME": hosthome})
+    assert "committed" in r.stdout, r.stderr
+    assert "protected path" not in r.stderr and "could not all be read" not in r.stderr, \
+        r.stderr
+    h = host(box, ["sh", "-c", "git log --format=%s -1 && git log --format=%s -1 topic && "
+                   "git diff --cached --name-only && git status --porcelain"],
+             hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.stdout.split("\n")[:3] == ["work", "topic", "g"], h.stdout + h.stderr
+    h = host(box, ["sh", "-c", "git commit -qm second"], hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    assert os.path.exists(os.path.join(hosthome, "HOOK")), "the host's own hook did not run"
 
 
 def test_pdbrc_in_the_project_runs_in_the_hosts_pdb(box):

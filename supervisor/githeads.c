@@ -1,0 +1,1447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the sandbox records in a project's index and refs at protected
+ * paths, checked when it has ended.
+ *
+ * A protected path's file (.husky/pre-commit under core.hooksPath = .husky,
+ * .envrc, .vscode/tasks.json, ...) stays read-only in the worktree, but its
+ * tracked content is the sandbox's to change: objects and refs are written
+ * in place, and the index and HEAD are carried back (gitview.c; the file
+ * gate without namespaces).  The host then sees that file "modified" in its
+ * worktree, and discarding the change as git suggests (`git checkout -- .`,
+ * `git stash`, `git reset --hard`, `git reset --hard ORIG_HEAD`), or
+ * checking out a branch the sandbox made, writes the sandbox's version: a
+ * hook the next commit runs.
+ *
+ * So each write grant that is a repository (its .git a directory) has, at
+ * the start, its HEAD noted (the file, the commit it names, and what that
+ * commit's tree holds at the protected paths: read before the sandbox can
+ * write an object of one of those names) and its index and packed-refs
+ * held open (git and the view replace them by a rename: the host's stay
+ * readable).  Once the sandbox has ended, what git
+ * would check out at a protected path must be what the host had there at
+ * the start, in its HEAD commit's tree or its index (the baseline, same
+ * path, mode and object), or nothing:
+ *   - every entry of the index at or beneath a protected path;
+ *   - the tree of the commit each ref made or changed during the run
+ *     points to (a loose ref's ctime; a packed-refs line the start's file
+ *     did not have), a stash's index and untracked commits too, a detached
+ *     HEAD, ORIG_HEAD, and the commit HEAD resolves to.
+ * Objects are read by their names as git reads them: loose (zlib) or from
+ * a pack (version 2 index, deltas applied); what cannot be read counts as
+ * changed.  No object's age is trusted: one the sandbox wrote in an
+ * earlier run, or left unreferenced, is no older for that.  Running git on
+ * a repository the sandbox could write is what gitlinks.c avoids as well.
+ *
+ * What differs is undone, said on stderr and in the audit log
+ * (protect.git_content):
+ *   - the index: the host's from the start put back, or, when there was
+ *     none or it was rewritten in place, moved aside;
+ *   - a ref: its commit kept as refs/ringfence-blocked/REF (which no host
+ *     git checks out unasked), and the ref set back: the branch HEAD was on
+ *     to HEAD's commit at the start, another to its first first-parent
+ *     ancestor that passes (within PARENTS_MAX), or removed (refs/stash
+ *     always: a stash's parent is no stash); ORIG_HEAD and
+ *     a detached HEAD to the start's HEAD commit; HEAD itself, when what
+ *     it names still fails, to the start's HEAD file.
+ * Protected paths: protect.c's built-in names of a project (but git's own
+ * .git/...), the policy's protect entries in the repository, and the
+ * core.hooksPath directories its config and the host's own configuration
+ * name.  Limits (SECURITY.md): only write grants that are repositories (not
+ * those nested in them); a loose object's content is not checked against
+ * its name (git reads it unchecked as well); commits below a ref's tip,
+ * reflog entries (HEAD@{1}) and older stashes are not looked at; a linked
+ * worktree's index and HEAD neither.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "supervisor.h"
+
+/* an object read whole; larger ones count as changed */
+#define OBJ_MAX	      (64u << 20)
+#define REFS_DEPTH    16
+#define PARENTS_MAX   1000
+#define DELTA_DEPTH   4096
+#define PROTECTED_MAX 512
+#define BASELINE_MAX  65536
+
+enum obj_type {
+	OBJ_COMMIT = 1,
+	OBJ_TREE = 2,
+	OBJ_BLOB = 3,
+	OBJ_TAG = 4,
+	OBJ_OFS_DELTA = 6,
+	OBJ_REF_DELTA = 7,
+};
+
+struct pack {
+	unsigned char *idx, *data;
+	size_t idx_size, data_size;
+};
+
+struct entry {
+	char *path;
+	uint32_t mode;
+	unsigned char oid[32];
+};
+
+/* A repository of a write grant: what the start noted, and the object
+ * reader's state. */
+struct githead {
+	const struct sandbox *sb;
+	char *top;
+	char index_path[PATH_MAX];
+	int index_fd;  /* the host's index at the start, held, or -1 */
+	int packed_fd; /* its packed-refs, or -1 */
+	char head_file[PATH_MAX];
+	unsigned char head_oid[32]; /* the commit HEAD named at the start */
+	size_t head_sz;		    /* 0: none */
+	char head_ref[PATH_MAX];    /* the branch it was on, or "" */
+	int git;		    /* the .git directory */
+	int objects;		    /* its objects/ */
+	struct pack *packs;
+	size_t n_packs;
+	bool packs_read;
+	size_t sz; /* object id size: 20 or 32 */
+	const char *protected[PROTECTED_MAX];
+	size_t n_protected;
+	char *owned[PROTECTED_MAX]; /* the strings of protected[] made here */
+	size_t n_owned;
+	struct entry *base; /* the baseline: what the host had at the start */
+	size_t n_base;
+	bool base_cut;	   /* not all of it could be read */
+	bool base_indexed; /* the held index added to it (base_ready()) */
+	uint64_t first[4]; /* the first bytes of the protected paths, a set */
+};
+static void base_ready(struct githead *r);
+
+static bool newer(const struct stat *st, const struct timespec *since)
+{
+	return st->st_ctim.tv_sec > since->tv_sec ||
+	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* An object id in hex at S (40 or 64 digits, then no more hex) to BIN;
+ * its length in bytes, 0 for none. */
+static size_t parse_oid(const char *s, size_t n, unsigned char *bin)
+{
+	size_t len = 0;
+
+	while (len < n && len <= 64 && hexval(s[len]) >= 0)
+		len++;
+	if (len != 40 && len != 64)
+		return 0;
+	for (size_t i = 0; i < len / 2; i++)
+		bin[i] = (unsigned char)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+	return len / 2;
+}
+
+static void oid_hex(const unsigned char *bin, size_t sz, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < sz; i++) {
+		hex[2 * i] = digits[bin[i] >> 4];
+		hex[2 * i + 1] = digits[bin[i] & 15];
+	}
+	hex[2 * sz] = '\0';
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void *map_file(int dir, const char *name, size_t *ret_size)
+{
+	struct stat st;
+	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return NULL;
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	*ret_size = (size_t)st.st_size;
+	return m;
+}
+
+/* Every pack (objects/pack/NAME.idx of version 2 and NAME.pack), mapped
+ * once per repository. */
+static void read_packs(struct githead *r)
+{
+	struct dirent *de;
+
+	r->packs_read = true;
+	int p = openat(r->objects, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = p >= 0 ? fdopendir(p) : NULL;
+	if (!d) {
+		if (p >= 0)
+			close(p);
+		return;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name), is, ds;
+		char name[NAME_MAX + 2];
+		if (l <= 4 || strcmp(de->d_name + l - 4, ".idx") != 0)
+			continue;
+		unsigned char *idx = map_file(dirfd(d), de->d_name, &is);
+		snprintf(name, sizeof(name), "%.*s.pack", (int)(l - 4), de->d_name);
+		unsigned char *data = idx ? map_file(dirfd(d), name, &ds) : NULL;
+		struct pack *v = data ? realloc(r->packs, (r->n_packs + 1) * sizeof(*v)) : NULL;
+		if (!v || is < 8 + 1024 || memcmp(idx, "\377tOc", 4) != 0 || be32(idx + 4) != 2 ||
+		    ds < 12 || memcmp(data, "PACK", 4) != 0) {
+			if (idx)
+				munmap(idx, is);
+			if (data)
+				munmap(data, ds);
+			if (v)
+				r->packs = v;
+			continue;
+		}
+		r->packs = v;
+		v[r->n_packs++] = (struct pack){idx, data, is, ds};
+	}
+}
+
+/* OID's offset in the pack P; false when it has none. */
+static bool pack_find(const struct githead *r, const struct pack *p, const unsigned char *oid,
+		      uint64_t *ret)
+{
+	const unsigned char *m = p->idx;
+	size_t sz = r->sz;
+	uint32_t lo = oid[0] ? be32(m + 8 + 4 * (oid[0] - 1)) : 0, hi = be32(m + 8 + 4 * oid[0]);
+	uint32_t total = be32(m + 8 + 4 * 255);
+	size_t names = 8 + 1024, offs = names + (size_t)total * (sz + 4);
+
+	if (lo > hi || hi > total || offs + (size_t)total * 4 > p->idx_size)
+		return false;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(m + names + (size_t)mid * sz, oid, sz);
+		if (c < 0) {
+			lo = mid + 1;
+		} else if (c > 0) {
+			hi = mid;
+		} else {
+			uint32_t o = be32(m + offs + (size_t)mid * 4);
+			if (!(o & 0x80000000u)) {
+				*ret = o;
+				return true;
+			}
+			size_t big = offs + (size_t)total * 4 + (size_t)(o & 0x7fffffffu) * 8;
+			if (big + 8 > p->idx_size)
+				return false;
+			*ret = (uint64_t)be32(m + big) << 32 | be32(m + big + 4);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* SIZE bytes inflated from IN (at most AVAIL), malloc'd; NULL on error. */
+static unsigned char *inflate_exact(const unsigned char *in, size_t avail, size_t size)
+{
+	z_stream z = {0};
+	unsigned char *out = size <= OBJ_MAX ? malloc(size ? size : 1) : NULL;
+
+	if (!out || inflateInit(&z) != Z_OK) {
+		free(out);
+		return NULL;
+	}
+	z.next_in = (unsigned char *)in;
+	z.avail_in = (uInt)(avail > UINT32_MAX ? UINT32_MAX : avail);
+	z.next_out = out;
+	z.avail_out = (uInt)size;
+	int zr = inflate(&z, Z_FINISH);
+	inflateEnd(&z);
+	if (zr != Z_STREAM_END || z.total_out != size) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static bool varint(const unsigned char **p, const unsigned char *end, size_t *ret)
+{
+	size_t v = 0;
+	int shift = 0;
+	unsigned char c;
+
+	do {
+		if (*p >= end || shift > 56)
+			return false;
+		c = *(*p)++;
+		v |= (size_t)(c & 0x7f) << shift;
+		shift += 7;
+	} while (c & 0x80);
+	*ret = v;
+	return true;
+}
+
+/* BASE (BN bytes) with the delta D (DN bytes) applied, malloc'd. */
+static unsigned char *apply_delta(const unsigned char *base, size_t bn, const unsigned char *d,
+				  size_t dn, size_t *ret_len)
+{
+	const unsigned char *p = d, *end = d + dn;
+	size_t src, dst, at = 0;
+
+	if (!varint(&p, end, &src) || !varint(&p, end, &dst) || src != bn || dst > OBJ_MAX)
+		return NULL;
+	unsigned char *out = malloc(dst ? dst : 1);
+	if (!out)
+		return NULL;
+	while (p < end) {
+		unsigned char c = *p++;
+		if (c & 0x80) {
+			size_t off = 0, len = 0;
+			for (int i = 0; i < 4; i++)
+				if (c & (1u << i)) {
+					if (p >= end)
+						goto bad;
+					off |= (size_t)*p++ << (8 * i);
+				}
+			for (int i = 0; i < 3; i++)
+				if (c & (0x10u << i)) {
+					if (p >= end)
+						goto bad;
+					len |= (size_t)*p++ << (8 * i);
+				}
+			if (!len)
+				len = 0x10000;
+			if (off > bn || len > bn - off || len > dst - at)
+				goto bad;
+			memcpy(out + at, base + off, len);
+			at += len;
+		} else if (c) {
+			if (c > (size_t)(end - p) || c > dst - at)
+				goto bad;
+			memcpy(out + at, p, c);
+			p += c;
+			at += c;
+		} else {
+			goto bad;
+		}
+	}
+	if (at != dst)
+		goto bad;
+	*ret_len = dst;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static int read_object(struct githead *r, const unsigned char *oid, enum obj_type *type,
+		       unsigned char **ret, size_t *ret_len, int depth);
+
+/* The object at OFF in the pack P, deltas applied. */
+static int pack_read(struct githead *r, const struct pack *p, uint64_t off, enum obj_type *type,
+		     unsigned char **ret, size_t *ret_len, int depth)
+{
+	const unsigned char *s, *end = p->data + p->data_size;
+	size_t size = 0;
+	int shift = 4;
+
+	if (depth > DELTA_DEPTH || off < 12 || off >= p->data_size)
+		return -EINVAL;
+	s = p->data + off;
+	unsigned char c = *s++;
+	enum obj_type t = (enum obj_type)((c >> 4) & 7);
+	size = c & 15;
+	while (c & 0x80) {
+		if (s >= end || shift > 56)
+			return -EINVAL;
+		c = *s++;
+		size |= (size_t)(c & 0x7f) << shift;
+		shift += 7;
+	}
+	if (t == OBJ_COMMIT || t == OBJ_TREE || t == OBJ_BLOB || t == OBJ_TAG) {
+		*ret = inflate_exact(s, (size_t)(end - s), size);
+		*type = t;
+		*ret_len = size;
+		return *ret ? 0 : -EINVAL;
+	}
+	unsigned char *base = NULL;
+	size_t bn = 0;
+	int e;
+	if (t == OBJ_OFS_DELTA) {
+		if (s >= end)
+			return -EINVAL;
+		c = *s++;
+		uint64_t back = c & 0x7f;
+		while (c & 0x80) {
+			if (s >= end || back > (UINT64_MAX >> 8))
+				return -EINVAL;
+			c = *s++;
+			back = ((back + 1) << 7) | (c & 0x7f);
+		}
+		if (back == 0 || back > off)
+			return -EINVAL;
+		e = pack_read(r, p, off - back, type, &base, &bn, depth + 1);
+	} else if (t == OBJ_REF_DELTA) {
+		if ((size_t)(end - s) < r->sz)
+			return -EINVAL;
+		unsigned char boid[32];
+		memcpy(boid, s, r->sz);
+		s += r->sz;
+		e = read_object(r, boid, type, &base, &bn, depth + 1);
+	} else {
+		return -EINVAL;
+	}
+	if (e < 0)
+		return e;
+	unsigned char *delta = inflate_exact(s, (size_t)(end - s), size);
+	*ret = delta ? apply_delta(base, bn, delta, size, ret_len) : NULL;
+	free(delta);
+	free(base);
+	return *ret ? 0 : -EINVAL;
+}
+
+/* The object OID as git reads it: loose first, then from the packs. */
+static int read_object(struct githead *r, const unsigned char *oid, enum obj_type *type,
+		       unsigned char **ret, size_t *ret_len, int depth)
+{
+	char hex[2 * 32 + 2], rel[2 * 32 + 4];
+	struct stat st;
+
+	oid_hex(oid, r->sz, hex);
+	snprintf(rel, sizeof(rel), "%.2s/%s", hex, hex + 2);
+	_cleanup_close_ int fd = openat(r->objects, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		z_stream z = {0};
+		unsigned char hdr[64];
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)OBJ_MAX)
+			return -EINVAL;
+		size_t n = (size_t)st.st_size;
+		_cleanup_free_ unsigned char *in = malloc(n ? n : 1);
+		if (!in || read(fd, in, n) != (ssize_t)n || inflateInit(&z) != Z_OK)
+			return -EINVAL;
+		/* the header first: "TYPE SIZE\0" */
+		z.next_in = in;
+		z.avail_in = (uInt)n;
+		z.next_out = hdr;
+		z.avail_out = sizeof(hdr);
+		int zr = inflate(&z, Z_SYNC_FLUSH);
+		unsigned char *nul = memchr(hdr, 0, sizeof(hdr) - z.avail_out);
+		char *sp = nul ? memchr(hdr, ' ', (size_t)(nul - hdr)) : NULL;
+		if ((zr != Z_OK && zr != Z_STREAM_END) || !nul || !sp) {
+			inflateEnd(&z);
+			return -EINVAL;
+		}
+		size_t len = strtoul(sp + 1, NULL, 10), have = sizeof(hdr) - z.avail_out;
+		size_t got = have - (size_t)(nul + 1 - hdr);
+		*type = strncmp((char *)hdr, "commit ", 7) == 0 ? OBJ_COMMIT
+			: strncmp((char *)hdr, "tree ", 5) == 0 ? OBJ_TREE
+			: strncmp((char *)hdr, "blob ", 5) == 0 ? OBJ_BLOB
+			: strncmp((char *)hdr, "tag ", 4) == 0	? OBJ_TAG
+								: 0;
+		unsigned char *out = *type && len <= OBJ_MAX && got <= len ? malloc(len + 1) : NULL;
+		if (!out) {
+			inflateEnd(&z);
+			return -EINVAL;
+		}
+		memcpy(out, nul + 1, got);
+		z.next_out = out + got;
+		z.avail_out = (uInt)(len - got + 1);
+		if (zr != Z_STREAM_END)
+			zr = inflate(&z, Z_FINISH);
+		inflateEnd(&z);
+		if (zr != Z_STREAM_END || z.avail_out != 1) {
+			free(out);
+			return -EINVAL;
+		}
+		*ret = out;
+		*ret_len = len;
+		return 0;
+	}
+	if (!r->packs_read)
+		read_packs(r);
+	for (size_t i = 0; i < r->n_packs; i++) {
+		uint64_t off;
+		if (pack_find(r, &r->packs[i], oid, &off))
+			return pack_read(r, &r->packs[i], off, type, ret, ret_len, depth);
+	}
+	return -ENOENT;
+}
+
+/* The entry NAME (LEN bytes) of the tree BUF: its mode and object id. */
+static bool tree_find(const struct githead *r, const unsigned char *buf, size_t n, const char *name,
+		      size_t len, uint32_t *mode, unsigned char *oid)
+{
+	for (size_t at = 0; at < n;) {
+		const unsigned char *nul = memchr(buf + at, 0, n - at);
+		const unsigned char *sp =
+		    nul ? memchr(buf + at, ' ', (size_t)(nul - (buf + at))) : NULL;
+		if (!nul || !sp || (size_t)(nul + 1 - buf) + r->sz > n)
+			return false;
+		if ((size_t)(nul - sp - 1) == len && memcmp(sp + 1, name, len) == 0) {
+			*mode = (uint32_t)strtoul((const char *)buf + at, NULL, 8);
+			memcpy(oid, nul + 1, r->sz);
+			return true;
+		}
+		at = (size_t)(nul + 1 - buf) + r->sz;
+	}
+	return false;
+}
+
+/* Trees are stored with modes like 40000; the index says 040000 too. */
+static uint32_t norm_mode(uint32_t m)
+{
+	if ((m & 0170000u) == 0040000u)
+		return 0040000u;
+	if ((m & 0170000u) == 0100000u)
+		return (m & 0111) ? 0100755u : 0100644u;
+	return m & 0170000u;
+}
+
+static bool base_has(const struct githead *r, const char *path, uint32_t mode,
+		     const unsigned char *oid)
+{
+	for (size_t i = 0; i < r->n_base; i++)
+		if (r->base[i].mode == norm_mode(mode) && memcmp(r->base[i].oid, oid, r->sz) == 0 &&
+		    strcmp(r->base[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the baseline has the entry; the start's index is read into it at
+ * the first miss only (most runs find what they look for in HEAD's tree,
+ * and a large index costs milliseconds to read). */
+static bool in_base(struct githead *r, const char *path, uint32_t mode, const unsigned char *oid)
+{
+	if (base_has(r, path, mode, oid))
+		return true;
+	if (r->base_indexed)
+		return false;
+	base_ready(r);
+	return base_has(r, path, mode, oid);
+}
+
+static void base_add(struct githead *r, const char *path, uint32_t mode, const unsigned char *oid)
+{
+	if (base_has(r, path, mode, oid))
+		return;
+	if (r->n_base >= BASELINE_MAX) {
+		r->base_cut = true;
+		return;
+	}
+	struct entry *v = realloc(r->base, (r->n_base + 1) * sizeof(*v));
+	char *p = v ? strdup(path) : NULL;
+	if (!p) {
+		r->base = v ? v : r->base;
+		r->base_cut = true;
+		return;
+	}
+	r->base = v;
+	v[r->n_base] = (struct entry){.path = p, .mode = norm_mode(mode)};
+	memcpy(v[r->n_base].oid, oid, r->sz);
+	r->n_base++;
+}
+
+/*
+ * The entry at PATH (MODE, OID), and below it when a tree: with ADD, put
+ * in the baseline; else whether each is in it (a tree that is, whole).
+ * A gitlink names another repository's commit: its own checks are
+ * gitlinks.c's.
+ */
+static bool walk_entry(struct githead *r, const char *path, uint32_t mode, const unsigned char *oid,
+		       bool add, int depth)
+{
+	enum obj_type t;
+	unsigned char *buf;
+	size_t n;
+	bool ok = true;
+
+	if ((mode & 0170000u) == 0160000u)
+		return true;
+	if (add)
+		base_add(r, path, mode, oid);
+	else if (in_base(r, path, mode, oid))
+		return true;
+	if ((mode & 0170000u) != 0040000u)
+		return add;
+	if (depth > 64 || read_object(r, oid, &t, &buf, &n, 0) < 0 || t != OBJ_TREE) {
+		if (add)
+			r->base_cut = true;
+		return false;
+	}
+	for (size_t at = 0; at < n && (ok || add);) {
+		unsigned char *nul = memchr(buf + at, 0, n - at);
+		unsigned char *sp = nul ? memchr(buf + at, ' ', (size_t)(nul - (buf + at))) : NULL;
+		char sub[PATH_MAX];
+		if (!nul || !sp || (size_t)(nul + 1 - buf) + r->sz > n ||
+		    (size_t)snprintf(sub, sizeof(sub), "%s/%.*s", path, (int)(nul - sp - 1),
+				     (char *)sp + 1) >= sizeof(sub)) {
+			ok = false;
+			break;
+		}
+		uint32_t m = (uint32_t)strtoul((char *)buf + at, NULL, 8);
+		if (!walk_entry(r, sub, m, nul + 1, add, depth + 1))
+			ok = false;
+		at = (size_t)(nul + 1 - buf) + r->sz;
+	}
+	free(buf);
+	return ok;
+}
+
+/* The commit (or what the tag names) OID's tree, in *TREE. */
+static bool commit_tree(struct githead *r, const unsigned char *oid, unsigned char *tree,
+			unsigned char **ret_buf, size_t *ret_len)
+{
+	enum obj_type t;
+	unsigned char cur[32];
+
+	memcpy(cur, oid, r->sz);
+	for (int i = 0; i < 8; i++) {
+		unsigned char *buf;
+		size_t n;
+		if (read_object(r, cur, &t, &buf, &n, 0) < 0)
+			return false;
+		if (t == OBJ_TAG && n > 7 && memcmp(buf, "object ", 7) == 0 &&
+		    parse_oid((char *)buf + 7, n - 7, cur) == r->sz) {
+			free(buf);
+			continue;
+		}
+		bool ok = t == OBJ_COMMIT && n > 5 && memcmp(buf, "tree ", 5) == 0 &&
+			  parse_oid((char *)buf + 5, n - 5, tree) == r->sz;
+		if (ok && ret_buf) {
+			*ret_buf = buf;
+			*ret_len = n;
+		} else {
+			free(buf);
+		}
+		return ok;
+	}
+	return false;
+}
+
+/* Every protected path of the tree TREE: in the baseline (ADD), or
+ * checked against it. */
+static bool tree_paths(struct githead *r, const unsigned char *tree, bool add)
+{
+	enum obj_type t;
+	unsigned char *root;
+	size_t rn;
+	bool ok = true;
+
+	if (read_object(r, tree, &t, &root, &rn, 0) < 0 || t != OBJ_TREE) {
+		if (t == OBJ_TREE)
+			free(root);
+		return false;
+	}
+	for (size_t i = 0; i < r->n_protected && (ok || add); i++) {
+		const char *p = r->protected[i];
+		unsigned char *buf = root, oid[32];
+		size_t n = rn;
+		for (;;) {
+			const char *slash = strchr(p, '/');
+			size_t l = slash ? (size_t)(slash - p) : strlen(p);
+			uint32_t mode = 0;
+			bool found = tree_find(r, buf, n, p, l, &mode, oid);
+			if (buf != root)
+				free(buf);
+			if (!found)
+				break; /* nothing at the path */
+			if (!slash) {
+				if (!walk_entry(r, r->protected[i], mode, oid, add, 0))
+					ok = false;
+				break;
+			}
+			if ((mode & 0170000u) != 0040000u)
+				break; /* a file on the way: nothing at the path */
+			if (read_object(r, oid, &t, &buf, &n, 0) < 0 || t != OBJ_TREE) {
+				if (t == OBJ_TREE)
+					free(buf);
+				ok = false;
+				break;
+			}
+			p = slash + 1;
+		}
+	}
+	free(root);
+	return ok;
+}
+
+/* The commit OID: its tree at every protected path in the baseline; for a
+ * stash its other parents' too (the index and the untracked files `git
+ * stash pop --index` and `-u` put back). */
+static bool commit_ok(struct githead *r, const unsigned char *oid, bool stash)
+{
+	unsigned char tree[32], bin[32];
+	unsigned char *buf = NULL;
+	size_t n = 0;
+
+	if (!commit_tree(r, oid, tree, stash ? &buf : NULL, &n))
+		return false;
+	bool ok = tree_paths(r, tree, false);
+	for (char *l = (char *)buf; stash && ok && l && l < (char *)buf + n;) {
+		char *nl = memchr(l, '\n', (size_t)((char *)buf + n - l));
+		if (l == nl)
+			break; /* the message follows */
+		if ((size_t)((char *)buf + n - l) > 7 && memcmp(l, "parent ", 7) == 0 &&
+		    parse_oid(l + 7, (size_t)((char *)buf + n - l - 7), bin) == r->sz)
+			ok = commit_ok(r, bin, false);
+		l = nl ? nl + 1 : NULL;
+	}
+	free(buf);
+	return ok;
+}
+
+/* The first first-parent ancestor of OID that passes, in *RET. */
+static bool good_ancestor(struct githead *r, const unsigned char *oid, unsigned char *ret)
+{
+	unsigned char cur[32];
+
+	memcpy(cur, oid, r->sz);
+	for (int i = 0; i < PARENTS_MAX; i++) {
+		enum obj_type t;
+		unsigned char *buf;
+		size_t n;
+		if (read_object(r, cur, &t, &buf, &n, 0) < 0)
+			return false;
+		char *p = t == OBJ_COMMIT ? memmem(buf, n, "\nparent ", 8) : NULL;
+		char *hdr_end = memmem(buf, n, "\n\n", 2);
+		bool next = p && (!hdr_end || p < hdr_end) &&
+			    parse_oid(p + 8, (size_t)((char *)buf + n - p - 8), cur) == r->sz;
+		free(buf);
+		if (!next)
+			return false;
+		if (commit_ok(r, cur, false)) {
+			memcpy(ret, cur, r->sz);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Files and directories made here are the repository's owner's, as the
+ * view's carried-back files are (the supervisor may run as root); -errno. */
+static int own(const struct githead *r, int dir, const char *name, int fd)
+{
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0;
+	if (fstat(r->git, &st) < 0)
+		return -errno;
+	if (fd >= 0
+		? fchown(fd, st.st_uid, st.st_gid) < 0
+		: fchownat(dir, name ? name : "", st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The directory holding NAME (relative to the .git), reached one component
+ * at a time following no symbolic link (the sandbox could plant one in
+ * refs/ to send a write of ours elsewhere), made when MAKE; its last
+ * component in *LEAF.  -errno. */
+static int open_parent(struct githead *r, const char *name, bool make, const char **leaf)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = name, *slash;
+	int cur = openat(r->git, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	while (cur >= 0 && (slash = strchr(p, '/'))) {
+		size_t l = (size_t)(slash - p);
+		if (l == 0 || l > NAME_MAX) {
+			close(cur);
+			return -EINVAL;
+		}
+		memcpy(comp, p, l);
+		comp[l] = '\0';
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+			close(cur);
+			return -EINVAL;
+		}
+		/* one left root's still reads; the ref in it is ours */
+		if (make && mkdirat(cur, comp, 0755) == 0 && own(r, cur, comp, -1) < 0)
+			warn("%s/.git: %s could not be given to the repository's owner: %s", r->top,
+			     comp, strerror(errno));
+		int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		cur = next;
+		p = slash + 1;
+	}
+	if (cur < 0)
+		return -errno;
+	if (!*p || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
+		close(cur);
+		return -EINVAL;
+	}
+	*leaf = p;
+	return cur;
+}
+
+/* NAME (relative to the .git) written as CONTENT by a temporary file and
+ * a rename; its directories made. */
+static int put_file(struct githead *r, const char *name, const char *content)
+{
+	char tmp[NAME_MAX + 32];
+	const char *leaf;
+	_cleanup_close_ int dir = open_parent(r, name, true, &leaf);
+
+	if (dir < 0)
+		return dir;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.ringfence-tmp", leaf) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlinkat(dir, tmp, 0);
+	_cleanup_close_ int fd =
+	    openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(content);
+	if (own(r, -1, NULL, fd) < 0 || write(fd, content, len) != (ssize_t)len ||
+	    renameat(dir, tmp, dir, leaf) < 0) {
+		int e = errno ? errno : EIO;
+		unlinkat(dir, tmp, 0);
+		return -e;
+	}
+	return 0;
+}
+
+static int remove_file(struct githead *r, const char *name)
+{
+	const char *leaf;
+	_cleanup_close_ int dir = open_parent(r, name, false, &leaf);
+
+	if (dir < 0)
+		return dir;
+	return unlinkat(dir, leaf, 0) < 0 ? -errno : 0;
+}
+
+static void say(struct githead *r, const char *what, const char *why, const char *done)
+{
+	char jt[PATH_MAX + 64], jw[PATH_MAX + 64], jd[2 * PATH_MAX + 64];
+
+	warn("the sandbox recorded, in %s of %s, content at a protected path other than the "
+	     "host's at the start (%s): %s; review it before checking it out",
+	     what, r->top, why, done);
+	json_string(jt, sizeof(jt), r->top);
+	json_string(jw, sizeof(jw), what);
+	json_string(jd, sizeof(jd), done);
+	audit_event(r->sb->audit_fd, "protect.git_content", "\"path\":%s,\"what\":%s,\"done\":%s",
+		    jt, jw, jd);
+}
+
+/* The ref NAME (relative to the .git: "refs/heads/x", "HEAD", ...) naming
+ * OID: checked, and set back when it fails. */
+static void check_ref(struct githead *r, const char *name, const unsigned char *oid)
+{
+	char hex[2 * 32 + 2], line[2 * 32 + 8], kept[PATH_MAX], done[PATH_MAX + 256];
+	unsigned char back[32];
+	bool head = strcmp(name, "HEAD") == 0 || strcmp(name, "ORIG_HEAD") == 0;
+
+	if (strncmp(name, "refs/ringfence-blocked/", 23) == 0 ||
+	    commit_ok(r, oid, strcmp(name, "refs/stash") == 0))
+		return;
+	oid_hex(oid, r->sz, hex);
+	snprintf(line, sizeof(line), "%s\n", hex);
+	/* kept for review; set back whether or not it could be (a link or a
+	 * directory planted in refs/ringfence-blocked must not keep it) */
+	bool kept_ok =
+	    (size_t)snprintf(kept, sizeof(kept), "refs/ringfence-blocked/%s",
+			     strncmp(name, "refs/", 5) == 0 ? name + 5 : name) < sizeof(kept) &&
+	    put_file(r, kept, line) == 0;
+	char was[PATH_MAX + 64];
+	snprintf(was, sizeof(was),
+		 kept_ok ? "the commit is kept as %s" : "the commit (%s) is kept nowhere",
+		 kept_ok ? kept : hex);
+	/* the branch HEAD was on, HEAD and ORIG_HEAD: back to the start's
+	 * HEAD commit; another branch: to an ancestor that passes */
+	bool start =
+	    r->head_sz == r->sz && (head || (r->head_ref[0] && strcmp(r->head_ref, name) == 0));
+	/* a stash's parent is no stash: refs/stash goes */
+	bool stash = strcmp(name, "refs/stash") == 0;
+	if (start)
+		memcpy(back, r->head_oid, r->sz);
+	if (start || (!head && !stash && good_ancestor(r, oid, back))) {
+		char to[2 * 32 + 8];
+		oid_hex(back, r->sz, hex);
+		snprintf(to, sizeof(to), "%s\n", hex);
+		if (put_file(r, name, to) == 0) {
+			snprintf(done, sizeof(done), "%s; %s",
+				 start
+				     ? "set back to HEAD's commit at the start"
+				     : "set back to its first ancestor that has the host's content "
+				       "there",
+				 was);
+			say(r, name, "a commit", done);
+			return;
+		}
+	} else if (!head && remove_file(r, name) == 0) {
+		snprintf(done, sizeof(done), "removed; %s", was);
+		say(r, name, "a commit", done);
+		return;
+	}
+	snprintf(done, sizeof(done), "it could NOT be set back; %s", was);
+	say(r, name, "a commit", done);
+}
+
+/* Reads the ref file FILE in DIR: an object id in *OID (true), or a
+ * symbolic ref's target in TARGET. */
+static bool read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, char *target,
+		     size_t target_size)
+{
+	char buf[PATH_MAX];
+	_cleanup_close_ int fd = openat(dir, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	target[0] = '\0';
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	if (strncmp(buf, "ref: ", 5) == 0) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		snprintf(target, target_size, "%s", buf + 5);
+		return false;
+	}
+	return (*sz = parse_oid(buf, (size_t)n, oid)) != 0;
+}
+
+/* The object id the ref NAME resolves to (a loose file, else packed-refs),
+ * following symbolic refs. */
+static bool resolve(struct githead *r, const char *name, unsigned char *oid, size_t *sz, int depth)
+{
+	char target[PATH_MAX];
+	size_t tl, max;
+
+	if (depth > 5 || strstr(name, ".."))
+		return false;
+	if (read_ref(r->git, name, oid, sz, target, sizeof(target)))
+		return true;
+	if (target[0])
+		return resolve(r, target, oid, sz, depth + 1);
+	void *m = map_file(r->git, "packed-refs", &max);
+	if (!m)
+		return false;
+	tl = strlen(name);
+	bool found = false;
+	for (char *l = m; l && l < (char *)m + max && !found;) {
+		char *nl = memchr(l, '\n', (size_t)((char *)m + max - l));
+		size_t len = nl ? (size_t)(nl - l) : (size_t)((char *)m + max - l);
+		size_t s = parse_oid(l, len, oid);
+		if (s && len == 2 * s + 1 + tl && l[2 * s] == ' ' &&
+		    memcmp(l + 2 * s + 1, name, tl) == 0) {
+			*sz = s;
+			found = true;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	munmap(m, max);
+	return found;
+}
+
+/* A loose ref (or HEAD, ORIG_HEAD) changed during the run. */
+static void check_ref_file(struct githead *r, int dir, const char *file, const char *name)
+{
+	unsigned char oid[32];
+	char target[PATH_MAX];
+	struct stat st;
+	size_t sz;
+
+	if (fstatat(dir, file, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+	    !newer(&st, &r->sb->started_born))
+		return;
+	if (read_ref(dir, file, oid, &sz, target, sizeof(target))) {
+		if (sz == r->sz)
+			check_ref(r, name, oid);
+		return;
+	}
+	/* a symbolic one made during the run: what it names passes, or it
+	 * goes (HEAD is judged last, on its own) */
+	if (target[0] && strcmp(name, "HEAD") != 0 &&
+	    (strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
+	     (resolve(r, target, oid, &sz, 0) && sz == r->sz && !commit_ok(r, oid, false))) &&
+	    unlinkat(dir, file, 0) == 0)
+		say(r, name, "a symbolic ref", "removed");
+}
+
+static void walk_refs(struct githead *r, int dir, const char *prefix, int depth)
+{
+	struct dirent *de;
+
+	if (depth > REFS_DEPTH)
+		return;
+	int d0 = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
+	if (!d) {
+		if (d0 >= 0)
+			close(d0);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char name[PATH_MAX];
+		struct stat st;
+		if (de->d_name[0] == '.' ||
+		    (size_t)snprintf(name, sizeof(name), "%s/%s", prefix, de->d_name) >=
+			sizeof(name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		/* ours (a later host command may look there) and our
+		 * temporary files */
+		if (strcmp(name, "refs/ringfence-blocked") == 0 ||
+		    strstr(de->d_name, ".ringfence-"))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			_cleanup_close_ int c = openat(
+			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (c >= 0)
+				walk_refs(r, c, name, depth + 1);
+		} else {
+			check_ref_file(r, dirfd(d), de->d_name, name);
+		}
+	}
+}
+
+/* Whether the packed-refs held since the start (M, N bytes) has LINE. */
+static bool had_line(const char *m, size_t n, const char *line, size_t len)
+{
+	for (const char *l = m; l && l < m + n;) {
+		const char *nl = memchr(l, '\n', (size_t)(m + n - l));
+		size_t ll = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
+		if (ll == len && memcmp(l, line, len) == 0)
+			return true;
+		l = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+/* packed-refs, when it changed: each line the start's file did not have
+ * and no loose ref of its name overrides. */
+static void check_packed(struct githead *r)
+{
+	struct stat st;
+	size_t n, on = 0;
+	void *old = NULL;
+
+	if (fstatat(r->git, "packed-refs", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !newer(&st, &r->sb->started_born))
+		return;
+	char *m = map_file(r->git, "packed-refs", &n);
+	if (!m)
+		return;
+	if (r->packed_fd >= 0 && fstat(r->packed_fd, &st) == 0 && st.st_size > 0) {
+		old = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->packed_fd, 0);
+		on = old == MAP_FAILED ? 0 : (size_t)st.st_size;
+		if (old == MAP_FAILED)
+			old = NULL;
+	}
+	for (char *l = m; l && l < m + n;) {
+		char *nl = memchr(l, '\n', (size_t)(m + n - l));
+		size_t len = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
+		unsigned char oid[32];
+		char name[PATH_MAX];
+		size_t sz = parse_oid(l, len, oid);
+		struct stat lst;
+		if (sz == r->sz && len > 2 * sz + 1 && l[2 * sz] == ' ' &&
+		    len - 2 * sz - 1 < sizeof(name) && !(old && had_line(old, on, l, len))) {
+			snprintf(name, sizeof(name), "%.*s", (int)(len - 2 * sz - 1),
+				 l + 2 * sz + 1);
+			/* a loose one of that name is what git reads */
+			if (strncmp(name, "refs/", 5) == 0 && !strstr(name, "..") &&
+			    fstatat(r->git, name, &lst, AT_SYMLINK_NOFOLLOW) < 0)
+				check_ref(r, name, oid);
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	if (old)
+		munmap(old, on);
+	munmap(m, n);
+}
+
+/* Index entries at or below a protected path: each in the baseline. */
+struct index_walk {
+	struct githead *r;
+	bool add, bad;
+	char first[PATH_MAX];
+};
+
+static bool is_protected(const struct githead *r, const char *path)
+{
+	unsigned char c = (unsigned char)path[0];
+
+	/* most of a large index: no protected path starts so */
+	if (!(r->first[c >> 6] & (1ull << (c & 63))))
+		return false;
+	for (size_t i = 0; i < r->n_protected; i++) {
+		size_t l = strlen(r->protected[i]);
+		if (strncmp(path, r->protected[i], l) == 0 && (!path[l] || path[l] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static void on_entry(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz)
+{
+	struct index_walk *c = ud;
+
+	if (sz != c->r->sz || (mode & 0170000u) == 0160000u || !is_protected(c->r, path))
+		return;
+	if (c->add)
+		base_add(c->r, path, mode, oid);
+	else if (!c->bad && !in_base(c->r, path, mode, oid)) {
+		c->bad = true;
+		snprintf(c->first, sizeof(c->first), "%s", path);
+	}
+}
+
+static int index_walk(int fd, struct index_walk *c)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 12)
+		return -EINVAL;
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	int ret = gitindex_parse(map, (size_t)st.st_size, on_entry, c);
+	munmap(map, (size_t)st.st_size);
+	return ret;
+}
+
+/* Whether the index file NAME, changed during the run, holds other
+ * content at a protected path than the baseline (or cannot be read). */
+static bool index_bad(struct githead *r, const char *name, char *first, size_t first_size)
+{
+	struct stat st;
+	struct index_walk c = {.r = r};
+
+	_cleanup_close_ int fd =
+	    openat(r->git, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !newer(&st, &r->sb->started_born))
+		return false;
+	int ret = index_walk(fd, &c);
+	snprintf(first, first_size, "%s", c.bad ? c.first : name);
+	return ret < 0 || c.bad;
+}
+
+/* Whether the index held since the start (H's index_fd) still has the
+ * host's content: replaced by a rename (no name left: its ctime moved with
+ * its link count), or unchanged. */
+static bool held_index_ok(const struct githead *h)
+{
+	struct stat st;
+
+	return h->index_fd >= 0 && fstat(h->index_fd, &st) == 0 &&
+	       (st.st_nlink == 0 || !newer(&st, &h->sb->started_born));
+}
+
+/* The baseline complete: the index held since the start added (unless
+ * rewritten in place), once, when something changed is to be judged. */
+static void base_ready(struct githead *r)
+{
+	struct index_walk iw = {.r = r, .add = true};
+
+	if (r->base_indexed)
+		return;
+	r->base_indexed = true;
+	if (r->index_fd >= 0 && (!held_index_ok(r) || index_walk(r->index_fd, &iw) < 0))
+		r->base_cut = true;
+	if (r->base_cut)
+		warn("%s: what the host had at protected paths at the start could not all be read: "
+		     "the index and refs the sandbox changed are checked against what could",
+		     r->top);
+}
+
+static void check_index(struct githead *r)
+{
+	char first[PATH_MAX] = "", what[PATH_MAX + 16];
+	struct dirent *de;
+	struct githead *h = r;
+	bool bad = index_bad(r, "index", first, sizeof(first));
+
+	/* a split index keeps entries in sharedindex.<hash> */
+	int d0 = openat(r->git, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
+	if (!d && d0 >= 0)
+		close(d0);
+	while (!bad && d && (de = readdir(d)))
+		if (strncmp(de->d_name, "sharedindex.", 12) == 0)
+			bad = index_bad(r, de->d_name, first, sizeof(first));
+	if (!bad)
+		return;
+	snprintf(what, sizeof(what), "the index (%s)", first);
+	/* the host's, from the start: unless it was rewritten in place */
+	if (held_index_ok(h)) {
+		unlinkat(r->git, "index.ringfence-tmp", 0);
+		_cleanup_close_ int out =
+		    openat(r->git, "index.ringfence-tmp",
+			   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		char buf[65536];
+		ssize_t n = 0;
+		struct stat ist;
+		bool ok = out >= 0 && lseek(h->index_fd, 0, SEEK_SET) == 0;
+		/* the host's owner and mode, as it was */
+		ok = ok && fstat(h->index_fd, &ist) == 0 &&
+		     (geteuid() != 0 || fchown(out, ist.st_uid, ist.st_gid) == 0) &&
+		     fchmod(out, ist.st_mode & 0777) == 0;
+		while (ok && (n = read(h->index_fd, buf, sizeof(buf))) > 0)
+			ok = write(out, buf, (size_t)n) == n;
+		if (ok && n == 0 && renameat(r->git, "index.ringfence-tmp", r->git, "index") == 0) {
+			say(r, what, "a staged file",
+			    "the host's index from the start is put back");
+			return;
+		}
+		unlinkat(r->git, "index.ringfence-tmp", 0);
+	}
+	if (protect_move_aside(r->sb, h->index_path, "protect.git_content", MOVE_AT_EXIT) > 0)
+		say(r, what, "a staged file", "moved aside (git sees no index)");
+	else
+		say(r, what, "a staged file", "it could NOT be moved aside");
+}
+
+/* HEAD, last: what it names now passes, or it is the start's again. */
+static void check_head(struct githead *r)
+{
+	unsigned char oid[32];
+	char target[PATH_MAX];
+	struct stat st;
+	size_t sz;
+
+	if (fstatat(r->git, "HEAD", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !newer(&st, &r->sb->started_born) || !r->head_file[0])
+		return;
+	bool detached = read_ref(r->git, "HEAD", oid, &sz, target, sizeof(target));
+	if (detached) {
+		if (sz == r->sz)
+			check_ref(r, "HEAD", oid);
+		return;
+	}
+	if (!target[0] || strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
+	    (resolve(r, target, oid, &sz, 0) && sz == r->sz && !commit_ok(r, oid, false))) {
+		if (put_file(r, "HEAD", r->head_file) == 0)
+			say(r, "HEAD", "a symbolic ref", "set back to the start's");
+		else
+			say(r, "HEAD", "a symbolic ref", "it could NOT be set back");
+	}
+}
+
+/* Protected paths of the repository, relative to its top. */
+static void add_protected(struct githead *r, const char *rel, bool copy)
+{
+	if (!rel[0] || r->n_protected >= PROTECTED_MAX)
+		return;
+	for (size_t i = 0; i < r->n_protected; i++)
+		if (strcmp(r->protected[i], rel) == 0)
+			return;
+	if (copy) {
+		char *s = strdup(rel);
+		size_t l = s ? strlen(s) : 0;
+		if (!s || r->n_owned >= PROTECTED_MAX) {
+			free(s);
+			return;
+		}
+		while (l > 1 && s[l - 1] == '/')
+			s[--l] = '\0';
+		r->owned[r->n_owned++] = s;
+		rel = s;
+	}
+	r->protected[r->n_protected++] = rel;
+	r->first[(unsigned char)rel[0] >> 6] |= 1ull << ((unsigned char)rel[0] & 63);
+}
+
+static void add_pointer(struct githead *r, const char *value)
+{
+	const char *top = r->top;
+	size_t tl = strlen(top);
+
+	if (value[0] != '/' && strncmp(value, "~/", 2) != 0) {
+		while (strncmp(value, "./", 2) == 0)
+			value += 2;
+		if (!strstr(value, ".."))
+			add_protected(r, value, true);
+	} else if (value[0] == '/' && strncmp(value, top, tl) == 0 && value[tl] == '/') {
+		add_protected(r, value + tl + 1, true);
+	}
+}
+
+static void on_config(void *ud, enum git_pointer kind, const char *value)
+{
+	if (kind == PTR_HOOKS)
+		add_pointer(ud, value);
+}
+
+static void gather_protected(struct githead *r)
+{
+	const char **names;
+	size_t n = protect_builtin_names(false, &names);
+	const struct policy *p = r->sb->policy;
+	char buf[65536];
+
+	for (size_t i = 0; i < n; i++)
+		if (!(strncmp(names[i], ".git", 4) == 0 && (!names[i][4] || names[i][4] == '/')))
+			add_protected(r, names[i], false);
+	for (size_t i = 0; p && i < p->fs.protect.n; i++)
+		add_pointer(r, p->fs.protect.items[i].value);
+	for (size_t i = 0; i < r->sb->n_git_global_hooks; i++)
+		add_pointer(r, r->sb->git_global_hooks[i]);
+	_cleanup_close_ int fd =
+	    openat(r->git, "config", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t got = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	if (got > 0)
+		gitscan_config_pointers(buf, (size_t)got, on_config, r);
+}
+
+static void githead_free(struct githead *h)
+{
+	for (size_t j = 0; j < h->n_packs; j++) {
+		munmap(h->packs[j].idx, h->packs[j].idx_size);
+		munmap(h->packs[j].data, h->packs[j].data_size);
+	}
+	free(h->packs);
+	for (size_t j = 0; j < h->n_owned; j++)
+		free(h->owned[j]);
+	for (size_t j = 0; j < h->n_base; j++)
+		free(h->base[j].path);
+	free(h->base);
+	free(h->top);
+	if (h->index_fd >= 0)
+		close(h->index_fd);
+	if (h->packed_fd >= 0)
+		close(h->packed_fd);
+	if (h->objects >= 0)
+		close(h->objects);
+	if (h->git >= 0)
+		close(h->git);
+	free(h);
+}
+
+/* Drops the packs mapped: a later reader maps them afresh (new ones). */
+static void forget_packs(struct githead *h)
+{
+	for (size_t j = 0; j < h->n_packs; j++) {
+		munmap(h->packs[j].idx, h->packs[j].idx_size);
+		munmap(h->packs[j].data, h->packs[j].data_size);
+	}
+	free(h->packs);
+	h->packs = NULL;
+	h->n_packs = 0;
+	h->packs_read = false;
+}
+
+/* The repository at TOP (canonical), its .git a directory: what the host
+ * has at its protected paths, from HEAD's commit, read now, before the
+ * sandbox may write an object of that commit's name. */
+static struct githead *githead_open(const struct sandbox *sb, char *top)
+{
+	char target[PATH_MAX];
+	unsigned char tree[32];
+	size_t sz = 0;
+	struct githead *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		free(top);
+		return NULL;
+	}
+	*h = (struct githead){
+	    .sb = sb, .top = top, .index_fd = -1, .packed_fd = -1, .git = -1, .objects = -1};
+	_cleanup_close_ int t = protect_open_dir_nofollow(top);
+	h->git = t >= 0 ? openat(t, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	h->objects =
+	    h->git >= 0 ? openat(h->git, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+			: -1;
+	if (h->objects < 0 || (size_t)snprintf(h->index_path, sizeof(h->index_path),
+					       "%s/.git/index", top) >= sizeof(h->index_path)) {
+		githead_free(h);
+		return NULL;
+	}
+	/* held: git and the view replace them by a rename, so these stay
+	 * the host's as they were, whatever the run writes */
+	h->index_fd = openat(h->git, "index", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	h->packed_fd =
+	    openat(h->git, "packed-refs", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = openat(h->git, "HEAD", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, h->head_file, sizeof(h->head_file) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	h->head_file[n > 0 ? n : 0] = '\0';
+	if (read_ref(h->git, "HEAD", h->head_oid, &sz, target, sizeof(target)) ||
+	    (target[0] && resolve(h, target, h->head_oid, &sz, 0)))
+		h->head_sz = sz;
+	snprintf(h->head_ref, sizeof(h->head_ref), "%s", target);
+	/* a repository with no commit yet: SHA-1 object ids, unless its
+	 * first commit says otherwise (then nothing reads as one) */
+	h->sz = h->head_sz ? h->head_sz : 20;
+	gather_protected(h);
+	if (h->head_sz &&
+	    !(commit_tree(h, h->head_oid, tree, NULL, NULL) && tree_paths(h, tree, true)))
+		h->base_cut = true;
+	forget_packs(h);
+	return h;
+}
+
+void githeads_start(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+
+	/* planned again (namespaces = auto): taken afresh */
+	for (size_t i = 0; i < sb->n_githeads; i++)
+		githead_free(sb->githeads[i]);
+	free(sb->githeads);
+	sb->githeads = NULL;
+	sb->n_githeads = 0;
+	for (size_t i = 0; p && i < p->fs.write.n; i++) {
+		char path[PATH_MAX];
+		struct stat st;
+		/* most grants are no repository: one lstat() says so */
+		if ((size_t)snprintf(path, sizeof(path), "%s/.git", p->fs.write.items[i].value) >=
+			sizeof(path) ||
+		    lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		char *top = realpath(p->fs.write.items[i].value, NULL);
+		bool dup = false;
+		for (size_t j = 0; top && j < sb->n_githeads && !dup; j++)
+			dup = strcmp(sb->githeads[j]->top, top) == 0;
+		if (!top || dup ||
+		    (size_t)snprintf(path, sizeof(path), "%s/.git", top) >= sizeof(path) ||
+		    lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			free(top);
+			continue;
+		}
+		struct githead **v = realloc(sb->githeads, (sb->n_githeads + 1) * sizeof(*v));
+		if (!v) {
+			free(top);
+			continue;
+		}
+		sb->githeads = v;
+		struct githead *h = githead_open(sb, top);
+		if (h)
+			v[sb->n_githeads++] = h;
+	}
+}
+
+void githeads_finish(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_githeads; i++) {
+		struct githead *h = sb->githeads[i];
+		check_index(h);
+		int refs = openat(h->git, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (refs >= 0) {
+			walk_refs(h, refs, "refs", 0);
+			close(refs);
+		}
+		check_packed(h);
+		check_ref_file(h, h->git, "ORIG_HEAD", "ORIG_HEAD");
+		check_head(h);
+		githead_free(h);
+	}
+	free(sb->githeads);
+	sb->githeads = NULL;
+	sb->n_githeads = 0;
+}

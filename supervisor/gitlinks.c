@@ -370,6 +370,7 @@ void gitlinks_finish(const struct sandbox *sb)
 	const struct policy *p = sb->policy;
 
 	gitscan_all(sb, -1);
+	gitscan_global_includes(sb);
 	for (size_t i = 0; i < p->fs.write.n; i++)
 		gitlinks_check_grant(sb, p->fs.write.items[i].value);
 }

@@ -1499,7 +1499,10 @@ void gitscan_names(const struct sandbox *sb, const char *top)
  * a core.hooksPath set there applies in every repository, a relative one
  * resolved against each worktree's top (`core.hooksPath = .githooks`, as
  * hook managers advise), so protect.c protects, and the walks check, what
- * it names in each repository as they do a repository's own config's.
+ * it names in each repository as they do a repository's own config's.  A
+ * file it includes (`~/.gitconfig.local`) is every host git's
+ * configuration: protect.c protects it by name, and the walk at exit
+ * checks it as a repository's included file (gitscan_global_includes()).
  */
 struct global_read {
 	struct sandbox *sb;
@@ -1525,6 +1528,17 @@ static void on_global(void *ud, enum git_pointer kind, const char *value)
 	if (n < 0 || (size_t)n >= sizeof(full))
 		return;
 	if (kind == PTR_INCLUDE) {
+		bool seen = false;
+		for (size_t i = 0; i < g->sb->n_git_global_includes && !seen; i++)
+			seen = strcmp(g->sb->git_global_includes[i], full) == 0;
+		if (seen)
+			return; /* read already: an include cycle ends here */
+		char **v = realloc(g->sb->git_global_includes,
+				   (g->sb->n_git_global_includes + 1) * sizeof(*v));
+		if (!v || !(v[g->sb->n_git_global_includes] = strdup(full)))
+			die("out of memory");
+		g->sb->git_global_includes = v;
+		g->sb->n_git_global_includes++;
 		read_global(g->sb, full, g->home, g->depth + 1);
 		return;
 	}
@@ -1575,6 +1589,11 @@ void gitscan_global_hooks(struct sandbox *sb)
 	free(sb->git_global_hooks);
 	sb->git_global_hooks = NULL;
 	sb->n_git_global_hooks = 0;
+	for (size_t i = 0; i < sb->n_git_global_includes; i++)
+		free(sb->git_global_includes[i]);
+	free(sb->git_global_includes);
+	sb->git_global_includes = NULL;
+	sb->n_git_global_includes = 0;
 	/* the system's, whatever GIT_CONFIG_NOSYSTEM says now: the host's
 	 * later git may not be told so */
 	read_global(sb, "/etc/gitconfig", homes[0], 0);
@@ -1592,5 +1611,24 @@ void gitscan_global_hooks(struct sandbox *sb)
 		if ((size_t)snprintf(path, sizeof(path), "%s/.config/git/config", homes[h]) <
 		    sizeof(path))
 			read_global(sb, path, homes[h], 0);
+	}
+}
+
+void gitscan_global_includes(const struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+
+	for (size_t i = 0; p && i < sb->n_git_global_includes; i++) {
+		/* resolved as git resolves it, then reached following no link */
+		_cleanup_free_ char *c = realpath(sb->git_global_includes[i], NULL);
+		for (size_t j = 0; c && j < p->fs.write.n; j++) {
+			_cleanup_free_ char *w = realpath(p->fs.write.items[j].value, NULL);
+			if (w && landlock_path_beneath(c, w)) {
+				struct scan s = {
+				    .sb = sb, .root = w, .since = &sb->started_at, .found_fd = -1};
+				check_config_file(&s, c, "/", 1);
+				break;
+			}
+		}
 	}
 }

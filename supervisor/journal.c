@@ -267,6 +267,9 @@ static void recover_one(int dir, const char *name, int audit_fd)
 	for (size_t i = 0; i < tmp.n_git_global_hooks; i++)
 		free(tmp.git_global_hooks[i]);
 	free(tmp.git_global_hooks);
+	for (size_t i = 0; i < tmp.n_git_global_includes; i++)
+		free(tmp.git_global_includes[i]);
+	free(tmp.git_global_includes);
 	free(buf);
 	(void)unlinkat(dir, name, 0);
 }

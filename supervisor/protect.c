@@ -1001,6 +1001,10 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 			cand_add_in(cand, buf, builtin_home[i].kind, strlen(home));
 		}
 	}
+	/* the files the host's own git configuration includes: every host
+	 * git reads them as its configuration (core.fsmonitor, aliases) */
+	for (size_t i = 0; i < sb->n_git_global_includes; i++)
+		cand_add(cand, sb->git_global_includes[i], PROT_FILE);
 	/* the policy files (a relative -p is relative to where we started) */
 	for (size_t i = 0; i < p->n_files; i++) {
 		if (p->files[i][0] == '/')

@@ -145,6 +145,10 @@ struct sandbox {
 	 * ones name a directory in every worktree */
 	char **git_global_hooks;
 	size_t n_git_global_hooks;
+	/* the files that configuration includes (as named, "~/" expanded):
+	 * read by every host git as its own configuration */
+	char **git_global_includes;
+	size_t n_git_global_includes;
 	/* githeads.c: the write grants that are repositories, with what the
 	 * host had at their protected paths at the start */
 	struct githead **githeads;
@@ -445,8 +449,13 @@ void gitscan_names(const struct sandbox *sb, const char *top);
 /* Outside the sandbox, before it starts: every core.hooksPath the host's
  * git reads from its own configuration (/etc/gitconfig, $GIT_CONFIG_GLOBAL
  * or ~/.gitconfig and $XDG_CONFIG_HOME/git/config, and what they include,
- * every condition taken as met) into SB's git_global_hooks. */
+ * every condition taken as met) into SB's git_global_hooks, and the files
+ * included into git_global_includes. */
 void gitscan_global_hooks(struct sandbox *sb);
+/* When the sandbox has ended: each file SB's git_global_includes names, in
+ * a write grant, moved aside when it changed during the run and sets more
+ * than a clone writes. */
+void gitscan_global_includes(const struct sandbox *sb);
 /* Pure: the next line of the git configuration BUF (N bytes) from *AT that
  * is neither blank nor a comment, trimmed, in *RET and *RET_LEN; false at
  * the end.  (The readers that judge a config share how git splits it.) */

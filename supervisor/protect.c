@@ -941,6 +941,17 @@ static void discover_in(struct sandbox *sb, const char *root, int depth, struct 
 	}
 }
 
+/* A write grant holds PATH, or lies within it (a protected path granted by
+ * name stays read-only): else the sandbox cannot touch it, and the home's
+ * ~100 names cost no lstat() each (the home is rarely a write grant). */
+static bool write_reaches(char **roots, size_t nroots, const char *path)
+{
+	for (size_t r = 0; r < nroots; r++)
+		if (landlock_path_beneath(path, roots[r]) || landlock_path_beneath(roots[r], path))
+			return true;
+	return false;
+}
+
 static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands *cand,
 		   struct listings *ls)
 {
@@ -994,11 +1005,13 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 			if (!strchr(builtin_tree[i].path, '/') && builtin_tree[i].kind == PROT_DIR)
 				continue;
 			snprintf(buf, sizeof(buf), "%s/%s", home, builtin_tree[i].path);
-			cand_add_in(cand, buf, builtin_tree[i].kind, strlen(home));
+			if (write_reaches(roots, nroots, buf))
+				cand_add_in(cand, buf, builtin_tree[i].kind, strlen(home));
 		}
 		for (size_t i = 0; i < ARRAY_SIZE(builtin_home); i++) {
 			snprintf(buf, sizeof(buf), "%s/%s", home, builtin_home[i].path);
-			cand_add_in(cand, buf, builtin_home[i].kind, strlen(home));
+			if (write_reaches(roots, nroots, buf))
+				cand_add_in(cand, buf, builtin_home[i].kind, strlen(home));
 		}
 	}
 	/* the files the host's own git configuration includes: every host
@@ -1029,8 +1042,15 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
  * link in the chain of another included.  False when a component is
  * absent (CUR then ends at the last that exists) or the walk is too deep.
  */
+/* Directories a walk found to be no link, for the next deny path's walk
+ * (the default's share /etc and the home: ~20 lstat() calls a start). */
+struct plain_dirs {
+	char **v;
+	size_t n;
+};
+
 static bool walk_way(const char *path, char *cur, size_t size, char **roots, size_t nroots,
-		     char ***links, size_t *nlinks, int depth)
+		     char ***links, size_t *nlinks, struct plain_dirs *plain, int depth)
 {
 	char buf[PATH_MAX], *save = NULL;
 
@@ -1052,11 +1072,18 @@ static bool walk_way(const char *path, char *cur, size_t size, char **roots, siz
 				*s = '\0';
 			continue;
 		}
-		if ((size_t)snprintf(cur + len, size - len, "/%s", c) >= size - len ||
-		    lstat(cur, &st) < 0) {
+		if ((size_t)snprintf(cur + len, size - len, "/%s", c) >= size - len) {
 			cur[len] = '\0';
 			return false;
 		}
+		if (strs_has(plain->v, plain->n, cur))
+			continue;
+		if (lstat(cur, &st) < 0) {
+			cur[len] = '\0';
+			return false;
+		}
+		if (S_ISDIR(st.st_mode))
+			strs_add(&plain->v, &plain->n, cur);
 		if (!S_ISLNK(st.st_mode))
 			continue;
 		n = readlink(cur, target, sizeof(target) - 1);
@@ -1068,7 +1095,7 @@ static bool walk_way(const char *path, char *cur, size_t size, char **roots, siz
 		if (beneath_any(roots, nroots, cur) && !strs_has(*links, *nlinks, cur))
 			strs_add(links, nlinks, cur);
 		cur[len] = '\0'; /* a relative target starts in the link's directory */
-		if (!walk_way(target, cur, size, roots, nroots, links, nlinks, depth + 1))
+		if (!walk_way(target, cur, size, roots, nroots, links, nlinks, plain, depth + 1))
 			return false;
 	}
 	return true;
@@ -1101,6 +1128,7 @@ static void deny_ways(struct sandbox *sb, char **roots, size_t nroots, char ***l
 {
 	char *const *canon = sandbox_deny_canon(sb);
 	const struct policy_list *d = &sb->policy->fs.deny;
+	struct plain_dirs plain = {0};
 
 	for (size_t i = 0; nroots && i < d->n; i++) {
 		char cur[PATH_MAX] = "";
@@ -1108,13 +1136,14 @@ static void deny_ways(struct sandbox *sb, char **roots, size_t nroots, char ***l
 		const char *c = canon[i];
 		if (!c || strcmp(c, d->items[i].value) != 0)
 			(void)walk_way(d->items[i].value, cur, sizeof(cur), roots, nroots, links,
-				       nlinks, 0);
+				       nlinks, &plain, 0);
 		if (c && beneath_any(roots, nroots, c) && !strs_has(*way, *nway, c))
 			strs_add(way, nway, c);
 		for (size_t k = before; k < *nlinks; k++)
 			if (!strs_has(*way, *nway, (*links)[k]))
 				strs_add(way, nway, (*links)[k]);
 	}
+	strs_clear(&plain.v, &plain.n);
 }
 
 /*

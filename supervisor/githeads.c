@@ -480,6 +480,26 @@ static int read_object(struct githead *r, const unsigned char *oid, enum obj_typ
 	return -ENOENT;
 }
 
+/* The object OID when it is of type WANT; its buffer freed when not. */
+static int read_typed(struct githead *r, const unsigned char *oid, enum obj_type want,
+		      unsigned char **ret, size_t *ret_len)
+{
+	enum obj_type t;
+	unsigned char *buf;
+	size_t n;
+	int e = read_object(r, oid, &t, &buf, &n, 0);
+
+	if (e < 0)
+		return e;
+	if (t != want) {
+		free(buf);
+		return -EINVAL;
+	}
+	*ret = buf;
+	*ret_len = n;
+	return 0;
+}
+
 /* The entry NAME (LEN bytes) of the tree BUF: its mode and object id. */
 static bool tree_find(const struct githead *r, const unsigned char *buf, size_t n, const char *name,
 		      size_t len, uint32_t *mode, unsigned char *oid)
@@ -563,7 +583,6 @@ static void base_add(struct githead *r, const char *path, uint32_t mode, const u
 static bool walk_entry(struct githead *r, const char *path, uint32_t mode, const unsigned char *oid,
 		       bool add, int depth)
 {
-	enum obj_type t;
 	unsigned char *buf;
 	size_t n;
 	bool ok = true;
@@ -576,7 +595,7 @@ static bool walk_entry(struct githead *r, const char *path, uint32_t mode, const
 		return true;
 	if ((mode & 0170000u) != 0040000u)
 		return add;
-	if (depth > 64 || read_object(r, oid, &t, &buf, &n, 0) < 0 || t != OBJ_TREE) {
+	if (depth > 64 || read_typed(r, oid, OBJ_TREE, &buf, &n) < 0) {
 		if (add)
 			r->base_cut = true;
 		return false;
@@ -635,16 +654,12 @@ static bool commit_tree(struct githead *r, const unsigned char *oid, unsigned ch
  * checked against it. */
 static bool tree_paths(struct githead *r, const unsigned char *tree, bool add)
 {
-	enum obj_type t;
 	unsigned char *root;
 	size_t rn;
 	bool ok = true;
 
-	if (read_object(r, tree, &t, &root, &rn, 0) < 0 || t != OBJ_TREE) {
-		if (t == OBJ_TREE)
-			free(root);
+	if (read_typed(r, tree, OBJ_TREE, &root, &rn) < 0)
 		return false;
-	}
 	for (size_t i = 0; i < r->n_protected && (ok || add); i++) {
 		const char *p = r->protected[i];
 		unsigned char *buf = root, oid[32];
@@ -665,9 +680,7 @@ static bool tree_paths(struct githead *r, const unsigned char *tree, bool add)
 			}
 			if ((mode & 0170000u) != 0040000u)
 				break; /* a file on the way: nothing at the path */
-			if (read_object(r, oid, &t, &buf, &n, 0) < 0 || t != OBJ_TREE) {
-				if (t == OBJ_TREE)
-					free(buf);
+			if (read_typed(r, oid, OBJ_TREE, &buf, &n) < 0) {
 				ok = false;
 				break;
 			}

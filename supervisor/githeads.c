@@ -57,11 +57,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -167,12 +169,32 @@ static uint32_t be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* The regular file NAME beneath DIR, opened to read: no symbolic link in
+ * any of its components (the sandbox could point one, or a ref's name,
+ * at any file of the host, a device among them), not a FIFO (opening one
+ * would wait for a writer for ever) nor a device (opened with effects);
+ * -1 else. */
+static int open_file(int dir, const char *name)
+{
+	struct open_how how = {.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+			       .resolve =
+				   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	struct stat st;
+	int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
+
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void *map_file(int dir, const char *name, size_t *ret_size)
 {
 	struct stat st;
-	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int fd = open_file(dir, name);
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
 		return NULL;
 	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (m == MAP_FAILED)
@@ -422,11 +444,11 @@ static int read_object(struct githead *r, const unsigned char *oid, enum obj_typ
 
 	oid_hex(oid, r->sz, hex);
 	snprintf(rel, sizeof(rel), "%.2s/%s", hex, hex + 2);
-	_cleanup_close_ int fd = openat(r->objects, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = open_file(r->objects, rel);
 	if (fd >= 0) {
 		z_stream z = {0};
 		unsigned char hdr[64];
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)OBJ_MAX)
+		if (fstat(fd, &st) < 0 || st.st_size > (off_t)OBJ_MAX)
 			return -EINVAL;
 		size_t n = (size_t)st.st_size;
 		_cleanup_free_ unsigned char *in = malloc(n ? n : 1);
@@ -912,7 +934,7 @@ static bool read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, 
 		     size_t target_size)
 {
 	char buf[PATH_MAX];
-	_cleanup_close_ int fd = openat(dir, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int fd = open_file(dir, file);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 
 	target[0] = '\0';
@@ -1135,8 +1157,7 @@ static bool index_bad(struct githead *r, const char *name, char *first, size_t f
 	struct stat st;
 	struct index_walk c = {.r = r};
 
-	_cleanup_close_ int fd =
-	    openat(r->git, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int fd = open_file(r->git, name);
 	if (fd < 0 || fstat(fd, &st) < 0 || !newer(&st, &r->sb->started_born))
 		return false;
 	int ret = index_walk(fd, &c);
@@ -1236,7 +1257,9 @@ static void check_head(struct githead *r)
 			check_ref(r, "HEAD", oid);
 		return;
 	}
-	if (!target[0] || strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
+	/* git takes only a name in refs/ for it */
+	if (strncmp(target, "refs/", 5) != 0 ||
+	    strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
 	    (resolve(r, target, oid, &sz, 0) && sz == r->sz && !commit_ok(r, oid, false))) {
 		if (put_file(r, "HEAD", r->head_file) == 0)
 			say(r, "HEAD", "a symbolic ref", "set back to the start's");
@@ -1304,8 +1327,7 @@ static void gather_protected(struct githead *r)
 		add_pointer(r, p->fs.protect.items[i].value);
 	for (size_t i = 0; i < r->sb->n_git_global_hooks; i++)
 		add_pointer(r, r->sb->git_global_hooks[i]);
-	_cleanup_close_ int fd =
-	    openat(r->git, "config", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int fd = open_file(r->git, "config");
 	ssize_t got = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
 	if (got > 0)
 		gitscan_config_pointers(buf, (size_t)got, on_config, r);
@@ -1376,10 +1398,9 @@ static struct githead *githead_open(const struct sandbox *sb, char *top)
 	}
 	/* held: git and the view replace them by a rename, so these stay
 	 * the host's as they were, whatever the run writes */
-	h->index_fd = openat(h->git, "index", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	h->packed_fd =
-	    openat(h->git, "packed-refs", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	int fd = openat(h->git, "HEAD", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	h->index_fd = open_file(h->git, "index");
+	h->packed_fd = open_file(h->git, "packed-refs");
+	int fd = open_file(h->git, "HEAD");
 	ssize_t n = fd >= 0 ? read(fd, h->head_file, sizeof(h->head_file) - 1) : -1;
 	if (fd >= 0)
 		close(fd);

@@ -76,6 +76,17 @@
 #define DELTA_DEPTH   4096
 #define PROTECTED_MAX 512
 #define BASELINE_MAX  65536
+#define PACKS_MAX     1024
+/* What reading objects may cost a repository, at the start and again at
+ * the end: bytes read and inflated, and 4 KiB for each object looked up.
+ * All of it is the sandbox's to shape (a chain of deltas over large
+ * objects, trees naming one subtree many times over at each level, a
+ * million refs, each with a thousand ancestors): past this, objects do
+ * not read, and count as changed, where the supervisor would otherwise be
+ * kept busy for hours. */
+#ifndef WORK_MAX
+#define WORK_MAX (256ull << 20)
+#endif
 
 enum obj_type {
 	OBJ_COMMIT = 1,
@@ -124,6 +135,7 @@ struct githead {
 	bool base_cut;	   /* not all of it could be read */
 	bool base_indexed; /* the held index added to it (base_ready()) */
 	uint64_t first[4]; /* the first bytes of the protected paths, a set */
+	uint64_t work;	   /* spent of WORK_MAX */
 };
 static void base_ready(struct githead *r);
 
@@ -167,6 +179,20 @@ static void oid_hex(const unsigned char *bin, size_t sz, char *hex)
 static uint32_t be32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* N more of WORK_MAX spent; false (said once) when that is past it. */
+static bool spend(struct githead *r, uint64_t n)
+{
+	if (r->work < WORK_MAX && n <= WORK_MAX - r->work) {
+		r->work += n;
+		return true;
+	}
+	if (r->work < WORK_MAX)
+		warn("%s: reading its objects took more than %llu MiB: the rest count as changed",
+		     r->top, WORK_MAX >> 20);
+	r->work = WORK_MAX;
+	return false;
 }
 
 /* The regular file NAME beneath DIR, opened to read: no symbolic link in
@@ -222,6 +248,10 @@ static void read_packs(struct githead *r)
 		char name[NAME_MAX + 2];
 		if (l <= 4 || strcmp(de->d_name + l - 4, ".idx") != 0)
 			continue;
+		/* git repacks long before: more are the sandbox's, and each
+		 * would be searched for every object read */
+		if (r->n_packs >= PACKS_MAX)
+			break;
 		unsigned char *idx = map_file(dirfd(d), de->d_name, &is);
 		snprintf(name, sizeof(name), "%.*s.pack", (int)(l - 4), de->d_name);
 		unsigned char *data = idx ? map_file(dirfd(d), name, &ds) : NULL;
@@ -277,10 +307,11 @@ static bool pack_find(const struct githead *r, const struct pack *p, const unsig
 }
 
 /* SIZE bytes inflated from IN (at most AVAIL), malloc'd; NULL on error. */
-static unsigned char *inflate_exact(const unsigned char *in, size_t avail, size_t size)
+static unsigned char *inflate_exact(struct githead *r, const unsigned char *in, size_t avail,
+				    size_t size)
 {
 	z_stream z = {0};
-	unsigned char *out = size <= OBJ_MAX ? malloc(size ? size : 1) : NULL;
+	unsigned char *out = size <= OBJ_MAX && spend(r, size) ? malloc(size ? size : 1) : NULL;
 
 	if (!out || inflateInit(&z) != Z_OK) {
 		free(out);
@@ -292,7 +323,8 @@ static unsigned char *inflate_exact(const unsigned char *in, size_t avail, size_
 	z.avail_out = (uInt)size;
 	int zr = inflate(&z, Z_FINISH);
 	inflateEnd(&z);
-	if (zr != Z_STREAM_END || z.total_out != size) {
+	/* what it read too: empty stored blocks read on without output */
+	if (zr != Z_STREAM_END || z.total_out != size || !spend(r, z.total_in)) {
 		free(out);
 		return NULL;
 	}
@@ -394,7 +426,7 @@ static int pack_read(struct githead *r, const struct pack *p, uint64_t off, enum
 		shift += 7;
 	}
 	if (t == OBJ_COMMIT || t == OBJ_TREE || t == OBJ_BLOB || t == OBJ_TAG) {
-		*ret = inflate_exact(s, (size_t)(end - s), size);
+		*ret = inflate_exact(r, s, (size_t)(end - s), size);
 		*type = t;
 		*ret_len = size;
 		return *ret ? 0 : -EINVAL;
@@ -428,16 +460,19 @@ static int pack_read(struct githead *r, const struct pack *p, uint64_t off, enum
 	}
 	if (e < 0)
 		return e;
-	unsigned char *delta = inflate_exact(s, (size_t)(end - s), size);
-	*ret = delta ? apply_delta(base, bn, delta, size, ret_len) : NULL;
+	unsigned char *delta = inflate_exact(r, s, (size_t)(end - s), size);
+	*ret = delta && spend(r, bn) ? apply_delta(base, bn, delta, size, ret_len) : NULL;
 	free(delta);
 	free(base);
 	return *ret ? 0 : -EINVAL;
 }
 
-/* The object OID as git reads it: loose first, then from the packs. */
-static int read_object(struct githead *r, const unsigned char *oid, enum obj_type *type,
-		       unsigned char **ret, size_t *ret_len, int depth)
+/* The loose object OID: 0, -ENOENT when there is none, or -errno.  Out of
+ * read_object(), which a chain of deltas recurses through: its buffers
+ * are not on the stack at each step. */
+static __attribute__((noinline)) int read_loose(struct githead *r, const unsigned char *oid,
+						enum obj_type *type, unsigned char **ret,
+						size_t *ret_len)
 {
 	char hex[2 * 32 + 2], rel[2 * 32 + 4];
 	struct stat st;
@@ -448,7 +483,8 @@ static int read_object(struct githead *r, const unsigned char *oid, enum obj_typ
 	if (fd >= 0) {
 		z_stream z = {0};
 		unsigned char hdr[64];
-		if (fstat(fd, &st) < 0 || st.st_size > (off_t)OBJ_MAX)
+		if (fstat(fd, &st) < 0 || st.st_size > (off_t)OBJ_MAX ||
+		    !spend(r, (uint64_t)st.st_size))
 			return -EINVAL;
 		size_t n = (size_t)st.st_size;
 		_cleanup_free_ unsigned char *in = malloc(n ? n : 1);
@@ -473,7 +509,8 @@ static int read_object(struct githead *r, const unsigned char *oid, enum obj_typ
 			: strncmp((char *)hdr, "blob ", 5) == 0 ? OBJ_BLOB
 			: strncmp((char *)hdr, "tag ", 4) == 0	? OBJ_TAG
 								: 0;
-		unsigned char *out = *type && len <= OBJ_MAX && got <= len ? malloc(len + 1) : NULL;
+		unsigned char *out =
+		    *type && len <= OBJ_MAX && got <= len && spend(r, len) ? malloc(len + 1) : NULL;
 		if (!out) {
 			inflateEnd(&z);
 			return -EINVAL;
@@ -492,6 +529,18 @@ static int read_object(struct githead *r, const unsigned char *oid, enum obj_typ
 		*ret_len = len;
 		return 0;
 	}
+	return -ENOENT;
+}
+
+/* The object OID as git reads it: loose first, then from the packs. */
+static int read_object(struct githead *r, const unsigned char *oid, enum obj_type *type,
+		       unsigned char **ret, size_t *ret_len, int depth)
+{
+	if (!spend(r, 4096))
+		return -E2BIG;
+	int e = read_loose(r, oid, type, ret, ret_len);
+	if (e != -ENOENT)
+		return e;
 	if (!r->packs_read)
 		read_packs(r);
 	for (size_t i = 0; i < r->n_packs; i++) {
@@ -1464,6 +1513,7 @@ void githeads_finish(struct sandbox *sb)
 {
 	for (size_t i = 0; i < sb->n_githeads; i++) {
 		struct githead *h = sb->githeads[i];
+		h->work = 0; /* the end's checks have their own */
 		check_index(h);
 		int refs = openat(h->git, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (refs >= 0) {

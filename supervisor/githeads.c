@@ -1093,16 +1093,65 @@ static void walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 	}
 }
 
-/* Whether the packed-refs held since the start (M, N bytes) has LINE. */
-static bool had_line(const char *m, size_t n, const char *line, size_t len)
+/* The lines of the packed-refs held since the start, by a hash of each:
+ * the sandbox's file may have millions of lines, each looked up. */
+struct line {
+	uint64_t hash;
+	const char *at;
+	size_t len;
+};
+
+static uint64_t line_hash(const char *p, size_t n)
 {
-	for (const char *l = m; l && l < m + n;) {
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* The lines of M (N bytes), sorted by hash, malloc'd; NULL when none. */
+static struct line *index_lines(const char *m, size_t n, size_t *ret_n)
+{
+	size_t count = 0, i = 0;
+
+	for (const char *l = m; l < m + n; count++) {
+		const char *nl = memchr(l, '\n', (size_t)(m + n - l));
+		l = nl ? nl + 1 : m + n;
+	}
+	struct line *v = count ? calloc(count, sizeof(*v)) : NULL;
+	for (const char *l = m; v && l < m + n; i++) {
 		const char *nl = memchr(l, '\n', (size_t)(m + n - l));
 		size_t ll = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
-		if (ll == len && memcmp(l, line, len) == 0)
-			return true;
-		l = nl ? nl + 1 : NULL;
+		v[i] = (struct line){line_hash(l, ll), l, ll};
+		l = nl ? nl + 1 : m + n;
 	}
+	if (v)
+		qsort(v, count, sizeof(*v), line_cmp);
+	*ret_n = v ? count : 0;
+	return v;
+}
+
+/* Whether the lines V (N of them) have LINE. */
+static bool had_line(const struct line *v, size_t n, const char *line, size_t len)
+{
+	struct line key = {.hash = line_hash(line, len)};
+	const struct line *hit = n ? bsearch(&key, v, n, sizeof(*v), line_cmp) : NULL;
+
+	if (!hit)
+		return false;
+	while (hit > v && hit[-1].hash == key.hash)
+		hit--;
+	for (; hit < v + n && hit->hash == key.hash; hit++)
+		if (hit->len == len && memcmp(hit->at, line, len) == 0)
+			return true;
 	return false;
 }
 
@@ -1111,8 +1160,9 @@ static bool had_line(const char *m, size_t n, const char *line, size_t len)
 static void check_packed(struct githead *r)
 {
 	struct stat st;
-	size_t n, on = 0;
+	size_t n, on = 0, n_lines = 0;
 	void *old = NULL;
+	_cleanup_free_ struct line *lines = NULL;
 
 	if (fstatat(r->git, "packed-refs", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !newer(&st, &r->sb->started_born))
@@ -1125,6 +1175,8 @@ static void check_packed(struct githead *r)
 		on = old == MAP_FAILED ? 0 : (size_t)st.st_size;
 		if (old == MAP_FAILED)
 			old = NULL;
+		/* none when it cannot be: every line is judged then */
+		lines = old ? index_lines(old, on, &n_lines) : NULL;
 	}
 	for (char *l = m; l && l < m + n;) {
 		char *nl = memchr(l, '\n', (size_t)(m + n - l));
@@ -1134,7 +1186,7 @@ static void check_packed(struct githead *r)
 		size_t sz = parse_oid(l, len, oid);
 		struct stat lst;
 		if (sz == r->sz && len > 2 * sz + 1 && l[2 * sz] == ' ' &&
-		    len - 2 * sz - 1 < sizeof(name) && !(old && had_line(old, on, l, len))) {
+		    len - 2 * sz - 1 < sizeof(name) && !had_line(lines, n_lines, l, len)) {
 			snprintf(name, sizeof(name), "%.*s", (int)(len - 2 * sz - 1),
 				 l + 2 * sz + 1);
 			/* a loose one of that name is what git reads */

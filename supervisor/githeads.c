@@ -77,6 +77,7 @@
 #define PROTECTED_MAX 512
 #define BASELINE_MAX  65536
 #define PACKS_MAX     1024
+#define INDEX_MAX     (2ull << 30)
 /* What reading objects may cost a repository, at the start and again at
  * the end: bytes read and inflated, and 4 KiB for each object looked up.
  * All of it is the sandbox's to shape (a chain of deltas over large
@@ -1241,7 +1242,11 @@ static int index_walk(int fd, struct index_walk *c)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 12)
+	/* a sparse file of the sandbox's, its size as large as it likes,
+	 * would be read through, twice for each object id size: one larger
+	 * than git makes counts as changed */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 12 ||
+	    st.st_size > (off_t)INDEX_MAX)
 		return -EINVAL;
 	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)

@@ -240,6 +240,11 @@ fuzz: $(BUILD)/default_policy.c
 		$(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
 	build-fuzz/fuzz_conv -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		build-fuzz/corpus_conv tests/fuzz/corpus_conv
+	@mkdir -p build-fuzz/corpus_githeads
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_githeads tests/fuzz/fuzz_githeads.c supervisor/gitlinks.c -lz
+	build-fuzz/fuzz_githeads -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		build-fuzz/corpus_githeads tests/fuzz/corpus_githeads
 
 bench: $(BIN)
 	sh bench/startup.sh

@@ -57,11 +57,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -74,6 +76,18 @@
 #define DELTA_DEPTH   4096
 #define PROTECTED_MAX 512
 #define BASELINE_MAX  65536
+#define PACKS_MAX     1024
+#define INDEX_MAX     (2ull << 30)
+/* What reading objects may cost a repository, at the start and again at
+ * the end: bytes read and inflated, and 4 KiB for each object looked up.
+ * All of it is the sandbox's to shape (a chain of deltas over large
+ * objects, trees naming one subtree many times over at each level, a
+ * million refs, each with a thousand ancestors): past this, objects do
+ * not read, and count as changed, where the supervisor would otherwise be
+ * kept busy for hours. */
+#ifndef WORK_MAX
+#define WORK_MAX (256ull << 20)
+#endif
 
 enum obj_type {
 	OBJ_COMMIT = 1,
@@ -122,6 +136,7 @@ struct githead {
 	bool base_cut;	   /* not all of it could be read */
 	bool base_indexed; /* the held index added to it (base_ready()) */
 	uint64_t first[4]; /* the first bytes of the protected paths, a set */
+	uint64_t work;	   /* spent of WORK_MAX */
 };
 static void base_ready(struct githead *r);
 
@@ -167,12 +182,46 @@ static uint32_t be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* N more of WORK_MAX spent; false (said once) when that is past it. */
+static bool spend(struct githead *r, uint64_t n)
+{
+	if (r->work < WORK_MAX && n <= WORK_MAX - r->work) {
+		r->work += n;
+		return true;
+	}
+	if (r->work < WORK_MAX)
+		warn("%s: reading its objects took more than %llu MiB: the rest count as changed",
+		     r->top, WORK_MAX >> 20);
+	r->work = WORK_MAX;
+	return false;
+}
+
+/* The regular file NAME beneath DIR, opened to read: no symbolic link in
+ * any of its components (the sandbox could point one, or a ref's name,
+ * at any file of the host, a device among them), not a FIFO (opening one
+ * would wait for a writer for ever) nor a device (opened with effects);
+ * -1 else. */
+static int open_file(int dir, const char *name)
+{
+	struct open_how how = {.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+			       .resolve =
+				   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	struct stat st;
+	int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
+
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void *map_file(int dir, const char *name, size_t *ret_size)
 {
 	struct stat st;
-	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int fd = open_file(dir, name);
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
 		return NULL;
 	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (m == MAP_FAILED)
@@ -200,6 +249,10 @@ static void read_packs(struct githead *r)
 		char name[NAME_MAX + 2];
 		if (l <= 4 || strcmp(de->d_name + l - 4, ".idx") != 0)
 			continue;
+		/* git repacks long before: more are the sandbox's, and each
+		 * would be searched for every object read */
+		if (r->n_packs >= PACKS_MAX)
+			break;
 		unsigned char *idx = map_file(dirfd(d), de->d_name, &is);
 		snprintf(name, sizeof(name), "%.*s.pack", (int)(l - 4), de->d_name);
 		unsigned char *data = idx ? map_file(dirfd(d), name, &ds) : NULL;
@@ -255,10 +308,11 @@ static bool pack_find(const struct githead *r, const struct pack *p, const unsig
 }
 
 /* SIZE bytes inflated from IN (at most AVAIL), malloc'd; NULL on error. */
-static unsigned char *inflate_exact(const unsigned char *in, size_t avail, size_t size)
+static unsigned char *inflate_exact(struct githead *r, const unsigned char *in, size_t avail,
+				    size_t size)
 {
 	z_stream z = {0};
-	unsigned char *out = size <= OBJ_MAX ? malloc(size ? size : 1) : NULL;
+	unsigned char *out = size <= OBJ_MAX && spend(r, size) ? malloc(size ? size : 1) : NULL;
 
 	if (!out || inflateInit(&z) != Z_OK) {
 		free(out);
@@ -270,7 +324,8 @@ static unsigned char *inflate_exact(const unsigned char *in, size_t avail, size_
 	z.avail_out = (uInt)size;
 	int zr = inflate(&z, Z_FINISH);
 	inflateEnd(&z);
-	if (zr != Z_STREAM_END || z.total_out != size) {
+	/* what it read too: empty stored blocks read on without output */
+	if (zr != Z_STREAM_END || z.total_out != size || !spend(r, z.total_in)) {
 		free(out);
 		return NULL;
 	}
@@ -372,7 +427,7 @@ static int pack_read(struct githead *r, const struct pack *p, uint64_t off, enum
 		shift += 7;
 	}
 	if (t == OBJ_COMMIT || t == OBJ_TREE || t == OBJ_BLOB || t == OBJ_TAG) {
-		*ret = inflate_exact(s, (size_t)(end - s), size);
+		*ret = inflate_exact(r, s, (size_t)(end - s), size);
 		*type = t;
 		*ret_len = size;
 		return *ret ? 0 : -EINVAL;
@@ -406,27 +461,31 @@ static int pack_read(struct githead *r, const struct pack *p, uint64_t off, enum
 	}
 	if (e < 0)
 		return e;
-	unsigned char *delta = inflate_exact(s, (size_t)(end - s), size);
-	*ret = delta ? apply_delta(base, bn, delta, size, ret_len) : NULL;
+	unsigned char *delta = inflate_exact(r, s, (size_t)(end - s), size);
+	*ret = delta && spend(r, bn) ? apply_delta(base, bn, delta, size, ret_len) : NULL;
 	free(delta);
 	free(base);
 	return *ret ? 0 : -EINVAL;
 }
 
-/* The object OID as git reads it: loose first, then from the packs. */
-static int read_object(struct githead *r, const unsigned char *oid, enum obj_type *type,
-		       unsigned char **ret, size_t *ret_len, int depth)
+/* The loose object OID: 0, -ENOENT when there is none, or -errno.  Out of
+ * read_object(), which a chain of deltas recurses through: its buffers
+ * are not on the stack at each step. */
+static __attribute__((noinline)) int read_loose(struct githead *r, const unsigned char *oid,
+						enum obj_type *type, unsigned char **ret,
+						size_t *ret_len)
 {
 	char hex[2 * 32 + 2], rel[2 * 32 + 4];
 	struct stat st;
 
 	oid_hex(oid, r->sz, hex);
 	snprintf(rel, sizeof(rel), "%.2s/%s", hex, hex + 2);
-	_cleanup_close_ int fd = openat(r->objects, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = open_file(r->objects, rel);
 	if (fd >= 0) {
 		z_stream z = {0};
 		unsigned char hdr[64];
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)OBJ_MAX)
+		if (fstat(fd, &st) < 0 || st.st_size > (off_t)OBJ_MAX ||
+		    !spend(r, (uint64_t)st.st_size))
 			return -EINVAL;
 		size_t n = (size_t)st.st_size;
 		_cleanup_free_ unsigned char *in = malloc(n ? n : 1);
@@ -451,7 +510,8 @@ static int read_object(struct githead *r, const unsigned char *oid, enum obj_typ
 			: strncmp((char *)hdr, "blob ", 5) == 0 ? OBJ_BLOB
 			: strncmp((char *)hdr, "tag ", 4) == 0	? OBJ_TAG
 								: 0;
-		unsigned char *out = *type && len <= OBJ_MAX && got <= len ? malloc(len + 1) : NULL;
+		unsigned char *out =
+		    *type && len <= OBJ_MAX && got <= len && spend(r, len) ? malloc(len + 1) : NULL;
 		if (!out) {
 			inflateEnd(&z);
 			return -EINVAL;
@@ -470,6 +530,18 @@ static int read_object(struct githead *r, const unsigned char *oid, enum obj_typ
 		*ret_len = len;
 		return 0;
 	}
+	return -ENOENT;
+}
+
+/* The object OID as git reads it: loose first, then from the packs. */
+static int read_object(struct githead *r, const unsigned char *oid, enum obj_type *type,
+		       unsigned char **ret, size_t *ret_len, int depth)
+{
+	if (!spend(r, 4096))
+		return -E2BIG;
+	int e = read_loose(r, oid, type, ret, ret_len);
+	if (e != -ENOENT)
+		return e;
 	if (!r->packs_read)
 		read_packs(r);
 	for (size_t i = 0; i < r->n_packs; i++) {
@@ -478,6 +550,26 @@ static int read_object(struct githead *r, const unsigned char *oid, enum obj_typ
 			return pack_read(r, &r->packs[i], off, type, ret, ret_len, depth);
 	}
 	return -ENOENT;
+}
+
+/* The object OID when it is of type WANT; its buffer freed when not. */
+static int read_typed(struct githead *r, const unsigned char *oid, enum obj_type want,
+		      unsigned char **ret, size_t *ret_len)
+{
+	enum obj_type t;
+	unsigned char *buf;
+	size_t n;
+	int e = read_object(r, oid, &t, &buf, &n, 0);
+
+	if (e < 0)
+		return e;
+	if (t != want) {
+		free(buf);
+		return -EINVAL;
+	}
+	*ret = buf;
+	*ret_len = n;
+	return 0;
 }
 
 /* The entry NAME (LEN bytes) of the tree BUF: its mode and object id. */
@@ -563,7 +655,6 @@ static void base_add(struct githead *r, const char *path, uint32_t mode, const u
 static bool walk_entry(struct githead *r, const char *path, uint32_t mode, const unsigned char *oid,
 		       bool add, int depth)
 {
-	enum obj_type t;
 	unsigned char *buf;
 	size_t n;
 	bool ok = true;
@@ -576,7 +667,7 @@ static bool walk_entry(struct githead *r, const char *path, uint32_t mode, const
 		return true;
 	if ((mode & 0170000u) != 0040000u)
 		return add;
-	if (depth > 64 || read_object(r, oid, &t, &buf, &n, 0) < 0 || t != OBJ_TREE) {
+	if (depth > 64 || read_typed(r, oid, OBJ_TREE, &buf, &n) < 0) {
 		if (add)
 			r->base_cut = true;
 		return false;
@@ -635,16 +726,12 @@ static bool commit_tree(struct githead *r, const unsigned char *oid, unsigned ch
  * checked against it. */
 static bool tree_paths(struct githead *r, const unsigned char *tree, bool add)
 {
-	enum obj_type t;
 	unsigned char *root;
 	size_t rn;
 	bool ok = true;
 
-	if (read_object(r, tree, &t, &root, &rn, 0) < 0 || t != OBJ_TREE) {
-		if (t == OBJ_TREE)
-			free(root);
+	if (read_typed(r, tree, OBJ_TREE, &root, &rn) < 0)
 		return false;
-	}
 	for (size_t i = 0; i < r->n_protected && (ok || add); i++) {
 		const char *p = r->protected[i];
 		unsigned char *buf = root, oid[32];
@@ -665,9 +752,7 @@ static bool tree_paths(struct githead *r, const unsigned char *tree, bool add)
 			}
 			if ((mode & 0170000u) != 0040000u)
 				break; /* a file on the way: nothing at the path */
-			if (read_object(r, oid, &t, &buf, &n, 0) < 0 || t != OBJ_TREE) {
-				if (t == OBJ_TREE)
-					free(buf);
+			if (read_typed(r, oid, OBJ_TREE, &buf, &n) < 0) {
 				ok = false;
 				break;
 			}
@@ -899,7 +984,7 @@ static bool read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, 
 		     size_t target_size)
 {
 	char buf[PATH_MAX];
-	_cleanup_close_ int fd = openat(dir, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int fd = open_file(dir, file);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 
 	target[0] = '\0';
@@ -1009,16 +1094,65 @@ static void walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 	}
 }
 
-/* Whether the packed-refs held since the start (M, N bytes) has LINE. */
-static bool had_line(const char *m, size_t n, const char *line, size_t len)
+/* The lines of the packed-refs held since the start, by a hash of each:
+ * the sandbox's file may have millions of lines, each looked up. */
+struct line {
+	uint64_t hash;
+	const char *at;
+	size_t len;
+};
+
+static uint64_t line_hash(const char *p, size_t n)
 {
-	for (const char *l = m; l && l < m + n;) {
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* The lines of M (N bytes), sorted by hash, malloc'd; NULL when none. */
+static struct line *index_lines(const char *m, size_t n, size_t *ret_n)
+{
+	size_t count = 0, i = 0;
+
+	for (const char *l = m; l < m + n; count++) {
+		const char *nl = memchr(l, '\n', (size_t)(m + n - l));
+		l = nl ? nl + 1 : m + n;
+	}
+	struct line *v = count ? calloc(count, sizeof(*v)) : NULL;
+	for (const char *l = m; v && l < m + n; i++) {
 		const char *nl = memchr(l, '\n', (size_t)(m + n - l));
 		size_t ll = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
-		if (ll == len && memcmp(l, line, len) == 0)
-			return true;
-		l = nl ? nl + 1 : NULL;
+		v[i] = (struct line){line_hash(l, ll), l, ll};
+		l = nl ? nl + 1 : m + n;
 	}
+	if (v)
+		qsort(v, count, sizeof(*v), line_cmp);
+	*ret_n = v ? count : 0;
+	return v;
+}
+
+/* Whether the lines V (N of them) have LINE. */
+static bool had_line(const struct line *v, size_t n, const char *line, size_t len)
+{
+	struct line key = {.hash = line_hash(line, len)};
+	const struct line *hit = n ? bsearch(&key, v, n, sizeof(*v), line_cmp) : NULL;
+
+	if (!hit)
+		return false;
+	while (hit > v && hit[-1].hash == key.hash)
+		hit--;
+	for (; hit < v + n && hit->hash == key.hash; hit++)
+		if (hit->len == len && memcmp(hit->at, line, len) == 0)
+			return true;
 	return false;
 }
 
@@ -1027,8 +1161,9 @@ static bool had_line(const char *m, size_t n, const char *line, size_t len)
 static void check_packed(struct githead *r)
 {
 	struct stat st;
-	size_t n, on = 0;
+	size_t n, on = 0, n_lines = 0;
 	void *old = NULL;
+	_cleanup_free_ struct line *lines = NULL;
 
 	if (fstatat(r->git, "packed-refs", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !newer(&st, &r->sb->started_born))
@@ -1041,6 +1176,8 @@ static void check_packed(struct githead *r)
 		on = old == MAP_FAILED ? 0 : (size_t)st.st_size;
 		if (old == MAP_FAILED)
 			old = NULL;
+		/* none when it cannot be: every line is judged then */
+		lines = old ? index_lines(old, on, &n_lines) : NULL;
 	}
 	for (char *l = m; l && l < m + n;) {
 		char *nl = memchr(l, '\n', (size_t)(m + n - l));
@@ -1050,7 +1187,7 @@ static void check_packed(struct githead *r)
 		size_t sz = parse_oid(l, len, oid);
 		struct stat lst;
 		if (sz == r->sz && len > 2 * sz + 1 && l[2 * sz] == ' ' &&
-		    len - 2 * sz - 1 < sizeof(name) && !(old && had_line(old, on, l, len))) {
+		    len - 2 * sz - 1 < sizeof(name) && !had_line(lines, n_lines, l, len)) {
 			snprintf(name, sizeof(name), "%.*s", (int)(len - 2 * sz - 1),
 				 l + 2 * sz + 1);
 			/* a loose one of that name is what git reads */
@@ -1105,7 +1242,11 @@ static int index_walk(int fd, struct index_walk *c)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 12)
+	/* a sparse file of the sandbox's, its size as large as it likes,
+	 * would be read through, twice for each object id size: one larger
+	 * than git makes counts as changed */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 12 ||
+	    st.st_size > (off_t)INDEX_MAX)
 		return -EINVAL;
 	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
@@ -1122,8 +1263,7 @@ static bool index_bad(struct githead *r, const char *name, char *first, size_t f
 	struct stat st;
 	struct index_walk c = {.r = r};
 
-	_cleanup_close_ int fd =
-	    openat(r->git, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int fd = open_file(r->git, name);
 	if (fd < 0 || fstat(fd, &st) < 0 || !newer(&st, &r->sb->started_born))
 		return false;
 	int ret = index_walk(fd, &c);
@@ -1223,7 +1363,9 @@ static void check_head(struct githead *r)
 			check_ref(r, "HEAD", oid);
 		return;
 	}
-	if (!target[0] || strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
+	/* git takes only a name in refs/ for it */
+	if (strncmp(target, "refs/", 5) != 0 ||
+	    strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
 	    (resolve(r, target, oid, &sz, 0) && sz == r->sz && !commit_ok(r, oid, false))) {
 		if (put_file(r, "HEAD", r->head_file) == 0)
 			say(r, "HEAD", "a symbolic ref", "set back to the start's");
@@ -1291,8 +1433,7 @@ static void gather_protected(struct githead *r)
 		add_pointer(r, p->fs.protect.items[i].value);
 	for (size_t i = 0; i < r->sb->n_git_global_hooks; i++)
 		add_pointer(r, r->sb->git_global_hooks[i]);
-	_cleanup_close_ int fd =
-	    openat(r->git, "config", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int fd = open_file(r->git, "config");
 	ssize_t got = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
 	if (got > 0)
 		gitscan_config_pointers(buf, (size_t)got, on_config, r);
@@ -1363,10 +1504,9 @@ static struct githead *githead_open(const struct sandbox *sb, char *top)
 	}
 	/* held: git and the view replace them by a rename, so these stay
 	 * the host's as they were, whatever the run writes */
-	h->index_fd = openat(h->git, "index", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	h->packed_fd =
-	    openat(h->git, "packed-refs", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	int fd = openat(h->git, "HEAD", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	h->index_fd = open_file(h->git, "index");
+	h->packed_fd = open_file(h->git, "packed-refs");
+	int fd = open_file(h->git, "HEAD");
 	ssize_t n = fd >= 0 ? read(fd, h->head_file, sizeof(h->head_file) - 1) : -1;
 	if (fd >= 0)
 		close(fd);
@@ -1430,6 +1570,7 @@ void githeads_finish(struct sandbox *sb)
 {
 	for (size_t i = 0; i < sb->n_githeads; i++) {
 		struct githead *h = sb->githeads[i];
+		h->work = 0; /* the end's checks have their own */
 		check_index(h);
 		int refs = openat(h->git, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (refs >= 0) {

@@ -215,7 +215,8 @@ int gitindex_parse(const unsigned char *p, size_t n,
 				    (unsigned)p[o + 40 + hashsz] << 8 | p[o + 41 + hashsz];
 				o += fixed;
 				if (flags & 0x4000) {
-					if (version < 3) {
+					/* the extended flags: within the file too */
+					if (version < 3 || o + 2 > n) {
 						ok = false;
 						break;
 					}

@@ -756,6 +756,86 @@ def test_protected_hook_commit_with_a_link_where_it_is_kept(box):
     assert not os.path.exists(mark), "the host's commit ran the hook the sandbox committed"
 
 
+@pytest.mark.parametrize("via", ["absolute", "linked directory"])
+def test_symbolic_ref_to_a_host_fifo_is_not_opened(box, via):
+    """Hole: the supervisor (maybe root) resolves the symbolic refs the
+    sandbox left (HEAD, a branch) by opening what they name, relative to
+    the .git but with no check of the name: `ref: /any/host/file` (or a
+    name through a directory of refs/ the sandbox made a link) had the
+    supervisor open any host file, a device among them (/dev/watchdog:
+    opened, and not closed as it wants, it reboots the machine).  The
+    FIFO stands for such a file: a host writer waiting on it returns as
+    soon as anyone opens it.  A HEAD naming no ref in refs/ (git takes no
+    other) is set back, and the host's git reads its branch again."""
+    import threading
+    hosthome = box.path("hosthome")
+    fifodir = box.path("fifodir")
+    os.mkdir(hosthome)
+    os.mkdir(fifodir, 0o700)
+    fifo = os.path.join(fifodir, "watchdog")
+    os.mkfifo(fifo, 0o600)
+    chown_tree(box, hosthome)
+    h = host(box, ["sh", "-c", "git init -q && echo x > f && git add f && git commit -qm init"],
+             hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    opened = []
+
+    def writer():
+        fd = os.open(fifo, os.O_WRONLY)
+        opened.append(True)
+        os.close(fd)
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    plant = ("echo 'ref: %s' > .git/HEAD" % fifo if via == "absolute" else
+             "ln -s %s .git/refs/out && echo 'ref: refs/out/watchdog' > .git/HEAD" % fifodir)
+    r = box.run(["sh", "-c", plant + " && echo planted"], policy=box.policy(""),
+                env={"HOME": hosthome})
+    assert "planted" in r.stdout, r.stdout + r.stderr
+    time.sleep(0.2)
+    was_opened = bool(opened)
+    if not was_opened:  # let the writer go
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        t.join(5)
+    assert not was_opened, "the supervisor opened the host file the sandbox's HEAD named"
+    if via == "absolute":  # no ref git takes for HEAD: set back
+        h = host(box, ["sh", "-c", "git log -1 --format=%s"], hosthome, cwd=box.work,
+                 env=GIT_ENV)
+        assert h.stdout == "init\n", h.stdout + h.stderr
+
+
+def test_branch_whose_protected_tree_doubles_at_each_level(box):
+    """Hole: the supervisor walks the tree a branch of the sandbox's has at
+    a protected path, each subtree as often as it is named.  Sixty trees,
+    each naming the one below twice (a gitlink at the bottom, which
+    passes), are 2^60 walks: the supervisor never got to its end, and
+    the run never ended.  Reading objects now has a cost cap per
+    repository: past it, what is left counts as changed, and the branch
+    goes as any other that fails."""
+    hosthome = box.path("hosthome")
+    os.mkdir(hosthome)
+    chown_tree(box, hosthome)
+    h = host(box, ["sh", "-c",
+                   "git init -q && mkdir .husky && printf '#!/bin/sh\\ntrue\\n' > "
+                   ".husky/pre-commit && chmod 755 .husky/pre-commit && "
+                   "git config core.hooksPath .husky && echo x > f && git add -A && "
+                   "git commit -qm init"], hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    r = box.run(["sh", "-c",
+                 "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+                 "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
+                 "t=$(printf '160000 commit %s\\tg\\n' $(git rev-parse HEAD) | git mktree) && "
+                 "for i in $(seq 60); do t=$(printf '040000 tree %s\\ta\\n040000 tree %s\\tb\\n' "
+                 "$t $t | git mktree); done && "
+                 "c=$(git commit-tree $(printf '040000 tree %s\\t.husky\\n' $t | git mktree) "
+                 "-p HEAD -m lint) && git branch lint $c && echo planted"],
+                policy=box.policy(""), env={"HOME": hosthome}, timeout=30)
+    assert "planted" in r.stdout, r.stdout + r.stderr
+    assert "refs/heads/lint" in r.stderr, r.stderr
+    h = host(box, ["sh", "-c", "git rev-parse -q --verify lint; git log -1 --format=%s"],
+             hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.stdout == "init\n", h.stdout + h.stderr
+
+
 @pytest.mark.parametrize("start", ["plain", "packed", "staged"])
 def test_ordinary_commit_beside_a_protected_hook_is_kept(box, start):
     """Control of the one above: a commit of ordinary files made inside, in

@@ -1552,12 +1552,30 @@ static void on_global(void *ud, enum git_pointer kind, const char *value)
 	g->sb->n_git_global_hooks++;
 }
 
-static void read_global(struct sandbox *sb, const char *path, const char *home, int depth)
+void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
+			 void *ud)
 {
+	/* at most 64 KiB, on the heap and of the file's size: a frame of
+	 * 64 KiB is touched whole at every call (stack-clash probes), and
+	 * stays in the supervisor's resident memory for its whole life */
 	const size_t max = 65536;
-	char dir[PATH_MAX];
+	_cleanup_close_ int f = fd;
 	struct stat st;
 	ssize_t got;
+
+	if (f < 0 || fstat(f, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)max)
+		return;
+	_cleanup_free_ char *buf = malloc(max);
+	if (!buf)
+		die("out of memory");
+	got = read(f, buf, max);
+	if (got > 0)
+		gitscan_config_pointers(buf, (size_t)got, fn, ud);
+}
+
+static void read_global(struct sandbox *sb, const char *path, const char *home, int depth)
+{
+	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
 
 	/* git stops at ten levels of includes */
@@ -1565,17 +1583,8 @@ static void read_global(struct sandbox *sb, const char *path, const char *home, 
 		return;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	/* the host's own files, its links followed as its git follows them */
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)max)
-		return;
-	_cleanup_free_ char *buf = malloc(max);
-	if (!buf)
-		die("out of memory");
-	got = read(fd, buf, max);
-	if (got <= 0)
-		return;
 	struct global_read g = {sb, dir[0] ? dir : "/", home, depth};
-	gitscan_config_pointers(buf, (size_t)got, on_global, &g);
+	gitscan_config_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_global, &g);
 }
 
 void gitscan_global_hooks(struct sandbox *sb)

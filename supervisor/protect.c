@@ -772,13 +772,8 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *top,
 			    struct cands *cand)
 {
-	/* at most 64 KiB, on the heap and of the file's size: a frame of
-	 * 64 KiB is touched whole at every call (stack-clash probes), and
-	 * stays in the supervisor's resident memory for its whole life */
-	const size_t max = 65536;
 	char path[PATH_MAX];
 	struct stat st;
-	ssize_t got;
 
 	struct pointers pp = {sb, cand, gitdir, top};
 
@@ -789,16 +784,8 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 			on_git_pointer(&pp, PTR_HOOKS, sb->git_global_hooks[i]);
 	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
 		return;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)max)
-		return;
-	_cleanup_free_ char *buf = malloc(max);
-	if (!buf)
-		die("out of memory");
-	got = read(fd, buf, max);
-	if (got <= 0)
-		return;
-	gitscan_config_pointers(buf, (size_t)got, on_git_pointer, &pp);
+	gitscan_config_file(open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
+			    on_git_pointer, &pp);
 }
 
 /*

@@ -472,6 +472,10 @@ enum git_pointer {
 void gitscan_config_pointers(const char *buf, size_t n,
 			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
 			     void *ud);
+/* The same for the configuration file open at FD (closed here): a regular
+ * file under 64 KiB, else nothing. */
+void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
+			 void *ud);
 
 /* ---- seccomp.c ---------------------------------------------------------- */
 

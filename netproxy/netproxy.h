@@ -108,6 +108,12 @@ void netproxy_expect_capture(struct netproxy *np, const struct sockaddr *from, s
  * STREAM a TCP listener (VERIFY_PEERS as for netproxy_add_listener). */
 int netproxy_add_nameserver(struct netproxy *np, int fd, bool stream, bool verify_peers);
 
+/* SHA-256 (or SHA-1) of the N pieces IOV, in OUT (32 or 20 bytes), by
+ * OpenSSL, loaded now if no run's TLS did (git's object names, githeads.c):
+ * 0, or -errno when it cannot be had. */
+struct iovec;
+int netproxy_digest(bool sha256, const struct iovec *iov, size_t n, unsigned char *out);
+
 int netproxy_fd(const struct netproxy *np);
 int netproxy_timeout(const struct netproxy *np); /* ms, or -1 */
 void netproxy_dispatch(struct netproxy *np);

@@ -46,7 +46,9 @@
 	X(BIO_ctrl) X(BIO_free) X(BIO_new) X(BIO_new_file) X(BIO_new_socket) X(BIO_s_mem)         \
 	X(BIO_write) X(BN_bin2bn) X(BN_free) X(BN_to_ASN1_INTEGER) X(ERR_clear_error)             \
 	X(ERR_error_string_n) X(ERR_get_error) X(EVP_PKEY_Q_keygen) X(EVP_PKEY_free)              \
-	X(EVP_sha256) X(OPENSSL_init_ssl) X(OPENSSL_sk_new_null) X(OPENSSL_sk_num)                \
+	X(EVP_MD_CTX_new) X(EVP_MD_CTX_free) X(EVP_DigestInit_ex) X(EVP_DigestUpdate)             \
+	X(EVP_DigestFinal_ex) X(EVP_sha1) X(EVP_sha256) X(OPENSSL_init_ssl) X(OPENSSL_sk_new_null)   \
+	X(OPENSSL_sk_num)                                                                        \
 	X(OPENSSL_sk_pop_free) X(OPENSSL_sk_push) X(OPENSSL_sk_value) X(PEM_read_bio_X509)        \
 	X(PEM_write_bio_X509) X(RAND_bytes) X(SSL_CTX_ctrl) X(SSL_CTX_free)                       \
 	X(SSL_CTX_get_cert_store) X(SSL_CTX_load_verify_dir) X(SSL_CTX_load_verify_file)          \
@@ -105,6 +107,12 @@ int nx_ossl_loaded(void);
 #define EVP_PKEY_Q_keygen (*nx_ossl.f.p_EVP_PKEY_Q_keygen)
 #define EVP_PKEY_free (*nx_ossl.f.p_EVP_PKEY_free)
 #define EVP_sha256 (*nx_ossl.f.p_EVP_sha256)
+#define EVP_sha1 (*nx_ossl.f.p_EVP_sha1)
+#define EVP_MD_CTX_new (*nx_ossl.f.p_EVP_MD_CTX_new)
+#define EVP_MD_CTX_free (*nx_ossl.f.p_EVP_MD_CTX_free)
+#define EVP_DigestInit_ex (*nx_ossl.f.p_EVP_DigestInit_ex)
+#define EVP_DigestUpdate (*nx_ossl.f.p_EVP_DigestUpdate)
+#define EVP_DigestFinal_ex (*nx_ossl.f.p_EVP_DigestFinal_ex)
 #define OPENSSL_init_ssl (*nx_ossl.f.p_OPENSSL_init_ssl)
 #define OPENSSL_sk_new_null (*nx_ossl.f.p_OPENSSL_sk_new_null)
 #define OPENSSL_sk_num (*nx_ossl.f.p_OPENSSL_sk_num)

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -293,6 +294,23 @@ fail:
 	SSL_CTX_free(t->client);
 	t->server = t->client = NULL;
 	return -EIO;
+}
+
+int netproxy_digest(bool sha256, const struct iovec *iov, size_t n, unsigned char *out)
+{
+	char err[256];
+	unsigned int len = 0;
+
+	if (nx_ossl_load(err, sizeof(err)) < 0 ||
+	    !OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL))
+		return -ENOENT;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	bool ok = c && EVP_DigestInit_ex(c, sha256 ? EVP_sha256() : EVP_sha1(), NULL);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = EVP_DigestUpdate(c, iov[i].iov_base, iov[i].iov_len);
+	ok = ok && EVP_DigestFinal_ex(c, out, &len) && len == (sha256 ? 32u : 20u);
+	EVP_MD_CTX_free(c);
+	return ok ? 0 : -EIO;
 }
 
 int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *creds, size_t n,

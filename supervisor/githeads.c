@@ -27,11 +27,13 @@
  *     points to (a loose ref's ctime; a packed-refs line the start's file
  *     did not have), a stash's index and untracked commits too, a detached
  *     HEAD, ORIG_HEAD, and the commit HEAD resolves to.
- * Objects are read by their names as git reads them: loose (zlib) or from
- * a pack (version 2 index, deltas applied); what cannot be read counts as
- * changed.  No object's age is trusted: one the sandbox wrote in an
- * earlier run, or left unreferenced, is no older for that.  Running git on
- * a repository the sandbox could write is what gitlinks.c avoids as well.
+ * Objects are read by their names as git reads them (gitobj.c); what
+ * cannot be read counts as changed.  No object's age is trusted: one the
+ * sandbox wrote in an earlier run, or left unreferenced, is no older for
+ * that.  The same names could hold other content: before these checks,
+ * the copies of what the host's git reads at the protected paths are
+ * checked against their names, and from then on an object whose copies
+ * differ does not read (gitobj_end()).
  *
  * What differs is undone, said on stderr and in the audit log
  * (protect.git_content):
@@ -48,8 +50,7 @@
  * .git/...), the policy's protect entries in the repository, and the
  * core.hooksPath directories its config and the host's own configuration
  * name.  Limits (SECURITY.md): only write grants that are repositories (not
- * those nested in them); a loose object's content is not checked against
- * its name (git reads it unchecked as well); commits below a ref's tip,
+ * those nested in them); commits below a ref's tip,
  * reflog entries (HEAD@{1}) and older stashes are not looked at; a linked
  * worktree's index and HEAD neither.
  */
@@ -67,41 +68,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "gitobj.h"
 #include "supervisor.h"
 
-/* an object read whole; larger ones count as changed */
-#define OBJ_MAX	      (64u << 20)
 #define REFS_DEPTH    16
 #define PARENTS_MAX   1000
-#define DELTA_DEPTH   4096
 #define PROTECTED_MAX 512
 #define BASELINE_MAX  65536
-#define PACKS_MAX     1024
 #define INDEX_MAX     (2ull << 30)
-/* What reading objects may cost a repository, at the start and again at
- * the end: bytes read and inflated, and 4 KiB for each object looked up.
- * All of it is the sandbox's to shape (a chain of deltas over large
- * objects, trees naming one subtree many times over at each level, a
- * million refs, each with a thousand ancestors): past this, objects do
- * not read, and count as changed, where the supervisor would otherwise be
- * kept busy for hours. */
-#ifndef WORK_MAX
-#define WORK_MAX (256ull << 20)
-#endif
-
-enum obj_type {
-	OBJ_COMMIT = 1,
-	OBJ_TREE = 2,
-	OBJ_BLOB = 3,
-	OBJ_TAG = 4,
-	OBJ_OFS_DELTA = 6,
-	OBJ_REF_DELTA = 7,
-};
-
-struct pack {
-	unsigned char *idx, *data;
-	size_t idx_size, data_size;
-};
 
 struct entry {
 	char *path;
@@ -122,11 +96,7 @@ struct githead {
 	size_t head_sz;		    /* 0: none */
 	char head_ref[PATH_MAX];    /* the branch it was on, or "" */
 	int git;		    /* the .git directory */
-	int objects;		    /* its objects/ */
-	struct pack *packs;
-	size_t n_packs;
-	bool packs_read;
-	size_t sz; /* object id size: 20 or 32 */
+	struct gitobj o;	    /* its objects */
 	const char *protected[PROTECTED_MAX];
 	size_t n_protected;
 	char *owned[PROTECTED_MAX]; /* the strings of protected[] made here */
@@ -136,441 +106,8 @@ struct githead {
 	bool base_cut;	   /* not all of it could be read */
 	bool base_indexed; /* the held index added to it (base_ready()) */
 	uint64_t first[4]; /* the first bytes of the protected paths, a set */
-	uint64_t work;	   /* spent of WORK_MAX */
 };
 static void base_ready(struct githead *r);
-
-static bool newer(const struct stat *st, const struct timespec *since)
-{
-	return st->st_ctim.tv_sec > since->tv_sec ||
-	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
-}
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* An object id in hex at S (40 or 64 digits, then no more hex) to BIN;
- * its length in bytes, 0 for none. */
-static size_t parse_oid(const char *s, size_t n, unsigned char *bin)
-{
-	size_t len = 0;
-
-	while (len < n && len <= 64 && hexval(s[len]) >= 0)
-		len++;
-	if (len != 40 && len != 64)
-		return 0;
-	for (size_t i = 0; i < len / 2; i++)
-		bin[i] = (unsigned char)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
-	return len / 2;
-}
-
-static void oid_hex(const unsigned char *bin, size_t sz, char *hex)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < sz; i++) {
-		hex[2 * i] = digits[bin[i] >> 4];
-		hex[2 * i + 1] = digits[bin[i] & 15];
-	}
-	hex[2 * sz] = '\0';
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* N more of WORK_MAX spent; false (said once) when that is past it. */
-static bool spend(struct githead *r, uint64_t n)
-{
-	if (r->work < WORK_MAX && n <= WORK_MAX - r->work) {
-		r->work += n;
-		return true;
-	}
-	if (r->work < WORK_MAX)
-		warn("%s: reading its objects took more than %llu MiB: the rest count as changed",
-		     r->top, WORK_MAX >> 20);
-	r->work = WORK_MAX;
-	return false;
-}
-
-/* The regular file NAME beneath DIR, opened to read: no symbolic link in
- * any of its components (the sandbox could point one, or a ref's name,
- * at any file of the host, a device among them), not a FIFO (opening one
- * would wait for a writer for ever) nor a device (opened with effects);
- * -1 else. */
-static int open_file(int dir, const char *name)
-{
-	struct open_how how = {.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-			       .resolve =
-				   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-	struct stat st;
-	int fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
-
-	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void *map_file(int dir, const char *name, size_t *ret_size)
-{
-	struct stat st;
-	_cleanup_close_ int fd = open_file(dir, name);
-
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0)
-		return NULL;
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	*ret_size = (size_t)st.st_size;
-	return m;
-}
-
-/* Every pack (objects/pack/NAME.idx of version 2 and NAME.pack), mapped
- * once per repository. */
-static void read_packs(struct githead *r)
-{
-	struct dirent *de;
-
-	r->packs_read = true;
-	int p = openat(r->objects, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_(closedirp) DIR *d = p >= 0 ? fdopendir(p) : NULL;
-	if (!d) {
-		if (p >= 0)
-			close(p);
-		return;
-	}
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name), is, ds;
-		char name[NAME_MAX + 2];
-		if (l <= 4 || strcmp(de->d_name + l - 4, ".idx") != 0)
-			continue;
-		/* git repacks long before: more are the sandbox's, and each
-		 * would be searched for every object read */
-		if (r->n_packs >= PACKS_MAX)
-			break;
-		unsigned char *idx = map_file(dirfd(d), de->d_name, &is);
-		snprintf(name, sizeof(name), "%.*s.pack", (int)(l - 4), de->d_name);
-		unsigned char *data = idx ? map_file(dirfd(d), name, &ds) : NULL;
-		struct pack *v = data ? realloc(r->packs, (r->n_packs + 1) * sizeof(*v)) : NULL;
-		if (!v || is < 8 + 1024 || memcmp(idx, "\377tOc", 4) != 0 || be32(idx + 4) != 2 ||
-		    ds < 12 || memcmp(data, "PACK", 4) != 0) {
-			if (idx)
-				munmap(idx, is);
-			if (data)
-				munmap(data, ds);
-			if (v)
-				r->packs = v;
-			continue;
-		}
-		r->packs = v;
-		v[r->n_packs++] = (struct pack){idx, data, is, ds};
-	}
-}
-
-/* OID's offset in the pack P; false when it has none. */
-static bool pack_find(const struct githead *r, const struct pack *p, const unsigned char *oid,
-		      uint64_t *ret)
-{
-	const unsigned char *m = p->idx;
-	size_t sz = r->sz;
-	uint32_t lo = oid[0] ? be32(m + 8 + 4 * (oid[0] - 1)) : 0, hi = be32(m + 8 + 4 * oid[0]);
-	uint32_t total = be32(m + 8 + 4 * 255);
-	size_t names = 8 + 1024, offs = names + (size_t)total * (sz + 4);
-
-	if (lo > hi || hi > total || offs + (size_t)total * 4 > p->idx_size)
-		return false;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(m + names + (size_t)mid * sz, oid, sz);
-		if (c < 0) {
-			lo = mid + 1;
-		} else if (c > 0) {
-			hi = mid;
-		} else {
-			uint32_t o = be32(m + offs + (size_t)mid * 4);
-			if (!(o & 0x80000000u)) {
-				*ret = o;
-				return true;
-			}
-			size_t big = offs + (size_t)total * 4 + (size_t)(o & 0x7fffffffu) * 8;
-			if (big + 8 > p->idx_size)
-				return false;
-			*ret = (uint64_t)be32(m + big) << 32 | be32(m + big + 4);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* SIZE bytes inflated from IN (at most AVAIL), malloc'd; NULL on error. */
-static unsigned char *inflate_exact(struct githead *r, const unsigned char *in, size_t avail,
-				    size_t size)
-{
-	z_stream z = {0};
-	unsigned char *out = size <= OBJ_MAX && spend(r, size) ? malloc(size ? size : 1) : NULL;
-
-	if (!out || inflateInit(&z) != Z_OK) {
-		free(out);
-		return NULL;
-	}
-	z.next_in = (unsigned char *)in;
-	z.avail_in = (uInt)(avail > UINT32_MAX ? UINT32_MAX : avail);
-	z.next_out = out;
-	z.avail_out = (uInt)size;
-	int zr = inflate(&z, Z_FINISH);
-	inflateEnd(&z);
-	/* what it read too: empty stored blocks read on without output */
-	if (zr != Z_STREAM_END || z.total_out != size || !spend(r, z.total_in)) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-static bool varint(const unsigned char **p, const unsigned char *end, size_t *ret)
-{
-	size_t v = 0;
-	int shift = 0;
-	unsigned char c;
-
-	do {
-		if (*p >= end || shift > 56)
-			return false;
-		c = *(*p)++;
-		v |= (size_t)(c & 0x7f) << shift;
-		shift += 7;
-	} while (c & 0x80);
-	*ret = v;
-	return true;
-}
-
-/* BASE (BN bytes) with the delta D (DN bytes) applied, malloc'd. */
-static unsigned char *apply_delta(const unsigned char *base, size_t bn, const unsigned char *d,
-				  size_t dn, size_t *ret_len)
-{
-	const unsigned char *p = d, *end = d + dn;
-	size_t src, dst, at = 0;
-
-	if (!varint(&p, end, &src) || !varint(&p, end, &dst) || src != bn || dst > OBJ_MAX)
-		return NULL;
-	unsigned char *out = malloc(dst ? dst : 1);
-	if (!out)
-		return NULL;
-	while (p < end) {
-		unsigned char c = *p++;
-		if (c & 0x80) {
-			size_t off = 0, len = 0;
-			for (int i = 0; i < 4; i++)
-				if (c & (1u << i)) {
-					if (p >= end)
-						goto bad;
-					off |= (size_t)*p++ << (8 * i);
-				}
-			for (int i = 0; i < 3; i++)
-				if (c & (0x10u << i)) {
-					if (p >= end)
-						goto bad;
-					len |= (size_t)*p++ << (8 * i);
-				}
-			if (!len)
-				len = 0x10000;
-			if (off > bn || len > bn - off || len > dst - at)
-				goto bad;
-			memcpy(out + at, base + off, len);
-			at += len;
-		} else if (c) {
-			if (c > (size_t)(end - p) || c > dst - at)
-				goto bad;
-			memcpy(out + at, p, c);
-			p += c;
-			at += c;
-		} else {
-			goto bad;
-		}
-	}
-	if (at != dst)
-		goto bad;
-	*ret_len = dst;
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
-static int read_object(struct githead *r, const unsigned char *oid, enum obj_type *type,
-		       unsigned char **ret, size_t *ret_len, int depth);
-
-/* The object at OFF in the pack P, deltas applied. */
-static int pack_read(struct githead *r, const struct pack *p, uint64_t off, enum obj_type *type,
-		     unsigned char **ret, size_t *ret_len, int depth)
-{
-	const unsigned char *s, *end = p->data + p->data_size;
-	size_t size = 0;
-	int shift = 4;
-
-	if (depth > DELTA_DEPTH || off < 12 || off >= p->data_size)
-		return -EINVAL;
-	s = p->data + off;
-	unsigned char c = *s++;
-	enum obj_type t = (enum obj_type)((c >> 4) & 7);
-	size = c & 15;
-	while (c & 0x80) {
-		if (s >= end || shift > 56)
-			return -EINVAL;
-		c = *s++;
-		size |= (size_t)(c & 0x7f) << shift;
-		shift += 7;
-	}
-	if (t == OBJ_COMMIT || t == OBJ_TREE || t == OBJ_BLOB || t == OBJ_TAG) {
-		*ret = inflate_exact(r, s, (size_t)(end - s), size);
-		*type = t;
-		*ret_len = size;
-		return *ret ? 0 : -EINVAL;
-	}
-	unsigned char *base = NULL;
-	size_t bn = 0;
-	int e;
-	if (t == OBJ_OFS_DELTA) {
-		if (s >= end)
-			return -EINVAL;
-		c = *s++;
-		uint64_t back = c & 0x7f;
-		while (c & 0x80) {
-			if (s >= end || back > (UINT64_MAX >> 8))
-				return -EINVAL;
-			c = *s++;
-			back = ((back + 1) << 7) | (c & 0x7f);
-		}
-		if (back == 0 || back > off)
-			return -EINVAL;
-		e = pack_read(r, p, off - back, type, &base, &bn, depth + 1);
-	} else if (t == OBJ_REF_DELTA) {
-		if ((size_t)(end - s) < r->sz)
-			return -EINVAL;
-		unsigned char boid[32];
-		memcpy(boid, s, r->sz);
-		s += r->sz;
-		e = read_object(r, boid, type, &base, &bn, depth + 1);
-	} else {
-		return -EINVAL;
-	}
-	if (e < 0)
-		return e;
-	unsigned char *delta = inflate_exact(r, s, (size_t)(end - s), size);
-	*ret = delta && spend(r, bn) ? apply_delta(base, bn, delta, size, ret_len) : NULL;
-	free(delta);
-	free(base);
-	return *ret ? 0 : -EINVAL;
-}
-
-/* The loose object OID: 0, -ENOENT when there is none, or -errno.  Out of
- * read_object(), which a chain of deltas recurses through: its buffers
- * are not on the stack at each step. */
-static __attribute__((noinline)) int read_loose(struct githead *r, const unsigned char *oid,
-						enum obj_type *type, unsigned char **ret,
-						size_t *ret_len)
-{
-	char hex[2 * 32 + 2], rel[2 * 32 + 4];
-	struct stat st;
-
-	oid_hex(oid, r->sz, hex);
-	snprintf(rel, sizeof(rel), "%.2s/%s", hex, hex + 2);
-	_cleanup_close_ int fd = open_file(r->objects, rel);
-	if (fd >= 0) {
-		z_stream z = {0};
-		unsigned char hdr[64];
-		if (fstat(fd, &st) < 0 || st.st_size > (off_t)OBJ_MAX ||
-		    !spend(r, (uint64_t)st.st_size))
-			return -EINVAL;
-		size_t n = (size_t)st.st_size;
-		_cleanup_free_ unsigned char *in = malloc(n ? n : 1);
-		if (!in || read(fd, in, n) != (ssize_t)n || inflateInit(&z) != Z_OK)
-			return -EINVAL;
-		/* the header first: "TYPE SIZE\0" */
-		z.next_in = in;
-		z.avail_in = (uInt)n;
-		z.next_out = hdr;
-		z.avail_out = sizeof(hdr);
-		int zr = inflate(&z, Z_SYNC_FLUSH);
-		unsigned char *nul = memchr(hdr, 0, sizeof(hdr) - z.avail_out);
-		char *sp = nul ? memchr(hdr, ' ', (size_t)(nul - hdr)) : NULL;
-		if ((zr != Z_OK && zr != Z_STREAM_END) || !nul || !sp) {
-			inflateEnd(&z);
-			return -EINVAL;
-		}
-		size_t len = strtoul(sp + 1, NULL, 10), have = sizeof(hdr) - z.avail_out;
-		size_t got = have - (size_t)(nul + 1 - hdr);
-		*type = strncmp((char *)hdr, "commit ", 7) == 0 ? OBJ_COMMIT
-			: strncmp((char *)hdr, "tree ", 5) == 0 ? OBJ_TREE
-			: strncmp((char *)hdr, "blob ", 5) == 0 ? OBJ_BLOB
-			: strncmp((char *)hdr, "tag ", 4) == 0	? OBJ_TAG
-								: 0;
-		unsigned char *out =
-		    *type && len <= OBJ_MAX && got <= len && spend(r, len) ? malloc(len + 1) : NULL;
-		if (!out) {
-			inflateEnd(&z);
-			return -EINVAL;
-		}
-		memcpy(out, nul + 1, got);
-		z.next_out = out + got;
-		z.avail_out = (uInt)(len - got + 1);
-		if (zr != Z_STREAM_END)
-			zr = inflate(&z, Z_FINISH);
-		inflateEnd(&z);
-		if (zr != Z_STREAM_END || z.avail_out != 1) {
-			free(out);
-			return -EINVAL;
-		}
-		*ret = out;
-		*ret_len = len;
-		return 0;
-	}
-	return -ENOENT;
-}
-
-/* The object OID as git reads it: loose first, then from the packs. */
-static int read_object(struct githead *r, const unsigned char *oid, enum obj_type *type,
-		       unsigned char **ret, size_t *ret_len, int depth)
-{
-	if (!spend(r, 4096))
-		return -E2BIG;
-	int e = read_loose(r, oid, type, ret, ret_len);
-	if (e != -ENOENT)
-		return e;
-	if (!r->packs_read)
-		read_packs(r);
-	for (size_t i = 0; i < r->n_packs; i++) {
-		uint64_t off;
-		if (pack_find(r, &r->packs[i], oid, &off))
-			return pack_read(r, &r->packs[i], off, type, ret, ret_len, depth);
-	}
-	return -ENOENT;
-}
-
-/* The object OID when it is of type WANT; its buffer freed when not. */
-static int read_typed(struct githead *r, const unsigned char *oid, enum obj_type want,
-		      unsigned char **ret, size_t *ret_len)
-{
-	enum obj_type t;
-	unsigned char *buf;
-	size_t n;
-	int e = read_object(r, oid, &t, &buf, &n, 0);
-
-	if (e < 0)
-		return e;
-	if (t != want) {
-		free(buf);
-		return -EINVAL;
-	}
-	*ret = buf;
-	*ret_len = n;
-	return 0;
-}
 
 /* The entry NAME (LEN bytes) of the tree BUF: its mode and object id. */
 static bool tree_find(const struct githead *r, const unsigned char *buf, size_t n, const char *name,
@@ -580,14 +117,14 @@ static bool tree_find(const struct githead *r, const unsigned char *buf, size_t 
 		const unsigned char *nul = memchr(buf + at, 0, n - at);
 		const unsigned char *sp =
 		    nul ? memchr(buf + at, ' ', (size_t)(nul - (buf + at))) : NULL;
-		if (!nul || !sp || (size_t)(nul + 1 - buf) + r->sz > n)
+		if (!nul || !sp || (size_t)(nul + 1 - buf) + r->o.sz > n)
 			return false;
 		if ((size_t)(nul - sp - 1) == len && memcmp(sp + 1, name, len) == 0) {
 			*mode = (uint32_t)strtoul((const char *)buf + at, NULL, 8);
-			memcpy(oid, nul + 1, r->sz);
+			memcpy(oid, nul + 1, r->o.sz);
 			return true;
 		}
-		at = (size_t)(nul + 1 - buf) + r->sz;
+		at = (size_t)(nul + 1 - buf) + r->o.sz;
 	}
 	return false;
 }
@@ -606,8 +143,8 @@ static bool base_has(const struct githead *r, const char *path, uint32_t mode,
 		     const unsigned char *oid)
 {
 	for (size_t i = 0; i < r->n_base; i++)
-		if (r->base[i].mode == norm_mode(mode) && memcmp(r->base[i].oid, oid, r->sz) == 0 &&
-		    strcmp(r->base[i].path, path) == 0)
+		if (r->base[i].mode == norm_mode(mode) &&
+		    memcmp(r->base[i].oid, oid, r->o.sz) == 0 && strcmp(r->base[i].path, path) == 0)
 			return true;
 	return false;
 }
@@ -642,7 +179,7 @@ static void base_add(struct githead *r, const char *path, uint32_t mode, const u
 	}
 	r->base = v;
 	v[r->n_base] = (struct entry){.path = p, .mode = norm_mode(mode)};
-	memcpy(v[r->n_base].oid, oid, r->sz);
+	memcpy(v[r->n_base].oid, oid, r->o.sz);
 	r->n_base++;
 }
 
@@ -667,7 +204,7 @@ static bool walk_entry(struct githead *r, const char *path, uint32_t mode, const
 		return true;
 	if ((mode & 0170000u) != 0040000u)
 		return add;
-	if (depth > 64 || read_typed(r, oid, OBJ_TREE, &buf, &n) < 0) {
+	if (depth > 64 || gitobj_read_typed(&r->o, oid, OBJ_TREE, &buf, &n) < 0) {
 		if (add)
 			r->base_cut = true;
 		return false;
@@ -676,7 +213,7 @@ static bool walk_entry(struct githead *r, const char *path, uint32_t mode, const
 		unsigned char *nul = memchr(buf + at, 0, n - at);
 		unsigned char *sp = nul ? memchr(buf + at, ' ', (size_t)(nul - (buf + at))) : NULL;
 		char sub[PATH_MAX];
-		if (!nul || !sp || (size_t)(nul + 1 - buf) + r->sz > n ||
+		if (!nul || !sp || (size_t)(nul + 1 - buf) + r->o.sz > n ||
 		    (size_t)snprintf(sub, sizeof(sub), "%s/%.*s", path, (int)(nul - sp - 1),
 				     (char *)sp + 1) >= sizeof(sub)) {
 			ok = false;
@@ -685,7 +222,7 @@ static bool walk_entry(struct githead *r, const char *path, uint32_t mode, const
 		uint32_t m = (uint32_t)strtoul((char *)buf + at, NULL, 8);
 		if (!walk_entry(r, sub, m, nul + 1, add, depth + 1))
 			ok = false;
-		at = (size_t)(nul + 1 - buf) + r->sz;
+		at = (size_t)(nul + 1 - buf) + r->o.sz;
 	}
 	free(buf);
 	return ok;
@@ -698,19 +235,19 @@ static bool commit_tree(struct githead *r, const unsigned char *oid, unsigned ch
 	enum obj_type t;
 	unsigned char cur[32];
 
-	memcpy(cur, oid, r->sz);
+	memcpy(cur, oid, r->o.sz);
 	for (int i = 0; i < 8; i++) {
 		unsigned char *buf;
 		size_t n;
-		if (read_object(r, cur, &t, &buf, &n, 0) < 0)
+		if (gitobj_read(&r->o, cur, &t, &buf, &n) < 0)
 			return false;
 		if (t == OBJ_TAG && n > 7 && memcmp(buf, "object ", 7) == 0 &&
-		    parse_oid((char *)buf + 7, n - 7, cur) == r->sz) {
+		    gitobj_parse_oid((char *)buf + 7, n - 7, cur) == r->o.sz) {
 			free(buf);
 			continue;
 		}
 		bool ok = t == OBJ_COMMIT && n > 5 && memcmp(buf, "tree ", 5) == 0 &&
-			  parse_oid((char *)buf + 5, n - 5, tree) == r->sz;
+			  gitobj_parse_oid((char *)buf + 5, n - 5, tree) == r->o.sz;
 		if (ok && ret_buf) {
 			*ret_buf = buf;
 			*ret_len = n;
@@ -730,7 +267,7 @@ static bool tree_paths(struct githead *r, const unsigned char *tree, bool add)
 	size_t rn;
 	bool ok = true;
 
-	if (read_typed(r, tree, OBJ_TREE, &root, &rn) < 0)
+	if (gitobj_read_typed(&r->o, tree, OBJ_TREE, &root, &rn) < 0)
 		return false;
 	for (size_t i = 0; i < r->n_protected && (ok || add); i++) {
 		const char *p = r->protected[i];
@@ -752,7 +289,7 @@ static bool tree_paths(struct githead *r, const unsigned char *tree, bool add)
 			}
 			if ((mode & 0170000u) != 0040000u)
 				break; /* a file on the way: nothing at the path */
-			if (read_typed(r, oid, OBJ_TREE, &buf, &n) < 0) {
+			if (gitobj_read_typed(&r->o, oid, OBJ_TREE, &buf, &n) < 0) {
 				ok = false;
 				break;
 			}
@@ -780,7 +317,7 @@ static bool commit_ok(struct githead *r, const unsigned char *oid, bool stash)
 		if (l == nl)
 			break; /* the message follows */
 		if ((size_t)((char *)buf + n - l) > 7 && memcmp(l, "parent ", 7) == 0 &&
-		    parse_oid(l + 7, (size_t)((char *)buf + n - l - 7), bin) == r->sz)
+		    gitobj_parse_oid(l + 7, (size_t)((char *)buf + n - l - 7), bin) == r->o.sz)
 			ok = commit_ok(r, bin, false);
 		l = nl ? nl + 1 : NULL;
 	}
@@ -793,22 +330,23 @@ static bool good_ancestor(struct githead *r, const unsigned char *oid, unsigned 
 {
 	unsigned char cur[32];
 
-	memcpy(cur, oid, r->sz);
+	memcpy(cur, oid, r->o.sz);
 	for (int i = 0; i < PARENTS_MAX; i++) {
 		enum obj_type t;
 		unsigned char *buf;
 		size_t n;
-		if (read_object(r, cur, &t, &buf, &n, 0) < 0)
+		if (gitobj_read(&r->o, cur, &t, &buf, &n) < 0)
 			return false;
 		char *p = t == OBJ_COMMIT ? memmem(buf, n, "\nparent ", 8) : NULL;
 		char *hdr_end = memmem(buf, n, "\n\n", 2);
-		bool next = p && (!hdr_end || p < hdr_end) &&
-			    parse_oid(p + 8, (size_t)((char *)buf + n - p - 8), cur) == r->sz;
+		bool next =
+		    p && (!hdr_end || p < hdr_end) &&
+		    gitobj_parse_oid(p + 8, (size_t)((char *)buf + n - p - 8), cur) == r->o.sz;
 		free(buf);
 		if (!next)
 			return false;
 		if (commit_ok(r, cur, false)) {
-			memcpy(ret, cur, r->sz);
+			memcpy(ret, cur, r->o.sz);
 			return true;
 		}
 	}
@@ -935,7 +473,7 @@ static void check_ref(struct githead *r, const char *name, const unsigned char *
 	if (strncmp(name, "refs/ringfence-blocked/", 23) == 0 ||
 	    commit_ok(r, oid, strcmp(name, "refs/stash") == 0))
 		return;
-	oid_hex(oid, r->sz, hex);
+	gitobj_oid_hex(oid, r->o.sz, hex);
 	snprintf(line, sizeof(line), "%s\n", hex);
 	/* kept for review; set back whether or not it could be (a link or a
 	 * directory planted in refs/ringfence-blocked must not keep it) */
@@ -950,14 +488,14 @@ static void check_ref(struct githead *r, const char *name, const unsigned char *
 	/* the branch HEAD was on, HEAD and ORIG_HEAD: back to the start's
 	 * HEAD commit; another branch: to an ancestor that passes */
 	bool start =
-	    r->head_sz == r->sz && (head || (r->head_ref[0] && strcmp(r->head_ref, name) == 0));
+	    r->head_sz == r->o.sz && (head || (r->head_ref[0] && strcmp(r->head_ref, name) == 0));
 	/* a stash's parent is no stash: refs/stash goes */
 	bool stash = strcmp(name, "refs/stash") == 0;
 	if (start)
-		memcpy(back, r->head_oid, r->sz);
+		memcpy(back, r->head_oid, r->o.sz);
 	if (start || (!head && !stash && good_ancestor(r, oid, back))) {
 		char to[2 * 32 + 8];
-		oid_hex(back, r->sz, hex);
+		gitobj_oid_hex(back, r->o.sz, hex);
 		snprintf(to, sizeof(to), "%s\n", hex);
 		if (put_file(r, name, to) == 0) {
 			snprintf(done, sizeof(done), "%s; %s",
@@ -984,7 +522,7 @@ static bool read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, 
 		     size_t target_size)
 {
 	char buf[PATH_MAX];
-	_cleanup_close_ int fd = open_file(dir, file);
+	_cleanup_close_ int fd = gitobj_open_file(dir, file);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 
 	target[0] = '\0';
@@ -996,7 +534,7 @@ static bool read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, 
 		snprintf(target, target_size, "%s", buf + 5);
 		return false;
 	}
-	return (*sz = parse_oid(buf, (size_t)n, oid)) != 0;
+	return (*sz = gitobj_parse_oid(buf, (size_t)n, oid)) != 0;
 }
 
 /* The object id the ref NAME resolves to (a loose file, else packed-refs),
@@ -1012,7 +550,7 @@ static bool resolve(struct githead *r, const char *name, unsigned char *oid, siz
 		return true;
 	if (target[0])
 		return resolve(r, target, oid, sz, depth + 1);
-	void *m = map_file(r->git, "packed-refs", &max);
+	void *m = gitobj_map_file(r->git, "packed-refs", &max);
 	if (!m)
 		return false;
 	tl = strlen(name);
@@ -1020,7 +558,7 @@ static bool resolve(struct githead *r, const char *name, unsigned char *oid, siz
 	for (char *l = m; l && l < (char *)m + max && !found;) {
 		char *nl = memchr(l, '\n', (size_t)((char *)m + max - l));
 		size_t len = nl ? (size_t)(nl - l) : (size_t)((char *)m + max - l);
-		size_t s = parse_oid(l, len, oid);
+		size_t s = gitobj_parse_oid(l, len, oid);
 		if (s && len == 2 * s + 1 + tl && l[2 * s] == ' ' &&
 		    memcmp(l + 2 * s + 1, name, tl) == 0) {
 			*sz = s;
@@ -1041,10 +579,10 @@ static void check_ref_file(struct githead *r, int dir, const char *file, const c
 	size_t sz;
 
 	if (fstatat(dir, file, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-	    !newer(&st, &r->sb->started_born))
+	    !gitobj_newer(&st, &r->sb->started_born))
 		return;
 	if (read_ref(dir, file, oid, &sz, target, sizeof(target))) {
-		if (sz == r->sz)
+		if (sz == r->o.sz)
 			check_ref(r, name, oid);
 		return;
 	}
@@ -1052,7 +590,7 @@ static void check_ref_file(struct githead *r, int dir, const char *file, const c
 	 * goes (HEAD is judged last, on its own) */
 	if (target[0] && strcmp(name, "HEAD") != 0 &&
 	    (strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
-	     (resolve(r, target, oid, &sz, 0) && sz == r->sz && !commit_ok(r, oid, false))) &&
+	     (resolve(r, target, oid, &sz, 0) && sz == r->o.sz && !commit_ok(r, oid, false))) &&
 	    unlinkat(dir, file, 0) == 0)
 		say(r, name, "a symbolic ref", "removed");
 }
@@ -1166,9 +704,9 @@ static void check_packed(struct githead *r)
 	_cleanup_free_ struct line *lines = NULL;
 
 	if (fstatat(r->git, "packed-refs", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !newer(&st, &r->sb->started_born))
+	    !gitobj_newer(&st, &r->sb->started_born))
 		return;
-	char *m = map_file(r->git, "packed-refs", &n);
+	char *m = gitobj_map_file(r->git, "packed-refs", &n);
 	if (!m)
 		return;
 	if (r->packed_fd >= 0 && fstat(r->packed_fd, &st) == 0 && st.st_size > 0) {
@@ -1184,9 +722,9 @@ static void check_packed(struct githead *r)
 		size_t len = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
 		unsigned char oid[32];
 		char name[PATH_MAX];
-		size_t sz = parse_oid(l, len, oid);
+		size_t sz = gitobj_parse_oid(l, len, oid);
 		struct stat lst;
-		if (sz == r->sz && len > 2 * sz + 1 && l[2 * sz] == ' ' &&
+		if (sz == r->o.sz && len > 2 * sz + 1 && l[2 * sz] == ' ' &&
 		    len - 2 * sz - 1 < sizeof(name) && !had_line(lines, n_lines, l, len)) {
 			snprintf(name, sizeof(name), "%.*s", (int)(len - 2 * sz - 1),
 				 l + 2 * sz + 1);
@@ -1228,7 +766,7 @@ static void on_entry(void *ud, const char *path, uint32_t mode, const unsigned c
 {
 	struct index_walk *c = ud;
 
-	if (sz != c->r->sz || (mode & 0170000u) == 0160000u || !is_protected(c->r, path))
+	if (sz != c->r->o.sz || (mode & 0170000u) == 0160000u || !is_protected(c->r, path))
 		return;
 	if (c->add)
 		base_add(c->r, path, mode, oid);
@@ -1263,8 +801,8 @@ static bool index_bad(struct githead *r, const char *name, char *first, size_t f
 	struct stat st;
 	struct index_walk c = {.r = r};
 
-	_cleanup_close_ int fd = open_file(r->git, name);
-	if (fd < 0 || fstat(fd, &st) < 0 || !newer(&st, &r->sb->started_born))
+	_cleanup_close_ int fd = gitobj_open_file(r->git, name);
+	if (fd < 0 || fstat(fd, &st) < 0 || !gitobj_newer(&st, &r->sb->started_born))
 		return false;
 	int ret = index_walk(fd, &c);
 	snprintf(first, first_size, "%s", c.bad ? c.first : name);
@@ -1279,7 +817,7 @@ static bool held_index_ok(const struct githead *h)
 	struct stat st;
 
 	return h->index_fd >= 0 && fstat(h->index_fd, &st) == 0 &&
-	       (st.st_nlink == 0 || !newer(&st, &h->sb->started_born));
+	       (st.st_nlink == 0 || !gitobj_newer(&st, &h->sb->started_born));
 }
 
 /* The baseline complete: the index held since the start added (unless
@@ -1355,18 +893,18 @@ static void check_head(struct githead *r)
 	size_t sz;
 
 	if (fstatat(r->git, "HEAD", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !newer(&st, &r->sb->started_born) || !r->head_file[0])
+	    !gitobj_newer(&st, &r->sb->started_born) || !r->head_file[0])
 		return;
 	bool detached = read_ref(r->git, "HEAD", oid, &sz, target, sizeof(target));
 	if (detached) {
-		if (sz == r->sz)
+		if (sz == r->o.sz)
 			check_ref(r, "HEAD", oid);
 		return;
 	}
 	/* git takes only a name in refs/ for it */
 	if (strncmp(target, "refs/", 5) != 0 ||
 	    strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
-	    (resolve(r, target, oid, &sz, 0) && sz == r->sz && !commit_ok(r, oid, false))) {
+	    (resolve(r, target, oid, &sz, 0) && sz == r->o.sz && !commit_ok(r, oid, false))) {
 		if (put_file(r, "HEAD", r->head_file) == 0)
 			say(r, "HEAD", "a symbolic ref", "set back to the start's");
 		else
@@ -1433,19 +971,50 @@ static void gather_protected(struct githead *r)
 		add_pointer(r, p->fs.protect.items[i].value);
 	for (size_t i = 0; i < r->sb->n_git_global_hooks; i++)
 		add_pointer(r, r->sb->git_global_hooks[i]);
-	_cleanup_close_ int fd = open_file(r->git, "config");
+	_cleanup_close_ int fd = gitobj_open_file(r->git, "config");
 	ssize_t got = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
 	if (got > 0)
 		gitscan_config_pointers(buf, (size_t)got, on_config, r);
 }
 
+/* The objects the host's git reads at the protected paths: the start's
+ * reads and the baseline's entries, their copies checked (gitobj.c); from
+ * then on every object is read in all its copies. */
+static void check_objects(struct githead *r)
+{
+	_cleanup_free_ unsigned char(*ids)[32] = calloc(r->o.n_seen + r->n_base + 1, 32);
+	size_t n = 0;
+
+	/* objects/ itself a link now: every object is the sandbox's to name */
+	int fd = openat(r->git, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/.git/objects", r->top);
+		warn("%s is not the objects directory it was: %s", path,
+		     protect_move_aside(r->sb, path, "protect.git_object", MOVE_LIVE_QUIET) > 0
+			 ? "moved aside (*.ringfence-blocked)"
+			 : "it could NOT be moved aside; review it before checking out");
+		r->o.end = true; /* nothing reads: every change counts */
+		return;
+	}
+	close(r->o.objects);
+	r->o.objects = fd;
+	if (!ids) {
+		r->o.end = true;
+		return;
+	}
+	for (size_t i = 0; i < r->o.n_seen; i++)
+		memcpy(ids[n++], r->o.seen[i], r->o.sz);
+	for (size_t i = 0; i < r->n_base; i++)
+		if ((r->base[i].mode & 0170000u) != 0160000u)
+			memcpy(ids[n++], r->base[i].oid, r->o.sz);
+	/* each copy moved aside is said, and logged (protect.git_object) */
+	(void)gitobj_end(&r->o, (const unsigned char(*)[32])ids, n);
+}
+
 static void githead_free(struct githead *h)
 {
-	for (size_t j = 0; j < h->n_packs; j++) {
-		munmap(h->packs[j].idx, h->packs[j].idx_size);
-		munmap(h->packs[j].data, h->packs[j].data_size);
-	}
-	free(h->packs);
+	gitobj_free(&h->o);
 	for (size_t j = 0; j < h->n_owned; j++)
 		free(h->owned[j]);
 	for (size_t j = 0; j < h->n_base; j++)
@@ -1456,24 +1025,9 @@ static void githead_free(struct githead *h)
 		close(h->index_fd);
 	if (h->packed_fd >= 0)
 		close(h->packed_fd);
-	if (h->objects >= 0)
-		close(h->objects);
 	if (h->git >= 0)
 		close(h->git);
 	free(h);
-}
-
-/* Drops the packs mapped: a later reader maps them afresh (new ones). */
-static void forget_packs(struct githead *h)
-{
-	for (size_t j = 0; j < h->n_packs; j++) {
-		munmap(h->packs[j].idx, h->packs[j].idx_size);
-		munmap(h->packs[j].data, h->packs[j].data_size);
-	}
-	free(h->packs);
-	h->packs = NULL;
-	h->n_packs = 0;
-	h->packs_read = false;
 }
 
 /* The repository at TOP (canonical), its .git a directory: what the host
@@ -1491,22 +1045,27 @@ static struct githead *githead_open(const struct sandbox *sb, char *top)
 		return NULL;
 	}
 	*h = (struct githead){
-	    .sb = sb, .top = top, .index_fd = -1, .packed_fd = -1, .git = -1, .objects = -1};
+	    .sb = sb,
+	    .top = top,
+	    .index_fd = -1,
+	    .packed_fd = -1,
+	    .git = -1,
+	    .o = {.sb = sb, .top = top, .objects = -1, .since = &sb->started_born}};
 	_cleanup_close_ int t = protect_open_dir_nofollow(top);
 	h->git = t >= 0 ? openat(t, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-	h->objects =
+	h->o.objects =
 	    h->git >= 0 ? openat(h->git, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 			: -1;
-	if (h->objects < 0 || (size_t)snprintf(h->index_path, sizeof(h->index_path),
-					       "%s/.git/index", top) >= sizeof(h->index_path)) {
+	if (h->o.objects < 0 || (size_t)snprintf(h->index_path, sizeof(h->index_path),
+						 "%s/.git/index", top) >= sizeof(h->index_path)) {
 		githead_free(h);
 		return NULL;
 	}
 	/* held: git and the view replace them by a rename, so these stay
 	 * the host's as they were, whatever the run writes */
-	h->index_fd = open_file(h->git, "index");
-	h->packed_fd = open_file(h->git, "packed-refs");
-	int fd = open_file(h->git, "HEAD");
+	h->index_fd = gitobj_open_file(h->git, "index");
+	h->packed_fd = gitobj_open_file(h->git, "packed-refs");
+	int fd = gitobj_open_file(h->git, "HEAD");
 	ssize_t n = fd >= 0 ? read(fd, h->head_file, sizeof(h->head_file) - 1) : -1;
 	if (fd >= 0)
 		close(fd);
@@ -1517,12 +1076,16 @@ static struct githead *githead_open(const struct sandbox *sb, char *top)
 	snprintf(h->head_ref, sizeof(h->head_ref), "%s", target);
 	/* a repository with no commit yet: SHA-1 object ids, unless its
 	 * first commit says otherwise (then nothing reads as one) */
-	h->sz = h->head_sz ? h->head_sz : 20;
+	h->o.sz = h->head_sz ? h->head_sz : 20;
 	gather_protected(h);
+	/* what is read now is what the host's git reads at the protected
+	 * paths: the end checks its copies (gitobj_end()) */
+	h->o.recording = true;
 	if (h->head_sz &&
 	    !(commit_tree(h, h->head_oid, tree, NULL, NULL) && tree_paths(h, tree, true)))
 		h->base_cut = true;
-	forget_packs(h);
+	h->o.recording = false;
+	gitobj_forget_packs(&h->o);
 	return h;
 }
 
@@ -1570,7 +1133,8 @@ void githeads_finish(struct sandbox *sb)
 {
 	for (size_t i = 0; i < sb->n_githeads; i++) {
 		struct githead *h = sb->githeads[i];
-		h->work = 0; /* the end's checks have their own */
+		h->o.work = 0; /* the end's checks have their own */
+		check_objects(h);
 		check_index(h);
 		int refs = openat(h->git, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (refs >= 0) {

@@ -14,12 +14,19 @@
  *      version); the pack (after "PACK"); each object the index names read
  *   2  a delta: 2 bytes, the base's length; the base; the delta
  *   3  an index: its entries at protected paths put in a baseline, checked
- *   4  packed-refs, a ref resolved through it */
+ *   4  packed-refs, a ref resolved through it
+ * Its bit 0x40: read as at the end of a run (every copy of an object). */
+#include "../../supervisor/gitobj.c"
 #include "../../supervisor/githeads.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* what githeads.c calls outside the readers: nothing of it is fuzzed */
+int netproxy_digest(bool sha256, const struct iovec *iov, size_t n, unsigned char *out)
+{
+	(void)sha256, (void)iov, (void)n, (void)out;
+	return -ENOENT;
+}
 void warn(const char *fmt, ...)
 {
 	(void)fmt;
@@ -121,13 +128,16 @@ static unsigned char *copy(const void *p, size_t n)
 	return c;
 }
 
-static void init_repo(struct githead *r, size_t sz)
+static void init_repo(struct githead *r, size_t sz, bool end)
 {
-	*r = (struct githead){
-	    .sb = &sb, .index_fd = -1, .packed_fd = -1, .git = git_fd, .objects = objects_fd};
-	r->sz = sz;
+	*r = (struct githead){.sb = &sb,
+			      .index_fd = -1,
+			      .packed_fd = -1,
+			      .git = git_fd,
+			      .o = {.sb = &sb, .objects = objects_fd, .end = end}};
+	r->o.sz = sz;
 	gather_protected(r);
-	r->packs_read = true; /* none but those set here */
+	r->o.packs_read = true; /* none but those set here */
 }
 
 static void fini_repo(struct githead *r)
@@ -147,11 +157,11 @@ static void loose(struct githead *r, const uint8_t *p, size_t n)
 	size_t len;
 
 	memset(oid, 0xaa, sizeof(oid));
-	snprintf(name, sizeof(name), "%.*s", (int)(2 * r->sz - 2),
+	snprintf(name, sizeof(name), "%.*s", (int)(2 * r->o.sz - 2),
 		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	int aa = openat(objects_fd, "aa", O_RDONLY | O_DIRECTORY);
 	put(aa, name, p, n);
-	if (read_object(r, oid, &t, &buf, &len, 0) == 0)
+	if (read_object(&r->o, oid, &t, &buf, &len, 0) == 0)
 		free(buf);
 	(void)commit_tree(r, oid, tree, NULL, NULL);
 	(void)commit_ok(r, oid, true);
@@ -169,7 +179,7 @@ static void pack(struct githead *r, const uint8_t *p, size_t n)
 	if (n < 2 || il > n - 2)
 		return;
 	p += 2, n -= 2;
-	struct pack pk = {.idx_size = 8 + il, .data_size = 4 + (n - il)};
+	struct gitobj_pack pk = {.idx_size = 8 + il, .data_size = 4 + (n - il)};
 	pk.idx = malloc(pk.idx_size);
 	pk.data = malloc(pk.data_size);
 	if (!pk.idx || !pk.data)
@@ -180,28 +190,28 @@ static void pack(struct githead *r, const uint8_t *p, size_t n)
 	memcpy(pk.data + 4, p + il, n - il);
 	/* as read_packs() takes it */
 	if (pk.idx_size >= 8 + 1024 && pk.data_size >= 12) {
-		r->packs = &pk;
-		r->n_packs = 1;
+		r->o.packs = &pk;
+		r->o.n_packs = 1;
 		uint32_t total = be32(pk.idx + 8 + 4 * 255);
 		for (uint32_t i = 0; i < total && i < 4; i++) {
-			size_t at = 8 + 1024 + (size_t)i * r->sz;
+			size_t at = 8 + 1024 + (size_t)i * r->o.sz;
 			unsigned char oid[32], *buf = NULL;
 			enum obj_type t;
 			size_t len;
-			if (at + r->sz > pk.idx_size)
+			if (at + r->o.sz > pk.idx_size)
 				break;
-			memcpy(oid, pk.idx + at, r->sz);
-			if (read_object(r, oid, &t, &buf, &len, 0) == 0)
+			memcpy(oid, pk.idx + at, r->o.sz);
+			if (read_object(&r->o, oid, &t, &buf, &len, 0) == 0)
 				free(buf);
 			(void)commit_ok(r, oid, true);
 		}
 		unsigned char *buf = NULL;
 		enum obj_type t;
 		size_t len;
-		if (pack_read(r, &pk, 12, &t, &buf, &len, 0) == 0)
+		if (pack_read(&r->o, &pk, 12, &t, &buf, &len, 0) == 0)
 			free(buf);
-		r->packs = NULL;
-		r->n_packs = 0;
+		r->o.packs = NULL;
+		r->o.n_packs = 0;
 	}
 	free(pk.idx);
 	free(pk.data);
@@ -249,8 +259,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (size < 1)
 		return 0;
-	init_repo(&r, data[0] & 0x80 ? 32 : 20);
-	switch ((data[0] & 0x7f) % 5) {
+	init_repo(&r, data[0] & 0x80 ? 32 : 20, data[0] & 0x40);
+	switch ((data[0] & 0x3f) % 5) {
 	case 0:
 		loose(&r, data + 1, size - 1);
 		break;

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * supervisor/gitobj.h — a repository's objects read as git reads them,
+ * and, once the sandbox has ended, their copies checked: one name, one
+ * content, whichever copy the host's git takes (gitobj.c).
+ */
+#ifndef RINGFENCE_SUPERVISOR_GITOBJ_H
+#define RINGFENCE_SUPERVISOR_GITOBJ_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct sandbox;
+
+enum obj_type {
+	OBJ_COMMIT = 1,
+	OBJ_TREE = 2,
+	OBJ_BLOB = 3,
+	OBJ_TAG = 4,
+	OBJ_OFS_DELTA = 6,
+	OBJ_REF_DELTA = 7,
+};
+
+struct gitobj_pack {
+	unsigned char *idx, *data;
+	size_t idx_size, data_size;
+	bool changed;		 /* its .idx or .pack made or changed during the run */
+	bool gone;		 /* moved aside: no longer git's to read */
+	char name[NAME_MAX + 1]; /* its .idx */
+};
+
+struct gitobj {
+	const struct sandbox *sb;
+	const char *top; /* the repository, for what is said */
+	int objects;	 /* its objects/ */
+	size_t sz;	 /* object id size: 20 or 32 */
+	uint64_t work;	 /* spent of the budget */
+	struct gitobj_pack *packs;
+	size_t n_packs;
+	bool packs_read;
+	/* after the run (gitobj_end()): every copy of an object read must be
+	 * the same content, else it does not read */
+	bool end;
+	const struct timespec *since; /* the run's start */
+	/* the ids read while recording (the start's reads), for the end */
+	unsigned char (*seen)[32];
+	size_t n_seen;
+	bool recording;
+};
+
+int gitobj_read(struct gitobj *o, const unsigned char *oid, enum obj_type *type,
+		unsigned char **ret, size_t *ret_len);
+int gitobj_read_typed(struct gitobj *o, const unsigned char *oid, enum obj_type want,
+		      unsigned char **ret, size_t *ret_len);
+bool gitobj_spend(struct gitobj *o, uint64_t n);
+void gitobj_forget_packs(struct gitobj *o);
+void gitobj_free(struct gitobj *o);
+/* The end of the run: the copies of the objects IDS (N of them: what the
+ * host's git reads at protected paths) checked, a forged one moved aside;
+ * then reads take every copy (gitobj.c).  How many copies were forged. */
+size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n);
+
+int gitobj_open_file(int dir, const char *name);
+void *gitobj_map_file(int dir, const char *name, size_t *ret_size);
+size_t gitobj_parse_oid(const char *s, size_t n, unsigned char *bin);
+void gitobj_oid_hex(const unsigned char *bin, size_t sz, char *hex);
+bool gitobj_newer(const struct stat *st, const struct timespec *since);
+
+#endif

@@ -26,7 +26,11 @@
  *   - the tree of the commit each ref made or changed during the run
  *     points to (a loose ref's ctime; a packed-refs line the start's file
  *     did not have), a stash's index and untracked commits too, a detached
- *     HEAD, ORIG_HEAD, and the commit HEAD resolves to.
+ *     HEAD, ORIG_HEAD, and the commit HEAD resolves to; and below each,
+ *     every commit the run made, through every parent, down to the first
+ *     older one on each way (history_ok());
+ *   - each entry the stash's reflog did not have at the start (`git stash
+ *     pop` takes them in turn).
  * Objects are read by their names as git reads them (gitobj.c); what
  * cannot be read counts as changed.  No object's age is trusted: one the
  * sandbox wrote in an earlier run, or left unreferenced, is no older for
@@ -42,17 +46,19 @@
  *   - a ref: its commit kept as refs/ringfence-blocked/REF (which no host
  *     git checks out unasked), and the ref set back: the branch HEAD was on
  *     to HEAD's commit at the start, another to its first first-parent
- *     ancestor that passes (within PARENTS_MAX), or removed (refs/stash
- *     always: a stash's parent is no stash); ORIG_HEAD and
+ *     ancestor from before the run that passes (within PARENTS_MAX), or
+ *     removed (refs/stash
+ *     always: a stash's parent is no stash; a stash list's entry is taken
+ *     out of it); ORIG_HEAD and
  *     a detached HEAD to the start's HEAD commit; HEAD itself, when what
  *     it names still fails, to the start's HEAD file.
  * Protected paths: protect.c's built-in names of a project (but git's own
  * .git/...), the policy's protect entries in the repository, and the
  * core.hooksPath directories its config and the host's own configuration
  * name.  Limits (SECURITY.md): only write grants that are repositories (not
- * those nested in them); commits below a ref's tip,
- * reflog entries (HEAD@{1}) and older stashes are not looked at; a linked
- * worktree's index and HEAD neither.
+ * those nested in them); reflog entries but the stash's (HEAD@{1}), and
+ * commits older than the run below a tip (but the first on each way) are
+ * not looked at; a linked worktree's index and HEAD neither.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -89,8 +95,11 @@ struct githead {
 	const struct sandbox *sb;
 	char *top;
 	char index_path[PATH_MAX];
-	int index_fd;  /* the host's index at the start, held, or -1 */
-	int packed_fd; /* its packed-refs, or -1 */
+	int index_fd;	/* the host's index at the start, held, or -1 */
+	int packed_fd;	/* its packed-refs, or -1 */
+	char *stashlog; /* its logs/refs/stash at the start (git appends to
+			   it in place: a copy, not the file held) */
+	size_t stashlog_len;
 	char head_file[PATH_MAX];
 	unsigned char head_oid[32]; /* the commit HEAD named at the start */
 	size_t head_sz;		    /* 0: none */
@@ -325,27 +334,97 @@ static bool commit_ok(struct githead *r, const unsigned char *oid, bool stash)
 	return ok;
 }
 
-/* The first first-parent ancestor of OID that passes, in *RET. */
+/* The parents of the commit OID in V: how many, or -1 when it does not
+ * read as a commit or has more than MAX (but for MAX 1: the first). */
+static int parents(struct githead *r, const unsigned char *oid, unsigned char (*v)[32], int max)
+{
+	enum obj_type t;
+	unsigned char *buf;
+	size_t n;
+	int k = 0;
+
+	if (gitobj_read(&r->o, oid, &t, &buf, &n) < 0)
+		return -1;
+	if (t != OBJ_COMMIT) {
+		free(buf);
+		return -1;
+	}
+	for (char *l = (char *)buf; l && l < (char *)buf + n;) {
+		char *nl = memchr(l, '\n', (size_t)((char *)buf + n - l));
+		if (l == nl)
+			break; /* the message follows */
+		if ((size_t)((char *)buf + n - l) > 7 && memcmp(l, "parent ", 7) == 0) {
+			if (k >= max && max == 1)
+				break;
+			if (k >= max || gitobj_parse_oid(l + 7, (size_t)((char *)buf + n - l - 7),
+							 v[k]) != r->o.sz) {
+				free(buf);
+				return -1;
+			}
+			k++;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	free(buf);
+	return k;
+}
+
+/*
+ * The commit OID (a ref's tip; a stash's with its other parents) and the
+ * history the run made below it: every commit made during the run reached
+ * through any parent, and the first one older than the run on each way
+ * down (the host's own, or an earlier run's).  A tip that passes is not
+ * enough: `git reset --hard HEAD~1`, `git checkout HEAD~2`, a rebase or a
+ * bisect after the run checks out a commit below it, the sandbox's hook in
+ * one and taken out again in the next.  More than PARENTS_MAX commits made
+ * during the run below one tip count as failing (each is read).
+ */
+static bool history_ok(struct githead *r, const unsigned char *oid, bool stash)
+{
+	if (!commit_ok(r, oid, stash))
+		return false;
+	if (!gitobj_is_new(&r->o, oid))
+		return true;
+	_cleanup_free_ unsigned char(*seen)[32] = malloc((PARENTS_MAX + 1) * sizeof(*seen));
+	size_t n_seen = 0, next = 0;
+	if (!seen)
+		return false;
+	memcpy(seen[n_seen++], oid, r->o.sz);
+	/* seen[next..] are made during the run, their parents still to see */
+	while (next < n_seen) {
+		unsigned char par[64][32];
+		const unsigned char *c = seen[next++];
+		if (!gitobj_is_new(&r->o, c))
+			continue;
+		int k = parents(r, c, par, 64);
+		if (k < 0)
+			return false;
+		for (int i = 0; i < k; i++) {
+			bool dup = false;
+			for (size_t j = 0; j < n_seen && !dup; j++)
+				dup = memcmp(seen[j], par[i], r->o.sz) == 0;
+			if (dup)
+				continue;
+			if (n_seen > PARENTS_MAX || !commit_ok(r, par[i], false))
+				return false;
+			memcpy(seen[n_seen++], par[i], r->o.sz);
+		}
+	}
+	return true;
+}
+
+/* The first first-parent ancestor of OID from before the run that passes,
+ * in *RET (one the run made has a history of its own to check). */
 static bool good_ancestor(struct githead *r, const unsigned char *oid, unsigned char *ret)
 {
-	unsigned char cur[32];
+	unsigned char cur[32], par[1][32];
 
 	memcpy(cur, oid, r->o.sz);
 	for (int i = 0; i < PARENTS_MAX; i++) {
-		enum obj_type t;
-		unsigned char *buf;
-		size_t n;
-		if (gitobj_read(&r->o, cur, &t, &buf, &n) < 0)
+		if (parents(r, cur, par, 1) < 1)
 			return false;
-		char *p = t == OBJ_COMMIT ? memmem(buf, n, "\nparent ", 8) : NULL;
-		char *hdr_end = memmem(buf, n, "\n\n", 2);
-		bool next =
-		    p && (!hdr_end || p < hdr_end) &&
-		    gitobj_parse_oid(p + 8, (size_t)((char *)buf + n - p - 8), cur) == r->o.sz;
-		free(buf);
-		if (!next)
-			return false;
-		if (commit_ok(r, cur, false)) {
+		memcpy(cur, par[0], r->o.sz);
+		if (!gitobj_is_new(&r->o, cur) && commit_ok(r, cur, false)) {
 			memcpy(ret, cur, r->o.sz);
 			return true;
 		}
@@ -471,7 +550,7 @@ static void check_ref(struct githead *r, const char *name, const unsigned char *
 	bool head = strcmp(name, "HEAD") == 0 || strcmp(name, "ORIG_HEAD") == 0;
 
 	if (strncmp(name, "refs/ringfence-blocked/", 23) == 0 ||
-	    commit_ok(r, oid, strcmp(name, "refs/stash") == 0))
+	    history_ok(r, oid, strcmp(name, "refs/stash") == 0))
 		return;
 	gitobj_oid_hex(oid, r->o.sz, hex);
 	snprintf(line, sizeof(line), "%s\n", hex);
@@ -498,12 +577,12 @@ static void check_ref(struct githead *r, const char *name, const unsigned char *
 		gitobj_oid_hex(back, r->o.sz, hex);
 		snprintf(to, sizeof(to), "%s\n", hex);
 		if (put_file(r, name, to) == 0) {
-			snprintf(done, sizeof(done), "%s; %s",
-				 start
-				     ? "set back to HEAD's commit at the start"
-				     : "set back to its first ancestor that has the host's content "
-				       "there",
-				 was);
+			snprintf(
+			    done, sizeof(done), "%s; %s",
+			    start ? "set back to HEAD's commit at the start"
+				  : "set back to its first ancestor from before the run that has "
+				    "the host's content there",
+			    was);
 			say(r, name, "a commit", done);
 			return;
 		}
@@ -590,7 +669,7 @@ static void check_ref_file(struct githead *r, int dir, const char *file, const c
 	 * goes (HEAD is judged last, on its own) */
 	if (target[0] && strcmp(name, "HEAD") != 0 &&
 	    (strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
-	     (resolve(r, target, oid, &sz, 0) && sz == r->o.sz && !commit_ok(r, oid, false))) &&
+	     (resolve(r, target, oid, &sz, 0) && sz == r->o.sz && !history_ok(r, oid, false))) &&
 	    unlinkat(dir, file, 0) == 0)
 		say(r, name, "a symbolic ref", "removed");
 }
@@ -738,6 +817,97 @@ static void check_packed(struct githead *r)
 	if (old)
 		munmap(old, on);
 	munmap(m, n);
+}
+
+/* The stash's reflog at the start, copied: up to 1 MiB (past that, every
+ * line is judged at the end). */
+static void read_stash_log(struct githead *h)
+{
+	struct stat st;
+	_cleanup_close_ int fd = gitobj_open_file(h->git, "logs/refs/stash");
+
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > (1 << 20))
+		return;
+	h->stashlog = malloc((size_t)st.st_size);
+	ssize_t n = h->stashlog ? read(fd, h->stashlog, (size_t)st.st_size) : -1;
+	if (n != st.st_size) {
+		free(h->stashlog);
+		h->stashlog = NULL;
+		return;
+	}
+	h->stashlog_len = (size_t)n;
+}
+
+/*
+ * The stash's reflog, when it changed: each entry is a stash `git stash
+ * pop` takes in its turn (dropping stash@{0} makes stash@{1} refs/stash),
+ * so a line the start's file did not have must pass as refs/stash does;
+ * one that does not is taken out of the log (said).  Something else than
+ * a file there (a link git would follow) is removed.
+ */
+static void check_stash_log(struct githead *r)
+{
+	static const char log[] = "logs/refs/stash";
+	struct stat st;
+	size_t n, n_lines = 0, dropped = 0;
+	_cleanup_free_ struct line *lines = NULL;
+	_cleanup_close_ int fd = gitobj_open_file(r->git, log);
+
+	if (fd < 0 && errno != ENOENT) {
+		say(r, log, "a stash list that is no file",
+		    remove_file(r, log) == 0 ? "removed" : "it could NOT be removed");
+		return;
+	}
+	if (fd < 0 || fstat(fd, &st) < 0 || !gitobj_newer(&st, &r->sb->started_born))
+		return;
+	char *m = gitobj_map_file(r->git, log, &n);
+	_cleanup_free_ char *kept = m ? malloc(n + 1) : NULL;
+	size_t kn = 0;
+	if (!kept) {
+		if (m)
+			munmap(m, n);
+		return;
+	}
+	if (r->stashlog)
+		lines = index_lines(r->stashlog, r->stashlog_len, &n_lines);
+	/* git takes stash@{N} from the OLD field of the entry above it as
+	 * well: each kept entry's is made its predecessor's NEW, as git
+	 * writes it (all zeros for the first) */
+	char prev_new[2 * 32 + 1];
+	memset(prev_new, '0', sizeof(prev_new));
+	bool rewritten = false;
+	for (char *l = m; l && l < m + n;) {
+		char *nl = memchr(l, '\n', (size_t)(m + n - l));
+		size_t len = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
+		unsigned char oid[32], prev[32];
+		size_t sz = r->o.sz;
+		/* "OLD NEW name <email> time zone\tmessage" */
+		bool parsed = len > 4 * sz + 2 && gitobj_parse_oid(l, len, prev) == sz &&
+			      l[2 * sz] == ' ' &&
+			      gitobj_parse_oid(l + 2 * sz + 1, len - 2 * sz - 1, oid) == sz;
+		if (had_line(lines, n_lines, l, len) || (parsed && history_ok(r, oid, true))) {
+			memcpy(kept + kn, l, len);
+			if (parsed) {
+				rewritten |= memcmp(kept + kn, prev_new, 2 * sz) != 0;
+				memcpy(kept + kn, prev_new, 2 * sz);
+				memcpy(prev_new, l + 2 * sz + 1, 2 * sz);
+			}
+			kn += len;
+			kept[kn++] = '\n';
+		} else {
+			dropped++;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	munmap(m, n);
+	if (!dropped && !rewritten)
+		return;
+	kept[kn] = '\0';
+	int e = put_file(r, log, kept);
+	say(r, log, "a stash",
+	    e < 0     ? "it could NOT be taken out of the stash list"
+	    : dropped ? "taken out of the stash list"
+		      : "the entries' previous ids set back as git writes them");
 }
 
 /* Index entries at or below a protected path: each in the baseline. */
@@ -904,7 +1074,7 @@ static void check_head(struct githead *r)
 	/* git takes only a name in refs/ for it */
 	if (strncmp(target, "refs/", 5) != 0 ||
 	    strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
-	    (resolve(r, target, oid, &sz, 0) && sz == r->o.sz && !commit_ok(r, oid, false))) {
+	    (resolve(r, target, oid, &sz, 0) && sz == r->o.sz && !history_ok(r, oid, false))) {
 		if (put_file(r, "HEAD", r->head_file) == 0)
 			say(r, "HEAD", "a symbolic ref", "set back to the start's");
 		else
@@ -1025,6 +1195,7 @@ static void githead_free(struct githead *h)
 		close(h->index_fd);
 	if (h->packed_fd >= 0)
 		close(h->packed_fd);
+	free(h->stashlog);
 	if (h->git >= 0)
 		close(h->git);
 	free(h);
@@ -1065,6 +1236,7 @@ static struct githead *githead_open(const struct sandbox *sb, char *top)
 	 * the host's as they were, whatever the run writes */
 	h->index_fd = gitobj_open_file(h->git, "index");
 	h->packed_fd = gitobj_open_file(h->git, "packed-refs");
+	read_stash_log(h);
 	int fd = gitobj_open_file(h->git, "HEAD");
 	ssize_t n = fd >= 0 ? read(fd, h->head_file, sizeof(h->head_file) - 1) : -1;
 	if (fd >= 0)
@@ -1142,6 +1314,7 @@ void githeads_finish(struct sandbox *sb)
 			close(refs);
 		}
 		check_packed(h);
+		check_stash_log(h);
 		check_ref_file(h, h->git, "ORIG_HEAD", "ORIG_HEAD");
 		check_head(h);
 		githead_free(h);

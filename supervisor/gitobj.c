@@ -215,15 +215,18 @@ static void read_packs(struct gitobj *r)
 		 * would be searched for every object read */
 		if (r->n_packs >= PACKS_MAX) {
 			snprintf(rel, sizeof(rel), "pack/%s", de->d_name);
-			if (r->end && fstatat(dirfd(d), de->d_name, &ist, AT_SYMLINK_NOFOLLOW) == 0 &&
+			if (r->end &&
+			    fstatat(dirfd(d), de->d_name, &ist, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    gitobj_newer(&ist, r->since))
-				put_aside(r, rel, "is a pack made during the run past the number read");
+				put_aside(r, rel,
+					  "is a pack made during the run past the number read");
 			continue;
 		}
 		unsigned char *idx = map_stat(dirfd(d), de->d_name, &is, &ist);
 		snprintf(name, sizeof(name), "%.*s.pack", (int)(l - 4), de->d_name);
 		unsigned char *data = idx ? map_stat(dirfd(d), name, &ds, &pst) : NULL;
-		struct gitobj_pack *v = data ? realloc(r->packs, (r->n_packs + 1) * sizeof(*v)) : NULL;
+		struct gitobj_pack *v =
+		    data ? realloc(r->packs, (r->n_packs + 1) * sizeof(*v)) : NULL;
 		if (!v || is < 8 + 1024 || memcmp(idx, "\377tOc", 4) != 0 || be32(idx + 4) != 2 ||
 		    ds < 12 || memcmp(data, "PACK", 4) != 0) {
 			if (idx)
@@ -240,7 +243,8 @@ static void read_packs(struct gitobj *r)
 		    .data = data,
 		    .idx_size = is,
 		    .data_size = ds,
-		    .changed = r->since && (gitobj_newer(&ist, r->since) || gitobj_newer(&pst, r->since)),
+		    .changed =
+			r->since && (gitobj_newer(&ist, r->since) || gitobj_newer(&pst, r->since)),
 		};
 		snprintf(v[r->n_packs].name, sizeof(v[r->n_packs].name), "%s", de->d_name);
 		r->n_packs++;
@@ -287,7 +291,8 @@ static unsigned char *inflate_exact(struct gitobj *r, const unsigned char *in, s
 				    size_t size)
 {
 	z_stream z = {0};
-	unsigned char *out = size <= OBJ_MAX && gitobj_spend(r, size) ? malloc(size ? size : 1) : NULL;
+	unsigned char *out =
+	    size <= OBJ_MAX && gitobj_spend(r, size) ? malloc(size ? size : 1) : NULL;
 
 	if (!out || inflateInit(&z) != Z_OK) {
 		free(out);
@@ -381,8 +386,8 @@ static int read_object(struct gitobj *r, const unsigned char *oid, enum obj_type
 		       unsigned char **ret, size_t *ret_len, int depth);
 
 /* The object at OFF in the pack P, deltas applied. */
-static int pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off, enum obj_type *type,
-		     unsigned char **ret, size_t *ret_len, int depth)
+static int pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off,
+		     enum obj_type *type, unsigned char **ret, size_t *ret_len, int depth)
 {
 	const unsigned char *s, *end = p->data + p->data_size;
 	size_t size = 0;
@@ -491,8 +496,9 @@ static __attribute__((noinline)) int read_loose(struct gitobj *r, const unsigned
 			: strncmp((char *)hdr, "blob ", 5) == 0 ? OBJ_BLOB
 			: strncmp((char *)hdr, "tag ", 4) == 0	? OBJ_TAG
 								: 0;
-		unsigned char *out =
-		    *type && len <= OBJ_MAX && got <= len && gitobj_spend(r, len) ? malloc(len + 1) : NULL;
+		unsigned char *out = *type && len <= OBJ_MAX && got <= len && gitobj_spend(r, len)
+					 ? malloc(len + 1)
+					 : NULL;
 		if (!out) {
 			inflateEnd(&z);
 			return -EINVAL;
@@ -654,7 +660,8 @@ static size_t check_loose(struct gitobj *r, const unsigned char *oid, uint32_t *
 	if (!(links_seen[xx / 32] & (1u << (xx % 32)))) {
 		links_seen[xx / 32] |= 1u << (xx % 32);
 		if (fstatat(r->objects, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
-			return put_aside(r, rel, "is not a directory: git would read objects there");
+			return put_aside(r, rel,
+					 "is not a directory: git would read objects there");
 	}
 	snprintf(rel, sizeof(rel), "%.2s/%s", hex, hex + 2);
 	if (fstatat(r->objects, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -713,12 +720,34 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 			if (ok)
 				continue;
 			snprintf(rel, sizeof(rel), "pack/%s", p->name);
-			put_aside(o, rel,
-				  "indexes a copy of an object the host has, with other content (its "
-				  ".pack is left: without its .idx git does not read it)");
+			put_aside(
+			    o, rel,
+			    "indexes a copy of an object the host has, with other content (its "
+			    ".pack is left: without its .idx git does not read it)");
 			p->gone = true;
 			forged++;
 		}
 	}
 	return forged;
+}
+
+bool gitobj_is_new(struct gitobj *o, const unsigned char *oid)
+{
+	char hex[2 * 32 + 2], rel[2 * 32 + 4];
+	struct stat st;
+	uint64_t off;
+
+	gitobj_oid_hex(oid, o->sz, hex);
+	snprintf(rel, sizeof(rel), "%.2s/%s", hex, hex + 2);
+	if (fstatat(o->objects, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && gitobj_newer(&st, o->since))
+		return true;
+	if (!o->packs_read)
+		read_packs(o);
+	/* a pack's .idx, not its .pack: git freshens a pack's objects by
+	 * touching the .pack (its ctime), and adding one changes the .idx */
+	for (size_t j = 0; j < o->n_packs; j++)
+		if (o->packs[j].listed && !o->packs[j].gone &&
+		    pack_find(o, &o->packs[j], oid, &off))
+			return true;
+	return false;
 }

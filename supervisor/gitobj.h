@@ -29,6 +29,7 @@ struct gitobj_pack {
 	unsigned char *idx, *data;
 	size_t idx_size, data_size;
 	bool changed;		 /* its .idx or .pack made or changed during the run */
+	bool listed;		 /* its .idx made or changed: it may name new objects */
 	bool gone;		 /* moved aside: no longer git's to read */
 	char name[NAME_MAX + 1]; /* its .idx */
 };
@@ -63,6 +64,12 @@ void gitobj_free(struct gitobj *o);
  * host's git reads at protected paths) checked, a forged one moved aside;
  * then reads take every copy (gitobj.c).  How many copies were forged. */
 size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n);
+
+/* Whether a copy of OID was made during the run (at the end): a loose
+ * file made or changed, or a pack's index made or changed that names it.
+ * A pack's data rewritten in place under an index of the host's is not
+ * seen so (SECURITY.md). */
+bool gitobj_is_new(struct gitobj *o, const unsigned char *oid);
 
 int gitobj_open_file(int dir, const char *name);
 void *gitobj_map_file(int dir, const char *name, size_t *ret_size);

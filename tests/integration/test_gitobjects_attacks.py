@@ -30,6 +30,10 @@ root-nons, user-ns, user-nons; githeads.c says nothing unless noted):
     loose blobs unchecked: `git worktree add`, `git checkout HEAD~1` and
     back, discarding an edit (`git checkout -- FILE`, `git stash`) write
     the sandbox's hook;
+  - test_forged_loose_blob_of_another_version_the_host_keeps: the same
+    for the hook's blob on another branch of the host's (`git checkout
+    old`) or in an edit it stashed before the run (`git stash pop`): what
+    neither HEAD nor the index names;
   - test_forged_blob_in_a_new_pack: a pack and .idx the sandbox wrote
     itself (pack-objects would not make such a one) holding its content
     under the host blob's id; git searches packs before loose objects, the
@@ -63,6 +67,14 @@ root-nons, user-ns, user-nons; githeads.c says nothing unless noted):
     content, which its next checkout writes.
 Guard (passes on 63c961b): test_guard_replace_ref_for_the_hosts_blob, the
 replacement with a loose ref: removed at the end.
+
+githeads.c's own reader does not look objects up as git does: it takes a
+loose object before a pack, packs in directory order, and no
+multi-pack-index; git takes the multi-pack-index, then packs (the one it
+last found an object in first, then the newest), then loose objects.  A
+check that hashed what that reader reads would read, for the same name,
+another object than git (test_forged_blob_in_a_new_pack with the host's
+blob loose, test_multi_pack_index_remapped).
 
 What git does not fall for (no test: git's own checks, not ringfence's): a
 forged commit or root tree (git checks the hash of the object a revision
@@ -167,6 +179,9 @@ def remap(buf, oids_at, n, offs_at, width, victim, donor):
 
 blob = rev("HEAD:.husky/pre-commit") if way != "preplant" else None
 if way == "loose":
+    loose(blob, "blob", evil)
+elif way == "loose-other":
+    blob = rev(sys.argv[3])
     loose(blob, "blob", evil)
 elif way == "pack":
     # every object, the host's blob's name given the sandbox's content: a
@@ -329,6 +344,34 @@ def test_forged_loose_blob_at_the_hosts_name(box, op):
         assert "MARK" not in f.read()
     op = REWRITE[op]
     commit_after(box, home, op, blob)
+
+
+# Where the host keeps, at the start, another version of its hook: the
+# setup's commands, the name of that version's blob, the host's command
+# that writes it to the worktree.
+OTHER = {
+    # a branch of its own
+    "branch": ("git checkout -q -b old && echo '# old' >> .husky/pre-commit && "
+               "git commit -qam old && git checkout -q -",
+               "old:.husky/pre-commit", "git checkout -q old"),
+    # an edit of its own, stashed
+    "stash": ("echo '# mine' >> .husky/pre-commit && git stash -q",
+              "stash@{0}:.husky/pre-commit", "git stash pop -q"),
+}
+
+
+@pytest.mark.parametrize("where", sorted(OTHER))
+def test_forged_loose_blob_of_another_version_the_host_keeps(box, where):
+    """Hole: the same, for a version of the hook that neither HEAD nor the
+    index holds: on another branch of the host's, or in an edit it stashed
+    before the run.  Its blob is the sandbox's to rewrite as well; the
+    host's `git checkout old`, `git stash pop` write the sandbox's hook."""
+    setup, name, op = OTHER[where]
+    home, _ = project(box)
+    h = host(box, ["sh", "-c", setup], home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    plant(box, home, "loose-other", name)
+    commit_after(box, home, op, name)
 
 
 @pytest.mark.parametrize("packed", [False, True], ids=["host-loose", "host-packed"])

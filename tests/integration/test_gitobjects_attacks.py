@@ -60,13 +60,19 @@ root-nons, user-ns, user-nons; githeads.c says nothing unless noted):
     same for a new branch with the sandbox's hook and no parent: left in
     packed-refs ("it could NOT be set back"); `git checkout` of it writes
     the hook;
+  - test_new_branch_named_like_ringfences_temporary_files: not an object,
+    a ref: a new loose branch whose name holds ".ringfence-" is passed
+    over by githeads.c (its temporary files' mark); its checkout writes the
+    sandbox's hook;
   - test_object_planted_for_content_the_host_will_commit: a loose object
     planted under the id of content the host predictably commits later (a
     hook manager's default hook): git keeps an object it already has (it
     only freshens its time), so the host's `git add` records the sandbox's
     content, which its next checkout writes.
-Guard (passes on 63c961b): test_guard_replace_ref_for_the_hosts_blob, the
-replacement with a loose ref: removed at the end.
+Guards (pass on 63c961b): test_guard_replace_ref_for_the_hosts_blob, the
+replacement with a loose ref: removed at the end;
+test_guard_new_branch_with_the_sandboxs_hook, the branch of the
+".ringfence-" test named `lint`: set back to its parent.
 
 githeads.c's own reader does not look objects up as git does: it takes a
 loose object before a pack, packs in directory order, and no
@@ -240,16 +246,20 @@ elif way in ("replace", "replace-packed"):
     git("replace", "-f", blob, e)
     if way == "replace-packed":
         git("pack-refs", "--all")
-elif way == "orphan-packed":
+elif way == "orphan-packed" or way.startswith("branch:"):
     e = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
     sub = git("mktree", data=b"100755 blob %s\tpre-commit\n" % e.encode()).decode().strip()
     body = git("cat-file", "tree", "HEAD^{tree}")
     at = body.index(b" .husky\0") + 8
     root = git("hash-object", "-w", "-t", "tree", "--stdin",
                data=body[:at] + bytes.fromhex(sub) + body[at + 20:]).decode().strip()
-    c = git("commit-tree", root, "-m", "lint config").decode().strip()
-    git("update-ref", "refs/heads/lint", c)
-    git("pack-refs", "--all")
+    if way.startswith("branch:"):
+        c = git("commit-tree", root, "-p", "HEAD", "-m", "lint config").decode().strip()
+        git("update-ref", "refs/heads/" + way[7:], c)
+    else:
+        c = git("commit-tree", root, "-m", "lint config").decode().strip()
+        git("update-ref", "refs/heads/lint", c)
+        git("pack-refs", "--all")
 elif way == "preplant":
     future = git("hash-object", "--stdin", data=sys.argv[3].encode()).decode().strip()
     loose(future, "blob", evil)
@@ -261,6 +271,8 @@ elif way.startswith("tree-"):
     name = "HEAD:.husky/pre-commit"
 elif way == "orphan-packed":
     name = "lint:.husky/pre-commit"
+elif way.startswith("branch:"):
+    name = way[7:] + ":.husky/pre-commit"
 else:
     name = blob
 if git("cat-file", "-p", name) == evil:
@@ -460,6 +472,28 @@ def test_new_branch_in_packed_refs_with_no_ancestor_to_set_back_to(box):
     # the host checks the branch out if it is there
     commit_after(box, home, "{ ! git rev-parse -q --verify lint || git checkout -q lint; }",
                  "lint:.husky/pre-commit")
+
+
+def test_guard_new_branch_with_the_sandboxs_hook(box):
+    """Guard (passes on 63c961b), and the control of the test below: a new
+    loose branch `lint` whose commit has the sandbox's .husky/pre-commit
+    is set back to its parent (HEAD's commit): `git checkout lint` writes
+    the host's hook."""
+    home, _ = project(box)
+    plant(box, home, "branch:lint")
+    commit_after(box, home, "git checkout -q lint", "lint:.husky/pre-commit")
+
+
+def test_new_branch_named_like_ringfences_temporary_files(box):
+    """Hole: githeads.c's walk of the loose refs passes over every name
+    holding ".ringfence-" (meant for its own temporary files,
+    NAME.ringfence-tmp): the branch of the guard above named
+    `lint.ringfence-1` is not judged, and the host's checkout of it writes
+    the sandbox's hook."""
+    home, _ = project(box)
+    plant(box, home, "branch:lint.ringfence-1")
+    commit_after(box, home, "git checkout -q lint.ringfence-1",
+                 "lint.ringfence-1:.husky/pre-commit")
 
 
 def test_object_planted_for_content_the_host_will_commit(box):

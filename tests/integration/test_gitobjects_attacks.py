@@ -64,6 +64,10 @@ root-nons, user-ns, user-nons; githeads.c says nothing unless noted):
     a ref: a new loose branch whose name holds ".ringfence-" is passed
     over by githeads.c (its temporary files' mark); its checkout writes the
     sandbox's hook;
+  - test_branch_ref_hidden_from_the_check: refs again: a branch (a new one,
+    or the one HEAD is on) whose loose ref is a link to a file holding the
+    id, or whose packed-refs line has an empty directory of its name among
+    the loose refs: githeads.c judges neither, git reads both;
   - test_object_planted_for_content_the_host_will_commit: a loose object
     planted under the id of content the host predictably commits later (a
     hook manager's default hook): git keeps an object it already has (it
@@ -246,16 +250,31 @@ elif way in ("replace", "replace-packed"):
     git("replace", "-f", blob, e)
     if way == "replace-packed":
         git("pack-refs", "--all")
-elif way == "orphan-packed" or way.startswith("branch:"):
+elif way == "orphan-packed" or ":" in way:
     e = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
     sub = git("mktree", data=b"100755 blob %s\tpre-commit\n" % e.encode()).decode().strip()
     body = git("cat-file", "tree", "HEAD^{tree}")
     at = body.index(b" .husky\0") + 8
     root = git("hash-object", "-w", "-t", "tree", "--stdin",
                data=body[:at] + bytes.fromhex(sub) + body[at + 20:]).decode().strip()
-    if way.startswith("branch:"):
+    if ":" in way:
         c = git("commit-tree", root, "-p", "HEAD", "-m", "lint config").decode().strip()
-        git("update-ref", "refs/heads/" + way[7:], c)
+        kind, ref = way.split(":")
+        if kind == "branch":
+            git("update-ref", "refs/heads/" + ref, c)
+        elif kind == "symlink":
+            # the ref a link to a file of the worktree holding the id
+            with open("lint-id", "w") as f:
+                f.write(c + "\n")
+            if os.path.lexists(".git/refs/heads/" + ref):
+                os.unlink(".git/refs/heads/" + ref)
+            os.symlink("../../../lint-id", ".git/refs/heads/" + ref)
+        else:
+            # the ref in packed-refs only, an empty directory of its name
+            # among the loose ones
+            git("update-ref", "refs/heads/" + ref, c)
+            git("pack-refs", "--all")
+            os.mkdir(".git/refs/heads/" + ref)
     else:
         c = git("commit-tree", root, "-m", "lint config").decode().strip()
         git("update-ref", "refs/heads/lint", c)
@@ -271,8 +290,8 @@ elif way.startswith("tree-"):
     name = "HEAD:.husky/pre-commit"
 elif way == "orphan-packed":
     name = "lint:.husky/pre-commit"
-elif way.startswith("branch:"):
-    name = way[7:] + ":.husky/pre-commit"
+elif ":" in way:
+    name = way.split(":")[1] + ":.husky/pre-commit"
 else:
     name = blob
 if git("cat-file", "-p", name) == evil:
@@ -494,6 +513,38 @@ def test_new_branch_named_like_ringfences_temporary_files(box):
     plant(box, home, "branch:lint.ringfence-1")
     commit_after(box, home, "git checkout -q lint.ringfence-1",
                  "lint.ringfence-1:.husky/pre-commit")
+
+
+# A branch's ref made so that githeads.c does not judge it: its kind, the
+# host's command that then writes the sandbox's hook.
+HIDDEN_REFS = {
+    # a new branch, its loose ref a link (not a file: passed over) to a
+    # file holding the commit's id; git follows the link
+    "symlink-new": ("symlink:lint", "git checkout -q lint"),
+    # the branch HEAD is on, so: the host's status shows the hook staged,
+    # and discarding that (`git reset --hard`) writes it
+    "symlink-head": ("symlink:master", "git reset -q --hard"),
+    # a new branch in packed-refs, with an empty directory of its name
+    # among the loose refs: githeads.c takes the loose one for what git
+    # reads and skips the line; git, finding a directory, reads the line
+    "packed-behind-directory-new": ("packed-dir:lint", "git checkout -q lint"),
+    "packed-behind-directory-head": ("packed-dir:master", "git reset -q --hard"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(HIDDEN_REFS))
+def test_branch_ref_hidden_from_the_check(box, how):
+    """Hole: a commit of the sandbox's with its .husky/pre-commit (a child
+    of HEAD's: it would be set back to HEAD's commit if judged) on a branch
+    whose ref githeads.c does not judge (HIDDEN_REFS): a loose ref that is a
+    link (check_ref_file takes regular files only), or a packed-refs line
+    behind a directory of the same name (check_packed skips a line whose
+    name exists loose).  git reads both; the host's checkout of the branch,
+    or its `git reset --hard` on the branch HEAD is on, writes the hook."""
+    way, op = HIDDEN_REFS[how]
+    home, _ = project(box)
+    plant(box, home, way)
+    commit_after(box, home, op, way.split(":")[1] + ":.husky/pre-commit")
 
 
 def test_object_planted_for_content_the_host_will_commit(box):

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """A protected path's tracked content, changed through the object store
-itself.
+itself (and through refs the end-of-run check does not judge).
 
 A protected path (.husky/pre-commit under core.hooksPath = .husky, .envrc,
 .vscode/tasks.json, ...) stays read-only in the worktree, and githeads.c
@@ -14,8 +14,8 @@ tree's when it reads one beneath a commit.  The ids the check compares
 stay the host's; the content the host's next checkout writes at that path
 is the sandbox's: a hook the next `git commit` runs.
 
-Each test plants, from inside, objects (and in two, a ref in packed-refs),
-no worktree file; the sandbox's own git reading its hook under the host's
+Each test plants, from inside, objects (and in some, a ref), no worktree
+file; the sandbox's own git reading its hook under the host's
 object id (or path) is the control that the plant was made and is what git
 sees (the host's git reads the same store: what it reads is said when the
 test fails).  Then the host runs a git command a user runs (a new worktree,
@@ -104,9 +104,10 @@ from test_hostfiles_attacks import GIT_ENV, TOUCH, chown_tree, host
 EVIL = "#!/bin/sh\n%s\n" % TOUCH
 
 # Run in the sandbox (cwd: the project): plants objects in .git/objects
-# under the names of the host's own, then prints "planted" if its git reads
-# the hook there.  argv[1] the
-# way, argv[2] the hook text (argv[3] the predicted text for "preplant").
+# under the names of the host's own (or a ref), then prints "planted" if its
+# git reads the hook there.  argv[1] the way, argv[2] the hook text,
+# argv[3] the predicted text ("preplant") or the blob's name
+# ("loose-other").
 FORGE = r'''
 import binascii, hashlib, os, struct, subprocess, sys, zlib
 

@@ -68,6 +68,10 @@ root-nons, user-ns, user-nons; githeads.c says nothing unless noted):
     or the one HEAD is on) whose loose ref is a link to a file holding the
     id, or whose packed-refs line has an empty directory of its name among
     the loose refs: githeads.c judges neither, git reads both;
+  - test_index_cache_tree_for_the_sandboxs_hook: the index the sandbox
+    hands back, its entries the host's, its cache tree (TREE extension)
+    naming at .husky the sandbox's tree: githeads.c reads the entries
+    only, the host's next commit records the sandbox's tree;
   - test_object_planted_for_content_the_host_will_commit: a loose object
     planted under the id of content the host predictably commits later (a
     hook manager's default hook): git keeps an object it already has (it
@@ -280,6 +284,24 @@ elif way == "orphan-packed" or ":" in way:
         c = git("commit-tree", root, "-m", "lint config").decode().strip()
         git("update-ref", "refs/heads/lint", c)
         git("pack-refs", "--all")
+elif way == "cache-tree":
+    # the index's cache tree (its TREE extension) made for the sandbox's
+    # hook, then the entry given back the host's blob: its entries are the
+    # host's, the tree git writes from it is not
+    e = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    with open(".git/index", "rb") as f:
+        host_index = f.read()
+    git("update-index", "--cacheinfo", "100755,%s,.husky/pre-commit" % e)
+    git("write-tree")
+    with open(".git/index", "rb") as f:
+        buf = bytearray(f.read())
+    # the entry as the host had it, its file's times, inode and size too
+    # (an entry that looks changed would be added again, and the cache
+    # tree above it dropped)
+    at, was = buf.index(bytes.fromhex(e)), host_index.index(bytes.fromhex(blob))
+    buf[at - 40:at + 20] = host_index[was - 40:was + 20]
+    buf[-20:] = hashlib.sha1(bytes(buf[:-20])).digest()
+    replace_file(".git/index", bytes(buf))
 elif way == "preplant":
     future = git("hash-object", "--stdin", data=sys.argv[3].encode()).decode().strip()
     loose(future, "blob", evil)
@@ -289,13 +311,17 @@ if way == "preplant":
     name = future
 elif way.startswith("tree-"):
     name = "HEAD:.husky/pre-commit"
+elif way == "cache-tree":
+    name = git("write-tree").decode().strip() + ":.husky/pre-commit"
+    if rev(":.husky/pre-commit") != blob:
+        name = None
 elif way == "orphan-packed":
     name = "lint:.husky/pre-commit"
 elif ":" in way:
     name = way.split(":")[1] + ":.husky/pre-commit"
 else:
     name = blob
-if git("cat-file", "-p", name) == evil:
+if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
 
@@ -306,8 +332,10 @@ FUTURE = "#!/bin/sh\nexit 0\n"
 
 def project(box, packed=False, husky=True):
     """The host's repository in the project: a first commit, then one that
-    adds .husky/pre-commit (core.hooksPath = .husky: protected); PACKED,
-    its objects packed by the host's own `git gc`.  Returns the host's
+    adds .husky/pre-commit (core.hooksPath = .husky: protected), written
+    well before the index (as a hook is: not racily clean, its entry's
+    times and size those of the file); PACKED, its objects packed by the
+    host's own `git gc`.  Returns the host's
     home and the hook's blob id."""
     home = box.path("hosthome")
     os.mkdir(home)
@@ -316,7 +344,8 @@ def project(box, packed=False, husky=True):
                    "git init -q && git config core.hooksPath .husky && echo x > f && "
                    "git add f && git commit -qm first" +
                    (" && mkdir .husky && printf '#!/bin/sh\\ntrue\\n' > .husky/pre-commit && "
-                    "chmod 755 .husky/pre-commit && git add -A && git commit -qm hooks && "
+                    "chmod 755 .husky/pre-commit && touch -d 2020-01-01 .husky/pre-commit && "
+                    "git add -A && git commit -qm hooks && "
                     "git rev-parse HEAD:.husky/pre-commit" if husky else "") +
                    (" && git gc -q" if packed else "")],
              home, cwd=box.work, env=GIT_ENV)
@@ -546,6 +575,20 @@ def test_branch_ref_hidden_from_the_check(box, how):
     home, _ = project(box)
     plant(box, home, way)
     commit_after(box, home, op, way.split(":")[1] + ":.husky/pre-commit")
+
+
+def test_index_cache_tree_for_the_sandboxs_hook(box):
+    """Hole: not an object, the index: its entries are the host's (what
+    githeads.c reads of it), its cache tree (the TREE extension, which git
+    trusts for every subtree no entry beneath has changed since) names at
+    .husky a tree with the sandbox's hook.  The host's next commit of its
+    own work (`git commit -a`, or `git add` and `git commit`) records that
+    tree; its next checkout of that commit (here a new worktree) writes the
+    hook."""
+    home, _ = project(box)
+    plant(box, home, "cache-tree")
+    commit_after(box, home, "echo z >> f && git commit -qam work && " + REWRITE["worktree"],
+                 ":.husky/pre-commit")
 
 
 def test_object_planted_for_content_the_host_will_commit(box):

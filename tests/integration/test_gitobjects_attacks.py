@@ -80,7 +80,10 @@ root-nons, user-ns, user-nons; githeads.c says nothing unless noted):
 Guards (pass on 63c961b): test_guard_replace_ref_for_the_hosts_blob, the
 replacement with a loose ref: removed at the end;
 test_guard_new_branch_with_the_sandboxs_hook, the branch of the
-".ringfence-" test named `lint`: set back to its parent.
+".ringfence-" test named `lint`: set back to its parent;
+test_guard_split_index_with_the_sandboxs_hook: the hook staged in
+.git/sharedindex.<id>, the index file holding no entry: the host's index
+is put back.
 
 githeads.c's own reader does not look objects up as git does: it takes a
 loose object before a pack, packs in directory order, and no
@@ -302,6 +305,16 @@ elif way == "cache-tree":
     buf[at - 40:at + 20] = host_index[was - 40:was + 20]
     buf[-20:] = hashlib.sha1(bytes(buf[:-20])).digest()
     replace_file(".git/index", bytes(buf))
+elif way == "split-index":
+    # the index split (core.splitIndex's form, honoured whatever the
+    # config): the entries in .git/sharedindex.<id>, the index itself
+    # holding none but what differs
+    e = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    git("update-index", "--cacheinfo", "100755,%s,.husky/pre-commit" % e)
+    git("update-index", "--split-index")
+    # written again, split anew: every entry in the shared file
+    git("-c", "splitIndex.maxPercentChange=0", "update-index", "--cacheinfo",
+        "100644,%s,f" % rev(":f"))
 elif way == "preplant":
     future = git("hash-object", "--stdin", data=sys.argv[3].encode()).decode().strip()
     loose(future, "blob", evil)
@@ -311,6 +324,8 @@ if way == "preplant":
     name = future
 elif way.startswith("tree-"):
     name = "HEAD:.husky/pre-commit"
+elif way == "split-index":
+    name = ":.husky/pre-commit"
 elif way == "cache-tree":
     name = git("write-tree").decode().strip() + ":.husky/pre-commit"
     if rev(":.husky/pre-commit") != blob:
@@ -589,6 +604,19 @@ def test_index_cache_tree_for_the_sandboxs_hook(box):
     plant(box, home, "cache-tree")
     commit_after(box, home, "echo z >> f && git commit -qam work && " + REWRITE["worktree"],
                  ":.husky/pre-commit")
+
+
+def test_guard_split_index_with_the_sandboxs_hook(box):
+    """Guard (passes on 63c961b): the index split (`git update-index
+    --split-index`, then written again so that every entry is in
+    .git/sharedindex.<id> and the index file holds none but a link to it).
+    git reads both, whatever core.splitIndex says; the sandbox's hook is
+    staged in the shared part.  ringfence puts the host's index back (and
+    says so): `git reset --hard`, discarding what would show staged, writes
+    the host's hook."""
+    home, _ = project(box)
+    plant(box, home, "split-index")
+    commit_after(box, home, "git reset -q --hard", ":.husky/pre-commit")
 
 
 def test_object_planted_for_content_the_host_will_commit(box):

@@ -67,7 +67,9 @@ root-nons, user-ns, user-nons; githeads.c says nothing unless noted):
   - test_branch_ref_hidden_from_the_check: refs again: a branch (a new one,
     or the one HEAD is on) whose loose ref is a link to a file holding the
     id, or whose packed-refs line has an empty directory of its name among
-    the loose refs: githeads.c judges neither, git reads both;
+    the loose refs, or that is a symbolic ref written "ref:NAME" (no space)
+    to a ref in refs/ringfence-blocked: githeads.c judges none, git reads
+    all;
   - test_index_cache_tree_for_the_sandboxs_hook: the index the sandbox
     hands back, its entries the host's, its cache tree (TREE extension)
     naming at .husky the sandbox's tree: githeads.c reads the entries
@@ -277,6 +279,15 @@ elif way == "orphan-packed" or ":" in way:
             if os.path.lexists(".git/refs/heads/" + ref):
                 os.unlink(".git/refs/heads/" + ref)
             os.symlink("../../../lint-id", ".git/refs/heads/" + ref)
+        elif kind == "symref":
+            # a symbolic ref written "ref:NAME" (git takes any space after
+            # the colon, none too), naming one where ringfence keeps what
+            # it blocks
+            os.makedirs(".git/refs/ringfence-blocked", exist_ok=True)
+            with open(".git/refs/ringfence-blocked/" + ref, "w") as f:
+                f.write(c + "\n")
+            replace_file(".git/refs/heads/" + ref,
+                         b"ref:refs/ringfence-blocked/%s\n" % ref.encode())
         else:
             # the ref in packed-refs only, an empty directory of its name
             # among the loose ones
@@ -574,6 +585,11 @@ HIDDEN_REFS = {
     # reads and skips the line; git, finding a directory, reads the line
     "packed-behind-directory-new": ("packed-dir:lint", "git checkout -q lint"),
     "packed-behind-directory-head": ("packed-dir:master", "git reset -q --hard"),
+    # a symbolic ref written "ref:NAME", no space (githeads.c takes
+    # "ref: NAME" only), naming a ref in refs/ringfence-blocked (which it
+    # does not judge)
+    "symref-new": ("symref:lint", "git checkout -q lint"),
+    "symref-head": ("symref:master", "git reset -q --hard"),
 }
 
 
@@ -582,9 +598,11 @@ def test_branch_ref_hidden_from_the_check(box, how):
     """Hole: a commit of the sandbox's with its .husky/pre-commit (a child
     of HEAD's: it would be set back to HEAD's commit if judged) on a branch
     whose ref githeads.c does not judge (HIDDEN_REFS): a loose ref that is a
-    link (check_ref_file takes regular files only), or a packed-refs line
+    link (check_ref_file takes regular files only), a packed-refs line
     behind a directory of the same name (check_packed skips a line whose
-    name exists loose).  git reads both; the host's checkout of the branch,
+    name exists loose), or a symbolic ref written "ref:NAME" (read_ref
+    takes "ref: " only: neither an id nor a symbolic ref to it) to a ref
+    under refs/ringfence-blocked (passed over).  git reads both; the host's checkout of the branch,
     or its `git reset --hard` on the branch HEAD is on, writes the hook."""
     way, op = HIDDEN_REFS[how]
     home, _ = project(box)

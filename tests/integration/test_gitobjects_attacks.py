@@ -68,8 +68,9 @@ root-nons, user-ns, user-nons; githeads.c says nothing unless noted):
     or the one HEAD is on) whose loose ref is a link to a file holding the
     id, or whose packed-refs line has an empty directory of its name among
     the loose refs, or that is a symbolic ref written "ref:NAME" (no space)
-    to a ref in refs/ringfence-blocked: githeads.c judges none, git reads
-    all;
+    to a ref in refs/ringfence-blocked (ORIG_HEAD too, without namespaces:
+    with them the view does not carry it back): githeads.c judges none,
+    git reads all;
   - test_index_cache_tree_for_the_sandboxs_hook: the index the sandbox
     hands back, its entries the host's, its cache tree (TREE extension)
     naming at .husky the sandbox's tree: githeads.c reads the entries
@@ -286,7 +287,7 @@ elif way == "orphan-packed" or ":" in way:
             os.makedirs(".git/refs/ringfence-blocked", exist_ok=True)
             with open(".git/refs/ringfence-blocked/" + ref, "w") as f:
                 f.write(c + "\n")
-            replace_file(".git/refs/heads/" + ref,
+            replace_file(".git/" + ref if ref == "ORIG_HEAD" else ".git/refs/heads/" + ref,
                          b"ref:refs/ringfence-blocked/%s\n" % ref.encode())
         else:
             # the ref in packed-refs only, an empty directory of its name
@@ -590,6 +591,10 @@ HIDDEN_REFS = {
     # does not judge)
     "symref-new": ("symref:lint", "git checkout -q lint"),
     "symref-head": ("symref:master", "git reset -q --hard"),
+    # ORIG_HEAD so: the usual undo (`git reset --hard ORIG_HEAD`) takes it
+    # (with namespaces the view does not carry it back: nothing to undo to)
+    "symref-orig-head": ("symref:ORIG_HEAD", "{ ! git rev-parse -q --verify ORIG_HEAD || "
+                         "git reset -q --hard ORIG_HEAD; }"),
 }
 
 
@@ -602,8 +607,9 @@ def test_branch_ref_hidden_from_the_check(box, how):
     behind a directory of the same name (check_packed skips a line whose
     name exists loose), or a symbolic ref written "ref:NAME" (read_ref
     takes "ref: " only: neither an id nor a symbolic ref to it) to a ref
-    under refs/ringfence-blocked (passed over).  git reads both; the host's checkout of the branch,
-    or its `git reset --hard` on the branch HEAD is on, writes the hook."""
+    under refs/ringfence-blocked (passed over); ORIG_HEAD written so too.
+    git reads them all; the host's checkout of the branch, its `git reset
+    --hard` on the branch HEAD is on, or to ORIG_HEAD, writes the hook."""
     way, op = HIDDEN_REFS[how]
     home, _ = project(box)
     plant(box, home, way)

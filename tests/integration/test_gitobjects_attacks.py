@@ -97,9 +97,12 @@ another object than git (test_forged_blob_in_a_new_pack with the host's
 blob loose, test_multi_pack_index_remapped).
 
 What git does not fall for (no test: git's own checks, not ringfence's): a
-forged commit or root tree (git checks the hash of the object a revision
-names when it looks it up: "hash mismatch"; the repository's HEAD then no
-longer resolves, a denial of service only); a replacement of another type
+forged commit (git checks the hash of the object a revision names when it
+looks it up: "hash mismatch"; the repository's HEAD then no longer
+resolves, a denial of service only); a forged root tree mostly not either
+(`git status`, `git checkout`, `git worktree add` stop at "hash mismatch",
+though `git restore --staged` reads it: test_forged_hooks_tree forges the
+tree beneath, which every command reads); a replacement of another type
 (a commit whose message is a script, for a blob: "unable to read sha1
 file" at checkout); a loose copy of a blob that is also packed (git reads
 the pack); a clone over the pack protocol (`git clone --no-local`:

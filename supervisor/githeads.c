@@ -268,20 +268,30 @@ static bool commit_tree(struct githead *r, const unsigned char *oid, unsigned ch
 	return false;
 }
 
-/* Every protected path of the tree TREE: in the baseline (ADD), or
- * checked against it. */
-static bool tree_paths(struct githead *r, const unsigned char *tree, bool add)
+/* Every protected path beneath the tree TREE found at PREFIX ("" for a
+ * commit's): in the baseline (ADD), or checked against it. */
+static bool tree_paths_below(struct githead *r, const unsigned char *tree, const char *prefix,
+			     bool add)
 {
 	unsigned char *root;
-	size_t rn;
+	size_t rn, pl = strlen(prefix);
 	bool ok = true;
 
+	/* a tree at or beneath a protected path: all of it is */
+	for (size_t i = 0; pl && i < r->n_protected; i++) {
+		size_t l = strlen(r->protected[i]);
+		if (strncmp(prefix, r->protected[i], l) == 0 && (!prefix[l] || prefix[l] == '/'))
+			return walk_entry(r, prefix, 0040000u, tree, add, 0);
+	}
 	if (gitobj_read_typed(&r->o, tree, OBJ_TREE, &root, &rn) < 0)
 		return false;
 	for (size_t i = 0; i < r->n_protected && (ok || add); i++) {
 		const char *p = r->protected[i];
 		unsigned char *buf = root, oid[32];
 		size_t n = rn;
+		if (pl && (strncmp(p, prefix, pl) != 0 || p[pl] != '/'))
+			continue; /* not beneath this tree */
+		p += pl ? pl + 1 : 0;
 		for (;;) {
 			const char *slash = strchr(p, '/');
 			size_t l = slash ? (size_t)(slash - p) : strlen(p);
@@ -307,6 +317,13 @@ static bool tree_paths(struct githead *r, const unsigned char *tree, bool add)
 	}
 	free(root);
 	return ok;
+}
+
+/* Every protected path of the tree TREE (a commit's): in the baseline
+ * (ADD), or checked against it. */
+static bool tree_paths(struct githead *r, const unsigned char *tree, bool add)
+{
+	return tree_paths_below(r, tree, "", add);
 }
 
 /* The commit OID: its tree at every protected path in the baseline; for a
@@ -508,6 +525,8 @@ static int put_file(struct githead *r, const char *name, const char *content)
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(content);
+	/* an empty directory of its name (git reads past one) goes first */
+	(void)unlinkat(dir, leaf, AT_REMOVEDIR);
 	if (own(r, -1, NULL, fd) < 0 || write(fd, content, len) != (ssize_t)len ||
 	    renameat(dir, tmp, dir, leaf) < 0) {
 		int e = errno ? errno : EIO;
@@ -525,6 +544,42 @@ static int remove_file(struct githead *r, const char *name)
 	if (dir < 0)
 		return dir;
 	return unlinkat(dir, leaf, 0) < 0 ? -errno : 0;
+}
+
+/* The ref NAME's line (and the peeled line after it) taken out of
+ * packed-refs; -ENOENT when it has none. */
+static int remove_packed(struct githead *r, const char *name)
+{
+	size_t n, tl = strlen(name), kn = 0;
+	char *m = gitobj_map_file(r->git, "packed-refs", &n);
+	_cleanup_free_ char *kept = m ? malloc(n + 1) : NULL;
+	bool found = false, drop_peeled = false;
+
+	if (!kept) {
+		if (m)
+			munmap(m, n);
+		return m ? -ENOMEM : -ENOENT;
+	}
+	for (char *l = m; l && l < m + n;) {
+		char *nl = memchr(l, '\n', (size_t)(m + n - l));
+		size_t len = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
+		unsigned char oid[32];
+		size_t sz = gitobj_parse_oid(l, len, oid);
+		bool drop = (sz && len == 2 * sz + 1 + tl && l[2 * sz] == ' ' &&
+			     memcmp(l + 2 * sz + 1, name, tl) == 0) ||
+			    (drop_peeled && len && l[0] == '^');
+		drop_peeled = drop && l[0] != '^';
+		found |= drop;
+		if (!drop) {
+			memcpy(kept + kn, l, len);
+			kn += len;
+			kept[kn++] = '\n';
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	munmap(m, n);
+	kept[kn] = '\0';
+	return found ? put_file(r, "packed-refs", kept) : -ENOENT;
 }
 
 static void say(struct githead *r, const char *what, const char *why, const char *done)
@@ -589,6 +644,15 @@ static void check_ref(struct githead *r, const char *name, const unsigned char *
 	} else if (!head && remove_file(r, name) == 0) {
 		snprintf(done, sizeof(done), "removed; %s", was);
 		say(r, name, "a commit", done);
+		/* a line of its name in packed-refs is what git reads next */
+		(void)remove_packed(r, name);
+		return;
+	}
+	/* in packed-refs only (or behind a directory of its name): its line
+	 * goes, and git finds no such ref */
+	if (!head && remove_packed(r, name) == 0) {
+		snprintf(done, sizeof(done), "removed from packed-refs; %s", was);
+		say(r, name, "a commit", done);
 		return;
 	}
 	snprintf(done, sizeof(done), "it could NOT be set back; %s", was);
@@ -608,9 +672,13 @@ static bool read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, 
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	if (strncmp(buf, "ref: ", 5) == 0) {
-		buf[strcspn(buf, "\r\n")] = '\0';
-		snprintf(target, target_size, "%s", buf + 5);
+	/* as git reads it: "ref:", any white space, the name */
+	if (strncmp(buf, "ref:", 4) == 0) {
+		char *t = buf + 4;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		t[strcspn(t, " \t\r\n")] = '\0';
+		snprintf(target, target_size, "%s", t);
 		return false;
 	}
 	return (*sz = gitobj_parse_oid(buf, (size_t)n, oid)) != 0;
@@ -649,6 +717,19 @@ static bool resolve(struct githead *r, const char *name, unsigned char *oid, siz
 	return found;
 }
 
+/* The branch HEAD was on at the start, NAME, removed: written again with
+ * HEAD's commit at the start (else HEAD names no commit). */
+static bool restore_head_ref(struct githead *r, const char *name)
+{
+	char hex[2 * 32 + 2], line[2 * 32 + 8];
+
+	if (r->head_sz != r->o.sz || strcmp(r->head_ref, name) != 0)
+		return false;
+	gitobj_oid_hex(r->head_oid, r->o.sz, hex);
+	snprintf(line, sizeof(line), "%s\n", hex);
+	return put_file(r, name, line) == 0;
+}
+
 /* A loose ref (or HEAD, ORIG_HEAD) changed during the run. */
 static void check_ref_file(struct githead *r, int dir, const char *file, const char *name)
 {
@@ -657,9 +738,18 @@ static void check_ref_file(struct githead *r, int dir, const char *file, const c
 	struct stat st;
 	size_t sz;
 
-	if (fstatat(dir, file, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+	if (fstatat(dir, file, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !gitobj_newer(&st, &r->sb->started_born))
 		return;
+	/* a link (git follows one to any file holding an id), a FIFO, ...:
+	 * git's to read, not ours: it goes */
+	if (!S_ISREG(st.st_mode)) {
+		say(r, name, "a ref that is no file",
+		    unlinkat(dir, file, 0) < 0	? "it could NOT be removed"
+		    : restore_head_ref(r, name) ? "set back to HEAD's commit at the start"
+						: "removed");
+		return;
+	}
 	if (read_ref(dir, file, oid, &sz, target, sizeof(target))) {
 		if (sz == r->o.sz)
 			check_ref(r, name, oid);
@@ -671,7 +761,9 @@ static void check_ref_file(struct githead *r, int dir, const char *file, const c
 	    (strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
 	     (resolve(r, target, oid, &sz, 0) && sz == r->o.sz && !history_ok(r, oid, false))) &&
 	    unlinkat(dir, file, 0) == 0)
-		say(r, name, "a symbolic ref", "removed");
+		say(r, name, "a symbolic ref",
+		    restore_head_ref(r, name) ? "set back to HEAD's commit at the start"
+					      : "removed");
 }
 
 static void walk_refs(struct githead *r, int dir, const char *prefix, int depth)
@@ -695,10 +787,9 @@ static void walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 			sizeof(name) ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		/* ours (a later host command may look there) and our
-		 * temporary files */
-		if (strcmp(name, "refs/ringfence-blocked") == 0 ||
-		    strstr(de->d_name, ".ringfence-"))
+		/* ours (a later host command may look there); every other
+		 * name is a ref to git, ".ringfence-" in it or not */
+		if (strcmp(name, "refs/ringfence-blocked") == 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			_cleanup_close_ int c = openat(
@@ -807,9 +898,12 @@ static void check_packed(struct githead *r)
 		    len - 2 * sz - 1 < sizeof(name) && !had_line(lines, n_lines, l, len)) {
 			snprintf(name, sizeof(name), "%.*s", (int)(len - 2 * sz - 1),
 				 l + 2 * sz + 1);
-			/* a loose one of that name is what git reads */
+			/* a loose one of that name is what git reads (a file,
+			 * or a link: judged as loose refs); a directory is
+			 * none, and git reads this line */
 			if (strncmp(name, "refs/", 5) == 0 && !strstr(name, "..") &&
-			    fstatat(r->git, name, &lst, AT_SYMLINK_NOFOLLOW) < 0)
+			    (fstatat(r->git, name, &lst, AT_SYMLINK_NOFOLLOW) < 0 ||
+			     S_ISDIR(lst.st_mode)))
 				check_ref(r, name, oid);
 		}
 		l = nl ? nl + 1 : NULL;
@@ -946,6 +1040,20 @@ static void on_entry(void *ud, const char *path, uint32_t mode, const unsigned c
 	}
 }
 
+/* A node of the index's cache tree: git's next commit takes its tree as
+ * it is, the entries beneath unread. */
+static void on_tree(void *ud, const char *path, const unsigned char *oid, size_t sz)
+{
+	struct index_walk *c = ud;
+
+	if (c->add || c->bad || sz != c->r->o.sz)
+		return;
+	if (!tree_paths_below(c->r, oid, path, false)) {
+		c->bad = true;
+		snprintf(c->first, sizeof(c->first), "%s/ (its cache tree)", path[0] ? path : ".");
+	}
+}
+
 static int index_walk(int fd, struct index_walk *c)
 {
 	struct stat st;
@@ -959,7 +1067,10 @@ static int index_walk(int fd, struct index_walk *c)
 	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
-	int ret = gitindex_parse(map, (size_t)st.st_size, on_entry, c);
+	/* the cache tree, in an index the run wrote: the start's is the
+	 * host's, its entries all that is added to the baseline */
+	int ret = c->add ? gitindex_parse(map, (size_t)st.st_size, on_entry, c)
+			 : gitindex_parse_trees(map, (size_t)st.st_size, on_entry, on_tree, c);
 	munmap(map, (size_t)st.st_size);
 	return ret;
 }

@@ -179,10 +179,105 @@ int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const 
 	return gitindex_parse(p, n, on_index_entry, &g);
 }
 
+/*
+ * The cache tree (the TREE extension) of an index whose entries end at
+ * OFF: each node that is valid (its entry count not -1), FN with its path
+ * ("" for the top) and tree id.  git writes its next commit's trees from
+ * these, not from the entries, wherever they are valid.  Nodes come
+ * parent first, each with the number of subtrees that follow it.
+ */
+static int cache_tree(const unsigned char *p, size_t off, size_t end, size_t hashsz,
+		      void (*fn)(void *ud, const char *path, const unsigned char *oid, size_t sz),
+		      void *ud)
+{
+	struct {
+		size_t len;
+		long left;
+	} up[64];
+	char path[PATH_MAX] = "";
+	int depth = 0;
+	bool top = true;
+
+	while (off < end) {
+		const unsigned char *nul = memchr(p + off, 0, end - off);
+		if (!nul)
+			return -EINVAL;
+		size_t nlen = (size_t)(nul - (p + off));
+		const char *name = (const char *)p + off;
+		char *e;
+		off += nlen + 1;
+		const unsigned char *lf = memchr(p + off, '\n', end - off);
+		if (!lf || lf - (p + off) > 40)
+			return -EINVAL;
+		char nums[48];
+		memcpy(nums, p + off, (size_t)(lf - (p + off)));
+		nums[lf - (p + off)] = '\0';
+		long entries = strtol(nums, &e, 10), subtrees;
+		if (*e != ' ' || (subtrees = strtol(e + 1, &e, 10), *e) || subtrees < 0 ||
+		    entries < -1)
+			return -EINVAL;
+		off = (size_t)(lf - p) + 1;
+		size_t base = depth ? up[depth - 1].len : 0;
+		if (top) {
+			if (nlen)
+				return -EINVAL;
+			top = false;
+		} else if (!depth || base + 1 + nlen >= sizeof(path)) {
+			return -EINVAL; /* a node past the top's subtrees */
+		} else {
+			up[depth - 1].left--;
+			if (base)
+				path[base++] = '/';
+			memcpy(path + base, name, nlen);
+			base += nlen;
+		}
+		path[base] = '\0';
+		if (entries >= 0) {
+			if (end - off < hashsz)
+				return -EINVAL;
+			fn(ud, path, p + off, hashsz);
+			off += hashsz;
+		}
+		if (subtrees) {
+			if (depth >= (int)(sizeof(up) / sizeof(up[0])))
+				return -EINVAL;
+			up[depth].len = base;
+			up[depth].left = subtrees;
+			depth++;
+		}
+		while (depth && up[depth - 1].left == 0)
+			depth--;
+		if (!depth)
+			break;
+	}
+	return depth ? -EINVAL : 0;
+}
+
+static int index_parse(
+    const unsigned char *p, size_t n,
+    void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz),
+    void (*tree_fn)(void *ud, const char *path, const unsigned char *oid, size_t sz), void *ud);
+
 int gitindex_parse(const unsigned char *p, size_t n,
 		   void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid,
 			      size_t sz),
 		   void *ud)
+{
+	return index_parse(p, n, fn, NULL, ud);
+}
+
+int gitindex_parse_trees(
+    const unsigned char *p, size_t n,
+    void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz),
+    void (*tree_fn)(void *ud, const char *path, const unsigned char *oid, size_t sz), void *ud)
+{
+	return index_parse(p, n, fn, tree_fn, ud);
+}
+
+static int index_parse(
+    const unsigned char *p, size_t n,
+    void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz),
+    void (*tree_fn)(void *ud, const char *path, const unsigned char *oid, size_t sz), void *ud)
 {
 	uint32_t version, count;
 	size_t off = 12;
@@ -279,8 +374,19 @@ int gitindex_parse(const unsigned char *p, size_t n,
 					fn(ud, name, mode, p + start + 40, (size_t)hashsz);
 			}
 		}
-		if (ok)
-			return 0;
+		if (!ok)
+			continue;
+		/* the extensions, up to the checksum: the cache tree's nodes */
+		while (tree_fn && o + 8 <= n - (size_t)hashsz && n >= (size_t)hashsz) {
+			uint32_t size = be32(p + o + 4);
+			if (size > n - (size_t)hashsz - o - 8)
+				return -EINVAL;
+			if (memcmp(p + o, "TREE", 4) == 0 &&
+			    cache_tree(p, o + 8, o + 8 + size, (size_t)hashsz, tree_fn, ud) < 0)
+				return -EINVAL;
+			o += 8 + size;
+		}
+		return 0;
 	}
 	return -EINVAL;
 }

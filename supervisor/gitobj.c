@@ -251,39 +251,71 @@ static void read_packs(struct gitobj *r)
 	}
 }
 
-/* OID's offset in the pack P; false when it has none. */
-static bool pack_find(const struct gitobj *r, const struct gitobj_pack *p, const unsigned char *oid,
-		      uint64_t *ret)
+/* The number of objects P's index names, and where its tables start;
+ * false when they do not fit in it. */
+static bool idx_tables(const struct gitobj *r, const struct gitobj_pack *p, uint32_t *total,
+		       size_t *names, size_t *offs)
+{
+	*total = be32(p->idx + 8 + 4 * 255);
+	*names = 8 + 1024;
+	*offs = *names + (size_t)*total * (r->sz + 4);
+	return *offs + (size_t)*total * 4 <= p->idx_size;
+}
+
+/* The offset of the object at position I of P's index. */
+static bool idx_offset(const struct gitobj *r, const struct gitobj_pack *p, uint32_t i,
+		       uint64_t *ret)
+{
+	uint32_t total;
+	size_t names, offs;
+
+	if (!idx_tables(r, p, &total, &names, &offs) || i >= total)
+		return false;
+	uint32_t o = be32(p->idx + offs + (size_t)i * 4);
+	if (!(o & 0x80000000u)) {
+		*ret = o;
+		return true;
+	}
+	size_t big = offs + (size_t)total * 4 + (size_t)(o & 0x7fffffffu) * 8;
+	if (big + 8 > p->idx_size)
+		return false;
+	*ret = (uint64_t)be32(p->idx + big) << 32 | be32(p->idx + big + 4);
+	return true;
+}
+
+/* OID's position in the pack P's index; false when it has none. */
+static bool pack_pos(const struct gitobj *r, const struct gitobj_pack *p, const unsigned char *oid,
+		     uint32_t *ret)
 {
 	const unsigned char *m = p->idx;
-	size_t sz = r->sz;
 	uint32_t lo = oid[0] ? be32(m + 8 + 4 * (oid[0] - 1)) : 0, hi = be32(m + 8 + 4 * oid[0]);
-	uint32_t total = be32(m + 8 + 4 * 255);
-	size_t names = 8 + 1024, offs = names + (size_t)total * (sz + 4);
+	uint32_t total;
+	size_t names, offs;
 
-	if (lo > hi || hi > total || offs + (size_t)total * 4 > p->idx_size)
+	if (!idx_tables(r, p, &total, &names, &offs) || lo > hi || hi > total)
 		return false;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(m + names + (size_t)mid * sz, oid, sz);
+		int c = memcmp(m + names + (size_t)mid * r->sz, oid, r->sz);
 		if (c < 0) {
 			lo = mid + 1;
 		} else if (c > 0) {
 			hi = mid;
 		} else {
-			uint32_t o = be32(m + offs + (size_t)mid * 4);
-			if (!(o & 0x80000000u)) {
-				*ret = o;
-				return true;
-			}
-			size_t big = offs + (size_t)total * 4 + (size_t)(o & 0x7fffffffu) * 8;
-			if (big + 8 > p->idx_size)
-				return false;
-			*ret = (uint64_t)be32(m + big) << 32 | be32(m + big + 4);
+			*ret = mid;
 			return true;
 		}
 	}
 	return false;
+}
+
+/* OID's offset in the pack P; false when it has none. */
+static bool pack_find(const struct gitobj *r, const struct gitobj_pack *p, const unsigned char *oid,
+		      uint64_t *ret)
+{
+	uint32_t i;
+
+	return pack_pos(r, p, oid, &i) && idx_offset(r, p, i, ret);
 }
 
 /* SIZE bytes inflated from IN (at most AVAIL), malloc'd; NULL on error. */
@@ -468,9 +500,10 @@ static __attribute__((noinline)) int read_loose(struct gitobj *r, const unsigned
 	if (fd >= 0) {
 		z_stream z = {0};
 		unsigned char hdr[64];
-		if (fstat(fd, &st) < 0 || st.st_size > (off_t)OBJ_MAX ||
-		    !gitobj_spend(r, (uint64_t)st.st_size))
+		if (fstat(fd, &st) < 0)
 			return -EINVAL;
+		if (st.st_size > (off_t)OBJ_MAX || !gitobj_spend(r, (uint64_t)st.st_size))
+			return -E2BIG;
 		if (ret_st)
 			*ret_st = st;
 		size_t n = (size_t)st.st_size;
@@ -607,6 +640,7 @@ void gitobj_forget_packs(struct gitobj *o)
 	for (size_t j = 0; j < o->n_packs; j++) {
 		munmap(o->packs[j].idx, o->packs[j].idx_size);
 		munmap(o->packs[j].data, o->packs[j].data_size);
+		free(o->packs[j].drop);
 	}
 	free(o->packs);
 	o->packs = NULL;
@@ -677,7 +711,235 @@ static size_t check_loose(struct gitobj *r, const unsigned char *oid, uint32_t *
 	return 1;
 }
 
-/* Which copies of the objects IDS the end checks (gitobj.h). */
+/* Whether E, a read's failure, is the budget's (or an object too large to
+ * read whole): said, then not counted as forged (a `git gc` inside makes a
+ * pack of the host's whole history; taking out what could not be read
+ * would take that history away).  Said once per repository. */
+static bool unchecked(struct gitobj *r, int e)
+{
+	if (e != -E2BIG && r->work < WORK_MAX)
+		return false;
+	if (!r->unchecked)
+		warn("%s: objects the run wrote could not all be checked against their names "
+		     "(past %llu MiB, or one larger than %u MiB): run git fsck there before "
+		     "checking anything out",
+		     r->top, WORK_MAX >> 20, OBJ_MAX >> 20);
+	r->unchecked = true;
+	return true;
+}
+
+/* Position I of the pack P's index to be taken out: its copy is not its
+ * name's. */
+static void mark_drop(struct gitobj *r, struct gitobj_pack *p, uint32_t i)
+{
+	char rel[NAME_MAX + 8];
+
+	for (size_t k = 0; k < p->n_drop; k++)
+		if (p->drop[k] == i)
+			return;
+	uint32_t *v = p->gone ? NULL : realloc(p->drop, (p->n_drop + 1) * sizeof(*v));
+	if (!v) {
+		/* the whole index goes instead */
+		snprintf(rel, sizeof(rel), "pack/%s", p->name);
+		if (!p->gone)
+			put_aside(r, rel,
+				  "indexes a copy of an object whose content is not its name's");
+		p->gone = true;
+		return;
+	}
+	p->drop = v;
+	v[p->n_drop++] = i;
+}
+
+/* The copy at position I of P: its name's, or marked to be taken out.
+ * 1 for a forged one. */
+static size_t check_entry(struct gitobj *r, struct gitobj_pack *p, uint32_t i)
+{
+	enum obj_type t;
+	unsigned char *buf, oid[32];
+	size_t len;
+	uint64_t off;
+
+	memcpy(oid, p->idx + 8 + 1024 + (size_t)i * r->sz, r->sz);
+	int e = idx_offset(r, p, i, &off) ? pack_read(r, p, off, &t, &buf, &len, 0) : -EINVAL;
+	bool ok = e == 0 && named(r, oid, t, buf, len);
+	if (e == 0)
+		free(buf);
+	if (ok)
+		return 0;
+	if (unchecked(r, e))
+		return 0;
+	mark_drop(r, p, i);
+	return 1;
+}
+
+/* NAME (SZ bytes) plus D (+1 or -1), as one big-endian number; false
+ * when that leaves its first byte (the index's fan-out). */
+static bool name_step(unsigned char *name, size_t sz, int d)
+{
+	unsigned char first = name[0];
+
+	for (size_t i = sz; i-- > 0;) {
+		unsigned v = name[i];
+		name[i] = (unsigned char)(v + (unsigned)d);
+		if ((d > 0 && v != 0xff) || (d < 0 && v != 0))
+			break;
+	}
+	return name[0] == first;
+}
+
+/*
+ * P's index written again with each position of P->drop renamed: one
+ * step above or below its name, still between its neighbours (the order
+ * and the count git checks against the pack's stay), a name no content
+ * has that anyone could find.  The copy stays in the pack, nameless to
+ * git.  Then mapped afresh; the whole index moved aside when that cannot
+ * be.  The rest of the pack stays git's to read: one forged copy in a pack
+ * that also holds the host's history (a `git gc` inside, the loose copies
+ * pruned) must not take that history with it.
+ */
+static void drop_entries(struct gitobj *r, struct gitobj_pack *p)
+{
+	char rel[NAME_MAX + 8], tmp[NAME_MAX + 24];
+	uint32_t total;
+	size_t names, offs, sz = r->sz;
+	struct stat st;
+	bool ok = false;
+
+	snprintf(rel, sizeof(rel), "pack/%s", p->name);
+	snprintf(tmp, sizeof(tmp), "%s.ringfence-tmp", p->name);
+	_cleanup_close_ int dir =
+	    openat(r->objects, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int old = dir >= 0 ? gitobj_open_file(dir, p->name) : -1;
+	_cleanup_free_ unsigned char *out = malloc(p->idx_size);
+	if (out && old >= 0 && fstat(old, &st) == 0 && idx_tables(r, p, &total, &names, &offs) &&
+	    p->idx_size >= 8 + 1024 + 2 * sz) {
+		memcpy(out, p->idx, p->idx_size);
+		ok = true;
+		for (size_t k = 0; ok && k < p->n_drop; k++) {
+			uint32_t i = p->drop[k];
+			unsigned char *name = out + names + (size_t)i * sz;
+			const unsigned char *prev = i > 0 ? name - sz : NULL;
+			const unsigned char *next = i + 1 < total ? name + sz : NULL;
+			unsigned char try[32];
+			memcpy(try, name, sz);
+			if (name_step(try, sz, -1) && (!prev || memcmp(try, prev, sz) > 0)) {
+				memcpy(name, try, sz);
+				continue;
+			}
+			memcpy(try, name, sz);
+			ok = name_step(try, sz, +1) && (!next || memcmp(try, next, sz) < 0);
+			if (ok)
+				memcpy(name, try, sz);
+		}
+		struct iovec iov = {out, p->idx_size - sz};
+		ok = ok && netproxy_digest(sz == 32, &iov, 1, out + p->idx_size - sz) == 0;
+		(void)unlinkat(dir, tmp, 0);
+		_cleanup_close_ int fd =
+		    ok ? openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0444)
+		       : -1;
+		ok = fd >= 0 && (geteuid() != 0 || fchown(fd, st.st_uid, st.st_gid) == 0) &&
+		     fchmod(fd, st.st_mode & 0777) == 0 &&
+		     write(fd, out, p->idx_size) == (ssize_t)p->idx_size &&
+		     renameat(dir, tmp, dir, p->name) == 0;
+		if (!ok && dir >= 0)
+			(void)unlinkat(dir, tmp, 0);
+	}
+	if (ok) {
+		char path[PATH_MAX];
+		object_path(r, rel, path, sizeof(path));
+		warn("%s: %s indexed %zu copies of objects whose content is not their name's: "
+		     "their names there changed to none git asks for (git fsck says what is "
+		     "missing)",
+		     r->top, path, p->n_drop);
+		size_t is;
+		unsigned char *m = map_stat(dir, p->name, &is, NULL);
+		if (m) {
+			munmap(p->idx, p->idx_size);
+			p->idx = m;
+			p->idx_size = is;
+		} else {
+			p->gone = true;
+		}
+	} else {
+		put_aside(r, rel,
+			  "indexes copies of objects whose content is not their name's, and could "
+			  "not be written without them (its .pack is left: without its .idx git "
+			  "does not read it)");
+		p->gone = true;
+	}
+	free(p->drop);
+	p->drop = NULL;
+	p->n_drop = 0;
+}
+
+/* Every loose object made during the run (its directory changed then, and
+ * it): each hashes to its name, or it is moved aside.  One that names
+ * content the host makes later would be kept by git for it (git does not
+ * write an object it has). */
+static size_t scan_loose(struct gitobj *r)
+{
+	struct dirent *de, *fe;
+	struct stat st;
+	size_t forged = 0;
+	int d0 = openat(r->objects, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
+
+	if (!d) {
+		if (d0 >= 0)
+			close(d0);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		if (strlen(de->d_name) != 2 || hexval(de->d_name[0]) < 0 ||
+		    hexval(de->d_name[1]) < 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !gitobj_newer(&st, r->since))
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			forged += put_aside(r, de->d_name,
+					    "is not a directory: git would read objects there");
+			continue;
+		}
+		int f0 =
+		    openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_(closedirp) DIR *f = f0 >= 0 ? fdopendir(f0) : NULL;
+		if (!f) {
+			if (f0 >= 0)
+				close(f0);
+			continue;
+		}
+		while ((fe = readdir(f))) {
+			char hex[2 * 32 + 2], rel[2 * 32 + 4];
+			unsigned char oid[32];
+			size_t l = strlen(fe->d_name);
+			if (l != 2 * r->sz - 2 ||
+			    fstatat(dirfd(f), fe->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !gitobj_newer(&st, r->since))
+				continue;
+			snprintf(hex, sizeof(hex), "%s%s", de->d_name, fe->d_name);
+			snprintf(rel, sizeof(rel), "%s/%s", de->d_name, fe->d_name);
+			if (gitobj_parse_oid(hex, 2 * r->sz, oid) != r->sz)
+				continue; /* no object's name: git does not read it */
+			enum obj_type t;
+			unsigned char *buf;
+			size_t n;
+			int e =
+			    S_ISREG(st.st_mode) ? read_loose(r, oid, &t, &buf, &n, NULL) : -EINVAL;
+			bool ok = e == 0 && named(r, oid, t, buf, n);
+			if (e == 0)
+				free(buf);
+			if (!ok && !unchecked(r, e)) {
+				put_aside(r, rel, "is an object whose content is not its name's");
+				forged++;
+			}
+		}
+	}
+	return forged;
+}
+
+/* Which copies the end checks (gitobj.h). */
 size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 {
 	uint32_t links_seen[256 / 32] = {0};
@@ -702,32 +964,39 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 			put_aside(o, midx[i],
 				  "was made or changed during the run, or a pack it names was "
 				  "(git rebuilds it: git multi-pack-index write)");
+	/* what the host's git reads at the protected paths: its copies made
+	 * or changed during the run (a pack's data rewritten in place too) */
 	for (size_t i = 0; i < n; i++) {
 		forged += check_loose(o, ids[i], links_seen);
 		for (size_t j = 0; j < o->n_packs; j++) {
 			struct gitobj_pack *p = &o->packs[j];
-			enum obj_type t;
-			unsigned char *buf;
-			size_t len;
-			uint64_t off;
-			char rel[NAME_MAX + 8];
-			if (!p->changed || p->gone || !pack_find(o, p, ids[i], &off))
-				continue;
-			int e = pack_read(o, p, off, &t, &buf, &len, 0);
-			bool ok = e == 0 && named(o, ids[i], t, buf, len);
-			if (e == 0)
-				free(buf);
-			if (ok)
-				continue;
-			snprintf(rel, sizeof(rel), "pack/%s", p->name);
-			put_aside(
-			    o, rel,
-			    "indexes a copy of an object the host has, with other content (its "
-			    ".pack is left: without its .idx git does not read it)");
-			p->gone = true;
-			forged++;
+			uint32_t pos;
+			if (p->changed && !p->listed && !p->gone && pack_pos(o, p, ids[i], &pos))
+				forged += check_entry(o, p, pos);
 		}
 	}
+	/* every object the run wrote: loose, and the packs whose index it
+	 * made or changed, whole */
+	forged += scan_loose(o);
+	for (size_t j = 0; j < o->n_packs; j++) {
+		struct gitobj_pack *p = &o->packs[j];
+		uint32_t total;
+		size_t names, offs;
+		if (!p->listed || p->gone || !idx_tables(o, p, &total, &names, &offs)) {
+			if (p->listed && !p->gone) {
+				char rel[NAME_MAX + 8];
+				snprintf(rel, sizeof(rel), "pack/%s", p->name);
+				put_aside(o, rel, "does not read as a pack index");
+				p->gone = true;
+			}
+			continue;
+		}
+		for (uint32_t i = 0; i < total; i++)
+			forged += check_entry(o, p, i);
+	}
+	for (size_t j = 0; j < o->n_packs; j++)
+		if (o->packs[j].n_drop && !o->packs[j].gone)
+			drop_entries(o, &o->packs[j]);
 	return forged;
 }
 

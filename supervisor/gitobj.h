@@ -28,9 +28,11 @@ enum obj_type {
 struct gitobj_pack {
 	unsigned char *idx, *data;
 	size_t idx_size, data_size;
-	bool changed;		 /* its .idx or .pack made or changed during the run */
-	bool listed;		 /* its .idx made or changed: it may name new objects */
-	bool gone;		 /* moved aside: no longer git's to read */
+	bool changed;	/* its .idx or .pack made or changed during the run */
+	bool listed;	/* its .idx made or changed: it may name new objects */
+	bool gone;	/* moved aside: no longer git's to read */
+	uint32_t *drop; /* positions in its index to take out (forged) */
+	size_t n_drop;
 	char name[NAME_MAX + 1]; /* its .idx */
 };
 
@@ -51,6 +53,7 @@ struct gitobj {
 	unsigned char (*seen)[32];
 	size_t n_seen;
 	bool recording;
+	bool unchecked; /* said: objects past the budget */
 };
 
 int gitobj_read(struct gitobj *o, const unsigned char *oid, enum obj_type *type,

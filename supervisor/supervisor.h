@@ -415,6 +415,12 @@ int gitindex_parse(const unsigned char *p, size_t n,
 		   void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid,
 			      size_t sz),
 		   void *ud);
+/* The same, and TREE_FN with each valid node of its cache tree (the TREE
+ * extension: a path, "" for the top, and its tree's id). */
+int gitindex_parse_trees(
+    const unsigned char *p, size_t n,
+    void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz),
+    void (*tree_fn)(void *ud, const char *path, const unsigned char *oid, size_t sz), void *ud);
 
 /* ---- gitscan.c ---------------------------------------------------------- */
 

@@ -95,6 +95,71 @@ static void test_sha256(void **state)
 	check("--object-format=sha256", "git update-index --index-version 2");
 }
 
+struct trees {
+	char lines[16][160];
+	int n;
+};
+
+static void collect_tree(void *ud, const char *path, const unsigned char *oid, size_t sz)
+{
+	struct trees *t = ud;
+	char hex[65];
+
+	for (size_t i = 0; i < sz; i++)
+		snprintf(hex + 2 * i, 3, "%02x", oid[i]);
+	if (t->n < 16)
+		snprintf(t->lines[t->n++], 160, "%s %s", path[0] ? path : ".", hex);
+}
+
+static void no_entry(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz)
+{
+	(void)ud, (void)path, (void)mode, (void)oid, (void)sz;
+}
+
+/* The cache tree (TREE extension), as git write-tree leaves it: each
+ * valid node's path and tree, the same as git's own `git rev-parse
+ * HEAD:PATH` once committed; a node made invalid by a staged change is not
+ * given. */
+static void test_cache_tree(void **state)
+{
+	char dir[] = "/tmp/rf-gitlinks-XXXXXX", path[128], cmd[1024];
+	static unsigned char buf[1 << 16];
+	struct trees t = {0};
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; cd %s; git init -q .; mkdir -p a/b d; echo 1 > a/b/f; echo 2 > d/g; "
+		 "echo 3 > top; git add .; T=$(git write-tree); "
+		 "echo 4 > d/g; git add d/g; "
+		 "for p in a a/b; do echo \"$p $(git rev-parse $T:$p)\"; done > expect",
+		 dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/.git/index", dir);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	assert_true(n > 0);
+	assert_int_equal(gitindex_parse_trees(buf, (size_t)n, no_entry, collect_tree, &t), 0);
+	/* the top and d are invalid (d/g staged since); a and a/b are not */
+	assert_int_equal(t.n, 2);
+	snprintf(path, sizeof(path), "%s/expect", dir);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[160];
+	for (int i = 0; i < 2; i++) {
+		assert_non_null(fgets(line, sizeof(line), f));
+		line[strcspn(line, "\n")] = '\0';
+		assert_string_equal(t.lines[i], line);
+	}
+	fclose(f);
+	/* a cache tree cut short: refused, not half read */
+	assert_int_equal(gitindex_parse_trees(buf, (size_t)n - 30, no_entry, collect_tree, &t),
+			 -EINVAL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_not_an_index(void **state)
 {
 	static const unsigned char junk[] = "DIRC\0\0\0\2\0\0\0\5shortshortshort";
@@ -112,6 +177,7 @@ int main(void)
 	    cmocka_unit_test(test_version_3_extended_flags),
 	    cmocka_unit_test(test_version_4_prefix_compressed),
 	    cmocka_unit_test(test_sha256),
+	    cmocka_unit_test(test_cache_tree),
 	    cmocka_unit_test(test_not_an_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -918,8 +918,12 @@ static size_t scan_loose(struct gitobj *r)
 			    fstatat(dirfd(f), fe->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 			    !gitobj_newer(&st, r->since))
 				continue;
-			snprintf(hex, sizeof(hex), "%s%s", de->d_name, fe->d_name);
-			snprintf(rel, sizeof(rel), "%s/%s", de->d_name, fe->d_name);
+			/* 2 + 38 (or 62) hex digits: the lengths are checked */
+			memcpy(hex, de->d_name, 2);
+			memcpy(hex + 2, fe->d_name, l + 1);
+			memcpy(rel, de->d_name, 2);
+			rel[2] = '/';
+			memcpy(rel + 3, fe->d_name, l + 1);
 			if (gitobj_parse_oid(hex, 2 * r->sz, oid) != r->sz)
 				continue; /* no object's name: git does not read it */
 			enum obj_type t;

@@ -16,7 +16,7 @@
  * tree above it, HEAD's commit) a second copy, or rewrite the only one,
  * with other content: the ids the end's checks compare stay the host's,
  * and the host's next `git checkout -- .husky` writes the sandbox's
- * hook.  gitobj_end() closes that, after the run:
+ * hook.  gitobj_end() closes that, after the run (gitcheck.c):
  *   - every copy of each object the host's git reads at a protected path
  *     (the start's reads and the baseline's entries) that was made or
  *     changed during the run (its ctime: a loose object's file, a pack's
@@ -48,23 +48,8 @@
 
 #include "../netproxy/netproxy.h"
 #include "gitobj.h"
+#include "gitobj_internal.h"
 #include "supervisor.h"
-
-/* an object read whole; larger ones count as changed */
-#define OBJ_MAX	    (64u << 20)
-#define DELTA_DEPTH 4096
-#define PACKS_MAX   1024
-#define SEEN_MAX    65536
-/* What reading objects may cost a repository, at the start and again at
- * the end: bytes read and inflated, and 4 KiB for each object looked up.
- * All of it is the sandbox's to shape (a chain of deltas over large
- * objects, trees naming one subtree many times over at each level, a
- * million refs, each with a thousand ancestors): past this, objects do
- * not read, and count as changed, where the supervisor would otherwise be
- * kept busy for hours. */
-#ifndef WORK_MAX
-#define WORK_MAX (256ull << 20)
-#endif
 
 bool gitobj_newer(const struct stat *st, const struct timespec *since)
 {
@@ -72,7 +57,7 @@ bool gitobj_newer(const struct stat *st, const struct timespec *since)
 	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
 }
 
-static int hexval(char c)
+int gitobj_hexval(char c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
@@ -83,12 +68,13 @@ size_t gitobj_parse_oid(const char *s, size_t n, unsigned char *bin)
 {
 	size_t len = 0;
 
-	while (len < n && len <= 64 && hexval(s[len]) >= 0)
+	while (len < n && len <= 64 && gitobj_hexval(s[len]) >= 0)
 		len++;
 	if (len != 40 && len != 64)
 		return 0;
 	for (size_t i = 0; i < len / 2; i++)
-		bin[i] = (unsigned char)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+		bin[i] =
+		    (unsigned char)(gitobj_hexval(s[2 * i]) << 4 | gitobj_hexval(s[2 * i + 1]));
 	return len / 2;
 }
 
@@ -144,7 +130,7 @@ int gitobj_open_file(int dir, const char *name)
 
 /* NAME beneath DIR mapped whole (gitobj_open_file()'s rules); its
  * status in *RET_ST when not NULL. */
-static void *map_stat(int dir, const char *name, size_t *ret_size, struct stat *ret_st)
+void *gitobj_map_stat(int dir, const char *name, size_t *ret_size, struct stat *ret_st)
 {
 	struct stat st;
 	_cleanup_close_ int fd = gitobj_open_file(dir, name);
@@ -162,23 +148,23 @@ static void *map_stat(int dir, const char *name, size_t *ret_size, struct stat *
 
 void *gitobj_map_file(int dir, const char *name, size_t *ret_size)
 {
-	return map_stat(dir, name, ret_size, NULL);
+	return gitobj_map_stat(dir, name, ret_size, NULL);
 }
 
 /* The path of NAME in the objects directory, for what is said and for
  * protect_move_aside() (which reaches it following no link). */
-static void object_path(const struct gitobj *r, const char *name, char *buf, size_t size)
+void gitobj_object_path(const struct gitobj *r, const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/.git/objects/%s", r->top, name);
 }
 
 /* NAME in the objects directory, not git's to read any longer: moved
  * aside, said (WHY) and logged. */
-static bool put_aside(const struct gitobj *r, const char *name, const char *why)
+bool gitobj_put_aside(const struct gitobj *r, const char *name, const char *why)
 {
 	char path[PATH_MAX];
 
-	object_path(r, name, path, sizeof(path));
+	gitobj_object_path(r, name, path, sizeof(path));
 	bool moved = protect_move_aside(r->sb, path, "protect.git_object", MOVE_LIVE_QUIET) > 0;
 	warn("%s: %s %s: %s", r->top, path, why,
 	     moved ? "moved aside (*.ringfence-blocked); git fsck says what it held"
@@ -191,14 +177,15 @@ static bool put_aside(const struct gitobj *r, const char *name, const char *why)
  * once per repository.  At the end: whether each was made or changed
  * during the run; a pack directory that is a link (git follows it) moved
  * aside; past PACKS_MAX, what was made during the run moved aside unread. */
-static void read_packs(struct gitobj *r)
+void gitobj_read_packs(struct gitobj *r)
 {
 	struct dirent *de;
 
 	r->packs_read = true;
 	int p = openat(r->objects, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (p < 0 && r->end && (errno == ELOOP || errno == ENOTDIR))
-		put_aside(r, "pack", "is not a directory: git would read packs the sandbox named");
+		gitobj_put_aside(r, "pack",
+				 "is not a directory: git would read packs the sandbox named");
 	_cleanup_(closedirp) DIR *d = p >= 0 ? fdopendir(p) : NULL;
 	if (!d) {
 		if (p >= 0)
@@ -218,13 +205,13 @@ static void read_packs(struct gitobj *r)
 			if (r->end &&
 			    fstatat(dirfd(d), de->d_name, &ist, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    gitobj_newer(&ist, r->since))
-				put_aside(r, rel,
-					  "is a pack made during the run past the number read");
+				gitobj_put_aside(
+				    r, rel, "is a pack made during the run past the number read");
 			continue;
 		}
-		unsigned char *idx = map_stat(dirfd(d), de->d_name, &is, &ist);
+		unsigned char *idx = gitobj_map_stat(dirfd(d), de->d_name, &is, &ist);
 		snprintf(name, sizeof(name), "%.*s.pack", (int)(l - 4), de->d_name);
-		unsigned char *data = idx ? map_stat(dirfd(d), name, &ds, &pst) : NULL;
+		unsigned char *data = idx ? gitobj_map_stat(dirfd(d), name, &ds, &pst) : NULL;
 		struct gitobj_pack *v =
 		    data ? realloc(r->packs, (r->n_packs + 1) * sizeof(*v)) : NULL;
 		if (!v || is < 8 + 1024 || memcmp(idx, "\377tOc", 4) != 0 || be32(idx + 4) != 2 ||
@@ -253,7 +240,7 @@ static void read_packs(struct gitobj *r)
 
 /* The number of objects P's index names, and where its tables start;
  * false when they do not fit in it. */
-static bool idx_tables(const struct gitobj *r, const struct gitobj_pack *p, uint32_t *total,
+bool gitobj_idx_tables(const struct gitobj *r, const struct gitobj_pack *p, uint32_t *total,
 		       size_t *names, size_t *offs)
 {
 	*total = be32(p->idx + 8 + 4 * 255);
@@ -263,13 +250,13 @@ static bool idx_tables(const struct gitobj *r, const struct gitobj_pack *p, uint
 }
 
 /* The offset of the object at position I of P's index. */
-static bool idx_offset(const struct gitobj *r, const struct gitobj_pack *p, uint32_t i,
+bool gitobj_idx_offset(const struct gitobj *r, const struct gitobj_pack *p, uint32_t i,
 		       uint64_t *ret)
 {
 	uint32_t total;
 	size_t names, offs;
 
-	if (!idx_tables(r, p, &total, &names, &offs) || i >= total)
+	if (!gitobj_idx_tables(r, p, &total, &names, &offs) || i >= total)
 		return false;
 	uint32_t o = be32(p->idx + offs + (size_t)i * 4);
 	if (!(o & 0x80000000u)) {
@@ -284,7 +271,7 @@ static bool idx_offset(const struct gitobj *r, const struct gitobj_pack *p, uint
 }
 
 /* OID's position in the pack P's index; false when it has none. */
-static bool pack_pos(const struct gitobj *r, const struct gitobj_pack *p, const unsigned char *oid,
+bool gitobj_pack_pos(const struct gitobj *r, const struct gitobj_pack *p, const unsigned char *oid,
 		     uint32_t *ret)
 {
 	const unsigned char *m = p->idx;
@@ -292,7 +279,7 @@ static bool pack_pos(const struct gitobj *r, const struct gitobj_pack *p, const 
 	uint32_t total;
 	size_t names, offs;
 
-	if (!idx_tables(r, p, &total, &names, &offs) || lo > hi || hi > total)
+	if (!gitobj_idx_tables(r, p, &total, &names, &offs) || lo > hi || hi > total)
 		return false;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -315,7 +302,7 @@ static bool pack_find(const struct gitobj *r, const struct gitobj_pack *p, const
 {
 	uint32_t i;
 
-	return pack_pos(r, p, oid, &i) && idx_offset(r, p, i, ret);
+	return gitobj_pack_pos(r, p, oid, &i) && gitobj_idx_offset(r, p, i, ret);
 }
 
 /* SIZE bytes inflated from IN (at most AVAIL), malloc'd; NULL on error. */
@@ -418,7 +405,7 @@ static int read_object(struct gitobj *r, const unsigned char *oid, enum obj_type
 		       unsigned char **ret, size_t *ret_len, int depth);
 
 /* The object at OFF in the pack P, deltas applied. */
-static int pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off,
+int gitobj_pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off,
 		     enum obj_type *type, unsigned char **ret, size_t *ret_len, int depth)
 {
 	const unsigned char *s, *end = p->data + p->data_size;
@@ -460,7 +447,7 @@ static int pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off
 		}
 		if (back == 0 || back > off)
 			return -EINVAL;
-		e = pack_read(r, p, off - back, type, &base, &bn, depth + 1);
+		e = gitobj_pack_read(r, p, off - back, type, &base, &bn, depth + 1);
 	} else if (t == OBJ_REF_DELTA) {
 		if ((size_t)(end - s) < r->sz)
 			return -EINVAL;
@@ -483,7 +470,7 @@ static int pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off
 /* The loose object OID: 0, -ENOENT when there is none, or -errno.  Out of
  * read_object(), which a chain of deltas recurses through: its buffers
  * are not on the stack at each step. */
-static __attribute__((noinline)) int read_loose(struct gitobj *r, const unsigned char *oid,
+__attribute__((noinline)) int gitobj_read_loose(struct gitobj *r, const unsigned char *oid,
 						enum obj_type *type, unsigned char **ret,
 						size_t *ret_len, struct stat *ret_st)
 {
@@ -576,12 +563,12 @@ static int read_object(struct gitobj *r, const unsigned char *oid, enum obj_type
 	if (!gitobj_spend(r, 4096))
 		return -E2BIG;
 	record(r, oid);
-	int e = read_loose(r, oid, type, ret, ret_len, NULL);
+	int e = gitobj_read_loose(r, oid, type, ret, ret_len, NULL);
 	if (e != -ENOENT && (e < 0 || !r->end))
 		return e;
 	bool have = e == 0;
 	if (!r->packs_read)
-		read_packs(r);
+		gitobj_read_packs(r);
 	for (size_t i = 0; i < r->n_packs; i++) {
 		struct gitobj_pack *p = &r->packs[i];
 		enum obj_type t;
@@ -591,13 +578,13 @@ static int read_object(struct gitobj *r, const unsigned char *oid, enum obj_type
 		if (p->gone || !pack_find(r, p, oid, &off))
 			continue;
 		if (!have) {
-			e = pack_read(r, p, off, type, ret, ret_len, depth);
+			e = gitobj_pack_read(r, p, off, type, ret, ret_len, depth);
 			if (e < 0 || !r->end)
 				return e;
 			have = true;
 			continue;
 		}
-		e = pack_read(r, p, off, &t, &buf, &n, depth);
+		e = gitobj_pack_read(r, p, off, &t, &buf, &n, depth);
 		bool same = e == 0 && t == *type && n == *ret_len && memcmp(buf, *ret, n) == 0;
 		if (e == 0)
 			free(buf);
@@ -659,351 +646,6 @@ void gitobj_free(struct gitobj *o)
 	o->objects = -1;
 }
 
-/* Whether BUF (LEN bytes, of TYPE) is the object OID: git's name for it
- * is the hash of "TYPE LEN\0" and the content. */
-static bool named(const struct gitobj *r, const unsigned char *oid, enum obj_type type,
-		  const unsigned char *buf, size_t len)
-{
-	static const char *const names[] = {
-	    [OBJ_COMMIT] = "commit", [OBJ_TREE] = "tree", [OBJ_BLOB] = "blob", [OBJ_TAG] = "tag"};
-	char hdr[32];
-	unsigned char md[32];
-
-	if ((size_t)type >= ARRAY_SIZE(names) || !names[type])
-		return false;
-	int hn = snprintf(hdr, sizeof(hdr), "%s %zu", names[type], len);
-	struct iovec iov[2] = {{hdr, (size_t)hn + 1}, {(void *)buf, len}};
-	return netproxy_digest(r->sz == 32, iov, 2, md) == 0 && memcmp(md, oid, r->sz) == 0;
-}
-
-/* The loose copy of OID, when one was made or changed during the run:
- * it hashes to its name, or it is moved aside.  1 for a forged one. */
-static size_t check_loose(struct gitobj *r, const unsigned char *oid, uint32_t *links_seen)
-{
-	char hex[2 * 32 + 2], rel[2 * 32 + 4];
-	struct stat st;
-	enum obj_type t;
-	unsigned char *buf;
-	size_t n;
-
-	gitobj_oid_hex(oid, r->sz, hex);
-	snprintf(rel, sizeof(rel), "%.2s", hex);
-	/* objects/xx a link, which git follows: every object of the 256th it
-	 * names is the sandbox's choice */
-	unsigned xx = (unsigned)(hexval(hex[0]) << 4 | hexval(hex[1]));
-	if (!(links_seen[xx / 32] & (1u << (xx % 32)))) {
-		links_seen[xx / 32] |= 1u << (xx % 32);
-		if (fstatat(r->objects, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
-			return put_aside(r, rel,
-					 "is not a directory: git would read objects there");
-	}
-	snprintf(rel, sizeof(rel), "%.2s/%s", hex, hex + 2);
-	if (fstatat(r->objects, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    (S_ISREG(st.st_mode) && !gitobj_newer(&st, r->since)))
-		return 0; /* none, or the host's from before the run */
-	int e = S_ISREG(st.st_mode) ? read_loose(r, oid, &t, &buf, &n, NULL) : -EINVAL;
-	bool ok = e == 0 && named(r, oid, t, buf, n);
-	if (e == 0)
-		free(buf);
-	if (ok)
-		return 0;
-	put_aside(r, rel, "is a copy of an object the host has, with other content");
-	return 1;
-}
-
-/* Whether E, a read's failure, is the budget's (or an object too large to
- * read whole): said, then not counted as forged (a `git gc` inside makes a
- * pack of the host's whole history; taking out what could not be read
- * would take that history away).  Said once per repository. */
-static bool unchecked(struct gitobj *r, int e)
-{
-	if (e != -E2BIG && r->work < WORK_MAX)
-		return false;
-	if (!r->unchecked)
-		warn("%s: objects the run wrote could not all be checked against their names "
-		     "(past %llu MiB, or one larger than %u MiB): run git fsck there before "
-		     "checking anything out",
-		     r->top, WORK_MAX >> 20, OBJ_MAX >> 20);
-	r->unchecked = true;
-	return true;
-}
-
-/* Position I of the pack P's index to be taken out: its copy is not its
- * name's. */
-static void mark_drop(struct gitobj *r, struct gitobj_pack *p, uint32_t i)
-{
-	char rel[NAME_MAX + 8];
-
-	for (size_t k = 0; k < p->n_drop; k++)
-		if (p->drop[k] == i)
-			return;
-	uint32_t *v = p->gone ? NULL : realloc(p->drop, (p->n_drop + 1) * sizeof(*v));
-	if (!v) {
-		/* the whole index goes instead */
-		snprintf(rel, sizeof(rel), "pack/%s", p->name);
-		if (!p->gone)
-			put_aside(r, rel,
-				  "indexes a copy of an object whose content is not its name's");
-		p->gone = true;
-		return;
-	}
-	p->drop = v;
-	v[p->n_drop++] = i;
-}
-
-/* The copy at position I of P: its name's, or marked to be taken out.
- * 1 for a forged one. */
-static size_t check_entry(struct gitobj *r, struct gitobj_pack *p, uint32_t i)
-{
-	enum obj_type t;
-	unsigned char *buf, oid[32];
-	size_t len;
-	uint64_t off;
-
-	memcpy(oid, p->idx + 8 + 1024 + (size_t)i * r->sz, r->sz);
-	int e = idx_offset(r, p, i, &off) ? pack_read(r, p, off, &t, &buf, &len, 0) : -EINVAL;
-	bool ok = e == 0 && named(r, oid, t, buf, len);
-	if (e == 0)
-		free(buf);
-	if (ok)
-		return 0;
-	if (unchecked(r, e))
-		return 0;
-	mark_drop(r, p, i);
-	return 1;
-}
-
-/* NAME (SZ bytes) plus D (+1 or -1), as one big-endian number; false
- * when that leaves its first byte (the index's fan-out). */
-static bool name_step(unsigned char *name, size_t sz, int d)
-{
-	unsigned char first = name[0];
-
-	for (size_t i = sz; i-- > 0;) {
-		unsigned v = name[i];
-		name[i] = (unsigned char)(v + (unsigned)d);
-		if ((d > 0 && v != 0xff) || (d < 0 && v != 0))
-			break;
-	}
-	return name[0] == first;
-}
-
-/*
- * P's index written again with each position of P->drop renamed: one
- * step above or below its name, still between its neighbours (the order
- * and the count git checks against the pack's stay), a name no content
- * has that anyone could find.  The copy stays in the pack, nameless to
- * git.  Then mapped afresh; the whole index moved aside when that cannot
- * be.  The rest of the pack stays git's to read: one forged copy in a pack
- * that also holds the host's history (a `git gc` inside, the loose copies
- * pruned) must not take that history with it.
- */
-static void drop_entries(struct gitobj *r, struct gitobj_pack *p)
-{
-	char rel[NAME_MAX + 8], tmp[NAME_MAX + 24];
-	uint32_t total;
-	size_t names, offs, sz = r->sz;
-	struct stat st;
-	bool ok = false;
-
-	snprintf(rel, sizeof(rel), "pack/%s", p->name);
-	snprintf(tmp, sizeof(tmp), "%s.ringfence-tmp", p->name);
-	_cleanup_close_ int dir =
-	    openat(r->objects, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_close_ int old = dir >= 0 ? gitobj_open_file(dir, p->name) : -1;
-	_cleanup_free_ unsigned char *out = malloc(p->idx_size);
-	if (out && old >= 0 && fstat(old, &st) == 0 && idx_tables(r, p, &total, &names, &offs) &&
-	    p->idx_size >= 8 + 1024 + 2 * sz) {
-		memcpy(out, p->idx, p->idx_size);
-		ok = true;
-		for (size_t k = 0; ok && k < p->n_drop; k++) {
-			uint32_t i = p->drop[k];
-			unsigned char *name = out + names + (size_t)i * sz;
-			const unsigned char *prev = i > 0 ? name - sz : NULL;
-			const unsigned char *next = i + 1 < total ? name + sz : NULL;
-			unsigned char try[32];
-			memcpy(try, name, sz);
-			if (name_step(try, sz, -1) && (!prev || memcmp(try, prev, sz) > 0)) {
-				memcpy(name, try, sz);
-				continue;
-			}
-			memcpy(try, name, sz);
-			ok = name_step(try, sz, +1) && (!next || memcmp(try, next, sz) < 0);
-			if (ok)
-				memcpy(name, try, sz);
-		}
-		struct iovec iov = {out, p->idx_size - sz};
-		ok = ok && netproxy_digest(sz == 32, &iov, 1, out + p->idx_size - sz) == 0;
-		(void)unlinkat(dir, tmp, 0);
-		_cleanup_close_ int fd =
-		    ok ? openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				0444)
-		       : -1;
-		ok = fd >= 0 && (geteuid() != 0 || fchown(fd, st.st_uid, st.st_gid) == 0) &&
-		     fchmod(fd, st.st_mode & 0777) == 0 &&
-		     write(fd, out, p->idx_size) == (ssize_t)p->idx_size &&
-		     renameat(dir, tmp, dir, p->name) == 0;
-		if (!ok && dir >= 0)
-			(void)unlinkat(dir, tmp, 0);
-	}
-	if (ok) {
-		char path[PATH_MAX];
-		object_path(r, rel, path, sizeof(path));
-		warn("%s: %s indexed %zu copies of objects whose content is not their name's: "
-		     "their names there changed to none git asks for (git fsck says what is "
-		     "missing)",
-		     r->top, path, p->n_drop);
-		size_t is;
-		unsigned char *m = map_stat(dir, p->name, &is, NULL);
-		if (m) {
-			munmap(p->idx, p->idx_size);
-			p->idx = m;
-			p->idx_size = is;
-		} else {
-			p->gone = true;
-		}
-	} else {
-		put_aside(r, rel,
-			  "indexes copies of objects whose content is not their name's, and could "
-			  "not be written without them (its .pack is left: without its .idx git "
-			  "does not read it)");
-		p->gone = true;
-	}
-	free(p->drop);
-	p->drop = NULL;
-	p->n_drop = 0;
-}
-
-/* Every loose object made during the run (its directory changed then, and
- * it): each hashes to its name, or it is moved aside.  One that names
- * content the host makes later would be kept by git for it (git does not
- * write an object it has). */
-static size_t scan_loose(struct gitobj *r)
-{
-	struct dirent *de, *fe;
-	struct stat st;
-	size_t forged = 0;
-	int d0 = openat(r->objects, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
-
-	if (!d) {
-		if (d0 >= 0)
-			close(d0);
-		return 0;
-	}
-	while ((de = readdir(d))) {
-		if (strlen(de->d_name) != 2 || hexval(de->d_name[0]) < 0 ||
-		    hexval(de->d_name[1]) < 0 ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !gitobj_newer(&st, r->since))
-			continue;
-		if (!S_ISDIR(st.st_mode)) {
-			forged += put_aside(r, de->d_name,
-					    "is not a directory: git would read objects there");
-			continue;
-		}
-		int f0 =
-		    openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		_cleanup_(closedirp) DIR *f = f0 >= 0 ? fdopendir(f0) : NULL;
-		if (!f) {
-			if (f0 >= 0)
-				close(f0);
-			continue;
-		}
-		while ((fe = readdir(f))) {
-			char hex[2 * 32 + 2], rel[2 * 32 + 4];
-			unsigned char oid[32];
-			size_t l = strlen(fe->d_name);
-			if (l != 2 * r->sz - 2 ||
-			    fstatat(dirfd(f), fe->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !gitobj_newer(&st, r->since))
-				continue;
-			/* 2 + 38 (or 62) hex digits: the lengths are checked */
-			memcpy(hex, de->d_name, 2);
-			memcpy(hex + 2, fe->d_name, l + 1);
-			memcpy(rel, de->d_name, 2);
-			rel[2] = '/';
-			memcpy(rel + 3, fe->d_name, l + 1);
-			if (gitobj_parse_oid(hex, 2 * r->sz, oid) != r->sz)
-				continue; /* no object's name: git does not read it */
-			enum obj_type t;
-			unsigned char *buf;
-			size_t n;
-			int e =
-			    S_ISREG(st.st_mode) ? read_loose(r, oid, &t, &buf, &n, NULL) : -EINVAL;
-			bool ok = e == 0 && named(r, oid, t, buf, n);
-			if (e == 0)
-				free(buf);
-			if (!ok && !unchecked(r, e)) {
-				put_aside(r, rel, "is an object whose content is not its name's");
-				forged++;
-			}
-		}
-	}
-	return forged;
-}
-
-/* Which copies the end checks (gitobj.h). */
-size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
-{
-	uint32_t links_seen[256 / 32] = {0};
-	size_t forged = 0;
-	bool changed = false;
-	struct stat st;
-
-	/* the packs as they are now, each marked made or changed */
-	gitobj_forget_packs(o);
-	o->recording = false;
-	o->end = true;
-	read_packs(o);
-	for (size_t j = 0; j < o->n_packs; j++)
-		changed |= o->packs[j].changed;
-	/* a multi-pack-index names offsets in packs: a copy of every object
-	 * of its own, which git reads first (the incremental one of newer
-	 * git, a directory, too) */
-	static const char *const midx[] = {"pack/multi-pack-index", "pack/multi-pack-index.d"};
-	for (size_t i = 0; i < ARRAY_SIZE(midx); i++)
-		if (fstatat(o->objects, midx[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (changed || gitobj_newer(&st, o->since)))
-			put_aside(o, midx[i],
-				  "was made or changed during the run, or a pack it names was "
-				  "(git rebuilds it: git multi-pack-index write)");
-	/* what the host's git reads at the protected paths: its copies made
-	 * or changed during the run (a pack's data rewritten in place too) */
-	for (size_t i = 0; i < n; i++) {
-		forged += check_loose(o, ids[i], links_seen);
-		for (size_t j = 0; j < o->n_packs; j++) {
-			struct gitobj_pack *p = &o->packs[j];
-			uint32_t pos;
-			if (p->changed && !p->listed && !p->gone && pack_pos(o, p, ids[i], &pos))
-				forged += check_entry(o, p, pos);
-		}
-	}
-	/* every object the run wrote: loose, and the packs whose index it
-	 * made or changed, whole */
-	forged += scan_loose(o);
-	for (size_t j = 0; j < o->n_packs; j++) {
-		struct gitobj_pack *p = &o->packs[j];
-		uint32_t total;
-		size_t names, offs;
-		if (!p->listed || p->gone || !idx_tables(o, p, &total, &names, &offs)) {
-			if (p->listed && !p->gone) {
-				char rel[NAME_MAX + 8];
-				snprintf(rel, sizeof(rel), "pack/%s", p->name);
-				put_aside(o, rel, "does not read as a pack index");
-				p->gone = true;
-			}
-			continue;
-		}
-		for (uint32_t i = 0; i < total; i++)
-			forged += check_entry(o, p, i);
-	}
-	for (size_t j = 0; j < o->n_packs; j++)
-		if (o->packs[j].n_drop && !o->packs[j].gone)
-			drop_entries(o, &o->packs[j]);
-	return forged;
-}
-
 bool gitobj_is_new(struct gitobj *o, const unsigned char *oid)
 {
 	char hex[2 * 32 + 2], rel[2 * 32 + 4];
@@ -1015,7 +657,7 @@ bool gitobj_is_new(struct gitobj *o, const unsigned char *oid)
 	if (fstatat(o->objects, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && gitobj_newer(&st, o->since))
 		return true;
 	if (!o->packs_read)
-		read_packs(o);
+		gitobj_read_packs(o);
 	/* a pack's .idx, not its .pack: git freshens a pack's objects by
 	 * touching the .pack (its ctime), and adding one changes the .idx */
 	for (size_t j = 0; j < o->n_packs; j++)

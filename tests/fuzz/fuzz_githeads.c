@@ -17,7 +17,10 @@
  *   4  packed-refs, a ref resolved through it
  * Its bit 0x40: read as at the end of a run (every copy of an object). */
 #include "../../supervisor/gitobj.c"
+#include "../../supervisor/gitcheck.c"
 #include "../../supervisor/githeads.c"
+#include "../../supervisor/gittrees.c"
+#include "../../supervisor/gitrefs.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -163,10 +166,10 @@ static void loose(struct githead *r, const uint8_t *p, size_t n)
 	put(aa, name, p, n);
 	if (read_object(&r->o, oid, &t, &buf, &len, 0) == 0)
 		free(buf);
-	(void)commit_tree(r, oid, tree, NULL, NULL);
+	(void)gh_commit_tree(r, oid, tree, NULL, NULL);
 	(void)commit_ok(r, oid, true);
-	(void)tree_paths(r, oid, true);
-	(void)tree_paths(r, oid, false);
+	(void)gh_tree_paths(r, oid, true);
+	(void)gh_tree_paths(r, oid, false);
 	unlinkat(aa, name, 0);
 	close(aa);
 }
@@ -208,7 +211,7 @@ static void pack(struct githead *r, const uint8_t *p, size_t n)
 		unsigned char *buf = NULL;
 		enum obj_type t;
 		size_t len;
-		if (pack_read(&r->o, &pk, 12, &t, &buf, &len, 0) == 0)
+		if (gitobj_pack_read(&r->o, &pk, 12, &t, &buf, &len, 0) == 0)
 			free(buf);
 		r->o.packs = NULL;
 		r->o.n_packs = 0;
@@ -246,8 +249,8 @@ static void packed_refs(struct githead *r, const uint8_t *p, size_t n)
 	size_t sz;
 
 	put(git_fd, "packed-refs", p, n);
-	(void)resolve(r, "refs/heads/main", oid, &sz, 0);
-	(void)resolve(r, "refs/tags/v1", oid, &sz, 0);
+	(void)gh_resolve(r, "refs/heads/main", oid, &sz, 0);
+	(void)gh_resolve(r, "refs/tags/v1", oid, &sz, 0);
 	unlinkat(git_fd, "packed-refs", 0);
 }
 

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * supervisor/githeads_internal.h — a write grant's repository as the end
+ * of a run checks it (githeads.c says what and why), shared by its three
+ * rooms: githeads.c (start, end, the index), gittrees.c (what a tree and a
+ * history hold at protected paths) and gitrefs.c (refs, the stash list,
+ * and writing them back).  Not for others: supervisor.h has the interface.
+ */
+#ifndef RINGFENCE_SUPERVISOR_GITHEADS_INTERNAL_H
+#define RINGFENCE_SUPERVISOR_GITHEADS_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gitobj.h"
+#include "supervisor.h"
+
+#define REFS_DEPTH    16
+#define PARENTS_MAX   1000
+#define PROTECTED_MAX 512
+#define BASELINE_MAX  65536
+#define INDEX_MAX     (2ull << 30)
+
+struct entry {
+	char *path;
+	uint32_t mode;
+	unsigned char oid[32];
+};
+
+/* A repository of a write grant: what the start noted, and the object
+ * reader's state. */
+struct githead {
+	const struct sandbox *sb;
+	char *top;
+	char index_path[PATH_MAX];
+	int index_fd;	/* the host's index at the start, held, or -1 */
+	int packed_fd;	/* its packed-refs, or -1 */
+	char *stashlog; /* its logs/refs/stash at the start (git appends to
+			   it in place: a copy, not the file held) */
+	size_t stashlog_len;
+	char head_file[PATH_MAX];
+	unsigned char head_oid[32]; /* the commit HEAD named at the start */
+	size_t head_sz;		    /* 0: none */
+	char head_ref[PATH_MAX];    /* the branch it was on, or "" */
+	int git;		    /* the .git directory */
+	struct gitobj o;	    /* its objects */
+	const char *protected[PROTECTED_MAX];
+	size_t n_protected;
+	char *owned[PROTECTED_MAX]; /* the strings of protected[] made here */
+	size_t n_owned;
+	struct entry *base; /* the baseline: what the host had at the start */
+	size_t n_base;
+	bool base_cut;	   /* not all of it could be read */
+	bool base_indexed; /* the held index added to it (base_ready()) */
+	uint64_t first[4]; /* the first bytes of the protected paths, a set */
+};
+
+/* Whether the baseline has the entry (the start's index read in at the
+ * first miss). */
+bool gh_in_base(struct githead *r, const char *path, uint32_t mode, const unsigned char *oid);
+/* The entry put in the baseline. */
+void gh_base_add(struct githead *r, const char *path, uint32_t mode, const unsigned char *oid);
+/* The commit (or what the tag names) OID's tree, in *TREE; its buffer in
+ * *RET_BUF when not NULL. */
+bool gh_commit_tree(struct githead *r, const unsigned char *oid, unsigned char *tree, unsigned char **ret_buf, size_t *ret_len);
+/* Every protected path beneath the tree TREE found at PREFIX ("" for a
+ * commit's): in the baseline (ADD), or checked against it. */
+bool gh_tree_paths_below(struct githead *r, const unsigned char *tree, const char *prefix, bool add);
+/* The same for a commit's tree. */
+bool gh_tree_paths(struct githead *r, const unsigned char *tree, bool add);
+/* The commit OID, and the history the run made below it (gittrees.c). */
+bool gh_history_ok(struct githead *r, const unsigned char *oid, bool stash);
+/* The first first-parent ancestor of OID from before the run that passes. */
+bool gh_good_ancestor(struct githead *r, const unsigned char *oid, unsigned char *ret);
+/* NAME (relative to the .git) written as CONTENT (a temporary file and a
+ * rename; its directories made, no link followed); -errno. */
+int gh_put_file(struct githead *r, const char *name, const char *content);
+/* What differed and what was done: a line and a protect.git_content event. */
+void gh_say(struct githead *r, const char *what, const char *why, const char *done);
+/* The ref NAME naming OID: checked, and set back when it fails. */
+void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid);
+/* The ref file FILE in DIR: an object id in *OID (true), or a symbolic
+ * ref's target in TARGET. */
+bool gh_read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, char *target, size_t target_size);
+/* The object id the ref NAME resolves to (loose, else packed-refs). */
+bool gh_resolve(struct githead *r, const char *name, unsigned char *oid, size_t *sz, int depth);
+/* A loose ref (or HEAD, ORIG_HEAD) changed during the run. */
+void gh_check_ref_file(struct githead *r, int dir, const char *file, const char *name);
+/* Every loose ref beneath DIR (PREFIX its name). */
+void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth);
+/* packed-refs, when it changed: each line the start's did not have. */
+void gh_check_packed(struct githead *r);
+/* The stash's reflog at the start, copied. */
+void gh_read_stash_log(struct githead *h);
+/* The stash's reflog, when it changed: its new entries. */
+void gh_check_stash_log(struct githead *r);
+/* The held index of the start added to the baseline (once). */
+void gh_base_ready(struct githead *r);
+
+#endif

@@ -56,7 +56,7 @@ static size_t check_loose(struct gitobj *r, const unsigned char *oid, uint32_t *
 		links_seen[xx / 32] |= 1u << (xx % 32);
 		if (fstatat(r->objects, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
 			return gitobj_put_aside(r, rel,
-					 "is not a directory: git would read objects there");
+						"is not a directory: git would read objects there");
 	}
 	snprintf(rel, sizeof(rel), "%.2s/%s", hex, hex + 2);
 	if (fstatat(r->objects, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -103,8 +103,8 @@ static void mark_drop(struct gitobj *r, struct gitobj_pack *p, uint32_t i)
 		/* the whole index goes instead */
 		snprintf(rel, sizeof(rel), "pack/%s", p->name);
 		if (!p->gone)
-			gitobj_put_aside(r, rel,
-				  "indexes a copy of an object whose content is not its name's");
+			gitobj_put_aside(
+			    r, rel, "indexes a copy of an object whose content is not its name's");
 		p->gone = true;
 		return;
 	}
@@ -122,7 +122,8 @@ static size_t check_entry(struct gitobj *r, struct gitobj_pack *p, uint32_t i)
 	uint64_t off;
 
 	memcpy(oid, p->idx + 8 + 1024 + (size_t)i * r->sz, r->sz);
-	int e = gitobj_idx_offset(r, p, i, &off) ? gitobj_pack_read(r, p, off, &t, &buf, &len, 0) : -EINVAL;
+	int e = gitobj_idx_offset(r, p, i, &off) ? gitobj_pack_read(r, p, off, &t, &buf, &len, 0)
+						 : -EINVAL;
 	bool ok = e == 0 && named(r, oid, t, buf, len);
 	if (e == 0)
 		free(buf);
@@ -173,8 +174,8 @@ static void drop_entries(struct gitobj *r, struct gitobj_pack *p)
 	    openat(r->objects, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int old = dir >= 0 ? gitobj_open_file(dir, p->name) : -1;
 	_cleanup_free_ unsigned char *out = malloc(p->idx_size);
-	if (out && old >= 0 && fstat(old, &st) == 0 && gitobj_idx_tables(r, p, &total, &names, &offs) &&
-	    p->idx_size >= 8 + 1024 + 2 * sz) {
+	if (out && old >= 0 && fstat(old, &st) == 0 &&
+	    gitobj_idx_tables(r, p, &total, &names, &offs) && p->idx_size >= 8 + 1024 + 2 * sz) {
 		memcpy(out, p->idx, p->idx_size);
 		ok = true;
 		for (size_t k = 0; ok && k < p->n_drop; k++) {
@@ -224,10 +225,11 @@ static void drop_entries(struct gitobj *r, struct gitobj_pack *p)
 			p->gone = true;
 		}
 	} else {
-		gitobj_put_aside(r, rel,
-			  "indexes copies of objects whose content is not their name's, and could "
-			  "not be written without them (its .pack is left: without its .idx git "
-			  "does not read it)");
+		gitobj_put_aside(
+		    r, rel,
+		    "indexes copies of objects whose content is not their name's, and could "
+		    "not be written without them (its .pack is left: without its .idx git "
+		    "does not read it)");
 		p->gone = true;
 	}
 	free(p->drop);
@@ -259,8 +261,8 @@ static size_t scan_loose(struct gitobj *r)
 		    !gitobj_newer(&st, r->since))
 			continue;
 		if (!S_ISDIR(st.st_mode)) {
-			forged += gitobj_put_aside(r, de->d_name,
-					    "is not a directory: git would read objects there");
+			forged += gitobj_put_aside(
+			    r, de->d_name, "is not a directory: git would read objects there");
 			continue;
 		}
 		int f0 =
@@ -290,13 +292,14 @@ static size_t scan_loose(struct gitobj *r)
 			enum obj_type t;
 			unsigned char *buf;
 			size_t n;
-			int e =
-			    S_ISREG(st.st_mode) ? gitobj_read_loose(r, oid, &t, &buf, &n, NULL) : -EINVAL;
+			int e = S_ISREG(st.st_mode) ? gitobj_read_loose(r, oid, &t, &buf, &n, NULL)
+						    : -EINVAL;
 			bool ok = e == 0 && named(r, oid, t, buf, n);
 			if (e == 0)
 				free(buf);
 			if (!ok && !unchecked(r, e)) {
-				gitobj_put_aside(r, rel, "is an object whose content is not its name's");
+				gitobj_put_aside(r, rel,
+						 "is an object whose content is not its name's");
 				forged++;
 			}
 		}
@@ -326,9 +329,10 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 	for (size_t i = 0; i < ARRAY_SIZE(midx); i++)
 		if (fstatat(o->objects, midx[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    (changed || gitobj_newer(&st, o->since)))
-			gitobj_put_aside(o, midx[i],
-				  "was made or changed during the run, or a pack it names was "
-				  "(git rebuilds it: git multi-pack-index write)");
+			gitobj_put_aside(
+			    o, midx[i],
+			    "was made or changed during the run, or a pack it names was "
+			    "(git rebuilds it: git multi-pack-index write)");
 	/* what the host's git reads at the protected paths: its copies made
 	 * or changed during the run (a pack's data rewritten in place too) */
 	for (size_t i = 0; i < n; i++) {
@@ -336,7 +340,8 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 		for (size_t j = 0; j < o->n_packs; j++) {
 			struct gitobj_pack *p = &o->packs[j];
 			uint32_t pos;
-			if (p->changed && !p->listed && !p->gone && gitobj_pack_pos(o, p, ids[i], &pos))
+			if (p->changed && !p->listed && !p->gone &&
+			    gitobj_pack_pos(o, p, ids[i], &pos))
 				forged += check_entry(o, p, pos);
 		}
 	}
@@ -364,4 +369,3 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 			drop_entries(o, &o->packs[j]);
 	return forged;
 }
-

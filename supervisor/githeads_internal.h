@@ -64,10 +64,12 @@ bool gh_in_base(struct githead *r, const char *path, uint32_t mode, const unsign
 void gh_base_add(struct githead *r, const char *path, uint32_t mode, const unsigned char *oid);
 /* The commit (or what the tag names) OID's tree, in *TREE; its buffer in
  * *RET_BUF when not NULL. */
-bool gh_commit_tree(struct githead *r, const unsigned char *oid, unsigned char *tree, unsigned char **ret_buf, size_t *ret_len);
+bool gh_commit_tree(struct githead *r, const unsigned char *oid, unsigned char *tree,
+		    unsigned char **ret_buf, size_t *ret_len);
 /* Every protected path beneath the tree TREE found at PREFIX ("" for a
  * commit's): in the baseline (ADD), or checked against it. */
-bool gh_tree_paths_below(struct githead *r, const unsigned char *tree, const char *prefix, bool add);
+bool gh_tree_paths_below(struct githead *r, const unsigned char *tree, const char *prefix,
+			 bool add);
 /* The same for a commit's tree. */
 bool gh_tree_paths(struct githead *r, const unsigned char *tree, bool add);
 /* The commit OID, and the history the run made below it (gittrees.c). */
@@ -83,7 +85,8 @@ void gh_say(struct githead *r, const char *what, const char *why, const char *do
 void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid);
 /* The ref file FILE in DIR: an object id in *OID (true), or a symbolic
  * ref's target in TARGET. */
-bool gh_read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, char *target, size_t target_size);
+bool gh_read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, char *target,
+		 size_t target_size);
 /* The object id the ref NAME resolves to (loose, else packed-refs). */
 bool gh_resolve(struct githead *r, const char *name, unsigned char *oid, size_t *sz, int depth);
 /* A loose ref (or HEAD, ORIG_HEAD) changed during the run. */

@@ -46,8 +46,8 @@ bool gitobj_idx_tables(const struct gitobj *r, const struct gitobj_pack *p, uint
 bool gitobj_idx_offset(const struct gitobj *r, const struct gitobj_pack *p, uint32_t i,
 		       uint64_t *ret);
 /* OID's position in P's index. */
-bool gitobj_pack_pos(const struct gitobj *r, const struct gitobj_pack *p,
-		     const unsigned char *oid, uint32_t *ret);
+bool gitobj_pack_pos(const struct gitobj *r, const struct gitobj_pack *p, const unsigned char *oid,
+		     uint32_t *ret);
 /* The object at OFF in the pack P, deltas applied. */
 int gitobj_pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off,
 		     enum obj_type *type, unsigned char **ret, size_t *ret_len, int depth);

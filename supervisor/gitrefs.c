@@ -231,7 +231,7 @@ void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid)
 /* Reads the ref file FILE in DIR: an object id in *OID (true), or a
  * symbolic ref's target in TARGET. */
 bool gh_read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, char *target,
-		     size_t target_size)
+		 size_t target_size)
 {
 	char buf[PATH_MAX];
 	_cleanup_close_ int fd = gitobj_open_file(dir, file);
@@ -314,9 +314,9 @@ void gh_check_ref_file(struct githead *r, int dir, const char *file, const char 
 	 * git's to read, not ours: it goes */
 	if (!S_ISREG(st.st_mode)) {
 		gh_say(r, name, "a ref that is no file",
-		    unlinkat(dir, file, 0) < 0	? "it could NOT be removed"
-		    : restore_head_ref(r, name) ? "set back to HEAD's commit at the start"
-						: "removed");
+		       unlinkat(dir, file, 0) < 0  ? "it could NOT be removed"
+		       : restore_head_ref(r, name) ? "set back to HEAD's commit at the start"
+						   : "removed");
 		return;
 	}
 	if (gh_read_ref(dir, file, oid, &sz, target, sizeof(target))) {
@@ -328,11 +328,12 @@ void gh_check_ref_file(struct githead *r, int dir, const char *file, const char 
 	 * goes (HEAD is judged last, on its own) */
 	if (target[0] && strcmp(name, "HEAD") != 0 &&
 	    (strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
-	     (gh_resolve(r, target, oid, &sz, 0) && sz == r->o.sz && !gh_history_ok(r, oid, false))) &&
+	     (gh_resolve(r, target, oid, &sz, 0) && sz == r->o.sz &&
+	      !gh_history_ok(r, oid, false))) &&
 	    unlinkat(dir, file, 0) == 0)
 		gh_say(r, name, "a symbolic ref",
-		    restore_head_ref(r, name) ? "set back to HEAD's commit at the start"
-					      : "removed");
+		       restore_head_ref(r, name) ? "set back to HEAD's commit at the start"
+						 : "removed");
 }
 
 void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
@@ -518,7 +519,7 @@ void gh_check_stash_log(struct githead *r)
 
 	if (fd < 0 && errno != ENOENT) {
 		gh_say(r, log, "a stash list that is no file",
-		    remove_file(r, log) == 0 ? "removed" : "it could NOT be removed");
+		       remove_file(r, log) == 0 ? "removed" : "it could NOT be removed");
 		return;
 	}
 	if (fd < 0 || fstat(fd, &st) < 0 || !gitobj_newer(&st, &r->sb->started_born))
@@ -568,7 +569,7 @@ void gh_check_stash_log(struct githead *r)
 	kept[kn] = '\0';
 	int e = gh_put_file(r, log, kept);
 	gh_say(r, log, "a stash",
-	    e < 0     ? "it could NOT be taken out of the stash list"
-	    : dropped ? "taken out of the stash list"
-		      : "the entries' previous ids set back as git writes them");
+	       e < 0	 ? "it could NOT be taken out of the stash list"
+	       : dropped ? "taken out of the stash list"
+			 : "the entries' previous ids set back as git writes them");
 }

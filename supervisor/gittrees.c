@@ -139,7 +139,7 @@ static bool walk_entry(struct githead *r, const char *path, uint32_t mode, const
 
 /* The commit (or what the tag names) OID's tree, in *TREE. */
 bool gh_commit_tree(struct githead *r, const unsigned char *oid, unsigned char *tree,
-			unsigned char **ret_buf, size_t *ret_len)
+		    unsigned char **ret_buf, size_t *ret_len)
 {
 	enum obj_type t;
 	unsigned char cur[32];
@@ -170,8 +170,7 @@ bool gh_commit_tree(struct githead *r, const unsigned char *oid, unsigned char *
 
 /* Every protected path beneath the tree TREE found at PREFIX ("" for a
  * commit's): in the baseline (ADD), or checked against it. */
-bool gh_tree_paths_below(struct githead *r, const unsigned char *tree, const char *prefix,
-			     bool add)
+bool gh_tree_paths_below(struct githead *r, const unsigned char *tree, const char *prefix, bool add)
 {
 	unsigned char *root;
 	size_t rn, pl = strlen(prefix);

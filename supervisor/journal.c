@@ -22,6 +22,8 @@
  *   "W" path                an absent built-in name (moved aside if made)
  *   "P" dev ino path        an empty placeholder directory to remove
  *   "G" path                a write grant whose gitlinks are checked
+ *   "B" path                the CA bundle's directory in /tmp (certificates,
+ *                           no key): its two files and it removed
  *   "U" uid                 the command's user (last: an older reader stops at it)
  *   "T" sec nsec            the run's start as file times go (started_born)
  * Without "U" and "T" (an older writer) the command's user is unknown and
@@ -185,6 +187,26 @@ static void journal_identity(char *p, const char *end, struct sandbox *sb)
 	}
 }
 
+/* A killed run's CA bundle directory: only one of the name creds.c
+ * makes, ours, reached following no link, and only the two files it
+ * writes there (rmdir then removes nothing else). */
+static void remove_bundle_dir(const char *path)
+{
+	static const char prefix[] = "/tmp/ringfence-ca.";
+	const char *leaf = path + sizeof(prefix) - 1;
+	struct stat st;
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0 || strlen(leaf) != 6 ||
+	    strchr(leaf, '/') || leaf[0] == '.')
+		return;
+	_cleanup_close_ int d = protect_open_dir_nofollow(path);
+	if (d < 0 || fstat(d, &st) < 0 || st.st_uid != geteuid())
+		return;
+	(void)unlinkat(d, "ca-bundle.pem", 0);
+	(void)unlinkat(d, "wgetrc", 0);
+	(void)rmdir(path);
+}
+
 static void recover_one(int dir, const char *name, int audit_fd)
 {
 	_cleanup_close_ int fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -254,6 +276,8 @@ static void recover_one(int dir, const char *name, int audit_fd)
 			} else {
 				free(ph);
 			}
+		} else if (strcmp(kind, "B") == 0) {
+			remove_bundle_dir(path);
 		} else if (strcmp(kind, "G") == 0) {
 			/* the host's global hooks paths, as that start read them */
 			if (!tmp.git_global_hooks)
@@ -366,7 +390,7 @@ void journal_begin(struct sandbox *sb)
 	size_t n_exit;
 	const char *const *exit_paths = fsgate_exit_paths(sb, &n_exit);
 
-	if (!sb->n_watch && !sb->n_placeholders && !sb->n_prot_roots && !n_exit)
+	if (!sb->n_watch && !sb->n_placeholders && !sb->n_prot_roots && !n_exit && !sb->ca_bundle)
 		return;
 	if (!state_dir(path, sizeof(path)))
 		return;
@@ -417,6 +441,17 @@ void journal_begin(struct sandbox *sb)
 	for (size_t i = 0; i < sb->n_prot_roots; i++) {
 		jput(&b, "G");
 		jput(&b, sb->prot_roots[i]);
+	}
+	if (sb->ca_bundle) {
+		/* its directory: what a killed run leaves in /tmp */
+		char bdir[PATH_MAX];
+		const char *slash = strrchr(sb->ca_bundle, '/');
+		if (slash && (size_t)(slash - sb->ca_bundle) < sizeof(bdir)) {
+			snprintf(bdir, sizeof(bdir), "%.*s", (int)(slash - sb->ca_bundle),
+				 sb->ca_bundle);
+			jput(&b, "B");
+			jput(&b, bdir);
+		}
 	}
 	/* for the walk's judgement of modes and other users' entries */
 	jput(&b, "U");

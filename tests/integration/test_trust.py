@@ -9,10 +9,12 @@ policy here names in upstream_ca: only the caller's variables trust it,
 as behind a TLS-inspecting proxy whose CA the caller was given."""
 import os
 import shutil
+import signal
 import subprocess
 
 import pytest
 
+from conftest import NOBODY, wait_unlocked
 from test_network import DIAGONAL, DIAGONAL_IDS, NetBox
 
 SECRET = "ghp_realSecretValue0123456789abcdef"
@@ -273,3 +275,30 @@ def test_the_command_starts_on_the_whole_bundle(world, mode):
         assert words[2:] == ["ours", "last", "True", "whole", "True"], r.stdout + r.stderr
     finally:
         b.cleanup()
+
+
+def test_a_killed_runs_bundle_is_removed_by_the_next_start(tb):
+    """The bundle's directory in /tmp (the run's CA certificate and the
+    caller's roots; no key) is removed at exit; a supervisor killed with
+    SIGKILL left it behind for good.  The crash journal names it, and the
+    next start removes it (and nothing else there)."""
+    state = tb.path("state")
+    os.mkdir(state)
+    if tb.user == "nobody":
+        os.chown(state, NOBODY, NOBODY)
+    env = {"RF_SECRET": SECRET, "XDG_STATE_HOME": state}
+    p = tb.popen(["sh", "-c", 'echo "$SSL_CERT_FILE"; sleep 30'], policy=policy(tb, cred=True),
+                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        bundle = p.stdout.readline().strip()
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+    assert bundle.startswith("/tmp/ringfence-ca.") and os.path.exists(bundle), bundle
+    wait_unlocked(os.path.join(state, "ringfence"))
+    # nothing ran at exit: it is there until a start recovers the journal
+    assert os.path.exists(bundle)
+    r = tb.sh("true", policy(tb), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "earlier run" in r.stderr, r.stderr
+    assert not os.path.exists(os.path.dirname(bundle)), r.stderr

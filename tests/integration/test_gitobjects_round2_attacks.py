@@ -1,0 +1,208 @@
+# SPDX-License-Identifier: MIT
+"""A protected hook's content kept in a repository where the end-of-run
+check of its objects and history does not look (second round, after the
+check hashes new objects and walks the history the run made).
+
+The host's project holds .husky/pre-commit (core.hooksPath = .husky:
+protected).  Each test plants, from inside, objects, refs or reflog
+lines and no worktree file; the sandbox's git reading its hook where the
+host's git will is the control that the plant was made.  Then the host
+runs a git command a user runs, then a commit, and the test asserts the
+host ran nothing (no mark).
+
+Holes:
+  - test_loose_blob_rewritten_in_place: the loose file of a version of
+    the hook the host keeps on another branch (not read at the start:
+    neither HEAD's nor the index's) rewritten in place (chmod, then
+    opened for writing, not renamed): objects/xx's ctime does not move,
+    so scan_loose() passes its directory over, and check_loose() looks
+    only at the objects read at protected paths.  `git checkout old`
+    writes the sandbox's hook;
+  - test_pack_data_rewritten_in_place: the same, with the host's objects
+    in the pack of its own `git gc`: the entry's bytes in the .pack
+    overwritten in place, the .idx untouched; only the .idx's ctime
+    makes a pack's objects checked;
+  - test_history_planted_in_an_earlier_run: a commit with the sandbox's
+    hook and a harmless one above it, made and left unreferenced in a
+    first run (their loose files new then, and genuine: they hash to
+    their names); in a second run a commit on top of them moves the
+    branch.  The walk stops at the first commit older than the run and
+    checks it (harmless); the one below is never read.  The host's `git
+    reset --hard HEAD~2` writes the sandbox's hook;
+  - test_hook_in_the_head_reflog: the sandbox checks out a commit of its
+    own (detached), then goes back to the branch: HEAD and every ref end
+    as they were, and the commit is in HEAD's reflog only.  The host's
+    `git checkout -` (back to where the last checkout came from) checks
+    it out.
+"""
+import os
+
+import pytest
+
+from test_gitobjects_attacks import EVIL, REFUSED, commit_after, project
+from test_hostfiles_attacks import GIT_ENV, host
+
+# Run in the sandbox (cwd: the project): argv[1] the way, argv[2] the
+# hook text, argv[3] a revision.  Prints "planted" when its own git reads
+# the hook where the host's will.
+FORGE2 = r'''
+import os, struct, subprocess, sys, zlib
+
+way, evil = sys.argv[1], sys.argv[2].encode()
+arg = sys.argv[3] if len(sys.argv) > 3 else None
+print("ran", flush=True)
+for k in ("AUTHOR", "COMMITTER"):
+    os.environ["GIT_%s_NAME" % k], os.environ["GIT_%s_EMAIL" % k] = "t", "t@x"
+
+
+def git(*a, data=None):
+    r = subprocess.run(["git"] + list(a), input=data, capture_output=True)
+    if r.returncode:
+        sys.exit("git %s: %s" % (" ".join(a), r.stderr.decode()))
+    return r.stdout
+
+
+def rev(name):
+    return git("rev-parse", name).decode().strip()
+
+
+def in_place(path, at, data, truncate):
+    """DATA written at AT in PATH's own inode: no new name, its
+    directory untouched."""
+    mode = os.stat(path).st_mode & 0o7777
+    os.chmod(path, mode | 0o200)
+    fd = os.open(path, os.O_WRONLY)
+    os.pwrite(fd, data, at)
+    if truncate:
+        os.ftruncate(fd, at + len(data))
+    os.close(fd)
+    os.chmod(path, mode)
+
+
+def evil_commit(parent):
+    """A commit of HEAD's tree but for .husky/pre-commit: the sandbox's."""
+    e = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    sub = git("mktree", data=b"100755 blob %s\tpre-commit\n" % e.encode()).decode().strip()
+    body = git("cat-file", "tree", "HEAD^{tree}")
+    at = body.index(b" .husky\0") + 8
+    root = git("hash-object", "-w", "-t", "tree", "--stdin",
+               data=body[:at] + bytes.fromhex(sub) + body[at + 20:]).decode().strip()
+    return git("commit-tree", root, "-p", parent, "-m", "lint config").decode().strip()
+
+
+name = None
+if way == "inplace-loose":
+    oid = rev(arg)
+    path = ".git/objects/%s/%s" % (oid[:2], oid[2:])
+    d = os.stat(os.path.dirname(path)).st_ctime_ns
+    in_place(path, 0, zlib.compress(b"blob %d\0" % len(evil) + evil), True)
+    if os.stat(os.path.dirname(path)).st_ctime_ns != d:
+        sys.exit("the directory's ctime moved")
+    print("dir ctime kept", flush=True)
+    name = arg
+elif way == "inplace-pack":
+    oid = bytes.fromhex(rev(arg))
+    pdir = ".git/objects/pack"
+    idx = [n for n in os.listdir(pdir) if n.endswith(".idx")]
+    assert len(idx) == 1, idx
+    with open(os.path.join(pdir, idx[0]), "rb") as f:
+        buf = f.read()
+    n = struct.unpack(">I", buf[8 + 255 * 4:8 + 256 * 4])[0]
+    ids = [buf[1032 + 20 * i:1052 + 20 * i] for i in range(n)]
+    i = ids.index(oid)
+    off = struct.unpack(">I", buf[1032 + 24 * n + 4 * i:1032 + 24 * n + 4 * i + 4])[0]
+    ends = sorted(struct.unpack(">I", buf[1032 + 24 * n + 4 * j:1032 + 24 * n + 4 * j + 4])[0]
+                  for j in range(n))
+    pack = os.path.join(pdir, idx[0][:-4] + ".pack")
+    nxt = [o for o in ends if o > off]
+    room = (nxt[0] if nxt else os.path.getsize(pack) - 20) - off
+    sz, c = len(evil), 0x30 | (len(evil) & 15)
+    hdr, sz = b"", sz >> 4
+    while sz:
+        hdr += bytes([c | 0x80])
+        c, sz = sz & 0x7f, sz >> 7
+    rec = hdr + bytes([c]) + zlib.compress(evil, 9)
+    if len(rec) > room:
+        sys.exit("no room: %d > %d" % (len(rec), room))
+    in_place(pack, off, rec, False)
+    name = arg
+elif way == "earlier-run-1":
+    # a commit with the hook, a harmless one above it: no ref names them
+    e = evil_commit("HEAD")
+    h = git("commit-tree", rev("HEAD^{tree}"), "-p", e, "-m", "tidy").decode().strip()
+    print("top", h, flush=True)
+    name = h + "~1:.husky/pre-commit"
+elif way == "earlier-run-2":
+    c = git("commit-tree", rev("HEAD^{tree}"), "-p", arg, "-m", "more").decode().strip()
+    git("update-ref", "HEAD", c)
+    name = "HEAD~2:.husky/pre-commit"
+elif way == "reflog":
+    # what `git checkout --detach E && git checkout -` leaves in HEAD's
+    # reflog (the worktree's hook, read-only, keeps git itself from
+    # writing it that way): HEAD and every ref as they were
+    e = evil_commit("HEAD")
+    h, b = rev("HEAD"), git("symbolic-ref", "--short", "HEAD").decode().strip()
+    with open(".git/logs/HEAD", "a") as f:
+        f.write("%s %s t <t@x> 1700000000 +0000\tcheckout: moving from %s to %s\n"
+                % (h, e, b, e))
+        f.write("%s %s t <t@x> 1700000001 +0000\tcheckout: moving from %s to %s\n"
+                % (e, h, e, b))
+    name = "@{-1}:.husky/pre-commit"
+if name and git("cat-file", "-p", name) == evil:
+    print("planted", flush=True)
+'''
+
+
+def plant2(box, home, way, *extra):
+    forge = box.write("bin/forge2.py", FORGE2)
+    r = box.run(["/usr/bin/python3", forge, way, EVIL] + list(extra),
+                policy=box.policy(""), env=dict(GIT_ENV, HOME=home))
+    assert "planted" in r.stdout.split(), r.stdout + r.stderr
+    return r
+
+
+# a version of the hook on a branch of the host's, not HEAD's
+OLD = ("git checkout -q -b old && echo '# old: kept for the release branch, where the "
+       "lint step still runs the full suite before each commit' >> .husky/pre-commit && "
+       "git commit -qam old && git checkout -q -")
+
+
+def test_loose_blob_rewritten_in_place(box):
+    """Hole: an existing loose object of the host's, not one read at the
+    start, rewritten in its own inode: its fanout directory's ctime does
+    not move (the control says so), so the end's scan passes it over."""
+    home, _ = project(box)
+    h = host(box, ["sh", "-c", OLD], home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    r = plant2(box, home, "inplace-loose", "old:.husky/pre-commit")
+    assert "dir ctime kept" in r.stdout, r.stdout + r.stderr
+    commit_after(box, home, "git checkout -q old", "old:.husky/pre-commit")
+
+
+def test_pack_data_rewritten_in_place(box):
+    """Hole: the host's objects in the pack of its `git gc`; the entry of
+    the other branch's hook overwritten in the .pack, the .idx kept."""
+    home, _ = project(box)
+    h = host(box, ["sh", "-c", OLD + " && git gc -q"], home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    plant2(box, home, "inplace-pack", "old:.husky/pre-commit")
+    commit_after(box, home, "git checkout -q old", "old:.husky/pre-commit")
+
+
+def test_history_planted_in_an_earlier_run(box):
+    """Hole: the history walk stops at the first commit older than the
+    run; an earlier run made it, unreferenced, over one with the hook."""
+    home, _ = project(box)
+    r = plant2(box, home, "earlier-run-1")
+    top = [l.split()[1] for l in r.stdout.splitlines() if l.startswith("top ")][0]
+    assert "protected path" not in r.stderr, r.stderr
+    plant2(box, home, "earlier-run-2", top)
+    commit_after(box, home, "git reset -q --hard HEAD~2", "HEAD~2:.husky/pre-commit")
+
+
+def test_hook_in_the_head_reflog(box):
+    """Hole: a commit of the sandbox's in HEAD's reflog only; `git
+    checkout -` goes back to it."""
+    home, _ = project(box)
+    plant2(box, home, "reflog")
+    commit_after(box, home, "git checkout -q -", "@{-1}:.husky/pre-commit")

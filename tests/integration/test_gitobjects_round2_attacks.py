@@ -33,7 +33,16 @@ Holes:
     own (detached), then goes back to the branch: HEAD and every ref end
     as they were, and the commit is in HEAD's reflog only.  The host's
     `git checkout -` (back to where the last checkout came from) checks
-    it out.
+    it out;
+  - test_large_loose_object_said_not_taken_away: a forged loose copy of
+    the other branch's hook, new (renamed in: scan_loose() reads it), over
+    64 MiB stored (zlib level 0; the hook, `exit 0`, then padding no shell
+    reads): read_loose() returns -E2BIG for a file larger than OBJ_MAX,
+    and unchecked() takes that as the budget's, says "run git fsck" and
+    keeps it.  `git checkout old` writes it.
+Guard: test_guard_linked_worktree_is_not_the_sandboxs, the HEAD and index
+of the host's linked worktree (.git/worktrees/wt, which the end does not
+read) are read-only inside.
 """
 import os
 
@@ -148,9 +157,43 @@ elif way == "reflog":
         f.write("%s %s t <t@x> 1700000001 +0000\tcheckout: moving from %s to %s\n"
                 % (e, h, e, b))
     name = "@{-1}:.husky/pre-commit"
+elif way == "large-loose":
+    # the hook, then padding no shell reads (it exits first) to over 64
+    # MiB, stored (zlib level 0): a loose file larger than the reader
+    # takes whole, under a new name (a rename: its directory's ctime moves)
+    oid = rev(arg)
+    body = evil + b"exit 0\n" + b"#" * (65 << 20) + b"\n"
+    path = ".git/objects/%s/%s" % (oid[:2], oid[2:])
+    with open(path + ".tmp", "wb") as f:
+        f.write(zlib.compress(b"blob %d\0" % len(body) + body, 0))
+    os.replace(path + ".tmp", path)
+    name = arg
+    if git("cat-file", "-p", name) == body:
+        print("planted", flush=True)
+elif way == "worktree-head":
+    # the host's linked worktree's HEAD (in .git/worktrees/NAME, the
+    # sandbox's to write) detached at a commit of the sandbox's
+    e = evil_commit("HEAD")
+    with open(".git/worktrees/%s/HEAD" % arg, "w") as f:
+        f.write(e + "\n")
+    name = e + ":.husky/pre-commit"
+elif way == "worktree-index":
+    # the host's linked worktree's index: the sandbox's hook staged there
+    b = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    os.environ["GIT_INDEX_FILE"] = ".git/worktrees/%s/index" % arg
+    git("update-index", "--cacheinfo", "100755,%s,.husky/pre-commit" % b)
+    name = ":.husky/pre-commit"
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
+
+
+def commit_after2(box, home, op, name):
+    """commit_after, its message short (what git read said in part)."""
+    try:
+        commit_after(box, home, op, name)
+    except AssertionError as e:
+        raise AssertionError(str(e)[:400]) from None
 
 
 def plant2(box, home, way, *extra):
@@ -198,6 +241,40 @@ def test_history_planted_in_an_earlier_run(box):
     assert "protected path" not in r.stderr, r.stderr
     plant2(box, home, "earlier-run-2", top)
     commit_after(box, home, "git reset -q --hard HEAD~2", "HEAD~2:.husky/pre-commit")
+
+
+def test_large_loose_object_said_not_taken_away(box):
+    """Hole: a new loose file over 64 MiB (a forged copy of the other
+    branch's hook, padded after an `exit`, zlib level 0) is read by no one
+    at the end: scan_loose() gets -E2BIG, unchecked() says it, and it
+    stays.  `git checkout old` writes the sandbox's hook."""
+    home, _ = project(box)
+    h = host(box, ["sh", "-c", OLD], home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    plant2(box, home, "large-loose", "old:.husky/pre-commit")
+    commit_after2(box, home, "git checkout -q old", "old:.husky/pre-commit")
+
+
+@pytest.mark.parametrize("part", ["head", "index"])
+def test_guard_linked_worktree_is_not_the_sandboxs(box, part):
+    """Guard: the host's linked worktree (made before the run, outside the
+    project) keeps its HEAD and index in .git/worktrees/wt, which the end
+    does not read; the sandbox cannot write them (read-only there).  Were
+    it to, the host's `git reset --hard` (HEAD detached at the sandbox's
+    commit) or `git restore .` (its hook staged) there would write the
+    sandbox's hook."""
+    home, _ = project(box)
+    h = host(box, ["git", "worktree", "add", "-q", os.path.join(home, "wt"), "-b", "topic"],
+             home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    forge = box.write("bin/forge2.py", FORGE2)
+    r = box.run(["/usr/bin/python3", forge, "worktree-" + part, EVIL, "wt"],
+                policy=box.policy(""), env=dict(GIT_ENV, HOME=home))
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    assert "planted" not in r.stdout.split(), r.stdout + r.stderr
+    assert "Read-only file system" in r.stderr or "ermission denied" in r.stderr, r.stderr
+    commit_after(box, home, "cd \"$HOME/wt\" && git reset -q --hard" if part == "head"
+                 else "cd \"$HOME/wt\" && git restore .", "HEAD")
 
 
 def test_hook_in_the_head_reflog(box):

@@ -34,15 +34,29 @@ Holes:
     as they were, and the commit is in HEAD's reflog only.  The host's
     `git checkout -` (back to where the last checkout came from) checks
     it out;
+  - test_hook_in_the_head_reflog also with `git reset --hard HEAD@{1}`;
+  - test_commit_named_outside_the_refs[fetch-head]: a commit of the
+    sandbox's (the host's HEAD its parent) in .git/FETCH_HEAD, which
+    githeads.c does not read: `git merge --ff-only FETCH_HEAD` (what `git
+    pull` runs after its fetch) fast-forwards the branch to it;
+  - test_commit_named_outside_the_refs[bisect-reset]: a bisect left "in
+    progress" (BISECT_START holding the commit's id, BISECT_LOG): `git
+    bisect reset`, which git status suggests, checks out that commit.
+    FAILS without namespaces only (root-nons, user-nons): with them the
+    view does not carry BISECT_START back;
   - test_large_loose_object_said_not_taken_away: a forged loose copy of
     the other branch's hook, new (renamed in: scan_loose() reads it), over
     64 MiB stored (zlib level 0; the hook, `exit 0`, then padding no shell
     reads): read_loose() returns -E2BIG for a file larger than OBJ_MAX,
     and unchecked() takes that as the budget's, says "run git fsck" and
     keeps it.  `git checkout old` writes it.
-Guard: test_guard_linked_worktree_is_not_the_sandboxs, the HEAD and index
-of the host's linked worktree (.git/worktrees/wt, which the end does not
-read) are read-only inside.
+Guards (pass on 9db1456): test_guard_linked_worktree_is_not_the_sandboxs,
+the HEAD and index of the host's linked worktree (.git/worktrees/wt,
+which the end does not read) are read-only inside;
+test_guard_commit_named_in_judged_places: a rebase's state (moved aside:
+`git rebase --abort` finds none), an annotated tag loose or packed (`git
+checkout v1.0`), a remote branch (`git checkout feature` making a
+tracking branch): judged and set back.
 """
 import os
 
@@ -183,6 +197,38 @@ elif way == "worktree-index":
     os.environ["GIT_INDEX_FILE"] = ".git/worktrees/%s/index" % arg
     git("update-index", "--cacheinfo", "100755,%s,.husky/pre-commit" % b)
     name = ":.husky/pre-commit"
+elif way == "pointer":
+    # a commit of the sandbox's named where a host command reads it
+    e = evil_commit("HEAD")
+    h, b = rev("HEAD"), git("symbolic-ref", "HEAD").decode().strip()
+    if arg == "fetch-head":
+        with open(".git/FETCH_HEAD", "w") as f:
+            f.write("%s\t\tbranch 'main' of https://example.com/r\n" % e)
+    elif arg == "rebase-abort":
+        # a rebase left in progress, its start (orig-head) the sandbox's
+        os.mkdir(".git/rebase-merge")
+        for k, v in (("head-name", b), ("onto", h), ("orig-head", e), ("interactive", ""),
+                     ("git-rebase-todo", ""), ("done", "pick %s x\n" % h), ("end", "1"),
+                     ("msgnum", "1")):
+            with open(".git/rebase-merge/" + k, "w") as f:
+                f.write(v + "\n" if v else "")
+    elif arg == "bisect-reset":
+        # a bisect the host finds in progress (git status says so): where
+        # `git bisect reset` goes back to, a commit id in BISECT_START
+        with open(".git/BISECT_START", "w") as f:
+            f.write(e + "\n")
+        with open(".git/BISECT_LOG", "w") as f:
+            f.write("git bisect start\n")
+        with open(".git/BISECT_TERMS", "w") as f:
+            f.write("bad\ngood\n")
+    elif arg == "tag":
+        git("tag", "-a", "-m", "release", "v1.0", e)
+    elif arg == "tag-packed":
+        git("tag", "-a", "-m", "release", "v1.0", e)
+        git("pack-refs", "--all")
+    elif arg == "remote":
+        git("update-ref", "refs/remotes/origin/feature", e)
+    name = e + ":.husky/pre-commit"
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -277,9 +323,55 @@ def test_guard_linked_worktree_is_not_the_sandboxs(box, part):
                  else "cd \"$HOME/wt\" && git restore .", "HEAD")
 
 
-def test_hook_in_the_head_reflog(box):
+# Where a host command finds a commit: what the sandbox writes, the host's
+# command.
+POINTERS = {
+    # `git pull`'s second half
+    "fetch-head": "git merge -q --ff-only FETCH_HEAD",
+    # a bisect the host finds in progress, ended
+    "bisect-reset": "git bisect reset",
+}
+JUDGED = {
+    # a rebase the host would find in progress (git status says so),
+    # abandoned: its state is moved aside at the end
+    "rebase-abort": "git rebase --abort",
+    # a release tag (annotated), loose or packed with its peeled line
+    "tag": "git checkout -q v1.0",
+    "tag-packed": "git checkout -q v1.0",
+    # a remote branch: `git checkout NAME` makes a branch tracking it
+    "remote": "git checkout -q feature",
+}
+NOT_THERE = ("No rebase in progress",)
+
+
+@pytest.mark.parametrize("kind", sorted(POINTERS))
+def test_commit_named_outside_the_refs(box, kind):
+    """Hole: a commit of the sandbox's named in FETCH_HEAD (`git merge
+    FETCH_HEAD`, `git pull`'s second half, fast-forwards to it), or in
+    BISECT_START (`git bisect reset` checks it out), files githeads.c does
+    not read."""
+    home, _ = project(box)
+    plant2(box, home, "pointer", kind)
+    commit_after(box, home, POINTERS[kind], "HEAD")
+
+
+@pytest.mark.parametrize("kind", sorted(JUDGED))
+def test_guard_commit_named_in_judged_places(box, kind):
+    """Guard: the same in a rebase's state (moved aside at the end), an
+    annotated tag (loose or packed), a remote branch (judged, set back)."""
+    home, _ = project(box)
+    plant2(box, home, "pointer", kind)
+    mark = os.path.join(home, "MARK")
+    h = host(box, ["sh", "-c", JUDGED[kind] + " ; echo y >> f && git commit -qam second"],
+             home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+@pytest.mark.parametrize("op", ["git checkout -q -", "git reset -q --hard HEAD@{1}"])
+def test_hook_in_the_head_reflog(box, op):
     """Hole: a commit of the sandbox's in HEAD's reflog only; `git
-    checkout -` goes back to it."""
+    checkout -` goes back to it, `git reset --hard HEAD@{1}` too."""
     home, _ = project(box)
     plant2(box, home, "reflog")
-    commit_after(box, home, "git checkout -q -", "@{-1}:.husky/pre-commit")
+    commit_after(box, home, op, "@{-1}:.husky/pre-commit")

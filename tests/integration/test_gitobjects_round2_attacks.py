@@ -56,14 +56,18 @@ which the end does not read) are read-only inside;
 test_guard_commit_named_in_judged_places: a rebase's state (moved aside:
 `git rebase --abort` finds none), an annotated tag loose or packed (`git
 checkout v1.0`), a remote branch (`git checkout feature` making a
-tracking branch): judged and set back.
+tracking branch): judged and set back;
+test_guard_loose_blob_read_at_the_start_rewritten_in_place: HEAD's own
+hook blob rewritten in place is found (check_loose(), its file's ctime);
+test_guard_sha256_repository: round one's forged loose blob and new
+branch in a SHA-256 repository are found too.
 """
 import os
 
 import pytest
 
-from test_gitobjects_attacks import EVIL, REFUSED, commit_after, project
-from test_hostfiles_attacks import GIT_ENV, host
+from test_gitobjects_attacks import EVIL, FORGE, REFUSED, REWRITE, commit_after, project
+from test_hostfiles_attacks import GIT_ENV, chown_tree, host
 
 # Run in the sandbox (cwd: the project): argv[1] the way, argv[2] the
 # hook text, argv[3] a revision.  Prints "planted" when its own git reads
@@ -268,6 +272,15 @@ def test_loose_blob_rewritten_in_place(box):
     commit_after(box, home, "git checkout -q old", "old:.husky/pre-commit")
 
 
+def test_guard_loose_blob_read_at_the_start_rewritten_in_place(box):
+    """Guard: the same in-place rewrite of HEAD's hook blob, one read at
+    the start: its file's ctime moved, it is hashed and moved aside."""
+    home, blob = project(box)
+    r = plant2(box, home, "inplace-loose", "HEAD:.husky/pre-commit")
+    assert "dir ctime kept" in r.stdout, r.stdout + r.stderr
+    commit_after(box, home, REWRITE["discard-edit"], blob)
+
+
 def test_pack_data_rewritten_in_place(box):
     """Hole: the host's objects in the pack of its `git gc`; the entry of
     the other branch's hook overwritten in the .pack, the .idx kept."""
@@ -375,3 +388,32 @@ def test_hook_in_the_head_reflog(box, op):
     home, _ = project(box)
     plant2(box, home, "reflog")
     commit_after(box, home, op, "@{-1}:.husky/pre-commit")
+
+
+def project256(box):
+    """project()'s repository, its object names SHA-256."""
+    home = box.path("hosthome")
+    os.mkdir(home)
+    chown_tree(box, home)
+    h = host(box, ["sh", "-c",
+                   "git init -q --object-format=sha256 && git config core.hooksPath .husky && "
+                   "echo x > f && git add f && git commit -qm first && mkdir .husky && "
+                   "printf '#!/bin/sh\\ntrue\\n' > .husky/pre-commit && "
+                   "chmod 755 .husky/pre-commit && touch -d 2020-01-01 .husky/pre-commit && "
+                   "git add -A && git commit -qm hooks"], home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    return home
+
+
+@pytest.mark.parametrize("way", ["loose", "branch:lint"])
+def test_guard_sha256_repository(box, way):
+    """Guard: round one's forged loose blob (`git checkout -- FILE` after
+    an edit) and new branch with the sandbox's hook (`git checkout lint`)
+    in a repository whose object names are SHA-256."""
+    home = project256(box)
+    forge = box.write("bin/forge.py", FORGE.replace("body[at + 20:]", "body[at + 32:]"))
+    r = box.run(["/usr/bin/python3", forge, way, EVIL], policy=box.policy(""),
+                env=dict(GIT_ENV, HOME=home))
+    assert "planted" in r.stdout.split(), r.stdout + r.stderr
+    op = {"loose": REWRITE["discard-edit"], "branch:lint": "git checkout -q lint"}[way]
+    commit_after(box, home, op, "HEAD")

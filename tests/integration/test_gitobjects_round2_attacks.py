@@ -50,6 +50,17 @@ Holes:
     reads): read_loose() returns -E2BIG for a file larger than OBJ_MAX,
     and unchecked() takes that as the budget's, says "run git fsck" and
     keeps it.  `git checkout old` writes it.
+  - test_packed_refs_unterminated_last_line: a memory bug.
+    remove_packed() (githeads.c:551-584) copies each kept line and a
+    newline into malloc(n + 1), then writes kept[kn] = '\0': when no line
+    is dropped and the last line has no newline, kn is n + 1, one byte
+    past the buffer.  packed-refs of n % 16 == 7 bytes (n > 1032) makes
+    that byte the next heap chunk's size, and free(kept) aborts the
+    supervisor ("double free or corruption (!prev)") in the middle of
+    walk_refs(): check_packed(), the stash list, ORIG_HEAD and HEAD are
+    then never judged (HEAD detached at the sandbox's commit stays).
+    FAILS without namespaces (root-nons, user-nons): with them the view
+    does not carry such a packed-refs back.
 Guards (pass on 9db1456): test_guard_linked_worktree_is_not_the_sandboxs,
 the HEAD and index of the host's linked worktree (.git/worktrees/wt,
 which the end does not read) are read-only inside;
@@ -233,6 +244,39 @@ elif way == "pointer":
     elif arg == "remote":
         git("update-ref", "refs/remotes/origin/feature", e)
     name = e + ":.husky/pre-commit"
+elif way == "packed-unterminated":
+    # a branch of the sandbox's, loose, with its hook and no parent: the
+    # end removes it, then looks for its line in packed-refs
+    e = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    sub = git("mktree", data=b"100755 blob %s\tpre-commit\n" % e.encode()).decode().strip()
+    body = git("cat-file", "tree", "HEAD^{tree}")
+    at = body.index(b" .husky\0") + 8
+    root = git("hash-object", "-w", "-t", "tree", "--stdin",
+               data=body[:at] + bytes.fromhex(sub) + body[at + 20:]).decode().strip()
+    c = git("commit-tree", root, "-m", "lint config").decode().strip()
+    git("update-ref", "refs/heads/lint", c)
+    if git("cat-file", "-p", "lint:.husky/pre-commit") == evil:
+        print("planted", flush=True)
+    # HEAD detached at a commit with the hook (judged last, in
+    # check_head())
+    d = evil_commit("HEAD")
+    with open(".git/HEAD", "w") as f:
+        f.write(d + "\n")
+    # packed-refs naming other refs, its last line with no newline, its
+    # size N such that malloc(N + 1) has no slack (N % 16 == 7) and is
+    # no tcache chunk (N > 1032)
+    h = rev("HEAD")
+    lines = ["# pack-refs with: peeled fully-peeled sorted "]
+    i = 0
+    while sum(len(l) + 1 for l in lines) < 1200:
+        lines.append("%s refs/tags/t%04d" % (h, i))
+        i += 1
+    text = "\n".join(lines)
+    pad = (7 - len(text)) % 16
+    text = text[:-(4 + 0)] + "x" * pad + text[-4:] if pad else text
+    assert len(text) % 16 == 7 and not text.endswith("\n")
+    with open(".git/packed-refs", "w") as f:
+        f.write(text)
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -379,6 +423,30 @@ def test_guard_commit_named_in_judged_places(box, kind):
              home, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stdout + h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
+
+
+def test_packed_refs_unterminated_last_line(box):
+    """Memory: remove_packed() (githeads.c) copies each line kept and a
+    newline into malloc(n + 1), then a NUL: with nothing dropped and the
+    last line unterminated, kn reaches n + 1 and kept[n + 1] is written,
+    one byte past the buffer: the next chunk's size loses its PREV_INUSE
+    bit, and free(kept) aborts the supervisor ("double free or corruption
+    (!prev)").  Triggered by a new orphan branch with the sandbox's hook
+    (loose), removed, then looked for in packed-refs.  What the end had
+    not judged yet stays: HEAD detached at a commit with the hook; once
+    the host mends packed-refs' last line (git refuses it unterminated),
+    `git reset --hard` writes the hook.
+    FAILS without namespaces (root-nons, user-nons): with them the view
+    does not carry such a packed-refs back."""
+    home, _ = project(box)
+    r = plant2(box, home, "packed-unterminated")
+    assert "lint" in r.stderr and "removed" in r.stderr, r.stderr
+    # git refuses the packed-refs until its last line is ended: mended,
+    # then the host's worktree reset to HEAD
+    commit_after(box, home, "{ [ -z \"$(tail -c1 .git/packed-refs)\" ] || "
+                 "echo >> .git/packed-refs; } && git reset -q --hard", "HEAD")
+    for bad in ("AddressSanitizer", "free()", "corrupted", "double free"):
+        assert bad not in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("op", ["git checkout -q -", "git reset -q --hard HEAD@{1}"])

@@ -61,6 +61,14 @@ Holes:
     then never judged (HEAD detached at the sandbox's commit stays).
     FAILS without namespaces (root-nons, user-nons): with them the view
     does not carry such a packed-refs back.
+  - test_stash_list_unterminated_last_line: the same bug in
+    check_stash_log() (githeads.c:942-1011: malloc(n + 1) at 959,
+    kept[kn] = '\\0' at 1003), reached when no entry is dropped but an
+    OLD field is set back: a stash list of n % 16 == 7 bytes, every entry
+    naming HEAD's commit, the last unterminated.  The supervisor dies of
+    SIGABRT (exit -6) after the stash list and before ORIG_HEAD and HEAD
+    are judged; HEAD detached at the sandbox's commit stays and `git
+    reset --hard` writes its hook.  FAILS in every mode.
 Guards (pass on 9db1456): test_guard_linked_worktree_is_not_the_sandboxs,
 the HEAD and index of the host's linked worktree (.git/worktrees/wt,
 which the end does not read) are read-only inside;
@@ -277,6 +285,25 @@ elif way == "packed-unterminated":
     assert len(text) % 16 == 7 and not text.endswith("\n")
     with open(".git/packed-refs", "w") as f:
         f.write(text)
+elif way == "stashlog-unterminated":
+    # HEAD detached at a commit with the hook (judged after the stash
+    # list, in check_head())
+    d = evil_commit("HEAD")
+    h = rev("HEAD")
+    with open(".git/HEAD", "w") as f:
+        f.write(d + "\n")
+    # a stash list whose entries all name HEAD's commit (they pass), their
+    # OLD fields not as git writes them (so the list is written again),
+    # the last line unterminated, N % 16 == 7 and N > 1032 bytes
+    lines = ["%s %s t <t@x> 1700000000 +0000\tWIP on main: %04d" % ("1" * 40, h, i)
+             for i in range(12)]
+    text = "\n".join(lines)
+    text = text + "x" * ((7 - len(text)) % 16)
+    assert len(text) % 16 == 7 and len(text) > 1032
+    os.makedirs(".git/logs/refs", exist_ok=True)
+    with open(".git/logs/refs/stash", "w") as f:
+        f.write(text)
+    name = d + ":.husky/pre-commit"
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -447,6 +474,22 @@ def test_packed_refs_unterminated_last_line(box):
                  "echo >> .git/packed-refs; } && git reset -q --hard", "HEAD")
     for bad in ("AddressSanitizer", "free()", "corrupted", "double free"):
         assert bad not in r.stderr, r.stderr
+
+
+def test_stash_list_unterminated_last_line(box):
+    """Memory: check_stash_log() (githeads.c:942-1011) has remove_packed()'s
+    bug: malloc(n + 1), each kept line and a newline, then kept[kn] =
+    '\\0'; when no entry is dropped but an OLD field is rewritten, and
+    the last line has no newline, that is kept[n + 1].  A stash list of n
+    % 16 == 7 bytes aborts the supervisor before ORIG_HEAD and HEAD are
+    judged: HEAD, detached at the sandbox's commit, stays, and the host's
+    `git reset --hard` writes its hook."""
+    home, _ = project(box)
+    r = plant2(box, home, "stashlog-unterminated")
+    commit_after(box, home, "git reset -q --hard", "HEAD")
+    for bad in ("AddressSanitizer", "free()", "corrupted", "double free"):
+        assert bad not in r.stderr, r.stderr
+    assert r.returncode >= 0, "the supervisor was killed by signal %d" % -r.returncode
 
 
 @pytest.mark.parametrize("op", ["git checkout -q -", "git reset -q --hard HEAD@{1}"])

@@ -52,9 +52,9 @@ Holes:
     keeps it.  `git checkout old` writes it.
   - test_packed_refs_unterminated_last_line: a memory bug.
     remove_packed() (githeads.c:551-584) copies each kept line and a
-    newline into malloc(n + 1), then writes kept[kn] = '\0': when no line
-    is dropped and the last line has no newline, kn is n + 1, one byte
-    past the buffer.  packed-refs of n % 16 == 7 bytes (n > 1032) makes
+    newline into malloc(n + 1) (555), then writes kept[kn] = '\\0' (581):
+    when no line is dropped and the last line has no newline, kn is
+    n + 1, one byte past the buffer.  packed-refs of n % 16 == 7 bytes (n > 1032) makes
     that byte the next heap chunk's size, and free(kept) aborts the
     supervisor ("double free or corruption (!prev)") in the middle of
     walk_refs(): check_packed(), the stash list, ORIG_HEAD and HEAD are
@@ -62,8 +62,8 @@ Holes:
     FAILS without namespaces (root-nons, user-nons): with them the view
     does not carry such a packed-refs back.
   - test_stash_list_unterminated_last_line: the same bug in
-    check_stash_log() (githeads.c:942-1011: malloc(n + 1) at 959,
-    kept[kn] = '\\0' at 1003), reached when no entry is dropped but an
+    check_stash_log() (githeads.c:942-1011: malloc(n + 1) at 958,
+    kept[kn] = '\\0' at 999), reached when no entry is dropped but an
     OLD field is set back: a stash list of n % 16 == 7 bytes, every entry
     naming HEAD's commit, the last unterminated.  The supervisor dies of
     SIGABRT (exit -6) after the stash list and before ORIG_HEAD and HEAD

@@ -50,6 +50,19 @@ Holes:
     reads): read_loose() returns -E2BIG for a file larger than OBJ_MAX,
     and unchecked() takes that as the budget's, says "run git fsck" and
     keeps it.  `git checkout old` writes it.
+  - test_forged_blob_in_a_new_pack_not_read_at_the_start: struct
+    gitobj_pack's `listed` ("its .idx made or changed") is never set:
+    read_packs() sets `changed` only.  gitobj_end()'s loop over every
+    object of a new pack (gitobj.c:983-999) skips every pack, and only
+    the objects read at the start are looked up in changed ones.  A
+    hand-made pack holding the other branch's hook blob under its name,
+    the sandbox's content: `git checkout old` (packs before loose
+    objects) writes it.  FAILS in every mode;
+  - test_history_packed_during_the_run: the same field in
+    gitobj_is_new() (gitobj.c:1018): a commit in a pack made during the
+    run is not "made during the run".  Round one's commit below the tip,
+    then `git repack -ad` (what `git gc` packs): the walk stops at the
+    tip, `git reset --hard HEAD~1` writes the hook.  FAILS in every mode;
   - test_packed_refs_unterminated_last_line: a memory bug.
     remove_packed() (githeads.c:551-584) copies each kept line and a
     newline into malloc(n + 1) (555), then writes kept[kn] = '\\0' (581):
@@ -86,6 +99,7 @@ import os
 import pytest
 
 from test_gitobjects_attacks import EVIL, FORGE, REFUSED, REWRITE, commit_after, project
+from test_githistory_attacks import HOOK, INSIDE_GIT
 from test_hostfiles_attacks import GIT_ENV, chown_tree, host
 
 # Run in the sandbox (cwd: the project): argv[1] the way, argv[2] the
@@ -136,8 +150,47 @@ def evil_commit(parent):
     return git("commit-tree", root, "-p", parent, "-m", "lint config").decode().strip()
 
 
+def pack(objs):
+    """A pack and version 2 .idx of OBJS [(oid, type, body)] under the
+    names given (test_gitobjects_attacks.py's FORGE writes them so)."""
+    import binascii, hashlib
+    data = b"PACK" + struct.pack(">II", 2, len(objs))
+    ents = []
+    for oid, typ, body in objs:
+        off, n = len(data), len(body)
+        c, n = ({"commit": 1, "tree": 2, "blob": 3}[typ] << 4) | (n & 15), n >> 4
+        hdr = b""
+        while n:
+            hdr += bytes([c | 0x80])
+            c, n = n & 0x7f, n >> 7
+        rec = hdr + bytes([c]) + zlib.compress(body)
+        ents.append((bytes.fromhex(oid), binascii.crc32(rec), off))
+        data += rec
+    psum = hashlib.sha1(data).digest()
+    data += psum
+    ents.sort()
+    idx = b"\xfftOc" + struct.pack(">I", 2)
+    idx += b"".join(struct.pack(">I", sum(1 for e in ents if e[0][0] <= b)) for b in range(256))
+    idx += b"".join(e[0] for e in ents)
+    idx += b"".join(struct.pack(">I", e[1]) for e in ents)
+    idx += b"".join(struct.pack(">I", e[2]) for e in ents)
+    idx += psum
+    idx += hashlib.sha1(idx).digest()
+    base = ".git/objects/pack/pack-" + psum.hex()
+    with open(base + ".pack", "wb") as f:
+        f.write(data)
+    with open(base + ".idx", "wb") as f:
+        f.write(idx)
+
+
 name = None
-if way == "inplace-loose":
+if way == "new-pack-other":
+    # a pack of the sandbox's own holding one object: the other branch's
+    # hook blob, under its name, with the sandbox's content (git searches
+    # packs before loose objects)
+    pack([(rev(arg), "blob", evil)])
+    name = arg
+elif way == "inplace-loose":
     oid = rev(arg)
     path = ".git/objects/%s/%s" % (oid[:2], oid[2:])
     d = os.stat(os.path.dirname(path)).st_ctime_ns
@@ -341,6 +394,46 @@ def test_loose_blob_rewritten_in_place(box):
     r = plant2(box, home, "inplace-loose", "old:.husky/pre-commit")
     assert "dir ctime kept" in r.stdout, r.stdout + r.stderr
     commit_after(box, home, "git checkout -q old", "old:.husky/pre-commit")
+
+
+def test_forged_blob_in_a_new_pack_not_read_at_the_start(box):
+    """Hole: gitobj_end() means to hash every object of a pack whose .idx
+    was made during the run, but struct gitobj_pack's `listed` is never
+    set (read_packs() sets `changed` only): the loop over whole packs
+    skips each (gitobj.c:985), and only the objects read at the start are
+    looked up in changed packs.  A new pack holding the other branch's
+    hook blob under its name, the sandbox's content in it: `git checkout
+    old` reads the pack first and writes the sandbox's hook."""
+    home, _ = project(box)
+    h = host(box, ["sh", "-c", OLD], home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    plant2(box, home, "new-pack-other", "old:.husky/pre-commit")
+    commit_after(box, home, "git checkout -q old", "old:.husky/pre-commit")
+
+
+def test_history_packed_during_the_run(box):
+    """Hole: the same `listed`, read by gitobj_is_new() (gitobj.c:1018): a
+    commit in a pack made during the run is never "made during the run".
+    The sandbox commits its hook, then the host's on top (round one's
+    test_protected_hook_in_a_commit_below_the_tip), then `git gc`: both
+    commits are in a new pack only (`git repack -ad`: what `git gc` packs),
+    the walk stops at the tip (it passes),
+    and the host's `git reset --hard HEAD~1` writes the hook."""
+    home, _ = project(box)
+    r = box.run(["sh", "-c", INSIDE_GIT +
+                 "b=$(%s) && good=$(git rev-parse HEAD:.husky/pre-commit) && "
+                 "git update-index --cacheinfo 100755,$b,.husky/pre-commit && "
+                 "git commit -qnm 'lint config' && "
+                 "git update-index --cacheinfo 100755,$good,.husky/pre-commit && "
+                 "echo y > f && git add f && git commit -qnm more && "
+                 # `git gc`'s packing (without what it writes in the
+                 # read-only objects/info)
+                 "git repack -adnq && git prune-packed && "
+                 "test -z \"$(find .git/objects -path '*/[0-9a-f][0-9a-f]/*' -type f)\" && "
+                 "git cat-file -p HEAD~1:.husky/pre-commit | grep -q MARK && echo planted"
+                 % HOOK], policy=box.policy(""), env=dict(GIT_ENV, HOME=home))
+    assert "planted" in r.stdout, r.stdout + r.stderr
+    commit_after(box, home, "git reset -q --hard HEAD~1", "HEAD~1:.husky/pre-commit")
 
 
 def test_guard_loose_blob_read_at_the_start_rewritten_in_place(box):

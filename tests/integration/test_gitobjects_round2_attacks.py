@@ -58,6 +58,13 @@ Holes:
     hand-made pack holding the other branch's hook blob under its name,
     the sandbox's content: `git checkout old` (packs before loose
     objects) writes it.  FAILS in every mode;
+  - test_forged_blob_in_a_pack_with_a_version_1_index: read_packs()
+    (gitobj.c:228-237) passes over a .idx that is not version 2 without
+    moving it aside, and git reads version 1 still: a new pack, its .idx
+    version 1, holding HEAD's own hook blob under its name is never seen,
+    not even for the objects read at the start; discarding an edit of the
+    hook (`git checkout -- .husky/pre-commit`) writes the sandbox's.
+    FAILS in every mode;
   - test_history_packed_during_the_run: the same field in
     gitobj_is_new() (gitobj.c:1018): a commit in a pack made during the
     run is not "made during the run".  Round one's commit below the tip,
@@ -150,7 +157,7 @@ def evil_commit(parent):
     return git("commit-tree", root, "-p", parent, "-m", "lint config").decode().strip()
 
 
-def pack(objs):
+def pack(objs, v1=False):
     """A pack and version 2 .idx of OBJS [(oid, type, body)] under the
     names given (test_gitobjects_attacks.py's FORGE writes them so)."""
     import binascii, hashlib
@@ -169,13 +176,21 @@ def pack(objs):
     psum = hashlib.sha1(data).digest()
     data += psum
     ents.sort()
-    idx = b"\xfftOc" + struct.pack(">I", 2)
-    idx += b"".join(struct.pack(">I", sum(1 for e in ents if e[0][0] <= b)) for b in range(256))
+    fan = b"".join(struct.pack(">I", sum(1 for e in ents if e[0][0] <= b)) for b in range(256))
+    if v1:
+        # version 1 (git reads it still): the fan-out, then offset and
+        # name for each
+        idx = fan + b"".join(struct.pack(">I", e[2]) + e[0] for e in ents) + psum
+        idx += hashlib.sha1(idx).digest()
+        ents = []
+    else:
+        idx = b"\xfftOc" + struct.pack(">I", 2) + fan
     idx += b"".join(e[0] for e in ents)
-    idx += b"".join(struct.pack(">I", e[1]) for e in ents)
-    idx += b"".join(struct.pack(">I", e[2]) for e in ents)
-    idx += psum
-    idx += hashlib.sha1(idx).digest()
+    if not v1:
+        idx += b"".join(struct.pack(">I", e[1]) for e in ents)
+        idx += b"".join(struct.pack(">I", e[2]) for e in ents)
+        idx += psum
+        idx += hashlib.sha1(idx).digest()
     base = ".git/objects/pack/pack-" + psum.hex()
     with open(base + ".pack", "wb") as f:
         f.write(data)
@@ -189,6 +204,15 @@ if way == "new-pack-other":
     # hook blob, under its name, with the sandbox's content (git searches
     # packs before loose objects)
     pack([(rev(arg), "blob", evil)])
+    name = arg
+elif way == "new-pack-v1":
+    # the same with the pack's .idx in version 1, for HEAD's hook blob
+    pack([(rev(arg), "blob", evil)], v1=True)
+    # git searches the newest pack first (seconds)
+    for n in os.listdir(".git/objects/pack"):
+        if n.endswith(".pack"):
+            t = os.stat(".git/objects/pack/" + n).st_mtime + 3600
+            os.utime(".git/objects/pack/" + n, (t, t))
     name = arg
 elif way == "inplace-loose":
     oid = rev(arg)
@@ -409,6 +433,18 @@ def test_forged_blob_in_a_new_pack_not_read_at_the_start(box):
     assert h.returncode == 0, h.stdout + h.stderr
     plant2(box, home, "new-pack-other", "old:.husky/pre-commit")
     commit_after(box, home, "git checkout -q old", "old:.husky/pre-commit")
+
+
+def test_forged_blob_in_a_pack_with_a_version_1_index(box):
+    """Hole: read_packs() (gitobj.c:228-237) passes over an .idx that is
+    not version 2 (`continue`: not read, not moved aside), and git still
+    reads version 1.  A new pack, its .idx version 1, holding HEAD's own
+    hook blob under its name with the sandbox's content: the end never
+    sees that copy, and `git checkout -- .husky/pre-commit` after an edit
+    (or any command that writes the file) writes the sandbox's hook."""
+    home, blob = project(box)
+    plant2(box, home, "new-pack-v1", "HEAD:.husky/pre-commit")
+    commit_after(box, home, REWRITE["discard-edit"], blob)
 
 
 def test_history_packed_during_the_run(box):

@@ -35,6 +35,12 @@ Holes:
     `git checkout -` (back to where the last checkout came from) checks
     it out;
   - test_hook_in_the_head_reflog also with `git reset --hard HEAD@{1}`;
+  - test_hook_in_the_index_resolve_undo: the index handed back with the
+    host's entries and a resolve-undo record (REUC extension, which
+    gitlinks.c does not parse) naming the sandbox's hook as both sides of
+    a conflict at .husky/pre-commit: `git checkout -m -- FILE` (make the
+    conflict again) merges them into the sandbox's hook.  FAILS in every
+    mode;
   - test_commit_named_outside_the_refs[fetch-head]: a commit of the
     sandbox's (the host's HEAD its parent) in .git/FETCH_HEAD, which
     githeads.c does not read: `git merge --ff-only FETCH_HEAD` (what `git
@@ -371,6 +377,24 @@ elif way == "packed-unterminated":
     assert len(text) % 16 == 7 and not text.endswith("\n")
     with open(".git/packed-refs", "w") as f:
         f.write(text)
+elif way == "reuc":
+    # the index as it was, with a resolve-undo record (REUC extension:
+    # what a merge's conflict at that path was before it was resolved)
+    # naming the sandbox's hook as both sides
+    import hashlib
+    b = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    base = rev("HEAD:.husky/pre-commit")
+    with open(".git/index", "rb") as f:
+        buf = f.read()
+    rec = (b".husky/pre-commit\0" + b"100755\0" * 3 + bytes.fromhex(base) +
+           bytes.fromhex(b) * 2)
+    out = buf[:-20] + b"REUC" + struct.pack(">I", len(rec)) + rec
+    out += hashlib.sha1(out).digest()
+    with open(".git/index.rf-tmp", "wb") as f:
+        f.write(out)
+    os.replace(".git/index.rf-tmp", ".git/index")
+    if git("ls-files", "--resolve-undo").decode().count(b) == 2:
+        print("planted", flush=True)
 elif way == "stashlog-unterminated":
     # HEAD detached at a commit with the hook (judged after the stash
     # list, in check_head())
@@ -631,6 +655,18 @@ def test_stash_list_unterminated_last_line(box):
     for bad in ("AddressSanitizer", "free()", "corrupted", "double free"):
         assert bad not in r.stderr, r.stderr
     assert r.returncode >= 0, "the supervisor was killed by signal %d" % -r.returncode
+
+
+def test_hook_in_the_index_resolve_undo(box):
+    """Hole: the index's resolve-undo records (REUC extension), which
+    githeads.c does not read (gitlinks.c parses entries and TREE only):
+    the host's entries kept, a record naming the sandbox's hook as both
+    sides of a conflict at .husky/pre-commit.  `git checkout -m -- FILE`
+    (make the file's conflict again, to resolve it anew) merges the two,
+    alike, into the sandbox's hook."""
+    home, _ = project(box)
+    plant2(box, home, "reuc")
+    commit_after(box, home, "git checkout -m -- .husky/pre-commit", "HEAD")
 
 
 @pytest.mark.parametrize("op", ["git checkout -q -", "git reset -q --hard HEAD@{1}"])

@@ -77,6 +77,16 @@ Holes:
     run is not "made during the run".  Round one's commit below the tip,
     then `git repack -ad` (what `git gc` packs): the walk stops at the
     tip, `git reset --hard HEAD~1` writes the hook.  FAILS in every mode;
+  - test_sha256_index_read_as_sha1: index_parse() (gitlinks.c:291) tries
+    SHA-1's entry layout first and keeps the first that parses whole;
+    on_entry() (githeads.c) then passes over every entry whose id is not
+    the repository's size.  In a SHA-256 repository, an index staging the
+    sandbox's hook, made to parse with SHA-1's layout as well (the blob
+    ground, a comment with a number, for three bytes of its id; stat
+    fields of the next entry chosen): no entry is judged.  `git checkout
+    -- .` writes the hook.  FAILS in every mode; its control,
+    test_guard_sha256_index_not_ground (the same index, the blob not
+    ground), passes: the index is put back;
   - test_packed_refs_unterminated_last_line: a memory bug.
     remove_packed() (githeads.c:551-584) copies each kept line and a
     newline into malloc(n + 1) (555), then writes kept[kn] = '\\0' (581):
@@ -395,6 +405,49 @@ elif way == "reuc":
     os.replace(".git/index.rf-tmp", ".git/index")
     if git("ls-files", "--resolve-undo").decode().count(b) == 2:
         print("planted", flush=True)
+elif way == "staged":
+    # the sandbox's hook staged by git itself
+    b = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    git("update-index", "--cacheinfo", "100755,%s,.husky/pre-commit" % b)
+    name = ":.husky/pre-commit"
+elif way == "sha256-index":
+    # A SHA-256 repository's index that also parses with SHA-1's layout,
+    # which index_parse() tries first: under it the entries' names are
+    # empty and their ids 20 bytes, none at a protected path, none of
+    # this repository's size.  The hook's blob is ground (a comment with
+    # a number) so that, read as SHA-1's, its id's bytes 20-21 are the
+    # flags (0: a name of no bytes) and byte 22 that name's NUL: the next
+    # entry then starts 64 bytes on, its flags and name in the second
+    # entry's uid, and the extensions after it in its gid and size.
+    import hashlib, itertools
+    for nonce in itertools.chain([4054127] if arg == "ground" else [], itertools.count()):
+        body = evil + b"# %d\n" % nonce
+        d = hashlib.sha256(b"blob %d\0" % len(body) + body).digest()
+        # (the control: a blob not ground, the same index)
+        if arg == "plain" or d[20] & 0x4f == 0 and d[21] == 0 and d[22] == 0:
+            break
+    b = git("hash-object", "-w", "--stdin", data=body).decode().strip()
+    assert b == d.hex()
+    fblob = bytes.fromhex(rev(":f"))
+
+    def entry(mode, oid, name, uid=0, gid=0, size=0):
+        e = (b"\0" * 24 + struct.pack(">IIII", mode, uid, gid, size) + oid +
+             struct.pack(">H", len(name)) + name)
+        return e + b"\0" * (8 - len(e) % 8)
+
+    e0 = entry(0o100755, d, b".husky/pre-commit")
+    n = 12 + len(e0) + len(entry(0o100644, fblob, b"f")) + 32
+    # the SHA-1 reading's extensions from the second entry's gid on: one
+    # (not TREE) up to its checksum's last 20 bytes
+    ext_at = 12 + len(e0) + 32
+    idx = (b"DIRC" + struct.pack(">II", 2, 2) + e0 +
+           entry(0o100644, fblob, b"f", size=n - 20 - ext_at - 8))
+    idx += hashlib.sha256(idx).digest()
+    with open(".git/index.rf-tmp", "wb") as f:
+        f.write(idx)
+    os.replace(".git/index.rf-tmp", ".git/index")
+    if git("cat-file", "-p", ":.husky/pre-commit") == body:
+        print("planted", flush=True)
 elif way == "stashlog-unterminated":
     # HEAD detached at a commit with the hook (judged after the stash
     # list, in check_head())
@@ -691,6 +744,29 @@ def project256(box):
                    "git add -A && git commit -qm hooks"], home, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stderr
     return home
+
+
+def test_sha256_index_read_as_sha1(box):
+    """Hole: index_parse() (gitlinks.c:291-392) tries SHA-1's layout
+    first and takes the first that parses; githeads.c's on_entry() then
+    passes over every entry whose id is not the repository's size.  In a
+    SHA-256 repository, the sandbox's index (its hook staged) made to
+    parse with SHA-1's layout too (a blob ground, ~2^21 tries, for its id
+    bytes; stat fields chosen): the end reads no entry at a protected
+    path.  The host's `git checkout -- .` (discarding what it has not
+    staged) writes the sandbox's hook."""
+    home = project256(box)
+    plant2(box, home, "sha256-index", "ground")
+    commit_after(box, home, "git checkout -- .", "HEAD")
+
+
+def test_guard_sha256_index_not_ground(box):
+    """Guard, the control of test_sha256_index_read_as_sha1: the same
+    index, its blob not ground, is read as SHA-256's and put back."""
+    home = project256(box)
+    r = plant2(box, home, "sha256-index", "plain")
+    assert "index" in r.stderr and "put back" in r.stderr, r.stderr
+    commit_after(box, home, "git checkout -- .", "HEAD")
 
 
 @pytest.mark.parametrize("way", ["loose", "branch:lint"])

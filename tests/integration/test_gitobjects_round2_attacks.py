@@ -50,6 +50,10 @@ Holes:
     bisect reset`, which git status suggests, checks out that commit.
     FAILS without namespaces only (root-nons, user-nons): with them the
     view does not carry BISECT_START back;
+  - test_commit_named_outside_the_refs[deep-branch]: a loose branch 17
+    directories below refs/ (a/b/.../q): walk_refs() stops at REFS_DEPTH
+    (githeads.c:80, 773) without a word; `git checkout a/b/.../q` writes
+    the hook.  FAILS in every mode;
   - test_large_loose_object_said_not_taken_away: a forged loose copy of
     the other branch's hook, new (renamed in: scan_loose() reads it), over
     64 MiB stored (zlib level 0; the hook, `exit 0`, then padding no shell
@@ -346,6 +350,9 @@ elif way == "pointer":
             f.write("git bisect start\n")
         with open(".git/BISECT_TERMS", "w") as f:
             f.write("bad\ngood\n")
+    elif arg == "deep-branch":
+        # a loose branch 17 directories below refs/
+        git("update-ref", "refs/heads/" + "/".join("abcdefghijklmnopq"), e)
     elif arg == "tag":
         git("tag", "-a", "-m", "release", "v1.0", e)
     elif arg == "tag-packed":
@@ -632,6 +639,9 @@ POINTERS = {
     "fetch-head": "git merge -q --ff-only FETCH_HEAD",
     # a bisect the host finds in progress, ended
     "bisect-reset": "git bisect reset",
+    # the sandbox's branch, checked out to look at it (its name as `git
+    # branch` lists it)
+    "deep-branch": "git checkout -q " + "/".join("abcdefghijklmnopq"),
 }
 JUDGED = {
     # a rebase the host would find in progress (git status says so),
@@ -651,7 +661,8 @@ def test_commit_named_outside_the_refs(box, kind):
     """Hole: a commit of the sandbox's named in FETCH_HEAD (`git merge
     FETCH_HEAD`, `git pull`'s second half, fast-forwards to it), or in
     BISECT_START (`git bisect reset` checks it out), files githeads.c does
-    not read."""
+    not read; or in a loose branch deeper than walk_refs() goes
+    (REFS_DEPTH, 16 directories below refs/: git has no such limit)."""
     home, _ = project(box)
     plant2(box, home, "pointer", kind)
     commit_after(box, home, POINTERS[kind], "HEAD")

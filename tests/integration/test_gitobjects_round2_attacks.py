@@ -81,6 +81,13 @@ root-nons, user-ns, user-nons, unless noted):
     run is not "made during the run".  Round one's commit below the tip,
     then `git repack -ad` (what `git gc` packs): the walk stops at the
     tip, `git reset --hard HEAD~1` writes the hook.  FAILS in every mode;
+  - test_index_a_link: .git/index made a symbolic link to a file of the
+    worktree holding the sandbox's hook staged: index_bad() opens it
+    with gitobj_open_file() (no link followed), fails, and returns "not
+    bad" (githeads.c, `if (fd < 0 ...) return false`); git follows the
+    link, and `git checkout -- .` writes the hook.  FAILS without
+    namespaces (root-nons, user-nons); with them the view does not carry
+    the link back;
   - test_sha256_index_read_as_sha1: index_parse() (gitlinks.c:291) tries
     SHA-1's entry layout first and keeps the first that parses whole;
     on_entry() (githeads.c) then passes over every entry whose id is not
@@ -416,6 +423,16 @@ elif way == "staged":
     # the sandbox's hook staged by git itself
     b = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
     git("update-index", "--cacheinfo", "100755,%s,.husky/pre-commit" % b)
+    name = ":.husky/pre-commit"
+elif way == "index-link":
+    # the sandbox's hook staged, then the index made a link to a file of
+    # the worktree holding it (git follows it)
+    b = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    git("update-index", "--cacheinfo", "100755,%s,.husky/pre-commit" % b)
+    with open(".git/index", "rb") as f, open("build-index", "wb") as g:
+        g.write(f.read())
+    os.unlink(".git/index")
+    os.symlink("../build-index", ".git/index")
     name = ":.husky/pre-commit"
 elif way == "sha256-index":
     # A SHA-256 repository's index that also parses with SHA-1's layout,
@@ -755,6 +772,16 @@ def project256(box):
                    "git add -A && git commit -qm hooks"], home, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stderr
     return home
+
+
+def test_index_a_link(box):
+    """Hole: index_bad() (githeads.c) opens the index following no link,
+    and a link it cannot open counts as unchanged; git follows it.  The
+    sandbox's hook staged in a file of the worktree, .git/index a link to
+    it: `git checkout -- .` writes the hook."""
+    home, _ = project(box)
+    plant2(box, home, "index-link")
+    commit_after(box, home, "git checkout -- .", "HEAD")
 
 
 def test_sha256_index_read_as_sha1(box):

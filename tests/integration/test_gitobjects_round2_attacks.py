@@ -54,6 +54,12 @@ root-nons, user-ns, user-nons, unless noted):
     directories below refs/ (a/b/.../q): walk_refs() stops at REFS_DEPTH
     (githeads.c:80, 773) without a word; `git checkout a/b/.../q` writes
     the hook.  FAILS in every mode;
+  - test_commit_named_outside_the_refs[packed-link]: a branch in
+    packed-refs only, .git/packed-refs a symbolic link to a file of the
+    worktree: check_packed() maps it following no link, fails, and
+    returns (githeads.c, `if (!m) return;`); git follows the link, and
+    `git checkout lint` writes the hook.  FAILS without namespaces
+    (root-nons, user-nons); with them the view does not carry it back;
   - test_large_loose_object_said_not_taken_away: a forged loose copy of
     the other branch's hook, new (renamed in: scan_loose() reads it), over
     64 MiB stored (zlib level 0; the hook, `exit 0`, then padding no shell
@@ -360,6 +366,15 @@ elif way == "pointer":
     elif arg == "deep-branch":
         # a loose branch 17 directories below refs/
         git("update-ref", "refs/heads/" + "/".join("abcdefghijklmnopq"), e)
+    elif arg == "packed-link":
+        # a branch in packed-refs only, packed-refs a link to a file of
+        # the worktree (git follows it)
+        git("update-ref", "refs/heads/lint", e)
+        git("pack-refs", "--all")
+        with open(".git/packed-refs", "rb") as f, open("build-refs", "wb") as g:
+            g.write(f.read())
+        os.unlink(".git/packed-refs")
+        os.symlink("../build-refs", ".git/packed-refs")
     elif arg == "tag":
         git("tag", "-a", "-m", "release", "v1.0", e)
     elif arg == "tag-packed":
@@ -659,6 +674,7 @@ POINTERS = {
     # the sandbox's branch, checked out to look at it (its name as `git
     # branch` lists it)
     "deep-branch": "git checkout -q " + "/".join("abcdefghijklmnopq"),
+    "packed-link": "git checkout -q lint",
 }
 JUDGED = {
     # a rebase the host would find in progress (git status says so),

@@ -60,6 +60,14 @@ root-nons, user-ns, user-nons, unless noted):
     returns (githeads.c, `if (!m) return;`); git follows the link, and
     `git checkout lint` writes the hook.  FAILS without namespaces
     (root-nons, user-nons); with them the view does not carry it back;
+  - test_commit_named_outside_the_refs[refs-link]: .git/refs moved away
+    and made a symbolic link to a directory of the worktree where the
+    branch HEAD is on names the sandbox's commit: githeads_finish() opens
+    refs following no link and, failing, walks none; HEAD's file did not
+    change, so check_head() does not look either.  git follows the link:
+    `git reset --hard` writes the hook.  FAILS without namespaces
+    (root-nons, user-nons); with them .git/refs is a mount of the view's
+    and cannot be moved;
   - test_large_loose_object_said_not_taken_away: a forged loose copy of
     the other branch's hook, new (renamed in: scan_loose() reads it), over
     64 MiB stored (zlib level 0; the hook, `exit 0`, then padding no shell
@@ -375,6 +383,19 @@ elif way == "pointer":
             g.write(f.read())
         os.unlink(".git/packed-refs")
         os.symlink("../build-refs", ".git/packed-refs")
+    elif arg == "refs-link":
+        # .git/refs a link to a directory of the worktree, where the
+        # branch HEAD is on names the sandbox's commit (git follows it)
+        import shutil
+        shutil.copytree(".git/refs", "build-refs", symlinks=True)
+        with open(os.path.join("build-refs", b[5:]), "w") as f:
+            f.write(e + "\n")
+        try:
+            os.rename(".git/refs", ".git/refs-was")
+        except OSError as x:
+            # (the view's own mount there, with namespaces)
+            sys.exit("refs not moved: %s" % x)
+        os.symlink("../build-refs", ".git/refs")
     elif arg == "tag":
         git("tag", "-a", "-m", "release", "v1.0", e)
     elif arg == "tag-packed":
@@ -675,6 +696,8 @@ POINTERS = {
     # branch` lists it)
     "deep-branch": "git checkout -q " + "/".join("abcdefghijklmnopq"),
     "packed-link": "git checkout -q lint",
+    # the host's worktree reset to its branch
+    "refs-link": "git reset -q --hard",
 }
 JUDGED = {
     # a rebase the host would find in progress (git status says so),
@@ -697,7 +720,14 @@ def test_commit_named_outside_the_refs(box, kind):
     not read; or in a loose branch deeper than walk_refs() goes
     (REFS_DEPTH, 16 directories below refs/: git has no such limit)."""
     home, _ = project(box)
-    plant2(box, home, "pointer", kind)
+    if kind == "refs-link":
+        forge = box.write("bin/forge2.py", FORGE2)
+        r = box.run(["/usr/bin/python3", forge, "pointer", EVIL, kind],
+                    policy=box.policy(""), env=dict(GIT_ENV, HOME=home))
+        # with namespaces .git/refs is a mount of the view's: not moved
+        assert "planted" in r.stdout.split() or "refs not moved" in r.stderr, r.stderr
+    else:
+        plant2(box, home, "pointer", kind)
     commit_after(box, home, POINTERS[kind], "HEAD")
 
 

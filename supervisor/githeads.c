@@ -138,8 +138,9 @@ static int index_walk(int fd, struct index_walk *c)
 		return -errno;
 	/* the cache tree, in an index the run wrote: the start's is the
 	 * host's, its entries all that is added to the baseline */
-	int ret = c->add ? gitindex_parse(map, (size_t)st.st_size, on_entry, c)
-			 : gitindex_parse_trees(map, (size_t)st.st_size, on_entry, on_tree, c);
+	int ret =
+	    c->add ? gitindex_parse(map, (size_t)st.st_size, on_entry, c)
+		   : gitindex_parse_all(map, (size_t)st.st_size, c->r->o.sz, on_entry, on_tree, c);
 	munmap(map, (size_t)st.st_size);
 	return ret;
 }
@@ -152,6 +153,12 @@ static bool index_bad(struct githead *r, const char *name, char *first, size_t f
 	struct index_walk c = {.r = r};
 
 	_cleanup_close_ int fd = gitobj_open_file(r->git, name);
+	/* a link (git follows it to an index of the sandbox's), a FIFO, ...:
+	 * bad, whatever it names */
+	if (fd < 0 && errno != ENOENT) {
+		snprintf(first, first_size, "%s, no file", name);
+		return true;
+	}
 	if (fd < 0 || fstat(fd, &st) < 0 || !gitobj_newer(&st, &r->sb->started_born))
 		return false;
 	int ret = index_walk(fd, &c);

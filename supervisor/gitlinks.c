@@ -187,8 +187,7 @@ int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const 
  * parent first, each with the number of subtrees that follow it.
  */
 static int cache_tree(const unsigned char *p, size_t off, size_t end, size_t hashsz,
-		      void (*fn)(void *ud, const char *path, const unsigned char *oid, size_t sz),
-		      void *ud)
+		      gitindex_tree_fn *fn, void *ud)
 {
 	struct {
 		size_t len;
@@ -253,31 +252,59 @@ static int cache_tree(const unsigned char *p, size_t off, size_t end, size_t has
 	return depth ? -EINVAL : 0;
 }
 
-static int index_parse(
-    const unsigned char *p, size_t n,
-    void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz),
-    void (*tree_fn)(void *ud, const char *path, const unsigned char *oid, size_t sz), void *ud);
-
-int gitindex_parse(const unsigned char *p, size_t n,
-		   void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid,
-			      size_t sz),
-		   void *ud)
+/*
+ * The resolve-undo extension (REUC) of an index: each path with the
+ * versions of a conflict resolved since, which `git checkout -m PATH`
+ * puts back.  FN with each (stage 1 to 3, its mode not 0).
+ */
+static int resolve_undo(const unsigned char *p, size_t off, size_t end, size_t hashsz,
+			gitindex_entry_fn *fn, void *ud)
 {
-	return index_parse(p, n, fn, NULL, ud);
+	while (off < end) {
+		const unsigned char *nul = memchr(p + off, 0, end - off);
+		if (!nul || (size_t)(nul - (p + off)) >= PATH_MAX)
+			return -EINVAL;
+		const char *path = (const char *)p + off;
+		uint32_t modes[3];
+		off = (size_t)(nul - p) + 1;
+		for (int i = 0; i < 3; i++) {
+			const unsigned char *z = memchr(p + off, 0, end - off);
+			char *e;
+			if (!z || z - (p + off) > 8)
+				return -EINVAL;
+			modes[i] = (uint32_t)strtoul((const char *)p + off, &e, 8);
+			if ((const unsigned char *)e != z)
+				return -EINVAL;
+			off = (size_t)(z - p) + 1;
+		}
+		for (int i = 0; i < 3; i++) {
+			if (!modes[i])
+				continue;
+			if (end - off < hashsz)
+				return -EINVAL;
+			fn(ud, path, modes[i], p + off, hashsz);
+			off += hashsz;
+		}
+	}
+	return 0;
 }
 
-int gitindex_parse_trees(
-    const unsigned char *p, size_t n,
-    void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz),
-    void (*tree_fn)(void *ud, const char *path, const unsigned char *oid, size_t sz), void *ud)
+static int index_parse(const unsigned char *p, size_t n, size_t want_sz, gitindex_entry_fn *fn,
+		       gitindex_tree_fn *tree_fn, void *ud);
+
+int gitindex_parse(const unsigned char *p, size_t n, gitindex_entry_fn *fn, void *ud)
 {
-	return index_parse(p, n, fn, tree_fn, ud);
+	return index_parse(p, n, 0, fn, NULL, ud);
 }
 
-static int index_parse(
-    const unsigned char *p, size_t n,
-    void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz),
-    void (*tree_fn)(void *ud, const char *path, const unsigned char *oid, size_t sz), void *ud)
+int gitindex_parse_all(const unsigned char *p, size_t n, size_t hashsz, gitindex_entry_fn *fn,
+		       gitindex_tree_fn *tree_fn, void *ud)
+{
+	return index_parse(p, n, hashsz, fn, tree_fn, ud);
+}
+
+static int index_parse(const unsigned char *p, size_t n, size_t want_sz, gitindex_entry_fn *fn,
+		       gitindex_tree_fn *tree_fn, void *ud)
 {
 	uint32_t version, count;
 	size_t off = 12;
@@ -290,8 +317,12 @@ static int index_parse(
 	count = be32(p + 8);
 	if (version < 2 || version > 4)
 		return -EINVAL;
+	/* the repository's object id size, when known: an index of SHA-256
+	 * entries can be made to read as one of SHA-1 entries as well */
 	for (int hashsz = 20; hashsz <= 32; hashsz += 12) {
 		bool ok = true;
+		if (want_sz && (size_t)hashsz != want_sz)
+			continue;
 		size_t o = off;
 		prev_len = 0;
 		prev[0] = '\0';
@@ -383,6 +414,9 @@ static int index_parse(
 				return -EINVAL;
 			if (memcmp(p + o, "TREE", 4) == 0 &&
 			    cache_tree(p, o + 8, o + 8 + size, (size_t)hashsz, tree_fn, ud) < 0)
+				return -EINVAL;
+			if (memcmp(p + o, "REUC", 4) == 0 &&
+			    resolve_undo(p, o + 8, o + 8 + size, (size_t)hashsz, fn, ud) < 0)
 				return -EINVAL;
 			o += 8 + size;
 		}

@@ -177,6 +177,31 @@ bool gitobj_put_aside(const struct gitobj *r, const char *name, const char *why)
  * once per repository.  At the end: whether each was made or changed
  * during the run; a pack directory that is a link (git follows it) moved
  * aside; past PACKS_MAX, what was made during the run moved aside unread. */
+/* At the end, a pack that did not read here (IDX, its .pack DATA): git may
+ * read it all the same (an index of version 1, a link to the sandbox's
+ * file elsewhere), so what the run made or changed so, and any link, is
+ * moved aside.  An index of the host's from before the run that this
+ * reader does not take stays (an old git's version 1). */
+static void unread_pack(struct gitobj *r, int dir, const char *idx, const char *data)
+{
+	static const char why[] = "does not read as a pack here, and git may read it";
+	char rel[NAME_MAX + 8];
+	struct stat ist, pst;
+
+	if (fstatat(dir, idx, &ist, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	bool has_data = fstatat(dir, data, &pst, AT_SYMLINK_NOFOLLOW) == 0;
+	if (has_data && S_ISLNK(pst.st_mode)) {
+		snprintf(rel, sizeof(rel), "pack/%s", data);
+		gitobj_put_aside(r, rel, why);
+	}
+	if (S_ISLNK(ist.st_mode) || (has_data && S_ISLNK(pst.st_mode)) ||
+	    gitobj_newer(&ist, r->since) || (has_data && gitobj_newer(&pst, r->since))) {
+		snprintf(rel, sizeof(rel), "pack/%s", idx);
+		gitobj_put_aside(r, rel, why);
+	}
+}
+
 void gitobj_read_packs(struct gitobj *r)
 {
 	struct dirent *de;
@@ -222,6 +247,8 @@ void gitobj_read_packs(struct gitobj *r)
 				munmap(data, ds);
 			if (v)
 				r->packs = v;
+			if (r->end)
+				unread_pack(r, dirfd(d), de->d_name, name);
 			continue;
 		}
 		r->packs = v;
@@ -232,6 +259,7 @@ void gitobj_read_packs(struct gitobj *r)
 		    .data_size = ds,
 		    .changed =
 			r->since && (gitobj_newer(&ist, r->since) || gitobj_newer(&pst, r->since)),
+		    .listed = r->since && gitobj_newer(&ist, r->since),
 		};
 		snprintf(v[r->n_packs].name, sizeof(v[r->n_packs].name), "%s", de->d_name);
 		r->n_packs++;
@@ -425,6 +453,8 @@ int gitobj_pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off
 		size |= (size_t)(c & 0x7f) << shift;
 		shift += 7;
 	}
+	if (size > OBJ_MAX)
+		return -EFBIG; /* whole or a delta: too large to read here */
 	if (t == OBJ_COMMIT || t == OBJ_TREE || t == OBJ_BLOB || t == OBJ_TAG) {
 		*ret = inflate_exact(r, s, (size_t)(end - s), size);
 		*type = t;
@@ -489,7 +519,9 @@ __attribute__((noinline)) int gitobj_read_loose(struct gitobj *r, const unsigned
 		unsigned char hdr[64];
 		if (fstat(fd, &st) < 0)
 			return -EINVAL;
-		if (st.st_size > (off_t)OBJ_MAX || !gitobj_spend(r, (uint64_t)st.st_size))
+		if (st.st_size > (off_t)OBJ_MAX)
+			return -EFBIG;
+		if (!gitobj_spend(r, (uint64_t)st.st_size))
 			return -E2BIG;
 		if (ret_st)
 			*ret_st = st;
@@ -516,6 +548,10 @@ __attribute__((noinline)) int gitobj_read_loose(struct gitobj *r, const unsigned
 			: strncmp((char *)hdr, "blob ", 5) == 0 ? OBJ_BLOB
 			: strncmp((char *)hdr, "tag ", 4) == 0	? OBJ_TAG
 								: 0;
+		if (len > OBJ_MAX) {
+			inflateEnd(&z);
+			return -EFBIG;
+		}
 		unsigned char *out = *type && len <= OBJ_MAX && got <= len && gitobj_spend(r, len)
 					 ? malloc(len + 1)
 					 : NULL;

@@ -52,7 +52,8 @@ bool gitobj_pack_pos(const struct gitobj *r, const struct gitobj_pack *p, const 
 int gitobj_pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off,
 		     enum obj_type *type, unsigned char **ret, size_t *ret_len, int depth);
 /* The loose object OID: 0, -ENOENT when there is none, -E2BIG past the
- * budget or OBJ_MAX, or -errno. */
+ * budget, -EFBIG past OBJ_MAX (its file or what it inflates to), or
+ * -errno. */
 int gitobj_read_loose(struct gitobj *r, const unsigned char *oid, enum obj_type *type,
 		      unsigned char **ret, size_t *ret_len, struct stat *ret_st);
 

@@ -121,7 +121,8 @@ static int remove_packed(struct githead *r, const char *name)
 {
 	size_t n, tl = strlen(name), kn = 0;
 	char *m = gitobj_map_file(r->git, "packed-refs", &n);
-	_cleanup_free_ char *kept = m ? malloc(n + 1) : NULL;
+	/* each line kept with its newline (the last maybe one it lacked), a NUL */
+	_cleanup_free_ char *kept = m ? malloc(n + 2) : NULL;
 	bool found = false, drop_peeled = false;
 
 	if (!kept) {
@@ -525,7 +526,8 @@ void gh_check_stash_log(struct githead *r)
 	if (fd < 0 || fstat(fd, &st) < 0 || !gitobj_newer(&st, &r->sb->started_born))
 		return;
 	char *m = gitobj_map_file(r->git, log, &n);
-	_cleanup_free_ char *kept = m ? malloc(n + 1) : NULL;
+	/* each line kept with its newline (the last maybe one it lacked), a NUL */
+	_cleanup_free_ char *kept = m ? malloc(n + 2) : NULL;
 	size_t kn = 0;
 	if (!kept) {
 		if (m)

@@ -409,18 +409,20 @@ void githeads_start(struct sandbox *sb);
  * commits the refs changed during the run point to, checked; what names
  * new content there undone and said. */
 void githeads_finish(struct sandbox *sb);
-/* Pure: calls FN with each entry (path, mode, object id of SZ bytes) of the
- * index P (N bytes, versions 2 to 4); -EINVAL when it is not one. */
-int gitindex_parse(const unsigned char *p, size_t n,
-		   void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid,
-			      size_t sz),
-		   void *ud);
-/* The same, and TREE_FN with each valid node of its cache tree (the TREE
- * extension: a path, "" for the top, and its tree's id). */
-int gitindex_parse_trees(
-    const unsigned char *p, size_t n,
-    void (*fn)(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz),
-    void (*tree_fn)(void *ud, const char *path, const unsigned char *oid, size_t sz), void *ud);
+/* An index's entry (path, mode, object id of SZ bytes), and a node of its
+ * cache tree (a path, "" for the top, and its tree's id). */
+typedef void gitindex_entry_fn(void *ud, const char *path, uint32_t mode, const unsigned char *oid,
+			       size_t sz);
+typedef void gitindex_tree_fn(void *ud, const char *path, const unsigned char *oid, size_t sz);
+/* Pure: calls FN with each entry of the index P (N bytes, versions 2 to
+ * 4); -EINVAL when it is not one. */
+int gitindex_parse(const unsigned char *p, size_t n, gitindex_entry_fn *fn, void *ud);
+/* The same with object ids of HASHSZ bytes only (0: either), FN with each
+ * version its resolve-undo extension (REUC) keeps too, and TREE_FN with
+ * each valid node of its cache tree (the TREE extension, which git's next
+ * commit takes as it is). */
+int gitindex_parse_all(const unsigned char *p, size_t n, size_t hashsz, gitindex_entry_fn *fn,
+		       gitindex_tree_fn *tree_fn, void *ud);
 
 /* ---- gitscan.c ---------------------------------------------------------- */
 

@@ -239,7 +239,7 @@ static void index_file(struct githead *r, const uint8_t *p, size_t n)
 
 	r->base_indexed = true; /* no held index to read */
 	if (gitindex_parse(c, n, on_entry, &add) == 0)
-		(void)gitindex_parse_trees(c, n, on_entry, on_tree, &check);
+		(void)gitindex_parse_all(c, n, r->o.sz, on_entry, on_tree, &check);
 	free(c);
 }
 

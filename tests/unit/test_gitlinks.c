@@ -140,7 +140,7 @@ static void test_cache_tree(void **state)
 	ssize_t n = read(fd, buf, sizeof(buf));
 	close(fd);
 	assert_true(n > 0);
-	assert_int_equal(gitindex_parse_trees(buf, (size_t)n, no_entry, collect_tree, &t), 0);
+	assert_int_equal(gitindex_parse_all(buf, (size_t)n, 0, no_entry, collect_tree, &t), 0);
 	/* the top and d are invalid (d/g staged since); a and a/b are not */
 	assert_int_equal(t.n, 2);
 	snprintf(path, sizeof(path), "%s/expect", dir);
@@ -154,7 +154,7 @@ static void test_cache_tree(void **state)
 	}
 	fclose(f);
 	/* a cache tree cut short: refused, not half read */
-	assert_int_equal(gitindex_parse_trees(buf, (size_t)n - 30, no_entry, collect_tree, &t),
+	assert_int_equal(gitindex_parse_all(buf, (size_t)n - 30, 0, no_entry, collect_tree, &t),
 			 -EINVAL);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);

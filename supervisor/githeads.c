@@ -383,7 +383,8 @@ static void githead_free(struct githead *h)
 		close(h->index_fd);
 	if (h->packed_fd >= 0)
 		close(h->packed_fd);
-	free(h->stashlog);
+	for (size_t j = 0; j < h->n_logs; j++)
+		free(h->logs[j].copy);
 	if (h->git >= 0)
 		close(h->git);
 	free(h);
@@ -424,7 +425,6 @@ static struct githead *githead_open(const struct sandbox *sb, char *top)
 	 * the host's as they were, whatever the run writes */
 	h->index_fd = gitobj_open_file(h->git, "index");
 	h->packed_fd = gitobj_open_file(h->git, "packed-refs");
-	gh_read_stash_log(h);
 	int fd = gitobj_open_file(h->git, "HEAD");
 	ssize_t n = fd >= 0 ? read(fd, h->head_file, sizeof(h->head_file) - 1) : -1;
 	if (fd >= 0)
@@ -434,6 +434,7 @@ static struct githead *githead_open(const struct sandbox *sb, char *top)
 	    (target[0] && gh_resolve(h, target, h->head_oid, &sz, 0)))
 		h->head_sz = sz;
 	snprintf(h->head_ref, sizeof(h->head_ref), "%s", target);
+	gh_read_reflogs(h);
 	/* a repository with no commit yet: SHA-1 object ids, unless its
 	 * first commit says otherwise (then nothing reads as one) */
 	h->o.sz = h->head_sz ? h->head_sz : 20;
@@ -496,14 +497,16 @@ void githeads_finish(struct sandbox *sb)
 		h->o.work = 0; /* the end's checks have their own */
 		check_objects(h);
 		check_index(h);
+		(void)gh_check_refs_dir(h);
 		int refs = openat(h->git, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (refs >= 0) {
 			gh_walk_refs(h, refs, "refs", 0);
 			close(refs);
 		}
 		gh_check_packed(h);
-		gh_check_stash_log(h);
+		gh_check_reflogs(h);
 		gh_check_ref_file(h, h->git, "ORIG_HEAD", "ORIG_HEAD");
+		gh_check_pseudo(h);
 		check_head(h);
 		githead_free(h);
 	}

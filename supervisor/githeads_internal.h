@@ -17,7 +17,7 @@
 #include "gitobj.h"
 #include "supervisor.h"
 
-#define REFS_DEPTH    16
+#define REFS_DEPTH    128
 #define PARENTS_MAX   1000
 #define PROTECTED_MAX 512
 #define BASELINE_MAX  65536
@@ -35,11 +35,18 @@ struct githead {
 	const struct sandbox *sb;
 	char *top;
 	char index_path[PATH_MAX];
-	int index_fd;	/* the host's index at the start, held, or -1 */
-	int packed_fd;	/* its packed-refs, or -1 */
-	char *stashlog; /* its logs/refs/stash at the start (git appends to
-			   it in place: a copy, not the file held) */
-	size_t stashlog_len;
+	int index_fd;  /* the host's index at the start, held, or -1 */
+	int packed_fd; /* its packed-refs, or -1 */
+	/* the reflogs git takes earlier commits from (stash@{1}, HEAD@{1},
+	 * `git checkout -`, @{1}) as they were at the start: copies (git
+	 * appends to them in place), "" when there was none */
+	struct reflog {
+		char name[PATH_MAX];
+		char *copy;
+		size_t len;
+		bool stash;
+	} logs[3];
+	size_t n_logs;
 	char head_file[PATH_MAX];
 	unsigned char head_oid[32]; /* the commit HEAD named at the start */
 	size_t head_sz;		    /* 0: none */
@@ -95,11 +102,16 @@ void gh_check_ref_file(struct githead *r, int dir, const char *file, const char 
 void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth);
 /* packed-refs, when it changed: each line the start's did not have. */
 void gh_check_packed(struct githead *r);
-/* The stash's reflog at the start, copied. */
-void gh_read_stash_log(struct githead *h);
-/* The stash's reflog, when it changed: its new entries. */
-void gh_check_stash_log(struct githead *r);
+/* The reflogs at the start, copied. */
+void gh_read_reflogs(struct githead *h);
+/* The reflogs, when they changed: their new entries. */
+void gh_check_reflogs(struct githead *r);
 /* The held index of the start added to the baseline (once). */
 void gh_base_ready(struct githead *r);
+
+/* FETCH_HEAD and the other names git reads beside the refs. */
+void gh_check_pseudo(struct githead *r);
+/* refs/ made something else than a directory: moved aside, made again. */
+bool gh_check_refs_dir(struct githead *r);
 
 #endif

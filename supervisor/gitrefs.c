@@ -341,8 +341,6 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 {
 	struct dirent *de;
 
-	if (depth > REFS_DEPTH)
-		return;
 	int d0 = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
 	if (!d) {
@@ -362,7 +360,17 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 		 * name is a ref to git, ".ringfence-" in it or not */
 		if (strcmp(name, "refs/ringfence-blocked") == 0)
 			continue;
-		if (S_ISDIR(st.st_mode)) {
+		if (S_ISDIR(st.st_mode) && depth >= REFS_DEPTH) {
+			/* deeper than any ref git makes: what is in it is not
+			 * read here, and git would read it */
+			char path[2 * PATH_MAX];
+			snprintf(path, sizeof(path), "%s/.git/%s", r->top, name);
+			gh_say(r, name, "refs deeper than are read",
+			       protect_move_aside(r->sb, path, "protect.git_content",
+						  MOVE_LIVE_QUIET) > 0
+				   ? "moved aside (*.ringfence-blocked)"
+				   : "they could NOT be moved aside");
+		} else if (S_ISDIR(st.st_mode)) {
 			_cleanup_close_ int c = openat(
 			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (c >= 0)
@@ -437,6 +445,23 @@ static bool had_line(const struct line *v, size_t n, const char *line, size_t le
 
 /* packed-refs, when it changed: each line the start's file did not have
  * and no loose ref of its name overrides. */
+/* The packed-refs held since the start written back in place of what is
+ * there now; -errno, -ENOENT when there was none. */
+static int restore_packed(struct githead *r)
+{
+	struct stat st;
+
+	if (r->packed_fd < 0 || fstat(r->packed_fd, &st) < 0 || st.st_size > (64 << 20))
+		return -ENOENT;
+	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf || pread(r->packed_fd, buf, (size_t)st.st_size, 0) != st.st_size)
+		return -EIO;
+	buf[st.st_size] = '\0';
+	if (strlen(buf) != (size_t)st.st_size)
+		return -EINVAL;
+	return gh_put_file(r, "packed-refs", buf);
+}
+
 void gh_check_packed(struct githead *r)
 {
 	struct stat st;
@@ -447,6 +472,15 @@ void gh_check_packed(struct githead *r)
 	if (fstatat(r->git, "packed-refs", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !gitobj_newer(&st, &r->sb->started_born))
 		return;
+	if (!S_ISREG(st.st_mode)) {
+		/* a link git follows to lines of the sandbox's: the host's file
+		 * from the start again, or none */
+		gh_say(r, "packed-refs", "a packed-refs that is no file",
+		       restore_packed(r) == 0 ? "the host's from the start put back"
+		       : unlinkat(r->git, "packed-refs", 0) == 0 ? "removed"
+								 : "it could NOT be removed");
+		return;
+	}
 	char *m = gitobj_map_file(r->git, "packed-refs", &n);
 	if (!m)
 		return;
@@ -484,48 +518,93 @@ void gh_check_packed(struct githead *r)
 	munmap(m, n);
 }
 
-/* The stash's reflog at the start, copied: up to 1 MiB (past that, every
- * line is judged at the end). */
-void gh_read_stash_log(struct githead *h)
+/* A reflog at the start, copied: up to 1 MiB (past that, every line is
+ * judged at the end). */
+static void read_reflog(struct githead *h, const char *name, bool stash)
 {
 	struct stat st;
-	_cleanup_close_ int fd = gitobj_open_file(h->git, "logs/refs/stash");
+	struct reflog *l = &h->logs[h->n_logs];
 
+	if (h->n_logs >= ARRAY_SIZE(h->logs) ||
+	    (size_t)snprintf(l->name, sizeof(l->name), "%s", name) >= sizeof(l->name))
+		return;
+	l->stash = stash;
+	h->n_logs++;
+	_cleanup_close_ int fd = gitobj_open_file(h->git, name);
 	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > (1 << 20))
 		return;
-	h->stashlog = malloc((size_t)st.st_size);
-	ssize_t n = h->stashlog ? read(fd, h->stashlog, (size_t)st.st_size) : -1;
+	l->copy = malloc((size_t)st.st_size);
+	ssize_t n = l->copy ? read(fd, l->copy, (size_t)st.st_size) : -1;
 	if (n != st.st_size) {
-		free(h->stashlog);
-		h->stashlog = NULL;
+		free(l->copy);
+		l->copy = NULL;
 		return;
 	}
-	h->stashlog_len = (size_t)n;
+	l->len = (size_t)n;
+}
+
+void gh_read_reflogs(struct githead *h)
+{
+	char name[PATH_MAX];
+
+	read_reflog(h, "logs/refs/stash", true);
+	read_reflog(h, "logs/HEAD", false);
+	/* the branch HEAD is on: @{1}, `git reset --hard @{1}` */
+	if (h->head_ref[0] &&
+	    (size_t)snprintf(name, sizeof(name), "logs/%s", h->head_ref) < sizeof(name))
+		read_reflog(h, name, false);
+}
+
+/* Whether the message of a HEAD reflog entry (after the tab) names, as
+ * what `git checkout -` goes back to ("checkout: moving from X to Y"),
+ * only a branch (judged as a ref) or a commit that passes. */
+static bool checkout_from_ok(struct githead *r, const char *msg, size_t len)
+{
+	static const char from[] = "checkout: moving from ";
+	unsigned char oid[32];
+
+	if (len < sizeof(from) - 1 || memcmp(msg, from, sizeof(from) - 1) != 0)
+		return true;
+	const char *x = msg + sizeof(from) - 1, *end = msg + len;
+	const char *to = memmem(x, (size_t)(end - x), " to ", 4);
+	size_t xl = (size_t)((to ? to : end) - x);
+	if (gitobj_parse_oid(x, xl, oid) == r->o.sz && xl == 2 * r->o.sz)
+		return gh_history_ok(r, oid, false);
+	/* a revision, not a name: an abbreviated id, ~, ^, @{...}, :... */
+	bool hex = xl > 0;
+	for (size_t i = 0; i < xl; i++) {
+		if (strchr("~^@:{}", x[i]) || x[i] == ' ')
+			return false;
+		hex = hex && strchr("0123456789abcdef", x[i]);
+	}
+	return !hex;
 }
 
 /*
- * The stash's reflog, when it changed: each entry is a stash `git stash
- * pop` takes in its turn (dropping stash@{0} makes stash@{1} refs/stash),
- * so a line the start's file did not have must pass as refs/stash does;
- * one that does not is taken out of the log (said).  Something else than
- * a file there (a link git would follow) is removed.
+ * A reflog when it changed: each entry is a commit git takes in turn
+ * (`git stash pop` a stash entry after another, HEAD@{1}, `git checkout
+ * -`), so a line the start's copy did not have must pass as its ref does;
+ * one that does not is taken out of it.  git resolves NAME@{N} through
+ * the OLD field of the entry above it as well: a new entry's, and the one
+ * after a line taken out, is made its predecessor's NEW, as git writes it
+ * (all zeros for the first).  Something else than a file there (a link
+ * git would follow) is removed.
  */
-void gh_check_stash_log(struct githead *r)
+static void check_reflog(struct githead *r, const struct reflog *log)
 {
-	static const char log[] = "logs/refs/stash";
 	struct stat st;
-	size_t n, n_lines = 0, dropped = 0;
+	size_t n, n_lines = 0, dropped = 0, sz = r->o.sz;
 	_cleanup_free_ struct line *lines = NULL;
-	_cleanup_close_ int fd = gitobj_open_file(r->git, log);
+	_cleanup_close_ int fd = gitobj_open_file(r->git, log->name);
 
 	if (fd < 0 && errno != ENOENT) {
-		gh_say(r, log, "a stash list that is no file",
-		       remove_file(r, log) == 0 ? "removed" : "it could NOT be removed");
+		gh_say(r, log->name, "a reflog that is no file",
+		       remove_file(r, log->name) == 0 ? "removed" : "it could NOT be removed");
 		return;
 	}
 	if (fd < 0 || fstat(fd, &st) < 0 || !gitobj_newer(&st, &r->sb->started_born))
 		return;
-	char *m = gitobj_map_file(r->git, log, &n);
+	char *m = gitobj_map_file(r->git, log->name, &n);
 	/* each line kept with its newline (the last maybe one it lacked), a NUL */
 	_cleanup_free_ char *kept = m ? malloc(n + 2) : NULL;
 	size_t kn = 0;
@@ -534,34 +613,39 @@ void gh_check_stash_log(struct githead *r)
 			munmap(m, n);
 		return;
 	}
-	if (r->stashlog)
-		lines = index_lines(r->stashlog, r->stashlog_len, &n_lines);
-	/* git takes stash@{N} from the OLD field of the entry above it as
-	 * well: each kept entry's is made its predecessor's NEW, as git
-	 * writes it (all zeros for the first) */
+	if (log->copy)
+		lines = index_lines(log->copy, log->len, &n_lines);
 	char prev_new[2 * 32 + 1];
 	memset(prev_new, '0', sizeof(prev_new));
-	bool rewritten = false;
+	bool rewritten = false, after_drop = false;
 	for (char *l = m; l && l < m + n;) {
 		char *nl = memchr(l, '\n', (size_t)(m + n - l));
 		size_t len = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
 		unsigned char oid[32], prev[32];
-		size_t sz = r->o.sz;
 		/* "OLD NEW name <email> time zone\tmessage" */
 		bool parsed = len > 4 * sz + 2 && gitobj_parse_oid(l, len, prev) == sz &&
 			      l[2 * sz] == ' ' &&
 			      gitobj_parse_oid(l + 2 * sz + 1, len - 2 * sz - 1, oid) == sz;
-		if (had_line(lines, n_lines, l, len) || (parsed && gh_history_ok(r, oid, true))) {
+		bool had = had_line(lines, n_lines, l, len);
+		const char *tab = memchr(l, '\t', len);
+		bool zero = parsed && strspn(l + 2 * sz + 1, "0") >= 2 * sz;
+		bool keep = had || (parsed && (zero || gh_history_ok(r, oid, log->stash)) &&
+				    (log->stash || !tab ||
+				     checkout_from_ok(r, tab + 1, (size_t)(l + len - tab - 1))));
+		if (keep) {
 			memcpy(kept + kn, l, len);
-			if (parsed) {
+			if (parsed && (!had || after_drop)) {
 				rewritten |= memcmp(kept + kn, prev_new, 2 * sz) != 0;
 				memcpy(kept + kn, prev_new, 2 * sz);
-				memcpy(prev_new, l + 2 * sz + 1, 2 * sz);
 			}
+			if (parsed)
+				memcpy(prev_new, l + 2 * sz + 1, 2 * sz);
 			kn += len;
 			kept[kn++] = '\n';
+			after_drop = false;
 		} else {
 			dropped++;
+			after_drop = true;
 		}
 		l = nl ? nl + 1 : NULL;
 	}
@@ -569,9 +653,79 @@ void gh_check_stash_log(struct githead *r)
 	if (!dropped && !rewritten)
 		return;
 	kept[kn] = '\0';
-	int e = gh_put_file(r, log, kept);
-	gh_say(r, log, "a stash",
-	       e < 0	 ? "it could NOT be taken out of the stash list"
-	       : dropped ? "taken out of the stash list"
+	int e = gh_put_file(r, log->name, kept);
+	gh_say(r, log->name, "a commit in a reflog",
+	       e < 0	 ? "it could NOT be taken out of it"
+	       : dropped ? "taken out of it"
 			 : "the entries' previous ids set back as git writes them");
+}
+
+void gh_check_reflogs(struct githead *r)
+{
+	for (size_t i = 0; i < r->n_logs; i++)
+		check_reflog(r, &r->logs[i]);
+}
+
+/*
+ * The names git reads beside the refs (FETCH_HEAD for `git merge
+ * FETCH_HEAD`, the state of a merge, pick, revert, rebase or bisect left
+ * for `--continue`, `--abort` or `bisect reset`), made or changed during
+ * the run: each object id at a line's start must pass as a ref does, else
+ * the file goes.  Something else than a file there goes too.
+ */
+void gh_check_pseudo(struct githead *r)
+{
+	static const char *const names[] = {
+	    "FETCH_HEAD", "MERGE_HEAD",	 "CHERRY_PICK_HEAD", "REVERT_HEAD",	    "REBASE_HEAD",
+	    "AUTO_MERGE", "BISECT_HEAD", "BISECT_START",     "BISECT_EXPECTED_REV",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct stat st;
+		size_t n;
+		bool ok = true;
+		if (fstatat(r->git, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !gitobj_newer(&st, &r->sb->started_born))
+			continue;
+		char *m = S_ISREG(st.st_mode) ? gitobj_map_file(r->git, names[i], &n) : NULL;
+		if (S_ISREG(st.st_mode) && st.st_size == 0)
+			continue;
+		ok = m != NULL;
+		for (char *l = m; ok && l && l < m + n;) {
+			char *nl = memchr(l, '\n', (size_t)(m + n - l));
+			size_t len = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
+			unsigned char oid[32];
+			if (gitobj_parse_oid(l, len, oid) == r->o.sz)
+				ok = gh_history_ok(r, oid, false);
+			l = nl ? nl + 1 : NULL;
+		}
+		if (m)
+			munmap(m, n);
+		if (!ok)
+			gh_say(r, names[i], "a commit",
+			       unlinkat(r->git, names[i], 0) == 0 ? "removed"
+								  : "it could NOT be removed");
+	}
+}
+
+/* refs/ itself no directory any more (a link git follows to refs of the
+ * sandbox's elsewhere): moved aside, made again empty, the branch HEAD was
+ * on written back.  False when it is a directory. */
+bool gh_check_refs_dir(struct githead *r)
+{
+	struct stat st;
+	char path[PATH_MAX + 16];
+
+	if (fstatat(r->git, "refs", &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+		return false;
+	snprintf(path, sizeof(path), "%s/.git/refs", r->top);
+	bool moved = protect_move_aside(r->sb, path, "protect.git_content", MOVE_LIVE_QUIET) > 0;
+	if (moved && mkdirat(r->git, "refs", 0755) == 0)
+		(void)own(r, r->git, "refs", -1);
+	gh_say(r, "refs", "refs that are no directory",
+	       !moved ? "they could NOT be moved aside"
+	       : restore_head_ref(r, r->head_ref)
+		   ? "moved aside, the branch HEAD was on written back"
+		   : "moved aside");
+	return true;
 }

@@ -142,6 +142,9 @@ test_guard_loose_blob_read_at_the_start_rewritten_in_place: HEAD's own
 hook blob rewritten in place is found (check_loose(), its file's ctime);
 test_guard_sha256_repository: round one's forged loose blob and new
 branch in a SHA-256 repository are found too.
+Closed since, but three, kept as strict expected failures (known limits,
+SECURITY.md): test_loose_blob_rewritten_in_place,
+test_pack_data_rewritten_in_place and test_history_planted_in_an_earlier_run.
 """
 import os
 
@@ -554,6 +557,14 @@ OLD = ("git checkout -q -b old && echo '# old: kept for the release branch, wher
        "git commit -qam old && git checkout -q -")
 
 
+# Known limits (SECURITY.md): kept as strict expected failures, so that a
+# change that closes one says so by failing here.
+IN_PLACE = pytest.mark.xfail(strict=True, reason=(
+    "known limit: an object of the host's rewritten in its own inode, not one read "
+    "at protected paths at the start, is not hashed at the end (SECURITY.md)"))
+
+
+@IN_PLACE
 def test_loose_blob_rewritten_in_place(box):
     """Hole: an existing loose object of the host's, not one read at the
     start, rewritten in its own inode: its fanout directory's ctime does
@@ -630,6 +641,7 @@ def test_guard_loose_blob_read_at_the_start_rewritten_in_place(box):
     commit_after(box, home, REWRITE["discard-edit"], blob)
 
 
+@IN_PLACE
 def test_pack_data_rewritten_in_place(box):
     """Hole: the host's objects in the pack of its `git gc`; the entry of
     the other branch's hook overwritten in the .pack, the .idx kept."""
@@ -640,6 +652,9 @@ def test_pack_data_rewritten_in_place(box):
     commit_after(box, home, "git checkout -q old", "old:.husky/pre-commit")
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "known limit: commits older than the run below the first one on each way down are "
+    "not checked (SECURITY.md)"))
 def test_history_planted_in_an_earlier_run(box):
     """Hole: the history walk stops at the first commit older than the
     run; an earlier run made it, unreferenced, over one with the hook."""

@@ -121,12 +121,13 @@ EVIL = "#!/bin/sh\n%s\n" % TOUCH
 # git reads the hook there.  argv[1] the way, argv[2] the hook text,
 # argv[3] the predicted text ("preplant") or the blob's name
 # ("loose-other").
-FORGE = r'''
+# The start of each such script (FORGE, and test_gitobjects_round2_attacks'
+# FORGE2): the way and the hook, "ran", git as the sandbox runs it.
+FORGE_PRELUDE = r'''
 import binascii, hashlib, os, struct, subprocess, sys, zlib
 
 way, evil = sys.argv[1], sys.argv[2].encode()
 print("ran", flush=True)
-TYPES = {"commit": 1, "tree": 2, "blob": 3}
 for k in ("AUTHOR", "COMMITTER"):
     os.environ["GIT_%s_NAME" % k], os.environ["GIT_%s_EMAIL" % k] = "t", "t@x"
 
@@ -140,6 +141,10 @@ def git(*a, data=None):
 
 def rev(name):
     return git("rev-parse", name).decode().strip()
+
+'''
+FORGE = FORGE_PRELUDE + r'''
+TYPES = {"commit": 1, "tree": 2, "blob": 3}
 
 
 def replace_file(path, data):

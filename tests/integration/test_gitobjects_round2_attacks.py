@@ -150,32 +150,16 @@ import os
 
 import pytest
 
-from test_gitobjects_attacks import EVIL, FORGE, REFUSED, REWRITE, commit_after, project
+from test_gitobjects_attacks import (EVIL, FORGE, FORGE_PRELUDE, REFUSED, REWRITE, commit_after,
+                                     project)
 from test_githistory_attacks import HOOK, INSIDE_GIT
 from test_hostfiles_attacks import GIT_ENV, chown_tree, host
 
 # Run in the sandbox (cwd: the project): argv[1] the way, argv[2] the
 # hook text, argv[3] a revision.  Prints "planted" when its own git reads
 # the hook where the host's will.
-FORGE2 = r'''
-import os, struct, subprocess, sys, zlib
-
-way, evil = sys.argv[1], sys.argv[2].encode()
+FORGE2 = FORGE_PRELUDE + r'''
 arg = sys.argv[3] if len(sys.argv) > 3 else None
-print("ran", flush=True)
-for k in ("AUTHOR", "COMMITTER"):
-    os.environ["GIT_%s_NAME" % k], os.environ["GIT_%s_EMAIL" % k] = "t", "t@x"
-
-
-def git(*a, data=None):
-    r = subprocess.run(["git"] + list(a), input=data, capture_output=True)
-    if r.returncode:
-        sys.exit("git %s: %s" % (" ".join(a), r.stderr.decode()))
-    return r.stdout
-
-
-def rev(name):
-    return git("rev-parse", name).decode().strip()
 
 
 def in_place(path, at, data, truncate):

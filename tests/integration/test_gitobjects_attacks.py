@@ -142,10 +142,30 @@ def git(*a, data=None):
 def rev(name):
     return git("rev-parse", name).decode().strip()
 
+
+def pack_data(objs):
+    """A pack of OBJS [(oid, type, body)] under the names given, written by
+    hand (pack-objects names what it packs by its content): its bytes, its
+    entries (id, crc, offset) sorted, its checksum and the index's fan-out."""
+    data = b"PACK" + struct.pack(">II", 2, len(objs))
+    ents = []
+    for oid, typ, body in objs:
+        off, n = len(data), len(body)
+        c, n = ({"commit": 1, "tree": 2, "blob": 3}[typ] << 4) | (n & 15), n >> 4
+        hdr = b""
+        while n:
+            hdr += bytes([c | 0x80])
+            c, n = n & 0x7f, n >> 7
+        rec = hdr + bytes([c]) + zlib.compress(body)
+        ents.append((bytes.fromhex(oid), binascii.crc32(rec), off))
+        data += rec
+    psum = hashlib.sha1(data).digest()
+    ents.sort()
+    fan = b"".join(struct.pack(">I", sum(1 for e in ents if e[0][0] <= b)) for b in range(256))
+    return data + psum, ents, psum, fan
+
 '''
 FORGE = FORGE_PRELUDE + r'''
-TYPES = {"commit": 1, "tree": 2, "blob": 3}
-
 
 def replace_file(path, data):
     tmp = path + ".rf-tmp"
@@ -166,23 +186,8 @@ def pack(objs):
     """A pack and its version 2 .idx holding OBJS [(oid, type, body)] under
     the names given, written by hand: pack-objects names what it packs by
     its content."""
-    data = b"PACK" + struct.pack(">II", 2, len(objs))
-    ents = []
-    for oid, typ, body in objs:
-        off, n = len(data), len(body)
-        c, n = (TYPES[typ] << 4) | (n & 15), n >> 4
-        hdr = b""
-        while n:
-            hdr += bytes([c | 0x80])
-            c, n = n & 0x7f, n >> 7
-        rec = hdr + bytes([c]) + zlib.compress(body)
-        ents.append((bytes.fromhex(oid), binascii.crc32(rec), off))
-        data += rec
-    psum = hashlib.sha1(data).digest()
-    data += psum
-    ents.sort()
-    idx = b"\xfftOc" + struct.pack(">I", 2)
-    idx += b"".join(struct.pack(">I", sum(1 for e in ents if e[0][0] <= b)) for b in range(256))
+    data, ents, psum, fan = pack_data(objs)
+    idx = b"\xfftOc" + struct.pack(">I", 2) + fan
     idx += b"".join(e[0] for e in ents)
     idx += b"".join(struct.pack(">I", e[1]) for e in ents)
     idx += b"".join(struct.pack(">I", e[2]) for e in ents)

@@ -189,23 +189,7 @@ def evil_commit(parent):
 def pack(objs, v1=False):
     """A pack and version 2 .idx of OBJS [(oid, type, body)] under the
     names given (test_gitobjects_attacks.py's FORGE writes them so)."""
-    import binascii, hashlib
-    data = b"PACK" + struct.pack(">II", 2, len(objs))
-    ents = []
-    for oid, typ, body in objs:
-        off, n = len(data), len(body)
-        c, n = ({"commit": 1, "tree": 2, "blob": 3}[typ] << 4) | (n & 15), n >> 4
-        hdr = b""
-        while n:
-            hdr += bytes([c | 0x80])
-            c, n = n & 0x7f, n >> 7
-        rec = hdr + bytes([c]) + zlib.compress(body)
-        ents.append((bytes.fromhex(oid), binascii.crc32(rec), off))
-        data += rec
-    psum = hashlib.sha1(data).digest()
-    data += psum
-    ents.sort()
-    fan = b"".join(struct.pack(">I", sum(1 for e in ents if e[0][0] <= b)) for b in range(256))
+    data, ents, psum, fan = pack_data(objs)
     if v1:
         # version 1 (git reads it still): the fan-out, then offset and
         # name for each

@@ -68,7 +68,7 @@ root-nons, user-ns, user-nons, unless noted):
     `git reset --hard` writes the hook.  FAILS without namespaces
     (root-nons, user-nons); with them .git/refs is a mount of the view's
     and cannot be moved;
-  - test_large_loose_object_said_not_taken_away: a forged loose copy of
+  - test_large_loose_object_is_not_passed_over: a forged loose copy of
     the other branch's hook, new (renamed in: scan_loose() reads it), over
     64 MiB stored (zlib level 0; the hook, `exit 0`, then padding no shell
     reads): read_loose() returns -E2BIG for a file larger than OBJ_MAX,
@@ -634,7 +634,7 @@ def test_history_planted_in_an_earlier_run(box):
     commit_after(box, home, "git reset -q --hard HEAD~2", "HEAD~2:.husky/pre-commit")
 
 
-def test_large_loose_object_said_not_taken_away(box):
+def test_large_loose_object_is_not_passed_over(box):
     """Hole: a new loose file over 64 MiB (a forged copy of the other
     branch's hook, padded after an `exit`, zlib level 0) is read by no one
     at the end: scan_loose() gets -E2BIG, unchecked() says it, and it

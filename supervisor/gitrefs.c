@@ -555,29 +555,37 @@ void gh_read_reflogs(struct githead *h)
 		read_reflog(h, name, false);
 }
 
+/* Whether X (XL bytes), which git will check out as a revision, is a
+ * commit that passes (its whole id) or a branch's name (judged as a ref),
+ * not a revision git would resolve some other way: an abbreviated id, ~,
+ * ^, @{...}, :path. */
+static bool rev_ok(struct githead *r, const char *x, size_t xl)
+{
+	unsigned char oid[32];
+
+	if (gitobj_parse_oid(x, xl, oid) == r->o.sz && xl == 2 * r->o.sz)
+		return gh_history_ok(r, oid, false);
+	bool hex = xl > 0;
+	for (size_t i = 0; i < xl; i++) {
+		if (strchr("~^@:{}", x[i]) || x[i] == ' ' || x[i] == '\t')
+			return false;
+		hex = hex && strchr("0123456789abcdef", x[i]);
+	}
+	return xl > 0 && !hex;
+}
+
 /* Whether the message of a HEAD reflog entry (after the tab) names, as
  * what `git checkout -` goes back to ("checkout: moving from X to Y"),
  * only a branch (judged as a ref) or a commit that passes. */
 static bool checkout_from_ok(struct githead *r, const char *msg, size_t len)
 {
 	static const char from[] = "checkout: moving from ";
-	unsigned char oid[32];
 
 	if (len < sizeof(from) - 1 || memcmp(msg, from, sizeof(from) - 1) != 0)
 		return true;
 	const char *x = msg + sizeof(from) - 1, *end = msg + len;
 	const char *to = memmem(x, (size_t)(end - x), " to ", 4);
-	size_t xl = (size_t)((to ? to : end) - x);
-	if (gitobj_parse_oid(x, xl, oid) == r->o.sz && xl == 2 * r->o.sz)
-		return gh_history_ok(r, oid, false);
-	/* a revision, not a name: an abbreviated id, ~, ^, @{...}, :... */
-	bool hex = xl > 0;
-	for (size_t i = 0; i < xl; i++) {
-		if (strchr("~^@:{}", x[i]) || x[i] == ' ')
-			return false;
-		hex = hex && strchr("0123456789abcdef", x[i]);
-	}
-	return !hex;
+	return rev_ok(r, x, (size_t)((to ? to : end) - x));
 }
 
 /*
@@ -697,6 +705,9 @@ void gh_check_pseudo(struct githead *r)
 			unsigned char oid[32];
 			if (gitobj_parse_oid(l, len, oid) == r->o.sz)
 				ok = gh_history_ok(r, oid, false);
+			/* where `git bisect reset` goes back to: a name or an id */
+			else if (l == m && strcmp(names[i], "BISECT_START") == 0)
+				ok = rev_ok(r, l, len);
 			l = nl ? nl + 1 : NULL;
 		}
 		if (m)

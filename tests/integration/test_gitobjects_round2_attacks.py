@@ -333,11 +333,12 @@ elif way == "pointer":
                      ("msgnum", "1")):
             with open(".git/rebase-merge/" + k, "w") as f:
                 f.write(v + "\n" if v else "")
-    elif arg == "bisect-reset":
+    elif arg.startswith("bisect-reset"):
         # a bisect the host finds in progress (git status says so): where
         # `git bisect reset` goes back to, a commit id in BISECT_START
+        # (abbreviated: git resolves it as a revision)
         with open(".git/BISECT_START", "w") as f:
-            f.write(e + "\n")
+            f.write((e[:12] if arg.endswith("abbrev") else e) + "\n")
         with open(".git/BISECT_LOG", "w") as f:
             f.write("git bisect start\n")
         with open(".git/BISECT_TERMS", "w") as f:
@@ -675,6 +676,7 @@ POINTERS = {
     "fetch-head": "git merge -q --ff-only FETCH_HEAD",
     # a bisect the host finds in progress, ended
     "bisect-reset": "git bisect reset",
+    "bisect-reset-abbrev": "git bisect reset",
     # the sandbox's branch, checked out to look at it (its name as `git
     # branch` lists it)
     "deep-branch": "git checkout -q " + "/".join("abcdefghijklmnopq"),

@@ -36,7 +36,11 @@
  *    set-group-ID mode, or one giving other users write, never gets here:
  *    seccomp refuses it first; so are extended attributes set (an ACL could
  *    name another user), unless the policy's [syscalls] allow names those
- *    calls: then they are judged here as the others.
+ *    calls: then they are judged here as the others;
+ *  - a mode giving write back to a file of a repository's object store
+ *    (beneath a .git/objects: git makes them read-only) is refused: it
+ *    would let the command rewrite the host's object in place, under its
+ *    name (makes_object_writable()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -451,6 +455,25 @@ static int act(const struct sandbox *sb, const struct seccomp_notif *req, const 
 	return r;
 }
 
+/*
+ * Whether the call gives write to a file of a repository's object store
+ * (beneath a .git/objects) that had none.  git makes every object and pack
+ * read-only and never gives one write back; a command that does means to
+ * rewrite the host's object in its own inode, under its name, which the
+ * end of the run does not see (gitobj.c: it hashes what was made or
+ * renamed, and what it read at the start).  Without a write bit the owner
+ * cannot open it to write (the command has no capability).
+ */
+static bool makes_object_writable(const struct seccomp_notif *req, const struct attr_call *c,
+				  int fd, const char *path)
+{
+	struct stat st;
+	mode_t mode = (mode_t)req->data.args[c->arg];
+
+	return c->op == ATTR_MODE && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	       (mode & 0222 & ~st.st_mode) && strstr(path, "/.git/objects/") != NULL;
+}
+
 bool attrgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbox *sb)
 {
 	const struct attr_call *c = NULL;
@@ -480,7 +503,7 @@ bool attrgate_handle(int nfd, const struct seccomp_notif *req, const struct sand
 		broker_respond(nfd, req->id, r, 0);
 		return true;
 	}
-	if (!may_change(sb, fd, path, sizeof(path))) {
+	if (!may_change(sb, fd, path, sizeof(path)) || makes_object_writable(req, c, fd, path)) {
 		refused(sb, c, path, req->pid);
 		r = -EROFS;
 	} else {

@@ -99,7 +99,22 @@ static void on_entry(void *ud, const char *path, uint32_t mode, const unsigned c
 {
 	struct index_walk *c = ud;
 
-	if (sz != c->r->o.sz || (mode & 0170000u) == 0160000u || !is_protected(c->r, path))
+	if (sz != c->r->o.sz || (mode & 0170000u) == 0160000u)
+		return;
+	/* a sparse directory entry (a sparse index: "DIR/", a tree git
+	 * expands on checkout) above, at or beneath a protected path */
+	if ((mode & 0170000u) == 0040000u) {
+		char dir[PATH_MAX];
+		size_t l = strlen(path);
+		snprintf(dir, sizeof(dir), "%.*s", (int)(l && path[l - 1] == '/' ? l - 1 : l),
+			 path);
+		if (!c->add && !c->bad && !gh_tree_paths_below(c->r, oid, dir, false)) {
+			c->bad = true;
+			snprintf(c->first, sizeof(c->first), "%s", path);
+		}
+		return;
+	}
+	if (!is_protected(c->r, path))
 		return;
 	if (c->add)
 		gh_base_add(c->r, path, mode, oid);

@@ -57,9 +57,14 @@ bool gitobj_newer(const struct stat *st, const struct timespec *since)
 	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
 }
 
+/* A hex digit's value: git takes capitals too, in refs, reflogs and
+ * packed-refs (get_oid_hex). */
 int gitobj_hexval(char c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
 }
 
 /* An object id in hex at S (40 or 64 digits, then no more hex) to BIN;

@@ -77,6 +77,7 @@ bool gitobj_is_new(struct gitobj *o, const unsigned char *oid);
 int gitobj_open_file(int dir, const char *name);
 void *gitobj_map_file(int dir, const char *name, size_t *ret_size);
 size_t gitobj_parse_oid(const char *s, size_t n, unsigned char *bin);
+int gitobj_hexval(char c);
 void gitobj_oid_hex(const unsigned char *bin, size_t sz, char *hex);
 bool gitobj_newer(const struct stat *st, const struct timespec *since);
 

@@ -30,7 +30,6 @@
 #define WORK_MAX (256ull << 20)
 #endif
 
-int gitobj_hexval(char c);
 /* NAME beneath DIR mapped whole (gitobj_open_file()'s rules); its status
  * in *RET_ST when not NULL. */
 void *gitobj_map_stat(int dir, const char *name, size_t *ret_size, struct stat *ret_st);

@@ -562,16 +562,26 @@ void gh_read_reflogs(struct githead *h)
 static bool rev_ok(struct githead *r, const char *x, size_t xl)
 {
 	unsigned char oid[32];
+	char name[PATH_MAX];
+	struct stat st;
 
 	if (gitobj_parse_oid(x, xl, oid) == r->o.sz && xl == 2 * r->o.sz)
 		return gh_history_ok(r, oid, false);
 	bool hex = xl > 0;
 	for (size_t i = 0; i < xl; i++) {
-		if (strchr("~^@:{}", x[i]) || x[i] == ' ' || x[i] == '\t')
+		if (strchr("~^@:{}", x[i]) || x[i] == ' ' || x[i] == '\t' || !x[i])
 			return false;
-		hex = hex && strchr("0123456789abcdef", x[i]);
+		hex = hex && gitobj_hexval(x[i]) >= 0;
 	}
-	return xl > 0 && !hex;
+	if (!xl || hex || xl >= sizeof(name))
+		return false;
+	/* git resolves a name as .git/NAME first, then refs/NAME, before the
+	 * branches: a file of the sandbox's there (under logs/, say), or
+	 * the commits ringfence keeps blocked, would be what it takes */
+	memcpy(name, x, xl);
+	name[xl] = '\0';
+	return !strstr(name, "ringfence-blocked") && strcmp(name, "HEAD") != 0 &&
+	       fstatat(r->git, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
 }
 
 /* Whether the message of a HEAD reflog entry (after the tab) names, as
@@ -684,8 +694,17 @@ void gh_check_reflogs(struct githead *r)
 void gh_check_pseudo(struct githead *r)
 {
 	static const char *const names[] = {
-	    "FETCH_HEAD", "MERGE_HEAD",	 "CHERRY_PICK_HEAD", "REVERT_HEAD",	    "REBASE_HEAD",
-	    "AUTO_MERGE", "BISECT_HEAD", "BISECT_START",     "BISECT_EXPECTED_REV",
+	    "FETCH_HEAD",
+	    "MERGE_HEAD",
+	    "CHERRY_PICK_HEAD",
+	    "REVERT_HEAD",
+	    "REBASE_HEAD",
+	    "AUTO_MERGE",
+	    "BISECT_HEAD",
+	    "BISECT_START",
+	    "BISECT_EXPECTED_REV",
+	    /* a stash `git merge --abort` applies */
+	    "MERGE_AUTOSTASH",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
@@ -704,7 +723,8 @@ void gh_check_pseudo(struct githead *r)
 			size_t len = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
 			unsigned char oid[32];
 			if (gitobj_parse_oid(l, len, oid) == r->o.sz)
-				ok = gh_history_ok(r, oid, false);
+				ok =
+				    gh_history_ok(r, oid, strcmp(names[i], "MERGE_AUTOSTASH") == 0);
 			/* where `git bisect reset` goes back to: a name or an id */
 			else if (l == m && strcmp(names[i], "BISECT_START") == 0)
 				ok = rev_ok(r, l, len);

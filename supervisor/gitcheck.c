@@ -150,6 +150,25 @@ static bool name_step(unsigned char *name, size_t sz, int d)
 	return name[0] == first;
 }
 
+/* Whether no object of the repository has the name OID: loose, or in a
+ * pack.  A forged entry the sandbox put one step from the name of an
+ * object of the host's must not be renamed to that name. */
+static bool name_free(struct gitobj *r, const unsigned char *oid)
+{
+	char hex[2 * 32 + 2], rel[2 * 32 + 4];
+	struct stat st;
+	uint32_t pos;
+
+	gitobj_oid_hex(oid, r->sz, hex);
+	snprintf(rel, sizeof(rel), "%.2s/%s", hex, hex + 2);
+	if (fstatat(r->objects, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	for (size_t j = 0; j < r->n_packs; j++)
+		if (gitobj_pack_pos(r, &r->packs[j], oid, &pos))
+			return false;
+	return true;
+}
+
 /*
  * P's index written again with each position of P->drop renamed: one
  * step above or below its name, still between its neighbours (the order
@@ -185,12 +204,14 @@ static void drop_entries(struct gitobj *r, struct gitobj_pack *p)
 			const unsigned char *next = i + 1 < total ? name + sz : NULL;
 			unsigned char try[32];
 			memcpy(try, name, sz);
-			if (name_step(try, sz, -1) && (!prev || memcmp(try, prev, sz) > 0)) {
+			if (name_step(try, sz, -1) && (!prev || memcmp(try, prev, sz) > 0) &&
+			    name_free(r, try)) {
 				memcpy(name, try, sz);
 				continue;
 			}
 			memcpy(try, name, sz);
-			ok = name_step(try, sz, +1) && (!next || memcmp(try, next, sz) < 0);
+			ok = name_step(try, sz, +1) && (!next || memcmp(try, next, sz) < 0) &&
+			     name_free(r, try);
 			if (ok)
 				memcpy(name, try, sz);
 		}

@@ -101,6 +101,16 @@ static void on_entry(void *ud, const char *path, uint32_t mode, const unsigned c
 
 	if (sz != c->r->o.sz || (mode & 0170000u) == 0160000u)
 		return;
+	/* a split index's entry that replaces one of its shared index: no
+	 * name of its own here (git takes the shared entry's); which path it
+	 * gives new content is not read here, so it counts as changed */
+	if (!path[0]) {
+		if (!c->add && !c->bad) {
+			c->bad = true;
+			snprintf(c->first, sizeof(c->first), "an entry of a split index");
+		}
+		return;
+	}
 	/* a sparse directory entry (a sparse index: "DIR/", a tree git
 	 * expands on checkout) above, at or beneath a protected path */
 	if ((mode & 0170000u) == 0040000u) {

@@ -6,6 +6,7 @@
  * writing back itself, beneath the .git, following no link the sandbox
  * could have planted (githeads.c says why).
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -242,12 +243,14 @@ bool gh_read_ref(int dir, const char *file, unsigned char *oid, size_t *sz, char
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	/* as git reads it: "ref:", any white space, the name */
+	/* as git reads it: the file's trailing white space cut, "ref:", any
+	 * white space (new lines too), the rest the name */
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
 	if (strncmp(buf, "ref:", 4) == 0) {
 		char *t = buf + 4;
-		while (*t == ' ' || *t == '\t')
+		while (isspace((unsigned char)*t))
 			t++;
-		t[strcspn(t, " \t\r\n")] = '\0';
 		snprintf(target, target_size, "%s", t);
 		return false;
 	}
@@ -598,6 +601,27 @@ static bool checkout_from_ok(struct githead *r, const char *msg, size_t len)
 	return rev_ok(r, x, (size_t)((to ? to : end) - x));
 }
 
+/* Where git's reflog reader takes an entry's message to start: past the
+ * first '>' after the ids (the e-mail's end), a space, the time, a space,
+ * a zone of a sign and four digits, and a tab if there is one; NULL for
+ * an entry git takes as corrupt.  P is past "OLD NEW ", END the line's. */
+static const char *reflog_message(const char *p, const char *end)
+{
+	const char *gt = memchr(p, '>', (size_t)(end - p));
+
+	if (!gt || end - gt < 2 || gt[1] != ' ')
+		return NULL;
+	const char *t = gt + 2;
+	while (t < end && isdigit((unsigned char)*t))
+		t++;
+	if (t == gt + 2 || end - t < 6 || t[0] != ' ' || (t[1] != '+' && t[1] != '-') ||
+	    !isdigit((unsigned char)t[2]) || !isdigit((unsigned char)t[3]) ||
+	    !isdigit((unsigned char)t[4]) || !isdigit((unsigned char)t[5]))
+		return NULL;
+	t += 6;
+	return t < end && *t == '\t' ? t + 1 : t;
+}
+
 /*
  * A reflog when it changed: each entry is a commit git takes in turn
  * (`git stash pop` a stash entry after another, HEAD@{1}, `git checkout
@@ -645,11 +669,12 @@ static void check_reflog(struct githead *r, const struct reflog *log)
 			      l[2 * sz] == ' ' &&
 			      gitobj_parse_oid(l + 2 * sz + 1, len - 2 * sz - 1, oid) == sz;
 		bool had = had_line(lines, n_lines, l, len);
-		const char *tab = memchr(l, '\t', len);
+		const char *msg = parsed ? reflog_message(l + 4 * sz + 2, l + len) : NULL;
 		bool zero = parsed && strspn(l + 2 * sz + 1, "0") >= 2 * sz;
-		bool keep = had || (parsed && (zero || gh_history_ok(r, oid, log->stash)) &&
-				    (log->stash || !tab ||
-				     checkout_from_ok(r, tab + 1, (size_t)(l + len - tab - 1))));
+		bool keep =
+		    had ||
+		    (parsed && (zero || gh_history_ok(r, oid, log->stash)) &&
+		     (log->stash || !msg || checkout_from_ok(r, msg, (size_t)(l + len - msg))));
 		if (keep) {
 			memcpy(kept + kn, l, len);
 			if (parsed && (!had || after_drop)) {
@@ -680,8 +705,26 @@ static void check_reflog(struct githead *r, const struct reflog *log)
 
 void gh_check_reflogs(struct githead *r)
 {
+	unsigned char oid[32];
+	char target[PATH_MAX];
+	size_t sz;
+
 	for (size_t i = 0; i < r->n_logs; i++)
 		check_reflog(r, &r->logs[i]);
+	/* HEAD on another branch now (`git checkout -b`, `git branch -m`):
+	 * its reflog is what @{1} reads; there is no copy of it from the
+	 * start, so every entry is judged */
+	/* a name git takes for a branch: not one that leads elsewhere in the
+	 * .git (refs/../index would be rewritten as a reflog) */
+	if (!gh_read_ref(r->git, "HEAD", oid, &sz, target, sizeof(target)) &&
+	    strncmp(target, "refs/heads/", 11) == 0 && !strstr(target, "..") &&
+	    !strstr(target, "/.") && !strstr(target, "//") && strcmp(target, r->head_ref) != 0) {
+		struct reflog *now = calloc(1, sizeof(*now));
+		if (now && (size_t)snprintf(now->name, sizeof(now->name), "logs/%s", target) <
+			       sizeof(now->name))
+			check_reflog(r, now);
+		free(now);
+	}
 }
 
 /*

@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: MIT
+"""A protected hook's content kept in a repository where the end-of-run
+check of its refs, reflogs and the files beside them does not look (third
+round, after the reflogs, FETCH_HEAD and the state files are judged).
+
+The host's project holds .husky/pre-commit (core.hooksPath = .husky:
+protected).  Each test plants, from inside, a commit of the sandbox's
+(HEAD's tree but for the hook) and a pointer to it, no worktree file; the
+sandbox's git reading the hook through that pointer is the control that
+the plant was made.  Then the host runs a git command a user runs, then a
+commit, and the test asserts the host ran nothing (no mark).
+
+Holes (see each test for the modes it FAILS in on 1b6060d):
+  - test_object_id_in_capitals[*]: git reads an object id in hex of
+    either case (get_oid_hex(), parse_oid_hex(): hexval_table maps A-F
+    as a-f), in a loose ref, a packed-refs line, FETCH_HEAD, a reflog's
+    message, an abbreviated revision; gitobj_hexval() (gitobj.c:60-63)
+    takes only 0-9a-f, so gitobj_parse_oid() finds no id:
+      branch: the branch HEAD is on, its loose file holding the
+        sandbox's commit's id in capitals: gh_read_ref() (gitrefs.c:233)
+        returns false with no target, gh_check_ref_file() (gitrefs.c:
+        313-317) neither judges it nor takes it for a symbolic ref;
+        check_head() resolves HEAD to nothing (gh_resolve() false) and
+        lets it be.  `git reset --hard` writes the hook;
+      new-branch: the same for a branch of the sandbox's (`git checkout
+        lint`);
+      packed: a branch in packed-refs only, its line's id in capitals:
+        gh_check_packed() (gitrefs.c:534) wants sz == r->o.sz and passes
+        the line over;
+      fetch-head: FETCH_HEAD's id in capitals: gh_check_pseudo()
+        (gitrefs.c:697) judges only lines whose id parses, ok stays
+        true.  `git merge --ff-only FETCH_HEAD` (`git pull`'s second
+        half) fast-forwards the branch to it;
+      checkout-from: a HEAD reflog entry "checkout: moving from <ID> to
+        main", the sandbox's commit's id in capitals: checkout_from_ok()
+        (gitrefs.c:597-609) parses no id, and its "a revision, not a
+        name" test takes only lower-case hex for hex: it returns true.
+        `git checkout -` checks the commit out;
+  - test_checkout_from_a_name_outside_the_refs: the HEAD reflog entry
+    "checkout: moving from lint to main", and .git/lint (a file beside
+    HEAD, no ref) naming the sandbox's commit: checkout_from_ok() lets a
+    name through as "judged as a ref", but git resolves a name first as
+    $GIT_DIR/NAME (the "%.*s" rule of ref_rev_parse_rules, any one-level
+    name), which nothing at the end reads.  `git checkout -` checks the
+    commit out (detached);
+  - test_merge_autostash: a merge "in progress" (MERGE_HEAD naming HEAD's
+    own commit: it passes) and MERGE_AUTOSTASH naming a stash commit of
+    the sandbox's whose worktree holds its hook: MERGE_AUTOSTASH is not
+    in gh_check_pseudo()'s list (gitrefs.c:678-681).  `git merge
+    --abort` resets, then applies that stash (`git stash apply`): the
+    hook is written.
+"""
+import os
+
+import pytest
+
+from test_gitobjects_attacks import EVIL, commit_after, project
+from test_gitobjects_round2_attacks import FORGE2
+from test_hostfiles_attacks import GIT_ENV, host
+
+# Run in the sandbox (cwd: the project): argv[1] the way, argv[2] the
+# hook text, argv[3] a kind.  Prints "planted" when its own git reads the
+# hook through what it planted.  FORGE2's prelude and helpers
+# (evil_commit: HEAD's tree but for the hook, HEAD its parent).
+FORGE3 = FORGE2.split("\nname = None\n")[0] + r'''
+import time
+
+name = None
+e = evil_commit("HEAD")
+E = e.upper()
+h, b = rev("HEAD"), git("symbolic-ref", "--short", "HEAD").decode().strip()
+
+
+def reflog_from(what):
+    """HEAD's reflog: a checkout from WHAT to the branch, HEAD staying."""
+    with open(".git/logs/HEAD", "a") as f:
+        f.write("%s %s t <t@x> %d +0000\tcheckout: moving from %s to %s\n"
+                % (h, h, int(time.time()), what, b))
+
+
+if way == "upper":
+    if arg == "branch":
+        with open(".git/refs/heads/" + b, "w") as f:
+            f.write(E + "\n")
+        name = "HEAD:.husky/pre-commit"
+    elif arg == "new-branch":
+        with open(".git/refs/heads/lint", "w") as f:
+            f.write(E + "\n")
+        name = "lint:.husky/pre-commit"
+    elif arg == "packed":
+        git("update-ref", "refs/heads/lint", e)
+        git("pack-refs", "--all")
+        with open(".git/packed-refs") as f:
+            text = f.read()
+        assert e in text
+        with open(".git/packed-refs", "w") as f:
+            f.write(text.replace(e, E))
+        name = "lint:.husky/pre-commit"
+    elif arg == "fetch-head":
+        with open(".git/FETCH_HEAD", "w") as f:
+            f.write("%s\t\tbranch 'main' of https://example.com/r\n" % E)
+        name = "FETCH_HEAD:.husky/pre-commit"
+    elif arg == "checkout-from":
+        reflog_from(E)
+        name = "@{-1}:.husky/pre-commit"
+    elif arg == "head":
+        with open(".git/HEAD", "w") as f:
+            f.write(E + "\n")
+        name = "HEAD:.husky/pre-commit"
+    elif arg == "reflog-new":
+        # HEAD's reflog: a reset to the commit and back, HEAD staying
+        t = int(time.time())
+        with open(".git/logs/HEAD", "a") as f:
+            f.write("%s %s t <t@x> %d +0000\treset: moving to %s\n" % (h, E, t, E))
+            f.write("%s %s t <t@x> %d +0000\treset: moving to %s\n" % (E, h, t, h))
+        name = "HEAD@{1}:.husky/pre-commit"
+elif way == "toplevel-name":
+    # a one-level name beside HEAD: git resolves NAME as $GIT_DIR/NAME
+    # before refs/NAME, refs/tags/NAME, refs/heads/NAME
+    with open(".git/lint", "w") as f:
+        f.write(e + "\n")
+    reflog_from("lint")
+    name = "@{-1}:.husky/pre-commit"
+elif way == "merge-autostash":
+    # a stash commit (as `git stash` makes it: worktree commit, parents
+    # HEAD and the index's commit) whose worktree holds the hook
+    i = git("commit-tree", rev("HEAD^{tree}"), "-p", h, "-m", "index on %s" % b)
+    w = git("commit-tree", rev(e + "^{tree}"), "-p", h, "-p", i.decode().strip(),
+            "-m", "WIP on %s" % b).decode().strip()
+    with open(".git/MERGE_HEAD", "w") as f:
+        f.write(h + "\n")
+    with open(".git/MERGE_MSG", "w") as f:
+        f.write("Merge branch 'topic'\n")
+    with open(".git/MERGE_MODE", "w") as f:
+        f.write("")
+    with open(".git/MERGE_AUTOSTASH", "w") as f:
+        f.write(w + "\n")
+    name = "MERGE_AUTOSTASH:.husky/pre-commit"
+if name and git("cat-file", "-p", name) == evil:
+    print("planted", flush=True)
+'''
+
+
+def plant3(box, home, way, *extra):
+    forge = box.write("bin/forge3.py", FORGE3)
+    r = box.run(["/usr/bin/python3", forge, way, EVIL] + list(extra),
+                policy=box.policy(""), env=dict(GIT_ENV, HOME=home))
+    assert "planted" in r.stdout.split(), r.stdout + r.stderr
+    return r
+
+
+def after(box, home, op, name):
+    """commit_after, its message short."""
+    try:
+        commit_after(box, home, op, name)
+    except AssertionError as e:
+        raise AssertionError(str(e)[:500]) from None
+
+
+UPPER = {
+    "branch": ("git reset -q --hard", "HEAD:.husky/pre-commit"),
+    "new-branch": ("git checkout -q lint", "lint:.husky/pre-commit"),
+    "packed": ("git checkout -q lint", "lint:.husky/pre-commit"),
+    "fetch-head": ("git merge -q --ff-only FETCH_HEAD", "FETCH_HEAD:.husky/pre-commit"),
+    "checkout-from": ("git checkout -q -", "@{-1}:.husky/pre-commit"),
+}
+GUARDED = {
+    "head": ("git reset -q --hard", "HEAD:.husky/pre-commit"),
+    "reflog-new": ("git reset -q --hard HEAD@{1}", "HEAD@{1}:.husky/pre-commit"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UPPER))
+def test_object_id_in_capitals(box, kind):
+    """Hole: an object id written in capitals, which git reads as the same
+    id and gitobj_parse_oid() as no id: the ref, packed-refs line,
+    FETCH_HEAD or reflog message naming the sandbox's commit so is never
+    judged."""
+    home, _ = project(box)
+    plant3(box, home, "upper", kind)
+    after(box, home, *UPPER[kind])
+
+
+@pytest.mark.parametrize("kind", sorted(GUARDED))
+def test_guard_object_id_in_capitals_judged(box, kind):
+    """Guard: HEAD detached at an id in capitals (check_head() takes what
+    gh_read_ref() does not read as a symbolic ref outside refs/ and puts
+    the start's back), a HEAD reflog entry whose NEW is in capitals (no
+    entry parsed: taken out)."""
+    home, _ = project(box)
+    plant3(box, home, "upper", kind)
+    after(box, home, *GUARDED[kind])
+
+
+def test_checkout_from_a_name_outside_the_refs(box):
+    """Hole: `git checkout -` goes back to a name a reflog entry gives,
+    which git resolves first as a file beside HEAD: .git/lint, naming the
+    sandbox's commit, is no ref the end walks."""
+    home, _ = project(box)
+    plant3(box, home, "toplevel-name")
+    after(box, home, "git checkout -q -", "@{-1}:.husky/pre-commit")
+
+
+def test_merge_autostash(box):
+    """Hole: MERGE_AUTOSTASH, the stash `git merge --abort` applies after
+    its reset, naming a stash of the sandbox's with its hook."""
+    home, _ = project(box)
+    plant3(box, home, "merge-autostash")
+    after(box, home, "git merge --abort", "MERGE_AUTOSTASH:.husky/pre-commit")

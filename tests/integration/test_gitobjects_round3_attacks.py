@@ -14,41 +14,59 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
   - test_object_id_in_capitals[*]: git reads an object id in hex of
     either case (get_oid_hex(), parse_oid_hex(): hexval_table maps A-F
     as a-f), in a loose ref, a packed-refs line, FETCH_HEAD, a reflog's
-    message, an abbreviated revision; gitobj_hexval() (gitobj.c:60-63)
+    message; gitobj_hexval() (gitobj.c:60-63)
     takes only 0-9a-f, so gitobj_parse_oid() finds no id:
       branch: the branch HEAD is on, its loose file holding the
-        sandbox's commit's id in capitals: gh_read_ref() (gitrefs.c:233)
+        sandbox's commit's id in capitals: gh_read_ref() (gitrefs.c:254)
         returns false with no target, gh_check_ref_file() (gitrefs.c:
-        313-317) neither judges it nor takes it for a symbolic ref;
+        323-337) neither judges it nor takes it for a symbolic ref;
         check_head() resolves HEAD to nothing (gh_resolve() false) and
-        lets it be.  `git reset --hard` writes the hook;
+        lets it be.  `git reset --hard` writes the hook.  FAILS in
+        every mode (refs/ is bound writable in the view);
       new-branch: the same for a branch of the sandbox's (`git checkout
-        lint`);
+        lint`).  FAILS in every mode;
       packed: a branch in packed-refs only, its line's id in capitals:
-        gh_check_packed() (gitrefs.c:534) wants sz == r->o.sz and passes
-        the line over;
+        gh_check_packed() (gitrefs.c:502) wants sz == r->o.sz and passes
+        the line over.  FAILS without namespaces (root-nons, user-nons):
+        with them the view's own format check (gitview.c is_hex(),
+        lower case only) keeps the file from being carried back;
       fetch-head: FETCH_HEAD's id in capitals: gh_check_pseudo()
-        (gitrefs.c:697) judges only lines whose id parses, ok stays
+        (gitrefs.c:698) judges only lines whose id parses, ok stays
         true.  `git merge --ff-only FETCH_HEAD` (`git pull`'s second
-        half) fast-forwards the branch to it;
+        half) fast-forwards the branch to it.  FAILS without namespaces
+        (root-nons, user-nons), as packed;
       checkout-from: a HEAD reflog entry "checkout: moving from <ID> to
         main", the sandbox's commit's id in capitals: checkout_from_ok()
-        (gitrefs.c:597-609) parses no id, and its "a revision, not a
+        (gitrefs.c:570-580) parses no id, and its "a revision, not a
         name" test takes only lower-case hex for hex: it returns true.
-        `git checkout -` checks the commit out;
-  - test_checkout_from_a_name_outside_the_refs: the HEAD reflog entry
-    "checkout: moving from lint to main", and .git/lint (a file beside
-    HEAD, no ref) naming the sandbox's commit: checkout_from_ok() lets a
-    name through as "judged as a ref", but git resolves a name first as
-    $GIT_DIR/NAME (the "%.*s" rule of ref_rev_parse_rules, any one-level
-    name), which nothing at the end reads.  `git checkout -` checks the
-    commit out (detached);
+        `git checkout -` checks the commit out.  FAILS in every mode;
+  - test_checkout_from_a_name_outside_the_refs[*]: the HEAD reflog
+    entry "checkout: moving from NAME to main": checkout_from_ok()
+    (gitrefs.c:561-581) lets any name without ~^@:{} or a space through
+    as "judged as a ref", but git resolves NAME first as $GIT_DIR/NAME
+    (the "%.*s" rule of ref_rev_parse_rules, any name check_refname_format
+    takes), and `git checkout -` checks that commit out (detached):
+      toplevel: .git/lint, a file beside HEAD nothing at the end reads.
+        FAILS without namespaces (root-nons, user-nons): with them the
+        view carries back only the files it lists (gitview.c:75-80);
+      logs: .git/logs/lint (git takes a file's first id: a reflog's
+        first OLD too); logs/ is bound writable in the view.  FAILS in
+        every mode;
+      blocked: .git/refs/ringfence-blocked/lint: gh_walk_refs()
+        (gitrefs.c:361-362) passes over refs/ringfence-blocked whole, and
+        gh_check_ref() (gitrefs.c:177) returns for any name in it: the
+        sandbox writes there what it likes.  FAILS in every mode;
   - test_merge_autostash: a merge "in progress" (MERGE_HEAD naming HEAD's
     own commit: it passes) and MERGE_AUTOSTASH naming a stash commit of
     the sandbox's whose worktree holds its hook: MERGE_AUTOSTASH is not
-    in gh_check_pseudo()'s list (gitrefs.c:678-681).  `git merge
+    in gh_check_pseudo()'s list (gitrefs.c:678-681), nor in the view's carried[].  `git merge
     --abort` resets, then applies that stash (`git stash apply`): the
-    hook is written.
+    hook is written.  FAILS without namespaces (root-nons, user-nons):
+    with them the view does not carry MERGE_AUTOSTASH back.
+Guards (pass on 1b6060d): test_guard_object_id_in_capitals_judged:
+HEAD detached at an id in capitals (check_head() takes it for a symbolic
+ref outside refs/ and puts the start's back), a HEAD reflog entry whose
+NEW is in capitals (parsed as none, taken out).
 """
 import os
 
@@ -114,12 +132,17 @@ if way == "upper":
             f.write("%s %s t <t@x> %d +0000\treset: moving to %s\n" % (h, E, t, E))
             f.write("%s %s t <t@x> %d +0000\treset: moving to %s\n" % (E, h, t, h))
         name = "HEAD@{1}:.husky/pre-commit"
-elif way == "toplevel-name":
-    # a one-level name beside HEAD: git resolves NAME as $GIT_DIR/NAME
-    # before refs/NAME, refs/tags/NAME, refs/heads/NAME
-    with open(".git/lint", "w") as f:
+elif way == "name":
+    # a name git resolves as $GIT_DIR/NAME (before refs/NAME,
+    # refs/tags/NAME, refs/heads/NAME), a file no check reads: one beside
+    # HEAD; one in logs/ (git takes a file's first id, a reflog's first
+    # OLD); one in refs/ringfence-blocked/, which the walk passes over
+    path = {"toplevel": "lint", "logs": "logs/lint",
+            "blocked": "refs/ringfence-blocked/lint"}[arg]
+    os.makedirs(os.path.dirname(".git/" + path), exist_ok=True)
+    with open(".git/" + path, "w") as f:
         f.write(e + "\n")
-    reflog_from("lint")
+    reflog_from(path)
     name = "@{-1}:.husky/pre-commit"
 elif way == "merge-autostash":
     # a stash commit (as `git stash` makes it: worktree commit, parents
@@ -192,12 +215,14 @@ def test_guard_object_id_in_capitals_judged(box, kind):
     after(box, home, *GUARDED[kind])
 
 
-def test_checkout_from_a_name_outside_the_refs(box):
+@pytest.mark.parametrize("where", ["toplevel", "logs", "blocked"])
+def test_checkout_from_a_name_outside_the_refs(box, where):
     """Hole: `git checkout -` goes back to a name a reflog entry gives,
-    which git resolves first as a file beside HEAD: .git/lint, naming the
-    sandbox's commit, is no ref the end walks."""
+    which git resolves first as a file of the .git: .git/lint,
+    .git/logs/lint, .git/refs/ringfence-blocked/lint, naming the
+    sandbox's commit, are no refs the end judges."""
     home, _ = project(box)
-    plant3(box, home, "toplevel-name")
+    plant3(box, home, "name", where)
     after(box, home, "git checkout -q -", "@{-1}:.husky/pre-commit")
 
 

@@ -66,9 +66,14 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
 Guards (pass on 1b6060d): test_guard_object_id_in_capitals_judged:
 HEAD detached at an id in capitals (check_head() takes it for a symbolic
 ref outside refs/ and puts the start's back), a HEAD reflog entry whose
-NEW is in capitals (parsed as none, taken out).
+NEW is in capitals (parsed as none, taken out);
+test_guard_process_left_writing_after_the_exit: a process left behind
+(setsid, a double fork, SIGTERM ignored) writing the branch HEAD is on
+after the command's exit is ended before the end's checks, with
+namespaces and without.
 """
 import os
+import time
 
 import pytest
 
@@ -159,6 +164,33 @@ elif way == "merge-autostash":
     with open(".git/MERGE_AUTOSTASH", "w") as f:
         f.write(w + "\n")
     name = "MERGE_AUTOSTASH:.husky/pre-commit"
+elif way == "late":
+    # a process left behind (setsid, a second fork, SIGTERM ignored)
+    # writing the branch HEAD is on, again and again, after the command
+    # itself has exited: during the end's checks, or after them
+    import signal
+    # (the control: the branch reads the sandbox's hook before the exit)
+    name = "HEAD:.husky/pre-commit"
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            for fd in (0, 1, 2):
+                os.close(fd)
+            end = time.time() + float(arg)
+            while time.time() < end:
+                try:
+                    with open(".git/refs/heads/%s.tmp" % b, "w") as f:
+                        f.write(e + "\n")
+                    os.replace(".git/refs/heads/%s.tmp" % b, ".git/refs/heads/" + b)
+                except OSError:
+                    pass
+                time.sleep(0.01)
+            os._exit(0)
+        os._exit(0)
+    os.wait()
+    time.sleep(0.2)
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -232,3 +264,14 @@ def test_merge_autostash(box):
     home, _ = project(box)
     plant3(box, home, "merge-autostash")
     after(box, home, "git merge --abort", "MERGE_AUTOSTASH:.husky/pre-commit")
+
+
+def test_guard_process_left_writing_after_the_exit(box):
+    """Guard: a process of the sandbox's left behind (setsid, a double
+    fork, SIGTERM and SIGHUP ignored) that keeps writing the branch HEAD
+    is on with the sandbox's commit for 2 s after the command exits: the
+    tree is ended before the end's checks."""
+    home, _ = project(box)
+    plant3(box, home, "late", "2")
+    time.sleep(3)
+    after(box, home, "git reset -q --hard", "HEAD:.husky/pre-commit")

@@ -63,6 +63,16 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
     --abort` resets, then applies that stash (`git stash apply`): the
     hook is written.  FAILS without namespaces (root-nons, user-nons):
     with them the view does not carry MERGE_AUTOSTASH back.
+  - test_sparse_directory_entry_above_the_hooks: core.hooksPath =
+    tools/hooks (protected), the index handed back as a sparse index
+    (version 3, the "sdir" extension) whose entry "tools/" (mode 040000,
+    skip-worktree) names a tree with the sandbox's hook at
+    hooks/pre-commit.  git expands a sparse directory entry on read
+    whatever the configuration (ensure_full_index()); on_entry()
+    (githeads.c:98-110) judges only paths at or beneath a protected one
+    (is_protected(), githeads.c:83-96), and "tools/" is above.  The host's
+    `git commit -a` commits the hook (git status says "M"), `git worktree
+    add` writes it, the commit there runs it.  FAILS in every mode;
 Guards (pass on 1b6060d): test_guard_object_id_in_capitals_judged:
 HEAD detached at an id in capitals (check_head() takes it for a symbolic
 ref outside refs/ and puts the start's back), a HEAD reflog entry whose
@@ -70,7 +80,10 @@ NEW is in capitals (parsed as none, taken out);
 test_guard_process_left_writing_after_the_exit: a process left behind
 (setsid, a double fork, SIGTERM ignored) writing the branch HEAD is on
 after the command's exit is ended before the end's checks, with
-namespaces and without.
+namespaces and without;
+test_guard_sparse_directory_entry_at_the_hooks: the sparse entry at the
+hooks' own directory (".husky/") is judged, and a plain entry staged at
+tools/hooks/pre-commit too (the control that tools/hooks is protected).
 """
 import os
 import time
@@ -79,7 +92,7 @@ import pytest
 
 from test_gitobjects_attacks import EVIL, commit_after, project
 from test_gitobjects_round2_attacks import FORGE2
-from test_hostfiles_attacks import GIT_ENV, host
+from test_hostfiles_attacks import GIT_ENV, chown_tree, host
 
 # Run in the sandbox (cwd: the project): argv[1] the way, argv[2] the
 # hook text, argv[3] a kind.  Prints "planted" when its own git reads the
@@ -89,7 +102,7 @@ FORGE3 = FORGE2.split("\nname = None\n")[0] + r'''
 import time
 
 name = None
-e = evil_commit("HEAD")
+e = evil_commit("HEAD") if way not in ("sdir", "staged-at") else ""  # (HEAD's tree has .husky)
 E = e.upper()
 h, b = rev("HEAD"), git("symbolic-ref", "--short", "HEAD").decode().strip()
 
@@ -191,6 +204,45 @@ elif way == "late":
         os._exit(0)
     os.wait()
     time.sleep(0.2)
+elif way == "sdir":
+    # the index as a sparse index (index.sparse): every entry of the
+    # host's but those below the top directory of ARG (the hooks'
+    # directory), and a sparse directory entry for it (mode 040000,
+    # skip-worktree) naming a tree with the sandbox's hook at
+    # ARG/pre-commit, the "sdir" extension saying so.  git expands it into
+    # entries on read, whatever the repository's configuration.
+    top, *below = arg.split("/")
+    t = git("mktree", data=b"100755 blob %s\tpre-commit\n" % git(
+        "hash-object", "-w", "--stdin", data=evil).strip()).decode().strip()
+    for d in reversed(below):
+        t = git("mktree", data=b"040000 tree %s\t%s\n" % (t.encode(), d.encode())).decode().strip()
+    ents = [(top + "/", 0o040000, t, True)]
+    for l in git("ls-files", "-s").decode().splitlines():
+        meta, path = l.split("\t", 1)
+        mode, oid, _ = meta.split()
+        if not path.startswith(top + "/"):
+            ents.append((path, int(mode, 8), oid, False))
+    ents.sort(key=lambda x: x[0].encode())
+    out = b"DIRC" + struct.pack(">II", 3, len(ents))
+    for path, mode, oid, skip in ents:
+        nm = path.encode()
+        ent = (b"\0" * 24 + struct.pack(">IIII", mode, 0, 0, 0) + bytes.fromhex(oid) +
+               struct.pack(">H", min(len(nm), 0xfff) | (0x4000 if skip else 0)))
+        if skip:
+            ent += struct.pack(">H", 0x4000)
+        ent += nm
+        out += ent + b"\0" * (8 - len(ent) % 8)
+    out += b"sdir" + struct.pack(">I", 0)
+    out += hashlib.sha1(out).digest()
+    with open(".git/index.rf-tmp", "wb") as f:
+        f.write(out)
+    os.replace(".git/index.rf-tmp", ".git/index")
+    name = ":%s/pre-commit" % arg
+elif way == "staged-at":
+    # the sandbox's hook staged at ARG/pre-commit, a plain entry
+    bl = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    git("update-index", "--cacheinfo", "100755,%s,%s/pre-commit" % (bl, arg))
+    name = ":%s/pre-commit" % arg
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -275,3 +327,47 @@ def test_guard_process_left_writing_after_the_exit(box):
     plant3(box, home, "late", "2")
     time.sleep(3)
     after(box, home, "git reset -q --hard", "HEAD:.husky/pre-commit")
+
+
+
+def project_hooks_at(box, hooks):
+    """The host's project, its hooks in HOOKS (core.hooksPath: protected),
+    a file f beside; its home."""
+    home = box.path("hosthome")
+    os.mkdir(home)
+    chown_tree(box, home)
+    h = host(box, ["sh", "-c",
+                   "git init -q && git config core.hooksPath %s && mkdir -p %s && "
+                   "printf '#!/bin/sh\\ntrue\\n' > %s/pre-commit && chmod 755 %s/pre-commit && "
+                   "echo x > f && git add -A && git commit -qm first" % ((hooks,) * 4)],
+             home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    return home
+
+
+SPARSE_OP = ("echo z >> f && git commit -qam host && "
+             "git worktree add -q \"$HOME/wt\" -b topic && cd \"$HOME/wt\"")
+
+
+def test_sparse_directory_entry_above_the_hooks(box):
+    """Hole: the index handed back as a sparse index, the top directory
+    of the hooks' (core.hooksPath = tools/hooks) a sparse directory entry
+    "tools/" naming a tree with the sandbox's hook below: on_entry()
+    judges only paths at or beneath a protected path (is_protected()),
+    and "tools/" is above "tools/hooks".  git expands the entry on read;
+    the host's `git commit -a` commits the hook, `git worktree add`
+    writes it."""
+    home = project_hooks_at(box, "tools/hooks")
+    plant3(box, home, "sdir", "tools/hooks")
+    after(box, home, SPARSE_OP, ":tools/hooks/pre-commit")
+
+
+@pytest.mark.parametrize("way,hooks", [("sdir", ".husky"), ("staged-at", "tools/hooks")])
+def test_guard_sparse_directory_entry_at_the_hooks(box, way, hooks):
+    """Guard: the same sparse directory entry at the hooks' own directory
+    (".husky/", at a protected path: judged, the index put back); the
+    sandbox's hook staged at tools/hooks/pre-commit as a plain entry (the
+    control that tools/hooks is protected and its entries judged)."""
+    home = project_hooks_at(box, hooks)
+    plant3(box, home, way, hooks)
+    after(box, home, SPARSE_OP, ":%s/pre-commit" % hooks)

@@ -73,6 +73,17 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
     (is_protected(), githeads.c:83-96), and "tools/" is above.  The host's
     `git commit -a` commits the hook (git status says "M"), `git worktree
     add` writes it, the commit there runs it.  FAILS in every mode;
+  - test_split_index_replacement_entry: `git update-index --split-index`
+    (the host's entries, its hook's with them, in a new
+    .git/sharedindex.<id>), then the sandbox's hook staged by git: git
+    writes it in the index file as a replacement of the shared entry,
+    its name empty (CE_STRIP_NAME; the "link" extension's replace bitmap
+    says which shared entry it replaces).  check_index() (githeads.c:
+    200-213) judges each file on its own: the index file's entry has the
+    name "", which is_protected() takes for no protected path, and the
+    shared file has the host's content.  git merges them on read
+    (merge_base_index()): `git checkout -- .` writes the hook.  FAILS in
+    every mode (the view carries sharedindex.* back);
 Guards (pass on 1b6060d): test_guard_object_id_in_capitals_judged:
 HEAD detached at an id in capitals (check_head() takes it for a symbolic
 ref outside refs/ and puts the start's back), a HEAD reflog entry whose
@@ -102,7 +113,7 @@ FORGE3 = FORGE2.split("\nname = None\n")[0] + r'''
 import time
 
 name = None
-e = evil_commit("HEAD") if way not in ("sdir", "staged-at") else ""  # (HEAD's tree has .husky)
+e = evil_commit("HEAD") if way not in ("sdir", "staged-at", "split-replace") else ""  # (HEAD's tree has .husky)
 E = e.upper()
 h, b = rev("HEAD"), git("symbolic-ref", "--short", "HEAD").decode().strip()
 
@@ -243,6 +254,19 @@ elif way == "staged-at":
     bl = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
     git("update-index", "--cacheinfo", "100755,%s,%s/pre-commit" % (bl, arg))
     name = ":%s/pre-commit" % arg
+elif way == "split-replace":
+    # the index split as git splits it (`git update-index --split-index`:
+    # the host's entries in .git/sharedindex.<id>), then the sandbox's
+    # hook staged: git writes it in the index file as a replacement of
+    # the shared entry, its name left empty (the "link" extension's
+    # replace bitmap gives its position in the shared file)
+    git("update-index", "--split-index")
+    bl = git("hash-object", "-w", "--stdin", data=evil).decode().strip()
+    git("update-index", "--cacheinfo", "100755,%s,.husky/pre-commit" % bl)
+    with open(".git/index", "rb") as f:
+        if b"link" not in f.read():
+            sys.exit("the index is not split")
+    name = ":.husky/pre-commit"
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -371,3 +395,16 @@ def test_guard_sparse_directory_entry_at_the_hooks(box, way, hooks):
     home = project_hooks_at(box, hooks)
     plant3(box, home, way, hooks)
     after(box, home, SPARSE_OP, ":%s/pre-commit" % hooks)
+
+
+def test_split_index_replacement_entry(box):
+    """Hole: the index split as git splits it: the host's entries in a
+    shared index (the sandbox's new .git/sharedindex.<id>, judged: the
+    host's content), the sandbox's hook in the index file as a
+    replacement of the shared entry at its position, its name empty (as
+    git writes it): on_entry() takes "" for no protected path.  git
+    merges the two on read; discarding an edit (`git checkout -- .`)
+    writes the hook."""
+    home, _ = project(box)
+    plant3(box, home, "split-replace")
+    after(box, home, "git checkout -- .", ":.husky/pre-commit")

@@ -84,6 +84,17 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
     shared file has the host's content.  git merges them on read
     (merge_base_index()): `git checkout -- .` writes the hook.  FAILS in
     every mode (the view carries sharedindex.* back);
+  - test_reflog_of_the_branch_head_is_on_at_the_end[checkout, rename]:
+    gh_read_reflogs() (gitrefs.c:545-555) copies the reflog of the
+    branch HEAD was on at the start only, and check_reflog() judges only
+    the reflogs copied.  HEAD moved to a new branch at the same commit
+    (`git checkout -b topic`; or the branch renamed as `git branch -m`
+    does, refs/heads/ and logs/refs/heads/ files renamed): HEAD passes
+    check_head() (its branch names the host's commit), and
+    logs/refs/heads/topic says the sandbox's commit was the branch's one
+    entry ago.  The host's `git reset --hard @{1}` (its current branch's
+    previous position, not another branch's topic@{1}) writes the hook.
+    FAILS in every mode;
 Guards (pass on 1b6060d): test_guard_object_id_in_capitals_judged:
 HEAD detached at an id in capitals (check_head() takes it for a symbolic
 ref outside refs/ and puts the start's back), a HEAD reflog entry whose
@@ -267,6 +278,23 @@ elif way == "split-replace":
         if b"link" not in f.read():
             sys.exit("the index is not split")
     name = ":.husky/pre-commit"
+elif way == "switched-branch":
+    # HEAD moved to a branch of the sandbox's at the same commit (`git
+    # checkout -b topic`, or `git branch -m`: ARG), whose reflog says it
+    # was at the sandbox's commit one entry ago
+    if arg == "rename":
+        # what `git branch -m` does but for .git/config (protected)
+        os.rename(".git/refs/heads/" + b, ".git/refs/heads/topic")
+        os.rename(".git/logs/refs/heads/" + b, ".git/logs/refs/heads/topic")
+        with open(".git/HEAD", "w") as f:
+            f.write("ref: refs/heads/topic\n")
+    else:
+        git("checkout", "-q", "-b", "topic")
+    t = int(time.time())
+    with open(".git/logs/refs/heads/topic", "a") as f:
+        f.write("%s %s t <t@x> %d +0000\treset: moving to %s\n" % (h, e, t, e))
+        f.write("%s %s t <t@x> %d +0000\treset: moving to %s\n" % (e, h, t, h))
+    name = "@{1}:.husky/pre-commit"
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -408,3 +436,16 @@ def test_split_index_replacement_entry(box):
     home, _ = project(box)
     plant3(box, home, "split-replace")
     after(box, home, "git checkout -- .", ":.husky/pre-commit")
+
+
+@pytest.mark.parametrize("how", ["checkout", "rename"])
+def test_reflog_of_the_branch_head_is_on_at_the_end(box, how):
+    """Hole: only the reflog of the branch HEAD was on at the start is
+    copied and judged (gh_read_reflogs()); HEAD moved to a new branch at
+    the same commit (`git checkout -b topic`, or the branch renamed by
+    `git branch -m`) passes check_head(), and that branch's reflog holds
+    the sandbox's commit one entry ago.  The host's `git reset --hard
+    @{1}` (its own branch's previous position) writes the hook."""
+    home, _ = project(box)
+    plant3(box, home, "switched-branch", how)
+    after(box, home, "git reset -q --hard @{1}", "@{1}:.husky/pre-commit")

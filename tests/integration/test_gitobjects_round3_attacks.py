@@ -85,7 +85,7 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
     (merge_base_index()): `git checkout -- .` writes the hook.  FAILS in
     every mode (the view carries sharedindex.* back);
   - test_reflog_of_the_branch_head_is_on_at_the_end[checkout, rename]:
-    gh_read_reflogs() (gitrefs.c:545-555) copies the reflog of the
+    gh_read_reflogs() (gitrefs.c:546-556) copies the reflog of the
     branch HEAD was on at the start only, and check_reflog() judges only
     the reflogs copied.  HEAD moved to a new branch at the same commit
     (`git checkout -b topic`; or the branch renamed as `git branch -m`
@@ -95,6 +95,16 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
     entry ago.  The host's `git reset --hard @{1}` (its current branch's
     previous position, not another branch's topic@{1}) writes the hook.
     FAILS in every mode;
+  - test_checkout_from_in_a_message_read_elsewhere[no-tab, tab-in-name]:
+    check_reflog() (gitrefs.c:629, 631-633) takes an entry's message to
+    start after the line's first tab, and passes an entry with no tab
+    without checkout_from_ok(); git's reflog reader
+    (show_one_reflog_ent()) takes it to start right after the time
+    zone's 5 characters, past one tab if one is there.  "... +0000checkout:
+    moving from <the sandbox's commit> to main" (no tab), or a tab in the
+    committer's name before the zone's: the NEW field is HEAD's commit
+    (it passes), the message is never judged, and `git checkout -`
+    checks the sandbox's commit out.  FAILS in every mode;
 Guards (pass on 1b6060d): test_guard_object_id_in_capitals_judged:
 HEAD detached at an id in capitals (check_head() takes it for a symbolic
 ref outside refs/ and puts the start's back), a HEAD reflog entry whose
@@ -295,6 +305,17 @@ elif way == "switched-branch":
         f.write("%s %s t <t@x> %d +0000\treset: moving to %s\n" % (h, e, t, e))
         f.write("%s %s t <t@x> %d +0000\treset: moving to %s\n" % (e, h, t, h))
     name = "@{1}:.husky/pre-commit"
+elif way == "reflog-message":
+    # "checkout: moving from <the sandbox's commit> to main" where git
+    # reads a message and the end does not: right after the time zone
+    # with no tab (git takes what follows the zone's 5 characters), or
+    # after a second tab, the first in the committer's name
+    with open(".git/logs/HEAD", "a") as f:
+        who = "t <t@x>" if arg == "no-tab" else "t\tharmless <t@x>"
+        sep = "" if arg == "no-tab" else "\t"
+        f.write("%s %s %s %d +0000%scheckout: moving from %s to %s\n"
+                % (h, h, who, int(time.time()), sep, e, b))
+    name = "@{-1}:.husky/pre-commit"
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -449,3 +470,16 @@ def test_reflog_of_the_branch_head_is_on_at_the_end(box, how):
     home, _ = project(box)
     plant3(box, home, "switched-branch", how)
     after(box, home, "git reset -q --hard @{1}", "@{1}:.husky/pre-commit")
+
+
+@pytest.mark.parametrize("form", ["no-tab", "tab-in-name"])
+def test_checkout_from_in_a_message_read_elsewhere(box, form):
+    """Hole: check_reflog() takes a reflog entry's message to start after
+    its first tab, and passes an entry with none; git's reflog reader
+    takes it to start right after the time zone (after a tab there if
+    there is one).  "checkout: moving from <the sandbox's commit>" with
+    no tab, or with a tab in the committer's name before the zone's, is
+    never given to checkout_from_ok(); `git checkout -` checks it out."""
+    home, _ = project(box)
+    plant3(box, home, "reflog-message", form)
+    after(box, home, "git checkout -q -", "@{-1}:.husky/pre-commit")

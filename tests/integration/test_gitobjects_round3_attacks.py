@@ -96,7 +96,7 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
     previous position, not another branch's topic@{1}) writes the hook.
     FAILS in every mode;
   - test_checkout_from_in_a_message_read_elsewhere[no-tab, tab-in-name]:
-    check_reflog() (gitrefs.c:629, 631-633) takes an entry's message to
+    check_reflog() (gitrefs.c:630-634) takes an entry's message to
     start after the line's first tab, and passes an entry with no tab
     without checkout_from_ok(); git's reflog reader
     (show_one_reflog_ent()) takes it to start right after the time
@@ -105,6 +105,15 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
     committer's name before the zone's: the NEW field is HEAD's commit
     (it passes), the message is never judged, and `git checkout -`
     checks the sandbox's commit out.  FAILS in every mode;
+  - test_forged_pack_entry_renamed_to_the_hosts_blob: drop_entries()
+    (gitcheck.c:163-235) renames each forged entry of a pack one step
+    below its name (name_step(), gitcheck.c:140-151), or above, "a name
+    no content has", after every check (gitcheck.c:370-372) and reads
+    nothing again.  A new pack of one entry: the sandbox's hook under the
+    name one above the id of HEAD's hook blob.  Found forged, it is
+    renamed to that very id: the host's blob, loose, is shadowed (git
+    searches packs first).  `git worktree add` writes the sandbox's hook.
+    FAILS in every mode;
 Guards (pass on 1b6060d): test_guard_object_id_in_capitals_judged:
 HEAD detached at an id in capitals (check_head() takes it for a symbolic
 ref outside refs/ and puts the start's back), a HEAD reflog entry whose
@@ -122,7 +131,7 @@ import time
 
 import pytest
 
-from test_gitobjects_attacks import EVIL, commit_after, project
+from test_gitobjects_attacks import EVIL, REWRITE, commit_after, project
 from test_gitobjects_round2_attacks import FORGE2
 from test_hostfiles_attacks import GIT_ENV, chown_tree, host
 
@@ -134,7 +143,7 @@ FORGE3 = FORGE2.split("\nname = None\n")[0] + r'''
 import time
 
 name = None
-e = evil_commit("HEAD") if way not in ("sdir", "staged-at", "split-replace") else ""  # (HEAD's tree has .husky)
+e = evil_commit("HEAD") if way not in ("sdir", "staged-at", "split-replace", "name-step") else ""  # (HEAD's tree has .husky)
 E = e.upper()
 h, b = rev("HEAD"), git("symbolic-ref", "--short", "HEAD").decode().strip()
 
@@ -316,6 +325,20 @@ elif way == "reflog-message":
         f.write("%s %s %s %d +0000%scheckout: moving from %s to %s\n"
                 % (h, h, who, int(time.time()), sep, e, b))
     name = "@{-1}:.husky/pre-commit"
+elif way == "name-step":
+    # a pack of the sandbox's holding its hook under the name one above
+    # the host's hook blob's (ARG): a forged copy, whose name the end
+    # steps down by one, to a name "no content has"
+    y = rev(arg)
+    n = (int(y, 16) + 1).to_bytes(len(y) // 2, "big").hex()
+    assert n[:2] == y[:2]
+    pack([(n, "blob", evil)])
+    # git searches the newest pack first (seconds)
+    for f in os.listdir(".git/objects/pack"):
+        if f.endswith(".pack"):
+            t = os.stat(".git/objects/pack/" + f).st_mtime + 3600
+            os.utime(".git/objects/pack/" + f, (t, t))
+    name = n
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -483,3 +506,15 @@ def test_checkout_from_in_a_message_read_elsewhere(box, form):
     home, _ = project(box)
     plant3(box, home, "reflog-message", form)
     after(box, home, "git checkout -q -", "@{-1}:.husky/pre-commit")
+
+
+def test_forged_pack_entry_renamed_to_the_hosts_blob(box):
+    """Hole: drop_entries() renames a forged entry of a pack one step
+    below its name ("a name no content has"), after every check: a pack
+    of the sandbox's holding its hook under the name one above the host
+    hook blob's is found forged, and renamed to the host blob's very
+    name.  Nothing reads the pack again; git searches packs first: `git
+    worktree add` writes the sandbox's hook."""
+    home, _ = project(box)
+    plant3(box, home, "name-step", "HEAD:.husky/pre-commit")
+    after(box, home, REWRITE["worktree"], "HEAD:.husky/pre-commit")

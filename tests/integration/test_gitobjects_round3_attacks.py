@@ -114,6 +114,15 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
     renamed to that very id: the host's blob, loose, is shadowed (git
     searches packs first).  `git worktree add` writes the sandbox's hook.
     FAILS in every mode;
+  - test_symbolic_ref_target_after_other_white_space[lf, cr]:
+    gh_read_ref() (gitrefs.c:245-250) skips only spaces and tabs after
+    "ref:" and cuts the target at the first space, tab, CR or LF; git
+    (parse_loose_ref_contents()) skips any white space there, LF and CR
+    too.  A new branch refs/heads/lint holding "ref:\\nrefs/ringfence-
+    blocked/lint": here a symbolic ref to "" (gh_check_ref_file() does
+    nothing with an empty target), to git one to refs/ringfence-blocked/
+    lint, which the walk passes over, naming the sandbox's commit.  `git
+    checkout lint` checks it out.  FAILS in every mode;
 Guards (pass on 1b6060d): test_guard_object_id_in_capitals_judged:
 HEAD detached at an id in capitals (check_head() takes it for a symbolic
 ref outside refs/ and puts the start's back), a HEAD reflog entry whose
@@ -339,6 +348,16 @@ elif way == "name-step":
             t = os.stat(".git/objects/pack/" + f).st_mtime + 3600
             os.utime(".git/objects/pack/" + f, (t, t))
     name = n
+elif way == "symref-newline":
+    # a new branch, a symbolic ref whose target follows "ref:" after a
+    # newline (git skips any white space there), naming a ref in
+    # refs/ringfence-blocked/ (which the walk passes over)
+    os.makedirs(".git/refs/ringfence-blocked", exist_ok=True)
+    with open(".git/refs/ringfence-blocked/lint", "w") as f:
+        f.write(e + "\n")
+    with open(".git/refs/heads/lint", "w") as f:
+        f.write("ref:%srefs/ringfence-blocked/lint\n" % arg)
+    name = "lint:.husky/pre-commit"
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -518,3 +537,16 @@ def test_forged_pack_entry_renamed_to_the_hosts_blob(box):
     home, _ = project(box)
     plant3(box, home, "name-step", "HEAD:.husky/pre-commit")
     after(box, home, REWRITE["worktree"], "HEAD:.husky/pre-commit")
+
+
+@pytest.mark.parametrize("space", ["\n", "\r"], ids=["lf", "cr"])
+def test_symbolic_ref_target_after_other_white_space(box, space):
+    """Hole: gh_read_ref() skips only spaces and tabs after "ref:", then
+    cuts the target at the first space, tab, CR or LF; git skips any
+    white space there.  "ref:\\nrefs/ringfence-blocked/lint" reads, here,
+    as a symbolic ref to "" (left as it is), to git as one to a ref the
+    walk passes over, naming the sandbox's commit: `git checkout lint`
+    checks it out."""
+    home, _ = project(box)
+    plant3(box, home, "symref-newline", space)
+    after(box, home, "git checkout -q lint", "lint:.husky/pre-commit")

@@ -123,6 +123,14 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
     nothing with an empty target), to git one to refs/ringfence-blocked/
     lint, which the walk passes over, naming the sandbox's commit.  `git
     checkout lint` checks it out.  FAILS in every mode;
+  - test_bisect_start_names_a_ref_outside_the_refs: BISECT_START holds,
+    for a bisect started on a branch, the branch's name, which `git
+    bisect reset` checks out (`git checkout NAME --`); gh_check_pseudo()
+    (gitrefs.c:693-700) judges only lines that start with an object id.
+    BISECT_START "refs/ringfence-blocked/lint", that ref naming the
+    sandbox's commit: `git bisect reset` checks it out.  FAILS without
+    namespaces (root-nons, user-nons): with them the view does not carry
+    BISECT_START back;
 Guards (pass on 1b6060d): test_guard_object_id_in_capitals_judged:
 HEAD detached at an id in capitals (check_head() takes it for a symbolic
 ref outside refs/ and puts the start's back), a HEAD reflog entry whose
@@ -358,6 +366,20 @@ elif way == "symref-newline":
     with open(".git/refs/heads/lint", "w") as f:
         f.write("ref:%srefs/ringfence-blocked/lint\n" % arg)
     name = "lint:.husky/pre-commit"
+elif way == "bisect-name":
+    # a bisect "in progress" started on a branch: BISECT_START holds the
+    # name `git bisect reset` checks out again, here one in
+    # refs/ringfence-blocked/ naming the sandbox's commit
+    os.makedirs(".git/refs/ringfence-blocked", exist_ok=True)
+    with open(".git/refs/ringfence-blocked/lint", "w") as f:
+        f.write(e + "\n")
+    with open(".git/BISECT_START", "w") as f:
+        f.write("refs/ringfence-blocked/lint\n")
+    with open(".git/BISECT_LOG", "w") as f:
+        f.write("git bisect start\n")
+    with open(".git/BISECT_TERMS", "w") as f:
+        f.write("bad\ngood\n")
+    name = "refs/ringfence-blocked/lint:.husky/pre-commit"
 if name and git("cat-file", "-p", name) == evil:
     print("planted", flush=True)
 '''
@@ -550,3 +572,15 @@ def test_symbolic_ref_target_after_other_white_space(box, space):
     home, _ = project(box)
     plant3(box, home, "symref-newline", space)
     after(box, home, "git checkout -q lint", "lint:.husky/pre-commit")
+
+
+def test_bisect_start_names_a_ref_outside_the_refs(box):
+    """Hole: BISECT_START holds, for a bisect started on a branch, that
+    branch's name, which `git bisect reset` checks out; gh_check_pseudo()
+    judges only lines that start with an object id, and passes a name.
+    A name git resolves to the sandbox's commit (refs/ringfence-blocked/
+    lint, which the walk passes over): `git bisect reset` (git status
+    says a bisect is in progress) checks it out."""
+    home, _ = project(box)
+    plant3(box, home, "bisect-name")
+    after(box, home, "git bisect reset", "refs/ringfence-blocked/lint:.husky/pre-commit")

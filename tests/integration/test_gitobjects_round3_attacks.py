@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: MIT
 """A protected hook's content kept in a repository where the end-of-run
-check of its refs, reflogs and the files beside them does not look (third
-round, after the reflogs, FETCH_HEAD and the state files are judged).
+check of its refs, reflogs, index and packs does not look, or put there
+by the check itself (third round, after the reflogs, FETCH_HEAD and the
+state files are judged).
 
 The host's project holds .husky/pre-commit (core.hooksPath = .husky:
-protected).  Each test plants, from inside, a commit of the sandbox's
-(HEAD's tree but for the hook) and a pointer to it, no worktree file; the
-sandbox's git reading the hook through that pointer is the control that
-the plant was made.  Then the host runs a git command a user runs, then a
-commit, and the test asserts the host ran nothing (no mark).
+protected; tools/hooks in the sparse index tests).  Each test plants,
+from inside, objects and a pointer to them (a ref, a reflog line, a file
+beside HEAD, the index, a pack), no worktree file; the sandbox's git
+reading the hook through that pointer is the control that the plant was
+made.  Then the host runs a git command a user runs, then a commit, and
+the test asserts the host ran nothing (no mark).
 
 Holes (see each test for the modes it FAILS in on 1b6060d):
   - test_object_id_in_capitals[*]: git reads an object id in hex of
@@ -160,7 +162,9 @@ FORGE3 = FORGE2.split("\nname = None\n")[0] + r'''
 import time
 
 name = None
-e = evil_commit("HEAD") if way not in ("sdir", "staged-at", "split-replace", "name-step") else ""  # (HEAD's tree has .husky)
+# a commit of the sandbox's (where HEAD's tree has .husky)
+NO_COMMIT = ("sdir", "staged-at", "split-replace", "name-step")
+e = evil_commit("HEAD") if way not in NO_COMMIT else ""
 E = e.upper()
 h, b = rev("HEAD"), git("symbolic-ref", "--short", "HEAD").decode().strip()
 

@@ -292,6 +292,24 @@ static int resolve_undo(const unsigned char *p, size_t off, size_t end, size_t h
 static int index_parse(const unsigned char *p, size_t n, size_t want_sz, gitindex_entry_fn *fn,
 		       gitindex_tree_fn *tree_fn, void *ud);
 
+/* The IEOT extension (D, SIZE bytes: a version, then per block the offset
+ * of its first entry and how many it holds): each block where STARTS has
+ * an entry, all COUNT of them. */
+static bool blocks_ok(const unsigned char *d, size_t size, const size_t *starts, uint32_t count)
+{
+	uint64_t at = 0;
+
+	if (size < 4 || be32(d) != 1 || (size - 4) % 8)
+		return false;
+	for (size_t b = 4; b < size; b += 8) {
+		uint32_t off = be32(d + b), nr = be32(d + b + 4);
+		if (at >= count || nr > count - at || starts[at] != off)
+			return false;
+		at += nr;
+	}
+	return at == count;
+}
+
 int gitindex_parse(const unsigned char *p, size_t n, gitindex_entry_fn *fn, void *ud)
 {
 	return index_parse(p, n, 0, fn, NULL, ud);
@@ -317,6 +335,16 @@ static int index_parse(const unsigned char *p, size_t n, size_t want_sz, gitinde
 	count = be32(p + 8);
 	if (version < 2 || version > 4)
 		return -EINVAL;
+	/* each entry's offset, for the IEOT extension's check (an entry
+	 * takes at least 62 bytes: a count past that is no index) */
+	_cleanup_free_ size_t *starts = NULL;
+	if (tree_fn) {
+		if (count > n / 62)
+			return -EINVAL;
+		starts = malloc(((size_t)count + 1) * sizeof(*starts));
+		if (!starts)
+			return -ENOMEM;
+	}
 	/* the repository's object id size, when known: an index of SHA-256
 	 * entries can be made to read as one of SHA-1 entries as well */
 	for (int hashsz = 20; hashsz <= 32; hashsz += 12) {
@@ -332,6 +360,8 @@ static int index_parse(const unsigned char *p, size_t n, size_t want_sz, gitinde
 			prev_len = 0;
 			for (uint32_t i = 0; i < count && ok; i++) {
 				size_t start = o, fixed = 40 + (size_t)hashsz + 2;
+				if (starts && pass == 1)
+					starts[i] = start;
 				if (o + fixed > n) {
 					ok = false;
 					break;
@@ -408,9 +438,20 @@ static int index_parse(const unsigned char *p, size_t n, size_t want_sz, gitinde
 		if (!ok)
 			continue;
 		/* the extensions, up to the checksum: the cache tree's nodes */
+		size_t entries_end = o;
 		while (tree_fn && o + 8 <= n - (size_t)hashsz && n >= (size_t)hashsz) {
 			uint32_t size = be32(p + o + 4);
 			if (size > n - (size_t)hashsz - o - 8)
+				return -EINVAL;
+			/* where git's threads start reading: the end of the
+			 * entries (EOIE), each block of entries (IEOT), which
+			 * must be where this reading found them, else git
+			 * reads other entries, or other extensions, than these */
+			if (memcmp(p + o, "EOIE", 4) == 0 &&
+			    (size < 4 || be32(p + o + 8) != entries_end))
+				return -EINVAL;
+			if (memcmp(p + o, "IEOT", 4) == 0 &&
+			    !blocks_ok(p + o + 8, size, starts, count))
 				return -EINVAL;
 			if (memcmp(p + o, "TREE", 4) == 0 &&
 			    cache_tree(p, o + 8, o + 8 + size, (size_t)hashsz, tree_fn, ud) < 0)

@@ -160,6 +160,46 @@ static void test_cache_tree(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* An index git writes for its threads (EOIE: where the entries end;
+ * IEOT: where each block of them starts): read as git reads it when its
+ * offsets are where the entries are, refused when one is moved (git's
+ * threads would read other entries than these, on a host of 3 CPUs). */
+static void test_entry_offsets_as_git_threads_read_them(void **state)
+{
+	char dir[] = "/tmp/rf-gitlinks-XXXXXX", path[128], cmd[1024];
+	static unsigned char buf[1 << 20];
+	struct trees t = {0};
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; cd %s; git init -q .; mkdir d; for i in $(seq 300); do echo $i > d/f$i; "
+		 "done; git -c index.recordEndOfIndexEntries=true "
+		 "-c index.recordOffsetTable=true -c index.threads=4 add .",
+		 dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/.git/index", dir);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	assert_true(n > 0 && (size_t)n < sizeof(buf));
+	assert_int_equal(gitindex_parse_all(buf, (size_t)n, 20, no_entry, collect_tree, &t), 0);
+	unsigned char *ieot = memmem(buf, (size_t)n, "IEOT", 4);
+	assert_non_null(ieot);
+	/* the second block said to start 4 bytes later */
+	ieot[8 + 4 + 8 + 3] += 4;
+	assert_int_equal(gitindex_parse_all(buf, (size_t)n, 20, no_entry, collect_tree, &t),
+			 -EINVAL);
+	ieot[8 + 4 + 8 + 3] -= 4;
+	unsigned char *eoie = memmem(buf, (size_t)n, "EOIE", 4);
+	assert_non_null(eoie);
+	eoie[8 + 3] ^= 8;
+	assert_int_equal(gitindex_parse_all(buf, (size_t)n, 20, no_entry, collect_tree, &t),
+			 -EINVAL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_not_an_index(void **state)
 {
 	static const unsigned char junk[] = "DIRC\0\0\0\2\0\0\0\5shortshortshort";
@@ -178,6 +218,7 @@ int main(void)
 	    cmocka_unit_test(test_version_4_prefix_compressed),
 	    cmocka_unit_test(test_sha256),
 	    cmocka_unit_test(test_cache_tree),
+	    cmocka_unit_test(test_entry_offsets_as_git_threads_read_them),
 	    cmocka_unit_test(test_not_an_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,31 +116,42 @@ static void no_entry(void *ud, const char *path, uint32_t mode, const unsigned c
 	(void)ud, (void)path, (void)mode, (void)oid, (void)sz;
 }
 
+/* A repository made in a new directory by the shell commands SCRIPT, its
+ * index read into BUF (SIZE bytes at most); its length.  The directory's
+ * name in DIR (removed by the caller). */
+static size_t git_index(char *dir, const char *script, unsigned char *buf, size_t size)
+{
+	char path[128], cmd[2048];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "set -e; cd %s; git init -q .; %s", dir, script);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/.git/index", dir);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, size);
+	close(fd);
+	assert_true(n > 0 && (size_t)n < size);
+	return (size_t)n;
+}
+
 /* The cache tree (TREE extension), as git write-tree leaves it: each
  * valid node's path and tree, the same as git's own `git rev-parse
  * HEAD:PATH` once committed; a node made invalid by a staged change is not
  * given. */
 static void test_cache_tree(void **state)
 {
-	char dir[] = "/tmp/rf-gitlinks-XXXXXX", path[128], cmd[1024];
+	char dir[] = "/tmp/rf-gitlinks-XXXXXX", path[128], cmd[160];
 	static unsigned char buf[1 << 16];
 	struct trees t = {0};
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(cmd, sizeof(cmd),
-		 "set -e; cd %s; git init -q .; mkdir -p a/b d; echo 1 > a/b/f; echo 2 > d/g; "
-		 "echo 3 > top; git add .; T=$(git write-tree); "
-		 "echo 4 > d/g; git add d/g; "
-		 "for p in a a/b; do echo \"$p $(git rev-parse $T:$p)\"; done > expect",
-		 dir);
-	assert_int_equal(system(cmd), 0);
-	snprintf(path, sizeof(path), "%s/.git/index", dir);
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	ssize_t n = read(fd, buf, sizeof(buf));
-	close(fd);
-	assert_true(n > 0);
-	assert_int_equal(gitindex_parse_all(buf, (size_t)n, 0, no_entry, collect_tree, &t), 0);
+	size_t n = git_index(dir,
+			     "mkdir -p a/b d; echo 1 > a/b/f; echo 2 > d/g; "
+			     "echo 3 > top; git add .; T=$(git write-tree); "
+			     "echo 4 > d/g; git add d/g; "
+			     "for p in a a/b; do echo \"$p $(git rev-parse $T:$p)\"; done > expect",
+			     buf, sizeof(buf));
+	assert_int_equal(gitindex_parse_all(buf, n, 0, no_entry, collect_tree, &t), 0);
 	/* the top and d are invalid (d/g staged since); a and a/b are not */
 	assert_int_equal(t.n, 2);
 	snprintf(path, sizeof(path), "%s/expect", dir);
@@ -154,8 +165,7 @@ static void test_cache_tree(void **state)
 	}
 	fclose(f);
 	/* a cache tree cut short: refused, not half read */
-	assert_int_equal(gitindex_parse_all(buf, (size_t)n - 30, 0, no_entry, collect_tree, &t),
-			 -EINVAL);
+	assert_int_equal(gitindex_parse_all(buf, n - 30, 0, no_entry, collect_tree, &t), -EINVAL);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -166,36 +176,26 @@ static void test_cache_tree(void **state)
  * threads would read other entries than these, on a host of 3 CPUs). */
 static void test_entry_offsets_as_git_threads_read_them(void **state)
 {
-	char dir[] = "/tmp/rf-gitlinks-XXXXXX", path[128], cmd[1024];
+	char dir[] = "/tmp/rf-gitlinks-XXXXXX", cmd[160];
 	static unsigned char buf[1 << 20];
 	struct trees t = {0};
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(cmd, sizeof(cmd),
-		 "set -e; cd %s; git init -q .; mkdir d; for i in $(seq 300); do echo $i > d/f$i; "
-		 "done; git -c index.recordEndOfIndexEntries=true "
-		 "-c index.recordOffsetTable=true -c index.threads=4 add .",
-		 dir);
-	assert_int_equal(system(cmd), 0);
-	snprintf(path, sizeof(path), "%s/.git/index", dir);
-	int fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	ssize_t n = read(fd, buf, sizeof(buf));
-	close(fd);
-	assert_true(n > 0 && (size_t)n < sizeof(buf));
-	assert_int_equal(gitindex_parse_all(buf, (size_t)n, 20, no_entry, collect_tree, &t), 0);
-	unsigned char *ieot = memmem(buf, (size_t)n, "IEOT", 4);
+	size_t n = git_index(dir,
+			     "mkdir d; for i in $(seq 300); do echo $i > d/f$i; done; "
+			     "git -c index.recordEndOfIndexEntries=true "
+			     "-c index.recordOffsetTable=true -c index.threads=4 add .",
+			     buf, sizeof(buf));
+	assert_int_equal(gitindex_parse_all(buf, n, 20, no_entry, collect_tree, &t), 0);
+	unsigned char *ieot = memmem(buf, n, "IEOT", 4);
 	assert_non_null(ieot);
 	/* the second block said to start 4 bytes later */
 	ieot[8 + 4 + 8 + 3] += 4;
-	assert_int_equal(gitindex_parse_all(buf, (size_t)n, 20, no_entry, collect_tree, &t),
-			 -EINVAL);
+	assert_int_equal(gitindex_parse_all(buf, n, 20, no_entry, collect_tree, &t), -EINVAL);
 	ieot[8 + 4 + 8 + 3] -= 4;
-	unsigned char *eoie = memmem(buf, (size_t)n, "EOIE", 4);
+	unsigned char *eoie = memmem(buf, n, "EOIE", 4);
 	assert_non_null(eoie);
 	eoie[8 + 3] ^= 8;
-	assert_int_equal(gitindex_parse_all(buf, (size_t)n, 20, no_entry, collect_tree, &t),
-			 -EINVAL);
+	assert_int_equal(gitindex_parse_all(buf, n, 20, no_entry, collect_tree, &t), -EINVAL);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }

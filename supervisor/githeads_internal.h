@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * supervisor/githeads_internal.h — a write grant's repository as the end
- * of a run checks it (githeads.c says what and why), shared by its three
+ * of a run checks it (githeads.c says what and why), shared by its four
  * rooms: githeads.c (start, end, the index), gittrees.c (what a tree and a
- * history hold at protected paths) and gitrefs.c (refs, the stash list,
- * and writing them back).  Not for others: supervisor.h has the interface.
+ * history hold at protected paths), gitrefs.c (refs, and writing them
+ * back) and gitlogs.c (reflogs, the files beside the refs).  Not for
+ * others: supervisor.h has the interface.
  */
 #ifndef RINGFENCE_SUPERVISOR_GITHEADS_INTERNAL_H
 #define RINGFENCE_SUPERVISOR_GITHEADS_INTERNAL_H
@@ -108,6 +109,21 @@ void gh_read_reflogs(struct githead *h);
 void gh_check_reflogs(struct githead *r);
 /* The held index of the start added to the baseline (once). */
 void gh_base_ready(struct githead *r);
+
+/* The lines of a file (packed-refs, a reflog) as it was at the start, by
+ * a hash of each: the sandbox's may have millions of lines, each looked
+ * up. */
+struct line {
+	uint64_t hash;
+	const char *at;
+	size_t len;
+};
+/* The lines of M (N bytes), sorted by hash, malloc'd; NULL when none. */
+struct line *gh_index_lines(const char *m, size_t n, size_t *ret_n);
+/* Whether the lines V (N of them) have LINE. */
+bool gh_had_line(const struct line *v, size_t n, const char *line, size_t len);
+/* NAME (relative to the .git) removed, reached following no link. */
+int gh_remove_file(struct githead *r, const char *name);
 
 /* FETCH_HEAD and the other names git reads beside the refs. */
 void gh_check_pseudo(struct githead *r);

@@ -21,6 +21,7 @@
 #include "../../supervisor/githeads.c"
 #include "../../supervisor/gittrees.c"
 #include "../../supervisor/gitrefs.c"
+#include "../../supervisor/gitlogs.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

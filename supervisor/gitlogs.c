@@ -19,6 +19,10 @@
 
 #include "githeads_internal.h"
 
+/* A reflog git wrote in years of use is some MiB; one past this changed
+ * during the run is the sandbox's doing. */
+#define REFLOG_MAX (64 << 20)
+
 /* A reflog at the start, copied: up to 1 MiB (past that, every line is
  * judged at the end). */
 static void read_reflog(struct githead *h, const char *name, bool stash)
@@ -144,13 +148,17 @@ static void check_reflog(struct githead *r, const struct reflog *log)
 	}
 	if (fd < 0 || fstat(fd, &st) < 0 || !gitobj_newer(&st, &r->sb->started_born))
 		return;
-	char *m = gitobj_map_file(r->git, log->name, &n);
+	char *m = st.st_size <= REFLOG_MAX ? gitobj_map_file(r->git, log->name, &n) : NULL;
 	/* each line kept with its newline (the last maybe one it lacked), a NUL */
 	_cleanup_free_ char *kept = m ? malloc(n + 2) : NULL;
 	size_t kn = 0;
 	if (!kept) {
 		if (m)
 			munmap(m, n);
+		/* too large to judge (git reads its last entries all the same):
+		 * it goes, fail closed */
+		gh_say(r, log->name, "a reflog too large to judge",
+		       gh_remove_file(r, log->name) == 0 ? "removed" : "it could NOT be removed");
 		return;
 	}
 	if (log->copy)
@@ -255,7 +263,11 @@ void gh_check_pseudo(struct githead *r)
 		if (fstatat(r->git, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !gitobj_newer(&st, &r->sb->started_born))
 			continue;
-		char *m = S_ISREG(st.st_mode) ? gitobj_map_file(r->git, names[i], &n) : NULL;
+		/* a few lines each (FETCH_HEAD a line a fetched branch): one
+		 * larger is the sandbox's, and goes */
+		char *m = S_ISREG(st.st_mode) && st.st_size <= (16 << 20)
+			      ? gitobj_map_file(r->git, names[i], &n)
+			      : NULL;
 		if (S_ISREG(st.st_mode) && st.st_size == 0)
 			continue;
 		ok = m != NULL;

@@ -19,6 +19,10 @@
 #include <unistd.h>
 
 #include "githeads_internal.h"
+
+/* packed-refs of a million refs is ~100 MiB: one past this changed during
+ * the run is the sandbox's doing */
+#define PACKED_MAX (256 << 20)
 /* Files and directories made here are the repository's owner's, as the
  * view's carried-back files are (the supervisor may run as root); -errno. */
 static int own(const struct githead *r, int dir, const char *name, int fd)
@@ -118,6 +122,8 @@ int gh_remove_file(struct githead *r, const char *name)
 
 /* The ref NAME's line (and the peeled line after it) taken out of
  * packed-refs; -ENOENT when it has none. */
+static int restore_packed(struct githead *r);
+
 static int remove_packed(struct githead *r, const char *name)
 {
 	size_t n, tl = strlen(name), kn = 0;
@@ -127,9 +133,12 @@ static int remove_packed(struct githead *r, const char *name)
 	bool found = false, drop_peeled = false;
 
 	if (!kept) {
-		if (m)
-			munmap(m, n);
-		return m ? -ENOMEM : -ENOENT;
+		if (!m)
+			return -ENOENT;
+		munmap(m, n);
+		/* too large to copy: the host's from the start instead, or
+		 * none (every ref the run packed goes with it) */
+		return restore_packed(r) == 0 || unlinkat(r->git, "packed-refs", 0) == 0 ? 0 : -EIO;
 	}
 	for (char *l = m; l && l < m + n;) {
 		char *nl = memchr(l, '\n', (size_t)(m + n - l));
@@ -467,10 +476,14 @@ void gh_check_packed(struct githead *r)
 	if (fstatat(r->git, "packed-refs", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !gitobj_newer(&st, &r->sb->started_born))
 		return;
-	if (!S_ISREG(st.st_mode)) {
-		/* a link git follows to lines of the sandbox's: the host's file
-		 * from the start again, or none */
-		gh_say(r, "packed-refs", "a packed-refs that is no file",
+	/* a link git follows to lines of the sandbox's, or one too large to
+	 * read through (a hole of a TiB before its lines: git finds a name
+	 * in it by a binary search): the host's file from the start again,
+	 * or none */
+	if (!S_ISREG(st.st_mode) || st.st_size > PACKED_MAX) {
+		gh_say(r, "packed-refs",
+		       S_ISREG(st.st_mode) ? "a packed-refs too large to judge"
+					   : "a packed-refs that is no file",
 		       restore_packed(r) == 0 ? "the host's from the start put back"
 		       : unlinkat(r->git, "packed-refs", 0) == 0 ? "removed"
 								 : "it could NOT be removed");

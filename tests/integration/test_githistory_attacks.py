@@ -103,3 +103,34 @@ def test_protected_hook_in_an_older_stash(box, take):
                    % take], hosthome, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), "the host's commit ran the hook of an older stash"
+
+
+# the stash list given a hole of a TiB first (sparse: no disk), its entries
+# after it: git reads them from the end all the same (`stash@{1}`)
+PAD = ("/usr/bin/python3 -c \"import os; p='.git/logs/refs/stash'; d=open(p,'rb').read(); "
+       "f=open(p+'.x','wb'); f.seek(1<<40); f.write(b'\\\\n'+d); "
+       "f.close(); os.replace(p+'.x',p)\"")
+
+
+def test_protected_hook_in_an_older_stash_of_a_huge_stash_list(box):
+    """Hole: the stash list, too large to copy (a TiB, a hole of zeros
+    first: the copy's allocation failed), was passed over: `git stash
+    apply stash@{1}` takes the sandbox's stash below the harmless one.  One
+    past 64 MiB is now removed (the run's doing), said."""
+    hosthome = project(box)
+    r = box.run(["sh", "-c", INSIDE_GIT +
+                 "b=$(%s) && "
+                 "git update-index --cacheinfo 100755,$b,.husky/pre-commit && "
+                 "i=$(git commit-tree $(git write-tree) -p HEAD -m index) && "
+                 "git read-tree HEAD && w=$(git commit-tree HEAD^{tree} -p HEAD -p $i "
+                 "-m wip) && git stash store -m wip $w && "
+                 "echo harmless > g && git add g && git stash -q && %s && "
+                 "test $(git rev-parse stash@{1}) = $w && echo planted" % (HOOK, PAD)],
+                policy=box.policy(""), env={"HOME": hosthome})
+    assert "planted" in r.stdout, r.stdout + r.stderr
+    mark = os.path.join(hosthome, "MARK")
+    h = host(box, ["sh", "-c", "git stash apply -q --index stash@{1}; "
+                   "git checkout -- .; echo z > f && git commit -qam next"],
+             hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's commit ran the hook of an older stash"

@@ -455,7 +455,7 @@ static int restore_packed(struct githead *r)
 {
 	struct stat st;
 
-	if (r->packed_fd < 0 || fstat(r->packed_fd, &st) < 0 || st.st_size > (64 << 20))
+	if (r->packed_fd < 0 || fstat(r->packed_fd, &st) < 0 || st.st_size > PACKED_MAX)
 		return -ENOENT;
 	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
 	if (!buf || pread(r->packed_fd, buf, (size_t)st.st_size, 0) != st.st_size)

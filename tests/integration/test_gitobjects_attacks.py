@@ -343,6 +343,24 @@ elif way == "split-index":
 elif way == "preplant":
     future = git("hash-object", "--stdin", data=sys.argv[3].encode()).decode().strip()
     loose(future, "blob", evil)
+elif way in ("fanout-link", "pack-dir-link"):
+    # objects/xx (the host's loose blob's) or objects/pack (after the
+    # host's gc) made a link to a directory of the sandbox's in the
+    # project, a copy of the host's with the forgery in it: git follows
+    import shutil
+    d = ".git/objects/" + (blob[:2] if way == "fanout-link" else "pack")
+    shutil.copytree(d, "build-objs")
+    shutil.rmtree(d)
+    os.symlink("../../build-objs", d)
+    if way == "fanout-link":
+        loose(blob, "blob", evil)
+    else:
+        objs = []
+        for line in git("rev-list", "--objects", "--all").decode().splitlines():
+            oid = line[:40]
+            typ = git("cat-file", "-t", oid).decode().strip()
+            objs.append((oid, typ, evil if oid == blob else git("cat-file", typ, oid)))
+        pack(objs)
 # the control: this git reads the sandbox's hook under the host's id (the
 # future one's; at HEAD's path; on the sandbox's branch)
 if way == "preplant":
@@ -691,3 +709,21 @@ def test_object_planted_for_content_the_host_will_commit(box):
                    % box.path("future")], home, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stdout + h.stderr + r.stderr
     commit_after(box, home, REWRITE["worktree"], "HEAD:.husky/pre-commit")
+
+
+@pytest.mark.parametrize("way", ["fanout-link", "pack-dir-link"])
+def test_object_directory_made_a_link(box, way):
+    """Hole: objects/xx (where the host's hook blob is loose) or
+    objects/pack (the host's objects packed) replaced by a link to a
+    directory of the sandbox's holding the forgery: the reader here opens
+    nothing through a link, git follows it.  The end moves the link aside;
+    the host's git then reads no sandbox content under the host's name
+    (the objects the sandbox moved away are missing: its doing).  Checked
+    with git cat-file, not a commit: the repository may be left without
+    HEAD's objects, and a commit that cannot start would prove nothing."""
+    home, blob = project(box, packed=way == "pack-dir-link")
+    plant(box, home, way)
+    d = os.path.join(box.work, ".git", "objects", blob[:2] if way == "fanout-link" else "pack")
+    assert not os.path.islink(d), "the link git follows is still there"
+    h = host(box, ["git", "cat-file", "-p", blob], home, cwd=box.work, env=GIT_ENV)
+    assert "MARK" not in h.stdout, "the host's git reads the sandbox's hook under its name"

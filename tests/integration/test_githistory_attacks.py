@@ -21,26 +21,12 @@ import os
 
 import pytest
 
-from test_hostfiles_attacks import GIT_ENV, TOUCH, chown_tree, host
-
-INSIDE_GIT = ("export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
-              "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; ")
-HOOK = "printf '#!/bin/sh\\n%s\\n' | git hash-object -w --stdin" % TOUCH
+from test_hostfiles_attacks import GIT_ENV, HOOK, INSIDE_GIT, host, husky_project
 
 
 def project(box, extra=""):
-    """The host's project: a .husky/pre-commit that core.hooksPath makes a
-    hook (protected); its home, where a mark would appear."""
-    hosthome = box.path("hosthome")
-    os.mkdir(hosthome)
-    chown_tree(box, hosthome)
-    h = host(box, ["sh", "-c",
-                   "git init -q && mkdir .husky && printf '#!/bin/sh\\ntrue\\n' > "
-                   ".husky/pre-commit && chmod 755 .husky/pre-commit && "
-                   "git config core.hooksPath .husky && echo x > f && git add -A && "
-                   "git commit -qm init && echo x2 > f && git commit -qam base" + extra], hosthome, cwd=box.work, env=GIT_ENV)
-    assert h.returncode == 0, h.stderr
-    return hosthome
+    """The host's project (husky_project), a second commit on the first."""
+    return husky_project(box, extra=" && echo x2 > f && git commit -qam base" + extra)
 
 
 @pytest.mark.parametrize("undo", ["git reset -q --hard HEAD~1", "git checkout -qf HEAD~1"])

@@ -467,6 +467,27 @@ def test_session_and_tool_files_in_a_granted_home_are_protected(box):
 
 GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
+# The same, for a script the sandbox runs
+INSIDE_GIT = ("export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
+              "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; ")
+# A hook blob that leaves the mark, written by the sandbox's git: its id
+HOOK = "printf '#!/bin/sh\\n%s\\n' | git hash-object -w --stdin" % TOUCH
+
+
+def husky_project(box, hook="true", extra=""):
+    """The host's repository in the project, its .husky/pre-commit (the
+    shell line HOOK) a hook core.hooksPath runs (protected), committed;
+    EXTRA (shell) after that.  Returns the host's home, where a mark would appear."""
+    hosthome = box.path("hosthome")
+    os.mkdir(hosthome)
+    chown_tree(box, hosthome)
+    h = host(box, ["sh", "-c",
+                   "git init -q && mkdir .husky && printf '#!/bin/sh\\n%s\\n' > "
+                   ".husky/pre-commit && chmod 755 .husky/pre-commit && "
+                   "git config core.hooksPath .husky && echo x > f && git add -A && "
+                   "git commit -qm init%s" % (hook, extra)], hosthome, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    return hosthome
 
 
 def home_with_gitconfig(box, gitconfig):
@@ -534,8 +555,7 @@ def test_rebase_todo_left_in_another_repository_of_the_grant(box):
     (or kept) in the project holds a rebase stopped at an `edit` with an
     `exec` after it, and `git status` there tells the host to continue."""
     r = box.run(["sh", "-c",
-                 "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
-                 "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
+                 INSIDE_GIT +
                  "git init -q sub && cd sub && echo a > f && git add f && git commit -qm a && "
                  "echo b > f && git commit -qam b && "
                  "GIT_SEQUENCE_EDITOR=\"sed -i -e 's/^pick/edit/' -e '\\$a exec touch MARK'\" "
@@ -696,18 +716,9 @@ def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box, discard):
              "git reset -q --soft HEAD~1 && i=$(git commit-tree $(git write-tree) -p HEAD "
              "-m index) && git read-tree HEAD && w=$(git commit-tree HEAD^{tree} -p HEAD -p $i "
              "-m wip) && git stash store -m wip $w" if "stash pop" in discard else "true")
-    hosthome = box.path("hosthome")
-    os.mkdir(hosthome)
-    chown_tree(box, hosthome)
-    h = host(box, ["sh", "-c",
-                   "git init -q && mkdir .husky && printf '#!/bin/sh\\ntrue\\n' > "
-                   ".husky/pre-commit && chmod 755 .husky/pre-commit && "
-                   "git config core.hooksPath .husky && echo x > f && git add -A && "
-                   "git commit -qm init"], hosthome, cwd=box.work, env=GIT_ENV)
-    assert h.returncode == 0, h.stderr
+    hosthome = husky_project(box)
     r = box.run(["sh", "-c",
-                 "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
-                 "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
+                 INSIDE_GIT +
                  "b=$(printf '#!/bin/sh\\n%s\\n' | git hash-object -w --stdin) && "
                  "git update-index --cacheinfo 100755,$b,.husky/pre-commit && "
                  "git commit -qnm 'lint config' && %s && echo planted" % (TOUCH, aside)],
@@ -728,20 +739,11 @@ def test_protected_hook_commit_with_a_link_where_it_is_kept(box):
     ringfence keeps such a commit) made a link to a directory outside the
     grants: the supervisor, maybe root, must not write through it, and the
     branch is set back all the same."""
-    hosthome = box.path("hosthome")
     outside = box.path("outside")
-    os.mkdir(hosthome)
     os.mkdir(outside)
-    chown_tree(box, hosthome)
-    h = host(box, ["sh", "-c",
-                   "git init -q && mkdir .husky && printf '#!/bin/sh\\ntrue\\n' > "
-                   ".husky/pre-commit && chmod 755 .husky/pre-commit && "
-                   "git config core.hooksPath .husky && echo x > f && git add -A && "
-                   "git commit -qm init"], hosthome, cwd=box.work, env=GIT_ENV)
-    assert h.returncode == 0, h.stderr
+    hosthome = husky_project(box)
     r = box.run(["sh", "-c",
-                 "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
-                 "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
+                 INSIDE_GIT +
                  "ln -s %s .git/refs/ringfence-blocked && "
                  "b=$(printf '#!/bin/sh\\n%s\\n' | git hash-object -w --stdin) && "
                  "git update-index --cacheinfo 100755,$b,.husky/pre-commit && "
@@ -811,18 +813,9 @@ def test_branch_whose_protected_tree_doubles_at_each_level(box):
     the run never ended.  Reading objects now has a cost cap per
     repository: past it, what is left counts as changed, and the branch
     goes as any other that fails."""
-    hosthome = box.path("hosthome")
-    os.mkdir(hosthome)
-    chown_tree(box, hosthome)
-    h = host(box, ["sh", "-c",
-                   "git init -q && mkdir .husky && printf '#!/bin/sh\\ntrue\\n' > "
-                   ".husky/pre-commit && chmod 755 .husky/pre-commit && "
-                   "git config core.hooksPath .husky && echo x > f && git add -A && "
-                   "git commit -qm init"], hosthome, cwd=box.work, env=GIT_ENV)
-    assert h.returncode == 0, h.stderr
+    hosthome = husky_project(box)
     r = box.run(["sh", "-c",
-                 "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
-                 "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
+                 INSIDE_GIT +
                  "t=$(printf '160000 commit %s\\tg\\n' $(git rev-parse HEAD) | git mktree) && "
                  "for i in $(seq 60); do t=$(printf '040000 tree %s\\ta\\n040000 tree %s\\tb\\n' "
                  "$t $t | git mktree); done && "
@@ -869,8 +862,7 @@ def test_ordinary_commit_beside_a_protected_hook_is_kept(box, start):
              env=GIT_ENV)
     assert h.returncode == 0, h.stderr
     r = box.run(["sh", "-c",
-                 "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t "
-                 "GIT_COMMITTER_EMAIL=t@x GIT_CONFIG_NOSYSTEM=1; "
+                 INSIDE_GIT +
                  "echo z > f && echo n > g && git add f g && git commit -qnm work && "
                  "git checkout -qb topic && echo t > g && git commit -qnam topic && "
                  "git checkout -q - && echo w > g && git add g && echo committed"],

@@ -372,9 +372,11 @@ static void check_objects(struct githead *r)
 	int fd = openat(r->git, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		char path[PATH_MAX];
+		int e = errno;
 		snprintf(path, sizeof(path), "%s/.git/objects", r->top);
 		warn("%s is not the objects directory it was: %s", path,
-		     protect_move_aside(r->sb, path, "protect.git_object", MOVE_LIVE_QUIET) > 0
+		     e == ENOENT ? "gone (git finds no object)"
+		     : protect_move_aside(r->sb, path, "protect.git_object", MOVE_LIVE_QUIET) > 0
 			 ? "moved aside (*.ringfence-blocked)"
 			 : "it could NOT be moved aside; review it before checking out");
 		r->o.end = true; /* nothing reads: every change counts */

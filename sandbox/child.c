@@ -150,15 +150,14 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 	 *    notification fd goes to it before the others are installed (they
 	 *    refuse nothing sendmsg needs, but order costs nothing).  From here
 	 *    the notified calls wait for the supervisor: nothing below but exec. */
-	if (plan->seccomp_notify.len) {
-		int nfd = seccomp_install_listener(&plan->seccomp_notify);
-		if (nfd < 0)
-			FAIL(-nfd, "installing the %s filter: %s%s", plan->notify_what,
-			     strerror(-nfd),
-			     nfd == -EBUSY ? " (another listener is installed above, as under "
-					     "WSL2: use namespaces, unix_sockets = deny, no "
-					     "--trace, capture = off; or enforcement = best-effort)"
-					   : "");
+	int nfd = plan->seccomp_notify.len ? seccomp_install_listener(&plan->seccomp_notify) : -1;
+	if (plan->seccomp_notify.len && nfd < 0 && !plan->notify_optional)
+		FAIL(-nfd, "installing the %s filter: %s%s", plan->notify_what, strerror(-nfd),
+		     nfd == -EBUSY ? " (another listener is installed above, as under "
+				     "WSL2: use namespaces, unix_sockets = deny, no "
+				     "--trace, capture = off; or enforcement = best-effort)"
+				   : "");
+	if (nfd >= 0) {
 		r = msg_send(handoff, &(union msg_any){.h.kind = MSG_NOTIFY}, nfd);
 		if (r < 0)
 			FAIL(-r, "handing the notification fd over: %s", strerror(-r));

@@ -238,6 +238,10 @@ struct sandbox_plan {
 	 * supervisor), then the deny filter, then the allow-list */
 	struct seccomp_prog seccomp_notify;
 	const char *notify_what; /* for a failure: "connect broker's", "--trace", ... */
+	/* the filter asks for nothing the policy needs (the mode gate only):
+	 * refused by the kernel, the command runs without it, and the
+	 * supervisor, sent no listener, knows */
+	bool notify_optional;
 	struct seccomp_prog seccomp_deny, seccomp_allow;
 
 	/* process */

@@ -2,7 +2,8 @@
 /*
  * The attribute gate: without a mount namespace, the calls that change a
  * file's mode, owner, times or extended attributes are made by the
- * supervisor, and only on what the write grants cover.
+ * supervisor, and only on what the write grants cover; with one, the
+ * modes that would make a repository's object writable are refused.
  *
  * Why.  Landlock has no right for them: chmod, chown, utimensat and setxattr
  * need only that the caller own the file (or, for times, may write it), and
@@ -37,10 +38,16 @@
  *    seccomp refuses it first; so are extended attributes set (an ACL could
  *    name another user), unless the policy's [syscalls] allow names those
  *    calls: then they are judged here as the others;
- *  - a mode giving write back to a file of a repository's object store
- *    (beneath a .git/objects: git makes them read-only) is refused: it
- *    would let the command rewrite the host's object in place, under its
- *    name (makes_object_writable()).
+ *  - a mode making a file of a repository's object store writable is
+ *    refused: it would let the command rewrite the host's object in
+ *    place, under its name (makes_object_writable()).
+ *
+ * With namespaces (sb->modegate, where a write grant is a repository)
+ * only that last rule is needed, the read-only mounts doing the rest: the
+ * notification filter stops only the chmod calls whose mode gives a write
+ * bit or takes the owner's read (seccomp.c), and what passes is made on
+ * the fd opened in the command's view, on the sandbox's own mount of the
+ * file (a read-only one answers EROFS itself).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +67,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include "gitobj.h"
 #include "supervisor.h"
 
 #ifndef __NR_fchmodat2
@@ -341,7 +349,7 @@ static bool may_change(const struct sandbox *sb, int fd, char *path, size_t size
 }
 
 static void refused(const struct sandbox *sb, const struct attr_call *c, const char *path,
-		    pid_t pid)
+		    pid_t pid, const char *why)
 {
 	static unsigned said;
 	static const char *const what[][2] = {
@@ -354,14 +362,13 @@ static void refused(const struct sandbox *sb, const struct attr_call *c, const c
 	char js[PATH_MAX + 64];
 
 	if (said++ < 8)
-		warn("refused changing the %s of %s: outside the write grants", what[c->op][0],
-		     path);
+		warn("refused changing the %s of %s: %s", what[c->op][0], path, why);
 	if (audit_rate_ok(sb->audit_fd)) {
 		json_string(js, sizeof(js), path);
 		audit_event(sb->audit_fd, "fs.deny",
 			    "\"access\":\"%s\",\"path\":%s,\"caller\":%u,\"key\":null,"
-			    "\"value\":null,\"reason\":\"outside the write grants\"",
-			    what[c->op][1], js, pid);
+			    "\"value\":null,\"reason\":\"%s\"",
+			    what[c->op][1], js, pid, why);
 	}
 }
 
@@ -456,22 +463,47 @@ static int act(const struct sandbox *sb, const struct seccomp_notif *req, const 
 }
 
 /*
- * Whether the call gives write to a file of a repository's object store
- * (beneath a .git/objects) that had none.  git makes every object and pack
- * read-only and never gives one write back; a command that does means to
- * rewrite the host's object in its own inode, under its name, which the
- * end of the run does not see (gitobj.c: it hashes what was made or
- * renamed, and what it read at the start).  Without a write bit the owner
- * cannot open it to write (the command has no capability).
+ * Whether the call makes a file of a repository's object store writable:
+ * gives a write bit it lacks, or takes its owner's read away (from there,
+ * the next mode could not be judged: a file that cannot be read cannot be
+ * told apart).  git makes every object and pack read-only and never gives
+ * one write back; a command that does means to rewrite the host's object
+ * in its own inode, under its name, which the end of the run does not see
+ * (gitobj.c: it hashes what was made or renamed, and what it read at the
+ * start).  Without a write bit the owner cannot open it to write (the
+ * command has no capability).  The file is told by its content
+ * (gitobj_looks_stored()), read through FD: a hard link gives it any name
+ * (`ln .git/objects/ab/cd... .git/refs/x`), and any directory.
  */
 static bool makes_object_writable(const struct seccomp_notif *req, const struct attr_call *c,
-				  int fd, const char *path)
+				  int fd)
 {
+	unsigned char buf[1024];
+	char p[64];
 	struct stat st;
 	mode_t mode = (mode_t)req->data.args[c->arg];
 
-	return c->op == ATTR_MODE && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	       (mode & 0222 & ~st.st_mode) && strstr(path, "/.git/objects/") != NULL;
+	if (c->op != ATTR_MODE || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !((mode & 0222 & ~st.st_mode) || ((st.st_mode & 0400) && !(mode & 0400))))
+		return false;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	_cleanup_close_ int rd = open(p, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	ssize_t n = rd >= 0 ? pread(rd, buf, sizeof(buf), 0) : -1;
+	return n > 0 && gitobj_looks_stored(buf, (size_t)n);
+}
+
+/* The name the kernel gives the object FD, for what is said. */
+static void name_of(int fd, char *path, size_t size)
+{
+	char self[64];
+	ssize_t n;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	n = readlink(self, path, size - 1);
+	if (n <= 0)
+		snprintf(path, size, "(a name too long to say)");
+	else
+		path[n] = '\0';
 }
 
 bool attrgate_handle(int nfd, const struct seccomp_notif *req, const struct sandbox *sb)
@@ -481,12 +513,13 @@ bool attrgate_handle(int nfd, const struct seccomp_notif *req, const struct sand
 	char path[PATH_MAX];
 	int fd, r;
 
-	if (!sb->attrgate)
+	if (!sb->attrgate && !sb->modegate)
 		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(attr_calls) && !c; i++)
 		if (attr_calls[i].nr == req->data.nr)
 			c = &attr_calls[i];
-	if (!c)
+	/* with namespaces only modes come here (sb->modegate) */
+	if (!c || (!sb->attrgate && c->op != ATTR_MODE))
 		return false;
 	fd = open_target(sb, req, c);
 	r = fd < 0 ? fd : read_args(req, c, &x);
@@ -503,8 +536,14 @@ bool attrgate_handle(int nfd, const struct seccomp_notif *req, const struct sand
 		broker_respond(nfd, req->id, r, 0);
 		return true;
 	}
-	if (!may_change(sb, fd, path, sizeof(path)) || makes_object_writable(req, c, fd, path)) {
-		refused(sb, c, path, req->pid);
+	/* with namespaces the mounts judge the rest: the call is made on
+	 * FD, on the sandbox's own mount of the file (EROFS when read-only) */
+	if (sb->attrgate && !may_change(sb, fd, path, sizeof(path))) {
+		refused(sb, c, path, req->pid, "outside the write grants");
+		r = -EROFS;
+	} else if (makes_object_writable(req, c, fd)) {
+		name_of(fd, path, sizeof(path));
+		refused(sb, c, path, req->pid, "a file of a repository's object store");
 		r = -EROFS;
 	} else {
 		r = act(sb, req, c, fd, &x);

@@ -8,12 +8,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../netproxy/netproxy.h"
 #include "gitobj.h"
@@ -273,8 +275,9 @@ static void drop_entries(struct gitobj *r, struct gitobj_pack *p)
 /* Every loose object made during the run (its directory changed then, and
  * it): each hashes to its name, or it is moved aside.  One that names
  * content the host makes later would be kept by git for it (git does not
- * write an object it has). */
-static size_t scan_loose(struct gitobj *r)
+ * write an object it has).  ALL: every directory is read, for a file of
+ * the host's changed in its own inode (no gate kept its mode). */
+static size_t scan_loose(struct gitobj *r, bool all)
 {
 	struct dirent *de, *fe;
 	struct stat st;
@@ -291,8 +294,10 @@ static size_t scan_loose(struct gitobj *r)
 		if (strlen(de->d_name) != 2 || gitobj_hexval(de->d_name[0]) < 0 ||
 		    gitobj_hexval(de->d_name[1]) < 0 ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !gitobj_newer(&st, r->since))
+		    (!all && !gitobj_newer(&st, r->since)))
 			continue;
+		if (!S_ISDIR(st.st_mode) && !gitobj_newer(&st, r->since))
+			continue; /* the host's own, as it was */
 		if (!S_ISDIR(st.st_mode)) {
 			forged += gitobj_put_aside(
 			    r, de->d_name, "is not a directory: git would read objects there");
@@ -351,13 +356,22 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 	bool changed = false;
 	struct stat st;
 
+	/* Without the gate on modes (no listener: one above, as under WSL2;
+	 * best-effort without notifications) the command could give a file
+	 * of the store write and change it in its own inode, its directory
+	 * untouched: every loose object's time is read, and a pack's data
+	 * changed counts as a pack made (each of its objects hashed). */
+	bool all = !o->sb || !o->sb->objgate_live;
+
 	/* the packs as they are now, each marked made or changed */
 	gitobj_forget_packs(o);
 	o->recording = false;
 	o->end = true;
 	gitobj_read_packs(o);
-	for (size_t j = 0; j < o->n_packs; j++)
+	for (size_t j = 0; j < o->n_packs; j++) {
 		changed |= o->packs[j].changed;
+		o->packs[j].listed |= all && o->packs[j].changed;
+	}
 	/* a multi-pack-index names offsets in packs: a copy of every object
 	 * of its own, which git reads first (the incremental one of newer
 	 * git, a directory, too) */
@@ -383,7 +397,7 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 	}
 	/* every object the run wrote: loose, and the packs whose index it
 	 * made or changed, whole */
-	forged += scan_loose(o);
+	forged += scan_loose(o, all);
 	for (size_t j = 0; j < o->n_packs; j++) {
 		struct gitobj_pack *p = &o->packs[j];
 		uint32_t total;
@@ -404,4 +418,39 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 		if (o->packs[j].n_drop && !o->packs[j].gone)
 			drop_entries(o, &o->packs[j]);
 	return forged;
+}
+
+/* Whether the first bytes of a file (BUF, N of them) are those of a file
+ * git reads objects from: a pack ("PACK"), a pack index of version 2
+ * ("\377tOc"), a multi-pack-index ("MIDX"), or a loose object (zlib,
+ * inflating to "blob 12\0", "tree ...", "commit ...", "tag ...").  The
+ * attribute gate gives write back to none (attrgate.c): a hard link or a
+ * rename gives it any name, so its content says what it is.  A dynamic
+ * Huffman block's tables come before its first byte: 1 KiB holds them. */
+bool gitobj_looks_stored(const unsigned char *buf, size_t n)
+{
+	static const char magic[][4] = {"PACK", "\377tOc", "MIDX"};
+	static const char *const types[] = {"blob ", "tree ", "commit ", "tag "};
+	unsigned char out[16];
+	z_stream z = {.next_in = (unsigned char *)buf,
+		      .avail_in = n > UINT_MAX ? UINT_MAX : (unsigned)n,
+		      .next_out = out,
+		      .avail_out = sizeof(out)};
+
+	for (size_t i = 0; n >= 4 && i < ARRAY_SIZE(magic); i++)
+		if (memcmp(buf, magic[i], 4) == 0)
+			return true;
+	if (n < 2 || inflateInit(&z) != Z_OK)
+		return false;
+	int e = inflate(&z, Z_SYNC_FLUSH);
+	size_t got = sizeof(out) - z.avail_out;
+	inflateEnd(&z);
+	if (e != Z_OK && e != Z_STREAM_END && e != Z_BUF_ERROR)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		size_t l = strlen(types[i]);
+		if (got > l && memcmp(out, types[i], l) == 0 && out[l] >= '0' && out[l] <= '9')
+			return true;
+	}
+	return false;
 }

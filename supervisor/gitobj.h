@@ -74,6 +74,11 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n);
  * seen so (SECURITY.md). */
 bool gitobj_is_new(struct gitobj *o, const unsigned char *oid);
 
+/* Whether BUF, the first N bytes of a file (1 KiB is enough), are those of
+ * a file git reads objects from: a pack, its index, a multi-pack-index or
+ * a loose object (gitcheck.c). */
+bool gitobj_looks_stored(const unsigned char *buf, size_t n);
+
 int gitobj_open_file(int dir, const char *name);
 void *gitobj_map_file(int dir, const char *name, size_t *ret_size);
 size_t gitobj_parse_oid(const char *s, size_t n, unsigned char *bin);

@@ -919,10 +919,21 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 			    fd);
 	}
 
+	/* with namespaces, where the end checks a repository's objects: a
+	 * mode making one of them writable is the supervisor's to refuse
+	 * (attrgate.c).  Asked for nothing else, the listener is optional:
+	 * where the kernel refuses it (one above, as under WSL2) the end
+	 * reads the time of every object instead (gitobj_end()) */
+	bool needed = net || sb->trace || sb->fsgate || sb->attrgate;
+	sb->modegate = sb->ns == NS_FULL && sb->n_githeads > 0;
+	sb->objgate_live = false;
+	if (sb->modegate && sb->handoff[0] < 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
+		die("socketpair: %s", strerror(errno));
 	seccomp_prog_free(&sb->seccomp_notify);
-	if (net || sb->trace || sb->fsgate || sb->attrgate) {
+	if (needed || sb->modegate) {
 		r = seccomp_notify_build(net, sb->trace, sb->fsgate != NULL, sb->attrgate,
-					 &sb->seccomp_notify);
+					 sb->modegate, &sb->seccomp_notify);
 		if (r < 0)
 			die("the notification filter: %s", strerror(-r));
 	}
@@ -961,10 +972,12 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	    .proxy_port = sb->proxy_port,
 	    .capture = sb->capture,
 	    .seccomp_notify = sb->seccomp_notify,
-	    .notify_what = net		? "connect broker's"
-			   : sb->trace	? "--trace"
-			   : sb->fsgate ? "file gate's"
-					: "attribute gate's",
+	    .notify_what = net		  ? "connect broker's"
+			   : sb->trace	  ? "--trace"
+			   : sb->fsgate	  ? "file gate's"
+			   : sb->attrgate ? "attribute gate's"
+					  : "mode gate's",
+	    .notify_optional = !needed,
 	    .seccomp_deny = sb->seccomp_deny,
 	    .seccomp_allow = sb->seccomp_allow,
 	    .envp = sb->envp,

@@ -941,6 +941,7 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 				}
 			} else if (r == 0 && !is_sock && kind == MSG_NOTIFY && notify_fd < 0) {
 				notify_fd = fd;
+				sb.objgate_live = sb.attrgate || sb.modegate;
 				broker_sync_wake(notify_fd);
 			} else if (r == 0) {
 				close(fd);
@@ -1088,6 +1089,21 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 			code);
 	}
 	fstrace_stats_free(&bstats);
+	/* the listener the command sent before exec, unread when it ended at
+	 * once: the mode gate held all the same (a chmod would have waited
+	 * on us), and the end need not read every object's time */
+	for (int i = 0; i < 8 && sb.modegate && notify_fd < 0 && sb.handoff[0] >= 0; i++) {
+		union msg_any m;
+		int fd = -1;
+		if (msg_recv(sb.handoff[0],
+			     MSG_BIT(MSG_PROXY_LISTENER) | MSG_BIT(MSG_DNS_UDP) |
+				 MSG_BIT(MSG_DNS_TCP) | MSG_BIT(MSG_NOTIFY),
+			     &m, &fd) < 0)
+			break;
+		sb.objgate_live |= (enum msg_kind)m.h.kind == MSG_NOTIFY && fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
 	if (notify_fd >= 0)
 		close(notify_fd);
 	netproxy_free(np);

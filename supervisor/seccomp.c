@@ -1039,10 +1039,20 @@ static const int notify_gate_calls[] = {
  * NET: connect and listen; TRACE: every traced file call (fstrace.c); GATE:
  * the file gate's calls, and open/openat with a write mode, O_CREAT or
  * O_TRUNC (the traced calls include them all); ATTRS: the calls that change
- * modes, owners, times and extended attributes (attrgate.c).
+ * modes, owners, times and extended attributes (attrgate.c); MODES (with
+ * namespaces, where ATTRS is not): the chmod calls whose mode gives a
+ * write bit or takes the owner's read away, the ones that could make a
+ * file of a repository's object store writable (attrgate.c).  The
+ * common `chmod 0444` or `0555` never stops.
  */
-int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, struct seccomp_prog *ret)
+int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes,
+			 struct seccomp_prog *ret)
 {
+	/* the chmod calls and where their mode is */
+	static const struct {
+		int nr;
+		unsigned arg;
+	} chmods[] = {{__NR_chmod, 1}, {__NR_fchmod, 1}, {__NR_fchmodat, 2}, {__NR_fchmodat2, 2}};
 	struct sock_filter f[100];
 	size_t n = 0, nc = 0;
 	int calls[ARRAY_SIZE(notify_net_calls) + FSTRACE_CALLS_MAX + ARRAY_SIZE(notify_gate_calls) +
@@ -1059,12 +1069,13 @@ int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, struct sec
 		calls[nc++] = notify_gate_calls[i];
 	for (size_t i = 0; attrs && i < attrgate_calls_n; i++)
 		calls[nc++] = attrgate_calls[i];
-	size_t k = opens ? 6 : 0; /* the open-flags block */
-	if (nc + k == 0 || nc + k + 5 > ARRAY_SIZE(f))
+	size_t k = opens ? 6 : 0;				 /* the open-flags block */
+	size_t m = modes && !attrs ? 4 * ARRAY_SIZE(chmods) : 0; /* the modes block */
+	if (nc + k + m == 0 || nc + k + m + 5 > ARRAY_SIZE(f))
 		return -EINVAL;
-	/* indices: 0 arch, 1 its check, 2 nr, 3.. compares, then the open
-	 * block, then ALLOW, then NOTIFY */
-	const size_t allow = 3 + nc + k, notify = allow + 1;
+	/* indices: 0 arch, 1 its check, 2 nr, 3.. compares, then the modes
+	 * block, then the open block, then ALLOW, then NOTIFY */
+	const size_t allow = 3 + nc + m + k, notify = allow + 1;
 #define TO(target) ((unsigned char)((target) - (n + 1)))
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, arch));
@@ -1076,6 +1087,21 @@ int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, struct sec
 	for (size_t i = 0; i < nc; i++, n++)
 		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)calls[i],
 						    TO(notify), 0);
+	for (size_t i = 0; m && i < ARRAY_SIZE(chmods); i++) {
+		/* not this call: on (the accumulator still holds nr); this
+		 * one: its mode (low word) decides, and nothing after */
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						    (unsigned)chmods[i].nr, 0, 3);
+		n++;
+		f[n++] = (struct sock_filter)BPF_STMT(
+		    BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[chmods[i].arg]));
+		f[n] =
+		    (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0222, TO(notify), 0);
+		n++;
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0400, TO(allow),
+						    TO(notify));
+		n++;
+	}
 	if (opens) {
 		/* openat: flags in args[2]; open: in args[1] (low word) */
 		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 2);

@@ -160,6 +160,12 @@ struct sandbox {
 	bool init_forked;      /* an init was made: the command may have run */
 	struct fsgate *fsgate; /* fsgate.c: without namespaces; NULL when unused */
 	bool attrgate;	       /* attrgate.c: without namespaces */
+	/* attrgate.c, with namespaces: a mode that makes a file of a
+	 * repository's object store writable is refused (the rest the
+	 * mounts judge); *_live: the command's listener came, so the gate
+	 * held (else the end reads every object's time: gitobj_end()) */
+	bool modegate;
+	bool objgate_live;
 	/* gitview.c: the .git directories given a copy-on-write view (paths
 	 * from protect.c; the views themselves are init's) */
 	char **gitview_paths;
@@ -511,7 +517,8 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 /* The notification filter (NET: connect and listen; TRACE: the traced file
  * calls; GATE: the file gate's calls), made for the command to install
  * (sandbox/filter.c); 0 or -errno. */
-int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, struct seccomp_prog *ret);
+int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes,
+			 struct seccomp_prog *ret);
 
 /* Programs generated at build time for every (inet, unix, kill, broker,
  * no_pid_ipc_ns) choice with no [syscalls] lists; key = inet | unix << 1 |

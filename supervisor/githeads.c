@@ -399,6 +399,7 @@ static void check_objects(struct githead *r)
 
 static void githead_free(struct githead *h)
 {
+	gh_reach_free(h);
 	gitobj_free(&h->o);
 	for (size_t j = 0; j < h->n_owned; j++)
 		free(h->owned[j]);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * supervisor/githeads_internal.h — a write grant's repository as the end
- * of a run checks it (githeads.c says what and why), shared by its four
+ * of a run checks it (githeads.c says what and why), shared by its
  * rooms: githeads.c (start, end, the index), gittrees.c (what a tree and a
  * history hold at protected paths), gitrefs.c (refs, and writing them
- * back) and gitlogs.c (reflogs, the files beside the refs).  Not for
+ * back), gitlogs.c (reflogs, the files beside the refs) and gitreach.c
+ * (what the host's refs reached at the start).  Not for
  * others: supervisor.h has the interface.
  */
 #ifndef RINGFENCE_SUPERVISOR_GITHEADS_INTERNAL_H
@@ -60,9 +61,10 @@ struct githead {
 	size_t n_owned;
 	struct entry *base; /* the baseline: what the host had at the start */
 	size_t n_base;
-	bool base_cut;	   /* not all of it could be read */
-	bool base_indexed; /* the held index added to it (base_ready()) */
-	uint64_t first[4]; /* the first bytes of the protected paths, a set */
+	bool base_cut;	     /* not all of it could be read */
+	bool base_indexed;   /* the held index added to it (base_ready()) */
+	uint64_t first[4];   /* the first bytes of the protected paths, a set */
+	struct reach *reach; /* gitreach.c: the host's history, as far as read */
 };
 
 /* Whether the baseline has the entry (the start's index read in at the
@@ -82,6 +84,10 @@ bool gh_tree_paths_below(struct githead *r, const unsigned char *tree, const cha
 bool gh_tree_paths(struct githead *r, const unsigned char *tree, bool add);
 /* The commit OID, and the history the run made below it (gittrees.c). */
 bool gh_history_ok(struct githead *r, const unsigned char *oid, bool stash);
+/* Whether the commit OID is reachable from the refs the host had at the
+ * start (gitreach.c). */
+bool gh_host_has(struct githead *r, const unsigned char *oid);
+void gh_reach_free(struct githead *r);
 /* The first first-parent ancestor of OID from before the run that passes. */
 bool gh_good_ancestor(struct githead *r, const unsigned char *oid, unsigned char *ret);
 /* NAME (relative to the .git) written as CONTENT (a temporary file and a

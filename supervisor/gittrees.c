@@ -285,21 +285,30 @@ static int parents(struct githead *r, const unsigned char *oid, unsigned char (*
 	return k;
 }
 
+/* Whether the walk down a history stops at the commit OID: the host's
+ * own, from before the run and reachable from its refs then.  A commit
+ * older than the run that is not (an earlier run's, left unreferenced) has
+ * a history below it to check like one the run made (gitreach.c). */
+static bool hosts(struct githead *r, const unsigned char *oid)
+{
+	return !gitobj_is_new(&r->o, oid) && gh_host_has(r, oid);
+}
+
 /*
  * The commit OID (a ref's tip; a stash's with its other parents) and the
- * history the run made below it: every commit made during the run reached
- * through any parent, and the first one older than the run on each way
- * down (the host's own, or an earlier run's).  A tip that passes is not
- * enough: `git reset --hard HEAD~1`, `git checkout HEAD~2`, a rebase or a
- * bisect after the run checks out a commit below it, the sandbox's hook in
- * one and taken out again in the next.  More than PARENTS_MAX commits made
- * during the run below one tip count as failing (each is read).
+ * history the run made below it: every commit made during the run, or
+ * older but not the host's (an earlier run's), reached through any
+ * parent, and the first one of the host's on each way down.  A tip that
+ * passes is not enough: `git reset --hard HEAD~1`, `git checkout HEAD~2`,
+ * a rebase or a bisect after the run checks out a commit below it, the
+ * sandbox's hook in one and taken out again in the next.  More than
+ * PARENTS_MAX commits below one tip count as failing (each is read).
  */
 bool gh_history_ok(struct githead *r, const unsigned char *oid, bool stash)
 {
 	if (!commit_ok(r, oid, stash))
 		return false;
-	if (!gitobj_is_new(&r->o, oid))
+	if (hosts(r, oid))
 		return true;
 	_cleanup_free_ unsigned char(*seen)[32] = malloc((PARENTS_MAX + 1) * sizeof(*seen));
 	size_t n_seen = 0, next = 0;
@@ -310,7 +319,7 @@ bool gh_history_ok(struct githead *r, const unsigned char *oid, bool stash)
 	while (next < n_seen) {
 		unsigned char par[64][32];
 		const unsigned char *c = seen[next++];
-		if (!gitobj_is_new(&r->o, c))
+		if (hosts(r, c))
 			continue;
 		int k = parents(r, c, par, 64);
 		if (k < 0)
@@ -329,8 +338,9 @@ bool gh_history_ok(struct githead *r, const unsigned char *oid, bool stash)
 	return true;
 }
 
-/* The first first-parent ancestor of OID from before the run that passes,
- * in *RET (one the run made has a history of its own to check). */
+/* The first first-parent ancestor of OID of the host's that passes, in
+ * *RET (one the run made, or an earlier run, has a history of its own to
+ * check). */
 bool gh_good_ancestor(struct githead *r, const unsigned char *oid, unsigned char *ret)
 {
 	unsigned char cur[32], par[1][32];
@@ -340,7 +350,7 @@ bool gh_good_ancestor(struct githead *r, const unsigned char *oid, unsigned char
 		if (parents(r, cur, par, 1) < 1)
 			return false;
 		memcpy(cur, par[0], r->o.sz);
-		if (!gitobj_is_new(&r->o, cur) && commit_ok(r, cur, false)) {
+		if (hosts(r, cur) && commit_ok(r, cur, false)) {
 			memcpy(ret, cur, r->o.sz);
 			return true;
 		}

@@ -162,7 +162,7 @@ import pytest
 from test_gitobjects_attacks import (EVIL, FORGE, FORGE_PRELUDE, REFUSED, REWRITE, commit_after,
                                      project)
 from test_githistory_attacks import HOOK, INSIDE_GIT
-from test_hostfiles_attacks import GIT_ENV, chown_tree, host
+from test_hostfiles_attacks import GIT_ENV, chown_tree, host, husky_project
 
 # Run in the sandbox (cwd: the project): argv[1] the way, argv[2] the
 # hook text, argv[3] a revision.  Prints "planted" when its own git reads
@@ -731,18 +731,49 @@ def test_pack_data_rewritten_in_place(box, request):
     commit_after(box, home, "git checkout -q old", "old:.husky/pre-commit")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known limit: commits older than the run below the first one on each way down are "
-    "not checked (SECURITY.md)"))
-def test_history_planted_in_an_earlier_run(box):
-    """Hole: the history walk stops at the first commit older than the
-    run; an earlier run made it, unreferenced, over one with the hook."""
+@pytest.mark.parametrize("date", [None, "@4102444800 +0000", "@100000 +0000"],
+                         ids=["now", "future", "1970"])
+def test_history_planted_in_an_earlier_run(box, date):
+    """Hole: the history walk stopped at the first commit older than the
+    run; an earlier run made it, unreferenced, over one with the hook.
+    The walk now goes on below an older commit until it reaches one
+    reachable from the host's refs at the start (gitreach.c), whatever
+    date the sandbox gave its commits: too new stops the host's walk at
+    once, too old makes it read the host's whole history.  Fails on
+    78b65a2 in every mode (a strict expected failure there)."""
     home, _ = project(box)
-    r = plant2(box, home, "earlier-run-1")
+    forge = box.write("bin/forge2.py", FORGE2)
+    env = dict(GIT_ENV, HOME=home)
+    if date:
+        env.update(GIT_COMMITTER_DATE=date, GIT_AUTHOR_DATE=date)
+    r = box.run(["/usr/bin/python3", forge, "earlier-run-1", EVIL], policy=box.policy(""),
+                env=env)
+    assert "planted" in r.stdout.split(), r.stdout + r.stderr
     top = [l.split()[1] for l in r.stdout.splitlines() if l.startswith("top ")][0]
     assert "protected path" not in r.stderr, r.stderr
     plant2(box, home, "earlier-run-2", top)
     commit_after(box, home, "git reset -q --hard HEAD~2", "HEAD~2:.husky/pre-commit")
+
+
+@pytest.mark.parametrize("base", ["HEAD~2", "v1", "old"])
+def test_guard_commit_on_an_older_commit_of_the_hosts(box, base):
+    """Guard: a commit made inside on an older commit of the host's (two
+    below HEAD, an annotated tag's in packed-refs, another branch's
+    loose tip) is kept: the walk stops where the host's history is."""
+    home = husky_project(box, extra=(
+        " && echo 1 > a && git add a && git commit -qm a1 && git tag -a v1 -m v1 && "
+        "echo 2 > a && git commit -qam a2 && git branch old && "
+        "echo 3 > a && git commit -qam a3 && git pack-refs --all && "
+        "git checkout -q old && echo 4 > a && git commit -qam a4 && git checkout -q -"))
+    r = box.run(["sh", "-c", INSIDE_GIT + "git checkout -q -B work %s && echo in > b && "
+                 "git add b && git commit -qnm inside && echo made" % base],
+                policy=box.policy(""), env=dict(GIT_ENV, HOME=home))
+    assert "made" in r.stdout, r.stdout + r.stderr
+    log = host(box, ["git", "log", "--format=%s", "-2", "work"], home, cwd=box.work,
+               env=GIT_ENV)
+    assert log.stdout.split() == ["inside", {"HEAD~2": "a1", "v1": "a1", "old": "a4"}[base]], \
+        log.stdout + log.stderr + r.stderr
+    assert "protect" not in r.stderr, r.stderr
 
 
 def test_large_loose_object_is_not_passed_over(box):

@@ -71,8 +71,8 @@ static void test_not_objects(void **state)
 	assert_false(gitobj_looks_stored((const unsigned char *)"#!/bin/sh\n", 10));
 	assert_false(gitobj_looks_stored(gz, sizeof(gz)));
 	/* zlib, but no object's header: a type, a space, a digit */
-	static const char *const others[] = {"hello world", "blob", "blob x\0", "tree\t1\0",
-					     "blobs 1\0", "Blob 1\0"};
+	static const char *const others[] = {"hello world", "blob",	 "blob x\0",
+					     "tree\t1\0",   "blobs 1\0", "Blob 1\0"};
 	for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++) {
 		n = sizeof(out);
 		assert_int_equal(compress2(out, &n, (const unsigned char *)others[i],

@@ -233,6 +233,32 @@ static int open_target(const struct sandbox *sb, const struct seccomp_notif *req
 		fd = open(p, O_PATH | O_CLOEXEC);
 		return fd < 0 ? -errno : fd;
 	}
+	/* With namespaces every path is resolved in the command's root
+	 * (RESOLVE_IN_ROOT below), a relative one from its directory's name
+	 * there: the kernel gives a name from the root of the mount
+	 * namespace it is in.  openat2 would resolve an absolute link met on
+	 * the way from the supervisor's root, in the host's view, past the
+	 * sandbox's mounts (its root may be the host's own inode).  A
+	 * directory renamed meanwhile makes this another name the command
+	 * could have given. */
+	if (sb->ns != NS_NONE && path[0] != '/') {
+		static const char deleted[] = " (deleted)";
+		char dir[PATH_MAX], full[PATH_MAX];
+		if (dirfd == AT_FDCWD)
+			snprintf(p, sizeof(p), "/proc/%d/cwd", pid);
+		else
+			snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, dirfd);
+		ssize_t n = readlink(p, dir, sizeof(dir) - 1);
+		if (n <= 0)
+			return n < 0 && errno != ENOENT ? -errno : -EBADF;
+		dir[n] = '\0';
+		if (dir[0] != '/' || ((size_t)n >= sizeof(deleted) - 1 &&
+				      strcmp(dir + n - (sizeof(deleted) - 1), deleted) == 0))
+			return -ENOENT;
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", dir, path) >= sizeof(full))
+			return -ENAMETOOLONG;
+		memcpy(path, full, sizeof(path));
+	}
 	if (path[0] == '/')
 		snprintf(p, sizeof(p), "/proc/%d/root", pid);
 	else if (dirfd == AT_FDCWD)
@@ -249,8 +275,9 @@ static int open_target(const struct sandbox *sb, const struct seccomp_notif *req
 	 * ours (no mount namespace; chroot is refused): an absolute path is
 	 * resolved from / as given; another root, in it. */
 	struct stat rs, ours;
-	bool same_root = path[0] != '/' || (fstat(base, &rs) == 0 && stat("/", &ours) == 0 &&
-					    rs.st_dev == ours.st_dev && rs.st_ino == ours.st_ino);
+	bool same_root = sb->ns == NS_NONE &&
+			 (path[0] != '/' || (fstat(base, &rs) == 0 && stat("/", &ours) == 0 &&
+					     rs.st_dev == ours.st_dev && rs.st_ino == ours.st_ino));
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
 			       .resolve =
 				   RESOLVE_NO_MAGICLINKS | (same_root ? 0 : RESOLVE_IN_ROOT)};
@@ -464,32 +491,50 @@ static int act(const struct sandbox *sb, const struct seccomp_notif *req, const 
 
 /*
  * Whether the call makes a file of a repository's object store writable:
- * gives a write bit it lacks, or takes its owner's read away (from there,
+ * gives a write bit it lacks, takes its owner's read away (from there,
  * the next mode could not be judged: a file that cannot be read cannot be
- * told apart).  git makes every object and pack read-only and never gives
- * one write back; a command that does means to rewrite the host's object
- * in its own inode, under its name, which the end of the run does not see
- * (gitobj.c: it hashes what was made or renamed, and what it read at the
- * start).  Without a write bit the owner cannot open it to write (the
- * command has no capability).  The file is told by its content
- * (gitobj_looks_stored()), read through FD: a hard link gives it any name
- * (`ln .git/objects/ab/cd... .git/refs/x`), and any directory.
+ * told apart), or sets or removes its access ACL (which is its mode).
+ * git makes every object and pack read-only and never gives one write
+ * back; a command that does means to rewrite the host's object in its own
+ * inode, under its name, which the end of the run does not see (gitobj.c:
+ * it hashes what was made or renamed, and what it read at the start).
+ * Without a write bit the owner cannot open it to write (the command has
+ * no capability).  The file is told by its content (gitobj_file_stored()),
+ * read through FD: a hard link gives it any name (`ln
+ * .git/objects/ab/cd... .git/refs/x`), and any directory.  One that cannot
+ * be read counts as one (a write lease the command took answers
+ * EWOULDBLOCK), but for one its owner may not read: no git reads it as an
+ * object (the supervisor runs as that owner, or as root).
  */
 static bool makes_object_writable(const struct seccomp_notif *req, const struct attr_call *c,
-				  int fd)
+				  int fd, const struct attr_args *x)
 {
-	unsigned char buf[1024];
 	char p[64];
 	struct stat st;
 	mode_t mode = (mode_t)req->data.args[c->arg];
 
-	if (c->op != ATTR_MODE || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    !((mode & 0222 & ~st.st_mode) || ((st.st_mode & 0400) && !(mode & 0400))))
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return false;
+	switch (c->op) {
+	case ATTR_MODE:
+		if (!((mode & 0222 & ~st.st_mode) || ((st.st_mode & 0400) && !(mode & 0400))))
+			return false;
+		break;
+	case ATTR_SETXATTR:
+	case ATTR_REMOVEXATTR:
+		if (strcmp(x->name, "system.posix_acl_access") != 0)
+			return false;
+		break;
+	case ATTR_OWNER:
+	case ATTR_TIMES:
+		return false;
+	}
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
 	_cleanup_close_ int rd = open(p, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	ssize_t n = rd >= 0 ? pread(rd, buf, sizeof(buf), 0) : -1;
-	return n > 0 && gitobj_looks_stored(buf, (size_t)n);
+	if (rd < 0)
+		return errno != EACCES;
+	int r = gitobj_file_stored(rd);
+	return r != 0 && r != -EACCES;
 }
 
 /* The name the kernel gives the object FD, for what is said. */
@@ -518,8 +563,10 @@ bool attrgate_handle(int nfd, const struct seccomp_notif *req, const struct sand
 	for (size_t i = 0; i < ARRAY_SIZE(attr_calls) && !c; i++)
 		if (attr_calls[i].nr == req->data.nr)
 			c = &attr_calls[i];
-	/* with namespaces only modes come here (sb->modegate) */
-	if (!c || (!sb->attrgate && c->op != ATTR_MODE))
+	/* with namespaces only modes and extended attributes come here
+	 * (sb->modegate) */
+	if (!c || (!sb->attrgate && c->op != ATTR_MODE && c->op != ATTR_SETXATTR &&
+		   c->op != ATTR_REMOVEXATTR))
 		return false;
 	fd = open_target(sb, req, c);
 	r = fd < 0 ? fd : read_args(req, c, &x);
@@ -541,7 +588,7 @@ bool attrgate_handle(int nfd, const struct seccomp_notif *req, const struct sand
 	if (sb->attrgate && !may_change(sb, fd, path, sizeof(path))) {
 		refused(sb, c, path, req->pid, "outside the write grants");
 		r = -EROFS;
-	} else if (makes_object_writable(req, c, fd)) {
+	} else if (makes_object_writable(req, c, fd, &x)) {
 		name_of(fd, path, sizeof(path));
 		refused(sb, c, path, req->pid, "a file of a repository's object store");
 		r = -EROFS;

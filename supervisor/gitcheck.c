@@ -272,6 +272,25 @@ static void drop_entries(struct gitobj *r, struct gitobj_pack *p)
 	p->n_drop = 0;
 }
 
+/* NAME beneath DIR, a file of the store the run made (ST, its status) that
+ * passed: left without write, as git makes every one.  One the sandbox
+ * made writable would take a write in its own inode in a later run, with
+ * no mode to give (the gates judge modes: attrgate.c), its directory's
+ * time unmoved. */
+static void read_only(int dir, const char *name, const struct stat *st)
+{
+	char p[64];
+
+	if (!(st->st_mode & 0222) || !S_ISREG(st->st_mode))
+		return;
+	_cleanup_close_ int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat now;
+	if (fd < 0 || fstat(fd, &now) < 0 || now.st_ino != st->st_ino || now.st_dev != st->st_dev)
+		return;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	(void)chmod(p, now.st_mode & 07555);
+}
+
 /* Every loose object made during the run (its directory changed then, and
  * it): each hashes to its name, or it is moved aside.  One that names
  * content the host makes later would be kept by git for it (git does not
@@ -342,6 +361,8 @@ static size_t scan_loose(struct gitobj *r, bool all)
 				gitobj_put_aside(r, rel,
 						 "is an object whose content is not its name's");
 				forged++;
+			} else if (ok) {
+				read_only(dirfd(f), fe->d_name, &st);
 			}
 		}
 	}
@@ -413,6 +434,16 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 		}
 		for (uint32_t i = 0; i < total; i++)
 			forged += check_entry(o, p, i);
+		/* the pack and its index, left without write */
+		char data[NAME_MAX + 2];
+		size_t l = strlen(p->name);
+		_cleanup_close_ int pd =
+		    openat(o->objects, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		snprintf(data, sizeof(data), "%.*s.pack", (int)(l > 4 ? l - 4 : 0), p->name);
+		const char *const files[] = {p->name, data};
+		for (size_t k = 0; pd >= 0 && k < ARRAY_SIZE(files); k++)
+			if (fstatat(pd, files[k], &st, AT_SYMLINK_NOFOLLOW) == 0)
+				read_only(pd, files[k], &st);
 	}
 	for (size_t j = 0; j < o->n_packs; j++)
 		if (o->packs[j].n_drop && !o->packs[j].gone)
@@ -420,37 +451,71 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 	return forged;
 }
 
-/* Whether the first bytes of a file (BUF, N of them) are those of a file
- * git reads objects from: a pack ("PACK"), a pack index of version 2
- * ("\377tOc"), a multi-pack-index ("MIDX"), or a loose object (zlib,
- * inflating to "blob 12\0", "tree ...", "commit ...", "tag ...").  The
- * attribute gate gives write back to none (attrgate.c): a hard link or a
- * rename gives it any name, so its content says what it is.  A dynamic
- * Huffman block's tables come before its first byte: 1 KiB holds them. */
-bool gitobj_looks_stored(const unsigned char *buf, size_t n)
+/* What the start of a file says it is to git's object reader: a pack (its
+ * version 2 or 3), a pack index (version 2 or 3), a multi-pack-index
+ * (version 1 or 2, a hash version 1 or 2), or zlib.  A file with another
+ * "PACK" (a game's archive) is none of them. */
+static bool stored_magic(const unsigned char *buf, size_t n, bool *zlib)
 {
-	static const char magic[][4] = {"PACK", "\377tOc", "MIDX"};
-	static const char *const types[] = {"blob ", "tree ", "commit ", "tag "};
-	unsigned char out[16];
-	z_stream z = {.next_in = (unsigned char *)buf,
-		      .avail_in = n > UINT_MAX ? UINT_MAX : (unsigned)n,
-		      .next_out = out,
-		      .avail_out = sizeof(out)};
-
-	for (size_t i = 0; n >= 4 && i < ARRAY_SIZE(magic); i++)
-		if (memcmp(buf, magic[i], 4) == 0)
-			return true;
-	if (n < 2 || inflateInit(&z) != Z_OK)
+	*zlib = n >= 2 && (buf[0] & 0x0f) == 8 && (buf[0] >> 4) <= 7 &&
+		((unsigned)buf[0] << 8 | buf[1]) % 31 == 0 && !(buf[1] & 0x20);
+	if (n < 8)
 		return false;
-	int e = inflate(&z, Z_SYNC_FLUSH);
+	uint32_t v =
+	    (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
+	return ((memcmp(buf, "PACK", 4) == 0 || memcmp(buf, "\377tOc", 4) == 0) &&
+		(v == 2 || v == 3)) ||
+	       (memcmp(buf, "MIDX", 4) == 0 && (buf[4] == 1 || buf[4] == 2) &&
+		(buf[5] == 1 || buf[5] == 2));
+}
+
+/* Whether the file FD is one git reads objects from (gitobj.h).  A loose
+ * object is read as git reads it, to its first bytes out: the sandbox can
+ * put any number of empty blocks before them.  Past OBJ_MAX of input with
+ * nothing out it is taken for one (a host's loose object is never that
+ * large: the end moves a new one aside). */
+int gitobj_file_stored(int fd)
+{
+	static const char *const types[] = {"blob ", "tree ", "commit ", "tag "};
+	unsigned char in[16384], out[16];
+	z_stream z = {.next_out = out, .avail_out = sizeof(out)};
+	uint64_t off = 0;
+	bool zlib;
+	int e = Z_OK;
+
+	ssize_t n = pread(fd, in, sizeof(in), 0);
+	if (n < 0)
+		return -errno;
+	if (stored_magic(in, (size_t)n, &zlib))
+		return 1;
+	if (!zlib || inflateInit(&z) != Z_OK)
+		return 0;
+	while (n > 0 && z.avail_out && e == Z_OK) {
+		z.next_in = in;
+		z.avail_in = (unsigned)n;
+		e = inflate(&z, Z_SYNC_FLUSH);
+		if (e == Z_BUF_ERROR)
+			e = Z_OK; /* more input wanted */
+		off += (uint64_t)n;
+		if (z.avail_out && e == Z_OK) {
+			if (off >= OBJ_MAX) {
+				inflateEnd(&z);
+				return 1;
+			}
+			n = pread(fd, in, sizeof(in), (off_t)off);
+			if (n < 0) {
+				int err = errno;
+				inflateEnd(&z);
+				return -err;
+			}
+		}
+	}
 	size_t got = sizeof(out) - z.avail_out;
 	inflateEnd(&z);
-	if (e != Z_OK && e != Z_STREAM_END && e != Z_BUF_ERROR)
-		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
 		size_t l = strlen(types[i]);
 		if (got > l && memcmp(out, types[i], l) == 0 && out[l] >= '0' && out[l] <= '9')
-			return true;
+			return 1;
 	}
-	return false;
+	return 0;
 }

@@ -257,6 +257,17 @@ void gitobj_read_packs(struct gitobj *r)
 			continue;
 		}
 		r->packs = v;
+		bool had = false;
+		for (size_t k = 0; k < r->n_start_data && !had; k++)
+			had = r->start_data[k].dev == pst.st_dev &&
+			      r->start_data[k].ino == pst.st_ino;
+		struct gitobj_file *sd =
+		    r->end || had ? NULL
+				  : realloc(r->start_data, (r->n_start_data + 1) * sizeof(*sd));
+		if (sd) {
+			r->start_data = sd;
+			sd[r->n_start_data++] = (struct gitobj_file){pst.st_dev, pst.st_ino};
+		}
 		v[r->n_packs] = (struct gitobj_pack){
 		    .idx = idx,
 		    .data = data,
@@ -264,7 +275,12 @@ void gitobj_read_packs(struct gitobj *r)
 		    .data_size = ds,
 		    .changed =
 			r->since && (gitobj_newer(&ist, r->since) || gitobj_newer(&pst, r->since)),
-		    .listed = r->since && gitobj_newer(&ist, r->since),
+		    /* an index made or changed, or data put in place (another
+		     * inode than the start's: a new name for each object the
+		     * host's index lists; one changed in its own inode needs a
+		     * mode the gates refuse, attrgate.c) */
+		    .listed = r->since && (gitobj_newer(&ist, r->since) ||
+					   (r->end && !had && gitobj_newer(&pst, r->since))),
 		};
 		snprintf(v[r->n_packs].name, sizeof(v[r->n_packs].name), "%s", de->d_name);
 		r->n_packs++;
@@ -679,6 +695,9 @@ void gitobj_forget_packs(struct gitobj *o)
 void gitobj_free(struct gitobj *o)
 {
 	gitobj_forget_packs(o);
+	free(o->start_data);
+	o->start_data = NULL;
+	o->n_start_data = 0;
 	free(o->seen);
 	o->seen = NULL;
 	o->n_seen = 0;

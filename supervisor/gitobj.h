@@ -45,6 +45,13 @@ struct gitobj {
 	struct gitobj_pack *packs;
 	size_t n_packs;
 	bool packs_read;
+	/* the packs' data files read at the start: one at the end that is
+	 * none of them was put in place during the run (gitobj_read_packs()) */
+	struct gitobj_file {
+		dev_t dev;
+		ino_t ino;
+	} * start_data;
+	size_t n_start_data;
 	/* after the run (gitobj_end()): every copy of an object read must be
 	 * the same content, else it does not read */
 	bool end;
@@ -74,10 +81,10 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n);
  * seen so (SECURITY.md). */
 bool gitobj_is_new(struct gitobj *o, const unsigned char *oid);
 
-/* Whether BUF, the first N bytes of a file (1 KiB is enough), are those of
- * a file git reads objects from: a pack, its index, a multi-pack-index or
- * a loose object (gitcheck.c). */
-bool gitobj_looks_stored(const unsigned char *buf, size_t n);
+/* Whether the regular file FD (open to read) is one git reads objects
+ * from: a pack, its index, a multi-pack-index or a loose object (1), or
+ * not (0), or -errno when it could not be read (gitcheck.c). */
+int gitobj_file_stored(int fd);
 
 int gitobj_open_file(int dir, const char *name);
 void *gitobj_map_file(int dir, const char *name, size_t *ret_size);

@@ -237,7 +237,8 @@ static void expand(struct githead *r, struct reach *w, const struct node *x)
 		w->dead = w->dead || !gitobj_spend(&r->o, 0);
 		return;
 	}
-	for (const char *l = (const char *)buf; t == OBJ_COMMIT && l && l < (const char *)buf + n;) {
+	for (const char *l = (const char *)buf;
+	     t == OBJ_COMMIT && l && l < (const char *)buf + n;) {
 		const char *end = (const char *)buf + n;
 		const char *nl = memchr(l, '\n', (size_t)(end - l));
 		if (l == nl)

@@ -1041,9 +1041,10 @@ static const int notify_gate_calls[] = {
  * O_TRUNC (the traced calls include them all); ATTRS: the calls that change
  * modes, owners, times and extended attributes (attrgate.c); MODES (with
  * namespaces, where ATTRS is not): the chmod calls whose mode gives a
- * write bit or takes the owner's read away, the ones that could make a
- * file of a repository's object store writable (attrgate.c).  The
- * common `chmod 0444` or `0555` never stops.
+ * write bit or takes the owner's read away, and the extended attributes'
+ * (an access ACL), the ones that could make a file of a repository's
+ * object store writable (attrgate.c).  The common `chmod 0444` or `0555`
+ * never stops.
  */
 int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes,
 			 struct seccomp_prog *ret)
@@ -1069,6 +1070,13 @@ int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes
 		calls[nc++] = notify_gate_calls[i];
 	for (size_t i = 0; attrs && i < attrgate_calls_n; i++)
 		calls[nc++] = attrgate_calls[i];
+	/* with MODES, the extended attributes too (an access ACL is a
+	 * mode): the deny program refuses them first unless the policy
+	 * allows them (its ERRNO outranks USER_NOTIF) */
+	static const int xattrs[] = {__NR_setxattr,    __NR_lsetxattr,	  __NR_fsetxattr,
+				     __NR_removexattr, __NR_lremovexattr, __NR_fremovexattr};
+	for (size_t i = 0; modes && !attrs && i < ARRAY_SIZE(xattrs); i++)
+		calls[nc++] = xattrs[i];
 	size_t k = opens ? 6 : 0;				 /* the open-flags block */
 	size_t m = modes && !attrs ? 4 * ARRAY_SIZE(chmods) : 0; /* the modes block */
 	if (nc + k + m == 0 || nc + k + m + 5 > ARRAY_SIZE(f))

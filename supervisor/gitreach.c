@@ -15,7 +15,8 @@
  * since the start (peeled lines too), and every loose ref beneath .git/refs
  * not changed during the run (a loose ref the run changed had a value at
  * the start that is lost: a commit reachable from it alone counts as not
- * the host's, which only makes the walk check more).  From them, commits
+ * the host's, which only makes the walk check more).  From them (HEAD's
+ * commit alone first, the other refs when that is not enough), commits
  * are read newest first (committer dates, as git's own walks go), up to a
  * day past the commit asked about, and what was seen is kept for the next
  * question.  Every read is charged to the repository's budget (gitobj.c);
@@ -49,6 +50,7 @@ struct node {
 
 struct reach {
 	bool ready, dead;
+	bool all_tips; /* every ref queued, not HEAD's commit alone */
 	/* the commits seen (queued or read): a set, open addressing */
 	unsigned char (*set)[32];
 	bool *used;
@@ -311,26 +313,37 @@ static void packed_tips(struct githead *r, struct reach *w, size_t *tips)
 	munmap((void *)m, n);
 }
 
+/* The walk, from HEAD's commit at the start; the other refs are queued
+ * when that is not enough (every_tip()). */
 static struct reach *reach_ready(struct githead *r)
 {
 	struct reach *w = r->reach;
-	size_t tips = 0;
 
 	if (!w) {
 		w = r->reach = calloc(1, sizeof(*w));
 		if (!w)
 			return NULL;
 	}
-	if (w->ready)
-		return w;
-	w->ready = true;
-	if (r->head_sz)
-		queue(r, w, r->head_oid);
+	if (!w->ready) {
+		w->ready = true;
+		if (r->head_sz)
+			queue(r, w, r->head_oid);
+	}
+	return w;
+}
+
+/* Every ref of the start queued: what `git reset --hard HEAD~3` asks
+ * is answered before (a repository's thousands of tags are read only for
+ * a commit HEAD's history does not hold). */
+static void every_tip(struct githead *r, struct reach *w)
+{
+	size_t tips = 0;
+
+	w->all_tips = true;
 	packed_tips(r, w, &tips);
 	int refs = openat(r->git, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (refs >= 0)
 		loose_tips(r, w, refs, 0, &tips);
-	return w;
 }
 
 bool gh_host_has(struct githead *r, const unsigned char *oid)
@@ -353,13 +366,19 @@ bool gh_host_has(struct githead *r, const unsigned char *oid)
 	free(buf);
 	if (t != OBJ_COMMIT)
 		return false;
-	while (w->n_heap && !w->dead && w->heap[0].date >= date - REACH_SLOP) {
-		struct node x = pop(w);
-		expand(r, w, &x);
+	for (;;) {
+		while (w->n_heap && !w->dead && w->heap[0].date >= date - REACH_SLOP) {
+			struct node x = pop(w);
+			expand(r, w, &x);
+			if (seen(w, oid, r->o.sz))
+				return true;
+		}
+		if (w->all_tips || w->dead)
+			return seen(w, oid, r->o.sz);
+		every_tip(r, w);
 		if (seen(w, oid, r->o.sz))
 			return true;
 	}
-	return seen(w, oid, r->o.sz);
 }
 
 void gh_reach_free(struct githead *r)

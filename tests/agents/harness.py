@@ -57,7 +57,9 @@ AGENTS = {
         # the TUI reads no key variable: signed in once with the policy's fixed
         # placeholder (kept in the private auth.json), then asked
         "interactive": {"argv": ["-m", "gpt-5.1-codex"],
-                        "keys": ["3", "\r", "\r",
+                        # the menu drawn before its keys are read (a loaded
+                        # machine): "3" waits for it
+                        "keys": [("Sign in another way", "3"), "\r", "\r",
                                  "ringfence_openai_codex_placeholder_0000000000000000\r", "\r",
                                  PROMPT + "\r"],
                         "expect": ["/v1/responses"], "delay": 3},

@@ -9,6 +9,7 @@ both users can read, with a copy of the binary and the escape programs.
 """
 import atexit
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -271,11 +272,59 @@ def slow(test):
     return test
 
 
+def mode_params(item):
+    """The names of ITEM's parameters that come from a fixture's own
+    params (box's four modes, the network fixtures' root/user and
+    namespace/broker), not from @pytest.mark.parametrize."""
+    cs = getattr(item, "callspec", None)
+    if cs is None:
+        return set()
+    defs = item._fixtureinfo.name2fixturedefs
+    return {k for k in cs.params
+            if k in defs and defs[k][-1].func.__name__ != "get_direct_param_fixture_func"}
+
+
+def pick_modes(items, how):
+    """RINGFENCE_MODES=two: each test in two of its fixture's modes, one
+    of each mechanism (the modes are listed root-ns, root-nons|broker,
+    user-ns, user-nons|broker: positions i and n-1-i), root and
+    unprivileged each taking one, which one turning from test to test;
+    one: a single mode per test, turning likewise.  Every mode is then
+    still run across the suite.  all (the default): every mode."""
+    groups = {}
+    for it in items:
+        modes = mode_params(it)
+        if not modes:
+            continue
+        rest = tuple(sorted((k, repr(v)) for k, v in it.callspec.params.items()
+                            if k not in modes))
+        groups.setdefault((it.nodeid.split("[")[0], rest), []).append(it)
+    drop = set()
+    for key, g in groups.items():
+        if len(g) < 2:
+            continue
+        h = int(hashlib.sha256(repr(key).encode()).hexdigest(), 16)
+        i = h % len(g)
+        keep = {i} if how == "one" else {i, len(g) - 1 - i}
+        drop.update(id(it) for n, it in enumerate(g) if n not in keep)
+    return [it for it in items if id(it) in drop]
+
+
 def pytest_collection_modifyitems(config, items):
     """The tests that wait out the proxy's timers (shortened by their
     policies to a few seconds, [network] *_timeout) first: with
     parallel workers (make check runs pytest-xdist, one test at a time per
-    worker) they then wait beside the rest instead of after it."""
+    worker) they then wait beside the rest instead of after it.
+    RINGFENCE_MODES chooses how many of each test's modes run (pick_modes())."""
+    how = os.environ.get("RINGFENCE_MODES", "all")
+    if how not in ("all", "two", "one"):
+        raise pytest.UsageError("RINGFENCE_MODES: all, two or one, not %r" % how)
+    if how != "all":
+        gone = pick_modes(items, how)
+        if gone:
+            ids = {id(it) for it in gone}
+            items[:] = [it for it in items if id(it) not in ids]
+            config.hook.pytest_deselected(items=gone)
     items.sort(key=lambda item: not getattr(getattr(item, "function", None),
                                             "waits_out_a_timer", False))
 

@@ -90,7 +90,7 @@ import subprocess
 
 import pytest
 
-from conftest import XATTRS_ALLOWED
+from conftest import ATTEMPT, XATTRS_ALLOWED
 from test_gitobjects_attacks import EVIL, FORGE_PRELUDE, commit_after, project
 from test_gitobjects_round2_attacks import OLD
 from test_hostfiles_attacks import GIT_ENV, host
@@ -415,21 +415,13 @@ def test_guard_writable_object_found_without_a_gate(box):
 # object argv[1] (a path), each also on a plain read-only file (the
 # control: the call is the command's there).  Prints "NAME ok" or "NAME
 # refused ERRNO" (or "NAME died SIGNAL").
-GUARD = r'''
-import ctypes, mmap, os, signal, subprocess, sys, threading, time
+GUARD = ATTEMPT + r'''
+import ctypes, mmap, signal, subprocess, threading, time
 obj = sys.argv[1]
 print("ran", flush=True)
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 AT_EMPTY_PATH, AT_FDCWD = 0x1000, -100
-
-
-def attempt(name, fn):
-    try:
-        fn()
-        print(name, "ok", flush=True)
-    except OSError as e:
-        print(name, "refused", e.errno, flush=True)
 
 
 def sys_ok(r):

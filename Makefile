@@ -163,7 +163,7 @@ TEST_JOBS ?= 8
 integration: $(BIN) $(ESCAPES)
 	RINGFENCE=$(abspath $(BIN)) ESCAPE_DIR=$(abspath $(BUILD)/escape) PYTHONDONTWRITEBYTECODE= \
 		pytest-3 -q -ra $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup) \
-		tests/integration
+		$(PYTEST_ARGS) tests/integration
 
 # (not man-check: the integration suite runs tests/integration/test_man_pages.py,
 # which renders both pages as man-check does, and man-check ran that file

@@ -85,7 +85,10 @@ AGENTS = {
     },
     "opencode": {
         # the TUI draws a blank screen first, then itself a few seconds later
-        "interactive": {"argv": ["-m", "anthropic/claude-sonnet-4-5"], "keys": [PROMPT + "\r"],
+        # the prompt once its input box is drawn (a loaded machine draws it
+        # late, after a blank screen that reads as settled)
+        "interactive": {"argv": ["-m", "anthropic/claude-sonnet-4-5"],
+                        "keys": [("Ask anything", PROMPT + "\r")],
                         "expect": ["/v1/messages"], "delay": 6},
         "policy": "opencode.ini", "bin": "opencode",
         "argv": ["run", "-m", "anthropic/claude-sonnet-4-5", PROMPT],

@@ -20,6 +20,7 @@
 #include "../../supervisor/gitcheck.c"
 #include "../../supervisor/githeads.c"
 #include "../../supervisor/gittrees.c"
+#include "../../supervisor/gitreach.c"
 #include "../../supervisor/gitrefs.c"
 #include "../../supervisor/gitlogs.c"
 

@@ -289,8 +289,10 @@ def pick_modes(items, how):
     of each mechanism (the modes are listed root-ns, root-nons|broker,
     user-ns, user-nons|broker: positions i and n-1-i), root and
     unprivileged each taking one, which one turning from test to test;
-    one: a single mode per test, turning likewise.  Every mode is then
-    still run across the suite.  all (the default): every mode."""
+    one: a single mode per test, turning likewise; other: the one at the
+    other end of the same diagonal (one and other together run what two
+    runs).  Every mode is then still run across the suite.  all (the
+    default): every mode."""
     groups = {}
     for it in items:
         modes = mode_params(it)
@@ -305,7 +307,7 @@ def pick_modes(items, how):
             continue
         h = int(hashlib.sha256(repr(key).encode()).hexdigest(), 16)
         i = h % len(g)
-        keep = {i} if how == "one" else {i, len(g) - 1 - i}
+        keep = {"one": {i}, "other": {len(g) - 1 - i}}.get(how, {i, len(g) - 1 - i})
         drop.update(id(it) for n, it in enumerate(g) if n not in keep)
     return [it for it in items if id(it) in drop]
 
@@ -317,8 +319,8 @@ def pytest_collection_modifyitems(config, items):
     worker) they then wait beside the rest instead of after it.
     RINGFENCE_MODES chooses how many of each test's modes run (pick_modes())."""
     how = os.environ.get("RINGFENCE_MODES", "all")
-    if how not in ("all", "two", "one"):
-        raise pytest.UsageError("RINGFENCE_MODES: all, two or one, not %r" % how)
+    if how not in ("all", "two", "one", "other"):
+        raise pytest.UsageError("RINGFENCE_MODES: all, two, one or other, not %r" % how)
     if how != "all":
         gone = pick_modes(items, how)
         if gone:

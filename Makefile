@@ -76,6 +76,7 @@ HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/
 TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3 /usr/lib/python3/dist-packages/xdist /usr/bin/man /usr/sbin/sshd /usr/bin/nc.openbsd
 
 .PHONY: all deps deps-if-missing demo check check-containers check-agents unit escape integration \
+	fuzz-policy fuzz-http fuzz-conv fuzz-githeads \
 	asan install clean format format-check bench fuzz man-check
 
 all: $(BIN)
@@ -220,13 +221,19 @@ man-check:
 # the proxy's HTTP and SOCKS5 parsers, ClientHello reader and rewriter, and on
 # whole conversations (client and upstream bytes) through its machines.
 FUZZ_SECONDS ?= 60
-fuzz: $(BUILD)/default_policy.c
+# Each target on its own too (make fuzz-http): CI runs two beside the
+# agents and two beside the ASan suite.
+fuzz: fuzz-policy fuzz-http fuzz-conv fuzz-githeads
+
+fuzz-policy: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz_policy tests/fuzz/fuzz_policy.c $(POLICY_SRC) \
 		$(BUILD)/default_policy.c -linih
 	build-fuzz/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		build-fuzz/corpus tests/fuzz/corpus
+
+fuzz-http:
 	@mkdir -p build-fuzz/corpus_http
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c netproxy/http.c netproxy/socks.c \
@@ -234,12 +241,16 @@ fuzz: $(BUILD)/default_policy.c
 		netproxy/resume.c netproxy/ossl.c -lssl -lcrypto
 	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
 		build-fuzz/corpus_http tests/fuzz/corpus_http
+
+fuzz-conv: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus_conv
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz_conv tests/fuzz/fuzz_conv.c $(NETPROXY_SRC) $(POLICY_SRC) \
 		$(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
 	build-fuzz/fuzz_conv -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		build-fuzz/corpus_conv tests/fuzz/corpus_conv
+
+fuzz-githeads:
 	@mkdir -p build-fuzz/corpus_githeads
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz_githeads tests/fuzz/fuzz_githeads.c supervisor/gitlinks.c -lz

@@ -383,6 +383,14 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 	 * untouched: every loose object's time is read, and a pack's data
 	 * changed counts as a pack made (each of its objects hashed). */
 	bool all = !o->sb || !o->sb->objgate_live;
+	/* with namespaces the gate is optional (layers.c): its absence is
+	 * said, as what it costs and what it leaves (best-effort without
+	 * namespaces says so at the start) */
+	if (all && o->sb && o->sb->modegate)
+		warn("%s: no seccomp notification listener could be had for the mode gate (one "
+		     "is installed above ringfence): while the sandbox ran, a file of its object "
+		     "store could be made writable; every object it changed is checked now",
+		     o->top);
 
 	/* the packs as they are now, each marked made or changed */
 	gitobj_forget_packs(o);

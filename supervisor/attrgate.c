@@ -42,7 +42,8 @@
  *    refused: it would let the command rewrite the host's object in
  *    place, under its name (makes_object_writable()).
  *
- * With namespaces (sb->modegate, where a write grant is a repository)
+ * With namespaces (sb->modegate, where a write grant is a repository or
+ * holds one the walk at start found)
  * only that last rule is needed, the read-only mounts doing the rest: the
  * notification filter stops only the chmod calls whose mode gives a write
  * bit or takes the owner's read (seccomp.c), and what passes is made on

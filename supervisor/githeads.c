@@ -13,7 +13,9 @@
  * checking out a branch the sandbox made, writes the sandbox's version: a
  * hook the next commit runs.
  *
- * So each write grant that is a repository (its .git a directory) has, at
+ * So each write grant that is a repository (its .git a directory), and
+ * each repository the walk at start found in the write grants (protect.c:
+ * a grant on ~/src holds many, a project a vendored checkout), has, at
  * the start, its HEAD noted (the file, the commit it names, and what that
  * commit's tree holds at the protected paths: read before the sandbox can
  * write an object of one of those names) and its index and packed-refs
@@ -55,8 +57,9 @@
  * Protected paths: protect.c's built-in names of a project (but git's own
  * .git/...), the policy's protect entries in the repository, and the
  * core.hooksPath directories its config and the host's own configuration
- * name.  Limits (SECURITY.md): only write grants that are repositories (not
- * those nested in them); reflog entries but the stash's (HEAD@{1}), and
+ * name.  Limits (SECURITY.md): only those repositories (not one deeper
+ * than the walk looks, or made during the run, whose content is all the
+ * sandbox's); reflog entries but the stash's (HEAD@{1}), and
  * commits older than the run below a tip (but the first on each way) are
  * not looked at; a linked worktree's index and HEAD neither.
  */
@@ -68,6 +71,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -418,10 +422,20 @@ static void githead_free(struct githead *h)
 	free(h);
 }
 
+/* An open that failed for want of descriptors (*OUT set): the repository
+ * cannot be held as it is, and is not taken (githeads_start() says so). */
+static int fds_left(int fd, bool *out)
+{
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+		*out = true;
+	return fd;
+}
+
 /* The repository at TOP (canonical), its .git a directory: what the host
  * has at its protected paths, from HEAD's commit, read now, before the
- * sandbox may write an object of that commit's name. */
-static struct githead *githead_open(const struct sandbox *sb, char *top)
+ * sandbox may write an object of that commit's name.  NULL when it is no
+ * such repository, or (*NO_FDS) no descriptor was left to hold it. */
+static struct githead *githead_open(const struct sandbox *sb, char *top, bool *no_fds)
 {
 	char target[PATH_MAX];
 	unsigned char tree[32];
@@ -439,20 +453,28 @@ static struct githead *githead_open(const struct sandbox *sb, char *top)
 	    .packed_fd = -1,
 	    .git = -1,
 	    .o = {.sb = sb, .top = top, .objects = -1, .since = &sb->started_born}};
-	_cleanup_close_ int t = protect_open_dir_nofollow(top);
-	h->git = t >= 0 ? openat(t, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-	h->o.objects =
-	    h->git >= 0 ? openat(h->git, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-			: -1;
-	if (h->o.objects < 0 || (size_t)snprintf(h->index_path, sizeof(h->index_path),
-						 "%s/.git/index", top) >= sizeof(h->index_path)) {
+	_cleanup_close_ int t = fds_left(protect_open_dir_nofollow(top), no_fds);
+	h->git = t >= 0
+		     ? fds_left(openat(t, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+				no_fds)
+		     : -1;
+	h->o.objects = h->git >= 0
+			   ? fds_left(openat(h->git, "objects",
+					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+				      no_fds)
+			   : -1;
+	/* held: git and the view replace them by a rename, so these stay
+	 * the host's as they were, whatever the run writes */
+	if (h->o.objects >= 0) {
+		h->index_fd = fds_left(gitobj_open_file(h->git, "index"), no_fds);
+		h->packed_fd = fds_left(gitobj_open_file(h->git, "packed-refs"), no_fds);
+	}
+	if (h->o.objects < 0 || *no_fds ||
+	    (size_t)snprintf(h->index_path, sizeof(h->index_path), "%s/.git/index", top) >=
+		sizeof(h->index_path)) {
 		githead_free(h);
 		return NULL;
 	}
-	/* held: git and the view replace them by a rename, so these stay
-	 * the host's as they were, whatever the run writes */
-	h->index_fd = gitobj_open_file(h->git, "index");
-	h->packed_fd = gitobj_open_file(h->git, "packed-refs");
 	int fd = gitobj_open_file(h->git, "HEAD");
 	ssize_t n = fd >= 0 ? read(fd, h->head_file, sizeof(h->head_file) - 1) : -1;
 	if (fd >= 0)
@@ -475,7 +497,49 @@ static struct githead *githead_open(const struct sandbox *sb, char *top)
 		h->base_cut = true;
 	h->o.recording = false;
 	gitobj_forget_packs(&h->o);
+	/* opened again at the end (check_objects()): a grant on ~/src may
+	 * hold hundreds of repositories, each held meanwhile */
+	close(h->o.objects);
+	h->o.objects = -1;
 	return h;
+}
+
+/* Descriptors left to the rest of the run when nested repositories are
+ * held (three each at most) */
+#define HELD_FD_RESERVE 256
+
+/* The repository at PATH, when its .git is a directory and it is no
+ * repository taken already: checked at the end.  False when no
+ * descriptor was left to hold it (nor will be for the next). */
+static bool add_repo(struct sandbox *sb, const char *path)
+{
+	char git[PATH_MAX];
+	struct stat st;
+
+	/* most grants are no repository: one lstat() says so */
+	if ((size_t)snprintf(git, sizeof(git), "%s/.git", path) >= sizeof(git) ||
+	    lstat(git, &st) < 0 || !S_ISDIR(st.st_mode))
+		return true;
+	char *top = realpath(path, NULL);
+	bool dup = false;
+	for (size_t j = 0; top && j < sb->n_githeads && !dup; j++)
+		dup = strcmp(sb->githeads[j]->top, top) == 0;
+	if (!top || dup || (size_t)snprintf(git, sizeof(git), "%s/.git", top) >= sizeof(git) ||
+	    lstat(git, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		free(top);
+		return true;
+	}
+	struct githead **v = realloc(sb->githeads, (sb->n_githeads + 1) * sizeof(*v));
+	if (!v) {
+		free(top);
+		return true;
+	}
+	sb->githeads = v;
+	bool no_fds = false;
+	struct githead *h = githead_open(sb, top, &no_fds);
+	if (h)
+		v[sb->n_githeads++] = h;
+	return !no_fds;
 }
 
 void githeads_start(struct sandbox *sb)
@@ -488,34 +552,33 @@ void githeads_start(struct sandbox *sb)
 	free(sb->githeads);
 	sb->githeads = NULL;
 	sb->n_githeads = 0;
-	for (size_t i = 0; p && i < p->fs.write.n; i++) {
-		char path[PATH_MAX];
-		struct stat st;
-		/* most grants are no repository: one lstat() says so */
-		if ((size_t)snprintf(path, sizeof(path), "%s/.git", p->fs.write.items[i].value) >=
-			sizeof(path) ||
-		    lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		char *top = realpath(p->fs.write.items[i].value, NULL);
-		bool dup = false;
-		for (size_t j = 0; top && j < sb->n_githeads && !dup; j++)
-			dup = strcmp(sb->githeads[j]->top, top) == 0;
-		if (!top || dup ||
-		    (size_t)snprintf(path, sizeof(path), "%s/.git", top) >= sizeof(path) ||
-		    lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			free(top);
-			continue;
+	/* up to three descriptors held for each (the .git, the index and
+	 * packed-refs): a grant on ~/src may want more than a soft limit
+	 * of 1,024 leaves (the proxy and the file gate raise it too) */
+	struct rlimit rl;
+	size_t room = SIZE_MAX;
+	if (sb->n_nested_repos > 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (sb->n_nested_repos > 64 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
 		}
-		struct githead **v = realloc(sb->githeads, (sb->n_githeads + 1) * sizeof(*v));
-		if (!v) {
-			free(top);
-			continue;
-		}
-		sb->githeads = v;
-		struct githead *h = githead_open(sb, top);
-		if (h)
-			v[sb->n_githeads++] = h;
+		/* less a reserve for the run's own (pipes, the proxy's) */
+		room = rl.rlim_cur > HELD_FD_RESERVE ? (rl.rlim_cur - HELD_FD_RESERVE) / 3 : 0;
 	}
+	bool fds = true;
+	size_t i = 0;
+	for (size_t g = 0; p && g < p->fs.write.n && fds; g++)
+		fds = add_repo(sb, p->fs.write.items[g].value);
+	/* those the walk at start found in them (protect.c, discover_in()) */
+	for (; i < sb->n_nested_repos && fds; i++)
+		fds = sb->n_githeads < room && add_repo(sb, sb->nested_repos[i]);
+	if (!fds)
+		warn("too many repositories in the write grants to hold each one's index "
+		     "(RLIMIT_NOFILE): what the sandbox commits or stages at protected paths in "
+		     "%s and %zu more found after it is not checked (README, \"Protected files' "
+		     "tracked content\")",
+		     i > 0 ? sb->nested_repos[i - 1] : "a write grant", sb->n_nested_repos - i);
 }
 
 void githeads_finish(struct sandbox *sb)

@@ -808,17 +808,16 @@ struct discover {
 	bool cut;
 };
 
-static bool is_repo(int dir, const char *name, struct discover *d)
+static bool is_repo(int dir, const char *name, struct discover *d, struct stat *st)
 {
 	char rel[NAME_MAX + 8];
-	struct stat st;
 
 	if (d->probes++ >= DISCOVER_PROBES) {
 		d->cut = true;
 		return false;
 	}
 	snprintf(rel, sizeof(rel), "%s/.git", name);
-	return fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	return fstatat(dir, rel, st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /*
@@ -887,7 +886,14 @@ static void discover_in(struct sandbox *sb, const char *root, int depth, struct 
 		}
 		if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", root, n) >= sizeof(buf))
 			continue;
-		if (is_repo(dfd, n, d)) {
+		if (is_repo(dfd, n, d, &st)) {
+			/* its index, refs and objects checked at the end as a
+			 * grant's (githeads.c); a .git file (a submodule's, a
+			 * linked worktree's) names a git directory of its own,
+			 * which gitscan.c checks */
+			if (S_ISDIR(st.st_mode) &&
+			    !strs_has(sb->nested_repos, sb->n_nested_repos, buf))
+				strs_add(&sb->nested_repos, &sb->n_nested_repos, buf);
 			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
 				char c[PATH_MAX];
 				if ((size_t)snprintf(c, sizeof(c), "%s/%s", buf,
@@ -1899,6 +1905,7 @@ void protect_free_watch_lists(struct sandbox *sb)
 {
 	strs_clear(&sb->prot_roots, &sb->n_prot_roots);
 	strs_clear(&sb->prot_trees, &sb->n_prot_trees);
+	strs_clear(&sb->nested_repos, &sb->n_nested_repos);
 }
 
 void protect_release(struct sandbox *sb)

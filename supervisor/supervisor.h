@@ -131,6 +131,11 @@ struct sandbox {
 	size_t n_prot_roots;
 	char **prot_trees;
 	size_t n_prot_trees;
+	/* the repositories the walk at start found in the write grants (a
+	 * grant on ~/src, a project's vendored checkout), their .git a
+	 * directory: githeads.c checks them as the grants that are ones */
+	char **nested_repos;
+	size_t n_nested_repos;
 	/* the git directories whose hooks and configuration protect.c keeps
 	 * from the sandbox (read-only, or behind a view), and the hooks paths
 	 * and included files their configs point at: gitscan.c passes over
@@ -149,8 +154,9 @@ struct sandbox {
 	 * read by every host git as its own configuration */
 	char **git_global_includes;
 	size_t n_git_global_includes;
-	/* githeads.c: the write grants that are repositories, with what the
-	 * host had at their protected paths at the start */
+	/* githeads.c: the write grants that are repositories and those
+	 * nested_repos, with what the host had at their protected paths at
+	 * the start */
 	struct githead **githeads;
 	size_t n_githeads;
 	struct protwatch *protwatch;
@@ -408,8 +414,9 @@ int gitlinks_parse(const unsigned char *p, size_t n, void (*fn)(void *ud, const 
 
 /* ---- githeads.c --------------------------------------------------------- */
 
-/* Before the sandbox starts: the write grants that are repositories, and
- * their index held as it is. */
+/* Before the sandbox starts: the write grants that are repositories and
+ * the repositories found in them (nested_repos), their index held as it
+ * is. */
 void githeads_start(struct sandbox *sb);
 /* After it ended: in each, the index entries at protected paths and the
  * commits the refs changed during the run point to, checked; what names

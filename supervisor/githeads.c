@@ -31,8 +31,8 @@
  *     HEAD, ORIG_HEAD, and the commit HEAD resolves to; and below each,
  *     every commit the run made, through every parent, down to the first
  *     older one on each way (history_ok());
- *   - each entry the stash's reflog did not have at the start (`git stash
- *     pop` takes them in turn).
+ *   - each entry a reflog did not have at the start (`git stash pop` takes
+ *     the stash's in turn; HEAD@{1}, topic@{1}: gitlogs.c).
  * Objects are read by their names as git reads them (gitobj.c); what
  * cannot be read counts as changed.  No object's age is trusted: one the
  * sandbox wrote in an earlier run, or left unreferenced, is no older for
@@ -59,9 +59,9 @@
  * core.hooksPath directories its config and the host's own configuration
  * name.  Limits (SECURITY.md): only those repositories (not one deeper
  * than the walk looks, or made during the run, whose content is all the
- * sandbox's); reflog entries but the stash's (HEAD@{1}), and
- * commits older than the run below a tip (but the first on each way) are
- * not looked at; a linked worktree's index and HEAD neither.
+ * sandbox's); the host's history below the first commit of it on each
+ * way down from a tip is not looked at; a linked worktree's index and
+ * HEAD neither.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -415,8 +415,11 @@ static void githead_free(struct githead *h)
 		close(h->index_fd);
 	if (h->packed_fd >= 0)
 		close(h->packed_fd);
-	for (size_t j = 0; j < h->n_logs; j++)
+	for (size_t j = 0; j < h->n_logs; j++) {
+		free(h->logs[j].name);
 		free(h->logs[j].copy);
+	}
+	free(h->logs);
 	if (h->git >= 0)
 		close(h->git);
 	free(h);

@@ -40,15 +40,17 @@ struct githead {
 	int index_fd;  /* the host's index at the start, held, or -1 */
 	int packed_fd; /* its packed-refs, or -1 */
 	/* the reflogs git takes earlier commits from (stash@{1}, HEAD@{1},
-	 * `git checkout -`, @{1}) as they were at the start: copies (git
-	 * appends to them in place), "" when there was none */
+	 * `git checkout -`, @{1}, topic@{1}) as they were at the start:
+	 * copies (git appends to them in place), NULL when there was none or
+	 * it was too large; sorted by name but the first (logs/HEAD) */
 	struct reflog {
-		char name[PATH_MAX];
+		char *name;
 		char *copy;
 		size_t len;
 		bool stash;
-	} logs[3];
+	} * logs;
 	size_t n_logs;
+	size_t logs_copied; /* the copies' bytes */
 	char head_file[PATH_MAX];
 	unsigned char head_oid[32]; /* the commit HEAD named at the start */
 	size_t head_sz;		    /* 0: none */

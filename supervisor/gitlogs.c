@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The reflogs git takes earlier commits from (the stash list, HEAD's,
- * the branch HEAD is on), and the files beside the refs that name
+ * every branch's, tag's and remote's), and the files beside the refs that name
  * commits (FETCH_HEAD, a merge's, pick's, rebase's or bisect's state): at
  * the end of a run, what the run wrote there must pass as a ref does
  * (gittrees.c), names resolved as git resolves them (githeads.c says why).
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,20 +24,44 @@
  * during the run is the sandbox's doing. */
 #define REFLOG_MAX (64 << 20)
 
-/* A reflog at the start, copied: up to 1 MiB (past that, every line is
- * judged at the end). */
-static void read_reflog(struct githead *h, const char *name, bool stash)
-{
-	struct stat st;
-	struct reflog *l = &h->logs[h->n_logs];
+/*
+ * Every reflog is read at the start, as git takes NAME@{N} from any (`git
+ * reset --hard topic@{1}`), not only the stash's, HEAD's and its branch's:
+ * up to LOGS_MAX of them, each up to LOG_COPY_MAX and LOGS_COPY in all
+ * copied, those three first.  One past that, like one made during the
+ * run, has every line judged when it changed.
+ */
+#define LOGS_MAX     4096
+#define LOG_COPY_MAX (1 << 20)
+#define LOGS_COPY    (16 << 20)
+#define LOGS_DEPTH   64
 
-	if (h->n_logs >= ARRAY_SIZE(h->logs) ||
-	    (size_t)snprintf(l->name, sizeof(l->name), "%s", name) >= sizeof(l->name))
+static int reflog_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct reflog *)a)->name, ((const struct reflog *)b)->name);
+}
+
+/* The reflog NAME (beneath the .git) open at FD (taken), copied. */
+static void read_reflog(struct githead *h, int fd_, const char *name)
+{
+	_cleanup_close_ int fd = fd_;
+	struct stat st;
+
+	if (h->n_logs >= LOGS_MAX)
 		return;
-	l->stash = stash;
+	if (h->n_logs % 16 == 0) {
+		struct reflog *v = realloc(h->logs, (h->n_logs + 16) * sizeof(*v));
+		if (!v)
+			return;
+		h->logs = v;
+	}
+	struct reflog *l = &h->logs[h->n_logs];
+	*l = (struct reflog){.name = strdup(name), .stash = strcmp(name, "logs/refs/stash") == 0};
+	if (!l->name)
+		return;
 	h->n_logs++;
-	_cleanup_close_ int fd = gitobj_open_file(h->git, name);
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > (1 << 20))
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > LOG_COPY_MAX || h->logs_copied + (size_t)st.st_size > LOGS_COPY)
 		return;
 	l->copy = malloc((size_t)st.st_size);
 	ssize_t n = l->copy ? read(fd, l->copy, (size_t)st.st_size) : -1;
@@ -46,18 +71,75 @@ static void read_reflog(struct githead *h, const char *name, bool stash)
 		return;
 	}
 	l->len = (size_t)n;
+	h->logs_copied += l->len;
+}
+
+/* The reflogs beneath DIR (PREFIX, beneath the .git), but SKIP's two. */
+static void read_reflog_dir(struct githead *h, int dir, const char *prefix, int depth,
+			    const char *const skip[2])
+{
+	struct dirent *de;
+	int d0 = dup(dir);
+	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
+
+	if (!d) {
+		if (d0 >= 0)
+			close(d0);
+		return;
+	}
+	while ((de = readdir(d)) && h->n_logs < LOGS_MAX) {
+		char name[PATH_MAX];
+		struct stat st;
+		/* (no ref git makes has a name of a leading dot) */
+		if (de->d_name[0] == '.' || (size_t)snprintf(name, sizeof(name), "%s/%s", prefix,
+							     de->d_name) >= sizeof(name))
+			continue;
+		if (de->d_type == DT_UNKNOWN) {
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			de->d_type = S_ISDIR(st.st_mode)   ? DT_DIR
+				     : S_ISREG(st.st_mode) ? DT_REG
+							   : 0;
+		}
+		if (de->d_type == DT_DIR && depth < LOGS_DEPTH) {
+			_cleanup_close_ int c = openat(
+			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (c >= 0)
+				read_reflog_dir(h, c, name, depth + 1, skip);
+		} else if (de->d_type == DT_REG && strcmp(name, skip[0]) != 0 &&
+			   strcmp(name, skip[1]) != 0) {
+			/* a file of the host's, before the sandbox runs: one
+			 * open (no link followed), one stat, one read each */
+			read_reflog(
+			    h,
+			    openat(dirfd(d), de->d_name,
+				   O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC),
+			    name);
+		}
+	}
 }
 
 void gh_read_reflogs(struct githead *h)
 {
-	char name[PATH_MAX];
+	char branch[PATH_MAX] = "";
 
-	read_reflog(h, "logs/refs/stash", true);
-	read_reflog(h, "logs/HEAD", false);
+	read_reflog(h, gitobj_open_file(h->git, "logs/HEAD"), "logs/HEAD");
+	read_reflog(h, gitobj_open_file(h->git, "logs/refs/stash"), "logs/refs/stash");
 	/* the branch HEAD is on: @{1}, `git reset --hard @{1}` */
 	if (h->head_ref[0] &&
-	    (size_t)snprintf(name, sizeof(name), "logs/%s", h->head_ref) < sizeof(name))
-		read_reflog(h, name, false);
+	    (size_t)snprintf(branch, sizeof(branch), "logs/%s", h->head_ref) < sizeof(branch))
+		read_reflog(h, gitobj_open_file(h->git, branch), branch);
+	else
+		branch[0] = '\0';
+	const char *const skip[2] = {"logs/refs/stash", branch};
+	_cleanup_close_ int logs =
+	    openat(h->git, "logs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int refs =
+	    logs >= 0 ? openat(logs, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (refs >= 0)
+		read_reflog_dir(h, refs, "logs/refs", 1, skip);
+	if (h->n_logs > 1)
+		qsort(h->logs, h->n_logs, sizeof(*h->logs), reflog_cmp);
 }
 
 /* Whether X (XL bytes), which git will check out as a revision, is a
@@ -209,28 +291,84 @@ static void check_reflog(struct githead *r, const struct reflog *log)
 			 : "the entries' previous ids set back as git writes them");
 }
 
+/* The reflog NAME as the start had it: its copy, or none. */
+static void check_named(struct githead *r, const char *name)
+{
+	struct reflog key = {.name = (char *)name};
+	const struct reflog *l =
+	    r->n_logs ? bsearch(&key, r->logs, r->n_logs, sizeof(*r->logs), reflog_cmp) : NULL;
+
+	key.stash = strcmp(name, "logs/refs/stash") == 0;
+	check_reflog(r, l ? l : &key);
+}
+
+/* What the run made or changed beneath the directory NAME of the .git
+ * that is no directory (git follows a link there): removed. */
+static bool gone_if_not_dir(struct githead *r, int dir, const char *leaf, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode) ||
+	    !gitobj_newer(&st, &r->sb->started_born))
+		return false;
+	gh_say(r, name, "reflogs' directory that is no directory",
+	       gh_remove_file(r, name) == 0 ? "removed" : "it could NOT be removed");
+	return true;
+}
+
+/* Each reflog beneath DIR (PREFIX) made or changed during the run. */
+static void check_reflog_dir(struct githead *r, int dir, const char *prefix, int depth)
+{
+	struct dirent *de;
+	int d0 = dup(dir);
+	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
+
+	if (!d) {
+		if (d0 >= 0)
+			close(d0);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char name[PATH_MAX];
+		struct stat st;
+		if (de->d_name[0] == '.' ||
+		    (size_t)snprintf(name, sizeof(name), "%s/%s", prefix, de->d_name) >=
+			sizeof(name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			/* deeper: a ref of that depth is moved aside
+			 * (gh_walk_refs()), and git reads no reflog without it */
+			_cleanup_close_ int c =
+			    depth < LOGS_DEPTH
+				? openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+				: -1;
+			if (c >= 0)
+				check_reflog_dir(r, c, name, depth + 1);
+		} else if (gitobj_newer(&st, &r->sb->started_born)) {
+			/* a file judged, anything else removed (check_reflog()) */
+			check_named(r, name);
+		}
+	}
+}
+
 void gh_check_reflogs(struct githead *r)
 {
-	unsigned char oid[32];
-	char target[PATH_MAX];
-	size_t sz;
-
-	for (size_t i = 0; i < r->n_logs; i++)
-		check_reflog(r, &r->logs[i]);
-	/* HEAD on another branch now (`git checkout -b`, `git branch -m`):
-	 * its reflog is what @{1} reads; there is no copy of it from the
-	 * start, so every entry is judged */
-	/* a name git takes for a branch: not one that leads elsewhere in the
-	 * .git (refs/../index would be rewritten as a reflog) */
-	if (!gh_read_ref(r->git, "HEAD", oid, &sz, target, sizeof(target)) &&
-	    strncmp(target, "refs/heads/", 11) == 0 && !strstr(target, "..") &&
-	    !strstr(target, "/.") && !strstr(target, "//") && strcmp(target, r->head_ref) != 0) {
-		struct reflog *now = calloc(1, sizeof(*now));
-		if (now && (size_t)snprintf(now->name, sizeof(now->name), "logs/%s", target) <
-			       sizeof(now->name))
-			check_reflog(r, now);
-		free(now);
-	}
+	check_named(r, "logs/HEAD");
+	/* every other reflog the run wrote (HEAD on another branch now, `git
+	 * checkout -b`, `git branch -m`: there is no copy of it from the
+	 * start, and every entry is judged) */
+	if (gone_if_not_dir(r, r->git, "logs", "logs"))
+		return;
+	_cleanup_close_ int logs =
+	    openat(r->git, "logs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (logs < 0 || gone_if_not_dir(r, logs, "refs", "logs/refs"))
+		return;
+	_cleanup_close_ int refs =
+	    openat(logs, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (refs >= 0)
+		check_reflog_dir(r, refs, "logs/refs", 1);
 }
 
 /*

@@ -120,3 +120,72 @@ def test_protected_hook_in_an_older_stash_of_a_huge_stash_list(box):
              hosthome, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), "the host's commit ran the hook of an older stash"
+
+
+# A commit of the sandbox's: HEAD's tree but for its hook at
+# .husky/pre-commit, HEAD its parent (its id in $e)
+EVIL_COMMIT = ("b=$(%s) && git update-index --cacheinfo 100755,$b,.husky/pre-commit && "
+               "e=$(git commit-tree $(git write-tree) -p HEAD -m 'lint config') && "
+               "git read-tree HEAD && " % HOOK)
+
+
+@pytest.mark.parametrize("how", ["moved-back", "appended", "new-branch", "linked-dir"])
+def test_hook_in_another_branchs_reflog(box, how):
+    """Hole: a commit of the sandbox's in the reflog of a branch HEAD is not
+    on (`topic@{1}`), the branch itself as it was: the branch moved there
+    and back (its tip passes), a line appended to its reflog (the ref not
+    touched), or a branch the sandbox made and moved on.  Only the stash's,
+    HEAD's and HEAD's branch's reflogs were read.  The host's `git reset
+    --hard topic@{1}` writes the sandbox's hook; so does a link to a
+    directory of the worktree put for the branches' reflogs, which git
+    follows.  Fails on d9af825 in every mode."""
+    hosthome = project(box, " && git branch topic && git checkout -qb scratch && echo s > s && "
+                       "git add s && git commit -qm scratch && git checkout -q - && "
+                       "git branch -f topic scratch && git branch -f topic master 2>/dev/null "
+                       "|| git branch -f topic main")
+    name = "new" if how == "new-branch" else "topic"
+    plant = {
+        "moved-back": "t=$(git rev-parse topic) && git branch -f topic $e && git branch -f topic $t",
+        "appended": "t=$(git rev-parse topic) && printf '%s %s t <t@x> 1700000000 +0000\\treset\\n' "
+                    "$t $e >> .git/logs/refs/heads/topic && printf '%s %s t <t@x> 1700000001 "
+                    "+0000\\treset\\n' $e $t >> .git/logs/refs/heads/topic",
+        "new-branch": "git branch new $e && git branch -f new HEAD",
+        # the branches' reflogs a link to a directory of the worktree,
+        # topic's there with the sandbox's line last (git follows it)
+        "linked-dir": "t=$(git rev-parse topic) && mkdir w && cp .git/logs/refs/heads/* w/ && "
+                      "printf '%s %s t <t@x> 1700000000 +0000\\treset\\n' $t $e >> w/topic && "
+                      "printf '%s %s t <t@x> 1700000001 +0000\\treset\\n' $e $t >> w/topic && "
+                      "rm -r .git/logs/refs/heads && ln -s ../../../w .git/logs/refs/heads",
+    }[how]
+    r = box.run(["sh", "-c", INSIDE_GIT + EVIL_COMMIT + plant +
+                 " && test $(git rev-parse %s@{1}) = $e && echo planted" % name],
+                policy=box.policy(""), env={"HOME": hosthome})
+    assert "planted" in r.stdout.split(), r.stdout + r.stderr
+    mark = os.path.join(hosthome, "MARK")
+    h = host(box, ["sh", "-c", "git reset -q --hard %s@{1}; git checkout -- .; "
+                   "echo z > f && git commit -qam next" % name], hosthome, cwd=box.work,
+             env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    assert not os.path.exists(mark), "the host's commit ran the hook of %s@{1}" % name
+
+
+def test_guard_other_branches_reflogs_keep_their_history(box):
+    """Control: the host's own entries of another branch's reflog (one
+    no ref reaches any more) stay, and so do the sandbox's ordinary moves
+    of that branch."""
+    hosthome = project(box, " && git branch topic && git checkout -qb scratch && echo s > s && "
+                       "git add s && git commit -qm scratch && git checkout -q - && "
+                       "git branch -f topic scratch && git branch -D -q scratch && "
+                       "git branch -f topic HEAD")
+    was = host(box, ["git", "reflog", "show", "--format=%H", "topic"], hosthome, cwd=box.work,
+               env=GIT_ENV)
+    assert was.returncode == 0 and len(was.stdout.split()) == 3, was.stdout + was.stderr
+    r = box.run(["sh", "-c", INSIDE_GIT + "echo t > t && git add t && git commit -qnm mine && "
+                 "git branch -f topic HEAD && git branch -f topic HEAD~1 && echo moved"],
+                policy=box.policy(""), env={"HOME": hosthome})
+    assert "moved" in r.stdout.split(), r.stdout + r.stderr
+    assert "reflog" not in r.stderr, r.stderr
+    now = host(box, ["git", "reflog", "show", "--format=%H", "topic"], hosthome, cwd=box.work,
+               env=GIT_ENV)
+    assert now.stdout.split()[2:] == was.stdout.split(), now.stdout + was.stdout
+    assert len(now.stdout.split()) == 5, now.stdout

@@ -73,8 +73,10 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "../netproxy/netproxy.h"
 #include "githeads_internal.h"
 
 /* Index entries at or below a protected path: each in the baseline. */
@@ -99,11 +101,28 @@ static bool is_protected(const struct githead *r, const char *path)
 	return false;
 }
 
+/* Whether PATH is a directory on the way to a protected path: a file, link
+ * or gitlink checked out there takes its place. */
+static bool is_above_protected(const struct githead *r, const char *path)
+{
+	unsigned char c = (unsigned char)path[0];
+	size_t l = strlen(path);
+
+	if (!(r->first[c >> 6] & (1ull << (c & 63))))
+		return false;
+	for (size_t i = 0; i < r->n_protected; i++)
+		if (strncmp(r->protected[i], path, l) == 0 && r->protected[i][l] == '/')
+			return true;
+	return false;
+}
+
 static void on_entry(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz)
 {
 	struct index_walk *c = ud;
+	bool on_the_way = (mode & 0170000u) != 0040000u && path[0] && !is_protected(c->r, path) &&
+			  is_above_protected(c->r, path);
 
-	if (sz != c->r->o.sz || (mode & 0170000u) == 0160000u)
+	if (sz != c->r->o.sz || ((mode & 0170000u) == 0160000u && !on_the_way))
 		return;
 	/* a split index's entry that replaces one of its shared index: no
 	 * name of its own here (git takes the shared entry's); which path it
@@ -128,7 +147,7 @@ static void on_entry(void *ud, const char *path, uint32_t mode, const unsigned c
 		}
 		return;
 	}
-	if (!is_protected(c->r, path))
+	if (!on_the_way && !is_protected(c->r, path))
 		return;
 	if (c->add)
 		gh_base_add(c->r, path, mode, oid);
@@ -196,14 +215,38 @@ static bool index_bad(struct githead *r, const char *name, char *first, size_t f
 }
 
 /* Whether the index held since the start (H's index_fd) still has the
- * host's content: replaced by a rename (no name left: its ctime moved with
- * its link count), or unchanged. */
-static bool held_index_ok(const struct githead *h)
+ * host's content: unchanged since (its ctime), or replaced by a rename (no
+ * name left: its ctime moved with its link count) with the content it had
+ * (written in place first, it would pass for the host's): its size, and
+ * its checksum, which its content hashes to, or the copy of one without. */
+static bool held_index_ok(struct githead *h)
 {
 	struct stat st;
 
-	return h->index_fd >= 0 && fstat(h->index_fd, &st) == 0 &&
-	       (st.st_nlink == 0 || !gitobj_newer(&st, &h->sb->started_born));
+	if (h->index_held)
+		return h->index_held > 0;
+	h->index_held = -1;
+	if (h->index_fd < 0 || fstat(h->index_fd, &st) < 0 || st.st_size != h->index_size)
+		return false;
+	if (!gitobj_newer(&st, &h->sb->started_born)) {
+		h->index_held = 1;
+		return true;
+	}
+	size_t n = (size_t)st.st_size, sz = h->o.sz;
+	if (st.st_nlink != 0 || n <= sz)
+		return false;
+	unsigned char *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, h->index_fd, 0);
+	if (m == MAP_FAILED)
+		return false;
+	unsigned char md[32];
+	struct iovec iov = {m, n - sz};
+	bool ok = memcmp(m + n - sz, h->index_tail, sz) == 0 &&
+		  (h->index_copy ? memcmp(m, h->index_copy, n) == 0
+				 : netproxy_digest(sz == 32, &iov, 1, md) == 0 &&
+				       memcmp(md, h->index_tail, sz) == 0);
+	munmap(m, n);
+	h->index_held = ok ? 1 : -1;
+	return ok;
 }
 
 /* The baseline complete: the index held since the start added (unless
@@ -413,8 +456,8 @@ static void githead_free(struct githead *h)
 	free(h->top);
 	if (h->index_fd >= 0)
 		close(h->index_fd);
-	if (h->packed_fd >= 0)
-		close(h->packed_fd);
+	free(h->index_copy);
+	free(h->packed);
 	for (size_t j = 0; j < h->n_logs; j++) {
 		free(h->logs[j].name);
 		free(h->logs[j].copy);
@@ -423,6 +466,53 @@ static void githead_free(struct githead *h)
 	if (h->git >= 0)
 		close(h->git);
 	free(h);
+}
+
+/* What the held index must still hold at the end (held_index_ok()). */
+static void note_index(struct githead *h)
+{
+	struct stat st;
+	size_t sz = h->o.sz;
+
+	if (h->index_fd < 0 || fstat(h->index_fd, &st) < 0 || (size_t)st.st_size <= sz ||
+	    pread(h->index_fd, h->index_tail, sz, st.st_size - (off_t)sz) != (ssize_t)sz) {
+		h->index_size = -1;
+		return;
+	}
+	h->index_size = st.st_size;
+	/* index.skipHash (feature.manyFiles): no checksum, a copy instead */
+	static const unsigned char zero[32];
+	if (memcmp(h->index_tail, zero, sz) != 0 || st.st_size > INDEX_COPY_MAX)
+		return;
+	h->index_copy = malloc((size_t)st.st_size);
+	if (h->index_copy &&
+	    pread(h->index_fd, h->index_copy, (size_t)st.st_size, 0) != st.st_size) {
+		free(h->index_copy);
+		h->index_copy = NULL;
+	}
+}
+
+/* packed-refs at the start, FD (taken), copied: up to PACKED_COPY_MAX. */
+static void copy_packed(struct githead *h, int fd_)
+{
+	_cleanup_close_ int fd = fd_;
+	struct stat st;
+
+	h->packed_state = PACKED_NONE;
+	if (fd < 0 && errno == ENOENT)
+		return;
+	h->packed_state = PACKED_UNREAD;
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size > PACKED_COPY_MAX)
+		return;
+	h->packed = malloc((size_t)st.st_size + 1);
+	if (!h->packed || read(fd, h->packed, (size_t)st.st_size) != st.st_size) {
+		free(h->packed);
+		h->packed = NULL;
+		return;
+	}
+	h->packed_len = (size_t)st.st_size;
+	h->packed[h->packed_len] = '\0';
+	h->packed_state = PACKED_COPIED;
 }
 
 /* An open that failed for want of descriptors (*OUT set): the repository
@@ -453,7 +543,6 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, bool *n
 	    .sb = sb,
 	    .top = top,
 	    .index_fd = -1,
-	    .packed_fd = -1,
 	    .git = -1,
 	    .o = {.sb = sb, .top = top, .objects = -1, .since = &sb->started_born}};
 	_cleanup_close_ int t = fds_left(protect_open_dir_nofollow(top), no_fds);
@@ -470,7 +559,7 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, bool *n
 	 * the host's as they were, whatever the run writes */
 	if (h->o.objects >= 0) {
 		h->index_fd = fds_left(gitobj_open_file(h->git, "index"), no_fds);
-		h->packed_fd = fds_left(gitobj_open_file(h->git, "packed-refs"), no_fds);
+		copy_packed(h, fds_left(gitobj_open_file(h->git, "packed-refs"), no_fds));
 	}
 	if (h->o.objects < 0 || *no_fds ||
 	    (size_t)snprintf(h->index_path, sizeof(h->index_path), "%s/.git/index", top) >=
@@ -491,6 +580,7 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, bool *n
 	/* a repository with no commit yet: SHA-1 object ids, unless its
 	 * first commit says otherwise (then nothing reads as one) */
 	h->o.sz = h->head_sz ? h->head_sz : 20;
+	note_index(h);
 	gather_protected(h);
 	/* what is read now is what the host's git reads at the protected
 	 * paths: the end checks its copies (gitobj_end()) */
@@ -508,7 +598,7 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, bool *n
 }
 
 /* Descriptors left to the rest of the run when nested repositories are
- * held (three each at most) */
+ * held (two each at most) */
 #define HELD_FD_RESERVE 256
 
 /* The repository at PATH, when its .git is a directory and it is no
@@ -555,8 +645,8 @@ void githeads_start(struct sandbox *sb)
 	free(sb->githeads);
 	sb->githeads = NULL;
 	sb->n_githeads = 0;
-	/* up to three descriptors held for each (the .git, the index and
-	 * packed-refs): a grant on ~/src may want more than a soft limit
+	/* up to two descriptors held for each (the .git and the index): a
+	 * grant on ~/src may want more than a soft limit
 	 * of 1,024 leaves (the proxy and the file gate raise it too) */
 	struct rlimit rl;
 	size_t room = SIZE_MAX;
@@ -567,7 +657,7 @@ void githeads_start(struct sandbox *sb)
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 		}
 		/* less a reserve for the run's own (pipes, the proxy's) */
-		room = rl.rlim_cur > HELD_FD_RESERVE ? (rl.rlim_cur - HELD_FD_RESERVE) / 3 : 0;
+		room = rl.rlim_cur > HELD_FD_RESERVE ? (rl.rlim_cur - HELD_FD_RESERVE) / 2 : 0;
 	}
 	bool fds = true;
 	size_t i = 0;

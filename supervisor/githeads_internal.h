@@ -24,6 +24,11 @@
 #define PROTECTED_MAX 512
 #define BASELINE_MAX  65536
 #define INDEX_MAX     (2ull << 30)
+/* an index without a checksum (index.skipHash) copied at the start, and
+ * packed-refs, up to these sizes: past them, what they held at the start
+ * is unknown (the baseline cut, every packed line judged) */
+#define INDEX_COPY_MAX	(16u << 20)
+#define PACKED_COPY_MAX (32u << 20)
 
 struct entry {
 	char *path;
@@ -37,8 +42,24 @@ struct githead {
 	const struct sandbox *sb;
 	char *top;
 	char index_path[PATH_MAX];
-	int index_fd;  /* the host's index at the start, held, or -1 */
-	int packed_fd; /* its packed-refs, or -1 */
+	int index_fd; /* the host's index at the start, held, or -1 */
+	/* what the held index must still hold to be the host's (it could be
+	 * written in place, then replaced by a rename as git replaces it):
+	 * its size and checksum at the start (its last bytes, the hash of
+	 * the rest), or, where it has none (index.skipHash), a copy */
+	off_t index_size;
+	unsigned char index_tail[32];
+	char *index_copy;
+	int index_held; /* held_index_ok(): 0 not asked yet, 1, -1 */
+	/* its packed-refs at the start: a copy (a rename replaces it; the
+	 * sandbox could write a held one in place), or none */
+	char *packed;
+	size_t packed_len;
+	enum packed_state {
+		PACKED_NONE,   /* there was none */
+		PACKED_COPIED, /* packed and packed_len */
+		PACKED_UNREAD, /* too large to copy, or unreadable */
+	} packed_state;
 	/* the reflogs git takes earlier commits from (stash@{1}, HEAD@{1},
 	 * `git checkout -`, @{1}, topic@{1}) as they were at the start:
 	 * copies (git appends to them in place), NULL when there was none or

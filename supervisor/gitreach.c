@@ -286,20 +286,16 @@ static void loose_tips(struct githead *r, struct reach *w, int dir, int depth, s
 	}
 }
 
-/* The packed-refs of the start (held), each line's id and each peeled
+/* The packed-refs of the start (copied), each line's id and each peeled
  * one ("^id") queued. */
 static void packed_tips(struct githead *r, struct reach *w, size_t *tips)
 {
-	struct stat st;
 	unsigned char oid[32];
 
-	if (r->packed_fd < 0 || fstat(r->packed_fd, &st) < 0 || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > (256ull << 20))
+	if (r->packed_state != PACKED_COPIED)
 		return;
-	size_t n = (size_t)st.st_size;
-	const char *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, r->packed_fd, 0);
-	if (m == MAP_FAILED)
-		return;
+	size_t n = r->packed_len;
+	const char *m = r->packed;
 	for (const char *l = m; l < m + n && *tips < TIPS_MAX && !w->dead;) {
 		const char *nl = memchr(l, '\n', (size_t)(m + n - l));
 		const char *end = nl ? nl : m + n;
@@ -310,7 +306,6 @@ static void packed_tips(struct githead *r, struct reach *w, size_t *tips)
 		}
 		l = end + 1;
 	}
-	munmap((void *)m, n);
 }
 
 /* The walk, from HEAD's commit at the start; the other refs are queued

@@ -449,28 +449,22 @@ bool gh_had_line(const struct line *v, size_t n, const char *line, size_t len)
 
 /* packed-refs, when it changed: each line the start's file did not have
  * and no loose ref of its name overrides. */
-/* The packed-refs held since the start written back in place of what is
- * there now; -errno, -ENOENT when there was none. */
+/* The packed-refs copied at the start written back in place of what is
+ * there now; -errno, -ENOENT when there was none or it could not be
+ * copied. */
 static int restore_packed(struct githead *r)
 {
-	struct stat st;
-
-	if (r->packed_fd < 0 || fstat(r->packed_fd, &st) < 0 || st.st_size > PACKED_MAX)
+	if (r->packed_state != PACKED_COPIED)
 		return -ENOENT;
-	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf || pread(r->packed_fd, buf, (size_t)st.st_size, 0) != st.st_size)
-		return -EIO;
-	buf[st.st_size] = '\0';
-	if (strlen(buf) != (size_t)st.st_size)
+	if (strlen(r->packed) != r->packed_len)
 		return -EINVAL;
-	return gh_put_file(r, "packed-refs", buf);
+	return gh_put_file(r, "packed-refs", r->packed);
 }
 
 void gh_check_packed(struct githead *r)
 {
 	struct stat st;
-	size_t n, on = 0, n_lines = 0;
-	void *old = NULL;
+	size_t n, n_lines = 0;
 	_cleanup_free_ struct line *lines = NULL;
 
 	if (fstatat(r->git, "packed-refs", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -492,14 +486,9 @@ void gh_check_packed(struct githead *r)
 	char *m = gitobj_map_file(r->git, "packed-refs", &n);
 	if (!m)
 		return;
-	if (r->packed_fd >= 0 && fstat(r->packed_fd, &st) == 0 && st.st_size > 0) {
-		old = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->packed_fd, 0);
-		on = old == MAP_FAILED ? 0 : (size_t)st.st_size;
-		if (old == MAP_FAILED)
-			old = NULL;
-		/* none when it cannot be: every line is judged then */
-		lines = old ? gh_index_lines(old, on, &n_lines) : NULL;
-	}
+	/* none when there was no copy: every line is judged then */
+	if (r->packed_state == PACKED_COPIED && r->packed_len)
+		lines = gh_index_lines(r->packed, r->packed_len, &n_lines);
 	for (char *l = m; l && l < m + n;) {
 		char *nl = memchr(l, '\n', (size_t)(m + n - l));
 		size_t len = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
@@ -521,8 +510,6 @@ void gh_check_packed(struct githead *r)
 		}
 		l = nl ? nl + 1 : NULL;
 	}
-	if (old)
-		munmap(old, on);
 	munmap(m, n);
 }
 

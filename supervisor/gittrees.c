@@ -205,8 +205,20 @@ bool gh_tree_paths_below(struct githead *r, const unsigned char *tree, const cha
 					ok = false;
 				break;
 			}
-			if ((mode & 0170000u) != 0040000u)
-				break; /* a file on the way: nothing at the path */
+			if ((mode & 0170000u) != 0040000u) {
+				/* a file, link or gitlink on the way: checked
+				 * out, it takes the directory's place (a link
+				 * leads the protected path elsewhere), so it is
+				 * judged as the path would be */
+				char way[PATH_MAX];
+				snprintf(way, sizeof(way), "%.*s", (int)(p + l - r->protected[i]),
+					 r->protected[i]);
+				if (add)
+					gh_base_add(r, way, mode, oid);
+				else if (!gh_in_base(r, way, mode, oid))
+					ok = false;
+				break;
+			}
 			if (gitobj_read_typed(&r->o, oid, OBJ_TREE, &buf, &n) < 0) {
 				ok = false;
 				break;

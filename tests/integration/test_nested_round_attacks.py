@@ -428,6 +428,38 @@ EVIL_COMMIT = ("export GIT_INDEX_FILE=$(mktemp -u) && git read-tree HEAD && b=$(
 PACKED_LAYOUTS = {"grant": "", "grant-of-repos": "app"}
 
 
+@pytest.mark.parametrize("what", ["index", "packed-refs"])
+@pytest.mark.parametrize("layout", sorted(PACKED_LAYOUTS))
+def test_held_file_rewritten_in_place_then_replaced(box, layout, what):
+    """Hole: the index (or packed-refs) held since the start as the host's,
+    written in its own inode with the sandbox's version (its hook staged,
+    or `main` on its commit), then replaced by a rename as git replaces
+    it: the held one has no name left, its ctime moved with its link
+    count, so it passed for the host's from the start, and what the
+    sandbox wrote there became the baseline.  The host's `git checkout --
+    .` (or `git reset --hard`) writes the hook.  Fails on 2659dfb where
+    the held file is the host's (not with namespaces where the grant is
+    the repository: the view's copy is carried back)."""
+    home = host_home(box)
+    repo = husky_repo(box, home, PACKED_LAYOUTS[layout], extra=" && git pack-refs --all")
+    if what == "index":
+        plant = ("cp .git/index \"$TMPDIR/i\" && b=$(%s) && GIT_INDEX_FILE=\"$TMPDIR/i\" "
+                 "git update-index --cacheinfo 100755,$b,.husky/pre-commit && "
+                 "cat \"$TMPDIR/i\" > .git/index && cp .git/index .git/i2 && "
+                 "mv .git/i2 .git/index && "
+                 "test \"$(git cat-file -p :.husky/pre-commit | tail -1)\" = '%s'" % (HOOK, TOUCH))
+        undo = "git checkout -- ."
+    else:
+        plant = ("%s && p=$(sed \"s|^[0-9a-f]* refs/heads/main\\$|$c refs/heads/main|\" "
+                 ".git/packed-refs) && printf '%%s\\n' \"$p\" > .git/packed-refs && "
+                 "cp .git/packed-refs .git/p2 && mv .git/p2 .git/packed-refs && "
+                 "test $(git rev-parse main) = $c" % EVIL_COMMIT)
+        undo = "git reset -q --hard"
+    planted(sandbox(box, home, "export TMPDIR=${TMPDIR:-/tmp}; cd '%s' && %s && echo planted"
+                    % (repo, plant)))
+    host_commits(box, home, repo, undo)
+
+
 @pytest.mark.parametrize("layout", sorted(PACKED_LAYOUTS))
 def test_packed_refs_rewritten_in_place(box, layout):
     """Hole: the host's refs packed (`git pack-refs --all`, `git gc`, a

@@ -381,18 +381,113 @@ static void add_pointer(struct githead *r, const char *value)
 	}
 }
 
-static void on_config(void *ud, enum git_pointer kind, const char *value)
+/*
+ * Where the repositories' configs point git at: core.hooksPath (relative
+ * to the worktree) and the files include.path and includeIf.*.path name
+ * (relative to the file that names them, ten levels, the included files
+ * read too: a project's tracked .gitconfig a clone includes), absolute.
+ * Each is a protected path of whichever repository holds it: app's hooks
+ * may be ../tools/hooks, tracked in tools.
+ */
+struct pointers {
+	const struct sandbox *sb;
+	char **v;
+	size_t n;
+};
+
+struct pointer_read {
+	struct pointers *ps;
+	const char *top; /* the worktree's */
+	char dir[PATH_MAX];
+	int depth;
+};
+
+/* BASE (absolute) joined with REL, "." and ".." taken away as a path's
+ * components, in OUT; false when it does not fit. */
+static bool join_path(const char *base, const char *rel, char *out, size_t size)
 {
-	if (kind == PTR_HOOKS)
-		add_pointer(ud, value);
+	char buf[2 * PATH_MAX];
+	size_t n = 0;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", rel[0] == '/' ? "" : base, rel) >=
+	    sizeof(buf))
+		return false;
+	for (char *save = NULL, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			while (n > 0 && out[--n] != '/')
+				;
+			continue;
+		}
+		size_t l = strlen(c);
+		if (n + l + 2 > size)
+			return false;
+		out[n++] = '/';
+		memcpy(out + n, c, l);
+		n += l;
+	}
+	if (!n)
+		out[n++] = '/';
+	out[n] = '\0';
+	return true;
 }
 
-static void gather_protected(struct githead *r)
+static void read_pointers(struct pointers *ps, const char *top, const char *file, int depth);
+
+static void on_pointer(void *ud, enum git_pointer kind, const char *value)
+{
+	struct pointer_read *pr = ud;
+	const char *home = pr->ps->sb->home;
+	char abs[PATH_MAX];
+
+	if (strncmp(value, "~/", 2) == 0) {
+		if (!home || !join_path(home, value + 2, abs, sizeof(abs)))
+			return;
+	} else if (!join_path(kind == PTR_HOOKS ? pr->top : pr->dir, value, abs, sizeof(abs))) {
+		return;
+	}
+	for (size_t i = 0; i < pr->ps->n; i++)
+		if (strcmp(pr->ps->v[i], abs) == 0)
+			return;
+	char **v = pr->ps->n < 4096 ? realloc(pr->ps->v, (pr->ps->n + 1) * sizeof(*v)) : NULL;
+	char *s = v ? strdup(abs) : NULL;
+	if (v)
+		pr->ps->v = v;
+	if (!s)
+		return;
+	pr->ps->v[pr->ps->n++] = s;
+	if (kind == PTR_INCLUDE)
+		read_pointers(pr->ps, pr->top, abs, pr->depth + 1);
+}
+
+/* The config FILE (absolute) of the repository whose worktree is TOP. */
+static void read_pointers(struct pointers *ps, const char *top, const char *file, int depth)
+{
+	struct pointer_read pr = {.ps = ps, .top = top, .depth = depth};
+	const char *slash = strrchr(file, '/');
+
+	/* git stops at ten levels of includes */
+	if (depth > 10 || !slash)
+		return;
+	snprintf(pr.dir, sizeof(pr.dir), "%.*s", (int)(slash - file), file);
+	/* the host's files, before the sandbox runs */
+	gitscan_config_file(open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), on_pointer,
+			    &pr);
+}
+
+static void pointers_free(struct pointers *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->v[i]);
+	free(ps->v);
+}
+
+static void gather_protected(struct githead *r, const struct pointers *ps)
 {
 	const char **names;
 	size_t n = protect_builtin_names(false, &names);
 	const struct policy *p = r->sb->policy;
-	char buf[65536];
 
 	for (size_t i = 0; i < n; i++)
 		if (!(strncmp(names[i], ".git", 4) == 0 && (!names[i][4] || names[i][4] == '/')))
@@ -401,10 +496,9 @@ static void gather_protected(struct githead *r)
 		add_pointer(r, p->fs.protect.items[i].value);
 	for (size_t i = 0; i < r->sb->n_git_global_hooks; i++)
 		add_pointer(r, r->sb->git_global_hooks[i]);
-	_cleanup_close_ int fd = gitobj_open_file(r->git, "config");
-	ssize_t got = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
-	if (got > 0)
-		gitscan_config_pointers(buf, (size_t)got, on_config, r);
+	/* the host's global config's includes are its own (protect.c) */
+	for (size_t i = 0; i < ps->n; i++)
+		add_pointer(r, ps->v[i]);
 }
 
 /* The objects the host's git reads at the protected paths: the start's
@@ -528,7 +622,8 @@ static int fds_left(int fd, bool *out)
  * has at its protected paths, from HEAD's commit, read now, before the
  * sandbox may write an object of that commit's name.  NULL when it is no
  * such repository, or (*NO_FDS) no descriptor was left to hold it. */
-static struct githead *githead_open(const struct sandbox *sb, char *top, bool *no_fds)
+static struct githead *githead_open(const struct sandbox *sb, char *top, const struct pointers *ps,
+				    bool *no_fds)
 {
 	char target[PATH_MAX];
 	unsigned char tree[32];
@@ -581,7 +676,7 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, bool *n
 	 * first commit says otherwise (then nothing reads as one) */
 	h->o.sz = h->head_sz ? h->head_sz : 20;
 	note_index(h);
-	gather_protected(h);
+	gather_protected(h, ps);
 	/* what is read now is what the host's git reads at the protected
 	 * paths: the end checks its copies (gitobj_end()) */
 	h->o.recording = true;
@@ -601,10 +696,9 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, bool *n
  * held (two each at most) */
 #define HELD_FD_RESERVE 256
 
-/* The repository at PATH, when its .git is a directory and it is no
- * repository taken already: checked at the end.  False when no
- * descriptor was left to hold it (nor will be for the next). */
-static bool add_repo(struct sandbox *sb, const char *path)
+/* The repository at PATH, canonical, when its .git is a directory and it
+ * is none of TOPS (N) already; else NULL. */
+static char *repo_top(const char *path, char **tops, size_t n)
 {
 	char git[PATH_MAX];
 	struct stat st;
@@ -612,32 +706,23 @@ static bool add_repo(struct sandbox *sb, const char *path)
 	/* most grants are no repository: one lstat() says so */
 	if ((size_t)snprintf(git, sizeof(git), "%s/.git", path) >= sizeof(git) ||
 	    lstat(git, &st) < 0 || !S_ISDIR(st.st_mode))
-		return true;
+		return NULL;
 	char *top = realpath(path, NULL);
 	bool dup = false;
-	for (size_t j = 0; top && j < sb->n_githeads && !dup; j++)
-		dup = strcmp(sb->githeads[j]->top, top) == 0;
+	for (size_t j = 0; top && j < n && !dup; j++)
+		dup = strcmp(tops[j], top) == 0;
 	if (!top || dup || (size_t)snprintf(git, sizeof(git), "%s/.git", top) >= sizeof(git) ||
 	    lstat(git, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		free(top);
-		return true;
+		return NULL;
 	}
-	struct githead **v = realloc(sb->githeads, (sb->n_githeads + 1) * sizeof(*v));
-	if (!v) {
-		free(top);
-		return true;
-	}
-	sb->githeads = v;
-	bool no_fds = false;
-	struct githead *h = githead_open(sb, top, &no_fds);
-	if (h)
-		v[sb->n_githeads++] = h;
-	return !no_fds;
+	return top;
 }
 
 void githeads_start(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
+	char path[PATH_MAX];
 
 	/* planned again (namespaces = auto): taken afresh */
 	for (size_t i = 0; i < sb->n_githeads; i++)
@@ -645,13 +730,31 @@ void githeads_start(struct sandbox *sb)
 	free(sb->githeads);
 	sb->githeads = NULL;
 	sb->n_githeads = 0;
+	/* the grants that are repositories, then those the walk at start
+	 * found in them (protect.c, discover_in()), nested_repos[FIRST] on */
+	size_t max = (p ? p->fs.write.n : 0) + sb->n_nested_repos, n = 0, first = 0;
+	_cleanup_free_ char **tops = max ? calloc(max, sizeof(*tops)) : NULL;
+	if (!tops)
+		return;
+	for (size_t g = 0; p && g < p->fs.write.n; g++)
+		if ((tops[n] = repo_top(p->fs.write.items[g].value, tops, n)))
+			n++;
+	first = n;
+	for (size_t i = 0; i < sb->n_nested_repos; i++)
+		if ((tops[n] = repo_top(sb->nested_repos[i], tops, n)))
+			n++;
+	sb->githeads = calloc(n ? n : 1, sizeof(*sb->githeads));
+	struct pointers ps = {.sb = sb};
+	for (size_t i = 0; i < n; i++)
+		if ((size_t)snprintf(path, sizeof(path), "%s/.git/config", tops[i]) < sizeof(path))
+			read_pointers(&ps, tops[i], path, 0);
 	/* up to two descriptors held for each (the .git and the index): a
-	 * grant on ~/src may want more than a soft limit
-	 * of 1,024 leaves (the proxy and the file gate raise it too) */
+	 * grant on ~/src may want more than a soft limit of 1,024 leaves
+	 * (the proxy and the file gate raise it too) */
 	struct rlimit rl;
-	size_t room = SIZE_MAX;
-	if (sb->n_nested_repos > 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		if (sb->n_nested_repos > 64 && rl.rlim_cur < rl.rlim_max) {
+	size_t room = SIZE_MAX, i = 0;
+	if (n > first && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (n - first > 64 && rl.rlim_cur < rl.rlim_max) {
 			rl.rlim_cur = rl.rlim_max;
 			(void)setrlimit(RLIMIT_NOFILE, &rl);
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
@@ -659,19 +762,27 @@ void githeads_start(struct sandbox *sb)
 		/* less a reserve for the run's own (pipes, the proxy's) */
 		room = rl.rlim_cur > HELD_FD_RESERVE ? (rl.rlim_cur - HELD_FD_RESERVE) / 2 : 0;
 	}
-	bool fds = true;
-	size_t i = 0;
-	for (size_t g = 0; p && g < p->fs.write.n && fds; g++)
-		fds = add_repo(sb, p->fs.write.items[g].value);
-	/* those the walk at start found in them (protect.c, discover_in()) */
-	for (; i < sb->n_nested_repos && fds; i++)
-		fds = sb->n_githeads < room && add_repo(sb, sb->nested_repos[i]);
-	if (!fds)
+	bool no_fds = false;
+	for (; i < n && sb->githeads && !no_fds; i++) {
+		struct githead *h = NULL;
+		snprintf(path, sizeof(path), "%s", tops[i]);
+		no_fds = i >= first && sb->n_githeads >= room;
+		if (!no_fds) {
+			h = githead_open(sb, tops[i], &ps, &no_fds);
+			tops[i] = NULL; /* githead_open() took it */
+		}
+		if (h)
+			sb->githeads[sb->n_githeads++] = h;
+	}
+	if (no_fds)
 		warn("too many repositories in the write grants to hold each one's index "
 		     "(RLIMIT_NOFILE): what the sandbox commits or stages at protected paths in "
 		     "%s and %zu more found after it is not checked (README, \"Protected files' "
 		     "tracked content\")",
-		     i > 0 ? sb->nested_repos[i - 1] : "a write grant", sb->n_nested_repos - i);
+		     path, n - i);
+	for (size_t j = 0; j < n; j++)
+		free(tops[j]);
+	pointers_free(&ps);
 }
 
 void githeads_finish(struct sandbox *sb)

@@ -183,9 +183,15 @@ void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid)
 	char hex[2 * 32 + 2], line[2 * 32 + 8], kept[PATH_MAX], done[PATH_MAX + 256];
 	unsigned char back[32];
 	bool head = strcmp(name, "HEAD") == 0 || strcmp(name, "ORIG_HEAD") == 0;
+	/* a replacement (git replace): every host git reads the object it
+	 * names as this one, which this check does not (HEAD's commit read as
+	 * an older one of the host's, the hook's blob as another): one made
+	 * or changed during the run goes, whatever it names */
+	bool replace = strncmp(name, "refs/replace/", 13) == 0;
+	const char *what = replace ? "a replacement of an object" : "a commit";
 
 	if (strncmp(name, "refs/ringfence-blocked/", 23) == 0 ||
-	    gh_history_ok(r, oid, strcmp(name, "refs/stash") == 0))
+	    (!replace && gh_history_ok(r, oid, strcmp(name, "refs/stash") == 0)))
 		return;
 	gitobj_oid_hex(oid, r->o.sz, hex);
 	snprintf(line, sizeof(line), "%s\n", hex);
@@ -207,7 +213,7 @@ void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid)
 	bool stash = strcmp(name, "refs/stash") == 0;
 	if (start)
 		memcpy(back, r->head_oid, r->o.sz);
-	if (start || (!head && !stash && gh_good_ancestor(r, oid, back))) {
+	if (start || (!head && !stash && !replace && gh_good_ancestor(r, oid, back))) {
 		char to[2 * 32 + 8];
 		gitobj_oid_hex(back, r->o.sz, hex);
 		snprintf(to, sizeof(to), "%s\n", hex);
@@ -218,12 +224,12 @@ void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid)
 				  : "set back to its first ancestor from before the run that has "
 				    "the host's content there",
 			    was);
-			gh_say(r, name, "a commit", done);
+			gh_say(r, name, what, done);
 			return;
 		}
 	} else if (!head && gh_remove_file(r, name) == 0) {
 		snprintf(done, sizeof(done), "removed; %s", was);
-		gh_say(r, name, "a commit", done);
+		gh_say(r, name, what, done);
 		/* a line of its name in packed-refs is what git reads next */
 		(void)remove_packed(r, name);
 		return;
@@ -232,11 +238,11 @@ void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid)
 	 * goes, and git finds no such ref */
 	if (!head && remove_packed(r, name) == 0) {
 		snprintf(done, sizeof(done), "removed from packed-refs; %s", was);
-		gh_say(r, name, "a commit", done);
+		gh_say(r, name, what, done);
 		return;
 	}
 	snprintf(done, sizeof(done), "it could NOT be set back; %s", was);
-	gh_say(r, name, "a commit", done);
+	gh_say(r, name, what, done);
 }
 
 /* Reads the ref file FILE in DIR: an object id in *OID (true), or a

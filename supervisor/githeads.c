@@ -393,7 +393,28 @@ struct pointers {
 	const struct sandbox *sb;
 	char **v;
 	size_t n;
+	/* the relative core.hooksPath values as written: a directory in
+	 * every worktree a clone of these repositories has (a bare one's
+	 * too, a local remote whose branches the host's git pull takes) */
+	char **rel;
+	size_t n_rel;
 };
+
+/* S added to the list V (N) unless there already; false when it could not be. */
+static bool list_add(char ***v, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0)
+			return false;
+	char **nv = *n < 4096 ? realloc(*v, (*n + 1) * sizeof(*nv)) : NULL;
+	char *c = nv ? strdup(s) : NULL;
+	if (nv)
+		*v = nv;
+	if (!c)
+		return false;
+	(*v)[(*n)++] = c;
+	return true;
+}
 
 struct pointer_read {
 	struct pointers *ps;
@@ -447,17 +468,9 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	} else if (!join_path(kind == PTR_HOOKS ? pr->top : pr->dir, value, abs, sizeof(abs))) {
 		return;
 	}
-	for (size_t i = 0; i < pr->ps->n; i++)
-		if (strcmp(pr->ps->v[i], abs) == 0)
-			return;
-	char **v = pr->ps->n < 4096 ? realloc(pr->ps->v, (pr->ps->n + 1) * sizeof(*v)) : NULL;
-	char *s = v ? strdup(abs) : NULL;
-	if (v)
-		pr->ps->v = v;
-	if (!s)
-		return;
-	pr->ps->v[pr->ps->n++] = s;
-	if (kind == PTR_INCLUDE)
+	if (kind == PTR_HOOKS && value[0] != '/' && value[0] != '~')
+		(void)list_add(&pr->ps->rel, &pr->ps->n_rel, value);
+	if (list_add(&pr->ps->v, &pr->ps->n, abs) && kind == PTR_INCLUDE)
 		read_pointers(pr->ps, pr->top, abs, pr->depth + 1);
 }
 
@@ -481,6 +494,9 @@ static void pointers_free(struct pointers *ps)
 	for (size_t i = 0; i < ps->n; i++)
 		free(ps->v[i]);
 	free(ps->v);
+	for (size_t i = 0; i < ps->n_rel; i++)
+		free(ps->rel[i]);
+	free(ps->rel);
 }
 
 static void gather_protected(struct githead *r, const struct pointers *ps)
@@ -499,6 +515,8 @@ static void gather_protected(struct githead *r, const struct pointers *ps)
 	/* the host's global config's includes are its own (protect.c) */
 	for (size_t i = 0; i < ps->n; i++)
 		add_pointer(r, ps->v[i]);
+	for (size_t i = 0; i < ps->n_rel; i++)
+		add_pointer(r, ps->rel[i]);
 }
 
 /* The objects the host's git reads at the protected paths: the start's
@@ -512,9 +530,9 @@ static void check_objects(struct githead *r)
 	/* objects/ itself a link now: every object is the sandbox's to name */
 	int fd = openat(r->git, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		char path[PATH_MAX];
+		char path[PATH_MAX + 16];
 		int e = errno;
-		snprintf(path, sizeof(path), "%s/.git/objects", r->top);
+		snprintf(path, sizeof(path), "%s/objects", r->gitdir);
 		warn("%s is not the objects directory it was: %s", path,
 		     e == ENOENT ? "gone (git finds no object)"
 		     : protect_move_aside(r->sb, path, "protect.git_object", MOVE_LIVE_QUIET) > 0
@@ -622,8 +640,8 @@ static int fds_left(int fd, bool *out)
  * has at its protected paths, from HEAD's commit, read now, before the
  * sandbox may write an object of that commit's name.  NULL when it is no
  * such repository, or (*NO_FDS) no descriptor was left to hold it. */
-static struct githead *githead_open(const struct sandbox *sb, char *top, const struct pointers *ps,
-				    bool *no_fds)
+static struct githead *githead_open(const struct sandbox *sb, char *top, bool bare,
+				    const struct pointers *ps, bool *no_fds)
 {
 	char target[PATH_MAX];
 	unsigned char tree[32];
@@ -634,17 +652,20 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, const s
 		free(top);
 		return NULL;
 	}
-	*h = (struct githead){
-	    .sb = sb,
-	    .top = top,
-	    .index_fd = -1,
-	    .git = -1,
-	    .o = {.sb = sb, .top = top, .objects = -1, .since = &sb->started_born}};
+	*h = (struct githead){.sb = sb,
+			      .top = top,
+			      .index_fd = -1,
+			      .git = -1,
+			      .o = {.sb = sb,
+				    .top = top,
+				    .gitdir = h->gitdir,
+				    .objects = -1,
+				    .since = &sb->started_born}};
 	_cleanup_close_ int t = fds_left(protect_open_dir_nofollow(top), no_fds);
-	h->git = t >= 0
-		     ? fds_left(openat(t, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
-				no_fds)
-		     : -1;
+	h->git = t >= 0 ? fds_left(openat(t, bare ? "." : ".git",
+					  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+				   no_fds)
+			: -1;
 	h->o.objects = h->git >= 0
 			   ? fds_left(openat(h->git, "objects",
 					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
@@ -657,7 +678,9 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, const s
 		copy_packed(h, fds_left(gitobj_open_file(h->git, "packed-refs"), no_fds));
 	}
 	if (h->o.objects < 0 || *no_fds ||
-	    (size_t)snprintf(h->index_path, sizeof(h->index_path), "%s/.git/index", top) >=
+	    (size_t)snprintf(h->gitdir, sizeof(h->gitdir), "%s%s", top, bare ? "" : "/.git") >=
+		sizeof(h->gitdir) ||
+	    (size_t)snprintf(h->index_path, sizeof(h->index_path), "%s/index", h->gitdir) >=
 		sizeof(h->index_path)) {
 		githead_free(h);
 		return NULL;
@@ -696,23 +719,40 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, const s
  * held (two each at most) */
 #define HELD_FD_RESERVE 256
 
-/* The repository at PATH, canonical, when its .git is a directory and it
- * is none of TOPS (N) already; else NULL. */
-static char *repo_top(const char *path, char **tops, size_t n)
+/* Whether PATH holds a git directory: its .git a directory, or (*BARE)
+ * itself one, a bare repository (HEAD a file, objects a directory: a local
+ * remote, whose branches the host's git pull takes). */
+static bool is_repo(const char *path, bool *bare)
 {
 	char git[PATH_MAX];
 	struct stat st;
 
 	/* most grants are no repository: one lstat() says so */
-	if ((size_t)snprintf(git, sizeof(git), "%s/.git", path) >= sizeof(git) ||
-	    lstat(git, &st) < 0 || !S_ISDIR(st.st_mode))
+	*bare = false;
+	if ((size_t)snprintf(git, sizeof(git), "%s/.git", path) >= sizeof(git))
+		return false;
+	if (lstat(git, &st) == 0)
+		return S_ISDIR(st.st_mode);
+	*bare = true;
+	return (size_t)snprintf(git, sizeof(git), "%s/HEAD", path) < sizeof(git) &&
+	       lstat(git, &st) == 0 && S_ISREG(st.st_mode) &&
+	       (size_t)snprintf(git, sizeof(git), "%s/objects", path) < sizeof(git) &&
+	       lstat(git, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The repository at PATH, canonical, when it is one (is_repo()) and none
+ * of TOPS (N) already; else NULL. */
+static char *repo_top(const char *path, char **tops, size_t n, bool *bare)
+{
+	bool b;
+
+	if (!is_repo(path, &b))
 		return NULL;
 	char *top = realpath(path, NULL);
 	bool dup = false;
 	for (size_t j = 0; top && j < n && !dup; j++)
-		dup = strcmp(tops[j], top) == 0;
-	if (!top || dup || (size_t)snprintf(git, sizeof(git), "%s/.git", top) >= sizeof(git) ||
-	    lstat(git, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		dup = tops[j] && strcmp(tops[j], top) == 0;
+	if (!top || dup || !is_repo(top, bare) || *bare != b) {
 		free(top);
 		return NULL;
 	}
@@ -734,19 +774,21 @@ void githeads_start(struct sandbox *sb)
 	 * found in them (protect.c, discover_in()), nested_repos[FIRST] on */
 	size_t max = (p ? p->fs.write.n : 0) + sb->n_nested_repos, n = 0, first = 0;
 	_cleanup_free_ char **tops = max ? calloc(max, sizeof(*tops)) : NULL;
-	if (!tops)
+	_cleanup_free_ bool *bare = max ? calloc(max, sizeof(*bare)) : NULL;
+	if (!tops || !bare)
 		return;
 	for (size_t g = 0; p && g < p->fs.write.n; g++)
-		if ((tops[n] = repo_top(p->fs.write.items[g].value, tops, n)))
+		if ((tops[n] = repo_top(p->fs.write.items[g].value, tops, n, &bare[n])))
 			n++;
 	first = n;
 	for (size_t i = 0; i < sb->n_nested_repos; i++)
-		if ((tops[n] = repo_top(sb->nested_repos[i], tops, n)))
+		if ((tops[n] = repo_top(sb->nested_repos[i], tops, n, &bare[n])))
 			n++;
 	sb->githeads = calloc(n ? n : 1, sizeof(*sb->githeads));
 	struct pointers ps = {.sb = sb};
 	for (size_t i = 0; i < n; i++)
-		if ((size_t)snprintf(path, sizeof(path), "%s/.git/config", tops[i]) < sizeof(path))
+		if ((size_t)snprintf(path, sizeof(path), "%s%s/config", tops[i],
+				     bare[i] ? "" : "/.git") < sizeof(path))
 			read_pointers(&ps, tops[i], path, 0);
 	/* up to two descriptors held for each (the .git and the index): a
 	 * grant on ~/src may want more than a soft limit of 1,024 leaves
@@ -768,7 +810,7 @@ void githeads_start(struct sandbox *sb)
 		snprintf(path, sizeof(path), "%s", tops[i]);
 		no_fds = i >= first && sb->n_githeads >= room;
 		if (!no_fds) {
-			h = githead_open(sb, tops[i], &ps, &no_fds);
+			h = githead_open(sb, tops[i], bare[i], &ps, &no_fds);
 			tops[i] = NULL; /* githead_open() took it */
 		}
 		if (h)

@@ -41,6 +41,7 @@ struct entry {
 struct githead {
 	const struct sandbox *sb;
 	char *top;
+	char gitdir[PATH_MAX]; /* TOP/.git, or TOP for a bare repository */
 	char index_path[PATH_MAX];
 	int index_fd; /* the host's index at the start, held, or -1 */
 	/* what the held index must still hold to be the host's (it could be

@@ -160,7 +160,7 @@ void *gitobj_map_file(int dir, const char *name, size_t *ret_size)
  * protect_move_aside() (which reaches it following no link). */
 void gitobj_object_path(const struct gitobj *r, const char *name, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s/.git/objects/%s", r->top, name);
+	snprintf(buf, size, "%s/objects/%s", r->gitdir, name);
 }
 
 /* NAME in the objects directory, not git's to read any longer: moved

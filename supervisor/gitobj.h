@@ -38,10 +38,11 @@ struct gitobj_pack {
 
 struct gitobj {
 	const struct sandbox *sb;
-	const char *top; /* the repository, for what is said */
-	int objects;	 /* its objects/ */
-	size_t sz;	 /* object id size: 20 or 32 */
-	uint64_t work;	 /* spent of the budget */
+	const char *top;    /* the repository, for what is said */
+	const char *gitdir; /* its git directory (TOP/.git, or TOP when bare) */
+	int objects;	    /* its objects/ */
+	size_t sz;	    /* object id size: 20 or 32 */
+	uint64_t work;	    /* spent of the budget */
 	struct gitobj_pack *packs;
 	size_t n_packs;
 	bool packs_read;

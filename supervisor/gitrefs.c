@@ -64,7 +64,7 @@ static int open_parent(struct githead *r, const char *name, bool make, const cha
 		}
 		/* one left root's still reads; the ref in it is ours */
 		if (make && mkdirat(cur, comp, 0755) == 0 && own(r, cur, comp, -1) < 0)
-			warn("%s/.git: %s could not be given to the repository's owner: %s", r->top,
+			warn("%s: %s could not be given to the repository's owner: %s", r->gitdir,
 			     comp, strerror(errno));
 		int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		close(cur);
@@ -382,7 +382,7 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 			/* deeper than any ref git makes: what is in it is not
 			 * read here, and git would read it */
 			char path[2 * PATH_MAX];
-			snprintf(path, sizeof(path), "%s/.git/%s", r->top, name);
+			snprintf(path, sizeof(path), "%s/%s", r->gitdir, name);
 			gh_say(r, name, "refs deeper than are read",
 			       protect_move_aside(r->sb, path, "protect.git_content",
 						  MOVE_LIVE_QUIET) > 0
@@ -529,7 +529,7 @@ bool gh_check_refs_dir(struct githead *r)
 
 	if (fstatat(r->git, "refs", &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
 		return false;
-	snprintf(path, sizeof(path), "%s/.git/refs", r->top);
+	snprintf(path, sizeof(path), "%s/refs", r->gitdir);
 	bool moved = protect_move_aside(r->sb, path, "protect.git_content", MOVE_LIVE_QUIET) > 0;
 	if (moved && mkdirat(r->git, "refs", 0755) == 0)
 		(void)own(r, r->git, "refs", -1);

@@ -908,6 +908,9 @@ static void discover_in(struct sandbox *sb, const char *root, int depth, struct 
 			continue; /* what a repository holds is its own */
 		}
 		if (is_bare_repo(dfd, n, d)) {
+			/* its branches checked at the end (githeads.c) */
+			if (!strs_has(sb->nested_repos, sb->n_nested_repos, buf))
+				strs_add(&sb->nested_repos, &sb->n_nested_repos, buf);
 			/* the entries git reads in a repository directory, as
 			 * for a .git (builtin_tree's ".git/..." names) */
 			if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0)

@@ -205,3 +205,16 @@ const char *path_beneath(const char *path, const char *dir)
 		return NULL;
 	return path[n] == '/' ? path + n + 1 : path + n;
 }
+
+DIR *dir_stream_at(int dir, const char *name, int flags)
+{
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}

@@ -24,6 +24,9 @@ int rm_rf(const char *path);
 void memory_trim(void);
 /* REL opened beneath DIR, no symlink followed in any component: -errno. */
 int open_beneath_nofollow(int dir, const char *rel, int flags);
+/* A stream over DIR's NAME ("." for DIR itself, an O_PATH descriptor or
+ * not), opened with FLAGS added (O_NOFOLLOW); NULL, errno set. */
+DIR *dir_stream_at(int dir, const char *name, int flags);
 /* PATH relative to DIR ("" when equal), or NULL when not beneath it. */
 const char *path_beneath(const char *path, const char *dir);
 

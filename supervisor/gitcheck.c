@@ -322,14 +322,9 @@ static size_t scan_loose(struct gitobj *r, bool all)
 			    r, de->d_name, "is not a directory: git would read objects there");
 			continue;
 		}
-		int f0 =
-		    openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		_cleanup_(closedirp) DIR *f = f0 >= 0 ? fdopendir(f0) : NULL;
-		if (!f) {
-			if (f0 >= 0)
-				close(f0);
+		_cleanup_(closedirp) DIR *f = dir_stream_at(dirfd(d), de->d_name, O_NOFOLLOW);
+		if (!f)
 			continue;
-		}
 		while ((fe = readdir(f))) {
 			char hex[2 * 32 + 2], rel[2 * 32 + 4];
 			unsigned char oid[32];

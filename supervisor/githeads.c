@@ -640,7 +640,7 @@ static int fds_left(int fd, bool *out)
  * has at its protected paths, from HEAD's commit, read now, before the
  * sandbox may write an object of that commit's name.  NULL when it is no
  * such repository, or (*NO_FDS) no descriptor was left to hold it. */
-static struct githead *githead_open(const struct sandbox *sb, char *top, bool bare,
+static struct githead *githead_open(const struct sandbox *sb, char *top, const char *gitdir,
 				    const struct pointers *ps, bool *no_fds)
 {
 	char target[PATH_MAX];
@@ -661,11 +661,9 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, bool ba
 				    .gitdir = h->gitdir,
 				    .objects = -1,
 				    .since = &sb->started_born}};
-	_cleanup_close_ int t = fds_left(protect_open_dir_nofollow(top), no_fds);
-	h->git = t >= 0 ? fds_left(openat(t, bare ? "." : ".git",
-					  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
-				   no_fds)
-			: -1;
+	/* no link followed on the way (the path is canonical) */
+	_cleanup_close_ int t = fds_left(protect_open_dir_nofollow(gitdir), no_fds);
+	h->git = t >= 0 ? fds_left(openat(t, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), no_fds) : -1;
 	h->o.objects = h->git >= 0
 			   ? fds_left(openat(h->git, "objects",
 					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
@@ -678,8 +676,7 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, bool ba
 		copy_packed(h, fds_left(gitobj_open_file(h->git, "packed-refs"), no_fds));
 	}
 	if (h->o.objects < 0 || *no_fds ||
-	    (size_t)snprintf(h->gitdir, sizeof(h->gitdir), "%s%s", top, bare ? "" : "/.git") >=
-		sizeof(h->gitdir) ||
+	    (size_t)snprintf(h->gitdir, sizeof(h->gitdir), "%s", gitdir) >= sizeof(h->gitdir) ||
 	    (size_t)snprintf(h->index_path, sizeof(h->index_path), "%s/index", h->gitdir) >=
 		sizeof(h->index_path)) {
 		githead_free(h);
@@ -719,40 +716,72 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, bool ba
  * held (two each at most) */
 #define HELD_FD_RESERVE 256
 
-/* Whether PATH holds a git directory: its .git a directory, or (*BARE)
- * itself one, a bare repository (HEAD a file, objects a directory: a local
- * remote, whose branches the host's git pull takes). */
-static bool is_repo(const char *path, bool *bare)
+/* The git directory of the repository at TOP (canonical), malloc'd: its
+ * .git a directory; one a .git file names (`gitdir: X`, as git init
+ * --separate-git-dir makes), but a submodule's or a linked worktree's
+ * (beneath another's .git, read-only there: protect.c); or TOP itself, a
+ * bare repository (HEAD a file, objects a directory: a local remote, whose
+ * branches the host's git pull takes).  NULL when there is none. */
+static char *git_dir_of(const char *top)
 {
-	char git[PATH_MAX];
+	char path[PATH_MAX], buf[PATH_MAX + 16];
 	struct stat st;
 
-	/* most grants are no repository: one lstat() says so */
-	*bare = false;
-	if ((size_t)snprintf(git, sizeof(git), "%s/.git", path) >= sizeof(git))
-		return false;
-	if (lstat(git, &st) == 0)
-		return S_ISDIR(st.st_mode);
-	*bare = true;
-	return (size_t)snprintf(git, sizeof(git), "%s/HEAD", path) < sizeof(git) &&
-	       lstat(git, &st) == 0 && S_ISREG(st.st_mode) &&
-	       (size_t)snprintf(git, sizeof(git), "%s/objects", path) < sizeof(git) &&
-	       lstat(git, &st) == 0 && S_ISDIR(st.st_mode);
+	if ((size_t)snprintf(path, sizeof(path), "%s/.git", top) >= sizeof(path))
+		return NULL;
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return strdup(path);
+	if (lstat(path, &st) == 0) {
+		_cleanup_close_ int fd =
+		    S_ISREG(st.st_mode) ? open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+					: -1;
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (n <= 8 || memcmp(buf, "gitdir: ", 8) != 0)
+			return NULL;
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", buf[8] == '/' ? "" : top,
+				     buf[8] == '/' ? "" : "/", buf + 8) >= sizeof(path))
+			return NULL;
+		char *dir = realpath(path, NULL);
+		if (!dir || strstr(dir, "/.git/modules/") || strstr(dir, "/.git/worktrees/") ||
+		    (snprintf(path, sizeof(path), "%s/commondir", dir), lstat(path, &st) == 0) ||
+		    (snprintf(path, sizeof(path), "%s/HEAD", dir), lstat(path, &st) < 0) ||
+		    !S_ISREG(st.st_mode) ||
+		    (snprintf(path, sizeof(path), "%s/objects", dir), lstat(path, &st) < 0) ||
+		    !S_ISDIR(st.st_mode)) {
+			free(dir);
+			return NULL;
+		}
+		return dir;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/HEAD", top) < sizeof(path) &&
+	    lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)snprintf(path, sizeof(path), "%s/objects", top) < sizeof(path) &&
+	    lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return strdup(top);
+	return NULL;
 }
 
-/* The repository at PATH, canonical, when it is one (is_repo()) and none
- * of TOPS (N) already; else NULL. */
-static char *repo_top(const char *path, char **tops, size_t n, bool *bare)
+/* The repository at PATH, canonical, and (*GITDIR) its git directory,
+ * when it is one and none of TOPS (N) already; else NULL. */
+static char *repo_top(const char *path, char **tops, size_t n, char **gitdir)
 {
-	bool b;
+	char probe[PATH_MAX];
+	struct stat st;
 
-	if (!is_repo(path, &b))
+	*gitdir = NULL;
+	/* most grants are no repository: an lstat() or two say so */
+	if ((size_t)snprintf(probe, sizeof(probe), "%s/.git", path) >= sizeof(probe) ||
+	    (lstat(probe, &st) < 0 &&
+	     ((size_t)snprintf(probe, sizeof(probe), "%s/HEAD", path) >= sizeof(probe) ||
+	      lstat(probe, &st) < 0)))
 		return NULL;
 	char *top = realpath(path, NULL);
 	bool dup = false;
 	for (size_t j = 0; top && j < n && !dup; j++)
 		dup = tops[j] && strcmp(tops[j], top) == 0;
-	if (!top || dup || !is_repo(top, bare) || *bare != b) {
+	if (!top || dup || !(*gitdir = git_dir_of(top))) {
 		free(top);
 		return NULL;
 	}
@@ -770,25 +799,28 @@ void githeads_start(struct sandbox *sb)
 	free(sb->githeads);
 	sb->githeads = NULL;
 	sb->n_githeads = 0;
+	free(sb->git_held);
+	sb->git_held = NULL;
+	sb->n_git_held = 0;
+	sb->git_held_known = true;
 	/* the grants that are repositories, then those the walk at start
 	 * found in them (protect.c, discover_in()), nested_repos[FIRST] on */
 	size_t max = (p ? p->fs.write.n : 0) + sb->n_nested_repos, n = 0, first = 0;
 	_cleanup_free_ char **tops = max ? calloc(max, sizeof(*tops)) : NULL;
-	_cleanup_free_ bool *bare = max ? calloc(max, sizeof(*bare)) : NULL;
-	if (!tops || !bare)
+	_cleanup_free_ char **gitdirs = max ? calloc(max, sizeof(*gitdirs)) : NULL;
+	if (!tops || !gitdirs)
 		return;
 	for (size_t g = 0; p && g < p->fs.write.n; g++)
-		if ((tops[n] = repo_top(p->fs.write.items[g].value, tops, n, &bare[n])))
+		if ((tops[n] = repo_top(p->fs.write.items[g].value, tops, n, &gitdirs[n])))
 			n++;
 	first = n;
 	for (size_t i = 0; i < sb->n_nested_repos; i++)
-		if ((tops[n] = repo_top(sb->nested_repos[i], tops, n, &bare[n])))
+		if ((tops[n] = repo_top(sb->nested_repos[i], tops, n, &gitdirs[n])))
 			n++;
 	sb->githeads = calloc(n ? n : 1, sizeof(*sb->githeads));
 	struct pointers ps = {.sb = sb};
 	for (size_t i = 0; i < n; i++)
-		if ((size_t)snprintf(path, sizeof(path), "%s%s/config", tops[i],
-				     bare[i] ? "" : "/.git") < sizeof(path))
+		if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdirs[i]) < sizeof(path))
 			read_pointers(&ps, tops[i], path, 0);
 	/* up to two descriptors held for each (the .git and the index): a
 	 * grant on ~/src may want more than a soft limit of 1,024 leaves
@@ -810,11 +842,21 @@ void githeads_start(struct sandbox *sb)
 		snprintf(path, sizeof(path), "%s", tops[i]);
 		no_fds = i >= first && sb->n_githeads >= room;
 		if (!no_fds) {
-			h = githead_open(sb, tops[i], bare[i], &ps, &no_fds);
+			h = githead_open(sb, tops[i], gitdirs[i], &ps, &no_fds);
 			tops[i] = NULL; /* githead_open() took it */
 		}
-		if (h)
-			sb->githeads[sb->n_githeads++] = h;
+		if (!h)
+			continue;
+		sb->githeads[sb->n_githeads++] = h;
+		struct stat st;
+		struct git_guarded *v =
+		    fstat(h->git, &st) == 0
+			? realloc(sb->git_held, (sb->n_git_held + 1) * sizeof(*sb->git_held))
+			: NULL;
+		if (v) {
+			sb->git_held = v;
+			v[sb->n_git_held++] = (struct git_guarded){st.st_dev, st.st_ino};
+		}
 	}
 	if (no_fds)
 		warn("too many repositories in the write grants to hold each one's index "
@@ -822,8 +864,10 @@ void githeads_start(struct sandbox *sb)
 		     "%s and %zu more found after it is not checked (README, \"Protected files' "
 		     "tracked content\")",
 		     path, n - i);
-	for (size_t j = 0; j < n; j++)
+	for (size_t j = 0; j < n; j++) {
 		free(tops[j]);
+		free(gitdirs[j]);
+	}
 	pointers_free(&ps);
 }
 

@@ -79,14 +79,10 @@ static void read_reflog_dir(struct githead *h, int dir, const char *prefix, int 
 			    const char *const skip[2])
 {
 	struct dirent *de;
-	int d0 = dup(dir);
-	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
+	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
 
-	if (!d) {
-		if (d0 >= 0)
-			close(d0);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d)) && h->n_logs < LOGS_MAX) {
 		char name[PATH_MAX];
 		struct stat st;
@@ -320,14 +316,10 @@ static bool gone_if_not_dir(struct githead *r, int dir, const char *leaf, const 
 static void check_reflog_dir(struct githead *r, int dir, const char *prefix, int depth)
 {
 	struct dirent *de;
-	int d0 = dup(dir);
-	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
+	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
 
-	if (!d) {
-		if (d0 >= 0)
-			close(d0);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d))) {
 		char name[PATH_MAX];
 		struct stat st;

@@ -359,13 +359,9 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 {
 	struct dirent *de;
 
-	int d0 = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
-	if (!d) {
-		if (d0 >= 0)
-			close(d0);
+	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d))) {
 		char name[PATH_MAX];
 		struct stat st;

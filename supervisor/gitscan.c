@@ -525,13 +525,9 @@ static void check_modules(struct scan *s, int dirfd_, const char *path, int dept
 
 	if (depth > GITSCAN_MODULES_DEPTH)
 		return;
-	int r = openat(dirfd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_(closedirp) DIR *d = r >= 0 ? fdopendir(r) : NULL;
-	if (!d) {
-		if (r >= 0)
-			close(r);
+	_cleanup_(closedirp) DIR *d = dir_stream_at(dirfd_, ".", 0);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d))) {
 		char sub[PATH_MAX];
 		struct stat st;
@@ -883,6 +879,45 @@ static void gitdir_files(struct scan *s, int g, const struct stat *st, const cha
 			open_mode_file(s, dirfd(d), de->d_name, path);
 }
 
+/*
+ * A repository whose index, HEAD or refs the run changed, but which the
+ * start did not hold (githeads.c: one deeper than the walk at start looks,
+ * in a directory it passes over, past its budget): what the sandbox staged
+ * or committed there at protected paths is not checked, and that is said,
+ * with an event (protect.unchecked), so that the host reviews it before a
+ * git checkout there.  git writes these by a rename (the directory's times
+ * move), or appends to the reflog of HEAD.
+ */
+static void unheld_changes(struct scan *s, int g, const char *path)
+{
+	static const char *const names[] = {"index",	    "HEAD",	  "packed-refs",
+					    "refs",	    "refs/heads", "refs/tags",
+					    "refs/remotes", "logs/HEAD",  "logs/refs/heads"};
+	struct stat st;
+
+	/* (one the run made holds nothing of the host's) */
+	if (!s->at_exit || !s->sb->git_held_known || fstat(g, &st) < 0 ||
+	    born_after(g, "", s->since))
+		return;
+	for (size_t i = 0; i < s->sb->n_git_held; i++)
+		if (s->sb->git_held[i].dev == st.st_dev && s->sb->git_held[i].ino == st.st_ino)
+			return;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (fstatat(g, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !newer(&st, s->since))
+			continue;
+		char js[2 * PATH_MAX];
+		warn("%s: the sandbox changed its %s, in a repository the start did not find (past "
+		     "where its walk looks): what it staged or committed there is not checked; "
+		     "review `git status`, `git diff --cached` and `git log --all` there before a "
+		     "git checkout, reset, stash or pull",
+		     path, names[i]);
+		json_string(js, sizeof(js), path);
+		audit_event(s->sb->audit_fd, "protect.unchecked", "\"path\":%s,\"changed\":\"%s\"",
+			    js, names[i]);
+		return;
+	}
+}
+
 static void check_gitdir(struct scan *s, int g, const char *path, bool worktree, int depth)
 {
 	struct stat st;
@@ -903,6 +938,8 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 		for (size_t i = 0; i < s->sb->n_git_global_hooks; i++)
 			on_pointer(&pt, PTR_HOOKS, s->sb->git_global_hooks[i]);
 	}
+	if (!worktree && depth == 0)
+		unheld_changes(s, g, path);
 	if (fstat(g, &st) < 0 || guarded(s->sb, &st))
 		return;
 	gitdir_files(s, g, &st, path);

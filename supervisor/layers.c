@@ -848,6 +848,7 @@ void sandbox_release(struct sandbox *sb)
 	protect_release(sb);
 	state_release(sb);
 	free(sb->groups);
+	free(sb->git_held);
 	free(sb->home);
 	if (sb->private_tmp_dir) {
 		/* init removes it; this is for an init that was killed first

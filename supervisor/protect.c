@@ -792,9 +792,11 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
  * Other repositories in a write grant (a grant on ~/src holds many; a
  * project holds vendored ones): the host's git, agents and editors run in
  * them as in the project, so each one found gets the built-in names of a
- * project.  Found by a walk two levels down, entries starting with '.' and
+ * project.  Found by a walk three levels down (and into the top of each
+ * one found, for one nested in it), entries starting with '.' and
  * node_modules skipped, within a budget of listings and probes: a grant on
- * a huge tree must not cost every start more than a few milliseconds.
+ * a huge tree must not cost every start more than a few milliseconds; and
+ * on the way from a grant to the working directory, whatever its depth.
  * What lies deeper, or past the budget, is found by the walk of
  * gitscan.c made while the sandbox runs (protwatch_find()) and watched from
  * then, and checked again when it has ended; README says so.  The directories listed are watched
@@ -802,6 +804,7 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
  */
 #define DISCOVER_LISTINGS 48
 #define DISCOVER_PROBES	  512
+#define DISCOVER_DEPTH	  3
 
 struct discover {
 	unsigned listings, probes;
@@ -850,90 +853,144 @@ static bool skipped_name(const char *n)
 	return n[0] == '.' || strcmp(n, "node_modules") == 0;
 }
 
-static void discover_in(struct sandbox *sb, const char *root, int depth, struct cands *cand,
+/* The repository at TOP (its .git there): the built-in names of a
+ * project, what its config points git at, its index and refs checked at
+ * the end as a grant's (githeads.c; a .git file, a submodule's or a linked
+ * worktree's, names a git directory githeads.c takes when it is none of
+ * those), its top watched. */
+static void found_repo(struct sandbox *sb, const char *top, struct cands *cand)
+{
+	char git[PATH_MAX + 8];
+
+	if (!strs_has(sb->nested_repos, sb->n_nested_repos, top))
+		strs_add(&sb->nested_repos, &sb->n_nested_repos, top);
+	for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
+		char c[PATH_MAX];
+		if ((size_t)snprintf(c, sizeof(c), "%s/%s", top, builtin_tree[j].path) < sizeof(c))
+			cand_add_in(cand, c, builtin_tree[j].kind, strlen(top));
+	}
+	gather_submodules(top, cand);
+	snprintf(git, sizeof(git), "%s/.git", top);
+	gather_pointers(sb, git, top, cand);
+	if (!strs_has(sb->prot_trees, sb->n_prot_trees, top))
+		strs_add(&sb->prot_trees, &sb->n_prot_trees, top);
+}
+
+/* A bare repository at PATH (DIR's NAME). */
+static void found_bare(struct sandbox *sb, int dir, const char *name, const char *path,
+		       struct cands *cand)
+{
+	struct stat st;
+
+	/* its branches checked at the end (githeads.c) */
+	if (!strs_has(sb->nested_repos, sb->n_nested_repos, path))
+		strs_add(&sb->nested_repos, &sb->n_nested_repos, path);
+	/* the entries git reads in a repository directory, as for a .git
+	 * (builtin_tree's ".git/..." names) */
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		guard_gitdir(sb, &st);
+	gather_pointers(sb, path, path, cand);
+	for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
+		char c[PATH_MAX];
+		const char *in = builtin_tree[j].path;
+		if (strncmp(in, ".git/", 5) != 0)
+			continue;
+		if ((size_t)snprintf(c, sizeof(c), "%s/%s", path, in + 5) < sizeof(c))
+			cand_add_in(cand, c, builtin_tree[j].kind, strlen(path));
+	}
+}
+
+/* A directory the walk lists: its depth below the grant, and whether it
+ * is a repository found (whose top alone is listed, for one nested in
+ * it: a vendored checkout). */
+struct queued {
+	char *path;
+	int depth;
+	bool repo;
+};
+
+/*
+ * The walk from ROOT, breadth first (what is nearer the grant is found
+ * before the budget is spent), DISCOVER_DEPTH levels down: HOST/ORG/REPO
+ * as ghq and Go lay projects out.
+ */
+static void discover_in(struct sandbox *sb, const char *root, struct cands *cand,
 			struct discover *d)
 {
-	char buf[PATH_MAX], git[PATH_MAX + 8];
-	struct dirent *de;
+	struct queued *q = calloc(DISCOVER_LISTINGS + 1, sizeof(*q));
+	size_t head = 0, tail = 0;
 
-	if (d->listings++ >= DISCOVER_LISTINGS) {
-		d->cut = true;
-		return;
-	}
-	_cleanup_close_ int dfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return;
-	int rd = dup(dfd);
-	_cleanup_(closedirp) DIR *dir = rd >= 0 ? fdopendir(rd) : NULL;
-	if (!dir) {
-		if (rd >= 0)
-			close(rd);
-		return;
-	}
-	/* d_type: a flat directory of many files costs no stat() */
-	while ((de = readdir(dir))) {
-		const char *n = de->d_name;
-		struct stat st;
-		if (skipped_name(n) || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+	if (!q)
+		die("out of memory");
+	q[tail++] = (struct queued){strdup(root), 1, false};
+	for (; head < tail && !d->cut; head++) {
+		struct queued at = q[head];
+		char buf[PATH_MAX];
+		struct dirent *de;
+		if (!at.path)
 			continue;
-		if (de->d_type == DT_UNKNOWN) {
-			if (d->probes++ >= DISCOVER_PROBES) {
-				d->cut = true;
-				break;
-			}
-			if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-				continue;
-		}
-		if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", root, n) >= sizeof(buf))
-			continue;
-		if (is_repo(dfd, n, d, &st)) {
-			/* its index, refs and objects checked at the end as a
-			 * grant's (githeads.c); a .git file (a submodule's, a
-			 * linked worktree's) names a git directory of its own,
-			 * which gitscan.c checks */
-			if (S_ISDIR(st.st_mode) &&
-			    !strs_has(sb->nested_repos, sb->n_nested_repos, buf))
-				strs_add(&sb->nested_repos, &sb->n_nested_repos, buf);
-			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
-				char c[PATH_MAX];
-				if ((size_t)snprintf(c, sizeof(c), "%s/%s", buf,
-						     builtin_tree[j].path) < sizeof(c))
-					cand_add_in(cand, c, builtin_tree[j].kind, strlen(buf));
-			}
-			gather_submodules(buf, cand);
-			snprintf(git, sizeof(git), "%s/.git", buf);
-			gather_pointers(sb, git, buf, cand);
-			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
-				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
-			continue; /* what a repository holds is its own */
-		}
-		if (is_bare_repo(dfd, n, d)) {
-			/* its branches checked at the end (githeads.c) */
-			if (!strs_has(sb->nested_repos, sb->n_nested_repos, buf))
-				strs_add(&sb->nested_repos, &sb->n_nested_repos, buf);
-			/* the entries git reads in a repository directory, as
-			 * for a .git (builtin_tree's ".git/..." names) */
-			if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				guard_gitdir(sb, &st);
-			gather_pointers(sb, buf, buf, cand);
-			for (size_t j = 0; j < ARRAY_SIZE(builtin_tree); j++) {
-				char c[PATH_MAX];
-				const char *in = builtin_tree[j].path;
-				if (strncmp(in, ".git/", 5) != 0)
-					continue;
-				if ((size_t)snprintf(c, sizeof(c), "%s/%s", buf, in + 5) <
-				    sizeof(c))
-					cand_add_in(cand, c, builtin_tree[j].kind, strlen(buf));
-			}
-			continue;
-		}
-		if (d->cut)
+		if (d->listings++ >= DISCOVER_LISTINGS) {
+			d->cut = true;
 			break;
-		if (depth < 2) {
-			if (!strs_has(sb->prot_trees, sb->n_prot_trees, buf))
-				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
-			discover_in(sb, buf, depth + 1, cand, d);
 		}
+		_cleanup_(closedirp) DIR *dir = dir_stream_at(AT_FDCWD, at.path, O_NOFOLLOW);
+		int dfd = dir ? dirfd(dir) : -1;
+		/* d_type: a flat directory of many files costs no stat() */
+		while (dir && (de = readdir(dir))) {
+			const char *n = de->d_name;
+			struct stat st;
+			if (skipped_name(n) || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+				continue;
+			if (de->d_type == DT_UNKNOWN) {
+				if (d->probes++ >= DISCOVER_PROBES) {
+					d->cut = true;
+					break;
+				}
+				if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+				    !S_ISDIR(st.st_mode))
+					continue;
+			}
+			if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", at.path, n) >= sizeof(buf))
+				continue;
+			bool repo = is_repo(dfd, n, d, &st);
+			if (repo)
+				found_repo(sb, buf, cand);
+			else if (!at.repo && is_bare_repo(dfd, n, d))
+				found_bare(sb, dfd, n, buf, cand);
+			else if (at.repo || d->cut)
+				continue; /* a repository's own directories are its own */
+			if (at.depth >= DISCOVER_DEPTH || tail > DISCOVER_LISTINGS)
+				continue;
+			if (!repo && !strs_has(sb->prot_trees, sb->n_prot_trees, buf))
+				strs_add(&sb->prot_trees, &sb->n_prot_trees, buf);
+			q[tail++] = (struct queued){strdup(buf), at.depth + 1, repo};
+		}
+	}
+	for (size_t i = 0; i < tail; i++)
+		free(q[i].path);
+	free(q);
+}
+
+/* The repositories on the way from the write grant ROOT down to the
+ * working directory (a grant on ~/src, the command started in
+ * ~/src/HOST/ORG/REPO): found whatever the walk's depth and budget. */
+static void discover_cwd(struct sandbox *sb, const char *root, struct cands *cand)
+{
+	char dir[PATH_MAX], git[PATH_MAX + 8];
+	struct stat st;
+	size_t rl = strlen(root);
+
+	if (!sb->cwd[0] || !landlock_path_beneath(sb->cwd, root) ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s", sb->cwd) >= sizeof(dir))
+		return;
+	while (strlen(dir) > rl) {
+		if ((size_t)snprintf(git, sizeof(git), "%s/.git", dir) < sizeof(git) &&
+		    lstat(git, &st) == 0)
+			found_repo(sb, dir, cand);
+		char *slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			break;
+		*slash = '\0';
 	}
 }
 
@@ -989,7 +1046,8 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 		    may_exist(ls, buf, strlen(roots[r]))) {
 			if (!strs_has(sb->prot_trees, sb->n_prot_trees, roots[r]))
 				strs_add(&sb->prot_trees, &sb->n_prot_trees, roots[r]);
-			discover_in(sb, roots[r], 1, cand, &disc);
+			discover_in(sb, roots[r], cand, &disc);
+			discover_cwd(sb, roots[r], cand);
 		}
 	}
 	if (disc.cut)

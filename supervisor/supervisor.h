@@ -159,6 +159,12 @@ struct sandbox {
 	 * the start */
 	struct githead **githeads;
 	size_t n_githeads;
+	/* their git directories (device and inode), kept past
+	 * githeads_finish() for the walk at exit (gitscan.c), which says what
+	 * the run changed in one not among them; KNOWN once taken */
+	struct git_guarded *git_held;
+	size_t n_git_held;
+	bool git_held_known;
 	struct protwatch *protwatch;
 	int journal_fd;	       /* journal.c: locked while we live, or -1 */
 	char *journal_name;    /* its name in the state directory */

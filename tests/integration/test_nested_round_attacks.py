@@ -160,18 +160,29 @@ UNFOUND = {
 }
 
 
+# where the walk at start still does not look: said at the end, not checked
+SAID_ONLY = {"dot-dir", "node-modules"}
+LIMIT = ("a known limit (SECURITY.md): a repository the walk at start does not find has its "
+         "index and refs said, not checked")
+
+
 @pytest.mark.parametrize("where", sorted(UNFOUND))
-def test_repo_the_walk_does_not_find(box, where):
-    """Hole (a limit README and SECURITY.md name): a repository of the
-    host's in the grant where the walk at start does not look has no
-    check of its index at the end; the host's `git checkout -- .` there
-    writes the sandbox's staged hook."""
+def test_repo_the_walk_does_not_find(box, where, request):
+    """Hole: a repository of the host's in the grant where the walk at
+    start did not look had no check of its index at the end; the host's
+    `git checkout -- .` there writes the sandbox's staged hook.  Three
+    levels down it is found now; below a name starting with '.' or
+    node_modules it is not (a limit: said, test_changes_in_an_unfound_
+    repository_are_said)."""
+    if where in SAID_ONLY:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=LIMIT))
     home = host_home(box)
     repo = husky_repo(box, home, UNFOUND[where])
     planted(sandbox(box, home, "cd '%s' && %s" % (repo, STAGE)))
     host_commits(box, home, repo, "git checkout -- .")
 
 
+@pytest.mark.xfail(strict=True, reason=LIMIT)
 def test_repo_past_the_walks_budget(box):
     """Hole (a limit SECURITY.md names): a grant on ~/src holding its
     projects in 52 directories (one an organisation): the walk at start
@@ -193,6 +204,37 @@ def test_repo_past_the_walks_budget(box):
     # the control that the walk did find most: 52 repositories, 47 found
     assert len(found) == 1 and "open=5" in r.stdout.split(), r.stdout
     host_commits(box, home, os.path.join(box.work, found[0]), "git checkout -- .")
+
+
+@pytest.mark.parametrize("where", sorted(SAID_ONLY) + ["past-the-budget"])
+def test_changes_in_an_unfound_repository_are_said(box, where):
+    """What the walk at start does not find (a directory whose name starts
+    with '.', node_modules, past its budget of 48 listings) is not
+    checked; a change the run made to such a repository's index or refs
+    is said at the end, naming it, with a protect.unchecked event.
+    Silent on 2659dfb.  Control: a repository the run made itself (all
+    of it the sandbox's) is not named."""
+    home = host_home(box)
+    if where == "past-the-budget":
+        husky_repo(box, home, "org00/app")
+        h = host(box, ["sh", "-c", "for i in $(seq -w 1 51); do mkdir org$i && "
+                       "cp -a org00/app org$i/ || exit 1; done"], home, cwd=box.work)
+        assert h.returncode == 0, h.stderr
+        # the last listed (in the order the grant's listing gives them)
+        # are past the budget: the sandbox finds them by their writable
+        # .git/info, as test_repo_past_the_walks_budget does
+        script = ("for d in org*/app; do if touch $d/.git/info/rf 2>/dev/null; then "
+                  "rm $d/.git/info/rf; (cd $d && %s) && echo $d && break; fi; done" % STAGE)
+    else:
+        repo = husky_repo(box, home, UNFOUND[where])
+        script = "cd '%s' && %s && echo %s" % (repo, STAGE, UNFOUND[where])
+    r = sandbox(box, home, script + " && cd '%s' && git init -q made && cd made && "
+                "echo x > f && git add f && git commit -qm made" % box.work)
+    planted(r)
+    rel = r.stdout.split()[-1]
+    said = [l for l in r.stderr.splitlines() if "the start did not find" in l]
+    assert said and all(os.path.join(box.work, rel) in l for l in said), r.stderr
+    assert os.path.join(box.work, "made") not in r.stderr, r.stderr
 
 
 def test_repo_whose_git_is_a_gitdir_file(box):

@@ -394,19 +394,20 @@ def test_blocked_name_is_moved_aside_past_planted_names(box):
 def test_gitlink_behind_a_symlink_is_reported(nsbox):
     box = nsbox
     make_repo(box)
-    # deeper than what is watched while the sandbox runs: the check at exit
-    os.makedirs(box.path("work", "x", "y"))
+    # deeper than what is watched while the sandbox runs (the directories
+    # the walk at start lists, three levels): the check at exit
+    os.makedirs(box.path("work", "x", "y", "z"))
     if box.user == "nobody":
         subprocess.run(["chown", "-R", "65534:65534", box.path("work", "x")], check=True)
     script, mark = planted(box)
     pol = box.policy("")
     r = box.run(["sh", "-c", "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x "
-                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir -p x/y/real/sub; "
-                 "cd x/y/real/sub; git init -q; git commit -q --allow-empty -m s; "
-                 "git config core.fsmonitor %s; cd ../../../..; "
-                 "H=$(git -C x/y/real/sub rev-parse HEAD); "
-                 "git update-index --add --cacheinfo 160000,$H,x/y/a/sub; git commit -qm add; "
-                 "ln -s real x/y/a; echo planted" % script],
+                 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x; set -e; mkdir -p x/y/z/real/sub; "
+                 "cd x/y/z/real/sub; git init -q; git commit -q --allow-empty -m s; "
+                 "git config core.fsmonitor %s; cd ../../../../..; "
+                 "H=$(git -C x/y/z/real/sub rev-parse HEAD); "
+                 "git update-index --add --cacheinfo 160000,$H,x/y/z/a/sub; git commit -qm add; "
+                 "ln -s real x/y/z/a; echo planted" % script],
                 policy=pol, env=dict(GIT_ENV, HOME=box.work))
     assert "planted" in r.stdout, r.stderr
     assert "symbolic link" in r.stderr and "a/sub/.git" in r.stderr, r.stderr

@@ -60,47 +60,47 @@ def test_deep_repository_keeps_no_planted_hook_or_config(box):
     another to a repository whose config it wrote; the host's `git status`
     and `git commit` there afterwards would run them."""
     data_dir(box)
-    hostmark = host_repo(box, "a/b/c")
-    host_repo(box, "a/b/d")
-    host_repo(box, "a/b/e")
+    hostmark = host_repo(box, "a/b/x/c")
+    host_repo(box, "a/b/x/d")
+    host_repo(box, "a/b/x/e")
     script, mark = planted(box)
-    plant = ("cp %s a/b/c/.git/hooks/pre-commit && git -C a/b/c config core.fsmonitor %s && "
-             "git -C a/b/c config user.name t && "
+    plant = ("cp %s a/b/x/c/.git/hooks/pre-commit && git -C a/b/x/c config core.fsmonitor %s && "
+             "git -C a/b/x/c config user.name t && "
              "mkdir data/evil && git init -q --bare data/evil/x && "
              "git --git-dir=data/evil/x config core.fsmonitor %s && "
-             "echo $PWD/data/evil/x > a/b/d/.git/commondir && "
-             "git -C a/b/e remote add origin %s && "
-             "echo x > a/b/c/file && echo planted" % (script, script, script, box.path("up")))
+             "echo $PWD/data/evil/x > a/b/x/d/.git/commondir && "
+             "git -C a/b/x/e remote add origin %s && "
+             "echo x > a/b/x/c/file && echo planted" % (script, script, script, box.path("up")))
     r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
     # positive control: the sandbox could write there, and did
     assert "planted" in r.stdout, r.stderr
-    h = host(box, ["sh", "-c", "cd a/b/c && git status --short && git add file && "
+    h = host(box, ["sh", "-c", "cd a/b/x/c && git status --short && git add file && "
                    "git commit -q -m host && cd ../d && git status --short"])
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
-    assert "a/b/c/.git/config" in r.stderr and "ringfence-blocked" in r.stderr, r.stderr
-    assert "a/b/d/.git/commondir" in r.stderr, r.stderr
+    assert "a/b/x/c/.git/config" in r.stderr and "ringfence-blocked" in r.stderr, r.stderr
+    assert "a/b/x/d/.git/commondir" in r.stderr, r.stderr
     # the host's own hook, there before the run, is kept and runs
     assert os.path.exists(hostmark), h.stderr
     # a change that sets only what a clone writes (a remote) is kept
-    assert "origin" in open(box.path("work", "a/b/e/.git/config")).read()
-    assert "a/b/e" not in r.stderr, r.stderr
+    assert "origin" in open(box.path("work", "a/b/x/e/.git/config")).read()
+    assert "a/b/x/e" not in r.stderr, r.stderr
 
 
 def test_chain_of_directories_does_not_end_the_walk(box):
     """Directories nested deeper than the walk goes, made to be walked
     first: said, and the repositories beside them are still checked."""
     data_dir(box)
-    host_repo(box, "z/y/x")
+    host_repo(box, "z/y/w/x")
     script, mark = planted(box)
     chain = "/".join(["d"] * 140)
     plant = ("mkdir -p 0/%s && git init -q 0/%s/r && cp %s 0/%s/r/.git/hooks/pre-commit && "
-             "cp %s z/y/x/.git/hooks/pre-commit && echo planted"
+             "cp %s z/y/w/x/.git/hooks/pre-commit && echo planted"
              % (chain, chain, script, chain, script))
     r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
     assert "planted" in r.stdout, r.stderr
     assert "NOT checked" in r.stderr, r.stderr
-    h = host(box, ["sh", "-c", "cd z/y/x && git commit -q --allow-empty -m host"])
+    h = host(box, ["sh", "-c", "cd z/y/w/x && git commit -q --allow-empty -m host"])
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
 
@@ -216,16 +216,16 @@ def test_killed_run_is_walked_by_the_next_start(box):
     if box.user == "nobody":
         os.chown(state, 65534, 65534)
     data_dir(box)
-    hostmark = host_repo(box, "a/b/c")
+    hostmark = host_repo(box, "a/b/x/c")
     script, mark = planted(box)
     env = dict(GIT_ENV, HOME=box.work, XDG_STATE_HOME=state)
-    hook = box.path("work", "a/b/c/.git/hooks/pre-commit")
+    hook = box.path("work", "a/b/x/c/.git/hooks/pre-commit")
     p = box.popen(["sh", "-c", ": > data/ready; while [ ! -e data/go ]; do sleep 0.02; done; "
                    # made executable by open's mode: a chmod (cp's) would wait for
                    # the stopped supervisor without namespaces (the attribute gate)
                    "python3 -c \"import os, sys; os.write(os.open(sys.argv[2], "
                    "os.O_WRONLY | os.O_CREAT, 0o755), open(sys.argv[1], 'rb').read())\" "
-                   "%s a/b/c/.git/hooks/pre-commit && : > data/made; sleep 30" % script], policy=box.policy(""), env=env, stdout=subprocess.PIPE,
+                   "%s a/b/x/c/.git/hooks/pre-commit && : > data/made; sleep 30" % script], policy=box.policy(""), env=env, stdout=subprocess.PIPE,
                   stderr=subprocess.PIPE, text=True)
     try:
         wait_for(box.path("work", "data", "ready"), p)
@@ -248,7 +248,7 @@ def test_killed_run_is_walked_by_the_next_start(box):
     assert r.returncode == 0, r.stderr
     assert "earlier run" in r.stderr, r.stderr
     assert not os.path.exists(hook), r.stderr
-    h = host(box, ["sh", "-c", "cd a/b/c && git commit -q --allow-empty -m host"])
+    h = host(box, ["sh", "-c", "cd a/b/x/c && git commit -q --allow-empty -m host"])
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
     assert os.path.exists(hostmark), h.stderr  # the host's own hook ran
@@ -261,13 +261,13 @@ def test_hooks_path_and_includes_the_config_points_at(box):
     writes a hook there and the included files; the host's commit would run
     them.  (The project's own are read-only from the start: the next test.)"""
     data_dir(box)
-    hostmark = host_repo(box, "a/b/c")
-    d = box.path("work", "a/b/c")
+    hostmark = host_repo(box, "a/b/x/c")
+    d = box.path("work", "a/b/x/c")
     script, mark = planted(box)
     os.makedirs(os.path.join(d, ".githooks"))
-    box.write("work/a/b/c/.githooks/post-commit", "#!/bin/sh\ntouch %s.2\n" % hostmark,
+    box.write("work/a/b/x/c/.githooks/post-commit", "#!/bin/sh\ntouch %s.2\n" % hostmark,
               mode=0o755)
-    box.write("work/a/b/c/shared.gitconfig", "[user]\n\tname = t\n")
+    box.write("work/a/b/x/c/shared.gitconfig", "[user]\n\tname = t\n")
     r = host(box, ["sh", "-c", "git config core.hooksPath .githooks && "
                    "git config include.path ../shared.gitconfig && "
                    "git config --add includeIf.gitdir:/.path ../local.gitconfig"], cwd=d)
@@ -275,7 +275,7 @@ def test_hooks_path_and_includes_the_config_points_at(box):
     if box.user == "nobody":
         subprocess.run(["chown", "-R", "65534:65534", box.work], check=True)
     time.sleep(0.05)
-    plant = ("cd a/b/c && cp %s .githooks/pre-commit && "
+    plant = ("cd a/b/x/c && cp %s .githooks/pre-commit && "
              "printf '[core]\\n\\tfsmonitor = %s\\n' > shared.gitconfig && "
              "printf '[core]\\n\\tfsmonitor = %s\\n' > local.gitconfig && "
              "echo planted" % (script, script, script))
@@ -286,7 +286,7 @@ def test_hooks_path_and_includes_the_config_points_at(box):
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
     for n in (".githooks/pre-commit", "shared.gitconfig", "local.gitconfig"):
-        assert "a/b/c/" + n in r.stderr, (n, r.stderr)
+        assert "a/b/x/c/" + n in r.stderr, (n, r.stderr)
     # the host's own hook there, unchanged, is kept and runs
     assert os.path.exists(hostmark + ".2"), h.stderr
 
@@ -376,13 +376,13 @@ def test_directory_made_unreadable_is_checked(box):
     """git enters a directory it cannot list (mode 0311) by name; a walk
     cannot list it: the sandbox hides a repository so, and its .git too."""
     data_dir(box)
-    owned(box, "x/y")
+    owned(box, "x/y/w")
     script, mark = planted(box)
-    plant = ("git init -q x/y/z/r && cp %s x/y/z/r/.git/hooks/pre-commit && "
-             "chmod 311 x/y/z/r/.git x/y x/y/z && echo planted" % script)
+    plant = ("git init -q x/y/w/z/r && cp %s x/y/w/z/r/.git/hooks/pre-commit && "
+             "chmod 311 x/y/w/z/r/.git x/y/w x/y/w/z && echo planted" % script)
     r = box.run(["sh", "-c", plant], policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
     assert "planted" in r.stdout, r.stderr
-    h = host(box, ["sh", "-c", "cd x/y/z/r && git commit -q --allow-empty -m host"])
+    h = host(box, ["sh", "-c", "cd x/y/w/z/r && git commit -q --allow-empty -m host"])
     # positive control: the host's git works in it
     assert h.returncode == 0, h.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
@@ -442,25 +442,25 @@ def test_deep_repository_is_guarded_while_the_sandbox_runs(box):
     planted at once, then (once the repository is watched) another hook,
     then its .git replaced by a new one with a hook: after each, a host
     `git status` and `git commit` there while the sandbox runs."""
-    hostmark = host_repo(box, "a/b/c")
+    hostmark = host_repo(box, "a/b/x/c")
     script, mark = planted(box)
-    hook = box.path("work", "a/b/c/.git/hooks/pre-commit")
-    steps = ["cp %s a/b/c/.git/hooks/pre-commit && git -C a/b/c config core.fsmonitor %s && "
+    hook = box.path("work", "a/b/x/c/.git/hooks/pre-commit")
+    steps = ["cp %s a/b/x/c/.git/hooks/pre-commit && git -C a/b/x/c config core.fsmonitor %s && "
              "echo planted1" % (script, script),
-             "cp %s a/b/c/.git/hooks/post-commit && echo planted2" % script,
-             "mv a/b/c/.git data/old.git && git init -q a/b/c && "
-             "cp %s a/b/c/.git/hooks/pre-commit && echo planted3" % script]
+             "cp %s a/b/x/c/.git/hooks/post-commit && echo planted2" % script,
+             "mv a/b/x/c/.git data/old.git && git init -q a/b/x/c && "
+             "cp %s a/b/x/c/.git/hooks/pre-commit && echo planted3" % script]
     run = in_steps(box, steps)
     for i in run:
         if not isinstance(i, int):
             r = i
             break
         name = {0: "pre-commit", 1: "post-commit", 2: "pre-commit"}[i]
-        assert gone(box.path("work", "a/b/c/.git/hooks", name)), "step %d: still there" % i
+        assert gone(box.path("work", "a/b/x/c/.git/hooks", name)), "step %d: still there" % i
         if i == 0:
             # moved aside in its own event, maybe just after the hook's
-            assert gone(box.path("work", "a/b/c/.git/config")), "step 0: the config is there"
-        h = host(box, ["sh", "-c", "cd a/b/c && git status --short; "
+            assert gone(box.path("work", "a/b/x/c/.git/config")), "step 0: the config is there"
+        h = host(box, ["sh", "-c", "cd a/b/x/c && git status --short; "
                        "git commit -q --allow-empty -m host%d; true" % i])
         assert not os.path.exists(mark), (i, h.stdout + h.stderr)
     # positive control: the sandbox wrote each one
@@ -534,8 +534,8 @@ def test_repository_made_during_the_run_where_nothing_is_watched(box):
 def project_names_repo(box):
     """A host repository three levels down with settings of its own: an
     editor's (kept: the positive control) and an agent's (changed inside)."""
-    host_repo(box, "a/b/c")
-    top = box.path("work", "a/b/c")
+    host_repo(box, "a/b/x/c")
+    top = box.path("work", "a/b/x/c")
     for rel, text in ((".vscode/settings.json", "{}\n"), (".claude/settings.json", "{}\n")):
         os.makedirs(os.path.dirname(os.path.join(top, rel)), exist_ok=True)
         with open(os.path.join(top, rel), "w") as f:
@@ -546,11 +546,11 @@ def project_names_repo(box):
     return top
 
 
-PLANT_NAMES = ("cd a/b/c && echo '{\"mcpServers\":{\"x\":{\"command\":\"touch\"}}}' > .mcp.json && "
+PLANT_NAMES = ("cd a/b/x/c && echo '{\"mcpServers\":{\"x\":{\"command\":\"touch\"}}}' > .mcp.json && "
                "mkdir -p .vscode && echo '{\"tasks\":[]}' > .vscode/tasks.json && "
                "echo '{\"hooks\":{}}' > .claude/settings.json && "
-               "mkdir -p ../../../data/d && echo 'touch X' > ../../../data/d/envrc && "
-               "ln -s ../../../data/d/envrc .envrc && mkdir -p .gemini/commands && "
+               "mkdir -p ../../../../data/d && echo 'touch X' > ../../../../data/d/envrc && "
+               "ln -s ../../../../data/d/envrc .envrc && mkdir -p .gemini/commands && "
                "echo x > .gemini/commands/c.toml && cd - >/dev/null && echo planted")
 PLANTED_NAMES = [".mcp.json", ".vscode/tasks.json", ".claude/settings.json", ".envrc",
                  ".gemini/commands/c.toml"]

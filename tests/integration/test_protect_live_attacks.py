@@ -46,12 +46,12 @@ def in_steps(box, steps, pol=None):
 
 
 def attack(box, setup, plant, planted_at, host_cmd, prepare=None):
-    """SETUP once the repository a/b/c is watched, then PLANT (ROUNDS
+    """SETUP once the repository a/b/x/c is watched, then PLANT (ROUNDS
     times): after each, PLANTED_AT (relative to the project) must be gone
     within WINDOW and HOST_CMD, run there as the host, must run nothing the
     sandbox planted."""
     owned(box, "p/q/r", "data")
-    host_repo(box, "a/b/c")
+    host_repo(box, "a/b/x/c")
     script, mark = planted(box)
     if prepare:
         r = host(box, ["sh", "-c", prepare % {"script": script}])
@@ -87,19 +87,19 @@ def test_git_directory_renamed_away_and_back_stays_watched(box):
     its IN_MOVE_SELF and, the directory being the same one (same inode) when
     it is back, never placed again (found_watch() places it only for another
     inode); core.fsmonitor written then is an event nobody reads."""
-    attack(box, "mv a/b/c/.git a/b/c/g && mv a/b/c/g a/b/c/.git",
-           "sleep 0.2 && git -C a/b/c config core.fsmonitor %(script)s",
-           "a/b/c/.git/config", "cd a/b/c && git status --short")
+    attack(box, "mv a/b/x/c/.git a/b/x/c/g && mv a/b/x/c/g a/b/x/c/.git",
+           "sleep 0.2 && git -C a/b/x/c config core.fsmonitor %(script)s",
+           "a/b/x/c/.git/config", "cd a/b/x/c && git status --short")
 
 
 def test_config_written_through_a_hard_link_is_checked_at_once(box):
     """The config written through a hard link in another directory: the
     IN_MODIFY goes to that directory, not to the watched git directory."""
     attack(box, "true",
-           "rm -f data/cfg && { [ -e a/b/c/.git/config ] || git -C a/b/c config core.bare false; }"
-           " && ln a/b/c/.git/config data/cfg && sleep 0.2 && "
+           "rm -f data/cfg && { [ -e a/b/x/c/.git/config ] || git -C a/b/x/c config core.bare false; }"
+           " && ln a/b/x/c/.git/config data/cfg && sleep 0.2 && "
            "printf '[core]\\n\\tfsmonitor = %(script)s\\n' >> data/cfg",
-           "a/b/c/.git/config", "cd a/b/c && git status --short")
+           "a/b/x/c/.git/config", "cd a/b/x/c && git status --short")
 
 
 def test_submodule_git_directory_is_watched(box):
@@ -107,9 +107,9 @@ def test_submodule_git_directory_is_watched(box):
     gitscan_gitdir() checks it, but nothing watches it, so core.fsmonitor
     written there waits for the tick's round or the next walk."""
     attack(box, "true",
-           "sleep 0.2 && git --git-dir=a/b/c/.git/modules/m config core.fsmonitor %(script)s",
-           "a/b/c/.git/modules/m/config", "cd a/b/c/m && git status --short",
-           prepare="cd a/b/c && mkdir -p .git/modules && "
+           "sleep 0.2 && git --git-dir=a/b/x/c/.git/modules/m config core.fsmonitor %(script)s",
+           "a/b/x/c/.git/modules/m/config", "cd a/b/x/c/m && git status --short",
+           prepare="cd a/b/x/c && mkdir -p .git/modules && "
                    "git init -q --separate-git-dir=$PWD/.git/modules/m m && "
                    "git -C m commit -q --allow-empty -m i" + (
                        " && chown -R 65534:65534 ." if box.user == "nobody" else ""))
@@ -120,10 +120,10 @@ def test_hooks_path_directory_is_watched(box):
     managers set it): the sandbox rewrites the host's pre-commit there; the
     directory is checked (the config points at it) but not watched."""
     attack(box, "true",
-           "sleep 0.2 && cat %(script)s > a/b/c/.githooks/pre-commit",
-           "a/b/c/.githooks/pre-commit",
-           "cd a/b/c && git commit -q --allow-empty -m host",
-           prepare="cd a/b/c && mkdir .githooks && printf '#!/bin/sh\\nexit 0\\n' > "
+           "sleep 0.2 && cat %(script)s > a/b/x/c/.githooks/pre-commit",
+           "a/b/x/c/.githooks/pre-commit",
+           "cd a/b/x/c && git commit -q --allow-empty -m host",
+           prepare="cd a/b/x/c && mkdir .githooks && printf '#!/bin/sh\\nexit 0\\n' > "
                    ".githooks/pre-commit && chmod 755 .githooks/pre-commit && "
                    "git config core.hooksPath .githooks" + (
                        " && chown -R 65534:65534 ." if box.user == "nobody" else ""))
@@ -133,5 +133,5 @@ def test_control_a_hook_written_plainly_is_gone_within_the_window(box):
     """Positive control for the tests above (it passes): the same decoys,
     the same window, a hook written plainly into the watched hooks/ is
     gone in time and the host's commit runs nothing."""
-    attack(box, "true", "sleep 0.2 && cp %(script)s a/b/c/.git/hooks/pre-commit",
-           "a/b/c/.git/hooks/pre-commit", "cd a/b/c && git commit -q --allow-empty -m host")
+    attack(box, "true", "sleep 0.2 && cp %(script)s a/b/x/c/.git/hooks/pre-commit",
+           "a/b/x/c/.git/hooks/pre-commit", "cd a/b/x/c && git commit -q --allow-empty -m host")

@@ -34,7 +34,7 @@
 #define LOGS_MAX     4096
 #define LOG_COPY_MAX (1 << 20)
 #define LOGS_COPY    (16 << 20)
-#define LOGS_DEPTH   64
+#define LOGS_DEPTH   REFS_DEPTH /* as deep as refs are read (gitrefs.c) */
 
 static int reflog_cmp(const void *a, const void *b)
 {

@@ -101,8 +101,25 @@ static bool is_protected(const struct githead *r, const char *path)
 	return false;
 }
 
-/* Whether PATH is a directory on the way to a protected path: a file, link
- * or gitlink checked out there takes its place. */
+/* Whether PATH has a component git refuses in a path it writes: empty,
+ * ".", "..", or .git in any case. */
+static bool bad_name(const char *path)
+{
+	for (const char *c = path;;) {
+		const char *slash = strchr(c, '/');
+		size_t l = slash ? (size_t)(slash - c) : strlen(c);
+		if (!l || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.') ||
+		    (l == 4 && strncasecmp(c, ".git", 4) == 0))
+			return true;
+		if (!slash)
+			return false;
+		c = slash + 1;
+	}
+}
+
+/* Whether PATH is a directory on the way to a protected path: a file or
+ * link checked out there takes its place (a gitlink is another
+ * repository's, checked as such). */
 static bool is_above_protected(const struct githead *r, const char *path)
 {
 	unsigned char c = (unsigned char)path[0];
@@ -119,10 +136,10 @@ static bool is_above_protected(const struct githead *r, const char *path)
 static void on_entry(void *ud, const char *path, uint32_t mode, const unsigned char *oid, size_t sz)
 {
 	struct index_walk *c = ud;
-	bool on_the_way = (mode & 0170000u) != 0040000u && path[0] && !is_protected(c->r, path) &&
-			  is_above_protected(c->r, path);
+	bool on_the_way = (mode & 0170000u) != 0040000u && (mode & 0170000u) != 0160000u &&
+			  path[0] && !is_protected(c->r, path) && is_above_protected(c->r, path);
 
-	if (sz != c->r->o.sz || ((mode & 0170000u) == 0160000u && !on_the_way))
+	if (sz != c->r->o.sz || (mode & 0170000u) == 0160000u)
 		return;
 	/* a split index's entry that replaces one of its shared index: no
 	 * name of its own here (git takes the shared entry's); which path it
@@ -145,6 +162,14 @@ static void on_entry(void *ud, const char *path, uint32_t mode, const unsigned c
 			c->bad = true;
 			snprintf(c->first, sizeof(c->first), "%s", path);
 		}
+		return;
+	}
+	/* a name git's own writers refuse (`x/../.husky/pre-commit`, a
+	 * .git component): the index is the sandbox's file, and git's
+	 * checkout writes where the name leads */
+	if (!c->add && !c->bad && bad_name(path)) {
+		c->bad = true;
+		snprintf(c->first, sizeof(c->first), "%s", path);
 		return;
 	}
 	if (!on_the_way && !is_protected(c->r, path))
@@ -266,6 +291,30 @@ void gh_base_ready(struct githead *r)
 		     r->top);
 }
 
+/* Whether the shared index NAME (sharedindex.<hex>, in DIR) is unchanged
+ * since the start, or hashes to its name (its content but the trailer,
+ * which is that name too). */
+static bool shared_index_named(struct githead *r, int dir, const char *name)
+{
+	struct stat st;
+	unsigned char want[32], md[32];
+	size_t sz = r->o.sz, n;
+
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !gitobj_newer(&st, &r->sb->started_born))
+		return true;
+	if (gitobj_parse_oid(name + 12, strlen(name + 12), want) != sz || !S_ISREG(st.st_mode))
+		return false;
+	unsigned char *m = gitobj_map_file(dir, name, &n);
+	if (!m)
+		return false;
+	struct iovec iov = {m, n > sz ? n - sz : 0};
+	bool ok = n > sz && memcmp(m + n - sz, want, sz) == 0 &&
+		  netproxy_digest(sz == 32, &iov, 1, md) == 0 && memcmp(md, want, sz) == 0;
+	munmap(m, n);
+	return ok;
+}
+
 static void check_index(struct githead *r)
 {
 	char first[PATH_MAX] = "", what[PATH_MAX + 16];
@@ -273,11 +322,24 @@ static void check_index(struct githead *r)
 	struct githead *h = r;
 	bool bad = index_bad(r, "index", first, sizeof(first));
 
-	/* a split index keeps entries in sharedindex.<hash> */
-	int d0 = openat(r->git, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
-	if (!d && d0 >= 0)
-		close(d0);
+	/* a split index keeps entries in sharedindex.<hash>: one changed
+	 * during the run must still hash to its name (git reads it by that
+	 * name, without hashing it, and the host's index put back names it
+	 * too), else it goes */
+	_cleanup_(closedirp) DIR *d = dir_stream_at(r->git, ".", 0);
+	while (d && (de = readdir(d)))
+		if (strncmp(de->d_name, "sharedindex.", 12) == 0 &&
+		    !shared_index_named(r, dirfd(d), de->d_name)) {
+			char path[PATH_MAX + NAME_MAX + 2];
+			snprintf(path, sizeof(path), "%s/%s", r->gitdir, de->d_name);
+			gh_say(
+			    r, de->d_name, "a shared index that is not what its name says",
+			    protect_move_aside(r->sb, path, "protect.git_content", MOVE_AT_EXIT) > 0
+				? "moved aside (git sees no index there)"
+				: "it could NOT be moved aside");
+		}
+	if (d)
+		rewinddir(d);
 	while (!bad && d && (de = readdir(d)))
 		if (strncmp(de->d_name, "sharedindex.", 12) == 0)
 			bad = index_bad(r, de->d_name, first, sizeof(first));
@@ -470,6 +532,11 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	}
 	if (kind == PTR_HOOKS && value[0] != '/' && value[0] != '~')
 		(void)list_add(&pr->ps->rel, &pr->ps->n_rel, value);
+	/* through a link (tools/hooks by way of a link to tools): where it
+	 * leads, in the repository that holds that */
+	_cleanup_free_ char *real = realpath(abs, NULL);
+	if (real && strcmp(real, abs) != 0)
+		(void)list_add(&pr->ps->v, &pr->ps->n, real);
 	if (list_add(&pr->ps->v, &pr->ps->n, abs) && kind == PTR_INCLUDE)
 		read_pointers(pr->ps, pr->top, abs, pr->depth + 1);
 }
@@ -718,7 +785,7 @@ static struct githead *githead_open(const struct sandbox *sb, char *top, const c
 
 /* The git directory of the repository at TOP (canonical), malloc'd: its
  * .git a directory; one a .git file names (`gitdir: X`, as git init
- * --separate-git-dir makes), but a submodule's or a linked worktree's
+ * --separate-git-dir makes, or a submodule's), but a linked worktree's
  * (beneath another's .git, read-only there: protect.c); or TOP itself, a
  * bare repository (HEAD a file, objects a directory: a local remote, whose
  * branches the host's git pull takes).  NULL when there is none. */
@@ -744,7 +811,7 @@ static char *git_dir_of(const char *top)
 				     buf[8] == '/' ? "" : "/", buf + 8) >= sizeof(path))
 			return NULL;
 		char *dir = realpath(path, NULL);
-		if (!dir || strstr(dir, "/.git/modules/") || strstr(dir, "/.git/worktrees/") ||
+		if (!dir || strstr(dir, "/.git/worktrees/") ||
 		    (snprintf(path, sizeof(path), "%s/commondir", dir), lstat(path, &st) == 0) ||
 		    (snprintf(path, sizeof(path), "%s/HEAD", dir), lstat(path, &st) < 0) ||
 		    !S_ISREG(st.st_mode) ||
@@ -820,8 +887,12 @@ void githeads_start(struct sandbox *sb)
 	sb->githeads = calloc(n ? n : 1, sizeof(*sb->githeads));
 	struct pointers ps = {.sb = sb};
 	for (size_t i = 0; i < n; i++)
-		if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdirs[i]) < sizeof(path))
-			read_pointers(&ps, tops[i], path, 0);
+		for (const char *const *c =
+			 (const char *const[]){"config", "config.worktree", NULL};
+		     *c; c++)
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", gitdirs[i], *c) <
+			    sizeof(path))
+				read_pointers(&ps, tops[i], path, 0);
 	/* up to two descriptors held for each (the .git and the index): a
 	 * grant on ~/src may want more than a soft limit of 1,024 leaves
 	 * (the proxy and the file gate raise it too) */
@@ -888,6 +959,7 @@ void githeads_finish(struct sandbox *sb)
 		gh_check_reflogs(h);
 		gh_check_ref_file(h, h->git, "ORIG_HEAD", "ORIG_HEAD");
 		gh_check_pseudo(h);
+		gh_check_beside(h);
 		check_head(h);
 		githead_free(h);
 	}

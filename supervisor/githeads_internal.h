@@ -27,7 +27,7 @@
 /* an index without a checksum (index.skipHash) copied at the start, and
  * packed-refs, up to these sizes: past them, what they held at the start
  * is unknown (the baseline cut, every packed line judged) */
-#define INDEX_COPY_MAX	(16u << 20)
+#define INDEX_COPY_MAX	(64u << 20)
 #define PACKED_COPY_MAX (32u << 20)
 
 struct entry {
@@ -131,6 +131,9 @@ bool gh_resolve(struct githead *r, const char *name, unsigned char *oid, size_t 
 void gh_check_ref_file(struct githead *r, int dir, const char *file, const char *name);
 /* Every loose ref beneath DIR (PREFIX its name). */
 void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth);
+/* What the run made at the .git's top that git resolves as a ref, before
+ * refs/ (gitrefs.c): removed. */
+void gh_check_beside(struct githead *r);
 /* packed-refs, when it changed: each line the start's did not have. */
 void gh_check_packed(struct githead *r);
 /* The reflogs at the start, copied. */

@@ -202,6 +202,64 @@ static const char *reflog_message(const char *p, const char *end)
 	return t < end && *t == '\t' ? t + 1 : t;
 }
 
+/* The commits a reflog's lines name that passed, remembered: a long one
+ * names the same commits again and again (a reflog git never expired: tens
+ * of thousands of lines), each a read of the budget to judge once more.
+ * Open addressing on the id's first bytes; full, nothing more is kept. */
+#define PASSED_SLOTS 8192
+
+struct passed {
+	unsigned char (*v)[32];
+	bool *used;
+	size_t n;
+};
+
+static bool passed_has(const struct passed *p, const unsigned char *oid, size_t sz)
+{
+	size_t h;
+
+	if (!p->v)
+		return false;
+	memcpy(&h, oid, sizeof(h));
+	for (size_t i = 0; i < PASSED_SLOTS; i++) {
+		size_t at = (h + i) % PASSED_SLOTS;
+		if (!p->used[at])
+			return false;
+		if (memcmp(p->v[at], oid, sz) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void passed_add(struct passed *p, const unsigned char *oid, size_t sz)
+{
+	size_t h;
+
+	if (!p->v || p->n >= PASSED_SLOTS / 2)
+		return;
+	memcpy(&h, oid, sizeof(h));
+	for (size_t i = 0; i < PASSED_SLOTS; i++) {
+		size_t at = (h + i) % PASSED_SLOTS;
+		if (!p->used[at]) {
+			memcpy(p->v[at], oid, sz);
+			p->used[at] = true;
+			p->n++;
+			return;
+		}
+	}
+}
+
+/* Whether the commit OID passes as a reflog's entry (gh_history_ok()). */
+static bool entry_ok(struct githead *r, struct passed *p, const unsigned char *oid, bool stash)
+{
+	if (passed_has(p, oid, r->o.sz))
+		return true;
+	if (!gh_history_ok(r, oid, stash))
+		return false;
+	passed_add(p, oid, r->o.sz);
+	return true;
+}
+
 /*
  * A reflog when it changed: each entry is a commit git takes in turn
  * (`git stash pop` a stash entry after another, HEAD@{1}, `git checkout
@@ -209,8 +267,9 @@ static const char *reflog_message(const char *p, const char *end)
  * one that does not is taken out of it.  git resolves NAME@{N} through
  * the OLD field of the entry above it as well: a new entry's, and the one
  * after a line taken out, is made its predecessor's NEW, as git writes it
- * (all zeros for the first).  Something else than a file there (a link
- * git would follow) is removed.
+ * (all zeros for the first), unless it is that already or passes too (the
+ * host's first line after `git reflog expire`).  Something else than a
+ * file there (a link git would follow) is removed.
  */
 static void check_reflog(struct githead *r, const struct reflog *log)
 {
@@ -243,6 +302,9 @@ static void check_reflog(struct githead *r, const struct reflog *log)
 		lines = gh_index_lines(log->copy, log->len, &n_lines);
 	char prev_new[2 * 32 + 1];
 	memset(prev_new, '0', sizeof(prev_new));
+	_cleanup_free_ unsigned char(*pv)[32] = calloc(PASSED_SLOTS, 32);
+	_cleanup_free_ bool *pu = calloc(PASSED_SLOTS, 1);
+	struct passed pass = {.v = pu ? pv : NULL, .used = pu};
 	bool rewritten = false, after_drop = false;
 	for (char *l = m; l && l < m + n;) {
 		char *nl = memchr(l, '\n', (size_t)(m + n - l));
@@ -257,11 +319,12 @@ static void check_reflog(struct githead *r, const struct reflog *log)
 		bool zero = parsed && strspn(l + 2 * sz + 1, "0") >= 2 * sz;
 		bool keep =
 		    had ||
-		    (parsed && (zero || gh_history_ok(r, oid, log->stash)) &&
+		    (parsed && (zero || entry_ok(r, &pass, oid, log->stash)) &&
 		     (log->stash || !msg || checkout_from_ok(r, msg, (size_t)(l + len - msg))));
 		if (keep) {
 			memcpy(kept + kn, l, len);
-			if (parsed && (!had || after_drop)) {
+			if (parsed && (!had || after_drop) && memcmp(l, prev_new, 2 * sz) != 0 &&
+			    (strspn(l, "0") >= 2 * sz || !entry_ok(r, &pass, prev, log->stash))) {
 				rewritten |= memcmp(kept + kn, prev_new, 2 * sz) != 0;
 				memcpy(kept + kn, prev_new, 2 * sz);
 			}
@@ -405,9 +468,14 @@ void gh_check_pseudo(struct githead *r)
 			char *nl = memchr(l, '\n', (size_t)(m + n - l));
 			size_t len = nl ? (size_t)(nl - l) : (size_t)(m + n - l);
 			unsigned char oid[32];
+			/* AUTO_MERGE names the tree of a merge git left
+			 * (`git cherry-pick`, `git stash pop`): judged as a
+			 * tree, `git checkout AUTO_MERGE -- .` writes it */
 			if (gitobj_parse_oid(l, len, oid) == r->o.sz)
-				ok =
-				    gh_history_ok(r, oid, strcmp(names[i], "MERGE_AUTOSTASH") == 0);
+				ok = strcmp(names[i], "AUTO_MERGE") == 0
+					 ? gh_tree_paths(r, oid, false)
+					 : gh_history_ok(r, oid,
+							 strcmp(names[i], "MERGE_AUTOSTASH") == 0);
 			/* where `git bisect reset` goes back to: a name or an id */
 			else if (l == m && strcmp(names[i], "BISECT_START") == 0)
 				ok = rev_ok(r, l, len);

@@ -188,10 +188,16 @@ void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid)
 	 * an older one of the host's, the hook's blob as another): one made
 	 * or changed during the run goes, whatever it names */
 	bool replace = strncmp(name, "refs/replace/", 13) == 0;
-	const char *what = replace ? "a replacement of an object" : "a commit";
+	/* a name beside refs/ (.git/main, a packed line `ID main`): git takes
+	 * it before refs/heads/main (git checkout main, git reset --hard
+	 * main), and no git command writes one: it goes too */
+	bool beside = !head && strncmp(name, "refs/", 5) != 0;
+	const char *what = replace  ? "a replacement of an object"
+			   : beside ? "a ref beside refs/, which shadows a branch"
+				    : "a commit";
 
 	if (strncmp(name, "refs/ringfence-blocked/", 23) == 0 ||
-	    (!replace && gh_history_ok(r, oid, strcmp(name, "refs/stash") == 0)))
+	    (!replace && !beside && gh_history_ok(r, oid, strcmp(name, "refs/stash") == 0)))
 		return;
 	gitobj_oid_hex(oid, r->o.sz, hex);
 	snprintf(line, sizeof(line), "%s\n", hex);
@@ -213,7 +219,7 @@ void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid)
 	bool stash = strcmp(name, "refs/stash") == 0;
 	if (start)
 		memcpy(back, r->head_oid, r->o.sz);
-	if (start || (!head && !stash && !replace && gh_good_ancestor(r, oid, back))) {
+	if (start || (!head && !stash && !replace && !beside && gh_good_ancestor(r, oid, back))) {
 		char to[2 * 32 + 8];
 		gitobj_oid_hex(back, r->o.sz, hex);
 		snprintf(to, sizeof(to), "%s\n", hex);
@@ -347,6 +353,7 @@ void gh_check_ref_file(struct githead *r, int dir, const char *file, const char 
 	 * goes (HEAD is judged last, on its own) */
 	if (target[0] && strcmp(name, "HEAD") != 0 &&
 	    (strncmp(target, "refs/ringfence-blocked/", 23) == 0 ||
+	     strncmp(name, "refs/replace/", 13) == 0 ||
 	     (gh_resolve(r, target, oid, &sz, 0) && sz == r->o.sz &&
 	      !gh_history_ok(r, oid, false))) &&
 	    unlinkat(dir, file, 0) == 0)
@@ -392,6 +399,83 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 		} else {
 			gh_check_ref_file(r, dirfd(d), de->d_name, name);
 		}
+	}
+}
+
+/*
+ * What the run made beside refs/ at the .git's top that git resolves as a
+ * ref: git takes $GIT_DIR/NAME before refs/NAME, refs/tags/NAME and
+ * refs/heads/NAME, so a file `main` or `origin/main` holding an id (or
+ * `ref: ...`) shadows the branch.  git's own files there are judged
+ * elsewhere (HEAD, ORIG_HEAD, packed-refs, the pseudo-refs) or hold no
+ * id; its own directories are passed over.
+ */
+void gh_check_beside(struct githead *r)
+{
+	static const char *const own[] = {"HEAD",
+					  "ORIG_HEAD",
+					  "packed-refs",
+					  "shallow",
+					  "FETCH_HEAD",
+					  "MERGE_HEAD",
+					  "CHERRY_PICK_HEAD",
+					  "REVERT_HEAD",
+					  "REBASE_HEAD",
+					  "AUTO_MERGE",
+					  "BISECT_HEAD",
+					  "BISECT_START",
+					  "BISECT_EXPECTED_REV",
+					  "MERGE_AUTOSTASH",
+					  "objects",
+					  "refs",
+					  "logs",
+					  "hooks",
+					  "info",
+					  "modules",
+					  "worktrees",
+					  "lfs",
+					  "rr-cache",
+					  "branches",
+					  "remotes",
+					  "rebase-merge",
+					  "rebase-apply",
+					  "sequencer",
+					  "config",
+					  "config.worktree",
+					  "index",
+					  "description",
+					  "commondir",
+					  "gitdir",
+					  "COMMIT_EDITMSG",
+					  "MERGE_MSG",
+					  "SQUASH_MSG",
+					  "TAG_EDITMSG"};
+	struct dirent *de;
+	_cleanup_(closedirp) DIR *d = dir_stream_at(r->git, ".", 0);
+
+	while (d && (de = readdir(d))) {
+		struct stat st;
+		bool skip = de->d_name[0] == '.';
+		for (size_t i = 0; i < ARRAY_SIZE(own) && !skip; i++)
+			skip = strcmp(de->d_name, own[i]) == 0;
+		if (skip || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !gitobj_newer(&st, &r->sb->started_born))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			_cleanup_close_ int c = openat(
+			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (c >= 0)
+				gh_walk_refs(r, c, de->d_name, 1);
+			continue;
+		}
+		/* a file that reads as a ref (git's own others hold none) */
+		unsigned char oid[32];
+		char target[PATH_MAX];
+		size_t sz;
+		if (!S_ISREG(st.st_mode) ||
+		    gh_read_ref(dirfd(d), de->d_name, oid, &sz, target, sizeof(target)) ||
+		    target[0])
+			gh_check_ref_file(r, dirfd(d), de->d_name, de->d_name);
 	}
 }
 
@@ -505,8 +589,9 @@ void gh_check_packed(struct githead *r)
 			/* a loose one of that name is what git reads (a file,
 			 * or a link: judged as loose refs); a directory is
 			 * none, and git reads this line */
-			if (strncmp(name, "refs/", 5) == 0 && !strstr(name, "..") &&
-			    (fstatat(r->git, name, &lst, AT_SYMLINK_NOFOLLOW) < 0 ||
+			if (!strstr(name, "..") &&
+			    (strncmp(name, "refs/", 5) != 0 ||
+			     fstatat(r->git, name, &lst, AT_SYMLINK_NOFOLLOW) < 0 ||
 			     S_ISDIR(lst.st_mode)))
 				gh_check_ref(r, name, oid);
 		}

@@ -879,21 +879,53 @@ static void gitdir_files(struct scan *s, int g, const struct stat *st, const cha
 			open_mode_file(s, dirfd(d), de->d_name, path);
 }
 
+/* The first entry beneath DIR (NAME, beneath the git directory) made or
+ * changed since SINCE, in CHANGED; within *BUDGET entries. */
+static bool changed_beneath(int dir, const char *name, const struct timespec *since, int depth,
+			    unsigned *budget, char *changed, size_t size)
+{
+	struct dirent *de;
+	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
+
+	while (d && (de = readdir(d)) && *budget > 0) {
+		struct stat st;
+		char sub[PATH_MAX];
+		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+			continue;
+		(*budget)--;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (size_t)snprintf(sub, sizeof(sub), "%s/%s", name, de->d_name) >= sizeof(sub))
+			continue;
+		if (newer(&st, since)) {
+			snprintf(changed, size, "%s", sub);
+			return true;
+		}
+		if (S_ISDIR(st.st_mode) && depth < 128) {
+			_cleanup_close_ int c = openat(
+			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (c >= 0 &&
+			    changed_beneath(c, sub, since, depth + 1, budget, changed, size))
+				return true;
+		}
+	}
+	return false;
+}
+
 /*
  * A repository whose index, HEAD or refs the run changed, but which the
  * start did not hold (githeads.c: one deeper than the walk at start looks,
  * in a directory it passes over, past its budget): what the sandbox staged
  * or committed there at protected paths is not checked, and that is said,
  * with an event (protect.unchecked), so that the host reviews it before a
- * git checkout there.  git writes these by a rename (the directory's times
- * move), or appends to the reflog of HEAD.
+ * git checkout there.  Every file at the git directory's top but config
+ * and hooks (judged on their own), and everything beneath refs and logs,
+ * by its ctime, up to 10,000 entries (past that: said as changed).
  */
 static void unheld_changes(struct scan *s, int g, const char *path)
 {
-	static const char *const names[] = {"index",	    "HEAD",	  "packed-refs",
-					    "refs",	    "refs/heads", "refs/tags",
-					    "refs/remotes", "logs/HEAD",  "logs/refs/heads"};
 	struct stat st;
+	char changed[PATH_MAX] = "";
+	unsigned budget = 10000;
 
 	/* (one the run made holds nothing of the host's) */
 	if (!s->at_exit || !s->sb->git_held_known || fstat(g, &st) < 0 ||
@@ -902,20 +934,40 @@ static void unheld_changes(struct scan *s, int g, const char *path)
 	for (size_t i = 0; i < s->sb->n_git_held; i++)
 		if (s->sb->git_held[i].dev == st.st_dev && s->sb->git_held[i].ino == st.st_ino)
 			return;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		if (fstatat(g, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !newer(&st, s->since))
+	struct dirent *de;
+	_cleanup_(closedirp) DIR *d = dir_stream_at(g, ".", 0);
+	while (d && !changed[0] && (de = readdir(d))) {
+		const char *n = de->d_name;
+		if (n[0] == '.' || strcmp(n, "objects") == 0 || strcmp(n, "config") == 0 ||
+		    strcmp(n, "hooks") == 0 || strcmp(n, "description") == 0 ||
+		    fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		char js[2 * PATH_MAX];
-		warn("%s: the sandbox changed its %s, in a repository the start did not find (past "
-		     "where its walk looks): what it staged or committed there is not checked; "
-		     "review `git status`, `git diff --cached` and `git log --all` there before a "
-		     "git checkout, reset, stash or pull",
-		     path, names[i]);
-		json_string(js, sizeof(js), path);
-		audit_event(s->sb->audit_fd, "protect.unchecked", "\"path\":%s,\"changed\":\"%s\"",
-			    js, names[i]);
-		return;
+		if (!S_ISDIR(st.st_mode) || strcmp(n, "refs") == 0 || strcmp(n, "logs") == 0) {
+			if (newer(&st, s->since))
+				snprintf(changed, sizeof(changed), "%s", n);
+		}
+		if (!changed[0] && S_ISDIR(st.st_mode) &&
+		    (strcmp(n, "refs") == 0 || strcmp(n, "logs") == 0)) {
+			_cleanup_close_ int c =
+			    openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (c >= 0)
+				(void)changed_beneath(c, n, s->since, 1, &budget, changed,
+						      sizeof(changed));
+			if (!budget && !changed[0])
+				snprintf(changed, sizeof(changed), "%s (too many to look at)", n);
+		}
 	}
+	if (!changed[0])
+		return;
+	char js[2 * PATH_MAX], jc[2 * PATH_MAX];
+	warn("%s: the sandbox changed its %s, in a repository the start did not find (past "
+	     "where its walk looks): what it staged or committed there is not checked; "
+	     "review `git status`, `git diff --cached` and `git log --all` there before a "
+	     "git checkout, reset, stash or pull",
+	     path, changed);
+	json_string(js, sizeof(js), path);
+	json_string(jc, sizeof(jc), changed);
+	audit_event(s->sb->audit_fd, "protect.unchecked", "\"path\":%s,\"changed\":%s", js, jc);
 }
 
 static void check_gitdir(struct scan *s, int g, const char *path, bool worktree, int depth)

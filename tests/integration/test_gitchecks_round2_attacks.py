@@ -23,7 +23,7 @@ import subprocess
 
 import pytest
 
-from test_hostfiles_attacks import GIT_ENV, HOOK, TOUCH, chown_tree, host
+from test_hostfiles_attacks import GIT_ENV, HOOK, INSIDE_GIT, TOUCH, chown_tree, host
 from test_nested_round_attacks import (EVIL_COMMIT, HOST_HOOK, STAGE, host_commits, host_home,
                                        husky_repo, planted, sandbox)
 
@@ -676,12 +676,11 @@ def test_guard_commit_moving_an_embedded_repository(box):
     back, the sandbox's ordinary commit blocked."""
     home = host_home(box)
     repo = husky_repo(box, home, "app")
-    lib = husky_repo(box, home, "app/lib")
+    husky_repo(box, home, "app/lib")
     h = host(box, ["sh", "-c", "git add lib 2>/dev/null && git commit -qnm lib && "
                    "cd lib && echo u > u && git add u && git commit -qnm u"], home, cwd=repo,
              env=GIT_ENV)
     assert h.returncode == 0, h.stderr
-    was = reflogs(repo)
     r = in_repo(box, home, repo, "echo y >> f && git commit -qnam mine && "
                 "git ls-tree HEAD lib | grep -q $(git -C lib rev-parse HEAD) && echo planted")
     planted(r)
@@ -824,3 +823,77 @@ def test_guard_include_of_a_file_in_another_repository(box, how):
                     "git update-index --cacheinfo 100644,$b,shared.gitconfig && "
                     "git cat-file -p :shared.gitconfig | grep -q fsmonitor && echo planted" % evil))
     host_commits(box, home, app, "git checkout -- .", op_cwd=tools)
+
+
+HOLDERS = {
+    # found by the walk at start: its .git/modules is read-only inside
+    "found": "holder",
+    # four levels down (past the walk), as a superproject a submodule was
+    # moved out of (`mv`, not `git mv`) keeps the submodule's git dir
+    "deep": "a/b/c/holder",
+}
+
+
+@pytest.mark.parametrize("holder", sorted(HOLDERS))
+def test_gitdir_in_another_repositorys_modules(box, holder):
+    """`app/.git` a gitdir: file naming holder/.git/modules/app, a git
+    directory there that is no submodule of holder's (one moved out of it,
+    or made by `git init --separate-git-dir`).  git_dir_of() leaves such a
+    git directory to holder's protection.  Guard where holder is found
+    (its .git/modules read-only: the sandbox cannot stage).  Hole where
+    holder lies past the walk (`deep`): app, found at the grant's top, is
+    neither checked nor said at exit (unheld_changes() is not asked about
+    a git directory under modules/), and the host's `git checkout -- .` in
+    app writes the staged hook."""
+    home = host_home(box)
+    hold = husky_repo(box, home, HOLDERS[holder])
+    gitdir = os.path.join(hold, ".git/modules/app")
+    os.makedirs(os.path.dirname(gitdir), exist_ok=True)
+    chown_tree(box, os.path.dirname(gitdir))
+    repo = husky_repo(box, home, "app", init="--separate-git-dir=%s" % gitdir)
+    assert open(os.path.join(repo, ".git")).read().startswith("gitdir: ")
+    r = in_repo(box, home, repo, "echo ran; " + STAGE)
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    if holder == "deep":
+        planted(r)
+    host_commits(box, home, repo, "git checkout -- .")
+
+
+def test_guard_cwd_below_a_grant_named_through_a_link(box):
+    """Guard: the write grant named in the policy through a symbolic link
+    (`write = ~/src`, ~/src a link to the disk holding the projects), the
+    command started in a repository five levels below it (past the walk's
+    three: found only on the way down to the working directory, which
+    getcwd() gives as the link's target).  The repository is found and
+    checked: its staged hook is taken out."""
+    home = host_home(box)
+    repo = husky_repo(box, home, "o/r/g/x/app")
+    link = box.path("src")
+    os.symlink(box.work, link)
+    pol = box.policy("[filesystem]\nwrite = %s\n" % link)
+    r = box.run(["sh", "-c", INSIDE_GIT + STAGE], policy=pol, cwd=repo,
+                env=dict(GIT_ENV, HOME=home))
+    planted(r)
+    host_commits(box, home, repo, "git checkout -- .")
+
+
+def test_guard_repositories_past_the_descriptors_are_said(box):
+    """Guard: a grant of 40 repositories, ringfence started with 300
+    descriptors (RLIMIT_NOFILE, soft and hard): room for 22 held (two
+    each, past a reserve of 256).  The rest is said at start, and the
+    hook the sandbox stages in the last one is said at exit (a repository
+    the start did not hold)."""
+    home = host_home(box)
+    husky_repo(box, home, "p00")
+    h = host(box, ["sh", "-c", "for i in $(seq -w 1 39); do cp -a p00 p$i || exit 1; done"],
+             home, cwd=box.work)
+    assert h.returncode == 0, h.stderr
+    argv = ["prlimit", "--nofile=300:300", box.ringfence, "-p", box.policy(""), "--", "sh", "-c",
+            INSIDE_GIT + "for d in p*; do (cd $d && %s); done" % STAGE]
+    r = subprocess.run(box.cmd(argv), cwd=box.work, env=box.env(dict(GIT_ENV, HOME=home)),
+                       capture_output=True, text=True, timeout=120)
+    planted(r, 40)
+    assert "too many repositories in the write grants" in r.stderr, r.stderr
+    said = set(re.findall(r"(\S+/p\d\d)/\.git: the sandbox changed its index", r.stderr))
+    checked = set(re.findall(r"the index \(\.husky/pre-commit\) of (\S+/p\d\d),", r.stderr))
+    assert len(said | checked) == 40 and not said & checked, r.stderr

@@ -15,7 +15,64 @@ commit ran a hook at all).  The guards run ordinary git work inside and
 check that the host's reflogs, branches and index are still there.
 
 Holes (FAIL on d9a8565; every mode of the box fixture unless said):
-  (filled in below, per test)
+  - test_index_entry_through_dot_dot: an index entry
+    `x/../.husky/pre-commit` starts with no protected path, so it is not
+    judged; git's `checkout -- .` writes it through x (both layouts);
+  - test_tree_with_the_protected_entry_twice: a tree naming .husky twice,
+    the host's first: tree_find() takes the first, git's checkout the
+    last (both layouts);
+  - test_ref_beside_the_refs_shadows_a_branch: `.git/origin/main`, a
+    packed-refs line `C main`, or `.git/main` with logs/main: git's
+    first rule ($GIT_DIR/NAME) shadows the branch for `git reset --hard
+    NAME` and NAME@{1}; only refs/ and logs/refs are judged (all but the
+    grant's repository with namespaces, whose view drops them);
+  - test_split_index_shared_file_rewritten: the shared index of a split
+    index rewritten, its trailer kept; the end puts back the host's split
+    index, which links to the same file (both layouts);
+  - test_hooks_path_in_config_worktree: core.hooksPath in config.worktree
+    is not read for the protected paths;
+  - test_pointer_through_a_link_into_another_repository[hooks-path,
+    include]: a hooks path or include through a link of app's into the
+    repository tools is not protected there;
+  - test_symbolic_replace_ref: refs/replace/<HEAD> as `ref: refs/heads/old`
+    passes (what it names passes) and stays: HEAD reads as HEAD~1;
+  - test_unsaid_change_in_an_unfound_repository[*],
+    test_split_index_in_an_unfound_repository: in a repository the walk
+    did not find, a remote branch or a branch in a directory, a reflog
+    rewritten in place, ORIG_HEAD or a split index's shared file changes
+    nothing unheld_changes() looks at: nothing is said;
+  - test_bare_remote_not_named_dot_git: a bare local remote named `origin`
+    is not found, not checked (its change is said), and `git pull` brings
+    the hook;
+  - test_gitdir_in_an_unfound_repositorys_modules: a found repository
+    whose git directory lies in an unfound one's .git/modules is neither
+    checked nor said.
+False positives, ordinary work inside (test_guard_*, FAIL on d9a8565):
+  - test_guard_long_reflog_kept_after_an_ordinary_commit: a reflog past
+    the start's copy is judged whole, two reads of the budget a line: past
+    it the host's newest lines are taken out;
+  - test_guard_expired_reflog_left_as_it_is: the first line of a reflog
+    judged whole gets a zero OLD id, the host's reflog rewritten and the
+    run said to have recorded content at a protected path;
+  - test_guard_annotated_tag_made_inside and
+    test_guard_packing_refs_keeps_the_hosts_annotated_tag: a tag object is
+    walked as a commit and fails: the sandbox's tag, and the host's own
+    tag packed by `git pack-refs` or `git gc`, are removed;
+  - test_guard_cherry_pick_says_nothing: AUTO_MERGE (a tree) is judged as
+    a commit, removed and said;
+  - test_guard_commit_moving_an_embedded_repository: a gitlink to a nested
+    repository with a hooks path is "on the way" to a protected path: the
+    sandbox's `git commit -a` is set back;
+  - test_guard_large_index_with_a_staged_hook_of_the_hosts: an
+    index.skipHash index past 16 MiB cannot be told as the host's: the
+    host's own staged hook fails, and its index is moved aside.
+Guards that hold: reflogs rewritten in place and past the copy, a
+replace ref in packed-refs only, ordinary commit/amend/rebase/merge/reset/
+fetch/branch/tag work, links deeper on the way, includes of another
+repository's file (`..`, includeIf, nested), a git directory in a found
+repository's modules, a grant named through a link with the command five
+levels below it, repositories past RLIMIT_NOFILE said, an index rewritten
+in place in an unfound repository said.
 """
 import os
 import re
@@ -88,13 +145,14 @@ def test_index_entry_through_dot_dot(box, layout):
     on_entry() passes it; the host's `git checkout -- .` (git does not
     check the names of the entries it reads from the index) finds
     `x/../.husky/pre-commit` changed, removes it and writes the sandbox's
-    hook there, through x (a directory the sandbox made)."""
+    hook there, through x (a directory the sandbox made).
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = repo_for(box, home, layout)
     py = index_py(box)
     planted(in_repo(box, home, repo,
                     "mkdir x && b=$(%s) && /usr/bin/python3 '%s' x/../.husky/pre-commit,100755,$b "
-                    "&& git ls-files -s | grep -q \"$b 0	x/../.husky/pre-commit\" && echo planted"
+                    "&& git ls-files -s | grep -qx \"100755 $b 0.x/../.husky/pre-commit\" && echo planted"
                     % (HOOK, py)))
     host_commits(box, home, repo, "git checkout -- .")
 
@@ -108,25 +166,25 @@ def test_tree_with_the_protected_entry_twice(box, layout):
     the sandbox's after it (git mktree keeps both; only fsck objects).
     gittrees.c's tree_find() takes the first, which is the host's, so the
     commit passes; git's checkout takes the last (`git reset --hard`
-    writes the sandbox's hook).  `main` moved onto it."""
+    writes the sandbox's hook).  `main` moved onto it.
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = repo_for(box, home, layout)
     planted(in_repo(box, home, repo,
                     "b=$(%s) && e=$(printf '100755 blob %%s\\tpre-commit\\n' $b | git mktree) && "
                     "t=$(git ls-tree HEAD | awk -v e=$e '{print} $4==\".husky\" "
                     "{print \"040000 tree \" e \"\\t.husky\"}' | git mktree) && "
-                    "c=$(echo lint | git commit-tree $t -p HEAD) && git update-ref refs/heads/main $c && "
-                    "test $(git ls-tree main | grep -c '	.husky$') = 2 && echo planted" % HOOK))
+                    "c=$(echo lint | git commit-tree $t -p HEAD) && "
+                    "git update-ref refs/heads/main $c && "
+                    "test $(git ls-tree --name-only main | grep -cx .husky) = 2 && echo planted" % HOOK))
     host_commits(box, home, repo, "git reset -q --hard")
 
 
 # ---- refs git reads beside refs/ -------------------------------------------
 
 BESIDE = {
-    # a file of the branch's name at the .git's top: git's first rule
-    # ("%s", before refs/%s, refs/heads/%s) takes it for `main`
-    "loose-main": ("main", "mkdir -p .git && printf '%s\\n' $c > .git/main"),
-    # the same for origin/main, which `git reset --hard origin/main` takes
+    # a file of the name at the .git's top: git's first rule ("%s", before
+    # refs/%s, refs/heads/%s, refs/remotes/%s) takes it for origin/main
     "loose-origin-main": ("origin/main",
                           "mkdir -p .git/origin && printf '%s\\n' $c > .git/origin/main"),
     # a packed-refs line of a name outside refs/ (gh_check_packed() judges
@@ -145,8 +203,10 @@ BESIDE = {
 }
 
 
-@pytest.mark.parametrize("layout", sorted(LAYOUTS))
-@pytest.mark.parametrize("how", sorted(BESIDE))
+@pytest.mark.parametrize("how,layout", [("loose-origin-main", "grant-of-repos"),
+                                        ("packed-main", "grant"),
+                                        ("packed-main", "grant-of-repos"),
+                                        ("reflog-main", "grant-of-repos")])
 def test_ref_beside_the_refs_shadows_a_branch(box, layout, how):
     """Hole: git resolves a name NAME as $GIT_DIR/NAME first (then
     refs/NAME, refs/tags/NAME, refs/heads/NAME, refs/remotes/NAME), loose
@@ -158,7 +218,8 @@ def test_ref_beside_the_refs_shadows_a_branch(box, layout, how):
     packed names under refs/ and reflogs under logs/refs only.  (Where the
     grant is the repository and namespaces are on, the view drops a file
     at the .git's top and packed-refs with such a line: that layout holds
-    there.)"""
+    there.) Fails on d9a8565 in every mode but
+    [packed-main-grant] with namespaces."""
     home = host_home(box)
     repo = repo_for(box, home, layout,
                     extra=" && git update-ref refs/remotes/origin/main HEAD")
@@ -172,8 +233,8 @@ def test_ref_beside_the_refs_shadows_a_branch(box, layout, how):
 
 # the id of .husky/pre-commit's entry in the shared index rewritten in its
 # own inode, the trailer (the name the split index links to) kept; the
-# split index made when the entries are no longer racy (else each is
-# replaced by one of the split index's own)
+# split index made when the entries are no longer racy (their files older
+# than the index: else each is replaced by one of the split index's own)
 SHARED_PY = r'''
 import glob, sys
 p, = glob.glob(".git/sharedindex.*")
@@ -194,11 +255,12 @@ def test_split_index_shared_file_rewritten(box, layout):
     hashing the file).  The sandbox rewrites the hook's entry in that
     file, its trailer kept.  The end finds the shared file changed and
     puts back the host's index, which links to the same file: git reads
-    the sandbox's entry, and `git checkout -- .` writes its hook."""
+    the sandbox's entry, and `git checkout -- .` writes its hook.
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
-    repo = repo_for(box, home, layout, extra=" && sleep 1.1 && git config core.splitIndex true && "
-                    "git status -s && git update-index --split-index && "
-                    "ls .git/sharedindex.* >/dev/null")
+    repo = repo_for(box, home, layout, extra=" && touch -d @1700000000 f .husky/pre-commit && "
+                    "git config core.splitIndex true && git status -s && "
+                    "git update-index --split-index && ls .git/sharedindex.* >/dev/null")
     py = box.write("bin/shared.py", SHARED_PY)
     planted(in_repo(box, home, repo,
                     "b=$(%s) && chmod u+w .git/sharedindex.* && /usr/bin/python3 '%s' $b && "
@@ -215,7 +277,8 @@ def test_hooks_path_in_config_worktree(box):
     sparse checkout turned the extension on): read_pointers() reads
     `config` only, so tools/hooks is no protected path of the tracked
     content check.  The sandbox stages a hook there; the host's `git
-    checkout -- .` writes it and its next commit runs it."""
+    checkout -- .` writes it and its next commit runs it.
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = husky_repo(box, home, "app",
                       extra=" && mkdir -p tools/hooks && git mv .husky/pre-commit tools/hooks/ && "
@@ -250,7 +313,7 @@ def test_pointer_through_a_link_into_another_repository(box, what):
     resolving the link (/grant/app/.githooks), so it is no protected path
     of tools: the sandbox stages a hook (or a config with a
     core.fsmonitor) in tools, the host's `git checkout -- .` there writes
-    it, and app's next commit runs it."""
+    it, and app's next commit runs it. Fails on d9a8565 in every mode."""
     home = host_home(box)
     tools = os.path.join(box.work, "tools")
     os.makedirs(os.path.join(tools, "hooks"))
@@ -290,7 +353,8 @@ def test_symbolic_replace_ref(box):
     host's branch on HEAD~1).  git follows it (HEAD reads as HEAD~1, and
     `git reset --hard` checks out the older tree); gh_check_ref_file()
     judges a symbolic ref by what its target names, which passes, and
-    never reaches the rule that a replace ref made during the run goes."""
+    never reaches the rule that a replace ref made during the run goes.
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = husky_repo(box, home, "app", extra=" && git branch old HEAD~1")
     tree = host(box, ["git", "rev-parse", "HEAD^{tree}"], home, cwd=repo, env=GIT_ENV)
@@ -306,6 +370,24 @@ def test_symbolic_replace_ref(box):
             box, ["git", "replace", "-l", "--format=long"], home, cwd=repo, env=GIT_ENV).stdout
 
 
+def test_guard_replace_ref_in_packed_refs_only(box):
+    """Guard: the symbolic replace ref's plain sibling, written as a
+    packed-refs line only (`C refs/replace/<HEAD>`, C HEAD~1, a commit of
+    the host's that passes): a line the start's copy did not have, a
+    replacement, removed from packed-refs; the host's HEAD reads as
+    itself."""
+    home = host_home(box)
+    repo = husky_repo(box, home, "app", extra=" && git pack-refs --all")
+    tree = host(box, ["git", "rev-parse", "HEAD^{tree}"], home, cwd=repo, env=GIT_ENV)
+    assert tree.returncode == 0, tree.stderr
+    planted(in_repo(box, home, repo,
+                    "t=$(git rev-parse HEAD~1^{tree}) && "
+                    "echo \"$(git rev-parse HEAD~1) refs/replace/$(git rev-parse HEAD)\" >> "
+                    ".git/packed-refs && test $(git rev-parse HEAD^{tree}) = $t && echo planted"))
+    now = host(box, ["git", "rev-parse", "HEAD^{tree}"], home, cwd=repo, env=GIT_ENV)
+    assert now.stdout == tree.stdout, "the host's HEAD reads as another commit"
+
+
 # ---- reflogs ------------------------------------------------------------------
 
 # the reflog's last two lines rewritten in place (its own inode, the same
@@ -317,8 +399,8 @@ REWRITE_LOG = ("/usr/bin/python3 -c \"import sys; p, c = sys.argv[1:]; c = c.enc
                "f = open(p, 'r+b'); f.write(b'\\n'.join(ls))\" %s $c")
 
 REFLOGS = {
-    # the branch HEAD is on: `git reset --hard @{1}`
-    "branch": ("main@{1}", ".git/logs/refs/heads/main"),
+    # HEAD's: `git reset --hard HEAD@{1}` (the branch HEAD is on, @{1},
+    # is read the same way)
     "head": ("HEAD@{1}", ".git/logs/HEAD"),
     # another branch: topic@{1}
     "other-branch": ("topic@{1}", ".git/logs/refs/heads/topic"),
@@ -353,7 +435,8 @@ def pad_reflog(box, home, repo, name, lines):
                    "        o, n = (a, b) if i % 2 else (b, a)\n"
                    "        f.write('%s %s t <t@x> %d +0000\\treset: moving to %s\\n' % "
                    "(o, n, 1700000000 + i, n))\n"
-                   "    f.write('%s %s t <t@x> 1800000000 +0000\\treset: moving to HEAD\\n' % (a, b))\n",
+                   "    f.write('%s %s t <t@x> 1800000000 +0000\\treset: moving to HEAD\\n' "
+                   "% (a, b))\n",
                    os.path.join(repo, ".git/logs", name), str(lines)], home, cwd=repo, env=GIT_ENV)
     assert h.returncode == 0, h.stderr
 
@@ -379,15 +462,16 @@ def test_guard_reflog_past_the_copy(box):
 
 
 def test_guard_long_reflog_kept_after_an_ordinary_commit(box):
-    """Guard (no attack): HEAD's reflog of 40,000 lines of the host's (a
+    """Guard (no attack): HEAD's reflog of 34,000 lines of the host's (a
     few MiB: a long-lived repository, gc.reflogExpire = never), past the
     start's copy, so that a commit inside has every line judged.  Each
     line costs two reads of the end's budget (256 MiB, 4 KiB a read) even
     when it names the same commit: past the budget the rest count as
-    changed.  The host's reflog must keep its lines."""
+    changed.  The host's reflog must keep its lines.
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = husky_repo(box, home, "app")
-    pad_reflog(box, home, repo, "HEAD", 40000)
+    pad_reflog(box, home, repo, "HEAD", 34000)
     log = os.path.join(repo, ".git/logs/HEAD")
     with open(log) as f:
         was = f.read().splitlines()
@@ -410,7 +494,8 @@ def test_guard_expired_reflog_left_as_it_is(box):
     a commit in a reflog.  check_reflog() makes each judged line's OLD id
     its predecessor's NEW, zeros for the first: the host's first line is
     rewritten, and the run is said to have recorded content at a protected
-    path (the warning a user is told to review)."""
+    path (the warning a user is told to review).
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = husky_repo(box, home, "app")
     pad_reflog(box, home, repo, "HEAD", 8000)
@@ -452,7 +537,8 @@ def test_unsaid_change_in_an_unfound_repository(box, how):
     logs/HEAD and logs/refs/heads only.  A ref one directory further
     (refs/remotes/origin/main, refs/heads/feature/x), a reflog rewritten
     in its own inode, or ORIG_HEAD changes none of them: nothing is said,
-    and the host's `git reset --hard NAME` there writes the hook."""
+    and the host's `git reset --hard NAME` there writes the hook.
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = husky_repo(box, home, ".attic/app",
                       extra=" && git update-ref refs/remotes/origin/main HEAD && "
@@ -485,11 +571,13 @@ def test_split_index_in_an_unfound_repository(box):
     """Hole (in what is said): the same repository keeping a split index:
     the shared file rewritten in its own inode (test_split_index_shared_
     file_rewritten) changes neither the index nor anything else
-    unheld_changes() looks at; nothing is said."""
+    unheld_changes() looks at; nothing is said.
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = husky_repo(box, home, ".attic/app",
-                      extra=" && sleep 1.1 && git config core.splitIndex true && git status -s "
-                      "&& git update-index --split-index")
+                      extra=" && touch -d @1700000000 f .husky/pre-commit && "
+                      "git config core.splitIndex true && git status -s && "
+                      "git update-index --split-index")
     py = box.write("bin/shared.py", SHARED_PY)
     r = in_repo(box, home, repo,
                 "b=$(%s) && chmod u+w .git/sharedindex.* && /usr/bin/python3 '%s' $b && "
@@ -508,7 +596,8 @@ def test_bare_remote_not_named_dot_git(box):
     walk at start probes only names ending in .git, so its branches are
     not checked; the sandbox commits its hook on origin's main and the
     host's `git pull` in app writes it.  (Its changed refs are said at
-    exit, as for a repository the walk did not find.)"""
+    exit, as for a repository the walk did not find.)
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = husky_repo(box, home, "app")
     h = host(box, ["sh", "-c", "git clone -q --bare app origin && cd app && "
@@ -562,9 +651,17 @@ def busy_repo(box, home, layout):
     return repo
 
 
+def light_repo(box, home, layout):
+    """The host's repository (LAYOUT) with a branch `topic` and a loose
+    annotated tag v1."""
+    return repo_for(box, home, layout,
+                    extra=" && git checkout -qb topic HEAD~1 && echo t > t && git add t && "
+                    "git commit -qnm topic && git checkout -q main && git tag -a v1 -m v1")
+
+
 def nothing_taken(box, home, repo, r, was):
     """Nothing set back, taken out or moved aside; the host's reflog lines
-    all there; its tag and stash entry read."""
+    all there; its tag and stash entry (if any) read."""
     said = [l for l in r.stderr.splitlines() if "ringfence:" in l and (
         "recorded" in l or "blocked" in l or "moved aside" in l or "did not find" in l)]
     assert not said, r.stderr
@@ -576,8 +673,8 @@ def nothing_taken(box, home, repo, r, was):
         lost = [l for l in lines if l not in kept]
         assert not lost, "%s lost the host's %s" % (name, lost)
     g = host(box, ["sh", "-c", "git fsck --no-dangling && git rev-parse -q --verify v1 && "
-                   "git rev-parse -q --verify stash@{0} && git status --short"], home, cwd=repo,
-             env=GIT_ENV)
+                   "{ ! test -f .git/refs/stash || git rev-parse -q --verify stash@{0}; } && "
+                   "git status --short"], home, cwd=repo, env=GIT_ENV)
     assert g.returncode == 0, g.stdout + g.stderr
 
 
@@ -597,23 +694,17 @@ def test_guard_ordinary_git_work_keeps_the_hosts_data(box, layout):
     nothing_taken(box, home, repo, r, was)
 
 
-PICKS = {
-    "cherry-pick": "git cherry-pick topic >/dev/null",
-    "stash-pop": "echo z >> f && git stash -q && git stash pop -q && git checkout -- f",
-}
-
-
-@pytest.mark.parametrize("op", sorted(PICKS))
-def test_guard_pick_or_stash_pop_says_nothing(box, op):
-    """Guard (no attack), a false alarm: `git cherry-pick` and `git stash
-    pop` inside (git's merge machinery) leave AUTO_MERGE, which names a
-    tree, not a commit; gh_check_pseudo() judges it as a commit, removes
+def test_guard_cherry_pick_says_nothing(box):
+    """Guard (no attack), a false alarm: `git cherry-pick` inside (and
+    `git stash pop`: git's merge machinery) leaves AUTO_MERGE, which names
+    a tree, not a commit; gh_check_pseudo() judges it as a commit, removes
     it, and says the sandbox recorded content at a protected path other
-    than the host's (the line a user is told to review)."""
+    than the host's (the line a user is told to review).
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
-    repo = busy_repo(box, home, "grant-of-repos")
+    repo = light_repo(box, home, "grant-of-repos")
     was = reflogs(repo)
-    r = in_repo(box, home, repo, PICKS[op] + " && echo planted")
+    r = in_repo(box, home, repo, "git cherry-pick topic >/dev/null && echo planted")
     planted(r)
     nothing_taken(box, home, repo, r, was)
 
@@ -623,9 +714,10 @@ def test_guard_annotated_tag_made_inside(box):
     asked to make) names a tag object the run made: gh_history_ok() walks
     the history below a new object as a commit's (parents()), a tag has
     none that reads, so the tag fails, is removed and kept as
-    refs/ringfence-blocked/tags/v2, as if it held a hook."""
+    refs/ringfence-blocked/tags/v2, as if it held a hook.
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
-    repo = busy_repo(box, home, "grant-of-repos")
+    repo = light_repo(box, home, "grant-of-repos")
     was = reflogs(repo)
     r = in_repo(box, home, repo, "git tag -a v2 -m v2 && echo planted")
     planted(r)
@@ -643,8 +735,7 @@ PACKING = {
 }
 
 
-@pytest.mark.parametrize("op,layout", [("pack-refs", "grant"), ("pack-refs", "grant-of-repos"),
-                                       ("gc", "grant-of-repos")])
+@pytest.mark.parametrize("op,layout", [("pack-refs", "grant"), ("gc", "grant-of-repos")])
 def test_guard_packing_refs_keeps_the_hosts_annotated_tag(box, layout, op):
     """Guard (no attack), the host's data: `git pack-refs --all` (or `git
     gc`, which starts with it) inside moves the host's loose tag v1 into
@@ -652,9 +743,9 @@ def test_guard_packing_refs_keeps_the_hosts_annotated_tag(box, layout, op):
     host's annotated tag object, which is no commit of the host's history
     (gh_host_has()) and has no parents to walk: the host's own release tag
     is removed from packed-refs (kept as refs/ringfence-blocked/tags/v1,
-    where `git tag` does not list it)."""
+    where `git tag` does not list it). Fails on d9a8565 in every mode."""
     home = host_home(box)
-    repo = busy_repo(box, home, layout)
+    repo = light_repo(box, home, layout)
     assert os.path.isfile(os.path.join(repo, ".git/refs/tags/v1"))
     was = reflogs(repo)
     r = in_repo(box, home, repo, PACKING[op] + " && echo planted")
@@ -673,7 +764,8 @@ def test_guard_commit_moving_an_embedded_repository(box):
     lib's hooks path, made absolute, is a protected path of the project
     (lib/.husky), and a gitlink on the way to it is judged (on_entry()):
     the new one is not the start's, so the index is put back and main set
-    back, the sandbox's ordinary commit blocked."""
+    back, the sandbox's ordinary commit blocked.
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = husky_repo(box, home, "app")
     husky_repo(box, home, "app/lib")
@@ -729,7 +821,8 @@ def test_guard_large_index_with_a_staged_hook_of_the_hosts(box):
     then passes), but an index.skipHash index (zeros where the checksum
     is: git 2.40's feature.manyFiles) past the 16 MiB copy cannot be told,
     the baseline lacks the host's staged hook, and the index is moved
-    aside: the host's staging, and git's view of every file, gone."""
+    aside: the host's staging, and git's view of every file, gone.
+    Fails on d9a8565 in every mode."""
     home = host_home(box)
     repo = husky_repo(box, home, "app")
     py = box.write("bin/bigindex.py", BIG_INDEX_PY)
@@ -762,12 +855,12 @@ WAY = {
               "&& git update-index --add --cacheinfo 120000,$l,tools/git && "
               "git update-index --add --cacheinfo 100755,$b,evil/hooks/pre-commit && "
               "c=$(echo lint | git commit-tree $(git write-tree) -p HEAD) && "
-              "git update-ref refs/heads/main $c && test \"$(git cat-file -p main:tools/git)\" = ../evil",
+              "git update-ref refs/heads/main $c && "
+              "test \"$(git cat-file -p main:tools/git)\" = ../evil",
 }
 
 
-@pytest.mark.parametrize("layout", sorted(LAYOUTS))
-@pytest.mark.parametrize("where", sorted(WAY))
+@pytest.mark.parametrize("where,layout", [("index", "grant"), ("commit", "grant-of-repos")])
 def test_guard_link_deeper_on_the_way(box, layout, where):
     """Guard: core.hooksPath = tools/git/hooks; tools/git (a directory two
     levels above the hooks, below the top) staged or committed as a
@@ -776,7 +869,8 @@ def test_guard_link_deeper_on_the_way(box, layout, where):
     reset --hard`) does not write it."""
     home = host_home(box)
     repo = repo_for(box, home, layout,
-                    extra=" && mkdir -p tools/git/hooks && git mv .husky/pre-commit tools/git/hooks/ "
+                    extra=" && mkdir -p tools/git/hooks && "
+                    "git mv .husky/pre-commit tools/git/hooks/ "
                     "&& echo make > tools/build.sh && git add -A && "
                     "git config core.hooksPath tools/git/hooks && git commit -qnm tools")
     planted(in_repo(box, home, repo, "b=$(%s) && %s && echo planted" % (HOOK, WAY[where])))
@@ -788,9 +882,6 @@ def test_guard_link_deeper_on_the_way(box, layout, where):
 # tools beside it), by these values
 INCLUDES = {
     "dot-dot": "[include]\n\tpath = ../../tools/shared.gitconfig\n",
-    "absolute": "[include]\n\tpath = %(work)s/tools/shared.gitconfig\n",
-    "includeif-onbranch": "[includeIf \"onbranch:main\"]\n\tpath = ../../tools/shared.gitconfig\n",
-    "includeif-gitdir": "[includeIf \"gitdir:%(work)s/\"]\n\tpath = ../../tools/shared.gitconfig\n",
     # app's own tracked file includes it, relative to that file
     "nested": "[include]\n\tpath = ../app.gitconfig\n",
 }
@@ -825,37 +916,42 @@ def test_guard_include_of_a_file_in_another_repository(box, how):
     host_commits(box, home, app, "git checkout -- .", op_cwd=tools)
 
 
-HOLDERS = {
-    # found by the walk at start: its .git/modules is read-only inside
-    "found": "holder",
-    # four levels down (past the walk), as a superproject a submodule was
-    # moved out of (`mv`, not `git mv`) keeps the submodule's git dir
-    "deep": "a/b/c/holder",
-}
-
-
-@pytest.mark.parametrize("holder", sorted(HOLDERS))
-def test_gitdir_in_another_repositorys_modules(box, holder):
-    """`app/.git` a gitdir: file naming holder/.git/modules/app, a git
-    directory there that is no submodule of holder's (one moved out of it,
-    or made by `git init --separate-git-dir`).  git_dir_of() leaves such a
-    git directory to holder's protection.  Guard where holder is found
-    (its .git/modules read-only: the sandbox cannot stage).  Hole where
-    holder lies past the walk (`deep`): app, found at the grant's top, is
-    neither checked nor said at exit (unheld_changes() is not asked about
-    a git directory under modules/), and the host's `git checkout -- .` in
-    app writes the staged hook."""
-    home = host_home(box)
-    hold = husky_repo(box, home, HOLDERS[holder])
+def gitdir_in_modules(box, home, holder):
+    """The host's `app`, its .git a gitdir: file naming HOLDER/.git/
+    modules/app (no submodule of holder's: one moved out of it with `mv`,
+    not `git mv`, or made by `git init --separate-git-dir`)."""
+    hold = husky_repo(box, home, holder)
     gitdir = os.path.join(hold, ".git/modules/app")
     os.makedirs(os.path.dirname(gitdir), exist_ok=True)
     chown_tree(box, os.path.dirname(gitdir))
     repo = husky_repo(box, home, "app", init="--separate-git-dir=%s" % gitdir)
-    assert open(os.path.join(repo, ".git")).read().startswith("gitdir: ")
+    with open(os.path.join(repo, ".git")) as f:
+        assert f.read().startswith("gitdir: ")
+    return repo
+
+
+def test_guard_gitdir_in_a_found_repositorys_modules(box):
+    """Guard: git_dir_of() leaves a git directory beneath another's
+    .git/modules to that one's protection; holder, found at start, has
+    its .git/modules read-only inside, so the sandbox cannot stage in app.
+    Control: the command ran."""
+    home = host_home(box)
+    repo = gitdir_in_modules(box, home, "holder")
     r = in_repo(box, home, repo, "echo ran; " + STAGE)
     assert "ran" in r.stdout.split(), r.stdout + r.stderr
-    if holder == "deep":
-        planted(r)
+    host_commits(box, home, repo, "git checkout -- .")
+
+
+def test_gitdir_in_an_unfound_repositorys_modules(box):
+    """Hole: the same, holder four levels down (past the walk; a
+    superproject a submodule was moved out of): app, found at the grant's
+    top, is not checked (its git directory is under /.git/modules/), and
+    nothing is said at exit (unheld_changes() is asked about no git
+    directory under modules/).  The host's `git checkout -- .` in app
+    writes the staged hook.  Fails on d9a8565 in every mode."""
+    home = host_home(box)
+    repo = gitdir_in_modules(box, home, "a/b/c/holder")
+    planted(in_repo(box, home, repo, STAGE))
     host_commits(box, home, repo, "git checkout -- .")
 
 
@@ -878,22 +974,22 @@ def test_guard_cwd_below_a_grant_named_through_a_link(box):
 
 
 def test_guard_repositories_past_the_descriptors_are_said(box):
-    """Guard: a grant of 40 repositories, ringfence started with 300
-    descriptors (RLIMIT_NOFILE, soft and hard): room for 22 held (two
+    """Guard: a grant of 8 repositories, ringfence started with 266
+    descriptors (RLIMIT_NOFILE, soft and hard): room for 5 held (two
     each, past a reserve of 256).  The rest is said at start, and the
     hook the sandbox stages in the last one is said at exit (a repository
     the start did not hold)."""
     home = host_home(box)
     husky_repo(box, home, "p00")
-    h = host(box, ["sh", "-c", "for i in $(seq -w 1 39); do cp -a p00 p$i || exit 1; done"],
+    h = host(box, ["sh", "-c", "for i in $(seq -f %02g 1 7); do cp -a p00 p$i || exit 1; done"],
              home, cwd=box.work)
     assert h.returncode == 0, h.stderr
-    argv = ["prlimit", "--nofile=300:300", box.ringfence, "-p", box.policy(""), "--", "sh", "-c",
+    argv = ["prlimit", "--nofile=266:266", box.ringfence, "-p", box.policy(""), "--", "sh", "-c",
             INSIDE_GIT + "for d in p*; do (cd $d && %s); done" % STAGE]
     r = subprocess.run(box.cmd(argv), cwd=box.work, env=box.env(dict(GIT_ENV, HOME=home)),
                        capture_output=True, text=True, timeout=120)
-    planted(r, 40)
+    planted(r, 8)
     assert "too many repositories in the write grants" in r.stderr, r.stderr
     said = set(re.findall(r"(\S+/p\d\d)/\.git: the sandbox changed its index", r.stderr))
     checked = set(re.findall(r"the index \(\.husky/pre-commit\) of (\S+/p\d\d),", r.stderr))
-    assert len(said | checked) == 40 and not said & checked, r.stderr
+    assert len(said | checked) == 8 and said and not said & checked, r.stderr

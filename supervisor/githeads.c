@@ -327,9 +327,13 @@ static void check_index(struct githead *r)
 	 * name, without hashing it, and the host's index put back names it
 	 * too), else it goes */
 	_cleanup_(closedirp) DIR *d = dir_stream_at(r->git, ".", 0);
+	bool forged = false;
 	while (d && (de = readdir(d)))
 		if (strncmp(de->d_name, "sharedindex.", 12) == 0 &&
 		    !shared_index_named(r, dirfd(d), de->d_name)) {
+			if (!forged)
+				snprintf(first, sizeof(first), "%s", de->d_name);
+			forged = bad = true;
 			char path[PATH_MAX + NAME_MAX + 2];
 			snprintf(path, sizeof(path), "%s/%s", r->gitdir, de->d_name);
 			gh_say(
@@ -346,8 +350,10 @@ static void check_index(struct githead *r)
 	if (!bad)
 		return;
 	snprintf(what, sizeof(what), "the index (%s)", first);
-	/* the host's, from the start: unless it was rewritten in place */
-	if (held_index_ok(h)) {
+	/* the host's, from the start: unless it was rewritten in place, or
+	 * links to a shared index that was (then git sees none: `git reset`
+	 * makes one again) */
+	if (!forged && held_index_ok(h)) {
 		unlinkat(r->git, "index.ringfence-tmp", 0);
 		_cleanup_close_ int out =
 		    openat(r->git, "index.ringfence-tmp",

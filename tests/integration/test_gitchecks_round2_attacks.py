@@ -256,16 +256,26 @@ def test_split_index_shared_file_rewritten(box, layout):
     file, its trailer kept.  The end finds the shared file changed and
     puts back the host's index, which links to the same file: git reads
     the sandbox's entry, and `git checkout -- .` writes its hook.
-    Fails on d9a8565 in every mode."""
+    Fails on d9a8565 in every mode.  Now a shared index changed during the
+    run must hash to its name, else it is moved aside, and the index that
+    links to it too, said: the host's git sees no index (`git reset`
+    makes one again), and writes no hook."""
     home = host_home(box)
     repo = repo_for(box, home, layout, extra=" && touch -d @1700000000 f .husky/pre-commit && "
                     "git config core.splitIndex true && git status -s && "
                     "git update-index --split-index && ls .git/sharedindex.* >/dev/null")
     py = box.write("bin/shared.py", SHARED_PY)
-    planted(in_repo(box, home, repo,
-                    "b=$(%s) && chmod u+w .git/sharedindex.* && /usr/bin/python3 '%s' $b && "
-                    "git ls-files -s .husky/pre-commit | grep -q $b && echo planted" % (HOOK, py)))
-    host_commits(box, home, repo, "git checkout -- .")
+    r = in_repo(box, home, repo,
+                "b=$(%s) && chmod u+w .git/sharedindex.* && /usr/bin/python3 '%s' $b && "
+                "git ls-files -s .husky/pre-commit | grep -q $b && echo planted" % (HOOK, py))
+    planted(r)
+    assert "a shared index that is not what its name says" in r.stderr, r.stderr
+    h = host(box, ["sh", "-c", "git checkout -- . 2>/dev/null; git reset -q && git checkout -- . && "
+                   "echo y >> f && git add f && git commit -qm next"], home, cwd=repo,
+             env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    assert not os.path.exists(os.path.join(home, "MARK")), "the host's git ran the sandbox's hook"
+    assert os.path.exists(os.path.join(home, "HOSTRAN")), "control: the host's hook ran"
 
 
 # ---- what a config points git at ----------------------------------------
@@ -590,6 +600,8 @@ def test_split_index_in_an_unfound_repository(box):
 # ---- a bare repository the walk does not take for one ----------------------
 
 
+@pytest.mark.xfail(strict=True, reason="a known limit (SECURITY.md): a bare repository not "
+                   "named NAME.git is not found at start; what the run changed there is said")
 def test_bare_remote_not_named_dot_git(box):
     """Hole: a bare repository in the grant named without `.git`
     (`git clone --bare app origin`, the remote of `app` beside it): the

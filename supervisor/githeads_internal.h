@@ -160,6 +160,9 @@ int gh_remove_file(struct githead *r, const char *name);
 
 /* FETCH_HEAD and the other names git reads beside the refs. */
 void gh_check_pseudo(struct githead *r);
+/* The names gh_check_pseudo() judges (FETCH_HEAD, MERGE_HEAD, ...). */
+extern const char *const gh_pseudo_refs[];
+extern const size_t gh_n_pseudo_refs;
 /* refs/ made something else than a directory: moved aside, made again. */
 bool gh_check_refs_dir(struct githead *r);
 

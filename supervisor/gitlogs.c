@@ -433,23 +433,26 @@ void gh_check_reflogs(struct githead *r)
  * the run: each object id at a line's start must pass as a ref does, else
  * the file goes.  Something else than a file there goes too.
  */
+const char *const gh_pseudo_refs[] = {
+    "FETCH_HEAD",
+    "MERGE_HEAD",
+    "CHERRY_PICK_HEAD",
+    "REVERT_HEAD",
+    "REBASE_HEAD",
+    "AUTO_MERGE",
+    "BISECT_HEAD",
+    "BISECT_START",
+    "BISECT_EXPECTED_REV",
+    /* a stash `git merge --abort` applies */
+    "MERGE_AUTOSTASH",
+};
+const size_t gh_n_pseudo_refs = ARRAY_SIZE(gh_pseudo_refs);
+
 void gh_check_pseudo(struct githead *r)
 {
-	static const char *const names[] = {
-	    "FETCH_HEAD",
-	    "MERGE_HEAD",
-	    "CHERRY_PICK_HEAD",
-	    "REVERT_HEAD",
-	    "REBASE_HEAD",
-	    "AUTO_MERGE",
-	    "BISECT_HEAD",
-	    "BISECT_START",
-	    "BISECT_EXPECTED_REV",
-	    /* a stash `git merge --abort` applies */
-	    "MERGE_AUTOSTASH",
-	};
+	const char *const *names = gh_pseudo_refs;
 
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+	for (size_t i = 0; i < gh_n_pseudo_refs; i++) {
 		struct stat st;
 		size_t n;
 		bool ok = true;

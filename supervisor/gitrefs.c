@@ -408,48 +408,18 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
  * refs/heads/NAME, so a file `main` or `origin/main` holding an id (or
  * `ref: ...`) shadows the branch.  git's own files there are judged
  * elsewhere (HEAD, ORIG_HEAD, packed-refs, the pseudo-refs) or hold no
- * id; its own directories are passed over.
+ * id (the pseudo-refs are gh_check_pseudo()'s); its own directories are
+ * passed over.
  */
 void gh_check_beside(struct githead *r)
 {
-	static const char *const own[] = {"HEAD",
-					  "ORIG_HEAD",
-					  "packed-refs",
-					  "shallow",
-					  "FETCH_HEAD",
-					  "MERGE_HEAD",
-					  "CHERRY_PICK_HEAD",
-					  "REVERT_HEAD",
-					  "REBASE_HEAD",
-					  "AUTO_MERGE",
-					  "BISECT_HEAD",
-					  "BISECT_START",
-					  "BISECT_EXPECTED_REV",
-					  "MERGE_AUTOSTASH",
-					  "objects",
-					  "refs",
-					  "logs",
-					  "hooks",
-					  "info",
-					  "modules",
-					  "worktrees",
-					  "lfs",
-					  "rr-cache",
-					  "branches",
-					  "remotes",
-					  "rebase-merge",
-					  "rebase-apply",
-					  "sequencer",
-					  "config",
-					  "config.worktree",
-					  "index",
-					  "description",
-					  "commondir",
-					  "gitdir",
-					  "COMMIT_EDITMSG",
-					  "MERGE_MSG",
-					  "SQUASH_MSG",
-					  "TAG_EDITMSG"};
+	static const char *const own[] = {
+	    "HEAD",	    "ORIG_HEAD",    "packed-refs", "shallow",  "objects",
+	    "refs",	    "logs",	    "hooks",	   "info",     "modules",
+	    "worktrees",    "lfs",	    "rr-cache",	   "branches", "remotes",
+	    "rebase-merge", "rebase-apply", "sequencer",   "config",   "config.worktree",
+	    "index",	    "description",  "commondir",   "gitdir",   "COMMIT_EDITMSG",
+	    "MERGE_MSG",    "SQUASH_MSG",   "TAG_EDITMSG"};
 	struct dirent *de;
 	_cleanup_(closedirp) DIR *d = dir_stream_at(r->git, ".", 0);
 
@@ -458,6 +428,8 @@ void gh_check_beside(struct githead *r)
 		bool skip = de->d_name[0] == '.';
 		for (size_t i = 0; i < ARRAY_SIZE(own) && !skip; i++)
 			skip = strcmp(de->d_name, own[i]) == 0;
+		for (size_t i = 0; i < gh_n_pseudo_refs && !skip; i++)
+			skip = strcmp(de->d_name, gh_pseudo_refs[i]) == 0;
 		if (skip || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !gitobj_newer(&st, &r->sb->started_born))
 			continue;

@@ -68,6 +68,23 @@ void gitscan_config_pointers(const char *buf, size_t n,
 {
 	(void)buf, (void)n, (void)fn, (void)ud;
 }
+void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
+			 void *ud)
+{
+	if (fd >= 0)
+		close(fd);
+	(void)fn, (void)ud;
+}
+/* common/util.c's, as it is there */
+DIR *dir_stream_at(int dir, const char *name, int flags)
+{
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
+}
 /* gitlinks.c, linked for gitindex_parse */
 void gitscan_all(const struct sandbox *sb, int found_fd)
 {
@@ -135,13 +152,13 @@ static unsigned char *copy(const void *p, size_t n)
 
 static void init_repo(struct githead *r, size_t sz, bool end)
 {
+	static const struct pointers none = {.sb = &sb};
 	*r = (struct githead){.sb = &sb,
 			      .index_fd = -1,
-			      .packed_fd = -1,
 			      .git = git_fd,
 			      .o = {.sb = &sb, .objects = objects_fd, .end = end}};
 	r->o.sz = sz;
-	gather_protected(r);
+	gather_protected(r, &none);
 	r->o.packs_read = true; /* none but those set here */
 }
 

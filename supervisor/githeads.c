@@ -468,18 +468,30 @@ struct pointers {
 	size_t n_rel;
 };
 
-/* S added to the list V (N) unless there already; false when it could not be. */
+/* S added to the list V (N) unless there already (false).  Past
+ * POINTERS_MAX it is not, and that is said once: a protected path the
+ * end's check would not know. */
+#define POINTERS_MAX 4096
 static bool list_add(char ***v, size_t *n, const char *s)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp((*v)[i], s) == 0)
 			return false;
-	char **nv = *n < 4096 ? realloc(*v, (*n + 1) * sizeof(*nv)) : NULL;
-	char *c = nv ? strdup(s) : NULL;
-	if (nv)
-		*v = nv;
-	if (!c)
+	if (*n >= POINTERS_MAX) {
+		static bool said;
+		if (!said)
+			warn("the repositories' configs name more than %d hooks paths and included "
+			     "files: %s and those after it are not protected paths of the check of "
+			     "what the sandbox stages or commits",
+			     POINTERS_MAX, s);
+		said = true;
 		return false;
+	}
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	char *c = nv ? strdup(s) : NULL;
+	if (!c)
+		die("out of memory");
+	*v = nv;
 	(*v)[(*n)++] = c;
 	return true;
 }
@@ -881,8 +893,10 @@ void githeads_start(struct sandbox *sb)
 	size_t max = (p ? p->fs.write.n : 0) + sb->n_nested_repos, n = 0, first = 0;
 	_cleanup_free_ char **tops = max ? calloc(max, sizeof(*tops)) : NULL;
 	_cleanup_free_ char **gitdirs = max ? calloc(max, sizeof(*gitdirs)) : NULL;
-	if (!tops || !gitdirs)
+	if (!max)
 		return;
+	if (!tops || !gitdirs)
+		die("out of memory");
 	for (size_t g = 0; p && g < p->fs.write.n; g++)
 		if ((tops[n] = repo_top(p->fs.write.items[g].value, tops, n, &gitdirs[n])))
 			n++;
@@ -891,6 +905,8 @@ void githeads_start(struct sandbox *sb)
 		if ((tops[n] = repo_top(sb->nested_repos[i], tops, n, &gitdirs[n])))
 			n++;
 	sb->githeads = calloc(n ? n : 1, sizeof(*sb->githeads));
+	if (!sb->githeads)
+		die("out of memory");
 	struct pointers ps = {.sb = sb};
 	for (size_t i = 0; i < n; i++)
 		for (const char *const *c =
@@ -914,7 +930,7 @@ void githeads_start(struct sandbox *sb)
 		room = rl.rlim_cur > HELD_FD_RESERVE ? (rl.rlim_cur - HELD_FD_RESERVE) / 2 : 0;
 	}
 	bool no_fds = false;
-	for (; i < n && sb->githeads && !no_fds; i++) {
+	for (; i < n && !no_fds; i++) {
 		struct githead *h = NULL;
 		snprintf(path, sizeof(path), "%s", tops[i]);
 		no_fds = i >= first && sb->n_githeads >= room;

@@ -542,13 +542,17 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	const char *home = pr->ps->sb->home;
 	char abs[PATH_MAX];
 
+	bool top = kind == PTR_HOOKS || kind == PTR_PROGRAM;
+
+	if (kind == PTR_TEMPLATE)
+		return; /* read from the host's own configuration only */
 	if (strncmp(value, "~/", 2) == 0) {
 		if (!home || !join_path(home, value + 2, abs, sizeof(abs)))
 			return;
-	} else if (!join_path(kind == PTR_HOOKS ? pr->top : pr->dir, value, abs, sizeof(abs))) {
+	} else if (!join_path(top ? pr->top : pr->dir, value, abs, sizeof(abs))) {
 		return;
 	}
-	if (kind == PTR_HOOKS && value[0] != '/' && value[0] != '~')
+	if (top && value[0] != '/' && value[0] != '~')
 		(void)list_add(&pr->ps->rel, &pr->ps->n_rel, value);
 	/* through a link (tools/hooks by way of a link to tools): where it
 	 * leads, in the repository that holds that */
@@ -597,6 +601,8 @@ static void gather_protected(struct githead *r, const struct pointers *ps)
 		add_pointer(r, p->fs.protect.items[i].value);
 	for (size_t i = 0; i < r->sb->n_git_global_hooks; i++)
 		add_pointer(r, r->sb->git_global_hooks[i]);
+	for (size_t i = 0; i < r->sb->n_git_global_programs; i++)
+		add_pointer(r, r->sb->git_global_programs[i]);
 	/* the host's global config's includes are its own (protect.c) */
 	for (size_t i = 0; i < ps->n; i++)
 		add_pointer(r, ps->v[i]);
@@ -969,6 +975,10 @@ void githeads_finish(struct sandbox *sb)
 	for (size_t i = 0; i < sb->n_githeads; i++) {
 		struct githead *h = sb->githeads[i];
 		h->o.work = 0; /* the end's checks have their own */
+		/* a .git the command made unwritable to its owner (a
+		 * supervisor running as that owner) is given write back for
+		 * good: git leaves none so, and what is wrong in it goes */
+		(void)owner_unlock(h->git);
 		check_objects(h);
 		check_index(h);
 		(void)gh_check_refs_dir(h);

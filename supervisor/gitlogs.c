@@ -488,7 +488,8 @@ void gh_check_pseudo(struct githead *r)
 			munmap(m, n);
 		if (!ok)
 			gh_say(r, names[i], "a commit",
-			       unlinkat(r->git, names[i], 0) == 0 ? "removed"
-								  : "it could NOT be removed");
+			       owner_unlinkat(r->git, names[i], 0) == 0
+				   ? "removed"
+				   : "it could NOT be removed");
 	}
 }

@@ -678,6 +678,151 @@ bool git_config_line(const char *buf, size_t n, size_t *at, const char **ret, si
 	return false;
 }
 
+/*
+ * The keys whose value is a command git runs (git-config(1)), as section
+ * and key ("*": any key of the section).  Their commands run in the
+ * worktree's top, so a script of the project they name (`tools/fsmonitor`,
+ * `python3 -m nbstripout`) is as much the host's code as a hook.
+ */
+static const struct {
+	const char *section, *key;
+} program_keys[] = {
+    {"core", "fsmonitor"},
+    {"core", "sshcommand"},
+    {"core", "editor"},
+    {"core", "pager"},
+    {"core", "askpass"},
+    {"core", "gitproxy"},
+    {"core", "alternaterefscommand"},
+    {"sequence", "editor"},
+    {"diff", "external"},
+    {"diff", "command"},
+    {"diff", "textconv"},
+    {"merge", "driver"},
+    {"filter", "clean"},
+    {"filter", "smudge"},
+    {"filter", "process"},
+    {"alias", "*"},
+    {"pager", "*"},
+    {"credential", "helper"},
+    {"gpg", "program"},
+    {"interactive", "difffilter"},
+    {"difftool", "cmd"},
+    {"mergetool", "cmd"},
+    {"browser", "cmd"},
+    {"web", "browser"},
+    {"remote", "uploadpack"},
+    {"remote", "receivepack"},
+    {"submodule", "update"},
+    {"uploadpack", "packobjectshook"},
+};
+
+static bool program_key(const char *sec, const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(program_keys); i++)
+		if (strcmp(sec, program_keys[i].section) == 0 &&
+		    (strcmp(program_keys[i].key, "*") == 0 ||
+		     strcmp(key, program_keys[i].key) == 0))
+			return true;
+	return false;
+}
+
+/*
+ * The words of the command VAL that name a file: any with a '/' (a path,
+ * relative ones from the worktree's top, where git runs it), an argument
+ * with a '.' in it (`sh x.sh`, `python3 tool.py`), and the module of
+ * `-m MOD` (Python runs MOD.py, or MOD's package, from the working
+ * directory first).  A bare command name is looked up in PATH, not here;
+ * %-placeholders, options, variables and URLs name no file of the project.
+ * Hand-split on blanks, quotes dropped from each word's ends: the shell's
+ * full grammar is not needed to find the names, only to run them.
+ */
+static void program_words(const char *val,
+			  void (*fn)(void *ud, enum git_pointer kind, const char *value), void *ud)
+{
+	char w[PATH_MAX];
+	bool module = false;
+	int n = 0;
+
+	if (*val == '!')
+		val++;
+	for (const char *p = val; *p && n < 32;) {
+		while (*p == ' ' || *p == '\t' || *p == ';' || *p == '|' || *p == '&' ||
+		       *p == '(' || *p == ')')
+			p++;
+		size_t l = strcspn(p, " \t;|&()");
+		if (!l)
+			break;
+		const char *s = p;
+		p += l;
+		while (l && (*s == '\'' || *s == '"')) {
+			s++;
+			l--;
+		}
+		while (l && (s[l - 1] == '\'' || s[l - 1] == '"'))
+			l--;
+		if (!l || l >= sizeof(w) - 16)
+			continue;
+		memcpy(w, s, l);
+		w[l] = '\0';
+		bool first = n++ == 0, was_module = module;
+		module = strcmp(w, "-m") == 0;
+		if (w[0] == '-' || w[0] == '%' || w[0] == '$' || strchr(w, '=') || strstr(w, "://"))
+			continue;
+		if (was_module) {
+			/* the top package: MOD.py, or MOD/ with its __init__ and __main__ */
+			char mod[NAME_MAX + 16];
+			size_t m = strcspn(w, ".");
+			if (m > NAME_MAX || strchr(w, '/'))
+				continue;
+			static const char *const as[] = {".py", "/__init__.py", "/__main__.py"};
+			for (size_t i = 0; i < ARRAY_SIZE(as); i++) {
+				snprintf(mod, sizeof(mod), "%.*s%s", (int)m, w, as[i]);
+				fn(ud, PTR_PROGRAM, mod);
+			}
+			continue;
+		}
+		if (strchr(w, '/') ||
+		    (!first && strchr(w, '.') && strcmp(w, ".") != 0 && strcmp(w, "..") != 0))
+			fn(ud, PTR_PROGRAM, w);
+	}
+}
+
+/*
+ * A command's value from V to END as git reads it (config.c, parse_value()):
+ * double quotes anywhere, dropped; a '#' or ';' outside them ends it; `\"`
+ * and `\\` are the character, `\n` and `\t` a blank.  A command is
+ * often quoted in part (`"/usr/bin/python3" -m nbstripout`), which the
+ * plain reading of a path above would cut at its first quote.
+ */
+static bool program_value(const char *v, const char *end, char *out, size_t size)
+{
+	bool quoted = false;
+	size_t n = 0;
+
+	for (; v < end && n + 1 < size; v++) {
+		char c = *v;
+		if (c == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (!quoted && (c == '#' || c == ';'))
+			break;
+		if (c == '\\') {
+			if (++v >= end)
+				return false; /* a continuation: not followed */
+			c = *v == 'n' || *v == 't' || *v == 'b' ? ' ' : *v;
+		}
+		out[n++] = c;
+	}
+	if (n + 1 >= size)
+		return false;
+	while (n && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+		n--;
+	out[n] = '\0';
+	return n > 0;
+}
+
 void gitscan_config_pointers(const char *buf, size_t n,
 			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
 			     void *ud)
@@ -710,7 +855,9 @@ void gitscan_config_pointers(const char *buf, size_t n,
 		    : (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
 			    strcmp(key, "path") == 0
 			? PTR_INCLUDE
-			: 0;
+		    : strcmp(sec, "init") == 0 && strcmp(key, "templatedir") == 0 ? PTR_TEMPLATE
+		    : program_key(sec, key)					  ? PTR_PROGRAM
+										  : 0;
 		if (!kind)
 			continue;
 		const char *v = l + k, *end = l + len;
@@ -721,6 +868,12 @@ void gitscan_config_pointers(const char *buf, size_t n,
 		v++;
 		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
+		if (kind == PTR_PROGRAM) {
+			if (program_value(v, end, val, sizeof(val)) &&
+			    (strcmp(sec, "alias") != 0 || val[0] == '!'))
+				program_words(val, fn, ud); /* (an alias without '!' is git's) */
+			continue;
+		}
 		if (v < end && *v == '"') {
 			const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
 			if (!q)
@@ -773,13 +926,16 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	struct pointed *pt = ud;
 	char full[PATH_MAX];
 	const char *home = getenv("HOME");
+	bool top = kind == PTR_HOOKS || kind == PTR_PROGRAM;
 
+	if (kind == PTR_TEMPLATE)
+		return; /* read from the host's own configuration only */
 	if (strncmp(value, "~/", 2) == 0) {
 		if (!home ||
 		    (size_t)snprintf(full, sizeof(full), "%s/%s", home, value + 2) >= sizeof(full))
 			return;
 	} else if ((size_t)snprintf(full, sizeof(full), "%s%s%s",
-				    value[0] == '/' ? "" : (kind == PTR_HOOKS ? pt->top : pt->base),
+				    value[0] == '/' ? "" : (top ? pt->top : pt->base),
 				    value[0] == '/' ? "" : "/", value) >= sizeof(full)) {
 		return;
 	}
@@ -792,6 +948,20 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 		pt->s->pointed(pt->s->pointed_ud, c);
 	if (kind == PTR_INCLUDE) {
 		check_config_file(pt->s, c, pt->top, pt->depth + 1);
+		return;
+	}
+	if (kind == PTR_PROGRAM) {
+		/* read-only since the start (protect.c) unless made during the
+		 * run, or where no mechanism held it */
+		const char *slash = strrchr(c, '/');
+		char dir[PATH_MAX];
+		struct stat pst;
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - c), c);
+		_cleanup_close_ int pd = protect_open_dir_nofollow(dir[0] ? dir : "/");
+		if (pd >= 0 && fstatat(pd, slash + 1, &pst, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    newer(&pst, pt->s->since) && !guarded(pt->s->sb, &pst))
+			quarantine(pt->s, dir[0] ? dir : "/", slash + 1,
+				   "a file a command in a repository's config runs");
 		return;
 	}
 	_cleanup_close_ int d = protect_open_dir_nofollow(c);
@@ -989,6 +1159,8 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 		struct pointed pt = {s, top[0] ? top : "/", top[0] ? top : "/", 0};
 		for (size_t i = 0; i < s->sb->n_git_global_hooks; i++)
 			on_pointer(&pt, PTR_HOOKS, s->sb->git_global_hooks[i]);
+		for (size_t i = 0; i < s->sb->n_git_global_programs; i++)
+			on_pointer(&pt, PTR_PROGRAM, s->sb->git_global_programs[i]);
 	}
 	if (!worktree && depth == 0)
 		unheld_changes(s, g, path);
@@ -1056,12 +1228,15 @@ static bool bulk_name(const char *name)
 	return false;
 }
 
-/* DIR: one git can enter, which a link to a directory is (git tests objects
- * and refs with access(2)); taken as one without looking where it leads. */
+/* DIR: one git can enter.  git tests objects and refs with access(X_OK),
+ * which a link to a directory passes, and so does a regular file with an
+ * execute bit (`objects` and `refs` made files are still a repository
+ * whose config git obeys): any of them taken as one without a look. */
 static bool has_entry(const struct listing *l, const char *name, bool dir)
 {
 	for_each_entry(l, de) if (strcmp(de->d_name, name) == 0) return !dir ||
-	    de->d_type == DT_DIR || de->d_type == DT_UNKNOWN || de->d_type == DT_LNK;
+	    de->d_type == DT_DIR || de->d_type == DT_UNKNOWN || de->d_type == DT_LNK ||
+	    de->d_type == DT_REG;
 	return false;
 }
 
@@ -1608,6 +1783,8 @@ static void on_global(void *ud, enum git_pointer kind, const char *value)
 	char full[PATH_MAX];
 	int n;
 
+	if (kind == PTR_TEMPLATE && value[0] != '/' && strncmp(value, "~/", 2) != 0)
+		return; /* (relative to wherever git runs: no one place) */
 	if (strncmp(value, "~/", 2) == 0)
 		n = g->home ? snprintf(full, sizeof(full), "%s/%s", g->home, value + 2) : -1;
 	else if (kind == PTR_INCLUDE && value[0] != '/')
@@ -1631,14 +1808,20 @@ static void on_global(void *ud, enum git_pointer kind, const char *value)
 		read_global(g->sb, full, g->home, g->depth + 1);
 		return;
 	}
-	for (size_t i = 0; i < g->sb->n_git_global_hooks; i++)
-		if (strcmp(g->sb->git_global_hooks[i], full) == 0)
+	char ***list = kind == PTR_PROGRAM    ? &g->sb->git_global_programs
+		       : kind == PTR_TEMPLATE ? &g->sb->git_global_templates
+					      : &g->sb->git_global_hooks;
+	size_t *n_list = kind == PTR_PROGRAM	? &g->sb->n_git_global_programs
+			 : kind == PTR_TEMPLATE ? &g->sb->n_git_global_templates
+						: &g->sb->n_git_global_hooks;
+	for (size_t i = 0; i < *n_list; i++)
+		if (strcmp((*list)[i], full) == 0)
 			return;
-	char **v = realloc(g->sb->git_global_hooks, (g->sb->n_git_global_hooks + 1) * sizeof(*v));
-	if (!v || !(v[g->sb->n_git_global_hooks] = strdup(full)))
+	char **v = realloc(*list, (*n_list + 1) * sizeof(*v));
+	if (!v || !(v[*n_list] = strdup(full)))
 		die("out of memory");
-	g->sb->git_global_hooks = v;
-	g->sb->n_git_global_hooks++;
+	*list = v;
+	(*n_list)++;
 }
 
 void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
@@ -1692,6 +1875,7 @@ void gitscan_global_hooks(struct sandbox *sb)
 	free(sb->git_global_includes);
 	sb->git_global_includes = NULL;
 	sb->n_git_global_includes = 0;
+	gitscan_global_free(sb);
 	/* the system's, whatever GIT_CONFIG_NOSYSTEM says now: the host's
 	 * later git may not be told so */
 	read_global(sb, "/etc/gitconfig", homes[0], 0);
@@ -1710,6 +1894,20 @@ void gitscan_global_hooks(struct sandbox *sb)
 		    sizeof(path))
 			read_global(sb, path, homes[h], 0);
 	}
+}
+
+void gitscan_global_free(struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_git_global_programs; i++)
+		free(sb->git_global_programs[i]);
+	free(sb->git_global_programs);
+	sb->git_global_programs = NULL;
+	sb->n_git_global_programs = 0;
+	for (size_t i = 0; i < sb->n_git_global_templates; i++)
+		free(sb->git_global_templates[i]);
+	free(sb->git_global_templates);
+	sb->git_global_templates = NULL;
+	sb->n_git_global_templates = 0;
 }
 
 void gitscan_global_includes(const struct sandbox *sb)

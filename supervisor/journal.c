@@ -294,6 +294,7 @@ static void recover_one(int dir, const char *name, int audit_fd)
 	for (size_t i = 0; i < tmp.n_git_global_includes; i++)
 		free(tmp.git_global_includes[i]);
 	free(tmp.git_global_includes);
+	gitscan_global_free(&tmp);
 	free(buf);
 	(void)unlinkat(dir, name, 0);
 }

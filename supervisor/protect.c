@@ -739,9 +739,12 @@ struct pointers {
 static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 {
 	const struct pointers *pp = ud;
-	const char *home = getenv("HOME"), *base = kind == PTR_HOOKS ? pp->top : pp->gitdir;
+	const char *home = getenv("HOME"),
+		   *base = kind == PTR_HOOKS || kind == PTR_PROGRAM ? pp->top : pp->gitdir;
 	char path[PATH_MAX];
 
+	if (kind == PTR_TEMPLATE)
+		return; /* read from the host's own configuration only */
 	if (kind == PTR_INCLUDE && strncmp(value, "../", 3) == 0 &&
 	    strcmp(pp->gitdir + strlen(pp->top), "/.git") == 0) {
 		base = pp->top;
@@ -778,10 +781,15 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 	struct pointers pp = {sb, cand, gitdir, top};
 
 	/* the host's own configuration's hooks paths (a relative one names
-	 * a directory in each worktree), for a repository only */
-	if (lstat(gitdir, &st) == 0)
+	 * a directory in each worktree) and the files its commands name,
+	 * for a repository only */
+	if (lstat(gitdir, &st) == 0) {
 		for (size_t i = 0; i < sb->n_git_global_hooks; i++)
 			on_git_pointer(&pp, PTR_HOOKS, sb->git_global_hooks[i]);
+		for (size_t i = 0; i < sb->n_git_global_programs; i++)
+			if (sb->git_global_programs[i][0] != '/')
+				on_git_pointer(&pp, PTR_PROGRAM, sb->git_global_programs[i]);
+	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
 		return;
 	gitscan_config_file(open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
@@ -1072,6 +1080,14 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 	 * git reads them as its configuration (core.fsmonitor, aliases) */
 	for (size_t i = 0; i < sb->n_git_global_includes; i++)
 		cand_add(cand, sb->git_global_includes[i], PROT_FILE);
+	/* what its commands run (`diff.external = ~/bin/difftool`), and the
+	 * template directory copied into every repository it makes (a hook
+	 * there runs at the end of the host's next clone) */
+	for (size_t i = 0; i < sb->n_git_global_programs; i++)
+		if (sb->git_global_programs[i][0] == '/')
+			cand_add(cand, sb->git_global_programs[i], PROT_FILE);
+	for (size_t i = 0; i < sb->n_git_global_templates; i++)
+		cand_add(cand, sb->git_global_templates[i], PROT_DIR);
 	/* the policy files (a relative -p is relative to where we started) */
 	for (size_t i = 0; i < p->n_files; i++) {
 		if (p->files[i][0] == '/')
@@ -1578,6 +1594,73 @@ int protect_open_dir_nofollow(const char *path)
 	return steal_fd(&dir);
 }
 
+/*
+ * A directory the command made unwritable to its owner (`chmod 555`:
+ * seccomp refuses modes that give others write, not ones that take the
+ * owner's away) would hold what it planted there against a supervisor
+ * running as that same owner.  The owner may give itself write and search
+ * back, which is done here for DIR (any descriptor, O_PATH too) when it is
+ * ours and lacks them.  Returns the mode to put back, or -1 when nothing
+ * was changed.  A root supervisor is never refused and changes nothing.
+ */
+int owner_unlock(int dir)
+{
+	struct stat st;
+	char proc[64];
+
+	if (fstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IWUSR | S_IXUSR)) == (S_IWUSR | S_IXUSR))
+		return -1;
+	/* fchmod() refuses an O_PATH descriptor; its /proc link does not */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dir);
+	if (chmod(proc, (st.st_mode & 07777) | S_IWUSR | S_IXUSR) < 0)
+		return -1;
+	return (int)(st.st_mode & 07777);
+}
+
+void owner_relock(int dir, int was)
+{
+	char proc[64];
+
+	if (was < 0)
+		return;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dir);
+	(void)chmod(proc, (mode_t)was);
+}
+
+int owner_unlinkat(int dir, const char *name, int flags)
+{
+	int r = unlinkat(dir, name, flags);
+
+	if (r < 0 && errno == EACCES) {
+		int was = owner_unlock(dir);
+		if (was >= 0) {
+			r = unlinkat(dir, name, flags);
+			int e = errno;
+			owner_relock(dir, was);
+			errno = e;
+		}
+	}
+	return r;
+}
+
+int owner_renameat(int from, const char *old, int to, const char *new, unsigned flags)
+{
+	int r = renameat2(from, old, to, new, flags);
+
+	if (r < 0 && errno == EACCES) {
+		int was = owner_unlock(from), was_to = to != from ? owner_unlock(to) : -1;
+		if (was >= 0 || was_to >= 0) {
+			r = renameat2(from, old, to, new, flags);
+			int e = errno;
+			owner_relock(from, was);
+			owner_relock(to, was_to);
+			errno = e;
+		}
+	}
+	return r;
+}
+
 static int split_parent(const char *path, char *name, size_t size)
 {
 	char parent[PATH_MAX];
@@ -1668,15 +1751,19 @@ int protect_move_aside(const struct sandbox *sb, const char *path, const char *e
 	}
 	if (dir < 0)
 		err = -dir;
+	char suffix[32] = ".ringfence-blocked";
 	for (int n = 0; dir >= 0 && n < 16 && !ok; n++) {
 		unsigned r = 0;
-		if (n == 0)
-			snprintf(moved, sizeof(moved), "%s.ringfence-blocked", name);
-		else if (n < 8)
-			snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%d", name, n);
-		else if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
-			snprintf(moved, sizeof(moved), "%s.ringfence-blocked.%08x", name, r);
-		ok = renameat2(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
+		if (n > 0 && n < 8)
+			snprintf(suffix, sizeof(suffix), ".ringfence-blocked.%d", n);
+		else if (n >= 8 && getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
+			snprintf(suffix, sizeof(suffix), ".ringfence-blocked.%08x", r);
+		/* a name near NAME_MAX is cut to leave room for the suffix:
+		 * else every try fails and the entry stays where it is */
+		size_t keep = strlen(name), room = NAME_MAX - strlen(suffix);
+		snprintf(moved, sizeof(moved), "%.*s%s", (int)(keep < room ? keep : room), name,
+			 suffix);
+		ok = owner_renameat(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
 		err = ok ? 0 : errno;
 		if (!ok && errno == ENOENT) {
 			close(dir);

@@ -154,6 +154,12 @@ struct sandbox {
 	 * read by every host git as its own configuration */
 	char **git_global_includes;
 	size_t n_git_global_includes;
+	/* the files commands that configuration has git run name (relative:
+	 * in every worktree), and its init.templateDir */
+	char **git_global_programs;
+	size_t n_git_global_programs;
+	char **git_global_templates;
+	size_t n_git_global_templates;
 	/* githeads.c: the write grants that are repositories and those
 	 * nested_repos, with what the host had at their protected paths at
 	 * the start */
@@ -331,6 +337,13 @@ int protect_open_dir_nofollow(const char *path);
 /* Closes FD (an inotify instance) in a child that lets go once we exit:
  * the last close waits for a grace period nobody should wait for. */
 int protect_close_later(int fd);
+/* A directory of ours the command made unwritable to us given write and
+ * search back: the mode to put back with owner_relock(), or -1 (nothing
+ * changed).  unlinkat(2) and renameat2(2) that do so where refused. */
+int owner_unlock(int dir);
+void owner_relock(int dir, int was);
+int owner_unlinkat(int dir, const char *name, int flags);
+int owner_renameat(int from, const char *old, int to, const char *new, unsigned flags);
 /* Moves the entry PATH aside to NAME.ringfence-blocked, with one line and
  * the audit event EVENT; 1 moved, 0 could not, -ENOENT nothing there. */
 enum move_when {
@@ -483,6 +496,8 @@ void gitscan_global_hooks(struct sandbox *sb);
  * a write grant, moved aside when it changed during the run and sets more
  * than a clone writes. */
 void gitscan_global_includes(const struct sandbox *sb);
+/* SB's git_global_programs and git_global_templates freed. */
+void gitscan_global_free(struct sandbox *sb);
 /* Pure: the next line of the git configuration BUF (N bytes) from *AT that
  * is neither blank nor a comment, trimmed, in *RET and *RET_LEN; false at
  * the end.  (The readers that judge a config share how git splits it.) */
@@ -490,10 +505,15 @@ bool git_config_line(const char *buf, size_t n, size_t *at, const char **ret, si
 /* Pure: calls FN with each value in the configuration BUF (N bytes) of
  * core.hooksPath (PTR_HOOKS) and include.path or includeIf.*.path
  * (PTR_INCLUDE), as written, quotes dropped; values it cannot read plainly
- * (an escape) are passed over. */
+ * (an escape) are passed over.  Of a key naming a command git runs
+ * (core.fsmonitor, filter.*.clean, diff.*.textconv, alias.* = !..., ...):
+ * each word of it that names a file (PTR_PROGRAM); init.templateDir
+ * (PTR_TEMPLATE). */
 enum git_pointer {
 	PTR_HOOKS = 1,
 	PTR_INCLUDE,
+	PTR_PROGRAM,  /* a file a command run by git names (relative: to the top) */
+	PTR_TEMPLATE, /* init.templateDir: copied into each repository git makes */
 	_PTR_MAX,
 };
 void gitscan_config_pointers(const char *buf, size_t n,

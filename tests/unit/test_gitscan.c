@@ -22,7 +22,11 @@ static void add(void *ud, enum git_pointer kind, const char *value)
 	size_t n = strlen(s->text);
 
 	snprintf(s->text + n, sizeof(s->text) - n, "%s%s=%s", n ? " " : "",
-		 kind == PTR_HOOKS ? "hooks" : "include", value);
+		 kind == PTR_HOOKS     ? "hooks"
+		 : kind == PTR_INCLUDE ? "include"
+		 : kind == PTR_PROGRAM ? "program"
+				       : "template",
+		 value);
 }
 
 static void test_pointers(void **state)
@@ -38,8 +42,29 @@ static void test_pointers(void **state)
 	    {"[include]\n\tpath = ../shared.gitconfig\n", "include=../shared.gitconfig"},
 	    {"[includeIf \"gitdir:~/w/\"]\n\tpath = ~/w.gitconfig\n", "include=~/w.gitconfig"},
 	    {"[core]\n\thooksPath = a\n[include]\n\tpath = b\n", "hooks=a include=b"},
+	    /* the files a command git runs names: paths, arguments with a
+	     * '.', the module Python runs; not a bare command (PATH's),
+	     * options, placeholders, variables, URLs */
+	    {"[core]\n\tfsmonitor = tools/fsm\n", "program=tools/fsm"},
+	    {"[core]\n\tfsmonitor = true\n", ""},
+	    {"[filter \"n\"]\n\tclean = python3 -m nbstripout -t\n",
+	     "program=nbstripout.py program=nbstripout/__init__.py program=nbstripout/__main__.py"},
+	    {"[diff \"x\"]\n\ttextconv = sh ./conv.sh %f\n", "program=./conv.sh"},
+	    /* quoted in part, as git reads it */
+	    {"[filter \"n\"]\n\tclean = \"/usr/bin/python3\" -m nb ; x.py\n",
+	     "program=/usr/bin/python3 program=nb.py program=nb/__init__.py "
+	     "program=nb/__main__.py"},
+	    {"[core]\n\tfsmonitor = \"tools/my fsm\"\n", "program=tools/my"},
+	    {"[merge \"m\"]\n\tdriver = tools/merge %O %A %B\n", "program=tools/merge"},
+	    {"[alias]\n\tst = !'tools/x' --y=z $1 | cat\n", "program=tools/x"},
+	    {"[alias]\n\tco = checkout tools/x\n", ""},
+	    {"[filter \"lfs\"]\n\tprocess = git-lfs filter-process\n", ""},
+	    {"[diff]\n\texternal = ~/bin/difftool\n", "program=~/bin/difftool"},
+	    {"[credential]\n\thelper = !f() { x.sh get; }; f\n", "program=x.sh"},
+	    {"[remote \"o\"]\n\turl = ssh://h/x.git\n\tuploadpack = u.sh\n", ""},
+	    {"[init]\n\ttemplateDir = ~/.git-templates\n", "template=~/.git-templates"},
 	    /* not these */
-	    {"[core]\n\tfsmonitor = x\n", ""},
+	    {"[core]\n\tfsmonitorx = x/y\n", ""},
 	    {"[remote \"o\"]\n\tpath = x\n", ""},
 	    {"[core]\n\thooksPathX = x\n", ""},
 	    {"[corex]\n\thooksPath = x\n", ""},

@@ -75,7 +75,7 @@ AGENTS = {
         # the TUI asks to trust the folder (it restarts), for a sign-in method
         # (2: the key, shown from GEMINI_API_KEY: the placeholder), then the
         # prompt, typed apart from its Enter (typed together it is a paste)
-        "interactive": {"argv": [], "keys": ["1", "2", ("Enter Gemini API Key", "\r"), PROMPT,
+        "interactive": {"argv": [], "keys": ["1", "2", ("Use Gemini API Key", "\r"), PROMPT,
                                              "\r"],
                         "expect": [":streamGenerateContent"]},
         "policy": "gemini-cli.ini", "bin": "gemini",

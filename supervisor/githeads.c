@@ -542,7 +542,7 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	const char *home = pr->ps->sb->home;
 	char abs[PATH_MAX];
 
-	bool top = kind == PTR_HOOKS || kind == PTR_PROGRAM;
+	bool top = kind == PTR_HOOKS || kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG;
 
 	if (kind == PTR_TEMPLATE)
 		return; /* read from the host's own configuration only */
@@ -552,6 +552,8 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	} else if (!join_path(top ? pr->top : pr->dir, value, abs, sizeof(abs))) {
 		return;
 	}
+	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) && !gitscan_program_file(abs, kind))
+		return;
 	if (top && value[0] != '/' && value[0] != '~')
 		(void)list_add(&pr->ps->rel, &pr->ps->n_rel, value);
 	/* through a link (tools/hooks by way of a link to tools): where it

@@ -715,6 +715,20 @@ static const struct {
     {"remote", "receivepack"},
     {"submodule", "update"},
     {"uploadpack", "packobjectshook"},
+    {"difftool", "path"},
+    {"mergetool", "path"},
+    {"browser", "path"},
+    {"man", "cmd"},
+    {"man", "path"},
+    {"gpg", "defaultkeycommand"},
+    {"trailer", "cmd"},
+    {"trailer", "command"},
+    {"sendemail", "tocmd"},
+    {"sendemail", "cccmd"},
+    {"sendemail", "headercmd"},
+    {"sendemail", "sendmailcmd"},
+    {"sendemail", "smtpserver"},
+    {"instaweb", "httpd"},
 };
 
 static bool program_key(const char *sec, const char *key)
@@ -727,80 +741,237 @@ static bool program_key(const char *sec, const char *key)
 	return false;
 }
 
-/*
- * The words of the command VAL that name a file: any with a '/' (a path,
- * relative ones from the worktree's top, where git runs it), an argument
- * with a '.' in it (`sh x.sh`, `python3 tool.py`), and the module of
- * `-m MOD` (Python runs MOD.py, or MOD's package, from the working
- * directory first).  A bare command name is looked up in PATH, not here;
- * %-placeholders, options, variables and URLs name no file of the project.
- * Hand-split on blanks, quotes dropped from each word's ends: the shell's
- * full grammar is not needed to find the names, only to run them.
- */
-static void program_words(const char *val,
-			  void (*fn)(void *ud, enum git_pointer kind, const char *value), void *ud)
+typedef void (*pointer_fn)(void *ud, enum git_pointer kind, const char *value);
+
+/* WORD (relative to the worktree's top, as DIR said: a `cd DIR` before
+ * it) given to FN as KIND. */
+static void program_path(const char *dir, const char *word, enum git_pointer kind, pointer_fn fn,
+			 void *ud)
 {
-	char w[PATH_MAX];
-	bool module = false;
+	char path[PATH_MAX];
+
+	while (strncmp(word, "./", 2) == 0)
+		word += 2;
+	if (!*word)
+		return;
+	if (word[0] == '/' || word[0] == '~' || !dir[0])
+		snprintf(path, sizeof(path), "%s", word);
+	else if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, word) >= sizeof(path))
+		return;
+	fn(ud, kind, path);
+}
+
+/* The files Python reads for `-m MOD`: each package on the way
+ * (P.py or P/__init__.py) and the module (its .py, or its package's
+ * __init__.py and __main__.py), from the working directory first. */
+static void python_module(const char *dir, const char *mod, pointer_fn fn, void *ud)
+{
+	char rel[PATH_MAX], f[PATH_MAX + 16];
+	size_t n = strlen(mod);
+
+	if (!n || n >= sizeof(rel) || strchr(mod, '/'))
+		return;
+	memcpy(rel, mod, n + 1);
+	for (size_t i = 0; i <= n; i++) {
+		if (rel[i] != '.' && rel[i] != '\0')
+			continue;
+		bool last = rel[i] == '\0';
+		rel[i] = '\0';
+		static const char *const as[] = {".py", "/__init__.py", "/__main__.py"};
+		for (size_t a = 0; a < (last ? 3u : 2u); a++) {
+			snprintf(f, sizeof(f), "%s%s", rel, as[a]);
+			program_path(dir, f, PTR_PROGRAM, fn, ud);
+		}
+		if (!last)
+			rel[i] = '/';
+	}
+}
+
+/* The next word of the shell command at *P into W (quotes dropped, what
+ * `$(...)`, `${...}` and backquotes hold kept whole, with the blanks in
+ * them); *SEP set when a ';', '|', '&', '(' or newline came before it (the
+ * word after one is a command).  False at the end. */
+static bool shell_word(const char **p, char *w, size_t size, bool *sep)
+{
+	const char *c = *p;
+	size_t n = 0;
+
+	*sep = false;
+	while (*c && strchr(" \t\n;|&()", *c)) {
+		if (*c != ' ' && *c != '\t')
+			*sep = true;
+		c++;
+	}
+	if (!*c)
+		return false;
+	while (*c && !strchr(" \t\n;|&()", *c)) {
+		char close = 0;
+		if (*c == '\'' || *c == '"') {
+			char q = *c++;
+			while (*c && *c != q) {
+				if (n + 1 < size)
+					w[n++] = *c;
+				c++;
+			}
+			if (*c)
+				c++;
+			continue;
+		}
+		if (*c == '\\' && c[1]) {
+			if (n + 1 < size)
+				w[n++] = c[1];
+			c += 2;
+			continue;
+		}
+		if (*c == '$' && (c[1] == '(' || c[1] == '{'))
+			close = c[1] == '(' ? ')' : '}';
+		else if (*c == '`')
+			close = '`';
+		if (close) {
+			/* kept whole, nested ones counted */
+			char open = close == '`' ? 0 : c[1];
+			int depth = 0;
+			const char *e = c + (close == '`' ? 1 : 2);
+			while (*e && (*e != close || depth > 0)) {
+				if (open && *e == open)
+					depth++;
+				else if (open && *e == close)
+					depth--;
+				e++;
+			}
+			if (*e)
+				e++;
+			for (const char *x = c; x < e; x++)
+				if (n + 1 < size)
+					w[n++] = *x;
+			c = e;
+			continue;
+		}
+		if (n + 1 < size)
+			w[n++] = *c;
+		c++;
+	}
+	w[n] = '\0';
+	*p = c;
+	return true;
+}
+
+/*
+ * The words of the command VAL that name a file, given to FN: the command
+ * itself where it is a path (PTR_PROGRAM: a file it must be, there or
+ * not), an argument with a '/' or a '.' in it (PTR_PROGRAM_ARG: `sh
+ * x.sh`, `tools/lint %f`), the files of `python -m MOD` (PTR_PROGRAM), a
+ * redirection's file; relative ones from the worktree's top, where git
+ * runs the command, or from the directory a `cd DIR` went to.  A word led
+ * by an expansion (`$PWD/x`, `$(git rev-parse --show-toplevel)/x`) is
+ * taken from the top, `$HOME/x` from the home.  A bare command name is
+ * looked up in PATH, not here; options, %-placeholders and URLs name no
+ * file of the project.  Hand-read: the shell's grammar is wider than this
+ * (SECURITY.md), and what is read here only adds to what is protected.
+ */
+static void program_words(const char *val, pointer_fn fn, void *ud)
+{
+	char w[PATH_MAX], dir[PATH_MAX] = "";
+	bool cmd = true, module = false, cd = false, sep;
 	int n = 0;
 
 	if (*val == '!')
 		val++;
-	for (const char *p = val; *p && n < 32;) {
-		while (*p == ' ' || *p == '\t' || *p == ';' || *p == '|' || *p == '&' ||
-		       *p == '(' || *p == ')')
-			p++;
-		size_t l = strcspn(p, " \t;|&()");
-		if (!l)
-			break;
-		const char *s = p;
-		p += l;
-		while (l && (*s == '\'' || *s == '"')) {
-			s++;
-			l--;
-		}
-		while (l && (s[l - 1] == '\'' || s[l - 1] == '"'))
-			l--;
-		if (!l || l >= sizeof(w) - 16)
-			continue;
-		memcpy(w, s, l);
-		w[l] = '\0';
-		bool first = n++ == 0, was_module = module;
-		module = strcmp(w, "-m") == 0;
-		if (w[0] == '-' || w[0] == '%' || w[0] == '$' || strchr(w, '=') || strstr(w, "://"))
-			continue;
-		if (was_module) {
-			/* the top package: MOD.py, or MOD/ with its __init__ and __main__ */
-			char mod[NAME_MAX + 16];
-			size_t m = strcspn(w, ".");
-			if (m > NAME_MAX || strchr(w, '/'))
+	for (const char *p = val; n < 64 && shell_word(&p, w, sizeof(w), &sep); n++) {
+		char *x = w;
+		if (sep)
+			cmd = true, module = false, cd = false;
+		bool was_cmd = cmd, was_module = module, was_cd = cd;
+		cmd = module = cd = false;
+		/* a redirection's operator, its file after it */
+		while (*x >= '0' && *x <= '9')
+			x++;
+		if (*x == '<' || *x == '>') {
+			while (*x == '<' || *x == '>' || *x == '&')
+				x++;
+			if (!*x) {
 				continue;
-			static const char *const as[] = {".py", "/__init__.py", "/__main__.py"};
-			for (size_t i = 0; i < ARRAY_SIZE(as); i++) {
-				snprintf(mod, sizeof(mod), "%.*s%s", (int)m, w, as[i]);
-				fn(ud, PTR_PROGRAM, mod);
+			}
+			was_cmd = false;
+		} else {
+			x = w;
+		}
+		/* an expansion leading a path: the top, or the home */
+		if (*x == '$' || *x == '`') {
+			bool home = strncmp(x, "$HOME/", 6) == 0 || strncmp(x, "${HOME}/", 8) == 0;
+			char *slash = strchr(x, '/');
+			if (!slash || strchr(slash, '$') || strchr(slash, '`'))
+				continue;
+			if (home) {
+				*--slash = '~';
+				x = slash;
+			} else {
+				x = slash + 1;
+			}
+		}
+		if (was_cd) {
+			/* where the words after it are relative to */
+			size_t dl = strlen(dir), xl = strlen(x);
+			if (x[0] != '/' && x[0] != '~' && x[0] != '-' && !strstr(x, "..") &&
+			    dl + xl + 2 < sizeof(dir)) {
+				if (dl)
+					dir[dl++] = '/';
+				memcpy(dir + dl, x, xl + 1);
+				dl += xl;
+				while (dl > 1 && dir[dl - 1] == '/')
+					dir[--dl] = '\0';
 			}
 			continue;
 		}
-		if (strchr(w, '/') ||
-		    (!first && strchr(w, '.') && strcmp(w, ".") != 0 && strcmp(w, "..") != 0))
-			fn(ud, PTR_PROGRAM, w);
+		if (was_module) {
+			python_module(dir, x, fn, ud);
+			continue;
+		}
+		if (was_cmd && strcmp(x, "cd") == 0) {
+			cd = true;
+			continue;
+		}
+		if (x[0] == '-' && x[1] != '-') {
+			/* Python's options, joined as it takes them: -m MOD,
+			 * -mMOD, -um MOD; -c, -W, -X, -Q take what follows */
+			const char *o = x + 1;
+			while (*o && strchr("bBdEhiIOPqsSuvVx", *o))
+				o++;
+			if (*o == 'm') {
+				if (o[1])
+					python_module(dir, o + 1, fn, ud);
+				else
+					module = true;
+			}
+			continue;
+		}
+		if (x[0] == '-' || x[0] == '%' || strchr(x, '=') || strstr(x, "://") ||
+		    x[strlen(x) - 1] == '/')
+			continue;
+		if (was_cmd) {
+			if (strchr(x, '/'))
+				program_path(dir, x, PTR_PROGRAM, fn, ud);
+			continue;
+		}
+		if (strchr(x, '/') ||
+		    (strchr(x, '.') && strcmp(x, ".") != 0 && strcmp(x, "..") != 0))
+			program_path(dir, x, PTR_PROGRAM_ARG, fn, ud);
 	}
 }
 
 /*
- * A command's value from V to END as git reads it (config.c, parse_value()):
- * double quotes anywhere, dropped; a '#' or ';' outside them ends it; `\"`
- * and `\\` are the character, `\n` and `\t` a blank.  A command is
- * often quoted in part (`"/usr/bin/python3" -m nbstripout`), which the
- * plain reading of a path above would cut at its first quote.
+ * A value from V to END as git reads it (config.c, parse_value()): double
+ * quotes anywhere, dropped; a '#' or ';' outside them ends it; blanks
+ * outside them, one; `\"` and `\\` are the character, `\n`, `\t` and `\b`
+ * a blank (between a command's words); any other escape, or an unclosed
+ * quote, is an error to git, which then reads no configuration at all.
  */
-static bool program_value(const char *v, const char *end, char *out, size_t size)
+static bool config_value(const char *v, const char *end, char *out, size_t size)
 {
-	bool quoted = false;
+	bool quoted = false, blank = false;
 	size_t n = 0;
 
-	for (; v < end && n + 1 < size; v++) {
+	for (; v < end; v++) {
 		char c = *v;
 		if (c == '"') {
 			quoted = !quoted;
@@ -808,24 +979,41 @@ static bool program_value(const char *v, const char *end, char *out, size_t size
 		}
 		if (!quoted && (c == '#' || c == ';'))
 			break;
+		if (!quoted && (c == ' ' || c == '\t')) {
+			blank = n > 0;
+			continue;
+		}
 		if (c == '\\') {
 			if (++v >= end)
-				return false; /* a continuation: not followed */
-			c = *v == 'n' || *v == 't' || *v == 'b' ? ' ' : *v;
+				return false;
+			c = *v == 'n' || *v == 't' || *v == 'b' ? ' '
+			    : *v == '"' || *v == '\\'		? *v
+								: 0;
+			if (!c)
+				return false;
 		}
+		if (n + 2 >= size)
+			return false;
+		if (blank)
+			out[n++] = ' ';
+		blank = false;
 		out[n++] = c;
 	}
-	if (n + 1 >= size)
-		return false;
-	while (n && (out[n - 1] == ' ' || out[n - 1] == '\t'))
-		n--;
 	out[n] = '\0';
-	return n > 0;
+	return !quoted && n > 0;
 }
 
-void gitscan_config_pointers(const char *buf, size_t n,
-			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
-			     void *ud)
+/* Whether the line L (LEN) ends in a backslash that is no escaped one. */
+static bool continued(const char *l, size_t len)
+{
+	size_t b = 0;
+
+	while (b < len && l[len - 1 - b] == '\\')
+		b++;
+	return b % 2 == 1;
+}
+
+void gitscan_config_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 {
 	char sec[32] = "";
 
@@ -833,23 +1021,62 @@ void gitscan_config_pointers(const char *buf, size_t n,
 	size_t len;
 
 	for (size_t at = 0; git_config_line(buf, n, &at, &l, &len);) {
-		char key[32], val[PATH_MAX];
-		size_t k = 0;
+		char key[64], val[PATH_MAX], joined[PATH_MAX];
+		size_t k = 0, kn = 0;
 		if (*l == '[') {
 			size_t i = 1, j = 0;
 			while (i < len && l[i] != ']' && l[i] != ' ' && l[i] != '"' &&
 			       l[i] != '.' && j + 1 < sizeof(sec))
 				sec[j++] = (char)(l[i++] | 0x20);
 			sec[j] = '\0';
-			continue;
+			/* git takes a key on its section's own line */
+			const char *close = memchr(l, ']', len);
+			if (!close)
+				continue;
+			len -= (size_t)(close + 1 - l);
+			l = close + 1;
+			while (len && (*l == ' ' || *l == '\t')) {
+				l++;
+				len--;
+			}
+			if (!len || *l == '#' || *l == ';')
+				continue;
 		}
-		while (k < len && k + 1 < sizeof(key) &&
-		       ((l[k] >= 'a' && l[k] <= 'z') || (l[k] >= 'A' && l[k] <= 'Z') ||
-			(l[k] >= '0' && l[k] <= '9') || l[k] == '-')) {
-			key[k] = (char)(l[k] | 0x20);
-			k++;
+		/* a value continued on the lines after (a backslash ending one) */
+		if (continued(l, len)) {
+			size_t j = 0;
+			bool fits = len <= sizeof(joined);
+			if (fits) {
+				memcpy(joined, l, len - 1);
+				j = len - 1;
+			}
+			for (bool more = true; more && at < n;) {
+				const char *r = buf + at, *nl = memchr(r, '\n', n - at);
+				size_t rl = nl ? (size_t)(nl - r) : n - at;
+				at += rl + 1;
+				if (rl && r[rl - 1] == '\r')
+					rl--;
+				more = continued(r, rl);
+				rl -= more;
+				if (j + rl >= sizeof(joined))
+					fits = false;
+				else if (fits) {
+					memcpy(joined + j, r, rl);
+					j += rl;
+				}
+			}
+			if (!fits)
+				continue; /* past PATH_MAX: no value git would run */
+			l = joined;
+			len = j;
 		}
-		key[k] = '\0';
+		while (k < len && ((l[k] >= 'a' && l[k] <= 'z') || (l[k] >= 'A' && l[k] <= 'Z') ||
+				   (l[k] >= '0' && l[k] <= '9') || l[k] == '-')) {
+			if (kn + 1 < sizeof(key))
+				key[kn++] = (char)(l[k] | 0x20);
+			k++; /* (a longer key, an alias's, is read on, kept cut) */
+		}
+		key[kn] = '\0';
 		enum git_pointer kind =
 		    strcmp(sec, "core") == 0 && strcmp(key, "hookspath") == 0 ? PTR_HOOKS
 		    : (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
@@ -866,35 +1093,12 @@ void gitscan_config_pointers(const char *buf, size_t n,
 		if (v >= end || *v != '=')
 			continue;
 		v++;
-		while (v < end && (*v == ' ' || *v == '\t'))
-			v++;
-		if (kind == PTR_PROGRAM) {
-			if (program_value(v, end, val, sizeof(val)) &&
-			    (strcmp(sec, "alias") != 0 || val[0] == '!'))
-				program_words(val, fn, ud); /* (an alias without '!' is git's) */
+		if (!config_value(v, end, val, sizeof(val)))
 			continue;
-		}
-		if (v < end && *v == '"') {
-			const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
-			if (!q)
-				continue;
-			v++;
-			end = q;
-		} else {
-			for (const char *c = v; c < end; c++)
-				if (*c == '#' || *c == ';') {
-					end = c;
-					break;
-				}
-			while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-				end--;
-		}
-		if (end <= v || memchr(v, '\\', (size_t)(end - v)) ||
-		    (size_t)(end - v) >= sizeof(val))
-			continue;
-		memcpy(val, v, (size_t)(end - v));
-		val[end - v] = '\0';
-		fn(ud, kind, val);
+		if (kind != PTR_PROGRAM)
+			fn(ud, kind, val);
+		else if (strcmp(sec, "alias") != 0 || val[0] == '!')
+			program_words(val, fn, ud); /* (an alias without '!' is git's) */
 	}
 }
 
@@ -926,7 +1130,8 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	struct pointed *pt = ud;
 	char full[PATH_MAX];
 	const char *home = getenv("HOME");
-	bool top = kind == PTR_HOOKS || kind == PTR_PROGRAM;
+	bool program = kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG,
+	     top = kind == PTR_HOOKS || program;
 
 	if (kind == PTR_TEMPLATE)
 		return; /* read from the host's own configuration only */
@@ -950,16 +1155,18 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 		check_config_file(pt->s, c, pt->top, pt->depth + 1);
 		return;
 	}
-	if (kind == PTR_PROGRAM) {
+	if (program) {
 		/* read-only since the start (protect.c) unless made during the
-		 * run, or where no mechanism held it */
+		 * run, or where no mechanism held it; a directory or a device
+		 * a command names is no program */
 		const char *slash = strrchr(c, '/');
 		char dir[PATH_MAX];
 		struct stat pst;
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - c), c);
 		_cleanup_close_ int pd = protect_open_dir_nofollow(dir[0] ? dir : "/");
 		if (pd >= 0 && fstatat(pd, slash + 1, &pst, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    newer(&pst, pt->s->since) && !guarded(pt->s->sb, &pst))
+		    (S_ISREG(pst.st_mode) || S_ISLNK(pst.st_mode)) && newer(&pst, pt->s->since) &&
+		    !guarded(pt->s->sb, &pst))
 			quarantine(pt->s, dir[0] ? dir : "/", slash + 1,
 				   "a file a command in a repository's config runs");
 		return;
@@ -1460,9 +1667,15 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 				/* `gitdir:` or a link: a pointer to a repository */
 				if (newer(&st, s->since) && !guarded(s->sb, &st))
 					quarantine(s, path, name, "a pointer to a repository");
-				/* a worktree's or a submodule's top: a project */
-				if (!guarded(s->sb, &st))
+				/* a worktree's or a submodule's top: a project,
+				 * where what its config runs is run from */
+				if (!guarded(s->sb, &st)) {
+					char cfg[2][PATH_MAX];
 					check_names(s, fd, path);
+					for (size_t i = 0, n = gitscan_worktree_configs(path, cfg);
+					     i < n; i++)
+						check_config_file(s, cfg[i], path, 0);
+				}
 				continue;
 			}
 			/* by name, as git enters it: no listing needed */
@@ -1808,6 +2021,10 @@ static void on_global(void *ud, enum git_pointer kind, const char *value)
 		read_global(g->sb, full, g->home, g->depth + 1);
 		return;
 	}
+	if (kind == PTR_PROGRAM_ARG && full[0] == '/' && !gitscan_program_file(full, kind))
+		return; /* (a relative one is judged in each worktree) */
+	if (kind == PTR_PROGRAM_ARG)
+		kind = PTR_PROGRAM;
 	char ***list = kind == PTR_PROGRAM    ? &g->sb->git_global_programs
 		       : kind == PTR_TEMPLATE ? &g->sb->git_global_templates
 					      : &g->sb->git_global_hooks;
@@ -1894,6 +2111,54 @@ void gitscan_global_hooks(struct sandbox *sb)
 		    sizeof(path))
 			read_global(sb, path, homes[h], 0);
 	}
+}
+
+size_t gitscan_worktree_configs(const char *top, char cfg[2][PATH_MAX])
+{
+	char path[PATH_MAX], buf[PATH_MAX + 16], common[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/.git", top) >= sizeof(path) ||
+	    lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n <= 8 || memcmp(buf, "gitdir: ", 8) != 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", buf[8] == '/' ? "" : top,
+			     buf[8] == '/' ? "" : "/", buf + 8) >= sizeof(path))
+		return 0;
+	_cleanup_free_ char *dir = realpath(path, NULL);
+	if (!dir)
+		return 0;
+	/* a linked worktree: the main config, and its own config.worktree */
+	snprintf(path, sizeof(path), "%s/commondir", dir);
+	_cleanup_close_ int c = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	n = c >= 0 ? read(c, buf, sizeof(buf) - 1) : -1;
+	if (n > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if ((size_t)snprintf(common, sizeof(common), "%s%s%s", buf[0] == '/' ? "" : dir,
+				     buf[0] == '/' ? "" : "/", buf) >= sizeof(common))
+			return 0;
+		_cleanup_free_ char *real = realpath(common, NULL);
+		if (!real || (size_t)snprintf(cfg[0], PATH_MAX, "%s/config", real) >= PATH_MAX ||
+		    (size_t)snprintf(cfg[1], PATH_MAX, "%s/config.worktree", dir) >= PATH_MAX)
+			return 0;
+		return 2;
+	}
+	return (size_t)snprintf(cfg[0], PATH_MAX, "%s/config", dir) < PATH_MAX;
+}
+
+bool gitscan_program_file(const char *path, enum git_pointer kind)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return kind == PTR_PROGRAM; /* an argument: only a file there */
+	return S_ISREG(st.st_mode) || S_ISLNK(st.st_mode);
 }
 
 void gitscan_global_free(struct sandbox *sb)

@@ -740,13 +740,16 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 {
 	const struct pointers *pp = ud;
 	const char *home = getenv("HOME"),
-		   *base = kind == PTR_HOOKS || kind == PTR_PROGRAM ? pp->top : pp->gitdir;
+		   *base = kind == PTR_HOOKS || kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG
+			       ? pp->top
+			       : pp->gitdir;
 	char path[PATH_MAX];
 
 	if (kind == PTR_TEMPLATE)
 		return; /* read from the host's own configuration only */
-	if (kind == PTR_INCLUDE && strncmp(value, "../", 3) == 0 &&
-	    strcmp(pp->gitdir + strlen(pp->top), "/.git") == 0) {
+	size_t tl = strlen(pp->top);
+	if (kind == PTR_INCLUDE && strncmp(value, "../", 3) == 0 && strlen(pp->gitdir) > tl &&
+	    strncmp(pp->gitdir, pp->top, tl) == 0 && strcmp(pp->gitdir + tl, "/.git") == 0) {
 		base = pp->top;
 		value += 3;
 	}
@@ -764,6 +767,8 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 		return;
 	while (n > 1 && path[n - 1] == '/')
 		path[--n] = '\0';
+	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) && !gitscan_program_file(path, kind))
+		return;
 	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
 	/* kept from the sandbox from now on: what changes there during the
 	 * run is the host's, and the walk at exit leaves it */
@@ -790,7 +795,20 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 			if (sb->git_global_programs[i][0] != '/')
 				on_git_pointer(&pp, PTR_PROGRAM, sb->git_global_programs[i]);
 	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
+	/* a .git file (a submodule, a linked worktree): the configs it
+	 * names, what they run run from this top */
+	char cfg[2][PATH_MAX];
+	size_t n = lstat(gitdir, &st) == 0 && S_ISREG(st.st_mode) && strlen(gitdir) > 5
+		       ? gitscan_worktree_configs(top, cfg)
+		       : 0;
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(cfg[i], '/') - cfg[i]), cfg[i]);
+		struct pointers wp = {sb, cand, dir, top};
+		gitscan_config_file(open(cfg[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
+				    on_git_pointer, &wp);
+	}
+	if (n || (size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
 		return;
 	gitscan_config_file(open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
 			    on_git_pointer, &pp);
@@ -1084,7 +1102,8 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 	 * template directory copied into every repository it makes (a hook
 	 * there runs at the end of the host's next clone) */
 	for (size_t i = 0; i < sb->n_git_global_programs; i++)
-		if (sb->git_global_programs[i][0] == '/')
+		if (sb->git_global_programs[i][0] == '/' &&
+		    gitscan_program_file(sb->git_global_programs[i], PTR_PROGRAM))
 			cand_add(cand, sb->git_global_programs[i], PROT_FILE);
 	for (size_t i = 0; i < sb->n_git_global_templates; i++)
 		cand_add(cand, sb->git_global_templates[i], PROT_DIR);

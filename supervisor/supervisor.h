@@ -512,8 +512,9 @@ bool git_config_line(const char *buf, size_t n, size_t *at, const char **ret, si
 enum git_pointer {
 	PTR_HOOKS = 1,
 	PTR_INCLUDE,
-	PTR_PROGRAM,  /* a file a command run by git names (relative: to the top) */
-	PTR_TEMPLATE, /* init.templateDir: copied into each repository git makes */
+	PTR_PROGRAM,	 /* a command git runs, or what it surely reads (python -m) */
+	PTR_PROGRAM_ARG, /* a file an argument of such a command names */
+	PTR_TEMPLATE,	 /* init.templateDir: copied into each repository git makes */
 	_PTR_MAX,
 };
 void gitscan_config_pointers(const char *buf, size_t n,
@@ -523,6 +524,14 @@ void gitscan_config_pointers(const char *buf, size_t n,
  * file under 64 KiB, else nothing. */
 void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
 			 void *ud);
+/* The configuration files of the worktree TOP whose .git is a `gitdir:`
+ * file (a submodule's, a linked worktree's: the main config and its own
+ * config.worktree), canonical, in CFG: how many. */
+size_t gitscan_worktree_configs(const char *top, char cfg[2][PATH_MAX]);
+/* Whether PATH, named by a command in a git configuration as KIND, is
+ * protected: a regular file or a link there, or nothing there for the
+ * command itself (never a directory, a device: `2> /dev/null`). */
+bool gitscan_program_file(const char *path, enum git_pointer kind);
 
 /* ---- seccomp.c ---------------------------------------------------------- */
 

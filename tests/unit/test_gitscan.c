@@ -22,10 +22,11 @@ static void add(void *ud, enum git_pointer kind, const char *value)
 	size_t n = strlen(s->text);
 
 	snprintf(s->text + n, sizeof(s->text) - n, "%s%s=%s", n ? " " : "",
-		 kind == PTR_HOOKS     ? "hooks"
-		 : kind == PTR_INCLUDE ? "include"
-		 : kind == PTR_PROGRAM ? "program"
-				       : "template",
+		 kind == PTR_HOOKS	   ? "hooks"
+		 : kind == PTR_INCLUDE	   ? "include"
+		 : kind == PTR_PROGRAM	   ? "program"
+		 : kind == PTR_PROGRAM_ARG ? "arg"
+					   : "template",
 		 value);
 }
 
@@ -42,34 +43,56 @@ static void test_pointers(void **state)
 	    {"[include]\n\tpath = ../shared.gitconfig\n", "include=../shared.gitconfig"},
 	    {"[includeIf \"gitdir:~/w/\"]\n\tpath = ~/w.gitconfig\n", "include=~/w.gitconfig"},
 	    {"[core]\n\thooksPath = a\n[include]\n\tpath = b\n", "hooks=a include=b"},
-	    /* the files a command git runs names: paths, arguments with a
-	     * '.', the module Python runs; not a bare command (PATH's),
-	     * options, placeholders, variables, URLs */
+	    /* the files a command git runs names: the command where it is a
+	     * path, arguments with a '/' or a '.', what Python runs for -m;
+	     * not a bare command (PATH's), options, placeholders, URLs, a
+	     * directory */
 	    {"[core]\n\tfsmonitor = tools/fsm\n", "program=tools/fsm"},
 	    {"[core]\n\tfsmonitor = true\n", ""},
 	    {"[filter \"n\"]\n\tclean = python3 -m nbstripout -t\n",
 	     "program=nbstripout.py program=nbstripout/__init__.py program=nbstripout/__main__.py"},
-	    {"[diff \"x\"]\n\ttextconv = sh ./conv.sh %f\n", "program=./conv.sh"},
-	    /* quoted in part, as git reads it */
-	    {"[filter \"n\"]\n\tclean = \"/usr/bin/python3\" -m nb ; x.py\n",
-	     "program=/usr/bin/python3 program=nb.py program=nb/__init__.py "
-	     "program=nb/__main__.py"},
-	    {"[core]\n\tfsmonitor = \"tools/my fsm\"\n", "program=tools/my"},
+	    {"[alias]\n\tl = !python3 -um a.b\n",
+	     "program=a.py program=a/__init__.py program=a/b.py program=a/b/__init__.py "
+	     "program=a/b/__main__.py"},
+	    {"[alias]\n\tl = !python3 -mlint\n",
+	     "program=lint.py program=lint/__init__.py program=lint/__main__.py"},
+	    {"[alias]\n\tl = !python3 -c 'import x' y.py\n", "arg=y.py"},
+	    {"[diff \"x\"]\n\ttextconv = sh ./conv.sh %f\n", "arg=conv.sh"},
 	    {"[merge \"m\"]\n\tdriver = tools/merge %O %A %B\n", "program=tools/merge"},
 	    {"[alias]\n\tst = !'tools/x' --y=z $1 | cat\n", "program=tools/x"},
 	    {"[alias]\n\tco = checkout tools/x\n", ""},
+	    {"[alias]\n\tt = !python3 -m pytest tests/ lib/a\n",
+	     "program=pytest.py program=pytest/__init__.py program=pytest/__main__.py arg=lib/a"},
 	    {"[filter \"lfs\"]\n\tprocess = git-lfs filter-process\n", ""},
 	    {"[diff]\n\texternal = ~/bin/difftool\n", "program=~/bin/difftool"},
-	    {"[credential]\n\thelper = !f() { x.sh get; }; f\n", "program=x.sh"},
+	    {"[credential]\n\thelper = !f() { x.sh get; }; f\n", "arg=x.sh"},
 	    {"[remote \"o\"]\n\turl = ssh://h/x.git\n\tuploadpack = u.sh\n", ""},
 	    {"[init]\n\ttemplateDir = ~/.git-templates\n", "template=~/.git-templates"},
+	    /* the shell's reading: a cd, expansions leading a path, a
+	     * redirection's file, a $(...) with blanks in it */
+	    {"[alias]\n\tl = !cd tools && ./x && sh y.sh\n", "program=tools/x arg=tools/y.sh"},
+	    {"[alias]\n\tl = !\\\"$(git rev-parse --show-toplevel)/tools/x\\\"\n",
+	     "program=tools/x"},
+	    {"[core]\n\tfsmonitor = $PWD/tools/x\n", "program=tools/x"},
+	    {"[alias]\n\tup = !${HOME}/bin/up 2>/dev/null\n", "program=~/bin/up arg=/dev/null"},
+	    {"[alias]\n\tl = !sh <tools/x\n", "arg=tools/x"},
+	    /* git's reading: quoted in part, a key on the section's line,
+	     * a value continued, a long key */
+	    {"[filter \"n\"]\n\tclean = \"/usr/bin/python3\" -m nb ; x.py\n",
+	     "program=/usr/bin/python3 program=nb.py program=nb/__init__.py "
+	     "program=nb/__main__.py"},
+	    {"[core] fsmonitor = tools/x\n", "program=tools/x"},
+	    {"[core]\n\tfsmonitor = tools/\\\nx\n", "program=tools/x"},
+	    {"[alias]\n\tlint-everything-in-this-repository-now = !tools/x\n", "program=tools/x"},
+	    {"[core]\n\thooksPath = \"a\"b\n", "hooks=ab"},
 	    /* not these */
 	    {"[core]\n\tfsmonitorx = x/y\n", ""},
 	    {"[remote \"o\"]\n\tpath = x\n", ""},
 	    {"[core]\n\thooksPathX = x\n", ""},
 	    {"[corex]\n\thooksPath = x\n", ""},
-	    /* what this reading cannot follow plainly is passed over */
-	    {"[core]\n\thooksPath = a\\\\b\n", ""},
+	    /* escapes as git reads them; what git refuses is passed over */
+	    {"[core]\n\thooksPath = a\\\\b\n", "hooks=a\\b"},
+	    {"[core]\n\thooksPath = a\\qb\n", ""},
 	    {"[core]\n\thooksPath = \"unterminated\n", ""},
 	};
 

@@ -2082,16 +2082,6 @@ void gitscan_global_hooks(struct sandbox *sb)
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL");
 	char path[PATH_MAX];
 
-	for (size_t i = 0; i < sb->n_git_global_hooks; i++)
-		free(sb->git_global_hooks[i]);
-	free(sb->git_global_hooks);
-	sb->git_global_hooks = NULL;
-	sb->n_git_global_hooks = 0;
-	for (size_t i = 0; i < sb->n_git_global_includes; i++)
-		free(sb->git_global_includes[i]);
-	free(sb->git_global_includes);
-	sb->git_global_includes = NULL;
-	sb->n_git_global_includes = 0;
 	gitscan_global_free(sb);
 	/* the system's, whatever GIT_CONFIG_NOSYSTEM says now: the host's
 	 * later git may not be told so */
@@ -2161,18 +2151,21 @@ bool gitscan_program_file(const char *path, enum git_pointer kind)
 	return S_ISREG(st.st_mode) || S_ISLNK(st.st_mode);
 }
 
+static void strs_free(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
 void gitscan_global_free(struct sandbox *sb)
 {
-	for (size_t i = 0; i < sb->n_git_global_programs; i++)
-		free(sb->git_global_programs[i]);
-	free(sb->git_global_programs);
-	sb->git_global_programs = NULL;
-	sb->n_git_global_programs = 0;
-	for (size_t i = 0; i < sb->n_git_global_templates; i++)
-		free(sb->git_global_templates[i]);
-	free(sb->git_global_templates);
-	sb->git_global_templates = NULL;
-	sb->n_git_global_templates = 0;
+	strs_free(&sb->git_global_hooks, &sb->n_git_global_hooks);
+	strs_free(&sb->git_global_includes, &sb->n_git_global_includes);
+	strs_free(&sb->git_global_programs, &sb->n_git_global_programs);
+	strs_free(&sb->git_global_templates, &sb->n_git_global_templates);
 }
 
 void gitscan_global_includes(const struct sandbox *sb)

@@ -288,12 +288,6 @@ static void recover_one(int dir, const char *name, int audit_fd)
 			break;
 		}
 	}
-	for (size_t i = 0; i < tmp.n_git_global_hooks; i++)
-		free(tmp.git_global_hooks[i]);
-	free(tmp.git_global_hooks);
-	for (size_t i = 0; i < tmp.n_git_global_includes; i++)
-		free(tmp.git_global_includes[i]);
-	free(tmp.git_global_includes);
 	gitscan_global_free(&tmp);
 	free(buf);
 	(void)unlinkat(dir, name, 0);

@@ -496,7 +496,7 @@ void gitscan_global_hooks(struct sandbox *sb);
  * a write grant, moved aside when it changed during the run and sets more
  * than a clone writes. */
 void gitscan_global_includes(const struct sandbox *sb);
-/* SB's git_global_programs and git_global_templates freed. */
+/* SB's lists of the host's git configuration (git_global_*) freed. */
 void gitscan_global_free(struct sandbox *sb);
 /* Pure: the next line of the git configuration BUF (N bytes) from *AT that
  * is neither blank nor a comment, trimmed, in *RET and *RET_LEN; false at

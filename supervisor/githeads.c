@@ -544,8 +544,8 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 
 	bool top = kind == PTR_HOOKS || kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG;
 
-	if (kind == PTR_TEMPLATE)
-		return; /* read from the host's own configuration only */
+	if (kind == PTR_TEMPLATE || kind == PTR_WORKTREE)
+		return; /* the host's own configuration's; read before */
 	if (strncmp(value, "~/", 2) == 0) {
 		if (!home || !join_path(home, value + 2, abs, sizeof(abs)))
 			return;

@@ -729,6 +729,8 @@ static const struct {
     {"sendemail", "sendmailcmd"},
     {"sendemail", "smtpserver"},
     {"instaweb", "httpd"},
+    {"tar", "command"},
+    {"imap", "tunnel"},
 };
 
 static bool program_key(const char *sec, const char *key)
@@ -790,8 +792,9 @@ static void python_module(const char *dir, const char *mod, pointer_fn fn, void 
 /* The next word of the shell command at *P into W (quotes dropped, what
  * `$(...)`, `${...}` and backquotes hold kept whole, with the blanks in
  * them); *SEP set when a ';', '|', '&', '(' or newline came before it (the
- * word after one is a command).  False at the end. */
-static bool shell_word(const char **p, char *w, size_t size, bool *sep)
+ * word after one is a command), *DEPTH moved by the subshells opened and
+ * closed before it.  False at the end. */
+static bool shell_word(const char **p, char *w, size_t size, bool *sep, int *depth)
 {
 	const char *c = *p;
 	size_t n = 0;
@@ -800,6 +803,7 @@ static bool shell_word(const char **p, char *w, size_t size, bool *sep)
 	while (*c && strchr(" \t\n;|&()", *c)) {
 		if (*c != ' ' && *c != '\t')
 			*sep = true;
+		*depth += *c == '(' ? 1 : *c == ')' ? -1 : 0;
 		c++;
 	}
 	if (!*c)
@@ -830,13 +834,13 @@ static bool shell_word(const char **p, char *w, size_t size, bool *sep)
 		if (close) {
 			/* kept whole, nested ones counted */
 			char open = close == '`' ? 0 : c[1];
-			int depth = 0;
+			int nest = 0;
 			const char *e = c + (close == '`' ? 1 : 2);
-			while (*e && (*e != close || depth > 0)) {
+			while (*e && (*e != close || nest > 0)) {
 				if (open && *e == open)
-					depth++;
+					nest++;
 				else if (open && *e == close)
-					depth--;
+					nest--;
 				e++;
 			}
 			if (*e)
@@ -871,13 +875,25 @@ static bool shell_word(const char **p, char *w, size_t size, bool *sep)
  */
 static void program_words(const char *val, pointer_fn fn, void *ud)
 {
-	char w[PATH_MAX], dir[PATH_MAX] = "";
+	/* the directory a `cd` went to at each depth of subshells (one ends
+	 * with its subshell); past the last, nothing more is read */
+	enum { DEPTHS = 8 };
+	_cleanup_free_ char(*dirs)[PATH_MAX] = calloc(DEPTHS, PATH_MAX);
+	char w[PATH_MAX], *dir;
 	bool cmd = true, module = false, cd = false, sep;
-	int n = 0;
+	int n = 0, depth = 0;
 
+	if (!dirs)
+		die("out of memory");
 	if (*val == '!')
 		val++;
-	for (const char *p = val; n < 64 && shell_word(&p, w, sizeof(w), &sep); n++) {
+	for (const char *p = val; n < 64; n++) {
+		int was = depth;
+		if (!shell_word(&p, w, sizeof(w), &sep, &depth) || depth < 0 || depth >= DEPTHS)
+			break;
+		for (int d = was + 1; d <= depth; d++)
+			memcpy(dirs[d], dirs[d - 1], PATH_MAX);
+		dir = dirs[depth];
 		char *x = w;
 		if (sep)
 			cmd = true, module = false, cd = false;
@@ -911,9 +927,10 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 		}
 		if (was_cd) {
 			/* where the words after it are relative to */
-			size_t dl = strlen(dir), xl = strlen(x);
-			if (x[0] != '/' && x[0] != '~' && x[0] != '-' && !strstr(x, "..") &&
-			    dl + xl + 2 < sizeof(dir)) {
+			/* (an absolute one starts over) */
+			size_t dl = x[0] == '/' ? 0 : strlen(dir), xl = strlen(x);
+			if (x[0] != '~' && x[0] != '-' && !strstr(x, "..") &&
+			    dl + xl + 2 < PATH_MAX) {
 				if (dl)
 					dir[dl++] = '/';
 				memcpy(dir + dl, x, xl + 1);
@@ -1083,6 +1100,7 @@ void gitscan_config_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 			    strcmp(key, "path") == 0
 			? PTR_INCLUDE
 		    : strcmp(sec, "init") == 0 && strcmp(key, "templatedir") == 0 ? PTR_TEMPLATE
+		    : strcmp(sec, "core") == 0 && strcmp(key, "worktree") == 0	  ? PTR_WORKTREE
 		    : program_key(sec, key)					  ? PTR_PROGRAM
 										  : 0;
 		if (!kind)
@@ -1125,6 +1143,58 @@ static bool in_a_grant(const struct scan *s, const char *canon)
 
 static void check_config_file(struct scan *s, const char *path, const char *top, int depth);
 
+/* Each component of FULL below the worktree's top that is a link made or
+ * changed during the run, moved aside. */
+static void links_on_the_way(struct pointed *pt, const char *full)
+{
+	size_t tl = strlen(pt->top);
+	char dir[PATH_MAX];
+
+	if (strncmp(full, pt->top, tl) != 0 || full[tl] != '/')
+		return;
+	for (const char *c = full + tl + 1, *e; (e = strchr(c, '/')); c = e + 1) {
+		struct stat st;
+		snprintf(dir, sizeof(dir), "%.*s", (int)(c - full - 1), full);
+		_cleanup_close_ int d = protect_open_dir_nofollow(dir[0] ? dir : "/");
+		char name[NAME_MAX + 1];
+		if (d < 0 || (size_t)(e - c) > NAME_MAX)
+			return;
+		snprintf(name, sizeof(name), "%.*s", (int)(e - c), c);
+		if (fstatat(d, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return;
+		if (S_ISLNK(st.st_mode)) {
+			if (newer(&st, pt->s->since) && !guarded(pt->s->sb, &st))
+				quarantine(pt->s, dir[0] ? dir : "/", name,
+					   "a link on the way to a file a command in a "
+					   "repository's config runs");
+			return;
+		}
+	}
+}
+
+/* The file PATH a command in a config names, reached following no link,
+ * in a grant: moved aside when made or changed during the run (read-only
+ * since the start, protect.c, unless it was absent or no mechanism held
+ * it).  A directory or a device a command names is no program. */
+static void judge_program(struct pointed *pt, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	struct stat st;
+
+	/* (named through "..": judged where it resolves to only) */
+	if (!slash || strstr(path, "/../") || strstr(path, "/./"))
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	_cleanup_close_ int d = protect_open_dir_nofollow(dir[0] ? dir : "/");
+	if (d >= 0 && in_a_grant(pt->s, dir[0] ? dir : "/") &&
+	    fstatat(d, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && newer(&st, pt->s->since) &&
+	    !guarded(pt->s->sb, &st))
+		quarantine(pt->s, dir[0] ? dir : "/", slash + 1,
+			   "a file a command in a repository's config runs");
+}
+
 static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 {
 	struct pointed *pt = ud;
@@ -1133,8 +1203,8 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	bool program = kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG,
 	     top = kind == PTR_HOOKS || program;
 
-	if (kind == PTR_TEMPLATE)
-		return; /* read from the host's own configuration only */
+	if (kind == PTR_TEMPLATE || kind == PTR_WORKTREE)
+		return; /* the host's own configuration's; read before */
 	if (strncmp(value, "~/", 2) == 0) {
 		if (!home ||
 		    (size_t)snprintf(full, sizeof(full), "%s/%s", home, value + 2) >= sizeof(full))
@@ -1144,31 +1214,33 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 				    value[0] == '/' ? "" : "/", value) >= sizeof(full)) {
 		return;
 	}
+	/* a link on the way the run made (a tracked `scripts -> tools`
+	 * made a directory, or a link to a shell): moved aside, whatever it
+	 * leads to */
+	if (program && value[0] != '/' && value[0] != '~')
+		links_on_the_way(pt, full);
 	/* resolved as git resolves it (the host's links followed: the
 	 * sandbox has ended), then reached by a walk that follows none */
 	_cleanup_free_ char *c = realpath(full, NULL);
+	if (program) {
+		/* as named (a link there the run made: a program whatever it
+		 * leads to), and where links lead, when that is in a grant */
+		judge_program(pt, full);
+		if (c && strcmp(c, full) != 0 && in_a_grant(pt->s, c))
+			judge_program(pt, c);
+		return;
+	}
+	if (c && kind == PTR_INCLUDE && !in_a_grant(pt->s, c)) {
+		/* not the sandbox's to write, but what it names may be */
+		check_config_file(pt->s, c, pt->top, -(pt->depth + 1));
+		return;
+	}
 	if (!c || !in_a_grant(pt->s, c))
 		return;
 	if (pt->s->pointed)
 		pt->s->pointed(pt->s->pointed_ud, c);
 	if (kind == PTR_INCLUDE) {
 		check_config_file(pt->s, c, pt->top, pt->depth + 1);
-		return;
-	}
-	if (program) {
-		/* read-only since the start (protect.c) unless made during the
-		 * run, or where no mechanism held it; a directory or a device
-		 * a command names is no program */
-		const char *slash = strrchr(c, '/');
-		char dir[PATH_MAX];
-		struct stat pst;
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - c), c);
-		_cleanup_close_ int pd = protect_open_dir_nofollow(dir[0] ? dir : "/");
-		if (pd >= 0 && fstatat(pd, slash + 1, &pst, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (S_ISREG(pst.st_mode) || S_ISLNK(pst.st_mode)) && newer(&pst, pt->s->since) &&
-		    !guarded(pt->s->sb, &pst))
-			quarantine(pt->s, dir[0] ? dir : "/", slash + 1,
-				   "a file a command in a repository's config runs");
 		return;
 	}
 	_cleanup_close_ int d = protect_open_dir_nofollow(c);
@@ -1200,14 +1272,17 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 }
 
 /* The configuration file PATH (canonical), and what it points at; itself
- * moved aside when it changed and sets more than the allow-list. */
+ * moved aside when it changed and sets more than the allow-list.  A
+ * negative DEPTH: one outside the write grants, read, never judged. */
 static void check_config_file(struct scan *s, const char *path, const char *top, int depth)
 {
 	char buf[65536], dir[PATH_MAX];
 	struct stat st;
 	ssize_t got;
 	const char *slash = strrchr(path, '/');
+	bool judged = depth >= 0;
 
+	depth = depth < 0 ? -depth : depth;
 	/* git stops at ten levels of includes */
 	if (depth > 10 || !slash)
 		return;
@@ -1221,7 +1296,7 @@ static void check_config_file(struct scan *s, const char *path, const char *top,
 	got = read(fd, buf, sizeof(buf));
 	if (got < 0)
 		return;
-	if (depth > 0 && newer(&st, s->since) && !guarded(s->sb, &st) &&
+	if (judged && depth > 0 && newer(&st, s->since) && !guarded(s->sb, &st) &&
 	    !protwatch_config_ok(buf, (size_t)got)) {
 		quarantine(s, dir, slash + 1,
 			   "a configuration file a repository's config includes");
@@ -1360,6 +1435,8 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 		bool dotgit = slash && strcmp(slash, "/.git") == 0;
 		snprintf(top, sizeof(top), "%.*s", dotgit ? (int)(slash - path) : (int)strlen(path),
 			 path);
+		/* (core.worktree: where git runs what the config names) */
+		(void)gitscan_core_worktree(cfg, path, top);
 		check_config_file(s, cfg, top[0] ? top : "/", 0);
 		/* the host's own configuration's hooks paths: a relative one
 		 * names a directory in this worktree too */
@@ -1673,8 +1750,20 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 					char cfg[2][PATH_MAX];
 					check_names(s, fd, path);
 					for (size_t i = 0, n = gitscan_worktree_configs(path, cfg);
-					     i < n; i++)
-						check_config_file(s, cfg[i], path, 0);
+					     i < n; i++) {
+						char wt[PATH_MAX], gd[PATH_MAX];
+						snprintf(gd, sizeof(gd), "%.*s",
+							 (int)(strrchr(cfg[i], '/') - cfg[i]),
+							 cfg[i]);
+						/* (a submodule's: a linked
+						 * worktree's is its own top) */
+						check_config_file(
+						    s, cfg[i],
+						    n == 1 && gitscan_core_worktree(cfg[i], gd, wt)
+							? wt
+							: path,
+						    0);
+					}
 				}
 				continue;
 			}
@@ -1996,6 +2085,8 @@ static void on_global(void *ud, enum git_pointer kind, const char *value)
 	char full[PATH_MAX];
 	int n;
 
+	if (kind == PTR_WORKTREE)
+		return;
 	if (kind == PTR_TEMPLATE && value[0] != '/' && strncmp(value, "~/", 2) != 0)
 		return; /* (relative to wherever git runs: no one place) */
 	if (strncmp(value, "~/", 2) == 0)
@@ -2140,6 +2231,29 @@ size_t gitscan_worktree_configs(const char *top, char cfg[2][PATH_MAX])
 		return 2;
 	}
 	return (size_t)snprintf(cfg[0], PATH_MAX, "%s/config", dir) < PATH_MAX;
+}
+
+static void on_worktree(void *ud, enum git_pointer kind, const char *value)
+{
+	if (kind == PTR_WORKTREE)
+		snprintf(ud, PATH_MAX, "%s", value);
+}
+
+bool gitscan_core_worktree(const char *config, const char *gitdir, char *out)
+{
+	char value[PATH_MAX] = "", path[2 * PATH_MAX];
+
+	gitscan_config_file(open(config, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
+			    on_worktree, value);
+	if (!value[0])
+		return false;
+	snprintf(path, sizeof(path), "%s%s%s", value[0] == '/' ? "" : gitdir,
+		 value[0] == '/' ? "" : "/", value);
+	_cleanup_free_ char *real = realpath(path, NULL);
+	if (!real || strlen(real) >= PATH_MAX)
+		return false;
+	memcpy(out, real, strlen(real) + 1);
+	return true;
 }
 
 bool gitscan_program_file(const char *path, enum git_pointer kind)

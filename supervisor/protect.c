@@ -734,6 +734,7 @@ struct pointers {
 	struct sandbox *sb;
 	struct cands *cand;
 	const char *gitdir, *top;
+	int depth; /* of includes */
 };
 
 static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
@@ -745,8 +746,8 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 			       : pp->gitdir;
 	char path[PATH_MAX];
 
-	if (kind == PTR_TEMPLATE)
-		return; /* read from the host's own configuration only */
+	if (kind == PTR_TEMPLATE || kind == PTR_WORKTREE)
+		return; /* the host's own configuration's; read before */
 	size_t tl = strlen(pp->top);
 	if (kind == PTR_INCLUDE && strncmp(value, "../", 3) == 0 && strlen(pp->gitdir) > tl &&
 	    strncmp(pp->gitdir, pp->top, tl) == 0 && strcmp(pp->gitdir + tl, "/.git") == 0) {
@@ -769,7 +770,30 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 		path[--n] = '\0';
 	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) && !gitscan_program_file(path, kind))
 		return;
+	/* a link on the way from the top (a tracked `scripts -> tools`): it
+	 * may not be made a directory of the sandbox's either */
+	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG || kind == PTR_HOOKS) &&
+	    strncmp(path, pp->top, tl) == 0 && path[tl] == '/') {
+		char part[PATH_MAX];
+		struct stat lst;
+		for (const char *e = strchr(path + tl + 1, '/'); e; e = strchr(e + 1, '/')) {
+			snprintf(part, sizeof(part), "%.*s", (int)(e - path), path);
+			if (lstat(part, &lst) < 0)
+				break;
+			if (S_ISLNK(lst.st_mode))
+				cand_add(pp->cand, part, PROT_FILE);
+		}
+	}
 	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
+	/* what an included file names: read too (git stops at ten levels),
+	 * wherever it is (one outside the grants names files in them) */
+	if (kind == PTR_INCLUDE && pp->depth < 10) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+		struct pointers in = {pp->sb, pp->cand, dir[0] ? dir : "/", pp->top, pp->depth + 1};
+		gitscan_config_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_git_pointer,
+				    &in);
+	}
 	/* kept from the sandbox from now on: what changes there during the
 	 * run is the host's, and the walk at exit leaves it */
 	struct stat st;
@@ -780,10 +804,15 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *top,
 			    struct cands *cand)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], wt[PATH_MAX];
 	struct stat st;
 
-	struct pointers pp = {sb, cand, gitdir, top};
+	/* core.worktree: where git runs the config's commands and hooks
+	 * from (`app.git` with `worktree = ../app`, a deploy's) */
+	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) < sizeof(path) &&
+	    gitscan_core_worktree(path, gitdir, wt))
+		top = wt;
+	struct pointers pp = {sb, cand, gitdir, top, 0};
 
 	/* the host's own configuration's hooks paths (a relative one names
 	 * a directory in each worktree) and the files its commands name,
@@ -804,7 +833,8 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 	for (size_t i = 0; i < n; i++) {
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(cfg[i], '/') - cfg[i]), cfg[i]);
-		struct pointers wp = {sb, cand, dir, top};
+		struct pointers wp = {
+		    sb, cand, dir, n == 1 && gitscan_core_worktree(cfg[i], dir, wt) ? wt : top, 0};
 		gitscan_config_file(open(cfg[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
 				    on_git_pointer, &wp);
 	}

@@ -514,6 +514,7 @@ enum git_pointer {
 	PTR_INCLUDE,
 	PTR_PROGRAM,	 /* a command git runs, or what it surely reads (python -m) */
 	PTR_PROGRAM_ARG, /* a file an argument of such a command names */
+	PTR_WORKTREE,	 /* core.worktree: where the commands run from */
 	PTR_TEMPLATE,	 /* init.templateDir: copied into each repository git makes */
 	_PTR_MAX,
 };
@@ -528,6 +529,10 @@ void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, con
  * file (a submodule's, a linked worktree's: the main config and its own
  * config.worktree), canonical, in CFG: how many. */
 size_t gitscan_worktree_configs(const char *top, char cfg[2][PATH_MAX]);
+/* The worktree the configuration CONFIG of the git directory GITDIR names
+ * (core.worktree, the last one; relative to GITDIR), canonical, in OUT
+ * (PATH_MAX): where git runs its commands and hooks from. */
+bool gitscan_core_worktree(const char *config, const char *gitdir, char *out);
 /* Whether PATH, named by a command in a git configuration as KIND, is
  * protected: a regular file or a link there, or nothing there for the
  * command itself (never a directory, a device: `2> /dev/null`). */

@@ -26,6 +26,7 @@ static void add(void *ud, enum git_pointer kind, const char *value)
 		 : kind == PTR_INCLUDE	   ? "include"
 		 : kind == PTR_PROGRAM	   ? "program"
 		 : kind == PTR_PROGRAM_ARG ? "arg"
+		 : kind == PTR_WORKTREE	   ? "worktree"
 					   : "template",
 		 value);
 }
@@ -76,6 +77,12 @@ static void test_pointers(void **state)
 	    {"[core]\n\tfsmonitor = $PWD/tools/x\n", "program=tools/x"},
 	    {"[alias]\n\tup = !${HOME}/bin/up 2>/dev/null\n", "program=~/bin/up arg=/dev/null"},
 	    {"[alias]\n\tl = !sh <tools/x\n", "arg=tools/x"},
+	    /* a cd to an absolute directory; one in a subshell ends with it */
+	    {"[alias]\n\tl = !cd /w/tools && ./x\n", "program=/w/tools/x"},
+	    {"[alias]\n\tl = !(cd docs && true) && ./pub.sh\n", "program=pub.sh"},
+	    {"[tar \"tgz\"]\n\tcommand = tools/gz\n[imap]\n\ttunnel = tools/t\n",
+	     "program=tools/gz program=tools/t"},
+	    {"[core]\n\tworktree = ../app\n", "worktree=../app"},
 	    /* git's reading: quoted in part, a key on the section's line,
 	     * a value continued, a long key */
 	    {"[filter \"n\"]\n\tclean = \"/usr/bin/python3\" -m nb ; x.py\n",

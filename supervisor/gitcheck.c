@@ -207,7 +207,7 @@ static void drop_entries(struct gitobj *r, struct gitobj_pack *p)
 	    openat(r->objects, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int old = dir >= 0 ? gitobj_open_file(dir, p->name) : -1;
 	if (dir >= 0)
-		(void)owner_unlock(dir); /* git's own: it leaves none unwritable */
+		(void)owner_unlock(r->sb, dir); /* git's own: it leaves none unwritable */
 	_cleanup_free_ unsigned char *out = malloc(p->idx_size);
 	if (out && old >= 0 && fstat(old, &st) == 0 &&
 	    gitobj_idx_tables(r, p, &total, &names, &offs) && p->idx_size >= 8 + 1024 + 2 * sz) {

@@ -980,7 +980,7 @@ void githeads_finish(struct sandbox *sb)
 		/* a .git the command made unwritable to its owner (a
 		 * supervisor running as that owner) is given write back for
 		 * good: git leaves none so, and what is wrong in it goes */
-		(void)owner_unlock(h->git);
+		(void)owner_unlock(h->sb, h->git);
 		check_objects(h);
 		check_index(h);
 		(void)gh_check_refs_dir(h);

@@ -140,7 +140,7 @@ static void check_gitlink(const struct sandbox *sb, int root_fd, const char *roo
 	}
 	if (fstatat(dir, ".git", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    git_changed(dir, ".git", since)) {
-		bool ok = owner_renameat(dir, ".git", dir, ".git.ringfence-blocked",
+		bool ok = owner_renameat(sb, dir, ".git", dir, ".git.ringfence-blocked",
 					 RENAME_NOREPLACE) == 0;
 		snprintf(path, sizeof(path), "%s/%s/.git", root, rel);
 		warn("the sandbox made or changed %s, a repository the host's git enters from %s: "

@@ -488,7 +488,7 @@ void gh_check_pseudo(struct githead *r)
 			munmap(m, n);
 		if (!ok)
 			gh_say(r, names[i], "a commit",
-			       owner_unlinkat(r->git, names[i], 0) == 0
+			       owner_unlinkat(r->sb, r->git, names[i], 0) == 0
 				   ? "removed"
 				   : "it could NOT be removed");
 	}

@@ -78,7 +78,7 @@ static int open_parent(struct githead *r, const char *name, bool make, const cha
 		return -EINVAL;
 	}
 	*leaf = p;
-	(void)owner_unlock(cur); /* git's own: it leaves none unwritable */
+	(void)owner_unlock(r->sb, cur); /* git's own: it leaves none unwritable */
 	return cur;
 }
 
@@ -370,7 +370,7 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
 	if (!d)
 		return;
-	(void)owner_unlock(dir); /* what is wrong here is removed */
+	(void)owner_unlock(r->sb, dir); /* what is wrong here is removed */
 	while ((de = readdir(d))) {
 		char name[PATH_MAX];
 		struct stat st;

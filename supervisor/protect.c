@@ -1649,16 +1649,21 @@ int protect_open_dir_nofollow(const char *path)
  * owner's away) would hold what it planted there against a supervisor
  * running as that same owner.  The owner may give itself write and search
  * back, which is done here for DIR (any descriptor, O_PATH too) when it is
- * ours and lacks them.  Returns the mode to put back, or -1 when nothing
- * was changed.  A root supervisor is never refused and changes nothing.
+ * ours, lacks them, and its mode changed during the run (a directory the
+ * host made read-only before is left as it is: the command could not
+ * write there without changing it).  Returns the mode to put back, or -1
+ * when nothing was changed.  A root supervisor is never refused.
  */
-int owner_unlock(int dir)
+int owner_unlock(const struct sandbox *sb, int dir)
 {
 	struct stat st;
 	char proc[64];
 
 	if (fstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & (S_IWUSR | S_IXUSR)) == (S_IWUSR | S_IXUSR))
+	    (st.st_mode & (S_IWUSR | S_IXUSR)) == (S_IWUSR | S_IXUSR) ||
+	    st.st_ctim.tv_sec < sb->started_at.tv_sec ||
+	    (st.st_ctim.tv_sec == sb->started_at.tv_sec &&
+	     st.st_ctim.tv_nsec < sb->started_at.tv_nsec))
 		return -1;
 	/* fchmod() refuses an O_PATH descriptor; its /proc link does not */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dir);
@@ -1677,12 +1682,12 @@ void owner_relock(int dir, int was)
 	(void)chmod(proc, (mode_t)was);
 }
 
-int owner_unlinkat(int dir, const char *name, int flags)
+int owner_unlinkat(const struct sandbox *sb, int dir, const char *name, int flags)
 {
 	int r = unlinkat(dir, name, flags);
 
 	if (r < 0 && errno == EACCES) {
-		int was = owner_unlock(dir);
+		int was = owner_unlock(sb, dir);
 		if (was >= 0) {
 			r = unlinkat(dir, name, flags);
 			int e = errno;
@@ -1693,12 +1698,13 @@ int owner_unlinkat(int dir, const char *name, int flags)
 	return r;
 }
 
-int owner_renameat(int from, const char *old, int to, const char *new, unsigned flags)
+int owner_renameat(const struct sandbox *sb, int from, const char *old, int to, const char *new,
+		   unsigned flags)
 {
 	int r = renameat2(from, old, to, new, flags);
 
 	if (r < 0 && errno == EACCES) {
-		int was = owner_unlock(from), was_to = to != from ? owner_unlock(to) : -1;
+		int was = owner_unlock(sb, from), was_to = to != from ? owner_unlock(sb, to) : -1;
 		if (was >= 0 || was_to >= 0) {
 			r = renameat2(from, old, to, new, flags);
 			int e = errno;
@@ -1812,7 +1818,7 @@ int protect_move_aside(const struct sandbox *sb, const char *path, const char *e
 		size_t keep = strlen(name), room = NAME_MAX - strlen(suffix);
 		snprintf(moved, sizeof(moved), "%.*s%s", (int)(keep < room ? keep : room), name,
 			 suffix);
-		ok = owner_renameat(dir, name, dir, moved, RENAME_NOREPLACE) == 0;
+		ok = owner_renameat(sb, dir, name, dir, moved, RENAME_NOREPLACE) == 0;
 		err = ok ? 0 : errno;
 		if (!ok && errno == ENOENT) {
 			close(dir);

@@ -337,13 +337,15 @@ int protect_open_dir_nofollow(const char *path);
 /* Closes FD (an inotify instance) in a child that lets go once we exit:
  * the last close waits for a grace period nobody should wait for. */
 int protect_close_later(int fd);
-/* A directory of ours the command made unwritable to us given write and
- * search back: the mode to put back with owner_relock(), or -1 (nothing
- * changed).  unlinkat(2) and renameat2(2) that do so where refused. */
-int owner_unlock(int dir);
+/* A directory of ours the command made unwritable to us during the run
+ * given write and search back: the mode to put back with owner_relock(),
+ * or -1 (nothing changed).  unlinkat(2) and renameat2(2) that do so where
+ * refused. */
+int owner_unlock(const struct sandbox *sb, int dir);
 void owner_relock(int dir, int was);
-int owner_unlinkat(int dir, const char *name, int flags);
-int owner_renameat(int from, const char *old, int to, const char *new, unsigned flags);
+int owner_unlinkat(const struct sandbox *sb, int dir, const char *name, int flags);
+int owner_renameat(const struct sandbox *sb, int from, const char *old, int to, const char *new,
+		   unsigned flags);
 /* Moves the entry PATH aside to NAME.ringfence-blocked, with one line and
  * the audit event EVENT; 1 moved, 0 could not, -ENOENT nothing there. */
 enum move_when {

@@ -55,21 +55,24 @@ int protect_move_aside(const struct sandbox *sb, const char *path, const char *e
 	(void)sb, (void)path, (void)event, (void)when;
 	return -EPERM;
 }
-int owner_unlock(int dir)
+int owner_unlock(const struct sandbox *sb, int dir)
 {
-	(void)dir;
+	(void)sb, (void)dir;
 	return -1;
 }
 void owner_relock(int dir, int was)
 {
 	(void)dir, (void)was;
 }
-int owner_unlinkat(int dir, const char *name, int flags)
+int owner_unlinkat(const struct sandbox *sb, int dir, const char *name, int flags)
 {
+	(void)sb;
 	return unlinkat(dir, name, flags);
 }
-int owner_renameat(int from, const char *old, int to, const char *new, unsigned flags)
+int owner_renameat(const struct sandbox *sb, int from, const char *old, int to, const char *new,
+		   unsigned flags)
 {
+	(void)sb;
 	return renameat2(from, old, to, new, flags);
 }
 size_t protect_builtin_names(bool home, const char ***ret)

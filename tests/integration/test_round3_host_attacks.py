@@ -280,3 +280,21 @@ except OSError as e:
     assert "PWNED" in open(box.path("work", "data", "plain")).read()
     assert open(box.path("work", ".vscode", "tasks.json")).read() == \
         '{"version":"2.0.0","tasks":[]}\n', r.stdout + r.stderr
+
+
+def test_guard_the_hosts_read_only_git_directory_keeps_its_mode(box):
+    """Guard: the supervisor gives itself write back only in a directory
+    whose mode the run changed.  The host's own read-only refs/tags (0555
+    before the run, as a mirror's) keeps its mode through a run that
+    commits, after the end's checks walked it (control: the commit ran).
+    (The run's own 0555 directories are the holes above.)"""
+    make_repo(box)
+    owned(box)
+    tags = box.path("work", ".git", "refs", "tags")
+    os.makedirs(tags, exist_ok=True)
+    os.chmod(tags, 0o555)
+    r = run_sh(box, "echo y > g && git add g && "
+               "git -c user.name=t -c user.email=t@x commit -qm inside && echo committed")
+    assert "committed" in r.stdout.split(), r.stdout + r.stderr
+    assert os.stat(tags).st_mode & 0o777 == 0o555, oct(os.stat(tags).st_mode)
+    os.chmod(tags, 0o755)

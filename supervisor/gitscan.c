@@ -876,15 +876,16 @@ static bool shell_word(const char **p, char *w, size_t size, bool *sep, int *dep
 static void program_words(const char *val, pointer_fn fn, void *ud)
 {
 	/* the directory a `cd` went to at each depth of subshells (one ends
-	 * with its subshell); past the last, nothing more is read */
-	enum { DEPTHS = 8 };
-	_cleanup_free_ char(*dirs)[PATH_MAX] = calloc(DEPTHS, PATH_MAX);
-	char w[PATH_MAX], *dir;
+	 * with its subshell); past the last, nothing more is read.  Small:
+	 * a start-up touches each page of a frame (stack-clash probes), and a
+	 * page fault is dear on some virtual machines; a longer directory is
+	 * not followed (an argument then taken from the top) */
+	enum { DEPTHS = 4, DIR_MAX = 256 };
+	char w[PATH_MAX], dirs[DEPTHS][DIR_MAX], *dir;
 	bool cmd = true, module = false, cd = false, sep;
 	int n = 0, depth = 0;
 
-	if (!dirs)
-		die("out of memory");
+	dirs[0][0] = '\0';
 	if (*val == '!')
 		val++;
 	for (const char *p = val; n < 64; n++) {
@@ -892,7 +893,7 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 		if (!shell_word(&p, w, sizeof(w), &sep, &depth) || depth < 0 || depth >= DEPTHS)
 			break;
 		for (int d = was + 1; d <= depth; d++)
-			memcpy(dirs[d], dirs[d - 1], PATH_MAX);
+			memcpy(dirs[d], dirs[d - 1], DIR_MAX);
 		dir = dirs[depth];
 		char *x = w;
 		if (sep)
@@ -930,7 +931,7 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 			/* (an absolute one starts over) */
 			size_t dl = x[0] == '/' ? 0 : strlen(dir), xl = strlen(x);
 			if (x[0] != '~' && x[0] != '-' && !strstr(x, "..") &&
-			    dl + xl + 2 < PATH_MAX) {
+			    dl + xl + 2 < DIR_MAX) {
 				if (dl)
 					dir[dl++] = '/';
 				memcpy(dir + dl, x, xl + 1);
@@ -1033,12 +1034,15 @@ static bool continued(const char *l, size_t len)
 void gitscan_config_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 {
 	char sec[32] = "";
+	/* (on the heap, and only for a continued value: a frame's pages are
+	 * touched at each start) */
+	_cleanup_free_ char *joined = NULL;
 
 	const char *l;
 	size_t len;
 
 	for (size_t at = 0; git_config_line(buf, n, &at, &l, &len);) {
-		char key[64], val[PATH_MAX], joined[PATH_MAX];
+		char key[64], val[PATH_MAX];
 		size_t k = 0, kn = 0;
 		if (*l == '[') {
 			size_t i = 1, j = 0;
@@ -1062,7 +1066,9 @@ void gitscan_config_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 		/* a value continued on the lines after (a backslash ending one) */
 		if (continued(l, len)) {
 			size_t j = 0;
-			bool fits = len <= sizeof(joined);
+			bool fits = len <= PATH_MAX;
+			if (!joined && !(joined = malloc(PATH_MAX)))
+				die("out of memory");
 			if (fits) {
 				memcpy(joined, l, len - 1);
 				j = len - 1;
@@ -1075,7 +1081,7 @@ void gitscan_config_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 					rl--;
 				more = continued(r, rl);
 				rl -= more;
-				if (j + rl >= sizeof(joined))
+				if (j + rl >= PATH_MAX)
 					fits = false;
 				else if (fits) {
 					memcpy(joined + j, r, rl);
@@ -2241,14 +2247,14 @@ static void on_worktree(void *ud, enum git_pointer kind, const char *value)
 
 bool gitscan_core_worktree(const char *config, const char *gitdir, char *out)
 {
-	char value[PATH_MAX] = "", path[2 * PATH_MAX];
+	char value[PATH_MAX] = "", path[PATH_MAX];
 
 	gitscan_config_file(open(config, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
 			    on_worktree, value);
-	if (!value[0])
+	if (!value[0] ||
+	    (size_t)snprintf(path, sizeof(path), "%s%s%s", value[0] == '/' ? "" : gitdir,
+			     value[0] == '/' ? "" : "/", value) >= sizeof(path))
 		return false;
-	snprintf(path, sizeof(path), "%s%s%s", value[0] == '/' ? "" : gitdir,
-		 value[0] == '/' ? "" : "/", value);
 	_cleanup_free_ char *real = realpath(path, NULL);
 	if (!real || strlen(real) >= PATH_MAX)
 		return false;

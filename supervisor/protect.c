@@ -737,6 +737,34 @@ struct pointers {
 	int depth; /* of includes */
 };
 
+/* (helpers of on_git_pointer(), apart: each PATH_MAX buffer is a page
+ * touched at every start otherwise, and a fault is dear on some virtual
+ * machines) */
+static void links_on_the_way(const struct pointers *pp, const char *path, size_t tl)
+{
+	char part[PATH_MAX];
+	struct stat st;
+
+	for (const char *e = strchr(path + tl + 1, '/'); e; e = strchr(e + 1, '/')) {
+		snprintf(part, sizeof(part), "%.*s", (int)(e - path), path);
+		if (lstat(part, &st) < 0)
+			break;
+		if (S_ISLNK(st.st_mode))
+			cand_add(pp->cand, part, PROT_FILE);
+	}
+}
+
+static void on_git_pointer(void *ud, enum git_pointer kind, const char *value);
+
+static void read_included(const struct pointers *pp, const char *path)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+	struct pointers in = {pp->sb, pp->cand, dir[0] ? dir : "/", pp->top, pp->depth + 1};
+	gitscan_config_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_git_pointer, &in);
+}
+
 static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 {
 	const struct pointers *pp = ud;
@@ -773,32 +801,35 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 	/* a link on the way from the top (a tracked `scripts -> tools`): it
 	 * may not be made a directory of the sandbox's either */
 	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG || kind == PTR_HOOKS) &&
-	    strncmp(path, pp->top, tl) == 0 && path[tl] == '/') {
-		char part[PATH_MAX];
-		struct stat lst;
-		for (const char *e = strchr(path + tl + 1, '/'); e; e = strchr(e + 1, '/')) {
-			snprintf(part, sizeof(part), "%.*s", (int)(e - path), path);
-			if (lstat(part, &lst) < 0)
-				break;
-			if (S_ISLNK(lst.st_mode))
-				cand_add(pp->cand, part, PROT_FILE);
-		}
-	}
+	    strncmp(path, pp->top, tl) == 0 && path[tl] == '/')
+		links_on_the_way(pp, path, tl);
 	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
 	/* what an included file names: read too (git stops at ten levels),
 	 * wherever it is (one outside the grants names files in them) */
-	if (kind == PTR_INCLUDE && pp->depth < 10) {
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
-		struct pointers in = {pp->sb, pp->cand, dir[0] ? dir : "/", pp->top, pp->depth + 1};
-		gitscan_config_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_git_pointer,
-				    &in);
-	}
+	if (kind == PTR_INCLUDE && pp->depth < 10)
+		read_included(pp, path);
 	/* kept from the sandbox from now on: what changes there during the
 	 * run is the host's, and the walk at exit leaves it */
 	struct stat st;
 	if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
 		guard_gitdir(pp->sb, &st);
+}
+
+/* The configs the .git file of the worktree TOP names, read for what
+ * they point at from TOP: whether there were any. */
+static bool worktree_pointers(struct sandbox *sb, const char *top, struct cands *cand)
+{
+	char cfg[2][PATH_MAX], dir[PATH_MAX], wt[PATH_MAX];
+	size_t n = gitscan_worktree_configs(top, cfg);
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(cfg[i], '/') - cfg[i]), cfg[i]);
+		struct pointers wp = {
+		    sb, cand, dir, n == 1 && gitscan_core_worktree(cfg[i], dir, wt) ? wt : top, 0};
+		gitscan_config_file(open(cfg[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
+				    on_git_pointer, &wp);
+	}
+	return n > 0;
 }
 
 static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *top,
@@ -826,19 +857,9 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 	}
 	/* a .git file (a submodule, a linked worktree): the configs it
 	 * names, what they run run from this top */
-	char cfg[2][PATH_MAX];
-	size_t n = lstat(gitdir, &st) == 0 && S_ISREG(st.st_mode) && strlen(gitdir) > 5
-		       ? gitscan_worktree_configs(top, cfg)
-		       : 0;
-	for (size_t i = 0; i < n; i++) {
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(cfg[i], '/') - cfg[i]), cfg[i]);
-		struct pointers wp = {
-		    sb, cand, dir, n == 1 && gitscan_core_worktree(cfg[i], dir, wt) ? wt : top, 0};
-		gitscan_config_file(open(cfg[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
-				    on_git_pointer, &wp);
-	}
-	if (n || (size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
+	if (lstat(gitdir, &st) == 0 && S_ISREG(st.st_mode) && worktree_pointers(sb, top, cand))
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
 		return;
 	gitscan_config_file(open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
 			    on_git_pointer, &pp);

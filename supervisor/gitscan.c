@@ -449,21 +449,32 @@ static void open_mode_path(struct scan *s, int parent, int fd, const char *path)
  * gets its owner's read right back, said; any other stays unlisted, and
  * counted as not looked at.  -1 also for what is no directory.
  */
+/* DIR's directory NAME (PATH), ours and made unreadable or unsearchable
+ * during the run, given its owner's read and search back, and said. */
+static bool give_back_read(struct scan *s, int dir, const char *name, const char *path)
+{
+	struct stat st;
+
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || !newer(&st, s->since) ||
+	    (st.st_mode & (S_IRUSR | S_IXUSR)) == (S_IRUSR | S_IXUSR) ||
+	    fchmodat(dir, name, (st.st_mode & 07777) | S_IRUSR | S_IXUSR, 0) < 0)
+		return false;
+	warn("the sandbox made %s unreadable: its owner's read right is given back, so that "
+	     "the repositories in it are checked",
+	     path);
+	return true;
+}
+
 static int open_listable(struct scan *s, int dir, const char *name, const char *path)
 {
 	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
 
 	if (fd >= 0)
 		open_mode(s, dir, fd, path);
 	if (fd >= 0 || errno != EACCES)
 		return fd;
-	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
-	    st.st_uid == geteuid() && newer(&st, s->since) &&
-	    fchmodat(dir, name, (st.st_mode & 07777) | S_IRUSR | S_IXUSR, 0) == 0) {
-		warn("the sandbox made %s unreadable: its owner's read right is given back, so "
-		     "that the repositories in it are checked",
-		     path);
+	if (give_back_read(s, dir, name, path)) {
 		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
 			open_mode(s, dir, fd, path);
@@ -808,7 +819,21 @@ static bool shell_word(const char **p, char *w, size_t size, bool *sep, int *dep
 	}
 	if (!*c)
 		return false;
-	while (*c && !strchr(" \t\n;|&()", *c)) {
+	/* a redirection's operator (`>`, `2>>`, `<&`): a word of its own, the
+	 * file after it the next (joined or not: `x>/dev/null`) */
+	const char *o = c;
+	while (*o >= '0' && *o <= '9')
+		o++;
+	if (*o == '<' || *o == '>') {
+		while (*o == '<' || *o == '>' || *o == '&')
+			o++;
+		size_t l = (size_t)(o - c) < size ? (size_t)(o - c) : size - 1;
+		memcpy(w, c, l);
+		w[l] = '\0';
+		*p = o;
+		return true;
+	}
+	while (*c && !strchr(" \t\n;|&()<>", *c)) {
 		char close = 0;
 		if (*c == '\'' || *c == '"') {
 			char q = *c++;
@@ -883,18 +908,20 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 	enum { DEPTHS = 4, DIR_MAX = 256 };
 	char w[PATH_MAX], dirs[DEPTHS][DIR_MAX], *dir;
 	bool cmd = true, module = false, cd = false, sep;
-	int n = 0, depth = 0;
+	int depth = 0;
 
 	dirs[0][0] = '\0';
 	if (*val == '!')
 		val++;
-	for (const char *p = val; n < 64; n++) {
-		int was = depth;
-		if (!shell_word(&p, w, sizeof(w), &sep, &depth) || depth < 0 || depth >= DEPTHS)
+	for (const char *p = val;;) {
+		int was = depth < 0 ? 0 : depth < DEPTHS ? depth : DEPTHS - 1;
+		if (!shell_word(&p, w, sizeof(w), &sep, &depth))
 			break;
-		for (int d = was + 1; d <= depth; d++)
+		/* deeper subshells than followed share the deepest's directory */
+		int at = depth < 0 ? 0 : depth < DEPTHS ? depth : DEPTHS - 1;
+		for (int d = was + 1; d <= at; d++)
 			memcpy(dirs[d], dirs[d - 1], DIR_MAX);
-		dir = dirs[depth];
+		dir = dirs[at];
 		char *x = w;
 		if (sep)
 			cmd = true, module = false, cd = false;
@@ -1149,6 +1176,34 @@ static bool in_a_grant(const struct scan *s, const char *canon)
 
 static void check_config_file(struct scan *s, const char *path, const char *top, int depth);
 
+/* The whole configuration open at FD (ST), on the heap (a frame's pages
+ * are touched at every call, stack-clash probes), in *LEN bytes; NULL
+ * with errno EFBIG past CONFIG_MAX (git reads any size: 4 MiB is some
+ * 50,000 branches' sections), or as read(2) fails. */
+#define CONFIG_MAX (4 << 20)
+static char *read_config(int fd, const struct stat *st, size_t *len)
+{
+	if (st->st_size > CONFIG_MAX) {
+		errno = EFBIG;
+		return NULL;
+	}
+	size_t size = (size_t)st->st_size + 1;
+	char *buf = malloc(size);
+	ssize_t got;
+
+	if (!buf)
+		die("out of memory");
+	*len = 0;
+	while (*len < size && (got = read(fd, buf + *len, size - *len)) > 0)
+		*len += (size_t)got;
+	if (*len >= size) {
+		free(buf); /* grew since: not what was stated */
+		errno = EFBIG;
+		return NULL;
+	}
+	return buf;
+}
+
 /* Each component of FULL below the worktree's top that is a link made or
  * changed during the run, moved aside. */
 static void links_on_the_way(struct pointed *pt, const char *full)
@@ -1282,9 +1337,9 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
  * negative DEPTH: one outside the write grants, read, never judged. */
 static void check_config_file(struct scan *s, const char *path, const char *top, int depth)
 {
-	char buf[65536], dir[PATH_MAX];
+	char dir[PATH_MAX];
 	struct stat st;
-	ssize_t got;
+	size_t got;
 	const char *slash = strrchr(path, '/');
 	bool judged = depth >= 0;
 
@@ -1296,20 +1351,30 @@ static void check_config_file(struct scan *s, const char *path, const char *top,
 	_cleanup_close_ int d = protect_open_dir_nofollow(dir[0] ? dir : "/");
 	_cleanup_close_ int fd =
 	    d >= 0 ? openat(d, slash + 1, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size >= (off_t)sizeof(buf))
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
-	got = read(fd, buf, sizeof(buf));
-	if (got < 0)
+	bool changed = judged && depth > 0 && newer(&st, s->since) && !guarded(s->sb, &st);
+	_cleanup_free_ char *buf = read_config(fd, &st, &got);
+	if (!buf) {
+		/* one changed during the run that cannot be read is not one
+		 * that passes */
+		if (changed)
+			quarantine(s, dir, slash + 1,
+				   "a configuration file a repository's config includes, too "
+				   "large to read");
+		else
+			warn("%s: a git configuration of %lld bytes, past the %d MiB read, was "
+			     "not read: what it has git run from the worktree is not checked",
+			     path, (long long)st.st_size, CONFIG_MAX >> 20);
 		return;
-	if (judged && depth > 0 && newer(&st, s->since) && !guarded(s->sb, &st) &&
-	    !protwatch_config_ok(buf, (size_t)got)) {
+	}
+	if (changed && !protwatch_config_ok(buf, got)) {
 		quarantine(s, dir, slash + 1,
 			   "a configuration file a repository's config includes");
 		return;
 	}
 	struct pointed pt = {s, dir, top, depth};
-	gitscan_config_pointers(buf, (size_t)got, on_pointer, &pt);
+	gitscan_config_pointers(buf, got, on_pointer, &pt);
 }
 
 /* The git directory open at G, at PATH.  WORKTREE: one in worktrees/, whose
@@ -1773,7 +1838,10 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 				}
 				continue;
 			}
-			/* by name, as git enters it: no listing needed */
+			/* by name, as git enters it: no listing needed (but
+			 * its files read: one the run made unsearchable to
+			 * us gets its owner's rights back) */
+			(void)give_back_read(s, fd, name, sub);
 			_cleanup_close_ int g =
 			    openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (g >= 0) {
@@ -1888,13 +1956,18 @@ static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd
 	/* the grant itself may be a git directory (a bare repository granted) */
 	walk(&s, top, root, 0);
 	for (size_t i = 0; i < s.n_later; i++) {
-		_cleanup_close_ int c = protect_open_dir_nofollow(s.later[i]);
+		/* from its parent, as the walk opens any (one made unreadable
+		 * during the run gets its read back; else it is said) */
+		char parent[PATH_MAX];
+		const char *slash = strrchr(s.later[i], '/');
+		snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - s.later[i]) : 0,
+			 s.later[i]);
+		_cleanup_close_ int c =
+		    slash ? protect_open_dir_nofollow(parent[0] ? parent : "/") : -1;
 		if (c >= 0 && !s.cut) {
-			_cleanup_close_ int o = openat(c, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (o >= 0) {
-				open_mode(&s, -1, o, s.later[i]);
+			_cleanup_close_ int o = open_listable(&s, c, slash + 1, s.later[i]);
+			if (o >= 0)
 				walk(&s, o, s.later[i], 1);
-			}
 		}
 		free(s.later[i]);
 	}
@@ -2141,22 +2214,19 @@ static void on_global(void *ud, enum git_pointer kind, const char *value)
 void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
 			 void *ud)
 {
-	/* at most 64 KiB, on the heap and of the file's size: a frame of
-	 * 64 KiB is touched whole at every call (stack-clash probes), and
-	 * stays in the supervisor's resident memory for its whole life */
-	const size_t max = 65536;
 	_cleanup_close_ int f = fd;
 	struct stat st;
-	ssize_t got;
+	size_t len;
 
-	if (f < 0 || fstat(f, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)max)
+	if (f < 0 || fstat(f, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
-	_cleanup_free_ char *buf = malloc(max);
-	if (!buf)
-		die("out of memory");
-	got = read(f, buf, max);
-	if (got > 0)
-		gitscan_config_pointers(buf, (size_t)got, fn, ud);
+	_cleanup_free_ char *buf = read_config(f, &st, &len);
+	if (buf)
+		gitscan_config_pointers(buf, len, fn, ud);
+	else if (errno == EFBIG)
+		warn("a git configuration of %lld bytes, past the %d MiB read, was not read: what "
+		     "it has git run from the worktree is not protected",
+		     (long long)st.st_size, CONFIG_MAX >> 20);
 }
 
 static void read_global(struct sandbox *sb, const char *path, const char *home, int depth)
@@ -2176,13 +2246,17 @@ static void read_global(struct sandbox *sb, const char *path, const char *home, 
 void gitscan_global_hooks(struct sandbox *sb)
 {
 	const char *homes[] = {getenv("HOME"), sb->home};
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL");
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL"),
+		   *system = getenv("GIT_CONFIG_SYSTEM");
 	char path[PATH_MAX];
 
 	gitscan_global_free(sb);
 	/* the system's, whatever GIT_CONFIG_NOSYSTEM says now: the host's
 	 * later git may not be told so */
 	read_global(sb, "/etc/gitconfig", homes[0], 0);
+	/* and the one the host's environment names instead */
+	if (system && system[0] == '/' && strcmp(system, "/etc/gitconfig") != 0)
+		read_global(sb, system, homes[0], 0);
 	if (global && global[0] == '/')
 		read_global(sb, global, homes[0], 0);
 	if (xdg && xdg[0] == '/' &&

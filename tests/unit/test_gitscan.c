@@ -83,6 +83,13 @@ static void test_pointers(void **state)
 	    {"[tar \"tgz\"]\n\tcommand = tools/gz\n[imap]\n\ttunnel = tools/t\n",
 	     "program=tools/gz program=tools/t"},
 	    {"[core]\n\tworktree = ../app\n", "worktree=../app"},
+	    /* a redirection joined to its word; no cap on words or subshells */
+	    {"[alias]\n\tl = !tools/x>/dev/null 2>&1 <in.txt\n",
+	     "program=tools/x arg=/dev/null arg=in.txt"},
+	    {"[alias]\n\tl = !a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h "
+	     "i j k l m n o p q r s t u v w x y z a b c d e f g h && tools/x\n",
+	     "program=tools/x"},
+	    {"[alias]\n\tl = !((((((((((cd d && true)))))))))) && tools/x\n", "program=tools/x"},
 	    /* git's reading: quoted in part, a key on the section's line,
 	     * a value continued, a long key */
 	    {"[filter \"n\"]\n\tclean = \"/usr/bin/python3\" -m nb ; x.py\n",

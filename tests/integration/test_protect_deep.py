@@ -190,6 +190,11 @@ def wait_for(path, p, timeout=10.0):
     assert os.path.exists(path), path
 
 
+def stat_state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
 def children(pid):
     """How many children the process PID has running (init, and a walk of
     ours); one that has ended but is not reaped (its parent is stopped)
@@ -233,7 +238,13 @@ def test_killed_run_is_walked_by_the_next_start(box):
         # before the hook is planted: it stands for one killed before it
         # could move it (the watches and walks see it at once otherwise)
         os.kill(p.pid, signal.SIGSTOP)
+        # stopped only once it is back in user space: a fork of the walk
+        # under way at the signal completes first, and its child would be
+        # missed by a count made before
         end = time.monotonic() + 10
+        while stat_state(p.pid) != "T" and time.monotonic() < end:
+            time.sleep(0.01)
+        assert stat_state(p.pid) == "T", "the supervisor did not stop"
         while children(p.pid) > 1 and time.monotonic() < end:
             time.sleep(0.01)
         assert children(p.pid) == 1, "the walk did not end"

@@ -195,6 +195,22 @@ def stat_state(pid):
         return f.read().rsplit(")", 1)[1].split()[0]
 
 
+def stop_supervisor(pid):
+    """SIGSTOP to the supervisor PID, standing for one killed before it
+    could act: waited for until it is stopped (the signal takes effect back
+    in user space: a fork of its walk under way completes first, and a
+    count of its children made at once would miss that child), then until
+    its walk has ended."""
+    os.kill(pid, signal.SIGSTOP)
+    end = time.monotonic() + 10
+    while stat_state(pid) != "T" and time.monotonic() < end:
+        time.sleep(0.01)
+    assert stat_state(pid) == "T", "the supervisor did not stop"
+    while children(pid) > 1 and time.monotonic() < end:
+        time.sleep(0.01)
+    assert children(pid) == 1, "the walk did not end"
+
+
 def children(pid):
     """How many children the process PID has running (init, and a walk of
     ours); one that has ended but is not reaped (its parent is stopped)
@@ -237,17 +253,7 @@ def test_killed_run_is_walked_by_the_next_start(box):
         # the supervisor stopped, and its walk while the sandbox runs ended,
         # before the hook is planted: it stands for one killed before it
         # could move it (the watches and walks see it at once otherwise)
-        os.kill(p.pid, signal.SIGSTOP)
-        # stopped only once it is back in user space: a fork of the walk
-        # under way at the signal completes first, and its child would be
-        # missed by a count made before
-        end = time.monotonic() + 10
-        while stat_state(p.pid) != "T" and time.monotonic() < end:
-            time.sleep(0.01)
-        assert stat_state(p.pid) == "T", "the supervisor did not stop"
-        while children(p.pid) > 1 and time.monotonic() < end:
-            time.sleep(0.01)
-        assert children(p.pid) == 1, "the walk did not end"
+        stop_supervisor(p.pid)
         open(box.path("work", "data", "go"), "w").close()
         wait_for(box.path("work", "data", "made"), p)
     finally:

@@ -953,6 +953,8 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 				x = slash + 1;
 			}
 		}
+		if (!*x)
+			continue; /* (`$PWD/`: the top, no file) */
 		if (was_cd) {
 			/* where the words after it are relative to */
 			/* (an absolute one starts over) */

@@ -90,6 +90,7 @@ static void test_pointers(void **state)
 	     "i j k l m n o p q r s t u v w x y z a b c d e f g h && tools/x\n",
 	     "program=tools/x"},
 	    {"[alias]\n\tl = !((((((((((cd d && true)))))))))) && tools/x\n", "program=tools/x"},
+	    {"[alias]\n\tl = !ls $PWD/ ${HOME}/ && tools/x\n", "program=tools/x"},
 	    /* git's reading: quoted in part, a key on the section's line,
 	     * a value continued, a long key */
 	    {"[filter \"n\"]\n\tclean = \"/usr/bin/python3\" -m nb ; x.py\n",

@@ -181,13 +181,14 @@ check-containers: $(BIN)
 
 # The agent CLIs, pinned in tests/agents/versions, installed with npm into a
 # cache outside the clone (kept between runs), each run under its shipped
-# policy against a fake API on loopback.
+# policy against a fake API on loopback.  Two at a time: each mostly waits
+# (for a TUI's screen to settle, for the fake API), 470 s one by one.
 RINGFENCE_AGENTS_CACHE ?= /var/cache/ringfence-agents
 check-agents: deps-if-missing
 	@$(MAKE) --no-print-directory all
 	sh tests/agents/install.sh $(RINGFENCE_AGENTS_CACHE)
 	RINGFENCE=$(abspath $(BIN)) RINGFENCE_AGENTS_CACHE=$(RINGFENCE_AGENTS_CACHE) \
-		pytest-3 -q -ra tests/agents
+		pytest-3 -q -ra -n 2 tests/agents
 
 asan: deps-if-missing
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/ringfence OPT="-O1 -g" \

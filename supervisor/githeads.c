@@ -480,9 +480,9 @@ static bool list_add(char ***v, size_t *n, const char *s)
 	if (*n >= POINTERS_MAX) {
 		static bool said;
 		if (!said)
-			warn("the repositories' configs name more than %d hooks paths and included "
-			     "files: %s and those after it are not protected paths of the check of "
-			     "what the sandbox stages or commits",
+			warn("the repositories' configs name more than %d hooks paths, included "
+			     "files and programs: %s and those after it are not protected paths of "
+			     "the check of what the sandbox stages or commits",
 			     POINTERS_MAX, s);
 		said = true;
 		return false;
@@ -577,7 +577,7 @@ static void read_pointers(struct pointers *ps, const char *top, const char *file
 	snprintf(pr.dir, sizeof(pr.dir), "%.*s", (int)(slash - file), file);
 	/* the host's files, before the sandbox runs */
 	gitscan_config_file(open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), on_pointer,
-			    &pr);
+			    &pr, false); /* (protect.c's reading says it) */
 }
 
 static void pointers_free(struct pointers *ps)
@@ -977,9 +977,9 @@ void githeads_finish(struct sandbox *sb)
 	for (size_t i = 0; i < sb->n_githeads; i++) {
 		struct githead *h = sb->githeads[i];
 		h->o.work = 0; /* the end's checks have their own */
-		/* a .git the command made unwritable to its owner (a
-		 * supervisor running as that owner) is given write back for
-		 * good: git leaves none so, and what is wrong in it goes */
+		/* a .git the command made unwritable to its owner during the
+		 * run (a supervisor running as that owner) is given write back
+		 * for good: git leaves none so, and what is wrong in it goes */
 		(void)owner_unlock(h->sb, h->git);
 		check_objects(h);
 		check_index(h);

@@ -1176,7 +1176,8 @@ static bool in_a_grant(const struct scan *s, const char *canon)
 	return false;
 }
 
-static void check_config_file(struct scan *s, const char *path, const char *top, int depth);
+static void check_config_file(struct scan *s, const char *path, const char *top, int depth,
+			      bool judged);
 
 /* The whole configuration open at FD (ST), on the heap (a frame's pages
  * are touched at every call, stack-clash probes), in *LEN bytes; NULL
@@ -1191,13 +1192,19 @@ static char *read_config(int fd, const struct stat *st, size_t *len)
 	}
 	size_t size = (size_t)st->st_size + 1;
 	char *buf = malloc(size);
-	ssize_t got;
+	ssize_t got = 0;
 
 	if (!buf)
 		die("out of memory");
 	*len = 0;
 	while (*len < size && (got = read(fd, buf + *len, size - *len)) > 0)
 		*len += (size_t)got;
+	if (got < 0) {
+		int e = errno;
+		free(buf); /* half a configuration is not one */
+		errno = e;
+		return NULL;
+	}
 	if (*len >= size) {
 		free(buf); /* grew since: not what was stated */
 		errno = EFBIG;
@@ -1295,7 +1302,7 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	}
 	if (c && kind == PTR_INCLUDE && !in_a_grant(pt->s, c)) {
 		/* not the sandbox's to write, but what it names may be */
-		check_config_file(pt->s, c, pt->top, -(pt->depth + 1));
+		check_config_file(pt->s, c, pt->top, pt->depth + 1, false);
 		return;
 	}
 	if (!c || !in_a_grant(pt->s, c))
@@ -1303,7 +1310,7 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	if (pt->s->pointed)
 		pt->s->pointed(pt->s->pointed_ud, c);
 	if (kind == PTR_INCLUDE) {
-		check_config_file(pt->s, c, pt->top, pt->depth + 1);
+		check_config_file(pt->s, c, pt->top, pt->depth + 1, true);
 		return;
 	}
 	_cleanup_close_ int d = protect_open_dir_nofollow(c);
@@ -1335,17 +1342,16 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 }
 
 /* The configuration file PATH (canonical), and what it points at; itself
- * moved aside when it changed and sets more than the allow-list.  A
- * negative DEPTH: one outside the write grants, read, never judged. */
-static void check_config_file(struct scan *s, const char *path, const char *top, int depth)
+ * moved aside when it changed and sets more than the allow-list, if
+ * JUDGED (not one outside the write grants: read only). */
+static void check_config_file(struct scan *s, const char *path, const char *top, int depth,
+			      bool judged)
 {
 	char dir[PATH_MAX];
 	struct stat st;
 	size_t got;
 	const char *slash = strrchr(path, '/');
-	bool judged = depth >= 0;
 
-	depth = depth < 0 ? -depth : depth;
 	/* git stops at ten levels of includes */
 	if (depth > 10 || !slash)
 		return;
@@ -1362,12 +1368,16 @@ static void check_config_file(struct scan *s, const char *path, const char *top,
 		 * that passes */
 		if (changed)
 			quarantine(s, dir, slash + 1,
-				   "a configuration file a repository's config includes, too "
-				   "large to read");
-		else
+				   "a configuration file a repository's config includes, which "
+				   "could not be read");
+		else if (errno == EFBIG)
 			warn("%s: a git configuration of %lld bytes, past the %d MiB read, was "
 			     "not read: what it has git run from the worktree is not checked",
 			     path, (long long)st.st_size, CONFIG_MAX >> 20);
+		else
+			warn("%s: not read (%s): what it has git run from the worktree is not "
+			     "checked",
+			     path, strerror(errno));
 		return;
 	}
 	if (changed && !protwatch_config_ok(buf, got)) {
@@ -1510,7 +1520,7 @@ static void check_gitdir(struct scan *s, int g, const char *path, bool worktree,
 			 path);
 		/* (core.worktree: where git runs what the config names) */
 		(void)gitscan_core_worktree(cfg, path, top);
-		check_config_file(s, cfg, top[0] ? top : "/", 0);
+		check_config_file(s, cfg, top[0] ? top : "/", 0, true);
 		/* the host's own configuration's hooks paths: a relative one
 		 * names a directory in this worktree too */
 		struct pointed pt = {s, top[0] ? top : "/", top[0] ? top : "/", 0};
@@ -1835,7 +1845,7 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 						    n == 1 && gitscan_core_worktree(cfg[i], gd, wt)
 							? wt
 							: path,
-						    0);
+						    0, true);
 					}
 				}
 				continue;
@@ -1958,8 +1968,9 @@ static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd
 	/* the grant itself may be a git directory (a bare repository granted) */
 	walk(&s, top, root, 0);
 	for (size_t i = 0; i < s.n_later; i++) {
-		/* from its parent, as the walk opens any (one made unreadable
-		 * during the run gets its read back; else it is said) */
+		/* from its parent: one made unreadable during the run gets
+		 * its read back, else it is said (its mode judged as before,
+		 * as a tree's top with no parent at hand) */
 		char parent[PATH_MAX];
 		const char *slash = strrchr(s.later[i], '/');
 		snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - s.later[i]) : 0,
@@ -1967,9 +1978,19 @@ static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd
 		_cleanup_close_ int c =
 		    slash ? protect_open_dir_nofollow(parent[0] ? parent : "/") : -1;
 		if (c >= 0 && !s.cut) {
-			_cleanup_close_ int o = open_listable(&s, c, slash + 1, s.later[i]);
-			if (o >= 0)
+			int o =
+			    openat(c, slash + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (o < 0 && errno == EACCES &&
+			    give_back_read(&s, c, slash + 1, s.later[i]))
+				o = openat(c, slash + 1,
+					   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (o < 0 && errno == EACCES)
+				s.skipped++; /* said: not looked at */
+			if (o >= 0) {
+				open_mode(&s, -1, o, s.later[i]);
 				walk(&s, o, s.later[i], 1);
+				close(o);
+			}
 		}
 		free(s.later[i]);
 	}
@@ -2213,22 +2234,42 @@ static void on_global(void *ud, enum git_pointer kind, const char *value)
 	(*n_list)++;
 }
 
-void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
-			 void *ud)
+/* gitscan_config_file(), one that cannot be read said (SAY) by the name
+ * its descriptor has */
+static void config_file(int fd, pointer_fn fn, void *ud, bool say)
 {
 	_cleanup_close_ int f = fd;
 	struct stat st;
 	size_t len;
+	char proc[64], name[PATH_MAX] = "?";
 
 	if (f < 0 || fstat(f, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
 	_cleanup_free_ char *buf = read_config(f, &st, &len);
-	if (buf)
+	if (buf) {
 		gitscan_config_pointers(buf, len, fn, ud);
-	else if (errno == EFBIG)
-		warn("a git configuration of %lld bytes, past the %d MiB read, was not read: what "
-		     "it has git run from the worktree is not protected",
-		     (long long)st.st_size, CONFIG_MAX >> 20);
+		return;
+	}
+	int e = errno;
+	if (!say)
+		return;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f);
+	ssize_t n = readlink(proc, name, sizeof(name) - 1);
+	name[n > 0 ? n : 1] = '\0';
+	if (e == EFBIG)
+		warn("%s: a git configuration of %lld bytes, past the %d MiB read, was not read: "
+		     "what it has git run from the worktree is not protected",
+		     name, (long long)st.st_size, CONFIG_MAX >> 20);
+	else
+		warn("%s: a git configuration that could not be read (%s): what it has git run "
+		     "from the worktree is not protected",
+		     name, strerror(e));
+}
+
+void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
+			 void *ud, bool say)
+{
+	config_file(fd, fn, ud, say);
 }
 
 static void read_global(struct sandbox *sb, const char *path, const char *home, int depth)
@@ -2242,7 +2283,7 @@ static void read_global(struct sandbox *sb, const char *path, const char *home, 
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	/* the host's own files, its links followed as its git follows them */
 	struct global_read g = {sb, dir[0] ? dir : "/", home, depth};
-	gitscan_config_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_global, &g);
+	gitscan_config_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_global, &g, true);
 }
 
 void gitscan_global_hooks(struct sandbox *sb)
@@ -2325,8 +2366,9 @@ bool gitscan_core_worktree(const char *config, const char *gitdir, char *out)
 {
 	char value[PATH_MAX] = "", path[PATH_MAX];
 
-	gitscan_config_file(open(config, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
-			    on_worktree, value);
+	/* (quiet: the reading of its pointers that follows says it) */
+	config_file(open(config, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), on_worktree,
+		    value, false);
 	if (!value[0] ||
 	    (size_t)snprintf(path, sizeof(path), "%s%s%s", value[0] == '/' ? "" : gitdir,
 			     value[0] == '/' ? "" : "/", value) >= sizeof(path))
@@ -2376,7 +2418,7 @@ void gitscan_global_includes(const struct sandbox *sb)
 			if (w && landlock_path_beneath(c, w)) {
 				struct scan s = {
 				    .sb = sb, .root = w, .since = &sb->started_at, .found_fd = -1};
-				check_config_file(&s, c, "/", 1);
+				check_config_file(&s, c, "/", 1, true);
 				break;
 			}
 		}

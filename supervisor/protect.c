@@ -737,23 +737,9 @@ struct pointers {
 	int depth; /* of includes */
 };
 
-/* (helpers of on_git_pointer(), apart: each PATH_MAX buffer is a page
+/* (a helper of on_git_pointer(), apart: each PATH_MAX buffer is a page
  * touched at every start otherwise, and a fault is dear on some virtual
  * machines) */
-static void links_on_the_way(const struct pointers *pp, const char *path, size_t tl)
-{
-	char part[PATH_MAX];
-	struct stat st;
-
-	for (const char *e = strchr(path + tl + 1, '/'); e; e = strchr(e + 1, '/')) {
-		snprintf(part, sizeof(part), "%.*s", (int)(e - path), path);
-		if (lstat(part, &st) < 0)
-			break;
-		if (S_ISLNK(st.st_mode))
-			cand_add(pp->cand, part, PROT_FILE);
-	}
-}
-
 static void on_git_pointer(void *ud, enum git_pointer kind, const char *value);
 
 static void read_included(const struct pointers *pp, const char *path)
@@ -762,7 +748,8 @@ static void read_included(const struct pointers *pp, const char *path)
 
 	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
 	struct pointers in = {pp->sb, pp->cand, dir[0] ? dir : "/", pp->top, pp->depth + 1};
-	gitscan_config_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_git_pointer, &in);
+	gitscan_config_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_git_pointer, &in,
+			    true);
 }
 
 static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
@@ -798,11 +785,8 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 		path[--n] = '\0';
 	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) && !gitscan_program_file(path, kind))
 		return;
-	/* a link on the way from the top (a tracked `scripts -> tools`): it
-	 * may not be made a directory of the sandbox's either */
-	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG || kind == PTR_HOOKS) &&
-	    strncmp(path, pp->top, tl) == 0 && path[tl] == '/')
-		links_on_the_way(pp, path, tl);
+	/* (a link on the way, a tracked `scripts -> tools`, is protected
+	 * where it leads; one the run replaces is judged at exit, gitscan.c) */
 	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
 	/* what an included file names: read too (git stops at ten levels),
 	 * wherever it is (one outside the grants names files in them) */
@@ -827,7 +811,7 @@ static bool worktree_pointers(struct sandbox *sb, const char *top, struct cands 
 		struct pointers wp = {
 		    sb, cand, dir, n == 1 && gitscan_core_worktree(cfg[i], dir, wt) ? wt : top, 0};
 		gitscan_config_file(open(cfg[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
-				    on_git_pointer, &wp);
+				    on_git_pointer, &wp, true);
 	}
 	return n > 0;
 }
@@ -862,7 +846,7 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
 		return;
 	gitscan_config_file(open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
-			    on_git_pointer, &pp);
+			    on_git_pointer, &pp, true);
 }
 
 /*

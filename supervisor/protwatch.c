@@ -334,8 +334,8 @@ static void move(struct sandbox *sb, const char *path)
 	int r = protect_move_aside(sb, path, "protect.blocked",
 				   pw->moved >= PW_WARN_MAX ? MOVE_LIVE_QUIET : MOVE_LIVE);
 
-	if (r >= 0)
-		pw->moved++;
+	if (r > 0)
+		pw->moved++; /* (one not moved is said on its own line) */
 }
 
 /*

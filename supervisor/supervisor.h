@@ -524,9 +524,11 @@ void gitscan_config_pointers(const char *buf, size_t n,
 			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
 			     void *ud);
 /* The same for the configuration file open at FD (closed here): a regular
- * file under 64 KiB, else nothing. */
+ * file of at most 4 MiB, read whole; one larger or that cannot be read
+ * said (SAY: once, by the reader whose protection it stops) and passed
+ * over. */
 void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
-			 void *ud);
+			 void *ud, bool say);
 /* The configuration files of the worktree TOP whose .git is a `gitdir:`
  * file (a submodule's, a linked worktree's: the main config and its own
  * config.worktree), canonical, in CFG: how many. */

@@ -94,11 +94,11 @@ void gitscan_config_pointers(const char *buf, size_t n,
 	(void)buf, (void)n, (void)fn, (void)ud;
 }
 void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
-			 void *ud)
+			 void *ud, bool say)
 {
 	if (fd >= 0)
 		close(fd);
-	(void)fn, (void)ud;
+	(void)fn, (void)ud, (void)say;
 }
 /* common/util.c's, as it is there */
 DIR *dir_stream_at(int dir, const char *name, int flags)

@@ -204,13 +204,9 @@ def test_guard_program_made_a_link_where_its_directory_was_absent(box):
     no_mark(home, h, "the host's git ran the link the sandbox made\n" + r.stdout + r.stderr)
 
 
-def test_program_through_a_linked_directory(box):
-    """Hole (every mode): `scripts -> tools` (a link the project tracks)
-    and `core.fsmonitor = scripts/x`, the host's tools/x.  The sandbox
-    replaces the link `scripts` by a directory holding x -> /bin/sh and a
-    script `2` at the top.  The start protected what scripts/x led to
-    (tools/x), not the link on the way; the exit resolves scripts/x to
-    /bin/sh, outside the grants, and leaves it."""
+def linked_scripts(box):
+    """The host's project tracking `scripts -> tools` with its tools/x, and
+    `core.fsmonitor = scripts/x`, shown to run (the control)."""
     home = host_home(box)
     host_project(box, home)
     put(box, "tools/x", HOST_PROG)
@@ -218,21 +214,34 @@ def test_program_through_a_linked_directory(box):
     commit_all(box, home)
     append_config(os.path.join(box.work, ".git", "config"), "[core]\n\tfsmonitor = scripts/x\n")
     control(box, home, "git status --short", box.work)
+    return home
+
+
+LINK_REPLACED = {
+    "link-to-shell": "ln -s /bin/sh scripts/x && " + SCRIPT_2,
+    "file": rewrite("scripts/x") + " && chmod 755 scripts/x",
+}
+
+
+@pytest.mark.parametrize("what", sorted(LINK_REPLACED))
+def test_program_through_a_linked_directory(box, what):
+    """Hole (every mode): `scripts -> tools` (a link the project tracks)
+    and `core.fsmonitor = scripts/x`, the host's tools/x.  The sandbox
+    replaces the link `scripts` by a directory holding x (-> /bin/sh with
+    a script `2` at the top, or a script).  The start protects what
+    scripts/x led to (tools/x), not the link on the way (the sandbox may
+    replace it); the exit resolved scripts/x to /bin/sh, outside the
+    grants, and left it.  It now judges the path as named."""
+    home = linked_scripts(box)
     r, h = plant_then_run(box, home, "git status --short", box.work,
-                          "rm scripts && mkdir scripts && ln -s /bin/sh scripts/x && " + SCRIPT_2)
+                          "rm scripts && mkdir scripts && " + LINK_REPLACED[what])
     no_mark(home, h, "the host's git ran scripts/x the sandbox made\n" + r.stdout + r.stderr)
 
 
 def test_guard_program_through_a_linked_directory_to_the_project(box):
     """Guard: as above, the link `scripts` pointed at another directory of
     the project holding the sandbox's x: moved aside at exit."""
-    home = host_home(box)
-    host_project(box, home)
-    put(box, "tools/x", HOST_PROG)
-    os.symlink("tools", os.path.join(box.work, "scripts"))
-    commit_all(box, home)
-    append_config(os.path.join(box.work, ".git", "config"), "[core]\n\tfsmonitor = scripts/x\n")
-    control(box, home, "git status --short", box.work)
+    home = linked_scripts(box)
     r, h = plant_then_run(box, home, "git status --short", box.work,
                           "mkdir other && %s && chmod 755 other/x && rm scripts && "
                           "ln -s other scripts" % rewrite("other/x"))

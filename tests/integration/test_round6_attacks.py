@@ -113,6 +113,25 @@ def test_guard_program_named_by_a_config_under_64_kib(box):
             % (r.stdout + r.stderr))
 
 
+def test_config_past_the_read_is_said(box):
+    """Past what is read (4 MiB, some 57,000 branches' sections) a config
+    is not read: said at start, naming it, never passed over in silence
+    (as every config over 64 KiB was before).  Control: the same start
+    with the config under it says nothing of it."""
+    home = host_home(box)
+    host_project(box, home)
+    cfg = os.path.join(box.work, ".git", "config")
+    append_config(cfg, "[core]\n\tfsmonitor = tools/x\n")
+    r = sandbox(box, home, "echo ran")
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    assert "past the 4 MiB read" not in r.stderr, r.stderr
+    append_config(cfg, branches(60000))
+    assert os.path.getsize(cfg) > 4 << 20
+    r = sandbox(box, home, "echo ran")
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    assert "past the 4 MiB read" in r.stderr and ".git/config" in r.stderr, r.stderr
+
+
 def nested_with_team_config(box, home):
     """The host's project, and a repository of the host's `a` in it whose
     config includes `../../team.gitconfig` (the project's top, from
@@ -155,6 +174,19 @@ def test_included_config_past_64_kib(box):
     and pads past 64 KiB with comments: check_config_file() returns
     before judging a file that large; the host's git reads it whole."""
     included_config(box, PAD)
+
+
+# ... past what is read (4 MiB)
+PAD_4MIB = (" && head -c 4300000 /dev/zero | tr '\\0' '#' | fold -w 60 >> team.tmp && "
+            "test $(wc -c < team.tmp) -gt 4194304")
+
+
+def test_included_config_past_the_read(box):
+    """An included file the sandbox rewrote past what is read (4 MiB of
+    comments): not read, so not passed: moved aside at exit (control:
+    the host's git would obey it, tools/x's control above and the
+    fsmonitor the plant names)."""
+    included_config(box, PAD_4MIB)
 
 
 def test_guard_included_config_under_64_kib(box):

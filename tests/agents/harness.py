@@ -96,7 +96,12 @@ AGENTS = {
         "env": {},
     },
     "qwen": {
-        "interactive": {"argv": ["--auth-type", "openai"], "keys": [PROMPT + "\r"],
+        # the input box is drawn once the CLI's configuration is read (a
+        # loaded machine shows "Initializing..." for seconds, and a key
+        # typed then is lost): the prompt waits for its placeholder, the
+        # Enter apart (the placeholder is drawn again once it is answered)
+        "interactive": {"argv": ["--auth-type", "openai"],
+                        "keys": [("Type your message", PROMPT), "\r"],
                         "expect": ["/chat/completions"]},
         "policy": "qwen-code.ini", "bin": "qwen",
         "argv": ["--auth-type", "openai", "-p", PROMPT, "--approval-mode", "yolo"],

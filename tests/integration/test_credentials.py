@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import NOBODY
+from conftest import NOBODY, sanitized
 from test_network import CLIENT_PRELUDE, MODES, PUB, NetBox
 
 SECRET = "ghp_realSecretValue0123456789abcdef"  # upstream.py's GIT_SECRET
@@ -443,19 +443,13 @@ def _memory_holds(pid, needles):
     return found
 
 
-def _sanitized(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    return b"libasan.so" in data or b"AddressSanitizer" in data
-
-
 @pytest.mark.parametrize("source", ["env", "file"])
 def test_init_and_the_command_hold_no_secret_in_memory(cred, source):
     """The supervisor reads the secrets before it forks init: neither init
     (which lives as long as the sandbox) nor the command may find one in
     memory copied over the fork, raw or base64-encoded (the proxy's
     needles), while the command runs."""
-    if source == "env" and _sanitized(cred.ringfence):
+    if source == "env" and sanitized(cred.ringfence):
         # the sanitizer's runtime keeps its own copy of the initial
         # environment (read at start, before ringfence scrubs it)
         pytest.skip("a sanitized build holds a copy of the initial environment")

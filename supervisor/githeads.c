@@ -552,7 +552,7 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 	} else if (!join_path(top ? pr->top : pr->dir, value, abs, sizeof(abs))) {
 		return;
 	}
-	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) && !gitscan_program_file(abs, kind))
+	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) && !gitconfig_program_file(abs, kind))
 		return;
 	if (top && value[0] != '/' && value[0] != '~')
 		(void)list_add(&pr->ps->rel, &pr->ps->n_rel, value);
@@ -576,8 +576,8 @@ static void read_pointers(struct pointers *ps, const char *top, const char *file
 		return;
 	snprintf(pr.dir, sizeof(pr.dir), "%.*s", (int)(slash - file), file);
 	/* the host's files, before the sandbox runs */
-	gitscan_config_file(open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), on_pointer,
-			    &pr, false); /* (protect.c's reading says it) */
+	gitconfig_file(open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), on_pointer, &pr,
+		       false); /* (protect.c's reading says it) */
 }
 
 static void pointers_free(struct pointers *ps)

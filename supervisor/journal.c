@@ -281,14 +281,14 @@ static void recover_one(int dir, const char *name, int audit_fd)
 		} else if (strcmp(kind, "G") == 0) {
 			/* the host's global hooks paths, as that start read them */
 			if (!tmp.git_global_hooks)
-				gitscan_global_hooks(&tmp);
+				gitconfig_host_read(&tmp);
 			gitscan_grant(&tmp, path);
 			gitlinks_check_grant(&tmp, path);
 		} else {
 			break;
 		}
 	}
-	gitscan_global_free(&tmp);
+	gitconfig_host_free(&tmp);
 	free(buf);
 	(void)unlinkat(dir, name, 0);
 }

@@ -19,7 +19,8 @@
  *   - an absent .git (or .git/hooks in a repository without one) gets an
  *     empty placeholder directory, mounted over read-only and removed at
  *     exit (git skips an empty .git and keeps searching upwards, and an
- *     empty hooks directory runs nothing, so the host sees what it saw).
+ *     empty hooks directory runs nothing, so the host sees what it saw;
+ *     placeholder.c makes, shares between runs and removes them).
  * Without one every existing protected path is a Landlock carve-out (see
  * landlock/plan.c): the directories on the way keep only read rights, so
  * nothing on the way can be renamed, removed or created.
@@ -60,7 +61,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "protect_internal.h"
 
 enum prot_kind {
 	PROT_FILE = 1, /* absent: checked at exit */
@@ -522,113 +523,6 @@ static void listings_free(struct listings *ls)
 	*ls = (struct listings){0};
 }
 
-static const struct sandbox *placeholder_owner;
-static pid_t placeholder_pid;
-
-/* Placeholders made before a start-up error are removed by die()'s exit. */
-static void placeholders_atexit(void)
-{
-	if (placeholder_owner && getpid() == placeholder_pid)
-		protect_remove_placeholders((struct sandbox *)placeholder_owner);
-}
-
-/* Whether the directory open at FD holds nothing but . and .. */
-static bool dir_fd_is_empty(int fd)
-{
-	int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dir = d >= 0 ? fdopendir(d) : NULL;
-	struct dirent *de;
-	bool empty = dir != NULL;
-
-	if (!dir) {
-		if (d >= 0)
-			close(d);
-		return false;
-	}
-	while (empty && (de = readdir(dir)))
-		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
-	closedir(dir);
-	return empty;
-}
-
-static bool dir_is_empty(const char *path)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	return fd >= 0 && dir_fd_is_empty(fd);
-}
-
-/*
- * Placeholders are shared between runs in one project.  A run that finds an
- * empty .git (or hooks) directory may be looking at another run's
- * placeholder, which that run removes when it ends: were this run to bind
- * it read-only as a directory of the host's, the removal on the host would
- * take the bind with it (a mount point in another namespace does not stop
- * rmdir), and this sandbox could then make the .git the host's git reads.
- * So each run holds a shared flock(2) on every placeholder it uses, made
- * or found, and removes one at exit only when it can take the lock alone;
- * a run that finds one takes its lock, then checks that the path still
- * names it, empty (a removal in progress holds the lock exclusively and
- * renames it away first).  Returns the locked fd, -ESTALE when the path no
- * longer names an empty directory, or -errno.
- */
-static int placeholder_take(const char *path, struct stat *ret_st)
-{
-	struct stat now;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? -ESTALE : -errno;
-	while (flock(fd, LOCK_SH) < 0)
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-	if (fstat(fd, ret_st) < 0 || lstat(path, &now) < 0 || now.st_dev != ret_st->st_dev ||
-	    now.st_ino != ret_st->st_ino || !dir_fd_is_empty(fd)) {
-		close(fd);
-		return -ESTALE;
-	}
-	return fd;
-}
-
-/* Another run uses the placeholder too: it is theirs to remove. */
-static bool placeholder_shared(const struct protect_placeholder *ph)
-{
-	return ph->fd >= 0 && flock(ph->fd, LOCK_EX | LOCK_NB) < 0;
-}
-
-static void add_placeholder(struct sandbox *sb, const char *path, const struct stat *st, int fd)
-{
-	struct protect_placeholder *v =
-	    realloc(sb->placeholders, (sb->n_placeholders + 1) * sizeof(*v));
-
-	if (!v)
-		die("out of memory");
-	sb->placeholders = v;
-	v[sb->n_placeholders].path = strdup(path);
-	if (!v[sb->n_placeholders].path)
-		die("out of memory");
-	v[sb->n_placeholders].dev = st->st_dev;
-	v[sb->n_placeholders].ino = st->st_ino;
-	v[sb->n_placeholders].fd = fd;
-	sb->n_placeholders++;
-	if (!placeholder_owner) {
-		placeholder_owner = sb;
-		placeholder_pid = getpid();
-		atexit(placeholders_atexit);
-	}
-}
-
-static bool is_placeholder(const struct sandbox *sb, const char *path)
-{
-	for (size_t i = 0; i < sb->n_placeholders; i++)
-		if (strcmp(sb->placeholders[i].path, path) == 0)
-			return true;
-	return false;
-}
-
 /* A git directory whose hooks and configuration are kept from the sandbox,
  * or a hooks directory or included file its config points at (gitscan.c
  * passes over them at exit). */
@@ -748,8 +642,7 @@ static void read_included(const struct pointers *pp, const char *path)
 
 	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
 	struct pointers in = {pp->sb, pp->cand, dir[0] ? dir : "/", pp->top, pp->depth + 1};
-	gitscan_config_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_git_pointer, &in,
-			    true);
+	gitconfig_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_git_pointer, &in, true);
 }
 
 static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
@@ -783,7 +676,7 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 		return;
 	while (n > 1 && path[n - 1] == '/')
 		path[--n] = '\0';
-	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) && !gitscan_program_file(path, kind))
+	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) && !gitconfig_program_file(path, kind))
 		return;
 	/* (a link on the way, a tracked `scripts -> tools`, is protected
 	 * where it leads; one the run replaces is judged at exit, gitscan.c) */
@@ -804,14 +697,15 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 static bool worktree_pointers(struct sandbox *sb, const char *top, struct cands *cand)
 {
 	char cfg[2][PATH_MAX], dir[PATH_MAX], wt[PATH_MAX];
-	size_t n = gitscan_worktree_configs(top, cfg);
+	size_t n = gitconfig_worktree_files(top, cfg);
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(cfg[i], '/') - cfg[i]), cfg[i]);
-		struct pointers wp = {
-		    sb, cand, dir, n == 1 && gitscan_core_worktree(cfg[i], dir, wt) ? wt : top, 0};
-		gitscan_config_file(open(cfg[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
-				    on_git_pointer, &wp, true);
+		struct pointers wp = {sb, cand, dir,
+				      n == 1 && gitconfig_core_worktree(cfg[i], dir, wt) ? wt : top,
+				      0};
+		gitconfig_file(open(cfg[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
+			       on_git_pointer, &wp, true);
 	}
 	return n > 0;
 }
@@ -825,7 +719,7 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 	/* core.worktree: where git runs the config's commands and hooks
 	 * from (`app.git` with `worktree = ../app`, a deploy's) */
 	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) < sizeof(path) &&
-	    gitscan_core_worktree(path, gitdir, wt))
+	    gitconfig_core_worktree(path, gitdir, wt))
 		top = wt;
 	struct pointers pp = {sb, cand, gitdir, top, 0};
 
@@ -845,8 +739,8 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 		return;
 	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
 		return;
-	gitscan_config_file(open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
-			    on_git_pointer, &pp, true);
+	gitconfig_file(open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), on_git_pointer,
+		       &pp, true);
 }
 
 /*
@@ -1138,7 +1032,7 @@ static void gather(struct sandbox *sb, char **roots, size_t nroots, struct cands
 	 * there runs at the end of the host's next clone) */
 	for (size_t i = 0; i < sb->n_git_global_programs; i++)
 		if (sb->git_global_programs[i][0] == '/' &&
-		    gitscan_program_file(sb->git_global_programs[i], PTR_PROGRAM))
+		    gitconfig_program_file(sb->git_global_programs[i], PTR_PROGRAM))
 			cand_add(cand, sb->git_global_programs[i], PROT_FILE);
 	for (size_t i = 0; i < sb->n_git_global_templates; i++)
 		cand_add(cand, sb->git_global_templates[i], PROT_DIR);
@@ -1285,8 +1179,6 @@ static void deny_ways(struct sandbox *sb, char **roots, size_t nroots, char ***l
  * rename, which takes the mask with it), a path whose parent is absent too,
  * and without a mount namespace (SECURITY.md).
  */
-static int split_parent(const char *path, char *name, size_t size);
-
 void protect_deny_placeholders(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
@@ -1312,7 +1204,7 @@ void protect_deny_placeholders(struct sandbox *sb)
 				    strcmp(it->value, grants[g]->items[k].value) != 0;
 		if (!granted)
 			continue;
-		_cleanup_close_ int dir = split_parent(it->value, name, sizeof(name));
+		_cleanup_close_ int dir = protect_split_parent(it->value, name, sizeof(name));
 		if (dir < 0 || fstat(dir, &up) < 0) {
 			note("%s: the directory above it does not exist (or is reached through a "
 			     "symbolic link): what the host makes there during the run is not "
@@ -1341,7 +1233,7 @@ void protect_deny_placeholders(struct sandbox *sb)
 				die("cannot hold the placeholder %s: %s", it->value, strerror(-fd));
 			continue; /* not empty, or replaced: the host's */
 		}
-		add_placeholder(sb, it->value, &st, fd);
+		placeholder_add(sb, it->value, &st, fd);
 		if (!canon[i]) {
 			sb->deny_canon[i] = realpath(it->value, NULL);
 			if (!sb->deny_canon[i])
@@ -1370,7 +1262,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 
 	protect_free_watch_lists(sb);
 	write_roots(sb->policy, &roots, &nroots, &all, &nall);
-	gitscan_global_hooks(sb);
+	gitconfig_host_read(sb);
 	if (nall > 0)
 		gather(sb, roots, nroots, &cand, &ls);
 
@@ -1397,13 +1289,13 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 		if (ns && state_is_private(sb, path))
 			continue;
 		if (there && ns && (kind == PROT_GITDIR || kind == PROT_DIR_HOLD) &&
-		    !is_placeholder(sb, path) && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    !placeholder_is(sb, path) && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
 		    dir_is_empty(path)) {
 			/* another run's placeholder, or an empty directory git
 			 * passes over as well: shared as a placeholder */
 			int fd = placeholder_take(path, &st);
 			if (fd >= 0) {
-				add_placeholder(sb, path, &st, fd);
+				placeholder_add(sb, path, &st, fd);
 				strs_add(&ro, &nro, path);
 				continue;
 			}
@@ -1418,7 +1310,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 			/* a .git directory is guarded by its entries: git must
 			 * keep writing objects, refs and the index */
 			if ((kind == PROT_GITDIR || kind == PROT_SUBGIT) && S_ISDIR(st.st_mode) &&
-			    !is_placeholder(sb, path)) {
+			    !placeholder_is(sb, path)) {
 				guard_gitdir(sb, &st); /* its entries are candidates */
 				/* the project's own: a copy-on-write view (gitview.c) */
 				char top[PATH_MAX];
@@ -1510,7 +1402,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 				if (fd < 0)
 					die("cannot hold the placeholder %s: %s", path,
 					    strerror(fd == -ESTALE ? EBUSY : -fd));
-				add_placeholder(sb, path, &st, fd);
+				placeholder_add(sb, path, &st, fd);
 				strs_add(&ro, &nro, path);
 				continue;
 			}
@@ -1721,74 +1613,6 @@ int owner_renameat(const struct sandbox *sb, int from, const char *old, int to, 
 	return r;
 }
 
-static int split_parent(const char *path, char *name, size_t size)
-{
-	char parent[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return -EINVAL;
-	snprintf(name, size, "%s", slash + 1);
-	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
-	return protect_open_dir_nofollow(parent[0] ? parent : "/");
-}
-
-/* NAME.ringfence-gone.XXXXXXXX (protect_finish) back to NAME in ORIG, else
- * an empty ORIG. */
-#define GONE_SUFFIX ".ringfence-gone."
-static void gone_to_orig(const char *name, char *orig, size_t size)
-{
-	size_t n = strlen(name), s = strlen(GONE_SUFFIX) + 8;
-
-	orig[0] = '\0';
-	if (n > s && strncmp(name + n - s, GONE_SUFFIX, strlen(GONE_SUFFIX)) == 0 && n - s < size)
-		snprintf(orig, size, "%.*s", (int)(n - s), name);
-}
-
-void protect_remove_placeholders(struct sandbox *sb)
-{
-	for (size_t i = 0; i < sb->n_placeholders; i++) {
-		struct protect_placeholder *ph = &sb->placeholders[i];
-		char name[NAME_MAX + 1];
-		struct stat st;
-		int dir =
-		    placeholder_shared(ph) ? -EBUSY : split_parent(ph->path, name, sizeof(name));
-		/* only the empty directory we made: never what replaced it;
-		 * one written in since it was renamed aside gets its name back */
-		if (dir >= 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_dev == ph->dev && st.st_ino == ph->ino &&
-		    unlinkat(dir, name, AT_REMOVEDIR) < 0) {
-			char orig[NAME_MAX + 1];
-			gone_to_orig(name, orig, sizeof(orig));
-			if (orig[0])
-				(void)renameat2(dir, name, dir, orig, RENAME_NOREPLACE);
-		}
-		if (dir >= 0)
-			close(dir);
-		if (ph->fd >= 0)
-			close(ph->fd);
-		free(ph->path);
-	}
-	free(sb->placeholders);
-	sb->placeholders = NULL;
-	sb->n_placeholders = 0;
-}
-
-static int remove_placeholders_later(struct sandbox *sb);
-
-/* The placeholders are another process's to remove now: our list goes. */
-static void forget_placeholders(struct sandbox *sb)
-{
-	for (size_t i = 0; i < sb->n_placeholders; i++) {
-		if (sb->placeholders[i].fd >= 0)
-			close(sb->placeholders[i].fd);
-		free(sb->placeholders[i].path);
-	}
-	free(sb->placeholders);
-	sb->placeholders = NULL;
-	sb->n_placeholders = 0;
-}
-
 /*
  * Moves the entry PATH aside to NAME.ringfence-blocked (never over an earlier
  * one, nor over names planted to make every try fail: the last tries are
@@ -1801,7 +1625,7 @@ int protect_move_aside(const struct sandbox *sb, const char *path, const char *e
 {
 	char name[NAME_MAX + 1], moved[NAME_MAX + 32];
 	struct stat st;
-	int dir = split_parent(path, name, sizeof(name));
+	int dir = protect_split_parent(path, name, sizeof(name));
 	bool ok = false;
 	int err = 0;
 
@@ -1867,242 +1691,8 @@ void protect_finish(struct sandbox *sb)
 		(void)protect_move_aside(sb, path, "protect.created", MOVE_AT_EXIT);
 	}
 	listings_free(&ls);
-	/* Removing a directory that was a mount point in the namespace waits
-	 * for the kernel to let go of the mount (an RCU grace period, ~0.3 ms
-	 * here), time the caller would wait for: a child does it, unless we
-	 * are PID 1 (our exit would end it first).  Each is first renamed out
-	 * of the way here (a rename waits for nothing): a run started in the
-	 * same project right after ours must not find an empty .git, take it
-	 * for a repository, and see it vanish under it. */
-	if (sb->n_placeholders && getpid() != 1) {
-		size_t kept = 0;
-		for (size_t i = 0; i < sb->n_placeholders; i++) {
-			struct protect_placeholder *ph = &sb->placeholders[i];
-			/* another run's too, or written in by the host (a deny
-			 * path's, made its own by a first `aws configure`) */
-			if (placeholder_shared(ph) || (ph->fd >= 0 && !dir_fd_is_empty(ph->fd))) {
-				close(ph->fd);
-				free(ph->path);
-				continue;
-			}
-			sb->placeholders[kept++] = *ph;
-		}
-		sb->n_placeholders = kept;
-		for (size_t i = 0; i < sb->n_placeholders; i++) {
-			struct protect_placeholder *ph = &sb->placeholders[i];
-			char name[NAME_MAX + 1], gone[NAME_MAX + 32], path[PATH_MAX];
-			struct stat st;
-			unsigned r = 0;
-			int dir = split_parent(ph->path, name, sizeof(name));
-			const char *slash = strrchr(ph->path, '/');
-			if (dir < 0)
-				continue;
-			if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-				r = (unsigned)ph->ino;
-			snprintf(gone, sizeof(gone), "%s" GONE_SUFFIX "%08x", name, r);
-			if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    st.st_dev == ph->dev && st.st_ino == ph->ino &&
-			    (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - ph->path),
-					     ph->path, gone) < sizeof(path) &&
-			    renameat2(dir, name, dir, gone, RENAME_NOREPLACE) == 0) {
-				char *c = strdup(path);
-				if (c) {
-					free(ph->path);
-					ph->path = c;
-				} else {
-					(void)renameat2(dir, gone, dir, name, RENAME_NOREPLACE);
-				}
-			}
-			close(dir);
-		}
-	}
-	if (sb->n_placeholders && getpid() != 1 && remove_placeholders_later(sb) == 0)
-		return;
-	protect_remove_placeholders(sb);
+	placeholders_finish(sb);
 }
-
-#if defined(__x86_64__)
-/*
- * The child shares our memory (CLONE_VM): no page tables to copy and no
- * copy-on-write faults in our own exit, which a fork() cost (~0.1-0.2 ms).
- * It runs on its own static stack and makes its system calls directly, so
- * it touches neither errno nor anything of libc that our exit tears down;
- * what it needs is copied into `late` first and never changed after.
- */
-#define LATE_MAX 8
-static struct {
-	int dir;
-	char name[NAME_MAX + 1], orig[NAME_MAX + 1];
-	dev_t dev;
-	ino_t ino;
-} late[LATE_MAX];
-static size_t n_late;
-static char late_stack[16384] __attribute__((aligned(16)));
-
-static long sys3(long n, long a, long b, long c)
-{
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-static long sys4(long n, long a, long b, long c, long d)
-{
-	register long r10 __asm__("r10") = d;
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-static int late_remove(void *arg)
-{
-	struct stat st;
-
-	(void)arg;
-	/* a caller reading our output to its end must not wait for this */
-	for (long fd = 0; fd < 3; fd++)
-		sys3(SYS_close, fd, 0, 0);
-	for (size_t i = 0; i < n_late; i++)
-		/* only the empty directory we made: never what replaced it */
-		if (sys4(SYS_newfstatat, late[i].dir, (long)late[i].name, (long)&st,
-			 AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_dev == late[i].dev && st.st_ino == late[i].ino &&
-		    sys3(SYS_unlinkat, late[i].dir, (long)late[i].name, AT_REMOVEDIR) < 0 &&
-		    late[i].orig[0])
-			/* written in since it was looked at: back to its name */
-			sys4(SYS_renameat, late[i].dir, (long)late[i].name, late[i].dir,
-			     (long)late[i].orig);
-	for (;;)
-		sys3(SYS_exit, 0, 0, 0);
-	return 0;
-}
-
-/*
- * Closing the last reference to an inotify instance waits for an SRCU grace
- * period (fsnotify_destroy_group(): ~10-20 ms here), time the caller of
- * ringfence would wait for.  A child that shares our memory holds it instead,
- * with nothing else open, until our end closes the pipe it reads; its own
- * exit then pays, and nobody waits for it.
- */
-static int closer_fd, closer_pipe;
-static char closer_stack[8192] __attribute__((aligned(16)));
-
-#ifndef __NR_close_range
-#define __NR_close_range 436
-#endif
-
-static int late_close(void *arg)
-{
-	int a = closer_fd < closer_pipe ? closer_fd : closer_pipe;
-	int b = closer_fd < closer_pipe ? closer_pipe : closer_fd;
-	char c;
-
-	(void)arg;
-	if (a > 0)
-		sys3(__NR_close_range, 0, a - 1, 0);
-	if (b > a + 1)
-		sys3(__NR_close_range, a + 1, b - 1, 0);
-	sys3(__NR_close_range, b + 1, ~0U, 0);
-	while (sys3(SYS_read, closer_pipe, (long)&c, 1) == -EINTR)
-		;
-	for (;;)
-		sys3(SYS_exit, 0, 0, 0);
-	return 0;
-}
-
-int protect_close_later(int fd)
-{
-	int p[2];
-
-	if (getpid() == 1 || pipe2(p, O_CLOEXEC) < 0)
-		return -EINVAL; /* as PID 1 our exit ends everything anyway */
-	closer_fd = fd;
-	closer_pipe = p[0];
-	pid_t pid = clone(late_close, closer_stack + sizeof(closer_stack), CLONE_VM, NULL);
-	close(p[0]);
-	if (pid < 0) {
-		close(p[1]);
-		return -errno;
-	}
-	/* p[1] stays open until we exit: the child's sign to let go */
-	close(fd);
-	return 0;
-}
-
-static int remove_placeholders_later(struct sandbox *sb)
-{
-	if (sb->n_placeholders > LATE_MAX)
-		return -E2BIG;
-	n_late = 0;
-	for (size_t i = 0; i < sb->n_placeholders; i++) {
-		int dir = split_parent(sb->placeholders[i].path, late[n_late].name,
-				       sizeof(late[n_late].name));
-		if (dir < 0)
-			continue;
-		late[n_late].dir = dir;
-		gone_to_orig(late[n_late].name, late[n_late].orig, sizeof(late[n_late].orig));
-		late[n_late].dev = sb->placeholders[i].dev;
-		late[n_late].ino = sb->placeholders[i].ino;
-		n_late++;
-	}
-	/* no exit signal: nobody waits for it, and init reaps it after us */
-	pid_t pid = clone(late_remove, late_stack + sizeof(late_stack), CLONE_VM, NULL);
-	for (size_t i = 0; i < n_late; i++)
-		close(late[i].dir); /* the child has its own copies */
-	if (pid < 0)
-		return -errno;
-	forget_placeholders(sb);
-	return 0;
-}
-#else
-int protect_close_later(int fd)
-{
-	int p[2];
-	pid_t pid;
-
-	if (getpid() == 1 || pipe2(p, O_CLOEXEC) < 0)
-		return -EINVAL;
-	pid = fork();
-	if (pid == 0) {
-		char c;
-		for (int i = 0; i < 1024; i++)
-			if (i != fd && i != p[0])
-				close(i);
-		while (read(p[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(p[0]);
-	if (pid < 0) {
-		close(p[1]);
-		return -errno;
-	}
-	close(fd);
-	return 0;
-}
-
-static int remove_placeholders_later(struct sandbox *sb)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		for (int fd = 0; fd < 3; fd++)
-			close(fd);
-		protect_remove_placeholders(sb);
-		_exit(0);
-	}
-	if (pid < 0)
-		return -errno;
-	forget_placeholders(sb);
-	return 0;
-}
-#endif
 
 void protect_plan_done(struct sandbox *sb)
 {
@@ -2118,10 +1708,7 @@ void protect_free_watch_lists(struct sandbox *sb)
 
 void protect_release(struct sandbox *sb)
 {
-	/* the exit handler must not look at SB again: it is on the stack of
-	 * a run that has ended (learn -o goes on after it) */
-	if (placeholder_owner == sb)
-		placeholder_owner = NULL;
+	placeholders_release(sb);
 	protect_free_watch_lists(sb);
 	free(sb->git_guarded);
 	sb->git_guarded = NULL;

@@ -418,7 +418,7 @@ bool protwatch_config_ok(const char *buf, size_t n)
 
 	if (memchr(buf, '\0', n))
 		return false;
-	for (size_t at = 0; git_config_line(buf, n, &at, &l, &len);) {
+	for (size_t at = 0; gitconfig_line(buf, n, &at, &l, &len);) {
 		if (*l == '[') {
 			const char *end = memchr(l, ']', len);
 			size_t i = 1;

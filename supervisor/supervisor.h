@@ -146,7 +146,7 @@ struct sandbox {
 	} * git_guarded;
 	size_t n_git_guarded;
 	/* core.hooksPath in the host's own git configuration (system, global,
-	 * what they include; gitscan_global_hooks()), "~/" expanded: relative
+	 * what they include; gitconfig_host_read()), "~/" expanded: relative
 	 * ones name a directory in every worktree */
 	char **git_global_hooks;
 	size_t n_git_global_hooks;
@@ -488,59 +488,74 @@ void gitscan_pointer(const struct sandbox *sb, const char *path);
  * editors', direnv's) in the worktree TOP of a repository the start did not
  * guard, made or changed since the start, moved aside. */
 void gitscan_names(const struct sandbox *sb, const char *top);
-/* Outside the sandbox, before it starts: every core.hooksPath the host's
- * git reads from its own configuration (/etc/gitconfig, $GIT_CONFIG_GLOBAL
- * or ~/.gitconfig and $XDG_CONFIG_HOME/git/config, and what they include,
- * every condition taken as met) into SB's git_global_hooks, and the files
- * included into git_global_includes. */
-void gitscan_global_hooks(struct sandbox *sb);
 /* When the sandbox has ended: each file SB's git_global_includes names, in
  * a write grant, moved aside when it changed during the run and sets more
  * than a clone writes. */
 void gitscan_global_includes(const struct sandbox *sb);
-/* SB's lists of the host's git configuration (git_global_*) freed. */
-void gitscan_global_free(struct sandbox *sb);
+
+/* ---- gitconfig.c: what a git configuration has git run or read ---------- */
+
 /* Pure: the next line of the git configuration BUF (N bytes) from *AT that
  * is neither blank nor a comment, trimmed, in *RET and *RET_LEN; false at
  * the end.  (The readers that judge a config share how git splits it.) */
-bool git_config_line(const char *buf, size_t n, size_t *at, const char **ret, size_t *ret_len);
-/* Pure: calls FN with each value in the configuration BUF (N bytes) of
- * core.hooksPath (PTR_HOOKS) and include.path or includeIf.*.path
- * (PTR_INCLUDE), as written, quotes dropped; values it cannot read plainly
- * (an escape) are passed over.  Of a key naming a command git runs
- * (core.fsmonitor, filter.*.clean, diff.*.textconv, alias.* = !..., ...):
- * each word of it that names a file (PTR_PROGRAM); init.templateDir
- * (PTR_TEMPLATE). */
+bool gitconfig_line(const char *buf, size_t n, size_t *at, const char **ret, size_t *ret_len);
+/* What gitconfig_pointers() hands its FN, and as what. */
 enum git_pointer {
-	PTR_HOOKS = 1,
-	PTR_INCLUDE,
+	PTR_HOOKS = 1,	 /* core.hooksPath: hooks run from there instead */
+	PTR_INCLUDE,	 /* include.path, includeIf.*.path */
 	PTR_PROGRAM,	 /* a command git runs, or what it surely reads (python -m) */
 	PTR_PROGRAM_ARG, /* a file an argument of such a command names */
 	PTR_WORKTREE,	 /* core.worktree: where the commands run from */
 	PTR_TEMPLATE,	 /* init.templateDir: copied into each repository git makes */
 	_PTR_MAX,
 };
-void gitscan_config_pointers(const char *buf, size_t n,
-			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
-			     void *ud);
-/* The same for the configuration file open at FD (closed here): a regular
- * file of at most 4 MiB, read whole; one larger or that cannot be read
+typedef void (*pointer_fn)(void *ud, enum git_pointer kind, const char *value);
+/* Pure: calls FN with each value in the configuration BUF (N bytes) that
+ * points git outside its git directory (enum git_pointer), read as git
+ * reads a value (quotes, escapes, continued lines); of a key naming a
+ * command git runs (core.fsmonitor, filter.*.clean, alias.* = !..., ...),
+ * each word of the command that names a file, relative to the worktree's
+ * top as written (a `cd DIR` before it taken), "~/" for $HOME. */
+void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
+/* At most GITCONFIG_MAX bytes of a configuration are read (git reads any
+ * size: 4 MiB is some 50,000 branches' sections). */
+#define GITCONFIG_MAX (4 << 20)
+/* The whole configuration open at FD (ST its fstat()), malloc()ed, in
+ * *LEN bytes; NULL with errno EFBIG past GITCONFIG_MAX or when it grew
+ * while read, or as read(2) failed. */
+struct stat;
+char *gitconfig_read(int fd, const struct stat *st, size_t *len);
+/* gitconfig_pointers() for the configuration file open at FD (closed
+ * here): a regular file read whole; one larger or that cannot be read is
  * said (SAY: once, by the reader whose protection it stops) and passed
  * over. */
-void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
-			 void *ud, bool say);
-/* The configuration files of the worktree TOP whose .git is a `gitdir:`
- * file (a submodule's, a linked worktree's: the main config and its own
- * config.worktree), canonical, in CFG: how many. */
-size_t gitscan_worktree_configs(const char *top, char cfg[2][PATH_MAX]);
-/* The worktree the configuration CONFIG of the git directory GITDIR names
- * (core.worktree, the last one; relative to GITDIR), canonical, in OUT
- * (PATH_MAX): where git runs its commands and hooks from. */
-bool gitscan_core_worktree(const char *config, const char *gitdir, char *out);
+void gitconfig_file(int fd, pointer_fn fn, void *ud, bool say);
+/* Says that the configuration PATH (SIZE bytes) was not read (ERR: EFBIG
+ * past GITCONFIG_MAX), so that what it has git run is not NOT_WHAT
+ * ("protected", "checked"). */
+void gitconfig_say_unread(const char *path, off_t size, int err, const char *not_what);
 /* Whether PATH, named by a command in a git configuration as KIND, is
  * protected: a regular file or a link there, or nothing there for the
  * command itself (never a directory, a device: `2> /dev/null`). */
-bool gitscan_program_file(const char *path, enum git_pointer kind);
+bool gitconfig_program_file(const char *path, enum git_pointer kind);
+/* Outside the sandbox, before it starts: what the host's git reads from
+ * its own configuration (/etc/gitconfig or $GIT_CONFIG_SYSTEM,
+ * $GIT_CONFIG_GLOBAL or ~/.gitconfig and $XDG_CONFIG_HOME/git/config, and
+ * what they include, every condition taken as met) into SB's lists:
+ * git_global_hooks (core.hooksPath), git_global_programs (the files its
+ * commands name), git_global_templates (init.templateDir) and
+ * git_global_includes (the files included). */
+void gitconfig_host_read(struct sandbox *sb);
+/* SB's lists of the host's git configuration (git_global_*) freed. */
+void gitconfig_host_free(struct sandbox *sb);
+/* The configuration files of the worktree TOP whose .git is a `gitdir:`
+ * file (a submodule's, a linked worktree's: the main config and its own
+ * config.worktree), canonical, in CFG: how many. */
+size_t gitconfig_worktree_files(const char *top, char cfg[2][PATH_MAX]);
+/* The worktree the configuration CONFIG of the git directory GITDIR names
+ * (core.worktree, the last one; relative to GITDIR), canonical, in OUT
+ * (PATH_MAX): where git runs its commands and hooks from. */
+bool gitconfig_core_worktree(const char *config, const char *gitdir, char *out);
 
 /* ---- seccomp.c ---------------------------------------------------------- */
 

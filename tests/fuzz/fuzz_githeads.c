@@ -87,14 +87,13 @@ int protect_open_dir_nofollow(const char *path)
 {
 	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
-void gitscan_config_pointers(const char *buf, size_t n,
-			     void (*fn)(void *ud, enum git_pointer kind, const char *value),
-			     void *ud)
+void gitconfig_pointers(const char *buf, size_t n,
+			void (*fn)(void *ud, enum git_pointer kind, const char *value), void *ud)
 {
 	(void)buf, (void)n, (void)fn, (void)ud;
 }
-void gitscan_config_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
-			 void *ud, bool say)
+void gitconfig_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const char *value),
+		    void *ud, bool say)
 {
 	if (fd >= 0)
 		close(fd);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* What a repository's configuration points git at outside its git
- * directory (gitscan_config_pointers()): core.hooksPath and the include
- * paths, found as git finds them, and nothing else taken for them. */
+ * directory (gitconfig_pointers()): core.hooksPath, the include paths and
+ * the files of the commands it has git run, found as git and a shell find
+ * them, and nothing else taken for them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,7 +115,7 @@ static void test_pointers(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct seen s = {""};
-		gitscan_config_pointers(cases[i].config, strlen(cases[i].config), add, &s);
+		gitconfig_pointers(cases[i].config, strlen(cases[i].config), add, &s);
 		if (strcmp(s.text, cases[i].want) != 0)
 			fail_msg("case %zu: got '%s', want '%s'", i, s.text, cases[i].want);
 	}

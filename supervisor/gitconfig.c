@@ -1,0 +1,794 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which git configurations the host's git reads (its own: system, global,
+ * their includes, read at start into the sandbox's git_global_* lists; a
+ * linked worktree's or a submodule's, through its `gitdir:` file), and
+ * what each has git run or read from outside its git directory, read as
+ * git and a shell would read it, never by running anything
+ * (gitconfig_pointers() is pure; the rest read and stat).
+ *
+ * protect.c protects what a configuration names at start, gitscan.c checks
+ * it at exit, protwatch.c watches it while the sandbox runs, and
+ * githeads.c adds the files to what the host's checkout must not bring
+ * in; all of them through gitconfig_pointers():
+ *   - core.hooksPath (hooks run from there instead);
+ *   - include.path and includeIf.*.path (every condition taken as met);
+ *   - init.templateDir (copied into every repository git makes);
+ *   - core.worktree (where the commands below run from);
+ *   - each key whose value is a command git runs (program_keys[], from
+ *     git-config(1)): the words of the command that name a file of the
+ *     worktree, read as sh -c reads them (quotes, `cd DIR &&`, subshells,
+ *     redirections, `$PWD/` and `$(...)/` for the top, python's `-m`).
+ * A value is read as git's parse_value() reads it (quotes, escapes,
+ * continued lines, a key on its section's line); a value git refuses is
+ * passed over, since git then reads no configuration at all.  What this
+ * does not follow is in SECURITY.md (a word the shell builds otherwise,
+ * what the program then loads, a PATH naming a write grant).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+bool gitconfig_line(const char *buf, size_t n, size_t *at, const char **ret, size_t *ret_len)
+{
+	while (*at < n) {
+		const char *l = buf + *at, *nl = memchr(l, '\n', n - *at);
+		size_t len = nl ? (size_t)(nl - l) : n - *at;
+		*at += len + 1;
+		while (len && (*l == ' ' || *l == '\t')) {
+			l++;
+			len--;
+		}
+		while (len && (l[len - 1] == ' ' || l[len - 1] == '\t' || l[len - 1] == '\r'))
+			len--;
+		if (!len || *l == '#' || *l == ';')
+			continue;
+		*ret = l;
+		*ret_len = len;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The keys whose value is a command git runs (git-config(1)), as section
+ * and key ("*": any key of the section).  Their commands run in the
+ * worktree's top, so a script of the project they name (`tools/fsmonitor`,
+ * `python3 -m nbstripout`) is as much the host's code as a hook.
+ */
+static const struct {
+	const char *section, *key;
+} program_keys[] = {
+    {"core", "fsmonitor"},
+    {"core", "sshcommand"},
+    {"core", "editor"},
+    {"core", "pager"},
+    {"core", "askpass"},
+    {"core", "gitproxy"},
+    {"core", "alternaterefscommand"},
+    {"sequence", "editor"},
+    {"diff", "external"},
+    {"diff", "command"},
+    {"diff", "textconv"},
+    {"merge", "driver"},
+    {"filter", "clean"},
+    {"filter", "smudge"},
+    {"filter", "process"},
+    {"alias", "*"},
+    {"pager", "*"},
+    {"credential", "helper"},
+    {"gpg", "program"},
+    {"interactive", "difffilter"},
+    {"difftool", "cmd"},
+    {"mergetool", "cmd"},
+    {"browser", "cmd"},
+    {"web", "browser"},
+    {"remote", "uploadpack"},
+    {"remote", "receivepack"},
+    {"submodule", "update"},
+    {"uploadpack", "packobjectshook"},
+    {"difftool", "path"},
+    {"mergetool", "path"},
+    {"browser", "path"},
+    {"man", "cmd"},
+    {"man", "path"},
+    {"gpg", "defaultkeycommand"},
+    {"trailer", "cmd"},
+    {"trailer", "command"},
+    {"sendemail", "tocmd"},
+    {"sendemail", "cccmd"},
+    {"sendemail", "headercmd"},
+    {"sendemail", "sendmailcmd"},
+    {"sendemail", "smtpserver"},
+    {"instaweb", "httpd"},
+    {"tar", "command"},
+    {"imap", "tunnel"},
+};
+
+static bool program_key(const char *sec, const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(program_keys); i++)
+		if (strcmp(sec, program_keys[i].section) == 0 &&
+		    (strcmp(program_keys[i].key, "*") == 0 ||
+		     strcmp(key, program_keys[i].key) == 0))
+			return true;
+	return false;
+}
+
+/* WORD (relative to the worktree's top, as DIR said: a `cd DIR` before
+ * it) given to FN as KIND. */
+static void program_path(const char *dir, const char *word, enum git_pointer kind, pointer_fn fn,
+			 void *ud)
+{
+	char path[PATH_MAX];
+
+	while (strncmp(word, "./", 2) == 0)
+		word += 2;
+	if (!*word)
+		return;
+	if (word[0] == '/' || word[0] == '~' || !dir[0])
+		snprintf(path, sizeof(path), "%s", word);
+	else if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, word) >= sizeof(path))
+		return;
+	fn(ud, kind, path);
+}
+
+/* The files Python reads for `-m MOD`: each package on the way
+ * (P.py or P/__init__.py) and the module (its .py, or its package's
+ * __init__.py and __main__.py), from the working directory first. */
+static void python_module(const char *dir, const char *mod, pointer_fn fn, void *ud)
+{
+	char rel[PATH_MAX], f[PATH_MAX + 16];
+	size_t n = strlen(mod);
+
+	if (!n || n >= sizeof(rel) || strchr(mod, '/'))
+		return;
+	memcpy(rel, mod, n + 1);
+	for (size_t i = 0; i <= n; i++) {
+		if (rel[i] != '.' && rel[i] != '\0')
+			continue;
+		bool last = rel[i] == '\0';
+		rel[i] = '\0';
+		static const char *const as[] = {".py", "/__init__.py", "/__main__.py"};
+		for (size_t a = 0; a < (last ? 3u : 2u); a++) {
+			snprintf(f, sizeof(f), "%s%s", rel, as[a]);
+			program_path(dir, f, PTR_PROGRAM, fn, ud);
+		}
+		if (!last)
+			rel[i] = '/';
+	}
+}
+
+/* The next word of the shell command at *P into W (quotes dropped, what
+ * `$(...)`, `${...}` and backquotes hold kept whole, with the blanks in
+ * them); *SEP set when a ';', '|', '&', '(' or newline came before it (the
+ * word after one is a command), *DEPTH moved by the subshells opened and
+ * closed before it.  False at the end. */
+static bool shell_word(const char **p, char *w, size_t size, bool *sep, int *depth)
+{
+	const char *c = *p;
+	size_t n = 0;
+
+	*sep = false;
+	while (*c && strchr(" \t\n;|&()", *c)) {
+		if (*c != ' ' && *c != '\t')
+			*sep = true;
+		*depth += *c == '(' ? 1 : *c == ')' ? -1 : 0;
+		c++;
+	}
+	if (!*c)
+		return false;
+	/* a redirection's operator (`>`, `2>>`, `<&`): a word of its own, the
+	 * file after it the next (joined or not: `x>/dev/null`) */
+	const char *o = c;
+	while (*o >= '0' && *o <= '9')
+		o++;
+	if (*o == '<' || *o == '>') {
+		while (*o == '<' || *o == '>' || *o == '&')
+			o++;
+		size_t l = (size_t)(o - c) < size ? (size_t)(o - c) : size - 1;
+		memcpy(w, c, l);
+		w[l] = '\0';
+		*p = o;
+		return true;
+	}
+	while (*c && !strchr(" \t\n;|&()<>", *c)) {
+		char close = 0;
+		if (*c == '\'' || *c == '"') {
+			char q = *c++;
+			while (*c && *c != q) {
+				if (n + 1 < size)
+					w[n++] = *c;
+				c++;
+			}
+			if (*c)
+				c++;
+			continue;
+		}
+		if (*c == '\\' && c[1]) {
+			if (n + 1 < size)
+				w[n++] = c[1];
+			c += 2;
+			continue;
+		}
+		if (*c == '$' && (c[1] == '(' || c[1] == '{'))
+			close = c[1] == '(' ? ')' : '}';
+		else if (*c == '`')
+			close = '`';
+		if (close) {
+			/* kept whole, nested ones counted */
+			char open = close == '`' ? 0 : c[1];
+			int nest = 0;
+			const char *e = c + (close == '`' ? 1 : 2);
+			while (*e && (*e != close || nest > 0)) {
+				if (open && *e == open)
+					nest++;
+				else if (open && *e == close)
+					nest--;
+				e++;
+			}
+			if (*e)
+				e++;
+			for (const char *x = c; x < e; x++)
+				if (n + 1 < size)
+					w[n++] = *x;
+			c = e;
+			continue;
+		}
+		if (n + 1 < size)
+			w[n++] = *c;
+		c++;
+	}
+	w[n] = '\0';
+	*p = c;
+	return true;
+}
+
+/*
+ * The words of the command VAL that name a file, given to FN: the command
+ * itself where it is a path (PTR_PROGRAM: a file it must be, there or
+ * not), an argument with a '/' or a '.' in it (PTR_PROGRAM_ARG: `sh
+ * x.sh`, `tools/lint %f`), the files of `python -m MOD` (PTR_PROGRAM), a
+ * redirection's file; relative ones from the worktree's top, where git
+ * runs the command, or from the directory a `cd DIR` went to.  A word led
+ * by an expansion (`$PWD/x`, `$(git rev-parse --show-toplevel)/x`) is
+ * taken from the top, `$HOME/x` from the home.  A bare command name is
+ * looked up in PATH, not here; options, %-placeholders and URLs name no
+ * file of the project.  Hand-read: the shell's grammar is wider than this
+ * (SECURITY.md), and what is read here only adds to what is protected.
+ */
+static void program_words(const char *val, pointer_fn fn, void *ud)
+{
+	/* the directory a `cd` went to at each depth of subshells (one ends
+	 * with its subshell); past the last, nothing more is read.  Small:
+	 * a start-up touches each page of a frame (stack-clash probes), and a
+	 * page fault is dear on some virtual machines; a longer directory is
+	 * not followed (an argument then taken from the top) */
+	enum { DEPTHS = 4, DIR_MAX = 256 };
+	char w[PATH_MAX], dirs[DEPTHS][DIR_MAX], *dir;
+	bool cmd = true, module = false, cd = false, sep;
+	int depth = 0;
+
+	dirs[0][0] = '\0';
+	if (*val == '!')
+		val++;
+	for (const char *p = val;;) {
+		int was = depth < 0 ? 0 : depth < DEPTHS ? depth : DEPTHS - 1;
+		if (!shell_word(&p, w, sizeof(w), &sep, &depth))
+			break;
+		/* deeper subshells than followed share the deepest's directory */
+		int at = depth < 0 ? 0 : depth < DEPTHS ? depth : DEPTHS - 1;
+		for (int d = was + 1; d <= at; d++)
+			memcpy(dirs[d], dirs[d - 1], DIR_MAX);
+		dir = dirs[at];
+		char *x = w;
+		if (sep)
+			cmd = true, module = false, cd = false;
+		bool was_cmd = cmd, was_module = module, was_cd = cd;
+		cmd = module = cd = false;
+		/* a redirection's operator, its file after it */
+		while (*x >= '0' && *x <= '9')
+			x++;
+		if (*x == '<' || *x == '>') {
+			while (*x == '<' || *x == '>' || *x == '&')
+				x++;
+			if (!*x) {
+				continue;
+			}
+			was_cmd = false;
+		} else {
+			x = w;
+		}
+		/* an expansion leading a path: the top, or the home */
+		if (*x == '$' || *x == '`') {
+			bool home = strncmp(x, "$HOME/", 6) == 0 || strncmp(x, "${HOME}/", 8) == 0;
+			char *slash = strchr(x, '/');
+			if (!slash || strchr(slash, '$') || strchr(slash, '`'))
+				continue;
+			if (home) {
+				*--slash = '~';
+				x = slash;
+			} else {
+				x = slash + 1;
+			}
+		}
+		if (!*x)
+			continue; /* (`$PWD/`: the top, no file) */
+		if (was_cd) {
+			/* where the words after it are relative to */
+			/* (an absolute one starts over) */
+			size_t dl = x[0] == '/' ? 0 : strlen(dir), xl = strlen(x);
+			if (x[0] != '~' && x[0] != '-' && !strstr(x, "..") &&
+			    dl + xl + 2 < DIR_MAX) {
+				if (dl)
+					dir[dl++] = '/';
+				memcpy(dir + dl, x, xl + 1);
+				dl += xl;
+				while (dl > 1 && dir[dl - 1] == '/')
+					dir[--dl] = '\0';
+			}
+			continue;
+		}
+		if (was_module) {
+			python_module(dir, x, fn, ud);
+			continue;
+		}
+		if (was_cmd && strcmp(x, "cd") == 0) {
+			cd = true;
+			continue;
+		}
+		if (x[0] == '-' && x[1] != '-') {
+			/* Python's options, joined as it takes them: -m MOD,
+			 * -mMOD, -um MOD; -c, -W, -X, -Q take what follows */
+			const char *o = x + 1;
+			while (*o && strchr("bBdEhiIOPqsSuvVx", *o))
+				o++;
+			if (*o == 'm') {
+				if (o[1])
+					python_module(dir, o + 1, fn, ud);
+				else
+					module = true;
+			}
+			continue;
+		}
+		if (x[0] == '-' || x[0] == '%' || strchr(x, '=') || strstr(x, "://") ||
+		    x[strlen(x) - 1] == '/')
+			continue;
+		if (was_cmd) {
+			if (strchr(x, '/'))
+				program_path(dir, x, PTR_PROGRAM, fn, ud);
+			continue;
+		}
+		if (strchr(x, '/') ||
+		    (strchr(x, '.') && strcmp(x, ".") != 0 && strcmp(x, "..") != 0))
+			program_path(dir, x, PTR_PROGRAM_ARG, fn, ud);
+	}
+}
+
+/*
+ * A value from V to END as git reads it (config.c, parse_value()): double
+ * quotes anywhere, dropped; a '#' or ';' outside them ends it; blanks
+ * outside them, one; `\"` and `\\` are the character, `\n`, `\t` and `\b`
+ * a blank (between a command's words); any other escape, or an unclosed
+ * quote, is an error to git, which then reads no configuration at all.
+ */
+static bool config_value(const char *v, const char *end, char *out, size_t size)
+{
+	bool quoted = false, blank = false;
+	size_t n = 0;
+
+	for (; v < end; v++) {
+		char c = *v;
+		if (c == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (!quoted && (c == '#' || c == ';'))
+			break;
+		if (!quoted && (c == ' ' || c == '\t')) {
+			blank = n > 0;
+			continue;
+		}
+		if (c == '\\') {
+			if (++v >= end)
+				return false;
+			c = *v == 'n' || *v == 't' || *v == 'b' ? ' '
+			    : *v == '"' || *v == '\\'		? *v
+								: 0;
+			if (!c)
+				return false;
+		}
+		if (n + 2 >= size)
+			return false;
+		if (blank)
+			out[n++] = ' ';
+		blank = false;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return !quoted && n > 0;
+}
+
+/* Whether the line L (LEN) ends in a backslash that is no escaped one. */
+static bool continued(const char *l, size_t len)
+{
+	size_t b = 0;
+
+	while (b < len && l[len - 1 - b] == '\\')
+		b++;
+	return b % 2 == 1;
+}
+
+void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
+{
+	char sec[32] = "";
+	/* (on the heap, and only for a continued value: a frame's pages are
+	 * touched at each start) */
+	_cleanup_free_ char *joined = NULL;
+
+	const char *l;
+	size_t len;
+
+	for (size_t at = 0; gitconfig_line(buf, n, &at, &l, &len);) {
+		char key[64], val[PATH_MAX];
+		size_t k = 0, kn = 0;
+		if (*l == '[') {
+			size_t i = 1, j = 0;
+			while (i < len && l[i] != ']' && l[i] != ' ' && l[i] != '"' &&
+			       l[i] != '.' && j + 1 < sizeof(sec))
+				sec[j++] = (char)(l[i++] | 0x20);
+			sec[j] = '\0';
+			/* git takes a key on its section's own line */
+			const char *close = memchr(l, ']', len);
+			if (!close)
+				continue;
+			len -= (size_t)(close + 1 - l);
+			l = close + 1;
+			while (len && (*l == ' ' || *l == '\t')) {
+				l++;
+				len--;
+			}
+			if (!len || *l == '#' || *l == ';')
+				continue;
+		}
+		/* a value continued on the lines after (a backslash ending one) */
+		if (continued(l, len)) {
+			size_t j = 0;
+			bool fits = len <= PATH_MAX;
+			if (!joined && !(joined = malloc(PATH_MAX)))
+				die("out of memory");
+			if (fits) {
+				memcpy(joined, l, len - 1);
+				j = len - 1;
+			}
+			for (bool more = true; more && at < n;) {
+				const char *r = buf + at, *nl = memchr(r, '\n', n - at);
+				size_t rl = nl ? (size_t)(nl - r) : n - at;
+				at += rl + 1;
+				if (rl && r[rl - 1] == '\r')
+					rl--;
+				more = continued(r, rl);
+				rl -= more;
+				if (j + rl >= PATH_MAX)
+					fits = false;
+				else if (fits) {
+					memcpy(joined + j, r, rl);
+					j += rl;
+				}
+			}
+			if (!fits)
+				continue; /* past PATH_MAX: no value git would run */
+			l = joined;
+			len = j;
+		}
+		while (k < len && ((l[k] >= 'a' && l[k] <= 'z') || (l[k] >= 'A' && l[k] <= 'Z') ||
+				   (l[k] >= '0' && l[k] <= '9') || l[k] == '-')) {
+			if (kn + 1 < sizeof(key))
+				key[kn++] = (char)(l[k] | 0x20);
+			k++; /* (a longer key, an alias's, is read on, kept cut) */
+		}
+		key[kn] = '\0';
+		enum git_pointer kind =
+		    strcmp(sec, "core") == 0 && strcmp(key, "hookspath") == 0 ? PTR_HOOKS
+		    : (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
+			    strcmp(key, "path") == 0
+			? PTR_INCLUDE
+		    : strcmp(sec, "init") == 0 && strcmp(key, "templatedir") == 0 ? PTR_TEMPLATE
+		    : strcmp(sec, "core") == 0 && strcmp(key, "worktree") == 0	  ? PTR_WORKTREE
+		    : program_key(sec, key)					  ? PTR_PROGRAM
+										  : 0;
+		if (!kind)
+			continue;
+		const char *v = l + k, *end = l + len;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v >= end || *v != '=')
+			continue;
+		v++;
+		if (!config_value(v, end, val, sizeof(val)))
+			continue;
+		if (kind != PTR_PROGRAM)
+			fn(ud, kind, val);
+		else if (strcmp(sec, "alias") != 0 || val[0] == '!')
+			program_words(val, fn, ud); /* (an alias without '!' is git's) */
+	}
+}
+
+/* On the heap: a frame's pages are touched at every call (stack-clash
+ * probes). */
+char *gitconfig_read(int fd, const struct stat *st, size_t *len)
+{
+	if (st->st_size > GITCONFIG_MAX) {
+		errno = EFBIG;
+		return NULL;
+	}
+	size_t size = (size_t)st->st_size + 1;
+	char *buf = malloc(size);
+	ssize_t got = 0;
+
+	if (!buf)
+		die("out of memory");
+	*len = 0;
+	while (*len < size && (got = read(fd, buf + *len, size - *len)) > 0)
+		*len += (size_t)got;
+	if (got < 0) {
+		int e = errno;
+		free(buf); /* half a configuration is not one */
+		errno = e;
+		return NULL;
+	}
+	if (*len >= size) {
+		free(buf); /* grew since: not what was stated */
+		errno = EFBIG;
+		return NULL;
+	}
+	return buf;
+}
+
+void gitconfig_file(int fd, pointer_fn fn, void *ud, bool say)
+{
+	_cleanup_close_ int f = fd;
+	struct stat st;
+	size_t len;
+	char proc[64], name[PATH_MAX] = "?";
+
+	if (f < 0 || fstat(f, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	_cleanup_free_ char *buf = gitconfig_read(f, &st, &len);
+	if (buf) {
+		gitconfig_pointers(buf, len, fn, ud);
+		return;
+	}
+	int e = errno;
+	if (!say)
+		return;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f);
+	ssize_t n = readlink(proc, name, sizeof(name) - 1);
+	name[n > 0 ? n : 1] = '\0';
+	gitconfig_say_unread(name, st.st_size, e, "protected");
+}
+
+void gitconfig_say_unread(const char *path, off_t size, int err, const char *not_what)
+{
+	if (err == EFBIG)
+		warn("%s: a git configuration of %lld bytes, past the %d MiB read, was not read: "
+		     "what it has git run from the worktree is not %s",
+		     path, (long long)size, GITCONFIG_MAX >> 20, not_what);
+	else
+		warn("%s: a git configuration that could not be read (%s): what it has git run "
+		     "from the worktree is not %s",
+		     path, strerror(err), not_what);
+}
+
+bool gitconfig_program_file(const char *path, enum git_pointer kind)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return kind == PTR_PROGRAM; /* an argument: only a file there */
+	return S_ISREG(st.st_mode) || S_ISLNK(st.st_mode);
+}
+
+/*
+ * The host's own git configuration, read at start (outside the sandbox):
+ * a core.hooksPath set there applies in every repository, a relative one
+ * resolved against each worktree's top (`core.hooksPath = .githooks`, as
+ * hook managers advise), so protect.c protects, and the walks check, what
+ * it names in each repository as they do a repository's own config's.  A
+ * file it includes (`~/.gitconfig.local`) is every host git's
+ * configuration: protect.c protects it by name, and the walk at exit
+ * checks it as a repository's included file (gitscan_global_includes()).
+ */
+struct global_read {
+	struct sandbox *sb;
+	const char *dir; /* of the file read: an include's base */
+	const char *home;
+	int depth;
+};
+
+static void read_global(struct sandbox *sb, const char *path, const char *home, int depth);
+
+static void on_global(void *ud, enum git_pointer kind, const char *value)
+{
+	const struct global_read *g = ud;
+	char full[PATH_MAX];
+	int n;
+
+	if (kind == PTR_WORKTREE)
+		return;
+	if (kind == PTR_TEMPLATE && value[0] != '/' && strncmp(value, "~/", 2) != 0)
+		return; /* (relative to wherever git runs: no one place) */
+	if (strncmp(value, "~/", 2) == 0)
+		n = g->home ? snprintf(full, sizeof(full), "%s/%s", g->home, value + 2) : -1;
+	else if (kind == PTR_INCLUDE && value[0] != '/')
+		n = snprintf(full, sizeof(full), "%s/%s", g->dir, value);
+	else
+		n = snprintf(full, sizeof(full), "%s", value);
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return;
+	if (kind == PTR_INCLUDE) {
+		bool seen = false;
+		for (size_t i = 0; i < g->sb->n_git_global_includes && !seen; i++)
+			seen = strcmp(g->sb->git_global_includes[i], full) == 0;
+		if (seen)
+			return; /* read already: an include cycle ends here */
+		char **v = realloc(g->sb->git_global_includes,
+				   (g->sb->n_git_global_includes + 1) * sizeof(*v));
+		if (!v || !(v[g->sb->n_git_global_includes] = strdup(full)))
+			die("out of memory");
+		g->sb->git_global_includes = v;
+		g->sb->n_git_global_includes++;
+		read_global(g->sb, full, g->home, g->depth + 1);
+		return;
+	}
+	if (kind == PTR_PROGRAM_ARG && full[0] == '/' && !gitconfig_program_file(full, kind))
+		return; /* (a relative one is judged in each worktree) */
+	if (kind == PTR_PROGRAM_ARG)
+		kind = PTR_PROGRAM;
+	char ***list = kind == PTR_PROGRAM    ? &g->sb->git_global_programs
+		       : kind == PTR_TEMPLATE ? &g->sb->git_global_templates
+					      : &g->sb->git_global_hooks;
+	size_t *n_list = kind == PTR_PROGRAM	? &g->sb->n_git_global_programs
+			 : kind == PTR_TEMPLATE ? &g->sb->n_git_global_templates
+						: &g->sb->n_git_global_hooks;
+	for (size_t i = 0; i < *n_list; i++)
+		if (strcmp((*list)[i], full) == 0)
+			return;
+	char **v = realloc(*list, (*n_list + 1) * sizeof(*v));
+	if (!v || !(v[*n_list] = strdup(full)))
+		die("out of memory");
+	*list = v;
+	(*n_list)++;
+}
+
+static void read_global(struct sandbox *sb, const char *path, const char *home, int depth)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	/* git stops at ten levels of includes */
+	if (depth > 10 || !slash)
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	/* the host's own files, its links followed as its git follows them */
+	struct global_read g = {sb, dir[0] ? dir : "/", home, depth};
+	gitconfig_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_global, &g, true);
+}
+
+void gitconfig_host_read(struct sandbox *sb)
+{
+	const char *homes[] = {getenv("HOME"), sb->home};
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL"),
+		   *system = getenv("GIT_CONFIG_SYSTEM");
+	char path[PATH_MAX];
+
+	gitconfig_host_free(sb);
+	/* the system's, whatever GIT_CONFIG_NOSYSTEM says now: the host's
+	 * later git may not be told so */
+	read_global(sb, "/etc/gitconfig", homes[0], 0);
+	/* and the one the host's environment names instead */
+	if (system && system[0] == '/' && strcmp(system, "/etc/gitconfig") != 0)
+		read_global(sb, system, homes[0], 0);
+	if (global && global[0] == '/')
+		read_global(sb, global, homes[0], 0);
+	if (xdg && xdg[0] == '/' &&
+	    (size_t)snprintf(path, sizeof(path), "%s/git/config", xdg) < sizeof(path))
+		read_global(sb, path, homes[0], 0);
+	for (size_t h = 0; h < ARRAY_SIZE(homes); h++) {
+		if (!homes[h] || homes[h][0] != '/' ||
+		    (h == 1 && homes[0] && strcmp(homes[0], homes[1]) == 0))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/.gitconfig", homes[h]) < sizeof(path))
+			read_global(sb, path, homes[h], 0);
+		if ((size_t)snprintf(path, sizeof(path), "%s/.config/git/config", homes[h]) <
+		    sizeof(path))
+			read_global(sb, path, homes[h], 0);
+	}
+}
+
+size_t gitconfig_worktree_files(const char *top, char cfg[2][PATH_MAX])
+{
+	char path[PATH_MAX], buf[PATH_MAX + 16], common[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/.git", top) >= sizeof(path) ||
+	    lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n <= 8 || memcmp(buf, "gitdir: ", 8) != 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", buf[8] == '/' ? "" : top,
+			     buf[8] == '/' ? "" : "/", buf + 8) >= sizeof(path))
+		return 0;
+	_cleanup_free_ char *dir = realpath(path, NULL);
+	if (!dir)
+		return 0;
+	/* a linked worktree: the main config, and its own config.worktree */
+	snprintf(path, sizeof(path), "%s/commondir", dir);
+	_cleanup_close_ int c = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	n = c >= 0 ? read(c, buf, sizeof(buf) - 1) : -1;
+	if (n > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if ((size_t)snprintf(common, sizeof(common), "%s%s%s", buf[0] == '/' ? "" : dir,
+				     buf[0] == '/' ? "" : "/", buf) >= sizeof(common))
+			return 0;
+		_cleanup_free_ char *real = realpath(common, NULL);
+		if (!real || (size_t)snprintf(cfg[0], PATH_MAX, "%s/config", real) >= PATH_MAX ||
+		    (size_t)snprintf(cfg[1], PATH_MAX, "%s/config.worktree", dir) >= PATH_MAX)
+			return 0;
+		return 2;
+	}
+	return (size_t)snprintf(cfg[0], PATH_MAX, "%s/config", dir) < PATH_MAX;
+}
+
+static void on_worktree(void *ud, enum git_pointer kind, const char *value)
+{
+	if (kind == PTR_WORKTREE)
+		snprintf(ud, PATH_MAX, "%s", value);
+}
+
+bool gitconfig_core_worktree(const char *config, const char *gitdir, char *out)
+{
+	char value[PATH_MAX] = "", path[PATH_MAX];
+
+	/* (quiet: the reading of its pointers that follows says it) */
+	gitconfig_file(open(config, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), on_worktree,
+		       value, false);
+	if (!value[0] ||
+	    (size_t)snprintf(path, sizeof(path), "%s%s%s", value[0] == '/' ? "" : gitdir,
+			     value[0] == '/' ? "" : "/", value) >= sizeof(path))
+		return false;
+	_cleanup_free_ char *real = realpath(path, NULL);
+	if (!real || strlen(real) >= PATH_MAX)
+		return false;
+	memcpy(out, real, strlen(real) + 1);
+	return true;
+}
+
+static void strs_free(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+void gitconfig_host_free(struct sandbox *sb)
+{
+	strs_free(&sb->git_global_hooks, &sb->n_git_global_hooks);
+	strs_free(&sb->git_global_includes, &sb->n_git_global_includes);
+	strs_free(&sb->git_global_programs, &sb->n_git_global_programs);
+	strs_free(&sb->git_global_templates, &sb->n_git_global_templates);
+}

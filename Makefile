@@ -76,7 +76,7 @@ HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/
 TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3 /usr/lib/python3/dist-packages/xdist /usr/bin/man /usr/sbin/sshd /usr/bin/nc.openbsd
 
 .PHONY: all deps deps-if-missing demo check check-containers check-agents unit escape integration \
-	fuzz-policy fuzz-http fuzz-conv fuzz-githeads \
+	fuzz-policy fuzz-http fuzz-conv fuzz-githeads fuzz-gitconfig \
 	asan install clean format format-check bench fuzz man-check
 
 all: $(BIN)
@@ -222,9 +222,9 @@ man-check:
 # the proxy's HTTP and SOCKS5 parsers, ClientHello reader and rewriter, and on
 # whole conversations (client and upstream bytes) through its machines.
 FUZZ_SECONDS ?= 60
-# Each target on its own too (make fuzz-http): CI runs two beside the
-# agents and two beside the ASan suite.
-fuzz: fuzz-policy fuzz-http fuzz-conv fuzz-githeads
+# Each target on its own too (make fuzz-http): CI runs three after the
+# agents and two after the ASan suite.
+fuzz: fuzz-policy fuzz-http fuzz-conv fuzz-githeads fuzz-gitconfig
 
 fuzz-policy: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus
@@ -257,6 +257,15 @@ fuzz-githeads:
 		-o build-fuzz/fuzz_githeads tests/fuzz/fuzz_githeads.c supervisor/gitlinks.c -lz
 	build-fuzz/fuzz_githeads -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		build-fuzz/corpus_githeads tests/fuzz/corpus_githeads
+
+# gitconfig.c's reading of a configuration (git's values, a command's
+# shell words), seeded with configurations the attack tests write.
+fuzz-gitconfig:
+	@mkdir -p build-fuzz/corpus_gitconfig
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_gitconfig tests/fuzz/fuzz_gitconfig.c
+	build-fuzz/fuzz_gitconfig -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		build-fuzz/corpus_gitconfig tests/fuzz/corpus_gitconfig
 
 bench: $(BIN)
 	sh bench/startup.sh

@@ -378,6 +378,7 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
  * outside them, one; `\"` and `\\` are the character, `\n`, `\t` and `\b`
  * a blank (between a command's words); any other escape, or an unclosed
  * quote, is an error to git, which then reads no configuration at all.
+ * OUT holds it up to its first NUL byte, where git's ends.
  */
 static bool config_value(const char *v, const char *end, char *out, size_t size)
 {
@@ -413,7 +414,9 @@ static bool config_value(const char *v, const char *end, char *out, size_t size)
 		out[n++] = c;
 	}
 	out[n] = '\0';
-	return !quoted && n > 0;
+	/* git's value ends at a NUL byte in it, as a C string does: "" when
+	 * one leads it (a value of nothing, no file) */
+	return !quoted && out[0] != '\0';
 }
 
 /* Whether the line L (LEN) ends in a backslash that is no escaped one. */

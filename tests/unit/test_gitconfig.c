@@ -121,10 +121,25 @@ static void test_pointers(void **state)
 	}
 }
 
+/* A NUL byte in a value ends it, as git reads it (`git config` prints
+ * "ab" of "ab\0cd"); one leading it leaves no value (the fuzzer's find:
+ * an empty path was handed on). */
+static void test_nul_in_a_value(void **state)
+{
+	static const char config[] = "[core]\n\thooksPath = ab\0cd\n\tworktree = \0../app\n"
+				     "\tfsmonitor = \0tools/x\n[alias]\n\tl = !tools/y\0 tools/z\n";
+	struct seen s = {""};
+
+	(void)state;
+	gitconfig_pointers(config, sizeof(config) - 1, add, &s);
+	assert_string_equal(s.text, "hooks=ab program=tools/y");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pointers),
+	    cmocka_unit_test(test_nul_in_a_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,7 +146,8 @@ def killed_run(box, env):
     p = box.popen(["sh", "-c", "sleep 0.5; umask 0; mkdir -m 0777 sandboxdir; "
                    "mkdir -m 0755 nest; mkdir -m 0777 nest/inner; : > ready; sleep 30"],
                   policy=box.policy(""), env=env, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE, text=True)
+                  stderr=subprocess.PIPE, text=True,
+                  start_new_session=True)  # stopped: test_protect_deep.stop_supervisor()
     try:
         for _ in range(200):
             if os.path.exists(box.path("work", "ready")) or p.poll() is not None:

@@ -200,7 +200,15 @@ def stop_supervisor(pid):
     could act: waited for until it is stopped (the signal takes effect back
     in user space: a fork of its walk under way completes first, and a
     count of its children made at once would miss that child), then until
-    its walk has ended."""
+    its walk has ended.
+
+    The supervisor must run in a session of its own (STOPPED_APART): the
+    kernel sends SIGHUP and SIGCONT to a process group that becomes
+    orphaned while one of its members is stopped, and a run without a PID
+    namespace puts its command in its caller's group with a parent (init)
+    outside it, so the command's exit in another test of the same pytest
+    process group re-orphaned a group that was orphaned before (a CI
+    runner's session), resumed this supervisor, and hung up the rest."""
     os.kill(pid, signal.SIGSTOP)
     end = time.monotonic() + 10
     while stat_state(pid) != "T" and time.monotonic() < end:
@@ -209,6 +217,10 @@ def stop_supervisor(pid):
     while children(pid) > 1 and time.monotonic() < end:
         time.sleep(0.01)
     assert children(pid) == 1, "the walk did not end"
+
+
+# what Popen needs for stop_supervisor(), above
+STOPPED_APART = {"start_new_session": True}
 
 
 def children(pid):
@@ -247,7 +259,7 @@ def test_killed_run_is_walked_by_the_next_start(box):
                    "python3 -c \"import os, sys; os.write(os.open(sys.argv[2], "
                    "os.O_WRONLY | os.O_CREAT, 0o755), open(sys.argv[1], 'rb').read())\" "
                    "%s a/b/x/c/.git/hooks/pre-commit && : > data/made; sleep 30" % script], policy=box.policy(""), env=env, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE, text=True)
+                  stderr=subprocess.PIPE, text=True, **STOPPED_APART)
     try:
         wait_for(box.path("work", "data", "ready"), p)
         # the supervisor stopped, and its walk while the sandbox runs ended,

@@ -217,10 +217,11 @@ def test_run_whose_supervisor_was_killed_is_checked_by_the_next(box):
         os.chown(state, 65534, 65534)
     data_dir(box)
     env = dict(GIT_ENV, HOME=box.work, XDG_STATE_HOME=state)
+    from test_protect_deep import STOPPED_APART, stop_supervisor
     p = box.popen(["sh", "-c", ": > data/ready; while [ ! -e data/go ]; do sleep 0.05; done; "
                    "echo '{}' > .mcp.json; : > data/made; sleep 30"],
                   policy=box.policy(""), env=env, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE, text=True)
+                  stderr=subprocess.PIPE, text=True, **STOPPED_APART)
     try:
         for _ in range(200):
             if os.path.exists(box.path("work", "data", "ready")) or p.poll() is not None:

@@ -8,9 +8,9 @@
  * (gitconfig_pointers() is pure; the rest read and stat).
  *
  * protect.c protects what a configuration names at start, gitscan.c checks
- * it at exit, protwatch.c watches it while the sandbox runs, and
- * githeads.c adds the files to what the host's checkout must not bring
- * in; all of them through gitconfig_pointers():
+ * it at exit and while the sandbox runs (gitscan_gitdir(), for
+ * protwatch.c), and githeads.c adds the files to what the host's checkout
+ * must not bring in; all of them through gitconfig_pointers():
  *   - core.hooksPath (hooks run from there instead);
  *   - include.path and includeIf.*.path (every condition taken as met);
  *   - init.templateDir (copied into every repository git makes);
@@ -378,11 +378,13 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
  * outside them, one; `\"` and `\\` are the character, `\n`, `\t` and `\b`
  * a blank (between a command's words); any other escape, or an unclosed
  * quote, is an error to git, which then reads no configuration at all.
- * OUT holds it up to its first NUL byte, where git's ends.
+ * git's value ends at a NUL byte in it, as a C string does: OUT (SIZE, at
+ * least END - V + 1) holds what comes before the first, the rest read on
+ * only for git's errors; a value a NUL leads names nothing.
  */
 static bool config_value(const char *v, const char *end, char *out, size_t size)
 {
-	bool quoted = false, blank = false;
+	bool quoted = false, blank = false, cut = false;
 	size_t n = 0;
 
 	for (; v < end; v++) {
@@ -406,6 +408,9 @@ static bool config_value(const char *v, const char *end, char *out, size_t size)
 			if (!c)
 				return false;
 		}
+		cut |= c == '\0';
+		if (cut)
+			continue;
 		if (n + 2 >= size)
 			return false;
 		if (blank)
@@ -414,9 +419,7 @@ static bool config_value(const char *v, const char *end, char *out, size_t size)
 		out[n++] = c;
 	}
 	out[n] = '\0';
-	/* git's value ends at a NUL byte in it, as a C string does: "" when
-	 * one leads it (a value of nothing, no file) */
-	return !quoted && out[0] != '\0';
+	return !quoted && n > 0;
 }
 
 /* Whether the line L (LEN) ends in a backslash that is no escaped one. */
@@ -432,15 +435,16 @@ static bool continued(const char *l, size_t len)
 void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 {
 	char sec[32] = "";
-	/* (on the heap, and only for a continued value: a frame's pages are
-	 * touched at each start) */
-	_cleanup_free_ char *joined = NULL;
+	/* on the heap (a frame's pages are touched at each start), as long as
+	 * the whole configuration: git runs a command of any length, and one
+	 * past PATH_MAX still names files in its words */
+	_cleanup_free_ char *joined = NULL, *val = NULL;
 
 	const char *l;
 	size_t len;
 
 	for (size_t at = 0; gitconfig_line(buf, n, &at, &l, &len);) {
-		char key[64], val[PATH_MAX];
+		char key[64];
 		size_t k = 0, kn = 0;
 		if (*l == '[') {
 			size_t i = 1, j = 0;
@@ -461,16 +465,13 @@ void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 			if (!len || *l == '#' || *l == ';')
 				continue;
 		}
-		/* a value continued on the lines after (a backslash ending one) */
+		/* a value continued on the lines after (a backslash ending one):
+		 * joined, never longer than the configuration */
 		if (continued(l, len)) {
-			size_t j = 0;
-			bool fits = len <= PATH_MAX;
-			if (!joined && !(joined = malloc(PATH_MAX)))
+			size_t j = len - 1;
+			if (!joined && !(joined = malloc(n + 1)))
 				die("out of memory");
-			if (fits) {
-				memcpy(joined, l, len - 1);
-				j = len - 1;
-			}
+			memcpy(joined, l, j);
 			for (bool more = true; more && at < n;) {
 				const char *r = buf + at, *nl = memchr(r, '\n', n - at);
 				size_t rl = nl ? (size_t)(nl - r) : n - at;
@@ -479,15 +480,9 @@ void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 					rl--;
 				more = continued(r, rl);
 				rl -= more;
-				if (j + rl >= PATH_MAX)
-					fits = false;
-				else if (fits) {
-					memcpy(joined + j, r, rl);
-					j += rl;
-				}
+				memcpy(joined + j, r, rl);
+				j += rl;
 			}
-			if (!fits)
-				continue; /* past PATH_MAX: no value git would run */
 			l = joined;
 			len = j;
 		}
@@ -515,11 +510,15 @@ void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 		if (v >= end || *v != '=')
 			continue;
 		v++;
-		if (!config_value(v, end, val, sizeof(val)))
+		if (!val && !(val = malloc(n + 1)))
+			die("out of memory");
+		if (!config_value(v, end, val, n + 1))
 			continue;
-		if (kind != PTR_PROGRAM)
-			fn(ud, kind, val);
-		else if (strcmp(sec, "alias") != 0 || val[0] == '!')
+		if (kind != PTR_PROGRAM) {
+			/* (a path past PATH_MAX names nothing: ENAMETOOLONG) */
+			if (strlen(val) < PATH_MAX)
+				fn(ud, kind, val);
+		} else if (strcmp(sec, "alias") != 0 || val[0] == '!')
 			program_words(val, fn, ud); /* (an alias without '!' is git's) */
 	}
 }

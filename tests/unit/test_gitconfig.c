@@ -135,11 +135,37 @@ static void test_nul_in_a_value(void **state)
 	assert_string_equal(s.text, "hooks=ab program=tools/y");
 }
 
+/* A value past PATH_MAX: git runs a command of any length, and a NUL
+ * byte's tail, however long, is not read by git (the value ends there):
+ * neither hides the file the command names. */
+static void test_long_values(void **state)
+{
+	static char config[4 * PATH_MAX];
+	size_t n = 0;
+	struct seen s = {""};
+
+	(void)state;
+	n += (size_t)sprintf(config + n, "[core]\n\tfsmonitor = tools/x \"");
+	memset(config + n, 'a', PATH_MAX + 100);
+	n += PATH_MAX + 100;
+	n += (size_t)sprintf(config + n, "\"\n[alias]\n\tl = !tools/y");
+	config[n++] = '\0';
+	memset(config + n, 'b', PATH_MAX + 100);
+	n += PATH_MAX + 100;
+	n += (size_t)sprintf(config + n, "\n[alias]\n\tm = !tools/z \\\n");
+	memset(config + n, 'c', PATH_MAX);
+	n += PATH_MAX;
+	n += (size_t)sprintf(config + n, " \\\n v.sh\n");
+	gitconfig_pointers(config, n, add, &s);
+	assert_string_equal(s.text, "program=tools/x program=tools/y program=tools/z arg=v.sh");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pointers),
 	    cmocka_unit_test(test_nul_in_a_value),
+	    cmocka_unit_test(test_long_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,7 +63,7 @@ static bool dir_fd_is_empty(int fd)
 	return empty;
 }
 
-bool dir_is_empty(const char *path)
+bool protect_dir_is_empty(const char *path)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 

@@ -1194,8 +1194,9 @@ void protect_deny_placeholders(struct sandbox *sb)
 		bool granted = false;
 		int fd;
 
-		if (!it->is_dir || (canon[i] && !(lstat(canon[i], &st) == 0 &&
-						  S_ISDIR(st.st_mode) && dir_is_empty(canon[i]))))
+		if (!it->is_dir ||
+		    (canon[i] && !(lstat(canon[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+				   protect_dir_is_empty(canon[i]))))
 			continue;
 		for (size_t g = 0; g < ARRAY_SIZE(grants) && !granted; g++)
 			for (size_t k = 0; k < grants[g]->n && !granted; k++)
@@ -1290,7 +1291,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 			continue;
 		if (there && ns && (kind == PROT_GITDIR || kind == PROT_DIR_HOLD) &&
 		    !placeholder_is(sb, path) && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    dir_is_empty(path)) {
+		    protect_dir_is_empty(path)) {
 			/* another run's placeholder, or an empty directory git
 			 * passes over as well: shared as a placeholder */
 			int fd = placeholder_take(path, &st);

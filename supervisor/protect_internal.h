@@ -14,7 +14,7 @@
 #include "supervisor.h"
 
 /* Whether PATH (no symlink followed) is a directory holding nothing. */
-bool dir_is_empty(const char *path);
+bool protect_dir_is_empty(const char *path);
 /* The directory of PATH opened following no symlink, its last component
  * in NAME (SIZE); -errno. */
 int protect_split_parent(const char *path, char *name, size_t size);

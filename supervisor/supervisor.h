@@ -330,12 +330,14 @@ void protect_plan_done(struct sandbox *sb);
 /* After the sandbox ended: absent protected files it created are moved
  * aside and reported; placeholders removed. */
 void protect_finish(struct sandbox *sb);
+/* (placeholder.c) SB's placeholders no other run holds removed, now. */
 void protect_remove_placeholders(struct sandbox *sb);
 void protect_free_watch_lists(struct sandbox *sb);
 /* A directory reached from "/" following no symlink (O_PATH), or -errno. */
 int protect_open_dir_nofollow(const char *path);
-/* Closes FD (an inotify instance) in a child that lets go once we exit:
- * the last close waits for a grace period nobody should wait for. */
+/* (placeholder.c) Closes FD (an inotify instance) in a child that lets go
+ * once we exit: the last close waits for a grace period nobody should
+ * wait for. */
 int protect_close_later(int fd);
 /* A directory of ours the command made unwritable to us during the run
  * given write and search back: the mode to put back with owner_relock(),

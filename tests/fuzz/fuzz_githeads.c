@@ -99,6 +99,11 @@ void gitconfig_file(int fd, void (*fn)(void *ud, enum git_pointer kind, const ch
 		close(fd);
 	(void)fn, (void)ud, (void)say;
 }
+bool gitconfig_program_file(const char *path, enum git_pointer kind)
+{
+	(void)path, (void)kind;
+	return false;
+}
 /* common/util.c's, as it is there */
 DIR *dir_stream_at(int dir, const char *name, int flags)
 {

@@ -54,9 +54,10 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 
 	/* 1b. Back in the caller's process group, which init left (init.c):
 	 *     the terminal's signals and the foreground reach the command as
-	 *     they reach a plain child.  Before anything of the command's
-	 *     runs; EPERM: the group is gone, the supervisor with it. */
-	if (plan->caller_pgrp > 0 && setpgid(0, plan->caller_pgrp) < 0)
+	 *     they reach a plain child.  Only with a terminal (init.c says
+	 *     why).  Before anything of the command's runs; EPERM: the group
+	 *     is gone, the supervisor with it. */
+	if (plan->caller_pgrp > 0 && plan->cmd_rejoins && setpgid(0, plan->caller_pgrp) < 0)
 		FAIL(errno, "joining the caller's process group: %s", strerror(errno));
 
 	/* 2. Resource limits, while we may still raise a hard limit. */

@@ -17,7 +17,16 @@
  * init.  So init leaves that group for one of its own before it forks
  * anything, and the command joins the caller's group again before exec
  * (child.c), where the terminal's job control (Ctrl-C, Ctrl-Z, reading the
- * terminal in the foreground) finds it as it would a plain child.
+ * terminal in the foreground) finds it as it would a plain child.  Only
+ * with a controlling terminal: a member of a group whose parent is in
+ * another group of the session (the command, a child of init) keeps that
+ * group from being orphaned, and its exit orphans it again; the kernel
+ * then sends SIGHUP and SIGCONT to the whole group if one of its members
+ * is stopped, which a plain child's exit never does.  A caller in a
+ * group that was orphaned already (a daemon, a CI runner's session) lost
+ * its stopped processes' stop and was hung up.  Without a terminal no job
+ * control looks for the command, and it stays in init's group: a harness's
+ * killpg() ends the supervisor, and init ends the tree (the lifeline).
  * Signals the supervisor forwards arrive here and go on to the command once;
  * signals the kernel sent itself (a Ctrl-C from the terminal reaches every
  * process of the foreground group) are not passed on a second time.

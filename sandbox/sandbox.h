@@ -210,6 +210,9 @@ struct sandbox_plan {
 	 * leaves and the command joins again (init.c); 0: init stays in it
 	 * (a PID namespace, or a group whose leader this one cannot see) */
 	pid_t caller_pgrp;
+	/* the command joins CALLER_PGRP again: only with a controlling
+	 * terminal, whose job control must find it there (init.c) */
+	bool cmd_rejoins;
 
 	/* filesystem: the Landlock rules (opened by init, after the mounts),
 	 * the masks, the private /tmp, the stand-ins, the views of .git */

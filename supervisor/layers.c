@@ -901,6 +901,18 @@ static void start_time(struct sandbox *sb)
 		close(fd);
 }
 
+/* Whether we have a controlling terminal (its job control then looks for
+ * the command in our process group: init.c). */
+static bool has_terminal(void)
+{
+	int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 {
 	bool net = sandbox_notify_net(sb);
@@ -954,6 +966,7 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	    /* a PID namespace's init dies with the caller's group, and the
 	     * kernel ends the namespace with it (init.c) */
 	    .caller_pgrp = sb->ns == NS_FULL && sb->new_pid_ns ? 0 : getpgrp(),
+	    .cmd_rejoins = has_terminal(),
 	    .ll = sb->ll,
 	    .fs = &sb->plan,
 	    .deny_tcp = sb->deny_tcp,

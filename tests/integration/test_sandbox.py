@@ -626,6 +626,39 @@ def test_ctrl_z_and_fg_from_a_shell_with_job_control(box):
         os.close(fd)
 
 
+ORPHANED_CALLER = r"""
+import os, signal, subprocess, sys, time
+def state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+stopped = subprocess.Popen(["sleep", "30"])
+os.kill(stopped.pid, signal.SIGSTOP)
+while state(stopped.pid) != "T":
+    time.sleep(0.01)
+r = subprocess.run(sys.argv[1:])
+time.sleep(0.5)
+print("rc=%d state=%s" % (r.returncode, state(stopped.pid)), flush=True)
+stopped.kill()
+"""
+
+
+def test_a_callers_orphaned_group_is_not_hung_up(box):
+    """A caller in a process group orphaned already (a daemon, a CI
+    runner's session: no terminal), with a stopped member: the command's
+    end must neither hang the group up nor resume the stopped one, as a
+    plain child's end does neither.  Joined to the caller's group with a
+    parent (init) outside it, the command kept the group from being
+    orphaned while it ran, and its exit orphaned it again: the kernel sent
+    the group SIGHUP and SIGCONT, and the caller died of it."""
+    pol = box.policy("")
+    r = subprocess.run(["setsid", "-w", "/usr/bin/python3", "-c", ORPHANED_CALLER]
+                       + box.cmd([box.ringfence, "-p", pol, "--", "true"]),
+                       cwd=box.work, env=box.env(), capture_output=True, text=True, timeout=60)
+    # the caller lived to say it (a hung-up one says nothing), the command
+    # ran, and the stopped process is still stopped
+    assert "rc=0 state=T" in r.stdout, (r.returncode, r.stdout, r.stderr)
+
+
 def test_git_reads_user_config_under_the_default_policy(box):
     """git refuses to run when ~/.gitconfig exists but cannot be read: the
     default policy lets it be read (and ~/.config/git), never written, also

@@ -224,8 +224,8 @@ man-check:
 # the proxy's HTTP and SOCKS5 parsers, ClientHello reader and rewriter, and on
 # whole conversations (client and upstream bytes) through its machines.
 FUZZ_SECONDS ?= 60
-# Each target on its own too (make fuzz-http): CI runs four after the
-# agents and one after the ASan suite.
+# Each target on its own too (make fuzz-http): CI runs three after the
+# agents and two after the ASan suite.
 fuzz: fuzz-policy fuzz-http fuzz-conv fuzz-githeads fuzz-gitconfig
 
 fuzz-policy: $(BUILD)/default_policy.c

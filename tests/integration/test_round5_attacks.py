@@ -217,25 +217,31 @@ def linked_scripts(box):
     return home
 
 
-LINK_REPLACED = {
-    "link-to-shell": "ln -s /bin/sh scripts/x && " + SCRIPT_2,
-    "file": rewrite("scripts/x") + " && chmod 755 scripts/x",
-}
-
-
-@pytest.mark.parametrize("what", sorted(LINK_REPLACED))
-def test_program_through_a_linked_directory(box, what):
-    """Hole (every mode): `scripts -> tools` (a link the project tracks)
-    and `core.fsmonitor = scripts/x`, the host's tools/x.  The sandbox
-    replaces the link `scripts` by a directory holding x (-> /bin/sh with
-    a script `2` at the top, or a script).  The start protects what
-    scripts/x led to (tools/x), not the link on the way (the sandbox may
-    replace it); the exit resolved scripts/x to /bin/sh, outside the
-    grants, and left it.  It now judges the path as named."""
+def link_replaced(box, plant):
+    """`scripts` replaced by a directory holding what PLANT makes at
+    scripts/x; the host's git must not run it."""
     home = linked_scripts(box)
     r, h = plant_then_run(box, home, "git status --short", box.work,
-                          "rm scripts && mkdir scripts && " + LINK_REPLACED[what])
+                          "rm scripts && mkdir scripts && " + plant)
     no_mark(home, h, "the host's git ran scripts/x the sandbox made\n" + r.stdout + r.stderr)
+
+
+def test_program_through_a_linked_directory(box):
+    """Hole (every mode): `scripts -> tools` (a link the project tracks)
+    and `core.fsmonitor = scripts/x`, the host's tools/x.  The sandbox
+    replaces the link `scripts` by a directory holding x -> /bin/sh and a
+    script `2` at the top.  The start protects what scripts/x led to
+    (tools/x), not the link on the way (the sandbox may replace it); the
+    exit resolved scripts/x to /bin/sh, outside the grants, and left it.
+    It now judges the path as named."""
+    link_replaced(box, "ln -s /bin/sh scripts/x && " + SCRIPT_2)
+
+
+def test_guard_program_through_a_linked_directory_made_a_file(box):
+    """Guard (it passed before the fix too): as above, scripts/x a script
+    the sandbox wrote: the exit moves it aside, the start not having
+    protected the link on the way."""
+    link_replaced(box, rewrite("scripts/x") + " && chmod 755 scripts/x")
 
 
 def test_guard_program_through_a_linked_directory_to_the_project(box):

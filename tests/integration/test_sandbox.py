@@ -649,7 +649,10 @@ def test_a_callers_orphaned_group_is_not_hung_up(box):
     plain child's end does neither.  Joined to the caller's group with a
     parent (init) outside it, the command kept the group from being
     orphaned while it ran, and its exit orphaned it again: the kernel sent
-    the group SIGHUP and SIGCONT, and the caller died of it."""
+    the group SIGHUP and SIGCONT, and the caller died of it.  Without
+    namespaces only: with a PID namespace the command never joined the
+    caller's group, and those runs are the control (the caller and the
+    stopped one as any plain child leaves them)."""
     pol = box.policy("")
     r = subprocess.run(["setsid", "-w", "/usr/bin/python3", "-c", ORPHANED_CALLER]
                        + box.cmd([box.ringfence, "-p", pol, "--", "true"]),

@@ -73,10 +73,14 @@ AGENTS = {
     },
     "gemini": {
         # the TUI asks to trust the folder (it restarts), for a sign-in method
-        # (2: the key, shown from GEMINI_API_KEY: the placeholder), then the
-        # prompt, typed apart from its Enter (typed together it is a paste)
-        "interactive": {"argv": [], "keys": ["1", "2", ("Use Gemini API Key", "\r"), PROMPT,
-                                             "\r"],
+        # (2: the key), then for the key (filled from GEMINI_API_KEY: the
+        # placeholder; the sign-in dialog is drawn once more after its
+        # Enter, so each Enter waits for the next dialog), then the prompt,
+        # typed apart from its Enter (typed together it is a paste)
+        "interactive": {"argv": [], "keys": ["1", "2",
+                                             ("Use Gemini API Key", "\r", "Enter Gemini API Key"),
+                                             ("Enter Gemini API Key", "\r", "Type your message"),
+                                             PROMPT, "\r"],
                         "expect": [":streamGenerateContent"]},
         "policy": "gemini-cli.ini", "bin": "gemini",
         "argv": ["-p", PROMPT, "--approval-mode", "yolo", "--skip-trust"],
@@ -378,12 +382,14 @@ class Run:
             time.sleep(delay)
             for k in keys:
                 if isinstance(k, tuple):
-                    # (text, key): the key once TEXT is drawn after the
-                    # last key typed (a loaded machine can settle early)
+                    # (text, key[, then]): the key once TEXT is drawn after
+                    # the last key typed (a loaded machine can settle early)
                     # and the screen is still; again while the frames
                     # drawn after it still hold TEXT, or none is drawn (a
-                    # dialog drawn before its input is wired drops the key)
-                    text, k = k
+                    # dialog drawn before its input is wired drops the
+                    # key); with THEN, again until THEN is drawn (a dialog
+                    # that draws itself once more before the next one)
+                    text, k, then = k if len(k) == 3 else k + (None,)
                     flat = "".join(text.split())
                     end = time.monotonic() + 30
                     while time.monotonic() < end and p.poll() is None and \
@@ -396,7 +402,9 @@ class Run:
                         p.stdin.flush()
                         settle(10)
                         after = "".join(screen()[mark:].split())
-                        if after and flat not in after:
+                        if then is not None and "".join(then.split()) in after:
+                            break
+                        if then is None and after and flat not in after:
                             break
                     continue
                 mark = len(screen())

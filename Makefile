@@ -188,7 +188,7 @@ check-agents: deps-if-missing
 	@$(MAKE) --no-print-directory all
 	sh tests/agents/install.sh $(RINGFENCE_AGENTS_CACHE)
 	RINGFENCE=$(abspath $(BIN)) RINGFENCE_AGENTS_CACHE=$(RINGFENCE_AGENTS_CACHE) \
-		pytest-3 -q -ra -n 2 tests/agents
+		pytest-3 -q -ra -n 2 $(PYTEST_ARGS) tests/agents
 
 # (the ringfence binary without LeakSanitizer's check at exit, the unit
 # tests with it: supervisor/main.c says why)

@@ -52,7 +52,8 @@ COMMON_SRC := common/util.c common/audit.c
 SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/seccomp.c \
 	supervisor/env.c supervisor/probe.c supervisor/layers.c \
 	supervisor/explain.c supervisor/broker.c supervisor/creds.c supervisor/unixsock.c \
-	supervisor/protect.c supervisor/placeholder.c supervisor/gitlinks.c supervisor/gitobj.c supervisor/gitcheck.c supervisor/githeads.c supervisor/gittrees.c supervisor/gitreach.c supervisor/gitrefs.c supervisor/gitlogs.c supervisor/gitscan.c supervisor/gitconfig.c \
+	supervisor/protect.c supervisor/protect_gather.c supervisor/protect_names.c supervisor/moveaside.c \
+	supervisor/placeholder.c supervisor/gitlinks.c supervisor/gitobj.c supervisor/gitcheck.c supervisor/githeads.c supervisor/gittrees.c supervisor/gitreach.c supervisor/gitrefs.c supervisor/gitlogs.c supervisor/gitscan.c supervisor/gitconfig.c \
 	supervisor/state.c supervisor/protwatch.c supervisor/journal.c \
 	supervisor/fsgate.c supervisor/attrgate.c supervisor/fstrace.c supervisor/learn.c supervisor/secretcmd.c \
 	supervisor/learngroup.c

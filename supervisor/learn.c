@@ -379,30 +379,11 @@ static bool any_beneath(const char *path, char *const *dirs, size_t n)
 	return false;
 }
 
-static void strv_add(char ***v, size_t *n, const char *s)
-{
-	char **m = realloc(*v, (*n + 1) * sizeof(**v));
-	if (!m)
-		die("out of memory");
-	*v = m;
-	(*v)[*n] = strdup(s);
-	if (!(*v)[*n])
-		die("out of memory");
-	(*n)++;
-}
-
 /* S canonical when it exists, as written otherwise. */
 static void strv_add_canon(char ***v, size_t *n, const char *s)
 {
 	_cleanup_free_ char *c = realpath(s, NULL);
 	strv_add(v, n, c ? c : s);
-}
-
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 static struct learn_rec *learn_new(const struct policy *base)
@@ -423,10 +404,10 @@ static void learn_free(struct learn_rec *r)
 	if (!r)
 		return;
 	for (size_t k = 0; k < 3; k++)
-		strv_free(r->cover[k], r->n_cover[k]);
-	strv_free(r->never, r->n_never);
-	strv_free(r->deny, r->n_deny);
-	strv_free(r->roots, r->n_roots);
+		strv_clear(&r->cover[k], &r->n_cover[k]);
+	strv_clear(&r->never, &r->n_never);
+	strv_clear(&r->deny, &r->n_deny);
+	strv_clear(&r->roots, &r->n_roots);
 	free(r->tmpdir);
 	for (size_t i = 0; i < r->n_dirs; i++) {
 		free(r->dirs[i].path);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * supervisor/protect_internal.h — what protect.c and placeholder.c (the
- * empty directories put where a protected one is absent) share.  Not for
- * others: supervisor.h has the interface.
+ * supervisor/protect_internal.h — what the files of `protect` share:
+ * protect.c (the plan: mounts, carve-outs, what is checked at exit),
+ * protect_gather.c (the candidates), protect_names.c (the built-in names),
+ * placeholder.c (the empty directories put where a protected one is
+ * absent).  Not for others: supervisor.h has the interface.
  */
 #ifndef RINGFENCE_SUPERVISOR_PROTECT_INTERNAL_H
 #define RINGFENCE_SUPERVISOR_PROTECT_INTERNAL_H
@@ -12,6 +14,85 @@
 #include <sys/stat.h>
 
 #include "supervisor.h"
+
+/* ---- candidates (protect_gather.c) --------------------------------------- */
+
+enum prot_kind {
+	PROT_FILE = 1, /* absent: checked at exit */
+	PROT_DIR,      /* a directory; absent: checked at exit */
+	PROT_GITDIR,   /* .git: a directory is handled by its entries below;
+			  a `gitdir:` file is protected; absent: placeholder */
+	PROT_POLICY,   /* named by the policy: absent, a carve-out */
+	PROT_DIR_HOLD, /* a directory; absent: a placeholder, as for .git */
+	PROT_SUBGIT,   /* a submodule's .git: a `gitdir:` file is protected, a
+			  directory by its entries; absent: checked at exit */
+	PROT_PRESENT,  /* protected when present; absent: may be made (git's
+			  state of a rebase the host left: its todo's `exec`
+			  lines run at the host's `git rebase --continue`) */
+	_PROT_MAX,
+};
+
+struct prot_builtin {
+	const char *path;
+	enum prot_kind kind;
+};
+
+/* The built-in names beneath every write grant, or (HOME) in the home
+ * directory only (protect_names.c); their number in *N. */
+const struct prot_builtin *protect_builtins(bool home, size_t *n);
+
+struct cand {
+	char *path;
+	enum prot_kind kind;
+	size_t prefix; /* a built-in name: length of the canonical directory it
+			  is looked up in, else 0 */
+};
+
+struct cands {
+	struct cand *v;
+	size_t n;
+};
+
+void cand_add(struct cands *c, const char *path, enum prot_kind kind);
+void cand_add_in(struct cands *c, const char *path, enum prot_kind kind, size_t prefix);
+/* Shortest first: a parent comes before what it holds. */
+void cands_sort(struct cands *c);
+void cands_free(struct cands *c);
+
+/*
+ * The names in a directory, read once: most built-in names are absent, and
+ * one getdents() over a project's or a home's top level answers for all of
+ * them where an lstat() each cost ~1 us apiece at every start.
+ */
+struct listing {
+	char *dir;
+	char **names; /* sorted */
+	size_t n;
+	bool ok;
+};
+
+struct listings {
+	struct listing *v;
+	size_t n;
+};
+
+/* False only when the listing of PATH's first PREFIX bytes shows the next
+ * component is absent. */
+bool listing_may_exist(struct listings *ls, const char *path, size_t prefix);
+void listings_free(struct listings *ls);
+
+/* A git directory (ST) whose hooks and configuration are kept from the
+ * sandbox, or a hooks directory or included file its config points at
+ * (gitscan.c passes over them at exit). */
+void protect_guard_gitdir(struct sandbox *sb, const struct stat *st);
+
+/* Every candidate beneath the write grants ROOTS (canonical directories)
+ * into CAND; found repositories, trees and the like into SB; LS lists the
+ * directories looked in. */
+void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cands *cand,
+		    struct listings *ls);
+
+/* ---- placeholders (placeholder.c) ---------------------------------------- */
 
 /* Whether PATH (no symlink followed) is a directory holding nothing. */
 bool protect_dir_is_empty(const char *path);

@@ -29,6 +29,11 @@
 /* ---- util.c (common/util.h and common/audit.h have the rest) ------------ */
 
 _noreturn_ _printf_(1, 2) void die(const char *fmt, ...);
+/* A list of N strings at *V: S copied onto its end; all freed (the list
+ * left empty); whether S is one of them. */
+void strv_add(char ***v, size_t *n, const char *s);
+void strv_clear(char ***v, size_t *n);
+bool strv_has(char *const *v, size_t n, const char *s);
 
 /* ---- cli.c ------------------------------------------------------------- */
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* die(): only supervisor/ ends the process, with one `ringfence: ` line. */
+/* die(): only supervisor/ ends the process, with one `ringfence: ` line;
+ * and lists of strings that die() when memory runs out. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "supervisor.h"
 
@@ -17,4 +19,34 @@ void die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(EXIT_RINGFENCE);
+}
+
+void strv_add(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		die("out of memory");
+	*v = nv;
+	nv[*n] = strdup(s);
+	if (!nv[*n])
+		die("out of memory");
+	(*n)++;
+}
+
+void strv_clear(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+bool strv_has(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
 }

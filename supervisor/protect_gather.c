@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What protect_prepare() (protect.c) holds: the candidates.  The policy's
+ * `protect` paths; the built-in names (protect_names.c) beneath each write
+ * grant, in each repository found in one and in the home; what the
+ * repositories' git configurations point git at (hooks paths, included
+ * files, the programs their commands name) and their submodules; the
+ * host's own git configuration's; the policy files, the binary and the
+ * audit log.  Candidates are paths as written, absent or not: protect.c
+ * sorts them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "protect_internal.h"
+
+void cand_add(struct cands *c, const char *path, enum prot_kind kind)
+{
+	cand_add_in(c, path, kind, 0);
+}
+
+void cand_add_in(struct cands *c, const char *path, enum prot_kind kind, size_t prefix)
+{
+	struct cand *v = realloc(c->v, (c->n + 1) * sizeof(*v));
+
+	if (!v)
+		die("out of memory");
+	c->v = v;
+	v[c->n].path = strdup(path);
+	if (!v[c->n].path)
+		die("out of memory");
+	v[c->n].kind = kind;
+	v[c->n].prefix = prefix;
+	c->n++;
+}
+
+static int cand_cmp_len(const void *a, const void *b)
+{
+	size_t la = strlen(((const struct cand *)a)->path),
+	       lb = strlen(((const struct cand *)b)->path);
+
+	return la < lb ? -1 : la > lb;
+}
+
+void cands_free(struct cands *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].path);
+	free(c->v);
+	*c = (struct cands){0};
+}
+
+void cands_sort(struct cands *c)
+{
+	if (c->n > 1) /* none: no array at all, and qsort wants one */
+		qsort(c->v, c->n, sizeof(*c->v), cand_cmp_len);
+}
+
+/* (a directory's names, read once: protect_internal.h) */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const struct listing *listing_of(struct listings *ls, const char *dir, size_t len)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		if (strlen(ls->v[i].dir) == len && strncmp(ls->v[i].dir, dir, len) == 0)
+			return &ls->v[i];
+	struct listing *v = realloc(ls->v, (ls->n + 1) * sizeof(*v));
+	if (!v)
+		die("out of memory");
+	ls->v = v;
+	struct listing *l = &v[ls->n++];
+	*l = (struct listing){.dir = strndup(dir, len)};
+	if (!l->dir)
+		die("out of memory");
+	_cleanup_(closedirp) DIR *d = opendir(l->dir);
+	struct dirent *de;
+	if (!d)
+		return l; /* not ok: every name is looked up on its own */
+	while ((de = readdir(d)))
+		strv_add(&l->names, &l->n, de->d_name);
+	qsort(l->names, l->n, sizeof(char *), cmp_str);
+	l->ok = true;
+	return l;
+}
+
+bool listing_may_exist(struct listings *ls, const char *path, size_t prefix)
+{
+	char first[NAME_MAX + 1];
+	const char *rel = path + prefix + 1, *slash = strchr(rel, '/');
+	size_t n = slash ? (size_t)(slash - rel) : strlen(rel);
+	const char *key = first;
+
+	if (!prefix || n > NAME_MAX)
+		return true;
+	const struct listing *l = listing_of(ls, path, prefix);
+	if (!l->ok)
+		return true;
+	memcpy(first, rel, n);
+	first[n] = '\0';
+	return bsearch(&key, l->names, l->n, sizeof(char *), cmp_str) != NULL;
+}
+
+void listings_free(struct listings *ls)
+{
+	for (size_t i = 0; i < ls->n; i++) {
+		strv_clear(&ls->v[i].names, &ls->v[i].n);
+		free(ls->v[i].dir);
+	}
+	free(ls->v);
+	*ls = (struct listings){0};
+}
+
+void protect_guard_gitdir(struct sandbox *sb, const struct stat *st)
+{
+	struct git_guarded *v;
+
+	for (size_t i = 0; i < sb->n_git_guarded; i++)
+		if (sb->git_guarded[i].dev == st->st_dev && sb->git_guarded[i].ino == st->st_ino)
+			return;
+	v = realloc(sb->git_guarded, (sb->n_git_guarded + 1) * sizeof(*v));
+	if (!v)
+		die("out of memory");
+	sb->git_guarded = v;
+	v[sb->n_git_guarded++] = (struct git_guarded){st->st_dev, st->st_ino};
+}
+
+/* The built-in names of a project (of a repository directory, the ".git/"
+ * entries, when BARE) beneath TOP, canonical. */
+static void add_names(struct cands *cand, const char *top, bool bare)
+{
+	size_t n;
+	const struct prot_builtin *t = protect_builtins(false, &n);
+	char c[PATH_MAX];
+
+	for (size_t j = 0; j < n; j++) {
+		const char *name = t[j].path;
+		if (bare && strncmp(name, ".git/", 5) != 0)
+			continue;
+		if ((size_t)snprintf(c, sizeof(c), "%s/%s", top, bare ? name + 5 : name) <
+		    sizeof(c))
+			cand_add_in(cand, c, t[j].kind, strlen(top));
+	}
+}
+
+/*
+ * The submodules ROOT/.gitmodules names: each one's .git (a `gitdir:` file
+ * the host's git follows when it recurses), and its config and hooks when
+ * it is a directory.  Only `path = X` lines are read, X relative and
+ * without "..": nothing else in the file matters here, and git itself is
+ * not run on a tree the sandbox may have written.
+ */
+static void gather_submodules(const char *root, struct cands *cand)
+{
+	static const struct prot_builtin parts[] = {
+	    {".git", PROT_SUBGIT},
+	    {".git/config", PROT_FILE},
+	    {".git/hooks", PROT_DIR},
+	};
+	char path[PATH_MAX], line[1024];
+	FILE *f;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/.gitmodules", root) >= sizeof(path))
+		return;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return;
+	}
+	for (int lines = 0; lines < 4096 && fgets(line, sizeof(line), f); lines++) {
+		char *k = line + strspn(line, " \t"), *v, *end;
+		if (strncmp(k, "path", 4) != 0)
+			continue;
+		v = k + 4 + strspn(k + 4, " \t");
+		if (*v != '=')
+			continue;
+		v += 1 + strspn(v + 1, " \t");
+		end = v + strcspn(v, "\r\n;#");
+		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end - v >= 2 && *v == '"' && end[-1] == '"') {
+			v++;
+			end--;
+		}
+		*end = '\0';
+		while (end > v && end[-1] == '/')
+			*--end = '\0';
+		if (!*v || *v == '/' || strstr(v, "..") || strchr(v, '"') || strchr(v, '\\'))
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", root, v,
+					     parts[i].path) < sizeof(path))
+				cand_add(cand, path, parts[i].kind);
+	}
+	fclose(f);
+}
+
+/*
+ * What the config of the git directory GITDIR points git at outside it:
+ * the core.hooksPath directory (relative to TOP, the worktree or the bare
+ * repository) and included files (relative to GITDIR), protected as its
+ * hooks and config are.  Projects keep them in the worktree (`.githooks`,
+ * a shared config file), where the grant reaches.  A value naming ".."
+ * anywhere but at its start (`../file`, from the .git) is not followed:
+ * gitscan.c checks what it names at exit.
+ */
+struct pointers {
+	struct sandbox *sb;
+	struct cands *cand;
+	const char *gitdir, *top;
+	int depth; /* of includes */
+};
+
+/* (a helper of on_git_pointer(), apart: each PATH_MAX buffer is a page
+ * touched at every start otherwise, and a fault is dear on some virtual
+ * machines) */
+static void on_git_pointer(void *ud, enum git_pointer kind, const char *value);
+
+static void read_included(const struct pointers *pp, const char *path)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+	struct pointers in = {pp->sb, pp->cand, dir[0] ? dir : "/", pp->top, pp->depth + 1};
+	gitconfig_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_git_pointer, &in, true);
+}
+
+static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
+{
+	const struct pointers *pp = ud;
+	const char *home = getenv("HOME"),
+		   *base = kind == PTR_HOOKS || kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG
+			       ? pp->top
+			       : pp->gitdir;
+	char path[PATH_MAX];
+
+	if (kind == PTR_TEMPLATE || kind == PTR_WORKTREE)
+		return; /* the host's own configuration's; read before */
+	size_t tl = strlen(pp->top);
+	if (kind == PTR_INCLUDE && strncmp(value, "../", 3) == 0 && strlen(pp->gitdir) > tl &&
+	    strncmp(pp->gitdir, pp->top, tl) == 0 && strcmp(pp->gitdir + tl, "/.git") == 0) {
+		base = pp->top;
+		value += 3;
+	}
+	/* "." would make the worktree itself read-only: left to the exit */
+	if (!value[0] || strcmp(value, ".") == 0 || strcmp(value, "./") == 0 ||
+	    strstr(value, "/../") || strncmp(value, "../", 3) == 0 || strstr(value, "/./") ||
+	    (strlen(value) >= 3 && strcmp(value + strlen(value) - 3, "/..") == 0) ||
+	    strcmp(value, "..") == 0)
+		return;
+	int n = strncmp(value, "~/", 2) == 0
+		    ? (home ? snprintf(path, sizeof(path), "%s/%s", home, value + 2) : -1)
+		: value[0] == '/' ? snprintf(path, sizeof(path), "%s", value)
+				  : snprintf(path, sizeof(path), "%s/%s", base, value);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return;
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) && !gitconfig_program_file(path, kind))
+		return;
+	/* (a link on the way, a tracked `scripts -> tools`, is protected
+	 * where it leads; one the run replaces is judged at exit, gitscan.c) */
+	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
+	/* what an included file names: read too (git stops at ten levels),
+	 * wherever it is (one outside the grants names files in them) */
+	if (kind == PTR_INCLUDE && pp->depth < 10)
+		read_included(pp, path);
+	/* kept from the sandbox from now on: what changes there during the
+	 * run is the host's, and the walk at exit leaves it */
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
+		protect_guard_gitdir(pp->sb, &st);
+}
+
+/* The configs the .git file of the worktree TOP names, read for what
+ * they point at from TOP: whether there were any. */
+static bool worktree_pointers(struct sandbox *sb, const char *top, struct cands *cand)
+{
+	char cfg[2][PATH_MAX], dir[PATH_MAX], wt[PATH_MAX];
+	size_t n = gitconfig_worktree_files(top, cfg);
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(cfg[i], '/') - cfg[i]), cfg[i]);
+		struct pointers wp = {sb, cand, dir,
+				      n == 1 && gitconfig_core_worktree(cfg[i], dir, wt) ? wt : top,
+				      0};
+		gitconfig_file(open(cfg[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
+			       on_git_pointer, &wp, true);
+	}
+	return n > 0;
+}
+
+static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *top,
+			    struct cands *cand)
+{
+	char path[PATH_MAX], wt[PATH_MAX];
+	struct stat st;
+
+	/* core.worktree: where git runs the config's commands and hooks
+	 * from (`app.git` with `worktree = ../app`, a deploy's) */
+	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) < sizeof(path) &&
+	    gitconfig_core_worktree(path, gitdir, wt))
+		top = wt;
+	struct pointers pp = {sb, cand, gitdir, top, 0};
+
+	/* the host's own configuration's hooks paths (a relative one names
+	 * a directory in each worktree) and the files its commands name,
+	 * for a repository only */
+	if (lstat(gitdir, &st) == 0) {
+		for (size_t i = 0; i < sb->n_git_global_hooks; i++)
+			on_git_pointer(&pp, PTR_HOOKS, sb->git_global_hooks[i]);
+		for (size_t i = 0; i < sb->n_git_global_programs; i++)
+			if (sb->git_global_programs[i][0] != '/')
+				on_git_pointer(&pp, PTR_PROGRAM, sb->git_global_programs[i]);
+	}
+	/* a .git file (a submodule, a linked worktree): the configs it
+	 * names, what they run run from this top */
+	if (lstat(gitdir, &st) == 0 && S_ISREG(st.st_mode) && worktree_pointers(sb, top, cand))
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) >= sizeof(path))
+		return;
+	gitconfig_file(open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), on_git_pointer,
+		       &pp, true);
+}
+
+/*
+ * Other repositories in a write grant (a grant on ~/src holds many; a
+ * project holds vendored ones): the host's git, agents and editors run in
+ * them as in the project, so each one found gets the built-in names of a
+ * project.  Found by a walk three levels down (and into the top of each
+ * one found, for one nested in it), entries starting with '.' and
+ * node_modules skipped, within a budget of listings and probes: a grant on
+ * a huge tree must not cost every start more than a few milliseconds; and
+ * on the way from a grant to the working directory, whatever its depth.
+ * What lies deeper, or past the budget, is found by the walk of
+ * gitscan.c made while the sandbox runs (protwatch_find()) and watched from
+ * then, and checked again when it has ended; README says so.  The directories listed are watched
+ * while the sandbox runs (protwatch.c): a repository made in one is moved aside at once.
+ */
+#define DISCOVER_LISTINGS 48
+#define DISCOVER_PROBES	  512
+#define DISCOVER_DEPTH	  3
+
+struct discover {
+	unsigned listings, probes;
+	bool cut;
+};
+
+static bool is_repo(int dir, const char *name, struct discover *d, struct stat *st)
+{
+	char rel[NAME_MAX + 8];
+
+	if (d->probes++ >= DISCOVER_PROBES) {
+		d->cut = true;
+		return false;
+	}
+	snprintf(rel, sizeof(rel), "%s/.git", name);
+	return fstatat(dir, rel, st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/*
+ * A bare repository by git's naming (`git init --bare NAME.git`, `git clone
+ * --bare`): a host `git push` into it runs its hooks (pre-receive, update,
+ * post-receive), and a host git run inside it reads its config.  Only names
+ * ending in .git are probed, so the walk's budget goes to the rest.
+ */
+static bool is_bare_repo(int dir, const char *name, struct discover *d)
+{
+	char rel[NAME_MAX + 16];
+	size_t l = strlen(name);
+	struct stat st;
+
+	if (l <= 4 || strcmp(name + l - 4, ".git") != 0)
+		return false;
+	if (d->probes++ >= DISCOVER_PROBES) {
+		d->cut = true;
+		return false;
+	}
+	snprintf(rel, sizeof(rel), "%s/HEAD", name);
+	if (fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	snprintf(rel, sizeof(rel), "%s/objects", name);
+	return fstatat(dir, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool skipped_name(const char *n)
+{
+	return n[0] == '.' || strcmp(n, "node_modules") == 0;
+}
+
+/* The repository at TOP (its .git there): the built-in names of a
+ * project, what its config points git at, its index and refs checked at
+ * the end as a grant's (githeads.c; a .git file, a submodule's or a linked
+ * worktree's, names a git directory githeads.c takes when it is none of
+ * those), its top watched. */
+static void found_repo(struct sandbox *sb, const char *top, struct cands *cand)
+{
+	char git[PATH_MAX + 8];
+
+	if (!strv_has(sb->nested_repos, sb->n_nested_repos, top))
+		strv_add(&sb->nested_repos, &sb->n_nested_repos, top);
+	add_names(cand, top, false);
+	gather_submodules(top, cand);
+	snprintf(git, sizeof(git), "%s/.git", top);
+	gather_pointers(sb, git, top, cand);
+	if (!strv_has(sb->prot_trees, sb->n_prot_trees, top))
+		strv_add(&sb->prot_trees, &sb->n_prot_trees, top);
+}
+
+/* A bare repository at PATH (DIR's NAME). */
+static void found_bare(struct sandbox *sb, int dir, const char *name, const char *path,
+		       struct cands *cand)
+{
+	struct stat st;
+
+	/* its branches checked at the end (githeads.c) */
+	if (!strv_has(sb->nested_repos, sb->n_nested_repos, path))
+		strv_add(&sb->nested_repos, &sb->n_nested_repos, path);
+	/* the entries git reads in a repository directory, as for a .git
+	 * (the built-in ".git/..." names) */
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		protect_guard_gitdir(sb, &st);
+	gather_pointers(sb, path, path, cand);
+	add_names(cand, path, true);
+}
+
+/* A directory the walk lists: its depth below the grant, and whether it
+ * is a repository found (whose top alone is listed, for one nested in
+ * it: a vendored checkout). */
+struct queued {
+	char *path;
+	int depth;
+	bool repo;
+};
+
+/*
+ * The walk from ROOT, breadth first (what is nearer the grant is found
+ * before the budget is spent), DISCOVER_DEPTH levels down: HOST/ORG/REPO
+ * as ghq and Go lay projects out.
+ */
+static void discover_in(struct sandbox *sb, const char *root, struct cands *cand,
+			struct discover *d)
+{
+	struct queued *q = calloc(DISCOVER_LISTINGS + 1, sizeof(*q));
+	size_t head = 0, tail = 0;
+
+	if (!q)
+		die("out of memory");
+	q[tail++] = (struct queued){strdup(root), 1, false};
+	for (; head < tail && !d->cut; head++) {
+		struct queued at = q[head];
+		char buf[PATH_MAX];
+		struct dirent *de;
+		if (!at.path)
+			continue;
+		if (d->listings++ >= DISCOVER_LISTINGS) {
+			d->cut = true;
+			break;
+		}
+		_cleanup_(closedirp) DIR *dir = dir_stream_at(AT_FDCWD, at.path, O_NOFOLLOW);
+		int dfd = dir ? dirfd(dir) : -1;
+		/* d_type: a flat directory of many files costs no stat() */
+		while (dir && (de = readdir(dir))) {
+			const char *n = de->d_name;
+			struct stat st;
+			if (skipped_name(n) || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+				continue;
+			if (de->d_type == DT_UNKNOWN) {
+				if (d->probes++ >= DISCOVER_PROBES) {
+					d->cut = true;
+					break;
+				}
+				if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+				    !S_ISDIR(st.st_mode))
+					continue;
+			}
+			if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", at.path, n) >= sizeof(buf))
+				continue;
+			bool repo = is_repo(dfd, n, d, &st);
+			if (repo)
+				found_repo(sb, buf, cand);
+			else if (!at.repo && is_bare_repo(dfd, n, d))
+				found_bare(sb, dfd, n, buf, cand);
+			else if (at.repo || d->cut)
+				continue; /* a repository's own directories are its own */
+			if (at.depth >= DISCOVER_DEPTH || tail > DISCOVER_LISTINGS)
+				continue;
+			if (!repo && !strv_has(sb->prot_trees, sb->n_prot_trees, buf))
+				strv_add(&sb->prot_trees, &sb->n_prot_trees, buf);
+			q[tail++] = (struct queued){strdup(buf), at.depth + 1, repo};
+		}
+	}
+	for (size_t i = 0; i < tail; i++)
+		free(q[i].path);
+	free(q);
+}
+
+/* The repositories on the way from the write grant ROOT down to the
+ * working directory (a grant on ~/src, the command started in
+ * ~/src/HOST/ORG/REPO): found whatever the walk's depth and budget. */
+static void discover_cwd(struct sandbox *sb, const char *root, struct cands *cand)
+{
+	char dir[PATH_MAX], git[PATH_MAX + 8];
+	struct stat st;
+	size_t rl = strlen(root);
+
+	if (!sb->cwd[0] || !landlock_path_beneath(sb->cwd, root) ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s", sb->cwd) >= sizeof(dir))
+		return;
+	while (strlen(dir) > rl) {
+		if ((size_t)snprintf(git, sizeof(git), "%s/.git", dir) < sizeof(git) &&
+		    lstat(git, &st) == 0)
+			found_repo(sb, dir, cand);
+		char *slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			break;
+		*slash = '\0';
+	}
+}
+
+/* A write grant holds PATH, or lies within it (a protected path granted by
+ * name stays read-only): else the sandbox cannot touch it, and the home's
+ * ~100 names cost no lstat() each (the home is rarely a write grant). */
+static bool write_reaches(char **roots, size_t nroots, const char *path)
+{
+	for (size_t r = 0; r < nroots; r++)
+		if (landlock_path_beneath(path, roots[r]) || landlock_path_beneath(roots[r], path))
+			return true;
+	return false;
+}
+
+void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cands *cand,
+		    struct listings *ls)
+{
+	const struct policy *p = sb->policy;
+	_cleanup_free_ char *home = sb->home ? realpath(sb->home, NULL) : NULL;
+	char buf[PATH_MAX];
+	struct discover disc = {0};
+	ssize_t n;
+
+	for (size_t i = 0; i < p->fs.protect.n; i++) {
+		const struct policy_item *it = &p->fs.protect.items[i];
+		if (access(it->value, F_OK) < 0) {
+			if (it->required)
+				die("%s:%u: filesystem.protect: '%s': %s", origin_file(&it->origin),
+				    it->origin.line, it->value, strerror(errno));
+			note("%s does not exist: it may not be created either", it->value);
+		}
+		cand_add(cand, it->value, PROT_POLICY);
+	}
+	for (size_t r = 0; r < nroots; r++) {
+		/* device and kernel file systems hold no project */
+		if (landlock_path_beneath(roots[r], "/dev") ||
+		    landlock_path_beneath(roots[r], "/proc") ||
+		    landlock_path_beneath(roots[r], "/sys"))
+			continue;
+		add_names(cand, roots[r], false);
+		gather_submodules(roots[r], cand);
+		snprintf(buf, sizeof(buf), "%s/.git", roots[r]);
+		gather_pointers(sb, buf, roots[r], cand);
+		/* where projects are: the grant holding the working directory,
+		 * those within it, and repositories; not agents' state and
+		 * caches (where tools clone on their own) */
+		snprintf(buf, sizeof(buf), "%s/.git", roots[r]);
+		if (landlock_path_beneath(sb->cwd, roots[r]) ||
+		    landlock_path_beneath(roots[r], sb->cwd) ||
+		    listing_may_exist(ls, buf, strlen(roots[r]))) {
+			if (!strv_has(sb->prot_trees, sb->n_prot_trees, roots[r]))
+				strv_add(&sb->prot_trees, &sb->n_prot_trees, roots[r]);
+			discover_in(sb, roots[r], cand, &disc);
+			discover_cwd(sb, roots[r], cand);
+		}
+	}
+	if (disc.cut)
+		note("the write grants hold more than a walk at start looks at: repositories "
+		     "deeper down are checked only when the sandbox has ended");
+	if (home) {
+		size_t nt, nh;
+		const struct prot_builtin *tree = protect_builtins(false, &nt),
+					  *hm = protect_builtins(true, &nh);
+		for (size_t i = 0; i < nt + nh; i++) {
+			const struct prot_builtin *b = i < nt ? &tree[i] : &hm[i - nt];
+			/* ~/.claude and the like are agents' state there */
+			if (i < nt && !strchr(b->path, '/') && b->kind == PROT_DIR)
+				continue;
+			if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", home, b->path) <
+				sizeof(buf) &&
+			    write_reaches(roots, nroots, buf))
+				cand_add_in(cand, buf, b->kind, strlen(home));
+		}
+	}
+	/* the files the host's own git configuration includes: every host
+	 * git reads them as its configuration (core.fsmonitor, aliases) */
+	for (size_t i = 0; i < sb->n_git_global_includes; i++)
+		cand_add(cand, sb->git_global_includes[i], PROT_FILE);
+	/* what its commands run (`diff.external = ~/bin/difftool`), and the
+	 * template directory copied into every repository it makes (a hook
+	 * there runs at the end of the host's next clone) */
+	for (size_t i = 0; i < sb->n_git_global_programs; i++)
+		if (sb->git_global_programs[i][0] == '/' &&
+		    gitconfig_program_file(sb->git_global_programs[i], PTR_PROGRAM))
+			cand_add(cand, sb->git_global_programs[i], PROT_FILE);
+	for (size_t i = 0; i < sb->n_git_global_templates; i++)
+		cand_add(cand, sb->git_global_templates[i], PROT_DIR);
+	/* the policy files (a relative -p is relative to where we started) */
+	for (size_t i = 0; i < p->n_files; i++) {
+		if (p->files[i][0] == '/')
+			cand_add(cand, p->files[i], PROT_FILE);
+		else if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", sb->cwd, p->files[i]) <
+			 sizeof(buf))
+			cand_add(cand, buf, PROT_FILE);
+	}
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		cand_add(cand, buf, PROT_FILE);
+	}
+	if (p->log.file)
+		cand_add(cand, p->log.file, PROT_FILE);
+}

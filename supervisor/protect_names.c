@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The built-in protect set: what beneath every write grant (and in every
+ * repository found there) and in the home directory the host later reads
+ * as commands, or as a pointer to other configuration.  protect.c says how
+ * each kind is held; ringfence.ini(5) lists the names for operators, and
+ * `ringfence explain` prints them (protect_builtin_names()).
+ */
+#include "protect_internal.h"
+
+/*
+ * Beneath every write grant and the home directory.  Whole directories where
+ * everything in them is configuration the host trusts (agents' project
+ * settings, editors, hook managers); in .git, what git reads as commands or
+ * as a pointer to other configuration (gitrepository-layout(5)).
+ */
+static const struct prot_builtin builtin_tree[] = {
+    /* git: hooks, configuration, pointers to other repositories */
+    {".git", PROT_GITDIR},
+    {".git/config", PROT_FILE},
+    {".git/hooks", PROT_DIR_HOLD},
+    {".git/commondir", PROT_FILE},
+    {".git/config.worktree", PROT_FILE},
+    {".git/info", PROT_DIR},
+    {".git/objects/info", PROT_DIR}, /* alternates */
+    {".git/modules", PROT_DIR},
+    {".git/worktrees", PROT_DIR},
+    {".git/rebase-merge", PROT_PRESENT},
+    {".git/rebase-apply", PROT_PRESENT},
+    {".git/sequencer", PROT_PRESENT},
+    {".git/remotes", PROT_PRESENT}, /* remotes defined outside the config */
+    {".git/branches", PROT_PRESENT},
+    {".gitmodules", PROT_FILE},
+    /* hook managers and environment loaders (lefthook reads each of its
+     * names, and merges its -local ones) */
+    {".husky", PROT_DIR},
+    {".pre-commit-config.yaml", PROT_FILE},
+    {"lefthook.yml", PROT_FILE},
+    {".lefthook.yml", PROT_FILE},
+    {"lefthook.yaml", PROT_FILE},
+    {".lefthook.yaml", PROT_FILE},
+    {"lefthook-local.yml", PROT_FILE},
+    {"lefthook-local.yaml", PROT_FILE},
+    {".lefthook-local.yml", PROT_FILE},
+    {".envrc", PROT_FILE},
+    /* a dotenv file: Gemini CLI and Qwen Code load the first one upwards
+     * from where they start into their own environment (BASH_ENV,
+     * LD_PRELOAD, NODE_OPTIONS then reach what they run) */
+    {".env", PROT_FILE},
+    /* editors */
+    {".vscode", PROT_DIR},
+    {".idea", PROT_DIR},
+    {".devcontainer", PROT_DIR},
+    {".zed", PROT_DIR},
+    /* editors' and tool managers' project files that run commands
+     * (most ask once before trusting a new one) */
+    {".nvim.lua", PROT_FILE},
+    {".nvimrc", PROT_FILE},
+    {".exrc", PROT_FILE},
+    {".vimrc", PROT_FILE}, /* Vim's exrc reads it before .exrc */
+    {"_vimrc", PROT_FILE},
+    {"_exrc", PROT_FILE},
+    {".mise.toml", PROT_FILE},
+    {"mise.toml", PROT_FILE},
+    {"mise.local.toml", PROT_FILE},
+    {".mise.local.toml", PROT_FILE},
+    {".mise", PROT_DIR},
+    {".config/mise", PROT_DIR},
+    /* interpreters started there: an interactive python imports readline
+     * (and rlcompleter) with the working directory first on its path; pdb
+     * runs .pdbrc */
+    {"readline.py", PROT_FILE},
+    {"rlcompleter.py", PROT_FILE},
+    {".pdbrc", PROT_FILE},
+    /* build tools' project configuration that names a program to run:
+     * cargo's rustc-wrapper, yarn's yarnPath and yarn-path */
+    {".cargo", PROT_DIR},
+    {".yarnrc.yml", PROT_FILE},
+    {".yarnrc", PROT_FILE},
+    /* agents: settings with hooks, commands, MCP server lists */
+    {".mcp.json", PROT_FILE},
+    {".claude", PROT_DIR},
+    {".cursor", PROT_DIR},
+    {".gemini", PROT_DIR},
+    {".codex", PROT_DIR},
+    {".qwen", PROT_DIR},
+    {".opencode", PROT_DIR},
+    {"opencode.json", PROT_FILE},
+    {"opencode.jsonc", PROT_FILE},
+    {".github/copilot", PROT_DIR},
+    {".github/hooks", PROT_DIR}, /* Copilot CLI's hooks */
+};
+
+/* In the home directory only: what the user's shell, session, git and
+ * agents run or load.  Agent state directories that are write grants in the
+ * shipped policies are protected entry by entry. */
+static const struct prot_builtin builtin_home[] = {
+    {".bashrc", PROT_FILE},
+    {".bash_aliases", PROT_FILE}, /* Debian's .bashrc sources it */
+    {".bash_completion", PROT_FILE},
+    {".local/share/bash-completion", PROT_DIR},
+    {"bin", PROT_DIR}, /* Debian's .profile puts it first on PATH */
+    {".bash_profile", PROT_FILE},
+    {".bash_login", PROT_FILE},
+    {".bash_logout", PROT_FILE},
+    {".profile", PROT_FILE},
+    {".zshrc", PROT_FILE},
+    {".zshenv", PROT_FILE},
+    {".zprofile", PROT_FILE},
+    {".zlogin", PROT_FILE},
+    {".zlogout", PROT_FILE},
+    {".config/fish", PROT_DIR},
+    {".inputrc", PROT_FILE},
+    {".tmux.conf", PROT_FILE},
+    {".config/tmux", PROT_DIR},
+    {".vim", PROT_DIR},
+    {".config/nvim", PROT_DIR},
+    {".local/share/nvim/site", PROT_DIR},
+    {".emacs", PROT_FILE},
+    {".emacs.el", PROT_FILE}, /* (load "~/.emacs") tries it first */
+    {".emacs.elc", PROT_FILE},
+    {".emacs.d", PROT_DIR},
+    {".oh-my-zsh", PROT_DIR},
+    {".wezterm.lua", PROT_FILE},
+    {".config/wezterm", PROT_DIR},
+    /* programs' start-up files that hold commands: less's key file (its
+     * LESSOPEN runs at every less, man's and git's pager), Debian's
+     * sensible-editor, gdb, pdb, IPython and Jupyter (Python programs),
+     * psql, R, irb */
+    {".lesskey", PROT_FILE},
+    {".config/lesskey", PROT_FILE},
+    {".selected_editor", PROT_FILE},
+    {".gdbinit", PROT_FILE},
+    {".config/gdb", PROT_DIR},
+    {".ipython", PROT_DIR},
+    {".jupyter", PROT_DIR},
+    {".psqlrc", PROT_FILE},
+    {".Rprofile", PROT_FILE},
+    {".irbrc", PROT_FILE},
+    {".pam_environment", PROT_FILE},
+    {".xprofile", PROT_FILE},
+    {".xsessionrc", PROT_FILE},
+    {".xinitrc", PROT_FILE},
+    {".xsession", PROT_FILE},
+    {".gitconfig", PROT_FILE},
+    {".config/git", PROT_DIR},
+    {".config/husky", PROT_DIR},
+    {".config/direnv", PROT_DIR},
+    {".local/share/direnv", PROT_DIR},
+    {".ssh/authorized_keys", PROT_FILE},
+    {".ssh/config", PROT_FILE},
+    {".ssh/rc", PROT_FILE},
+    {".config/autostart", PROT_DIR},
+    {".config/systemd", PROT_DIR},
+    {".local/share/systemd", PROT_DIR},
+    {".config/user-tmpfiles.d", PROT_DIR},
+    {".local/share/dbus-1", PROT_DIR},
+    {".local/share/applications", PROT_DIR},
+    {".config/plasma-workspace", PROT_DIR},
+    {".config/pipewire", PROT_DIR},
+    {".config/environment.d", PROT_DIR},
+    {".config/ringfence", PROT_DIR},
+    {".config/Code/User", PROT_DIR},
+    {".local/bin", PROT_DIR},
+    /* Python's user site-packages (a .pth there runs at every python's
+     * start) */
+    {".local/lib", PROT_DIR},
+    {".cargo/config.toml", PROT_FILE},
+    {".cargo/config", PROT_FILE}, /* read before config.toml */
+    {".cargo/bin", PROT_DIR},
+    {".config/go/env", PROT_FILE}, /* GOFLAGS=-toolexec for every go */
+    /* where interpreters, package managers and the agents' CLIs are
+     * installed per user: what the host runs as `node`, `python`, `claude` */
+    {".npm-global", PROT_DIR},
+    {".nvm", PROT_DIR},
+    {".volta", PROT_DIR},
+    {".bun", PROT_DIR},
+    {".deno", PROT_DIR},
+    {".pyenv", PROT_DIR},
+    {".rustup", PROT_DIR},
+    {".asdf", PROT_DIR},
+    {".sdkman", PROT_DIR},
+    {".local/share/pipx", PROT_DIR},
+    {".local/share/uv", PROT_DIR},
+    {".local/share/pnpm", PROT_DIR},
+    {".local/share/fnm", PROT_DIR},
+    {".local/share/mise", PROT_DIR},
+    {".config/pip", PROT_DIR},
+    {".pip", PROT_DIR},
+    {".npmrc", PROT_FILE},
+    {".npm/_npx", PROT_DIR},
+    {".cache/pre-commit", PROT_DIR},
+    {".cache/node/corepack", PROT_DIR},
+    /* Claude Code: ~/.claude is its state, but settings (hooks), commands,
+     * agents, skills and plugins run on the host; ~/.claude.json holds
+     * mcpServers */
+    {".claude.json", PROT_FILE},
+    {".claude/settings.json", PROT_FILE},
+    {".claude/settings.local.json", PROT_FILE},
+    {".claude/commands", PROT_DIR},
+    {".claude/agents", PROT_DIR},
+    {".claude/hooks", PROT_DIR},
+    {".claude/skills", PROT_DIR},
+    {".claude/plugins", PROT_DIR},
+    /* the launcher and runtime of a local or native install, which the
+     * host's `claude` runs */
+    {".claude/local", PROT_DIR},
+    {".local/share/claude", PROT_DIR},
+    /* Codex (mcp_servers, notify), Gemini CLI and Qwen Code (mcpServers,
+     * hooks), opencode, Copilot CLI, Cursor */
+    {".codex/config.toml", PROT_FILE},
+    {".gemini/settings.json", PROT_FILE},
+    {".gemini/commands", PROT_DIR},
+    {".qwen/settings.json", PROT_FILE},
+    {".config/opencode", PROT_DIR},
+    {".copilot/mcp-config.json", PROT_FILE},
+    {".copilot/config.json", PROT_FILE},
+    {".copilot/settings.json", PROT_FILE},
+    {".copilot/lsp-config.json", PROT_FILE},
+    {".copilot/hooks", PROT_DIR},
+    {".copilot/installed-plugins", PROT_DIR},
+    {".local/share/opencode/bin", PROT_DIR}, /* its downloaded tools */
+    {".cursor/mcp.json", PROT_FILE},
+    {".cursor/hooks.json", PROT_FILE},
+};
+
+const struct prot_builtin *protect_builtins(bool home, size_t *n)
+{
+	*n = home ? ARRAY_SIZE(builtin_home) : ARRAY_SIZE(builtin_tree);
+	return home ? builtin_home : builtin_tree;
+}
+
+size_t protect_builtin_names(bool home, const char ***ret)
+{
+	static const char *tree[ARRAY_SIZE(builtin_tree)], *hm[ARRAY_SIZE(builtin_home)];
+	const struct prot_builtin *t = home ? builtin_home : builtin_tree;
+	size_t n = home ? ARRAY_SIZE(builtin_home) : ARRAY_SIZE(builtin_tree);
+	const char **out = home ? hm : tree;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[i].path;
+	*ret = out;
+	return n;
+}

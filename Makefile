@@ -49,7 +49,7 @@ NETPROXY_SRC += netproxy/sniff.c netproxy/loop.c netproxy/buf.c netproxy/side.c 
 	netproxy/nameserver.c netproxy/capture.c netproxy/refresh.c netproxy/spliced.c \
 	netproxy/resume.c
 COMMON_SRC := common/util.c common/audit.c
-SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/seccomp.c \
+SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/runloop.c supervisor/seccomp.c \
 	supervisor/env.c supervisor/probe.c supervisor/layers.c \
 	supervisor/explain.c supervisor/broker.c supervisor/creds.c supervisor/unixsock.c \
 	supervisor/protect.c supervisor/protect_gather.c supervisor/protect_names.c supervisor/moveaside.c \

@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One run, in its steps (supervisor_run_policy()): the plan, the signals,
+ * the start (the proxy, the watches, init, the secrets handed to the
+ * proxy), the loop that serves the sandbox until it has ended (the proxy,
+ * the broker and the gates, init's reports, signals), the verdict and the
+ * lines that sum the run up, and the end's checks of what it left.
+ * run.c loads the policy and starts init.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../netproxy/netproxy.h"
+#include "run_internal.h"
+
+static int exit_code_for(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_RINGFENCE;
+}
+
+/* learn: a request head seen in the clear */
+static void proxy_head(void *ud, const char *host, uint16_t port, bool in_tls, const char *head,
+		       size_t len)
+{
+	const struct sandbox *sb = ud;
+
+	if (sb->learn)
+		learn_note_head(sb->learn, host, port, in_tls, head, len);
+}
+
+/* The proxy's decisions, as audit lines (and, learning, recorded). */
+static void proxy_event(void *ud, const struct netproxy_event *ev)
+{
+	const struct sandbox *sb = ud;
+	char host[600], reason[1024], addr[96], rule[4200], method[64], path[3200];
+
+	if (sb->learn)
+		learn_note_net(sb->learn, ev);
+
+	if (!audit_rate_ok(sb->audit_fd))
+		return;
+	json_string(host, sizeof(host), ev->host ? ev->host : "");
+	json_string(reason, sizeof(reason), ev->reason ? ev->reason : "");
+	json_string(addr, sizeof(addr), ev->addr ? ev->addr : "");
+	json_string(method, sizeof(method), ev->method ? ev->method : "");
+	json_string(path, sizeof(path), ev->path ? ev->path : "");
+	if (ev->rule && ev->rule->origin.file) {
+		char file[4100];
+		json_string(file, sizeof(file), ev->rule->origin.file);
+		snprintf(rule, sizeof(rule), ",\"rule\":{\"file\":%s,\"line\":%u}", file,
+			 ev->rule->origin.line);
+	} else if (ev->rule) {
+		snprintf(rule, sizeof(rule), ",\"rule\":{\"file\":\"command line\"}");
+	} else {
+		rule[0] = '\0';
+	}
+	if (ev->credential) {
+		char cred[300];
+		json_string(cred, sizeof(cred), ev->credential);
+		audit_event(
+		    sb->audit_fd, ev->event,
+		    "\"credential\":%s,\"proto\":\"%s\",\"host\":%s,\"port\":%u,\"where\":\"%s\""
+		    "%s%s%s%s",
+		    cred, ev->proto, host, ev->port, ev->where ? ev->where : "",
+		    ev->method ? ",\"method\":" : "", ev->method ? method : "",
+		    ev->reason ? ",\"reason\":" : "", ev->reason ? reason : "");
+		return;
+	}
+	if (strcmp(ev->event, "net.close") == 0) {
+		audit_event(
+		    sb->audit_fd, ev->event,
+		    "\"proto\":\"%s\",\"host\":%s,\"port\":%u,\"addr\":%s,\"bytes_up\":%llu,"
+		    "\"bytes_down\":%llu",
+		    ev->proto, host, ev->port, addr, (unsigned long long)ev->bytes_up,
+		    (unsigned long long)ev->bytes_down);
+		return;
+	}
+	audit_event(sb->audit_fd, ev->event,
+		    "\"proto\":\"%s\",\"host\":%s,\"port\":%u%s%s%s%s%s%s,\"reason\":%s%s",
+		    ev->proto, host, ev->port, ev->addr ? ",\"addr\":" : "", ev->addr ? addr : "",
+		    ev->method ? ",\"method\":" : "", ev->method ? method : "",
+		    ev->path ? ",\"path\":" : "", ev->path ? path : "", reason, rule);
+}
+
+/*
+ * Whether a command that failed without --trace gets the one line that
+ * suggests it.  A Landlock refusal leaves no trace an unprivileged
+ * supervisor can read cheaply: the kernel records it only in the audit
+ * subsystem, and the seccomp filter sees a call before its result, never
+ * the EACCES.  So every failure of the command itself gets the line, when
+ * Landlock restricted its files: not a failure of ringfence's own start
+ * (it said why), not a death by a signal a person sends (Ctrl-C, kill).
+ */
+static bool trace_hint_wanted(const struct sandbox *sb, bool start_failed, int status)
+{
+	if (start_failed || status < 0 || sb->ll.abi <= 0)
+		return false;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status) != 0;
+	return WIFSIGNALED(status) && WTERMSIG(status) != SIGINT && WTERMSIG(status) != SIGTERM &&
+	       WTERMSIG(status) != SIGHUP && WTERMSIG(status) != SIGKILL &&
+	       WTERMSIG(status) != SIGPIPE && WTERMSIG(status) != SIGQUIT;
+}
+
+/*
+ * Without a PID namespace init ends what the command left running
+ * (init.c); init itself SIGKILLed (by the host's user) would leave it to
+ * the host's init.  The supervisor is a child subreaper then, so that it
+ * comes here instead, and is ended here once init is gone.  The sandbox's
+ * processes are told from the supervisor's other children (its helpers,
+ * and what they start and leave, a secret command's agent) by their
+ * seccomp filters: every process of the sandbox is under ringfence's on
+ * top of the supervisor's own, which nothing in it can remove.
+ */
+static int seccomp_filters(pid_t pid)
+{
+	char path[64], line[256];
+	int n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp_filters: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Kills the sandbox's processes among our children, and theirs as they
+ * come to us, until none is left; returns how many were killed. */
+static int end_orphans(void)
+{
+	int own = seccomp_filters(getpid()), total = 0;
+
+	/* Seccomp_filters is Linux 5.9's: older kernels are not told apart */
+	if (own < 0)
+		return 0;
+	for (int tries = 0; tries < 1000; tries++) {
+		pid_t killed[256];
+		int n = 0;
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *de;
+
+		if (!d)
+			return total;
+		while ((de = readdir(d)) && n < (int)ARRAY_SIZE(killed)) {
+			char path[320];
+			FILE *f;
+			int child;
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			while (n < (int)ARRAY_SIZE(killed) && fscanf(f, "%d", &child) == 1)
+				if (seccomp_filters(child) > own && kill(child, SIGKILL) == 0)
+					killed[n++] = child;
+			fclose(f);
+		}
+		closedir(d);
+		/* reaped here: what each leaves comes to us for the next pass */
+		for (int i = 0; i < n; i++)
+			(void)RETRY_EINTR(waitpid(killed[i], NULL, 0));
+		total += n;
+		if (n == 0)
+			break;
+	}
+	return total;
+}
+
+int supervisor_run(const struct cli *cli)
+{
+	char *home = NULL;
+	struct policy *p = supervisor_load_policy(cli, &home);
+
+	return supervisor_run_policy(cli, p, home, NULL);
+}
+
+/* What one run holds from its start to its end. */
+struct run {
+	const struct cli *cli;
+	struct policy *p;
+	struct learn_rec *learn;
+	struct sandbox sb;
+	struct netproxy *np;
+	int lifeline[2], rep_pipe[2];
+	sigset_t saved; /* the mask before ours: the command gets it back */
+	int sfd;	/* the forwarded signals and SIGCHLD */
+	pid_t init_pid;
+	bool reaper; /* what init's death ends is ours to end (end_orphans()) */
+	struct msg_report fail, done;
+	bool have_fail, have_done, init_exited, rep_open;
+	int init_status;
+	int notify_fd; /* the command's notification fd: the broker's */
+	struct broker_stats bstats;
+};
+
+/* The plan: the audit log (first: it exists by the time the protect list
+ * is made), the sandbox prepared, a learning run's record, --trace. */
+static void run_prepare(struct run *r, char *home)
+{
+	struct sandbox *sb = &r->sb;
+	const struct policy *p = r->p;
+
+	/* Secrets are read while preparing, and this process keeps them in
+	 * memory only: neither its memory nor its environment may be read
+	 * through /proc from here on. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		die("PR_SET_DUMPABLE: %s", strerror(errno));
+	/* before any secret is read (creds_prepare): it is forked */
+	netns_pre_start(p);
+	if (p->log.file) {
+		int fd = audit_open(p->log.file);
+		if (fd < 0)
+			die("%s: cannot open the audit log: %s%s", p->log.file, strerror(-fd),
+			    fd == -ELOOP ? " (a symbolic link in its path is never followed)" : "");
+		/* before the plan: an earlier run's placeholders are gone */
+		journal_recover(fd);
+		sandbox_prepare(sb, r->p, r->cli->argv, home);
+		sb->audit_fd = fd;
+	} else {
+		journal_recover(-1);
+		sandbox_prepare(sb, r->p, r->cli->argv, home);
+	}
+
+	if (r->learn) {
+		/* learning sees every file call, as --trace does */
+		learn_begin(r->learn, sb);
+		sb->learn = r->learn;
+	}
+	if (r->cli->log_live)
+		audit_set_live(isatty(STDERR_FILENO));
+	/* --trace: the file calls are shown to the supervisor through the
+	 * notification fd, which comes over the handoff pair as the broker's */
+	if (r->cli->trace || r->learn) {
+		struct seccomp_notif_sizes sz;
+		if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+			die("%s needs seccomp user notifications (Linux 5.0+)",
+			    r->learn ? "learn" : "--trace");
+		if (sb->ll.abi <= 0 && !r->learn)
+			warn(
+			    "--trace: without Landlock no file access is refused: nothing to show");
+		sb->trace = true;
+		if (sb->handoff[0] < 0 &&
+		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
+			die("socketpair: %s", strerror(errno));
+	}
+}
+
+/* Forwarded signals are taken through a signalfd, here and in init; the
+ * command gets a clean mask back before exec. */
+static void run_signals(struct run *r)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	for (size_t i = 0; i < forwarded_signals_n; i++)
+		sigaddset(&block, forwarded_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &block, &r->saved) < 0)
+		die("sigprocmask: %s", strerror(errno));
+	r->sfd = signalfd(-1, &block, SFD_CLOEXEC);
+	if (r->sfd < 0)
+		die("signalfd: %s", strerror(errno));
+}
+
+/* The proxy, the watches, init; then what init's fork let through: the
+ * secrets to the proxy, the listeners of the broker. */
+static void run_start(struct run *r)
+{
+	struct sandbox *sb = &r->sb;
+	const struct policy *p = r->p;
+
+	if (p->net.mode == POLICY_NET_PROXY) {
+		struct netproxy_hooks hooks = {
+		    .event = proxy_event, .head = r->learn ? proxy_head : NULL, .ud = sb};
+		int e = netproxy_new(p, &hooks, &r->np);
+		if (e < 0)
+			die("cannot start the network proxy: %s", strerror(-e));
+	}
+
+	githeads_start(sb);
+	start_protwatch(sb);
+	journal_begin(sb);
+	/* before init is forked: what the command leaves comes to us if init
+	 * is killed (end_orphans()), not to the host's init */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	while (start_init(sb, p, r->lifeline, r->rep_pipe, r->sfd, &r->saved, &r->init_pid,
+			  &r->fail, &r->have_fail) == START_RETRY)
+		;
+	netns_pre_drop(); /* not used: the plan had no network namespace */
+	/* what init's own death ends: with a PID namespace everything in it;
+	 * without, nothing, and end_orphans() does */
+	r->reaper = sb->ns != NS_FULL || !sb->new_pid_ns;
+	sandbox_note_layers(sb);
+	/* The secrets reach the proxy only now that init is forked: the
+	 * copies it makes of them (the needles it scans replies for, their
+	 * encodings) were never in the memory init and the command were
+	 * forked from.  Their own mapping is wiped on fork (creds.c), the
+	 * CA's key freed in init (creds_forget()).  Nothing is served before
+	 * the loop. */
+	if (r->np) {
+		int e = netproxy_set_credentials(r->np, sb->creds, sb->n_creds, sb->tls);
+		if (e < 0)
+			die("cannot start the network proxy: %s", strerror(-e));
+		if (sb->secret_fd >= 0) {
+			/* the proxy's now; init closed its copy (creds_forget()) */
+			e = netproxy_set_secret_source(r->np, sb->secret_fd,
+						       sb->secrets_fetched_ms);
+			if (e < 0)
+				die("cannot start the network proxy: %s", strerror(-e));
+		}
+	}
+	/* the repositories the walk at start did not reach, watched from
+	 * when a walk of ours finds them */
+	protwatch_find(sb);
+	/* a peer that hangs up must not end the supervisor: the proxy's TLS
+	 * writes cannot pass MSG_NOSIGNAL (set here, after fork: the command
+	 * starts with the default) */
+	signal(SIGPIPE, SIG_IGN);
+	if (sb->handoff[1] >= 0) {
+		close(sb->handoff[1]);
+		sb->handoff[1] = -1;
+	}
+	if (sb->abstract_relay[1] >= 0) {
+		close(sb->abstract_relay[1]);
+		sb->abstract_relay[1] = -1;
+	}
+	if (r->np && sb->iso == NET_ISO_BROKER) {
+		int e = netproxy_add_listener(r->np, sb->broker_listen_fd, true);
+		if (e < 0)
+			die("the network proxy: %s", strerror(-e));
+		sb->broker_listen_fd = -1;
+		if (sb->dns_listen_fd >= 0) {
+			e = netproxy_add_nameserver(r->np, sb->dns_listen_fd, true, true);
+			sb->dns_listen_fd = -1;
+			if (e < 0)
+				die("the sandbox's DNS: %s", strerror(-e));
+		}
+	}
+
+	audit_event(sb->audit_fd, "start",
+		    "\"init_pid\":%d,\"namespaces\":%s,\"landlock_abi\":%d,\"network\":\"%s\"",
+		    r->init_pid, sb->ns == NS_FULL ? "true" : "false", sb->ll.abi,
+		    sb->iso == NET_ISO_NAMESPACE ? "proxy (namespace)"
+		    : sb->iso == NET_ISO_BROKER	 ? "proxy (broker)"
+						 : policy_net_mode_name(p->net.mode));
+}
+
+/* On the handoff pair: init's listener (namespace) and nameserver
+ * sockets, or the command's notification fd. */
+static void on_handoff(struct run *r)
+{
+	struct sandbox *sb = &r->sb;
+	union msg_any m;
+	int fd = -1;
+	int e = msg_recv(sb->handoff[0],
+			 MSG_BIT(MSG_PROXY_LISTENER) | MSG_BIT(MSG_DNS_UDP) | MSG_BIT(MSG_DNS_TCP) |
+			     MSG_BIT(MSG_NOTIFY),
+			 &m, &fd);
+	struct stat fst;
+	bool is_sock = e == 0 && fstat(fd, &fst) == 0 && S_ISSOCK(fst.st_mode);
+	enum msg_kind kind = e == 0 ? (enum msg_kind)m.h.kind : _MSG_MAX;
+
+	if (is_sock && sb->iso == NET_ISO_NAMESPACE && r->np &&
+	    (kind == MSG_DNS_UDP || kind == MSG_DNS_TCP)) {
+		e = netproxy_add_nameserver(r->np, fd, kind == MSG_DNS_TCP, false);
+		if (e < 0)
+			warn("the sandbox's DNS cannot serve: %s", strerror(-e));
+	} else if (is_sock && sb->iso == NET_ISO_NAMESPACE && r->np && kind == MSG_PROXY_LISTENER) {
+		e = netproxy_add_listener(r->np, fd, false);
+		if (e < 0) {
+			close(fd);
+			warn("the network proxy cannot serve: %s", strerror(-e));
+		}
+	} else if (e == 0 && !is_sock && kind == MSG_NOTIFY && r->notify_fd < 0) {
+		r->notify_fd = fd;
+		sb->objgate_live = sb->attrgate || sb->modegate;
+		broker_sync_wake(r->notify_fd);
+	} else if (e == 0) {
+		close(fd);
+	} else if (e != -EAGAIN && e != -EINTR) {
+		close(sb->handoff[0]);
+		sb->handoff[0] = -1;
+	}
+}
+
+/* The command's notification fd (REVENTS): a call for the broker or the
+ * gates, or nothing with the filter is left. */
+static void on_notify(struct run *r, short revents)
+{
+	if (revents & POLLIN) {
+		int e = broker_handle(r->notify_fd, &r->sb, r->np, &r->bstats);
+		if (e < 0 && e != -EAGAIN) {
+			/* without a listener the kernel fails every later
+			 * connect with ENOSYS: closed, but say why */
+			warn("the connect broker stopped: %s; the sandbox's connections now fail",
+			     strerror(-e));
+			close(r->notify_fd);
+			r->notify_fd = -1;
+		}
+	} else if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		close(r->notify_fd);
+		r->notify_fd = -1;
+	}
+}
+
+/* init's report: a failure, the command's exec, its exit. */
+static void on_report(struct run *r)
+{
+	union msg_any m;
+	struct msg_report *rep = &m.report;
+	int e = msg_recv(r->rep_pipe[0],
+			 MSG_BIT(MSG_FAIL) | MSG_BIT(MSG_EXEC) | MSG_BIT(MSG_EXIT) |
+			     MSG_BIT(MSG_NS_READY) | MSG_BIT(MSG_NS_FAIL),
+			 &m, NULL);
+
+	if (e < 0 && e != -EBADMSG) {
+		r->rep_open = false;
+		return;
+	}
+	if (e < 0)
+		return;
+	switch ((enum msg_kind)rep->h.kind) {
+	case MSG_FAIL:
+		if (!r->have_fail)
+			r->fail = *rep;
+		r->have_fail = true;
+		break;
+	case MSG_EXEC:
+		/* every line has "pid" (the supervisor's): the command's own
+		 * gets a name of its own */
+		audit_event(r->sb.audit_fd, "exec", "\"command_pid\":%d", rep->status);
+		/* the start is done: what it used is given back */
+		memory_trim();
+		/* only once the command runs: a failure gets one line */
+		if (r->sb.started_as_root && !r->p->process.run_as)
+			warn("running as root with every capability dropped; set [process] "
+			     "run_as = USER to run as another user, or run_as = root to "
+			     "silence this");
+		break;
+	case MSG_EXIT:
+		r->done = *rep;
+		r->have_done = true;
+		break;
+	case MSG_NS_READY:
+	case MSG_NS_FAIL: /* start_init() read them */
+	case MSG_PROXY_LISTENER:
+	case MSG_DNS_UDP:
+	case MSG_DNS_TCP:
+	case MSG_NOTIFY:
+	case MSG_RELAY_CONNECT:
+	case MSG_RELAY_ANSWER: /* not on this pipe: refused */
+	case _MSG_MAX:
+	default:
+		break;
+	}
+}
+
+/* SIGCHLD: reaped (as PID 1 of a container, whatever is reparented to
+ * us); a signal a process sent (kill, timeout, docker stop): passed on to
+ * init once; the terminal's own signals reach the command directly. */
+static void on_signal(struct run *r)
+{
+	struct signalfd_siginfo si;
+
+	if (read(r->sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGCHLD) {
+		int st;
+		pid_t pid;
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+			if (pid == r->init_pid) {
+				r->init_exited = true;
+				r->init_status = st;
+			}
+	} else if (si.ssi_code != SI_KERNEL && !r->init_exited) {
+		kill(r->init_pid, (int)si.ssi_signo);
+	}
+}
+
+/* Serves the sandbox until init has exited, or said that nothing of it
+ * runs any more (its REPORT_EXIT without EBUSY): its own exit (the
+ * namespaces' teardown, ~0.2 ms) then goes on beside the clean-up, and is
+ * waited for at the end. */
+static void run_loop(struct run *r)
+{
+	struct sandbox *sb = &r->sb;
+
+	r->rep_open = true;
+	while ((!r->init_exited || r->rep_open) && !(r->have_done && r->done.err == 0)) {
+		struct pollfd pfd[8] = {
+		    {.fd = r->sfd, .events = POLLIN},
+		    {.fd = r->rep_open ? r->rep_pipe[0] : -1, .events = POLLIN},
+		    {.fd = r->np ? netproxy_fd(r->np) : -1, .events = POLLIN},
+		    {.fd = sb->handoff[0], .events = POLLIN},
+		    {.fd = r->notify_fd, .events = POLLIN},
+		    {.fd = protwatch_fd(sb), .events = POLLIN},
+		    {.fd = protwatch_timer_fd(sb), .events = POLLIN},
+		    {.fd = protwatch_find_fd(sb), .events = POLLIN},
+		};
+		if (poll(pfd, ARRAY_SIZE(pfd), r->np ? netproxy_timeout(r->np) : -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		/* the proxy's events only when its fd says so: a wake-up for
+		 * the broker costs no empty epoll_wait */
+		if (r->np && pfd[2].revents)
+			netproxy_dispatch(r->np);
+		else if (r->np)
+			netproxy_dispatch_timers(r->np);
+		if (pfd[5].revents)
+			protwatch_dispatch(sb);
+		if (pfd[6].revents)
+			protwatch_tick(sb);
+		if (pfd[7].revents)
+			protwatch_find_read(sb);
+		if (pfd[3].revents)
+			on_handoff(r);
+		if (pfd[4].revents)
+			on_notify(r, pfd[4].revents);
+		if (pfd[1].revents)
+			on_report(r);
+		if (pfd[0].revents)
+			on_signal(r);
+	}
+}
+
+/* The exit code, and the lines that sum the run up: a failure of the
+ * start, the proxy's and the broker's refusals, the file refusals (or the
+ * hint to look for them). */
+static int run_verdict(struct run *r)
+{
+	struct sandbox *sb = &r->sb;
+	int code;
+
+	if (r->reaper && r->init_exited && !r->have_done) {
+		/* init was killed: it ended nothing (the count takes in the
+		 * dead not yet reaped: said without it) */
+		if (end_orphans() > 0)
+			warn("the sandbox's init was killed: what the command left was ended "
+			     "here");
+	}
+	if (r->have_fail) {
+		fprintf(stderr, "ringfence: %s\n", r->fail.text);
+		code = r->fail.exit;
+	} else if (r->have_done) {
+		code = exit_code_for(r->done.status);
+	} else {
+		fprintf(stderr, "ringfence: the sandbox's init ended unexpectedly (%s %d)\n",
+			WIFSIGNALED(r->init_status) ? "signal" : "status",
+			WIFSIGNALED(r->init_status) ? WTERMSIG(r->init_status)
+						    : WEXITSTATUS(r->init_status));
+		code = EXIT_RINGFENCE;
+	}
+	if (r->np || r->bstats.refused) {
+		char line[2048];
+		size_t off = 0;
+		line[0] = '\0';
+		if (r->np && netproxy_summary(r->np, line, sizeof(line)))
+			off = strlen(line);
+		if (r->bstats.refused && off < sizeof(line))
+			snprintf(
+			    line + off, sizeof(line) - off,
+			    "%s%lu direct connection%s refused (last: %s): the sandbox reaches "
+			    "the network only through the proxy",
+			    off ? "; " : "", r->bstats.refused, r->bstats.refused == 1 ? "" : "s",
+			    r->bstats.last);
+		if (line[0])
+			fprintf(stderr, "ringfence: %s\n", line);
+	}
+	/* the file gate's refusals are file refusals too (said as they
+	 * happened, and as protect.blocked events) */
+	if (sb->trace)
+		fsgate_count_refusals(sb, &r->bstats);
+	if (r->bstats.fs_refused) {
+		char line[4096];
+		fstrace_summary(&r->bstats, sb->home, line, sizeof(line));
+		fprintf(stderr, "ringfence: %s\n", line);
+	} else if (!sb->trace &&
+		   trace_hint_wanted(sb, r->have_fail, r->have_done ? r->done.status : -1)) {
+		fprintf(stderr,
+			"ringfence: the command failed (exit %d); if a file access was "
+			"refused, run again with --trace to see which\n",
+			code);
+	}
+	fstrace_stats_free(&r->bstats);
+	return code;
+}
+
+/* When the sandbox has ended: the checks of what it left (protect, the
+ * file gate, git's refs, index and links, the state), the journal, init
+ * waited for, the last audit event. */
+static void run_end(struct run *r, int code)
+{
+	struct sandbox *sb = &r->sb;
+
+	/* the listener the command sent before exec, unread when it ended at
+	 * once: the mode gate held all the same (a chmod would have waited
+	 * on us), and the end need not read every object's time */
+	for (int i = 0; i < 8 && sb->modegate && r->notify_fd < 0 && sb->handoff[0] >= 0; i++) {
+		union msg_any m;
+		int fd = -1;
+		if (msg_recv(sb->handoff[0],
+			     MSG_BIT(MSG_PROXY_LISTENER) | MSG_BIT(MSG_DNS_UDP) |
+				 MSG_BIT(MSG_DNS_TCP) | MSG_BIT(MSG_NOTIFY),
+			     &m, &fd) < 0)
+			break;
+		sb->objgate_live |= (enum msg_kind)m.h.kind == MSG_NOTIFY && fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (r->notify_fd >= 0)
+		close(r->notify_fd);
+	netproxy_free(r->np);
+	audit_flush_suppressed(sb->audit_fd);
+	protwatch_dispatch(sb); /* the last events */
+	/* the placeholders' removal (a child) first: a run started right
+	 * after ours must not find them */
+	protect_finish(sb);
+	fsgate_finish(sb);
+	protwatch_stop(sb);
+	/* what the refs and the index record at protected paths first: the
+	 * walks of gitlinks_finish() judge the files git reads */
+	githeads_finish(sb);
+	gitlinks_finish(sb);
+	state_remove_placeholders(sb);
+	journal_end(sb);
+	journal_sweep(sb);
+	if (!r->init_exited)
+		(void)RETRY_EINTR(waitpid(r->init_pid, NULL, 0));
+	audit_event(sb->audit_fd, "exit", "\"status\":%d", code);
+	if (sb->audit_fd >= 0)
+		close(sb->audit_fd);
+	sandbox_release(sb);
+}
+
+int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home_in,
+			  struct learn_rec *learn)
+{
+	_cleanup_(policy_freep) struct policy *p = p_in;
+	_cleanup_free_ char *home = home_in;
+	struct run r = {.cli = cli,
+			.p = p,
+			.learn = learn,
+			.lifeline = {-1, -1},
+			.rep_pipe = {-1, -1},
+			.init_pid = -1,
+			.notify_fd = -1};
+	int code;
+
+	run_prepare(&r, home);
+	run_signals(&r);
+	run_start(&r);
+	run_loop(&r);
+	code = run_verdict(&r);
+	run_end(&r, code);
+	return code;
+}

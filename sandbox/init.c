@@ -233,142 +233,148 @@ static int loopback_socket(uint16_t port, bool stream)
 	return fd;
 }
 
-void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
-	       const sigset_t *saved_mask)
+/* A process group of our own (see the top), first: nothing of the sandbox
+ * runs before it.  Init is in a background group then, where writing to
+ * the terminal under `stty tostop` (a warning on stderr) would stop it for
+ * good with SIGTTOU: blocked, the write goes through (SIGTTIN: a read
+ * fails).  The command gets the caller's mask back before exec. */
+static void leave_callers_group(const struct sandbox_fds *fds)
 {
-	/* init's own: the Landlock rules with the private /tmp it makes
-	 * (a copy of the plan's: the array may grow here, in this process's
-	 * memory only), the ruleset, the relay while it works, the views */
-	struct landlock_plan fs = *plan->fs;
-	struct gitviews views = {0};
-	int ruleset_fd = -1, relay = fds->relay;
-	int exec_pipe[2];
-	sigset_t mask;
-	pid_t cmd;
-	int sfd, cmd_status = 0;
-	bool cmd_done = false, exec_open = true;
+	sigset_t tty;
+
+	sigemptyset(&tty);
+	sigaddset(&tty, SIGTTOU);
+	sigaddset(&tty, SIGTTIN);
+	if (sigprocmask(SIG_BLOCK, &tty, NULL) < 0)
+		FAIL(errno, "sigprocmask: %s", strerror(errno));
+	if (setpgid(0, 0) < 0)
+		FAIL(errno, "a process group for the sandbox's init: %s", strerror(errno));
+}
+
+/* The proxy listens inside the sandbox's namespace; the supervisor accepts
+ * on it and dials from its own.  The sandbox's nameserver likewise:
+ * resolv.conf names 127.0.0.1 (mounts.c); port 53 is ours to bind in this
+ * namespace. */
+static void hand_over_listeners(const struct sandbox_plan *plan, const struct sandbox_fds *fds)
+{
+	int lfd = loopback_socket(plan->proxy_port, true);
+	int r;
+
+	if (lfd < 0)
+		FAIL(-lfd, "listening on 127.0.0.1:%u for the proxy: %s", plan->proxy_port,
+		     strerror(-lfd));
+	r = msg_send(fds->handoff, &(union msg_any){.h.kind = MSG_PROXY_LISTENER}, lfd);
+	if (r < 0)
+		FAIL(-r, "handing the proxy's socket over: %s", strerror(-r));
+	close(lfd);
+	for (int stream = 0; plan->capture && stream < 2; stream++) {
+		int dfd = loopback_socket(53, stream);
+		if (dfd < 0)
+			FAIL(-dfd, "listening on 127.0.0.1:53 for the sandbox's DNS: %s",
+			     strerror(-dfd));
+		r = msg_send(fds->handoff,
+			     &(union msg_any){.h.kind = stream ? MSG_DNS_TCP : MSG_DNS_UDP}, dfd);
+		if (r < 0)
+			FAIL(-r, "handing the DNS socket over: %s", strerror(-r));
+		close(dfd);
+	}
+}
+
+/* In the new namespaces: the id maps, the mounts (VIEWS: the .git views
+ * made), the loopback, the listeners handed over; then MSG_NS_READY.  A
+ * step refused is an ns_fail() the supervisor may fall back from. */
+static void set_up_namespaces(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
+			      struct gitviews *views)
+{
 	const char *step, *path;
 	int r;
 
-	if (plan->caller_pgrp > 0) {
-		/* A process group of our own (see the top), first: nothing of
-		 * the sandbox runs before it.  Init is in a background group
-		 * then, where writing to the terminal under `stty tostop` (a
-		 * warning on stderr) would stop it for good with SIGTTOU:
-		 * blocked, the write goes through (SIGTTIN: a read fails).
-		 * The command gets the caller's mask back before exec. */
-		sigset_t tty;
-		sigemptyset(&tty);
-		sigaddset(&tty, SIGTTOU);
-		sigaddset(&tty, SIGTTIN);
-		if (sigprocmask(SIG_BLOCK, &tty, NULL) < 0)
-			FAIL(errno, "sigprocmask: %s", strerror(errno));
-		if (setpgid(0, 0) < 0)
-			FAIL(errno, "a process group for the sandbox's init: %s", strerror(errno));
-	}
-	if (plan->ns == NS_FULL) {
-		/* the supervisor's death kills PID 1, and with it the namespace.
-		 * Without a PID namespace (the fallback where no fresh /proc
-		 * can be mounted) it would end the subreaper before it ends
-		 * the tree: the lifeline says it instead, as without
-		 * namespaces. */
-		if (plan->new_pid_ns && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-			FAIL(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
-		if (!plan->new_pid_ns && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-			FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
-		if (plan->new_user_ns && plan->started_as_root) {
-			/* root's maps (which may name the run_as user) are
-			 * written by the supervisor, which holds CAP_SETUID
-			 * where they are checked: one byte says done */
-			char c;
-			if (read(fds->lifeline, &c, 1) != 1)
-				_exit(EXIT_RINGFENCE);
-		} else if (plan->new_user_ns) {
-			/* non-dumpable (inherited from the supervisor) makes
-			 * the id map files root's; nothing else runs in the
-			 * namespace yet, and init is made non-dumpable below */
-			if (prctl(PR_SET_DUMPABLE, 1) < 0)
-				FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
-			r = write_id_maps(plan->outer_uid, plan->outer_gid);
-			if (r < 0)
-				ns_fail(fds->report, NS_STEP_OTHER, -r,
-					"writing the user namespace's id maps: %s", strerror(-r));
-		}
-		r = mounts_setup(plan, &views, &step, &path);
-		if (r < 0)
-			ns_fail(fds->report,
-				step == mounts_step_proc ? NS_STEP_PROC : NS_STEP_OTHER, -r,
-				"%s%s%s: %s", step, path ? " " : "", path ? path : "",
-				strerror(-r));
-		if (plan->new_net_ns) {
-			r = net_loopback_up();
-			if (r < 0)
-				ns_fail(fds->report, NS_STEP_OTHER, -r,
-					"bringing up the loopback interface: %s", strerror(-r));
-		}
-		if (plan->iso == NET_ISO_NAMESPACE) {
-			/* the proxy listens inside the sandbox's namespace; the
-			 * supervisor accepts on it and dials from its own */
-			int lfd = loopback_socket(plan->proxy_port, true);
-			if (lfd < 0)
-				FAIL(-lfd, "listening on 127.0.0.1:%u for the proxy: %s",
-				     plan->proxy_port, strerror(-lfd));
-			r = msg_send(fds->handoff, &(union msg_any){.h.kind = MSG_PROXY_LISTENER},
-				     lfd);
-			if (r < 0)
-				FAIL(-r, "handing the proxy's socket over: %s", strerror(-r));
-			close(lfd);
-			/* the sandbox's nameserver: resolv.conf names 127.0.0.1
-			 * (mounts.c); port 53 is ours to bind in this namespace */
-			for (int stream = 0; plan->capture && stream < 2; stream++) {
-				int dfd = loopback_socket(53, stream);
-				if (dfd < 0)
-					FAIL(-dfd,
-					     "listening on 127.0.0.1:53 for the sandbox's DNS: %s",
-					     strerror(-dfd));
-				r = msg_send(
-				    fds->handoff,
-				    &(union msg_any){.h.kind = stream ? MSG_DNS_TCP : MSG_DNS_UDP},
-				    dfd);
-				if (r < 0)
-					FAIL(-r, "handing the DNS socket over: %s", strerror(-r));
-				close(dfd);
-			}
-		}
-		if (msg_send(fds->report, &(union msg_any){.h.kind = MSG_NS_READY}, -1) < 0)
+	/* the supervisor's death kills PID 1, and with it the namespace.
+	 * Without a PID namespace (the fallback where no fresh /proc can be
+	 * mounted) it would end the subreaper before it ends the tree: the
+	 * lifeline says it instead, as without namespaces. */
+	if (plan->new_pid_ns && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		FAIL(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
+	if (!plan->new_pid_ns && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	if (plan->new_user_ns && plan->started_as_root) {
+		/* root's maps (which may name the run_as user) are written by
+		 * the supervisor, which holds CAP_SETUID where they are
+		 * checked: one byte says done */
+		char c;
+		if (read(fds->lifeline, &c, 1) != 1)
 			_exit(EXIT_RINGFENCE);
-	} else {
-		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-			FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
-		if (plan->private_tmp_dir) {
-			/* mkdir, not reuse: a path planted in advance is refused */
-			if (mkdir(plan->private_tmp_dir, 0700) < 0)
-				FAIL(errno, "creating the private temporary directory %s: %s",
-				     plan->private_tmp_dir, strerror(errno));
-			if (plan->drop_to_user &&
-			    chown(plan->private_tmp_dir, plan->uid, plan->gid) < 0) {
-				r = -errno;
-				rmdir(plan->private_tmp_dir);
-				FAIL(-r, "handing %s to uid %u: %s", plan->private_tmp_dir,
-				     plan->uid, strerror(-r));
-			}
-			r = landlock_plan_add(&fs, plan->private_tmp_dir, LANDLOCK_WRITE);
-			if (r < 0) {
-				rmdir(plan->private_tmp_dir);
-				FAIL(-r, "out of memory");
-			}
-		}
+	} else if (plan->new_user_ns) {
+		/* non-dumpable (inherited from the supervisor) makes the id
+		 * map files root's; nothing else runs in the namespace yet,
+		 * and init is made non-dumpable later */
+		if (prctl(PR_SET_DUMPABLE, 1) < 0)
+			FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
+		r = write_id_maps(plan->outer_uid, plan->outer_gid);
+		if (r < 0)
+			ns_fail(fds->report, NS_STEP_OTHER, -r,
+				"writing the user namespace's id maps: %s", strerror(-r));
 	}
-	/* Landlock rules are opened here, after the mounts, so they attach to
-	 * what the command will see; a path swapped for a symlink since
-	 * planning is refused, never followed. */
+	r = mounts_setup(plan, views, &step, &path);
+	if (r < 0)
+		ns_fail(fds->report, step == mounts_step_proc ? NS_STEP_PROC : NS_STEP_OTHER, -r,
+			"%s%s%s: %s", step, path ? " " : "", path ? path : "", strerror(-r));
+	if (plan->new_net_ns) {
+		r = net_loopback_up();
+		if (r < 0)
+			ns_fail(fds->report, NS_STEP_OTHER, -r,
+				"bringing up the loopback interface: %s", strerror(-r));
+	}
+	if (plan->iso == NET_ISO_NAMESPACE)
+		hand_over_listeners(plan, fds);
+	if (msg_send(fds->report, &(union msg_any){.h.kind = MSG_NS_READY}, -1) < 0)
+		_exit(EXIT_RINGFENCE);
+}
+
+/* Without namespaces: a subreaper, and the private temporary directory
+ * made (mkdir, not reuse: a path planted in advance is refused) and added
+ * to FS, init's copy of the Landlock rules. */
+static void set_up_without(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
+			   struct landlock_plan *fs)
+{
+	int r;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		FAIL(errno, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	if (!plan->private_tmp_dir)
+		return;
+	if (mkdir(plan->private_tmp_dir, 0700) < 0)
+		FAIL(errno, "creating the private temporary directory %s: %s",
+		     plan->private_tmp_dir, strerror(errno));
+	if (plan->drop_to_user && chown(plan->private_tmp_dir, plan->uid, plan->gid) < 0) {
+		r = -errno;
+		rmdir(plan->private_tmp_dir);
+		FAIL(-r, "handing %s to uid %u: %s", plan->private_tmp_dir, plan->uid,
+		     strerror(-r));
+	}
+	r = landlock_plan_add(fs, plan->private_tmp_dir, LANDLOCK_WRITE);
+	if (r < 0) {
+		rmdir(plan->private_tmp_dir);
+		FAIL(-r, "out of memory");
+	}
+}
+
+/* The Landlock ruleset from FS (opened here, after the mounts, so that its
+ * rules attach to what the command will see; a path swapped for a symlink
+ * since planning is refused, never followed), or -1 without Landlock;
+ * init's own abstract-socket scope when it relays (RELAY); init made
+ * non-dumpable. */
+static int confine_init(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
+			const struct landlock_plan *fs, int relay)
+{
+	int ruleset_fd = -1, r;
+
 	if (plan->ll.abi > 0) {
 		const char *failed;
-		int fd = landlock_build(&fs, &plan->ll, plan->deny_tcp, &failed);
-		if (fd < 0)
-			FAIL(-fd, "Landlock: cannot add a rule for '%s': %s", failed ? failed : "?",
-			     strerror(-fd));
-		ruleset_fd = fd;
+		ruleset_fd = landlock_build(fs, &plan->ll, plan->deny_tcp, &failed);
+		if (ruleset_fd < 0)
+			FAIL(-ruleset_fd, "Landlock: cannot add a rule for '%s': %s",
+			     failed ? failed : "?", strerror(-ruleset_fd));
 	}
 	/* Abstract Unix connects without a network namespace are made here
 	 * (relay.c): in a domain that scopes abstract sockets only, which the
@@ -384,54 +390,105 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 	/* nobody in the sandbox may read our memory or environment */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
+	return ruleset_fd;
+}
+
+/* What init holds while the command runs. */
+struct init {
+	const struct sandbox_plan *plan;
+	const struct sandbox_fds *fds;
+	int relay;	  /* relay.c's, or -1 */
+	int exec_pipe[2]; /* the command's one record, or end of file at exec */
+	bool exec_open;
+	pid_t cmd;
+	int sfd; /* SIGCHLD and the forwarded signals */
+	int cmd_status;
+	bool cmd_done;
+};
+
+/* The command forked (child.c), once the CA bundle its variables name is
+ * whole (the supervisor writes it meanwhile, creds.c; end of file: it gave
+ * up). */
+static void start_command(struct init *in, int ruleset_fd, const sigset_t *saved_mask)
+{
+	const struct sandbox_plan *plan = in->plan;
+	const struct sandbox_fds *fds = in->fds;
 
 	if (plan->bundle_wait) {
-		/* the CA bundle the command's variables name is written by the
-		 * supervisor meanwhile (creds.c): the command starts on it
-		 * whole; end of file, the supervisor gave up */
 		char c;
 		if (RETRY_EINTR(read(fds->lifeline, &c, 1)) != 1) {
 			remove_private_tmp(plan);
 			_exit(EXIT_RINGFENCE);
 		}
 	}
-
 	/* O_DIRECT: packet mode, one record per read */
-	if (pipe2(exec_pipe, O_CLOEXEC | O_DIRECT) < 0)
+	if (pipe2(in->exec_pipe, O_CLOEXEC | O_DIRECT) < 0)
 		FAIL(errno, "pipe2: %s", strerror(errno));
-	cmd = fork();
-	if (cmd < 0)
+	in->exec_open = true;
+	in->cmd = fork();
+	if (in->cmd < 0)
 		FAIL(errno, "fork: %s", strerror(errno));
-	if (cmd == 0) {
-		close(exec_pipe[0]);
+	if (in->cmd == 0) {
+		close(in->exec_pipe[0]);
 		close(fds->lifeline);
 		close(fds->report);
 		if (fds->audit >= 0)
 			close(fds->audit);
-		if (relay >= 0)
-			close(relay);
-		child_exec(plan, ruleset_fd, fds->handoff, exec_pipe[1], saved_mask);
+		if (in->relay >= 0)
+			close(in->relay);
+		child_exec(plan, ruleset_fd, fds->handoff, in->exec_pipe[1], saved_mask);
 	}
-	close(exec_pipe[1]);
+	close(in->exec_pipe[1]);
 	if (fds->handoff >= 0)
 		close(fds->handoff); /* the command's copy is the broker's */
 	if (ruleset_fd >= 0)
 		close(ruleset_fd);
+}
+
+/* The command's one record (a failure before exec), or end of file: exec
+ * closed the pipe. */
+static void on_exec_pipe(struct init *in)
+{
+	union msg_any m;
+	int r = msg_recv(in->exec_pipe[0], MSG_BIT(MSG_FAIL), &m, NULL);
+
+	if (r == 0) {
+		(void)msg_send(in->fds->report, &m, -1);
+	} else if (r == -EPIPE) {
+		m = (union msg_any){.report = {.h.kind = MSG_EXEC, .status = in->cmd}};
+		(void)msg_send(in->fds->report, &m, -1);
+	}
+	if (r != -EBADMSG && r != -EINTR && r != -EAGAIN) {
+		in->exec_open = false;
+		close(in->exec_pipe[0]);
+		/* the command runs: init only waits from now */
+		memory_trim();
+	}
+}
+
+/* Until the command has ended and its pipe is read: signals (reaped, or
+ * passed on once), the relay, the supervisor's lifeline (gone: nothing
+ * may outlive it, and its private temporary directory is ours to
+ * remove). */
+static void serve(struct init *in)
+{
+	const struct sandbox_fds *fds = in->fds;
+	sigset_t mask;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	for (size_t i = 0; i < forwarded_signals_n; i++)
 		sigaddset(&mask, forwarded_signals[i]);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sfd < 0)
+	in->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (in->sfd < 0)
 		FAIL(errno, "signalfd: %s", strerror(errno));
 
-	for (;;) {
+	while (!in->cmd_done || in->exec_open) {
 		struct pollfd pfd[4] = {
-		    {.fd = sfd, .events = POLLIN},
+		    {.fd = in->sfd, .events = POLLIN},
 		    {.fd = fds->lifeline, .events = POLLIN},
-		    {.fd = exec_open ? exec_pipe[0] : -1, .events = POLLIN},
-		    {.fd = relay, .events = POLLIN},
+		    {.fd = in->exec_open ? in->exec_pipe[0] : -1, .events = POLLIN},
+		    {.fd = in->relay, .events = POLLIN},
 		};
 
 		if (poll(pfd, 4, -1) < 0) {
@@ -440,53 +497,51 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 			FAIL(errno, "poll: %s", strerror(errno));
 		}
 		if (pfd[1].revents) {
-			/* the supervisor is gone: nothing may outlive it, and its
-			 * private temporary directory is ours to remove */
-			kill(cmd, SIGKILL);
-			end_tree(plan, sfd);
-			remove_private_tmp(plan);
+			kill(in->cmd, SIGKILL);
+			end_tree(in->plan, in->sfd);
+			remove_private_tmp(in->plan);
 			_exit(EXIT_RINGFENCE);
 		}
-		if (pfd[3].revents && relay_serve_one(relay) < 0) {
-			close(relay);
-			relay = -1;
+		if (pfd[3].revents && relay_serve_one(in->relay) < 0) {
+			close(in->relay);
+			in->relay = -1;
 		}
-		if (pfd[2].revents) {
-			/* the command's one record (a failure before exec), or
-			 * end of file: exec closed the pipe */
-			union msg_any m;
-			r = msg_recv(exec_pipe[0], MSG_BIT(MSG_FAIL), &m, NULL);
-			if (r == 0) {
-				(void)msg_send(fds->report, &m, -1);
-			} else if (r == -EPIPE) {
-				m = (union msg_any){.report = {.h.kind = MSG_EXEC, .status = cmd}};
-				(void)msg_send(fds->report, &m, -1);
-			}
-			if (r != -EBADMSG && r != -EINTR && r != -EAGAIN) {
-				exec_open = false;
-				close(exec_pipe[0]);
-				/* the command runs: init only waits from now */
-				memory_trim();
-			}
-		}
+		/* (with the command gone, the pipe's last writer is gone: it
+		 * is drained before leaving) */
+		if (pfd[2].revents)
+			on_exec_pipe(in);
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			if (read(in->sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
-			if (si.ssi_signo == SIGCHLD) {
-				reap_all(cmd, &cmd_status, &cmd_done);
-			} else if (si.ssi_code != SI_KERNEL && !cmd_done) {
-				kill(cmd, (int)si.ssi_signo);
-			}
-		}
-		if (cmd_done && !exec_open)
-			break;
-		if (cmd_done && exec_open) {
-			/* the pipe's last writer is gone: drain it before leaving */
-			continue;
+			if (si.ssi_signo == SIGCHLD)
+				reap_all(in->cmd, &in->cmd_status, &in->cmd_done);
+			else if (si.ssi_code != SI_KERNEL && !in->cmd_done)
+				kill(in->cmd, (int)si.ssi_signo);
 		}
 	}
-	bool left = end_tree(plan, sfd);
+}
+
+void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
+	       const sigset_t *saved_mask)
+{
+	/* init's own: the Landlock rules with the private /tmp it makes
+	 * (a copy of the plan's: the array may grow here, in this process's
+	 * memory only), the views */
+	struct landlock_plan fs = *plan->fs;
+	struct gitviews views = {0};
+	struct init in = {.plan = plan, .fds = fds, .relay = fds->relay};
+
+	if (plan->caller_pgrp > 0)
+		leave_callers_group(fds);
+	if (plan->ns == NS_FULL)
+		set_up_namespaces(plan, fds, &views);
+	else
+		set_up_without(plan, fds, &fs);
+	start_command(&in, confine_init(plan, fds, &fs, in.relay), saved_mask);
+	serve(&in);
+
+	bool left = end_tree(plan, in.sfd);
 	if (views.n) {
 		/* nothing of the sandbox may change its view of .git while it
 		 * is carried back: what ignored SIGTERM goes now */
@@ -505,9 +560,9 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 	}
 	remove_private_tmp(plan);
 	/* EBUSY: something outlived the grace period, and only our exit
-	 * ends it; else nothing of the sandbox runs any more (run.c) */
+	 * ends it; else nothing of the sandbox runs any more (runloop.c) */
 	union msg_any done = {
-	    .report = {.h.kind = MSG_EXIT, .status = cmd_status, .err = left ? EBUSY : 0}};
+	    .report = {.h.kind = MSG_EXIT, .status = in.cmd_status, .err = left ? EBUSY : 0}};
 	(void)msg_send(fds->report, &done, -1);
 	_exit(0);
 }

@@ -54,6 +54,103 @@ static int add_override(struct cli *c, enum policy_override what, const char *va
 	return 0;
 }
 
+/* learn's own options at ARGV[*I] (*I moves past a value): 1 taken, 0 not
+ * one of them, -1 with ERR. */
+static int learn_option(struct cli *c, int argc, char **argv, int *ip, char *err, size_t err_size)
+{
+	const char *a = argv[*ip];
+	int i = *ip;
+
+	if (strcmp(a, "--from") == 0 || strncmp(a, "--from=", 7) == 0) {
+		if (a[6] == '=')
+			c->learn_from = a + 7;
+		else if (i + 1 < argc)
+			c->learn_from = argv[++i];
+		else {
+			snprintf(err, err_size, "--from needs an audit log");
+			return -1;
+		}
+		*ip = i;
+		return 1;
+	}
+	if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 || strncmp(a, "--output=", 9) == 0) {
+		if (a[1] == '-' && a[8] == '=')
+			c->learn_out = a + 9;
+		else if (i + 1 < argc)
+			c->learn_out = argv[++i];
+		else {
+			snprintf(err, err_size, "%s needs the file to write the policy to", a);
+			return -1;
+		}
+		if (!c->learn_out[0]) {
+			snprintf(err, err_size, "%s needs the file to write the policy to", a);
+			return -1;
+		}
+		*ip = i;
+		return 1;
+	}
+	if (strcmp(a, "--force") == 0) {
+		c->learn_force = true;
+		*ip = i;
+		return 1;
+	}
+	if (strcmp(a, "--intercept") == 0) {
+		c->learn_intercept = true;
+		*ip = i;
+		return 1;
+	}
+	return 0;
+}
+
+/* What the options and the arguments left make together: -1 with ERR
+ * when the command line does not make sense. */
+static int check_usage(const struct cli *c, char *err, size_t err_size)
+{
+	if (c->command == CLI_RUN && c->argc == 0) {
+		snprintf(err, err_size,
+			 "no command given (usage: ringfence [OPTIONS] -- COMMAND [ARG]...)");
+		return -1;
+	}
+	if (c->command == CLI_CHECK && c->argc == 0) {
+		snprintf(err, err_size, "check needs at least one policy file");
+		return -1;
+	}
+	if (c->command == CLI_LEARN && c->learn_from && c->learn_out) {
+		snprintf(err, err_size,
+			 "learn takes --from AUDIT.jsonl or -o NEW.ini -- COMMAND, "
+			 "not both");
+		return -1;
+	}
+	if (c->command == CLI_LEARN && !c->learn_from && !c->learn_out) {
+		snprintf(err, err_size,
+			 c->argc ? "learn needs -o NEW.ini (the policy to write)"
+				 : "learn needs --from AUDIT.jsonl (a run's audit log) "
+				   "or -o NEW.ini -- COMMAND");
+		return -1;
+	}
+	if (c->command == CLI_LEARN && c->learn_out && c->argc == 0) {
+		snprintf(err, err_size, "learn -o needs a command (learn -o NEW.ini -- COMMAND)");
+		return -1;
+	}
+	if (c->command == CLI_LEARN && c->learn_intercept && !c->learn_out) {
+		snprintf(err, err_size, "--intercept goes with -o (it reads HTTPS while learning)");
+		return -1;
+	}
+	if (c->command == CLI_LEARN && c->learn_force && !c->learn_out) {
+		snprintf(err, err_size, "--force goes with -o (it lets -o replace a file)");
+		return -1;
+	}
+	if ((c->command == CLI_EXPLAIN || c->command == CLI_PROBE ||
+	     (c->command == CLI_LEARN && c->learn_from)) &&
+	    c->argc > 0) {
+		snprintf(err, err_size, "unexpected argument '%s'", c->argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Long: one pass over ARGV, a short branch for each option (learn's apart,
+ * the policy overrides from long_opts[]), then check_usage(). */
 int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size)
 {
 	struct cli c = {.command = CLI_RUN};
@@ -97,43 +194,12 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 			c.command = CLI_VERSION;
 			continue;
 		}
-		if (c.command == CLI_LEARN &&
-		    (strcmp(a, "--from") == 0 || strncmp(a, "--from=", 7) == 0)) {
-			if (a[6] == '=')
-				c.learn_from = a + 7;
-			else if (i + 1 < argc)
-				c.learn_from = argv[++i];
-			else {
-				snprintf(err, err_size, "--from needs an audit log");
+		if (c.command == CLI_LEARN) {
+			int l = learn_option(&c, argc, argv, &i, err, err_size);
+			if (l < 0)
 				goto fail;
-			}
-			continue;
-		}
-		if (c.command == CLI_LEARN && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-					       strncmp(a, "--output=", 9) == 0)) {
-			if (a[1] == '-' && a[8] == '=')
-				c.learn_out = a + 9;
-			else if (i + 1 < argc)
-				c.learn_out = argv[++i];
-			else {
-				snprintf(err, err_size, "%s needs the file to write the policy to",
-					 a);
-				goto fail;
-			}
-			if (!c.learn_out[0]) {
-				snprintf(err, err_size, "%s needs the file to write the policy to",
-					 a);
-				goto fail;
-			}
-			continue;
-		}
-		if (c.command == CLI_LEARN && strcmp(a, "--force") == 0) {
-			c.learn_force = true;
-			continue;
-		}
-		if (c.command == CLI_LEARN && strcmp(a, "--intercept") == 0) {
-			c.learn_intercept = true;
-			continue;
+			if (l > 0)
+				continue;
 		}
 		if (strcmp(a, "--trace") == 0) {
 			c.trace = true;
@@ -204,46 +270,8 @@ int cli_parse(int argc, char **argv, struct cli *ret, char *err, size_t err_size
 	}
 	c.argv = argv + i;
 	c.argc = argc - i;
-	if (c.command == CLI_RUN && c.argc == 0) {
-		snprintf(err, err_size,
-			 "no command given (usage: ringfence [OPTIONS] -- COMMAND [ARG]...)");
+	if (check_usage(&c, err, err_size) < 0)
 		goto fail;
-	}
-	if (c.command == CLI_CHECK && c.argc == 0) {
-		snprintf(err, err_size, "check needs at least one policy file");
-		goto fail;
-	}
-	if (c.command == CLI_LEARN && c.learn_from && c.learn_out) {
-		snprintf(err, err_size,
-			 "learn takes --from AUDIT.jsonl or -o NEW.ini -- COMMAND, "
-			 "not both");
-		goto fail;
-	}
-	if (c.command == CLI_LEARN && !c.learn_from && !c.learn_out) {
-		snprintf(err, err_size,
-			 c.argc ? "learn needs -o NEW.ini (the policy to write)"
-				: "learn needs --from AUDIT.jsonl (a run's audit log) "
-				  "or -o NEW.ini -- COMMAND");
-		goto fail;
-	}
-	if (c.command == CLI_LEARN && c.learn_out && c.argc == 0) {
-		snprintf(err, err_size, "learn -o needs a command (learn -o NEW.ini -- COMMAND)");
-		goto fail;
-	}
-	if (c.command == CLI_LEARN && c.learn_intercept && !c.learn_out) {
-		snprintf(err, err_size, "--intercept goes with -o (it reads HTTPS while learning)");
-		goto fail;
-	}
-	if (c.command == CLI_LEARN && c.learn_force && !c.learn_out) {
-		snprintf(err, err_size, "--force goes with -o (it lets -o replace a file)");
-		goto fail;
-	}
-	if ((c.command == CLI_EXPLAIN || c.command == CLI_PROBE ||
-	     (c.command == CLI_LEARN && c.learn_from)) &&
-	    c.argc > 0) {
-		snprintf(err, err_size, "unexpected argument '%s'", c.argv[0]);
-		goto fail;
-	}
 	*ret = c;
 	return 0;
 oom:

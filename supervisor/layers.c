@@ -345,55 +345,57 @@ static void say_missing_grants(struct sandbox *sb)
 }
 
 /* The parts that depend on whether a mount namespace is used. */
-static void prepare_fs(struct sandbox *sb)
+/* Without a mount namespace the private temporary directory is made by
+ * init (so a supervisor killed during start-up cannot leave it behind);
+ * its name is chosen here, for TMPDIR. */
+static void name_private_tmp(struct sandbox *sb)
+{
+	static const char chars[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[12];
+	char name[64] = "/tmp/ringfence.";
+	size_t n = strlen(name);
+
+	if (!sb->policy->fs.private_tmp || sb->ns != NS_NONE || sb->private_tmp_dir)
+		return;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		die("getrandom: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		name[n++] = chars[rnd[i] % (sizeof(chars) - 1)];
+	name[n] = '\0';
+	sb->private_tmp_dir = strdup(name);
+	if (!sb->private_tmp_dir)
+		die("out of memory");
+}
+
+/* The Landlock grants: the policy's, the CA bundle and wgetrc, what the
+ * caller's clients trusted, the terminals without a mount namespace (TTYS
+ * holds their names, *PTS_CO the devpts carve-out when *PTS_CARVE), the
+ * private /tmp and /dev/shm with one; their number in *NG. */
+static struct landlock_grant *collect_grants(struct sandbox *sb, size_t *ng, char ttys[3][64],
+					     struct landlock_carveout *pts_co, bool *pts_carve)
 {
 	const struct policy *p = sb->policy;
-	struct landlock_grant *grants;
-	struct landlock_carveout *co = NULL;
-	size_t ng = 0, nco = 0;
-	const char *failed;
-	int r;
-
-	/* resolved now: the gates judge names by them while the run lasts
-	 * (path_denied) */
-	(void)sandbox_deny_canon(sb);
-	/* Without a mount namespace the private temporary directory is made
-	 * by init (so a supervisor killed during start-up cannot leave it
-	 * behind); its name is chosen here, for TMPDIR. */
-	if (p->fs.private_tmp && sb->ns == NS_NONE && !sb->private_tmp_dir) {
-		static const char chars[] =
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-		unsigned char rnd[12];
-		char name[64] = "/tmp/ringfence.";
-		size_t n = strlen(name);
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			die("getrandom: %s", strerror(errno));
-		for (size_t i = 0; i < sizeof(rnd); i++)
-			name[n++] = chars[rnd[i] % (sizeof(chars) - 1)];
-		name[n] = '\0';
-		sb->private_tmp_dir = strdup(name);
-		if (!sb->private_tmp_dir)
-			die("out of memory");
-	}
 
 	/* room for the CA bundle, a private /tmp and /dev/shm, and three terminals */
-	grants = calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + sb->n_privates +
-			    sb->n_trust_files + sb->n_trust_dirs + 8,
-			sizeof(*grants));
+	struct landlock_grant *grants =
+	    calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + sb->n_privates +
+		       sb->n_trust_files + sb->n_trust_dirs + 8,
+		   sizeof(*grants));
 	if (!grants)
 		die("out of memory");
 #define GRANTS(list, access)                                                                       \
 	for (size_t i = 0; i < (list).n; i++)                                                      \
-		grants[ng++] = (struct landlock_grant){(list).items[i].value, (access),            \
-						       (list).items[i].required};
+		grants[(*ng)++] = (struct landlock_grant){(list).items[i].value, (access),         \
+							  (list).items[i].required};
 	GRANTS(p->fs.read, LANDLOCK_READ);
 	GRANTS(p->fs.exec, LANDLOCK_EXEC);
 	GRANTS(p->fs.write, LANDLOCK_WRITE);
 #undef GRANTS
 	if (sb->ca_bundle)
-		grants[ng++] = (struct landlock_grant){sb->ca_bundle, LANDLOCK_READ, true};
+		grants[(*ng)++] = (struct landlock_grant){sb->ca_bundle, LANDLOCK_READ, true};
 	if (sb->wgetrc)
-		grants[ng++] = (struct landlock_grant){sb->wgetrc, LANDLOCK_READ, true};
+		grants[(*ng)++] = (struct landlock_grant){sb->wgetrc, LANDLOCK_READ, true};
 	/* what the caller's clients trusted, readable where the variables
 	 * still name it (without interception); a deny still wins */
 	for (size_t i = 0; i < sb->n_trust_files + sb->n_trust_dirs; i++) {
@@ -410,36 +412,44 @@ static void prepare_fs(struct sandbox *sb)
 			     path);
 			continue;
 		}
-		grants[ng++] = (struct landlock_grant){path, LANDLOCK_READ, false};
+		grants[(*ng)++] = (struct landlock_grant){path, LANDLOCK_READ, false};
 	}
-	char ttys[3][64];
-	struct landlock_carveout pts_co;
-	bool pts_carve = false;
 	if (sb->ns == NS_NONE)
-		terminals_without_ns(grants, &ng, ttys, &pts_co, &pts_carve);
+		terminals_without_ns(grants, ng, ttys, pts_co, pts_carve);
 	if (p->fs.private_tmp && sb->ns == NS_FULL) {
 		/* fresh tmpfs mounts in the namespace */
-		grants[ng++] = (struct landlock_grant){"/tmp", LANDLOCK_WRITE, true};
-		grants[ng++] = (struct landlock_grant){"/dev/shm", LANDLOCK_WRITE, false};
+		grants[(*ng)++] = (struct landlock_grant){"/tmp", LANDLOCK_WRITE, true};
+		grants[(*ng)++] = (struct landlock_grant){"/dev/shm", LANDLOCK_WRITE, false};
 	}
+	return grants;
+}
 
-	/* a `!`-required deny path must exist, as required grants must */
+/* A `!`-required deny path must exist, as required grants must. */
+static void check_required_denies(const struct policy *p)
+{
 	for (size_t i = 0; i < p->fs.deny.n; i++) {
 		const struct policy_item *it = &p->fs.deny.items[i];
 		if (it->required && access(it->value, F_OK) < 0)
 			die("%s:%u: filesystem.deny: '%s': %s", origin_file(&it->origin),
 			    it->origin.line, it->value, strerror(errno));
 	}
+}
 
-	say_missing_grants(sb);
-	protect_deny_placeholders(sb);
-	protect_prepare(sb, &co, &nco);
+/* The deny paths: masked with a mount namespace (and the crash journals'
+ * directory), else carve-outs into *CO (with the devpts one, PTS_CO, when
+ * PTS_CARVE); the stand-ins planned either way (state.c). */
+static void plan_denies(struct sandbox *sb, struct landlock_grant *grants, size_t *ng,
+			struct landlock_carveout **co, size_t *nco,
+			const struct landlock_carveout *pts_co, bool pts_carve)
+{
+	const struct policy *p = sb->policy;
+
 	char journal_dir[PATH_MAX];
 	bool shield_journal = journal_shield(sb, journal_dir, sizeof(journal_dir));
 	if (sb->ns == NS_FULL) {
 		if (shield_journal)
 			sandbox_add_mask(sb, journal_dir, true, MASK_DENY);
-		state_plan(sb, grants, &ng, NULL, NULL);
+		state_plan(sb, grants, ng, NULL, NULL);
 		for (size_t i = 0; i < p->fs.deny.n; i++) {
 			const char *c = sandbox_deny_canon(sb)[i];
 			struct stat st;
@@ -455,14 +465,14 @@ static void prepare_fs(struct sandbox *sb)
 		}
 	} else {
 		struct landlock_carveout *more =
-		    realloc(co, (nco + p->fs.deny.n + sb->n_privates + 4) * sizeof(*co));
+		    realloc(*co, (*nco + p->fs.deny.n + sb->n_privates + 4) * sizeof(**co));
 		if (!more)
 			die("out of memory");
-		co = more;
+		*co = more;
 		if (pts_carve)
-			co[nco++] = pts_co;
+			(*co)[(*nco)++] = *pts_co;
 		for (size_t i = 0; i < p->fs.deny.n; i++)
-			co[nco++] =
+			(*co)[(*nco)++] =
 			    (struct landlock_carveout){p->fs.deny.items[i].value, 0, false, false};
 		/* read-only, as protect (a deny would take from the
 		 * directories on the way the right to be listed), unless the
@@ -471,32 +481,34 @@ static void prepare_fs(struct sandbox *sb)
 		 * exit instead (journal_sweep) */
 		sb->journal_sweep = shield_journal && landlock_path_beneath(journal_dir, sb->cwd);
 		if (shield_journal && !sb->journal_sweep)
-			co[nco++] = (struct landlock_carveout){journal_dir, LANDLOCK_READ_ONLY,
-							       true, false};
-		state_plan(sb, grants, &ng, co, &nco);
+			(*co)[(*nco)++] = (struct landlock_carveout){
+			    journal_dir, LANDLOCK_READ_ONLY, true, false};
+		state_plan(sb, grants, ng, *co, nco);
 	}
+}
 
-	r = landlock_plan(grants, ng, co, nco, plan_note, sb, &sb->plan, &failed);
-	free(grants);
-	free(co);
-	protect_plan_done(sb);
-	if (r == 0)
-		state_plan_done(sb);
-	if (r < 0) {
-		const struct policy_list *lists[] = {&p->fs.read, &p->fs.exec, &p->fs.write};
-		for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
-			for (size_t i = 0; i < lists[l]->n; i++)
-				if (failed && strcmp(lists[l]->items[i].value, failed) == 0) {
-					const struct policy_item *it = &lists[l]->items[i];
-					die("%s:%u: filesystem: '%s' %s", origin_file(&it->origin),
-					    it->origin.line, failed,
-					    r == -ELOOP
-						? "is a symbolic link (required paths must not be)"
+/* landlock_plan() failed (R) at FAILED: one line naming the grant's file
+ * and line when it is one of the policy's. */
+_noreturn_ static void die_plan(const struct policy *p, int r, const char *failed)
+{
+	const struct policy_list *lists[] = {&p->fs.read, &p->fs.exec, &p->fs.write};
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+		for (size_t i = 0; i < lists[l]->n; i++)
+			if (failed && strcmp(lists[l]->items[i].value, failed) == 0) {
+				const struct policy_item *it = &lists[l]->items[i];
+				die("%s:%u: filesystem: '%s' %s", origin_file(&it->origin),
+				    it->origin.line, failed,
+				    r == -ELOOP ? "is a symbolic link (required paths must not be)"
 						: strerror(-r));
-				}
-		die("filesystem: '%s': %s", failed ? failed : "?", strerror(-r));
-	}
+			}
+	die("filesystem: '%s': %s", failed ? failed : "?", strerror(-r));
+}
 
+/* The file and attribute gates without namespaces (fsgate.c,
+ * attrgate.c), where the kernel takes seccomp notifications; the pair
+ * that hands the command's notification fd over. */
+static void prepare_gates(struct sandbox *sb)
+{
 	/* without namespaces: new entries on the way to protected paths made
 	 * by the supervisor, when it can take notifications (fsgate.c) */
 	fsgate_prepare(sb);
@@ -530,6 +542,12 @@ static void prepare_fs(struct sandbox *sb)
 	if ((sb->fsgate || sb->attrgate) && sb->handoff[0] < 0 &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
 		die("socketpair: %s", strerror(errno));
+}
+
+/* The working directory against the plan and the deny paths. */
+static void check_cwd(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
 
 	/* The working directory must be inside what the command may read.
 	 * Without namespaces a deny beneath it takes that away: Landlock
@@ -557,6 +575,42 @@ static void prepare_fs(struct sandbox *sb)
 			    origin_file(&p->fs.deny.items[i].origin),
 			    p->fs.deny.items[i].origin.line, sb->cwd);
 	}
+}
+
+static void prepare_fs(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	struct landlock_grant *grants;
+	struct landlock_carveout *co = NULL;
+	size_t ng = 0, nco = 0;
+	const char *failed;
+	char ttys[3][64];
+	struct landlock_carveout pts_co;
+	bool pts_carve = false;
+	int r;
+
+	/* resolved now: the gates judge names by them while the run lasts
+	 * (path_denied) */
+	(void)sandbox_deny_canon(sb);
+	name_private_tmp(sb);
+	grants = collect_grants(sb, &ng, ttys, &pts_co, &pts_carve);
+	check_required_denies(p);
+	say_missing_grants(sb);
+	protect_deny_placeholders(sb);
+	protect_prepare(sb, &co, &nco);
+	plan_denies(sb, grants, &ng, &co, &nco, &pts_co, pts_carve);
+
+	r = landlock_plan(grants, ng, co, nco, plan_note, sb, &sb->plan, &failed);
+	free(grants);
+	free(co);
+	protect_plan_done(sb);
+	if (r == 0)
+		state_plan_done(sb);
+	if (r < 0)
+		die_plan(p, r, failed);
+
+	prepare_gates(sb);
+	check_cwd(sb);
 
 	/* mode = none without a network namespace: Landlock refuses TCP too;
 	 * under the broker every connection is one the supervisor made, so

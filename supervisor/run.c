@@ -363,99 +363,167 @@ static void bundle_go(struct sandbox *sb, int lifeline)
 	signal(SIGPIPE, old);
 }
 
+/* In init, just forked: the fds it keeps, the network namespace made
+ * beforehand (NETNS_FD) joined first, as if clone(2) had made it, and
+ * everything of the supervisor's own forgotten; then init_main(). */
+_noreturn_ static void in_init(struct sandbox *sb, const struct sandbox_plan *plan, int lifeline[2],
+			       int rep_pipe[2], int sfd, int netns_fd, const sigset_t *saved)
+{
+	struct sandbox_fds fds = {.report = rep_pipe[1],
+				  .lifeline = lifeline[0],
+				  .handoff = sb->handoff[1],
+				  .relay = sb->abstract_relay[1],
+				  .audit = sb->audit_fd};
+
+	close(lifeline[1]);
+	close(rep_pipe[0]);
+	close(sfd);
+	if (netns_fd >= 0) {
+		if (setns(netns_fd, CLONE_NEWNET) < 0)
+			msg_fail_exit(rep_pipe[1], errno, EXIT_RINGFENCE,
+				      "joining the sandbox's network namespace: %s",
+				      strerror(errno));
+		close(netns_fd);
+	}
+	protwatch_forget(sb);
+	/* the secrets, the CA's key and the secret helper stay with the
+	 * supervisor: init is given the plan only */
+	creds_forget(sb);
+	if (sb->handoff[0] >= 0)
+		close(sb->handoff[0]);
+	if (sb->abstract_relay[0] >= 0)
+		close(sb->abstract_relay[0]);
+	if (sb->broker_listen_fd >= 0)
+		close(sb->broker_listen_fd);
+	if (sb->dns_listen_fd >= 0)
+		close(sb->dns_listen_fd);
+	/* init logs what it does not carry back from a view of .git
+	 * (gitview.c); the command never holds the log */
+	if (sb->audit_fd >= 0 && !sb->n_gitview_paths) {
+		close(sb->audit_fd);
+		fds.audit = -1;
+	}
+	init_main(plan, &fds, saved);
+}
+
+/* clone(2) with the planned namespaces (the network namespace made
+ * beforehand joined instead, *NETNS_FD); -1 and *RETRY when SB was planned
+ * again (a user namespace of its own, or none at all). */
+static pid_t clone_in_namespaces(struct sandbox *sb, const struct policy *p, int lifeline[2],
+				 int rep_pipe[2], int *netns_fd, bool *retry)
+{
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWIPC;
+	pid_t pid;
+
+	if (sb->new_pid_ns)
+		flags |= CLONE_NEWPID;
+	if (sb->new_user_ns)
+		flags |= CLONE_NEWUSER;
+	if (sb->new_net_ns && !sb->new_user_ns)
+		*netns_fd = netns_pre_take();
+	if (sb->new_net_ns && *netns_fd < 0)
+		flags |= CLONE_NEWNET;
+	pid = clone_init(flags);
+	if (pid != 0 && *netns_fd >= 0)
+		close(*netns_fd); /* init's now */
+	if (pid >= 0)
+		return pid;
+	int e = errno;
+	close_pipes(lifeline, rep_pipe);
+	*retry = true;
+	if (!sb->new_user_ns && e == EPERM) {
+		/* root without CAP_SYS_ADMIN (a container): a user namespace
+		 * of its own gives the rest */
+		sb->new_user_ns = true;
+		return -1;
+	}
+	if (p->namespaces == POLICY_NS_ON)
+		die("cannot create namespaces (%s) and [sandbox] namespaces = on", strerror(e));
+	/* planned first: a policy that cannot run without them ends with its
+	 * one line */
+	sandbox_fallback_no_ns(sb);
+	replanned(sb);
+	warn("namespaces unavailable (%s): running without them%s", strerror(e),
+	     sb->iso == NET_ISO_BROKER ? ", the connect broker for the network" : "");
+	return -1;
+}
+
+/* Init in its namespaces: root's id maps written, then its first report.
+ * True when it is ready (or gone: the main loop says so), an early report
+ * other than the namespaces' in *EARLY; else the step that failed, its
+ * errno and WHY. */
+static bool namespaces_ready(struct sandbox *sb, pid_t init_pid, int lifeline[2], int rep_pipe[2],
+			     struct msg_report *early, bool *have_early, enum ns_step *step,
+			     int *err, char *why, size_t size)
+{
+	union msg_any m;
+	struct msg_report *r = &m.report;
+	int e = 0, rr;
+
+	if (sb->new_user_ns && sb->started_as_root) {
+		e = write_root_maps(sb, init_pid);
+		if (e == 0 && write_all(lifeline[1], "", 1) < 0)
+			e = -errno;
+		if (e == 0)
+			bundle_go(sb, lifeline[1]);
+		if (e < 0) {
+			*err = -e == E2BIG ? EPERM : -e;
+			snprintf(why, size, "writing the user namespace's id maps: %s%s",
+				 strerror(-e),
+				 e == -EPERM ? " (mapping root needs CAP_SETFCAP, mapping another "
+					       "user CAP_SETUID)"
+					     : "");
+			kill(init_pid, SIGKILL);
+			return false;
+		}
+	} else {
+		bundle_go(sb, lifeline[1]);
+	}
+	do
+		rr = msg_recv(rep_pipe[0],
+			      MSG_BIT(MSG_NS_READY) | MSG_BIT(MSG_NS_FAIL) | MSG_BIT(MSG_FAIL), &m,
+			      NULL);
+	while (rr == -EINTR);
+	if (rr < 0)
+		return true; /* init is gone: the main loop says so */
+	if (r->h.kind != MSG_NS_FAIL) {
+		if (r->h.kind != MSG_NS_READY) {
+			*early = *r;
+			*have_early = true;
+		}
+		return true;
+	}
+	*step = (enum ns_step)r->status;
+	*err = r->err;
+	snprintf(why, size, "%s", r->text);
+	return false;
+}
+
 enum start_result start_init(struct sandbox *sb, const struct policy *p, int lifeline[2],
 			     int rep_pipe[2], int sfd, const sigset_t *saved, pid_t *ret_pid,
 			     struct msg_report *early, bool *have_early)
 {
-	pid_t init_pid = -1;
-	union msg_any m;
-	struct msg_report *r = &m.report;
-	struct sandbox_plan plan_mem;
-	const struct sandbox_plan *plan = &plan_mem;
+	pid_t init_pid;
+	struct sandbox_plan plan;
+	int netns_fd = -1;
+	bool retry = false;
 
 	/* made again at each start: a fallback changes the plan */
-	sandbox_plan_make(sb, &plan_mem);
+	sandbox_plan_make(sb, &plan);
 	if (pipe2(lifeline, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC | O_DIRECT) < 0)
 		die("pipe2: %s", strerror(errno));
 	fflush(NULL);
-	int netns_fd = -1;
 	if (sb->ns == NS_FULL) {
-		unsigned long flags = CLONE_NEWNS | CLONE_NEWIPC;
-		if (sb->new_pid_ns)
-			flags |= CLONE_NEWPID;
-		if (sb->new_user_ns)
-			flags |= CLONE_NEWUSER;
-		if (sb->new_net_ns && !sb->new_user_ns)
-			netns_fd = netns_pre_take();
-		if (sb->new_net_ns && netns_fd < 0)
-			flags |= CLONE_NEWNET;
-		init_pid = clone_init(flags);
-		if (init_pid != 0 && netns_fd >= 0)
-			close(netns_fd); /* init's now */
-		if (init_pid < 0) {
-			int e = errno;
-			close_pipes(lifeline, rep_pipe);
-			if (!sb->new_user_ns && e == EPERM) {
-				/* root without CAP_SYS_ADMIN (a container): a user
-				 * namespace of its own gives the rest */
-				sb->new_user_ns = true;
-				return START_RETRY;
-			}
-			if (p->namespaces == POLICY_NS_ON)
-				die("cannot create namespaces (%s) and [sandbox] namespaces = on",
-				    strerror(e));
-			/* planned first: a policy that cannot run without them
-			 * ends with its one line */
-			sandbox_fallback_no_ns(sb);
-			replanned(sb);
-			warn("namespaces unavailable (%s): running without them%s", strerror(e),
-			     sb->iso == NET_ISO_BROKER ? ", the connect broker for the network"
-						       : "");
+		init_pid = clone_in_namespaces(sb, p, lifeline, rep_pipe, &netns_fd, &retry);
+		if (retry)
 			return START_RETRY;
-		}
 	} else {
 		init_pid = fork();
 		if (init_pid < 0)
 			die("fork: %s", strerror(errno));
 	}
-	if (init_pid == 0) {
-		struct sandbox_fds fds = {.report = rep_pipe[1],
-					  .lifeline = lifeline[0],
-					  .handoff = sb->handoff[1],
-					  .relay = sb->abstract_relay[1],
-					  .audit = sb->audit_fd};
-		close(lifeline[1]);
-		close(rep_pipe[0]);
-		close(sfd);
-		/* the network namespace made beforehand: before anything else,
-		 * as if clone(2) had made it */
-		if (netns_fd >= 0) {
-			if (setns(netns_fd, CLONE_NEWNET) < 0)
-				msg_fail_exit(rep_pipe[1], errno, EXIT_RINGFENCE,
-					      "joining the sandbox's network namespace: %s",
-					      strerror(errno));
-			close(netns_fd);
-		}
-		protwatch_forget(sb);
-		/* the secrets, the CA's key and the secret helper stay with
-		 * the supervisor: init is given the plan only */
-		creds_forget(sb);
-		if (sb->handoff[0] >= 0)
-			close(sb->handoff[0]);
-		if (sb->abstract_relay[0] >= 0)
-			close(sb->abstract_relay[0]);
-		if (sb->broker_listen_fd >= 0)
-			close(sb->broker_listen_fd);
-		if (sb->dns_listen_fd >= 0)
-			close(sb->dns_listen_fd);
-		/* init logs what it does not carry back from a view of .git
-		 * (gitview.c); the command never holds the log */
-		if (sb->audit_fd >= 0 && !sb->n_gitview_paths) {
-			close(sb->audit_fd);
-			fds.audit = -1;
-		}
-		init_main(plan, &fds, saved);
-	}
+	if (init_pid == 0)
+		in_init(sb, &plan, lifeline, rep_pipe, sfd, netns_fd, saved);
 	sb->init_forked = true;
 	close(lifeline[0]);
 	close(rep_pipe[1]);
@@ -467,46 +535,11 @@ enum start_result start_init(struct sandbox *sb, const struct policy *p, int lif
 	}
 
 	enum ns_step step = NS_STEP_OTHER;
-	char why[sizeof(r->text)];
-	int e = 0, err = 0;
-	if (sb->new_user_ns && sb->started_as_root) {
-		e = write_root_maps(sb, init_pid);
-		if (e == 0 && write_all(lifeline[1], "", 1) < 0)
-			e = -errno;
-		if (e == 0)
-			bundle_go(sb, lifeline[1]);
-		if (e < 0) {
-			err = -e == E2BIG ? EPERM : -e;
-			snprintf(why, sizeof(why), "writing the user namespace's id maps: %s%s",
-				 strerror(-e),
-				 e == -EPERM ? " (mapping root needs CAP_SETFCAP, mapping another "
-					       "user CAP_SETUID)"
-					     : "");
-			kill(init_pid, SIGKILL);
-		}
-	} else
-		bundle_go(sb, lifeline[1]);
-	if (e == 0) {
-		int rr;
-		do
-			rr = msg_recv(rep_pipe[0],
-				      MSG_BIT(MSG_NS_READY) | MSG_BIT(MSG_NS_FAIL) |
-					  MSG_BIT(MSG_FAIL),
-				      &m, NULL);
-		while (rr == -EINTR);
-		if (rr < 0)
-			return START_READY; /* init is gone: the main loop says so */
-		if (r->h.kind != MSG_NS_FAIL) {
-			if (r->h.kind != MSG_NS_READY) {
-				*early = *r;
-				*have_early = true;
-			}
-			return START_READY;
-		}
-		step = (enum ns_step)r->status;
-		err = r->err;
-		snprintf(why, sizeof(why), "%s", r->text);
-	}
+	char why[sizeof(early->text)];
+	int err = 0;
+	if (namespaces_ready(sb, init_pid, lifeline, rep_pipe, early, have_early, &step, &err, why,
+			     sizeof(why)))
+		return START_READY;
 	/* init ends on its own after a failed step */
 	(void)RETRY_EINTR(waitpid(init_pid, NULL, 0));
 	close_pipes(lifeline, rep_pipe);

@@ -2,7 +2,7 @@
 /*
  * supervisor/githeads_internal.h — a write grant's repository as the end
  * of a run checks it (githeads.c says what and why), shared by its
- * rooms: githeads.c (start, end, the index), gittrees.c (what a tree and a
+ * rooms: githeads.c (start and end), githeads_index.c (the index), gittrees.c (what a tree and a
  * history hold at protected paths), gitrefs.c (refs, and writing them
  * back), gitlogs.c (reflogs, the files beside the refs) and gitreach.c
  * (what the host's refs reached at the start).  Not for
@@ -165,5 +165,11 @@ extern const char *const gh_pseudo_refs[];
 extern const size_t gh_n_pseudo_refs;
 /* refs/ made something else than a directory: moved aside, made again. */
 bool gh_check_refs_dir(struct githead *r);
+
+/* githeads_index.c: the index at the end (what it stages at protected
+ * paths, the held index, a shared index); whether the index held since
+ * the start still has the host's entries at protected paths. */
+void gh_check_index(struct githead *r);
+bool gh_held_index_ok(struct githead *h);
 
 #endif

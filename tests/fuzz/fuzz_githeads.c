@@ -19,6 +19,7 @@
 #include "../../supervisor/gitobj.c"
 #include "../../supervisor/gitcheck.c"
 #include "../../supervisor/githeads.c"
+#include "../../supervisor/githeads_index.c"
 #include "../../supervisor/gittrees.c"
 #include "../../supervisor/gitreach.c"
 #include "../../supervisor/gitrefs.c"

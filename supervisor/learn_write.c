@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The policy `learn -o` learned, written: BASE included (or the built-in
+ * default copied), then the grants, hosts and credentials it proposes,
+ * each with a comment saying what used it, and what it will not propose,
+ * said as comments; put in place without following a link or replacing a
+ * file unless asked (learn_publish()).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../netproxy/netproxy.h"
+#include "learn_internal.h"
+
+/* The policy reader takes lines of up to 198 characters (policy/parse.c):
+ * a comment is cut to fit, a value that does not fit is not proposed. */
+#define LINE_MAX_CHARS 198
+
+/* One comment line: control bytes made '?', cut to fit. */
+_printf_(2, 3) static void comment(FILE *f, const char *fmt, ...)
+{
+	char buf[PATH_MAX * 3];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	learn_one_line(buf);
+	if (strlen(buf) + 2 > LINE_MAX_CHARS)
+		snprintf(buf + LINE_MAX_CHARS - 2 - 3, 4, "...");
+	fprintf(f, "; %s\n", buf);
+}
+
+/* VALUE as a policy list item: quoted when it holds a blank; false when no
+ * line can hold it. */
+static bool policy_value(const char *value, char *out, size_t size)
+{
+	bool blank = false;
+
+	for (const char *c = value; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '#' || *c == ';' || *c == '"')
+			return false;
+		blank |= *c == ' ' || *c == ',';
+	}
+	/* "write = " before it */
+	return (size_t)snprintf(out, size, blank ? "\"%s\"" : "%s", value) < size &&
+	       strlen(out) + 8 <= LINE_MAX_CHARS;
+}
+
+static const char *right_key(enum learn_right r)
+{
+	switch (r) {
+	case LEARN_WRITE:
+		return "write";
+	case LEARN_EXEC:
+		return "exec";
+	case LEARN_READ:
+	default:
+		return "read";
+	}
+}
+
+/* The built-in default, copied: its [network] mode line commented out
+ * when the learned [network] section sets its own. */
+static void write_default(FILE *f, bool own_mode)
+{
+	const char *s = policy_default_text;
+	bool in_network = false;
+
+	while (*s) {
+		const char *e = strchr(s, '\n');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		const char *t = s;
+		while (t < s + n && (*t == ' ' || *t == '\t'))
+			t++;
+		if (*t == '[')
+			in_network = strncmp(t, "[network]", 9) == 0;
+		if (own_mode && in_network && strncmp(t, "mode", 4) == 0 &&
+		    strspn(t + 4, " \t") + 4 < n && t[4 + strspn(t + 4, " \t")] == '=')
+			fprintf(f, "; (ringfence learn: [network] below sets the mode) ");
+		fprintf(f, "%.*s\n", (int)n, s);
+		s += n + (e ? 1 : 0);
+	}
+}
+
+void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char *base_abs,
+		 const struct policy *base)
+{
+	struct learn_use *uses = calloc(r->n_dirs + 1, sizeof(*uses));
+	struct learn_grant *g = NULL;
+	size_t n_g = 0;
+	char val[PATH_MAX + 3], cmd[1024] = "";
+	bool own_mode = r->n_hosts && base->net.mode == POLICY_NET_NONE;
+
+	if (!uses)
+		die("out of memory");
+	for (size_t i = 0; i < r->n_dirs; i++)
+		uses[i] = (struct learn_use){.path = r->dirs[i].path,
+					     .rights = r->dirs[i].rights,
+					     .count = r->dirs[i].count,
+					     .why = r->dirs[i].why};
+	if (learn_group(uses, r->n_dirs, r->never, r->n_never, r->deny, r->n_deny, &g, &n_g) < 0)
+		die("out of memory");
+
+	for (int i = 0; i < cli->argc; i++) {
+		size_t off = strlen(cmd);
+		snprintf(cmd + off, sizeof(cmd) - off, "%s%s", i ? " " : "", cli->argv[i]);
+	}
+	comment(f, "Learned by ringfence learn from one run of:");
+	comment(f, "  %s", cmd);
+	comment(f, "Each line says what used it: review them before use.");
+	if (base_abs) {
+		if (!policy_value(base_abs, val, sizeof(val)))
+			die("%s: this path cannot be written on a policy line", base_abs);
+		fprintf(f, "[sandbox]\ninclude = %s\n", val);
+	} else {
+		comment(f, "The built-in default policy, copied:");
+		write_default(f, own_mode);
+		comment(f, "What the run used beyond it:");
+	}
+
+	fprintf(f, "[filesystem]\n");
+	for (size_t i = 0; i < n_g; i++) {
+		if (!policy_value(g[i].path, val, sizeof(val))) {
+			comment(f, "not proposed: %s: no policy line can hold its name", g[i].path);
+			continue;
+		}
+		if (g[i].n_uses > 1 || g[i].count > 1)
+			comment(f, "%s (%lu accesses in %zu director%s)", g[i].why, g[i].count,
+				g[i].n_uses, g[i].n_uses == 1 ? "y" : "ies");
+		else
+			comment(f, "%s", g[i].why);
+		fprintf(f, "%s = %s\n", right_key(g[i].right), val);
+	}
+	for (size_t i = 0; i < r->n_dirs; i++)
+		if (!learn_grantable(r->dirs[i].path, r->never, r->n_never, r->deny, r->n_deny))
+			comment(f,
+				"not proposed: %s (%s): a home directory, / and deny paths are "
+				"never granted",
+				r->dirs[i].path, r->dirs[i].why);
+	if (r->dropped)
+		comment(f, "not recorded: %lu accesses beyond the first %d directories", r->dropped,
+			LEARN_DIRS_MAX);
+
+	if (r->n_hosts || base->net.mode == POLICY_NET_HOST) {
+		fprintf(f, "[network]\n");
+		if (base->net.mode == POLICY_NET_HOST)
+			comment(f, "the base's mode = host reaches every host: none recorded");
+		if (own_mode)
+			fprintf(f, "mode = proxy\n");
+		for (size_t i = 0; i < r->n_hosts; i++) {
+			char rule[300];
+			const char *why;
+			snprintf(rule, sizeof(rule), "%s:%u", r->hosts[i].host, r->hosts[i].port);
+			/* the proxy normalised the name; a rule the parser would
+			 * not take back (or cut at a ';') is only shown */
+			if (!policy_value(rule, val, sizeof(val)) || strcmp(rule, val) != 0 ||
+			    !policy_domain_rule_valid(rule, &why)) {
+				comment(f, "not proposed: %s: no allow line can hold it", rule);
+				continue;
+			}
+			comment(f, "%lu connection%s", r->hosts[i].count,
+				r->hosts[i].count == 1 ? "" : "s");
+			fprintf(f, "allow = %s\n", rule);
+		}
+	}
+	for (size_t i = 0; i < r->n_notes; i++)
+		comment(f, "refused while learning, not proposed: %s", r->notes[i]);
+	if (r->more_notes)
+		comment(f, "and %lu more refusals (the audit log has each)", r->more_notes);
+
+	/* credentials: a commented section the operator completes; the
+	 * value itself is never written */
+	for (size_t i = 0; i < r->n_cands; i++) {
+		const struct learn_cand *c = &r->cands[i];
+		char lower[128];
+		size_t k = 0;
+		if (c->n_hosts != 1 || c->more_hosts)
+			continue;
+		for (; c->name[k] && k + 1 < sizeof(lower); k++)
+			lower[k] = (char)(c->name[k] >= 'A' && c->name[k] <= 'Z' ? c->name[k] + 32
+										 : c->name[k]);
+		lower[k] = '\0';
+		comment(f,
+			"$%s went to %s:%u only: a credential keeps its value out of the sandbox.",
+			c->name, c->hosts[0].host, c->hosts[0].port);
+		comment(f, "Complete and uncomment (source: where the real value is kept):");
+		comment(f, "[credential %s]", lower);
+		comment(f, "env = %s", c->name);
+		comment(f, "source = env:%s_REAL", c->name);
+		comment(f, "hosts = %s:%u", c->hosts[0].host, c->hosts[0].port);
+		if (c->plain)
+			comment(f, "plaintext = yes   ; it went in plain HTTP");
+	}
+	for (size_t i = 0; i < r->n_cands; i++)
+		if (r->cands[i].n_hosts > 1 || r->cands[i].more_hosts)
+			comment(f, "not proposed as a credential: $%s went to more than one host",
+				r->cands[i].name);
+	learn_grants_free(g, n_g);
+	free(uses);
+}
+
+/*
+ * NEW.ini's directory is often one the sandbox may write (the working
+ * directory): a file named there during the run, or the directory's own
+ * name, is the command's to replace.  So the directory is opened once,
+ * before the run, and the policy written to an unnamed file in it
+ * (O_TMPFILE), which nothing in the sandbox can reach; it gets its name
+ * when the run is over, by linkat (never replacing a file without
+ * --force).  A directory renamed or swapped for a symlink meanwhile
+ * changes nothing: the file goes where the directory opened at start is.
+ */
+void learn_publish(int dirfd, int fd, const char *name, bool force, const char *shown)
+{
+	char self[64], tmp[64];
+	unsigned char rnd[6];
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (!force) {
+		if (linkat(AT_FDCWD, self, dirfd, name, AT_SYMLINK_FOLLOW) < 0)
+			die("%s: %s%s", shown, strerror(errno),
+			    errno == EEXIST ? " (made during the run; --force replaces it)" : "");
+		return;
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		die("getrandom: %s", strerror(errno));
+	snprintf(tmp, sizeof(tmp), ".ringfence-learn.%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+		 rnd[2], rnd[3], rnd[4], rnd[5]);
+	if (linkat(AT_FDCWD, self, dirfd, tmp, AT_SYMLINK_FOLLOW) < 0)
+		die("%s: %s", shown, strerror(errno));
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		int e = errno;
+		(void)unlinkat(dirfd, tmp, 0);
+		die("%s: %s", shown, strerror(e));
+	}
+}

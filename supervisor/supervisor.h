@@ -304,6 +304,9 @@ struct passwd *run_as_user_or_die(const struct policy *p);
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home);
 /* clone() with namespaces failed under namespaces = auto: plan again without. */
 void sandbox_fallback_no_ns(struct sandbox *sb);
+/* The filesystem layer's plan (layers_fs.c), part of sandbox_prepare()
+ * and of a fallback's plan. */
+void layers_prepare_fs(struct sandbox *sb);
 /* No fresh /proc could be mounted: namespaces without a PID namespace. */
 void sandbox_fallback_no_pid_ns(struct sandbox *sb);
 void sandbox_release(struct sandbox *sb);

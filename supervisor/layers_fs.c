@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The filesystem layer's plan (layers.c has the rest): the Landlock grants
+ * and carve-outs (the policy's, what the caller's clients trusted, the
+ * terminals, the private /tmp), protect's plan (protect.c), the deny paths
+ * masked or carved out, the file and attribute gates, and the working
+ * directory checked against all of it.
+ */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../netproxy/netproxy.h"
+#include "supervisor.h"
+
+static void plan_note(void *ud, const char *path, const char *why)
+{
+	const struct sandbox *sb = ud;
+
+	/* planned again after a fallback: the same paths were named once */
+	if (!sb->replanning)
+		note("%s %s", path, why);
+}
+
+/*
+ * Terminals without a mount namespace (with one, init mounts a new devpts
+ * instance instead): the host's /dev/pts holds every terminal of the user,
+ * so reading one is reading what is typed in another window.  A grant on
+ * /dev/pts itself becomes a grant on the command's own terminal(s), the
+ * ones fds 0-2 are open on; a grant above /dev/pts (on /dev, on /) gets a
+ * carve-out that removes /dev/pts, and then the own terminal stays
+ * reachable through those fds and /dev/tty only.  TTYS holds the paths.
+ */
+static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char ttys[3][64],
+				 struct landlock_carveout *ret_co, bool *ret_carve)
+{
+	size_t n = *ng, nt = 0;
+	uint64_t access = 0;
+
+	*ret_carve = false;
+	for (int fd = 0; fd < 3; fd++) {
+		char buf[64];
+		bool dup = false;
+		if (ttyname_r(fd, buf, sizeof(buf)) != 0 ||
+		    !landlock_path_beneath(buf, "/dev/pts") || strcmp(buf, "/dev/pts") == 0)
+			continue;
+		for (size_t j = 0; j < nt; j++)
+			dup |= strcmp(ttys[j], buf) == 0;
+		if (!dup)
+			snprintf(ttys[nt++], sizeof(ttys[0]), "%s", buf);
+	}
+	/* backwards: a match is replaced by the last entry, already seen */
+	for (size_t i = n; i-- > 0;) {
+		const char *path = grants[i].path;
+		if (strcmp(path, "/dev/pts") == 0 || strcmp(path, "/dev/pts/") == 0) {
+			access |= grants[i].access;
+			grants[i] = grants[--n];
+		} else if (landlock_path_beneath("/dev/pts", path)) {
+			*ret_carve = true;
+		}
+	}
+	for (size_t t = 0; access && t < nt; t++)
+		grants[n++] = (struct landlock_grant){ttys[t], access, false};
+	*ng = n;
+	*ret_co = (struct landlock_carveout){"/dev/pts", 0, false, false};
+}
+
+/* The deny paths resolved, each once per run (realpath reads every
+ * component: four callers over every deny path and every PATH entry cost
+ * ~0.8k readlink calls at start).  An entry is NULL for an absent path. */
+char *const *sandbox_deny_canon(struct sandbox *sb)
+{
+	const struct policy_list *d = &sb->policy->fs.deny;
+
+	if (!sb->deny_canon && d->n) {
+		sb->deny_canon = calloc(d->n, sizeof(*sb->deny_canon));
+		if (!sb->deny_canon)
+			die("out of memory");
+		for (size_t i = 0; i < d->n; i++)
+			sb->deny_canon[i] = realpath(d->items[i].value, NULL);
+	}
+	return sb->deny_canon;
+}
+
+bool beneath_a_deny(struct sandbox *sb, const char *path)
+{
+	(void)sandbox_deny_canon(sb);
+	return path_denied(sb, path);
+}
+
+bool path_denied(const struct sandbox *sb, const char *path)
+{
+	const struct policy_list *d = &sb->policy->fs.deny;
+
+	for (size_t i = 0; i < d->n; i++) {
+		/* resolved at start, else as written (absent at start) */
+		const char *c = sb->deny_canon ? sb->deny_canon[i] : NULL;
+		if (landlock_path_beneath(path, c ? c : d->items[i].value))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A PATH entry the command cannot execute from is skipped by execvp and
+ * every shell without a word: a version manager's shims (pyenv, nvm, ...)
+ * outside the exec grants would leave the command running another
+ * interpreter found further down.  So each existing directory in the
+ * command's PATH that Landlock will not let it execute from (or that a
+ * deny masks) is named, in one line, once.
+ */
+static void warn_path_outside_exec(struct sandbox *sb)
+{
+	const char *path = NULL;
+	char out[2048];
+	size_t off = 0, n = 0;
+	static bool warned; /* the plan is made again when namespaces fail */
+
+	if (sb->ll.abi <= 0 || warned)
+		return;
+	for (char **e = sb->envp; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	if (!path)
+		return;
+	out[0] = '\0';
+	for (const char *s = path; *s;) {
+		size_t len = strcspn(s, ":");
+		char entry[PATH_MAX];
+		_cleanup_free_ char *real = NULL;
+		bool denied = false;
+
+		if (len > 0 && len < sizeof(entry) && s[0] == '/') {
+			memcpy(entry, s, len);
+			entry[len] = '\0';
+			real = realpath(entry, NULL);
+		}
+		denied = real && beneath_a_deny(sb, real);
+		bool named = false; /* PATH often holds an entry twice: name it once */
+		for (const char *o = out; real && *o && !named;
+		     o += strcspn(o, " "), o += *o == ' ')
+			named = strncmp(o, entry, len) == 0 && (o[len] == ' ' || o[len] == '\0');
+		if (real && !named &&
+		    (denied || !landlock_plan_allows(&sb->plan, real, LL_FS_EXECUTE)) &&
+		    off < sizeof(out)) {
+			off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s", n ? " " : "",
+						entry);
+			n++;
+		}
+		s += len;
+		if (*s == ':')
+			s++;
+	}
+	warned = n > 0;
+	if (n)
+		warn("PATH %s %s outside the exec grants: commands there cannot run, so another "
+		     "of the same name further along PATH may (add %s to [filesystem] exec to use "
+		     "%s)",
+		     n == 1 ? "entry" : "entries", out, n == 1 ? "it" : "them",
+		     n == 1 ? "it" : "them");
+}
+
+/*
+ * A grant whose path is missing is skipped; said once on stderr (not only
+ * at -v), as one line, since a CLI that finds its directory unwritable
+ * dies far from the cause.  A path written `?PATH` is optional: no word.
+ */
+static void say_missing_grants(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	const struct policy_list *lists[] = {&p->fs.read, &p->fs.exec, &p->fs.write};
+	char line[1024] = "";
+	size_t n = 0, len = 0;
+	struct stat st;
+
+	if (sb->missing_said)
+		return;
+	sb->missing_said = true;
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			const struct policy_item *it = &lists[l]->items[i];
+			bool dup = false;
+			if (it->optional || it->required || lstat(it->value, &st) == 0 ||
+			    errno != ENOENT)
+				continue;
+			/* a private path gets its mount point later (state.c) */
+			if (sb->ns == NS_FULL && state_is_private(sb, it->value))
+				continue;
+			for (size_t m = 0; m <= l && !dup; m++)
+				for (size_t j = 0; j < (m == l ? i : lists[m]->n) && !dup; j++)
+					dup = strcmp(lists[m]->items[j].value, it->value) == 0;
+			if (dup)
+				continue;
+			n++;
+			if (len < sizeof(line) - 1) {
+				int w = snprintf(line + len, sizeof(line) - len, " %s", it->value);
+				len += w > 0 ? (size_t)w : 0;
+				if (len >= sizeof(line) - 1)
+					snprintf(line + sizeof(line) - 5, 5, " ...");
+			}
+		}
+	if (n)
+		warn("%zu grant%s skipped, the path does not exist:%s (write it ?PATH if it may "
+		     "be missing, or make it with [filesystem] create)",
+		     n, n == 1 ? "" : "s", line);
+}
+
+/* Without a mount namespace the private temporary directory is made by
+ * init (so a supervisor killed during start-up cannot leave it behind);
+ * its name is chosen here, for TMPDIR. */
+static void name_private_tmp(struct sandbox *sb)
+{
+	static const char chars[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[12];
+	char name[64] = "/tmp/ringfence.";
+	size_t n = strlen(name);
+
+	if (!sb->policy->fs.private_tmp || sb->ns != NS_NONE || sb->private_tmp_dir)
+		return;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		die("getrandom: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		name[n++] = chars[rnd[i] % (sizeof(chars) - 1)];
+	name[n] = '\0';
+	sb->private_tmp_dir = strdup(name);
+	if (!sb->private_tmp_dir)
+		die("out of memory");
+}
+
+/* The Landlock grants: the policy's, the CA bundle and wgetrc, what the
+ * caller's clients trusted, the terminals without a mount namespace (TTYS
+ * holds their names, *PTS_CO the devpts carve-out when *PTS_CARVE), the
+ * private /tmp and /dev/shm with one; their number in *NG. */
+static struct landlock_grant *collect_grants(struct sandbox *sb, size_t *ng, char ttys[3][64],
+					     struct landlock_carveout *pts_co, bool *pts_carve)
+{
+	const struct policy *p = sb->policy;
+
+	/* room for the CA bundle, a private /tmp and /dev/shm, and three terminals */
+	struct landlock_grant *grants =
+	    calloc(p->fs.read.n + p->fs.exec.n + p->fs.write.n + sb->n_privates +
+		       sb->n_trust_files + sb->n_trust_dirs + 8,
+		   sizeof(*grants));
+	if (!grants)
+		die("out of memory");
+#define GRANTS(list, access)                                                                       \
+	for (size_t i = 0; i < (list).n; i++)                                                      \
+		grants[(*ng)++] = (struct landlock_grant){(list).items[i].value, (access),         \
+							  (list).items[i].required};
+	GRANTS(p->fs.read, LANDLOCK_READ);
+	GRANTS(p->fs.exec, LANDLOCK_EXEC);
+	GRANTS(p->fs.write, LANDLOCK_WRITE);
+#undef GRANTS
+	if (sb->ca_bundle)
+		grants[(*ng)++] = (struct landlock_grant){sb->ca_bundle, LANDLOCK_READ, true};
+	if (sb->wgetrc)
+		grants[(*ng)++] = (struct landlock_grant){sb->wgetrc, LANDLOCK_READ, true};
+	/* what the caller's clients trusted, readable where the variables
+	 * still name it (without interception); a deny still wins */
+	for (size_t i = 0; i < sb->n_trust_files + sb->n_trust_dirs; i++) {
+		bool dir = i >= sb->n_trust_files;
+		const char *path = dir ? sb->trust_dirs[i - sb->n_trust_files] : sb->trust_files[i];
+		/* a deny still wins (and its mask would hide it anyway) */
+		if ((!dir && sb->ca_bundle) || beneath_a_deny(sb, path))
+			continue;
+		/* a directory of certificates, not the home (or above it): a
+		 * stray SSL_CERT_DIR must not open the whole home for reading */
+		if (dir && sb->home && landlock_path_beneath(sb->home, path)) {
+			warn("SSL_CERT_DIR names %s, which holds the home directory: not made "
+			     "readable",
+			     path);
+			continue;
+		}
+		grants[(*ng)++] = (struct landlock_grant){path, LANDLOCK_READ, false};
+	}
+	if (sb->ns == NS_NONE)
+		terminals_without_ns(grants, ng, ttys, pts_co, pts_carve);
+	if (p->fs.private_tmp && sb->ns == NS_FULL) {
+		/* fresh tmpfs mounts in the namespace */
+		grants[(*ng)++] = (struct landlock_grant){"/tmp", LANDLOCK_WRITE, true};
+		grants[(*ng)++] = (struct landlock_grant){"/dev/shm", LANDLOCK_WRITE, false};
+	}
+	return grants;
+}
+
+/* A `!`-required deny path must exist, as required grants must. */
+static void check_required_denies(const struct policy *p)
+{
+	for (size_t i = 0; i < p->fs.deny.n; i++) {
+		const struct policy_item *it = &p->fs.deny.items[i];
+		if (it->required && access(it->value, F_OK) < 0)
+			die("%s:%u: filesystem.deny: '%s': %s", origin_file(&it->origin),
+			    it->origin.line, it->value, strerror(errno));
+	}
+}
+
+/* The deny paths: masked with a mount namespace (and the crash journals'
+ * directory), else carve-outs into *CO (with the devpts one, PTS_CO, when
+ * PTS_CARVE); the stand-ins planned either way (state.c). */
+static void plan_denies(struct sandbox *sb, struct landlock_grant *grants, size_t *ng,
+			struct landlock_carveout **co, size_t *nco,
+			const struct landlock_carveout *pts_co, bool pts_carve)
+{
+	const struct policy *p = sb->policy;
+
+	char journal_dir[PATH_MAX];
+	bool shield_journal = journal_shield(sb, journal_dir, sizeof(journal_dir));
+	if (sb->ns == NS_FULL) {
+		if (shield_journal)
+			sandbox_add_mask(sb, journal_dir, true, MASK_DENY);
+		state_plan(sb, grants, ng, NULL, NULL);
+		for (size_t i = 0; i < p->fs.deny.n; i++) {
+			const char *c = sandbox_deny_canon(sb)[i];
+			struct stat st;
+			if (!c) {
+				if (!sb->replanning)
+					note("%s does not exist: not masked (what the host makes "
+					     "there during the run is not hidden)",
+					     p->fs.deny.items[i].value);
+				continue;
+			}
+			if (stat(c, &st) == 0)
+				sandbox_add_mask(sb, c, S_ISDIR(st.st_mode), MASK_DENY);
+		}
+	} else {
+		struct landlock_carveout *more =
+		    realloc(*co, (*nco + p->fs.deny.n + sb->n_privates + 4) * sizeof(**co));
+		if (!more)
+			die("out of memory");
+		*co = more;
+		if (pts_carve)
+			(*co)[(*nco)++] = *pts_co;
+		for (size_t i = 0; i < p->fs.deny.n; i++)
+			(*co)[(*nco)++] =
+			    (struct landlock_carveout){p->fs.deny.items[i].value, 0, false, false};
+		/* read-only, as protect (a deny would take from the
+		 * directories on the way the right to be listed), unless the
+		 * working directory is on the way: it would take no new
+		 * entries.  Then journals made during the run are swept at
+		 * exit instead (journal_sweep) */
+		sb->journal_sweep = shield_journal && landlock_path_beneath(journal_dir, sb->cwd);
+		if (shield_journal && !sb->journal_sweep)
+			(*co)[(*nco)++] = (struct landlock_carveout){
+			    journal_dir, LANDLOCK_READ_ONLY, true, false};
+		state_plan(sb, grants, ng, *co, nco);
+	}
+}
+
+/* landlock_plan() failed (R) at FAILED: one line naming the grant's file
+ * and line when it is one of the policy's. */
+_noreturn_ static void die_plan(const struct policy *p, int r, const char *failed)
+{
+	const struct policy_list *lists[] = {&p->fs.read, &p->fs.exec, &p->fs.write};
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+		for (size_t i = 0; i < lists[l]->n; i++)
+			if (failed && strcmp(lists[l]->items[i].value, failed) == 0) {
+				const struct policy_item *it = &lists[l]->items[i];
+				die("%s:%u: filesystem: '%s' %s", origin_file(&it->origin),
+				    it->origin.line, failed,
+				    r == -ELOOP ? "is a symbolic link (required paths must not be)"
+						: strerror(-r));
+			}
+	die("filesystem: '%s': %s", failed ? failed : "?", strerror(-r));
+}
+
+/* The file and attribute gates without namespaces (fsgate.c,
+ * attrgate.c), where the kernel takes seccomp notifications; the pair
+ * that hands the command's notification fd over. */
+static void prepare_gates(struct sandbox *sb)
+{
+	/* without namespaces: new entries on the way to protected paths made
+	 * by the supervisor, when it can take notifications (fsgate.c) */
+	fsgate_prepare(sb);
+	if (sb->fsgate && !sandbox_notify_net(sb)) {
+		struct seccomp_notif_sizes sz;
+		if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0 ||
+		    seccomp_notify_trial() != 0) {
+			note("no seccomp notifications: the directories on the way to protected "
+			     "paths take no new entries");
+			fsgate_free(sb);
+		}
+	}
+	/* without namespaces: modes, owners, times and extended attributes
+	 * changed by the supervisor, within the write grants (attrgate.c);
+	 * with a mount namespace the read-only tree refuses them */
+	if (sb->ns == NS_NONE) {
+		struct seccomp_notif_sizes sz;
+		sb->attrgate = true;
+		/* under strict a listener the kernel refuses fails the start in
+		 * the child (exit 125, saying why): the trial, a fork, only
+		 * where there is something to fall back to */
+		if (sb->best_effort && !sb->fsgate && !sandbox_notify_net(sb) &&
+		    (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0 ||
+		     seccomp_notify_trial() != 0)) {
+			warn("best-effort: no seccomp notifications: the command may change the "
+			     "modes, owners, times and extended attributes of files it owns "
+			     "outside the write grants");
+			sb->attrgate = false;
+		}
+	}
+	if ((sb->fsgate || sb->attrgate) && sb->handoff[0] < 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
+		die("socketpair: %s", strerror(errno));
+}
+
+/* The working directory against the plan and the deny paths. */
+static void check_cwd(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+
+	/* The working directory must be inside what the command may read.
+	 * Without namespaces a deny beneath it takes that away: Landlock
+	 * rights are inherited, so a directory the command may list would
+	 * give the denied path beneath it the same right. */
+	for (size_t i = 0; sb->ll.abi > 0 && sb->ns == NS_NONE && i < p->fs.deny.n; i++) {
+		const char *c = sandbox_deny_canon(sb)[i];
+		if (c && strcmp(c, sb->cwd) != 0 && landlock_path_beneath(c, sb->cwd) &&
+		    !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))
+			die("%s:%u: filesystem.deny: %s lies beneath the working directory %s: "
+			    "without a mount namespace Landlock cannot deny a path beneath a "
+			    "directory the command may read (its rights are inherited); run with "
+			    "namespaces, or start from a directory beside it",
+			    origin_file(&p->fs.deny.items[i].origin),
+			    p->fs.deny.items[i].origin.line, c, sb->cwd);
+	}
+	if (sb->ll.abi > 0 && !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))
+		die("the working directory %s is outside the policy's grants: start ringfence "
+		    "from a granted directory or add it to [filesystem] read",
+		    sb->cwd);
+	for (size_t i = 0; i < p->fs.deny.n; i++) {
+		const char *c = sandbox_deny_canon(sb)[i];
+		if (c && landlock_path_beneath(sb->cwd, c))
+			die("%s:%u: filesystem.deny: the working directory %s is denied",
+			    origin_file(&p->fs.deny.items[i].origin),
+			    p->fs.deny.items[i].origin.line, sb->cwd);
+	}
+}
+
+/* The filesystem layer: the parts that depend on whether a mount
+ * namespace is used among them. */
+void layers_prepare_fs(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+	struct landlock_grant *grants;
+	struct landlock_carveout *co = NULL;
+	size_t ng = 0, nco = 0;
+	const char *failed;
+	char ttys[3][64];
+	struct landlock_carveout pts_co;
+	bool pts_carve = false;
+	int r;
+
+	/* resolved now: the gates judge names by them while the run lasts
+	 * (path_denied) */
+	(void)sandbox_deny_canon(sb);
+	name_private_tmp(sb);
+	grants = collect_grants(sb, &ng, ttys, &pts_co, &pts_carve);
+	check_required_denies(p);
+	say_missing_grants(sb);
+	protect_deny_placeholders(sb);
+	protect_prepare(sb, &co, &nco);
+	plan_denies(sb, grants, &ng, &co, &nco, &pts_co, pts_carve);
+
+	r = landlock_plan(grants, ng, co, nco, plan_note, sb, &sb->plan, &failed);
+	free(grants);
+	free(co);
+	protect_plan_done(sb);
+	if (r == 0)
+		state_plan_done(sb);
+	if (r < 0)
+		die_plan(p, r, failed);
+
+	prepare_gates(sb);
+	check_cwd(sb);
+
+	/* mode = none without a network namespace: Landlock refuses TCP too;
+	 * under the broker every connection is one the supervisor made, so
+	 * the sandbox's own TCP connect and bind are refused as well */
+	sb->deny_tcp = (p->net.mode == POLICY_NET_NONE && !sb->new_net_ns) ||
+		       sb->iso == NET_ISO_BROKER ||
+		       (p->net.mode == POLICY_NET_PROXY && sb->iso == NET_ISO_NONE);
+	/* The ruleset itself is built by init, after the mounts: a fresh /proc
+	 * and a private /tmp are new inodes that rules opened now would miss. */
+	env_free(sb->envp);
+	sb->envp = NULL;
+	if (env_build(p, sb, environ, &sb->envp) < 0)
+		die("out of memory");
+	warn_path_outside_exec(sb);
+}

@@ -27,7 +27,8 @@ HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection 
 OPT ?= -O2 -g
 SAN ?=
 CFLAGS_ALL := -std=gnu17 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP $(CFLAGS)
-LINK_HARDEN ?= -pie -Wl,-z,relro,-z,now
+# (as HARDEN: a make argument may change it, the environment may not)
+LINK_HARDEN := -pie -Wl,-z,relro,-z,now
 LDFLAGS_ALL := $(LINK_HARDEN) -Wl,-z,noexecstack $(SAN) $(LDFLAGS)
 # The small libraries are linked statically (Debian ships the archives):
 # resolving their symbols at every start cost more than their code.

@@ -262,18 +262,12 @@ static void write_bundle(struct sandbox *sb)
 	free(pem);
 }
 
+/* S (taken) added to the list V (N) unless there already. */
 static void strv_add_unique(char ***v, size_t *n, char *s)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*v)[i], s) == 0) {
-			free(s);
-			return;
-		}
-	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
-	if (!nv)
-		die("out of memory");
-	*v = nv;
-	nv[(*n)++] = s;
+	if (!strv_has(*v, *n, s))
+		strv_add(v, n, s);
+	free(s);
 }
 
 /*

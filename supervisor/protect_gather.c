@@ -141,6 +141,7 @@ static void add_names(struct cands *cand, const char *top, bool bare)
 	size_t n;
 	const struct prot_builtin *t = protect_builtins(false, &n);
 	char c[PATH_MAX];
+	bool too_deep = false;
 
 	for (size_t j = 0; j < n; j++) {
 		const char *name = t[j].path;
@@ -149,7 +150,14 @@ static void add_names(struct cands *cand, const char *top, bool bare)
 		if ((size_t)snprintf(c, sizeof(c), "%s/%s", top, bare ? name + 5 : name) <
 		    sizeof(c))
 			cand_add_in(cand, c, t[j].kind, strlen(top));
+		else
+			too_deep = true;
 	}
+	/* said, not passed over in silence: what lies there is unprotected */
+	if (too_deep)
+		warn("%s is too deep for all of protect's built-in names to fit in a path "
+		     "(PATH_MAX): the longest are not protected there",
+		     top);
 }
 
 /*

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import audit_events
+from conftest import audit_events, own_top
 
 
 def host(box, args, cwd=None, env=None):
@@ -605,3 +605,19 @@ def test_root_files_out_of_format_stay_out(nsbox):
     for name in ("HEAD", "packed-refs", "ORIG_HEAD"):
         assert name in r.stderr, r.stderr
         assert box.path("work", ".git", name) in dropped, events
+
+
+def test_a_grant_too_deep_for_the_builtin_names_is_said(box):
+    """Started in a directory so deep (the default's write = ${CWD}) that
+    the longer built-in names (.pre-commit-config.yaml, ...) do not fit in
+    PATH_MAX beneath it: they cannot be protected there, and that is said
+    (they were passed over in silence)."""
+    deep = box.work
+    while len(deep) < 4096 - 24:
+        deep = os.path.join(deep, "d" * min(200, 4096 - 24 - len(deep) - 1))
+    os.makedirs(deep)
+    uid = own_top(box)
+    subprocess.run(["chown", "-R", "%d:%d" % (uid, uid), box.path("work", "d" * 200)], check=True)
+    r = box.run(["sh", "-c", "echo ran"], policy=box.policy(""), cwd=deep)
+    assert "ran" in r.stdout, r.stdout + r.stderr
+    assert "too deep for all of protect's built-in names" in r.stderr, r.stderr

@@ -228,6 +228,75 @@ static char *canon_link(const char *path)
 	return out;
 }
 
+/* The carve-outs canonical, into C; one that does not exist is noted and
+ * left out.  Carve-outs follow symlinks: denying a link denies what it
+ * points to (the link itself is one more carve-out, NOFOLLOW). */
+static void canon_carveouts(struct plan_ctx *c, const struct landlock_carveout *carveouts,
+			    size_t n_carveouts, landlock_note_fn note, void *ud)
+{
+	for (size_t i = 0; i < n_carveouts; i++) {
+		char *canon = carveouts[i].nofollow ? canon_link(carveouts[i].path)
+						    : realpath(carveouts[i].path, NULL);
+		if (!canon && errno == ENOENT && carveouts[i].absent_too)
+			canon = canon_absent(carveouts[i].path);
+		if (!canon) {
+			if (note)
+				note(ud, carveouts[i].path, "does not exist: nothing to carve out");
+			continue;
+		}
+		c->co[c->n_co].path = canon;
+		c->co[c->n_co].max_access = carveouts[i].max_access;
+		c->n_co++;
+	}
+}
+
+/* One grant into the plan, split around the carve-outs.  A grant that does
+ * not exist or is a link is noted and skipped, or fails when required (its
+ * path in RET_FAILED_PATH, as on any failure). */
+static int plan_grant(struct plan_ctx *c, const struct landlock_grant *g, landlock_note_fn note,
+		      void *ud, const char **ret_failed_path)
+{
+	struct stat st;
+	char *canon;
+	uint64_t rights = g->access;
+	int r;
+
+	/* A final symlink is never followed: one planted inside a writable
+	 * tree could otherwise widen a grant to anywhere. */
+	if (lstat(g->path, &st) < 0) {
+		if (g->required) {
+			*ret_failed_path = g->path;
+			return -errno;
+		}
+		if (note)
+			note(ud, g->path, "does not exist: skipped");
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if (g->required) {
+			*ret_failed_path = g->path;
+			return -ELOOP;
+		}
+		if (note)
+			note(ud, g->path, "is a symbolic link: skipped (grant its target instead)");
+		return 0;
+	}
+	canon = realpath(g->path, NULL);
+	if (!canon) {
+		*ret_failed_path = g->path;
+		return -errno;
+	}
+	/* a grant inside a carve-out gets no more than the carve-out allows */
+	for (size_t j = 0; j < c->n_co; j++)
+		if (landlock_path_beneath(canon, c->co[j].path))
+			rights &= c->co[j].max_access;
+	r = split(c, canon, rights, S_ISDIR(st.st_mode), 0);
+	if (r < 0)
+		*ret_failed_path = g->path;
+	free(canon);
+	return r;
+}
+
 int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
 		  const struct landlock_carveout *carveouts, size_t n_carveouts,
 		  landlock_note_fn note, void *ud, struct landlock_plan *ret,
@@ -241,67 +310,11 @@ int landlock_plan(const struct landlock_grant *grants, size_t n_grants,
 	c.co = calloc(n_carveouts ? n_carveouts : 1, sizeof(*c.co));
 	if (!c.co)
 		return -ENOMEM;
-	/* Carve-outs follow symlinks: denying a link denies what it points to
-	 * (the link itself is one more carve-out, NOFOLLOW). */
-	for (size_t i = 0; i < n_carveouts; i++) {
-		char *canon = carveouts[i].nofollow ? canon_link(carveouts[i].path)
-						    : realpath(carveouts[i].path, NULL);
-		if (!canon && errno == ENOENT && carveouts[i].absent_too)
-			canon = canon_absent(carveouts[i].path);
-		if (!canon) {
-			if (note)
-				note(ud, carveouts[i].path, "does not exist: nothing to carve out");
-			continue;
-		}
-		c.co[c.n_co].path = canon;
-		c.co[c.n_co].max_access = carveouts[i].max_access;
-		c.n_co++;
-	}
+	canon_carveouts(&c, carveouts, n_carveouts, note, ud);
 	for (size_t i = 0; i < n_grants; i++) {
-		struct stat st;
-		char *canon;
-		uint64_t rights = grants[i].access;
-
-		/* A final symlink is never followed: one planted inside a writable
-		 * tree could otherwise widen a grant to anywhere. */
-		if (lstat(grants[i].path, &st) < 0) {
-			if (grants[i].required) {
-				*ret_failed_path = grants[i].path;
-				r = -errno;
-				goto out;
-			}
-			if (note)
-				note(ud, grants[i].path, "does not exist: skipped");
-			continue;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			if (grants[i].required) {
-				*ret_failed_path = grants[i].path;
-				r = -ELOOP;
-				goto out;
-			}
-			if (note)
-				note(ud, grants[i].path,
-				     "is a symbolic link: skipped (grant its target instead)");
-			continue;
-		}
-		canon = realpath(grants[i].path, NULL);
-		if (!canon) {
-			*ret_failed_path = grants[i].path;
-			r = -errno;
+		r = plan_grant(&c, &grants[i], note, ud, ret_failed_path);
+		if (r < 0)
 			goto out;
-		}
-		/* a grant inside a carve-out gets no more than the carve-out allows */
-		for (size_t j = 0; j < c.n_co; j++)
-			if (landlock_path_beneath(canon, c.co[j].path))
-				rights &= c.co[j].max_access;
-		r = split(&c, canon, rights, S_ISDIR(st.st_mode), 0);
-		if (r < 0) {
-			*ret_failed_path = grants[i].path;
-			free(canon);
-			goto out;
-		}
-		free(canon);
 	}
 out:
 	plan.carveouts = calloc(c.n_co ? c.n_co : 1, sizeof(*plan.carveouts));

@@ -152,32 +152,16 @@ static void http_rule_host(const char *rule, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)(end - sep), sep);
 }
 
-static int make_ca(struct netproxy_tls *t, const struct policy *p,
-		   const struct netproxy_credential *creds, size_t n, char *err, size_t err_size)
+/* The CA's name constraints into RET (NULL when no host is named):
+ * permitted, each credential's names and those of the method and path
+ * rules (their requests are read too); excluded, every IP address. */
+static int permitted_names(const struct policy *p, const struct netproxy_credential *creds,
+			   size_t n, char **ret)
 {
-	X509_NAME *name;
-	char cn[64], *nc = NULL;
+	char *nc = NULL;
 	size_t nc_len = 0, nc_cap = 0;
-	BIO *mem;
-	BUF_MEM *bm;
 
-	t->ca_key = EVP_EC_gen("P-256");
-	if (!t->ca_key)
-		return errf(err, err_size, "generating the interception CA's key"), -EIO;
-	t->ca = cert_base(t->ca_key);
-	if (!t->ca)
-		return errf(err, err_size, "making the interception CA"), -EIO;
-	name = X509_get_subject_name(t->ca);
-	snprintf(cn, sizeof(cn), "ringfence interception CA (pid %d)", (int)getpid());
-	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"ringfence",
-					-1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-					0) ||
-	    !X509_set_issuer_name(t->ca, name))
-		return errf(err, err_size, "naming the interception CA"), -EIO;
-
-	/* permitted: each credential's names, and those of the method and
-	 * path rules (their requests are read too); excluded: every IP address */
+	*ret = NULL;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < creds[i].hosts->n; j++)
 			if (permit(&nc, &nc_len, &nc_cap, creds[i].hosts->items[j].value) < 0) {
@@ -205,11 +189,43 @@ static int make_ca(struct netproxy_tls *t, const struct policy *p,
 			return -ENOMEM;
 	}
 	if (!nc)
-		return snprintf(err, err_size, "no host to intercept"), -EINVAL;
+		return 0;
 	snprintf(nc + nc_len, nc_cap - nc_len, "excluded;IP:0.0.0.0/0.0.0.0,excluded;IP:::/::");
+	*ret = nc;
+	return 0;
+}
+
+static int make_ca(struct netproxy_tls *t, const struct policy *p,
+		   const struct netproxy_credential *creds, size_t n, char *err, size_t err_size)
+{
+	X509_NAME *name;
+	char cn[64], *nc = NULL;
+	BIO *mem;
+	BUF_MEM *bm;
+	int r;
+
+	t->ca_key = EVP_EC_gen("P-256");
+	if (!t->ca_key)
+		return errf(err, err_size, "generating the interception CA's key"), -EIO;
+	t->ca = cert_base(t->ca_key);
+	if (!t->ca)
+		return errf(err, err_size, "making the interception CA"), -EIO;
+	name = X509_get_subject_name(t->ca);
+	snprintf(cn, sizeof(cn), "ringfence interception CA (pid %d)", (int)getpid());
+	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"ringfence",
+					-1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+					0) ||
+	    !X509_set_issuer_name(t->ca, name))
+		return errf(err, err_size, "naming the interception CA"), -EIO;
+
+	r = permitted_names(p, creds, n, &nc);
+	if (r < 0)
+		return r;
+	if (!nc)
+		return snprintf(err, err_size, "no host to intercept"), -EINVAL;
 	{
 		char *full = malloc(strlen(nc) + 16);
-		int r;
 		if (!full) {
 			free(nc);
 			return -ENOMEM;

@@ -451,6 +451,68 @@ static void write_wgetrc(struct sandbox *sb)
 
 static void creds_intercept(struct sandbox *sb);
 
+/* The one mapping every secret lives in, N slots of SECRET_MAX + 2 */
+static void map_secrets(struct sandbox *sb, size_t n)
+{
+	sb->secrets_size = (n * (SECRET_MAX + 2) + 4095) & ~(size_t)4095;
+	sb->secrets = mmap(NULL, sb->secrets_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sb->secrets == MAP_FAILED) {
+		sb->secrets = NULL;
+		die("cannot map memory for the secrets: %s", strerror(errno));
+	}
+	/* never in a core file, never in a forked child, never swapped where
+	 * the limit allows */
+	(void)madvise(sb->secrets, sb->secrets_size, MADV_DONTDUMP);
+	(void)madvise(sb->secrets, sb->secrets_size, MADV_WIPEONFORK); /* and creds_forget() */
+	(void)mlock(sb->secrets, sb->secrets_size);
+}
+
+/* The policy's credential K: its secret read into the next slot, its
+ * placeholder made and checked against the others'.  One without a secret
+ * is skipped (said); ANY_TTL is set for one the proxy fetches again. */
+static void add_credential(struct sandbox *sb, size_t k, bool *any_ttl)
+{
+	const struct policy_credential *pc = &sb->policy->creds[k];
+	size_t i = sb->n_creds;
+	struct netproxy_credential *c = &sb->creds[i];
+	char *dst = sb->secrets + i * (SECRET_MAX + 2);
+	char *ph;
+	c->secret_len = read_secret(sb, k, dst);
+	if (c->secret_len == 0) {
+		note("[credential %s]: no secret (%s): skipped, %s is not set", pc->name,
+		     pc->source, pc->env);
+		return;
+	}
+	if (strncmp(pc->source, "cmd:", 4) == 0 && pc->ttl_ms) {
+		/* fetched again by the proxy, into the same place */
+		c->slot = dst;
+		c->ttl_ms = pc->ttl_ms;
+		c->cmd_index = (uint32_t)k;
+		*any_ttl = true;
+	}
+	sb->n_creds++;
+	sb->cred_env[i] = pc->env;
+	c->name = pc->name;
+	c->hosts = &pc->hosts;
+	c->plaintext = pc->plaintext;
+	c->inject = pc->inject;
+	c->inject_arg = pc->inject_arg;
+	c->require = pc->require;
+	c->secret = dst;
+	make_placeholder(pc, &ph);
+	c->placeholder = ph;
+	c->placeholder_len = strlen(ph);
+	if (memmem(c->secret, c->secret_len, ph, c->placeholder_len))
+		die_cred(pc, "the placeholder is part of the secret");
+	for (size_t j = 0; j < i; j++)
+		if (strstr(sb->creds[j].placeholder, ph) || strstr(ph, sb->creds[j].placeholder))
+			die_cred(pc, "its placeholder and [credential %s]'s contain one another",
+				 sb->creds[j].name);
+	if (env_is_ours(pc->env))
+		die_cred(pc, "env = %s: ringfence sets that variable itself", pc->env);
+}
+
 void creds_prepare(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
@@ -469,65 +531,14 @@ void creds_prepare(struct sandbox *sb)
 	/* before any secret is in this process: the helper holds none */
 	secretcmd_start(sb);
 	sb->secrets_fetched_ms = now_monotonic_ms();
-	sb->secrets_size = (n * (SECRET_MAX + 2) + 4095) & ~(size_t)4095;
-	sb->secrets = mmap(NULL, sb->secrets_size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (sb->secrets == MAP_FAILED) {
-		sb->secrets = NULL;
-		die("cannot map memory for the secrets: %s", strerror(errno));
-	}
-	/* never in a core file, never in a forked child, never swapped where
-	 * the limit allows */
-	(void)madvise(sb->secrets, sb->secrets_size, MADV_DONTDUMP);
-	(void)madvise(sb->secrets, sb->secrets_size, MADV_WIPEONFORK); /* and creds_forget() */
-	(void)mlock(sb->secrets, sb->secrets_size);
+	map_secrets(sb, n);
 
 	sb->creds = calloc(n, sizeof(*sb->creds));
 	sb->cred_env = calloc(n, sizeof(*sb->cred_env));
 	if (!sb->creds || !sb->cred_env)
 		die("out of memory");
-	for (size_t k = 0; k < n; k++) {
-		const struct policy_credential *pc = &p->creds[k];
-		size_t i = sb->n_creds;
-		struct netproxy_credential *c = &sb->creds[i];
-		char *dst = sb->secrets + i * (SECRET_MAX + 2);
-		char *ph;
-		c->secret_len = read_secret(sb, k, dst);
-		if (c->secret_len == 0) {
-			note("[credential %s]: no secret (%s): skipped, %s is not set", pc->name,
-			     pc->source, pc->env);
-			continue;
-		}
-		if (strncmp(pc->source, "cmd:", 4) == 0 && pc->ttl_ms) {
-			/* fetched again by the proxy, into the same place */
-			c->slot = dst;
-			c->ttl_ms = pc->ttl_ms;
-			c->cmd_index = (uint32_t)k;
-			any_ttl = true;
-		}
-		sb->n_creds++;
-		sb->cred_env[i] = pc->env;
-		c->name = pc->name;
-		c->hosts = &pc->hosts;
-		c->plaintext = pc->plaintext;
-		c->inject = pc->inject;
-		c->inject_arg = pc->inject_arg;
-		c->require = pc->require;
-		c->secret = dst;
-		make_placeholder(pc, &ph);
-		c->placeholder = ph;
-		c->placeholder_len = strlen(ph);
-		if (memmem(c->secret, c->secret_len, ph, c->placeholder_len))
-			die_cred(pc, "the placeholder is part of the secret");
-		for (size_t j = 0; j < i; j++)
-			if (strstr(sb->creds[j].placeholder, ph) ||
-			    strstr(ph, sb->creds[j].placeholder))
-				die_cred(
-				    pc, "its placeholder and [credential %s]'s contain one another",
-				    sb->creds[j].name);
-		if (env_is_ours(pc->env))
-			die_cred(pc, "env = %s: ringfence sets that variable itself", pc->env);
-	}
+	for (size_t k = 0; k < n; k++)
+		add_credential(sb, k, &any_ttl);
 	if (sb->secret_fd >= 0 && !any_ttl) {
 		/* every command ran once: the helper ends */
 		close(sb->secret_fd);

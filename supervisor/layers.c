@@ -493,14 +493,11 @@ static bool has_terminal(void)
 	return true;
 }
 
-void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
+/* fds 0-2 reach the command; one open on a directory is a way into the
+ * host's mount tree beneath it, past the namespace's masks and read-only
+ * mounts (openat on it): a deny path there would read */
+static void refuse_directory_fds(const struct sandbox *sb)
 {
-	bool net = sandbox_notify_net(sb);
-	int r;
-
-	/* fds 0-2 reach the command; one open on a directory is a way into
-	 * the host's mount tree beneath it, past the namespace's masks and
-	 * read-only mounts (openat on it): a deny path there would read */
 	for (int fd = 0; fd <= 2 && sb->ns == NS_FULL; fd++) {
 		struct stat st;
 		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
@@ -511,6 +508,14 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 			    "a file, a pipe or a terminal",
 			    fd);
 	}
+}
+
+void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
+{
+	bool net = sandbox_notify_net(sb);
+	int r;
+
+	refuse_directory_fds(sb);
 
 	/* with namespaces, where the end checks a repository's objects: a
 	 * mode making one of them writable is the supervisor's to refuse

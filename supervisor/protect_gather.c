@@ -550,6 +550,24 @@ static bool write_reaches(char **roots, size_t nroots, const char *path)
 	return false;
 }
 
+/* The built-in names in the home (HOME resolved) that a write grant reaches */
+static void gather_home(struct cands *cand, const char *home, char **roots, size_t nroots)
+{
+	char buf[PATH_MAX];
+	size_t nt, nh;
+	const struct prot_builtin *tree = protect_builtins(false, &nt),
+				  *hm = protect_builtins(true, &nh);
+	for (size_t i = 0; i < nt + nh; i++) {
+		const struct prot_builtin *b = i < nt ? &tree[i] : &hm[i - nt];
+		/* ~/.claude and the like are agents' state there */
+		if (i < nt && !strchr(b->path, '/') && b->kind == PROT_DIR)
+			continue;
+		if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", home, b->path) < sizeof(buf) &&
+		    write_reaches(roots, nroots, buf))
+			cand_add_in(cand, buf, b->kind, strlen(home));
+	}
+}
+
 void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cands *cand,
 		    struct listings *ls)
 {
@@ -595,21 +613,8 @@ void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cand
 	if (disc.cut)
 		note("the write grants hold more than a walk at start looks at: repositories "
 		     "deeper down are checked only when the sandbox has ended");
-	if (home) {
-		size_t nt, nh;
-		const struct prot_builtin *tree = protect_builtins(false, &nt),
-					  *hm = protect_builtins(true, &nh);
-		for (size_t i = 0; i < nt + nh; i++) {
-			const struct prot_builtin *b = i < nt ? &tree[i] : &hm[i - nt];
-			/* ~/.claude and the like are agents' state there */
-			if (i < nt && !strchr(b->path, '/') && b->kind == PROT_DIR)
-				continue;
-			if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", home, b->path) <
-				sizeof(buf) &&
-			    write_reaches(roots, nroots, buf))
-				cand_add_in(cand, buf, b->kind, strlen(home));
-		}
-	}
+	if (home)
+		gather_home(cand, home, roots, nroots);
 	/* the files the host's own git configuration includes: every host
 	 * git reads them as its configuration (core.fsmonitor, aliases) */
 	for (size_t i = 0; i < sb->n_git_global_includes; i++)

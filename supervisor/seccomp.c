@@ -286,6 +286,53 @@ static int add_by_argument(const struct seccomp_opts *o, scmp_filter_ctx deny,
 	return 0;
 }
 
+/* socket(2): Unix ones as the policy says (connected types only), the
+ * families the network mode allows or the broker's TCP streams, and the
+ * interface listing. */
+static int add_socket_calls(const struct seccomp_opts *o, scmp_filter_ctx deny,
+			    scmp_filter_ctx allow, uint32_t refuse)
+{
+	int r;
+
+	if (o->allow_unix)
+		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX));
+	else
+		r = seccomp_rule_add(allow, refuse, SCMP_SYS(socket), 1,
+				     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX));
+	/* Unix datagrams are addressed per sendto/sendmsg, which the
+	 * broker does not see: only connected types (socketpair is
+	 * another call and reaches nothing).  SOCK_RAW is a datagram
+	 * socket to the kernel. */
+	for (int t = 0; r == 0 && o->allow_unix && t < 2; t++)
+		r = seccomp_rule_add(
+		    deny, refuse, SCMP_SYS(socket), 2, SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX),
+		    SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, t ? SOCK_RAW : SOCK_DGRAM));
+	if (r == 0 && o->allow_inet && !o->broker)
+		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				     SCMP_A0_64(SCMP_CMP_EQ, AF_INET));
+	if (r == 0 && o->allow_inet && !o->broker)
+		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				     SCMP_A0_64(SCMP_CMP_EQ, AF_INET6));
+	/* the connect broker: TCP stream sockets only (no UDP, raw, SCTP,
+	 * MPTCP, ...), whose connect() the supervisor answers */
+	for (int fam = 0; r == 0 && o->broker && fam < 2; fam++)
+		for (int proto = 0; r == 0 && proto < 2; proto++)
+			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
+					     SCMP_A0_64(SCMP_CMP_EQ, fam ? AF_INET6 : AF_INET),
+					     SCMP_A1_32(SCMP_CMP_MASKED_EQ,
+							~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC),
+							SOCK_STREAM),
+					     SCMP_A2_64(SCMP_CMP_EQ, proto ? IPPROTO_TCP : 0));
+	/* interface listing for getaddrinfo(AI_ADDRCONFIG); read-only without
+	 * CAP_NET_ADMIN */
+	if (r == 0)
+		r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+				     SCMP_A0_64(SCMP_CMP_EQ, AF_NETLINK),
+				     SCMP_A2_64(SCMP_CMP_EQ, NETLINK_ROUTE));
+	return r;
+}
+
 /* Sockets: Unix pairs, the families the network mode allows, the
  * broker's TCP streams, and no fast open past the broker. */
 static int add_sockets(const struct seccomp_opts *o, scmp_filter_ctx deny, scmp_filter_ctx allow,
@@ -316,43 +363,7 @@ static int add_sockets(const struct seccomp_opts *o, scmp_filter_ctx deny, scmp_
 	}
 	if (!seccomp_in_list(o->extra_deny, "socket") &&
 	    !seccomp_in_list(o->extra_allow, "socket")) {
-		if (o->allow_unix)
-			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX));
-		else
-			r = seccomp_rule_add(allow, refuse, SCMP_SYS(socket), 1,
-					     SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX));
-		/* Unix datagrams are addressed per sendto/sendmsg, which the
-		 * broker does not see: only connected types (socketpair is
-		 * another call and reaches nothing).  SOCK_RAW is a datagram
-		 * socket to the kernel. */
-		for (int t = 0; r == 0 && o->allow_unix && t < 2; t++)
-			r = seccomp_rule_add(
-			    deny, refuse, SCMP_SYS(socket), 2, SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX),
-			    SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, t ? SOCK_RAW : SOCK_DGRAM));
-		if (r == 0 && o->allow_inet && !o->broker)
-			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					     SCMP_A0_64(SCMP_CMP_EQ, AF_INET));
-		if (r == 0 && o->allow_inet && !o->broker)
-			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					     SCMP_A0_64(SCMP_CMP_EQ, AF_INET6));
-		/* the connect broker: TCP stream sockets only (no UDP, raw, SCTP,
-		 * MPTCP, ...), whose connect() the supervisor answers */
-		for (int fam = 0; r == 0 && o->broker && fam < 2; fam++)
-			for (int proto = 0; r == 0 && proto < 2; proto++)
-				r = seccomp_rule_add(
-				    allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 3,
-				    SCMP_A0_64(SCMP_CMP_EQ, fam ? AF_INET6 : AF_INET),
-				    SCMP_A1_32(SCMP_CMP_MASKED_EQ,
-					       ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC),
-					       SOCK_STREAM),
-				    SCMP_A2_64(SCMP_CMP_EQ, proto ? IPPROTO_TCP : 0));
-		/* interface listing for getaddrinfo(AI_ADDRCONFIG); read-only without
-		 * CAP_NET_ADMIN */
-		if (r == 0)
-			r = seccomp_rule_add(allow, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-					     SCMP_A0_64(SCMP_CMP_EQ, AF_NETLINK),
-					     SCMP_A2_64(SCMP_CMP_EQ, NETLINK_ROUTE));
+		r = add_socket_calls(o, deny, allow, refuse);
 		if (r < 0)
 			return r;
 	}

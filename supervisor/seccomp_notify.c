@@ -79,6 +79,10 @@ static const int notify_gate_calls[] = {
  * (an access ACL), the ones that could make a file of a repository's
  * object store writable (attrgate.c).  The common `chmod 0444` or `0555`
  * never stops.
+ *
+ * Long: the program is laid out in one pass, and every jump counts its
+ * target from the blocks' sizes worked out at the top; cut apart, the
+ * offsets would be made in one function and trusted in another.
  */
 int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes,
 			 struct seccomp_prog *ret)

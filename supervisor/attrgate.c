@@ -174,6 +174,74 @@ static int own_fd_path(const char *path)
 	return (int)n;
 }
 
+/* The relative PATH (PATH_MAX bytes) made absolute from the name its
+ * directory (DIRFD, or the cwd) of PID has in the command's root; 0 or
+ * -errno. */
+static int absolute_in_root(pid_t pid, int dirfd, char *path)
+{
+	static const char deleted[] = " (deleted)";
+	char p[64], dir[PATH_MAX], full[PATH_MAX];
+
+	if (dirfd == AT_FDCWD)
+		snprintf(p, sizeof(p), "/proc/%d/cwd", pid);
+	else
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, dirfd);
+	ssize_t n = readlink(p, dir, sizeof(dir) - 1);
+	if (n <= 0)
+		return n < 0 && errno != ENOENT ? -errno : -EBADF;
+	dir[n] = '\0';
+	if (dir[0] != '/' || ((size_t)n >= sizeof(deleted) - 1 &&
+			      strcmp(dir + n - (sizeof(deleted) - 1), deleted) == 0))
+		return -ENOENT;
+	if ((size_t)snprintf(full, sizeof(full), "%s/%s", dir, path) >= sizeof(full))
+		return -ENAMETOOLONG;
+	memcpy(path, full, sizeof(full));
+	return 0;
+}
+
+/* PATH opened O_PATH beneath the caller's root (absolute), its cwd or
+ * its DIRFD, with the command's ids; FOLLOW: a final symlink is
+ * followed.  The fd, or -errno. */
+static int open_beneath(const struct sandbox *sb, pid_t pid, int dirfd, const char *path,
+			bool follow)
+{
+	char p[64];
+	int base, fd, r;
+
+	if (path[0] == '/')
+		snprintf(p, sizeof(p), "/proc/%d/root", pid);
+	else if (dirfd == AT_FDCWD)
+		snprintf(p, sizeof(p), "/proc/%d/cwd", pid);
+	else
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, dirfd);
+	base = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (base < 0)
+		return errno == ENOENT ? -EBADF : -errno;
+	/* No magic link is followed: resolved here, /proc/self, /dev/fd and
+	 * /dev/stdout would be the supervisor's, and /proc/PID/fd or root of
+	 * another process would open, with our rights, what the command's
+	 * Landlock domain keeps it from (ptrace access).  The caller's root is
+	 * ours (no mount namespace; chroot is refused): an absolute path is
+	 * resolved from / as given; another root, in it. */
+	struct stat rs, ours;
+	bool same_root = sb->ns == NS_NONE &&
+			 (path[0] != '/' || (fstat(base, &rs) == 0 && stat("/", &ours) == 0 &&
+					     rs.st_dev == ours.st_dev && rs.st_ino == ours.st_ino));
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
+			       .resolve =
+				   RESOLVE_NO_MAGICLINKS | (same_root ? 0 : RESOLVE_IN_ROOT)};
+	r = broker_as_command(sb, true);
+	if (r < 0) {
+		close(base);
+		return r;
+	}
+	fd = (int)syscall(SYS_openat2, base, path, &how, sizeof(how));
+	r = fd < 0 ? -errno : fd;
+	(void)broker_as_command(sb, false);
+	close(base);
+	return r;
+}
+
 /* The object the call names, opened O_PATH in the caller's view; -errno
  * is the call's own answer (the kernel's would be the same, but for a
  * path through a magic link: ELOOP).  Its fds, cwd and root are the
@@ -187,7 +255,7 @@ static int open_target(const struct sandbox *sb, const struct seccomp_notif *req
 	int flags = c->flags >= 0 ? (int)req->data.args[c->flags] : 0;
 	int dirfd = c->dir >= 0 ? (int)req->data.args[c->dir] : AT_FDCWD;
 	bool follow = !c->nofollow && !(flags & AT_SYMLINK_NOFOLLOW);
-	int base, fd, r;
+	int fd, r;
 
 	bool by_fd = c->fd >= 0 || (c->path >= 0 && c->dir >= 0 && req->data.args[c->path] == 0 &&
 				    (c->nr == __NR_utimensat || c->nr == __NR_futimesat));
@@ -243,55 +311,11 @@ static int open_target(const struct sandbox *sb, const struct seccomp_notif *req
 	 * directory renamed meanwhile makes this another name the command
 	 * could have given. */
 	if (sb->ns != NS_NONE && path[0] != '/') {
-		static const char deleted[] = " (deleted)";
-		char dir[PATH_MAX], full[PATH_MAX];
-		if (dirfd == AT_FDCWD)
-			snprintf(p, sizeof(p), "/proc/%d/cwd", pid);
-		else
-			snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, dirfd);
-		ssize_t n = readlink(p, dir, sizeof(dir) - 1);
-		if (n <= 0)
-			return n < 0 && errno != ENOENT ? -errno : -EBADF;
-		dir[n] = '\0';
-		if (dir[0] != '/' || ((size_t)n >= sizeof(deleted) - 1 &&
-				      strcmp(dir + n - (sizeof(deleted) - 1), deleted) == 0))
-			return -ENOENT;
-		if ((size_t)snprintf(full, sizeof(full), "%s/%s", dir, path) >= sizeof(full))
-			return -ENAMETOOLONG;
-		memcpy(path, full, sizeof(path));
+		r = absolute_in_root(pid, dirfd, path);
+		if (r < 0)
+			return r;
 	}
-	if (path[0] == '/')
-		snprintf(p, sizeof(p), "/proc/%d/root", pid);
-	else if (dirfd == AT_FDCWD)
-		snprintf(p, sizeof(p), "/proc/%d/cwd", pid);
-	else
-		snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, dirfd);
-	base = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (base < 0)
-		return errno == ENOENT ? -EBADF : -errno;
-	/* No magic link is followed: resolved here, /proc/self, /dev/fd and
-	 * /dev/stdout would be the supervisor's, and /proc/PID/fd or root of
-	 * another process would open, with our rights, what the command's
-	 * Landlock domain keeps it from (ptrace access).  The caller's root is
-	 * ours (no mount namespace; chroot is refused): an absolute path is
-	 * resolved from / as given; another root, in it. */
-	struct stat rs, ours;
-	bool same_root = sb->ns == NS_NONE &&
-			 (path[0] != '/' || (fstat(base, &rs) == 0 && stat("/", &ours) == 0 &&
-					     rs.st_dev == ours.st_dev && rs.st_ino == ours.st_ino));
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
-			       .resolve =
-				   RESOLVE_NO_MAGICLINKS | (same_root ? 0 : RESOLVE_IN_ROOT)};
-	r = broker_as_command(sb, true);
-	if (r < 0) {
-		close(base);
-		return r;
-	}
-	fd = (int)syscall(SYS_openat2, base, path, &how, sizeof(how));
-	r = fd < 0 ? -errno : fd;
-	(void)broker_as_command(sb, false);
-	close(base);
-	return r;
+	return open_beneath(sb, pid, dirfd, path, follow);
 }
 
 #ifndef STATX_MNT_ID

@@ -205,16 +205,90 @@ static int connect_to_proxy(struct netproxy *np, uint16_t port, int flags,
 	return fd;
 }
 
+/* connect(2) of an inet socket where connects are brokered: the address
+ * at UADDR read once; the proxy's address (with capture, also the
+ * sandbox's nameserver or a target the policy allows) gets a socket of
+ * our own connected to the proxy, installed over the caller's FD (SOCK is
+ * its open file, of TYPE); any other address is refused. */
+static void connect_brokered(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+			     struct netproxy *np, int sock, int fd, int type, uint64_t uaddr,
+			     size_t alen, struct broker_stats *st)
+{
+	_cleanup_close_ int ours = -1;
+	struct sockaddr_storage ss = {0};
+	int fl;
+	char what[96];
+
+	/* the address, read once */
+	if (alen > sizeof(ss))
+		alen = sizeof(ss);
+	struct iovec local = {.iov_base = &ss, .iov_len = alen};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen};
+	if (alen < sizeof(sa_family_t) ||
+	    process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)alen) {
+		broker_respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
+		return;
+	}
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return; /* the caller is gone; the pid may be another's now */
+
+	/* transparent capture: the sandbox's nameserver (resolv.conf names
+	 * 127.0.0.1, TCP), or a target the policy allows, taken to the proxy */
+	struct netproxy_capture cap;
+	bool captured = false;
+	uint16_t to_port = sb->proxy_port;
+	if (type == SOCK_STREAM && sb->capture && !is_proxy(&ss, alen, sb->proxy_port)) {
+		if (is_proxy(&ss, alen, 53) && sb->dns_port) {
+			to_port = sb->dns_port;
+		} else if (netproxy_capture_judge(np, (struct sockaddr *)&ss, alen, &cap) == 0) {
+			captured = true;
+		} else {
+			broker_respond(nfd, req->id, -EACCES, 0); /* logged by the proxy */
+			return;
+		}
+	} else if (type != SOCK_STREAM || !is_proxy(&ss, alen, sb->proxy_port)) {
+		describe(&ss, alen, what, sizeof(what));
+		st->refused++;
+		snprintf(st->last, sizeof(st->last), "%s", what);
+		if (audit_rate_ok(sb->audit_fd)) {
+			char host[96];
+			json_string(host, sizeof(host), what);
+			audit_event(sb->audit_fd, "net.deny",
+				    "\"proto\":\"direct\",\"caller\":%u,\"addr\":%s,\"reason\":"
+				    "\"direct connections are refused: use the proxy\"",
+				    req->pid, host);
+		}
+		broker_respond(nfd, req->id, -EACCES, 0);
+		return;
+	}
+	fl = fd_flags(req->pid, fd, sock);
+	ours = connect_to_proxy(np, to_port, fl, captured ? &cap : NULL);
+	if (ours < 0) {
+		broker_respond(nfd, req->id, -ECONNREFUSED, 0);
+		return;
+	}
+	struct seccomp_notif_addfd add = {
+	    .id = req->id,
+	    .flags = SECCOMP_ADDFD_FLAG_SETFD,
+	    .srcfd = (uint32_t)ours,
+	    .newfd = (uint32_t)fd,
+	    .newfd_flags = fl & O_CLOEXEC,
+	};
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) {
+		broker_respond(nfd, req->id, -EACCES, 0);
+		return;
+	}
+	broker_respond(nfd, req->id, 0, 0);
+}
+
 int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct broker_stats *st)
 {
 	static struct seccomp_notif_sizes sizes;
 	_cleanup_free_ struct seccomp_notif *req = NULL;
-	_cleanup_close_ int sock = -1, ours = -1;
-	struct sockaddr_storage ss = {0};
-	int domain = 0, type = 0, fl;
+	_cleanup_close_ int sock = -1;
+	int domain = 0, type = 0;
 	socklen_t ol = sizeof(int);
 	size_t alen;
-	char what[96];
 
 	if (!sizes.seccomp_notif && syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -errno;
@@ -265,66 +339,6 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct
 		bk_connect_mediated(nfd, req, sb, np, sock, domain, type, uaddr, alen, st);
 		return 0;
 	}
-
-	/* the address, read once */
-	if (alen > sizeof(ss))
-		alen = sizeof(ss);
-	struct iovec local = {.iov_base = &ss, .iov_len = alen};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen};
-	if (alen < sizeof(sa_family_t) ||
-	    process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)alen) {
-		broker_respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
-		return 0;
-	}
-	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
-		return 0; /* the caller is gone; the pid may be another's now */
-
-	/* transparent capture: the sandbox's nameserver (resolv.conf names
-	 * 127.0.0.1, TCP), or a target the policy allows, taken to the proxy */
-	struct netproxy_capture cap;
-	bool captured = false;
-	uint16_t to_port = sb->proxy_port;
-	if (type == SOCK_STREAM && sb->capture && !is_proxy(&ss, alen, sb->proxy_port)) {
-		if (is_proxy(&ss, alen, 53) && sb->dns_port) {
-			to_port = sb->dns_port;
-		} else if (netproxy_capture_judge(np, (struct sockaddr *)&ss, alen, &cap) == 0) {
-			captured = true;
-		} else {
-			broker_respond(nfd, req->id, -EACCES, 0); /* logged by the proxy */
-			return 0;
-		}
-	} else if (type != SOCK_STREAM || !is_proxy(&ss, alen, sb->proxy_port)) {
-		describe(&ss, alen, what, sizeof(what));
-		st->refused++;
-		snprintf(st->last, sizeof(st->last), "%s", what);
-		if (audit_rate_ok(sb->audit_fd)) {
-			char host[96];
-			json_string(host, sizeof(host), what);
-			audit_event(sb->audit_fd, "net.deny",
-				    "\"proto\":\"direct\",\"caller\":%u,\"addr\":%s,\"reason\":"
-				    "\"direct connections are refused: use the proxy\"",
-				    req->pid, host);
-		}
-		broker_respond(nfd, req->id, -EACCES, 0);
-		return 0;
-	}
-	fl = fd_flags(req->pid, fd, sock);
-	ours = connect_to_proxy(np, to_port, fl, captured ? &cap : NULL);
-	if (ours < 0) {
-		broker_respond(nfd, req->id, -ECONNREFUSED, 0);
-		return 0;
-	}
-	struct seccomp_notif_addfd add = {
-	    .id = req->id,
-	    .flags = SECCOMP_ADDFD_FLAG_SETFD,
-	    .srcfd = (uint32_t)ours,
-	    .newfd = (uint32_t)fd,
-	    .newfd_flags = fl & O_CLOEXEC,
-	};
-	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) {
-		broker_respond(nfd, req->id, -EACCES, 0);
-		return 0;
-	}
-	broker_respond(nfd, req->id, 0, 0);
+	connect_brokered(nfd, req, sb, np, sock, fd, type, uaddr, alen, st);
 	return 0;
 }

@@ -227,6 +227,40 @@ static bool in_private_tmp(const struct sandbox *sb, int root, const struct stat
 	return false;
 }
 
+/* An abstract name: with a network namespace of its own, connected as
+ * the command; without one, by init inside Landlock's scope. */
+static void connect_abstract(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+			     int sock, const struct sockaddr_un *sa, size_t alen,
+			     struct broker_stats *st)
+{
+	int r;
+
+	if (!sb->new_net_ns && sb->abstract_relay[0] < 0) {
+		refuse_unix(nfd, req, sb, st, "an abstract socket",
+			    "abstract sockets are refused without a network namespace "
+			    "or Landlock's scope");
+		return;
+	}
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return;
+	if (sb->new_net_ns) {
+		r = connect_as_command(sb, sock, (const void *)sa, (socklen_t)alen);
+	} else {
+		/* made by init, inside Landlock's scope (relay.c) */
+		int fl = fcntl(sock, F_GETFL);
+		if (fl >= 0 && !(fl & O_NONBLOCK))
+			(void)fcntl(sock, F_SETFL, fl | O_NONBLOCK);
+		r = relay_connect(sb->abstract_relay[0], sock, sa, (socklen_t)alen);
+		if (fl >= 0 && !(fl & O_NONBLOCK))
+			(void)fcntl(sock, F_SETFL, fl);
+		if (r == -EPERM)
+			refuse_unix(nfd, req, sb, st, "an abstract socket outside the sandbox",
+				    "Landlock's scope");
+	}
+	if (r != -EPERM || sb->new_net_ns)
+		broker_respond(nfd, req->id, r, 0);
+}
+
 static void connect_unix(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
 			 int sock, const struct sockaddr_un *sa, size_t alen,
 			 struct broker_stats *st)
@@ -244,31 +278,7 @@ static void connect_unix(int nfd, const struct seccomp_notif *req, const struct 
 		return;
 	}
 	if (sa->sun_path[0] == '\0') {
-		if (!sb->new_net_ns && sb->abstract_relay[0] < 0) {
-			refuse_unix(nfd, req, sb, st, "an abstract socket",
-				    "abstract sockets are refused without a network namespace "
-				    "or Landlock's scope");
-			return;
-		}
-		if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
-			return;
-		if (sb->new_net_ns) {
-			r = connect_as_command(sb, sock, (const void *)sa, (socklen_t)alen);
-		} else {
-			/* made by init, inside Landlock's scope (relay.c) */
-			int fl = fcntl(sock, F_GETFL);
-			if (fl >= 0 && !(fl & O_NONBLOCK))
-				(void)fcntl(sock, F_SETFL, fl | O_NONBLOCK);
-			r = relay_connect(sb->abstract_relay[0], sock, sa, (socklen_t)alen);
-			if (fl >= 0 && !(fl & O_NONBLOCK))
-				(void)fcntl(sock, F_SETFL, fl);
-			if (r == -EPERM)
-				refuse_unix(nfd, req, sb, st,
-					    "an abstract socket outside the sandbox",
-					    "Landlock's scope");
-		}
-		if (r != -EPERM || sb->new_net_ns)
-			broker_respond(nfd, req->id, r, 0);
+		connect_abstract(nfd, req, sb, sock, sa, alen, st);
 		return;
 	}
 	memcpy(path, sa->sun_path, n);

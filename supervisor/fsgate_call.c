@@ -181,7 +181,8 @@ enum op {
 	OP_TRUNCATE,
 };
 
-/* Whether the gate handles NR; its path arguments' positions in ARGS. */
+/* Whether the gate handles NR; its path arguments' positions in ARGS.
+ * Long: a table as a switch, one case for each call the gate takes. */
 static bool decode(const struct seccomp_notif *req, enum op *op, int *dirfd, uint64_t *addr,
 		   bool *two, int *dirfd2, uint64_t *addr2, uint64_t *flags, mode_t *mode)
 {
@@ -341,6 +342,83 @@ static enum fs_access gate_access(enum op op, uint64_t flags)
 	return FS_WRITE;
 }
 
+/* OP_OPEN of T, as act() makes it: the file opened with FLAGS and handed
+ * over with ADDFD (*SENT: it was, and is the answer). */
+static int act_open(int nfd, const struct seccomp_notif *req, const struct target *t,
+		    uint64_t flags, mode_t mode, bool *sent)
+{
+	struct stat st;
+	bool created = false;
+	int r, fd;
+
+	/* a final symlink is the kernel's to follow, under Landlock; and
+	 * never a blocking open here, where every other call waits: a
+	 * FIFO without its other end, or a file under a lease, would
+	 * hold the supervisor (found by an outside review).  What is no
+	 * regular file, or would block, goes on in the kernel, which
+	 * blocks only the caller (under Landlock, which gives what the
+	 * gate made no rule) */
+	fd = gate_open(t, (int)(flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), mode, &created);
+	r = fd < 0 ? -errno : 0;
+	if (r == -EWOULDBLOCK || r == -ENXIO)
+		r = GATE_CONTINUE;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+			(!(flags & O_NONBLOCK) &&
+			 fcntl(fd, F_SETFL, (int)(flags & ~(uint64_t)O_NONBLOCK)) < 0))) {
+		close(fd);
+		fd = -1;
+		r = GATE_CONTINUE;
+	}
+	if (fd >= 0) {
+		struct seccomp_notif_addfd add = {
+		    .id = req->id,
+		    .flags = SECCOMP_ADDFD_FLAG_SEND,
+		    .srcfd = (uint32_t)fd,
+		    .newfd_flags = (uint32_t)(flags & O_CLOEXEC),
+		};
+		r = ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 ? -errno : 0;
+		*sent = r == 0;
+		/* not handed over (the caller is out of descriptors, or
+		 * gone): the kernel would have made nothing either, as
+		 * it takes the descriptor first; only the file we made,
+		 * never what replaced it */
+		struct stat now;
+		if (r < 0 && created && fstat(fd, &st) == 0 &&
+		    fstatat(t->dir, t->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+			(void)unlinkat(t->dir, t->name, 0);
+		close(fd);
+	}
+	return r;
+}
+
+/* OP_MKDIR of T, as act() makes it: the directory made is held. */
+static int act_mkdir(struct fsgate *g, const struct target *t, mode_t mode)
+{
+	int r, fd;
+
+	/* each directory made is held (an fd): past the cap, refused
+	 * rather than the supervisor's descriptors spent */
+	if (g->made >= g->made_max) {
+		if (!g->said_full) {
+			g->said_full = true;
+			warn("the file gate made %zu directories: no more are made in the "
+			     "directories on the way to protected paths (EDQUOT)",
+			     g->made);
+		}
+		return -EDQUOT;
+	}
+	r = mkdirat(t->dir, t->name, mode & 07777) < 0 ? -errno : 0;
+	if (r == 0) {
+		fd = openat(t->dir, t->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && gate_add(g, fd, t->gate->rights, NULL))
+			g->made++;
+		else if (fd >= 0)
+			close(fd);
+	}
+	return r;
+}
+
 /* OP on T (in a gate directory), as the command; the result for the caller
  * (a new fd's number for OP_OPEN, sent with ADDFD). */
 static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *sb, struct fsgate *g,
@@ -351,7 +429,6 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 	bool makes = (op == OP_OPEN && (flags & O_CREAT)) || op == OP_MKDIR || op == OP_MKNOD;
 	mode_t um = makes ? caller_umask(req->pid) : 022, old;
 	struct stat st;
-	bool created = false;
 	int r, fd;
 
 	*sent = false;
@@ -361,67 +438,10 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 	old = umask(um);
 	switch (op) {
 	case OP_OPEN:
-		/* a final symlink is the kernel's to follow, under Landlock; and
-		 * never a blocking open here, where every other call waits: a
-		 * FIFO without its other end, or a file under a lease, would
-		 * hold the supervisor (found by an outside review).  What is no
-		 * regular file, or would block, goes on in the kernel, which
-		 * blocks only the caller (under Landlock, which gives what the
-		 * gate made no rule) */
-		fd = gate_open(t, (int)(flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), mode,
-			       &created);
-		r = fd < 0 ? -errno : 0;
-		if (r == -EWOULDBLOCK || r == -ENXIO)
-			r = GATE_CONTINUE;
-		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-				(!(flags & O_NONBLOCK) &&
-				 fcntl(fd, F_SETFL, (int)(flags & ~(uint64_t)O_NONBLOCK)) < 0))) {
-			close(fd);
-			fd = -1;
-			r = GATE_CONTINUE;
-		}
-		if (fd >= 0) {
-			struct seccomp_notif_addfd add = {
-			    .id = req->id,
-			    .flags = SECCOMP_ADDFD_FLAG_SEND,
-			    .srcfd = (uint32_t)fd,
-			    .newfd_flags = (uint32_t)(flags & O_CLOEXEC),
-			};
-			r = ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 ? -errno : 0;
-			*sent = r == 0;
-			/* not handed over (the caller is out of descriptors, or
-			 * gone): the kernel would have made nothing either, as
-			 * it takes the descriptor first; only the file we made,
-			 * never what replaced it */
-			struct stat now;
-			if (r < 0 && created && fstat(fd, &st) == 0 &&
-			    fstatat(t->dir, t->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    now.st_dev == st.st_dev && now.st_ino == st.st_ino)
-				(void)unlinkat(t->dir, t->name, 0);
-			close(fd);
-		}
+		r = act_open(nfd, req, t, flags, mode, sent);
 		break;
 	case OP_MKDIR:
-		/* each directory made is held (an fd): past the cap, refused
-		 * rather than the supervisor's descriptors spent */
-		if (g->made >= g->made_max) {
-			if (!g->said_full) {
-				g->said_full = true;
-				warn("the file gate made %zu directories: no more are made in the "
-				     "directories on the way to protected paths (EDQUOT)",
-				     g->made);
-			}
-			r = -EDQUOT;
-			break;
-		}
-		r = mkdirat(t->dir, t->name, mode & 07777) < 0 ? -errno : 0;
-		if (r == 0) {
-			fd = openat(t->dir, t->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd >= 0 && gate_add(g, fd, t->gate->rights, NULL))
-				g->made++;
-			else if (fd >= 0)
-				close(fd);
-		}
+		r = act_mkdir(g, t, mode);
 		break;
 	case OP_RMDIR:
 		if (fstatat(t->dir, t->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -455,6 +475,26 @@ static int act(int nfd, const struct seccomp_notif *req, const struct sandbox *s
 	}
 	umask(old);
 	(void)broker_as_command(sb, false);
+	return r;
+}
+
+/* The link or rename of A to B (with FLAGS) that handle_two() judged, as
+ * the command. */
+static int act_two(const struct sandbox *sb, const struct target *a, const struct target *b,
+		   bool link, uint64_t flags)
+{
+	int r = broker_as_command(sb, true);
+
+	if (r == 0) {
+		if (link)
+			r = linkat(a->dir, a->name, b->dir, b->name, 0) < 0 ? -errno : 0;
+		else
+			r = (int)syscall(SYS_renameat2, a->dir, a->name, b->dir, b->name,
+					 (unsigned)flags) < 0
+				? -errno
+				: 0;
+		(void)broker_as_command(sb, false);
+	}
 	return r;
 }
 
@@ -521,17 +561,7 @@ static bool handle_two(int nfd, const struct seccomp_notif *req, const struct sa
 		answer(nfd, req->id, -EACCES, false);
 		goto out;
 	}
-	r = broker_as_command(sb, true);
-	if (r == 0) {
-		if (link)
-			r = linkat(a.dir, a.name, b.dir, b.name, 0) < 0 ? -errno : 0;
-		else
-			r = (int)syscall(SYS_renameat2, a.dir, a.name, b.dir, b.name,
-					 (unsigned)flags) < 0
-				? -errno
-				: 0;
-		(void)broker_as_command(sb, false);
-	}
+	r = act_two(sb, &a, &b, link, flags);
 	if (r == 0 && !link && had_over && S_ISDIR(over.st_mode) && !(flags & RENAME_EXCHANGE))
 		gate_drop(g, &over); /* an empty directory renamed over is gone */
 	answer(nfd, req->id, r, false);

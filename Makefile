@@ -61,7 +61,7 @@ SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor
 	supervisor/fsgate.c supervisor/fsgate_call.c supervisor/attrgate.c supervisor/fstrace.c supervisor/learn.c supervisor/learn_from.c supervisor/learn_write.c supervisor/secretcmd.c \
 	supervisor/learngroup.c
 # What runs in init and in the command's process before exec (sandbox/README.md).
-SANDBOX_SRC := sandbox/init.c sandbox/child.c sandbox/mounts.c sandbox/privdrop.c \
+SANDBOX_SRC := sandbox/init.c sandbox/child.c sandbox/mounts.c sandbox/mounts_grants.c sandbox/privdrop.c \
 	sandbox/gitview.c sandbox/relay.c sandbox/msg.c sandbox/filter.c
 LIB_SRC := $(POLICY_SRC) $(LANDLOCK_SRC) $(NETPROXY_SRC) $(COMMON_SRC) $(SUPERVISOR_SRC) \
 	$(SANDBOX_SRC)

@@ -329,7 +329,8 @@ int relay_connect(int relay, int sock, const struct sockaddr_un *addr, socklen_t
 /* Init: answers one request; -EPIPE when the supervisor is gone. */
 int relay_serve_one(int relay);
 
-/* glibc before 2.36 has no struct mount_attr (mounts.c, gitview.c) */
+/* glibc before 2.36 has no struct mount_attr (mounts.c, mounts_grants.c,
+ * gitview.c) */
 #ifndef MOUNT_ATTR_SIZE_VER0
 struct mount_attr {
 	uint64_t attr_set;

@@ -62,7 +62,8 @@ SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor
 	supervisor/learngroup.c
 # What runs in init and in the command's process before exec (sandbox/README.md).
 SANDBOX_SRC := sandbox/init.c sandbox/child.c sandbox/mounts.c sandbox/mounts_grants.c sandbox/privdrop.c \
-	sandbox/gitview.c sandbox/relay.c sandbox/msg.c sandbox/filter.c
+	sandbox/gitview.c sandbox/gitview_carry.c sandbox/gitview_format.c sandbox/relay.c \
+	sandbox/msg.c sandbox/filter.c
 LIB_SRC := $(POLICY_SRC) $(LANDLOCK_SRC) $(NETPROXY_SRC) $(COMMON_SRC) $(SUPERVISOR_SRC) \
 	$(SANDBOX_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o $(BUILD)/seccomp_cache.o

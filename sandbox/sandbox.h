@@ -310,9 +310,11 @@ int net_loopback_up(void);
 int gitview_setup(const struct sandbox_plan *plan, int src_fd, struct gitviews *views,
 		  const char **ret_path);
 /* init, once nothing else runs in the sandbox: the allow-listed root files
- * put back in the real .git; the rest reported (and logged in AUDIT_FD). */
+ * put back in the real .git; the rest reported (and logged in AUDIT_FD).
+ * (gitview_carry.c) */
 void gitview_carry_back(struct gitviews *views, int audit_fd);
-/* Pure: whether NAME is carried back, and whether BUF is in its format. */
+/* Pure: whether NAME is carried back, and whether BUF is in its format.
+ * (gitview_format.c) */
 bool gitview_carried(const char *name);
 bool gitview_content_ok(const char *name, const char *buf, size_t n);
 /* Whether a .git directory (ST) gets a view: one the command's user owns

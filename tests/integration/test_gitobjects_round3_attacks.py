@@ -30,7 +30,7 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
       packed: a branch in packed-refs only, its line's id in capitals:
         gh_check_packed() (gitrefs.c:502) wants sz == r->o.sz and passes
         the line over.  FAILS without namespaces (root-nons, user-nons):
-        with them the view's own format check (gitview.c is_hex(),
+        with them the view's own format check (gitview_format.c is_hex(),
         lower case only) keeps the file from being carried back;
       fetch-head: FETCH_HEAD's id in capitals: gh_check_pseudo()
         (gitrefs.c:698) judges only lines whose id parses, ok stays
@@ -50,7 +50,7 @@ Holes (see each test for the modes it FAILS in on 1b6060d):
     takes), and `git checkout -` checks that commit out (detached):
       toplevel: .git/lint, a file beside HEAD nothing at the end reads.
         FAILS without namespaces (root-nons, user-nons): with them the
-        view carries back only the files it lists (gitview.c:75-80);
+        view carries back only the files it lists (gitview_format.c carried[]);
       logs: .git/logs/lint (git takes a file's first id: a reflog's
         first OLD too); logs/ is bound writable in the view.  FAILS in
         every mode;

@@ -44,7 +44,8 @@ SSL_LIBS := -lssl -lcrypto
 POLICY_SRC := policy/parse.c policy/expand.c policy/print.c policy/httprule.c
 LANDLOCK_SRC := landlock/landlock.c landlock/plan.c
 NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy.c \
-	netproxy/cred.c netproxy/tls.c netproxy/trust.c netproxy/scrub.c netproxy/scan.c netproxy/budget.c
+	netproxy/cred.c netproxy/cred_detect.c netproxy/tls.c netproxy/trust.c netproxy/scrub.c \
+	netproxy/scan.c netproxy/budget.c
 NETPROXY_SRC += netproxy/sniff.c netproxy/loop.c netproxy/buf.c netproxy/side.c netproxy/answer.c \
 	netproxy/front.c netproxy/accept.c netproxy/dial.c netproxy/forward.c netproxy/reflect.c netproxy/tunnel.c \
 	netproxy/intercept.c netproxy/decide.c netproxy/ossl.c netproxy/names.c \
@@ -249,8 +250,8 @@ fuzz-http:
 	@mkdir -p build-fuzz/corpus_http
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz_http tests/fuzz/fuzz_http.c netproxy/http.c netproxy/socks.c \
-		netproxy/rules.c netproxy/cred.c netproxy/tls.c netproxy/trust.c netproxy/sniff.c \
-		netproxy/resume.c netproxy/ossl.c -lssl -lcrypto
+		netproxy/rules.c netproxy/cred.c netproxy/cred_detect.c netproxy/tls.c netproxy/trust.c \
+		netproxy/sniff.c netproxy/resume.c netproxy/ossl.c -lssl -lcrypto
 	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
 		build-fuzz/corpus_http tests/fuzz/corpus_http
 

@@ -193,7 +193,7 @@ struct nx_socks_request {
 long nx_socks_request(const uint8_t *p, size_t n, struct nx_socks_request *r,
 		      enum nx_socks_reply *reply, const char **why);
 
-/* ---- cred.c: placeholders in request heads -------------------------------------- */
+/* ---- cred.c, cred_detect.c: placeholders in request heads ----------------------- */
 
 #define nx_cred	    netproxy_credential
 #define NX_CRED_MAX NETPROXY_CRED_MAX

@@ -41,6 +41,8 @@ static void wait_past(const struct timespec *t)
 
 #define FAIL(err, ...) msg_fail_exit(report_fd, (err), EXIT_RINGFENCE, __VA_ARGS__)
 
+/* Long: the command's pre-exec sequence in numbered steps (STYLE.md rule 4):
+ * one function, so that the order its comments justify reads top to bottom. */
 void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, int report_fd,
 		const sigset_t *caller_mask)
 {

@@ -89,6 +89,81 @@ static void said(int audit_fd, const struct gitview *v, const char *name, const 
 		snprintf(list + len, size - len, "%s%s (%s)", len ? ", " : "", name, why);
 }
 
+/* NAME removed inside (F: as made at start): removed from the real .git
+ * too, unless the host changed it meanwhile, or it is HEAD. */
+static int carry_removed(const struct gitview *v, const char *name, const struct gv_file *f,
+			 bool real_there, const struct stat *real, const char **why)
+{
+	/* HEAD is never removed: without it the host's git would
+	 * not see a repository here and search the directories above */
+	if (!f || !gitview_carried(name) || !real_there)
+		return 0;
+	if (strcmp(name, "HEAD") == 0) {
+		*why = "removed inside, kept";
+		return 0;
+	}
+	if (!same_file(real, &f->host)) {
+		*why = "changed on the host meanwhile, kept";
+		return 0;
+	}
+	return unlinkat(v->real_fd, name, 0) < 0 ? -errno : 0;
+}
+
+/* The index (or a split index's share) NAME, open as FD (closed here; NOW
+ * its stat), streamed back once its header is checked; REAL: the real
+ * file, NULL when there is none. */
+static int carry_index(const struct gitview *v, const char *name, int fd, const struct stat *now,
+		       const struct stat *real, const char **why)
+{
+	char head[12];
+	int r;
+
+	if ((uint64_t)now->st_size > GV_INDEX_MAX) {
+		close(fd);
+		*why = "too large";
+		return 0;
+	}
+	if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	    !gitview_content_ok(name, head, sizeof(head))) {
+		close(fd);
+		*why = "not an index";
+		return 0;
+	}
+	r = put_back(v, name, fd, NULL, (size_t)now->st_size, now->st_mode, real);
+	close(fd);
+	return r;
+}
+
+/* Any other file NAME, open as FD (closed here; NOW its stat), read whole
+ * and put back when it is in git's format; REAL: the real file, NULL when
+ * there is none. */
+static int carry_small(const struct gitview *v, const char *name, int fd, const struct stat *now,
+		       const struct stat *real, const char **why)
+{
+	int r;
+
+	if ((uint64_t)now->st_size > GV_SMALL_MAX) {
+		close(fd);
+		*why = "too large";
+		return 0;
+	}
+	_cleanup_free_ char *buf = malloc((size_t)now->st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r = read_all(fd, buf, (size_t)now->st_size);
+	close(fd);
+	buf[now->st_size] = '\0';
+	if (r < 0)
+		return r;
+	if (!gitview_content_ok(name, buf, (size_t)now->st_size)) {
+		*why = "not in git's format";
+		return 0;
+	}
+	return put_back(v, name, -1, buf, (size_t)now->st_size, now->st_mode, real);
+}
+
 /* One name of the tmpfs's root: carried back, left (unchanged), or dropped
  * with WHY set. */
 static int carry_one(const struct gitview *v, const char *name, const char **why)
@@ -105,22 +180,9 @@ static int carry_one(const struct gitview *v, const char *name, const char **why
 		return 0;
 	real_there = fstatat(v->real_fd, name, &real, AT_SYMLINK_NOFOLLOW) == 0;
 	fd = openat(v->priv_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		/* removed inside (MERGE_HEAD after a merge's commit) */
-		/* HEAD is never removed: without it the host's git would
-		 * not see a repository here and search the directories above */
-		if (!f || !gitview_carried(name) || !real_there)
-			return 0;
-		if (strcmp(name, "HEAD") == 0) {
-			*why = "removed inside, kept";
-			return 0;
-		}
-		if (!same_file(&real, &f->host)) {
-			*why = "changed on the host meanwhile, kept";
-			return 0;
-		}
-		return unlinkat(v->real_fd, name, 0) < 0 ? -errno : 0;
-	}
+	/* removed inside (MERGE_HEAD after a merge's commit) */
+	if (fd < 0 && errno == ENOENT)
+		return carry_removed(v, name, f, real_there, &real, why);
 	if (fd < 0) {
 		*why = errno == ELOOP ? "a symbolic link" : "not readable";
 		return 0;
@@ -150,45 +212,9 @@ static int carry_one(const struct gitview *v, const char *name, const char **why
 		*why = "changed on the host meanwhile, kept";
 		return 0;
 	}
-	if (strcmp(name, "index") == 0 || strncmp(name, "sharedindex.", 12) == 0) {
-		char head[12];
-		if ((uint64_t)now.st_size > GV_INDEX_MAX) {
-			close(fd);
-			*why = "too large";
-			return 0;
-		}
-		if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
-		    !gitview_content_ok(name, head, sizeof(head))) {
-			close(fd);
-			*why = "not an index";
-			return 0;
-		}
-		r = put_back(v, name, fd, NULL, (size_t)now.st_size, now.st_mode,
-			     real_there ? &real : NULL);
-		close(fd);
-		return r;
-	}
-	if ((uint64_t)now.st_size > GV_SMALL_MAX) {
-		close(fd);
-		*why = "too large";
-		return 0;
-	}
-	_cleanup_free_ char *buf = malloc((size_t)now.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	r = read_all(fd, buf, (size_t)now.st_size);
-	close(fd);
-	buf[now.st_size] = '\0';
-	if (r < 0)
-		return r;
-	if (!gitview_content_ok(name, buf, (size_t)now.st_size)) {
-		*why = "not in git's format";
-		return 0;
-	}
-	return put_back(v, name, -1, buf, (size_t)now.st_size, now.st_mode,
-			real_there ? &real : NULL);
+	if (strcmp(name, "index") == 0 || strncmp(name, "sharedindex.", 12) == 0)
+		return carry_index(v, name, fd, &now, real_there ? &real : NULL, why);
+	return carry_small(v, name, fd, &now, real_there ? &real : NULL, why);
 }
 
 static bool was_bound(const struct gitview *v, const char *name)

@@ -284,56 +284,15 @@ static bool writable_besides(const struct sandbox_plan *plan, const char *path, 
 }
 
 /*
- * Mounts a fresh tmpfs on DIR.  What the policy grants beneath DIR (and the
- * working directory) is carried across with bind mounts, so the private
- * directory hides everything except what was granted.
+ * The fresh tmpfs on DIR, with KEEP[N] (outermost first) cloned before it
+ * is mounted and moved onto it after.
  */
-static int mount_private_tmp(const struct sandbox_plan *plan, const char *dir,
-			     const char **ret_step, const char **ret_path)
+static int mount_carrying(const struct sandbox_plan *plan, const char *dir, const char *const *keep,
+			  size_t n, const char **ret_path)
 {
-	const char *keep[64];
 	int fds[64];
-	size_t n = 0;
 	int r = 0;
 
-	for (size_t i = 0; i <= plan->fs->n; i++) {
-		const char *path = i < plan->fs->n ? plan->fs->rules[i].path : plan->cwd;
-		bool covered = false;
-		if (!landlock_path_beneath(path, dir) || strcmp(path, dir) == 0)
-			continue;
-		for (size_t j = 0; j < n; j++)
-			covered |= landlock_path_beneath(path, keep[j]);
-		/* a write grant beneath a carried path is carried on its own
-		 * as well: the path above it may be carried read-only */
-		if (covered && !(i < plan->fs->n && (plan->fs->rules[i].access & LL_FS_WRITE_FILE)))
-			continue;
-		if (n == ARRAY_SIZE(keep)) {
-			/* refuse rather than hide a granted path without a word */
-			*ret_step =
-			    "carrying more than 64 granted paths into the private temporary "
-			    "directory";
-			*ret_path = path;
-			return -E2BIG;
-		}
-		keep[n++] = path;
-	}
-	/* a socket unix_connect names exactly is carried too: a private /tmp
-	 * must not hide the ssh-agent the policy lets the command use */
-	for (size_t i = 0; i < plan->n_unix_connect && n < ARRAY_SIZE(keep); i++) {
-		const char *path = plan->unix_connect[i];
-		struct stat st;
-		if (strpbrk(path, "*?[") || !landlock_path_beneath(path, dir) ||
-		    stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
-			continue;
-		keep[n++] = path;
-	}
-	/* outermost first, so that what lies beneath is mounted on top */
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && strlen(keep[j]) < strlen(keep[j - 1]); j--) {
-			const char *t = keep[j];
-			keep[j] = keep[j - 1];
-			keep[j - 1] = t;
-		}
 	for (size_t i = 0; i < n; i++) {
 		fds[i] = open_tree(AT_FDCWD, keep[i],
 				   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
@@ -384,6 +343,58 @@ static int mount_private_tmp(const struct sandbox_plan *plan, const char *dir,
 }
 
 /*
+ * Mounts a fresh tmpfs on DIR.  What the policy grants beneath DIR (and the
+ * working directory) is carried across with bind mounts, so the private
+ * directory hides everything except what was granted.
+ */
+static int mount_private_tmp(const struct sandbox_plan *plan, const char *dir,
+			     const char **ret_step, const char **ret_path)
+{
+	const char *keep[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i <= plan->fs->n; i++) {
+		const char *path = i < plan->fs->n ? plan->fs->rules[i].path : plan->cwd;
+		bool covered = false;
+		if (!landlock_path_beneath(path, dir) || strcmp(path, dir) == 0)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			covered |= landlock_path_beneath(path, keep[j]);
+		/* a write grant beneath a carried path is carried on its own
+		 * as well: the path above it may be carried read-only */
+		if (covered && !(i < plan->fs->n && (plan->fs->rules[i].access & LL_FS_WRITE_FILE)))
+			continue;
+		if (n == ARRAY_SIZE(keep)) {
+			/* refuse rather than hide a granted path without a word */
+			*ret_step =
+			    "carrying more than 64 granted paths into the private temporary "
+			    "directory";
+			*ret_path = path;
+			return -E2BIG;
+		}
+		keep[n++] = path;
+	}
+	/* a socket unix_connect names exactly is carried too: a private /tmp
+	 * must not hide the ssh-agent the policy lets the command use */
+	for (size_t i = 0; i < plan->n_unix_connect && n < ARRAY_SIZE(keep); i++) {
+		const char *path = plan->unix_connect[i];
+		struct stat st;
+		if (strpbrk(path, "*?[") || !landlock_path_beneath(path, dir) ||
+		    stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		keep[n++] = path;
+	}
+	/* outermost first, so that what lies beneath is mounted on top */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strlen(keep[j]) < strlen(keep[j - 1]); j--) {
+			const char *t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	return mount_carrying(plan, dir, keep, n, ret_path);
+}
+
+/*
  * A devpts instance of the sandbox's own on /dev/pts, and its ptmx bound
  * over /dev/ptmx (bubblewrap does the same with a symlink in its own /dev):
  * the host's terminals (another window of the same user, where a password
@@ -415,12 +426,74 @@ static int mount_own_devpts(const char **ret_path)
 	return 0;
 }
 
+/*
+ * Steps 6b, 6 and 7, in that order: the views of .git and the masks, both
+ * made from one detached tmpfs (the mask source), and the protect binds
+ * between them.
+ */
+static int mount_views_and_masks(const struct sandbox_plan *plan, struct gitviews *views,
+				 const char **ret_step, const char **ret_path)
+{
+	_cleanup_close_ int masks = -1;
+	int r;
+
+	/* after noexec, which the view's binds inherit (protect.c adds no
+	 * masks beneath a view: every part of it is a mount point or
+	 * private, so nothing in it can be moved or shadowed) */
+	bool any_deny = false;
+	for (size_t i = 0; i < plan->n_masks; i++)
+		any_deny |= !plan->masks[i].read_only_bind;
+	if (any_deny || plan->n_gitview_paths) {
+		*ret_step = "making a tmpfs for masks and views";
+		*ret_path = NULL;
+		masks = make_mask_source(plan->n_gitview_paths > 0);
+		if (masks < 0)
+			return masks;
+	}
+	*ret_step = "giving the sandbox its own view of";
+	r = gitview_setup(plan, masks, views, ret_path);
+	if (r < 0)
+		return r;
+	*ret_step = "making the mask source read-only";
+	if (masks >= 0 && (r = set_readonly(masks)) < 0)
+		return r;
+
+	for (size_t i = 0; i < plan->n_masks; i++) {
+		if (!plan->masks[i].read_only_bind)
+			continue;
+		*ret_step =
+		    plan->masks[i].pin
+			? "pinning a directory or link on the way to a protected or denied path"
+			: "protecting (read-only bind)";
+		*ret_path = plan->masks[i].path;
+		/* hidden by the private /tmp already: nothing to protect (a
+		 * pinned link is there even when its target is not) */
+		if (faccessat(AT_FDCWD, plan->masks[i].path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno == ENOENT)
+			continue;
+		r = bind_self(plan->masks[i].path, !plan->masks[i].pin);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < plan->n_masks; i++) {
+		if (plan->masks[i].read_only_bind)
+			continue;
+		*ret_step = "masking a denied path";
+		*ret_path = plan->masks[i].path;
+		if (access(plan->masks[i].path, F_OK) < 0 && errno == ENOENT)
+			continue; /* hidden by the private /tmp already */
+		r = place(masks, plan->masks[i].is_dir ? "d" : "f", plan->masks[i].path);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 const char mounts_step_proc[] = "mounting a fresh /proc";
 
 int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const char **ret_step,
 		 const char **ret_path)
 {
-	_cleanup_close_ int masks = -1;
 	int r;
 
 	*ret_path = NULL;
@@ -476,55 +549,9 @@ int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const 
 	if (r < 0)
 		return r;
 
-	/* after noexec, which the view's binds inherit (protect.c adds no
-	 * masks beneath a view: every part of it is a mount point or
-	 * private, so nothing in it can be moved or shadowed) */
-	bool any_deny = false;
-	for (size_t i = 0; i < plan->n_masks; i++)
-		any_deny |= !plan->masks[i].read_only_bind;
-	if (any_deny || plan->n_gitview_paths) {
-		*ret_step = "making a tmpfs for masks and views";
-		*ret_path = NULL;
-		masks = make_mask_source(plan->n_gitview_paths > 0);
-		if (masks < 0)
-			return masks;
-	}
-	*ret_step = "giving the sandbox its own view of";
-	r = gitview_setup(plan, masks, views, ret_path);
+	r = mount_views_and_masks(plan, views, ret_step, ret_path);
 	if (r < 0)
 		return r;
-	*ret_step = "making the mask source read-only";
-	if (masks >= 0 && (r = set_readonly(masks)) < 0)
-		return r;
-
-	for (size_t i = 0; i < plan->n_masks; i++) {
-		if (!plan->masks[i].read_only_bind)
-			continue;
-		*ret_step =
-		    plan->masks[i].pin
-			? "pinning a directory or link on the way to a protected or denied path"
-			: "protecting (read-only bind)";
-		*ret_path = plan->masks[i].path;
-		/* hidden by the private /tmp already: nothing to protect (a
-		 * pinned link is there even when its target is not) */
-		if (faccessat(AT_FDCWD, plan->masks[i].path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
-		    errno == ENOENT)
-			continue;
-		r = bind_self(plan->masks[i].path, !plan->masks[i].pin);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < plan->n_masks; i++) {
-		if (plan->masks[i].read_only_bind)
-			continue;
-		*ret_step = "masking a denied path";
-		*ret_path = plan->masks[i].path;
-		if (access(plan->masks[i].path, F_OK) < 0 && errno == ENOENT)
-			continue; /* hidden by the private /tmp already */
-		r = place(masks, plan->masks[i].is_dir ? "d" : "f", plan->masks[i].path);
-		if (r < 0)
-			return r;
-	}
 
 	*ret_step = "entering the working directory again";
 	*ret_path = plan->cwd;

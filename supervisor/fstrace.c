@@ -43,12 +43,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "fstrace_internal.h"
 
 static const char *const access_names[_FS_ACCESS_MAX] = {
     [FS_READ] = "read", [FS_WRITE] = "write",	[FS_CREATE] = "create",	    [FS_REMOVE] = "remove",
@@ -138,163 +137,7 @@ bool fstrace_judge(const struct sandbox *sb, const char *target, const char *che
 	return true;
 }
 
-/* ---- the caller's view -------------------------------------------------- */
-
-/* The name of FD as the command sees it (its mount namespace's paths). */
-static int fd_name(int fd, char *buf, size_t size)
-{
-	char self[64];
-	ssize_t n;
-
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	n = readlink(self, buf, size - 1);
-	if (n <= 0)
-		return -errno;
-	buf[n] = '\0';
-	return buf[0] == '/' ? 0 : -ENOENT;
-}
-
-/* One path argument, resolved. */
-struct fs_path {
-	char path[PATH_MAX];   /* the target (the final symlink followed when asked) */
-	char parent[PATH_MAX]; /* the directory it is (or would be) an entry of */
-	bool exists;
-	mode_t mode;
-	/* on a read-only mount in the caller's view: the target (when it
-	 * exists), its directory; the kernel says EROFS before Landlock looks */
-	bool ro, parent_ro;
-};
-
-static bool on_ro_mount(int fd)
-{
-	struct statvfs sv;
-
-	return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
-}
-
-/* A read-only mount refuses writes to regular files, directories and
- * symbolic links; a device, FIFO or socket on one is written as ever (the
- * kernel's special_file()): /dev/null on the sandbox's read-only tree. */
-static void special_files_writable(struct fs_path *p)
-{
-	if (p->exists && !S_ISREG(p->mode) && !S_ISDIR(p->mode) && !S_ISLNK(p->mode))
-		p->ro = false;
-}
-
-/*
- * Resolves the path argument at ADDR, relative to DIRFD (AT_FDCWD: the cwd),
- * in the view of the caller PID: the absolute path is made from the name of
- * the base directory and walked from the caller's root with RESOLVE_IN_ROOT,
- * so its symlinks mean what they mean to the caller.  Magic links are not
- * followed (they would be resolved in our /proc).
- */
-static int resolve(pid_t pid, int root, int dirfd_base, uint64_t addr, bool follow,
-		   struct fs_path *ret)
-{
-	_cleanup_close_ int dir = -1, t = -1;
-	char arg[PATH_MAX], full[PATH_MAX * 2], base[PATH_MAX];
-	char *slash, *last;
-	struct stat st;
-	int r;
-
-	ret->path[0] = '\0';
-	r = broker_read_string(pid, addr, arg, sizeof(arg));
-	if (r < 0)
-		return r;
-	if (!arg[0])
-		return -ENOENT;
-	if (arg[0] == '/') {
-		snprintf(full, sizeof(full), "%s", arg);
-	} else {
-		r = fd_name(dirfd_base, base, sizeof(base));
-		if (r < 0)
-			return r;
-		snprintf(full, sizeof(full), "%s/%s", strcmp(base, "/") ? base : "", arg);
-	}
-	/* trailing slashes name the directory itself */
-	for (size_t n = strlen(full); n > 1 && full[n - 1] == '/'; n--)
-		full[n - 1] = '\0';
-	slash = strrchr(full, '/');
-	last = slash + 1;
-	*slash = '\0';
-	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	dir = (int)syscall(SYS_openat2, root, full[0] ? full + 1 : ".", &how, sizeof(how));
-	if (dir < 0) {
-		r = -errno;
-		/* not there: the path as written, for hidden() */
-		*slash = '/';
-		if (r == -ENOENT && strlen(full) < sizeof(ret->path))
-			memcpy(ret->path, full, strlen(full) + 1);
-		return r;
-	}
-	if (!last[0] || strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
-		/* the directory itself: "/", "a/.", "a/.." (walked from the
-		 * root again: from DIR as a root, ".." would stay in it) */
-		if (last[0])
-			*slash = '/';
-		t = (int)syscall(SYS_openat2, root, full[0] && full[1] ? full + 1 : ".", &how,
-				 sizeof(how));
-		if (t < 0 || fd_name(t, ret->path, sizeof(ret->path)) < 0 || fstat(t, &st) < 0)
-			return -ENOENT;
-		snprintf(ret->parent, sizeof(ret->parent), "%s", ret->path);
-		ret->exists = true;
-		ret->mode = st.st_mode;
-		ret->ro = ret->parent_ro = on_ro_mount(t);
-		special_files_writable(ret);
-		return 0;
-	}
-	r = fd_name(dir, ret->parent, sizeof(ret->parent));
-	if (r < 0)
-		return r;
-	r = snprintf(ret->path, sizeof(ret->path), "%s%s%s", ret->parent,
-		     strcmp(ret->parent, "/") ? "/" : "", last);
-	if (r < 0 || (size_t)r >= sizeof(ret->path))
-		return -ENAMETOOLONG;
-	ret->exists = fstatat(dir, last, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	ret->mode = ret->exists ? st.st_mode : 0;
-	ret->ro = ret->parent_ro = on_ro_mount(dir);
-	if (ret->exists && !S_ISLNK(st.st_mode)) {
-		/* a file or directory bound over itself is a mount of its own */
-		_cleanup_close_ int e = openat(dir, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		ret->ro = e >= 0 ? on_ro_mount(e) : ret->ro;
-	}
-	if (ret->exists && follow && S_ISLNK(st.st_mode)) {
-		/* the final symlink, followed in the caller's root */
-		*slash = '/';
-		how.flags = O_PATH | O_CLOEXEC;
-		t = (int)syscall(SYS_openat2, root, full + 1, &how, sizeof(how));
-		if (t < 0) {
-			ret->exists = false; /* dangling: a create through it */
-			return 0;
-		}
-		if (fd_name(t, ret->path, sizeof(ret->path)) < 0 || fstat(t, &st) < 0)
-			return -ENOENT;
-		ret->mode = st.st_mode;
-		ret->ro = on_ro_mount(t);
-		snprintf(ret->parent, sizeof(ret->parent), "%s", ret->path);
-		char *s = strrchr(ret->parent, '/');
-		if (s == ret->parent)
-			s[1] = '\0';
-		else if (s)
-			*s = '\0';
-	}
-	special_files_writable(ret);
-	return 0;
-}
-
-/* The base directory for a *at() call's DIRFD (AT_FDCWD: the cwd). */
-static int open_base(pid_t pid, int dirfd)
-{
-	char p[64];
-
-	if (dirfd == AT_FDCWD)
-		snprintf(p, sizeof(p), "/proc/%d/cwd", pid);
-	else
-		snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, dirfd);
-	int fd = open(p, O_PATH | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
+/* ---- what each call needs ------------------------------------------------ */
 
 static uint64_t make_right(mode_t m)
 {
@@ -357,113 +200,6 @@ static bool inherited_file(const struct stat *st)
 	return false;
 }
 
-/* ---- the refusal, logged and counted ------------------------------------ */
-
-#define FS_GROUPS_MAX 32
-
-struct fstrace_group {
-	enum fs_access access;
-	char *path;
-	enum fs_why why;
-	const char *key;
-	char *value;
-	unsigned long count;
-};
-
-/* A table, one macro per call: kept as written. */
-// clang-format off
-static const char *call_name(int nr)
-{
-	switch (nr) {
-#define C(n)           \
-	case __NR_##n: \
-		return #n;
-		C(open) C(openat) C(openat2) C(creat) C(truncate) C(mkdir) C(mkdirat) C(mknod)
-		C(mknodat) C(unlink) C(unlinkat) C(rmdir) C(rename) C(renameat) C(renameat2)
-		C(link) C(linkat) C(symlink) C(symlinkat) C(execve) C(execveat) C(ioctl)
-#undef C
-	default:
-		return "?";
-	}
-}
-// clang-format on
-
-/* Counted in ST's groups for the summary at exit. */
-static void count(struct broker_stats *st, enum fs_access access, const char *path,
-		  const struct fs_verdict *v, unsigned long times)
-{
-	st->fs_refused += times;
-	for (size_t i = 0; i < st->n_fs_groups; i++) {
-		struct fstrace_group *g = &st->fs_groups[i];
-		if (g->access == access && strcmp(g->path, path) == 0) {
-			g->count += times;
-			return;
-		}
-	}
-	if (st->n_fs_groups >= FS_GROUPS_MAX)
-		return;
-	struct fstrace_group *more = realloc(st->fs_groups, (st->n_fs_groups + 1) * sizeof(*more));
-	if (!more)
-		return;
-	st->fs_groups = more;
-	struct fstrace_group *g = &more[st->n_fs_groups];
-	*g = (struct fstrace_group){.access = access,
-				    .why = v->why,
-				    .key = v->key,
-				    .path = strdup(path),
-				    .value = strdup(v->value),
-				    .count = times};
-	if (g->path && g->value) {
-		st->n_fs_groups++;
-	} else {
-		free(g->path);
-		free(g->value);
-	}
-}
-
-void fstrace_count(struct broker_stats *st, enum fs_access access, const char *path,
-		   unsigned long times)
-{
-	struct fs_verdict v = {.why = FS_WHY_KEPT};
-
-	snprintf(v.value, sizeof(v.value), "%s", path);
-	count(st, access, path, &v, times);
-}
-
-static void refused(const struct sandbox *sb, const struct seccomp_notif *req,
-		    struct broker_stats *st, enum fs_access access, const char *path,
-		    const struct fs_verdict *v)
-{
-	count(st, access, path, v, 1);
-	if (!audit_rate_ok(sb->audit_fd))
-		return;
-	char jpath[PATH_MAX * 2], jexe[PATH_MAX * 2], jkey[64], jval[PATH_MAX * 2];
-	char exe[PATH_MAX], proc[64];
-	ssize_t n;
-	snprintf(proc, sizeof(proc), "/proc/%d/exe", req->pid);
-	n = readlink(proc, exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	json_string(jpath, sizeof(jpath), path);
-	json_string(jexe, sizeof(jexe), exe);
-	if (v->key) {
-		char k[32];
-		snprintf(k, sizeof(k), "filesystem.%s", v->key);
-		json_string(jkey, sizeof(jkey), k);
-		json_string(jval, sizeof(jval), v->value);
-	} else {
-		snprintf(jkey, sizeof(jkey), "null");
-		snprintf(jval, sizeof(jval), "null");
-	}
-	audit_event(sb->audit_fd, "fs.deny",
-		    "\"access\":\"%s\",\"path\":%s,\"caller\":%u,\"exe\":%s,\"call\":\"%s\","
-		    "\"key\":%s,\"value\":%s,\"reason\":\"%s\"",
-		    fstrace_access_name(access), jpath, req->pid, jexe, call_name(req->data.nr),
-		    jkey, jval,
-		    v->why == FS_WHY_DENIED ? "denied by [filesystem] deny"
-		    : v->why == FS_WHY_KEPT ? "kept out of the sandbox's reach by ringfence"
-					    : "no grant covers it");
-}
-
 /* Judges one right after another, reporting the first refused. */
 struct need {
 	enum fs_access access;
@@ -483,7 +219,7 @@ static void judge_all(const struct sandbox *sb, const struct seccomp_notif *req,
 			continue;
 		if (fstrace_judge(sb, needs[i].target, needs[i].check, needs[i].right, needs[i].ro,
 				  &v)) {
-			refused(sb, req, st, needs[i].access, needs[i].target, &v);
+			ft_refused(sb, req, st, needs[i].access, needs[i].target, &v);
 			if (sb->learn)
 				learn_note_refused(sb->learn, needs[i].access, needs[i].target, &v);
 			return;
@@ -533,10 +269,10 @@ static void hidden(const struct sandbox *sb, const struct seccomp_notif *req,
 			v.key = "deny";
 			snprintf(v.value, sizeof(v.value), "%s",
 				 sb->policy->fs.deny.items[i].value);
-			refused(sb, req, st, access, path, &v);
+			ft_refused(sb, req, st, access, path, &v);
 			return;
 		}
-	refused(sb, req, st, access, path, &v);
+	ft_refused(sb, req, st, access, path, &v);
 }
 
 static void judge_open(const struct sandbox *sb, const struct seccomp_notif *req,
@@ -547,9 +283,9 @@ static void judge_open(const struct sandbox *sb, const struct seccomp_notif *req
 
 	if (flags & O_PATH)
 		return; /* Landlock checks nothing for O_PATH */
-	int r = resolve(req->pid, root, base, addr,
-			!(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL),
-			&fp);
+	int r = ft_resolve(
+	    req->pid, root, base, addr,
+	    !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL), &fp);
 	if (r == -ENOENT && fp.path[0])
 		hidden(sb, req, st, fp.path,
 		       flags & O_CREAT	 ? FS_CREATE
@@ -594,7 +330,7 @@ static void judge_ioctl(const struct sandbox *sb, const struct seccomp_notif *re
 	snprintf(p, sizeof(p), "/proc/%d/fd/%d", req->pid, (int)req->data.args[0]);
 	f = open(p, O_PATH | O_CLOEXEC);
 	if (f < 0 || fstat(f, &s) < 0 || !(S_ISCHR(s.st_mode) || S_ISBLK(s.st_mode)) ||
-	    inherited_file(&s) || fd_name(f, name, sizeof(name)) < 0)
+	    inherited_file(&s) || ft_fd_name(f, name, sizeof(name)) < 0)
 		return;
 	struct need n = {FS_IOCTL, name, name, LL_FS_IOCTL_DEV, false};
 	judge_all(sb, req, st, &n, 1);
@@ -606,8 +342,8 @@ static void judge_rename(const struct sandbox *sb, const struct seccomp_notif *r
 {
 	struct fs_path o, n;
 
-	if (resolve(req->pid, root, ob, oa, false, &o) < 0 || !o.exists ||
-	    resolve(req->pid, root, nb, na, false, &n) < 0)
+	if (ft_resolve(req->pid, root, ob, oa, false, &o) < 0 || !o.exists ||
+	    ft_resolve(req->pid, root, nb, na, false, &n) < 0)
 		return;
 	if ((flags & RENAME_NOREPLACE) && n.exists)
 		return;
@@ -631,8 +367,8 @@ static void judge_link(const struct sandbox *sb, const struct seccomp_notif *req
 {
 	struct fs_path o, n;
 
-	if (resolve(req->pid, root, ob, oa, follow, &o) < 0 || !o.exists ||
-	    resolve(req->pid, root, nb, na, false, &n) < 0 || n.exists)
+	if (ft_resolve(req->pid, root, ob, oa, follow, &o) < 0 || !o.exists ||
+	    ft_resolve(req->pid, root, nb, na, false, &n) < 0 || n.exists)
 		return;
 	struct need needs[] = {
 	    {FS_CREATE, n.path, n.parent, make_right(o.mode), n.parent_ro},
@@ -651,7 +387,7 @@ static void judge_one(const struct sandbox *sb, const struct seccomp_notif *req,
 	bool follow = nr == __NR_truncate || nr == __NR_execve ||
 		      (nr == __NR_execveat && !(arg & AT_SYMLINK_NOFOLLOW));
 
-	if (resolve(req->pid, root, base, addr, follow, &fp) < 0)
+	if (ft_resolve(req->pid, root, base, addr, follow, &fp) < 0)
 		return;
 	struct need n = {0, fp.path, fp.parent, 0, fp.parent_ro};
 	switch (nr) {
@@ -715,20 +451,20 @@ void fstrace_observe(int nfd, const struct seccomp_notif *req, const struct sand
 	case __NR_mknodat:
 	case __NR_unlinkat:
 	case __NR_execveat:
-		b1 = open_base(req->pid, (int)a[0]);
+		b1 = ft_open_base(req->pid, (int)a[0]);
 		break;
 	case __NR_renameat:
 	case __NR_renameat2:
 	case __NR_linkat:
-		b1 = open_base(req->pid, (int)a[0]);
-		b2 = open_base(req->pid, (int)a[2]);
+		b1 = ft_open_base(req->pid, (int)a[0]);
+		b2 = ft_open_base(req->pid, (int)a[2]);
 		break;
 	case __NR_symlinkat:
-		b1 = open_base(req->pid, (int)a[1]);
+		b1 = ft_open_base(req->pid, (int)a[1]);
 		break;
 	default:
-		b1 = open_base(req->pid, AT_FDCWD);
-		b2 = nr == __NR_rename || nr == __NR_link ? open_base(req->pid, AT_FDCWD) : -1;
+		b1 = ft_open_base(req->pid, AT_FDCWD);
+		b2 = nr == __NR_rename || nr == __NR_link ? ft_open_base(req->pid, AT_FDCWD) : -1;
 		break;
 	}
 	/* the pid may have been reused once the call is gone: judge only
@@ -806,64 +542,4 @@ void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandb
 {
 	fstrace_observe(nfd, req, sb, st);
 	broker_respond(nfd, req->id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-}
-
-/* ---- the exit summary ----------------------------------------------------- */
-
-#define FS_SUMMARY_SHOWN 5
-
-/* PATH with the home shortened to ~. */
-static void tilde(const char *path, const char *home, char *buf, size_t size)
-{
-	if (home && strcmp(home, "/") != 0 && landlock_path_beneath(path, home))
-		snprintf(buf, size, "~%s", path + strlen(home));
-	else
-		snprintf(buf, size, "%s", path);
-}
-
-void fstrace_summary(const struct broker_stats *st, const char *home, char *buf, size_t size)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	if (!st->fs_refused)
-		return;
-	off += (size_t)snprintf(buf, size, "refused %lu file access%s: ", st->fs_refused,
-				st->fs_refused == 1 ? "" : "es");
-	for (size_t i = 0; i < st->n_fs_groups && i < FS_SUMMARY_SHOWN && off < size; i++) {
-		const struct fstrace_group *g = &st->fs_groups[i];
-		char path[PATH_MAX], value[PATH_MAX], advice[PATH_MAX + 64], times[32] = "";
-		tilde(g->path, home, path, sizeof(path));
-		tilde(g->value, home, value, sizeof(value));
-		if (g->count > 1)
-			snprintf(times, sizeof(times), " %lu times", g->count);
-		if (g->why == FS_WHY_DENIED)
-			snprintf(advice, sizeof(advice), "denied by [filesystem] deny");
-		else if (g->why == FS_WHY_KEPT)
-			snprintf(advice, sizeof(advice), "kept out of reach by ringfence");
-		else if (strcmp(g->path, g->value) == 0)
-			snprintf(advice, sizeof(advice), "add it to [filesystem] %s", g->key);
-		else
-			snprintf(advice, sizeof(advice), "add %s to [filesystem] %s", value,
-				 g->key);
-		off += (size_t)snprintf(buf + off, size - off, "%s%s %s%s (%s)", i ? ", " : "",
-					fstrace_access_name(g->access), path, times, advice);
-	}
-	size_t shown = st->n_fs_groups < FS_SUMMARY_SHOWN ? st->n_fs_groups : FS_SUMMARY_SHOWN;
-	unsigned long rest = st->fs_refused;
-	for (size_t i = 0; i < shown; i++)
-		rest -= st->fs_groups[i].count;
-	if (rest && off < size)
-		snprintf(buf + off, size - off, ", and %lu more (the audit log has each)", rest);
-}
-
-void fstrace_stats_free(struct broker_stats *st)
-{
-	for (size_t i = 0; i < st->n_fs_groups; i++) {
-		free(st->fs_groups[i].path);
-		free(st->fs_groups[i].value);
-	}
-	free(st->fs_groups);
-	st->fs_groups = NULL;
-	st->n_fs_groups = 0;
 }

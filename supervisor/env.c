@@ -65,10 +65,9 @@ static int env_put(struct envb *e, const char *name, size_t name_len, const char
 	return 0;
 }
 
-int env_build(const struct policy *p, const struct sandbox *sb, char *const *environ_in,
-	      char ***ret)
+/* The caller's variables env_keep names, but a credential's. */
+static int put_kept(struct envb *e, const struct policy *p, char *const *environ_in)
 {
-	struct envb e = {0};
 	int r = 0;
 
 	for (char *const *ep = environ_in; ep && *ep && r == 0; ep++) {
@@ -85,8 +84,67 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 			cred_var |= strcmp(p->creds[i].env, name) == 0;
 		if (!cred_var &&
 		    env_glob_match(&p->process.env_keep, p->process.env_keep_set, name))
-			r = env_put(&e, name, strlen(name), eq + 1);
+			r = env_put(e, name, strlen(name), eq + 1);
 	}
+	return r;
+}
+
+/* The CA variables the caller set, as it set them (env_build() says which). */
+static int put_caller_trust(struct envb *e, const struct sandbox *sb, char *const *environ_in)
+{
+	int r = 0;
+
+	for (size_t i = 0; sb && i <= ca_bundle_vars_n && r == 0; i++) {
+		const char *name = i < ca_bundle_vars_n ? ca_bundle_vars[i] : CA_DIR_VAR;
+		const char *v = NULL;
+		size_t nl = strlen(name);
+		if (i < ca_bundle_vars_n && sb->ca_bundle)
+			continue;
+		for (char *const *ep = environ_in; ep && *ep && !v; ep++)
+			if (strncmp(*ep, name, nl) == 0 && (*ep)[nl] == '=')
+				v = *ep + nl + 1;
+		if (v && v[0] == '/')
+			r = env_put(e, name, nl, v);
+	}
+	return r;
+}
+
+/* The proxy variables, every one pointed at ours (env_build() says why). */
+static int put_proxy(struct envb *e, const struct policy *p, const struct sandbox *sb)
+{
+	char http[64], socks[64];
+	static const char *const http_vars[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
+						"https_proxy"};
+	int r = 0;
+
+	snprintf(http, sizeof(http), "http://127.0.0.1:%u", sb->proxy_port);
+	snprintf(socks, sizeof(socks), "socks5h://127.0.0.1:%u", sb->proxy_port);
+	for (size_t i = 0; i < ARRAY_SIZE(http_vars) && r == 0; i++)
+		r = env_put(e, http_vars[i], strlen(http_vars[i]), http);
+	if (r == 0)
+		r = env_put(e, "ALL_PROXY", 9, socks);
+	if (r == 0)
+		r = env_put(e, "all_proxy", 9, socks);
+	/* unless allow_cidr lets the proxy reach the host's loopback:
+	 * then every request goes to the proxy */
+	const char *no_proxy = netproxy_allows_loopback(p) ? "" : "localhost,127.0.0.1,::1";
+	if (r == 0)
+		r = env_put(e, "NO_PROXY", 8, no_proxy);
+	if (r == 0)
+		r = env_put(e, "no_proxy", 8, no_proxy);
+	/* Node.js 24+ reads the variables above only when asked to */
+	if (r == 0)
+		r = env_put(e, "NODE_USE_ENV_PROXY", 18, "1");
+	return r;
+}
+
+int env_build(const struct policy *p, const struct sandbox *sb, char *const *environ_in,
+	      char ***ret)
+{
+	struct envb e = {0};
+	int r = 0;
+
+	r = put_kept(&e, p, environ_in);
 	if (sb && sb->drop_to_user && r == 0) {
 		struct passwd *pw = getpwuid(sb->uid);
 		if (pw) {
@@ -105,18 +163,8 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 	 * files): without interception each CA variable as the caller set it
 	 * (below, a bundle replaces them), SSL_CERT_DIR always; env_set may
 	 * still say otherwise */
-	for (size_t i = 0; sb && i <= ca_bundle_vars_n && r == 0; i++) {
-		const char *name = i < ca_bundle_vars_n ? ca_bundle_vars[i] : CA_DIR_VAR;
-		const char *v = NULL;
-		size_t nl = strlen(name);
-		if (i < ca_bundle_vars_n && sb->ca_bundle)
-			continue;
-		for (char *const *ep = environ_in; ep && *ep && !v; ep++)
-			if (strncmp(*ep, name, nl) == 0 && (*ep)[nl] == '=')
-				v = *ep + nl + 1;
-		if (v && v[0] == '/')
-			r = env_put(&e, name, nl, v);
-	}
+	if (r == 0)
+		r = put_caller_trust(&e, sb, environ_in);
 	for (size_t i = 0; i < p->process.env_set.n && r == 0; i++) {
 		const char *kv = p->process.env_set.items[i].value;
 		const char *eq = strchr(kv, '=');
@@ -134,29 +182,8 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 	 * namespace it is the sandbox's alone; under the broker a direct
 	 * connection is refused either way); anything the caller had in it
 	 * is dropped. */
-	if (sb && sb->iso != NET_ISO_NONE && r == 0) {
-		char http[64], socks[64];
-		static const char *const http_vars[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
-							"https_proxy"};
-		snprintf(http, sizeof(http), "http://127.0.0.1:%u", sb->proxy_port);
-		snprintf(socks, sizeof(socks), "socks5h://127.0.0.1:%u", sb->proxy_port);
-		for (size_t i = 0; i < ARRAY_SIZE(http_vars) && r == 0; i++)
-			r = env_put(&e, http_vars[i], strlen(http_vars[i]), http);
-		if (r == 0)
-			r = env_put(&e, "ALL_PROXY", 9, socks);
-		if (r == 0)
-			r = env_put(&e, "all_proxy", 9, socks);
-		/* unless allow_cidr lets the proxy reach the host's loopback:
-		 * then every request goes to the proxy */
-		const char *no_proxy = netproxy_allows_loopback(p) ? "" : "localhost,127.0.0.1,::1";
-		if (r == 0)
-			r = env_put(&e, "NO_PROXY", 8, no_proxy);
-		if (r == 0)
-			r = env_put(&e, "no_proxy", 8, no_proxy);
-		/* Node.js 24+ reads the variables above only when asked to */
-		if (r == 0)
-			r = env_put(&e, "NODE_USE_ENV_PROXY", 18, "1");
-	}
+	if (sb && sb->iso != NET_ISO_NONE && r == 0)
+		r = put_proxy(&e, p, sb);
 	/* placeholders, never secrets; and the bundle that trusts the CA */
 	for (size_t i = 0; sb && i < sb->n_creds && r == 0; i++)
 		r = env_put(&e, sb->cred_env[i], strlen(sb->cred_env[i]), sb->creds[i].placeholder);

@@ -429,48 +429,14 @@ static void judge_one(const struct sandbox *sb, const struct seccomp_notif *req,
 	judge_all(sb, req, st, &n, 1);
 }
 
-void fstrace_observe(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
-		     struct broker_stats *st)
+/* Judges the call REQ, its paths resolved in the caller's ROOT from the
+ * base directories B1 and B2 opened for it. */
+static void judge_call(const struct sandbox *sb, const struct seccomp_notif *req,
+		       struct broker_stats *st, int root, int b1, int b2)
 {
-	_cleanup_close_ int root = -1, b1 = -1, b2 = -1;
 	const __u64 *a = req->data.args;
-	char p[64];
 	int nr = req->data.nr;
 
-	if (nr == __NR_ioctl) {
-		judge_ioctl(sb, req, st);
-		return;
-	}
-	snprintf(p, sizeof(p), "/proc/%d/root", req->pid);
-	root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	/* the base directories: the cwd, or the dirfd arguments */
-	switch (nr) {
-	case __NR_openat:
-	case __NR_openat2:
-	case __NR_mkdirat:
-	case __NR_mknodat:
-	case __NR_unlinkat:
-	case __NR_execveat:
-		b1 = ft_open_base(req->pid, (int)a[0]);
-		break;
-	case __NR_renameat:
-	case __NR_renameat2:
-	case __NR_linkat:
-		b1 = ft_open_base(req->pid, (int)a[0]);
-		b2 = ft_open_base(req->pid, (int)a[2]);
-		break;
-	case __NR_symlinkat:
-		b1 = ft_open_base(req->pid, (int)a[1]);
-		break;
-	default:
-		b1 = ft_open_base(req->pid, AT_FDCWD);
-		b2 = nr == __NR_rename || nr == __NR_link ? ft_open_base(req->pid, AT_FDCWD) : -1;
-		break;
-	}
-	/* the pid may have been reused once the call is gone: judge only
-	 * with what was opened while it was alive */
-	if (root < 0 || ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
-		return;
 	switch (nr) {
 	case __NR_open:
 		judge_open(sb, req, st, root, b1, a[0], a[1]);
@@ -535,6 +501,51 @@ void fstrace_observe(int nfd, const struct seccomp_notif *req, const struct sand
 	default:
 		break;
 	}
+}
+
+void fstrace_observe(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
+		     struct broker_stats *st)
+{
+	_cleanup_close_ int root = -1, b1 = -1, b2 = -1;
+	const __u64 *a = req->data.args;
+	char p[64];
+	int nr = req->data.nr;
+
+	if (nr == __NR_ioctl) {
+		judge_ioctl(sb, req, st);
+		return;
+	}
+	snprintf(p, sizeof(p), "/proc/%d/root", req->pid);
+	root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* the base directories: the cwd, or the dirfd arguments */
+	switch (nr) {
+	case __NR_openat:
+	case __NR_openat2:
+	case __NR_mkdirat:
+	case __NR_mknodat:
+	case __NR_unlinkat:
+	case __NR_execveat:
+		b1 = ft_open_base(req->pid, (int)a[0]);
+		break;
+	case __NR_renameat:
+	case __NR_renameat2:
+	case __NR_linkat:
+		b1 = ft_open_base(req->pid, (int)a[0]);
+		b2 = ft_open_base(req->pid, (int)a[2]);
+		break;
+	case __NR_symlinkat:
+		b1 = ft_open_base(req->pid, (int)a[1]);
+		break;
+	default:
+		b1 = ft_open_base(req->pid, AT_FDCWD);
+		b2 = nr == __NR_rename || nr == __NR_link ? ft_open_base(req->pid, AT_FDCWD) : -1;
+		break;
+	}
+	/* the pid may have been reused once the call is gone: judge only
+	 * with what was opened while it was alive */
+	if (root < 0 || ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return;
+	judge_call(sb, req, st, root, b1, b2);
 }
 
 void fstrace_handle(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,

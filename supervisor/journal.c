@@ -130,9 +130,6 @@ static void each_journal(const char *const *prefixes,
 	close(fd);
 }
 
-/* The "U" and "T" records between P and END, into SB (each only when
- * whole and sane; the start never later than the journal's ctime, which a
- * writer cannot set back). */
 /* The record at *P (before END): its kind, its fields in F (as many as the
  * kind has; the last is NULL when the journal ends first); *P moves past
  * it.  Returns the number of fields the kind has. */
@@ -151,6 +148,9 @@ static int next_record(char **p, const char *end, char **ret_kind, char *f[3])
 	return nf;
 }
 
+/* The "U" and "T" records between P and END, into SB (each only when
+ * whole and sane; the start never later than the journal's ctime, which a
+ * writer cannot set back). */
 static void journal_identity(char *p, const char *end, struct sandbox *sb)
 {
 	while (p < end) {
@@ -207,6 +207,54 @@ static void remove_bundle_dir(const char *path)
 	(void)rmdir(path);
 }
 
+/* The records between P0 and END acted on, as TMP (the killed run). */
+static void recover_records(struct sandbox *tmp, char *p0, char *end)
+{
+	for (char *p = p0; p < end;) {
+		char *kind, *f[3];
+		int nf = next_record(&p, end, &kind, f);
+		if ((strcmp(kind, "U") == 0 || strcmp(kind, "T") == 0) && p <= end)
+			continue;
+		const char *path = f[nf - 1];
+		if (!path || path[0] != '/' || strstr(path, "/../") || p > end)
+			break;
+		if (strcmp(kind, "W") == 0) {
+			struct stat w;
+			/* only what was made since that run started */
+			if (lstat(path, &w) == 0 && changed_since(&w, tmp->started_at))
+				(void)protect_move_aside(tmp, path, "protect.created",
+							 MOVE_AT_EXIT);
+		} else if (strcmp(kind, "P") == 0) {
+			/* only the empty directory it made (its device and
+			 * inode; rmdir removes no directory that holds anything) */
+			struct protect_placeholder *ph = malloc(sizeof(*ph));
+			if (ph && (ph->path = strdup(path))) {
+				ph->dev = strtoull(f[0], NULL, 10);
+				ph->ino = strtoull(f[1], NULL, 10);
+				/* a live run may have taken it up since (protect.c):
+				 * removed only if nobody holds its lock */
+				ph->fd =
+				    open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				tmp->placeholders = ph;
+				tmp->n_placeholders = 1;
+				protect_remove_placeholders(tmp);
+			} else {
+				free(ph);
+			}
+		} else if (strcmp(kind, "B") == 0) {
+			remove_bundle_dir(path);
+		} else if (strcmp(kind, "G") == 0) {
+			/* the host's global hooks paths, as that start read them */
+			if (!tmp->git_global_hooks)
+				gitconfig_host_read(tmp);
+			gitscan_grant(tmp, path);
+			gitlinks_check_grant(tmp, path);
+		} else {
+			break;
+		}
+	}
+}
+
 static void recover_one(int dir, const char *name, int audit_fd)
 {
 	_cleanup_close_ int fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -245,49 +293,7 @@ static void recover_one(int dir, const char *name, int audit_fd)
 	/* the command's user and the start, when the journal says them (its
 	 * last records: read first, for the grants' walks above them) */
 	journal_identity(buf + sizeof(JOURNAL_MAGIC), end, &tmp);
-	for (char *p = buf + sizeof(JOURNAL_MAGIC); p < end;) {
-		char *kind, *f[3];
-		int nf = next_record(&p, end, &kind, f);
-		if ((strcmp(kind, "U") == 0 || strcmp(kind, "T") == 0) && p <= end)
-			continue;
-		const char *path = f[nf - 1];
-		if (!path || path[0] != '/' || strstr(path, "/../") || p > end)
-			break;
-		if (strcmp(kind, "W") == 0) {
-			struct stat w;
-			/* only what was made since that run started */
-			if (lstat(path, &w) == 0 && changed_since(&w, tmp.started_at))
-				(void)protect_move_aside(&tmp, path, "protect.created",
-							 MOVE_AT_EXIT);
-		} else if (strcmp(kind, "P") == 0) {
-			/* only the empty directory it made (its device and
-			 * inode; rmdir removes no directory that holds anything) */
-			struct protect_placeholder *ph = malloc(sizeof(*ph));
-			if (ph && (ph->path = strdup(path))) {
-				ph->dev = strtoull(f[0], NULL, 10);
-				ph->ino = strtoull(f[1], NULL, 10);
-				/* a live run may have taken it up since (protect.c):
-				 * removed only if nobody holds its lock */
-				ph->fd =
-				    open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-				tmp.placeholders = ph;
-				tmp.n_placeholders = 1;
-				protect_remove_placeholders(&tmp);
-			} else {
-				free(ph);
-			}
-		} else if (strcmp(kind, "B") == 0) {
-			remove_bundle_dir(path);
-		} else if (strcmp(kind, "G") == 0) {
-			/* the host's global hooks paths, as that start read them */
-			if (!tmp.git_global_hooks)
-				gitconfig_host_read(&tmp);
-			gitscan_grant(&tmp, path);
-			gitlinks_check_grant(&tmp, path);
-		} else {
-			break;
-		}
-	}
+	recover_records(&tmp, buf + sizeof(JOURNAL_MAGIC), end);
 	gitconfig_host_free(&tmp);
 	free(buf);
 	(void)unlinkat(dir, name, 0);
@@ -329,6 +335,56 @@ static void jput(struct jbuf *b, const char *s)
 	}
 	memcpy(b->p + b->n, s, l);
 	b->n += l;
+}
+
+/* What the checks at exit cover, as records into B ("U" and "T" last: an
+ * older reader stops at "U"). */
+static void journal_records(const struct sandbox *sb, struct jbuf *b, const char *const *exit_paths,
+			    size_t n_exit)
+{
+	char num[32];
+
+	jput(b, JOURNAL_MAGIC);
+	for (size_t i = 0; i < sb->n_watch; i++) {
+		jput(b, "W");
+		jput(b, sb->watch[i]);
+	}
+	for (size_t i = 0; i < n_exit; i++) {
+		jput(b, "W"); /* git state the file gate let be made */
+		jput(b, exit_paths[i]);
+	}
+	for (size_t i = 0; i < sb->n_placeholders; i++) {
+		jput(b, "P");
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)sb->placeholders[i].dev);
+		jput(b, num);
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)sb->placeholders[i].ino);
+		jput(b, num);
+		jput(b, sb->placeholders[i].path);
+	}
+	for (size_t i = 0; i < sb->n_prot_roots; i++) {
+		jput(b, "G");
+		jput(b, sb->prot_roots[i]);
+	}
+	if (sb->ca_bundle) {
+		/* its directory: what a killed run leaves in /tmp */
+		char bdir[PATH_MAX];
+		const char *slash = strrchr(sb->ca_bundle, '/');
+		if (slash && (size_t)(slash - sb->ca_bundle) < sizeof(bdir)) {
+			snprintf(bdir, sizeof(bdir), "%.*s", (int)(slash - sb->ca_bundle),
+				 sb->ca_bundle);
+			jput(b, "B");
+			jput(b, bdir);
+		}
+	}
+	/* for the walk's judgement of modes and other users' entries */
+	jput(b, "U");
+	snprintf(num, sizeof(num), "%u", (unsigned)sb->uid);
+	jput(b, num);
+	jput(b, "T");
+	snprintf(num, sizeof(num), "%lld", (long long)sb->started_born.tv_sec);
+	jput(b, num);
+	snprintf(num, sizeof(num), "%ld", sb->started_born.tv_nsec);
+	jput(b, num);
 }
 
 /*
@@ -376,7 +432,7 @@ static void journal_atexit(void)
 
 void journal_begin(struct sandbox *sb)
 {
-	char path[PATH_MAX], name[64], tmpname[64], num[32];
+	char path[PATH_MAX], name[64], tmpname[64];
 	struct jbuf b = {0};
 	unsigned r = 0;
 	int dir, fd;
@@ -416,47 +472,7 @@ void journal_begin(struct sandbox *sb)
 		close(dir);
 		return;
 	}
-	jput(&b, JOURNAL_MAGIC);
-	for (size_t i = 0; i < sb->n_watch; i++) {
-		jput(&b, "W");
-		jput(&b, sb->watch[i]);
-	}
-	for (size_t i = 0; i < n_exit; i++) {
-		jput(&b, "W"); /* git state the file gate let be made */
-		jput(&b, exit_paths[i]);
-	}
-	for (size_t i = 0; i < sb->n_placeholders; i++) {
-		jput(&b, "P");
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)sb->placeholders[i].dev);
-		jput(&b, num);
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)sb->placeholders[i].ino);
-		jput(&b, num);
-		jput(&b, sb->placeholders[i].path);
-	}
-	for (size_t i = 0; i < sb->n_prot_roots; i++) {
-		jput(&b, "G");
-		jput(&b, sb->prot_roots[i]);
-	}
-	if (sb->ca_bundle) {
-		/* its directory: what a killed run leaves in /tmp */
-		char bdir[PATH_MAX];
-		const char *slash = strrchr(sb->ca_bundle, '/');
-		if (slash && (size_t)(slash - sb->ca_bundle) < sizeof(bdir)) {
-			snprintf(bdir, sizeof(bdir), "%.*s", (int)(slash - sb->ca_bundle),
-				 sb->ca_bundle);
-			jput(&b, "B");
-			jput(&b, bdir);
-		}
-	}
-	/* for the walk's judgement of modes and other users' entries */
-	jput(&b, "U");
-	snprintf(num, sizeof(num), "%u", (unsigned)sb->uid);
-	jput(&b, num);
-	jput(&b, "T");
-	snprintf(num, sizeof(num), "%lld", (long long)sb->started_born.tv_sec);
-	jput(&b, num);
-	snprintf(num, sizeof(num), "%ld", sb->started_born.tv_nsec);
-	jput(&b, num);
+	journal_records(sb, &b, exit_paths, n_exit);
 	if (b.bad || write_all(fd, b.p, b.n) < 0 ||
 	    renameat2(dir, tmpname, dir, name, RENAME_NOREPLACE) < 0 ||
 	    !(sb->journal_name = strdup(name))) {

@@ -85,63 +85,45 @@ size_t secretcmd_check_output(char *out, size_t n, char *why, size_t size)
 	return n;
 }
 
-/* Runs PC's command: the trimmed output in OUT (NETPROXY_SECRET_MAX + 1
- * bytes), or 0 and why not. */
-static size_t run_one(const struct policy_credential *pc, char *out, char *why, size_t size)
+/* The command's process: stdin /dev/null, stdout the pipe PFD, a process
+ * group of its own; what kept it from running is written to EFD. */
+_noreturn_ static void cmd_child(char **argv, int pfd[2], int efd[2])
 {
-	char **argv = calloc(pc->cmd_argv.n + 1, sizeof(*argv));
-	int pfd[2] = {-1, -1}, efd[2] = {-1, -1}, st = 0, err = 0;
-	long deadline = now_ms() + timeout_of(pc);
-	bool too_long = false, timed_out = false, eof = false;
+	sigset_t none;
+	int dn = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int err = 0;
+
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)setpgid(0, 0);
+	if (dn < 0 || dup2(dn, 0) < 0 || dup2(pfd[1], 1) < 0)
+		err = errno;
+	else
+		execv(argv[0], argv);
+	err = err ? err : errno;
+	(void)!write(efd[1], &err, sizeof(err));
+	_exit(127);
+}
+
+/* Its output until it exits (a pidfd says when), then what is left
+ * in the pipe: a process it left behind holding stdout (started in
+ * the background) must not make it time out.  Its length; *W is PID when
+ * it was reaped meanwhile (its status in *ST). */
+static size_t read_output(pid_t pid, const int pfd[2], long deadline, char *out, pid_t *w, int *st,
+			  bool *too_long, bool *timed_out)
+{
+	bool eof = false;
 	size_t n = 0;
-	pid_t pid, w = 0;
 	int pidfd;
 
-	if (!argv || pipe2(pfd, O_CLOEXEC) < 0 || pipe2(efd, O_CLOEXEC) < 0) {
-		snprintf(why, size, "cannot start it: %s", strerror(errno));
-		goto fail;
-	}
-	for (size_t i = 0; i < pc->cmd_argv.n; i++)
-		argv[i] = pc->cmd_argv.items[i].value;
-	pid = fork();
-	if (pid < 0) {
-		snprintf(why, size, "cannot start it: %s", strerror(errno));
-		goto fail;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		int dn = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		sigemptyset(&none);
-		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		(void)setpgid(0, 0);
-		if (dn < 0 || dup2(dn, 0) < 0 || dup2(pfd[1], 1) < 0)
-			err = errno;
-		else
-			execv(argv[0], argv);
-		err = err ? err : errno;
-		(void)!write(efd[1], &err, sizeof(err));
-		_exit(127);
-	}
-	(void)setpgid(pid, pid); /* both sides: whichever runs first */
-	close(pfd[1]);
-	close(efd[1]);
-	pfd[1] = efd[1] = -1;
-	if (read(efd[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
-		(void)waitpid(pid, NULL, 0);
-		snprintf(why, size, "cannot run %s: %s", argv[0], strerror(err));
-		goto fail;
-	}
-	/* Its output until it exits (a pidfd says when), then what is left
-	 * in the pipe: a process it left behind holding stdout (started in
-	 * the background) must not make it time out. */
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	while (!too_long) {
+	while (!*too_long) {
 		long left = deadline - now_ms();
 		struct pollfd p[2] = {{.fd = eof ? -1 : pfd[0], .events = POLLIN},
 				      {.fd = pidfd, .events = POLLIN}};
 		ssize_t r;
 		if (left <= 0) {
-			timed_out = true;
+			*timed_out = true;
 			break;
 		}
 		/* without a pidfd (before Linux 5.3), its end is looked for
@@ -149,12 +131,12 @@ static size_t run_one(const struct policy_credential *pc, char *out, char *why, 
 		if (poll(p, 2, pidfd < 0 ? (left < 10 ? (int)left : 10) : (int)left) < 0 &&
 		    errno != EINTR)
 			break;
-		if ((w = waitpid(pid, &st, WNOHANG)) == pid) {
+		if ((*w = waitpid(pid, st, WNOHANG)) == pid) {
 			(void)fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-			while (!eof && !too_long &&
+			while (!eof && !*too_long &&
 			       (r = read(pfd[0], out + n, NETPROXY_SECRET_MAX + 1 - n)) > 0) {
 				n += (size_t)r;
-				too_long = n == NETPROXY_SECRET_MAX + 1;
+				*too_long = n == NETPROXY_SECRET_MAX + 1;
 			}
 			break;
 		}
@@ -168,10 +150,47 @@ static size_t run_one(const struct policy_credential *pc, char *out, char *why, 
 			continue;
 		}
 		n += (size_t)r;
-		too_long = n == NETPROXY_SECRET_MAX + 1;
+		*too_long = n == NETPROXY_SECRET_MAX + 1;
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	return n;
+}
+
+/* Runs PC's command: the trimmed output in OUT (NETPROXY_SECRET_MAX + 1
+ * bytes), or 0 and why not. */
+static size_t run_one(const struct policy_credential *pc, char *out, char *why, size_t size)
+{
+	char **argv = calloc(pc->cmd_argv.n + 1, sizeof(*argv));
+	int pfd[2] = {-1, -1}, efd[2] = {-1, -1}, st = 0, err = 0;
+	long deadline = now_ms() + timeout_of(pc);
+	bool too_long = false, timed_out = false;
+	size_t n = 0;
+	pid_t pid, w = 0;
+
+	if (!argv || pipe2(pfd, O_CLOEXEC) < 0 || pipe2(efd, O_CLOEXEC) < 0) {
+		snprintf(why, size, "cannot start it: %s", strerror(errno));
+		goto fail;
+	}
+	for (size_t i = 0; i < pc->cmd_argv.n; i++)
+		argv[i] = pc->cmd_argv.items[i].value;
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, size, "cannot start it: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0)
+		cmd_child(argv, pfd, efd);
+	(void)setpgid(pid, pid); /* both sides: whichever runs first */
+	close(pfd[1]);
+	close(efd[1]);
+	pfd[1] = efd[1] = -1;
+	if (read(efd[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
+		(void)waitpid(pid, NULL, 0);
+		snprintf(why, size, "cannot run %s: %s", argv[0], strerror(err));
+		goto fail;
+	}
+	n = read_output(pid, pfd, deadline, out, &w, &st, &too_long, &timed_out);
 	/* what is left of it ends now, with whatever it started in the
 	 * background in its process group */
 	(void)kill(-pid, SIGKILL);

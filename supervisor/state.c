@@ -206,10 +206,59 @@ static bool listed(const struct policy_list *l, const char *path)
 	return false;
 }
 
+/* PS's names for IT: the path, beneath the home, canonical, in the state
+ * directory; and the variable private_env points at it. */
+static void standin_names(const struct sandbox *sb, const struct policy_item *it, const char *key,
+			  struct private_standin *ps)
+{
+	const struct policy *p = sb->policy;
+
+	ps->origin = it->origin;
+	ps->rel = strdup(path_beneath(it->value, sb->home));
+	ps->path = strdup(it->value);
+	_cleanup_free_ char *chome = realpath(sb->home, NULL);
+	if (!ps->rel || !ps->path || !chome ||
+	    asprintf(&ps->canon, "%s/%s", strcmp(chome, "/") ? chome : "", ps->rel) < 0 ||
+	    asprintf(&ps->standin, "%s/%s", sb->state_dir, ps->rel) < 0)
+		die("out of memory");
+	if (path_beneath(ps->path, sb->state_root) || path_beneath(sb->state_root, ps->path))
+		die_item(it, key, "holds, or is inside, ringfence's state directory", 0);
+	for (size_t i = 0; i < p->fs.private_env.n; i++) {
+		const char *kv = p->fs.private_env.items[i].value;
+		const char *eq = strchr(kv, '=');
+		if (strcmp(eq + 1, ps->path) == 0 && !ps->env) {
+			ps->env = strndup(kv, (size_t)(eq - kv));
+			if (!ps->env)
+				die("out of memory");
+		}
+	}
+}
+
+/* The stand-in found (ST): a file or directory, of PS's kind (its own when
+ * neither the policy nor the host says one), the command's user's. */
+static void check_found(const struct sandbox *sb, const struct policy_item *it, const char *key,
+			struct private_standin *ps, const struct stat *st, bool host_exists)
+{
+	if (S_ISLNK(st->st_mode) || !(S_ISDIR(st->st_mode) || S_ISREG(st->st_mode)))
+		die("%s:%u: filesystem.%s: the stand-in %s is not a file or directory "
+		    "(a symbolic link is never followed): remove it",
+		    origin_file(&it->origin), it->origin.line, key, ps->standin);
+	if (!it->is_dir && !host_exists)
+		ps->is_dir = S_ISDIR(st->st_mode);
+	if (S_ISDIR(st->st_mode) != ps->is_dir)
+		die("%s:%u: filesystem.%s: the stand-in %s is a %s, '%s' a %s",
+		    origin_file(&it->origin), it->origin.line, key, ps->standin,
+		    S_ISDIR(st->st_mode) ? "directory" : "file", it->value,
+		    ps->is_dir ? "directory" : "file");
+	if (st->st_uid != sb->uid)
+		die("%s:%u: filesystem.%s: the stand-in %s is uid %u's, not uid %u's",
+		    origin_file(&it->origin), it->origin.line, key, ps->standin,
+		    (unsigned)st->st_uid, (unsigned)sb->uid);
+}
+
 static void add_standin(struct sandbox *sb, const struct policy_item *it, bool seed, int home_fd,
 			int state_fd)
 {
-	const struct policy *p = sb->policy;
 	const char *key = seed ? "private_seed" : "private";
 	struct private_standin ps = {0};
 	char parent[PATH_MAX], name[NAME_MAX + 1];
@@ -218,25 +267,7 @@ static void add_standin(struct sandbox *sb, const struct policy_item *it, bool s
 	bool host_exists;
 	int r;
 
-	ps.origin = it->origin;
-	ps.rel = strdup(path_beneath(it->value, sb->home));
-	ps.path = strdup(it->value);
-	_cleanup_free_ char *chome = realpath(sb->home, NULL);
-	if (!ps.rel || !ps.path || !chome ||
-	    asprintf(&ps.canon, "%s/%s", strcmp(chome, "/") ? chome : "", ps.rel) < 0 ||
-	    asprintf(&ps.standin, "%s/%s", sb->state_dir, ps.rel) < 0)
-		die("out of memory");
-	if (path_beneath(ps.path, sb->state_root) || path_beneath(sb->state_root, ps.path))
-		die_item(it, key, "holds, or is inside, ringfence's state directory", 0);
-	for (size_t i = 0; i < p->fs.private_env.n; i++) {
-		const char *kv = p->fs.private_env.items[i].value;
-		const char *eq = strchr(kv, '=');
-		if (strcmp(eq + 1, ps.path) == 0 && !ps.env) {
-			ps.env = strndup(kv, (size_t)(eq - kv));
-			if (!ps.env)
-				die("out of memory");
-		}
-	}
+	standin_names(sb, it, key, &ps);
 
 	/* what kind of thing it is: the trailing '/' says directory; else
 	 * the host's, else the stand-in's, else a file */
@@ -266,21 +297,7 @@ static void add_standin(struct sandbox *sb, const struct policy_item *it, bool s
 		    r == -ELOOP || r == -ENOTDIR ? "a symbolic link or a file on the way"
 						 : strerror(-r));
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISLNK(st.st_mode) || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
-			die("%s:%u: filesystem.%s: the stand-in %s is not a file or directory "
-			    "(a symbolic link is never followed): remove it",
-			    origin_file(&it->origin), it->origin.line, key, ps.standin);
-		if (!it->is_dir && !host_exists)
-			ps.is_dir = S_ISDIR(st.st_mode);
-		if (S_ISDIR(st.st_mode) != ps.is_dir)
-			die("%s:%u: filesystem.%s: the stand-in %s is a %s, '%s' a %s",
-			    origin_file(&it->origin), it->origin.line, key, ps.standin,
-			    S_ISDIR(st.st_mode) ? "directory" : "file", it->value,
-			    ps.is_dir ? "directory" : "file");
-		if (st.st_uid != sb->uid)
-			die("%s:%u: filesystem.%s: the stand-in %s is uid %u's, not uid %u's",
-			    origin_file(&it->origin), it->origin.line, key, ps.standin,
-			    (unsigned)st.st_uid, (unsigned)sb->uid);
+		check_found(sb, it, key, &ps, &st, host_exists);
 	} else if (errno == ENOENT) {
 		r = state_make_standin(sb, &ps, pfd, name, home_fd, seed);
 		if (r < 0)

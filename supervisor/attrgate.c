@@ -10,7 +10,7 @@
  * a command started as root owns the host's root-owned files.  Unchecked, a
  * command could make /etc/passwd world-writable for the host's other users,
  * or a user's ~/.bashrc writable by others.  With a mount namespace every
- * mount but the write grants is read-only (sandbox/mounts.c) and refuses
+ * mount but the write grants is read-only (sandbox/mounts_grants.c) and refuses
  * them (EROFS); these calls then never stop here.  Without one they stop in
  * the supervisor (seccomp user notifications, on the listener the connect
  * broker and the file gate use), and:

@@ -497,7 +497,7 @@ def test_a_refused_attribute_gate_says_what_is_missing(box):
 # ---------------------------------------------------------------------------
 # 10. The same for a FIFO the policy grants for writing (a host daemon's
 # control FIFO, say): writing it is what the grant is for, but its mode is
-# the host's.  With namespaces its mount is read-only (sandbox/mounts.c:
+# the host's.  With namespaces its mount is read-only (sandbox/mounts_grants.c:
 # writes to FIFOs do not need a writable mount); without, the gate lets the
 # command make it 0666, and every user of the host may then write to it.
 

@@ -41,7 +41,8 @@ LDFLAGS_ALL := $(LINK_HARDEN) -Wl,-z,noexecstack $(SAN) $(LDFLAGS)
 LIBS := -Wl,-Bstatic -lseccomp -lcap-ng -linih -lcares -lz -Wl,-Bdynamic -ldl -lpthread
 SSL_LIBS := -lssl -lcrypto
 
-POLICY_SRC := policy/parse.c policy/expand.c policy/print.c policy/httprule.c
+POLICY_SRC := policy/parse.c policy/parse_keys.c policy/parse_values.c policy/parse_net.c \
+	policy/expand.c policy/print.c policy/httprule.c
 LANDLOCK_SRC := landlock/landlock.c landlock/plan.c
 NETPROXY_SRC := netproxy/rules.c netproxy/http.c netproxy/socks.c netproxy/proxy.c \
 	netproxy/cred.c netproxy/cred_detect.c netproxy/tls.c netproxy/trust.c netproxy/scrub.c \

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """The man pages keep up with the code: every key the policy parser accepts
-(the keys_* tables of policy/parse.c) has an entry under its section in
+(the keys_* tables of policy/parse_keys.c) has an entry under its section in
 ringfence.ini(5), and no entry there names a key the parser refuses; every
 option and subcommand of supervisor/cli.c is in ringfence(1).  Both pages
 render without a single groff or man warning (also `make man-check`)."""
@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PARSE_C = os.path.join(ROOT, "policy", "parse.c")
+PARSE_C = os.path.join(ROOT, "policy", "parse_keys.c")
 CLI_C = os.path.join(ROOT, "supervisor", "cli.c")
 PAGE_1 = os.path.join(ROOT, "doc", "ringfence.1")
 PAGE_5 = os.path.join(ROOT, "doc", "ringfence.ini.5")
@@ -32,9 +32,9 @@ def strings(text):
 
 def parser_keys(src):
     """{section header: [keys]} from the keys_* tables and section_names of
-    parse.c; a table with no matching section name gets [NAME]."""
+    parse_keys.c; a table with no matching section name gets [NAME]."""
     m = re.search(r"section_names\[\]\s*=\s*\{(.*?)\};", src, re.S)
-    assert m, "section_names[] not found in policy/parse.c"
+    assert m, "section_names[] not found in policy/parse_keys.c"
     sections = strings(m.group(1))
     tables = re.findall(r"\bkeys_(\w+)\[\]\s*=\s*\{(.*?)\};", src, re.S)
     out = {}

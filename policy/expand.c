@@ -347,6 +347,37 @@ static int check_state_paths(const struct policy *p, const struct policy_vars *v
 	return 0;
 }
 
+/* A secret's file (source = file:PATH): ~ and ${VAR} in its path. */
+static int expand_cred_files(struct policy *p, const struct policy_vars *vars,
+			     struct policy_error *err)
+{
+	int r;
+
+	for (size_t i = 0; i < p->n_creds; i++) {
+		struct policy_credential *cr = &p->creds[i];
+		if (strncmp(cr->source, "file:", 5) == 0) {
+			char *path = strdup(cr->source + 5);
+			if (!path)
+				return -ENOMEM;
+			r = expand_one(&path, &cr->origin, "credential.source", vars, true, err);
+			if (r < 0) {
+				free(path);
+				return r;
+			}
+			char *src = malloc(strlen(path) + 6);
+			if (!src) {
+				free(path);
+				return -ENOMEM;
+			}
+			sprintf(src, "file:%s", path);
+			free(path);
+			free(cr->source);
+			cr->source = src;
+		}
+	}
+	return 0;
+}
+
 int policy_expand(struct policy *p, const struct policy_vars *vars, struct policy_error *err)
 {
 	struct {
@@ -398,28 +429,9 @@ int policy_expand(struct policy *p, const struct policy_vars *vars, struct polic
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; i < p->n_creds; i++) {
-		struct policy_credential *cr = &p->creds[i];
-		if (strncmp(cr->source, "file:", 5) == 0) {
-			char *path = strdup(cr->source + 5);
-			if (!path)
-				return -ENOMEM;
-			r = expand_one(&path, &cr->origin, "credential.source", vars, true, err);
-			if (r < 0) {
-				free(path);
-				return r;
-			}
-			char *src = malloc(strlen(path) + 6);
-			if (!src) {
-				free(path);
-				return -ENOMEM;
-			}
-			sprintf(src, "file:%s", path);
-			free(path);
-			free(cr->source);
-			cr->source = src;
-		}
-	}
+	r = expand_cred_files(p, vars, err);
+	if (r < 0)
+		return r;
 	r = check_grants_beneath_deny(p, vars, err);
 	if (r < 0)
 		return r;
@@ -443,6 +455,76 @@ static void list_clear(struct policy_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->items[i].value);
 	l->n = 0;
+}
+
+/* --allow-domain and --allow-cidr: a rule for the proxy.  1 when a policy
+ * without a network was given the proxy for it (the caller says so), 0, or
+ * -errno with ERR. */
+static int override_net(struct policy *p, enum policy_override what, const char *value,
+			struct policy_error *err)
+{
+	const struct policy_origin cli = {.file = NULL, .line = 0};
+	const char *why, *flag = what == POLICY_OVERRIDE_DOMAIN ? "--allow-domain" : "--allow-cidr";
+	char rule[300];
+	bool switched = false;
+	int r;
+
+	snprintf(err->key, sizeof(err->key), "%s", flag);
+	if (what == POLICY_OVERRIDE_DOMAIN) {
+		int u = policy_url_rule(value, rule, sizeof(rule), &why);
+		if (u == 0 && strchr(value, '/')) {
+			why = "a host, not a path (method and path rules go in a policy's "
+			      "[network] allow)";
+			u = -EINVAL;
+		}
+		if (u == 0 && !policy_domain_rule_valid(value, &why))
+			u = -EINVAL;
+		if (u < 0) {
+			snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
+			return -EINVAL;
+		}
+		if (u == 0)
+			snprintf(rule, sizeof(rule), "%s", value);
+	} else {
+		if (!policy_cidr_valid(value, &why)) {
+			snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
+			return -EINVAL;
+		}
+		snprintf(rule, sizeof(rule), "%s", value);
+	}
+	/* A grant on the command line asks for the proxy: a policy
+	 * (the built-in default or a file) that has no network gets it,
+	 * and the caller says so.  -n on the same command line asks for
+	 * the opposite; mode = host already reaches everything, so a
+	 * grant there would only mislead. */
+	if (p->net.mode == POLICY_NET_NONE && p->net.mode_origin.set &&
+	    !p->net.mode_origin.origin.file) {
+		snprintf(err->msg, sizeof(err->msg), "contradicts -n (--no-network)");
+		return -EINVAL;
+	}
+	if (p->net.mode == POLICY_NET_NONE) {
+		p->net.mode = POLICY_NET_PROXY;
+		p->net.mode_origin.set = true;
+		p->net.mode_origin.origin = cli;
+		switched = true;
+	}
+	if (p->net.mode != POLICY_NET_PROXY) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "needs [network] mode = proxy, but the policy says mode = %s",
+			 policy_net_mode_name(p->net.mode));
+		return -EINVAL;
+	}
+	if (what == POLICY_OVERRIDE_DOMAIN) {
+		for (char *s = rule; *s; s++)
+			*s = (char)tolower((unsigned char)*s);
+		r = policy_list_add(&p->net.allow, rule, false, cli);
+	} else {
+		r = policy_list_add(&p->net.allow_cidr, rule, false, cli);
+	}
+	if (r < 0)
+		return r;
+	memset(err, 0, sizeof(*err));
+	return switched ? 1 : 0;
 }
 
 int policy_override(struct policy *p, enum policy_override what, const char *value,
@@ -474,68 +556,8 @@ int policy_override(struct policy *p, enum policy_override what, const char *val
 		key = "--deny";
 		break;
 	case POLICY_OVERRIDE_DOMAIN:
-	case POLICY_OVERRIDE_CIDR: {
-		const char *why,
-		    *flag = what == POLICY_OVERRIDE_DOMAIN ? "--allow-domain" : "--allow-cidr";
-		char rule[300];
-		bool switched = false;
-		snprintf(err->key, sizeof(err->key), "%s", flag);
-		if (what == POLICY_OVERRIDE_DOMAIN) {
-			int u = policy_url_rule(value, rule, sizeof(rule), &why);
-			if (u == 0 && strchr(value, '/')) {
-				why = "a host, not a path (method and path rules go in a policy's "
-				      "[network] allow)";
-				u = -EINVAL;
-			}
-			if (u == 0 && !policy_domain_rule_valid(value, &why))
-				u = -EINVAL;
-			if (u < 0) {
-				snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
-				return -EINVAL;
-			}
-			if (u == 0)
-				snprintf(rule, sizeof(rule), "%s", value);
-		} else {
-			if (!policy_cidr_valid(value, &why)) {
-				snprintf(err->msg, sizeof(err->msg), "'%s': %s", value, why);
-				return -EINVAL;
-			}
-			snprintf(rule, sizeof(rule), "%s", value);
-		}
-		/* A grant on the command line asks for the proxy: a policy
-		 * (the built-in default or a file) that has no network gets it,
-		 * and the caller says so.  -n on the same command line asks for
-		 * the opposite; mode = host already reaches everything, so a
-		 * grant there would only mislead. */
-		if (p->net.mode == POLICY_NET_NONE && p->net.mode_origin.set &&
-		    !p->net.mode_origin.origin.file) {
-			snprintf(err->msg, sizeof(err->msg), "contradicts -n (--no-network)");
-			return -EINVAL;
-		}
-		if (p->net.mode == POLICY_NET_NONE) {
-			p->net.mode = POLICY_NET_PROXY;
-			p->net.mode_origin.set = true;
-			p->net.mode_origin.origin = cli;
-			switched = true;
-		}
-		if (p->net.mode != POLICY_NET_PROXY) {
-			snprintf(err->msg, sizeof(err->msg),
-				 "needs [network] mode = proxy, but the policy says mode = %s",
-				 policy_net_mode_name(p->net.mode));
-			return -EINVAL;
-		}
-		if (what == POLICY_OVERRIDE_DOMAIN) {
-			for (char *s = rule; *s; s++)
-				*s = (char)tolower((unsigned char)*s);
-			r = policy_list_add(&p->net.allow, rule, false, cli);
-		} else {
-			r = policy_list_add(&p->net.allow_cidr, rule, false, cli);
-		}
-		if (r < 0)
-			return r;
-		memset(err, 0, sizeof(*err));
-		return switched ? 1 : 0;
-	}
+	case POLICY_OVERRIDE_CIDR:
+		return override_net(p, what, value, err);
 	case POLICY_OVERRIDE_NO_NETWORK:
 		p->net.mode = POLICY_NET_NONE;
 		p->net.mode_origin.set = true;

@@ -242,6 +242,8 @@ bool policy_http_method_valid(const char *m, size_t n)
  * "[METHODS ]SCHEME://HOST[:PORT]/PATH[?QUERY]", the form it is printed in
  * and matched from.  0 when URL names no path and there is no method list
  * (a host rule: the caller's); 1 with *RET (malloc'd); -EINVAL with *WHY.
+ * Long: one reading of the URL from left to right (scheme, authority,
+ * host, path, query), each refusal where a reader meets it.
  */
 int policy_http_rule(const char *methods, const char *url, char **ret, const char **why)
 {

@@ -407,8 +407,9 @@ static struct policy *policy_new(void)
 	return p;
 }
 
-/* Whole-policy checks that no single line can make. */
-int policy_validate(struct policy *p, struct policy_error *err)
+/* Each credential: the keys it needs, ttl and timeout with cmd: only, no
+ * two setting one variable, and [network] mode = proxy. */
+static int validate_creds(struct policy *p, struct policy_error *err)
 {
 	struct parse_ctx c = {.p = p, .err = err};
 
@@ -458,6 +459,17 @@ int policy_validate(struct policy *p, struct policy_error *err)
 				   cr->name, policy_net_mode_name(p->net.mode)),
 			       -EINVAL;
 	}
+	return 0;
+}
+
+/* Whole-policy checks that no single line can make. */
+int policy_validate(struct policy *p, struct policy_error *err)
+{
+	struct parse_ctx c = {.p = p, .err = err};
+	int r = validate_creds(p, err);
+
+	if (r < 0)
+		return r;
 	if (p->net.mode != POLICY_NET_PROXY) {
 		const struct policy_list *lists[] = {&p->net.allow,	   &p->net.deny,
 						     &p->net.allow_cidr,   &p->net.hosts,

@@ -164,6 +164,32 @@ static int handle_filesystem(struct parse_ctx *c, const char *name, const char *
 	return unknown_key(c, "filesystem", name, keys_filesystem, ARRAY_SIZE(keys_filesystem));
 }
 
+/* memory_max = a size from 1M to 64G: bytes, or K, M or G of them. */
+static int net_memory_max(struct parse_ctx *c, const char *k, const char *value)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!parse_scalar_once(c, SCALAR_NET_MEMORY_MAX, k) || !parse_single_token(c, k, value))
+		return 0;
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (!isdigit((unsigned char)value[0]) || errno || v > (64ULL << 30))
+		return parse_fail(c, k, "'%s' is not a size from 1M to 64G", value);
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	/* below 1 MiB the proxy could not hold one tunnel's buffers;
+	 * above 64 GiB is a typo */
+	if (*end || v < (1ULL << 20) || v > (64ULL << 30))
+		return parse_fail(c, k, "'%s' is not a size from 1M to 64G", value);
+	c->p->net.memory_max = v;
+	return 1;
+}
+
 static int handle_network(struct parse_ctx *c, const char *name, const char *value, const char *k)
 {
 	struct policy *p = c->p;
@@ -237,30 +263,48 @@ static int handle_network(struct parse_ctx *c, const char *name, const char *val
 			return parse_fail(c, k, "'%s' is not an absolute path", value);
 		return parse_set_string(c, &p->net.upstream_ca, value);
 	}
-	if (strcmp(name, "memory_max") == 0) {
-		char *end;
-		unsigned long long v;
-		if (!parse_scalar_once(c, SCALAR_NET_MEMORY_MAX, k) ||
-		    !parse_single_token(c, k, value))
-			return 0;
-		errno = 0;
-		v = strtoull(value, &end, 10);
-		if (!isdigit((unsigned char)value[0]) || errno || v > (64ULL << 30))
-			return parse_fail(c, k, "'%s' is not a size from 1M to 64G", value);
-		if (*end == 'K' || *end == 'k')
-			v <<= 10, end++;
-		else if (*end == 'M' || *end == 'm')
-			v <<= 20, end++;
-		else if (*end == 'G' || *end == 'g')
-			v <<= 30, end++;
-		/* below 1 MiB the proxy could not hold one tunnel's buffers;
-		 * above 64 GiB is a typo */
-		if (*end || v < (1ULL << 20) || v > (64ULL << 30))
-			return parse_fail(c, k, "'%s' is not a size from 1M to 64G", value);
-		p->net.memory_max = v;
-		return 1;
-	}
+	if (strcmp(name, "memory_max") == 0)
+		return net_memory_max(c, k, value);
 	return unknown_key(c, "network", name, keys_network, ARRAY_SIZE(keys_network));
+}
+
+/* source = env:VARIABLE, file:PATH or cmd:PROGRAM [ARG]... */
+static int cred_source(struct parse_ctx *c, const char *k, const char *value,
+		       struct policy_credential *cr)
+{
+	if (cr->source)
+		return parse_fail(c, k, "set twice");
+	if (strncmp(value, "cmd:", 4) != 0 && !parse_single_token(c, k, value))
+		return 0;
+	if (strncmp(value, "cmd:", 4) == 0) {
+		/* argv, split as env_set is (blanks, double quotes); no
+		 * shell unless the program is one */
+		if (!parse_for_each_token(c, k, value + 4, false, parse_tok_argv, &cr->cmd_argv))
+			return 0;
+		if (cr->cmd_argv.n == 0)
+			return parse_fail(c, k, "cmd: needs a program");
+		if (cr->cmd_argv.items[0].value[0] != '/')
+			return parse_fail(c, k,
+					  "'%s' is not an absolute path (cmd: runs no shell "
+					  "and searches no PATH)",
+					  cr->cmd_argv.items[0].value);
+		cr->source_origin = parse_here(c);
+		return parse_set_string(c, &cr->source, value);
+	}
+	if (strncmp(value, "env:", 4) == 0) {
+		if (!parse_valid_env_name(value + 4, strlen(value + 4), false))
+			return parse_fail(c, k, "'%s' is not an environment variable name",
+					  value + 4);
+	} else if (strncmp(value, "file:", 5) == 0) {
+		const char *f = value + 5;
+		if (!(f[0] == '/' || f[0] == '~' || strncmp(f, "${", 2) == 0))
+			return parse_fail(c, k, "'%s' is not an absolute path", f);
+	} else {
+		return parse_fail(c, k, "'%s' is not env:VARIABLE, file:PATH or cmd:PROGRAM",
+				  value);
+	}
+	cr->source_origin = parse_here(c);
+	return parse_set_string(c, &cr->source, value);
 }
 
 static int handle_credential(struct parse_ctx *c, const char *name, const char *value,
@@ -279,43 +323,8 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 			return parse_fail(c, k, "'%s' is not an environment variable name", value);
 		return parse_set_string(c, &cr->env, value);
 	}
-	if (strcmp(name, "source") == 0) {
-		if (cr->source)
-			return parse_fail(c, k, "set twice");
-		if (strncmp(value, "cmd:", 4) != 0 && !parse_single_token(c, k, value))
-			return 0;
-		if (strncmp(value, "cmd:", 4) == 0) {
-			/* argv, split as env_set is (blanks, double quotes); no
-			 * shell unless the program is one */
-			if (!parse_for_each_token(c, k, value + 4, false, parse_tok_argv,
-						  &cr->cmd_argv))
-				return 0;
-			if (cr->cmd_argv.n == 0)
-				return parse_fail(c, k, "cmd: needs a program");
-			if (cr->cmd_argv.items[0].value[0] != '/')
-				return parse_fail(
-				    c, k,
-				    "'%s' is not an absolute path (cmd: runs no shell "
-				    "and searches no PATH)",
-				    cr->cmd_argv.items[0].value);
-			cr->source_origin = parse_here(c);
-			return parse_set_string(c, &cr->source, value);
-		}
-		if (strncmp(value, "env:", 4) == 0) {
-			if (!parse_valid_env_name(value + 4, strlen(value + 4), false))
-				return parse_fail(c, k, "'%s' is not an environment variable name",
-						  value + 4);
-		} else if (strncmp(value, "file:", 5) == 0) {
-			const char *f = value + 5;
-			if (!(f[0] == '/' || f[0] == '~' || strncmp(f, "${", 2) == 0))
-				return parse_fail(c, k, "'%s' is not an absolute path", f);
-		} else {
-			return parse_fail(
-			    c, k, "'%s' is not env:VARIABLE, file:PATH or cmd:PROGRAM", value);
-		}
-		cr->source_origin = parse_here(c);
-		return parse_set_string(c, &cr->source, value);
-	}
+	if (strcmp(name, "source") == 0)
+		return cred_source(c, k, value, cr);
 	if (strcmp(name, "inject") == 0) {
 		if (cr->inject_set)
 			return parse_fail(c, k, "set twice");

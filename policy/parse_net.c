@@ -32,6 +32,48 @@ static bool is_ip_literal(const char *s)
 	return inet_pton_any(s, buf);
 }
 
+/* The labels of a domain name, from LABEL (past a leading "*.") to its
+ * end: each 1 to 63 letters, digits, '-' and '_', at least one. */
+static bool labels_valid(const char *label, const char **why)
+{
+	int labels = 0;
+	while (*label) {
+		const char *dot = strchr(label, '.');
+		size_t len = dot ? (size_t)(dot - label) : strlen(label);
+		if (len == 0 || len > 63) {
+			*why = "each part of a domain name is 1 to 63 characters";
+			return false;
+		}
+		for (size_t i = 0; i < len; i++) {
+			unsigned char ch = (unsigned char)label[i];
+			if (ch == '*') {
+				*why = "'*' is allowed only as the whole first label, as in "
+				       "*.example.com";
+				return false;
+			}
+			if (!(isalnum(ch) || ch == '-' || ch == '_')) {
+				*why = "a domain name has letters, digits, '-' and '.' only";
+				return false;
+			}
+		}
+		if (label[0] == '-' || label[len - 1] == '-') {
+			*why = "a domain label cannot start or end with '-'";
+			return false;
+		}
+		labels++;
+		label += len + (dot ? 1 : 0);
+		if (dot && !*label) {
+			*why = "empty label in domain name";
+			return false;
+		}
+	}
+	if (labels == 0) {
+		*why = "not a domain name";
+		return false;
+	}
+	return true;
+}
+
 bool policy_domain_rule_valid(const char *value, const char **why)
 {
 	char host[300];
@@ -83,42 +125,7 @@ bool policy_domain_rule_valid(const char *value, const char **why)
 		*why = "a domain name is at most 253 characters";
 		return false;
 	}
-	int labels = 0;
-	while (*label) {
-		const char *dot = strchr(label, '.');
-		size_t len = dot ? (size_t)(dot - label) : strlen(label);
-		if (len == 0 || len > 63) {
-			*why = "each part of a domain name is 1 to 63 characters";
-			return false;
-		}
-		for (size_t i = 0; i < len; i++) {
-			unsigned char ch = (unsigned char)label[i];
-			if (ch == '*') {
-				*why = "'*' is allowed only as the whole first label, as in "
-				       "*.example.com";
-				return false;
-			}
-			if (!(isalnum(ch) || ch == '-' || ch == '_')) {
-				*why = "a domain name has letters, digits, '-' and '.' only";
-				return false;
-			}
-		}
-		if (label[0] == '-' || label[len - 1] == '-') {
-			*why = "a domain label cannot start or end with '-'";
-			return false;
-		}
-		labels++;
-		label += len + (dot ? 1 : 0);
-		if (dot && !*label) {
-			*why = "empty label in domain name";
-			return false;
-		}
-	}
-	if (labels == 0) {
-		*why = "not a domain name";
-		return false;
-	}
-	return true;
+	return labels_valid(label, why);
 }
 
 /*

@@ -187,33 +187,10 @@ static void section(FILE *out, const char *name,
 		annotate(out, name, ud);
 }
 
-void policy_print(const struct policy *p, FILE *out,
-		  void (*annotate)(FILE *out, const char *section, void *ud), void *ud)
+/* [network] past its header: mode, and with the proxy its rules, limits
+ * and timers; unix_connect when Unix sockets are allowed. */
+static void print_network(FILE *out, const struct policy *p)
 {
-	fprintf(out, "; effective policy, from:");
-	for (size_t i = 0; i < p->n_files; i++)
-		fprintf(out, " %s", p->files[i]);
-	fputc('\n', out);
-
-	section(out, "sandbox", annotate, ud);
-	fprintf(out, "enforcement = %s\n", policy_enforcement_name(p->enforcement));
-	fprintf(out, "namespaces = %s\n", namespaces_name(p->namespaces));
-	if (p->name)
-		fprintf(out, "name = %s\n", p->name);
-
-	section(out, "filesystem", annotate, ud);
-	print_list(out, "read", &p->fs.read);
-	print_list(out, "exec", &p->fs.exec);
-	print_list(out, "write", &p->fs.write);
-	print_list(out, "deny", &p->fs.deny);
-	print_list(out, "protect", &p->fs.protect);
-	print_list(out, "create", &p->fs.create);
-	print_list(out, "private", &p->fs.private_);
-	print_list(out, "private_seed", &p->fs.private_seed);
-	print_list(out, "private_env", &p->fs.private_env);
-	fprintf(out, "private_tmp = %s\n", p->fs.private_tmp ? "yes" : "no");
-
-	section(out, "network", annotate, ud);
 	fprintf(out, "mode = %s\n", policy_net_mode_name(p->net.mode));
 	if (p->net.mode == POLICY_NET_PROXY) {
 		fprintf(out, "isolation = %s\n", isolation_name(p->net.isolation));
@@ -250,6 +227,58 @@ void policy_print(const struct policy *p, FILE *out,
 	}
 	if (p->syscalls.unix_sockets)
 		print_list(out, "unix_connect", &p->net.unix_connect);
+}
+
+/* [process] past its header. */
+static void print_process(FILE *out, const struct policy *p)
+{
+	if (p->process.run_as)
+		fprintf(out, "run_as = %s\n", p->process.run_as);
+	if (p->process.env_keep_set)
+		print_list(out, "env_keep", &p->process.env_keep);
+	else
+		fprintf(out, "; env_keep: the built-in list\n");
+	print_list(out, "env_set", &p->process.env_set);
+	for (int r = 0; r < _POLICY_RLIMIT_MAX; r++) {
+		const struct policy_rlimit_value *rl = &p->process.rlimits[r];
+		if (!rl->set)
+			continue;
+		if (rl->value == POLICY_RLIM_INFINITY)
+			fprintf(out, "%s = unlimited\n", policy_rlimit_key((enum policy_rlimit)r));
+		else
+			fprintf(out, "%s = %llu\n", policy_rlimit_key((enum policy_rlimit)r),
+				(unsigned long long)rl->value);
+	}
+}
+
+void policy_print(const struct policy *p, FILE *out,
+		  void (*annotate)(FILE *out, const char *section, void *ud), void *ud)
+{
+	fprintf(out, "; effective policy, from:");
+	for (size_t i = 0; i < p->n_files; i++)
+		fprintf(out, " %s", p->files[i]);
+	fputc('\n', out);
+
+	section(out, "sandbox", annotate, ud);
+	fprintf(out, "enforcement = %s\n", policy_enforcement_name(p->enforcement));
+	fprintf(out, "namespaces = %s\n", namespaces_name(p->namespaces));
+	if (p->name)
+		fprintf(out, "name = %s\n", p->name);
+
+	section(out, "filesystem", annotate, ud);
+	print_list(out, "read", &p->fs.read);
+	print_list(out, "exec", &p->fs.exec);
+	print_list(out, "write", &p->fs.write);
+	print_list(out, "deny", &p->fs.deny);
+	print_list(out, "protect", &p->fs.protect);
+	print_list(out, "create", &p->fs.create);
+	print_list(out, "private", &p->fs.private_);
+	print_list(out, "private_seed", &p->fs.private_seed);
+	print_list(out, "private_env", &p->fs.private_env);
+	fprintf(out, "private_tmp = %s\n", p->fs.private_tmp ? "yes" : "no");
+
+	section(out, "network", annotate, ud);
+	print_network(out, p);
 
 	for (size_t i = 0; i < p->n_creds; i++) {
 		char name[300];
@@ -276,23 +305,7 @@ void policy_print(const struct policy *p, FILE *out,
 	}
 
 	section(out, "process", annotate, ud);
-	if (p->process.run_as)
-		fprintf(out, "run_as = %s\n", p->process.run_as);
-	if (p->process.env_keep_set)
-		print_list(out, "env_keep", &p->process.env_keep);
-	else
-		fprintf(out, "; env_keep: the built-in list\n");
-	print_list(out, "env_set", &p->process.env_set);
-	for (int r = 0; r < _POLICY_RLIMIT_MAX; r++) {
-		const struct policy_rlimit_value *rl = &p->process.rlimits[r];
-		if (!rl->set)
-			continue;
-		if (rl->value == POLICY_RLIM_INFINITY)
-			fprintf(out, "%s = unlimited\n", policy_rlimit_key((enum policy_rlimit)r));
-		else
-			fprintf(out, "%s = %llu\n", policy_rlimit_key((enum policy_rlimit)r),
-				(unsigned long long)rl->value);
-	}
+	print_process(out, p);
 
 	section(out, "syscalls", annotate, ud);
 	print_list(out, "deny", &p->syscalls.deny);

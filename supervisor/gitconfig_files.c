@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The git configuration files themselves (gitconfig.c reads what one
+ * says, and has the picture): one read whole within GITCONFIG_MAX, or said
+ * when it could not be; the host's own, read at start into the sandbox's
+ * git_global_* lists (system, global, their includes); a linked worktree's
+ * or a submodule's, found through its `gitdir:` file, and the core.worktree
+ * it names.  These read and stat; what a file says is gitconfig_pointers()'s.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+/* On the heap: a frame's pages are touched at every call (stack-clash
+ * probes). */
+char *gitconfig_read(int fd, const struct stat *st, size_t *len)
+{
+	if (st->st_size > GITCONFIG_MAX) {
+		errno = EFBIG;
+		return NULL;
+	}
+	size_t size = (size_t)st->st_size + 1;
+	char *buf = malloc(size);
+	ssize_t got = 0;
+
+	if (!buf)
+		die("out of memory");
+	*len = 0;
+	while (*len < size && (got = read(fd, buf + *len, size - *len)) > 0)
+		*len += (size_t)got;
+	if (got < 0) {
+		int e = errno;
+		free(buf); /* half a configuration is not one */
+		errno = e;
+		return NULL;
+	}
+	if (*len >= size) {
+		free(buf); /* grew since: not what was stated */
+		errno = EFBIG;
+		return NULL;
+	}
+	return buf;
+}
+
+void gitconfig_file(int fd, pointer_fn fn, void *ud, bool say)
+{
+	_cleanup_close_ int f = fd;
+	struct stat st;
+	size_t len;
+	char proc[64], name[PATH_MAX] = "?";
+
+	if (f < 0 || fstat(f, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	_cleanup_free_ char *buf = gitconfig_read(f, &st, &len);
+	if (buf) {
+		gitconfig_pointers(buf, len, fn, ud);
+		return;
+	}
+	int e = errno;
+	if (!say)
+		return;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f);
+	ssize_t n = readlink(proc, name, sizeof(name) - 1);
+	name[n > 0 ? n : 1] = '\0';
+	gitconfig_say_unread(name, st.st_size, e, "protected");
+}
+
+void gitconfig_say_unread(const char *path, off_t size, int err, const char *not_what)
+{
+	if (err == EFBIG)
+		warn("%s: a git configuration of %lld bytes, past the %d MiB read, was not read: "
+		     "what it has git run from the worktree is not %s",
+		     path, (long long)size, GITCONFIG_MAX >> 20, not_what);
+	else
+		warn("%s: a git configuration that could not be read (%s): what it has git run "
+		     "from the worktree is not %s",
+		     path, strerror(err), not_what);
+}
+
+bool gitconfig_program_file(const char *path, enum git_pointer kind)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return kind == PTR_PROGRAM; /* an argument: only a file there */
+	return S_ISREG(st.st_mode) || S_ISLNK(st.st_mode);
+}
+
+/*
+ * The host's own git configuration, read at start (outside the sandbox):
+ * a core.hooksPath set there applies in every repository, a relative one
+ * resolved against each worktree's top (`core.hooksPath = .githooks`, as
+ * hook managers advise), so protect.c protects, and the walks check, what
+ * it names in each repository as they do a repository's own config's.  A
+ * file it includes (`~/.gitconfig.local`) is every host git's
+ * configuration: protect.c protects it by name, and the walk at exit
+ * checks it as a repository's included file (gitscan_global_includes()).
+ */
+struct global_read {
+	struct sandbox *sb;
+	const char *dir; /* of the file read: an include's base */
+	const char *home;
+	int depth;
+};
+
+static void read_global(struct sandbox *sb, const char *path, const char *home, int depth);
+
+static void on_global(void *ud, enum git_pointer kind, const char *value)
+{
+	const struct global_read *g = ud;
+	char full[PATH_MAX];
+	int n;
+
+	if (kind == PTR_WORKTREE)
+		return;
+	if (kind == PTR_TEMPLATE && value[0] != '/' && strncmp(value, "~/", 2) != 0)
+		return; /* (relative to wherever git runs: no one place) */
+	if (strncmp(value, "~/", 2) == 0)
+		n = g->home ? snprintf(full, sizeof(full), "%s/%s", g->home, value + 2) : -1;
+	else if (kind == PTR_INCLUDE && value[0] != '/')
+		n = snprintf(full, sizeof(full), "%s/%s", g->dir, value);
+	else
+		n = snprintf(full, sizeof(full), "%s", value);
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return;
+	if (kind == PTR_INCLUDE) {
+		bool seen = false;
+		for (size_t i = 0; i < g->sb->n_git_global_includes && !seen; i++)
+			seen = strcmp(g->sb->git_global_includes[i], full) == 0;
+		if (seen)
+			return; /* read already: an include cycle ends here */
+		char **v = realloc(g->sb->git_global_includes,
+				   (g->sb->n_git_global_includes + 1) * sizeof(*v));
+		if (!v || !(v[g->sb->n_git_global_includes] = strdup(full)))
+			die("out of memory");
+		g->sb->git_global_includes = v;
+		g->sb->n_git_global_includes++;
+		read_global(g->sb, full, g->home, g->depth + 1);
+		return;
+	}
+	if (kind == PTR_PROGRAM_ARG && full[0] == '/' && !gitconfig_program_file(full, kind))
+		return; /* (a relative one is judged in each worktree) */
+	if (kind == PTR_PROGRAM_ARG)
+		kind = PTR_PROGRAM;
+	char ***list = kind == PTR_PROGRAM    ? &g->sb->git_global_programs
+		       : kind == PTR_TEMPLATE ? &g->sb->git_global_templates
+					      : &g->sb->git_global_hooks;
+	size_t *n_list = kind == PTR_PROGRAM	? &g->sb->n_git_global_programs
+			 : kind == PTR_TEMPLATE ? &g->sb->n_git_global_templates
+						: &g->sb->n_git_global_hooks;
+	for (size_t i = 0; i < *n_list; i++)
+		if (strcmp((*list)[i], full) == 0)
+			return;
+	char **v = realloc(*list, (*n_list + 1) * sizeof(*v));
+	if (!v || !(v[*n_list] = strdup(full)))
+		die("out of memory");
+	*list = v;
+	(*n_list)++;
+}
+
+static void read_global(struct sandbox *sb, const char *path, const char *home, int depth)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	/* git stops at ten levels of includes */
+	if (depth > 10 || !slash)
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	/* the host's own files, its links followed as its git follows them */
+	struct global_read g = {sb, dir[0] ? dir : "/", home, depth};
+	gitconfig_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_global, &g, true);
+}
+
+void gitconfig_host_read(struct sandbox *sb)
+{
+	const char *homes[] = {getenv("HOME"), sb->home};
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL"),
+		   *system = getenv("GIT_CONFIG_SYSTEM");
+	char path[PATH_MAX];
+
+	gitconfig_host_free(sb);
+	/* the system's, whatever GIT_CONFIG_NOSYSTEM says now: the host's
+	 * later git may not be told so */
+	read_global(sb, "/etc/gitconfig", homes[0], 0);
+	/* and the one the host's environment names instead */
+	if (system && system[0] == '/' && strcmp(system, "/etc/gitconfig") != 0)
+		read_global(sb, system, homes[0], 0);
+	if (global && global[0] == '/')
+		read_global(sb, global, homes[0], 0);
+	if (xdg && xdg[0] == '/' &&
+	    (size_t)snprintf(path, sizeof(path), "%s/git/config", xdg) < sizeof(path))
+		read_global(sb, path, homes[0], 0);
+	for (size_t h = 0; h < ARRAY_SIZE(homes); h++) {
+		if (!homes[h] || homes[h][0] != '/' ||
+		    (h == 1 && homes[0] && strcmp(homes[0], homes[1]) == 0))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/.gitconfig", homes[h]) < sizeof(path))
+			read_global(sb, path, homes[h], 0);
+		if ((size_t)snprintf(path, sizeof(path), "%s/.config/git/config", homes[h]) <
+		    sizeof(path))
+			read_global(sb, path, homes[h], 0);
+	}
+}
+
+size_t gitconfig_worktree_files(const char *top, char cfg[2][PATH_MAX])
+{
+	char path[PATH_MAX], buf[PATH_MAX + 16], common[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/.git", top) >= sizeof(path) ||
+	    lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n <= 8 || memcmp(buf, "gitdir: ", 8) != 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", buf[8] == '/' ? "" : top,
+			     buf[8] == '/' ? "" : "/", buf + 8) >= sizeof(path))
+		return 0;
+	_cleanup_free_ char *dir = realpath(path, NULL);
+	if (!dir)
+		return 0;
+	/* a linked worktree: the main config, and its own config.worktree */
+	snprintf(path, sizeof(path), "%s/commondir", dir);
+	_cleanup_close_ int c = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	n = c >= 0 ? read(c, buf, sizeof(buf) - 1) : -1;
+	if (n > 0) {
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if ((size_t)snprintf(common, sizeof(common), "%s%s%s", buf[0] == '/' ? "" : dir,
+				     buf[0] == '/' ? "" : "/", buf) >= sizeof(common))
+			return 0;
+		_cleanup_free_ char *real = realpath(common, NULL);
+		if (!real || (size_t)snprintf(cfg[0], PATH_MAX, "%s/config", real) >= PATH_MAX ||
+		    (size_t)snprintf(cfg[1], PATH_MAX, "%s/config.worktree", dir) >= PATH_MAX)
+			return 0;
+		return 2;
+	}
+	return (size_t)snprintf(cfg[0], PATH_MAX, "%s/config", dir) < PATH_MAX;
+}
+
+static void on_worktree(void *ud, enum git_pointer kind, const char *value)
+{
+	if (kind == PTR_WORKTREE)
+		snprintf(ud, PATH_MAX, "%s", value);
+}
+
+bool gitconfig_core_worktree(const char *config, const char *gitdir, char *out)
+{
+	char value[PATH_MAX] = "", path[PATH_MAX];
+
+	/* (quiet: the reading of its pointers that follows says it) */
+	gitconfig_file(open(config, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), on_worktree,
+		       value, false);
+	if (!value[0] ||
+	    (size_t)snprintf(path, sizeof(path), "%s%s%s", value[0] == '/' ? "" : gitdir,
+			     value[0] == '/' ? "" : "/", value) >= sizeof(path))
+		return false;
+	_cleanup_free_ char *real = realpath(path, NULL);
+	if (!real || strlen(real) >= PATH_MAX)
+		return false;
+	memcpy(out, real, strlen(real) + 1);
+	return true;
+}
+
+static void strs_free(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+void gitconfig_host_free(struct sandbox *sb)
+{
+	strs_free(&sb->git_global_hooks, &sb->n_git_global_hooks);
+	strs_free(&sb->git_global_includes, &sb->n_git_global_includes);
+	strs_free(&sb->git_global_programs, &sb->n_git_global_programs);
+	strs_free(&sb->git_global_templates, &sb->n_git_global_templates);
+}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * supervisor/gitobj_internal.h — the object reader's own parts, shared by
- * gitobj.c (reading) and gitcheck.c (the end's checks of the store).  Not
- * for others: gitobj.h is the interface.
+ * gitobj.c (reading), gitobj_pack.c (the packs) and gitcheck.c (the end's
+ * checks of the store).  Not for others: gitobj.h is the interface.
  */
 #ifndef RINGFENCE_SUPERVISOR_GITOBJ_INTERNAL_H
 #define RINGFENCE_SUPERVISOR_GITOBJ_INTERNAL_H
@@ -47,6 +47,9 @@ bool gitobj_idx_offset(const struct gitobj *r, const struct gitobj_pack *p, uint
 /* OID's position in P's index. */
 bool gitobj_pack_pos(const struct gitobj *r, const struct gitobj_pack *p, const unsigned char *oid,
 		     uint32_t *ret);
+/* OID's offset in the pack P; false when it has none. */
+bool gitobj_pack_find(const struct gitobj *r, const struct gitobj_pack *p, const unsigned char *oid,
+		      uint64_t *ret);
 /* The object at OFF in the pack P, deltas applied. */
 int gitobj_pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off,
 		     enum obj_type *type, unsigned char **ret, size_t *ret_len, int depth);
@@ -55,5 +58,8 @@ int gitobj_pack_read(struct gitobj *r, const struct gitobj_pack *p, uint64_t off
  * -errno. */
 int gitobj_read_loose(struct gitobj *r, const unsigned char *oid, enum obj_type *type,
 		      unsigned char **ret, size_t *ret_len, struct stat *ret_st);
+/* The object OID as git reads it, DEPTH deltas down (gitobj_read()). */
+int gitobj_read_object(struct gitobj *r, const unsigned char *oid, enum obj_type *type,
+		       unsigned char **ret, size_t *ret_len, int depth);
 
 #endif

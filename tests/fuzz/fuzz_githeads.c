@@ -17,6 +17,7 @@
  *   4  packed-refs, a ref resolved through it
  * Its bit 0x40: read as at the end of a run (every copy of an object). */
 #include "../../supervisor/gitobj.c"
+#include "../../supervisor/gitobj_pack.c"
 #include "../../supervisor/gitcheck.c"
 #include "../../supervisor/githeads.c"
 #include "../../supervisor/githeads_index.c"
@@ -213,7 +214,7 @@ static void loose(struct githead *r, const uint8_t *p, size_t n)
 		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	int aa = openat(objects_fd, "aa", O_RDONLY | O_DIRECTORY);
 	put(aa, name, p, n);
-	if (read_object(&r->o, oid, &t, &buf, &len, 0) == 0)
+	if (gitobj_read_object(&r->o, oid, &t, &buf, &len, 0) == 0)
 		free(buf);
 	(void)gh_commit_tree(r, oid, tree, NULL, NULL);
 	(void)commit_ok(r, oid, true);
@@ -253,7 +254,7 @@ static void pack(struct githead *r, const uint8_t *p, size_t n)
 			if (at + r->o.sz > pk.idx_size)
 				break;
 			memcpy(oid, pk.idx + at, r->o.sz);
-			if (read_object(&r->o, oid, &t, &buf, &len, 0) == 0)
+			if (gitobj_read_object(&r->o, oid, &t, &buf, &len, 0) == 0)
 				free(buf);
 			(void)commit_ok(r, oid, true);
 		}

@@ -367,27 +367,12 @@ static size_t scan_loose(struct gitobj *r, bool all)
 }
 
 /* Which copies the end checks (gitobj.h). */
-size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
+/* The end's first look at the store, before any copy is checked (ALL:
+ * gitobj_end()'s, every change looked for). */
+static void packs_at_end(struct gitobj *o, bool all)
 {
-	uint32_t links_seen[256 / 32] = {0};
-	size_t forged = 0;
 	bool changed = false;
 	struct stat st;
-
-	/* Without the gate on modes (no listener: one above, as under WSL2;
-	 * best-effort without notifications) the command could give a file
-	 * of the store write and change it in its own inode, its directory
-	 * untouched: every loose object's time is read, and a pack's data
-	 * changed counts as a pack made (each of its objects hashed). */
-	bool all = !o->sb || !o->sb->objgate_live;
-	/* with namespaces the gate is optional (layers.c): its absence is
-	 * said, as what it costs and what it leaves (best-effort without
-	 * namespaces says so at the start) */
-	if (all && o->sb && o->sb->modegate)
-		warn("%s: no seccomp notification listener could be had for the mode gate (one "
-		     "is installed above ringfence): while the sandbox ran, a file of its object "
-		     "store could be made writable; every object it changed is checked now",
-		     o->top);
 
 	/* the packs as they are now, each marked made or changed */
 	gitobj_forget_packs(o);
@@ -409,6 +394,63 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 			    o, midx[i],
 			    "was made or changed during the run, or a pack it names was "
 			    "(git rebuilds it: git multi-pack-index write)");
+}
+
+/* The pack P, when the run made or changed its index: every object in it
+ * checked, then it and its index left without write; one whose index
+ * does not read moved aside.  How many copies were forged. */
+static size_t check_listed(struct gitobj *o, struct gitobj_pack *p)
+{
+	size_t forged = 0;
+	struct stat st;
+	uint32_t total;
+	size_t names, offs;
+
+	if (!p->listed || p->gone || !gitobj_idx_tables(o, p, &total, &names, &offs)) {
+		if (p->listed && !p->gone) {
+			char rel[NAME_MAX + 8];
+			snprintf(rel, sizeof(rel), "pack/%s", p->name);
+			gitobj_put_aside(o, rel, "does not read as a pack index");
+			p->gone = true;
+		}
+		return 0;
+	}
+	for (uint32_t i = 0; i < total; i++)
+		forged += check_entry(o, p, i);
+	/* the pack and its index, left without write */
+	char data[NAME_MAX + 2];
+	size_t l = strlen(p->name);
+	_cleanup_close_ int pd =
+	    openat(o->objects, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	snprintf(data, sizeof(data), "%.*s.pack", (int)(l > 4 ? l - 4 : 0), p->name);
+	const char *const files[] = {p->name, data};
+	for (size_t k = 0; pd >= 0 && k < ARRAY_SIZE(files); k++)
+		if (fstatat(pd, files[k], &st, AT_SYMLINK_NOFOLLOW) == 0)
+			read_only(pd, files[k], &st);
+	return forged;
+}
+
+size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
+{
+	uint32_t links_seen[256 / 32] = {0};
+	size_t forged = 0;
+
+	/* Without the gate on modes (no listener: one above, as under WSL2;
+	 * best-effort without notifications) the command could give a file
+	 * of the store write and change it in its own inode, its directory
+	 * untouched: every loose object's time is read, and a pack's data
+	 * changed counts as a pack made (each of its objects hashed). */
+	bool all = !o->sb || !o->sb->objgate_live;
+	/* with namespaces the gate is optional (layers.c): its absence is
+	 * said, as what it costs and what it leaves (best-effort without
+	 * namespaces says so at the start) */
+	if (all && o->sb && o->sb->modegate)
+		warn("%s: no seccomp notification listener could be had for the mode gate (one "
+		     "is installed above ringfence): while the sandbox ran, a file of its object "
+		     "store could be made writable; every object it changed is checked now",
+		     o->top);
+
+	packs_at_end(o, all);
 	/* what the host's git reads at the protected paths: its copies made
 	 * or changed during the run (a pack's data rewritten in place too) */
 	for (size_t i = 0; i < n; i++) {
@@ -424,32 +466,8 @@ size_t gitobj_end(struct gitobj *o, const unsigned char (*ids)[32], size_t n)
 	/* every object the run wrote: loose, and the packs whose index it
 	 * made or changed, whole */
 	forged += scan_loose(o, all);
-	for (size_t j = 0; j < o->n_packs; j++) {
-		struct gitobj_pack *p = &o->packs[j];
-		uint32_t total;
-		size_t names, offs;
-		if (!p->listed || p->gone || !gitobj_idx_tables(o, p, &total, &names, &offs)) {
-			if (p->listed && !p->gone) {
-				char rel[NAME_MAX + 8];
-				snprintf(rel, sizeof(rel), "pack/%s", p->name);
-				gitobj_put_aside(o, rel, "does not read as a pack index");
-				p->gone = true;
-			}
-			continue;
-		}
-		for (uint32_t i = 0; i < total; i++)
-			forged += check_entry(o, p, i);
-		/* the pack and its index, left without write */
-		char data[NAME_MAX + 2];
-		size_t l = strlen(p->name);
-		_cleanup_close_ int pd =
-		    openat(o->objects, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		snprintf(data, sizeof(data), "%.*s.pack", (int)(l > 4 ? l - 4 : 0), p->name);
-		const char *const files[] = {p->name, data};
-		for (size_t k = 0; pd >= 0 && k < ARRAY_SIZE(files); k++)
-			if (fstatat(pd, files[k], &st, AT_SYMLINK_NOFOLLOW) == 0)
-				read_only(pd, files[k], &st);
-	}
+	for (size_t j = 0; j < o->n_packs; j++)
+		forged += check_listed(o, &o->packs[j]);
 	for (size_t j = 0; j < o->n_packs; j++)
 		if (o->packs[j].n_drop && !o->packs[j].gone)
 			drop_entries(o, &o->packs[j]);

@@ -248,6 +248,80 @@ static bool shell_word(const char **p, char *w, size_t size, bool *sep, int *dep
 	return true;
 }
 
+/* The file the shell word W names, past a redirection's operator (only
+ * an operator: its file is the next word) and an expansion leading it
+ * (`$PWD/`, `$(...)/`: the top; `$HOME/`: the home, as "~/"); NULL when it
+ * names none.  *WAS_CMD cleared after an operator: its file is no command. */
+static char *word_file(char *w, bool *was_cmd)
+{
+	char *x = w;
+
+	/* a redirection's operator, its file after it */
+	while (*x >= '0' && *x <= '9')
+		x++;
+	if (*x == '<' || *x == '>') {
+		while (*x == '<' || *x == '>' || *x == '&')
+			x++;
+		if (!*x) {
+			return NULL;
+		}
+		*was_cmd = false;
+	} else {
+		x = w;
+	}
+	/* an expansion leading a path: the top, or the home */
+	if (*x == '$' || *x == '`') {
+		bool home = strncmp(x, "$HOME/", 6) == 0 || strncmp(x, "${HOME}/", 8) == 0;
+		char *slash = strchr(x, '/');
+		if (!slash || strchr(slash, '$') || strchr(slash, '`'))
+			return NULL;
+		if (home) {
+			*--slash = '~';
+			x = slash;
+		} else {
+			x = slash + 1;
+		}
+	}
+	if (!*x)
+		return NULL; /* (`$PWD/`: the top, no file) */
+	return x;
+}
+
+/* DIR (SIZE bytes) after `cd X`.  A directory not followed (the home, `-`,
+ * one with "..", one past SIZE) leaves it as it was. */
+static void cd_into(char *dir, size_t size, const char *x)
+{
+	/* where the words after it are relative to */
+	/* (an absolute one starts over) */
+	size_t dl = x[0] == '/' ? 0 : strlen(dir), xl = strlen(x);
+	if (x[0] != '~' && x[0] != '-' && !strstr(x, "..") && dl + xl + 2 < size) {
+		if (dl)
+			dir[dl++] = '/';
+		memcpy(dir + dl, x, xl + 1);
+		dl += xl;
+		while (dl > 1 && dir[dl - 1] == '/')
+			dir[--dl] = '\0';
+	}
+}
+
+/* The options word X ("-..."), as Python reads them: true when the module
+ * to run is the next word (`-m MOD`). */
+static bool python_options(const char *dir, const char *x, pointer_fn fn, void *ud)
+{
+	/* Python's options, joined as it takes them: -m MOD,
+	 * -mMOD, -um MOD; -c, -W, -X, -Q take what follows */
+	const char *o = x + 1;
+	while (*o && strchr("bBdEhiIOPqsSuvVx", *o))
+		o++;
+	if (*o == 'm') {
+		if (o[1])
+			python_module(dir, o + 1, fn, ud);
+		else
+			return true;
+	}
+	return false;
+}
+
 /*
  * The words of the command VAL that name a file, given to FN: the command
  * itself where it is a path (PTR_PROGRAM: a file it must be, there or
@@ -285,52 +359,15 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 		for (int d = was + 1; d <= at; d++)
 			memcpy(dirs[d], dirs[d - 1], DIR_MAX);
 		dir = dirs[at];
-		char *x = w;
 		if (sep)
 			cmd = true, module = false, cd = false;
 		bool was_cmd = cmd, was_module = module, was_cd = cd;
 		cmd = module = cd = false;
-		/* a redirection's operator, its file after it */
-		while (*x >= '0' && *x <= '9')
-			x++;
-		if (*x == '<' || *x == '>') {
-			while (*x == '<' || *x == '>' || *x == '&')
-				x++;
-			if (!*x) {
-				continue;
-			}
-			was_cmd = false;
-		} else {
-			x = w;
-		}
-		/* an expansion leading a path: the top, or the home */
-		if (*x == '$' || *x == '`') {
-			bool home = strncmp(x, "$HOME/", 6) == 0 || strncmp(x, "${HOME}/", 8) == 0;
-			char *slash = strchr(x, '/');
-			if (!slash || strchr(slash, '$') || strchr(slash, '`'))
-				continue;
-			if (home) {
-				*--slash = '~';
-				x = slash;
-			} else {
-				x = slash + 1;
-			}
-		}
-		if (!*x)
-			continue; /* (`$PWD/`: the top, no file) */
+		char *x = word_file(w, &was_cmd);
+		if (!x)
+			continue;
 		if (was_cd) {
-			/* where the words after it are relative to */
-			/* (an absolute one starts over) */
-			size_t dl = x[0] == '/' ? 0 : strlen(dir), xl = strlen(x);
-			if (x[0] != '~' && x[0] != '-' && !strstr(x, "..") &&
-			    dl + xl + 2 < DIR_MAX) {
-				if (dl)
-					dir[dl++] = '/';
-				memcpy(dir + dl, x, xl + 1);
-				dl += xl;
-				while (dl > 1 && dir[dl - 1] == '/')
-					dir[--dl] = '\0';
-			}
+			cd_into(dir, DIR_MAX, x);
 			continue;
 		}
 		if (was_module) {
@@ -342,17 +379,7 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 			continue;
 		}
 		if (x[0] == '-' && x[1] != '-') {
-			/* Python's options, joined as it takes them: -m MOD,
-			 * -mMOD, -um MOD; -c, -W, -X, -Q take what follows */
-			const char *o = x + 1;
-			while (*o && strchr("bBdEhiIOPqsSuvVx", *o))
-				o++;
-			if (*o == 'm') {
-				if (o[1])
-					python_module(dir, o + 1, fn, ud);
-				else
-					module = true;
-			}
+			module = python_options(dir, x, fn, ud);
 			continue;
 		}
 		if (x[0] == '-' || x[0] == '%' || strchr(x, '=') || strstr(x, "://") ||
@@ -429,6 +456,48 @@ static bool continued(const char *l, size_t len)
 	return b % 2 == 1;
 }
 
+/* The section's line at *LINE (*LINE_LEN, a '[' first): its name into SEC
+ * (SIZE), lower-cased; *LINE and *LINE_LEN then what follows its ']', a
+ * key git takes on the section's own line.  False when nothing does. */
+static bool section_line(const char **line, size_t *line_len, char *sec, size_t size)
+{
+	const char *l = *line;
+	size_t len = *line_len;
+	size_t i = 1, j = 0;
+
+	while (i < len && l[i] != ']' && l[i] != ' ' && l[i] != '"' && l[i] != '.' && j + 1 < size)
+		sec[j++] = (char)(l[i++] | 0x20);
+	sec[j] = '\0';
+	/* git takes a key on its section's own line */
+	const char *close = memchr(l, ']', len);
+	if (!close)
+		return false;
+	len -= (size_t)(close + 1 - l);
+	l = close + 1;
+	while (len && (*l == ' ' || *l == '\t')) {
+		l++;
+		len--;
+	}
+	if (!len || *l == '#' || *l == ';')
+		return false;
+	*line = l;
+	*line_len = len;
+	return true;
+}
+
+/* What the key KEY of the section SEC points at, 0 for nothing. */
+static enum git_pointer pointer_kind(const char *sec, const char *key)
+{
+	return strcmp(sec, "core") == 0 && strcmp(key, "hookspath") == 0 ? PTR_HOOKS
+	       : (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
+		       strcmp(key, "path") == 0
+		   ? PTR_INCLUDE
+	       : strcmp(sec, "init") == 0 && strcmp(key, "templatedir") == 0 ? PTR_TEMPLATE
+	       : strcmp(sec, "core") == 0 && strcmp(key, "worktree") == 0    ? PTR_WORKTREE
+	       : program_key(sec, key)					     ? PTR_PROGRAM
+									     : 0;
+}
+
 void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 {
 	char sec[32] = "";
@@ -443,25 +512,8 @@ void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 	for (size_t at = 0; gitconfig_line(buf, n, &at, &l, &len);) {
 		char key[64];
 		size_t k = 0, kn = 0;
-		if (*l == '[') {
-			size_t i = 1, j = 0;
-			while (i < len && l[i] != ']' && l[i] != ' ' && l[i] != '"' &&
-			       l[i] != '.' && j + 1 < sizeof(sec))
-				sec[j++] = (char)(l[i++] | 0x20);
-			sec[j] = '\0';
-			/* git takes a key on its section's own line */
-			const char *close = memchr(l, ']', len);
-			if (!close)
-				continue;
-			len -= (size_t)(close + 1 - l);
-			l = close + 1;
-			while (len && (*l == ' ' || *l == '\t')) {
-				l++;
-				len--;
-			}
-			if (!len || *l == '#' || *l == ';')
-				continue;
-		}
+		if (*l == '[' && !section_line(&l, &len, sec, sizeof(sec)))
+			continue;
 		/* a value continued on the lines after (a backslash ending one):
 		 * joined, never longer than the configuration */
 		if (continued(l, len)) {
@@ -490,15 +542,7 @@ void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 			k++; /* (a longer key, an alias's, is read on, kept cut) */
 		}
 		key[kn] = '\0';
-		enum git_pointer kind =
-		    strcmp(sec, "core") == 0 && strcmp(key, "hookspath") == 0 ? PTR_HOOKS
-		    : (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
-			    strcmp(key, "path") == 0
-			? PTR_INCLUDE
-		    : strcmp(sec, "init") == 0 && strcmp(key, "templatedir") == 0 ? PTR_TEMPLATE
-		    : strcmp(sec, "core") == 0 && strcmp(key, "worktree") == 0	  ? PTR_WORKTREE
-		    : program_key(sec, key)					  ? PTR_PROGRAM
-										  : 0;
+		enum git_pointer kind = pointer_kind(sec, key);
 		if (!kind)
 			continue;
 		const char *v = l + k, *end = l + len;

@@ -579,6 +579,27 @@ static char *repo_top(const char *path, char **tops, size_t n, char **gitdir)
 	return top;
 }
 
+/* How many of the repositories found in the grants (N, the first FIRST
+ * the grants themselves) may hold their descriptors. */
+static size_t held_room(size_t n, size_t first)
+{
+	/* up to two descriptors held for each (the .git and the index): a
+	 * grant on ~/src may want more than a soft limit of 1,024 leaves
+	 * (the proxy and the file gate raise it too) */
+	struct rlimit rl;
+	size_t room = SIZE_MAX;
+	if (n > first && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (n - first > 64 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		/* less a reserve for the run's own (pipes, the proxy's) */
+		room = rl.rlim_cur > HELD_FD_RESERVE ? (rl.rlim_cur - HELD_FD_RESERVE) / 2 : 0;
+	}
+	return room;
+}
+
 void githeads_start(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
@@ -621,20 +642,7 @@ void githeads_start(struct sandbox *sb)
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s", gitdirs[i], *c) <
 			    sizeof(path))
 				read_pointers(&ps, tops[i], path, 0);
-	/* up to two descriptors held for each (the .git and the index): a
-	 * grant on ~/src may want more than a soft limit of 1,024 leaves
-	 * (the proxy and the file gate raise it too) */
-	struct rlimit rl;
-	size_t room = SIZE_MAX, i = 0;
-	if (n > first && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		if (n - first > 64 && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			(void)setrlimit(RLIMIT_NOFILE, &rl);
-			(void)getrlimit(RLIMIT_NOFILE, &rl);
-		}
-		/* less a reserve for the run's own (pipes, the proxy's) */
-		room = rl.rlim_cur > HELD_FD_RESERVE ? (rl.rlim_cur - HELD_FD_RESERVE) / 2 : 0;
-	}
+	size_t room = held_room(n, first), i = 0;
 	bool no_fds = false;
 	for (; i < n && !no_fds; i++) {
 		struct githead *h = NULL;

@@ -321,6 +321,86 @@ int gitindex_parse_all(const unsigned char *p, size_t n, size_t hashsz, gitindex
 	return index_parse(p, n, hashsz, fn, tree_fn, ud);
 }
 
+/* The path of the entry that began at START, its name at *AT of P (N
+ * bytes), into NAME (PATH_MAX) and *RET_LEN: version 4's with the leading
+ * part of the entry before's (PREV, PREV_LEN) it keeps, the others' padded;
+ * *AT then past it.  False when it does not fit in the index or PATH_MAX. */
+static bool entry_name(const unsigned char *p, size_t n, uint32_t version, size_t start, size_t *at,
+		       const char *prev, size_t prev_len, char *name, size_t *ret_len)
+{
+	size_t o = *at;
+	const unsigned char *nul;
+	size_t len;
+
+	if (version == 4) {
+		size_t strip = 0;
+		unsigned char c;
+		if (o >= n)
+			return false;
+		c = p[o++];
+		strip = c & 127;
+		while (c & 128) {
+			if (o >= n || strip > PATH_MAX)
+				return false;
+			c = p[o++];
+			strip = ((strip + 1) << 7) + (c & 127);
+		}
+		if (strip > prev_len)
+			return false;
+		nul = memchr(p + o, 0, n - o);
+		if (!nul || prev_len - strip + (size_t)(nul - (p + o)) >= PATH_MAX)
+			return false;
+		len = prev_len - strip;
+		memcpy(name, prev, len);
+		memcpy(name + len, p + o, (size_t)(nul - (p + o)));
+		len += (size_t)(nul - (p + o));
+		o = (size_t)(nul - p) + 1;
+	} else {
+		nul = memchr(p + o, 0, n - o);
+		if (!nul || (size_t)(nul - (p + o)) >= PATH_MAX)
+			return false;
+		len = (size_t)(nul - (p + o));
+		memcpy(name, p + o, len);
+		/* padded with 1 to 8 NULs to a multiple of 8 */
+		o = start + ((o - start + len + 8) & ~(size_t)7);
+	}
+	*at = o;
+	*ret_len = len;
+	return true;
+}
+
+/* The extensions of P (N bytes), from O, where the entries end, up to the
+ * checksum: the cache tree's nodes to TREE_FN, the resolve-undo's
+ * versions to FN; where git's threads start reading checked against
+ * STARTS (COUNT entries).  0, or -EINVAL. */
+static int extensions(const unsigned char *p, size_t n, size_t o, int hashsz, const size_t *starts,
+		      uint32_t count, gitindex_entry_fn *fn, gitindex_tree_fn *tree_fn, void *ud)
+{
+	/* the extensions, up to the checksum: the cache tree's nodes */
+	size_t entries_end = o;
+	while (tree_fn && o + 8 <= n - (size_t)hashsz && n >= (size_t)hashsz) {
+		uint32_t size = be32(p + o + 4);
+		if (size > n - (size_t)hashsz - o - 8)
+			return -EINVAL;
+		/* where git's threads start reading: the end of the
+		 * entries (EOIE), each block of entries (IEOT), which
+		 * must be where this reading found them, else git
+		 * reads other entries, or other extensions, than these */
+		if (memcmp(p + o, "EOIE", 4) == 0 && (size < 4 || be32(p + o + 8) != entries_end))
+			return -EINVAL;
+		if (memcmp(p + o, "IEOT", 4) == 0 && !blocks_ok(p + o + 8, size, starts, count))
+			return -EINVAL;
+		if (memcmp(p + o, "TREE", 4) == 0 &&
+		    cache_tree(p, o + 8, o + 8 + size, (size_t)hashsz, tree_fn, ud) < 0)
+			return -EINVAL;
+		if (memcmp(p + o, "REUC", 4) == 0 &&
+		    resolve_undo(p, o + 8, o + 8 + size, (size_t)hashsz, fn, ud) < 0)
+			return -EINVAL;
+		o += 8 + size;
+	}
+	return 0;
+}
+
 static int index_parse(const unsigned char *p, size_t n, size_t want_sz, gitindex_entry_fn *fn,
 		       gitindex_tree_fn *tree_fn, void *ud)
 {
@@ -378,51 +458,12 @@ static int index_parse(const unsigned char *p, size_t n, size_t want_sz, gitinde
 					}
 					o += 2;
 				}
-				const unsigned char *nul;
 				char name[PATH_MAX];
 				size_t len;
-				if (version == 4) {
-					size_t strip = 0;
-					unsigned char c;
-					if (o >= n) {
-						ok = false;
-						break;
-					}
-					c = p[o++];
-					strip = c & 127;
-					while (c & 128) {
-						if (o >= n || strip > PATH_MAX) {
-							ok = false;
-							break;
-						}
-						c = p[o++];
-						strip = ((strip + 1) << 7) + (c & 127);
-					}
-					if (!ok || strip > prev_len) {
-						ok = false;
-						break;
-					}
-					nul = memchr(p + o, 0, n - o);
-					if (!nul || prev_len - strip + (size_t)(nul - (p + o)) >=
-							PATH_MAX) {
-						ok = false;
-						break;
-					}
-					len = prev_len - strip;
-					memcpy(name, prev, len);
-					memcpy(name + len, p + o, (size_t)(nul - (p + o)));
-					len += (size_t)(nul - (p + o));
-					o = (size_t)(nul - p) + 1;
-				} else {
-					nul = memchr(p + o, 0, n - o);
-					if (!nul || (size_t)(nul - (p + o)) >= PATH_MAX) {
-						ok = false;
-						break;
-					}
-					len = (size_t)(nul - (p + o));
-					memcpy(name, p + o, len);
-					/* padded with 1 to 8 NULs to a multiple of 8 */
-					o = start + ((o - start + len + 8) & ~(size_t)7);
+				if (!entry_name(p, n, version, start, &o, prev, prev_len, name,
+						&len)) {
+					ok = false;
+					break;
 				}
 				name[len] = '\0';
 				if ((flags & 0xfff) != 0xfff && (flags & 0xfff) != len) {
@@ -437,31 +478,7 @@ static int index_parse(const unsigned char *p, size_t n, size_t want_sz, gitinde
 		}
 		if (!ok)
 			continue;
-		/* the extensions, up to the checksum: the cache tree's nodes */
-		size_t entries_end = o;
-		while (tree_fn && o + 8 <= n - (size_t)hashsz && n >= (size_t)hashsz) {
-			uint32_t size = be32(p + o + 4);
-			if (size > n - (size_t)hashsz - o - 8)
-				return -EINVAL;
-			/* where git's threads start reading: the end of the
-			 * entries (EOIE), each block of entries (IEOT), which
-			 * must be where this reading found them, else git
-			 * reads other entries, or other extensions, than these */
-			if (memcmp(p + o, "EOIE", 4) == 0 &&
-			    (size < 4 || be32(p + o + 8) != entries_end))
-				return -EINVAL;
-			if (memcmp(p + o, "IEOT", 4) == 0 &&
-			    !blocks_ok(p + o + 8, size, starts, count))
-				return -EINVAL;
-			if (memcmp(p + o, "TREE", 4) == 0 &&
-			    cache_tree(p, o + 8, o + 8 + size, (size_t)hashsz, tree_fn, ud) < 0)
-				return -EINVAL;
-			if (memcmp(p + o, "REUC", 4) == 0 &&
-			    resolve_undo(p, o + 8, o + 8 + size, (size_t)hashsz, fn, ud) < 0)
-				return -EINVAL;
-			o += 8 + size;
-		}
-		return 0;
+		return extensions(p, n, o, hashsz, starts, count, fn, tree_fn, ud);
 	}
 	return -EINVAL;
 }

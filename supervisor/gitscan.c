@@ -301,14 +301,13 @@ static void found(struct scan *s, int g, const char *path)
 		;
 }
 
-/* The directory open at FD (PATH, reached following no symlink). */
-static void walk(struct scan *s, int fd, const char *path, int depth)
+/* Whether the walk goes into one more directory, DEPTH levels down: not
+ * once it is cut, nor past GITSCAN_MAX_DEPTH (that subtree said skipped)
+ * or GITSCAN_MAX_DIRS (the walk cut); counted. */
+static bool walk_on(struct scan *s, int depth)
 {
-	struct listing l = {0};
-	bool gitdir;
-
 	if (s->cut)
-		return;
+		return false;
 	/* the walk while the sandbox runs: the supervisor, ending, closed the
 	 * pipe; stopped here, between two directories, so that nothing moved
 	 * aside goes unsaid */
@@ -316,19 +315,78 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 		struct pollfd pf = {.fd = s->found_fd, .events = 0};
 		if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLERR | POLLHUP))) {
 			s->cut = true;
-			return;
+			return false;
 		}
 	}
 	/* too deep: this subtree only, so that a chain of directories made
 	 * to be walked first cannot end the walk */
 	if (depth > GITSCAN_MAX_DEPTH) {
 		s->skipped++;
-		return;
+		return false;
 	}
 	if (++s->dirs > GITSCAN_MAX_DIRS) {
 		s->cut = true;
+		return false;
+	}
+	return true;
+}
+
+/* The .git NAME in the directory open at FD (PATH; SUB is PATH/NAME): a
+ * pointer to a repository (`gitdir:` or a link), its worktree's top a
+ * project whose config is checked, or a git directory, checked and handed
+ * to the watch.  What a .git holds is the repository's: not walked. */
+static void walk_dotgit(struct scan *s, int fd, const char *path, const char *name, const char *sub)
+{
+	struct stat st;
+
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		/* `gitdir:` or a link: a pointer to a repository */
+		if (newer(&st, s->since) && !scan_guarded(s->sb, &st))
+			scan_quarantine(s, path, name, "a pointer to a repository");
+		/* a worktree's or a submodule's top: a project,
+		 * where what its config runs is run from */
+		if (!scan_guarded(s->sb, &st)) {
+			char cfg[2][PATH_MAX];
+			check_names(s, fd, path);
+			for (size_t i = 0, n = gitconfig_worktree_files(path, cfg); i < n; i++) {
+				char wt[PATH_MAX], gd[PATH_MAX];
+				snprintf(gd, sizeof(gd), "%.*s",
+					 (int)(strrchr(cfg[i], '/') - cfg[i]), cfg[i]);
+				/* (a submodule's: a linked
+				 * worktree's is its own top) */
+				scan_check_config_file(
+				    s, cfg[i],
+				    n == 1 && gitconfig_core_worktree(cfg[i], gd, wt) ? wt : path,
+				    0, true);
+			}
+		}
 		return;
 	}
+	/* by name, as git enters it: no listing needed (but
+	 * its files read: one the run made unsearchable to
+	 * us gets its owner's rights back) */
+	(void)scan_give_back_read(s, fd, name, sub);
+	_cleanup_close_ int g = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (g >= 0) {
+		scan_open_mode_path(s, fd, g, sub);
+		scan_check_gitdir(s, g, sub, false, 0);
+		found(s, g, sub);
+		/* the start kept a guarded one's names read-only */
+		if (!scan_guarded(s->sb, &st))
+			check_names(s, fd, path);
+	}
+}
+
+/* The directory open at FD (PATH, reached following no symlink). */
+static void walk(struct scan *s, int fd, const char *path, int depth)
+{
+	struct listing l = {0};
+	bool gitdir;
+
+	if (!walk_on(s, depth))
+		return;
 	int r = scan_list_dir(fd, &l);
 	if (r == -ENOMEM)
 		s->cut = true; /* said as not looked at */
@@ -353,7 +411,6 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 		const char *name = de->d_name;
 		bool git = strcmp(name, ".git") == 0;
 		char sub[PATH_MAX];
-		struct stat st;
 		if (s->cut)
 			break;
 		/* most entries are files: passed over before any other test
@@ -381,50 +438,7 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			continue;
 		}
 		if (git) {
-			if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-				continue;
-			if (!S_ISDIR(st.st_mode)) {
-				/* `gitdir:` or a link: a pointer to a repository */
-				if (newer(&st, s->since) && !scan_guarded(s->sb, &st))
-					scan_quarantine(s, path, name, "a pointer to a repository");
-				/* a worktree's or a submodule's top: a project,
-				 * where what its config runs is run from */
-				if (!scan_guarded(s->sb, &st)) {
-					char cfg[2][PATH_MAX];
-					check_names(s, fd, path);
-					for (size_t i = 0, n = gitconfig_worktree_files(path, cfg);
-					     i < n; i++) {
-						char wt[PATH_MAX], gd[PATH_MAX];
-						snprintf(gd, sizeof(gd), "%.*s",
-							 (int)(strrchr(cfg[i], '/') - cfg[i]),
-							 cfg[i]);
-						/* (a submodule's: a linked
-						 * worktree's is its own top) */
-						scan_check_config_file(
-						    s, cfg[i],
-						    n == 1 &&
-							    gitconfig_core_worktree(cfg[i], gd, wt)
-							? wt
-							: path,
-						    0, true);
-					}
-				}
-				continue;
-			}
-			/* by name, as git enters it: no listing needed (but
-			 * its files read: one the run made unsearchable to
-			 * us gets its owner's rights back) */
-			(void)scan_give_back_read(s, fd, name, sub);
-			_cleanup_close_ int g =
-			    openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (g >= 0) {
-				scan_open_mode_path(s, fd, g, sub);
-				scan_check_gitdir(s, g, sub, false, 0);
-				found(s, g, sub);
-				/* the start kept a guarded one's names read-only */
-				if (!scan_guarded(s->sb, &st))
-					check_names(s, fd, path);
-			}
+			walk_dotgit(s, fd, path, name, sub);
 			continue; /* what a .git holds is the repository's */
 		}
 		if (bulk_name(name)) {
@@ -447,6 +461,79 @@ static int by_length(const void *a, const void *b)
 	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
 
 	return x < y ? -1 : x > y;
+}
+
+/* The package and build trees the walk put off (bulk_name()), walked
+ * last. */
+static void walk_later(struct scan *s)
+{
+	for (size_t i = 0; i < s->n_later; i++) {
+		/* from its parent: one made unreadable during the run gets
+		 * its read back, else it is said (its mode judged as before,
+		 * as a tree's top with no parent at hand) */
+		char parent[PATH_MAX];
+		const char *slash = strrchr(s->later[i], '/');
+		snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - s->later[i]) : 0,
+			 s->later[i]);
+		_cleanup_close_ int c =
+		    slash ? protect_open_dir_nofollow(parent[0] ? parent : "/") : -1;
+		if (c >= 0 && !s->cut) {
+			int o =
+			    openat(c, slash + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (o < 0 && errno == EACCES &&
+			    scan_give_back_read(s, c, slash + 1, s->later[i]))
+				o = openat(c, slash + 1,
+					   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (o < 0 && errno == EACCES)
+				s->skipped++; /* said: not looked at */
+			if (o >= 0) {
+				scan_open_mode(s, -1, o, s->later[i]);
+				walk(s, o, s->later[i], 1);
+				close(o);
+			}
+		}
+		free(s->later[i]);
+	}
+	free(s->later);
+}
+
+/* another user's entries in what the run made: the outermost first
+ * (one inside another is gone with it) */
+static void move_foreign(const struct sandbox *sb, struct scan *s)
+{
+	if (s->n_foreign_paths)
+		qsort(s->foreign_paths, s->n_foreign_paths, sizeof(*s->foreign_paths), by_length);
+	for (size_t i = 0; i < s->n_foreign_paths; i++) {
+		/* its own line when it could not be moved; gone already: moved
+		 * with one above it */
+		int r =
+		    protect_move_aside(sb, s->foreign_paths[i], "protect.foreign", MOVE_LIVE_QUIET);
+		if (r > 0 || r == -ENOENT)
+			s->foreign_moved++;
+		free(s->foreign_paths[i]);
+	}
+	free(s->foreign_paths);
+}
+
+/* What the walk of the grant ROOT did not look at, said and logged. */
+static void say_unchecked(const struct sandbox *sb, const struct scan *s, const char *root)
+{
+	char js[PATH_MAX + 64];
+	if (s->cut)
+		warn("%s holds more than %d directories: the repositories past them were "
+		     "NOT "
+		     "checked for hooks and configuration the sandbox wrote; review before "
+		     "running git there",
+		     root, GITSCAN_MAX_DIRS);
+	if (s->skipped)
+		warn("%s: %lu director%s deeper than %d levels, with paths longer than %d "
+		     "bytes, or that cannot be read were NOT checked for repositories the "
+		     "sandbox wrote; review before running git there",
+		     root, s->skipped, s->skipped == 1 ? "y" : "ies", GITSCAN_MAX_DEPTH, PATH_MAX);
+	json_string(js, sizeof(js), root);
+	audit_event(sb->audit_fd, "protect.unchecked",
+		    "\"path\":%s,\"dirs\":%lu,\"cut\":%s,\"skipped\":%lu", js, s->dirs,
+		    s->cut ? "true" : "false", s->skipped);
 }
 
 static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd)
@@ -477,69 +564,12 @@ static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd
 	scan_open_mode(&s, -1, top, root);
 	/* the grant itself may be a git directory (a bare repository granted) */
 	walk(&s, top, root, 0);
-	for (size_t i = 0; i < s.n_later; i++) {
-		/* from its parent: one made unreadable during the run gets
-		 * its read back, else it is said (its mode judged as before,
-		 * as a tree's top with no parent at hand) */
-		char parent[PATH_MAX];
-		const char *slash = strrchr(s.later[i], '/');
-		snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - s.later[i]) : 0,
-			 s.later[i]);
-		_cleanup_close_ int c =
-		    slash ? protect_open_dir_nofollow(parent[0] ? parent : "/") : -1;
-		if (c >= 0 && !s.cut) {
-			int o =
-			    openat(c, slash + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (o < 0 && errno == EACCES &&
-			    scan_give_back_read(&s, c, slash + 1, s.later[i]))
-				o = openat(c, slash + 1,
-					   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (o < 0 && errno == EACCES)
-				s.skipped++; /* said: not looked at */
-			if (o >= 0) {
-				scan_open_mode(&s, -1, o, s.later[i]);
-				walk(&s, o, s.later[i], 1);
-				close(o);
-			}
-		}
-		free(s.later[i]);
-	}
-	free(s.later);
-	/* another user's entries in what the run made: the outermost first
-	 * (one inside another is gone with it) */
-	if (s.n_foreign_paths)
-		qsort(s.foreign_paths, s.n_foreign_paths, sizeof(*s.foreign_paths), by_length);
-	for (size_t i = 0; i < s.n_foreign_paths; i++) {
-		/* its own line when it could not be moved; gone already: moved
-		 * with one above it */
-		int r =
-		    protect_move_aside(sb, s.foreign_paths[i], "protect.foreign", MOVE_LIVE_QUIET);
-		if (r > 0 || r == -ENOENT)
-			s.foreign_moved++;
-		free(s.foreign_paths[i]);
-	}
-	free(s.foreign_paths);
+	walk_later(&s);
+	move_foreign(sb, &s);
 	scan_say_modes(&s);
 	/* what was not looked at is said by the walk at exit */
-	if (found_fd < 0 && (s.cut || s.skipped)) {
-		char js[PATH_MAX + 64];
-		if (s.cut)
-			warn("%s holds more than %d directories: the repositories past them were "
-			     "NOT "
-			     "checked for hooks and configuration the sandbox wrote; review before "
-			     "running git there",
-			     root, GITSCAN_MAX_DIRS);
-		if (s.skipped)
-			warn("%s: %lu director%s deeper than %d levels, with paths longer than %d "
-			     "bytes, or that cannot be read were NOT checked for repositories the "
-			     "sandbox wrote; review before running git there",
-			     root, s.skipped, s.skipped == 1 ? "y" : "ies", GITSCAN_MAX_DEPTH,
-			     PATH_MAX);
-		json_string(js, sizeof(js), root);
-		audit_event(sb->audit_fd, "protect.unchecked",
-			    "\"path\":%s,\"dirs\":%lu,\"cut\":%s,\"skipped\":%lu", js, s.dirs,
-			    s.cut ? "true" : "false", s.skipped);
-	}
+	if (found_fd < 0 && (s.cut || s.skipped))
+		say_unchecked(sb, &s, root);
 }
 
 void gitscan_grant(const struct sandbox *sb, const char *grant)

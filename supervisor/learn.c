@@ -407,18 +407,14 @@ static const char *learn_getenv(const char *name)
 	return getenv(name);
 }
 
-int supervisor_learn_run(const struct cli *cli)
+/* The output -o names: its directory opened and an unnamed file made in
+ * it (O_TMPFILE), its descriptor returned; its name in -o in *RET_NAME,
+ * the directory's descriptor in *RET_DIRFD. */
+static int open_output(const struct cli *cli, const char **ret_name, int *ret_dirfd)
 {
-	_cleanup_(policy_freep) struct policy *base = NULL, *defaults = NULL;
-	_cleanup_free_ char *home = NULL, *base_abs = NULL;
-	struct policy_error err = {0};
-	struct cli wide_cli = *cli;
 	struct stat st;
-	char cwd[PATH_MAX], dir[PATH_MAX];
-	int code;
+	char dir[PATH_MAX];
 
-	/* the output first, before anything is allocated: a bad -o costs no
-	 * run (learn_publish() says why it is written as it is) */
 	if ((size_t)snprintf(dir, sizeof(dir), "%s", cli->learn_out) >= sizeof(dir))
 		die("%s: name too long", cli->learn_out);
 	char *slash = strrchr(dir, '/');
@@ -447,21 +443,22 @@ int supervisor_learn_run(const struct cli *cli)
 		    errno == EOPNOTSUPP ? " (its file system makes no unnamed files)" : "");
 	if (fchmod(fd, 0644) < 0)
 		die("%s: %s", cli->learn_out, strerror(errno));
+	*ret_name = name;
+	*ret_dirfd = steal_fd(&dirfd);
+	return fd;
+}
 
-	base = supervisor_load_policy(cli, &home);
-	if (cli->policy_path) {
-		base_abs = realpath(cli->policy_path, NULL);
-		if (!base_abs)
-			die("%s: %s", cli->policy_path, strerror(errno));
-	}
-	if (!getcwd(cwd, sizeof(cwd)))
-		die("cannot read the working directory: %s", strerror(errno));
-
-	/* the widening, as command-line grants on a second copy of the
-	 * base: what BASE does not grant is judged against BASE, not this */
+/* The widening, as command-line grants (the command line's own first):
+ * every file read and run, the working directory CWD and the home
+ * written, and the deny paths of the default DEFAULTS that BASE grants
+ * nothing in.  Malloc'd, *RET_N of them. */
+static struct cli_override *wide_overrides(const struct cli *cli, const struct policy *base,
+					   const struct policy *defaults, const char *home,
+					   const char *cwd, size_t *ret_n)
+{
+	struct stat st;
 	size_t n_extra = 4;
-	if (policy_load_default(&defaults, &err) < 0)
-		die_policy(&err);
+
 	n_extra += defaults->fs.deny.n;
 	struct cli_override *ov = calloc(cli->n_overrides + n_extra, sizeof(*ov));
 	if (!ov)
@@ -493,11 +490,15 @@ int supervisor_learn_run(const struct cli *cli)
 			ov[n_ov++] = (struct cli_override){POLICY_OVERRIDE_DENY,
 							   defaults->fs.deny.items[i].value};
 	}
-	wide_cli.overrides = ov;
-	wide_cli.n_overrides = n_ov;
-	char *wide_home = NULL;
-	struct policy *wide = supervisor_load_policy(&wide_cli, &wide_home);
-	free(ov);
+	*ret_n = n_ov;
+	return ov;
+}
+
+/* The widened policy's network: every name reachable through the proxy
+ * (and, with --intercept, every connection intercepted), unless -n on the
+ * command line asked for none. */
+static void wide_network(const struct cli *cli, struct policy *wide)
+{
 	/* -n on the command line asked for no network: learning keeps it */
 	bool no_network = false;
 	for (size_t i = 0; i < cli->n_overrides; i++)
@@ -506,6 +507,44 @@ int supervisor_learn_run(const struct cli *cli)
 		wide->net.mode = POLICY_NET_PROXY;
 	wide->net.allow_any = !no_network;
 	wide->net.intercept_all = wide->net.allow_any && cli->learn_intercept;
+}
+
+int supervisor_learn_run(const struct cli *cli)
+{
+	_cleanup_(policy_freep) struct policy *base = NULL, *defaults = NULL;
+	_cleanup_free_ char *home = NULL, *base_abs = NULL;
+	struct policy_error err = {0};
+	struct cli wide_cli = *cli;
+	char cwd[PATH_MAX];
+	const char *name;
+	int code;
+
+	/* the output first, before anything is allocated: a bad -o costs no
+	 * run (learn_publish() says why it is written as it is) */
+	_cleanup_close_ int dirfd = -1;
+	int fd = open_output(cli, &name, &dirfd);
+
+	base = supervisor_load_policy(cli, &home);
+	if (cli->policy_path) {
+		base_abs = realpath(cli->policy_path, NULL);
+		if (!base_abs)
+			die("%s: %s", cli->policy_path, strerror(errno));
+	}
+	if (!getcwd(cwd, sizeof(cwd)))
+		die("cannot read the working directory: %s", strerror(errno));
+
+	/* the widening, as command-line grants on a second copy of the
+	 * base: what BASE does not grant is judged against BASE, not this */
+	if (policy_load_default(&defaults, &err) < 0)
+		die_policy(&err);
+	size_t n_ov;
+	struct cli_override *ov = wide_overrides(cli, base, defaults, home, cwd, &n_ov);
+	wide_cli.overrides = ov;
+	wide_cli.n_overrides = n_ov;
+	char *wide_home = NULL;
+	struct policy *wide = supervisor_load_policy(&wide_cli, &wide_home);
+	free(ov);
+	wide_network(cli, wide);
 
 	struct learn_rec *rec = learn_new(base);
 	code = supervisor_run_policy(cli, wide, wide_home, rec);

@@ -91,24 +91,11 @@ static void write_default(FILE *f, bool own_mode)
 	}
 }
 
-void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char *base_abs,
-		 const struct policy *base)
+/* The head: the command learned from, then BASE included or the built-in
+ * default copied. */
+static void write_head(FILE *f, const struct cli *cli, const char *base_abs, bool own_mode)
 {
-	struct learn_use *uses = calloc(r->n_dirs + 1, sizeof(*uses));
-	struct learn_grant *g = NULL;
-	size_t n_g = 0;
 	char val[PATH_MAX + 3], cmd[1024] = "";
-	bool own_mode = r->n_hosts && base->net.mode == POLICY_NET_NONE;
-
-	if (!uses)
-		die("out of memory");
-	for (size_t i = 0; i < r->n_dirs; i++)
-		uses[i] = (struct learn_use){.path = r->dirs[i].path,
-					     .rights = r->dirs[i].rights,
-					     .count = r->dirs[i].count,
-					     .why = r->dirs[i].why};
-	if (learn_group(uses, r->n_dirs, r->never, r->n_never, r->deny, r->n_deny, &g, &n_g) < 0)
-		die("out of memory");
 
 	for (int i = 0; i < cli->argc; i++) {
 		size_t off = strlen(cmd);
@@ -126,6 +113,13 @@ void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char
 		write_default(f, own_mode);
 		comment(f, "What the run used beyond it:");
 	}
+}
+
+/* [filesystem]: the grants G (N_G), then what was used and not proposed. */
+static void write_filesystem(FILE *f, const struct learn_rec *r, const struct learn_grant *g,
+			     size_t n_g)
+{
+	char val[PATH_MAX + 3];
 
 	fprintf(f, "[filesystem]\n");
 	for (size_t i = 0; i < n_g; i++) {
@@ -149,6 +143,14 @@ void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char
 	if (r->dropped)
 		comment(f, "not recorded: %lu accesses beyond the first %d directories", r->dropped,
 			LEARN_DIRS_MAX);
+}
+
+/* [network]: the hosts reached, when there are any or BASE reaches every
+ * one. */
+static void write_network(FILE *f, const struct learn_rec *r, const struct policy *base,
+			  bool own_mode)
+{
+	char val[PATH_MAX + 3];
 
 	if (r->n_hosts || base->net.mode == POLICY_NET_HOST) {
 		fprintf(f, "[network]\n");
@@ -172,13 +174,12 @@ void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char
 			fprintf(f, "allow = %s\n", rule);
 		}
 	}
-	for (size_t i = 0; i < r->n_notes; i++)
-		comment(f, "refused while learning, not proposed: %s", r->notes[i]);
-	if (r->more_notes)
-		comment(f, "and %lu more refusals (the audit log has each)", r->more_notes);
+}
 
-	/* credentials: a commented section the operator completes; the
-	 * value itself is never written */
+/* credentials: a commented section the operator completes; the
+ * value itself is never written */
+static void write_credentials(FILE *f, const struct learn_rec *r)
+{
 	for (size_t i = 0; i < r->n_cands; i++) {
 		const struct learn_cand *c = &r->cands[i];
 		char lower[128];
@@ -204,6 +205,34 @@ void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char
 		if (r->cands[i].n_hosts > 1 || r->cands[i].more_hosts)
 			comment(f, "not proposed as a credential: $%s went to more than one host",
 				r->cands[i].name);
+}
+
+void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char *base_abs,
+		 const struct policy *base)
+{
+	struct learn_use *uses = calloc(r->n_dirs + 1, sizeof(*uses));
+	struct learn_grant *g = NULL;
+	size_t n_g = 0;
+	bool own_mode = r->n_hosts && base->net.mode == POLICY_NET_NONE;
+
+	if (!uses)
+		die("out of memory");
+	for (size_t i = 0; i < r->n_dirs; i++)
+		uses[i] = (struct learn_use){.path = r->dirs[i].path,
+					     .rights = r->dirs[i].rights,
+					     .count = r->dirs[i].count,
+					     .why = r->dirs[i].why};
+	if (learn_group(uses, r->n_dirs, r->never, r->n_never, r->deny, r->n_deny, &g, &n_g) < 0)
+		die("out of memory");
+
+	write_head(f, cli, base_abs, own_mode);
+	write_filesystem(f, r, g, n_g);
+	write_network(f, r, base, own_mode);
+	for (size_t i = 0; i < r->n_notes; i++)
+		comment(f, "refused while learning, not proposed: %s", r->notes[i]);
+	if (r->more_notes)
+		comment(f, "and %lu more refusals (the audit log has each)", r->more_notes);
+	write_credentials(f, r);
 	learn_grants_free(g, n_g);
 	free(uses);
 }

@@ -216,17 +216,13 @@ static void connect_brokered(int nfd, const struct seccomp_notif *req, const str
 {
 	_cleanup_close_ int ours = -1;
 	struct sockaddr_storage ss = {0};
-	int fl;
+	int fl, r;
 	char what[96];
 
 	/* the address, read once */
-	if (alen > sizeof(ss))
-		alen = sizeof(ss);
-	struct iovec local = {.iov_base = &ss, .iov_len = alen};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen};
-	if (alen < sizeof(sa_family_t) ||
-	    process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)alen) {
-		broker_respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
+	r = broker_read_addr(req->pid, uaddr, &alen, &ss);
+	if (r < 0) {
+		broker_respond(nfd, req->id, r, 0);
 		return;
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)

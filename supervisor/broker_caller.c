@@ -241,3 +241,16 @@ int broker_as_command(const struct sandbox *sb, bool enter)
 		die("cannot return to the supervisor's own ids: %s", strerror(errno));
 	return 0;
 }
+
+int broker_read_addr(pid_t pid, uint64_t uaddr, size_t *alen, struct sockaddr_storage *ss)
+{
+	if (*alen > sizeof(*ss))
+		*alen = sizeof(*ss);
+	struct iovec local = {.iov_base = ss, .iov_len = *alen};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = *alen};
+	if (*alen < sizeof(sa_family_t))
+		return -EINVAL;
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)*alen)
+		return -EFAULT;
+	return 0;
+}

@@ -13,6 +13,7 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "supervisor.h"
@@ -20,6 +21,9 @@
 /* The caller's socket FD, taken with pidfd_getfd through a pidfd kept
  * while its thread lives: -errno (-EBADF: no such fd). */
 int broker_caller_getfd(pid_t tid, int fd);
+/* The address at UADDR in PID's memory, *ALEN bytes (cut to the size of
+ * SS), read once into SS: 0, or the -errno the caller is answered with. */
+int broker_read_addr(pid_t pid, uint64_t uaddr, size_t *alen, struct sockaddr_storage *ss);
 
 /* listen(2): refused on an inet socket where connects are brokered, and
  * on an abstract name without a network namespace; else made by the

@@ -385,14 +385,10 @@ void bk_connect_mediated(int nfd, const struct seccomp_notif *req, const struct 
 			 size_t alen, struct broker_stats *st)
 {
 	struct sockaddr_storage ss = {0};
+	int r = broker_read_addr(req->pid, uaddr, &alen, &ss);
 
-	if (alen > sizeof(ss))
-		alen = sizeof(ss);
-	struct iovec local = {.iov_base = &ss, .iov_len = alen};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)uaddr, .iov_len = alen};
-	if (alen < sizeof(sa_family_t) ||
-	    process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)alen) {
-		broker_respond(nfd, req->id, alen < sizeof(sa_family_t) ? -EINVAL : -EFAULT, 0);
+	if (r < 0) {
+		broker_respond(nfd, req->id, r, 0);
 		return;
 	}
 	if (ss.ss_family == AF_UNSPEC && domain != AF_UNIX) {
@@ -436,7 +432,7 @@ void bk_connect_mediated(int nfd, const struct seccomp_notif *req, const struct 
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return;
-	int r = connect_as_command(sb, sock, (struct sockaddr *)&ss, (socklen_t)alen);
+	r = connect_as_command(sb, sock, (struct sockaddr *)&ss, (socklen_t)alen);
 	/* the sandbox's own proxy (in its namespace): taken at once, as
 	 * the broker's connections are (a connect to another listener on
 	 * that port finds nothing to take) */

@@ -399,7 +399,7 @@ static int handle_process(struct parse_ctx *c, const char *name, const char *val
 					    &p->process.env_keep);
 	}
 	if (strcmp(name, "env_set") == 0)
-		/* commas may be part of a value parse_here, so only blanks separate */
+		/* commas may be part of a value here, so only blanks separate */
 		return parse_for_each_token(c, k, value, false, parse_tok_env_set,
 					    &p->process.env_set);
 	for (int r = 0; r < _POLICY_RLIMIT_MAX; r++)

@@ -7,7 +7,8 @@
  *     └─ init     PID 1 of new PID/mount/IPC(/net/user) namespaces, or a
  *                 subreaper when namespaces are unavailable; mounts, the
  *                 Landlock ruleset, reaping, signals (init.c, mounts.c,
- *                 gitview.c, relay.c)
+ *                 mounts_grants.c, gitview.c, gitview_carry.c,
+ *                 gitview_format.c, relay.c)
  *          └─ command: privilege drop, no_new_privs, Landlock, seccomp,
  *                 exec (child.c, privdrop.c, filter.c)
  *

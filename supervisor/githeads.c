@@ -6,7 +6,7 @@
  * A protected path's file (.husky/pre-commit under core.hooksPath = .husky,
  * .envrc, .vscode/tasks.json, ...) stays read-only in the worktree, but its
  * tracked content is the sandbox's to change: objects and refs are written
- * in place, and the index and HEAD are carried back (gitview.c; the file
+ * in place, and the index and HEAD are carried back (gitview_carry.c; the file
  * gate without namespaces).  The host then sees that file "modified" in its
  * worktree, and discarding the change as git suggests (`git checkout -- .`,
  * `git stash`, `git reset --hard`, `git reset --hard ORIG_HEAD`), or

@@ -398,7 +398,7 @@ _noreturn_ static void in_init(struct sandbox *sb, const struct sandbox_plan *pl
 	if (sb->dns_listen_fd >= 0)
 		close(sb->dns_listen_fd);
 	/* init logs what it does not carry back from a view of .git
-	 * (gitview.c); the command never holds the log */
+	 * (gitview_carry.c); the command never holds the log */
 	if (sb->audit_fd >= 0 && !sb->n_gitview_paths) {
 		close(sb->audit_fd);
 		fds.audit = -1;

@@ -503,7 +503,7 @@ void gitscan_names(const struct sandbox *sb, const char *top);
  * than a clone writes. */
 void gitscan_global_includes(const struct sandbox *sb);
 
-/* ---- gitconfig.c: what a git configuration has git run or read ---------- */
+/* ---- gitconfig.c, gitconfig_files.c: what a git configuration has git run or read */
 
 /* Pure: the next line of the git configuration BUF (N bytes) from *AT that
  * is neither blank nor a comment, trimmed, in *RET and *RET_LEN; false at
@@ -647,7 +647,7 @@ const char *seccomp_confine_name(enum sc_confine c);
 extern const struct sc_entry seccomp_table[];
 extern const size_t seccomp_table_n;
 
-/* ---- broker.c (the supervisor's side of the connect broker) ---------- */
+/* ---- broker.c, broker_caller.c (the supervisor's side of the connect broker) */
 
 struct netproxy;
 /* What the kernel offers for the broker; NULL when it works, else why not. */
@@ -685,7 +685,7 @@ struct fstrace_group;
 struct broker_stats {
 	unsigned long refused;
 	char last[96]; /* the last address refused */
-	/* file refusals seen by the trace (fstrace.c), grouped by kind and path */
+	/* file refusals seen by the trace, grouped by kind and path (fstrace_report.c) */
 	unsigned long fs_refused;
 	struct fstrace_group *fs_groups; /* owned */
 	size_t n_fs_groups;
@@ -693,7 +693,7 @@ struct broker_stats {
 int broker_handle(int notify_fd, const struct sandbox *sb, struct netproxy *np,
 		  struct broker_stats *st);
 
-/* ---- fsgate.c: new entries on the way to protected paths, without
+/* ---- fsgate.c, fsgate_call.c: new entries on the way to protected paths, without
  * namespaces ---------------------------------------------------------- */
 
 struct seccomp_notif;
@@ -730,7 +730,7 @@ extern const size_t attrgate_calls_n;
 /* One notification: true when it was one of those calls and is answered. */
 bool attrgate_handle(int notify_fd, const struct seccomp_notif *req, const struct sandbox *sb);
 
-/* ---- fstrace.c: file refusals made visible (--trace) ------------------ */
+/* ---- fstrace.c, fstrace_report.c: file refusals made visible (--trace) ---- */
 
 /* The system calls the trace is notified of, and their number. */
 #define FSTRACE_CALLS_MAX 24

@@ -2,7 +2,7 @@
 /*
  * Which pathname Unix sockets connect(2) may reach ([network] unix_connect),
  * as pure logic; the supervisor's broker resolves the path and connects
- * (broker.c, where the race analysis is).
+ * (broker_mediated.c, where the race analysis is).
  *
  * A pattern is an absolute path, an fnmatch(3) glob (FNM_PATHNAME: `*`
  * stays within one component), or DIR followed by a final two-star

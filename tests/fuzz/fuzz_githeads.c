@@ -241,7 +241,7 @@ static void pack(struct githead *r, const uint8_t *p, size_t n)
 	memcpy(pk.idx + 8, p, il);
 	memcpy(pk.data, "PACK", 4);
 	memcpy(pk.data + 4, p + il, n - il);
-	/* as read_packs() takes it */
+	/* as gitobj_read_packs() takes it */
 	if (pk.idx_size >= 8 + 1024 && pk.data_size >= 12) {
 		r->o.packs = &pk;
 		r->o.n_packs = 1;

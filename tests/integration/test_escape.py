@@ -339,7 +339,7 @@ class UnixServers:
 
 # The network mode each box mode races the check in: every mode of each
 # kind once.  The races are against the broker's pathname connect
-# (broker.c: the address read once, the socket taken first, the path
+# (broker_mediated.c: the address read once, the socket taken first, the path
 # resolved once in the caller's root or cwd), one code whatever [network]
 # mode says; what the mode decides is whether connect() reaches the broker
 # at all, which the plain attacks show in every pair.  Racing in all

@@ -694,7 +694,7 @@ def test_relative_global_hooks_path_into_the_project(box, existing):
 def test_protected_hook_restored_from_the_index_the_sandbox_wrote(box, discard):
     """Hole: a protected path's worktree file stays read-only, but its
     tracked content is the sandbox's to change: objects and refs are
-    written in place and the index and HEAD are carried back (gitview.c;
+    written in place and the index and HEAD are carried back (gitview_carry.c;
     the file gate without namespaces).  The sandbox commits a new
     .husky/pre-commit (core.hooksPath = .husky, so protected) without
     touching the worktree.  The host then sees that file "modified" in its

@@ -51,7 +51,7 @@ while not os.path.exists(d + "/stop"):
 def test_cmd_as_root_policy_owner_checked_by_path_after_parse():
     """A user writes a policy naming a command, in a directory of their own;
     root runs ringfence on it.  check_root_policy() (supervisor/secretcmd.c)
-    stat()s the policy's path and its dirname long after load_file() read it:
+    stat()s the policy's path and its dirname long after parse_load_file() read it:
     the user swaps their directory for a symbolic link to /etc between the
     two (renameat2 RENAME_EXCHANGE in a loop), so the file read is theirs
     and the file checked is /etc/passwd, root's.  The user's command then

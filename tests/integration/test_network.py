@@ -886,7 +886,7 @@ print("\n".join(res))
 
 
 def test_threads_that_come_and_go_are_served(net):
-    """The broker keeps a pidfd per calling thread while it lives (broker.c):
+    """The broker keeps a pidfd per calling thread while it lives (broker_caller.c):
     waves of threads that each connect once and end, more of them than it
     keeps, with the main thread connecting between the waves, are all
     served as they were when every call opened a pidfd of its own."""

@@ -1,5 +1,5 @@
 """Attacks on the read-only tree (with namespaces every mount but the write
-grants is read-only, sandbox/mounts.c mount_rest_readonly()).  The claim:
+grants is read-only, sandbox/mounts_grants.c mount_rest_readonly()).  The claim:
 the command cannot change the mode, owner, times or extended attributes of
 any file outside its write grants.  Each test here gives the command a way
 around the read-only mounts and checks the host's file afterwards; each

@@ -14,10 +14,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* what gitconfig.c calls outside the reading: nothing of it is fuzzed */
-void warn(const char *fmt, ...)
-{
-	(void)fmt;
-}
 void die(const char *fmt, ...)
 {
 	(void)fmt;

@@ -170,7 +170,7 @@ sandboxes)
 	done
 	sleep 2
 	# a process gone meanwhile (a walk of the supervisor's ends) is left out
-	pss() { for p in "$@"; do cat /proc/$p/smaps_rollup 2>/dev/null; done | awk '/^Pss:/ { s += $2 } END { print int(s / 1024) }'; }
+	pss() { for p in "$@"; do cat /proc/$p/smaps_rollup 2>/dev/null; done | awk '/^Pss:/ { s += $2 } END { printf "%.1f", s / 1024 }'; }
 	# the supervisors started here and their children (each sandbox's init)
 	rf_pids=$(for p in $(cat "$W/sups"); do echo $p; cat /proc/$p/task/*/children 2>/dev/null; done)
 	cmd_pids=$(pgrep -f "$W/go/fifo")

@@ -13,6 +13,15 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Around a constant table whose strings are char arrays rather than
+ * pointers (supervisor.h's struct sc_entry says why): a string that fills
+ * its array exactly leaves no room for its NUL, which C allows without a
+ * word; the warning for C++ compatibility is the one that says so, made an
+ * error here. */
+#define STRING_TABLE_BEGIN                                                                         \
+	_Pragma("GCC diagnostic push") _Pragma("GCC diagnostic error \"-Wc++-compat\"")
+#define STRING_TABLE_END _Pragma("GCC diagnostic pop")
+
 static inline void freep(void *p)
 {
 	free(*(void **)p);

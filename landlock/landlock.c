@@ -94,9 +94,10 @@ void landlock_missing(const struct landlock_caps *caps, uint64_t wanted_fs, uint
 	*ret_scopes = wanted_scopes & ~caps->scopes;
 }
 
+STRING_TABLE_BEGIN
 static const struct {
 	uint64_t bit;
-	const char *name;
+	char name[16]; /* an array: supervisor/supervisor.h's sc_entry says why */
 } fs_rights[] = {
     {LL_FS_EXECUTE, "execute"},	      {LL_FS_WRITE_FILE, "write_file"},
     {LL_FS_READ_FILE, "read_file"},   {LL_FS_READ_DIR, "read_dir"},
@@ -107,6 +108,7 @@ static const struct {
     {LL_FS_MAKE_SYM, "make_sym"},     {LL_FS_REFER, "refer"},
     {LL_FS_TRUNCATE, "truncate"},     {LL_FS_IOCTL_DEV, "ioctl_dev"},
 };
+STRING_TABLE_END
 
 void landlock_fs_rights_format(uint64_t rights, char *buf, size_t size)
 {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/macros.h"
 #include "netproxy_internal.h"
 
 static bool is_tchar(unsigned char c)
@@ -513,9 +514,12 @@ enum nx_parse nx_parse_response(const char *buf, size_t len, bool is_head, struc
 
 bool nx_header_is_hop(const struct nx_request *r, const struct nx_header *h)
 {
-	static const char *const hop[] = {
+	/* arrays: supervisor/supervisor.h's sc_entry says why */
+	STRING_TABLE_BEGIN
+	static const char hop[][24] = {
 	    "connection",	   "keep-alive", "proxy-connection", "proxy-authenticate",
 	    "proxy-authorization", "te",	 "trailer"};
+	STRING_TABLE_END
 	const struct nx_header *conn;
 
 	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)

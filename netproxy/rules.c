@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/macros.h"
 #include "netproxy.h"
 #include "netproxy_internal.h"
 
@@ -210,8 +211,7 @@ bool nx_cidr_match(const char *cidr, int family, const uint8_t addr[16])
 }
 
 struct range {
-	const char *cidr;
-	const char *what;
+	char cidr[32], what[64]; /* arrays: supervisor.h's sc_entry says why */
 };
 
 /*
@@ -221,6 +221,7 @@ struct range {
  * WireServer is a public address), and with private = allow they are still
  * refused (only allow_cidr reaches them).  Each has a unit test naming it.
  */
+STRING_TABLE_BEGIN
 static const struct range v4_metadata[] = {
     /* AWS, Azure, GCP (metadata.google.internal), Oracle, DigitalOcean,
      * Hetzner, OpenStack, IBM Cloud, Huawei, Linode/Akamai, Vultr, Exoscale */
@@ -284,6 +285,7 @@ static const struct range v6_ranges[] = {
     {"fec0::/10", "site-local address"},
     {"ff00::/8", "multicast address"},
 };
+STRING_TABLE_END
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 

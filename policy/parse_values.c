@@ -347,19 +347,22 @@ static bool is_token(const char *s)
 int parse_inject(struct parse_ctx *c, const char *k, const char *value,
 		 struct policy_credential *cr)
 {
-	static const char *const hop[] = {"host",
-					  "connection",
-					  "content-length",
-					  "transfer-encoding",
-					  "te",
-					  "trailer",
-					  "upgrade",
-					  "keep-alive",
-					  "proxy-authorization",
-					  "proxy-connection",
-					  "accept-encoding",
-					  "range",
-					  "if-range"};
+	/* arrays: supervisor/supervisor.h's sc_entry says why */
+	STRING_TABLE_BEGIN
+	static const char hop[][24] = {"host",
+				       "connection",
+				       "content-length",
+				       "transfer-encoding",
+				       "te",
+				       "trailer",
+				       "upgrade",
+				       "keep-alive",
+				       "proxy-authorization",
+				       "proxy-connection",
+				       "accept-encoding",
+				       "range",
+				       "if-range"};
+	STRING_TABLE_END
 	const char *arg = strchr(value, ':');
 	size_t kind = arg ? (size_t)(arg - value) : strlen(value);
 

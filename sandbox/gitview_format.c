@@ -18,8 +18,9 @@ enum gv_check {
 	_GV_MAX,
 };
 
+STRING_TABLE_BEGIN
 static const struct {
-	const char *name;
+	char name[20]; /* an array: supervisor/supervisor.h's sc_entry says why */
 	enum gv_check check;
 } carried[] = {
     {"index", GV_INDEX},      {"HEAD", GV_HEAD},       {"ORIG_HEAD", GV_OIDS},
@@ -27,6 +28,7 @@ static const struct {
     {"REVERT_HEAD", GV_OIDS}, {"AUTO_MERGE", GV_OIDS}, {"packed-refs", GV_PACKED},
     {"MERGE_MSG", GV_TEXT},   {"MERGE_MODE", GV_TEXT}, {"COMMIT_EDITMSG", GV_TEXT},
 };
+STRING_TABLE_END
 
 static bool is_hex(const char *s, size_t n)
 {

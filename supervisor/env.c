@@ -12,10 +12,13 @@
 #include "../netproxy/netproxy.h"
 #include "supervisor.h"
 
-static const char *const default_keep[] = {
+/* arrays: supervisor/supervisor.h's sc_entry says why */
+STRING_TABLE_BEGIN
+static const char default_keep[][24] = {
     "PATH",	 "HOME", "USER",     "LOGNAME", "SHELL", "TERM",
     "COLORTERM", "LANG", "LANGUAGE", "LC_*",	"TZ",
 };
+STRING_TABLE_END
 
 bool env_glob_match(const struct policy_list *keep, bool keep_set, const char *name)
 {
@@ -208,9 +211,12 @@ int env_build(const struct policy *p, const struct sandbox *sb, char *const *env
 
 bool env_is_ours(const char *name)
 {
-	static const char *const ours[] = {
+	/* arrays: supervisor/supervisor.h's sc_entry says why */
+	STRING_TABLE_BEGIN
+	static const char ours[][24] = {
 	    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",	     "ALL_PROXY",
 	    "all_proxy",  "NO_PROXY",	"no_proxy",    "NODE_USE_ENV_PROXY", "WGETRC"};
+	STRING_TABLE_END
 	for (size_t i = 0; i < ARRAY_SIZE(ours); i++)
 		if (strcmp(ours[i], name) == 0)
 			return true;

@@ -60,8 +60,9 @@ bool gitconfig_line(const char *buf, size_t n, size_t *at, const char **ret, siz
  * worktree's top, so a script of the project they name (`tools/fsmonitor`,
  * `python3 -m nbstripout`) is as much the host's code as a hook.
  */
+STRING_TABLE_BEGIN
 static const struct {
-	const char *section, *key;
+	char section[16], key[32]; /* arrays: supervisor.h's sc_entry says why */
 } program_keys[] = {
     {"core", "fsmonitor"},
     {"core", "sshcommand"},
@@ -108,6 +109,7 @@ static const struct {
     {"tar", "command"},
     {"imap", "tunnel"},
 };
+STRING_TABLE_END
 
 static bool program_key(const char *sec, const char *key)
 {

@@ -415,13 +415,16 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
  */
 void gh_check_beside(struct githead *r)
 {
-	static const char *const own[] = {
+	/* arrays: supervisor.h's sc_entry says why */
+	STRING_TABLE_BEGIN
+	static const char own[][16] = {
 	    "HEAD",	    "ORIG_HEAD",    "packed-refs", "shallow",  "objects",
 	    "refs",	    "logs",	    "hooks",	   "info",     "modules",
 	    "worktrees",    "lfs",	    "rr-cache",	   "branches", "remotes",
 	    "rebase-merge", "rebase-apply", "sequencer",   "config",   "config.worktree",
 	    "index",	    "description",  "commondir",   "gitdir",   "COMMIT_EDITMSG",
 	    "MERGE_MSG",    "SQUASH_MSG",   "TAG_EDITMSG"};
+	STRING_TABLE_END
 	struct dirent *de;
 	_cleanup_(closedirp) DIR *d = dir_stream_at(r->git, ".", 0);
 

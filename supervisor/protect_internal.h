@@ -33,7 +33,7 @@ enum prot_kind {
 };
 
 struct prot_builtin {
-	const char *path;
+	char path[40]; /* an array: supervisor.h's sc_entry says why */
 	enum prot_kind kind;
 };
 

@@ -14,6 +14,7 @@
  * settings, editors, hook managers); in .git, what git reads as commands or
  * as a pointer to other configuration (gitrepository-layout(5)).
  */
+STRING_TABLE_BEGIN
 static const struct prot_builtin builtin_tree[] = {
     /* git: hooks, configuration, pointers to other repositories */
     {".git", PROT_GITDIR},
@@ -90,10 +91,12 @@ static const struct prot_builtin builtin_tree[] = {
     {".github/copilot", PROT_DIR},
     {".github/hooks", PROT_DIR}, /* Copilot CLI's hooks */
 };
+STRING_TABLE_END
 
 /* In the home directory only: what the user's shell, session, git and
  * agents run or load.  Agent state directories that are write grants in the
  * shipped policies are protected entry by entry. */
+STRING_TABLE_BEGIN
 static const struct prot_builtin builtin_home[] = {
     {".bashrc", PROT_FILE},
     {".bash_aliases", PROT_FILE}, /* Debian's .bashrc sources it */
@@ -223,6 +226,7 @@ static const struct prot_builtin builtin_home[] = {
     {".cursor/mcp.json", PROT_FILE},
     {".cursor/hooks.json", PROT_FILE},
 };
+STRING_TABLE_END
 
 const struct prot_builtin *protect_builtins(bool home, size_t *n)
 {

@@ -24,10 +24,11 @@
  * a command are many and grow (core.fsmonitor, core.hooksPath,
  * core.sshCommand, alias.*, filter.*, diff.*.textconv, include.path, ...).
  */
+STRING_TABLE_BEGIN
 static const struct {
-	const char *section;
-	bool sub; /* [section "sub"] */
-	const char *key;
+	char section[16]; /* arrays: supervisor.h's sc_entry says why */
+	bool sub;	  /* [section "sub"] */
+	char key[32];
 } cfg_allowed[] = {
     {"core", false, "repositoryformatversion"},
     {"core", false, "filemode"},
@@ -62,6 +63,7 @@ static const struct {
     {"lfs", false, "repositoryformatversion"},
     {"index", false, "version"},
 };
+STRING_TABLE_END
 
 static bool cfg_key_ok(const char *sec, size_t seclen, bool sub, const char *key, size_t keylen)
 {

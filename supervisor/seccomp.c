@@ -118,9 +118,10 @@ int seccomp_build(const struct seccomp_opts *o, struct seccomp_prog *ret_deny,
 			const struct seccomp_cached *c = &seccomp_cache[i];
 			if (c->key != cache_key(o))
 				continue;
-			int r = copy_prog(c->deny, c->deny_len, ret_deny);
+			int r = copy_prog(seccomp_cache_insns + c->deny, c->deny_len, ret_deny);
 			if (r == 0)
-				r = copy_prog(c->allow, c->allow_len, ret_allow);
+				r = copy_prog(seccomp_cache_insns + c->allow, c->allow_len,
+					      ret_allow);
 			if (r < 0)
 				seccomp_prog_free(ret_deny);
 			return r;

@@ -17,7 +17,7 @@
 
 /* Refused by argument in the deny filter: (arg & mask) == value. */
 struct sc_masked {
-	const char *name;
+	char name[24]; /* an array: sc_entry says why */
 	unsigned arg;
 	uint64_t mask, value;
 };
@@ -27,7 +27,7 @@ extern const size_t seccomp_masked_n;
 /* A file made set-id by open/openat: (flags & create) == create and
  * (mode & bit) == bit. */
 struct sc_setid {
-	const char *name;
+	char name[24]; /* an array: sc_entry says why */
 	unsigned flags_arg, mode_arg;
 	uint64_t create, bit;
 };
@@ -36,7 +36,7 @@ extern const size_t seccomp_created_setid_n;
 
 /* Held to the caller itself without a PID namespace: ARG is VALUE. */
 struct sc_own {
-	const char *name;
+	char name[24]; /* an array: sc_entry says why */
 	unsigned arg;
 	uint32_t value;
 };

@@ -78,6 +78,7 @@
 		n, SC_ALLOW, g, w, c                                                               \
 	}
 
+STRING_TABLE_BEGIN
 const struct sc_entry seccomp_table[] = {
     /* ---- file descriptors and I/O ---- */
     A("read", "io", "basic I/O"),
@@ -443,6 +444,7 @@ const struct sc_entry seccomp_table[] = {
     D("move_pages", "system", "moves other processes' pages"),
     D("migrate_pages", "system", "moves other processes' pages"),
 };
+STRING_TABLE_END
 const size_t seccomp_table_n = ARRAY_SIZE(seccomp_table);
 
 /*
@@ -451,6 +453,7 @@ const size_t seccomp_table_n = ARRAY_SIZE(seccomp_table);
  * kernel's view of the argument: clone's and unshare's flags and ioctl's
  * request are 32-bit there, so high bits set by a caller change nothing.
  */
+STRING_TABLE_BEGIN
 const struct sc_masked seccomp_masked[] = {
 #define NS_FLAG(call, f)                                                                           \
 	{                                                                                          \
@@ -514,16 +517,19 @@ const struct sc_masked seccomp_masked[] = {
     SETID("creat", 1),
 #undef SETID
 };
+STRING_TABLE_END
 const size_t seccomp_masked_n = ARRAY_SIZE(seccomp_masked);
 
 /* The same for a file made by open and openat with O_CREAT or O_TMPFILE:
  * refused when (flags & create) == create and (mode & bit) == bit. */
+STRING_TABLE_BEGIN
 const struct sc_setid seccomp_created_setid[] = {
     {"open", 1, 2, O_CREAT, S_ISUID},	    {"open", 1, 2, O_CREAT, S_ISGID},
     {"open", 1, 2, __O_TMPFILE, S_ISUID},   {"open", 1, 2, __O_TMPFILE, S_ISGID},
     {"openat", 2, 3, O_CREAT, S_ISUID},	    {"openat", 2, 3, O_CREAT, S_ISGID},
     {"openat", 2, 3, __O_TMPFILE, S_ISUID}, {"openat", 2, 3, __O_TMPFILE, S_ISGID},
 };
+STRING_TABLE_END
 const size_t seccomp_created_setid_n = ARRAY_SIZE(seccomp_created_setid);
 /*
  * Without a PID namespace the pids the sandbox can name include the host's
@@ -536,6 +542,7 @@ const size_t seccomp_created_setid_n = ARRAY_SIZE(seccomp_created_setid);
  * or `renice` on another process, are refused too: a tid cannot be told
  * from a host pid here.
  */
+STRING_TABLE_BEGIN
 const struct sc_own seccomp_own_only[] = {
     {"prlimit64", 0, 0},
     {"get_robust_list", 0, 0},
@@ -555,6 +562,7 @@ const struct sc_own seccomp_own_only[] = {
     {"ioprio_set", 0, 1},
     {"ioprio_set", 1, 0},
 };
+STRING_TABLE_END
 const size_t seccomp_own_only_n = ARRAY_SIZE(seccomp_own_only);
 
 bool seccomp_own_only_listed(const char *name)

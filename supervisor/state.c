@@ -39,10 +39,13 @@
 
 /* The directories nobody's state is made in as root, even when root's
  * working directory is one of them. */
-static const char *const system_dirs[] = {
+/* arrays: supervisor/supervisor.h's sc_entry says why */
+STRING_TABLE_BEGIN
+static const char system_dirs[][24] = {
     "/bin",    "/boot", "/dev", "/etc",	 "/lib", "/lib32", "/lib64",
     "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr",   "/var",
 };
+STRING_TABLE_END
 
 /* Gives FD (made by us) to the command's user when we switch to one. */
 int state_give(const struct sandbox *sb, int fd)

@@ -602,10 +602,11 @@ int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes
 #define SECCOMP_CACHE_VARIANTS 32u
 struct seccomp_cached {
 	unsigned key;
-	const struct sock_filter *deny, *allow;
+	unsigned deny, allow; /* offsets in seccomp_cache_insns (sc_entry's comment) */
 	unsigned short deny_len, allow_len;
 };
 extern const struct seccomp_cached seccomp_cache[];
+extern const struct sock_filter seccomp_cache_insns[];
 extern const size_t seccomp_cache_n;
 void seccomp_prog_free(struct seccomp_prog *p);
 /* chown's group held to GID or -1 (a block put in front of DENY); 0 or
@@ -636,11 +637,20 @@ enum sc_confine {
 	SC_CONF_IPC_NS,	  /* the sandbox's IPC namespace; refused without one */
 	_SC_CONF_MAX,
 };
+/* Arrays, not pointers, here and in ringfence's other constant tables of
+ * strings: a pointer in a table of a position-independent binary is
+ * relocated by the loader at every start, which writes every page the
+ * table spans (a fault each, ~20 us on some virtual machines) and keeps
+ * those pages apart in each ringfence process, the supervisor and init of
+ * every sandbox (a thousand idle sandboxes are a thousand copies).  Strings
+ * held in the table itself stay in the file's pages, shared by all and
+ * touched only when read (tests/integration/test_binary.py holds the
+ * relocated pages to a few). */
 struct sc_entry {
-	const char *name;
+	char name[24];
 	enum sc_verdict verdict;
-	const char *group;
-	const char *why;
+	char group[12];
+	char why[152];
 	enum sc_confine confine;
 };
 const char *seccomp_confine_name(enum sc_confine c);

@@ -29,7 +29,6 @@ static void test_table_entries_are_unique_and_explained(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < seccomp_table_n; i++) {
-		assert_non_null(seccomp_table[i].why);
 		assert_true(strlen(seccomp_table[i].why) > 2);
 		for (size_t j = i + 1; j < seccomp_table_n; j++)
 			if (strcmp(seccomp_table[i].name, seccomp_table[j].name) == 0) {

@@ -174,12 +174,19 @@ void memory_trim(void)
 	volatile char here = 0;
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t sp = (uintptr_t)&here;
-	uintptr_t lo = mapping_start(sp);
-	uintptr_t hi = (sp - 8192) & ~(page - 1);
+	uintptr_t lo, hi;
 
-	if (lo && hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	/* the heap first: malloc_trim()'s frames, and mapping_start()'s
+	 * buffer, are below this one, in pages given back next */
 	malloc_trim(0);
+	lo = mapping_start(sp);
+	/* what is below this frame, less a margin for the rest of it and the
+	 * call itself: syscall(2), with no frame of its own, where a
+	 * sanitizer's interceptor of madvise() would have one, on pages the
+	 * call gives back */
+	hi = (sp - 512) & ~(page - 1);
+	if (lo && hi > lo)
+		(void)syscall(SYS_madvise, lo, hi - lo, MADV_DONTNEED);
 }
 
 /* REL opened beneath DIR, no symlink followed in any component (openat2,

@@ -3,7 +3,8 @@
 #   1. tunnel throughput: a 256 MiB download, direct vs through ringfence's
 #      CONNECT tunnel (plain HTTP in a tunnel is read request by request, as
 #      forwarding is; TLS tunnels are spliced) (and its HTTP forwarding, and
-#      tinyproxy's CONNECT; with BASELINE, also forwarding with a credential,
+#      tinyproxy's CONNECT, and a bare splice relay: the floor of any relay
+#      here, bench/splice_relay.c; with BASELINE, also forwarding with a credential,
 #      whose response scan reads every byte), from
 #      loopback at full speed and from an origin limited to $LINK bytes/s
 #      (nginx limit_rate: what a fast network link gives)
@@ -24,9 +25,9 @@ set -eu
 cd "$(dirname "$0")/.."
 RF=${RINGFENCE:-$PWD/ringfence}
 BASELINE=${BASELINE:-} LINK=${LINK:-200m} RUNS=${RUNS:-5} AB_N=${AB_N:-5000} AB_C=${AB_C:-8} LAT_N=${LAT_N:-500} IDLE_N=${IDLE_N:-1000}
-ORIGIN_PORT=${ORIGIN_PORT:-18180} TP_PORT=${TP_PORT:-18181}
+ORIGIN_PORT=${ORIGIN_PORT:-18180} TP_PORT=${TP_PORT:-18181} RELAY_PORT=${RELAY_PORT:-18182}
 OUT=${OUT:-$PWD/bench/out}
-for t in nginx tinyproxy ab curl python3; do
+for t in nginx tinyproxy ab curl python3 cc; do
 	command -v $t >/dev/null || { echo "bench: needs $t (apt-get install nginx-light tinyproxy apache2-utils curl python3)" >&2; exit 1; }
 done
 [ -x "$RF" ] || { echo "bench: build first (make)" >&2; exit 1; }
@@ -36,6 +37,7 @@ chmod 755 "$W"
 cleanup() {
 	[ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null
 	[ -n "${TP:-}" ] && kill "$TP" 2>/dev/null
+	[ -n "${RELAY:-}" ] && kill "$RELAY" 2>/dev/null
 	sleep 0.2
 	rm -rf "$W"
 }
@@ -78,6 +80,10 @@ CONF
 tinyproxy -d -c "$W/tinyproxy.conf" >/dev/null 2>&1 &
 TP=$!
 wait_port "$TP_PORT"
+cc -O2 -o "$W/splice_relay" bench/splice_relay.c
+"$W/splice_relay" "$RELAY_PORT" "$ORIGIN_PORT" &
+RELAY=$!
+wait_port "$RELAY_PORT"
 
 cat >"$W/p.ini" <<POL
 [sandbox]
@@ -121,16 +127,19 @@ direct=$(speed --noproxy '*' "$BIG")
 rf_tunnel=$(inside sh -c "for i in \$(seq 1 $RUNS); do curl -s -p -o /dev/null -w '%{speed_download}\n' $BIG; done" | median)
 rf_http=$(inside sh -c "for i in \$(seq 1 $RUNS); do curl -s -o /dev/null -w '%{speed_download}\n' $BIG; done" | median)
 tp_tunnel=$(speed -p -x "http://127.0.0.1:$TP_PORT" "$BIG")
+# the floor of any relay here: a process that only splices (splice_relay.c)
+relay=$(speed --noproxy '*' "http://127.0.0.1:$RELAY_PORT/big.bin")
 LBIG=http://127.0.0.1:$ORIGIN_PORT/link/big.bin
 ldirect=$(RUNS=2 speed --noproxy '*' "$LBIG")
 lrf=$(inside sh -c "for i in 1 2; do curl -s -p -o /dev/null -w '%{speed_download}\n' $LBIG; done" | median)
-awk -v d="$direct" -v a="$rf_tunnel" -v b="$rf_http" -v c="$tp_tunnel" -v ld="$ldirect" -v lr="$lrf" 'BEGIN {
+awk -v d="$direct" -v a="$rf_tunnel" -v b="$rf_http" -v c="$tp_tunnel" -v ld="$ldirect" -v lr="$lrf" -v f="$relay" 'BEGIN {
 	printf "link-limited direct     %8.0f MB/s\n", ld/1e6
 	printf "link-limited ringfence  %8.0f MB/s  %5.1f%% of direct\n", lr/1e6, 100*lr/ld
 	printf "direct                  %8.0f MB/s\n", d/1e6
 	printf "ringfence CONNECT       %8.0f MB/s  %5.1f%% of direct (plain HTTP: read like a forward)\n", a/1e6, 100*a/d
 	printf "ringfence HTTP forward  %8.0f MB/s  %5.1f%% of direct\n", b/1e6, 100*b/d
-	printf "tinyproxy CONNECT       %8.0f MB/s  %5.1f%% of direct\n", c/1e6, 100*c/d }'
+	printf "tinyproxy CONNECT       %8.0f MB/s  %5.1f%% of direct\n", c/1e6, 100*c/d
+	printf "splice relay (floor)    %8.0f MB/s  %5.1f%% of direct; ringfence forward %.1f%% of it\n", f/1e6, 100*f/d, 100*b/f }'
 if [ -n "$BASELINE" ]; then
 	# interleaved with this build's runs, so that drift hits both alike
 	for _ in $(seq 1 "$RUNS"); do

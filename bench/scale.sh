@@ -150,7 +150,7 @@ sandboxes)
 		trap 'echo '"$inst"' > /proc/sys/fs/inotify/max_user_instances; kill $SRV 2>/dev/null; pkill -f "$W/" 2>/dev/null; rm -rf "$W"' EXIT
 	fi
 	cd "$W"
-	mkdir "$W/go" "$W/res"
+	mkdir "$W/go" "$W/res" "$W/err"
 	mkfifo -m 666 "$W/go/fifo"
 	i=0
 	while [ $i -lt "$N" ]; do
@@ -158,32 +158,46 @@ sandboxes)
 		# released, then makes one request through its sandbox's proxy
 		PATH=/usr/bin:/bin "$RF" -p "$W/p.ini" -- sh -c \
 			'cat '"$W"'/go/fifo >/dev/null; curl -s http://bench.test:'"$PORT"'/ > '"$W"'/res/$1' \
-			sh "$i" >/dev/null 2>&1 &
+			sh "$i" >/dev/null 2>"$W/err/$i" &
 		echo $! >> "$W/sups"
 		i=$((i + 1))
 	done
+	# until every sandbox's command waits, or its supervisor has ended
 	i=0
-	while [ "$(pgrep -fc "^cat $W/go/fifo")" -lt "$N" ]; do
+	while :; do
+		cats=$(pgrep -fc "^cat $W/go/fifo" || true)
+		gone=0
+		for p in $(cat "$W/sups"); do kill -0 "$p" 2>/dev/null || gone=$((gone + 1)); done
+		[ $((cats + gone)) -lt "$N" ] || break
 		sleep 1
 		i=$((i + 1))
-		[ $i -lt 600 ] || { echo "bench: not all started" >&2; exit 1; }
+		[ $i -lt 600 ] || { echo "bench: not all started after 600 s" >&2; exit 1; }
 	done
+	if [ "$gone" -gt 0 ]; then
+		echo "bench: $gone of $N sandboxes ended before their command ran; they said:"
+		n=0
+		for p in $(cat "$W/sups"); do
+			kill -0 "$p" 2>/dev/null || sed "s/^/  $n: /" "$W/err/$n"
+			n=$((n + 1))
+		done
+	fi
 	sleep 2
 	# a process gone meanwhile (a walk of the supervisor's ends) is left out
-	pss() { for p in "$@"; do cat /proc/$p/smaps_rollup 2>/dev/null; done | awk '/^Pss:/ { s += $2 } END { printf "%.1f", s / 1024 }'; }
+	# (how many were read: one gone or unreadable counts nothing)
+	pss() { for p in "$@"; do cat /proc/$p/smaps_rollup 2>/dev/null; done | awk '/^Pss:/ { s += $2; n++ } END { printf "%.1f MB (%d read)", s / 1024, n }'; }
 	# the supervisors started here and their children (each sandbox's init)
 	rf_pids=$(for p in $(cat "$W/sups"); do echo $p; cat /proc/$p/task/*/children 2>/dev/null; done)
 	cmd_pids=$(pgrep -f "$W/go/fifo")
-	echo "$N sandboxes: $(echo "$rf_pids" | wc -w) ringfence processes (supervisors and inits): PSS $(pss $rf_pids) MB; their commands (sh, cat): $(pss $cmd_pids) MB more"
+	echo "$((N - gone)) sandboxes: $(echo "$rf_pids" | wc -w) ringfence processes (supervisors and inits): PSS $(pss $rf_pids); their commands (sh, cat): $(pss $cmd_pids) more"
 	# release them all: a writer opens the FIFO and closes it
 	: > "$W/go/fifo"
 	i=0
-	while [ "$(grep -l ok "$W"/res/* 2>/dev/null | wc -l)" -lt "$N" ]; do
+	while [ "$(grep -l ok "$W"/res/* 2>/dev/null | wc -l)" -lt $((N - gone)) ]; do
 		sleep 1
 		i=$((i + 1))
 		[ $i -lt 180 ] || break
 	done
-	echo "answered through their proxies: $(grep -l ok "$W"/res/* 2>/dev/null | wc -l) of $N"
+	echo "answered through their proxies: $(grep -l ok "$W"/res/* 2>/dev/null | wc -l) of $((N - gone)) started"
 	;;
 *)
 	echo "usage: bench/scale.sh tunnels|sandboxes [N]" >&2

@@ -184,11 +184,12 @@ sandboxes)
 	sleep 2
 	# a process gone meanwhile (a walk of the supervisor's ends) is left out
 	# (how many were read: one gone or unreadable counts nothing)
-	pss() { for p in "$@"; do cat /proc/$p/smaps_rollup 2>/dev/null; done | awk '/^Pss:/ { s += $2; n++ } END { printf "%.1f MB (%d read)", s / 1024, n }'; }
+	pss() { for p in "$@"; do cat /proc/$p/smaps_rollup 2>>"$W/pss.err"; done | awk '/^Pss:/ { s += $2; n++ } END { printf "%.1f MB (%d read)", s / 1024, n }'; }
 	# the supervisors started here and their children (each sandbox's init)
 	rf_pids=$(for p in $(cat "$W/sups"); do echo $p; cat /proc/$p/task/*/children 2>/dev/null; done)
 	cmd_pids=$(pgrep -f "$W/go/fifo")
 	echo "$((N - gone)) sandboxes: $(echo "$rf_pids" | wc -w) ringfence processes (supervisors and inits): PSS $(pss $rf_pids); their commands (sh, cat): $(pss $cmd_pids) more"
+	[ ! -s "$W/pss.err" ] || echo "  not read: $(wc -l < "$W/pss.err"), the first: $(head -1 "$W/pss.err")"
 	# release them all: a writer opens the FIFO and closes it
 	: > "$W/go/fifo"
 	i=0

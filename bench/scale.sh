@@ -186,7 +186,8 @@ sandboxes)
 	# (how many were read: one gone or unreadable counts nothing)
 	pss() { for p in "$@"; do cat /proc/$p/smaps_rollup 2>>"$W/pss.err"; done | awk '/^Pss:/ { s += $2; n++ } END { printf "%.1f MB (%d read)", s / 1024, n }'; }
 	# the supervisors started here and their children (each sandbox's init)
-	rf_pids=$(for p in $(cat "$W/sups"); do echo $p; cat /proc/$p/task/*/children 2>/dev/null; done)
+	# (those that ended before their command ran left out: their pid may be another's now)
+	rf_pids=$(for p in $(cat "$W/sups"); do kill -0 "$p" 2>/dev/null || continue; echo $p; cat /proc/$p/task/*/children 2>/dev/null; done)
 	cmd_pids=$(pgrep -f "$W/go/fifo")
 	echo "$((N - gone)) sandboxes: $(echo "$rf_pids" | wc -w) ringfence processes (supervisors and inits): PSS $(pss $rf_pids); their commands (sh, cat): $(pss $cmd_pids) more"
 	[ ! -s "$W/pss.err" ] || echo "  not read: $(wc -l < "$W/pss.err"), the first: $(head -1 "$W/pss.err")"

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -100,6 +101,8 @@ int main(int argc, char **argv)
 
 	if (argc != 3)
 		return 2;
+	/* a client gone mid-body is an error of its splice, not our end */
+	signal(SIGPIPE, SIG_IGN);
 	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	sin.sin_port = htons((unsigned short)atoi(argv[1]));

@@ -171,9 +171,11 @@ static uintptr_t mapping_start(uintptr_t addr)
  */
 void memory_trim(void)
 {
-	volatile char here = 0;
+	/* this frame's own address: always on the thread's stack, where a
+	 * local's may not be (a sanitizer's fake stack for use after return
+	 * is a heap mapping, which this must never touch) */
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t sp = (uintptr_t)&here;
 	uintptr_t lo, hi;
 
 	/* the heap first: malloc_trim()'s frames, and mapping_start()'s

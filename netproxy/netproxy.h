@@ -183,11 +183,11 @@ int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *c
  * directory of them (hashed or not).  Both verify upstream servers and go
  * into the bundle.  PATH is copied. */
 int netproxy_tls_add_trust(struct netproxy_tls *t, const char *path, bool dir);
-/* What the sandbox trusts: the system roots, the caller's CA files and
- * directories, upstream_ca and the CA, PEM; a file named twice (or found
- * again in a directory) goes in once. */
-int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, char *err,
-			size_t err_size);
+/* What the sandbox trusts, written to FD: the system roots, the caller's
+ * CA files and directories, upstream_ca and the CA, PEM; a file named
+ * twice (or found again in a directory) goes in once, and a certificate
+ * met again in another file too.  -errno with one line in ERR. */
+int netproxy_tls_write_bundle(const struct netproxy_tls *t, int fd, char *err, size_t err_size);
 /* Frees it; the keys are cleared (also what a forked child must do with
  * its copy). */
 void netproxy_tls_free(struct netproxy_tls *t);

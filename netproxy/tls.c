@@ -369,10 +369,9 @@ int netproxy_tls_add_trust(struct netproxy_tls *t, const char *path, bool dir)
 	return nx_trust_add(&t->trust, path, dir);
 }
 
-int netproxy_tls_bundle(const struct netproxy_tls *t, char **pem, size_t *len, char *err,
-			size_t err_size)
+int netproxy_tls_write_bundle(const struct netproxy_tls *t, int fd, char *err, size_t err_size)
 {
-	return nx_trust_bundle(&t->trust, t->ca_pem, pem, len, err, err_size);
+	return nx_trust_write_bundle(&t->trust, t->ca_pem, fd, err, err_size);
 }
 
 void netproxy_tls_free(struct netproxy_tls *t)

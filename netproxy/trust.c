@@ -8,7 +8,7 @@
  * what the proxy trusts), checked by their header and end lines and base64
  * alone (parsing takes OpenSSL, ~1.5 ms to load), and parsed at the first
  * interception (nx_trust_roots); directories ($SSL_CERT_DIR) are read by
- * OpenSSL when a chain needs them.  The bundle (nx_trust_bundle) is the
+ * OpenSSL when a chain needs them.  The bundle (nx_trust_write_bundle) is the
  * system's, the caller's files and directories, [network] upstream_ca and
  * the run's CA, each file and certificate once.
  */
@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "trust.h"
@@ -164,6 +166,13 @@ int nx_trust_upstream(struct nx_trust *t, const char *path, char *err, size_t er
 /* Whether each certificate block of BUF is base64 that could hold one: a
  * parse would take OpenSSL at start-up (~1.5 ms to load, ~20 ms for the
  * system's bundle); this is a pass over the bytes. */
+/* 1: a base64 character, 2: white space a PEM body may hold, 0: neither.
+ * A table: the system's bundle is ~220 KB of it, read at every start. */
+static const unsigned char b64_class[256] = {
+    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['+'] = 1, ['/'] = 1,
+    ['='] = 1,	       ['\n'] = 2,	  ['\r'] = 2,	     [' '] = 2, ['\t'] = 2,
+};
+
 static bool pem_blocks_whole(const char *buf, size_t n)
 {
 	static const char begin[] = "-----BEGIN", end[] = "-----END";
@@ -180,11 +189,10 @@ static bool pem_blocks_whole(const char *buf, size_t n)
 		if (!e)
 			return false;
 		for (const char *c = body; c < e; c++) {
-			if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-			    (*c >= '0' && *c <= '9') || *c == '+' || *c == '/' || *c == '=')
-				chars++;
-			else if (*c != '\n' && *c != '\r' && *c != ' ' && *c != '\t')
+			unsigned k = b64_class[(unsigned char)*c];
+			if (!k)
 				return false;
+			chars += k & 1;
 		}
 		if (chars < 4 || chars % 4)
 			return false;
@@ -267,20 +275,34 @@ int nx_trust_add(struct nx_trust *t, const char *path, bool dir)
 	return 0;
 }
 
-/* The files already in a bundle, by identity, and its certificates: the
+/*
+ * The bundle, written as pieces of memory in one pass (writev), none of
+ * them copied: the system's bundle (~220 KB) is the bytes read for the
+ * proxy's own verification when a CA variable named it (they all do, as a
+ * rule), not read a second time into a buffer grown to hold it all; a
+ * page of memory first written costs a fault, 14 us on some machines, and
+ * the copy was ~110 of them a start.
+ *
+ * The files already in it count by identity, and its certificates: the
  * caller's variables usually all name the system's bundle (SSL_CERT_FILE,
  * CURL_CA_BUNDLE, ... = /etc/ssl/certs/ca-certificates.crt) and
  * SSL_CERT_DIR holds its roots once more, one file each: without this the
  * same certificates went in 3-4 times, a file of ~1 MB to write at every
- * start for nothing. */
-struct appended {
-	struct stat *v;
+ * start for nothing.
+ */
+struct bundle {
+	struct iovec *v; /* what is written, in order */
 	size_t n;
-	struct pem_block {
+	struct stat *files; /* what is in it, by identity */
+	size_t n_files;
+	struct cert_block {
 		uint64_t hash;
-		size_t off, len;
-	} * blocks;
+		const char *p;
+		size_t len;
+	} * blocks; /* its certificates, for repeats */
 	size_t n_blocks;
+	char **owned; /* files read for it, that pieces point into */
+	size_t n_owned;
 };
 
 static uint64_t fnv1a(const char *p, size_t n)
@@ -292,98 +314,96 @@ static uint64_t fnv1a(const char *p, size_t n)
 	return h;
 }
 
-/*
- * Drops from BUF[START, *LEN) each certificate that is, byte for byte, one
- * already in the bundle: the same certificate twice trusts nothing more,
- * and SSL_CERT_DIR's files are the system bundle's roots again, one by
- * one.  Everything else (other certificates, CRLs, comments) stays.
- */
-static int drop_repeated_certs(char *buf, size_t start, size_t *len, struct appended *seen)
+static int piece(struct bundle *b, const char *p, size_t n)
 {
-	static const char begin[] = "-----BEGIN CERTIFICATE-----",
-			  end[] = "-----END CERTIFICATE-----";
-	size_t r = start, w = start;
+	struct iovec *v;
 
-	while (r < *len) {
-		char *b = memmem(buf + r, *len - r, begin, sizeof(begin) - 1);
-		char *e = b ? memmem(b, *len - (size_t)(b - buf), end, sizeof(end) - 1) : NULL;
-		if (!e) {
-			memmove(buf + w, buf + r, *len - r);
-			w += *len - r;
-			break;
-		}
-		size_t off = (size_t)(b - buf), blen = (size_t)(e - b) + sizeof(end) - 1;
-		/* the block's last 64 bytes (the end of the signature and the
-		 * END line) and its length tell certificates apart; memcmp()
-		 * decides.  Hashing whole blocks (~500 KB with SSL_CERT_DIR's
-		 * files) cost ~0.5 ms */
-		size_t tail = blen < 64 ? blen : 64;
-		uint64_t h = fnv1a(b + blen - tail, tail) ^ blen;
-		bool dup = false;
-		for (size_t i = 0; !dup && i < seen->n_blocks; i++)
-			dup = seen->blocks[i].hash == h && seen->blocks[i].len == blen &&
-			      memcmp(buf + seen->blocks[i].off, b, blen) == 0;
-		memmove(buf + w, buf + r, off - r); /* what comes before it */
-		w += off - r;
-		r = off + blen;
-		if (dup) {
-			if (r < *len && buf[r] == '\n')
-				r++;
-			continue;
-		}
-		struct pem_block *v = realloc(seen->blocks, (seen->n_blocks + 1) * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		seen->blocks = v;
-		v[seen->n_blocks++] = (struct pem_block){h, w, blen};
-		memmove(buf + w, buf + off, blen);
-		w += blen;
-	}
-	*len = w;
+	if (n == 0)
+		return 0;
+	v = realloc(b->v, (b->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	b->v = v;
+	v[b->n++] = (struct iovec){(void *)p, n}; /* only ever read */
 	return 0;
 }
 
-static bool seen_file(const struct appended *seen, const struct stat *st)
+static bool repeated(const struct bundle *b, uint64_t h, const char *p, size_t len)
 {
-	for (size_t i = 0; i < seen->n; i++)
-		if (seen->v[i].st_dev == st->st_dev && seen->v[i].st_ino == st->st_ino)
+	for (size_t i = 0; i < b->n_blocks; i++)
+		if (b->blocks[i].hash == h && b->blocks[i].len == len &&
+		    memcmp(b->blocks[i].p, p, len) == 0)
 			return true;
 	return false;
 }
 
-/* Appends LEN bytes of a file read before (identity ST) to *buf unless
- * it is in SEEN already. */
-static int append_bytes(const char *bytes, size_t n, const struct stat *st, char **buf, size_t *len,
-			struct appended *seen)
+/*
+ * The N bytes at P (a file of identity ST; they stay where they are until
+ * the bundle is written) go in, less each certificate that is, byte for
+ * byte, one already in it: the same certificate twice trusts nothing more.
+ * Everything else (other certificates, CRLs, comments) stays.  A file in
+ * already adds nothing.
+ */
+static int add_bytes(struct bundle *b, const char *p, size_t n, const struct stat *st)
 {
-	char *b;
+	static const char begin[] = "-----BEGIN CERTIFICATE-----",
+			  end[] = "-----END CERTIFICATE-----";
+	const char *r = p, *stop = p + n;
+	struct stat *sv;
+	int e;
 
-	if (seen_file(seen, st))
-		return 0;
-	struct stat *sv = realloc(seen->v, (seen->n + 1) * sizeof(*sv));
+	for (size_t i = 0; i < b->n_files; i++)
+		if (b->files[i].st_dev == st->st_dev && b->files[i].st_ino == st->st_ino)
+			return 0;
+	sv = realloc(b->files, (b->n_files + 1) * sizeof(*sv));
 	if (!sv)
 		return -ENOMEM;
-	seen->v = sv;
-	sv[seen->n++] = *st;
-	b = realloc(*buf, *len + n + 2);
-	if (!b)
-		return -ENOMEM;
-	*buf = b;
-	memcpy(b + *len, bytes, n);
-	size_t start = *len;
-	*len += n;
-	if (*len && b[*len - 1] != '\n')
-		b[(*len)++] = '\n';
-	return drop_repeated_certs(b, start, len, seen);
+	b->files = sv;
+	sv[b->n_files++] = *st;
+	for (const char *s = r; s < stop;) {
+		const char *bl = memmem(s, (size_t)(stop - s), begin, sizeof(begin) - 1);
+		const char *el = bl ? memmem(bl, (size_t)(stop - bl), end, sizeof(end) - 1) : NULL;
+		if (!el)
+			break;
+		size_t len = (size_t)(el - bl) + sizeof(end) - 1;
+		/* the block's last 64 bytes (the end of the signature and the
+		 * END line) and its length tell certificates apart; memcmp()
+		 * decides.  Hashing whole blocks (~500 KB with SSL_CERT_DIR's
+		 * files) cost ~0.5 ms */
+		size_t tail = len < 64 ? len : 64;
+		uint64_t h = fnv1a(bl + len - tail, tail) ^ len;
+		s = bl + len;
+		if (repeated(b, h, bl, len)) {
+			/* what came before it goes in; it and its newline do not */
+			if ((e = piece(b, r, (size_t)(bl - r))) < 0)
+				return e;
+			r = s < stop && *s == '\n' ? s + 1 : s;
+			continue;
+		}
+		struct cert_block *v = realloc(b->blocks, (b->n_blocks + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		b->blocks = v;
+		v[b->n_blocks++] = (struct cert_block){h, bl, len};
+	}
+	if ((e = piece(b, r, (size_t)(stop - r))) < 0)
+		return e;
+	/* a file without a final newline must not run into the next */
+	return r < stop && stop[-1] != '\n' ? piece(b, "\n", 1) : 0;
 }
 
-/* Appends the file at PATH to *buf unless it is in SEEN already; a missing
- * file appends nothing. */
-static int append_file(const char *path, char **buf, size_t *len, bool must, struct appended *seen)
+/*
+ * The file at PATH read whole into memory the bundle keeps, then added
+ * (add_bytes), unless it is in already (same identity) or HELD (the
+ * caller's files read at start-up) has its bytes: those are added
+ * instead.  A missing file adds nothing unless MUST.
+ */
+static int add_file(struct bundle *b, const struct nx_trust *held, const char *path, bool must)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
 	struct stat st;
-	char *b;
+	char *buf, **o;
+	size_t got = 0;
 
 	if (fd < 0)
 		return must ? -errno : 0;
@@ -391,101 +411,123 @@ static int append_file(const char *path, char **buf, size_t *len, bool must, str
 		close(fd);
 		return must ? -EINVAL : 0;
 	}
-	if (seen_file(seen, &st)) {
-		close(fd);
-		return 0;
-	}
-	struct stat *sv = realloc(seen->v, (seen->n + 1) * sizeof(*sv));
-	if (!sv) {
+	for (size_t i = 0; i < b->n_files; i++)
+		if (b->files[i].st_dev == st.st_dev && b->files[i].st_ino == st.st_ino) {
+			close(fd);
+			return 0;
+		}
+	for (size_t i = 0; held && i < held->n; i++)
+		if (held->pem[i] && held->st[i].st_dev == st.st_dev &&
+		    held->st[i].st_ino == st.st_ino) {
+			close(fd);
+			return add_bytes(b, held->pem[i], held->len[i], &held->st[i]);
+		}
+	o = realloc(b->owned, (b->n_owned + 1) * sizeof(*o));
+	buf = o ? malloc((size_t)st.st_size + 1) : NULL;
+	if (o)
+		b->owned = o;
+	if (!buf) {
 		close(fd);
 		return -ENOMEM;
 	}
-	seen->v = sv;
-	sv[seen->n++] = st;
-	b = realloc(*buf, *len + (size_t)st.st_size + 2);
-	if (!b) {
-		close(fd);
-		return -ENOMEM;
-	}
-	*buf = b;
-	size_t got = 0;
 	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + *len + got, (size_t)st.st_size - got);
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0)
 			break;
 		got += (size_t)r;
 	}
 	close(fd);
-	size_t start = *len;
-	*len += got;
-	if (*len && b[*len - 1] != '\n')
-		b[(*len)++] = '\n';
-	return drop_repeated_certs(b, start, len, seen);
+	size_t pieces = b->n;
+	if ((e = add_bytes(b, buf, got, &st)) < 0 || b->n == pieces) {
+		free(buf); /* nothing of it went in (or nothing will) */
+		return e;
+	}
+	b->owned[b->n_owned++] = buf;
+	return 0;
 }
 
-int nx_trust_bundle(const struct nx_trust *t, const char *ca_pem, char **pem, size_t *len,
-		    char *err, size_t err_size)
+/* The files of the trusted directory DIR (its .pem and .crt, and the
+ * hashed names that are files, not links to them), at most
+ * TRUST_DIR_ENTRIES entries read. */
+static int add_dir(struct bundle *b, const char *dir)
 {
-	char *buf = NULL;
-	size_t n = 0;
-	struct appended done = {0};
+	DIR *d = opendir(dir);
+	size_t seen = 0;
+	int r = 0;
+
+	for (struct dirent *e; r == 0 && d && seen < TRUST_DIR_ENTRIES && (e = readdir(d));
+	     seen++) {
+		size_t l = strlen(e->d_name);
+		char path[4096];
+		/* the hashed names are links to the .pem/.crt beside them: one
+		 * copy of each is enough */
+		if (!(l > 4 && (strcmp(e->d_name + l - 4, ".pem") == 0 ||
+				strcmp(e->d_name + l - 4, ".crt") == 0)) &&
+		    !(hashed_name(e->d_name) && e->d_type == DT_REG))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path))
+			r = add_file(b, NULL, path, false);
+	}
+	if (d)
+		closedir(d);
+	return r;
+}
+
+/* All of V (N pieces) to FD, IOV_MAX at a time, short writes resumed. */
+static int writev_all(int fd, struct iovec *v, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, v, n < IOV_MAX ? (int)n : IOV_MAX);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		size_t done = (size_t)w;
+		for (; n > 0 && done >= v->iov_len; v++, n--)
+			done -= v->iov_len;
+		if (n > 0) {
+			v->iov_base = (char *)v->iov_base + done;
+			v->iov_len -= done;
+		}
+	}
+	return 0;
+}
+
+int nx_trust_write_bundle(const struct nx_trust *t, const char *ca_pem, int fd, char *err,
+			  size_t err_size)
+{
+	struct bundle b = {0};
 	int r;
 
 	/* the system's bundle, then what the caller's clients trusted besides
 	 * ($SSL_CERT_FILE, $NODE_EXTRA_CA_CERTS, ..., $SSL_CERT_DIR): a client
 	 * pointed at the bundle trusts all of it */
-	r = append_file(X509_get_default_cert_file(), &buf, &n, false, &done);
-	if (r == 0 && n == 0)
-		r = append_file("/etc/ssl/certs/ca-certificates.crt", &buf, &n, false, &done);
+	r = add_file(&b, t, X509_get_default_cert_file(), false);
+	if (r == 0 && b.n == 0)
+		r = add_file(&b, t, "/etc/ssl/certs/ca-certificates.crt", false);
 	for (size_t i = 0; r == 0 && i < t->n; i++) {
-		if (!t->dir[i]) {
-			/* the bytes the proxy's own verification will trust */
-			if (t->pem[i])
-				r = append_bytes(t->pem[i], t->len[i], &t->st[i], &buf, &n, &done);
-			continue;
-		}
-		DIR *d = opendir(t->path[i]);
-		size_t seen = 0;
-		for (struct dirent *e; r == 0 && d && seen < TRUST_DIR_ENTRIES && (e = readdir(d));
-		     seen++) {
-			size_t l = strlen(e->d_name);
-			char path[4096];
-			/* the hashed names are links to the .pem/.crt beside
-			 * them: one copy of each is enough */
-			if (!(l > 4 && (strcmp(e->d_name + l - 4, ".pem") == 0 ||
-					strcmp(e->d_name + l - 4, ".crt") == 0)) &&
-			    !(hashed_name(e->d_name) && e->d_type == DT_REG))
-				continue;
-			if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->path[i], e->d_name) <
-			    sizeof(path))
-				r = append_file(path, &buf, &n, false, &done);
-		}
-		if (d)
-			closedir(d);
+		if (t->dir[i])
+			r = add_dir(&b, t->path[i]);
+		else if (t->pem[i]) /* the bytes the proxy's own verification will trust */
+			r = add_bytes(&b, t->pem[i], t->len[i], &t->st[i]);
 	}
 	if (r == 0 && t->upstream_ca)
-		r = append_file(t->upstream_ca, &buf, &n, true, &done);
-	free(done.v);
-	free(done.blocks);
-	if (r == 0) {
-		size_t l = strlen(ca_pem);
-		char *b = realloc(buf, n + l + 1);
-		if (!b) {
-			r = -ENOMEM;
-		} else {
-			buf = b;
-			memcpy(buf + n, ca_pem, l + 1);
-			n += l;
-		}
-	}
-	if (r < 0) {
-		snprintf(err, err_size, "building the CA bundle: %s", strerror(-r));
-		free(buf);
-		return r;
-	}
-	*pem = buf;
-	*len = n;
-	return 0;
+		r = add_file(&b, NULL, t->upstream_ca, true);
+	if (r == 0)
+		r = piece(&b, ca_pem, strlen(ca_pem));
+	if (r == 0)
+		r = writev_all(fd, b.v, b.n);
+	if (r < 0)
+		snprintf(err, err_size, "writing the CA bundle: %s", strerror(-r));
+	for (size_t i = 0; i < b.n_owned; i++)
+		free(b.owned[i]);
+	free(b.owned);
+	free(b.v);
+	free(b.files);
+	free(b.blocks);
+	return r;
 }
 
 void nx_trust_free(struct nx_trust *t)

@@ -39,9 +39,10 @@ int nx_trust_add(struct nx_trust *t, const char *path, bool dir);
 /* CTX's roots: the system's, the caller's files (parsed now, once) and
  * directories, upstream_ca; -EIO. */
 int nx_trust_roots(struct nx_trust *t, SSL_CTX *ctx);
-/* The bundle: the system's, the caller's, upstream_ca, then CA_PEM. */
-int nx_trust_bundle(const struct nx_trust *t, const char *ca_pem, char **pem, size_t *len,
-		    char *err, size_t err_size);
+/* The bundle, written to FD: the system's, the caller's, upstream_ca, then
+ * CA_PEM; -errno with ERR. */
+int nx_trust_write_bundle(const struct nx_trust *t, const char *ca_pem, int fd, char *err,
+			  size_t err_size);
 void nx_trust_free(struct nx_trust *t);
 
 #endif

@@ -248,18 +248,12 @@ static void make_bundle_file(struct sandbox *sb)
 
 static void write_bundle(struct sandbox *sb)
 {
-	char err[1024], *pem;
-	size_t len;
-	int r;
+	char err[1024];
 
-	r = netproxy_tls_bundle(sb->tls, &pem, &len, err, sizeof(err));
-	if (r < 0)
-		die("%s", err);
-	if (write_all(bundle_fd, pem, len) < 0)
-		die("%s: %s", bundle_file, strerror(errno));
+	if (netproxy_tls_write_bundle(sb->tls, bundle_fd, err, sizeof(err)) < 0)
+		die("%s: %s", bundle_file, err);
 	close(bundle_fd);
 	bundle_fd = -1;
-	free(pem);
 }
 
 /* S (taken) added to the list V (N) unless there already. */

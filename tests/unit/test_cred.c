@@ -64,13 +64,22 @@ static struct netproxy_tls *new_tls(void)
 	return t;
 }
 
+/* The bundle as written to a file, read back whole. */
 static char *bundle_of(struct netproxy_tls *t)
 {
-	char *pem = NULL, msg[256];
-	size_t n = 0;
+	FILE *f = tmpfile();
+	char msg[256], *pem;
+	long n;
 
-	assert_int_equal(netproxy_tls_bundle(t, &pem, &n, msg, sizeof(msg)), 0);
-	assert_int_equal(strlen(pem), n);
+	assert_non_null(f);
+	assert_int_equal(netproxy_tls_write_bundle(t, fileno(f), msg, sizeof(msg)), 0);
+	n = lseek(fileno(f), 0, SEEK_CUR);
+	assert_true(n > 0);
+	pem = calloc(1, (size_t)n + 1);
+	assert_non_null(pem);
+	assert_int_equal(pread(fileno(f), pem, (size_t)n, 0), n);
+	fclose(f);
+	assert_int_equal(strlen(pem), (size_t)n);
 	return pem;
 }
 
@@ -127,6 +136,85 @@ static void test_trust_files_reach_the_bundle(void **state)
 	netproxy_tls_free(a);
 	netproxy_tls_free(b);
 	netproxy_tls_free(c);
+}
+
+/* Count of NEEDLE in HAY. */
+static size_t occurrences(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *h = hay; (h = strstr(h, needle)); h++)
+		n++;
+	return n;
+}
+
+/*
+ * A directory of more files than one writev() takes pieces (IOV_MAX), each
+ * a comment and a certificate of its own, half without a final newline,
+ * then a file of two certificates met before: every file's bytes go
+ * in once, whole and in one piece, none runs into the next, the repeats
+ * not at all, and the CA last, after what the bundle held without them.
+ */
+static void test_bundle_of_many_pieces(void **state)
+{
+	(void)state;
+	enum { FILES = 1500 };
+	struct netproxy_tls *t = new_tls();
+	char dir[] = "/tmp/rf-pieces-XXXXXX", path[96], one[256];
+	char *before = bundle_of(t), *after;
+	size_t want = strlen(before);
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < FILES; i++) {
+		int n = snprintf(one, sizeof(one),
+				 "# file %04d\n-----BEGIN CERTIFICATE-----\nQUJD%04dRUZH\n-----END "
+				 "CERTIFICATE-----%s",
+				 i, i, i % 2 ? "\n" : "");
+		snprintf(path, sizeof(path), "%s/c%04d.pem", dir, i);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(one, f);
+		fclose(f);
+		want += (size_t)n + (i % 2 ? 0 : 1); /* a newline added where none ends it */
+	}
+	snprintf(path, sizeof(path), "%s-again.pem", dir); /* a file named after it */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("-----BEGIN CERTIFICATE-----\nQUJD0007RUZH\n-----END CERTIFICATE-----\n"
+	      "-----BEGIN CERTIFICATE-----\nQUJD1234RUZH\n-----END CERTIFICATE-----",
+	      f);
+	fclose(f);
+
+	assert_int_equal(netproxy_tls_add_trust(t, dir, true), 0);
+	assert_int_equal(netproxy_tls_add_trust(t, path, false), 0);
+	after = bundle_of(t);
+	assert_int_equal(strlen(after), want);
+	/* the CA, last before, is last still */
+	const char *last = strstr(before, "-----BEGIN CERTIFICATE-----");
+	for (const char *x; last && (x = strstr(last + 1, "-----BEGIN CERTIFICATE-----"));)
+		last = x;
+	assert_non_null(last);
+	assert_string_equal(after + strlen(after) - strlen(last), last);
+	for (int i = 0; i < FILES; i++) {
+		snprintf(one, sizeof(one),
+			 "# file %04d\n-----BEGIN CERTIFICATE-----\nQUJD%04dRUZH\n-----END "
+			 "CERTIFICATE-----\n",
+			 i, i);
+		assert_int_equal(occurrences(after, one), 1);
+		snprintf(one, sizeof(one), "QUJD%04dRUZH", i);
+		assert_int_equal(occurrences(after, one), 1);
+		snprintf(path, sizeof(path), "%s/c%04d.pem", dir, i);
+		unlink(path);
+	}
+	assert_null(strstr(after, "-----END CERTIFICATE-----#"));
+	assert_null(strstr(after, "-----END CERTIFICATE----------BEGIN"));
+	snprintf(path, sizeof(path), "%s-again.pem", dir);
+	unlink(path);
+	rmdir(dir);
+	free(before);
+	free(after);
+	netproxy_tls_free(t);
 }
 
 static void test_binding(void **state)
@@ -695,6 +783,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_binding),
 	    cmocka_unit_test(test_trust_files_reach_the_bundle),
+	    cmocka_unit_test(test_bundle_of_many_pieces),
 	    cmocka_unit_test(test_rewrite_bound),
 	    cmocka_unit_test(test_rewrite_basic),
 	    cmocka_unit_test(test_rewrite_refused),

@@ -449,8 +449,7 @@ static void test_intercept(void **state)
 	SSL_CTX *cctx, *sctx;
 	SSL *cssl, *sssl = NULL;
 	struct conv cv;
-	char *pem = NULL;
-	size_t pem_len, n;
+	size_t n;
 	int cdone = 0, sdone = 0;
 	bool eof;
 	BIO *bio;
@@ -469,9 +468,12 @@ static void test_intercept(void **state)
 	assert_int_equal(netproxy_set_credentials(cv.np, cr, 1, tls), 0);
 
 	/* the client trusts what the sandbox would: the bundle */
-	assert_int_equal(netproxy_tls_bundle(tls, &pem, &pem_len, msg, sizeof(msg)), 0);
+	FILE *pem = tmpfile();
+	assert_non_null(pem);
+	assert_int_equal(netproxy_tls_write_bundle(tls, fileno(pem), msg, sizeof(msg)), 0);
+	rewind(pem);
 	cctx = SSL_CTX_new(TLS_client_method());
-	bio = BIO_new_mem_buf(pem, (int)pem_len);
+	bio = BIO_new_fp(pem, BIO_CLOSE);
 	for (X509 *x; (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)); X509_free(x))
 		X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), x);
 	ERR_clear_error();
@@ -528,7 +530,6 @@ static void test_intercept(void **state)
 	SSL_free(sssl);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
-	free(pem);
 	conv_close(&cv);
 	netproxy_tls_free(tls); /* after the proxy that borrowed it */
 	snprintf(req, sizeof(req), "rm -rf %s", dir);

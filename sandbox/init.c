@@ -461,8 +461,9 @@ static void on_exec_pipe(struct init *in)
 	if (r != -EBADMSG && r != -EINTR && r != -EAGAIN) {
 		in->exec_open = false;
 		close(in->exec_pipe[0]);
-		/* the command runs: init only waits from now */
-		memory_trim();
+		/* the command runs: init only waits from now (and gives its
+		 * start's memory back in a second: serve) */
+		memory_trim_later();
 	}
 }
 
@@ -491,11 +492,12 @@ static void serve(struct init *in)
 		    {.fd = in->relay, .events = POLLIN},
 		};
 
-		if (poll(pfd, 4, -1) < 0) {
+		if (poll(pfd, 4, memory_trim_timeout(-1)) < 0) {
 			if (errno == EINTR)
 				continue;
 			FAIL(errno, "poll: %s", strerror(errno));
 		}
+		memory_trim_due();
 		if (pfd[1].revents) {
 			kill(in->cmd, SIGKILL);
 			end_tree(in->plan, in->sfd);

@@ -452,8 +452,9 @@ static void on_report(struct run *r)
 		/* every line has "pid" (the supervisor's): the command's own
 		 * gets a name of its own */
 		audit_event(r->sb.audit_fd, "exec", "\"command_pid\":%d", rep->status);
-		/* the start is done: what it used is given back */
-		memory_trim();
+		/* the start is done: what it used is given back (in a
+		 * second: run_loop) */
+		memory_trim_later();
 		/* only once the command runs: a failure gets one line */
 		if (r->sb.started_as_root && !r->p->process.run_as)
 			warn("running as root with every capability dropped; set [process] "
@@ -520,11 +521,13 @@ static void run_loop(struct run *r)
 		    {.fd = protwatch_timer_fd(sb), .events = POLLIN},
 		    {.fd = protwatch_find_fd(sb), .events = POLLIN},
 		};
-		if (poll(pfd, ARRAY_SIZE(pfd), r->np ? netproxy_timeout(r->np) : -1) < 0) {
+		if (poll(pfd, ARRAY_SIZE(pfd),
+			 memory_trim_timeout(r->np ? netproxy_timeout(r->np) : -1)) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
 		}
+		memory_trim_due();
 		/* the proxy's events only when its fd says so: a wake-up for
 		 * the broker costs no empty epoll_wait */
 		if (r->np && pfd[2].revents)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* memory_trim(): the stack below what is in use and the free heap are given
- * back, and what is in use is kept. */
+ * back, and what is in use is kept; memory_trim_later(): a second later. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -70,10 +71,38 @@ static void trim_gives_the_stack_back(void **state)
 	assert_true(deep(3) > 0);
 }
 
+/* memory_trim_later(): nothing before a second has passed, then the trim;
+ * a loop's poll waits no longer than that, and no less than it would. */
+static void trim_waits_a_second(void **state)
+{
+	(void)state;
+	struct timespec pause = {0, 50 * 1000 * 1000};
+
+	assert_int_equal(memory_trim_timeout(-1), -1); /* nothing due */
+	assert_int_equal(memory_trim_timeout(7), 7);
+	assert_true(deep(15) > 0);
+	long before = stack_rss_kb();
+	memory_trim_later();
+	int left = memory_trim_timeout(-1);
+	assert_true(left > 900 && left <= 1000);
+	assert_int_equal(memory_trim_timeout(7), 7);
+	assert_int_equal(memory_trim_timeout(5000), left);
+	memory_trim_due(); /* not yet */
+	assert_int_equal(stack_rss_kb(), before);
+	while ((left = memory_trim_timeout(-1)) > 0) {
+		pause.tv_nsec = (long)left * 1000 * 1000;
+		nanosleep(&pause, NULL);
+	}
+	memory_trim_due();
+	assert_true(stack_rss_kb() < before - 900);
+	assert_int_equal(memory_trim_timeout(-1), -1); /* once */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(trim_gives_the_stack_back),
+	    cmocka_unit_test(trim_waits_a_second),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,6 +40,7 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
+#include "../common/rawsys.h"
 #include "mounts_internal.h"
 
 /* A detached tmpfs (nosuid, nodev, noexec) of at most SIZE bytes and
@@ -561,18 +562,36 @@ int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const 
 	return 0;
 }
 
+/* Direct system calls where there are (common/rawsys.h): the supervisor's
+ * child that makes the network namespace beforehand (supervisor/run.c)
+ * shares its memory, and may not set errno. */
 int net_loopback_up(void)
 {
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct ifreq ifr = {0};
+
+	memcpy(ifr.ifr_name, "lo", sizeof("lo"));
+#ifdef RAWSYS
+	long fd = rawsys3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return (int)fd;
+	r = rawsys3(SYS_ioctl, fd, SIOCGIFFLAGS, (long)&ifr);
+	if (r == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		r = rawsys3(SYS_ioctl, fd, SIOCSIFFLAGS, (long)&ifr);
+	}
+	rawsys3(SYS_close, fd, 0, 0);
+	return (int)r;
+#else
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
-	strcpy(ifr.ifr_name, "lo");
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
 		return -errno;
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
 		return -errno;
 	return 0;
+#endif
 }

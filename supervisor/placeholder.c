@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../common/rawsys.h"
 #include "protect_internal.h"
 
 static const struct sandbox *placeholder_owner;
@@ -208,7 +209,7 @@ static void forget_placeholders(struct sandbox *sb)
 	sb->n_placeholders = 0;
 }
 
-#if defined(__x86_64__)
+#ifdef RAWSYS
 /*
  * The child shares our memory (CLONE_VM): no page tables to copy and no
  * copy-on-write faults in our own exit, which a fork() cost (~0.1-0.2 ms).
@@ -226,27 +227,6 @@ static struct {
 static size_t n_late;
 static char late_stack[16384] __attribute__((aligned(16)));
 
-static long sys3(long n, long a, long b, long c)
-{
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-static long sys4(long n, long a, long b, long c, long d)
-{
-	register long r10 __asm__("r10") = d;
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
 static int late_remove(void *arg)
 {
 	struct stat st;
@@ -254,19 +234,19 @@ static int late_remove(void *arg)
 	(void)arg;
 	/* a caller reading our output to its end must not wait for this */
 	for (long fd = 0; fd < 3; fd++)
-		sys3(SYS_close, fd, 0, 0);
+		rawsys3(SYS_close, fd, 0, 0);
 	for (size_t i = 0; i < n_late; i++)
 		/* only the empty directory we made: never what replaced it */
-		if (sys4(SYS_newfstatat, late[i].dir, (long)late[i].name, (long)&st,
-			 AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (rawsys4(SYS_newfstatat, late[i].dir, (long)late[i].name, (long)&st,
+			    AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_dev == late[i].dev && st.st_ino == late[i].ino &&
-		    sys3(SYS_unlinkat, late[i].dir, (long)late[i].name, AT_REMOVEDIR) < 0 &&
+		    rawsys3(SYS_unlinkat, late[i].dir, (long)late[i].name, AT_REMOVEDIR) < 0 &&
 		    late[i].orig[0])
 			/* written in since it was looked at: back to its name */
-			sys4(SYS_renameat, late[i].dir, (long)late[i].name, late[i].dir,
-			     (long)late[i].orig);
+			rawsys4(SYS_renameat, late[i].dir, (long)late[i].name, late[i].dir,
+				(long)late[i].orig);
 	for (;;)
-		sys3(SYS_exit, 0, 0, 0);
+		rawsys3(SYS_exit, 0, 0, 0);
 	return 0;
 }
 
@@ -292,14 +272,14 @@ static int late_close(void *arg)
 
 	(void)arg;
 	if (a > 0)
-		sys3(__NR_close_range, 0, a - 1, 0);
+		rawsys3(__NR_close_range, 0, a - 1, 0);
 	if (b > a + 1)
-		sys3(__NR_close_range, a + 1, b - 1, 0);
-	sys3(__NR_close_range, b + 1, ~0U, 0);
-	while (sys3(SYS_read, closer_pipe, (long)&c, 1) == -EINTR)
+		rawsys3(__NR_close_range, a + 1, b - 1, 0);
+	rawsys3(__NR_close_range, b + 1, ~0U, 0);
+	while (rawsys3(SYS_read, closer_pipe, (long)&c, 1) == -EINTR)
 		;
 	for (;;)
-		sys3(SYS_exit, 0, 0, 0);
+		rawsys3(SYS_exit, 0, 0, 0);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/rawsys.h"
 #include "../netproxy/netproxy.h"
 #include "run_internal.h"
 
@@ -167,11 +168,11 @@ int supervisor_check(const struct cli *cli)
  * loopback up on the other core while the rest is prepared; init joins it
  * right after clone(2) and the child ends.  It is as fresh as one made by
  * clone(2): made by our own child for this run only, held by nothing else
- * (its /proc/PID/ns/net is root's to open, as init's is).  The child is
- * forked before any secret is read or the environment scrubbed: it holds
- * only what the supervisor held then (a secret the caller put in the
- * environment), non-dumpable as the supervisor is, for the ~1 ms until
- * init has joined.  When it could not be made (EPERM in a
+ * (its /proc/PID/ns/net is root's to open, as init's is).  The child
+ * shares the supervisor's memory (netns_child below; a fork where there
+ * are no direct system calls, before any secret is read), non-dumpable as
+ * the supervisor's is, for the ~1 ms until init has joined; it runs
+ * nothing but its own system calls.  When it could not be made (EPERM in a
  * container without CAP_SYS_ADMIN), or the plan ends up without a network
  * namespace or with a user namespace, it is dropped and clone(2) makes
  * one as before, with its fallbacks.
@@ -190,6 +191,46 @@ void netns_pre_drop(void)
 		close(netns_pre.release); /* the child ends; the main loop reaps it */
 	netns_pre.ready = netns_pre.release = -1;
 }
+
+#ifdef RAWSYS
+/*
+ * The child shares the supervisor's memory (CLONE_VM): a fork() copied its
+ * page tables (1-3 ms here, on the critical path) and left every page it
+ * wrote afterwards to be copied on write while the child lived.  It runs on
+ * a static stack of its own and makes its system calls directly
+ * (common/rawsys.h).  Its memory being the supervisor's, it is as
+ * non-dumpable, and what it could read there it never reads.
+ */
+static struct netns_child_fds {
+	int ready_r, ready_w, release_r, release_w;
+	pid_t parent;
+} netns_child_fds;
+static char netns_stack[16384] __attribute__((aligned(16)));
+
+static int netns_child(void *arg)
+{
+	const struct netns_child_fds *f = &netns_child_fds;
+	long err = 0;
+	char c;
+
+	(void)arg;
+	rawsys3(SYS_close, f->ready_r, 0, 0);
+	rawsys3(SYS_close, f->release_w, 0, 0);
+	if (rawsys3(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0) == 0 &&
+	    rawsys3(SYS_getppid, 0, 0, 0) == f->parent) {
+		err = rawsys3(SYS_unshare, CLONE_NEWNET, 0, 0);
+		if (err == 0)
+			err = net_loopback_up();
+		int e = (int)-err;
+		rawsys3(SYS_write, f->ready_w, (long)&e, sizeof(e));
+		while (rawsys3(SYS_read, f->release_r, (long)&c, 1) == -EINTR)
+			;
+	}
+	for (;;)
+		rawsys3(SYS_exit, 0, 0, 0);
+	return 0;
+}
+#endif
 
 void netns_pre_start(const struct policy *p)
 {
@@ -212,6 +253,12 @@ void netns_pre_start(const struct policy *p)
 		close(ready[1]);
 		return;
 	}
+#ifdef RAWSYS
+	netns_child_fds =
+	    (struct netns_child_fds){ready[0], ready[1], release[0], release[1], parent};
+	netns_pre.pid =
+	    clone(netns_child, netns_stack + sizeof(netns_stack), CLONE_VM | SIGCHLD, NULL);
+#else
 	fflush(NULL);
 	netns_pre.pid = fork();
 	if (netns_pre.pid == 0) {
@@ -230,6 +277,7 @@ void netns_pre_start(const struct policy *p)
 			;
 		_exit(0);
 	}
+#endif
 	close(ready[1]);
 	close(release[0]);
 	if (netns_pre.pid < 0) {

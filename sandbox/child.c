@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The command's process, between fork (from init) and exec.  Every failure
+ * The command's process, between its clone from init (init.c: sharing
+ * init's memory, init stopped until the exec) and exec.  Every failure
  * here is reported once over REPORT_FD and ends the process with _exit():
  * nothing returns into shared code.  Namespaces, mounts and the loopback
  * interface are already set up by init; the numbered steps below are the

@@ -181,7 +181,9 @@ sandboxes)
 			n=$((n + 1))
 		done
 	fi
-	sleep 2
+	# the supervisors and inits give their start's memory back a second
+	# after their command started (memory_trim_later, common/util.c)
+	sleep 3
 	# a process gone meanwhile (a walk of the supervisor's ends) is left out
 	# (how many were read: one gone or unreadable counts nothing)
 	pss() { for p in "$@"; do cat /proc/$p/smaps_rollup 2>>"$W/pss.err"; done | awk '/^Pss:/ { s += $2; n++ } END { printf "%.1f MB (%d read)", s / 1024, n }'; }

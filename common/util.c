@@ -199,11 +199,11 @@ void memory_trim(void)
  * flush), and a command that ends sooner than that (a tool run, a check in
  * a script) would pay it twice, for pages its exit frees anyway.  A
  * sandbox that lives on (an agent, an idle one of a thousand) gives them
- * back a second after its command started.
+ * back a second after its command started.  The deadline is the caller's
+ * (DUE, 0 for none), in memory its loop writes anyway: a static one here
+ * was a page of .bss written after init's fork, kept twice per sandbox.
  */
 #define TRIM_AFTER_MS 1000
-
-static long long trim_due; /* CLOCK_MONOTONIC ms; 0: none */
 
 static long long monotonic_ms(void)
 {
@@ -213,28 +213,28 @@ static long long monotonic_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void memory_trim_later(void)
+void memory_trim_later(long long *due)
 {
-	trim_due = monotonic_ms() + TRIM_AFTER_MS;
+	*due = monotonic_ms() + TRIM_AFTER_MS;
 }
 
-int memory_trim_timeout(int timeout)
+int memory_trim_timeout(const long long *due, int timeout)
 {
 	long long left;
 
-	if (!trim_due)
+	if (!*due)
 		return timeout;
-	left = trim_due - monotonic_ms();
+	left = *due - monotonic_ms();
 	if (left <= 0)
 		return 0;
 	return timeout >= 0 && timeout < left ? timeout : (int)left;
 }
 
-void memory_trim_due(void)
+void memory_trim_due(long long *due)
 {
-	if (!trim_due || monotonic_ms() < trim_due)
+	if (!*due || monotonic_ms() < *due)
 		return;
-	trim_due = 0;
+	*due = 0;
 	memory_trim();
 }
 

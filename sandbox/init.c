@@ -406,6 +406,7 @@ struct init {
 	int sfd; /* SIGCHLD and the forwarded signals */
 	int cmd_status;
 	bool cmd_done;
+	long long trim_due; /* memory_trim_later() */
 };
 
 /* The command forked (child.c), once the CA bundle its variables name is
@@ -528,7 +529,7 @@ static void on_exec_pipe(struct init *in)
 		close(in->exec_pipe[0]);
 		/* the command runs: init only waits from now (and gives its
 		 * start's memory back in a second: serve) */
-		memory_trim_later();
+		memory_trim_later(&in->trim_due);
 	}
 }
 
@@ -557,12 +558,12 @@ static void serve(struct init *in)
 		    {.fd = in->relay, .events = POLLIN},
 		};
 
-		if (poll(pfd, 4, memory_trim_timeout(-1)) < 0) {
+		if (poll(pfd, 4, memory_trim_timeout(&in->trim_due, -1)) < 0) {
 			if (errno == EINTR)
 				continue;
 			FAIL(errno, "poll: %s", strerror(errno));
 		}
-		memory_trim_due();
+		memory_trim_due(&in->trim_due);
 		if (pfd[1].revents) {
 			kill(in->cmd, SIGKILL);
 			end_tree(in->plan, in->sfd);

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -177,11 +178,13 @@ int supervisor_check(const struct cli *cli)
  * namespace or with a user namespace, it is dropped and clone(2) makes
  * one as before, with its fallbacks.
  */
+#define NETNS_STACK 16384
 static struct {
 	pid_t pid;
 	int ready;   /* read end: the child's errno, 0 once made */
 	int release; /* write end: EOF ends the child */
-} netns_pre = {-1, -1, -1};
+	char *stack; /* its stack, where it shares our memory */
+} netns_pre = {-1, -1, -1, NULL};
 
 void netns_pre_drop(void)
 {
@@ -190,6 +193,13 @@ void netns_pre_drop(void)
 	if (netns_pre.release >= 0)
 		close(netns_pre.release); /* the child ends; the main loop reaps it */
 	netns_pre.ready = netns_pre.release = -1;
+#ifdef RAWSYS
+	/* ... on the end of file it reads now: its stack, once it has ended
+	 * (reaped here: the main loop never sees it), is unmapped */
+	if (netns_pre.stack && RETRY_EINTR(waitpid(netns_pre.pid, NULL, 0)) == netns_pre.pid)
+		munmap(netns_pre.stack, NETNS_STACK);
+	netns_pre.stack = NULL;
+#endif
 }
 
 #ifdef RAWSYS
@@ -201,19 +211,20 @@ void netns_pre_drop(void)
  * (common/rawsys.h).  Its memory being the supervisor's, it is as
  * non-dumpable, and what it could read there it never reads.
  */
-static struct netns_child_fds {
+struct netns_child_fds {
 	int ready_r, ready_w, release_r, release_w;
 	pid_t parent;
-} netns_child_fds;
-static char netns_stack[16384] __attribute__((aligned(16)));
+};
+/* its stack is mapped for it (a static one moved the hot variables after
+ * it in .bss onto a page of their own), its arguments at the top, and
+ * unmapped once it has ended (netns_pre_drop), before init is forked */
 
 static int netns_child(void *arg)
 {
-	const struct netns_child_fds *f = &netns_child_fds;
+	const struct netns_child_fds *f = arg;
 	long err = 0;
 	char c;
 
-	(void)arg;
 	rawsys3(SYS_close, f->ready_r, 0, 0);
 	rawsys3(SYS_close, f->release_w, 0, 0);
 	if (rawsys3(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0) == 0 &&
@@ -254,10 +265,18 @@ void netns_pre_start(const struct policy *p)
 		return;
 	}
 #ifdef RAWSYS
-	netns_child_fds =
-	    (struct netns_child_fds){ready[0], ready[1], release[0], release[1], parent};
-	netns_pre.pid =
-	    clone(netns_child, netns_stack + sizeof(netns_stack), CLONE_VM | SIGCHLD, NULL);
+	netns_pre.stack = mmap(NULL, NETNS_STACK, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (netns_pre.stack == MAP_FAILED) {
+		netns_pre.stack = NULL;
+		netns_pre.pid = -1;
+	} else {
+		struct netns_child_fds *args =
+		    (struct netns_child_fds *)(netns_pre.stack + NETNS_STACK - 64);
+		*args =
+		    (struct netns_child_fds){ready[0], ready[1], release[0], release[1], parent};
+		netns_pre.pid = clone(netns_child, args, CLONE_VM | SIGCHLD, args);
+	}
 #else
 	fflush(NULL);
 	netns_pre.pid = fork();

@@ -213,6 +213,7 @@ struct run {
 	int init_status;
 	int notify_fd; /* the command's notification fd: the broker's */
 	struct broker_stats bstats;
+	long long trim_due; /* memory_trim_later() */
 };
 
 /* The plan: the audit log (first: it exists by the time the protect list
@@ -454,7 +455,7 @@ static void on_report(struct run *r)
 		audit_event(r->sb.audit_fd, "exec", "\"command_pid\":%d", rep->status);
 		/* the start is done: what it used is given back (in a
 		 * second: run_loop) */
-		memory_trim_later();
+		memory_trim_later(&r->trim_due);
 		/* only once the command runs: a failure gets one line */
 		if (r->sb.started_as_root && !r->p->process.run_as)
 			warn("running as root with every capability dropped; set [process] "
@@ -522,12 +523,13 @@ static void run_loop(struct run *r)
 		    {.fd = protwatch_find_fd(sb), .events = POLLIN},
 		};
 		if (poll(pfd, ARRAY_SIZE(pfd),
-			 memory_trim_timeout(r->np ? netproxy_timeout(r->np) : -1)) < 0) {
+			 memory_trim_timeout(&r->trim_due, r->np ? netproxy_timeout(r->np) : -1)) <
+		    0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
 		}
-		memory_trim_due();
+		memory_trim_due(&r->trim_due);
 		/* the proxy's events only when its fd says so: a wake-up for
 		 * the broker costs no empty epoll_wait */
 		if (r->np && pfd[2].revents)

@@ -77,25 +77,26 @@ static void trim_waits_a_second(void **state)
 {
 	(void)state;
 	struct timespec pause = {0, 50 * 1000 * 1000};
+	long long due = 0;
 
-	assert_int_equal(memory_trim_timeout(-1), -1); /* nothing due */
-	assert_int_equal(memory_trim_timeout(7), 7);
+	assert_int_equal(memory_trim_timeout(&due, -1), -1); /* nothing due */
+	assert_int_equal(memory_trim_timeout(&due, 7), 7);
 	assert_true(deep(15) > 0);
 	long before = stack_rss_kb();
-	memory_trim_later();
-	int left = memory_trim_timeout(-1);
+	memory_trim_later(&due);
+	int left = memory_trim_timeout(&due, -1);
 	assert_true(left > 900 && left <= 1000);
-	assert_int_equal(memory_trim_timeout(7), 7);
-	assert_int_equal(memory_trim_timeout(5000), left);
-	memory_trim_due(); /* not yet */
+	assert_int_equal(memory_trim_timeout(&due, 7), 7);
+	assert_int_equal(memory_trim_timeout(&due, 5000), left);
+	memory_trim_due(&due); /* not yet */
 	assert_int_equal(stack_rss_kb(), before);
-	while ((left = memory_trim_timeout(-1)) > 0) {
+	while ((left = memory_trim_timeout(&due, -1)) > 0) {
 		pause.tv_nsec = (long)left * 1000 * 1000;
 		nanosleep(&pause, NULL);
 	}
-	memory_trim_due();
+	memory_trim_due(&due);
 	assert_true(stack_rss_kb() < before - 900);
-	assert_int_equal(memory_trim_timeout(-1), -1); /* once */
+	assert_int_equal(memory_trim_timeout(&due, -1), -1); /* once */
 }
 
 int main(void)

@@ -439,40 +439,55 @@ static int command_main(void *arg)
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
 #define SPAWN_SHARED 1
 #define SPAWN_STACK  (256 * 1024)
+#define SPAWN_GUARD  (64 * 1024)
 /*
  * The command's process made as posix_spawn() makes one: clone(2) with
- * CLONE_VM | CLONE_VFORK, on a stack of its own (a guard page below it),
- * init stopped until the exec (or the _exit() of a failure).  A fork()
- * copied init's page tables and left every page the command's set-up wrote
- * to be copied, ~0.5-1 ms of a start on the virtual machines measured.
- * What the set-up does is its own task's: credentials, rlimits,
- * no_new_privs, Landlock, seccomp, the signal mask, its copy of the
- * descriptors (no CLONE_FILES); of init's memory it writes only its stack,
- * errno and libcap-ng's state (init reads neither after), and environ,
- * which execvp() searches PATH in and init puts back.  Not under
- * AddressSanitizer, whose shadow of the stack the child would leave
- * poisoned: a fork there.
+ * CLONE_VM | CLONE_VFORK, on a stack of its own, init stopped until the exec
+ * (or the _exit() of a failure).  A fork() copied init's page tables and
+ * left every page the command's set-up wrote to be copied, ~0.5-1 ms of a
+ * start on the virtual machines measured.  What the set-up does is its own
+ * task's: credentials, rlimits, no_new_privs, Landlock, seccomp, the signal
+ * mask, its copy of the descriptors (no CLONE_FILES); of init's memory it
+ * writes only its stack, errno and libcap-ng's state (init reads neither
+ * after), and environ, which execvp() searches PATH in and init puts back.
+ * - The stack holds what execvp() puts there: for a file without a #! line
+ *   it copies the argument list onto the stack to run it through /bin/sh,
+ *   in one step no probe checks (glibc is not built with stack-clash
+ *   protection), so the stack is sized for it, with 64 KiB of guard below.
+ * - The uid drop makes the memory's dumpable flag the kernel's
+ *   suid_dumpable: the memory is init's, which put its flag back after.
+ * - Not under AddressSanitizer, whose shadow of the stack the child would
+ *   leave poisoned: a fork there.
  */
 static pid_t spawn_shared(struct command_start *cs)
 {
 	char **env = environ;
-	char *stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	size_t argc = 0, size;
+	const struct sandbox_fds *fds = cs->in->fds;
+	int dumpable = prctl(PR_GET_DUMPABLE), e;
+	char *map;
 	pid_t pid;
-	int e;
 
-	if (stack == MAP_FAILED)
+	while (cs->in->plan->argv[argc])
+		argc++;
+	size = SPAWN_GUARD + SPAWN_STACK + ((argc + 2) * sizeof(char *) + 4095) / 4096 * 4096;
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1,
+		   0);
+	if (map == MAP_FAILED)
 		return -1;
-	if (mprotect(stack, 4096, PROT_NONE) < 0) {
+	if (mprotect(map, SPAWN_GUARD, PROT_NONE) < 0) {
 		e = errno;
-		munmap(stack, SPAWN_STACK);
+		munmap(map, size);
 		errno = e;
 		return -1;
 	}
-	pid = clone(command_main, stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, cs);
+	pid = clone(command_main, map + size, CLONE_VM | CLONE_VFORK | SIGCHLD, cs);
 	e = errno;
 	environ = env;
-	munmap(stack, SPAWN_STACK);
+	munmap(map, size);
+	if (dumpable >= 0 && prctl(PR_GET_DUMPABLE) != dumpable &&
+	    prctl(PR_SET_DUMPABLE, dumpable) < 0)
+		FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 	errno = e;
 	return pid;
 }

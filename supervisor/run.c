@@ -193,7 +193,7 @@ void netns_pre_drop(void)
 	if (netns_pre.release >= 0)
 		close(netns_pre.release); /* the child ends; the main loop reaps it */
 	netns_pre.ready = netns_pre.release = -1;
-#ifdef RAWSYS
+#if defined(RAWSYS) && !defined(__SANITIZE_ADDRESS__)
 	/* ... on the end of file it reads now: its stack, once it has ended
 	 * (reaped here: the main loop never sees it), is unmapped */
 	if (netns_pre.stack && RETRY_EINTR(waitpid(netns_pre.pid, NULL, 0)) == netns_pre.pid)
@@ -202,7 +202,7 @@ void netns_pre_drop(void)
 #endif
 }
 
-#ifdef RAWSYS
+#if defined(RAWSYS) && !defined(__SANITIZE_ADDRESS__)
 /*
  * The child shares the supervisor's memory (CLONE_VM): a fork() copied its
  * page tables (1-3 ms here, on the critical path) and left every page it
@@ -264,7 +264,7 @@ void netns_pre_start(const struct policy *p)
 		close(ready[1]);
 		return;
 	}
-#ifdef RAWSYS
+#if defined(RAWSYS) && !defined(__SANITIZE_ADDRESS__)
 	netns_pre.stack = mmap(NULL, NETNS_STACK, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (netns_pre.stack == MAP_FAILED) {

@@ -78,6 +78,19 @@ def test_not_executable_126(box):
     assert "cannot execute" in r.stderr
 
 
+def test_a_script_without_interpreter_line_and_a_long_argument_list(box):
+    """An executable file without a #! line runs through /bin/sh, as
+    execvp() does; with 100,000 arguments, whose list execvp() copies onto
+    the stack of the command's process for that (800 KB: the process
+    made sharing init's memory has a stack sized for its arguments, and a
+    fixed one overflowed)."""
+    pol = box.policy("")
+    script = box.write("bin/noshebang", "echo $# ${100000}\n", mode=0o755)
+    r = box.run([script] + [str(i) for i in range(1, 100001)], policy=pol)
+    assert r.returncode == 0, (r.returncode, r.stderr[-500:])
+    assert r.stdout == "100000 100000\n", r.stdout[-200:]
+
+
 def test_exec_outside_exec_grants_is_126(box):
     """Landlock's execute right: a binary written into the cwd cannot run."""
     pol = box.policy("")

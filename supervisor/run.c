@@ -191,14 +191,17 @@ void netns_pre_drop(void)
 	if (netns_pre.ready >= 0)
 		close(netns_pre.ready);
 	if (netns_pre.release >= 0)
-		close(netns_pre.release); /* the child ends; the main loop reaps it */
+		close(netns_pre.release); /* the child ends on the end of file */
 	netns_pre.ready = netns_pre.release = -1;
 #if defined(RAWSYS) && !defined(__SANITIZE_ADDRESS__)
-	/* ... on the end of file it reads now: its stack, once it has ended
-	 * (reaped here: the main loop never sees it), is unmapped */
-	if (netns_pre.stack && RETRY_EINTR(waitpid(netns_pre.pid, NULL, 0)) == netns_pre.pid)
+	/* where it shares our memory it is reaped here (the main loop never
+	 * sees it) and its stack unmapped once it has ended; a fork is
+	 * reaped by the main loop */
+	if (netns_pre.stack && netns_pre.pid > 0 &&
+	    RETRY_EINTR(waitpid(netns_pre.pid, NULL, 0)) == netns_pre.pid)
 		munmap(netns_pre.stack, NETNS_STACK);
 	netns_pre.stack = NULL;
+	netns_pre.pid = -1;
 #endif
 }
 
@@ -206,18 +209,18 @@ void netns_pre_drop(void)
 /*
  * The child shares the supervisor's memory (CLONE_VM): a fork() copied its
  * page tables (1-3 ms here, on the critical path) and left every page it
- * wrote afterwards to be copied on write while the child lived.  It runs on
- * a static stack of its own and makes its system calls directly
- * (common/rawsys.h).  Its memory being the supervisor's, it is as
- * non-dumpable, and what it could read there it never reads.
+ * wrote afterwards to be copied on write while the child lived.  It makes
+ * its system calls directly (common/rawsys.h), on a stack mapped for it
+ * (a static one moved the hot variables after it in .bss onto a page of
+ * their own), its arguments at the top; reaped and the stack unmapped
+ * before init is forked (netns_pre_drop).  Its memory being the
+ * supervisor's, it is as non-dumpable, and what it could read there it
+ * never reads.
  */
 struct netns_child_fds {
 	int ready_r, ready_w, release_r, release_w;
 	pid_t parent;
 };
-/* its stack is mapped for it (a static one moved the hot variables after
- * it in .bss onto a page of their own), its arguments at the top, and
- * unmapped once it has ended (netns_pre_drop), before init is forked */
 
 static int netns_child(void *arg)
 {
@@ -276,6 +279,10 @@ void netns_pre_start(const struct policy *p)
 		*args =
 		    (struct netns_child_fds){ready[0], ready[1], release[0], release[1], parent};
 		netns_pre.pid = clone(netns_child, args, CLONE_VM | SIGCHLD, args);
+		if (netns_pre.pid < 0) {
+			munmap(netns_pre.stack, NETNS_STACK);
+			netns_pre.stack = NULL;
+		}
 	}
 #else
 	fflush(NULL);

@@ -205,22 +205,22 @@ void memory_trim(void)
  */
 #define TRIM_AFTER_MS 1000
 
-static long long monotonic_ms(void)
+long monotonic_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void memory_trim_later(long long *due)
+void memory_trim_later(long *due)
 {
 	*due = monotonic_ms() + TRIM_AFTER_MS;
 }
 
-int memory_trim_timeout(const long long *due, int timeout)
+int memory_trim_timeout(const long *due, int timeout)
 {
-	long long left;
+	long left;
 
 	if (!*due)
 		return timeout;
@@ -230,7 +230,7 @@ int memory_trim_timeout(const long long *due, int timeout)
 	return timeout >= 0 && timeout < left ? timeout : (int)left;
 }
 
-void memory_trim_due(long long *due)
+void memory_trim_due(long *due)
 {
 	if (!*due || monotonic_ms() < *due)
 		return;

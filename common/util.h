@@ -20,14 +20,16 @@ int read_all(int fd, void *buf, size_t n); /* 0, or -errno; -EPIPE on early EOF 
 int write_file(const char *path, const char *text);
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
+/* CLOCK_MONOTONIC in milliseconds. */
+long monotonic_ms(void);
 /* Once the start is done: free heap and unused stack pages given back. */
 void memory_trim(void);
 /* memory_trim() a second from now, *DUE its deadline (0: none); a
  * process's loop calls the two below: the poll timeout, the sooner of
  * TIMEOUT (-1: none) and the trim's; then the trim once it is due. */
-void memory_trim_later(long long *due);
-int memory_trim_timeout(const long long *due, int timeout);
-void memory_trim_due(long long *due);
+void memory_trim_later(long *due);
+int memory_trim_timeout(const long *due, int timeout);
+void memory_trim_due(long *due);
 /* REL opened beneath DIR, no symlink followed in any component: -errno. */
 int open_beneath_nofollow(int dir, const char *rel, int flags);
 /* A stream over DIR's NAME ("." for DIR itself, an O_PATH descriptor or

@@ -76,14 +76,6 @@ static int write_id_maps(uid_t uid, gid_t gid)
 	return write_file("/proc/self/gid_map", buf);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sends SIG to every descendant (found through /proc/PID/task/TID/children);
  * returns how many were signalled. */
 static int signal_tree(pid_t root, int sig, int depth)
@@ -151,11 +143,11 @@ static bool end_tree(const struct sandbox_plan *plan, int sfd)
 		reap_all(-1, &ignored_status, &ignored_done);
 		return false;
 	}
-	deadline = now_ms() + GRACE_MS;
+	deadline = monotonic_ms() + GRACE_MS;
 	for (;;) {
 		struct pollfd pfd = {.fd = sfd, .events = POLLIN};
 		struct signalfd_siginfo si;
-		long left = deadline - now_ms();
+		long left = deadline - monotonic_ms();
 
 		reap_all(-1, &ignored_status, &ignored_done);
 		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
@@ -406,7 +398,7 @@ struct init {
 	int sfd; /* SIGCHLD and the forwarded signals */
 	int cmd_status;
 	bool cmd_done;
-	long long trim_due; /* memory_trim_later() */
+	long trim_due; /* memory_trim_later() */
 };
 
 /* The command forked (child.c), once the CA bundle its variables name is

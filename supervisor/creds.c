@@ -191,14 +191,6 @@ static void scrub_environ(const char *source, const char *secret, size_t n)
 	}
 }
 
-static long now_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void make_placeholder(const struct policy_credential *pc, char **ret)
 {
 	static const char chars[] =
@@ -524,7 +516,7 @@ void creds_prepare(struct sandbox *sb)
 		    p->creds[n - 1].name, NETPROXY_CRED_MAX);
 	/* before any secret is in this process: the helper holds none */
 	secretcmd_start(sb);
-	sb->secrets_fetched_ms = now_monotonic_ms();
+	sb->secrets_fetched_ms = monotonic_ms();
 	map_secrets(sb, n);
 
 	sb->creds = calloc(n, sizeof(*sb->creds));

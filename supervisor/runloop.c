@@ -213,7 +213,7 @@ struct run {
 	int init_status;
 	int notify_fd; /* the command's notification fd: the broker's */
 	struct broker_stats bstats;
-	long long trim_due; /* memory_trim_later() */
+	long trim_due; /* memory_trim_later() */
 };
 
 /* The plan: the audit log (first: it exists by the time the protect list

@@ -45,14 +45,6 @@
 
 #define MSG_CAP (sizeof(struct netproxy_secret_reply) + NETPROXY_SECRET_MAX + 1)
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint32_t timeout_of(const struct policy_credential *pc)
 {
 	return pc->cmd_timeout_ms ? pc->cmd_timeout_ms : POLICY_CMD_TIMEOUT_DEFAULT_MS;
@@ -118,7 +110,7 @@ static size_t read_output(pid_t pid, const int pfd[2], long deadline, char *out,
 
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	while (!*too_long) {
-		long left = deadline - now_ms();
+		long left = deadline - monotonic_ms();
 		struct pollfd p[2] = {{.fd = eof ? -1 : pfd[0], .events = POLLIN},
 				      {.fd = pidfd, .events = POLLIN}};
 		ssize_t r;
@@ -163,7 +155,7 @@ static size_t run_one(const struct policy_credential *pc, char *out, char *why, 
 {
 	char **argv = calloc(pc->cmd_argv.n + 1, sizeof(*argv));
 	int pfd[2] = {-1, -1}, efd[2] = {-1, -1}, st = 0, err = 0;
-	long deadline = now_ms() + timeout_of(pc);
+	long deadline = monotonic_ms() + timeout_of(pc);
 	bool too_long = false, timed_out = false;
 	size_t n = 0;
 	pid_t pid, w = 0;
@@ -406,7 +398,7 @@ size_t secretcmd_fetch(struct sandbox *sb, size_t k, char *dst, char *why, size_
 	char *msg = malloc(MSG_CAP);
 	struct netproxy_secret_reply *m = (struct netproxy_secret_reply *)msg;
 	uint32_t idx = (uint32_t)k;
-	long deadline = now_ms() + timeout_of(pc) + 2000;
+	long deadline = monotonic_ms() + timeout_of(pc) + 2000;
 	ssize_t n = -1;
 	size_t len = 0;
 
@@ -419,7 +411,7 @@ size_t secretcmd_fetch(struct sandbox *sb, size_t k, char *dst, char *why, size_
 	}
 	for (;;) {
 		struct pollfd pf = {.fd = sb->secret_fd, .events = POLLIN};
-		long left = deadline - now_ms();
+		long left = deadline - monotonic_ms();
 		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
 			snprintf(why, size, "the helper that runs it did not answer");
 			break;

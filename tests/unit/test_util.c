@@ -77,7 +77,7 @@ static void trim_waits_a_second(void **state)
 {
 	(void)state;
 	struct timespec pause = {0, 50 * 1000 * 1000};
-	long long due = 0;
+	long due = 0;
 
 	assert_int_equal(memory_trim_timeout(&due, -1), -1); /* nothing due */
 	assert_int_equal(memory_trim_timeout(&due, 7), 7);

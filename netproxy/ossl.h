@@ -27,6 +27,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -47,7 +48,7 @@
 	X(BIO_write) X(BN_bin2bn) X(BN_free) X(BN_to_ASN1_INTEGER) X(ERR_clear_error)             \
 	X(ERR_error_string_n) X(ERR_get_error) X(EVP_PKEY_Q_keygen) X(EVP_PKEY_free)              \
 	X(EVP_MD_CTX_new) X(EVP_MD_CTX_free) X(EVP_DigestInit_ex) X(EVP_DigestUpdate)             \
-	X(EVP_DigestFinal_ex) X(EVP_sha1) X(EVP_sha256) X(OPENSSL_init_ssl) X(OPENSSL_sk_new_null)   \
+	X(EVP_DigestFinal_ex) X(EVP_sha1) X(EVP_sha256) X(OPENSSL_init_ssl) X(OPENSSL_init_crypto) X(OPENSSL_sk_new_null)   \
 	X(OPENSSL_sk_num)                                                                        \
 	X(OPENSSL_sk_pop_free) X(OPENSSL_sk_push) X(OPENSSL_sk_value) X(PEM_read_bio_X509)        \
 	X(PEM_write_bio_X509) X(RAND_bytes) X(SSL_CTX_ctrl) X(SSL_CTX_free)                       \
@@ -65,7 +66,9 @@
 	X(X509_new) X(X509_set_issuer_name) X(X509_set_pubkey) X(X509_set_version) X(X509_sign)   \
 	X(X509_verify_cert_error_string) X(SSL_CTX_sess_set_new_cb) X(SSL_CTX_set_ex_data)         \
 	X(SSL_CTX_get_ex_data) X(SSL_get_SSL_CTX) X(SSL_get_servername) X(SSL_set_session)        \
-	X(SSL_SESSION_free) X(SSL_SESSION_is_resumable) X(SSL_SESSION_dup)
+	X(SSL_SESSION_free) X(SSL_SESSION_is_resumable) X(SSL_SESSION_dup)                      \
+	X(CRYPTO_malloc) X(CRYPTO_free) X(OBJ_nid2obj) X(X509_PUBKEY_set0_param)                \
+	X(X509_get_X509_PUBKEY) X(EVP_PKEY_get_octet_string_param)
 /* clang-format on */
 
 #define NX_OSSL_FIELD(f) __typeof__(f) *p_##f;
@@ -114,6 +117,7 @@ int nx_ossl_loaded(void);
 #define EVP_DigestUpdate (*nx_ossl.f.p_EVP_DigestUpdate)
 #define EVP_DigestFinal_ex (*nx_ossl.f.p_EVP_DigestFinal_ex)
 #define OPENSSL_init_ssl (*nx_ossl.f.p_OPENSSL_init_ssl)
+#define OPENSSL_init_crypto (*nx_ossl.f.p_OPENSSL_init_crypto)
 #define OPENSSL_sk_new_null (*nx_ossl.f.p_OPENSSL_sk_new_null)
 #define OPENSSL_sk_num (*nx_ossl.f.p_OPENSSL_sk_num)
 #define OPENSSL_sk_pop_free (*nx_ossl.f.p_OPENSSL_sk_pop_free)
@@ -180,6 +184,12 @@ int nx_ossl_loaded(void);
 #define SSL_SESSION_free (*nx_ossl.f.p_SSL_SESSION_free)
 #define SSL_SESSION_is_resumable (*nx_ossl.f.p_SSL_SESSION_is_resumable)
 #define SSL_SESSION_dup (*nx_ossl.f.p_SSL_SESSION_dup)
+#define CRYPTO_malloc (*nx_ossl.f.p_CRYPTO_malloc)
+#define CRYPTO_free (*nx_ossl.f.p_CRYPTO_free)
+#define OBJ_nid2obj (*nx_ossl.f.p_OBJ_nid2obj)
+#define X509_PUBKEY_set0_param (*nx_ossl.f.p_X509_PUBKEY_set0_param)
+#define X509_get_X509_PUBKEY (*nx_ossl.f.p_X509_get_X509_PUBKEY)
+#define EVP_PKEY_get_octet_string_param (*nx_ossl.f.p_EVP_PKEY_get_octet_string_param)
 /* clang-format on */
 #endif
 

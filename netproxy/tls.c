@@ -81,7 +81,42 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 
 /* Version 3, a random serial, valid from an hour ago (clocks differ) for
  * CERT_DAYS. */
-static X509 *cert_base(EVP_PKEY *key)
+/*
+ * The CA's public key into its certificate as its SubjectPublicKeyInfo,
+ * put together here: X509_set_pubkey() encodes the key through OpenSSL's
+ * encoders and decodes the result back, and the first use builds the
+ * tables of both (~1 ms of a credential's start).  The key is P-256: the
+ * id-ecPublicKey algorithm, the named curve and the uncompressed point, the
+ * encoding X509_set_pubkey() gives (test_cred checks both).  The
+ * certificate then holds no decoded key (X509_get0_pubkey() is NULL):
+ * only its PEM, its name and its key identifier are read.  A leaf, which a
+ * handshake presents, is given its key by X509_set_pubkey().
+ */
+static int set_pubkey(X509 *x, EVP_PKEY *key)
+{
+	unsigned char pt[65], *enc;
+	size_t len = 0;
+
+	if (!EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &len) ||
+	    len != sizeof(pt) || pt[0] != POINT_CONVERSION_UNCOMPRESSED)
+		return 0;
+	enc = OPENSSL_malloc(len);
+	if (!enc)
+		return 0;
+	memcpy(enc, pt, len);
+	/* ENC is the certificate's once this succeeds, ours if it fails */
+	if (!X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+				    V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1), enc,
+				    (int)len)) {
+		OPENSSL_free(enc);
+		return 0;
+	}
+	return 1;
+}
+
+/* A certificate's common part: version, serial, validity, KEY (put in by
+ * WITH_KEY). */
+static X509 *cert_base(EVP_PKEY *key, int (*with_key)(X509 *, EVP_PKEY *))
 {
 	X509 *x = X509_new();
 	unsigned char rnd[16];
@@ -93,8 +128,7 @@ static X509 *cert_base(EVP_PKEY *key)
 	bn = BN_bin2bn(rnd, sizeof(rnd), NULL);
 	if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
 	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), (long)CERT_DAYS * 86400) ||
-	    !X509_set_pubkey(x, key))
+	    !X509_gmtime_adj(X509_getm_notAfter(x), (long)CERT_DAYS * 86400) || !with_key(x, key))
 		goto fail;
 	BN_free(bn);
 	return x;
@@ -207,7 +241,7 @@ static int make_ca(struct netproxy_tls *t, const struct policy *p,
 	t->ca_key = EVP_EC_gen("P-256");
 	if (!t->ca_key)
 		return errf(err, err_size, "generating the interception CA's key"), -EIO;
-	t->ca = cert_base(t->ca_key);
+	t->ca = cert_base(t->ca_key, set_pubkey);
 	if (!t->ca)
 		return errf(err, err_size, "making the interception CA"), -EIO;
 	name = X509_get_subject_name(t->ca);
@@ -286,6 +320,8 @@ static int contexts(struct netproxy_tls *t)
 		return 0;
 	if (t->failed[0])
 		return -EIO;
+	if (!OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL))
+		goto fail;
 	t->server = SSL_CTX_new(TLS_server_method());
 	t->client = SSL_CTX_new(TLS_client_method());
 	if (!t->server || !t->client)
@@ -342,8 +378,10 @@ int netproxy_tls_new(const struct policy *p, const struct netproxy_credential *c
 	/* the system's openssl.cnf is not read: the rules here are ours.  No
 	 * clean-up at exit: freeing every provider and table cost ~1-2 ms at
 	 * the end of each run, for memory the exit frees anyway (the keys are
-	 * cleared as they are freed, netproxy_tls_free) */
-	if (!OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL))
+	 * cleared as they are freed, netproxy_tls_free).  libcrypto only: the
+	 * CA needs no more, and libssl's own start (its ciphers' and digests'
+	 * tables, ~0.4 ms) waits for the first connection (contexts()) */
+	if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL))
 		return errf(err, err_size, "starting OpenSSL"), -EIO;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -415,7 +453,7 @@ static struct leaf *leaf_for(struct netproxy_tls *t, const char *host)
 	/* one key for every leaf, made with the first */
 	if (!t->leaf_key)
 		t->leaf_key = EVP_EC_gen("P-256");
-	x = t->leaf_key ? cert_base(t->leaf_key) : NULL;
+	x = t->leaf_key ? cert_base(t->leaf_key, X509_set_pubkey) : NULL;
 	if (!x) {
 		ERR_clear_error();
 		return NULL;

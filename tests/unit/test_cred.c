@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include "../../netproxy/netproxy_internal.h"
@@ -81,6 +83,38 @@ static char *bundle_of(struct netproxy_tls *t)
 	fclose(f);
 	assert_int_equal(strlen(pem), (size_t)n);
 	return pem;
+}
+
+/* The CA's public key, put into its certificate by hand (tls.c's
+ * set_pubkey), is the one its signature verifies with, and is encoded as
+ * OpenSSL's encoders encode it (named curve, uncompressed point). */
+static void test_the_ca_names_the_key_that_signed_it(void **state)
+{
+	(void)state;
+	struct netproxy_tls *t = new_tls();
+	char *pem = bundle_of(t);
+	char *ca = strstr(pem, "-----BEGIN CERTIFICATE-----"), *next;
+	while ((next = strstr(ca + 1, "-----BEGIN CERTIFICATE-----")))
+		ca = next;
+	BIO *b = BIO_new_mem_buf(ca, -1);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	assert_non_null(x);
+	EVP_PKEY *k = X509_get0_pubkey(x);
+	assert_non_null(k);
+	assert_true(EVP_PKEY_is_a(k, "EC"));
+	assert_int_equal(X509_verify(x, k), 1);
+	unsigned char *ours = NULL, *theirs = NULL;
+	int n_ours = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &ours);
+	int n_theirs = i2d_PUBKEY(k, &theirs);
+	assert_int_equal(n_ours, 91); /* a P-256 SubjectPublicKeyInfo */
+	assert_int_equal(n_ours, n_theirs);
+	assert_memory_equal(ours, theirs, (size_t)n_ours);
+	OPENSSL_free(ours);
+	OPENSSL_free(theirs);
+	X509_free(x);
+	BIO_free(b);
+	free(pem);
+	netproxy_tls_free(t);
 }
 
 /* A caller's CA file goes into the bundle once; a file without a
@@ -782,6 +816,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_binding),
+	    cmocka_unit_test(test_the_ca_names_the_key_that_signed_it),
 	    cmocka_unit_test(test_trust_files_reach_the_bundle),
 	    cmocka_unit_test(test_bundle_of_many_pieces),
 	    cmocka_unit_test(test_rewrite_bound),

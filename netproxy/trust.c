@@ -173,16 +173,35 @@ static const unsigned char b64_class[256] = {
     ['='] = 1,	       ['\n'] = 2,	  ['\r'] = 2,	     [' '] = 2, ['\t'] = 2,
 };
 
+/* TAG, which starts with "-----", in the N bytes at P, or NULL: memchr()
+ * from one '-' to the next, and a PEM body (base64) has none, so this
+ * goes from line to line of BEGIN and END; memmem() looked at every byte,
+ * ~1 MB a start with the system's bundle and SSL_CERT_DIR (~0.5 ms). */
+static const char *find_tag(const char *p, size_t n, const char *tag, size_t len)
+{
+	const char *stop = p + n;
+
+	while ((size_t)(stop - p) >= len) {
+		const char *d = memchr(p, '-', (size_t)(stop - p) - len + 1);
+		if (!d)
+			return NULL;
+		if (memcmp(d, tag, len) == 0)
+			return d;
+		p = d + 1;
+	}
+	return NULL;
+}
+
 static bool pem_blocks_whole(const char *buf, size_t n)
 {
 	static const char begin[] = "-----BEGIN", end[] = "-----END";
 	const char *p = buf, *stop = buf + n;
 
 	while (p < stop) {
-		const char *b = memmem(p, (size_t)(stop - p), begin, sizeof(begin) - 1);
+		const char *b = find_tag(p, (size_t)(stop - p), begin, sizeof(begin) - 1);
 		const char *body = b ? memchr(b, '\n', (size_t)(stop - b)) : NULL;
 		const char *e =
-		    body ? memmem(body, (size_t)(stop - body), end, sizeof(end) - 1) : NULL;
+		    body ? find_tag(body, (size_t)(stop - body), end, sizeof(end) - 1) : NULL;
 		size_t chars = 0;
 		if (!b)
 			return true;
@@ -235,8 +254,8 @@ static int read_trust_file(const char *path, char **ret, size_t *ret_len, struct
 	close(fd);
 	/* a header and, after it, its end line (a file cut short has none) */
 	for (size_t i = 0; !found && i < sizeof(heads) / sizeof(heads[0]); i++) {
-		const char *h = memmem(b, got, heads[i], strlen(heads[i]));
-		found = h && memmem(h, got - (size_t)(h - b), tails[i], strlen(tails[i]));
+		const char *h = find_tag(b, got, heads[i], strlen(heads[i]));
+		found = h && find_tag(h, got - (size_t)(h - b), tails[i], strlen(tails[i]));
 	}
 	/* and every certificate in it base64 (one damaged block makes
 	 * OpenSSL's PEM loader refuse the whole bundle it goes into) */
@@ -361,8 +380,9 @@ static int add_bytes(struct bundle *b, const char *p, size_t n, const struct sta
 	b->files = sv;
 	sv[b->n_files++] = *st;
 	for (const char *s = r; s < stop;) {
-		const char *bl = memmem(s, (size_t)(stop - s), begin, sizeof(begin) - 1);
-		const char *el = bl ? memmem(bl, (size_t)(stop - bl), end, sizeof(end) - 1) : NULL;
+		const char *bl = find_tag(s, (size_t)(stop - s), begin, sizeof(begin) - 1);
+		const char *el =
+		    bl ? find_tag(bl, (size_t)(stop - bl), end, sizeof(end) - 1) : NULL;
 		if (!el)
 			break;
 		size_t len = (size_t)(el - bl) + sizeof(end) - 1;
@@ -393,14 +413,15 @@ static int add_bytes(struct bundle *b, const char *p, size_t n, const struct sta
 }
 
 /*
- * The file at PATH read whole into memory the bundle keeps, then added
- * (add_bytes), unless it is in already (same identity) or HELD (the
- * caller's files read at start-up) has its bytes: those are added
- * instead.  A missing file adds nothing unless MUST.
+ * The file at PATH (from the directory AT) read whole into memory the
+ * bundle keeps, then added (add_bytes), unless it is in already (same
+ * identity) or HELD (the caller's files read at start-up) has its bytes:
+ * those are added instead.  A missing file adds nothing unless MUST.
  */
-static int add_file(struct bundle *b, const struct nx_trust *held, const char *path, bool must)
+static int add_file(struct bundle *b, const struct nx_trust *held, int at, const char *path,
+		    bool must)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+	int fd = openat(at, path, O_RDONLY | O_CLOEXEC), e;
 	struct stat st;
 	char *buf, **o;
 	size_t got = 0;
@@ -460,15 +481,14 @@ static int add_dir(struct bundle *b, const char *dir)
 	for (struct dirent *e; r == 0 && d && seen < TRUST_DIR_ENTRIES && (e = readdir(d));
 	     seen++) {
 		size_t l = strlen(e->d_name);
-		char path[4096];
 		/* the hashed names are links to the .pem/.crt beside them: one
 		 * copy of each is enough */
 		if (!(l > 4 && (strcmp(e->d_name + l - 4, ".pem") == 0 ||
 				strcmp(e->d_name + l - 4, ".crt") == 0)) &&
 		    !(hashed_name(e->d_name) && e->d_type == DT_REG))
 			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path))
-			r = add_file(b, NULL, path, false);
+		/* by its name in the directory: no walk of DIR's path for each */
+		r = add_file(b, NULL, dirfd(d), e->d_name, false);
 	}
 	if (d)
 		closedir(d);
@@ -504,9 +524,9 @@ int nx_trust_write_bundle(const struct nx_trust *t, const char *ca_pem, int fd, 
 	/* the system's bundle, then what the caller's clients trusted besides
 	 * ($SSL_CERT_FILE, $NODE_EXTRA_CA_CERTS, ..., $SSL_CERT_DIR): a client
 	 * pointed at the bundle trusts all of it */
-	r = add_file(&b, t, X509_get_default_cert_file(), false);
+	r = add_file(&b, t, AT_FDCWD, X509_get_default_cert_file(), false);
 	if (r == 0 && b.n == 0)
-		r = add_file(&b, t, "/etc/ssl/certs/ca-certificates.crt", false);
+		r = add_file(&b, t, AT_FDCWD, "/etc/ssl/certs/ca-certificates.crt", false);
 	for (size_t i = 0; r == 0 && i < t->n; i++) {
 		if (t->dir[i])
 			r = add_dir(&b, t->path[i]);
@@ -514,7 +534,7 @@ int nx_trust_write_bundle(const struct nx_trust *t, const char *ca_pem, int fd, 
 			r = add_bytes(&b, t->pem[i], t->len[i], &t->st[i]);
 	}
 	if (r == 0 && t->upstream_ca)
-		r = add_file(&b, NULL, t->upstream_ca, true);
+		r = add_file(&b, NULL, AT_FDCWD, t->upstream_ca, true);
 	if (r == 0)
 		r = piece(&b, ca_pem, strlen(ca_pem));
 	if (r == 0)

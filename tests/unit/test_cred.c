@@ -182,6 +182,31 @@ static size_t occurrences(const char *hay, const char *needle)
 	return n;
 }
 
+/* Dashes outside the blocks (a comment, a header with one dash more) do
+ * not hide a block from the scan: the repeat of it is still left out. */
+static void test_dashes_around_blocks(void **state)
+{
+	(void)state;
+	static const char block[] =
+	    "-----BEGIN CERTIFICATE-----\nQUJDRUZH\n-----END CERTIFICATE-----\n";
+	struct netproxy_tls *t = new_tls();
+	char path[] = "/tmp/rf-dashes-XXXXXX", *after, want[256];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	assert_non_null(f);
+	fprintf(f, "# ---- not a block -----\n-%s%s", block, block);
+	fclose(f);
+	assert_int_equal(netproxy_tls_add_trust(t, path, false), 0);
+	after = bundle_of(t);
+	snprintf(want, sizeof(want), "# ---- not a block -----\n-%s", block);
+	assert_int_equal(occurrences(after, want), 1);
+	assert_int_equal(occurrences(after, "QUJDRUZH"), 1);
+	unlink(path);
+	free(after);
+	netproxy_tls_free(t);
+}
+
 /*
  * A directory of more files than one writev() takes pieces (IOV_MAX), each
  * a comment and a certificate of its own, half without a final newline,
@@ -819,6 +844,7 @@ int main(void)
 	    cmocka_unit_test(test_the_ca_names_the_key_that_signed_it),
 	    cmocka_unit_test(test_trust_files_reach_the_bundle),
 	    cmocka_unit_test(test_bundle_of_many_pieces),
+	    cmocka_unit_test(test_dashes_around_blocks),
 	    cmocka_unit_test(test_rewrite_bound),
 	    cmocka_unit_test(test_rewrite_basic),
 	    cmocka_unit_test(test_rewrite_refused),

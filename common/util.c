@@ -192,6 +192,18 @@ void memory_trim(void)
 		(void)syscall(SYS_madvise, lo, hi - lo, MADV_DONTNEED);
 }
 
+void *scratch_map(size_t n)
+{
+	void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void scratch_unmap(void *p, size_t n)
+{
+	if (p)
+		munmap(p, n ? n : 1);
+}
+
 /*
  * The trim is put off until the process has waited TRIM_AFTER_MS: it costs
  * 0.3-1 ms a process on the machines measured here (reading

@@ -24,6 +24,12 @@ int rm_rf(const char *path);
 long monotonic_ms(void);
 /* Once the start is done: free heap and unused stack pages given back. */
 void memory_trim(void);
+/* Memory mapped for one step and unmapped after (zeroed; NULL when it
+ * cannot be had), not a heap block: for init, which writes nothing in the
+ * heap it shares with the supervisor since the fork, where each page
+ * written becomes a copy of its own, per sandbox (sandbox/README.md). */
+void *scratch_map(size_t n);
+void scratch_unmap(void *p, size_t n);
 /* memory_trim() a second from now, *DUE its deadline (0: none); a
  * process's loop calls the two below: the poll timeout, the sooner of
  * TIMEOUT (-1: none) and the trim's; then the trim once it is due. */

@@ -346,11 +346,26 @@ static void set_up_without(const struct sandbox_plan *plan, const struct sandbox
 		FAIL(-r, "handing %s to uid %u: %s", plan->private_tmp_dir, plan->uid,
 		     strerror(-r));
 	}
-	r = landlock_plan_add(fs, plan->private_tmp_dir, LANDLOCK_WRITE);
-	if (r < 0) {
+	/* init's copy of the rules, the private /tmp's added, in memory
+	 * mapped for it: a heap block made here (landlock_plan_add()) wrote
+	 * into pages init shares with the supervisor (sandbox/README.md).
+	 * Init ends with the sandbox: the mapping is never unmapped. */
+	struct landlock_rule *rules = scratch_map((fs->n + 1) * sizeof(*rules));
+	if (!rules) {
 		rmdir(plan->private_tmp_dir);
-		FAIL(-r, "out of memory");
+		FAIL(ENOMEM, "out of memory");
 	}
+	if (fs->n)
+		memcpy(rules, fs->rules, fs->n * sizeof(*rules));
+	size_t i = 0;
+	while (i < fs->n && strcmp(rules[i].path, plan->private_tmp_dir) != 0)
+		i++;
+	if (i == fs->n)
+		rules[fs->n++] = (struct landlock_rule){.path = (char *)plan->private_tmp_dir};
+	rules[i].access |= LANDLOCK_WRITE;
+	rules[i].sibling = false;
+	fs->rules = rules;
+	fs->cap = fs->n;
 }
 
 /* The Landlock ruleset from FS (opened here, after the mounts, so that its

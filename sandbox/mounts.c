@@ -128,22 +128,43 @@ static int resolver_file(int dir, const char *name, const char *text, size_t n)
 
 static int resolver_nsswitch(int dir)
 {
-	char out[8192], line[512];
-	size_t n = 0;
+	/* read(2) into this frame, not stdio: a FILE and its buffer are heap
+	 * blocks, and init writes nothing in the heap it shares with the
+	 * supervisor since the fork (a page written is a copy of its own,
+	 * per sandbox: sandbox/README.md) */
+	char in[7168], out[8192];
+	size_t n = 0, len = 0;
 	bool hosts = false;
-	FILE *f = fopen("/etc/nsswitch.conf", "re");
+	int fd = open("/etc/nsswitch.conf", O_RDONLY | O_CLOEXEC);
 
-	while (f && fgets(line, sizeof(line), f) && n + sizeof(line) + 32 < sizeof(out)) {
+	while (fd >= 0 && len < sizeof(in) - 1) {
+		ssize_t r = read(fd, in + len, sizeof(in) - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	if (fd >= 0)
+		close(fd);
+	in[len] = '\0';
+	for (const char *line = in, *stop = in + len; line < stop;) {
+		const char *nl = memchr(line, '\n', (size_t)(stop - line));
+		size_t l = nl ? (size_t)(nl - line) + 1 : (size_t)(stop - line);
 		const char *p = line + strspn(line, " \t");
+		if (n + l + 32 >= sizeof(out))
+			break;
 		if (strncmp(p, "hosts:", 6) == 0) {
 			n += (size_t)snprintf(out + n, sizeof(out) - n, "hosts: files dns\n");
 			hosts = true;
-			continue;
+		} else {
+			memcpy(out + n, line, l);
+			n += l;
+			if (!nl)
+				out[n++] = '\n'; /* a last line without one */
 		}
-		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", line);
+		line += l;
 	}
-	if (f)
-		fclose(f);
 	if (!hosts)
 		n += (size_t)snprintf(out + n, sizeof(out) - n, "hosts: files dns\n");
 	return resolver_file(dir, "nsswitch.conf", out, n);

@@ -85,8 +85,9 @@ static size_t plan_grants(const struct sandbox_plan *plan, struct grant *g)
 int mount_writes_noexec(const struct sandbox_plan *plan, const char **ret_path)
 {
 	const struct landlock_plan *pl = plan->fs;
-	struct grant *g = malloc((pl->n + pl->n_splits + 1) * sizeof(*g));
-	size_t n;
+	size_t g_size = (pl->n + pl->n_splits + 1) * sizeof(struct grant);
+	struct grant *g = scratch_map(g_size);
+	size_t n, flags_size;
 	bool *host_noexec;
 	int r = 0;
 
@@ -97,9 +98,10 @@ int mount_writes_noexec(const struct sandbox_plan *plan, const char **ret_path)
 	 * is), [1] it writes and executes nothing (a noexec candidate); once
 	 * each, not in the pairwise loop below (landlock_plan_allows walks
 	 * every rule: a project split into 1,100 entries took 10 s) */
-	host_noexec = calloc(2 * n + 1, sizeof(*host_noexec));
+	flags_size = (2 * n + 1) * sizeof(*host_noexec);
+	host_noexec = scratch_map(flags_size);
 	if (!host_noexec) {
-		free(g);
+		scratch_unmap(g, g_size);
 		return -ENOMEM;
 	}
 	bool *noexec_cand = host_noexec + n;
@@ -132,8 +134,8 @@ int mount_writes_noexec(const struct sandbox_plan *plan, const char **ret_path)
 		*ret_path = path;
 		r = set_noexec(path, false);
 	}
-	free(host_noexec);
-	free(g);
+	scratch_unmap(host_noexec, flags_size);
+	scratch_unmap(g, g_size);
 	return r;
 }
 
@@ -179,7 +181,8 @@ static bool outermost_write(const struct grant *g, size_t n, size_t i)
 int mount_rest_readonly(const struct sandbox_plan *plan, const char **ret_path)
 {
 	const struct landlock_plan *pl = plan->fs;
-	struct grant *g = malloc((pl->n + pl->n_splits + 1) * sizeof(*g));
+	size_t g_size = (pl->n + pl->n_splits + 1) * sizeof(struct grant), trees_size;
+	struct grant *g = scratch_map(g_size);
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
 	size_t n;
 	int *trees, r = 0;
@@ -187,9 +190,10 @@ int mount_rest_readonly(const struct sandbox_plan *plan, const char **ret_path)
 	if (!g)
 		return -ENOMEM;
 	n = plan_grants(plan, g);
-	trees = malloc((n + 1) * sizeof(*trees));
+	trees_size = (n + 1) * sizeof(*trees);
+	trees = scratch_map(trees_size);
 	if (!trees) {
-		free(g);
+		scratch_unmap(g, g_size);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -230,8 +234,8 @@ int mount_rest_readonly(const struct sandbox_plan *plan, const char **ret_path)
 		for (size_t i = 0; i < n; i++)
 			if (trees[i] >= 0)
 				close(trees[i]);
-		free(trees);
-		free(g);
+		scratch_unmap(trees, trees_size);
+		scratch_unmap(g, g_size);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -245,7 +249,7 @@ int mount_rest_readonly(const struct sandbox_plan *plan, const char **ret_path)
 		}
 		close(trees[i]);
 	}
-	free(trees);
-	free(g);
+	scratch_unmap(trees, trees_size);
+	scratch_unmap(g, g_size);
 	return r;
 }

@@ -601,10 +601,14 @@ static void wipe(struct sandbox *sb)
  * 1, in a PID namespace of its own). */
 void creds_forget(struct sandbox *sb)
 {
-	bundle_owner = 0;
-	if (bundle_fd >= 0)
+	/* each written only when set: a static written here is a page of
+	 * .data or .bss no longer shared with the supervisor (sandbox/README.md) */
+	if (bundle_owner)
+		bundle_owner = 0;
+	if (bundle_fd >= 0) {
 		close(bundle_fd); /* the supervisor's to write */
-	bundle_fd = -1;
+		bundle_fd = -1;
+	}
 	if (sb->secret_fd >= 0)
 		close(sb->secret_fd); /* only the proxy asks for secrets */
 	sb->secret_fd = -1;

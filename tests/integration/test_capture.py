@@ -328,6 +328,13 @@ def test_the_resolver_files_are_ringfences(net):
     assert names <= {"localhost", "ip6-localhost", "ip6-loopback", socket.gethostname()}, hosts
     assert nss == "hosts: files dns\n", nss
     assert "writable" not in rest
+    # the rest of the host's nsswitch.conf is kept, line for line
+    r = net.sh("cat /etc/nsswitch.conf", p)
+    with open("/etc/nsswitch.conf") as f:
+        host = f.read()
+    def others(text):
+        return [l for l in text.splitlines() if not l.lstrip(" \t").startswith("hosts:")]
+    assert others(host) and others(r.stdout) == others(host), r.stdout
     # the control: capture = off leaves the world's resolv.conf
     r = net.sh("cat /etc/resolv.conf", net.net_policy(ALLOW + "\ncapture = off"))
     assert "127.0.0.53" in r.stdout, r.stdout

@@ -216,15 +216,11 @@ int netproxy_add_listener(struct netproxy *np, int fd, bool verify_peers)
 
 	if (np->n_listeners == sizeof(np->listeners) / sizeof(np->listeners[0]))
 		return -ENOSPC;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
+	t = &np->listener_tags[np->n_listeners];
 	*t = (struct nx_tag){.kind = NX_TAG_LISTEN, .fd = fd};
 	r = nx_loop_watch(&np->loop, t, EPOLLIN);
-	if (r < 0) {
-		free(t);
+	if (r < 0)
 		return r;
-	}
 	np->verify[np->n_listeners] = verify_peers;
 	/* inherited by every accepted socket: one call here, none per
 	 * connection */

@@ -230,10 +230,24 @@ struct netproxy {
 	const struct policy *p;
 	struct netproxy_hooks hooks;
 	struct nx_loop loop;
+	/* What an idle proxy writes after init's fork, together near the
+	 * top: each page of it written is a copy of its own per sandbox
+	 * (sandbox/README.md).  The listeners, added when init hands them
+	 * over (their tags here, not blocks of the heap made then, which
+	 * land in any page with room), and the sweep's clock. */
 	struct nx_tag *listeners[4];
+	struct nx_tag listener_tags[4];
 	bool verify[4];
+	uint16_t listen_port[4]; /* each listener's, for the announcements */
 	size_t n_listeners;
 	bool listeners_paused;
+	long last_sweep;
+	/* the sandbox's nameserver sockets, handed over as the listeners */
+	struct nx_tag *ns_socks[4];
+	struct nx_tag ns_tags[4];
+	size_t n_ns_socks;
+	struct nx_tag *ns_listen_verified; /* the broker's: announced peers only */
+	uint16_t ns_listen_port;
 
 	struct conn *conns;
 	size_t n_conns;
@@ -248,16 +262,11 @@ struct netproxy {
 		uint16_t port, to_port; /* from 127.0.0.1:PORT to 127.0.0.1:TO_PORT */
 		long when;
 	} expect[256];
-	uint16_t listen_port[4]; /* each listener's, for the announcements */
 	size_t n_expect;
 
 	/* the sandbox's DNS (names.c, nameserver.c) and its captured
 	 * connects (capture.c) */
 	struct nx_names names;
-	struct nx_tag *ns_socks[4];
-	size_t n_ns_socks;
-	struct nx_tag *ns_listen_verified; /* the broker's: announced peers only */
-	uint16_t ns_listen_port;
 	struct nx_nsconn *ns_conns;
 	size_t n_ns_conns;
 	struct nx_ticket *tickets; /* NX_TICKETS_MAX, made when first needed */
@@ -286,7 +295,6 @@ struct netproxy {
 
 	long timer[_POLICY_TIMER_MAX]; /* the policy's, or the defaults (ms) */
 	long sweep_ms;		       /* how often deadlines are checked */
-	long last_sweep;
 	unsigned long n_blocked;
 	unsigned hints;	    /* 1 << enum block_hint, for the summary */
 	char hint_cred[64]; /* the credential of the first credential hint */

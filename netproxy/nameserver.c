@@ -214,16 +214,11 @@ int netproxy_add_nameserver(struct netproxy *np, int fd, bool stream, bool verif
 		close(fd);
 		return -ENOSPC;
 	}
-	t = calloc(1, sizeof(*t));
-	if (!t) {
-		close(fd);
-		return -ENOMEM;
-	}
+	t = &np->ns_tags[np->n_ns_socks];
 	*t = (struct nx_tag){.kind = stream ? NX_TAG_NS_LISTEN : NX_TAG_NS_UDP, .fd = fd};
 	r = nx_loop_watch(&np->loop, t, EPOLLIN);
 	if (r < 0) {
 		close(fd);
-		free(t);
 		return r;
 	}
 	if (stream && verify_peers) {
@@ -241,10 +236,8 @@ void nx_ns_free(struct netproxy *np)
 {
 	while (np->ns_conns)
 		ns_close(np, np->ns_conns);
-	for (size_t i = 0; i < np->n_ns_socks; i++) {
+	for (size_t i = 0; i < np->n_ns_socks; i++)
 		close(np->ns_socks[i]->fd);
-		free(np->ns_socks[i]);
-	}
 	np->n_ns_socks = 0;
 	nx_names_free(&np->names);
 }

@@ -459,6 +459,10 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks, str
 int netproxy_set_credentials(struct netproxy *np, const struct netproxy_credential *creds, size_t n,
 			     struct netproxy_tls *tls)
 {
+	/* none (the usual proxy run): nothing written, after init's fork, to
+	 * the pages of NP that init shares (sandbox/README.md) */
+	if (n == 0 && !tls && !np->creds && !np->n_creds && !np->tls)
+		return 0;
 	np->creds = creds;
 	np->n_creds = n < NETPROXY_CRED_MAX ? n : NETPROXY_CRED_MAX;
 	np->tls = tls;
@@ -503,10 +507,8 @@ void netproxy_free(struct netproxy *np)
 	for (size_t i = 0; i < np->n_dns_tags; i++)
 		free(np->dns_tags[i]);
 	nx_loop_bury(&np->loop);
-	for (size_t i = 0; i < np->n_listeners; i++) {
+	for (size_t i = 0; i < np->n_listeners; i++)
 		close(np->listeners[i]->fd);
-		free(np->listeners[i]);
-	}
 	nx_ns_free(np);
 	nx_loop_bury(&np->loop);
 	free(np->tickets);

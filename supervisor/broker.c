@@ -280,7 +280,15 @@ static void connect_brokered(int nfd, const struct seccomp_notif *req, const str
 int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct broker_stats *st)
 {
 	static struct seccomp_notif_sizes sizes;
-	_cleanup_free_ struct seccomp_notif *req = NULL;
+	/* the request in this frame where the kernel's fits (it always has,
+	 * 80 bytes): a heap block a call, made while the sandbox runs, was a
+	 * page shared with init since the fork written (sandbox/README.md) */
+	union {
+		struct seccomp_notif n;
+		char bytes[512];
+	} here;
+	_cleanup_free_ struct seccomp_notif *big = NULL;
+	struct seccomp_notif *req = &here.n;
 	_cleanup_close_ int sock = -1;
 	int domain = 0, type = 0;
 	socklen_t ol = sizeof(int);
@@ -288,9 +296,13 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct
 
 	if (!sizes.seccomp_notif && syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -errno;
-	req = calloc(1, sizes.seccomp_notif > sizeof(*req) ? sizes.seccomp_notif : sizeof(*req));
-	if (!req)
-		return -ENOMEM;
+	if (sizes.seccomp_notif > sizeof(here)) {
+		big = req = calloc(1, sizes.seccomp_notif);
+		if (!req)
+			return -ENOMEM;
+	} else {
+		memset(&here, 0, sizeof(here));
+	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return errno == EINTR || errno == ENOENT ? 0 : -errno;
 	if (attrgate_handle(nfd, req, sb))

@@ -111,7 +111,6 @@ struct protwatch {
 	int finder_pidfd; /* its pidfd: signalled and waited for without a
 			     race with the main loop's reaping */
 	int finder_fd;
-	char fbuf[PATH_MAX];
 	size_t flen;
 	struct pw_found *found;
 	size_t n_found, next_found;
@@ -120,6 +119,11 @@ struct protwatch {
 	long find_started_ms;	  /* CLOCK_MONOTONIC */
 	long find_next_ms;	  /* the next walk, once one has ended; 0: none */
 	unsigned long found_over; /* past PW_MAX_FOUND or unwatchable */
+	/* last: the fields above, written at every walk's start and end
+	 * while the sandbox idles, stay on one page, not two around this
+	 * buffer (a page written after init's fork is a copy of its own per
+	 * sandbox: sandbox/README.md) */
+	char fbuf[PATH_MAX];
 };
 
 /* ---- protwatch.c ------------------------------------------------------- */

@@ -2,6 +2,7 @@
 """What a user sees: the sandbox refuses what the policy does not grant, and
 the command otherwise behaves as it would unwrapped.  Every test runs as root
 and as an unprivileged user, with and without namespaces (see conftest)."""
+import contextlib
 import os
 import re
 import shutil
@@ -979,6 +980,22 @@ def children(pid):
         return [int(c) for c in f.read().split()]
 
 
+@contextlib.contextmanager
+def idle_sandbox(box, pol):
+    """A sandbox whose command sleeps: the supervisor's pid and init's."""
+    p = box.popen(["sh", "-c", "echo started; exec sleep 30"], policy=pol,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "started\n", p.stderr.read()
+        # init: the supervisor's child whose child is the command
+        init = [c for c in children(p.pid) if children(c)]
+        assert len(init) == 1, init
+        yield p.pid, init[0]
+    finally:
+        p.kill()
+        p.communicate(timeout=30)
+
+
 def test_an_idle_sandbox_gives_its_start_memory_back(box):
     """Once its command has run a second, the supervisor and init give back
     the stack and free heap their start used (memory_trim_later,
@@ -989,14 +1006,8 @@ def test_an_idle_sandbox_gives_its_start_memory_back(box):
         pytest.skip("a sanitizer's stacks and heap are its own")
     pol = box.policy("")
     launched = time.monotonic()  # the trim is due a second after the exec, at the soonest
-    p = box.popen(["sh", "-c", "echo started; exec sleep 30"], policy=pol,
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline() == "started\n", p.stderr.read()
-        # init: the supervisor's child whose child is the command
-        init = [c for c in children(p.pid) if children(c)]
-        assert len(init) == 1, init
-        procs = [p.pid, init[0]]
+    with idle_sandbox(box, pol) as (sup, init):
+        procs = [sup, init]
         early = [resident(q) for q in procs]
         early_in_time = time.monotonic() - launched < 0.9
         late = early
@@ -1012,9 +1023,6 @@ def test_an_idle_sandbox_gives_its_start_memory_back(box):
             # there, and went
             for (s0, a0), (s1, a1) in zip(early, late):
                 assert s1 < s0 and a1 < a0, (early, late)
-    finally:
-        p.kill()
-        p.communicate(timeout=30)
 
 
 def heap_frames(pid):
@@ -1044,23 +1052,15 @@ def test_an_idle_proxy_sandbox_keeps_its_heap_shared_with_init(box):
         mode = proxy
         allow = example.test:443
         """)
-    p = box.popen(["sh", "-c", "echo started; exec sleep 30"], policy=pol,
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline() == "started\n", p.stderr.read()
-        init = [c for c in children(p.pid) if children(c)]
-        assert len(init) == 1, init
+    with idle_sandbox(box, pol) as (pid, init):
         time.sleep(2.5)  # past both trims (memory_trim_later)
-        lo, sup = heap_frames(p.pid)
-        lo_init, ini = heap_frames(init[0])
-        assert lo == lo_init, (hex(lo), hex(lo_init))
-        if not any(sup):
-            pytest.skip("page frames are not shown to this reader")
-        shared = [i for i, (a, b) in enumerate(zip(sup, ini)) if a and a == b]
-        copied = [i for i, (a, b) in enumerate(zip(sup, ini)) if a and b and a != b]
-        # positive control: most of the heap is still one copy
-        assert len(shared) >= 2 * len(copied), (shared, copied)
-        assert len(copied) <= 4, (shared, copied)
-    finally:
-        p.kill()
-        p.communicate(timeout=30)
+        lo, sup = heap_frames(pid)
+        lo_init, ini = heap_frames(init)
+    assert lo == lo_init, (hex(lo), hex(lo_init))
+    if not any(sup):
+        pytest.skip("page frames are not shown to this reader")
+    shared = [i for i, (a, b) in enumerate(zip(sup, ini)) if a and a == b]
+    copied = [i for i, (a, b) in enumerate(zip(sup, ini)) if a and b and a != b]
+    # positive control: most of the heap is still one copy
+    assert len(shared) >= 2 * len(copied), (shared, copied)
+    assert len(copied) <= 4, (shared, copied)

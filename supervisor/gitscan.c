@@ -539,11 +539,13 @@ static void say_unchecked(const struct sandbox *sb, const struct scan *s, const 
 static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd)
 {
 	_cleanup_free_ char *root = realpath(grant, NULL);
+	struct scan_firsts firsts;
 	struct scan s = {.sb = sb,
 			 .root = root,
 			 .since = &sb->started_at,
 			 .found_fd = found_fd,
 			 .modes = true,
+			 .firsts = &firsts,
 			 .at_exit = found_fd < 0};
 
 	/* device and kernel file systems hold no repository */

@@ -22,7 +22,9 @@
  * clone or an init writes; false for anything that cannot be read as one. */
 static bool config_ok(int g, const char *name)
 {
-	char buf[65536];
+	/* static, as pw_repo_ok()'s: the checks of the git directories found
+	 * while a sandbox idles come here at every tick */
+	static char buf[65536];
 	struct stat st;
 	ssize_t got;
 	int fd = openat(g, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -437,7 +439,7 @@ static bool changed_beneath(int dir, const char *name, const struct timespec *si
  * and hooks (judged on their own), and everything beneath refs and logs,
  * by its ctime, up to 10,000 entries (past that: said as changed).
  */
-static void unheld_changes(struct scan *s, int g, const char *path)
+static __attribute__((noinline)) void unheld_changes(struct scan *s, int g, const char *path)
 {
 	struct stat st;
 	char changed[PATH_MAX] = "";
@@ -510,7 +512,9 @@ void scan_check_gitdir(struct scan *s, int g, const char *path, bool worktree, i
 		for (size_t i = 0; i < s->sb->n_git_global_programs; i++)
 			on_pointer(&pt, PTR_PROGRAM, s->sb->git_global_programs[i]);
 	}
-	if (!worktree && depth == 0)
+	/* at exit only: its 20 KB of frame, probed on every call, stays off
+	 * the checks repeated while the sandbox idles */
+	if (!worktree && depth == 0 && s->at_exit)
 		unheld_changes(s, g, path);
 	if (fstat(g, &st) < 0 || scan_guarded(s->sb, &st))
 		return;

@@ -20,6 +20,16 @@
 /* modules/ nests as deep as submodules do, and a name may hold '/' */
 #define GITSCAN_MODULES_DEPTH 16
 
+/* The first path of each kind the walk of a grant changed or found
+ * (scan_say_modes() names them).  Apart from struct scan, in scan_grant()'s
+ * frame only: the checks a supervisor repeats while the sandbox idles
+ * (gitscan_gitdir(), gitscan_pointer(), ...) make a struct scan each, and
+ * 16 KB of these in it were 4 pages of stack zeroed at each
+ * (-ftrivial-auto-var-init), kept for the sandbox's life. */
+struct scan_firsts {
+	char dir[PATH_MAX], unfixed[PATH_MAX], foreign[PATH_MAX], file[PATH_MAX];
+};
+
 struct scan {
 	const struct sandbox *sb;
 	const char *root; /* the grant walked, canonical */
@@ -40,14 +50,13 @@ struct scan {
 	/* the walk of a grant (scan_grant()): the directories it enters that
 	 * the run made writable by every user lose that right (scan_open_mode()) */
 	bool modes;
-	unsigned long opened;  /* made writable by every user, found */
-	unsigned long unfixed; /* of them, still so (a refused fchmod) */
-	unsigned long foreign; /* another user's, made in what the run made */
-	uid_t foreign_uid;     /* the first other user's */
-	char first[PATH_MAX], first_unfixed[PATH_MAX], first_foreign[PATH_MAX];
-	unsigned long files; /* files made writable by every user, changed */
-	char first_file[PATH_MAX];
-	char **foreign_paths; /* another user's entries made in what the run made */
+	unsigned long opened;	    /* made writable by every user, found */
+	unsigned long unfixed;	    /* of them, still so (a refused fchmod) */
+	unsigned long foreign;	    /* another user's, made in what the run made */
+	uid_t foreign_uid;	    /* the first other user's */
+	unsigned long files;	    /* files made writable by every user, changed */
+	struct scan_firsts *firsts; /* the first of each, said (scan_grant()'s) */
+	char **foreign_paths;	    /* another user's entries made in what the run made */
 	size_t n_foreign_paths;
 	unsigned long foreign_moved; /* of them, moved aside at exit */
 	/* the walk when the sandbox has ended (or a crash journal's): an

@@ -84,7 +84,7 @@ static void foreign_add(struct scan *s, const char *path, uid_t uid, bool move)
 
 	if (s->foreign++ == 0) {
 		s->foreign_uid = uid;
-		snprintf(s->first_foreign, sizeof(s->first_foreign), "%s", path);
+		snprintf(s->firsts->foreign, sizeof(s->firsts->foreign), "%s", path);
 	}
 	if (!move || !(v = realloc(s->foreign_paths, (s->n_foreign_paths + 1) * sizeof(*v))))
 		return; /* said, not moved */
@@ -153,9 +153,9 @@ void scan_open_mode(struct scan *s, int parent, int fd, const char *path)
 		if (!fixed && s->found_fd >= 0)
 			return;
 		if (fixed && s->opened - s->unfixed == 0)
-			snprintf(s->first, sizeof(s->first), "%s", path);
+			snprintf(s->firsts->dir, sizeof(s->firsts->dir), "%s", path);
 		if (!fixed && s->unfixed++ == 0)
-			snprintf(s->first_unfixed, sizeof(s->first_unfixed), "%s", path);
+			snprintf(s->firsts->unfixed, sizeof(s->firsts->unfixed), "%s", path);
 		s->opened++;
 	}
 	if (said_other || (s->found_fd < 0 && err == EPERM))
@@ -194,7 +194,7 @@ void scan_open_mode_file(struct scan *s, int dir, const char *name, const char *
 	struct stat st, ost;
 	char self[64], sub[PATH_MAX];
 
-	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode) ||
+	if (!s->modes || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode) ||
 	    scan_guarded(s->sb, &st))
 		return;
 	bool other = st.st_uid != s->sb->uid;
@@ -224,14 +224,14 @@ void scan_open_mode_file(struct scan *s, int dir, const char *name, const char *
 	if (s->sb->recovering) {
 		/* said, not changed: see scan_open_mode() */
 		if (s->unfixed++ == 0)
-			snprintf(s->first_unfixed, sizeof(s->first_unfixed), "%s", sub);
+			snprintf(s->firsts->unfixed, sizeof(s->firsts->unfixed), "%s", sub);
 		s->opened++;
 		return;
 	}
 	if (chmod(self, (ost.st_mode & 07777) & ~(mode_t)S_IWOTH) < 0)
 		return; /* the walk at exit says it, when it still is so */
 	if (s->files++ == 0)
-		snprintf(s->first_file, sizeof(s->first_file), "%s", sub);
+		snprintf(s->firsts->file, sizeof(s->firsts->file), "%s", sub);
 }
 
 /* The directory open at O_PATH descriptor FD (PATH), which git enters by
@@ -305,34 +305,34 @@ void scan_say_modes(const struct scan *s)
 		warn("%lu file%s the sandbox made writable by every user in %s (the first: %s): "
 		     "write for others removed, so that no other local user can change what the "
 		     "user runs there",
-		     s->files, s->files == 1 ? "" : "s", s->root, s->first_file);
+		     s->files, s->files == 1 ? "" : "s", s->root, s->firsts->file);
 	if (s->opened > s->unfixed)
 		warn("%lu director%s the sandbox made writable by every user in %s (the first: "
 		     "%s): write for others removed, so that no other local user can put there "
 		     "what the host's tools would run",
 		     s->opened - s->unfixed, s->opened - s->unfixed == 1 ? "y" : "ies", s->root,
-		     s->first);
+		     s->firsts->dir);
 	if (s->unfixed && s->sb->recovering)
 		warn("%lu entr%s writable by every user made since that run started in %s (the "
 		     "first: %s): left as they are, since what the host made after its supervisor "
 		     "was killed cannot be told apart; review before running tools there",
-		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->first_unfixed);
+		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->firsts->unfixed);
 	else if (s->unfixed)
 		warn("%lu director%s writable by every user made during the run in %s could NOT "
 		     "be changed (the first: %s); review before running tools there",
-		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->first_unfixed);
+		     s->unfixed, s->unfixed == 1 ? "y" : "ies", s->root, s->firsts->unfixed);
 	if (s->foreign)
 		warn("%lu entr%s made by another user (uid %u) during the run in %s, in "
 		     "directories the sandbox made (the first: %s): %s",
 		     s->foreign, s->foreign == 1 ? "y" : "ies", (unsigned)s->foreign_uid, s->root,
-		     s->first_foreign,
+		     s->firsts->foreign,
 		     s->foreign_moved == s->foreign
 			 ? "moved aside to *.ringfence-blocked; review before running tools there"
 			 : "NOT all moved aside; review before running tools there");
 	json_string(js, sizeof(js), s->root);
-	json_string(jf, sizeof(jf), s->opened > s->unfixed ? s->first : "");
-	json_string(ju, sizeof(ju), s->unfixed ? s->first_unfixed : "");
-	json_string(jo, sizeof(jo), s->foreign ? s->first_foreign : "");
+	json_string(jf, sizeof(jf), s->opened > s->unfixed ? s->firsts->dir : "");
+	json_string(ju, sizeof(ju), s->unfixed ? s->firsts->unfixed : "");
+	json_string(jo, sizeof(jo), s->foreign ? s->firsts->foreign : "");
 	audit_event(
 	    s->sb->audit_fd, "protect.mode",
 	    "\"path\":%s,\"dirs\":%lu,\"first\":%s,\"unchanged\":%lu,"

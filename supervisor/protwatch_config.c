@@ -147,7 +147,11 @@ bool pw_repo_ok(const char *git, char *why, size_t size)
 {
 	_cleanup_close_ int g = protect_open_dir_nofollow(git);
 	struct stat st;
-	char buf[65536];
+	/* static, not in the frame: this runs at every tick (PW_AGAIN_MS)
+	 * while a sandbox idles, and 64 KB of frame was 16 pages of stack
+	 * zeroed at each (-ftrivial-auto-var-init), kept for the sandbox's
+	 * life; here only the pages a config fills are written */
+	static char buf[65536];
 
 	if (g < 0)
 		return true; /* gone: what replaced it is an event of its own */

@@ -1025,6 +1025,46 @@ def test_an_idle_sandbox_gives_its_start_memory_back(box):
                 assert s1 < s0 and a1 < a0, (early, late)
 
 
+def test_an_idle_sandbox_watching_changes_keeps_its_stack_given_back(box):
+    """While a sandbox idles its supervisor watches the write grants: a
+    file made there is an event, a repository made there is read again
+    every 250 ms (protwatch.c).  Their buffers (16 KB of events, 64 KB of
+    a repository's config) were in the frame, where the build's zeroing
+    of locals (-ftrivial-auto-var-init) and the stack-clash probes wrote
+    every page of them at each event and tick, after the trim had given
+    the stack back: 1,000 sandboxes in one directory, each seeing the
+    others' files, kept 40-44 KB of stack each (bench/scale.sh
+    sandboxes; 24-28 KB now), and one beside a repository made during its
+    run and 50 new files 132 KB.  A struct scan made at each check held
+    16 KB of paths only the walk of a grant writes: apart now."""
+    if SANITIZED:
+        pytest.skip("a sanitizer's stacks are its own")
+    pol = box.policy("")
+    launched = time.monotonic()
+    with idle_sandbox(box, pol) as (sup, init):
+        time.sleep(max(0, launched + 1.5 - time.monotonic()))  # past the trim
+        # made beside the command, in its write grant
+        subprocess.run(box.cmd(["git", "init", "-q", os.path.join(box.work, "made")]),
+                       check=True, env=box.env())
+        for i in range(50):
+            box.write("work/f%02d" % i, "x", owner=NOBODY if box.user == "nobody" else None)
+        time.sleep(0.5)
+        # positive control: the repository's watch ticks
+        ticking = []
+        for fd in os.listdir("/proc/%d/fd" % sup):
+            with open("/proc/%d/fdinfo/%s" % (sup, fd)) as f:
+                if "it_interval: (0, 250000000)" in f.read():
+                    ticking.append(fd)
+        assert ticking, "no repository watch ticks"
+        stacks = []
+        for _ in range(4):
+            stacks.append(resident(sup)[0])
+            time.sleep(0.3)
+        # the repository's checks (gitscan) still take ~40 KB of frames;
+        # each buffer back in a frame is 16 KB or more (132 KB before)
+        assert max(stacks) <= 64, stacks
+
+
 def heap_frames(pid):
     """[heap]'s start and the page frame of each of its pages (0: none)."""
     with open("/proc/%d/maps" % pid) as f:

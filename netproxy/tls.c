@@ -79,8 +79,6 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 	return ok ? 0 : -1;
 }
 
-/* Version 3, a random serial, valid from an hour ago (clocks differ) for
- * CERT_DAYS. */
 /*
  * The CA's public key into its certificate as its SubjectPublicKeyInfo,
  * put together here: X509_set_pubkey() encodes the key through OpenSSL's
@@ -114,8 +112,8 @@ static int set_pubkey(X509 *x, EVP_PKEY *key)
 	return 1;
 }
 
-/* A certificate's common part: version, serial, validity, KEY (put in by
- * WITH_KEY). */
+/* A certificate's common part: version 3, a random serial, valid from an
+ * hour ago (clocks differ) for CERT_DAYS, and KEY (put in by WITH_KEY). */
 static X509 *cert_base(EVP_PKEY *key, int (*with_key)(X509 *, EVP_PKEY *))
 {
 	X509 *x = X509_new();

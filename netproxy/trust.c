@@ -173,7 +173,8 @@ static const unsigned char b64_class[256] = {
     ['='] = 1,	       ['\n'] = 2,	  ['\r'] = 2,	     [' '] = 2, ['\t'] = 2,
 };
 
-/* TAG, which starts with "-----", in the N bytes at P, or NULL: memchr()
+/* TAG (LEN > 0 bytes, starting with "-----") in the N bytes at P, or
+ * NULL: memchr()
  * from one '-' to the next, and a PEM body (base64) has none, so this
  * goes from line to line of BEGIN and END; memmem() looked at every byte,
  * ~1 MB a start with the system's bundle and SSL_CERT_DIR (~0.5 ms). */

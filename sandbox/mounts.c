@@ -132,7 +132,7 @@ static int resolver_nsswitch(int dir)
 	 * blocks, and init writes nothing in the heap it shares with the
 	 * supervisor since the fork (a page written is a copy of its own,
 	 * per sandbox: sandbox/README.md) */
-	char in[7168], out[8192];
+	char in[8192], out[8192];
 	size_t n = 0, len = 0;
 	bool hosts = false;
 	int fd = open("/etc/nsswitch.conf", O_RDONLY | O_CLOEXEC);
@@ -151,6 +151,9 @@ static int resolver_nsswitch(int dir)
 	for (const char *line = in, *stop = in + len; line < stop;) {
 		const char *nl = memchr(line, '\n', (size_t)(stop - line));
 		size_t l = nl ? (size_t)(nl - line) + 1 : (size_t)(stop - line);
+		/* a line the buffer cut: left out whole, as what follows it */
+		if (!nl && len == sizeof(in) - 1)
+			break;
 		const char *p = line + strspn(line, " \t");
 		if (n + l + 32 >= sizeof(out))
 			break;

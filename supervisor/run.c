@@ -190,7 +190,7 @@ void netns_pre_drop(void)
 {
 	/* called again after init's fork (run.c's caller): dropped already,
 	 * nothing is written to the page of .data init shares since */
-	if (netns_pre.ready < 0 && netns_pre.release < 0 && netns_pre.pid < 0)
+	if (netns_pre.ready < 0 && netns_pre.release < 0 && !netns_pre.stack)
 		return;
 	if (netns_pre.ready >= 0)
 		close(netns_pre.ready);

@@ -329,6 +329,8 @@ def test_the_resolver_files_are_ringfences(net):
     assert nss == "hosts: files dns\n", nss
     assert "writable" not in rest
     # the rest of the host's nsswitch.conf is kept, line for line
+    if not os.path.exists("/etc/nsswitch.conf"):
+        return  # nothing of the host's to keep
     r = net.sh("cat /etc/nsswitch.conf", p)
     with open("/etc/nsswitch.conf") as f:
         host = f.read()

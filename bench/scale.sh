@@ -214,6 +214,26 @@ PY
 	cmd_pids=$(pgrep -f "$W/go/fifo")
 	echo "$((N - gone)) sandboxes: $(echo "$rf_pids" | wc -w) ringfence processes (supervisors and inits): PSS $(pss $rf_pids); their commands (sh, cat): $(pss $cmd_pids) more"
 	[ ! -s "$W/pss.err" ] || echo "  not read: $(wc -l < "$W/pss.err"), the first: $(head -1 "$W/pss.err")"
+	# the supervisors' stacks: given back a second after the start, and
+	# written again by what runs while they idle (doc/design.md)
+	/usr/bin/python3 - $(cat "$W/sups") <<'PY'
+import re, statistics, sys
+kb = []
+for p in sys.argv[1:]:
+    try:
+        with open("/proc/%s/smaps" % p) as f:
+            inside = False
+            for line in f:
+                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                    inside = line.rstrip().endswith("[stack]")
+                elif inside and line.startswith("Rss:"):
+                    kb.append(int(line.split()[1]))
+    except OSError:
+        pass
+if kb:
+    print("  supervisors' stacks: median %d KB, largest %d KB (%d read)"
+          % (statistics.median(kb), max(kb), len(kb)))
+PY
 	# release them all: a writer opens the FIFO and closes it
 	: > "$W/go/fifo"
 	i=0

@@ -7,8 +7,10 @@
 #ifndef RINGFENCE_COMMON_UTIL_H
 #define RINGFENCE_COMMON_UTIL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "macros.h"
 
@@ -17,6 +19,22 @@ _printf_(1, 2) void warn(const char *fmt, ...);
 _printf_(1, 2) void note(const char *fmt, ...); /* only at -v */
 int write_all(int fd, const void *buf, size_t n);
 int read_all(int fd, void *buf, size_t n); /* 0, or -errno; -EPIPE on early EOF */
+/* Up to N bytes of FD into BUF, until N, the end of file or an error: how
+ * many.  Inline: the proxy's files are built alone, for the fuzzers. */
+static inline size_t read_upto(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
 int write_file(const char *path, const char *text);
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);

@@ -23,6 +23,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../common/util.h"
 #include "trust.h"
 
 /* certificates read from one trusted directory for the bundle */
@@ -174,10 +175,10 @@ static const unsigned char b64_class[256] = {
 };
 
 /* TAG (LEN > 0 bytes, starting with "-----") in the N bytes at P, or
- * NULL: memchr()
- * from one '-' to the next, and a PEM body (base64) has none, so this
- * goes from line to line of BEGIN and END; memmem() looked at every byte,
- * ~1 MB a start with the system's bundle and SSL_CERT_DIR (~0.5 ms). */
+ * NULL: memchr() from one '-' to the next, and a PEM body (base64) has
+ * none, so this goes from line to line of BEGIN and END; memmem() looked
+ * at every byte, ~1 MB a start with the system's bundle and SSL_CERT_DIR
+ * (~0.5 ms). */
 static const char *find_tag(const char *p, size_t n, const char *tag, size_t len)
 {
 	const char *stop = p + n;
@@ -244,14 +245,7 @@ static int read_trust_file(const char *path, char **ret, size_t *ret_len, struct
 		close(fd);
 		return -ENOMEM;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	got = read_upto(fd, b, (size_t)st.st_size);
 	close(fd);
 	/* a header and, after it, its end line (a file cut short has none) */
 	for (size_t i = 0; !found && i < sizeof(heads) / sizeof(heads[0]); i++) {
@@ -452,14 +446,7 @@ static int add_file(struct bundle *b, const struct nx_trust *held, int at, const
 		close(fd);
 		return -ENOMEM;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	got = read_upto(fd, buf, (size_t)st.st_size);
 	close(fd);
 	size_t pieces = b->n;
 	if ((e = add_bytes(b, buf, got, &st)) < 0 || b->n == pieces) {

@@ -137,16 +137,10 @@ static int resolver_nsswitch(int dir)
 	bool hosts = false;
 	int fd = open("/etc/nsswitch.conf", O_RDONLY | O_CLOEXEC);
 
-	while (fd >= 0 && len < sizeof(in) - 1) {
-		ssize_t r = read(fd, in + len, sizeof(in) - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	if (fd >= 0)
+	if (fd >= 0) {
+		len = read_upto(fd, in, sizeof(in) - 1);
 		close(fd);
+	}
 	in[len] = '\0';
 	for (const char *line = in, *stop = in + len; line < stop;) {
 		const char *nl = memchr(line, '\n', (size_t)(stop - line));

@@ -97,13 +97,14 @@ TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3 /usr/lib/python3/dist-pa
 
 all: $(BIN)
 
-$(BIN): $(BUILD)/supervisor/main.o $(LIB_OBJ) $(BUILD)/layout.ld
+$(BIN): $(BUILD)/supervisor/main.o $(LIB_OBJ) $(BUILD)/layout.ld $(BUILD)/ldflags
 	$(CC) $(LDFLAGS_ALL) -Wl,-T,$(BUILD)/layout.ld -o $@ $(filter %.o,$^) $(LIBS)
 
 # The functions a start runs, laid out together before the rest of the text
 # (layout.order, written by bench/layout.sh), and the large tables a start
 # does not read after the rest of the read-only data (of the seccomp
-# programs built in, it reads one).  The kernel maps a binary's pages 64 KiB
+# programs built in, it reads one; zlib's tables stay: a start in a
+# repository reads them).  The kernel maps a binary's pages 64 KiB
 # at a time around each one touched (fault-around): scattered, that code
 # and data made most of the binary resident in every supervisor.  A
 # function the file does not name is laid out with the rest.
@@ -115,15 +116,20 @@ $(BUILD)/layout.ld: layout.order Makefile
 	     { print "    *(.text." $$1 " .text.startup." $$1 ")" } \
 	     END { print "  }\n}\nINSERT BEFORE .text;\nSECTIONS {\n  .rodata.last : {"; \
 		   print "    *(.rodata.seccomp_cache_insns)\n    *(.rodata.seccomp_table)"; \
-		   print "    *libseccomp.a:*(.rodata .rodata.*)\n    *libz.a:*(.rodata .rodata.*)"; \
+		   print "    *libseccomp.a:*(.rodata .rodata.*)"; \
 		   print "    *libcares.a:*(.rodata .rodata.*)\n  }\n}\nINSERT AFTER .rodata;" }' \
 	    $< > $@.tmp && mv $@.tmp $@
 
-# The objects depend on the flags they were built with: a change of flags
-# (these sections, a sanitizer) rebuilds them, never links stale ones.
+# The objects depend on the flags they were built with, the binary on how
+# it is linked: a change (these sections, a sanitizer, the compiler)
+# rebuilds them rather than link stale ones.
 $(BUILD)/cflags: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(CFLAGS_ALL)' | cmp -s - $@ || echo '$(CFLAGS_ALL)' > $@
+	@printf '%s\n' '$(CC) $(CFLAGS_ALL)' | cmp -s - $@ || printf '%s\n' '$(CC) $(CFLAGS_ALL)' > $@
+$(BUILD)/ldflags: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(CC) $(LDFLAGS_ALL) $(LIBS)' | cmp -s - $@ || \
+		printf '%s\n' '$(CC) $(LDFLAGS_ALL) $(LIBS)' > $@
 .PHONY: FORCE
 
 $(BUILD)/%.o: %.c $(BUILD)/cflags

@@ -6,7 +6,10 @@ init of each sandbox; the constant tables of strings hold their strings
 in arrays so that they need no relocation (supervisor/supervisor.h, struct
 sc_entry).  A pointer table of a few hundred bytes more makes this fail:
 hold its strings in arrays too (STRING_TABLE_BEGIN, common/macros.h)."""
+import os
+import re
 import struct
+import subprocess
 
 import pytest
 
@@ -49,3 +52,44 @@ def test_the_loader_writes_two_pages_of_ringfence_at_most():
     assert pages <= 2, (
         "GNU_RELRO is %d bytes over %d pages: a constant table of pointers was "
         "added (nm -S --size-sort %s, the objects in .data.rel.ro)" % (memsz, pages, RINGFENCE))
+
+
+def layout(path):
+    """{section: (address, size)}, {symbol: address} of PATH."""
+    out = subprocess.run(["readelf", "-SW", path], capture_output=True, text=True,
+                         check=True).stdout
+    secs = {m.group(1): (int(m.group(2), 16), int(m.group(3), 16)) for m in re.finditer(
+        r"\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", out)}
+    out = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 3:
+            syms.setdefault(f[2], int(f[0], 16))
+    return secs, syms
+
+
+def test_a_start_reads_a_corner_of_the_binary():
+    """The build lays out the functions a start runs (layout.order) before
+    the rest of the text, and the large tables a start reads little of
+    (the built-in seccomp programs, one of which it reads, and the syscall
+    table) after the rest of the read-only data (Makefile:
+    build/layout.ld): the kernel maps a binary 64 KiB around each page
+    touched, and a start that reached all over it kept most of it resident
+    (test_sandbox.py: test_the_code_a_start_runs_is_laid_out_together)."""
+    secs, syms = layout(RINGFENCE)
+    assert ".text.first" in secs and ".rodata.last" in secs, sorted(secs)
+
+    def within(sym, sec):
+        start, size = secs[sec]
+        return start <= syms[sym] < start + size
+
+    names = [n.strip() for n in open(os.path.join(os.path.dirname(__file__), "..", "..",
+                                                  "layout.order"))
+             if n.strip() and not n.startswith("#") and n.strip() in syms]
+    assert len(names) > 300, len(names)
+    assert [n for n in names if not within(n, ".text.first")] == []
+    for sym in ("seccomp_cache_insns", "seccomp_table"):
+        assert within(sym, ".rodata.last"), sym
+    # what a start reads of the rest: under 128 KiB
+    assert secs[".rodata"][1] < 128 * 1024, secs[".rodata"]

@@ -107,7 +107,8 @@ $(BIN): $(BUILD)/supervisor/main.o $(LIB_OBJ) $(BUILD)/layout.ld $(BUILD)/ldflag
 # repository reads them).  The kernel maps a binary's pages 64 KiB
 # at a time around each one touched (fault-around): scattered, that code
 # and data made most of the binary resident in every supervisor.  A
-# function the file does not name is laid out with the rest.
+# function the file does not name is laid out with the rest.  (GNU ld or
+# lld: gold does not take INSERT.)
 $(BUILD)/layout.ld: layout.order Makefile
 	@mkdir -p $(dir $@)
 	awk 'BEGIN { print "SECTIONS {\n  .text.first : {" } \

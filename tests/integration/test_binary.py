@@ -91,5 +91,7 @@ def test_a_start_reads_a_corner_of_the_binary():
     assert [n for n in names if not within(n, ".text.first")] == []
     for sym in ("seccomp_cache_insns", "seccomp_table"):
         assert within(sym, ".rodata.last"), sym
-    # what a start reads of the rest: under 128 KiB
-    assert secs[".rodata"][1] < 128 * 1024, secs[".rodata"]
+    # what a start reads of the rest: under 128 KiB (a sanitizer's build
+    # pads every object and string of it)
+    if not SANITIZED:
+        assert secs[".rodata"][1] < 128 * 1024, secs[".rodata"]

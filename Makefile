@@ -111,10 +111,10 @@ $(BIN): $(BUILD)/supervisor/main.o $(LIB_OBJ) $(BUILD)/layout.ld $(BUILD)/ldflag
 # lld: gold does not take INSERT.)
 $(BUILD)/layout.ld: layout.order Makefile
 	@mkdir -p $(dir $@)
-	awk 'BEGIN { print "SECTIONS {\n  .text.first : {" } \
+	awk 'BEGIN { print "SECTIONS {\n  .text.first : {\n    *(.text.startup .text.startup.*)" } \
 	     /^#/ || NF == 0 { next } \
 	     /:|\.o$$/ { print "    *" $$1 "(.text .text.*)"; next } \
-	     { print "    *(.text." $$1 " .text.startup." $$1 ")" } \
+	     { print "    *(.text." $$1 ")" } \
 	     END { print "  }\n}\nINSERT BEFORE .text;\nSECTIONS {\n  .rodata.last : {"; \
 		   print "    *(.rodata.seccomp_cache_insns)\n    *(.rodata.seccomp_table)"; \
 		   print "    *libseccomp.a:*(.rodata .rodata.*)"; \

@@ -960,15 +960,22 @@ def test_each_sandbox_has_a_loopback_of_its_own(nsbox):
         server.wait()
 
 
-def resident(pid):
-    """(Rss of the [stack] mapping, Anonymous) of PID, in KiB."""
-    stack, in_stack = None, False
+def mapped_rss(pid, which):
+    """KiB resident in the mappings of PID whose /proc/PID/smaps header line
+    (its fields) WHICH accepts."""
+    total, counted = 0, False
     with open("/proc/%d/smaps" % pid) as f:
         for line in f:
             if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                in_stack = line.rstrip().endswith("[stack]")
-            elif in_stack and line.startswith("Rss:"):
-                stack = int(line.split()[1])
+                counted = which(line.split())
+            elif counted and line.startswith("Rss:"):
+                total += int(line.split()[1])
+    return total
+
+
+def resident(pid):
+    """(Rss of the [stack] mapping, Anonymous) of PID, in KiB."""
+    stack = mapped_rss(pid, lambda f: f[-1] == "[stack]")
     with open("/proc/%d/smaps_rollup" % pid) as f:
         anon = [int(l.split()[1]) for l in f if l.startswith("Anonymous:")]
     assert stack and anon, (pid, stack, anon)
@@ -1035,13 +1042,7 @@ def text_resident(box):
                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline() == "started\n", p.stderr.read()
-        own, in_text = 0, False
-        with open("/proc/%d/smaps" % p.pid) as f:
-            for line in f:
-                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                    in_text = line.rstrip().endswith(" " + binary) and line.split()[1] == "r-xp"
-                elif in_text and line.startswith("Rss:"):
-                    own += int(line.split()[1])
+        own = mapped_rss(p.pid, lambda f: f[1] == "r-xp" and f[-1] == binary)
     finally:
         out, err = p.communicate(timeout=30)
     assert p.returncode == 0, err

@@ -9,9 +9,10 @@
 #      loopback at full speed and from an origin limited to $LINK bytes/s
 #      (nginx limit_rate: what a fast network link gives)
 #   2. small requests per second through the forward proxy: ringfence vs direct and
-#      tinyproxy (ab, -c 8, with and without keep-alive)
+#      tinyproxy (ab, -c 8, with and without keep-alive), and the floor of any
+#      proxy here: a relay that parses and judges nothing (bench/relay_floor.c)
 #   3. added latency per new connection (connect + tiny GET): CONNECT of
-#      ringfence and tinyproxy, against direct
+#      ringfence and tinyproxy, and that floor, against direct
 #   4. the supervisor's memory with 1,000 idle tunnels open
 # Clients run inside ringfence (mode = proxy, allow_cidr = 127.0.0.1/32),
 # as an agent would; the direct and tinyproxy cases run on the host.
@@ -26,6 +27,7 @@ cd "$(dirname "$0")/.."
 RF=${RINGFENCE:-$PWD/ringfence}
 BASELINE=${BASELINE:-} LINK=${LINK:-200m} RUNS=${RUNS:-5} AB_N=${AB_N:-5000} AB_C=${AB_C:-8} LAT_N=${LAT_N:-500} IDLE_N=${IDLE_N:-1000}
 ORIGIN_PORT=${ORIGIN_PORT:-18180} TP_PORT=${TP_PORT:-18181} RELAY_PORT=${RELAY_PORT:-18182}
+FLOOR_PORT=${FLOOR_PORT:-18183}
 OUT=${OUT:-$PWD/bench/out}
 for t in nginx tinyproxy ab curl python3 cc; do
 	command -v $t >/dev/null || { echo "bench: needs $t (apt-get install nginx-light tinyproxy apache2-utils curl python3)" >&2; exit 1; }
@@ -38,6 +40,7 @@ cleanup() {
 	[ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null
 	[ -n "${TP:-}" ] && kill "$TP" 2>/dev/null
 	[ -n "${RELAY:-}" ] && kill "$RELAY" 2>/dev/null
+	[ -n "${FLOOR:-}" ] && kill "$FLOOR" 2>/dev/null
 	sleep 0.2
 	rm -rf "$W"
 }
@@ -84,6 +87,10 @@ cc -O2 -o "$W/splice_relay" bench/splice_relay.c
 "$W/splice_relay" "$RELAY_PORT" "$ORIGIN_PORT" &
 RELAY=$!
 wait_port "$RELAY_PORT"
+cc -O2 -o "$W/relay_floor" bench/relay_floor.c
+"$W/relay_floor" "$FLOOR_PORT" "$ORIGIN_PORT" &
+FLOOR=$!
+wait_port "$FLOOR_PORT"
 
 cat >"$W/p.ini" <<POL
 [sandbox]
@@ -163,9 +170,12 @@ rps() { grep 'Requests per second' | awk '{print $4}'; }
 for k in "" "-k"; do
 	dr=$(ab -q $k -n "$AB_N" -c "$AB_C" "$TINY" 2>/dev/null | rps)
 	tp=$(ab -q $k -n "$AB_N" -c "$AB_C" -X "127.0.0.1:$TP_PORT" "$TINY" 2>/dev/null | rps)
+	fl=$(ab -q $k -n "$AB_N" -c "$AB_C" -X "127.0.0.1:$FLOOR_PORT" "$TINY" 2>/dev/null | rps)
 	rf=$(inside sh -c "ab -q $k -n $AB_N -c $AB_C -X \${HTTP_PROXY#http://} $TINY" | rps)
 	awk -v d="$dr" -v t="$tp" -v r="$rf" -v k="${k:-no keep-alive}" 'BEGIN {
 		printf "%-14s direct %8.0f/s  tinyproxy %8.0f/s  ringfence %8.0f/s  %.2fx tinyproxy, %5.1f%% of direct\n", k, d, t, r, r/t, 100*r/d }'
+	awk -v d="$dr" -v t="$tp" -v f="$fl" -v r="$rf" -v k="${k:-no keep-alive}" 'BEGIN {
+		printf "%-14s floor (relay_floor.c) %8.0f/s  %.2fx tinyproxy, %5.1f%% of direct; ringfence %5.1f%% of it\n", k, f, f/t, 100*f/d, 100*r/f }'
 	if [ -n "$BASELINE" ]; then
 		b=$(inside_base sh -c "ab -q $k -n $AB_N -c $AB_C -X \${HTTP_PROXY#http://} $TINY" | rps)
 		awk -v d="$dr" -v t="$tp" -v r="$b" -v k="${k:-no keep-alive}" 'BEGIN {
@@ -176,16 +186,18 @@ done
 echo "== 3. added latency per new connection (connect + tiny GET), $LAT_N sequential"
 d=$(python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" -)
 t=$(python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" "127.0.0.1:$TP_PORT")
+f=$(python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" "127.0.0.1:$FLOOR_PORT")
 r=$(inside sh -c "python3 $W/proxy_client.py latency $LAT_N 127.0.0.1 $ORIGIN_PORT \${HTTP_PROXY#http://}")
 b=median_us=0
 [ -n "$BASELINE" ] && b=$(inside_base sh -c "python3 $W/proxy_client.py latency $LAT_N 127.0.0.1 $ORIGIN_PORT \${HTTP_PROXY#http://}")
 echo "direct             $d"
 echo "tinyproxy CONNECT  $t"
+echo "floor CONNECT      $f"
 echo "ringfence CONNECT  $r"
 [ -n "$BASELINE" ] && echo "baseline CONNECT   $b"
-awk -v d="${d#median_us=}" -v t="${t#median_us=}" -v r="${r#median_us=}" -v b="${b%% *}" 'BEGIN {
-	sub(/median_us=/, "", b)
-	printf "added (median)     tinyproxy %.0f us, ringfence %.0f us", t-d, r-d
+awk -v d="${d#median_us=}" -v t="${t#median_us=}" -v r="${r#median_us=}" -v b="${b%% *}" -v f="${f%% *}" 'BEGIN {
+	sub(/median_us=/, "", b); sub(/median_us=/, "", f)
+	printf "added (median)     tinyproxy %.0f us, floor %.0f us, ringfence %.0f us", t-d, f-d, r-d
 	if (b > 0) printf ", baseline %.0f us", b-d
 	printf "\n" }'
 

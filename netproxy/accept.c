@@ -99,9 +99,10 @@ void nx_pause_listeners(struct netproxy *np, bool pause)
 /* A connection from a listener; CAP: a captured connect's target, or NULL.
  * NODELAY: the socket has TCP_NODELAY already (accepted sockets inherit it
  * from their listener, netproxy_add_listener()).  PUMP: its first step is
- * taken now; else at its first event (adding it to the set reports what it
- * holds and that it is writable), as for one the broker has just made,
- * whose client cannot have written yet. */
+ * taken now; else it is not read before its first event (adding it to the
+ * set reports what it holds and that it is writable): so for every
+ * connection accepted, whose client has seldom written yet (and never one
+ * the broker has just made), no read that finds nothing. */
 static int conn_adopt(struct netproxy *np, int fd, const struct netproxy_capture *cap, bool nodelay,
 		      bool pump)
 {
@@ -120,7 +121,8 @@ static int conn_adopt(struct netproxy *np, int fd, const struct netproxy_capture
 	c->state = S_FIRST;
 	c->proto = P_CONNECT;
 	nx_set_deadline(c, T_HEAD(c));
-	r = nx_loop_watch(&np->loop, &c->client.tag, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+	c->client.rd_empty = !pump;
+	r = nx_loop_watch(&np->loop, &c->client.tag, NX_SIDE_EVENTS);
 	if (r < 0) {
 		close(fd);
 		free(c);
@@ -155,8 +157,8 @@ int nx_conn_adopt(struct netproxy *np, int fd)
 }
 
 /* One connection from listener LI: false when there is none to take now
- * (or taking more must wait).  PUMP: as conn_adopt()'s. */
-static bool accept_one(struct netproxy *np, size_t li, bool pump)
+ * (or taking more must wait). */
+static bool accept_one(struct netproxy *np, size_t li)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -188,12 +190,12 @@ static bool accept_one(struct netproxy *np, size_t li, bool pump)
 		close(fd);
 		return true;
 	}
-	return conn_adopt(np, fd, captured ? &cap : NULL, true, pump) != -ENOMEM;
+	return conn_adopt(np, fd, captured ? &cap : NULL, true, false) != -ENOMEM;
 }
 
 void nx_accept_all(struct netproxy *np, size_t li)
 {
-	for (int i = 0; i < 256 && accept_one(np, li, true); i++)
+	for (int i = 0; i < 256 && accept_one(np, li); i++)
 		;
 }
 
@@ -203,7 +205,7 @@ void netproxy_accept_now(struct netproxy *np, uint16_t port)
 	 * taken first) still wakes the loop */
 	for (size_t li = 0; li < np->n_listeners; li++)
 		if (np->listen_port[li] == port && !np->listeners_paused) {
-			(void)accept_one(np, li, false);
+			(void)accept_one(np, li);
 			return;
 		}
 }

@@ -179,6 +179,11 @@ ssize_t nx_buf_read_sock(struct buf *b, int fd, bool *ret_empty)
 			*ret_empty = true;
 		return -errno;
 	}
+	/* less than asked: the socket had no more (the side's events are
+	 * edge-triggered, so what comes next is an event of its own); one
+	 * read per arrival instead of a second that finds it empty */
+	if (ret_empty && n > 0 && (size_t)n < want)
+		*ret_empty = true;
 	b->len += (size_t)n;
 	if (b->len > b->hw)
 		b->hw = b->len;

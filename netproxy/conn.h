@@ -71,16 +71,26 @@ struct buf {
 struct nx_side {
 	struct nx_tag tag; /* fd -1 when closed; ptr: the connection */
 	SSL *ssl;
-	/* Events are edge-triggered: a read that found the socket empty (it
-	 * said EAGAIN) is not tried again before the next event that says
-	 * there is more (EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR), set in
-	 * netproxy_dispatch().  A read short of what was asked is no sign of
-	 * an empty socket: TCP stops a read at the urgent mark with more
-	 * queued, and no event comes for what is left.  Only nx_side_read()
-	 * goes by it; a full buffer (back-pressure) reads nothing and leaves
-	 * it as it was.  ENDED: the peer's end or an error was announced. */
-	bool rd_empty, rd_ended;
+	/* Events are edge-triggered: a read that found the socket empty is
+	 * not tried again before the next event that says there is more
+	 * (EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR), set in
+	 * netproxy_dispatch().  Empty: it said EAGAIN, or gave less than was
+	 * asked (a TCP read takes all that is queued; what arrives during or
+	 * after it is an event of its own), which saves a read per arrival.
+	 * But TCP also stops a read at the urgent mark, with more queued and
+	 * no event to come for it: so once an event has said urgent data
+	 * (EPOLLPRI: URGENT, for the rest of the side's life), only EAGAIN
+	 * says empty.  An urgent byte that arrives after the event a read
+	 * follows is an event of its own, which says EPOLLPRI.  Only
+	 * nx_side_read() goes by it; a full buffer (back-pressure) reads
+	 * nothing and leaves it as it was.  ENDED: the peer's end or an error
+	 * was announced: a short read then does not count as empty either, so
+	 * that the end (a read of 0) is still seen. */
+	bool rd_empty, rd_ended, urgent;
 };
+
+/* What a side's socket is watched for. */
+#define NX_SIDE_EVENTS (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 /* A connection's state, and the machine (file) whose step runs it. */
 enum state {

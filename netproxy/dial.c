@@ -240,8 +240,7 @@ static void start_connect(struct conn *c)
 		 * socket to the set reports what it may already hold */
 		c->up.rd_empty = true;
 		c->up.rd_ended = false;
-		if (nx_loop_watch(&np->loop, &c->up.tag,
-				  EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+		if (nx_loop_watch(&np->loop, &c->up.tag, NX_SIDE_EVENTS) < 0) {
 			close(fd);
 			c->up.tag.fd = -1;
 			continue;

@@ -333,8 +333,10 @@ static void dispatch(struct netproxy *np, bool events)
 		case NX_TAG_UPSTREAM: {
 			struct conn *c = t->ptr;
 			struct nx_side *sd = t->kind == NX_TAG_CLIENT ? &c->client : &c->up;
-			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			if (evs[i].events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 				sd->rd_empty = false;
+			if (evs[i].events & EPOLLPRI)
+				sd->urgent = true;
 			if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 				sd->rd_ended = true;
 			if (!c->dead)

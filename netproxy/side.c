@@ -46,13 +46,15 @@ int nx_tls_attach(SSL *ssl, int fd, const void *pre, size_t n)
 }
 
 /* Moves what the socket has into the SSL's read BIO: >0, 0 at EOF, -errno.
- * *RET_EMPTY (when given): the socket said EAGAIN. */
+ * *RET_EMPTY (when given): the socket had no more than was read. */
 static ssize_t tls_feed(SSL *ssl, int fd, bool *ret_empty)
 {
 	char tmp[17 * 1024];
 	ssize_t n = read(fd, tmp, sizeof(tmp));
 
-	if (ret_empty && n < 0 && errno == EAGAIN)
+	/* EAGAIN, or less than asked: nothing more until the next event
+	 * (nx_buf_read_sock()) */
+	if (ret_empty && ((n < 0 && errno == EAGAIN) || (n > 0 && (size_t)n < sizeof(tmp))))
 		*ret_empty = true;
 	if (n < 0)
 		return -errno;
@@ -76,7 +78,7 @@ ssize_t nx_side_read(struct nx_side *s, struct buf *b)
 		if (s->rd_empty)
 			return nx_buf_reserve(b) < 0 ? -ENOMEM : -EAGAIN;
 		n = nx_buf_read_sock(b, fd, &empty);
-		s->rd_empty = empty && !s->rd_ended;
+		s->rd_empty = empty && !s->rd_ended && (n < 0 || !s->urgent);
 		return n;
 	}
 	if (nx_buf_reserve(b) < 0)
@@ -96,7 +98,7 @@ ssize_t nx_side_read(struct nx_side *s, struct buf *b)
 			if (s->rd_empty)
 				return -EAGAIN; /* nothing came since the socket was found empty */
 			n = tls_feed(ssl, fd, &empty);
-			s->rd_empty = empty && !s->rd_ended;
+			s->rd_empty = empty && !s->rd_ended && (n < 0 || !s->urgent);
 			if (n >= 0)
 				continue; /* at EOF the next SSL_read says so */
 			return n;

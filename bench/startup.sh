@@ -3,12 +3,16 @@
 #   bare /bin/true | ringfence -p policies/default.ini -- /bin/true
 #   | the same without namespaces | a proxy policy with and without a
 #   [credential] section | bwrap with comparable flags (when installed)
+#   | unshare(1) making the same namespaces and nothing else (their floor)
+#   | OpenSSL making a run's CA and nothing else (bench/ca_floor.c: the floor
+#   of a [credential] section's own work)
 # Reports medians and the overhead against bare /bin/true measured in the same
 # invocation (the machines are shared and noisy: compare within a run only).
 #   RUNS=300 WARMUP=20 sh bench/startup.sh
 #   BASELINE=/path/to/older/ringfence sh bench/startup.sh   (both, one run)
 set -eu
 cd "$(dirname "$0")/.."
+SRC=$PWD
 RF=${RINGFENCE:-$PWD/ringfence}
 RUNS=${RUNS:-300}
 WARMUP=${WARMUP:-20}
@@ -45,6 +49,19 @@ fi
 if command -v bwrap >/dev/null; then
 	set -- "$@" -n bwrap "bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all /bin/true"
 fi
+# the floor of any sandbox that makes ringfence's namespaces (mount, IPC,
+# PID and network; a user namespace without root): unshare(1) making them
+# and nothing else, no mount, no Landlock, no seccomp
+if command -v unshare >/dev/null; then
+	u=; [ "$(id -u)" -eq 0 ] || u=r
+	unshare -${u}mipn --fork /bin/true 2>/dev/null &&
+		set -- "$@" -n floor-namespaces "unshare -${u}mipn --fork /bin/true"
+fi
+# the floor of a [credential] section's own work: OpenSSL making a run's CA
+# (load, first key, a signed certificate) in a process that does only that
+if cc -O2 -o "$work/ca_floor" "$SRC/bench/ca_floor.c" -lcrypto 2>/dev/null; then
+	set -- "$@" -n floor-ca "$work/ca_floor"
+fi
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --style basic \
 	--export-json "$OUT/startup.json" "$@" >"$OUT/startup.txt"
 
@@ -69,6 +86,12 @@ print("start-up, median of %d runs (ms), overhead against bare /bin/true in this
       % len(res["bare"]["times"]))
 for k, m in med.items():
     print("  %-26s %7.2f ms   +%5.2f ms   %5.1fx" % (k, m, m - bare, m / bare))
+if "floor-namespaces" in med:
+    print("the namespaces alone (unshare -mipn --fork) take +%.2f ms of it: a floor for any "
+          "sandbox that makes them" % (med["floor-namespaces"] - bare))
+if "floor-ca" in med:
+    print("a run's CA made by OpenSSL alone (bench/ca_floor.c) takes +%.2f ms: a floor for a "
+          "[credential] section's own work" % (med["floor-ca"] - bare))
 for who in ("ringfence", "baseline"):
     if who + "-credential" in med:
         print("%s: a [credential] section adds %.2f ms to the same proxy policy"

@@ -85,8 +85,15 @@ struct nx_side {
 	 * nx_side_read() goes by it; a full buffer (back-pressure) reads
 	 * nothing and leaves it as it was.  ENDED: the peer's end or an error
 	 * was announced: a short read then does not count as empty either, so
-	 * that the end (a read of 0) is still seen. */
-	bool rd_empty, rd_ended, urgent;
+	 * that the end (a read of 0) is still seen.  SHORT: taken for empty on
+	 * a short read, not on EAGAIN.  An urgent pointer that comes before
+	 * its byte does not say EPOLLPRI (TCP_URG_NOTYET) yet stops a read at
+	 * the mark; a peer that crafts its segments so (the byte held out of
+	 * order, the pointer in an earlier one) would strand the rest of its
+	 * own stream, so the sweep (proxy.c) reads such a side once more when
+	 * no event has come for it since: a stall of a sweep's period at
+	 * most, one read more per side at most. */
+	bool rd_empty, rd_ended, urgent, rd_short;
 };
 
 /* What a side's socket is watched for. */

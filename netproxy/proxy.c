@@ -247,6 +247,18 @@ static void sweep(struct netproxy *np)
 		np->budget.freed = true; /* descriptors come back unannounced */
 	for (c = np->conns; c; c = next) {
 		next = c->next;
+		/* a side taken for empty on a short read with no event since:
+		 * read once more (conn.h), the short read maybe stopped at an
+		 * urgent mark that no event said */
+		if (!c->dead && (c->client.rd_short || c->up.rd_short)) {
+			if (c->client.rd_short)
+				c->client.rd_empty = c->client.rd_short = false;
+			if (c->up.rd_short)
+				c->up.rd_empty = c->up.rd_short = false;
+			nx_conn_pump(c);
+			if (c->dead)
+				continue;
+		}
 		/* a tunnel idle since the last sweep gives its empty pipes
 		 * back (four descriptors each: with the sockets, an idle
 		 * tunnel holds two), made again on its next data */
@@ -334,7 +346,7 @@ static void dispatch(struct netproxy *np, bool events)
 			struct conn *c = t->ptr;
 			struct nx_side *sd = t->kind == NX_TAG_CLIENT ? &c->client : &c->up;
 			if (evs[i].events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-				sd->rd_empty = false;
+				sd->rd_empty = sd->rd_short = false;
 			if (evs[i].events & EPOLLPRI)
 				sd->urgent = true;
 			if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))

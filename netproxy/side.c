@@ -79,6 +79,7 @@ ssize_t nx_side_read(struct nx_side *s, struct buf *b)
 			return nx_buf_reserve(b) < 0 ? -ENOMEM : -EAGAIN;
 		n = nx_buf_read_sock(b, fd, &empty);
 		s->rd_empty = empty && !s->rd_ended && (n < 0 || !s->urgent);
+		s->rd_short = s->rd_empty && n > 0;
 		return n;
 	}
 	if (nx_buf_reserve(b) < 0)
@@ -99,6 +100,7 @@ ssize_t nx_side_read(struct nx_side *s, struct buf *b)
 				return -EAGAIN; /* nothing came since the socket was found empty */
 			n = tls_feed(ssl, fd, &empty);
 			s->rd_empty = empty && !s->rd_ended && (n < 0 || !s->urgent);
+			s->rd_short = s->rd_empty && n > 0;
 			if (n >= 0)
 				continue; /* at EOF the next SSL_read says so */
 			return n;

@@ -113,6 +113,43 @@ def test_urgent_data_from_the_client_does_not_strand_its_head(two):
     assert lines_of(r) == ["whole whole whole whole whole"], r.stdout + r.stderr
 
 
+URGENT_AHEAD = r"""
+import socket, time
+res = []
+for i in range(3):
+    s = dial()
+    s.settimeout(5)
+    s.sendall(b"GET http://good.test/ooo HTTP/1.1\r\nHost: good.test\r\n\r\n")
+    got = b""
+    t0 = time.monotonic()
+    try:
+        while not got.endswith(b"0123456789" * 12):
+            c = s.recv(65536)
+            if not c:
+                break
+            got += c
+        res.append("whole" if got.endswith(b"0123456789" * 12) else "cut")
+    except socket.timeout:
+        res.append("stalled(%d)" % len(got))
+    s.close()
+print(" ".join(res))
+"""
+
+
+def test_an_urgent_pointer_ahead_of_its_byte_does_not_strand_the_rest(two):
+    """An upstream that crafts its segments: the one holding an urgent byte
+    sent first (held out of order), then the one before it, whose urgent
+    pointer points into it.  No event says EPOLLPRI (the pointer came
+    before its byte), yet the read stops at the mark, short of its buffer,
+    with the rest queued and no event to come.  The proxy took that short
+    read for an empty socket and the response stalled until its timeout
+    ('stalled(90)' three times, in both mechanisms); the sweep now reads
+    such a side once more, so it comes whole within a sweep's period."""
+    p = two.net_policy(ALLOW)
+    r = two.python(URGENT_AHEAD, p, timeout=90)
+    assert lines_of(r) == ["whole whole whole"], r.stdout + r.stderr
+
+
 BODY_FIN = r"""
 import hashlib, socket
 for n in (1, 5, 70000, 1000000):

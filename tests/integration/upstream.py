@@ -79,6 +79,53 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.connection.send(b"defghi")
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
             time.sleep(20)
+        elif path == "/ooo":
+            # a response in two crafted segments (test_net_final_attacks.py):
+            # the second, holding an urgent byte, sent first (held out of
+            # order), then the first, whose urgent pointer points into the
+            # second.  The pointer comes before its byte, so no EPOLLPRI
+            # says it (TCP_URG_NOTYET), yet a read stops at the mark with
+            # the rest queued.  TCP_REPAIR (19) gives the sequence numbers
+            # (TCP_REPAIR_QUEUE 20, TCP_QUEUE_SEQ 21); a raw socket sends.
+            conn = self.connection
+
+            def csum(b):
+                if len(b) % 2:
+                    b += b"\0"
+                t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+                t = (t >> 16) + (t & 0xffff)
+                t += t >> 16
+                return ~t & 0xffff
+
+            def seg(src, sp, dst, dp, seq, ack, flags, data, urg=0):
+                th = struct.pack("!HHIIBBHHH", sp, dp, seq & 0xffffffff, ack, 5 << 4, flags,
+                                 65535, 0, urg)
+                ph = (socket.inet_aton(src) + socket.inet_aton(dst)
+                      + struct.pack("!BBH", 0, 6, len(th) + len(data)))
+                th = th[:16] + struct.pack("!H", csum(ph + th + data)) + th[18:]
+                return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(data), 1, 0, 64, 6, 0,
+                                   socket.inet_aton(src), socket.inet_aton(dst)) + th + data
+
+            def qseq(q):
+                conn.setsockopt(socket.IPPROTO_TCP, 20, q)
+                return struct.unpack("I", conn.getsockopt(socket.IPPROTO_TCP, 21, 4))[0]
+
+            conn.setsockopt(socket.IPPROTO_TCP, 19, 1)
+            snd, rcv = qseq(2), qseq(1)
+            conn.setsockopt(socket.IPPROTO_TCP, 19, 0)
+            me, peer = conn.getsockname(), conn.getpeername()
+            body = b"0123456789" * 12
+            stream = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+            k, mark = 60, 90
+            wire = stream[:mark] + b"X" + stream[mark:]
+            raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+            raw.sendto(seg(me[0], me[1], peer[0], peer[1], snd + k, rcv, 0x18, wire[k:]),
+                       (peer[0], 0))
+            time.sleep(0.05)
+            raw.sendto(seg(me[0], me[1], peer[0], peer[1], snd, rcv, 0x38, wire[:k],
+                           urg=mark + 1), (peer[0], 0))
+            raw.close()
+            time.sleep(20)
         elif path == "/hello":
             self.reply(("hello from %s\n" % self.server.server_address[0]).encode())
         elif path == "/resumed":

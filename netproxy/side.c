@@ -261,6 +261,31 @@ bool nx_pump_dir(struct conn *c, int d, bool *dead)
 			} else if (errno != EAGAIN) {
 				*dead = true;
 				return true;
+			} else if ((d == 0 ? &c->client : &c->up)->urgent && pd->in == 0 &&
+				   !nx_buf_used(pending)) {
+				/* TCP's splice stops at an urgent mark and never
+				 * goes past it (EAGAIN, with the rest queued); a
+				 * read does, the byte being out of band.  What it
+				 * gives goes out first (above), before any more
+				 * is spliced: the order holds */
+				if (nx_buf_alloc(pending, false) < 0) {
+					*dead = true;
+					return true;
+				}
+				n = nx_buf_read(pending, from);
+				if (n == 0)
+					pd->eof = true;
+				else if (n < 0 && n != -EAGAIN) {
+					*dead = true;
+					return true;
+				}
+				if (n > 0)
+					*count += (uint64_t)n;
+				/* something came (or the end): the pump comes
+				 * again; nothing: no buffer kept */
+				if (n >= 0)
+					return true;
+				nx_conn_buf_free(c, pending);
 			}
 		}
 		if (!moved)

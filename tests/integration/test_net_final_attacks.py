@@ -150,6 +150,49 @@ def test_an_urgent_pointer_ahead_of_its_byte_does_not_strand_the_rest(two):
     assert lines_of(r) == ["whole whole whole"], r.stdout + r.stderr
 
 
+URGENT_TUNNEL = r"""
+import socket
+res = []
+for i in range(3):
+    s = dial()
+    s.settimeout(5)
+    s.sendall(b"CONNECT good.test:2222 HTTP/1.1\r\nHost: good.test:2222\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    # an opaque stream (neither TLS nor HTTP): spliced
+    s.sendall(b"hello\r\n")
+    got = b""
+    try:
+        while not got.endswith(b"seen hello\r\n"):
+            got += s.recv(4096)
+        s.sendall(b"URGENT\r\n")
+        got = b""
+        while not got.endswith(b"\r\n"):
+            c = s.recv(4096)
+            if not c:
+                break
+            got += c
+        res.append("whole" if got == b"250 abcdef\r\n" else "cut %r" % got)
+    except socket.timeout:
+        res.append("stalled %r" % got)
+    s.close()
+print(" ".join(res))
+"""
+
+
+def test_urgent_data_in_a_spliced_tunnel_does_not_stall_it(two):
+    """Urgent data in an opaque tunnel's stream (telnet, FTP's ABOR): TCP's
+    splice stops at the urgent mark and never goes past it, answering
+    EAGAIN with the rest queued, so the tunnel stalled for good.  Once an
+    event has said urgent data, a splice that finds nothing is followed by
+    a read, which goes past the mark (the byte is out of band, as it was
+    for the sender's peer: the rest comes whole)."""
+    p = two.net_policy("allow = good.test:2222")
+    r = two.python(URGENT_TUNNEL, p, timeout=90)
+    assert lines_of(r) == ["whole whole whole"], r.stdout + r.stderr
+
+
 BODY_FIN = r"""
 import hashlib, socket
 for n in (1, 5, 70000, 1000000):

@@ -460,6 +460,15 @@ def line_server(port, banner, reply):
                 c.sendall(banner)
             f = c.makefile("rb")
             for line in f:
+                if line.strip() == b"URGENT":
+                    # the reply around TCP urgent data, in one segment: a
+                    # splice of it stops at the mark (test_net_final_attacks)
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                    c.send(b"250 abc")
+                    c.send(b"X", socket.MSG_OOB)
+                    c.send(b"def\r\n")
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+                    continue
                 c.sendall(reply % line.strip())
 
     while True:

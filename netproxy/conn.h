@@ -92,8 +92,10 @@ struct nx_side {
 	 * order, the pointer in an earlier one) would strand the rest of its
 	 * own stream, so the sweep (proxy.c) reads such a side once more when
 	 * no event has come for it since: a stall of a sweep's period at
-	 * most, one read more per side at most. */
-	bool rd_empty, rd_ended, urgent, rd_short;
+	 * most, one read more per side at most.  SPLICED: bytes were spliced
+	 * from it since the last sweep, which then asks the kernel whether it
+	 * stopped at such a mark (SIOCATMARK, side.c nx_at_urgent_mark()). */
+	bool rd_empty, rd_ended, urgent, rd_short, spliced;
 };
 
 /* What a side's socket is watched for. */
@@ -363,6 +365,7 @@ int nx_tls_attach(SSL *ssl, int fd, const void *pre, size_t n);
 ssize_t nx_side_read(struct nx_side *s, struct buf *b);
 ssize_t nx_side_write(struct nx_side *s, struct buf *b);
 int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size);
+bool nx_at_urgent_mark(struct nx_side *s, int fd, ssize_t n);
 bool nx_pump_dir(struct conn *c, int d, bool *dead);
 bool nx_copy_dir(struct conn *c, bool from_up, struct buf *b, bool *eof, bool *dead);
 

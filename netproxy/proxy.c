@@ -250,12 +250,25 @@ static void sweep(struct netproxy *np)
 		/* a side taken for empty on a short read with no event since:
 		 * read once more (conn.h), the short read maybe stopped at an
 		 * urgent mark that no event said */
-		if (!c->dead && (c->client.rd_short || c->up.rd_short)) {
-			if (c->client.rd_short)
-				c->client.rd_empty = c->client.rd_short = false;
-			if (c->up.rd_short)
-				c->up.rd_empty = c->up.rd_short = false;
-			nx_conn_pump(c);
+		if (!c->dead &&
+		    (c->client.rd_short || c->up.rd_short || c->client.spliced || c->up.spliced)) {
+			bool again = false;
+			for (int k = 0; k < 2; k++) {
+				struct nx_side *sd = k ? &c->up : &c->client;
+				if (sd->rd_short) {
+					sd->rd_empty = sd->rd_short = false;
+					again = true;
+				}
+				/* a splice stopped at a mark no event said */
+				if (sd->spliced && sd->tag.fd >= 0 && !sd->urgent &&
+				    nx_at_urgent_mark(sd, sd->tag.fd, 0)) {
+					sd->rd_empty = false;
+					again = true;
+				}
+				sd->spliced = false;
+			}
+			if (again)
+				nx_conn_pump(c);
 			if (c->dead)
 				continue;
 		}

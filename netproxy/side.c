@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -175,6 +176,29 @@ int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size)
 	}
 }
 
+/*
+ * TCP's splice stops at an urgent mark and never goes past it: it says
+ * EAGAIN with the rest queued, or 0 once the peer's FIN has come after it;
+ * a read goes past (the byte is out of band).  Whether a splice from side
+ * S (socket FD) that gave N (0, or -1 with EAGAIN) stopped at such a mark:
+ * asked of the kernel (SIOCATMARK) after 0, once a stream, and after
+ * EAGAIN only once an event has said urgent data (S->urgent, set now too,
+ * for the rest of the side's life).  An urgent pointer that comes before
+ * its byte says no EPOLLPRI: for a side that spliced since, the sweep asks
+ * (proxy.c), so a stream a peer crafts so is late by a sweep at most.
+ */
+bool nx_at_urgent_mark(struct nx_side *s, int fd, ssize_t n)
+{
+	int at = 0;
+
+	if (n < 0 && !s->urgent)
+		return false;
+	if (ioctl(fd, SIOCATMARK, &at) < 0 || !at)
+		return false;
+	s->urgent = true;
+	return true;
+}
+
 /* One direction of a tunnel: pending bytes, then splice through a pipe.
  * Returns true on progress; sets *dead on an error that ends the tunnel.
  * Long: pending bytes, the pipe made on first data and the splice loop
@@ -255,37 +279,37 @@ bool nx_pump_dir(struct conn *c, int d, bool *dead)
 			if (n > 0) {
 				pd->in += (size_t)n;
 				moved = true;
+				(d == 0 ? &c->client : &c->up)->spliced = true;
+			} else if ((n == 0 || errno == EAGAIN) &&
+				   nx_at_urgent_mark(d == 0 ? &c->client : &c->up, from, n)) {
+				/* what the pipe holds goes first; then a read
+				 * goes past the mark, and what it gives goes
+				 * out first (above), before any more is
+				 * spliced: the order holds */
+				if (pd->in > 0 || nx_buf_used(pending))
+					break;
+				if (nx_buf_alloc(pending, false) < 0) {
+					*dead = true;
+					return true;
+				}
+				n = nx_buf_read(pending, from);
+				if (n < 0 && n != -EAGAIN) {
+					*dead = true;
+					return true;
+				}
+				if (n > 0)
+					*count += (uint64_t)n;
+				if (n == 0)
+					pd->eof = true;
+				if (n < 0)
+					nx_conn_buf_free(c, pending); /* none kept */
+				return n >= 0 || progress;
 			} else if (n == 0) {
 				pd->eof = true;
 				moved = true;
 			} else if (errno != EAGAIN) {
 				*dead = true;
 				return true;
-			} else if ((d == 0 ? &c->client : &c->up)->urgent && pd->in == 0 &&
-				   !nx_buf_used(pending)) {
-				/* TCP's splice stops at an urgent mark and never
-				 * goes past it (EAGAIN, with the rest queued); a
-				 * read does, the byte being out of band.  What it
-				 * gives goes out first (above), before any more
-				 * is spliced: the order holds */
-				if (nx_buf_alloc(pending, false) < 0) {
-					*dead = true;
-					return true;
-				}
-				n = nx_buf_read(pending, from);
-				if (n == 0)
-					pd->eof = true;
-				else if (n < 0 && n != -EAGAIN) {
-					*dead = true;
-					return true;
-				}
-				if (n > 0)
-					*count += (uint64_t)n;
-				/* something came (or the end): the pump comes
-				 * again; nothing: no buffer kept */
-				if (n >= 0)
-					return true;
-				nx_conn_buf_free(c, pending);
 			}
 		}
 		if (!moved)

@@ -79,7 +79,9 @@ static bool splicing(struct conn *c)
 
 	if (pd->in > 0)
 		return true;
-	if (splice_allowance(c) < SPLICE_MIN || nx_buf_used(&c->uin) || nx_buf_used(&c->cout)) {
+	/* a body past an urgent mark is read: a splice never goes past one */
+	if (splice_allowance(c) < SPLICE_MIN || nx_buf_used(&c->uin) || nx_buf_used(&c->cout) ||
+	    c->up.urgent) {
 		if (pd->p[0] >= 0)
 			pipe_give_back(c);
 		return false;
@@ -146,6 +148,20 @@ int nx_splice_down(struct conn *c)
 				pd->in += (size_t)n;
 				splice_took(c, (size_t)n);
 				moved = true;
+				c->up.spliced = true;
+			} else if ((n == 0 || errno == EAGAIN) &&
+				   nx_at_urgent_mark(&c->up, c->up.tag.fd, n)) {
+				/* stopped at an urgent mark (side.c): the
+				 * buffers carry the rest (splicing() says so
+				 * from now on), their read goes past it; what
+				 * the pipe holds goes first */
+				c->up.rd_empty = false;
+				if (pd->in == 0) {
+					pipe_give_back(c);
+					return -1;
+				}
+				progress |= moved;
+				break;
 			} else if (n == 0 || errno != EAGAIN) {
 				splice_up_ended(c);
 				moved = true;

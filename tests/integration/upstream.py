@@ -65,7 +65,30 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         query = self.path.split("?")[1] if "?" in self.path else ""
-        if path == "/oob":
+        if path in ("/oobbig", "/oobbigend", "/oobsmall"):
+            # a body long enough to be spliced (netproxy/spliced.c), with
+            # urgent data in its third part (oobbigend: then the end at
+            # once); oobsmall: the mark where the buffers carry the rest
+            body = bytes(range(256)) * 400  # 102400
+            if path == "/oobsmall":
+                body = body[:50000]
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.flush()
+            c = self.connection
+            c.sendall(body[:20000])
+            time.sleep(0.3)
+            c.sendall(body[20000:40000])
+            time.sleep(0.3)
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+            c.send(b"X", socket.MSG_OOB)
+            c.sendall(body[40000:])
+            if path == "/oobbigend":
+                c.shutdown(socket.SHUT_WR)
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+            time.sleep(20)
+        elif path == "/oob":
             # a body of 9 bytes sent around TCP urgent data, in one segment:
             # a read stops at the urgent mark with the rest still queued
             # (test_net_final_attacks.py); the connection then stays open
@@ -81,50 +104,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             time.sleep(20)
         elif path == "/ooo":
             # a response in two crafted segments (test_net_final_attacks.py):
-            # the second, holding an urgent byte, sent first (held out of
-            # order), then the first, whose urgent pointer points into the
-            # second.  The pointer comes before its byte, so no EPOLLPRI
-            # says it (TCP_URG_NOTYET), yet a read stops at the mark with
-            # the rest queued.  TCP_REPAIR (19) gives the sequence numbers
-            # (TCP_REPAIR_QUEUE 20, TCP_QUEUE_SEQ 21); a raw socket sends.
-            conn = self.connection
-
-            def csum(b):
-                if len(b) % 2:
-                    b += b"\0"
-                t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-                t = (t >> 16) + (t & 0xffff)
-                t += t >> 16
-                return ~t & 0xffff
-
-            def seg(src, sp, dst, dp, seq, ack, flags, data, urg=0):
-                th = struct.pack("!HHIIBBHHH", sp, dp, seq & 0xffffffff, ack, 5 << 4, flags,
-                                 65535, 0, urg)
-                ph = (socket.inet_aton(src) + socket.inet_aton(dst)
-                      + struct.pack("!BBH", 0, 6, len(th) + len(data)))
-                th = th[:16] + struct.pack("!H", csum(ph + th + data)) + th[18:]
-                return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(data), 1, 0, 64, 6, 0,
-                                   socket.inet_aton(src), socket.inet_aton(dst)) + th + data
-
-            def qseq(q):
-                conn.setsockopt(socket.IPPROTO_TCP, 20, q)
-                return struct.unpack("I", conn.getsockopt(socket.IPPROTO_TCP, 21, 4))[0]
-
-            conn.setsockopt(socket.IPPROTO_TCP, 19, 1)
-            snd, rcv = qseq(2), qseq(1)
-            conn.setsockopt(socket.IPPROTO_TCP, 19, 0)
-            me, peer = conn.getsockname(), conn.getpeername()
+            # an urgent pointer ahead of its byte (ooo_send)
             body = b"0123456789" * 12
-            stream = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
-            k, mark = 60, 90
-            wire = stream[:mark] + b"X" + stream[mark:]
-            raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-            raw.sendto(seg(me[0], me[1], peer[0], peer[1], snd + k, rcv, 0x18, wire[k:]),
-                       (peer[0], 0))
-            time.sleep(0.05)
-            raw.sendto(seg(me[0], me[1], peer[0], peer[1], snd, rcv, 0x38, wire[:k],
-                           urg=mark + 1), (peer[0], 0))
-            raw.close()
+            ooo_send(self.connection,
+                     b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body, 60, 90)
             time.sleep(20)
         elif path == "/hello":
             self.reply(("hello from %s\n" % self.server.server_address[0]).encode())
@@ -443,6 +426,48 @@ def dns_server():
         s.sendto(hdr + question + b"".join(answers), peer)
 
 
+def ooo_send(conn, stream, k, mark):
+    """STREAM sent on CONN in two crafted segments, an urgent byte put in
+    at MARK: the second (from K, holding the byte) first, held out of order,
+    then the first, whose urgent pointer points into the second.  The
+    pointer comes before its byte, so no EPOLLPRI says it (TCP_URG_NOTYET),
+    yet a read or a splice stops at the mark with the rest queued.
+    TCP_REPAIR (19) gives the sequence numbers (TCP_REPAIR_QUEUE 20,
+    TCP_QUEUE_SEQ 21); a raw socket sends."""
+    def csum(b):
+        if len(b) % 2:
+            b += b"\0"
+        t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        t = (t >> 16) + (t & 0xffff)
+        t += t >> 16
+        return ~t & 0xffff
+
+    def seg(src, sp, dst, dp, seq, ack, flags, data, urg=0):
+        th = struct.pack("!HHIIBBHHH", sp, dp, seq & 0xffffffff, ack, 5 << 4, flags,
+                         65535, 0, urg)
+        ph = (socket.inet_aton(src) + socket.inet_aton(dst)
+              + struct.pack("!BBH", 0, 6, len(th) + len(data)))
+        th = th[:16] + struct.pack("!H", csum(ph + th + data)) + th[18:]
+        return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(data), 1, 0, 64, 6, 0,
+                           socket.inet_aton(src), socket.inet_aton(dst)) + th + data
+
+    def qseq(q):
+        conn.setsockopt(socket.IPPROTO_TCP, 20, q)
+        return struct.unpack("I", conn.getsockopt(socket.IPPROTO_TCP, 21, 4))[0]
+
+    conn.setsockopt(socket.IPPROTO_TCP, 19, 1)
+    snd, rcv = qseq(2), qseq(1)
+    conn.setsockopt(socket.IPPROTO_TCP, 19, 0)
+    me, peer = conn.getsockname(), conn.getpeername()
+    wire = stream[:mark] + b"X" + stream[mark:]
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    raw.sendto(seg(me[0], me[1], peer[0], peer[1], snd + k, rcv, 0x18, wire[k:]), (peer[0], 0))
+    time.sleep(0.05)
+    raw.sendto(seg(me[0], me[1], peer[0], peer[1], snd, rcv, 0x38, wire[:k], urg=mark + 1),
+               (peer[0], 0))
+    raw.close()
+
+
 def line_server(port, banner, reply):
     """ADDRS[0]:PORT speaking a line protocol: BANNER first (None: the
     client speaks first), then REPLY % line for every line it gets; with
@@ -460,6 +485,30 @@ def line_server(port, banner, reply):
                 c.sendall(banner)
             f = c.makefile("rb")
             for line in f:
+                if line.strip() == b"URGENTEND":
+                    # urgent data, then the end, in one segment: a splice
+                    # at the mark says 0, as at the end
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                    c.send(b"250 abc")
+                    c.send(b"X", socket.MSG_OOB)
+                    c.send(b"def\r\n")
+                    c.shutdown(socket.SHUT_WR)
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+                    continue
+                if line.strip() == b"URGENTEND2":
+                    # urgent data; the end 0.3 s later
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                    c.send(b"250 abc")
+                    c.send(b"X", socket.MSG_OOB)
+                    c.send(b"def\r\n")
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+                    time.sleep(0.3)
+                    c.shutdown(socket.SHUT_WR)
+                    continue
+                if line.strip() == b"OOO":
+                    # an urgent pointer ahead of its byte, in a tunnel
+                    ooo_send(c, b"250 " + b"0123456789" * 12 + b"\r\n", 60, 90)
+                    continue
                 if line.strip() == b"URGENT":
                     # the reply around TCP urgent data, in one segment: a
                     # splice of it stops at the mark (test_net_final_attacks)

@@ -46,26 +46,29 @@ def test_pipelined_requests_in_one_write_all_answered(two):
     assert lines_of(r) == ["3"], r.stdout + r.stderr
 
 
-URGENT = r"""
+# a response with urgent data in it, asked TIMES times on new connections
+URGENT_DOWN = r"""
 import socket
+PATH, TAIL, TIMES = %r, %r, %d
 res = []
-for i in range(5):
+for i in range(TIMES):
     s = dial()
-    s.settimeout(4)
-    s.sendall(b"GET http://good.test/oob HTTP/1.1\r\nHost: good.test\r\n\r\n")
+    s.settimeout(5)
+    s.sendall(b"GET http://good.test" + PATH + b" HTTP/1.1\r\nHost: good.test\r\n\r\n")
     got = b""
     try:
-        while not got.endswith(b"defghi"):
+        while not got.endswith(TAIL):
             c = s.recv(65536)
             if not c:
                 break
             got += c
-        res.append("whole" if got.endswith(b"abcdefghi") else "cut")
+        res.append("whole" if got.endswith(TAIL) else "cut")
     except socket.timeout:
-        res.append("stalled")
+        res.append("stalled(%%d)" %% len(got))
     s.close()
 print(" ".join(res))
 """
+URGENT = URGENT_DOWN % (b"/oob", b"abcdefghi", 5)
 
 
 def test_a_read_short_of_the_buffer_does_not_strand_what_follows(two):
@@ -113,27 +116,7 @@ def test_urgent_data_from_the_client_does_not_strand_its_head(two):
     assert lines_of(r) == ["whole whole whole whole whole"], r.stdout + r.stderr
 
 
-URGENT_AHEAD = r"""
-import socket, time
-res = []
-for i in range(3):
-    s = dial()
-    s.settimeout(5)
-    s.sendall(b"GET http://good.test/ooo HTTP/1.1\r\nHost: good.test\r\n\r\n")
-    got = b""
-    t0 = time.monotonic()
-    try:
-        while not got.endswith(b"0123456789" * 12):
-            c = s.recv(65536)
-            if not c:
-                break
-            got += c
-        res.append("whole" if got.endswith(b"0123456789" * 12) else "cut")
-    except socket.timeout:
-        res.append("stalled(%d)" % len(got))
-    s.close()
-print(" ".join(res))
-"""
+URGENT_AHEAD = URGENT_DOWN % (b"/ooo", b"0123456789" * 12, 3)
 
 
 def test_an_urgent_pointer_ahead_of_its_byte_does_not_strand_the_rest(two):

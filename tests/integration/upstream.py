@@ -485,38 +485,26 @@ def line_server(port, banner, reply):
                 c.sendall(banner)
             f = c.makefile("rb")
             for line in f:
-                if line.strip() == b"URGENTEND":
-                    # urgent data, then the end, in one segment: a splice
-                    # at the mark says 0, as at the end
+                cmd = line.strip()
+                if cmd in (b"URGENT", b"URGENTEND", b"URGENTEND2"):
+                    # the reply around TCP urgent data, in one segment (a
+                    # splice of it stops at the mark: test_net_final_attacks);
+                    # URGENTEND: the end in it too (the splice at the mark
+                    # then says 0, as at the end); URGENTEND2: 0.3 s later
                     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
                     c.send(b"250 abc")
                     c.send(b"X", socket.MSG_OOB)
                     c.send(b"def\r\n")
-                    c.shutdown(socket.SHUT_WR)
+                    if cmd == b"URGENTEND":
+                        c.shutdown(socket.SHUT_WR)
                     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+                    if cmd == b"URGENTEND2":
+                        time.sleep(0.3)
+                        c.shutdown(socket.SHUT_WR)
                     continue
-                if line.strip() == b"URGENTEND2":
-                    # urgent data; the end 0.3 s later
-                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-                    c.send(b"250 abc")
-                    c.send(b"X", socket.MSG_OOB)
-                    c.send(b"def\r\n")
-                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
-                    time.sleep(0.3)
-                    c.shutdown(socket.SHUT_WR)
-                    continue
-                if line.strip() == b"OOO":
+                if cmd == b"OOO":
                     # an urgent pointer ahead of its byte, in a tunnel
                     ooo_send(c, b"250 " + b"0123456789" * 12 + b"\r\n", 60, 90)
-                    continue
-                if line.strip() == b"URGENT":
-                    # the reply around TCP urgent data, in one segment: a
-                    # splice of it stops at the mark (test_net_final_attacks)
-                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-                    c.send(b"250 abc")
-                    c.send(b"X", socket.MSG_OOB)
-                    c.send(b"def\r\n")
-                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
                     continue
                 c.sendall(reply % line.strip())
 

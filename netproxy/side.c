@@ -286,8 +286,10 @@ bool nx_pump_dir(struct conn *c, int d, bool *dead)
 				 * goes past the mark, and what it gives goes
 				 * out first (above), before any more is
 				 * spliced: the order holds */
-				if (pd->in > 0 || nx_buf_used(pending))
+				if (pd->in > 0 || nx_buf_used(pending)) {
+					progress |= moved;
 					break;
+				}
 				if (nx_buf_alloc(pending, false) < 0) {
 					*dead = true;
 					return true;

@@ -189,14 +189,16 @@ int nx_tls_handshake(SSL *ssl, int fd, char *why, size_t size)
  */
 bool nx_at_urgent_mark(struct nx_side *s, int fd, ssize_t n)
 {
-	int at = 0;
+	int at = 0, e = errno; /* the splice's: its callers look at it after */
+	bool r;
 
 	if (n < 0 && !s->urgent)
 		return false;
-	if (ioctl(fd, SIOCATMARK, &at) < 0 || !at)
-		return false;
-	s->urgent = true;
-	return true;
+	r = ioctl(fd, SIOCATMARK, &at) == 0 && at;
+	errno = e;
+	if (r)
+		s->urgent = true;
+	return r;
 }
 
 /* One direction of a tunnel: pending bytes, then splice through a pipe.

@@ -11,6 +11,8 @@
 #   2. small requests per second through the forward proxy: ringfence vs direct and
 #      tinyproxy (ab, -c 8, with and without keep-alive), and the floor of any
 #      proxy here: a relay that parses and judges nothing (bench/relay_floor.c)
+#      and, where perf can count them, the supervisor's system calls per
+#      request (counted, not timed: less at the mercy of the load)
 #   3. added latency per new connection (connect + tiny GET): CONNECT of
 #      ringfence and tinyproxy, and that floor, against direct
 #   4. the supervisor's memory with 1,000 idle tunnels open
@@ -182,6 +184,30 @@ for k in "" "-k"; do
 			printf "%-14s baseline ringfence %8.0f/s  %.2fx tinyproxy, %5.1f%% of direct\n", k, r, r/t, 100*r/d }'
 	fi
 done
+
+# what the supervisor does per request, counted rather than timed (less at
+# the mercy of the load, though a read that finds nothing still depends on
+# timing): its system calls (perf stat on its pid, attached before the
+# client starts), ringfence and BASELINE
+if command -v perf >/dev/null && perf stat -e raw_syscalls:sys_enter true >/dev/null 2>&1; then
+	echo "== 2b. supervisor system calls per request (perf stat, ab -n $AB_N -c $AB_C)"
+	calls() { # BINARY AB_FLAGS: calls per request
+		"$1" -p "$W/p.ini" -- sh -c "sleep 0.5; ab -q $2 -n $AB_N -c $AB_C -X \${HTTP_PROXY#http://} $TINY" \
+			>/dev/null 2>&1 &
+		sup=$!
+		perf stat -x, -e raw_syscalls:sys_enter -p "$sup" -o "$W/calls" >/dev/null 2>&1 &
+		pp=$!
+		wait "$sup" || true
+		kill -INT "$pp" 2>/dev/null
+		wait "$pp" 2>/dev/null || true
+		awk -F, -v n="$AB_N" '/sys_enter/ {printf "%.2f", $1 / n}' "$W/calls"
+	}
+	for k in "" "-k"; do
+		line=$(printf "%-14s ringfence %s" "${k:-no keep-alive}" "$(calls "$RF" "$k")")
+		[ -n "$BASELINE" ] && line="$line  baseline $(calls "$BASELINE" "$k")"
+		echo "$line"
+	done
+fi
 
 echo "== 3. added latency per new connection (connect + tiny GET), $LAT_N sequential"
 d=$(python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" -)

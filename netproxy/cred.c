@@ -88,19 +88,19 @@ static unsigned replace_into(const struct nx_cred_ctx *x, unsigned mask, const c
 /* Any placeholder of a credential NOT bound here, by the wide detection. */
 const struct nx_cred *nx_cred_foreign(const struct nx_cred_ctx *x, const char *p, size_t n)
 {
-	const struct nx_cred *hit;
-	struct nx_cred tmp[NX_CRED_MAX];
-	size_t m = 0;
 	unsigned map[NX_CRED_MAX];
+	size_t m = 0;
 
 	for (size_t k = 0; k < x->n; k++)
-		if (!(x->bound & (1u << k))) {
-			map[m] = (unsigned)k;
-			tmp[m++] = x->creds[k];
-		}
+		if (!(x->bound & (1u << k)))
+			map[m++] = (unsigned)k;
 	if (m == 0)
-		return NULL;
-	hit = nx_cred_find(tmp, m, p, n);
+		return NULL; /* (the common case: every field of a request) */
+	/* only now: the build clears the copies at their declaration */
+	struct nx_cred tmp[NX_CRED_MAX];
+	for (size_t i = 0; i < m; i++)
+		tmp[i] = x->creds[map[i]];
+	const struct nx_cred *hit = nx_cred_find(tmp, m, p, n);
 	return hit ? &x->creds[map[hit - tmp]] : NULL;
 }
 

@@ -116,32 +116,34 @@ size_t nx_base64_encode(const char *in, size_t n, char *out)
 
 size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *out)
 {
-	char tmp[NX_B64_CORE_MAX + 8], src[(NX_B64_CORE_MAX / 4) * 3 + 3];
-	size_t enc, from, to;
+	/* IN after ALIGN zero bytes, encoded group by group straight into
+	 * OUT: IN (it may be a secret: scrub.c's needles) and its encoding
+	 * are never copied into a buffer on the stack that a later fork
+	 * would inherit, and no buffer the size of the largest secret is
+	 * cleared at each call (the build zeroes every local): per request,
+	 * for every placeholder in three alignments and two alphabets */
+	size_t total = n + align, from = (align * 8 + 5) / 6, to = total * 8 / 6, o = 0;
 
-	if (n + align > sizeof(src))
+	if (total > (NX_B64_CORE_MAX / 4) * 3 + 3 || to <= from)
 		return 0;
-	memset(src, 0, align);
-	memcpy(src + align, in, n);
-	enc = nx_base64_encode(src, n + align, tmp);
-	/* the first character wholly inside IN, and the last one */
-	from = (align * 8 + 5) / 6;
-	to = (align + n) * 8 / 6;
-	if (to <= from)
-		return 0;
-	for (size_t i = from; i < to; i++) {
-		char ch = tmp[i];
-		if (url && ch == '+')
-			ch = '-';
-		else if (url && ch == '/')
-			ch = '_';
-		out[i - from] = ch;
+	/* the characters FROM..TO-1 depend on IN's bits alone */
+	for (size_t g = from / 4; g * 4 < to; g++) {
+		unsigned v = 0;
+		for (size_t k = g * 3; k < g * 3 + 3; k++)
+			v = v << 8 | (k >= align && k < total ? (uint8_t)in[k - align] : 0u);
+		for (size_t q = 0; q < 4; q++) {
+			size_t i = g * 4 + q;
+			char ch = b64chars[(v >> (18 - 6 * q)) & 63];
+			if (i < from || i >= to)
+				continue;
+			if (url && ch == '+')
+				ch = '-';
+			else if (url && ch == '/')
+				ch = '_';
+			out[o++] = ch;
+		}
 	}
-	/* IN may be a secret (scrub.c's needles): no copy of it, or of its
-	 * encoding, is left on the stack for a later fork to inherit */
-	explicit_bzero(src, n + align);
-	explicit_bzero(tmp, enc);
-	return to - from;
+	return o;
 }
 
 /* A placeholder inside base64 of anything (Basic's user:password, a
@@ -149,16 +151,24 @@ size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *
  * standard and the URL alphabet. */
 static bool find_base64(const char *p, size_t len, const struct nx_cred *cr)
 {
-	char core[NX_B64_CORE_MAX];
+	/* run for every field of every request: a buffer the policy's
+	 * placeholders (16 to 255 characters) fit in, not one of
+	 * NX_B64_CORE_MAX that the build would clear at each call */
+	char small[(255 + 2) / 3 * 4 + 4], *core = small;
+	size_t need = (cr->placeholder_len + 2) / 3 * 4 + 4;
+	bool hit = false;
 
-	for (unsigned a = 0; a < 3; a++)
-		for (int url = 0; url < 2; url++) {
+	if (need > sizeof(small) && !(core = malloc(need)))
+		return true; /* cannot look: assume the worst */
+	for (unsigned a = 0; a < 3 && !hit; a++)
+		for (int url = 0; url < 2 && !hit; url++) {
 			size_t m =
 			    nx_base64_core(cr->placeholder, cr->placeholder_len, a, url, core);
-			if (m >= 16 && memmem(p, len, core, m))
-				return true;
+			hit = m >= 16 && memmem(p, len, core, m);
 		}
-	return false;
+	if (core != small)
+		free(core);
+	return hit;
 }
 
 /* JSON's escapes of one byte: \/ \\ \" and \u00XX; the rest as it is. */

@@ -217,6 +217,19 @@ static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
 	return false;
 }
 
+/* Where a match can begin next in IN[I..N) when none is under way: N
+ * when nowhere.  Bytes that cannot begin one are skipped two at a time by
+ * their pair; the last byte is kept when it can begin one (a stream's
+ * match may go on in its next piece). */
+static size_t next_start(const struct nx_scrub *s, const unsigned char *in, size_t i, size_t n)
+{
+	while (i + 1 < n && !is_pair(s, in[i], in[i + 1]))
+		i++;
+	if (i + 1 == n && !s->start[in[i]])
+		i++;
+	return i;
+}
+
 /* ---- framing ------------------------------------------------------------ */
 
 /* A WebSocket frame ends at AT: what came before it may go, at a message's
@@ -247,10 +260,7 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 			 * two bytes at a time (the last one alone: a match
 			 * may go on in the next call) */
 			if (!sc->busy[0]) {
-				while (i + 1 < n && !is_pair(s, in[i], in[i + 1]))
-					i++;
-				if (i + 1 == n && !s->start[in[i]])
-					i++;
+				i = next_start(s, in, i, n);
 				if (i == n)
 					break;
 				c = in[i];
@@ -577,8 +587,11 @@ int nx_scrub_head(const struct nx_scrub *s, const char *in, size_t n, char **ret
 		return r;
 	nx_scan_reset(sc, NX_FRAME_PLAIN);
 	/* symbol positions are offsets into IN; a match's bytes are replaced
-	 * by its credential's placeholder and the scan goes on after it */
+	 * by its credential's placeholder and the scan goes on after it;
+	 * what cannot begin a match is skipped as a body's plain text is */
 	for (size_t i = 0; i < n; i++) {
+		if (!sc->busy[0] && (i = next_start(s, (const unsigned char *)in, i, n)) == n)
+			break;
 		if (!sym(sc, 0, in[i], (uint32_t)i))
 			continue;
 		const struct nx_cred *cr = sc->hit;

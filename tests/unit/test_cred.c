@@ -465,6 +465,43 @@ static void test_base64(void **state)
 	assert_int_equal(nx_base64_decode("Zm9v", 4, buf, sizeof(buf)), 3);
 }
 
+/* The core of IN in base64 after ALIGN bytes: the characters every
+ * encoding of ANY ALIGN bytes, IN and anything after holds. */
+static void test_base64_core(void **state)
+{
+	unsigned seed = 12345;
+	char in[64], text[80], enc[128], core[128];
+
+	(void)state;
+	for (size_t n = 0; n <= 40; n++)
+		for (unsigned align = 0; align < 3; align++)
+			for (int url = 0; url < 2; url++)
+				for (int round = 0; round < 8; round++) {
+					size_t after = (size_t)round % 4, m, e;
+					for (size_t i = 0; i < align + n + after; i++) {
+						seed = seed * 1103515245u + 12345u;
+						text[i] = (char)(seed >> 16);
+					}
+					memcpy(in, text + align, n);
+					m = nx_base64_core(in, n, align, url, core);
+					/* every character wholly inside IN, and no other */
+					assert_int_equal(m, n == 0 ? 0
+								   : (align + n) * 8 / 6 -
+									 (align * 8 + 5) / 6);
+					e = nx_base64_encode(text, align + n + after, enc);
+					for (size_t i = 0; url && i < e; i++)
+						enc[i] = enc[i] == '+'	 ? '-'
+							 : enc[i] == '/' ? '_'
+									 : enc[i];
+					assert_memory_equal(core, enc + (align * 8 + 5) / 6, m);
+				}
+	/* too long for NX_B64_CORE_MAX: nothing */
+	char *big = calloc(1, NX_B64_CORE_MAX);
+	assert_non_null(big);
+	assert_int_equal(nx_base64_core(big, NX_B64_CORE_MAX, 0, false, core), 0);
+	free(big);
+}
+
 /* ---- the ClientHello ---------------------------------------------------- */
 
 /* Appends a server_name extension naming NAME (and TRAILING, a second
@@ -851,6 +888,7 @@ int main(void)
 	    cmocka_unit_test(test_unsafe_secret_in_target),
 	    cmocka_unit_test(test_find),
 	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_base64_core),
 	    cmocka_unit_test(test_client_hello),
 	    cmocka_unit_test(test_first_bytes),
 	    cmocka_unit_test(test_origin_request),

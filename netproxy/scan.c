@@ -14,6 +14,21 @@
  * end, a WebSocket message's), or at the stream's end.  A match goes on
  * across a framing end (its state is kept), so a secret split there is
  * still cut when it completes, but the part before the end has gone out.
+ *
+ * Escapes are read one way by a needle's own parse, from the stream's
+ * start: "%de" is one symbol there, 0xDE.  A match may begin inside such an
+ * escape, though: "%deadbeef" holds the secret "deadbeef" after a stray
+ * '%', which the sandbox can write before a placeholder for an echoing
+ * upstream to send back.  Inside a match a needle's escapes can only be
+ * read one way, as escapes (a literal '%' or '\' is none of its bytes;
+ * a secret holding one has a twin needle read raw, and a secret both
+ * raw and escaped around such a byte is not looked for), so a match is
+ * found by the parse that begins where it begins: every position
+ * the needle's parse took into an escape, and that can begin the needle,
+ * starts a parse anchored there (struct match with ANCHORED: no KMP
+ * fall-back, it matches from its start or ends).  A few are alive at once
+ * at most, unless the text is made to keep many prefixes of a secret open;
+ * when NX_ANCHORS are, the stream is taken for a match (cut).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,7 +47,13 @@ struct match {
 	uint8_t depth; /* percent levels under way beyond the first (%25...) */
 	char pend[6];  /* "%X", "\\", "\\u00X" */
 	uint32_t ppos[6];
+	bool anchored; /* a parse begun at START (pos unused), alive while LIVE */
+	bool live;
+	uint32_t start;
 };
+
+/* Anchored parses per needle and symbol stream. */
+#define NX_ANCHORS 8
 
 enum { CH_SIZE = 0, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER };
 enum { WS_B0 = 0, WS_B1, WS_LEN, WS_MASK, WS_DATA };
@@ -40,6 +61,8 @@ enum { WS_B0 = 0, WS_B1, WS_LEN, WS_MASK, WS_DATA };
 struct nx_scan {
 	const struct nx_scrub *s;
 	struct match *m[2]; /* [0] the data, [1] WebSocket control frames */
+	struct match *a[2]; /* anchored parses: NX_ANCHORS per needle, made on need */
+	unsigned live[2];   /* of them, alive */
 	uint32_t *pool;
 	enum nx_frame frame;
 	uint32_t fed;	   /* raw bytes fed, modulo 2^32 (differences stay small) */
@@ -47,7 +70,8 @@ struct nx_scan {
 	uint64_t released; /* the last framing end: what is before it may go */
 	const struct nx_cred *hit;
 	uint32_t hit_start;
-	bool busy[2]; /* a set has a partial match */
+	bool overflow; /* too many anchored parses at once */
+	bool busy[2];  /* a set has a partial match */
 	/* chunked */
 	int ch;
 	uint64_t ch_left;
@@ -74,6 +98,14 @@ static bool kmp_push(const struct needle *nd, struct match *m, char sym, uint32_
 {
 	if (nd->b64)
 		sym = sym == '-' ? '+' : sym == '_' ? '/' : sym;
+	if (m->anchored) {
+		/* from its start or not at all: no fall-back */
+		if (!m->live || nd->bytes[m->j] != sym) {
+			m->live = false;
+			return false;
+		}
+		return ++m->j == nd->len;
+	}
 	while (m->j > 0 && nd->bytes[m->j] != sym) {
 		uint32_t k = nd->fail[m->j];
 		m->head = (m->head + (m->j - k)) % nd->len;
@@ -194,26 +226,118 @@ static void reset_all(struct nx_scan *sc)
 {
 	reset_matches(sc->s, sc->m[0]);
 	reset_matches(sc->s, sc->m[1]);
+	for (int set = 0; set < 2; set++) {
+		for (size_t i = 0; sc->a[set] && i < sc->s->n * NX_ANCHORS; i++)
+			sc->a[set][i].live = false;
+		sc->live[set] = 0;
+	}
 	sc->busy[0] = sc->busy[1] = false;
 }
 
-/* A symbol of set SET: true when it completes a secret (sc->hit). */
+/* Whether C goes into the escape M has under way (dec_push's rules): a
+ * position a match may begin at that M's parse does not see. */
+static bool into_escape(const struct match *m, char c)
+{
+	switch (m->esc) {
+	case ESC_PCT:
+	case ESC_UNI:
+		return hexval((unsigned char)c) >= 0;
+	case ESC_BSL:
+		return c == 'u' || c == '/' || c == '\\' || c == '"';
+	case ESC_NONE:
+	default:
+		return false;
+	}
+}
+
+/* Whether the needle can begin with C: its first byte (either base64
+ * alphabet) or an escape's first character. */
+static bool can_begin(const struct needle *nd, char c)
+{
+	char f = nd->bytes[0];
+
+	if (c == f || c == '%' || c == '\\')
+		return true;
+	return nd->b64 && ((f == '+' && c == '-') || (f == '/' && c == '_'));
+}
+
+/* A parse of needle I anchored at POS, in set SET: false when NX_ANCHORS
+ * are alive already (or no memory for them). */
+static bool anchor_new(struct nx_scan *sc, int set, size_t i, uint32_t pos, struct match **ret)
+{
+	struct match *a;
+
+	if (!sc->a[set]) {
+		sc->a[set] = calloc(sc->s->n * NX_ANCHORS, sizeof(struct match));
+		if (!sc->a[set])
+			return false;
+	}
+	a = &sc->a[set][i * NX_ANCHORS];
+	for (size_t k = 0; k < NX_ANCHORS; k++)
+		if (!a[k].live) {
+			a[k] = (struct match){.anchored = true, .live = true, .start = pos};
+			sc->live[set]++;
+			*ret = &a[k];
+			return true;
+		}
+	return false;
+}
+
+static bool found(struct nx_scan *sc, const struct needle *nd, uint32_t start)
+{
+	sc->hit = &sc->s->creds[nd->cred];
+	sc->hit_start = start;
+	return true;
+}
+
+/* The anchored parses of set SET, fed C: true on a whole match. */
+static bool anchored(struct nx_scan *sc, int set, char c, uint32_t pos)
+{
+	const struct nx_scrub *s = sc->s;
+
+	for (size_t k = 0; k < s->n * NX_ANCHORS; k++) {
+		struct match *a = &sc->a[set][k];
+		if (!a->live)
+			continue;
+		if (dec_push(&s->needles[k / NX_ANCHORS], a, c, pos))
+			return found(sc, &s->needles[k / NX_ANCHORS], a->start);
+		if (!a->live)
+			sc->live[set]--;
+	}
+	return false;
+}
+
+/* A symbol of set SET: true when it completes a secret (sc->hit), or when
+ * it would begin more anchored parses than are kept (sc->overflow, taken
+ * for a match: the stream is cut, a head refused). */
 static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
 {
 	const struct nx_scrub *s = sc->s;
 	struct match *m = sc->m[set];
 	bool busy = false;
 
+	if (sc->live[set] && anchored(sc, set, c, pos))
+		return true;
 	for (size_t i = 0; i < s->n; i++) {
-		if (dec_push(&s->needles[i], &m[i], c, pos)) {
-			const struct needle *nd = &s->needles[i];
-			sc->hit = &s->creds[nd->cred];
-			sc->hit_start = m[i].pos[m[i].head % nd->len];
-			return true;
+		const struct needle *nd = &s->needles[i];
+		struct match *a;
+		/* a match may begin here, inside the escape this parse reads */
+		if (!nd->raw && m[i].np && into_escape(&m[i], c) && can_begin(nd, c)) {
+			if (!anchor_new(sc, set, i, pos, &a)) {
+				sc->overflow = true;
+				return found(sc, nd, m[i].ppos[0]);
+			}
+			if (dec_push(nd, a, c, pos))
+				return found(sc, nd, pos);
+			if (!a->live)
+				sc->live[set]--;
 		}
+		if (dec_push(nd, &m[i], c, pos))
+			return found(sc, nd, m[i].pos[m[i].head % nd->len]);
 		busy |= m[i].j || m[i].np;
 	}
-	sc->busy[set] = busy;
+	/* (what is skipped unread must be no anchored parse's either) */
+	sc->busy[set] = busy || sc->live[set];
 	return false;
 }
 
@@ -419,6 +543,7 @@ void nx_scan_reset(struct nx_scan *sc, enum nx_frame f)
 	reset_all(sc);
 	sc->frame = f;
 	sc->hit = NULL;
+	sc->overflow = false;
 	sc->ch = CH_SIZE;
 	sc->ch_left = 0;
 	sc->ws = WS_B0;
@@ -436,6 +561,8 @@ void nx_scan_free(struct nx_scan *sc)
 	free(sc->carry);
 	free(sc->pool);
 	free(sc->m[0]);
+	free(sc->a[0]);
+	free(sc->a[1]);
 	nx_scrub_free((struct nx_scrub *)sc->s);
 	free(sc);
 }
@@ -446,6 +573,30 @@ static bool same_needle(const struct needle *a, const struct needle *b)
 	       memcmp(a->bytes, b->bytes, a->len) == 0;
 }
 
+/* The anchored parses of set SET for S's needles: those of needles the
+ * scan had already go on.  0, or -ENOMEM. */
+static int rebase_anchors(struct nx_scan *sc, const struct nx_scrub *s, int set, struct match **ret)
+{
+	const struct nx_scrub *old = sc->s;
+	struct match *a;
+
+	*ret = NULL;
+	if (!sc->live[set])
+		return 0;
+	a = calloc((s->n ? s->n : 1) * NX_ANCHORS, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t k = 0; k < old->n; k++)
+			if (same_needle(&s->needles[i], &old->needles[k])) {
+				memcpy(&a[i * NX_ANCHORS], &sc->a[set][k * NX_ANCHORS],
+				       NX_ANCHORS * sizeof(*a));
+				break;
+			}
+	*ret = a;
+	return 0;
+}
+
 int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 {
 	const struct nx_scrub *old = sc->s;
@@ -453,12 +604,23 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 	uint32_t *pool = calloc(2 * (size_t)(s->syms ? s->syms : 1), sizeof(uint32_t));
 	size_t cap = s->hold_max > sc->carry_cap ? s->hold_max : sc->carry_cap;
 	char *carry = malloc(cap);
+	struct match *a[2] = {NULL, NULL};
 
-	if (!m || !pool || !carry) {
+	if (!m || !pool || !carry || rebase_anchors(sc, s, 0, &a[0]) < 0 ||
+	    rebase_anchors(sc, s, 1, &a[1]) < 0) {
 		free(m);
 		free(pool);
 		free(carry);
+		free(a[0]);
+		free(a[1]);
 		return -ENOMEM;
+	}
+	for (int set = 0; set < 2; set++) {
+		free(sc->a[set]);
+		sc->a[set] = a[set];
+		sc->live[set] = 0;
+		for (size_t k = 0; a[set] && k < s->n * NX_ANCHORS; k++)
+			sc->live[set] += a[set][k].live;
 	}
 	memcpy(carry, sc->carry, sc->carry_len);
 	explicit_bzero(sc->carry, sc->carry_cap);
@@ -484,7 +646,7 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 			}
 			busy |= nm->j || nm->np;
 		}
-		sc->busy[set] = busy;
+		sc->busy[set] = busy || sc->live[set];
 	}
 	free(sc->pool);
 	free(sc->m[0]);
@@ -594,6 +756,10 @@ int nx_scrub_head(const struct nx_scrub *s, const char *in, size_t n, char **ret
 			break;
 		if (!sym(sc, 0, in[i], (uint32_t)i))
 			continue;
+		if (sc->overflow) {
+			r = -EPROTO; /* no telling where a secret began: refused */
+			break;
+		}
 		const struct nx_cred *cr = sc->hit;
 		size_t from = sc->hit_start, need;
 		if (!out) {

@@ -81,6 +81,14 @@ if MODE == "https":
     https("redirect", "/redirect?t=" + T)
     https("cookie", "/cookie?" + T)
     https("ws", "/echo-ws", WS + "X-T: %s\r\n" % T)
+elif MODE == "stray":
+    # an escape's first characters before the placeholder (SECRET_HEX)
+    https("clean", "/hello")
+    https("pct", "/headers?t=%" + T)
+    https("pct4", "/headers?t=%4" + T)
+    https("pct25", "/headers?t=%25" + T)
+    https("redirect", "/redirect?t=%" + T)
+    https("redirect25", "/redirect?t=%25" + T)
 else:
     plain("clean", "/hello")
     plain("fixed", "/headers", "X-T: %s\r\n" % T)
@@ -166,6 +174,40 @@ def test_an_echoing_plain_upstream_never_returns_the_secret(cred):
     ev = cred.events("cred.reflect")
     assert {e["where"] for e in ev} == {"head", "body"}
     assert len([e for e in ev if e["where"] == "body"]) == 2, ev
+
+
+SECRET_HEX = "d3adbeef0123456789abcdef0123456789"
+
+
+def test_an_escape_begun_before_the_placeholder_does_not_hide_the_secret(cred):
+    """The command writes '%' (or '%4', '%25') before its placeholder; the
+    upstream echoes the path with the secret in it.  A secret that begins
+    with hex digits then reads, from the stream's start, as an escape
+    (%d3) and the rest: the scan took it for other bytes and the secret
+    came back whole, in the Location header and in the body."""
+    p = policy(cred)
+    cred.write("work/client.py", CLIENT)
+    r = cred.run(["/usr/bin/python3", "client.py", "stray"], policy=p,
+                 env={"RF_SECRET": SECRET_HEX}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = results(r)
+    assert set(got) == {"clean", "pct", "pct4", "pct25", "redirect", "redirect25"}, r.stdout
+    for name, data in got.items():
+        assert SECRET_HEX.encode() not in data, (name, data)
+        assert SECRET_HEX[2:].encode() not in data, (name, data)
+    # the positive control: the path answers, and the secret was sent
+    assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
+    assert any(e["credential"] == "github" for e in cred.events("cred.inject")), r.stderr
+    # heads: the placeholder where the secret was, after the stray escape
+    for name, pre in (("redirect", b"%"), ("redirect25", b"%25")):
+        assert re.search(rb"Location: https://good.test/elsewhere\?t=" + re.escape(pre) +
+                         rb"ringfence_github_[A-Za-z0-9]{24}\r\n", got[name]), (name, got[name])
+    # bodies: cut before the secret
+    for name in ("pct", "pct4", "pct25"):
+        assert got[name] == b"" or got[name].startswith(b"HTTP/1.1 200"), (name, got[name])
+    ev = cred.events("cred.reflect")
+    assert len([e for e in ev if e["where"] == "head"]) == 2, ev
+    assert len([e for e in ev if e["where"] == "body"]) == 3, ev
 
 
 def test_secrets_go_into_plain_http_only_where_allowed(cred):

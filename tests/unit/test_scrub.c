@@ -597,6 +597,102 @@ static void test_scan_rebased_at_a_refresh(void **state)
 	nx_scrub_free(after);
 }
 
+/* A secret that begins with hex digits, or one hex digit, after an escape's
+ * first characters that the sandbox wrote before its placeholder: "%" +
+ * "d3adbeef..." reads as %d3 then "adbeef...", and the secret must still be
+ * found, raw or partly encoded, in a head and in a stream (every split). */
+#define HEX    "d3adbeef0123456789abcdef"
+#define GOOGLE "AIzaSyFakeKey0123456789abcdefghij"
+
+static void test_a_stray_escape_before_a_secret_does_not_hide_it(void **state)
+{
+	static const struct nx_cred hc[] = {
+	    {"hex", PH, sizeof(PH) - 1, HEX, sizeof(HEX) - 1, &hosts, false, POLICY_INJECT_REPLACE,
+	     NULL, false, NULL, 0, 0},
+	    {"google", PH2, sizeof(PH2) - 1, GOOGLE, sizeof(GOOGLE) - 1, &hosts, false,
+	     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
+	};
+	static const char *const pre[] = {"%",	   "%%",   "%4", "%25", "%2525", "%252",
+					  "\\u00", "\\u0", "\\", "%0",	"%%%"};
+	/* HEX after each, raw and partly encoded; GOOGLE after "%0" (%0A) */
+	static const char *const body[] = {HEX, "d3%61dbeef0123456789abcdef",
+					   "d3\\u0061dbeef012345678%39abcdef"};
+	struct nx_scrub *s = NULL;
+	char head[512], want[512], *out;
+	size_t len;
+	unsigned hits;
+
+	(void)state;
+	assert_int_equal(nx_scrub_new(hc, 2, &s), 0);
+	for (size_t p = 0; p < sizeof(pre) / sizeof(pre[0]); p++)
+		for (size_t b = 0; b < sizeof(body) / sizeof(body[0]) + 1; b++) {
+			const char *sec = b < 3 ? body[b] : GOOGLE;
+			unsigned bit = b < 3 ? 1 : 2;
+			snprintf(head, sizeof(head),
+				 "HTTP/1.1 404 No\r\nX-Echo: /?t=%s%s&x\r\n\r\n", pre[p], sec);
+			snprintf(want, sizeof(want),
+				 "HTTP/1.1 404 No\r\nX-Echo: /?t=%s%s&x\r\n\r\n", pre[p],
+				 b < 3 ? PH : PH2);
+			assert_int_equal(nx_scrub_head(s, head, strlen(head), &out, &len, &hits),
+					 1);
+			assert_int_equal(hits, bit);
+			if (len != strlen(want) || memcmp(out, want, len) != 0)
+				fail_msg("%s -> %.*s", head, (int)len, out);
+			free(out);
+			for (size_t step = 1; step <= strlen(head); step++) {
+				assert_int_equal(
+				    stream(s, NX_FRAME_PLAIN, head, strlen(head), step, &out, &len),
+				    -EACCES);
+				free(out);
+			}
+		}
+	/* the controls: escapes that read as other bytes whichever way they
+	 * are read, and a secret with one character changed, pass whole */
+	static const char *const clean[] = {
+	    "%d3%ad%be%ef0123456789abcdef", "%d3adbeef0123456789abcdeF",
+	    "%0AIzaSyFakeKey0123456789abcdefghiJ", "%%d3adbeef0123456789abcde"};
+	for (size_t c = 0; c < sizeof(clean) / sizeof(clean[0]); c++) {
+		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nX-Echo: %s\r\n\r\n", clean[c]);
+		assert_int_equal(nx_scrub_head(s, head, strlen(head), &out, &len, &hits), 0);
+		assert_null(out);
+		assert_int_equal(stream(s, NX_FRAME_PLAIN, head, strlen(head), 3, &out, &len), 0);
+		assert_int_equal(len, strlen(head));
+		assert_memory_equal(out, head, len);
+		free(out);
+	}
+	nx_scrub_free(s);
+}
+
+/* More prefixes of a secret open at once than the scan keeps parses for
+ * (a secret of backslashes, in a run of them): the stream is cut and the
+ * head refused, never let through unread. */
+static void test_too_many_open_prefixes_fail_closed(void **state)
+{
+	static char bs[31];
+	struct nx_cred bc[] = {
+	    {"bs", PH, sizeof(PH) - 1, bs, 30, &hosts, false, POLICY_INJECT_REPLACE, NULL, false,
+	     NULL, 0, 0},
+	};
+	struct nx_scrub *s = NULL;
+	char head[256], *out;
+	size_t len;
+	unsigned hits;
+
+	(void)state;
+	memset(bs, '\\', 30);
+	assert_int_equal(nx_scrub_new(bc, 1, &s), 0);
+	/* twenty: no whole secret, raw or decoded, but ten prefixes open */
+	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nX: %.20s\r\n\r\n", bs);
+	assert_int_equal(nx_scrub_head(s, head, strlen(head), &out, &len, &hits), -EPROTO);
+	assert_null(out);
+	assert_int_equal(stream(s, NX_FRAME_PLAIN, head, strlen(head), 5, &out, &len), -EACCES);
+	free(out);
+	/* the control: four (two prefixes) pass */
+	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nX: %.4s\r\n\r\n", bs);
+	assert_int_equal(nx_scrub_head(s, head, strlen(head), &out, &len, &hits), 0);
+	nx_scrub_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +708,8 @@ int main(void)
 	    cmocka_unit_test(test_budget),
 	    cmocka_unit_test(test_previous_secret_and_scan_lifetime),
 	    cmocka_unit_test(test_scan_rebased_at_a_refresh),
+	    cmocka_unit_test(test_a_stray_escape_before_a_secret_does_not_hide_it),
+	    cmocka_unit_test(test_too_many_open_prefixes_fail_closed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

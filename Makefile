@@ -279,7 +279,7 @@ man-check:
 FUZZ_SECONDS ?= 60
 # Each target on its own too (make fuzz-http): CI runs three after the
 # agents and two after the ASan suite.
-fuzz: fuzz-policy fuzz-http fuzz-conv fuzz-githeads fuzz-gitconfig
+fuzz: fuzz-policy fuzz-http fuzz-conv fuzz-scan fuzz-githeads fuzz-gitconfig
 
 fuzz-policy: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus
@@ -305,6 +305,15 @@ fuzz-conv: $(BUILD)/default_policy.c
 		$(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
 	build-fuzz/fuzz_conv -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		build-fuzz/corpus_conv tests/fuzz/corpus_conv
+
+# The response scan against cred_detect.c's reading of the same forms.
+fuzz-scan: $(BUILD)/default_policy.c
+	@mkdir -p build-fuzz/corpus_scan
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_scan tests/fuzz/fuzz_scan.c $(NETPROXY_SRC) $(POLICY_SRC) \
+		$(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
+	build-fuzz/fuzz_scan -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
+		build-fuzz/corpus_scan tests/fuzz/corpus_scan
 
 fuzz-githeads:
 	@mkdir -p build-fuzz/corpus_githeads

@@ -437,7 +437,7 @@ void nx_tls_failed(struct conn *c, const char *who, const char *why)
 /* A secret in a body or stream: the connection ends, nothing of it sent. */
 void nx_reflect_cut(struct conn *c, int err)
 {
-	const struct nx_cred *cr = c->scan ? nx_scan_hit(c->scan) : NULL;
+	const struct nx_cred *cr = c->scan && err != -ELOOP ? nx_scan_hit(c->scan) : NULL;
 	char reason[NX_HOST_MAX + 300];
 
 	if (cr) {
@@ -450,7 +450,11 @@ void nx_reflect_cut(struct conn *c, int err)
 		snprintf(reason, sizeof(reason),
 			 "a response from %s that cannot be checked for "
 			 "secrets (%s): cut",
-			 c->host, err == -ENOMEM ? "out of memory" : "unreadable framing");
+			 c->host,
+			 err == -ENOMEM ? "out of memory"
+			 : err == -ELOOP
+			     ? "more beginnings of a secret open at once than the scan follows"
+			     : "unreadable framing");
 		nx_emit(c, "net.error", reason, c->addr_text[0] ? c->addr_text : NULL);
 	}
 	record_block(c, reason, HINT_NONE);

@@ -296,7 +296,9 @@ size_t nx_scrub_hold_max(const struct nx_scrub *s);
 
 /* A response head with every secret, in every form, replaced by its
  * credential's placeholder: 1 with a new head in *RET (malloc'd) and the
- * credentials found as bits in *HITS, 0 when there is none, -ENOMEM. */
+ * credentials found as bits in *HITS, 0 when there is none, -ENOMEM,
+ * -ELOOP when more beginnings of a secret are open at once than the scan
+ * follows (scan.c: refused, never let through unread). */
 int nx_scrub_head(const struct nx_scrub *s, const char *in, size_t n, char **ret, size_t *ret_len,
 		  unsigned *hits);
 
@@ -314,7 +316,8 @@ void nx_scan_free(struct nx_scan *sc);
  * the last nx_scan_hold_max() bytes (fewer: those since the last framing
  * end), whatever they are; those stay held.  0; -EACCES when a secret is
  * there (nx_scan_hit() names it; nothing of this call is in OUT); -EPROTO
- * when the stream cannot be checked (a compressed WebSocket frame). */
+ * when the stream cannot be checked (a compressed WebSocket frame);
+ * -ELOOP as for nx_scrub_head(). */
 int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t *out_len);
 /* The scan goes on with S's needles (the secrets were fetched again): what
  * it holds stays held, and a partial match of a needle S has too goes on.

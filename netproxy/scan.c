@@ -28,7 +28,7 @@
  * starts a parse anchored there (struct match with ANCHORED: no KMP
  * fall-back, it matches from its start or ends).  A few are alive at once
  * at most, unless the text is made to keep many prefixes of a secret open;
- * when NX_ANCHORS are, the stream is taken for a match (cut).
+ * when NX_ANCHORS are, the stream is cut and a head refused (-ELOOP).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -686,12 +686,12 @@ int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t
 
 	*out_len = 0;
 	if (sc->hit)
-		return -EACCES;
+		return sc->overflow ? -ELOOP : -EACCES;
 	r = walk(sc, (const unsigned char *)in, n);
 	sc->fed += (uint32_t)n;
 	sc->total += n;
 	if (r < 0)
-		return r;
+		return r == -EACCES && sc->overflow ? -ELOOP : r;
 	/* held: the last hold_max bytes, or those since the last framing
 	 * end when fewer, whatever they are.  A partial match wider than that
 	 * (a secret spread over framing, or one over ~220 bytes) is not held
@@ -757,7 +757,7 @@ int nx_scrub_head(const struct nx_scrub *s, const char *in, size_t n, char **ret
 		if (!sym(sc, 0, in[i], (uint32_t)i))
 			continue;
 		if (sc->overflow) {
-			r = -EPROTO; /* no telling where a secret began: refused */
+			r = -ELOOP; /* no telling where a secret began: refused */
 			break;
 		}
 		const struct nx_cred *cr = sc->hit;

@@ -89,6 +89,10 @@ elif MODE == "stray":
     https("pct25", "/headers?t=%25" + T)
     https("redirect", "/redirect?t=%" + T)
     https("redirect25", "/redirect?t=%25" + T)
+elif MODE == "open":
+    # twenty backslashes (SECRET_BS is thirty): ten beginnings open at once
+    https("clean", "/hello")
+    https("open", "/headers", "X-B: %s\r\n" % ("\\" * 20))
 else:
     plain("clean", "/hello")
     plain("fixed", "/headers", "X-T: %s\r\n" % T)
@@ -208,6 +212,25 @@ def test_an_escape_begun_before_the_placeholder_does_not_hide_the_secret(cred):
     ev = cred.events("cred.reflect")
     assert len([e for e in ev if e["where"] == "head"]) == 2, ev
     assert len([e for e in ev if e["where"] == "body"]) == 3, ev
+
+
+SECRET_BS = "\\" * 30
+
+
+def test_more_open_beginnings_of_a_secret_than_followed_fail_closed(cred):
+    """A text that keeps more beginnings of a secret open at once than the
+    scan follows (a run of backslashes, with a secret of them) is cut, and
+    said to be so, never let through unread."""
+    cred.write("work/client.py", CLIENT)
+    r = cred.run(["/usr/bin/python3", "client.py", "open"], policy=policy(cred),
+                 env={"RF_SECRET": SECRET_BS}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = results(r)
+    assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
+    assert b"\\" * 20 not in got["open"], got["open"]
+    errs = [e for e in cred.events("net.error") if "beginnings of a secret" in e.get("reason", "")]
+    assert errs, cred.events("net.error")
+    assert not cred.events("cred.reflect")
 
 
 def test_secrets_go_into_plain_http_only_where_allowed(cred):

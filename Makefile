@@ -313,7 +313,7 @@ fuzz-scan: $(BUILD)/default_policy.c
 		-o build-fuzz/fuzz_scan tests/fuzz/fuzz_scan.c $(NETPROXY_SRC) $(POLICY_SRC) \
 		$(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
 	build-fuzz/fuzz_scan -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
-		build-fuzz/corpus_scan tests/fuzz/corpus_scan
+		-dict=tests/fuzz/scan.dict build-fuzz/corpus_scan tests/fuzz/corpus_scan
 
 fuzz-githeads:
 	@mkdir -p build-fuzz/corpus_githeads

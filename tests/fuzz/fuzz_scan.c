@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer: the response scan (scan.c, scrub.c) against an independent
- * reading of the same forms (netproxy_text_carries_n(), cred_detect.c:
- * the text decoded whole, three rounds of percent and JSON escapes, then
- * searched, base64 cores included).  Whatever bytes an echo holds:
- *  - a head that reading finds a secret in is scrubbed, and the scrubbed
- *    head carries none;
- *  - a stream scanned in pieces of any size either is cut or lets through
- *    bytes that carry none.
+ * libFuzzer: the response scan (scan.c, scrub.c) against a reference
+ * reading of the forms README's "Nothing comes back" names, written
+ * apart: from every position of the text, does a form of a secret begin
+ * there (the secret, or a base64 core of it in either alphabet, each
+ * byte as it is, %XX in either case, %25XX and %2525XX for a secret
+ * without '%', \/ \\ \" or \u00XX; a secret holding '%' or '\\' also as
+ * it is, byte for byte).  Slow (every start, backtracking), and so
+ * independent of the scan's one pass.  Whatever bytes an echo holds:
+ *  - a head the reference finds a secret in is scrubbed, and the
+ *    scrubbed head holds none (its placeholders blanked: public, and one's
+ *    last characters with what follows may spell a secret the text did
+ *    not hold);
+ *  - a stream scanned in pieces of any size is cut, or lets through
+ *    exactly what came, holding none.
  * An input is [1 byte: the pieces' size] [the bytes].  The secrets begin
  * with hex digits (an escape's first characters before one must not hide
- * it), hold '/', '+' and '=' (which echoes encode), or are a token with a
- * public prefix.
+ * it), hold '/', '+' and '=' (which echoes encode), '%', or are a token
+ * with a public prefix.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,28 +33,122 @@ static const struct nx_cred creds[] = {
     {"hex", "ringfence_hex_AAAAAAAAAAAAAAAA", 30, "d3adbeef0123456789abcdef", 24, &hosts},
     {"b64", "ringfence_b64_BBBBBBBBBBBBBBBB", 30, "4f/Ab+cd=EF0123456789xy", 23, &hosts},
     {"tok", "ringfence_tok_CCCCCCCCCCCCCCCC", 30, "AIzaSyFake0123456789", 20, &hosts},
+    {"pct", "ringfence_pct_DDDDDDDDDDDDDDDD", 30, "5e%cret\\with-escapes", 20, &hosts},
 };
 #define N_CREDS (sizeof(creds) / sizeof(creds[0]))
 
-static bool carries(const char *p, size_t n)
+/* A form of a secret: its bytes, and how they may be written. */
+struct form {
+	char b[64];
+	size_t len;
+	bool b64;  /* '-' and '_' stand for '+' and '/' */
+	bool raw;  /* byte for byte only */
+	bool nest; /* %25XX and %2525XX too */
+};
+static struct form forms[N_CREDS * 5];
+static size_t n_forms;
+
+static int hex(unsigned char c)
 {
-	for (size_t k = 0; k < N_CREDS; k++)
-		if (netproxy_text_carries_n(p, n, creds[k].secret, creds[k].secret_len))
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+static bool same(const struct form *f, char c, size_t j)
+{
+	if (f->b64)
+		c = c == '-' ? '+' : c == '_' ? '/' : c;
+	return f->b[j] == c;
+}
+
+/* Whether F's bytes from J on are written at T[R..N). */
+static bool at(const struct form *f, const char *t, size_t n, size_t r, size_t j)
+{
+	if (j == f->len)
+		return true;
+	if (r >= n)
+		return false;
+	if (f->raw)
+		return same(f, t[r], j) && at(f, t, n, r + 1, j + 1);
+	if (t[r] != '%' && t[r] != '\\' && same(f, t[r], j) && at(f, t, n, r + 1, j + 1))
+		return true;
+	if (t[r] == '%')
+		for (size_t p = r + 1, level = 0; p + 1 < n && hex(t[p]) >= 0 && hex(t[p + 1]) >= 0;
+		     p += 2, level++) {
+			char v = (char)(hex(t[p]) * 16 + hex(t[p + 1]));
+			if (same(f, v, j) && at(f, t, n, p + 2, j + 1))
+				return true;
+			if (v != '%' || !f->nest || level == 2)
+				break;
+		}
+	if (t[r] == '\\' && r + 1 < n) {
+		char c = t[r + 1];
+		if ((c == '/' || c == '\\' || c == '"') && same(f, c, j) &&
+		    at(f, t, n, r + 2, j + 1))
 			return true;
+		if (c == 'u' && r + 5 < n && hex(t[r + 2]) == 0 && hex(t[r + 3]) == 0 &&
+		    hex(t[r + 4]) >= 0 && hex(t[r + 5]) >= 0 &&
+		    same(f, (char)(hex(t[r + 4]) * 16 + hex(t[r + 5])), j) &&
+		    at(f, t, n, r + 6, j + 1))
+			return true;
+	}
 	return false;
 }
 
-/* The scrubbed head, each placeholder put in blanked (a byte no secret
- * or encoding holds): the placeholders are public, and one's last
- * characters with what follows it may spell a secret the text did not
- * hold ("...AAAA" + "IzaSy..."). */
+static bool carries(const char *t, size_t n)
+{
+	for (size_t r = 0; r < n; r++)
+		for (size_t i = 0; i < n_forms; i++)
+			if (at(&forms[i], t, n, r, 0))
+				return true;
+	return false;
+}
+
+static void add(const char *b, size_t len, bool b64, bool raw, bool nest)
+{
+	struct form *f = &forms[n_forms++];
+
+	memcpy(f->b, b, len);
+	f->len = len;
+	f->b64 = b64;
+	f->raw = raw;
+	f->nest = nest;
+}
+
+/* The forms scrub.c looks for, from the secrets (not from its needles). */
+static void make_forms(void)
+{
+	for (size_t k = 0; k < N_CREDS; k++) {
+		const char *sec = creds[k].secret;
+		size_t n = creds[k].secret_len;
+		bool esc = memchr(sec, '%', n) || memchr(sec, '\\', n);
+		add(sec, n, false, false, !memchr(sec, '%', n));
+		if (esc)
+			add(sec, n, false, true, false);
+		/* base64: the characters that depend on the secret alone,
+		 * after 0, 1 or 2 other bytes (12 at least) */
+		for (unsigned a = 0; a < 3; a++) {
+			char src[40] = {0}, enc[64];
+			memcpy(src + a, sec, n);
+			size_t e = nx_base64_encode(src, a + n, enc), from = (a * 8 + 5) / 6,
+			       to = (a + n) * 8 / 6;
+			(void)e;
+			if (to - from >= 12)
+				add(enc + from, to - from, true, false, true);
+		}
+	}
+}
+
+/* The scrubbed head, each placeholder put in blanked. */
 static bool carries_besides_placeholders(char *p, size_t n)
 {
 	for (size_t k = 0; k < N_CREDS; k++) {
 		const char *ph = creds[k].placeholder;
 		size_t pl = creds[k].placeholder_len;
-		for (char *at = p; (at = memmem(at, n - (size_t)(at - p), ph, pl)); at += pl)
-			memset(at, 1, pl);
+		for (char *at_ = p; (at_ = memmem(at_, n - (size_t)(at_ - p), ph, pl)); at_ += pl)
+			memset(at_, 1, pl);
 	}
 	return carries(p, n);
 }
@@ -64,8 +164,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (!s && nx_scrub_new(creds, N_CREDS, &s) < 0)
-		abort();
+	if (!s) {
+		if (nx_scrub_new(creds, N_CREDS, &s) < 0)
+			abort();
+		make_forms();
+	}
 	step = data[0] ? data[0] : 1;
 	size--;
 	/* a copy of exactly SIZE bytes, so ASan sees any read past it */

@@ -115,6 +115,16 @@ def results(r):
     return out
 
 
+def echo_run(box, mode, p, secret=SECRET):
+    """CLIENT in MODE under policy P with SECRET: its run, and what each
+    of its requests received."""
+    box.write("work/client.py", CLIENT)
+    r = box.run(["/usr/bin/python3", "client.py", mode], policy=p,
+                env={"RF_SECRET": secret}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r, results(r)
+
+
 def check_no_secret(got, box, r):
     for name, data in got.items():
         for f in forms(SECRET):
@@ -124,11 +134,7 @@ def check_no_secret(got, box, r):
 
 def test_an_echoing_tls_upstream_never_returns_the_secret(cred):
     p = policy(cred)
-    cred.write("work/client.py", CLIENT)
-    r = cred.run(["/usr/bin/python3", "client.py", "https"], policy=p,
-                 env={"RF_SECRET": SECRET}, timeout=60)
-    assert r.returncode == 0, r.stderr
-    got = results(r)
+    r, got = echo_run(cred, "https", p)
     assert set(got) == {"clean", "asked", "fixed", "query", "chunked", "close", "basic-fixed", "gzip",
                         "gzip-ok", "json", "redirect", "cookie", "ws"}, r.stdout
     check_no_secret(got, cred, r)
@@ -164,11 +170,7 @@ def test_an_echoing_tls_upstream_never_returns_the_secret(cred):
 
 def test_an_echoing_plain_upstream_never_returns_the_secret(cred):
     p = policy(cred, creds=PLAIN)
-    cred.write("work/client.py", CLIENT)
-    r = cred.run(["/usr/bin/python3", "client.py", "plain"], policy=p,
-                env={"RF_SECRET": SECRET}, timeout=60)
-    assert r.returncode == 0, r.stderr
-    got = results(r)
+    r, got = echo_run(cred, "plain", p)
     check_no_secret(got, cred, r)
     assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
     # the usual redirect of plain HTTP to HTTPS, with the query in it
@@ -190,11 +192,7 @@ def test_an_escape_begun_before_the_placeholder_does_not_hide_the_secret(cred):
     (%d3) and the rest: the scan took it for other bytes and the secret
     came back whole, in the Location header and in the body."""
     p = policy(cred)
-    cred.write("work/client.py", CLIENT)
-    r = cred.run(["/usr/bin/python3", "client.py", "stray"], policy=p,
-                 env={"RF_SECRET": SECRET_HEX}, timeout=60)
-    assert r.returncode == 0, r.stderr
-    got = results(r)
+    r, got = echo_run(cred, "stray", p, SECRET_HEX)
     assert set(got) == {"clean", "pct", "pct4", "pct25", "redirect", "redirect25"}, r.stdout
     for name, data in got.items():
         assert SECRET_HEX.encode() not in data, (name, data)
@@ -221,11 +219,7 @@ def test_more_open_beginnings_of_a_secret_than_followed_fail_closed(cred):
     """A text that keeps more beginnings of a secret open at once than the
     scan follows (a run of backslashes, with a secret of them) is cut, and
     said to be so, never let through unread."""
-    cred.write("work/client.py", CLIENT)
-    r = cred.run(["/usr/bin/python3", "client.py", "open"], policy=policy(cred),
-                 env={"RF_SECRET": SECRET_BS}, timeout=60)
-    assert r.returncode == 0, r.stderr
-    got = results(r)
+    r, got = echo_run(cred, "open", policy(cred), SECRET_BS)
     assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
     assert b"\\" * 20 not in got["open"], got["open"]
     errs = [e for e in cred.events("net.error") if "beginnings of a secret" in e.get("reason", "")]

@@ -62,7 +62,8 @@ struct nx_scan {
 	const struct nx_scrub *s;
 	struct match *m[2]; /* [0] the data, [1] WebSocket control frames */
 	struct match *a[2]; /* anchored parses: NX_ANCHORS per needle, made on need */
-	unsigned live[2];   /* of them, alive */
+	uint32_t *idx[2];   /* the alive ones' places in a[], LIVE of them */
+	unsigned live[2];
 	uint32_t *pool;
 	enum nx_frame frame;
 	uint32_t fed;	   /* raw bytes fed, modulo 2^32 (differences stay small) */
@@ -227,8 +228,8 @@ static void reset_all(struct nx_scan *sc)
 	reset_matches(sc->s, sc->m[0]);
 	reset_matches(sc->s, sc->m[1]);
 	for (int set = 0; set < 2; set++) {
-		for (size_t i = 0; sc->a[set] && i < sc->s->n * NX_ANCHORS; i++)
-			sc->a[set][i].live = false;
+		for (unsigned q = 0; q < sc->live[set]; q++)
+			sc->a[set][sc->idx[set][q]].live = false;
 		sc->live[set] = 0;
 	}
 	sc->busy[0] = sc->busy[1] = false;
@@ -267,16 +268,17 @@ static bool anchor_new(struct nx_scan *sc, int set, size_t i, uint32_t pos, stru
 {
 	struct match *a;
 
-	if (!sc->a[set]) {
+	if (!sc->a[set])
 		sc->a[set] = calloc(sc->s->n * NX_ANCHORS, sizeof(struct match));
-		if (!sc->a[set])
-			return false;
-	}
+	if (!sc->idx[set])
+		sc->idx[set] = calloc(sc->s->n * NX_ANCHORS, sizeof(uint32_t));
+	if (!sc->a[set] || !sc->idx[set])
+		return false;
 	a = &sc->a[set][i * NX_ANCHORS];
 	for (size_t k = 0; k < NX_ANCHORS; k++)
 		if (!a[k].live) {
 			a[k] = (struct match){.anchored = true, .live = true, .start = pos};
-			sc->live[set]++;
+			sc->idx[set][sc->live[set]++] = (uint32_t)(i * NX_ANCHORS + k);
 			*ret = &a[k];
 			return true;
 		}
@@ -290,20 +292,28 @@ static bool found(struct nx_scan *sc, const struct needle *nd, uint32_t start)
 	return true;
 }
 
-/* The anchored parses of set SET, fed C: true on a whole match. */
+/* The anchored parses of set SET, fed C: true on a whole match.  Only
+ * the alive ones are gone through (those that end are taken out of the
+ * list): text full of escapes keeps a few alive among hundreds of slots. */
 static bool anchored(struct nx_scan *sc, int set, char c, uint32_t pos)
 {
 	const struct nx_scrub *s = sc->s;
+	uint32_t *idx = sc->idx[set];
+	unsigned keep = 0, n = sc->live[set];
 
-	for (size_t k = 0; k < s->n * NX_ANCHORS; k++) {
+	for (unsigned q = 0; q < n; q++) {
+		uint32_t k = idx[q];
 		struct match *a = &sc->a[set][k];
-		if (!a->live)
-			continue;
-		if (dec_push(&s->needles[k / NX_ANCHORS], a, c, pos))
+		if (dec_push(&s->needles[k / NX_ANCHORS], a, c, pos)) {
+			/* the list stays whole for reset_all() */
+			memmove(idx + keep, idx + q, (n - q) * sizeof(*idx));
+			sc->live[set] = keep + (n - q);
 			return found(sc, &s->needles[k / NX_ANCHORS], a->start);
-		if (!a->live)
-			sc->live[set]--;
+		}
+		if (a->live)
+			idx[keep++] = k;
 	}
+	sc->live[set] = keep;
 	return false;
 }
 
@@ -330,7 +340,7 @@ static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
 			if (dec_push(nd, a, c, pos))
 				return found(sc, nd, pos);
 			if (!a->live)
-				sc->live[set]--;
+				sc->live[set]--; /* (the last in the list) */
 		}
 		if (dec_push(nd, &m[i], c, pos))
 			return found(sc, nd, m[i].pos[m[i].head % nd->len]);
@@ -561,8 +571,10 @@ void nx_scan_free(struct nx_scan *sc)
 	free(sc->carry);
 	free(sc->pool);
 	free(sc->m[0]);
-	free(sc->a[0]);
-	free(sc->a[1]);
+	for (int set = 0; set < 2; set++) {
+		free(sc->a[set]);
+		free(sc->idx[set]);
+	}
 	nx_scrub_free((struct nx_scrub *)sc->s);
 	free(sc);
 }
@@ -575,17 +587,24 @@ static bool same_needle(const struct needle *a, const struct needle *b)
 
 /* The anchored parses of set SET for S's needles: those of needles the
  * scan had already go on.  0, or -ENOMEM. */
-static int rebase_anchors(struct nx_scan *sc, const struct nx_scrub *s, int set, struct match **ret)
+static int rebase_anchors(struct nx_scan *sc, const struct nx_scrub *s, int set, struct match **ret,
+			  uint32_t **ret_idx)
 {
 	const struct nx_scrub *old = sc->s;
 	struct match *a;
 
 	*ret = NULL;
+	*ret_idx = NULL;
 	if (!sc->live[set])
 		return 0;
 	a = calloc((s->n ? s->n : 1) * NX_ANCHORS, sizeof(*a));
-	if (!a)
+	*ret_idx = calloc((s->n ? s->n : 1) * NX_ANCHORS, sizeof(uint32_t));
+	if (!a || !*ret_idx) {
+		free(a);
+		free(*ret_idx);
+		*ret_idx = NULL;
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < s->n; i++)
 		for (size_t k = 0; k < old->n; k++)
 			if (same_needle(&s->needles[i], &old->needles[k])) {
@@ -605,22 +624,28 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 	size_t cap = s->hold_max > sc->carry_cap ? s->hold_max : sc->carry_cap;
 	char *carry = malloc(cap);
 	struct match *a[2] = {NULL, NULL};
+	uint32_t *idx[2] = {NULL, NULL};
 
-	if (!m || !pool || !carry || rebase_anchors(sc, s, 0, &a[0]) < 0 ||
-	    rebase_anchors(sc, s, 1, &a[1]) < 0) {
+	if (!m || !pool || !carry || rebase_anchors(sc, s, 0, &a[0], &idx[0]) < 0 ||
+	    rebase_anchors(sc, s, 1, &a[1], &idx[1]) < 0) {
 		free(m);
 		free(pool);
 		free(carry);
-		free(a[0]);
-		free(a[1]);
+		for (int set = 0; set < 2; set++) {
+			free(a[set]);
+			free(idx[set]);
+		}
 		return -ENOMEM;
 	}
 	for (int set = 0; set < 2; set++) {
 		free(sc->a[set]);
+		free(sc->idx[set]);
 		sc->a[set] = a[set];
+		sc->idx[set] = idx[set];
 		sc->live[set] = 0;
 		for (size_t k = 0; a[set] && k < s->n * NX_ANCHORS; k++)
-			sc->live[set] += a[set][k].live;
+			if (a[set][k].live)
+				idx[set][sc->live[set]++] = (uint32_t)k;
 	}
 	memcpy(carry, sc->carry, sc->carry_len);
 	explicit_bzero(sc->carry, sc->carry_cap);

@@ -437,7 +437,8 @@ void nx_tls_failed(struct conn *c, const char *who, const char *why)
 /* A secret in a body or stream: the connection ends, nothing of it sent. */
 void nx_reflect_cut(struct conn *c, int err)
 {
-	const struct nx_cred *cr = c->scan && err != -ELOOP ? nx_scan_hit(c->scan) : NULL;
+	/* (a secret seen is -EACCES; any other stop of a scan is no match) */
+	const struct nx_cred *cr = c->scan && err == -EACCES ? nx_scan_hit(c->scan) : NULL;
 	char reason[NX_HOST_MAX + 300];
 
 	if (cr) {

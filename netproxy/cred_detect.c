@@ -124,7 +124,8 @@ size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *
 	 * for every placeholder in three alignments and two alphabets */
 	size_t total = n + align, from = (align * 8 + 5) / 6, to = total * 8 / 6, o = 0;
 
-	if (total > (NX_B64_CORE_MAX / 4) * 3 + 3 || to <= from)
+	/* (at most NX_B64_CORE_MAX characters: 9,000 bytes of input) */
+	if (total > NX_B64_CORE_MAX / 4 * 3 || to <= from)
 		return 0;
 	/* the characters FROM..TO-1 depend on IN's bits alone */
 	for (size_t g = from / 4; g * 4 < to; g++) {
@@ -195,16 +196,16 @@ static size_t json_unescape(const char *in, size_t n, char *out)
 static bool carries_as_is(const char *p, size_t len, const char *secret, size_t n)
 {
 	char core[NX_B64_CORE_MAX];
+	bool hit = memmem(p, len, secret, n) != NULL;
 
-	if (memmem(p, len, secret, n))
-		return true;
-	for (unsigned a = 0; a < 3; a++)
-		for (int url = 0; url < 2; url++) {
+	for (unsigned a = 0; a < 3 && !hit; a++)
+		for (int url = 0; url < 2 && !hit; url++) {
 			size_t m = nx_base64_core(secret, n, a, url, core);
-			if (m >= 16 && memmem(p, len, core, m))
-				return true;
+			hit = m >= 16 && memmem(p, len, core, m);
 		}
-	return false;
+	/* the secret's encoding: not left for a later fork to inherit */
+	explicit_bzero(core, sizeof(core));
+	return hit;
 }
 
 /* As it is, in base64, and under the escapes a value's own syntax gives

@@ -317,7 +317,8 @@ void nx_scan_free(struct nx_scan *sc);
  * end), whatever they are; those stay held.  0; -EACCES when a secret is
  * there (nx_scan_hit() names it; nothing of this call is in OUT); -EPROTO
  * when the stream cannot be checked (a compressed WebSocket frame);
- * -ELOOP as for nx_scrub_head(). */
+ * -ELOOP as for nx_scrub_head(), -ENOMEM when there was no memory to
+ * follow every beginning (cut all the same). */
 int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t *out_len);
 /* The scan goes on with S's needles (the secrets were fetched again): what
  * it holds stays held, and a partial match of a needle S has too goes on.

@@ -71,8 +71,9 @@ struct nx_scan {
 	uint64_t released; /* the last framing end: what is before it may go */
 	const struct nx_cred *hit;
 	uint32_t hit_start;
-	bool overflow; /* too many anchored parses at once */
-	bool busy[2];  /* a set has a partial match */
+	bool overflow; /* too many anchored parses at once, or no memory for them */
+	bool nomem;
+	bool busy[2]; /* a set has a partial match */
 	/* chunked */
 	int ch;
 	uint64_t ch_left;
@@ -272,8 +273,10 @@ static bool anchor_new(struct nx_scan *sc, int set, size_t i, uint32_t pos, stru
 		sc->a[set] = calloc(sc->s->n * NX_ANCHORS, sizeof(struct match));
 	if (!sc->idx[set])
 		sc->idx[set] = calloc(sc->s->n * NX_ANCHORS, sizeof(uint32_t));
-	if (!sc->a[set] || !sc->idx[set])
+	if (!sc->a[set] || !sc->idx[set]) {
+		sc->nomem = true;
 		return false;
+	}
 	a = &sc->a[set][i * NX_ANCHORS];
 	for (size_t k = 0; k < NX_ANCHORS; k++)
 		if (!a[k].live) {
@@ -553,7 +556,7 @@ void nx_scan_reset(struct nx_scan *sc, enum nx_frame f)
 	reset_all(sc);
 	sc->frame = f;
 	sc->hit = NULL;
-	sc->overflow = false;
+	sc->overflow = sc->nomem = false;
 	sc->ch = CH_SIZE;
 	sc->ch_left = 0;
 	sc->ws = WS_B0;
@@ -703,6 +706,12 @@ const struct nx_cred *nx_scan_hit(const struct nx_scan *sc)
 	return sc->hit;
 }
 
+/* What a scan that could not follow every beginning of a secret says. */
+static int overflowed(const struct nx_scan *sc)
+{
+	return sc->nomem ? -ENOMEM : -ELOOP;
+}
+
 int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t *out_len)
 {
 	uint64_t since;
@@ -711,12 +720,12 @@ int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t
 
 	*out_len = 0;
 	if (sc->hit)
-		return sc->overflow ? -ELOOP : -EACCES;
+		return sc->overflow ? overflowed(sc) : -EACCES;
 	r = walk(sc, (const unsigned char *)in, n);
 	sc->fed += (uint32_t)n;
 	sc->total += n;
 	if (r < 0)
-		return r == -EACCES && sc->overflow ? -ELOOP : r;
+		return r == -EACCES && sc->overflow ? overflowed(sc) : r;
 	/* held: the last hold_max bytes, or those since the last framing
 	 * end when fewer, whatever they are.  A partial match wider than that
 	 * (a secret spread over framing, or one over ~220 bytes) is not held
@@ -782,7 +791,7 @@ int nx_scrub_head(const struct nx_scrub *s, const char *in, size_t n, char **ret
 		if (!sym(sc, 0, in[i], (uint32_t)i))
 			continue;
 		if (sc->overflow) {
-			r = -ELOOP; /* no telling where a secret began: refused */
+			r = overflowed(sc); /* no telling where a secret began: refused */
 			break;
 		}
 		const struct nx_cred *cr = sc->hit;

@@ -153,9 +153,9 @@ size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *
 static bool find_base64(const char *p, size_t len, const struct nx_cred *cr)
 {
 	/* run for every field of every request: a buffer the policy's
-	 * placeholders (16 to 255 characters) fit in, not one of
-	 * NX_B64_CORE_MAX that the build would clear at each call */
-	char small[(255 + 2) / 3 * 4 + 4], *core = small;
+	 * placeholders fit in, not one of NX_B64_CORE_MAX that the build
+	 * would clear at each call (a longer one, made elsewhere: the heap) */
+	char small[(POLICY_PLACEHOLDER_MAX + 2) / 3 * 4 + 4], *core = small;
 	size_t need = (cr->placeholder_len + 2) / 3 * 4 + 4;
 	bool hit = false;
 

@@ -369,7 +369,7 @@ static int handle_credential(struct parse_ctx *c, const char *name, const char *
 		size_t n = strlen(value);
 		if (cr->placeholder)
 			return parse_fail(c, k, "set twice");
-		if (n < 16 || n > 255)
+		if (n < POLICY_PLACEHOLDER_MIN || n > POLICY_PLACEHOLDER_MAX)
 			return parse_fail(c, k, "a placeholder is 16 to 255 characters long");
 		for (size_t i = 0; i < n; i++)
 			if (!(isalnum((unsigned char)value[i]) || value[i] == '_'))

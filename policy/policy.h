@@ -121,6 +121,11 @@ enum policy_inject {
 	_POLICY_INJECT_MAX,
 };
 
+/* A placeholder's length, said by the parser; the proxy sizes its
+ * per-request search buffers by it (netproxy/cred_detect.c). */
+#define POLICY_PLACEHOLDER_MIN 16
+#define POLICY_PLACEHOLDER_MAX 255
+
 struct policy_credential {
 	char *name;
 	char *env;
@@ -130,7 +135,7 @@ struct policy_credential {
 	uint32_t ttl_ms;	     /* cmd: run again this often; 0: once, at start */
 	uint32_t cmd_timeout_ms;     /* cmd: how long it may take; 0: the default */
 	bool ttl_set, timeout_set;
-	char *placeholder;
+	char *placeholder;	       /* POLICY_PLACEHOLDER_MIN to _MAX characters */
 	bool optional, optional_set;   /* optional: a missing secret skips it */
 	bool plaintext, plaintext_set; /* may be written into plain HTTP */
 	enum policy_inject inject;

@@ -440,6 +440,35 @@ static void test_find(void **state)
 	assert_ptr_equal(nx_cred_find(creds, 2, "%52INGFENCE_npm_bbbbbbbbbbbbbbbbbbbbbbbb", 40),
 			 &creds[1]);
 	assert_null(nx_cred_find(creds, 2, "%", 1));
+
+	/* inside base64, for a placeholder of the longest length the policy
+	 * takes (its core in the stack buffer) and of a longer one (the
+	 * heap), in every alignment; the control: one letter changed */
+	static const size_t lens[] = {POLICY_PLACEHOLDER_MAX, 3 * POLICY_PLACEHOLDER_MAX};
+	for (size_t l = 0; l < 2; l++)
+		for (unsigned a = 0; a < 3; a++) {
+			size_t n = lens[l];
+			char *ph = malloc(n + 1), *raw = malloc(n + 8), *enc = malloc(2 * n + 16);
+			struct nx_cred one = creds[0];
+			assert_non_null(ph);
+			assert_non_null(raw);
+			assert_non_null(enc);
+			for (size_t i = 0; i < n; i++)
+				ph[i] = "ringfence_Z09"[i % 13];
+			ph[n] = '\0';
+			one.placeholder = ph;
+			one.placeholder_len = n;
+			memcpy(raw, "ab", a);
+			memcpy(raw + a, ph, n);
+			size_t e = nx_base64_encode(raw, a + n, enc);
+			assert_ptr_equal(nx_cred_find(&one, 1, enc, e), &one);
+			raw[a + n / 2] ^= 1;
+			e = nx_base64_encode(raw, a + n, enc);
+			assert_null(nx_cred_find(&one, 1, enc, e));
+			free(ph);
+			free(raw);
+			free(enc);
+		}
 }
 
 static void test_base64(void **state)

@@ -210,9 +210,9 @@ static bool carries_as_is(const char *p, size_t len, const char *secret, size_t 
 
 /* As it is, in base64, and under the escapes a value's own syntax gives
  * it: percent-encoding (a URL's, up to three times over) and JSON's, in
- * any order.  Wider than the response scan (scan.c), which reads one
- * layer of escapes (and %25 nesting), not two stacked: this is the
- * reading fuzz_scan holds the scan to where the two agree. */
+ * any order.  Wider than the response scan (scan.c), which reads two
+ * writings stacked (one for a secret holding '%' or '\\'), not three:
+ * this is not the reading fuzz_scan holds the scan to. */
 bool netproxy_text_carries(const char *p, size_t len, const char *secret)
 {
 	return netproxy_text_carries_n(p, len, secret, strlen(secret));

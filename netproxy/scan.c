@@ -29,6 +29,16 @@
  * fall-back, it matches from its start or ends).  A few are alive at once
  * at most, unless the text is made to keep many prefixes of a secret open;
  * when NX_ANCHORS are, the stream is cut and a head refused (-ELOOP).
+ *
+ * A secret without '%' or '\' (nd->deep) is read at two levels: an echo
+ * may quote again what was already written once (a JSON value inside JSON,
+ * "\\\/"; inside a URL, "%5C%2F"; every character percent-encoded twice,
+ * "%25%32%46").  The outer level decodes the raw bytes, the inner one what
+ * the outer hands it, each greedily.  Inside a match, a '%' or '\' at
+ * either level is an escape's (the secret holds neither, and a '%' left as
+ * it is by the outer writing decodes the same taken at either level), so
+ * the reading from a match's start is the greedy one, and a match that
+ * begins inside an escape of either level is found by an anchored parse.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,16 +47,23 @@
 
 #include "scrub.h"
 
+/* An escape being read, at one level of encoding. */
+struct esc {
+	uint8_t kind;  /* ESC_* */
+	uint8_t np;    /* its raw characters so far */
+	uint8_t depth; /* percent levels under way beyond the first (%25...) */
+	char pend[6];  /* "%X", "\\", "\\u00X" */
+	uint32_t ppos[6];
+};
+
 /* One needle's progress in one symbol stream. */
 struct match {
 	uint32_t j;    /* symbols matched */
 	uint32_t head; /* ring start in pos[] */
 	uint32_t *pos; /* where each matched symbol's raw bytes began */
-	uint8_t esc;   /* an escape under way: ESC_* */
-	uint8_t np;    /* its raw characters so far */
-	uint8_t depth; /* percent levels under way beyond the first (%25...) */
-	char pend[6];  /* "%X", "\\", "\\u00X" */
-	uint32_t ppos[6];
+	/* [0] the escapes of the secret's own writing; [1] those of a second
+	 * writing around it (JSON quoted in JSON or in a URL: \\\/, %5C%2F) */
+	struct esc e[2];
 	bool anchored; /* a parse begun at START (pos unused), alive while LIVE */
 	bool live;
 	uint32_t start;
@@ -122,125 +139,18 @@ static bool kmp_push(const struct needle *nd, struct match *m, char sym, uint32_
 	return m->j == nd->len;
 }
 
-/* The escape under way was none after all: its characters as they are. */
-static bool literal(const struct needle *nd, struct match *m)
+static bool found(struct nx_scan *sc, const struct needle *nd, uint32_t start)
 {
-	uint8_t n = m->np;
-
-	m->esc = ESC_NONE;
-	m->np = 0;
-	for (uint8_t i = 0; i < n; i++)
-		if (kmp_push(nd, m, m->pend[i], m->ppos[i]))
-			return true;
-	return false;
+	sc->hit = &sc->s->creds[nd->cred];
+	sc->hit_start = start;
+	return true;
 }
 
-/* A raw symbol through the needle's decoder: percent escapes (%41, any
- * hex case), and the JSON escapes a secret can come back in from an
- * echoing API (\/, \\, \", \u0041).  True on a whole match. */
-static bool dec_push(const struct needle *nd, struct match *m, char c, uint32_t pos)
+/* Whether C goes into the escape E has under way (dec_push's rules): a
+ * position a match may begin at that the parse reading E does not see. */
+static bool into_escape(const struct esc *e, char c)
 {
-	if (nd->raw)
-		return kmp_push(nd, m, c, pos);
-	switch (m->esc) {
-	case ESC_PCT:
-		if (hexval((unsigned char)c) >= 0) {
-			if (m->np == 1) {
-				m->pend[m->np] = c;
-				m->ppos[m->np++] = pos;
-				return false;
-			}
-			char v = (char)(hexval((unsigned char)m->pend[1]) * 16 +
-					hexval((unsigned char)c));
-			/* %25: the '%' of an escape quoted once more (%252F),
-			 * which begins where its first level began */
-			if (v == '%' && nd->nest && m->depth + 1 < NX_PCT_DEPTH) {
-				m->depth++;
-				m->np = 1;
-				return false;
-			}
-			m->esc = ESC_NONE;
-			m->np = 0;
-			return kmp_push(nd, m, v, m->ppos[0]);
-		}
-		if (literal(nd, m))
-			return true;
-		break;
-	case ESC_BSL:
-		if (c == 'u') {
-			m->esc = ESC_UNI;
-			m->pend[m->np] = c;
-			m->ppos[m->np++] = pos;
-			return false;
-		}
-		if (c == '/' || c == '\\' || c == '"') {
-			m->esc = ESC_NONE;
-			m->np = 0;
-			return kmp_push(nd, m, c, m->ppos[0]);
-		}
-		if (literal(nd, m))
-			return true;
-		break;
-	case ESC_UNI:
-		if (hexval((unsigned char)c) >= 0) {
-			int v = 0;
-			m->pend[m->np] = c;
-			m->ppos[m->np++] = pos;
-			if (m->np < 6)
-				return false;
-			for (int i = 2; i < 6; i++)
-				v = v * 16 + hexval((unsigned char)m->pend[i]);
-			if (v < 0x80) {
-				m->esc = ESC_NONE;
-				m->np = 0;
-				return kmp_push(nd, m, (char)v, m->ppos[0]);
-			}
-			return literal(nd, m); /* not a byte of an ASCII secret */
-		}
-		if (literal(nd, m))
-			return true;
-		break;
-	case ESC_NONE:
-	default:
-		break;
-	}
-	if (c == '%' || c == '\\') {
-		m->depth = 0;
-		m->esc = c == '%' ? ESC_PCT : ESC_BSL;
-		m->pend[0] = c;
-		m->ppos[0] = pos;
-		m->np = 1;
-		return false;
-	}
-	return kmp_push(nd, m, c, pos);
-}
-
-static void reset_matches(const struct nx_scrub *s, struct match *m)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		m[i].j = 0;
-		m[i].esc = ESC_NONE;
-		m[i].np = 0;
-	}
-}
-
-static void reset_all(struct nx_scan *sc)
-{
-	reset_matches(sc->s, sc->m[0]);
-	reset_matches(sc->s, sc->m[1]);
-	for (int set = 0; set < 2; set++) {
-		for (unsigned q = 0; q < sc->live[set]; q++)
-			sc->a[set][sc->idx[set][q]].live = false;
-		sc->live[set] = 0;
-	}
-	sc->busy[0] = sc->busy[1] = false;
-}
-
-/* Whether C goes into the escape M has under way (dec_push's rules): a
- * position a match may begin at that M's parse does not see. */
-static bool into_escape(const struct match *m, char c)
-{
-	switch (m->esc) {
+	switch (e->kind) {
 	case ESC_PCT:
 	case ESC_UNI:
 		return hexval((unsigned char)c) >= 0;
@@ -288,11 +198,171 @@ static bool anchor_new(struct nx_scan *sc, int set, size_t i, uint32_t pos, stru
 	return false;
 }
 
-static bool found(struct nx_scan *sc, const struct needle *nd, uint32_t start)
+static bool dec_push(struct nx_scan *sc, int set, size_t i, struct match *m, int lv, char c,
+		     uint32_t pos);
+
+/* C, whose raw bytes began at POS, read at level LV: to the level below,
+ * or a symbol.  True on a whole match (sc->hit). */
+static bool emit(struct nx_scan *sc, int set, size_t i, struct match *m, int lv, char c,
+		 uint32_t pos)
 {
-	sc->hit = &sc->s->creds[nd->cred];
-	sc->hit_start = start;
-	return true;
+	const struct needle *nd = &sc->s->needles[i];
+
+	if (lv > 0)
+		return dec_push(sc, set, i, m, lv - 1, c, pos);
+	if (!kmp_push(nd, m, c, pos))
+		return false;
+	return found(sc, nd, m->anchored ? m->start : m->pos[m->head % nd->len]);
+}
+
+/* The escape under way at level LV was none after all: its characters as
+ * they are. */
+static bool literal(struct nx_scan *sc, int set, size_t i, struct match *m, int lv)
+{
+	struct esc *e = &m->e[lv];
+	uint8_t n = e->np;
+
+	e->kind = ESC_NONE;
+	e->np = 0;
+	for (uint8_t k = 0; k < n; k++)
+		if (emit(sc, set, i, m, lv, e->pend[k], e->ppos[k]))
+			return true;
+	return false;
+}
+
+/* The escape E reads is whole: V, begun where it began. */
+static bool decoded(struct nx_scan *sc, int set, size_t i, struct match *m, int lv, char v)
+{
+	struct esc *e = &m->e[lv];
+
+	e->kind = ESC_NONE;
+	e->np = 0;
+	return emit(sc, set, i, m, lv, v, e->ppos[0]);
+}
+
+/*
+ * C, a character at level LV of needle I's parse M, through that level's
+ * decoder: percent escapes (%41, any hex case), and the JSON escapes a
+ * secret can come back in from an echoing API (\/, \\, \", \u0041).  A
+ * needle without '%' or '\\' is read at two levels (nd->deep): the
+ * outer one (LV 1) the raw bytes, its output the inner one's (LV 0), so
+ * that a JSON value quoted in JSON or in a URL (\\\/, %5C%2F) or every
+ * character percent-encoded twice (%25%32%46) is read.  The stream's
+ * own parse (not anchored) starts an anchored one wherever, at either
+ * level, a character goes into an escape and can begin the needle.  True
+ * on a whole match (sc->hit), or when more anchored parses would be
+ * needed than are kept (sc->overflow).
+ */
+static bool dec_push(struct nx_scan *sc, int set, size_t i, struct match *m, int lv, char c,
+		     uint32_t pos)
+{
+	const struct needle *nd = &sc->s->needles[i];
+	struct esc *e = &m->e[lv];
+
+	if (nd->raw)
+		return emit(sc, set, i, m, 0, c, pos);
+	/* a match may begin here, inside the escape this parse reads */
+	if (!m->anchored && e->np && into_escape(e, c) && can_begin(nd, c)) {
+		struct match *a;
+		if (!anchor_new(sc, set, i, pos, &a)) {
+			sc->overflow = true;
+			return found(sc, nd, e->ppos[0]);
+		}
+		if (dec_push(sc, set, i, a, lv, c, pos))
+			return true;
+		if (!a->live)
+			sc->live[set]--; /* (the last in the list) */
+	}
+	switch (e->kind) {
+	case ESC_PCT:
+		if (hexval((unsigned char)c) >= 0) {
+			if (e->np == 1) {
+				e->pend[e->np] = c;
+				e->ppos[e->np++] = pos;
+				return false;
+			}
+			char v = (char)(hexval((unsigned char)e->pend[1]) * 16 +
+					hexval((unsigned char)c));
+			/* %25: the '%' of an escape quoted once more (%252F),
+			 * which begins where its first level began */
+			if (v == '%' && lv == 0 && nd->nest && e->depth + 1 < NX_PCT_DEPTH) {
+				e->depth++;
+				e->np = 1;
+				return false;
+			}
+			return decoded(sc, set, i, m, lv, v);
+		}
+		if (literal(sc, set, i, m, lv))
+			return true;
+		break;
+	case ESC_BSL:
+		if (c == 'u') {
+			e->kind = ESC_UNI;
+			e->pend[e->np] = c;
+			e->ppos[e->np++] = pos;
+			return false;
+		}
+		if (c == '/' || c == '\\' || c == '"')
+			return decoded(sc, set, i, m, lv, c);
+		if (literal(sc, set, i, m, lv))
+			return true;
+		break;
+	case ESC_UNI:
+		if (hexval((unsigned char)c) >= 0) {
+			int v = 0;
+			e->pend[e->np] = c;
+			e->ppos[e->np++] = pos;
+			if (e->np < 6)
+				return false;
+			for (int k = 2; k < 6; k++)
+				v = v * 16 + hexval((unsigned char)e->pend[k]);
+			if (v < 0x80)
+				return decoded(sc, set, i, m, lv, (char)v);
+			return literal(sc, set, i, m, lv); /* not a byte of an ASCII secret */
+		}
+		if (literal(sc, set, i, m, lv))
+			return true;
+		break;
+	case ESC_NONE:
+	default:
+		break;
+	}
+	if (c == '%' || c == '\\') {
+		e->depth = 0;
+		e->kind = c == '%' ? ESC_PCT : ESC_BSL;
+		e->pend[0] = c;
+		e->ppos[0] = pos;
+		e->np = 1;
+		return false;
+	}
+	return emit(sc, set, i, m, lv, c, pos);
+}
+
+/* The level a needle's raw bytes are read at. */
+static int top(const struct needle *nd)
+{
+	return nd->deep ? 1 : 0;
+}
+
+static void reset_matches(const struct nx_scrub *s, struct match *m)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		m[i].j = 0;
+		m[i].e[0].kind = m[i].e[1].kind = ESC_NONE;
+		m[i].e[0].np = m[i].e[1].np = 0;
+	}
+}
+
+static void reset_all(struct nx_scan *sc)
+{
+	reset_matches(sc->s, sc->m[0]);
+	reset_matches(sc->s, sc->m[1]);
+	for (int set = 0; set < 2; set++) {
+		for (unsigned q = 0; q < sc->live[set]; q++)
+			sc->a[set][sc->idx[set][q]].live = false;
+		sc->live[set] = 0;
+	}
+	sc->busy[0] = sc->busy[1] = false;
 }
 
 /* The anchored parses of set SET, fed C: true on a whole match.  Only
@@ -307,11 +377,12 @@ static bool anchored(struct nx_scan *sc, int set, char c, uint32_t pos)
 	for (unsigned q = 0; q < n; q++) {
 		uint32_t k = idx[q];
 		struct match *a = &sc->a[set][k];
-		if (dec_push(&s->needles[k / NX_ANCHORS], a, c, pos)) {
+		size_t i = k / NX_ANCHORS;
+		if (dec_push(sc, set, i, a, top(&s->needles[i]), c, pos)) {
 			/* the list stays whole for reset_all() */
 			memmove(idx + keep, idx + q, (n - q) * sizeof(*idx));
 			sc->live[set] = keep + (n - q);
-			return found(sc, &s->needles[k / NX_ANCHORS], a->start);
+			return true;
 		}
 		if (a->live)
 			idx[keep++] = k;
@@ -332,22 +403,9 @@ static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
 	if (sc->live[set] && anchored(sc, set, c, pos))
 		return true;
 	for (size_t i = 0; i < s->n; i++) {
-		const struct needle *nd = &s->needles[i];
-		struct match *a;
-		/* a match may begin here, inside the escape this parse reads */
-		if (!nd->raw && m[i].np && into_escape(&m[i], c) && can_begin(nd, c)) {
-			if (!anchor_new(sc, set, i, pos, &a)) {
-				sc->overflow = true;
-				return found(sc, nd, m[i].ppos[0]);
-			}
-			if (dec_push(nd, a, c, pos))
-				return found(sc, nd, pos);
-			if (!a->live)
-				sc->live[set]--; /* (the last in the list) */
-		}
-		if (dec_push(nd, &m[i], c, pos))
-			return found(sc, nd, m[i].pos[m[i].head % nd->len]);
-		busy |= m[i].j || m[i].np;
+		if (dec_push(sc, set, i, &m[i], top(&s->needles[i]), c, pos))
+			return true;
+		busy |= m[i].j || m[i].e[0].np || m[i].e[1].np;
 	}
 	/* (what is skipped unread must be no anchored parse's either) */
 	sc->busy[set] = busy || sc->live[set];
@@ -672,7 +730,7 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 				memcpy(pos, om->pos, s->needles[i].len * sizeof(*pos));
 				break;
 			}
-			busy |= nm->j || nm->np;
+			busy |= nm->j || nm->e[0].np || nm->e[1].np;
 		}
 		sc->busy[set] = busy || sc->live[set];
 	}

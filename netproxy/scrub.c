@@ -10,7 +10,9 @@
  *   - as it is, percent-encoded in any mix (%41 or A, either hex case),
  *     up to three levels deep for a secret without '%' (%252F: a URL
  *     that carried it, quoted in another's query), and with the escapes
- *     JSON allows for ASCII (\/, \\, \", \u0041);
+ *     JSON allows for ASCII (\/, \\, \", \u0041); for a secret without
+ *     '%' or '\', that writing written again the same ways (JSON quoted in
+ *     JSON or in a URL, a URL in JSON or percent-encoded again);
  *   - inside base64 (Basic's user:password, a token wrapped by a client),
  *     in the standard and the URL-safe alphabet, at any of the three
  *     alignments: the characters of the encoding that depend on the secret
@@ -103,6 +105,7 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 			     .b64 = b64,
 			     .raw = raw,
 			     .nest = !raw && !memchr(p, '%', len),
+			     .deep = !raw && !memchr(p, '%', len) && !memchr(p, '\\', len),
 			     .cred = cred};
 	n->bytes = malloc(len);
 	n->fail = calloc(len + 1, sizeof(uint32_t));
@@ -128,13 +131,16 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 	add_starts(s, n);
 	s->syms += n->len;
 	/* what every stream keeps back (scan.c): a partial match, at most
-	 * LEN - 1 symbols and an escape under way, each up to seven raw bytes
-	 * (%25252F; \u0041 is six), and the CRLF that ends a chunk extension
-	 * inside it */
-	w = raw ? 1 : n->nest ? 1 + 2 * NX_PCT_DEPTH : 6;
+	 * LEN - 1 symbols and an escape under way, each up to nine raw bytes
+	 * written twice (every character percent-encoded twice, %25%34%31;
+	 * JSON's \u0026 in a URL, %5Cu0026, is eight), seven once (%25252F;
+	 * \u0041 is six), and the CRLF that ends a chunk extension inside it.
+	 * A wider writing (\u escapes of \u escapes) is still read, and cut
+	 * when whole, but not held whole */
+	w = raw ? 1 : n->deep ? 9 : n->nest ? 1 + 2 * NX_PCT_DEPTH : 6;
 	if ((size_t)n->len * w + 1 > s->hold_max)
 		s->hold_max = (size_t)n->len * w + 1;
-	/* a wider needle is held only as far as this: a secret over ~220
+	/* a wider needle is held only as far as this: a secret over ~170
 	 * bytes may have its start go before the stream is cut */
 	if (s->hold_max > NX_SCAN_HOLD_MAX)
 		s->hold_max = NX_SCAN_HOLD_MAX;

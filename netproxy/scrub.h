@@ -18,6 +18,7 @@ struct needle {
 	bool b64;	/* '-' and '_' count as '+' and '/' */
 	bool raw;	/* no decoding (a secret holding '%' or '\\' itself) */
 	bool nest;	/* %25 begins an escape again (no '%' in the needle) */
+	bool deep;	/* two writings stacked are read (no '%' or '\\' in it) */
 	unsigned cred;
 };
 

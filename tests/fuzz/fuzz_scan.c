@@ -6,8 +6,11 @@
  * there (the secret, or a base64 core of it in either alphabet, each
  * byte as it is, %XX in either case, %25XX and %2525XX for a secret
  * without '%', \/ \\ \" or \u00XX; a secret holding '%' or '\\' also as
- * it is, byte for byte).  Slow (every start, backtracking), and so
- * independent of the scan's one pass.  Whatever bytes an echo holds:
+ * it is, byte for byte; one without either also written twice: each
+ * character of such a writing as it is, %XX, \/ \\ \" or \u00XX, so
+ * JSON in JSON, JSON in a URL, a URL in JSON or in a URL).  Slow (every
+ * start, backtracking), and so independent of the scan's one pass.
+ * Whatever bytes an echo holds:
  *  - a head the reference finds a secret in is scrubbed, and the
  *    scrubbed head holds none (its placeholders blanked: public, and one's
  *    last characters with what follows may spell a secret the text did
@@ -44,6 +47,7 @@ struct form {
 	bool b64;  /* '-' and '_' stand for '+' and '/' */
 	bool raw;  /* byte for byte only */
 	bool nest; /* %25XX and %2525XX too */
+	bool deep; /* written twice too */
 };
 static struct form forms[N_CREDS * 5];
 static size_t n_forms;
@@ -97,11 +101,111 @@ static bool at(const struct form *f, const char *t, size_t n, size_t r, size_t j
 	return false;
 }
 
+/* One writing of a byte, once: its characters, and which are an escape's
+ * hex digits (either case). */
+struct once {
+	char c[8];
+	bool hex[8];
+	size_t len;
+};
+
+static size_t put(struct once *w, const char *pre, char v, bool hex_digits)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t k = 0;
+
+	for (; pre[k]; k++) {
+		w->c[k] = pre[k];
+		w->hex[k] = false;
+	}
+	if (hex_digits) {
+		w->c[k] = digits[(unsigned char)v >> 4];
+		w->hex[k++] = true;
+		w->c[k] = digits[(unsigned char)v & 15];
+		w->hex[k++] = true;
+	} else {
+		w->c[k] = v;
+		w->hex[k++] = false;
+	}
+	w->len = k;
+	return 1;
+}
+
+/* Every writing once of V (a form's nested percent escapes too): the
+ * count, into W. */
+static size_t onces(char v, bool nest, struct once *w)
+{
+	size_t n = 0;
+
+	if (v != '%' && v != '\\')
+		n += put(&w[n], "", v, false);
+	n += put(&w[n], "%", v, true);
+	if (nest) {
+		n += put(&w[n], "%25", v, true);
+		n += put(&w[n], "%2525", v, true);
+	}
+	if (v == '/' || v == '\\' || v == '"')
+		n += put(&w[n], "\\", v, false);
+	n += put(&w[n], "\\u00", v, true);
+	return n;
+}
+
+static bool at2(const struct form *f, const char *t, size_t n, size_t r, size_t j);
+
+/* Whether W's characters from K on are written (a second time) at
+ * T[R..N), and F's bytes from J + 1 on after them. */
+static bool twice(const struct form *f, const char *t, size_t n, size_t r, size_t j,
+		  const struct once *w, size_t k)
+{
+	if (k == w->len)
+		return at2(f, t, n, r, j + 1);
+	if (r >= n)
+		return false;
+	char x = w->c[k];
+	bool ci = w->hex[k];
+#define IS(c) ((c) == x || (ci && hex(c) >= 0 && hex(c) == hex(x)))
+	if (IS(t[r]) && twice(f, t, n, r + 1, j, w, k + 1))
+		return true;
+	if (t[r] == '%' && r + 2 < n && hex(t[r + 1]) >= 0 && hex(t[r + 2]) >= 0 &&
+	    IS((char)(hex(t[r + 1]) * 16 + hex(t[r + 2]))) && twice(f, t, n, r + 3, j, w, k + 1))
+		return true;
+	if (t[r] == '\\' && r + 1 < n && (t[r + 1] == '/' || t[r + 1] == '\\' || t[r + 1] == '"') &&
+	    t[r + 1] == x && twice(f, t, n, r + 2, j, w, k + 1))
+		return true;
+	if (t[r] == '\\' && r + 5 < n && t[r + 1] == 'u' && hex(t[r + 2]) == 0 &&
+	    hex(t[r + 3]) == 0 && hex(t[r + 4]) >= 0 && hex(t[r + 5]) >= 0 &&
+	    IS((char)(hex(t[r + 4]) * 16 + hex(t[r + 5]))) && twice(f, t, n, r + 6, j, w, k + 1))
+		return true;
+#undef IS
+	return false;
+}
+
+/* Whether F's bytes from J on are written, once or twice, at T[R..N). */
+static bool at2(const struct form *f, const char *t, size_t n, size_t r, size_t j)
+{
+	char alt[2] = {f->b[j], 0};
+	struct once w[8];
+
+	if (j == f->len)
+		return true;
+	if (f->b64 && alt[0] == '+')
+		alt[1] = '-';
+	if (f->b64 && alt[0] == '/')
+		alt[1] = '_';
+	for (size_t a = 0; a < 2 && alt[a]; a++) {
+		size_t nw = onces(alt[a], f->nest, w);
+		for (size_t i = 0; i < nw; i++)
+			if (twice(f, t, n, r, j, &w[i], 0))
+				return true;
+	}
+	return false;
+}
+
 static bool carries(const char *t, size_t n)
 {
 	for (size_t r = 0; r < n; r++)
 		for (size_t i = 0; i < n_forms; i++)
-			if (at(&forms[i], t, n, r, 0))
+			if (forms[i].deep ? at2(&forms[i], t, n, r, 0) : at(&forms[i], t, n, r, 0))
 				return true;
 	return false;
 }
@@ -110,6 +214,7 @@ static void add(const char *b, size_t len, bool b64, bool raw, bool nest)
 {
 	struct form *f = &forms[n_forms++];
 
+	f->deep = !raw && !memchr(b, '%', len) && !memchr(b, '\\', len);
 	memcpy(f->b, b, len);
 	f->len = len;
 	f->b64 = b64;

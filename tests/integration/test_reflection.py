@@ -89,6 +89,12 @@ elif MODE == "stray":
     https("pct25", "/headers?t=%25" + T)
     https("redirect", "/redirect?t=%" + T)
     https("redirect25", "/redirect?t=%25" + T)
+elif MODE == "stacked":
+    # the secret written twice by an echoing upstream
+    https("clean", "/hello")
+    https("json2", "/echo-stacked?f=json2", "X-T: %s\r\n" % T)
+    https("jsonurl", "/echo-stacked?f=jsonurl", "X-T: %s\r\n" % T)
+    https("url2", "/echo-stacked?f=url2", "X-T: %s\r\n" % T)
 elif MODE == "open":
     # twenty backslashes (SECRET_BS is thirty): ten beginnings open at once
     https("clean", "/hello")
@@ -210,6 +216,38 @@ def test_an_escape_begun_before_the_placeholder_does_not_hide_the_secret(cred):
     ev = cred.events("cred.reflect")
     assert len([e for e in ev if e["where"] == "head"]) == 2, ev
     assert len([e for e in ev if e["where"] == "body"]) == 3, ev
+
+
+SECRET_SLASH = "wQ7fakeSecretKey/K7MDENG/bPxRfiCY+0123"
+
+
+def test_a_secret_written_twice_by_the_upstream_is_seen(cred):
+    """An upstream that quotes a JSON value again, inside JSON (\\\/) or a
+    URL (%5C%2F), or percent-encodes every character twice (%25%32%46),
+    hands back a secret whose '/' is written twice: one layer of escapes
+    read left it unseen, and it came back whole."""
+    r, got = echo_run(cred, "stacked", policy(cred), SECRET_SLASH)
+    assert set(got) == {"clean", "json2", "jsonurl", "url2"}, r.stdout
+    # the positive control: the path answers, and the secret was sent
+    assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
+    assert any(e["credential"] == "github" for e in cred.events("cred.inject")), r.stderr
+    once = SECRET_SLASH.replace("/", "\\/")
+    twice = [once.replace("\\", "\\\\").replace("/", "\\/"),
+             "".join(c if c.isalnum() else "%%%02X" % ord(c) for c in once),
+             "".join("%%%02X" % ord(c) for c in "".join("%%%02X" % ord(c) for c in SECRET_SLASH))]
+    for name, data in got.items():
+        for f in [SECRET_SLASH] + twice:
+            assert f.encode() not in data, (name, data)
+        assert b"fakeSecretKey" not in data and b"%25%36%36%25%36%31%25%36%42" not in data, (name, data)
+    # the head: the placeholder where the secret was, between JSON's quotes
+    assert re.search(rb"Location: https://good.test/elsewhere\?e=%22ringfence_github_[A-Za-z0-9]{24}"
+                     rb"%22\r\n", got["jsonurl"]), got["jsonurl"]
+    # bodies: cut before the secret
+    for name in ("json2", "url2"):
+        assert got[name] == b"" or got[name].startswith(b"HTTP/1.1 200"), (name, got[name])
+    ev = cred.events("cred.reflect")
+    assert len([e for e in ev if e["where"] == "head"]) == 1, ev
+    assert len([e for e in ev if e["where"] == "body"]) == 2, ev
 
 
 SECRET_BS = "\\" * 30

@@ -13,6 +13,7 @@ import base64
 import gzip
 import hashlib
 import http.server
+import json
 import socket
 import socketserver
 import ssl
@@ -165,7 +166,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
         elif path in ("/echo-chunked", "/gzip", "/gzip-ok", "/redirect", "/cookie", "/echo-ws",
-                      "/echo-close", "/echo-json"):
+                      "/echo-close", "/echo-json", "/echo-stacked"):
             self.echo(path, query)
         elif path.startswith("/store/"):
             STORE[path[len("/store/"):]] = query.encode()
@@ -275,6 +276,26 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             # X-T with every character as a JSON \u escape
             t = "".join("\\u%04x" % ord(ch) for ch in self.headers.get("X-T", ""))
             self.reply(('{"t": "%s"}\n' % t).encode(), ctype="application/json")
+        elif path == "/echo-stacked":
+            # X-T written twice, as a JSON value is when quoted again:
+            # JSON (with '/' as '\\/', as PHP writes it) inside JSON
+            # (json2) or a URL (jsonurl, a redirect), or every character
+            # percent-encoded twice (url2)
+            t = self.headers.get("X-T", "")
+            once = json.dumps(t).replace("/", "\\/")
+            if query == "f=jsonurl":
+                self.send_response(302)
+                self.send_header("Location", "https://good.test/elsewhere?e=" +
+                                 "".join("%%%02X" % b if chr(b) not in "-._~" and not chr(b).isalnum()
+                                         else chr(b) for b in once.encode()))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if query == "f=json2":
+                body = json.dumps({"error": once}).replace("/", "\\/")
+            else:
+                body = "".join("%%%02X" % ord(c) for c in "".join("%%%02X" % ord(c) for c in t))
+            self.reply((body + "\n").encode(), ctype="application/json")
         elif path == "/redirect":
             self.send_response(301)
             self.send_header("Location", "https://good.test/elsewhere?" + query)

@@ -696,6 +696,111 @@ static void test_too_many_open_prefixes_fail_closed(void **state)
 	nx_scrub_free(s);
 }
 
+/* ---- two writings stacked ------------------------------------------------ */
+
+#define STACK "q8Fz/Ab+Kd\"0123456789&abcXYZ<>"
+
+/* A JSON string's writing of IN: what encoders escape (", \, and / as
+ * PHP does, < > & as Go does), or, ALL, every character but letters and
+ * digits as \u00XX. */
+static void enc_json(const char *in, char *out, bool all)
+{
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+		bool alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+		if (all && !alnum)
+			out += sprintf(out, "\\u%04x", c);
+		else if (c == '"' || c == '\\' || c == '/')
+			out += sprintf(out, "\\%c", c);
+		else if (c == '<' || c == '>' || c == '&')
+			out += sprintf(out, "\\u%04x", c);
+		else
+			*out++ = (char)c;
+	}
+	*out = '\0';
+}
+
+/* A URL's writing of IN: every character but the unreserved ones as %XX,
+ * or, ALL, every character. */
+static void enc_url(const char *in, char *out, bool all)
+{
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+		if (!all && (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') ||
+			     strchr("-._~", c)))
+			*out++ = (char)c;
+		else
+			out += sprintf(out, "%%%02X", c);
+	}
+	*out = '\0';
+}
+
+static void enc(int how, const char *in, char *out)
+{
+	if (how < 2)
+		enc_json(in, out, how == 1);
+	else
+		enc_url(in, out, how == 3);
+}
+
+/* A secret written twice, by any two of JSON, JSON with every character
+ * escaped, a URL and a URL with every character escaped: JSON quoted in
+ * JSON (\\\/), JSON in a URL (%5C%2F), a URL in JSON (\u00252F), a URL
+ * in a URL (%25%32%46).  Each is replaced in a head and cuts a stream at
+ * every split; one character changed, each passes whole. */
+static void test_two_writings_stacked(void **state)
+{
+	static const struct nx_cred sc[] = {
+	    {"stack", PH, sizeof(PH) - 1, STACK, sizeof(STACK) - 1, &hosts, false,
+	     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
+	};
+	static const char *const other = "q8Fz/Ab+Kd\"0123456789&abcXYZ<)";
+	struct nx_scrub *s = NULL;
+	char mid[1024], form[4096], head[4400], want[4400], *out, *core = b64("u:" STACK);
+	size_t len;
+	unsigned hits;
+
+	(void)state;
+	assert_int_equal(nx_scrub_new(sc, 1, &s), 0);
+	for (int outer = 0; outer < 4; outer++)
+		for (int inner = 0; inner < 4; inner++)
+			for (int what = 0; what < 3; what++) {
+				/* the secret, its Basic value, one letter changed */
+				enc(inner, what == 0 ? STACK : what == 1 ? core : other, mid);
+				enc(outer, mid, form);
+				snprintf(head, sizeof(head),
+					 "HTTP/1.1 400 No\r\nX-Echo: {\"e\":\"%s\"}\r\n\r\n", form);
+				if (what == 2) {
+					assert_int_equal(
+					    nx_scrub_head(s, head, strlen(head), &out, &len, &hits),
+					    0);
+					passes_whole(s, NX_FRAME_PLAIN, head, 7);
+					continue;
+				}
+				snprintf(want, sizeof(want),
+					 "HTTP/1.1 400 No\r\nX-Echo: {\"e\":\"%s%s\"}\r\n\r\n",
+					 what == 1 ? "dTo" : "", PH);
+				int r = nx_scrub_head(s, head, strlen(head), &out, &len, &hits);
+				if (r != 1)
+					fail_msg("%d %d %d: not seen in %s", outer, inner, what,
+						 head);
+				/* a Basic value's first characters hold "u:", not the
+				 * secret: they stay */
+				if (what == 0 &&
+				    (len != strlen(want) || memcmp(out, want, len) != 0))
+					fail_msg("%s -> %.*s", head, (int)len, out);
+				free(out);
+				for (size_t step = 1; step <= strlen(head); step += 1 + step / 8) {
+					assert_int_equal(stream(s, NX_FRAME_PLAIN, head,
+								strlen(head), step, &out, &len),
+							 -EACCES);
+					free(out);
+				}
+			}
+	free(core);
+	nx_scrub_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +818,7 @@ int main(void)
 	    cmocka_unit_test(test_scan_rebased_at_a_refresh),
 	    cmocka_unit_test(test_a_stray_escape_before_a_secret_does_not_hide_it),
 	    cmocka_unit_test(test_too_many_open_prefixes_fail_closed),
+	    cmocka_unit_test(test_two_writings_stacked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

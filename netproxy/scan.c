@@ -15,22 +15,25 @@
  * across a framing end (its state is kept), so a secret split there is
  * still cut when it completes, but the part before the end has gone out.
  *
- * Escapes are read one way by a needle's own parse, from the stream's
- * start: "%de" is one symbol there, 0xDE.  A match may begin inside such an
- * escape, though: "%deadbeef" holds the secret "deadbeef" after a stray
- * '%', which the sandbox can write before a placeholder for an echoing
- * upstream to send back.  Inside a match a needle's escapes can only be
- * read one way, as escapes (a literal '%' or '\' is none of its bytes;
- * a secret holding one has a twin needle read raw, and a secret both
- * raw and escaped around such a byte is not looked for), so a match is
- * found by the parse that begins where it begins: every position
- * the needle's parse took into an escape, and that can begin the needle,
- * starts a parse anchored there (struct match with ANCHORED: no KMP
- * fall-back, it matches from its start or ends).  A few are alive at once
- * at most, unless the text is made to keep many prefixes of a secret open;
- * when NX_ANCHORS are, the stream is cut and a head refused (-ELOOP).
+ * Escapes are read one way by the stream's own parse, from its start:
+ * "%de" is one symbol there, 0xDE.  The needles read the same way (a
+ * reader: scrub.h) share that parse's decoder, each with its own KMP over
+ * the symbols.  A match may begin inside such an escape, though:
+ * "%deadbeef" holds the secret "deadbeef" after a stray '%', which the
+ * sandbox can write before a placeholder for an echoing upstream to send
+ * back.  Inside a match a needle's escapes can only be read one way, as
+ * escapes (a literal '%' or '\' is none of its bytes; a secret holding
+ * one has a twin needle read raw, and a secret both raw and escaped
+ * around such a byte is not looked for), so a match is found by the parse
+ * that begins where it begins: every position the stream's parse took
+ * into an escape, and that can begin one of the reader's needles, starts
+ * a parse anchored there for all of them (struct anchor: no KMP fall-back,
+ * each needle matches from its start or is dropped).  A few are alive at
+ * once at most, unless the text is made to keep many prefixes of a secret
+ * open; when NX_ANCHORS of a reader's are, the stream is cut and a head
+ * refused (-ELOOP).
  *
- * A secret without '%' or '\' (nd->deep) is read at two levels: an echo
+ * A secret without '%' or '\' (RD_DEEP) is read at two levels: an echo
  * may quote again what was already written once (a JSON value inside JSON,
  * "\\\/"; inside a URL, "%5C%2F"; every character percent-encoded twice,
  * "%25%32%46").  The outer level decodes the raw bytes, the inner one what
@@ -61,25 +64,37 @@ struct match {
 	uint32_t j;    /* symbols matched */
 	uint32_t head; /* ring start in pos[] */
 	uint32_t *pos; /* where each matched symbol's raw bytes began */
-	/* [0] the escapes of the secret's own writing; [1] those of a second
-	 * writing around it (JSON quoted in JSON or in a URL: \\\/, %5C%2F) */
-	struct esc e[2];
-	bool anchored; /* a parse begun at START (pos unused), alive while LIVE */
-	bool live;
-	uint32_t start;
 };
 
-/* Anchored parses per needle and symbol stream. */
+/* A parse anchored at START, where a match may begin inside an escape the
+ * stream's own parse read, for every needle read one way (a reader) at
+ * once: its decoder's levels ([0] the escapes of the secret's own writing;
+ * [1] those of a second writing around it, JSON quoted in JSON or in a
+ * URL: \\\/, %5C%2F), and each needle's symbols matched from START
+ * (NX_DEAD once one was not its next), in sc->aj. */
+struct anchor {
+	struct esc e[2];
+	uint32_t start;
+	uint32_t alive; /* needles still matching: the parse is live while any */
+};
+
+#define NX_DEAD UINT32_MAX
+
+/* Anchored parses per reader and symbol stream. */
 #define NX_ANCHORS 8
+#define NX_SLOTS   (NX_READERS * NX_ANCHORS)
 
 enum { CH_SIZE = 0, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER };
 enum { WS_B0 = 0, WS_B1, WS_LEN, WS_MASK, WS_DATA };
 
 struct nx_scan {
 	const struct nx_scrub *s;
-	struct match *m[2]; /* [0] the data, [1] WebSocket control frames */
-	struct match *a[2]; /* anchored parses: NX_ANCHORS per needle, made on need */
-	uint32_t *idx[2];   /* the alive ones' places in a[], LIVE of them */
+	struct match *m[2];		  /* [0] the data, [1] WebSocket control frames */
+	struct esc rdr[2][NX_READERS][2]; /* the stream's own parse: a decoder per
+					     reader, its levels */
+	struct anchor *a[2];		  /* anchored parses: NX_ANCHORS per reader, made on need */
+	uint32_t *aj[2];		  /* their needles' symbols matched: s->n per slot */
+	uint32_t idx[2][NX_SLOTS];	  /* the alive ones' slots, LIVE of them */
 	unsigned live[2];
 	uint32_t *pool;
 	enum nx_frame frame;
@@ -112,19 +127,18 @@ enum { ESC_NONE = 0, ESC_PCT, ESC_BSL, ESC_UNI };
 
 /* ---- matching ---------------------------------------------------------- */
 
+/* A decoded symbol as needle ND's bytes have it. */
+static char as_sym(const struct needle *nd, char c)
+{
+	if (nd->b64)
+		return c == '-' ? '+' : c == '_' ? '/' : c;
+	return c;
+}
+
 /* One decoded symbol whose raw bytes began at POS.  True on a whole match. */
 static bool kmp_push(const struct needle *nd, struct match *m, char sym, uint32_t pos)
 {
-	if (nd->b64)
-		sym = sym == '-' ? '+' : sym == '_' ? '/' : sym;
-	if (m->anchored) {
-		/* from its start or not at all: no fall-back */
-		if (!m->live || nd->bytes[m->j] != sym) {
-			m->live = false;
-			return false;
-		}
-		return ++m->j == nd->len;
-	}
+	sym = as_sym(nd, sym);
 	while (m->j > 0 && nd->bytes[m->j] != sym) {
 		uint32_t k = nd->fail[m->j];
 		m->head = (m->head + (m->j - k)) % nd->len;
@@ -173,106 +187,173 @@ static bool can_begin(const struct needle *nd, char c)
 	return nd->b64 && ((f == '+' && c == '-') || (f == '/' && c == '_'));
 }
 
-/* A parse of needle I anchored at POS, in set SET: false when NX_ANCHORS
- * are alive already (or no memory for them). */
-static bool anchor_new(struct nx_scan *sc, int set, size_t i, uint32_t pos, struct match **ret)
-{
-	struct match *a;
+/* Who reads a stream of set SET: the stream's own parse of every needle
+ * read the RD way (Q < 0), which share one decoder (sc->rdr), or the
+ * parse anchored in slot Q, for the same needles, with a decoder of its
+ * own. */
+struct reader {
+	struct nx_scan *sc;
+	int set;
+	unsigned rd;
+	int q;
+};
 
-	if (!sc->a[set])
-		sc->a[set] = calloc(sc->s->n * NX_ANCHORS, sizeof(struct match));
-	if (!sc->idx[set])
-		sc->idx[set] = calloc(sc->s->n * NX_ANCHORS, sizeof(uint32_t));
-	if (!sc->a[set] || !sc->idx[set]) {
-		sc->nomem = true;
-		return false;
-	}
-	a = &sc->a[set][i * NX_ANCHORS];
-	for (size_t k = 0; k < NX_ANCHORS; k++)
-		if (!a[k].live) {
-			a[k] = (struct match){.anchored = true, .live = true, .start = pos};
-			sc->idx[set][sc->live[set]++] = (uint32_t)(i * NX_ANCHORS + k);
-			*ret = &a[k];
-			return true;
-		}
-	return false;
+static struct esc *esc_of(const struct reader *r, int lv)
+{
+	return r->q >= 0 ? &r->sc->a[r->set][r->q].e[lv] : &r->sc->rdr[r->set][r->rd][lv];
 }
 
-static bool dec_push(struct nx_scan *sc, int set, size_t i, struct match *m, int lv, char c,
-		     uint32_t pos);
-
-/* C, whose raw bytes began at POS, read at level LV: to the level below,
- * or a symbol.  True on a whole match (sc->hit). */
-static bool emit(struct nx_scan *sc, int set, size_t i, struct match *m, int lv, char c,
-		 uint32_t pos)
+/* The level a reader's raw bytes are read at. */
+static int top(unsigned rd)
 {
-	const struct needle *nd = &sc->s->needles[i];
+	return rd == RD_DEEP ? 1 : 0;
+}
+
+/* A parse of reader R's needles anchored at POS, for those that can begin
+ * with C: its slot, -1 when none can, or -2 when NX_ANCHORS of the
+ * reader's are alive already (or no memory for them). */
+static int anchor_new(const struct reader *r, char c, uint32_t pos)
+{
+	struct nx_scan *sc = r->sc;
+	const struct nx_scrub *s = sc->s;
+	struct anchor *g = NULL;
+	uint32_t *j, alive = 0;
+	int q;
+
+	if (!sc->a[r->set])
+		sc->a[r->set] = calloc(NX_SLOTS, sizeof(struct anchor));
+	if (!sc->aj[r->set])
+		sc->aj[r->set] = calloc(NX_SLOTS * (s->n ? s->n : 1), sizeof(uint32_t));
+	if (!sc->a[r->set] || !sc->aj[r->set]) {
+		sc->nomem = true;
+		return -2;
+	}
+	for (q = (int)r->rd * NX_ANCHORS; q < (int)(r->rd + 1) * NX_ANCHORS; q++)
+		if (!sc->a[r->set][q].alive) {
+			g = &sc->a[r->set][q];
+			break;
+		}
+	if (!g)
+		return -2;
+	j = sc->aj[r->set] + (size_t)q * s->n;
+	for (uint32_t k = s->from[r->rd]; k < s->from[r->rd + 1]; k++) {
+		bool can = can_begin(&s->needles[s->order[k]], c);
+		j[k] = can ? 0 : NX_DEAD;
+		alive += can;
+	}
+	if (!alive)
+		return -1;
+	*g = (struct anchor){.start = pos, .alive = alive};
+	sc->idx[r->set][sc->live[r->set]++] = (uint32_t)q;
+	return q;
+}
+
+static bool dec_push(const struct reader *r, int lv, char c, uint32_t pos);
+
+/* V, whose raw bytes began at POS, decoded at level LV: to the level
+ * below, or a symbol to the reader's needles.  True on a whole match
+ * (sc->hit). */
+static bool emit(const struct reader *r, int lv, char v, uint32_t pos)
+{
+	struct nx_scan *sc = r->sc;
+	const struct nx_scrub *s = sc->s;
 
 	if (lv > 0)
-		return dec_push(sc, set, i, m, lv - 1, c, pos);
-	if (!kmp_push(nd, m, c, pos))
+		return dec_push(r, lv - 1, v, pos);
+	if (r->q >= 0) {
+		/* from its start or not at all: no fall-back */
+		struct anchor *g = &sc->a[r->set][r->q];
+		uint32_t *j = sc->aj[r->set] + (size_t)r->q * s->n;
+		for (uint32_t k = s->from[r->rd]; k < s->from[r->rd + 1] && g->alive; k++) {
+			const struct needle *nd = &s->needles[s->order[k]];
+			if (j[k] == NX_DEAD)
+				continue;
+			if (nd->bytes[j[k]] != as_sym(nd, v)) {
+				j[k] = NX_DEAD;
+				g->alive--;
+			} else if (++j[k] == nd->len) {
+				return found(sc, nd, g->start);
+			}
+		}
 		return false;
-	return found(sc, nd, m->anchored ? m->start : m->pos[m->head % nd->len]);
+	}
+	for (uint32_t k = s->from[r->rd]; k < s->from[r->rd + 1]; k++) {
+		const struct needle *nd = &s->needles[s->order[k]];
+		struct match *m = &sc->m[r->set][s->order[k]];
+		if (kmp_push(nd, m, v, pos))
+			return found(sc, nd, m->pos[m->head % nd->len]);
+	}
+	return false;
 }
 
 /* The escape under way at level LV was none after all: its characters as
  * they are. */
-static bool literal(struct nx_scan *sc, int set, size_t i, struct match *m, int lv)
+static bool literal(const struct reader *r, int lv)
 {
-	struct esc *e = &m->e[lv];
+	struct esc *e = esc_of(r, lv);
 	uint8_t n = e->np;
 
 	e->kind = ESC_NONE;
 	e->np = 0;
 	for (uint8_t k = 0; k < n; k++)
-		if (emit(sc, set, i, m, lv, e->pend[k], e->ppos[k]))
+		if (emit(r, lv, e->pend[k], e->ppos[k]))
 			return true;
 	return false;
 }
 
-/* The escape E reads is whole: V, begun where it began. */
-static bool decoded(struct nx_scan *sc, int set, size_t i, struct match *m, int lv, char v)
+/* The escape under way at level LV is whole: V, begun where it began. */
+static bool decoded(const struct reader *r, int lv, char v)
 {
-	struct esc *e = &m->e[lv];
+	struct esc *e = esc_of(r, lv);
 
 	e->kind = ESC_NONE;
 	e->np = 0;
-	return emit(sc, set, i, m, lv, v, e->ppos[0]);
+	return emit(r, lv, v, e->ppos[0]);
+}
+
+/* C at level LV goes into the escape the stream's own parse reads there:
+ * a match of any of the reader's needles that can begin with C may begin
+ * here, found by a parse anchored at POS.  True on a whole match, or when
+ * more would be alive than are kept (sc->overflow). */
+static bool anchor_at(const struct reader *r, int lv, char c, uint32_t pos)
+{
+	struct nx_scan *sc = r->sc;
+	struct reader ra = {sc, r->set, r->rd, anchor_new(r, c, pos)};
+
+	if (ra.q == -1)
+		return false;
+	if (ra.q < 0) {
+		/* (a credential to name: the reader's first) */
+		sc->overflow = true;
+		return found(sc, &sc->s->needles[sc->s->order[sc->s->from[r->rd]]],
+			     esc_of(r, lv)->ppos[0]);
+	}
+	if (dec_push(&ra, lv, c, pos))
+		return true;
+	if (!sc->a[r->set][ra.q].alive)
+		sc->live[r->set]--; /* (the last in the list) */
+	return false;
 }
 
 /*
- * C, a character at level LV of needle I's parse M, through that level's
- * decoder: percent escapes (%41, any hex case), and the JSON escapes a
- * secret can come back in from an echoing API (\/, \\, \", \u0041).  A
- * needle without '%' or '\\' is read at two levels (nd->deep): the
- * outer one (LV 1) the raw bytes, its output the inner one's (LV 0), so
- * that a JSON value quoted in JSON or in a URL (\\\/, %5C%2F) or every
- * character percent-encoded twice (%25%32%46) is read.  The stream's
- * own parse (not anchored) starts an anchored one wherever, at either
- * level, a character goes into an escape and can begin the needle.  True
- * on a whole match (sc->hit), or when more anchored parses would be
- * needed than are kept (sc->overflow).
+ * C, a character at level LV of reader R, through that level's decoder:
+ * percent escapes (%41, any hex case), and the JSON escapes a secret can
+ * come back in from an echoing API (\/, \\, \", \u0041).  A needle
+ * without '%' or '\\' is read at two levels (RD_DEEP): the outer one (LV
+ * 1) reads the raw bytes and hands its output to the inner one (LV 0),
+ * so that a JSON value quoted in JSON or in a URL (\\\/, %5C%2F) or
+ * every character percent-encoded twice (%25%32%46) is read.  The
+ * stream's own parse starts an anchored one wherever, at either level, a
+ * character goes into an escape.  True on a whole match (sc->hit), or
+ * when more anchored parses would be needed than are kept (sc->overflow).
  */
-static bool dec_push(struct nx_scan *sc, int set, size_t i, struct match *m, int lv, char c,
-		     uint32_t pos)
+static bool dec_push(const struct reader *r, int lv, char c, uint32_t pos)
 {
-	const struct needle *nd = &sc->s->needles[i];
-	struct esc *e = &m->e[lv];
+	struct esc *e = esc_of(r, lv);
 
-	if (nd->raw)
-		return emit(sc, set, i, m, 0, c, pos);
 	/* a match may begin here, inside the escape this parse reads */
-	if (!m->anchored && e->np && into_escape(e, c) && can_begin(nd, c)) {
-		struct match *a;
-		if (!anchor_new(sc, set, i, pos, &a)) {
-			sc->overflow = true;
-			return found(sc, nd, e->ppos[0]);
-		}
-		if (dec_push(sc, set, i, a, lv, c, pos))
-			return true;
-		if (!a->live)
-			sc->live[set]--; /* (the last in the list) */
-	}
+	if (r->q < 0 && e->np && into_escape(e, c) && anchor_at(r, lv, c, pos))
+		return true;
 	switch (e->kind) {
 	case ESC_PCT:
 		if (hexval((unsigned char)c) >= 0) {
@@ -285,14 +366,14 @@ static bool dec_push(struct nx_scan *sc, int set, size_t i, struct match *m, int
 					hexval((unsigned char)c));
 			/* %25: the '%' of an escape quoted once more (%252F),
 			 * which begins where its first level began */
-			if (v == '%' && lv == 0 && nd->nest && e->depth + 1 < NX_PCT_DEPTH) {
+			if (v == '%' && lv == 0 && r->rd != RD_ONE && e->depth + 1 < NX_PCT_DEPTH) {
 				e->depth++;
 				e->np = 1;
 				return false;
 			}
-			return decoded(sc, set, i, m, lv, v);
+			return decoded(r, lv, v);
 		}
-		if (literal(sc, set, i, m, lv))
+		if (literal(r, lv))
 			return true;
 		break;
 	case ESC_BSL:
@@ -303,8 +384,8 @@ static bool dec_push(struct nx_scan *sc, int set, size_t i, struct match *m, int
 			return false;
 		}
 		if (c == '/' || c == '\\' || c == '"')
-			return decoded(sc, set, i, m, lv, c);
-		if (literal(sc, set, i, m, lv))
+			return decoded(r, lv, c);
+		if (literal(r, lv))
 			return true;
 		break;
 	case ESC_UNI:
@@ -317,10 +398,10 @@ static bool dec_push(struct nx_scan *sc, int set, size_t i, struct match *m, int
 			for (int k = 2; k < 6; k++)
 				v = v * 16 + hexval((unsigned char)e->pend[k]);
 			if (v < 0x80)
-				return decoded(sc, set, i, m, lv, (char)v);
-			return literal(sc, set, i, m, lv); /* not a byte of an ASCII secret */
+				return decoded(r, lv, (char)v);
+			return literal(r, lv); /* not a byte of an ASCII secret */
 		}
-		if (literal(sc, set, i, m, lv))
+		if (literal(r, lv))
 			return true;
 		break;
 	case ESC_NONE:
@@ -335,57 +416,40 @@ static bool dec_push(struct nx_scan *sc, int set, size_t i, struct match *m, int
 		e->np = 1;
 		return false;
 	}
-	return emit(sc, set, i, m, lv, c, pos);
-}
-
-/* The level a needle's raw bytes are read at. */
-static int top(const struct needle *nd)
-{
-	return nd->deep ? 1 : 0;
-}
-
-static void reset_matches(const struct nx_scrub *s, struct match *m)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		m[i].j = 0;
-		m[i].e[0].kind = m[i].e[1].kind = ESC_NONE;
-		m[i].e[0].np = m[i].e[1].np = 0;
-	}
+	return emit(r, lv, c, pos);
 }
 
 static void reset_all(struct nx_scan *sc)
 {
-	reset_matches(sc->s, sc->m[0]);
-	reset_matches(sc->s, sc->m[1]);
 	for (int set = 0; set < 2; set++) {
+		for (size_t i = 0; i < sc->s->n; i++)
+			sc->m[set][i].j = 0;
 		for (unsigned q = 0; q < sc->live[set]; q++)
-			sc->a[set][sc->idx[set][q]].live = false;
+			sc->a[set][sc->idx[set][q]].alive = 0;
 		sc->live[set] = 0;
 	}
+	memset(sc->rdr, 0, sizeof(sc->rdr));
 	sc->busy[0] = sc->busy[1] = false;
 }
 
 /* The anchored parses of set SET, fed C: true on a whole match.  Only
  * the alive ones are gone through (those that end are taken out of the
- * list): text full of escapes keeps a few alive among hundreds of slots. */
+ * list). */
 static bool anchored(struct nx_scan *sc, int set, char c, uint32_t pos)
 {
-	const struct nx_scrub *s = sc->s;
 	uint32_t *idx = sc->idx[set];
 	unsigned keep = 0, n = sc->live[set];
 
 	for (unsigned q = 0; q < n; q++) {
-		uint32_t k = idx[q];
-		struct match *a = &sc->a[set][k];
-		size_t i = k / NX_ANCHORS;
-		if (dec_push(sc, set, i, a, top(&s->needles[i]), c, pos)) {
+		struct reader r = {sc, set, idx[q] / NX_ANCHORS, (int)idx[q]};
+		if (dec_push(&r, top(r.rd), c, pos)) {
 			/* the list stays whole for reset_all() */
 			memmove(idx + keep, idx + q, (n - q) * sizeof(*idx));
 			sc->live[set] = keep + (n - q);
 			return true;
 		}
-		if (a->live)
-			idx[keep++] = k;
+		if (sc->a[set][idx[q]].alive)
+			idx[keep++] = idx[q];
 	}
 	sc->live[set] = keep;
 	return false;
@@ -402,11 +466,23 @@ static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
 
 	if (sc->live[set] && anchored(sc, set, c, pos))
 		return true;
-	for (size_t i = 0; i < s->n; i++) {
-		if (dec_push(sc, set, i, &m[i], top(&s->needles[i]), c, pos))
-			return true;
-		busy |= m[i].j || m[i].e[0].np || m[i].e[1].np;
+	/* a secret holding an escape character, as it is */
+	for (uint32_t k = s->from[RD_RAW]; k < s->from[RD_RAW + 1]; k++) {
+		const struct needle *nd = &s->needles[s->order[k]];
+		struct match *mk = &m[s->order[k]];
+		if (kmp_push(nd, mk, c, pos))
+			return found(sc, nd, mk->pos[mk->head % nd->len]);
 	}
+	for (unsigned rd = RD_RAW + 1; rd < NX_READERS; rd++) {
+		struct reader r = {sc, set, rd, -1};
+		if (s->from[rd] == s->from[rd + 1])
+			continue;
+		if (dec_push(&r, top(rd), c, pos))
+			return true;
+		busy |= sc->rdr[set][rd][0].np || sc->rdr[set][rd][1].np;
+	}
+	for (size_t i = 0; i < s->n && !busy; i++)
+		busy = m[i].j != 0;
 	/* (what is skipped unread must be no anchored parse's either) */
 	sc->busy[set] = busy || sc->live[set];
 	return false;
@@ -634,7 +710,7 @@ void nx_scan_free(struct nx_scan *sc)
 	free(sc->m[0]);
 	for (int set = 0; set < 2; set++) {
 		free(sc->a[set]);
-		free(sc->idx[set]);
+		free(sc->aj[set]);
 	}
 	nx_scrub_free((struct nx_scrub *)sc->s);
 	free(sc);
@@ -646,34 +722,34 @@ static bool same_needle(const struct needle *a, const struct needle *b)
 	       memcmp(a->bytes, b->bytes, a->len) == 0;
 }
 
-/* The anchored parses of set SET for S's needles: those of needles the
- * scan had already go on.  0, or -ENOMEM. */
-static int rebase_anchors(struct nx_scan *sc, const struct nx_scrub *s, int set, struct match **ret,
-			  uint32_t **ret_idx)
+/* The symbols matched by the anchored parses of set SET, for S's needles:
+ * those of needles the scan had already go on (a needle is read the same
+ * way in both).  0, or -ENOMEM. */
+static int rebase_anchors(struct nx_scan *sc, const struct nx_scrub *s, int set, uint32_t **ret)
 {
 	const struct nx_scrub *old = sc->s;
-	struct match *a;
+	uint32_t *nj;
 
 	*ret = NULL;
-	*ret_idx = NULL;
 	if (!sc->live[set])
 		return 0;
-	a = calloc((s->n ? s->n : 1) * NX_ANCHORS, sizeof(*a));
-	*ret_idx = calloc((s->n ? s->n : 1) * NX_ANCHORS, sizeof(uint32_t));
-	if (!a || !*ret_idx) {
-		free(a);
-		free(*ret_idx);
-		*ret_idx = NULL;
+	nj = malloc(NX_SLOTS * (s->n ? s->n : 1) * sizeof(*nj));
+	if (!nj)
 		return -ENOMEM;
+	for (unsigned l = 0; l < sc->live[set]; l++) {
+		uint32_t q = sc->idx[set][l], rd = q / NX_ANCHORS;
+		const uint32_t *oj = sc->aj[set] + (size_t)q * old->n;
+		for (uint32_t k = s->from[rd]; k < s->from[rd + 1]; k++) {
+			const struct needle *nd = &s->needles[s->order[k]];
+			nj[(size_t)q * s->n + k] = NX_DEAD;
+			for (uint32_t ok = old->from[rd]; ok < old->from[rd + 1]; ok++)
+				if (same_needle(nd, &old->needles[old->order[ok]])) {
+					nj[(size_t)q * s->n + k] = oj[ok];
+					break;
+				}
+		}
 	}
-	for (size_t i = 0; i < s->n; i++)
-		for (size_t k = 0; k < old->n; k++)
-			if (same_needle(&s->needles[i], &old->needles[k])) {
-				memcpy(&a[i * NX_ANCHORS], &sc->a[set][k * NX_ANCHORS],
-				       NX_ANCHORS * sizeof(*a));
-				break;
-			}
-	*ret = a;
+	*ret = nj;
 	return 0;
 }
 
@@ -684,29 +760,33 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 	uint32_t *pool = calloc(2 * (size_t)(s->syms ? s->syms : 1), sizeof(uint32_t));
 	size_t cap = s->hold_max > sc->carry_cap ? s->hold_max : sc->carry_cap;
 	char *carry = malloc(cap);
-	struct match *a[2] = {NULL, NULL};
-	uint32_t *idx[2] = {NULL, NULL};
+	uint32_t *aj[2] = {NULL, NULL};
 
-	if (!m || !pool || !carry || rebase_anchors(sc, s, 0, &a[0], &idx[0]) < 0 ||
-	    rebase_anchors(sc, s, 1, &a[1], &idx[1]) < 0) {
+	if (!m || !pool || !carry || rebase_anchors(sc, s, 0, &aj[0]) < 0 ||
+	    rebase_anchors(sc, s, 1, &aj[1]) < 0) {
 		free(m);
 		free(pool);
 		free(carry);
-		for (int set = 0; set < 2; set++) {
-			free(a[set]);
-			free(idx[set]);
-		}
+		free(aj[0]);
+		free(aj[1]);
 		return -ENOMEM;
 	}
 	for (int set = 0; set < 2; set++) {
-		free(sc->a[set]);
-		free(sc->idx[set]);
-		sc->a[set] = a[set];
-		sc->idx[set] = idx[set];
-		sc->live[set] = 0;
-		for (size_t k = 0; a[set] && k < s->n * NX_ANCHORS; k++)
-			if (a[set][k].live)
-				idx[set][sc->live[set]++] = (uint32_t)k;
+		unsigned keep = 0;
+		for (unsigned l = 0; l < sc->live[set]; l++) {
+			uint32_t q = sc->idx[set][l], rd = q / NX_ANCHORS, alive = 0;
+			for (uint32_t k = s->from[rd]; k < s->from[rd + 1]; k++)
+				alive += aj[set][(size_t)q * s->n + k] != NX_DEAD;
+			sc->a[set][q].alive = alive;
+			if (alive)
+				sc->idx[set][keep++] = q;
+		}
+		sc->live[set] = keep;
+		if (aj[set] || sc->aj[set]) {
+			/* (none alive: made again, at the new size, on need) */
+			free(sc->aj[set]);
+			sc->aj[set] = aj[set];
+		}
 	}
 	memcpy(carry, sc->carry, sc->carry_len);
 	explicit_bzero(sc->carry, sc->carry_cap);
@@ -730,7 +810,14 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 				memcpy(pos, om->pos, s->needles[i].len * sizeof(*pos));
 				break;
 			}
-			busy |= nm->j || nm->e[0].np || nm->e[1].np;
+			busy |= nm->j != 0;
+		}
+		/* a reader the old needles had none of was not fed: nothing
+		 * under way; the others' escapes go on for every needle */
+		for (unsigned rd = 0; rd < NX_READERS; rd++) {
+			if (old->from[rd] == old->from[rd + 1])
+				memset(sc->rdr[set][rd], 0, sizeof(sc->rdr[set][rd]));
+			busy |= sc->rdr[set][rd][0].np || sc->rdr[set][rd][1].np;
 		}
 		sc->busy[set] = busy || sc->live[set];
 	}

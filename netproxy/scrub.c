@@ -104,8 +104,10 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 	*n = (struct needle){.len = (uint32_t)len,
 			     .b64 = b64,
 			     .raw = raw,
-			     .nest = !raw && !memchr(p, '%', len),
-			     .deep = !raw && !memchr(p, '%', len) && !memchr(p, '\\', len),
+			     .rd = raw			  ? RD_RAW
+				   : memchr(p, '%', len)  ? RD_ONE
+				   : memchr(p, '\\', len) ? RD_NEST
+							  : RD_DEEP,
 			     .cred = cred};
 	n->bytes = malloc(len);
 	n->fail = calloc(len + 1, sizeof(uint32_t));
@@ -137,7 +139,10 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 	 * \u0041 is six), and the CRLF that ends a chunk extension inside it.
 	 * A wider writing (\u escapes of \u escapes) is still read, and cut
 	 * when whole, but not held whole */
-	w = raw ? 1 : n->deep ? 9 : n->nest ? 1 + 2 * NX_PCT_DEPTH : 6;
+	w = n->rd == RD_RAW    ? 1
+	    : n->rd == RD_DEEP ? 9
+	    : n->rd == RD_NEST ? 1 + 2 * NX_PCT_DEPTH
+			       : 6;
 	if ((size_t)n->len * w + 1 > s->hold_max)
 		s->hold_max = (size_t)n->len * w + 1;
 	/* a wider needle is held only as far as this: a secret over ~170
@@ -145,6 +150,24 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 	if (s->hold_max > NX_SCAN_HOLD_MAX)
 		s->hold_max = NX_SCAN_HOLD_MAX;
 	s->n++;
+	return 0;
+}
+
+/* The needles grouped by how they are read (scrub.h): 0, or -ENOMEM. */
+static int group(struct nx_scrub *s)
+{
+	uint32_t k = 0;
+
+	s->order = malloc((s->n ? s->n : 1) * sizeof(*s->order));
+	if (!s->order)
+		return -ENOMEM;
+	for (unsigned rd = 0; rd < NX_READERS; rd++) {
+		s->from[rd] = k;
+		for (size_t i = 0; i < s->n; i++)
+			if (s->needles[i].rd == rd)
+				s->order[k++] = (uint32_t)i;
+	}
+	s->from[NX_READERS] = k;
 	return 0;
 }
 
@@ -158,6 +181,7 @@ void nx_scrub_free(struct nx_scrub *s)
 		free(s->needles[i].fail);
 	}
 	free(s->needles);
+	free(s->order);
 	free(s);
 }
 
@@ -256,6 +280,8 @@ int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
 	}
 	explicit_bzero(core, NX_B64_CORE_MAX);
 	free(core);
+	if (r == 0)
+		r = group(s);
 	if (r < 0) {
 		nx_scrub_free(s);
 		return r;
@@ -291,6 +317,8 @@ int nx_scrub_with(const struct nx_scrub *base, const struct nx_scrub_extra *extr
 			len--; /* an echo may drop the padding */
 		r = add_needle(s, extra[i].b64, len, extra[i].cred, true, false);
 	}
+	if (r == 0)
+		r = group(s);
 	if (r < 0) {
 		nx_scrub_free(s);
 		return r;

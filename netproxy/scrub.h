@@ -11,14 +11,19 @@
 
 #include "netproxy_internal.h"
 
+/* How a needle's raw bytes are read: as they are (a secret holding '%' or
+ * '\\', its twin), one level of escapes (a secret holding '%': no %25
+ * nesting), one level with %25 nesting (holding '\\'), or two levels (the
+ * rest).  The needles read one way share one decoder in a scan (scan.c). */
+enum { RD_RAW = 0, RD_ONE, RD_NEST, RD_DEEP, NX_READERS };
+
 struct needle {
 	char *bytes;
 	uint32_t len;
 	uint32_t *fail; /* KMP: the longest proper border of bytes[0..i) */
 	bool b64;	/* '-' and '_' count as '+' and '/' */
 	bool raw;	/* no decoding (a secret holding '%' or '\\' itself) */
-	bool nest;	/* %25 begins an escape again (no '%' in the needle) */
-	bool deep;	/* two writings stacked are read (no '%' or '\\' in it) */
+	uint8_t rd;	/* RD_*: how it is read */
 	unsigned cred;
 };
 
@@ -27,7 +32,9 @@ struct nx_scrub {
 	size_t n_creds;
 	struct needle *needles;
 	size_t n;
-	uint32_t syms; /* the needles' lengths, summed */
+	uint32_t syms;		       /* the needles' lengths, summed */
+	uint32_t *order;	       /* needles' indices, grouped by reader: */
+	uint32_t from[NX_READERS + 1]; /* reader RD's are order[from[RD]..from[RD + 1]) */
 	size_t hold_max;
 	unsigned refs;		 /* its owner's and each scan's: a scan outlives a refresh */
 	bool start[256];	 /* bytes a match can begin with */

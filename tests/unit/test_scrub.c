@@ -696,6 +696,50 @@ static void test_too_many_open_prefixes_fail_closed(void **state)
 	nx_scrub_free(s);
 }
 
+/* A refresh while a match begun inside a stray escape is under way: the
+ * parse anchored there goes on for the old secret, now the previous one
+ * (its needles elsewhere among more), and ends a stream that completes
+ * it; one that does not passes whole. */
+static void test_anchored_parse_across_a_refresh(void **state)
+{
+	static const char old_secret[] = "d3adbeef0123456789abcdef-old/0";
+	struct nx_cred moved[2];
+	char *prev[2] = {(char *)old_secret, NULL};
+	size_t prev_len[2] = {sizeof(old_secret) - 1, 0};
+	struct nx_scrub *before = NULL, *after = NULL;
+	struct nx_scan *sc = NULL;
+	char out[4096];
+	size_t n;
+
+	(void)state;
+	memcpy(moved, creds, sizeof(moved));
+	moved[0].secret = old_secret;
+	moved[0].secret_len = sizeof(old_secret) - 1;
+	assert_int_equal(nx_scrub_new(moved, 2, &before), 0);
+	assert_int_equal(nx_scrub_new_prev(creds, 2, prev, prev_len, &after), 0);
+	for (int tail = 0; tail < 2; tail++) {
+		/* "%d3" reads as an escape: the match begins inside it; the
+		 * '/' is written twice (\\\/), so the anchored parse is the
+		 * two-level reader's */
+		assert_int_equal(nx_scan_new(before, &sc), 0);
+		nx_scan_reset(sc, NX_FRAME_PLAIN);
+		assert_int_equal(nx_scan_feed(sc, "x=%d3adbeef0123", 15, out, &n), 0);
+		assert_int_equal(nx_scan_rebase(sc, after), 0);
+		if (tail == 0) {
+			assert_int_equal(
+			    nx_scan_feed(sc, "456789abcdef-old\\\\\\/0 y", 23, out, &n), -EACCES);
+		} else {
+			/* the control: one character changed */
+			assert_int_equal(
+			    nx_scan_feed(sc, "456789abcdef-old\\\\\\/1 y", 23, out, &n), 0);
+			n += nx_scan_flush(sc, out + n);
+		}
+		nx_scan_free(sc);
+	}
+	nx_scrub_free(before);
+	nx_scrub_free(after);
+}
+
 /* ---- two writings stacked ------------------------------------------------ */
 
 #define STACK "q8Fz/Ab+Kd\"0123456789&abcXYZ<>"
@@ -819,6 +863,7 @@ int main(void)
 	    cmocka_unit_test(test_a_stray_escape_before_a_secret_does_not_hide_it),
 	    cmocka_unit_test(test_too_many_open_prefixes_fail_closed),
 	    cmocka_unit_test(test_two_writings_stacked),
+	    cmocka_unit_test(test_anchored_parse_across_a_refresh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,7 +105,8 @@ struct nx_scan {
 	uint32_t hit_start;
 	bool overflow; /* too many anchored parses at once, or no memory for them */
 	bool nomem;
-	bool busy[2]; /* a set has a partial match */
+	bool busy[2];	     /* a set has a partial match */
+	unsigned partial[2]; /* the stream's own KMPs with a symbol matched */
 	/* chunked */
 	int ch;
 	uint64_t ch_left;
@@ -151,6 +152,17 @@ static bool kmp_push(const struct needle *nd, struct match *m, char sym, uint32_
 	m->pos[(m->head + m->j) % nd->len] = pos;
 	m->j++;
 	return m->j == nd->len;
+}
+
+/* kmp_push() for the stream's own parse of set SET, keeping count of
+ * the needles with a partial match there. */
+static bool kmp_main(struct nx_scan *sc, int set, const struct needle *nd, struct match *m, char c,
+		     uint32_t pos)
+{
+	bool was = m->j != 0, whole = kmp_push(nd, m, c, pos);
+
+	sc->partial[set] += (unsigned)(m->j != 0) - (unsigned)was;
+	return whole;
 }
 
 static bool found(struct nx_scan *sc, const struct needle *nd, uint32_t start)
@@ -280,7 +292,7 @@ static bool emit(const struct reader *r, int lv, char v, uint32_t pos)
 	for (uint32_t k = s->from[r->rd]; k < s->from[r->rd + 1]; k++) {
 		const struct needle *nd = &s->needles[s->order[k]];
 		struct match *m = &sc->m[r->set][s->order[k]];
-		if (kmp_push(nd, m, v, pos))
+		if (kmp_main(sc, r->set, nd, m, v, pos))
 			return found(sc, nd, m->pos[m->head % nd->len]);
 	}
 	return false;
@@ -430,6 +442,7 @@ static void reset_all(struct nx_scan *sc)
 	}
 	memset(sc->rdr, 0, sizeof(sc->rdr));
 	sc->busy[0] = sc->busy[1] = false;
+	sc->partial[0] = sc->partial[1] = 0;
 }
 
 /* The anchored parses of set SET, fed C: true on a whole match.  Only
@@ -470,7 +483,7 @@ static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
 	for (uint32_t k = s->from[RD_RAW]; k < s->from[RD_RAW + 1]; k++) {
 		const struct needle *nd = &s->needles[s->order[k]];
 		struct match *mk = &m[s->order[k]];
-		if (kmp_push(nd, mk, c, pos))
+		if (kmp_main(sc, set, nd, mk, c, pos))
 			return found(sc, nd, mk->pos[mk->head % nd->len]);
 	}
 	for (unsigned rd = RD_RAW + 1; rd < NX_READERS; rd++) {
@@ -481,10 +494,8 @@ static bool sym(struct nx_scan *sc, int set, char c, uint32_t pos)
 			return true;
 		busy |= sc->rdr[set][rd][0].np || sc->rdr[set][rd][1].np;
 	}
-	for (size_t i = 0; i < s->n && !busy; i++)
-		busy = m[i].j != 0;
 	/* (what is skipped unread must be no anchored parse's either) */
-	sc->busy[set] = busy || sc->live[set];
+	sc->busy[set] = busy || sc->partial[set] || sc->live[set];
 	return false;
 }
 
@@ -795,6 +806,7 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 	sc->carry_cap = cap;
 	for (int set = 0, off = 0; set < 2; set++) {
 		bool busy = false;
+		sc->partial[set] = 0;
 		for (size_t i = 0; i < s->n; i++) {
 			struct match *nm = &m[set * s->n + i];
 			nm->pos = pool + off;
@@ -810,7 +822,7 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 				memcpy(pos, om->pos, s->needles[i].len * sizeof(*pos));
 				break;
 			}
-			busy |= nm->j != 0;
+			sc->partial[set] += nm->j != 0;
 		}
 		/* a reader the old needles had none of was not fed: nothing
 		 * under way; the others' escapes go on for every needle */
@@ -819,7 +831,7 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 				memset(sc->rdr[set][rd], 0, sizeof(sc->rdr[set][rd]));
 			busy |= sc->rdr[set][rd][0].np || sc->rdr[set][rd][1].np;
 		}
-		sc->busy[set] = busy || sc->live[set];
+		sc->busy[set] = busy || sc->partial[set] || sc->live[set];
 	}
 	free(sc->pool);
 	free(sc->m[0]);

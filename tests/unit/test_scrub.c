@@ -559,23 +559,30 @@ static void test_previous_secret_and_scan_lifetime(void **state)
 /* A scan under way when the secrets are fetched again goes on with the new
  * needles: the new secret is seen from then on, and a partial match of the
  * previous one (which the new needles hold too) completes across it. */
+/* The needles of creds with OLD as the first one's secret (BEFORE), and
+ * after a refresh to creds' own, OLD the previous secret (AFTER). */
+static void refreshed(const char *old, struct nx_scrub **before, struct nx_scrub **after)
+{
+	static struct nx_cred moved[2];
+	char *prev[2] = {(char *)old, NULL};
+	size_t prev_len[2] = {strlen(old), 0};
+
+	memcpy(moved, creds, sizeof(moved));
+	moved[0].secret = old;
+	moved[0].secret_len = strlen(old);
+	assert_int_equal(nx_scrub_new(moved, 2, before), 0);
+	assert_int_equal(nx_scrub_new_prev(creds, 2, prev, prev_len, after), 0);
+}
+
 static void test_scan_rebased_at_a_refresh(void **state)
 {
-	(void)state;
-	static const char old_secret[] = "old-secret-value-0001";
-	struct nx_cred moved[2];
-	char *prev[2] = {(char *)old_secret, NULL};
-	size_t prev_len[2] = {sizeof(old_secret) - 1, 0};
 	struct nx_scrub *before = NULL, *after = NULL;
 	struct nx_scan *sc = NULL;
 	char out[4096];
 	size_t n;
 
-	memcpy(moved, creds, sizeof(moved));
-	moved[0].secret = old_secret;
-	moved[0].secret_len = sizeof(old_secret) - 1;
-	assert_int_equal(nx_scrub_new(moved, 2, &before), 0);
-	assert_int_equal(nx_scrub_new_prev(creds, 2, prev, prev_len, &after), 0);
+	(void)state;
+	refreshed("old-secret-value-0001", &before, &after);
 	/* the new secret passes a scan made before it */
 	assert_int_equal(nx_scan_new(before, &sc), 0);
 	nx_scan_reset(sc, NX_FRAME_CHUNKED);
@@ -702,21 +709,13 @@ static void test_too_many_open_prefixes_fail_closed(void **state)
  * it; one that does not passes whole. */
 static void test_anchored_parse_across_a_refresh(void **state)
 {
-	static const char old_secret[] = "d3adbeef0123456789abcdef-old/0";
-	struct nx_cred moved[2];
-	char *prev[2] = {(char *)old_secret, NULL};
-	size_t prev_len[2] = {sizeof(old_secret) - 1, 0};
 	struct nx_scrub *before = NULL, *after = NULL;
 	struct nx_scan *sc = NULL;
 	char out[4096];
 	size_t n;
 
 	(void)state;
-	memcpy(moved, creds, sizeof(moved));
-	moved[0].secret = old_secret;
-	moved[0].secret_len = sizeof(old_secret) - 1;
-	assert_int_equal(nx_scrub_new(moved, 2, &before), 0);
-	assert_int_equal(nx_scrub_new_prev(creds, 2, prev, prev_len, &after), 0);
+	refreshed("d3adbeef0123456789abcdef-old/0", &before, &after);
 	for (int tail = 0; tail < 2; tail++) {
 		/* "%d3" reads as an escape: the match begins inside it; the
 		 * '/' is written twice (\\\/), so the anchored parse is the

@@ -298,18 +298,48 @@ static bool emit(const struct reader *r, int lv, char v, uint32_t pos)
 	return false;
 }
 
-/* The escape under way at level LV was none after all: its characters as
- * they are. */
-static bool literal(const struct reader *r, int lv)
+/*
+ * The escape under way at level LV was none after all: its characters as
+ * they are, and then C (when not null), which ended it, is read afresh.
+ * A parse anchored at one of them, at the level below (the stream's own
+ * parse had an escape under way there, which that character went into),
+ * began in the past: it is handed the characters after its own, and C, as
+ * the stream's parse reads them (a JSON "\u0" written in a URL, "%30"
+ * then, after "%5C": the match begins at the first '\').
+ */
+static bool literal(const struct reader *r, int lv, const char *c, uint32_t pos)
 {
+	struct nx_scan *sc = r->sc;
 	struct esc *e = esc_of(r, lv);
 	uint8_t n = e->np;
+	unsigned mark[7], keep;
+	uint32_t *idx = sc->idx[r->set];
 
 	e->kind = ESC_NONE;
 	e->np = 0;
-	for (uint8_t k = 0; k < n; k++)
+	mark[0] = sc->live[r->set];
+	for (uint8_t k = 0; k < n; k++) {
 		if (emit(r, lv, e->pend[k], e->ppos[k]))
 			return true;
+		mark[k + 1] = sc->live[r->set];
+	}
+	if (r->q >= 0 || lv == 0 || mark[n] == mark[0])
+		return false;
+	for (uint8_t k = 0; k < n; k++)
+		for (unsigned l = mark[k]; l < mark[k + 1]; l++) {
+			struct reader ra = {sc, r->set, r->rd, (int)idx[l]};
+			for (uint8_t j = k + 1; j < n; j++)
+				if (emit(&ra, lv, e->pend[j], e->ppos[j]))
+					return true;
+			if (c && dec_push(&ra, lv, *c, pos))
+				return true;
+		}
+	/* those that ended leave the list */
+	keep = mark[0];
+	for (unsigned l = mark[0]; l < sc->live[r->set]; l++)
+		if (sc->a[r->set][idx[l]].alive)
+			idx[keep++] = idx[l];
+	sc->live[r->set] = keep;
 	return false;
 }
 
@@ -385,7 +415,7 @@ static bool dec_push(const struct reader *r, int lv, char c, uint32_t pos)
 			}
 			return decoded(r, lv, v);
 		}
-		if (literal(r, lv))
+		if (literal(r, lv, &c, pos))
 			return true;
 		break;
 	case ESC_BSL:
@@ -397,7 +427,7 @@ static bool dec_push(const struct reader *r, int lv, char c, uint32_t pos)
 		}
 		if (c == '/' || c == '\\' || c == '"')
 			return decoded(r, lv, c);
-		if (literal(r, lv))
+		if (literal(r, lv, &c, pos))
 			return true;
 		break;
 	case ESC_UNI:
@@ -411,9 +441,9 @@ static bool dec_push(const struct reader *r, int lv, char c, uint32_t pos)
 				v = v * 16 + hexval((unsigned char)e->pend[k]);
 			if (v < 0x80)
 				return decoded(r, lv, (char)v);
-			return literal(r, lv); /* not a byte of an ASCII secret */
+			return literal(r, lv, NULL, 0); /* not a byte of an ASCII secret */
 		}
-		if (literal(r, lv))
+		if (literal(r, lv, &c, pos))
 			return true;
 		break;
 	case ESC_NONE:

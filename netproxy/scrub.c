@@ -85,6 +85,11 @@ static void add_starts(struct nx_scrub *s, const struct needle *n)
 			set_pair(s, '%', (unsigned char)*h);
 		for (const char *e = "u/\\\""; *e; e++)
 			set_pair(s, '\\', (unsigned char)*e);
+		/* a '%' or '\\' of the first writing as it is, before a
+		 * character written again (%%36, %\u0036, \%75) */
+		set_pair(s, '%', '%');
+		set_pair(s, '%', '\\');
+		set_pair(s, '\\', '%');
 	}
 }
 

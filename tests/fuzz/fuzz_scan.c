@@ -8,7 +8,8 @@
  * without '%', \/ \\ \" or \u00XX; a secret holding '%' or '\\' also as
  * it is, byte for byte; one without either also written twice: each
  * character of such a writing as it is, %XX, \/ \\ \" or \u00XX, so
- * JSON in JSON, JSON in a URL, a URL in JSON or in a URL).  Slow (every
+ * JSON in JSON, JSON in a URL, a URL in JSON or in a URL; a '\\' kept as
+ * it is is not followed by a \u escape of the second writing).  Slow (every
  * start, backtracking), and so independent of the scan's one pass.
  * Whatever bytes an echo holds:
  *  - a head the reference finds a secret in is scrubbed, and the
@@ -164,7 +165,10 @@ static bool twice(const struct form *f, const char *t, size_t n, size_t r, size_
 	char x = w->c[k];
 	bool ci = w->hex[k];
 #define IS(c) ((c) == x || (ci && hex(c) >= 0 && hex(c) == hex(x)))
-	if (IS(t[r]) && twice(f, t, n, r + 1, j, w, k + 1))
+	/* (a '\\' of the first writing as it is, not before a \u escape of
+	 * the second: the scan reads "\\\\u" as an escaped '\\' and a 'u') */
+	if (IS(t[r]) && !(x == '\\' && r + 2 < n && t[r + 1] == '\\' && t[r + 2] == 'u') &&
+	    twice(f, t, n, r + 1, j, w, k + 1))
 		return true;
 	if (t[r] == '%' && r + 2 < n && hex(t[r + 1]) >= 0 && hex(t[r + 2]) >= 0 &&
 	    IS((char)(hex(t[r + 1]) * 16 + hex(t[r + 2]))) && twice(f, t, n, r + 3, j, w, k + 1))

@@ -844,6 +844,50 @@ static void test_two_writings_stacked(void **state)
 	nx_scrub_free(s);
 }
 
+/* Second writings mixed within a character, found by an outside review: a
+ * '\' that begins an escape of the second writing that turns out to be
+ * none, after a '\' the first writing had open (%5C, then \u0 and %30),
+ * and a '%' or '\' of the first writing kept as it is before a character
+ * written again (%%36, %\u0036, \%75), which the skip by pairs passed
+ * over.  Each is seen in a head and cuts a stream at every split. */
+static void test_second_writings_mixed_within_a_character(void **state)
+{
+	static const struct nx_cred mc[] = {
+	    {"hex", PH, sizeof(PH) - 1, HEX, sizeof(HEX) - 1, &hosts, false, POLICY_INJECT_REPLACE,
+	     NULL, false, NULL, 0, 0},
+	    {"google", PH2, sizeof(PH2) - 1, GOOGLE, sizeof(GOOGLE) - 1, &hosts, false,
+	     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
+	};
+	static const char *const text[] = {
+	    "%5C\\u0%3041IzaSyFakeKey0123456789abcdefghij",
+	    "%%3643adbeef0123456789abcdef",
+	    "%\\u003643adbeef0123456789abcdef",
+	    "\\%750041IzaSyFakeKey0123456789abcdefghij",
+	};
+	struct nx_scrub *s = NULL;
+	char head[512], *out;
+	size_t len;
+	unsigned hits;
+
+	(void)state;
+	assert_int_equal(nx_scrub_new(mc, 2, &s), 0);
+	for (size_t t = 0; t < sizeof(text) / sizeof(text[0]); t++) {
+		snprintf(head, sizeof(head), "HTTP/1.1 404 No\r\nX-Echo: /?t=%s&x\r\n\r\n",
+			 text[t]);
+		if (nx_scrub_head(s, head, strlen(head), &out, &len, &hits) != 1)
+			fail_msg("not seen in %s", head);
+		assert_null(memmem(out, len, text[t] + 4, strlen(text[t] + 4)));
+		free(out);
+		for (size_t step = 1; step <= strlen(head); step++) {
+			assert_int_equal(
+			    stream(s, NX_FRAME_PLAIN, head, strlen(head), step, &out, &len),
+			    -EACCES);
+			free(out);
+		}
+	}
+	nx_scrub_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -863,6 +907,7 @@ int main(void)
 	    cmocka_unit_test(test_too_many_open_prefixes_fail_closed),
 	    cmocka_unit_test(test_two_writings_stacked),
 	    cmocka_unit_test(test_anchored_parse_across_a_refresh),
+	    cmocka_unit_test(test_second_writings_mixed_within_a_character),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

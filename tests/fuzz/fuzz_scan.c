@@ -262,31 +262,18 @@ static bool carries_besides_placeholders(char *p, size_t n)
 	return carries(p, n);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* IN (exactly SIZE bytes) as a head and as a stream in pieces of STEP. */
+static void check(struct nx_scrub *s, const char *in, size_t size, size_t step)
 {
-	static struct nx_scrub *s;
 	struct nx_scan *sc;
-	char *in, *out, *clean = NULL;
-	size_t step, len = 0, got, clean_len;
+	char *out, *clean = NULL;
+	size_t len = 0, got, clean_len;
 	unsigned hits;
 	int r = 0;
 
-	if (size < 1)
-		return 0;
-	if (!s) {
-		if (nx_scrub_new(creds, N_CREDS, &s) < 0)
-			abort();
-		make_forms();
-	}
-	step = data[0] ? data[0] : 1;
-	size--;
-	/* a copy of exactly SIZE bytes, so ASan sees any read past it */
-	in = malloc(size ? size : 1);
 	out = malloc(size ? size : 1); /* what a stream lets through is at most what came */
-	if (!in || !out)
+	if (!out)
 		abort();
-	memcpy(in, data + 1, size);
-
 	int hr = nx_scrub_head(s, in, size, &clean, &clean_len, &hits);
 	if (hr == 1 && carries_besides_placeholders(clean, clean_len))
 		abort(); /* scrubbed, and a secret left */
@@ -311,6 +298,114 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* let through with a secret */
 	nx_scan_free(sc);
 	free(out);
+}
+
+/* The next choice byte of D[*I..N), 0 past its end. */
+static unsigned pick(const uint8_t *d, size_t n, size_t *i)
+{
+	return *i < n ? d[(*i)++] : 0;
+}
+
+static char *hex2(char *o, unsigned char v, bool lower)
+{
+	*o++ = (lower ? "0123456789abcdef" : "0123456789ABCDEF")[v >> 4];
+	*o++ = (lower ? "0123456789abcdef" : "0123456789ABCDEF")[v & 15];
+	return o;
+}
+
+/*
+ * A text that holds a form of a secret, written as the choice bytes say:
+ * D = [form] [prefix length] [prefix] then, for each byte of the form,
+ * [its first writing, and the case of its hex digits] [two bytes: how the
+ * second writing writes each of that one's characters] [their hex case],
+ * then the rest as it is.  So the forms the reference reads are made
+ * directly, not waited for: what the scan must see, and does not,
+ * aborts in check().  Into OUT; its length.
+ */
+static size_t compose(const uint8_t *d, size_t n, char *out)
+{
+	size_t i = 0, pre;
+	const struct form *f = &forms[pick(d, n, &i) % n_forms];
+	char *o = out;
+	struct once w[8];
+
+	pre = pick(d, n, &i) % 16;
+	for (size_t k = 0; k < pre; k++)
+		*o++ = (char)pick(d, n, &i);
+	for (size_t j = 0; j < f->len; j++) {
+		unsigned first = pick(d, n, &i), second = pick(d, n, &i) | pick(d, n, &i) << 8,
+			 hcase = pick(d, n, &i);
+		if (f->raw) {
+			*o++ = f->b[j];
+			continue;
+		}
+		const struct once *one = &w[(first & 15) % onces(f->b[j], f->nest, w)];
+		for (size_t k = 0; k < one->len; k++) {
+			char x = one->c[k];
+			if (one->hex[k] && (first >> 4 & 1 << (k & 3)))
+				x = (char)(x | 0x20); /* a hex digit in lower case */
+			switch (f->deep ? second >> (2 * (k & 7)) & 3 : 0) {
+			case 0:
+				*o++ = x;
+				break;
+			case 1:
+				*o++ = '%';
+				o = hex2(o, (unsigned char)x, hcase >> (k & 7) & 1);
+				break;
+			case 2:
+				if (x == '/' || x == '\\' || x == '"') {
+					*o++ = '\\';
+					*o++ = x;
+					break;
+				}
+				/* fall through */
+			default:
+				memcpy(o, "\\u00", 4);
+				o = hex2(o + 4, (unsigned char)x, hcase >> (k & 7) & 1);
+				break;
+			}
+		}
+	}
+	while (i < n)
+		*o++ = (char)d[i++];
+	return (size_t)(o - out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct nx_scrub *s;
+	char *in;
+	size_t step, len;
+
+	if (size < 1)
+		return 0;
+	if (!s) {
+		if (nx_scrub_new(creds, N_CREDS, &s) < 0)
+			abort();
+		make_forms();
+	}
+	/* [0] and the pieces' size: a text made of choices; else [the
+	 * pieces' size] and the text */
+	if (data[0] == 0 && size >= 2) {
+		char *text = malloc(size * 48 + 64);
+		if (!text)
+			abort();
+		step = data[1] ? data[1] : 1;
+		len = compose(data + 2, size - 2, text);
+		in = malloc(len ? len : 1); /* exactly LEN bytes, so ASan sees any read past */
+		if (!in)
+			abort();
+		memcpy(in, text, len);
+		free(text);
+	} else {
+		step = data[0] ? data[0] : 1;
+		len = size - 1;
+		in = malloc(len ? len : 1);
+		if (!in)
+			abort();
+		memcpy(in, data + 1, len);
+	}
+	check(s, in, len, step);
 	free(in);
 	return 0;
 }

@@ -89,7 +89,8 @@ enum { WS_B0 = 0, WS_B1, WS_LEN, WS_MASK, WS_DATA };
 
 struct nx_scan {
 	const struct nx_scrub *s;
-	struct match *m[2];		  /* [0] the data, [1] WebSocket control frames */
+	struct match *m[2];		  /* [0] the data, [1] WebSocket control frames or
+					     chunk extensions */
 	struct esc rdr[2][NX_READERS][2]; /* the stream's own parse: a decoder per
 					     reader, its levels */
 	struct anchor *a[2];		  /* anchored parses: NX_ANCHORS per reader, made on need */
@@ -591,8 +592,12 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 				} else if (c == '\n') {
 					sc->ch = sc->ch_left ? CH_DATA : CH_TRAILER;
 				} else {
-					sc->ch = CH_EXT; /* ';' and what follows: text */
-					if (sym(sc, 0, (char)c, pos))
+					/* ';' and what follows: text, a stream of
+					 * its own (set 1, WebSocket's control
+					 * frames' otherwise): the client joins the
+					 * data around it */
+					sc->ch = CH_EXT;
+					if (sym(sc, 1, (char)c, pos))
 						return -EACCES;
 				}
 				break;
@@ -600,7 +605,7 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 				if (c == '\r' || c == '\n') {
 					sc->ch = c == '\n' ? (sc->ch_left ? CH_DATA : CH_TRAILER)
 							   : CH_SIZE_LF;
-				} else if (sym(sc, 0, (char)c, pos)) {
+				} else if (sym(sc, 1, (char)c, pos)) {
 					return -EACCES;
 				}
 				break;

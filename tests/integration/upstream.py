@@ -165,7 +165,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(bytes([0x81, len(out)]) + out)
             self.wfile.flush()
             self.close_connection = True
-        elif path in ("/echo-chunked", "/gzip", "/gzip-ok", "/redirect", "/cookie", "/echo-ws",
+        elif path in ("/echo-chunked", "/echo-chunked-ext", "/gzip", "/gzip-ok", "/redirect", "/cookie", "/echo-ws",
                       "/echo-close", "/echo-json", "/echo-stacked"):
             self.echo(path, query)
         elif path.startswith("/store/"):
@@ -252,13 +252,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         """Hands back what it was sent, in the ways a real upstream may:
         for the reflection tests (test_reflection.py)."""
         text = ("%s %s\n%s" % (self.command, self.path, self.headers)).encode()
-        if path == "/echo-chunked":
-            # in 7-byte chunks: any secret longer than that is split
+        if path in ("/echo-chunked", "/echo-chunked-ext"):
+            # in 7-byte chunks: any secret longer than that is split (and,
+            # -ext, each chunk's size followed by an extension, which a
+            # client drops, joining the data around it)
+            ext = b";e=v" if path == "/echo-chunked-ext" else b""
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for i in range(0, len(text), 7):
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(text[i:i + 7]), text[i:i + 7]))
+                self.wfile.write(b"%x%s\r\n%s\r\n" % (len(text[i:i + 7]), ext, text[i:i + 7]))
             self.wfile.write(b"0\r\n\r\n")
         elif path in ("/gzip", "/gzip-ok"):
             # /gzip compresses whatever was asked; /gzip-ok only when asked

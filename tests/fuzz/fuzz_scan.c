@@ -53,6 +53,12 @@ struct form {
 static struct form forms[N_CREDS * 5];
 static size_t n_forms;
 
+/* What at() and at2() found for one form over one text, by start and
+ * byte (0 not yet, 1 no, 2 yes): without it, a text of many open writings
+ * takes the backtracking minutes. */
+static uint8_t *memo;
+static size_t memo_w;
+
 static int hex(unsigned char c)
 {
 	return c >= '0' && c <= '9'   ? c - '0'
@@ -68,13 +74,25 @@ static bool same(const struct form *f, char c, size_t j)
 	return f->b[j] == c;
 }
 
+static bool at_(const struct form *f, const char *t, size_t n, size_t r, size_t j);
+
 /* Whether F's bytes from J on are written at T[R..N). */
 static bool at(const struct form *f, const char *t, size_t n, size_t r, size_t j)
 {
+	uint8_t *m;
+
 	if (j == f->len)
 		return true;
 	if (r >= n)
 		return false;
+	m = &memo[r * memo_w + j];
+	if (!*m)
+		*m = at_(f, t, n, r, j) ? 2 : 1;
+	return *m == 2;
+}
+
+static bool at_(const struct form *f, const char *t, size_t n, size_t r, size_t j)
+{
 	if (f->raw)
 		return same(f, t[r], j) && at(f, t, n, r + 1, j + 1);
 	if (t[r] != '%' && t[r] != '\\' && same(f, t[r], j) && at(f, t, n, r + 1, j + 1))
@@ -184,14 +202,28 @@ static bool twice(const struct form *f, const char *t, size_t n, size_t r, size_
 	return false;
 }
 
+static bool at2_(const struct form *f, const char *t, size_t n, size_t r, size_t j);
+
 /* Whether F's bytes from J on are written, once or twice, at T[R..N). */
 static bool at2(const struct form *f, const char *t, size_t n, size_t r, size_t j)
+{
+	uint8_t *m;
+
+	if (j == f->len)
+		return true;
+	if (r >= n)
+		return false;
+	m = &memo[r * memo_w + j];
+	if (!*m)
+		*m = at2_(f, t, n, r, j) ? 2 : 1;
+	return *m == 2;
+}
+
+static bool at2_(const struct form *f, const char *t, size_t n, size_t r, size_t j)
 {
 	char alt[2] = {f->b[j], 0};
 	struct once w[8];
 
-	if (j == f->len)
-		return true;
 	if (f->b64 && alt[0] == '+')
 		alt[1] = '-';
 	if (f->b64 && alt[0] == '/')
@@ -207,11 +239,19 @@ static bool at2(const struct form *f, const char *t, size_t n, size_t r, size_t 
 
 static bool carries(const char *t, size_t n)
 {
-	for (size_t r = 0; r < n; r++)
-		for (size_t i = 0; i < n_forms; i++)
-			if (forms[i].deep ? at2(&forms[i], t, n, r, 0) : at(&forms[i], t, n, r, 0))
-				return true;
-	return false;
+	bool hit = false;
+
+	for (size_t i = 0; i < n_forms && !hit; i++) {
+		memo_w = forms[i].len + 1;
+		memo = calloc((n + 1) * memo_w, 1);
+		if (!memo)
+			abort();
+		for (size_t r = 0; r < n && !hit; r++)
+			hit =
+			    forms[i].deep ? at2(&forms[i], t, n, r, 0) : at(&forms[i], t, n, r, 0);
+		free(memo);
+	}
+	return hit;
 }
 
 static void add(const char *b, size_t len, bool b64, bool raw, bool nest)

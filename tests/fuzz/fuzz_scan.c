@@ -53,7 +53,7 @@ struct form {
 static struct form forms[N_CREDS * 5];
 static size_t n_forms;
 
-/* What at() and at2() found for one form over one text, by start and
+/* What at() found for one form over one text, by start and
  * byte (0 not yet, 1 no, 2 yes): without it, a text of many open writings
  * takes the backtracking minutes. */
 static uint8_t *memo;
@@ -74,9 +74,11 @@ static bool same(const struct form *f, char c, size_t j)
 	return f->b[j] == c;
 }
 
-static bool at_(const struct form *f, const char *t, size_t n, size_t r, size_t j);
+static bool read_once(const struct form *f, const char *t, size_t n, size_t r, size_t j);
+static bool read_twice(const struct form *f, const char *t, size_t n, size_t r, size_t j);
 
-/* Whether F's bytes from J on are written at T[R..N). */
+/* Whether F's bytes from J on are written at T[R..N): once, or, for a
+ * form of a secret without '%' or '\\', once or twice. */
 static bool at(const struct form *f, const char *t, size_t n, size_t r, size_t j)
 {
 	uint8_t *m;
@@ -87,11 +89,11 @@ static bool at(const struct form *f, const char *t, size_t n, size_t r, size_t j
 		return false;
 	m = &memo[r * memo_w + j];
 	if (!*m)
-		*m = at_(f, t, n, r, j) ? 2 : 1;
+		*m = (f->deep ? read_twice(f, t, n, r, j) : read_once(f, t, n, r, j)) ? 2 : 1;
 	return *m == 2;
 }
 
-static bool at_(const struct form *f, const char *t, size_t n, size_t r, size_t j)
+static bool read_once(const struct form *f, const char *t, size_t n, size_t r, size_t j)
 {
 	if (f->raw)
 		return same(f, t[r], j) && at(f, t, n, r + 1, j + 1);
@@ -169,15 +171,13 @@ static size_t onces(char v, bool nest, struct once *w)
 	return n;
 }
 
-static bool at2(const struct form *f, const char *t, size_t n, size_t r, size_t j);
-
 /* Whether W's characters from K on are written (a second time) at
  * T[R..N), and F's bytes from J + 1 on after them. */
-static bool twice(const struct form *f, const char *t, size_t n, size_t r, size_t j,
-		  const struct once *w, size_t k)
+static bool written_again(const struct form *f, const char *t, size_t n, size_t r, size_t j,
+			  const struct once *w, size_t k)
 {
 	if (k == w->len)
-		return at2(f, t, n, r, j + 1);
+		return at(f, t, n, r, j + 1);
 	if (r >= n)
 		return false;
 	char x = w->c[k];
@@ -186,40 +186,25 @@ static bool twice(const struct form *f, const char *t, size_t n, size_t r, size_
 	/* (a '\\' of the first writing as it is, not before a \u escape of
 	 * the second: the scan reads "\\\\u" as an escaped '\\' and a 'u') */
 	if (IS(t[r]) && !(x == '\\' && r + 2 < n && t[r + 1] == '\\' && t[r + 2] == 'u') &&
-	    twice(f, t, n, r + 1, j, w, k + 1))
+	    written_again(f, t, n, r + 1, j, w, k + 1))
 		return true;
 	if (t[r] == '%' && r + 2 < n && hex(t[r + 1]) >= 0 && hex(t[r + 2]) >= 0 &&
-	    IS((char)(hex(t[r + 1]) * 16 + hex(t[r + 2]))) && twice(f, t, n, r + 3, j, w, k + 1))
+	    IS((char)(hex(t[r + 1]) * 16 + hex(t[r + 2]))) &&
+	    written_again(f, t, n, r + 3, j, w, k + 1))
 		return true;
 	if (t[r] == '\\' && r + 1 < n && (t[r + 1] == '/' || t[r + 1] == '\\' || t[r + 1] == '"') &&
-	    t[r + 1] == x && twice(f, t, n, r + 2, j, w, k + 1))
+	    t[r + 1] == x && written_again(f, t, n, r + 2, j, w, k + 1))
 		return true;
 	if (t[r] == '\\' && r + 5 < n && t[r + 1] == 'u' && hex(t[r + 2]) == 0 &&
 	    hex(t[r + 3]) == 0 && hex(t[r + 4]) >= 0 && hex(t[r + 5]) >= 0 &&
-	    IS((char)(hex(t[r + 4]) * 16 + hex(t[r + 5]))) && twice(f, t, n, r + 6, j, w, k + 1))
+	    IS((char)(hex(t[r + 4]) * 16 + hex(t[r + 5]))) &&
+	    written_again(f, t, n, r + 6, j, w, k + 1))
 		return true;
 #undef IS
 	return false;
 }
 
-static bool at2_(const struct form *f, const char *t, size_t n, size_t r, size_t j);
-
-/* Whether F's bytes from J on are written, once or twice, at T[R..N). */
-static bool at2(const struct form *f, const char *t, size_t n, size_t r, size_t j)
-{
-	uint8_t *m;
-
-	if (j == f->len)
-		return true;
-	if (r >= n)
-		return false;
-	m = &memo[r * memo_w + j];
-	if (!*m)
-		*m = at2_(f, t, n, r, j) ? 2 : 1;
-	return *m == 2;
-}
-
-static bool at2_(const struct form *f, const char *t, size_t n, size_t r, size_t j)
+static bool read_twice(const struct form *f, const char *t, size_t n, size_t r, size_t j)
 {
 	char alt[2] = {f->b[j], 0};
 	struct once w[8];
@@ -231,7 +216,7 @@ static bool at2_(const struct form *f, const char *t, size_t n, size_t r, size_t
 	for (size_t a = 0; a < 2 && alt[a]; a++) {
 		size_t nw = onces(alt[a], f->nest, w);
 		for (size_t i = 0; i < nw; i++)
-			if (twice(f, t, n, r, j, &w[i], 0))
+			if (written_again(f, t, n, r, j, &w[i], 0))
 				return true;
 	}
 	return false;
@@ -247,8 +232,7 @@ static bool carries(const char *t, size_t n)
 		if (!memo)
 			abort();
 		for (size_t r = 0; r < n && !hit; r++)
-			hit =
-			    forms[i].deep ? at2(&forms[i], t, n, r, 0) : at(&forms[i], t, n, r, 0);
+			hit = at(&forms[i], t, n, r, 0);
 		free(memo);
 	}
 	return hit;

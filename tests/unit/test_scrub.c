@@ -627,14 +627,16 @@ static void test_scan_rebased_at_a_refresh(void **state)
 #define HEX    "d3adbeef0123456789abcdef"
 #define GOOGLE "AIzaSyFakeKey0123456789abcdefghij"
 
+/* A secret that begins with hex digits, and one that begins 'A' (%0A) */
+static const struct nx_cred hex_google[] = {
+    {"hex", PH, sizeof(PH) - 1, HEX, sizeof(HEX) - 1, &hosts, false, POLICY_INJECT_REPLACE, NULL,
+     false, NULL, 0, 0},
+    {"google", PH2, sizeof(PH2) - 1, GOOGLE, sizeof(GOOGLE) - 1, &hosts, false,
+     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
+};
+
 static void test_a_stray_escape_before_a_secret_does_not_hide_it(void **state)
 {
-	static const struct nx_cred hc[] = {
-	    {"hex", PH, sizeof(PH) - 1, HEX, sizeof(HEX) - 1, &hosts, false, POLICY_INJECT_REPLACE,
-	     NULL, false, NULL, 0, 0},
-	    {"google", PH2, sizeof(PH2) - 1, GOOGLE, sizeof(GOOGLE) - 1, &hosts, false,
-	     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
-	};
 	static const char *const pre[] = {"%",	   "%%",   "%4", "%25", "%2525", "%252",
 					  "\\u00", "\\u0", "\\", "%0",	"%%%"};
 	/* HEX after each, raw and partly encoded; GOOGLE after "%0" (%0A) */
@@ -646,7 +648,7 @@ static void test_a_stray_escape_before_a_secret_does_not_hide_it(void **state)
 	unsigned hits;
 
 	(void)state;
-	assert_int_equal(nx_scrub_new(hc, 2, &s), 0);
+	assert_int_equal(nx_scrub_new(hex_google, 2, &s), 0);
 	for (size_t p = 0; p < sizeof(pre) / sizeof(pre[0]); p++)
 		for (size_t b = 0; b < sizeof(body) / sizeof(body[0]) + 1; b++) {
 			const char *sec = b < 3 ? body[b] : GOOGLE;
@@ -862,12 +864,6 @@ static void test_two_writings_stacked(void **state)
  * over.  Each is seen in a head and cuts a stream at every split. */
 static void test_second_writings_mixed_within_a_character(void **state)
 {
-	static const struct nx_cred mc[] = {
-	    {"hex", PH, sizeof(PH) - 1, HEX, sizeof(HEX) - 1, &hosts, false, POLICY_INJECT_REPLACE,
-	     NULL, false, NULL, 0, 0},
-	    {"google", PH2, sizeof(PH2) - 1, GOOGLE, sizeof(GOOGLE) - 1, &hosts, false,
-	     POLICY_INJECT_REPLACE, NULL, false, NULL, 0, 0},
-	};
 	static const char *const text[] = {
 	    "%5C\\u0%3041IzaSyFakeKey0123456789abcdefghij",
 	    "%%3643adbeef0123456789abcdef",
@@ -880,7 +876,7 @@ static void test_second_writings_mixed_within_a_character(void **state)
 	unsigned hits;
 
 	(void)state;
-	assert_int_equal(nx_scrub_new(mc, 2, &s), 0);
+	assert_int_equal(nx_scrub_new(hex_google, 2, &s), 0);
 	for (size_t t = 0; t < sizeof(text) / sizeof(text[0]); t++) {
 		snprintf(head, sizeof(head), "HTTP/1.1 404 No\r\nX-Echo: /?t=%s&x\r\n\r\n",
 			 text[t]);

@@ -920,7 +920,7 @@ int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t
 		return r == -EACCES && sc->overflow ? overflowed(sc) : r;
 	/* held: the last hold_max bytes, or those since the last framing
 	 * end when fewer, whatever they are.  A partial match wider than that
-	 * (a secret spread over framing, or one over ~220 bytes) is not held
+	 * (a secret spread over framing, or one over ~170 bytes) is not held
 	 * whole: its start goes, and the stream is cut when it completes */
 	since = sc->total - sc->released;
 	total = sc->carry_len + n;

@@ -142,8 +142,9 @@ static int add_needle(struct nx_scrub *s, const char *p, size_t len, unsigned cr
 	 * written twice (every character percent-encoded twice, %25%34%31;
 	 * JSON's \u0026 in a URL, %5Cu0026, is eight), seven once (%25252F;
 	 * \u0041 is six), and the CRLF that ends a chunk extension inside it.
-	 * A wider writing (\u escapes of \u escapes) is still read, and cut
-	 * when whole, but not held whole */
+	 * A wider writing (\u escapes of escapes, %2525XX percent-encoded
+	 * again: up to 21 bytes) is still read, and cut when whole, but not
+	 * held whole */
 	w = n->rd == RD_RAW    ? 1
 	    : n->rd == RD_DEEP ? 9
 	    : n->rd == RD_NEST ? 1 + 2 * NX_PCT_DEPTH

@@ -97,10 +97,13 @@ const struct sc_entry seccomp_table[] = {
     A("dup", "io", "fd handling"),
     A("dup2", "io", "fd handling"),
     A("dup3", "io", "fd handling"),
-    P("fcntl", "io", "fd flags and locks", SC_CONF_SCOPE),
+    P("fcntl", "io", "fd flags and locks; leases refused (they stall others' opens)",
+      SC_CONF_SCOPE),
     A("flock", "io", "advisory locks"),
     {"ioctl", SC_ARGS, "io",
-     "terminals and devices; TIOCSTI and TIOCLINUX refused (input injection)", SC_CONF_SCOPE},
+     "terminals and devices; TIOCSTI and TIOCLINUX refused (input injection), and "
+     "TIOCSETD (line disciplines)",
+     SC_CONF_SCOPE},
     A("sendfile", "io", "copying"),
     A("splice", "io", "copying"),
     A("tee", "io", "copying"),
@@ -479,6 +482,19 @@ const struct sc_masked seccomp_masked[] = {
     /* terminal input injection */
     {"ioctl", 1, 0xffffffffULL, TIOCSTI},
     {"ioctl", 1, 0xffffffffULL, TIOCLINUX},
+    /* a terminal's line discipline: where the kernel loads them on
+     * demand (dev.tty.ldisc_autoload, modules), any of them, each a
+     * body of kernel code no terminal of the sandbox needs; and N_NULL
+     * on a terminal passed in leaves it dead for the host after the run */
+    {"ioctl", 1, 0xffffffffULL, TIOCSETD},
+    /* a file lease: the owner of a file (root owns the host's, run as
+     * root without run_as) holding one makes every other open of it, a
+     * read too, wait up to lease-break-time (45 s) for the holder, who
+     * can take it again after each break: the host's own programs
+     * stalled on /etc/ld.so.cache or ~/.gitconfig.  Without one to set,
+     * none needs releasing: F_SETLEASE is refused whatever its argument
+     * (fcntl's command is 32-bit in the kernel) */
+    {"fcntl", 1, 0xffffffffULL, F_SETLEASE},
     /* a file's attributes (chattr: nodump, noatime, the project id, the
      * NFS generation): Landlock has no right for them, and without a
      * mount namespace nothing else refuses them outside the write grants

@@ -74,6 +74,31 @@ static void i386_getpid(void)
 	__asm__ volatile("int $0x80" : "=a"(r) : "a"(20) : "memory");
 }
 
+/* A file of the caller's own, open for reading: what a lease needs (the
+ * owner's alone, or CAP_LEASE).  In the working directory, else in the
+ * temporary one; -1 when neither takes a file (then the lease attack
+ * reaches the kernel with a bad fd, and is counted as an escape). */
+static int own_file(void)
+{
+	const char *dirs[] = {".", getenv("TMPDIR"), "/tmp"};
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!dirs[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/rf-lease-%d", dirs[i], (int)getpid());
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			continue;
+		close(fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		unlink(path);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
 int main(void)
 {
 	char buf[16];
@@ -128,6 +153,24 @@ int main(void)
 	ATTACK_SECCOMP("ioctl(TIOCSTI | 1<<32) on stdin",
 		       syscall(SYS_ioctl, 0, (unsigned long)TIOCSTI | (1UL << 32), "x"));
 	ATTACK_SECCOMP("ioctl(TIOCLINUX)", ioctl(0, TIOCLINUX, buf));
+	{
+		/* a line discipline on a terminal of its own: N_NULL here, a
+		 * module loaded on demand elsewhere */
+		int pt = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), ld = 27 /* N_NULL */;
+		ATTACK_SECCOMP("ioctl(TIOCSETD) on a new terminal", ioctl(pt, TIOCSETD, &ld));
+		if (pt >= 0)
+			close(pt);
+	}
+	{
+		/* a lease stalls every other open of the file, the host's too */
+		int lf = own_file();
+		ATTACK_SECCOMP("fcntl(F_SETLEASE, F_WRLCK) on a file of its own",
+			       fcntl(lf, F_SETLEASE, F_WRLCK));
+		ATTACK_SECCOMP("fcntl(F_SETLEASE, F_RDLCK) on a file of its own",
+			       fcntl(lf, F_SETLEASE, F_RDLCK));
+		if (lf >= 0)
+			close(lf);
+	}
 	ATTACK_SECCOMP("personality(ADDR_NO_RANDOMIZE)", personality(ADDR_NO_RANDOMIZE));
 	ATTACK_SECCOMP("x32 system call", killed_by_filter(x32_getpid));
 	ATTACK_SECCOMP("i386 system call (int 0x80)", killed_by_filter(i386_getpid));

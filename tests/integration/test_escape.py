@@ -30,6 +30,31 @@ def test_kernel_surface(box):
     check(box.run([os.path.join(box.bin, "syscalls")], policy=pol))
 
 
+def test_leases_and_line_disciplines_are_granted_outside(tmp_path):
+    """The control of two of syscalls.c's attacks: outside the sandbox this
+    kernel grants the owner of a file a lease (which stalls the host's
+    opens of it) and a new terminal another line discipline, so their
+    refusal inside is the filter's, not the kernel's."""
+    import fcntl
+    import struct
+    import termios
+    f = tmp_path / "own"
+    f.write_text("x")
+    fd = os.open(str(f), os.O_RDONLY)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+        assert fcntl.fcntl(fd, fcntl.F_GETLEASE) == fcntl.F_WRLCK
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+    finally:
+        os.close(fd)
+    pt = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY)
+    try:
+        fcntl.ioctl(pt, termios.TIOCSETD, struct.pack("i", 27))  # N_NULL
+        assert struct.unpack("i", fcntl.ioctl(pt, termios.TIOCGETD, b"\0" * 4))[0] == 27
+    finally:
+        os.close(pt)
+
+
 def fs_attack_setup(box):
     """What tests/escape/fs.c attacks: a secret outside the grants, a .git
     config, a setuid-root program the sandbox may execute; its arguments."""

@@ -118,6 +118,7 @@ struct protwatch {
 	bool find_pending;	  /* started at the first tick */
 	long find_started_ms;	  /* CLOCK_MONOTONIC */
 	long find_next_ms;	  /* the next walk, once one has ended; 0: none */
+	bool find_here_said;	  /* a walk was made in the supervisor (find_here()) */
 	unsigned long found_over; /* past PW_MAX_FOUND or unwatchable */
 	/* last: the fields above, written at every walk's start and end
 	 * while the sandbox idles, stay on one page, not two around this

@@ -416,11 +416,15 @@ static size_t route_form(const char *in, size_t n, char *out)
 }
 
 /* A deny rule matches the path as it is or as routers take it: both in
- * route_form(), so that a rule written /a/ also meets /a. */
+ * route_form(), so that a rule written /a/ also meets /a; and the path
+ * without a format suffix on its last segment, cut at any of its dots but
+ * a leading one: Rails routes /admin(.:format), so /admin.json is /admin,
+ * and Spring MVC before 5.3 matched /admin.* to /admin (suffix patterns:
+ * /report.pdf.json is /report.pdf there).  Found by an outside review. */
 static bool deny_path(const char *pat, size_t pn, const char *path, size_t sn)
 {
 	char rp[NX_PATH_MAX + 1], rs[NX_PATH_MAX + 1];
-	size_t rpn, rsn;
+	size_t rpn, rsn, last;
 
 	if (nx_path_glob(pat, pn, path, sn, true))
 		return true;
@@ -428,7 +432,14 @@ static bool deny_path(const char *pat, size_t pn, const char *path, size_t sn)
 		return false; /* longer than any path judged */
 	rpn = route_form(pat, pn, rp);
 	rsn = route_form(path, sn, rs);
-	return nx_path_glob(rp, rpn, rs, rsn, true);
+	if (nx_path_glob(rp, rpn, rs, rsn, true))
+		return true;
+	for (last = rsn; last > 0 && rs[last - 1] != '/';)
+		last--;
+	for (size_t i = last + 1; i < rsn; i++)
+		if (rs[i] == '.' && nx_path_glob(rp, rpn, rs, i, true))
+			return true;
+	return false;
 }
 
 const struct policy_item *nx_http_rule_match(const struct policy_list *l, bool deny,

@@ -76,6 +76,10 @@ static void add_starts(struct nx_scrub *s, const struct needle *n)
 			set_pair(s, f[i], '%');
 			set_pair(s, f[i], '\\');
 		}
+		/* a base64 line may end after its first character (scan.c,
+		 * gap()) */
+		for (const char *b = "\n\r"; n->b64 && *b; b++)
+			set_pair(s, f[i], (unsigned char)*b);
 	}
 	if (!n->raw) {
 		const char *hex = "0123456789abcdefABCDEF";

@@ -9,7 +9,9 @@
  * it is, byte for byte; one without either also written twice: each
  * character of such a writing as it is, %XX, \/ \\ \" or \u00XX, so
  * JSON in JSON, JSON in a URL, a URL in JSON or in a URL; a '\\' kept as
- * it is is not followed by a \u escape of the second writing).  Slow (every
+ * it is is not followed by a \u escape of the second writing; inside a
+ * base64 core, a line break, written as a byte is, JSON's \n and \r
+ * among its writings).  Slow (every
  * start, backtracking), and so independent of the scan's one pass.
  * Whatever bytes an echo holds:
  *  - a head the reference finds a secret in is scrubbed, and the
@@ -77,6 +79,18 @@ static bool same(const struct form *f, char c, size_t j)
 static bool read_once(const struct form *f, const char *t, size_t n, size_t r, size_t j);
 static bool read_twice(const struct form *f, const char *t, size_t n, size_t r, size_t j);
 
+/* A character a base64 form passes over inside it: a line break (raw,
+ * or JSON's \n \r decoded). */
+static bool is_gap(char c)
+{
+	return c == '\n' || c == '\r';
+}
+
+static char json_escape(char c)
+{
+	return c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : 0;
+}
+
 /* Whether F's bytes from J on are written at T[R..N): once, or, for a
  * form of a secret without '%' or '\\', once or twice. */
 static bool at(const struct form *f, const char *t, size_t n, size_t r, size_t j)
@@ -97,6 +111,20 @@ static bool read_once(const struct form *f, const char *t, size_t n, size_t r, s
 {
 	if (f->raw)
 		return same(f, t[r], j) && at(f, t, n, r + 1, j + 1);
+	/* a gap inside a base64 form, written once */
+	if (f->b64 && j > 0) {
+		if (is_gap(t[r]) && at(f, t, n, r + 1, j))
+			return true;
+		if (t[r] == '%' && r + 2 < n && hex(t[r + 1]) >= 0 && hex(t[r + 2]) >= 0 &&
+		    is_gap((char)(hex(t[r + 1]) * 16 + hex(t[r + 2]))) && at(f, t, n, r + 3, j))
+			return true;
+		if (t[r] == '\\' && r + 1 < n && json_escape(t[r + 1]) && at(f, t, n, r + 2, j))
+			return true;
+		if (t[r] == '\\' && r + 5 < n && t[r + 1] == 'u' && hex(t[r + 2]) == 0 &&
+		    hex(t[r + 3]) == 0 && hex(t[r + 4]) >= 0 && hex(t[r + 5]) >= 0 &&
+		    is_gap((char)(hex(t[r + 4]) * 16 + hex(t[r + 5]))) && at(f, t, n, r + 6, j))
+			return true;
+	}
 	if (t[r] != '%' && t[r] != '\\' && same(f, t[r], j) && at(f, t, n, r + 1, j + 1))
 		return true;
 	if (t[r] == '%')
@@ -167,6 +195,8 @@ static size_t onces(char v, bool nest, struct once *w)
 	}
 	if (v == '/' || v == '\\' || v == '"')
 		n += put(&w[n], "\\", v, false);
+	if (v == '\n' || v == '\r' || v == '\t')
+		n += put(&w[n], "\\", v == '\n' ? 'n' : v == '\r' ? 'r' : 't', false);
 	n += put(&w[n], "\\u00", v, true);
 	return n;
 }
@@ -177,7 +207,7 @@ static bool written_again(const struct form *f, const char *t, size_t n, size_t 
 			  const struct once *w, size_t k)
 {
 	if (k == w->len)
-		return at(f, t, n, r, j + 1);
+		return at(f, t, n, r, j);
 	if (r >= n)
 		return false;
 	char x = w->c[k];
@@ -194,6 +224,9 @@ static bool written_again(const struct form *f, const char *t, size_t n, size_t 
 		return true;
 	if (t[r] == '\\' && r + 1 < n && (t[r + 1] == '/' || t[r + 1] == '\\' || t[r + 1] == '"') &&
 	    t[r + 1] == x && written_again(f, t, n, r + 2, j, w, k + 1))
+		return true;
+	if (t[r] == '\\' && r + 1 < n && json_escape(t[r + 1]) && json_escape(t[r + 1]) == x &&
+	    written_again(f, t, n, r + 2, j, w, k + 1))
 		return true;
 	if (t[r] == '\\' && r + 5 < n && t[r + 1] == 'u' && hex(t[r + 2]) == 0 &&
 	    hex(t[r + 3]) == 0 && hex(t[r + 4]) >= 0 && hex(t[r + 5]) >= 0 &&
@@ -215,6 +248,13 @@ static bool read_twice(const struct form *f, const char *t, size_t n, size_t r, 
 		alt[1] = '_';
 	for (size_t a = 0; a < 2 && alt[a]; a++) {
 		size_t nw = onces(alt[a], f->nest, w);
+		for (size_t i = 0; i < nw; i++)
+			if (written_again(f, t, n, r, j + 1, &w[i], 0))
+				return true;
+	}
+	/* a gap inside a base64 form, written twice */
+	for (const char *g = "\n\r"; f->b64 && j > 0 && *g; g++) {
+		size_t nw = onces(*g, f->nest, w);
 		for (size_t i = 0; i < nw; i++)
 			if (written_again(f, t, n, r, j, &w[i], 0))
 				return true;

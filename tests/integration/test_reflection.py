@@ -95,6 +95,13 @@ elif MODE == "stacked":
     https("json2", "/echo-stacked?f=json2", "X-T: %s\r\n" % T)
     https("jsonurl", "/echo-stacked?f=jsonurl", "X-T: %s\r\n" % T)
     https("url2", "/echo-stacked?f=url2", "X-T: %s\r\n" % T)
+elif MODE == "b64wrap":
+    # the secret's base64 with line breaks in it
+    https("clean", "/hello")
+    https("mime", "/echo-b64wrap?f=crlf&w=4", "X-T: %s\r\n" % T)
+    https("pem", "/echo-b64wrap?f=lf&w=7", "X-T: %s\r\n" % T)
+    https("github", "/echo-b64wrap?f=json&w=5", "X-T: %s\r\n" % T)
+    https("github-clean", "/echo-b64wrap?f=json&w=5", "X-T: nothing-secret-in-here\r\n")
 elif MODE == "chunkext":
     https("clean", "/hello")
     https("chunkext", "/echo-chunked-ext?t=" + T)
@@ -226,7 +233,7 @@ SECRET_SLASH = "wQ7fakeSecretKey/K7MDENG/bPxRfiCY+0123"
 
 
 def test_a_secret_written_twice_by_the_upstream_is_seen(cred):
-    """An upstream that quotes a JSON value again, inside JSON (\\\/) or a
+    r"""An upstream that quotes a JSON value again, inside JSON (\\\/) or a
     URL (%5C%2F), or percent-encodes every character twice (%25%32%46),
     hands back a secret whose '/' is written twice: one layer of escapes
     read left it unseen, and it came back whole."""
@@ -252,6 +259,28 @@ def test_a_secret_written_twice_by_the_upstream_is_seen(cred):
     ev = cred.events("cred.reflect")
     assert len([e for e in ev if e["where"] == "head"]) == 1, ev
     assert len([e for e in ev if e["where"] == "body"]) == 2, ev
+
+
+def test_base64_of_a_secret_with_line_breaks_in_it_is_cut(cred):
+    """An upstream that answers with the secret's base64 wrapped in lines:
+    CRLF (MIME), LF (PEM, the base64 tool), JSON's \\n (GitHub's contents
+    API). The scan took a break for the end of a match, and the secret came
+    back whole. Every few characters here, so that the break falls inside
+    each of the three alignments' cores."""
+    r, got = echo_run(cred, "b64wrap", policy(cred))
+    assert set(got) == {"clean", "mime", "pem", "github", "github-clean"}, r.stdout
+    assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
+    # the positive control: the same answer for text that is no secret, whole
+    clean = got["github-clean"]
+    assert clean.startswith(b"HTTP/1.1 200") and b'"content": "' in clean, clean
+    enc = base64.b64encode(SECRET.encode()).decode()
+    for name in ("mime", "pem", "github"):
+        data = got[name]
+        assert data == b"" or data.startswith(b"HTTP/1.1 200"), (name, data)
+        joined = re.sub(rb"\\n|\\r|\r|\n", b"", data)
+        assert enc[4:28].encode() not in joined, (name, data)
+    ev = cred.events("cred.reflect")
+    assert len([e for e in ev if e["where"] == "body"]) == 3, ev
 
 
 def test_a_secret_split_by_chunk_extensions_is_cut(cred):

@@ -166,7 +166,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
         elif path in ("/echo-chunked", "/echo-chunked-ext", "/gzip", "/gzip-ok", "/redirect", "/cookie", "/echo-ws",
-                      "/echo-close", "/echo-json", "/echo-stacked"):
+                      "/echo-close", "/echo-json", "/echo-stacked", "/echo-b64wrap"):
             self.echo(path, query)
         elif path.startswith("/store/"):
             STORE[path[len("/store/"):]] = query.encode()
@@ -299,6 +299,19 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             else:
                 body = "".join("%%%02X" % ord(c) for c in "".join("%%%02X" % ord(c) for c in t))
             self.reply((body + "\n").encode(), ctype="application/json")
+        elif path == "/echo-b64wrap":
+            # X-T in base64, wrapped as MIME (76, CRLF), PEM and the base64
+            # tool (64 and 76, LF) or GitHub's contents API (60, JSON's \n)
+            # wrap it; w=N: every N characters
+            t = base64.b64encode(self.headers.get("X-T", "").encode()).decode()
+            q = dict(kv.split("=", 1) for kv in query.split("&") if "=" in kv)
+            n = int(q.get("w", "76"))
+            lines = [t[i:i + n] for i in range(0, len(t), n)]
+            if q.get("f") == "json":
+                body = json.dumps({"content": "\n".join(lines) + "\n"})
+            else:
+                body = ("\r\n" if q.get("f") == "crlf" else "\n").join(lines) + "\n"
+            self.reply(body.encode(), ctype="application/json")
         elif path == "/redirect":
             self.send_response(301)
             self.send_header("Location", "https://good.test/elsewhere?" + query)

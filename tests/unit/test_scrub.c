@@ -865,6 +865,62 @@ static void test_two_writings_stacked(void **state)
 	nx_scrub_free(s);
 }
 
+/* The secret's base64 broken into lines, as MIME (CRLF), PEM and the
+ * base64 tool (LF), JSON (GitHub's contents: \n), JSON quoted again and a
+ * URL write it: found by an outside review, it passed whole.
+ * Every width from one character (a break inside each alignment's core),
+ * and the usual ones; in a body at every split, nothing of it out before
+ * the cut at the usual widths; in a head.  The same text made from other
+ * bytes passes whole. */
+static void test_base64_broken_into_lines(void **state)
+{
+	static const char *const breaks[] = {"\n", "\r\n", "\\n", "\\r\\n", "\\\\n", "%0A"};
+	static const size_t widths[] = {1, 2, 3, 5, 8, 60, 64, 76};
+	struct nx_scrub *s = scrub();
+	char *enc[2] = {b64(SECRET), b64("ghp_otherValueOf0123456789abcdefXY")};
+	char body[2048], head[2048], *out;
+	size_t len;
+	unsigned hits;
+
+	(void)state;
+	for (size_t b = 0; b < sizeof(breaks) / sizeof(breaks[0]); b++)
+		for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++)
+			for (int other = 0; other < 2; other++) {
+				char wrapped[1024] = "";
+				size_t o = 0, n = strlen(enc[other]);
+				for (size_t i = 0; i < n; i += widths[w])
+					o += (size_t)snprintf(wrapped + o, sizeof(wrapped) - o,
+							      "%s%.*s", i ? breaks[b] : "",
+							      (int)widths[w], enc[other] + i);
+				snprintf(body, sizeof(body), "{\"content\": \"%s\"}\n", wrapped);
+				if (other) {
+					passes_whole(s, NX_FRAME_PLAIN, body, 7);
+					continue;
+				}
+				for (size_t step = 1; step <= strlen(body); step += 1 + step / 4) {
+					if (stream(s, NX_FRAME_PLAIN, body, strlen(body), step,
+						   &out, &len) != -EACCES)
+						fail_msg("not seen in %s (step %zu)", body, step);
+					/* held whole where lines are a few characters
+					 * long or more */
+					if (widths[w] >= 3 && len > 13)
+						fail_msg("%zu bytes out of %s", len, body);
+					free(out);
+				}
+				/* a head holds no line break: JSON's, or a URL's */
+				if (strchr(breaks[b], '\n') || strchr(breaks[b], '\r'))
+					continue;
+				snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nX-C: %s\r\n\r\n",
+					 wrapped);
+				if (nx_scrub_head(s, head, strlen(head), &out, &len, &hits) != 1)
+					fail_msg("not seen in %s", head);
+				free(out);
+			}
+	free(enc[0]);
+	free(enc[1]);
+	nx_scrub_free(s);
+}
+
 /* Second writings mixed within a character, found by an outside review: a
  * '\' that begins an escape of the second writing that turns out to be
  * none, after a '\' the first writing had open (%5C, then \u0 and %30),
@@ -921,6 +977,7 @@ int main(void)
 	    cmocka_unit_test(test_a_stray_escape_before_a_secret_does_not_hide_it),
 	    cmocka_unit_test(test_too_many_open_prefixes_fail_closed),
 	    cmocka_unit_test(test_two_writings_stacked),
+	    cmocka_unit_test(test_base64_broken_into_lines),
 	    cmocka_unit_test(test_anchored_parse_across_a_refresh),
 	    cmocka_unit_test(test_second_writings_mixed_within_a_character),
 	};

@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from conftest import NOBODY
 from test_protect import GIT_ENV, host, make_repo, planted
 
 
@@ -87,21 +88,10 @@ def test_many_directories_at_the_top_do_not_exhaust_the_supervisor(box):
 
 
 PY_LEASE = r'''
-import fcntl, os, signal, subprocess, sys, time
-signal.signal(signal.SIGIO, signal.SIG_IGN)
-open("leased", "w").close()
-fd = os.open("leased", os.O_RDONLY)
-leased = False
-for _ in range(100):  # (the supervisor's own copy of the new file closes
-    try:              # just after the command's open returned)
-        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
-        leased = True
-        break
-    except BlockingIOError:
-        time.sleep(0.01)
-print("leased", leased)
-# a write open breaks the lease: it waits for the holder (up to the
-# lease-break time) but only its caller may wait, not the supervisor
+import os, subprocess, sys, time
+# a write open breaks the host's lease on "leased": it waits for the holder
+# (up to the lease-break time) but only its caller may wait, not the
+# supervisor
 w = subprocess.Popen([sys.executable, "-c",
                       "import os; os.mkdir('started'); open('leased', 'w')"],
                      stderr=subprocess.DEVNULL)
@@ -115,16 +105,37 @@ print("other took %.1f" % (time.time() - s))
 w.kill()
 '''
 
+# The lease, held by a host process of the file's owner (or root): the
+# command may take none (seccomp refuses F_SETLEASE: they stall the host's
+# opens), but the host's tools may hold one on a file in the project.
+HOST_LEASE = r'''
+import fcntl, os, signal, sys, time
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+print("leased", flush=True)
+time.sleep(120)
+'''
+
 
 def test_a_leased_file_does_not_stall_the_supervisor(box):
-    """A file the command holds a lease on, opened for writing by another of
-    its processes: the supervisor must not wait out the lease break while
-    every other call waits for it."""
+    """A file a host process holds a lease on, opened for writing by one of
+    the command's processes: the supervisor must not wait out the lease
+    break while every other call waits for it."""
     nons_only(box)
     make_repo(box)
     box.write("work/lease.py", PY_LEASE)
-    r = box.run(["/usr/bin/python3", "lease.py"], policy=box.policy(""), timeout=120)
-    assert "leased True" in r.stdout, r.stdout + r.stderr  # the control: a lease held
+    leased = box.write("work/leased", "")
+    if box.user == "nobody":
+        os.chown(leased, NOBODY, NOBODY)
+    holder = subprocess.Popen(["/usr/bin/python3", "-c", HOST_LEASE, leased],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "leased"  # the control: a lease held
+        r = box.run(["/usr/bin/python3", "lease.py"], policy=box.policy(""), timeout=120)
+    finally:
+        holder.kill()
+        holder.wait()
     assert "other took" in r.stdout, r.stderr
     assert float(r.stdout.split()[-1]) < 5, r.stdout
 

@@ -417,10 +417,11 @@ static size_t route_form(const char *in, size_t n, char *out)
 
 /* A deny rule matches the path as it is or as routers take it: both in
  * route_form(), so that a rule written /a/ also meets /a; and the path
- * without a format suffix on its last segment, cut at any of its dots but
- * a leading one: Rails routes /admin(.:format), so /admin.json is /admin,
+ * without a format suffix on its last segment, cut at a dot but a leading
+ * one: Rails routes /admin(.:format), so /admin.json is /admin,
  * and Spring MVC before 5.3 matched /admin.* to /admin (suffix patterns:
- * /report.pdf.json is /report.pdf there).  Found by an outside review. */
+ * /report.pdf.json is /report.pdf, and /report, there).  Found by an
+ * outside review. */
 static bool deny_path(const char *pat, size_t pn, const char *path, size_t sn)
 {
 	char rp[NX_PATH_MAX + 1], rs[NX_PATH_MAX + 1];
@@ -434,10 +435,27 @@ static bool deny_path(const char *pat, size_t pn, const char *path, size_t sn)
 	rsn = route_form(path, sn, rs);
 	if (nx_path_glob(rp, rpn, rs, rsn, true))
 		return true;
+	/* cut at the first dot, at the last (Rails' format), and at the one
+	 * after as many as the rule's own last segment holds (Spring's .*
+	 * after the pattern): three matches at most, not one a dot (an
+	 * outside review timed 218 ms a request on a path of dots against
+	 * twenty rules) */
+	size_t cut[3] = {0, 0, 0}, d = 0, seen = 0;
+	for (size_t i = rpn; i > 0 && rp[i - 1] != '/'; i--)
+		d += rp[i - 1] == '.';
 	for (last = rsn; last > 0 && rs[last - 1] != '/';)
 		last--;
 	for (size_t i = last + 1; i < rsn; i++)
-		if (rs[i] == '.' && nx_path_glob(rp, rpn, rs, i, true))
+		if (rs[i] == '.') {
+			if (!cut[0])
+				cut[0] = i;
+			if (seen++ == d)
+				cut[1] = i;
+			cut[2] = i;
+		}
+	for (int k = 0; k < 3; k++)
+		if (cut[k] && (k == 0 || cut[k] != cut[0]) &&
+		    nx_path_glob(rp, rpn, rs, cut[k], true))
 			return true;
 	return false;
 }

@@ -76,6 +76,7 @@ struct anchor {
 	struct esc e[2];
 	uint32_t start;
 	uint32_t alive; /* needles still matching: the parse is live while any */
+	uint8_t breaks; /* the last symbols, when line breaks: how many (gap()) */
 };
 
 #define NX_DEAD UINT32_MAX
@@ -93,6 +94,8 @@ struct nx_scan {
 					     chunk extensions */
 	struct esc rdr[2][NX_READERS][2]; /* the stream's own parse: a decoder per
 					     reader, its levels */
+	uint8_t breaks[2][NX_READERS];	  /* and its last symbols, when line breaks:
+					     how many (gap()) */
 	struct anchor *a[2];		  /* anchored parses: NX_ANCHORS per reader, made on need */
 	uint32_t *aj[2];		  /* their needles' symbols matched: s->n per slot */
 	uint32_t idx[2][NX_SLOTS];	  /* the alive ones' slots, LIVE of them */
@@ -264,15 +267,27 @@ static int anchor_new(const struct reader *r, char c, uint32_t pos)
 
 static bool dec_push(const struct reader *r, int lv, char c, uint32_t pos);
 
-/* Whether base64 needle ND passes over symbol V: the line breaks MIME, PEM
- * and the `base64` tool wrap it with, which JSON writes as \n (GitHub's
+/* Whether V is a line break.  A base64 needle passes over one, or a CRLF,
+ * inside a match (gap()), never before its first character nor more than
+ * two in a row: a parse anchored at a character that can begin a needle
+ * ('n' of a JSON \n) would otherwise stay open over every break that
+ * follows, and blank lines in JSON in JSON, or a run of \n, opened more
+ * than NX_ANCHORS of them (a false refusal an outside review found). */
+static bool is_break(char v)
+{
+	return v == '\n' || v == '\r';
+}
+
+/* Whether base64 needle ND passes over symbol V, the BREAKS-th break in a
+ * row, having matched J symbols: the line breaks MIME, PEM and the
+ * `base64` tool wrap it with, which JSON writes as \n (GitHub's
  * contents).  Found by an outside review: a wrapped base64 of a secret
  * came back whole.  Not blanks, which no encoder writes: each would be a
  * pair that stops the skip in ordinary text (next_start(); plain text
  * scanned 30% slower with them). */
-static bool gap(const struct needle *nd, char v)
+static bool gap(const struct needle *nd, char v, uint32_t j, unsigned breaks)
 {
-	return nd->b64 && (v == '\n' || v == '\r');
+	return nd->b64 && is_break(v) && j > 0 && j != NX_DEAD && breaks <= 2;
 }
 
 /* V, whose raw bytes began at POS, decoded at level LV: to the level
@@ -289,9 +304,10 @@ static bool emit(const struct reader *r, int lv, char v, uint32_t pos)
 		/* from its start or not at all: no fall-back */
 		struct anchor *g = &sc->a[r->set][r->q];
 		uint32_t *j = sc->aj[r->set] + (size_t)r->q * s->n;
+		g->breaks = is_break(v) ? (uint8_t)(g->breaks + (g->breaks < 3)) : 0;
 		for (uint32_t k = s->from[r->rd]; k < s->from[r->rd + 1] && g->alive; k++) {
 			const struct needle *nd = &s->needles[s->order[k]];
-			if (j[k] == NX_DEAD || gap(nd, v))
+			if (j[k] == NX_DEAD || gap(nd, v, j[k], g->breaks))
 				continue;
 			if (nd->bytes[j[k]] != as_sym(nd, v)) {
 				j[k] = NX_DEAD;
@@ -302,10 +318,12 @@ static bool emit(const struct reader *r, int lv, char v, uint32_t pos)
 		}
 		return false;
 	}
+	uint8_t *breaks = &sc->breaks[r->set][r->rd];
+	*breaks = is_break(v) ? (uint8_t)(*breaks + (*breaks < 3)) : 0;
 	for (uint32_t k = s->from[r->rd]; k < s->from[r->rd + 1]; k++) {
 		const struct needle *nd = &s->needles[s->order[k]];
 		struct match *m = &sc->m[r->set][s->order[k]];
-		if (gap(nd, v))
+		if (gap(nd, v, m->j, *breaks))
 			continue;
 		if (kmp_main(sc, r->set, nd, m, v, pos))
 			return found(sc, nd, m->pos[m->head % nd->len]);

@@ -55,9 +55,9 @@ struct form {
 static struct form forms[N_CREDS * 5];
 static size_t n_forms;
 
-/* What at() found for one form over one text, by start and
- * byte (0 not yet, 1 no, 2 yes): without it, a text of many open writings
- * takes the backtracking minutes. */
+/* What at() found for one form over one text, by start, byte and the line
+ * breaks read just before (0 not yet, 1 no, 2 yes): without it, a text of
+ * many open writings takes the backtracking minutes. */
 static uint8_t *memo;
 static size_t memo_w;
 
@@ -76,11 +76,13 @@ static bool same(const struct form *f, char c, size_t j)
 	return f->b[j] == c;
 }
 
-static bool read_once(const struct form *f, const char *t, size_t n, size_t r, size_t j);
-static bool read_twice(const struct form *f, const char *t, size_t n, size_t r, size_t j);
+static bool read_once(const struct form *f, const char *t, size_t n, size_t r, size_t j,
+		      unsigned k);
+static bool read_twice(const struct form *f, const char *t, size_t n, size_t r, size_t j,
+		       unsigned k);
 
-/* A character a base64 form passes over inside it: a line break (raw,
- * or JSON's \n \r decoded). */
+/* A character a base64 form passes over inside it, one or two in a row
+ * (CRLF): a line break (raw, or JSON's \n \r decoded). */
 static bool is_gap(char c)
 {
 	return c == '\n' || c == '\r';
@@ -91,9 +93,9 @@ static char json_escape(char c)
 	return c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : 0;
 }
 
-/* Whether F's bytes from J on are written at T[R..N): once, or, for a
- * form of a secret without '%' or '\\', once or twice. */
-static bool at(const struct form *f, const char *t, size_t n, size_t r, size_t j)
+/* Whether F's bytes from J on are written at T[R..N), after K line breaks:
+ * once, or, for a form of a secret without '%' or '\\', once or twice. */
+static bool atk(const struct form *f, const char *t, size_t n, size_t r, size_t j, unsigned k)
 {
 	uint8_t *m;
 
@@ -101,28 +103,36 @@ static bool at(const struct form *f, const char *t, size_t n, size_t r, size_t j
 		return true;
 	if (r >= n)
 		return false;
-	m = &memo[r * memo_w + j];
+	m = &memo[(r * memo_w + j) * 3 + k];
 	if (!*m)
-		*m = (f->deep ? read_twice(f, t, n, r, j) : read_once(f, t, n, r, j)) ? 2 : 1;
+		*m = (f->deep ? read_twice(f, t, n, r, j, k) : read_once(f, t, n, r, j, k)) ? 2 : 1;
 	return *m == 2;
 }
 
-static bool read_once(const struct form *f, const char *t, size_t n, size_t r, size_t j)
+static bool at(const struct form *f, const char *t, size_t n, size_t r, size_t j)
+{
+	return atk(f, t, n, r, j, 0);
+}
+
+static bool read_once(const struct form *f, const char *t, size_t n, size_t r, size_t j, unsigned k)
 {
 	if (f->raw)
 		return same(f, t[r], j) && at(f, t, n, r + 1, j + 1);
 	/* a gap inside a base64 form, written once */
-	if (f->b64 && j > 0) {
-		if (is_gap(t[r]) && at(f, t, n, r + 1, j))
+	if (f->b64 && j > 0 && k < 2) {
+		if (is_gap(t[r]) && atk(f, t, n, r + 1, j, k + 1))
 			return true;
 		if (t[r] == '%' && r + 2 < n && hex(t[r + 1]) >= 0 && hex(t[r + 2]) >= 0 &&
-		    is_gap((char)(hex(t[r + 1]) * 16 + hex(t[r + 2]))) && at(f, t, n, r + 3, j))
+		    is_gap((char)(hex(t[r + 1]) * 16 + hex(t[r + 2]))) &&
+		    atk(f, t, n, r + 3, j, k + 1))
 			return true;
-		if (t[r] == '\\' && r + 1 < n && json_escape(t[r + 1]) && at(f, t, n, r + 2, j))
+		if (t[r] == '\\' && r + 1 < n && json_escape(t[r + 1]) &&
+		    is_gap(json_escape(t[r + 1])) && atk(f, t, n, r + 2, j, k + 1))
 			return true;
 		if (t[r] == '\\' && r + 5 < n && t[r + 1] == 'u' && hex(t[r + 2]) == 0 &&
 		    hex(t[r + 3]) == 0 && hex(t[r + 4]) >= 0 && hex(t[r + 5]) >= 0 &&
-		    is_gap((char)(hex(t[r + 4]) * 16 + hex(t[r + 5]))) && at(f, t, n, r + 6, j))
+		    is_gap((char)(hex(t[r + 4]) * 16 + hex(t[r + 5]))) &&
+		    atk(f, t, n, r + 6, j, k + 1))
 			return true;
 	}
 	if (t[r] != '%' && t[r] != '\\' && same(f, t[r], j) && at(f, t, n, r + 1, j + 1))
@@ -204,10 +214,10 @@ static size_t onces(char v, bool nest, struct once *w)
 /* Whether W's characters from K on are written (a second time) at
  * T[R..N), and F's bytes from J + 1 on after them. */
 static bool written_again(const struct form *f, const char *t, size_t n, size_t r, size_t j,
-			  const struct once *w, size_t k)
+			  unsigned nk, const struct once *w, size_t k)
 {
 	if (k == w->len)
-		return at(f, t, n, r, j);
+		return atk(f, t, n, r, j, nk);
 	if (r >= n)
 		return false;
 	char x = w->c[k];
@@ -216,28 +226,29 @@ static bool written_again(const struct form *f, const char *t, size_t n, size_t 
 	/* (a '\\' of the first writing as it is, not before a \u escape of
 	 * the second: the scan reads "\\\\u" as an escaped '\\' and a 'u') */
 	if (IS(t[r]) && !(x == '\\' && r + 2 < n && t[r + 1] == '\\' && t[r + 2] == 'u') &&
-	    written_again(f, t, n, r + 1, j, w, k + 1))
+	    written_again(f, t, n, r + 1, j, nk, w, k + 1))
 		return true;
 	if (t[r] == '%' && r + 2 < n && hex(t[r + 1]) >= 0 && hex(t[r + 2]) >= 0 &&
 	    IS((char)(hex(t[r + 1]) * 16 + hex(t[r + 2]))) &&
-	    written_again(f, t, n, r + 3, j, w, k + 1))
+	    written_again(f, t, n, r + 3, j, nk, w, k + 1))
 		return true;
 	if (t[r] == '\\' && r + 1 < n && (t[r + 1] == '/' || t[r + 1] == '\\' || t[r + 1] == '"') &&
-	    t[r + 1] == x && written_again(f, t, n, r + 2, j, w, k + 1))
+	    t[r + 1] == x && written_again(f, t, n, r + 2, j, nk, w, k + 1))
 		return true;
 	if (t[r] == '\\' && r + 1 < n && json_escape(t[r + 1]) && json_escape(t[r + 1]) == x &&
-	    written_again(f, t, n, r + 2, j, w, k + 1))
+	    written_again(f, t, n, r + 2, j, nk, w, k + 1))
 		return true;
 	if (t[r] == '\\' && r + 5 < n && t[r + 1] == 'u' && hex(t[r + 2]) == 0 &&
 	    hex(t[r + 3]) == 0 && hex(t[r + 4]) >= 0 && hex(t[r + 5]) >= 0 &&
 	    IS((char)(hex(t[r + 4]) * 16 + hex(t[r + 5]))) &&
-	    written_again(f, t, n, r + 6, j, w, k + 1))
+	    written_again(f, t, n, r + 6, j, nk, w, k + 1))
 		return true;
 #undef IS
 	return false;
 }
 
-static bool read_twice(const struct form *f, const char *t, size_t n, size_t r, size_t j)
+static bool read_twice(const struct form *f, const char *t, size_t n, size_t r, size_t j,
+		       unsigned bk)
 {
 	char alt[2] = {f->b[j], 0};
 	struct once w[8];
@@ -249,14 +260,14 @@ static bool read_twice(const struct form *f, const char *t, size_t n, size_t r, 
 	for (size_t a = 0; a < 2 && alt[a]; a++) {
 		size_t nw = onces(alt[a], f->nest, w);
 		for (size_t i = 0; i < nw; i++)
-			if (written_again(f, t, n, r, j + 1, &w[i], 0))
+			if (written_again(f, t, n, r, j + 1, 0, &w[i], 0))
 				return true;
 	}
 	/* a gap inside a base64 form, written twice */
-	for (const char *g = "\n\r"; f->b64 && j > 0 && *g; g++) {
+	for (const char *g = "\n\r"; f->b64 && j > 0 && bk < 2 && *g; g++) {
 		size_t nw = onces(*g, f->nest, w);
 		for (size_t i = 0; i < nw; i++)
-			if (written_again(f, t, n, r, j, &w[i], 0))
+			if (written_again(f, t, n, r, j, bk + 1, &w[i], 0))
 				return true;
 	}
 	return false;
@@ -268,7 +279,7 @@ static bool carries(const char *t, size_t n)
 
 	for (size_t i = 0; i < n_forms && !hit; i++) {
 		memo_w = forms[i].len + 1;
-		memo = calloc((n + 1) * memo_w, 1);
+		memo = calloc((n + 1) * memo_w * 3, 1);
 		if (!memo)
 			abort();
 		for (size_t r = 0; r < n && !hit; r++)

@@ -349,7 +349,8 @@ static const char rules_text[] = "[network]\nmode = proxy\n"
 				 "deny = GET https://api.example.com/repos/secret/**\n"
 				 "deny = https://open.example/admin/**\n"
 				 "deny = GET https://open.example/exact\n"
-				 "deny = PUT https://open.example/slash/\n";
+				 "deny = PUT https://open.example/slash/\n"
+				 "deny = GET https://open.example/file.v2\n";
 
 /* A request: its verdict and the rule (line) that gave it. */
 static void test_request(void **state)
@@ -397,7 +398,8 @@ static void test_request(void **state)
 	    {"open.example", 443, true, "GET", "/admin-x.json", true, 8, NULL},
 	    {"open.example", 443, true, "GET", "/admin%20x", true, 8, NULL},
 	    /* and a format suffix on the last segment (Rails' (.:format),
-	     * Spring MVC's suffix patterns before 5.3), cut at any dot */
+	     * Spring MVC's suffix patterns before 5.3): cut at the first dot,
+	     * the last, and the one after the rule's own */
 	    {"open.example", 443, true, "GET", "/admin.x", false, 11, NULL},
 	    {"open.example", 443, true, "GET", "/admin.json", false, 11, NULL},
 	    {"open.example", 443, true, "GET", "/ADMIN.JSON", false, 11, NULL},
@@ -406,6 +408,10 @@ static void test_request(void **state)
 	    {"open.example", 443, true, "GET", "/exact.json", false, 12, NULL},
 	    {"open.example", 443, true, "GET", "/exact.tar.gz", false, 12, NULL},
 	    {"open.example", 443, true, "GET", "/exact.json?x=1", false, 12, NULL},
+	    {"open.example", 443, true, "GET", "/exact.a.b.c.d", false, 12, NULL},
+	    {"open.example", 443, true, "GET", "/file.v2.json", false, 14, NULL},
+	    {"open.example", 443, true, "GET", "/file.v2.a.b", false, 14, NULL},
+	    {"open.example", 443, true, "GET", "/file.v3.json", true, 8, NULL},
 	    {"api.example.com", 443, true, "GET", "/repos/secret.json", false, 10, NULL},
 	    {"api.example.com", 443, true, "GET", "/repos/secret/x.json", false, 10, NULL},
 	    /* the last segment only, and never down to nothing */

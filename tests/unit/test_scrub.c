@@ -921,6 +921,35 @@ static void test_base64_broken_into_lines(void **state)
 	nx_scrub_free(s);
 }
 
+/* Line breaks with no base64 around them: blank lines in JSON in JSON
+ * (a tool call's arguments holding code) and runs of JSON's \n in a
+ * chunked body, which every byte of goes through the decoders.  A base64
+ * needle that passed over breaks before its first character kept a parse
+ * anchored at each open, and more than 8 cut the text (found by an outside
+ * review of the change that made breaks pass).  They pass whole. */
+static void test_line_breaks_alone_pass(void **state)
+{
+	struct nx_scrub *s = scrub();
+	char body[512], framed[600], head[600], *out;
+	size_t len;
+	unsigned hits;
+
+	(void)state;
+	snprintf(body, sizeof(body), "{\"arguments\":\"{\\\"body\\\":\\\"Hi%s%sBye\\\"}\"}",
+		 "\\\\r\\\\n\\\\r\\\\n\\\\r\\\\n\\\\r\\\\n\\\\r\\\\n",
+		 "\\\\n\\\\n\\\\n\\\\n\\\\n\\\\n\\\\n\\\\n\\\\n\\\\n\\\\n\\\\n");
+	for (size_t step = 1; step < 40; step += 3)
+		passes_whole(s, NX_FRAME_PLAIN, body, step);
+	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nX-A: %s\r\n\r\n", body);
+	assert_int_equal(nx_scrub_head(s, head, strlen(head), &out, &len, &hits), 0);
+	snprintf(body, sizeof(body), "{\"content\": \"int x;%sint y;\"}",
+		 "\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\n\\r\\n\\r\\n\\r\\n");
+	snprintf(framed, sizeof(framed), "%zx\r\n%s\r\n0\r\n\r\n", strlen(body), body);
+	for (size_t step = 1; step < 40; step += 3)
+		passes_whole(s, NX_FRAME_CHUNKED, framed, step);
+	nx_scrub_free(s);
+}
+
 /* Second writings mixed within a character, found by an outside review: a
  * '\' that begins an escape of the second writing that turns out to be
  * none, after a '\' the first writing had open (%5C, then \u0 and %30),
@@ -978,6 +1007,7 @@ int main(void)
 	    cmocka_unit_test(test_too_many_open_prefixes_fail_closed),
 	    cmocka_unit_test(test_two_writings_stacked),
 	    cmocka_unit_test(test_base64_broken_into_lines),
+	    cmocka_unit_test(test_line_breaks_alone_pass),
 	    cmocka_unit_test(test_anchored_parse_across_a_refresh),
 	    cmocka_unit_test(test_second_writings_mixed_within_a_character),
 	};

@@ -14,12 +14,16 @@ import shutil
 import pytest
 
 # made for the test where the host has none, removed after (%s: the
-# box's own name, as two modes run side by side)
+# box's own name)
 PLANTED = ["/var/lib/kubelet/pods/%s/volumes/secret/token",
+           "/var/lib/containerd/%s-secret", "/etc/kubernetes/%s-admin.conf",
+           "/etc/pki/tls/private/%s.key",
            "/var/lib/containers/%s-secret",
            "/var/lib/private/%s/secret"]
 
 
+# the modes one after another: they make and remove the same directories
+@pytest.mark.xdist_group("root-data")
 def test_root_only_data_beneath_var_lib_and_sys_is_denied(box):
     if box.user != "root":
         pytest.skip("what is root's alone is closed to other users by its mode")

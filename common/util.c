@@ -21,15 +21,85 @@
 
 int verbosity;
 
+/* The length of the UTF-8 sequence at S (N bytes left) a terminal shows
+ * as a character: 0 for a byte that is no such sequence's start, or one
+ * that decodes to a control (C1, U+0080..U+009F, which terminals obey as
+ * ESC and a letter), an overlong form or a surrogate. */
+static size_t utf8_shown(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xf0 && s[0] <= 0xf4   ? 4
+		     : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+		     : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+						    : 0;
+	unsigned cp;
+
+	if (!len || len > n)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < 0xa0 || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+size_t text_escape(const char *in, char *out, size_t size)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t n = strlen(in), o = 0;
+
+	for (size_t i = 0; i < n && size;) {
+		size_t k = s[i] >= 0x80 ? utf8_shown(s + i, n - i) : (s[i] >= 0x20 && s[i] != 0x7f);
+		if (k) {
+			if (o + k >= size)
+				break;
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		if (o + 4 >= size)
+			break;
+		o += (size_t)snprintf(out + o, size - o, "\\x%02x", s[i++]);
+	}
+	if (size)
+		out[o < size ? o : size - 1] = '\0';
+	return o;
+}
+
+void say_line(const char *fmt, va_list ap)
+{
+	char *text = NULL;
+	int n = vasprintf(&text, fmt, ap);
+
+	fputs("ringfence: ", stderr);
+	if (n >= 0) {
+		/* each byte at most four: \xNN */
+		size_t size = (size_t)n * 4 + 1;
+		char *out = malloc(size);
+		if (out) {
+			text_escape(text, out, size);
+			fputs(out, stderr);
+		} else {
+			fputs("(a message: out of memory)", stderr);
+		}
+		free(out);
+		free(text);
+	}
+	fputc('\n', stderr);
+}
+
 void warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("ringfence: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void note(const char *fmt, ...)
@@ -38,11 +108,9 @@ void note(const char *fmt, ...)
 
 	if (verbosity < 1)
 		return;
-	fputs("ringfence: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int write_all(int fd, const void *buf, size_t n)

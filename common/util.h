@@ -8,6 +8,7 @@
 #define RINGFENCE_COMMON_UTIL_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -15,8 +16,19 @@
 #include "macros.h"
 
 extern int verbosity;
+/*
+ * Messages on stderr: "ringfence: " and one line.  A path or a name in one
+ * may be the sandbox's to choose (a file it made, a host it asked for):
+ * its control bytes, C0, DEL and C1 (raw, or in UTF-8), are written as
+ * \xNN, so that no escape sequence of the sandbox's reaches the
+ * operator's terminal.  Valid UTF-8 is kept.
+ */
 _printf_(1, 2) void warn(const char *fmt, ...);
 _printf_(1, 2) void note(const char *fmt, ...); /* only at -v */
+void say_line(const char *fmt, va_list ap);
+/* IN with its control bytes written as \xNN, into OUT (SIZE bytes, ended
+ * by NUL, what does not fit left out): the length written. */
+size_t text_escape(const char *in, char *out, size_t size);
 int write_all(int fd, const void *buf, size_t n);
 int read_all(int fd, void *buf, size_t n); /* 0, or -errno; -EPIPE on early EOF */
 /* Up to N bytes of FD into BUF, until N, the end of file or an error: how

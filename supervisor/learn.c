@@ -557,9 +557,8 @@ int supervisor_learn_run(const struct cli *cli)
 		die("%s: %s", cli->learn_out, strerror(errno));
 	learn_publish(dirfd, fd, name, cli->learn_force, cli->learn_out);
 	fclose(f);
-	fprintf(stderr,
-		"ringfence: the learned policy is in %s (review it); the command exited %d%s\n",
-		cli->learn_out, code, code ? ": what it did not reach is not in it" : "");
+	warn("the learned policy is in %s (review it); the command exited %d%s", cli->learn_out,
+	     code, code ? ": what it did not reach is not in it" : "");
 	learn_free(rec);
 	return code;
 }

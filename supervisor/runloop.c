@@ -576,7 +576,7 @@ static int run_verdict(struct run *r)
 			warn("what the command left outlived init's end: ended here");
 	}
 	if (r->have_fail) {
-		fprintf(stderr, "ringfence: %s\n", r->fail.text);
+		warn("%s", r->fail.text);
 		code = r->fail.exit;
 	} else if (r->have_done) {
 		code = exit_code_for(r->done.status);
@@ -601,7 +601,7 @@ static int run_verdict(struct run *r)
 			    off ? "; " : "", r->bstats.refused, r->bstats.refused == 1 ? "" : "s",
 			    r->bstats.last);
 		if (line[0])
-			fprintf(stderr, "ringfence: %s\n", line);
+			warn("%s", line);
 	}
 	/* the file gate's refusals are file refusals too (said as they
 	 * happened, and as protect.blocked events) */
@@ -610,7 +610,7 @@ static int run_verdict(struct run *r)
 	if (r->bstats.fs_refused) {
 		char line[4096];
 		fstrace_summary(&r->bstats, sb->home, line, sizeof(line));
-		fprintf(stderr, "ringfence: %s\n", line);
+		warn("%s", line);
 	} else if (!sb->trace &&
 		   trace_hint_wanted(sb, r->have_fail, r->have_done ? r->done.status : -1)) {
 		fprintf(stderr,

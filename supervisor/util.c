@@ -13,11 +13,9 @@ void die(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fputs("ringfence: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(EXIT_RINGFENCE);
 }
 

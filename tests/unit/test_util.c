@@ -99,11 +99,50 @@ static void trim_waits_a_second(void **state)
 	assert_int_equal(memory_trim_timeout(&due, -1), -1); /* once */
 }
 
+/* Messages name what the sandbox chose (a file, a host): no byte a
+ * terminal obeys gets through, and what it shows is kept. */
+static void messages_escape_control_bytes(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"plain /a/b c", "plain /a/b c"},
+	    /* C0 (a title, a bell, a clear), DEL, a line break */
+	    {"x\033]0;T\007y", "x\\x1b]0;T\\x07y"},
+	    {"\033[2J\177\n\t", "\\x1b[2J\\x7f\\x0a\\x09"},
+	    /* C1: raw, and in UTF-8 (U+009B, CSI to a terminal that takes C1) */
+	    {"a\233b", "a\\x9bb"},
+	    {"a\302\233b", "a\\xc2\\x9bb"},
+	    /* UTF-8 shown as it is: e-acute, a CJK character, an emoji, NBSP */
+	    {"\303\251\344\270\255\360\237\230\200\302\240",
+	     "\303\251\344\270\255\360\237\230\200\302\240"},
+	    /* not UTF-8: overlong, a surrogate, cut short, a stray continuation */
+	    {"\300\257", "\\xc0\\xaf"},
+	    {"\355\240\200", "\\xed\\xa0\\x80"},
+	    {"\344\270", "\\xe4\\xb8"},
+	    {"\251", "\\xa9"},
+	};
+	char out[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = text_escape(cases[i].in, out, sizeof(out));
+		assert_string_equal(out, cases[i].want);
+		assert_int_equal(n, strlen(cases[i].want));
+	}
+	/* too long: cut between two characters, never inside an escape */
+	assert_int_equal(text_escape("ab\033cd", out, 5), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(text_escape("ab\033cd", out, 7), 6);
+	assert_string_equal(out, "ab\\x1b");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(trim_gives_the_stack_back),
 	    cmocka_unit_test(trim_waits_a_second),
+	    cmocka_unit_test(messages_escape_control_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -457,6 +457,19 @@ static bool deny_path(const char *pat, size_t pn, const char *path, size_t sn)
 		if (cut[k] && (k == 0 || cut[k] != cut[0]) &&
 		    nx_path_glob(rp, rpn, rs, cut[k], true))
 			return true;
+	/* a '*' in the rule's last segment may stand for dots, as Spring's
+	 * does: /backup-*-full is /backup-2024.01.01-full.tar.gz there, which
+	 * no cut above finds; the rule with ".*" after it is what Spring
+	 * matches (not after a '*' or a "**" segment, which take any suffix
+	 * already; found by an outside review) */
+	size_t ls = rpn;
+	while (ls > 0 && rp[ls - 1] != '/')
+		ls--;
+	if (rpn > ls && rp[rpn - 1] != '*' && memchr(rp + ls, '*', rpn - ls) &&
+	    rpn + 2 <= NX_PATH_MAX) {
+		memcpy(rp + rpn, ".*", 3);
+		return nx_path_glob(rp, rpn + 2, rs, rsn, true);
+	}
 	return false;
 }
 

@@ -350,7 +350,8 @@ static const char rules_text[] = "[network]\nmode = proxy\n"
 				 "deny = https://open.example/admin/**\n"
 				 "deny = GET https://open.example/exact\n"
 				 "deny = PUT https://open.example/slash/\n"
-				 "deny = GET https://open.example/file.v2\n";
+				 "deny = GET https://open.example/file.v2\n"
+				 "deny = GET https://open.example/backup-*-full\n";
 
 /* A request: its verdict and the rule (line) that gave it. */
 static void test_request(void **state)
@@ -412,6 +413,10 @@ static void test_request(void **state)
 	    {"open.example", 443, true, "GET", "/file.v2.json", false, 14, NULL},
 	    {"open.example", 443, true, "GET", "/file.v2.a.b", false, 14, NULL},
 	    {"open.example", 443, true, "GET", "/file.v3.json", true, 8, NULL},
+	    /* a '*' of the rule standing for dots, before a suffix of dots */
+	    {"open.example", 443, true, "GET", "/backup-2024.01.01-full.tar.gz", false, 15, NULL},
+	    {"open.example", 443, true, "GET", "/backup-x-full.tar.gz", false, 15, NULL},
+	    {"open.example", 443, true, "GET", "/backup-x-fully.tar.gz", true, 8, NULL},
 	    {"api.example.com", 443, true, "GET", "/repos/secret.json", false, 10, NULL},
 	    {"api.example.com", 443, true, "GET", "/repos/secret/x.json", false, 10, NULL},
 	    /* the last segment only, and never down to nothing */

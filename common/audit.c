@@ -127,6 +127,12 @@ void json_string(char *buf, size_t size, const char *s)
 			size_t len = utf8_len((const unsigned char *)s);
 			if (!len) {
 				n += (size_t)snprintf(buf + n, size - n, "\\ufffd");
+			} else if (len == 2 && c == 0xc2 && (unsigned char)s[1] < 0xa0) {
+				/* C1 (U+0080..U+009F): a terminal's CSI and OSC, for
+				 * whoever reads the log as it grows (tail -f, --log -) */
+				n += (size_t)snprintf(buf + n, size - n, "\\u%04x",
+						      (unsigned)(unsigned char)s[1]);
+				s++;
 			} else {
 				memcpy(buf + n, s, len);
 				n += len;

@@ -144,12 +144,32 @@ uint32_t policy_timer_ms(const struct policy *p, enum policy_net_timer t)
 	return policy_timer_default_ms(t);
 }
 
+/* TEXT on OUT with its controls (C0, DEL, C1 in UTF-8) as \xNN: a value
+ * may hold what the sandbox named (${CWD}, a directory it made), and a
+ * newline or an escape sequence would reach the operator's terminal, or
+ * make one printed line look like two.  (common/util.c's text_escape()
+ * does the same for messages; policy/ stands alone for its fuzzer.) */
+static void put_text(FILE *out, const char *text)
+{
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			fprintf(out, "\\x%02x", *c);
+		else if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] < 0xa0)
+			fprintf(out, "\\x%02x\\x%02x", c[0], c[1]), c++;
+		else
+			fputc(*c, out);
+	}
+}
+
 static void print_origin(FILE *out, const struct policy_origin *o)
 {
-	if (o->file)
-		fprintf(out, "    ; %s:%u", o->file, o->line);
-	else
+	if (o->file) {
+		fputs("    ; ", out);
+		put_text(out, o->file);
+		fprintf(out, ":%u", o->line);
+	} else {
 		fprintf(out, "    ; command line");
+	}
 }
 
 static void print_list(FILE *out, const char *key, const struct policy_list *l)
@@ -157,11 +177,13 @@ static void print_list(FILE *out, const char *key, const struct policy_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		const char *v = l->items[i].value;
 		bool quote = strpbrk(v, " \t,") != NULL;
-		fprintf(out, "%s = %s%s%s%s%s", key,
+		fprintf(out, "%s = %s%s", key,
 			l->items[i].required   ? "!"
 			: l->items[i].optional ? "?"
 					       : "",
-			quote ? "\"" : "", v, l->items[i].is_dir && strcmp(v, "/") != 0 ? "/" : "",
+			quote ? "\"" : "");
+		put_text(out, v);
+		fprintf(out, "%s%s", l->items[i].is_dir && strcmp(v, "/") != 0 ? "/" : "",
 			quote ? "\"" : "");
 		print_origin(out, &l->items[i].origin);
 		fputc('\n', out);
@@ -173,7 +195,8 @@ static void print_list(FILE *out, const char *key, const struct policy_list *l)
 static void print_http_list(FILE *out, const char *key, const struct policy_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		fprintf(out, "%s = %s", key, l->items[i].value);
+		fprintf(out, "%s = ", key);
+		put_text(out, l->items[i].value);
 		print_origin(out, &l->items[i].origin);
 		fputc('\n', out);
 	}

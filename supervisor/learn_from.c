@@ -100,14 +100,30 @@ static bool field(const char *line, const char *key, char *out, size_t size)
 	return *p == '"';
 }
 
-/* S made fit for one comment line: a control byte (a newline a sandboxed
- * command put in a file name would start a policy line of its own) is
- * written as '?'.  In place. */
+/* Whether S begins with a control a terminal obeys: C0, DEL, or C1 in
+ * UTF-8 (U+0080..U+009F); its length, else 0. */
+static size_t control_at(const char *s)
+{
+	unsigned char c = (unsigned char)s[0];
+
+	if (c < 0x20 || c == 0x7f)
+		return 1;
+	return c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] < 0xa0 ? 2 : 0;
+}
+
+/* S made fit for one comment line: a control (a newline a sandboxed
+ * command put in a file name would start a policy line of its own; an
+ * escape sequence, C1's too, would drive the terminal the learned policy
+ * is printed on) is written as '?'.  In place. */
 char *learn_one_line(char *s)
 {
-	for (char *c = s; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	for (char *c = s; *c; c++) {
+		size_t k = control_at(c);
+		if (k) {
+			memset(c, '?', k);
+			c += k - 1;
+		}
+	}
 	return s;
 }
 
@@ -145,11 +161,12 @@ static void propose(struct learned *l, const char *section, const char *key, con
 	snprintf(p->why, sizeof(p->why), "%s", why);
 }
 
-/* A value that fits on one policy line (no newline, no comment start). */
+/* A value that fits on one policy line (no newline, no comment start),
+ * with no control a terminal obeys. */
 static bool printable(const char *s)
 {
 	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == '#' || *s == ';')
+		if (control_at(s) || *s == '#' || *s == ';')
 			return false;
 	return true;
 }

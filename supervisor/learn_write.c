@@ -46,7 +46,9 @@ static bool policy_value(const char *value, char *out, size_t size)
 	bool blank = false;
 
 	for (const char *c = value; *c; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '#' || *c == ';' || *c == '"')
+		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '#' || *c == ';' || *c == '"' ||
+		    ((unsigned char)c[0] == 0xc2 && (unsigned char)c[1] >= 0x80 &&
+		     (unsigned char)c[1] < 0xa0))
 			return false;
 		blank |= *c == ' ' || *c == ',';
 	}

@@ -275,7 +275,11 @@ _noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent)
 	 * command in the sandbox (an agent that goes on after it), not for
 	 * what fetches its secrets */
 	(void)setpgid(0, 0);
-	if (dup2(fd, 3) < 0)
+	/* the channel, ours alone: dup2() leaves it open across exec, and a
+	 * command given it (or what it leaves running in a session of its
+	 * own) could read the supervisor's requests before us, or answer
+	 * them (found by an outside review) */
+	if (dup2(fd, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(1);
 	(void)close_range(4, ~0U, 0);
 	/* The directory ringfence started in is usually the project the

@@ -1135,6 +1135,27 @@ def test_a_command_that_leaves_a_process_behind(one):
     assert not os.path.exists(marker)
 
 
+def test_the_command_is_given_no_descriptor_but_its_three(one):
+    """stdin (/dev/null), stdout (the pipe) and stderr: the helper's channel
+    to the supervisor (its fd 3, put there by dup2, which clears
+    close-on-exec) went to every command, and to what it leaves running
+    (found by an outside review)."""
+    fds = one.path("cmd-fds")
+    p = policy(one, creds="[credential tok]\nenv = TOK\nsource = cmd:/bin/sh -c "
+               "\"ls /proc/self/fd > %s; echo fd-secret-0123456789\"\n"
+               "hosts = good.test\ninject = bearer\n" % fds)
+    if one.user == "nobody":
+        os.chown(one.root, NOBODY, NOBODY)
+    r = run(one, CURL + '-H "Authorization: Bearer $TOK" https://good.test/seen', p)
+    assert r.returncode == 0, r.stderr
+    # the control: the command ran, and its secret was sent
+    assert "Authorization: Bearer fd-secret-0123456789\n" in unhex(r.stdout)
+    with open(fds) as f:
+        listed = sorted(int(x) for x in f.read().split())
+    # ls's own directory descriptor is the one past its three
+    assert listed == [0, 1, 2, 3], listed
+
+
 def test_the_forms_inject_writes_are_not_reflected(one):
     """/headers hands back what it received: the secret as a query
     parameter (percent-encoded), inside Basic (base64) and as a header,

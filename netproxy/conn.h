@@ -300,8 +300,12 @@ struct netproxy {
 		long fetched, last_try; /* nx_now_ms() */
 		bool pending, failed;
 		char why[200]; /* the last failure */
-		char *prev;    /* the secret before the current one, still scanned for */
-		size_t prev_len;
+		/* every earlier value of the run, still scanned for: a command
+		 * that mints a token at each call leaves each valid for its own
+		 * lifetime (NX_OLD_MAX at most: past it, no new value is taken) */
+		char **olds;
+		size_t *old_len;
+		size_t n_old;
 	} refresh[NETPROXY_CRED_MAX];
 	struct nx_tag secret_tag; /* the secret source, when secret_msg */
 	char *secret_msg;	  /* its answers are read here */

@@ -276,6 +276,17 @@ int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret);
  * by its command, whose old value an upstream may still hand back. */
 int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
 		      const size_t *prev_len, struct nx_scrub **ret);
+/* An earlier value of credential CRED, looked for as its current one is;
+ * a refreshed credential keeps at most NX_OLD_MAX of them (refresh.c). */
+#define NX_OLD_MAX 64
+struct nx_old {
+	unsigned cred;
+	const char *value;
+	size_t len;
+};
+/* The needles for CREDS and every one of OLDS (N_OLDS of them). */
+int nx_scrub_new_olds(const struct nx_cred *creds, size_t n, const struct nx_old *olds,
+		      size_t n_olds, struct nx_scrub **ret);
 /* BASE's needles and, for each of EXTRA, that exact base64 text (a Basic
  * value the proxy re-encoded around a secret, inject = replace), whatever
  * the secret's length. */

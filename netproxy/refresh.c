@@ -94,13 +94,51 @@ int netproxy_set_secret_source(struct netproxy *np, int fd, long fetched_ms)
 	return 0;
 }
 
+/* The earlier value V (LEN bytes) of credential K kept, to be looked
+ * for in responses for the rest of the run: 0, or -ENOMEM. */
+static int keep_old(struct nx_refresh_state *st, const char *v, size_t len)
+{
+	char **o = realloc(st->olds, (st->n_old + 1) * sizeof(*o));
+	if (o)
+		st->olds = o;
+	size_t *l = realloc(st->old_len, (st->n_old + 1) * sizeof(*l));
+	if (l)
+		st->old_len = l;
+	char *copy = o && l ? malloc(len) : NULL;
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, v, len);
+	st->olds[st->n_old] = copy;
+	st->old_len[st->n_old++] = len;
+	return 0;
+}
+
+/* The needles for every credential's current value and all its earlier
+ * ones: 0, or -ENOMEM. */
+static int rescan(struct netproxy *np, struct nx_scrub **ret)
+{
+	size_t total = 0, m = 0;
+	int r;
+
+	for (size_t i = 0; i < np->n_creds; i++)
+		total += np->refresh[i].n_old;
+	struct nx_old *olds = calloc(total ? total : 1, sizeof(*olds));
+	if (!olds)
+		return -ENOMEM;
+	for (size_t i = 0; i < np->n_creds; i++)
+		for (size_t j = 0; j < np->refresh[i].n_old; j++)
+			olds[m++] = (struct nx_old){(unsigned)i, np->refresh[i].olds[j],
+						    np->refresh[i].old_len[j]};
+	r = nx_scrub_new_olds(np->creds, np->n_creds, olds, m, ret);
+	free(olds);
+	return r;
+}
+
 /* A new secret for credential K, checked as one read at start is. */
 static void take(struct netproxy *np, size_t k, const char *secret, size_t len)
 {
 	struct netproxy_credential *cr = &np->creds_rw[k];
 	struct nx_refresh_state *st = &np->refresh[k];
-	char *prev[NX_CRED_MAX] = {0};
-	size_t prev_len[NX_CRED_MAX] = {0};
 	struct nx_scrub *s = NULL;
 
 	if (memmem(secret, len, cr->placeholder, cr->placeholder_len)) {
@@ -108,23 +146,31 @@ static void take(struct netproxy *np, size_t k, const char *secret, size_t len)
 		return;
 	}
 	if (len != cr->secret_len || memcmp(secret, cr->secret, len) != 0) {
-		/* the old value stays looked for in responses until the next */
-		if (st->prev) {
-			explicit_bzero(st->prev, st->prev_len);
-			free(st->prev);
+		/* Every earlier value stays looked for in responses: a command
+		 * that mints a token at each call leaves the older ones valid,
+		 * and one the sandbox stored at a bound host while it was
+		 * current would come back in plaintext once dropped (found by
+		 * an outside review, when only the one before was kept).  Past
+		 * NX_OLD_MAX values the new one is not taken: the current one
+		 * serves until it expires, then requests are refused. */
+		if (st->n_old >= NX_OLD_MAX) {
+			char why[160];
+			snprintf(why, sizeof(why),
+				 "more new values in this run than the response scan keeps (%d): "
+				 "a longer ttl, or a command that returns the same secret until "
+				 "it expires",
+				 NX_OLD_MAX);
+			fail(np, k, why);
+			return;
 		}
-		st->prev = malloc(cr->secret_len);
-		st->prev_len = st->prev ? cr->secret_len : 0;
-		if (st->prev)
-			memcpy(st->prev, cr->secret, cr->secret_len);
+		if (keep_old(st, cr->secret, cr->secret_len) < 0) {
+			fail(np, k, "out of memory for the new secret's response scan");
+			return;
+		}
 		explicit_bzero(cr->slot, cr->secret_len);
 		memcpy(cr->slot, secret, len);
 		cr->secret_len = len;
-		for (size_t i = 0; i < np->n_creds; i++) {
-			prev[i] = np->refresh[i].prev;
-			prev_len[i] = np->refresh[i].prev_len;
-		}
-		if (nx_scrub_new_prev(np->creds, np->n_creds, prev, prev_len, &s) < 0) {
+		if (rescan(np, &s) < 0) {
 			/* the new secret cannot be looked for: not written either */
 			cr->secret_len = 0;
 			fail(np, k, "out of memory for the new secret's response scan");
@@ -231,12 +277,18 @@ const struct nx_cred *nx_cred_unavailable(struct netproxy *np, unsigned used, co
 
 void nx_refresh_free(struct netproxy *np)
 {
-	for (size_t k = 0; k < NX_CRED_MAX; k++)
-		if (np->refresh[k].prev) {
-			explicit_bzero(np->refresh[k].prev, np->refresh[k].prev_len);
-			free(np->refresh[k].prev);
-			np->refresh[k].prev = NULL;
+	for (size_t k = 0; k < NX_CRED_MAX; k++) {
+		struct nx_refresh_state *st = &np->refresh[k];
+		for (size_t j = 0; j < st->n_old; j++) {
+			explicit_bzero(st->olds[j], st->old_len[j]);
+			free(st->olds[j]);
 		}
+		free(st->olds);
+		free(st->old_len);
+		st->olds = NULL;
+		st->old_len = NULL;
+		st->n_old = 0;
+	}
 	if (np->secret_msg) {
 		explicit_bzero(np->secret_msg,
 			       sizeof(struct netproxy_secret_reply) + NETPROXY_SECRET_MAX + 1);

@@ -270,6 +270,18 @@ int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret)
 int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
 		      const size_t *prev_len, struct nx_scrub **ret)
 {
+	struct nx_old olds[NX_CRED_MAX];
+	size_t m = 0;
+
+	for (size_t k = 0; prev && k < n && k < NX_CRED_MAX; k++)
+		if (prev[k] && prev_len[k])
+			olds[m++] = (struct nx_old){(unsigned)k, prev[k], prev_len[k]};
+	return nx_scrub_new_olds(creds, n, olds, m, ret);
+}
+
+int nx_scrub_new_olds(const struct nx_cred *creds, size_t n, const struct nx_old *olds,
+		      size_t n_olds, struct nx_scrub **ret)
+{
 	struct nx_scrub *s = calloc(1, sizeof(*s));
 	char *core = malloc(NX_B64_CORE_MAX);
 	int r = 0;
@@ -282,12 +294,13 @@ int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
 	s->refs = 1;
 	s->creds = creds;
 	s->n_creds = n;
-	for (size_t k = 0; k < n && r == 0; k++) {
+	for (size_t k = 0; k < n && r == 0; k++)
 		r = add_secret(s, &creds[k], creds[k].secret, creds[k].secret_len, (unsigned)k,
 			       core);
-		if (r == 0 && prev && prev[k] && prev_len[k])
-			r = add_secret(s, &creds[k], prev[k], prev_len[k], (unsigned)k, core);
-	}
+	for (size_t i = 0; i < n_olds && r == 0; i++)
+		if (olds[i].cred < n && olds[i].len)
+			r = add_secret(s, &creds[olds[i].cred], olds[i].value, olds[i].len,
+				       olds[i].cred, core);
 	explicit_bzero(core, NX_B64_CORE_MAX);
 	free(core);
 	if (r == 0)

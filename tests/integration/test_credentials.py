@@ -966,6 +966,28 @@ def test_cmd_source_is_fetched_again_after_its_ttl(cred):
     assert [e["where"] for e in cred.events("cred.inject")] == ["header", "header"]
 
 
+def test_a_value_stored_two_refreshes_ago_does_not_come_back(cred):
+    """A command that mints a token at each call (a vault's, STS's) leaves
+    the older ones valid. The sandbox stores the current one at a bound
+    host (the proxy writes it into the query), waits for two refreshes, and
+    reads it back: the scan kept the current value and the one before, so
+    the first came back in plaintext (found by an outside review)."""
+    p = cmd_box(cred, inject="replace")
+    r = run(cred, CURL + '"https://good.test/store/k?$TOK"; echo; ' +
+            CURL + "https://good.test/stored/k; echo; sleep 4.5; " +
+            CURL + "https://good.test/seen; echo; " +
+            CURL + "https://good.test/stored/k; echo END", p)
+    assert "END" in r.stdout, r.stdout + r.stderr
+    assert cmd_secret(1) not in r.stdout, r.stdout
+    # the control: two refreshes (three runs of the command) before the
+    # last read, and the first value was the one stored
+    with open(cred.path("cmd", "count")) as f:
+        assert int(f.read()) >= 3
+    assert "stored" in r.stdout, r.stdout
+    refl = [e for e in cred.events("cred.reflect") if e["credential"] == "tok"]
+    assert len(refl) == 2, cred.events()
+
+
 def test_cmd_source_failing_later_is_a_502_naming_the_credential(one):
     p = cmd_box(one, fail_from=2)
     hdr = '-H "Authorization: Bearer $TOK" '

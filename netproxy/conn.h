@@ -300,13 +300,14 @@ struct netproxy {
 		long fetched, last_try; /* nx_now_ms() */
 		bool pending, failed;
 		char why[200]; /* the last failure */
-		/* every earlier value of the run, still scanned for: a command
-		 * that mints a token at each call leaves each valid for its own
-		 * lifetime (NX_OLD_MAX at most: past it, no new value is taken) */
-		char **olds;
-		size_t *old_len;
-		size_t n_old;
+		size_t n_old;  /* its earlier values in olds */
 	} refresh[NETPROXY_CRED_MAX];
+	/* every earlier value of a refreshed credential, still scanned for: a
+	 * command that mints a token at each call leaves each valid for its
+	 * own lifetime (NX_OLD_MAX a credential at most: past it, no new
+	 * value is taken); each value is ours (freed, wiped) */
+	struct nx_old *olds;
+	size_t n_olds;
 	struct nx_tag secret_tag; /* the secret source, when secret_msg */
 	char *secret_msg;	  /* its answers are read here */
 	struct netproxy_tls *tls;

@@ -271,11 +271,6 @@ size_t nx_base64_core(const char *in, size_t n, unsigned align, bool url, char *
 /* The needles for a set of credentials (borrowed: they must outlive it). */
 struct nx_scrub;
 int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret);
-/* The same, with a previous secret of credential K in PREV[K] (PREV_LEN[K]
- * bytes; NULL or 0 for none) looked for as well: a secret fetched again
- * by its command, whose old value an upstream may still hand back. */
-int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
-		      const size_t *prev_len, struct nx_scrub **ret);
 /* An earlier value of credential CRED, looked for as its current one is;
  * a refreshed credential keeps at most NX_OLD_MAX of them (refresh.c). */
 #define NX_OLD_MAX 64

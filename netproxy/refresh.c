@@ -96,42 +96,19 @@ int netproxy_set_secret_source(struct netproxy *np, int fd, long fetched_ms)
 
 /* The earlier value V (LEN bytes) of credential K kept, to be looked
  * for in responses for the rest of the run: 0, or -ENOMEM. */
-static int keep_old(struct nx_refresh_state *st, const char *v, size_t len)
+static int keep_old(struct netproxy *np, size_t k, const char *v, size_t len)
 {
-	char **o = realloc(st->olds, (st->n_old + 1) * sizeof(*o));
+	struct nx_old *o = realloc(np->olds, (np->n_olds + 1) * sizeof(*o));
+	char *copy = o ? malloc(len) : NULL;
+
 	if (o)
-		st->olds = o;
-	size_t *l = realloc(st->old_len, (st->n_old + 1) * sizeof(*l));
-	if (l)
-		st->old_len = l;
-	char *copy = o && l ? malloc(len) : NULL;
+		np->olds = o;
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, v, len);
-	st->olds[st->n_old] = copy;
-	st->old_len[st->n_old++] = len;
+	np->olds[np->n_olds++] = (struct nx_old){(unsigned)k, copy, len};
+	np->refresh[k].n_old++;
 	return 0;
-}
-
-/* The needles for every credential's current value and all its earlier
- * ones: 0, or -ENOMEM. */
-static int rescan(struct netproxy *np, struct nx_scrub **ret)
-{
-	size_t total = 0, m = 0;
-	int r;
-
-	for (size_t i = 0; i < np->n_creds; i++)
-		total += np->refresh[i].n_old;
-	struct nx_old *olds = calloc(total ? total : 1, sizeof(*olds));
-	if (!olds)
-		return -ENOMEM;
-	for (size_t i = 0; i < np->n_creds; i++)
-		for (size_t j = 0; j < np->refresh[i].n_old; j++)
-			olds[m++] = (struct nx_old){(unsigned)i, np->refresh[i].olds[j],
-						    np->refresh[i].old_len[j]};
-	r = nx_scrub_new_olds(np->creds, np->n_creds, olds, m, ret);
-	free(olds);
-	return r;
 }
 
 /* A new secret for credential K, checked as one read at start is. */
@@ -163,14 +140,14 @@ static void take(struct netproxy *np, size_t k, const char *secret, size_t len)
 			fail(np, k, why);
 			return;
 		}
-		if (keep_old(st, cr->secret, cr->secret_len) < 0) {
+		if (keep_old(np, k, cr->secret, cr->secret_len) < 0) {
 			fail(np, k, "out of memory for the new secret's response scan");
 			return;
 		}
 		explicit_bzero(cr->slot, cr->secret_len);
 		memcpy(cr->slot, secret, len);
 		cr->secret_len = len;
-		if (rescan(np, &s) < 0) {
+		if (nx_scrub_new_olds(np->creds, np->n_creds, np->olds, np->n_olds, &s) < 0) {
 			/* the new secret cannot be looked for: not written either */
 			cr->secret_len = 0;
 			fail(np, k, "out of memory for the new secret's response scan");
@@ -277,18 +254,15 @@ const struct nx_cred *nx_cred_unavailable(struct netproxy *np, unsigned used, co
 
 void nx_refresh_free(struct netproxy *np)
 {
-	for (size_t k = 0; k < NX_CRED_MAX; k++) {
-		struct nx_refresh_state *st = &np->refresh[k];
-		for (size_t j = 0; j < st->n_old; j++) {
-			explicit_bzero(st->olds[j], st->old_len[j]);
-			free(st->olds[j]);
-		}
-		free(st->olds);
-		free(st->old_len);
-		st->olds = NULL;
-		st->old_len = NULL;
-		st->n_old = 0;
+	for (size_t i = 0; i < np->n_olds; i++) {
+		explicit_bzero((char *)np->olds[i].value, np->olds[i].len);
+		free((char *)np->olds[i].value);
 	}
+	free(np->olds);
+	np->olds = NULL;
+	np->n_olds = 0;
+	for (size_t k = 0; k < NX_CRED_MAX; k++)
+		np->refresh[k].n_old = 0;
 	if (np->secret_msg) {
 		explicit_bzero(np->secret_msg,
 			       sizeof(struct netproxy_secret_reply) + NETPROXY_SECRET_MAX + 1);

@@ -264,19 +264,7 @@ static int add_secret(struct nx_scrub *s, const struct nx_cred *cr, const char *
 
 int nx_scrub_new(const struct nx_cred *creds, size_t n, struct nx_scrub **ret)
 {
-	return nx_scrub_new_prev(creds, n, NULL, NULL, ret);
-}
-
-int nx_scrub_new_prev(const struct nx_cred *creds, size_t n, char *const *prev,
-		      const size_t *prev_len, struct nx_scrub **ret)
-{
-	struct nx_old olds[NX_CRED_MAX];
-	size_t m = 0;
-
-	for (size_t k = 0; prev && k < n && k < NX_CRED_MAX; k++)
-		if (prev[k] && prev_len[k])
-			olds[m++] = (struct nx_old){(unsigned)k, prev[k], prev_len[k]};
-	return nx_scrub_new_olds(creds, n, olds, m, ret);
+	return nx_scrub_new_olds(creds, n, NULL, 0, ret);
 }
 
 int nx_scrub_new_olds(const struct nx_cred *creds, size_t n, const struct nx_old *olds,

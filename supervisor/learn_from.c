@@ -100,9 +100,7 @@ static bool field(const char *line, const char *key, char *out, size_t size)
 	return *p == '"';
 }
 
-/* Whether S begins with a control a terminal obeys: C0, DEL, or C1 in
- * UTF-8 (U+0080..U+009F); its length, else 0. */
-static size_t control_at(const char *s)
+size_t learn_control_at(const char *s)
 {
 	unsigned char c = (unsigned char)s[0];
 
@@ -118,7 +116,7 @@ static size_t control_at(const char *s)
 char *learn_one_line(char *s)
 {
 	for (char *c = s; *c; c++) {
-		size_t k = control_at(c);
+		size_t k = learn_control_at(c);
 		if (k) {
 			memset(c, '?', k);
 			c += k - 1;
@@ -166,7 +164,7 @@ static void propose(struct learned *l, const char *section, const char *key, con
 static bool printable(const char *s)
 {
 	for (; *s; s++)
-		if (control_at(s) || *s == '#' || *s == ';')
+		if (learn_control_at(s) || *s == '#' || *s == ';')
 			return false;
 	return true;
 }

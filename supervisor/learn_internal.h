@@ -73,6 +73,9 @@ struct learn_rec {
 
 /* S made fit for one comment line (control bytes made '?'), in place. */
 char *learn_one_line(char *s);
+/* Whether S begins with a control a terminal obeys: C0, DEL, or C1 in
+ * UTF-8 (U+0080..U+009F); its length, else 0 (learn_from.c). */
+size_t learn_control_at(const char *s);
 /* The learned policy R into F (BASE_ABS, BASE: the policy it widened). */
 void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char *base_abs,
 		 const struct policy *base);

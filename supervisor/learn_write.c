@@ -46,9 +46,7 @@ static bool policy_value(const char *value, char *out, size_t size)
 	bool blank = false;
 
 	for (const char *c = value; *c; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '#' || *c == ';' || *c == '"' ||
-		    ((unsigned char)c[0] == 0xc2 && (unsigned char)c[1] >= 0x80 &&
-		     (unsigned char)c[1] < 0xa0))
+		if (learn_control_at(c) || *c == '#' || *c == ';' || *c == '"')
 			return false;
 		blank |= *c == ' ' || *c == ',';
 	}

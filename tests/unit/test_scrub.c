@@ -540,14 +540,13 @@ static void test_budget(void **state)
 static void test_previous_secret_and_scan_lifetime(void **state)
 {
 	(void)state;
-	char *prev[2] = {"old-secret-value-0001", NULL};
-	size_t prev_len[2] = {21, 0};
+	const struct nx_old prev = {0, "old-secret-value-0001", 21};
 	struct nx_scrub *s = NULL, *old = scrub();
 	struct nx_scan *sc = NULL;
 	char out[256], *o = NULL;
 	size_t n;
 
-	assert_int_equal(nx_scrub_new_prev(creds, 2, prev, prev_len, &s), 0);
+	assert_int_equal(nx_scrub_new_olds(creds, 2, &prev, 1, &s), 0);
 	assert_int_equal(stream(s, NX_FRAME_PLAIN, "x old-secret-value-0001 y", 25, 3, &o, &n),
 			 -EACCES);
 	free(o);
@@ -574,14 +573,13 @@ static void test_previous_secret_and_scan_lifetime(void **state)
 static void refreshed(const char *old, struct nx_scrub **before, struct nx_scrub **after)
 {
 	static struct nx_cred moved[2];
-	char *prev[2] = {(char *)old, NULL};
-	size_t prev_len[2] = {strlen(old), 0};
+	const struct nx_old prev = {0, old, strlen(old)};
 
 	memcpy(moved, creds, sizeof(moved));
 	moved[0].secret = old;
 	moved[0].secret_len = strlen(old);
 	assert_int_equal(nx_scrub_new(moved, 2, before), 0);
-	assert_int_equal(nx_scrub_new_prev(creds, 2, prev, prev_len, after), 0);
+	assert_int_equal(nx_scrub_new_olds(creds, 2, &prev, 1, after), 0);
 }
 
 static void test_scan_rebased_at_a_refresh(void **state)

@@ -195,7 +195,8 @@ static bool request_rule(const char *line, const char *host, const char *port, c
 		o += (size_t)snprintf(out + o, size - o, ":%s", port);
 	for (const char *p = path; *p && o + 4 < size; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c <= 0x20 || c >= 0x7f || strchr("*#;\"\\", c))
+		/* ',' would end the value; "${" would be expanded */
+		if (c <= 0x20 || c >= 0x7f || strchr("*#;\"\\,$", c))
 			o += (size_t)snprintf(out + o, size - o, "%%%02X", c);
 		else
 			out[o++] = (char)c;
@@ -223,14 +224,16 @@ static void learn_line(struct learned *l, const char *line)
 		    has_key && !denied &&
 		    (strcmp(k, "read") == 0 || strcmp(k, "write") == 0 || strcmp(k, "exec") == 0) &&
 		    field(line, "value", b, sizeof(b));
-		if (grant && printable(b))
-			propose(l, "filesystem", k, b, why, false);
+		char val[PATH_MAX + 3];
+		if (grant && learn_value("filesystem", k, b, val, sizeof(val)))
+			propose(l, "filesystem", k, val, why, false);
 		else
 			propose(l, "filesystem", "", path,
 				denied ? "denied by [filesystem] deny: remove it there to allow it"
 				: grant
-				    ? "its path cannot be written on a policy line (a control "
-				      "character, '#' or ';'): grant a directory above it"
+				    ? "its path cannot be written on a policy line as itself (a "
+				      "control character, '#', ';', '\"' or \"${\"): grant a "
+				      "directory above it"
 				    : "kept out of the sandbox's reach by ringfence (protected)",
 				true);
 		return;
@@ -242,16 +245,26 @@ static void learn_line(struct learned *l, const char *line)
 			return;
 		if (!field(line, "port", port, sizeof(port)))
 			snprintf(port, sizeof(port), "443");
+		char val[PATH_MAX + 3];
+		const char *why_not;
 		if (strstr(reason, " is not in [network] allow") &&
 		    request_rule(line, host, port, a, sizeof(a))) {
-			propose(l, "network", "allow", a, "refused: not in [network] allow", false);
+			if (learn_value("network", "allow", a, val, sizeof(val)) &&
+			    strcmp(a, val) == 0)
+				propose(l, "network", "allow", a, "refused: not in [network] allow",
+					false);
+			else
+				propose(l, "network", "", a, "no allow line can hold it", true);
 			return;
 		}
 		snprintf(a, sizeof(a), "%s:%s", host, port);
-		if (strstr(reason, "not in [network] allow"))
+		if (!strstr(reason, "not in [network] allow"))
+			propose(l, "network", "", a, reason, true);
+		else if (learn_value("network", "allow", a, val, sizeof(val)) &&
+			 strcmp(a, val) == 0 && policy_domain_rule_valid(a, &why_not))
 			propose(l, "network", "allow", a, "refused: not in [network] allow", false);
 		else
-			propose(l, "network", "", a, reason, true);
+			propose(l, "network", "", a, "no allow line can hold it", true);
 	}
 }
 
@@ -283,8 +296,17 @@ int supervisor_learn(const struct cli *cli)
 
 	printf("# The lines that would have allowed the refusals in %s\n", cli->learn_from);
 	printf("# (ringfence learn --from): review each before using it.\n");
-	if (cli->policy_path)
-		printf("[sandbox]\ninclude = %s\n", cli->policy_path);
+	/* the include is read from the learned file's directory: a relative
+	 * one would name a file there, which the sandbox may have made */
+	if (cli->policy_path) {
+		_cleanup_free_ char *base = realpath(cli->policy_path, NULL);
+		char val[PATH_MAX + 3];
+		if (!base)
+			die("%s: %s", cli->policy_path, strerror(errno));
+		if (!learn_value("sandbox", "include", base, val, sizeof(val)))
+			die("%s: this path cannot be written on a policy line", base);
+		printf("[sandbox]\ninclude = %s\n", val);
+	}
 	static const char *const sections[] = {"filesystem", "network"};
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
 		bool head = false;

@@ -76,6 +76,14 @@ char *learn_one_line(char *s);
 /* Whether S begins with a control a terminal obeys: C0, DEL, or C1 in
  * UTF-8 (U+0080..U+009F); its length, else 0 (learn_from.c). */
 size_t learn_control_at(const char *s);
+/* VALUE written as one item of KEY in SECTION ("filesystem", "network" or
+ * "sandbox"'s include) into OUT (SIZE), quoted when it holds a blank or a
+ * comma; false when no policy line can hold it.  The line is read back by
+ * the policy parser, which must find VALUE alone: a name the sandbox
+ * chose (a file it made, a request's path) never adds a second item
+ * (learn_write.c). */
+bool learn_value(const char *section, const char *key, const char *value, char *out,
+		 size_t size);
 /* The learned policy R into F (BASE_ABS, BASE: the policy it widened). */
 void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char *base_abs,
 		 const struct policy *base);

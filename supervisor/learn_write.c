@@ -39,20 +39,66 @@ _printf_(2, 3) static void comment(FILE *f, const char *fmt, ...)
 	fprintf(f, "; %s\n", buf);
 }
 
-/* VALUE as a policy list item: quoted when it holds a blank; false when no
- * line can hold it. */
-static bool policy_value(const char *value, char *out, size_t size)
+/* How many values the lists of P hold, all of them. */
+static size_t items_in(const struct policy *p)
 {
+	const struct policy_list *l[] = {
+	    &p->fs.read,	 &p->fs.exec,	   &p->fs.write,	&p->fs.deny,
+	    &p->fs.protect,	 &p->fs.create,	   &p->fs.private_,	&p->fs.private_seed,
+	    &p->fs.private_env,	 &p->net.allow,	   &p->net.deny,	&p->net.allow_cidr,
+	    &p->net.hosts,	 &p->net.allow_http, &p->net.deny_http, &p->net.allow_no_sni,
+	    &p->net.server_first, &p->net.unix_connect,
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(l); i++)
+		n += l[i]->n;
+	return n;
+}
+
+bool learn_value(const char *section, const char *key, const char *value, char *out, size_t size)
+{
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	struct policy_error err;
+	char text[LINE_MAX_CHARS + 64];
 	bool blank = false;
 
+	if (!*value)
+		return false;
 	for (const char *c = value; *c; c++) {
-		if (learn_control_at(c) || *c == '#' || *c == ';' || *c == '"')
+		/* no escape writes a '"' or a "${" as itself */
+		if (learn_control_at(c) || *c == '#' || *c == ';' || *c == '"' ||
+		    (c[0] == '$' && c[1] == '{'))
 			return false;
 		blank |= *c == ' ' || *c == ',';
 	}
-	/* "write = " before it */
-	return (size_t)snprintf(out, size, blank ? "\"%s\"" : "%s", value) < size &&
-	       strlen(out) + 8 <= LINE_MAX_CHARS;
+	/* "write = " before it; an include is one path, never quoted; a
+	 * network rule is its tokens (a method, then a URL), never quoted */
+	bool include = strcmp(key, "include") == 0;
+	bool net = strcmp(section, "network") == 0;
+	if ((include && strpbrk(value, " \t")) ||
+	    (size_t)snprintf(out, size, blank && !include && !net ? "\"%s\"" : "%s", value) >=
+		size ||
+	    strlen(out) + strlen(key) + 3 > LINE_MAX_CHARS)
+		return false;
+	if (include)
+		return value[0] == '/';
+	/* read back as the policy will be: one item, VALUE itself */
+	if ((size_t)snprintf(text, sizeof(text), "[%s]\n%s%s = %s\n", section,
+			     net ? "mode = proxy\n" : "", key, out) >= sizeof(text) ||
+	    policy_load_string("learned", text, NULL, &p, &err) < 0 || items_in(p) != 1)
+		return false;
+	const struct policy_list *l = strcmp(key, "read") == 0    ? &p->fs.read
+				      : strcmp(key, "write") == 0 ? &p->fs.write
+				      : strcmp(key, "exec") == 0  ? &p->fs.exec
+				      : net			  ? &p->net.allow
+								  : NULL;
+	if (!l)
+		return false;
+	/* a method and path rule is kept in its normal form */
+	if (net && l->n == 0)
+		return p->net.allow_http.n == 1 && strchr(value, ' ');
+	return l->n == 1 && strcmp(l->items[0].value, value) == 0;
 }
 
 static const char *right_key(enum learn_right r)
@@ -105,7 +151,7 @@ static void write_head(FILE *f, const struct cli *cli, const char *base_abs, boo
 	comment(f, "  %s", cmd);
 	comment(f, "Each line says what used it: review them before use.");
 	if (base_abs) {
-		if (!policy_value(base_abs, val, sizeof(val)))
+		if (!learn_value("sandbox", "include", base_abs, val, sizeof(val)))
 			die("%s: this path cannot be written on a policy line", base_abs);
 		fprintf(f, "[sandbox]\ninclude = %s\n", val);
 	} else {
@@ -123,7 +169,7 @@ static void write_filesystem(FILE *f, const struct learn_rec *r, const struct le
 
 	fprintf(f, "[filesystem]\n");
 	for (size_t i = 0; i < n_g; i++) {
-		if (!policy_value(g[i].path, val, sizeof(val))) {
+		if (!learn_value("filesystem", right_key(g[i].right), g[i].path, val, sizeof(val))) {
 			comment(f, "not proposed: %s: no policy line can hold its name", g[i].path);
 			continue;
 		}
@@ -164,7 +210,7 @@ static void write_network(FILE *f, const struct learn_rec *r, const struct polic
 			snprintf(rule, sizeof(rule), "%s:%u", r->hosts[i].host, r->hosts[i].port);
 			/* the proxy normalised the name; a rule the parser would
 			 * not take back (or cut at a ';') is only shown */
-			if (!policy_value(rule, val, sizeof(val)) || strcmp(rule, val) != 0 ||
+			if (!learn_value("network", "allow", rule, val, sizeof(val)) || strcmp(rule, val) != 0 ||
 			    !policy_domain_rule_valid(rule, &why)) {
 				comment(f, "not proposed: %s: no allow line can hold it", rule);
 				continue;

@@ -108,6 +108,85 @@ def test_a_file_name_cannot_add_lines_to_the_learned_policy(box):
     assert "evil.example" in r.stdout  # shown, in a comment
 
 
+def test_a_comma_in_a_name_the_command_made_adds_no_grant(box):
+    """Outside review: the command made `x,/,~/f` in the project and tried
+    to run it; learn --from wrote `exec = .../x,/,~/f`, which the policy
+    reader splits at its commas into three grants, `/` among them, so the
+    learned policy let the command read and run anything not denied.  The
+    value is now quoted and read back as one item before it is proposed:
+    under the learned policy the file runs (the control) and a file outside
+    every grant stays unreadable."""
+    log = box.path("logs", "audit.jsonl")
+    os.makedirs(os.path.dirname(log))
+    if box.user == "nobody":
+        os.chown(os.path.dirname(log), NOBODY, NOBODY)
+    outside = box.write("outside/secret", "TOPSECRET\n", mode=0o644)
+    base = box.policy("[log]\nfile = %s\n" % log)
+    plant = ('mkdir -p "x,/,~" && printf "#!/bin/sh\\necho RAN\\n" > "x,/,~/f" && '
+             'chmod +x "x,/,~/f" && "./x,/,~/f"')
+    r = box.run(["sh", "-c", plant], policy=base, opts=["--trace"])
+    assert "RAN" not in r.stdout, r.stdout  # the work directory is not an exec grant
+    r = box.raw(["learn", "--from", log, "-p", base])
+    assert r.returncode == 0, r.stderr
+    target = os.path.join(box.work, "x,/,~", "f")
+    assert 'exec = "%s"\n' % target in r.stdout, r.stdout
+    pol = box.write("learned.ini", r.stdout)
+    e = box.raw(["explain", "-p", pol])
+    assert e.returncode == 0, e.stderr
+    learned = [l for l in e.stdout.splitlines()
+               if "learned.ini" in l and not l.startswith(";")]
+    assert len(learned) == 1 and target in learned[0], e.stdout
+    r = box.run(["sh", "-c", '"./x,/,~/f"; cat %s' % outside], policy=pol)
+    assert "RAN" in r.stdout, r.stdout + r.stderr
+    assert "TOPSECRET" not in r.stdout, r.stdout
+
+
+def test_a_comma_in_a_refused_path_adds_no_host_rule(box):
+    """Outside review: a refused `GET /x,evil.example,api.test:8080` was
+    proposed as `allow = GET http://api.test:8080/x,evil.example,...`, which
+    the reader splits into the rule and two whole-host allows (one lifts
+    api.test's method and path rules).  A ',' in a path is written %2C now,
+    and every proposed line is read back as one item; a path with "${" is
+    written %24{, never expanded."""
+    log = box.write("n.jsonl",
+                    '{"event":"net.deny","proto":"http","host":"api.test","port":8080,'
+                    '"method":"GET","path":"/x,evil.example,api.test:8080",'
+                    '"reason":"GET /x,evil.example,api.test:8080 is not in [network] allow"}\n'
+                    '{"event":"net.deny","proto":"http","host":"api.test","port":8080,'
+                    '"method":"GET","path":"/y/${HOME}",'
+                    '"reason":"GET /y/${HOME} is not in [network] allow"}\n'
+                    '{"event":"net.deny","proto":"connect","host":"a b.test","port":443,'
+                    '"reason":"not in [network] allow"}\n')
+    r = box.raw(["learn", "--from", log])
+    assert r.returncode == 0, r.stderr
+    assert ("allow = GET http://api.test:8080/x%2Cevil.example%2Capi.test:8080\n"
+            in r.stdout), r.stdout
+    assert "allow = GET http://api.test:8080/y/%24{HOME}\n" in r.stdout, r.stdout
+    # a name no allow line takes is said, not proposed (it would make the
+    # whole learned policy unreadable)
+    assert "not proposed: a b.test:443: no allow line can hold it" in r.stdout, r.stdout
+    pol = box.write("learned.ini", r.stdout)
+    e = box.raw(["explain", "-p", pol])
+    assert e.returncode == 0, e.stderr
+    allows = [l for l in e.stdout.splitlines() if l.startswith("allow =")]
+    assert len(allows) == 2, e.stdout
+    assert not [l for l in allows if "evil.example" in l and "/x,evil" not in l], e.stdout
+
+
+def test_learn_from_names_its_base_by_an_absolute_path(box):
+    """Outside review: `learn --from LOG -p policies/base.ini` wrote the
+    include as typed; the reader takes it relative to the learned file's
+    directory, which is often the project, where the command may have put
+    a policies/base.ini of its own."""
+    os.makedirs(box.path("policies2"))
+    base = box.write("policies2/base.ini", "[filesystem]\nread = /usr\n")
+    log = box.write("empty.jsonl", "")
+    r = box.raw(["learn", "--from", log, "-p", os.path.relpath(base, box.root)],
+                cwd=box.root)
+    assert r.returncode == 0, r.stderr
+    assert "include = %s\n" % os.path.realpath(base) in r.stdout, r.stdout
+
+
 def test_learn_proposes_the_request_a_path_rule_refused(box):
     """A request a host's method and path rules did not allow is proposed as
     that request's own rule, never the whole host; a '*' in its path is a
@@ -424,11 +503,14 @@ def test_learn_run_names_made_by_the_command_stay_in_comments(box):
     """The command names the files it makes: a name holding a newline and
     a [network] section, or a ';', becomes no policy line (it is listed in
     a comment, on one line); a plain name beside them is granted (the
-    control)."""
+    control).  So does one holding "${": the reader would expand it into a
+    path the run never used, or refuse the whole policy for an undefined
+    name (outside review)."""
     home = home_for(box)
     new = os.path.join(box.work, "new.ini")
     script = ("touch \"$HOME/.evil\n[network]\nallow = evil.example:443\" "
-              "\"$HOME/.semi;colon\" \"$HOME/.plain\"; echo made")
+              "\"$HOME/.semi;colon\" \"$HOME/.plain\" \"$HOME\"/'.evil${CWD}' \"$HOME\"/'.evil${NOPE}'; "
+              "echo made")
     r = box.raw(["learn", "-o", new, "-p", box.policy(""), "--", "sh", "-c", script],
                 env={"HOME": home})
     assert r.returncode == 0 and "made" in r.stdout, r.stdout + r.stderr

@@ -155,6 +155,20 @@ static char *reader(char *str, int num, void *stream)
 		}
 		/* inih reports a section only with its first key: an empty
 		 * misspelt section would pass unseen, so check every header */
+		/* inih drops what follows the ']': "[filesystem] deny = /x"
+		 * would pass for a header alone, its setting unread */
+		if (close) {
+			const char *t = close + 1, *e = c->buf + start + n;
+			while (t < e && (*t == ' ' || *t == '\t'))
+				t++;
+			if (t < e && *t != ';' && *t != '#') {
+				parse_fail(c, NULL,
+					   "text after the section's ']' (a setting goes on a "
+					   "line of its own)");
+				c->reader_error = true;
+				return NULL;
+			}
+		}
 		if (close) {
 			char name[INIH_MAX_SECTION + 1];
 			size_t len = (size_t)(close - (c->buf + start) - 1);
@@ -267,10 +281,12 @@ static int walk_dirs(int dirfd, struct policy_file_stat *fs)
  * seccomp profile without openat2 refuses to load rather than follow them.
  * Debian 12's headers have <linux/openat2.h> but glibc has no wrapper.
  */
+/* O_NONBLOCK: a FIFO (or a device) named as a policy would block the open;
+ * it is refused as no regular file once opened (reading a file ignores it) */
 static int open_no_symlinks(const char *path)
 {
 	struct open_how how = {
-	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
 	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
@@ -300,7 +316,7 @@ static int open_policy(const char *path, struct policy_file_stat *fs)
 	if (dirfd < 0)
 		return errno == ENOSYS || errno == EPERM ? -ENOSYS : -errno;
 	how = (struct open_how){
-	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+	    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
 	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
 	};
 	fd = (int)syscall(SYS_openat2, dirfd, base, &how, sizeof(how));

@@ -47,6 +47,11 @@ BAD = [
      "policy.ini:5: filesystem.deny:", "No such file"),
     ("missing required path", "[network]\nmode = none\n[filesystem]\nread = !/no/such/path\n",
      "policy.ini:4:", "No such file"),
+    # inih drops what follows a section's ']': the deny went unread, the
+    # command started and read what it named (outside review)
+    ("a setting on a section's line",
+     "[network]\nmode = none\n[filesystem] deny = /etc/passwd\nread = ${CWD}\nexec = /usr\n",
+     "policy.ini:3:", "text after the section's ']'"),
 ]
 
 
@@ -68,6 +73,20 @@ def test_unreadable_policy_file(box):
     pol = box.write("secret.ini", "[network]\nmode = none\n", mode=0o600)
     line = never_started(box, run_marker(box, policy=pol))
     assert "Permission denied" in line
+
+
+def test_a_fifo_named_as_a_policy_or_include_is_refused_at_once(box):
+    """Outside review: a FIFO as the policy, or as a file it includes,
+    blocked the open forever (the check for a regular file came after it)."""
+    fifo = box.path("fifo.ini")
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o644)
+    inc = box.write("inc.ini", "[sandbox]\ninclude = %s\n" % fifo)
+    for pol in (fifo, inc):
+        line = never_started(box, run_marker(box, policy=pol))
+        assert "fifo.ini" in line and "not a regular file" in line, line
+    r = box.raw(["check", fifo], timeout=10)
+    assert r.returncode == 125 and "not a regular file" in r.stderr + r.stdout, r
 
 
 def test_include_cycle(box):

@@ -33,6 +33,11 @@ static const struct bad_case bad_cases[] = {
     {"unknown section", "[sandbox]\n[filesytem]\nread = /usr\n", 2, "",
      "did you mean [filesystem]"},
     {"empty unknown section", "[sandbox]\n[proces]\n", 2, "", "did you mean [process]"},
+    /* inih drops what follows ']': the deny would go unread */
+    {"a setting on a section's line", "[sandbox]\n[filesystem] deny = /etc/passwd\n", 2, "",
+     "text after the section's ']'"},
+    {"a bare CR after a section", "[filesystem]\rdeny = /etc/passwd\n", 1, "",
+     "text after the section's ']'"},
     {"unknown key with suggestion", "[filesystem]\nwrit = /tmp\n", 2, "filesystem.writ",
      "did you mean 'write'"},
     {"unknown key, nothing near", "[process]\nzzzzzz = 1\n", 2, "process.zzzzzz", "unknown key"},

@@ -82,8 +82,7 @@ size_t learn_control_at(const char *s);
  * the policy parser, which must find VALUE alone: a name the sandbox
  * chose (a file it made, a request's path) never adds a second item
  * (learn_write.c). */
-bool learn_value(const char *section, const char *key, const char *value, char *out,
-		 size_t size);
+bool learn_value(const char *section, const char *key, const char *value, char *out, size_t size);
 /* The learned policy R into F (BASE_ABS, BASE: the policy it widened). */
 void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char *base_abs,
 		 const struct policy *base);

@@ -43,10 +43,10 @@ _printf_(2, 3) static void comment(FILE *f, const char *fmt, ...)
 static size_t items_in(const struct policy *p)
 {
 	const struct policy_list *l[] = {
-	    &p->fs.read,	 &p->fs.exec,	   &p->fs.write,	&p->fs.deny,
-	    &p->fs.protect,	 &p->fs.create,	   &p->fs.private_,	&p->fs.private_seed,
-	    &p->fs.private_env,	 &p->net.allow,	   &p->net.deny,	&p->net.allow_cidr,
-	    &p->net.hosts,	 &p->net.allow_http, &p->net.deny_http, &p->net.allow_no_sni,
+	    &p->fs.read,	  &p->fs.exec,		&p->fs.write,	   &p->fs.deny,
+	    &p->fs.protect,	  &p->fs.create,	&p->fs.private_,   &p->fs.private_seed,
+	    &p->fs.private_env,	  &p->net.allow,	&p->net.deny,	   &p->net.allow_cidr,
+	    &p->net.hosts,	  &p->net.allow_http,	&p->net.deny_http, &p->net.allow_no_sni,
 	    &p->net.server_first, &p->net.unix_connect,
 	};
 	size_t n = 0;
@@ -88,7 +88,7 @@ bool learn_value(const char *section, const char *key, const char *value, char *
 			     net ? "mode = proxy\n" : "", key, out) >= sizeof(text) ||
 	    policy_load_string("learned", text, NULL, &p, &err) < 0 || items_in(p) != 1)
 		return false;
-	const struct policy_list *l = strcmp(key, "read") == 0    ? &p->fs.read
+	const struct policy_list *l = strcmp(key, "read") == 0	  ? &p->fs.read
 				      : strcmp(key, "write") == 0 ? &p->fs.write
 				      : strcmp(key, "exec") == 0  ? &p->fs.exec
 				      : net			  ? &p->net.allow
@@ -169,7 +169,8 @@ static void write_filesystem(FILE *f, const struct learn_rec *r, const struct le
 
 	fprintf(f, "[filesystem]\n");
 	for (size_t i = 0; i < n_g; i++) {
-		if (!learn_value("filesystem", right_key(g[i].right), g[i].path, val, sizeof(val))) {
+		if (!learn_value("filesystem", right_key(g[i].right), g[i].path, val,
+				 sizeof(val))) {
 			comment(f, "not proposed: %s: no policy line can hold its name", g[i].path);
 			continue;
 		}
@@ -210,8 +211,8 @@ static void write_network(FILE *f, const struct learn_rec *r, const struct polic
 			snprintf(rule, sizeof(rule), "%s:%u", r->hosts[i].host, r->hosts[i].port);
 			/* the proxy normalised the name; a rule the parser would
 			 * not take back (or cut at a ';') is only shown */
-			if (!learn_value("network", "allow", rule, val, sizeof(val)) || strcmp(rule, val) != 0 ||
-			    !policy_domain_rule_valid(rule, &why)) {
+			if (!learn_value("network", "allow", rule, val, sizeof(val)) ||
+			    strcmp(rule, val) != 0 || !policy_domain_rule_valid(rule, &why)) {
 				comment(f, "not proposed: %s: no allow line can hold it", rule);
 				continue;
 			}

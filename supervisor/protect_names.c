@@ -67,17 +67,51 @@ static const struct prot_builtin builtin_tree[] = {
     {".mise.local.toml", PROT_FILE},
     {".mise", PROT_DIR},
     {".config/mise", PROT_DIR},
+    {".config/mise.toml", PROT_FILE},
+    {".config/mise.local.toml", PROT_FILE},
+    {"mise/config.toml", PROT_FILE},
+    {".tool-versions", PROT_FILE},     /* asdf and mise: a "path:" version runs from there */
+    {".helix", PROT_DIR},	       /* Helix: languages.toml names the language servers */
+    {".devcontainer.json", PROT_FILE}, /* initializeCommand runs on the host */
     /* interpreters started there: an interactive python imports readline
      * (and rlcompleter) with the working directory first on its path; pdb
      * runs .pdbrc */
     {"readline.py", PROT_FILE},
     {"rlcompleter.py", PROT_FILE},
+    {"readline/__init__.py", PROT_FILE},
+    {"rlcompleter/__init__.py", PROT_FILE},
+    /* and Python 3.13's prompt its colours and its own line editor */
+    {"_colorize.py", PROT_FILE},
+    {"_colorize/__init__.py", PROT_FILE},
+    {"_pyrepl.py", PROT_FILE},
+    {"_pyrepl/__init__.py", PROT_FILE},
+    /* `python3 -m pip` and `-m venv` (which runs `-m ensurepip`) import
+     * from there first; a directory alone is a namespace package, which
+     * the real one wins over (a project's venv/ stays its own) */
+    {"pip.py", PROT_FILE},
+    {"pip/__init__.py", PROT_FILE},
+    {"venv.py", PROT_FILE},
+    {"venv/__init__.py", PROT_FILE},
+    {"ensurepip.py", PROT_FILE},
+    {"ensurepip/__init__.py", PROT_FILE},
     {".pdbrc", PROT_FILE},
+    {".Rprofile", PROT_FILE}, /* R reads the working directory's first */
+    {".irbrc", PROT_FILE},
     /* build tools' project configuration that names a program to run:
-     * cargo's rustc-wrapper, yarn's yarnPath and yarn-path */
+     * cargo's rustc-wrapper, yarn's yarnPath and yarn-path, rustup's
+     * toolchain path (cargo --version runs its binaries), Maven's JVM
+     * options (-agentpath: at mvn -v) and extensions, npm's git= and
+     * script-shell (read before the user's), pnpm's hooks, bun's preload */
     {".cargo", PROT_DIR},
     {".yarnrc.yml", PROT_FILE},
     {".yarnrc", PROT_FILE},
+    {"rust-toolchain.toml", PROT_FILE},
+    {"rust-toolchain", PROT_FILE},
+    {".mvn", PROT_DIR},
+    {".npmrc", PROT_FILE},
+    {".pnpmfile.cjs", PROT_FILE},
+    {".pnpmfile.mjs", PROT_FILE},
+    {"bunfig.toml", PROT_FILE},
     /* agents: settings with hooks, commands, MCP server lists */
     {".mcp.json", PROT_FILE},
     {".claude", PROT_DIR},
@@ -90,6 +124,20 @@ static const struct prot_builtin builtin_tree[] = {
     {"opencode.jsonc", PROT_FILE},
     {".github/copilot", PROT_DIR},
     {".github/hooks", PROT_DIR}, /* Copilot CLI's hooks */
+    /* other agents' and assistants' project settings, rules with hooks,
+     * MCP server lists, and commands they run (aider's lint and test) */
+    {".aider.conf.yml", PROT_FILE},
+    {"crush.json", PROT_FILE},
+    {".crush.json", PROT_FILE},
+    {".roo", PROT_DIR},
+    {".kilocode", PROT_DIR},
+    {".amazonq", PROT_DIR},
+    {".kiro", PROT_DIR},
+    {".continue", PROT_DIR},
+    {".clinerules", PROT_DIR},
+    {".factory", PROT_DIR},
+    {".junie", PROT_DIR},
+    {".windsurf", PROT_DIR},
 };
 STRING_TABLE_END
 

@@ -361,6 +361,41 @@ PROJECT_PLANTS = {
     # Yarn 2+ runs the file yarnPath names for every `yarn` command in the
     # project (`yarn --version` too)
     ".yarnrc.yml": "yarnPath: ./rf.cjs\n",
+    # outside review (each shown running on the host there): rustup runs
+    # the toolchain a path names at `cargo --version`; Maven puts
+    # jvm.config on the java command line of every mvn (-agentpath:); npm
+    # reads the project's .npmrc before the user's (git=, script-shell)
+    "rust-toolchain.toml": '[toolchain]\npath = "/tmp/rf-toolchain"\n',
+    "rust-toolchain": '[toolchain]\npath = "/tmp/rf-toolchain"\n',
+    ".mvn/jvm.config": "-agentpath:./rf.so\n",
+    ".npmrc": "git=./rf.sh\n",
+    # and left in place, their tools absent here: pnpm's hooks, bun's
+    # preload, asdf's and mise's path: versions, mise's other names, a
+    # dev container's host command, Helix's language servers, R's and
+    # irb's start-up files, other agents' settings and hooks
+    ".pnpmfile.cjs": "require('child_process').execSync('%s')\n" % TOUCH,
+    "bunfig.toml": 'preload = ["./rf.ts"]\n',
+    ".tool-versions": "nodejs path:./rf\n",
+    ".config/mise.toml": '[hooks]\nenter = "%s"\n' % TOUCH,
+    "mise/config.toml": '[hooks]\nenter = "%s"\n' % TOUCH,
+    ".devcontainer.json": '{"initializeCommand":"%s"}' % TOUCH,
+    ".helix/languages.toml": '[language-server.rf]\ncommand = "./rf.sh"\n',
+    ".Rprofile": 'system("true")\n',
+    ".irbrc": "system('true')\n",
+    ".aider.conf.yml": "test-cmd: ./rf.sh\nauto-test: true\n",
+    "crush.json": '{"mcp":{"rf":{"command":"./rf.sh"}}}',
+    ".roo/mcp.json": '{"mcpServers":{"rf":{"command":"./rf.sh"}}}',
+    ".kiro/settings/mcp.json": '{"mcpServers":{"rf":{"command":"./rf.sh"}}}',
+    ".continue/mcpServers/rf.yaml": "mcpServers:\n  - name: rf\n    command: ./rf.sh\n",
+    ".clinerules/hooks/PreToolUse": "#!/bin/sh\n%s\n" % TOUCH,
+    ".amazonq/mcp.json": '{"mcpServers":{"rf":{"command":"./rf.sh"}}}',
+    # Python 3.13's interactive prompt imports these from the working
+    # directory; `python3 -m pip`/`-m venv` import pip and venv from there
+    "_colorize.py": "import os; os.system('%s')\n" % TOUCH,
+    "_pyrepl/__init__.py": "import os; os.system('%s')\n" % TOUCH,
+    "pip.py": "import os; os.system('%s')\n" % TOUCH,
+    "venv/__init__.py": "import os; os.system('%s')\n" % TOUCH,
+    "readline/__init__.py": "import os; os.system('%s')\n" % TOUCH,
 }
 
 # In a granted home, beside what builtin_home protects

@@ -337,8 +337,78 @@ struct prep {
 	char **absent, **anear; /* absent: canonical, and its nearest directory */
 	size_t nabsent, nnear;
 	enum prot_kind *akind; /* ... and its kind */
-	struct listings ls;    /* the directories the candidates are in */
+	/* the absent paths again, hashed: each candidate asks whether one
+	 * holds it, and a grant holding many repositories has thousands of
+	 * candidates (every built-in name in each): a scan of the list for
+	 * each was quadratic (absent_holds()) */
+	const char **aset;
+	size_t aset_cap;
+	struct listings ls; /* the directories the candidates are in */
 };
+
+static uint64_t hash_of(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Whether the absent set holds the N first bytes of S. */
+static bool aset_has(const struct prep *pp, const char *s, size_t n)
+{
+	if (!pp->aset_cap)
+		return false;
+	for (size_t i = hash_of(s, n) & (pp->aset_cap - 1);; i = (i + 1) & (pp->aset_cap - 1)) {
+		const char *e = pp->aset[i];
+		if (!e)
+			return false;
+		if (strlen(e) == n && memcmp(e, s, n) == 0)
+			return true;
+	}
+}
+
+static void aset_put(struct prep *pp, const char *s)
+{
+	/* at most half full */
+	if ((pp->nabsent + 1) * 2 > pp->aset_cap) {
+		size_t cap = pp->aset_cap ? pp->aset_cap * 2 : 64;
+		const char **t = calloc(cap, sizeof(*t));
+		if (!t)
+			die("out of memory");
+		for (size_t i = 0; i < pp->aset_cap; i++)
+			for (size_t j = pp->aset[i]
+					    ? hash_of(pp->aset[i], strlen(pp->aset[i])) & (cap - 1)
+					    : 0;
+			     pp->aset[i]; j = (j + 1) & (cap - 1))
+				if (!t[j]) {
+					t[j] = pp->aset[i];
+					break;
+				}
+		free(pp->aset);
+		pp->aset = t;
+		pp->aset_cap = cap;
+	}
+	for (size_t i = hash_of(s, strlen(s)) & (pp->aset_cap - 1);;
+	     i = (i + 1) & (pp->aset_cap - 1))
+		if (!pp->aset[i]) {
+			pp->aset[i] = s;
+			return;
+		}
+}
+
+/* Whether an absent path is PATH or holds it (landlock_path_beneath() of
+ * PATH and each), by looking each of PATH's ancestors up. */
+static bool absent_holds(const struct prep *pp, const char *path)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 1; i <= n; i++)
+		if ((i == n || path[i] == '/') && aset_has(pp, path, i))
+			return true;
+	return false;
+}
 
 /* An empty directory where a .git or a held directory is (another run's
  * placeholder, or one git passes over as well): shared as a placeholder.
@@ -423,7 +493,7 @@ static void sort_absent(struct prep *pp, const struct cand *c)
 	if ((size_t)snprintf(canon, sizeof(canon), "%s%s", strcmp(near, "/") ? near : "", tail) >=
 	    sizeof(canon))
 		return;
-	if (beneath_any(pp->ro, pp->nro, canon) || beneath_any(pp->absent, pp->nabsent, canon))
+	if (beneath_any(pp->ro, pp->nro, canon) || absent_holds(pp, canon))
 		return;
 	enum prot_kind *k = realloc(pp->akind, (pp->nabsent + 1) * sizeof(*k));
 	if (!k)
@@ -432,6 +502,7 @@ static void sort_absent(struct prep *pp, const struct cand *c)
 	pp->akind[pp->nabsent] = c->kind;
 	strv_add(&pp->anear, &pp->nnear, near);
 	strv_add(&pp->absent, &pp->nabsent, canon);
+	aset_put(pp, pp->absent[pp->nabsent - 1]);
 }
 
 static void sort_candidate(struct prep *pp, const struct cand *c)
@@ -463,8 +534,7 @@ static void sort_candidate(struct prep *pp, const struct cand *c)
 	/* the string test first: most candidates are absent, and most of
 	 * those lie outside every write grant */
 	if (c->kind == PROT_PRESENT || err != ENOENT ||
-	    !beneath_any(pp->roots, pp->nroots, c->path) ||
-	    beneath_any(pp->absent, pp->nabsent, c->path))
+	    !beneath_any(pp->roots, pp->nroots, c->path) || absent_holds(pp, c->path))
 		return;
 	sort_absent(pp, c);
 }
@@ -595,6 +665,7 @@ static void keep_strings(struct prep *pp, char **links, size_t nlinks)
 	free(links);
 	free(pp->ro);
 	free(pp->absent);
+	free(pp->aset);
 	free(pp->akind);
 	strv_clear(&pp->anear, &pp->nnear);
 	/* the watcher starts the chain to each absent name at its grant */

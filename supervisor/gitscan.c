@@ -104,8 +104,8 @@ void scan_quarantine(struct scan *s, const char *dir, const char *name, const ch
 		return;
 	/* its own line on failure; ours on success */
 	if (protect_move_aside(s->sb, path, "protect.created", MOVE_LIVE_QUIET) > 0)
-		warn("the sandbox wrote %s (%s), which the host's git would run: renamed to "
-		     "*.ringfence-blocked; review it",
+		warn("the sandbox wrote %s (%s), which the host's tools would follow: renamed "
+		     "to *.ringfence-blocked; review it",
 		     path, why);
 }
 
@@ -286,6 +286,50 @@ static void check_names(struct scan *s, int tfd, const char *top)
 	s->modes = modes;
 }
 
+/*
+ * The same names below a grant's top, in every directory the walk enters
+ * (outside review): cargo reads .cargo/config.toml in every directory up
+ * from where it runs, Gemini CLI the nearest .env upwards, an editor the
+ * .vscode of the folder it opens, python the readline.py of where it
+ * starts.  So an entry of the listing of PATH (open at FD) that is the
+ * first component of a built-in name is checked as at a project's top:
+ * made or changed since the start, moved aside.  Not in package and build
+ * trees, whose packages ship such files (site-packages' pip/, a vendored
+ * crate's rust-toolchain.toml, whose checksums list it): the walk's bulk
+ * trees (s->names_off) and the directories names_off_below() names.
+ */
+static bool names_off_below(const char *name)
+{
+	static const char *const off[] = {"site-packages", "dist-packages", "vendor"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(off); i++)
+		if (strcmp(name, off[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool first_component_is(const char *nm, const char *entry)
+{
+	size_t l = strlen(entry);
+
+	return strncmp(nm, entry, l) == 0 && (nm[l] == '\0' || nm[l] == '/');
+}
+
+static void check_entry_names(struct scan *s, int fd, const char *path, const char *entry)
+{
+	const char **names;
+	size_t n = protect_builtin_names(false, &names);
+	bool modes = s->modes;
+
+	if (strcmp(entry, ".git") == 0)
+		return;	  /* git's own: walk_dotgit()'s */
+	s->modes = false; /* as check_names() */
+	for (size_t i = 0; i < n; i++)
+		if (first_component_is(names[i], entry))
+			check_name(s, fd, path, names[i]);
+	s->modes = modes;
+}
+
 /* The git directory open at G (PATH) found by the walk while the sandbox
  * runs: protwatch.c watches it from now on.  A write of at most PIPE_BUF
  * bytes to a pipe is whole or not at all, so the reader never gets half a
@@ -406,6 +450,9 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 		scan_check_gitdir(s, fd, path, false, 0);
 		found(s, fd, path);
 	}
+	/* a grant's top is the start's (bound, watched); a worktree's top,
+	 * walk_dotgit()'s; a git directory is no place a tool starts in */
+	bool names = depth > 0 && !s->names_off && !gitdir && !has_entry(&l, ".git", false);
 	for_each_entry(&l, de)
 	{
 		const char *name = de->d_name;
@@ -413,6 +460,8 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 		char sub[PATH_MAX];
 		if (s->cut)
 			break;
+		if (names && !git && protect_builtin_first(name))
+			check_entry_names(s, fd, path, name);
 		/* most entries are files: passed over before any other test
 		 * but their mode's */
 		if (!git && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {
@@ -450,8 +499,11 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			continue;
 		}
 		_cleanup_close_ int c = scan_open_listable(s, fd, name, sub);
+		bool off = names_off_below(name);
+		s->names_off += off;
 		if (c >= 0)
 			walk(s, c, sub, depth + 1);
+		s->names_off -= off;
 	}
 	free(l.buf);
 }
@@ -488,7 +540,9 @@ static void walk_later(struct scan *s)
 				s->skipped++; /* said: not looked at */
 			if (o >= 0) {
 				scan_open_mode(s, -1, o, s->later[i]);
+				s->names_off++;
 				walk(s, o, s->later[i], 1);
+				s->names_off--;
 				close(o);
 			}
 		}

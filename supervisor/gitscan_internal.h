@@ -63,6 +63,9 @@ struct scan {
 	 * unfinished sequence's state (check_state()) is judged then only,
 	 * so that a rebase the command runs meanwhile keeps its own */
 	bool at_exit;
+	/* inside a package or build tree: the protected names of a project
+	 * are not looked for there (gitscan.c's walk()) */
+	unsigned names_off;
 };
 
 static inline bool not_before(long long sec, long nsec, const struct timespec *since)

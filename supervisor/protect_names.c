@@ -282,6 +282,43 @@ const struct prot_builtin *protect_builtins(bool home, size_t *n)
 	return home ? builtin_home : builtin_tree;
 }
 
+/* The length of NM's first component. */
+static size_t first_len(const char *nm)
+{
+	const char *slash = strchr(nm, '/');
+
+	return slash ? (size_t)(slash - nm) : strlen(nm);
+}
+
+static int by_first(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t lx = first_len(x), ly = first_len(y);
+	int c = strncmp(x, y, lx < ly ? lx : ly);
+
+	return c ? c : (lx > ly) - (lx < ly);
+}
+
+bool protect_builtin_first(const char *name)
+{
+	/* the tree's names sorted by their first component, made once; a
+	 * walk asks for every entry of every directory it enters */
+	static const char *sorted[ARRAY_SIZE(builtin_tree)];
+	static size_t n;
+	const char *key = name;
+
+	if (!n) {
+		for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++)
+			if (strncmp(builtin_tree[i].path, ".git", 4) != 0 ||
+			    (builtin_tree[i].path[4] && builtin_tree[i].path[4] != '/'))
+				sorted[n++] = builtin_tree[i].path;
+		qsort(sorted, n, sizeof(*sorted), by_first);
+	}
+	if (strchr(name, '/'))
+		return false;
+	return bsearch(&key, sorted, n, sizeof(*sorted), by_first) != NULL;
+}
+
 size_t protect_builtin_names(bool home, const char ***ret)
 {
 	static const char *tree[ARRAY_SIZE(builtin_tree)], *hm[ARRAY_SIZE(builtin_home)];

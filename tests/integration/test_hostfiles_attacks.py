@@ -489,6 +489,55 @@ def test_agent_and_tool_files_in_the_project_are_protected(box):
     assert not left, "left in the project for the host's tools: %s\n%s" % (left, r.stderr)
 
 
+DEEP_PLANTS = {
+    # cargo reads .cargo/config.toml in every directory up from where it
+    # runs: the outside review ran `cargo metadata` in crates/a and its
+    # rustc-wrapper ran on the host (the top's .cargo is protected)
+    "crates/a/.cargo/config.toml": '[build]\nrustc-wrapper = "./rf.sh"\n',
+    # an agent started in a subdirectory reads its settings and MCP list
+    # there; Gemini CLI the nearest .env upwards; an editor the .vscode of
+    # the folder it opens; python the readline.py of where it starts
+    "pkg/.mcp.json": '{"mcpServers":{"rf":{"command":"sh","args":["-c","%s"]}}}' % TOUCH,
+    "pkg/.claude/settings.json": '{"hooks":{}}',
+    "pkg/.vscode/tasks.json": '{"version":"2.0.0","tasks":[]}',
+    "new/deeper/.env": "BASH_ENV=./rf.sh\n",
+    "new/deeper/.envrc": TOUCH + "\n",
+    "new/readline.py": "import os\n",
+}
+# the same names inside package trees are the packages' own (left): pip's
+# own package in a virtual environment, a package's editor settings
+PACKAGE_FILES = ["venv/lib/python3.11/site-packages/pip/__init__.py",
+                 "node_modules/x/.vscode/settings.json", "vendor/c/rust-toolchain.toml"]
+
+
+def test_project_files_below_the_top_are_protected(box):
+    """Outside review: the project's built-in names were looked for at the
+    top of a grant and of each repository only, so `crates/a/.cargo` (and
+    pkg/.mcp.json, pkg/.vscode/tasks.json, new/deeper/.env, ...) stayed, in
+    existing directories and new ones.  The walks (while the run lasts and
+    at its end) now look in every directory but package trees.  The
+    controls: a file of the host's there, unchanged, stays, and so do the
+    package trees' own files."""
+    for d in ("crates/a", "pkg/.vscode"):
+        os.makedirs(os.path.join(box.work, d))
+    host = os.path.join(box.work, "pkg/.vscode/settings.json")
+    with open(host, "w") as f:
+        f.write("{}")
+    os.utime(host, (time.time() - 3600,) * 2)
+    chown_tree(box, box.work)
+    r = box.run(["sh", "-c", "echo ran; " + plant_script(DEEP_PLANTS) + "\n" +
+                 plant_script({p: "x\n" for p in PACKAGE_FILES})], policy=box.policy(""))
+    ran(r)
+    for rel in list(DEEP_PLANTS) + PACKAGE_FILES:
+        assert "planted " + rel in r.stdout, r.stdout + r.stderr
+    left = [rel for rel in DEEP_PLANTS if os.path.lexists(os.path.join(box.work, rel))]
+    assert not left, "left below the project's top: %s\n%s" % (left, r.stderr)
+    assert os.path.exists(os.path.join(box.work, "crates/a/.cargo/config.toml.ringfence-blocked"))
+    assert os.path.exists(host), r.stderr
+    gone = [rel for rel in PACKAGE_FILES if not os.path.exists(os.path.join(box.work, rel))]
+    assert not gone, "a package's own file moved: %s\n%s" % (gone, r.stderr)
+
+
 def test_session_and_tool_files_in_a_granted_home_are_protected(box):
     """Holes: names in a granted home that the host's session, services
     and tools run or load, beside the protected ones (see HOME_PLANTS);

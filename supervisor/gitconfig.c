@@ -398,6 +398,35 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 	}
 }
 
+void gitconfig_script_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
+{
+	/* to its first NUL (no shell reads past one), its comment lines left
+	 * out: a word there names nothing the hook runs */
+	char *t = malloc(n + 1);
+	size_t o = 0;
+
+	if (!t)
+		return;
+	for (size_t i = 0; i < n && buf[i];) {
+		size_t e = i, b = i;
+		while (e < n && buf[e] && buf[e] != '\n')
+			e++;
+		while (b < e && (buf[b] == ' ' || buf[b] == '\t'))
+			b++;
+		if (b < e && buf[b] != '#') {
+			memcpy(t + o, buf + i, e - i);
+			o += e - i;
+			t[o++] = '\n';
+		}
+		i = e < n && buf[e] == '\n' ? e + 1 : e;
+		if (e < n && !buf[e])
+			break;
+	}
+	t[o] = '\0';
+	program_words(t, fn, ud);
+	free(t);
+}
+
 /*
  * A value from V to END as git reads it (config.c, parse_value()): double
  * quotes anywhere, dropped; a '#' or ';' outside them ends it; blanks

@@ -230,6 +230,7 @@ struct pointers {
 	struct cands *cand;
 	const char *gitdir, *top;
 	int depth; /* of includes */
+	bool hook; /* what a hook's script names (hook_scripts()) */
 };
 
 /* (a helper of on_git_pointer(), apart: each PATH_MAX buffer is a page
@@ -242,8 +243,66 @@ static void read_included(const struct pointers *pp, const char *path)
 	char dir[PATH_MAX];
 
 	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
-	struct pointers in = {pp->sb, pp->cand, dir[0] ? dir : "/", pp->top, pp->depth + 1};
+	struct pointers in = {pp->sb, pp->cand, dir[0] ? dir : "/", pp->top, pp->depth + 1, false};
 	gitconfig_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_git_pointer, &in, true);
+}
+
+/*
+ * The hooks in DIR (a git directory's hooks/, core.hooksPath's, husky's):
+ * what each one's script names, as a config's commands (outside review: a
+ * protected .husky/pre-commit that runs `sh scripts/precommit.sh` left the
+ * script writable, and the host's next commit ran what the sandbox wrote
+ * there).  Git's *.sample files run nothing; at most HOOKS_MAX hooks of
+ * HOOK_MAX bytes each are read; a file in a package tree (node_modules/.bin)
+ * is the package manager's to rewrite, and is not protected for this.
+ */
+#define HOOKS_MAX 64
+#define HOOK_MAX  (64 << 10)
+
+static bool in_package_tree(const char *path)
+{
+	static const char *const trees[] = {"node_modules", ".venv",  "venv",
+					    "target",	    "vendor", "site-packages"};
+
+	for (const char *c = path; c; c = strchr(c, '/'), c = c ? c + 1 : NULL)
+		for (size_t i = 0; i < ARRAY_SIZE(trees); i++) {
+			size_t l = strlen(trees[i]);
+			if (strncmp(c, trees[i], l) == 0 && (c[l] == '/' || !c[l]))
+				return true;
+		}
+	return false;
+}
+
+static void hook_scripts(const struct pointers *pp, const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct pointers hp = *pp;
+	struct dirent *de;
+	int n = 0;
+
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	hp.hook = true;
+	while ((de = readdir(d)) && n < HOOKS_MAX) {
+		size_t l = strlen(de->d_name);
+		struct stat st;
+		if (de->d_name[0] == '.' || (l > 7 && strcmp(de->d_name + l - 7, ".sample") == 0))
+			continue;
+		_cleanup_close_ int fd =
+		    openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > HOOK_MAX)
+			continue;
+		n++;
+		size_t len;
+		_cleanup_free_ char *buf = gitconfig_read(fd, &st, &len);
+		if (buf)
+			gitconfig_script_pointers(buf, len, on_git_pointer, &hp);
+	}
+	closedir(d);
 }
 
 static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
@@ -277,7 +336,9 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 		return;
 	while (n > 1 && path[n - 1] == '/')
 		path[--n] = '\0';
-	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) && !gitconfig_program_file(path, kind))
+	if ((kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) &&
+	    (!gitconfig_program_file(path, kind) ||
+	     (pp->hook && in_package_tree(path + (strncmp(path, pp->top, tl) == 0 ? tl : 0)))))
 		return;
 	/* (a link on the way, a tracked `scripts -> tools`, is protected
 	 * where it leads; one the run replaces is judged at exit, gitscan.c) */
@@ -286,6 +347,9 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 	 * wherever it is (one outside the grants names files in them) */
 	if (kind == PTR_INCLUDE && pp->depth < 10)
 		read_included(pp, path);
+	/* and what the hooks there run */
+	if (kind == PTR_HOOKS && !pp->hook)
+		hook_scripts(pp, path);
 	/* kept from the sandbox from now on: what changes there during the
 	 * run is the host's, and the walk at exit leaves it */
 	struct stat st;
@@ -302,9 +366,9 @@ static bool worktree_pointers(struct sandbox *sb, const char *top, struct cands 
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(cfg[i], '/') - cfg[i]), cfg[i]);
-		struct pointers wp = {sb, cand, dir,
-				      n == 1 && gitconfig_core_worktree(cfg[i], dir, wt) ? wt : top,
-				      0};
+		struct pointers wp = {
+		    sb, cand, dir, n == 1 && gitconfig_core_worktree(cfg[i], dir, wt) ? wt : top,
+		    0,	false};
 		gitconfig_file(open(cfg[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
 			       on_git_pointer, &wp, true);
 	}
@@ -322,7 +386,14 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) < sizeof(path) &&
 	    gitconfig_core_worktree(path, gitdir, wt))
 		top = wt;
-	struct pointers pp = {sb, cand, gitdir, top, 0};
+	struct pointers pp = {sb, cand, gitdir, top, 0, false};
+
+	/* what its own hooks run, and husky's (core.hooksPath = .husky/_,
+	 * whose scripts run .husky's by a name made at run time) */
+	if ((size_t)snprintf(path, sizeof(path), "%s/hooks", gitdir) < sizeof(path))
+		hook_scripts(&pp, path);
+	if ((size_t)snprintf(path, sizeof(path), "%s/.husky", top) < sizeof(path))
+		hook_scripts(&pp, path);
 
 	/* the host's own configuration's hooks paths (a relative one names
 	 * a directory in each worktree) and the files its commands name,

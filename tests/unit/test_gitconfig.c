@@ -160,12 +160,31 @@ static void test_long_values(void **state)
 	assert_string_equal(s.text, "program=tools/x program=tools/y program=tools/z arg=v.sh");
 }
 
+/* A hook's script (gitconfig_script_pointers()): its commands' files over
+ * its lines, a `cd` and a subshell taken; a comment line names nothing, and
+ * nothing past a NUL byte is read. */
+static void test_hook_scripts(void **state)
+{
+	static const char script[] =
+	    "#!/bin/sh\n# run tools/not.sh first\n  # and ./nor\n"
+	    ". \"$(dirname \"$0\")/_/h\"\nsh scripts/pre.sh\n"
+	    "npx lint-staged\nif [ -x tools/x ]; then\n  tools/x \"$@\"\nfi\n"
+	    "(cd web && ./check)\n\0./after-nul\n";
+	struct seen s = {""};
+
+	(void)state;
+	gitconfig_script_pointers(script, sizeof(script) - 1, add, &s);
+	assert_string_equal(s.text, "arg=_/h arg=scripts/pre.sh arg=tools/x program=tools/x "
+				    "program=web/check");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pointers),
 	    cmocka_unit_test(test_nul_in_a_value),
 	    cmocka_unit_test(test_long_values),
+	    cmocka_unit_test(test_hook_scripts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: MIT
+"""What a protected hook runs (outside review): README promises that
+nothing the sandbox writes makes the host run code later.  The hooks are
+protected (.husky, .git/hooks, a core.hooksPath directory), and so are the
+files a git configuration's commands name (`alias.x = !sh tools/x`); a
+hook is a shell script, and the file its commands name was left writable:
+`.husky/pre-commit` running `sh tools/x` (husky's, lint-staged's and
+pre-commit's usual shape) made the host's next `git commit` run what the
+sandbox wrote into tools/x.
+
+Each attack: the host's project with the hook and the host's tools/x, the
+host's commit first shown to run it (HOSTRAN, the control); the sandbox
+rewrites tools/x (`planted`, or `refused` where the protection holds); the
+host commits again, the sandbox's tools/x leaving MARK.
+
+Holes (FAIL on dad666c): every case below, every mode.
+Guard: a hook that runs a package's own binary (node_modules/.bin/x) leaves
+it to the package manager, which rewrites it (`npm ci` inside works).
+"""
+import os
+
+import pytest
+
+from test_round3_git_attacks import host_home, host_project, no_mark
+from test_round5_attacks import HOST_PROG, commit_all, control, plant_then_run, put, rewrite
+
+# where the hook is, what git's configuration says, and how it runs tools/x
+HOOKS = {
+    # husky 4: core.hooksPath names the directory of the hooks themselves
+    "husky-hookspath": (".husky/pre-commit", "core.hooksPath .husky", "sh tools/x\n"),
+    # husky 9: core.hooksPath = .husky/_, whose stubs run .husky/<hook>
+    # by a name made at run time
+    "husky-9": (".husky/pre-commit", "core.hooksPath .husky/_", "sh ./tools/x\n"),
+    # the repository's own hook, running the script as a command, after
+    # a comment and in a subshell
+    "git-hooks": (".git/hooks/pre-commit", None, "# run the checks\n(cd . && ./tools/x)\n"),
+    # a project's hooks directory (.githooks) with an `if` around it
+    "githooks": (".githooks/pre-commit", "core.hooksPath .githooks",
+                 'if [ -x tools/x ]; then\n  tools/x "$@"\nfi\n'),
+}
+
+HUSKY_9_STUB = '#!/usr/bin/env sh\n. "$(dirname "$0")/h"\n'
+HUSKY_9_H = ('#!/usr/bin/env sh\nn=$(basename "$0")\ns=$(dirname "$(dirname "$0")")/$n\n'
+             '[ ! -f "$s" ] && exit 0\nsh -e "$s" "$@"\n')
+
+
+def hook_project(box, home, case):
+    hook, cfg, body = HOOKS[case]
+    host_project(box, home)
+    put(box, "tools/x", HOST_PROG)
+    if case == "husky-9":
+        put(box, ".husky/_/pre-commit", HUSKY_9_STUB)
+        put(box, ".husky/_/h", HUSKY_9_H)
+    put(box, hook, "#!/bin/sh\n" + body)
+    commit_all(box, home)
+    if cfg:
+        key, value = cfg.split()
+        with open(os.path.join(box.work, ".git", "config"), "a") as f:
+            f.write("[%s]\n\t%s = %s\n" % tuple(key.split(".") + [value]))
+
+
+@pytest.mark.parametrize("case", sorted(HOOKS))
+def test_the_script_a_hook_runs_is_protected(box, case):
+    home = host_home(box)
+    hook_project(box, home, case)
+    op = "git commit -q --allow-empty -m again"
+    control(box, home, op, box.work)
+    r, h = plant_then_run(box, home, op, box.work, rewrite("tools/x"))
+    no_mark(home, h, "the host's commit ran the tools/x the sandbox wrote (%s)\n%s"
+            % (case, r.stdout + r.stderr))
+
+
+def test_guard_a_package_binary_a_hook_runs_stays_the_package_managers(box):
+    """A hook running node_modules/.bin/x: that file stays writable inside
+    (a package manager replaces it; `npm ci` removes the whole tree)."""
+    home = host_home(box)
+    host_project(box, home)
+    put(box, "node_modules/.bin/x", HOST_PROG)
+    put(box, ".husky/pre-commit", "#!/bin/sh\n./node_modules/.bin/x\n")
+    commit_all(box, home)
+    with open(os.path.join(box.work, ".git", "config"), "a") as f:
+        f.write("[core]\n\thooksPath = .husky\n")
+    r, _ = plant_then_run(box, home, "true", box.work,
+                          "rm -rf node_modules && mkdir -p node_modules/.bin && "
+                          "printf x > node_modules/.bin/x")
+    assert "planted" in r.stdout.split(), r.stdout + r.stderr

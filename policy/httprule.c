@@ -12,7 +12,8 @@
  * guessed: an encoded slash (%2F), an escape escaped again (%252F, read
  * as '/' by a server that decodes twice), a backslash (raw or %5C), a ';' (path
  * parameters: "/admin;x" is "/admin" to some), a "." or ".." segment
- * (also %2e%2e), an empty segment ("//", merged by some) but the last, a
+ * (also %2e%2e), one of dots and spaces ("...", "..%20": ".." to IIS),
+ * an empty segment ("//", merged by some) but the last, a
  * control character, a malformed escape.  '*' in a request is a literal
  * (written %2A); in a rule it is the glob.
  */
@@ -77,7 +78,7 @@ static bool escaped_again(const char *out, size_t n)
 int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, size_t size,
 			   const char **why)
 {
-	size_t o = 0, seg_len = 0, seg_dots = 0, seg_start = 0;
+	size_t o = 0, seg_len = 0, seg_dots = 0, seg_spaces = 0, seg_start = 0;
 	bool seg_glob2 = false;
 	unsigned char prev = 0; /* the byte before, decoded, within a segment */
 
@@ -95,6 +96,12 @@ int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, si
 					*why = "a '.' or '..' segment (also written %2e)";
 					return -EINVAL;
 				}
+				/* IIS and Windows drop a segment's trailing dots and
+				 * spaces: "..%20" and "..." climb there */
+				if (seg_len && seg_dots + seg_spaces == seg_len) {
+					*why = "a segment of dots and spaces ('...', '..%20')";
+					return -EINVAL;
+				}
 				if (seg_len == 0 && i < n) {
 					*why = "an empty segment ('//')";
 					return -EINVAL;
@@ -109,7 +116,7 @@ int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, si
 			if (!put(out, size, &o, '/', true))
 				goto too_long;
 			seg_start = o;
-			seg_len = seg_dots = 0;
+			seg_len = seg_dots = seg_spaces = 0;
 			seg_glob2 = false;
 			prev = 0;
 			continue;
@@ -157,6 +164,7 @@ int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, si
 		}
 		seg_len++;
 		seg_dots += c == '.';
+		seg_spaces += c == ' ';
 		if (c == '*' && !escaped && pattern) {
 			if (o > seg_start && out[o - 1] == '*') {
 				if (seg_glob2) {

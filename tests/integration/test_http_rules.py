@@ -83,6 +83,23 @@ def test_plain_http_forwarded_judged_by_method_and_path(rb):
     assert summary and "METHOD https://HOST/PATH" in summary[0]
 
 
+def test_a_segment_of_dots_and_spaces_is_refused(rb):
+    """Outside review: `/x/..%20/hello` and `/x/.../hello` passed an allow
+    rule on /x/**: IIS and Windows drop a segment's trailing dots and
+    spaces, so the first is /hello there.  Refused now, as '..' is; a
+    segment with dots in it beside a letter is a name (the control)."""
+    p = policy(rb, "allow = GET http://good.test/x/**", upstream_ca=False)
+    r = rb.sh(CURL + "--path-as-is http://good.test/x/..%20/hello; " +
+              CURL + "--path-as-is http://good.test/x/.../hello; " +
+              CURL + "http://good.test/x/a...", p)
+    out = r.stdout
+    assert out.count("a segment of dots and spaces") == 2, out + r.stderr
+    deny = [(e["method"], e["path"]) for e in rb.events("net.deny")]
+    assert deny == [("GET", "/x/..%20/hello"), ("GET", "/x/.../hello")], deny
+    allow = [e.get("path") for e in rb.events("net.allow") if e.get("path")]
+    assert set(allow) == {"/x/a..."}, allow
+
+
 def test_https_intercepted_for_path_rules_without_a_credential(rb):
     p = policy(rb, "allow = GET https://good.test/hello")
     r = rb.sh(CURL + "https://good.test/hello; " + CURL + "https://good.test/headers; echo rc=$?;"

@@ -459,6 +459,15 @@ static void test_request(void **state)
 	    {"api.example.com", 443, true, "GET", "/repos/%2e%2e/admin", false, 0, "'..'"},
 	    {"api.example.com", 443, true, "GET", "/repos/.%2E/admin", false, 0, "'..'"},
 	    {"api.example.com", 443, true, "GET", "/repos/./a", false, 0, "'.'"},
+	    /* ".." to IIS, which drops a segment's trailing dots and spaces */
+	    {"api.example.com", 443, true, "GET", "/repos/..%20/admin", false, 0,
+	     "dots and spaces"},
+	    {"api.example.com", 443, true, "GET", "/repos/.../admin", false, 0, "dots and spaces"},
+	    {"api.example.com", 443, true, "GET", "/repos/%2e%2e%2e/admin", false, 0,
+	     "dots and spaces"},
+	    {"api.example.com", 443, true, "GET", "/repos/.%20./admin", false, 0,
+	     "dots and spaces"},
+	    {"api.example.com", 443, true, "GET", "/repos/a.../x", true, 3, NULL},
 	    {"api.example.com", 443, true, "GET", "/repos/a%2Fb", false, 0, "%2F"},
 	    {"api.example.com", 443, true, "GET", "/repos/a%2fb", false, 0, "%2F"},
 	    {"api.example.com", 443, true, "GET", "/repos//a", false, 0, "empty segment"},
@@ -707,7 +716,9 @@ static void test_path_canon(void **state)
 	    {"/a%25", false, "/a%25"},
 	    {"/", false, "/"},
 	    {"/a/", false, "/a/"},
-	    {"/...", false, "/..."},
+	    {"/...", false, NULL}, /* IIS drops its dots: refused with "..%20" */
+	    {"/..%20", false, NULL},
+	    {"/a...", false, "/a..."},
 	    {"/.a", false, "/.a"},
 	    {"/%C3%A9", false, "/%C3%A9"},
 	    /* overlong UTF-8: a lenient decoder's '.', '/' and others */

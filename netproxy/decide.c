@@ -511,14 +511,59 @@ static const char *const override_headers[] = {
     "x-original-url",	      "x-rewrite-url", "x-original-method",
 };
 
+/* Whether the header name N (LEN bytes) is NAME, letter case aside and an
+ * '_' taken for a '-': CGI, PHP and WSGI servers pass X_HTTP_METHOD_OVERRIDE
+ * on as X-HTTP-Method-Override is (both HTTP_X_HTTP_METHOD_OVERRIDE). */
+static bool header_is(const char *n, size_t len, const char *name)
+{
+	if (len != strlen(name))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = n[i] == '_' ? '-' : (char)tolower((unsigned char)n[i]);
+		if (c != name[i])
+			return false;
+	}
+	return true;
+}
+
 static const char *override_header(const struct nx_header *hs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < sizeof(override_headers) / sizeof(override_headers[0]); k++)
-			if (hs[i].name_len == strlen(override_headers[k]) &&
-			    strncasecmp(hs[i].name, override_headers[k], hs[i].name_len) == 0)
+			if (header_is(hs[i].name, hs[i].name_len, override_headers[k]))
 				return override_headers[k];
 	return NULL;
+}
+
+/* Whether the query Q (LEN bytes, as sent) has a parameter named _method,
+ * escapes decoded and letter case aside: Symfony and Laravel take it for
+ * the method of a POST. */
+static bool override_param(const char *q, size_t len)
+{
+	static const char want[] = "_method";
+
+	for (size_t i = 0; i < len;) {
+		size_t k = 0;
+		bool same = true;
+		while (i < len && q[i] != '&' && q[i] != '=') {
+			int c = (unsigned char)q[i];
+			if (c == '%' && i + 2 < len && isxdigit((unsigned char)q[i + 1]) &&
+			    isxdigit((unsigned char)q[i + 2])) {
+				char hex[3] = {q[i + 1], q[i + 2], 0};
+				c = (int)strtol(hex, NULL, 16);
+				i += 2;
+			}
+			same = same && k < sizeof(want) - 1 && tolower(c) == want[k];
+			k++;
+			i++;
+		}
+		if (same && k == sizeof(want) - 1)
+			return true;
+		while (i < len && q[i] != '&')
+			i++;
+		i++;
+	}
+	return false;
 }
 
 void nx_decide_request(const struct nx_decider *d, const char *host, uint16_t port, bool tls,
@@ -547,6 +592,15 @@ void nx_decide_request(const struct nx_decider *d, const char *host, uint16_t po
 		snprintf(ret->hint, sizeof(ret->hint),
 			 "no rule can allow it: send the request "
 			 "without that header");
+		return;
+	}
+	if (q && override_param(q + 1, tlen - plen - 1)) {
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "%.*s with a _method parameter (taken for the method by some servers) to "
+			 "a host with method and path rules",
+			 (int)mlen, method);
+		snprintf(ret->hint, sizeof(ret->hint),
+			 "no rule can allow it: send the request with its own method");
 		return;
 	}
 	if (tlen == 1 && target[0] == '*') {

@@ -104,7 +104,9 @@ def test_https_intercepted_for_path_rules_without_a_credential(rb):
     p = policy(rb, "allow = GET https://good.test/hello")
     r = rb.sh(CURL + "https://good.test/hello; " + CURL + "https://good.test/headers; echo rc=$?;"
               + CURL + "-X DELETE https://good.test/hello; echo; " +
-              CURL + "-H 'X-HTTP-Method-Override: DELETE' https://good.test/hello; echo; env", p)
+              CURL + "-H 'X-HTTP-Method-Override: DELETE' https://good.test/hello; echo; " +
+              CURL + "-H 'X_HTTP_METHOD_OVERRIDE: DELETE' https://good.test/hello; echo; " +
+              CURL + "'https://good.test/hello?_method=DELETE'; echo; env", p)
     assert "hello from %s\n" % PUB in r.stdout, r.stderr
     assert "good.test:443 blocked: GET /headers is not in [network] allow; " \
            "add GET https://good.test/headers to [network] allow" in r.stdout
@@ -114,9 +116,14 @@ def test_https_intercepted_for_path_rules_without_a_credential(rb):
     # a header some servers take for the method: the request line judged would not be
     # the one served
     assert "GET with x-http-method-override (taken for the method or path" in r.stdout
+    # the same written with '_' (CGI, PHP and WSGI pass it on alike), and
+    # Symfony's and Laravel's _method parameter (outside review)
+    assert r.stdout.count("GET with x-http-method-override (taken for the method or") == 2
+    assert "GET with a _method parameter (taken for the method" in r.stdout, r.stdout
     assert r.stdout.count("hello from") == 1
     assert [(e["proto"], e["method"], e["path"]) for e in deny] == [
-        ("https", "GET", "/headers"), ("https", "DELETE", "/hello"), ("https", "GET", "/hello")]
+        ("https", "GET", "/headers"), ("https", "DELETE", "/hello"), ("https", "GET", "/hello"),
+        ("https", "GET", "/hello"), ("https", "GET", "/hello")]
     allow = [e for e in rb.events("net.allow") if e.get("path")]
     assert [(e["proto"], e["method"], e["path"]) for e in allow] == [("https", "GET", "/hello")]
 

@@ -536,9 +536,12 @@ static void test_request(void **state)
  * request to a host with rules (only there). */
 static void test_request_override_headers(void **state)
 {
-	static const char *const names[] = {"X-HTTP-Method-Override", "x-http-method",
-					    "X-Method-Override",      "X-Original-URL",
-					    "X-Rewrite-URL",	      "X-Original-Method"};
+	/* and each with '_' for '-', which CGI, PHP and WSGI servers pass on
+	 * alike (outside review) */
+	static const char *const names[] = {
+	    "X-HTTP-Method-Override", "x-http-method",		"X-Method-Override",
+	    "X-Original-URL",	      "X-Rewrite-URL",		"X-Original-Method",
+	    "X_HTTP_METHOD_OVERRIDE", "x_http-method-override", "X_Original_URL"};
 	struct policy *p = load(rules_text);
 	struct nx_decider d = {.p = p};
 	struct nx_req_verdict v;
@@ -559,6 +562,25 @@ static void test_request_override_headers(void **state)
 	nx_decide_request(&d, "api.example.com", 443, true, "GET", 3, "/repos/a", 8,
 			  (struct nx_header[]){{"X-HTTP-Method-Overrid", "x", 21, 1}}, 1, &v);
 	assert_true(v.allow);
+	/* a _method parameter in the query (Symfony's and Laravel's), however
+	 * written; another parameter that holds the word is none */
+	static const char *const queries[] = {"/repos/a?_method=DELETE", "/repos/a?x=1&_METHOD=put",
+					      "/repos/a?%5Fmethod=delete", "/repos/a?_method",
+					      "/repos/a?_m%65thod=DELETE"};
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		nx_decide_request(&d, "api.example.com", 443, true, "GET", 3, queries[i],
+				  strlen(queries[i]), NULL, 0, &v);
+		if (v.allow || !strstr(v.reason, "_method parameter"))
+			fail_msg("%s: allowed or '%s'", queries[i], v.reason);
+	}
+	static const char *const fine[] = {"/repos/a?x_method=1", "/repos/a?q=_method",
+					   "/repos/a?_methods=1"};
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		nx_decide_request(&d, "api.example.com", 443, true, "GET", 3, fine[i],
+				  strlen(fine[i]), NULL, 0, &v);
+		if (strstr(v.reason, "_method parameter"))
+			fail_msg("%s: '%s'", fine[i], v.reason);
+	}
 	policy_free(p);
 }
 

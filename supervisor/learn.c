@@ -324,6 +324,9 @@ void learn_note_use(struct learn_rec *r, pid_t pid, enum fs_access access, const
 	if (!learn_grantable(dir, r->never, r->n_never, NULL, 0) && strcmp(target, dir) != 0)
 		snprintf(dir, sizeof(dir), "%s", target);
 	struct learn_dir *d = record(r, dir, kind);
+	bool listing = !(right & ~(uint64_t)LL_FS_READ_DIR);
+	if (d)
+		d->listed_only = d->count == 1 ? listing : d->listed_only && listing;
 	if (d && !d->why)
 		d->why = why_text(access, target, pid);
 }

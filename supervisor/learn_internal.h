@@ -26,6 +26,10 @@ struct learn_dir {
 	unsigned rights;
 	unsigned long count;
 	char *why;
+	/* every access so far a listing of the directory (LL_FS_READ_DIR):
+	 * its names were used, and a read grant would give every file
+	 * beneath it (learn_write.c does not propose it) */
+	bool listed_only;
 };
 
 struct learn_host {

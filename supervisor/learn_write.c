@@ -161,6 +161,14 @@ static void write_head(FILE *f, const struct cli *cli, const char *base_abs, boo
 	}
 }
 
+/* A directory the run only listed, for reading: not proposed (a read grant
+ * would give every file beneath it; the policy has no key for a listing
+ * alone), said instead, where no grant proposed covers it. */
+static bool listed_only(const struct learn_dir *d)
+{
+	return d->listed_only && d->rights == LEARN_READ;
+}
+
 /* [filesystem]: the grants G (N_G), then what was used and not proposed. */
 static void write_filesystem(FILE *f, const struct learn_rec *r, const struct learn_grant *g,
 			     size_t n_g)
@@ -187,6 +195,16 @@ static void write_filesystem(FILE *f, const struct learn_rec *r, const struct le
 				"not proposed: %s (%s): a home directory, / and deny paths are "
 				"never granted",
 				r->dirs[i].path, r->dirs[i].why);
+	for (size_t i = 0; i < r->n_dirs; i++) {
+		bool covered = false;
+		for (size_t j = 0; j < n_g && !covered; j++)
+			covered = landlock_path_beneath(r->dirs[i].path, g[j].path);
+		if (listed_only(&r->dirs[i]) && !covered)
+			comment(f,
+				"not proposed: %s (%s): only listed, and a read grant would give "
+				"every file beneath it; add it by hand if the listing is needed",
+				r->dirs[i].path, r->dirs[i].why);
+	}
 	if (r->dropped)
 		comment(f, "not recorded: %lu accesses beyond the first %d directories", r->dropped,
 			LEARN_DIRS_MAX);
@@ -264,12 +282,14 @@ void learn_write(struct learn_rec *r, FILE *f, const struct cli *cli, const char
 
 	if (!uses)
 		die("out of memory");
+	size_t n_uses = 0;
 	for (size_t i = 0; i < r->n_dirs; i++)
-		uses[i] = (struct learn_use){.path = r->dirs[i].path,
-					     .rights = r->dirs[i].rights,
-					     .count = r->dirs[i].count,
-					     .why = r->dirs[i].why};
-	if (learn_group(uses, r->n_dirs, r->never, r->n_never, r->deny, r->n_deny, &g, &n_g) < 0)
+		if (!listed_only(&r->dirs[i]))
+			uses[n_uses++] = (struct learn_use){.path = r->dirs[i].path,
+							    .rights = r->dirs[i].rights,
+							    .count = r->dirs[i].count,
+							    .why = r->dirs[i].why};
+	if (learn_group(uses, n_uses, r->never, r->n_never, r->deny, r->n_deny, &g, &n_g) < 0)
 		die("out of memory");
 
 	write_head(f, cli, base_abs, own_mode);

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
 
 import pytest
@@ -608,6 +609,46 @@ def test_learn_run_proposes_exec_where_only_write_was_granted(box):
     assert ("write", box.work) not in grants(text), text  # the base has it
     r = box.run([tool], policy=new)
     assert r.returncode == 0 and "tool-ran" in r.stdout, r.stdout + r.stderr
+
+
+def test_learn_run_does_not_grant_a_directory_it_only_listed(box):
+    """Outside review: `learn -o -- ls /var` proposed `read = /var`, under
+    which the command read a root-only file it never opened while
+    learning: a listing uses names only, and a read grant gives every file
+    beneath.  A directory only listed is said, not proposed; one whose
+    file was read is proposed (the control), and the learned policy reads
+    that file and not the other directory's."""
+    # outside /tmp, which is private while learning with namespaces
+    top = tempfile.mkdtemp(prefix="rf-learn-", dir="/var/tmp")
+    os.chmod(top, 0o755)
+    try:
+        learn_listing(box, top)
+    finally:
+        shutil.rmtree(top)
+
+
+def learn_listing(box, top):
+    listed = os.path.join(top, "listed")
+    read = os.path.join(top, "read")
+    for d in (listed, read):
+        os.mkdir(d)
+    for path, text in ((listed + "/secret", "TOPSECRET\n"), (read + "/f", "wanted\n")):
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+    base = box.policy("")
+    new = os.path.join(box.work, "new.ini")
+    r = box.raw(["learn", "-o", new, "-p", base, "--", "sh", "-c",
+                 "ls %s; cat %s/f" % (listed, read)], env=own_home(box))
+    assert r.returncode == 0 and "secret" in r.stdout and "wanted" in r.stdout, \
+        r.stdout + r.stderr
+    with open(new) as f:
+        text = f.read()
+    assert ("read", read) in grants(text), text
+    assert not [g for g in grants(text) if listed.startswith(g[1] + "/") or g[1] == listed], text
+    assert re.search(r"^; not proposed: %s .*only listed" % re.escape(listed), text, re.M), text
+    r = box.run(["sh", "-c", "cat %s/f %s/secret" % (read, listed)], policy=new)
+    assert "wanted" in r.stdout and "TOPSECRET" not in r.stdout, r.stdout + r.stderr
 
 
 def test_learn_run_never_grants_the_home_or_root_however_the_command_asks(box):

@@ -60,15 +60,32 @@ int audit_open(const char *path)
 	}
 	if (!comp[0] || strcmp(comp, "..") == 0 || strcmp(comp, ".") == 0)
 		return -EINVAL;
-	fd = openat(dir, comp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+	/* O_NONBLOCK: a FIFO planted there would block the open (ENXIO
+	 * without a reader); it is refused below */
+	fd = openat(dir, comp,
+		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK,
 		    0600);
 	if (fd < 0)
-		return -errno;
+		return errno == ENXIO ? -ENXIO : -errno;
+	int e = 0;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	/* a FIFO or a socket: another process at its other end */
+	else if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+		e = ENXIO;
 	/* a hard link to another file would have it appended to */
-	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && st.st_nlink > 1)) {
-		int e = errno;
+	else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+		e = EMLINK;
+	/* one another user made beforehand (in a shared directory), or that
+	 * every user may write: they would read the events, or add their own
+	 * for `learn --from` to propose */
+	else if (S_ISREG(st.st_mode) && (st.st_uid != geteuid() || (st.st_mode & S_IWOTH)))
+		e = EPERM;
+	else if (fcntl(fd, F_SETFL, O_APPEND) < 0)
+		e = errno;
+	if (e) {
 		close(fd);
-		return S_ISREG(st.st_mode) && st.st_nlink > 1 ? -EMLINK : -e;
+		return -e;
 	}
 	return fd;
 }

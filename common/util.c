@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -177,21 +177,73 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/*
+ * DIR's entry NAME removed with what it holds, every step relative to a
+ * descriptor of the directory at hand, no link followed, never past the
+ * file system DEV.  nftw() was used, whose callback removes by the whole
+ * path: a directory on the way that its owner (the command's user, who owns
+ * a private /tmp) swapped for a link meanwhile led root's removals to any
+ * directory (outside review).  Here a swap moves only what is removed
+ * from the directory opened to another name of the same owner's.
+ */
+#define RM_DEPTH_MAX 256
+
+static int rm_at(int dir, const char *name, dev_t dev, int depth)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) < 0 ? -1 : 0;
-	return unlink(path) < 0 ? -1 : 0;
+	struct stat st;
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno != ENOTDIR && errno != ELOOP)
+			return -errno;
+		return unlinkat(dir, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	}
+	if (fstat(fd, &st) < 0 || st.st_dev != dev || depth > RM_DEPTH_MAX) {
+		close(fd);
+		return -EXDEV; /* a mount point, or too deep: left */
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	int r = 0;
+	/* two passes: a directory read while its entries go may skip one */
+	for (int pass = 0; pass < 2; pass++) {
+		struct dirent *de;
+		rewinddir(d);
+		while ((de = readdir(d))) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			int e = rm_at(dirfd(d), de->d_name, dev, depth + 1);
+			if (e < 0 && !r && pass)
+				r = e;
+		}
+	}
+	closedir(d);
+	if (unlinkat(dir, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !r)
+		r = -errno;
+	return r;
 }
 
 int rm_rf(const char *path)
 {
-	/* FTW_PHYS: never follow a symlink the sandbox may have planted */
-	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+	const char *slash = strrchr(path, '/');
+	char parent[PATH_MAX];
+	struct stat st;
+
+	if (!slash || !slash[1] ||
+	    (size_t)snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path) >=
+		sizeof(parent))
+		return -EINVAL;
+	_cleanup_close_ int dir = open(parent[0] ? parent : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
 		return -errno;
-	return 0;
+	if (fstatat(dir, slash + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return rm_at(dir, slash + 1, st.st_dev, 0);
 }
 
 /* The lowest address of the mapping that holds ADDR (/proc/self/maps), or 0. */

@@ -234,7 +234,11 @@ static void run_prepare(struct run *r, char *home)
 		int fd = audit_open(p->log.file);
 		if (fd < 0)
 			die("%s: cannot open the audit log: %s%s", p->log.file, strerror(-fd),
-			    fd == -ELOOP ? " (a symbolic link in its path is never followed)" : "");
+			    fd == -ELOOP   ? " (a symbolic link in its path is never followed)"
+			    : fd == -ENXIO ? " (a FIFO or a socket: a log is a file)"
+			    : fd == -EPERM ? " (an existing log must be the caller's, and not "
+					     "writable by every user)"
+					   : "");
 		/* before the plan: an earlier run's placeholders are gone */
 		journal_recover(fd);
 		sandbox_prepare(sb, r->p, r->cli->argv, home);

@@ -91,6 +91,50 @@ _noreturn_ _printf_(2, 3) static void die_cred(const struct policy_credential *p
 	die("%s:%u: [credential %s]: %s", origin_file(&pc->origin), pc->origin.line, pc->name, msg);
 }
 
+/* Whether the user the command runs as may change what is at ST (a
+ * directory: replace its entries; owned, or writable through its group
+ * or by every user; in a sticky one, such as /tmp, only its own entries,
+ * which are judged by their owner in turn). */
+static bool user_may_change(const struct sandbox *sb, const struct stat *st)
+{
+	bool group = st->st_gid == sb->gid;
+
+	for (int i = 0; i < sb->n_groups && !group; i++)
+		group = st->st_gid == sb->groups[i];
+	if (st->st_uid == sb->uid)
+		return true;
+	if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))
+		return false;
+	return (group && (st->st_mode & S_IWGRP)) || (st->st_mode & S_IWOTH);
+}
+
+/* Whether a directory on the way to PATH (as written, and as resolved)
+ * is one the command's user may change. */
+static bool user_reaches(const struct sandbox *sb, const char *path)
+{
+	char buf[PATH_MAX];
+	_cleanup_free_ char *real = realpath(path, NULL);
+	const char *paths[2] = {path, real};
+	struct stat st;
+
+	/* the file, or a link there, the user's own */
+	if (lstat(path, &st) == 0 && st.st_uid == sb->uid)
+		return true;
+	for (size_t k = 0; k < 2 && paths[k]; k++) {
+		if ((size_t)snprintf(buf, sizeof(buf), "%s", paths[k]) >= sizeof(buf))
+			return true;
+		for (char *s = strrchr(buf, '/'); s; s = strrchr(buf, '/')) {
+			*s = '\0';
+			if (lstat(buf[0] ? buf : "/", &st) == 0 && S_ISDIR(st.st_mode) &&
+			    user_may_change(sb, &st))
+				return true;
+			if (!buf[0])
+				break;
+		}
+	}
+	return false;
+}
+
 /* Reads the secret into DST (SECRET_MAX + 2 bytes); returns its length, or
  * 0 for an optional credential whose secret is not there (or, best-effort,
  * a command that failed). */
@@ -129,13 +173,31 @@ static size_t read_secret(struct sandbox *sb, size_t k, char *dst)
 	} else {
 		const char *path = pc->source + 5;
 		struct stat st;
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/* root running the command as a user: where that user may
+		 * change what the path leads to (its home), it could point it
+		 * at any file root reads, which the proxy would then send to
+		 * the bound hosts.  Read there only the user's own file, by
+		 * no link (outside review). */
+		bool users = sb->started_as_root && sb->drop_to_user && sb->uid != 0 &&
+			     user_reaches(sb, path);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+					(users ? O_NOFOLLOW : 0));
 		if (fd < 0 && errno == ENOENT && pc->optional)
 			return 0;
 		if (fd < 0)
-			die_cred(pc, "source = %s: %s", pc->source, strerror(errno));
+			die_cred(
+			    pc, "source = %s: %s%s", pc->source, strerror(errno),
+			    users && errno == ELOOP
+				? " (a link where the run_as user may change it is not followed)"
+				: "");
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 			die_cred(pc, "source = %s: not a regular file", pc->source);
+		if (users && (st.st_uid != sb->uid || st.st_nlink != 1))
+			die_cred(pc,
+				 "source = %s: the run_as user may change what this path leads to, "
+				 "and the file is not that user's own: keep a secret root reads "
+				 "where only root writes",
+				 pc->source);
 		for (;;) {
 			ssize_t r = read(fd, dst + n, SECRET_MAX + 2 - n);
 			if (r < 0 && errno == EINTR)

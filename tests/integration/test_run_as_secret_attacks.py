@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+"""A credential's file where the run_as user may change it (outside
+review).  Root reads `source = file:PATH` before dropping to the run_as
+user; PATH in that user's home (`~` is theirs) or a directory they may
+write: they made it a link to a one-line file of root's, and the proxy
+sent root's file to the bound host in the placeholder's stead.
+
+Hole (FAIL on dad666c): test_a_link_the_user_made_to_a_file_of_roots
+(the run starts).  Controls: the user's own file there, and root's file
+where only root writes, are read and the run starts.
+"""
+import os
+import shutil
+import tempfile
+
+from conftest import NOBODY
+
+POLICY = """[sandbox]
+include = %s
+[network]
+mode = proxy
+allow = example.test
+[credential tok]
+env = TOK
+source = file:%s
+hosts = example.test
+[process]
+run_as = nobody
+"""
+
+
+def run_with(box, path):
+    pol = box.policy(POLICY % (box.default, path), name="cred.ini", base=False)
+    return box.run(["sh", "-c", "echo started"], policy=pol, timeout=30)
+
+
+def test_a_link_the_user_made_to_a_file_of_roots(rootbox):
+    box = rootbox
+    private = tempfile.mkdtemp(prefix="rf-root-secret-", dir="/root")
+    try:
+        rootfile = os.path.join(private, "token")
+        with open(rootfile, "w") as f:
+            f.write("ROOTS-OWN-SECRET-0123456789\n")
+        os.chmod(rootfile, 0o600)
+        theirs = os.path.join(box.root, "theirs")
+        os.mkdir(theirs)
+        os.chown(theirs, NOBODY, NOBODY)
+        os.chown(box.work, NOBODY, NOBODY)
+        link = os.path.join(theirs, "token")
+        os.symlink(rootfile, link)
+        os.lchown(link, NOBODY, NOBODY)
+        r = run_with(box, link)
+        assert r.returncode == 125 and "started" not in r.stdout, r.stdout + r.stderr
+        assert "run_as user may change it" in r.stderr, r.stderr
+        # a hard link to it, where the file system allows one (it is
+        # root's file: refused as well)
+        os.unlink(link)
+        try:
+            os.link(rootfile, link)
+        except OSError:
+            pass
+        else:
+            r = run_with(box, link)
+            assert r.returncode == 125 and "not that user's own" in r.stderr, r.stderr
+            os.unlink(link)
+        # the controls: the user's own file there, root's where only root writes
+        with open(link, "w") as f:
+            f.write("USERS-OWN-TOKEN-0123456789\n")
+        os.chown(link, NOBODY, NOBODY)
+        r = run_with(box, link)
+        assert r.returncode == 0 and "started" in r.stdout, r.stderr
+        r = run_with(box, rootfile)
+        assert r.returncode == 0 and "started" in r.stdout, r.stderr
+        # root's file beneath the sticky /tmp, in root's own directory
+        intmp = box.write("roots-token", "ROOTS-TMP-TOKEN-0123456789\n", mode=0o600)
+        r = run_with(box, intmp)
+        assert r.returncode == 0 and "started" in r.stdout, r.stderr
+    finally:
+        shutil.rmtree(private, ignore_errors=True)

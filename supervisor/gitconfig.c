@@ -402,7 +402,7 @@ void gitconfig_script_pointers(const char *buf, size_t n, pointer_fn fn, void *u
 {
 	/* to its first NUL (no shell reads past one), its comment lines left
 	 * out: a word there names nothing the hook runs */
-	char *t = malloc(n + 1);
+	char *t = malloc(n + 2); /* a line break added after the last line */
 	size_t o = 0;
 
 	if (!t)

@@ -6,7 +6,8 @@
  * reader must answer without reading out of bounds or looping, each value
  * it hands on must be one a caller can use (a kind it knows, a string
  * neither empty nor PATH_MAX long), and the same bytes must give the same
- * values (nothing kept from one call to the next). */
+ * values (nothing kept from one call to the next).  The same for the bytes
+ * read as a hook's script. */
 #include "../../supervisor/gitconfig.c"
 
 #include <stdint.h>
@@ -45,6 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	gitconfig_pointers((const char *)data, size, check, &one);
 	gitconfig_pointers((const char *)data, size, check, &two);
+	if (one.n != two.n || one.hash != two.hash)
+		abort();
+	/* the same bytes as a hook's script (gitconfig_script_pointers()) */
+	one = two = (struct seen){0, 0xcbf29ce484222325ull};
+	gitconfig_script_pointers((const char *)data, size, check, &one);
+	gitconfig_script_pointers((const char *)data, size, check, &two);
 	if (one.n != two.n || one.hash != two.hash)
 		abort();
 	return 0;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -176,6 +177,14 @@ static void test_hook_scripts(void **state)
 	gitconfig_script_pointers(script, sizeof(script) - 1, add, &s);
 	assert_string_equal(s.text, "arg=_/h arg=scripts/pre.sh arg=tools/x program=tools/x "
 				    "program=web/check");
+	/* a last line without its line break (the fuzzer's find: the copy
+	 * adds one, past the end of a buffer of the script's size) */
+	struct seen t = {""};
+	char *last = malloc(9);
+	memcpy(last, "./tools/y", 9);
+	gitconfig_script_pointers(last, 9, add, &t);
+	free(last);
+	assert_string_equal(t.text, "program=tools/y");
 }
 
 int main(void)

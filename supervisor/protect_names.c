@@ -44,6 +44,9 @@ static const struct prot_builtin builtin_tree[] = {
     {"lefthook-local.yaml", PROT_FILE},
     {".lefthook-local.yml", PROT_FILE},
     {".envrc", PROT_FILE},
+    /* direnv sources what an allowed .envrc names (source_env_if_exists
+     * .envrc.local, the usual form) without asking again */
+    {".envrc.local", PROT_FILE},
     /* a dotenv file: Gemini CLI and Qwen Code load the first one upwards
      * from where they start into their own environment (BASH_ENV,
      * LD_PRELOAD, NODE_OPTIONS then reach what they run) */

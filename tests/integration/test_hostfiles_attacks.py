@@ -365,6 +365,9 @@ PROJECT_PLANTS = {
     # the toolchain a path names at `cargo --version`; Maven puts
     # jvm.config on the java command line of every mvn (-agentpath:); npm
     # reads the project's .npmrc before the user's (git=, script-shell)
+    # direnv sources it from an allowed .envrc (source_env_if_exists
+    # .envrc.local) without asking again
+    ".envrc.local": TOUCH + "\n",
     "rust-toolchain.toml": '[toolchain]\npath = "/tmp/rf-toolchain"\n',
     "rust-toolchain": '[toolchain]\npath = "/tmp/rf-toolchain"\n',
     ".mvn/jvm.config": "-agentpath:./rf.so\n",

@@ -83,9 +83,11 @@ static const char *outer_root(char **roots, size_t n, const char *path)
 	return best;
 }
 
-/* The nearest existing ancestor of absent PATH, canonical, in BUF; false
- * when it is not a directory. */
-static bool nearest_dir(const char *path, char *buf, size_t size)
+/* The nearest existing ancestor of absent PATH, canonical, in BUF, and in
+ * *LEN the length of PATH's part that names it; false when it is not a
+ * directory.  One of ROOTS (canonical already) is not resolved again. */
+static bool nearest_dir(const char *path, char *buf, size_t size, size_t *len, char **roots,
+			size_t nroots)
 {
 	char tmp[PATH_MAX];
 	struct stat st;
@@ -97,6 +99,7 @@ static bool nearest_dir(const char *path, char *buf, size_t size)
 		slash = strrchr(tmp, '/');
 		if (!slash)
 			return false;
+		*len = (size_t)(slash - tmp);
 		if (slash == tmp) {
 			snprintf(buf, size, "/");
 			return true;
@@ -109,6 +112,10 @@ static bool nearest_dir(const char *path, char *buf, size_t size)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return false;
+	if (strv_has(roots, nroots, tmp)) {
+		snprintf(buf, size, "%s", tmp);
+		return true;
+	}
 	char *c = realpath(tmp, NULL);
 	if (!c)
 		return false;
@@ -473,22 +480,12 @@ static void sort_absent(struct prep *pp, const struct cand *c)
 	snprintf(near, sizeof(near), "%.*s", (int)(tail - path), path);
 	if (!strv_has(pp->roots, pp->nroots, near)) {
 		/* not directly in a grant: find what exists */
-		if (!nearest_dir(path, near, sizeof(near)) ||
+		size_t len;
+		if (!nearest_dir(path, near, sizeof(near), &len, pp->roots, pp->nroots) ||
 		    !beneath_any(pp->roots, pp->nroots, near))
 			return; /* nothing can be made there */
 		/* the missing tail starts where the nearest directory ends */
-		char tmp[PATH_MAX];
-		snprintf(tmp, sizeof(tmp), "%s", path);
-		for (;;) {
-			char *slash = strrchr(tmp, '/');
-			struct stat s2;
-			if (!slash)
-				break;
-			*slash = '\0';
-			tail = path + (slash - tmp);
-			if (slash == tmp || stat(tmp, &s2) == 0)
-				break;
-		}
+		tail = path + len;
 	}
 	if ((size_t)snprintf(canon, sizeof(canon), "%s%s", strcmp(near, "/") ? near : "", tail) >=
 	    sizeof(canon))

@@ -210,17 +210,15 @@ static int rm_at(int dir, const char *name, dev_t dev, int depth)
 		return -errno;
 	}
 	int r = 0;
-	/* two passes: a directory read while its entries go may skip one */
-	for (int pass = 0; pass < 2; pass++) {
-		struct dirent *de;
-		rewinddir(d);
-		while ((de = readdir(d))) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			int e = rm_at(dirfd(d), de->d_name, dev, depth + 1);
-			if (e < 0 && !r && pass)
-				r = e;
-		}
+	struct dirent *de;
+	/* one pass, each entry once: a second pass into what could not be
+	 * removed made a chain of N directories 2^N walks (outside review) */
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		int e = rm_at(dirfd(d), de->d_name, dev, depth + 1);
+		if (e < 0 && !r)
+			r = e;
 	}
 	closedir(d);
 	if (unlinkat(dir, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !r)

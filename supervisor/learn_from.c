@@ -181,8 +181,9 @@ static bool request_rule(const char *line, const char *host, const char *port, c
 	size_t o;
 	int n;
 
+	/* "/" alone, in a rule, is every path of the host */
 	if (!field(line, "method", method, sizeof(method)) ||
-	    !field(line, "path", path, sizeof(path)) || path[0] != '/' ||
+	    !field(line, "path", path, sizeof(path)) || path[0] != '/' || !path[1] ||
 	    !policy_http_method_valid(method, strlen(method)))
 		return false;
 	(void)field(line, "proto", proto, sizeof(proto));
@@ -247,14 +248,21 @@ static void learn_line(struct learned *l, const char *line)
 			snprintf(port, sizeof(port), "443");
 		char val[PATH_MAX + 3];
 		const char *why_not;
-		if (strstr(reason, " is not in [network] allow") &&
-		    request_rule(line, host, port, a, sizeof(a))) {
-			if (learn_value("network", "allow", a, val, sizeof(val)) &&
-			    strcmp(a, val) == 0)
+		/* a request the host's method and path rules refused: that
+		 * request's own rule, or nothing (never the whole host) */
+		if (strstr(reason, " is not in [network] allow")) {
+			if (!request_rule(line, host, port, a, sizeof(a)))
+				propose(l, "network", "", host,
+					"a request no rule can name as it was", true);
+			else if (learn_value("network", "allow", a, val, sizeof(val)) &&
+				 strcmp(a, val) == 0)
 				propose(l, "network", "allow", a, "refused: not in [network] allow",
 					false);
 			else
-				propose(l, "network", "", a, "no allow line can hold it", true);
+				propose(l, "network", "", a,
+					"no allow line can hold it (a rule on the path / alone "
+					"allows every path)",
+					true);
 			return;
 		}
 		snprintf(a, sizeof(a), "%s:%s", host, port);

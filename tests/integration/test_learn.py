@@ -157,7 +157,12 @@ def test_a_comma_in_a_refused_path_adds_no_host_rule(box):
                     '"method":"GET","path":"/y/${HOME}",'
                     '"reason":"GET /y/${HOME} is not in [network] allow"}\n'
                     '{"event":"net.deny","proto":"connect","host":"a b.test","port":443,'
-                    '"reason":"not in [network] allow"}\n')
+                    '"reason":"not in [network] allow"}\n'
+                    # "/" alone in a rule is every path (a review of the
+                    # above): the request is only listed, and never the host
+                    '{"event":"net.deny","proto":"http","host":"root.test","port":8080,'
+                    '"method":"DELETE","path":"/",'
+                    '"reason":"DELETE / is not in [network] allow"}\n')
     r = box.raw(["learn", "--from", log])
     assert r.returncode == 0, r.stderr
     assert ("allow = GET http://api.test:8080/x%2Cevil.example%2Capi.test:8080\n"
@@ -166,6 +171,9 @@ def test_a_comma_in_a_refused_path_adds_no_host_rule(box):
     # a name no allow line takes is said, not proposed (it would make the
     # whole learned policy unreadable)
     assert "not proposed: a b.test:443: no allow line can hold it" in r.stdout, r.stdout
+    assert "not proposed: root.test: a request no rule can name" in r.stdout, r.stdout
+    assert "root.test" not in "".join(l for l in r.stdout.splitlines(True)
+                                      if not l.startswith("#")), r.stdout
     pol = box.write("learned.ini", r.stdout)
     e = box.raw(["explain", "-p", pol])
     assert e.returncode == 0, e.stderr

@@ -492,9 +492,11 @@ void state_remove_placeholders(struct sandbox *sb)
  * The stand-ins in the plan.  With a mount namespace: a write grant on
  * each PATH (init binds the stand-in there before the rules are opened, so
  * the rule is the stand-in's), a mount point where the host has none, and
- * the state directory masked.  Without one: each PATH read-only (nothing
- * written there reaches the host's CLI), the state directory carved out of
- * every grant, and, for a PATH private_env names, the variable pointed at
+ * the state directory masked.  Without one: each PATH out of reach (nothing
+ * written there may reach the host's CLI, and the host's copy is not the
+ * command's to read: Codex's auth.json holds the real key, which an outside
+ * review read where it was only read-only), the state directory carved out
+ * of every grant, and, for a PATH private_env names, the variable pointed at
  * the stand-in and a write grant on it added once planned
  * (state_plan_done); any other PATH refuses to start under strict.
  */
@@ -525,19 +527,18 @@ void state_plan(struct sandbox *sb, struct landlock_grant *grants, size_t *ng,
 	co[(*nco)++] = (struct landlock_carveout){sb->state_root, 0, true, false};
 	for (size_t i = 0; i < sb->n_privates; i++) {
 		struct private_standin *ps = &sb->privates[i];
-		co[(*nco)++] =
-		    (struct landlock_carveout){ps->path, LANDLOCK_READ_ONLY, true, false};
+		co[(*nco)++] = (struct landlock_carveout){ps->path, 0, true, false};
 		if (ps->env)
 			continue;
 		if (!sb->best_effort)
 			die("%s:%u: filesystem.private: %s needs a mount namespace to put its "
 			    "stand-in in place, and %s; give the CLI's variable with private_env = "
-			    "VAR=%s, or set enforcement = best-effort to run with %s read-only",
+			    "VAR=%s, or set enforcement = best-effort to run with %s out of reach",
 			    origin_file(&ps->origin), ps->origin.line, ps->path,
 			    sb->policy->namespaces == POLICY_NS_OFF ? "[sandbox] namespaces = off"
 								    : "there is none here",
 			    ps->path, ps->path);
-		warn("best-effort: no mount namespace: %s is read-only, not private", ps->path);
+		warn("best-effort: no mount namespace: %s is out of reach, not private", ps->path);
 	}
 }
 

@@ -197,10 +197,36 @@ def test_private_without_namespace_needs_private_env(box):
     # positive control: write = ~ holds beside it (an existing file: the
     # home itself takes no new entry once a carve-out lies in it)
     assert "beside" in r.stdout, r.stderr
-    assert "read-only" in r.stderr
+    assert "out of reach, not private" in r.stderr, r.stderr
     with open(os.path.join(home(box), ".myagent.json")) as f:
         assert f.read() == "host"
     assert not os.path.exists(os.path.join(home(box), ".myagent"))
+
+
+def test_the_hosts_private_path_is_unreadable_without_a_namespace(box):
+    """Outside review: without a mount namespace a private PATH was left
+    read-only, and codex.ini's `exec = ~/.codex` reads: the command read
+    the host's ~/.codex/auth.json, which holds the real key the policy's
+    placeholder stands for.  It is out of reach now; the stand-in, through
+    CODEX_HOME, is the command's (the control)."""
+    if box.namespaces != "off":
+        pytest.skip("without a mount namespace only (with one, the stand-in is bound there)")
+    h = home(box)
+    os.makedirs(os.path.join(h, ".codex"))
+    with open(os.path.join(h, ".codex", "auth.json"), "w") as f:
+        f.write('{"OPENAI_API_KEY": "sk-HOSTS-REAL-KEY"}')
+    for p in (".codex", ".codex/auth.json"):
+        os.chown(os.path.join(h, p), owner(box), owner(box))
+    pol = box.policy("""
+        [filesystem]
+        exec = ~/.codex
+        private = ~/.codex/
+        private_env = CODEX_HOME=~/.codex
+        """, name="agent.ini")
+    r = run(box, pol, "cat ~/.codex/auth.json; ls ~/.codex; echo mine > $CODEX_HOME/auth.json "
+                      "&& cat $CODEX_HOME/auth.json")
+    assert "sk-HOSTS-REAL-KEY" not in r.stdout and "auth.json" not in r.stdout, r.stdout
+    assert "mine" in r.stdout, r.stdout + r.stderr
 
 
 def test_state_dir_unreachable_under_a_broad_grant(box):

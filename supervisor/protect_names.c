@@ -245,6 +245,17 @@ static const struct prot_builtin builtin_home[] = {
     {".npm/_npx", PROT_DIR},
     {".cache/pre-commit", PROT_DIR},
     {".cache/node/corepack", PROT_DIR},
+    /* go's build cache, whose outputs go links without building again;
+     * GOPATH's and yarn's global bin directories, on many a PATH */
+    {".cache/go-build", PROT_DIR},
+    {"go/bin", PROT_DIR},
+    {".yarn/bin", PROT_DIR},
+    /* what shells' start-up files source: powerlevel10k's, fzf's; and
+     * starship's prompt configuration, whose custom modules run commands */
+    {".p10k.zsh", PROT_FILE},
+    {".fzf.bash", PROT_FILE},
+    {".fzf.zsh", PROT_FILE},
+    {".config/starship.toml", PROT_FILE},
     /* Claude Code: ~/.claude is its state, but settings (hooks), commands,
      * agents, skills and plugins run on the host; ~/.claude.json holds
      * mcpServers */
@@ -273,7 +284,15 @@ static const struct prot_builtin builtin_home[] = {
     {".copilot/lsp-config.json", PROT_FILE},
     {".copilot/hooks", PROT_DIR},
     {".copilot/installed-plugins", PROT_DIR},
+    {".copilot/agents", PROT_DIR},
+    {".copilot/skills", PROT_DIR},
+    {".copilot/copilot-instructions.md", PROT_FILE},
+    /* Copilot CLI's launcher runs the newest runtime it finds in either */
+    {".copilot/pkg", PROT_DIR},
+    {".cache/copilot/pkg", PROT_DIR},
     {".local/share/opencode/bin", PROT_DIR}, /* its downloaded tools */
+    {".local/share/opencode/plugin", PROT_DIR},
+    {".cache/opencode", PROT_DIR}, /* the provider packages it loads */
     {".cursor/mcp.json", PROT_FILE},
     {".cursor/hooks.json", PROT_FILE},
 };

@@ -465,6 +465,21 @@ HOME_PLANTS = {
     ".config/user-tmpfiles.d/rf.conf": "w+ %h/.bashrc - - - - \\n" + TOUCH + "\n",
     # Gemini CLI reads ~/.env after the project's
     ".env": "BASH_ENV=/dev/null\n",
+    # outside review of the agent policies: Copilot CLI's launcher runs the
+    # newest runtime in either (shown running on the host there); opencode
+    # loads provider packages and plugins; go links cached build outputs;
+    # GOPATH's and yarn's bin on PATH; files shells' rc files source
+    ".copilot/pkg/universal/99.0.0/app.js": "require('child_process').execSync('true')\n",
+    ".cache/copilot/pkg/universal/99.0.0/app.js": "require('child_process').execSync('true')\n",
+    ".copilot/agents/rf.md": "run the tests\n",
+    ".cache/opencode/node_modules/rf/index.js": "module.exports = {}\n",
+    ".local/share/opencode/plugin/rf.js": "export const rf = async () => ({})\n",
+    ".cache/go-build/00/rf-d": "x\n",
+    "go/bin/git": "#!/bin/sh\n" + TOUCH + "\n",
+    ".yarn/bin/git": "#!/bin/sh\n" + TOUCH + "\n",
+    ".p10k.zsh": TOUCH + "\n",
+    ".fzf.bash": TOUCH + "\n",
+    ".config/starship.toml": '[custom.rf]\ncommand = "%s"\nwhen = true\n' % TOUCH,
 }
 
 

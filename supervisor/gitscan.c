@@ -305,7 +305,9 @@ static bool names_off_below(const char *name)
 	for (size_t i = 0; i < ARRAY_SIZE(off); i++)
 		if (strcmp(name, off[i]) == 0)
 			return true;
-	return false;
+	/* an interpreter's own library in the project (a conda or pixi
+	 * environment, a --prefix build): lib/python3.12's venv/, readline */
+	return strncmp(name, "python2.", 8) == 0 || strncmp(name, "python3.", 8) == 0;
 }
 
 static bool first_component_is(const char *nm, const char *entry)
@@ -324,10 +326,44 @@ static void check_entry_names(struct scan *s, int fd, const char *path, const ch
 	if (strcmp(entry, ".git") == 0)
 		return;	  /* git's own: walk_dotgit()'s */
 	s->modes = false; /* as check_names() */
-	for (size_t i = 0; i < n; i++)
-		if (first_component_is(names[i], entry))
-			check_name(s, fd, path, names[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (!first_component_is(names[i], entry))
+			continue;
+		/* a file's name given to a directory (a venv called .env) is
+		 * not what the tool reads */
+		if (!strchr(names[i], '/') && !protect_builtin_dir(names[i]) &&
+		    fstatat(fd, entry, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+			continue;
+		check_name(s, fd, path, names[i]);
+	}
 	s->modes = modes;
+}
+
+/* A link made during the run, at NAME in the directory open at FD (PATH),
+ * to a directory: a host tool started through it (`cd crates/a`) reads
+ * the names where it leads, which may be a package tree the walk does not
+ * look in (a review of the check above: crates/a made a link to
+ * crates/vendor/a).  So the names there are checked, in the canonical
+ * directory it leads to. */
+static void check_linked_names(struct scan *s, int fd, const char *path, const char *name)
+{
+	char sub[PATH_MAX];
+	struct stat st;
+	struct listing l;
+
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !newer(&st, s->since) ||
+	    (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, name) >= sizeof(sub))
+		return;
+	_cleanup_free_ char *real = realpath(sub, NULL);
+	_cleanup_close_ int t =
+	    real ? open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (t < 0 || scan_list_dir(t, &l) < 0)
+		return;
+	for_each_entry(&l,
+		       de) if (strcmp(de->d_name, ".git") != 0 && protect_builtin_first(de->d_name))
+	    check_entry_names(s, t, real, de->d_name);
+	free(l.buf);
 }
 
 /* The git directory open at G (PATH) found by the walk while the sandbox
@@ -452,7 +488,10 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 	}
 	/* a grant's top is the start's (bound, watched); a worktree's top,
 	 * walk_dotgit()'s; a git directory is no place a tool starts in */
-	bool names = depth > 0 && !s->names_off && !gitdir && !has_entry(&l, ".git", false);
+	/* (a directory that passes git's test, HEAD, objects and refs, is
+	 * looked in all the same: empty files of those names made one pass
+	 * for a git directory, a review found) */
+	bool names = depth > 0 && !s->names_off && !has_entry(&l, ".git", false);
 	for_each_entry(&l, de)
 	{
 		const char *name = de->d_name;
@@ -462,6 +501,8 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			break;
 		if (names && !git && protect_builtin_first(name))
 			check_entry_names(s, fd, path, name);
+		if (names && de->d_type == DT_LNK)
+			check_linked_names(s, fd, path, name);
 		/* most entries are files: passed over before any other test
 		 * but their mode's */
 		if (!git && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {

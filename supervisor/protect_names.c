@@ -321,6 +321,14 @@ static int by_first(const void *a, const void *b)
 	return c ? c : (lx > ly) - (lx < ly);
 }
 
+bool protect_builtin_dir(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(builtin_tree); i++)
+		if (strcmp(builtin_tree[i].path, name) == 0)
+			return builtin_tree[i].kind != PROT_FILE;
+	return false;
+}
+
 bool protect_builtin_first(const char *name)
 {
 	/* the tree's names sorted by their first component, made once; a

@@ -330,6 +330,9 @@ size_t protect_builtin_names(bool home, const char ***ret);
 /* Whether NAME (one component) begins a built-in project name but git's
  * own (.git...): where a walk looks further (gitscan.c). */
 bool protect_builtin_first(const char *name);
+/* Whether the built-in project name NAME is a directory's (a file's is
+ * no directory of that name: a venv called .env). */
+bool protect_builtin_dir(const char *name);
 /* Masks (namespaces), placeholders and the exit watch list into SB; the
  * Landlock carve-outs for protect into *RET_CO (the caller frees the array,
  * protect_plan_done() the strings once planned). */

@@ -524,8 +524,21 @@ DEEP_PLANTS = {
 }
 # the same names inside package trees are the packages' own (left): pip's
 # own package in a virtual environment, a package's editor settings
+# (a review of the check: an interpreter's own library in the project,
+# conda's or pixi's, holds venv/__init__.py and rlcompleter.py; a venv named
+# .env is no dotenv file)
 PACKAGE_FILES = ["venv/lib/python3.11/site-packages/pip/__init__.py",
-                 "node_modules/x/.vscode/settings.json", "vendor/c/rust-toolchain.toml"]
+                 "node_modules/x/.vscode/settings.json", "vendor/c/rust-toolchain.toml",
+                 "env/lib/python3.12/venv/__init__.py", "env/lib/python3.12/rlcompleter.py",
+                 "svc/.env/bin/python", "svc/.env/pyvenv.cfg"]
+# a review of the check: a directory made to pass git's test (HEAD, objects
+# and refs, empty files) was not looked in; a project directory moved into
+# a package tree and a link left at its name was not either
+TURNED_OFF = ("mkdir -p crates/g && touch crates/g/HEAD crates/g/objects crates/g/refs && "
+              "mkdir -p crates/g/.cargo && echo '[build]' > crates/g/.cargo/config.toml && "
+              "mkdir -p crates/vendor && mv crates/a crates/vendor/a && "
+              "ln -s vendor/a crates/a && mkdir -p crates/vendor/a/.cargo && "
+              "echo '[build]' > crates/vendor/a/.cargo/config.toml && echo turned")
 
 
 def test_project_files_below_the_top_are_protected(box):
@@ -544,13 +557,18 @@ def test_project_files_below_the_top_are_protected(box):
     os.utime(host, (time.time() - 3600,) * 2)
     chown_tree(box, box.work)
     r = box.run(["sh", "-c", "echo ran; " + plant_script(DEEP_PLANTS) + "\n" +
-                 plant_script({p: "x\n" for p in PACKAGE_FILES})], policy=box.policy(""))
+                 plant_script({p: "x\n" for p in PACKAGE_FILES}) + "\n" + TURNED_OFF],
+                policy=box.policy(""))
     ran(r)
     for rel in list(DEEP_PLANTS) + PACKAGE_FILES:
         assert "planted " + rel in r.stdout, r.stdout + r.stderr
-    left = [rel for rel in DEEP_PLANTS if os.path.lexists(os.path.join(box.work, rel))]
+    assert "turned" in r.stdout, r.stdout + r.stderr
+    left = [rel for rel in list(DEEP_PLANTS) + ["crates/g/.cargo/config.toml",
+                                                 "crates/vendor/a/.cargo/config.toml"]
+            if os.path.lexists(os.path.join(box.work, rel))]
     assert not left, "left below the project's top: %s\n%s" % (left, r.stderr)
-    assert os.path.exists(os.path.join(box.work, "crates/a/.cargo/config.toml.ringfence-blocked"))
+    assert os.path.exists(os.path.join(box.work,
+                                       "crates/vendor/a/.cargo/config.toml.ringfence-blocked"))
     assert os.path.exists(host), r.stderr
     gone = [rel for rel in PACKAGE_FILES if not os.path.exists(os.path.join(box.work, rel))]
     assert not gone, "a package's own file moved: %s\n%s" % (gone, r.stderr)

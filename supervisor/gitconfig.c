@@ -337,7 +337,28 @@ static bool python_options(const char *dir, const char *x, pointer_fn fn, void *
  * file of the project.  Hand-read: the shell's grammar is wider than this
  * (SECURITY.md), and what is read here only adds to what is protected.
  */
+/* Whether the command word X is a shell, whose -c takes a command line. */
+static bool is_shell(const char *x)
+{
+	static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "ash"};
+	const char *base = strrchr(x, '/');
+
+	base = base ? base + 1 : x;
+	for (size_t i = 0; i < ARRAY_SIZE(shells); i++)
+		if (strcmp(base, shells[i]) == 0)
+			return true;
+	return false;
+}
+
+static void program_words_in(const char *val, pointer_fn fn, void *ud, int level);
+
 static void program_words(const char *val, pointer_fn fn, void *ud)
+{
+	program_words_in(val, fn, ud, 0);
+}
+
+/* (LEVEL: the shells' -c command lines it is inside, four at most) */
+static void program_words_in(const char *val, pointer_fn fn, void *ud, int level)
 {
 	/* the directory a `cd` went to at each depth of subshells (one ends
 	 * with its subshell); past the last, nothing more is read.  Small:
@@ -346,7 +367,7 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 	 * not followed (an argument then taken from the top) */
 	enum { DEPTHS = 4, DIR_MAX = 256 };
 	char w[PATH_MAX], dirs[DEPTHS][DIR_MAX], *dir;
-	bool cmd = true, module = false, cd = false, sep;
+	bool cmd = true, module = false, cd = false, sep, shell = false, shell_c = false;
 	int depth = 0;
 
 	dirs[0][0] = '\0';
@@ -362,9 +383,16 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 			memcpy(dirs[d], dirs[d - 1], DIR_MAX);
 		dir = dirs[at];
 		if (sep)
-			cmd = true, module = false, cd = false;
+			cmd = true, module = false, cd = false, shell = shell_c = false;
 		bool was_cmd = cmd, was_module = module, was_cd = cd;
 		cmd = module = cd = false;
+		/* `bash -c "sh tools/x"`: the command line a shell is given */
+		if (shell_c) {
+			shell = shell_c = false;
+			if (level < 4)
+				program_words_in(w, fn, ud, level + 1);
+			continue;
+		}
 		char *x = word_file(w, &was_cmd);
 		if (!x)
 			continue;
@@ -381,6 +409,8 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 			continue;
 		}
 		if (x[0] == '-' && x[1] != '-') {
+			if (shell && strchr(x + 1, 'c'))
+				shell_c = true;
 			module = python_options(dir, x, fn, ud);
 			continue;
 		}
@@ -388,6 +418,7 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 		    x[strlen(x) - 1] == '/')
 			continue;
 		if (was_cmd) {
+			shell = is_shell(x);
 			if (strchr(x, '/'))
 				program_path(dir, x, PTR_PROGRAM, fn, ud);
 			continue;
@@ -398,11 +429,28 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 	}
 }
 
-void gitconfig_script_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
+/* The forms a hook names its own directory by ($0 is the hook's path as
+ * git runs it): each written in the copy as SELF_DIR. */
+static const char *const self_forms[] = {
+    "\"$(dirname -- \"$0\")\"",
+    "\"$(dirname \"$0\")\"",
+    "$(dirname -- \"$0\")",
+    "$(dirname \"$0\")",
+    "$(dirname -- $0)",
+    "$(dirname $0)",
+    "\"${0%/*}\"",
+    "${0%/*}",
+};
+
+void gitconfig_script_pointers(const char *buf, size_t n, const char *self_dir, pointer_fn fn,
+			       void *ud)
 {
 	/* to its first NUL (no shell reads past one), its comment lines left
-	 * out: a word there names nothing the hook runs */
-	char *t = malloc(n + 2); /* a line break added after the last line */
+	 * out: a word there names nothing the hook runs; its own directory's
+	 * forms written as SELF_DIR, which may be longer than they are */
+	/* each form is 7 bytes at least */
+	size_t self = self_dir ? strlen(self_dir) : 0, cap = n + 2 + (n / 7 + 1) * self;
+	char *t = malloc(cap); /* a line break added after the last line */
 	size_t o = 0;
 
 	if (!t)
@@ -414,8 +462,21 @@ void gitconfig_script_pointers(const char *buf, size_t n, pointer_fn fn, void *u
 		while (b < e && (buf[b] == ' ' || buf[b] == '\t'))
 			b++;
 		if (b < e && buf[b] != '#') {
-			memcpy(t + o, buf + i, e - i);
-			o += e - i;
+			for (size_t j = i; j < e;) {
+				size_t k = 0, fl = 0;
+				for (; self_dir && k < ARRAY_SIZE(self_forms); k++) {
+					fl = strlen(self_forms[k]);
+					if (e - j >= fl && memcmp(buf + j, self_forms[k], fl) == 0)
+						break;
+				}
+				if (self_dir && k < ARRAY_SIZE(self_forms)) {
+					memcpy(t + o, self_dir, self);
+					o += self;
+					j += fl;
+				} else {
+					t[o++] = buf[j++];
+				}
+			}
 			t[o++] = '\n';
 		}
 		i = e < n && buf[e] == '\n' ? e + 1 : e;

@@ -279,6 +279,7 @@ static void hook_scripts(const struct pointers *pp, const char *dir)
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	struct pointers hp = *pp;
 	struct dirent *de;
+	size_t tl = strlen(pp->top);
 	int n = 0;
 
 	if (!d) {
@@ -287,22 +288,70 @@ static void hook_scripts(const struct pointers *pp, const char *dir)
 		return;
 	}
 	hp.hook = true;
+	/* $(dirname "$0"): the hooks' directory, from the top where it lies
+	 * beneath it (a relative path is what the reader takes from the top) */
+	const char *self = strncmp(dir, pp->top, tl) == 0 && dir[tl] == '/' ? dir + tl + 1 : dir;
 	while ((de = readdir(d)) && n < HOOKS_MAX) {
 		size_t l = strlen(de->d_name);
 		struct stat st;
 		if (de->d_name[0] == '.' || (l > 7 && strcmp(de->d_name + l - 7, ".sample") == 0))
 			continue;
-		_cleanup_close_ int fd =
-		    openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 && errno == ELOOP) {
+			/* a hook that is a link to a script of the project's
+			 * (`.git/hooks/pre-commit -> ../../scripts/pre-commit.sh`):
+			 * the script is the hook, protected as one and read */
+			char link[PATH_MAX];
+			if ((size_t)snprintf(link, sizeof(link), "%s/%s", dir, de->d_name) >=
+			    sizeof(link))
+				continue;
+			_cleanup_free_ char *real = realpath(link, NULL);
+			if (!real)
+				continue;
+			on_git_pointer(&hp, PTR_PROGRAM, real);
+			fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		}
+		_cleanup_close_ int owned = fd;
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > HOOK_MAX)
 			continue;
 		n++;
 		size_t len;
 		_cleanup_free_ char *buf = gitconfig_read(fd, &st, &len);
 		if (buf)
-			gitconfig_script_pointers(buf, len, on_git_pointer, &hp);
+			gitconfig_script_pointers(buf, len, self, on_git_pointer, &hp);
 	}
 	closedir(d);
+}
+
+/* VALUE, a path relative to the top that a hook names through its own
+ * directory (.git/hooks/../../scripts/x), with its "." and ".." taken
+ * away into OUT; false when it climbs past the top. */
+static bool lexical(const char *value, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const char *p = value; *p;) {
+		const char *e = strchr(p, '/');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == 2 && p[0] == '.' && p[1] == '.') {
+			if (!o)
+				return false;
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o)
+				o--; /* the slash before it */
+		} else if (l && !(l == 1 && p[0] == '.')) {
+			if (o + (o ? 1 : 0) + l + 1 > size)
+				return false;
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, p, l);
+			o += l;
+		}
+		p += l + (e ? 1 : 0);
+	}
+	out[o] = '\0';
+	return o > 0;
 }
 
 static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
@@ -322,6 +371,11 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 		base = pp->top;
 		value += 3;
 	}
+	/* a hook's path through its own directory, taken as the shell does */
+	char flat[PATH_MAX];
+	if (pp->hook && value[0] != '/' && value[0] != '~' &&
+	    (strstr(value, "/../") || strstr(value, "/./")) && lexical(value, flat, sizeof(flat)))
+		value = flat;
 	/* "." would make the worktree itself read-only: left to the exit */
 	if (!value[0] || strcmp(value, ".") == 0 || strcmp(value, "./") == 0 ||
 	    strstr(value, "/../") || strncmp(value, "../", 3) == 0 || strstr(value, "/./") ||

@@ -535,8 +535,10 @@ typedef void (*pointer_fn)(void *ud, enum git_pointer kind, const char *value);
 void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
 /* Pure: the same for the shell script BUF (N bytes) a hook is: each word
  * of its commands that names a file (PTR_PROGRAM, PTR_PROGRAM_ARG),
- * relative to the worktree's top, where git runs hooks. */
-void gitconfig_script_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
+ * relative to the worktree's top, where git runs hooks; `$(dirname "$0")`
+ * and its kin read as SELF_DIR (the hook's directory; NULL: not read). */
+void gitconfig_script_pointers(const char *buf, size_t n, const char *self_dir, pointer_fn fn,
+			       void *ud);
 /* At most GITCONFIG_MAX bytes of a configuration are read (git reads any
  * size: 4 MiB is some 50,000 branches' sections). */
 #define GITCONFIG_MAX (4 << 20)

@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* the same bytes as a hook's script (gitconfig_script_pointers()) */
 	one = two = (struct seen){0, 0xcbf29ce484222325ull};
-	gitconfig_script_pointers((const char *)data, size, check, &one);
-	gitconfig_script_pointers((const char *)data, size, check, &two);
+	gitconfig_script_pointers((const char *)data, size, ".git/hooks", check, &one);
+	gitconfig_script_pointers((const char *)data, size, ".git/hooks", check, &two);
 	if (one.n != two.n || one.hash != two.hash)
 		abort();
 	return 0;

@@ -13,7 +13,8 @@ host's commit first shown to run it (HOSTRAN, the control); the sandbox
 rewrites tools/x (`planted`, or `refused` where the protection holds); the
 host commits again, the sandbox's tools/x leaving MARK.
 
-Holes (FAIL on dad666c): every case below, every mode.
+Holes (FAIL on dad666c): every case below, every mode; the dirname0,
+bash-c and linked cases also on e597166 (a review of it).
 Guard: a hook that runs a package's own binary (node_modules/.bin/x) leaves
 it to the package manager, which rewrites it (`npm ci` inside works).
 """
@@ -37,6 +38,16 @@ HOOKS = {
     # a project's hooks directory (.githooks) with an `if` around it
     "githooks": (".githooks/pre-commit", "core.hooksPath .githooks",
                  'if [ -x tools/x ]; then\n  tools/x "$@"\nfi\n'),
+    # a review of the reader: the script named through the hook's own
+    # directory, and as the command line a shell's -c is given
+    "dirname0": (".git/hooks/pre-commit", None, '"$(dirname "$0")/../../tools/x"\n'),
+    "bash-c": (".githooks/pre-commit", "core.hooksPath .githooks", 'bash -c "sh tools/x"\n'),
+}
+# and hooks that are links to the script (a common setup), in the
+# repository's hooks and in a hooksPath directory
+LINKED = {
+    "git-hooks-link": (".git/hooks/pre-commit", "../../tools/x", None),
+    "hookspath-link": (".githooks/pre-commit", "../tools/x", "core.hooksPath .githooks"),
 }
 
 HUSKY_9_STUB = '#!/usr/bin/env sh\n. "$(dirname "$0")/h"\n'
@@ -63,6 +74,26 @@ def hook_project(box, home, case):
 def test_the_script_a_hook_runs_is_protected(box, case):
     home = host_home(box)
     hook_project(box, home, case)
+    op = "git commit -q --allow-empty -m again"
+    control(box, home, op, box.work)
+    r, h = plant_then_run(box, home, op, box.work, rewrite("tools/x"))
+    no_mark(home, h, "the host's commit ran the tools/x the sandbox wrote (%s)\n%s"
+            % (case, r.stdout + r.stderr))
+
+
+@pytest.mark.parametrize("case", sorted(LINKED))
+def test_the_script_a_hook_links_to_is_protected(box, case):
+    hook, target, cfg = LINKED[case]
+    home = host_home(box)
+    host_project(box, home)
+    put(box, "tools/x", HOST_PROG)
+    os.makedirs(os.path.dirname(os.path.join(box.work, hook)), exist_ok=True)
+    os.symlink(target, os.path.join(box.work, hook))
+    commit_all(box, home)
+    if cfg:
+        key, value = cfg.split()
+        with open(os.path.join(box.work, ".git", "config"), "a") as f:
+            f.write("[%s]\n\t%s = %s\n" % tuple(key.split(".") + [value]))
     op = "git commit -q --allow-empty -m again"
     control(box, home, op, box.work)
     r, h = plant_then_run(box, home, op, box.work, rewrite("tools/x"))

@@ -174,7 +174,7 @@ static void test_hook_scripts(void **state)
 	struct seen s = {""};
 
 	(void)state;
-	gitconfig_script_pointers(script, sizeof(script) - 1, add, &s);
+	gitconfig_script_pointers(script, sizeof(script) - 1, NULL, add, &s);
 	assert_string_equal(s.text, "arg=_/h arg=scripts/pre.sh arg=tools/x program=tools/x "
 				    "program=web/check");
 	/* a last line without its line break (the fuzzer's find: the copy
@@ -182,9 +182,18 @@ static void test_hook_scripts(void **state)
 	struct seen t = {""};
 	char *last = malloc(9);
 	memcpy(last, "./tools/y", 9);
-	gitconfig_script_pointers(last, 9, add, &t);
+	gitconfig_script_pointers(last, 9, NULL, add, &t);
 	free(last);
 	assert_string_equal(t.text, "program=tools/y");
+	/* what a review found unread: the hook's own directory ($0's), and
+	 * the command line a shell's -c is given */
+	static const char forms[] = "\"$(dirname \"$0\")/../../scripts/a.sh\"\n"
+				    ". \"${0%/*}/lib.sh\"\nbash -c \"sh scripts/b.sh\"\n"
+				    "sh -ec './scripts/c && true'\n";
+	struct seen u = {""};
+	gitconfig_script_pointers(forms, sizeof(forms) - 1, ".git/hooks", add, &u);
+	assert_string_equal(u.text, "program=.git/hooks/../../scripts/a.sh arg=.git/hooks/lib.sh "
+				    "arg=scripts/b.sh program=scripts/c");
 }
 
 int main(void)

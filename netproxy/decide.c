@@ -511,15 +511,16 @@ static const char *const override_headers[] = {
     "x-original-url",	      "x-rewrite-url", "x-original-method",
 };
 
-/* Whether the header name N (LEN bytes) is NAME, letter case aside and an
- * '_' taken for a '-': CGI, PHP and WSGI servers pass X_HTTP_METHOD_OVERRIDE
- * on as X-HTTP-Method-Override is (both HTTP_X_HTTP_METHOD_OVERRIDE). */
+/* Whether the header name N (LEN bytes) is NAME, letter case aside and any
+ * other byte but a letter or digit taken for a '-': CGI, PHP and WSGI
+ * servers pass X_HTTP_METHOD_OVERRIDE (or X.HTTP.Method.Override) on as
+ * X-HTTP-Method-Override is (all HTTP_X_HTTP_METHOD_OVERRIDE). */
 static bool header_is(const char *n, size_t len, const char *name)
 {
 	if (len != strlen(name))
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		char c = n[i] == '_' ? '-' : (char)tolower((unsigned char)n[i]);
+		char c = isalnum((unsigned char)n[i]) ? (char)tolower((unsigned char)n[i]) : '-';
 		if (c != name[i])
 			return false;
 	}
@@ -535,31 +536,45 @@ static const char *override_header(const struct nx_header *hs, size_t n)
 	return NULL;
 }
 
-/* Whether the query Q (LEN bytes, as sent) has a parameter named _method,
- * escapes decoded and letter case aside: Symfony and Laravel take it for
- * the method of a POST. */
+/* Whether the query Q (LEN bytes, as sent) has a parameter PHP reads as
+ * _method: escapes and '+' decoded, leading blanks dropped, ' ' and '.'
+ * read as '_', what follows a '[' dropped, letter case aside; parameters
+ * split at '&' and ';' (a review of the first form: `.method`,
+ * `%20_method`, `x=1;_method`, `_method[]` passed).  Symfony and Laravel
+ * take it for the method of a POST. */
 static bool override_param(const char *q, size_t len)
 {
 	static const char want[] = "_method";
 
 	for (size_t i = 0; i < len;) {
 		size_t k = 0;
-		bool same = true;
-		while (i < len && q[i] != '&' && q[i] != '=') {
+		bool same = true, lead = true, cut = false;
+		while (i < len && q[i] != '&' && q[i] != ';' && q[i] != '=') {
 			int c = (unsigned char)q[i];
 			if (c == '%' && i + 2 < len && isxdigit((unsigned char)q[i + 1]) &&
 			    isxdigit((unsigned char)q[i + 2])) {
 				char hex[3] = {q[i + 1], q[i + 2], 0};
 				c = (int)strtol(hex, NULL, 16);
 				i += 2;
+			} else if (c == '+') {
+				c = ' ';
 			}
+			i++;
+			if (cut || (lead && c == ' '))
+				continue;
+			lead = false;
+			if (c == '[') {
+				cut = true;
+				continue;
+			}
+			if (c == ' ' || c == '.')
+				c = '_';
 			same = same && k < sizeof(want) - 1 && tolower(c) == want[k];
 			k++;
-			i++;
 		}
 		if (same && k == sizeof(want) - 1)
 			return true;
-		while (i < len && q[i] != '&')
+		while (i < len && q[i] != '&' && q[i] != ';')
 			i++;
 		i++;
 	}

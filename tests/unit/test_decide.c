@@ -538,10 +538,11 @@ static void test_request_override_headers(void **state)
 {
 	/* and each with '_' for '-', which CGI, PHP and WSGI servers pass on
 	 * alike (outside review) */
-	static const char *const names[] = {
-	    "X-HTTP-Method-Override", "x-http-method",		"X-Method-Override",
-	    "X-Original-URL",	      "X-Rewrite-URL",		"X-Original-Method",
-	    "X_HTTP_METHOD_OVERRIDE", "x_http-method-override", "X_Original_URL"};
+	static const char *const names[] = {"X-HTTP-Method-Override", "x-http-method",
+					    "X-Method-Override",      "X-Original-URL",
+					    "X-Rewrite-URL",	      "X-Original-Method",
+					    "X_HTTP_METHOD_OVERRIDE", "x_http-method-override",
+					    "X_Original_URL",	      "X.HTTP.Method.Override"};
 	struct policy *p = load(rules_text);
 	struct nx_decider d = {.p = p};
 	struct nx_req_verdict v;
@@ -564,9 +565,13 @@ static void test_request_override_headers(void **state)
 	assert_true(v.allow);
 	/* a _method parameter in the query (Symfony's and Laravel's), however
 	 * written; another parameter that holds the word is none */
-	static const char *const queries[] = {"/repos/a?_method=DELETE", "/repos/a?x=1&_METHOD=put",
-					      "/repos/a?%5Fmethod=delete", "/repos/a?_method",
-					      "/repos/a?_m%65thod=DELETE"};
+	static const char *const queries[] = {
+	    "/repos/a?_method=DELETE", "/repos/a?x=1&_METHOD=put", "/repos/a?%5Fmethod=delete",
+	    "/repos/a?_method", "/repos/a?_m%65thod=DELETE",
+	    /* as PHP reads a name (a review of the first form) */
+	    "/repos/a?.method=DELETE", "/repos/a?%2Emethod=DELETE", "/repos/a?+_method=DELETE",
+	    "/repos/a?%20_method=DELETE", "/repos/a?x=1;_method=DELETE",
+	    "/repos/a?_method[]=DELETE", "/repos/a?_method%5B0%5D=DELETE"};
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		nx_decide_request(&d, "api.example.com", 443, true, "GET", 3, queries[i],
 				  strlen(queries[i]), NULL, 0, &v);

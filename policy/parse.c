@@ -129,7 +129,9 @@ static char *reader(char *str, int num, void *stream)
 	n = end - start;
 	if (n > 0 && c->buf[start + n - 1] == '\r')
 		n--;
-	while (n > 0 && (c->buf[start] == ' ' || c->buf[start] == '\t')) {
+	/* every blank inih strips (isspace: a vertical tab or a form feed
+	 * before a '[' hid the header from the checks below, a review found) */
+	while (n > 0 && isspace((unsigned char)c->buf[start])) {
 		start++;
 		n--;
 	}
@@ -161,6 +163,7 @@ static char *reader(char *str, int num, void *stream)
 			const char *t = close + 1, *e = c->buf + start + n;
 			while (t < e && (*t == ' ' || *t == '\t'))
 				t++;
+			/* (a vertical tab or form feed after it is text too) */
 			if (t < e && *t != ';' && *t != '#') {
 				parse_fail(c, NULL,
 					   "text after the section's ']' (a setting goes on a "

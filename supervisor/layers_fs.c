@@ -331,7 +331,16 @@ static void plan_denies(struct sandbox *sb, struct landlock_grant *grants, size_
 					     p->fs.deny.items[i].value);
 				continue;
 			}
-			if (stat(c, &st) == 0)
+			/* at or beneath a stand-in: the sandbox's own copy is
+			 * there, the host's out of reach behind its bind (a
+			 * default deny of an agent's sign-in would mask the
+			 * sign-in the agent's own policy seeds) */
+			bool own = false;
+			for (size_t k = 0; k < sb->n_privates && !own; k++)
+				own = landlock_path_beneath(c, sb->privates[k].path) ||
+				      (sb->privates[k].canon &&
+				       landlock_path_beneath(c, sb->privates[k].canon));
+			if (!own && stat(c, &st) == 0)
 				sandbox_add_mask(sb, c, S_ISDIR(st.st_mode), MASK_DENY);
 		}
 	} else {

@@ -229,6 +229,48 @@ def test_the_hosts_private_path_is_unreadable_without_a_namespace(box):
     assert "mine" in r.stdout, r.stdout + r.stderr
 
 
+SIGN_INS = {".claude/.credentials.json": "CLAUDE-OAUTH", ".claude.json": "CLAUDE-APIKEY",
+            ".codex/auth.json": "CODEX-KEY", ".gemini/oauth_creds.json": "GEMINI-OAUTH",
+            ".qwen/oauth_creds.json": "QWEN-OAUTH", ".config/github-copilot/apps.json": "COPILOT",
+            ".local/share/opencode/auth.json": "OPENCODE-KEY"}
+
+
+def put_sign_ins(box):
+    h = home(box)
+    for rel, secret in list(SIGN_INS.items()) + [(".beside", "BESIDE")]:
+        p = os.path.join(h, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write('{"token": "%s-REAL-0123456789"}' % secret)
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+
+
+def test_the_agents_sign_ins_are_denied_in_a_granted_home(box):
+    """Outside review of the agent policies: started in the home (or with
+    it granted), every policy read the other agents' sign-ins and keys;
+    default.ini denied SSH and cloud keys only.  A file beside them is read
+    (the control)."""
+    put_sign_ins(box)
+    pol = box.policy("[filesystem]\nwrite = ~\n", name="agent.ini")
+    r = run(box, pol, "cd; cat %s .beside; echo done" % " ".join(SIGN_INS))
+    assert "done" in r.stdout and "BESIDE-REAL" in r.stdout, r.stdout + r.stderr
+    assert "-REAL-" not in r.stdout.replace("BESIDE-REAL", ""), r.stdout
+
+
+def test_an_agents_own_copy_keeps_its_seeded_sign_in(box):
+    """The denies above do not hide an agent's own private copy: the
+    sign-in its policy seeds (claude-code.ini's ~/.claude) is read there;
+    another agent's stays denied (the control)."""
+    if box.namespaces == "off":
+        pytest.skip("a private copy is bound at its path with a mount namespace only")
+    put_sign_ins(box)
+    pol = box.policy("[filesystem]\nprivate_seed = ~/.claude/\nread = ~/.codex\n",
+                     name="agent.ini")
+    r = run(box, pol, "cat ~/.claude/.credentials.json; cat ~/.codex/auth.json; echo done")
+    assert "CLAUDE-OAUTH-REAL" in r.stdout, r.stdout + r.stderr
+    assert "CODEX-KEY" not in r.stdout and "done" in r.stdout, r.stdout
+
+
 def test_state_dir_unreachable_under_a_broad_grant(box):
     """write = ~ covers ~/.local/state/ringfence: it must stay out of reach,
     or a sandbox could rewrite another policy's stand-ins."""

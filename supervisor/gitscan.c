@@ -531,6 +531,8 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			walk_dotgit(s, fd, path, name, sub);
 			continue; /* what a .git holds is the repository's */
 		}
+		if (s->skip && strcmp(sub, s->skip) == 0)
+			continue;
 		if (bulk_name(name)) {
 			/* judged here, where its directory is at hand: another
 			 * user's node_modules or .venv in one of the command's */
@@ -634,6 +636,10 @@ static void say_unchecked(const struct sandbox *sb, const struct scan *s, const 
 static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd)
 {
 	_cleanup_free_ char *root = realpath(grant, NULL);
+	/* ringfence's own state (the stand-ins, seeded at start): out of the
+	 * sandbox's reach, and no project (a review: claude-code.ini started
+	 * in the home had its seeded ~/.claude moved aside as a project's) */
+	_cleanup_free_ char *state = sb->state_root ? realpath(sb->state_root, NULL) : NULL;
 	struct scan_firsts firsts;
 	struct scan s = {.sb = sb,
 			 .root = root,
@@ -641,7 +647,8 @@ static void scan_grant(const struct sandbox *sb, const char *grant, int found_fd
 			 .found_fd = found_fd,
 			 .modes = true,
 			 .firsts = &firsts,
-			 .at_exit = found_fd < 0};
+			 .at_exit = found_fd < 0,
+			 .skip = state};
 
 	/* device and kernel file systems hold no repository */
 	if (!root || landlock_path_beneath(root, "/dev") || landlock_path_beneath(root, "/proc") ||

@@ -66,6 +66,7 @@ struct scan {
 	/* inside a package or build tree: the protected names of a project
 	 * are not looked for there (gitscan.c's walk()) */
 	unsigned names_off;
+	const char *skip; /* a directory not entered (ringfence's state), or NULL */
 };
 
 static inline bool not_before(long long sec, long nsec, const struct timespec *since)

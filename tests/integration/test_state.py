@@ -271,6 +271,28 @@ def test_an_agents_own_copy_keeps_its_seeded_sign_in(box):
     assert "CODEX-KEY" not in r.stdout and "done" in r.stdout, r.stdout
 
 
+def test_started_in_the_home_the_seeded_copy_is_left_as_it_is(box):
+    """A review of the walk below a project's top: claude-code.ini started
+    in the home had the exit walk look in ringfence's own state directory,
+    and move the seeded ~/.claude's settings.json and .credentials.json
+    aside as a project's, though the command wrote nothing.  The state
+    directory is not walked."""
+    if box.namespaces == "off":
+        pytest.skip("a private copy without private_env needs a mount namespace")
+    put_sign_ins(box)
+    h = home(box)
+    with open(os.path.join(h, ".claude", "settings.json"), "w") as f:
+        f.write("{}")
+    os.chown(os.path.join(h, ".claude", "settings.json"), owner(box), owner(box))
+    pol = box.policy("[filesystem]\nprivate_seed = ~/.claude/\n", name="agent.ini")
+    r = box.run(["true"], policy=pol, env={"HOME": h}, cwd=h)
+    assert r.returncode == 0, r.stderr
+    copy = os.path.join(state_dir(box), ".claude")
+    assert sorted(os.listdir(copy)) == [".credentials.json", "settings.json"], \
+        (os.listdir(copy), r.stderr)
+    assert "ringfence-blocked" not in r.stderr, r.stderr
+
+
 def test_state_dir_unreachable_under_a_broad_grant(box):
     """write = ~ covers ~/.local/state/ringfence: it must stay out of reach,
     or a sandbox could rewrite another policy's stand-ins."""

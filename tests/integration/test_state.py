@@ -5,8 +5,10 @@ run without ever being written back where the host's own CLI reads.  Every
 attack here plants a symlink where ringfence walks or copies."""
 import json
 import os
+import socket
 import subprocess
 import tempfile
+import threading
 
 import pytest
 
@@ -269,6 +271,57 @@ def test_an_agents_own_copy_keeps_its_seeded_sign_in(box):
     r = run(box, pol, "cat ~/.claude/.credentials.json; cat ~/.codex/auth.json; echo done")
     assert "CLAUDE-OAUTH-REAL" in r.stdout, r.stdout + r.stderr
     assert "CODEX-KEY" not in r.stdout and "done" in r.stdout, r.stdout
+
+
+CONNECT = """
+import socket, sys
+for p in sys.argv[1:]:
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(p)
+        print("reached", p, s.recv(64).decode())
+    except OSError as e:
+        print("refused", p, e.errno)
+"""
+
+
+def test_a_key_agents_socket_in_the_home_is_out_of_reach(box):
+    """Outside review of the agent policies: started in the home, the
+    default's unix_connect = ${CWD}/** reached 1Password's SSH agent at
+    ~/.1password/agent.sock.  Denied now; another socket in the home is
+    reached (the control).  Without a mount namespace a deny beneath the
+    working directory refuses to start, as before."""
+    if box.namespaces == "off":
+        pytest.skip("without a mount namespace a deny beneath the working directory refuses")
+    h = home(box)
+    os.makedirs(os.path.join(h, ".1password"))
+    socks = [os.path.join(h, ".1password", "agent.sock"), os.path.join(h, "other.sock")]
+    servers = []
+    for p in socks:
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(p)
+        srv.listen(4)
+        servers.append(srv)
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+
+    def answer(srv):
+        try:
+            c, _ = srv.accept()
+            c.sendall(b"HELLO")
+            c.close()
+        except OSError:
+            pass
+    threads = [threading.Thread(target=answer, args=(s_,), daemon=True) for s_ in servers]
+    for t in threads:
+        t.start()
+    try:
+        r = box.run(["python3", "-c", CONNECT] + socks, policy=box.policy(""),
+                    env={"HOME": h}, cwd=h)
+    finally:
+        for s_ in servers:
+            s_.close()
+    assert "reached %s HELLO" % socks[1] in r.stdout, r.stdout + r.stderr
+    assert "reached %s" % socks[0] not in r.stdout, r.stdout
 
 
 def test_started_in_the_home_the_seeded_copy_is_left_as_it_is(box):

@@ -26,6 +26,7 @@
  * does not follow is in SECURITY.md (a word the shell builds otherwise,
  * what the program then loads, a PATH naming a write grant).
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,7 +275,24 @@ static char *word_file(char *w, bool *was_cmd)
 	/* an expansion leading a path: the top, or the home */
 	if (*x == '$' || *x == '`') {
 		bool home = strncmp(x, "$HOME/", 6) == 0 || strncmp(x, "${HOME}/", 8) == 0;
-		char *slash = strchr(x, '/');
+		/* the slash after the whole expansion, not one inside it
+		 * (`$(cd .git/hooks && pwd)/../x`) */
+		char *end = x + 1;
+		if (*x == '`') {
+			end = strchr(x + 1, '`');
+			end = end ? end + 1 : x + strlen(x);
+		} else if (x[1] == '(' || x[1] == '{') {
+			char open = x[1], close = open == '(' ? ')' : '}';
+			int nest = 0;
+			for (end = x + 2; *end && (*end != close || nest); end++)
+				nest += *end == open ? 1 : *end == close ? -1 : 0;
+			if (*end)
+				end++;
+		} else {
+			while (*end == '_' || isalnum((unsigned char)*end))
+				end++;
+		}
+		char *slash = *end == '/' ? end : NULL;
 		if (!slash || strchr(slash, '$') || strchr(slash, '`'))
 			return NULL;
 		if (home) {
@@ -350,15 +368,43 @@ static bool is_shell(const char *x)
 	return false;
 }
 
-static void program_words_in(const char *val, pointer_fn fn, void *ud, int level);
+static void program_words_in(const char *val, const char *self, pointer_fn fn, void *ud, int level);
 
 static void program_words(const char *val, pointer_fn fn, void *ud)
 {
-	program_words_in(val, fn, ud, 0);
+	program_words_in(val, NULL, fn, ud, 0);
 }
 
-/* (LEVEL: the shells' -c command lines it is inside, four at most) */
-static void program_words_in(const char *val, pointer_fn fn, void *ud, int level)
+/* Whether the command word X only runs the command after it (`env sh -c`,
+ * `exec sh -c`). */
+static bool is_prefix(const char *x)
+{
+	static const char *const prefixes[] = {"env", "exec", "command", "nohup", "nice", "time"};
+	const char *base = strrchr(x, '/');
+
+	base = base ? base + 1 : x;
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (strcmp(base, prefixes[i]) == 0)
+			return true;
+	return false;
+}
+
+/* X (KIND) from DIR, and, in a hook's script (SELF its directory) where an
+ * expansion led the word (W: `$(dirname "${0}")/../x`, `` `dirname $0`/x ``,
+ * `$D/x`, `$(cd "$(dirname "$0")" && pwd)/x`), from the hook's directory
+ * too: no reading of the expansion says which it was, and each is
+ * protected. */
+static void program_both(const char *dir, const char *self, const char *w, const char *x,
+			 enum git_pointer kind, pointer_fn fn, void *ud)
+{
+	program_path(dir, x, kind, fn, ud);
+	if (self && (w[0] == '$' || w[0] == '`') && x[0] != '~' && x[0] != '/')
+		program_path(self, x, kind, fn, ud);
+}
+
+/* (LEVEL: the shells' -c command lines it is inside, four at most; SELF: a
+ * hook's directory, or NULL) */
+static void program_words_in(const char *val, const char *self, pointer_fn fn, void *ud, int level)
 {
 	/* the directory a `cd` went to at each depth of subshells (one ends
 	 * with its subshell); past the last, nothing more is read.  Small:
@@ -367,7 +413,8 @@ static void program_words_in(const char *val, pointer_fn fn, void *ud, int level
 	 * not followed (an argument then taken from the top) */
 	enum { DEPTHS = 4, DIR_MAX = 256 };
 	char w[PATH_MAX], dirs[DEPTHS][DIR_MAX], *dir;
-	bool cmd = true, module = false, cd = false, sep, shell = false, shell_c = false;
+	bool cmd = true, module = false, cd = false, sep, shell = false, shell_c = false,
+	     prefix = false;
 	int depth = 0;
 
 	dirs[0][0] = '\0';
@@ -383,14 +430,14 @@ static void program_words_in(const char *val, pointer_fn fn, void *ud, int level
 			memcpy(dirs[d], dirs[d - 1], DIR_MAX);
 		dir = dirs[at];
 		if (sep)
-			cmd = true, module = false, cd = false, shell = shell_c = false;
+			cmd = true, module = false, cd = false, shell = shell_c = prefix = false;
 		bool was_cmd = cmd, was_module = module, was_cd = cd;
 		cmd = module = cd = false;
 		/* `bash -c "sh tools/x"`: the command line a shell is given */
 		if (shell_c) {
 			shell = shell_c = false;
 			if (level < 4)
-				program_words_in(w, fn, ud, level + 1);
+				program_words_in(w, self, fn, ud, level + 1);
 			continue;
 		}
 		char *x = word_file(w, &was_cmd);
@@ -408,6 +455,13 @@ static void program_words_in(const char *val, pointer_fn fn, void *ud, int level
 			cd = true;
 			continue;
 		}
+		/* after `env` or `exec`, its options and VAR=value words, the
+		 * next word is the command */
+		if (prefix && (x[0] == '-' || strchr(x, '='))) {
+			cmd = true;
+			continue;
+		}
+		prefix = false;
 		if (x[0] == '-' && x[1] != '-') {
 			if (shell && strchr(x + 1, 'c'))
 				shell_c = true;
@@ -419,13 +473,17 @@ static void program_words_in(const char *val, pointer_fn fn, void *ud, int level
 			continue;
 		if (was_cmd) {
 			shell = is_shell(x);
+			if (is_prefix(x)) {
+				cmd = prefix = true;
+				continue;
+			}
 			if (strchr(x, '/'))
-				program_path(dir, x, PTR_PROGRAM, fn, ud);
+				program_both(dir, self, w, x, PTR_PROGRAM, fn, ud);
 			continue;
 		}
 		if (strchr(x, '/') ||
 		    (strchr(x, '.') && strcmp(x, ".") != 0 && strcmp(x, "..") != 0))
-			program_path(dir, x, PTR_PROGRAM_ARG, fn, ud);
+			program_both(dir, self, w, x, PTR_PROGRAM_ARG, fn, ud);
 	}
 }
 
@@ -484,7 +542,7 @@ void gitconfig_script_pointers(const char *buf, size_t n, const char *self_dir, 
 			break;
 	}
 	t[o] = '\0';
-	program_words(t, fn, ud);
+	program_words_in(t, self_dir, fn, ud, 0);
 	free(t);
 }
 

@@ -255,6 +255,40 @@ static void deny_ways(struct sandbox *sb, char **roots, size_t nroots, char ***l
 }
 
 /*
+ * The same for each hook that is a link (hook_scripts()): the links met
+ * on the way to the script it runs, and the way to each, are held as a
+ * deny path's (a review: `.git/hooks/pre-commit -> ../../lnk/x` with
+ * `lnk -> tools`, the command replaced `lnk` by a directory of its own;
+ * a chain's next link retargeted; the host's commit ran what they led
+ * to).  Those inside a .git are the git directory's, held with it.
+ */
+static void hook_ways(struct sandbox *sb, char **roots, size_t nroots, char ***links,
+		      size_t *nlinks, char ***way, size_t *nway)
+{
+	struct plain_dirs plain = {0};
+
+	for (size_t i = 0; nroots && i < sb->n_hook_links; i++) {
+		char cur[PATH_MAX] = "";
+		char **found = NULL;
+		size_t nfound = 0;
+		(void)walk_way(sb->hook_links[i], cur, sizeof(cur), roots, nroots, &found, &nfound,
+			       &plain, 0);
+		for (size_t k = 0; k < nfound; k++) {
+			size_t fl = strlen(found[k]);
+			if (strstr(found[k], "/.git/") ||
+			    (fl >= 5 && strcmp(found[k] + fl - 5, "/.git") == 0))
+				continue;
+			if (!strv_has(*links, *nlinks, found[k]))
+				strv_add(links, nlinks, found[k]);
+			if (!strv_has(*way, *nway, found[k]))
+				strv_add(way, nway, found[k]);
+		}
+		strv_clear(&found, &nfound);
+	}
+	strv_clear(&plain.v, &plain.n);
+}
+
+/*
  * A deny path written as a directory (a trailing '/': the default's
  * ~/.aws/, ~/.docker/, ...) that is absent at start, beneath a grant, with a
  * mount namespace: the host may make it while the command runs (a first
@@ -686,6 +720,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	sb->n_git_guarded = 0;
 	/* planned again without namespaces (namespaces = auto): no views */
 	strv_clear(&sb->gitview_paths, &sb->n_gitview_paths);
+	strv_clear(&sb->hook_links, &sb->n_hook_links);
 
 	protect_free_watch_lists(sb);
 	write_roots(sb->policy, &pp.roots, &pp.nroots, &pp.all, &pp.nall);
@@ -698,6 +733,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	cands_free(&cand);
 
 	deny_ways(sb, pp.roots, pp.nroots, &dlinks, &ndlinks, &dway, &ndway);
+	hook_ways(sb, pp.roots, pp.nroots, &dlinks, &ndlinks, &dway, &ndway);
 	co = calloc(pp.nro + pp.nabsent + ndlinks + 1, sizeof(*co));
 	if (!co)
 		die("out of memory");
@@ -780,6 +816,7 @@ void protect_release(struct sandbox *sb)
 	sb->git_guarded = NULL;
 	sb->n_git_guarded = 0;
 	strv_clear(&sb->gitview_paths, &sb->n_gitview_paths);
+	strv_clear(&sb->hook_links, &sb->n_hook_links);
 	strv_clear(&sb->watch, &sb->n_watch);
 	protect_plan_done(sb);
 }

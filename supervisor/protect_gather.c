@@ -309,6 +309,10 @@ static void hook_scripts(const struct pointers *pp, const char *dir)
 			if (!real)
 				continue;
 			on_git_pointer(&hp, PTR_PROGRAM, real);
+			/* and the links on the way to it, held (protect.c's
+			 * hook_ways()) */
+			if (!strv_has(pp->sb->hook_links, pp->sb->n_hook_links, link))
+				strv_add(&pp->sb->hook_links, &pp->sb->n_hook_links, link);
 			fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		}
 		_cleanup_close_ int owned = fd;

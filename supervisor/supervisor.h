@@ -193,6 +193,10 @@ struct sandbox {
 	 * from protect.c; the views themselves are init's) */
 	char **gitview_paths;
 	size_t n_gitview_paths;
+	/* hooks that are links (protect_gather.c's hook_scripts()): the links
+	 * on the way to what they run are held as a deny path's are */
+	char **hook_links;
+	size_t n_hook_links;
 	/* the notification filter for the command (run.c), or len 0 */
 	struct seccomp_prog seccomp_notify;
 	/* state.c: the stand-ins, ringfence's state directory (the root,

@@ -14,7 +14,9 @@ rewrites tools/x (`planted`, or `refused` where the protection holds); the
 host commits again, the sandbox's tools/x leaving MARK.
 
 Holes (FAIL on dad666c): every case below, every mode; the dirname0,
-bash-c and linked cases also on e597166 (a review of it).
+bash-c and linked cases also on e597166 (a review of it), the relinked,
+braces, backtick, cd-pwd, var-dir, env and exec cases on 36326e1 (a second
+review).
 Guard: a hook that runs a package's own binary (node_modules/.bin/x) leaves
 it to the package manager, which rewrites it (`npm ci` inside works).
 """
@@ -42,12 +44,32 @@ HOOKS = {
     # directory, and as the command line a shell's -c is given
     "dirname0": (".git/hooks/pre-commit", None, '"$(dirname "$0")/../../tools/x"\n'),
     "bash-c": (".githooks/pre-commit", "core.hooksPath .githooks", 'bash -c "sh tools/x"\n'),
+    # and a second review of it: other spellings of the hook's directory,
+    # through a variable, and a shell's -c behind env or exec
+    "dirname-braces": (".git/hooks/pre-commit", None, '"$(dirname "${0}")/../../tools/x"\n'),
+    "dirname-backtick": (".git/hooks/pre-commit", None, '"`dirname "$0"`/../../tools/x"\n'),
+    "cd-pwd": (".git/hooks/pre-commit", None,
+               'sh "$(cd "$(dirname "$0")" && pwd)/../../tools/x"\n'),
+    "var-dir": (".git/hooks/pre-commit", None, 'D=$(dirname "$0")\nsh "$D/../../tools/x"\n'),
+    "env-sh-c": (".githooks/pre-commit", "core.hooksPath .githooks",
+                 '/usr/bin/env sh -c "sh tools/x"\n'),
+    "exec-sh-c": (".githooks/pre-commit", "core.hooksPath .githooks", 'exec sh -c "sh tools/x"\n'),
 }
 # and hooks that are links to the script (a common setup), in the
 # repository's hooks and in a hooksPath directory
 LINKED = {
     "git-hooks-link": (".git/hooks/pre-commit", "../../tools/x", None),
     "hookspath-link": (".githooks/pre-commit", "../tools/x", "core.hooksPath .githooks"),
+}
+# a link on the way to the script, which the sandbox replaces (a second
+# review): a directory link in the middle made a directory of its own, the
+# chain's next link pointed elsewhere
+RELINKED = {
+    "inner-link": ("../../lnk/x", ("lnk", "tools"),
+                   "rm lnk && mkdir lnk && %s && chmod +x lnk/x" % rewrite("lnk/x")),
+    "link-chain": ("../../hooklink", ("hooklink", "tools/x"),
+                   "printf '#!/bin/sh\\ntouch \"$HOME/MARK\"\\n' > evil && chmod +x evil && "
+                   "rm hooklink && ln -s evil hooklink"),
 }
 
 HUSKY_9_STUB = '#!/usr/bin/env sh\n. "$(dirname "$0")/h"\n'
@@ -98,6 +120,22 @@ def test_the_script_a_hook_links_to_is_protected(box, case):
     control(box, home, op, box.work)
     r, h = plant_then_run(box, home, op, box.work, rewrite("tools/x"))
     no_mark(home, h, "the host's commit ran the tools/x the sandbox wrote (%s)\n%s"
+            % (case, r.stdout + r.stderr))
+
+
+@pytest.mark.parametrize("case", sorted(RELINKED))
+def test_a_link_on_the_way_to_a_linked_hooks_script_is_held(box, case):
+    target, (name, to), plant = RELINKED[case]
+    home = host_home(box)
+    host_project(box, home)
+    put(box, "tools/x", HOST_PROG)
+    os.symlink(to, os.path.join(box.work, name))
+    os.symlink(target, os.path.join(box.work, ".git/hooks/pre-commit"))
+    commit_all(box, home)
+    op = "git commit -q --allow-empty -m again"
+    control(box, home, op, box.work)
+    r, h = plant_then_run(box, home, op, box.work, plant)
+    no_mark(home, h, "the host's commit ran what the sandbox led the hook to (%s)\n%s"
             % (case, r.stdout + r.stderr))
 
 

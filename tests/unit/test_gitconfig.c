@@ -194,6 +194,15 @@ static void test_hook_scripts(void **state)
 	gitconfig_script_pointers(forms, sizeof(forms) - 1, ".git/hooks", add, &u);
 	assert_string_equal(u.text, "program=.git/hooks/../../scripts/a.sh arg=.git/hooks/lib.sh "
 				    "arg=scripts/b.sh program=scripts/c");
+	/* and a second review's: the directory through an expansion the
+	 * reader cannot read (taken from the top and from the hook's
+	 * directory both), a shell behind env or exec */
+	static const char more[] = "sh \"$(cd \"$(dirname \"$0\")\" && pwd)/../../tools/x\"\n"
+				   "env -i A=1 sh -c \"sh tools/y\"\nexec sh -c 'tools/z'\n";
+	struct seen v = {""};
+	gitconfig_script_pointers(more, sizeof(more) - 1, ".git/hooks", add, &v);
+	assert_string_equal(v.text, "arg=../../tools/x arg=.git/hooks/../../tools/x arg=tools/y "
+				    "program=tools/z");
 }
 
 int main(void)

@@ -48,6 +48,9 @@ static int rm_rf_at(int dir, const char *name)
 struct seed_ctx {
 	const struct sandbox *sb;
 	const char *top; /* the host path, for messages */
+	/* the host directory being copied (the stand-in's path, canonical
+	 * where it can be), for the deny paths beneath it */
+	char at[PATH_MAX];
 	uint64_t total;
 	unsigned long entries;
 	bool said_deep, said_many;
@@ -125,6 +128,19 @@ static int copy_dir(struct seed_ctx *c, int src, int dst, int depth)
 		struct stat st;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		/* a deny path of the policy is not copied: a deny beneath a
+		 * stand-in is not masked there (the copy is the sandbox's
+		 * own), so what the host keeps out of reach must not be in it
+		 * (a review: private_seed = ~/.config/ carried gh's token) */
+		char full[PATH_MAX];
+		size_t al = strlen(c->at);
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", c->at, de->d_name) >=
+			sizeof(full) ||
+		    path_denied(c->sb, full)) {
+			note("private_seed %s: %s is denied (or too long a path), not copied",
+			     c->top, de->d_name);
+			continue;
+		}
 		/* O_NOFOLLOW: a symlink is not opened (ELOOP) and not copied */
 		int fd = openat(src, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
@@ -158,8 +174,10 @@ static int copy_dir(struct seed_ctx *c, int src, int dst, int depth)
 				int sub = openat(dst, de->d_name,
 						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 				r = sub < 0 ? -errno : state_give(c->sb, sub);
+				snprintf(c->at, sizeof(c->at), "%s", full);
 				if (r == 0)
 					r = copy_dir(c, fd, sub, depth + 1);
+				c->at[al] = '\0';
 				if (r == 0 && fchmod(sub, st.st_mode & 0777) < 0)
 					r = -errno;
 				if (sub >= 0)
@@ -202,7 +220,9 @@ int state_make_standin(struct sandbox *sb, const struct private_standin *ps, int
 	}
 	if (seed) {
 		struct seed_ctx c = {.sb = sb, .top = ps->path};
-		if (S_ISDIR(st.st_mode) != ps->is_dir || !seed_ok(&c, &st, ps->path))
+		snprintf(c.at, sizeof(c.at), "%s", ps->canon ? ps->canon : ps->path);
+		if (S_ISDIR(st.st_mode) != ps->is_dir || !seed_ok(&c, &st, ps->path) ||
+		    path_denied(sb, c.at))
 			seed = false;
 		if (seed) {
 			if (snprintf(tmp, sizeof(tmp), ".%.200s.seed%d", name, (int)getpid()) < 0)

@@ -259,18 +259,37 @@ def test_the_agents_sign_ins_are_denied_in_a_granted_home(box):
     assert "-REAL-" not in r.stdout.replace("BESIDE-REAL", ""), r.stdout
 
 
-def test_an_agents_own_copy_keeps_its_seeded_sign_in(box):
-    """The denies above do not hide an agent's own private copy: the
-    sign-in its policy seeds (claude-code.ini's ~/.claude) is read there;
-    another agent's stays denied (the control)."""
+def test_a_seeded_copy_holds_no_denied_file_and_the_agents_own_sign_in(box):
+    """The denies above are not masked inside an agent's own private copy
+    (its sign-in there is its own), so what they name is not copied into
+    it: a review found `private_seed = ~/.config/` carrying gh's token,
+    and the host's Claude sign-in came along into claude-code.ini's copy.
+    A sign-in the agent makes inside stays readable to it; another agent's
+    is denied (the control); what is not denied is seeded (settings)."""
     if box.namespaces == "off":
         pytest.skip("a private copy is bound at its path with a mount namespace only")
     put_sign_ins(box)
-    pol = box.policy("[filesystem]\nprivate_seed = ~/.claude/\nread = ~/.codex\n",
+    h = home(box)
+    for rel, text in (("gh/hosts.yml", "GH-HOST-TOKEN"), ("app/settings.json", "SEEDED")):
+        p = os.path.join(h, ".config", rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+    with open(os.path.join(h, ".claude", "settings.json"), "w") as f:
+        f.write("CLAUDE-SETTINGS")
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    pol = box.policy("[filesystem]\nprivate_seed = ~/.claude/ ~/.config/\nread = ~/.codex\n",
                      name="agent.ini")
-    r = run(box, pol, "cat ~/.claude/.credentials.json; cat ~/.codex/auth.json; echo done")
-    assert "CLAUDE-OAUTH-REAL" in r.stdout, r.stdout + r.stderr
-    assert "CODEX-KEY" not in r.stdout and "done" in r.stdout, r.stdout
+    r = run(box, pol, "cat ~/.claude/.credentials.json ~/.config/gh/hosts.yml; "
+                      "cat ~/.claude/settings.json ~/.config/app/settings.json; "
+                      "echo INSIDE > ~/.claude/.credentials.json; cat ~/.codex/auth.json; "
+                      "echo done")
+    assert "done" in r.stdout, r.stdout + r.stderr
+    assert "CLAUDE-OAUTH-REAL" not in r.stdout and "GH-HOST-TOKEN" not in r.stdout, r.stdout
+    assert "CODEX-KEY" not in r.stdout, r.stdout
+    assert "CLAUDE-SETTINGS" in r.stdout and "SEEDED" in r.stdout, r.stdout + r.stderr
+    r = run(box, pol, "cat ~/.claude/.credentials.json")
+    assert "INSIDE" in r.stdout, r.stdout + r.stderr
 
 
 CONNECT = """
@@ -341,8 +360,8 @@ def test_started_in_the_home_the_seeded_copy_is_left_as_it_is(box):
     r = box.run(["true"], policy=pol, env={"HOME": h}, cwd=h)
     assert r.returncode == 0, r.stderr
     copy = os.path.join(state_dir(box), ".claude")
-    assert sorted(os.listdir(copy)) == [".credentials.json", "settings.json"], \
-        (os.listdir(copy), r.stderr)
+    # (the sign-in, which the default denies, is not copied)
+    assert sorted(os.listdir(copy)) == ["settings.json"], (os.listdir(copy), r.stderr)
     assert "ringfence-blocked" not in r.stderr, r.stderr
 
 

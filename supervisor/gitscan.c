@@ -306,8 +306,12 @@ static bool names_off_below(const char *name)
 		if (strcmp(name, off[i]) == 0)
 			return true;
 	/* an interpreter's own library in the project (a conda or pixi
-	 * environment, a --prefix build): lib/python3.12's venv/, readline */
-	return strncmp(name, "python2.", 8) == 0 || strncmp(name, "python3.", 8) == 0;
+	 * environment, a --prefix build): lib/python3.12's venv/, readline;
+	 * by its exact name (python3.x-compat is a project's folder) */
+	if (strncmp(name, "python2.", 8) != 0 && strncmp(name, "python3.", 8) != 0)
+		return false;
+	size_t d = strspn(name + 8, "0123456789");
+	return d > 0 && name[8 + d] == '\0';
 }
 
 static bool first_component_is(const char *nm, const char *entry)
@@ -341,16 +345,20 @@ static void check_entry_names(struct scan *s, int fd, const char *path, const ch
 }
 
 /* A link made during the run, at NAME in the directory open at FD (PATH),
- * to a directory: a host tool started through it (`cd crates/a`) reads
- * the names where it leads, which may be a package tree the walk does not
- * look in (a review of the check above: crates/a made a link to
- * crates/vendor/a).  So the names there are checked, in the canonical
- * directory it leads to. */
-static void check_linked_names(struct scan *s, int fd, const char *path, const char *name)
+ * to a directory: a host tool started through it (`cd crates/a`, or a
+ * directory below it) reads the names where it leads, which may be a
+ * package tree the walk does not look in (a review of the check above:
+ * crates/a made a link to crates/vendor/a).  So the tree it leads to is
+ * walked as this one is, from its canonical path, the names looked for
+ * in it (the walk's own limits bound it; a link to an ancestor only walks
+ * what the walk would anyway). */
+static void walk(struct scan *s, int fd, const char *path, int depth);
+
+static void check_linked_names(struct scan *s, int fd, const char *path, const char *name,
+			       int depth)
 {
 	char sub[PATH_MAX];
 	struct stat st;
-	struct listing l;
 
 	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !newer(&st, s->since) ||
 	    (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, name) >= sizeof(sub))
@@ -358,12 +366,21 @@ static void check_linked_names(struct scan *s, int fd, const char *path, const c
 	_cleanup_free_ char *real = realpath(sub, NULL);
 	_cleanup_close_ int t =
 	    real ? open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-	if (t < 0 || scan_list_dir(t, &l) < 0)
+	/* once each, 64 at most a walk, never an ancestor: links cannot make
+	 * the walk spend its budget going round (and cut it short) */
+	struct stat ts;
+	if (t < 0 || !landlock_path_beneath(real, s->root) || landlock_path_beneath(path, real) ||
+	    fstat(t, &ts) < 0 || s->n_linked >= ARRAY_SIZE(s->linked))
 		return;
-	for_each_entry(&l,
-		       de) if (strcmp(de->d_name, ".git") != 0 && protect_builtin_first(de->d_name))
-	    check_entry_names(s, t, real, de->d_name);
-	free(l.buf);
+	for (size_t i = 0; i < s->n_linked; i++)
+		if (s->linked[i].dev == ts.st_dev && s->linked[i].ino == ts.st_ino)
+			return;
+	s->linked[s->n_linked].dev = ts.st_dev;
+	s->linked[s->n_linked++].ino = ts.st_ino;
+	unsigned off = s->names_off;
+	s->names_off = 0;
+	walk(s, t, real, depth + 1);
+	s->names_off = off;
 }
 
 /* The git directory open at G (PATH) found by the walk while the sandbox
@@ -502,7 +519,7 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 		if (names && !git && protect_builtin_first(name))
 			check_entry_names(s, fd, path, name);
 		if (names && de->d_type == DT_LNK)
-			check_linked_names(s, fd, path, name);
+			check_linked_names(s, fd, path, name, depth);
 		/* most entries are files: passed over before any other test
 		 * but their mode's */
 		if (!git && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {

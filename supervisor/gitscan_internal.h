@@ -67,6 +67,12 @@ struct scan {
 	 * are not looked for there (gitscan.c's walk()) */
 	unsigned names_off;
 	const char *skip; /* a directory not entered (ringfence's state), or NULL */
+	/* the directories new links led the walk to (check_linked_names()) */
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} linked[64];
+	size_t n_linked;
 };
 
 static inline bool not_before(long long sec, long nsec, const struct timespec *since)

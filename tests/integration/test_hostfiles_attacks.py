@@ -538,7 +538,12 @@ TURNED_OFF = ("mkdir -p crates/g && touch crates/g/HEAD crates/g/objects crates/
               "mkdir -p crates/g/.cargo && echo '[build]' > crates/g/.cargo/config.toml && "
               "mkdir -p crates/vendor && mv crates/a crates/vendor/a && "
               "ln -s vendor/a crates/a && mkdir -p crates/vendor/a/.cargo && "
-              "echo '[build]' > crates/vendor/a/.cargo/config.toml && echo turned")
+              "echo '[build]' > crates/vendor/a/.cargo/config.toml && "
+              # and a second review: deeper where the link leads, and a
+              # project folder named like an interpreter's library
+              "mkdir -p crates/vendor/a/sub/.cargo tools/python3.x-compat/.cargo && "
+              "echo '[build]' > crates/vendor/a/sub/.cargo/config.toml && "
+              "echo '[build]' > tools/python3.x-compat/.cargo/config.toml && echo turned")
 
 
 def test_project_files_below_the_top_are_protected(box):
@@ -564,7 +569,9 @@ def test_project_files_below_the_top_are_protected(box):
         assert "planted " + rel in r.stdout, r.stdout + r.stderr
     assert "turned" in r.stdout, r.stdout + r.stderr
     left = [rel for rel in list(DEEP_PLANTS) + ["crates/g/.cargo/config.toml",
-                                                 "crates/vendor/a/.cargo/config.toml"]
+                                                 "crates/vendor/a/.cargo/config.toml",
+                                                 "crates/vendor/a/sub/.cargo/config.toml",
+                                                 "tools/python3.x-compat/.cargo/config.toml"]
             if os.path.lexists(os.path.join(box.work, rel))]
     assert not left, "left below the project's top: %s\n%s" % (left, r.stderr)
     assert os.path.exists(os.path.join(box.work,

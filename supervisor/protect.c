@@ -515,8 +515,18 @@ static void sort_absent(struct prep *pp, const struct cand *c)
 	if (!strv_has(pp->roots, pp->nroots, near)) {
 		/* not directly in a grant: find what exists */
 		size_t len;
-		if (!nearest_dir(path, near, sizeof(near), &len, pp->roots, pp->nroots) ||
-		    !beneath_any(pp->roots, pp->nroots, near))
+		/* a built-in name whose first component the listing of its
+		 * (canonical) directory lacks: that directory is the nearest
+		 * (no stat of what is known absent) */
+		if (c->prefix && c->prefix < sizeof(near) &&
+		    !listing_may_exist(&pp->ls, path, c->prefix)) {
+			memcpy(near, path, c->prefix);
+			near[c->prefix] = '\0';
+			len = c->prefix;
+			if (!beneath_any(pp->roots, pp->nroots, near))
+				return;
+		} else if (!nearest_dir(path, near, sizeof(near), &len, pp->roots, pp->nroots) ||
+			   !beneath_any(pp->roots, pp->nroots, near))
 			return; /* nothing can be made there */
 		/* the missing tail starts where the nearest directory ends */
 		tail = path + len;

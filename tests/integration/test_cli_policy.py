@@ -119,6 +119,30 @@ def test_check_all_shipped_policies(box):
     assert r.stdout.count(": ok") == len(files)
 
 
+def test_every_shipped_credential_names_its_one_place(box):
+    """Outside review of the agent policies: with the default inject =
+    replace, claude-code.ini's and copilot-cli.ini's GitHub token was
+    written wherever the agent put its placeholder, a path included: a PUT
+    to a repository of the attacker's, named by the placeholder, stored the
+    user's token where the attacker reads it.  Each shipped credential now
+    names the one place its API takes the secret; the proxy refuses the
+    placeholder anywhere else (test_credentials.py tests that refusal)."""
+    pdir = box.policies
+    seen = 0
+    for f in sorted(os.listdir(pdir)):
+        if not f.endswith(".ini"):
+            continue
+        with open(os.path.join(pdir, f)) as fh:
+            text = fh.read()
+        for sec in text.split("\n[credential ")[1:]:
+            sec = sec.split("\n[", 1)[0]
+            seen += 1
+            lines = [l.split(";")[0].strip() for l in sec.splitlines()]
+            inject = [l for l in lines if l.startswith("inject")]
+            assert inject and "replace" not in inject[0], (f, sec.splitlines()[0], inject)
+    assert seen >= 8, seen
+
+
 def test_explain_shows_layers_and_origins(box):
     pol = box.policy("""
         [filesystem]

@@ -220,6 +220,9 @@ int state_make_standin(struct sandbox *sb, const struct private_standin *ps, int
 	}
 	if (seed) {
 		struct seed_ctx c = {.sb = sb, .top = ps->path};
+		/* the deny paths resolved, as the copy's own paths are (a home
+		 * reached through a link would else match neither) */
+		(void)sandbox_deny_canon(sb);
 		snprintf(c.at, sizeof(c.at), "%s", ps->canon ? ps->canon : ps->path);
 		if (S_ISDIR(st.st_mode) != ps->is_dir || !seed_ok(&c, &st, ps->path) ||
 		    path_denied(sb, c.at))

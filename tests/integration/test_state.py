@@ -292,6 +292,32 @@ def test_a_seeded_copy_holds_no_denied_file_and_the_agents_own_sign_in(box):
     assert "INSIDE" in r.stdout, r.stdout + r.stderr
 
 
+def test_a_home_reached_through_a_link_seeds_no_denied_file(box):
+    """My read of the seed (1eafc40) before the stop: it compared the copy's
+    canonical paths with the deny paths as written when they had not been
+    resolved yet, so with HOME a link to the home, gh's token was seeded
+    (and, beneath a stand-in, not masked).  Another file there is seeded
+    (the control)."""
+    if box.namespaces == "off":
+        pytest.skip("a private copy is bound at its path with a mount namespace only")
+    h = home(box)
+    for rel, text in (("gh/hosts.yml", "GH-HOST-TOKEN"), ("other", "SEEDED")):
+        p = os.path.join(h, ".config", rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    link = box.path("homelink")
+    os.symlink(h, link)
+    pol = box.policy("[filesystem]\nprivate_seed = ~/.config/\n", name="agent.ini")
+    # (the link lies in the host's /tmp, which the private /tmp hides: the
+    # home is read by its own path, where the copy is bound)
+    r = box.run(["sh", "-c", "cat %s/.config/gh/hosts.yml %s/.config/other; echo done" % (h, h)],
+                policy=pol, env={"HOME": link})
+    assert "done" in r.stdout and "SEEDED" in r.stdout, r.stdout + r.stderr
+    assert "GH-HOST-TOKEN" not in r.stdout, r.stdout
+
+
 CONNECT = """
 import socket, sys
 for p in sys.argv[1:]:

@@ -315,9 +315,15 @@ def test_nested_repository_recorded_as_gitlink(nsbox, split):
                  "git commit -qm add; echo x > a/b/sub/new; %s"
                  "echo planted" % (script, "git update-index --split-index; " if split else "")],
                 policy=pol, env=dict(GIT_ENV, HOME=box.work))
-    assert "planted" in r.stdout, r.stderr
     h = host(box, ["git", "status", "--short"])
     assert not os.path.exists(mark), h.stdout + h.stderr
+    if "planted" not in r.stdout:
+        # on a loaded machine the command outlasts the walk made while it
+        # runs (every 2 s), which finds the repository first and moves its
+        # config aside: the protection at work before the exit's check,
+        # and the command's next git fails
+        assert "sub/.git: config sets what a host git would run" in r.stderr, r.stderr
+        return
     assert os.path.exists(box.path("work", "a", "b", "sub", ".git.ringfence-blocked"))
     assert "sub/.git" in r.stderr
 

@@ -370,8 +370,12 @@ static void check_linked_names(struct scan *s, int fd, const char *path, const c
 	 * the walk spend its budget going round (and cut it short) */
 	struct stat ts;
 	if (t < 0 || !landlock_path_beneath(real, s->root) || landlock_path_beneath(path, real) ||
-	    fstat(t, &ts) < 0 || s->n_linked >= ARRAY_SIZE(s->linked))
+	    fstat(t, &ts) < 0)
 		return;
+	if (s->n_linked >= ARRAY_SIZE(s->linked)) {
+		s->skipped++; /* said with the walk's other subtrees not looked at */
+		return;
+	}
 	for (size_t i = 0; i < s->n_linked; i++)
 		if (s->linked[i].dev == ts.st_dev && s->linked[i].ino == ts.st_ino)
 			return;

@@ -432,7 +432,8 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->home);
 	if (sb->private_tmp_dir) {
 		/* init removes it; this is for an init that was killed first
-		 * (FTW_PHYS: a link in its place is removed, never followed) */
+		 * (rm_rf(): by descriptors, a link in its place removed, never
+		 * followed) */
 		(void)rm_rf(sb->private_tmp_dir);
 		free(sb->private_tmp_dir);
 	}

@@ -37,14 +37,20 @@ def run_with(box, path):
     return box.run(["sh", "-c", "echo started"], policy=pol, timeout=30)
 
 
+def roots_secret():
+    """A one-line file of root's, 0600, in a directory of root's alone."""
+    private = tempfile.mkdtemp(prefix="rf-root-secret-", dir="/root")
+    rootfile = os.path.join(private, "token")
+    with open(rootfile, "w") as f:
+        f.write("ROOTS-OWN-SECRET-0123456789\n")
+    os.chmod(rootfile, 0o600)
+    return private, rootfile
+
+
 def test_a_link_the_user_made_to_a_file_of_roots(rootbox):
     box = rootbox
-    private = tempfile.mkdtemp(prefix="rf-root-secret-", dir="/root")
+    private, rootfile = roots_secret()
     try:
-        rootfile = os.path.join(private, "token")
-        with open(rootfile, "w") as f:
-            f.write("ROOTS-OWN-SECRET-0123456789\n")
-        os.chmod(rootfile, 0o600)
         theirs = os.path.join(box.root, "theirs")
         os.mkdir(theirs)
         os.chown(theirs, NOBODY, NOBODY)
@@ -97,12 +103,8 @@ def test_a_link_chain_or_an_acl_does_not_hide_the_users_hand(rootbox):
     user write (mode bits 0755) holding a link of root's name that the user
     may replace: both read root's file.  Each is refused now."""
     box = rootbox
-    private = tempfile.mkdtemp(prefix="rf-root-secret-", dir="/root")
+    private, rootfile = roots_secret()
     try:
-        rootfile = os.path.join(private, "token")
-        with open(rootfile, "w") as f:
-            f.write("ROOTS-OWN-SECRET-0123456789\n")
-        os.chmod(rootfile, 0o600)
         os.chown(box.work, NOBODY, NOBODY)
         etc = os.path.join(box.root, "etc-rf")
         theirs = os.path.join(box.root, "theirs")

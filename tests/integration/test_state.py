@@ -215,9 +215,12 @@ def test_the_hosts_private_path_is_unreadable_without_a_namespace(box):
         pytest.skip("without a mount namespace only (with one, the stand-in is bound there)")
     h = home(box)
     os.makedirs(os.path.join(h, ".codex"))
-    with open(os.path.join(h, ".codex", "auth.json"), "w") as f:
-        f.write('{"OPENAI_API_KEY": "sk-HOSTS-REAL-KEY"}')
-    for p in (".codex", ".codex/auth.json"):
+    # auth.json, and a file the default's denies do not name (they now
+    # deny auth.json too: this is the private path's own protection)
+    for name in ("auth.json", "history.jsonl"):
+        with open(os.path.join(h, ".codex", name), "w") as f:
+            f.write('{"OPENAI_API_KEY": "sk-HOSTS-REAL-KEY"}')
+    for p in (".codex", ".codex/auth.json", ".codex/history.jsonl"):
         os.chown(os.path.join(h, p), owner(box), owner(box))
     pol = box.policy("""
         [filesystem]
@@ -225,8 +228,8 @@ def test_the_hosts_private_path_is_unreadable_without_a_namespace(box):
         private = ~/.codex/
         private_env = CODEX_HOME=~/.codex
         """, name="agent.ini")
-    r = run(box, pol, "cat ~/.codex/auth.json; ls ~/.codex; echo mine > $CODEX_HOME/auth.json "
-                      "&& cat $CODEX_HOME/auth.json")
+    r = run(box, pol, "cat ~/.codex/auth.json ~/.codex/history.jsonl; ls ~/.codex; "
+                      "echo mine > $CODEX_HOME/auth.json && cat $CODEX_HOME/auth.json")
     assert "sk-HOSTS-REAL-KEY" not in r.stdout and "auth.json" not in r.stdout, r.stdout
     assert "mine" in r.stdout, r.stdout + r.stderr
 

@@ -65,7 +65,7 @@ SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor
 	supervisor/env.c supervisor/probe.c supervisor/layers.c supervisor/layers_fs.c \
 	supervisor/explain.c supervisor/broker.c supervisor/broker_caller.c supervisor/broker_mediated.c supervisor/creds.c supervisor/unixsock.c \
 	supervisor/protect.c supervisor/protect_gather.c supervisor/protect_names.c supervisor/moveaside.c \
-	supervisor/placeholder.c supervisor/gitlinks.c supervisor/gitobj.c supervisor/gitobj_pack.c supervisor/gitcheck.c supervisor/githeads.c supervisor/githeads_index.c supervisor/gittrees.c supervisor/gitreach.c supervisor/gitrefs.c supervisor/gitlogs.c supervisor/gitscan.c supervisor/gitscan_modes.c supervisor/gitscan_gitdir.c supervisor/gitconfig.c supervisor/gitconfig_files.c \
+	supervisor/placeholder.c supervisor/gitlinks.c supervisor/gitobj.c supervisor/gitobj_pack.c supervisor/gitcheck.c supervisor/githeads.c supervisor/githeads_index.c supervisor/gittrees.c supervisor/gitreach.c supervisor/gitrefs.c supervisor/gitlogs.c supervisor/gitscan.c supervisor/gitscan_modes.c supervisor/gitscan_gitdir.c supervisor/gitconfig.c supervisor/gitconfig_files.c supervisor/hookconf.c \
 	supervisor/state.c supervisor/state_seed.c supervisor/protwatch.c supervisor/protwatch_found.c supervisor/protwatch_config.c \
 	supervisor/journal.c \
 	supervisor/fsgate.c supervisor/fsgate_call.c supervisor/attrgate.c supervisor/fstrace.c supervisor/fstrace_view.c supervisor/fstrace_report.c \
@@ -87,9 +87,9 @@ ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape
 DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev libssl-dev zlib1g-dev
 DEPS_TEST := libcmocka-dev python3-pytest python3-pytest-xdist python3-requests git curl openssl util-linux procps iproute2 hyperfine time golang-go \
 	man-db openssh-client openssh-server netcat-openbsd podman runc uidmap \
-	clang libclang-rt-14-dev clang-format
+	clang libclang-rt-14-dev clang-format pre-commit
 HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/include/ares.h /usr/include/openssl/ssl.h
-TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3 /usr/lib/python3/dist-packages/xdist /usr/bin/man /usr/sbin/sshd /usr/bin/nc.openbsd
+TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3 /usr/lib/python3/dist-packages/xdist /usr/bin/man /usr/sbin/sshd /usr/bin/nc.openbsd /usr/bin/pre-commit
 
 .PHONY: all deps deps-if-missing demo check check-containers check-agents unit escape integration \
 	fuzz-policy fuzz-http fuzz-conv fuzz-githeads fuzz-gitconfig \

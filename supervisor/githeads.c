@@ -55,9 +55,11 @@
  *     a detached HEAD to the start's HEAD commit; HEAD itself, when what
  *     it names still fails, to the start's HEAD file.
  * Protected paths: protect.c's built-in names of a project (but git's own
- * .git/...), the policy's protect entries in the repository, and the
+ * .git/...), the policy's protect entries in the repository, the
  * core.hooksPath directories its config and the host's own configuration
- * name.  Limits (SECURITY.md): only those repositories (not one deeper
+ * name, and what the hooks' scripts and the hook managers' configurations
+ * name (sb->hook_files: pre-commit checks out the index's version of a
+ * file before it runs a hook).  Limits (SECURITY.md): only those repositories (not one deeper
  * than the walk looks, or made during the run, whose content is all the
  * sandbox's); the host's history below the first commit of it on each
  * way down from a tip is not looked at; a linked worktree's index and
@@ -303,6 +305,10 @@ static void gather_protected(struct githead *r, const struct pointers *ps)
 		add_pointer(r, r->sb->git_global_hooks[i]);
 	for (size_t i = 0; i < r->sb->n_git_global_programs; i++)
 		add_pointer(r, r->sb->git_global_programs[i]);
+	/* what the hooks' scripts and the hook managers' configurations
+	 * name (protect_gather.c) */
+	for (size_t i = 0; i < r->sb->n_hook_files; i++)
+		add_pointer(r, r->sb->hook_files[i]);
 	/* the host's global config's includes are its own (protect.c) */
 	for (size_t i = 0; i < ps->n; i++)
 		add_pointer(r, ps->v[i]);

@@ -731,6 +731,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	/* planned again without namespaces (namespaces = auto): no views */
 	strv_clear(&sb->gitview_paths, &sb->n_gitview_paths);
 	strv_clear(&sb->hook_links, &sb->n_hook_links);
+	strv_clear(&sb->hook_files, &sb->n_hook_files);
 
 	protect_free_watch_lists(sb);
 	write_roots(sb->policy, &pp.roots, &pp.nroots, &pp.all, &pp.nall);
@@ -827,6 +828,7 @@ void protect_release(struct sandbox *sb)
 	sb->n_git_guarded = 0;
 	strv_clear(&sb->gitview_paths, &sb->n_gitview_paths);
 	strv_clear(&sb->hook_links, &sb->n_hook_links);
+	strv_clear(&sb->hook_files, &sb->n_hook_files);
 	strv_clear(&sb->watch, &sb->n_watch);
 	protect_plan_done(sb);
 }

@@ -238,6 +238,14 @@ struct pointers {
  * machines) */
 static void on_git_pointer(void *ud, enum git_pointer kind, const char *value);
 
+/* PATH, named by a hook's script or a hook manager's configuration, kept
+ * for githeads.c too */
+static void hook_file(struct sandbox *sb, const char *path)
+{
+	if (!strv_has(sb->hook_files, sb->n_hook_files, path))
+		strv_add(&sb->hook_files, &sb->n_hook_files, path);
+}
+
 static void read_included(const struct pointers *pp, const char *path)
 {
 	char dir[PATH_MAX];
@@ -401,6 +409,8 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 	/* (a link on the way, a tracked `scripts -> tools`, is protected
 	 * where it leads; one the run replaces is judged at exit, gitscan.c) */
 	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
+	if (pp->hook)
+		hook_file(pp->sb, path);
 	/* what an included file names: read too (git stops at ten levels),
 	 * wherever it is (one outside the grants names files in them) */
 	if (kind == PTR_INCLUDE && pp->depth < 10)
@@ -413,6 +423,149 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 	struct stat st;
 	if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode))
 		protect_guard_gitdir(pp->sb, &st);
+}
+
+/*
+ * The hook managers' configurations at a repository's top: what their
+ * commands run, as a hook's script's (hookconf.c).  lefthook's names (and
+ * its -local ones, merged), pre-commit's; the files themselves are
+ * built-in names.
+ */
+static const char *const hookconf_names[] = {
+    "lefthook.yml",
+    ".lefthook.yml",
+    "lefthook.yaml",
+    ".lefthook.yaml",
+    "lefthook.toml",
+    ".lefthook.toml",
+    "lefthook.json",
+    ".lefthook.json",
+    "lefthook.jsonc",
+    ".lefthook.jsonc",
+    ".config/lefthook.yml",
+    ".config/lefthook.yaml",
+    ".config/lefthook.toml",
+    ".config/lefthook.json",
+    ".config/lefthook.jsonc",
+    "lefthook-local.yml",
+    ".lefthook-local.yml",
+    "lefthook-local.yaml",
+    ".lefthook-local.yaml",
+    "lefthook-local.toml",
+    ".lefthook-local.toml",
+    "lefthook-local.json",
+    ".lefthook-local.json",
+    "lefthook-local.jsonc",
+    ".lefthook-local.jsonc",
+    ".config/lefthook-local.yml",
+    ".config/lefthook-local.yaml",
+    ".config/lefthook-local.toml",
+    ".config/lefthook-local.json",
+    ".config/lefthook-local.jsonc",
+    ".pre-commit-config.yaml",
+    ".pre-commit-config.yml",
+};
+
+/* (the directories lefthook's scripts are in: one for each hook) */
+#define HOOKCONF_DEPTH 10
+
+static void hookconf_read(const struct pointers *pp, const char *path);
+
+/* PATH (relative to the top, or "~/", or absolute) made absolute into
+ * OUT, its "." and ".." taken as written: false past the root. */
+static bool hookconf_path(const struct pointers *pp, const char *value, char *out, size_t size)
+{
+	const char *home = getenv("HOME");
+	char joined[PATH_MAX];
+	int n = strncmp(value, "~/", 2) == 0
+		    ? (home ? snprintf(joined, sizeof(joined), "%s/%s", home, value + 2) : -1)
+		: value[0] == '/' ? snprintf(joined, sizeof(joined), "%s", value)
+				  : snprintf(joined, sizeof(joined), "%s/%s", pp->top, value);
+	if (n < 0 || (size_t)n >= sizeof(joined) || size < 2)
+		return false;
+	out[0] = '/';
+	return lexical(joined + 1, out + 1, size - 1);
+}
+
+static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *value)
+{
+	const struct pointers *pp = ud;
+	char path[PATH_MAX];
+
+	if (kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) {
+		on_git_pointer(ud, kind, value);
+		return;
+	}
+	if ((kind != PTR_INCLUDE && kind != PTR_HOOKS) ||
+	    !hookconf_path(pp, value, path, sizeof(path)))
+		return;
+	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
+	hook_file(pp->sb, path);
+	if (kind == PTR_INCLUDE) {
+		if (pp->depth < HOOKCONF_DEPTH)
+			hookconf_read(pp, path);
+		return;
+	}
+	/* lefthook's scripts: SOURCE_DIR/<hook>/<script>, each read as a
+	 * hook is */
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	int n = 0;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) && n < HOOKS_MAX) {
+		char sub[PATH_MAX];
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR ||
+		    (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			continue;
+		n++;
+		hook_scripts(pp, sub);
+	}
+	closedir(d);
+}
+
+static void hookconf_read(const struct pointers *pp, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int owned = fd;
+	struct pointers hp = *pp;
+	struct stat st;
+	size_t len;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > HOOK_MAX)
+		return;
+	_cleanup_free_ char *buf = gitconfig_read(fd, &st, &len);
+	if (!buf)
+		return;
+	hp.hook = true;
+	hp.depth++;
+	hookconf_pointers(buf, len, on_hookconf_pointer, &hp);
+}
+
+/* Those at PP's top, found in one listing of it (most tops have none:
+ * a lookup of each name would be some thirty system calls a start). */
+static void hookconf_at_top(const struct pointers *pp)
+{
+	_cleanup_(closedirp) DIR *d = opendir(pp->top);
+	char path[PATH_MAX];
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		for (size_t i = 0; i < ARRAY_SIZE(hookconf_names); i++) {
+			const char *name = hookconf_names[i];
+			/* the name, or one in the directory the entry is */
+			if (strncmp(name, de->d_name, l) != 0 || (name[l] && name[l] != '/') ||
+			    (size_t)snprintf(path, sizeof(path), "%s/%s", pp->top, name) >=
+				sizeof(path))
+				continue;
+			hookconf_read(pp, path);
+		}
+	}
 }
 
 /* The configs the .git file of the worktree TOP names, read for what
@@ -452,6 +605,8 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 		hook_scripts(&pp, path);
 	if ((size_t)snprintf(path, sizeof(path), "%s/.husky", top) < sizeof(path))
 		hook_scripts(&pp, path);
+	/* and what the hook managers' configurations have them run */
+	hookconf_at_top(&pp);
 
 	/* the host's own configuration's hooks paths (a relative one names
 	 * a directory in each worktree) and the files its commands name,

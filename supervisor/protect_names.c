@@ -33,7 +33,8 @@ static const struct prot_builtin builtin_tree[] = {
     {".git/branches", PROT_PRESENT},
     {".gitmodules", PROT_FILE},
     /* hook managers and environment loaders (lefthook reads each of its
-     * names, and merges its -local ones) */
+     * names, and merges its -local ones; what their commands name is
+     * protected too: protect_gather.c, hookconf.c) */
     {".husky", PROT_DIR},
     {".pre-commit-config.yaml", PROT_FILE},
     {"lefthook.yml", PROT_FILE},
@@ -43,6 +44,33 @@ static const struct prot_builtin builtin_tree[] = {
     {"lefthook-local.yml", PROT_FILE},
     {"lefthook-local.yaml", PROT_FILE},
     {".lefthook-local.yml", PROT_FILE},
+    {".lefthook-local.yaml", PROT_FILE},
+    {"lefthook.toml", PROT_FILE},
+    {".lefthook.toml", PROT_FILE},
+    {"lefthook.json", PROT_FILE},
+    {".lefthook.json", PROT_FILE},
+    {"lefthook.jsonc", PROT_FILE},
+    {".lefthook.jsonc", PROT_FILE},
+    {"lefthook-local.toml", PROT_FILE},
+    {".lefthook-local.toml", PROT_FILE},
+    {"lefthook-local.json", PROT_FILE},
+    {".lefthook-local.json", PROT_FILE},
+    {"lefthook-local.jsonc", PROT_FILE},
+    {".lefthook-local.jsonc", PROT_FILE},
+    {".config/lefthook.yml", PROT_FILE},
+    {".config/lefthook.yaml", PROT_FILE},
+    {".config/lefthook.toml", PROT_FILE},
+    {".config/lefthook.json", PROT_FILE},
+    {".config/lefthook.jsonc", PROT_FILE},
+    {".config/lefthook-local.yml", PROT_FILE},
+    {".config/lefthook-local.yaml", PROT_FILE},
+    {".config/lefthook-local.toml", PROT_FILE},
+    {".config/lefthook-local.json", PROT_FILE},
+    {".config/lefthook-local.jsonc", PROT_FILE},
+    /* lefthook's scripts (source_dir, source_dir_local) */
+    {".lefthook", PROT_DIR},
+    {".lefthook-local", PROT_DIR},
+    {".pre-commit-config.yml", PROT_FILE},
     {".envrc", PROT_FILE},
     /* direnv sources what an allowed .envrc names (source_env_if_exists
      * .envrc.local, the usual form) without asking again */

@@ -197,6 +197,12 @@ struct sandbox {
 	 * on the way to what they run are held as a deny path's are */
 	char **hook_links;
 	size_t n_hook_links;
+	/* what the hooks' scripts and the hook managers' configurations
+	 * name (protect_gather.c), absolute: protected paths of the check of
+	 * what the sandbox stages or commits too (githeads.c; pre-commit
+	 * checks out the index's before it runs a hook) */
+	char **hook_files;
+	size_t n_hook_files;
 	/* the notification filter for the command (run.c), or len 0 */
 	struct seccomp_prog seccomp_notify;
 	/* state.c: the stand-ins, ringfence's state directory (the root,
@@ -543,6 +549,12 @@ void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
  * and its kin read as SELF_DIR (the hook's directory; NULL: not read). */
 void gitconfig_script_pointers(const char *buf, size_t n, const char *self_dir, pointer_fn fn,
 			       void *ud);
+/* Pure (hookconf.c): the same for a hook manager's configuration BUF (N
+ * bytes; lefthook's, pre-commit's): the files its commands name, relative
+ * to the top (PTR_PROGRAM, PTR_PROGRAM_ARG, also from each lefthook `root`
+ * it sets), the configurations it extends (PTR_INCLUDE) and its scripts'
+ * directories (PTR_HOOKS), each as written. */
+void hookconf_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
 /* At most GITCONFIG_MAX bytes of a configuration are read (git reads any
  * size: 4 MiB is some 50,000 branches' sections). */
 #define GITCONFIG_MAX (4 << 20)

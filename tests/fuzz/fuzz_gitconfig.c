@@ -7,8 +7,10 @@
  * it hands on must be one a caller can use (a kind it knows, a string
  * neither empty nor PATH_MAX long), and the same bytes must give the same
  * values (nothing kept from one call to the next).  The same for the bytes
- * read as a hook's script. */
+ * read as a hook's script, and as a hook manager's configuration
+ * (hookconf.c: YAML's, TOML's and JSON's values). */
 #include "../../supervisor/gitconfig.c"
+#include "../../supervisor/hookconf.c"
 
 #include <stdint.h>
 
@@ -19,6 +21,26 @@ void die(const char *fmt, ...)
 {
 	(void)fmt;
 	abort();
+}
+
+/* (util.c's, as it has them) */
+void strv_add(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv || !(nv[*n] = strdup(s)))
+		abort();
+	*v = nv;
+	(*n)++;
+}
+
+void strv_clear(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
 }
 
 /* what one reading handed on: how many values, and a hash of them all */
@@ -52,6 +74,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	one = two = (struct seen){0, 0xcbf29ce484222325ull};
 	gitconfig_script_pointers((const char *)data, size, ".git/hooks", check, &one);
 	gitconfig_script_pointers((const char *)data, size, ".git/hooks", check, &two);
+	if (one.n != two.n || one.hash != two.hash)
+		abort();
+	/* and as a hook manager's configuration (hookconf_pointers()) */
+	one = two = (struct seen){0, 0xcbf29ce484222325ull};
+	hookconf_pointers((const char *)data, size, check, &one);
+	hookconf_pointers((const char *)data, size, check, &two);
 	if (one.n != two.n || one.hash != two.hash)
 		abort();
 	return 0;

@@ -205,13 +205,82 @@ static void test_hook_scripts(void **state)
 				    "program=tools/z");
 }
 
+/* A hook manager's configuration (hookconf_pointers()): the files its
+ * commands, arguments, extends and scripts' directories name, in YAML,
+ * TOML and JSON, each value form. */
+static void test_hook_managers(void **state)
+{
+	static const struct {
+		const char *config, *want;
+	} cases[] = {
+	    {"", ""},
+	    /* lefthook's YAML: a plain command, quoted ones, block scalars,
+	     * a plain one over lines; a comment after it */
+	    {"pre-commit:\n  commands:\n    lint:\n      run: sh tools/a # why\n", "arg=tools/a"},
+	    {"pre-commit:\n  jobs:\n    - run: \"tools/a --x\"\n    - run: 'sh tools/''b'''\n",
+	     "program=tools/a arg=tools/b"},
+	    {"x:\n  run: |\n    cd sub\n    ./t.sh\n  glob: \"*.js\"\n", "program=sub/t.sh"},
+	    {"x:\n  run: >-\n    sh\n    tools/a\n", "arg=tools/a"},
+	    {"x:\n  run: sh\n    tools/a\n", "arg=tools/a"},
+	    /* where it runs from (root), what lists its files, a runner */
+	    {"x:\n  root: api/\n  run: ./bin/l\n", "program=bin/l program=api/bin/l"},
+	    {"x:\n  files: tools/changed.sh\n", "program=tools/changed.sh"},
+	    {"x:\n  scripts:\n    \"a.sh\":\n      runner: node tools/w.js\n", "arg=tools/w.js"},
+	    /* other files and the scripts' directories */
+	    {"extends:\n  - shared/l.yml\n  - \"/etc/l.yml\"\n",
+	     "include=shared/l.yml include=/etc/l.yml"},
+	    {"extends: [a.yml, 'b.yml']\nsource_dir: .hooks/\nsource_dir_local: .loc\n",
+	     "include=a.yml include=b.yml hooks=.hooks/ hooks=.loc"},
+	    /* TOML: each string form, a dotted key, an array */
+	    {"[pre-commit.commands.lint]\nrun = \"sh tools/a\"\n", "arg=tools/a"},
+	    {"x.run = 'tools/a'\n", "program=tools/a"},
+	    {"[x]\nrun = \"\"\"\nsh tools/a\n\"\"\"\n", "arg=tools/a"},
+	    {"[x]\nrun = '''tools/a'''\nextends = [\"e.toml\", # c\n 'f.toml']\n",
+	     "program=tools/a include=e.toml include=f.toml"},
+	    /* JSON, on one line, with escapes */
+	    {"{\"pre-commit\":{\"commands\":{\"l\":{\"run\":\"sh \\\"tools/a\\\"\"}}}}",
+	     "arg=tools/a"},
+	    {"{\"x\": {\"run\" : \"tools/a\", \"root\": \"w\"}}",
+	     "program=tools/a program=w/tools/a"},
+	    /* YAML's flow mapping */
+	    {"x: {run: sh tools/a, glob: '*'}\n", "arg=tools/a"},
+	    /* pre-commit: a local hook's entry and its arguments */
+	    {"repos:\n- repo: local\n  hooks:\n  - id: c\n    entry: tools/check.sh\n"
+	     "    language: script\n    args: [--fix, cfg/c.toml]\n",
+	     "program=tools/check.sh arg=cfg/c.toml"},
+	    {"    entry: python3\n    args:\n    - tools/c.py\n    - '-v'\n", "arg=tools/c.py"},
+	    /* not keys: a longer name, a scalar with a colon in it, an empty
+	     * value */
+	    {"x:\n  prerun: tools/a\n  run_: tools/b\n  y: run:tools/c\n  run:\n", ""},
+	    /* CRLF lines */
+	    {"x:\r\n  run: sh tools/a\r\n", "arg=tools/a"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct seen s = {""};
+		hookconf_pointers(cases[i].config, strlen(cases[i].config), add, &s);
+		if (strcmp(s.text, cases[i].want) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, s.text, cases[i].want);
+	}
+	/* the text's end anywhere: nothing read past it (ASan) */
+	static const char cut[] = "x:\n  run: |\n    sh tools/a\n  extends: ['b";
+	for (size_t n = 0; n < sizeof(cut) - 1; n++) {
+		char *c = malloc(n ? n : 1);
+		struct seen s = {""};
+		assert_non_null(c);
+		memcpy(c, cut, n);
+		hookconf_pointers(c, n, add, &s);
+		free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pointers),
-	    cmocka_unit_test(test_nul_in_a_value),
-	    cmocka_unit_test(test_long_values),
-	    cmocka_unit_test(test_hook_scripts),
+	    cmocka_unit_test(test_pointers),	  cmocka_unit_test(test_nul_in_a_value),
+	    cmocka_unit_test(test_long_values),	  cmocka_unit_test(test_hook_scripts),
+	    cmocka_unit_test(test_hook_managers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

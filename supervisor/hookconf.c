@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a hook manager's configuration has the host's git hooks run:
+ * lefthook's (YAML, TOML, JSON) and pre-commit's (YAML).  The files
+ * themselves are built-in names (protect_names.c), held from the sandbox;
+ * what their commands name was not: `run: sh tools/lint.sh` in lefthook.yml,
+ * or pre-commit's `entry: tools/check.sh`, and the host's next commit ran
+ * what the sandbox wrote there (a hook's own script, the same hole, is
+ * protect_gather.c's hook_scripts()).
+ *
+ * Read for a few keys wherever they stand, not as a whole document: no
+ * YAML, TOML or JSON reader is linked in, and one of the three for seven
+ * keys is smaller than any of them.  A key met where the manager would not
+ * read it (inside another value, under a key of no meaning) only protects
+ * more.  The keys:
+ *   run, entry, files, runner  a command (lefthook's `files` is one whose
+ *                              output lists files; `runner` runs a
+ *                              script), read as a hook's script is
+ *                              (gitconfig_script_pointers());
+ *   args                       pre-commit's arguments after an entry;
+ *   root                       where lefthook runs a command: every
+ *                              command's words taken from each root too;
+ *   extends                    further configuration files (PTR_INCLUDE);
+ *   source_dir, source_dir_local  lefthook's scripts' directories
+ *                              (PTR_HOOKS).
+ * Values: YAML's plain, quoted and block scalars and its block and flow
+ * lists; TOML's four strings and arrays; JSON's strings and arrays.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor.h"
+
+enum hc_key { HC_CMD, HC_ARGS, HC_ROOT, HC_EXTENDS, HC_DIR };
+
+static const struct {
+	const char *name;
+	enum hc_key key;
+} hc_keys[] = {
+    {"run", HC_CMD},
+    {"entry", HC_CMD},
+    {"files", HC_CMD},
+    {"runner", HC_CMD},
+    {"args", HC_ARGS},
+    {"root", HC_ROOT},
+    {"extends", HC_EXTENDS},
+    {"source_dir", HC_DIR},
+    {"source_dir_local", HC_DIR},
+};
+
+/* the roots read: a command is read from this many at most (a file of
+ * many roots would make every command's reading as many) */
+#define HC_ROOTS 8
+
+struct hc_text {
+	const char *b;
+	size_t n;
+};
+
+struct hc_vals {
+	char **v;
+	size_t n;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool ends_line(const struct hc_text *t, size_t i)
+{
+	return i >= t->n || t->b[i] == '\n' || t->b[i] == '\r';
+}
+
+/* Where the line holding I begins. */
+static size_t line_start(const struct hc_text *t, size_t i)
+{
+	while (i > 0 && t->b[i - 1] != '\n')
+		i--;
+	return i;
+}
+
+/* The spaces that lead the line at I (one beginning there), or -1 for a
+ * line of blanks or a comment alone. */
+static long indent_of(const struct hc_text *t, size_t i)
+{
+	size_t j = i;
+
+	while (j < t->n && is_blank(t->b[j]))
+		j++;
+	if (ends_line(t, j) || t->b[j] == '#')
+		return -1;
+	return (long)(j - i);
+}
+
+static size_t next_line(const struct hc_text *t, size_t i)
+{
+	while (i < t->n && t->b[i] != '\n')
+		i++;
+	return i < t->n ? i + 1 : i;
+}
+
+/* The quoted string at I (its quote Q included) into OUT, *I past it:
+ * "..." with YAML's, TOML's and JSON's escapes, '...' with YAML's '' for a
+ * quote, and TOML's """...""" and '''...''' over lines.  A line break in
+ * a one-line string is YAML's folding: a blank. */
+static void quoted(const struct hc_text *t, size_t *i, char *out)
+{
+	char q = t->b[*i];
+	size_t j = *i + 1, o = 0;
+	bool triple = *i + 2 < t->n && t->b[*i + 1] == q && t->b[*i + 2] == q;
+
+	if (triple) {
+		j = *i + 3;
+		if (j < t->n && t->b[j] == '\n')
+			j++; /* TOML drops the break right after the quotes */
+	}
+	while (j < t->n) {
+		char c = t->b[j];
+		if (triple && c == q && j + 2 < t->n && t->b[j + 1] == q && t->b[j + 2] == q) {
+			j += 3;
+			break;
+		}
+		if (!triple && c == q) {
+			if (q == '\'' && j + 1 < t->n && t->b[j + 1] == '\'') {
+				out[o++] = '\'';
+				j += 2;
+				continue;
+			}
+			j++;
+			break;
+		}
+		if (q == '"' && c == '\\' && j + 1 < t->n) {
+			char e = t->b[j + 1];
+			out[o++] = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+			j += 2;
+			continue;
+		}
+		out[o++] = !triple && (c == '\n' || c == '\r') ? ' ' : c;
+		j++;
+	}
+	out[o] = '\0';
+	*i = j;
+}
+
+/* The lines after the one at I more indented than COL, as one value into
+ * OUT: joined by SEP ('\n' for a YAML literal block, ' ' for a folded one
+ * and for a plain scalar over lines).  *I past them. */
+static void more_indented(const struct hc_text *t, size_t *i, long col, char sep, char *out)
+{
+	size_t j = next_line(t, *i), o = 0;
+
+	while (j < t->n) {
+		long ind = indent_of(t, j);
+		if (ind >= 0 && ind <= col)
+			break;
+		size_t e = j;
+		while (e < t->n && t->b[e] != '\n')
+			e++;
+		if (ind >= 0) {
+			size_t b = j + (size_t)ind;
+			size_t l = e - b;
+			if (l && t->b[b + l - 1] == '\r')
+				l--;
+			if (o)
+				out[o++] = sep;
+			memcpy(out + o, t->b + b, l);
+			o += l;
+		}
+		j = e < t->n ? e + 1 : e;
+	}
+	out[o] = '\0';
+	*i = j;
+}
+
+/* One scalar at I into OUT (plain: to the line's end or a comment, and in
+ * a flow (FLOW) to its next ',', ']' or '}' as well), *I past it. */
+static void plain(const struct hc_text *t, size_t *i, bool flow, char *out)
+{
+	size_t j = *i, o = 0;
+
+	while (!ends_line(t, j) && !(t->b[j] == '#' && j > *i && is_blank(t->b[j - 1])) &&
+	       !(flow && (t->b[j] == ',' || t->b[j] == ']' || t->b[j] == '}')))
+		out[o++] = t->b[j++];
+	while (o && is_blank(out[o - 1]))
+		o--;
+	out[o] = '\0';
+	*i = j;
+}
+
+/* the values of one kind kept (past them, more of it are not read) */
+#define HC_VALS 1024
+
+static void add_val(struct hc_vals *vals, char *s)
+{
+	if (*s && vals->n < HC_VALS)
+		strv_add(&vals->v, &vals->n, s);
+}
+
+/* The value of the key whose name begins at COL of its line and whose
+ * value begins at I (past the ':' or '=' and blanks), each string of it
+ * into VALS (a list gives each of its items).  FLOW: the key stood in a
+ * flow mapping ({run: x, ...}).  OUT: scratch of the text's size. */
+static void value_at(const struct hc_text *t, size_t i, long col, bool flow, char *out,
+		     struct hc_vals *vals)
+{
+	if (i >= t->n)
+		return;
+	char c = t->b[i];
+	if (c == '"' || c == '\'') {
+		quoted(t, &i, out);
+		add_val(vals, out);
+	} else if (c == '|' || c == '>') {
+		more_indented(t, &i, col, c == '|' ? '\n' : ' ', out);
+		add_val(vals, out);
+	} else if (c == '[') {
+		/* a flow list (YAML, TOML, JSON), one level: its strings */
+		for (i++; i < t->n && t->b[i] != ']';) {
+			char d = t->b[i];
+			if (d == '"' || d == '\'') {
+				quoted(t, &i, out);
+				add_val(vals, out);
+			} else if (d == ',' || d == ' ' || d == '\t' || d == '\n' || d == '\r') {
+				i++;
+			} else if (d == '#') {
+				i = next_line(t, i); /* a comment in a TOML array */
+			} else if (d == '[' || d == '{') {
+				return; /* nested: its own keys are met by the scan */
+			} else {
+				size_t was = i;
+				plain(t, &i, true, out);
+				add_val(vals, out);
+				if (i == was)
+					i++;
+			}
+		}
+	} else if (c == '{') {
+		return; /* a mapping: its keys are met by the scan */
+	} else if (ends_line(t, i) || c == '#') {
+		/* nothing on the key's line: a block list below it (its items
+		 * as indented as the key, or more), or a plain scalar over the
+		 * lines more indented */
+		size_t j = next_line(t, i);
+		long ind;
+		while (j < t->n && (ind = indent_of(t, j)) < 0)
+			j = next_line(t, j);
+		if (j < t->n && ind >= col && t->b[j + (size_t)ind] == '-' &&
+		    (j + (size_t)ind + 1 >= t->n || is_blank(t->b[j + (size_t)ind + 1]))) {
+			long item = ind;
+			while (j < t->n) {
+				ind = indent_of(t, j);
+				if (ind < 0) {
+					j = next_line(t, j);
+					continue;
+				}
+				size_t b = j + (size_t)ind;
+				if (ind != item || t->b[b] != '-' ||
+				    (b + 1 < t->n && !is_blank(t->b[b + 1])))
+					break;
+				b++;
+				while (b < t->n && is_blank(t->b[b]))
+					b++;
+				if (b < t->n && (t->b[b] == '"' || t->b[b] == '\''))
+					quoted(t, &b, out);
+				else
+					plain(t, &b, false, out);
+				add_val(vals, out);
+				j = next_line(t, j);
+			}
+		} else {
+			more_indented(t, &i, col, ' ', out);
+			add_val(vals, out);
+		}
+	} else {
+		plain(t, &i, flow, out);
+		if (!flow) {
+			/* and the lines more indented, folded into it */
+			size_t o = strlen(out), j = i;
+			more_indented(t, &j, col, ' ', out + o + 1);
+			if (out[o + 1])
+				out[o] = ' ';
+		}
+		add_val(vals, out);
+	}
+}
+
+/* Whether a key of hc_keys[] begins at I: *K which, *V where its value
+ * begins, *FLOW whether it stands in a flow mapping. */
+static bool key_at(const struct hc_text *t, size_t i, size_t *k, size_t *v, bool *flow)
+{
+	char before = i ? t->b[i - 1] : '\n';
+	char q = before == '"' || before == '\'' ? before : 0;
+
+	if (!q && !(before == '\n' || is_blank(before) || before == '{' || before == ',' ||
+		    before == '.'))
+		return false;
+	/* what stands before it (before its quote), past blanks: '{' or ','
+	 * in a flow mapping */
+	size_t p = q ? i - 1 : i;
+	while (p > 0 && is_blank(t->b[p - 1]))
+		p--;
+	*flow = p > 0 && (t->b[p - 1] == '{' || t->b[p - 1] == ',');
+	for (size_t j = 0; j < ARRAY_SIZE(hc_keys); j++) {
+		size_t l = strlen(hc_keys[j].name), e = i + l;
+		if (e > t->n || memcmp(t->b + i, hc_keys[j].name, l) != 0)
+			continue;
+		if (q) {
+			if (e >= t->n || t->b[e] != q)
+				continue;
+			e++;
+		}
+		while (e < t->n && is_blank(t->b[e]))
+			e++;
+		if (e >= t->n || (t->b[e] != ':' && t->b[e] != '='))
+			continue;
+		/* YAML's plain key: a blank or the line's end after its ':'
+		 * (`run:x` is a scalar); JSON's quoted one needs none */
+		if (!q && t->b[e] == ':' && !ends_line(t, e + 1) && !is_blank(t->b[e + 1]) &&
+		    t->b[e + 1] != '"' && t->b[e + 1] != '\'')
+			continue;
+		e++;
+		while (e < t->n && is_blank(t->b[e]))
+			e++;
+		*k = j;
+		*v = e;
+		return true;
+	}
+	return false;
+}
+
+/* "cd 'ROOT'" and a line break before CMD, in a new string; NULL for a
+ * root no single quotes hold. */
+static char *in_root(const char *root, const char *cmd)
+{
+	if (strpbrk(root, "'\n\r"))
+		return NULL;
+	size_t l = strlen(root) + strlen(cmd) + 8;
+	char *s = malloc(l);
+	if (s)
+		snprintf(s, l, "cd '%s'\n%s", root, cmd);
+	return s;
+}
+
+void hookconf_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
+{
+	struct hc_text t = {buf, n};
+	struct hc_vals vals[HC_DIR + 1] = {0};
+	char *out = malloc(n + 2);
+
+	if (!out)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		size_t k, v;
+		bool flow;
+		if (!key_at(&t, i, &k, &v, &flow))
+			continue;
+		long col = (long)(i - line_start(&t, i));
+		if (i > 0 && (buf[i - 1] == '"' || buf[i - 1] == '\''))
+			col--;
+		value_at(&t, v, col, flow, out, &vals[hc_keys[k].key]);
+	}
+	free(out);
+
+	for (size_t i = 0; i < vals[HC_CMD].n; i++) {
+		const char *cmd = vals[HC_CMD].v[i];
+		gitconfig_script_pointers(cmd, strlen(cmd), NULL, fn, ud);
+		for (size_t r = 0; r < vals[HC_ROOT].n && r < HC_ROOTS; r++) {
+			_cleanup_free_ char *s = in_root(vals[HC_ROOT].v[r], cmd);
+			if (s)
+				gitconfig_script_pointers(s, strlen(s), NULL, fn, ud);
+		}
+	}
+	/* an argument that names a file, as a command's is read */
+	for (size_t i = 0; i < vals[HC_ARGS].n; i++) {
+		const char *a = vals[HC_ARGS].v[i];
+		while (strncmp(a, "./", 2) == 0)
+			a += 2;
+		if (a[0] && a[0] != '-' && !strchr(a, '=') && !strstr(a, "://") &&
+		    (strchr(a, '/') || (strchr(a, '.') && strcmp(a, ".") && strcmp(a, ".."))))
+			fn(ud, PTR_PROGRAM_ARG, a);
+	}
+	for (size_t i = 0; i < vals[HC_EXTENDS].n; i++)
+		fn(ud, PTR_INCLUDE, vals[HC_EXTENDS].v[i]);
+	for (size_t i = 0; i < vals[HC_DIR].n; i++)
+		fn(ud, PTR_HOOKS, vals[HC_DIR].v[i]);
+	for (size_t k = 0; k <= HC_DIR; k++)
+		strv_clear(&vals[k].v, &vals[k].n);
+}

@@ -38,15 +38,9 @@ static const struct {
 	const char *name;
 	enum hc_key key;
 } hc_keys[] = {
-    {"run", HC_CMD},
-    {"entry", HC_CMD},
-    {"files", HC_CMD},
-    {"runner", HC_CMD},
-    {"args", HC_ARGS},
-    {"root", HC_ROOT},
-    {"extends", HC_EXTENDS},
-    {"source_dir", HC_DIR},
-    {"source_dir_local", HC_DIR},
+    {"run", HC_CMD},	     {"entry", HC_CMD},	     {"files", HC_CMD},
+    {"runner", HC_CMD},	     {"args", HC_ARGS},	     {"root", HC_ROOT},
+    {"extends", HC_EXTENDS}, {"source_dir", HC_DIR}, {"source_dir_local", HC_DIR},
 };
 
 /* the roots read: a command is read from this many at most (a file of

@@ -194,6 +194,10 @@ void nx_decide_stream(const struct nx_decider *d, const char *host, enum nx_host
 	case NX_STREAM_TLS_BAD:
 		snprintf(ret->reason, sizeof(ret->reason), "a malformed TLS ClientHello");
 		return act(ret, NX_ACT_REFUSE, NULL);
+	case NX_STREAM_UNENDED:
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "a first line that does not end within %zu bytes", n);
+		return act(ret, NX_ACT_REFUSE, NULL);
 	case NX_STREAM_TLS:
 		return decide_tls(d, host, kind, port, buf, n, sni, ret);
 	case NX_STREAM_HTTP:

@@ -388,6 +388,7 @@ enum nx_stream {
 	NX_STREAM_TLS_BAD,  /* starts as TLS but is malformed (or never ends) */
 	NX_STREAM_HTTP,	    /* an HTTP/1 request line */
 	NX_STREAM_OTHER,    /* neither: a binary protocol, or a text line without HTTP/ */
+	NX_STREAM_UNENDED,  /* text whose first line does not end in the buffer (refused) */
 };
 
 /* Judges the first N bytes a client sent into a tunnel.  FINAL: no more

@@ -11,7 +11,8 @@
  * carries "HTTP/" (servers that accept "http/" too are covered by matching
  * without case), empty lines and blanks before it are skipped as servers
  * skip them,
- * and a text line is read whole before it is judged.  HTTP/0.9 ("GET /")
+ * and a text line is read whole before it is judged (one, or blank lines,
+ * the buffer cannot hold to their end are refused).  HTTP/0.9 ("GET /")
  * has no headers, so it cannot name another host.
  */
 #include <stdbool.h>
@@ -56,7 +57,7 @@ enum nx_stream nx_first_bytes(const uint8_t *p, size_t n, bool final, char sni[N
 	while (i < n && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')))
 		i++;
 	if (i == n)
-		return final ? NX_STREAM_OTHER : NX_STREAM_MORE;
+		return final ? NX_STREAM_UNENDED : NX_STREAM_MORE;
 	/* a binary protocol: no request line starts with a control byte or a
 	 * byte past ASCII, and such a client may wait for its answer without
 	 * ever sending a newline */
@@ -67,7 +68,13 @@ enum nx_stream nx_first_bytes(const uint8_t *p, size_t n, bool final, char sni[N
 		;
 	if (eol == n && !final)
 		return NX_STREAM_MORE;
-	return has_http_version(p + i, eol - i) ? NX_STREAM_HTTP : NX_STREAM_OTHER;
+	if (has_http_version(p + i, eol - i))
+		return NX_STREAM_HTTP;
+	/* a first line the buffer cannot hold ("HTTP/" may follow past it:
+	 * an outside review's 70,000-byte path), or blank lines that fill it
+	 * (nginx and Node skip any number before a request): no reading of
+	 * it says it is no HTTP request */
+	return eol == n ? NX_STREAM_UNENDED : NX_STREAM_OTHER;
 }
 
 /* ---- the ClientHello ------------------------------------------------------------------ */

@@ -34,6 +34,8 @@ ZONE = {
     "mapped.test": ["::ffff:127.0.0.1"],
     "v6.test": ["2606:4700:10::1"],
     "wrong.test": ["93.184.215.14"],  # served good.test's certificate
+    # a search domain's name (test_tunnel_review_attacks): never asked
+    "x.good.test.corp.test": ["93.184.215.15"],
 }
 # The secret the private git repository takes (tests/integration/test_credentials.py)
 GIT_SECRET = "ghp_realSecretValue0123456789abcdef"

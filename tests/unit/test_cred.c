@@ -695,6 +695,12 @@ static void test_first_bytes(void **state)
 	    {"\x16\x03\x01\x00", 0, false, NX_STREAM_MORE}, /* a ClientHello's start */
 	    {"\x16\x03\x01\x00", 0, true, NX_STREAM_TLS_BAD},
 	    {"\x16GET / HTTP/1.1\r\n", 0, false, NX_STREAM_TLS_BAD},
+	    /* a full buffer whose first line has not ended ("HTTP/" may come
+	     * after it), or of blank lines alone: refused (an outside review) */
+	    {"GET /aaaaaaaa", 0, true, NX_STREAM_UNENDED},
+	    {"\r\n\r\n", 0, true, NX_STREAM_UNENDED},
+	    {"  \t", 0, true, NX_STREAM_UNENDED},
+	    {"GET /aaaa\r\n", 0, true, NX_STREAM_OTHER}, /* ended: HTTP/0.9 */
 	};
 	uint8_t buf[4096];
 	char sni[NX_HOST_MAX];

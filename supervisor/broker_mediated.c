@@ -64,15 +64,20 @@ static uint16_t port_of(const struct sockaddr_storage *ss)
 static void refuse_unix(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
 			struct broker_stats *st, const char *what, const char *reason);
 
-/* A Unix socket bound to an abstract name (sun_path[0] == '\0'). */
-static bool abstract_bound(int sock)
+/* What a Unix socket is bound to: its address is set once, and never
+ * changes after. */
+enum unix_bound { UNIX_UNBOUND, UNIX_PATH, UNIX_ABSTRACT };
+
+static enum unix_bound unix_bound(int sock)
 {
 	struct sockaddr_un sa = {0};
 	socklen_t len = sizeof(sa);
 
 	if (getsockname(sock, (struct sockaddr *)&sa, &len) < 0)
-		return true; /* cannot tell: treated as the riskier kind */
-	return len > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0] == '\0';
+		return UNIX_ABSTRACT; /* cannot tell: treated as the riskier kind */
+	if (len <= offsetof(struct sockaddr_un, sun_path))
+		return UNIX_UNBOUND;
+	return sa.sun_path[0] == '\0' ? UNIX_ABSTRACT : UNIX_PATH;
 }
 
 void bk_handle_listen(int nfd, const struct seccomp_notif *req, const struct sandbox *sb,
@@ -108,8 +113,17 @@ void bk_handle_listen(int nfd, const struct seccomp_notif *req, const struct san
 	 * host's namespace: Landlock's scope keeps the sandbox from connecting
 	 * out to one, but not the host from connecting in to a listener the
 	 * sandbox binds there (a channel past the proxy, or a name squatted
-	 * that a host client expects).  So such a listener is refused. */
-	if (domain == AF_UNIX && !sb->new_net_ns && abstract_bound(sock)) {
+	 * that a host client expects).  So such a listener is refused.  One
+	 * not bound yet is refused as the kernel refuses it (EINVAL), here:
+	 * let through, another thread of the caller could bind it to an
+	 * abstract name between this look and the listen below (an outside
+	 * review won that race in a few tries); a bound one stays as it is. */
+	enum unix_bound b = domain == AF_UNIX && !sb->new_net_ns ? unix_bound(sock) : UNIX_PATH;
+	if (b == UNIX_UNBOUND) {
+		broker_respond(nfd, req->id, -EINVAL, 0);
+		return;
+	}
+	if (b == UNIX_ABSTRACT) {
 		refuse_unix(nfd, req, sb, st, "listening on an abstract socket",
 			    "inbound connections are refused: abstract names are the "
 			    "host's without a network namespace");

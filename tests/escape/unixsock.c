@@ -5,11 +5,13 @@
  *                  server greets with "HOST")
  *   hostdg=PATH    a host datagram socket (syslog-like)
  *   allowed=PATH   a socket the policy names in unix_connect (greets "OK")
- *   races=1        also race the check (below)
+ *   races=1        also race the checks (below)
  * Attacks: connect to the host socket directly, through a symlink in a
  * writable directory, by a relative path, and (races=1) with two races
  * against the check (a symlink swapped between the allowed and the host
- * socket, the address in memory swapped); a datagram to the host.
+ * socket, the address in memory swapped; with abstract_listen=refused, a
+ * socket bound to an abstract name by another thread between the
+ * supervisor's look at it and its listen); a datagram to the host.
  * Controls: the allowed socket, and a listener of the sandbox's own in the
  * working directory and in /tmp.
  */
@@ -98,6 +100,58 @@ static void *swap_memory(void *unused)
 		snprintf(race_addr.sun_path, sizeof(race_addr.sun_path), "%s", race_host);
 	}
 	return NULL;
+}
+
+/* The abstract listen race: the socket LISTEN_FD, bound by this thread
+ * LISTEN_DELAY iterations after the main one calls listen(). */
+static int listen_fd;
+static atomic_int listen_go;
+static int listen_delay;
+static struct sockaddr_un listen_addr;
+static socklen_t listen_len;
+
+static void *bind_late(void *unused)
+{
+	(void)unused;
+	while (!atomic_load(&listen_go))
+		;
+	for (volatile int i = 0; i < listen_delay; i++)
+		;
+	(void)bind(listen_fd, (struct sockaddr *)&listen_addr, listen_len);
+	return NULL;
+}
+
+/* 0 when a listen() ended with the socket listening on an abstract name
+ * (the host could connect in), else -1. */
+static long race_abstract_listen(void)
+{
+	listen_addr.sun_family = AF_UNIX;
+	listen_len =
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			(size_t)snprintf(listen_addr.sun_path + 1, sizeof(listen_addr.sun_path) - 1,
+					 "rf-race-%s", own_tag()));
+	for (int i = 0; i < 1500; i++) {
+		pthread_t t;
+		listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (listen_fd < 0)
+			return -1;
+		atomic_store(&listen_go, 0);
+		listen_delay = (i * 37) % 4000;
+		if (pthread_create(&t, NULL, bind_late, NULL) != 0)
+			return -1;
+		atomic_store(&listen_go, 1);
+		int r = listen(listen_fd, 4);
+		pthread_join(t, NULL);
+		struct sockaddr_un got = {0};
+		socklen_t gl = sizeof(got);
+		bool won = r == 0 && getsockname(listen_fd, (struct sockaddr *)&got, &gl) == 0 &&
+			   gl > offsetof(struct sockaddr_un, sun_path) && got.sun_path[0] == '\0';
+		close(listen_fd);
+		if (won)
+			return 0;
+	}
+	errno = EACCES;
+	return -1;
 }
 
 static long race(void *(*fn)(void *), bool by_link)
@@ -263,6 +317,9 @@ int main(int argc, char **argv)
 		}
 		if (s >= 0)
 			close(s);
+		if (arg(argc, argv, "races"))
+			ATTACK("an abstract name bound between the check and the listen",
+			       race_abstract_listen());
 	} else {
 		struct sockaddr_un a = {.sun_family = AF_UNIX};
 		socklen_t al = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +

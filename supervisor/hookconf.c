@@ -34,14 +34,18 @@
 
 enum hc_key { HC_CMD, HC_ARGS, HC_ROOT, HC_EXTENDS, HC_DIR };
 
+/* (the names in arrays: a table of pointers would be relocated at every
+ * start, test_binary.py) */
+STRING_TABLE_BEGIN
 static const struct {
-	const char *name;
+	char name[20];
 	enum hc_key key;
 } hc_keys[] = {
     {"run", HC_CMD},	     {"entry", HC_CMD},	     {"files", HC_CMD},
     {"runner", HC_CMD},	     {"args", HC_ARGS},	     {"root", HC_ROOT},
     {"extends", HC_EXTENDS}, {"source_dir", HC_DIR}, {"source_dir_local", HC_DIR},
 };
+STRING_TABLE_END
 
 /* the roots read: a command is read from this many at most (a file of
  * many roots would make every command's reading as many) */

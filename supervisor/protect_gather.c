@@ -283,18 +283,15 @@ static bool in_package_tree(const char *path)
 
 static void hook_scripts(const struct pointers *pp, const char *dir)
 {
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	DIR *d = dir_stream_at(AT_FDCWD, dir, O_NOFOLLOW);
 	struct pointers hp = *pp;
 	struct dirent *de;
 	size_t tl = strlen(pp->top);
 	int n = 0;
 
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	if (!d)
 		return;
-	}
+	int dfd = dirfd(d);
 	hp.hook = true;
 	/* $(dirname "$0"): the hooks' directory, from the top where it lies
 	 * beneath it (a relative path is what the reader takes from the top) */
@@ -431,7 +428,8 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
  * its -local ones, merged), pre-commit's; the files themselves are
  * built-in names.
  */
-static const char *const hookconf_names[] = {
+STRING_TABLE_BEGIN
+static const char hookconf_names[][32] = {
     "lefthook.yml",
     ".lefthook.yml",
     "lefthook.yaml",
@@ -465,6 +463,7 @@ static const char *const hookconf_names[] = {
     ".pre-commit-config.yaml",
     ".pre-commit-config.yml",
 };
+STRING_TABLE_END
 
 /* (the directories lefthook's scripts are in: one for each hook) */
 #define HOOKCONF_DEPTH 10
@@ -508,15 +507,11 @@ static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *val
 	}
 	/* lefthook's scripts: SOURCE_DIR/<hook>/<script>, each read as a
 	 * hook is */
-	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	DIR *d = dir_stream_at(AT_FDCWD, path, O_NOFOLLOW);
 	struct dirent *de;
 	int n = 0;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d)) && n < HOOKS_MAX) {
 		char sub[PATH_MAX];
 		if (de->d_name[0] == '.' || de->d_type != DT_DIR ||

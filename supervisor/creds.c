@@ -394,14 +394,11 @@ static bool under_write_grant(const struct sandbox *sb, const char *path)
 static void trust_dir_as_files(struct sandbox *sb, const char *dir)
 {
 	_cleanup_close_ int d = protect_open_dir_nofollow(dir);
-	int r = d >= 0 ? openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	DIR *ds = r >= 0 ? fdopendir(r) : NULL;
+	DIR *ds = d >= 0 ? dir_stream_at(d, ".", 0) : NULL;
 	struct dirent *de;
 	size_t n = 0;
 
 	if (!ds) {
-		if (r >= 0)
-			close(r);
 		warn("the caller's CA directory %s: not carried over (%s)", dir, strerror(errno));
 		return;
 	}

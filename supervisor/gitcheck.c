@@ -303,14 +303,10 @@ static size_t scan_loose(struct gitobj *r, bool all)
 	struct dirent *de, *fe;
 	struct stat st;
 	size_t forged = 0;
-	int d0 = openat(r->objects, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_(closedirp) DIR *d = d0 >= 0 ? fdopendir(d0) : NULL;
+	_cleanup_(closedirp) DIR *d = dir_stream_at(r->objects, ".", 0);
 
-	if (!d) {
-		if (d0 >= 0)
-			close(d0);
+	if (!d)
 		return 0;
-	}
 	while ((de = readdir(d))) {
 		if (strlen(de->d_name) != 2 || gitobj_hexval(de->d_name[0]) < 0 ||
 		    gitobj_hexval(de->d_name[1]) < 0 ||

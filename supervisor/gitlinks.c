@@ -75,11 +75,8 @@ static bool git_changed(int parent, const char *name, const struct timespec *sin
 		if (fstatat(g, parts[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, since))
 			changed = true;
 	if (!changed) {
-		int h = openat(g, "hooks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		DIR *d = h >= 0 ? fdopendir(h) : NULL;
+		DIR *d = dir_stream_at(g, "hooks", O_NOFOLLOW);
 		struct dirent *de;
-		if (h >= 0 && !d)
-			close(h);
 		while (d && !changed && (de = readdir(d)))
 			if (de->d_name[0] != '.' &&
 			    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&

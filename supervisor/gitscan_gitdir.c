@@ -385,13 +385,9 @@ static void gitdir_files(struct scan *s, int g, const struct stat *st, const cha
 
 	if (!s->modes || !changed_since(st, s->since))
 		return;
-	int o = openat(g, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_(closedirp) DIR *d = o >= 0 ? fdopendir(o) : NULL;
-	if (!d) {
-		if (o >= 0)
-			close(o);
+	_cleanup_(closedirp) DIR *d = dir_stream_at(g, ".", 0);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d)))
 		if (de->d_type != DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			scan_open_mode_file(s, dirfd(d), de->d_name, path);

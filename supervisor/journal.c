@@ -112,11 +112,8 @@ static void each_journal(const char *const *prefixes,
 	int fd = open_state_dir(path, false);
 	if (fd < 0)
 		return;
-	int rd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = rd >= 0 ? fdopendir(rd) : NULL;
+	DIR *d = dir_stream_at(fd, ".", 0);
 	if (!d) {
-		if (rd >= 0)
-			close(rd);
 		close(fd);
 		return;
 	}

@@ -48,16 +48,12 @@ static void placeholders_atexit(void)
 /* Whether the directory open at FD holds nothing but . and .. */
 static bool dir_fd_is_empty(int fd)
 {
-	int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+	DIR *dir = dir_stream_at(fd, ".", 0);
 	struct dirent *de;
 	bool empty = dir != NULL;
 
-	if (!dir) {
-		if (d >= 0)
-			close(d);
+	if (!dir)
 		return false;
-	}
 	while (empty && (de = readdir(dir)))
 		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
 	closedir(dir);

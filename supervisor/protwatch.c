@@ -207,12 +207,9 @@ static bool watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 	self.path = strdup(path); /* by_wd may move while we recurse */
 	if (!self.path)
 		return false;
-	int r = openat(o, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = r >= 0 ? fdopendir(r) : NULL;
+	DIR *d = dir_stream_at(o, ".", 0);
 	struct dirent *de;
 	if (!d) {
-		if (r >= 0)
-			close(r);
 		free(self.path);
 		return false;
 	}

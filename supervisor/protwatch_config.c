@@ -195,12 +195,9 @@ hooks:
 		snprintf(why, size, "hooks is no directory");
 		return false;
 	}
-	int h = openat(g, "hooks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = h >= 0 ? fdopendir(h) : NULL;
+	DIR *d = dir_stream_at(g, "hooks", O_NOFOLLOW);
 	struct dirent *de;
 	bool ok = d != NULL;
-	if (!d && h >= 0)
-		close(h);
 	while (d && ok && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

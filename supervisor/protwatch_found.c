@@ -115,11 +115,8 @@ static void found_watch(struct protwatch *pw, size_t i)
 		ok = watch_file_role(pw, f->path, *fn, PW_FOUND_ANY, i) && ok;
 	if ((size_t)snprintf(sub, sizeof(sub), "%s/hooks", f->path) < sizeof(sub)) {
 		_cleanup_close_ int h = protect_open_dir_nofollow(sub);
-		int r = h >= 0 ? openat(h, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-		DIR *dd = r >= 0 ? fdopendir(r) : NULL;
+		DIR *dd = h >= 0 ? dir_stream_at(h, ".", 0) : NULL;
 		struct dirent *de;
-		if (!dd && r >= 0)
-			close(r);
 		while (dd && (de = readdir(dd))) {
 			size_t l = strlen(de->d_name);
 			if (de->d_type == DT_REG &&

@@ -240,7 +240,7 @@ static void value_at(const struct hc_text *t, size_t i, long col, bool flow, cha
 		 * as indented as the key, or more), or a plain scalar over the
 		 * lines more indented */
 		size_t j = next_line(t, i);
-		long ind;
+		long ind = -1;
 		while (j < t->n && (ind = indent_of(t, j)) < 0)
 			j = next_line(t, j);
 		if (j < t->n && ind >= col && t->b[j + (size_t)ind] == '-' &&

@@ -84,8 +84,12 @@ static const struct listing *listing_of(struct listings *ls, const char *dir, si
 		die("out of memory");
 	_cleanup_(closedirp) DIR *d = opendir(l->dir);
 	struct dirent *de;
-	if (!d)
-		return l; /* not ok: every name is looked up on its own */
+	if (!d) {
+		/* not ok: every name is looked up on its own, but in a
+		 * directory that is not there (.config, .github) */
+		l->gone = errno == ENOENT || errno == ENOTDIR;
+		return l;
+	}
 	while ((de = readdir(d)))
 		strv_add(&l->names, &l->n, de->d_name);
 	qsort(l->names, l->n, sizeof(char *), cmp_str);
@@ -104,7 +108,7 @@ bool listing_may_exist(struct listings *ls, const char *path, size_t prefix)
 		return true;
 	const struct listing *l = listing_of(ls, path, prefix);
 	if (!l->ok)
-		return true;
+		return !l->gone;
 	memcpy(first, rel, n);
 	first[n] = '\0';
 	return bsearch(&key, l->names, l->n, sizeof(char *), cmp_str) != NULL;

@@ -69,6 +69,7 @@ struct listing {
 	char **names; /* sorted */
 	size_t n;
 	bool ok;
+	bool gone; /* the directory itself is absent (or no directory) */
 };
 
 struct listings {
@@ -77,7 +78,7 @@ struct listings {
 };
 
 /* False only when the listing of PATH's first PREFIX bytes shows the next
- * component is absent. */
+ * component is absent, or that directory is. */
 bool listing_may_exist(struct listings *ls, const char *path, size_t prefix);
 void listings_free(struct listings *ls);
 

@@ -395,7 +395,10 @@ int protwatch_start(struct sandbox *sb)
 	for (size_t i = 0; i < sb->n_prot_trees && r >= 0; i++)
 		r = watch_path(pw, sb->prot_trees[i], true);
 	/* each absent name: the directories from its grant to the nearest
-	 * one that exists */
+	 * one that exists (one found absent is not looked at again: many
+	 * names share .config, .github, ...) */
+	char **gone = NULL;
+	size_t ngone = 0;
 	for (size_t i = 0; i < sb->n_watch && r >= 0; i++) {
 		const char *t = sb->watch[i], *root = NULL;
 		char buf[PATH_MAX];
@@ -412,14 +415,18 @@ int protwatch_start(struct sandbox *sb)
 			*s = '\0';
 			/* the grant itself was found a directory when planned */
 			bool there = s == buf + strlen(root) ||
-				     (lstat(buf[0] ? buf : "/", &st) == 0 && S_ISDIR(st.st_mode));
+				     (!strv_has(gone, ngone, buf) &&
+				      lstat(buf[0] ? buf : "/", &st) == 0 && S_ISDIR(st.st_mode));
 			if (there)
 				r = watch_path(pw, buf[0] ? buf : "/", false);
+			else if (!strv_has(gone, ngone, buf))
+				strv_add(&gone, &ngone, buf);
 			*s = c;
 			if (!there)
 				break;
 		}
 	}
+	strv_clear(&gone, &ngone);
 	if (r < 0)
 		protwatch_stop(sb);
 	return r;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The command's environment: only what env_keep names (globs), then env_set,
+ * The command's environment: only what env_keep names (globs; a name that
+ * says it holds a secret only when named whole: env_secret_name()), then env_set,
  * then what the sandbox itself must say (HOME and friends for run_as, TMPDIR
  * for the private temporary directory).  Everything else is dropped, so
  * tokens in the caller's environment do not reach the command by default.
@@ -30,6 +31,52 @@ bool env_glob_match(const struct policy_list *keep, bool keep_set, const char *n
 	}
 	for (size_t i = 0; i < keep->n; i++)
 		if (fnmatch(keep->items[i].value, name, 0) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A name that says its variable holds a secret (a token, a key, a
+ * password): passed only where env_keep names it whole, never by a
+ * pattern.  An outside review: CLAUDE_CODE_* passed Claude Code's OAuth
+ * refresh token, QWEN_* the Qwen server's token, GEMINI_CLI_* the IDE
+ * server's, each a real secret the command could send anywhere the policy
+ * reaches.  The words, in any case, anywhere in the name (but _KEY, _PAT
+ * and _AUTH at its end: KEYBOARD, PATH and AUTHOR say nothing).
+ */
+STRING_TABLE_BEGIN
+static const char secret_words[][12] = {
+    "TOKEN",   "SECRET", "PASSWORD",	"PASSWD", "PASSPHRASE", "CREDENTIAL",
+    "API_KEY", "APIKEY", "PRIVATE_KEY", "COOKIE", "ACCESS_KEY",
+};
+static const char secret_ends[][8] = {"_KEY", "_PAT", "_AUTH", "_PASS", "_PW"};
+STRING_TABLE_END
+
+bool env_secret_name(const char *name)
+{
+	char up[256];
+	size_t n = strlen(name);
+
+	if (n >= sizeof(up))
+		return true; /* (no such name is kept: put_kept() takes 255) */
+	for (size_t i = 0; i <= n; i++)
+		up[i] = name[i] >= 'a' && name[i] <= 'z' ? (char)(name[i] - 'a' + 'A') : name[i];
+	for (size_t i = 0; i < ARRAY_SIZE(secret_words); i++)
+		if (strstr(up, secret_words[i]))
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(secret_ends); i++) {
+		size_t l = strlen(secret_ends[i]);
+		if (n >= l && strcmp(up + n - l, secret_ends[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether env_keep (KEEP, set) names NAME whole, not by a pattern. */
+static bool kept_by_name(const struct policy_list *keep, const char *name)
+{
+	for (size_t i = 0; i < keep->n; i++)
+		if (strcmp(keep->items[i].value, name) == 0)
 			return true;
 	return false;
 }
@@ -85,9 +132,18 @@ static int put_kept(struct envb *e, const struct policy *p, char *const *environ
 		bool cred_var = false;
 		for (size_t i = 0; i < p->n_creds; i++)
 			cred_var |= strcmp(p->creds[i].env, name) == 0;
-		if (!cred_var &&
-		    env_glob_match(&p->process.env_keep, p->process.env_keep_set, name))
-			r = env_put(e, name, strlen(name), eq + 1);
+		if (cred_var ||
+		    !env_glob_match(&p->process.env_keep, p->process.env_keep_set, name))
+			continue;
+		if (env_secret_name(name) &&
+		    !(p->process.env_keep_set && kept_by_name(&p->process.env_keep, name))) {
+			warn("%s is not passed to the command: env_keep matches it by a pattern, "
+			     "and its name says it holds a secret (name it whole in env_keep to "
+			     "pass it, or make it a [credential] to pass a placeholder)",
+			     name);
+			continue;
+		}
+		r = env_put(e, name, strlen(name), eq + 1);
 	}
 	return r;
 }

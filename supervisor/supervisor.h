@@ -836,6 +836,9 @@ int unixsock_canonical_pattern(const char *pattern, char **ret);
 int env_build(const struct policy *p, const struct sandbox *sb, char *const *environ_in,
 	      char ***ret);
 bool env_glob_match(const struct policy_list *keep, bool keep_set, const char *name);
+/* Whether NAME says its variable holds a secret (TOKEN, SECRET, _KEY, ...):
+ * env_keep passes such a variable only where it names it whole. */
+bool env_secret_name(const char *name);
 void env_free(char **envp);
 /* A variable ringfence sets for the command itself (proxy, CA bundle). */
 bool env_is_ours(const char *name);

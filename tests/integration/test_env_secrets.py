@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: MIT
+"""What the caller's environment gives the command (supervisor/env.c).
+
+Hole (an outside review of the shipped policies; FAIL on 5cef01c, every
+mode): env_keep's patterns passed variables whose names say they hold a
+secret: claude-code.ini's CLAUDE_CODE_* Claude Code's OAuth refresh token
+and session access token, qwen-code.ini's QWEN_* the Qwen server's and
+the IDE server's tokens, gemini-cli.ini's GEMINI_CLI_* the IDE server's;
+opencode.ini named OPENCODE_CONFIG_CONTENT, an inline configuration that
+holds the user's keys.  Each a real secret, which the command could send
+anywhere the policy reaches.  Now a name that says it holds a secret is
+passed only where env_keep names it whole, and opencode.ini names that
+variable no more.
+
+Controls: a variable the same pattern matches and whose name says
+nothing (CLAUDE_CODE_USE_BEDROCK, QWEN_HOME) passes; a secret's name
+written whole in env_keep passes (the operator's choice).
+"""
+import os
+import re
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+POLICIES = os.path.join(HERE, "..", "..", "policies")
+
+# per shipped policy: the caller's secrets, and a harmless variable the
+# same patterns keep
+SECRETS = {
+    "claude-code.ini": ({"CLAUDE_CODE_OAUTH_REFRESH_TOKEN": "rt-REAL-1",
+                         "CLAUDE_CODE_SESSION_ACCESS_TOKEN": "at-REAL-2",
+                         "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE": "pp-REAL-3"},
+                        ("CLAUDE_CODE_USE_BEDROCK", "1")),
+    "qwen-code.ini": ({"QWEN_SERVER_TOKEN": "qs-REAL-4", "QWEN_DAEMON_TOKEN": "qd-REAL-5",
+                       "QWEN_CODE_IDE_AUTH_TOKEN": "qi-REAL-6"},
+                      ("QWEN_HOME", "/x")),
+    "gemini-cli.ini": ({"GEMINI_CLI_IDE_AUTH_TOKEN": "gi-REAL-7"},
+                       ("GEMINI_CLI_NO_RELAUNCH", "true")),
+    "opencode.ini": ({"OPENCODE_CONFIG_CONTENT": '{"provider":{"apiKey":"sk-REAL-8"}}'},
+                     ("OPENCODE_CONFIG", "/x/opencode.json")),
+}
+
+
+def kept(name):
+    """The env_keep lines of the shipped policy NAME."""
+    with open(os.path.join(POLICIES, name)) as f:
+        return [l for l in f.read().splitlines() if re.match(r"env_keep\s*=", l)]
+
+
+@pytest.mark.parametrize("name", sorted(SECRETS))
+def test_a_shipped_policy_passes_no_secret_by_a_pattern(box, name):
+    secrets, (plain, value) = SECRETS[name]
+    pol = box.policy("[process]\n%s\n" % "\n".join(kept(name)))
+    env = dict(secrets)
+    env[plain] = value
+    r = box.run(["env"], policy=pol, env=env)
+    assert "%s=%s" % (plain, value) in r.stdout, "control: " + r.stdout + r.stderr
+    for k, v in secrets.items():
+        assert v not in r.stdout, "%s reached the command under %s\n%s" % (k, name, r.stdout)
+    for k in secrets:
+        if k != "OPENCODE_CONFIG_CONTENT":
+            assert "%s is not passed" % k in r.stderr, r.stderr
+
+
+def test_a_secret_named_whole_in_env_keep_passes(box):
+    pol = box.policy("[process]\nenv_keep = PATH HOME MY_* DEPLOY_TOKEN\n")
+    r = box.run(["env"], policy=pol, env={"DEPLOY_TOKEN": "d-1", "MY_API_KEY": "m-2",
+                                          "MY_REGION": "eu", "MY_DB_PASSWORD": "m-3"})
+    assert "DEPLOY_TOKEN=d-1" in r.stdout and "MY_REGION=eu" in r.stdout, r.stdout + r.stderr
+    assert "m-2" not in r.stdout and "m-3" not in r.stdout, r.stdout

@@ -53,8 +53,11 @@ enum nx_stream nx_first_bytes(const uint8_t *p, size_t n, bool final, char sni[N
 	}
 	/* empty lines a server skips before a request line, and the blanks a
 	 * lenient one skips too (a parser that splits on whitespace, such as
-	 * Python's http.server, takes " GET / HTTP/1.1" for a request) */
-	while (i < n && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')))
+	 * Python's http.server, takes " GET / HTTP/1.1" for a request, and
+	 * str.split() takes \x1c-\x1f, \x85 and \xa0 for blanks too: an
+	 * outside review led a request with one of them past the check) */
+	while (i < n && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r') ||
+			 (p[i] >= 0x1c && p[i] <= 0x1f) || p[i] == 0x85 || p[i] == 0xa0))
 		i++;
 	if (i == n)
 		return final ? NX_STREAM_UNENDED : NX_STREAM_MORE;

@@ -701,6 +701,10 @@ static void test_first_bytes(void **state)
 	    {"\r\n\r\n", 0, true, NX_STREAM_UNENDED},
 	    {"  \t", 0, true, NX_STREAM_UNENDED},
 	    {"GET /aaaa\r\n", 0, true, NX_STREAM_OTHER}, /* ended: HTTP/0.9 */
+	    /* what Python's str.split() skips as blanks, before a request */
+	    {"\x1cGET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP},
+	    {"\x1f\x85\xa0GET / HTTP/1.1\r\n", 0, false, NX_STREAM_HTTP},
+	    {"\x1c\x01\x02", 0, false, NX_STREAM_OTHER},
 	};
 	uint8_t buf[4096];
 	char sni[NX_HOST_MAX];

@@ -368,6 +368,47 @@ static bool is_shell(const char *x)
 	return false;
 }
 
+/* Whether the command word X is an interpreter whose first word that is
+ * no option is the script it runs (`sh tools/x`, `python3 tools/x.py`):
+ * that word is a program, protected there or not (a review: `if [ -f
+ * tools/local.sh ]; then sh tools/local.sh; fi`, the file made inside). */
+static bool is_interpreter(const char *x)
+{
+	static const char *const interps[] = {"python", "node", "perl", "ruby",
+					      "php",	"bun",	"deno"};
+	const char *base = strrchr(x, '/');
+
+	base = base ? base + 1 : x;
+	if (is_shell(base))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(interps); i++) {
+		size_t l = strlen(interps[i]);
+		/* python3, python3.11 */
+		if (strncmp(base, interps[i], l) == 0 &&
+		    strspn(base + l, "0123456789.") == strlen(base + l))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the argument X names a data file by its suffix (a tool's
+ * configuration: `bandit -c pyproject.toml`, `flake8 --config setup.cfg`):
+ * no program, and left writable (a review: these made the project's own
+ * files read-only to the command, which edits them in its normal work). */
+static bool is_data_file(const char *x)
+{
+	static const char *const data[] = {".toml", ".cfg", ".ini",  ".json", ".yaml", ".yml",
+					   ".txt",  ".md",  ".lock", ".xml",  ".csv"};
+	size_t n = strlen(x);
+
+	for (size_t i = 0; i < ARRAY_SIZE(data); i++) {
+		size_t l = strlen(data[i]);
+		if (n > l && strcmp(x + n - l, data[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void program_words_in(const char *val, const char *self, pointer_fn fn, void *ud, int level);
 
 static void program_words(const char *val, pointer_fn fn, void *ud)
@@ -376,10 +417,12 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
 }
 
 /* Whether the command word X only runs the command after it (`env sh -c`,
- * `exec sh -c`). */
+ * `exec sh -c`, and the shell's words before a command: `then sh x`). */
 static bool is_prefix(const char *x)
 {
-	static const char *const prefixes[] = {"env", "exec", "command", "nohup", "nice", "time"};
+	static const char *const prefixes[] = {"env",  "exec",	"command", "nohup", "nice",
+					       "time", "if",	"then",	   "else",  "elif",
+					       "do",   "while", "until",   "!",	    "{"};
 	const char *base = strrchr(x, '/');
 
 	base = base ? base + 1 : x;
@@ -414,7 +457,7 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 	enum { DEPTHS = 4, DIR_MAX = 256 };
 	char w[PATH_MAX], dirs[DEPTHS][DIR_MAX], *dir;
 	bool cmd = true, module = false, cd = false, sep, shell = false, shell_c = false,
-	     prefix = false;
+	     prefix = false, script = false;
 	int depth = 0;
 
 	dirs[0][0] = '\0';
@@ -430,7 +473,8 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 			memcpy(dirs[d], dirs[d - 1], DIR_MAX);
 		dir = dirs[at];
 		if (sep)
-			cmd = true, module = false, cd = false, shell = shell_c = prefix = false;
+			cmd = true, module = false, cd = false,
+			shell = shell_c = prefix = script = false;
 		bool was_cmd = cmd, was_module = module, was_cd = cd;
 		cmd = module = cd = false;
 		/* `bash -c "sh tools/x"`: the command line a shell is given */
@@ -449,6 +493,7 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 		}
 		if (was_module) {
 			python_module(dir, x, fn, ud);
+			script = false; /* the module is what runs */
 			continue;
 		}
 		if (was_cmd && strcmp(x, "cd") == 0) {
@@ -466,6 +511,9 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 			if (shell && strchr(x + 1, 'c'))
 				shell_c = true;
 			module = python_options(dir, x, fn, ud);
+			/* -c: a command line, no script, follows */
+			if (strchr(x + 1, 'c') || strchr(x + 1, 'e'))
+				script = false;
 			continue;
 		}
 		if (x[0] == '-' || x[0] == '%' || strchr(x, '=') || strstr(x, "://") ||
@@ -473,6 +521,7 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 			continue;
 		if (was_cmd) {
 			shell = is_shell(x);
+			script = is_interpreter(x);
 			if (is_prefix(x)) {
 				cmd = prefix = true;
 				continue;
@@ -481,8 +530,17 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 				program_both(dir, self, w, x, PTR_PROGRAM, fn, ud);
 			continue;
 		}
-		if (strchr(x, '/') ||
-		    (strchr(x, '.') && strcmp(x, ".") != 0 && strcmp(x, "..") != 0))
+		/* an interpreter's script: a program, there or not */
+		bool is_script = script;
+		script = false;
+		if (is_script && (strchr(x, '/') || strchr(x, '.')) && strcmp(x, ".") != 0 &&
+		    strcmp(x, "..") != 0 && !is_data_file(x)) {
+			program_both(dir, self, w, x, PTR_PROGRAM, fn, ud);
+			continue;
+		}
+		if ((strchr(x, '/') ||
+		     (strchr(x, '.') && strcmp(x, ".") != 0 && strcmp(x, "..") != 0)) &&
+		    !is_data_file(x))
 			program_both(dir, self, w, x, PTR_PROGRAM_ARG, fn, ud);
 	}
 }

@@ -32,7 +32,7 @@
 
 #include "supervisor.h"
 
-enum hc_key { HC_CMD, HC_ARGS, HC_ROOT, HC_EXTENDS, HC_DIR };
+enum hc_key { HC_CMD, HC_ARGS, HC_ROOT, HC_EXTENDS, HC_DIR, HC_REPO, _HC_MAX };
 
 /* (the names in arrays: a table of pointers would be relocated at every
  * start, test_binary.py) */
@@ -40,16 +40,28 @@ STRING_TABLE_BEGIN
 static const struct {
 	char name[20];
 	enum hc_key key;
+	bool pre_commit; /* whose key: pre-commit's, or lefthook's */
 } hc_keys[] = {
-    {"run", HC_CMD},	     {"entry", HC_CMD},	     {"files", HC_CMD},
-    {"runner", HC_CMD},	     {"args", HC_ARGS},	     {"root", HC_ROOT},
-    {"extends", HC_EXTENDS}, {"source_dir", HC_DIR}, {"source_dir_local", HC_DIR},
+    /* lefthook's: a command, one that lists files, a script's runner, a
+     * file sourced before each command */
+    {"run", HC_CMD, false},
+    {"files", HC_CMD, false},
+    {"runner", HC_CMD, false},
+    {"rc", HC_CMD, false},
+    {"root", HC_ROOT, false},
+    {"extends", HC_EXTENDS, false},
+    {"source_dir", HC_DIR, false},
+    {"source_dir_local", HC_DIR, false},
+    /* pre-commit's (its `files` is a pattern, no command) */
+    {"entry", HC_CMD, true},
+    {"args", HC_ARGS, true},
+    {"repo", HC_REPO, true},
 };
 STRING_TABLE_END
 
-/* the roots read: a command is read from this many at most (a file of
- * many roots would make every command's reading as many) */
-#define HC_ROOTS 8
+/* the roots read: a command is read from this many at most (a monorepo's
+ * packages; a review found eight too few) */
+#define HC_ROOTS 256
 
 struct hc_text {
 	const char *b;
@@ -131,6 +143,25 @@ static void quoted(const struct hc_text *t, size_t *i, char *out)
 		}
 		if (q == '"' && c == '\\' && j + 1 < t->n) {
 			char e = t->b[j + 1];
+			/* JSON's \uXXXX (a review: `tools\u002fx`): an ASCII
+			 * character as itself, any other as a byte no name
+			 * of a file here holds */
+			unsigned v = 0, h = 0;
+			for (; e == 'u' && h < 4 && j + 2 + h < t->n; h++) {
+				char d = t->b[j + 2 + h];
+				int x = d >= '0' && d <= '9'   ? d - '0'
+					: d >= 'a' && d <= 'f' ? d - 'a' + 10
+					: d >= 'A' && d <= 'F' ? d - 'A' + 10
+							       : -1;
+				if (x < 0)
+					break;
+				v = v << 4 | (unsigned)x;
+			}
+			if (h == 4) {
+				out[o++] = v && v < 0x80 ? (char)v : '\x7f';
+				j += 6;
+				continue;
+			}
 			out[o++] = e == 'n' ? '\n' : e == 't' ? '\t' : e;
 			j += 2;
 			continue;
@@ -340,25 +371,115 @@ static char *in_root(const char *root, const char *cmd)
 	return s;
 }
 
-void hookconf_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
+/* Whether a YAML anchor begins at I (`&name value`): *V where its value
+ * begins, *FLOW whether it stands in a flow mapping. */
+static bool anchor_at(const struct hc_text *t, size_t i, size_t *v, bool *flow)
+{
+	size_t e = i + 1, ls = line_start(t, i);
+	int open = 0;
+
+	if (t->b[i] != '&' || !(i == 0 || is_blank(t->b[i - 1])))
+		return false;
+	while (e < t->n && !is_blank(t->b[e]) && !ends_line(t, e) && !strchr(",[]{}", t->b[e]))
+		e++;
+	if (e == i + 1 || e >= t->n || !is_blank(t->b[e]))
+		return false; /* (a mapping's anchor: its keys are met by the scan) */
+	while (e < t->n && is_blank(t->b[e]))
+		e++;
+	for (size_t j = ls; j < i; j++)
+		open += t->b[j] == '{' ? 1 : t->b[j] == '}' ? -1 : 0;
+	*flow = open > 0;
+	*v = e;
+	return true;
+}
+
+/* HEAD and the list ARGS after it, each quoted: pre-commit's entry and
+ * its arguments as one command line (`entry: bash -c`, `args: ['sh
+ * tools/x']`: a review).  The entry is the last one read before them (a
+ * local hook must have one); none read yet, "sh": the first argument
+ * taken for a script, `-c` for a command line. */
+static char *args_line(const char *head, const struct hc_vals *args)
+{
+	size_t l = strlen(head) + 1;
+
+	for (size_t i = 0; i < args->n; i++)
+		l += 3 + 4 * strlen(args->v[i]);
+	char *s = malloc(l), *o = s;
+	if (!s)
+		return NULL;
+	o += sprintf(o, "%s", head);
+	for (size_t i = 0; i < args->n; i++) {
+		*o++ = ' ';
+		*o++ = '\'';
+		for (const char *c = args->v[i]; *c; c++)
+			if (*c == '\'')
+				o += sprintf(o, "'\\''");
+			else
+				*o++ = *c;
+		*o++ = '\'';
+	}
+	*o = '\0';
+	return s;
+}
+
+void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn, void *ud)
 {
 	struct hc_text t = {buf, n};
-	struct hc_vals vals[HC_DIR + 1] = {0};
+	struct hc_vals vals[_HC_MAX] = {0};
 	char *out = malloc(n + 2);
+	/* pre-commit: whether the hooks read now are a local repository's
+	 * (another's entry and arguments are that repository's program and
+	 * its options: `args: [-c, pyproject.toml]`) */
+	bool local = false;
+	char *entry = NULL; /* the last local hook's entry read */
 
 	if (!out)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		size_t k, v;
 		bool flow;
-		if (!key_at(&t, i, &k, &v, &flow))
+		if (anchor_at(&t, i, &v, &flow)) {
+			/* an anchor's value may be a command an alias gives a
+			 * key of ours (`x: &lint tools/x`, `entry: *lint`) */
+			value_at(&t, v, (long)(i - line_start(&t, i)), flow, out, &vals[HC_CMD]);
+			continue;
+		}
+		if (!key_at(&t, i, &k, &v, &flow) || hc_keys[k].pre_commit != pre_commit)
 			continue;
 		long col = (long)(i - line_start(&t, i));
 		if (i > 0 && (buf[i - 1] == '"' || buf[i - 1] == '\''))
 			col--;
-		value_at(&t, v, col, flow, out, &vals[hc_keys[k].key]);
+		enum hc_key key = hc_keys[k].key;
+		if (key == HC_REPO) {
+			struct hc_vals repo = {0};
+			value_at(&t, v, col, flow, out, &repo);
+			local = repo.n == 1 && strcmp(repo.v[0], "local") == 0;
+			free(entry);
+			entry = NULL;
+			strv_clear(&repo.v, &repo.n);
+			continue;
+		}
+		if (pre_commit && !local)
+			continue;
+		if (key == HC_ARGS) {
+			struct hc_vals args = {0};
+			value_at(&t, v, col, flow, out, &args);
+			_cleanup_free_ char *line =
+			    args.n ? args_line(entry ? entry : "sh", &args) : NULL;
+			if (line)
+				add_val(&vals[HC_CMD], line);
+			strv_clear(&args.v, &args.n);
+			continue;
+		}
+		size_t had = vals[key].n;
+		value_at(&t, v, col, flow, out, &vals[key]);
+		if (pre_commit && key == HC_CMD && vals[key].n > had) {
+			free(entry);
+			entry = strdup(vals[key].v[had]);
+		}
 	}
 	free(out);
+	free(entry);
 
 	for (size_t i = 0; i < vals[HC_CMD].n; i++) {
 		const char *cmd = vals[HC_CMD].v[i];
@@ -369,19 +490,10 @@ void hookconf_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 				gitconfig_script_pointers(s, strlen(s), NULL, fn, ud);
 		}
 	}
-	/* an argument that names a file, as a command's is read */
-	for (size_t i = 0; i < vals[HC_ARGS].n; i++) {
-		const char *a = vals[HC_ARGS].v[i];
-		while (strncmp(a, "./", 2) == 0)
-			a += 2;
-		if (a[0] && a[0] != '-' && !strchr(a, '=') && !strstr(a, "://") &&
-		    (strchr(a, '/') || (strchr(a, '.') && strcmp(a, ".") && strcmp(a, ".."))))
-			fn(ud, PTR_PROGRAM_ARG, a);
-	}
 	for (size_t i = 0; i < vals[HC_EXTENDS].n; i++)
 		fn(ud, PTR_INCLUDE, vals[HC_EXTENDS].v[i]);
 	for (size_t i = 0; i < vals[HC_DIR].n; i++)
 		fn(ud, PTR_HOOKS, vals[HC_DIR].v[i]);
-	for (size_t k = 0; k <= HC_DIR; k++)
+	for (size_t k = 0; k < _HC_MAX; k++)
 		strv_clear(&vals[k].v, &vals[k].n);
 }

@@ -50,6 +50,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -732,6 +733,8 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	strv_clear(&sb->gitview_paths, &sb->n_gitview_paths);
 	strv_clear(&sb->hook_links, &sb->n_hook_links);
 	strv_clear(&sb->hook_files, &sb->n_hook_files);
+	strv_clear(&sb->hook_globs, &sb->n_hook_globs);
+	strv_clear(&sb->hook_glob_seen, &sb->n_hook_glob_seen);
 
 	protect_free_watch_lists(sb);
 	write_roots(sb->policy, &pp.roots, &pp.nroots, &pp.all, &pp.nall);
@@ -804,6 +807,19 @@ void protect_finish(struct sandbox *sb)
 		(void)protect_move_aside(sb, path, "protect.created", MOVE_AT_EXIT);
 	}
 	listings_free(&ls);
+	/* a file lefthook's globbed extends matches now and did not at the
+	 * start: a configuration the run made, which the host's next commit
+	 * would read */
+	for (size_t i = 0; i < sb->n_hook_globs; i++) {
+		glob_t g;
+		if (glob(sb->hook_globs[i], GLOB_NOSORT, NULL, &g) != 0)
+			continue;
+		for (size_t j = 0; j < g.gl_pathc; j++)
+			if (!strv_has(sb->hook_glob_seen, sb->n_hook_glob_seen, g.gl_pathv[j]))
+				(void)protect_move_aside(sb, g.gl_pathv[j], "protect.created",
+							 MOVE_AT_EXIT);
+		globfree(&g);
+	}
 	placeholders_finish(sb);
 }
 
@@ -829,6 +845,8 @@ void protect_release(struct sandbox *sb)
 	strv_clear(&sb->gitview_paths, &sb->n_gitview_paths);
 	strv_clear(&sb->hook_links, &sb->n_hook_links);
 	strv_clear(&sb->hook_files, &sb->n_hook_files);
+	strv_clear(&sb->hook_globs, &sb->n_hook_globs);
+	strv_clear(&sb->hook_glob_seen, &sb->n_hook_glob_seen);
 	strv_clear(&sb->watch, &sb->n_watch);
 	protect_plan_done(sb);
 }

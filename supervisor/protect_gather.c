@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,31 @@ static void hook_file(struct sandbox *sb, const char *path)
 		strv_add(&sb->hook_files, &sb->n_hook_files, path);
 }
 
+static bool in_package_tree(const char *path);
+
+/* A Python script a hook runs (PATH, *.py) imports from its own directory
+ * first: a json.py made beside it ran at the host's commit (a review), as
+ * would a crafted __pycache__.  That directory is protected whole, where
+ * it lies below the top (the top itself is the project: there a module
+ * made beside the script is not caught, SECURITY.md). */
+static void python_dir(const struct pointers *pp, const char *path)
+{
+	size_t n = strlen(path), tl = strlen(pp->top);
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+
+	if (n < 4 || strcmp(path + n - 3, ".py") != 0 || !slash || (size_t)(slash - path) <= tl ||
+	    strncmp(path, pp->top, tl) != 0 || path[tl] != '/' ||
+	    (size_t)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= sizeof(dir) ||
+	    in_package_tree(dir + tl))
+		return;
+	struct stat st;
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	cand_add(pp->cand, dir, PROT_DIR);
+	hook_file(pp->sb, dir);
+}
+
 static void read_included(const struct pointers *pp, const char *path)
 {
 	char dir[PATH_MAX];
@@ -410,8 +436,10 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 	/* (a link on the way, a tracked `scripts -> tools`, is protected
 	 * where it leads; one the run replaces is judged at exit, gitscan.c) */
 	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
-	if (pp->hook)
+	if (pp->hook) {
 		hook_file(pp->sb, path);
+		python_dir(pp, path);
+	}
 	/* what an included file names: read too (git stops at ten levels),
 	 * wherever it is (one outside the grants names files in them) */
 	if (kind == PTR_INCLUDE && pp->depth < 10)
@@ -472,7 +500,7 @@ STRING_TABLE_END
 /* (the directories lefthook's scripts are in: one for each hook) */
 #define HOOKCONF_DEPTH 10
 
-static void hookconf_read(const struct pointers *pp, const char *path);
+static void hookconf_read(const struct pointers *pp, const char *path, bool pre_commit);
 
 /* PATH (relative to the top, or "~/", or absolute) made absolute into
  * OUT, its "." and ".." taken as written: false past the root. */
@@ -502,11 +530,29 @@ static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *val
 	if ((kind != PTR_INCLUDE && kind != PTR_HOOKS) ||
 	    !hookconf_path(pp, value, path, sizeof(path)))
 		return;
+	/* lefthook's extends takes a glob (`packages/ * /hooks.yml`, without
+	 * the blanks; a review): each file it matches now is read, and the
+	 * pattern kept: a match made during the run is moved aside at exit
+	 * (protect_finish()) */
+	if (kind == PTR_INCLUDE && strpbrk(path, "*?[")) {
+		glob_t g;
+		if (!strv_has(pp->sb->hook_globs, pp->sb->n_hook_globs, path))
+			strv_add(&pp->sb->hook_globs, &pp->sb->n_hook_globs, path);
+		if (glob(path, GLOB_NOSORT, NULL, &g) != 0)
+			return;
+		for (size_t i = 0; i < g.gl_pathc && i < HOOKS_MAX; i++) {
+			strv_add(&pp->sb->hook_glob_seen, &pp->sb->n_hook_glob_seen, g.gl_pathv[i]);
+			if (!strpbrk(g.gl_pathv[i], "*?["))
+				on_hookconf_pointer(ud, kind, g.gl_pathv[i]);
+		}
+		globfree(&g);
+		return;
+	}
 	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
 	hook_file(pp->sb, path);
 	if (kind == PTR_INCLUDE) {
 		if (pp->depth < HOOKCONF_DEPTH)
-			hookconf_read(pp, path);
+			hookconf_read(pp, path, false);
 		return;
 	}
 	/* lefthook's scripts: SOURCE_DIR/<hook>/<script>, each read as a
@@ -527,7 +573,7 @@ static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *val
 	closedir(d);
 }
 
-static void hookconf_read(const struct pointers *pp, const char *path)
+static void hookconf_read(const struct pointers *pp, const char *path, bool pre_commit)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	_cleanup_close_ int owned = fd;
@@ -535,14 +581,20 @@ static void hookconf_read(const struct pointers *pp, const char *path)
 	struct stat st;
 	size_t len;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > HOOK_MAX)
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
+	/* read to git's configurations' size, and said past it (a review:
+	 * 64 KiB of comments hid a configuration in silence) */
 	_cleanup_free_ char *buf = gitconfig_read(fd, &st, &len);
-	if (!buf)
+	if (!buf) {
+		warn("%s: a hook manager's configuration that could not be read (%s): what it has "
+		     "the hooks run is not protected",
+		     path, errno == EFBIG ? "past 4 MiB" : strerror(errno));
 		return;
+	}
 	hp.hook = true;
 	hp.depth++;
-	hookconf_pointers(buf, len, on_hookconf_pointer, &hp);
+	hookconf_pointers(buf, len, pre_commit, on_hookconf_pointer, &hp);
 }
 
 /* Those at PP's top, found in one listing of it (most tops have none:
@@ -562,7 +614,7 @@ static void hookconf_at_top(const struct pointers *pp)
 			    (size_t)snprintf(path, sizeof(path), "%s/%s", pp->top, name) >=
 				sizeof(path))
 				continue;
-			hookconf_read(pp, path);
+			hookconf_read(pp, path, strncmp(name, ".pre-commit", 11) == 0);
 		}
 	}
 }

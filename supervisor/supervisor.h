@@ -203,6 +203,13 @@ struct sandbox {
 	 * checks out the index's before it runs a hook) */
 	char **hook_files;
 	size_t n_hook_files;
+	/* lefthook's extends given as globs (absolute), and what they matched
+	 * at the start: a match made during the run is moved aside at exit
+	 * (protect_finish()) */
+	char **hook_globs;
+	size_t n_hook_globs;
+	char **hook_glob_seen;
+	size_t n_hook_glob_seen;
 	/* the notification filter for the command (run.c), or len 0 */
 	struct seccomp_prog seccomp_notify;
 	/* state.c: the stand-ins, ringfence's state directory (the root,
@@ -550,11 +557,12 @@ void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
 void gitconfig_script_pointers(const char *buf, size_t n, const char *self_dir, pointer_fn fn,
 			       void *ud);
 /* Pure (hookconf.c): the same for a hook manager's configuration BUF (N
- * bytes; lefthook's, pre-commit's): the files its commands name, relative
- * to the top (PTR_PROGRAM, PTR_PROGRAM_ARG, also from each lefthook `root`
- * it sets), the configurations it extends (PTR_INCLUDE) and its scripts'
+ * bytes; pre-commit's when PRE_COMMIT, else lefthook's): the files its
+ * commands name, relative to the top (PTR_PROGRAM, PTR_PROGRAM_ARG, also
+ * from each lefthook `root` it sets; pre-commit's local hooks' only), the
+ * configurations it extends (PTR_INCLUDE, maybe a glob) and its scripts'
  * directories (PTR_HOOKS), each as written. */
-void hookconf_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
+void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn, void *ud);
 /* At most GITCONFIG_MAX bytes of a configuration are read (git reads any
  * size: 4 MiB is some 50,000 branches' sections). */
 #define GITCONFIG_MAX (4 << 20)

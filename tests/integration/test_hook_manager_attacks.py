@@ -159,3 +159,156 @@ def test_a_script_a_hook_runs_staged_or_committed_by_the_sandbox_is_undone(box, 
     assert "planted" in r.stdout.split(), r.stdout + r.stderr
     no_mark(home, h, "the host's hook ran the tools/x the sandbox recorded in git (%s)\n%s"
             % (case, r.stdout + r.stderr))
+
+
+# A review of the reader (FAIL on 5cef01c, every mode): forms it missed.
+# pre-commit's run by the host's own pre-commit: (configuration, files at
+# start, the sandbox's plant)
+PC_HEAD = "repos:\n- repo: local\n  hooks:\n  - id: x\n    name: x\n"
+PC_TAIL = "    pass_filenames: false\n    always_run: true\n"
+PY_HOST = 'import os, json\nopen(os.path.join(os.environ["HOME"], "HOSTRAN"), "w").close()\n'
+PY_EVIL = 'import os\nopen(os.path.join(os.environ["HOME"], "MARK"), "w").close()\n'
+PC_MISSED = {
+    # Python imports from the script's own directory first
+    "python-beside-system": (
+        PC_HEAD + "    entry: python3 tools/x.py\n    language: system\n" + PC_TAIL,
+        {"tools/x.py": (PY_HOST, 0o644)},
+        "printf '%s' > tools/json.py" % PY_EVIL.replace("\n", "\\n")),
+    "python-beside-script": (
+        PC_HEAD + "    entry: tools/x.py\n    language: script\n" + PC_TAIL,
+        {"tools/x.py": ("#!/usr/bin/python3\n" + PY_HOST, 0o755)},
+        "printf '%s' > tools/json.py" % PY_EVIL.replace("\n", "\\n")),
+    # the entry and its arguments are one command line
+    "bash-c-args": (
+        PC_HEAD + "    entry: bash -c\n    language: system\n    args: ['sh tools/x']\n" + PC_TAIL,
+        {"tools/x": (HOST_PROG, 0o755)},
+        rewrite("tools/x") + " && git add tools/x"),
+    # a script a shell runs that is not there at start
+    "absent-script": (
+        PC_HEAD + "    entry: sh -c 'sh tools/x; if [ -f tools/local.sh ]; then "
+        "sh tools/local.sh; fi'\n    language: system\n" + PC_TAIL,
+        {"tools/x": (HOST_PROG, 0o755)},
+        "printf '#!/bin/sh\\ntouch \"$HOME/MARK\"\\n' > tools/local.sh"),
+    # a YAML alias whose anchor stands under a key of no meaning
+    "yaml-alias": (
+        "x-cmds:\n  lint: &lint tools/x\n" + PC_HEAD + "    entry: *lint\n"
+        "    language: script\n" + PC_TAIL,
+        {"tools/x": (HOST_PROG, 0o755)},
+        rewrite("tools/x") + " && git add tools/x"),
+    # past 64 KiB
+    "over-64k": (
+        PC_HEAD + "    entry: tools/x\n    language: script\n" + PC_TAIL +
+        ("# " + "c" * 78 + "\n") * 850,
+        {"tools/x": (HOST_PROG, 0o755)},
+        rewrite("tools/x") + " && git add tools/x"),
+}
+
+
+@pytest.mark.skipif(not shutil.which("pre-commit"), reason="pre-commit is not installed")
+@pytest.mark.parametrize("case", sorted(PC_MISSED))
+def test_what_pre_commit_runs_in_other_forms_is_protected(box, case):
+    config, files, plant = PC_MISSED[case]
+    home = host_home(box)
+    host_project(box, home)
+    for rel, (text, mode) in files.items():
+        put(box, rel, text, mode)
+    put(box, ".pre-commit-config.yaml", config, 0o644)
+    commit_all(box, home)
+    h = host(box, ["pre-commit", "install"], home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    op = "git commit -q --allow-empty -m again"
+    control(box, home, op, box.work)
+    r, h = plant_then_run(box, home, op, box.work, plant)
+    no_mark(home, h, "the host's commit ran what the sandbox wrote (%s)\n%s"
+            % (case, r.stdout + r.stderr))
+
+
+# lefthook's, by what the sandbox may write: (name, text, the file held)
+LH_MISSED = {
+    "extends-glob": ("lefthook.yml", "extends:\n  - packages/*/hooks.yml\n",
+                     "packages/a/hooks.yml"),
+    "extends-glob-run": ("lefthook.yml", "extends:\n  - packages/*/hooks.yml\n", "packages/a/x"),
+    "json-u-escape": ("lefthook.json",
+                      '{"pre-commit":{"commands":{"l":{"run":"sh tools\\u002fx"}}}}\n', "tools/x"),
+    "ninth-root": ("lefthook.yml", "pre-commit:\n  commands:\n" + "".join(
+        "    p%d:\n      root: packages/p%d/\n      run: ./lint.sh\n" % (i, i)
+        for i in range(1, 10)), "packages/p9/lint.sh"),
+    "rc": ("lefthook.yml", "rc: tools/lefthookrc\npre-commit:\n  commands:\n    l:\n"
+           "      run: yarn lint\n", "tools/lefthookrc"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LH_MISSED))
+def test_what_lefthook_runs_in_other_forms_is_protected(box, case):
+    name, text, named = LH_MISSED[case]
+    home = host_home(box)
+    host_project(box, home)
+    put(box, name, text, 0o644)
+    put(box, "tools/x", HOST_PROG)
+    put(box, "tools/free", HOST_PROG)
+    put(box, "tools/lefthookrc", "export A=1\n", 0o644)
+    put(box, "packages/a/hooks.yml",
+        "pre-commit:\n  commands:\n    a:\n      run: sh packages/a/x\n", 0o644)
+    put(box, "packages/a/x", HOST_PROG)
+    for i in range(1, 10):
+        put(box, "packages/p%d/lint.sh" % i, HOST_PROG)
+    commit_all(box, home)
+    before = open(os.path.join(box.work, named)).read()
+    r = sandbox(box, home, "(%s) && echo planted || echo refused; (%s) && echo free"
+                % (rewrite(named), rewrite("tools/free")))
+    words = r.stdout.split()
+    assert "free" in words, "control: the sandbox could not write tools/free\n" + \
+        r.stdout + r.stderr
+    assert "refused" in words and open(os.path.join(box.work, named)).read() == before, \
+        "the sandbox rewrote %s, which lefthook runs (%s)\n%s" % (named, case,
+                                                                r.stdout + r.stderr)
+
+
+def test_a_configuration_a_globbed_extends_matches_made_inside_is_moved_aside(box):
+    """lefthook's `extends: [packages/*/hooks.yml]`: a new package's
+    hooks.yml the sandbox makes would be read by the host's next commit;
+    it is moved aside at exit (a file beside it stays: the control)."""
+    home = host_home(box)
+    host_project(box, home)
+    put(box, "lefthook.yml", "extends:\n  - packages/*/hooks.yml\n", 0o644)
+    put(box, "packages/a/hooks.yml", "pre-commit: {}\n", 0o644)
+    commit_all(box, home)
+    r = sandbox(box, home, "mkdir -p packages/b && printf 'pre-commit:\\n  commands:\\n"
+                "    b:\\n      run: sh evil\\n' > packages/b/hooks.yml && "
+                "echo x > packages/b/other && echo planted")
+    assert "planted" in r.stdout.split(), r.stdout + r.stderr
+    assert os.path.exists(os.path.join(box.work, "packages/b/other")), "control"
+    assert not os.path.exists(os.path.join(box.work, "packages/b/hooks.yml")), \
+        "a configuration the run made is left where lefthook reads it\n" + r.stderr
+
+
+# Guards (a review: these made the project's own files read-only): a
+# tool's configuration a local hook names, a remote hook's arguments,
+# pre-commit's `files` pattern; the agent edits each
+GUARDS = {
+    "args-config": (".pre-commit-config.yaml", PC_HEAD + "    entry: bandit\n"
+                    "    language: system\n    args: ['-c', 'pyproject.toml']\n",
+                    "pyproject.toml"),
+    "args-setup-cfg": (".pre-commit-config.yaml", PC_HEAD + "    entry: flake8\n"
+                       "    language: system\n    args: [--config, setup.cfg]\n", "setup.cfg"),
+    "remote-args": (".pre-commit-config.yaml",
+                    "repos:\n- repo: https://example.com/bandit\n  rev: v1\n  hooks:\n"
+                    "  - id: bandit\n    args: [src/main.py]\n", "src/main.py"),
+    "files-pattern": (".pre-commit-config.yaml", PC_HEAD + "    entry: black\n"
+                      "    language: system\n    files: src/main.py\n", "src/main.py"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GUARDS))
+def test_guard_a_hook_managers_configuration_leaves_the_projects_files_writable(box, case):
+    name, text, target = GUARDS[case]
+    home = host_home(box)
+    host_project(box, home)
+    put(box, name, text, 0o644)
+    put(box, "pyproject.toml", "[project]\nname = 'p'\n", 0o644)
+    put(box, "setup.cfg", "[flake8]\n", 0o644)
+    put(box, "src/main.py", "print(1)\n", 0o644)
+    commit_all(box, home)
+    r = sandbox(box, home, "echo '# edit' >> %s && echo edited" % target)
+    assert "edited" in r.stdout.split(), \
+        "the agent could not edit %s (%s)\n%s" % (target, case, r.stdout + r.stderr)

@@ -60,7 +60,7 @@ static void test_pointers(void **state)
 	    {"[alias]\n\tl = !python3 -mlint\n",
 	     "program=lint.py program=lint/__init__.py program=lint/__main__.py"},
 	    {"[alias]\n\tl = !python3 -c 'import x' y.py\n", "arg=y.py"},
-	    {"[diff \"x\"]\n\ttextconv = sh ./conv.sh %f\n", "arg=conv.sh"},
+	    {"[diff \"x\"]\n\ttextconv = sh ./conv.sh %f\n", "program=conv.sh"},
 	    {"[merge \"m\"]\n\tdriver = tools/merge %O %A %B\n", "program=tools/merge"},
 	    {"[alias]\n\tst = !'tools/x' --y=z $1 | cat\n", "program=tools/x"},
 	    {"[alias]\n\tco = checkout tools/x\n", ""},
@@ -68,17 +68,18 @@ static void test_pointers(void **state)
 	     "program=pytest.py program=pytest/__init__.py program=pytest/__main__.py arg=lib/a"},
 	    {"[filter \"lfs\"]\n\tprocess = git-lfs filter-process\n", ""},
 	    {"[diff]\n\texternal = ~/bin/difftool\n", "program=~/bin/difftool"},
-	    {"[credential]\n\thelper = !f() { x.sh get; }; f\n", "arg=x.sh"},
+	    {"[credential]\n\thelper = !f() { x.sh get; }; f\n",
+	     ""}, /* (x.sh: a command PATH finds) */
 	    {"[remote \"o\"]\n\turl = ssh://h/x.git\n\tuploadpack = u.sh\n", ""},
 	    {"[init]\n\ttemplateDir = ~/.git-templates\n", "template=~/.git-templates"},
 	    /* the shell's reading: a cd, expansions leading a path, a
 	     * redirection's file, a $(...) with blanks in it */
-	    {"[alias]\n\tl = !cd tools && ./x && sh y.sh\n", "program=tools/x arg=tools/y.sh"},
+	    {"[alias]\n\tl = !cd tools && ./x && sh y.sh\n", "program=tools/x program=tools/y.sh"},
 	    {"[alias]\n\tl = !\\\"$(git rev-parse --show-toplevel)/tools/x\\\"\n",
 	     "program=tools/x"},
 	    {"[core]\n\tfsmonitor = $PWD/tools/x\n", "program=tools/x"},
 	    {"[alias]\n\tup = !${HOME}/bin/up 2>/dev/null\n", "program=~/bin/up arg=/dev/null"},
-	    {"[alias]\n\tl = !sh <tools/x\n", "arg=tools/x"},
+	    {"[alias]\n\tl = !sh <tools/x\n", "program=tools/x"},
 	    /* a cd to an absolute directory; one in a subshell ends with it */
 	    {"[alias]\n\tl = !cd /w/tools && ./x\n", "program=/w/tools/x"},
 	    {"[alias]\n\tl = !(cd docs && true) && ./pub.sh\n", "program=pub.sh"},
@@ -87,7 +88,7 @@ static void test_pointers(void **state)
 	    {"[core]\n\tworktree = ../app\n", "worktree=../app"},
 	    /* a redirection joined to its word; no cap on words or subshells */
 	    {"[alias]\n\tl = !tools/x>/dev/null 2>&1 <in.txt\n",
-	     "program=tools/x arg=/dev/null arg=in.txt"},
+	     "program=tools/x arg=/dev/null"}, /* (a data file: its suffix) */
 	    {"[alias]\n\tl = !a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h "
 	     "i j k l m n o p q r s t u v w x y z a b c d e f g h && tools/x\n",
 	     "program=tools/x"},
@@ -175,7 +176,7 @@ static void test_hook_scripts(void **state)
 
 	(void)state;
 	gitconfig_script_pointers(script, sizeof(script) - 1, NULL, add, &s);
-	assert_string_equal(s.text, "arg=_/h arg=scripts/pre.sh arg=tools/x program=tools/x "
+	assert_string_equal(s.text, "arg=_/h program=scripts/pre.sh arg=tools/x program=tools/x "
 				    "program=web/check");
 	/* a last line without its line break (the fuzzer's find: the copy
 	 * adds one, past the end of a buffer of the script's size) */
@@ -193,7 +194,7 @@ static void test_hook_scripts(void **state)
 	struct seen u = {""};
 	gitconfig_script_pointers(forms, sizeof(forms) - 1, ".git/hooks", add, &u);
 	assert_string_equal(u.text, "program=.git/hooks/../../scripts/a.sh arg=.git/hooks/lib.sh "
-				    "arg=scripts/b.sh program=scripts/c");
+				    "program=scripts/b.sh program=scripts/c");
 	/* and a second review's: the directory through an expansion the
 	 * reader cannot read (taken from the top and from the hook's
 	 * directory both), a shell behind env or exec */
@@ -201,8 +202,9 @@ static void test_hook_scripts(void **state)
 				   "env -i A=1 sh -c \"sh tools/y\"\nexec sh -c 'tools/z'\n";
 	struct seen v = {""};
 	gitconfig_script_pointers(more, sizeof(more) - 1, ".git/hooks", add, &v);
-	assert_string_equal(v.text, "arg=../../tools/x arg=.git/hooks/../../tools/x arg=tools/y "
-				    "program=tools/z");
+	assert_string_equal(
+	    v.text, "program=../../tools/x program=.git/hooks/../../tools/x program=tools/y "
+		    "program=tools/z");
 }
 
 /* A hook manager's configuration (hookconf_pointers()): the files its
@@ -212,54 +214,83 @@ static void test_hook_managers(void **state)
 {
 	static const struct {
 		const char *config, *want;
+		bool pre_commit;
 	} cases[] = {
-	    {"", ""},
+	    {"", "", false},
 	    /* lefthook's YAML: a plain command, quoted ones, block scalars,
 	     * a plain one over lines; a comment after it */
-	    {"pre-commit:\n  commands:\n    lint:\n      run: sh tools/a # why\n", "arg=tools/a"},
+	    {"pre-commit:\n  commands:\n    lint:\n      run: sh tools/a # why\n",
+	     "program=tools/a", false},
 	    {"pre-commit:\n  jobs:\n    - run: \"tools/a --x\"\n    - run: 'sh tools/''b'''\n",
-	     "program=tools/a arg=tools/b"},
-	    {"x:\n  run: |\n    cd sub\n    ./t.sh\n  glob: \"*.js\"\n", "program=sub/t.sh"},
-	    {"x:\n  run: >-\n    sh\n    tools/a\n", "arg=tools/a"},
-	    {"x:\n  run: sh\n    tools/a\n", "arg=tools/a"},
+	     "program=tools/a program=tools/b", false},
+	    {"x:\n  run: |\n    cd sub\n    ./t.sh\n  glob: \"*.js\"\n", "program=sub/t.sh", false},
+	    {"x:\n  run: >-\n    sh\n    tools/a\n", "program=tools/a", false},
+	    {"x:\n  run: sh\n    tools/a\n", "program=tools/a", false},
 	    /* where it runs from (root), what lists its files, a runner */
-	    {"x:\n  root: api/\n  run: ./bin/l\n", "program=bin/l program=api/bin/l"},
-	    {"x:\n  files: tools/changed.sh\n", "program=tools/changed.sh"},
-	    {"x:\n  scripts:\n    \"a.sh\":\n      runner: node tools/w.js\n", "arg=tools/w.js"},
+	    {"x:\n  root: api/\n  run: ./bin/l\n", "program=bin/l program=api/bin/l", false},
+	    {"x:\n  files: tools/changed.sh\n", "program=tools/changed.sh", false},
+	    {"x:\n  scripts:\n    \"a.sh\":\n      runner: node tools/w.js\n", "program=tools/w.js",
+	     false},
 	    /* other files and the scripts' directories */
 	    {"extends:\n  - shared/l.yml\n  - \"/etc/l.yml\"\n",
-	     "include=shared/l.yml include=/etc/l.yml"},
+	     "include=shared/l.yml include=/etc/l.yml", false},
 	    {"extends: [a.yml, 'b.yml']\nsource_dir: .hooks/\nsource_dir_local: .loc\n",
-	     "include=a.yml include=b.yml hooks=.hooks/ hooks=.loc"},
+	     "include=a.yml include=b.yml hooks=.hooks/ hooks=.loc", false},
 	    /* TOML: each string form, a dotted key, an array */
-	    {"[pre-commit.commands.lint]\nrun = \"sh tools/a\"\n", "arg=tools/a"},
-	    {"x.run = 'tools/a'\n", "program=tools/a"},
-	    {"[x]\nrun = \"\"\"\nsh tools/a\n\"\"\"\n", "arg=tools/a"},
+	    {"[pre-commit.commands.lint]\nrun = \"sh tools/a\"\n", "program=tools/a", false},
+	    {"x.run = 'tools/a'\n", "program=tools/a", false},
+	    {"[x]\nrun = \"\"\"\nsh tools/a\n\"\"\"\n", "program=tools/a", false},
 	    {"[x]\nrun = '''tools/a'''\nextends = [\"e.toml\", # c\n 'f.toml']\n",
-	     "program=tools/a include=e.toml include=f.toml"},
+	     "program=tools/a include=e.toml include=f.toml", false},
 	    /* JSON, on one line, with escapes */
 	    {"{\"pre-commit\":{\"commands\":{\"l\":{\"run\":\"sh \\\"tools/a\\\"\"}}}}",
-	     "arg=tools/a"},
+	     "program=tools/a", false},
 	    {"{\"x\": {\"run\" : \"tools/a\", \"root\": \"w\"}}",
-	     "program=tools/a program=w/tools/a"},
+	     "program=tools/a program=w/tools/a", false},
 	    /* YAML's flow mapping */
-	    {"x: {run: sh tools/a, glob: '*'}\n", "arg=tools/a"},
+	    {"x: {run: sh tools/a, glob: '*'}\n", "program=tools/a", false},
 	    /* pre-commit: a local hook's entry and its arguments */
 	    {"repos:\n- repo: local\n  hooks:\n  - id: c\n    entry: tools/check.sh\n"
-	     "    language: script\n    args: [--fix, cfg/c.toml]\n",
-	     "program=tools/check.sh arg=cfg/c.toml"},
-	    {"    entry: python3\n    args:\n    - tools/c.py\n    - '-v'\n", "arg=tools/c.py"},
+	     "    language: script\n    args: [--fix, tools/c.sh]\n",
+	     "program=tools/check.sh program=tools/check.sh arg=tools/c.sh", true},
+	    {"repos:\n- repo: local\n  hooks:\n  - id: c\n    entry: python3\n    args:\n"
+	     "    - tools/c.py\n    - '-v'\n",
+	     "program=tools/c.py", true},
+	    /* (a review) its arguments as a shell's: a -c command line; a
+	     * tool's configuration (-c pyproject.toml) left writable; a
+	     * pattern (files) no command; another repository's hooks are
+	     * its own program's, their arguments its options */
+	    {"repos:\n- repo: local\n  hooks:\n  - id: c\n    entry: bash -c\n"
+	     "    args: ['sh tools/x']\n    files: src/main.py\n",
+	     "program=tools/x", true},
+	    {"repos:\n- repo: local\n  hooks:\n  - id: b\n    entry: bandit\n"
+	     "    args: ['-c', 'pyproject.toml']\n",
+	     "", true},
+	    {"repos:\n- repo: https://example.com/h\n  rev: v1\n  hooks:\n  - id: b\n"
+	     "    entry: tools/x\n    args: [tools/y.py]\n- repo: local\n  hooks:\n"
+	     "  - id: l\n    entry: tools/z\n",
+	     "program=tools/z", true},
+	    /* an alias's anchor; each manager's keys only its own */
+	    {"x-cmds:\n  lint: &lint tools/x\nrepos:\n- repo: local\n  hooks:\n"
+	     "  - id: l\n    entry: *lint\n",
+	     "program=tools/x", true},
+	    {"x:\n  entry: tools/a\n", "", false},
+	    {"repos:\n- repo: local\n  hooks:\n  - id: l\n    run: tools/a\n", "", true},
+	    /* lefthook's rc, a JSON \\u escape */
+	    {"rc: tools/lefthookrc\n", "program=tools/lefthookrc", false},
+	    {"{\"a\":{\"run\":\"sh tools\\u002fx\"}}", "program=tools/x", false},
 	    /* not keys: a longer name, a scalar with a colon in it, an empty
 	     * value */
-	    {"x:\n  prerun: tools/a\n  run_: tools/b\n  y: run:tools/c\n  run:\n", ""},
+	    {"x:\n  prerun: tools/a\n  run_: tools/b\n  y: run:tools/c\n  run:\n", "", false},
 	    /* CRLF lines */
-	    {"x:\r\n  run: sh tools/a\r\n", "arg=tools/a"},
+	    {"x:\r\n  run: sh tools/a\r\n", "program=tools/a", false},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct seen s = {""};
-		hookconf_pointers(cases[i].config, strlen(cases[i].config), add, &s);
+		hookconf_pointers(cases[i].config, strlen(cases[i].config), cases[i].pre_commit,
+				  add, &s);
 		if (strcmp(s.text, cases[i].want) != 0)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, s.text, cases[i].want);
 	}
@@ -270,7 +301,8 @@ static void test_hook_managers(void **state)
 		struct seen s = {""};
 		assert_non_null(c);
 		memcpy(c, cut, n);
-		hookconf_pointers(c, n, add, &s);
+		hookconf_pointers(c, n, false, add, &s);
+		hookconf_pointers(c, n, true, add, &s);
 		free(c);
 	}
 }

@@ -517,6 +517,13 @@ static pid_t clone_in_namespaces(struct sandbox *sb, const struct policy *p, int
 	}
 	if (p->namespaces == POLICY_NS_ON)
 		die("cannot create namespaces (%s) and [sandbox] namespaces = on", strerror(e));
+	/* the environment refusing them is a reason to fall back; a passing
+	 * want of processes or memory is not (an outside review: another
+	 * process of the user filling its process budget for a moment would
+	 * have pushed the run into the weaker mode) */
+	if (e != EPERM && e != EACCES && e != ENOSYS && e != EOPNOTSUPP && e != EINVAL &&
+	    e != ENOSPC && e != EUSERS)
+		die("cannot create namespaces (%s)", strerror(e));
 	/* planned first: a policy that cannot run without them ends with its
 	 * one line */
 	sandbox_fallback_no_ns(sb);
@@ -623,10 +630,11 @@ enum start_result start_init(struct sandbox *sb, const struct policy *p, int lif
 	close_pipes(lifeline, rep_pipe);
 	if (p->namespaces == POLICY_NS_ON)
 		die("%s, and [sandbox] namespaces = on", why);
-	/* the environment refusing a step is a reason to fall back; the
-	 * policy asking for what cannot be done (too many paths, a path
-	 * that is gone) is not, and fails as it would anywhere */
-	if (err != EPERM && err != EACCES && err != ENOSYS && err != EOPNOTSUPP)
+	/* the environment refusing a step is a reason to fall back (a
+	 * read-only /proc refuses the id maps with EROFS: probe says the
+	 * same); the policy asking for what cannot be done (too many paths,
+	 * a path that is gone) is not, and fails as it would anywhere */
+	if (err != EPERM && err != EACCES && err != ENOSYS && err != EOPNOTSUPP && err != EROFS)
 		die("%s", why);
 	if (step == NS_STEP_PROC && sb->new_pid_ns) {
 		warn("no PID namespace: %s (parts of /proc are covered, as container runtimes "

@@ -383,3 +383,42 @@ def test_without_a_pid_namespace_neighbours_stay_out_of_reach(nsbox):
     assert "own-env-ok" in text, text
     for bad in ("hunter2", "read-env", "read-mem", "signalled", "stopped"):
         assert bad not in text, text
+
+
+def test_a_read_only_proc_falls_back_as_probe_says(nsbox):
+    """An outside review (FAIL on 4487672, unprivileged): with /proc
+    mounted read-only (a hardened host or runtime), the user namespace's
+    id maps cannot be written (EROFS); probe said `namespaces = auto:
+    none` and the run died (exit 125) instead of falling back as README's
+    "Containers" says.  Now the run falls back, said in one line, with
+    every layer but the namespaces (seccomp, no new privileges)."""
+    if nsbox.user != "nobody":
+        pytest.skip("root needs no id maps written")
+    ro = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+          'mount -o remount,bind,ro /proc && exec "$@"', "sh"] + nsbox.cmd([])
+    probe = subprocess.run(ro + [nsbox.ringfence, "probe"], cwd=nsbox.work, env=nsbox.env(),
+                           capture_output=True, text=True, timeout=60)
+    assert "namespaces = auto: none" in probe.stdout, probe.stdout + probe.stderr
+    r = subprocess.run(ro + [nsbox.ringfence, "--", "sh", "-c",
+                             "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; echo ran"],
+                       cwd=nsbox.work, env=nsbox.env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and "ran" in r.stdout, r.stdout + r.stderr
+    assert "Seccomp:\t2" in r.stdout and "NoNewPrivs:\t1" in r.stdout, r.stdout
+    assert sum("running without them" in l for l in r.stderr.splitlines()) == 1, r.stderr
+
+
+def test_a_passing_want_of_processes_does_not_drop_the_namespaces(nsbox):
+    """An outside review (FAIL on 4487672): the clone that makes the
+    namespaces failing for want of processes (EAGAIN: RLIMIT_NPROC, a
+    full pids cgroup, which another process of the user can fill for a
+    moment) was taken for "namespaces unavailable", and the run went on
+    without them.  Now it refuses to run (exit 125); a namespace the
+    environment refuses still falls back (the tests above)."""
+    if nsbox.user != "nobody":
+        pytest.skip("root's process limit is not RLIMIT_NPROC's")
+    r = subprocess.run(nsbox.cmd(["prlimit", "--nproc=1", nsbox.ringfence, "--", "true"]),
+                       cwd=nsbox.work, env=nsbox.env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 125, r.stdout + r.stderr
+    assert "running without them" not in r.stderr, r.stderr

@@ -443,7 +443,7 @@ int policy_expand(struct policy *p, const struct policy_vars *vars, struct polic
 	for (size_t i = 0; i < p->n_creds; i++) {
 		const struct policy_credential *cr = &p->creds[i];
 		if (strncmp(cr->source, "file:", 5) == 0 &&
-		    policy_list_add(&p->fs.deny, cr->source + 5, false, cr->origin) < 0)
+		    policy_list_add(&p->fs.deny, cr->source + 5, false, cr->source_origin) < 0)
 			return -ENOMEM;
 	}
 	p->expanded = true;

@@ -436,13 +436,22 @@ static void check_cwd(struct sandbox *sb)
 	for (size_t i = 0; sb->ll.abi > 0 && sb->ns == NS_NONE && i < p->fs.deny.n; i++) {
 		const char *c = sandbox_deny_canon(sb)[i];
 		if (c && strcmp(c, sb->cwd) != 0 && landlock_path_beneath(c, sb->cwd) &&
-		    !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))
-			die("%s:%u: filesystem.deny: %s lies beneath the working directory %s: "
+		    !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR)) {
+			/* (a credential's file is denied as one: named by its
+			 * source's line and key) */
+			const struct policy_item *it = &p->fs.deny.items[i];
+			const char *key = "filesystem.deny";
+			for (size_t k = 0; k < p->n_creds; k++)
+				if (strncmp(p->creds[k].source, "file:", 5) == 0 &&
+				    p->creds[k].source_origin.file == it->origin.file &&
+				    p->creds[k].source_origin.line == it->origin.line)
+					key = "credential.source";
+			die("%s:%u: %s: %s lies beneath the working directory %s: "
 			    "without a mount namespace Landlock cannot deny a path beneath a "
 			    "directory the command may read (its rights are inherited); run with "
 			    "namespaces, or start from a directory beside it",
-			    origin_file(&p->fs.deny.items[i].origin),
-			    p->fs.deny.items[i].origin.line, c, sb->cwd);
+			    origin_file(&it->origin), it->origin.line, key, c, sb->cwd);
+		}
 	}
 	if (sb->ll.abi > 0 && !landlock_plan_allows(&sb->plan, sb->cwd, LL_FS_READ_DIR))
 		die("the working directory %s is outside the policy's grants: start ringfence "

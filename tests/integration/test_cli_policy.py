@@ -275,3 +275,22 @@ def test_deny_beneath_the_working_directory_without_namespaces_says_why(box):
     line = never_started(box, run_marker(box, policy=pol))
     assert "filesystem.deny" in line and "beneath the working directory" in line, line
     assert "policy.ini:" in line, line
+
+
+def test_a_credentials_file_beneath_the_working_directory_is_named_by_its_source(box):
+    """An outside review (FAIL on 4487672): without a mount namespace a
+    credential's file beneath the working directory is refused (exit 125),
+    but the one line named `filesystem.deny` at the [credential] header;
+    it names the `source` line and key now."""
+    if box.namespaces == "on":
+        pytest.skip("with a mount namespace the file is masked where it is")
+    secret = box.write("work/tok", "tok_abcdefgh\n")
+    pol = box.policy("[network]\nmode = proxy\n"
+                     "allow = example.com\n[credential t]\nenv = TOK\n"
+                     "source = file:%s\nhosts = example.com:443\n" % secret)
+    with open(pol) as f:
+        line = [i + 1 for i, l in enumerate(f.read().splitlines())
+                if l.startswith("source = file:")][0]
+    r = box.run(["sh", "-c", "echo ran"], policy=pol)
+    assert r.returncode == 125 and "ran" not in r.stdout, r.stdout + r.stderr
+    assert ":%d: credential.source: " % line in r.stderr, r.stderr

@@ -1049,3 +1049,36 @@ def test_guard_offline_build_keeps_a_cache_of_its_own(box):
     r = box.run(["/usr/bin/python3", plant, "two"], policy=pol, env={"HOME": home})
     assert r.returncode == 0 and "before one" in r.stdout, r.stdout + r.stderr
     assert not os.path.exists(os.path.join(home, ".cache", "tool")), "the host's cache was written"
+
+
+# the publishing passwords and tokens beside the caches offline-build.ini
+# reads, and files of other tools' stored passwords default.ini denies
+PUBLISHING = (".cargo/credentials.toml", ".m2/settings.xml", ".m2/settings-security.xml",
+              ".gradle/gradle.properties", ".pgpass", ".gem/credentials")
+
+
+def test_offline_build_reads_the_caches_not_the_publishing_passwords(box):
+    """An outside review (FAIL on 4487672): offline-build.ini's `read =
+    ~/.cargo ~/.m2 ~/.gradle` gave the build crates.io's token, Maven's and
+    Gradle's publishing passwords; the build's own code (build.rs, tests,
+    plugins) read them and wrote them into the project, which goes back
+    to the agent.  Controls: the package caches are read."""
+    home = box.path("obhome")
+    for rel in PUBLISHING:
+        p = os.path.join(home, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write("PUBLISH-REAL-%s\n" % rel)
+    for rel in (".cargo/registry/cache/x.crate", ".m2/repository/a/b.jar",
+                ".gradle/caches/c.bin"):
+        p = os.path.join(home, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write("CACHED\n")
+    chown_tree(box, home)
+    r = box.run(["sh", "-c", "cd; cat %s; cat .cargo/registry/cache/x.crate "
+                 ".m2/repository/a/b.jar .gradle/caches/c.bin; echo ran"
+                 % " ".join(PUBLISHING)], policy=offline_build_policy(box), env={"HOME": home})
+    ran(r)
+    assert r.stdout.count("CACHED") == 3, "control: " + r.stdout + r.stderr
+    assert "PUBLISH-REAL" not in r.stdout, r.stdout

@@ -396,8 +396,12 @@ int protwatch_start(struct sandbox *sb)
 		r = watch_path(pw, sb->prot_trees[i], true);
 	/* each absent name: the directories from its grant to the nearest
 	 * one that exists (one found absent is not looked at again: many
-	 * names share .config, .github, ...) */
-	char **gone = NULL;
+	 * names share .config, .github, ...; kept as the first LEN bytes of
+	 * watch[I], on the stack: the heap is init's too, one copy until
+	 * either writes it) */
+	struct {
+		size_t i, len;
+	} gone[32];
 	size_t ngone = 0;
 	for (size_t i = 0; i < sb->n_watch && r >= 0; i++) {
 		const char *t = sb->watch[i], *root = NULL;
@@ -414,19 +418,23 @@ int protwatch_start(struct sandbox *sb)
 			char c = *s;
 			*s = '\0';
 			/* the grant itself was found a directory when planned */
+			size_t len = (size_t)(s - buf);
+			bool known = false;
+			for (size_t g = 0; g < ngone && !known; g++)
+				known = gone[g].len == len &&
+					strncmp(sb->watch[gone[g].i], buf, len) == 0;
 			bool there = s == buf + strlen(root) ||
-				     (!strv_has(gone, ngone, buf) &&
-				      lstat(buf[0] ? buf : "/", &st) == 0 && S_ISDIR(st.st_mode));
+				     (!known && lstat(buf[0] ? buf : "/", &st) == 0 &&
+				      S_ISDIR(st.st_mode));
 			if (there)
 				r = watch_path(pw, buf[0] ? buf : "/", false);
-			else if (!strv_has(gone, ngone, buf))
-				strv_add(&gone, &ngone, buf);
+			else if (!known && ngone < ARRAY_SIZE(gone))
+				gone[ngone].i = i, gone[ngone++].len = len;
 			*s = c;
 			if (!there)
 				break;
 		}
 	}
-	strv_clear(&gone, &ngone);
 	if (r < 0)
 		protwatch_stop(sb);
 	return r;

@@ -87,7 +87,7 @@ ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape
 DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev libssl-dev zlib1g-dev
 DEPS_TEST := libcmocka-dev python3-pytest python3-pytest-xdist python3-requests git curl openssl util-linux procps iproute2 hyperfine time golang-go \
 	man-db openssh-client openssh-server netcat-openbsd podman runc uidmap \
-	clang libclang-rt-14-dev clang-format pre-commit
+	clang libclang-rt-14-dev clang-format pre-commit exfatprogs exfat-fuse
 HEADERS := /usr/include/seccomp.h /usr/include/cap-ng.h /usr/include/ini.h /usr/include/ares.h /usr/include/openssl/ssl.h
 TEST_HEADERS := /usr/include/cmocka.h /usr/bin/pytest-3 /usr/lib/python3/dist-packages/xdist /usr/bin/man /usr/sbin/sshd /usr/bin/nc.openbsd /usr/bin/pre-commit
 

@@ -6,7 +6,10 @@
  * masked or carved out, the file and attribute gates, and the working
  * directory checked against all of it.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <linux/fs.h>
 #include <linux/seccomp.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -424,6 +428,99 @@ static void prepare_gates(struct sandbox *sb)
 		die("socketpair: %s", strerror(errno));
 }
 
+#ifndef FS_CASEFOLD_FL
+#define FS_CASEFOLD_FL 0x40000000 /* (Debian's headers are older) */
+#endif
+
+/* NAME with the case of its ASCII letters turned into OUT (SIZE); false
+ * when it has none. */
+static bool flip_case(const char *name, char *out, size_t size)
+{
+	bool any = false;
+	size_t i = 0;
+
+	for (; name[i] && i + 1 < size; i++) {
+		unsigned char c = (unsigned char)name[i];
+		any |= isalpha(c) != 0;
+		out[i] = (char)(isupper(c) ? tolower(c) : islower(c) ? toupper(c) : c);
+	}
+	out[i] = '\0';
+	return any && !name[i];
+}
+
+/* Whether the listing of the directory open as D holds NAME itself. */
+static bool listed(DIR *d, const char *name)
+{
+	struct dirent *de;
+
+	rewinddir(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the directory DIR (canonical) is where names fold case: a
+ * casefolded directory (ext4, tmpfs), or one whose entry is found by its
+ * name with the case of its letters turned though the listing has no such
+ * name (vfat, exFAT, NTFS, SMB, WSL's drive mounts; through FUSE each
+ * spelling is an inode of its own), or whose own name is so found in its
+ * parent.  Its entries' names then have more than one spelling, and the
+ * gates, the watch and the checks at exit judge protected names by their
+ * bytes (an outside review: .git/CONFIG written on exFAT, the host's git
+ * then ran its fsmonitor). */
+static bool folds_case(const char *dir)
+{
+	_cleanup_(closedirp) DIR *d = dir_stream_at(AT_FDCWD, dir, 0);
+	struct dirent *de;
+	struct stat st;
+	char flip[NAME_MAX + 1];
+	int flags = 0, n = 0;
+
+	if (!d)
+		return false;
+	if (ioctl(dirfd(d), FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_CASEFOLD_FL))
+		return true;
+	while ((de = readdir(d)) && n++ < 64)
+		if (flip_case(de->d_name, flip, sizeof(flip)))
+			return fstatat(dirfd(d), flip, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			       !listed(d, flip);
+	/* no entry to try: the directory's own name */
+	const char *base = strrchr(dir, '/');
+	char parent[PATH_MAX];
+	if (!base || !base[1] || !flip_case(base + 1, flip, sizeof(flip)) ||
+	    (size_t)snprintf(parent, sizeof(parent), "%.*s", (int)(base - dir), dir) >=
+		sizeof(parent))
+		return false;
+	_cleanup_(closedirp) DIR *up = dir_stream_at(AT_FDCWD, parent[0] ? parent : "/", 0);
+	return up && fstatat(dirfd(up), flip, &st, AT_SYMLINK_NOFOLLOW) == 0 && !listed(up, flip);
+}
+
+/* The write grants on a file system that folds case: refused under
+ * strict (the protected names' other spellings are not held), said under
+ * best-effort. */
+static void check_case_folding(struct sandbox *sb)
+{
+	const struct policy *p = sb->policy;
+
+	for (size_t i = 0; i < p->fs.write.n; i++) {
+		const struct policy_item *it = &p->fs.write.items[i];
+		_cleanup_free_ char *c = realpath(it->value, NULL);
+		struct stat st;
+		if (!c || stat(c, &st) < 0 || !S_ISDIR(st.st_mode) || !folds_case(c))
+			continue;
+		if (!sb->best_effort)
+			die("%s:%u: filesystem.write: %s is on a file system that folds case "
+			    "(.git/CONFIG is .git/config there): protected names would be reached "
+			    "by another spelling; work on a case-sensitive file system, or set "
+			    "[sandbox] enforcement = best-effort",
+			    origin_file(&it->origin), it->origin.line, c);
+		warn("best-effort: %s is on a file system that folds case: the protected names "
+		     "in it are held by one spelling only, another reaches them",
+		     c);
+	}
+}
+
 /* The working directory against the plan and the deny paths. */
 static void check_cwd(struct sandbox *sb)
 {
@@ -502,6 +599,7 @@ void layers_prepare_fs(struct sandbox *sb)
 
 	prepare_gates(sb);
 	check_cwd(sb);
+	check_case_folding(sb);
 
 	/* mode = none without a network namespace: Landlock refuses TCP too;
 	 * under the broker every connection is one the supervisor made, so

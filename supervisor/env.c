@@ -41,15 +41,17 @@ bool env_glob_match(const struct policy_list *keep, bool keep_set, const char *n
  * pattern.  An outside review: CLAUDE_CODE_* passed Claude Code's OAuth
  * refresh token, QWEN_* the Qwen server's token, GEMINI_CLI_* the IDE
  * server's, each a real secret the command could send anywhere the policy
- * reaches.  The words, in any case, anywhere in the name (but _KEY, _PAT
- * and _AUTH at its end: KEYBOARD, PATH and AUTHOR say nothing).
+ * reaches.  The words, in any case, anywhere in the name (TOKENS, a
+ * count, is none), and the ends (_KEY, _PAT, _AUTH, ... at the end only:
+ * KEYBOARD, PATH and AUTHOR say nothing).
  */
 STRING_TABLE_BEGIN
 static const char secret_words[][12] = {
-    "TOKEN",   "SECRET", "PASSWORD",	"PASSWD", "PASSPHRASE", "CREDENTIAL",
-    "API_KEY", "APIKEY", "PRIVATE_KEY", "COOKIE", "ACCESS_KEY",
+    "TOKEN",  "SECRET",	     "PASSWORD", "PASSWD",     "PASSPHRASE", "CREDENTIAL", "API_KEY",
+    "APIKEY", "PRIVATE_KEY", "COOKIE",	 "ACCESS_KEY", "JWT",	     "WEBHOOK",	   "AUTH_CONFIG",
 };
-static const char secret_ends[][8] = {"_KEY", "_PAT", "_AUTH", "_PASS", "_PW"};
+static const char secret_ends[][12] = {"_KEY", "_PAT",	   "_AUTH",  "_PASS", "_PW",
+				       "_PWD", "_SESSION", "_CREDS", "_DSN"};
 STRING_TABLE_END
 
 bool env_secret_name(const char *name)
@@ -61,15 +63,40 @@ bool env_secret_name(const char *name)
 		return true; /* (no such name is kept: put_kept() takes 255) */
 	for (size_t i = 0; i <= n; i++)
 		up[i] = name[i] >= 'a' && name[i] <= 'z' ? (char)(name[i] - 'a' + 'A') : name[i];
-	for (size_t i = 0; i < ARRAY_SIZE(secret_words); i++)
-		if (strstr(up, secret_words[i]))
-			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(secret_words); i++) {
+		const char *at = up;
+		while ((at = strstr(at, secret_words[i]))) {
+			/* (a count: MAX_OUTPUT_TOKENS) */
+			if (!(i == 0 && at[5] == 'S'))
+				return true;
+			at++;
+		}
+	}
+	/* 1Password's CLI: OP_SESSION_<account> unlocks the vault */
+	if (strncmp(up, "OP_SESSION_", 11) == 0)
+		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(secret_ends); i++) {
 		size_t l = strlen(secret_ends[i]);
 		if (n >= l && strcmp(up + n - l, secret_ends[i]) == 0)
 			return true;
 	}
 	return false;
+}
+
+/* Whether VALUE is a URL with a password in it (DATABASE_URL=
+ * postgres://u:pw@h/db): a secret whatever its variable's name. */
+bool env_secret_value(const char *value)
+{
+	const char *s = strstr(value, "://"), *at, *colon;
+
+	if (!s)
+		return false;
+	s += 3;
+	at = s + strcspn(s, "/@?#");
+	if (*at != '@')
+		return false;
+	colon = memchr(s, ':', (size_t)(at - s));
+	return colon && colon + 1 < at;
 }
 
 /* Whether env_keep (KEEP, set) names NAME whole, not by a pattern. */
@@ -135,12 +162,13 @@ static int put_kept(struct envb *e, const struct policy *p, char *const *environ
 		if (cred_var ||
 		    !env_glob_match(&p->process.env_keep, p->process.env_keep_set, name))
 			continue;
-		if (env_secret_name(name) &&
+		if ((env_secret_name(name) || env_secret_value(eq + 1)) &&
 		    !(p->process.env_keep_set && kept_by_name(&p->process.env_keep, name))) {
 			warn("%s is not passed to the command: env_keep matches it by a pattern, "
-			     "and its name says it holds a secret (name it whole in env_keep to "
+			     "and its %s says it holds a secret (name it whole in env_keep to "
 			     "pass it, or make it a [credential] to pass a placeholder)",
-			     name);
+			     name,
+			     env_secret_name(name) ? "name" : "value (a URL with a password)");
 			continue;
 		}
 		r = env_put(e, name, strlen(name), eq + 1);

@@ -379,7 +379,8 @@ static bool is_interpreter(const char *x)
 	const char *base = strrchr(x, '/');
 
 	base = base ? base + 1 : x;
-	if (is_shell(base))
+	/* (the shell's `.` and `source` read their file as a script too) */
+	if (is_shell(base) || strcmp(x, ".") == 0 || strcmp(x, "source") == 0)
 		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(interps); i++) {
 		size_t l = strlen(interps[i]);
@@ -420,9 +421,9 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
  * `exec sh -c`, and the shell's words before a command: `then sh x`). */
 static bool is_prefix(const char *x)
 {
-	static const char *const prefixes[] = {"env",  "exec",	"command", "nohup", "nice",
-					       "time", "if",	"then",	   "else",  "elif",
-					       "do",   "while", "until",   "!",	    "{"};
+	static const char *const prefixes[] = {
+	    "env",  "exec", "command", "nohup", "nice",	 "time",  "timeout", "if",
+	    "then", "else", "elif",    "do",	"while", "until", "!",	     "{"};
 	const char *base = strrchr(x, '/');
 
 	base = base ? base + 1 : x;
@@ -457,7 +458,7 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 	enum { DEPTHS = 4, DIR_MAX = 256 };
 	char w[PATH_MAX], dirs[DEPTHS][DIR_MAX], *dir;
 	bool cmd = true, module = false, cd = false, sep, shell = false, shell_c = false,
-	     prefix = false, script = false;
+	     prefix = false, script = false, value = false;
 	int depth = 0;
 
 	dirs[0][0] = '\0';
@@ -474,7 +475,7 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 		dir = dirs[at];
 		if (sep)
 			cmd = true, module = false, cd = false,
-			shell = shell_c = prefix = script = false;
+			shell = shell_c = prefix = script = value = false;
 		bool was_cmd = cmd, was_module = module, was_cd = cd;
 		cmd = module = cd = false;
 		/* `bash -c "sh tools/x"`: the command line a shell is given */
@@ -501,8 +502,11 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 			continue;
 		}
 		/* after `env` or `exec`, its options and VAR=value words, the
-		 * next word is the command */
-		if (prefix && (x[0] == '-' || strchr(x, '='))) {
+		 * next word is the command; a number an option takes (`nice -n
+		 * 5`, `timeout 60`, `timeout 1m`) too */
+		if (prefix &&
+		    (x[0] == '-' || strchr(x, '=') ||
+		     (isdigit((unsigned char)x[0]) && strspn(x, "0123456789.smhd") == strlen(x)))) {
 			cmd = true;
 			continue;
 		}
@@ -511,9 +515,18 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 			if (shell && strchr(x + 1, 'c'))
 				shell_c = true;
 			module = python_options(dir, x, fn, ud);
-			/* -c: a command line, no script, follows */
-			if (strchr(x + 1, 'c') || strchr(x + 1, 'e'))
+			/* -c (and -e but a shell's, its errexit): a command line,
+			 * no script, follows */
+			if (strchr(x + 1, 'c') || (!shell && strchr(x + 1, 'e')))
 				script = false;
+			/* an option that takes the next word (python's -W and
+			 * -X, perl's and ruby's -I): that word is no script */
+			if (script && !shell && x[2] == '\0' && strchr("WXI", x[1]))
+				value = true;
+			continue;
+		}
+		if (value) {
+			value = false;
 			continue;
 		}
 		if (x[0] == '-' || x[0] == '%' || strchr(x, '=') || strstr(x, "://") ||
@@ -534,7 +547,7 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 		bool is_script = script;
 		script = false;
 		if (is_script && (strchr(x, '/') || strchr(x, '.')) && strcmp(x, ".") != 0 &&
-		    strcmp(x, "..") != 0 && !is_data_file(x)) {
+		    strcmp(x, "..") != 0) {
 			program_both(dir, self, w, x, PTR_PROGRAM, fn, ud);
 			continue;
 		}

@@ -32,7 +32,7 @@
 
 #include "supervisor.h"
 
-enum hc_key { HC_CMD, HC_ARGS, HC_ROOT, HC_EXTENDS, HC_DIR, HC_REPO, _HC_MAX };
+enum hc_key { HC_CMD, HC_ARGS, HC_ROOT, HC_EXTENDS, HC_DIR, HC_ID, _HC_MAX };
 
 /* (the names in arrays: a table of pointers would be relocated at every
  * start, test_binary.py) */
@@ -52,10 +52,11 @@ static const struct {
     {"extends", HC_EXTENDS, false},
     {"source_dir", HC_DIR, false},
     {"source_dir_local", HC_DIR, false},
-    /* pre-commit's (its `files` is a pattern, no command) */
+    /* pre-commit's (its `files` is a pattern, no command; `id` begins a
+     * hook) */
     {"entry", HC_CMD, true},
     {"args", HC_ARGS, true},
-    {"repo", HC_REPO, true},
+    {"id", HC_ID, true},
 };
 STRING_TABLE_END
 
@@ -372,8 +373,9 @@ static char *in_root(const char *root, const char *cmd)
 }
 
 /* Whether a YAML anchor begins at I (`&name value`): *V where its value
- * begins, *FLOW whether it stands in a flow mapping. */
-static bool anchor_at(const struct hc_text *t, size_t i, size_t *v, bool *flow)
+ * begins, *FLOW whether it stands in a flow mapping, *NAME_END where its
+ * name ends. */
+static bool anchor_at(const struct hc_text *t, size_t i, size_t *v, bool *flow, size_t *name_end)
 {
 	size_t e = i + 1, ls = line_start(t, i);
 	int open = 0;
@@ -384,6 +386,7 @@ static bool anchor_at(const struct hc_text *t, size_t i, size_t *v, bool *flow)
 		e++;
 	if (e == i + 1 || e >= t->n || !is_blank(t->b[e]))
 		return false; /* (a mapping's anchor: its keys are met by the scan) */
+	*name_end = e;
 	while (e < t->n && is_blank(t->b[e]))
 		e++;
 	for (size_t j = ls; j < i; j++)
@@ -395,9 +398,10 @@ static bool anchor_at(const struct hc_text *t, size_t i, size_t *v, bool *flow)
 
 /* HEAD and the list ARGS after it, each quoted: pre-commit's entry and
  * its arguments as one command line (`entry: bash -c`, `args: ['sh
- * tools/x']`: a review).  The entry is the last one read before them (a
- * local hook must have one); none read yet, "sh": the first argument
- * taken for a script, `-c` for a command line. */
+ * tools/x']`: a review).  The entry is the hook's read before them; none
+ * yet (args written first, or a hook of another repository, whose entry
+ * its repository has), "true": the arguments are arguments, a file each
+ * names not a program. */
 static char *args_line(const char *head, const struct hc_vals *args)
 {
 	size_t l = strlen(head) + 1;
@@ -422,26 +426,47 @@ static char *args_line(const char *head, const struct hc_vals *args)
 	return s;
 }
 
+/* The values in FROM into TO, an alias (`*name`) of an anchor in ANCHORS
+ * (names and values, in pairs) given as that anchor's value. */
+static void add_vals(struct hc_vals *to, const struct hc_vals *from, const struct hc_vals *anchors)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		char *v = from->v[i];
+		for (size_t a = 0; v[0] == '*' && a + 1 < anchors->n; a += 2)
+			if (strcmp(v + 1, anchors->v[a]) == 0) {
+				v = anchors->v[a + 1];
+				break;
+			}
+		add_val(to, v);
+	}
+}
+
 void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn, void *ud)
 {
 	struct hc_text t = {buf, n};
-	struct hc_vals vals[_HC_MAX] = {0};
+	struct hc_vals vals[_HC_MAX] = {0}, anchors = {0};
 	char *out = malloc(n + 2);
-	/* pre-commit: whether the hooks read now are a local repository's
-	 * (another's entry and arguments are that repository's program and
-	 * its options: `args: [-c, pyproject.toml]`) */
-	bool local = false;
-	char *entry = NULL; /* the last local hook's entry read */
+	/* pre-commit: the entry of the hook read now (since its id) */
+	char *entry = NULL;
 
 	if (!out)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		size_t k, v;
+		size_t k, v, name_end;
 		bool flow;
-		if (anchor_at(&t, i, &v, &flow)) {
-			/* an anchor's value may be a command an alias gives a
-			 * key of ours (`x: &lint tools/x`, `entry: *lint`) */
-			value_at(&t, v, (long)(i - line_start(&t, i)), flow, out, &vals[HC_CMD]);
+		struct hc_vals got = {0};
+		if (anchor_at(&t, i, &v, &flow, &name_end)) {
+			/* an anchor's scalar, for an alias in a key of ours
+			 * (`x: &lint tools/x`, `entry: *lint`: a review) */
+			value_at(&t, v, (long)(i - line_start(&t, i)), flow, out, &got);
+			if (got.n && anchors.n + 2 <= 2 * HC_VALS) {
+				char name[256];
+				snprintf(name, sizeof(name), "%.*s", (int)(name_end - i - 1),
+					 buf + i + 1);
+				strv_add(&anchors.v, &anchors.n, name);
+				strv_add(&anchors.v, &anchors.n, got.v[0]);
+			}
+			strv_clear(&got.v, &got.n);
 			continue;
 		}
 		if (!key_at(&t, i, &k, &v, &flow) || hc_keys[k].pre_commit != pre_commit)
@@ -450,36 +475,38 @@ void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn
 		if (i > 0 && (buf[i - 1] == '"' || buf[i - 1] == '\''))
 			col--;
 		enum hc_key key = hc_keys[k].key;
-		if (key == HC_REPO) {
-			struct hc_vals repo = {0};
-			value_at(&t, v, col, flow, out, &repo);
-			local = repo.n == 1 && strcmp(repo.v[0], "local") == 0;
+		if (key == HC_ID) {
 			free(entry);
 			entry = NULL;
-			strv_clear(&repo.v, &repo.n);
 			continue;
 		}
-		if (pre_commit && !local)
-			continue;
+		value_at(&t, v, col, flow, out, &got);
+		struct hc_vals vs = {0};
+		add_vals(&vs, &got, &anchors);
+		strv_clear(&got.v, &got.n);
 		if (key == HC_ARGS) {
-			struct hc_vals args = {0};
-			value_at(&t, v, col, flow, out, &args);
 			_cleanup_free_ char *line =
-			    args.n ? args_line(entry ? entry : "sh", &args) : NULL;
+			    vs.n ? args_line(entry ? entry : "true", &vs) : NULL;
 			if (line)
 				add_val(&vals[HC_CMD], line);
-			strv_clear(&args.v, &args.n);
-			continue;
+			/* and an argument with blanks, a command line of its
+			 * own (`args: ['sh tools/x']` before `entry: bash -c`) */
+			for (size_t a = 0; a < vs.n; a++)
+				if (strpbrk(vs.v[a], " \t"))
+					add_val(&vals[HC_CMD], vs.v[a]);
+		} else {
+			if (pre_commit && key == HC_CMD && vs.n) {
+				free(entry);
+				entry = strdup(vs.v[0]);
+			}
+			for (size_t a = 0; a < vs.n; a++)
+				add_val(&vals[key], vs.v[a]);
 		}
-		size_t had = vals[key].n;
-		value_at(&t, v, col, flow, out, &vals[key]);
-		if (pre_commit && key == HC_CMD && vals[key].n > had) {
-			free(entry);
-			entry = strdup(vals[key].v[had]);
-		}
+		strv_clear(&vs.v, &vs.n);
 	}
 	free(out);
 	free(entry);
+	strv_clear(&anchors.v, &anchors.n);
 
 	for (size_t i = 0; i < vals[HC_CMD].n; i++) {
 		const char *cmd = vals[HC_CMD].v[i];

@@ -253,13 +253,18 @@ static void hook_file(struct sandbox *sb, const char *path)
 
 static bool in_package_tree(const char *path);
 
-/* A Python script a hook runs (PATH, *.py) imports from its own directory
+/* A Python script a hook runs (NAMED, *.py, a program: an interpreter's
+ * script or a command, not an argument) imports from its own directory
  * first: a json.py made beside it ran at the host's commit (a review), as
  * would a crafted __pycache__.  That directory is protected whole, where
  * it lies below the top (the top itself is the project: there a module
  * made beside the script is not caught, SECURITY.md). */
-static void python_dir(const struct pointers *pp, const char *path)
+static void python_dir(const struct pointers *pp, const char *named)
 {
+	/* where the link it may be leads: Python takes that directory (a
+	 * review: tools/x.py -> ../lib/x.py imports lib/json.py) */
+	_cleanup_free_ char *real = realpath(named, NULL);
+	const char *path = real ? real : named;
 	size_t n = strlen(path), tl = strlen(pp->top);
 	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX];
@@ -311,6 +316,37 @@ static bool in_package_tree(const char *path)
 	return false;
 }
 
+static void hookconf_read(const struct pointers *pp, const char *path, bool pre_commit);
+static bool hookconf_path(const struct pointers *pp, const char *value, char *out, size_t size);
+
+/* A hook pre-commit installed names its configuration (`pre-commit
+ * install -c tools/pc.yaml` writes --config=tools/pc.yaml into it, a word
+ * the reader of commands passes over): that file, protected and read as
+ * .pre-commit-config.yaml is (a review). */
+static void pre_commit_config(const struct pointers *pp, const char *buf, size_t n)
+{
+	static const char opt[] = "--config=";
+
+	for (const char *p = memmem(buf, n, opt, sizeof(opt) - 1); p;
+	     p = memmem(p + 1, n - (size_t)(p + 1 - buf), opt, sizeof(opt) - 1)) {
+		const char *v = p + sizeof(opt) - 1, *e = v;
+		char rel[PATH_MAX], path[PATH_MAX];
+		while (e < buf + n && !strchr(" \t\n\"')", *e))
+			e++;
+		if (e == v || (size_t)(e - v) >= sizeof(rel))
+			continue;
+		snprintf(rel, sizeof(rel), "%.*s", (int)(e - v), v);
+		if (strcmp(rel, ".pre-commit-config.yaml") == 0 || strchr(rel, '$') ||
+		    !hookconf_path(pp, rel, path, sizeof(path)))
+			continue;
+		cand_add(pp->cand, path, PROT_FILE);
+		hook_file(pp->sb, path);
+		struct pointers hp = *pp;
+		hp.hook = true;
+		hookconf_read(&hp, path, true);
+	}
+}
+
 static void hook_scripts(const struct pointers *pp, const char *dir)
 {
 	DIR *d = dir_stream_at(AT_FDCWD, dir, O_NOFOLLOW);
@@ -356,8 +392,10 @@ static void hook_scripts(const struct pointers *pp, const char *dir)
 		n++;
 		size_t len;
 		_cleanup_free_ char *buf = gitconfig_read(fd, &st, &len);
-		if (buf)
+		if (buf) {
 			gitconfig_script_pointers(buf, len, self, on_git_pointer, &hp);
+			pre_commit_config(pp, buf, len);
+		}
 	}
 	closedir(d);
 }
@@ -438,7 +476,8 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 	cand_add(pp->cand, path, kind == PTR_HOOKS ? PROT_DIR : PROT_FILE);
 	if (pp->hook) {
 		hook_file(pp->sb, path);
-		python_dir(pp, path);
+		if (kind == PTR_PROGRAM)
+			python_dir(pp, path);
 	}
 	/* what an included file names: read too (git stops at ten levels),
 	 * wherever it is (one outside the grants names files in them) */
@@ -500,8 +539,6 @@ STRING_TABLE_END
 /* (the directories lefthook's scripts are in: one for each hook) */
 #define HOOKCONF_DEPTH 10
 
-static void hookconf_read(const struct pointers *pp, const char *path, bool pre_commit);
-
 /* PATH (relative to the top, or "~/", or absolute) made absolute into
  * OUT, its "." and ".." taken as written: false past the root. */
 static bool hookconf_path(const struct pointers *pp, const char *value, char *out, size_t size)
@@ -540,7 +577,9 @@ static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *val
 			strv_add(&pp->sb->hook_globs, &pp->sb->n_hook_globs, path);
 		if (glob(path, GLOB_NOSORT, NULL, &g) != 0)
 			return;
-		for (size_t i = 0; i < g.gl_pathc && i < HOOKS_MAX; i++) {
+		/* every match is the host's (the end moves aside only what
+		 * was not: a review found the 65th of 70 moved); each read */
+		for (size_t i = 0; i < g.gl_pathc; i++) {
 			strv_add(&pp->sb->hook_glob_seen, &pp->sb->n_hook_glob_seen, g.gl_pathv[i]);
 			if (!strpbrk(g.gl_pathv[i], "*?["))
 				on_hookconf_pointer(ud, kind, g.gl_pathv[i]);

@@ -484,6 +484,21 @@ _noreturn_ static void in_init(struct sandbox *sb, const struct sandbox_plan *pl
 	init_main(plan, &fds, saved);
 }
 
+/* Whether user namespaces are turned off here (user.max_user_namespaces
+ * 0, a hardened host's choice: ENOSPC then says so), not merely used up
+ * for the moment by the user's other processes (a review: that is a
+ * passing want, as EAGAIN is). */
+static bool userns_disabled(void)
+{
+	char b[32] = "";
+	int fd = open("/proc/sys/user/max_user_namespaces", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, b, sizeof(b) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n <= 0 || strtol(b, NULL, 10) == 0;
+}
+
 /* clone(2) with the planned namespaces (the network namespace made
  * beforehand joined instead, *NETNS_FD); -1 and *RETRY when SB was planned
  * again (a user namespace of its own, or none at all). */
@@ -522,7 +537,7 @@ static pid_t clone_in_namespaces(struct sandbox *sb, const struct policy *p, int
 	 * process of the user filling its process budget for a moment would
 	 * have pushed the run into the weaker mode) */
 	if (e != EPERM && e != EACCES && e != ENOSYS && e != EOPNOTSUPP && e != EINVAL &&
-	    e != ENOSPC && e != EUSERS)
+	    !((e == ENOSPC || e == EUSERS) && userns_disabled()))
 		die("cannot create namespaces (%s)", strerror(e));
 	/* planned first: a policy that cannot run without them ends with its
 	 * one line */

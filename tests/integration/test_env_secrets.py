@@ -68,3 +68,23 @@ def test_a_secret_named_whole_in_env_keep_passes(box):
                                           "MY_REGION": "eu", "MY_DB_PASSWORD": "m-3"})
     assert "DEPLOY_TOKEN=d-1" in r.stdout and "MY_REGION=eu" in r.stdout, r.stdout + r.stderr
     assert "m-2" not in r.stdout and "m-3" not in r.stdout, r.stdout
+
+
+def test_more_secrets_by_name_or_value_and_a_count_that_is_none(box):
+    """A review (FAIL on 32c9f10): names the list missed (MYSQL_PWD, a
+    Bitwarden and a 1Password session, a CI job's JWT, a webhook, a DSN,
+    Docker's auth config) and a URL with a password in its value; and
+    CLAUDE_CODE_MAX_OUTPUT_TOKENS, a count, was withheld (the guard)."""
+    pol = box.policy("[process]\nenv_keep = PATH HOME MYSQL_* BW_* OP_* DATABASE_* "
+                     "DOCKER_* CI_* SLACK_* SENTRY_* CLAUDE_CODE_*\n")
+    secrets = {"MYSQL_PWD": "m-REAL-1", "BW_SESSION": "b-REAL-2", "OP_SESSION_acct": "o-REAL-3",
+               "DATABASE_URL": "postgres://u:d-REAL-4@h/db", "CI_JOB_JWT": "c-REAL-5",
+               "SLACK_WEBHOOK_URL": "https://hooks.example.test/s-REAL-6",
+               "SENTRY_DSN": "https://k-REAL-7@o.example.test/1",
+               "DOCKER_AUTH_CONFIG": '{"auths":"d-REAL-8"}'}
+    env = dict(secrets, CLAUDE_CODE_MAX_OUTPUT_TOKENS="4096", DATABASE_NAME="app")
+    r = box.run(["env"], policy=pol, env=env)
+    assert "CLAUDE_CODE_MAX_OUTPUT_TOKENS=4096" in r.stdout and "DATABASE_NAME=app" in r.stdout, \
+        "control: " + r.stdout + r.stderr
+    for k, v in secrets.items():
+        assert v not in r.stdout, "%s reached the command\n%s" % (k, r.stdout)

@@ -293,7 +293,11 @@ GUARDS = {
                        "    language: system\n    args: [--config, setup.cfg]\n", "setup.cfg"),
     "remote-args": (".pre-commit-config.yaml",
                     "repos:\n- repo: https://example.com/bandit\n  rev: v1\n  hooks:\n"
-                    "  - id: bandit\n    args: [src/main.py]\n", "src/main.py"),
+                    "  - id: bandit\n    args: [-c, pyproject.toml]\n", "pyproject.toml"),
+    "remote-anchor": (".pre-commit-config.yaml",
+                      "repos:\n- repo: https://example.com/black\n  rev: v1\n  hooks:\n"
+                      "  - id: black\n    files: &app src/main.py\n  - id: isort\n"
+                      "    files: *app\n", "src/main.py"),
     "files-pattern": (".pre-commit-config.yaml", PC_HEAD + "    entry: black\n"
                       "    language: system\n    files: src/main.py\n", "src/main.py"),
 }
@@ -312,3 +316,142 @@ def test_guard_a_hook_managers_configuration_leaves_the_projects_files_writable(
     r = sandbox(box, home, "echo '# edit' >> %s && echo edited" % target)
     assert "edited" in r.stdout.split(), \
         "the agent could not edit %s (%s)\n%s" % (target, case, r.stdout + r.stderr)
+
+
+# A review of those fixes (FAIL on 32c9f10, every mode): more forms.
+CFG_HOST = 'run_lint() { touch "$HOME/HOSTRAN"; }\n'
+EVIL_SH = "printf '#!/bin/sh\\ntouch \"$HOME/MARK\"\\n' > %s"
+PC_MORE = {
+    # the keys of a repository's entry in another order
+    "hooks-before-repo": (
+        "repos:\n- hooks:\n  - id: x\n    name: x\n    entry: tools/x\n    language: script\n"
+        + PC_TAIL + "  repo: local\n",
+        {"tools/x": (HOST_PROG, 0o755)},
+        rewrite("tools/x") + " && git add tools/x"),
+    "args-before-entry": (
+        PC_HEAD + "    args: ['sh tools/x']\n    entry: bash -c\n    language: system\n" + PC_TAIL,
+        {"tools/x": (HOST_PROG, 0o755)},
+        rewrite("tools/x") + " && git add tools/x"),
+    # a YAML merge key bringing the entry from an anchored mapping
+    "merge-key": (
+        "x-hook: &hook\n  entry: tools/x\n  language: script\n" + PC_HEAD +
+        "    <<: *hook\n" + PC_TAIL,
+        {"tools/x": (HOST_PROG, 0o755)},
+        rewrite("tools/x") + " && git add tools/x"),
+    # a data file's suffix on what a shell sources or runs
+    "sourced-cfg": (
+        PC_HEAD + "    entry: sh -c '. tools/hook.cfg; run_lint'\n    language: system\n" + PC_TAIL,
+        {"tools/hook.cfg": (CFG_HOST, 0o644)},
+        "printf 'run_lint() { touch \"$HOME/MARK\"; }\\n' > tools/hook.cfg && "
+        "git add tools/hook.cfg"),
+    "sh-script-txt": (
+        PC_HEAD + "    entry: sh tools/lint.txt\n    language: system\n" + PC_TAIL,
+        {"tools/lint.txt": (HOST_PROG, 0o644)},
+        rewrite("tools/lint.txt") + " && git add tools/lint.txt"),
+    # an absent script behind a shell's -e, and behind an option's value
+    "absent-sh-e": (
+        PC_HEAD + "    entry: sh -c 'sh tools/x; if [ -f tools/local.sh ]; then "
+        "sh -e tools/local.sh; fi'\n    language: system\n" + PC_TAIL,
+        {"tools/x": (HOST_PROG, 0o755)},
+        EVIL_SH % "tools/local.sh"),
+    "absent-nice-n": (
+        PC_HEAD + "    entry: sh -c 'sh tools/x; if [ -f tools/local.sh ]; then "
+        "nice -n 5 sh tools/local.sh; fi'\n    language: system\n" + PC_TAIL,
+        {"tools/x": (HOST_PROG, 0o755)},
+        EVIL_SH % "tools/local.sh"),
+}
+
+
+@pytest.mark.skipif(not shutil.which("pre-commit"), reason="pre-commit is not installed")
+@pytest.mark.parametrize("case", sorted(PC_MORE))
+def test_what_pre_commit_runs_in_still_other_forms_is_protected(box, case):
+    config, files, plant = PC_MORE[case]
+    home = host_home(box)
+    host_project(box, home)
+    for rel, (text, mode) in files.items():
+        put(box, rel, text, mode)
+    put(box, ".pre-commit-config.yaml", config, 0o644)
+    commit_all(box, home)
+    h = host(box, ["pre-commit", "install"], home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    op = "git commit -q --allow-empty -m again"
+    control(box, home, op, box.work)
+    r, h = plant_then_run(box, home, op, box.work, plant)
+    no_mark(home, h, "the host's commit ran what the sandbox wrote (%s)\n%s"
+            % (case, r.stdout + r.stderr))
+
+
+@pytest.mark.skipif(not shutil.which("pre-commit"), reason="pre-commit is not installed")
+def test_a_configuration_pre_commit_install_was_given_is_protected(box):
+    """`pre-commit install -c tools/pc.yaml`: the hook names its
+    configuration as --config=tools/pc.yaml (FAIL on 32c9f10)."""
+    home = host_home(box)
+    host_project(box, home)
+    put(box, "tools/x", HOST_PROG)
+    put(box, "tools/pc.yaml", PC_HEAD + "    entry: tools/x\n    language: script\n" + PC_TAIL,
+        0o644)
+    commit_all(box, home)
+    h = host(box, ["pre-commit", "install", "-c", "tools/pc.yaml"], home, cwd=box.work,
+             env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    op = "git commit -q --allow-empty -m again"
+    control(box, home, op, box.work)
+    plant = ("printf '%s' > tools/evil && chmod 755 tools/evil && "
+             "sed -i 's#entry: tools/x#entry: tools/evil#' tools/pc.yaml && "
+             "git add tools/pc.yaml tools/evil") % "#!/bin/sh\\ntouch \"$HOME/MARK\"\\n"
+    r, h = plant_then_run(box, home, op, box.work, plant)
+    no_mark(home, h, "the host's commit ran the configuration the sandbox rewrote\n%s"
+            % (r.stdout + r.stderr))
+
+
+@pytest.mark.skipif(not shutil.which("pre-commit"), reason="pre-commit is not installed")
+def test_a_python_script_reached_through_a_link_has_its_directory_protected(box):
+    """tools/x.py a tracked link to lib/x.py: Python takes lib/ first on
+    its path (FAIL on 32c9f10)."""
+    home = host_home(box)
+    host_project(box, home)
+    put(box, "lib/x.py", PY_HOST, 0o644)
+    os.makedirs(os.path.join(box.work, "tools"), exist_ok=True)
+    os.symlink("../lib/x.py", os.path.join(box.work, "tools/x.py"))
+    put(box, ".pre-commit-config.yaml",
+        PC_HEAD + "    entry: python3 tools/x.py\n    language: system\n" + PC_TAIL, 0o644)
+    commit_all(box, home)
+    h = host(box, ["pre-commit", "install"], home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    op = "git commit -q --allow-empty -m again"
+    control(box, home, op, box.work)
+    r, h = plant_then_run(box, home, op, box.work,
+                          "printf '%s' > lib/json.py" % PY_EVIL.replace("\n", "\\n"))
+    no_mark(home, h, "the host's commit imported the lib/json.py the sandbox made\n%s"
+            % (r.stdout + r.stderr))
+
+
+def test_guard_a_file_a_hook_only_names_leaves_its_directory_writable(box):
+    """`entry: mypy src/app/main.py`: main.py is an argument, no program:
+    the app's directory stays the agent's (FAIL on 32c9f10)."""
+    home = host_home(box)
+    host_project(box, home)
+    put(box, ".pre-commit-config.yaml", PC_HEAD + "    entry: mypy src/app/main.py\n"
+        "    language: system\n    pass_filenames: false\n", 0o644)
+    put(box, "src/app/main.py", "print(1)\n", 0o644)
+    put(box, "src/app/models.py", "X = 1\n", 0o644)
+    commit_all(box, home)
+    r = sandbox(box, home, "(echo 'Y = 2' >> src/app/models.py && echo edited) && "
+                "(echo x > src/app/new.py && echo created)")
+    assert {"edited", "created"} <= set(r.stdout.split()), r.stdout + r.stderr
+
+
+def test_guard_a_glob_of_many_matches_moves_none_of_the_hosts_aside(box):
+    """`extends: [packages/*/hooks.yml]` with 70 packages, an idle run:
+    every match is the host's (FAIL on 32c9f10: the 65th on were moved
+    aside as the sandbox's)."""
+    home = host_home(box)
+    host_project(box, home)
+    put(box, "lefthook.yml", "extends:\n  - packages/*/hooks.yml\n", 0o644)
+    for i in range(70):
+        put(box, "packages/p%02d/hooks.yml" % i, "pre-commit: {}\n", 0o644)
+    commit_all(box, home)
+    r = sandbox(box, home, "true")
+    missing = [i for i in range(70)
+               if not os.path.exists(os.path.join(box.work, "packages/p%02d/hooks.yml" % i))]
+    assert not missing, "an idle run moved the host's files aside: %s\n%s" % (missing, r.stderr)

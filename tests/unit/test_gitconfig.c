@@ -176,8 +176,9 @@ static void test_hook_scripts(void **state)
 
 	(void)state;
 	gitconfig_script_pointers(script, sizeof(script) - 1, NULL, add, &s);
-	assert_string_equal(s.text, "arg=_/h program=scripts/pre.sh arg=tools/x program=tools/x "
-				    "program=web/check");
+	assert_string_equal(s.text,
+			    "program=_/h program=scripts/pre.sh arg=tools/x program=tools/x "
+			    "program=web/check");
 	/* a last line without its line break (the fuzzer's find: the copy
 	 * adds one, past the end of a buffer of the script's size) */
 	struct seen t = {""};
@@ -193,8 +194,9 @@ static void test_hook_scripts(void **state)
 				    "sh -ec './scripts/c && true'\n";
 	struct seen u = {""};
 	gitconfig_script_pointers(forms, sizeof(forms) - 1, ".git/hooks", add, &u);
-	assert_string_equal(u.text, "program=.git/hooks/../../scripts/a.sh arg=.git/hooks/lib.sh "
-				    "program=scripts/b.sh program=scripts/c");
+	assert_string_equal(u.text,
+			    "program=.git/hooks/../../scripts/a.sh program=.git/hooks/lib.sh "
+			    "program=scripts/b.sh program=scripts/c");
 	/* and a second review's: the directory through an expansion the
 	 * reader cannot read (taken from the top and from the hook's
 	 * directory both), a shell behind env or exec */
@@ -256,20 +258,20 @@ static void test_hook_managers(void **state)
 	    {"repos:\n- repo: local\n  hooks:\n  - id: c\n    entry: python3\n    args:\n"
 	     "    - tools/c.py\n    - '-v'\n",
 	     "program=tools/c.py", true},
-	    /* (a review) its arguments as a shell's: a -c command line; a
+	    /* (a review) its entry and arguments as one command line; a
 	     * tool's configuration (-c pyproject.toml) left writable; a
-	     * pattern (files) no command; another repository's hooks are
-	     * its own program's, their arguments its options */
+	     * pattern (files) no command; every repository's hooks read,
+	     * in any order of their keys */
 	    {"repos:\n- repo: local\n  hooks:\n  - id: c\n    entry: bash -c\n"
 	     "    args: ['sh tools/x']\n    files: src/main.py\n",
-	     "program=tools/x", true},
+	     "program=tools/x program=tools/x", true},
 	    {"repos:\n- repo: local\n  hooks:\n  - id: b\n    entry: bandit\n"
 	     "    args: ['-c', 'pyproject.toml']\n",
 	     "", true},
 	    {"repos:\n- repo: https://example.com/h\n  rev: v1\n  hooks:\n  - id: b\n"
 	     "    entry: tools/x\n    args: [tools/y.py]\n- repo: local\n  hooks:\n"
 	     "  - id: l\n    entry: tools/z\n",
-	     "program=tools/z", true},
+	     "program=tools/x program=tools/x arg=tools/y.py program=tools/z", true},
 	    /* an alias's anchor; each manager's keys only its own */
 	    {"x-cmds:\n  lint: &lint tools/x\nrepos:\n- repo: local\n  hooks:\n"
 	     "  - id: l\n    entry: *lint\n",

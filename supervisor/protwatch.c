@@ -423,9 +423,9 @@ int protwatch_start(struct sandbox *sb)
 			for (size_t g = 0; g < ngone && !known; g++)
 				known = gone[g].len == len &&
 					strncmp(sb->watch[gone[g].i], buf, len) == 0;
-			bool there = s == buf + strlen(root) ||
-				     (!known && lstat(buf[0] ? buf : "/", &st) == 0 &&
-				      S_ISDIR(st.st_mode));
+			bool there =
+			    s == buf + strlen(root) ||
+			    (!known && lstat(buf[0] ? buf : "/", &st) == 0 && S_ISDIR(st.st_mode));
 			if (there)
 				r = watch_path(pw, buf[0] ? buf : "/", false);
 			else if (!known && ngone < ARRAY_SIZE(gone))

@@ -32,6 +32,26 @@ from test_hostfiles_attacks import GIT_ENV, host
 from test_round3_git_attacks import host_home, host_project, no_mark, sandbox
 from test_round5_attacks import HOST_PROG, commit_all, control, plant_then_run, put, rewrite
 
+def pre_commit_attack(box, case, config, files, plant, install=("pre-commit", "install"),
+                      config_name=".pre-commit-config.yaml"):
+    """The host's project with FILES and pre-commit's CONFIG, its hook
+    installed (INSTALL); the host's commit first shown to run its program
+    (HOSTRAN); the sandbox's PLANT; the host commits again: no MARK."""
+    home = host_home(box)
+    host_project(box, home)
+    for rel, (text, mode) in files.items():
+        put(box, rel, text, mode)
+    put(box, config_name, config, 0o644)
+    commit_all(box, home)
+    h = host(box, list(install), home, cwd=box.work, env=GIT_ENV)
+    assert h.returncode == 0, h.stdout + h.stderr
+    op = "git commit -q --allow-empty -m again"
+    control(box, home, op, box.work)
+    r, h = plant_then_run(box, home, op, box.work, plant)
+    no_mark(home, h, "the host's commit ran what the sandbox wrote (%s)\n%s"
+            % (case, r.stdout + r.stderr))
+
+
 # pre-commit: a local hook, each way it names tools/x
 PRE_COMMIT = {
     "script": "    entry: tools/x\n    language: script\n",
@@ -43,21 +63,11 @@ PRE_COMMIT = {
 @pytest.mark.skipif(not shutil.which("pre-commit"), reason="pre-commit is not installed")
 @pytest.mark.parametrize("case", sorted(PRE_COMMIT))
 def test_the_script_pre_commits_local_hook_runs_is_protected(box, case):
-    home = host_home(box)
-    host_project(box, home)
-    put(box, "tools/x", HOST_PROG)
-    put(box, ".pre-commit-config.yaml",
-        "repos:\n- repo: local\n  hooks:\n  - id: x\n    name: x\n" + PRE_COMMIT[case] +
-        "    pass_filenames: false\n    always_run: true\n", 0o644)
-    commit_all(box, home)
-    h = host(box, ["pre-commit", "install"], home, cwd=box.work, env=GIT_ENV)
-    assert h.returncode == 0, h.stdout + h.stderr
-    op = "git commit -q --allow-empty -m again"
-    control(box, home, op, box.work)
     # (staged: pre-commit sets aside what is not, and runs the index's)
-    r, h = plant_then_run(box, home, op, box.work, rewrite("tools/x") + " && git add tools/x")
-    no_mark(home, h, "the host's commit ran the tools/x the sandbox wrote (%s)\n%s"
-            % (case, r.stdout + r.stderr))
+    pre_commit_attack(box, case, "repos:\n- repo: local\n  hooks:\n  - id: x\n    name: x\n" +
+                      PRE_COMMIT[case] + "    pass_filenames: false\n    always_run: true\n",
+                      {"tools/x": (HOST_PROG, 0o755)},
+                      rewrite("tools/x") + " && git add tools/x")
 
 
 # lefthook: the configuration's name and text, and the file its command
@@ -207,20 +217,7 @@ PC_MISSED = {
 @pytest.mark.skipif(not shutil.which("pre-commit"), reason="pre-commit is not installed")
 @pytest.mark.parametrize("case", sorted(PC_MISSED))
 def test_what_pre_commit_runs_in_other_forms_is_protected(box, case):
-    config, files, plant = PC_MISSED[case]
-    home = host_home(box)
-    host_project(box, home)
-    for rel, (text, mode) in files.items():
-        put(box, rel, text, mode)
-    put(box, ".pre-commit-config.yaml", config, 0o644)
-    commit_all(box, home)
-    h = host(box, ["pre-commit", "install"], home, cwd=box.work, env=GIT_ENV)
-    assert h.returncode == 0, h.stdout + h.stderr
-    op = "git commit -q --allow-empty -m again"
-    control(box, home, op, box.work)
-    r, h = plant_then_run(box, home, op, box.work, plant)
-    no_mark(home, h, "the host's commit ran what the sandbox wrote (%s)\n%s"
-            % (case, r.stdout + r.stderr))
+    pre_commit_attack(box, case, *PC_MISSED[case])
 
 
 # lefthook's, by what the sandbox may write: (name, text, the file held)
@@ -365,43 +362,21 @@ PC_MORE = {
 @pytest.mark.skipif(not shutil.which("pre-commit"), reason="pre-commit is not installed")
 @pytest.mark.parametrize("case", sorted(PC_MORE))
 def test_what_pre_commit_runs_in_still_other_forms_is_protected(box, case):
-    config, files, plant = PC_MORE[case]
-    home = host_home(box)
-    host_project(box, home)
-    for rel, (text, mode) in files.items():
-        put(box, rel, text, mode)
-    put(box, ".pre-commit-config.yaml", config, 0o644)
-    commit_all(box, home)
-    h = host(box, ["pre-commit", "install"], home, cwd=box.work, env=GIT_ENV)
-    assert h.returncode == 0, h.stdout + h.stderr
-    op = "git commit -q --allow-empty -m again"
-    control(box, home, op, box.work)
-    r, h = plant_then_run(box, home, op, box.work, plant)
-    no_mark(home, h, "the host's commit ran what the sandbox wrote (%s)\n%s"
-            % (case, r.stdout + r.stderr))
+    pre_commit_attack(box, case, *PC_MORE[case])
 
 
 @pytest.mark.skipif(not shutil.which("pre-commit"), reason="pre-commit is not installed")
 def test_a_configuration_pre_commit_install_was_given_is_protected(box):
     """`pre-commit install -c tools/pc.yaml`: the hook names its
     configuration as --config=tools/pc.yaml (FAIL on 32c9f10)."""
-    home = host_home(box)
-    host_project(box, home)
-    put(box, "tools/x", HOST_PROG)
-    put(box, "tools/pc.yaml", PC_HEAD + "    entry: tools/x\n    language: script\n" + PC_TAIL,
-        0o644)
-    commit_all(box, home)
-    h = host(box, ["pre-commit", "install", "-c", "tools/pc.yaml"], home, cwd=box.work,
-             env=GIT_ENV)
-    assert h.returncode == 0, h.stdout + h.stderr
-    op = "git commit -q --allow-empty -m again"
-    control(box, home, op, box.work)
     plant = ("printf '%s' > tools/evil && chmod 755 tools/evil && "
              "sed -i 's#entry: tools/x#entry: tools/evil#' tools/pc.yaml && "
              "git add tools/pc.yaml tools/evil") % "#!/bin/sh\\ntouch \"$HOME/MARK\"\\n"
-    r, h = plant_then_run(box, home, op, box.work, plant)
-    no_mark(home, h, "the host's commit ran the configuration the sandbox rewrote\n%s"
-            % (r.stdout + r.stderr))
+    pre_commit_attack(box, "config-path",
+                      PC_HEAD + "    entry: tools/x\n    language: script\n" + PC_TAIL,
+                      {"tools/x": (HOST_PROG, 0o755)}, plant,
+                      install=("pre-commit", "install", "-c", "tools/pc.yaml"),
+                      config_name="tools/pc.yaml")
 
 
 @pytest.mark.skipif(not shutil.which("pre-commit"), reason="pre-commit is not installed")

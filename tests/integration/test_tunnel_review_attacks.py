@@ -29,14 +29,13 @@ import pytest
 
 from test_network import MODES, NetBox
 
-# CONNECT or SOCKS5 to good.test:2222 (allowed by number: opaque streams
-# pass), then FIRST; prints what came back
-TUNNEL = r"""
-import socket, sys
-def tunnel(via):
+# CONNECT or SOCKS5 to good.test:PORT, in the clients below
+TUNNEL_TO = r"""
+import socket
+def tunnel(via, port):
     s = dial()
     if via == "connect":
-        s.sendall(b"CONNECT good.test:2222 HTTP/1.1\r\nHost: good.test:2222\r\n\r\n")
+        s.sendall(b"CONNECT good.test:%d HTTP/1.1\r\nHost: good.test:%d\r\n\r\n" % (port, port))
         head = b""
         while b"\r\n\r\n" not in head:
             head += s.recv(1)
@@ -45,10 +44,14 @@ def tunnel(via):
         s.sendall(b"\x05\x01\x00")
         assert s.recv(2) == b"\x05\x00"
         name = b"good.test"
-        s.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + (2222).to_bytes(2, "big"))
+        s.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + port.to_bytes(2, "big"))
         assert s.recv(10)[1] == 0
     return s
+"""
 
+# to good.test:2222 (allowed by number: opaque streams pass), then FIRST;
+# prints what came back
+TUNNEL = TUNNEL_TO + r"""
 FIRST = {
     "ended": b"SSH-2.0-client\r\n",
     "long-line": b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: evil.test\r\n\r\n",
@@ -56,7 +59,7 @@ FIRST = {
 }
 for via in ("connect", "socks"):
     for name, first in FIRST.items():
-        s = tunnel(via)
+        s = tunnel(via, 2222)
         s.settimeout(10)
         try:
             s.sendall(first)
@@ -117,28 +120,12 @@ def test_a_name_is_never_looked_up_with_the_hosts_search_domains(net, search_lis
 # the same request led by bytes Python's str.split() skips; prints the
 # first line of what came back (403 from the proxy inside the tunnel, or
 # the upstream's answer with the Host it saw)
-LED = r"""
-def tunnel(via):
-    s = dial()
-    if via == "connect":
-        s.sendall(b"CONNECT good.test:8080 HTTP/1.1\r\nHost: good.test:8080\r\n\r\n")
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += s.recv(1)
-        assert head.startswith(b"HTTP/1.1 200"), head
-    else:
-        s.sendall(b"\x05\x01\x00")
-        assert s.recv(2) == b"\x05\x00"
-        name = b"good.test"
-        s.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + (8080).to_bytes(2, "big"))
-        assert s.recv(10)[1] == 0
-    return s
-
+LED = TUNNEL_TO + r"""
 REQ = b"GET /headers HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n"
 for via in ("connect", "socks"):
     for name, lead in (("plain", b""), ("x1c", b"\x1c"), ("x1f", b"\x1f"), ("xa0", b"\xa0"),
                        ("x85", b"\x85")):
-        s = tunnel(via)
+        s = tunnel(via, 8080)
         s.settimeout(10)
         try:
             s.sendall(lead + REQ)

@@ -52,6 +52,20 @@ def pre_commit_attack(box, case, config, files, plant, install=("pre-commit", "i
             % (case, r.stdout + r.stderr))
 
 
+def held(box, home, named, case):
+    """The sandbox may not rewrite NAMED (lefthook runs it), and may
+    write tools/free beside it (the control)."""
+    before = open(os.path.join(box.work, named)).read()
+    r = sandbox(box, home, "(%s) && echo planted || echo refused; (%s) && echo free"
+                % (rewrite(named), rewrite("tools/free")))
+    words = r.stdout.split()
+    assert "free" in words, "control: the sandbox could not write tools/free\n" + \
+        r.stdout + r.stderr
+    assert "refused" in words and open(os.path.join(box.work, named)).read() == before, \
+        "the sandbox rewrote %s, which lefthook runs (%s)\n%s" % (named, case,
+                                                                r.stdout + r.stderr)
+
+
 # pre-commit: a local hook, each way it names tools/x
 PRE_COMMIT = {
     "script": "    entry: tools/x\n    language: script\n",
@@ -111,15 +125,7 @@ def test_the_files_a_lefthook_configuration_runs_are_protected(box, case):
         0o644)
     put(box, "tools/lh/pre-commit/s.sh", "#!/bin/sh\nsh tools/x\n")
     commit_all(box, home)
-    before = open(os.path.join(box.work, named)).read()
-    r = sandbox(box, home, "(%s) && echo planted || echo refused; (%s) && echo free"
-                % (rewrite(named), rewrite("tools/free")))
-    words = r.stdout.split()
-    assert "free" in words, "control: the sandbox could not write tools/free\n" + \
-        r.stdout + r.stderr
-    assert "refused" in words and open(os.path.join(box.work, named)).read() == before, \
-        "the sandbox rewrote %s, which lefthook runs (%s)\n%s" % (named, case,
-                                                                r.stdout + r.stderr)
+    held(box, home, named, case)
 
 
 
@@ -250,15 +256,7 @@ def test_what_lefthook_runs_in_other_forms_is_protected(box, case):
     for i in range(1, 10):
         put(box, "packages/p%d/lint.sh" % i, HOST_PROG)
     commit_all(box, home)
-    before = open(os.path.join(box.work, named)).read()
-    r = sandbox(box, home, "(%s) && echo planted || echo refused; (%s) && echo free"
-                % (rewrite(named), rewrite("tools/free")))
-    words = r.stdout.split()
-    assert "free" in words, "control: the sandbox could not write tools/free\n" + \
-        r.stdout + r.stderr
-    assert "refused" in words and open(os.path.join(box.work, named)).read() == before, \
-        "the sandbox rewrote %s, which lefthook runs (%s)\n%s" % (named, case,
-                                                                r.stdout + r.stderr)
+    held(box, home, named, case)
 
 
 def test_a_configuration_a_globbed_extends_matches_made_inside_is_moved_aside(box):

@@ -485,15 +485,88 @@ static bool folds_case(const char *dir)
 		if (flip_case(de->d_name, flip, sizeof(flip)))
 			return fstatat(dirfd(d), flip, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			       !listed(d, flip);
-	/* no entry to try: the directory's own name */
-	const char *base = strrchr(dir, '/');
-	char parent[PATH_MAX];
-	if (!base || !base[1] || !flip_case(base + 1, flip, sizeof(flip)) ||
-	    (size_t)snprintf(parent, sizeof(parent), "%.*s", (int)(base - dir), dir) >=
-		sizeof(parent))
+	/* no entry to try (a grant of numbered directories: a review): a
+	 * name made for the look, and looked up by its other case */
+	char probe[64], other[64];
+	snprintf(probe, sizeof(probe), ".ringfence-case-probe-%d", (int)getpid());
+	int fd =
+	    openat(dirfd(d), probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return false;
-	_cleanup_(closedirp) DIR *up = dir_stream_at(AT_FDCWD, parent[0] ? parent : "/", 0);
-	return up && fstatat(dirfd(up), flip, &st, AT_SYMLINK_NOFOLLOW) == 0 && !listed(up, flip);
+	close(fd);
+	bool folds = flip_case(probe, other, sizeof(other)) &&
+		     fstatat(dirfd(d), other, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	(void)unlinkat(dirfd(d), probe, 0);
+	return folds;
+}
+
+/* Whether a mount of TYPE (OPTS its options) folds case by its kind. */
+static bool type_folds(const char *type, const char *opts)
+{
+	static const char *const kinds[] = {"vfat", "msdos", "exfat", "ntfs3",
+					    "cifs", "smb3",  "smbfs", "drvfs"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (strcmp(type, kinds[i]) == 0)
+			return true;
+	/* WSL's drive mounts: 9p with aname=drvfs */
+	return strcmp(type, "9p") == 0 && strstr(opts, "aname=drvfs");
+}
+
+/* A mount point or path from mountinfo, its octal escapes (\040) undone,
+ * in place. */
+static void unescape_mount(char *s)
+{
+	char *o = s;
+
+	for (char *c = s; *c; c++)
+		if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' &&
+		    c[3] >= '0' && c[3] <= '7') {
+			*o++ = (char)((c[1] - '0') << 6 | (c[2] - '0') << 3 | (c[3] - '0'));
+			c += 3;
+		} else {
+			*o++ = *c;
+		}
+	*o = '\0';
+}
+
+/* Whether the write grant DIR (canonical), or a mount beneath it (a
+ * review: a stick mounted in the project), is where names fold case: by
+ * the kind of the mount it is on or of each mount beneath it, else (FUSE
+ * says no kind: exfat-fuse is "fuseblk") by a look at names there. */
+static bool grant_folds(const char *dir)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0, dl = strlen(dir), best = 0;
+	bool folds = false;
+
+	while (f && !folds && getline(&line, &cap, f) > 0) {
+		char mnt[PATH_MAX], type[64], opts[1024];
+		const char *sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s %*s %1023s", type, opts) != 2)
+			continue;
+		unescape_mount(mnt);
+		size_t ml = strlen(mnt);
+		bool holds = strcmp(mnt, "/") == 0 ||
+			     (strncmp(dir, mnt, ml) == 0 && (dir[ml] == '/' || !dir[ml]));
+		bool beneath = ml > dl && strncmp(mnt, dir, dl) == 0 && mnt[dl] == '/';
+		if (holds && ml >= best) {
+			/* the mount the grant is on: the last, longest one */
+			best = ml;
+			folds = type_folds(type, opts);
+		} else if (beneath) {
+			folds = type_folds(type, opts) ||
+				(strncmp(type, "fuse", 4) == 0 && folds_case(mnt));
+		}
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	/* and the grant's own names (FUSE's, a casefolded directory of ext4
+	 * or tmpfs by its flag) */
+	return folds || folds_case(dir);
 }
 
 /* The write grants on a file system that folds case: refused under
@@ -507,7 +580,7 @@ static void check_case_folding(struct sandbox *sb)
 		const struct policy_item *it = &p->fs.write.items[i];
 		_cleanup_free_ char *c = realpath(it->value, NULL);
 		struct stat st;
-		if (!c || stat(c, &st) < 0 || !S_ISDIR(st.st_mode) || !folds_case(c))
+		if (!c || stat(c, &st) < 0 || !S_ISDIR(st.st_mode) || !grant_folds(c))
 			continue;
 		if (!sb->best_effort)
 			die("%s:%u: filesystem.write: %s is on a file system that folds case "

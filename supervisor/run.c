@@ -484,19 +484,25 @@ _noreturn_ static void in_init(struct sandbox *sb, const struct sandbox_plan *pl
 	init_main(plan, &fds, saved);
 }
 
-/* Whether user namespaces are turned off here (user.max_user_namespaces
- * 0, a hardened host's choice: ENOSPC then says so), not merely used up
- * for the moment by the user's other processes (a review: that is a
- * passing want, as EAGAIN is). */
+/* Whether a kind of namespace is turned off here (user.max_*_namespaces
+ * 0, a hardened host's or a runtime's choice: ENOSPC then says so), not
+ * merely used up for the moment by the user's other processes (a review:
+ * that is a passing want, as EAGAIN is).  Unreadable: taken as off. */
 static bool userns_disabled(void)
 {
-	char b[32] = "";
-	int fd = open("/proc/sys/user/max_user_namespaces", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, b, sizeof(b) - 1) : -1;
+	static const char *const kinds[] = {"user", "net", "mnt", "ipc", "pid", "uts", "cgroup"};
 
-	if (fd >= 0)
-		close(fd);
-	return n <= 0 || strtol(b, NULL, 10) == 0;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		char path[64], b[32] = "";
+		snprintf(path, sizeof(path), "/proc/sys/user/max_%s_namespaces", kinds[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, b, sizeof(b) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0 || strtol(b, NULL, 10) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* clone(2) with the planned namespaces (the network namespace made

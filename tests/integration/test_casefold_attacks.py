@@ -95,3 +95,25 @@ def test_best_effort_says_a_grant_folds_case(box, exfat):
     r = box.run(["sh", "-c", "echo ran"], policy=pol, cwd=proj)
     assert "ran" in r.stdout, r.stdout + r.stderr
     assert "folds case" in r.stderr, r.stderr
+
+
+def test_a_grant_of_no_letters_or_holding_such_a_mount_is_refused(box, exfat):
+    """A review of the check (FAIL on 6249e2a): it tried one name of the
+    grant's, so a grant whose entries have no letters (a stick's 2024/01)
+    and a grant holding a case-folding mount (the project on a stick
+    mounted in it) ran under strict, and .git/CONFIG reached
+    .git/config.  Now the mounts' kinds are read, a FUSE one and a grant
+    without letters looked at with a name made for the look."""
+    digits = os.path.join(exfat, "%d%d" % (os.getpid() % 1000, 1 if box.user == "root" else 2),
+                          "1" if box.namespaces == "on" else "2")
+    os.makedirs(os.path.join(digits, "01"), exist_ok=True)
+    above = os.path.dirname(exfat)  # holds the exFAT mount
+    for grant in (digits, above):
+        if box.user == "nobody":
+            subprocess.run(["chown", "65534:65534", grant], check=False)
+        pol = box.policy("[filesystem]\nwrite = %s\n" % grant, name="g%d.ini" % len(grant))
+        r = box.run(["sh", "-c", "echo ran"], policy=pol, cwd=grant)
+        assert r.returncode == 125 and "ran" not in r.stdout, \
+            "%s ran under strict\n%s" % (grant, r.stdout + r.stderr)
+        assert "folds case" in r.stderr, r.stderr
+    assert not [n for n in os.listdir(digits) if "case-probe" in n], "the look's name was left"

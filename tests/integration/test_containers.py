@@ -422,3 +422,19 @@ def test_a_passing_want_of_processes_does_not_drop_the_namespaces(nsbox):
                        timeout=60)
     assert r.returncode == 125, r.stdout + r.stderr
     assert "running without them" not in r.stderr, r.stderr
+
+
+def test_a_kind_of_namespace_turned_off_falls_back(nsbox):
+    """A review of the fix above (FAIL on 6249e2a): ENOSPC fell back only
+    where max_user_namespaces was 0; a host (or a runtime) that turns off
+    network namespaces (max_net_namespaces = 0: set here inside a user
+    namespace of the test's, the host's untouched) refused to start."""
+    if nsbox.user != "root":
+        pytest.skip("root of a user namespace of the test's own")
+    r = subprocess.run(["unshare", "-Ur", "sh", "-c",
+                        'echo 0 > /proc/sys/user/max_net_namespaces && exec "$@"', "sh",
+                        nsbox.ringfence, "--", "sh", "-c", "echo ran"],
+                       cwd=nsbox.work, env=nsbox.env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and "ran" in r.stdout, r.stdout + r.stderr
+    assert "running without them" in r.stderr, r.stderr

@@ -458,7 +458,7 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 	enum { DEPTHS = 4, DIR_MAX = 256 };
 	char w[PATH_MAX], dirs[DEPTHS][DIR_MAX], *dir;
 	bool cmd = true, module = false, cd = false, sep, shell = false, shell_c = false,
-	     prefix = false, script = false, value = false;
+	     prefix = false, script = false, value = false, prefix_value = false;
 	int depth = 0;
 
 	dirs[0][0] = '\0';
@@ -475,7 +475,7 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 		dir = dirs[at];
 		if (sep)
 			cmd = true, module = false, cd = false,
-			shell = shell_c = prefix = script = value = false;
+			shell = shell_c = prefix = script = value = prefix_value = false;
 		bool was_cmd = cmd, was_module = module, was_cd = cd;
 		cmd = module = cd = false;
 		/* `bash -c "sh tools/x"`: the command line a shell is given */
@@ -505,12 +505,21 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 		 * next word is the command; a number an option takes (`nice -n
 		 * 5`, `timeout 60`, `timeout 1m`) too */
 		if (prefix &&
-		    (x[0] == '-' || strchr(x, '=') ||
+		    (prefix_value || x[0] == '-' || strchr(x, '=') ||
 		     (isdigit((unsigned char)x[0]) && strspn(x, "0123456789.smhd") == strlen(x)))) {
+			/* an option's value (env -u NAME, env -C DIR, timeout
+			 * -s KILL, -k 5, nice -n 5: a review) */
+			prefix_value =
+			    !prefix_value && x[0] == '-' && x[1] && !x[2] && strchr("uCskn", x[1]);
 			cmd = true;
 			continue;
 		}
 		prefix = false;
+		/* a shell's options: +x as -x, and -o/+o take a name */
+		if (shell && (x[0] == '+' || (x[0] == '-' && x[1] == 'o' && !x[2]))) {
+			value = (x[1] == 'o' && !x[2]);
+			continue;
+		}
 		if (x[0] == '-' && x[1] != '-') {
 			if (shell && strchr(x + 1, 'c'))
 				shell_c = true;
@@ -546,8 +555,8 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 		/* an interpreter's script: a program, there or not */
 		bool is_script = script;
 		script = false;
-		if (is_script && (strchr(x, '/') || strchr(x, '.')) && strcmp(x, ".") != 0 &&
-		    strcmp(x, "..") != 0) {
+		/* (a name alone too: `cd tools && sh lint` runs ./lint) */
+		if (is_script && strcmp(x, ".") != 0 && strcmp(x, "..") != 0) {
 			program_both(dir, self, w, x, PTR_PROGRAM, fn, ud);
 			continue;
 		}

@@ -237,6 +237,15 @@ static void value_at(const struct hc_text *t, size_t i, long col, bool flow, cha
 {
 	if (i >= t->n)
 		return;
+	/* a YAML tag before the value (`!!str sh tools/x`: a review) */
+	if (t->b[i] == '!') {
+		while (i < t->n && !is_blank(t->b[i]) && !ends_line(t, i))
+			i++;
+		while (i < t->n && is_blank(t->b[i]))
+			i++;
+		if (i >= t->n)
+			return;
+	}
 	char c = t->b[i];
 	if (c == '"' || c == '\'') {
 		quoted(t, &i, out);
@@ -426,45 +435,126 @@ static char *args_line(const char *head, const struct hc_vals *args)
 	return s;
 }
 
-/* The values in FROM into TO, an alias (`*name`) of an anchor in ANCHORS
- * (names and values, in pairs) given as that anchor's value. */
-static void add_vals(struct hc_vals *to, const struct hc_vals *from, const struct hc_vals *anchors)
+/* A YAML anchor's name and values (a list's items, or one scalar). */
+struct hc_anchor {
+	char *name;
+	struct hc_vals vals;
+};
+
+struct hc_anchors {
+	struct hc_anchor *v;
+	size_t n;
+};
+
+/* The values in FROM into TO, an alias (`*name`) given as its anchor's
+ * values (the last anchor of that name read before it, as YAML has it). */
+static void add_vals(struct hc_vals *to, const struct hc_vals *from, const struct hc_anchors *an)
 {
 	for (size_t i = 0; i < from->n; i++) {
-		char *v = from->v[i];
-		for (size_t a = 0; v[0] == '*' && a + 1 < anchors->n; a += 2)
-			if (strcmp(v + 1, anchors->v[a]) == 0) {
-				v = anchors->v[a + 1];
+		const struct hc_anchor *a = NULL;
+		for (size_t k = an->n; from->v[i][0] == '*' && k-- > 0;)
+			if (strcmp(from->v[i] + 1, an->v[k].name) == 0) {
+				a = &an->v[k];
 				break;
 			}
-		add_val(to, v);
+		if (!a) {
+			add_val(to, from->v[i]);
+			continue;
+		}
+		for (size_t k = 0; k < a->vals.n; k++)
+			add_val(to, a->vals.v[k]);
 	}
+}
+
+/* pre-commit: one hook's entry and arguments, paired when the hook ends
+ * (its keys in any order: a review), and the column of the list item
+ * that began it.  A hook with no entry is another repository's: its
+ * arguments are that program's options, not read (a review: they made
+ * .secrets.baseline and .flake8 read-only). */
+struct hc_hook {
+	char *entry;
+	struct hc_vals args;
+	long col;
+	bool id;
+};
+
+static void hook_end(struct hc_hook *h, struct hc_vals *cmds)
+{
+	if (h->entry && h->args.n) {
+		_cleanup_free_ char *line = args_line(h->entry, &h->args);
+		if (line)
+			add_val(cmds, line);
+		/* an argument with blanks, a command line of its own too
+		 * (`entry: bash -c`, `args: ['sh tools/x']`) */
+		for (size_t a = 0; a < h->args.n; a++)
+			if (strpbrk(h->args.v[a], " \t"))
+				add_val(cmds, h->args.v[a]);
+	}
+	free(h->entry);
+	strv_clear(&h->args.v, &h->args.n);
+	*h = (struct hc_hook){.col = -1};
+}
+
+/* Whether the line at I begins a mapping's list item (`- key: ...`): its
+ * dash's column in *COL. */
+static bool item_line(const struct hc_text *t, size_t i, long *col)
+{
+	long ind = indent_of(t, i);
+	size_t b = i + (size_t)(ind < 0 ? 0 : ind);
+
+	if (ind < 0 || b + 1 >= t->n || t->b[b] != '-' || !is_blank(t->b[b + 1]))
+		return false;
+	for (size_t e = b + 2; !ends_line(t, e); e++)
+		if (t->b[e] == ':' && (ends_line(t, e + 1) || is_blank(t->b[e + 1]))) {
+			*col = ind;
+			return true;
+		}
+	return false;
 }
 
 void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn, void *ud)
 {
 	struct hc_text t = {buf, n};
-	struct hc_vals vals[_HC_MAX] = {0}, anchors = {0};
+	struct hc_vals vals[_HC_MAX] = {0};
+	struct hc_anchors anchors = {0};
+	struct hc_hook hook = {.col = -1};
 	char *out = malloc(n + 2);
-	/* pre-commit: the entry of the hook read now (since its id) */
-	char *entry = NULL;
 
 	if (!out)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		size_t k, v, name_end;
 		bool flow;
+		long item;
 		struct hc_vals got = {0};
+		/* a list item at the hook's column or left of it ends it */
+		if (pre_commit && (i == 0 || buf[i - 1] == '\n') && item_line(&t, i, &item)) {
+			if ((hook.entry || hook.args.n || hook.id) && hook.col >= 0 &&
+			    item <= hook.col)
+				hook_end(&hook, &vals[HC_CMD]);
+			if (!hook.entry && !hook.args.n && !hook.id)
+				hook.col = item;
+		}
 		if (anchor_at(&t, i, &v, &flow, &name_end)) {
-			/* an anchor's scalar, for an alias in a key of ours
-			 * (`x: &lint tools/x`, `entry: *lint`: a review) */
-			value_at(&t, v, (long)(i - line_start(&t, i)), flow, out, &got);
-			if (got.n && anchors.n + 2 <= 2 * HC_VALS) {
-				char name[256];
-				snprintf(name, sizeof(name), "%.*s", (int)(name_end - i - 1),
-					 buf + i + 1);
-				strv_add(&anchors.v, &anchors.n, name);
-				strv_add(&anchors.v, &anchors.n, got.v[0]);
+			/* an anchor's values, for an alias in a key of ours
+			 * (`x: &lint tools/x`, `entry: *lint`: a review); its
+			 * lines below are its line's more indented ones */
+			size_t ls = line_start(&t, i);
+			long ind = indent_of(&t, ls);
+			const char *hash = memchr(buf + ls, '#', i - ls);
+			if (ind < 0 || (hash && (hash == buf + ls || is_blank(hash[-1]))))
+				continue; /* (in a comment) */
+			value_at(&t, v, ind, flow, out, &got);
+			struct hc_anchor *a =
+			    got.n ? realloc(anchors.v, (anchors.n + 1) * sizeof(*a)) : NULL;
+			if (a) {
+				anchors.v = a;
+				a = &anchors.v[anchors.n++];
+				a->name = strndup(buf + i + 1, name_end - i - 1);
+				a->vals = got;
+				got = (struct hc_vals){0};
+				if (!a->name)
+					die("out of memory");
 			}
 			strv_clear(&got.v, &got.n);
 			continue;
@@ -476,37 +566,40 @@ void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn
 			col--;
 		enum hc_key key = hc_keys[k].key;
 		if (key == HC_ID) {
-			free(entry);
-			entry = NULL;
+			/* (a flow mapping's hooks on one line: a second id is
+			 * another hook) */
+			if (hook.id)
+				hook_end(&hook, &vals[HC_CMD]);
+			hook.id = true;
 			continue;
 		}
 		value_at(&t, v, col, flow, out, &got);
 		struct hc_vals vs = {0};
 		add_vals(&vs, &got, &anchors);
 		strv_clear(&got.v, &got.n);
-		if (key == HC_ARGS) {
-			_cleanup_free_ char *line =
-			    vs.n ? args_line(entry ? entry : "true", &vs) : NULL;
-			if (line)
-				add_val(&vals[HC_CMD], line);
-			/* and an argument with blanks, a command line of its
-			 * own (`args: ['sh tools/x']` before `entry: bash -c`) */
+		if (pre_commit && key == HC_ARGS) {
 			for (size_t a = 0; a < vs.n; a++)
-				if (strpbrk(vs.v[a], " \t"))
-					add_val(&vals[HC_CMD], vs.v[a]);
+				add_val(&hook.args, vs.v[a]);
+		} else if (pre_commit && key == HC_CMD) {
+			if (hook.entry)
+				hook_end(&hook, &vals[HC_CMD]);
+			if (vs.n && !(hook.entry = strdup(vs.v[0])))
+				die("out of memory");
+			for (size_t a = 0; a < vs.n; a++)
+				add_val(&vals[key], vs.v[a]);
 		} else {
-			if (pre_commit && key == HC_CMD && vs.n) {
-				free(entry);
-				entry = strdup(vs.v[0]);
-			}
 			for (size_t a = 0; a < vs.n; a++)
 				add_val(&vals[key], vs.v[a]);
 		}
 		strv_clear(&vs.v, &vs.n);
 	}
+	hook_end(&hook, &vals[HC_CMD]);
+	for (size_t a = 0; a < anchors.n; a++) {
+		free(anchors.v[a].name);
+		strv_clear(&anchors.v[a].vals.v, &anchors.v[a].vals.n);
+	}
+	free(anchors.v);
 	free(out);
-	free(entry);
-	strv_clear(&anchors.v, &anchors.n);
 
 	for (size_t i = 0; i < vals[HC_CMD].n; i++) {
 		const char *cmd = vals[HC_CMD].v[i];

@@ -428,3 +428,65 @@ def test_guard_a_glob_of_many_matches_moves_none_of_the_hosts_aside(box):
     missing = [i for i in range(70)
                if not os.path.exists(os.path.join(box.work, "packages/p%02d/hooks.yml" % i))]
     assert not missing, "an idle run moved the host's files aside: %s\n%s" % (missing, r.stderr)
+
+
+# A third review (FAIL on e049b0e, every mode): yet more forms.
+TXT = {"tools/lint.txt": (HOST_PROG, 0o755)}
+RTXT = rewrite("tools/lint.txt") + " && git add tools/lint.txt"
+XFILE = {"tools/x": (HOST_PROG, 0o755)}
+RX = rewrite("tools/x") + " && git add tools/x"
+PYX = {"tools/x.py": (PY_HOST, 0o644)}
+PYPLANT = "printf '%s' > tools/json.py && git add tools/json.py" % PY_EVIL.replace("\n", "\\n")
+PC_R3 = {
+    # the hook's entry written before its id
+    "entry-before-id": ("repos:\n- repo: local\n  hooks:\n  - entry: sh\n    id: x\n"
+                        "    name: x\n    language: system\n    args: [tools/lint.txt]\n"
+                        + PC_TAIL, TXT, RTXT),
+    # an anchor's value over lines, a comment's "anchor", a list anchor
+    "anchor-folded": ("x-lint: &lint >-\n  sh\n  tools/lint.txt\n" + PC_HEAD +
+                      "    entry: *lint\n    language: system\n" + PC_TAIL, TXT, RTXT),
+    "anchor-plain-lines": ("x-lint: &lint sh\n  tools/lint.txt\n" + PC_HEAD +
+                           "    entry: *lint\n    language: system\n" + PC_TAIL, TXT, RTXT),
+    "anchor-in-comment": ("# &lint true\nx-lint: &lint tools/x\n" + PC_HEAD +
+                          "    entry: *lint\n    language: script\n" + PC_TAIL, XFILE, RX),
+    "anchor-list-args": ("x-args: &a [-x, tools/lint.txt]\n" + PC_HEAD +
+                         "    entry: sh\n    language: system\n    args: *a\n" + PC_TAIL,
+                         TXT, RTXT),
+    "tag": (PC_HEAD + "    entry: !!str sh tools/lint.txt\n    language: system\n" + PC_TAIL,
+            TXT, RTXT),
+    # a shell's options other than -X; a script named bare after a cd
+    "sh-plus-x": (PC_HEAD + "    entry: sh +x tools/lint.txt\n    language: system\n" + PC_TAIL,
+                  TXT, RTXT),
+    "sh-o-absent": (PC_HEAD + "    entry: sh -c 'sh tools/x; if [ -f tools/local.sh ]; then "
+                    "sh -o errexit tools/local.sh; fi'\n    language: system\n" + PC_TAIL,
+                    XFILE, EVIL_SH % "tools/local.sh"),
+    "cd-bare": (PC_HEAD + "    entry: sh -c 'cd tools && sh lint'\n    language: system\n"
+                + PC_TAIL, {"tools/lint": (HOST_PROG, 0o755)},
+                rewrite("tools/lint") + " && git add tools/lint"),
+    # a prefix's option that takes a word
+    "env-u-python": (PC_HEAD + "    entry: env -u PYTHONPATH python3 tools/x.py\n"
+                     "    language: system\n" + PC_TAIL, PYX, PYPLANT),
+    "timeout-s-python": (PC_HEAD + "    entry: timeout -s KILL 60 python3 tools/x.py\n"
+                         "    language: system\n" + PC_TAIL, PYX, PYPLANT),
+}
+
+
+@pytest.mark.skipif(not shutil.which("pre-commit"), reason="pre-commit is not installed")
+@pytest.mark.parametrize("case", sorted(PC_R3))
+def test_what_pre_commit_runs_in_a_third_set_of_forms_is_protected(box, case):
+    pre_commit_attack(box, case, *PC_R3[case])
+
+
+@pytest.mark.parametrize("name", [".secrets.baseline", ".flake8", ".pylintrc"])
+def test_guard_a_remote_hooks_arguments_leave_the_projects_files_writable(box, name):
+    """A remote hook's arguments are its program's options (FAIL on
+    e049b0e: they made the project's dotfiles read-only)."""
+    home = host_home(box)
+    host_project(box, home)
+    put(box, ".pre-commit-config.yaml",
+        "repos:\n- repo: https://example.com/tool\n  rev: v1\n  hooks:\n  - id: t\n"
+        "    args: ['--baseline', '%s']\n" % name, 0o644)
+    put(box, name, "x\n", 0o644)
+    commit_all(box, home)
+    r = sandbox(box, home, "echo '# edit' >> %s && echo edited" % name)
+    assert "edited" in r.stdout.split(), r.stdout + r.stderr

@@ -9,6 +9,7 @@
 #include <fnmatch.h>
 #include <pwd.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../netproxy/netproxy.h"
 #include "supervisor.h"
@@ -83,20 +84,30 @@ bool env_secret_name(const char *name)
 	return false;
 }
 
-/* Whether VALUE is a URL with a password in it (DATABASE_URL=
- * postgres://u:pw@h/db): a secret whatever its variable's name. */
+/* Whether VALUE holds a secret whatever its variable's name (a review):
+ * a URL with a user's part (postgres://u:pw@h/db, https://TOKEN@host/, in
+ * any of a list of URLs), a password, token, secret or key given as a
+ * query's or a connection string's parameter (jdbc:...?password=),
+ * credentials for an Authorization header (Bearer ..., Basic ...). */
 bool env_secret_value(const char *value)
 {
-	const char *s = strstr(value, "://"), *at, *colon;
+	static const char *const params[] = {
+	    "password=", "passwd=", "pwd=", "token=", "secret=", "apikey=", "api_key="};
 
-	if (!s)
-		return false;
-	s += 3;
-	at = s + strcspn(s, "/@?#");
-	if (*at != '@')
-		return false;
-	colon = memchr(s, ':', (size_t)(at - s));
-	return colon && colon + 1 < at;
+	for (const char *s = strstr(value, "://"); s; s = strstr(s, "://")) {
+		s += 3;
+		const char *at = s + strcspn(s, "/@?#, ");
+		if (*at == '@' && at > s)
+			return true;
+	}
+	for (const char *v = value; *v; v++)
+		for (size_t i = 0; i < ARRAY_SIZE(params); i++)
+			if ((v == value || strchr("?&;: ", v[-1])) &&
+			    strncasecmp(v, params[i], strlen(params[i])) == 0 &&
+			    v[strlen(params[i])])
+				return true;
+	return strncasecmp(value, "Bearer ", 7) == 0 || strncasecmp(value, "Basic ", 6) == 0 ||
+	       strcasestr(value, "Authorization:") != NULL;
 }
 
 /* Whether env_keep (KEEP, set) names NAME whole, not by a pattern. */

@@ -847,7 +847,8 @@ bool env_glob_match(const struct policy_list *keep, bool keep_set, const char *n
 /* Whether NAME says its variable holds a secret (TOKEN, SECRET, _KEY, ...):
  * env_keep passes such a variable only where it names it whole. */
 bool env_secret_name(const char *name);
-/* Whether VALUE is a URL with a password in it (scheme://user:pw@host). */
+/* Whether VALUE holds a secret by its form (a URL's user part, a
+ * password= parameter, an Authorization header's credentials). */
 bool env_secret_value(const char *value);
 void env_free(char **envp);
 /* A variable ringfence sets for the command itself (proxy, CA bundle). */

@@ -88,3 +88,20 @@ def test_more_secrets_by_name_or_value_and_a_count_that_is_none(box):
         "control: " + r.stdout + r.stderr
     for k, v in secrets.items():
         assert v not in r.stdout, "%s reached the command\n%s" % (k, r.stdout)
+
+
+def test_secrets_by_the_form_of_their_value(box):
+    """A review of the value check (FAIL on 031e0c6): a password as a
+    connection string's parameter, in the second of a list of URLs, a
+    token as a URL's user, an Authorization header's credentials; a URL
+    with no user part passes (the control)."""
+    pol = box.policy("[process]\nenv_keep = PATH HOME DB_*\n")
+    secrets = {"DB_JDBC": "jdbc:postgresql://db/app?user=app&password=j-REAL-1",
+               "DB_NODES": "http://n1:9200,http://elastic:e-REAL-2@n2:9200",
+               "DB_REMOTE": "https://t-REAL-3@git.example.test/x.git",
+               "DB_HEADER": "Bearer b-REAL-4"}
+    env = dict(secrets, DB_HOST="http://db.example.test:5432/app")
+    r = box.run(["env"], policy=pol, env=env)
+    assert "DB_HOST=http://db.example.test:5432/app" in r.stdout, "control: " + r.stdout + r.stderr
+    for k, v in secrets.items():
+        assert v not in r.stdout, "%s reached the command\n%s" % (k, r.stdout)

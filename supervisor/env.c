@@ -91,8 +91,10 @@ bool env_secret_name(const char *name)
  * credentials for an Authorization header (Bearer ..., Basic ...). */
 bool env_secret_value(const char *value)
 {
-	static const char *const params[] = {
+	STRING_TABLE_BEGIN
+	static const char params[][12] = {
 	    "password=", "passwd=", "pwd=", "token=", "secret=", "apikey=", "api_key="};
+	STRING_TABLE_END
 
 	for (const char *s = strstr(value, "://"); s; s = strstr(s, "://")) {
 		s += 3;

@@ -374,8 +374,9 @@ static bool is_shell(const char *x)
  * tools/local.sh ]; then sh tools/local.sh; fi`, the file made inside). */
 static bool is_interpreter(const char *x)
 {
-	static const char *const interps[] = {"python", "node", "perl", "ruby",
-					      "php",	"bun",	"deno"};
+	STRING_TABLE_BEGIN
+	static const char interps[][8] = {"python", "node", "perl", "ruby", "php", "bun", "deno"};
+	STRING_TABLE_END
 	const char *base = strrchr(x, '/');
 
 	base = base ? base + 1 : x;
@@ -398,8 +399,10 @@ static bool is_interpreter(const char *x)
  * files read-only to the command, which edits them in its normal work). */
 static bool is_data_file(const char *x)
 {
-	static const char *const data[] = {".toml", ".cfg", ".ini",  ".json", ".yaml", ".yml",
-					   ".txt",  ".md",  ".lock", ".xml",  ".csv"};
+	STRING_TABLE_BEGIN
+	static const char data[][8] = {".toml", ".cfg", ".ini",	 ".json", ".yaml", ".yml",
+				       ".txt",	".md",	".lock", ".xml",  ".csv"};
+	STRING_TABLE_END
 	size_t n = strlen(x);
 
 	for (size_t i = 0; i < ARRAY_SIZE(data); i++) {
@@ -421,9 +424,11 @@ static void program_words(const char *val, pointer_fn fn, void *ud)
  * `exec sh -c`, and the shell's words before a command: `then sh x`). */
 static bool is_prefix(const char *x)
 {
-	static const char *const prefixes[] = {
-	    "env",  "exec", "command", "nohup", "nice",	 "time",  "timeout", "if",
-	    "then", "else", "elif",    "do",	"while", "until", "!",	     "{"};
+	STRING_TABLE_BEGIN
+	static const char prefixes[][8] = {"env",     "exec",  "command", "nohup", "nice", "time",
+					   "timeout", "if",    "then",	  "else",  "elif", "do",
+					   "while",   "until", "!",	  "{"};
+	STRING_TABLE_END
 	const char *base = strrchr(x, '/');
 
 	base = base ? base + 1 : x;

@@ -503,8 +503,10 @@ static bool folds_case(const char *dir)
 /* Whether a mount of TYPE (OPTS its options) folds case by its kind. */
 static bool type_folds(const char *type, const char *opts)
 {
-	static const char *const kinds[] = {"vfat", "msdos", "exfat", "ntfs3",
-					    "cifs", "smb3",  "smbfs", "drvfs"};
+	STRING_TABLE_BEGIN
+	static const char kinds[][8] = {"vfat", "msdos", "exfat", "ntfs3",
+					"cifs", "smb3",	 "smbfs", "drvfs"};
+	STRING_TABLE_END
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (strcmp(type, kinds[i]) == 0)

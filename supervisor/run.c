@@ -490,10 +490,12 @@ _noreturn_ static void in_init(struct sandbox *sb, const struct sandbox_plan *pl
  * that is a passing want, as EAGAIN is).  Unreadable: taken as off. */
 static bool userns_disabled(void)
 {
-	static const char *const kinds[] = {"user", "net", "mnt", "ipc", "pid", "uts", "cgroup"};
+	STRING_TABLE_BEGIN
+	static const char kinds[][8] = {"user", "net", "mnt", "ipc", "pid", "uts", "cgroup"};
+	STRING_TABLE_END
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		char path[64], b[32] = "";
+		char path[96], b[32] = "";
 		snprintf(path, sizeof(path), "/proc/sys/user/max_%s_namespaces", kinds[i]);
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		ssize_t n = fd >= 0 ? read(fd, b, sizeof(b) - 1) : -1;

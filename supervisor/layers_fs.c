@@ -488,7 +488,11 @@ static bool folds_case(const char *dir)
 	/* no entry to try (a grant of numbered directories: a review): a
 	 * name made for the look, and looked up by its other case */
 	char probe[64], other[64];
-	snprintf(probe, sizeof(probe), ".ringfence-case-probe-%d", (int)getpid());
+	unsigned long long r = 0;
+	/* (random: a name planted beforehand would make the look fail) */
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (unsigned long long)getpid();
+	snprintf(probe, sizeof(probe), ".ringfence-case-probe-%016llx", r);
 	int fd =
 	    openat(dirfd(d), probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)

@@ -544,7 +544,7 @@ static bool grant_folds(const char *dir)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
-	size_t cap = 0, dl = strlen(dir), best = 0;
+	size_t cap = 0, best = 0;
 	bool folds = false;
 
 	while (f && !folds && getline(&line, &cap, f) > 0) {
@@ -555,9 +555,10 @@ static bool grant_folds(const char *dir)
 			continue;
 		unescape_mount(mnt);
 		size_t ml = strlen(mnt);
-		bool holds = strcmp(mnt, "/") == 0 ||
-			     (strncmp(dir, mnt, ml) == 0 && (dir[ml] == '/' || !dir[ml]));
-		bool beneath = ml > dl && strncmp(mnt, dir, dl) == 0 && mnt[dl] == '/';
+		/* (landlock_path_beneath() takes / for what it is: a grant on
+		 * / holds every other mount, a review) */
+		bool holds = landlock_path_beneath(dir, mnt);
+		bool beneath = landlock_path_beneath(mnt, dir) && strcmp(mnt, dir) != 0;
 		if (holds && ml >= best) {
 			/* the mount the grant is on: the last, longest one */
 			best = ml;

@@ -249,6 +249,12 @@ static void hook_file(struct sandbox *sb, const char *path)
 {
 	if (!strv_has(sb->hook_files, sb->n_hook_files, path))
 		strv_add(&sb->hook_files, &sb->n_hook_files, path);
+	/* and where a link on the way leads (a review: `scripts -> tools`
+	 * and `sh scripts/x`: the index's tools/x was left unchecked), as
+	 * githeads.c's reading of a configuration's pointers does */
+	_cleanup_free_ char *real = realpath(path, NULL);
+	if (real && strcmp(real, path) != 0 && !strv_has(sb->hook_files, sb->n_hook_files, real))
+		strv_add(&sb->hook_files, &sb->n_hook_files, real);
 }
 
 static bool in_package_tree(const char *path);

@@ -149,20 +149,29 @@ STAGED = {
 }
 
 
+@pytest.mark.parametrize("via", ["named", "linked"])
 @pytest.mark.parametrize("case", sorted(STAGED))
-def test_a_script_a_hook_runs_staged_or_committed_by_the_sandbox_is_undone(box, case):
+def test_a_script_a_hook_runs_staged_or_committed_by_the_sandbox_is_undone(box, case, via):
+    """VIA linked: the hook names the script through a link of the
+    project's (`scripts -> tools`, `sh scripts/x`); the sandbox stages
+    tools/x (a review, FAIL on 44718d1: the link's path alone was a
+    protected path of the check)."""
     manager, plant, op = STAGED[case]
+    name = "tools/x" if via == "named" else "scripts/x"
     if manager == "pre-commit" and not shutil.which("pre-commit"):
         pytest.skip("pre-commit is not installed")
     home = host_home(box)
     host_project(box, home)
     put(box, "tools/x", HOST_PROG)
+    if via == "linked":
+        os.symlink("tools", os.path.join(box.work, "scripts"))
     if manager == "pre-commit":
         put(box, ".pre-commit-config.yaml",
             "repos:\n- repo: local\n  hooks:\n  - id: x\n    name: x\n" +
-            PRE_COMMIT["script"] + "    pass_filenames: false\n    always_run: true\n", 0o644)
+            "    entry: %s\n    language: script\n" % name +
+            "    pass_filenames: false\n    always_run: true\n", 0o644)
     else:
-        put(box, ".husky/pre-commit", "#!/bin/sh\nsh tools/x\n")
+        put(box, ".husky/pre-commit", "#!/bin/sh\nsh %s\n" % name)
     commit_all(box, home)
     if manager == "pre-commit":
         h = host(box, ["pre-commit", "install"], home, cwd=box.work, env=GIT_ENV)

@@ -364,10 +364,25 @@ static void test_a_vanished_sibling_is_skipped_a_vanished_grant_is_not(void **st
 	landlock_plan_free(&plan);
 }
 
+/* What lies beneath a directory, as the plan and the case check of the
+ * write grants take it: / holds every path (a review found the case
+ * check's own test missing the mounts beneath a grant on /). */
+static void test_path_beneath(void **state)
+{
+	(void)state;
+	assert_true(landlock_path_beneath("/tmp/x", "/"));
+	assert_true(landlock_path_beneath("/", "/"));
+	assert_true(landlock_path_beneath("/tmp/x", "/tmp"));
+	assert_true(landlock_path_beneath("/tmp", "/tmp"));
+	assert_false(landlock_path_beneath("/tmpx", "/tmp"));
+	assert_false(landlock_path_beneath("/tmp", "/tmp/x"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_grants_one_rule_each),
+	    cmocka_unit_test(test_path_beneath),
 	    cmocka_unit_test(test_deny_carves_out_and_siblings_keep_the_grant),
 	    cmocka_unit_test(test_nofollow_carve_out_holds_the_link_not_its_target),
 	    cmocka_unit_test(test_protect_keeps_reading_drops_writing),

@@ -678,3 +678,57 @@ def test_deny_path_symlink_on_the_way_replaced(box, chain):
     assert "OLD-TOKEN" not in out, out + err
     assert "denied refused" in out, out + err
     assert os.path.islink(attacked), out + err
+
+
+HAMMER = r"""
+import os, sys
+d = sys.argv[1]
+while not os.path.exists(sys.argv[2]):
+    try:
+        os.mkdir(d)
+        os.rmdir(d)
+    except OSError:
+        pass
+"""
+
+
+def test_a_deny_path_the_host_removes_while_the_run_starts(box):
+    """A deny path the host removes between the plan and the mask (a
+    package's directory replaced, a test's files cleaned away) is as one
+    absent at start: nothing there to hide, and the run starts.  It used to
+    refuse (exit 125, "masking a denied path ...: No such file or
+    directory").  The host makes and removes the directory in a loop while
+    runs start; every run starts, and none reads what the host keeps beside
+    it under the same deny's parent (the control that the policy held)."""
+    import subprocess
+    import sys
+    if box.namespaces == "off":
+        pytest.skip("masks are mounts: a mount namespace only")
+    shared = box.path("churn")
+    os.mkdir(shared)
+    os.chmod(shared, 0o755)
+    flapping = os.path.join(shared, "flap")
+    kept = os.path.join(shared, "kept")
+    os.mkdir(kept)
+    with open(os.path.join(kept, "secret"), "w") as f:
+        f.write("KEPT-SECRET\n")
+    os.chmod(kept, 0o755)
+    os.chmod(os.path.join(kept, "secret"), 0o644)
+    stop = box.path("stop-hammer")
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        deny = %s %s
+        """ % (shared, flapping, kept))
+    hammer = subprocess.Popen([sys.executable, "-c", HAMMER, flapping, stop])
+    try:
+        failed = []
+        for _ in range(150):
+            r = box.run(["sh", "-c", "cat %s/secret; echo ran" % kept], policy=pol)
+            if "ran" not in r.stdout:
+                failed.append(r.stderr)
+            assert "KEPT-SECRET" not in r.stdout, r.stdout
+    finally:
+        open(stop, "w").close()
+        hammer.wait(timeout=30)
+    assert not failed, "%d of 150 runs refused: %s" % (len(failed), failed[0])

@@ -31,6 +31,8 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/fscrypt.h>
+#include <linux/fsverity.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
@@ -101,8 +103,8 @@ const struct sc_entry seccomp_table[] = {
       SC_CONF_SCOPE),
     A("flock", "io", "advisory locks"),
     {"ioctl", SC_ARGS, "io",
-     "terminals and devices; TIOCSTI and TIOCLINUX refused (input injection), and "
-     "TIOCSETD (line disciplines)",
+     "terminals and devices; TIOCSTI and TIOCLINUX refused (input injection), "
+     "TIOCSETD (line disciplines), chattr's and fscrypt's and fs-verity's settings",
      SC_CONF_SCOPE},
     A("sendfile", "io", "copying"),
     A("splice", "io", "copying"),
@@ -505,6 +507,20 @@ const struct sc_masked seccomp_masked[] = {
     /* ext4's own number for the same change (fs/ext4/ext4.h: not in the
      * uapi headers), taken on the owner's word alone */
     {"ioctl", 1, 0xffffffffULL, _IOW('f', 4, long)},
+    /* a file system's encryption and integrity, taken on the owner's
+     * word alone on a file or an empty directory it may only read
+     * (Landlock has no right for them, and without a mount namespace
+     * nothing else refuses them outside the write grants): a directory of
+     * the host's given a policy takes no new file without its key (an
+     * empty .git/refs/tags: the host's `git tag` then fails, "Required
+     * key not available"); a file given fs-verity is read-only for good;
+     * the host's own keys removed lock its encrypted directories.  No
+     * command of the sandbox needs to set up fscrypt or fs-verity */
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_SET_ENCRYPTION_POLICY},
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_ADD_ENCRYPTION_KEY},
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_REMOVE_ENCRYPTION_KEY},
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_REMOVE_ENCRYPTION_KEY_ALL_USERS},
+    {"ioctl", 1, 0xffffffffULL, FS_IOC_ENABLE_VERITY},
 /* a set-user-ID or set-group-ID file: the host runs it as its owner
  * (as root, when the command ran as root: Landlock has no right for
  * modes, and root owns the host's files) */

@@ -732,3 +732,90 @@ def test_a_deny_path_the_host_removes_while_the_run_starts(box):
         open(stop, "w").close()
         hammer.wait(timeout=30)
     assert not failed, "%d of 150 runs refused: %s" % (len(failed), failed[0])
+
+
+# fscrypt's policy v1 (struct fscrypt_policy_v1: version 0, AES-256-XTS,
+# AES-256-CTS, no flags, a descriptor): FS_IOC_SET_ENCRYPTION_POLICY
+FS_IOC_SET_ENCRYPTION_POLICY = 0x800C6613
+ENCRYPT = ATTEMPT + r"""
+import fcntl, struct
+def encrypt(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.ioctl(fd, 0x800C6613, struct.pack("BBBB8s", 0, 1, 4, 0, b"RFTEST01"))
+    finally:
+        os.close(fd)
+attempt("granted", lambda: encrypt(sys.argv[1]))
+attempt("outside", lambda: encrypt(sys.argv[2]))
+"""
+
+
+@pytest.fixture
+def fscrypt_dir():
+    """A directory on an ext4 file system made with the encrypt feature
+    (a loop mount: root only), or a skip where there is none."""
+    import subprocess
+    if not IS_ROOT:
+        pytest.skip("a loop mount needs root")
+    top = tempfile.mkdtemp(prefix="rf-fscrypt-")
+    os.chmod(top, 0o755)
+    img, mnt = os.path.join(top, "img"), os.path.join(top, "mnt")
+    os.mkdir(mnt)
+    with open(img, "wb") as f:
+        f.truncate(32 << 20)
+    made = subprocess.run(["mkfs.ext4", "-q", "-O", "encrypt", img],
+                          capture_output=True).returncode == 0
+    if not made or subprocess.run(["mount", "-o", "loop", img, mnt],
+                                  capture_output=True).returncode != 0:
+        shutil.rmtree(top, ignore_errors=True)
+        pytest.skip("no loop mount of an ext4 image with encryption here")
+    try:
+        os.chmod(mnt, 0o755)
+        # the control: the call takes a policy on this file system
+        probe = os.path.join(mnt, "probe")
+        os.mkdir(probe)
+        fd = os.open(probe, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.ioctl(fd, FS_IOC_SET_ENCRYPTION_POLICY,
+                        struct.pack("BBBB8s", 0, 1, 4, 0, b"RFTEST01"))
+        except OSError as e:
+            pytest.skip("fscrypt is not in this kernel: %s" % e)
+        finally:
+            os.close(fd)
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_an_encryption_policy_on_a_directory_it_may_only_read(box, fscrypt_dir):
+    """fscrypt takes a policy on an empty directory on its owner's word
+    alone, a read-only open enough: Landlock has no right for it, and
+    without a mount namespace nothing refused it outside the write grants.
+    The host's directory (an empty .git/refs/tags, ~/.ssh) then took no new
+    file without a key the command chose ("Required key not available":
+    the host's `git tag` failed).  Refused everywhere now (EPERM, seccomp's
+    answer), the write grants too: no command needs to set up fscrypt.
+    The controls: the fixture's (the call works on this file system) and
+    the host making a file in the directory after the run."""
+    uid = owner_of(box)
+    rw, ro = os.path.join(fscrypt_dir, "rw"), os.path.join(fscrypt_dir, "ro")
+    for d in (rw, ro):
+        os.makedirs(os.path.join(d, "empty"))
+        for p in (d, os.path.join(d, "empty")):
+            os.chmod(p, 0o755)
+            os.chown(p, uid, uid)
+    box.write("work/encrypt.py", ENCRYPT)
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        write = %s
+        """ % (ro, rw))
+    r = box.run(["/usr/bin/python3", "encrypt.py", os.path.join(rw, "empty"),
+                 os.path.join(ro, "empty")], policy=pol)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "outside refused" in r.stdout, r.stdout + r.stderr
+    assert "granted refused 1" in r.stdout, r.stdout + r.stderr
+    # the host's directory still takes a file
+    with open(os.path.join(ro, "empty", "after"), "w") as f:
+        f.write("x\n")

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fscrypt.h>
+#include <linux/fsverity.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <setjmp.h>
@@ -203,6 +205,18 @@ static void test_kernel_answers(void **state)
 	    {"ioctl(EXT4_IOC_SETVERSION)", SYS_ioctl, (unsigned long)-2, _IOW('f', 4, long), 0,
 	     EPERM},
 	    {"ioctl(FS_IOC_GETVERSION)", SYS_ioctl, (unsigned long)-2, FS_IOC_GETVERSION, 0, 0},
+	    {"ioctl(FS_IOC_SET_ENCRYPTION_POLICY)", SYS_ioctl, (unsigned long)-2,
+	     FS_IOC_SET_ENCRYPTION_POLICY, 0, EPERM},
+	    {"ioctl(FS_IOC_ADD_ENCRYPTION_KEY)", SYS_ioctl, (unsigned long)-2,
+	     FS_IOC_ADD_ENCRYPTION_KEY, 0, EPERM},
+	    {"ioctl(FS_IOC_REMOVE_ENCRYPTION_KEY)", SYS_ioctl, (unsigned long)-2,
+	     FS_IOC_REMOVE_ENCRYPTION_KEY, 0, EPERM},
+	    {"ioctl(FS_IOC_REMOVE_ENCRYPTION_KEY_ALL_USERS)", SYS_ioctl, (unsigned long)-2,
+	     FS_IOC_REMOVE_ENCRYPTION_KEY_ALL_USERS, 0, EPERM},
+	    {"ioctl(FS_IOC_ENABLE_VERITY)", SYS_ioctl, (unsigned long)-2, FS_IOC_ENABLE_VERITY, 0,
+	     EPERM},
+	    {"ioctl(FS_IOC_GET_ENCRYPTION_POLICY_EX)", SYS_ioctl, (unsigned long)-2,
+	     FS_IOC_GET_ENCRYPTION_POLICY_EX, 0, 0},
 	    {"ioctl(TIOCGWINSZ)", SYS_ioctl, (unsigned long)-2, TIOCGWINSZ, 0, 0},
 	    {"personality(ADDR_NO_RANDOMIZE)", SYS_personality, ADDR_NO_RANDOMIZE, 0, 0, ENOSYS},
 	    {"personality(query)", SYS_personality, 0xffffffff, 0, 0, 0},

@@ -112,6 +112,32 @@ static int signal_tree(pid_t root, int sig, int depth)
 	return n;
 }
 
+/* Job control: SIGTSTP from the supervisor stops every process of the
+ * sandbox, then says so (the supervisor stops only then: runloop.c); its
+ * SIGCONT continues them.  Only the supervisor's: with a PID namespace it
+ * is outside (pid 0 here), without one it is our parent.  Without a PID
+ * namespace a process may fork while the tree is walked: walked again
+ * until a walk finds as many as the one before. */
+static void job_control(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
+			const struct signalfd_siginfo *si)
+{
+	bool ns = plan->ns == NS_FULL && plan->new_pid_ns;
+
+	if (si->ssi_code != SI_USER || (pid_t)si->ssi_pid != (ns ? 0 : getppid()))
+		return;
+	int sig = si->ssi_signo == SIGTSTP ? SIGSTOP : SIGCONT;
+	if (ns)
+		(void)kill(-1, sig);
+	else
+		for (int pass = 0, last = -1, n; pass < 100; pass++, last = n)
+			if ((n = signal_tree(getpid(), sig, 0)) == last || sig == SIGCONT)
+				break;
+	if (sig == SIGSTOP) {
+		union msg_any m = {.report = {.h.kind = MSG_STOPPED}};
+		(void)msg_send(fds->report, &m, -1);
+	}
+}
+
 static void reap_all(pid_t cmd, int *cmd_status, bool *cmd_done)
 {
 	int st;
@@ -566,8 +592,13 @@ static void serve(struct init *in)
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTSTP);
+	sigaddset(&mask, SIGCONT);
 	for (size_t i = 0; i < forwarded_signals_n; i++)
 		sigaddset(&mask, forwarded_signals[i]);
+	/* (SIGCONT's own action, continuing, is taken whatever the mask) */
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		FAIL(errno, "sigprocmask: %s", strerror(errno));
 	in->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (in->sfd < 0)
 		FAIL(errno, "signalfd: %s", strerror(errno));
@@ -606,6 +637,8 @@ static void serve(struct init *in)
 				continue;
 			if (si.ssi_signo == SIGCHLD)
 				reap_all(in->cmd, &in->cmd_status, &in->cmd_done);
+			else if (si.ssi_signo == SIGTSTP || si.ssi_signo == SIGCONT)
+				job_control(in->plan, fds, &si);
 			else if (si.ssi_code != SI_KERNEL && !in->cmd_done)
 				kill(in->cmd, (int)si.ssi_signo);
 		}

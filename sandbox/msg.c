@@ -28,6 +28,7 @@ static const struct {
     [MSG_NOTIFY] = {"notify", sizeof(struct msg_head), 1},
     [MSG_RELAY_CONNECT] = {"relay-connect", sizeof(struct msg_relay), 1},
     [MSG_RELAY_ANSWER] = {"relay-answer", sizeof(struct msg_answer), 0},
+    [MSG_STOPPED] = {"stopped", sizeof(struct msg_report), 0},
 };
 
 const char *msg_kind_name(unsigned kind)

@@ -67,6 +67,7 @@ enum msg_kind {
 	MSG_NOTIFY,	    /* one fd: the command's seccomp notification listener */
 	MSG_RELAY_CONNECT,  /* one fd: a socket for init to connect to an abstract address */
 	MSG_RELAY_ANSWER,   /* init's answer to it: 0 or -errno */
+	MSG_STOPPED,	    /* init stopped every process of the sandbox (job control) */
 	_MSG_MAX,
 };
 

@@ -205,6 +205,7 @@ struct run {
 	struct netproxy *np;
 	int lifeline[2], rep_pipe[2];
 	sigset_t saved; /* the mask before ours: the command gets it back */
+	bool stopping;	/* SIGTSTP passed to init, its MSG_STOPPED awaited */
 	int sfd;	/* the forwarded signals and SIGCHLD */
 	pid_t init_pid;
 	bool reaper; /* what init's death ends is ours to end (end_orphans()) */
@@ -273,16 +274,32 @@ static void run_prepare(struct run *r, char *home)
 }
 
 /* Forwarded signals are taken through a signalfd, here and in init; the
- * command gets a clean mask back before exec. */
+ * command gets a clean mask back before exec.
+ *
+ * Job control: the supervisor is never stopped while a process of the
+ * sandbox runs, or the sandbox would run unwatched (the live protection,
+ * the proxy and the lifeline frozen) while the operator's shell, told the
+ * job stopped, takes the terminal back, where a command that ignored the
+ * stop could take it again and read what is typed at the prompt (an
+ * outside review).  SIGTTOU and SIGTTIN stay blocked: the command, in a
+ * group of its own made the terminal's foreground under `stty tostop`,
+ * stopped the supervisor by making it write a warning; blocked, the write
+ * goes through.  SIGTSTP (Ctrl-Z, a `kill -TSTP`) is read here: init stops
+ * every process of the sandbox first (MSG_STOPPED), then the supervisor
+ * stops itself, and continued, it has init continue them (on_report). */
 static void run_signals(struct run *r)
 {
 	sigset_t block;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGTSTP);
 	for (size_t i = 0; i < forwarded_signals_n; i++)
 		sigaddset(&block, forwarded_signals[i]);
-	if (sigprocmask(SIG_BLOCK, &block, &r->saved) < 0)
+	sigset_t tty = block;
+	sigaddset(&tty, SIGTTOU);
+	sigaddset(&tty, SIGTTIN);
+	if (sigprocmask(SIG_BLOCK, &tty, &r->saved) < 0)
 		die("sigprocmask: %s", strerror(errno));
 	r->sfd = signalfd(-1, &block, SFD_CLOEXEC);
 	if (r->sfd < 0)
@@ -432,13 +449,27 @@ static void on_notify(struct run *r, short revents)
 }
 
 /* init's report: a failure, the command's exec, its exit. */
+/* Stopped by SIGTSTP, as the terminal's Ctrl-Z stops a plain job, until
+ * continued: raised while blocked, taken by its default action as it is
+ * unblocked. */
+static void stop_as_a_job(void)
+{
+	sigset_t tstp;
+
+	sigemptyset(&tstp);
+	sigaddset(&tstp, SIGTSTP);
+	(void)raise(SIGTSTP);
+	(void)sigprocmask(SIG_UNBLOCK, &tstp, NULL);
+	(void)sigprocmask(SIG_BLOCK, &tstp, NULL);
+}
+
 static void on_report(struct run *r)
 {
 	union msg_any m;
 	struct msg_report *rep = &m.report;
 	int e = msg_recv(r->rep_pipe[0],
 			 MSG_BIT(MSG_FAIL) | MSG_BIT(MSG_EXEC) | MSG_BIT(MSG_EXIT) |
-			     MSG_BIT(MSG_NS_READY) | MSG_BIT(MSG_NS_FAIL),
+			     MSG_BIT(MSG_NS_READY) | MSG_BIT(MSG_NS_FAIL) | MSG_BIT(MSG_STOPPED),
 			 &m, NULL);
 
 	if (e < 0 && e != -EBADMSG) {
@@ -469,6 +500,16 @@ static void on_report(struct run *r)
 	case MSG_EXIT:
 		r->done = *rep;
 		r->have_done = true;
+		break;
+	case MSG_STOPPED:
+		/* nothing of the sandbox runs: the job may stop (the shell
+		 * sees it stopped when we are, by SIGTSTP as a plain child
+		 * would be); continued, so is the sandbox.  (In an orphaned
+		 * group the kernel drops the stop: continued at once.) */
+		r->stopping = false;
+		stop_as_a_job();
+		if (!r->init_exited)
+			kill(r->init_pid, SIGCONT);
 		break;
 	case MSG_NS_READY:
 	case MSG_NS_FAIL: /* start_init() read them */
@@ -501,6 +542,13 @@ static void on_signal(struct run *r)
 				r->init_exited = true;
 				r->init_status = st;
 			}
+	} else if (si.ssi_signo == SIGTSTP) {
+		/* init stops the sandbox, then says so (on_report); with
+		 * nothing of it left, the job stops at once */
+		if (r->init_exited || r->have_done)
+			stop_as_a_job();
+		else if (!r->stopping)
+			r->stopping = kill(r->init_pid, SIGTSTP) == 0;
 	} else if (si.ssi_code != SI_KERNEL && !r->init_exited) {
 		kill(r->init_pid, (int)si.ssi_signo);
 	}

@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: MIT
+"""The operator's terminal and its job control, turned on the supervisor
+(found by an outside review).  The command shares the operator's terminal:
+it may make a process group of its own the terminal's foreground and turn
+on `tostop`.  The supervisor, left in the job's group, was then stopped by
+the kernel (SIGTTOU) as soon as it wrote a warning; and a Ctrl-Z stopped
+the supervisor alone when the command ignored SIGTSTP.  Either way the
+operator's shell said the job was stopped and took the terminal back,
+while the sandbox ran on unwatched: the live protection, the proxy and the
+lifeline frozen, the terminal its to take again and read what is typed at
+the prompt.  Now the supervisor is never stopped by the terminal's output
+rules, and a stop of the job stops every process of the sandbox first."""
+import os
+import select
+import signal
+import time
+
+# the command: its own group made the foreground, tostop on; then a
+# protected name made, which the supervisor moves aside and says so
+STEAL_FOREGROUND = r"""
+import os, signal, subprocess, termios, time
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+a = termios.tcgetattr(0)
+a[3] |= termios.TOSTOP
+termios.tcsetattr(0, termios.TCSANOW, a)
+os.setpgid(0, 0)
+os.tcsetpgrp(0, os.getpgrp())
+subprocess.run(["sh", "-c", "git init -q r1 && echo x > r1/.envrc"])
+for _ in range(150):
+    if not os.path.exists("r1/.envrc"):
+        break
+    time.sleep(0.1)
+time.sleep(1)
+print("envrc", "moved" if not os.path.exists("r1/.envrc") else "kept", flush=True)
+"""
+
+# the command: in a group of its own, SIGTSTP ignored, writing a tick to
+# a file every 50 ms for 4 s
+TICK_ON = r"""
+import os, signal, time
+signal.signal(signal.SIGTSTP, signal.SIG_IGN)
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+print("ready", flush=True)
+os.setpgid(0, 0)
+with open("ticks", "w") as f:
+    for _ in range(80):
+        f.write("t\n")
+        f.flush()
+        time.sleep(0.05)
+os._exit(7)
+"""
+
+
+class Shell:
+    """`bash -m -c LINE` on a terminal of its own (job control as an
+    interactive shell has it)."""
+
+    def __init__(self, box, line):
+        import pty
+        self.out = b""
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.chdir(box.work)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            argv = box.cmd(["bash", "-m", "-c", line])
+            os.execvpe(argv[0], argv, box.env({"TERM": "dumb"}))
+
+    def until(self, what, timeout=30):
+        deadline = time.monotonic() + timeout
+        while what not in self.out:
+            assert time.monotonic() < deadline, self.out
+            r, _, _ = select.select([self.fd], [], [], 0.5)
+            if r:
+                try:
+                    self.out += os.read(self.fd, 4096)
+                except OSError:
+                    break
+        assert what in self.out, self.out
+
+    def close(self):
+        if self.pid:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def tty_policy(box):
+    return box.policy("""
+        [filesystem]
+        write = /dev/tty
+        """)
+
+
+def test_the_command_cannot_stop_the_supervisor_through_the_terminal(box):
+    """`stty tostop` and a foreground group of the command's own: the
+    supervisor's warning (the .envrc moved aside) must not stop it.  On the
+    code before, the shell said Stopped with $? 150 while the command ran
+    on.  The control: the warning is said, the .envrc moved aside."""
+    box.write("work/steal.py", STEAL_FOREGROUND)
+    sh = Shell(box, "%s -p %s -- /usr/bin/python3 steal.py; echo rc=$?" % (
+        box.ringfence, tty_policy(box)))
+    try:
+        sh.until(b"rc=", timeout=60)
+    finally:
+        sh.close()
+    assert b"Stopped" not in sh.out and b"rc=0" in sh.out, sh.out
+    assert b"envrc moved" in sh.out and b"r1/.envrc" in sh.out, sh.out
+
+
+def test_a_stopped_job_stops_the_whole_sandbox(box):
+    """Ctrl-Z with a command that ignores SIGTSTP in a group of its own:
+    the shell says the job stopped, and nothing of the sandbox may run
+    until `fg`.  On the code before, only the supervisor stopped and the
+    command went on writing.  The controls: the command wrote before the
+    stop and after `fg`, and its exit status comes through."""
+    box.write("work/tick.py", TICK_ON)
+    ticks = os.path.join(box.work, "ticks")
+    sh = Shell(box, "%s -p %s -- /usr/bin/python3 tick.py; echo stopped=$?; read go; fg; "
+               "echo rc=$?" % (box.ringfence, tty_policy(box)))
+    try:
+        sh.until(b"ready")
+        while not os.path.exists(ticks) or os.path.getsize(ticks) < 6:
+            time.sleep(0.02)
+        os.write(sh.fd, b"\x1a")
+        sh.until(b"stopped=")
+        # (a tick being written as the stop came lands now)
+        time.sleep(0.2)
+        before = os.path.getsize(ticks)
+        time.sleep(1.0)
+        during = os.path.getsize(ticks)
+        os.write(sh.fd, b"go\n")
+        sh.until(b"rc=", timeout=60)
+    finally:
+        sh.close()
+    assert b"Stopped" in sh.out and b"stopped=148" in sh.out, sh.out.decode(errors="replace")
+    assert during == before, "the sandbox ran while its job was stopped: %d -> %d ticks" % (
+        before // 2, during // 2)
+    assert b"rc=7" in sh.out, sh.out
+    assert os.path.getsize(ticks) == 160, os.path.getsize(ticks)

@@ -706,6 +706,7 @@ void githeads_finish(struct sandbox *sb)
 		gh_check_ref_file(h, h->git, "ORIG_HEAD", "ORIG_HEAD");
 		gh_check_pseudo(h);
 		gh_check_beside(h);
+		gh_check_links(h);
 		check_head(h);
 		githead_free(h);
 	}

@@ -134,6 +134,9 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth);
 /* What the run made at the .git's top that git resolves as a ref, before
  * refs/ (gitrefs.c): removed. */
 void gh_check_beside(struct githead *r);
+/* Links the run made in the .git, which the host's git writes through:
+ * removed. */
+void gh_check_links(struct githead *r);
 /* packed-refs, when it changed: each line the start's did not have. */
 void gh_check_packed(struct githead *r);
 /* The reflogs at the start, copied. */

@@ -456,6 +456,67 @@ void gh_check_beside(struct githead *r)
 	}
 }
 
+/*
+ * Links the run made in the .git, but in objects/ (whose files git only
+ * reads, and writes by a rename) and in refs/ and logs/ (judged as refs
+ * and reflogs): git writes many of its files by opening the name, which
+ * follows a final link (COMMIT_EDITMSG at every commit, MERGE_MSG,
+ * SQUASH_MSG, TAG_EDITMSG, the sequencer's and a rebase's state, rerere's
+ * preimages, BISECT_LOG), so a link left there had the host's next commit
+ * write text the sandbox chose into a file the grants never gave
+ * (~/.bashrc: an outside review).  Each goes; one there at the start
+ * (git-new-workdir's) is the host's.  With a mount namespace the view's
+ * carry-back takes no link; without one the sandbox writes the .git.
+ */
+static void check_links_in(struct githead *r, int dir, const char *rel, int depth, size_t *budget)
+{
+	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
+	struct dirent *de;
+
+	while (d && *budget && (de = readdir(d))) {
+		struct stat st;
+		char name[PATH_MAX], where[PATH_MAX + 16];
+		(*budget)--;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, "objects") == 0 ||
+		    (depth == 0 &&
+		     (strcmp(de->d_name, "refs") == 0 || strcmp(de->d_name, "logs") == 0)) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (size_t)snprintf(name, sizeof(name), "%s%s%s", rel, *rel ? "/" : "",
+				     de->d_name) >= sizeof(name))
+			continue;
+		if (S_ISLNK(st.st_mode) && gitobj_newer(&st, &r->sb->started_born)) {
+			bool gone = owner_unlinkat(r->sb, dirfd(d), de->d_name, 0) == 0;
+			snprintf(where, sizeof(where), ".git/%s", name);
+			warn("the sandbox left a symbolic link at %s in %s, which the host's git "
+			     "would write through: %s",
+			     where, r->top, gone ? "removed" : "it could NOT be removed");
+			char jt[PATH_MAX + 64], jw[2 * PATH_MAX + 64];
+			json_string(jt, sizeof(jt), r->top);
+			json_string(jw, sizeof(jw), where);
+			audit_event(r->sb->audit_fd, "protect.git_link",
+				    "\"path\":%s,\"what\":%s,\"done\":\"%s\"", jt, jw,
+				    gone ? "removed" : "not removed");
+		} else if (S_ISDIR(st.st_mode) && depth < 16) {
+			_cleanup_close_ int c = openat(
+			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (c >= 0)
+				check_links_in(r, c, name, depth + 1, budget);
+		}
+	}
+}
+
+void gh_check_links(struct githead *r)
+{
+	size_t budget = 1 << 17;
+
+	check_links_in(r, r->git, "", 0, &budget);
+	if (!budget)
+		warn("%s: more than %d entries in its .git beside objects/: symbolic links past "
+		     "them are not looked for",
+		     r->top, 1 << 17);
+}
+
 static uint64_t line_hash(const char *p, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ull;

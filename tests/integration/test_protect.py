@@ -627,3 +627,46 @@ def test_a_grant_too_deep_for_the_builtin_names_is_said(box):
     r = box.run(["sh", "-c", "echo ran"], policy=box.policy(""), cwd=deep)
     assert "ran" in r.stdout, r.stdout + r.stderr
     assert "too deep for all of protect's built-in names" in r.stderr, r.stderr
+
+
+def test_links_left_in_git_are_not_written_through_by_the_hosts_git(box):
+    """git writes COMMIT_EDITMSG at every commit (and MERGE_MSG, SQUASH_MSG,
+    TAG_EDITMSG, the sequencer's and a rebase's state) by opening the name,
+    which follows a final link.  Without namespaces the sandbox writes the
+    .git: links it left there at those names had the host's next `git
+    commit -m` write the message into a file the grants never gave (an
+    outside review: ~/.bashrc, then a line of the sandbox's commit message
+    ran in the host's next shell).  Each link the run made in the .git now
+    goes at exit (with namespaces the view's carry-back takes none).  The
+    controls: the sandbox could not write the file itself, and the host's
+    commit works and its message is where git keeps it."""
+    make_repo(box)
+    outside = box.path("outside")
+    os.mkdir(outside)
+    os.chmod(outside, 0o777)
+    target = os.path.join(outside, "target")
+    with open(target, "w") as f:
+        f.write("ORIGINAL\n")
+    os.chmod(target, 0o666)
+    names = ["COMMIT_EDITMSG", "MERGE_MSG", "SQUASH_MSG", "TAG_EDITMSG", "description",
+             "sequencer/todo", "rebase-merge/git-rebase-todo"]
+    script = "echo x >> %s 2>/dev/null && echo WROTE-TARGET; mkdir -p .git/sequencer " \
+             ".git/rebase-merge; " % target
+    script += "; ".join("rm -f .git/%s; ln -s %s .git/%s" % (n, target, n) for n in names)
+    script += "; ls -l .git/COMMIT_EDITMSG"
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        """ % outside)
+    r = box.run(["sh", "-c", script], policy=pol)
+    assert "WROTE-TARGET" not in r.stdout, r.stdout
+    # the control: the links were made in the sandbox's view
+    assert "-> %s" % target in r.stdout, r.stdout + r.stderr
+    for n in names:
+        assert not os.path.islink(os.path.join(box.work, ".git", n)), (n, r.stderr)
+    c = host(box, ["git", "commit", "-q", "--allow-empty", "-m", "host message"])
+    assert c.returncode == 0, c.stderr
+    with open(target) as f:
+        assert f.read() == "ORIGINAL\n"
+    with open(os.path.join(box.work, ".git", "COMMIT_EDITMSG")) as f:
+        assert "host message" in f.read()

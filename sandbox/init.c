@@ -112,9 +112,9 @@ static int signal_tree(pid_t root, int sig, int depth)
 	return n;
 }
 
-/* Job control: SIGTSTP from the supervisor stops every process of the
- * sandbox, then says so (the supervisor stops only then: runloop.c); its
- * SIGCONT continues them.  Only the supervisor's: with a PID namespace it
+/* Job control: SIG_JOB_STOP from the supervisor stops every process of
+ * the sandbox, then says so (the supervisor stops only then: runloop.c);
+ * SIG_JOB_CONT continues them.  Only the supervisor's: with a PID namespace it
  * is outside (pid 0 here), without one it is our parent.  Without a PID
  * namespace a process may fork while the tree is walked: walked again
  * until a walk finds as many as the one before. */
@@ -125,7 +125,7 @@ static void job_control(const struct sandbox_plan *plan, const struct sandbox_fd
 
 	if (si->ssi_code != SI_USER || (pid_t)si->ssi_pid != (ns ? 0 : getppid()))
 		return;
-	int sig = si->ssi_signo == SIGTSTP ? SIGSTOP : SIGCONT;
+	int sig = (int)si->ssi_signo == SIG_JOB_STOP ? SIGSTOP : SIGCONT;
 	if (ns)
 		(void)kill(-1, sig);
 	else
@@ -592,13 +592,11 @@ static void serve(struct init *in)
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTSTP);
-	sigaddset(&mask, SIGCONT);
+	/* (blocked since the supervisor's fork: its own mask) */
+	sigaddset(&mask, SIG_JOB_STOP);
+	sigaddset(&mask, SIG_JOB_CONT);
 	for (size_t i = 0; i < forwarded_signals_n; i++)
 		sigaddset(&mask, forwarded_signals[i]);
-	/* (SIGCONT's own action, continuing, is taken whatever the mask) */
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		FAIL(errno, "sigprocmask: %s", strerror(errno));
 	in->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (in->sfd < 0)
 		FAIL(errno, "signalfd: %s", strerror(errno));
@@ -637,7 +635,8 @@ static void serve(struct init *in)
 				continue;
 			if (si.ssi_signo == SIGCHLD)
 				reap_all(in->cmd, &in->cmd_status, &in->cmd_done);
-			else if (si.ssi_signo == SIGTSTP || si.ssi_signo == SIGCONT)
+			else if ((int)si.ssi_signo == SIG_JOB_STOP ||
+				 (int)si.ssi_signo == SIG_JOB_CONT)
 				job_control(in->plan, fds, &si);
 			else if (si.ssi_code != SI_KERNEL && !in->cmd_done)
 				kill(in->cmd, (int)si.ssi_signo);

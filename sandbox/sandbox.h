@@ -55,6 +55,13 @@
 #define EXIT_NOEXEC    126
 #define EXIT_NOTFOUND  127
 
+/* The supervisor's asks of init for job control (init.c): real-time
+ * signals, which queue (a SIGTSTP of the terminal's, pending at init in
+ * the caller's group, would swallow one more) and which nothing else
+ * sends it. */
+#define SIG_JOB_STOP (SIGRTMIN + 1)
+#define SIG_JOB_CONT (SIGRTMIN + 2)
+
 enum msg_kind {
 	MSG_FAIL = 1,	    /* a step before exec failed: err, exit code, text */
 	MSG_EXEC,	    /* the command was executed; status = its pid */

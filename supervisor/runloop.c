@@ -205,7 +205,7 @@ struct run {
 	struct netproxy *np;
 	int lifeline[2], rep_pipe[2];
 	sigset_t saved; /* the mask before ours: the command gets it back */
-	bool stopping;	/* SIGTSTP passed to init, its MSG_STOPPED awaited */
+	bool stopping;	/* SIG_JOB_STOP sent to init, its MSG_STOPPED awaited */
 	int sfd;	/* the forwarded signals and SIGCHLD */
 	pid_t init_pid;
 	bool reaper; /* what init's death ends is ours to end (end_orphans()) */
@@ -299,6 +299,9 @@ static void run_signals(struct run *r)
 	sigset_t tty = block;
 	sigaddset(&tty, SIGTTOU);
 	sigaddset(&tty, SIGTTIN);
+	/* init's, blocked before its fork: queued until it reads them */
+	sigaddset(&tty, SIG_JOB_STOP);
+	sigaddset(&tty, SIG_JOB_CONT);
 	if (sigprocmask(SIG_BLOCK, &tty, &r->saved) < 0)
 		die("sigprocmask: %s", strerror(errno));
 	r->sfd = signalfd(-1, &block, SFD_CLOEXEC);
@@ -509,7 +512,7 @@ static void on_report(struct run *r)
 		r->stopping = false;
 		stop_as_a_job();
 		if (!r->init_exited)
-			kill(r->init_pid, SIGCONT);
+			kill(r->init_pid, SIG_JOB_CONT);
 		break;
 	case MSG_NS_READY:
 	case MSG_NS_FAIL: /* start_init() read them */
@@ -548,7 +551,7 @@ static void on_signal(struct run *r)
 		if (r->init_exited || r->have_done)
 			stop_as_a_job();
 		else if (!r->stopping)
-			r->stopping = kill(r->init_pid, SIGTSTP) == 0;
+			r->stopping = kill(r->init_pid, SIG_JOB_STOP) == 0;
 	} else if (si.ssi_code != SI_KERNEL && !r->init_exited) {
 		kill(r->init_pid, (int)si.ssi_signo);
 	}

@@ -103,8 +103,8 @@ const struct sc_entry seccomp_table[] = {
       SC_CONF_SCOPE),
     A("flock", "io", "advisory locks"),
     {"ioctl", SC_ARGS, "io",
-     "terminals and devices; TIOCSTI and TIOCLINUX refused (input injection), "
-     "TIOCSETD (line disciplines), chattr's and fscrypt's and fs-verity's settings",
+     "terminals and devices; refused: TIOCSTI, TIOCLINUX (typing), TIOCSETD, TCXONC, "
+     "TIOCEXCL (a terminal left dead), chattr, fscrypt, fs-verity settings",
      SC_CONF_SCOPE},
     A("sendfile", "io", "copying"),
     A("splice", "io", "copying"),
@@ -489,6 +489,12 @@ const struct sc_masked seccomp_masked[] = {
      * body of kernel code no terminal of the sandbox needs; and N_NULL
      * on a terminal passed in leaves it dead for the host after the run */
     {"ioctl", 1, 0xffffffffULL, TIOCSETD},
+    /* a terminal's output stopped (tcflow TCOOFF, with IXON cleared so
+     * that no ^Q starts it), or made exclusive (every later open of it
+     * fails but root's): the operator's terminal left dead after the run
+     * (an outside review).  No TUI needs either */
+    {"ioctl", 1, 0xffffffffULL, TCXONC},
+    {"ioctl", 1, 0xffffffffULL, TIOCEXCL},
     /* a file lease: the owner of a file (root owns the host's, run as
      * root without run_as) holding one makes every other open of it, a
      * read too, wait up to lease-break-time (45 s) for the holder, who

@@ -140,3 +140,41 @@ def test_a_stopped_job_stops_the_whole_sandbox(box):
         before // 2, during // 2)
     assert b"rc=7" in sh.out, sh.out
     assert os.path.getsize(ticks) == 160, os.path.getsize(ticks)
+
+
+DEAD_TERMINAL = r"""
+import fcntl, termios
+a = termios.tcgetattr(0)
+a[0] &= ~termios.IXON
+termios.tcsetattr(0, termios.TCSANOW, a)
+with open("said", "w") as out:
+    for name, call in (("excl", lambda: fcntl.ioctl(0, termios.TIOCEXCL)),
+                       ("flow", lambda: termios.tcflow(0, termios.TCOOFF))):
+        try:
+            call()
+            out.write("%s done\n" % name)
+        except (OSError, termios.error) as e:
+            out.write("%s refused %d\n" % (name, e.args[0]))
+        out.flush()
+"""
+
+
+def test_the_command_cannot_leave_the_terminal_dead(box):
+    """The operator's terminal after the run: its output stopped (tcflow
+    TCOOFF with IXON cleared, so that no ^Q starts it) hung the shell's
+    next write for good, and made exclusive (TIOCEXCL) every later open of
+    it failed but root's (an outside review).  Both refused now (EPERM).
+    The controls: the command ran (it wrote what it got), and the shell
+    writes and opens its terminal after it."""
+    box.write("work/dead.py", DEAD_TERMINAL)
+    sh = Shell(box, "%s -p %s -- /usr/bin/python3 dead.py; echo after=$?; "
+               "(: < /dev/tty) 2>/dev/null && echo reopen=ok || echo reopen=failed" % (
+                   box.ringfence, tty_policy(box)))
+    try:
+        sh.until(b"reopen=", timeout=15)
+    finally:
+        sh.close()
+    with open(os.path.join(box.work, "said")) as f:
+        said = f.read()
+    assert "excl refused 1" in said and "flow refused 1" in said, said
+    assert b"after=0" in sh.out and b"reopen=ok" in sh.out, sh.out

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <termios.h>
 #include <linux/fscrypt.h>
 #include <linux/fsverity.h>
 #include <sched.h>
@@ -193,6 +194,9 @@ static void test_kernel_answers(void **state)
 	    {"ioctl(TIOCSETD|high bits)", SYS_ioctl, (unsigned long)-2, TIOCSETD | (1UL << 32), 0,
 	     EPERM},
 	    {"ioctl(TIOCGETD)", SYS_ioctl, (unsigned long)-2, TIOCGETD, 0, 0},
+	    {"ioctl(TCXONC)", SYS_ioctl, (unsigned long)-2, TCXONC, TCOOFF, EPERM},
+	    {"ioctl(TIOCEXCL)", SYS_ioctl, (unsigned long)-2, TIOCEXCL, 0, EPERM},
+	    {"ioctl(TIOCNXCL)", SYS_ioctl, (unsigned long)-2, TIOCNXCL, 0, 0},
 	    {"fcntl(F_SETLEASE, F_RDLCK)", SYS_fcntl, (unsigned long)-2, F_SETLEASE, F_RDLCK,
 	     EPERM},
 	    {"fcntl(F_SETLEASE|high bits)", SYS_fcntl, (unsigned long)-2, F_SETLEASE | (1UL << 32),

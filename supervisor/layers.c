@@ -317,6 +317,30 @@ static void prepare_network(struct sandbox *sb)
 		die("socketpair: %s", strerror(errno));
 }
 
+/*
+ * Without a PID namespace init finds what the command leaves running (a
+ * setsid daemon, a double fork) through /proc/PID/task/TID/children, which
+ * needs CONFIG_PROC_CHILDREN and a /proc: without the file the tree was
+ * not ended at exit, and nothing said so (an outside review).  Refused
+ * under strict, said under best-effort.
+ */
+static void check_children_file(const struct sandbox *sb)
+{
+	if ((sb->ns == NS_FULL && sb->new_pid_ns) ||
+	    access("/proc/thread-self/children", R_OK) == 0)
+		return;
+	int e = errno;
+	if (!sb->best_effort)
+		die("/proc/thread-self/children: %s: without a PID namespace what the command "
+		    "leaves running is found there, and would outlive the run; mount /proc (a "
+		    "kernel with CONFIG_PROC_CHILDREN), or set [sandbox] enforcement = "
+		    "best-effort to run without ending it",
+		    strerror(e));
+	warn("best-effort: /proc/thread-self/children: %s: what the command leaves running "
+	     "(a daemon, a double fork) outlives the run",
+	     strerror(e));
+}
+
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home)
 {
 	*sb = (struct sandbox){.policy = p,
@@ -351,6 +375,7 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 	prepare_unix(sb);
 	prepare_seccomp(sb);
 	/* the secrets and the CA bundle, which the filesystem rules grant */
+	check_children_file(sb);
 	creds_prepare(sb);
 	layers_prepare_fs(sb);
 }
@@ -375,6 +400,7 @@ void sandbox_fallback_no_ns(struct sandbox *sb)
 	prepare_network(sb);
 	prepare_unix(sb);
 	prepare_seccomp(sb);
+	check_children_file(sb);
 	layers_prepare_fs(sb);
 }
 
@@ -393,6 +419,7 @@ void sandbox_fallback_no_pid_ns(struct sandbox *sb)
 {
 	sb->new_pid_ns = false;
 	prepare_seccomp(sb);
+	check_children_file(sb);
 }
 
 void sandbox_release(struct sandbox *sb)

@@ -1171,3 +1171,32 @@ def test_an_idle_proxy_sandbox_keeps_its_heap_shared_with_init(box):
     # positive control: most of the heap is still one copy
     assert len(shared) >= 2 * len(copied), (shared, copied)
     assert len(copied) <= 4, (shared, copied)
+
+
+def test_without_the_childrens_file_the_tree_is_not_left_unsaid(box):
+    """Without a PID namespace init finds what the command leaves running
+    through /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN, a /proc):
+    without the file a setsid daemon outlived the run, and nothing said so,
+    strict or best-effort (an outside review).  Strict refuses to start
+    now; best-effort says it.  A /proc covered by an empty tmpfs (a mount
+    namespace of the test's own) stands for both.  The control: the
+    command runs under best-effort."""
+    if box.user != "root" or box.namespaces != "off":
+        pytest.skip("a mount namespace of the test's own: root, once")
+    body = """
+        [sandbox]
+        %s
+        """
+    for effort in ("", "enforcement = best-effort"):
+        pol = box.policy(body % effort, name="p%d.ini" % len(effort))
+        r = subprocess.run(["unshare", "-m", "sh", "-c",
+                            "mount -t tmpfs none /proc && exec \"$@\"", "sh", box.ringfence,
+                            "-p", pol, "--", "sh", "-c", "echo ran"],
+                           cwd=box.work, env=box.env(), capture_output=True, text=True,
+                           timeout=60)
+        if effort:
+            assert r.returncode == 0 and "ran" in r.stdout, r.stderr
+            assert "children" in r.stderr and "outlives the run" in r.stderr, r.stderr
+        else:
+            assert r.returncode == 125 and "ran" not in r.stdout, r.stderr
+            assert "/proc/thread-self/children" in r.stderr, r.stderr

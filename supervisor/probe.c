@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 
 #include "../netproxy/netproxy.h"
@@ -39,6 +40,18 @@ static void ns_names(const struct sandbox *sb, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s%smount, ipc%s", sb->new_user_ns ? "user, " : "",
 		 sb->new_pid_ns ? "pid, " : "", sb->new_net_ns ? ", net" : "");
+}
+
+/* Whether this process holds CAP_SETPCAP, which the sandbox's privilege
+ * drop needs to lock the securebits and empty the bounding set (inside a
+ * user namespace of its own it holds every capability). */
+static bool holds_setpcap(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	return syscall(SYS_capget, &h, d) == 0 &&
+	       (d[CAP_TO_INDEX(CAP_SETPCAP)].effective & CAP_TO_MASK(CAP_SETPCAP));
 }
 
 void sandbox_note_layers(const struct sandbox *sb)
@@ -80,9 +93,14 @@ void sandbox_note_layers(const struct sandbox *sb)
 	     sb->fsgate ? ", the file gate (new names on the way to protected paths made by "
 			  "the supervisor)"
 			: "");
-	if (sb->started_as_root && !sb->drop_to_user)
+	if (sb->started_as_root && !sb->drop_to_user && (sb->new_user_ns || holds_setpcap()))
 		note("capabilities: none, no_new_privs, securebits locked; runs as root%s",
 		     sb->new_user_ns ? " of a user namespace" : "");
+	else if (sb->started_as_root && !sb->drop_to_user)
+		/* (an outside review: this said "securebits locked") */
+		note("capabilities: none, no_new_privs; securebits not set and the bounding set "
+		     "kept (started without CAP_SETPCAP): no_new_privs alone keeps an exec from "
+		     "regaining any; runs as root");
 	else
 		note("capabilities: none, no_new_privs; runs as uid %u%s", sb->uid,
 		     sb->new_user_ns ? " (in a user namespace)" : "");

@@ -1200,3 +1200,23 @@ def test_without_the_childrens_file_the_tree_is_not_left_unsaid(box):
         else:
             assert r.returncode == 125 and "ran" not in r.stdout, r.stderr
             assert "/proc/thread-self/children" in r.stderr, r.stderr
+
+
+def test_what_is_said_of_the_securebits_is_what_holds(box):
+    """Started as root without CAP_SETPCAP (a container dropping it, other
+    capabilities kept): the securebits cannot be set nor the bounding set
+    emptied, and -v said "securebits locked" all the same (an outside
+    review).  What it says now matches what the command has; the control:
+    plain root's run says locked and has them."""
+    if box.user != "root" or box.namespaces == "off":
+        pytest.skip("root's plain namespaces, once")
+    pol = box.policy("")
+    script = "grep -E '^CapBnd' /proc/self/status; setpriv --dump | grep -i securebits"
+    plain = box.run(["sh", "-c", script], policy=pol, opts=["-v"])
+    r = subprocess.run(["setpriv", "--bounding-set=-setpcap", "--inh-caps=-setpcap", "--",
+                        box.ringfence, "-v", "-p", pol, "--", "sh", "-c", script],
+                       cwd=box.work, env=box.env(), capture_output=True, text=True, timeout=60)
+    assert "securebits locked" in plain.stderr and "noroot_locked" in plain.stdout, plain.stderr
+    assert r.returncode == 0, r.stderr
+    assert "noroot" not in r.stdout, r.stdout
+    assert "securebits locked" not in r.stderr and "securebits not set" in r.stderr, r.stderr

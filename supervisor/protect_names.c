@@ -323,6 +323,48 @@ static const struct prot_builtin builtin_home[] = {
     {".cache/opencode", PROT_DIR}, /* the provider packages it loads */
     {".cursor/mcp.json", PROT_FILE},
     {".cursor/hooks.json", PROT_FILE},
+    /* what shells source beside their rc files: Fedora's ~/.bashrc reads
+     * every file of ~/.bashrc.d; zsh's files where ZDOTDIR points them */
+    {".bashrc.d", PROT_DIR},
+    {".config/zsh", PROT_DIR},
+    /* the command lines the host's everyday tools run from their own
+     * configuration (an outside review of this session: where the default
+     * denies the directory, a deny absent at the start is not held without
+     * a mount namespace, and these files are made there): aws's
+     * credential_process, kubectl's exec credential plugin, docker's
+     * plugin directories and credential helpers, gh's shell aliases,
+     * gpg-agent's pinentry (a signed commit), Mercurial's and Subversion's
+     * hooks and diff commands, terraform's provider overrides, gradle's
+     * init scripts and JVM options, mvn's ~/.mavenrc (sourced by its
+     * script) and Maven 4's user extensions, screen's, sqlite3's and
+     * mysql's start-up commands, mailcap's viewers, podman's engine
+     * configuration, conda's and gem's package sources */
+    {".aws/config", PROT_FILE},
+    {".kube/config", PROT_FILE},
+    {".docker/config.json", PROT_FILE},
+    {".docker/cli-plugins", PROT_DIR},
+    {".config/gh/config.yml", PROT_FILE},
+    {".gnupg/gpg-agent.conf", PROT_FILE},
+    {".gnupg/gpg.conf", PROT_FILE},
+    {".hgrc", PROT_FILE},
+    {".config/hg", PROT_DIR},
+    {".subversion/config", PROT_FILE},
+    {".terraformrc", PROT_FILE},
+    {".terraform.d/plugins", PROT_DIR},
+    {".gradle/init.d", PROT_DIR},
+    {".gradle/init.gradle", PROT_FILE},
+    {".gradle/init.gradle.kts", PROT_FILE},
+    {".gradle/gradle.properties", PROT_FILE},
+    {".mavenrc", PROT_FILE},
+    {".m2/extensions.xml", PROT_FILE},
+    {".m2/settings.xml", PROT_FILE},
+    {".screenrc", PROT_FILE},
+    {".sqliterc", PROT_FILE},
+    {".my.cnf", PROT_FILE},
+    {".mailcap", PROT_FILE},
+    {".config/containers/containers.conf", PROT_FILE},
+    {".condarc", PROT_FILE},
+    {".gemrc", PROT_FILE},
 };
 STRING_TABLE_END
 

@@ -592,6 +592,52 @@ def test_session_and_tool_files_in_a_granted_home_are_protected(box):
     assert not left, "left in the home for the host's tools: %s" % left
 
 
+# The command lines the host's everyday tools take from their own
+# configuration in the home (found while answering an outside review): the
+# default denies ~/.aws, ~/.kube, ~/.docker, ~/.config/gh and ~/.gnupg, but
+# a deny absent at the start is not held without a mount namespace
+HOME_TOOL_PLANTS = {
+    ".aws/config": "[default]\ncredential_process = sh -c '%s'\n" % TOUCH,
+    ".kube/config": "users:\n- name: u\n  user:\n    exec:\n      command: sh\n"
+                    "      args: [-c, '%s']\n" % TOUCH,
+    ".docker/config.json": '{"cliPluginsExtraDirs": ["/tmp"]}',
+    ".docker/cli-plugins/docker-rf": "#!/bin/sh\n%s\n" % TOUCH,
+    ".config/gh/config.yml": "aliases:\n    co: '!%s'\n" % TOUCH,
+    ".gnupg/gpg-agent.conf": "pinentry-program /tmp/rf-pinentry\n",
+    ".gnupg/gpg.conf": "photo-viewer \"%s\"\n" % TOUCH,
+    ".hgrc": "[hooks]\npre-status = %s\n" % TOUCH,
+    ".config/hg/hgrc": "[hooks]\npre-status = %s\n" % TOUCH,
+    ".subversion/config": "[helpers]\ndiff-cmd = /tmp/rf-diff\n",
+    ".terraformrc": 'provider_installation {\n  dev_overrides { "x/y" = "/tmp" }\n}\n',
+    ".gradle/init.d/rf.gradle": '"sh -c %s".execute()\n' % TOUCH,
+    ".gradle/gradle.properties": "org.gradle.jvmargs=-javaagent:/tmp/rf.jar\n",
+    ".mavenrc": TOUCH + "\n",
+    ".m2/extensions.xml": "<extensions/>\n",
+    ".screenrc": "exec sh -c '%s'\n" % TOUCH,
+    ".sqliterc": ".shell %s\n" % TOUCH,
+    ".my.cnf": "[mysql]\npager = %s\n" % TOUCH,
+    ".mailcap": "text/plain; %s\n" % TOUCH,
+    ".config/containers/containers.conf": '[engine]\nhooks_dir = ["/tmp"]\n',
+    ".condarc": "channels:\n  - file:///tmp\n",
+    ".gemrc": "gem: --source file:///tmp\n",
+    ".bashrc.d/rf.sh": TOUCH + "\n",
+    ".config/zsh/.zshrc": TOUCH + "\n",
+}
+
+
+def test_tools_command_lines_in_a_granted_home_are_protected(box):
+    """Each of HOME_TOOL_PLANTS left where the host's tool reads it ran the
+    plant at the host's next aws, kubectl, docker, gh alias, signed commit,
+    hg, svn diff, terraform, gradle, mvn, screen, sqlite3, mysql, mailcap
+    viewer, podman, conda or gem (or the next bash/zsh).  The control: the
+    command wrote each (it says so), in a home granted for writing."""
+    home = granted_home(box)
+    r = in_home(box, home, "cd && " + plant_script(HOME_TOOL_PLANTS))
+    ran(r)
+    left = [rel for rel in HOME_TOOL_PLANTS if os.path.lexists(os.path.join(home, rel))]
+    assert not left, "left in the home for the host's tools: %s\n%s" % (left, r.stdout)
+
+
 GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
 # The same, for a script the sandbox runs

@@ -126,7 +126,8 @@ void fsgate_free(struct sandbox *sb)
 	if (!g)
 		return;
 	for (size_t i = 0; i < g->n; i++) {
-		close(g->dirs[i].fd);
+		if (g->dirs[i].fd >= 0)
+			close(g->dirs[i].fd);
 		free(g->dirs[i].path);
 	}
 	free(g->dirs);
@@ -261,6 +262,17 @@ const char *const *fsgate_exit_paths(const struct sandbox *sb, size_t *ret_n)
 }
 
 /* Git state made during the run in a .git the gate keeps: moved aside. */
+void fsgate_close_dirs(struct sandbox *sb)
+{
+	struct fsgate *g = sb->fsgate;
+
+	for (size_t i = 0; g && i < g->n; i++)
+		if (g->dirs[i].fd >= 0) {
+			close(g->dirs[i].fd);
+			g->dirs[i].fd = -1;
+		}
+}
+
 void fsgate_finish(struct sandbox *sb)
 {
 	struct fsgate *g = sb->fsgate;

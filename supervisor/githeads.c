@@ -700,6 +700,8 @@ void githeads_finish(struct sandbox *sb)
 		if (refs >= 0) {
 			gh_walk_refs(h, refs, "refs", 0);
 			close(refs);
+		} else {
+			gh_unchecked(h, "refs");
 		}
 		gh_check_packed(h);
 		gh_check_reflogs(h);

@@ -119,6 +119,8 @@ bool gh_good_ancestor(struct githead *r, const unsigned char *oid, unsigned char
 int gh_put_file(struct githead *r, const char *name, const char *content);
 /* What differed and what was done: a line and a protect.git_content event. */
 void gh_say(struct githead *r, const char *what, const char *why, const char *done);
+/* WHAT (a directory of the .git) could not be opened (errno): said. */
+void gh_unchecked(struct githead *r, const char *what);
 /* The ref NAME naming OID: checked, and set back when it fails. */
 void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid);
 /* The ref file FILE in DIR: an object id in *OID (true), or a symbolic

@@ -163,6 +163,23 @@ static int remove_packed(struct githead *r, const char *name)
 	return found ? gh_put_file(r, "packed-refs", kept) : -ENOENT;
 }
 
+/* A directory of the .git the checks at exit could not open (and that
+ * is there: a name gone or no directory any more holds nothing): what the
+ * sandbox recorded in it is not checked, and that is said, never passed
+ * over. */
+void gh_unchecked(struct githead *r, const char *what)
+{
+	if (errno == ENOENT || errno == ENOTDIR)
+		return;
+	char jt[PATH_MAX + 64], jw[PATH_MAX + 64];
+	warn("%s of %s could not be opened (%s): what the sandbox recorded there is NOT checked; "
+	     "review it before checking anything out",
+	     what, r->top, strerror(errno));
+	json_string(jt, sizeof(jt), r->top);
+	json_string(jw, sizeof(jw), what);
+	audit_event(r->sb->audit_fd, "protect.git_unchecked", "\"path\":%s,\"what\":%s", jt, jw);
+}
+
 void gh_say(struct githead *r, const char *what, const char *why, const char *done)
 {
 	char jt[PATH_MAX + 64], jw[PATH_MAX + 64], jd[2 * PATH_MAX + 64];
@@ -368,8 +385,10 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 	struct dirent *de;
 
 	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
-	if (!d)
+	if (!d) {
+		gh_unchecked(r, prefix);
 		return;
+	}
 	(void)owner_unlock(r->sb, dir); /* what is wrong here is removed */
 	while ((de = readdir(d))) {
 		char name[PATH_MAX];
@@ -398,6 +417,8 @@ void gh_walk_refs(struct githead *r, int dir, const char *prefix, int depth)
 			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (c >= 0)
 				gh_walk_refs(r, c, name, depth + 1);
+			else
+				gh_unchecked(r, name);
 		} else {
 			gh_check_ref_file(r, dirfd(d), de->d_name, name);
 		}
@@ -443,6 +464,8 @@ void gh_check_beside(struct githead *r)
 			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (c >= 0)
 				gh_walk_refs(r, c, de->d_name, 1);
+			else
+				gh_unchecked(r, de->d_name);
 			continue;
 		}
 		/* a file that reads as a ref (git's own others hold none) */
@@ -473,6 +496,8 @@ static void check_links_in(struct githead *r, int dir, const char *rel, int dept
 	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
 	struct dirent *de;
 
+	if (!d)
+		gh_unchecked(r, *rel ? rel : ".git");
 	while (d && *budget && (de = readdir(d))) {
 		struct stat st;
 		char name[PATH_MAX], where[PATH_MAX + 16];
@@ -502,6 +527,8 @@ static void check_links_in(struct githead *r, int dir, const char *rel, int dept
 			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (c >= 0)
 				check_links_in(r, c, name, depth + 1, budget);
+			else
+				gh_unchecked(r, name);
 		}
 	}
 }

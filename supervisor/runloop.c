@@ -702,6 +702,10 @@ static void run_end(struct run *r, int code)
 	if (r->notify_fd >= 0)
 		close(r->notify_fd);
 	netproxy_free(r->np);
+	/* the directories the gate made, held while the command ran, given
+	 * back before the checks at exit open theirs (an outside review: the
+	 * command made thousands, and the refs' check could open nothing) */
+	fsgate_close_dirs(sb);
 	audit_flush_suppressed(sb->audit_fd);
 	protwatch_dispatch(sb); /* the last events */
 	/* the placeholders' removal (a child) first: a run started right

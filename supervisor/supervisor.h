@@ -750,6 +750,9 @@ void fsgate_prepare(struct sandbox *sb);
 bool fsgate_handle(int notify_fd, const struct seccomp_notif *req, const struct sandbox *sb);
 /* Lets a notified call go on in the kernel (under Landlock). */
 void fsgate_continue(int notify_fd, const struct seccomp_notif *req);
+/* When the sandbox has ended: the descriptors of the directories the gate
+ * made closed, before the checks at exit open theirs. */
+void fsgate_close_dirs(struct sandbox *sb);
 /* When the sandbox has ended: git state made during the run moved aside. */
 void fsgate_finish(struct sandbox *sb);
 /* What fsgate_finish moves aside when made during the run (for the crash

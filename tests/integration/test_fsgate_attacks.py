@@ -159,3 +159,49 @@ def test_the_gate_holds_no_capability_the_command_dropped(box):
     assert "mine-ok" in r.stdout, r.stdout + r.stderr  # the control: the gate writes
     assert "ro-refused" in r.stdout and "other-refused" in r.stdout, r.stdout
     assert open(ro).read() == "ro\n" and open(other).read() == "other\n"
+
+
+EVIL_BRANCH = r"""
+set -e
+export GIT_AUTHOR_NAME=a GIT_AUTHOR_EMAIL=a@a GIT_COMMITTER_NAME=a GIT_COMMITTER_EMAIL=a@a
+B=refs/heads/a/b/c/d/e/f/evil
+blob=$(printf 'echo RAN\n' | git hash-object -w --stdin)
+tree=$(printf '100644 blob %s\t.envrc\n' $blob | git mktree)
+git update-ref $B $(git commit-tree -p HEAD -m innocent $tree)
+echo branched
+/usr/bin/python3 -c '
+import os
+os.mkdir("fill")
+for n in range(4000):
+    try:
+        os.mkdir("fill/d%05d" % n)
+    except OSError as e:
+        break
+print("made", n)
+'
+"""
+
+
+def test_directories_made_through_the_gate_leave_the_exit_checks_their_descriptors(box):
+    """The gate holds a descriptor for each directory it makes at the
+    project's top, up to the limit less 512, which did not count the
+    descriptors the repositories found at the start hold (an outside
+    review): with some 200 repositories in the grant, a mkdir loop left the
+    supervisor none, and the check of refs at exit skipped the branch
+    a/b/c/d/e/f/evil, made by the sandbox with a .envrc, without a word.
+    The gate's directories are now given back before the checks, and a
+    directory of the .git they cannot open is said.  The control: the
+    branch and the directories were made (the supervisor held ~1,200
+    descriptors then, its limit here)."""
+    nons_only(box)
+    make_repo(box)
+    r = host(box, ["sh", "-c", "for i in $(seq -w 1 200); do git init -q --template= r$i; done"])
+    assert r.returncode == 0, r.stderr
+    box.write("work/evil.sh", EVIL_BRANCH)
+    pol = box.policy("")
+    r = subprocess.run(["prlimit", "--nofile=1200:1200", "--"] +
+                       box.cmd([box.ringfence, "-p", pol, "--", "sh", "evil.sh"]),
+                       cwd=box.work, env=box.env(), capture_output=True, text=True, timeout=120)
+    assert "branched" in r.stdout and "made " in r.stdout, r.stdout + r.stderr
+    c = host(box, ["git", "cat-file", "-e", "refs/heads/a/b/c/d/e/f/evil:.envrc"])
+    assert c.returncode != 0, "the sandbox's branch with its .envrc was left:\n" + r.stderr[-2000:]

@@ -502,13 +502,19 @@ static void check_links_in(struct githead *r, int dir, const char *rel, int dept
 		struct stat st;
 		char name[PATH_MAX], where[PATH_MAX + 16];
 		(*budget)--;
+		/* (the entry's type from the listing: a file, most of them,
+		 * costs no stat) */
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
 		    strcmp(de->d_name, "objects") == 0 ||
 		    (depth == 0 &&
 		     (strcmp(de->d_name, "refs") == 0 || strcmp(de->d_name, "logs") == 0)) ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (de->d_type != DT_LNK && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
 		    (size_t)snprintf(name, sizeof(name), "%s%s%s", rel, *rel ? "/" : "",
 				     de->d_name) >= sizeof(name))
+			continue;
+		if (de->d_type == DT_DIR)
+			st.st_mode = S_IFDIR;
+		else if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISLNK(st.st_mode) && gitobj_newer(&st, &r->sb->started_born)) {
 			bool gone = owner_unlinkat(r->sb, dirfd(d), de->d_name, 0) == 0;

@@ -670,3 +670,40 @@ def test_links_left_in_git_are_not_written_through_by_the_hosts_git(box):
         assert f.read() == "ORIGINAL\n"
     with open(os.path.join(box.work, ".git", "COMMIT_EDITMSG")) as f:
         assert "host message" in f.read()
+
+
+def test_links_in_a_repository_made_during_the_run(box):
+    """The same links in a repository the sandbox makes in its grant (`git
+    init sub`): the walk at exit knew only the repositories found at the
+    start, and the host's `git merge --squash` in sub wrote the sandbox's
+    commit message, a shell command, into a file no grant gave (an outside
+    review of the fix above).  A repository made during the run that holds
+    a link (but in objects/) is moved aside as one that holds a hook is.
+    The controls: the sandbox's repository was made, and could not write
+    the file itself."""
+    make_repo(box)
+    outside = box.path("outside")
+    os.mkdir(outside)
+    os.chmod(outside, 0o777)
+    target = os.path.join(outside, "target")
+    with open(target, "w") as f:
+        f.write("ORIGINAL\n")
+    os.chmod(target, 0o666)
+    script = ("echo x >> {t} 2>/dev/null && echo WROTE-TARGET; "
+              "git init -q sub && cd sub && G='git -c user.name=a -c user.email=a@b' && "
+              "$G commit -q --allow-empty -m base && $G checkout -q -b feature && "
+              "$G commit -q --allow-empty -m 'touch PWNED' && $G checkout -q - && "
+              "ln -sf {t} .git/SQUASH_MSG && ln -sf {t} .git/logs/HEAD && echo made"
+              ).format(t=target)
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        """ % outside)
+    r = box.run(["sh", "-c", script], policy=pol)
+    assert "made" in r.stdout and "WROTE-TARGET" not in r.stdout, r.stdout + r.stderr
+    host(box, ["git", "merge", "-q", "--squash", "feature"], cwd=box.path("work", "sub"))
+    host(box, ["git", "commit", "-q", "--allow-empty", "-m", "host"],
+         cwd=box.path("work", "sub"))
+    with open(target) as f:
+        assert f.read() == "ORIGINAL\n", r.stderr
+    assert not os.path.islink(box.path("work", "sub", ".git", "SQUASH_MSG")), r.stderr

@@ -56,6 +56,13 @@ bool gitobj_newer(const struct stat *st, const struct timespec *since)
 	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
 }
 
+bool git_probe_link(int dir, const char *name)
+{
+	char to[8];
+
+	return readlinkat(dir, name, to, sizeof(to)) == 7 && memcmp(to, "testing", 7) == 0;
+}
+
 /* A hex digit's value: git takes capitals too, in refs, reflogs and
  * packed-refs (get_oid_hex). */
 int gitobj_hexval(char c)

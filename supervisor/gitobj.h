@@ -93,5 +93,9 @@ size_t gitobj_parse_oid(const char *s, size_t n, unsigned char *bin);
 int gitobj_hexval(char c);
 void gitobj_oid_hex(const unsigned char *bin, size_t sz, char *hex);
 bool gitobj_newer(const struct stat *st, const struct timespec *since);
+/* Whether NAME in DIR is the link git init makes to see whether links
+ * work there (tXXXXXX -> testing, removed at once): what is written
+ * through it stays in the .git. */
+bool git_probe_link(int dir, const char *name);
 
 #endif

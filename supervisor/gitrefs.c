@@ -516,7 +516,8 @@ static void check_links_in(struct githead *r, int dir, const char *rel, int dept
 			st.st_mode = S_IFDIR;
 		else if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (S_ISLNK(st.st_mode) && gitobj_newer(&st, &r->sb->started_born)) {
+		if (S_ISLNK(st.st_mode) && gitobj_newer(&st, &r->sb->started_born) &&
+		    !git_probe_link(dirfd(d), de->d_name)) {
 			bool gone = owner_unlinkat(r->sb, dirfd(d), de->d_name, 0) == 0;
 			snprintf(where, sizeof(where), ".git/%s", name);
 			warn("the sandbox left a symbolic link at %s in %s, which the host's git "

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitobj.h"
 #include "protwatch_internal.h"
 
 /*
@@ -154,6 +155,8 @@ bool protwatch_config_ok(const char *buf, size_t n)
  */
 static bool no_links(int dir, const char *rel, int depth, size_t *budget, char *why, size_t size)
 {
+	/* (git init's look at whether links work: .git/tXXXXXX -> testing,
+	 * removed at once; what is written through it stays in the .git) */
 	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
 	struct dirent *de;
 
@@ -174,7 +177,7 @@ static bool no_links(int dir, const char *rel, int depth, size_t *budget, char *
 			de->d_type = S_ISLNK(st.st_mode)   ? DT_LNK
 				     : S_ISDIR(st.st_mode) ? DT_DIR
 							   : DT_REG;
-		if (de->d_type == DT_LNK) {
+		if (de->d_type == DT_LNK && !git_probe_link(dirfd(d), de->d_name)) {
 			snprintf(why, size, "a symbolic link at %s%s%s", rel, *rel ? "/" : "",
 				 de->d_name);
 			return false;

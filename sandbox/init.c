@@ -76,40 +76,60 @@ static int write_id_maps(uid_t uid, gid_t gid)
 	return write_file("/proc/self/gid_map", buf);
 }
 
-/* Sends SIG to every descendant (found through /proc/PID/task/TID/children);
- * returns how many were signalled. */
-static int signal_tree(pid_t root, int sig, int depth)
+/* Sends SIG to every descendant (found through /proc/PID/task/TID/children),
+ * a parent before its children; returns how many were signalled, or -1
+ * when its list could not be had.  Not by recursion: a chain the command
+ * makes may be any depth (an outside review went past the 256 levels a
+ * recursion held, and what was deeper ran on through a job's stop); the
+ * pids still to walk are kept in a mapping of their own, grown as needed. */
+static int signal_tree(pid_t root, int sig)
 {
-	char path[64];
-	DIR *d;
-	struct dirent *de;
-	int n = 0;
+	size_t cap = 1024, n = 0;
+	pid_t *todo = mmap(NULL, cap * sizeof(pid_t), PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int count = 0;
 
-	if (depth > 256)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/task", root);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char cpath[320];
-		FILE *f;
-		int child;
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", root, de->d_name);
-		f = fopen(cpath, "re");
-		if (!f)
-			continue;
-		while (fscanf(f, "%d", &child) == 1) {
-			if (kill(child, sig) == 0)
-				n++;
-			n += signal_tree(child, sig, depth + 1);
+	if (todo == MAP_FAILED)
+		return -1;
+	todo[n++] = root;
+	while (n && count >= 0) {
+		pid_t pid = todo[--n];
+		char path[64];
+		struct dirent *de;
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		DIR *d = opendir(path);
+		while (d && count >= 0 && (de = readdir(d))) {
+			char cpath[320];
+			int child;
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", pid,
+				 de->d_name);
+			FILE *f = fopen(cpath, "re");
+			while (f && fscanf(f, "%d", &child) == 1) {
+				if (kill(child, sig) == 0)
+					count++;
+				if (n == cap) {
+					pid_t *more =
+					    mremap(todo, cap * sizeof(pid_t),
+						   2 * cap * sizeof(pid_t), MREMAP_MAYMOVE);
+					if (more == MAP_FAILED) {
+						count = -1;
+						break;
+					}
+					todo = more;
+					cap *= 2;
+				}
+				todo[n++] = child;
+			}
+			if (f)
+				fclose(f);
 		}
-		fclose(f);
+		if (d)
+			closedir(d);
 	}
-	closedir(d);
-	return n;
+	munmap(todo, cap * sizeof(pid_t));
+	return count;
 }
 
 /* Job control: SIG_JOB_STOP from the supervisor stops every process of
@@ -126,13 +146,19 @@ static void job_control(const struct sandbox_plan *plan, const struct sandbox_fd
 	if (si->ssi_code != SI_USER || (pid_t)si->ssi_pid != (ns ? 0 : getppid()))
 		return;
 	int sig = (int)si->ssi_signo == SIG_JOB_STOP ? SIGSTOP : SIGCONT;
+	/* (a tree that does not hold still, or whose list cannot be had, is
+	 * not said stopped: the job then does not stop) */
+	bool held = ns;
 	if (ns)
 		(void)kill(-1, sig);
 	else
-		for (int pass = 0, last = -1, n; pass < 100; pass++, last = n)
-			if ((n = signal_tree(getpid(), sig, 0)) == last || sig == SIGCONT)
+		for (int pass = 0, last = -1, n; pass < 100 && !held; pass++, last = n) {
+			n = signal_tree(getpid(), sig);
+			if (n < 0)
 				break;
-	if (sig == SIGSTOP) {
+			held = n == last || sig == SIGCONT;
+		}
+	if (sig == SIGSTOP && held) {
 		union msg_any m = {.report = {.h.kind = MSG_STOPPED}};
 		(void)msg_send(fds->report, &m, -1);
 	}
@@ -165,7 +191,7 @@ static bool end_tree(const struct sandbox_plan *plan, int sfd)
 	if (ns) {
 		if (kill(-1, SIGTERM) < 0 && errno == ESRCH)
 			return false;
-	} else if (signal_tree(getpid(), SIGTERM, 0) == 0) {
+	} else if (signal_tree(getpid(), SIGTERM) == 0) {
 		reap_all(-1, &ignored_status, &ignored_done);
 		return false;
 	}
@@ -188,7 +214,7 @@ static bool end_tree(const struct sandbox_plan *plan, int sfd)
 	if (ns)
 		return true;
 	for (int tries = 0; tries < 1000; tries++) {
-		int n = signal_tree(getpid(), SIGKILL, 0);
+		int n = signal_tree(getpid(), SIGKILL);
 		reap_all(-1, &ignored_status, &ignored_done);
 		if (n == 0 && waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
 			return false;
@@ -670,7 +696,7 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 		if (plan->new_pid_ns)
 			kill(-1, SIGKILL);
 		else
-			for (int tries = 0; tries < 1000 && signal_tree(getpid(), SIGKILL, 0) > 0;
+			for (int tries = 0; tries < 1000 && signal_tree(getpid(), SIGKILL) > 0;
 			     tries++) {
 				reap_all(-1, &(int){0}, &(bool){false});
 				usleep(1000);

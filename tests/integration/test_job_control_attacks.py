@@ -110,6 +110,35 @@ def test_the_command_cannot_stop_the_supervisor_through_the_terminal(box):
     assert b"envrc moved" in sh.out and b"r1/.envrc" in sh.out, sh.out
 
 
+def test_a_stopped_job_stops_a_process_deep_in_the_tree(box):
+    """The same with the ticking process at the end of a chain of 300
+    (tests/escape/deep_chain.c): without a PID namespace init's walk of the
+    tree stopped at 256 levels, told the supervisor all was stopped, and
+    the deepest ran on while the shell held the job stopped (an outside
+    review).  The walk has no depth limit now."""
+    ticks = os.path.join(box.work, "ticks")
+    sh = Shell(box, "%s -p %s -- %s 300 4; echo stopped=$?; read go; fg; echo rc=$?" % (
+        box.ringfence, tty_policy(box), os.path.join(box.bin, "deep_chain")))
+    try:
+        sh.until(b"ready")
+        while not os.path.exists(ticks) or os.path.getsize(ticks) < 6:
+            time.sleep(0.02)
+        os.write(sh.fd, b"\x1a")
+        sh.until(b"stopped=")
+        time.sleep(0.2)
+        before = os.path.getsize(ticks)
+        time.sleep(1.0)
+        during = os.path.getsize(ticks)
+        os.write(sh.fd, b"go\n")
+        sh.until(b"rc=", timeout=60)
+    finally:
+        sh.close()
+    assert b"stopped=148" in sh.out, sh.out.decode(errors="replace")
+    assert during == before, "the sandbox ran while its job was stopped: %d -> %d ticks" % (
+        before // 2, during // 2)
+    assert b"rc=7" in sh.out, sh.out
+
+
 def test_a_stopped_job_stops_the_whole_sandbox(box):
     """Ctrl-Z with a command that ignores SIGTSTP in a group of its own:
     the shell says the job stopped, and nothing of the sandbox may run

@@ -216,7 +216,7 @@ static void live_write(const struct tm *tm, const char *event, const char *field
 		}
 	}
 	out[n++] = '\n';
-	(void)write_all(live_fd, out, n);
+	say_write(out, n);
 }
 
 void audit_event(int fd, const char *event, const char *fmt, ...)
@@ -261,7 +261,7 @@ void audit_event(int fd, const char *event, const char *fmt, ...)
 			live_write(&tm, event, f ? f + 1 : "");
 			line[n - 2] = '}';
 		} else {
-			(void)write_all(live_fd, line, (size_t)n);
+			say_write(line, (size_t)n);
 		}
 	}
 	if (fd < 0)

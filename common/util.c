@@ -11,8 +11,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,26 +74,88 @@ size_t text_escape(const char *in, char *out, size_t size)
 	return o;
 }
 
+/*
+ * While the sandbox runs, the supervisor must never wait on its own
+ * messages: the command shares the operator's terminal, and may remap
+ * its stop character (VSTOP, with IXON) to one the operator types, whose
+ * output then stops and every write to it waits (an outside review: the
+ * supervisor's next warning froze it, the live protection, the proxy and
+ * the notifications with it); a pipe to a pager that is not read waits
+ * the same.  So a line is written only when poll() says it can be, and
+ * the write is cut short by a timer should that change meanwhile (a
+ * terminal's write waits interruptibly): one that cannot be written at
+ * once is dropped and counted.  (O_NONBLOCK on stderr would be set for
+ * the operator's shell too, which shares the description; a description
+ * of its own cannot always be opened: the terminal may be another
+ * user's.)  A file never waits.
+ */
+static bool say_guard;
+static unsigned long say_lost;
+
+static void say_alarm(int sig)
+{
+	(void)sig; /* only to cut a write short */
+}
+
+void say_write(const char *buf, size_t n)
+{
+	struct pollfd p = {.fd = STDERR_FILENO, .events = POLLOUT};
+
+	if (!say_guard) {
+		(void)write_all(STDERR_FILENO, buf, n);
+		return;
+	}
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT)) {
+		say_lost++;
+		return;
+	}
+	struct itimerval t = {.it_value = {.tv_usec = 100000}}, off = {0};
+	(void)setitimer(ITIMER_REAL, &t, NULL);
+	ssize_t w = write(STDERR_FILENO, buf, n);
+	(void)setitimer(ITIMER_REAL, &off, NULL);
+	say_lost += w != (ssize_t)n;
+}
+
+void say_nonblocking(bool on)
+{
+	struct sigaction sa = {.sa_handler = on ? say_alarm : SIG_DFL};
+	struct stat st;
+
+	if (!on && say_guard) {
+		say_guard = false;
+		(void)sigaction(SIGALRM, &sa, NULL);
+		if (say_lost)
+			warn("%lu lines could not be written to stderr while the sandbox ran (its "
+			     "output stopped, or not read): the audit log has the events",
+			     say_lost);
+		say_lost = 0;
+	} else if (on && fstat(STDERR_FILENO, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* (no SA_RESTART: the write ends with what it wrote) */
+		sigemptyset(&sa.sa_mask);
+		say_guard = sigaction(SIGALRM, &sa, NULL) == 0;
+	}
+}
+
 void say_line(const char *fmt, va_list ap)
 {
 	char *text = NULL;
 	int n = vasprintf(&text, fmt, ap);
+	/* one write for the line: "ringfence: ", each byte at most four
+	 * (\xNN), the newline */
+	size_t size = n >= 0 ? (size_t)n * 4 + 16 : 64;
+	char *out = malloc(size);
 
-	fputs("ringfence: ", stderr);
-	if (n >= 0) {
-		/* each byte at most four: \xNN */
-		size_t size = (size_t)n * 4 + 1;
-		char *out = malloc(size);
-		if (out) {
-			text_escape(text, out, size);
-			fputs(out, stderr);
-		} else {
-			fputs("(a message: out of memory)", stderr);
-		}
-		free(out);
-		free(text);
+	if (!out) {
+		static const char oom[] = "ringfence: (a message: out of memory)\n";
+		say_write(oom, sizeof(oom) - 1);
+	} else {
+		memcpy(out, "ringfence: ", 11);
+		size_t len = 11 + (n >= 0 ? text_escape(text, out + 11, size - 12) : 0);
+		out[len++] = '\n';
+		say_write(out, len);
 	}
-	fputc('\n', stderr);
+	free(out);
+	free(text);
 }
 
 void warn(const char *fmt, ...)

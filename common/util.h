@@ -7,6 +7,7 @@
 #ifndef RINGFENCE_COMMON_UTIL_H
 #define RINGFENCE_COMMON_UTIL_H
 
+#include <stdbool.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,13 @@ extern int verbosity;
 _printf_(1, 2) void warn(const char *fmt, ...);
 _printf_(1, 2) void note(const char *fmt, ...); /* only at -v */
 void say_line(const char *fmt, va_list ap);
+/* Messages (and --log -'s events) go to stderr; between
+ * say_nonblocking(true) and (false) a line that cannot be written at once
+ * is dropped and counted, never waited for (util.c says why); (false) says
+ * how many were. */
+void say_nonblocking(bool on);
+/* Writes the whole of BUF (a message's line) where messages go. */
+void say_write(const char *buf, size_t n);
 /* IN with its control bytes written as \xNN, into OUT (SIZE bytes, ended
  * by NUL, what does not fit left out): the length written. */
 size_t text_escape(const char *in, char *out, size_t size);

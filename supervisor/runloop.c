@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "../netproxy/netproxy.h"
@@ -215,7 +216,49 @@ struct run {
 	int notify_fd; /* the command's notification fd: the broker's */
 	struct broker_stats bstats;
 	long trim_due; /* memory_trim_later() */
+	struct {       /* the operator's terminal as the run found it */
+		int fd;
+		bool have;
+		struct termios tio;
+	} tty;
 };
+
+/* The operator's terminal's settings, kept where the run starts in its
+ * foreground (terminal_restore()). */
+static void terminal_save(struct run *r)
+{
+	for (int fd = 0; fd <= 2 && !r->tty.have; fd++)
+		if (isatty(fd) && tcgetpgrp(fd) == getpgrp() && tcgetattr(fd, &r->tty.tio) == 0) {
+			r->tty.fd = fd;
+			r->tty.have = true;
+		}
+}
+
+/*
+ * The terminal set back when the sandbox has ended: the command shares it,
+ * and what it changed there stayed for the shell after it (an outside
+ * review: its stop character made Enter, with ^Q's undone, left the
+ * terminal's output stopped for good).  Its settings as the run found
+ * them, its output started, its foreground given back to the job: only
+ * where the job has it still, or the group that took it is gone (the
+ * sandbox's); another program the operator runs there now keeps its own.
+ */
+static void terminal_restore(struct run *r)
+{
+	struct termios now;
+
+	if (!r->tty.have)
+		return;
+	pid_t fg = tcgetpgrp(r->tty.fd);
+	if (fg != getpgrp() && !(fg > 0 && kill(-fg, 0) < 0 && errno == ESRCH))
+		return;
+	if (tcgetattr(r->tty.fd, &now) == 0 && memcmp(&now, &r->tty.tio, sizeof(now)) != 0 &&
+	    tcsetattr(r->tty.fd, TCSANOW, &r->tty.tio) == 0)
+		note("the terminal's settings, changed in the sandbox, were set back");
+	(void)tcflow(r->tty.fd, TCOON);
+	if (fg != getpgrp())
+		(void)tcsetpgrp(r->tty.fd, getpgrp());
+}
 
 /* The plan: the audit log (first: it exists by the time the protect list
  * is made), the sandbox prepared, a learning run's record, --trace. */
@@ -327,6 +370,7 @@ static void run_start(struct run *r)
 	githeads_start(sb);
 	start_protwatch(sb);
 	journal_begin(sb);
+	terminal_save(r);
 	/* before init is forked: what the command leaves comes to us if init
 	 * is killed (end_orphans()), not to the host's init */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -339,6 +383,8 @@ static void run_start(struct run *r)
 	 * without, nothing, and end_orphans() does */
 	r->reaper = sb->ns != NS_FULL || !sb->new_pid_ns;
 	sandbox_note_layers(sb);
+	/* from here the sandbox runs: no message waits on its terminal */
+	say_nonblocking(true);
 	/* The secrets reach the proxy only now that init is forked: the
 	 * copies it makes of them (the needles it scans replies for, their
 	 * encodings) were never in the memory init and the command were
@@ -702,6 +748,8 @@ static void run_end(struct run *r, int code)
 	if (r->notify_fd >= 0)
 		close(r->notify_fd);
 	netproxy_free(r->np);
+	/* the terminal first: a line the checks say then reaches it */
+	terminal_restore(r);
 	/* the directories the gate made, held while the command ran, given
 	 * back before the checks at exit open theirs (an outside review: the
 	 * command made thousands, and the refs' check could open nothing) */
@@ -725,6 +773,7 @@ static void run_end(struct run *r, int code)
 	audit_event(sb->audit_fd, "exit", "\"status\":%d", code);
 	if (sb->audit_fd >= 0)
 		close(sb->audit_fd);
+	say_nonblocking(false);
 	sandbox_release(sb);
 }
 

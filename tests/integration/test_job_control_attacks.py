@@ -207,3 +207,76 @@ def test_the_command_cannot_leave_the_terminal_dead(box):
         said = f.read()
     assert "excl refused 1" in said and "flow refused 1" in said, said
     assert b"after=0" in sh.out and b"reopen=ok" in sh.out, sh.out
+
+
+# the command: the terminal's stop character made Enter, ^Q's start undone
+REMAP_VSTOP = r"""
+import os, subprocess, sys, termios, time
+a = termios.tcgetattr(0)
+a[0] |= termios.IXON
+a[0] &= ~termios.IXANY
+a[6][termios.VSTOP] = b"\r"
+a[6][termios.VSTART] = b"\x00"
+termios.tcsetattr(0, termios.TCSANOW, a)
+print("set", flush=True)
+if sys.argv[1] == "after":
+    sys.exit(0)
+# the operator presses Enter meanwhile: the terminal's output stops; then
+# a warning of the supervisor's (an .envrc moved aside), and one more plant
+time.sleep(1.5)
+subprocess.run(["sh", "-c", "git init -q r1 && git init -q r2 && echo x > r1/.envrc"])
+time.sleep(1.5)
+with open("r2/.envrc", "w") as f:
+    f.write("echo planted\n")
+kept = 0
+for _ in range(40):
+    time.sleep(0.1)
+    kept += os.path.exists("r2/.envrc")
+with open("result", "w") as f:
+    f.write("kept %d\n" % kept)
+"""
+
+
+def test_a_stopped_terminal_does_not_stop_the_supervisor(box):
+    """The command remaps the terminal's stop character to Enter; the
+    operator presses it, and the terminal's output stops.  The supervisor's
+    next warning waited on it for good (an outside review): the live
+    protection stood still, and a .envrc planted after stayed.  Its lines
+    no longer wait while the sandbox runs (one that cannot be written is
+    dropped and counted).  The control: the plant is made, in a repository
+    the sandbox made."""
+    box.write("work/vstop.py", REMAP_VSTOP)
+    sh = Shell(box, "%s -p %s -- /usr/bin/python3 vstop.py during; echo after=$?" % (
+        box.ringfence, tty_policy(box)))
+    result = os.path.join(box.work, "result")
+    try:
+        sh.until(b"set", timeout=30)
+        time.sleep(0.3)
+        os.write(sh.fd, b"\r")
+        deadline = time.monotonic() + 30
+        while not os.path.exists(result) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.2)
+    finally:
+        sh.close()
+    with open(result) as f:
+        kept = int(f.read().split()[1])
+    assert kept < 10, "the .envrc stood for %d of 40 looks" % kept
+
+
+def test_the_terminals_settings_are_set_back_after_the_run(box):
+    """The same remapping left for after the run: the operator's next Enter
+    stopped the shell's output for good, ^Q undone (an outside review).
+    The terminal is set back to the settings the run found when it ends.
+    The control: the command ran (it said so)."""
+    box.write("work/vstop.py", REMAP_VSTOP)
+    sh = Shell(box, "%s -p %s -- /usr/bin/python3 vstop.py after; echo after=$?; read x; "
+               "echo typed=$x; echo alive" % (box.ringfence, tty_policy(box)))
+    try:
+        sh.until(b"after=", timeout=30)
+        time.sleep(0.3)
+        os.write(sh.fd, b"ls\r")
+        sh.until(b"alive", timeout=10)
+    finally:
+        sh.close()
+    assert b"set" in sh.out and b"typed=ls" in sh.out, sh.out

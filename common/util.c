@@ -81,39 +81,71 @@ size_t text_escape(const char *in, char *out, size_t size)
  * output then stops and every write to it waits (an outside review: the
  * supervisor's next warning froze it, the live protection, the proxy and
  * the notifications with it); a pipe to a pager that is not read waits
- * the same.  So a line is written only when poll() says it can be, and
- * the write is cut short by a timer should that change meanwhile (a
- * terminal's write waits interruptibly): one that cannot be written at
- * once is dropped and counted.  (O_NONBLOCK on stderr would be set for
- * the operator's shell too, which shares the description; a description
- * of its own cannot always be opened: the terminal may be another
- * user's.)  A file never waits.
+ * the same.  So a line is written only when poll() says it can be, the
+ * write cut short by a timer should that change meanwhile (a terminal's
+ * write waits interruptibly); what cannot be written at once is queued
+ * (64 KiB), written as the file takes it (say_flush(), from the run's
+ * loop), and past that dropped and counted.  (O_NONBLOCK on stderr would
+ * be set for the operator's shell too, which shares the description; a
+ * description of its own cannot always be opened: the terminal may be
+ * another user's.)  A file never waits.
  */
 static bool say_guard;
 static unsigned long say_lost;
+static char say_q[65536];
+static size_t say_qn;
 
 static void say_alarm(int sig)
 {
 	(void)sig; /* only to cut a write short */
 }
 
-void say_write(const char *buf, size_t n)
+/* What of BUF (N bytes) stderr takes now, without waiting: how much (N
+ * when it takes nothing any more: closed, or an error). */
+static size_t say_now(const char *buf, size_t n)
 {
 	struct pollfd p = {.fd = STDERR_FILENO, .events = POLLOUT};
 
-	if (!say_guard) {
-		(void)write_all(STDERR_FILENO, buf, n);
-		return;
+	int r = poll(&p, 1, 0);
+	if (r == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		say_lost += n != 0;
+		return n;
 	}
-	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT)) {
-		say_lost++;
-		return;
-	}
+	if (r != 1 || !(p.revents & POLLOUT))
+		return 0;
 	struct itimerval t = {.it_value = {.tv_usec = 100000}}, off = {0};
 	(void)setitimer(ITIMER_REAL, &t, NULL);
 	ssize_t w = write(STDERR_FILENO, buf, n);
 	(void)setitimer(ITIMER_REAL, &off, NULL);
-	say_lost += w != (ssize_t)n;
+	return w > 0 ? (size_t)w : 0;
+}
+
+void say_write(const char *buf, size_t n)
+{
+	if (!say_guard) {
+		(void)write_all(STDERR_FILENO, buf, n);
+		return;
+	}
+	size_t done = say_qn ? 0 : say_now(buf, n);
+	if (n - done > sizeof(say_q) - say_qn) {
+		say_lost++;
+		return;
+	}
+	memcpy(say_q + say_qn, buf + done, n - done);
+	say_qn += n - done;
+}
+
+int say_pending_fd(void)
+{
+	return say_qn ? STDERR_FILENO : -1;
+}
+
+void say_flush(void)
+{
+	size_t w = say_qn ? say_now(say_q, say_qn) : 0;
+
+	memmove(say_q, say_q + w, say_qn - w);
+	say_qn -= w;
 }
 
 void say_nonblocking(bool on)
@@ -124,6 +156,8 @@ void say_nonblocking(bool on)
 	if (!on && say_guard) {
 		say_guard = false;
 		(void)sigaction(SIGALRM, &sa, NULL);
+		(void)write_all(STDERR_FILENO, say_q, say_qn);
+		say_qn = 0;
 		if (say_lost)
 			warn("%lu lines could not be written to stderr while the sandbox ran (its "
 			     "output stopped, or not read): the audit log has the events",

@@ -28,10 +28,14 @@ _printf_(1, 2) void warn(const char *fmt, ...);
 _printf_(1, 2) void note(const char *fmt, ...); /* only at -v */
 void say_line(const char *fmt, va_list ap);
 /* Messages (and --log -'s events) go to stderr; between
- * say_nonblocking(true) and (false) a line that cannot be written at once
- * is dropped and counted, never waited for (util.c says why); (false) says
- * how many were. */
+ * say_nonblocking(true) and (false) they never wait for it (util.c says
+ * why): what cannot be written at once is queued, past 64 KiB dropped and
+ * counted; (false) writes the queue and says how many were dropped. */
 void say_nonblocking(bool on);
+/* stderr when lines are queued for it (to poll for POLLOUT), else -1. */
+int say_pending_fd(void);
+/* Writes what of the queue stderr takes now. */
+void say_flush(void);
 /* Writes the whole of BUF (a message's line) where messages go. */
 void say_write(const char *buf, size_t n);
 /* IN with its control bytes written as \xNN, into OUT (SIZE bytes, ended

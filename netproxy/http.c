@@ -89,6 +89,48 @@ static bool list_has(const char *v, size_t n, const char *token)
 	return false;
 }
 
+/*
+ * Whether the header name N (LEN bytes) is another spelling of one the
+ * proxy reads, its '-' written as another non-alphanumeric byte
+ * (Content_Length, Transfer.Encoding): the proxy does not read it, but a
+ * server that reads '_' as '-' (as CGI, PHP, WSGI do) frames the message
+ * by it, and the two disagree on where a request ends (an outside review:
+ * a GET with Content_Length had the next request's head, its real secret
+ * in it, taken as its body, and a refused path served).  Refused, not
+ * passed on.
+ */
+static bool ambiguous_name(const char *n, size_t len)
+{
+	/* arrays: supervisor.h's sc_entry says why */
+	static const char proxy_reads[][28] = {"content-length",
+					       "transfer-encoding",
+					       "content-encoding",
+					       "accept-encoding",
+					       "if-range",
+					       "keep-alive",
+					       "proxy-connection",
+					       "proxy-authorization",
+					       "proxy-authenticate",
+					       "sec-websocket-key",
+					       "sec-websocket-extensions",
+					       "sec-websocket-accept",
+					       "sec-websocket-version"};
+	bool odd = false;
+
+	for (size_t i = 0; i < len && !odd; i++)
+		odd = !isalnum((unsigned char)n[i]) && n[i] != '-';
+	for (size_t k = 0; odd && k < sizeof(proxy_reads) / sizeof(proxy_reads[0]); k++) {
+		size_t i = 0;
+		while (i < len && proxy_reads[k][i] &&
+		       (isalnum((unsigned char)n[i]) ? tolower((unsigned char)n[i]) : '-') ==
+			   proxy_reads[k][i])
+			i++;
+		if (i == len && !proxy_reads[k][i])
+			return true;
+	}
+	return false;
+}
+
 /* Header lines from P (just after the start line) to the blank line. */
 static enum nx_parse parse_headers(const char *p, const char *end, struct nx_header *hs,
 				   size_t *n_hs, const char **why)
@@ -118,6 +160,11 @@ static enum nx_parse parse_headers(const char *p, const char *end, struct nx_hea
 					   : "invalid character in a header name";
 				return NX_PARSE_ERROR;
 			}
+		if (ambiguous_name(p, (size_t)(colon - p))) {
+			*why = "a header name servers may read as one that frames the message "
+			       "(Content_Length)";
+			return NX_PARSE_ERROR;
+		}
 		v = colon + 1;
 		while (v < eol && (*v == ' ' || *v == '\t'))
 			v++;

@@ -613,7 +613,7 @@ static void run_loop(struct run *r)
 
 	r->rep_open = true;
 	while ((!r->init_exited || r->rep_open) && !(r->have_done && r->done.err == 0)) {
-		struct pollfd pfd[8] = {
+		struct pollfd pfd[9] = {
 		    {.fd = r->sfd, .events = POLLIN},
 		    {.fd = r->rep_open ? r->rep_pipe[0] : -1, .events = POLLIN},
 		    {.fd = r->np ? netproxy_fd(r->np) : -1, .events = POLLIN},
@@ -622,6 +622,7 @@ static void run_loop(struct run *r)
 		    {.fd = protwatch_fd(sb), .events = POLLIN},
 		    {.fd = protwatch_timer_fd(sb), .events = POLLIN},
 		    {.fd = protwatch_find_fd(sb), .events = POLLIN},
+		    {.fd = say_pending_fd(), .events = POLLOUT},
 		};
 		if (poll(pfd, ARRAY_SIZE(pfd),
 			 memory_trim_timeout(&r->trim_due, r->np ? netproxy_timeout(r->np) : -1)) <
@@ -651,6 +652,8 @@ static void run_loop(struct run *r)
 			on_report(r);
 		if (pfd[0].revents)
 			on_signal(r);
+		if (pfd[8].revents)
+			say_flush();
 	}
 }
 

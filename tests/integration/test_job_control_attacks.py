@@ -280,3 +280,30 @@ def test_the_terminals_settings_are_set_back_after_the_run(box):
     finally:
         sh.close()
     assert b"set" in sh.out and b"typed=ls" in sh.out, sh.out
+
+
+def test_a_full_stderr_pipe_does_not_stop_the_supervisor(box):
+    """The same through a pipe nobody reads for a while (a pager waiting
+    for a key): the command fills its stderr, which it shares with the
+    supervisor, from a process of its own, and the supervisor's next
+    warning waited on the pipe: a second .envrc stood (found while
+    answering the review above).  Its lines are queued now.  The control:
+    the lines come through once the pipe is read."""
+    import subprocess
+    # (the second after the walk that finds the first, every 2 s where no
+    # event tells it sooner)
+    script = ("(head -c 200000 /dev/zero >&2 &); sleep 0.5; git init -q r1; echo x > r1/.envrc; "
+              "sleep 3.5; git init -q r2; echo y > r2/.envrc; sleep 3; "
+              "ls r2/.envrc >/dev/null 2>&1 && echo KEPT || echo MOVED")
+    p = box.popen(["sh", "-c", script], policy=box.policy(""), stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    try:
+        said = p.stdout.readline().decode()
+        err = p.stderr.read().decode(errors="replace").replace("\0", "")
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert said.strip() == "MOVED", (said, err[-600:])
+    assert "r2/.envrc" in err, err[-2000:]

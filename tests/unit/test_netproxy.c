@@ -440,6 +440,11 @@ static void test_request_ok(void **state)
 		kept += !nx_header_is_hop(&r, &r.headers[i]);
 	assert_int_equal(kept, 1); /* Accept */
 
+	/* an underscore in a name the proxy does not read is a name */
+	h = "GET http://x.test/ HTTP/1.1\r\nX_Custom_Key: 1\r\nContent_Type: a\r\n\r\n";
+	assert_int_equal(nx_parse_request(h, strlen(h), &r, &status, &why), NX_PARSE_OK);
+	assert_int_equal(r.n_headers, 2);
+
 	h = "CONNECT [2606:4700::1111]:443 HTTP/1.1\r\nHost: x\r\n\r\n";
 	assert_int_equal(nx_parse_request(h, strlen(h), &r, &status, &why), NX_PARSE_OK);
 	assert_true(r.is_connect);
@@ -512,6 +517,12 @@ static void test_request_malformed(void **state)
 	     "chunked\r\n\r\n",
 	     400},
 	    {"POST http://x.test/ HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n", 400},
+	    /* another spelling of a name that frames the message */
+	    {"GET http://x.test/ HTTP/1.1\r\nContent_Length: 40\r\n\r\n", 400},
+	    {"GET http://x.test/ HTTP/1.1\r\ntransfer_encoding: chunked\r\n\r\n", 400},
+	    {"GET http://x.test/ HTTP/1.1\r\nTransfer.Encoding: chunked\r\n\r\n", 400},
+	    {"GET http://x.test/ HTTP/1.1\r\nAccept_Encoding: gzip\r\n\r\n", 400},
+	    {"GET http://x.test/ HTTP/1.1\r\nSec_WebSocket_Extensions: x\r\n\r\n", 400},
 	    {"GET /local HTTP/1.1\r\nHost: x\r\n\r\n", 400}, /* origin-form */
 	    {"GET https://x.test/ HTTP/1.1\r\n\r\n", 400},
 	    {"GET ftp://x.test/ HTTP/1.1\r\n\r\n", 400},

@@ -3,6 +3,7 @@
  * supervisor/util.c: only supervisor/ ends the process). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <dirent.h>
 #include <malloc.h>
@@ -91,6 +92,8 @@ size_t text_escape(const char *in, char *out, size_t size)
  * another user's.)  A file never waits.
  */
 static bool say_guard;
+static pid_t say_owner; /* the process the guard is for */
+static int say_relay = -1;
 static unsigned long say_lost;
 static char say_q[65536];
 static size_t say_qn;
@@ -122,7 +125,20 @@ static size_t say_now(const char *buf, size_t n)
 
 void say_write(const char *buf, size_t n)
 {
-	if (!say_guard) {
+	/* a child of the supervisor's (the walk's process): its lines go to
+	 * the supervisor, which says them as its own (one record, a byte 1
+	 * first, ended by NUL, written whole: at most PIPE_BUF) */
+	if (say_relay >= 0) {
+		char rec[PIPE_BUF];
+		size_t k = n < sizeof(rec) - 2 ? n : sizeof(rec) - 2;
+		rec[0] = '\1';
+		memcpy(rec + 1, buf, k);
+		rec[k + 1] = '\0';
+		(void)write_all(say_relay, rec, k + 2);
+		return;
+	}
+	/* (another child: as before the guard, it waits) */
+	if (!say_guard || getpid() != say_owner) {
 		(void)write_all(STDERR_FILENO, buf, n);
 		return;
 	}
@@ -133,6 +149,11 @@ void say_write(const char *buf, size_t n)
 	}
 	memcpy(say_q + say_qn, buf + done, n - done);
 	say_qn += n - done;
+}
+
+void say_relay_to(int fd)
+{
+	say_relay = fd;
 }
 
 int say_pending_fd(void)
@@ -167,6 +188,7 @@ void say_nonblocking(bool on)
 		/* (no SA_RESTART: the write ends with what it wrote) */
 		sigemptyset(&sa.sa_mask);
 		say_guard = sigaction(SIGALRM, &sa, NULL) == 0;
+		say_owner = getpid();
 	}
 }
 

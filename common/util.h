@@ -32,6 +32,9 @@ void say_line(const char *fmt, va_list ap);
  * why): what cannot be written at once is queued, past 64 KiB dropped and
  * counted; (false) writes the queue and says how many were dropped. */
 void say_nonblocking(bool on);
+/* In a child of the supervisor's: its lines sent to FD, as records the
+ * supervisor says (a byte 1, the line, NUL). */
+void say_relay_to(int fd);
 /* stderr when lines are queued for it (to poll for POLLOUT), else -1. */
 int say_pending_fd(void);
 /* Writes what of the queue stderr takes now. */

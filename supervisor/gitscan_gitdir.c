@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitobj.h"
 #include "gitscan_internal.h"
 
 /* Whether the file NAME in G is a configuration setting only the keys a
@@ -175,6 +176,59 @@ static void check_state(struct scan *s, int g, const char *path)
 			scan_quarantine(
 			    s, path, git_state[i],
 			    "an unfinished rebase's or pick's state, which names commands");
+}
+
+/*
+ * Links made during the run in a git directory the start did not hold
+ * (the ones it held are githeads'), but in objects/: git writes
+ * COMMIT_EDITMSG, MERGE_MSG, SQUASH_MSG, the reflogs, a sequence's state
+ * by opening the name, following a final link into a file no grant gave.
+ * A repository made in a directory the watch does not enter (node_modules,
+ * target, .venv: an outside review) is looked at here, at exit; each link
+ * is moved aside (git's own probe for whether links work excepted).
+ */
+static void check_links_below(struct scan *s, int dir, const char *path, const char *rel, int depth,
+			      size_t *budget)
+{
+	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
+	struct dirent *de;
+
+	while (d && *budget && (de = readdir(d))) {
+		char sub[PATH_MAX];
+		struct stat st;
+		(*budget)--;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (depth == 0 && strcmp(de->d_name, "objects") == 0) ||
+		    (de->d_type != DT_LNK && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "",
+				     de->d_name) >= sizeof(sub))
+			continue;
+		if (S_ISLNK(st.st_mode) && newer(&st, s->since) &&
+		    !git_probe_link(dirfd(d), de->d_name)) {
+			scan_quarantine(s, path, sub,
+					"a symbolic link in a git directory, which the host's git "
+					"would write through");
+		} else if (S_ISDIR(st.st_mode) && depth < 16) {
+			_cleanup_close_ int c = openat(
+			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (c >= 0)
+				check_links_below(s, c, path, sub, depth + 1, budget);
+		}
+	}
+}
+
+static void check_links(struct scan *s, int g, const char *path)
+{
+	size_t budget = 1 << 17;
+
+	if (!s->at_exit)
+		return;
+	check_links_below(s, g, path, "", 0, &budget);
+	if (!budget)
+		warn("%s: more than %d entries beside objects/: symbolic links past them are not "
+		     "looked for",
+		     path, 1 << 17);
 }
 
 struct pointed {
@@ -531,6 +585,7 @@ void scan_check_gitdir(struct scan *s, int g, const char *path, bool worktree, i
 	    !(worktree && S_ISREG(st.st_mode) && commondir_is_parent(g)))
 		scan_quarantine(s, path, "commondir", "a pointer to another repository");
 	check_state(s, g, path);
+	check_links(s, g, path);
 	if (worktree)
 		return; /* hooks and modules are the main git directory's */
 	check_hooks(s, g, path);

@@ -297,7 +297,11 @@ static void found_take(struct sandbox *sb)
 
 	for (size_t i = 0; i < pw->flen; i++)
 		if (pw->fbuf[i] == '\0') {
-			found_add(sb, pw->fbuf + start, false);
+			/* a line the walk's process said (say_relay_to()) */
+			if (pw->fbuf[start] == '\1')
+				say_write(pw->fbuf + start + 1, i - start - 1);
+			else
+				found_add(sb, pw->fbuf + start, false);
 			start = i + 1;
 		}
 	/* each path is written whole (< PIPE_BUF): a buffer full without one
@@ -382,6 +386,7 @@ void pw_start_finder(struct sandbox *sb)
 		 * keeping every CPU busy would starve the walk with */
 		(void)!setpriority(PRIO_PROCESS, 0, 10);
 		close_all_but(p[1], sb->audit_fd);
+		say_relay_to(p[1]);
 		gitscan_all(sb, p[1]);
 		_exit(0);
 	}

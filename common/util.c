@@ -181,7 +181,8 @@ void say_nonblocking(bool on)
 		say_qn = 0;
 		if (say_lost)
 			warn("%lu lines could not be written to stderr while the sandbox ran (its "
-			     "output stopped, or not read): the audit log has the events",
+			     "output stopped, or not read); an audit log ([log] file, --log) keeps "
+			     "every event",
 			     say_lost);
 		say_lost = 0;
 	} else if (on && fstat(STDERR_FILENO, &st) == 0 && !S_ISREG(st.st_mode)) {

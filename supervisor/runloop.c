@@ -207,6 +207,7 @@ struct run {
 	int lifeline[2], rep_pipe[2];
 	sigset_t saved; /* the mask before ours: the command gets it back */
 	bool stopping;	/* SIG_JOB_STOP sent to init, its MSG_STOPPED awaited */
+	bool stopped;	/* the job stopped once: the shell may have taken the terminal */
 	int sfd;	/* the forwarded signals and SIGCHLD */
 	pid_t init_pid;
 	bool reaper; /* what init's death ends is ours to end (end_orphans()) */
@@ -239,9 +240,13 @@ static void terminal_save(struct run *r)
  * and what it changed there stayed for the shell after it (an outside
  * review: its stop character made Enter, with ^Q's undone, left the
  * terminal's output stopped for good).  Its settings as the run found
- * them, its output started, its foreground given back to the job: only
- * where the job has it still, or the group that took it is gone (the
- * sandbox's); another program the operator runs there now keeps its own.
+ * them, its output started, its foreground given back to the job.  While
+ * the job has not stopped, the shell waits for it, and whatever holds the
+ * terminal's foreground was put there by the sandbox (its own group, or
+ * the shell's, handed it by the command: a second review): set back.  Once
+ * it has stopped, the shell may have taken the terminal back (`bg`) for
+ * another program, which keeps its own settings: set back only where the
+ * job holds it, or the group that does is gone.
  */
 static void terminal_restore(struct run *r)
 {
@@ -250,7 +255,7 @@ static void terminal_restore(struct run *r)
 	if (!r->tty.have)
 		return;
 	pid_t fg = tcgetpgrp(r->tty.fd);
-	if (fg != getpgrp() && !(fg > 0 && kill(-fg, 0) < 0 && errno == ESRCH))
+	if (r->stopped && fg != getpgrp() && !(fg > 0 && kill(-fg, 0) < 0 && errno == ESRCH))
 		return;
 	if (tcgetattr(r->tty.fd, &now) == 0 && memcmp(&now, &r->tty.tio, sizeof(now)) != 0 &&
 	    tcsetattr(r->tty.fd, TCSANOW, &r->tty.tio) == 0)
@@ -556,6 +561,7 @@ static void on_report(struct run *r)
 		 * would be); continued, so is the sandbox.  (In an orphaned
 		 * group the kernel drops the stop: continued at once.) */
 		r->stopping = false;
+		r->stopped = true;
 		stop_as_a_job();
 		if (!r->init_exited)
 			kill(r->init_pid, SIG_JOB_CONT);
@@ -751,8 +757,11 @@ static void run_end(struct run *r, int code)
 	if (r->notify_fd >= 0)
 		close(r->notify_fd);
 	netproxy_free(r->np);
-	/* the terminal first: a line the checks say then reaches it */
+	/* the terminal first: a line the checks say then reaches it; and
+	 * from here, with nothing of the sandbox running, the lines wait for
+	 * it again (a review: the checks' own lines were dropped) */
 	terminal_restore(r);
+	say_nonblocking(false);
 	/* the directories the gate made, held while the command ran, given
 	 * back before the checks at exit open theirs (an outside review: the
 	 * command made thousands, and the refs' check could open nothing) */
@@ -776,7 +785,6 @@ static void run_end(struct run *r, int code)
 	audit_event(sb->audit_fd, "exit", "\"status\":%d", code);
 	if (sb->audit_fd >= 0)
 		close(sb->audit_fd);
-	say_nonblocking(false);
 	sandbox_release(sb);
 }
 

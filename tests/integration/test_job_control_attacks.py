@@ -15,6 +15,8 @@ import select
 import signal
 import time
 
+import pytest
+
 # the command: its own group made the foreground, tostop on; then a
 # protected name made, which the supervisor moves aside and says so
 STEAL_FOREGROUND = r"""
@@ -219,7 +221,14 @@ a[6][termios.VSTOP] = b"\r"
 a[6][termios.VSTART] = b"\x00"
 termios.tcsetattr(0, termios.TCSANOW, a)
 print("set", flush=True)
-if sys.argv[1] == "after":
+if sys.argv[1] == "handed":
+    import signal
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        os.tcsetpgrp(0, os.getsid(0))
+    except OSError:
+        pass
+if sys.argv[1] != "during":
     sys.exit(0)
 # the operator presses Enter meanwhile: the terminal's output stops; then
 # a warning of the supervisor's (an .envrc moved aside), and one more plant
@@ -264,14 +273,18 @@ def test_a_stopped_terminal_does_not_stop_the_supervisor(box):
     assert kept < 10, "the .envrc stood for %d of 40 looks" % kept
 
 
-def test_the_terminals_settings_are_set_back_after_the_run(box):
+@pytest.mark.parametrize("then", ["after", "handed"])
+def test_the_terminals_settings_are_set_back_after_the_run(box, then):
     """The same remapping left for after the run: the operator's next Enter
     stopped the shell's output for good, ^Q undone (an outside review).
-    The terminal is set back to the settings the run found when it ends.
-    The control: the command ran (it said so)."""
+    The terminal is set back to the settings the run found when it ends,
+    also when the command handed its foreground to the shell's group first
+    (`handed`: a second review; without a PID namespace only, where the
+    command can name that group).  The control: the command ran (it said
+    so)."""
     box.write("work/vstop.py", REMAP_VSTOP)
-    sh = Shell(box, "%s -p %s -- /usr/bin/python3 vstop.py after; echo after=$?; read x; "
-               "echo typed=$x; echo alive" % (box.ringfence, tty_policy(box)))
+    sh = Shell(box, "%s -p %s -- /usr/bin/python3 vstop.py %s; echo after=$?; read x; "
+               "echo typed=$x; echo alive" % (box.ringfence, tty_policy(box), then))
     try:
         sh.until(b"after=", timeout=30)
         time.sleep(0.3)
@@ -308,3 +321,30 @@ def test_a_full_stderr_pipe_does_not_stop_the_supervisor(box):
             p.wait()
     assert said.strip() == "MOVED", (said, err[-600:])
     assert "r2/.envrc" in err and "renamed" in err, err[-2000:]
+
+
+def test_the_checks_at_exit_say_their_lines_to_a_full_pipe(box):
+    """The checks at exit run with nothing of the sandbox left, and their
+    lines wait for stderr again: the command filled the pipe it shares
+    with the supervisor (2>&1 into a pager not scrolled) just before it
+    ended, and the line for the link it left in the .git was dropped (a
+    review of the guard above).  The control: the link is removed."""
+    import subprocess
+    if box.namespaces != "off":
+        pytest.skip("a link in the .git is the end's to remove without namespaces")
+    from test_protect import make_repo
+    make_repo(box)
+    script = ("ln -sf /tmp/elsewhere .git/COMMIT_EDITMSG; "
+              "head -c 65536 /dev/zero")
+    p = box.popen(["sh", "-c", script], policy=box.policy(""), stdout=subprocess.PIPE,
+                  stderr=subprocess.STDOUT)
+    try:
+        time.sleep(3)
+        out = p.stdout.read().replace(b"\0", b"").decode(errors="replace")
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert not os.path.islink(os.path.join(box.work, ".git", "COMMIT_EDITMSG")), out
+    assert "symbolic link at .git/COMMIT_EDITMSG" in out, out

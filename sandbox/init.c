@@ -82,7 +82,45 @@ static int write_id_maps(uid_t uid, gid_t gid)
  * makes may be any depth (an outside review went past the 256 levels a
  * recursion held, and what was deeper ran on through a job's stop); the
  * pids still to walk are kept in a mapping of their own, grown as needed. */
+/* The state letter of PID (/proc/PID/stat: R, S, D, T, Z, ...), or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Whether PID runs still, or may: running or sleeping interruptibly (it
+ * acts on a stop sent to it only when it next leaves the kernel; one in an
+ * uninterruptible wait, D, takes it before it runs a user instruction
+ * again, and meanwhile sends no signal: a vfork's parent waits so for a
+ * child that was stopped before its exec). */
+static bool runs(pid_t pid)
+{
+	char c = proc_state(pid);
+
+	return c == 'R' || c == 'S';
+}
+
+static int walk_tree(pid_t root, int sig, int *running);
+
 static int signal_tree(pid_t root, int sig)
+{
+	return walk_tree(root, sig, NULL);
+}
+
+/* signal_tree(), and in *RUNNING (when given) how many of them ran still
+ * (SIG 0: only that looked at). */
+static int walk_tree(pid_t root, int sig, int *running)
 {
 	size_t cap = 1024, n = 0;
 	pid_t *todo = mmap(NULL, cap * sizeof(pid_t), PROT_READ | PROT_WRITE,
@@ -109,6 +147,8 @@ static int signal_tree(pid_t root, int sig)
 			while (f && fscanf(f, "%d", &child) == 1) {
 				if (kill(child, sig) == 0)
 					count++;
+				if (running && runs(child))
+					(*running)++;
 				if (n == cap) {
 					pid_t *more =
 					    mremap(todo, cap * sizeof(pid_t),
@@ -132,12 +172,33 @@ static int signal_tree(pid_t root, int sig)
 	return count;
 }
 
+/* How many processes of the PID namespace but init run still (its /proc
+ * is the namespace's own); -1 when it cannot be read. */
+static int running_in_ns(void)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		n += *end == '\0' && pid > 1 && runs((pid_t)pid);
+	}
+	return n;
+}
+
 /* Job control: SIG_JOB_STOP from the supervisor stops every process of
  * the sandbox, then says so (the supervisor stops only then: runloop.c);
  * SIG_JOB_CONT continues them.  Only the supervisor's: with a PID namespace it
- * is outside (pid 0 here), without one it is our parent.  Without a PID
- * namespace a process may fork while the tree is walked: walked again
- * until a walk finds as many as the one before. */
+ * is outside (pid 0 here), without one it is our parent.  Stopped is what
+ * each process's state says, not that the signal was sent: the sandbox's
+ * processes may signal each other, and one not stopped yet continued one
+ * that was (an outside review: a SIGCONT loop ran on through the job's
+ * stop).  So the stop is sent again, and the states looked at, until none
+ * runs: once none does, none can continue another. */
 static void job_control(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 			const struct signalfd_siginfo *si)
 {
@@ -148,16 +209,23 @@ static void job_control(const struct sandbox_plan *plan, const struct sandbox_fd
 	int sig = (int)si->ssi_signo == SIG_JOB_STOP ? SIGSTOP : SIGCONT;
 	/* (a tree that does not hold still, or whose list cannot be had, is
 	 * not said stopped: the job then does not stop) */
-	bool held = ns;
-	if (ns)
+	bool held = sig == SIGCONT;
+	for (int pass = 0; pass < 200 && !held; pass++) {
+		int running = 0;
+		if (ns ? kill(-1, sig) < 0 && errno != ESRCH : signal_tree(getpid(), sig) < 0)
+			break;
+		/* (a moment for the stops to be taken) */
+		if (pass)
+			usleep(1000);
+		running = ns ? running_in_ns() : 0;
+		if (!ns && walk_tree(getpid(), 0, &running) < 0)
+			break;
+		held = running == 0;
+	}
+	if (sig == SIGCONT && ns)
 		(void)kill(-1, sig);
-	else
-		for (int pass = 0, last = -1, n; pass < 100 && !held; pass++, last = n) {
-			n = signal_tree(getpid(), sig);
-			if (n < 0)
-				break;
-			held = n == last || sig == SIGCONT;
-		}
+	else if (sig == SIGCONT)
+		(void)signal_tree(getpid(), sig);
 	if (sig == SIGSTOP && held) {
 		union msg_any m = {.report = {.h.kind = MSG_STOPPED}};
 		(void)msg_send(fds->report, &m, -1);

@@ -112,15 +112,19 @@ def test_the_command_cannot_stop_the_supervisor_through_the_terminal(box):
     assert b"envrc moved" in sh.out and b"r1/.envrc" in sh.out, sh.out
 
 
-def test_a_stopped_job_stops_a_process_deep_in_the_tree(box):
+@pytest.mark.parametrize("attack", ["deep_chain 300 4", "cont_race 4 100"])
+def test_a_stopped_job_stops_every_process_of_it(box, attack):
     """The same with the ticking process at the end of a chain of 300
     (tests/escape/deep_chain.c): without a PID namespace init's walk of the
     tree stopped at 256 levels, told the supervisor all was stopped, and
     the deepest ran on while the shell held the job stopped (an outside
-    review).  The walk has no depth limit now."""
+    review); the walk has no depth limit now.  And with two processes that
+    continue each other (cont_race.c): a stop sent to each in turn was
+    undone by the other (a second review); init looks at each one's state
+    now, and sends the stop again until none runs."""
     ticks = os.path.join(box.work, "ticks")
-    sh = Shell(box, "%s -p %s -- %s 300 4; echo stopped=$?; read go; fg; echo rc=$?" % (
-        box.ringfence, tty_policy(box), os.path.join(box.bin, "deep_chain")))
+    sh = Shell(box, "%s -p %s -- %s; echo stopped=$?; read go; fg; echo rc=$?" % (
+        box.ringfence, tty_policy(box), os.path.join(box.bin, attack)))
     try:
         sh.until(b"ready")
         while not os.path.exists(ticks) or os.path.getsize(ticks) < 6:

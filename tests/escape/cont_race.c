@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Processes of the sandbox that continue each other, so that a stop sent
+ * to each in turn never holds: the first writes a line to ./ticks every
+ * 50 ms for SECONDS while sending SIGCONT to the others in a loop; a
+ * second, its child, continues the first without pause (it wins the race
+ * of one kill(-1)); a third, at the end of a chain of DEPTH (the last a
+ * walk of the tree reaches), every 50 us.  All ignore SIGTSTP and leave
+ * the terminal's group.  A stop only sent, not seen taken, leaves them
+ * running.
+ *
+ *   cont_race SECONDS DEPTH
+ *
+ * "ready" on stdout; the first exits 7.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	double seconds = argc > 1 ? atof(argv[1]) : 4;
+	int depth = argc > 2 ? atoi(argv[2]) : 100;
+	int p[2];
+
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+	setpgid(0, 0);
+	if (pipe(p) < 0)
+		return 1;
+	pid_t first = getpid();
+	pid_t second = fork();
+	if (second < 0)
+		return 1;
+	if (second == 0) {
+		while (kill(first, SIGCONT) == 0)
+			for (volatile int i = 0; i < 200; i++)
+				;
+		_exit(0);
+	}
+	pid_t chain = fork();
+	if (chain < 0)
+		return 1;
+	if (chain == 0) {
+		for (int i = 0; i < depth; i++) {
+			pid_t c = fork();
+			if (c < 0)
+				_exit(1);
+			if (c > 0) {
+				while (waitpid(c, NULL, 0) < 0)
+					;
+				_exit(0);
+			}
+		}
+		pid_t me = getpid();
+		(void)!write(p[1], &me, sizeof(me));
+		while (kill(first, SIGCONT) == 0)
+			usleep(50);
+		_exit(0);
+	}
+	pid_t third = 0;
+	if (read(p[0], &third, sizeof(third)) != sizeof(third))
+		return 1;
+	int fd = open("ticks", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	printf("ready\n");
+	fflush(stdout);
+	double next = now();
+	for (double end = now() + seconds; now() < end;) {
+		kill(second, SIGCONT);
+		kill(third, SIGCONT);
+		if (now() >= next) {
+			(void)!write(fd, "t\n", 2);
+			next += 0.05;
+		}
+		for (volatile int i = 0; i < 200; i++)
+			;
+	}
+	kill(second, SIGKILL);
+	kill(third, SIGKILL);
+	waitpid(second, NULL, 0);
+	waitpid(chain, NULL, 0);
+	return 7;
+}

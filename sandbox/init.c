@@ -82,11 +82,12 @@ static int write_id_maps(uid_t uid, gid_t gid)
  * makes may be any depth (an outside review went past the 256 levels a
  * recursion held, and what was deeper ran on through a job's stop); the
  * pids still to walk are kept in a mapping of their own, grown as needed. */
-/* The state letter of PID (/proc/PID/stat: R, S, D, T, Z, ...), or 0. */
-static char proc_state(pid_t pid)
+/* The state letter of thread TID of PID (/proc/PID/task/TID/stat: R, S,
+ * D, T, Z, ...), or 0. */
+static char task_state(pid_t pid, const char *tid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	char path[96], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, tid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 
@@ -99,16 +100,26 @@ static char proc_state(pid_t pid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
-/* Whether PID runs still, or may: running or sleeping interruptibly (it
- * acts on a stop sent to it only when it next leaves the kernel; one in an
- * uninterruptible wait, D, takes it before it runs a user instruction
- * again, and meanwhile sends no signal: a vfork's parent waits so for a
- * child that was stopped before its exec). */
+/* Whether a thread of PID runs still, or may: running or sleeping
+ * interruptibly (it acts on a stop sent to it only when it next leaves
+ * the kernel; one in an uninterruptible wait, D, takes it before it runs
+ * a user instruction again, and meanwhile sends no signal: a vfork's
+ * parent waits so for a child that was stopped before its exec). */
 static bool runs(pid_t pid)
 {
-	char c = proc_state(pid);
+	char path[64];
+	struct dirent *de;
+	bool any = false;
 
-	return c == 'R' || c == 'S';
+	/* each thread: a leader that has exited shows Z while the others
+	 * run on */
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	_cleanup_(closedirp) DIR *d = opendir(path);
+	while (d && !any && (de = readdir(d))) {
+		char c = de->d_name[0] == '.' ? 0 : task_state(pid, de->d_name);
+		any = c == 'R' || c == 'S';
+	}
+	return any;
 }
 
 static int walk_tree(pid_t root, int sig, int *running);

@@ -396,8 +396,13 @@ def test_bare_repository_whose_objects_and_refs_are_links(box):
     assert "planted" in r.stdout, r.stderr
     h = host(box, ["git", "-C", clone, "push", "-q", box.path("work", "fake"),
                    "HEAD:refs/heads/m"])
-    # positive control: git took it for a repository and the push went in
-    assert h.returncode == 0, h.stderr
+    # positive control: git took it for a repository and the push went in;
+    # or the end moved its links aside (a link the run made in a git
+    # directory: a host git writes through one, into a protected file
+    # beside it as well as out of the grants), and it is no repository
+    # any more
+    moved = "fake/refs (a symbolic link in a git directory" in r.stderr
+    assert h.returncode == 0 or moved, h.stderr + r.stderr
     assert not os.path.exists(mark), h.stdout + h.stderr
 
 

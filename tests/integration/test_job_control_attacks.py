@@ -95,6 +95,34 @@ def tty_policy(box):
         write = /dev/tty
         """)
 
+def ticks_while_stopped(box, command):
+    """COMMAND (a shell word list) run by ringfence in a shell with job
+    control; once it says ready and has ticked, Ctrl-Z, then `fg` a second
+    later: the shell's output, and the size of ./ticks as the stop was
+    taken and a second after."""
+    ticks = os.path.join(box.work, "ticks")
+    sh = Shell(box, "%s -p %s -- %s; echo stopped=$?; read go; fg; echo rc=$?" % (
+        box.ringfence, tty_policy(box), command))
+    try:
+        sh.until(b"ready")
+        while not os.path.exists(ticks) or os.path.getsize(ticks) < 6:
+            time.sleep(0.02)
+        os.write(sh.fd, b"\x1a")
+        sh.until(b"stopped=")
+        # (a tick being written as the stop came lands now)
+        time.sleep(0.2)
+        before = os.path.getsize(ticks)
+        time.sleep(1.0)
+        during = os.path.getsize(ticks)
+        os.write(sh.fd, b"go\n")
+        sh.until(b"rc=", timeout=60)
+    finally:
+        sh.close()
+    assert during == before, "the sandbox ran while its job was stopped: %d -> %d ticks" % (
+        before // 2, during // 2)
+    return sh.out
+
+
 
 def test_the_command_cannot_stop_the_supervisor_through_the_terminal(box):
     """`stty tostop` and a foreground group of the command's own: the
@@ -112,37 +140,19 @@ def test_the_command_cannot_stop_the_supervisor_through_the_terminal(box):
     assert b"envrc moved" in sh.out and b"r1/.envrc" in sh.out, sh.out
 
 
-@pytest.mark.parametrize("attack", ["deep_chain 300 4", "cont_race 4 100"])
+@pytest.mark.parametrize("attack", ["job_escape chain 300 4", "job_escape cont 4 100"])
 def test_a_stopped_job_stops_every_process_of_it(box, attack):
     """The same with the ticking process at the end of a chain of 300
-    (tests/escape/deep_chain.c): without a PID namespace init's walk of the
+    (tests/escape/job_escape.c): without a PID namespace init's walk of the
     tree stopped at 256 levels, told the supervisor all was stopped, and
     the deepest ran on while the shell held the job stopped (an outside
     review); the walk has no depth limit now.  And with two processes that
-    continue each other (cont_race.c): a stop sent to each in turn was
+    continue each other (job_escape.c, cont): a stop sent to each in turn was
     undone by the other (a second review); init looks at each one's state
     now, and sends the stop again until none runs."""
-    ticks = os.path.join(box.work, "ticks")
-    sh = Shell(box, "%s -p %s -- %s; echo stopped=$?; read go; fg; echo rc=$?" % (
-        box.ringfence, tty_policy(box), os.path.join(box.bin, attack)))
-    try:
-        sh.until(b"ready")
-        while not os.path.exists(ticks) or os.path.getsize(ticks) < 6:
-            time.sleep(0.02)
-        os.write(sh.fd, b"\x1a")
-        sh.until(b"stopped=")
-        time.sleep(0.2)
-        before = os.path.getsize(ticks)
-        time.sleep(1.0)
-        during = os.path.getsize(ticks)
-        os.write(sh.fd, b"go\n")
-        sh.until(b"rc=", timeout=60)
-    finally:
-        sh.close()
-    assert b"stopped=148" in sh.out, sh.out.decode(errors="replace")
-    assert during == before, "the sandbox ran while its job was stopped: %d -> %d ticks" % (
-        before // 2, during // 2)
-    assert b"rc=7" in sh.out, sh.out
+    out = ticks_while_stopped(box, os.path.join(box.bin, attack))
+    assert b"stopped=148" in out, out.decode(errors="replace")
+    assert b"rc=7" in out, out
 
 
 def test_a_stopped_job_stops_the_whole_sandbox(box):
@@ -152,29 +162,10 @@ def test_a_stopped_job_stops_the_whole_sandbox(box):
     command went on writing.  The controls: the command wrote before the
     stop and after `fg`, and its exit status comes through."""
     box.write("work/tick.py", TICK_ON)
-    ticks = os.path.join(box.work, "ticks")
-    sh = Shell(box, "%s -p %s -- /usr/bin/python3 tick.py; echo stopped=$?; read go; fg; "
-               "echo rc=$?" % (box.ringfence, tty_policy(box)))
-    try:
-        sh.until(b"ready")
-        while not os.path.exists(ticks) or os.path.getsize(ticks) < 6:
-            time.sleep(0.02)
-        os.write(sh.fd, b"\x1a")
-        sh.until(b"stopped=")
-        # (a tick being written as the stop came lands now)
-        time.sleep(0.2)
-        before = os.path.getsize(ticks)
-        time.sleep(1.0)
-        during = os.path.getsize(ticks)
-        os.write(sh.fd, b"go\n")
-        sh.until(b"rc=", timeout=60)
-    finally:
-        sh.close()
-    assert b"Stopped" in sh.out and b"stopped=148" in sh.out, sh.out.decode(errors="replace")
-    assert during == before, "the sandbox ran while its job was stopped: %d -> %d ticks" % (
-        before // 2, during // 2)
-    assert b"rc=7" in sh.out, sh.out
-    assert os.path.getsize(ticks) == 160, os.path.getsize(ticks)
+    out = ticks_while_stopped(box, "/usr/bin/python3 tick.py")
+    assert b"Stopped" in out and b"stopped=148" in out, out.decode(errors="replace")
+    assert b"rc=7" in out, out
+    assert os.path.getsize(os.path.join(box.work, "ticks")) == 160
 
 
 DEAD_TERMINAL = r"""

@@ -629,6 +629,20 @@ def test_a_grant_too_deep_for_the_builtin_names_is_said(box):
     assert "too deep for all of protect's built-in names" in r.stderr, r.stderr
 
 
+def outside_target(box):
+    """A directory the policy gives for reading only, and a file in it
+    that every user may write, ORIGINAL: where a link the sandbox leaves
+    would have the host write."""
+    outside = box.path("outside")
+    os.mkdir(outside)
+    os.chmod(outside, 0o777)
+    target = os.path.join(outside, "target")
+    with open(target, "w") as f:
+        f.write("ORIGINAL\n")
+    os.chmod(target, 0o666)
+    return outside, target
+
+
 def test_links_left_in_git_are_not_written_through_by_the_hosts_git(box):
     """git writes COMMIT_EDITMSG at every commit (and MERGE_MSG, SQUASH_MSG,
     TAG_EDITMSG, the sequencer's and a rebase's state) by opening the name,
@@ -641,13 +655,7 @@ def test_links_left_in_git_are_not_written_through_by_the_hosts_git(box):
     controls: the sandbox could not write the file itself, and the host's
     commit works and its message is where git keeps it."""
     make_repo(box)
-    outside = box.path("outside")
-    os.mkdir(outside)
-    os.chmod(outside, 0o777)
-    target = os.path.join(outside, "target")
-    with open(target, "w") as f:
-        f.write("ORIGINAL\n")
-    os.chmod(target, 0o666)
+    outside, target = outside_target(box)
     names = ["COMMIT_EDITMSG", "MERGE_MSG", "SQUASH_MSG", "TAG_EDITMSG", "description",
              "sequencer/todo", "rebase-merge/git-rebase-todo"]
     script = "echo x >> %s 2>/dev/null && echo WROTE-TARGET; mkdir -p .git/sequencer " \
@@ -683,13 +691,7 @@ def test_links_in_a_repository_made_during_the_run(box, parent):
     The controls: the sandbox's repository was made, and could not write
     the file itself."""
     make_repo(box)
-    outside = box.path("outside")
-    os.mkdir(outside)
-    os.chmod(outside, 0o777)
-    target = os.path.join(outside, "target")
-    with open(target, "w") as f:
-        f.write("ORIGINAL\n")
-    os.chmod(target, 0o666)
+    outside, target = outside_target(box)
     # (in a package tree, which the watch does not enter, it is found at
     # exit: a second review)
     script = ("echo x >> {t} 2>/dev/null && echo WROTE-TARGET; mkdir -p {p} && cd {p} && "

@@ -63,6 +63,12 @@ bool git_probe_link(int dir, const char *name)
 	return readlinkat(dir, name, to, sizeof(to)) == 7 && memcmp(to, "testing", 7) == 0;
 }
 
+bool git_links_enter(const char *rel)
+{
+	return strncmp(rel, "objects/", 8) != 0 || strcmp(rel, "objects/pack") == 0 ||
+	       strcmp(rel, "objects/info") == 0 || strncmp(rel, "objects/info/", 13) == 0;
+}
+
 /* A hex digit's value: git takes capitals too, in refs, reflogs and
  * packed-refs (get_oid_hex). */
 int gitobj_hexval(char c)

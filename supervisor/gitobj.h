@@ -97,5 +97,12 @@ bool gitobj_newer(const struct stat *st, const struct timespec *since);
  * work there (tXXXXXX -> testing, removed at once): what is written
  * through it stays in the .git. */
 bool git_probe_link(int dir, const char *name);
+/* Whether a walk for the links a host git would write through enters REL
+ * (a directory's path in a git directory): all but objects/'s loose
+ * objects' directories, whose files git writes by a rename or an exclusive
+ * create (objects itself, and its pack/ and info/, are entered: a link
+ * there has git write packs, loose objects, commit-graphs elsewhere, and
+ * git gc prune another repository's objects: an outside review). */
+bool git_links_enter(const char *rel);
 
 #endif

@@ -480,9 +480,9 @@ void gh_check_beside(struct githead *r)
 }
 
 /*
- * Links the run made in the .git, but in objects/ (whose files git only
- * reads, and writes by a rename) and in refs/ and logs/ (judged as refs
- * and reflogs): git writes many of its files by opening the name, which
+ * Links the run made in the .git, but in the loose objects' directories
+ * (git_links_enter()) and in refs/ and logs/ (judged as refs and
+ * reflogs): git writes many of its files by opening the name, which
  * follows a final link (COMMIT_EDITMSG at every commit, MERGE_MSG,
  * SQUASH_MSG, TAG_EDITMSG, the sequencer's and a rebase's state, rerere's
  * preimages, BISECT_LOG), so a link left there had the host's next commit
@@ -505,7 +505,6 @@ static void check_links_in(struct githead *r, int dir, const char *rel, int dept
 		/* (the entry's type from the listing: a file, most of them,
 		 * costs no stat) */
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    strcmp(de->d_name, "objects") == 0 ||
 		    (depth == 0 &&
 		     (strcmp(de->d_name, "refs") == 0 || strcmp(de->d_name, "logs") == 0)) ||
 		    (de->d_type != DT_LNK && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
@@ -529,7 +528,7 @@ static void check_links_in(struct githead *r, int dir, const char *rel, int dept
 			audit_event(r->sb->audit_fd, "protect.git_link",
 				    "\"path\":%s,\"what\":%s,\"done\":\"%s\"", jt, jw,
 				    gone ? "removed" : "not removed");
-		} else if (S_ISDIR(st.st_mode) && depth < 16) {
+		} else if (S_ISDIR(st.st_mode) && depth < 16 && git_links_enter(name)) {
 			_cleanup_close_ int c = openat(
 			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (c >= 0)

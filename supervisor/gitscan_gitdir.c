@@ -180,7 +180,8 @@ static void check_state(struct scan *s, int g, const char *path)
 
 /*
  * Links made during the run in a git directory the start did not hold
- * (the ones it held are githeads'), but in objects/: git writes
+ * (the ones it held are githeads'), but in the loose objects' directories
+ * (git_links_enter()): git writes
  * COMMIT_EDITMSG, MERGE_MSG, SQUASH_MSG, the reflogs, a sequence's state
  * by opening the name, following a final link into a file no grant gave.
  * A repository made in a directory the watch does not enter (node_modules,
@@ -198,7 +199,6 @@ static void check_links_below(struct scan *s, int dir, const char *path, const c
 		struct stat st;
 		(*budget)--;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    (depth == 0 && strcmp(de->d_name, "objects") == 0) ||
 		    (de->d_type != DT_LNK && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    (size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "",
@@ -209,7 +209,7 @@ static void check_links_below(struct scan *s, int dir, const char *path, const c
 			scan_quarantine(s, path, sub,
 					"a symbolic link in a git directory, which the host's git "
 					"would write through");
-		} else if (S_ISDIR(st.st_mode) && depth < 16) {
+		} else if (S_ISDIR(st.st_mode) && depth < 16 && git_links_enter(sub)) {
 			_cleanup_close_ int c = openat(
 			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (c >= 0)

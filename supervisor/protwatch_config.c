@@ -144,7 +144,8 @@ bool protwatch_config_ok(const char *buf, size_t n)
 
 /*
  * Whether the directory DIR of a repository made during the run (REL its
- * path in the .git) holds no symbolic link, but in objects/: git writes
+ * path in the .git) holds no symbolic link, but in the loose objects'
+ * directories (git_links_enter()): git writes
  * COMMIT_EDITMSG, MERGE_MSG, SQUASH_MSG, TAG_EDITMSG, the reflogs (a line
  * ending in the commit's subject), the sequencer's and a rebase's state by
  * opening the name, which follows a final link, so a link there has the
@@ -164,8 +165,7 @@ static bool no_links(int dir, const char *rel, int depth, size_t *budget, char *
 		return errno == ENOENT || errno == ENOTDIR;
 	while ((de = readdir(d))) {
 		struct stat st;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    (depth == 0 && strcmp(de->d_name, "objects") == 0))
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (!(*budget)--) {
 			snprintf(why, size, "more entries than are looked through for links");
@@ -182,16 +182,16 @@ static bool no_links(int dir, const char *rel, int depth, size_t *budget, char *
 				 de->d_name);
 			return false;
 		}
-		if (de->d_type != DT_DIR)
+		char sub[PATH_MAX];
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		if (de->d_type != DT_DIR || !git_links_enter(sub))
 			continue;
 		if (depth >= 8) {
 			snprintf(why, size, "directories deeper than are looked through for links");
 			return false;
 		}
-		char sub[PATH_MAX];
 		_cleanup_close_ int c =
 		    openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
 		if (c < 0 && errno == ENOENT)
 			continue; /* gone: nothing left there */
 		if (c < 0) {

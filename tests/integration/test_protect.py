@@ -712,3 +712,36 @@ def test_links_in_a_repository_made_during_the_run(box, parent):
     with open(target) as f:
         assert f.read() == "ORIGINAL\n", r.stderr
     assert not os.path.islink(os.path.join(sub, ".git", "SQUASH_MSG")), r.stderr
+
+
+@pytest.mark.parametrize("link", ["objects", "objects/pack"])
+@pytest.mark.parametrize("parent", [".", "node_modules"])
+def test_objects_of_a_repository_made_during_the_run_linked_out(box, parent, link):
+    """A repository the sandbox makes whose objects/ (or objects/pack) is a
+    link to a directory no grant lets it write: the host's git add and
+    commit wrote loose objects there, and git gc --prune would prune
+    another repository's object store so linked (an outside review: the
+    link walks passed objects/ over by its name).  objects/ and its pack/
+    and info/ are looked through for links now.  The control: the sandbox
+    could not write the directory itself, and made its repository."""
+    make_repo(box)
+    outside, target = outside_target(box)
+    objs = os.path.join(outside, "objs")
+    os.mkdir(objs)
+    os.chmod(objs, 0o777)
+    script = ("echo x > {o}/own 2>/dev/null && echo WROTE-OUTSIDE; mkdir -p {p} && cd {p} && "
+              "git init -q sub && cd sub && echo hello > f && mkdir -p .git/objects/pack && "
+              "rm -rf .git/{l} && ln -s {o} .git/{l} && echo linked"
+              ).format(o=objs, p=parent, l=link)
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        """ % outside)
+    r = box.run(["sh", "-c", script], policy=pol)
+    assert "linked" in r.stdout and "WROTE-OUTSIDE" not in r.stdout, r.stdout + r.stderr
+    sub = os.path.join(box.work, parent, "sub")
+    host(box, ["git", "add", "f"], cwd=sub)
+    host(box, ["git", "commit", "-q", "-m", "host"], cwd=sub)
+    host(box, ["git", "gc", "-q"], cwd=sub)
+    written = [os.path.join(d, n) for d, _, ns in os.walk(objs) for n in ns]
+    assert not written, "the host's git wrote outside every grant: %r\n%s" % (written, r.stderr)

@@ -122,16 +122,16 @@ static bool runs(pid_t pid)
 	return any;
 }
 
-static int walk_tree(pid_t root, int sig, int *running);
+static int walk_tree(pid_t root, int sig, int *running, int kill_running);
 
 static int signal_tree(pid_t root, int sig)
 {
-	return walk_tree(root, sig, NULL);
+	return walk_tree(root, sig, NULL, 0);
 }
 
 /* signal_tree(), and in *RUNNING (when given) how many of them ran still
- * (SIG 0: only that looked at). */
-static int walk_tree(pid_t root, int sig, int *running)
+ * (SIG 0: only that looked at), each sent KILL_RUNNING (when not 0). */
+static int walk_tree(pid_t root, int sig, int *running, int kill_running)
 {
 	size_t cap = 1024, n = 0;
 	pid_t *todo = mmap(NULL, cap * sizeof(pid_t), PROT_READ | PROT_WRITE,
@@ -158,8 +158,11 @@ static int walk_tree(pid_t root, int sig, int *running)
 			while (f && fscanf(f, "%d", &child) == 1) {
 				if (kill(child, sig) == 0)
 					count++;
-				if (running && runs(child))
+				if (running && runs(child)) {
 					(*running)++;
+					if (kill_running)
+						(void)kill(child, kill_running);
+				}
 				if (n == cap) {
 					pid_t *more =
 					    mremap(todo, cap * sizeof(pid_t),
@@ -184,8 +187,9 @@ static int walk_tree(pid_t root, int sig, int *running)
 }
 
 /* How many processes of the PID namespace but init run still (its /proc
- * is the namespace's own); -1 when it cannot be read. */
-static int running_in_ns(void)
+ * is the namespace's own), each sent KILL_RUNNING (when not 0); -1 when it
+ * cannot be read. */
+static int running_in_ns(int kill_running)
 {
 	_cleanup_(closedirp) DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -196,7 +200,11 @@ static int running_in_ns(void)
 	while ((de = readdir(d))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
-		n += *end == '\0' && pid > 1 && runs((pid_t)pid);
+		if (*end == '\0' && pid > 1 && runs((pid_t)pid)) {
+			n++;
+			if (kill_running)
+				(void)kill((pid_t)pid, kill_running);
+		}
 	}
 	return n;
 }
@@ -210,13 +218,13 @@ static int running_in_ns(void)
  * that was (an outside review: a SIGCONT loop ran on through the job's
  * stop).  So the stop is sent again, and the states looked at, until none
  * runs: once none does, none can continue another. */
-static void job_control(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
-			const struct signalfd_siginfo *si)
+static int job_control(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
+		       const struct signalfd_siginfo *si)
 {
 	bool ns = plan->ns == NS_FULL && plan->new_pid_ns;
 
 	if (si->ssi_code != SI_USER || (pid_t)si->ssi_pid != (ns ? 0 : getppid()))
-		return;
+		return -1;
 	int sig = (int)si->ssi_signo == SIG_JOB_STOP ? SIGSTOP : SIGCONT;
 	/* (a tree that does not hold still, or whose list cannot be had, is
 	 * not said stopped: the job then does not stop) */
@@ -228,8 +236,8 @@ static void job_control(const struct sandbox_plan *plan, const struct sandbox_fd
 		/* (a moment for the stops to be taken) */
 		if (pass)
 			usleep(1000);
-		running = ns ? running_in_ns() : 0;
-		if (!ns && walk_tree(getpid(), 0, &running) < 0)
+		running = ns ? running_in_ns(0) : 0;
+		if (!ns && walk_tree(getpid(), 0, &running, 0) < 0)
 			break;
 		held = running == 0;
 	}
@@ -240,7 +248,55 @@ static void job_control(const struct sandbox_plan *plan, const struct sandbox_fd
 	if (sig == SIGSTOP && held) {
 		union msg_any m = {.report = {.h.kind = MSG_STOPPED}};
 		(void)msg_send(fds->report, &m, -1);
+		return 1;
 	}
+	return sig == SIGCONT ? 0 : -1;
+}
+
+/*
+ * While the job is stopped: a process of the sandbox found running is
+ * killed.  Once none runs none can continue another, but the kernel can:
+ * a timer of its own whose signal is SIGCONT (timer_create), F_SETSIG, a
+ * parent-death signal (an outside review: a POSIX timer continued the
+ * command 100 ms after the stop, and it ran on while the shell held the
+ * job stopped).  Looked at every 10 ms; how many were killed is said (the
+ * supervisor reads it once continued).
+ */
+#define JOB_WATCH_MS 10
+
+/* The supervisor stopped still: the shell has not continued the job (its
+ * `fg` continues the command too, at once, and the supervisor then asks
+ * for the rest). */
+static bool supervisor_stopped(int sup_stat)
+{
+	char buf[512];
+	ssize_t n = sup_stat >= 0 ? pread(sup_stat, buf, sizeof(buf) - 1, 0) : -1;
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'T';
+}
+
+static int police_stopped_job(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
+			      bool *seen)
+{
+	int n = 0;
+	bool ns = plan->ns == NS_FULL && plan->new_pid_ns;
+
+	/* seen running at two looks in a row, the supervisor stopped at both
+	 * (at one, a `fg` of the shell's may be continuing them together) */
+	if (!supervisor_stopped(fds->sup_stat)) {
+		*seen = false;
+		return 0;
+	}
+	if (ns)
+		n = running_in_ns(*seen ? SIGKILL : 0);
+	else
+		(void)walk_tree(getpid(), 0, &n, *seen ? SIGKILL : 0);
+	*seen = n > 0 && !*seen;
+	return *seen ? 0 : n > 0 ? n : 0;
 }
 
 static void reap_all(pid_t cmd, int *cmd_status, bool *cmd_done)
@@ -544,7 +600,9 @@ struct init {
 	int sfd; /* SIGCHLD and the forwarded signals */
 	int cmd_status;
 	bool cmd_done;
-	long trim_due; /* memory_trim_later() */
+	long trim_due;	   /* memory_trim_later() */
+	bool job_stopped;  /* job_control() stopped the sandbox */
+	bool seen_running; /* police_stopped_job()'s last look found one running */
 };
 
 /* The command forked (child.c), once the CA bundle its variables name is
@@ -714,10 +772,21 @@ static void serve(struct init *in)
 		    {.fd = in->relay, .events = POLLIN},
 		};
 
-		if (poll(pfd, 4, memory_trim_timeout(&in->trim_due, -1)) < 0) {
+		int ready =
+		    poll(pfd, 4,
+			 in->job_stopped ? JOB_WATCH_MS : memory_trim_timeout(&in->trim_due, -1));
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			FAIL(errno, "poll: %s", strerror(errno));
+		}
+		/* (said at once: the command killed, init leaves this loop; the
+		 * supervisor reads it once continued) */
+		int killed =
+		    in->job_stopped ? police_stopped_job(in->plan, fds, &in->seen_running) : 0;
+		if (killed > 0) {
+			union msg_any m = {.report = {.h.kind = MSG_KILLED, .status = killed}};
+			(void)msg_send(fds->report, &m, -1);
 		}
 		memory_trim_due(&in->trim_due);
 		if (pfd[1].revents) {
@@ -741,9 +810,15 @@ static void serve(struct init *in)
 			if (si.ssi_signo == SIGCHLD)
 				reap_all(in->cmd, &in->cmd_status, &in->cmd_done);
 			else if ((int)si.ssi_signo == SIG_JOB_STOP ||
-				 (int)si.ssi_signo == SIG_JOB_CONT)
-				job_control(in->plan, fds, &si);
-			else if (si.ssi_code != SI_KERNEL && !in->cmd_done)
+				 (int)si.ssi_signo == SIG_JOB_CONT) {
+				int r = job_control(in->plan, fds, &si);
+				if (r == 1)
+					in->job_stopped = true;
+				if (r == 0) {
+					in->job_stopped = false;
+					in->seen_running = false;
+				}
+			} else if (si.ssi_code != SI_KERNEL && !in->cmd_done)
 				kill(in->cmd, (int)si.ssi_signo);
 		}
 	}

@@ -29,6 +29,7 @@ static const struct {
     [MSG_RELAY_CONNECT] = {"relay-connect", sizeof(struct msg_relay), 1},
     [MSG_RELAY_ANSWER] = {"relay-answer", sizeof(struct msg_answer), 0},
     [MSG_STOPPED] = {"stopped", sizeof(struct msg_report), 0},
+    [MSG_KILLED] = {"killed", sizeof(struct msg_report), 0},
 };
 
 const char *msg_kind_name(unsigned kind)

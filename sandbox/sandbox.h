@@ -75,6 +75,7 @@ enum msg_kind {
 	MSG_RELAY_CONNECT,  /* one fd: a socket for init to connect to an abstract address */
 	MSG_RELAY_ANSWER,   /* init's answer to it: 0 or -errno */
 	MSG_STOPPED,	    /* init stopped every process of the sandbox (job control) */
+	MSG_KILLED,	    /* ... and killed STATUS of them found running while stopped */
 	_MSG_MAX,
 };
 
@@ -273,6 +274,7 @@ struct sandbox_fds {
 	int handoff;  /* init and the command -> supervisor: fds (seqpacket), or -1 */
 	int relay;    /* supervisor <-> init: abstract connects (seqpacket), or -1 */
 	int audit;    /* the audit log, for what a view of .git drops, or -1 */
+	int sup_stat; /* the supervisor's /proc/PID/stat: whether it is stopped, or -1 */
 };
 
 /* Forwarded from the supervisor to init to the command. */

@@ -350,6 +350,7 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 			       .dns_listen_fd = -1,
 			       .handoff = {-1, -1},
 			       .secret_fd = -1,
+			       .self_stat = -1,
 			       .abstract_relay = {-1, -1}};
 	if (home) {
 		sb->home = strdup(home);
@@ -424,6 +425,9 @@ void sandbox_fallback_no_pid_ns(struct sandbox *sb)
 
 void sandbox_release(struct sandbox *sb)
 {
+	if (sb->self_stat >= 0)
+		close(sb->self_stat);
+	sb->self_stat = -1;
 	for (size_t i = 0; sb->deny_canon && i < sb->policy->fs.deny.n; i++)
 		free(sb->deny_canon[i]);
 	free(sb->deny_canon);
@@ -469,6 +473,7 @@ void sandbox_release(struct sandbox *sb)
 			       .dns_listen_fd = -1,
 			       .handoff = {-1, -1},
 			       .secret_fd = -1,
+			       .self_stat = -1,
 			       .abstract_relay = {-1, -1}};
 }
 

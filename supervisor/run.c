@@ -451,7 +451,8 @@ _noreturn_ static void in_init(struct sandbox *sb, const struct sandbox_plan *pl
 				  .lifeline = lifeline[0],
 				  .handoff = sb->handoff[1],
 				  .relay = sb->abstract_relay[1],
-				  .audit = sb->audit_fd};
+				  .audit = sb->audit_fd,
+				  .sup_stat = sb->self_stat};
 
 	close(lifeline[1]);
 	close(rep_pipe[0]);
@@ -618,6 +619,11 @@ enum start_result start_init(struct sandbox *sb, const struct policy *p, int lif
 
 	/* made again at each start: a fallback changes the plan */
 	sandbox_plan_make(sb, &plan);
+	/* the supervisor's own state, for init to read while the job is
+	 * stopped (init.c, police_stopped_job()): opened here, it names this
+	 * process from any PID namespace */
+	if (sb->self_stat < 0)
+		sb->self_stat = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 	if (pipe2(lifeline, O_CLOEXEC) < 0 || pipe2(rep_pipe, O_CLOEXEC | O_DIRECT) < 0)
 		die("pipe2: %s", strerror(errno));
 	fflush(NULL);

@@ -523,7 +523,8 @@ static void on_report(struct run *r)
 	struct msg_report *rep = &m.report;
 	int e = msg_recv(r->rep_pipe[0],
 			 MSG_BIT(MSG_FAIL) | MSG_BIT(MSG_EXEC) | MSG_BIT(MSG_EXIT) |
-			     MSG_BIT(MSG_NS_READY) | MSG_BIT(MSG_NS_FAIL) | MSG_BIT(MSG_STOPPED),
+			     MSG_BIT(MSG_NS_READY) | MSG_BIT(MSG_NS_FAIL) | MSG_BIT(MSG_STOPPED) |
+			     MSG_BIT(MSG_KILLED),
 			 &m, NULL);
 
 	if (e < 0 && e != -EBADMSG) {
@@ -565,6 +566,14 @@ static void on_report(struct run *r)
 		stop_as_a_job();
 		if (!r->init_exited)
 			kill(r->init_pid, SIG_JOB_CONT);
+		break;
+	case MSG_KILLED:
+		warn("%d processes of the sandbox ran on while its job was stopped (continued by a "
+		     "signal the kernel sent them: a timer's, F_SETSIG's): killed",
+		     rep->status);
+		audit_event(r->sb.audit_fd, "proc.killed",
+			    "\"count\":%d,\"reason\":\"ran while the job was stopped\"",
+			    rep->status);
 		break;
 	case MSG_NS_READY:
 	case MSG_NS_FAIL: /* start_init() read them */

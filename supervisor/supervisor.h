@@ -292,6 +292,7 @@ struct sandbox {
 	/* without a network namespace: abstract connects are made by init,
 	 * scoped by Landlock (relay.c); [0] the supervisor's end, [1] init's */
 	int abstract_relay[2];
+	int self_stat; /* /proc/self/stat, for init (sandbox_fds.sup_stat), or -1 */
 
 	/* audit log fd or -1 */
 	int audit_fd;

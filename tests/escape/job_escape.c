@@ -15,6 +15,9 @@
  *     wins the race of one kill(-1)); a third, at the end of a chain of
  *     DEPTH (the last a walk of the tree reaches), every 50 us.  A stop
  *     only sent, not seen taken, leaves them running.
+ *   job_escape timer SECONDS
+ *     one process with a timer whose signal is SIGCONT, every 20 ms: the
+ *     kernel continues it when nothing of the sandbox runs.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -146,12 +149,43 @@ static int cont_race(int argc, char **argv)
 	return 7;
 }
 
+static void on_cont(int sig)
+{
+	(void)sig; /* a handler: ignored by default, the timer's signal would be dropped */
+}
+
+static int timer_cont(int argc, char **argv)
+{
+	double seconds = argc > 2 ? atof(argv[2]) : 4;
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGCONT};
+	struct itimerspec every = {{0, 20000000}, {0, 20000000}};
+	timer_t t;
+
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+	signal(SIGCONT, on_cont);
+	setpgid(0, 0);
+	if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0 || timer_settime(t, 0, &every, NULL) < 0)
+		return 1;
+	int fd = open("ticks", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	printf("ready\n");
+	fflush(stdout);
+	for (double end = now() + seconds; now() < end;) {
+		(void)!write(fd, "t\n", 2);
+		usleep(50000);
+	}
+	return 7;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "timer") == 0)
+		return timer_cont(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "chain") == 0)
 		return deep_chain(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "cont") == 0)
 		return cont_race(argc, argv);
-	fprintf(stderr, "usage: job_escape chain DEPTH SECONDS | cont SECONDS DEPTH\n");
+	fprintf(stderr,
+		"usage: job_escape chain DEPTH SECONDS | cont SECONDS DEPTH | timer SECONDS\n");
 	return 2;
 }

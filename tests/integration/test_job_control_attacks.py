@@ -155,6 +155,18 @@ def test_a_stopped_job_stops_every_process_of_it(box, attack):
     assert b"rc=7" in out, out
 
 
+def test_a_process_its_own_timer_continues_does_not_run_on(box):
+    """A process with a POSIX timer whose signal is SIGCONT (job_escape.c
+    timer): the kernel continued it 20 ms into the stop, when nothing of
+    the sandbox ran to be seen (an outside review).  While the job is
+    stopped init looks every 10 ms, and one seen running twice with the
+    supervisor still stopped is killed, and said.  The control: it ticked
+    before the stop."""
+    out = ticks_while_stopped(box, "%s timer 4" % os.path.join(box.bin, "job_escape"))
+    said = out.decode(errors="replace")
+    assert "stopped=148" in said and "ran on while its job was stopped" in said, said.split("\n")
+
+
 def test_a_stopped_job_stops_the_whole_sandbox(box):
     """Ctrl-Z with a command that ignores SIGTSTP in a group of its own:
     the shell says the job stopped, and nothing of the sandbox may run

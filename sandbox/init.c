@@ -241,16 +241,17 @@ static int job_control(const struct sandbox_plan *plan, const struct sandbox_fds
 			break;
 		held = running == 0;
 	}
-	if (sig == SIGCONT && ns)
-		(void)kill(-1, sig);
-	else if (sig == SIGCONT)
-		(void)signal_tree(getpid(), sig);
-	if (sig == SIGSTOP && held) {
-		union msg_any m = {.report = {.h.kind = MSG_STOPPED}};
+	/* not held: what was stopped goes on, and the job with it (said) */
+	if ((sig == SIGCONT || !held) && ns)
+		(void)kill(-1, SIGCONT);
+	else if (sig == SIGCONT || !held)
+		(void)signal_tree(getpid(), SIGCONT);
+	if (sig == SIGSTOP) {
+		union msg_any m = {.report = {.h.kind = MSG_STOPPED, .err = held ? 0 : EAGAIN}};
 		(void)msg_send(fds->report, &m, -1);
-		return 1;
+		return held ? 1 : -1;
 	}
-	return sig == SIGCONT ? 0 : -1;
+	return 0;
 }
 
 /*

@@ -74,7 +74,8 @@ enum msg_kind {
 	MSG_NOTIFY,	    /* one fd: the command's seccomp notification listener */
 	MSG_RELAY_CONNECT,  /* one fd: a socket for init to connect to an abstract address */
 	MSG_RELAY_ANSWER,   /* init's answer to it: 0 or -errno */
-	MSG_STOPPED,	    /* init stopped every process of the sandbox (job control) */
+	MSG_STOPPED,	    /* init stopped every process of the sandbox (job control);
+			     * err EAGAIN: it could not, and continued them */
 	MSG_KILLED,	    /* ... and killed STATUS of them found running while stopped */
 	_MSG_MAX,
 };

@@ -557,11 +557,16 @@ static void on_report(struct run *r)
 		r->have_done = true;
 		break;
 	case MSG_STOPPED:
+		r->stopping = false;
+		if (rep->err) {
+			warn("the job was not stopped: the sandbox's processes did not all hold "
+			     "still (or could not be listed)");
+			break;
+		}
 		/* nothing of the sandbox runs: the job may stop (the shell
 		 * sees it stopped when we are, by SIGTSTP as a plain child
 		 * would be); continued, so is the sandbox.  (In an orphaned
 		 * group the kernel drops the stop: continued at once.) */
-		r->stopping = false;
 		r->stopped = true;
 		stop_as_a_job();
 		if (!r->init_exited)

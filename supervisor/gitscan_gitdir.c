@@ -194,6 +194,9 @@ static void check_links_below(struct scan *s, int dir, const char *path, const c
 	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
 	struct dirent *de;
 
+	if (!d)
+		warn("%s%s%s could not be listed (%s): symbolic links in it are NOT looked for",
+		     path, *rel ? "/" : "", rel, strerror(errno));
 	while (d && *budget && (de = readdir(d))) {
 		char sub[PATH_MAX];
 		struct stat st;
@@ -214,6 +217,12 @@ static void check_links_below(struct scan *s, int dir, const char *path, const c
 			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (c >= 0)
 				check_links_below(s, c, path, sub, depth + 1, budget);
+			/* (one that cannot be opened, but gone, is said: never
+			 * passed over in silence) */
+			else if (errno != ENOENT && errno != ENOTDIR)
+				warn("%s/%s could not be opened (%s): symbolic links in it are NOT "
+				     "looked for",
+				     path, sub, strerror(errno));
 		}
 	}
 }

@@ -121,6 +121,8 @@ int gh_put_file(struct githead *r, const char *name, const char *content);
 void gh_say(struct githead *r, const char *what, const char *why, const char *done);
 /* WHAT (a directory of the .git) could not be opened (errno): said. */
 void gh_unchecked(struct githead *r, const char *what);
+/* the same, WHY said for it */
+void gh_unchecked_as(struct githead *r, const char *what, const char *why);
 /* The ref NAME naming OID: checked, and set back when it fails. */
 void gh_check_ref(struct githead *r, const char *name, const unsigned char *oid);
 /* The ref file FILE in DIR: an object id in *OID (true), or a symbolic

@@ -33,6 +33,7 @@
  * the host had not made yet (git keeps the first object of a name and
  * only freshens it): SECURITY.md.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -67,6 +68,71 @@ bool git_links_enter(const char *rel)
 {
 	return strncmp(rel, "objects/", 8) != 0 || strcmp(rel, "objects/pack") == 0 ||
 	       strcmp(rel, "objects/info") == 0 || strncmp(rel, "objects/info/", 13) == 0;
+}
+
+/* (git_links_walk()'s own, below the directory DIR whose path in the
+ * .git is w->rel[0..LEN)) */
+static bool links_below(int dir, size_t len, int depth, struct git_links_walk *w)
+{
+	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
+	struct dirent *de;
+
+	if (!d)
+		return errno == ENOENT || w->unchecked(w->ctx, w->rel, errno);
+	while ((de = readdir(d))) {
+		struct stat st;
+		unsigned char type = de->d_type;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (!w->budget)
+			return false;
+		w->budget--;
+		if (depth == 0 && w->skip_refs_logs &&
+		    (strcmp(de->d_name, "refs") == 0 || strcmp(de->d_name, "logs") == 0))
+			continue;
+		/* (the type from the listing: a file, most of them, costs no
+		 * stat; a link's is taken for its time) */
+		if (type == DT_UNKNOWN || type == DT_LNK) {
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue; /* gone */
+			type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+		}
+		if (type != DT_LNK && type != DT_DIR)
+			continue;
+		size_t n = strlen(de->d_name), sub = len + (len > 0) + n;
+		if (sub >= sizeof(w->rel)) {
+			if (!w->unchecked(w->ctx, w->rel, ENAMETOOLONG))
+				return false;
+			continue;
+		}
+		if (len)
+			w->rel[len] = '/';
+		memcpy(w->rel + sub - n, de->d_name, n + 1);
+		bool go = true;
+		if (type == DT_LNK) {
+			if (!git_probe_link(dirfd(d), de->d_name))
+				go = w->link(w->ctx, dirfd(d), de->d_name, w->rel, &st);
+		} else if (git_links_enter(w->rel)) {
+			_cleanup_close_ int c = -1;
+			if (depth + 1 > w->max_depth)
+				go = w->unchecked(w->ctx, w->rel, 0);
+			else if ((c = openat(dirfd(d), de->d_name,
+					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+				go = links_below(c, sub, depth + 1, w);
+			else if (errno != ENOENT)
+				go = w->unchecked(w->ctx, w->rel, errno);
+		}
+		w->rel[len] = '\0';
+		if (!go)
+			return false;
+	}
+	return true;
+}
+
+bool git_links_walk(int git, struct git_links_walk *w)
+{
+	w->rel[0] = '\0';
+	return links_below(git, 0, 0, w);
 }
 
 /* A hex digit's value: git takes capitals too, in refs, reflogs and

@@ -105,4 +105,27 @@ bool git_probe_link(int dir, const char *name);
  * git gc prune another repository's objects: an outside review). */
 bool git_links_enter(const char *rel);
 
+/* One walk of a git directory for the links a host git would write
+ * through, for each of the three that look (a held .git at exit:
+ * gitrefs.c; one found at exit: gitscan_gitdir.c; one made while the run
+ * lasts: protwatch_config.c).  Each entry counts against BUDGET; a link
+ * (git's probe excepted) is given to LINK with its lstat and its path in
+ * the .git; a directory git_links_enter() takes that cannot be opened
+ * (ERR its errno; ENOENT, gone, is passed over) or lies more than
+ * MAX_DEPTH levels down (ERR 0) is given to UNCHECKED, with its path.  Either returns false to end
+ * the walk. With SKIP_REFS_LOGS refs/ and logs/ at the top are passed over (judged as refs and
+ * reflogs).  False when a callback ended it or the budget ran out (BUDGET is then 0), else true. */
+struct git_links_walk {
+	void *ctx;
+	bool (*link)(void *ctx, int dir, const char *name, const char *rel, const struct stat *st);
+	bool (*unchecked)(void *ctx, const char *rel, int err);
+	int max_depth;
+	bool skip_refs_logs;
+	size_t budget;
+	char rel[PATH_MAX]; /* (the walk's own: the path being looked at) */
+};
+bool git_links_walk(int git, struct git_links_walk *w);
+#define GIT_LINKS_DEPTH	 32
+#define GIT_LINKS_BUDGET (1 << 17)
+
 #endif

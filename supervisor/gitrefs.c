@@ -171,10 +171,15 @@ void gh_unchecked(struct githead *r, const char *what)
 {
 	if (errno == ENOENT || errno == ENOTDIR)
 		return;
+	gh_unchecked_as(r, what, strerror(errno));
+}
+
+void gh_unchecked_as(struct githead *r, const char *what, const char *why)
+{
 	char jt[PATH_MAX + 64], jw[PATH_MAX + 64];
-	warn("%s of %s could not be opened (%s): what the sandbox recorded there is NOT checked; "
-	     "review it before checking anything out",
-	     what, r->top, strerror(errno));
+	warn("%s of %s could not be looked through (%s): what the sandbox recorded there is NOT "
+	     "checked; review it before checking anything out",
+	     what, r->top, why);
 	json_string(jt, sizeof(jt), r->top);
 	json_string(jw, sizeof(jw), what);
 	audit_event(r->sb->audit_fd, "protect.git_unchecked", "\"path\":%s,\"what\":%s", jt, jw);
@@ -491,63 +496,50 @@ void gh_check_beside(struct githead *r)
  * (git-new-workdir's) is the host's.  With a mount namespace the view's
  * carry-back takes no link; without one the sandbox writes the .git.
  */
-static void check_links_in(struct githead *r, int dir, const char *rel, int depth, size_t *budget)
+static bool held_link(void *ctx, int dir, const char *name, const char *rel, const struct stat *st)
 {
-	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
-	struct dirent *de;
+	struct githead *r = ctx;
+	char where[PATH_MAX + 16], jt[PATH_MAX + 64], jw[2 * PATH_MAX + 64];
 
-	if (!d)
+	if (!gitobj_newer(st, &r->sb->started_born))
+		return true; /* the host's */
+	bool gone = owner_unlinkat(r->sb, dir, name, 0) == 0;
+	snprintf(where, sizeof(where), ".git/%s", rel);
+	warn("the sandbox left a symbolic link at %s in %s, which the host's git "
+	     "would write through: %s",
+	     where, r->top, gone ? "removed" : "it could NOT be removed");
+	json_string(jt, sizeof(jt), r->top);
+	json_string(jw, sizeof(jw), where);
+	audit_event(r->sb->audit_fd, "protect.git_link", "\"path\":%s,\"what\":%s,\"done\":\"%s\"",
+		    jt, jw, gone ? "removed" : "not removed");
+	return true;
+}
+
+static bool held_unchecked(void *ctx, const char *rel, int err)
+{
+	struct githead *r = ctx;
+
+	errno = err;
+	if (err)
 		gh_unchecked(r, *rel ? rel : ".git");
-	while (d && *budget && (de = readdir(d))) {
-		struct stat st;
-		char name[PATH_MAX], where[PATH_MAX + 16];
-		(*budget)--;
-		/* (the entry's type from the listing: a file, most of them,
-		 * costs no stat) */
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    (depth == 0 &&
-		     (strcmp(de->d_name, "refs") == 0 || strcmp(de->d_name, "logs") == 0)) ||
-		    (de->d_type != DT_LNK && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
-		    (size_t)snprintf(name, sizeof(name), "%s%s%s", rel, *rel ? "/" : "",
-				     de->d_name) >= sizeof(name))
-			continue;
-		if (de->d_type == DT_DIR)
-			st.st_mode = S_IFDIR;
-		else if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISLNK(st.st_mode) && gitobj_newer(&st, &r->sb->started_born) &&
-		    !git_probe_link(dirfd(d), de->d_name)) {
-			bool gone = owner_unlinkat(r->sb, dirfd(d), de->d_name, 0) == 0;
-			snprintf(where, sizeof(where), ".git/%s", name);
-			warn("the sandbox left a symbolic link at %s in %s, which the host's git "
-			     "would write through: %s",
-			     where, r->top, gone ? "removed" : "it could NOT be removed");
-			char jt[PATH_MAX + 64], jw[2 * PATH_MAX + 64];
-			json_string(jt, sizeof(jt), r->top);
-			json_string(jw, sizeof(jw), where);
-			audit_event(r->sb->audit_fd, "protect.git_link",
-				    "\"path\":%s,\"what\":%s,\"done\":\"%s\"", jt, jw,
-				    gone ? "removed" : "not removed");
-		} else if (S_ISDIR(st.st_mode) && depth < 16 && git_links_enter(name)) {
-			_cleanup_close_ int c = openat(
-			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (c >= 0)
-				check_links_in(r, c, name, depth + 1, budget);
-			else
-				gh_unchecked(r, name);
-		}
-	}
+	else
+		gh_unchecked_as(r, rel, "deeper than the look for links goes");
+	return true;
 }
 
 void gh_check_links(struct githead *r)
 {
-	size_t budget = 1 << 17;
+	struct git_links_walk w = {.ctx = r,
+				   .link = held_link,
+				   .unchecked = held_unchecked,
+				   .max_depth = GIT_LINKS_DEPTH,
+				   .skip_refs_logs = true,
+				   .budget = GIT_LINKS_BUDGET};
 
-	check_links_in(r, r->git, "", 0, &budget);
-	if (!budget)
+	if (!git_links_walk(r->git, &w))
 		warn("%s: more than %d entries in its .git beside objects/: symbolic links past "
 		     "them are not looked for",
-		     r->top, 1 << 17);
+		     r->top, GIT_LINKS_BUDGET);
 }
 
 static uint64_t line_hash(const char *p, size_t n)

@@ -188,56 +188,50 @@ static void check_state(struct scan *s, int g, const char *path)
  * target, .venv: an outside review) is looked at here, at exit; each link
  * is moved aside (git's own probe for whether links work excepted).
  */
-static void check_links_below(struct scan *s, int dir, const char *path, const char *rel, int depth,
-			      size_t *budget)
-{
-	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
-	struct dirent *de;
+struct found_links {
+	struct scan *s;
+	const char *path;
+};
 
-	if (!d)
-		warn("%s%s%s could not be listed (%s): symbolic links in it are NOT looked for",
-		     path, *rel ? "/" : "", rel, strerror(errno));
-	while (d && *budget && (de = readdir(d))) {
-		char sub[PATH_MAX];
-		struct stat st;
-		(*budget)--;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    (de->d_type != DT_LNK && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    (size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "",
-				     de->d_name) >= sizeof(sub))
-			continue;
-		if (S_ISLNK(st.st_mode) && newer(&st, s->since) &&
-		    !git_probe_link(dirfd(d), de->d_name)) {
-			scan_quarantine(s, path, sub,
-					"a symbolic link in a git directory, which the host's git "
-					"would write through");
-		} else if (S_ISDIR(st.st_mode) && depth < 16 && git_links_enter(sub)) {
-			_cleanup_close_ int c = openat(
-			    dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (c >= 0)
-				check_links_below(s, c, path, sub, depth + 1, budget);
-			/* (one that cannot be opened, but gone, is said: never
-			 * passed over in silence) */
-			else if (errno != ENOENT && errno != ENOTDIR)
-				warn("%s/%s could not be opened (%s): symbolic links in it are NOT "
-				     "looked for",
-				     path, sub, strerror(errno));
-		}
-	}
+static bool found_link(void *ctx, int dir, const char *name, const char *rel, const struct stat *st)
+{
+	struct found_links *f = ctx;
+
+	(void)dir, (void)name;
+	if (newer(st, f->s->since))
+		scan_quarantine(f->s, f->path, rel,
+				"a symbolic link in a git directory, which the host's git would "
+				"write through");
+	return true;
+}
+
+/* (one that cannot be opened, but gone, is said: never passed over in
+ * silence) */
+static bool found_unchecked(void *ctx, const char *rel, int err)
+{
+	struct found_links *f = ctx;
+
+	if (err != ENOTDIR)
+		warn("%s%s%s could not be looked through (%s): symbolic links in it are NOT "
+		     "looked for",
+		     f->path, *rel ? "/" : "", rel,
+		     err ? strerror(err) : "deeper than the look for links goes");
+	return true;
 }
 
 static void check_links(struct scan *s, int g, const char *path)
 {
-	size_t budget = 1 << 17;
+	struct found_links f = {s, path};
+	struct git_links_walk w = {.ctx = &f,
+				   .link = found_link,
+				   .unchecked = found_unchecked,
+				   .max_depth = GIT_LINKS_DEPTH,
+				   .budget = GIT_LINKS_BUDGET};
 
-	if (!s->at_exit)
-		return;
-	check_links_below(s, g, path, "", 0, &budget);
-	if (!budget)
+	if (s->at_exit && !git_links_walk(g, &w))
 		warn("%s: more than %d entries beside objects/: symbolic links past them are not "
 		     "looked for",
-		     path, 1 << 17);
+		     path, GIT_LINKS_BUDGET);
 }
 
 struct pointed {

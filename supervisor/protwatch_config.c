@@ -143,65 +143,39 @@ bool protwatch_config_ok(const char *buf, size_t n)
 }
 
 /*
- * Whether the directory DIR of a repository made during the run (REL its
- * path in the .git) holds no symbolic link, but in the loose objects'
- * directories (git_links_enter()): git writes
+ * A repository made during the run must hold no symbolic link (the
+ * walk: git_links_walk()), but in the loose objects' directories: git writes
  * COMMIT_EDITMSG, MERGE_MSG, SQUASH_MSG, TAG_EDITMSG, the reflogs (a line
  * ending in the commit's subject), the sequencer's and a rebase's state by
  * opening the name, which follows a final link, so a link there has the
  * host's next git write into a file no grant gave (an outside review:
  * `git init sub` in the grant, sub/.git/SQUASH_MSG to a shell's start-up
- * file).  Past BUDGET entries (which it counts down) the rest is not
- * looked at, and that is no pass.
+ * file).  Past 8,192 entries or 8 levels down the rest is not looked at,
+ * and that is no pass.
  */
-static bool no_links(int dir, const char *rel, int depth, size_t *budget, char *why, size_t size)
-{
-	/* (git init's look at whether links work: .git/tXXXXXX -> testing,
-	 * removed at once; what is written through it stays in the .git) */
-	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, ".", 0);
-	struct dirent *de;
+struct why {
+	char *buf;
+	size_t size;
+};
 
-	if (!d)
-		return errno == ENOENT || errno == ENOTDIR;
-	while ((de = readdir(d))) {
-		struct stat st;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (!(*budget)--) {
-			snprintf(why, size, "more entries than are looked through for links");
-			return false;
-		}
-		/* (the type from the listing: a file costs no stat) */
-		if (de->d_type == DT_UNKNOWN &&
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			de->d_type = S_ISLNK(st.st_mode)   ? DT_LNK
-				     : S_ISDIR(st.st_mode) ? DT_DIR
-							   : DT_REG;
-		if (de->d_type == DT_LNK && !git_probe_link(dirfd(d), de->d_name)) {
-			snprintf(why, size, "a symbolic link at %s%s%s", rel, *rel ? "/" : "",
-				 de->d_name);
-			return false;
-		}
-		char sub[PATH_MAX];
-		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
-		if (de->d_type != DT_DIR || !git_links_enter(sub))
-			continue;
-		if (depth >= 8) {
-			snprintf(why, size, "directories deeper than are looked through for links");
-			return false;
-		}
-		_cleanup_close_ int c =
-		    openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (c < 0 && errno == ENOENT)
-			continue; /* gone: nothing left there */
-		if (c < 0) {
-			snprintf(why, size, "%s (%s)", sub, strerror(errno));
-			return false;
-		}
-		if (!no_links(c, sub, depth + 1, budget, why, size))
-			return false;
-	}
-	return true;
+static bool made_link(void *ctx, int dir, const char *name, const char *rel, const struct stat *st)
+{
+	struct why *y = ctx;
+
+	(void)dir, (void)name, (void)st;
+	snprintf(y->buf, y->size, "a symbolic link at %s", rel);
+	return false;
+}
+
+static bool made_unchecked(void *ctx, const char *rel, int err)
+{
+	struct why *y = ctx;
+
+	if (err)
+		snprintf(y->buf, y->size, "%s (%s)", *rel ? rel : ".", strerror(err));
+	else
+		snprintf(y->buf, y->size, "directories deeper than are looked through for links");
+	return false;
 }
 
 static bool repo_files_ok(const char *git, char *why, size_t size);
@@ -213,8 +187,17 @@ bool pw_repo_ok(const char *git, char *why, size_t size)
 	if (!repo_files_ok(git, why, size))
 		return false;
 	_cleanup_close_ int g = protect_open_dir_nofollow(git);
-	size_t budget = 8192;
-	return g < 0 || no_links(g, "", 0, &budget, why, size);
+	struct why y = {why, size};
+	struct git_links_walk w = {.ctx = &y,
+				   .link = made_link,
+				   .unchecked = made_unchecked,
+				   .max_depth = 8,
+				   .budget = 8192};
+	if (g < 0 || git_links_walk(g, &w))
+		return true;
+	if (!w.budget)
+		snprintf(why, size, "more entries than are looked through for links");
+	return false;
 }
 
 static bool repo_files_ok(const char *git, char *why, size_t size)

@@ -714,6 +714,31 @@ def test_links_in_a_repository_made_during_the_run(box, parent):
     assert not os.path.islink(os.path.join(sub, ".git", "SQUASH_MSG")), r.stderr
 
 
+@pytest.mark.parametrize("repo", ["held", "made"])
+def test_links_deeper_than_the_walk_goes_are_said(box, repo):
+    """The walks of a .git for links stopped 16 directories down and passed
+    what lay deeper over in silence.  Now a directory deeper than the walk
+    goes (32) is said, as one that cannot be opened is.  The controls: a
+    link five down goes, and the deep one was made."""
+    make_repo(box)
+    outside, target = outside_target(box)
+    git = ".git" if repo == "held" else "node_modules/sub/.git"
+    deep = git + "/" + "/".join(["d"] * 40)
+    script = ("{m}mkdir -p {deep} && ln -s {t} {deep}/COMMIT_EDITMSG && "
+              "ln -s {t} {g}/d/d/d/d/d/COMMIT_EDITMSG && echo made").format(
+                  m="git init -q node_modules/sub && " if repo == "made" else "",
+                  deep=deep, t=target, g=git)
+    pol = box.policy("""
+        [filesystem]
+        read = %s
+        """ % outside)
+    r = box.run(["sh", "-c", script], policy=pol)
+    assert "made" in r.stdout, r.stdout + r.stderr
+    assert not os.path.islink(os.path.join(box.work, git, "d/d/d/d/d/COMMIT_EDITMSG")), r.stderr
+    if os.path.islink(os.path.join(box.work, deep, "COMMIT_EDITMSG")):
+        assert "deeper than the look for links goes" in r.stderr, r.stderr
+
+
 @pytest.mark.parametrize("link", ["objects", "objects/pack"])
 @pytest.mark.parametrize("parent", [".", "node_modules"])
 def test_objects_of_a_repository_made_during_the_run_linked_out(box, parent, link):

@@ -402,6 +402,15 @@ static void found(struct scan *s, int g, const char *path)
 		;
 }
 
+/* In the walk's process while the sandbox runs: the read end of a pipe
+ * the supervisor closes to end the walk (protwatch_stop()). */
+static int stop_fd = -1;
+
+void gitscan_stop_on(int fd)
+{
+	stop_fd = fd;
+}
+
 /* Whether the walk goes into one more directory, DEPTH levels down: not
  * once it is cut, nor past GITSCAN_MAX_DEPTH (that subtree said skipped)
  * or GITSCAN_MAX_DIRS (the walk cut); counted. */
@@ -410,11 +419,13 @@ static bool walk_on(struct scan *s, int depth)
 	if (s->cut)
 		return false;
 	/* the walk while the sandbox runs: the supervisor, ending, closed the
-	 * pipe; stopped here, between two directories, so that nothing moved
-	 * aside goes unsaid */
+	 * stop pipe (and reads what is said until this walk ends), or is gone;
+	 * stopped here, between two directories, so that nothing moved aside
+	 * goes unsaid */
 	if (s->found_fd >= 0) {
-		struct pollfd pf = {.fd = s->found_fd, .events = 0};
-		if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLERR | POLLHUP))) {
+		struct pollfd pf[2] = {{.fd = s->found_fd}, {.fd = stop_fd, .events = POLLIN}};
+		if (poll(pf, 2, 0) > 0 &&
+		    ((pf[0].revents & (POLLERR | POLLHUP)) || pf[1].revents)) {
 			s->cut = true;
 			return false;
 		}

@@ -59,14 +59,12 @@
 #include <string.h>
 #include <strings.h>
 #include <signal.h>
-#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "protwatch_internal.h"
@@ -377,7 +375,7 @@ int protwatch_start(struct sandbox *sb)
 		return -ENOMEM;
 	sb->protwatch = pw;
 	pw->timer = -1;
-	pw->finder_fd = pw->finder_pidfd = -1;
+	pw->finder_fd = pw->finder_pidfd = pw->finder_stop = -1;
 	pw->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (pw->fd >= 0) {
 		pw->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -565,6 +563,8 @@ static void pw_close(struct sandbox *sb, bool late)
 		close(sb->protwatch->finder_fd);
 	if (sb->protwatch->finder_pidfd >= 0)
 		close(sb->protwatch->finder_pidfd);
+	if (sb->protwatch->finder_stop >= 0)
+		close(sb->protwatch->finder_stop);
 }
 
 static void pw_free(struct sandbox *sb, bool late)
@@ -604,21 +604,10 @@ void protwatch_stop(struct sandbox *sb)
 	if (!pw)
 		return;
 	/* the walk at exit comes after: the one while it ran ends here, at
-	 * its next directory (its pipe closed: gitscan.c looks), so that
-	 * nothing it moves aside goes unsaid; killed if it does not */
-	if (pw->finder_pidfd >= 0) {
-		struct pollfd pf = {.fd = pw->finder_pidfd, .events = POLLIN};
-		siginfo_t si;
-		if (pw->finder_fd >= 0) {
-			close(pw->finder_fd);
-			pw->finder_fd = -1;
-		}
-		if (poll(&pf, 1, PW_FIND_STOP_MS) <= 0)
-			syscall(SYS_pidfd_send_signal, pw->finder_pidfd, SIGKILL, NULL, 0);
-		while (waitid((idtype_t)P_PIDFD, (id_t)pw->finder_pidfd, &si, WEXITED) < 0 &&
-		       errno == EINTR)
-			;
-	}
+	 * its next directory, and what it says until then is said (a line
+	 * for what it moves aside); killed if it does not end */
+	if (pw->finder_pidfd >= 0)
+		pw_end_finder(sb, PW_FIND_STOP_MS);
 	/* the repositories made during the run once more: a write through a
 	 * shared mapping makes no event */
 	check_repos(sb); /* the found ones: by the walk at exit */

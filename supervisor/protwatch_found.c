@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,14 +254,21 @@ static void found_add(struct sandbox *sb, const char *path, bool worktree)
 	pw_found_check(sb, pw->n_found - 1);
 }
 
-/* In the walk's process: every descriptor closed but the standard ones,
- * the pipe to us and the audit log (what it moves aside is logged). */
-static void close_all_but(int a, int b)
+static int by_fd(const void *a, const void *b)
 {
-	int keep[2] = {a < b ? a : b, a < b ? b : a};
+	return *(const int *)a - *(const int *)b;
+}
+
+/* In the walk's process: every descriptor closed but the standard ones,
+ * the pipes to and from us and the audit log (what it moves aside is
+ * logged). */
+static void close_all_but(int a, int b, int c)
+{
+	int keep[3] = {a, b, c};
 	unsigned lo = 3;
 
-	for (size_t i = 0; i < 2; i++) {
+	qsort(keep, 3, sizeof(*keep), by_fd);
+	for (size_t i = 0; i < 3; i++) {
 		if (keep[i] < (int)lo)
 			continue;
 		if ((unsigned)keep[i] > lo)
@@ -290,7 +298,7 @@ long pw_now_ms(void)
 
 /* The paths in FBUF, each ended by a NUL, handed to found_add(); what
  * follows the last one is kept for the next read. */
-static void found_take(struct sandbox *sb)
+static void found_take(struct sandbox *sb, bool lines_only)
 {
 	struct protwatch *pw = sb->protwatch;
 	size_t start = 0;
@@ -300,7 +308,7 @@ static void found_take(struct sandbox *sb)
 			/* a line the walk's process said (say_relay_to()) */
 			if (pw->fbuf[start] == '\1')
 				say_write(pw->fbuf + start + 1, i - start - 1);
-			else
+			else if (!lines_only)
 				found_add(sb, pw->fbuf + start, false);
 			start = i + 1;
 		}
@@ -356,7 +364,7 @@ static void find_here(struct sandbox *sb, const char *why, int err)
 		pw->flen = 0;
 		while ((n = read(fd, pw->fbuf + pw->flen, sizeof(pw->fbuf) - pw->flen)) > 0) {
 			pw->flen += (size_t)n;
-			found_take(sb);
+			found_take(sb, false);
 		}
 		pw->flen = 0;
 	}
@@ -368,11 +376,18 @@ void pw_start_finder(struct sandbox *sb)
 {
 	struct protwatch *pw = sb->protwatch;
 	pid_t parent = getpid();
-	int p[2];
+	int p[2], stop[2];
 
 	pw->find_pending = false;
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		find_here(sb, "pipe2", errno);
+		return;
+	}
+	if (pipe2(stop, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		find_here(sb, "pipe2", e);
 		return;
 	}
 	fflush(NULL);
@@ -380,17 +395,20 @@ void pw_start_finder(struct sandbox *sb)
 	int e = errno;
 	if (pid == 0) {
 		close(p[0]);
+		close(stop[1]);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(0);
 		/* less of the command's time; not SCHED_IDLE, which a command
 		 * keeping every CPU busy would starve the walk with */
 		(void)!setpriority(PRIO_PROCESS, 0, 10);
-		close_all_but(p[1], sb->audit_fd);
+		close_all_but(p[1], sb->audit_fd, stop[0]);
+		gitscan_stop_on(stop[0]);
 		say_relay_to(p[1]);
 		gitscan_all(sb, p[1]);
 		_exit(0);
 	}
 	close(p[1]);
+	close(stop[0]);
 	int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 	if (pidfd < 0) {
 		if (pid > 0) {
@@ -398,6 +416,7 @@ void pw_start_finder(struct sandbox *sb)
 			kill(pid, SIGKILL); /* not reaped yet: the pid is still its */
 		}
 		close(p[0]);
+		close(stop[1]);
 		find_here(sb, pid < 0 ? "fork" : "pidfd_open", e);
 		return;
 	}
@@ -406,6 +425,40 @@ void pw_start_finder(struct sandbox *sb)
 	pw->finder = pid;
 	pw->finder_pidfd = pidfd;
 	pw->finder_fd = p[0];
+	pw->finder_stop = stop[1];
+}
+
+void pw_end_finder(struct sandbox *sb, int ms)
+{
+	struct protwatch *pw = sb->protwatch;
+	long end = pw_now_ms() + ms;
+	siginfo_t si;
+
+	close(pw->finder_stop); /* (gitscan.c's walk_on() looks) */
+	pw->finder_stop = -1;
+	while (pw->finder_fd >= 0) {
+		struct pollfd pf = {.fd = pw->finder_fd, .events = POLLIN};
+		long left = end - pw_now_ms();
+		if (left <= 0 || poll(&pf, 1, (int)left) == 0)
+			break;
+		ssize_t n = read(pw->finder_fd, pw->fbuf + pw->flen, sizeof(pw->fbuf) - pw->flen);
+		if (n > 0) {
+			pw->flen += (size_t)n;
+			found_take(sb, true); /* (its repositories: the walk at exit's) */
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			break;
+		}
+	}
+	if (pw->finder_fd >= 0)
+		close(pw->finder_fd);
+	pw->finder_fd = -1;
+	pw->flen = 0;
+	struct pollfd pf = {.fd = pw->finder_pidfd, .events = POLLIN};
+	if (poll(&pf, 1, 0) <= 0)
+		syscall(SYS_pidfd_send_signal, pw->finder_pidfd, SIGKILL, NULL, 0);
+	while (waitid((idtype_t)P_PIDFD, (id_t)pw->finder_pidfd, &si, WEXITED) < 0 &&
+	       errno == EINTR)
+		;
 }
 
 int protwatch_find_fd(const struct sandbox *sb)
@@ -427,11 +480,12 @@ void protwatch_find_read(struct sandbox *sb)
 		/* done (reaped by the main loop) */
 		close(pw->finder_fd);
 		close(pw->finder_pidfd);
-		pw->finder_fd = pw->finder_pidfd = -1;
+		close(pw->finder_stop);
+		pw->finder_fd = pw->finder_pidfd = pw->finder_stop = -1;
 		pw->flen = 0;
 		find_again(pw, pw_now_ms() - pw->find_started_ms);
 		return;
 	}
 	pw->flen += (size_t)n;
-	found_take(sb);
+	found_take(sb, false);
 }

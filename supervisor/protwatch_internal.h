@@ -111,6 +111,7 @@ struct protwatch {
 	int finder_pidfd; /* its pidfd: signalled and waited for without a
 			     race with the main loop's reaping */
 	int finder_fd;
+	int finder_stop; /* closed to end it: a pipe's write end */
 	size_t flen;
 	struct pw_found *found;
 	size_t n_found, next_found;
@@ -149,6 +150,9 @@ void pw_found_flush(struct sandbox *sb);
 long pw_now_ms(void);
 /* The walk of the write grants started again (a child of ours). */
 void pw_start_finder(struct sandbox *sb);
+/* The walk's process told to end, what it says meanwhile said, for at
+ * most MS ms; then killed, and waited for. */
+void pw_end_finder(struct sandbox *sb, int ms);
 
 /* ---- protwatch_config.c ------------------------------------------------- */
 

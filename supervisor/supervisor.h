@@ -506,6 +506,8 @@ void gitscan_grant(const struct sandbox *sb, const char *grant);
  * read-only since the start, and leaves to the walk at exit to say what it
  * did not look at. */
 void gitscan_all(const struct sandbox *sb, int found_fd);
+/* (in the walk's process: the pipe whose end ends the walk) */
+void gitscan_stop_on(int fd);
 /* While the sandbox runs: the git directory PATH (canonical; WORKTREE: one
  * in a repository's worktrees/) checked as the walk checks it, calling
  * POINTED (may be NULL) with each file or directory its config points at in

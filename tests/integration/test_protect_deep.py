@@ -619,3 +619,34 @@ def test_project_names_in_a_deep_repository_are_gone_while_the_sandbox_runs(box)
             assert gone(os.path.join(top, rel)), rel
     assert "planted" in r.stdout, r.stdout + r.stderr
     assert open(os.path.join(top, ".vscode/settings.json")).read() == "{}\n"
+
+
+def test_what_the_walk_moves_aside_as_the_run_ends_is_said(box):
+    """The walk of the write grants while the sandbox runs is a process of
+    its own, whose lines reach stderr through the supervisor.  Ending the
+    walk as the run ended, the supervisor closed their pipe: a line the
+    walk had written there, or wrote before it saw the end, was lost (a
+    configuration renamed aside and not said: one run in seven of the test
+    above, under load).  The supervisor now ends the walk by a pipe of its
+    own and says what the walk says until it has ended.  Over runs ending
+    at different moments of a walk, each configuration renamed aside is
+    named on stderr."""
+    data_dir(box)
+    script, _ = planted(box)
+    lost = []
+    for k, pause in enumerate([0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3]):
+        repos = ["a/b/x%d/r%d" % (k, i) for i in range(12)]
+        for rel in repos:
+            host_repo(box, rel)
+        plant = " && ".join("printf '[core]\\n\\tfsmonitor = %s\\n' >> %s/.git/config"
+                            % (script, rel) for rel in repos)
+        r = box.run(["sh", "-c", "%s && sleep %s && echo planted" % (plant, pause)],
+                    policy=box.policy(""), env=dict(GIT_ENV, HOME=box.work))
+        assert "planted" in r.stdout, r.stderr
+        for rel in repos:
+            # the control: renamed aside, by the walk or at exit
+            assert os.path.exists(box.path("work", rel, ".git/config.ringfence-blocked")), \
+                (rel, r.stderr)
+            if "%s/.git/config" % rel not in r.stderr:
+                lost.append((rel, pause))
+    assert not lost, lost

@@ -472,9 +472,15 @@ void bk_connect_mediated(int nfd, const struct seccomp_notif *req, const struct 
 		r = connect_as_command(sb, sock, (struct sockaddr *)&ss, (socklen_t)alen);
 	/* the sandbox's own proxy (in its namespace): taken at once, as
 	 * the broker's connections are (a connect to another listener on
-	 * that port finds nothing to take) */
-	if (np && r == 0 && type == SOCK_STREAM && sb->iso == NET_ISO_NAMESPACE &&
-	    is_loopback(&ss, alen) && port_of(&ss) == sb->proxy_port)
+	 * that port finds nothing to take); a non-blocking caller's too, in
+	 * progress as connect() says but on loopback done by now: taken
+	 * from the listener's event it cost a wake-up and a poll, and a
+	 * caller's second connect, to learn the outcome, a call that found
+	 * nothing (a handshake not done yet finds nothing here, and is taken
+	 * from the event, as before) */
+	if (np && (r == 0 || r == -EINPROGRESS) && type == SOCK_STREAM &&
+	    sb->iso == NET_ISO_NAMESPACE && is_loopback(&ss, alen) &&
+	    port_of(&ss) == sb->proxy_port)
 		netproxy_accept_now(np, sb->proxy_port);
 	broker_respond(nfd, req->id, r, 0);
 }

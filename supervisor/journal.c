@@ -30,11 +30,23 @@
  * the start is the journal's ctime, which moves on when a record is added
  * during the run.
  * "Since" is the journal's own ctime, which nobody can set back (or the
- * "T" record, when not later than it): a journal
- * forged by a sandbox that could write the state directory can make a
- * later start move aside only names made after the forgery.  A state
- * directory inside one of the run's write grants is not written at all
- * (said with -v; README).
+ * "T" record, when not later than it).  A state directory inside one of
+ * the run's write grants is not written at all (said with -v; README).
+ *
+ * Where the journal lies says nothing of who wrote it: the sandbox runs as
+ * our user, and a state directory the sandbox can reach (open to others,
+ * made by hand; or a parent of it renamed away inside a write grant, the
+ * mask moving with it, and a new one made: an outside review) took a
+ * journal of its own that the next start carried out, renaming any path
+ * it named.  So each journal has a witness the sandbox can neither make
+ * nor change: a key in the user's kernel keyring (seccomp refuses the
+ * sandbox add_key and keyctl) named after it, holding the file's device,
+ * inode, size and change time as written.  A start acts only on a journal
+ * whose witness it finds and matches (any write, link or rename since
+ * changes the change time), and removes the witness with it; any other
+ * is said and removed, not acted on.  Where the keyring cannot be used
+ * (no CONFIG_KEYS, a container's seccomp profile refusing add_key) no
+ * journal is written (said with -v).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -44,9 +56,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/keyctl.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "supervisor.h"
@@ -97,6 +111,56 @@ static bool changed_since(const struct stat *st, struct timespec t)
 {
 	return st->st_ctim.tv_sec > t.tv_sec ||
 	       (st->st_ctim.tv_sec == t.tv_sec && st->st_ctim.tv_nsec >= t.tv_nsec);
+}
+
+/* The witness of the journal NAME (ringfence:journal:NAME, a "user" key in
+ * the user's keyring): what ST says of the file, in BUF. */
+static void witness_text(const struct stat *st, char *buf, size_t size)
+{
+	snprintf(buf, size, "%llu %llu %lld %lld %ld", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino, (long long)st->st_size,
+		 (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+static void witness_desc(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "ringfence:journal:%s", name);
+}
+
+/* The witness of the journal NAME, open at FD, made (or set anew): its
+ * key's serial, or -errno. */
+static long witness_make(const char *name, int fd)
+{
+	char desc[96], text[128];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	witness_desc(name, desc, sizeof(desc));
+	witness_text(&st, text, sizeof(text));
+	long k = syscall(SYS_add_key, "user", desc, text, strlen(text), KEY_SPEC_USER_KEYRING);
+	return k < 0 ? -errno : k;
+}
+
+/* Whether the journal NAME, whose file ST describes, has its witness and
+ * it matches; the witness is removed either way (a journal is acted on
+ * once). */
+static bool witness_take(const char *name, const struct stat *st)
+{
+	char desc[96], want[128], got[128];
+	long k, n;
+
+	witness_desc(name, desc, sizeof(desc));
+	k = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", desc, 0);
+	if (k < 0)
+		return false;
+	n = syscall(SYS_keyctl, KEYCTL_READ, k, got, sizeof(got) - 1);
+	(void)syscall(SYS_keyctl, KEYCTL_INVALIDATE, k);
+	if (n < 0 || n >= (long)sizeof(got))
+		return false;
+	got[n] = '\0';
+	witness_text(st, want, sizeof(want));
+	return strcmp(got, want) == 0;
 }
 
 /* Calls FN for each entry of the state directory whose name starts with
@@ -276,6 +340,16 @@ static void recover_one(int dir, const char *name, int audit_fd)
 		return;
 	}
 	buf[n] = '\0';
+	if (!witness_take(name, &st)) {
+		warn(
+		    "%s in ringfence's state directory is no crash journal a supervisor wrote (its "
+		    "witness in the user's keyring is missing or does not match: written by "
+		    "another, or changed since): removed, not acted on",
+		    name);
+		free(buf);
+		(void)unlinkat(dir, name, 0);
+		return;
+	}
 	warn("an earlier run (%s) ended without its checks at exit (its supervisor was killed, "
 	     "or stopped on an error while the command ran): checking now",
 	     name);
@@ -470,14 +544,23 @@ void journal_begin(struct sandbox *sb)
 		return;
 	}
 	journal_records(sb, &b, exit_paths, n_exit);
+	long key = -1;
 	if (b.bad || write_all(fd, b.p, b.n) < 0 ||
 	    renameat2(dir, tmpname, dir, name, RENAME_NOREPLACE) < 0 ||
-	    !(sb->journal_name = strdup(name))) {
-		note("%s/%s: cannot write: no crash journal for this run", path, name);
+	    (key = witness_make(name, fd)) < 0 || !(sb->journal_name = strdup(name))) {
+		if (key < -1)
+			note("%s/%s: no witness in the user's keyring (add_key: %s): no crash "
+			     "journal for this run",
+			     path, name, strerror((int)-key));
+		else
+			note("%s/%s: cannot write: no crash journal for this run", path, name);
+		if (key >= 0)
+			(void)syscall(SYS_keyctl, KEYCTL_INVALIDATE, key);
 		(void)unlinkat(dir, tmpname, 0);
 		(void)unlinkat(dir, name, 0);
 		close(fd);
 	} else {
+		sb->journal_key = key;
 		sb->journal_fd = fd;
 		if (!journal_owner) {
 			journal_owner = sb;
@@ -499,6 +582,7 @@ void journal_end(struct sandbox *sb)
 		journal_owner = NULL;
 	if (!sb->journal_name)
 		return;
+	(void)syscall(SYS_keyctl, KEYCTL_INVALIDATE, sb->journal_key);
 	if (state_dir(path, sizeof(path))) {
 		int dir = open_state_dir(path, false);
 		if (dir >= 0) {

@@ -179,6 +179,7 @@ struct sandbox {
 	struct protwatch *protwatch;
 	int journal_fd;	       /* journal.c: locked while we live, or -1 */
 	char *journal_name;    /* its name in the state directory */
+	long journal_key;      /* its witness's serial in the user's keyring */
 	bool journal_sweep;    /* the sandbox could write there: swept at exit */
 	bool init_forked;      /* an init was made: the command may have run */
 	struct fsgate *fsgate; /* fsgate.c: without namespaces; NULL when unused */

@@ -357,6 +357,55 @@ def test_sandbox_cannot_forge_a_crash_journal(box):
     assert os.path.exists(victim), os.listdir(box.root)
 
 
+@pytest.mark.parametrize("how", ["open-dir", "parent-renamed", "chmod-dodge"])
+def test_a_crash_journal_the_sandbox_wrote_is_not_acted_on(box, how):
+    """Where the journal lies said nothing of who wrote it (an outside
+    review): a state directory open to others was neither masked nor
+    carved out, so the sandbox wrote a journal there; a parent of a masked
+    one renamed away (the mask moves with it) let the sandbox make a new
+    one; without namespaces a directory made 0755 during the run dodged
+    the sweep at exit.  The next start renamed the host's file the forged
+    journal named, outside every grant.  Now a journal is acted on only
+    when its witness in the user's keyring (which the sandbox cannot
+    reach) matches it; a forged one is said and removed.  The control: the
+    forged journal was written and found by the next start."""
+    victim = box.path("victim")
+    box.write("victim", "precious\n")
+    state = os.path.join(box.work, ".local/state/ringfence")
+    if how != "chmod-dodge":
+        os.makedirs(state)
+        os.chmod(state, 0o755 if how == "open-dir" else 0o700)
+    if box.user == "nobody":
+        subprocess.run(["chown", "-R", "65534:65534", victim] +
+                       ([box.path("work", ".local")] if how != "chmod-dodge" else []),
+                       check=True)
+    env = {"HOME": box.work}
+    forge = ("d=~/.local/state/ringfence; mkdir -p $d && chmod 700 $d && "
+             "printf 'ringfence-journal 1\\0W\\0%s\\0' > $d/run-1-deadbeef && echo forged"
+             % victim)
+    if how == "parent-renamed":
+        forge = "mv ~/.local ~/.local.away && " + forge
+    if how == "chmod-dodge":
+        forge += " && chmod 755 $d"
+    r = box.run(["sh", "-c", forge + "; echo ran"], policy=box.policy(""), env=env)
+    assert "ran" in r.stdout, r.stderr
+    if box.namespaces == "off" or how != "chmod-dodge":
+        assert "forged" in r.stdout, r.stdout + r.stderr
+    if not os.path.exists(os.path.join(state, "run-1-deadbeef")):
+        return  # swept at exit (the chmod dodge with namespaces: masked)
+    time.sleep(0.05)
+    with open(victim, "a") as f:  # a later change, as the host's own tools make
+        f.write("edited\n")
+    # the next start, elsewhere, with the directory as it finds it (a
+    # start that trusts it; the open one made private again by hand)
+    os.chmod(state, 0o700)
+    r = box.run(["true"], policy=box.policy(""), env=env, cwd=box.path("bin"))
+    assert r.returncode == 0, r.stderr
+    assert "no crash journal a supervisor wrote" in r.stderr, r.stderr
+    assert os.path.exists(victim), os.listdir(box.root)
+    assert not os.path.exists(os.path.join(state, "run-1-deadbeef"))
+
+
 def test_config_written_through_a_mapping_is_found_during_the_run(box):
     """A repository made during the run, its config clean when its events
     come, then rewritten through a shared mapping whose descriptor was

@@ -155,6 +155,14 @@ static const struct prot_builtin builtin_tree[] = {
     {"opencode.jsonc", PROT_FILE},
     {".github/copilot", PROT_DIR},
     {".github/hooks", PROT_DIR}, /* Copilot CLI's hooks */
+    /* Copilot's project skills and custom agents (an agent file holds
+     * mcp-servers), the repository skills other agents pick on their own
+     * (scripts beside their instructions), pnpm's workspace settings
+     * (scriptShell, pnpmfile: no longer read from .npmrc) */
+    {".github/skills", PROT_DIR},
+    {".github/agents", PROT_DIR},
+    {".agents/skills", PROT_DIR},
+    {"pnpm-workspace.yaml", PROT_FILE},
     /* other agents' and assistants' project settings, rules with hooks,
      * MCP server lists, and commands they run (aider's lint and test) */
     {".aider.conf.yml", PROT_FILE},
@@ -365,6 +373,50 @@ static const struct prot_builtin builtin_home[] = {
     {".config/containers/containers.conf", PROT_FILE},
     {".condarc", PROT_FILE},
     {".gemrc", PROT_FILE},
+    /* more that start-up files run or source, and that editors, terminals
+     * and desktops run at their start (an outside review: made in a home
+     * started in, they ran at the host's next shell, tmux or editor):
+     * other shells' rc files, toolchains' environment scripts, fzf's key
+     * bindings and tmux's plugins (sourced by protected rc files), window
+     * managers' and terminals' configurations (exec lines, shell
+     * programs), editors' plugin managers' trees and configurations,
+     * extensions, other agents' MCP lists */
+    {".kshrc", PROT_FILE},
+    {".mkshrc", PROT_FILE},
+    {".tcshrc", PROT_FILE},
+    {".cshrc", PROT_FILE},
+    {".login", PROT_FILE},
+    {".config/nushell", PROT_DIR},
+    {".config/powershell", PROT_DIR},
+    {".local/share/fish/vendor_conf.d", PROT_DIR},
+    {".cargo/env", PROT_FILE},
+    {".ghcup", PROT_DIR},
+    {".opam", PROT_DIR},
+    {".fzf", PROT_DIR},
+    {".tmux/plugins", PROT_DIR},
+    {".config/i3", PROT_DIR},
+    {".config/sway", PROT_DIR},
+    {".config/hypr", PROT_DIR},
+    {".config/kitty", PROT_DIR},
+    {".config/alacritty", PROT_DIR},
+    {".alacritty.toml", PROT_FILE},
+    {".alacritty.yml", PROT_FILE},
+    {".local/share/nvim/lazy", PROT_DIR},
+    {".config/emacs", PROT_DIR},
+    {".config/vim", PROT_DIR},
+    {".gvimrc", PROT_FILE},
+    {".config/helix", PROT_DIR},
+    {".config/zed", PROT_DIR},
+    {".config/Cursor/User", PROT_DIR},
+    {".config/VSCodium/User", PROT_DIR},
+    {".vscode/extensions", PROT_DIR},
+    {".vscode-oss/extensions", PROT_DIR},
+    {".cursor/extensions", PROT_DIR},
+    {".vscode-server", PROT_DIR},
+    {".bunfig.toml", PROT_FILE},
+    {".config/goose", PROT_DIR},
+    {".codeium/windsurf", PROT_DIR},
+    {".continue", PROT_DIR},
 };
 STRING_TABLE_END
 

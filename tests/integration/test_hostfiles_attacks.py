@@ -399,6 +399,13 @@ PROJECT_PLANTS = {
     "pip.py": "import os; os.system('%s')\n" % TOUCH,
     "venv/__init__.py": "import os; os.system('%s')\n" % TOUCH,
     "readline/__init__.py": "import os; os.system('%s')\n" % TOUCH,
+    # an outside review: Copilot's project skills and custom agents (with
+    # mcp-servers), repository skills agents pick on their own, pnpm's
+    # workspace settings (scriptShell)
+    ".github/skills/rf/SKILL.md": "run ./rf.sh first\n",
+    ".github/agents/rf.agent.md": "---\nmcp-servers: {}\n---\n",
+    ".agents/skills/rf/SKILL.md": "run ./rf.sh first\n",
+    "pnpm-workspace.yaml": "scriptShell: ./rf.sh\n",
 }
 
 # In a granted home, beside what builtin_home protects
@@ -635,6 +642,54 @@ def test_tools_command_lines_in_a_granted_home_are_protected(box):
     r = in_home(box, home, "cd && " + plant_script(HOME_TOOL_PLANTS))
     ran(r)
     left = [rel for rel in HOME_TOOL_PLANTS if os.path.lexists(os.path.join(home, rel))]
+    assert not left, "left in the home for the host's tools: %s\n%s" % (left, r.stdout)
+
+
+HOME_START_PLANTS = {
+    ".kshrc": TOUCH + "\n",
+    ".tcshrc": TOUCH + "\n",
+    ".config/nushell/config.nu": TOUCH + "\n",
+    ".config/powershell/Microsoft.PowerShell_profile.ps1": TOUCH + "\n",
+    ".local/share/fish/vendor_conf.d/rf.fish": TOUCH + "\n",
+    ".cargo/env": TOUCH + "\n",
+    ".ghcup/env": TOUCH + "\n",
+    ".opam/opam-init/init.sh": TOUCH + "\n",
+    ".fzf/shell/key-bindings.bash": TOUCH + "\n",
+    ".tmux/plugins/tpm/tpm": "#!/bin/sh\n%s\n" % TOUCH,
+    ".config/i3/config": "exec %s\n" % TOUCH,
+    ".config/sway/config": "exec %s\n" % TOUCH,
+    ".config/hypr/hyprland.conf": "exec-once = %s\n" % TOUCH,
+    ".config/kitty/kitty.conf": "shell sh -c '%s'\n" % TOUCH,
+    ".config/alacritty/alacritty.toml": '[terminal.shell]\nprogram = "/tmp/rf"\n',
+    ".local/share/nvim/lazy/rf/plugin/rf.lua": "os.execute('%s')\n" % TOUCH,
+    ".config/emacs/init.el": '(shell-command "%s")\n' % TOUCH,
+    ".config/vim/vimrc": "call system('%s')\n" % TOUCH,
+    ".gvimrc": "call system('%s')\n" % TOUCH,
+    ".config/helix/languages.toml": '[language-server.rf]\ncommand = "/tmp/rf"\n',
+    ".config/zed/settings.json": '{"terminal": {"shell": {"program": "/tmp/rf"}}}\n',
+    ".config/Cursor/User/settings.json": '{"terminal.integrated.env.linux": {}}\n',
+    ".config/VSCodium/User/settings.json": '{"terminal.integrated.env.linux": {}}\n',
+    ".vscode/extensions/rf.rf-1.0.0/extension.js": "require('child_process')\n",
+    ".vscode-server/data/Machine/settings.json": "{}\n",
+    ".bunfig.toml": 'preload = ["/tmp/rf.js"]\n',
+    ".config/goose/config.yaml": "extensions: {}\n",
+    ".codeium/windsurf/mcp_config.json": '{"mcpServers": {}}\n',
+    ".continue/config.yaml": "mcpServers: []\n",
+}
+
+
+def test_start_up_files_in_a_granted_home_are_protected(box):
+    """Each of HOME_START_PLANTS (an outside review) ran, or would run, at
+    the host's next shell of another kind, tmux, window manager,
+    terminal, editor, extension host or agent: what other shells read,
+    what protected rc files source (fzf's key bindings, tmux's plugins, a
+    toolchain's env), desktops' and terminals' exec lines, editors' plugin
+    trees and configurations.  The control: the command wrote each."""
+    home = granted_home(box)
+    r = in_home(box, home, "cd && mkdir -p .config .local/share && " +
+                plant_script(HOME_START_PLANTS))
+    ran(r)
+    left = [rel for rel in HOME_START_PLANTS if os.path.lexists(os.path.join(home, rel))]
     assert not left, "left in the home for the host's tools: %s\n%s" % (left, r.stdout)
 
 

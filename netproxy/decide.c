@@ -231,7 +231,8 @@ void nx_decide_stream(const struct nx_decider *d, const char *host, enum nx_host
 
 /* ---- method and path rules ---------------------------------------------- */
 
-/* The glob within one segment (or a whole query): '*' any run of bytes. */
+/* The glob within one segment (or a query's parameter): '*' any run of
+ * bytes. */
 bool nx_glob_chars(const char *p, size_t pn, const char *s, size_t sn, bool icase)
 {
 	size_t pi = 0, si = 0, star_p = SIZE_MAX, star_s = 0;
@@ -477,6 +478,70 @@ static bool deny_path(const char *pat, size_t pn, const char *path, size_t sn)
 	return false;
 }
 
+/* The next parameter of the query S (N bytes) from *I: its start in *P
+ * and length in *PN; false past the end.  Parameters end at '&' and at
+ * ';' (which some servers split at too); empty ones are passed over. */
+static bool next_param(const char *s, size_t n, size_t *i, const char **p, size_t *pn)
+{
+	while (*i < n && (s[*i] == '&' || s[*i] == ';'))
+		(*i)++;
+	if (*i >= n)
+		return false;
+	size_t e = *i;
+	while (e < n && s[e] != '&' && s[e] != ';')
+		e++;
+	*p = s + *i;
+	*pn = e - *i;
+	*i = e;
+	return true;
+}
+
+/* Whether the query Q (QN bytes, normal form) has a parameter the glob
+ * P (PN bytes) matches. */
+static bool query_has(const char *q, size_t qn, const char *p, size_t pn, bool icase)
+{
+	const char *a;
+	size_t an, i = 0;
+
+	while (next_param(q, qn, &i, &a, &an))
+		if (nx_glob_chars(p, pn, a, an, icase))
+			return true;
+	return false;
+}
+
+/*
+ * A rule's query against a request's, parameter by parameter, as servers
+ * read a query (by name, in any order): compared as one string, `deny =
+ * GET https://h/search?debug=1` missed `?x=1&debug=1`, `?debug=1&` and
+ * `?&debug=1`, and an allow rule's `id=*` took `&action=delete` after it
+ * (an outside review).  A deny rule meets a request holding a parameter
+ * for each of its own, whatever else it holds; an allow rule one holding
+ * a parameter for each of its own and none but those its own match (a
+ * second `action=` matches `action=read` only if it reads so).
+ */
+static bool query_match(const char *rq, size_t rn, const char *q, size_t qn, bool deny)
+{
+	const char *a;
+	size_t an, i = 0;
+
+	while (next_param(rq, rn, &i, &a, &an))
+		if (!query_has(q, qn, a, an, deny))
+			return false;
+	if (deny)
+		return true;
+	i = 0;
+	while (next_param(q, qn, &i, &a, &an)) {
+		const char *b;
+		size_t bn, k = 0;
+		bool mine = false;
+		while (!mine && next_param(rq, rn, &k, &b, &bn))
+			mine = nx_glob_chars(b, bn, a, an, false);
+		if (!mine)
+			return false;
+	}
+	return true;
+}
+
 const struct policy_item *nx_http_rule_match(const struct policy_list *l, bool deny,
 					     const char *host, uint16_t port, const char *method,
 					     size_t mlen, const char *path, size_t plen,
@@ -491,8 +556,8 @@ const struct policy_item *nx_http_rule_match(const struct policy_list *l, bool d
 		    !(deny ? deny_path(pr.path, pr.path_len, path, plen)
 			   : nx_path_glob(pr.path, pr.path_len, path, plen, false)))
 			continue;
-		if (pr.query && !nx_glob_chars(pr.query, pr.query_len, query ? query : "",
-					       query ? qlen : 0, deny))
+		if (pr.query && !query_match(pr.query, pr.query_len, query ? query : "",
+					     query ? qlen : 0, deny))
 			continue;
 		return &l->items[i];
 	}

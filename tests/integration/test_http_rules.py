@@ -100,6 +100,24 @@ def test_a_segment_of_dots_and_spaces_is_refused(rb):
     assert set(allow) == {"/x/a..."}, allow
 
 
+def test_a_deny_rule_with_a_query_meets_its_parameter_wherever_it_is(rb):
+    """Outside review: `deny = GET .../headers?debug=1` was compared to the
+    whole query as one string, so `?x=1&debug=1`, `?debug=1&` and
+    `?&debug=1` reached the server, which reads debug=1 in each.  The
+    query is now read parameter by parameter.  The control: the same path
+    without the parameter is served (its answer: the request line)."""
+    p = policy(rb, "allow = good.test\ndeny = GET http://good.test/headers?debug=1",
+               upstream_ca=False)
+    r = rb.sh("; ".join(CURL + "'http://good.test/headers?%s'" % q
+                        for q in ("debug=1", "x=1&debug=1", "debug=1&", "&debug=1",
+                                  "x=1;debug=1", "debug=2")), p)
+    out = r.stdout
+    assert out.count("denied by [network] deny GET http://good.test/headers?debug=1") == 5, \
+        out + r.stderr
+    # what the server received: the control alone
+    assert re.findall(r"^GET /headers\S*", out, re.M) == ["GET /headers?debug=2"], out
+
+
 def test_https_intercepted_for_path_rules_without_a_credential(rb):
     p = policy(rb, "allow = GET https://good.test/hello")
     r = rb.sh(CURL + "https://good.test/hello; " + CURL + "https://good.test/headers; echo rc=$?;"

@@ -351,7 +351,9 @@ static const char rules_text[] = "[network]\nmode = proxy\n"
 				 "deny = GET https://open.example/exact\n"
 				 "deny = PUT https://open.example/slash/\n"
 				 "deny = GET https://open.example/file.v2\n"
-				 "deny = GET https://open.example/backup-*-full\n";
+				 "deny = GET https://open.example/backup-*-full\n"
+				 "deny = GET https://open.example/search?debug=1\n"
+				 "allow = GET https://api.example.com/act?action=read&id=*\n";
 
 /* A request: its verdict and the rule (line) that gave it. */
 static void test_request(void **state)
@@ -454,6 +456,26 @@ static void test_request(void **state)
 	    {"api.example.com", 443, true, "GET", "/search?q=abc", true, 5, NULL},
 	    {"api.example.com", 443, true, "GET", "/search", false, 0, NULL},
 	    {"api.example.com", 443, true, "GET", "/search?x=abc", false, 0, NULL},
+	    /* parameter by parameter, in any order (an outside review: one
+	     * string to the glob missed these) */
+	    {"open.example", 443, true, "GET", "/search?debug=1", false, 16, NULL},
+	    {"open.example", 443, true, "GET", "/search?x=1&debug=1", false, 16, NULL},
+	    {"open.example", 443, true, "GET", "/search?debug=1&", false, 16, NULL},
+	    {"open.example", 443, true, "GET", "/search?&debug=1", false, 16, NULL},
+	    {"open.example", 443, true, "GET", "/search?x=1;debug=1", false, 16, NULL},
+	    {"open.example", 443, true, "GET", "/search?DEBUG=1", false, 16, NULL},
+	    {"open.example", 443, true, "GET", "/search?deb%75g=1", false, 16, NULL},
+	    {"open.example", 443, true, "GET", "/search?debug=0&debug=1", false, 16, NULL},
+	    {"open.example", 443, true, "GET", "/search?debug=2", true, 8, NULL},
+	    {"open.example", 443, true, "GET", "/search?xdebug=1", true, 8, NULL},
+	    {"open.example", 443, true, "GET", "/search", true, 8, NULL},
+	    {"api.example.com", 443, true, "GET", "/act?action=read&id=1", true, 17, NULL},
+	    {"api.example.com", 443, true, "GET", "/act?id=1&action=read", true, 17, NULL},
+	    {"api.example.com", 443, true, "GET", "/act?action=read&id=1&action=delete", false, 0,
+	     NULL},
+	    {"api.example.com", 443, true, "GET", "/act?action=read&id=1;x=2", false, 0, NULL},
+	    {"api.example.com", 443, true, "GET", "/act?action=read", false, 0, NULL},
+	    {"api.example.com", 443, true, "GET", "/search?q=abc&x=1", false, 0, NULL},
 	    /* what servers read differently: refused, never guessed */
 	    {"api.example.com", 443, true, "GET", "/repos/../admin", false, 0, "'..'"},
 	    {"api.example.com", 443, true, "GET", "/repos/%2e%2e/admin", false, 0, "'..'"},

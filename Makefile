@@ -81,7 +81,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o $(BUILD)/seccom
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 ESCAPES := $(patsubst tests/escape/%.c,$(BUILD)/escape/%,$(wildcard tests/escape/*.c)) \
-	$(BUILD)/escape/deny_ns $(BUILD)/escape/notify_busy
+	$(BUILD)/escape/deny_ns $(BUILD)/escape/notify_busy $(BUILD)/escape/no_landlock
 
 # Debian packages: build, then test.
 DEPS_BUILD := gcc make pkg-config libseccomp-dev libcap-ng-dev libinih-dev libc-ares-dev libssl-dev zlib1g-dev
@@ -174,6 +174,10 @@ $(BUILD)/escape/deny_ns: tests/harness/deny_ns.c
 # ... and one under a filter that already has a seccomp notification
 # listener, as WSL2's init leaves every process.
 $(BUILD)/escape/notify_busy: tests/harness/notify_busy.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror -o $@ $<
+# ... and one as on a kernel without Landlock.
+$(BUILD)/escape/no_landlock: tests/harness/no_landlock.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O1 -g -Wall -Wextra -Werror -o $@ $<
 

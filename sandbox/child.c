@@ -159,7 +159,7 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 		FAIL(-nfd, "installing the %s filter: %s%s", plan->notify_what, strerror(-nfd),
 		     nfd == -EBUSY ? " (another listener is installed above, as under "
 				     "WSL2: use namespaces, unix_sockets = deny, no "
-				     "--trace, capture = off; or enforcement = best-effort)"
+				     "--trace, capture = off)"
 				   : "");
 	if (nfd >= 0) {
 		r = msg_send(handoff, &(union msg_any){.h.kind = MSG_NOTIFY}, nfd);

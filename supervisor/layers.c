@@ -130,7 +130,14 @@ static void prepare_landlock_caps(struct sandbox *sb)
 			    "list): the filesystem cannot be restricted; set [sandbox] enforcement "
 			    "= "
 			    "best-effort to run without it");
-		warn("best-effort: this kernel has no Landlock: the filesystem is NOT restricted");
+		/* (nor its scopes and its ptrace rule: an outside review ran
+		 * a command that, without a PID namespace, wrote another
+		 * process's memory through /proc/PID/mem; the supervisor and
+		 * init are not dumpable, so theirs stay closed) */
+		warn("best-effort: this kernel has no Landlock: the filesystem is NOT restricted, "
+		     "nor signals and abstract Unix sockets; without a PID namespace the command "
+		     "may signal every process of its user and read and write their memory "
+		     "(/proc/PID/mem)");
 		return;
 	}
 	want_fs = LANDLOCK_WRITE | LL_FS_EXECUTE | LL_FS_MAKE_CHAR | LL_FS_MAKE_BLOCK;

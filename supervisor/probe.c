@@ -115,9 +115,9 @@ void sandbox_note_layers(const struct sandbox *sb)
 	case _NET_ISO_MAX:
 	default:
 		note("network: %s", p->net.mode == POLICY_NET_HOST ? "the host's (mode = host)"
-				    : sb->new_net_ns
-					? "none (an empty network namespace)"
-					: "none (sockets refused by seccomp and Landlock)");
+				    : sb->new_net_ns ? "none (an empty network namespace)"
+				    : sb->ll.abi ? "none (sockets refused by seccomp and Landlock)"
+						 : "none (sockets refused by seccomp)");
 		break;
 	}
 }

@@ -227,6 +227,40 @@ def test_verbose_names_every_layer_once_and_probe_predicts_it(nsbox, setting):
     assert "ABI " in landlock and "signal" in landlock, landlock
 
 
+def test_without_landlock_best_effort_says_what_is_not_confined(nsbox):
+    """On a kernel without Landlock, best-effort said only that the
+    filesystem was not restricted (an outside review): its signal scope
+    and its ptrace rule are gone too, and without a PID namespace the
+    command signalled, and read and wrote the memory of (/proc/PID/mem),
+    the user's other processes.  Said now, and -v no longer names Landlock
+    among what refuses sockets.  The control: strict refuses to run."""
+    nl = os.path.join(nsbox.bin, "no_landlock")
+    body = """
+        [sandbox]
+        namespaces = off
+        %s
+        [network]
+        mode = none
+        """
+    pol = nsbox.policy(body % "enforcement = best-effort")
+    r = subprocess.run(nsbox.cmd([nl, nsbox.ringfence, "-v", "-p", pol, "--", "touch", "ran"]),
+                       cwd=nsbox.work, env=nsbox.env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(os.path.join(nsbox.work, "ran"))
+    assert "filesystem is NOT restricted" in r.stderr, r.stderr
+    assert "signal every process of its user" in r.stderr, r.stderr
+    assert "/proc/PID/mem" in r.stderr, r.stderr
+    assert "sockets refused by seccomp)" in r.stderr, r.stderr
+    os.unlink(os.path.join(nsbox.work, "ran"))
+    pol = nsbox.policy(body % "", name="strict.ini")
+    r = subprocess.run(nsbox.cmd([nl, nsbox.ringfence, "-p", pol, "--", "touch", "ran"]),
+                       cwd=nsbox.work, env=nsbox.env(), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 125 and "has no Landlock" in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(nsbox.work, "ran"))
+
+
 def test_a_listener_above_ringfence_is_named(nsbox):
     """Under WSL2 a seccomp notification listener is already installed (one
     per filter chain: ours fails with EBUSY).  probe says so, and a policy

@@ -156,11 +156,14 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 	 *    the notified calls wait for the supervisor: nothing below but exec. */
 	int nfd = plan->seccomp_notify.len ? seccomp_install_listener(&plan->seccomp_notify) : -1;
 	if (plan->seccomp_notify.len && nfd < 0 && !plan->notify_optional)
-		FAIL(-nfd, "installing the %s filter: %s%s", plan->notify_what, strerror(-nfd),
+		FAIL(-nfd, "installing the %s filter: %s%s%s", plan->notify_what, strerror(-nfd),
 		     nfd == -EBUSY ? " (another listener is installed above, as under "
 				     "WSL2: use namespaces, unix_sockets = deny, no "
-				     "--trace, capture = off)"
-				   : "");
+				     "--trace, capture = off"
+				   : "",
+		     nfd != -EBUSY	 ? ""
+		     : plan->best_effort ? ")"
+					 : "; or enforcement = best-effort)");
 	if (nfd >= 0) {
 		r = msg_send(handoff, &(union msg_any){.h.kind = MSG_NOTIFY}, nfd);
 		if (r < 0)

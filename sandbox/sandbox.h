@@ -256,6 +256,7 @@ struct sandbox_plan {
 	 * refused by the kernel, the command runs without it, and the
 	 * supervisor, sent no listener, knows */
 	bool notify_optional;
+	bool best_effort; /* (for what a refusal advises) */
 	struct seccomp_prog seccomp_deny, seccomp_allow;
 
 	/* process */

@@ -617,6 +617,7 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 			   : sb->attrgate ? "attribute gate's"
 					  : "mode gate's",
 	    .notify_optional = !needed,
+	    .best_effort = sb->best_effort,
 	    .seccomp_deny = sb->seccomp_deny,
 	    .seccomp_allow = sb->seccomp_allow,
 	    .envp = sb->envp,

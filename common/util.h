@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -88,5 +89,7 @@ int open_beneath_nofollow(int dir, const char *rel, int flags);
 DIR *dir_stream_at(int dir, const char *name, int flags);
 /* PATH relative to DIR ("" when equal), or NULL when not beneath it. */
 const char *path_beneath(const char *path, const char *dir);
+/* SipHash-2-4 of the N bytes at DATA under the 16-byte KEY. */
+uint64_t siphash24(const unsigned char key[16], const void *data, size_t n);
 
 #endif

@@ -41,12 +41,15 @@
  * it named.  So each journal has a witness the sandbox can neither make
  * nor change: a key in the user's kernel keyring (seccomp refuses the
  * sandbox add_key and keyctl) named after it, holding the file's device,
- * inode, size and change time as written.  A start acts only on a journal
- * whose witness it finds and matches (any write, link or rename since
- * changes the change time), and removes the witness with it; any other
- * is said and removed, not acted on.  Where the keyring cannot be used
- * (no CONFIG_KEYS, a container's seccomp profile refusing add_key) no
- * journal is written (said with -v).
+ * inode, a random key and the keyed hash (SipHash-2-4) of its content
+ * under it, as written (not its change time: a write through a shared
+ * mapping of a page already mapped writable changes none on tmpfs, a
+ * review of the first form found; the key unknown, no content of the
+ * sandbox's can be made to hash alike).  A start acts only on a journal
+ * whose witness it finds and matches the bytes it read, and removes the
+ * witness with it; any other is said and removed, not acted on.  Where
+ * the keyring cannot be used (no CONFIG_KEYS, a container's seccomp
+ * profile refusing add_key) no journal is written (said with -v).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -63,6 +66,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "gitobj.h"
 #include "supervisor.h"
 
 #define JOURNAL_MAGIC "ringfence-journal 1"
@@ -113,13 +117,17 @@ static bool changed_since(const struct stat *st, struct timespec t)
 	       (st->st_ctim.tv_sec == t.tv_sec && st->st_ctim.tv_nsec >= t.tv_nsec);
 }
 
-/* The witness of the journal NAME (ringfence:journal:NAME, a "user" key in
- * the user's keyring): what ST says of the file, in BUF. */
-static void witness_text(const struct stat *st, char *buf, size_t size)
+/* The witness of a journal: the file ST describes, holding the N bytes
+ * at BUF, hashed under KEY, in TEXT. */
+static void witness_text(const struct stat *st, const unsigned char key[16], const char *buf,
+			 size_t n, char *text, size_t size)
 {
-	snprintf(buf, size, "%llu %llu %lld %lld %ld", (unsigned long long)st->st_dev,
-		 (unsigned long long)st->st_ino, (long long)st->st_size,
-		 (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+	char hex[33];
+
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	snprintf(text, size, "%llu %llu %s %016llx", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino, hex, (unsigned long long)siphash24(key, buf, n));
 }
 
 static void witness_desc(const char *name, char *buf, size_t size)
@@ -127,39 +135,54 @@ static void witness_desc(const char *name, char *buf, size_t size)
 	snprintf(buf, size, "ringfence:journal:%s", name);
 }
 
-/* The witness of the journal NAME, open at FD, made (or set anew): its
- * key's serial, or -errno. */
-static long witness_make(const char *name, int fd)
+/* The witness of the journal NAME, open at FD and holding the N bytes at
+ * BUF, made (or set anew): its key's serial, or -errno. */
+static long witness_make(const char *name, int fd, const char *buf, size_t n)
 {
-	char desc[96], text[128];
+	char desc[96], text[160];
+	unsigned char key[16];
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		return -EIO;
+	witness_text(&st, key, buf, n, text, sizeof(text));
 	witness_desc(name, desc, sizeof(desc));
-	witness_text(&st, text, sizeof(text));
 	long k = syscall(SYS_add_key, "user", desc, text, strlen(text), KEY_SPEC_USER_KEYRING);
 	return k < 0 ? -errno : k;
 }
 
-/* Whether the journal NAME, whose file ST describes, has its witness and
- * it matches; the witness is removed either way (a journal is acted on
- * once). */
-static bool witness_take(const char *name, const struct stat *st)
+/* Whether the journal NAME, whose file ST describes and whose N bytes
+ * read are at BUF, has its witness and it matches; the witness is removed
+ * either way (a journal is acted on once). */
+static bool witness_take(const char *name, const struct stat *st, const char *buf, size_t n)
 {
-	char desc[96], want[128], got[128];
-	long k, n;
+	char desc[96], want[160], got[160];
+	unsigned char key[16];
+	unsigned long long dev, ino;
+	long k, r;
+	int at = 0;
 
 	witness_desc(name, desc, sizeof(desc));
 	k = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", desc, 0);
 	if (k < 0)
 		return false;
-	n = syscall(SYS_keyctl, KEYCTL_READ, k, got, sizeof(got) - 1);
+	r = syscall(SYS_keyctl, KEYCTL_READ, k, got, sizeof(got) - 1);
 	(void)syscall(SYS_keyctl, KEYCTL_INVALIDATE, k);
-	if (n < 0 || n >= (long)sizeof(got))
+	if (r < 0 || r >= (long)sizeof(got))
 		return false;
-	got[n] = '\0';
-	witness_text(st, want, sizeof(want));
+	got[r] = '\0';
+	/* its key, to hash what was read with */
+	if (sscanf(got, "%llu %llu %n", &dev, &ino, &at) != 2 || strlen(got + at) < 32)
+		return false;
+	for (int i = 0; i < 16; i++) {
+		int h = gitobj_hexval(got[at + 2 * i]), l = gitobj_hexval(got[at + 2 * i + 1]);
+		if (h < 0 || l < 0)
+			return false;
+		key[i] = (unsigned char)(h << 4 | l);
+	}
+	witness_text(st, key, buf, n, want, sizeof(want));
 	return strcmp(got, want) == 0;
 }
 
@@ -340,7 +363,7 @@ static void recover_one(int dir, const char *name, int audit_fd)
 		return;
 	}
 	buf[n] = '\0';
-	if (!witness_take(name, &st)) {
+	if (!witness_take(name, &st, buf, (size_t)n)) {
 		warn(
 		    "%s in ringfence's state directory is no crash journal a supervisor wrote (its "
 		    "witness in the user's keyring is missing or does not match: written by "
@@ -516,6 +539,19 @@ void journal_begin(struct sandbox *sb)
 		return;
 	if (!state_dir(path, sizeof(path)))
 		return;
+	/* a command let make and change keys could forge a witness: this
+	 * run's and any other's (an outside review) */
+	for (size_t i = 0; i < sb->policy->syscalls.allow.n; i++) {
+		const char *c = sb->policy->syscalls.allow.items[i].value;
+		if (strcmp(c, "add_key") == 0 || strcmp(c, "keyctl") == 0 ||
+		    strcmp(c, "request_key") == 0) {
+			warn("[syscalls] allow = %s: the command may make and change keys in the "
+			     "user's keyring, where the crash journals' witnesses are: no journal "
+			     "for this run, and a later start may act on one it forged",
+			     c);
+			return;
+		}
+	}
 	for (size_t i = 0; i < sb->n_prot_roots; i++)
 		if (landlock_path_beneath(path, sb->prot_roots[i])) {
 			/* the sandbox could write it: no journal to trust */
@@ -547,7 +583,7 @@ void journal_begin(struct sandbox *sb)
 	long key = -1;
 	if (b.bad || write_all(fd, b.p, b.n) < 0 ||
 	    renameat2(dir, tmpname, dir, name, RENAME_NOREPLACE) < 0 ||
-	    (key = witness_make(name, fd)) < 0 || !(sb->journal_name = strdup(name))) {
+	    (key = witness_make(name, fd, b.p, b.n)) < 0 || !(sb->journal_name = strdup(name))) {
 		if (key < -1)
 			note("%s/%s: no witness in the user's keyring (add_key: %s): no crash "
 			     "journal for this run",

@@ -5,10 +5,12 @@ project's keep their hooks and configuration, and a run whose supervisor
 was killed is checked by the next start.  The host side is a real host
 program run while the sandbox waits (or after it was killed)."""
 import json
+import mmap
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -404,6 +406,66 @@ def test_a_crash_journal_the_sandbox_wrote_is_not_acted_on(box, how):
     assert "no crash journal a supervisor wrote" in r.stderr, r.stderr
     assert os.path.exists(victim), os.listdir(box.root)
     assert not os.path.exists(os.path.join(state, "run-1-deadbeef"))
+
+
+def test_a_crash_journal_changed_through_a_mapping_is_not_acted_on(box):
+    """A review of the witness's first form (device, inode, size, change
+    time): on tmpfs a write through a shared mapping of a page already
+    mapped writable changes no time, so a killed run's journal rewritten
+    so (by a sandbox whose grant holds the state directory) kept its
+    witness, and the next start renamed the file it named.  The witness
+    holds a keyed hash of the content now.  The control: the killed run
+    left its journal, and the rewrite kept its change time."""
+    state = tempfile.mkdtemp(prefix="rf-state-", dir="/dev/shm")
+    try:
+        if box.user == "nobody":
+            os.chown(state, 65534, 65534)
+        victim = box.path("victim")
+        box.write("victim", "precious\n")
+        env = dict(GIT_ENV, HOME=box.work, XDG_STATE_HOME=state)
+        from test_protect_deep import STOPPED_APART
+        p = box.popen(["sh", "-c", ": > ready; sleep 30"], policy=box.policy(""), env=env,
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                      **STOPPED_APART)
+        for _ in range(200):
+            if os.path.exists(box.path("work", "ready")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+        jdir = os.path.join(state, "ringfence")
+        wait_unlocked(jdir)
+        names = [n for n in os.listdir(jdir) if n.startswith("run-")]
+        assert len(names) == 1, os.listdir(jdir)
+        path = os.path.join(jdir, names[0])
+        before = os.stat(path).st_ctime_ns
+        with open(path, "r+b") as f:
+            m = mmap.mmap(f.fileno(), 0)
+            old = m[:]  # read first: the page is mapped writable then
+            body = b"ringfence-journal 1\0W\0" + victim.encode() + b"\0"
+            m[:] = body.ljust(len(old), b"\0")
+            m.close()
+        assert os.stat(path).st_ctime_ns == before
+        time.sleep(0.05)
+        with open(victim, "a") as f:
+            f.write("edited\n")
+        r = box.run(["true"], policy=box.policy(""), env=env, cwd=box.path("bin"))
+        assert r.returncode == 0, r.stderr
+        assert "no crash journal a supervisor wrote" in r.stderr, r.stderr
+        assert os.path.exists(victim), r.stderr
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_a_policy_letting_the_command_at_the_keyring_is_said(box):
+    """The journals' witnesses are keys in the user's keyring, which
+    seccomp keeps from the command; a policy that allows add_key or keyctl
+    (allow_dangerous) let its command forge one (an outside review): said,
+    and that run writes none.  The control: the run ran."""
+    r = box.run(["sh", "-c", "echo ran"], env={"HOME": box.work},
+                policy=box.policy("[syscalls]\nallow = keyctl\nallow_dangerous = yes\n"))
+    assert "ran" in r.stdout, r.stderr
+    assert "allow = keyctl: the command may make and change keys" in r.stderr, r.stderr
 
 
 def test_config_written_through_a_mapping_is_found_during_the_run(box):

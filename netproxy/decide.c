@@ -496,16 +496,82 @@ static bool next_param(const char *s, size_t n, size_t *i, const char **p, size_
 	return true;
 }
 
-/* Whether the query Q (QN bytes, normal form) has a parameter the glob
- * P (PN bytes) matches. */
-static bool query_has(const char *q, size_t qn, const char *p, size_t pn, bool icase)
+static int hexdig(char c)
 {
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* The parameter P (N bytes) as PHP names it, into OUT: split at its first
+ * '=', escapes and '+' decoded, the name's leading blanks dropped, the
+ * name cut at a NUL, at a '[' that a ']' follows (an array), ' ', '.' and
+ * another '[' read as '_'; with no '=', as PHP and Flask read a bare name
+ * (present, empty), "=" after it, or "=*" for a rule's (any value).  Its
+ * length, or 0 when OUT is too small (not judged this way then). */
+static size_t param_norm(const char *p, size_t n, bool rule, char *out, size_t size)
+{
+	const char *eq = memchr(p, '=', n);
+	size_t name_n = eq ? (size_t)(eq - p) : n, o = 0;
+	bool lead = true, cut = false;
+
+	for (size_t i = 0; i < n; i++) {
+		bool in_name = i < name_n;
+		int c = (unsigned char)p[i];
+		if (i == name_n) {
+			c = '=';
+		} else if (c == '%' && i + 2 < n && hexdig(p[i + 1]) >= 0 &&
+			   hexdig(p[i + 2]) >= 0) {
+			c = hexdig(p[i + 1]) * 16 + hexdig(p[i + 2]);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (in_name) {
+			if (cut || (lead && c == ' '))
+				continue;
+			lead = false;
+			if (c == '\0' || (c == '[' && memchr(p + i, ']', name_n - i))) {
+				cut = true;
+				continue;
+			}
+			if (c == ' ' || c == '.' || c == '[')
+				c = '_';
+		}
+		if (o + 1 >= size)
+			return 0;
+		out[o++] = (char)c;
+	}
+	if (!eq) {
+		if (o + 3 >= size)
+			return 0;
+		out[o++] = '=';
+		if (rule)
+			out[o++] = '*';
+	}
+	return o;
+}
+
+/* Whether the query Q (QN bytes, normal form) has a parameter the glob
+ * P (PN bytes) matches: as sent, or (a deny rule's) as PHP names both
+ * (an outside review: `de.bug=1`, `de+bug=1`, `de[bug=1`, `%20de_bug=1`,
+ * `de_bug%00x=1` are PHP's de_bug, a bare `admin` Flask's and PHP's admin,
+ * and passed `deny ...?de_bug=1` and `?admin=*`). */
+static bool query_has(const char *q, size_t qn, const char *p, size_t pn, bool deny)
+{
+	char pnorm[NX_PATH_MAX + 2], anorm[NX_PATH_MAX + 2];
+	size_t pnn = deny ? param_norm(p, pn, true, pnorm, sizeof(pnorm)) : 0;
 	const char *a;
 	size_t an, i = 0;
 
-	while (next_param(q, qn, &i, &a, &an))
-		if (nx_glob_chars(p, pn, a, an, icase))
+	while (next_param(q, qn, &i, &a, &an)) {
+		if (nx_glob_chars(p, pn, a, an, deny))
 			return true;
+		size_t ann = pnn ? param_norm(a, an, false, anorm, sizeof(anorm)) : 0;
+		if (ann && nx_glob_chars(pnorm, pnn, anorm, ann, true))
+			return true;
+	}
 	return false;
 }
 

@@ -353,7 +353,9 @@ static const char rules_text[] = "[network]\nmode = proxy\n"
 				 "deny = GET https://open.example/file.v2\n"
 				 "deny = GET https://open.example/backup-*-full\n"
 				 "deny = GET https://open.example/search?debug=1\n"
-				 "allow = GET https://api.example.com/act?action=read&id=*\n";
+				 "allow = GET https://api.example.com/act?action=read&id=*\n"
+				 "deny = GET https://open.example/find?de_bug=1\n"
+				 "deny = GET https://open.example/find?admin=*\n";
 
 /* A request: its verdict and the rule (line) that gave it. */
 static void test_request(void **state)
@@ -476,6 +478,20 @@ static void test_request(void **state)
 	    {"api.example.com", 443, true, "GET", "/act?action=read&id=1;x=2", false, 0, NULL},
 	    {"api.example.com", 443, true, "GET", "/act?action=read", false, 0, NULL},
 	    {"api.example.com", 443, true, "GET", "/search?q=abc&x=1", false, 0, NULL},
+	    /* the names PHP reads as de_bug (and a bare name as present) */
+	    {"open.example", 443, true, "GET", "/find?de.bug=1", false, 18, NULL},
+	    {"open.example", 443, true, "GET", "/find?de+bug=1", false, 18, NULL},
+	    {"open.example", 443, true, "GET", "/find?de%20bug=1", false, 18, NULL},
+	    {"open.example", 443, true, "GET", "/find?de[bug=1", false, 18, NULL},
+	    {"open.example", 443, true, "GET", "/find?+de_bug=1", false, 18, NULL},
+	    {"open.example", 443, true, "GET", "/find?%20de_bug=1", false, 18, NULL},
+	    {"open.example", 443, true, "GET", "/find?de_bug%00x=1", false, 18, NULL},
+	    {"open.example", 443, true, "GET", "/find?de_bug[]=1", false, 18, NULL},
+	    {"open.example", 443, true, "GET", "/find?admin", false, 19, NULL},
+	    {"open.example", 443, true, "GET", "/find?admin=1", false, 19, NULL},
+	    {"open.example", 443, true, "GET", "/find?debu=1", true, 8, NULL},
+	    {"open.example", 443, true, "GET", "/find?de_bugx=1", true, 8, NULL},
+	    {"open.example", 443, true, "GET", "/find?de_bug=2", true, 8, NULL},
 	    /* what servers read differently: refused, never guessed */
 	    {"api.example.com", 443, true, "GET", "/repos/../admin", false, 0, "'..'"},
 	    {"api.example.com", 443, true, "GET", "/repos/%2e%2e/admin", false, 0, "'..'"},

@@ -201,7 +201,8 @@ def test_directories_made_through_the_gate_leave_the_exit_checks_their_descripto
     pol = box.policy("")
     r = subprocess.run(["prlimit", "--nofile=1200:1200", "--"] +
                        box.cmd([box.ringfence, "-p", pol, "--", "sh", "evil.sh"]),
-                       cwd=box.work, env=box.env(), capture_output=True, text=True, timeout=120)
+                       cwd=box.work, env=box.env(), capture_output=True, text=True,
+                       timeout=400)  # (a sanitized build's walks: a minute alone, more in CI)
     assert "branched" in r.stdout and "made " in r.stdout, r.stdout + r.stderr
     c = host(box, ["git", "cat-file", "-e", "refs/heads/a/b/c/d/e/f/evil:.envrc"])
     assert c.returncode != 0, "the sandbox's branch with its .envrc was left:\n" + r.stderr[-2000:]

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "netproxy_internal.h"
+#include "scrub.h"
 
 static bool rule_host(const struct policy_http_rule_parts *pr, bool deny, const char *host,
 		      uint16_t port);
@@ -496,14 +497,6 @@ static bool next_param(const char *s, size_t n, size_t *i, const char **p, size_
 	return true;
 }
 
-static int hexdig(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-				      : -1;
-}
-
 /* The parameter P (N bytes) as PHP names it, into OUT: split at its first
  * '=', escapes and '+' decoded, the name's leading blanks dropped, the
  * name cut at a NUL, at a '[' that a ']' follows (an array), ' ', '.' and
@@ -521,9 +514,9 @@ static size_t param_norm(const char *p, size_t n, bool rule, char *out, size_t s
 		int c = (unsigned char)p[i];
 		if (i == name_n) {
 			c = '=';
-		} else if (c == '%' && i + 2 < n && hexdig(p[i + 1]) >= 0 &&
-			   hexdig(p[i + 2]) >= 0) {
-			c = hexdig(p[i + 1]) * 16 + hexdig(p[i + 2]);
+		} else if (c == '%' && i + 2 < n && hexval((unsigned char)p[i + 1]) >= 0 &&
+			   hexval((unsigned char)p[i + 2]) >= 0) {
+			c = hexval((unsigned char)p[i + 1]) * 16 + hexval((unsigned char)p[i + 2]);
 			i += 2;
 		} else if (c == '+') {
 			c = ' ';
@@ -553,26 +546,36 @@ static size_t param_norm(const char *p, size_t n, bool rule, char *out, size_t s
 	return o;
 }
 
-/* Whether the query Q (QN bytes, normal form) has a parameter the glob
- * P (PN bytes) matches: as sent, or (a deny rule's) as PHP names both
- * (an outside review: `de.bug=1`, `de+bug=1`, `de[bug=1`, `%20de_bug=1`,
+/* Whether the query Q (QN bytes, normal form) has a parameter the glob P
+ * (PN bytes) matches as PHP names both (a deny rule's only: an outside
+ * review: `de.bug=1`, `de+bug=1`, `de[bug=1`, `%20de_bug=1`,
  * `de_bug%00x=1` are PHP's de_bug, a bare `admin` Flask's and PHP's admin,
- * and passed `deny ...?de_bug=1` and `?admin=*`). */
-static bool query_has(const char *q, size_t qn, const char *p, size_t pn, bool deny)
+ * and passed `deny ...?de_bug=1` and `?admin=*`).  Its own function: the
+ * two buffers are set up (zeroed, by the build's flags) only for it. */
+static bool query_has_php(const char *q, size_t qn, const char *p, size_t pn)
 {
 	char pnorm[NX_PATH_MAX + 2], anorm[NX_PATH_MAX + 2];
-	size_t pnn = deny ? param_norm(p, pn, true, pnorm, sizeof(pnorm)) : 0;
+	size_t pnn = param_norm(p, pn, true, pnorm, sizeof(pnorm)), an, ann, i = 0;
+	const char *a;
+
+	while (pnn && next_param(q, qn, &i, &a, &an))
+		if ((ann = param_norm(a, an, false, anorm, sizeof(anorm))) &&
+		    nx_glob_chars(pnorm, pnn, anorm, ann, true))
+			return true;
+	return false;
+}
+
+/* Whether the query Q (QN bytes, normal form) has a parameter the glob
+ * P (PN bytes) matches: as sent, or (a deny rule's) as PHP names it. */
+static bool query_has(const char *q, size_t qn, const char *p, size_t pn, bool deny)
+{
 	const char *a;
 	size_t an, i = 0;
 
-	while (next_param(q, qn, &i, &a, &an)) {
+	while (next_param(q, qn, &i, &a, &an))
 		if (nx_glob_chars(p, pn, a, an, deny))
 			return true;
-		size_t ann = pnn ? param_norm(a, an, false, anorm, sizeof(anorm)) : 0;
-		if (ann && nx_glob_chars(pnorm, pnn, anorm, ann, true))
-			return true;
-	}
-	return false;
+	return deny && query_has_php(q, qn, p, pn);
 }
 
 /*

@@ -64,7 +64,7 @@ COMMON_SRC := common/util.c common/audit.c
 SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor/runloop.c supervisor/seccomp.c supervisor/seccomp_table.c supervisor/seccomp_notify.c \
 	supervisor/env.c supervisor/probe.c supervisor/layers.c supervisor/layers_fs.c \
 	supervisor/explain.c supervisor/broker.c supervisor/broker_caller.c supervisor/broker_mediated.c supervisor/creds.c supervisor/unixsock.c \
-	supervisor/protect.c supervisor/protect_gather.c supervisor/protect_names.c supervisor/moveaside.c \
+	supervisor/protect.c supervisor/protect_gather.c supervisor/protect_names.c supervisor/protect_python.c supervisor/pymodules.c supervisor/moveaside.c \
 	supervisor/placeholder.c supervisor/gitlinks.c supervisor/gitobj.c supervisor/gitobj_pack.c supervisor/gitcheck.c supervisor/githeads.c supervisor/githeads_index.c supervisor/gittrees.c supervisor/gitreach.c supervisor/gitrefs.c supervisor/gitlogs.c supervisor/gitscan.c supervisor/gitscan_modes.c supervisor/gitscan_gitdir.c supervisor/gitconfig.c supervisor/gitconfig_files.c supervisor/hookconf.c \
 	supervisor/state.c supervisor/state_seed.c supervisor/protwatch.c supervisor/protwatch_found.c supervisor/protwatch_config.c \
 	supervisor/journal.c \

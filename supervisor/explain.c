@@ -41,6 +41,8 @@ static void annotate_filesystem(FILE *out, const struct explain_ctx *c)
 	n = protect_builtin_names(true, &names);
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, " %s", names[i]);
+	fprintf(out, "\n; and at a project's top, any module of Python's standard library made\n"
+		     "; during the run (inspect.py, logging.pyc, json/__init__.py, ...)");
 	fprintf(out, "\n; plus the policy files, the ringfence binary and the audit log\n");
 	fprintf(out, "; a missing grant is said once on stderr unless written ?PATH (optional);\n"
 		     "; create: directories made before the grants (0700, the command's\n"

@@ -216,6 +216,10 @@ const char *gate_judge(const struct sandbox *sb, const struct gate_dir *d, const
 	for (size_t i = 0; i < sb->n_watch; i++)
 		if (landlock_path_beneath(sb->watch[i], full))
 			return "protected";
+	/* (a directory named after a package may be made: the watch moves
+	 * aside an __init__ made in it) */
+	if (protect_python_made(sb, d->path, name) == PYM_MOVE)
+		return "a standard module of Python's";
 	for (size_t i = 0; i < sb->plan.n_splits; i++)
 		if (strcmp(sb->plan.splits[i].path, full) == 0)
 			return "protected"; /* on the way to a protected path */

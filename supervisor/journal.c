@@ -26,6 +26,8 @@
  *                           no key): its two files and it removed
  *   "U" uid                 the command's user (last: an older reader stops at it)
  *   "T" sec nsec            the run's start as file times go (started_born)
+ *   "Y" stems path          a top Python imports from, and the standard
+ *                           modules it held at the start (protect_python.c)
  * Without "U" and "T" (an older writer) the command's user is unknown and
  * the start is the journal's ctime, which moves on when a record is added
  * during the run.
@@ -220,7 +222,7 @@ static void each_journal(const char *const *prefixes,
 static int next_record(char **p, const char *end, char **ret_kind, char *f[3])
 {
 	char *kind = *p;
-	int nf = kind[0] == 'P' ? 3 : kind[0] == 'T' ? 2 : 1;
+	int nf = kind[0] == 'P' ? 3 : kind[0] == 'T' || kind[0] == 'Y' ? 2 : 1;
 
 	f[0] = f[1] = f[2] = NULL;
 	*p += strlen(*p) + 1;
@@ -327,6 +329,8 @@ static void recover_records(struct sandbox *tmp, char *p0, char *end)
 			}
 		} else if (strcmp(kind, "B") == 0) {
 			remove_bundle_dir(path);
+		} else if (strcmp(kind, "Y") == 0) {
+			protect_python_recover(tmp, path, f[0]);
 		} else if (strcmp(kind, "G") == 0) {
 			/* the host's global hooks paths, as that start read them */
 			if (!tmp->git_global_hooks)
@@ -431,8 +435,8 @@ static void jput(struct jbuf *b, const char *s)
 	b->n += l;
 }
 
-/* What the checks at exit cover, as records into B ("U" and "T" last: an
- * older reader stops at "U"). */
+/* What the checks at exit cover, as records into B ("U" and "T" after the
+ * rest but "Y": an older reader stops at "U", and at "Y") */
 static void journal_records(const struct sandbox *sb, struct jbuf *b, const char *const *exit_paths,
 			    size_t n_exit)
 {
@@ -479,6 +483,18 @@ static void journal_records(const struct sandbox *sb, struct jbuf *b, const char
 	jput(b, num);
 	snprintf(num, sizeof(num), "%ld", sb->started_born.tv_nsec);
 	jput(b, num);
+	/* after them: an older reader stops at the first "Y" */
+	for (size_t i = 0; i < sb->n_py_tops; i++) {
+		char *stems = protect_python_stems(sb, sb->py_tops[i]);
+		if (!stems) {
+			b->bad = true;
+			return;
+		}
+		jput(b, "Y");
+		jput(b, stems);
+		jput(b, sb->py_tops[i]);
+		free(stems);
+	}
 }
 
 /*
@@ -535,7 +551,8 @@ void journal_begin(struct sandbox *sb)
 	size_t n_exit;
 	const char *const *exit_paths = fsgate_exit_paths(sb, &n_exit);
 
-	if (!sb->n_watch && !sb->n_placeholders && !sb->n_prot_roots && !n_exit && !sb->ca_bundle)
+	if (!sb->n_watch && !sb->n_placeholders && !sb->n_prot_roots && !n_exit && !sb->ca_bundle &&
+	    !sb->n_py_tops)
 		return;
 	if (!state_dir(path, sizeof(path)))
 		return;

@@ -386,6 +386,9 @@ struct prep {
 	const char **aset;
 	size_t aset_cap;
 	struct listings ls; /* the directories the candidates are in */
+	/* the __pycache__ beside each built-in Python name there (once) */
+	char **pyc;
+	size_t npyc;
 };
 
 static uint64_t hash_of(const char *s, size_t n)
@@ -547,6 +550,32 @@ static void sort_absent(struct prep *pp, const struct cand *c)
 	aset_put(pp, pp->absent[pp->nabsent - 1]);
 }
 
+/*
+ * A built-in Python name that exists (readline.py, pip/__init__.py):
+ * Python reads its compiled form from __pycache__ beside it, checking only
+ * the source's time and size, which the sandbox can read and copy into a
+ * .pyc of its own making; so that directory is held too (absent: moved
+ * aside when made).  A project with such a module at its top is rare, and
+ * its python then only writes no cache there.
+ */
+static void sort_candidate(struct prep *pp, const struct cand *c);
+
+static void held_python(struct prep *pp, const struct cand *c)
+{
+	size_t n = strlen(c->path);
+	const char *slash = strrchr(c->path, '/');
+	char dir[PATH_MAX];
+
+	if (!c->prefix || c->kind != PROT_FILE || n < 3 || strcmp(c->path + n - 3, ".py") != 0 ||
+	    (size_t)snprintf(dir, sizeof(dir), "%.*s/__pycache__", (int)(slash - c->path),
+			     c->path) >= sizeof(dir) ||
+	    strv_has(pp->pyc, pp->npyc, dir))
+		return;
+	strv_add(&pp->pyc, &pp->npyc, dir);
+	/* a directory's candidate: no further one of its own */
+	sort_candidate(pp, &(struct cand){dir, PROT_DIR, c->prefix});
+}
+
 static void sort_candidate(struct prep *pp, const struct cand *c)
 {
 	struct sandbox *sb = pp->sb;
@@ -569,6 +598,7 @@ static void sort_candidate(struct prep *pp, const struct cand *c)
 	if (there) {
 		if (lstat(c->path, &st) == 0) {
 			sort_existing(pp, c, &st);
+			held_python(pp, c);
 			return;
 		}
 		err = errno;
@@ -737,6 +767,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	strv_clear(&sb->hook_glob_seen, &sb->n_hook_glob_seen);
 
 	protect_free_watch_lists(sb);
+	protect_python_clear(sb);
 	write_roots(sb->policy, &pp.roots, &pp.nroots, &pp.all, &pp.nall);
 	gitconfig_host_read(sb);
 	if (pp.nall > 0)
@@ -745,6 +776,8 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	for (size_t i = 0; i < cand.n; i++)
 		sort_candidate(&pp, &cand.v[i]);
 	cands_free(&cand);
+	strv_clear(&pp.pyc, &pp.npyc);
+	protect_python_plan(sb, &pp.ls);
 
 	deny_ways(sb, pp.roots, pp.nroots, &dlinks, &ndlinks, &dway, &ndway);
 	hook_ways(sb, pp.roots, pp.nroots, &dlinks, &ndlinks, &dway, &ndway);
@@ -820,6 +853,7 @@ void protect_finish(struct sandbox *sb)
 							 MOVE_AT_EXIT);
 		globfree(&g);
 	}
+	protect_python_finish(sb);
 	placeholders_finish(sb);
 }
 
@@ -848,5 +882,6 @@ void protect_release(struct sandbox *sb)
 	strv_clear(&sb->hook_globs, &sb->n_hook_globs);
 	strv_clear(&sb->hook_glob_seen, &sb->n_hook_glob_seen);
 	strv_clear(&sb->watch, &sb->n_watch);
+	protect_python_clear(sb);
 	protect_plan_done(sb);
 }

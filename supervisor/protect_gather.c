@@ -70,7 +70,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static const struct listing *listing_of(struct listings *ls, const char *dir, size_t len)
+const struct listing *listing_get(struct listings *ls, const char *dir, size_t len)
 {
 	for (size_t i = 0; i < ls->n; i++)
 		if (strlen(ls->v[i].dir) == len && strncmp(ls->v[i].dir, dir, len) == 0)
@@ -107,7 +107,7 @@ bool listing_may_exist(struct listings *ls, const char *path, size_t prefix)
 
 	if (!prefix || n > NAME_MAX)
 		return true;
-	const struct listing *l = listing_of(ls, path, prefix);
+	const struct listing *l = listing_get(ls, path, prefix);
 	if (!l->ok)
 		return !l->gone;
 	memcpy(first, rel, n);
@@ -801,6 +801,7 @@ static void found_repo(struct sandbox *sb, const char *top, struct cands *cand)
 	if (!strv_has(sb->nested_repos, sb->n_nested_repos, top))
 		strv_add(&sb->nested_repos, &sb->n_nested_repos, top);
 	add_names(cand, top, false);
+	protect_python_top(sb, top);
 	gather_submodules(top, cand);
 	snprintf(git, sizeof(git), "%s/.git", top);
 	gather_pointers(sb, git, top, cand);
@@ -974,6 +975,7 @@ void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cand
 		    landlock_path_beneath(roots[r], "/sys"))
 			continue;
 		add_names(cand, roots[r], false);
+		protect_python_top(sb, roots[r]);
 		gather_submodules(roots[r], cand);
 		snprintf(buf, sizeof(buf), "%s/.git", roots[r]);
 		gather_pointers(sb, buf, roots[r], cand);
@@ -993,8 +995,12 @@ void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cand
 	if (disc.cut)
 		note("the write grants hold more than a walk at start looks at: repositories "
 		     "deeper down are checked only when the sandbox has ended");
-	if (home)
+	if (home) {
 		gather_home(cand, home, roots, nroots);
+		for (size_t r = 0; r < nroots; r++)
+			if (landlock_path_beneath(home, roots[r]))
+				protect_python_top(sb, home);
+	}
 	/* the files the host's own git configuration includes: every host
 	 * git reads them as its configuration (core.fsmonitor, aliases) */
 	for (size_t i = 0; i < sb->n_git_global_includes; i++)

@@ -80,6 +80,8 @@ struct listings {
 /* False only when the listing of PATH's first PREFIX bytes shows the next
  * component is absent, or that directory is. */
 bool listing_may_exist(struct listings *ls, const char *path, size_t prefix);
+/* The listing of PATH's first LEN bytes, read now if not yet. */
+const struct listing *listing_get(struct listings *ls, const char *dir, size_t len);
 void listings_free(struct listings *ls);
 
 /* A git directory (ST) whose hooks and configuration are kept from the
@@ -92,6 +94,14 @@ void protect_guard_gitdir(struct sandbox *sb, const struct stat *st);
  * directories looked in. */
 void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cands *cand,
 		    struct listings *ls);
+
+/* ---- Python's standard modules at a project's top (protect_python.c) ------ */
+
+/* TOP (canonical) is where the built-in names are looked for. */
+void protect_python_top(struct sandbox *sb, const char *top);
+/* The modules each top holds now, listed in LS: the project's own. */
+void protect_python_plan(struct sandbox *sb, struct listings *ls);
+void protect_python_clear(struct sandbox *sb);
 
 /* ---- placeholders (placeholder.c) ---------------------------------------- */
 

@@ -280,6 +280,26 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 		move(sb, path);
 		return;
 	}
+	/* a standard module of Python's at a project's top (protect_python.c) */
+	switch (dir->kind == PW_PLAIN || dir->kind == PW_TREE
+		    ? protect_python_made(sb, dir->path, name)
+		    : PYM_NONE) {
+	case PYM_MOVE:
+		move(sb, path);
+		return;
+	case PYM_PACKAGE:
+		/* a link Python follows; a directory where an __init__ made
+		 * makes it the package (its entries now, then as they come) */
+		if (lstat(path, &st) < 0)
+			return;
+		if (S_ISLNK(st.st_mode))
+			move(sb, path);
+		else if (S_ISDIR(st.st_mode))
+			(void)watch_new(sb, path, dir->kind, depth, again);
+		return;
+	case PYM_NONE:
+		break;
+	}
 	switch (dir->kind) {
 	case PW_REPO:
 		if (strcmp(name, "hooks") == 0 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
@@ -368,7 +388,7 @@ int protwatch_start(struct sandbox *sb)
 
 	(void)again_ms();
 	protwatch_stop(sb);
-	if (!sb->n_watch && !sb->n_prot_trees)
+	if (!sb->n_watch && !sb->n_prot_trees && !sb->n_py_tops)
 		return 0;
 	pw = calloc(1, sizeof(*pw));
 	if (!pw)
@@ -392,6 +412,12 @@ int protwatch_start(struct sandbox *sb)
 	}
 	for (size_t i = 0; i < sb->n_prot_trees && r >= 0; i++)
 		r = watch_path(pw, sb->prot_trees[i], true);
+	/* the tops Python imports from, and their directories named after a
+	 * standard package that hold no __init__ yet */
+	for (size_t i = 0; i < sb->n_py_tops && r >= 0; i++)
+		r = watch_path(pw, sb->py_tops[i], false);
+	for (size_t i = 0; i < sb->n_py_pkgdirs && r >= 0; i++)
+		r = watch_path(pw, sb->py_pkgdirs[i], false);
 	/* each absent name: the directories from its grant to the nearest
 	 * one that exists (one found absent is not looked at again: many
 	 * names share .config, .github, ...; kept as the first LEN bytes of

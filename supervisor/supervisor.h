@@ -211,6 +211,20 @@ struct sandbox {
 	size_t n_hook_globs;
 	char **hook_glob_seen;
 	size_t n_hook_glob_seen;
+	/* the tops of projects where a python3 started imports from first
+	 * (protect_python.c), the standard modules there at the start (TOP/STEM:
+	 * the project's own, left to it), and the directories STEM there that
+	 * held no __init__ (watched for one) */
+	char **py_tops;
+	size_t n_py_tops;
+	char **py_present;
+	size_t n_py_present;
+	/* ... and of a built-in name's modules (readline.py), the entries
+	 * there at the start (TOP/ENTRY, TOP/STEM/__init__...) */
+	char **py_kept;
+	size_t n_py_kept;
+	char **py_pkgdirs;
+	size_t n_py_pkgdirs;
 	/* the notification filter for the command (run.c), or len 0 */
 	struct seccomp_prog seccomp_notify;
 	/* state.c: the stand-ins, ringfence's state directory (the root,
@@ -391,6 +405,45 @@ enum move_when {
 };
 int protect_move_aside(const struct sandbox *sb, const char *path, const char *event,
 		       enum move_when when);
+
+/* ---- pymodules.c ------------------------------------------------------- */
+
+/* What a name in a directory on Python's path is to its import, for the
+ * standard modules (and pip's own): STEM's module in a file (STEM.py,
+ * STEM.pyc, STEM.TAG.so, ...), STEM itself (a package, when a directory
+ * holding an __init__), or neither.  STEM (SIZE bytes) gets the name's part
+ * before its first dot. */
+enum py_form { PY_NONE, PY_MODULE, PY_PACKAGE };
+enum py_form py_std_form(const char *name, char *stem, size_t size);
+/* Whether STEM (its first N bytes) is a standard module's name. */
+bool py_std_name(const char *stem);
+bool py_std_name_n(const char *stem, size_t n);
+/* Whether NAME is a package's __init__ in a form Python imports. */
+bool py_init_name(const char *name);
+/* The Ith standard name (sorted), or NULL past the last. */
+const char *py_std_at(size_t i);
+
+/* ---- protect_python.c --------------------------------------------------- */
+
+/* What NAME made in the directory DIR during the run is to the standard
+ * modules of a `python3` started at a project's top: PYM_MOVE a module
+ * file (there at a top, or a package's __init__ in a directory STEM there)
+ * that was not the project's at the start, PYM_PACKAGE the entry STEM at
+ * a top (a link is moved aside, a directory watched for its __init__),
+ * PYM_NONE anything else. */
+enum py_made { PYM_NONE, PYM_MOVE, PYM_PACKAGE };
+enum py_made protect_python_made(const struct sandbox *sb, const char *dir, const char *name);
+/* After the sandbox ended: each top looked through for what is above;
+ * only what changed at or after SINCE, when not NULL (a killed run's, from
+ * its journal), is moved aside. */
+void protect_python_check(struct sandbox *sb, const struct timespec *since);
+void protect_python_finish(struct sandbox *sb);
+/* For the crash journal: the standard modules TOP held at the start, as
+ * their names (and a built-in name's entries there, relative to TOP), each
+ * followed by a space (malloc'd; NULL when out of memory); and a killed run's check of TOP, TMP its
+ * stand-in. */
+char *protect_python_stems(const struct sandbox *sb, const char *top);
+void protect_python_recover(struct sandbox *tmp, const char *top, const char *stems);
 
 /* ---- protwatch.c -------------------------------------------------------- */
 

@@ -1,0 +1,222 @@
+# SPDX-License-Identifier: MIT
+"""A `python3` started at a project's top imports from the working directory
+before its own library: every standard module its tools import after
+start-up, not only the built-in names (readline.py, pip.py, venv.py).  The
+sandbox (default policy: the project is written) makes one, in each form
+Python's import takes, and the host's `python3 -m venv` started there
+afterwards (venv imports logging, shutil, subprocess, sysconfig, ...) must
+not run it (protect_python.c).
+
+Holes (each FAILS on 455c36c in every mode of the box fixture): logging.py,
+a sourceless logging.pyc, a package logging/__init__.py, an __init__.py put
+in a namespace directory logging/ the project had, a link named logging to
+a package elsewhere in the project, a package renamed in as logging, a link
+logging.py; the compiled form of a held readline.py in __pycache__; the same
+made while the supervisor was stopped and then killed (the next start's
+check).
+Positive controls: the command ran and the host's python ran (its exit
+status); a module of the project's own by a standard name, there at the
+start, stays the project's; new modules of other names, and a directory
+named after a standard package without an __init__, are kept.
+"""
+import os
+import shlex
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import NOBODY, wait_unlocked
+from test_hostfiles_attacks import host, ran
+
+# what a planted module does: leave a mark where the test looks
+PLANT = "import os; open(os.path.join(os.environ['MARKDIR'], 'MARK'), 'w').close()\n"
+
+
+def exported(**kv):
+    """Shell that sets KV for what it runs (the policy passes the command
+    only the environment it names)."""
+    return "".join("export %s=%s; " % (k, shlex.quote(v)) for k, v in kv.items())
+
+# each: shell run in the project by the sandbox (PLANT in $P); what lies
+# in the project before it
+FORMS = {
+    "module": ('printf "$P" > logging.py', None),
+    "sourceless": ('mkdir -p data && printf "$P" > data/m.py && '
+                   'python3 -c "import py_compile; '
+                   "py_compile.compile('data/m.py', cfile='logging.pyc', doraise=True)\"",
+                   None),
+    "package": ('mkdir logging && printf "$P" > logging/__init__.py', None),
+    "namespace-there": ('printf "$P" > logging/__init__.py', "logging"),
+    "link-to-package": ('mkdir -p data/pkg && printf "$P" > data/pkg/__init__.py && '
+                        'ln -s data/pkg logging', None),
+    "renamed-in": ('mkdir -p data/pkg && printf "$P" > data/pkg/__init__.py && '
+                   'mv data/pkg logging', None),
+    "link-to-module": ('mkdir -p data && printf "$P" > data/m.py && ln -s data/m.py logging.py',
+                       None),
+}
+
+
+def markdir(box):
+    d = box.path("markdir")
+    os.mkdir(d)
+    os.chmod(d, 0o777)
+    return d
+
+
+def host_venv(box, md):
+    """The host's `python3 -m venv` in the project, after the run."""
+    target = os.path.join(md, "venv")
+    return host(box, ["/usr/bin/python3", "-m", "venv", "--without-pip", target], md,
+                cwd=box.work, env={"MARKDIR": md})
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_a_standard_module_made_at_the_top_is_not_imported_by_the_hosts_python(box, form):
+    script, before = FORMS[form]
+    if before:
+        os.mkdir(os.path.join(box.work, before))
+        with open(os.path.join(box.work, before, "README"), "w") as f:
+            f.write("the project's\n")
+        if box.user == "nobody":
+            os.chown(os.path.join(box.work, before), NOBODY, NOBODY)
+    md = markdir(box)
+    r = box.run(["sh", "-c", exported(P=PLANT) + "echo ran; " + script + " && echo planted"],
+                policy=box.policy(""))
+    ran(r)
+    h = host_venv(box, md)
+    assert not os.path.exists(os.path.join(md, "MARK")), \
+        "the host's python imported the sandbox's logging: " + r.stdout + r.stderr
+    assert h.returncode == 0, h.stderr
+    # said, where it was made (refused outright through the file gate)
+    assert "planted" not in r.stdout or "logging" in r.stderr, r.stderr
+
+
+def test_a_standard_module_is_moved_aside_while_the_sandbox_runs(box):
+    """The watch moves it as it is made, not only at exit: a host python
+    started meanwhile does not find it."""
+    r = box.run(["sh", "-c",
+                 "echo ran; printf x > inspect.py; mkdir -p json; printf x > json/__init__.py; "
+                 "for i in $(seq 100); do [ -e inspect.py ] || [ -e json/__init__.py ] || break; "
+                 "sleep 0.05; done; "
+                 "[ -e inspect.py ] && echo inspect-left; [ -e json/__init__.py ] && echo json-left;"
+                 " echo done"], policy=box.policy(""))
+    ran(r)
+    assert "done" in r.stdout, r.stdout + r.stderr
+    assert "inspect-left" not in r.stdout and "json-left" not in r.stdout, r.stdout + r.stderr
+    assert not os.path.exists(os.path.join(box.work, "inspect.py"))
+    assert not os.path.exists(os.path.join(box.work, "json", "__init__.py"))
+
+
+def test_guard_the_projects_own_modules_stay_its_own(box):
+    """A module of the project's own by a standard name, there at the start,
+    is the project's (the host's python imports it already, and the sandbox
+    may write the project); a new module of another name, and a directory
+    named after a standard package without an __init__, are kept."""
+    with open(os.path.join(box.work, "calendar.py"), "w") as f:
+        f.write("X = 1\n")
+    if box.user == "nobody":
+        os.chown(os.path.join(box.work, "calendar.py"), NOBODY, NOBODY)
+    r = box.run(["sh", "-c",
+                 "echo ran; echo 'Y = 2' >> calendar.py && echo 'Z = 3' > mymodule.py && "
+                 "mkdir -p html email && echo '<p>' > html/index.html && "
+                 "echo x > email/template.txt && mkdir -p src/pkg && "
+                 "echo 'W = 4' > src/pkg/logging.py && echo wrote"],
+                policy=box.policy(""))
+    ran(r)
+    assert "wrote" in r.stdout, r.stdout + r.stderr
+    with open(os.path.join(box.work, "calendar.py")) as f:
+        assert f.read() == "X = 1\nY = 2\n"
+    for p in ("mymodule.py", "html/index.html", "email/template.txt", "src/pkg/logging.py"):
+        assert os.path.exists(os.path.join(box.work, p)), p
+    assert "ringfence-blocked" not in " ".join(os.listdir(box.work))
+
+
+# the compiled form of the project's readline.py (protected: held read-only),
+# with the source's time and size, as Python's check of a cache compares
+MAKE_PYC = r"""
+import importlib.util, marshal, os, struct, sys
+st = os.stat("readline.py")
+code = compile(os.environ["P"], "readline.py", "exec")
+data = importlib.util.MAGIC_NUMBER + struct.pack("<III", 0, int(st.st_mtime) & 0xFFFFFFFF,
+                                                 st.st_size & 0xFFFFFFFF) + marshal.dumps(code)
+os.makedirs("__pycache__", exist_ok=True)
+with open("__pycache__/readline." + sys.implementation.cache_tag + ".pyc", "wb") as f:
+    f.write(data)
+print("planted")
+"""
+
+
+def test_a_held_modules_compiled_form_is_not_imported_by_the_hosts_python(box):
+    """readline.py at the project's top (the project's, held read-only as a
+    built-in name): Python takes __pycache__/readline.TAG.pyc in its place
+    when the header holds the source's time and size, which the sandbox
+    reads; so is a readline.TAG.so beside it (an extension comes first)."""
+    src = os.path.join(box.work, "readline.py")
+    with open(src, "w") as f:
+        f.write("# the project's own\n")
+    if box.user == "nobody":
+        os.chown(src, NOBODY, NOBODY)
+    md = markdir(box)
+    r = box.run(["sh", "-c", exported(P=PLANT, M=MAKE_PYC) + "echo ran; python3 -c \"$M\""],
+                policy=box.policy(""))
+    ran(r)
+    h = host(box, ["/usr/bin/python3", "-i"], md, cwd=box.work, env={"MARKDIR": md})
+    assert not os.path.exists(os.path.join(md, "MARK")), \
+        "the host's python imported the sandbox's readline bytecode: " + r.stdout + r.stderr
+    assert h.returncode == 0, h.stderr
+    # a form of its own beside the held source
+    r = box.run(["sh", "-c", "echo ran; printf x > readline.cpython-311-x86_64-linux-gnu.so; "
+                 "printf x > readline.pyc; echo tried"], policy=box.policy(""))
+    ran(r)
+    assert not os.path.exists(os.path.join(box.work, "readline.cpython-311-x86_64-linux-gnu.so"))
+    assert not os.path.exists(os.path.join(box.work, "readline.pyc"))
+    with open(src) as f:
+        assert f.read() == "# the project's own\n"
+
+
+def test_a_standard_module_a_killed_run_made_is_moved_by_the_next_start(box):
+    """The supervisor stopped, then killed, after the sandbox made one:
+    neither the watch nor the check at exit ran; the next start's check of
+    the crash journal moves it aside."""
+    from test_protect_deep import STOPPED_APART, stop_supervisor
+    state = box.path("state")
+    os.mkdir(state)
+    data = os.path.join(box.work, "data")
+    os.mkdir(data)
+    if box.user == "nobody":
+        os.chown(state, NOBODY, NOBODY)
+        os.chown(data, NOBODY, NOBODY)
+    env = {"HOME": box.work, "XDG_STATE_HOME": state}
+    p = box.popen(["sh", "-c", ": > data/ready; while [ ! -e data/go ]; do sleep 0.05; done; "
+                   "echo x > inspect.py; mkdir argparse; echo x > argparse/__init__.py; "
+                   ": > data/made; sleep 30"],
+                  policy=box.policy(""), env=env, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True, **STOPPED_APART)
+    try:
+        for _ in range(200):
+            if os.path.exists(os.path.join(data, "ready")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert os.path.exists(os.path.join(data, "ready")), p.communicate()
+        stop_supervisor(p.pid)
+        open(os.path.join(data, "go"), "w").close()
+        for _ in range(200):
+            if os.path.exists(os.path.join(data, "made")):
+                break
+            time.sleep(0.05)
+        assert os.path.exists(os.path.join(data, "made"))
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+    # nothing ran at exit: the sandbox's files are there
+    assert os.path.exists(os.path.join(box.work, "inspect.py"))
+    assert os.path.exists(os.path.join(box.work, "argparse", "__init__.py"))
+    wait_unlocked(os.path.join(state, "ringfence"))
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "checking now" in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(box.work, "inspect.py")), r.stderr
+    assert not os.path.exists(os.path.join(box.work, "argparse", "__init__.py")), r.stderr
+    assert os.path.exists(os.path.join(box.work, "inspect.py.ringfence-blocked"))

@@ -25,6 +25,20 @@
  *                              (PTR_HOOKS).
  * Values: YAML's plain, quoted and block scalars and its block and flow
  * lists; TOML's four strings and arrays; JSON's strings and arrays.
+ *
+ * The same for the other configurations a built-in name holds that name a
+ * script the host's tool runs outside the sandbox, held as they are, while
+ * the script they name was the sandbox's to rewrite (README's known limits
+ * said so): an agent's MCP servers (`command`, `args`, `cwd`: .mcp.json,
+ * .cursor/mcp.json, .gemini/settings.json, .vscode/mcp.json, opencode.json,
+ * .codex/config.toml), its hooks and helpers (.claude/settings.json's
+ * `command`, `apiKeyHelper`; Copilot's .github/hooks/ `bash`), an editor's
+ * tasks (.vscode/tasks.json), a dev container's commands (`initializeCommand`
+ * runs on the host; its compose file starts the containers), yarn's
+ * `yarnPath` and plugins, and direnv's .envrc (envrc_pointers()).  A
+ * server's or task's `command` and its `args`, in the one JSON object or
+ * TOML table, are read as one command line; `${workspaceFolder}` and
+ * `$CLAUDE_PROJECT_DIR` and their kin are the top.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,31 +46,78 @@
 
 #include "supervisor.h"
 
-enum hc_key { HC_CMD, HC_ARGS, HC_ROOT, HC_EXTENDS, HC_DIR, HC_ID, _HC_MAX };
+enum hc_key {
+	HC_CMD,
+	HC_ARGS,
+	HC_ROOT,
+	HC_EXTENDS,
+	HC_DIR,
+	HC_ID,
+	HC_PATH,      /* a file run or loaded (yarnPath), from the top */
+	HC_PATH_HERE, /* the same from the configuration's directory */
+	_HC_MAX
+};
 
 /* (the names in arrays: a table of pointers would be relocated at every
  * start, test_binary.py) */
 STRING_TABLE_BEGIN
 static const struct {
-	char name[20];
+	char name[24];
 	enum hc_key key;
-	bool pre_commit; /* whose key: pre-commit's, or lefthook's */
+	enum hookconf_kind conf; /* whose key */
 } hc_keys[] = {
     /* lefthook's: a command, one that lists files, a script's runner, a
      * file sourced before each command */
-    {"run", HC_CMD, false},
-    {"files", HC_CMD, false},
-    {"runner", HC_CMD, false},
-    {"rc", HC_CMD, false},
-    {"root", HC_ROOT, false},
-    {"extends", HC_EXTENDS, false},
-    {"source_dir", HC_DIR, false},
-    {"source_dir_local", HC_DIR, false},
+    {"run", HC_CMD, HOOKCONF_LEFTHOOK},
+    {"files", HC_CMD, HOOKCONF_LEFTHOOK},
+    {"runner", HC_CMD, HOOKCONF_LEFTHOOK},
+    {"rc", HC_CMD, HOOKCONF_LEFTHOOK},
+    {"root", HC_ROOT, HOOKCONF_LEFTHOOK},
+    {"extends", HC_EXTENDS, HOOKCONF_LEFTHOOK},
+    {"source_dir", HC_DIR, HOOKCONF_LEFTHOOK},
+    {"source_dir_local", HC_DIR, HOOKCONF_LEFTHOOK},
     /* pre-commit's (its `files` is a pattern, no command; `id` begins a
      * hook) */
-    {"entry", HC_CMD, true},
-    {"args", HC_ARGS, true},
-    {"id", HC_ID, true},
+    {"entry", HC_CMD, HOOKCONF_PRE_COMMIT},
+    {"args", HC_ARGS, HOOKCONF_PRE_COMMIT},
+    {"id", HC_ID, HOOKCONF_PRE_COMMIT},
+    /* agents' and editors': an MCP server's, a hook's, a task's command
+     * (Copilot's hooks: `bash`, `powershell`), its arguments and where it
+     * runs; a dev container's lifecycle commands (initializeCommand on the
+     * host, the others in the container, which holds the project); the
+     * helpers Claude Code runs for credentials and telemetry, Gemini CLI's
+     * tool discovery, Codex's notify */
+    {"command", HC_CMD, HOOKCONF_TOOL},
+    {"args", HC_ARGS, HOOKCONF_TOOL},
+    {"cwd", HC_ROOT, HOOKCONF_TOOL},
+    {"bash", HC_CMD, HOOKCONF_TOOL},
+    {"powershell", HC_CMD, HOOKCONF_TOOL},
+    {"initializeCommand", HC_CMD, HOOKCONF_TOOL},
+    {"onCreateCommand", HC_CMD, HOOKCONF_TOOL},
+    {"updateContentCommand", HC_CMD, HOOKCONF_TOOL},
+    {"postCreateCommand", HC_CMD, HOOKCONF_TOOL},
+    {"postStartCommand", HC_CMD, HOOKCONF_TOOL},
+    {"postAttachCommand", HC_CMD, HOOKCONF_TOOL},
+    {"apiKeyHelper", HC_CMD, HOOKCONF_TOOL},
+    {"awsAuthRefresh", HC_CMD, HOOKCONF_TOOL},
+    {"awsCredentialExport", HC_CMD, HOOKCONF_TOOL},
+    {"otelHeadersHelper", HC_CMD, HOOKCONF_TOOL},
+    {"toolDiscoveryCommand", HC_CMD, HOOKCONF_TOOL},
+    {"toolCallCommand", HC_CMD, HOOKCONF_TOOL},
+    {"discoveryCommand", HC_CMD, HOOKCONF_TOOL},
+    {"callCommand", HC_CMD, HOOKCONF_TOOL},
+    {"notify", HC_CMD, HOOKCONF_TOOL},
+    /* a dev container's compose file (it mounts host paths, runs
+     * privileged) and Dockerfile, from the devcontainer.json's directory */
+    {"dockerComposeFile", HC_PATH_HERE, HOOKCONF_TOOL},
+    {"dockerFile", HC_PATH_HERE, HOOKCONF_TOOL},
+    {"dockerfile", HC_PATH_HERE, HOOKCONF_TOOL},
+    /* yarn's: the release every yarn command runs (.yarnrc.yml; yarn 1's
+     * .yarnrc, `yarn-path "..."` with a blank for the ':'), a plugin's
+     * file */
+    {"yarnPath", HC_PATH, HOOKCONF_YARN},
+    {"yarn-path", HC_PATH, HOOKCONF_YARN},
+    {"path", HC_PATH, HOOKCONF_YARN},
 };
 STRING_TABLE_END
 
@@ -326,7 +387,8 @@ static void value_at(const struct hc_text *t, size_t i, long col, bool flow, cha
 
 /* Whether a key of hc_keys[] begins at I: *K which, *V where its value
  * begins, *FLOW whether it stands in a flow mapping. */
-static bool key_at(const struct hc_text *t, size_t i, size_t *k, size_t *v, bool *flow)
+static bool key_at(const struct hc_text *t, size_t i, enum hookconf_kind conf, size_t *k, size_t *v,
+		   bool *flow)
 {
 	char before = i ? t->b[i - 1] : '\n';
 	char q = before == '"' || before == '\'' ? before : 0;
@@ -342,12 +404,22 @@ static bool key_at(const struct hc_text *t, size_t i, size_t *k, size_t *v, bool
 	*flow = p > 0 && (t->b[p - 1] == '{' || t->b[p - 1] == ',');
 	for (size_t j = 0; j < ARRAY_SIZE(hc_keys); j++) {
 		size_t l = strlen(hc_keys[j].name), e = i + l;
-		if (e > t->n || memcmp(t->b + i, hc_keys[j].name, l) != 0)
+		if (hc_keys[j].conf != conf || e > t->n ||
+		    memcmp(t->b + i, hc_keys[j].name, l) != 0)
 			continue;
 		if (q) {
 			if (e >= t->n || t->b[e] != q)
 				continue;
 			e++;
+		}
+		/* yarn 1's .yarnrc: `yarn-path "x"`, the value after blanks */
+		if (conf == HOOKCONF_YARN && !q && e < t->n && is_blank(t->b[e]) &&
+		    strchr(hc_keys[j].name, '-')) {
+			while (e < t->n && is_blank(t->b[e]))
+				e++;
+			*k = j;
+			*v = e;
+			return true;
 		}
 		while (e < t->n && is_blank(t->b[e]))
 			e++;
@@ -512,21 +584,216 @@ static bool item_line(const struct hc_text *t, size_t i, long *col)
 	return false;
 }
 
-void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn, void *ud)
+/* Where a tool's key stands: the JSON object or TOML table holding it (a
+ * server's `command` and `args` are one command line only there), read
+ * from the scan's steps over each character. */
+#define HC_NEST 32
+#define HC_NONE ((size_t)-1)
+
+struct hc_scope {
+	size_t open[HC_NEST]; /* where each object the scan is in began */
+	size_t table;	      /* TOML's last [table], or HC_NONE */
+	int depth, brackets;
+	char quote;   /* in a string it began */
+	char comment; /* in one: '#' or '/' to the line's end, '*' to its close */
+	bool escaped;
+};
+
+static size_t scope_of(const struct hc_scope *s)
+{
+	if (s->depth > HC_NEST)
+		return HC_NONE - 1; /* (deeper: one scope, which only joins more) */
+	return s->depth ? s->open[s->depth - 1] : s->table;
+}
+
+/* The step over the character at I: whether a scope ended there (an
+ * object closed, a TOML table header began), the one that did in *ENDED. */
+static bool scope_step(struct hc_scope *s, const struct hc_text *t, size_t i, size_t *ended)
+{
+	char c = t->b[i], d = i + 1 < t->n ? t->b[i + 1] : '\0';
+
+	if (s->comment) {
+		if (s->comment == '*' ? c == '*' && d == '/' : c == '\n')
+			s->comment = 0;
+		return false;
+	}
+	if (s->quote) {
+		if (s->escaped)
+			s->escaped = false;
+		else if (c == '\\' && s->quote == '"')
+			s->escaped = true;
+		else if (c == s->quote)
+			s->quote = 0;
+		return false;
+	}
+	if (c == '"' || c == '\'') {
+		s->quote = c;
+	} else if (c == '#' || (c == '/' && (d == '/' || d == '*'))) {
+		s->comment = c == '/' ? d : c; /* TOML's, JSONC's */
+	} else if (c == '{') {
+		if (s->depth < HC_NEST)
+			s->open[s->depth] = i;
+		s->depth++;
+	} else if (c == '}' && s->depth > 0) {
+		*ended = scope_of(s);
+		s->depth--;
+		return true;
+	} else if (c == '[') {
+		size_t ls = line_start(t, i);
+		bool header = !s->depth && !s->brackets && indent_of(t, ls) == (long)(i - ls);
+		s->brackets++;
+		if (header) {
+			*ended = s->table;
+			s->table = i;
+			return true;
+		}
+	} else if (c == ']' && s->brackets > 0) {
+		s->brackets--;
+	}
+	return false;
+}
+
+/* A tool's command and its arguments (HC_ARGS) met in one scope: paired
+ * when the scope ends, as pre-commit's entry and args are. */
+struct hc_group {
+	size_t scope;
+	struct hc_vals cmds, args;
+};
+
+static void group_end(struct hc_group *g, struct hc_vals *cmds)
+{
+	for (size_t i = 0; i < g->cmds.n; i++) {
+		_cleanup_free_ char *line = args_line(g->cmds.v[i], &g->args);
+		if (line)
+			add_val(cmds, line);
+	}
+	if (!g->cmds.n && g->args.n) {
+		/* arguments of a command written elsewhere: the files they
+		 * name, as arguments */
+		_cleanup_free_ char *line = args_line("true", &g->args);
+		if (line)
+			add_val(cmds, line);
+	}
+	/* an argument with blanks, a command line of its own too (`bash`,
+	 * `["-c", "sh tools/x"]`) */
+	for (size_t a = 0; a < g->args.n; a++)
+		if (strpbrk(g->args.v[a], " \t"))
+			add_val(cmds, g->args.v[a]);
+	strv_clear(&g->cmds.v, &g->cmds.n);
+	strv_clear(&g->args.v, &g->args.n);
+	g->scope = HC_NONE;
+}
+
+/* The names the tools give the project's top, in S made "." in place (each
+ * longer than that): Claude Code's hooks' $CLAUDE_PROJECT_DIR (and Gemini
+ * CLI's, which takes Claude's too), VS Code's and the dev containers'
+ * ${workspaceFolder} and kin (the container's is the project mounted). */
+static void top_names(char *s)
+{
+	STRING_TABLE_BEGIN
+	static const char names[][28] = {
+	    "${CLAUDE_PROJECT_DIR}",   "$CLAUDE_PROJECT_DIR",	      "${GEMINI_PROJECT_DIR}",
+	    "$GEMINI_PROJECT_DIR",     "${workspaceFolder}",	      "${workspaceRoot}",
+	    "${localWorkspaceFolder}", "${containerWorkspaceFolder}",
+	};
+	STRING_TABLE_END
+
+	for (char *p = strchr(s, '$'); p; p = strchr(p + 1, '$'))
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+			size_t l = strlen(names[i]);
+			char after = p[l < strlen(p) ? l : strlen(p)];
+			if (strncmp(p, names[i], l) != 0 ||
+			    (names[i][1] != '{' &&
+			     (after == '_' || (after >= 'A' && after <= 'Z') ||
+			      (after >= 'a' && after <= 'z') || (after >= '0' && after <= '9'))))
+				continue;
+			*p = '.';
+			memmove(p + 1, p + l, strlen(p + l) + 1);
+			break;
+		}
+}
+
+/* The value of a tool's command key at I as command lines into LINES: a
+ * string is one (a shell's, or a program's path); a list, a program and
+ * its arguments (devcontainer.json's array, opencode's `command`); an
+ * object, one of those for each of its members (initializeCommand's named
+ * commands; Zed's `command: {path, args}`). */
+static void tool_cmds(const struct hc_text *t, size_t i, long col, bool flow, char *out,
+		      struct hc_vals *lines)
+{
+	struct hc_vals got = {0};
+
+	if (i >= t->n)
+		return;
+	if (t->b[i] != '{') {
+		value_at(t, i, col, flow, out, &got);
+		for (size_t a = 0; a < got.n; a++)
+			top_names(got.v[a]);
+		if (t->b[i] == '[' && got.n) {
+			struct hc_vals rest = {got.v + 1, got.n - 1};
+			_cleanup_free_ char *line = args_line(got.v[0], &rest);
+			if (line)
+				add_val(lines, line);
+		} else if (got.n) {
+			add_val(lines, got.v[0]);
+		}
+		strv_clear(&got.v, &got.n);
+		return;
+	}
+	/* its members' values: after each ':' at its own level */
+	int depth = 0;
+	char q = 0;
+	for (size_t j = i; j < t->n; j++) {
+		char c = t->b[j];
+		if (q) {
+			if (c == '\\' && q == '"')
+				j++;
+			else if (c == q)
+				q = 0;
+		} else if (c == '"' || c == '\'') {
+			q = c;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if ((c == '}' || c == ']') && --depth == 0) {
+			return;
+		} else if ((c == ':' || c == '=') && depth == 1) {
+			size_t v = j + 1;
+			while (v < t->n &&
+			       (is_blank(t->b[v]) || t->b[v] == '\n' || t->b[v] == '\r'))
+				v++;
+			if (v < t->n && (t->b[v] == '"' || t->b[v] == '\'' || t->b[v] == '['))
+				tool_cmds(t, v, col, true, out, lines);
+		}
+	}
+}
+
+static void envrc_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
+
+void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const char *self_dir,
+		       pointer_fn fn, void *ud)
 {
 	struct hc_text t = {buf, n};
 	struct hc_vals vals[_HC_MAX] = {0};
 	struct hc_anchors anchors = {0};
 	struct hc_hook hook = {.col = -1};
-	char *out = malloc(n + 2);
+	struct hc_scope scope = {.table = HC_NONE};
+	struct hc_group group = {.scope = HC_NONE};
+	bool pre_commit = conf == HOOKCONF_PRE_COMMIT, tool = conf == HOOKCONF_TOOL;
+	char *out;
 
-	if (!out)
+	if (conf == HOOKCONF_ENVRC) {
+		envrc_pointers(buf, n, fn, ud);
+		return;
+	}
+	if (!(out = malloc(n + 2)))
 		return;
 	for (size_t i = 0; i < n; i++) {
-		size_t k, v, name_end;
+		size_t k, v, name_end, ended;
 		bool flow;
 		long item;
 		struct hc_vals got = {0};
+		if (tool && scope_step(&scope, &t, i, &ended) && ended == group.scope)
+			group_end(&group, &vals[HC_CMD]);
 		/* a list item at the hook's column or left of it ends it */
 		if (pre_commit && (i == 0 || buf[i - 1] == '\n') && item_line(&t, i, &item)) {
 			if ((hook.entry || hook.args.n || hook.id) && hook.col >= 0 &&
@@ -535,7 +802,7 @@ void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn
 			if (!hook.entry && !hook.args.n && !hook.id)
 				hook.col = item;
 		}
-		if (anchor_at(&t, i, &v, &flow, &name_end)) {
+		if (!tool && anchor_at(&t, i, &v, &flow, &name_end)) {
 			/* an anchor's values, for an alias in a key of ours
 			 * (`x: &lint tools/x`, `entry: *lint`: a review); its
 			 * lines below are its line's more indented ones */
@@ -559,7 +826,7 @@ void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn
 			strv_clear(&got.v, &got.n);
 			continue;
 		}
-		if (!key_at(&t, i, &k, &v, &flow) || hc_keys[k].pre_commit != pre_commit)
+		if (!key_at(&t, i, conf, &k, &v, &flow))
 			continue;
 		long col = (long)(i - line_start(&t, i));
 		if (i > 0 && (buf[i - 1] == '"' || buf[i - 1] == '\''))
@@ -573,13 +840,50 @@ void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn
 			hook.id = true;
 			continue;
 		}
+		if (tool && (key == HC_CMD || key == HC_ARGS) && scope_of(&scope) != group.scope) {
+			group_end(&group, &vals[HC_CMD]);
+			group.scope = scope_of(&scope);
+		}
+		if (tool && key == HC_CMD) {
+			tool_cmds(&t, v, col, flow, out, &group.cmds);
+			continue;
+		}
 		value_at(&t, v, col, flow, out, &got);
+		for (size_t a = 0; tool && a < got.n; a++) {
+			top_names(got.v[a]);
+			/* (a cwd of "./sub": the commands' files are sub/'s) */
+			while (key == HC_ROOT && got.v[a][0] == '.' && got.v[a][1] == '/')
+				memmove(got.v[a], got.v[a] + 2, strlen(got.v[a] + 2) + 1);
+		}
 		struct hc_vals vs = {0};
 		add_vals(&vs, &got, &anchors);
 		strv_clear(&got.v, &got.n);
 		if (pre_commit && key == HC_ARGS) {
 			for (size_t a = 0; a < vs.n; a++)
 				add_val(&hook.args, vs.v[a]);
+		} else if (tool && key == HC_ARGS) {
+			for (size_t a = 0; a < vs.n; a++)
+				add_val(&group.args, vs.v[a]);
+		} else if (key == HC_PATH) {
+			/* a file's path, one word however it is spelt */
+			struct hc_vals one = {0};
+			for (size_t a = 0; a < vs.n; a++) {
+				one.v = &vs.v[a];
+				one.n = 1;
+				_cleanup_free_ char *line = args_line("", &one);
+				if (line)
+					add_val(&vals[HC_CMD], line + 1);
+			}
+		} else if (key == HC_PATH_HERE) {
+			for (size_t a = 0; a < vs.n; a++) {
+				size_t l = strlen(vs.v[a]) + (self_dir ? strlen(self_dir) : 0) + 2;
+				_cleanup_free_ char *p = malloc(l);
+				if (!p)
+					die("out of memory");
+				snprintf(p, l, "%s%s%s", self_dir && *self_dir ? self_dir : "",
+					 self_dir && *self_dir ? "/" : "", vs.v[a]);
+				add_val(&vals[key], p);
+			}
 		} else if (pre_commit && key == HC_CMD) {
 			if (hook.entry)
 				hook_end(&hook, &vals[HC_CMD]);
@@ -594,6 +898,7 @@ void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn
 		strv_clear(&vs.v, &vs.n);
 	}
 	hook_end(&hook, &vals[HC_CMD]);
+	group_end(&group, &vals[HC_CMD]);
 	for (size_t a = 0; a < anchors.n; a++) {
 		free(anchors.v[a].name);
 		strv_clear(&anchors.v[a].vals.v, &anchors.v[a].vals.n);
@@ -614,6 +919,131 @@ void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn
 		fn(ud, PTR_INCLUDE, vals[HC_EXTENDS].v[i]);
 	for (size_t i = 0; i < vals[HC_DIR].n; i++)
 		fn(ud, PTR_HOOKS, vals[HC_DIR].v[i]);
+	for (size_t i = 0; i < vals[HC_PATH_HERE].n; i++)
+		fn(ud, PTR_PROGRAM, vals[HC_PATH_HERE].v[i]);
 	for (size_t k = 0; k < _HC_MAX; k++)
 		strv_clear(&vals[k].v, &vals[k].n);
+}
+
+/*
+ * direnv's .envrc: a shell script the host's shell sources on entering the
+ * directory (gitconfig_script_pointers() reads its commands, `. x` and
+ * `source x` among them), with direnv's own functions that name the
+ * project's files: a directory put first on a search path (PATH_add,
+ * path_add, load_prefix, an assignment to a *PATH variable: every program
+ * there runs in the host's shell by its bare name), a file sourced as an
+ * .envrc (source_env, source_env_if_exists, `.`, `source`: PTR_INCLUDE,
+ * read the same way), a dotenv file loaded into the host's shell (dotenv,
+ * dotenv_if_exists) and what `use nix` and `use flake` evaluate.  Read a
+ * line at a time, words split at blanks, quotes taken away; $PWD is the
+ * top (direnv runs it there).  A word still holding a '$' says nothing.
+ */
+#define ENVRC_WORDS 32
+
+static void envrc_line(char *l, pointer_fn fn, void *ud)
+{
+	char *w[ENVRC_WORDS], *o = l;
+	size_t n = 0;
+
+	/* the words, split and unquoted in place */
+	for (char *p = l; *p && n < ENVRC_WORDS;) {
+		while (is_blank(*p))
+			p++;
+		if (!*p || *p == '#')
+			break;
+		w[n++] = o;
+		for (char q = 0; *p && (q || !is_blank(*p)); p++) {
+			if (q ? *p == q : *p == '"' || *p == '\'') {
+				q = q ? 0 : *p;
+				continue;
+			}
+			if (!q && (*p == ';' || *p == '&' || *p == '|'))
+				break; /* (the next command's: the line ends here) */
+			*o++ = *p;
+		}
+		if (*p && !is_blank(*p))
+			p += strlen(p); /* ';' and the like: nothing more read */
+		else if (*p)
+			p++;
+		*o++ = '\0';
+	}
+	for (size_t i = 0; i < n; i++) {
+		static const char pwd[][8] = {"${PWD}", "$PWD", "$(pwd)"};
+		for (size_t k = 0; k < ARRAY_SIZE(pwd); k++)
+			if (strncmp(w[i], pwd[k], strlen(pwd[k])) == 0 &&
+			    (!w[i][strlen(pwd[k])] || w[i][strlen(pwd[k])] == '/')) {
+				w[i] += strlen(pwd[k]) - 1;
+				w[i][0] = '.';
+				break;
+			}
+	}
+	if (!n)
+		return;
+	size_t first = strcmp(w[0], "export") == 0 || strcmp(w[0], "declare") == 0 ? 1 : 0;
+	const char *cmd = w[0];
+	enum git_pointer kind = _PTR_MAX;
+	size_t from = 1;
+	if (strcmp(cmd, "PATH_add") == 0 || strcmp(cmd, "load_prefix") == 0)
+		kind = PTR_PATH_DIR;
+	else if (strcmp(cmd, "path_add") == 0)
+		kind = PTR_PATH_DIR, from = 2;
+	else if (strcmp(cmd, "source_env") == 0 || strcmp(cmd, "source_env_if_exists") == 0 ||
+		 strcmp(cmd, ".") == 0 || strcmp(cmd, "source") == 0)
+		kind = PTR_INCLUDE;
+	else if (strcmp(cmd, "dotenv") == 0 || strcmp(cmd, "dotenv_if_exists") == 0)
+		kind = PTR_PROGRAM;
+	if (kind != _PTR_MAX) {
+		for (size_t i = from; i < n && (kind == PTR_PATH_DIR || i == from); i++)
+			if (w[i][0] && w[i][0] != '-' && !strchr(w[i], '$'))
+				fn(ud, kind, w[i]);
+		return;
+	}
+	if (strcmp(cmd, "use") == 0 && n > 1) {
+		static const char nix[][12] = {"shell.nix", "default.nix", "flake.nix",
+					       "flake.lock"};
+		bool flake = strcmp(w[1], "flake") == 0;
+		if (!flake && strcmp(w[1], "nix") != 0)
+			return;
+		for (size_t i = flake ? 2 : 0; i < (flake ? 4 : 2); i++)
+			fn(ud, PTR_PROGRAM_ARG, nix[i]);
+		for (size_t i = 2; !flake && i < n; i++)
+			if (w[i][0] != '-' && !strchr(w[i], '$'))
+				fn(ud, PTR_PROGRAM_ARG, w[i]);
+		return;
+	}
+	/* NAME=VALUE (after export): a search path's own directories */
+	for (size_t i = first; i < n; i++) {
+		char *eq = strchr(w[i], '=');
+		if (!eq || eq - w[i] < 4 || strncmp(eq - 4, "PATH", 4) != 0)
+			continue;
+		for (char *e = eq + 1, *c; e; e = c ? c + 1 : NULL) {
+			if ((c = strchr(e, ':')))
+				*c = '\0';
+			if (strncmp(e, "${PWD}", 6) == 0 || strncmp(e, "$PWD", 4) == 0) {
+				e += e[1] == '{' ? 5 : 3;
+				*e = '.';
+			}
+			if (*e && !strchr(e, '$'))
+				fn(ud, PTR_PATH_DIR, e);
+		}
+	}
+}
+
+static void envrc_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
+{
+	_cleanup_free_ char *l = malloc(n + 1);
+
+	gitconfig_script_pointers(buf, n, NULL, fn, ud);
+	if (!l)
+		return;
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(buf + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - buf - i) : n - i;
+		memcpy(l, buf + i, len);
+		l[len] = '\0';
+		if (len && l[len - 1] == '\r')
+			l[len - 1] = '\0';
+		envrc_line(l, fn, ud);
+		i += len + 1;
+	}
 }

@@ -234,8 +234,9 @@ struct pointers {
 	struct sandbox *sb;
 	struct cands *cand;
 	const char *gitdir, *top;
-	int depth; /* of includes */
-	bool hook; /* what a hook's script names (hook_scripts()) */
+	int depth;		 /* of includes */
+	bool hook;		 /* what a hook's script names (hook_scripts()) */
+	enum hookconf_kind conf; /* whose configuration names it, read as which */
 };
 
 /* (a helper of on_git_pointer(), apart: each PATH_MAX buffer is a page
@@ -292,7 +293,8 @@ static void read_included(const struct pointers *pp, const char *path)
 	char dir[PATH_MAX];
 
 	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
-	struct pointers in = {pp->sb, pp->cand, dir[0] ? dir : "/", pp->top, pp->depth + 1, false};
+	struct pointers in = {pp->sb,	     pp->cand, dir[0] ? dir : "/", pp->top,
+			      pp->depth + 1, false,    HOOKCONF_LEFTHOOK};
 	gitconfig_file(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), on_git_pointer, &in, true);
 }
 
@@ -322,7 +324,7 @@ static bool in_package_tree(const char *path)
 	return false;
 }
 
-static void hookconf_read(const struct pointers *pp, const char *path, bool pre_commit);
+static void hookconf_read(const struct pointers *pp, const char *path, enum hookconf_kind kind);
 static bool hookconf_path(const struct pointers *pp, const char *value, char *out, size_t size);
 
 /* A hook pre-commit installed names its configuration (`pre-commit
@@ -349,7 +351,7 @@ static void pre_commit_config(const struct pointers *pp, const char *buf, size_t
 		hook_file(pp->sb, path);
 		struct pointers hp = *pp;
 		hp.hook = true;
-		hookconf_read(&hp, path, true);
+		hookconf_read(&hp, path, HOOKCONF_PRE_COMMIT);
 	}
 }
 
@@ -502,43 +504,75 @@ static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
 /*
  * The hook managers' configurations at a repository's top: what their
  * commands run, as a hook's script's (hookconf.c).  lefthook's names (and
- * its -local ones, merged), pre-commit's; the files themselves are
- * built-in names.
+ * its -local ones, merged), pre-commit's; and the other tools'
+ * configurations that have the host run a script of the project: agents'
+ * MCP servers and hooks, editors' tasks, dev containers' commands, yarn's
+ * release, direnv's .envrc.  The files themselves are built-in names.  A
+ * name ending in '/' is a directory whose every *.json is one (Copilot's
+ * hooks).
  */
 STRING_TABLE_BEGIN
-static const char hookconf_names[][32] = {
-    "lefthook.yml",
-    ".lefthook.yml",
-    "lefthook.yaml",
-    ".lefthook.yaml",
-    "lefthook.toml",
-    ".lefthook.toml",
-    "lefthook.json",
-    ".lefthook.json",
-    "lefthook.jsonc",
-    ".lefthook.jsonc",
-    ".config/lefthook.yml",
-    ".config/lefthook.yaml",
-    ".config/lefthook.toml",
-    ".config/lefthook.json",
-    ".config/lefthook.jsonc",
-    "lefthook-local.yml",
-    ".lefthook-local.yml",
-    "lefthook-local.yaml",
-    ".lefthook-local.yaml",
-    "lefthook-local.toml",
-    ".lefthook-local.toml",
-    "lefthook-local.json",
-    ".lefthook-local.json",
-    "lefthook-local.jsonc",
-    ".lefthook-local.jsonc",
-    ".config/lefthook-local.yml",
-    ".config/lefthook-local.yaml",
-    ".config/lefthook-local.toml",
-    ".config/lefthook-local.json",
-    ".config/lefthook-local.jsonc",
-    ".pre-commit-config.yaml",
-    ".pre-commit-config.yml",
+static const struct {
+	char name[36];
+	enum hookconf_kind kind;
+} hookconf_names[] = {
+    {"lefthook.yml", HOOKCONF_LEFTHOOK},
+    {".lefthook.yml", HOOKCONF_LEFTHOOK},
+    {"lefthook.yaml", HOOKCONF_LEFTHOOK},
+    {".lefthook.yaml", HOOKCONF_LEFTHOOK},
+    {"lefthook.toml", HOOKCONF_LEFTHOOK},
+    {".lefthook.toml", HOOKCONF_LEFTHOOK},
+    {"lefthook.json", HOOKCONF_LEFTHOOK},
+    {".lefthook.json", HOOKCONF_LEFTHOOK},
+    {"lefthook.jsonc", HOOKCONF_LEFTHOOK},
+    {".lefthook.jsonc", HOOKCONF_LEFTHOOK},
+    {".config/lefthook.yml", HOOKCONF_LEFTHOOK},
+    {".config/lefthook.yaml", HOOKCONF_LEFTHOOK},
+    {".config/lefthook.toml", HOOKCONF_LEFTHOOK},
+    {".config/lefthook.json", HOOKCONF_LEFTHOOK},
+    {".config/lefthook.jsonc", HOOKCONF_LEFTHOOK},
+    {"lefthook-local.yml", HOOKCONF_LEFTHOOK},
+    {".lefthook-local.yml", HOOKCONF_LEFTHOOK},
+    {"lefthook-local.yaml", HOOKCONF_LEFTHOOK},
+    {".lefthook-local.yaml", HOOKCONF_LEFTHOOK},
+    {"lefthook-local.toml", HOOKCONF_LEFTHOOK},
+    {".lefthook-local.toml", HOOKCONF_LEFTHOOK},
+    {"lefthook-local.json", HOOKCONF_LEFTHOOK},
+    {".lefthook-local.json", HOOKCONF_LEFTHOOK},
+    {"lefthook-local.jsonc", HOOKCONF_LEFTHOOK},
+    {".lefthook-local.jsonc", HOOKCONF_LEFTHOOK},
+    {".config/lefthook-local.yml", HOOKCONF_LEFTHOOK},
+    {".config/lefthook-local.yaml", HOOKCONF_LEFTHOOK},
+    {".config/lefthook-local.toml", HOOKCONF_LEFTHOOK},
+    {".config/lefthook-local.json", HOOKCONF_LEFTHOOK},
+    {".config/lefthook-local.jsonc", HOOKCONF_LEFTHOOK},
+    {".pre-commit-config.yaml", HOOKCONF_PRE_COMMIT},
+    {".pre-commit-config.yml", HOOKCONF_PRE_COMMIT},
+    {".mcp.json", HOOKCONF_TOOL},
+    {".claude/settings.json", HOOKCONF_TOOL},
+    {".claude/settings.local.json", HOOKCONF_TOOL},
+    {".cursor/mcp.json", HOOKCONF_TOOL},
+    {".cursor/hooks.json", HOOKCONF_TOOL},
+    {".gemini/settings.json", HOOKCONF_TOOL},
+    {".qwen/settings.json", HOOKCONF_TOOL},
+    {".codex/config.toml", HOOKCONF_TOOL},
+    {"opencode.json", HOOKCONF_TOOL},
+    {"opencode.jsonc", HOOKCONF_TOOL},
+    {".opencode/opencode.json", HOOKCONF_TOOL},
+    {".opencode/opencode.jsonc", HOOKCONF_TOOL},
+    {"crush.json", HOOKCONF_TOOL},
+    {".crush.json", HOOKCONF_TOOL},
+    {".roo/mcp.json", HOOKCONF_TOOL},
+    {".kiro/settings/mcp.json", HOOKCONF_TOOL},
+    {".amazonq/mcp.json", HOOKCONF_TOOL},
+    {".github/hooks/", HOOKCONF_TOOL},
+    {".vscode/mcp.json", HOOKCONF_TOOL},
+    {".vscode/tasks.json", HOOKCONF_TOOL},
+    {".devcontainer/devcontainer.json", HOOKCONF_TOOL},
+    {".devcontainer.json", HOOKCONF_TOOL},
+    {".yarnrc.yml", HOOKCONF_YARN},
+    {".yarnrc", HOOKCONF_YARN},
+    {".envrc", HOOKCONF_ENVRC},
 };
 STRING_TABLE_END
 
@@ -561,18 +595,43 @@ static bool hookconf_path(const struct pointers *pp, const char *value, char *ou
 	return lexical(joined + 1, out + 1, size - 1);
 }
 
+/* A directory an .envrc puts on the host's search path (PATH_add bin):
+ * every program there runs by its bare name, so it is held whole, where it
+ * lies below the top and is a directory or nothing yet (the top itself
+ * would be the whole project: README says it is not held). */
+static void path_dir(const struct pointers *pp, const char *path)
+{
+	size_t tl = strlen(pp->top);
+	struct stat st;
+
+	if (strncmp(path, pp->top, tl) != 0 || path[tl] != '/' || in_package_tree(path + tl) ||
+	    (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)))
+		return;
+	cand_add(pp->cand, path, PROT_DIR);
+	hook_file(pp->sb, path);
+}
+
 static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *value)
 {
 	const struct pointers *pp = ud;
 	char path[PATH_MAX];
+	struct stat st;
 
 	if (kind == PTR_PROGRAM || kind == PTR_PROGRAM_ARG) {
 		on_git_pointer(ud, kind, value);
 		return;
 	}
-	if ((kind != PTR_INCLUDE && kind != PTR_HOOKS) ||
+	if ((kind != PTR_INCLUDE && kind != PTR_HOOKS && kind != PTR_PATH_DIR) ||
 	    !hookconf_path(pp, value, path, sizeof(path)))
 		return;
+	if (kind == PTR_PATH_DIR) {
+		path_dir(pp, path);
+		return;
+	}
+	/* an .envrc's source_env DIR sources DIR/.envrc */
+	if (pp->conf == HOOKCONF_ENVRC && kind == PTR_INCLUDE && stat(path, &st) == 0 &&
+	    S_ISDIR(st.st_mode) && strlen(path) + 8 < sizeof(path))
+		strcat(path, "/.envrc");
 	/* lefthook's extends takes a glob (`packages/ * /hooks.yml`, without
 	 * the blanks; a review): each file it matches now is read, and the
 	 * pattern kept: a match made during the run is moved aside at exit
@@ -597,7 +656,9 @@ static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *val
 	hook_file(pp->sb, path);
 	if (kind == PTR_INCLUDE) {
 		if (pp->depth < HOOKCONF_DEPTH)
-			hookconf_read(pp, path, false);
+			hookconf_read(pp, path,
+				      pp->conf == HOOKCONF_ENVRC ? HOOKCONF_ENVRC
+								 : HOOKCONF_LEFTHOOK);
 		return;
 	}
 	/* lefthook's scripts: SOURCE_DIR/<hook>/<script>, each read as a
@@ -618,7 +679,7 @@ static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *val
 	closedir(d);
 }
 
-static void hookconf_read(const struct pointers *pp, const char *path, bool pre_commit)
+static void hookconf_read(const struct pointers *pp, const char *path, enum hookconf_kind kind)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	_cleanup_close_ int owned = fd;
@@ -639,7 +700,37 @@ static void hookconf_read(const struct pointers *pp, const char *path, bool pre_
 	}
 	hp.hook = true;
 	hp.depth++;
-	hookconf_pointers(buf, len, pre_commit, on_hookconf_pointer, &hp);
+	hp.conf = kind;
+	/* (its directory from the top, for what it names from there) */
+	size_t tl = strlen(pp->top);
+	const char *slash = strrchr(path, '/');
+	char self_dir[PATH_MAX] = "";
+	if (strncmp(path, pp->top, tl) == 0 && path[tl] == '/' && slash > path + tl)
+		snprintf(self_dir, sizeof(self_dir), "%.*s", (int)(slash - path - tl - 1),
+			 path + tl + 1);
+	hookconf_pointers(buf, len, kind, self_dir, on_hookconf_pointer, &hp);
+}
+
+/* Each *.json in DIR read as a KIND configuration (Copilot CLI's
+ * .github/hooks/), HOOKS_MAX of them at most. */
+static void hookconf_dir(const struct pointers *pp, const char *dir, enum hookconf_kind kind)
+{
+	DIR *d = dir_stream_at(AT_FDCWD, dir, O_NOFOLLOW);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) && n < HOOKS_MAX) {
+		char path[PATH_MAX];
+		size_t l = strlen(de->d_name);
+		if (l <= 5 || strcmp(de->d_name + l - 5, ".json") != 0 ||
+		    (size_t)snprintf(path, sizeof(path), "%s%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		n++;
+		hookconf_read(pp, path, kind);
+	}
+	closedir(d);
 }
 
 /* Those at PP's top, found in one listing of it (most tops have none:
@@ -653,13 +744,16 @@ static void hookconf_at_top(const struct pointers *pp)
 	while (d && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		for (size_t i = 0; i < ARRAY_SIZE(hookconf_names); i++) {
-			const char *name = hookconf_names[i];
+			const char *name = hookconf_names[i].name;
 			/* the name, or one in the directory the entry is */
 			if (strncmp(name, de->d_name, l) != 0 || (name[l] && name[l] != '/') ||
 			    (size_t)snprintf(path, sizeof(path), "%s/%s", pp->top, name) >=
 				sizeof(path))
 				continue;
-			hookconf_read(pp, path, strncmp(name, ".pre-commit", 11) == 0);
+			if (name[strlen(name) - 1] == '/')
+				hookconf_dir(pp, path, hookconf_names[i].kind);
+			else
+				hookconf_read(pp, path, hookconf_names[i].kind);
 		}
 	}
 }
@@ -673,9 +767,13 @@ static bool worktree_pointers(struct sandbox *sb, const char *top, struct cands 
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(cfg[i], '/') - cfg[i]), cfg[i]);
-		struct pointers wp = {
-		    sb, cand, dir, n == 1 && gitconfig_core_worktree(cfg[i], dir, wt) ? wt : top,
-		    0,	false};
+		struct pointers wp = {sb,
+				      cand,
+				      dir,
+				      n == 1 && gitconfig_core_worktree(cfg[i], dir, wt) ? wt : top,
+				      0,
+				      false,
+				      HOOKCONF_LEFTHOOK};
 		gitconfig_file(open(cfg[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
 			       on_git_pointer, &wp, true);
 	}
@@ -693,7 +791,7 @@ static void gather_pointers(struct sandbox *sb, const char *gitdir, const char *
 	if ((size_t)snprintf(path, sizeof(path), "%s/config", gitdir) < sizeof(path) &&
 	    gitconfig_core_worktree(path, gitdir, wt))
 		top = wt;
-	struct pointers pp = {sb, cand, gitdir, top, 0, false};
+	struct pointers pp = {sb, cand, gitdir, top, 0, false, HOOKCONF_LEFTHOOK};
 
 	/* what its own hooks run, and husky's (core.hooksPath = .husky/_,
 	 * whose scripts run .husky's by a name made at run time) */

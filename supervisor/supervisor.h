@@ -597,6 +597,7 @@ enum git_pointer {
 	PTR_PROGRAM_ARG, /* a file an argument of such a command names */
 	PTR_WORKTREE,	 /* core.worktree: where the commands run from */
 	PTR_TEMPLATE,	 /* init.templateDir: copied into each repository git makes */
+	PTR_PATH_DIR,	 /* a directory put on a search path (direnv's PATH_add) */
 	_PTR_MAX,
 };
 typedef void (*pointer_fn)(void *ud, enum git_pointer kind, const char *value);
@@ -613,13 +614,26 @@ void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
  * and its kin read as SELF_DIR (the hook's directory; NULL: not read). */
 void gitconfig_script_pointers(const char *buf, size_t n, const char *self_dir, pointer_fn fn,
 			       void *ud);
+/* Whose configuration hookconf_pointers() reads. */
+enum hookconf_kind {
+	HOOKCONF_LEFTHOOK = 0,
+	HOOKCONF_PRE_COMMIT,
+	HOOKCONF_TOOL,	/* agents', editors', dev containers' JSON and TOML */
+	HOOKCONF_YARN,	/* .yarnrc.yml, .yarnrc */
+	HOOKCONF_ENVRC, /* direnv's .envrc, a shell script */
+	_HOOKCONF_MAX,
+};
 /* Pure (hookconf.c): the same for a hook manager's configuration BUF (N
- * bytes; pre-commit's when PRE_COMMIT, else lefthook's): the files its
- * commands name, relative to the top (PTR_PROGRAM, PTR_PROGRAM_ARG, also
- * from each lefthook `root` it sets; pre-commit's local hooks' only), the
- * configurations it extends (PTR_INCLUDE, maybe a glob) and its scripts'
- * directories (PTR_HOOKS), each as written. */
-void hookconf_pointers(const char *buf, size_t n, bool pre_commit, pointer_fn fn, void *ud);
+ * bytes; KIND says whose): the files its commands name, relative to the
+ * top (PTR_PROGRAM, PTR_PROGRAM_ARG, also from each lefthook `root` or
+ * tool's `cwd` it sets; pre-commit's local hooks' only), the
+ * configurations it extends or an .envrc sources (PTR_INCLUDE, maybe a
+ * glob) and its scripts' directories (PTR_HOOKS), each as written; the
+ * directories an .envrc puts on a search path (PTR_PATH_DIR).  SELF_DIR:
+ * the configuration's directory from the top ("" or NULL: the top), for a
+ * file it names from there (a dev container's compose file). */
+void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind kind, const char *self_dir,
+		       pointer_fn fn, void *ud);
 /* At most GITCONFIG_MAX bytes of a configuration are read (git reads any
  * size: 4 MiB is some 50,000 branches' sections). */
 #define GITCONFIG_MAX (4 << 20)

@@ -76,10 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gitconfig_script_pointers((const char *)data, size, ".git/hooks", check, &two);
 	if (one.n != two.n || one.hash != two.hash)
 		abort();
-	/* and as a hook manager's configuration (hookconf_pointers()) */
+	/* and as a hook manager's or a tool's configuration (hookconf_pointers()) */
 	one = two = (struct seen){0, 0xcbf29ce484222325ull};
-	hookconf_pointers((const char *)data, size, size & 1, check, &one);
-	hookconf_pointers((const char *)data, size, size & 1, check, &two);
+	hookconf_pointers((const char *)data, size, size % _HOOKCONF_MAX, ".devcontainer", check,
+			  &one);
+	hookconf_pointers((const char *)data, size, size % _HOOKCONF_MAX, ".devcontainer", check,
+			  &two);
 	if (one.n != two.n || one.hash != two.hash)
 		abort();
 	return 0;

@@ -29,6 +29,7 @@ static void add(void *ud, enum git_pointer kind, const char *value)
 		 : kind == PTR_PROGRAM	   ? "program"
 		 : kind == PTR_PROGRAM_ARG ? "arg"
 		 : kind == PTR_WORKTREE	   ? "worktree"
+		 : kind == PTR_PATH_DIR	   ? "pathdir"
 					   : "template",
 		 value);
 }
@@ -291,8 +292,9 @@ static void test_hook_managers(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct seen s = {""};
-		hookconf_pointers(cases[i].config, strlen(cases[i].config), cases[i].pre_commit,
-				  add, &s);
+		hookconf_pointers(cases[i].config, strlen(cases[i].config),
+				  cases[i].pre_commit ? HOOKCONF_PRE_COMMIT : HOOKCONF_LEFTHOOK,
+				  NULL, add, &s);
 		if (strcmp(s.text, cases[i].want) != 0)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, s.text, cases[i].want);
 	}
@@ -303,8 +305,99 @@ static void test_hook_managers(void **state)
 		struct seen s = {""};
 		assert_non_null(c);
 		memcpy(c, cut, n);
-		hookconf_pointers(c, n, false, add, &s);
-		hookconf_pointers(c, n, true, add, &s);
+		hookconf_pointers(c, n, HOOKCONF_LEFTHOOK, NULL, add, &s);
+		hookconf_pointers(c, n, HOOKCONF_PRE_COMMIT, NULL, add, &s);
+		free(c);
+	}
+}
+
+/* The other tools' configurations that have the host run a script of the
+ * project (hookconf_pointers() with HOOKCONF_TOOL, _YARN, _ENVRC): an MCP
+ * server's command with its args, hooks, tasks, dev containers' commands,
+ * yarn's release, direnv's functions; SELF ".devcontainer". */
+static void test_tool_configs(void **state)
+{
+	static const struct {
+		const char *config, *want;
+		enum hookconf_kind kind;
+	} cases[] = {
+	    /* .mcp.json: a program, or an interpreter and its script in args */
+	    {"{\"mcpServers\":{\"x\":{\"command\":\"./tools/server.sh\"}}}",
+	     "program=tools/server.sh", HOOKCONF_TOOL},
+	    {"{\"mcpServers\":{\"x\":{\"command\":\"node\",\"args\":[\"tools/mcp.js\"]}}}",
+	     "program=tools/mcp.js", HOOKCONF_TOOL},
+	    /* args before the command, another key's object between them */
+	    {"{\"mcpServers\":{\"x\":{\"args\":[\"run\",\"tools/s.py\"],\"env\":{\"A\":\"1\"},"
+	     "\"command\":\"uv\"}}}",
+	     "arg=tools/s.py", HOOKCONF_TOOL},
+	    /* two servers: each command with its own args only */
+	    {"{\"a\":{\"command\":\"node\",\"args\":[\"a.js\"]},\"b\":{\"command\":\"python3\","
+	     "\"args\":[\"b.py\"]}}",
+	     "program=a.js program=b.py", HOOKCONF_TOOL},
+	    /* Claude's hooks and status line: the project's name for the top */
+	    {"{\"hooks\":{\"PreToolUse\":[{\"hooks\":[{\"type\":\"command\",\"command\":"
+	     "\"$CLAUDE_PROJECT_DIR/scripts/check.sh\"}]}]},\"statusLine\":{\"command\":"
+	     "\"\\\"${CLAUDE_PROJECT_DIR}\\\"/s.sh\"}}",
+	     "program=scripts/check.sh program=s.sh", HOOKCONF_TOOL},
+	    /* not a name of the top: one longer */
+	    {"{\"command\":\"$CLAUDE_PROJECT_DIRX/a.sh\"}", "", HOOKCONF_TOOL},
+	    /* opencode's command list; Copilot's bash; VS Code's task with
+	     * its cwd */
+	    {"{\"mcp\":{\"x\":{\"type\":\"local\",\"command\":[\"bun\",\"tools/x.ts\"]}}}",
+	     "program=tools/x.ts", HOOKCONF_TOOL},
+	    {"{\"hooks\":{\"preToolUse\":[{\"type\":\"command\",\"bash\":\"./scripts/h.sh\"}]}}",
+	     "program=scripts/h.sh", HOOKCONF_TOOL},
+	    {"{\"tasks\":[{\"command\":\"${workspaceFolder}/t.sh\",\"options\":{\"cwd\":"
+	     "\"${workspaceFolder}/sub\"}}]}",
+	     "program=t.sh program=sub/t.sh", HOOKCONF_TOOL},
+	    /* Codex's TOML: a table each, a comment, an inline table */
+	    {"[mcp_servers.a]\ncommand = \"python3\" # c\nargs = [\"a.py\"]\n"
+	     "[mcp_servers.b]\ncommand = \"./b\"\nnotify = [\"sh\", \"n.sh\"]\n"
+	     "x = {command = \"node\", args = ['c.js']}\n",
+	     "program=a.py program=b program=n.sh program=c.js", HOOKCONF_TOOL},
+	    /* a dev container: each form of initializeCommand, its compose
+	     * file from its own directory */
+	    {"{\"initializeCommand\":\"sh init.sh\",\"postCreateCommand\":[\"./p.sh\",\"x\"],"
+	     "\"postStartCommand\":{\"a\":\"./a.sh\",\"b\":[\"bash\",\"b.sh\"]},"
+	     "\"dockerComposeFile\":[\"../dc.yml\"]}",
+	     "program=init.sh program=p.sh program=a.sh program=b.sh "
+	     "program=.devcontainer/../dc.yml",
+	     HOOKCONF_TOOL},
+	    /* JSONC's comments: no quote there begins a string */
+	    {"{\n// it's\n/* \"a */\"command\": \"./c\"}", "program=c", HOOKCONF_TOOL},
+	    /* yarn's release, a plugin, yarn 1's */
+	    {"yarnPath: .yarn/releases/yarn-4.cjs\nplugins:\n  - path: .yarn/plugins/p.cjs\n",
+	     "program=.yarn/releases/yarn-4.cjs program=.yarn/plugins/p.cjs", HOOKCONF_YARN},
+	    {"yarn-path \".yarn/releases/yarn-1.js\"\n", "program=.yarn/releases/yarn-1.js",
+	     HOOKCONF_YARN},
+	    /* direnv: a search path's directories, files sourced, a dotenv,
+	     * nix's */
+	    {"PATH_add bin tools\npath_add PYTHONPATH \"$PWD/lib\"\nexport PATH=$PWD/sbin:$PATH\n",
+	     "pathdir=bin pathdir=tools pathdir=./lib pathdir=./sbin", HOOKCONF_ENVRC},
+	    {"source_env_if_exists .envrc.local\n. ./env.sh\ndotenv .env.dev\nuse flake\n",
+	     "arg=.envrc.local program=env.sh arg=.env.dev include=.envrc.local "
+	     "include=./env.sh program=.env.dev arg=flake.nix arg=flake.lock",
+	     HOOKCONF_ENVRC},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct seen s = {""};
+		hookconf_pointers(cases[i].config, strlen(cases[i].config), cases[i].kind,
+				  ".devcontainer", add, &s);
+		if (strcmp(s.text, cases[i].want) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, s.text, cases[i].want);
+	}
+	/* the text's end anywhere: nothing read past it (ASan) */
+	static const char cut[] = "{\"a\":{\"command\":{\"x\":[\"sh\",\"t\"]},\"args\":[\"q\"]}}"
+				  "\n[t]\ncommand = 'x' # c\nPATH_add \"b\" ; x\n/* c";
+	for (size_t n = 0; n < sizeof(cut) - 1; n++) {
+		char *c = malloc(n ? n : 1);
+		struct seen s = {""};
+		assert_non_null(c);
+		memcpy(c, cut, n);
+		for (int k = HOOKCONF_TOOL; k < _HOOKCONF_MAX; k++)
+			hookconf_pointers(c, n, (enum hookconf_kind)k, NULL, add, &s);
 		free(c);
 	}
 }
@@ -314,7 +407,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pointers),	  cmocka_unit_test(test_nul_in_a_value),
 	    cmocka_unit_test(test_long_values),	  cmocka_unit_test(test_hook_scripts),
-	    cmocka_unit_test(test_hook_managers),
+	    cmocka_unit_test(test_hook_managers), cmocka_unit_test(test_tool_configs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: MIT
+"""What a protected configuration names: README promises that nothing the
+sandbox writes makes the host run code later.  The agents', editors', dev
+containers', yarn's and direnv's configurations are built-in names, held
+from the sandbox; the script such a configuration names elsewhere in the
+project was not: `.mcp.json`'s `"command": "node", "args":
+["tools/mcp.js"]`, a `.claude/settings.json` hook's
+`$CLAUDE_PROJECT_DIR/scripts/check.sh`, a dev container's
+`initializeCommand`, `.yarnrc.yml`'s `yarnPath`, an `.envrc`'s `PATH_add
+bin`, and the host's next `claude`, folder open, `yarn` or `cd` ran what
+the sandbox wrote there (supervisor/hookconf.c now reads them).
+
+None of these tools is installed here: each case holds the reading to
+one form of one configuration by what the sandbox may write, as
+test_hook_manager_attacks.py does lefthook's: the file the configuration
+names is refused, and tools/free beside it, which nothing names, is
+written (the control that the sandbox ran and could write there).
+
+Holes (FAIL on 455c36c): every case of NAMED, every mode.  The controls
+(KEPT_WRITABLE) pass on both: what a configuration names that its tool
+does not run stays the project's.
+"""
+import os
+
+import pytest
+
+from test_round3_git_attacks import host_home, host_project, sandbox
+from test_round5_attacks import HOST_PROG, commit_all, put, rewrite
+
+MCP = '{"mcpServers":{"x":{%s}}}\n'
+CLAUDE_HOOK = ('{"hooks":{"PreToolUse":[{"matcher":"Bash","hooks":[{"type":"command",'
+               '"command":%s}]}]}}\n')
+
+# the configuration's name and text, and the file it has the host run
+# (NAMED), which the sandbox may not write; tools/free it does not name
+NAMED = {
+    # MCP servers: a program, an interpreter's script in args, a runner's
+    # file argument, where it runs from
+    "mcp-command": (".mcp.json", MCP % '"command":"./tools/server.sh"', "tools/server.sh"),
+    "mcp-args": (".mcp.json", MCP % '"command":"node","args":["tools/mcp.js"]',
+                 "tools/mcp.js"),
+    "mcp-uv-args": (".mcp.json",
+                    MCP % '"command":"uv","args":["run","--quiet","tools/srv.py"],'
+                    '"env":{"A":"1"}', "tools/srv.py"),
+    "cursor-mcp": (".cursor/mcp.json", MCP % '"command":"sh","args":["tools/x"]', "tools/x"),
+    "gemini-mcp-cwd": (".gemini/settings.json",
+                       MCP % '"command":"node","args":["x.js"],"cwd":"tools"', "tools/x.js"),
+    "qwen-mcp": (".qwen/settings.json", MCP % '"command":"tools/x"', "tools/x"),
+    "vscode-mcp": (".vscode/mcp.json",
+                   '{"servers":{"x":{"type":"stdio","command":"${workspaceFolder}/tools/x"}}}\n',
+                   "tools/x"),
+    "opencode": ("opencode.json",
+                 '{"mcp":{"x":{"type":"local","command":["node","tools/x.js"]}}}\n',
+                 "tools/x.js"),
+    "opencode-jsonc": ("opencode.jsonc",
+                       "{\n  // a comment, it's JSONC\n"
+                       '  "mcp": {"x": {"type": "local",\n'
+                       '    "command": ["bun", "run", "tools/x.ts"]}}\n}\n', "tools/x.ts"),
+    # (a Python script's directory is held whole: py/, not tools/)
+    "codex": (".codex/config.toml",
+              '[mcp_servers.x]\ncommand = "python3"\nargs = ["py/x.py"]\n', "py/x.py"),
+    # agents' hooks and helpers
+    "claude-hook": (".claude/settings.json", CLAUDE_HOOK % '"$CLAUDE_PROJECT_DIR/tools/x"',
+                    "tools/x"),
+    "claude-hook-quoted": (".claude/settings.local.json",
+                           CLAUDE_HOOK % '"\\"$CLAUDE_PROJECT_DIR\\"/tools/check.sh"',
+                           "tools/check.sh"),
+    "claude-statusline": (".claude/settings.json",
+                          '{"statusLine":{"type":"command","command":"sh tools/x"}}\n',
+                          "tools/x"),
+    "claude-api-key-helper": (".claude/settings.json", '{"apiKeyHelper":"tools/x"}\n',
+                              "tools/x"),
+    "gemini-hook": (".gemini/settings.json",
+                    '{"hooks":{"BeforeTool":[{"hooks":[{"type":"command",'
+                    '"command":"$GEMINI_PROJECT_DIR/tools/x"}]}]}}\n', "tools/x"),
+    "copilot-hook": (".github/hooks/checks.json",
+                     '{"version":1,"hooks":{"preToolUse":[{"type":"command",'
+                     '"bash":"./tools/x","powershell":"tools/x.ps1"}]}}\n', "tools/x"),
+    # an editor's tasks (one that runs at folder open)
+    "vscode-task": (".vscode/tasks.json",
+                    '{"version":"2.0.0","tasks":[{"label":"x","type":"shell",'
+                    '"command":"./tools/x","runOptions":{"runOn":"folderOpen"}}]}\n',
+                    "tools/x"),
+    "vscode-task-args": (".vscode/tasks.json",
+                         '{"version":"2.0.0","tasks":[{"label":"x","type":"process",'
+                         '"command":"bash","args":["${workspaceFolder}/tools/x"]}]}\n',
+                         "tools/x"),
+    # a dev container: initializeCommand (on the host) in each form, the
+    # compose file it starts the containers from
+    "devcontainer-init": (".devcontainer/devcontainer.json",
+                          '{"image":"x","initializeCommand":"sh tools/x"}\n', "tools/x"),
+    "devcontainer-init-array": (".devcontainer.json",
+                                '{"image":"x","initializeCommand":["./tools/x","a"]}\n',
+                                "tools/x"),
+    "devcontainer-init-object": (".devcontainer/devcontainer.json",
+                                 '{"image":"x","initializeCommand":{"a":"true",'
+                                 '"b":"${localWorkspaceFolder}/tools/x"}}\n', "tools/x"),
+    "devcontainer-compose": (".devcontainer/devcontainer.json",
+                             '{"dockerComposeFile":["../tools/compose.yml"],"service":"a"}\n',
+                             "tools/compose.yml"),
+    # yarn's release, run by every yarn command; yarn 1's
+    "yarn-path": (".yarnrc.yml", "yarnPath: .yarn/releases/yarn-4.cjs\n",
+                  ".yarn/releases/yarn-4.cjs"),
+    "yarn1-path": (".yarnrc", 'yarn-path "./tools/yarn.js"\n', "tools/yarn.js"),
+    # direnv: a directory first on the host's PATH (a file in it, a file
+    # made there), a file sourced (and what it puts on PATH), a dotenv
+    "envrc-path-add": (".envrc", "PATH_add bin\n", "bin/x"),
+    "envrc-path-add-new": (".envrc", "PATH_add bin\n", "bin/git"),
+    "envrc-export-path": (".envrc", 'export PATH="$PWD/bin:$PATH"\n', "bin/x"),
+    "envrc-source": (".envrc", "source_env_if_exists tools/env.sh\n", "tools/env.sh"),
+    "envrc-source-path": (".envrc", "source_env tools/env.sh\n", "bin/x"),
+    "envrc-dot": (".envrc", ". ./tools/x\n", "tools/x"),
+    "envrc-dotenv": (".envrc", "dotenv_if_exists .env.local\n", ".env.local"),
+}
+
+
+def project(box, name, text):
+    """The host's project with the configuration NAME (TEXT) and the
+    files the cases name, committed; the host's home."""
+    home = host_home(box)
+    host_project(box, home)
+    put(box, name, text, 0o644)
+    for rel in ("tools/x", "tools/server.sh", "tools/check.sh", "tools/free", "bin/x",
+                "tools/yarn.js", ".yarn/releases/yarn-4.cjs"):
+        put(box, rel, HOST_PROG)
+    for rel in ("tools/mcp.js", "tools/srv.py", "tools/x.js", "tools/x.ts", "py/x.py",
+                "tools/compose.yml", ".env.local", "tools/conf.json", "src/app.js"):
+        put(box, rel, "x\n", 0o644)
+    put(box, "tools/env.sh", "PATH_add bin\n", 0o644)
+    commit_all(box, home)
+    return home
+
+
+@pytest.mark.parametrize("case", sorted(NAMED))
+def test_the_script_a_configuration_names_is_protected(box, case):
+    name, text, named = NAMED[case]
+    home = project(box, name, text)
+    path = os.path.join(box.work, named)
+    before = open(path).read() if os.path.exists(path) else None
+    r = sandbox(box, home, "mkdir -p %s; (%s) && echo planted || echo refused; (%s) && echo free"
+                % (os.path.dirname(named), rewrite(named), rewrite("tools/free")))
+    words = r.stdout.split()
+    assert "free" in words, "control: the sandbox could not write tools/free\n" + \
+        r.stdout + r.stderr
+    after = open(path).read() if os.path.exists(path) else None
+    assert "refused" in words and after == before, \
+        "the sandbox wrote %s, which %s has the host run (%s)\n%s" % (named, name, case,
+                                                                    r.stdout + r.stderr)
+
+
+# What a configuration names that its tool does not run stays writable:
+# a data file an MCP server's args name (its options, as pre-commit's
+# are read), the program a debugger launches (the project's own source,
+# which the host runs when the user debugs it whatever the sandbox did)
+KEPT_WRITABLE = {
+    "mcp-config-arg": (".mcp.json",
+                       MCP % '"command":"node","args":["tools/mcp.js","--config",'
+                       '"tools/conf.json"]', "tools/conf.json"),
+    "launch-program": (".vscode/launch.json",
+                       '{"configurations":[{"type":"node","request":"launch",'
+                       '"program":"${workspaceFolder}/src/app.js"}]}\n', "src/app.js"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KEPT_WRITABLE))
+def test_what_a_configuration_names_but_does_not_run_stays_writable(box, case):
+    name, text, named = KEPT_WRITABLE[case]
+    home = project(box, name, text)
+    r = sandbox(box, home, "(%s) && echo written" % rewrite(named))
+    assert "written" in r.stdout.split(), r.stdout + r.stderr

@@ -598,14 +598,26 @@ static bool hookconf_path(const struct pointers *pp, const char *value, char *ou
 /* A directory an .envrc puts on the host's search path (PATH_add bin):
  * every program there runs by its bare name, so it is held whole, where it
  * lies below the top and is a directory or nothing yet (the top itself
- * would be the whole project: README says it is not held). */
-static void path_dir(const struct pointers *pp, const char *path)
+ * would be the whole project: README says it is not held); a link, and
+ * where it leads (DEPTH: links followed so far). */
+static void path_dir(const struct pointers *pp, const char *path, int depth)
 {
 	size_t tl = strlen(pp->top);
 	struct stat st;
 
-	if (strncmp(path, pp->top, tl) != 0 || path[tl] != '/' || in_package_tree(path + tl) ||
-	    (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)))
+	if (strncmp(path, pp->top, tl) != 0 || path[tl] != '/' || in_package_tree(path + tl))
+		return;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		/* a link (`bin -> tools`): held, and the directory it leads
+		 * to, which is what the shell looks in */
+		_cleanup_free_ char *real = realpath(path, NULL);
+		cand_add(pp->cand, path, PROT_FILE);
+		hook_file(pp->sb, path);
+		if (real && depth < 4)
+			path_dir(pp, real, depth + 1);
+		return;
+	}
+	if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode))
 		return;
 	cand_add(pp->cand, path, PROT_DIR);
 	hook_file(pp->sb, path);
@@ -625,7 +637,7 @@ static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *val
 	    !hookconf_path(pp, value, path, sizeof(path)))
 		return;
 	if (kind == PTR_PATH_DIR) {
-		path_dir(pp, path);
+		path_dir(pp, path, 0);
 		return;
 	}
 	/* an .envrc's source_env DIR sources DIR/.envrc */

@@ -16,9 +16,10 @@ test_hook_manager_attacks.py does lefthook's: the file the configuration
 names is refused, and tools/free beside it, which nothing names, is
 written (the control that the sandbox ran and could write there).
 
-Holes (FAIL on 455c36c): every case of NAMED, every mode.  The controls
-(KEPT_WRITABLE) pass on both: what a configuration names that its tool
-does not run stays the project's.
+Holes (FAIL on 455c36c): every case of NAMED, every mode; envrc-path-add-
+link also on 33bffb9 (a PATH_add of a link held the link, not where it
+leads).  The controls (KEPT_WRITABLE) pass on both: what a configuration
+names that its tool does not run stays the project's.
 """
 import os
 
@@ -107,6 +108,7 @@ NAMED = {
     "envrc-path-add": (".envrc", "PATH_add bin\n", "bin/x"),
     "envrc-path-add-new": (".envrc", "PATH_add bin\n", "bin/git"),
     "envrc-export-path": (".envrc", 'export PATH="$PWD/bin:$PATH"\n', "bin/x"),
+    "envrc-path-add-link": (".envrc", "PATH_add linked\n", "bin/x"),
     "envrc-source": (".envrc", "source_env_if_exists tools/env.sh\n", "tools/env.sh"),
     "envrc-source-path": (".envrc", "source_env tools/env.sh\n", "bin/x"),
     "envrc-dot": (".envrc", ". ./tools/x\n", "tools/x"),
@@ -127,6 +129,7 @@ def project(box, name, text):
                 "tools/compose.yml", ".env.local", "tools/conf.json", "src/app.js"):
         put(box, rel, "x\n", 0o644)
     put(box, "tools/env.sh", "PATH_add bin\n", 0o644)
+    os.symlink("bin", os.path.join(box.work, "linked"))
     commit_all(box, home)
     return home
 

@@ -72,8 +72,9 @@ def layout(path):
 def test_a_start_reads_a_corner_of_the_binary():
     """The build lays out the functions a start runs (layout.order) before
     the rest of the text, and the large tables a start reads little of
-    (the built-in seccomp programs, one of which it reads, and the syscall
-    table) after the rest of the read-only data (Makefile:
+    (the built-in seccomp programs, one of which it reads, the syscall
+    table, and Python's standard names, a binary search of which reads a
+    few) after the rest of the read-only data (Makefile:
     build/layout.ld): the kernel maps a binary 64 KiB around each page
     touched, and a start that reached all over it kept most of it resident
     (test_sandbox.py: test_the_code_a_start_runs_is_laid_out_together)."""
@@ -89,7 +90,7 @@ def test_a_start_reads_a_corner_of_the_binary():
              if n.strip() and not n.startswith("#") and n.strip() in syms]
     assert len(names) > 300, len(names)
     assert [n for n in names if not within(n, ".text.first")] == []
-    for sym in ("seccomp_cache_insns", "seccomp_table"):
+    for sym in ("seccomp_cache_insns", "seccomp_table", "py_names"):
         assert within(sym, ".rodata.last"), sym
     # what a start reads of the rest: under 128 KiB (a sanitizer's build
     # pads every object and string of it)

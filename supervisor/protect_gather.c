@@ -693,12 +693,17 @@ static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *val
 
 static void hookconf_read(const struct pointers *pp, const char *path, enum hookconf_kind kind)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	_cleanup_close_ int owned = fd;
 	struct pointers hp = *pp;
 	struct stat st;
 	size_t len;
 
+	/* through a link, as the host's tool reads it (a review: a
+	 * `.mcp.json -> config/mcp.json` went unread); a file only (no
+	 * device opened; this runs before the command, nothing races) */
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int owned = fd;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
 	/* read to git's configurations' size, and said past it (a review:

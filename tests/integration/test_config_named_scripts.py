@@ -171,3 +171,18 @@ def test_what_a_configuration_names_but_does_not_run_stays_writable(box, case):
     home = project(box, name, text)
     r = sandbox(box, home, "(%s) && echo written" % rewrite(named))
     assert "written" in r.stdout.split(), r.stdout + r.stderr
+
+
+def test_a_configuration_reached_through_a_link_is_read(box):
+    """Hole (FAILS on fda3d20): a project's .mcp.json that is a link to
+    config/mcp.json (the host's claude follows it) was not read, so the
+    script its server runs stayed the sandbox's to write."""
+    home = project(box, "config/mcp.json", MCP % '"command":"node","args":["tools/mcp.js"]')
+    os.symlink("config/mcp.json", os.path.join(box.work, ".mcp.json"))
+    path = os.path.join(box.work, "tools/mcp.js")
+    before = open(path).read()
+    r = sandbox(box, home, "(%s) && echo planted || echo refused; (%s) && echo free"
+                % (rewrite("tools/mcp.js"), rewrite("tools/free")))
+    words = r.stdout.split()
+    assert "free" in words, r.stdout + r.stderr
+    assert "refused" in words and open(path).read() == before, r.stdout + r.stderr

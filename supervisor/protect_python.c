@@ -20,10 +20,10 @@
  * project's files.  But for a built-in name's (readline.py, pip/...,
  * protect_names.c), which the sandbox may not change: of those only the
  * entries there at the start are kept (a readline.TAG.so made beside a
- * held readline.py comes before it in Python's search).  Judged as absent built-in names are (protect.c): the
- * file gate refuses the name where it keeps the top (no namespaces), the
- * watch moves it aside as it is made (protwatch.c), the check at exit once
- * more, and a crash journal has the next start make that check.
+ * held readline.py comes before it in Python's search).  Judged as absent built-in names are
+ * (protect.c): the file gate refuses the name where it keeps the top (no namespaces), the watch
+ * moves it aside as it is made (protwatch.c), the check at exit once more, and a crash journal has
+ * the next start make that check.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -111,7 +111,8 @@ void protect_python_plan(struct sandbox *sb, struct listings *ls)
 			enum py_form f = py_std_form(l->names[i], stem, sizeof(stem));
 			struct stat st;
 			if (f == PY_NONE || is_present(sb, top, stem) ||
-			    (size_t)snprintf(path, sizeof(path), "%s/%s", top, stem) >= sizeof(path))
+			    (size_t)snprintf(path, sizeof(path), "%s/%s", top, stem) >=
+				sizeof(path))
 				continue;
 			bool held = held_stem(stem);
 			if (f == PY_PACKAGE) {
@@ -121,7 +122,8 @@ void protect_python_plan(struct sandbox *sb, struct listings *ls)
 				    !(S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)))
 					continue;
 				if (S_ISDIR(st.st_mode) &&
-				    (held ? (holds_init(dir, top, stem, &sb->py_kept, &sb->n_py_kept),
+				    (held ? (holds_init(dir, top, stem, &sb->py_kept,
+							&sb->n_py_kept),
 					     true)
 					  : !holds_init(dir, top, stem, NULL, NULL))) {
 					/* a namespace directory (html/, email/), or
@@ -133,8 +135,8 @@ void protect_python_plan(struct sandbox *sb, struct listings *ls)
 			}
 			if (held) {
 				/* this entry only: the form of it there */
-				if ((size_t)snprintf(path, sizeof(path), "%s/%s", top, l->names[i]) <
-				    sizeof(path))
+				if ((size_t)snprintf(path, sizeof(path), "%s/%s", top,
+						     l->names[i]) < sizeof(path))
 					strv_add(&sb->py_kept, &sb->n_py_kept, path);
 				continue;
 			}
@@ -165,8 +167,8 @@ enum py_made protect_python_made(const struct sandbox *sb, const char *dir, cons
 	enum py_form f = py_std_form(name, stem, sizeof(stem));
 	if (f != PY_NONE && strv_has(sb->py_tops, sb->n_py_tops, dir))
 		return is_present(sb, dir, stem) || is_kept(sb, dir, name) ? PYM_NONE
-		       : f == PY_MODULE					     ? PYM_MOVE
-									     : PYM_PACKAGE;
+		       : f == PY_MODULE					   ? PYM_MOVE
+									   : PYM_PACKAGE;
 	/* an __init__ in TOP/STEM */
 	const char *slash = strrchr(dir, '/');
 	if (!py_init_name(name) || !slash || !py_std_name(slash + 1) ||
@@ -225,7 +227,8 @@ void protect_python_check(struct sandbox *sb, const struct timespec *since)
 		while (d && (de = readdir(d))) {
 			enum py_form f = py_std_form(de->d_name, stem, sizeof(stem));
 			struct stat st;
-			if (f == PY_NONE || is_present(sb, top, stem) || is_kept(sb, top, de->d_name) ||
+			if (f == PY_NONE || is_present(sb, top, stem) ||
+			    is_kept(sb, top, de->d_name) ||
 			    (size_t)snprintf(path, sizeof(path), "%s/%s", top, de->d_name) >=
 				sizeof(path))
 				continue;
@@ -262,8 +265,8 @@ char *protect_python_stems(const struct sandbox *sb, const char *top)
 	char *s = calloc(1, 1);
 
 	for (size_t i = 0; s && i < sb->n_py_present + sb->n_py_kept; i++) {
-		const char *p = i < sb->n_py_present ? sb->py_present[i]
-						     : sb->py_kept[i - sb->n_py_present];
+		const char *p =
+		    i < sb->n_py_present ? sb->py_present[i] : sb->py_kept[i - sb->n_py_present];
 		if (strncmp(p, top, tl) != 0 || p[tl] != '/')
 			continue;
 		size_t l = strlen(p + tl + 1);
@@ -291,7 +294,8 @@ void protect_python_recover(struct sandbox *tmp, const char *top, const char *st
 		/* a stem, or a held module's entry (a dot or a slash in it) */
 		bool entry = memchr(s, '.', l) || memchr(s, '/', l);
 		if (l && (entry || py_std_name_n(s, l)) && !memmem(s, l, "..", 2) &&
-		    (size_t)snprintf(path, sizeof(path), "%s/%.*s", top, (int)l, s) < sizeof(path)) {
+		    (size_t)snprintf(path, sizeof(path), "%s/%.*s", top, (int)l, s) <
+			sizeof(path)) {
 			if (entry)
 				strv_add(&tmp->py_kept, &tmp->n_py_kept, path);
 			else

@@ -47,7 +47,7 @@ static void test_forms(void **state)
 	    {"_frozen_importlib_external.py", PY_MODULE, "_frozen_importlib_external"},
 	    {"pip.py", PY_MODULE, "pip"},
 	    {"setuptools.py", PY_MODULE, "setuptools"},
-	    {"distutils.py", PY_MODULE, "distutils"}, /* 3.11's */
+	    {"distutils.py", PY_MODULE, "distutils"},	      /* 3.11's */
 	    {"annotationlib.py", PY_MODULE, "annotationlib"}, /* 3.14's */
 	    {"json", PY_PACKAGE, "json"},
 	    {"html", PY_PACKAGE, "html"},

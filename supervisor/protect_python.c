@@ -49,6 +49,8 @@ void protect_python_clear(struct sandbox *sb)
 	strv_clear(&sb->py_present, &sb->n_py_present);
 	strv_clear(&sb->py_kept, &sb->n_py_kept);
 	strv_clear(&sb->py_pkgdirs, &sb->n_py_pkgdirs);
+	strv_clear(&sb->py_links, &sb->n_py_links);
+	strv_clear(&sb->py_linkdirs, &sb->n_py_linkdirs);
 }
 
 /* Whether STEM is a built-in name's module (STEM.py in protect_names.c). */
@@ -94,6 +96,30 @@ static bool holds_init(int dir, const char *top, const char *name, char ***kept,
 	return any;
 }
 
+/*
+ * A link TOP/STEM there at the start: the project's own package when it
+ * leads to a directory holding an __init__ (true); else (a link to a
+ * built docs/_build/html, to nothing yet) it stays, and what it leads to
+ * is judged as a directory STEM there would be: an __init__ made there
+ * (an outside review: a link counted as the project's own left its
+ * directory to the sandbox, and `python3 -m http.server` imported html
+ * from it).
+ */
+static bool link_at_start(struct sandbox *sb, const char *path)
+{
+	_cleanup_free_ char *real = realpath(path, NULL);
+	struct stat st;
+
+	if (real && stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (holds_init(AT_FDCWD, NULL, real, NULL, NULL))
+			return false;
+		if (!strv_has(sb->py_linkdirs, sb->n_py_linkdirs, real))
+			strv_add(&sb->py_linkdirs, &sb->n_py_linkdirs, real);
+	}
+	strv_add(&sb->py_links, &sb->n_py_links, path);
+	return true;
+}
+
 void protect_python_plan(struct sandbox *sb, struct listings *ls)
 {
 	char stem[NAME_MAX + 1], path[PATH_MAX];
@@ -101,6 +127,8 @@ void protect_python_plan(struct sandbox *sb, struct listings *ls)
 	strv_clear(&sb->py_present, &sb->n_py_present);
 	strv_clear(&sb->py_kept, &sb->n_py_kept);
 	strv_clear(&sb->py_pkgdirs, &sb->n_py_pkgdirs);
+	strv_clear(&sb->py_links, &sb->n_py_links);
+	strv_clear(&sb->py_linkdirs, &sb->n_py_linkdirs);
 	for (size_t t = 0; t < sb->n_py_tops; t++) {
 		const char *top = sb->py_tops[t];
 		const struct listing *l = listing_get(ls, top, strlen(top));
@@ -120,6 +148,8 @@ void protect_python_plan(struct sandbox *sb, struct listings *ls)
 					dir = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
 				if (dir < 0 || fstatat(dir, stem, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 				    !(S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode)))
+					continue;
+				if (S_ISLNK(st.st_mode) && !held && link_at_start(sb, path))
 					continue;
 				if (S_ISDIR(st.st_mode) &&
 				    (held ? (holds_init(dir, top, stem, &sb->py_kept,
@@ -169,6 +199,9 @@ enum py_made protect_python_made(const struct sandbox *sb, const char *dir, cons
 		return is_present(sb, dir, stem) || is_kept(sb, dir, name) ? PYM_NONE
 		       : f == PY_MODULE					   ? PYM_MOVE
 									   : PYM_PACKAGE;
+	/* an __init__ where a link there at the start leads */
+	if (py_init_name(name) && strv_has(sb->py_linkdirs, sb->n_py_linkdirs, dir))
+		return is_kept(sb, dir, name) ? PYM_NONE : PYM_MOVE;
 	/* an __init__ in TOP/STEM */
 	const char *slash = strrchr(dir, '/');
 	if (!py_init_name(name) || !slash || !py_std_name(slash + 1) ||
@@ -196,19 +229,17 @@ static bool made_since(int dir, const char *name, const struct timespec *since)
 
 /* What TOP's directory STEM (DIR's entry) holds that makes it a package
  * (made at or after SINCE, when not NULL), into OUT. */
-static void finish_package(const struct sandbox *sb, int dir, const char *top, const char *stem,
+static void finish_package(const struct sandbox *sb, int dir, const char *name, const char *pkg,
 			   const struct timespec *since, char ***out, size_t *nout)
 {
-	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, stem, O_NOFOLLOW);
+	_cleanup_(closedirp) DIR *d = dir_stream_at(dir, name, O_NOFOLLOW);
 	struct dirent *de;
 	char path[PATH_MAX];
 
 	while (d && (de = readdir(d)))
 		if (py_init_name(de->d_name) && made_since(dirfd(d), de->d_name, since) &&
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", top, stem) < sizeof(path) &&
-		    !is_kept(sb, path, de->d_name) &&
-		    (size_t)snprintf(path, sizeof(path), "%s/%s/%s", top, stem, de->d_name) <
-			sizeof(path))
+		    !is_kept(sb, pkg, de->d_name) &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", pkg, de->d_name) < sizeof(path))
 			strv_add(out, nout, path);
 }
 
@@ -238,12 +269,21 @@ void protect_python_check(struct sandbox *sb, const struct timespec *since)
 					continue;
 				if (S_ISDIR(st.st_mode)) {
 					/* renamed in (its ctime), or given an __init__ */
-					finish_package(sb, dirfd(d), top, de->d_name,
+					finish_package(sb, dirfd(d), de->d_name, path,
 						       fresh ? NULL : since, &out, &nout);
 					continue;
 				}
 				if (!S_ISLNK(st.st_mode))
 					continue; /* no module: a file without a suffix */
+				if (strv_has(sb->py_links, sb->n_py_links, path)) {
+					/* the project's link: where it leads now */
+					_cleanup_free_ char *real = realpath(path, NULL);
+					struct stat rs;
+					if (real && stat(real, &rs) == 0 && S_ISDIR(rs.st_mode))
+						finish_package(sb, AT_FDCWD, real, real, since,
+							       &out, &nout);
+					continue;
+				}
 			}
 			if (fresh)
 				strv_add(&out, &nout, path);
@@ -264,19 +304,26 @@ char *protect_python_stems(const struct sandbox *sb, const char *top)
 	size_t tl = strlen(top), n = 0;
 	char *s = calloc(1, 1);
 
-	for (size_t i = 0; s && i < sb->n_py_present + sb->n_py_kept; i++) {
-		const char *p =
-		    i < sb->n_py_present ? sb->py_present[i] : sb->py_kept[i - sb->n_py_present];
-		if (strncmp(p, top, tl) != 0 || p[tl] != '/')
+	size_t np = sb->n_py_present, nk = sb->n_py_kept;
+	for (size_t i = 0; s && i < np + nk + sb->n_py_links; i++) {
+		const char *p = i < np	      ? sb->py_present[i]
+				: i < np + nk ? sb->py_kept[i - np]
+					      : sb->py_links[i - np - nk];
+		bool link = i >= np + nk; /* written STEM@ */
+		/* TOP's own (a top within it has records of its own) */
+		if (strncmp(p, top, tl) != 0 || p[tl] != '/' ||
+		    ((i < np || link) && strchr(p + tl + 1, '/')))
 			continue;
 		size_t l = strlen(p + tl + 1);
-		char *t = realloc(s, n + l + 2);
+		char *t = realloc(s, n + l + 3);
 		if (!t) {
 			free(s);
 			return NULL;
 		}
 		s = t;
 		memcpy(s + n, p + tl + 1, l);
+		if (link)
+			s[n + l++] = '@';
 		s[n + l] = ' ';
 		s[n + l + 1] = '\0';
 		n += l + 1;
@@ -290,13 +337,18 @@ void protect_python_recover(struct sandbox *tmp, const char *top, const char *st
 
 	protect_python_top(tmp, top);
 	for (const char *s = stems; *s;) {
-		size_t l = strcspn(s, " ");
-		/* a stem, or a held module's entry (a dot or a slash in it) */
-		bool entry = memchr(s, '.', l) || memchr(s, '/', l);
-		if (l && (entry || py_std_name_n(s, l)) && !memmem(s, l, "..", 2) &&
-		    (size_t)snprintf(path, sizeof(path), "%s/%.*s", top, (int)l, s) <
+		size_t l = strcspn(s, " "), w = l;
+		/* a stem, a link there at the start (STEM@), or a held
+		 * module's entry (a dot or a slash in it) */
+		bool link = l && s[l - 1] == '@';
+		w -= link;
+		bool entry = !link && (memchr(s, '.', l) || memchr(s, '/', l));
+		if (w && (entry || py_std_name_n(s, w)) && !memmem(s, w, "..", 2) &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%.*s", top, (int)w, s) <
 			sizeof(path)) {
-			if (entry)
+			if (link)
+				strv_add(&tmp->py_links, &tmp->n_py_links, path);
+			else if (entry)
 				strv_add(&tmp->py_kept, &tmp->n_py_kept, path);
 			else
 				strv_add(&tmp->py_present, &tmp->n_py_present, path);

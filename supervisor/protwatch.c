@@ -292,10 +292,12 @@ static void handle(struct sandbox *sb, const struct pw_dir *dir, const char *nam
 		 * makes it the package (its entries now, then as they come) */
 		if (lstat(path, &st) < 0)
 			return;
-		if (S_ISLNK(st.st_mode))
+		/* (one that cannot be watched, or looked through: aside whole,
+		 * as a repository that cannot be followed; a review made them
+		 * so by using the watches up, or a directory unreadable) */
+		if (S_ISLNK(st.st_mode) ||
+		    (S_ISDIR(st.st_mode) && !watch_new(sb, path, dir->kind, depth, again)))
 			move(sb, path);
-		else if (S_ISDIR(st.st_mode))
-			(void)watch_new(sb, path, dir->kind, depth, again);
 		return;
 	case PYM_NONE:
 		break;
@@ -418,6 +420,8 @@ int protwatch_start(struct sandbox *sb)
 		r = watch_path(pw, sb->py_tops[i], false);
 	for (size_t i = 0; i < sb->n_py_pkgdirs && r >= 0; i++)
 		r = watch_path(pw, sb->py_pkgdirs[i], false);
+	for (size_t i = 0; i < sb->n_py_linkdirs && r >= 0; i++)
+		r = watch_path(pw, sb->py_linkdirs[i], false);
 	/* each absent name: the directories from its grant to the nearest
 	 * one that exists (one found absent is not looked at again: many
 	 * names share .config, .github, ...; kept as the first LEN bytes of

@@ -8,9 +8,15 @@
  * a project's top runs in place of the module it is named after.  Builtin
  * and frozen modules come before the path; the rest do not, and which of
  * them a tool imports changes from version to version: every standard name
- * is taken (the union of `sys.stdlib_module_names` over Python 3.8 to 3.14,
- * and the modules 3.10 dropped), with pip's and setuptools' own (`-m pip`,
- * and `-m venv` through ensurepip).
+ * is taken (the union of `sys.stdlib_module_names` over Python 3.10 to 3.14,
+ * which defines it), with pip's and setuptools' own (`-m pip`, and `-m
+ * venv` through ensurepip), and the names the library itself imports that
+ * the list leaves out (an outside review ran them at the host's `python3
+ * -m venv` and `-m http.server`): the configuration sysconfig imports by a
+ * name it builds (`_sysconfigdata_` and the platform's, by prefix), Jython's
+ * and VMS's modules tried in a try block (`org`, `java`, `vms_lib`),
+ * Debian's `_distutils_system_mod`, site's `sitecustomize` and
+ * `usercustomize` (`-m site`).
  *
  * The forms, as importlib's FileFinder tries them in a directory: a
  * package STEM/ holding __init__ with one of the suffixes below (a
@@ -23,6 +29,7 @@
  * protect.c says where they are judged (the tops of projects) and what is
  * done with them.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +46,6 @@ static const char py_names[][28] = {
     "_asyncio",
     "_bisect",
     "_blake2",
-    "_bootlocale",
     "_bootsubprocess",
     "_bz2",
     "_codecs",
@@ -64,7 +70,7 @@ static const char py_names[][28] = {
     "_dbm",
     "_decimal",
     "_distutils_hack",
-    "_dummy_thread",
+    "_distutils_system_mod",
     "_elementtree",
     "_frozen_importlib",
     "_frozen_importlib_external",
@@ -135,6 +141,7 @@ static const char py_names[][28] = {
     "_weakref",
     "_weakrefset",
     "_winapi",
+    "_winreg",
     "_wmi",
     "_zoneinfo",
     "_zstd",
@@ -189,7 +196,6 @@ static const char py_names[][28] = {
     "dis",
     "distutils",
     "doctest",
-    "dummy_threading",
     "email",
     "encodings",
     "ensurepip",
@@ -200,7 +206,6 @@ static const char py_names[][28] = {
     "filecmp",
     "fileinput",
     "fnmatch",
-    "formatter",
     "fractions",
     "ftplib",
     "functools",
@@ -227,6 +232,7 @@ static const char py_names[][28] = {
     "io",
     "ipaddress",
     "itertools",
+    "java",
     "json",
     "keyword",
     "lib2to3",
@@ -234,7 +240,6 @@ static const char py_names[][28] = {
     "locale",
     "logging",
     "lzma",
-    "macpath",
     "mailbox",
     "mailcap",
     "marshal",
@@ -255,9 +260,9 @@ static const char py_names[][28] = {
     "opcode",
     "operator",
     "optparse",
+    "org",
     "os",
     "ossaudiodev",
-    "parser",
     "pathlib",
     "pdb",
     "pickle",
@@ -300,6 +305,7 @@ static const char py_names[][28] = {
     "shutil",
     "signal",
     "site",
+    "sitecustomize",
     "smtpd",
     "smtplib",
     "sndhdr",
@@ -318,7 +324,6 @@ static const char py_names[][28] = {
     "struct",
     "subprocess",
     "sunau",
-    "symbol",
     "symtable",
     "sys",
     "sysconfig",
@@ -348,9 +353,11 @@ static const char py_names[][28] = {
     "unicodedata",
     "unittest",
     "urllib",
+    "usercustomize",
     "uu",
     "uuid",
     "venv",
+    "vms_lib",
     "warnings",
     "wave",
     "weakref",
@@ -376,12 +383,13 @@ static int cmp_name(const void *key, const void *elem)
 
 bool py_std_name(const char *stem)
 {
-	return bsearch(stem, py_names, ARRAY_SIZE(py_names), sizeof(py_names[0]), cmp_name);
+	return bsearch(stem, py_names, ARRAY_SIZE(py_names), sizeof(py_names[0]), cmp_name) ||
+	       strncmp(stem, "_sysconfigdata", 14) == 0;
 }
 
 bool py_std_name_n(const char *stem, size_t n)
 {
-	char s[sizeof(py_names[0])];
+	char s[NAME_MAX + 1];
 
 	if (n >= sizeof(s))
 		return false;
@@ -411,7 +419,7 @@ enum py_form py_std_form(const char *name, char *stem, size_t size)
 	const char *dot = strchr(name, '.');
 	size_t n = dot ? (size_t)(dot - name) : strlen(name);
 
-	if (!n || n >= size || n >= sizeof(py_names[0]))
+	if (!n || n >= size)
 		return PY_NONE;
 	memcpy(stem, name, n);
 	stem[n] = '\0';

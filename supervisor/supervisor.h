@@ -225,6 +225,13 @@ struct sandbox {
 	size_t n_py_kept;
 	char **py_pkgdirs;
 	size_t n_py_pkgdirs;
+	/* the links TOP/STEM there at the start that led to no package, and
+	 * the directories they led to (an __init__ made there is judged as
+	 * in TOP/STEM) */
+	char **py_links;
+	size_t n_py_links;
+	char **py_linkdirs;
+	size_t n_py_linkdirs;
 	/* the notification filter for the command (run.c), or len 0 */
 	struct seccomp_prog seccomp_notify;
 	/* state.c: the stand-ins, ringfence's state directory (the root,

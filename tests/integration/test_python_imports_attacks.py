@@ -14,6 +14,13 @@ a package elsewhere in the project, a package renamed in as logging, a link
 logging.py; the compiled form of a held readline.py in __pycache__; the same
 made while the supervisor was stopped and then killed (the next start's
 check).
+Found by an outside review of 75b6064 (each FAILS on b57ba19, the rule's first form): names the
+library imports that sys.stdlib_module_names leaves out (sysconfig's
+_sysconfigdata_* at `-m venv`, `org` that copy and pickle try at `-m
+http.server`); a link named html there at the start, leading to a
+directory without an __init__, which the sandbox made a package; a
+package directory renamed in that cannot be watched (the watches used
+up; unreadable to the unprivileged supervisor), left in place until exit.
 Positive controls: the command ran and the host's python ran (its exit
 status); a module of the project's own by a standard name, there at the
 start, stays the project's; new modules of other names, and a directory
@@ -220,3 +227,106 @@ def test_a_standard_module_a_killed_run_made_is_moved_by_the_next_start(box):
     assert not os.path.exists(os.path.join(box.work, "inspect.py")), r.stderr
     assert not os.path.exists(os.path.join(box.work, "argparse", "__init__.py")), r.stderr
     assert os.path.exists(os.path.join(box.work, "inspect.py.ringfence-blocked"))
+
+
+def sysconfigdata_name():
+    return subprocess.run(["/usr/bin/python3", "-c",
+                           "import sysconfig; print(sysconfig._get_sysconfigdata_name())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+# the names the library imports that the list of standard names leaves out:
+# each planted at the top, and the host program that imports it there
+UNLISTED = {
+    # sysconfig builds the name (the platform's); venv imports it
+    "sysconfigdata": (None, ["-m", "venv", "--without-pip"]),
+    # copy and pickle try Jython's module first: http.server imports them
+    "org": ("org.py", ["-m", "http.server", "--help"]),
+    "org-package": ("org/__init__.py", ["-m", "http.server", "--help"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNLISTED))
+def test_a_module_the_library_imports_by_another_name_is_not_imported(box, case):
+    rel, args = UNLISTED[case]
+    md = markdir(box)
+    if rel is None:
+        name = sysconfigdata_name()
+        rel = name + ".py"
+        # the real one's content after the mark: the host's venv still works
+        import sysconfig
+        src = os.path.join(sysconfig.get_path("stdlib"), name + ".py")
+        plant = PLANT + open(src).read() if os.path.exists(src) else PLANT
+    else:
+        plant = PLANT
+    d = os.path.dirname(rel)
+    r = box.run(["sh", "-c", exported(P=plant) + "echo ran; " +
+                 ("mkdir -p %s && " % d if d else "") + 'printf "%%s" "$P" > %s && echo planted'
+                 % rel], policy=box.policy(""))
+    ran(r)
+    extra = [os.path.join(md, "venv")] if args[1] == "venv" else []
+    h = host(box, ["/usr/bin/python3"] + args + extra, md, cwd=box.work,
+             env={"MARKDIR": md})
+    assert not os.path.exists(os.path.join(md, "MARK")), \
+        "the host's python imported the sandbox's %s: %s" % (rel, r.stdout + r.stderr)
+    assert h.returncode == 0, h.stderr
+
+
+def test_a_link_there_at_the_start_does_not_make_a_package_of_where_it_leads(box):
+    """The project's `html` is a link to its built documentation (a
+    directory without an __init__): not the project's module, and an
+    __init__.py the sandbox puts where it leads makes it one, which the
+    host's `python3 -m http.server` imports in place of the standard
+    html."""
+    built = os.path.join(box.work, "docs", "_build", "html")
+    os.makedirs(built)
+    with open(os.path.join(built, "index.html"), "w") as f:
+        f.write("<p>\n")
+    os.symlink("docs/_build/html", os.path.join(box.work, "html"))
+    if box.user == "nobody":
+        for dp, dn, fn in os.walk(os.path.join(box.work, "docs")):
+            for n in [dp] + [os.path.join(dp, x) for x in fn]:
+                os.lchown(n, NOBODY, NOBODY)
+        os.lchown(os.path.join(box.work, "html"), NOBODY, NOBODY)
+    md = markdir(box)
+    r = box.run(["sh", "-c", exported(P=PLANT) + 'echo ran; printf "%s" "$P" > '
+                 "docs/_build/html/__init__.py && echo planted"], policy=box.policy(""))
+    ran(r)
+    h = host(box, ["/usr/bin/python3", "-m", "http.server", "--help"], md, cwd=box.work,
+             env={"MARKDIR": md})
+    assert not os.path.exists(os.path.join(md, "MARK")), \
+        "the host's python imported html from where the link leads: " + r.stdout + r.stderr
+    assert h.returncode == 0, h.stderr
+    # the project's link and its documentation stay
+    assert os.path.islink(os.path.join(box.work, "html"))
+    assert os.path.exists(os.path.join(built, "index.html"))
+
+
+# a package made beside it (a directory without write is renamed only
+# within its parent), then renamed in as logging; the loop waits up to
+# 5 s, inside the sandbox, for it to stop being one (the watch, not the
+# check at exit, which comes after the host's tool may have run)
+RENAME_IN_AND_WAIT = (
+    'mkdir -p pkgx && printf x > pkgx/__init__.py && %s mv pkgx logging && '
+    'for i in $(seq 100); do [ -e logging/__init__.py ] || break; sleep 0.05; done; '
+    '[ -e logging/__init__.py ] && echo left || echo gone')
+
+
+def test_a_package_renamed_in_that_cannot_be_watched_is_moved_aside_at_once(box):
+    """The watches used up first (the sandbox makes more directories than
+    are watched): a package renamed in as logging then cannot be watched,
+    and was left until exit; it is moved aside whole, at once."""
+    r = box.run(["sh", "-c", "echo ran; python3 -c \"import os\n"
+                 "for i in range(8400): os.makedirs('many/%d' % i)\"; sleep 1; " +
+                 RENAME_IN_AND_WAIT % ""], policy=box.policy(""), timeout=120)
+    ran(r)
+    assert "gone" in r.stdout.split(), r.stdout + r.stderr
+
+
+def test_an_unreadable_package_renamed_in_is_moved_aside_at_once(box):
+    """Unreadable (mode 111) to an unprivileged supervisor, which then
+    cannot watch it or look through it (as root it can)."""
+    r = box.run(["sh", "-c", "echo ran; " + RENAME_IN_AND_WAIT % "chmod 111 pkgx &&"],
+                policy=box.policy(""))
+    ran(r)
+    assert "gone" in r.stdout.split(), r.stdout + r.stderr

@@ -256,6 +256,12 @@ static void hook_file(struct sandbox *sb, const char *path)
 	_cleanup_free_ char *real = realpath(path, NULL);
 	if (real && strcmp(real, path) != 0 && !strv_has(sb->hook_files, sb->n_hook_files, real))
 		strv_add(&sb->hook_files, &sb->n_hook_files, real);
+	/* and the links on the way, held as a hook's are (protect.c's
+	 * hook_ways()): an outside review replaced `l` of a `.mcp.json`'s
+	 * ./l/srv with a link to a directory of its own making, and nothing
+	 * judged that at exit */
+	if (real && strcmp(real, path) != 0 && !strv_has(sb->hook_links, sb->n_hook_links, path))
+		strv_add(&sb->hook_links, &sb->n_hook_links, path);
 }
 
 static bool in_package_tree(const char *path);
@@ -691,6 +697,30 @@ static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *val
 	closedir(d);
 }
 
+/* The configurations read by this gathering (device and inode): each is
+ * read once, wherever it is named from (an outside review: an .envrc of
+ * four lines of `source_env .envrc` was read 4^10 times, a minute of
+ * start; lefthook's extends took the same way). */
+static struct {
+	dev_t dev;
+	ino_t ino;
+} * hc_read;
+static size_t n_hc_read;
+
+static bool hc_read_before(const struct stat *st)
+{
+	for (size_t i = 0; i < n_hc_read; i++)
+		if (hc_read[i].dev == st->st_dev && hc_read[i].ino == st->st_ino)
+			return true;
+	void *v = realloc(hc_read, (n_hc_read + 1) * sizeof(*hc_read));
+	if (!v)
+		die("out of memory");
+	hc_read = v;
+	hc_read[n_hc_read].dev = st->st_dev;
+	hc_read[n_hc_read++].ino = st->st_ino;
+	return false;
+}
+
 static void hookconf_read(const struct pointers *pp, const char *path, enum hookconf_kind kind)
 {
 	struct pointers hp = *pp;
@@ -704,7 +734,7 @@ static void hookconf_read(const struct pointers *pp, const char *path, enum hook
 		return;
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	_cleanup_close_ int owned = fd;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || hc_read_before(&st))
 		return;
 	/* read to git's configurations' size, and said past it (a review:
 	 * 64 KiB of comments hid a configuration in silence) */
@@ -1035,6 +1065,34 @@ static void discover_cwd(struct sandbox *sb, const char *root, struct cands *can
 	}
 }
 
+/*
+ * The repository a grant lies in (the command started in a package of a
+ * monorepo, the grant its directory): its hooks, hook managers' and other
+ * tools' configurations at its top are outside the grant, but what they
+ * name in it is the sandbox's to write, and the host's `git commit` or
+ * `claude` at that top runs it (an outside review).  Read as a found
+ * repository's pointers are; its top's built-in names lie outside the
+ * grants and need nothing.  The nearest `.git` above ROOT, an lstat() per
+ * directory up to "/".
+ */
+static void enclosing_repo(struct sandbox *sb, const char *root, struct cands *cand)
+{
+	char dir[PATH_MAX], git[PATH_MAX + 8];
+	struct stat st;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", root) >= sizeof(dir) ||
+	    (snprintf(git, sizeof(git), "%s/.git", dir), lstat(git, &st) == 0))
+		return; /* a repository itself: read already */
+	for (char *slash; (slash = strrchr(dir, '/')) && slash > dir;) {
+		*slash = '\0';
+		snprintf(git, sizeof(git), "%s/.git", dir);
+		if (lstat(git, &st) == 0) {
+			gather_pointers(sb, git, dir, cand);
+			return;
+		}
+	}
+}
+
 /* A write grant holds PATH, or lies within it (a protected path granted by
  * name stays read-only): else the sandbox cannot touch it, and the home's
  * ~100 names cost no lstat() each (the home is rarely a write grant). */
@@ -1073,6 +1131,9 @@ void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cand
 	struct discover disc = {0};
 	ssize_t n;
 
+	free(hc_read);
+	hc_read = NULL;
+	n_hc_read = 0;
 	for (size_t i = 0; i < p->fs.protect.n; i++) {
 		const struct policy_item *it = &p->fs.protect.items[i];
 		if (access(it->value, F_OK) < 0) {
@@ -1105,6 +1166,7 @@ void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cand
 				strv_add(&sb->prot_trees, &sb->n_prot_trees, roots[r]);
 			discover_in(sb, roots[r], cand, &disc);
 			discover_cwd(sb, roots[r], cand);
+			enclosing_repo(sb, roots[r], cand);
 		}
 	}
 	if (disc.cut)
@@ -1144,4 +1206,7 @@ void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cand
 	}
 	if (p->log.file)
 		cand_add(cand, p->log.file, PROT_FILE);
+	free(hc_read);
+	hc_read = NULL;
+	n_hc_read = 0;
 }

@@ -22,6 +22,7 @@ leads).  The controls (KEPT_WRITABLE) pass on both: what a configuration
 names that its tool does not run stays the project's.
 """
 import os
+import time
 
 import pytest
 
@@ -186,3 +187,63 @@ def test_a_configuration_reached_through_a_link_is_read(box):
     words = r.stdout.split()
     assert "free" in words, r.stdout + r.stderr
     assert "refused" in words and open(path).read() == before, r.stdout + r.stderr
+
+
+# Found by an outside review of fda3d20 (each FAILS on 3134117)
+
+
+def test_a_link_on_the_way_to_the_named_script_is_held(box):
+    """`.mcp.json` names ./l/srv, `l` a link the project has (-> real):
+    the sandbox put a link of its own in l's place, leading to a srv of its
+    making, and nothing judged that at exit."""
+    home = project(box, ".mcp.json", MCP % '"command":"./l/srv"')
+    put(box, "real/srv", HOST_PROG)
+    os.symlink("real", os.path.join(box.work, "l"))
+    commit_all(box, home)
+    r = sandbox(box, home, "mkdir -p other && (%s) && (rm l && ln -s other l) && "
+                "echo planted || echo refused; (%s) && echo free"
+                % (rewrite("other/srv"), rewrite("tools/free")))
+    words = r.stdout.split()
+    assert "free" in words, r.stdout + r.stderr
+    target = os.path.realpath(os.path.join(box.work, "l"))
+    assert target == os.path.join(os.path.realpath(box.work), "real"), \
+        "the sandbox replaced the link on the way to what .mcp.json runs: " + \
+        r.stdout + r.stderr
+
+
+def test_what_the_repositorys_configurations_name_is_held_from_a_grant_below_its_top(box):
+    """The command started in a package of the repository (the grant its
+    directory): the configurations at the repository's top name files in
+    the grant, which the host's claude, direnv or git commit at the top
+    runs."""
+    home = project(box, ".mcp.json", MCP % '"command":"./pkg/tools/srv"')
+    put(box, ".envrc", "PATH_add pkg/bin\n", 0o644)
+    put(box, "pkg/tools/srv", HOST_PROG)
+    put(box, "pkg/bin/x", HOST_PROG)
+    put(box, "pkg/tools/free", HOST_PROG)
+    commit_all(box, home)
+    pkg = os.path.join(box.work, "pkg")
+    r = box.run(["sh", "-c", "(%s) && echo planted || echo refused; (%s) && echo planted2 || "
+                 "echo refused2; (%s) && echo free" % (rewrite("tools/srv"), rewrite("bin/x"),
+                                                      rewrite("tools/free"))],
+                policy=box.policy(""), env={"HOME": home}, cwd=pkg)
+    words = r.stdout.split()
+    assert "free" in words, r.stdout + r.stderr
+    assert "refused" in words and "refused2" in words, \
+        "the sandbox wrote what the repository's .mcp.json and .envrc name: " + \
+        r.stdout + r.stderr
+
+
+def test_a_configuration_that_includes_itself_is_read_once(box):
+    """Four lines of `source_env .envrc` were read 4^10 times (a minute of
+    start for a project cloned from anywhere): each configuration is read
+    once."""
+    home = project(box, ".envrc", "source_env .envrc\n" * 6 + "PATH_add bin\n")
+    t = time.monotonic()
+    r = sandbox(box, home, "(%s) && echo planted || echo refused; (%s) && echo free"
+                % (rewrite("bin/x"), rewrite("tools/free")))
+    took = time.monotonic() - t
+    words = r.stdout.split()
+    assert "free" in words, r.stdout + r.stderr
+    assert "refused" in words, r.stdout + r.stderr
+    assert took < 30, took

@@ -228,6 +228,22 @@ static void move(struct sandbox *sb, const char *path)
 
 	if (r > 0)
 		pw->moved++; /* (one not moved is said on its own line) */
+	/* the same name again and again: racing the watch (PW_REPEAT_MAX) */
+	uint32_t h = 2166136261u;
+	for (const char *c = path; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	uint16_t *n = &pw->repeats[h % PW_REPEAT_SLOTS];
+	if (r > 0 && *n < UINT16_MAX && ++*n > PW_REPEAT_MAX && !pw->racing) {
+		pw->racing = true;
+		warn("the sandbox made %s again %d times as it was moved aside: it is racing the "
+		     "watch for a host tool to read it; the run is ended",
+		     path, PW_REPEAT_MAX);
+	}
+}
+
+bool protwatch_racing(const struct sandbox *sb)
+{
+	return sb->protwatch && sb->protwatch->racing;
 }
 
 /* A repository made during the run that cannot be watched (the watch

@@ -211,6 +211,7 @@ struct run {
 	int sfd;	/* the forwarded signals and SIGCHLD */
 	pid_t init_pid;
 	bool reaper; /* what init's death ends is ours to end (end_orphans()) */
+	bool racing; /* the command raced the watch: its run was ended */
 	struct msg_report fail, done;
 	bool have_fail, have_done, init_exited, rep_open;
 	int init_status;
@@ -658,8 +659,17 @@ static void run_loop(struct run *r)
 			netproxy_dispatch(r->np);
 		else if (r->np)
 			netproxy_dispatch_timers(r->np);
-		if (pfd[5].revents)
+		if (pfd[5].revents) {
 			protwatch_dispatch(sb);
+			/* a name made again and again as it is moved aside: the
+			 * lifeline's end has init end the whole tree (TERM, its
+			 * grace, KILL), as when the supervisor is gone */
+			if (protwatch_racing(sb) && !r->racing && r->lifeline[1] >= 0) {
+				r->racing = true;
+				close(r->lifeline[1]);
+				r->lifeline[1] = -1;
+			}
+		}
 		if (pfd[6].revents)
 			protwatch_tick(sb);
 		if (pfd[7].revents)
@@ -703,7 +713,9 @@ static int run_verdict(struct run *r)
 		warn("%s", r->fail.text);
 		code = r->fail.exit;
 	} else if (r->have_done) {
-		code = exit_code_for(r->done.status);
+		code = r->racing ? EXIT_RINGFENCE : exit_code_for(r->done.status);
+	} else if (r->racing) {
+		code = EXIT_RINGFENCE; /* (said when the run was ended) */
 	} else {
 		fprintf(stderr, "ringfence: the sandbox's init ended unexpectedly (%s %d)\n",
 			WIFSIGNALED(r->init_status) ? "signal" : "status",

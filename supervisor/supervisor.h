@@ -457,6 +457,9 @@ void protect_python_recover(struct sandbox *tmp, const char *top, const char *st
 /* Before fork: watches (inotify) the directories where SB's absent built-in
  * names would appear, and the repositories' trees; -errno. */
 int protwatch_start(struct sandbox *sb);
+/* Whether the command makes a name again and again as the watch moves it
+ * aside (PW_REPEAT_MAX): the caller ends the run. */
+bool protwatch_racing(const struct sandbox *sb);
 /* The fd to poll for, or -1. */
 int protwatch_fd(const struct sandbox *sb);
 /* A timer to poll for once a repository was made during the run, or -1;

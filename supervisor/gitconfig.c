@@ -413,6 +413,43 @@ static bool is_data_file(const char *x)
 	return false;
 }
 
+/* Whether the command word X runs a script its arguments name, there or
+ * not (`npx tsx tools/srv.ts`, `bun run x.ts`, `uv run srv.py`): its first
+ * argument with a script's suffix is that script (a review: one not yet
+ * made was protected only as an interpreter's first word). */
+static bool is_runner(const char *x)
+{
+	STRING_TABLE_BEGIN
+	static const char runners[][8] = {"npx",  "bunx",   "pnpx", "pnpm",   "yarn",
+					  "tsx",  "bun",    "deno", "uv",     "uvx",
+					  "pipx", "poetry", "node", "ts-node"};
+	STRING_TABLE_END
+	const char *base = strrchr(x, '/');
+
+	base = base ? base + 1 : x;
+	for (size_t i = 0; i < ARRAY_SIZE(runners); i++)
+		if (strcmp(base, runners[i]) == 0)
+			return true;
+	return is_interpreter(x);
+}
+
+/* Whether X ends in a script's suffix. */
+static bool is_script_name(const char *x)
+{
+	STRING_TABLE_BEGIN
+	static const char suffixes[][8] = {".js", ".mjs", ".cjs", ".ts", ".mts", ".cts",
+					   ".py", ".sh",  ".rb",  ".pl", ".php"};
+	STRING_TABLE_END
+	size_t n = strlen(x);
+
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		size_t l = strlen(suffixes[i]);
+		if (n > l && strcmp(x + n - l, suffixes[i]) == 0 && x[n - l - 1] != '/')
+			return true;
+	}
+	return false;
+}
+
 static void program_words_in(const char *val, const char *self, pointer_fn fn, void *ud, int level);
 
 static void program_words(const char *val, pointer_fn fn, void *ud)
@@ -463,7 +500,8 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 	enum { DEPTHS = 4, DIR_MAX = 256 };
 	char w[PATH_MAX], dirs[DEPTHS][DIR_MAX], *dir;
 	bool cmd = true, module = false, cd = false, sep, shell = false, shell_c = false,
-	     prefix = false, script = false, value = false, prefix_value = false;
+	     prefix = false, script = false, value = false, prefix_value = false, runner = false,
+	     uv = false;
 	int depth = 0;
 
 	dirs[0][0] = '\0';
@@ -480,7 +518,8 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 		dir = dirs[at];
 		if (sep)
 			cmd = true, module = false, cd = false,
-			shell = shell_c = prefix = script = value = prefix_value = false;
+			shell = shell_c = prefix = script = value = prefix_value = runner = uv =
+			    false;
 		bool was_cmd = cmd, was_module = module, was_cd = cd;
 		cmd = module = cd = false;
 		/* `bash -c "sh tools/x"`: the command line a shell is given */
@@ -520,6 +559,15 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 			continue;
 		}
 		prefix = false;
+		/* uv's --directory: where the script after it is (the MCP
+		 * quickstart's `uv --directory DIR run server.py`: a review) */
+		if (uv && strncmp(x, "--directory", 11) == 0 && (!x[11] || x[11] == '=')) {
+			if (x[11])
+				cd_into(dir, DIR_MAX, x + 12);
+			else
+				cd = true;
+			continue;
+		}
 		/* a shell's options: +x as -x, and -o/+o take a name */
 		if (shell && (x[0] == '+' || (x[0] == '-' && x[1] == 'o' && !x[2]))) {
 			value = (x[1] == 'o' && !x[2]);
@@ -532,7 +580,7 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 			/* -c (and -e but a shell's, its errexit): a command line,
 			 * no script, follows */
 			if (strchr(x + 1, 'c') || (!shell && strchr(x + 1, 'e')))
-				script = false;
+				script = runner = false;
 			/* an option that takes the next word (python's -W and
 			 * -X, perl's and ruby's -I): that word is no script */
 			if (script && !shell && x[2] == '\0' && strchr("WXI", x[1]))
@@ -547,8 +595,12 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 		    x[strlen(x) - 1] == '/')
 			continue;
 		if (was_cmd) {
+			const char *base = strrchr(x, '/');
+			base = base ? base + 1 : x;
 			shell = is_shell(x);
 			script = is_interpreter(x);
+			runner = is_runner(x);
+			uv = strcmp(base, "uv") == 0;
 			if (is_prefix(x)) {
 				cmd = prefix = true;
 				continue;
@@ -557,11 +609,23 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 				program_both(dir, self, w, x, PTR_PROGRAM, fn, ud);
 			continue;
 		}
-		/* an interpreter's script: a program, there or not */
+		/* an interpreter's script: a program, there or not; a
+		 * runner's subcommand (`bun run`, `deno run`) before it */
 		bool is_script = script;
 		script = false;
+		if (is_script && runner && strcmp(x, "run") == 0) {
+			script = true;
+			continue;
+		}
 		/* (a name alone too: `cd tools && sh lint` runs ./lint) */
 		if (is_script && strcmp(x, ".") != 0 && strcmp(x, "..") != 0) {
+			runner = false;
+			program_both(dir, self, w, x, PTR_PROGRAM, fn, ud);
+			continue;
+		}
+		/* a runner's script, the first word with a script's suffix */
+		if (runner && is_script_name(x)) {
+			runner = false;
 			program_both(dir, self, w, x, PTR_PROGRAM, fn, ud);
 			continue;
 		}

@@ -329,7 +329,7 @@ static void test_tool_configs(void **state)
 	    /* args before the command, another key's object between them */
 	    {"{\"mcpServers\":{\"x\":{\"args\":[\"run\",\"tools/s.py\"],\"env\":{\"A\":\"1\"},"
 	     "\"command\":\"uv\"}}}",
-	     "arg=tools/s.py", HOOKCONF_TOOL},
+	     "program=tools/s.py", HOOKCONF_TOOL},
 	    /* two servers: each command with its own args only */
 	    {"{\"a\":{\"command\":\"node\",\"args\":[\"a.js\"]},\"b\":{\"command\":\"python3\","
 	     "\"args\":[\"b.py\"]}}",

@@ -55,6 +55,7 @@ enum hc_key {
 	HC_ID,
 	HC_PATH,      /* a file run or loaded (yarnPath), from the top */
 	HC_PATH_HERE, /* the same from the configuration's directory */
+	HC_ENV,	      /* a variable of the environment a tool gives its program */
 	_HC_MAX
 };
 
@@ -102,11 +103,21 @@ static const struct {
     {"awsAuthRefresh", HC_CMD, HOOKCONF_TOOL},
     {"awsCredentialExport", HC_CMD, HOOKCONF_TOOL},
     {"otelHeadersHelper", HC_CMD, HOOKCONF_TOOL},
+    {"headersHelper", HC_CMD, HOOKCONF_TOOL},
     {"toolDiscoveryCommand", HC_CMD, HOOKCONF_TOOL},
     {"toolCallCommand", HC_CMD, HOOKCONF_TOOL},
     {"discoveryCommand", HC_CMD, HOOKCONF_TOOL},
     {"callCommand", HC_CMD, HOOKCONF_TOOL},
     {"notify", HC_CMD, HOOKCONF_TOOL},
+    /* a task's shell (VS Code's options.shell.executable) */
+    {"executable", HC_CMD, HOOKCONF_TOOL},
+    /* the environment a server, hook or task is given, where it names a
+     * file the host's program loads (env_files(); a review) */
+    {"NODE_OPTIONS", HC_ENV, HOOKCONF_TOOL},
+    {"BASH_ENV", HC_ENV, HOOKCONF_TOOL},
+    {"ENV", HC_ENV, HOOKCONF_TOOL},
+    {"LD_PRELOAD", HC_ENV, HOOKCONF_TOOL},
+    {"PYTHONSTARTUP", HC_ENV, HOOKCONF_TOOL},
     /* a dev container's compose file (it mounts host paths, runs
      * privileged) and Dockerfile, from the devcontainer.json's directory */
     {"dockerComposeFile", HC_PATH_HERE, HOOKCONF_TOOL},
@@ -118,6 +129,7 @@ static const struct {
     {"yarnPath", HC_PATH, HOOKCONF_YARN},
     {"yarn-path", HC_PATH, HOOKCONF_YARN},
     {"path", HC_PATH, HOOKCONF_YARN},
+    {"plugins", HC_PATH, HOOKCONF_YARN}, /* (a list of paths too: a review) */
 };
 STRING_TABLE_END
 
@@ -143,14 +155,6 @@ static bool is_blank(char c)
 static bool ends_line(const struct hc_text *t, size_t i)
 {
 	return i >= t->n || t->b[i] == '\n' || t->b[i] == '\r';
-}
-
-/* Where the line holding I begins. */
-static size_t line_start(const struct hc_text *t, size_t i)
-{
-	while (i > 0 && t->b[i - 1] != '\n')
-		i--;
-	return i;
 }
 
 /* The spaces that lead the line at I (one beginning there), or -1 for a
@@ -205,11 +209,24 @@ static void quoted(const struct hc_text *t, size_t *i, char *out)
 		}
 		if (q == '"' && c == '\\' && j + 1 < t->n) {
 			char e = t->b[j + 1];
-			/* JSON's \uXXXX (a review: `tools\u002fx`): an ASCII
-			 * character as itself, any other as a byte no name
-			 * of a file here holds */
-			unsigned v = 0, h = 0;
-			for (; e == 'u' && h < 4 && j + 2 + h < t->n; h++) {
+			/* TOML's line-ending backslash in a """...""": the
+			 * break and the blanks after it dropped (a review) */
+			size_t w = j + 1;
+			while (triple && w < t->n && is_blank(t->b[w]))
+				w++;
+			if (triple && w < t->n && (t->b[w] == '\n' || t->b[w] == '\r')) {
+				while (w < t->n &&
+				       (is_blank(t->b[w]) || t->b[w] == '\n' || t->b[w] == '\r'))
+					w++;
+				j = w;
+				continue;
+			}
+			/* JSON's \uXXXX (a review: `tools\u002fx`), TOML's
+			 * \UXXXXXXXX too (another): an ASCII character as
+			 * itself, any other as a byte no name of a file here
+			 * holds */
+			unsigned v = 0, h = 0, hn = e == 'u' ? 4 : e == 'U' ? 8 : 0;
+			for (; h < hn && j + 2 + h < t->n; h++) {
 				char d = t->b[j + 2 + h];
 				int x = d >= '0' && d <= '9'   ? d - '0'
 					: d >= 'a' && d <= 'f' ? d - 'a' + 10
@@ -219,9 +236,9 @@ static void quoted(const struct hc_text *t, size_t *i, char *out)
 					break;
 				v = v << 4 | (unsigned)x;
 			}
-			if (h == 4) {
+			if (hn && h == hn) {
 				out[o++] = v && v < 0x80 ? (char)v : '\x7f';
-				j += 6;
+				j += 2 + hn;
 				continue;
 			}
 			out[o++] = e == 'n' ? '\n' : e == 't' ? '\t' : e;
@@ -292,12 +309,13 @@ static void add_val(struct hc_vals *vals, char *s)
 /* The value of the key whose name begins at COL of its line and whose
  * value begins at I (past the ':' or '=' and blanks), each string of it
  * into VALS (a list gives each of its items).  FLOW: the key stood in a
- * flow mapping ({run: x, ...}).  OUT: scratch of the text's size. */
-static void value_at(const struct hc_text *t, size_t i, long col, bool flow, char *out,
-		     struct hc_vals *vals)
+ * flow mapping ({run: x, ...}).  OUT: scratch of the text's size.
+ * Returns where its reading ended. */
+static size_t value_at(const struct hc_text *t, size_t i, long col, bool flow, char *out,
+		       struct hc_vals *vals)
 {
 	if (i >= t->n)
-		return;
+		return i;
 	/* a YAML tag before the value (`!!str sh tools/x`: a review) */
 	if (t->b[i] == '!') {
 		while (i < t->n && !is_blank(t->b[i]) && !ends_line(t, i))
@@ -305,7 +323,7 @@ static void value_at(const struct hc_text *t, size_t i, long col, bool flow, cha
 		while (i < t->n && is_blank(t->b[i]))
 			i++;
 		if (i >= t->n)
-			return;
+			return i;
 	}
 	char c = t->b[i];
 	if (c == '"' || c == '\'') {
@@ -326,7 +344,7 @@ static void value_at(const struct hc_text *t, size_t i, long col, bool flow, cha
 			} else if (d == '#') {
 				i = next_line(t, i); /* a comment in a TOML array */
 			} else if (d == '[' || d == '{') {
-				return; /* nested: its own keys are met by the scan */
+				return i; /* nested: its own keys are met by the scan */
 			} else {
 				size_t was = i;
 				plain(t, &i, true, out);
@@ -336,7 +354,7 @@ static void value_at(const struct hc_text *t, size_t i, long col, bool flow, cha
 			}
 		}
 	} else if (c == '{') {
-		return; /* a mapping: its keys are met by the scan */
+		return i; /* a mapping: its keys are met by the scan */
 	} else if (ends_line(t, i) || c == '#') {
 		/* nothing on the key's line: a block list below it (its items
 		 * as indented as the key, or more), or a plain scalar over the
@@ -368,6 +386,7 @@ static void value_at(const struct hc_text *t, size_t i, long col, bool flow, cha
 				add_val(vals, out);
 				j = next_line(t, j);
 			}
+			return j;
 		} else {
 			more_indented(t, &i, col, ' ', out);
 			add_val(vals, out);
@@ -380,9 +399,110 @@ static void value_at(const struct hc_text *t, size_t i, long col, bool flow, cha
 			more_indented(t, &j, col, ' ', out + o + 1);
 			if (out[o + 1])
 				out[o] = ' ';
+			i = j;
 		}
 		add_val(vals, out);
 	}
+	return i;
+}
+
+/*
+ * Where values were read: a key met inside a value read before (`run:
+ * run: run: ...` on one line, a thousand anchors on another) has its value
+ * read from a budget of the text's size, so that no text takes more than
+ * a few passes (a review: a hostile clone's .mcp.json held the start for
+ * seconds a megabyte).  Real configurations never come near it.
+ */
+struct hc_reads {
+	size_t end;    /* the furthest a value's reading reached */
+	size_t budget; /* what is left for the nested ones */
+};
+
+static void read_value(const struct hc_text *t, size_t i, long col, bool flow, char *out,
+		       struct hc_vals *vals, struct hc_reads *r)
+{
+	struct hc_text view = *t;
+	bool nested = i < r->end;
+
+	if (nested) {
+		if (!r->budget)
+			return;
+		if (view.n - i > r->budget)
+			view.n = i + r->budget;
+	}
+	size_t end = value_at(&view, i, col, flow, out, vals);
+	if (nested)
+		r->budget -= end - i < r->budget ? end - i : r->budget;
+	if (end > r->end)
+		r->end = end;
+}
+
+/* Past the blanks, line breaks and comments ('#', and JSONC's // and
+ * slash-star ones when JSONC) from I, over LINES line breaks and a few
+ * kilobytes at most (each key looks ahead: bounded, so that a line of keys
+ * is no quadratic reading); the text's end when what follows is not seen
+ * within that. */
+static size_t skip_space(const struct hc_text *t, size_t i, bool jsonc, int lines)
+{
+	size_t lim = t->n - i > 4096 ? i + 4096 : t->n;
+
+	while (i < lim) {
+		char c = t->b[i], d = i + 1 < lim ? t->b[i + 1] : '\0';
+		if (is_blank(c) || c == '\r') {
+			i++;
+		} else if (c == '\n') {
+			if (lines-- <= 0)
+				return i;
+			i++;
+		} else if (c == '#' || (jsonc && c == '/' && d == '/')) {
+			while (i < lim && t->b[i] != '\n')
+				i++;
+		} else if (jsonc && c == '/' && d == '*') {
+			const char *e =
+			    i + 2 < lim ? memmem(t->b + i + 2, lim - i - 2, "*/", 2) : NULL;
+			if (!e)
+				return t->n;
+			i = (size_t)(e - t->b) + 2;
+		} else {
+			return i;
+		}
+	}
+	return i < t->n ? t->n : i;
+}
+
+/* A double-quoted key's name at I (past its quote) into NAME (SIZE), JSON's
+ * escapes taken (a review: `"comm\u0061nd"`): where its closing quote ends,
+ * or 0 when there is none within SIZE characters. */
+static size_t key_name(const struct hc_text *t, size_t i, char *name, size_t size)
+{
+	size_t l = 0;
+
+	while (i < t->n && t->b[i] != '"' && l + 1 < size) {
+		if (t->b[i] != '\\' || i + 1 >= t->n) {
+			name[l++] = t->b[i++];
+			continue;
+		}
+		unsigned v = 0, h = 0;
+		for (; t->b[i + 1] == 'u' && h < 4 && i + 2 + h < t->n; h++) {
+			char d = t->b[i + 2 + h];
+			int x = d >= '0' && d <= '9'   ? d - '0'
+				: d >= 'a' && d <= 'f' ? d - 'a' + 10
+				: d >= 'A' && d <= 'F' ? d - 'A' + 10
+						       : -1;
+			if (x < 0)
+				break;
+			v = v << 4 | (unsigned)x;
+		}
+		if (h == 4) {
+			name[l++] = v && v < 0x80 ? (char)v : '\x7f';
+			i += 6;
+		} else {
+			name[l++] = t->b[i + 1];
+			i += 2;
+		}
+	}
+	name[l] = '\0';
+	return i < t->n && t->b[i] == '"' ? i + 1 : 0;
 }
 
 /* Whether a key of hc_keys[] begins at I: *K which, *V where its value
@@ -390,38 +510,48 @@ static void value_at(const struct hc_text *t, size_t i, long col, bool flow, cha
 static bool key_at(const struct hc_text *t, size_t i, enum hookconf_kind conf, size_t *k, size_t *v,
 		   bool *flow)
 {
-	char before = i ? t->b[i - 1] : '\n';
+	char before = i ? t->b[i - 1] : '\n', name[sizeof(hc_keys[0].name)];
 	char q = before == '"' || before == '\'' ? before : 0;
+	size_t quoted_end = 0;
 
 	if (!q && !(before == '\n' || is_blank(before) || before == '{' || before == ',' ||
 		    before == '.'))
 		return false;
-	/* what stands before it (before its quote), past blanks: '{' or ','
-	 * in a flow mapping */
-	size_t p = q ? i - 1 : i;
-	while (p > 0 && is_blank(t->b[p - 1]))
-		p--;
-	*flow = p > 0 && (t->b[p - 1] == '{' || t->b[p - 1] == ',');
+	if (q == '"' && !(quoted_end = key_name(t, i, name, sizeof(name))))
+		return false;
 	for (size_t j = 0; j < ARRAY_SIZE(hc_keys); j++) {
 		size_t l = strlen(hc_keys[j].name), e = i + l;
-		if (hc_keys[j].conf != conf || e > t->n ||
-		    memcmp(t->b + i, hc_keys[j].name, l) != 0)
+		if (hc_keys[j].conf != conf)
 			continue;
-		if (q) {
-			if (e >= t->n || t->b[e] != q)
+		if (q == '"') {
+			if (strcmp(name, hc_keys[j].name) != 0)
 				continue;
-			e++;
+			e = quoted_end;
+		} else {
+			if (e > t->n || memcmp(t->b + i, hc_keys[j].name, l) != 0)
+				continue;
+			if (q) {
+				if (e >= t->n || t->b[e] != q)
+					continue;
+				e++;
+			}
 		}
-		/* yarn 1's .yarnrc: `yarn-path "x"`, the value after blanks */
-		if (conf == HOOKCONF_YARN && !q && e < t->n && is_blank(t->b[e]) &&
+		/* yarn 1's .yarnrc: `yarn-path "x"`, the value after blanks
+		 * (its key quoted too: a review) */
+		if (conf == HOOKCONF_YARN && e < t->n && is_blank(t->b[e]) &&
 		    strchr(hc_keys[j].name, '-')) {
 			while (e < t->n && is_blank(t->b[e]))
 				e++;
-			*k = j;
-			*v = e;
-			return true;
+			if (e < t->n && t->b[e] != ':') {
+				*k = j;
+				*v = e;
+				*flow = false;
+				return true;
+			}
 		}
-		while (e < t->n && is_blank(t->b[e]))
+		/* (JSON's quoted key: a line break before its ':' too) */
+		while (e < t->n &&
+		       (is_blank(t->b[e]) || (q == '"' && (t->b[e] == '\n' || t->b[e] == '\r'))))
 			e++;
 		if (e >= t->n || (t->b[e] != ':' && t->b[e] != '='))
 			continue;
@@ -433,6 +563,23 @@ static bool key_at(const struct hc_text *t, size_t i, enum hookconf_kind conf, s
 		e++;
 		while (e < t->n && is_blank(t->b[e]))
 			e++;
+		/* nothing more on its line (or a comment): a JSON value may
+		 * stand on the next lines, at any column, a JSONC comment
+		 * before it (a review); YAML's is read by indentation */
+		bool jsonc = q == '"' || conf == HOOKCONF_TOOL;
+		if (ends_line(t, e) || t->b[e] == '#' ||
+		    (jsonc && t->b[e] == '/' && e + 1 < t->n &&
+		     (t->b[e + 1] == '/' || t->b[e + 1] == '*'))) {
+			size_t a = skip_space(t, e, jsonc, 4);
+			if (a < t->n && strchr("\"'[{", t->b[a]) && (jsonc || t->b[a] != '{'))
+				e = a;
+		}
+		/* what stands before it (before its quote), past blanks: '{'
+		 * or ',' in a flow mapping */
+		size_t p = q ? i - 1 : i;
+		while (p > 0 && is_blank(t->b[p - 1]))
+			p--;
+		*flow = p > 0 && (t->b[p - 1] == '{' || t->b[p - 1] == ',');
 		*k = j;
 		*v = e;
 		return true;
@@ -454,12 +601,12 @@ static char *in_root(const char *root, const char *cmd)
 }
 
 /* Whether a YAML anchor begins at I (`&name value`): *V where its value
- * begins, *FLOW whether it stands in a flow mapping, *NAME_END where its
- * name ends. */
-static bool anchor_at(const struct hc_text *t, size_t i, size_t *v, bool *flow, size_t *name_end)
+ * begins, *FLOW whether it stands in a flow mapping (OPEN: the '{' before
+ * it on its line, less the '}'), *NAME_END where its name ends. */
+static bool anchor_at(const struct hc_text *t, size_t i, int open, size_t *v, bool *flow,
+		      size_t *name_end)
 {
-	size_t e = i + 1, ls = line_start(t, i);
-	int open = 0;
+	size_t e = i + 1;
 
 	if (t->b[i] != '&' || !(i == 0 || is_blank(t->b[i - 1])))
 		return false;
@@ -470,8 +617,6 @@ static bool anchor_at(const struct hc_text *t, size_t i, size_t *v, bool *flow, 
 	*name_end = e;
 	while (e < t->n && is_blank(t->b[e]))
 		e++;
-	for (size_t j = ls; j < i; j++)
-		open += t->b[j] == '{' ? 1 : t->b[j] == '}' ? -1 : 0;
 	*flow = open > 0;
 	*v = e;
 	return true;
@@ -597,6 +742,14 @@ struct hc_scope {
 	char quote;   /* in a string it began */
 	char comment; /* in one: '#' or '/' to the line's end, '*' to its close */
 	bool escaped;
+	bool inked; /* a character not blank met on the line */
+	/* a command's object (`"initializeCommand": {"a": "x"}`): where the
+	 * next one opens, and of each open one whether it is one, the
+	 * brackets open around it and the group its command key was in */
+	size_t cmd_next;
+	bool cmd[HC_NEST];
+	int cmd_brackets[HC_NEST];
+	size_t cmd_group[HC_NEST];
 };
 
 static size_t scope_of(const struct hc_scope *s)
@@ -611,6 +764,15 @@ static size_t scope_of(const struct hc_scope *s)
 static bool scope_step(struct hc_scope *s, const struct hc_text *t, size_t i, size_t *ended)
 {
 	char c = t->b[i], d = i + 1 < t->n ? t->b[i + 1] : '\0';
+	/* (kept as the scan goes: a review found a line's start sought
+	 * back from each '[' quadratic) */
+	bool first;
+
+	if (i == 0 || t->b[i - 1] == '\n')
+		s->inked = false;
+	first = !s->inked;
+	if (!is_blank(c) && c != '\n' && c != '\r')
+		s->inked = true;
 
 	if (s->comment) {
 		if (s->comment == '*' ? c == '*' && d == '/' : c == '\n')
@@ -631,16 +793,18 @@ static bool scope_step(struct hc_scope *s, const struct hc_text *t, size_t i, si
 	} else if (c == '#' || (c == '/' && (d == '/' || d == '*'))) {
 		s->comment = c == '/' ? d : c; /* TOML's, JSONC's */
 	} else if (c == '{') {
-		if (s->depth < HC_NEST)
+		if (s->depth < HC_NEST) {
 			s->open[s->depth] = i;
+			s->cmd[s->depth] = i == s->cmd_next;
+			s->cmd_brackets[s->depth] = s->brackets;
+		}
 		s->depth++;
 	} else if (c == '}' && s->depth > 0) {
 		*ended = scope_of(s);
 		s->depth--;
 		return true;
 	} else if (c == '[') {
-		size_t ls = line_start(t, i);
-		bool header = !s->depth && !s->brackets && indent_of(t, ls) == (long)(i - ls);
+		bool header = !s->depth && !s->brackets && first;
 		s->brackets++;
 		if (header) {
 			*ended = s->table;
@@ -662,8 +826,14 @@ struct hc_group {
 
 static void group_end(struct hc_group *g, struct hc_vals *cmds)
 {
+	/* (each command with the arguments: the first and last few only,
+	 * the others alone, so that a thousand commands and long arguments
+	 * in one object make no gigabytes; JSON's readers take the last of
+	 * a key given twice) */
 	for (size_t i = 0; i < g->cmds.n; i++) {
-		_cleanup_free_ char *line = args_line(g->cmds.v[i], &g->args);
+		bool paired = i < 4 || i + 4 >= g->cmds.n;
+		_cleanup_free_ char *line =
+		    paired ? args_line(g->cmds.v[i], &g->args) : strdup(g->cmds.v[i]);
 		if (line)
 			add_val(cmds, line);
 	}
@@ -698,73 +868,115 @@ static void top_names(char *s)
 	};
 	STRING_TABLE_END
 
-	for (char *p = strchr(s, '$'); p; p = strchr(p + 1, '$'))
-		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-			size_t l = strlen(names[i]);
-			char after = p[l < strlen(p) ? l : strlen(p)];
-			if (strncmp(p, names[i], l) != 0 ||
-			    (names[i][1] != '{' &&
-			     (after == '_' || (after >= 'A' && after <= 'Z') ||
-			      (after >= 'a' && after <= 'z') || (after >= '0' && after <= '9'))))
-				continue;
-			*p = '.';
-			memmove(p + 1, p + l, strlen(p + l) + 1);
-			break;
+	/* one pass, copied down (a review: a value of many '$' was
+	 * quadratic) */
+	char *o = s;
+	for (const char *p = s; *p;) {
+		size_t i = 0, l = 0;
+		for (; *p == '$' && i < ARRAY_SIZE(names); i++) {
+			l = strlen(names[i]);
+			char after = strncmp(p, names[i], l) == 0 ? p[l] : 0;
+			if (strncmp(p, names[i], l) == 0 &&
+			    (names[i][1] == '{' ||
+			     !(after == '_' || (after >= 'A' && after <= 'Z') ||
+			       (after >= 'a' && after <= 'z') || (after >= '0' && after <= '9'))))
+				break;
 		}
+		if (*p == '$' && i < ARRAY_SIZE(names)) {
+			*o++ = '.';
+			p += l;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+}
+
+/* The file X of a variable of the environment, from the top; one led by
+ * an expansion, or outside the project, not. */
+static void env_file(const char *x, pointer_fn fn, void *ud)
+{
+	if (strchr(x, '$') || x[0] == '/' || x[0] == '~')
+		return;
+	while (strncmp(x, "./", 2) == 0)
+		x += 2;
+	if (*x)
+		fn(ud, PTR_PROGRAM, x);
+}
+
+/* The files the variable NAME (VAL, written over) has the host's program
+ * load (a review: a server's `"env": {"NODE_OPTIONS": "--require
+ * ./tools/pre.js"}`), only these well-known ones: NODE_OPTIONS's
+ * --require, -r, --import and --loader of a relative module ("./x": node
+ * takes a bare name from node_modules), BASH_ENV's and ENV's script
+ * (sourced by every bash or sh the program starts), PYTHONSTARTUP's,
+ * LD_PRELOAD's libraries named by a path.  Each as PTR_PROGRAM. */
+static void env_files(const char *name, char *val, pointer_fn fn, void *ud)
+{
+	STRING_TABLE_BEGIN
+	static const char opts[][24] = {"--require", "-r", "--import", "--loader",
+					"--experimental-loader"};
+	STRING_TABLE_END
+	char *sv = NULL;
+
+	if (strcmp(name, "NODE_OPTIONS") == 0) {
+		bool next = false;
+		for (char *w = strtok_r(val, " \t", &sv); w; w = strtok_r(NULL, " \t", &sv)) {
+			char *x = next ? w : NULL;
+			next = false;
+			for (size_t k = 0; !x && k < ARRAY_SIZE(opts); k++) {
+				size_t l = strlen(opts[k]);
+				if (strncmp(w, opts[k], l) != 0 || (w[l] && w[l] != '='))
+					continue;
+				if (w[l])
+					x = w + l + 1;
+				else
+					next = true;
+				break;
+			}
+			if (x && (x[0] == '"' || x[0] == '\'')) {
+				x++;
+				x[strcspn(x, "\"'")] = '\0';
+			}
+			if (x && (strncmp(x, "./", 2) == 0 || strncmp(x, "../", 3) == 0))
+				env_file(x, fn, ud);
+		}
+	} else if (strcmp(name, "LD_PRELOAD") == 0) {
+		for (char *w = strtok_r(val, " \t:", &sv); w; w = strtok_r(NULL, " \t:", &sv))
+			if (strchr(w, '/'))
+				env_file(w, fn, ud);
+	} else if (strcmp(name, "BASH_ENV") == 0 || strcmp(name, "ENV") == 0 ||
+		   strcmp(name, "PYTHONSTARTUP") == 0) {
+		env_file(val, fn, ud);
+	}
 }
 
 /* The value of a tool's command key at I as command lines into LINES: a
  * string is one (a shell's, or a program's path); a list, a program and
- * its arguments (devcontainer.json's array, opencode's `command`); an
- * object, one of those for each of its members (initializeCommand's named
- * commands; Zed's `command: {path, args}`). */
+ * its arguments (devcontainer.json's array, opencode's `command`).  An
+ * object gives one of those for each of its members (initializeCommand's
+ * named commands; Zed's `command: {path, args}`), read as the scan meets
+ * them (struct hc_scope: a review found a rescan of each object to its
+ * end quadratic). */
 static void tool_cmds(const struct hc_text *t, size_t i, long col, bool flow, char *out,
-		      struct hc_vals *lines)
+		      struct hc_vals *lines, struct hc_reads *reads)
 {
 	struct hc_vals got = {0};
 
-	if (i >= t->n)
+	if (i >= t->n || t->b[i] == '{')
 		return;
-	if (t->b[i] != '{') {
-		value_at(t, i, col, flow, out, &got);
-		for (size_t a = 0; a < got.n; a++)
-			top_names(got.v[a]);
-		if (t->b[i] == '[' && got.n) {
-			struct hc_vals rest = {got.v + 1, got.n - 1};
-			_cleanup_free_ char *line = args_line(got.v[0], &rest);
-			if (line)
-				add_val(lines, line);
-		} else if (got.n) {
-			add_val(lines, got.v[0]);
-		}
-		strv_clear(&got.v, &got.n);
-		return;
+	read_value(t, i, col, flow, out, &got, reads);
+	for (size_t a = 0; a < got.n; a++)
+		top_names(got.v[a]);
+	if (t->b[i] == '[' && got.n) {
+		struct hc_vals rest = {got.v + 1, got.n - 1};
+		_cleanup_free_ char *line = args_line(got.v[0], &rest);
+		if (line)
+			add_val(lines, line);
+	} else if (got.n) {
+		add_val(lines, got.v[0]);
 	}
-	/* its members' values: after each ':' at its own level */
-	int depth = 0;
-	char q = 0;
-	for (size_t j = i; j < t->n; j++) {
-		char c = t->b[j];
-		if (q) {
-			if (c == '\\' && q == '"')
-				j++;
-			else if (c == q)
-				q = 0;
-		} else if (c == '"' || c == '\'') {
-			q = c;
-		} else if (c == '{' || c == '[') {
-			depth++;
-		} else if ((c == '}' || c == ']') && --depth == 0) {
-			return;
-		} else if ((c == ':' || c == '=') && depth == 1) {
-			size_t v = j + 1;
-			while (v < t->n &&
-			       (is_blank(t->b[v]) || t->b[v] == '\n' || t->b[v] == '\r'))
-				v++;
-			if (v < t->n && (t->b[v] == '"' || t->b[v] == '\'' || t->b[v] == '['))
-				tool_cmds(t, v, col, true, out, lines);
-		}
-	}
+	strv_clear(&got.v, &got.n);
 }
 
 static void envrc_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
@@ -776,9 +988,17 @@ void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
 	struct hc_vals vals[_HC_MAX] = {0};
 	struct hc_anchors anchors = {0};
 	struct hc_hook hook = {.col = -1};
-	struct hc_scope scope = {.table = HC_NONE};
+	struct hc_scope scope = {.table = HC_NONE, .cmd_next = HC_NONE};
 	struct hc_group group = {.scope = HC_NONE};
 	bool pre_commit = conf == HOOKCONF_PRE_COMMIT, tool = conf == HOOKCONF_TOOL;
+	/* the values read (a budget for the nested ones: struct hc_reads);
+	 * the line the scan is on: where it began, its indentation, its
+	 * first '#' and its '{' less its '}' so far (kept as the scan goes: a
+	 * review found them sought back from each key quadratic) */
+	struct hc_reads reads = {0, 4 * n + 65536};
+	size_t ls = 0, hash = HC_NONE;
+	long ind = -1;
+	int braces = 0;
 	char *out;
 
 	if (conf == HOOKCONF_ENVRC) {
@@ -792,8 +1012,31 @@ void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
 		bool flow;
 		long item;
 		struct hc_vals got = {0};
+		if (i == 0 || buf[i - 1] == '\n') {
+			ls = i;
+			ind = indent_of(&t, i);
+			hash = HC_NONE;
+			braces = 0;
+		} else {
+			braces += buf[i - 1] == '{' ? 1 : buf[i - 1] == '}' ? -1 : 0;
+			if (buf[i - 1] == '#' && hash == HC_NONE)
+				hash = i - 1;
+		}
 		if (tool && scope_step(&scope, &t, i, &ended) && ended == group.scope)
 			group_end(&group, &vals[HC_CMD]);
+		/* a member of a command's object: its value a command line */
+		int d = scope.depth - 1;
+		if (tool && (buf[i] == ':' || buf[i] == '=') && !scope.quote && !scope.comment &&
+		    d >= 0 && d < HC_NEST && scope.cmd[d] &&
+		    scope.brackets == scope.cmd_brackets[d]) {
+			size_t a = skip_space(&t, i + 1, true, 4);
+			if (a < n && strchr("\"'[", buf[a]))
+				tool_cmds(&t, a, 0, true, out,
+					  group.scope == scope.cmd_group[d] ? &group.cmds
+									    : &vals[HC_CMD],
+					  &reads);
+			continue;
+		}
 		/* a list item at the hook's column or left of it ends it */
 		if (pre_commit && (i == 0 || buf[i - 1] == '\n') && item_line(&t, i, &item)) {
 			if ((hook.entry || hook.args.n || hook.id) && hook.col >= 0 &&
@@ -802,16 +1045,13 @@ void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
 			if (!hook.entry && !hook.args.n && !hook.id)
 				hook.col = item;
 		}
-		if (!tool && anchor_at(&t, i, &v, &flow, &name_end)) {
+		if (!tool && anchor_at(&t, i, braces, &v, &flow, &name_end)) {
 			/* an anchor's values, for an alias in a key of ours
 			 * (`x: &lint tools/x`, `entry: *lint`: a review); its
 			 * lines below are its line's more indented ones */
-			size_t ls = line_start(&t, i);
-			long ind = indent_of(&t, ls);
-			const char *hash = memchr(buf + ls, '#', i - ls);
-			if (ind < 0 || (hash && (hash == buf + ls || is_blank(hash[-1]))))
+			if (ind < 0 || (hash != HC_NONE && (hash == ls || is_blank(buf[hash - 1]))))
 				continue; /* (in a comment) */
-			value_at(&t, v, ind, flow, out, &got);
+			read_value(&t, v, ind, flow, out, &got, &reads);
 			struct hc_anchor *a =
 			    got.n ? realloc(anchors.v, (anchors.n + 1) * sizeof(*a)) : NULL;
 			if (a) {
@@ -828,7 +1068,7 @@ void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
 		}
 		if (!key_at(&t, i, conf, &k, &v, &flow))
 			continue;
-		long col = (long)(i - line_start(&t, i));
+		long col = (long)(i - ls);
 		if (i > 0 && (buf[i - 1] == '"' || buf[i - 1] == '\''))
 			col--;
 		enum hc_key key = hc_keys[k].key;
@@ -845,10 +1085,22 @@ void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
 			group.scope = scope_of(&scope);
 		}
 		if (tool && key == HC_CMD) {
-			tool_cmds(&t, v, col, flow, out, &group.cmds);
+			if (v < n && buf[v] == '{' && d + 1 < HC_NEST) {
+				scope.cmd_next = v;
+				scope.cmd_group[d + 1] = group.scope;
+			}
+			tool_cmds(&t, v, col, flow, out, &group.cmds, &reads);
 			continue;
 		}
-		value_at(&t, v, col, flow, out, &got);
+		read_value(&t, v, col, flow, out, &got, &reads);
+		if (key == HC_ENV) {
+			for (size_t a = 0; a < got.n; a++) {
+				top_names(got.v[a]);
+				env_files(hc_keys[k].name, got.v[a], fn, ud);
+			}
+			strv_clear(&got.v, &got.n);
+			continue;
+		}
 		for (size_t a = 0; tool && a < got.n; a++) {
 			top_names(got.v[a]);
 			/* (a cwd of "./sub": the commands' files are sub/'s) */
@@ -868,6 +1120,9 @@ void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
 			/* a file's path, one word however it is spelt */
 			struct hc_vals one = {0};
 			for (size_t a = 0; a < vs.n; a++) {
+				/* (a plugin's `- path: x` item read whole) */
+				if (strstr(vs.v[a], ": "))
+					continue;
 				one.v = &vs.v[a];
 				one.n = 1;
 				_cleanup_free_ char *line = args_line("", &one);
@@ -940,43 +1195,38 @@ void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
  */
 #define ENVRC_WORDS 32
 
-static void envrc_line(char *l, pointer_fn fn, void *ud)
+/* W led by the top's name ($PWD, ${PWD}, $(pwd)) made "." in place. */
+static char *pwd_dot(char *w)
 {
-	char *w[ENVRC_WORDS], *o = l;
-	size_t n = 0;
+	static const char pwd[][8] = {"${PWD}", "$PWD", "$(pwd)"};
 
-	/* the words, split and unquoted in place */
-	for (char *p = l; *p && n < ENVRC_WORDS;) {
-		while (is_blank(*p))
-			p++;
-		if (!*p || *p == '#')
+	for (size_t k = 0; k < ARRAY_SIZE(pwd); k++) {
+		size_t l = strlen(pwd[k]);
+		if (strncmp(w, pwd[k], l) == 0 && (!w[l] || w[l] == '/')) {
+			w += l - 1;
+			w[0] = '.';
 			break;
-		w[n++] = o;
-		for (char q = 0; *p && (q || !is_blank(*p)); p++) {
-			if (q ? *p == q : *p == '"' || *p == '\'') {
-				q = q ? 0 : *p;
-				continue;
-			}
-			if (!q && (*p == ';' || *p == '&' || *p == '|'))
-				break; /* (the next command's: the line ends here) */
-			*o++ = *p;
 		}
-		if (*p && !is_blank(*p))
-			p += strlen(p); /* ';' and the like: nothing more read */
-		else if (*p)
-			p++;
-		*o++ = '\0';
 	}
-	for (size_t i = 0; i < n; i++) {
-		static const char pwd[][8] = {"${PWD}", "$PWD", "$(pwd)"};
-		for (size_t k = 0; k < ARRAY_SIZE(pwd); k++)
-			if (strncmp(w[i], pwd[k], strlen(pwd[k])) == 0 &&
-			    (!w[i][strlen(pwd[k])] || w[i][strlen(pwd[k])] == '/')) {
-				w[i] += strlen(pwd[k]) - 1;
-				w[i][0] = '.';
-				break;
-			}
-	}
+	return w;
+}
+
+/* One command of an .envrc, its N words W. */
+static void envrc_cmd(char **w, size_t n, pointer_fn fn, void *ud)
+{
+	/* the shell's words before a command (`then PATH_add bin`, `{
+	 * dotenv; }`: a review) */
+	STRING_TABLE_BEGIN
+	static const char lead[][8] = {"then", "do",   "else",	"{",	"!",
+				       "if",   "elif", "while", "until"};
+	STRING_TABLE_END
+	for (size_t k = 0; n && k < ARRAY_SIZE(lead); k++)
+		if (strcmp(w[0], lead[k]) == 0) {
+			w++, n--;
+			k = (size_t)-1;
+		}
+	for (size_t i = 0; i < n; i++)
+		w[i] = pwd_dot(w[i]);
 	if (!n)
 		return;
 	size_t first = strcmp(w[0], "export") == 0 || strcmp(w[0], "declare") == 0 ? 1 : 0;
@@ -1011,22 +1261,85 @@ static void envrc_line(char *l, pointer_fn fn, void *ud)
 				fn(ud, PTR_PROGRAM_ARG, w[i]);
 		return;
 	}
-	/* NAME=VALUE (after export): a search path's own directories */
+	/* NAME=VALUE (after export): a search path's own directories; a
+	 * file the host's shell or its programs load (env_files()), the
+	 * command its prompt runs (a review) */
 	for (size_t i = first; i < n; i++) {
 		char *eq = strchr(w[i], '=');
-		if (!eq || eq - w[i] < 4 || strncmp(eq - 4, "PATH", 4) != 0)
+		if (!eq)
 			continue;
-		for (char *e = eq + 1, *c; e; e = c ? c + 1 : NULL) {
-			if ((c = strchr(e, ':')))
-				*c = '\0';
-			if (strncmp(e, "${PWD}", 6) == 0 || strncmp(e, "$PWD", 4) == 0) {
-				e += e[1] == '{' ? 5 : 3;
-				*e = '.';
-			}
+		*eq = '\0';
+		if (strcmp(w[i], "PROMPT_COMMAND") == 0) {
+			gitconfig_script_pointers(eq + 1, strlen(eq + 1), NULL, fn, ud);
+			continue;
+		}
+		if (eq - w[i] < 4 || strcmp(eq - 4, "PATH") != 0) {
+			char *v = pwd_dot(eq + 1);
+			env_files(w[i], v, fn, ud);
+			continue;
+		}
+		/* (split at the ':' outside an expansion: `$PWD/bin${PATH:+:$PATH}`) */
+		for (char *e = eq + 1, *c = e; e; e = c) {
+			int nest = 0;
+			for (; *c && (*c != ':' || nest); c++)
+				nest += c[0] == '$' && c[1] == '{' ? 1 : *c == '}' && nest ? -1 : 0;
+			c = *c ? (*c = '\0', c + 1) : NULL;
+			e = pwd_dot(e);
+			/* (an expansion after the directory's name adds to it,
+			 * or nothing) */
+			char *x = strstr(e, "${");
+			if (x && x > e)
+				*x = '\0';
 			if (*e && !strchr(e, '$'))
 				fn(ud, PTR_PATH_DIR, e);
 		}
 	}
+}
+
+static void envrc_line(char *l, pointer_fn fn, void *ud)
+{
+	char *w[ENVRC_WORDS], *o = l;
+	size_t n = 0;
+
+	/* the words, split and unquoted in place; each command (after ';',
+	 * '&&', '||', '|', '&': a review) read in turn */
+	for (char *p = l; *p;) {
+		while (is_blank(*p))
+			p++;
+		if (!*p || *p == '#')
+			break;
+		if (*p == ';' || *p == '&' || *p == '|') {
+			envrc_cmd(w, n, fn, ud);
+			n = 0;
+			while (*p == ';' || *p == '&' || *p == '|')
+				p++;
+			continue;
+		}
+		char *word = o;
+		for (char q = 0; *p && (q || !is_blank(*p)); p++) {
+			if (q ? *p == q : *p == '"' || *p == '\'') {
+				q = q ? 0 : *p;
+				continue;
+			}
+			if (!q && (*p == ';' || *p == '&' || *p == '|'))
+				break; /* (the next command's) */
+			*o++ = *p;
+		}
+		/* (past what ended it before the NUL written there) */
+		char stop = *p;
+		if (stop)
+			p++;
+		*o++ = '\0';
+		if (n < ENVRC_WORDS)
+			w[n++] = word;
+		if (stop == ';' || stop == '&' || stop == '|') {
+			envrc_cmd(w, n, fn, ud);
+			n = 0;
+			while (*p == ';' || *p == '&' || *p == '|')
+				p++;
+		}
+	}
+	envrc_cmd(w, n, fn, ud);
 }
 
 static void envrc_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
@@ -1036,14 +1349,22 @@ static void envrc_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 	gitconfig_script_pointers(buf, n, NULL, fn, ud);
 	if (!l)
 		return;
-	for (size_t i = 0; i < n;) {
+	/* each line, one continued by a backslash at its end joined to the
+	 * next (`PATH_add \` over two: a review) */
+	for (size_t i = 0, o = 0; i < n;) {
 		const char *nl = memchr(buf + i, '\n', n - i);
 		size_t len = nl ? (size_t)(nl - buf - i) : n - i;
-		memcpy(l, buf + i, len);
-		l[len] = '\0';
-		if (len && l[len - 1] == '\r')
-			l[len - 1] = '\0';
-		envrc_line(l, fn, ud);
+		memcpy(l + o, buf + i, len);
+		o += len;
+		if (o && l[o - 1] == '\r')
+			o--;
 		i += len + 1;
+		if (o && l[o - 1] == '\\' && nl) {
+			l[o - 1] = ' ';
+			continue;
+		}
+		l[o] = '\0';
+		envrc_line(l, fn, ud);
+		o = 0;
 	}
 }

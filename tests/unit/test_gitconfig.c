@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../supervisor/supervisor.h"
@@ -378,6 +379,43 @@ static void test_tool_configs(void **state)
 	     "arg=.envrc.local program=env.sh arg=.env.dev include=.envrc.local "
 	     "include=./env.sh program=.env.dev arg=flake.nix arg=flake.lock",
 	     HOOKCONF_ENVRC},
+	    /* (an outside review) JSON's forms: a key's escapes, a line
+	     * break before its ':' and after it, a JSONC comment before the
+	     * value; TOML's \U escape and line-ending backslash */
+	    {"{\"x\":{\"comm\\u0061nd\":\"node\",\"\\u0061rgs\":[\"a.js\"]}}", "program=a.js",
+	     HOOKCONF_TOOL},
+	    {"{\"x\":{\"command\"\n:\"./b\"},\"y\":{\"command\":\n\"./c\"}}", "program=b program=c",
+	     HOOKCONF_TOOL},
+	    {"{\"tasks\":[{\"command\": // run\n \"./d\"}]}", "program=d", HOOKCONF_TOOL},
+	    {"[x]\ncommand = \"tools\\U0000002Fe\"\nnotify = \"\"\"sh tools/\\\n   f.sh\"\"\"\n",
+	     "program=tools/e program=tools/f.sh", HOOKCONF_TOOL},
+	    /* keys: an MCP server's headersHelper, a task's shell, the
+	     * environment's files */
+	    {"{\"x\":{\"url\":\"u\",\"headersHelper\":\"./h.sh\"},\"tasks\":[{\"options\":"
+	     "{\"shell\":{\"executable\":\"./sh1\"}}}]}",
+	     "program=h.sh program=sh1", HOOKCONF_TOOL},
+	    {"{\"env\":{\"NODE_OPTIONS\":\"--require ./pre.js -r x --import=./i.mjs\","
+	     "\"BASH_ENV\":\"./env.sh\",\"LD_PRELOAD\":\"lib.so ./l.so\",\"A\":\"./no\"}}",
+	     "program=pre.js program=i.mjs program=env.sh program=l.so", HOOKCONF_TOOL},
+	    {"[m]\nenv = { NODE_OPTIONS = \"--loader ./ld.mjs\" }\n", "program=ld.mjs",
+	     HOOKCONF_TOOL},
+	    /* a runner's script not yet made; uv's --directory */
+	    {"{\"a\":{\"command\":\"npx\",\"args\":[\"tsx\",\"s.ts\"]},\"b\":{\"command\":"
+	     "\"bun\",\"args\":[\"run\",\"t.ts\"]},\"c\":{\"command\":\"uv\",\"args\":"
+	     "[\"--directory\",\"w\",\"run\",\"u.py\"]}}",
+	     "program=s.ts program=t.ts program=w/u.py", HOOKCONF_TOOL},
+	    /* yarn's plugins as paths, yarn 1's quoted key */
+	    {"plugins:\n  - .yarn/plugins/p.cjs\n  - path: q.cjs\n", "program=.yarn/plugins/p.cjs",
+	     HOOKCONF_YARN},
+	    {"\"yarn-path\" \"./y.js\"\n", "program=y.js", HOOKCONF_YARN},
+	    /* direnv: commands after ';', '&&', `then`, a continued line,
+	     * $(pwd) and ${PATH:+...}, the files the shell loads */
+	    {"PATH_add a;dotenv e && { PATH_add \\\n b; }\nif x; then PATH_add c; fi\n"
+	     "export PATH=\"$(pwd)/d:$PATH\" P2PATH=\"$PWD/f${PATH:+:$PATH}\"\n"
+	     "export LD_PRELOAD=$PWD/x.so PROMPT_COMMAND=\"sh p.sh\"\n",
+	     "pathdir=a program=e pathdir=b pathdir=c pathdir=./d pathdir=./f program=x.so "
+	     "program=p.sh",
+	     HOOKCONF_ENVRC},
 	};
 
 	(void)state;
@@ -402,12 +440,52 @@ static void test_tool_configs(void **state)
 	}
 }
 
+/* (an outside review) Hostile text is read in linear time: a megabyte of
+ * each form that was quadratic (a '[' each, a command's object each, keys
+ * in one value, '$'s, anchors) within seconds, not minutes; timed out by
+ * an alarm, not asserted, so that a loaded machine fails no run. */
+static void test_pathological_configs(void **state)
+{
+	static const struct {
+		const char *unit;
+		enum hookconf_kind kind;
+	} forms[] = {
+	    {"[", HOOKCONF_TOOL},
+	    {"\"command\":{", HOOKCONF_TOOL},
+	    {"run: ", HOOKCONF_LEFTHOOK},
+	    {" command = ", HOOKCONF_TOOL},
+	    {"&a ", HOOKCONF_LEFTHOOK},
+	    {"\"command\":\"$CLAUDE_PROJECT_DIR", HOOKCONF_TOOL},
+	    {" run: /*", HOOKCONF_LEFTHOOK},
+	    {"\"run\": # ", HOOKCONF_LEFTHOOK},
+	};
+	size_t n = 1 << 20;
+	char *c = malloc(n);
+
+	(void)state;
+	assert_non_null(c);
+	for (size_t f = 0; f < ARRAY_SIZE(forms); f++) {
+		size_t l = strlen(forms[f].unit);
+		struct seen s = {""};
+		for (size_t i = 0; i < n; i++)
+			c[i] = forms[f].unit[i % l];
+		alarm(10);
+		hookconf_pointers(c, n, forms[f].kind, NULL, add, &s);
+		alarm(0);
+	}
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pointers),	  cmocka_unit_test(test_nul_in_a_value),
-	    cmocka_unit_test(test_long_values),	  cmocka_unit_test(test_hook_scripts),
-	    cmocka_unit_test(test_hook_managers), cmocka_unit_test(test_tool_configs),
+	    cmocka_unit_test(test_pointers),
+	    cmocka_unit_test(test_nul_in_a_value),
+	    cmocka_unit_test(test_long_values),
+	    cmocka_unit_test(test_hook_scripts),
+	    cmocka_unit_test(test_hook_managers),
+	    cmocka_unit_test(test_tool_configs),
+	    cmocka_unit_test(test_pathological_configs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

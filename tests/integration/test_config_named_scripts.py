@@ -42,8 +42,8 @@ NAMED = {
     "mcp-args": (".mcp.json", MCP % '"command":"node","args":["tools/mcp.js"]',
                  "tools/mcp.js"),
     "mcp-uv-args": (".mcp.json",
-                    MCP % '"command":"uv","args":["run","--quiet","tools/srv.py"],'
-                    '"env":{"A":"1"}', "tools/srv.py"),
+                    MCP % '"command":"uv","args":["run","--quiet","py/x.py"],'
+                    '"env":{"A":"1"}', "py/x.py"),
     "cursor-mcp": (".cursor/mcp.json", MCP % '"command":"sh","args":["tools/x"]', "tools/x"),
     "gemini-mcp-cwd": (".gemini/settings.json",
                        MCP % '"command":"node","args":["x.js"],"cwd":"tools"', "tools/x.js"),
@@ -114,6 +114,22 @@ NAMED = {
     "envrc-source-path": (".envrc", "source_env tools/env.sh\n", "bin/x"),
     "envrc-dot": (".envrc", ". ./tools/x\n", "tools/x"),
     "envrc-dotenv": (".envrc", "dotenv_if_exists .env.local\n", ".env.local"),
+    # (an outside review) a key's JSON escape; a runner's script not yet
+    # made (new/, which absent files hold); uv's --directory (a Python
+    # script's directory held whole: py/); the environment's files; yarn's plugin as a
+    # path; an .envrc's command after another's
+    "mcp-key-escape": (".mcp.json", MCP % '"comm\\u0061nd":"./tools/server.sh"',
+                       "tools/server.sh"),
+    "mcp-npx-tsx-new": (".mcp.json", MCP % '"command":"npx","args":["tsx","new/srv.ts"]',
+                        "new/srv.ts"),
+    "mcp-uv-directory": (".mcp.json", MCP % '"command":"uv","args":["--directory","py",'
+                         '"run","x.py"]', "py/x.py"),
+    "mcp-env-node-options": (".mcp.json", MCP % '"command":"node","args":["s"],"env":'
+                             '{"NODE_OPTIONS":"--require ./pre/pre.js"}', "pre/pre.js"),
+    "claude-env-bash-env": (".claude/settings.json", '{"env":{"BASH_ENV":"./tools/x"}}\n',
+                            "tools/x"),
+    "yarn-plugin-path": (".yarnrc.yml", "plugins:\n  - tools/yarn.js\n", "tools/yarn.js"),
+    "envrc-after-and": (".envrc", "true && PATH_add bin\n", "bin/x"),
 }
 
 
@@ -147,7 +163,9 @@ def test_the_script_a_configuration_names_is_protected(box, case):
     assert "free" in words, "control: the sandbox could not write tools/free\n" + \
         r.stdout + r.stderr
     after = open(path).read() if os.path.exists(path) else None
-    assert "refused" in words and after == before, \
+    # (a file not there at start may be made, and is moved aside at once)
+    moved = before is None and "ringfence-blocked" in r.stdout + r.stderr
+    assert ("refused" in words or moved) and after == before, \
         "the sandbox wrote %s, which %s has the host run (%s)\n%s" % (named, name, case,
                                                                     r.stdout + r.stderr)
 

@@ -62,6 +62,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/keyctl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -137,6 +139,51 @@ static void witness_desc(const char *name, char *buf, size_t size)
 	snprintf(buf, size, "ringfence:journal:%s", name);
 }
 
+/*
+ * The witnesses of runs whose supervisor is gone, invalidated: a journal
+ * nobody recovers (its state directory removed, the user never starting
+ * again there) leaves its key in the user's keyring, and an unprivileged
+ * user's keys are 20,000 bytes at most (/proc/sys/kernel/keys/maxbytes):
+ * past ~30 of them add_key failed with EDQUOT and no run of that user had
+ * a crash journal (found by this suite's own killed runs).  Only when the
+ * quota is reached: a journal elsewhere (another XDG_STATE_HOME) whose
+ * supervisor is gone then loses its witness, and is refused, said, when a
+ * start finds it.  The supervisor's pid is in the journal's name
+ * (run-PID-...).  What this cannot give back: the kernel charges a keyring
+ * 4 bytes per link made in it and never returns them, so each run leaves
+ * 4 of an unprivileged user's 20,000 for as long as the user keyring
+ * lives (~5,000 runs; README's known limits): past it a run says so.
+ */
+static void witness_sweep(void)
+{
+	static const char pre[] = "ringfence:journal:run-";
+	int32_t ids[512];
+	long n = syscall(SYS_keyctl, KEYCTL_READ, KEY_SPEC_USER_KEYRING, ids, sizeof(ids));
+
+	if (n <= 0)
+		return;
+	if ((size_t)n > sizeof(ids))
+		n = sizeof(ids);
+	for (size_t i = 0; i < (size_t)n / sizeof(ids[0]); i++) {
+		char d[160];
+		long l = syscall(SYS_keyctl, KEYCTL_DESCRIBE, ids[i], d, sizeof(d) - 1);
+		if (l <= 0)
+			continue;
+		d[l < (long)sizeof(d) ? l : (long)sizeof(d) - 1] = '\0';
+		/* "type;uid;gid;perm;description" */
+		const char *desc = d;
+		for (int f = 0; f < 4 && desc; f++)
+			desc = strchr(desc, ';') ? strchr(desc, ';') + 1 : NULL;
+		if (!desc || strncmp(d, "user;", 5) != 0 ||
+		    strncmp(desc, pre, sizeof(pre) - 1) != 0)
+			continue;
+		char *end;
+		long pid = strtol(desc + sizeof(pre) - 1, &end, 10);
+		if (pid > 0 && *end == '-' && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			(void)syscall(SYS_keyctl, KEYCTL_INVALIDATE, ids[i]);
+	}
+}
+
 /* The witness of the journal NAME, open at FD and holding the N bytes at
  * BUF, made (or set anew): its key's serial, or -errno. */
 static long witness_make(const char *name, int fd, const char *buf, size_t n)
@@ -152,6 +199,19 @@ static long witness_make(const char *name, int fd, const char *buf, size_t n)
 	witness_text(&st, key, buf, n, text, sizeof(text));
 	witness_desc(name, desc, sizeof(desc));
 	long k = syscall(SYS_add_key, "user", desc, text, strlen(text), KEY_SPEC_USER_KEYRING);
+	/* the quota reached: the gone runs' witnesses given up, and a few
+	 * tries while the kernel's collector frees them */
+	if (k < 0 && errno == EDQUOT) {
+		witness_sweep();
+		int e = EDQUOT;
+		for (int t = 0; t < 10 && k < 0 && e == EDQUOT; t++) {
+			(void)usleep(20000);
+			k = syscall(SYS_add_key, "user", desc, text, strlen(text),
+				    KEY_SPEC_USER_KEYRING);
+			e = errno;
+		}
+		errno = e;
+	}
 	return k < 0 ? -errno : k;
 }
 
@@ -601,7 +661,15 @@ void journal_begin(struct sandbox *sb)
 	if (b.bad || write_all(fd, b.p, b.n) < 0 ||
 	    renameat2(dir, tmpname, dir, name, RENAME_NOREPLACE) < 0 ||
 	    (key = witness_make(name, fd, b.p, b.n)) < 0 || !(sb->journal_name = strdup(name))) {
-		if (key < -1)
+		if (key == -EDQUOT)
+			/* said without -v: every later run of this user goes
+			 * without one too, until the quota is raised */
+			warn(
+			    "the user's kernel key quota is used up (%s): this run has no crash "
+			    "journal, the checks at exit of a killed supervisor's run are not made "
+			    "by the next start; raise /proc/sys/kernel/keys/maxbytes",
+			    strerror(EDQUOT));
+		else if (key < -1)
 			note("%s/%s: no witness in the user's keyring (add_key: %s): no crash "
 			     "journal for this run",
 			     path, name, strerror((int)-key));

@@ -393,6 +393,33 @@ static bool is_interpreter(const char *x)
 	return false;
 }
 
+/* Whether X ends in one of the N SUFFIXES, after more than the suffix (and,
+ * with NAMED, after a name: not a directory's ".js"). */
+static bool ends_in(const char *x, const char (*suffixes)[8], size_t n, bool named)
+{
+	size_t xl = strlen(x);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(suffixes[i]);
+		if (xl > l && strcmp(x + xl - l, suffixes[i]) == 0 &&
+		    (!named || x[xl - l - 1] != '/'))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the last component of X is one of the N NAMES. */
+static bool base_in(const char *x, const char (*names)[8], size_t n)
+{
+	const char *base = strrchr(x, '/');
+
+	base = base ? base + 1 : x;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(base, names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Whether the argument X names a data file by its suffix (a tool's
  * configuration: `bandit -c pyproject.toml`, `flake8 --config setup.cfg`):
  * no program, and left writable (a review: these made the project's own
@@ -403,14 +430,7 @@ static bool is_data_file(const char *x)
 	static const char data[][8] = {".toml", ".cfg", ".ini",	 ".json", ".yaml", ".yml",
 				       ".txt",	".md",	".lock", ".xml",  ".csv"};
 	STRING_TABLE_END
-	size_t n = strlen(x);
-
-	for (size_t i = 0; i < ARRAY_SIZE(data); i++) {
-		size_t l = strlen(data[i]);
-		if (n > l && strcmp(x + n - l, data[i]) == 0)
-			return true;
-	}
-	return false;
+	return ends_in(x, data, ARRAY_SIZE(data), false);
 }
 
 /* Whether the command word X runs a script its arguments name, there or
@@ -424,13 +444,7 @@ static bool is_runner(const char *x)
 					  "tsx",  "bun",    "deno", "uv",     "uvx",
 					  "pipx", "poetry", "node", "ts-node"};
 	STRING_TABLE_END
-	const char *base = strrchr(x, '/');
-
-	base = base ? base + 1 : x;
-	for (size_t i = 0; i < ARRAY_SIZE(runners); i++)
-		if (strcmp(base, runners[i]) == 0)
-			return true;
-	return is_interpreter(x);
+	return base_in(x, runners, ARRAY_SIZE(runners)) || is_interpreter(x);
 }
 
 /* Whether X ends in a script's suffix. */
@@ -440,14 +454,7 @@ static bool is_script_name(const char *x)
 	static const char suffixes[][8] = {".js", ".mjs", ".cjs", ".ts", ".mts", ".cts",
 					   ".py", ".sh",  ".rb",  ".pl", ".php"};
 	STRING_TABLE_END
-	size_t n = strlen(x);
-
-	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
-		size_t l = strlen(suffixes[i]);
-		if (n > l && strcmp(x + n - l, suffixes[i]) == 0 && x[n - l - 1] != '/')
-			return true;
-	}
-	return false;
+	return ends_in(x, suffixes, ARRAY_SIZE(suffixes), true);
 }
 
 static void program_words_in(const char *val, const char *self, pointer_fn fn, void *ud, int level);
@@ -466,13 +473,7 @@ static bool is_prefix(const char *x)
 					   "timeout", "if",    "then",	  "else",  "elif", "do",
 					   "while",   "until", "!",	  "{"};
 	STRING_TABLE_END
-	const char *base = strrchr(x, '/');
-
-	base = base ? base + 1 : x;
-	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (strcmp(base, prefixes[i]) == 0)
-			return true;
-	return false;
+	return base_in(x, prefixes, ARRAY_SIZE(prefixes));
 }
 
 /* X (KIND) from DIR, and, in a hook's script (SELF its directory) where an

@@ -65,16 +65,21 @@ static bool held_stem(const char *stem)
 	return false;
 }
 
+/* Whether the N paths of V hold DIR/NAME. */
+static bool holds_path(char *const *v, size_t n, const char *dir, const char *name)
+{
+	size_t dl = strlen(dir);
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(v[i], dir, dl) == 0 && v[i][dl] == '/' &&
+		    strcmp(v[i] + dl + 1, name) == 0)
+			return true;
+	return false;
+}
+
 static bool is_present(const struct sandbox *sb, const char *top, const char *stem)
 {
-	size_t tl = strlen(top);
-
-	for (size_t i = 0; i < sb->n_py_present; i++) {
-		const char *p = sb->py_present[i];
-		if (strncmp(p, top, tl) == 0 && p[tl] == '/' && strcmp(p + tl + 1, stem) == 0)
-			return true;
-	}
-	return false;
+	return holds_path(sb->py_present, sb->n_py_present, top, stem);
 }
 
 /* Whether the directory NAME in DIR holds a package's __init__; each one
@@ -178,14 +183,7 @@ void protect_python_plan(struct sandbox *sb, struct listings *ls)
 /* Whether DIR/NAME is a held module's entry there at the start. */
 static bool is_kept(const struct sandbox *sb, const char *dir, const char *name)
 {
-	size_t dl = strlen(dir);
-
-	for (size_t i = 0; i < sb->n_py_kept; i++) {
-		const char *p = sb->py_kept[i];
-		if (strncmp(p, dir, dl) == 0 && p[dl] == '/' && strcmp(p + dl + 1, name) == 0)
-			return true;
-	}
-	return false;
+	return holds_path(sb->py_kept, sb->n_py_kept, dir, name);
 }
 
 enum py_made protect_python_made(const struct sandbox *sb, const char *dir, const char *name)

@@ -136,6 +136,13 @@ STRING_TABLE_END
 /* the roots read: a command is read from this many at most (a monorepo's
  * packages; a review found eight too few) */
 #define HC_ROOTS 256
+/* What a hostile configuration may cost the start, past its linear
+ * reading (an outside review): the bytes of commands read again from each
+ * root (256 roots of 1,024 commands of 3.8 KB each: 94 s), and the anchors
+ * an alias is looked up among (21,000 anchors and as many aliases: minutes).
+ * Past either the rest is not read, and the caller says so. */
+#define HC_ROOT_WORK  (4u << 20)
+#define HC_ALIAS_WORK (4u << 20)
 
 struct hc_text {
 	const char *b;
@@ -661,15 +668,19 @@ struct hc_anchor {
 struct hc_anchors {
 	struct hc_anchor *v;
 	size_t n;
+	size_t work; /* names compared so far (HC_ALIAS_WORK) */
+	bool cut;    /* past it: the aliases after it taken as written */
 };
 
 /* The values in FROM into TO, an alias (`*name`) given as its anchor's
  * values (the last anchor of that name read before it, as YAML has it). */
-static void add_vals(struct hc_vals *to, const struct hc_vals *from, const struct hc_anchors *an)
+static void add_vals(struct hc_vals *to, const struct hc_vals *from, struct hc_anchors *an)
 {
 	for (size_t i = 0; i < from->n; i++) {
 		const struct hc_anchor *a = NULL;
-		for (size_t k = an->n; from->v[i][0] == '*' && k-- > 0;)
+		if (from->v[i][0] == '*' && (an->work += an->n) > HC_ALIAS_WORK)
+			an->cut = true;
+		for (size_t k = an->n; from->v[i][0] == '*' && !an->cut && k-- > 0;)
 			if (strcmp(from->v[i] + 1, an->v[k].name) == 0) {
 				a = &an->v[k];
 				break;
@@ -981,7 +992,7 @@ static void tool_cmds(const struct hc_text *t, size_t i, long col, bool flow, ch
 
 static void envrc_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
 
-void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const char *self_dir,
+bool hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const char *self_dir,
 		       pointer_fn fn, void *ud)
 {
 	struct hc_text t = {buf, n};
@@ -1003,10 +1014,10 @@ void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
 
 	if (conf == HOOKCONF_ENVRC) {
 		envrc_pointers(buf, n, fn, ud);
-		return;
+		return true;
 	}
 	if (!(out = malloc(n + 2)))
-		return;
+		return false;
 	for (size_t i = 0; i < n; i++) {
 		size_t k, v, name_end, ended;
 		bool flow;
@@ -1161,10 +1172,18 @@ void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
 	free(anchors.v);
 	free(out);
 
+	bool whole = !anchors.cut;
+	size_t work = HC_ROOT_WORK;
 	for (size_t i = 0; i < vals[HC_CMD].n; i++) {
 		const char *cmd = vals[HC_CMD].v[i];
 		gitconfig_script_pointers(cmd, strlen(cmd), NULL, fn, ud);
-		for (size_t r = 0; r < vals[HC_ROOT].n && r < HC_ROOTS; r++) {
+		for (size_t r = 0; r < vals[HC_ROOT].n && r < HC_ROOTS && whole; r++) {
+			size_t l = strlen(cmd) + strlen(vals[HC_ROOT].v[r]);
+			if (l > work) {
+				whole = false;
+				break;
+			}
+			work -= l;
 			_cleanup_free_ char *s = in_root(vals[HC_ROOT].v[r], cmd);
 			if (s)
 				gitconfig_script_pointers(s, strlen(s), NULL, fn, ud);
@@ -1178,6 +1197,7 @@ void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
 		fn(ud, PTR_PROGRAM, vals[HC_PATH_HERE].v[i]);
 	for (size_t k = 0; k < _HC_MAX; k++)
 		strv_clear(&vals[k].v, &vals[k].n);
+	return whole;
 }
 
 /*

@@ -697,27 +697,45 @@ static void on_hookconf_pointer(void *ud, enum git_pointer kind, const char *val
 	closedir(d);
 }
 
-/* The configurations read by this gathering (device and inode): each is
- * read once, wherever it is named from (an outside review: an .envrc of
- * four lines of `source_env .envrc` was read 4^10 times, a minute of
- * start; lefthook's extends took the same way). */
+/* The configurations read by this gathering (device and inode, for the
+ * top and as the kind they were read from: what one names is resolved from
+ * there, and a file shared through a link by two repositories names
+ * different files in each, a review): each is read once so, wherever it is
+ * named from (an outside review: an .envrc of four lines of `source_env
+ * .envrc` was read 4^10 times, a minute of start; lefthook's extends took
+ * the same way). */
 static struct {
 	dev_t dev;
 	ino_t ino;
+	char *top;
+	enum hookconf_kind kind;
 } * hc_read;
 static size_t n_hc_read;
 
-static bool hc_read_before(const struct stat *st)
+static void hc_read_forget(void)
 {
 	for (size_t i = 0; i < n_hc_read; i++)
-		if (hc_read[i].dev == st->st_dev && hc_read[i].ino == st->st_ino)
+		free(hc_read[i].top);
+	free(hc_read);
+	hc_read = NULL;
+	n_hc_read = 0;
+}
+
+static bool hc_read_before(const struct stat *st, const char *top, enum hookconf_kind kind)
+{
+	for (size_t i = 0; i < n_hc_read; i++)
+		if (hc_read[i].dev == st->st_dev && hc_read[i].ino == st->st_ino &&
+		    hc_read[i].kind == kind && strcmp(hc_read[i].top, top) == 0)
 			return true;
 	void *v = realloc(hc_read, (n_hc_read + 1) * sizeof(*hc_read));
 	if (!v)
 		die("out of memory");
 	hc_read = v;
 	hc_read[n_hc_read].dev = st->st_dev;
-	hc_read[n_hc_read++].ino = st->st_ino;
+	hc_read[n_hc_read].ino = st->st_ino;
+	if (!(hc_read[n_hc_read].top = strdup(top)))
+		die("out of memory");
+	hc_read[n_hc_read++].kind = kind;
 	return false;
 }
 
@@ -734,7 +752,8 @@ static void hookconf_read(const struct pointers *pp, const char *path, enum hook
 		return;
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	_cleanup_close_ int owned = fd;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || hc_read_before(&st))
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    hc_read_before(&st, pp->top, kind))
 		return;
 	/* read to git's configurations' size, and said past it (a review:
 	 * 64 KiB of comments hid a configuration in silence) */
@@ -755,7 +774,11 @@ static void hookconf_read(const struct pointers *pp, const char *path, enum hook
 	if (strncmp(path, pp->top, tl) == 0 && path[tl] == '/' && slash > path + tl)
 		snprintf(self_dir, sizeof(self_dir), "%.*s", (int)(slash - path - tl - 1),
 			 path + tl + 1);
-	hookconf_pointers(buf, len, kind, self_dir, on_hookconf_pointer, &hp);
+	if (!hookconf_pointers(buf, len, kind, self_dir, on_hookconf_pointer, &hp))
+		warn("%s: a configuration that asks more work than a start gives (thousands of "
+		     "YAML aliases, or of commands under lefthook's roots): what the rest runs is "
+		     "not protected",
+		     path);
 }
 
 /* Each *.json in DIR read as a KIND configuration (Copilot CLI's
@@ -1131,9 +1154,7 @@ void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cand
 	struct discover disc = {0};
 	ssize_t n;
 
-	free(hc_read);
-	hc_read = NULL;
-	n_hc_read = 0;
+	hc_read_forget();
 	for (size_t i = 0; i < p->fs.protect.n; i++) {
 		const struct policy_item *it = &p->fs.protect.items[i];
 		if (access(it->value, F_OK) < 0) {
@@ -1206,7 +1227,5 @@ void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cand
 	}
 	if (p->log.file)
 		cand_add(cand, p->log.file, PROT_FILE);
-	free(hc_read);
-	hc_read = NULL;
-	n_hc_read = 0;
+	hc_read_forget();
 }

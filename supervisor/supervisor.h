@@ -641,8 +641,10 @@ enum hookconf_kind {
  * glob) and its scripts' directories (PTR_HOOKS), each as written; the
  * directories an .envrc puts on a search path (PTR_PATH_DIR).  SELF_DIR:
  * the configuration's directory from the top ("" or NULL: the top), for a
- * file it names from there (a dev container's compose file). */
-void hookconf_pointers(const char *buf, size_t n, enum hookconf_kind kind, const char *self_dir,
+ * file it names from there (a dev container's compose file).  False when
+ * the configuration asked more work than a start gives it (HC_ROOT_WORK,
+ * HC_ALIAS_WORK: a hostile one) and was not read whole. */
+bool hookconf_pointers(const char *buf, size_t n, enum hookconf_kind kind, const char *self_dir,
 		       pointer_fn fn, void *ud);
 /* At most GITCONFIG_MAX bytes of a configuration are read (git reads any
  * size: 4 MiB is some 50,000 branches' sections). */

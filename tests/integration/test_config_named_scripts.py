@@ -26,6 +26,7 @@ import time
 
 import pytest
 
+from test_hostfiles_attacks import GIT_ENV, chown_tree, host
 from test_round3_git_attacks import host_home, host_project, sandbox
 from test_round5_attacks import HOST_PROG, commit_all, put, rewrite
 
@@ -265,3 +266,29 @@ def test_a_configuration_that_includes_itself_is_read_once(box):
     assert "free" in words, r.stdout + r.stderr
     assert "refused" in words, r.stdout + r.stderr
     assert took < 30, took
+
+
+def test_a_configuration_two_repositories_share_is_read_for_each(box):
+    """A nested repository's .pre-commit-config.yaml is a link to its
+    outer one's: what it names is resolved from each top, and the reading
+    once per file (for the include loop above) skipped the second (a
+    review of 2515d42; FAILS on e16fe74): sub/check.sh, which the host's
+    commit in sub runs, stayed the sandbox's."""
+    cfg = ("repos:\n- repo: local\n  hooks:\n  - id: c\n    name: c\n"
+           "    entry: ./check.sh\n    language: script\n")
+    home = project(box, ".pre-commit-config.yaml", cfg)
+    put(box, "check.sh", HOST_PROG)
+    put(box, "sub/check.sh", HOST_PROG)
+    put(box, "sub/free", HOST_PROG)
+    sub = os.path.join(box.work, "sub")
+    os.symlink("../.pre-commit-config.yaml", os.path.join(sub, ".pre-commit-config.yaml"))
+    chown_tree(box, box.work)
+    h = host(box, ["sh", "-c", "git init -q -b main && git add -A && git commit -qm i"], home,
+             cwd=sub, env=GIT_ENV)
+    assert h.returncode == 0, h.stderr
+    commit_all(box, home)
+    r = sandbox(box, home, "(%s) && echo planted || echo refused; (%s) && echo free"
+                % (rewrite("sub/check.sh"), rewrite("sub/free")))
+    words = r.stdout.split()
+    assert "free" in words, r.stdout + r.stderr
+    assert "refused" in words, r.stdout + r.stderr

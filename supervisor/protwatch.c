@@ -219,6 +219,41 @@ static bool watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 	return true;
 }
 
+/* The same name made again and again within PW_REPEAT_MS: racing the
+ * watch (PW_REPEAT_MAX). */
+static void count_repeat(struct protwatch *pw, const char *path)
+{
+	long now = pw_now_ms();
+	struct pw_repeat *e = NULL, *old = &pw->repeats[0];
+
+	for (size_t i = 0; i < PW_REPEAT_SLOTS && !e; i++) {
+		struct pw_repeat *x = &pw->repeats[i];
+		if (x->path && strcmp(x->path, path) == 0)
+			e = x;
+		else if (!x->path || (old->path && x->since < old->since))
+			old = x;
+	}
+	if (!e) {
+		/* the slot least recently begun, or a free one */
+		char *c = strdup(path);
+		if (!c)
+			return;
+		free(old->path);
+		*old = (struct pw_repeat){c, 0, now};
+		e = old;
+	}
+	if (now - e->since > PW_REPEAT_MS) {
+		e->n = 0;
+		e->since = now;
+	}
+	if (++e->n > PW_REPEAT_MAX && !pw->racing) {
+		pw->racing = true;
+		warn("the sandbox made %s again %d times in %d s as it was moved aside: it is "
+		     "racing the watch for a host tool to read it; the run is ended",
+		     path, PW_REPEAT_MAX, PW_REPEAT_MS / 1000);
+	}
+}
+
 static void move(struct sandbox *sb, const char *path)
 {
 	struct protwatch *pw = sb->protwatch;
@@ -228,17 +263,8 @@ static void move(struct sandbox *sb, const char *path)
 
 	if (r > 0)
 		pw->moved++; /* (one not moved is said on its own line) */
-	/* the same name again and again: racing the watch (PW_REPEAT_MAX) */
-	uint32_t h = 2166136261u;
-	for (const char *c = path; *c; c++)
-		h = (h ^ (unsigned char)*c) * 16777619u;
-	uint16_t *n = &pw->repeats[h % PW_REPEAT_SLOTS];
-	if (r > 0 && *n < UINT16_MAX && ++*n > PW_REPEAT_MAX && !pw->racing) {
-		pw->racing = true;
-		warn("the sandbox made %s again %d times as it was moved aside: it is racing the "
-		     "watch for a host tool to read it; the run is ended",
-		     path, PW_REPEAT_MAX);
-	}
+	if (r > 0)
+		count_repeat(pw, path);
 }
 
 bool protwatch_racing(const struct sandbox *sb)
@@ -623,6 +649,8 @@ static void pw_free(struct sandbox *sb, bool late)
 	free(sb->protwatch->found);
 	for (size_t i = 0; i < sb->protwatch->cap; i++)
 		free(sb->protwatch->by_wd[i].path);
+	for (size_t i = 0; i < PW_REPEAT_SLOTS; i++)
+		free(sb->protwatch->repeats[i].path);
 	free(sb->protwatch->by_wd);
 	free(sb->protwatch);
 	sb->protwatch = NULL;

@@ -55,14 +55,18 @@
 /* Lines on stderr for names moved while the command runs: a loop that
  * makes one name again and again gets a count at exit instead. */
 #define PW_WARN_MAX 16
-/* How often one name may be made again, and moved aside again, while the
- * command runs (counted by a hash of its path in PW_REPEAT_SLOTS slots; a
- * collision only counts sooner): past it the command is racing the watch,
- * making the name as fast as it goes so that a host tool started meanwhile
- * reads it (an outside review: a loop renaming logging.py back 264,551
- * times in 12 s had 45 of 100 host imports run it), and the run is ended.
- * An agent that tries a protected name a few times stays far below. */
+/* How often one name may be made again, and moved aside again, within
+ * PW_REPEAT_MS while the command runs (the last PW_REPEAT_SLOTS names
+ * moved, by their paths): past it the command is racing the watch, making
+ * the name as fast as it goes so that a host tool started meanwhile reads
+ * it (an outside review: a loop renaming logging.py back 264,551 times in
+ * 12 s had 45 of 100 host imports run it), and the run is ended.  An agent
+ * that tries a protected name a few times, or a tool that makes many
+ * names, stays far below (a review of the first form, a hash of the path
+ * without a window, found a test suite making repositories could reach
+ * it). */
 #define PW_REPEAT_MAX	32
+#define PW_REPEAT_MS	2000
 #define PW_REPEAT_SLOTS 64
 
 enum pw_kind {
@@ -105,15 +109,19 @@ struct protwatch {
 	int fd;
 	struct pw_dir *by_wd; /* indexed by watch descriptor (small, increasing) */
 	size_t cap;
-	size_t n_new;			   /* watches added during the run */
-	unsigned long moved;		   /* names moved aside during the run */
-	uint16_t repeats[PW_REPEAT_SLOTS]; /* moves by a hash of the path */
-	bool racing;			   /* one past PW_REPEAT_MAX: the run ends */
-	bool full;			   /* PW_MAX_DIRS reached */
-	bool lost;			   /* the kernel's queue overflowed */
-	bool deep;			   /* a directory past 64 levels or PATH_MAX: not watched */
-	int timer;			   /* timerfd: repositories made during the run looked at
-					      again (again_ms()); armed with the first, or -1 */
+	size_t n_new;	     /* watches added during the run */
+	unsigned long moved; /* names moved aside during the run */
+	struct pw_repeat {
+		char *path; /* NULL: a free slot */
+		unsigned n; /* moves since SINCE */
+		long since; /* ms, CLOCK_MONOTONIC */
+	} repeats[PW_REPEAT_SLOTS];
+	bool racing; /* one past PW_REPEAT_MAX: the run ends */
+	bool full;   /* PW_MAX_DIRS reached */
+	bool lost;   /* the kernel's queue overflowed */
+	bool deep;   /* a directory past 64 levels or PATH_MAX: not watched */
+	int timer;   /* timerfd: repositories made during the run looked at
+			again (again_ms()); armed with the first, or -1 */
 	bool armed;
 	/* the walk while the sandbox runs: its process, the pipe it hands
 	 * git directories over on (a path may arrive in pieces), and what

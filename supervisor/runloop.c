@@ -659,19 +659,19 @@ static void run_loop(struct run *r)
 			netproxy_dispatch(r->np);
 		else if (r->np)
 			netproxy_dispatch_timers(r->np);
-		if (pfd[5].revents) {
+		if (pfd[5].revents)
 			protwatch_dispatch(sb);
-			/* a name made again and again as it is moved aside: the
-			 * lifeline's end has init end the whole tree (TERM, its
-			 * grace, KILL), as when the supervisor is gone */
-			if (protwatch_racing(sb) && !r->racing && r->lifeline[1] >= 0) {
-				r->racing = true;
-				close(r->lifeline[1]);
-				r->lifeline[1] = -1;
-			}
-		}
 		if (pfd[6].revents)
 			protwatch_tick(sb);
+		/* a name made again and again as it is moved aside (by the
+		 * events or the tick's checks): the lifeline's end has init end
+		 * the whole tree (TERM, its grace, KILL), as when the
+		 * supervisor is gone */
+		if (protwatch_racing(sb) && !r->racing && r->lifeline[1] >= 0) {
+			r->racing = true;
+			close(r->lifeline[1]);
+			r->lifeline[1] = -1;
+		}
 		if (pfd[7].revents)
 			protwatch_find_read(sb);
 		if (pfd[3].revents)

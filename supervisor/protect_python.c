@@ -273,8 +273,12 @@ void protect_python_check(struct sandbox *sb, const struct timespec *since)
 				}
 				if (!S_ISLNK(st.st_mode))
 					continue; /* no module: a file without a suffix */
-				if (strv_has(sb->py_links, sb->n_py_links, path)) {
-					/* the project's link: where it leads now */
+				/* the project's link, unless made again since the
+				 * start (pointed elsewhere: a review), where it
+				 * leads now */
+				if (strv_has(sb->py_links, sb->n_py_links, path) &&
+				    !made_since(dirfd(d), de->d_name,
+						since ? since : &sb->started_at)) {
 					_cleanup_free_ char *real = realpath(path, NULL);
 					struct stat rs;
 					if (real && stat(real, &rs) == 0 && S_ISDIR(rs.st_mode))
@@ -307,18 +311,21 @@ char *protect_python_stems(const struct sandbox *sb, const char *top)
 		const char *p = i < np	      ? sb->py_present[i]
 				: i < np + nk ? sb->py_kept[i - np]
 					      : sb->py_links[i - np - nk];
-		bool link = i >= np + nk; /* written STEM@ */
+		bool link = i >= np + nk;	    /* written STEM@ */
+		bool kept = i >= np && i < np + nk; /* =ENTRY */
 		/* TOP's own (a top within it has records of its own) */
 		if (strncmp(p, top, tl) != 0 || p[tl] != '/' ||
 		    ((i < np || link) && strchr(p + tl + 1, '/')))
 			continue;
 		size_t l = strlen(p + tl + 1);
-		char *t = realloc(s, n + l + 3);
+		char *t = realloc(s, n + l + 4);
 		if (!t) {
 			free(s);
 			return NULL;
 		}
 		s = t;
+		if (kept)
+			s[n++] = '=';
 		memcpy(s + n, p + tl + 1, l);
 		if (link)
 			s[n + l++] = '@';
@@ -337,12 +344,13 @@ void protect_python_recover(struct sandbox *tmp, const char *top, const char *st
 	for (const char *s = stems; *s;) {
 		size_t l = strcspn(s, " "), w = l;
 		/* a stem, a link there at the start (STEM@), or a held
-		 * module's entry (a dot or a slash in it) */
-		bool link = l && s[l - 1] == '@';
-		w -= link;
-		bool entry = !link && (memchr(s, '.', l) || memchr(s, '/', l));
-		if (w && (entry || py_std_name_n(s, w)) && !memmem(s, w, "..", 2) &&
-		    (size_t)snprintf(path, sizeof(path), "%s/%.*s", top, (int)w, s) <
+		 * module's entry (=ENTRY: a link named readline too, a review
+		 * found one read back as a stem of the project's own) */
+		bool link = l && s[l - 1] == '@', entry = l && s[0] == '=';
+		const char *e = s + entry;
+		w -= link + entry;
+		if (w && (entry || py_std_name_n(e, w)) && !memmem(e, w, "..", 2) &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%.*s", top, (int)w, e) <
 			sizeof(path)) {
 			if (link)
 				strv_add(&tmp->py_links, &tmp->n_py_links, path);

@@ -41,8 +41,9 @@
  * mask moving with it, and a new one made: an outside review) took a
  * journal of its own that the next start carried out, renaming any path
  * it named.  So each journal has a witness the sandbox can neither make
- * nor change: a key in the user's kernel keyring (seccomp refuses the
- * sandbox add_key and keyctl) named after it, holding the file's device,
+ * nor change: a key in the user's kernel keyring (in a keyring of ours
+ * there, witness_ring(); seccomp refuses the sandbox add_key and keyctl)
+ * named after it, holding the file's device,
  * inode, a random key and the keyed hash (SipHash-2-4) of its content
  * under it, as written (not its change time: a write through a shared
  * mapping of a page already mapped writable changes none on tmpfs, a
@@ -140,47 +141,90 @@ static void witness_desc(const char *name, char *buf, size_t size)
 }
 
 /*
+ * Where the witnesses are: a keyring of ours in the user's, replaced now
+ * and then.  The kernel charges a keyring 4 bytes of its owner's key quota
+ * for each link ever made in it and gives them back only when the keyring
+ * itself goes (measured: 100 keys added to one and removed leave 400
+ * bytes; the same keyring replaced, none), and an unprivileged user's keys
+ * may take 20,000 bytes: witnesses put in the user keyring itself used the
+ * quota up after ~5,000 runs while it lived (this suite's runs as nobody
+ * did), and no run of that user had a crash journal.  So each witness goes
+ * into WITNESS_RING, which a run replaces with a new one (the user
+ * keyring's link to it replaced, not added) when it holds no witness (runs
+ * one after another: each one), and else one run in WITNESS_TURN, the live
+ * witnesses linked into the new one first.  Two starts replacing it at once may lose
+ * a witness the other added meanwhile: that run's journal, should its
+ * supervisor be killed, is then refused, said.
+ */
+#define WITNESS_RING "ringfence:journals"
+#define WITNESS_TURN 64
+
+/* The keys KEYRING holds, into IDS (at most N): their number. */
+static size_t ring_keys(long keyring, int32_t *ids, size_t n)
+{
+	long r = syscall(SYS_keyctl, KEYCTL_READ, keyring, ids, n * sizeof(ids[0]));
+
+	return r <= 0 ? 0 : (size_t)r / sizeof(ids[0]) < n ? (size_t)r / sizeof(ids[0]) : n;
+}
+
+/* The witnesses' keyring (a new one when ANEW, the old one's keys linked
+ * into it), or -errno. */
+static long witness_ring(bool anew)
+{
+	long old =
+	    syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "keyring", WITNESS_RING, 0);
+
+	int32_t ids[512];
+	size_t n = old >= 0 ? ring_keys(old, ids, ARRAY_SIZE(ids)) : 0;
+	if (old >= 0 && !anew && n)
+		return old;
+	long r = syscall(SYS_add_key, "keyring", WITNESS_RING, NULL, 0, KEY_SPEC_USER_KEYRING);
+	if (r < 0)
+		return old >= 0 ? old : -errno;
+	for (size_t i = 0; old >= 0 && old != r && i < n; i++)
+		(void)syscall(SYS_keyctl, KEYCTL_LINK, ids[i], r);
+	return r;
+}
+
+/*
  * The witnesses of runs whose supervisor is gone, invalidated: a journal
  * nobody recovers (its state directory removed, the user never starting
- * again there) leaves its key in the user's keyring, and an unprivileged
- * user's keys are 20,000 bytes at most (/proc/sys/kernel/keys/maxbytes):
- * past ~30 of them add_key failed with EDQUOT and no run of that user had
- * a crash journal (found by this suite's own killed runs).  Only when the
- * quota is reached: a journal elsewhere (another XDG_STATE_HOME) whose
- * supervisor is gone then loses its witness, and is refused, said, when a
- * start finds it.  The supervisor's pid is in the journal's name
- * (run-PID-...).  What this cannot give back: the kernel charges a keyring
- * 4 bytes per link made in it and never returns them, so each run leaves
- * 4 of an unprivileged user's 20,000 for as long as the user keyring
- * lives (~5,000 runs; README's known limits): past it a run says so.
+ * again there) leaves its key, which takes quota too.  Only when the quota
+ * is reached: a journal elsewhere (another XDG_STATE_HOME) whose supervisor
+ * is gone then loses its witness, and is refused, said, when a start finds
+ * it; so does one whose supervisor lives in another PID namespace of the
+ * same user (it looks gone from here).  The supervisor's pid is in the
+ * journal's name (run-PID-...).  In the ring and, from before it, in the
+ * user keyring itself.
  */
-static void witness_sweep(void)
+static void witness_sweep(long ring)
 {
 	static const char pre[] = "ringfence:journal:run-";
-	int32_t ids[512];
-	long n = syscall(SYS_keyctl, KEYCTL_READ, KEY_SPEC_USER_KEYRING, ids, sizeof(ids));
+	const long rings[] = {ring, KEY_SPEC_USER_KEYRING};
 
-	if (n <= 0)
-		return;
-	if ((size_t)n > sizeof(ids))
-		n = sizeof(ids);
-	for (size_t i = 0; i < (size_t)n / sizeof(ids[0]); i++) {
-		char d[160];
-		long l = syscall(SYS_keyctl, KEYCTL_DESCRIBE, ids[i], d, sizeof(d) - 1);
-		if (l <= 0)
-			continue;
-		d[l < (long)sizeof(d) ? l : (long)sizeof(d) - 1] = '\0';
-		/* "type;uid;gid;perm;description" */
-		const char *desc = d;
-		for (int f = 0; f < 4 && desc; f++)
-			desc = strchr(desc, ';') ? strchr(desc, ';') + 1 : NULL;
-		if (!desc || strncmp(d, "user;", 5) != 0 ||
-		    strncmp(desc, pre, sizeof(pre) - 1) != 0)
-			continue;
-		char *end;
-		long pid = strtol(desc + sizeof(pre) - 1, &end, 10);
-		if (pid > 0 && *end == '-' && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-			(void)syscall(SYS_keyctl, KEYCTL_INVALIDATE, ids[i]);
+	for (size_t g = 0; g < ARRAY_SIZE(rings); g++) {
+		int32_t ids[512];
+		size_t n = rings[g] >= 0 || rings[g] == KEY_SPEC_USER_KEYRING
+			       ? ring_keys(rings[g], ids, ARRAY_SIZE(ids))
+			       : 0;
+		for (size_t i = 0; i < n; i++) {
+			char d[160] = "";
+			long l = syscall(SYS_keyctl, KEYCTL_DESCRIBE, ids[i], d, sizeof(d) - 1);
+			if (l <= 0)
+				continue;
+			d[l < (long)sizeof(d) ? l : (long)sizeof(d) - 1] = '\0';
+			/* "type;uid;gid;perm;description" */
+			const char *desc = d;
+			for (int f = 0; f < 4 && desc; f++)
+				desc = strchr(desc, ';') ? strchr(desc, ';') + 1 : NULL;
+			if (!desc || strncmp(d, "user;", 5) != 0 ||
+			    strncmp(desc, pre, sizeof(pre) - 1) != 0)
+				continue;
+			char *end;
+			long pid = strtol(desc + sizeof(pre) - 1, &end, 10);
+			if (pid > 0 && *end == '-' && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+				(void)syscall(SYS_keyctl, KEYCTL_INVALIDATE, ids[i]);
+		}
 	}
 }
 
@@ -198,17 +242,23 @@ static long witness_make(const char *name, int fd, const char *buf, size_t n)
 		return -EIO;
 	witness_text(&st, key, buf, n, text, sizeof(text));
 	witness_desc(name, desc, sizeof(desc));
-	long k = syscall(SYS_add_key, "user", desc, text, strlen(text), KEY_SPEC_USER_KEYRING);
-	/* the quota reached: the gone runs' witnesses given up, and a few
-	 * tries while the kernel's collector frees them */
+	/* (the turn's draw: a byte of the random key is as good as any) */
+	long ring = witness_ring(key[0] % WITNESS_TURN == 0);
+	if (ring < 0)
+		return ring;
+	long k = syscall(SYS_add_key, "user", desc, text, strlen(text), ring);
+	/* the quota reached: the gone runs' witnesses given up, the ring
+	 * replaced, and a few tries while the kernel's collector frees them */
 	if (k < 0 && errno == EDQUOT) {
-		witness_sweep();
+		witness_sweep(ring);
 		int e = EDQUOT;
 		for (int t = 0; t < 10 && k < 0 && e == EDQUOT; t++) {
 			(void)usleep(20000);
-			k = syscall(SYS_add_key, "user", desc, text, strlen(text),
-				    KEY_SPEC_USER_KEYRING);
-			e = errno;
+			if (t == 1)
+				ring = witness_ring(true);
+			k = ring < 0 ? -1
+				     : syscall(SYS_add_key, "user", desc, text, strlen(text), ring);
+			e = ring < 0 ? (int)-ring : errno;
 		}
 		errno = e;
 	}

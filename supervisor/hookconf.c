@@ -141,8 +141,8 @@ STRING_TABLE_END
  * root (256 roots of 1,024 commands of 3.8 KB each: 94 s), and the anchors
  * an alias is looked up among (21,000 anchors and as many aliases: minutes).
  * Past either the rest is not read, and the caller says so. */
-#define HC_ROOT_WORK  (4u << 20)
-#define HC_ALIAS_WORK (4u << 20)
+#define HC_ROOT_WORK  (1u << 20)
+#define HC_ALIAS_WORK (1u << 20)
 
 struct hc_text {
 	const char *b;

@@ -16,8 +16,12 @@
  *     DEPTH (the last a walk of the tree reaches), every 50 us.  A stop
  *     only sent, not seen taken, leaves them running.
  *   job_escape timer SECONDS
- *     one process with a timer whose signal is SIGCONT, every 20 ms: the
- *     kernel continues it when nothing of the sandbox runs.
+ *     one process with timers whose signal is SIGCONT, one firing every
+ *     20 ms: the kernel continues it when nothing of the sandbox runs.
+ *     Eight timers of 160 ms, not one of 20: a periodic timer is set again
+ *     when its signal is taken, and a stop drops a SIGCONT still pending,
+ *     so a stop that came while the one timer's signal waited (the process
+ *     not yet scheduled, on a loaded machine) ended the attack by itself.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -158,15 +162,18 @@ static int timer_cont(int argc, char **argv)
 {
 	double seconds = argc > 2 ? atof(argv[2]) : 4;
 	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGCONT};
-	struct itimerspec every = {{0, 20000000}, {0, 20000000}};
-	timer_t t;
 
 	signal(SIGTSTP, SIG_IGN);
 	signal(SIGTTOU, SIG_IGN);
 	signal(SIGCONT, on_cont);
 	setpgid(0, 0);
-	if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0 || timer_settime(t, 0, &every, NULL) < 0)
-		return 1;
+	for (long i = 0; i < 8; i++) {
+		struct itimerspec every = {{0, 160000000}, {0, 20000000 * (i + 1)}};
+		timer_t t;
+		if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0 ||
+		    timer_settime(t, 0, &every, NULL) < 0)
+			return 1;
+	}
 	int fd = open("ticks", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	printf("ready\n");
 	fflush(stdout);

@@ -161,9 +161,16 @@ def test_a_process_its_own_timer_continues_does_not_run_on(box):
     the sandbox ran to be seen (an outside review).  While the job is
     stopped init looks every 10 ms, and one seen running twice with the
     supervisor still stopped is killed, and said.  The control: it ticked
-    before the stop."""
-    out = ticks_while_stopped(box, "%s timer 4" % os.path.join(box.bin, "job_escape"))
-    said = out.decode(errors="replace")
+    before the stop.  A stop can still drop every timer's pending SIGCONT
+    (job_escape.c): the attack then ends by itself, nothing runs, and the
+    command ends on its own (exit 7) after `fg`; tried again, three times
+    at most, since it proves nothing of the sandbox."""
+    for _ in range(3):
+        out = ticks_while_stopped(box, "%s timer 4" % os.path.join(box.bin, "job_escape"))
+        said = out.decode(errors="replace")
+        if "ran on while its job was stopped" in said or "rc=7" not in said:
+            break
+        os.unlink(os.path.join(box.work, "ticks"))
     assert "stopped=148" in said and "ran on while its job was stopped" in said, said.split("\n")
 
 

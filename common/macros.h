@@ -77,4 +77,14 @@ static inline int steal_fd(int *fd)
 		_r;                                                                                \
 	})
 
+/* A hex digit's value (capitals too: git's refs, JSON's and TOML's
+ * escapes, percent-encoding, chunk sizes), or -1. */
+static inline int hex_value(int c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
 #endif

@@ -23,24 +23,16 @@ static const char *find_case(const char *hay, size_t n, const char *needle, size
 	return NULL;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (unsigned char)tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decodes IN into OUT (at most as long as IN); returns the length. */
 static size_t pct_decode(const char *in, size_t n, char *out)
 {
 	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (in[i] == '%' && i + 2 < n && hexval((unsigned char)in[i + 1]) >= 0 &&
-		    hexval((unsigned char)in[i + 2]) >= 0) {
-			out[o++] = (char)(hexval((unsigned char)in[i + 1]) * 16 +
-					  hexval((unsigned char)in[i + 2]));
+		if (in[i] == '%' && i + 2 < n && hex_value((unsigned char)in[i + 1]) >= 0 &&
+		    hex_value((unsigned char)in[i + 2]) >= 0) {
+			out[o++] = (char)(hex_value((unsigned char)in[i + 1]) * 16 +
+					  hex_value((unsigned char)in[i + 2]));
 			i += 2;
 		} else {
 			out[o++] = in[i];
@@ -181,10 +173,10 @@ static size_t json_unescape(const char *in, size_t n, char *out)
 		if (in[i] == '\\' && i + 1 < n && in[i + 1] && strchr("/\\\"", in[i + 1])) {
 			out[o++] = in[++i];
 		} else if (in[i] == '\\' && i + 5 < n && in[i + 1] == 'u' && in[i + 2] == '0' &&
-			   in[i + 3] == '0' && hexval((unsigned char)in[i + 4]) >= 0 &&
-			   hexval((unsigned char)in[i + 5]) >= 0) {
-			out[o++] = (char)(hexval((unsigned char)in[i + 4]) * 16 +
-					  hexval((unsigned char)in[i + 5]));
+			   in[i + 3] == '0' && hex_value((unsigned char)in[i + 4]) >= 0 &&
+			   hex_value((unsigned char)in[i + 5]) >= 0) {
+			out[o++] = (char)(hex_value((unsigned char)in[i + 4]) * 16 +
+					  hex_value((unsigned char)in[i + 5]));
 			i += 5;
 		} else {
 			out[o++] = in[i];

@@ -514,9 +514,10 @@ static size_t param_norm(const char *p, size_t n, bool rule, char *out, size_t s
 		int c = (unsigned char)p[i];
 		if (i == name_n) {
 			c = '=';
-		} else if (c == '%' && i + 2 < n && hexval((unsigned char)p[i + 1]) >= 0 &&
-			   hexval((unsigned char)p[i + 2]) >= 0) {
-			c = hexval((unsigned char)p[i + 1]) * 16 + hexval((unsigned char)p[i + 2]);
+		} else if (c == '%' && i + 2 < n && hex_value((unsigned char)p[i + 1]) >= 0 &&
+			   hex_value((unsigned char)p[i + 2]) >= 0) {
+			c = hex_value((unsigned char)p[i + 1]) * 16 +
+			    hex_value((unsigned char)p[i + 2]);
 			i += 2;
 		} else if (c == '+') {
 			c = ' ';

@@ -617,13 +617,10 @@ long nx_chunk_feed(struct nx_chunk *c, const char *p, size_t n, bool *done)
 		char ch = p[i];
 		switch (c->state) {
 		case CH_SIZE:
-			if (isxdigit((unsigned char)ch)) {
+			if (hex_value(ch) >= 0) {
 				if (++c->digits > 15)
 					return -1;
-				c->left = c->left * 16 +
-					  (uint64_t)(isdigit((unsigned char)ch)
-							 ? ch - '0'
-							 : tolower((unsigned char)ch) - 'a' + 10);
+				c->left = c->left * 16 + (uint64_t)hex_value(ch);
 			} else if (c->digits && ch == ';') {
 				c->state = CH_EXT;
 			} else if (c->digits && ch == '\r') {

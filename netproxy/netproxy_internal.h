@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/macros.h"
 #include "../policy/policy.h"
 #include "netproxy.h"
 

@@ -183,7 +183,7 @@ static bool into_escape(const struct esc *e, char c)
 	switch (e->kind) {
 	case ESC_PCT:
 	case ESC_UNI:
-		return hexval((unsigned char)c) >= 0;
+		return hex_value((unsigned char)c) >= 0;
 	case ESC_BSL:
 		return c == 'u' || c == '/' || c == '\\' || c == '"' || c == 'n' || c == 'r' ||
 		       c == 't';
@@ -431,14 +431,14 @@ static bool dec_push(const struct reader *r, int lv, char c, uint32_t pos)
 		return true;
 	switch (e->kind) {
 	case ESC_PCT:
-		if (hexval((unsigned char)c) >= 0) {
+		if (hex_value((unsigned char)c) >= 0) {
 			if (e->np == 1) {
 				e->pend[e->np] = c;
 				e->ppos[e->np++] = pos;
 				return false;
 			}
-			char v = (char)(hexval((unsigned char)e->pend[1]) * 16 +
-					hexval((unsigned char)c));
+			char v = (char)(hex_value((unsigned char)e->pend[1]) * 16 +
+					hex_value((unsigned char)c));
 			/* %25: the '%' of an escape quoted once more (%252F),
 			 * which begins where its first level began */
 			if (v == '%' && lv == 0 && r->rd != RD_ONE && e->depth + 1 < NX_PCT_DEPTH) {
@@ -467,14 +467,14 @@ static bool dec_push(const struct reader *r, int lv, char c, uint32_t pos)
 			return true;
 		break;
 	case ESC_UNI:
-		if (hexval((unsigned char)c) >= 0) {
+		if (hex_value((unsigned char)c) >= 0) {
 			int v = 0;
 			e->pend[e->np] = c;
 			e->ppos[e->np++] = pos;
 			if (e->np < 6)
 				return false;
 			for (int k = 2; k < 6; k++)
-				v = v * 16 + hexval((unsigned char)e->pend[k]);
+				v = v * 16 + hex_value((unsigned char)e->pend[k]);
 			if (v < 0x80)
 				return decoded(r, lv, (char)v);
 			return literal(r, lv, NULL, 0); /* not a byte of an ASCII secret */
@@ -620,8 +620,8 @@ static int walk(struct nx_scan *sc, const unsigned char *in, size_t n)
 		case NX_FRAME_CHUNKED:
 			switch (sc->ch) {
 			case CH_SIZE:
-				if (hexval(c) >= 0) {
-					sc->ch_left = sc->ch_left * 16 + (uint64_t)hexval(c);
+				if (hex_value(c) >= 0) {
+					sc->ch_left = sc->ch_left * 16 + (uint64_t)hex_value(c);
 				} else if (c == '\r') {
 					sc->ch = CH_SIZE_LF;
 				} else if (c == '\n') {

@@ -52,12 +52,4 @@ static inline bool is_pair(const struct nx_scrub *s, unsigned char a, unsigned c
  * another's query, and that one quoted again. */
 #define NX_PCT_DEPTH 3
 
-static inline int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 #endif

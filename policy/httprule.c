@@ -24,20 +24,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/macros.h"
 #include "policy.h"
 
 static const char hexd[] = "0123456789ABCDEF";
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Bytes a path keeps as they are; every other one is %XX. */
 static bool path_raw(unsigned char c)
@@ -68,8 +58,8 @@ static bool put(char *out, size_t size, size_t *o, unsigned char c, bool raw)
 static bool escaped_again(const char *out, size_t n)
 {
 	for (size_t i = 0; i + 4 < n; i++)
-		if (memcmp(out + i, "%25", 3) == 0 && hexval(out[i + 3]) >= 0 &&
-		    hexval(out[i + 4]) >= 0)
+		if (memcmp(out + i, "%25", 3) == 0 && hex_value(out[i + 3]) >= 0 &&
+		    hex_value(out[i + 4]) >= 0)
 			return true;
 	return false;
 }
@@ -123,8 +113,8 @@ int policy_http_path_canon(const char *in, size_t n, bool pattern, char *out, si
 		}
 		c = (unsigned char)in[i];
 		if (c == '%') {
-			int h = i + 2 < n ? hexval(in[i + 1]) : -1,
-			    l = h >= 0 ? hexval(in[i + 2]) : -1;
+			int h = i + 2 < n ? hex_value(in[i + 1]) : -1,
+			    l = h >= 0 ? hex_value(in[i + 2]) : -1;
 			if (h < 0 || l < 0) {
 				*why = "a '%' not followed by two hex digits";
 				return -EINVAL;
@@ -203,8 +193,8 @@ int policy_http_query_canon(const char *in, size_t n, bool pattern, char *out, s
 		unsigned char c = (unsigned char)in[i];
 		bool raw;
 		if (c == '%') {
-			int h = i + 2 < n ? hexval(in[i + 1]) : -1,
-			    l = h >= 0 ? hexval(in[i + 2]) : -1;
+			int h = i + 2 < n ? hex_value(in[i + 1]) : -1,
+			    l = h >= 0 ? hex_value(in[i + 2]) : -1;
 			if (h < 0 || l < 0) {
 				*why = "a '%' not followed by two hex digits";
 				return -EINVAL;

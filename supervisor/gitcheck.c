@@ -65,7 +65,7 @@ static size_t check_loose(struct gitobj *r, const unsigned char *oid, uint32_t *
 	snprintf(rel, sizeof(rel), "%.2s", hex);
 	/* objects/xx a link, which git follows: every object of the 256th it
 	 * names is the sandbox's choice */
-	unsigned xx = (unsigned)(gitobj_hexval(hex[0]) << 4 | gitobj_hexval(hex[1]));
+	unsigned xx = (unsigned)(hex_value(hex[0]) << 4 | hex_value(hex[1]));
 	if (!(links_seen[xx / 32] & (1u << (xx % 32)))) {
 		links_seen[xx / 32] |= 1u << (xx % 32);
 		if (fstatat(r->objects, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
@@ -308,8 +308,8 @@ static size_t scan_loose(struct gitobj *r, bool all)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		if (strlen(de->d_name) != 2 || gitobj_hexval(de->d_name[0]) < 0 ||
-		    gitobj_hexval(de->d_name[1]) < 0 ||
+		if (strlen(de->d_name) != 2 || hex_value(de->d_name[0]) < 0 ||
+		    hex_value(de->d_name[1]) < 0 ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    (!all && !gitobj_newer(&st, r->since)))
 			continue;

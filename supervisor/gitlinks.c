@@ -46,7 +46,7 @@ static uint32_t be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static bool newer(const struct stat *st, const struct timespec *since)
+static bool gitobj_newer(const struct stat *st, const struct timespec *since)
 {
 	return st->st_ctim.tv_sec > since->tv_sec ||
 	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
@@ -65,14 +65,14 @@ static bool git_changed(int parent, const char *name, const struct timespec *sin
 		return false;
 	/* a `gitdir:` file (or a link) names where git goes: any change */
 	if (!S_ISDIR(st.st_mode))
-		return newer(&st, since) || S_ISLNK(st.st_mode);
+		return gitobj_newer(&st, since) || S_ISLNK(st.st_mode);
 	/* a directory changes with every index write: only what holds
 	 * commands counts (a repository made since has a new config) */
 	g = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (g < 0)
 		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(parts) && !changed; i++)
-		if (fstatat(g, parts[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, since))
+		if (fstatat(g, parts[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && gitobj_newer(&st, since))
 			changed = true;
 	if (!changed) {
 		DIR *d = dir_stream_at(g, "hooks", O_NOFOLLOW);
@@ -80,7 +80,7 @@ static bool git_changed(int parent, const char *name, const struct timespec *sin
 		while (d && !changed && (de = readdir(d)))
 			if (de->d_name[0] != '.' &&
 			    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    newer(&st, since))
+			    gitobj_newer(&st, since))
 				changed = true;
 		if (d)
 			closedir(d);

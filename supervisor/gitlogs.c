@@ -154,7 +154,7 @@ static bool rev_ok(struct githead *r, const char *x, size_t xl)
 	for (size_t i = 0; i < xl; i++) {
 		if (strchr("~^@:{}", x[i]) || x[i] == ' ' || x[i] == '\t' || !x[i])
 			return false;
-		hex = hex && gitobj_hexval(x[i]) >= 0;
+		hex = hex && hex_value(x[i]) >= 0;
 	}
 	if (!xl || hex || xl >= sizeof(name))
 		return false;

@@ -51,12 +51,6 @@
 #include "gitobj_internal.h"
 #include "supervisor.h"
 
-bool gitobj_newer(const struct stat *st, const struct timespec *since)
-{
-	return st->st_ctim.tv_sec > since->tv_sec ||
-	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
-}
-
 bool git_probe_link(int dir, const char *name)
 {
 	char to[8];
@@ -135,29 +129,18 @@ bool git_links_walk(int git, struct git_links_walk *w)
 	return links_below(git, 0, 0, w);
 }
 
-/* A hex digit's value: git takes capitals too, in refs, reflogs and
- * packed-refs (get_oid_hex). */
-int gitobj_hexval(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-				      : -1;
-}
-
 /* An object id in hex at S (40 or 64 digits, then no more hex) to BIN;
  * its length in bytes, 0 for none. */
 size_t gitobj_parse_oid(const char *s, size_t n, unsigned char *bin)
 {
 	size_t len = 0;
 
-	while (len < n && len <= 64 && gitobj_hexval(s[len]) >= 0)
+	while (len < n && len <= 64 && hex_value(s[len]) >= 0)
 		len++;
 	if (len != 40 && len != 64)
 		return 0;
 	for (size_t i = 0; i < len / 2; i++)
-		bin[i] =
-		    (unsigned char)(gitobj_hexval(s[2 * i]) << 4 | gitobj_hexval(s[2 * i + 1]));
+		bin[i] = (unsigned char)(hex_value(s[2 * i]) << 4 | hex_value(s[2 * i + 1]));
 	return len / 2;
 }
 

@@ -90,9 +90,14 @@ int gitobj_file_stored(int fd);
 int gitobj_open_file(int dir, const char *name);
 void *gitobj_map_file(int dir, const char *name, size_t *ret_size);
 size_t gitobj_parse_oid(const char *s, size_t n, unsigned char *bin);
-int gitobj_hexval(char c);
 void gitobj_oid_hex(const unsigned char *bin, size_t sz, char *hex);
-bool gitobj_newer(const struct stat *st, const struct timespec *since);
+/* Whether ST's inode changed (was made, written, linked or renamed) at or
+ * after SINCE: its ctime, which no one can set back. */
+static inline bool gitobj_newer(const struct stat *st, const struct timespec *since)
+{
+	return st->st_ctim.tv_sec > since->tv_sec ||
+	       (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
+}
 /* Whether NAME in DIR is the link git init makes to see whether links
  * work there (tXXXXXX -> testing, removed at once): what is written
  * through it stays in the .git. */

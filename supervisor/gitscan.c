@@ -212,7 +212,7 @@ static void check_tree(struct scan *s, int dir, const char *at, const char *name
 			continue;
 		if (S_ISDIR(st.st_mode))
 			check_tree(s, o, sub, de->d_name, depth + 1);
-		else if (newer(&st, s->since))
+		else if (gitobj_newer(&st, s->since))
 			scan_quarantine(s, sub, de->d_name,
 					"a project file the host's tools trust");
 	}
@@ -237,14 +237,14 @@ static void check_name(struct scan *s, int tfd, const char *top, const char *rel
 		if (fstatat(dir, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return;
 		if (S_ISLNK(st.st_mode)) {
-			if (newer(&st, s->since))
+			if (gitobj_newer(&st, s->since))
 				scan_quarantine(s, at, comp, "a link where the host's tools look");
 			return;
 		}
 		if (!slash) {
 			if (S_ISDIR(st.st_mode))
 				check_tree(s, dir, at, comp, 0);
-			else if (newer(&st, s->since))
+			else if (gitobj_newer(&st, s->since))
 				scan_quarantine(s, at, comp,
 						"a project file the host's tools trust");
 			return;
@@ -360,7 +360,7 @@ static void check_linked_names(struct scan *s, int fd, const char *path, const c
 	char sub[PATH_MAX];
 	struct stat st;
 
-	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !newer(&st, s->since) ||
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !gitobj_newer(&st, s->since) ||
 	    (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, name) >= sizeof(sub))
 		return;
 	_cleanup_free_ char *real = realpath(sub, NULL);
@@ -455,7 +455,7 @@ static void walk_dotgit(struct scan *s, int fd, const char *path, const char *na
 		return;
 	if (!S_ISDIR(st.st_mode)) {
 		/* `gitdir:` or a link: a pointer to a repository */
-		if (newer(&st, s->since) && !scan_guarded(s->sb, &st))
+		if (gitobj_newer(&st, s->since) && !scan_guarded(s->sb, &st))
 			scan_quarantine(s, path, name, "a pointer to a repository");
 		/* a worktree's or a submodule's top: a project,
 		 * where what its config runs is run from */

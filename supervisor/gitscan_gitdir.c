@@ -64,7 +64,7 @@ static void check_hooks(struct scan *s, int g, const char *path)
 	if (fstatat(g, "hooks", &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
 	if (!S_ISDIR(st.st_mode)) {
-		if (newer(&st, s->since))
+		if (gitobj_newer(&st, s->since))
 			scan_quarantine(s, path, "hooks", "no directory");
 		return;
 	}
@@ -87,7 +87,7 @@ static void check_hooks(struct scan *s, int g, const char *path)
 		if (strstr(de->d_name, ".ringfence-blocked"))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !newer(&st, s->since))
+		    !gitobj_newer(&st, s->since))
 			continue;
 		/* git runs hooks/NAME, never a template's NAME.sample */
 		if (S_ISREG(st.st_mode) && l > 7 && strcmp(de->d_name + l - 7, ".sample") == 0)
@@ -143,8 +143,8 @@ static bool state_changed(struct scan *s, int g, const char *name, const struct 
 	struct listing l;
 	bool changed = false;
 
-	if (newer(st, s->since) || !S_ISDIR(st->st_mode))
-		return newer(st, s->since);
+	if (gitobj_newer(st, s->since) || !S_ISDIR(st->st_mode))
+		return gitobj_newer(st, s->since);
 	_cleanup_close_ int d = openat(g, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	/* unreadable: what git would read there is unknown */
 	if (d < 0 || scan_list_dir(d, &l) < 0)
@@ -155,7 +155,7 @@ static bool state_changed(struct scan *s, int g, const char *name, const struct 
 		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
 			continue;
 		if (fstatat(d, de->d_name, &est, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    newer(&est, s->since)) {
+		    gitobj_newer(&est, s->since)) {
 			changed = true;
 			break;
 		}
@@ -198,7 +198,7 @@ static bool found_link(void *ctx, int dir, const char *name, const char *rel, co
 	struct found_links *f = ctx;
 
 	(void)dir, (void)name;
-	if (newer(st, f->s->since))
+	if (gitobj_newer(st, f->s->since))
 		scan_quarantine(f->s, f->path, rel,
 				"a symbolic link in a git directory, which the host's git would "
 				"write through");
@@ -278,7 +278,7 @@ static void links_on_the_way(struct pointed *pt, const char *full)
 		if (fstatat(d, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return;
 		if (S_ISLNK(st.st_mode)) {
-			if (newer(&st, pt->s->since) && !scan_guarded(pt->s->sb, &st))
+			if (gitobj_newer(&st, pt->s->since) && !scan_guarded(pt->s->sb, &st))
 				scan_quarantine(pt->s, dir[0] ? dir : "/", name,
 						"a link on the way to a file a command in a "
 						"repository's config runs");
@@ -304,7 +304,7 @@ static void judge_program(struct pointed *pt, const char *path)
 	_cleanup_close_ int d = protect_open_dir_nofollow(dir[0] ? dir : "/");
 	if (d >= 0 && in_a_grant(pt->s, dir[0] ? dir : "/") &&
 	    fstatat(d, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && newer(&st, pt->s->since) &&
+	    (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && gitobj_newer(&st, pt->s->since) &&
 	    !scan_guarded(pt->s->sb, &st))
 		scan_quarantine(pt->s, dir[0] ? dir : "/", slash + 1,
 				"a file a command in a repository's config runs");
@@ -377,7 +377,7 @@ static void on_pointer(void *ud, enum git_pointer kind, const char *value)
 			continue;
 		if (strstr(de->d_name, ".ringfence-blocked") ||
 		    fstatat(r, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !newer(&st, pt->s->since))
+		    !gitobj_newer(&st, pt->s->since))
 			continue;
 		if (S_ISREG(st.st_mode) && n > 7 && strcmp(de->d_name + n - 7, ".sample") == 0)
 			continue;
@@ -406,7 +406,8 @@ void scan_check_config_file(struct scan *s, const char *path, const char *top, i
 	    d >= 0 ? openat(d, slash + 1, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
-	bool changed = judged && depth > 0 && newer(&st, s->since) && !scan_guarded(s->sb, &st);
+	bool changed =
+	    judged && depth > 0 && gitobj_newer(&st, s->since) && !scan_guarded(s->sb, &st);
 	_cleanup_free_ char *buf = gitconfig_read(fd, &st, &got);
 	if (!buf) {
 		/* one changed during the run that cannot be read is not one
@@ -467,7 +468,7 @@ static bool changed_beneath(int dir, const char *name, const struct timespec *si
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    (size_t)snprintf(sub, sizeof(sub), "%s/%s", name, de->d_name) >= sizeof(sub))
 			continue;
-		if (newer(&st, since)) {
+		if (gitobj_newer(&st, since)) {
 			snprintf(changed, size, "%s", sub);
 			return true;
 		}
@@ -514,7 +515,7 @@ static __attribute__((noinline)) void unheld_changes(struct scan *s, int g, cons
 		    fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (!S_ISDIR(st.st_mode) || strcmp(n, "refs") == 0 || strcmp(n, "logs") == 0) {
-			if (newer(&st, s->since))
+			if (gitobj_newer(&st, s->since))
 				snprintf(changed, sizeof(changed), "%s", n);
 		}
 		if (!changed[0] && S_ISDIR(st.st_mode) &&
@@ -574,7 +575,7 @@ void scan_check_gitdir(struct scan *s, int g, const char *path, bool worktree, i
 	gitdir_files(s, g, &st, path);
 	for (const char *const *n = (const char *const[]){"config", "config.worktree", NULL}; *n;
 	     n++)
-		if (fstatat(g, *n, &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since)) {
+		if (fstatat(g, *n, &st, AT_SYMLINK_NOFOLLOW) == 0 && gitobj_newer(&st, s->since)) {
 			if (!config_ok(g, *n))
 				scan_quarantine(s, path, *n,
 						"a configuration that sets what a host git runs");
@@ -584,7 +585,7 @@ void scan_check_gitdir(struct scan *s, int g, const char *path, bool worktree, i
 			else if (st.st_nlink > 1)
 				scan_quarantine(s, path, *n, "a configuration with a second name");
 		}
-	if (fstatat(g, "commondir", &st, AT_SYMLINK_NOFOLLOW) == 0 && newer(&st, s->since) &&
+	if (fstatat(g, "commondir", &st, AT_SYMLINK_NOFOLLOW) == 0 && gitobj_newer(&st, s->since) &&
 	    !(worktree && S_ISREG(st.st_mode) && commondir_is_parent(g)))
 		scan_quarantine(s, path, "commondir", "a pointer to another repository");
 	check_state(s, g, path);
@@ -651,7 +652,7 @@ void gitscan_pointer(const struct sandbox *sb, const char *path)
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	_cleanup_close_ int d = protect_open_dir_nofollow(dir[0] ? dir : "/");
 	if (d >= 0 && fstatat(d, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !S_ISDIR(st.st_mode) && newer(&st, s.since) && !scan_guarded(sb, &st))
+	    !S_ISDIR(st.st_mode) && gitobj_newer(&st, s.since) && !scan_guarded(sb, &st))
 		scan_quarantine(&s, dir[0] ? dir : "/", slash + 1, "a pointer to a repository");
 }
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
+#include "gitobj.h"
 #include "supervisor.h"
 
 /* modules/ nests as deep as submodules do, and a name may hold '/' */
@@ -80,17 +81,12 @@ static inline bool not_before(long long sec, long nsec, const struct timespec *s
 	return sec > since->tv_sec || (sec == since->tv_sec && nsec >= since->tv_nsec);
 }
 
-static inline bool newer(const struct stat *st, const struct timespec *since)
-{
-	return not_before(st->st_ctim.tv_sec, st->st_ctim.tv_nsec, since);
-}
-
-/* newer(), where a file system keeps whole seconds only (ext4 with 128-byte
- * inodes): a ctime of no nanoseconds is taken as the whole second it falls
- * in, the start's second included */
+/* gitobj_newer(), where a file system keeps whole seconds only (ext4 with
+ * 128-byte inodes): a ctime of no nanoseconds is taken as the whole second
+ * it falls in, the start's second included */
 static inline bool changed_since(const struct stat *st, const struct timespec *since)
 {
-	return newer(st, since) ||
+	return gitobj_newer(st, since) ||
 	       (st->st_ctim.tv_nsec == 0 && st->st_ctim.tv_sec == since->tv_sec);
 }
 

@@ -262,7 +262,7 @@ bool scan_give_back_read(struct scan *s, int dir, const char *name, const char *
 	struct stat st;
 
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != geteuid() || !newer(&st, s->since) ||
+	    st.st_uid != geteuid() || !gitobj_newer(&st, s->since) ||
 	    (st.st_mode & (S_IRUSR | S_IXUSR)) == (S_IRUSR | S_IXUSR) ||
 	    fchmodat(dir, name, (st.st_mode & 07777) | S_IRUSR | S_IXUSR, 0) < 0)
 		return false;

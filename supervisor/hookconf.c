@@ -184,14 +184,6 @@ static size_t next_line(const struct hc_text *t, size_t i)
 	return i < t->n ? i + 1 : i;
 }
 
-/* The value of the hex digit D, or -1. */
-static int hex_digit(char d)
-{
-	return d >= '0' && d <= '9'   ? d - '0'
-	       : d >= 'a' && d <= 'f' ? d - 'a' + 10
-	       : d >= 'A' && d <= 'F' ? d - 'A' + 10
-				      : -1;
-}
 /* The quoted string at I (its quote Q included) into OUT, *I past it:
  * "..." with YAML's, TOML's and JSON's escapes, '...' with YAML's '' for a
  * quote, and TOML's """...""" and '''...''' over lines.  A line break in
@@ -242,7 +234,7 @@ static void quoted(const struct hc_text *t, size_t *i, char *out)
 			 * holds */
 			unsigned v = 0, h = 0, hn = e == 'u' ? 4 : e == 'U' ? 8 : 0;
 			for (; h < hn && j + 2 + h < t->n; h++) {
-				int x = hex_digit(t->b[j + 2 + h]);
+				int x = hex_value(t->b[j + 2 + h]);
 				if (x < 0)
 					break;
 				v = v << 4 | (unsigned)x;
@@ -495,7 +487,7 @@ static size_t key_name(const struct hc_text *t, size_t i, char *name, size_t siz
 		}
 		unsigned v = 0, h = 0;
 		for (; t->b[i + 1] == 'u' && h < 4 && i + 2 + h < t->n; h++) {
-			int x = hex_digit(t->b[i + 2 + h]);
+			int x = hex_value(t->b[i + 2 + h]);
 			if (x < 0)
 				break;
 			v = v << 4 | (unsigned)x;

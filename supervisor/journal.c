@@ -114,14 +114,6 @@ static int open_state_dir(const char *path, bool create)
 	return fd;
 }
 
-/* Whether ST's inode changed (was made, written, linked or renamed) at or
- * after T: its ctime, which no one can set back. */
-static bool changed_since(const struct stat *st, struct timespec t)
-{
-	return st->st_ctim.tv_sec > t.tv_sec ||
-	       (st->st_ctim.tv_sec == t.tv_sec && st->st_ctim.tv_nsec >= t.tv_nsec);
-}
-
 /* The witness of a journal: the file ST describes, holding the N bytes
  * at BUF, hashed under KEY, in TEXT. */
 static void witness_text(const struct stat *st, const unsigned char key[16], const char *buf,
@@ -289,7 +281,7 @@ static bool witness_take(const char *name, const struct stat *st, const char *bu
 	if (sscanf(got, "%llu %llu %n", &dev, &ino, &at) != 2 || strlen(got + at) < 32)
 		return false;
 	for (int i = 0; i < 16; i++) {
-		int h = gitobj_hexval(got[at + 2 * i]), l = gitobj_hexval(got[at + 2 * i + 1]);
+		int h = hex_value(got[at + 2 * i]), l = hex_value(got[at + 2 * i + 1]);
 		if (h < 0 || l < 0)
 			return false;
 		key[i] = (unsigned char)(h << 4 | l);
@@ -417,7 +409,7 @@ static void recover_records(struct sandbox *tmp, char *p0, char *end)
 		if (strcmp(kind, "W") == 0) {
 			struct stat w;
 			/* only what was made since that run started */
-			if (lstat(path, &w) == 0 && changed_since(&w, tmp->started_at))
+			if (lstat(path, &w) == 0 && gitobj_newer(&w, &tmp->started_at))
 				(void)protect_move_aside(tmp, path, "protect.created",
 							 MOVE_AT_EXIT);
 		} else if (strcmp(kind, "P") == 0) {
@@ -780,7 +772,7 @@ static void sweep_entry(int dir, const char *name, void *ud)
 	/* a live run holds its own locked; one made (or changed) during ours
 	 * and held by nobody is the sandbox's */
 	if (flock(j, LOCK_EX | LOCK_NB) == 0 && fstat(j, &st) == 0 &&
-	    changed_since(&st, sb->started_at))
+	    gitobj_newer(&st, &sb->started_at))
 		(void)unlinkat(dir, name, 0);
 	close(j);
 }

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitobj.h"
 #include "protect_internal.h"
 
 void protect_python_top(struct sandbox *sb, const char *top)
@@ -220,9 +221,7 @@ static bool made_since(int dir, const char *name, const struct timespec *since)
 
 	if (!since)
 		return true;
-	return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       (st.st_ctim.tv_sec > since->tv_sec ||
-		(st.st_ctim.tv_sec == since->tv_sec && st.st_ctim.tv_nsec >= since->tv_nsec));
+	return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && gitobj_newer(&st, since);
 }
 
 /* What TOP's directory STEM (DIR's entry) holds that makes it a package

@@ -33,16 +33,17 @@
  * .cursor/mcp.json, .gemini/settings.json, .vscode/mcp.json, opencode.json,
  * .codex/config.toml), its hooks and helpers (.claude/settings.json's
  * `command`, `apiKeyHelper`; Copilot's .github/hooks/ `bash`), an editor's
- * tasks (.vscode/tasks.json), a dev container's commands (`initializeCommand`
- * runs on the host; its compose file starts the containers), yarn's
- * `yarnPath` and plugins, and direnv's .envrc (envrc_pointers()).  A
- * server's or task's `command` and its `args`, in the one JSON object or
- * TOML table, are read as one command line; `${workspaceFolder}` and
+ * tasks (.vscode/tasks.json, where one runs by itself), a dev container's commands
+ * (`initializeCommand` runs on the host; its compose file starts the containers), yarn's `yarnPath`
+ * and plugins, and direnv's .envrc (envrc_pointers()).  A server's or task's `command` and its
+ * `args`, in the one JSON object or TOML table, are read as one command line; `${workspaceFolder}`
+ * and
  * `$CLAUDE_PROJECT_DIR` and their kin are the top.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "supervisor.h"
 
@@ -984,6 +985,36 @@ static void tool_cmds(const struct hc_text *t, size_t i, long col, bool flow, ch
 
 static void envrc_pointers(const char *buf, size_t n, pointer_fn fn, void *ud);
 
+/* Whether WORD stands in BUF (N bytes, NULs and all), in any case. */
+static bool has_nocase(const char *buf, size_t n, const char *word)
+{
+	size_t w = strlen(word);
+
+	for (size_t i = 0; i + w <= n; i++)
+		if (strncasecmp(buf + i, word, w) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether an editor's tasks (BUF, N bytes) may run without the user asking:
+ * a task with `"runOptions": {"runOn": "folderOpen"}` runs when the folder
+ * is opened, and the tasks it depends on with it.  One the user runs by
+ * hand is the project's own code run by its user, as a debugger's launch
+ * is (what the sandbox wrote there runs whoever wrote it): holding its
+ * script, with a Python script's whole directory, made the project's own
+ * source read-only to the command for a task it may never run (`python3
+ * app/main.py`: app/).  Taken as automatic, and every task read, wherever
+ * the words `runOn` or `folderOpen` stand, in any case, or a JSON escape
+ * does (`"run\u004fn"`): a false one holds only more.  The file itself is
+ * held from the sandbox, which cannot add one.
+ */
+static bool tasks_run_by_themselves(const char *buf, size_t n)
+{
+	return memmem(buf, n, "\\u", 2) || has_nocase(buf, n, "runon") ||
+	       has_nocase(buf, n, "folderopen");
+}
+
 bool hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const char *self_dir,
 		       pointer_fn fn, void *ud)
 {
@@ -1007,6 +1038,12 @@ bool hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const
 	if (conf == HOOKCONF_ENVRC) {
 		envrc_pointers(buf, n, fn, ud);
 		return true;
+	}
+	if (conf == HOOKCONF_TASKS) {
+		if (!tasks_run_by_themselves(buf, n))
+			return true;
+		conf = HOOKCONF_TOOL;
+		tool = true;
 	}
 	if (!(out = malloc(n + 2)))
 		return false;

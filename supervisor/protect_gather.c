@@ -573,7 +573,7 @@ static const struct {
     {".amazonq/mcp.json", HOOKCONF_TOOL},
     {".github/hooks/", HOOKCONF_TOOL},
     {".vscode/mcp.json", HOOKCONF_TOOL},
-    {".vscode/tasks.json", HOOKCONF_TOOL},
+    {".vscode/tasks.json", HOOKCONF_TASKS},
     {".devcontainer/devcontainer.json", HOOKCONF_TOOL},
     {".devcontainer.json", HOOKCONF_TOOL},
     {".yarnrc.yml", HOOKCONF_YARN},

@@ -631,6 +631,7 @@ enum hookconf_kind {
 	HOOKCONF_TOOL,	/* agents', editors', dev containers' JSON and TOML */
 	HOOKCONF_YARN,	/* .yarnrc.yml, .yarnrc */
 	HOOKCONF_ENVRC, /* direnv's .envrc, a shell script */
+	HOOKCONF_TASKS, /* .vscode/tasks.json: read as _TOOL where a task runs by itself */
 	_HOOKCONF_MAX,
 };
 /* Pure (hookconf.c): the same for a hook manager's configuration BUF (N

@@ -79,15 +79,21 @@ NAMED = {
     "copilot-hook": (".github/hooks/checks.json",
                      '{"version":1,"hooks":{"preToolUse":[{"type":"command",'
                      '"bash":"./tools/x","powershell":"tools/x.ps1"}]}}\n', "tools/x"),
-    # an editor's tasks (one that runs at folder open)
+    # an editor's tasks that run by themselves: at folder open, one such
+    # depends on (written before it), the key written with an escape
     "vscode-task": (".vscode/tasks.json",
                     '{"version":"2.0.0","tasks":[{"label":"x","type":"shell",'
                     '"command":"./tools/x","runOptions":{"runOn":"folderOpen"}}]}\n',
                     "tools/x"),
     "vscode-task-args": (".vscode/tasks.json",
                          '{"version":"2.0.0","tasks":[{"label":"x","type":"process",'
-                         '"command":"bash","args":["${workspaceFolder}/tools/x"]}]}\n',
-                         "tools/x"),
+                         '"command":"bash","args":["${workspaceFolder}/tools/x"]},'
+                         '{"label":"y","dependsOn":["x"],'
+                         '"runOptions":{"runOn":"folderOpen"}}]}\n', "tools/x"),
+    "vscode-task-escaped": (".vscode/tasks.json",
+                            '{"tasks":[{"label":"x","command":"sh tools/x",'
+                            '"runOptions":{"run\\u004fn":"folder\\u004fpen"}}]}\n',
+                            "tools/x"),
     # a dev container: initializeCommand (on the host) in each form, the
     # compose file it starts the containers from
     "devcontainer-init": (".devcontainer/devcontainer.json",
@@ -144,7 +150,8 @@ def project(box, name, text):
                 "tools/yarn.js", ".yarn/releases/yarn-4.cjs"):
         put(box, rel, HOST_PROG)
     for rel in ("tools/mcp.js", "tools/srv.py", "tools/x.js", "tools/x.ts", "py/x.py",
-                "tools/compose.yml", ".env.local", "tools/conf.json", "src/app.js"):
+                "tools/compose.yml", ".env.local", "tools/conf.json", "src/app.js",
+                "app/main.py", "app/util.py"):
         put(box, rel, "x\n", 0o644)
     put(box, "tools/env.sh", "PATH_add bin\n", 0o644)
     os.symlink("bin", os.path.join(box.work, "linked"))
@@ -173,8 +180,10 @@ def test_the_script_a_configuration_names_is_protected(box, case):
 
 # What a configuration names that its tool does not run stays writable:
 # a data file an MCP server's args name (its options, as pre-commit's
-# are read), the program a debugger launches (the project's own source,
-# which the host runs when the user debugs it whatever the sandbox did)
+# are read), the program a debugger launches and the script of a task the
+# user runs by hand (the project's own source, which the host runs when
+# the user asks whatever the sandbox did; a Python script's directory was
+# held whole, app/ read-only to the command, on b184ff1)
 KEPT_WRITABLE = {
     "mcp-config-arg": (".mcp.json",
                        MCP % '"command":"node","args":["tools/mcp.js","--config",'
@@ -182,6 +191,12 @@ KEPT_WRITABLE = {
     "launch-program": (".vscode/launch.json",
                        '{"configurations":[{"type":"node","request":"launch",'
                        '"program":"${workspaceFolder}/src/app.js"}]}\n', "src/app.js"),
+    "task-by-hand": (".vscode/tasks.json",
+                     '{"version":"2.0.0","tasks":[{"label":"run","type":"shell",'
+                     '"command":"python3 app/main.py","group":"build"}]}\n', "app/main.py"),
+    "task-by-hand-sibling": (".vscode/tasks.json",
+                             '{"version":"2.0.0","tasks":[{"label":"run","type":"shell",'
+                             '"command":"python3 app/main.py"}]}\n', "app/util.py"),
 }
 
 

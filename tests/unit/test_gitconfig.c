@@ -313,7 +313,7 @@ static void test_hook_managers(void **state)
 }
 
 /* The other tools' configurations that have the host run a script of the
- * project (hookconf_pointers() with HOOKCONF_TOOL, _YARN, _ENVRC): an MCP
+ * project (hookconf_pointers() with HOOKCONF_TOOL, _TASKS, _YARN, _ENVRC): an MCP
  * server's command with its args, hooks, tasks, dev containers' commands,
  * yarn's release, direnv's functions; SELF ".devcontainer". */
 static void test_tool_configs(void **state)
@@ -351,6 +351,18 @@ static void test_tool_configs(void **state)
 	    {"{\"tasks\":[{\"command\":\"${workspaceFolder}/t.sh\",\"options\":{\"cwd\":"
 	     "\"${workspaceFolder}/sub\"}}]}",
 	     "program=t.sh program=sub/t.sh", HOOKCONF_TOOL},
+	    /* .vscode/tasks.json: every task where one runs by itself (at
+	     * folder open, in any spelling), none where the user runs them */
+	    {"{\"tasks\":[{\"command\":\"./a.sh\"},{\"command\":\"./b.sh\","
+	     "\"runOptions\":{\"runOn\":\"folderOpen\"}}]}",
+	     "program=a.sh program=b.sh", HOOKCONF_TASKS},
+	    {"{\"tasks\":[{\"command\":\"./a.sh\",\"x\":\"FOLDEROPEN\"}]}", "program=a.sh",
+	     HOOKCONF_TASKS},
+	    {"{\"tasks\":[{\"command\":\"./a.sh\",\"x\":\"\\u0061\"}]}", "program=a.sh",
+	     HOOKCONF_TASKS},
+	    {"{\"tasks\":[{\"command\":\"python3 app/main.py\",\"runOptions\":"
+	     "{\"instanceLimit\":1}}]}",
+	     "", HOOKCONF_TASKS},
 	    /* Codex's TOML: a table each, a comment, an inline table */
 	    {"[mcp_servers.a]\ncommand = \"python3\" # c\nargs = [\"a.py\"]\n"
 	     "[mcp_servers.b]\ncommand = \"./b\"\nnotify = [\"sh\", \"n.sh\"]\n"

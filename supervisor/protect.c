@@ -772,6 +772,7 @@ void protect_prepare(struct sandbox *sb, struct landlock_carveout **ret_co, size
 	gitconfig_host_read(sb);
 	if (pp.nall > 0)
 		protect_gather(sb, pp.roots, pp.nroots, &cand, &pp.ls);
+	protect_python_cands(sb, &pp.ls, &cand);
 	cands_sort(&cand);
 	for (size_t i = 0; i < cand.n; i++)
 		sort_candidate(&pp, &cand.v[i]);

@@ -101,6 +101,8 @@ void protect_gather(struct sandbox *sb, char **roots, size_t nroots, struct cand
 void protect_python_top(struct sandbox *sb, const char *top);
 /* The modules each top holds now, listed in LS: the project's own. */
 void protect_python_plan(struct sandbox *sb, struct listings *ls);
+/* The workspace files each top holds now, listed in LS, into CAND: held. */
+void protect_python_cands(struct sandbox *sb, struct listings *ls, struct cands *cand);
 void protect_python_clear(struct sandbox *sb);
 
 /* ---- placeholders (placeholder.c) ---------------------------------------- */

@@ -24,6 +24,14 @@
  * (protect.c): the file gate refuses the name where it keeps the top (no namespaces), the watch
  * moves it aside as it is made (protwatch.c), the check at exit once more, and a crash journal has
  * the next start make that check.
+ *
+ * The same rule holds a second pattern at the tops: VS Code's workspace
+ * files, NAME.code-workspace, whose `tasks` run at folder open and whose
+ * `settings` name the interpreters and shells the editor starts, as
+ * .vscode/ does (a built-in name); VS Code offers to open one it finds at
+ * a folder's top.  One there at the start is held as a built-in file is
+ * (protect_python_cands()) and kept as a held module's entry is; one made
+ * during the run is moved aside.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +61,31 @@ void protect_python_clear(struct sandbox *sb)
 	strv_clear(&sb->py_pkgdirs, &sb->n_py_pkgdirs);
 	strv_clear(&sb->py_links, &sb->n_py_links);
 	strv_clear(&sb->py_linkdirs, &sb->n_py_linkdirs);
+}
+
+/* Whether NAME is a VS Code workspace file's (any case, as the editor's
+ * file dialogs match it). */
+static bool workspace_name(const char *name)
+{
+	static const char suffix[] = ".code-workspace";
+	size_t n = strlen(name), s = sizeof(suffix) - 1;
+
+	return n > s && strcasecmp(name + n - s, suffix) == 0;
+}
+
+void protect_python_cands(struct sandbox *sb, struct listings *ls, struct cands *cand)
+{
+	char path[PATH_MAX];
+
+	for (size_t t = 0; t < sb->n_py_tops; t++) {
+		const char *top = sb->py_tops[t];
+		const struct listing *l = listing_get(ls, top, strlen(top));
+		for (size_t i = 0; l->ok && i < l->n; i++)
+			if (workspace_name(l->names[i]) &&
+			    (size_t)snprintf(path, sizeof(path), "%s/%s", top, l->names[i]) <
+				sizeof(path))
+				cand_add(cand, path, PROT_FILE);
+	}
 }
 
 /* Whether STEM is a built-in name's module (STEM.py in protect_names.c). */
@@ -144,6 +178,10 @@ void protect_python_plan(struct sandbox *sb, struct listings *ls)
 		for (size_t i = 0; i < l->n; i++) {
 			enum py_form f = py_std_form(l->names[i], stem, sizeof(stem));
 			struct stat st;
+			if (workspace_name(l->names[i]) &&
+			    (size_t)snprintf(path, sizeof(path), "%s/%s", top, l->names[i]) <
+				sizeof(path))
+				strv_add(&sb->py_kept, &sb->n_py_kept, path);
 			if (f == PY_NONE || is_present(sb, top, stem) ||
 			    (size_t)snprintf(path, sizeof(path), "%s/%s", top, stem) >=
 				sizeof(path))
@@ -193,6 +231,8 @@ enum py_made protect_python_made(const struct sandbox *sb, const char *dir, cons
 
 	if (!sb->n_py_tops)
 		return PYM_NONE;
+	if (workspace_name(name) && strv_has(sb->py_tops, sb->n_py_tops, dir))
+		return is_kept(sb, dir, name) ? PYM_NONE : PYM_MOVE;
 	enum py_form f = py_std_form(name, stem, sizeof(stem));
 	if (f != PY_NONE && strv_has(sb->py_tops, sb->n_py_tops, dir))
 		return is_present(sb, dir, stem) || is_kept(sb, dir, name) ? PYM_NONE
@@ -253,9 +293,12 @@ void protect_python_check(struct sandbox *sb, const struct timespec *since)
 		_cleanup_(closedirp) DIR *d = o >= 0 ? dir_stream_at(o, ".", 0) : NULL;
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
-			enum py_form f = py_std_form(de->d_name, stem, sizeof(stem));
+			/* (a workspace file: a module's rule, kept or made) */
+			bool ws = workspace_name(de->d_name);
+			enum py_form f =
+			    ws ? PY_MODULE : py_std_form(de->d_name, stem, sizeof(stem));
 			struct stat st;
-			if (f == PY_NONE || is_present(sb, top, stem) ||
+			if (f == PY_NONE || (!ws && is_present(sb, top, stem)) ||
 			    is_kept(sb, top, de->d_name) ||
 			    (size_t)snprintf(path, sizeof(path), "%s/%s", top, de->d_name) >=
 				sizeof(path))

@@ -283,6 +283,13 @@ static void check_names(struct scan *s, int tfd, const char *top)
 			continue;
 		check_name(s, tfd, top, nm);
 	}
+	/* and its VS Code workspace files (an outside review: one made at
+	 * the top of a repository made during the run stayed) */
+	_cleanup_(closedirp) DIR *d = dir_stream_at(tfd, ".", 0);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (protect_workspace_name(de->d_name))
+			check_name(s, tfd, top, de->d_name);
 	s->modes = modes;
 }
 
@@ -533,6 +540,10 @@ static void walk(struct scan *s, int fd, const char *path, int depth)
 			break;
 		if (names && !git && protect_builtin_first(name))
 			check_entry_names(s, fd, path, name);
+		/* a VS Code workspace file, as .vscode/ (protect_python.c
+		 * holds those at the tops) */
+		if (names && !git && protect_workspace_name(name))
+			check_name(s, fd, path, name);
 		if (names && de->d_type == DT_LNK)
 			check_linked_names(s, fd, path, name, depth);
 		/* most entries are files: passed over before any other test

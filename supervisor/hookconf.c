@@ -40,6 +40,7 @@
  * and
  * `$CLAUDE_PROJECT_DIR` and their kin are the top.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,77 @@ static void add_val(struct hc_vals *vals, char *s)
 		strv_add(&vals->v, &vals->n, s);
 }
 
+/* Past the blanks and line breaks at I. */
+static size_t skip_blanks(const struct hc_text *t, size_t i)
+{
+	while (i < t->n && (is_blank(t->b[i]) || t->b[i] == '\n' || t->b[i] == '\r'))
+		i++;
+	return i;
+}
+
+/*
+ * An item of a JSON list that is an object of string members, at *I: VS
+ * Code's quoted argument, `{"value": "tools/x", "quoting": "escape"}` (or
+ * a list of strings as its value: an outside review found a folder-open
+ * task's script held only as a plain string); its other members strings,
+ * lists of them or plain scalars.  Its "value" strings into VALS and *I
+ * past it: true; false (nothing read) for any other shape, whose keys the
+ * scan meets as before.
+ */
+static bool value_object(const struct hc_text *t, size_t *i, char *out, struct hc_vals *vals)
+{
+	struct hc_vals got = {0};
+	size_t j = *i + 1;
+
+	for (;;) {
+		j = skip_blanks(t, j);
+		if (j < t->n && t->b[j] == ',')
+			j = skip_blanks(t, j + 1);
+		if (j >= t->n || (t->b[j] != '"' && t->b[j] != '}'))
+			break;
+		if (t->b[j] == '}') {
+			for (size_t k = 0; k < got.n; k++)
+				add_val(vals, got.v[k]);
+			strv_clear(&got.v, &got.n);
+			*i = j + 1;
+			return true;
+		}
+		quoted(t, &j, out);
+		bool value = strcmp(out, "value") == 0;
+		j = skip_blanks(t, j);
+		if (j >= t->n || t->b[j] != ':')
+			break;
+		j = skip_blanks(t, j + 1);
+		if (j < t->n && t->b[j] == '"') {
+			quoted(t, &j, out);
+			if (value)
+				add_val(&got, out);
+		} else if (j < t->n && t->b[j] == '[') {
+			for (j = skip_blanks(t, j + 1); j < t->n && t->b[j] == '"';) {
+				quoted(t, &j, out);
+				if (value)
+					add_val(&got, out);
+				j = skip_blanks(t, j);
+				if (j < t->n && t->b[j] == ',')
+					j = skip_blanks(t, j + 1);
+			}
+			if (j >= t->n || t->b[j] != ']')
+				break;
+			j++;
+		} else {
+			/* a number, true, false, null */
+			size_t was = j;
+			while (j < t->n && (isalnum((unsigned char)t->b[j]) || t->b[j] == '.' ||
+					    t->b[j] == '-' || t->b[j] == '+'))
+				j++;
+			if (j == was || value)
+				break;
+		}
+	}
+	strv_clear(&got.v, &got.n);
+	return false;
+}
+
 /* The value of the key whose name begins at COL of its line and whose
  * value begins at I (past the ':' or '=' and blanks), each string of it
  * into VALS (a list gives each of its items).  FLOW: the key stood in a
@@ -347,6 +419,8 @@ static size_t value_at(const struct hc_text *t, size_t i, long col, bool flow, c
 				i++;
 			} else if (d == '#') {
 				i = next_line(t, i); /* a comment in a TOML array */
+			} else if (d == '{' && value_object(t, &i, out, vals)) {
+				/* (read: the list goes on) */
 			} else if (d == '[' || d == '{') {
 				return i; /* nested: its own keys are met by the scan */
 			} else {

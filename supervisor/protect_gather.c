@@ -813,6 +813,13 @@ static void hookconf_at_top(const struct pointers *pp)
 
 	while (d && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
+		/* a workspace file's tasks, as .vscode/tasks.json's (an outside
+		 * review: the file held, the script its folder-open task runs
+		 * not) */
+		if (protect_workspace_name(de->d_name) &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", pp->top, de->d_name) <
+			sizeof(path))
+			hookconf_read(pp, path, HOOKCONF_TASKS);
 		for (size_t i = 0; i < ARRAY_SIZE(hookconf_names); i++) {
 			const char *name = hookconf_names[i].name;
 			/* the name, or one in the directory the entry is */

@@ -63,9 +63,7 @@ void protect_python_clear(struct sandbox *sb)
 	strv_clear(&sb->py_linkdirs, &sb->n_py_linkdirs);
 }
 
-/* Whether NAME is a VS Code workspace file's (any case, as the editor's
- * file dialogs match it). */
-static bool workspace_name(const char *name)
+bool protect_workspace_name(const char *name)
 {
 	static const char suffix[] = ".code-workspace";
 	size_t n = strlen(name), s = sizeof(suffix) - 1;
@@ -81,7 +79,7 @@ void protect_python_cands(struct sandbox *sb, struct listings *ls, struct cands 
 		const char *top = sb->py_tops[t];
 		const struct listing *l = listing_get(ls, top, strlen(top));
 		for (size_t i = 0; l->ok && i < l->n; i++)
-			if (workspace_name(l->names[i]) &&
+			if (protect_workspace_name(l->names[i]) &&
 			    (size_t)snprintf(path, sizeof(path), "%s/%s", top, l->names[i]) <
 				sizeof(path))
 				cand_add(cand, path, PROT_FILE);
@@ -178,7 +176,7 @@ void protect_python_plan(struct sandbox *sb, struct listings *ls)
 		for (size_t i = 0; i < l->n; i++) {
 			enum py_form f = py_std_form(l->names[i], stem, sizeof(stem));
 			struct stat st;
-			if (workspace_name(l->names[i]) &&
+			if (protect_workspace_name(l->names[i]) &&
 			    (size_t)snprintf(path, sizeof(path), "%s/%s", top, l->names[i]) <
 				sizeof(path))
 				strv_add(&sb->py_kept, &sb->n_py_kept, path);
@@ -231,7 +229,7 @@ enum py_made protect_python_made(const struct sandbox *sb, const char *dir, cons
 
 	if (!sb->n_py_tops)
 		return PYM_NONE;
-	if (workspace_name(name) && strv_has(sb->py_tops, sb->n_py_tops, dir))
+	if (protect_workspace_name(name) && strv_has(sb->py_tops, sb->n_py_tops, dir))
 		return is_kept(sb, dir, name) ? PYM_NONE : PYM_MOVE;
 	enum py_form f = py_std_form(name, stem, sizeof(stem));
 	if (f != PY_NONE && strv_has(sb->py_tops, sb->n_py_tops, dir))
@@ -294,7 +292,7 @@ void protect_python_check(struct sandbox *sb, const struct timespec *since)
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
 			/* (a workspace file: a module's rule, kept or made) */
-			bool ws = workspace_name(de->d_name);
+			bool ws = protect_workspace_name(de->d_name);
 			enum py_form f =
 			    ws ? PY_MODULE : py_std_form(de->d_name, stem, sizeof(stem));
 			struct stat st;
@@ -359,8 +357,11 @@ char *protect_python_stems(const struct sandbox *sb, const char *top)
 		if (strncmp(p, top, tl) != 0 || p[tl] != '/' ||
 		    ((i < np || link) && strchr(p + tl + 1, '/')))
 			continue;
-		size_t l = strlen(p + tl + 1);
-		char *t = realloc(s, n + l + 4);
+		/* (each byte of the record's marks, %XX: a workspace file's
+		 * name may hold a blank, an outside review) */
+		const char *e = p + tl + 1;
+		size_t l = strlen(e);
+		char *t = realloc(s, n + 3 * l + 4);
 		if (!t) {
 			free(s);
 			return NULL;
@@ -368,12 +369,15 @@ char *protect_python_stems(const struct sandbox *sb, const char *top)
 		s = t;
 		if (kept)
 			s[n++] = '=';
-		memcpy(s + n, p + tl + 1, l);
+		for (size_t k = 0; k < l; k++)
+			if (strchr(" %=@", e[k]))
+				n += (size_t)sprintf(s + n, "%%%02X", (unsigned char)e[k]);
+			else
+				s[n++] = e[k];
 		if (link)
-			s[n + l++] = '@';
-		s[n + l] = ' ';
-		s[n + l + 1] = '\0';
-		n += l + 1;
+			s[n++] = '@';
+		s[n++] = ' ';
+		s[n] = '\0';
 	}
 	return s;
 }
@@ -384,16 +388,25 @@ void protect_python_recover(struct sandbox *tmp, const char *top, const char *st
 
 	protect_python_top(tmp, top);
 	for (const char *s = stems; *s;) {
-		size_t l = strcspn(s, " "), w = l;
+		size_t l = strcspn(s, " "), w = 0;
 		/* a stem, a link there at the start (STEM@), or a held
 		 * module's entry (=ENTRY: a link named readline too, a review
-		 * found one read back as a stem of the project's own) */
+		 * found one read back as a stem of the project's own), its
+		 * marks' bytes written %XX */
 		bool link = l && s[l - 1] == '@', entry = l && s[0] == '=';
-		const char *e = s + entry;
-		w -= link + entry;
-		if (w && (entry || py_std_name_n(e, w)) && !memmem(e, w, "..", 2) &&
-		    (size_t)snprintf(path, sizeof(path), "%s/%.*s", top, (int)w, e) <
-			sizeof(path)) {
+		char e[NAME_MAX * 2 + 2];
+		size_t end = l - link;
+		for (size_t k = entry; k < end && w + 1 < sizeof(e); k++) {
+			int h = s[k] == '%' && k + 2 < end ? hex_value(s[k + 1]) : -1,
+			    o = h >= 0 ? hex_value(s[k + 2]) : -1;
+			e[w++] = o >= 0 ? (char)(h << 4 | o) : s[k];
+			k += o >= 0 ? 2 : 0;
+		}
+		e[w] = '\0';
+		/* (no way out of TOP: an entry is a name, or STEM/__init__) */
+		if (w && strlen(e) == w && (entry || py_std_name_n(e, w)) && strcmp(e, "..") != 0 &&
+		    strncmp(e, "../", 3) != 0 && !strstr(e, "/..") &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", top, e) < sizeof(path)) {
 			if (link)
 				strv_add(&tmp->py_links, &tmp->n_py_links, path);
 			else if (entry)

@@ -439,6 +439,10 @@ const char *py_std_at(size_t i);
  * a top (a link is moved aside, a directory watched for its __init__),
  * PYM_NONE anything else. */
 enum py_made { PYM_NONE, PYM_MOVE, PYM_PACKAGE };
+/* Whether NAME is a VS Code workspace file's, NAME.code-workspace (any
+ * case of the suffix): held at the tops by the same rule (its tasks run
+ * at folder open), below them checked as .vscode/ is (gitscan.c). */
+bool protect_workspace_name(const char *name);
 enum py_made protect_python_made(const struct sandbox *sb, const char *dir, const char *name);
 /* After the sandbox ended: each top looked through for what is above;
  * only what changed at or after SINCE, when not NULL (a killed run's, from

@@ -90,6 +90,16 @@ NAMED = {
                          '"command":"bash","args":["${workspaceFolder}/tools/x"]},'
                          '{"label":"y","dependsOn":["x"],'
                          '"runOptions":{"runOn":"folderOpen"}}]}\n', "tools/x"),
+    # (an outside review of 929bd1e) an argument given as VS Code's
+    # quoted object; a workspace file's folder-open task
+    "vscode-task-arg-object": (".vscode/tasks.json",
+                               '{"version":"2.0.0","tasks":[{"label":"a","type":"shell",'
+                               '"command":"bash","args":[{"value":"tools/x","quoting":"escape"}],'
+                               '"runOptions":{"runOn":"folderOpen"}}]}\n', "tools/x"),
+    "workspace-task": ("proj.code-workspace",
+                       '{"folders":[{"path":"."}],"tasks":{"version":"2.0.0","tasks":['
+                       '{"label":"s","type":"shell","command":"./tools/server.sh",'
+                       '"runOptions":{"runOn":"folderOpen"}}]}}\n', "tools/server.sh"),
     "vscode-task-escaped": (".vscode/tasks.json",
                             '{"tasks":[{"label":"x","command":"sh tools/x",'
                             '"runOptions":{"run\\u004fn":"folder\\u004fpen"}}]}\n',

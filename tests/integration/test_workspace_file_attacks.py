@@ -10,10 +10,13 @@ the pattern at each top).
 Holes (each FAILS on 929bd1e in every mode of the box fixture): one made
 at the top, in another case of its suffix, renamed in, and made while the
 supervisor was stopped and then killed (the next start's check); the
-project's own rewritten.
-Positive controls: the command ran and wrote beside it (notes.json); a
-workspace file below the top, which VS Code does not offer, stays the
-project's.
+project's own rewritten.  Found by an outside review of ac16481 (FAIL on
+it): one made in a subdirectory or at the top of a repository made during
+the run; a kept file whose name holds a blank, changed by the host while
+a killed run ran, moved aside by the next start (its journal record split
+the name).
+Positive controls: the command ran and wrote beside it (notes.json); the
+project's own workspace file below the top, unchanged, stays.
 """
 import os
 import signal
@@ -74,12 +77,27 @@ def test_the_projects_workspace_file_is_held(box):
             "the sandbox rewrote the project's workspace file: " + r.stdout + r.stderr
 
 
-def test_guard_a_workspace_file_below_the_top_stays_the_projects(box):
-    r = run_in_project(box, "mkdir -p docs && printf '%s' \"$T\" > docs/x.code-workspace")
+def test_a_workspace_file_made_below_the_top_does_not_stay(box):
+    """(An outside review of ac16481) VS Code offers the workspace file of
+    whatever folder it opens: one made in a subdirectory, and at the top
+    of a repository made during the run, are checked as .vscode/ is there
+    (the walk at exit, and the watch of a repository it finds).  The
+    guard: the project's own below the top, unchanged, stays."""
+    docs = os.path.join(box.work, "docs")
+    os.mkdir(docs)
+    with open(os.path.join(docs, "own.code-workspace"), "w") as f:
+        f.write("{}\n")
+    if box.user == "nobody":
+        os.chown(docs, NOBODY, NOBODY)
+        os.chown(os.path.join(docs, "own.code-workspace"), NOBODY, NOBODY)
+    r = run_in_project(box, "printf '%s' \"$T\" > docs/x.code-workspace && "
+                       "git init -q newproj && printf '%s' \"$T\" > newproj/evil.code-workspace")
     ran(r)
-    assert "planted" in r.stdout.split(), r.stdout + r.stderr
-    assert os.path.exists(os.path.join(box.work, "docs", "x.code-workspace"))
-    assert workspace_files(box) == []
+    assert "free" in r.stdout.split(), r.stdout + r.stderr
+    left = [p for p in ("docs/x.code-workspace", "newproj/evil.code-workspace")
+            if os.path.exists(os.path.join(box.work, p))]
+    assert left == [], "the sandbox left workspace files: %s\n%s" % (left, r.stdout + r.stderr)
+    assert os.path.exists(os.path.join(docs, "own.code-workspace")), r.stderr
 
 
 def test_a_workspace_file_a_killed_run_made_is_moved_by_the_next_start(box):
@@ -121,3 +139,41 @@ def test_a_workspace_file_a_killed_run_made_is_moved_by_the_next_start(box):
     assert r.returncode == 0, r.stderr
     assert "checking now" in r.stderr, r.stderr
     assert workspace_files(box) == [], r.stderr
+
+
+def test_a_kept_workspace_file_with_a_blank_in_its_name_survives_a_killed_run(box):
+    """The project's "My Proj.code-workspace", held; the host's editor
+    saves it while a run is killed: the next start's check must know it
+    as kept, not as made by that run."""
+    from test_protect_deep import STOPPED_APART, stop_supervisor
+    state = box.path("state")
+    os.mkdir(state)
+    data = os.path.join(box.work, "data")
+    os.mkdir(data)
+    own = os.path.join(box.work, "My Proj.code-workspace")
+    with open(own, "w") as f:
+        f.write("{}\n")
+    if box.user == "nobody":
+        for p in (state, data, own):
+            os.chown(p, NOBODY, NOBODY)
+    env = {"HOME": box.work, "XDG_STATE_HOME": state}
+    p = box.popen(["sh", "-c", ": > data/ready; sleep 30"],
+                  policy=box.policy(""), env=env, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True, **STOPPED_APART)
+    try:
+        for _ in range(200):
+            if os.path.exists(os.path.join(data, "ready")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert os.path.exists(os.path.join(data, "ready")), p.communicate()
+        stop_supervisor(p.pid)
+        # the host's editor saves it (outside the sandbox: its own write)
+        os.chmod(own, 0o644)
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+    wait_unlocked(os.path.join(state, "ringfence"))
+    r = box.run(["true"], policy=box.policy(""), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "checking now" in r.stderr, r.stderr
+    assert os.path.exists(own), "the project's own workspace file was moved aside: " + r.stderr

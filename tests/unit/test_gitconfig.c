@@ -360,6 +360,17 @@ static void test_tool_configs(void **state)
 	     HOOKCONF_TASKS},
 	    {"{\"tasks\":[{\"command\":\"./a.sh\",\"x\":\"\\u0061\"}]}", "program=a.sh",
 	     HOOKCONF_TASKS},
+	    /* a task's quoted arguments, objects in its args list, each
+	     * form, the list going on after them */
+	    {"{\"tasks\":[{\"command\":\"bash\",\"args\":[{\"value\":\"a/x\","
+	     "\"quoting\":\"escape\"}],\"runOptions\":{\"runOn\":\"folderOpen\"}}]}",
+	     "program=a/x", HOOKCONF_TASKS},
+	    {"{\"tasks\":[{\"command\":\"node\",\"args\":[{\"quoting\": \"weak\",\n"
+	     "\"value\": [\"b.js\"]}, \"c\"],\"runOn\":1}]}",
+	     "program=b.js", HOOKCONF_TASKS},
+	    {"{\"tasks\":[{\"command\":\"sh\",\"args\":[{\"value\":\"s.sh\",\"n\":1}],"
+	     "\"runOn\":1}]}",
+	     "program=s.sh", HOOKCONF_TASKS},
 	    {"{\"tasks\":[{\"command\":\"python3 app/main.py\",\"runOptions\":"
 	     "{\"instanceLimit\":1}}]}",
 	     "", HOOKCONF_TASKS},

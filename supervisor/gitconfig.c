@@ -584,7 +584,7 @@ static void program_words_in(const char *val, const char *self, pointer_fn fn, v
 				script = runner = false;
 			/* an option that takes the next word (python's -W and
 			 * -X, perl's and ruby's -I): that word is no script */
-			if (script && !shell && x[2] == '\0' && strchr("WXI", x[1]))
+			if (script && !shell && x[1] && x[2] == '\0' && strchr("WXI", x[1]))
 				value = true;
 			continue;
 		}

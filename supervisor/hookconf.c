@@ -1079,13 +1079,14 @@ static bool has_nocase(const char *buf, size_t n, const char *word)
  * script, with a Python script's whole directory, made the project's own
  * source read-only to the command for a task it may never run (`python3
  * app/main.py`: app/).  Taken as automatic, and every task read, wherever
- * the words `runOn` or `folderOpen` stand, in any case, or a JSON escape
- * does (`"run\u004fn"`): a false one holds only more.  The file itself is
+ * the words `runOn` or `folderOpen` stand, in any case, or a backslash
+ * does (`"run\u004fn"`; VS Code's reader drops an escape it does not know,
+ * `"ru\xnOn"`, a review): a false one holds only more.  The file itself is
  * held from the sandbox, which cannot add one.
  */
 static bool tasks_run_by_themselves(const char *buf, size_t n)
 {
-	return memmem(buf, n, "\\u", 2) || has_nocase(buf, n, "runon") ||
+	return memchr(buf, '\\', n) || has_nocase(buf, n, "runon") ||
 	       has_nocase(buf, n, "folderopen");
 }
 

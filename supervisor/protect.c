@@ -477,6 +477,8 @@ static bool share_placeholder(struct prep *pp, const char *path, bool *there)
 /* C exists (ST): read-only where a write grant reaches it, but for a .git
  * directory, which is guarded by its entries (git must keep writing
  * objects, refs and the index). */
+static void sort_absent(struct prep *pp, const struct cand *c);
+
 static void sort_existing(struct prep *pp, const struct cand *c, const struct stat *st)
 {
 	struct sandbox *sb = pp->sb;
@@ -501,6 +503,20 @@ static void sort_existing(struct prep *pp, const struct cand *c, const struct st
 		canon = strdup(c->path);
 	else
 		canon = realpath(c->path, NULL);
+	if (S_ISLNK(st->st_mode)) {
+		/* a link by a protected name (`.vscode -> conf/vsc`): the link
+		 * itself held as a hook's links are (hook_ways(): bound onto
+		 * itself, a carve-out without namespaces), not only where it
+		 * leads; leading nowhere yet, that path held absent (an
+		 * outside review: the sandbox put a directory of its own in
+		 * the link's place, or made where it led) */
+		char absent[PATH_MAX];
+		if (!strv_has(sb->hook_links, sb->n_hook_links, c->path))
+			strv_add(&sb->hook_links, &sb->n_hook_links, c->path);
+		if (!canon && protect_dangling_target(c->path, absent, sizeof(absent)) &&
+		    beneath_any(pp->roots, pp->nroots, absent) && !absent_holds(pp, absent))
+			sort_absent(pp, &(struct cand){absent, c->kind, 0});
+	}
 	if (!canon)
 		return;
 	if (beneath_any(pp->all, pp->nall, canon) && !strv_has(pp->ro, pp->nro, canon))

@@ -391,6 +391,12 @@ static void hook_scripts(const struct pointers *pp, const char *dir)
 			    sizeof(link))
 				continue;
 			_cleanup_free_ char *real = realpath(link, NULL);
+			char absent[PATH_MAX];
+			/* (one leading nowhere yet, `-> ../../tools/hook.sh`
+			 * made by the sandbox: where it leads is held absent, an
+			 * outside review) */
+			if (!real && protect_dangling_target(link, absent, sizeof(absent)))
+				on_git_pointer(&hp, PTR_PROGRAM, absent);
 			if (!real)
 				continue;
 			on_git_pointer(&hp, PTR_PROGRAM, real);
@@ -443,6 +449,41 @@ static bool lexical(const char *value, char *out, size_t size)
 	}
 	out[o] = '\0';
 	return o > 0;
+}
+
+bool protect_dangling_target(const char *path, char *out, size_t size)
+{
+	char cur[PATH_MAX], to[PATH_MAX], joined[2 * PATH_MAX + 2];
+
+	if ((size_t)snprintf(cur, sizeof(cur), "%s", path) >= sizeof(cur))
+		return false;
+	for (int hop = 0; hop < 8; hop++) {
+		struct stat st;
+		if (lstat(cur, &st) < 0)
+			return errno == ENOENT && hop > 0 &&
+			       (size_t)snprintf(out, size, "%s", cur) < size;
+		if (!S_ISLNK(st.st_mode))
+			return false;
+		ssize_t n = readlink(cur, to, sizeof(to) - 1);
+		if (n <= 0)
+			return false;
+		to[n] = '\0';
+		/* from the link's directory as the kernel has it (its
+		 * links taken), the rest as written: nothing of it exists */
+		char *slash = strrchr(cur, '/');
+		*slash = '\0';
+		_cleanup_free_ char *dir = realpath(cur[0] ? cur : "/", NULL);
+		if (!dir)
+			return false;
+		if (to[0] == '/')
+			snprintf(joined, sizeof(joined), "%s", to);
+		else
+			snprintf(joined, sizeof(joined), "%s/%s", strcmp(dir, "/") ? dir : "", to);
+		cur[0] = '/';
+		if (!lexical(joined + 1, cur + 1, sizeof(cur) - 1))
+			return false;
+	}
+	return false;
 }
 
 static void on_git_pointer(void *ud, enum git_pointer kind, const char *value)
@@ -803,6 +844,51 @@ static void hookconf_dir(const struct pointers *pp, const char *dir, enum hookco
 	closedir(d);
 }
 
+/* A VS Code workspace file at PATH: its tasks read as .vscode/tasks.json's
+ * are (an outside review: the file held, the script its folder-open task
+ * runs not), from the top and from each of its `folders` (a task runs in
+ * the first, `${workspaceFolder}` is that one: another review), 8 at most:
+ * each `"path": "..."` in it that names a directory. */
+#define WORKSPACE_FOLDERS 8
+
+static void workspace_read(const struct pointers *pp, const char *path)
+{
+	struct stat st;
+	size_t len, nf = 0;
+
+	hookconf_read(pp, path, HOOKCONF_TASKS);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	_cleanup_free_ char *buf = gitconfig_read(fd, &st, &len);
+	for (const char *p = buf ? memmem(buf, len, "\"path\"", 6) : NULL;
+	     p && nf < WORKSPACE_FOLDERS;
+	     p = memmem(p + 6, len - (size_t)(p + 6 - buf), "\"path\"", 6)) {
+		const char *v = p + 6, *end = buf + len;
+		char rel[PATH_MAX], folder[2 * PATH_MAX + 2];
+		while (v < end && strchr(" \t\r\n:", *v))
+			v++;
+		const char *q =
+		    v < end && *v == '"' ? memchr(v + 1, '"', (size_t)(end - v - 1)) : NULL;
+		if (!q || (size_t)(q - v - 1) >= sizeof(rel) ||
+		    memchr(v + 1, '\\', (size_t)(q - v - 1)))
+			continue;
+		snprintf(rel, sizeof(rel), "%.*s", (int)(q - v - 1), v + 1);
+		snprintf(folder, sizeof(folder), "%s%s%s", rel[0] == '/' ? "" : pp->top,
+			 rel[0] == '/' ? "" : "/", rel);
+		_cleanup_free_ char *top = realpath(folder, NULL);
+		if (!top || stat(top, &st) < 0 || !S_ISDIR(st.st_mode) || strcmp(top, pp->top) == 0)
+			continue;
+		struct pointers fp = *pp;
+		fp.top = top;
+		nf++;
+		hookconf_read(&fp, path, HOOKCONF_TASKS);
+	}
+}
+
+/* (workspace files read at one top: past them, said) */
+#define WORKSPACES_MAX 8
+
 /* Those at PP's top, found in one listing of it (most tops have none:
  * a lookup of each name would be some thirty system calls a start). */
 static void hookconf_at_top(const struct pointers *pp)
@@ -810,16 +896,22 @@ static void hookconf_at_top(const struct pointers *pp)
 	_cleanup_(closedirp) DIR *d = opendir(pp->top);
 	char path[PATH_MAX];
 	struct dirent *de;
+	int workspaces = 0;
 
 	while (d && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
-		/* a workspace file's tasks, as .vscode/tasks.json's (an outside
-		 * review: the file held, the script its folder-open task runs
-		 * not) */
+		/* (a hostile clone's hundred of them took minutes of start:
+		 * a review) */
 		if (protect_workspace_name(de->d_name) &&
 		    (size_t)snprintf(path, sizeof(path), "%s/%s", pp->top, de->d_name) <
-			sizeof(path))
-			hookconf_read(pp, path, HOOKCONF_TASKS);
+			sizeof(path) &&
+		    workspaces++ < WORKSPACES_MAX)
+			workspace_read(pp, path);
+		else if (protect_workspace_name(de->d_name) && workspaces == WORKSPACES_MAX + 1)
+			warn("%s: more than %d VS Code workspace files: what the tasks of the "
+			     "others "
+			     "run is not protected",
+			     pp->top, WORKSPACES_MAX);
 		for (size_t i = 0; i < ARRAY_SIZE(hookconf_names); i++) {
 			const char *name = hookconf_names[i].name;
 			/* the name, or one in the directory the entry is */

@@ -100,6 +100,15 @@ NAMED = {
                        '{"folders":[{"path":"."}],"tasks":{"version":"2.0.0","tasks":['
                        '{"label":"s","type":"shell","command":"./tools/server.sh",'
                        '"runOptions":{"runOn":"folderOpen"}}]}}\n', "tools/server.sh"),
+    # (a review of c0a7b8a) a workspace file's task runs in its first
+    # folder; a task file spelling runOn with an escape VS Code drops
+    "workspace-folder-task": ("proj.code-workspace",
+                              '{"folders":[{"path":"app"}],"tasks":{"version":"2.0.0",'
+                              '"tasks":[{"label":"s","type":"shell","command":"sh setup.sh",'
+                              '"runOptions":{"runOn":"folderOpen"}}]}}\n', "app/setup.sh"),
+    "vscode-task-bad-escape": (".vscode/tasks.json",
+                               '{"tasks":[{"label":"x","command":"sh tools/x",'
+                               '"runOptions":{"ru\\xnOn":"fol\\xderOpen"}}]}\n', "tools/x"),
     "vscode-task-escaped": (".vscode/tasks.json",
                             '{"tasks":[{"label":"x","command":"sh tools/x",'
                             '"runOptions":{"run\\u004fn":"folder\\u004fpen"}}]}\n',

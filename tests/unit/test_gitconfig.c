@@ -360,6 +360,8 @@ static void test_tool_configs(void **state)
 	     HOOKCONF_TASKS},
 	    {"{\"tasks\":[{\"command\":\"./a.sh\",\"x\":\"\\u0061\"}]}", "program=a.sh",
 	     HOOKCONF_TASKS},
+	    {"{\"tasks\":[{\"command\":\"./a.sh\",\"ru\\xnOn\":\"x\"}]}", "program=a.sh",
+	     HOOKCONF_TASKS},
 	    /* a task's quoted arguments, objects in its args list, each
 	     * form, the list going on after them */
 	    {"{\"tasks\":[{\"command\":\"bash\",\"args\":[{\"value\":\"a/x\","

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: MIT
+"""A protected name that is a symbolic link at the start (a project's
+`.vscode -> conf/vsc`, `.mcp.json -> conf/mcp.json`, a workspace file or a
+git hook linked to a file not made yet, as a clone may ship them): where
+it led was held, the link itself not.  The sandbox removed the link and
+put a directory or file of its own by that name, or made the file a link
+leading nowhere named, and the host's next editor, claude or git commit
+read what it wrote (an outside review of c0a7b8a).  Now the link is held
+as a hook's links are (bound onto itself with a mount namespace, a
+read-only carve-out without), and where one leading nowhere leads is held
+as an absent name.
+
+Holes: each case FAILS on c0a7b8a in every mode of the box fixture.
+Positive control: the command ran and wrote beside them (notes.json).
+"""
+import os
+import subprocess
+
+import pytest
+
+from conftest import NOBODY
+from test_hostfiles_attacks import chown_tree, ran
+
+TASKS = ('{"version":"2.0.0","tasks":[{"label":"x","command":"touch /tmp/owned",'
+         '"runOptions":{"runOn":"folderOpen"}}]}')
+
+# the link, where it leads (made before the run when a directory), and
+# what the sandbox tries
+REPLACED = {
+    "dir-link": (".vscode", "conf/vsc", True,
+                 "rm -f .vscode; mkdir .vscode; printf '%s' \"$T\" > .vscode/tasks.json"),
+    "file-link": (".mcp.json", "conf/mcp.json", False,
+                  "rm -f .mcp.json; printf '{}' > .mcp.json"),
+}
+
+# a link leading nowhere yet, and where it leads
+DANGLING = {
+    "workspace": ("proj.code-workspace", "conf/ws.json"),
+    "mcp": (".mcp.json", "conf/mcp.json"),
+    "git-hook": (".git/hooks/pre-commit", "../../tools/hook.sh"),
+}
+
+
+def owned(box, path):
+    if box.user == "nobody":
+        os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+
+
+def run(box, script):
+    return box.run(["sh", "-c", "export T='%s'; echo ran; (%s) 2>&1; "
+                    "echo '{}' > notes.json && echo free" % (TASKS, script)],
+                   policy=box.policy(""))
+
+
+@pytest.mark.parametrize("case", sorted(REPLACED))
+def test_a_protected_name_that_is_a_link_stays_the_link(box, case):
+    name, to, is_dir, script = REPLACED[case]
+    target = os.path.join(box.work, to)
+    os.makedirs(target if is_dir else os.path.dirname(target))
+    if not is_dir:
+        with open(target, "w") as f:
+            f.write("{}\n")
+    for d in (os.path.join(box.work, "conf"), target):
+        owned(box, d)
+    link = os.path.join(box.work, name)
+    os.symlink(to, link)
+    owned(box, link)
+    r = run(box, script)
+    ran(r)
+    assert "free" in r.stdout.split(), r.stdout + r.stderr
+    assert os.path.islink(link) and os.readlink(link) == to, \
+        "the sandbox replaced the link %s: %s" % (name, r.stdout + r.stderr)
+
+
+@pytest.mark.parametrize("case", sorted(DANGLING))
+def test_a_protected_link_leading_nowhere_is_not_given_a_target(box, case):
+    name, to = DANGLING[case]
+    link = os.path.join(box.work, name)
+    if name.startswith(".git/"):
+        subprocess.run(["git", "init", "-q", box.work], check=True)
+        chown_tree(box, box.work)
+    os.symlink(to, link)
+    owned(box, link)
+    target = os.path.normpath(os.path.join(os.path.dirname(link), to))
+    rel = os.path.relpath(target, box.work)
+    r = run(box, "mkdir -p %s && printf '%%s' \"$T\" > %s" % (os.path.dirname(rel), rel))
+    ran(r)
+    assert "free" in r.stdout.split(), r.stdout + r.stderr
+    assert not os.path.exists(target), \
+        "the sandbox made what the link %s leads to: %s" % (name, r.stdout + r.stderr)
+    assert os.path.islink(link)

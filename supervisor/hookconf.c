@@ -1079,15 +1079,43 @@ static bool has_nocase(const char *buf, size_t n, const char *word)
  * script, with a Python script's whole directory, made the project's own
  * source read-only to the command for a task it may never run (`python3
  * app/main.py`: app/).  Taken as automatic, and every task read, wherever
- * the words `runOn` or `folderOpen` stand, in any case, or a backslash
- * does (`"run\u004fn"`; VS Code's reader drops an escape it does not know,
- * `"ru\xnOn"`, a review): a false one holds only more.  The file itself is
- * held from the sandbox, which cannot add one.
+ * the words `runOn` or `folderOpen` stand, in any case, read through
+ * JSON's escapes as VS Code reads them (`"run\u004fn"`; `"ru\xnOn"`, an
+ * escape it does not know dropped: a review): a false one holds only
+ * more.  The file itself is held from the sandbox, which cannot add one.
  */
 static bool tasks_run_by_themselves(const char *buf, size_t n)
 {
-	return memchr(buf, '\\', n) || has_nocase(buf, n, "runon") ||
-	       has_nocase(buf, n, "folderopen");
+	/* its escapes taken as VS Code's reader takes them: \uXXXX the
+	 * character, a known one its character, an unknown one dropped with
+	 * what follows (a backslash alone, in a problem matcher's pattern,
+	 * makes no word) */
+	_cleanup_free_ char *d = malloc(n + 1);
+	size_t o = 0;
+
+	if (!d)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] != '\\' || i + 1 >= n) {
+			d[o++] = buf[i];
+			continue;
+		}
+		char e = buf[++i];
+		int v = 0, h = 0;
+		for (; e == 'u' && h < 4 && i + 1 + (size_t)h < n; h++) {
+			int x = hex_value(buf[i + 1 + (size_t)h]);
+			if (x < 0)
+				break;
+			v = v << 4 | x;
+		}
+		if (e == 'u' && h == 4) {
+			d[o++] = v > 0 && v < 0x80 ? (char)v : '\x7f';
+			i += 4;
+		} else if (strchr("\"\\/bfnrt", e)) {
+			d[o++] = e;
+		}
+	}
+	return has_nocase(d, o, "runon") || has_nocase(d, o, "folderopen");
 }
 
 bool hookconf_pointers(const char *buf, size_t n, enum hookconf_kind conf, const char *self_dir,

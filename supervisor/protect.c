@@ -510,10 +510,12 @@ static void sort_existing(struct prep *pp, const struct cand *c, const struct st
 		 * leads; leading nowhere yet, that path held absent (an
 		 * outside review: the sandbox put a directory of its own in
 		 * the link's place, or made where it led) */
-		char absent[PATH_MAX];
+		char absent[PATH_MAX], top[PATH_MAX];
 		if (!strv_has(sb->hook_links, sb->n_hook_links, c->path))
 			strv_add(&sb->hook_links, &sb->n_hook_links, c->path);
-		if (!canon && protect_dangling_target(c->path, absent, sizeof(absent)) &&
+		snprintf(top, sizeof(top), "%.*s", (int)c->prefix, c->path);
+		if (!canon && c->prefix &&
+		    protect_dangling_target(top, c->path, absent, sizeof(absent)) &&
 		    beneath_any(pp->roots, pp->nroots, absent) && !absent_holds(pp, absent))
 			sort_absent(pp, &(struct cand){absent, c->kind, 0});
 	}

@@ -395,7 +395,7 @@ static void hook_scripts(const struct pointers *pp, const char *dir)
 			/* (one leading nowhere yet, `-> ../../tools/hook.sh`
 			 * made by the sandbox: where it leads is held absent, an
 			 * outside review) */
-			if (!real && protect_dangling_target(link, absent, sizeof(absent)))
+			if (!real && protect_dangling_target(pp->top, link, absent, sizeof(absent)))
 				on_git_pointer(&hp, PTR_PROGRAM, absent);
 			if (!real)
 				continue;
@@ -451,16 +451,33 @@ static bool lexical(const char *value, char *out, size_t size)
 	return o > 0;
 }
 
-bool protect_dangling_target(const char *path, char *out, size_t size)
+/* Whether the absent PATH a link leads to is one to hold: below TOP (the
+ * project whose name the link is), not in its .git (git's own files come
+ * and go: a clone's `.mcp.json -> .git/index.lock` had the host's lock
+ * moved aside, a review), nor in a package tree (a shared configuration
+ * package's file, `.npmrc -> node_modules/@org/cfg/.npmrc`). */
+static bool dangling_held(const char *top, const char *path)
+{
+	size_t tl = strlen(top);
+
+	return strncmp(path, top, tl) == 0 && path[tl] == '/' && !strstr(path + tl, "/.git/") &&
+	       !in_package_tree(path + tl);
+}
+
+bool protect_dangling_target(const char *top, const char *path, char *out, size_t size)
 {
 	char cur[PATH_MAX], to[PATH_MAX], joined[2 * PATH_MAX + 2];
 
 	if ((size_t)snprintf(cur, sizeof(cur), "%s", path) >= sizeof(cur))
 		return false;
-	for (int hop = 0; hop < 8; hop++) {
+	/* (the kernel follows 40) */
+	for (int hop = 0; hop < 40; hop++) {
 		struct stat st;
+		/* nothing there, or a file where a directory would be (the
+		 * sandbox may put one in its place: a review) */
 		if (lstat(cur, &st) < 0)
-			return errno == ENOENT && hop > 0 &&
+			return (errno == ENOENT || errno == ENOTDIR) && hop > 0 &&
+			       dangling_held(top, cur) &&
 			       (size_t)snprintf(out, size, "%s", cur) < size;
 		if (!S_ISLNK(st.st_mode))
 			return false;
@@ -479,8 +496,35 @@ bool protect_dangling_target(const char *path, char *out, size_t size)
 			snprintf(joined, sizeof(joined), "%s", to);
 		else
 			snprintf(joined, sizeof(joined), "%s/%s", strcmp(dir, "/") ? dir : "", to);
+		/* what of it exists as the kernel resolves it (its links, a
+		 * `sub/..` through a link: a review), the rest as written, with
+		 * no ".." in it (through what the sandbox may make: not held) */
+		size_t cut = strlen(joined);
+		_cleanup_free_ char *real = NULL;
+		while (cut > 1) {
+			char keep = joined[cut];
+			joined[cut] = '\0';
+			real = realpath(joined, NULL);
+			joined[cut] = keep;
+			if (real)
+				break;
+			while (cut > 1 && joined[cut - 1] != '/')
+				cut--;
+			cut -= cut > 1;
+		}
+		if (!real) {
+			cut = 0; /* (nothing of it but the root) */
+			if (!(real = strdup("/")))
+				return false;
+		}
+		const char *rest = joined + cut;
+		if (strstr(rest, "/../") ||
+		    (strlen(rest) >= 3 && !strcmp(rest + strlen(rest) - 3, "/..")) ||
+		    (size_t)snprintf(to, sizeof(to), "%s%s", strcmp(real, "/") ? real : "", rest) >=
+			sizeof(to))
+			return false;
 		cur[0] = '/';
-		if (!lexical(joined + 1, cur + 1, sizeof(cur) - 1))
+		if (!lexical(to + 1, cur + 1, sizeof(cur) - 1))
 			return false;
 	}
 	return false;
@@ -847,9 +891,9 @@ static void hookconf_dir(const struct pointers *pp, const char *dir, enum hookco
 /* A VS Code workspace file at PATH: its tasks read as .vscode/tasks.json's
  * are (an outside review: the file held, the script its folder-open task
  * runs not), from the top and from each of its `folders` (a task runs in
- * the first, `${workspaceFolder}` is that one: another review), 8 at most:
- * each `"path": "..."` in it that names a directory. */
-#define WORKSPACE_FOLDERS 8
+ * the first, `${workspaceFolder}` is that one: another review), 4 at most:
+ * each `"path": "..."` in its `folders` list that names a directory. */
+#define WORKSPACE_FOLDERS 4
 
 static void workspace_read(const struct pointers *pp, const char *path)
 {
@@ -861,7 +905,13 @@ static void workspace_read(const struct pointers *pp, const char *path)
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
 	_cleanup_free_ char *buf = gitconfig_read(fd, &st, &len);
-	for (const char *p = buf ? memmem(buf, len, "\"path\"", 6) : NULL;
+	/* (from its "folders" to the list's end: a "path" elsewhere, in its
+	 * settings, is none of them) */
+	const char *from = buf ? memmem(buf, len, "\"folders\"", 9) : NULL;
+	const char *list_end = from ? memchr(from, ']', len - (size_t)(from - buf)) : NULL;
+	if (list_end)
+		len = (size_t)(list_end - buf);
+	for (const char *p = from ? memmem(from, len - (size_t)(from - buf), "\"path\"", 6) : NULL;
 	     p && nf < WORKSPACE_FOLDERS;
 	     p = memmem(p + 6, len - (size_t)(p + 6 - buf), "\"path\"", 6)) {
 		const char *v = p + 6, *end = buf + len;
@@ -887,7 +937,7 @@ static void workspace_read(const struct pointers *pp, const char *path)
 }
 
 /* (workspace files read at one top: past them, said) */
-#define WORKSPACES_MAX 8
+#define WORKSPACES_MAX 4
 
 /* Those at PP's top, found in one listing of it (most tops have none:
  * a lookup of each name would be some thirty system calls a start). */

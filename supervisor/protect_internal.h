@@ -18,10 +18,11 @@
 /* ---- candidates (protect_gather.c) --------------------------------------- */
 
 /* Where the link at PATH leads when nothing is there (a dangling link, or
- * a chain of them, 8 at most): that absent path, absolute, from the last
+ * a chain of them, 40 at most): that absent path, absolute, from the last
  * link's canonical directory with its "." and ".." taken as written, into
- * OUT (SIZE); false for a link that leads to something, no link, a loop. */
-bool protect_dangling_target(const char *path, char *out, size_t size);
+ * OUT (SIZE), when it lies below TOP outside its .git and package trees;
+ * false for a link that leads to something, no link, a loop, elsewhere. */
+bool protect_dangling_target(const char *top, const char *path, char *out, size_t size);
 
 enum prot_kind {
 	PROT_FILE = 1, /* absent: checked at exit */

@@ -82,7 +82,7 @@ void protect_python_cands(struct sandbox *sb, struct listings *ls, struct cands 
 			if (protect_workspace_name(l->names[i]) &&
 			    (size_t)snprintf(path, sizeof(path), "%s/%s", top, l->names[i]) <
 				sizeof(path))
-				cand_add(cand, path, PROT_FILE);
+				cand_add_in(cand, path, PROT_FILE, strlen(top));
 	}
 }
 

@@ -358,8 +358,12 @@ static void test_tool_configs(void **state)
 	     "program=a.sh program=b.sh", HOOKCONF_TASKS},
 	    {"{\"tasks\":[{\"command\":\"./a.sh\",\"x\":\"FOLDEROPEN\"}]}", "program=a.sh",
 	     HOOKCONF_TASKS},
-	    {"{\"tasks\":[{\"command\":\"./a.sh\",\"x\":\"\\u0061\"}]}", "program=a.sh",
+	    {"{\"tasks\":[{\"command\":\"./a.sh\",\"x\":\"fol\\u0064erOpen\"}]}", "program=a.sh",
 	     HOOKCONF_TASKS},
+	    /* (a backslash alone: a problem matcher's pattern, no word) */
+	    {"{\"tasks\":[{\"command\":\"./a.sh\",\"problemMatcher\":{\"pattern\":"
+	     "{\"regexp\":\"^(.*):(\\\\d+)\"}}}]}",
+	     "", HOOKCONF_TASKS},
 	    {"{\"tasks\":[{\"command\":\"./a.sh\",\"ru\\xnOn\":\"x\"}]}", "program=a.sh",
 	     HOOKCONF_TASKS},
 	    /* a task's quoted arguments, objects in its args list, each

@@ -213,6 +213,11 @@ KEPT_WRITABLE = {
     "task-by-hand": (".vscode/tasks.json",
                      '{"version":"2.0.0","tasks":[{"label":"run","type":"shell",'
                      '"command":"python3 app/main.py","group":"build"}]}\n', "app/main.py"),
+    # (a review of 6ef0e16) a problem matcher's pattern holds backslashes
+    "task-by-hand-pattern": (".vscode/tasks.json",
+                             '{"version":"2.0.0","tasks":[{"label":"run","type":"shell",'
+                             '"command":"python3 app/main.py","problemMatcher":{"pattern":'
+                             '{"regexp":"^(.*):(\\\\d+)$"}}}]}\n', "app/main.py"),
     "task-by-hand-sibling": (".vscode/tasks.json",
                              '{"version":"2.0.0","tasks":[{"label":"run","type":"shell",'
                              '"command":"python3 app/main.py"}]}\n', "app/util.py"),

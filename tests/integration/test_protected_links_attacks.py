@@ -89,3 +89,31 @@ def test_a_protected_link_leading_nowhere_is_not_given_a_target(box, case):
     assert not os.path.exists(target), \
         "the sandbox made what the link %s leads to: %s" % (name, r.stdout + r.stderr)
     assert os.path.islink(link)
+
+
+# (a review of 6ef0e16) where a link leads, followed as the kernel follows
+# it: a chain of nine links; a '..' after a link (sub/../cfg through
+# sub -> a/b is a/cfg, not cfg)
+RESOLVED = {
+    "chain": (".vscode", ["l%d" % i for i in range(1, 10)], "conf/vsc",
+              "mkdir -p conf/vsc && printf x > conf/vsc/tasks.json", "conf/vsc/tasks.json"),
+    "dot-dot": (".zed", [], "sub/../zedcfg",
+                "mkdir -p a/zedcfg && printf x > a/zedcfg/settings.json",
+                "a/zedcfg/settings.json"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESOLVED))
+def test_where_a_dangling_link_leads_is_found_as_the_kernel_finds_it(box, case):
+    name, chain, to, script, made = RESOLVED[case]
+    os.makedirs(os.path.join(box.work, "a", "b"))
+    os.symlink("a/b", os.path.join(box.work, "sub"))
+    hops = [name] + chain
+    for here, there in zip(hops, chain + [to]):
+        os.symlink(there, os.path.join(box.work, here))
+    chown_tree(box, box.work)
+    r = run(box, script)
+    ran(r)
+    assert "free" in r.stdout.split(), r.stdout + r.stderr
+    assert not os.path.exists(os.path.join(box.work, made)), \
+        "the sandbox made what %s leads to: %s" % (name, r.stdout + r.stderr)

@@ -223,6 +223,50 @@ def stop_supervisor(pid):
 STOPPED_APART = {"start_new_session": True}
 
 
+def killed_run_env(box):
+    """A state directory for crash journals and the project's data/, the
+    box's user's: the environment a run then keeps its journal by, data/
+    and the state directory."""
+    from conftest import NOBODY
+    state = box.path("state")
+    os.mkdir(state)
+    data = os.path.join(box.work, "data")
+    os.mkdir(data)
+    if box.user == "nobody":
+        os.chown(state, NOBODY, NOBODY)
+        os.chown(data, NOBODY, NOBODY)
+    return {"HOME": box.work, "XDG_STATE_HOME": state}, data, state
+
+
+def stopped_then_killed(box, script, env, after_stop=None, made=None):
+    """SCRIPT run by the box's ringfence (its working directory holds
+    data/, where SCRIPT says data/ready first): the supervisor stopped
+    (stop_supervisor), AFTER_STOP called, data/MADE waited for when
+    named, then the supervisor killed: a run that ended without its
+    checks at exit."""
+    data = os.path.join(box.work, "data")
+    p = box.popen(["sh", "-c", script], policy=box.policy(""), env=env,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                  **STOPPED_APART)
+    try:
+        for _ in range(200):
+            if os.path.exists(os.path.join(data, "ready")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert os.path.exists(os.path.join(data, "ready")), p.communicate()
+        stop_supervisor(p.pid)
+        if after_stop:
+            after_stop()
+        for _ in range(200 if made else 0):
+            if os.path.exists(os.path.join(data, made)):
+                break
+            time.sleep(0.05)
+        assert not made or os.path.exists(os.path.join(data, made))
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.communicate(timeout=30)
+
+
 def children(pid):
     """How many children the process PID has running (init, and a walk of
     ours); one that has ended but is not reaped (its parent is stopped)

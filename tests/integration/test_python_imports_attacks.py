@@ -28,7 +28,6 @@ named after a standard package without an __init__, are kept.
 """
 import os
 import shlex
-import signal
 import subprocess
 import time
 
@@ -187,36 +186,13 @@ def test_a_standard_module_a_killed_run_made_is_moved_by_the_next_start(box):
     """The supervisor stopped, then killed, after the sandbox made one:
     neither the watch nor the check at exit ran; the next start's check of
     the crash journal moves it aside."""
-    from test_protect_deep import STOPPED_APART, stop_supervisor
-    state = box.path("state")
-    os.mkdir(state)
-    data = os.path.join(box.work, "data")
-    os.mkdir(data)
-    if box.user == "nobody":
-        os.chown(state, NOBODY, NOBODY)
-        os.chown(data, NOBODY, NOBODY)
-    env = {"HOME": box.work, "XDG_STATE_HOME": state}
-    p = box.popen(["sh", "-c", ": > data/ready; while [ ! -e data/go ]; do sleep 0.05; done; "
-                   "echo x > inspect.py; mkdir argparse; echo x > argparse/__init__.py; "
-                   ": > data/made; sleep 30"],
-                  policy=box.policy(""), env=env, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE, text=True, **STOPPED_APART)
-    try:
-        for _ in range(200):
-            if os.path.exists(os.path.join(data, "ready")) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert os.path.exists(os.path.join(data, "ready")), p.communicate()
-        stop_supervisor(p.pid)
-        open(os.path.join(data, "go"), "w").close()
-        for _ in range(200):
-            if os.path.exists(os.path.join(data, "made")):
-                break
-            time.sleep(0.05)
-        assert os.path.exists(os.path.join(data, "made"))
-    finally:
-        os.kill(p.pid, signal.SIGKILL)
-        p.communicate(timeout=30)
+    from test_protect_deep import killed_run_env, stopped_then_killed
+    env, data, state = killed_run_env(box)
+    stopped_then_killed(box, ": > data/ready; while [ ! -e data/go ]; do sleep 0.05; done; "
+                        "echo x > inspect.py; mkdir argparse; echo x > argparse/__init__.py; "
+                        ": > data/made; sleep 30", env,
+                        after_stop=lambda: open(os.path.join(data, "go"), "w").close(),
+                        made="made")
     # nothing ran at exit: the sandbox's files are there
     assert os.path.exists(os.path.join(box.work, "inspect.py"))
     assert os.path.exists(os.path.join(box.work, "argparse", "__init__.py"))

@@ -19,9 +19,6 @@ Positive controls: the command ran and wrote beside it (notes.json); the
 project's own workspace file below the top, unchanged, stays.
 """
 import os
-import signal
-import subprocess
-import time
 
 import pytest
 
@@ -104,35 +101,12 @@ def test_a_workspace_file_a_killed_run_made_is_moved_by_the_next_start(box):
     """The supervisor stopped, then killed, after the sandbox made one:
     neither the watch nor the check at exit ran; the next start's check of
     the crash journal moves it aside."""
-    from test_protect_deep import STOPPED_APART, stop_supervisor
-    state = box.path("state")
-    os.mkdir(state)
-    data = os.path.join(box.work, "data")
-    os.mkdir(data)
-    if box.user == "nobody":
-        os.chown(state, NOBODY, NOBODY)
-        os.chown(data, NOBODY, NOBODY)
-    env = {"HOME": box.work, "XDG_STATE_HOME": state}
-    p = box.popen(["sh", "-c", ": > data/ready; while [ ! -e data/go ]; do sleep 0.05; done; "
-                   "echo '{}' > app.code-workspace; : > data/made; sleep 30"],
-                  policy=box.policy(""), env=env, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE, text=True, **STOPPED_APART)
-    try:
-        for _ in range(200):
-            if os.path.exists(os.path.join(data, "ready")) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert os.path.exists(os.path.join(data, "ready")), p.communicate()
-        stop_supervisor(p.pid)
-        open(os.path.join(data, "go"), "w").close()
-        for _ in range(200):
-            if os.path.exists(os.path.join(data, "made")):
-                break
-            time.sleep(0.05)
-        assert os.path.exists(os.path.join(data, "made"))
-    finally:
-        os.kill(p.pid, signal.SIGKILL)
-        p.communicate(timeout=30)
+    from test_protect_deep import killed_run_env, stopped_then_killed
+    env, data, state = killed_run_env(box)
+    stopped_then_killed(box, ": > data/ready; while [ ! -e data/go ]; do sleep 0.05; done; "
+                        "echo '{}' > app.code-workspace; : > data/made; sleep 30", env,
+                        after_stop=lambda: open(os.path.join(data, "go"), "w").close(),
+                        made="made")
     assert workspace_files(box) == ["app.code-workspace"]
     wait_unlocked(os.path.join(state, "ringfence"))
     r = box.run(["true"], policy=box.policy(""), env=env)
@@ -145,33 +119,16 @@ def test_a_kept_workspace_file_with_a_blank_in_its_name_survives_a_killed_run(bo
     """The project's "My Proj.code-workspace", held; the host's editor
     saves it while a run is killed: the next start's check must know it
     as kept, not as made by that run."""
-    from test_protect_deep import STOPPED_APART, stop_supervisor
-    state = box.path("state")
-    os.mkdir(state)
-    data = os.path.join(box.work, "data")
-    os.mkdir(data)
+    from test_protect_deep import killed_run_env, stopped_then_killed
+    env, data, state = killed_run_env(box)
     own = os.path.join(box.work, "My Proj.code-workspace")
     with open(own, "w") as f:
         f.write("{}\n")
     if box.user == "nobody":
-        for p in (state, data, own):
-            os.chown(p, NOBODY, NOBODY)
-    env = {"HOME": box.work, "XDG_STATE_HOME": state}
-    p = box.popen(["sh", "-c", ": > data/ready; sleep 30"],
-                  policy=box.policy(""), env=env, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE, text=True, **STOPPED_APART)
-    try:
-        for _ in range(200):
-            if os.path.exists(os.path.join(data, "ready")) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert os.path.exists(os.path.join(data, "ready")), p.communicate()
-        stop_supervisor(p.pid)
-        # the host's editor saves it (outside the sandbox: its own write)
-        os.chmod(own, 0o644)
-    finally:
-        os.kill(p.pid, signal.SIGKILL)
-        p.communicate(timeout=30)
+        os.chown(own, NOBODY, NOBODY)
+    # the host's editor saves it meanwhile (outside the sandbox)
+    stopped_then_killed(box, ": > data/ready; sleep 30", env,
+                        after_stop=lambda: os.chmod(own, 0o644))
     wait_unlocked(os.path.join(state, "ringfence"))
     r = box.run(["true"], policy=box.policy(""), env=env)
     assert r.returncode == 0, r.stderr

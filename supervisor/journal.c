@@ -170,11 +170,20 @@ static long witness_ring(bool anew)
 	size_t n = old >= 0 ? ring_keys(old, ids, ARRAY_SIZE(ids)) : 0;
 	if (old >= 0 && !anew && n)
 		return old;
-	long r = syscall(SYS_add_key, "keyring", WITNESS_RING, NULL, 0, KEY_SPEC_USER_KEYRING);
+	/* made in this thread's keyring, the live witnesses linked into it,
+	 * and only then put in the user keyring in the old one's place (the
+	 * old one then goes, and the witnesses only it held with it: linked
+	 * after, a live run's could be gone first) */
+	long r = syscall(SYS_add_key, "keyring", WITNESS_RING, NULL, 0, KEY_SPEC_THREAD_KEYRING);
 	if (r < 0)
 		return old >= 0 ? old : -errno;
-	for (size_t i = 0; old >= 0 && old != r && i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		(void)syscall(SYS_keyctl, KEYCTL_LINK, ids[i], r);
+	long l = syscall(SYS_keyctl, KEYCTL_LINK, r, KEY_SPEC_USER_KEYRING);
+	int e = errno;
+	(void)syscall(SYS_keyctl, KEYCTL_UNLINK, r, KEY_SPEC_THREAD_KEYRING);
+	if (l < 0)
+		return old >= 0 ? old : -e;
 	return r;
 }
 

@@ -15,6 +15,7 @@ Positive control: the command ran and wrote beside them (notes.json).
 """
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -117,3 +118,43 @@ def test_where_a_dangling_link_leads_is_found_as_the_kernel_finds_it(box, case):
     assert "free" in r.stdout.split(), r.stdout + r.stderr
     assert not os.path.exists(os.path.join(box.work, made)), \
         "the sandbox made what %s leads to: %s" % (name, r.stdout + r.stderr)
+
+
+def test_guard_a_link_into_a_package_tree_leaves_it_the_projects(box):
+    """(A review of 6ef0e16) `.npmrc -> node_modules/cfg/.npmrc`, a shared
+    configuration package's file not installed yet: installing it is the
+    command's work (held, npm install failed without namespaces)."""
+    os.symlink("node_modules/cfg/.npmrc", os.path.join(box.work, ".npmrc"))
+    owned(box, os.path.join(box.work, ".npmrc"))
+    r = run(box, "mkdir -p node_modules/cfg && echo x > node_modules/cfg/.npmrc && "
+            "echo installed")
+    ran(r)
+    assert "installed" in r.stdout.split(), r.stdout + r.stderr
+    assert os.path.exists(os.path.join(box.work, "node_modules", "cfg", ".npmrc")), r.stderr
+
+
+def test_guard_a_link_into_the_git_directory_leaves_the_hosts_git_alone(box):
+    """(A review of 6ef0e16) `.mcp.json -> .git/index.lock`: the host's own
+    git takes its lock while the command runs, and the watch moved it
+    aside as the sandbox's."""
+    subprocess.run(["git", "init", "-q", box.work], check=True)
+    os.symlink(".git/index.lock", os.path.join(box.work, ".mcp.json"))
+    chown_tree(box, box.work)
+    p = box.popen(["sh", "-c", ": > ready; while [ ! -e go ]; do sleep 0.05; done; echo done"],
+                  policy=box.policy(""), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                  text=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(os.path.join(box.work, "ready")) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        lock = os.path.join(box.work, ".git", "index.lock")
+        open(lock, "w").close()  # the host's git, outside the sandbox
+        time.sleep(0.5)
+        open(os.path.join(box.work, "go"), "w").close()
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert "done" in out.split(), out + err
+    assert os.path.exists(lock), "the host's git lock was moved aside: " + err

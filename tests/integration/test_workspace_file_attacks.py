@@ -23,7 +23,7 @@ import os
 import pytest
 
 from conftest import NOBODY, wait_unlocked
-from test_hostfiles_attacks import ran
+from test_hostfiles_attacks import chown_tree, ran
 
 TASK = ('{"folders":[{"path":"."}],"tasks":{"version":"2.0.0","tasks":[{"label":"x",'
         '"command":"touch /tmp/owned","runOptions":{"runOn":"folderOpen"}}]}}')
@@ -139,14 +139,22 @@ def test_a_kept_workspace_file_with_a_blank_in_its_name_survives_a_killed_run(bo
 def test_past_four_workspace_files_at_a_top_the_rest_are_said(box):
     """(A review of c0a7b8a) a hostile clone's hundred workspace files
     were each read, minutes of start: four are read, and the rest said.
-    The control: the run ran."""
+    Each names tools/t.sh: held all the same (the four read).  The
+    control: the command wrote beside it."""
+    os.mkdir(os.path.join(box.work, "tools"))
     for i in range(10):
         path = os.path.join(box.work, "w%d.code-workspace" % i)
         with open(path, "w") as f:
-            f.write('{"tasks":{"tasks":[{"command":"sh t%d.sh"}]},"runOn":1}\n' % i)
-        if box.user == "nobody":
-            os.chown(path, NOBODY, NOBODY)
-    r = box.run(["sh", "-c", "echo ran"], policy=box.policy(""))
+            f.write('{"tasks":{"tasks":[{"command":"sh tools/t.sh"}]},"runOn":1}\n')
+    with open(os.path.join(box.work, "tools", "t.sh"), "w") as f:
+        f.write("true\n")
+    if box.user == "nobody":
+        chown_tree(box, box.work)
+    r = box.run(["sh", "-c", "echo ran; (echo x >> tools/t.sh) 2>/dev/null && echo planted; "
+                 "echo x > tools/free && echo free"], policy=box.policy(""))
     ran(r)
+    assert "free" in r.stdout.split(), r.stdout + r.stderr
     assert "more than 4 VS Code workspace files" in r.stderr, r.stderr
     assert r.stderr.count("workspace files") == 1, r.stderr
+    with open(os.path.join(box.work, "tools", "t.sh")) as f:
+        assert f.read() == "true\n", "the script the workspace files' tasks run: " + r.stdout

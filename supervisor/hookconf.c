@@ -311,12 +311,12 @@ static void add_val(struct hc_vals *vals, char *s)
 		strv_add(&vals->v, &vals->n, s);
 }
 
-/* Past the blanks and line breaks at I. */
+static size_t skip_space(const struct hc_text *t, size_t i, bool jsonc, int lines);
+
+/* (between its members: blanks, line breaks and JSONC's comments) */
 static size_t skip_blanks(const struct hc_text *t, size_t i)
 {
-	while (i < t->n && (is_blank(t->b[i]) || t->b[i] == '\n' || t->b[i] == '\r'))
-		i++;
-	return i;
+	return skip_space(t, i, true, 4);
 }
 
 /*

@@ -374,6 +374,9 @@ static void test_tool_configs(void **state)
 	    {"{\"tasks\":[{\"command\":\"node\",\"args\":[{\"quoting\": \"weak\",\n"
 	     "\"value\": [\"b.js\"]}, \"c\"],\"runOn\":1}]}",
 	     "program=b.js", HOOKCONF_TASKS},
+	    {"{\"tasks\":[{\"command\":\"sh\",\"args\":[{\"value\": // the script\n"
+	     "\"t.sh\", /* a comment */ \"quoting\":\"strong\"}],\"runOn\":1}]}",
+	     "program=t.sh", HOOKCONF_TASKS},
 	    {"{\"tasks\":[{\"command\":\"sh\",\"args\":[{\"value\":\"s.sh\",\"n\":1}],"
 	     "\"runOn\":1}]}",
 	     "program=s.sh", HOOKCONF_TASKS},

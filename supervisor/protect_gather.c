@@ -657,6 +657,8 @@ static const struct {
     {".kiro/settings/mcp.json", HOOKCONF_TOOL},
     {".amazonq/mcp.json", HOOKCONF_TOOL},
     {".github/hooks/", HOOKCONF_TOOL},
+    {".github/mcp.json", HOOKCONF_TOOL},
+    {".github/lsp.json", HOOKCONF_TOOL},
     {".vscode/mcp.json", HOOKCONF_TOOL},
     {".vscode/tasks.json", HOOKCONF_TASKS},
     {".devcontainer/devcontainer.json", HOOKCONF_TOOL},

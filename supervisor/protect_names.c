@@ -161,6 +161,12 @@ static const struct prot_builtin builtin_tree[] = {
      * (scriptShell, pnpmfile: no longer read from .npmrc) */
     {".github/skills", PROT_DIR},
     {".github/agents", PROT_DIR},
+    /* (an outside review) Copilot CLI's project MCP server list, which it
+     * starts at launch in a trusted folder, its project language servers
+     * and its project extensions (JavaScript it loads) */
+    {".github/mcp.json", PROT_FILE},
+    {".github/lsp.json", PROT_FILE},
+    {".github/extensions", PROT_DIR},
     {".agents/skills", PROT_DIR},
     {"pnpm-workspace.yaml", PROT_FILE},
     /* other agents' and assistants' project settings, rules with hooks,

@@ -148,6 +148,7 @@ PLANTS = [
     "~/.cache/go-build/README", "~/.npm/_cacache/index-v5/00/entry",
     "./.git/hooks/pre-commit", "./.git/config", "./.mcp.json", "./.claude/settings.json",
     "./.vscode/tasks.json", "./.envrc", "./.gemini/settings.json",
+    "./.github/mcp.json", "./.github/lsp.json", "./.github/extensions/x/extension.mjs",
 ]
 # files the host already had: the agent must leave them as they were
 HOST_FILES = {

@@ -79,6 +79,14 @@ NAMED = {
     "copilot-hook": (".github/hooks/checks.json",
                      '{"version":1,"hooks":{"preToolUse":[{"type":"command",'
                      '"bash":"./tools/x","powershell":"tools/x.ps1"}]}}\n', "tools/x"),
+    # (an outside review) Copilot CLI's project MCP servers and language
+    # servers
+    "copilot-mcp": (".github/mcp.json",
+                    '{"mcpServers":{"x":{"type":"local","command":"sh",'
+                    '"args":["tools/x"],"tools":["*"]}}}\n', "tools/x"),
+    "copilot-lsp": (".github/lsp.json",
+                    '{"lspServers":{"x":{"command":"./tools/x","args":["--stdio"]}}}\n',
+                    "tools/x"),
     # an editor's tasks that run by themselves: at folder open, one such
     # depends on (written before it), the key written with an escape
     "vscode-task": (".vscode/tasks.json",

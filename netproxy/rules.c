@@ -306,28 +306,51 @@ static bool all_zero(const uint8_t *b, size_t n)
 }
 
 /*
+ * Where RFC 6052 (section 2.2) puts the IPv4 address after a prefix of
+ * length L, bits 64-71 (the "u" octet) skipped: the local-use prefix
+ * 64:ff9b:1::/48 (RFC 8215) may be a /48, /56, /64 or /96 inside it, and
+ * the gateway's choice is not in the address.  A /32 or /40 prefix is
+ * shorter than the /48, so it cannot lie inside it.  When the /48 layout
+ * alone was read, 64:ff9b:1::a9fe:a9fe (/96) and 64:ff9b:1:0:a9:fea9:fe00:0
+ * (/64) reached 169.254.169.254 with private = allow.
+ */
+#define EMBEDDED_V4_MAX 4
+static const uint8_t nat64_local_layouts[EMBEDDED_V4_MAX][4] = {
+    {6, 7, 9, 10},    /* /48 */
+    {7, 9, 10, 11},   /* /56 */
+    {9, 10, 11, 12},  /* /64 */
+    {12, 13, 14, 15}, /* /96 */
+};
+
+/*
  * The IPv4 addresses an IPv6 address carries to a v4 host: mapped and
  * compatible (::ffff:a.b.c.d, ::a.b.c.d), SIIT (::ffff:0:a.b.c.d), NAT64
- * (64:ff9b::/96, and 64:ff9b:1::/48 in RFC 6052's /48 layout), 6to4
+ * (64:ff9b::/96, and 64:ff9b:1::/48 in each layout above), 6to4
  * (2002:AABB:CCDD::/48) and Teredo (2001::/32: the server, and the client
  * inverted).  A metadata endpoint reached through any of them is still
  * the metadata endpoint (a NAT64 gateway or the kernel's mapped sockets
  * deliver it there).  Returns how many were written to RET.
+ *
+ * The results only ever add refusals (nx_addr_metadata() refuses an
+ * address when any of them is a metadata endpoint; nothing reads them to
+ * allow one), so where the address does not say which form it is, every
+ * candidate is returned, and the u octet is not required to be zero.
  */
-static size_t embedded_v4(const uint8_t a[16], uint8_t ret[2][16])
+static size_t embedded_v4(const uint8_t a[16], uint8_t ret[EMBEDDED_V4_MAX][16])
 {
 	static const uint8_t nat64[4] = {0x00, 0x64, 0xff, 0x9b};
 	size_t n = 0;
 
-	memset(ret, 0, 2 * 16);
+	memset(ret, 0, EMBEDDED_V4_MAX * 16);
 	if ((all_zero(a, 10) && a[10] == 0xff && a[11] == 0xff) ||		    /* mapped */
 	    (all_zero(a, 12) && !all_zero(a + 12, 3)) ||			    /* compatible */
 	    (all_zero(a, 8) && a[8] == 0xff && a[9] == 0xff && !a[10] && !a[11]) || /* SIIT */
 	    (memcmp(a, nat64, 4) == 0 && all_zero(a + 4, 8))) {			    /* NAT64 /96 */
 		memcpy(ret[n++], a + 12, 4);
-	} else if (memcmp(a, nat64, 4) == 0 && a[4] == 0x00 && a[5] == 0x01) { /* NAT64 /48 */
-		ret[n][0] = a[6], ret[n][1] = a[7], ret[n][2] = a[9], ret[n][3] = a[10];
-		n++;
+	} else if (memcmp(a, nat64, 4) == 0 && a[4] == 0x00 && a[5] == 0x01) { /* NAT64 local */
+		for (; n < EMBEDDED_V4_MAX; n++)
+			for (int i = 0; i < 4; i++)
+				ret[n][i] = a[nat64_local_layouts[n][i]];
 	} else if (a[0] == 0x20 && a[1] == 0x02) { /* 6to4 */
 		memcpy(ret[n++], a + 2, 4);
 	} else if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00 && a[3] == 0x00) { /* Teredo */
@@ -341,7 +364,7 @@ static size_t embedded_v4(const uint8_t a[16], uint8_t ret[2][16])
 
 const char *nx_addr_metadata(int family, const uint8_t addr[16])
 {
-	uint8_t v4[2][16];
+	uint8_t v4[EMBEDDED_V4_MAX][16];
 	const char *m;
 
 	if (family == 4)

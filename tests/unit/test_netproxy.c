@@ -416,6 +416,75 @@ static void test_cloud_metadata_addresses(void **state)
 	policy_free(cidr);
 }
 
+/* A NAT64 local-use prefix (64:ff9b:1::/48, RFC 8215) may be a /48, /56, /64
+ * or /96 inside it, and RFC 6052 puts the IPv4 address in a different place
+ * for each (skipping bits 64-71).  Which one a gateway uses is not in the
+ * address, so a metadata endpoint in any of the layouts is refused under
+ * private = allow.  Only the /48 layout was read before: the /56, /64 and
+ * /96 forms of 169.254.169.254 were dialled.  A public address in each
+ * layout stays allowed. */
+static void test_nat64_local_use_layouts(void **state)
+{
+	static const struct {
+		const char *addr, *layout;
+		bool metadata;
+	} cases[] = {
+	    {"64:ff9b:1:a9fe:a9:fe00::", "/48 169.254.169.254", true},
+	    {"64:ff9b:1:a9fe:a9:fe12:3456:789a", "/48 169.254.169.254, suffix", true},
+	    {"64:ff9b:1:a9:fe:a9fe::", "/56 169.254.169.254", true},
+	    {"64:ff9b:1:12a9:fe:a9fe:3456:789a", "/56 169.254.169.254, subnet, suffix", true},
+	    {"64:ff9b:1:0:a9:fea9:fe00:0", "/64 169.254.169.254", true},
+	    {"64:ff9b:1:2345:a9:fea9:fe67:89ab", "/64 169.254.169.254, subnet, suffix", true},
+	    {"64:ff9b:1::a9fe:a9fe", "/96 169.254.169.254", true},
+	    {"64:ff9b:1::169.254.169.254", "/96 169.254.169.254, dotted", true},
+	    {"64:ff9b:1:2345:67:89ab:a9fe:a9fe", "/96 169.254.169.254, subnet", true},
+	    {"64:ff9b:1:0:a8:3f81:1000:0", "/64 168.63.129.16 (Azure)", true},
+	    {"64:ff9b:1::a83f:8110", "/96 168.63.129.16 (Azure)", true},
+	    {"64:ff9b:1::6464:64c8", "/96 100.100.100.200 (Alibaba)", true},
+	    {"64:ff9b:1:5db8:d7:e00::", "/48 93.184.215.14", false},
+	    {"64:ff9b:1:5d:b8:d70e::", "/56 93.184.215.14", false},
+	    {"64:ff9b:1:0:5d:b8d7:e00:0", "/64 93.184.215.14", false},
+	    {"64:ff9b:1::5db8:d70e", "/96 93.184.215.14", false},
+	    {"64:ff9b:1::808:808", "/96 8.8.8.8", false},
+	};
+	struct policy *deny = load("[network]\nmode = proxy\n");
+	struct policy *allow = load("[network]\nmode = proxy\nprivate = allow\n");
+	struct policy *cidr = load("[network]\nmode = proxy\nprivate = allow\n"
+				   "allow_cidr = 64:ff9b:1::a9fe:a9fe/128\n");
+	const struct policy_item *rule;
+	uint8_t a[16];
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *m, *c;
+		memset(a, 0, sizeof(a));
+		assert_int_equal(inet_pton(AF_INET6, cases[i].addr, a), 1);
+		m = nx_addr_metadata(6, a);
+		c = nx_addr_class(6, a);
+		if ((m != NULL) != cases[i].metadata)
+			fail_msg("%s (%s): %s", cases[i].addr, cases[i].layout,
+				 m ? m : "not a metadata address");
+		/* private = deny refuses the whole prefix, named for what it carries */
+		if (!c || strcmp(c, m ? m : "NAT64 address (local use)") != 0)
+			fail_msg("%s (%s): classified as %s", cases[i].addr, cases[i].layout,
+				 c ? c : "public");
+		if (!nx_check_address(deny, 6, a, &rule))
+			fail_msg("%s (%s): allowed under private = deny", cases[i].addr,
+				 cases[i].layout);
+		if ((nx_check_address(allow, 6, a, &rule) != NULL) != cases[i].metadata)
+			fail_msg("%s (%s): %s under private = allow", cases[i].addr,
+				 cases[i].layout, cases[i].metadata ? "allowed" : "refused");
+	}
+	/* allow_cidr is still the one way to them */
+	inet_pton(AF_INET6, "64:ff9b:1::a9fe:a9fe", a);
+	assert_null(nx_check_address(cidr, 6, a, &rule));
+	assert_non_null(rule);
+	inet_pton(AF_INET6, "64:ff9b:1:0:a9:fea9:fe00:0", a);
+	assert_non_null(nx_check_address(cidr, 6, a, &rule));
+	policy_free(deny);
+	policy_free(allow);
+	policy_free(cidr);
+}
+
 /* ---- HTTP request heads ---------------------------------------------------------- */
 
 static void test_request_ok(void **state)
@@ -740,6 +809,7 @@ int main(void)
 	    cmocka_unit_test(test_rule_match_differential),
 	    cmocka_unit_test(test_addr_class),
 	    cmocka_unit_test(test_cloud_metadata_addresses),
+	    cmocka_unit_test(test_nat64_local_use_layouts),
 	    cmocka_unit_test(test_cidr_match),
 	    cmocka_unit_test(test_decide),
 	    cmocka_unit_test(test_request_ok),

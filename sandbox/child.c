@@ -63,6 +63,16 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 	if (plan->caller_pgrp > 0 && plan->cmd_rejoins && setpgid(0, plan->caller_pgrp) < 0)
 		FAIL(errno, "joining the caller's process group: %s", strerror(errno));
 
+	/* 1c. Started in the background of the operator's terminal: a
+	 *     session of its own, without a controlling terminal, so that it
+	 *     can neither make itself the terminal's foreground nor join the
+	 *     shell's group (the supervisor says why: runloop.c,
+	 *     terminal_save()).  Never a group's leader here (init's child, in
+	 *     init's group or the caller's), so setsid() cannot fail but for a
+	 *     kernel that refuses it. */
+	if (plan->tty_detach && setsid() < 0)
+		FAIL(errno, "a session of its own: %s", strerror(errno));
+
 	/* 2. Resource limits, while we may still raise a hard limit. */
 	for (int i = 0; i < _POLICY_RLIMIT_MAX; i++) {
 		const struct policy_rlimit_value *rl = &plan->rlimits[i];

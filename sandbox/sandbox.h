@@ -224,6 +224,9 @@ struct sandbox_plan {
 	/* the command joins CALLER_PGRP again: only with a controlling
 	 * terminal, whose job control must find it there (init.c) */
 	bool cmd_rejoins;
+	/* started in the terminal's background: the command makes a session
+	 * of its own instead, without a controlling terminal (child.c) */
+	bool tty_detach;
 
 	/* filesystem: the Landlock rules (opened by init, after the mounts),
 	 * the masks, the private /tmp, the stand-ins, the views of .git */

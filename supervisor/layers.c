@@ -591,7 +591,8 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	    /* a PID namespace's init dies with the caller's group, and the
 	     * kernel ends the namespace with it (init.c) */
 	    .caller_pgrp = sb->ns == NS_FULL && sb->new_pid_ns ? 0 : getpgrp(),
-	    .cmd_rejoins = has_terminal(),
+	    .cmd_rejoins = !sb->tty_detach && has_terminal(),
+	    .tty_detach = sb->tty_detach,
 	    .ll = sb->ll,
 	    .fs = &sb->plan,
 	    .deny_tcp = sb->deny_tcp,

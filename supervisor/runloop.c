@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -208,6 +209,8 @@ struct run {
 	sigset_t saved; /* the mask before ours: the command gets it back */
 	bool stopping;	/* SIG_JOB_STOP sent to init, its MSG_STOPPED awaited */
 	bool stopped;	/* the job stopped once: the shell may have taken the terminal */
+	bool held;	/* continued in the terminal's background: stopped again */
+	int held_end;	/* the signal that ended a held job (on_report()) */
 	int sfd;	/* the forwarded signals and SIGCHLD */
 	pid_t init_pid;
 	bool reaper; /* what init's death ends is ours to end (end_orphans()) */
@@ -222,18 +225,87 @@ struct run {
 		int fd;
 		bool have;
 		struct termios tio;
+		int ctty; /* the controlling terminal (/dev/tty), or -1 */
 	} tty;
 };
 
-/* The operator's terminal's settings, kept where the run starts in its
- * foreground (terminal_restore()). */
+/* Where fds 0-2 are a terminal: stdin from /dev/null, the output the same
+ * terminal opened again, write-only (a new open file: its flags are not
+ * the shell's).  One that cannot be opened again goes to /dev/null. */
+static void terminal_write_only(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		char path[32];
+		int nfd;
+		if (!isatty(fd))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		nfd = fd == 0 ? open("/dev/null", O_RDONLY | O_CLOEXEC)
+			      : open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (nfd < 0 && fd > 0) {
+			warn("started in the terminal's background: fd %d cannot be opened again "
+			     "write-only (%s): it goes to /dev/null",
+			     fd, strerror(errno));
+			nfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		}
+		if (nfd < 0 || dup2(nfd, fd) < 0)
+			die("started in the terminal's background: fd %d: %s", fd, strerror(errno));
+		close(nfd);
+	}
+}
+
+/*
+ * The operator's terminal as the run finds it.  In its foreground, its
+ * settings are kept (terminal_restore()).  In its background (`ringfence
+ * ... &`), the command gets nothing of it to read: an outside review found
+ * a background job's command taking what the operator typed at the
+ * shell's prompt (a password for sudo among it), by making a group of its
+ * own the terminal's foreground (SIGTTOU ignored), by joining the shell's
+ * group (without a PID namespace), or by leaving for a session of its own,
+ * where a terminal that is not the controlling one is read with no job
+ * control at all, through fds 0-2 (a terminal's are open for reading and
+ * writing).  So the command makes a session of its own (child.c: no
+ * controlling terminal, another session's groups out of reach), its stdin
+ * is /dev/null where it was the terminal, and its output the terminal
+ * opened again write-only (terminal_write_only(); ours too: nothing here
+ * reads them from now on).  A job started in the foreground and continued
+ * in the background is held stopped instead (job_held()).
+ */
 static void terminal_save(struct run *r)
 {
+	r->tty.ctty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (r->tty.ctty >= 0) {
+		pid_t fg = tcgetpgrp(r->tty.ctty);
+		if (fg > 0 && fg != getpgrp()) {
+			r->sb.tty_detach = true;
+			terminal_write_only();
+			return;
+		}
+	}
 	for (int fd = 0; fd <= 2 && !r->tty.have; fd++)
 		if (isatty(fd) && tcgetpgrp(fd) == getpgrp() && tcgetattr(fd, &r->tty.tio) == 0) {
 			r->tty.fd = fd;
 			r->tty.have = true;
 		}
+}
+
+/*
+ * Whether the job, just continued, must stay stopped: its sandbox holds
+ * the controlling terminal (the run started in its foreground) and
+ * another's group has it now, as after the shell's `bg`.  There the
+ * sandbox could read what is typed at the prompt, as from a job started
+ * in the background (terminal_save()); a descriptor it holds cannot be
+ * taken back, so it runs only in the foreground, as the kernel stops a
+ * background job that reads its terminal.  The foreground a group of the
+ * sandbox holds (its leader under our filters: seccomp_filters()) is its
+ * own; a terminal hung up has nothing to read.
+ */
+static bool job_held(const struct run *r)
+{
+	if (r->tty.ctty < 0 || r->sb.tty_detach || r->init_exited || r->have_done)
+		return false;
+	pid_t fg = tcgetpgrp(r->tty.ctty);
+	return fg > 0 && fg != getpgrp() && !(seccomp_filters(fg) > seccomp_filters(getpid()));
 }
 
 /*
@@ -506,16 +578,41 @@ static void on_notify(struct run *r, short revents)
 /* init's report: a failure, the command's exec, its exit. */
 /* Stopped by SIGTSTP, as the terminal's Ctrl-Z stops a plain job, until
  * continued: raised while blocked, taken by its default action as it is
- * unblocked. */
-static void stop_as_a_job(void)
+ * unblocked.  HELD: by SIGSTOP, which the kernel does not drop in an
+ * orphaned group (SIGTSTP it does: held, the job would be continued at
+ * once, again and again). */
+static void stop_as_a_job(bool held)
 {
 	sigset_t tstp;
 
 	sigemptyset(&tstp);
 	sigaddset(&tstp, SIGTSTP);
-	(void)raise(SIGTSTP);
+	(void)raise(held ? SIGSTOP : SIGTSTP);
 	(void)sigprocmask(SIG_UNBLOCK, &tstp, NULL);
 	(void)sigprocmask(SIG_BLOCK, &tstp, NULL);
+}
+
+/*
+ * A kill of a held job (the shell's `kill %1`: the signal, then SIGCONT,
+ * whose order the supervisor may see either way) ends the sandbox:
+ * continued to take the signal, a command that ignored it would run on in
+ * the background, holding the terminal.  Returns whether SIG was one.
+ */
+static const int held_ends[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+
+static bool end_held(struct run *r, int sig)
+{
+	bool ends = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(held_ends); i++)
+		ends |= held_ends[i] == sig;
+	if (!r->held || !ends || r->held_end || r->init_exited)
+		return false;
+	r->held_end = sig;
+	warn("%s while held stopped in the terminal's background: the sandbox is ended",
+	     strsignal(sig));
+	(void)kill(r->init_pid, SIGKILL);
+	return true;
 }
 
 static void on_report(struct run *r)
@@ -559,6 +656,14 @@ static void on_report(struct run *r)
 		break;
 	case MSG_STOPPED:
 		r->stopping = false;
+		if (rep->err && r->held) {
+			/* held, it may not run on in the background */
+			warn("the job could not be held stopped in the terminal's background (the "
+			     "sandbox's processes did not all hold still): the sandbox is ended");
+			r->held_end = SIGKILL;
+			(void)kill(r->init_pid, SIGKILL);
+			break;
+		}
 		if (rep->err) {
 			warn("the job was not stopped: the sandbox's processes did not all hold "
 			     "still (or could not be listed)");
@@ -569,7 +674,31 @@ static void on_report(struct run *r)
 		 * would be); continued, so is the sandbox.  (In an orphaned
 		 * group the kernel drops the stop: continued at once.) */
 		r->stopped = true;
-		stop_as_a_job();
+		stop_as_a_job(r->held);
+		/* continued in the background: stopped again, the sandbox
+		 * first (its processes in the job's group were continued with
+		 * us) */
+		if (job_held(r)) {
+			sigset_t pending;
+			sigemptyset(&pending);
+			(void)sigpending(&pending);
+			for (size_t i = 0; i < ARRAY_SIZE(held_ends); i++)
+				if (sigismember(&pending, held_ends[i]) &&
+				    end_held(r, held_ends[i]))
+					break;
+			if (r->held_end)
+				break;
+			if (!r->held)
+				warn(
+				    "continued in the terminal's background: the job stays stopped "
+				    "until `fg` (the sandbox shares the terminal, and could read "
+				    "what is typed at the prompt)");
+			r->held = true;
+			r->stopping = kill(r->init_pid, SIG_JOB_STOP) == 0;
+			if (r->stopping)
+				break;
+		}
+		r->held = false;
 		if (!r->init_exited)
 			kill(r->init_pid, SIG_JOB_CONT);
 		break;
@@ -616,10 +745,10 @@ static void on_signal(struct run *r)
 		/* init stops the sandbox, then says so (on_report); with
 		 * nothing of it left, the job stops at once */
 		if (r->init_exited || r->have_done)
-			stop_as_a_job();
+			stop_as_a_job(false);
 		else if (!r->stopping)
 			r->stopping = kill(r->init_pid, SIG_JOB_STOP) == 0;
-	} else if (si.ssi_code != SI_KERNEL && !r->init_exited) {
+	} else if (si.ssi_code != SI_KERNEL && !r->init_exited && !end_held(r, (int)si.ssi_signo)) {
 		kill(r->init_pid, (int)si.ssi_signo);
 	}
 }
@@ -716,6 +845,8 @@ static int run_verdict(struct run *r)
 		code = r->racing ? EXIT_RINGFENCE : exit_code_for(r->done.status);
 	} else if (r->racing) {
 		code = EXIT_RINGFENCE; /* (said when the run was ended) */
+	} else if (r->held_end) {
+		code = 128 + r->held_end; /* (said when the run was ended) */
 	} else {
 		fprintf(stderr, "ringfence: the sandbox's init ended unexpectedly (%s %d)\n",
 			WIFSIGNALED(r->init_status) ? "signal" : "status",
@@ -825,7 +956,8 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 			.lifeline = {-1, -1},
 			.rep_pipe = {-1, -1},
 			.init_pid = -1,
-			.notify_fd = -1};
+			.notify_fd = -1,
+			.tty.ctty = -1};
 	int code;
 
 	run_prepare(&r, home);

@@ -113,6 +113,9 @@ struct sandbox {
 	bool new_user_ns;
 	bool new_pid_ns; /* NS_FULL without it: no fresh /proc could be mounted */
 	bool new_net_ns;
+	/* started in the background of its controlling terminal: the
+	 * command gets a session of its own (runloop.c, terminal_save()) */
+	bool tty_detach;
 	bool replanning;   /* planning again after a fallback: notes were given once */
 	char **deny_canon; /* the deny paths resolved, once (NULL: absent); layers.c */
 

@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+from conftest import owner_of
+
 # the command: its own group made the foreground, tostop on; then a
 # protected name made, which the supervisor moves aside and says so
 STEAL_FOREGROUND = r"""
@@ -62,6 +64,8 @@ class Shell:
         self.out = b""
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
+            # (the terminal the command's user's own, as an operator's is)
+            os.chown(os.ttyname(0), owner_of(box), -1)
             os.chdir(box.work)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             argv = box.cmd(["bash", "-m", "-c", line])
@@ -365,3 +369,172 @@ def test_the_checks_at_exit_say_their_lines_to_a_full_pipe(box):
             p.wait()
     assert not os.path.islink(os.path.join(box.work, ".git", "COMMIT_EDITMSG")), out
     assert "symbolic link at .git/COMMIT_EDITMSG" in out, out
+
+
+# the command, in a job the shell runs in the background: takes what it
+# can of the terminal's input (an outside review), by HOW: "foreground",
+# a group of its own made the terminal's foreground (SIGTTOU ignored);
+# "session", a session of its own, where fds 0-2 (a terminal's are open
+# for reading too) are read with no job control at all; "shell-group", the
+# shell's own group (the foreground), joined without a PID namespace.
+# Then reads fds 0-2 and /dev/tty for 4 s; "stolen" has what it read,
+# "took" how far it got.
+STEAL_INPUT = r"""
+import os, select, signal, sys, time
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+signal.signal(signal.SIGTTIN, signal.SIG_IGN)
+how = sys.argv[1]
+took = []
+try:
+    if how == "foreground":
+        t = os.open("/dev/tty", os.O_RDWR)
+        os.setpgid(0, 0)
+        os.tcsetpgrp(t, os.getpgrp())
+    elif how == "session":
+        os.setsid()
+    else:
+        os.setpgid(0, os.tcgetpgrp(2))
+    took.append("took")
+except OSError as e:
+    took.append("refused %d" % e.errno)
+fds = [0, 1, 2]
+try:
+    fds.append(os.open("/dev/tty", os.O_RDWR | os.O_NONBLOCK))
+except OSError as e:
+    took.append("no tty %d" % e.errno)
+with open("took", "w") as f:
+    f.write(" ".join(took) + "\n")
+print("OUT-MARK", flush=True)
+got = b""
+end = time.monotonic() + 4
+while fds and time.monotonic() < end:
+    r, _, _ = select.select(fds, [], [], 0.2)
+    for fd in r:
+        try:
+            data = os.read(fd, 100)
+        except OSError:
+            data = b""
+        if not data:
+            fds.remove(fd)
+        got += data
+with open("stolen", "wb") as f:
+    f.write(got)
+"""
+
+
+def type_during(sh, line, box, first):
+    """Once FIRST exists in the project, LINE typed at the terminal (the
+    shell meanwhile in its `sleep`, not reading)."""
+    deadline = time.monotonic() + 30
+    while not os.path.exists(os.path.join(box.work, first)):
+        assert time.monotonic() < deadline, sh.out
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.write(sh.fd, line)
+
+
+@pytest.mark.parametrize("how", ["foreground", "session", "shell-group"])
+def test_a_background_job_cannot_read_what_is_typed_at_the_prompt(box, how):
+    """`ringfence ... &`: the command made its group the terminal's
+    foreground, or left for a session of its own and read its fds 0-2, or
+    (without a PID namespace) joined the shell's group, and read the line
+    the operator typed for the shell (an outside review; each fails on the
+    code before in the modes where it reaches: the shell's group only
+    without a PID namespace).  Now the command has a session of its own,
+    stdin from /dev/null, its output write-only.  The controls: the
+    command ran and its output reached the terminal; the shell read the
+    line."""
+    box.write("work/steal.py", STEAL_INPUT)
+    sh = Shell(box, "%s -p %s -- /usr/bin/python3 steal.py %s & sleep 2.5; "
+               "read -t 8 line; echo \"got=$line\"; wait; echo rc=$?" % (
+                   box.ringfence, tty_policy(box), how))
+    try:
+        type_during(sh, b"hunter2\n", box, "took")
+        sh.until(b"rc=", timeout=60)
+    finally:
+        sh.close()
+    with open(os.path.join(box.work, "stolen"), "rb") as f:
+        stolen = f.read()
+    assert b"hunter2" not in stolen, (stolen, sh.out)
+    assert b"got=hunter2" in sh.out and b"OUT-MARK" in sh.out, sh.out
+    assert b"rc=0" in sh.out, sh.out
+
+
+# the command, in the foreground: says ready, then ticks; once it finds it
+# was stopped (a gap in its ticks) it leaves for a session of its own and
+# reads fds 0-2, adding what it gets to "stolen"; "continued" once it has
+# run on for 0.3 s (not the moment between the shell's SIGCONT to the
+# job's group and the stop again); SIGTERM ignored
+STEAL_AFTER_BG = r"""
+import os, select, signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print("ready", flush=True)
+last = time.monotonic()
+while time.monotonic() - last < 0.5:
+    last = time.monotonic()
+    time.sleep(0.05)
+try:
+    os.setsid()
+except OSError:
+    pass
+fds, live, last = [0, 1, 2], 0, time.monotonic()
+while fds:
+    r, _, _ = select.select(fds, [], [], 0.05)
+    for fd in r:
+        data = os.read(fd, 100)
+        if not data:
+            fds.remove(fd)
+        with open("stolen", "ab") as f:
+            f.write(data)
+    now = time.monotonic()
+    live = live + 1 if now - last < 0.2 else 0
+    last = now
+    if live == 6:
+        with open("continued", "w") as f:
+            f.write("yes\n")
+"""
+
+
+def test_a_job_continued_in_the_background_stays_stopped(box):
+    """Ctrl-Z, then `bg`: the sandbox ran on in the background holding the
+    terminal's fds, and read the line typed for the shell (an outside
+    review).  Now the job stays stopped until `fg`, said; a `kill %1` (its
+    command ignoring SIGTERM) ends it.  The controls: the command ran before
+    the stop; the shell read the line; the job ended by the kill."""
+    box.write("work/steal.py", STEAL_AFTER_BG)
+    sh = Shell(box, "%s -p %s -- /usr/bin/python3 steal.py; echo stopped=$?; bg; sleep 2.5; "
+               "read -t 8 line; echo \"got=$line\"; sleep 1; kill %%1; sleep 2; jobs; echo end" % (
+                   box.ringfence, tty_policy(box)))
+    try:
+        sh.until(b"ready")
+        time.sleep(0.3)
+        os.write(sh.fd, b"\x1a")
+        sh.until(b"stopped=")
+        time.sleep(1)
+        os.write(sh.fd, b"hunter2\n")
+        sh.until(b"end\r", timeout=60)
+    finally:
+        sh.close()
+    stolen = os.path.join(box.work, "stolen")
+    if os.path.exists(stolen):
+        with open(stolen, "rb") as f:
+            assert b"hunter2" not in f.read(), sh.out
+    assert not os.path.exists(os.path.join(box.work, "continued")), sh.out
+    assert b"stays stopped until `fg`" in sh.out, sh.out
+    assert b"got=hunter2" in sh.out and b"Exit 143" in sh.out, sh.out
+
+
+def test_a_held_job_goes_on_at_fg(box):
+    """The control of the hold: `bg` holds the job stopped, `fg` continues
+    it in the foreground, where it ends as it would have."""
+    sh = Shell(box, "%s -p %s -- sh -c 'echo ready; sleep 1; echo done-it'; echo stopped=$?; "
+               "bg; sleep 1; fg; echo rc=$?" % (box.ringfence, tty_policy(box)))
+    try:
+        sh.until(b"ready")
+        time.sleep(0.3)
+        os.write(sh.fd, b"\x1a")
+        sh.until(b"rc=", timeout=60)
+    finally:
+        sh.close()
+    assert b"stays stopped until `fg`" in sh.out, sh.out
+    assert b"done-it" in sh.out and b"rc=0" in sh.out, sh.out

@@ -495,6 +495,13 @@ while fds:
 """
 
 
+def stop_once_ready(sh):
+    """Ctrl-Z at the terminal once the command has said it is ready."""
+    sh.until(b"ready")
+    time.sleep(0.3)
+    os.write(sh.fd, b"\x1a")
+
+
 def test_a_job_continued_in_the_background_stays_stopped(box):
     """Ctrl-Z, then `bg`: the sandbox ran on in the background holding the
     terminal's fds, and read the line typed for the shell (an outside
@@ -506,9 +513,7 @@ def test_a_job_continued_in_the_background_stays_stopped(box):
                "read -t 8 line; echo \"got=$line\"; sleep 1; kill %%1; sleep 2; jobs; echo end" % (
                    box.ringfence, tty_policy(box)))
     try:
-        sh.until(b"ready")
-        time.sleep(0.3)
-        os.write(sh.fd, b"\x1a")
+        stop_once_ready(sh)
         sh.until(b"stopped=")
         time.sleep(1)
         os.write(sh.fd, b"hunter2\n")
@@ -530,9 +535,7 @@ def test_a_held_job_goes_on_at_fg(box):
     sh = Shell(box, "%s -p %s -- sh -c 'echo ready; sleep 1; echo done-it'; echo stopped=$?; "
                "bg; sleep 1; fg; echo rc=$?" % (box.ringfence, tty_policy(box)))
     try:
-        sh.until(b"ready")
-        time.sleep(0.3)
-        os.write(sh.fd, b"\x1a")
+        stop_once_ready(sh)
         sh.until(b"rc=", timeout=60)
     finally:
         sh.close()

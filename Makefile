@@ -66,7 +66,7 @@ SUPERVISOR_SRC := supervisor/cli.c supervisor/util.c supervisor/run.c supervisor
 	supervisor/explain.c supervisor/broker.c supervisor/broker_caller.c supervisor/broker_mediated.c supervisor/creds.c supervisor/unixsock.c \
 	supervisor/protect.c supervisor/protect_gather.c supervisor/protect_names.c supervisor/protect_python.c supervisor/pymodules.c supervisor/moveaside.c \
 	supervisor/placeholder.c supervisor/gitlinks.c supervisor/gitobj.c supervisor/gitobj_pack.c supervisor/gitcheck.c supervisor/githeads.c supervisor/githeads_index.c supervisor/gittrees.c supervisor/gitreach.c supervisor/gitrefs.c supervisor/gitlogs.c supervisor/gitscan.c supervisor/gitscan_modes.c supervisor/gitscan_gitdir.c supervisor/gitconfig.c supervisor/gitconfig_files.c supervisor/hookconf.c \
-	supervisor/state.c supervisor/state_seed.c supervisor/protwatch.c supervisor/protwatch_found.c supervisor/protwatch_config.c \
+	supervisor/state.c supervisor/state_seed.c supervisor/seed_json.c supervisor/protwatch.c supervisor/protwatch_found.c supervisor/protwatch_config.c \
 	supervisor/journal.c \
 	supervisor/fsgate.c supervisor/fsgate_call.c supervisor/attrgate.c supervisor/fstrace.c supervisor/fstrace_view.c supervisor/fstrace_report.c \
 	supervisor/learn.c supervisor/learn_from.c supervisor/learn_write.c supervisor/secretcmd.c \

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,15 +52,81 @@ struct seed_ctx {
 	/* the host directory being copied (the stand-in's path, canonical
 	 * where it can be), for the deny paths beneath it */
 	char at[PATH_MAX];
+	size_t root; /* at's length at the seed's top */
 	uint64_t total;
 	unsigned long entries;
 	bool said_deep, said_many;
 };
 
-static int copy_file(struct seed_ctx *c, int src, const struct stat *st, int dir, const char *name)
+/*
+ * Claude Code's settings files, wherever they stand in a seed (a project's
+ * .claude/ in a seeded tree too): their "env" object is where its
+ * documentation puts ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY, AWS_* keys
+ * and Bedrock's token, which the CLI sets for itself and every tool it
+ * runs.  These names only, and a copy left beside one (settings.json.bak,
+ * settings.json~), which holds the same "env": no other file holds
+ * variables the CLI sets.  Another tool's settings.json (VS Code's, Gemini
+ * CLI's, which may hold comments) is scrubbed or refused too: the name is
+ * all there is to tell them apart by.
+ */
+static bool seed_settings(const char *name)
+{
+	return strncmp(name, "settings.json", 13) == 0 ||
+	       strncmp(name, "settings.local.json", 19) == 0;
+}
+
+/*
+ * The settings file SRC (ST), read whole, its "env" scrubbed of secrets
+ * (seed_json.c), each left out said with its name, never its value: 0 and
+ * *RET (owned) and *RET_LEN; 1 when it is not strict JSON, said and not to
+ * be copied (what the scrub cannot read must not leak); -errno.  REL names
+ * it in the messages.
+ */
+static int read_settings(struct seed_ctx *c, int src, const struct stat *st, const char *rel,
+			 char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = malloc((size_t)st->st_size + 1);
+	size_t n = 0;
+	char names[512];
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	while (n < (size_t)st->st_size) {
+		ssize_t k = read(src, buf + n, (size_t)st->st_size - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break; /* shrank while read: what was read is the copy */
+		n += (size_t)k;
+	}
+	r = seed_json_scrub(buf, n, names, sizeof(names));
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		warn("private_seed %s: %s is not strict JSON%s, not copied (an \"env\" in it "
+		     "could not be checked for secrets)",
+		     c->top, rel, r == -ELOOP ? " (nested too deep)" : "");
+		return 1;
+	}
+	if (r > 0)
+		warn("private_seed %s: %s: env %s may hold a secret, not copied (give it to the "
+		     "sandbox as a [credential])",
+		     c->top, rel, names);
+	*ret_len = n;
+	*ret = steal_ptr(&buf);
+	return 0;
+}
+
+/* Copies SRC (ST) to NAME in DIR, or BUF (LEN bytes, when given) read
+ * from it. */
+static int copy_file(struct seed_ctx *c, int src, const struct stat *st, int dir, const char *name,
+		     const char *buf, size_t len)
 {
 	_cleanup_close_ int out = -1;
-	char buf[65536];
+	char chunk[65536];
 	uint64_t left = (uint64_t)st->st_size;
 
 	out = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -68,15 +135,17 @@ static int copy_file(struct seed_ctx *c, int src, const struct stat *st, int dir
 		return -errno;
 	if (state_give(c->sb, out) < 0 || fchmod(out, st->st_mode & 0777) < 0)
 		return -errno;
+	if (buf)
+		return write_all(out, buf, len);
 	while (left > 0) {
-		ssize_t n = read(src, buf, left < sizeof(buf) ? left : sizeof(buf));
+		ssize_t n = read(src, chunk, left < sizeof(chunk) ? left : sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			break; /* shrank while copied: what was read is the copy */
-		int r = write_all(out, buf, (size_t)n);
+		int r = write_all(out, chunk, (size_t)n);
 		if (r < 0)
 			return r;
 		left -= (uint64_t)n;
@@ -183,9 +252,18 @@ static int copy_dir(struct seed_ctx *c, int src, int dst, int depth)
 				if (sub >= 0)
 					close(sub);
 			}
+		} else if (seed_settings(de->d_name)) {
+			_cleanup_free_ char *buf = NULL;
+			size_t len = 0;
+			r = read_settings(c, fd, &st, full + c->root + 1, &buf, &len);
+			if (r == 0) {
+				c->total += (uint64_t)st.st_size;
+				r = copy_file(c, fd, &st, dst, de->d_name, buf, len);
+			}
+			r = r == 1 ? 0 : r;
 		} else {
 			c->total += (uint64_t)st.st_size;
-			r = copy_file(c, fd, &st, dst, de->d_name);
+			r = copy_file(c, fd, &st, dst, de->d_name, NULL, 0);
 		}
 		close(fd);
 	}
@@ -224,6 +302,7 @@ int state_make_standin(struct sandbox *sb, const struct private_standin *ps, int
 		 * reached through a link would else match neither) */
 		(void)sandbox_deny_canon(sb);
 		snprintf(c.at, sizeof(c.at), "%s", ps->canon ? ps->canon : ps->path);
+		c.root = strlen(c.at);
 		if (S_ISDIR(st.st_mode) != ps->is_dir || !seed_ok(&c, &st, ps->path) ||
 		    path_denied(sb, c.at))
 			seed = false;
@@ -242,15 +321,25 @@ int state_make_standin(struct sandbox *sb, const struct private_standin *ps, int
 				if (r == 0 && fchmod(fd, 0700) < 0)
 					r = -errno;
 			} else {
+				_cleanup_free_ char *buf = NULL;
+				size_t len = 0;
+				const char *base = strrchr(ps->rel, '/');
+				base = base ? base + 1 : ps->rel;
 				(void)unlinkat(dir, tmp, 0);
 				c.total = (uint64_t)st.st_size;
-				r = copy_file(&c, src, &st, dir, tmp);
+				r = seed_settings(base)
+					? read_settings(&c, src, &st, base, &buf, &len)
+					: 0;
+				if (r == 0)
+					r = copy_file(&c, src, &st, dir, tmp, buf, len);
 			}
 			if (r == 0 && renameat(dir, tmp, dir, name) < 0)
 				r = -errno;
 			if (r < 0)
 				(void)rm_rf_at(dir, tmp);
-			return r;
+			if (r != 1)
+				return r;
+			/* a settings file refused: the stand-in starts empty */
 		}
 	}
 	if (ps->is_dir) {

@@ -273,13 +273,14 @@ def test_a_seeded_copy_holds_no_denied_file_and_the_agents_own_sign_in(box):
         pytest.skip("a private copy is bound at its path with a mount namespace only")
     put_sign_ins(box)
     h = home(box)
-    for rel, text in (("gh/hosts.yml", "GH-HOST-TOKEN"), ("app/settings.json", "SEEDED")):
+    # (settings files strict JSON: the seed copies no other by those names)
+    for rel, text in (("gh/hosts.yml", "GH-HOST-TOKEN"), ("app/settings.json", '["SEEDED"]')):
         p = os.path.join(h, ".config", rel)
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "w") as f:
             f.write(text)
     with open(os.path.join(h, ".claude", "settings.json"), "w") as f:
-        f.write("CLAUDE-SETTINGS")
+        f.write('{"k": "CLAUDE-SETTINGS"}')
     subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
     pol = box.policy("[filesystem]\nprivate_seed = ~/.claude/ ~/.config/\nread = ~/.codex\n",
                      name="agent.ini")

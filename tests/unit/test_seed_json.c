@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A seeded settings file's "env" scrubbed of secrets (supervisor/seed_json.c):
+ * an outside review found claude-code.ini's seed carrying settings.json's
+ * "env" ANTHROPIC_AUTH_TOKEN into the sandbox.  In the expected outputs
+ * '~' stands for a byte blanked (a space), so that each is the input's
+ * length, as the scrub keeps every byte's offset.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../supervisor/state_internal.h"
+
+/* IN scrubbed: its result, OUT the text (its '~' as spaces) */
+static int scrub(const char *in, char *out, size_t size, char *names, size_t nsize)
+{
+	size_t n = strlen(in);
+
+	assert_true(n < size);
+	memcpy(out, in, n + 1);
+	return seed_json_scrub(out, n, names, nsize);
+}
+
+static void test_env_members_that_may_hold_a_secret_are_blanked(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out, *names;
+	} t[] = {
+	    /* the only member, first, middle, last: one comma goes with it */
+	    {"{\"env\":{\"ANTHROPIC_AUTH_TOKEN\":\"sk-ant-REAL\"},\"model\":\"opus\"}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~},\"model\":\"opus\"}",
+	     "ANTHROPIC_AUTH_TOKEN"},
+	    {"{\"env\":{\"API_TOKEN\":\"a\",\"MODEL\":\"m\"},\"x\":1}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~\"MODEL\":\"m\"},\"x\":1}", "API_TOKEN"},
+	    {"{\"env\":{\"A\":\"1\",\"B_KEY\":\"2\",\"C\":\"3\"}}",
+	     "{\"env\":{\"A\":\"1\"~~~~~~~~~~~~,\"C\":\"3\"}}", "B_KEY"},
+	    {"{\"env\":{\"A\":\"1\",\"B_SECRET\":\"2\"}}", "{\"env\":{\"A\":\"1\"~~~~~~~~~~~~~~~}}",
+	     "B_SECRET"},
+	    {"{\"env\":{\"A_TOKEN\":\"1\",\"B_TOKEN\":\"2\"}}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~}}", "A_TOKEN B_TOKEN"},
+	    {"{\"env\":{\"A\":\"1\",\"B_KEY\":\"2\",\"C_KEY\":\"3\",\"D\":\"4\"}}",
+	     "{\"env\":{\"A\":\"1\"~~~~~~~~~~~~~~~~~~~~~~~~,\"D\":\"4\"}}", "B_KEY C_KEY"},
+	    {"{\"env\":{\"A_KEY\":\"1\",\"B\":\"2\",\"C_KEY\":\"3\"}}",
+	     "{\"env\":{~~~~~~~~~~~~\"B\":\"2\"~~~~~~~~~~~~}}", "A_KEY C_KEY"},
+	    /* whitespace and line ends stay, the rest of the member goes */
+	    {"{\n  \"env\": {\n    \"ANTHROPIC_API_KEY\": \"sk-ant-1\",\n    \"DEBUG\": "
+	     "\"1\"\n  },\n  \"model\": \"opus\"\n}\n",
+	     "{\n  \"env\": {\n    ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n    \"DEBUG\": "
+	     "\"1\"\n  },\n  \"model\": \"opus\"\n}\n",
+	     "ANTHROPIC_API_KEY"},
+	    /* names and values decoded first */
+	    {"{\"env\":{\"ANTHROPIC_AUTH_\\u0054OKEN\":\"x\"}}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}}", "ANTHROPIC_AUTH_TOKEN"},
+	    {"{\"\\u0065nv\":{\"X_TOKEN\":\"x\"}}", "{\"\\u0065nv\":{~~~~~~~~~~~~~}}", "X_TOKEN"},
+	    {"{\"env\":{\"\\ud83d\\ude00_TOKEN\":\"x\"}}", "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~}}",
+	     "\xf0\x9f\x98\x80_TOKEN"},
+	    {"{\"env\":{\"DATABASE_URL\":\"postgres://admin:hunter2@db/app\"}}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}}", "DATABASE_URL"},
+	    {"{\"env\":{\"DATABASE_URL\":\"postgres:\\/\\/admin:hunter2@db\"}}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}}", "DATABASE_URL"},
+	    {"{\"env\":{\"ANTHROPIC_CUSTOM_HEADERS\":\"Authorization: Bearer x\"}}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}}",
+	     "ANTHROPIC_CUSTOM_HEADERS"},
+	    /* a \u0000 would hide the rest of a C string: blanked */
+	    {"{\"env\":{\"PATH\\u0000_\":\"1\",\"A\":\"x\\u0000postgres://u:p@h\"}}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}}", "PATH A"},
+	    /* not a string under a secret's name, or an object or array */
+	    {"{\"env\":{\"A_TOKEN\":123,\"B_KEY\":{\"x\":\"y\"},\"C\":[\"d\"],\"N\":5}}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\"N\":5}}", "A_TOKEN B_KEY C"},
+	    /* every top-level "env": JSON.parse keeps the last */
+	    {"{\"env\":{\"A_TOKEN\":\"1\"},\"model\":\"m\",\"env\":{\"B_TOKEN\":\"2\",\"C\":\"3\"}"
+	     "}",
+	     "{\"env\":{~~~~~~~~~~~~~},\"model\":\"m\",\"env\":{~~~~~~~~~~~~~~\"C\":\"3\"}}",
+	     "A_TOKEN B_TOKEN"},
+	    /* a control character in a name is not printed */
+	    {"{\"env\":{\"A\\u001b_TOKEN\":\"1\"}}", "{\"env\":{~~~~~~~~~~~~~~~~~~~}}", "A?_TOKEN"},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char buf[256], want[256], again[256], names[128];
+		size_t n = strlen(t[i].out);
+		memcpy(want, t[i].out, n + 1);
+		for (size_t k = 0; k < n; k++)
+			if (want[k] == '~')
+				want[k] = ' ';
+		int r = scrub(t[i].in, buf, sizeof(buf), names, sizeof(names));
+		if (strcmp(buf, want) != 0)
+			print_error("case %zu:\n got  %s\n want %s\n", i, buf, want);
+		assert_string_equal(buf, want);
+		assert_string_equal(names, t[i].names);
+		/* one a name said */
+		int said = 1;
+		for (const char *c = t[i].names; *c; c++)
+			said += *c == ' ';
+		assert_int_equal(r, said);
+		/* the output is strict JSON again, with nothing left to blank */
+		assert_int_equal(scrub(buf, again, sizeof(again), NULL, 0), 0);
+		assert_string_equal(again, buf);
+	}
+}
+
+static void test_the_rest_is_kept_byte_for_byte(void **state)
+{
+	(void)state;
+	static const char *const t[] = {
+	    "{\"env\":{}}",
+	    "{ \"env\" : { \"MODEL\" :\t\"a\\\"b\" , \"DEBUG\" : \"1\" } }\r\n",
+	    "{\"env\":{\"N\":5,\"T\":true,\"F\":false,\"Z\":null,\"MAX_OUTPUT_TOKENS\":\"4096\"}}",
+	    /* an "env" that is not the top level's, or not an object */
+	    "{\"hooks\":{\"env\":{\"A_TOKEN\":\"1\"}},\"env\":\"B_TOKEN=2\"}",
+	    "[{\"env\":{\"A_TOKEN\":\"1\"}}]",
+	    /* a secret's name outside "env" is no variable the CLI sets */
+	    "{\"apiKeyHelper\":\"~/bin/key\",\"A_TOKEN\":\"y\"}",
+	    "{\"ENV\":{\"A_TOKEN\":\"1\"},\"envs\":{\"B_TOKEN\":\"2\"}}",
+	    "{\"a\":[0,-0,1.5e10,-2E-3,1e+2,\"\\b\\f\\n\\r\\t\\/\\\\\",\"\xc3\xa9\"]}",
+	    "\"just a string\"",
+	    " 42 ",
+	    "null",
+	    "{}",
+	    "[]",
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char buf[256], names[64];
+		assert_int_equal(scrub(t[i], buf, sizeof(buf), names, sizeof(names)), 0);
+		assert_string_equal(buf, t[i]);
+		assert_string_equal(names, "");
+	}
+}
+
+static void test_what_is_not_strict_json_is_refused(void **state)
+{
+	(void)state;
+	static const char *const t[] = {
+	    "",
+	    "   ",
+	    "{",
+	    "{\"env\":{\"A\":\"1\",}}",
+	    "{\"env\":{\"A\":\"1\"},}",
+	    "[1,]",
+	    "{\"a\" 1}",
+	    "{a:1}",
+	    "{'a':1}",
+	    "{\"a\":'1'}",
+	    "// a comment\n{}",
+	    "{} /* a comment */",
+	    "{\"a\":1}x",
+	    "{}{}",
+	    "{\"a\":01}",
+	    "{\"a\":.5}",
+	    "{\"a\":1.}",
+	    "{\"a\":1e}",
+	    "{\"a\":-}",
+	    "{\"a\":+1}",
+	    "{\"a\":0x10}",
+	    "{\"a\":NaN}",
+	    "{\"a\":Infinity}",
+	    "{\"a\":tru}",
+	    "{\"a\":True}",
+	    "{\"a\":\"\x01\"}",
+	    "{\"a\":\"line\nend\"}",
+	    "{\"a\":\"\\q\"}",
+	    "{\"a\":\"\\u12\"}",
+	    "{\"a\":\"\\u12G4\"}",
+	    "{\"a\":\"unterminated}",
+	    "{\"env\":{\"A_TOKEN\":\"1\"",
+	    "{\"env\":{\"A_TOKEN\":\"1\\",
+	    "\xef\xbb\xbf{}", /* a byte-order mark: JSON.parse refuses it */
+	    "{\"a\":1}\v",
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char buf[256];
+		if (scrub(t[i], buf, sizeof(buf), NULL, 0) != -EINVAL)
+			print_error("case %zu: %s\n", i, t[i]);
+		assert_int_equal(scrub(t[i], buf, sizeof(buf), NULL, 0), -EINVAL);
+	}
+	/* a NUL byte in the text */
+	char nul[] = "{\"a\":\"x\0y\"}";
+	assert_int_equal(seed_json_scrub(nul, sizeof(nul) - 1, NULL, 0), -EINVAL);
+	char nul2[] = "{}\0";
+	assert_int_equal(seed_json_scrub(nul2, sizeof(nul2) - 1, NULL, 0), -EINVAL);
+}
+
+static void test_nesting_is_limited(void **state)
+{
+	(void)state;
+	char buf[2 * SEED_JSON_DEPTH + 8];
+	for (int depth = SEED_JSON_DEPTH - 1; depth <= SEED_JSON_DEPTH + 1; depth++) {
+		memset(buf, '[', (size_t)depth);
+		memset(buf + depth, ']', (size_t)depth);
+		buf[2 * depth] = '\0';
+		assert_int_equal(seed_json_scrub(buf, (size_t)(2 * depth), NULL, 0),
+				 depth <= SEED_JSON_DEPTH ? 0 : -ELOOP);
+	}
+}
+
+static void test_names_said_are_cut_when_many(void **state)
+{
+	(void)state;
+	char in[4096], names[64];
+	size_t o = (size_t)snprintf(in, sizeof(in), "{\"env\":{");
+	for (int i = 0; i < 40; i++)
+		o += (size_t)snprintf(in + o, sizeof(in) - o, "%s\"VAR%02d_TOKEN\":\"x\"",
+				      i ? "," : "", i);
+	snprintf(in + o, sizeof(in) - o, "}}");
+	assert_int_equal(seed_json_scrub(in, strlen(in), names, sizeof(names)), 40);
+	assert_true(strlen(names) < sizeof(names));
+	assert_non_null(strstr(names, "VAR00_TOKEN VAR01_TOKEN"));
+	assert_string_equal(names + strlen(names) - 4, " ...");
+	assert_null(strstr(in, "TOKEN"));
+	assert_string_equal(in + strlen(in) - 2, "}}");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_env_members_that_may_hold_a_secret_are_blanked),
+	    cmocka_unit_test(test_the_rest_is_kept_byte_for_byte),
+	    cmocka_unit_test(test_what_is_not_strict_json_is_refused),
+	    cmocka_unit_test(test_nesting_is_limited),
+	    cmocka_unit_test(test_names_said_are_cut_when_many),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

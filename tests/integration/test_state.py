@@ -12,6 +12,8 @@ import threading
 
 import pytest
 
+from test_protect import claude_policy
+
 NOBODY = 65534
 
 
@@ -294,6 +296,55 @@ def test_a_seeded_copy_holds_no_denied_file_and_the_agents_own_sign_in(box):
     assert "CLAUDE-SETTINGS" in r.stdout and "SEEDED" in r.stdout, r.stdout + r.stderr
     r = run(box, pol, "cat ~/.claude/.credentials.json")
     assert "INSIDE" in r.stdout, r.stdout + r.stderr
+
+
+def test_claude_codes_seed_leaves_out_secrets_and_the_hosts_sessions(box):
+    """An outside review: claude-code.ini's seed copied the host's whole
+    ~/.claude into the agent's reach: settings.json's "env" (where Claude
+    Code's documentation puts ANTHROPIC_AUTH_TOKEN), every past session's
+    transcript in every project, the typed history, an IDE lock's token.
+    They are left out (a settings file, or a copy left beside one, that
+    is not strict JSON whole);
+    settings.json's other keys and variables come along, and what the
+    sandbox writes in its own projects/ and ide/ persists to the next run
+    (the controls), never reaching the host's."""
+    h = home(box)
+    files = {
+        "settings.json": '{"env": {"ANTHROPIC_AUTH_TOKEN": "sk-ant-REAL-GATEWAY-TOKEN-123", '
+                         '"DEBUG_LEVEL": "2"}, "model": "opus-SEEDED"}\n',
+        "settings.local.json": '// a comment\n{"env": {"ANTHROPIC_API_KEY": "sk-ant-LOCAL-REAL"}}',
+        "settings.json.bak": '{"env": {"AWS_BEARER_TOKEN_BEDROCK": "sk-ant-REAL-OLD"}}',
+        "projects/-home-u-secretproj/abc.jsonl":
+            '{"content": "DATABASE_URL=postgres://admin:hunter2@prod-db/app"}\n',
+        "ide/1234.lock": '{"authToken": "IDE-LOCK-TOKEN"}',
+        "history.jsonl": '{"display": "TYPED-PROMPT"}\n',
+        "shell-snapshots/snapshot.sh": "export SNAPSHOT=1\n",
+        "commands/review.md": "SEEDED-COMMAND\n",
+    }
+    for rel, text in files.items():
+        p = os.path.join(h, ".claude", rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    pol = claude_policy(box)
+    r = run(box, pol, 'cd "$CLAUDE_CONFIG_DIR" && grep -r "" .; '
+                      "mkdir -p projects/mine ide && echo SANDBOX-SESSION > projects/mine/s.jsonl "
+                      "&& echo '{}' > ide/9.lock && echo wrote")
+    assert "wrote" in r.stdout, r.stdout + r.stderr
+    for secret in ("sk-ant-REAL", "sk-ant-LOCAL", "hunter2", "IDE-LOCK-TOKEN", "TYPED-PROMPT",
+                   "SNAPSHOT"):
+        assert secret not in r.stdout and secret not in r.stderr, (secret, r.stdout)
+    assert "opus-SEEDED" in r.stdout and "DEBUG_LEVEL" in r.stdout, r.stdout + r.stderr
+    assert "SEEDED-COMMAND" in r.stdout, r.stdout
+    assert "settings.json: env ANTHROPIC_AUTH_TOKEN may hold a secret" in r.stderr, r.stderr
+    assert "settings.local.json is not strict JSON" in r.stderr, r.stderr
+    with open(os.path.join(state_dir(box, "claude-code"), ".claude", "settings.json")) as f:
+        assert json.load(f) == {"env": {"DEBUG_LEVEL": "2"}, "model": "opus-SEEDED"}
+    r = run(box, pol, 'cat "$CLAUDE_CONFIG_DIR/projects/mine/s.jsonl" "$CLAUDE_CONFIG_DIR/ide/9.lock"')
+    assert r.stdout == "SANDBOX-SESSION\n{}\n", r.stdout + r.stderr
+    assert os.listdir(os.path.join(h, ".claude", "projects")) == ["-home-u-secretproj"]
+    assert os.listdir(os.path.join(h, ".claude", "ide")) == ["1234.lock"]
 
 
 def test_a_home_reached_through_a_link_seeds_no_denied_file(box):

@@ -1220,3 +1220,24 @@ def test_what_is_said_of_the_securebits_is_what_holds(box):
     assert r.returncode == 0, r.stderr
     assert "noroot" not in r.stdout, r.stdout
     assert "securebits locked" not in r.stderr and "securebits not set" in r.stderr, r.stderr
+
+
+@pytest.mark.skipif(not IS_ROOT or not os.path.isdir("/etc/apt/auth.conf.d"),
+                    reason="plants a file in /etc/apt/auth.conf.d")
+def test_roots_service_credentials_beneath_etc_are_denied(box):
+    """A command started as root reads what root can (its capabilities
+    dropped, the files root owns are still its own): APT's repository
+    credentials (/etc/apt/auth.conf.d, 0600 root) are a deny path of the
+    default policy (an outside review), as /etc/shadow is.  The control:
+    the rest of /etc/apt is read."""
+    name = "/etc/apt/auth.conf.d/rf-test-%d.conf" % os.getpid()
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, b"machine repo.example.org login u password SECRET-PW\n")
+        os.close(fd)
+        r = box.run(["sh", "-c", "cat %s; cat /etc/apt/apt.conf.d/* >/dev/null && echo listed" % name],
+                    policy=box.policy(""))
+    finally:
+        os.unlink(name)
+    assert "SECRET-PW" not in r.stdout, r.stdout
+    assert "listed" in r.stdout, r.stderr

@@ -350,7 +350,11 @@ static void check_children_file(const struct sandbox *sb)
 
 void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, const char *home)
 {
+	/* (found before: runloop.c's terminal_find()) */
+	bool tty_detach = sb->tty_detach;
+
 	*sb = (struct sandbox){.policy = p,
+			       .tty_detach = tty_detach,
 			       .audit_fd = -1,
 			       .argv = argv,
 			       .broker_listen_fd = -1,

@@ -46,15 +46,19 @@ static void plan_note(void *ud, const char *path, const char *why)
  * ones fds 0-2 are open on; a grant above /dev/pts (on /dev, on /) gets a
  * carve-out that removes /dev/pts, and then the own terminal stays
  * reachable through those fds and /dev/tty only.  TTYS holds the paths.
+ * DETACHED (started in the terminal's background: runloop.c's
+ * terminal_save()): none, the own terminal neither, which the command
+ * would otherwise open again for reading by name or through
+ * /proc/self/fd (an outside review).
  */
 static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char ttys[3][64],
-				 struct landlock_carveout *ret_co, bool *ret_carve)
+				 struct landlock_carveout *ret_co, bool *ret_carve, bool detached)
 {
 	size_t n = *ng, nt = 0;
 	uint64_t access = 0;
 
 	*ret_carve = false;
-	for (int fd = 0; fd < 3; fd++) {
+	for (int fd = 0; fd < 3 && !detached; fd++) {
 		char buf[64];
 		bool dup = false;
 		if (ttyname_r(fd, buf, sizeof(buf)) != 0 ||
@@ -291,7 +295,7 @@ static struct landlock_grant *collect_grants(struct sandbox *sb, size_t *ng, cha
 		grants[(*ng)++] = (struct landlock_grant){path, LANDLOCK_READ, false};
 	}
 	if (sb->ns == NS_NONE)
-		terminals_without_ns(grants, ng, ttys, pts_co, pts_carve);
+		terminals_without_ns(grants, ng, ttys, pts_co, pts_carve, sb->tty_detach);
 	if (p->fs.private_tmp && sb->ns == NS_FULL) {
 		/* fresh tmpfs mounts in the namespace */
 		grants[(*ng)++] = (struct landlock_grant){"/tmp", LANDLOCK_WRITE, true};

@@ -273,20 +273,28 @@ static void terminal_write_only(void)
  */
 static void terminal_save(struct run *r)
 {
-	r->tty.ctty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-	if (r->tty.ctty >= 0) {
-		pid_t fg = tcgetpgrp(r->tty.ctty);
-		if (fg > 0 && fg != getpgrp()) {
-			r->sb.tty_detach = true;
-			terminal_write_only();
-			return;
-		}
+	if (r->sb.tty_detach) {
+		terminal_write_only();
+		return;
 	}
 	for (int fd = 0; fd <= 2 && !r->tty.have; fd++)
 		if (isatty(fd) && tcgetpgrp(fd) == getpgrp() && tcgetattr(fd, &r->tty.tio) == 0) {
 			r->tty.fd = fd;
 			r->tty.have = true;
 		}
+}
+
+/* Whether the run starts in the background of its controlling terminal
+ * (terminal_save() says what follows), known before the plan: without a
+ * mount namespace the command's own terminal is then no grant
+ * (layers_fs.c).  The terminal is kept open in R (job_held()). */
+static void terminal_find(struct run *r)
+{
+	r->tty.ctty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (r->tty.ctty >= 0) {
+		pid_t fg = tcgetpgrp(r->tty.ctty);
+		r->sb.tty_detach = fg > 0 && fg != getpgrp();
+	}
 }
 
 /*
@@ -298,14 +306,16 @@ static void terminal_save(struct run *r)
  * taken back, so it runs only in the foreground, as the kernel stops a
  * background job that reads its terminal.  The foreground a group of the
  * sandbox holds (its leader under our filters: seccomp_filters()) is its
- * own; a terminal hung up has nothing to read.
+ * own.  A terminal no longer ours (the shell gone: the session left
+ * without it) is not told apart from another's: held, and the hangup
+ * the kernel sends then ends the job (end_held()).
  */
 static bool job_held(const struct run *r)
 {
 	if (r->tty.ctty < 0 || r->sb.tty_detach || r->init_exited || r->have_done)
 		return false;
 	pid_t fg = tcgetpgrp(r->tty.ctty);
-	return fg > 0 && fg != getpgrp() && !(seccomp_filters(fg) > seccomp_filters(getpid()));
+	return fg != getpgrp() && !(fg > 0 && seccomp_filters(fg) > seccomp_filters(getpid()));
 }
 
 /*
@@ -678,7 +688,10 @@ static void on_report(struct run *r)
 		/* continued in the background: stopped again, the sandbox
 		 * first (its processes in the job's group were continued with
 		 * us) */
-		if (job_held(r)) {
+		if (r->held) {
+			/* a kill of the held job, whatever holds the terminal
+			 * now (the sandbox's processes in the job's group ran
+			 * with the shell's SIGCONT) */
 			sigset_t pending;
 			sigemptyset(&pending);
 			(void)sigpending(&pending);
@@ -688,6 +701,8 @@ static void on_report(struct run *r)
 					break;
 			if (r->held_end)
 				break;
+		}
+		if (job_held(r)) {
 			if (!r->held)
 				warn(
 				    "continued in the terminal's background: the job stays stopped "
@@ -960,6 +975,7 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 			.tty.ctty = -1};
 	int code;
 
+	terminal_find(&r);
 	run_prepare(&r, home);
 	run_signals(&r);
 	run_start(&r);

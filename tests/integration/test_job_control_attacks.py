@@ -376,9 +376,12 @@ def test_the_checks_at_exit_say_their_lines_to_a_full_pipe(box):
 # a group of its own made the terminal's foreground (SIGTTOU ignored);
 # "session", a session of its own, where fds 0-2 (a terminal's are open
 # for reading too) are read with no job control at all; "shell-group", the
-# shell's own group (the foreground), joined without a PID namespace.
-# Then reads fds 0-2 and /dev/tty for 4 s; "stolen" has what it read,
-# "took" how far it got.
+# shell's own group (the foreground), joined without a PID namespace;
+# "reopen", the terminal of its output opened again for reading, through
+# /proc/self/fd and by its name (a second review: without a mount
+# namespace the own terminal was a grant).  Then reads fds 0-2, /dev/tty
+# and what it opened for 4 s; "stolen" has what it read, "took" how far
+# it got.
 STEAL_INPUT = r"""
 import os, select, signal, sys, time
 signal.signal(signal.SIGTTOU, signal.SIG_IGN)
@@ -392,12 +395,19 @@ try:
         os.tcsetpgrp(t, os.getpgrp())
     elif how == "session":
         os.setsid()
-    else:
+    elif how == "shell-group":
         os.setpgid(0, os.tcgetpgrp(2))
     took.append("took")
 except OSError as e:
     took.append("refused %d" % e.errno)
 fds = [0, 1, 2]
+for path in ("/proc/self/fd/1", "/proc/self/fd/2") if how == "reopen" else ():
+    for p in (path, os.path.realpath(path)):
+        try:
+            fds.append(os.open(p, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK))
+            took.append("opened " + p)
+        except OSError as e:
+            took.append("refused %s %d" % (p, e.errno))
 try:
     fds.append(os.open("/dev/tty", os.O_RDWR | os.O_NONBLOCK))
 except OSError as e:
@@ -433,15 +443,17 @@ def type_during(sh, line, box, first):
     os.write(sh.fd, line)
 
 
-@pytest.mark.parametrize("how", ["foreground", "session", "shell-group"])
+@pytest.mark.parametrize("how", ["foreground", "session", "shell-group", "reopen"])
 def test_a_background_job_cannot_read_what_is_typed_at_the_prompt(box, how):
     """`ringfence ... &`: the command made its group the terminal's
     foreground, or left for a session of its own and read its fds 0-2, or
     (without a PID namespace) joined the shell's group, and read the line
     the operator typed for the shell (an outside review; each fails on the
     code before in the modes where it reaches: the shell's group only
-    without a PID namespace).  Now the command has a session of its own,
-    stdin from /dev/null, its output write-only.  The controls: the
+    without a PID namespace), or opened its terminal again for reading
+    (without a mount namespace; a second review).  Now the command has a
+    session of its own, stdin from /dev/null, its output write-only, and
+    no grant on its terminal.  The controls: the
     command ran and its output reached the terminal; the shell read the
     line."""
     box.write("work/steal.py", STEAL_INPUT)

@@ -31,11 +31,13 @@
  * listener shows the command, never the supervisor.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,77 @@ void broker_respond(int nfd, uint64_t id, int error, uint32_t flags)
 
 	/* ENOENT: the caller is gone (killed, or the call interrupted) */
 	(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+/*
+ * ioctl(TIOCSPGRP), the terminal's foreground given to a group: allowed
+ * while the job holds the operator's terminal (its own group has the
+ * foreground, or one of the sandbox's does), refused (EPERM) otherwise and
+ * while it is held stopped in the background (runloop.c, job_held()).  An
+ * outside review: a process of the sandbox continued by the shell's `bg`
+ * (in the job's group, with the supervisor) or by a timer of its own made
+ * its group the foreground before the supervisor could hold the job, which
+ * then took that for its own, and read what was typed at the prompt.  The
+ * call waits here until the supervisor has judged the job (the hold is
+ * decided before the loop answers any notification).  Judged by the job's
+ * state only, whatever terminal the call names: which one an fd is could
+ * change (another thread's dup2()) between a look here and the kernel's
+ * going on; a terminal of the sandbox's own takes no foreground from it
+ * while the job holds the operator's, and none while it does not.
+ */
+/* Whether process group PGRP is the sandbox's: its leader, or (gone) a
+ * member found in /proc, under more seccomp filters than we are. */
+static bool group_of_the_sandbox(pid_t pgrp)
+{
+	int own = seccomp_filters(getpid());
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+
+	if (seccomp_filters(pgrp) > own)
+		return true;
+	if (kill(pgrp, 0) == 0 || errno != ESRCH || !(d = opendir("/proc")))
+		return false;
+	while ((de = readdir(d))) {
+		char path[64], buf[512];
+		long pid = strtol(de->d_name, NULL, 10);
+		int pg = 0;
+		_cleanup_close_ int fd = -1;
+		ssize_t n;
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		const char *p = strrchr(buf, ')');
+		if (p && sscanf(p + 1, " %*c %*d %d", &pg) == 1 && pg == pgrp)
+			return seccomp_filters((pid_t)pid) > own;
+	}
+	return false;
+}
+
+static bool broker_tty(int nfd, const struct seccomp_notif *req, struct sandbox *sb)
+{
+	if (req->data.nr != __NR_ioctl || (uint32_t)req->data.args[1] != TIOCSPGRP)
+		return false;
+	if (sb->tty_fd < 0) {
+		fsgate_continue(nfd, req);
+		return true;
+	}
+	/* the foreground's group gone (a job of an inner shell ended): the
+	 * job's still if the last one judged was */
+	pid_t fg = tcgetpgrp(sb->tty_fd);
+	bool gone = fg <= 0 || (kill(-fg, 0) < 0 && errno == ESRCH);
+	bool ours = fg == getpgrp() || (gone ? sb->tty_ours : group_of_the_sandbox(fg));
+	bool held = sb->tty_held || !ours;
+	sb->tty_ours = !held;
+	if (held)
+		broker_respond(nfd, req->id, -EPERM, 0);
+	else
+		fsgate_continue(nfd, req);
+	return true;
 }
 
 /* When the caller's fd flags cannot be read (broker_fd_flags): O_CLOEXEC
@@ -277,7 +350,7 @@ static void connect_brokered(int nfd, const struct seccomp_notif *req, const str
 	broker_respond(nfd, req->id, 0, 0);
 }
 
-int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct broker_stats *st)
+int broker_handle(int nfd, struct sandbox *sb, struct netproxy *np, struct broker_stats *st)
 {
 	static struct seccomp_notif_sizes sizes;
 	/* the request in this frame where the kernel's fits (it always has,
@@ -305,6 +378,8 @@ int broker_handle(int nfd, const struct sandbox *sb, struct netproxy *np, struct
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
 		return errno == EINTR || errno == ENOENT ? 0 : -errno;
+	if (broker_tty(nfd, req, sb))
+		return 0; /* the terminal's foreground: given or refused */
 	if (attrgate_handle(nfd, req, sb))
 		return 0; /* a mode, owner, time or attribute: made or refused */
 	if (fsgate_handle(nfd, req, sb))

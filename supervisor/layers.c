@@ -352,9 +352,11 @@ void sandbox_prepare(struct sandbox *sb, const struct policy *p, char **argv, co
 {
 	/* (found before: runloop.c's terminal_find()) */
 	bool tty_detach = sb->tty_detach;
+	int tty_fd = sb->tty_fd;
 
 	*sb = (struct sandbox){.policy = p,
 			       .tty_detach = tty_detach,
+			       .tty_fd = tty_fd,
 			       .audit_fd = -1,
 			       .argv = argv,
 			       .broker_listen_fd = -1,
@@ -567,15 +569,18 @@ void sandbox_plan_make(struct sandbox *sb, struct sandbox_plan *ret)
 	 * where the kernel refuses it (one above, as under WSL2) the end
 	 * reads the time of every object instead (gitobj_end()) */
 	bool needed = net || sb->trace || sb->fsgate || sb->attrgate;
+	/* on the operator's terminal (started in its foreground): the
+	 * foreground the sandbox gives is judged (broker.c, broker_tty()) */
+	bool tty = sb->tty_fd >= 0 && !sb->tty_detach;
 	sb->modegate = sb->ns == NS_FULL && sb->n_githeads > 0;
 	sb->objgate_live = false;
-	if (sb->modegate && sb->handoff[0] < 0 &&
+	if ((sb->modegate || tty) && sb->handoff[0] < 0 &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->handoff) < 0)
 		die("socketpair: %s", strerror(errno));
 	seccomp_prog_free(&sb->seccomp_notify);
-	if (needed || sb->modegate) {
+	if (needed || sb->modegate || tty) {
 		r = seccomp_notify_build(net, sb->trace, sb->fsgate != NULL, sb->attrgate,
-					 sb->modegate, &sb->seccomp_notify);
+					 sb->modegate, tty, &sb->seccomp_notify);
 		if (r < 0)
 			die("the notification filter: %s", strerror(-r));
 	}

@@ -127,28 +127,10 @@ static bool trace_hint_wanted(const struct sandbox *sb, bool start_failed, int s
  * comes here instead, and is ended here once init is gone.  The sandbox's
  * processes are told from the supervisor's other children (its helpers,
  * and what they start and leave, a secret command's agent) by their
- * seccomp filters: every process of the sandbox is under ringfence's on
- * top of the supervisor's own, which nothing in it can remove.
+ * seccomp filters (seccomp_filters()).  Kills the sandbox's processes
+ * among our children, and theirs as they come to us, until none is left;
+ * returns how many were killed.
  */
-static int seccomp_filters(pid_t pid)
-{
-	char path[64], line[256];
-	int n = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Seccomp_filters: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
-/* Kills the sandbox's processes among our children, and theirs as they
- * come to us, until none is left; returns how many were killed. */
 static int end_orphans(void)
 {
 	int own = seccomp_filters(getpid()), total = 0;
@@ -225,7 +207,6 @@ struct run {
 		int fd;
 		bool have;
 		struct termios tio;
-		int ctty; /* the controlling terminal (/dev/tty), or -1 */
 	} tty;
 };
 
@@ -290,9 +271,9 @@ static void terminal_save(struct run *r)
  * (layers_fs.c).  The terminal is kept open in R (job_held()). */
 static void terminal_find(struct run *r)
 {
-	r->tty.ctty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-	if (r->tty.ctty >= 0) {
-		pid_t fg = tcgetpgrp(r->tty.ctty);
+	r->sb.tty_fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (r->sb.tty_fd >= 0) {
+		pid_t fg = tcgetpgrp(r->sb.tty_fd);
 		r->sb.tty_detach = fg > 0 && fg != getpgrp();
 	}
 }
@@ -312,9 +293,9 @@ static void terminal_find(struct run *r)
  */
 static bool job_held(const struct run *r)
 {
-	if (r->tty.ctty < 0 || r->sb.tty_detach || r->init_exited || r->have_done)
+	if (r->sb.tty_fd < 0 || r->sb.tty_detach || r->init_exited || r->have_done)
 		return false;
-	pid_t fg = tcgetpgrp(r->tty.ctty);
+	pid_t fg = tcgetpgrp(r->sb.tty_fd);
 	return fg != getpgrp() && !(fg > 0 && seccomp_filters(fg) > seccomp_filters(getpid()));
 }
 
@@ -684,6 +665,8 @@ static void on_report(struct run *r)
 		 * would be); continued, so is the sandbox.  (In an orphaned
 		 * group the kernel drops the stop: continued at once.) */
 		r->stopped = true;
+		/* (the shell may take the terminal while the job is stopped) */
+		r->sb.tty_ours = false;
 		stop_as_a_job(r->held);
 		/* continued in the background: stopped again, the sandbox
 		 * first (its processes in the job's group were continued with
@@ -708,12 +691,12 @@ static void on_report(struct run *r)
 				    "continued in the terminal's background: the job stays stopped "
 				    "until `fg` (the sandbox shares the terminal, and could read "
 				    "what is typed at the prompt)");
-			r->held = true;
+			r->held = r->sb.tty_held = true;
 			r->stopping = kill(r->init_pid, SIG_JOB_STOP) == 0;
 			if (r->stopping)
 				break;
 		}
-		r->held = false;
+		r->held = r->sb.tty_held = false;
 		if (!r->init_exited)
 			kill(r->init_pid, SIG_JOB_CONT);
 		break;
@@ -971,8 +954,7 @@ int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home
 			.lifeline = {-1, -1},
 			.rep_pipe = {-1, -1},
 			.init_pid = -1,
-			.notify_fd = -1,
-			.tty.ctty = -1};
+			.notify_fd = -1};
 	int code;
 
 	terminal_find(&r);

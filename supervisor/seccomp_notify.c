@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 
 #include "seccomp_internal.h"
@@ -78,13 +79,15 @@ static const int notify_gate_calls[] = {
  * write bit or takes the owner's read away, and the extended attributes'
  * (an access ACL), the ones that could make a file of a repository's
  * object store writable (attrgate.c).  The common `chmod 0444` or `0555`
- * never stops.
+ * never stops.  TTY: ioctl(TIOCSPGRP), the terminal's foreground given
+ * to a group, which the supervisor allows only while the job holds the
+ * terminal (broker.c, broker_tty()).
  *
  * Long: the program is laid out in one pass, and every jump counts its
  * target from the blocks' sizes worked out at the top; cut apart, the
  * offsets would be made in one function and trusted in another.
  */
-int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes,
+int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes, bool tty,
 			 struct seccomp_prog *ret)
 {
 	/* the chmod calls and where their mode is */
@@ -117,11 +120,13 @@ int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes
 		calls[nc++] = xattrs[i];
 	size_t k = opens ? 6 : 0;				 /* the open-flags block */
 	size_t m = modes && !attrs ? 4 * ARRAY_SIZE(chmods) : 0; /* the modes block */
-	if (nc + k + m == 0 || nc + k + m + 5 > ARRAY_SIZE(f))
+	size_t t = tty && !trace ? 3 : 0; /* the terminal's block (traced: every ioctl) */
+	if (nc + k + m + t == 0 || nc + k + m + t + 5 > ARRAY_SIZE(f))
 		return -EINVAL;
-	/* indices: 0 arch, 1 its check, 2 nr, 3.. compares, then the modes
-	 * block, then the open block, then ALLOW, then NOTIFY */
-	const size_t allow = 3 + nc + m + k, notify = allow + 1;
+	/* indices: 0 arch, 1 its check, 2 nr, 3.. compares, then the
+	 * terminal's block, then the modes block, then the open block, then
+	 * ALLOW, then NOTIFY */
+	const size_t allow = 3 + nc + t + m + k, notify = allow + 1;
 #define TO(target) ((unsigned char)((target) - (n + 1)))
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, arch));
@@ -133,6 +138,17 @@ int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes
 	for (size_t i = 0; i < nc; i++, n++)
 		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)calls[i],
 						    TO(notify), 0);
+	if (t) {
+		/* not ioctl: on (the accumulator still holds nr); ioctl: its
+		 * request (low word, as the kernel reads it) decides */
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 2);
+		n++;
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						      offsetof(struct seccomp_data, args[1]));
+		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSPGRP,
+						    TO(notify), TO(allow));
+		n++;
+	}
 	for (size_t i = 0; m && i < ARRAY_SIZE(chmods); i++) {
 		/* not this call: on (the accumulator still holds nr); this
 		 * one: its mode (low word) decides, and nothing after */

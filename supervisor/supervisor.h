@@ -34,6 +34,10 @@ _noreturn_ _printf_(1, 2) void die(const char *fmt, ...);
 void strv_add(char ***v, size_t *n, const char *s);
 void strv_clear(char ***v, size_t *n);
 bool strv_has(char *const *v, size_t n, const char *s);
+/* The seccomp filters PID is under (/proc/PID/status, Linux 5.9), or -1:
+ * a process of the sandbox is under ringfence's on top of the
+ * supervisor's own, which nothing in it can remove. */
+int seccomp_filters(pid_t pid);
 
 /* ---- cli.c ------------------------------------------------------------- */
 
@@ -116,6 +120,12 @@ struct sandbox {
 	/* started in the background of its controlling terminal: the
 	 * command gets a session of its own (runloop.c, terminal_save()) */
 	bool tty_detach;
+	/* the controlling terminal (runloop.c's terminal_find()), or -1;
+	 * the job held stopped in its background (job_held()): the
+	 * foreground the sandbox may give is judged by broker_tty() */
+	int tty_fd;
+	bool tty_held;
+	bool tty_ours;	   /* the last foreground judged was the job's (broker_tty()) */
 	bool replanning;   /* planning again after a fallback: notes were given once */
 	char **deny_canon; /* the deny paths resolved, once (NULL: absent); layers.c */
 
@@ -720,7 +730,7 @@ int seccomp_generate(const struct seccomp_opts *o, struct seccomp_prog *ret_deny
 /* The notification filter (NET: connect and listen; TRACE: the traced file
  * calls; GATE: the file gate's calls), made for the command to install
  * (sandbox/filter.c); 0 or -errno. */
-int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes,
+int seccomp_notify_build(bool net, bool trace, bool gate, bool attrs, bool modes, bool tty,
 			 struct seccomp_prog *ret);
 
 /* Programs generated at build time for every (inet, unix, kill, broker,
@@ -827,8 +837,7 @@ struct broker_stats {
 	struct fstrace_group *fs_groups; /* owned */
 	size_t n_fs_groups;
 };
-int broker_handle(int notify_fd, const struct sandbox *sb, struct netproxy *np,
-		  struct broker_stats *st);
+int broker_handle(int notify_fd, struct sandbox *sb, struct netproxy *np, struct broker_stats *st);
 
 /* ---- fsgate.c, fsgate_call.c: new entries on the way to protected paths, without
  * namespaces ---------------------------------------------------------- */

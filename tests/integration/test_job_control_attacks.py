@@ -553,3 +553,60 @@ def test_a_held_job_goes_on_at_fg(box):
         sh.close()
     assert b"stays stopped until `fg`" in sh.out, sh.out
     assert b"done-it" in sh.out and b"rc=0" in sh.out, sh.out
+
+
+# the command, started in the foreground of a script that then ends (the
+# job left in the terminal's background without a stop): once it is (2 s;
+# the script's end 1 s), takes the terminal's foreground for a group of its own
+# (SIGTTOU ignored) and reads /dev/tty for 4 s; "took" says whether the
+# foreground was given
+TAKE_WHEN_LEFT = r"""
+import os, select, signal, time
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+signal.signal(signal.SIGTTIN, signal.SIG_IGN)
+t = os.open("/dev/tty", os.O_RDWR | os.O_NONBLOCK)
+time.sleep(2)
+os.setpgid(0, 0)
+try:
+    os.tcsetpgrp(t, os.getpgrp())
+    took = "took"
+except OSError as e:
+    took = "refused %d" % e.errno
+with open("took", "w") as f:
+    f.write(took + "\n")
+got, end = b"", time.monotonic() + 4
+while time.monotonic() < end:
+    r, _, _ = select.select([t], [], [], 0.2)
+    if r:
+        try:
+            got += os.read(t, 100)
+        except OSError:
+            time.sleep(0.2)
+with open("stolen", "wb") as f:
+    f.write(got)
+"""
+
+
+def test_a_job_left_in_the_background_cannot_take_the_foreground(box):
+    """A run started in the foreground of a script that ends without it:
+    the job is in the terminal's background, never stopped, so never held.
+    Its command made a group of its own the terminal's foreground and read
+    the operator's line (a second outside review).  Now every TIOCSPGRP
+    of the sandbox is the supervisor's to judge: given only while the job
+    holds the terminal.  The controls: the command ran on, and the shell
+    read the line."""
+    box.write("work/take.py", TAKE_WHEN_LEFT)
+    sh = Shell(box, "sh -c '%s -p %s -- /usr/bin/python3 take.py & sleep 1'; sleep 2.5; "
+               "read -t 8 line; echo \"got=$line\"; sleep 5; echo end" % (
+                   box.ringfence, tty_policy(box)))
+    try:
+        type_during(sh, b"hunter2\n", box, "took")
+        sh.until(b"end\r", timeout=60)
+    finally:
+        sh.close()
+    with open(os.path.join(box.work, "took")) as f:
+        took = f.read()
+    with open(os.path.join(box.work, "stolen"), "rb") as f:
+        stolen = f.read()
+    assert took.startswith("refused"), (took, sh.out)
+    assert b"hunter2" not in stolen and b"got=hunter2" in sh.out, (stolen, sh.out)

@@ -58,6 +58,17 @@ struct seed_ctx {
 	bool said_deep, said_many;
 };
 
+/* read(2) of up to LEN bytes, again when interrupted: bytes read, or
+ * -errno. */
+static ssize_t read_on(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	while ((n = read(fd, buf, len)) < 0 && errno == EINTR)
+		;
+	return n < 0 ? -errno : n;
+}
+
 /*
  * Claude Code's settings files, wherever they stand in a seed (a project's
  * .claude/ in a seeded tree too): their "env" object is where its
@@ -93,11 +104,9 @@ static int read_settings(struct seed_ctx *c, int src, const struct stat *st, con
 	if (!buf)
 		return -ENOMEM;
 	while (n < (size_t)st->st_size) {
-		ssize_t k = read(src, buf + n, (size_t)st->st_size - n);
-		if (k < 0 && errno == EINTR)
-			continue;
+		ssize_t k = read_on(src, buf + n, (size_t)st->st_size - n);
 		if (k < 0)
-			return -errno;
+			return (int)k;
 		if (k == 0)
 			break; /* shrank while read: what was read is the copy */
 		n += (size_t)k;
@@ -138,11 +147,9 @@ static int copy_file(struct seed_ctx *c, int src, const struct stat *st, int dir
 	if (buf)
 		return write_all(out, buf, len);
 	while (left > 0) {
-		ssize_t n = read(src, chunk, left < sizeof(chunk) ? left : sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
+		ssize_t n = read_on(src, chunk, left < sizeof(chunk) ? left : sizeof(chunk));
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		if (n == 0)
 			break; /* shrank while copied: what was read is the copy */
 		int r = write_all(out, chunk, (size_t)n);

@@ -122,6 +122,93 @@ static bool runs(pid_t pid)
 	return any;
 }
 
+/*
+ * While the job is stopped (police_stopped_job()): how often each process
+ * of the sandbox had been put on a CPU at the last look (summed over its
+ * threads, /proc/PID/task/TID/schedstat's third field), and at how many
+ * looks that had grown.  A state is what a look sees at its moment: a
+ * process a timer of its own continued for a burst shorter than the 10 ms
+ * between looks, which stopped itself again, showed T at every look and
+ * read what the operator typed meanwhile (an outside review); what it ran
+ * shows in the count.  Open addressing by pid in a mapping of its own
+ * (init makes no heap block after the fork), made at a stop's first look
+ * and dropped when the job goes on; full, it counts nothing more.
+ */
+#define RAN_SLOTS 8192
+struct ran {
+	pid_t pid;
+	unsigned looks;
+	unsigned long long slices;
+};
+static struct ran *ran_table;
+static int ran_killed; /* killed for it at this look */
+
+static unsigned long long slices_of(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	unsigned long long sum = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	_cleanup_(closedirp) DIR *d = opendir(path);
+	while (d && (de = readdir(d))) {
+		char spath[320], buf[128];
+		unsigned long long run, wait, slices;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(spath, sizeof(spath), "/proc/%d/task/%s/schedstat", pid, de->d_name);
+		int fd = open(spath, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if (sscanf(buf, "%llu %llu %llu", &run, &wait, &slices) == 3)
+			sum += slices;
+	}
+	return sum;
+}
+
+/* At how many looks PID had run more than at the one before (0 at its
+ * first). */
+static unsigned ran_more(pid_t pid)
+{
+	unsigned long long now = slices_of(pid);
+
+	for (size_t i = (size_t)pid * 2654435761u % RAN_SLOTS, k = 0; k < RAN_SLOTS;
+	     i = (i + 1) % RAN_SLOTS, k++) {
+		struct ran *r = &ran_table[i];
+		if (r->pid == 0) {
+			*r = (struct ran){.pid = pid, .slices = now};
+			return 0;
+		}
+		if (r->pid == pid) {
+			r->looks += now != r->slices;
+			r->slices = now;
+			return r->looks;
+		}
+	}
+	return 0;
+}
+
+/* Whether PID runs still (runs()), or, while the job is stopped, ran
+ * since the last look; sent KILL_RUNNING when either, and SIGKILL when
+ * it has run at two looks of this stop. */
+static bool looked_at(pid_t pid, int kill_running)
+{
+	bool r = runs(pid);
+	unsigned looks = ran_table ? ran_more(pid) : 0;
+
+	if (looks >= 2) {
+		(void)kill(pid, SIGKILL);
+		ran_killed++;
+	} else if ((r || looks) && kill_running) {
+		(void)kill(pid, kill_running);
+	}
+	return r || looks > 0;
+}
+
 static int walk_tree(pid_t root, int sig, int *running, int kill_running);
 
 static int signal_tree(pid_t root, int sig)
@@ -158,11 +245,8 @@ static int walk_tree(pid_t root, int sig, int *running, int kill_running)
 			while (f && fscanf(f, "%d", &child) == 1) {
 				if (kill(child, sig) == 0)
 					count++;
-				if (running && runs(child)) {
+				if (running && looked_at(child, kill_running))
 					(*running)++;
-					if (kill_running)
-						(void)kill(child, kill_running);
-				}
 				if (n == cap) {
 					pid_t *more =
 					    mremap(todo, cap * sizeof(pid_t),
@@ -200,11 +284,8 @@ static int running_in_ns(int kill_running)
 	while ((de = readdir(d))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
-		if (*end == '\0' && pid > 1 && runs((pid_t)pid)) {
+		if (*end == '\0' && pid > 1 && looked_at((pid_t)pid, kill_running))
 			n++;
-			if (kill_running)
-				(void)kill((pid_t)pid, kill_running);
-		}
 	}
 	return n;
 }
@@ -280,6 +361,15 @@ static bool supervisor_stopped(int sup_stat)
 	return p && p[1] == ' ' && p[2] == 'T';
 }
 
+/* The counts of a stop dropped (the job goes on, or the supervisor was
+ * seen running). */
+static void police_end(void)
+{
+	if (ran_table)
+		munmap(ran_table, RAN_SLOTS * sizeof(*ran_table));
+	ran_table = NULL;
+}
+
 static int police_stopped_job(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 			      bool *seen)
 {
@@ -287,17 +377,27 @@ static int police_stopped_job(const struct sandbox_plan *plan, const struct sand
 	bool ns = plan->ns == NS_FULL && plan->new_pid_ns;
 
 	/* seen running at two looks in a row, the supervisor stopped at both
-	 * (at one, a `fg` of the shell's may be continuing them together) */
+	 * (at one, a `fg` of the shell's may be continuing them together);
+	 * or seen to have run since the last look at two looks (ran_more()),
+	 * the supervisor stopped at each and at the one before: a look with
+	 * it running starts the counts again */
 	if (!supervisor_stopped(fds->sup_stat)) {
 		*seen = false;
+		police_end();
 		return 0;
 	}
+	if (!ran_table) {
+		void *m = mmap(NULL, RAN_SLOTS * sizeof(*ran_table), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ran_table = m == MAP_FAILED ? NULL : m;
+	}
+	ran_killed = 0;
 	if (ns)
 		n = running_in_ns(*seen ? SIGKILL : 0);
 	else
 		(void)walk_tree(getpid(), 0, &n, *seen ? SIGKILL : 0);
 	*seen = n > 0 && !*seen;
-	return *seen ? 0 : n > 0 ? n : 0;
+	return *seen ? ran_killed : n > 0 ? n : ran_killed;
 }
 
 static void reap_all(pid_t cmd, int *cmd_status, bool *cmd_done)
@@ -812,12 +912,16 @@ static void serve(struct init *in)
 				reap_all(in->cmd, &in->cmd_status, &in->cmd_done);
 			else if ((int)si.ssi_signo == SIG_JOB_STOP ||
 				 (int)si.ssi_signo == SIG_JOB_CONT) {
+				/* (a stop's passes count no runs: what the
+				 * shell's SIGCONT ran is stopped, not killed) */
+				police_end();
 				int r = job_control(in->plan, fds, &si);
 				if (r == 1)
 					in->job_stopped = true;
 				if (r == 0) {
 					in->job_stopped = false;
 					in->seen_running = false;
+					police_end();
 				}
 			} else if (si.ssi_code != SI_KERNEL && !in->cmd_done)
 				kill(in->cmd, (int)si.ssi_signo);

@@ -22,6 +22,10 @@
  *     when its signal is taken, and a stop drops a SIGCONT still pending,
  *     so a stop that came while the one timer's signal waited (the process
  *     not yet scheduled, on a loaded machine) ended the attack by itself.
+ *   job_escape burst SECONDS
+ *     the same timers, but each time continued the process writes its
+ *     line and stops itself at once (SIGSTOP): it runs for microseconds
+ *     every 20 ms, and shows T whenever it is looked at.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -184,15 +188,44 @@ static int timer_cont(int argc, char **argv)
 	return 7;
 }
 
+static int burst(int argc, char **argv)
+{
+	double seconds = argc > 2 ? atof(argv[2]) : 4;
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGCONT};
+
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+	signal(SIGCONT, on_cont);
+	setpgid(0, 0);
+	int fd = open("ticks", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	printf("ready\n");
+	fflush(stdout);
+	for (long i = 0; i < 8; i++) {
+		struct itimerspec every = {{0, 160000000}, {0, 20000000 * (i + 1)}};
+		timer_t t;
+		if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0 ||
+		    timer_settime(t, 0, &every, NULL) < 0)
+			return 1;
+	}
+	for (double end = now() + seconds; now() < end;) {
+		(void)!write(fd, "t\n", 2);
+		raise(SIGSTOP);
+	}
+	return 7;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "timer") == 0)
 		return timer_cont(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "burst") == 0)
+		return burst(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "chain") == 0)
 		return deep_chain(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "cont") == 0)
 		return cont_race(argc, argv);
 	fprintf(stderr,
-		"usage: job_escape chain DEPTH SECONDS | cont SECONDS DEPTH | timer SECONDS\n");
+		"usage: job_escape chain DEPTH SECONDS | cont SECONDS DEPTH | timer SECONDS | "
+		"burst SECONDS\n");
 	return 2;
 }

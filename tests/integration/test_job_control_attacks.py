@@ -178,6 +178,23 @@ def test_a_process_its_own_timer_continues_does_not_run_on(box):
     assert "stopped=148" in said and "ran on while its job was stopped" in said, said.split("\n")
 
 
+def test_a_process_that_runs_in_bursts_between_looks_does_not_run_on(box):
+    """The same timers, but continued the process writes its tick and stops
+    itself at once (job_escape.c burst): at every look, 10 ms apart, it
+    showed T, and a review's version of it read what was typed at the
+    prompt while the job was stopped (15-19 of 300 characters).  What a
+    process ran is counted now (schedstat), not only what state a look
+    finds it in: run at two looks of the stop, it is killed, and said.
+    The control: it ticked before the stop."""
+    for _ in range(3):
+        out = ticks_while_stopped(box, "%s burst 4" % os.path.join(box.bin, "job_escape"))
+        said = out.decode(errors="replace")
+        if "ran on while its job was stopped" in said or "rc=7" not in said:
+            break
+        os.unlink(os.path.join(box.work, "ticks"))
+    assert "stopped=148" in said and "ran on while its job was stopped" in said, said.split("\n")
+
+
 def test_a_stopped_job_stops_the_whole_sandbox(box):
     """Ctrl-Z with a command that ignores SIGTSTP in a group of its own:
     the shell says the job stopped, and nothing of the sandbox may run

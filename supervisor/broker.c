@@ -120,22 +120,6 @@ void broker_respond(int nfd, uint64_t id, int error, uint32_t flags)
 	(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-/*
- * ioctl(TIOCSPGRP), the terminal's foreground given to a group: allowed
- * while the job holds the operator's terminal (its own group has the
- * foreground, or one of the sandbox's does), refused (EPERM) otherwise and
- * while it is held stopped in the background (runloop.c, job_held()).  An
- * outside review: a process of the sandbox continued by the shell's `bg`
- * (in the job's group, with the supervisor) or by a timer of its own made
- * its group the foreground before the supervisor could hold the job, which
- * then took that for its own, and read what was typed at the prompt.  The
- * call waits here until the supervisor has judged the job (the hold is
- * decided before the loop answers any notification).  Judged by the job's
- * state only, whatever terminal the call names: which one an fd is could
- * change (another thread's dup2()) between a look here and the kernel's
- * going on; a terminal of the sandbox's own takes no foreground from it
- * while the job holds the operator's, and none while it does not.
- */
 /* Whether process group PGRP is the sandbox's: its leader, or (gone) a
  * member found in /proc, under more seccomp filters than we are. */
 static bool group_of_the_sandbox(pid_t pgrp)
@@ -169,6 +153,22 @@ static bool group_of_the_sandbox(pid_t pgrp)
 	return false;
 }
 
+/*
+ * ioctl(TIOCSPGRP), the terminal's foreground given to a group: allowed
+ * while the job holds the operator's terminal (its own group has the
+ * foreground, or one of the sandbox's does), refused (EPERM) otherwise and
+ * while it is held stopped in the background (runloop.c, job_held()).  An
+ * outside review: a process of the sandbox continued by the shell's `bg`
+ * (in the job's group, with the supervisor) or by a timer of its own made
+ * its group the foreground before the supervisor could hold the job, which
+ * then took that for its own, and read what was typed at the prompt.  The
+ * call waits here until the supervisor has judged the job (the hold is
+ * decided before the loop answers any notification).  Judged by the job's
+ * state only, whatever terminal the call names: which one an fd is could
+ * change (another thread's dup2()) between a look here and the kernel's
+ * going on; a terminal of the sandbox's own takes no foreground from it
+ * while the job holds the operator's, and none while it does not.
+ */
 static bool broker_tty(int nfd, const struct seccomp_notif *req, struct sandbox *sb)
 {
 	if (req->data.nr != __NR_ioctl || (uint32_t)req->data.args[1] != TIOCSPGRP)

@@ -691,6 +691,14 @@ static void on_report(struct run *r)
 				    "continued in the terminal's background: the job stays stopped "
 				    "until `fg` (the sandbox shares the terminal, and could read "
 				    "what is typed at the prompt)");
+			/* (the listener is optional where only this asks for it:
+			 * one above ours, as under WSL2, leaves the foreground
+			 * the sandbox gives unjudged; said, not hidden) */
+			if (!r->held && r->notify_fd < 0)
+				warn(
+				    "the terminal's foreground is not judged (no notification "
+				    "listener): a process of the sandbox may take it while the job "
+				    "is held");
 			r->held = r->sb.tty_held = true;
 			r->stopping = kill(r->init_pid, SIG_JOB_STOP) == 0;
 			if (r->stopping)

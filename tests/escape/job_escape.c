@@ -30,6 +30,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,33 +163,9 @@ static void on_cont(int sig)
 	(void)sig; /* a handler: ignored by default, the timer's signal would be dropped */
 }
 
-static int timer_cont(int argc, char **argv)
-{
-	double seconds = argc > 2 ? atof(argv[2]) : 4;
-	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGCONT};
-
-	signal(SIGTSTP, SIG_IGN);
-	signal(SIGTTOU, SIG_IGN);
-	signal(SIGCONT, on_cont);
-	setpgid(0, 0);
-	for (long i = 0; i < 8; i++) {
-		struct itimerspec every = {{0, 160000000}, {0, 20000000 * (i + 1)}};
-		timer_t t;
-		if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0 ||
-		    timer_settime(t, 0, &every, NULL) < 0)
-			return 1;
-	}
-	int fd = open("ticks", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	printf("ready\n");
-	fflush(stdout);
-	for (double end = now() + seconds; now() < end;) {
-		(void)!write(fd, "t\n", 2);
-		usleep(50000);
-	}
-	return 7;
-}
-
-static int burst(int argc, char **argv)
+/* timer and burst: eight staggered SIGCONT timers; each pass writes a
+ * tick, then sleeps 50 ms (timer) or stops itself (BURST). */
+static int timer_cont(int argc, char **argv, bool burst)
 {
 	double seconds = argc > 2 ? atof(argv[2]) : 4;
 	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGCONT};
@@ -209,7 +186,10 @@ static int burst(int argc, char **argv)
 	}
 	for (double end = now() + seconds; now() < end;) {
 		(void)!write(fd, "t\n", 2);
-		raise(SIGSTOP);
+		if (burst)
+			raise(SIGSTOP);
+		else
+			usleep(50000);
 	}
 	return 7;
 }
@@ -217,9 +197,9 @@ static int burst(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "timer") == 0)
-		return timer_cont(argc, argv);
+		return timer_cont(argc, argv, false);
 	if (argc > 1 && strcmp(argv[1], "burst") == 0)
-		return burst(argc, argv);
+		return timer_cont(argc, argv, true);
 	if (argc > 1 && strcmp(argv[1], "chain") == 0)
 		return deep_chain(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "cont") == 0)

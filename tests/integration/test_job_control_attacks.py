@@ -159,6 +159,20 @@ def test_a_stopped_job_stops_every_process_of_it(box, attack):
     assert b"rc=7" in out, out
 
 
+def timer_attack_while_stopped(box, mode):
+    """job_escape MODE (timer, burst) stopped and continued: what was said.
+    A stop can drop every timer's pending SIGCONT: the attack then ends by
+    itself and the command exits 7 after `fg`; tried again, three times at
+    most, since that proves nothing of the sandbox."""
+    for _ in range(3):
+        out = ticks_while_stopped(box, "%s %s 4" % (os.path.join(box.bin, "job_escape"), mode))
+        said = out.decode(errors="replace")
+        if "ran on while its job was stopped" in said or "rc=7" not in said:
+            break
+        os.unlink(os.path.join(box.work, "ticks"))
+    return said
+
+
 def test_a_process_its_own_timer_continues_does_not_run_on(box):
     """A process with a POSIX timer whose signal is SIGCONT (job_escape.c
     timer): the kernel continued it 20 ms into the stop, when nothing of
@@ -169,12 +183,7 @@ def test_a_process_its_own_timer_continues_does_not_run_on(box):
     (job_escape.c): the attack then ends by itself, nothing runs, and the
     command ends on its own (exit 7) after `fg`; tried again, three times
     at most, since it proves nothing of the sandbox."""
-    for _ in range(3):
-        out = ticks_while_stopped(box, "%s timer 4" % os.path.join(box.bin, "job_escape"))
-        said = out.decode(errors="replace")
-        if "ran on while its job was stopped" in said or "rc=7" not in said:
-            break
-        os.unlink(os.path.join(box.work, "ticks"))
+    said = timer_attack_while_stopped(box, "timer")
     assert "stopped=148" in said and "ran on while its job was stopped" in said, said.split("\n")
 
 
@@ -186,12 +195,7 @@ def test_a_process_that_runs_in_bursts_between_looks_does_not_run_on(box):
     process ran is counted now (schedstat), not only what state a look
     finds it in: run at two looks of the stop, it is killed, and said.
     The control: it ticked before the stop."""
-    for _ in range(3):
-        out = ticks_while_stopped(box, "%s burst 4" % os.path.join(box.bin, "job_escape"))
-        said = out.decode(errors="replace")
-        if "ran on while its job was stopped" in said or "rc=7" not in said:
-            break
-        os.unlink(os.path.join(box.work, "ticks"))
+    said = timer_attack_while_stopped(box, "burst")
     assert "stopped=148" in said and "ran on while its job was stopped" in said, said.split("\n")
 
 

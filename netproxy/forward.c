@@ -340,15 +340,19 @@ void nx_http_request(struct conn *c)
 		return;
 	}
 	c->fwd.one_shot = r->body != NX_BODY_NONE && rules_or_bound(c);
-	if (c->fwd.one_shot && ((r->method_len == 3 && strncasecmp(r->method, "GET", 3) == 0) ||
-				(r->method_len == 4 && strncasecmp(r->method, "HEAD", 4) == 0))) {
+	if (c->fwd.one_shot &&
+	    (r->upgrade || (r->method_len == 3 && strncasecmp(r->method, "GET", 3) == 0) ||
+	     (r->method_len == 4 && strncasecmp(r->method, "HEAD", 4) == 0))) {
 		/* a body most servers never read, to a host whose requests
-		 * are judged: it could only hide a second request */
-		char reason[160];
+		 * are judged: it could only hide a second request.  An
+		 * upgrade's too (a WebSocket handshake is a GET without
+		 * one): its upstream connection is kept for the 101, not
+		 * ended with the request (Connection: Upgrade, not close) */
+		char reason[200];
 		snprintf(reason, sizeof(reason),
-			 "%.*s with a body (servers that do not read it take it for the next "
+			 "%.*s%s with a body (servers that do not read it take it for the next "
 			 "request) to a host with method and path rules or a credential",
-			 (int)r->method_len, r->method);
+			 (int)r->method_len, r->method, r->upgrade ? " asking for an upgrade" : "");
 		free(r);
 		c->v.rule = NULL;
 		nx_refuse(c, reason, NULL, "send it without a body", HINT_NONE);

@@ -9,6 +9,7 @@ good.test answers HTTP on 80 and HTTPS on 443; a path it does not serve is a
 from one the proxy refused (a 403 with X-Ringfence: blocked).
 """
 import base64
+import json
 import os
 import platform
 import shutil
@@ -331,6 +332,30 @@ def test_ignored_post_body_smuggles_a_request_past_the_rules(two, proto):
     assert "stored:" in r.stdout, (r.stdout, r.stderr)
     assert "reached" not in r.stdout.split("stored:", 1)[1], \
         "GET /store/smuggled ran on the upstream: %s" % r.stdout
+
+
+@pytest.mark.parametrize("proto", ["http", "tls"])
+def test_a_body_asking_for_an_upgrade_smuggles_no_request_past_the_rules(two, proto):
+    """The same with Connection: Upgrade and Upgrade: websocket on the
+    POST: its upstream connection was kept for a 101 instead of ended with
+    the request, and the body the handler did not read ran as the next
+    request.  A WebSocket handshake has no body: refused."""
+    s = "https" if proto == "tls" else "http"
+    p = policy(two, "allow = POST %s://good.test/ignore\nallow = GET %s://good.test/stored/**\n"
+               "allow = GET %s://good.test/hello" % (s, s, s), upstream_ca=proto == "tls")
+    key = "smuggled-" + uuid.uuid4().hex[:8]
+    script = SMUGGLE.replace("sys.argv[1]", repr(proto)).replace("smuggled", key).replace(
+        'b"GET /hello HTTP/1.1\\r\\nHost: good.test\\r\\nContent-Length',
+        'b"POST /ignore HTTP/1.1\\r\\nHost: good.test\\r\\nConnection: Upgrade\\r\\n'
+        'Upgrade: websocket\\r\\nContent-Length')
+    assert "Upgrade: websocket" in script
+    r = two.python(script, p)
+    assert "direct: blocked" in r.stdout, (r.stdout, r.stderr)
+    assert "stored:" in r.stdout, (r.stdout, r.stderr)
+    assert "reached" not in r.stdout.split("stored:", 1)[1], \
+        "GET /store/smuggled ran on the upstream: %s" % r.stdout
+    assert any("asking for an upgrade with a body" in json.dumps(e) for e in two.events()), \
+        two.events()
 
 
 KEEP = r'''

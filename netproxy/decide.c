@@ -227,6 +227,16 @@ void nx_decide_stream(const struct nx_decider *d, const char *host, enum nx_host
 		if (cr)
 			return act(ret, NX_ACT_CRED, cr);
 	}
+	if (nx_decide_bound(d, host, port)) {
+		/* spliced, its responses would never be scanned: a secret
+		 * stored there read back through it (HTTP/0.9's "GET /x",
+		 * which has no "HTTP/" to be read as HTTP) */
+		snprintf(ret->reason, sizeof(ret->reason),
+			 "neither TLS nor HTTP to %s, to which a credential is bound (what it "
+			 "answers could not be scanned)",
+			 host);
+		return act(ret, NX_ACT_REFUSE, NULL);
+	}
 	act(ret, NX_ACT_TUNNEL, NULL);
 }
 

@@ -13,7 +13,9 @@
  * skip them,
  * and a text line is read whole before it is judged (one, or blank lines,
  * the buffer cannot hold to their end are refused).  HTTP/0.9 ("GET /")
- * has no headers, so it cannot name another host.
+ * has no headers, so it cannot name another host; its answer is not read,
+ * which is why "anything else" is refused to a ruled or bound host
+ * (nx_decide_stream()).
  */
 #include <stdbool.h>
 #include <stddef.h>

@@ -10,6 +10,7 @@ made here, on the host, on those bytes.
 """
 import base64
 import hashlib
+import json
 import re
 
 import pytest
@@ -494,6 +495,54 @@ def run_stored(box):
                 env={"RF_SECRET": SECRET}, timeout=60)
     assert r.returncode == 0, r.stderr
     return r
+
+
+# The same storage read back through a tunnel to the bound host itself,
+# on a port allowed by number, in HTTP/0.9 ("GET /x", no "HTTP/" to read
+# it by): taken for neither TLS nor HTTP, such a stream was spliced unread.
+STORED_09 = CLIENT.split("MODE = sys.argv[1]")[0] + r"""
+def tunnel(target):
+    s = dial()
+    s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target))
+    head = b""
+    while b"\r\n\r\n" not in head:
+        c = s.recv(1)
+        if not c:
+            break
+        head += c
+    return s, head.split(b"\r\n", 1)[0]
+
+K = os.urandom(6).hex()
+print("store =", ask(("GET http://good.test/store/%s?%s HTTP/1.1\r\nHost: good.test\r\n"
+                      "Connection: close\r\n\r\n" % (K, T)).encode())[:15].hex())
+s, head = tunnel(b"good.test:80")
+print("connect =", head.hex())
+s.sendall(("GET /stored/%s\r\n\r\n" % K).encode())
+print("http09 =", drain(s).hex())
+# the control: HTTP/0.9 through a tunnel to a host no credential is bound
+# to, on a port allowed by number, is answered (so the upstream would be)
+ask(("GET http://other.test:8080/store/o%s?harmless-value-0123 HTTP/1.1\r\nHost: other.test:8080\r\n"
+     "Connection: close\r\n\r\n" % K).encode())
+s, head = tunnel(b"other.test:8080")
+s.sendall(("GET /stored/o%s\r\n\r\n" % K).encode())
+print("other09 =", drain(s).hex())
+"""
+
+
+def test_a_stored_secret_never_comes_back_through_a_tunnel_to_its_bound_host(cred):
+    cred.write("work/client.py", STORED_09)
+    r = cred.run(["/usr/bin/python3", "client.py"],
+                 policy=cred.net_policy("allow = good.test:80 other.test:8080", PLAIN),
+                 env={"RF_SECRET": SECRET}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = results(r)
+    assert got["store"] == b"HTTP/1.1 200 OK", r.stdout
+    assert got["other09"] == b"harmless-value-0123", got
+    assert got["connect"].startswith(b"HTTP/1.1 200"), got
+    check_no_secret(got, cred, r)
+    assert got["http09"] == b"", (got, cred.events())
+    assert any("to which a credential is bound" in json.dumps(e) for e in cred.events()), \
+        cred.events()
 
 
 def test_placeholders_in_a_client_hello_are_refused(cred):

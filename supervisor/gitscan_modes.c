@@ -260,11 +260,20 @@ void scan_open_mode_path(struct scan *s, int parent, int fd, const char *path)
 bool scan_give_back_read(struct scan *s, int dir, const char *name, const char *path)
 {
 	struct stat st;
+	char self[64];
+	/* the directory held, checked and changed through its descriptor:
+	 * the sandbox runs while the live walk does, and NAME checked, then
+	 * changed by name, could be a link by then, which fchmodat()
+	 * follows (to a file of the user's anywhere) */
+	_cleanup_close_ int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 
-	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != geteuid() || !gitobj_newer(&st, s->since) ||
-	    (st.st_mode & (S_IRUSR | S_IXUSR)) == (S_IRUSR | S_IXUSR) ||
-	    fchmodat(dir, name, (st.st_mode & 07777) | S_IRUSR | S_IXUSR, 0) < 0)
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    !gitobj_newer(&st, s->since) ||
+	    (st.st_mode & (S_IRUSR | S_IXUSR)) == (S_IRUSR | S_IXUSR))
+		return false;
+	/* fchmod() refuses an O_PATH descriptor; its /proc link does not */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (chmod(self, (st.st_mode & 07777) | S_IRUSR | S_IXUSR) < 0)
 		return false;
 	warn("the sandbox made %s unreadable: its owner's read right is given back, so that "
 	     "the repositories in it are checked",

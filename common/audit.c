@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "utf8.h"
 #include "util.h"
 
 /*
@@ -150,6 +151,14 @@ void json_string(char *buf, size_t size, const char *s)
 				n += (size_t)snprintf(buf + n, size - n, "\\u%04x",
 						      (unsigned)(unsigned char)s[1]);
 				s++;
+			} else if (utf8_reorders((const unsigned char *)s, len)) {
+				/* a bidirectional control: the line shown reordered */
+				const unsigned char *u = (const unsigned char *)s;
+				unsigned cp = len == 2 ? (u[0] & 0x1fu) << 6 | (u[1] & 0x3fu)
+						       : (u[0] & 0x0fu) << 12 |
+							     (u[1] & 0x3fu) << 6 | (u[2] & 0x3fu);
+				n += (size_t)snprintf(buf + n, size - n, "\\u%04x", cp);
+				s += len - 1;
 			} else {
 				memcpy(buf + n, s, len);
 				n += len;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utf8.h"
 #include "util.h"
 
 int verbosity;
@@ -28,7 +29,8 @@ int verbosity;
 /* The length of the UTF-8 sequence at S (N bytes left) a terminal shows
  * as a character: 0 for a byte that is no such sequence's start, or one
  * that decodes to a control (C1, U+0080..U+009F, which terminals obey as
- * ESC and a letter), an overlong form or a surrogate. */
+ * ESC and a letter), a bidirectional formatting character, an overlong
+ * form or a surrogate. */
 static size_t utf8_shown(const unsigned char *s, size_t n)
 {
 	size_t len = s[0] >= 0xf0 && s[0] <= 0xf4   ? 4
@@ -46,7 +48,7 @@ static size_t utf8_shown(const unsigned char *s, size_t n)
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
 	if (cp < 0xa0 || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || utf8_reorders(s, len))
 		return 0;
 	return len;
 }

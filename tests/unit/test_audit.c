@@ -69,6 +69,11 @@ static void test_json_string_is_always_valid_utf8(void **state)
 	    {"\xc0\xaf", "\"\\ufffd\\ufffd\""},			      /* overlong '/' */
 	    {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},	      /* a surrogate */
 	    {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* > U+10FFFF */
+	    /* bidirectional controls (RLO, RLI, ALM, RLM) escaped, not a neighbour */
+	    {"a\xe2\x80\xae"
+	     "b\xe2\x81\xa7\xd8\x9c\xe2\x80\x8f",
+	     "\"a\\u202eb\\u2067\\u061c\\u200f\""},
+	    {"\xe2\x80\xaf\xe2\x81\xa5", "\"\xe2\x80\xaf\xe2\x81\xa5\""},
 	};
 	char buf[128];
 	(void)state;

@@ -121,6 +121,12 @@ static void messages_escape_control_bytes(void **state)
 	    {"\355\240\200", "\\xed\\xa0\\x80"},
 	    {"\344\270", "\\xe4\\xb8"},
 	    {"\251", "\\xa9"},
+	    /* bidirectional controls, which reorder what follows on the line
+	     * (RLO, LRI, PDI, ALM, LRM); not their neighbours (NNBSP, U+2065) */
+	    {"a\342\200\256b", "a\\xe2\\x80\\xaeb"},
+	    {"\342\201\246\342\201\251\330\234\342\200\216",
+	     "\\xe2\\x81\\xa6\\xe2\\x81\\xa9\\xd8\\x9c\\xe2\\x80\\x8e"},
+	    {"\342\200\257\342\201\245", "\342\200\257\342\201\245"},
 	};
 	char out[256];
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../common/macros.h"
+#include "../common/utf8.h"
 #include "policy.h"
 
 const char *policy_net_mode_name(enum policy_net_mode m)
@@ -156,7 +157,14 @@ static void put_text(FILE *out, const char *text)
 			fprintf(out, "\\x%02x", *c);
 		else if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] < 0xa0)
 			fprintf(out, "\\x%02x\\x%02x", c[0], c[1]), c++;
-		else
+		else if ((c[0] == 0xd8 && utf8_reorders(c, 2)) ||
+			 (c[0] == 0xe2 && c[1] && utf8_reorders(c, 3))) {
+			/* a bidirectional control: the line shown reordered */
+			size_t k = c[0] == 0xd8 ? 2 : 3;
+			for (size_t i = 0; i < k; i++)
+				fprintf(out, "\\x%02x", c[i]);
+			c += k - 1;
+		} else
 			fputc(*c, out);
 	}
 }

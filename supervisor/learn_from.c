@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../netproxy/netproxy.h"
+#include "../common/utf8.h"
 #include "learn_internal.h"
 
 #define LEARN_MAX 4096
@@ -106,7 +107,12 @@ size_t learn_control_at(const char *s)
 
 	if (c < 0x20 || c == 0x7f)
 		return 1;
-	return c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] < 0xa0 ? 2 : 0;
+	if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] < 0xa0)
+		return 2;
+	/* a bidirectional control (the bytes read stop at a NUL) */
+	if (c == 0xd8 && utf8_reorders((const unsigned char *)s, 2))
+		return 2;
+	return c == 0xe2 && s[1] && utf8_reorders((const unsigned char *)s, 3) ? 3 : 0;
 }
 
 /* S made fit for one comment line: a control (a newline a sandboxed

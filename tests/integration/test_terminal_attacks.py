@@ -8,11 +8,15 @@ Every message now writes control bytes as \\xNN; UTF-8 stays."""
 import os
 import subprocess
 
+# what must not reach the terminal as it is: ESC, BEL, C1's CSI in UTF-8,
+# and a right-to-left override (which shows the rest of a line reversed)
+RAW = (b"\x1b", b"\x07", b"\xc2\x9b", b"\xe2\x80\xae")
+
 
 def test_a_name_made_in_the_sandbox_cannot_drive_the_terminal(box):
     # a repository deeper than the walk at start looks: what it holds is
     # said at exit, by name; a hook named with escape sequences
-    name = (r"x\033]0;PWNED\007\033]52;c;ZWNobyBwd25lZA==\007\033[2J\302\23331my\303\251")
+    name = (r"x\033]0;PWNED\007\033]52;c;ZWNobyBwd25lZA==\007\033[2J\302\23331my\303\251\342\200\256hs.txt")
     script = ("mkdir -p a/b/c/d && git init -q a/b/c/d && "
               "printf '#!/bin/sh\\n' > \"a/b/c/d/.git/hooks/$(printf '%s')\"" % name)
     r = box.run(["sh", "-c", script], policy=box.policy(""))
@@ -20,13 +24,14 @@ def test_a_name_made_in_the_sandbox_cannot_drive_the_terminal(box):
     err = r.stderr.encode("utf-8", "surrogateescape")
     # the control: the hook was made, and said by its name
     assert b"(a hook)" in err and b"hooks/x" in err, err
-    for raw in (b"\x1b", b"\x07", b"\xc2\x9b"):
+    for raw in RAW:
         assert raw not in err, err
     assert b"hooks/x\\x1b]0;PWNED\\x07\\x1b]52;c;" in err, err
-    assert b"\\xc2\\x9b31my\xc3\xa9" in err, err
+    assert b"\\xc2\\x9b31my\xc3\xa9\\xe2\\x80\\xaehs.txt" in err, err
 
 
-C1 = r"d\033]0;PWNED\007\302\2332J"  # printf's octal: ESC, BEL, U+009B (CSI)
+# printf's octal: ESC, BEL, U+009B (CSI), U+202E (right-to-left override)
+C1 = r"d\033]0;PWNED\007\302\2332J\342\200\256hs.txt"
 
 
 def test_the_logs_and_learn_write_no_control_of_the_sandbox(box):
@@ -53,7 +58,7 @@ def test_the_logs_and_learn_write_no_control_of_the_sandbox(box):
     for name, data in (("audit", audit), ("live", live.stderr.encode("utf-8", "surrogateescape")),
                        ("learn", (learned.stdout + learned.stderr).encode("utf-8",
                                                                          "surrogateescape"))):
-        for raw in (b"\x1b", b"\x07", b"\xc2\x9b"):
+        for raw in RAW:
             assert raw not in data, (name, data[-600:])
 
 
@@ -70,5 +75,5 @@ def test_explain_writes_no_control_of_a_directory_name(box):
     r = box.raw(["explain", "-p", box.policy("")], cwd=sub.decode("utf-8", "surrogateescape"))
     out = r.stdout.encode("utf-8", "surrogateescape")
     assert b"PWNED" in out, r.stdout + r.stderr  # the control: the directory is named
-    for raw in (b"\x1b", b"\x07", b"\xc2\x9b"):
+    for raw in RAW:
         assert raw not in out, out

@@ -120,6 +120,20 @@ static bool user_may_change(const struct sandbox *sb, const char *path, const st
 	return w;
 }
 
+/* Whether the canonical PATH lies beneath one of the policy's write grants
+ * (what the sandbox may change while it runs). */
+static bool under_write_grant(const struct sandbox *sb, const char *path)
+{
+	const struct policy *p = sb->policy;
+
+	for (size_t i = 0; i < p->fs.write.n; i++) {
+		_cleanup_free_ char *w = realpath(p->fs.write.items[i].value, NULL);
+		if (w && landlock_path_beneath(path, w))
+			return true;
+	}
+	return false;
+}
+
 /* Whether resolving PATH a component at a time, as open() does, meets a
  * directory the command's user may change or a link of that user's (in
  * the chain of another: root's own link to the user's link to a file of
@@ -176,6 +190,65 @@ static bool user_reaches(const struct sandbox *sb, const char *path)
 	return user_reaches_in(sb, path, cur, sizeof(cur), 0);
 }
 
+/* Whether resolving PATH a component at a time, as open() does, meets
+ * what lies beneath a write grant (CUR holds the path resolved so far,
+ * canonical): a link (which the sandbox may have made, or may point
+ * elsewhere), and unless LINKS_ONLY a directory a name is looked up in or
+ * the end (whose entries, or itself, the sandbox may replace). */
+static bool grant_reaches_in(const struct sandbox *sb, const char *path, char *cur, size_t size,
+			     int depth, bool links_only)
+{
+	char buf[PATH_MAX], *save = NULL;
+	struct stat st;
+
+	if (depth > 40 || (size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
+		return true; /* too deep to tell: the sandbox's */
+	if (path[0] == '/')
+		cur[0] = '\0';
+	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		size_t len = strlen(cur);
+		char target[PATH_MAX];
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (!links_only && under_write_grant(sb, len ? cur : "/"))
+			return true;
+		if (strcmp(c, "..") == 0) {
+			char *sl = strrchr(cur, '/');
+			if (sl)
+				*sl = '\0';
+			continue;
+		}
+		if ((size_t)snprintf(cur + len, size - len, "/%s", c) >= size - len)
+			return true;
+		if (lstat(cur, &st) < 0)
+			return false; /* absent: nothing is followed past it */
+		if (!S_ISLNK(st.st_mode))
+			continue;
+		if (under_write_grant(sb, cur))
+			return true;
+		ssize_t n = readlink(cur, target, sizeof(target) - 1);
+		if (n < 0)
+			return true;
+		target[n] = '\0';
+		cur[len] = '\0'; /* a relative target starts in the link's directory */
+		if (grant_reaches_in(sb, target, cur, size, depth + 1, links_only))
+			return true;
+	}
+	return !links_only && under_write_grant(sb, cur[0] ? cur : "/");
+}
+
+bool creds_sandbox_reaches(const struct sandbox *sb, const char *path, bool links_only)
+{
+	char cur[PATH_MAX] = "";
+
+	if (grant_reaches_in(sb, path, cur, sizeof(cur), 0, links_only))
+		return true;
+	/* root running the command as a user: that user's own processes
+	 * outside the sandbox may change what is theirs */
+	return !links_only && sb->started_as_root && sb->drop_to_user && sb->uid != 0 &&
+	       user_reaches(sb, path);
+}
+
 /* Reads the secret into DST (SECRET_MAX + 2 bytes); returns its length, or
  * 0 for an optional credential whose secret is not there (or, best-effort,
  * a command that failed). */
@@ -221,6 +294,15 @@ static size_t read_secret(struct sandbox *sb, size_t k, char *dst)
 		 * no link (outside review). */
 		bool users = sb->started_as_root && sb->drop_to_user && sb->uid != 0 &&
 			     user_reaches(sb, path);
+		/* a link beneath a write grant may be the sandbox's, made in
+		 * an earlier run where an optional source was absent, leading
+		 * to a file the policy denies it (outside review) */
+		if (creds_sandbox_reaches(sb, path, true))
+			die_cred(pc,
+				 "source = %s: a link on the way to it lies beneath a write grant, "
+				 "where the sandbox may have made it: not followed (name the file "
+				 "itself)",
+				 pc->source);
 		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
 					(users ? O_NOFOLLOW : 0));
 		if (fd < 0 && errno == ENOENT && pc->optional)
@@ -367,20 +449,6 @@ static void strv_add_unique(char ***v, size_t *n, char *s)
  * the command keeps the variables and may read these; with it they go into
  * the bundle and verify upstream servers.
  */
-/* Whether the canonical PATH lies beneath one of the policy's write grants
- * (what the sandbox may change while it runs). */
-static bool under_write_grant(const struct sandbox *sb, const char *path)
-{
-	const struct policy *p = sb->policy;
-
-	for (size_t i = 0; i < p->fs.write.n; i++) {
-		_cleanup_free_ char *w = realpath(p->fs.write.items[i].value, NULL);
-		if (w && landlock_path_beneath(path, w))
-			return true;
-	}
-	return false;
-}
-
 /*
  * A CA directory the sandbox may write in: OpenSSL reads a hashed
  * directory by name whenever it verifies a server, so a file the sandbox

@@ -17,6 +17,10 @@
  *   runs.
  * - It runs in / (PWD=/), never in the directory ringfence started in,
  *   which the sandbox usually writes.
+ * - What it runs is out of the sandbox's reach (check_program()): the
+ *   program and its "#!" interpreters are refused where the sandbox may
+ *   change them, and its PATH and the variables that load code
+ *   (code_vars) are the caller's less what could lead into a write grant.
  * - argv is split as the policy wrote it; no shell (name one to get one),
  *   no PATH search.  stdin is /dev/null, stderr the caller's, stdout read
  *   up to 8 KiB; the command gets its own process group, killed whole
@@ -262,7 +266,16 @@ static void forget_variable(const char *name)
 	}
 }
 
-_noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent)
+/* Variables that make a program or its interpreter load code from where
+ * they say (a preload, a module path, an rc file): not the commands' to
+ * follow, since they could name what the sandbox writes. */
+static const char *const code_vars[] = {
+    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT",  "PYTHONPATH", "PYTHONSTARTUP",
+    "PYTHONHOME", "NODE_OPTIONS",    "NODE_PATH", "PERL5LIB",	"PERLLIB",
+    "PERL5OPT",	  "RUBYLIB",	     "RUBYOPT",	  "BASH_ENV",	"ENV",
+};
+
+_noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent, const char *path)
 {
 	char *msg;
 	struct netproxy_secret_reply *m;
@@ -292,6 +305,14 @@ _noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent)
 	if (chdir("/") < 0 || setenv("PWD", "/", 1) < 0)
 		_exit(1);
 	(void)unsetenv("OLDPWD");
+	/* what the commands find by name (a script's "#!/usr/bin/env
+	 * python3", a CLI's own subprocesses): PATH without what the
+	 * sandbox may change (a project's .venv/bin first, as an activated
+	 * virtual environment puts it) */
+	if (setenv("PATH", path, 1) < 0)
+		_exit(1);
+	for (size_t i = 0; i < sizeof(code_vars) / sizeof(code_vars[0]); i++)
+		(void)unsetenv(code_vars[i]);
 	/* the variables other credentials were read from are not the
 	 * command's to see, nor this process's to keep */
 	for (size_t k = 0; k < p->n_creds; k++)
@@ -364,12 +385,108 @@ static void check_root_policy(const struct policy *p, const struct policy_creden
 	}
 }
 
+/* The caller's PATH without the entries the sandbox may change, and
+ * without relative ones, into BUF. */
+static void safe_path(const struct sandbox *sb, char *buf, size_t size)
+{
+	const char *v = getenv("PATH");
+	char copy[4096], *save = NULL;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!v || snprintf(copy, sizeof(copy), "%s", v) >= (int)sizeof(copy))
+		snprintf(copy, sizeof(copy), "/usr/local/bin:/usr/bin:/bin");
+	for (char *e = strtok_r(copy, ":", &save); e; e = strtok_r(NULL, ":", &save)) {
+		if (e[0] != '/' || creds_sandbox_reaches(sb, e, false)) {
+			note("cmd: PATH entry %s left out of the commands' PATH: %s", e,
+			     e[0] != '/' ? "not absolute" : "the sandbox may change it");
+			continue;
+		}
+		int w = snprintf(buf + n, size - n, "%s%s", n ? ":" : "", e);
+		if (w < 0 || (size_t)w >= size - n)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* The interpreter PROGRAM's first line names ("#!INTERP ARG"), into
+ * INTERP (env's program looked up in PATH, as env would); false when it
+ * has none. */
+static bool interpreter_of(const char *program, const char *path, char *interp, size_t size)
+{
+	char line[256], *save = NULL, *w;
+	int fd = open(program, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	ssize_t n = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 2 || line[0] != '#' || line[1] != '!')
+		return false;
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	w = strtok_r(line + 2, " \t", &save);
+	if (!w)
+		return false;
+	const char *base = strrchr(w, '/');
+	if (!base || strcmp(base + 1, "env") != 0) {
+		snprintf(interp, size, "%s", w);
+		return true;
+	}
+	/* env [-S] [-i] [NAME=VALUE]... PROGRAM */
+	while ((w = strtok_r(NULL, " \t", &save)) && (w[0] == '-' || strchr(w, '=')))
+		;
+	if (!w)
+		return false;
+	if (strchr(w, '/')) {
+		snprintf(interp, size, "%s", w);
+		return true;
+	}
+	char copy[4096], *psave = NULL;
+	snprintf(copy, sizeof(copy), "%s", path);
+	for (char *e = strtok_r(copy, ":", &psave); e; e = strtok_r(NULL, ":", &psave)) {
+		if ((size_t)snprintf(interp, size, "%s/%s", e, w) < size &&
+		    access(interp, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A command runs outside the sandbox, as the caller (as root, root): its
+ * program, and the interpreters its "#!" lines name, must be out of the
+ * sandbox's reach, or the sandbox would rewrite what runs there (found by
+ * an outside review: a script in the project replaced by one that
+ * printed /etc/shadow into it, run as root at the next refresh). */
+static void check_program(const struct sandbox *sb, const struct policy_credential *pc,
+			  const char *path)
+{
+	char prog[PATH_MAX], interp[PATH_MAX];
+
+	snprintf(prog, sizeof(prog), "%s", pc->cmd_argv.items[0].value);
+	for (int level = 0; level < 5; level++) {
+		if (creds_sandbox_reaches(sb, prog, false))
+			die("%s:%u: credential.source: [credential %s]: cmd: %s%s%s could be "
+			    "changed "
+			    "by the sandbox (it, a directory on the way to it or a link there is "
+			    "beneath a write grant%s): a command run outside the sandbox must be "
+			    "out of its reach",
+			    origin_file(&pc->source_origin), pc->source_origin.line, pc->name,
+			    level ? "the interpreter " : "", prog, level ? " of the program" : "",
+			    sb->started_as_root && sb->drop_to_user && sb->uid != 0
+				? ", or the run_as user may change it"
+				: "");
+		if (!interpreter_of(prog, path, interp, sizeof(interp)))
+			return;
+		snprintf(prog, sizeof(prog), "%s", interp);
+	}
+}
+
 void secretcmd_start(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
 	const struct policy_credential *first = NULL;
 	int sv[2];
 	pid_t parent = getpid(), pid;
+	char path[4096];
 
 	sb->secret_fd = -1;
 	for (size_t k = 0; k < p->n_creds && !first; k++)
@@ -378,6 +495,10 @@ void secretcmd_start(struct sandbox *sb)
 	if (!first)
 		return;
 	check_root_policy(p, first);
+	safe_path(sb, path, sizeof(path));
+	for (size_t k = 0; k < p->n_creds; k++)
+		if (strncmp(p->creds[k].source, "cmd:", 4) == 0)
+			check_program(sb, &p->creds[k], path);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		die("socketpair: %s", strerror(errno));
 	/* a reply is one message: room for the largest */
@@ -389,7 +510,7 @@ void secretcmd_start(struct sandbox *sb)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(sv[0]);
-		helper_main(sv[1], p, parent);
+		helper_main(sv[1], p, parent, path);
 	}
 	close(sv[1]);
 	sb->secret_fd = sv[0];

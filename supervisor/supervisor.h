@@ -973,6 +973,11 @@ void creds_prepare(struct sandbox *sb);
 void creds_finish(struct sandbox *sb);
 /* In a forked child: wipe the secrets and the CA's key from this copy. */
 void creds_forget(struct sandbox *sb);
+/* Whether the sandbox could change what PATH leads to: resolving it a
+ * component at a time meets a link beneath a write grant, or (unless
+ * LINKS_ONLY) a directory on the way or the end beneath one, or what the
+ * run_as user may change when root started ringfence. */
+bool creds_sandbox_reaches(const struct sandbox *sb, const char *path, bool links_only);
 
 /* ---- secretcmd.c -------------------------------------------------------- */
 

@@ -1062,6 +1062,113 @@ def test_bad_commands_refuse_to_start(one, name, source, msg):
     assert len(lines) == 1 and msg in lines[0] and "policy.ini:" in lines[0], r.stderr
 
 
+# A cmd: program runs outside the sandbox (as root, root): what it runs
+# must be out of the sandbox's reach.  Each case plants, in the write grant,
+# code that leaves a mark outside it when run, as a sandbox would have
+# between two refreshes or two runs (found by an outside review).
+PLANTED = "#!/bin/sh\ntouch @MARK@\necho planted-secret-0123456789\n"
+
+
+def write_exec(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o755)
+
+
+def cmd_dir(box):
+    """The directory outside the grants where the commands leave marks:
+    the user's who starts ringfence (the command runs as that user)."""
+    d = box.path("cmd")
+    os.makedirs(d, exist_ok=True)
+    if box.user == "nobody":
+        os.chown(d, NOBODY, NOBODY)
+    return d
+
+
+CMD_REACH = ["program", "interpreter", "link"]
+
+
+@pytest.mark.parametrize("where", CMD_REACH)
+def test_a_command_the_sandbox_may_change_refuses_to_start(cred, where):
+    mark = os.path.join(cmd_dir(cred), "ran-" + where)
+    planted = os.path.join(cred.work, "tools", "tok.sh")
+    write_exec(planted, PLANTED.replace("@MARK@", mark))
+    if where == "program":
+        prog = planted
+    elif where == "interpreter":
+        # the caller's own script, whose "#!" names one in the project
+        prog = cred.path("cmd", "cli")
+        write_exec(prog, "#!%s\necho x\n" % planted)
+    else:
+        # a link of the caller's, outside, to the project's script
+        prog = cred.path("cmd", "tok-link")
+        os.symlink(planted, prog)
+    p = policy(cred, creds="[credential tok]\nenv = TOK\nsource = cmd:%s\nhosts = good.test\n"
+               % prog)
+    r = run(cred, "echo ran", p)
+    assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
+    assert "could be changed by the sandbox" in r.stderr and "policy.ini:" in r.stderr, r.stderr
+    assert not os.path.exists(mark), "the sandbox's code ran outside it"
+    # the control: the same script outside the grants runs
+    outside = cred.path("cmd", "tok-outside.sh")
+    write_exec(outside, PLANTED.replace("@MARK@", mark))
+    p = policy(cred, creds="[credential tok]\nenv = TOK\nsource = cmd:%s\nhosts = good.test\n"
+               % outside)
+    r = run(cred, 'echo "ran ${#TOK}"', p)
+    assert r.returncode == 0 and r.stdout.startswith("ran "), (r.stdout, r.stderr)
+    assert os.path.exists(mark)
+
+
+def test_a_command_finds_nothing_the_sandbox_may_change_by_name(cred):
+    """The caller's script, outside every grant, says #!/usr/bin/env
+    python3; the caller's PATH starts with the project's .venv/bin (an
+    activated virtual environment) and PYTHONPATH names the project: the
+    sandbox's python3 and sitecustomize.py there ran outside it."""
+    d = cmd_dir(cred)
+    mark_py, mark_site = os.path.join(d, "ran-python3"), os.path.join(d, "ran-site")
+    venv = os.path.join(cred.work, ".venv", "bin")
+    write_exec(os.path.join(venv, "python3"), PLANTED.replace("@MARK@", mark_py))
+    write_exec(os.path.join(cred.work, "lib", "sitecustomize.py"),
+               "open(%r, 'w').close()\n" % mark_site)
+    prog = cred.path("cmd", "cli")
+    write_exec(prog, "#!/usr/bin/env python3\nprint('cmd-secret-by-name-0123456789')\n")
+    p = policy(cred, creds="[credential tok]\nenv = TOK\nsource = cmd:%s\nhosts = good.test\n"
+               % prog)
+    r = run(cred, 'echo "ran ${#TOK}"', p,
+            env={"PATH": "%s:/usr/local/bin:/usr/bin:/bin" % venv,
+                 "PYTHONPATH": os.path.join(cred.work, "lib")})
+    assert r.returncode == 0 and r.stdout.startswith("ran "), (r.stdout, r.stderr)
+    assert not os.path.exists(mark_py), "the project's python3 ran outside the sandbox"
+    assert not os.path.exists(mark_site), "the project's sitecustomize.py ran outside the sandbox"
+
+
+def test_a_link_made_where_an_optional_file_source_was_absent_is_not_followed(cred):
+    """source = file: beneath a write grant, optional and absent at the
+    start: the sandbox made it a link to a file it cannot read, and the
+    next run read that file as the secret and sent it to the bound host
+    (found by an outside review)."""
+    w2, keys = cred.path("w2"), cred.path("keys")
+    os.makedirs(w2, exist_ok=True)
+    os.makedirs(keys, exist_ok=True)
+    key = os.path.join(keys, "other-token")
+    with open(key, "w") as f:
+        f.write("OTHER-DENIED-TOKEN-0123456789\n")
+    if cred.user == "nobody":
+        for d in (w2, keys, key):
+            os.chown(d, NOBODY, NOBODY)
+    creds = ("[filesystem]\nwrite = %s\n[credential tok]\nenv = TOK\nsource = file:%s/opt/.token\n"
+             "optional = yes\nhosts = good.test\n" % (w2, w2))
+    p = policy(cred, creds=creds)
+    r = run(cred, "cat %s; mkdir -p %s/opt && ln -s %s %s/opt/.token && echo made" % (key, w2, key, w2), p)
+    assert r.returncode == 0 and "made" in r.stdout, (r.stdout, r.stderr)
+    assert "OTHER-DENIED" not in r.stdout  # the control: the file is not the sandbox's to read
+    r = run(cred, CURL + '-H "Authorization: Bearer $TOK" https://good.test/seen', p)
+    assert "OTHER-DENIED" not in unhex(r.stdout), r.stdout
+    assert r.returncode == 125 and "a link on the way to it lies beneath a write grant" in r.stderr, \
+        (r.stdout, r.stderr)
+
+
 def test_cmd_as_root_needs_a_policy_only_root_could_write(world):
     if not os.geteuid() == 0:
         pytest.skip("needs root")

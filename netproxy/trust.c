@@ -351,18 +351,31 @@ static bool repeated(const struct bundle *b, uint64_t h, const char *p, size_t l
 	return false;
 }
 
+static bool blank(const char *p, const char *stop)
+{
+	for (; p < stop; p++)
+		if (!strchr(" \t\r\n", *p))
+			return false;
+	return true;
+}
+
 /*
- * The N bytes at P (a file of identity ST; they stay where they are until
- * the bundle is written) go in, less each certificate that is, byte for
- * byte, one already in it: the same certificate twice trusts nothing more.
- * Everything else (other certificates, CRLs, comments) stays.  A file in
- * already adds nothing.
+ * The certificates of the N bytes at P (a file of identity ST; they stay
+ * where they are until the bundle is written) go in, less each that is,
+ * byte for byte, one already in it: the same certificate twice trusts
+ * nothing more.  Nothing else does: the bundle is for the command to
+ * read, and a CA file of the caller's may hold its private key beside
+ * the certificate (mitmproxy's -ca.pem), which the command is denied
+ * (an outside review found it copied whole); comments, CRLs and
+ * OpenSSL's TRUSTED CERTIFICATE blocks are left out with it.  Runs of
+ * certificates with only blanks between them go in as one piece.  A file
+ * in already adds nothing.
  */
 static int add_bytes(struct bundle *b, const char *p, size_t n, const struct stat *st)
 {
 	static const char begin[] = "-----BEGIN CERTIFICATE-----",
 			  end[] = "-----END CERTIFICATE-----";
-	const char *r = p, *stop = p + n;
+	const char *run = NULL, *last = p, *stop = p + n;
 	struct stat *sv;
 	int e;
 
@@ -374,7 +387,7 @@ static int add_bytes(struct bundle *b, const char *p, size_t n, const struct sta
 		return -ENOMEM;
 	b->files = sv;
 	sv[b->n_files++] = *st;
-	for (const char *s = r; s < stop;) {
+	for (const char *s = p; s < stop;) {
 		const char *bl = find_tag(s, (size_t)(stop - s), begin, sizeof(begin) - 1);
 		const char *el =
 		    bl ? find_tag(bl, (size_t)(stop - bl), end, sizeof(end) - 1) : NULL;
@@ -387,24 +400,28 @@ static int add_bytes(struct bundle *b, const char *p, size_t n, const struct sta
 		 * files) cost ~0.5 ms */
 		size_t tail = len < 64 ? len : 64;
 		uint64_t h = fnv1a(bl + len - tail, tail) ^ len;
+		bool again = repeated(b, h, bl, len);
 		s = bl + len;
-		if (repeated(b, h, bl, len)) {
-			/* what came before it goes in; it and its newline do not */
-			if ((e = piece(b, r, (size_t)(bl - r))) < 0)
+		if (run && (again || !blank(last, bl))) {
+			/* the run ends with the last certificate kept */
+			if ((e = piece(b, run, (size_t)(last - run))) < 0 ||
+			    (e = piece(b, "\n", 1)) < 0)
 				return e;
-			r = s < stop && *s == '\n' ? s + 1 : s;
-			continue;
+			run = NULL;
 		}
-		struct cert_block *v = realloc(b->blocks, (b->n_blocks + 1) * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		b->blocks = v;
-		v[b->n_blocks++] = (struct cert_block){h, bl, len};
+		if (!again) {
+			struct cert_block *v = realloc(b->blocks, (b->n_blocks + 1) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			b->blocks = v;
+			v[b->n_blocks++] = (struct cert_block){h, bl, len};
+			run = run ? run : bl;
+		}
+		last = s;
 	}
-	if ((e = piece(b, r, (size_t)(stop - r))) < 0)
+	if (run && ((e = piece(b, run, (size_t)(last - run))) < 0 || (e = piece(b, "\n", 1)) < 0))
 		return e;
-	/* a file without a final newline must not run into the next */
-	return r < stop && stop[-1] != '\n' ? piece(b, "\n", 1) : 0;
+	return 0;
 }
 
 /*

@@ -1169,6 +1169,31 @@ def test_a_link_made_where_an_optional_file_source_was_absent_is_not_followed(cr
         (r.stdout, r.stderr)
 
 
+def test_a_key_beside_the_callers_ca_certificate_stays_out_of_the_bundle(cred):
+    """SSL_CERT_FILE names a file holding a CA's private key beside its
+    certificate (mitmproxy's -ca.pem), which the command may not read: the
+    bundle made for the command carried the key (an outside review)."""
+    keyed = cred.path("keys", "mitm-ca.pem")
+    os.makedirs(os.path.dirname(keyed), exist_ok=True)
+    key = subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                          "ec_paramgen_curve:P-256"], capture_output=True, text=True, check=True)
+    with open(cred.path("bin", "ca.pem")) as f:
+        cert = f.read()
+    with open(keyed, "w") as f:
+        f.write(key.stdout + cert)
+    os.chmod(keyed, 0o600)
+    if cred.user == "nobody":
+        os.chown(keyed, NOBODY, NOBODY)
+    p = policy(cred)
+    r = run(cred, 'cat %s; echo "keys $(grep -c PRIVATE "$SSL_CERT_FILE") '
+            'certs $(grep -c "BEGIN CERTIFICATE" "$SSL_CERT_FILE")"' % keyed, p,
+            env={"SSL_CERT_FILE": keyed})
+    assert "PRIVATE" not in r.stdout.replace("keys 0", ""), r.stdout
+    m = re.search(r"keys (\d+) certs (\d+)", r.stdout)
+    assert m and m.group(1) == "0", (r.stdout, r.stderr)
+    assert int(m.group(2)) >= 2, r.stdout  # the control: the caller's CA and ours are there
+
+
 def test_cmd_as_root_needs_a_policy_only_root_could_write(world):
     if not os.geteuid() == 0:
         pytest.skip("needs root")

@@ -461,6 +461,22 @@ static void check_program(const struct sandbox *sb, const struct policy_credenti
 {
 	char prog[PATH_MAX], interp[PATH_MAX];
 
+	/* an argument naming a file there: a script the program runs
+	 * (cmd:/bin/sh /project/token.sh), a file it reads (which the
+	 * sandbox could make a link to one it is denied) */
+	for (size_t i = 1; i < pc->cmd_argv.n; i++) {
+		const char *a = pc->cmd_argv.items[i].value, *eq = strchr(a, '=');
+		const char *named = a[0] == '/' ? a : eq && eq[1] == '/' ? eq + 1 : NULL;
+		if (named && creds_sandbox_reaches(sb, named, false))
+			die("%s:%u: credential.source: [credential %s]: cmd: its argument %s names "
+			    "what the sandbox could change (beneath a write grant%s): a command "
+			    "run "
+			    "outside the sandbox must be out of its reach",
+			    origin_file(&pc->source_origin), pc->source_origin.line, pc->name, a,
+			    sb->started_as_root && sb->drop_to_user && sb->uid != 0
+				? ", or the run_as user may change it"
+				: "");
+	}
 	snprintf(prog, sizeof(prog), "%s", pc->cmd_argv.items[0].value);
 	for (int level = 0; level < 5; level++) {
 		if (creds_sandbox_reaches(sb, prog, false))

@@ -1086,7 +1086,7 @@ def cmd_dir(box):
     return d
 
 
-CMD_REACH = ["program", "interpreter", "link"]
+CMD_REACH = ["program", "interpreter", "link", "argument"]
 
 
 @pytest.mark.parametrize("where", CMD_REACH)
@@ -1100,15 +1100,20 @@ def test_a_command_the_sandbox_may_change_refuses_to_start(cred, where):
         # the caller's own script, whose "#!" names one in the project
         prog = cred.path("cmd", "cli")
         write_exec(prog, "#!%s\necho x\n" % planted)
-    else:
+    elif where == "link":
         # a link of the caller's, outside, to the project's script
         prog = cred.path("cmd", "tok-link")
         os.symlink(planted, prog)
+    else:
+        # a shell of the system's, given the project's script to run
+        prog = "/bin/sh " + planted
     p = policy(cred, creds="[credential tok]\nenv = TOK\nsource = cmd:%s\nhosts = good.test\n"
                % prog)
     r = run(cred, "echo ran", p)
     assert r.returncode == 125 and r.stdout == "", (r.stdout, r.stderr)
-    assert "could be changed by the sandbox" in r.stderr and "policy.ini:" in r.stderr, r.stderr
+    assert ("could be changed by the sandbox" in r.stderr or
+            "names what the sandbox could change" in r.stderr) and "policy.ini:" in r.stderr, \
+        r.stderr
     assert not os.path.exists(mark), "the sandbox's code ran outside it"
     # the control: the same script outside the grants runs
     outside = cred.path("cmd", "tok-outside.sh")

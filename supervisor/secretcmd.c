@@ -17,10 +17,12 @@
  *   runs.
  * - It runs in / (PWD=/), never in the directory ringfence started in,
  *   which the sandbox usually writes.
- * - What it runs is out of the sandbox's reach (check_program()): the
- *   program and its "#!" interpreters are refused where the sandbox may
- *   change them, and its PATH and the variables that load code
- *   (code_vars) are the caller's less what could lead into a write grant.
+ * - What it runs is out of the sandbox's reach: the program, its "#!"
+ *   interpreters and path arguments are refused where the sandbox may
+ *   change them (check_program()), its PATH and the variables that load
+ *   code (code_vars) are the caller's less what could lead into a write
+ *   grant, and every write grant is hidden from the commands in a mount
+ *   namespace of the helper's own (hide_grants()).
  * - argv is split as the policy wrote it; no shell (name one to get one),
  *   no PATH search.  stdin is /dev/null, stderr the caller's, stdout read
  *   up to 8 KiB; the command gets its own process group, killed whole
@@ -36,12 +38,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "../netproxy/netproxy.h"
@@ -275,8 +280,96 @@ static const char *const code_vars[] = {
     "PERL5OPT",	  "RUBYLIB",	     "RUBYOPT",	  "BASH_ENV",	"ENV",
 };
 
-_noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent, const char *path)
+/* What the helper hides from its commands: the write grants, canonical,
+ * none beneath another (secretcmd_start() gathers them before the fork). */
+struct masks {
+	char **path;
+	bool *dir;
+	size_t n;
+};
+
+static int write_proc(const char *name, const char *text)
 {
+	int fd = open(name, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * The commands run in a mount namespace of the helper's own where every
+ * write grant is an empty tmpfs (a file grant, /dev/null): nothing the
+ * sandbox wrote is there for them to load, whatever names it (a script's
+ * argument, a "#!" line's, an ELF's RUNPATH, a variable, a configuration
+ * file, a bind mount or hard link of the caller's; an outside review found
+ * each of these past the checks of the paths alone).  The tmpfs is
+ * writable, with the directory's mode: a CLI's cache or temporary files
+ * there are its own, for the helper's life.  As root a mount namespace;
+ * else first a user namespace mapping the caller's ids to themselves (the
+ * commands run as the caller, without capabilities past exec).  The
+ * caller's write grants, not what the run_as user may change elsewhere:
+ * those are the checks' (check_program()).  Returns 0 or -errno.
+ */
+static int hide_grants(const struct masks *m)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	char map[64];
+	int r;
+
+	if (uid != 0) {
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+			return -errno;
+		/* a process that is not dumpable has its /proc files root's,
+		 * the maps too; the helper holds no secret (forked before any
+		 * is read), and is made so again at once */
+		(void)prctl(PR_SET_DUMPABLE, 1);
+		snprintf(map, sizeof(map), "%u %u 1", (unsigned)uid, (unsigned)uid);
+		if ((r = write_proc("/proc/self/setgroups", "deny")) == 0 &&
+		    (r = write_proc("/proc/self/uid_map", map)) == 0) {
+			snprintf(map, sizeof(map), "%u %u 1", (unsigned)gid, (unsigned)gid);
+			r = write_proc("/proc/self/gid_map", map);
+		}
+		(void)prctl(PR_SET_DUMPABLE, 0);
+		if (r < 0)
+			return r;
+	} else if (unshare(CLONE_NEWNS) < 0) {
+		return -errno;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	for (size_t i = 0; i < m->n; i++) {
+		struct stat st;
+		char opt[96];
+		if (!m->dir[i]) {
+			if (mount("/dev/null", m->path[i], NULL, MS_BIND, NULL) < 0)
+				return -errno;
+			continue;
+		}
+		if (stat(m->path[i], &st) < 0)
+			return -errno;
+		snprintf(opt, sizeof(opt), "size=64m,mode=%o,uid=%u,gid=%u",
+			 (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid);
+		if (mount("tmpfs", m->path[i], "tmpfs", MS_NOSUID | MS_NODEV, opt) < 0) {
+			/* an owner the user namespace does not map: its own */
+			snprintf(opt, sizeof(opt), "size=64m,mode=%o",
+				 (unsigned)(st.st_mode & 07777));
+			if (mount("tmpfs", m->path[i], "tmpfs", MS_NOSUID | MS_NODEV, opt) < 0)
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+_noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent, const char *path,
+				   const struct masks *masks)
+{
+	int hidden;
+
 	char *msg;
 	struct netproxy_secret_reply *m;
 
@@ -318,6 +411,7 @@ _noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent,
 	for (size_t k = 0; k < p->n_creds; k++)
 		if (strncmp(p->creds[k].source, "env:", 4) == 0)
 			forget_variable(p->creds[k].source + 4);
+	hidden = hide_grants(masks);
 	msg = mmap(NULL, MSG_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (msg == MAP_FAILED)
 		_exit(1);
@@ -335,7 +429,12 @@ _noreturn_ static void helper_main(int fd, const struct policy *p, pid_t parent,
 		memset(m, 0, sizeof(*m));
 		m->magic = NETPROXY_SECRET_MAGIC;
 		m->index = idx;
-		if (idx < p->n_creds && strncmp(p->creds[idx].source, "cmd:", 4) == 0)
+		if (hidden < 0)
+			snprintf(m->why, sizeof(m->why),
+				 "the write grants cannot be hidden from it (a mount namespace of "
+				 "its own: %s)",
+				 strerror(-hidden));
+		else if (idx < p->n_creds && strncmp(p->creds[idx].source, "cmd:", 4) == 0)
 			n = run_one(&p->creds[idx], msg + sizeof(*m), m->why, sizeof(m->why));
 		else
 			snprintf(m->why, sizeof(m->why), "no such command");
@@ -479,6 +578,16 @@ static void check_program(const struct sandbox *sb, const struct policy_credenti
 	}
 	snprintf(prog, sizeof(prog), "%s", pc->cmd_argv.items[0].value);
 	for (int level = 0; level < 5; level++) {
+		struct stat st;
+		/* a hard link of the command's user's own: its other name may be
+		 * in a write grant, where the sandbox rewrites the same file
+		 * (root's own files have links of the system's, /usr/bin/perl) */
+		if (sb->uid != 0 && stat(prog, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_nlink > 1 && st.st_uid == sb->uid)
+			die("%s:%u: credential.source: [credential %s]: cmd: %s is a hard link of "
+			    "the command's user's: its other names may be the sandbox's to write",
+			    origin_file(&pc->source_origin), pc->source_origin.line, pc->name,
+			    prog);
 		if (creds_sandbox_reaches(sb, prog, false))
 			die("%s:%u: credential.source: [credential %s]: cmd: %s%s%s could be "
 			    "changed "
@@ -496,6 +605,52 @@ static void check_program(const struct sandbox *sb, const struct policy_credenti
 	}
 }
 
+/* The write grants the helper hides (hide_grants()): each one there,
+ * canonical, a directory or a regular file not on a file system where
+ * nothing can be made (devpts, proc, sysfs: the terminals, /dev/null are
+ * grants too), and none beneath another (hidden with it). */
+static void gather_masks(const struct sandbox *sb, struct masks *m)
+{
+	const struct policy *p = sb->policy;
+	size_t cap = p->fs.write.n;
+
+	m->path = calloc(cap ? cap : 1, sizeof(*m->path));
+	m->dir = calloc(cap ? cap : 1, sizeof(*m->dir));
+	if (!m->path || !m->dir)
+		die("out of memory");
+	for (size_t i = 0; i < p->fs.write.n; i++) {
+		char *c = realpath(p->fs.write.items[i].value, NULL);
+		struct stat st;
+		struct statfs sf;
+		if (!c || stat(c, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) ||
+		    statfs(c, &sf) < 0 || sf.f_type == 0x1cd1 /* devpts */ ||
+		    sf.f_type == 0x9fa0 /* proc */ || sf.f_type == 0x62656572 /* sysfs */) {
+			free(c);
+			continue;
+		}
+		m->dir[m->n] = S_ISDIR(st.st_mode);
+		m->path[m->n++] = c;
+	}
+	/* one beneath another: the outer hides it (and a mount over the
+	 * inner would find it gone) */
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t j = 0; j < m->n; j++)
+			if (i != j && m->path[i] && m->path[j] && m->dir[j] &&
+			    (strcmp(m->path[i], m->path[j]) != 0 || i > j) &&
+			    landlock_path_beneath(m->path[i], m->path[j])) {
+				free(m->path[i]);
+				m->path[i] = NULL;
+				break;
+			}
+	size_t k = 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->path[i]) {
+			m->dir[k] = m->dir[i];
+			m->path[k++] = m->path[i];
+		}
+	m->n = k;
+}
+
 void secretcmd_start(struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
@@ -503,6 +658,7 @@ void secretcmd_start(struct sandbox *sb)
 	int sv[2];
 	pid_t parent = getpid(), pid;
 	char path[4096];
+	struct masks masks = {0};
 
 	sb->secret_fd = -1;
 	for (size_t k = 0; k < p->n_creds && !first; k++)
@@ -512,6 +668,7 @@ void secretcmd_start(struct sandbox *sb)
 		return;
 	check_root_policy(p, first);
 	safe_path(sb, path, sizeof(path));
+	gather_masks(sb, &masks);
 	for (size_t k = 0; k < p->n_creds; k++)
 		if (strncmp(p->creds[k].source, "cmd:", 4) == 0)
 			check_program(sb, &p->creds[k], path);
@@ -526,9 +683,13 @@ void secretcmd_start(struct sandbox *sb)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(sv[0]);
-		helper_main(sv[1], p, parent, path);
+		helper_main(sv[1], p, parent, path, &masks);
 	}
 	close(sv[1]);
+	for (size_t i = 0; i < masks.n; i++)
+		free(masks.path[i]);
+	free(masks.path);
+	free(masks.dir);
 	sb->secret_fd = sv[0];
 	sb->secret_pid = pid;
 }

@@ -910,8 +910,9 @@ def test_bad_inject_and_require_refuse_to_start(one, line, msg):
 # The command: counts its runs in a file outside the sandbox, says who ran
 # it, prints a secret that names the run (padded with blanks and a line
 # end, which are trimmed).  FAIL_FROM: the run from which it exits 1;
-# SLOW_FROM: the run from which it marks its start in the sandbox's work
-# directory, takes 1.5 s, then marks its end.
+# SLOW_FROM: the run from which it marks its start in its own directory
+# (the sandbox's write grants are hidden from it), takes 1.5 s, then marks
+# its end.
 CMD_SCRIPT = r'''
 dir=$(dirname "$0")
 n=$(cat "$dir/count" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$dir/count"
@@ -929,7 +930,7 @@ def cmd_box(box, fail_from="", slow_from="", ttl="2s", timeout="1s", inject="bea
     d = box.path("cmd")
     os.makedirs(d, exist_ok=True)
     script = box.write("cmd/token.sh", CMD_SCRIPT.replace("@FAIL_FROM@", str(fail_from))
-                       .replace("@SLOW_FROM@", str(slow_from)).replace("@WORK@", box.work))
+                       .replace("@SLOW_FROM@", str(slow_from)).replace("@WORK@", d))
     if box.user == "nobody":
         os.chown(d, NOBODY, NOBODY)
     creds = ("[credential tok]\nenv = TOK\nsource = cmd:/bin/sh %s\nhosts = good.test\n"
@@ -1011,13 +1012,14 @@ def test_a_slow_command_stalls_no_connection(one):
     """The refresh runs beside the proxy's loop: while the command takes
     1.5 s, requests (with the cached secret, and to another host) are
     answered; the next one after it ends carries the new secret."""
-    p = cmd_box(one, slow_from=2, ttl="6s", timeout="3s")
+    d = one.path("cmd")
+    p = cmd_box(one, slow_from=2, ttl="6s", timeout="3s", extra="[filesystem]\nread = %s\n" % d)
     hdr = '-H "Authorization: Bearer $TOK" '
-    script = ("while [ ! -e started-2 ]; do sleep 0.05; done; " +
+    script = ("while [ ! -e %s/started-2 ]; do sleep 0.05; done; " % d +
               CURL + hdr + "https://good.test/seen; " +
               CURL + "http://other.test/hello; " +
-              "[ -e finished-2 ] && echo 'answered too late'; " +
-              "while [ ! -e finished-2 ]; do sleep 0.05; done; sleep 0.3; " +
+              "[ -e %s/finished-2 ] && echo 'answered too late'; " % d +
+              "while [ ! -e %s/finished-2 ]; do sleep 0.05; done; sleep 0.3; " % d +
               CURL + hdr + "https://good.test/seen")
     r = run(one, script, p, timeout=60)
     assert r.returncode == 0, r.stderr
@@ -1146,6 +1148,37 @@ def test_a_command_finds_nothing_the_sandbox_may_change_by_name(cred):
     assert r.returncode == 0 and r.stdout.startswith("ran "), (r.stdout, r.stderr)
     assert not os.path.exists(mark_py), "the project's python3 ran outside the sandbox"
     assert not os.path.exists(mark_site), "the project's sitecustomize.py ran outside the sandbox"
+
+
+@pytest.mark.parametrize("how", ["userbase", "env-path"])
+def test_what_a_command_loads_from_a_write_grant_is_hidden_from_it(cred, how):
+    """Past the checks of its paths, a command loads from where its
+    variables or its "#!" line say: PYTHONUSERBASE naming the project (a
+    .pth file there runs at Python's start), "#!/usr/bin/env -S PATH=...".
+    The commands run where every write grant is an empty tmpfs (found by an
+    outside review, with RUNPATH, bind mounts and others alike)."""
+    d = cmd_dir(cred)
+    mark = os.path.join(d, "ran-" + how)
+    prog = os.path.join(d, "cli")
+    env = {}
+    if how == "userbase":
+        base = os.path.join(cred.work, ".pyuser")
+        write_exec(os.path.join(base, "lib", "python3.11", "site-packages", "x.pth"),
+                   "import os; open(%r, 'w').close()\n" % mark)
+        write_exec(prog, "#!/usr/bin/python3\nprint('cmd-secret-userbase-0123456789')\n")
+        env["PYTHONUSERBASE"] = base
+    else:
+        write_exec(os.path.join(cred.work, "bin", "tok"), PLANTED.replace("@MARK@", mark))
+        write_exec(prog, "#!/usr/bin/env -S PATH=%s/bin:/usr/bin:/bin tok\n" % cred.work)
+    p = policy(cred, creds="[credential tok]\nenv = TOK\nsource = cmd:%s\nhosts = good.test\n"
+               % prog)
+    r = run(cred, 'echo "ran ${#TOK}"', p, env=env)
+    assert not os.path.exists(mark), "the project's code ran outside the sandbox"
+    if how == "userbase":
+        # the control: the command ran, its secret is there
+        assert r.returncode == 0 and r.stdout.startswith("ran "), (r.stdout, r.stderr)
+    else:
+        assert r.returncode == 125 and "cmd: it exited with status 127" in r.stderr, r.stderr
 
 
 def test_a_link_made_where_an_optional_file_source_was_absent_is_not_followed(cred):

@@ -181,6 +181,29 @@ static void decide_tls(const struct nx_decider *d, const char *host, enum nx_hos
 	act(ret, NX_ACT_TUNNEL, NULL);
 }
 
+/* Whether a credential is bound to HOST on some port: a rule's name alone
+ * (a trailing ":PORT" of digits left out) matched as a web port's is. */
+static bool bound_on_any_port(const struct nx_decider *d, const char *host)
+{
+	char name[NX_HOST_MAX + 8];
+
+	for (size_t k = 0; k < d->n_creds; k++)
+		for (size_t i = 0; i < d->creds[k].hosts->n; i++) {
+			const char *v = d->creds[k].hosts->items[i].value, *c = strrchr(v, ':');
+			size_t len = strlen(v);
+			if (c && c[1] && strspn(c + 1, "0123456789") == strlen(c + 1) &&
+			    !memchr(v, ':', (size_t)(c - v)))
+				len = (size_t)(c - v);
+			if (len >= sizeof(name))
+				continue;
+			memcpy(name, v, len);
+			name[len] = '\0';
+			if (nx_rule_match(name, host, 443, false))
+				return true;
+		}
+	return false;
+}
+
 void nx_decide_stream(const struct nx_decider *d, const char *host, enum nx_host_kind kind,
 		      uint16_t port, const struct nx_verdict *v, const uint8_t *buf, size_t n,
 		      bool final, struct nx_stream_verdict *ret)
@@ -227,10 +250,11 @@ void nx_decide_stream(const struct nx_decider *d, const char *host, enum nx_host
 		if (cr)
 			return act(ret, NX_ACT_CRED, cr);
 	}
-	if (nx_decide_bound(d, host, port)) {
+	if (bound_on_any_port(d, host)) {
 		/* spliced, its responses would never be scanned: a secret
 		 * stored there read back through it (HTTP/0.9's "GET /x",
-		 * which has no "HTTP/" to be read as HTTP) */
+		 * which has no "HTTP/" to be read as HTTP), on the bound port
+		 * or another of the same name (its storage is the same) */
 		snprintf(ret->reason, sizeof(ret->reason),
 			 "neither TLS nor HTTP to %s, to which a credential is bound (what it "
 			 "answers could not be scanned)",

@@ -519,6 +519,10 @@ s, head = tunnel(b"good.test:80")
 print("connect =", head.hex())
 s.sendall(("GET /stored/%s\r\n\r\n" % K).encode())
 print("http09 =", drain(s).hex())
+# the same name on a port the credential is not bound to: the same storage
+s, head = tunnel(b"good.test:8080")
+s.sendall(("GET /stored/%s\r\n\r\n" % K).encode())
+print("http09-8080 =", drain(s).hex())
 # the control: HTTP/0.9 through a tunnel to a host no credential is bound
 # to, on a port allowed by number, is answered (so the upstream would be)
 ask(("GET http://other.test:8080/store/o%s?harmless-value-0123 HTTP/1.1\r\nHost: other.test:8080\r\n"
@@ -532,7 +536,8 @@ print("other09 =", drain(s).hex())
 def test_a_stored_secret_never_comes_back_through_a_tunnel_to_its_bound_host(cred):
     cred.write("work/client.py", STORED_09)
     r = cred.run(["/usr/bin/python3", "client.py"],
-                 policy=cred.net_policy("allow = good.test:80 other.test:8080", PLAIN),
+                 policy=cred.net_policy("allow = good.test:80 good.test:8080 other.test:8080",
+                                        PLAIN),
                  env={"RF_SECRET": SECRET}, timeout=60)
     assert r.returncode == 0, r.stderr
     got = results(r)
@@ -540,7 +545,7 @@ def test_a_stored_secret_never_comes_back_through_a_tunnel_to_its_bound_host(cre
     assert got["other09"] == b"harmless-value-0123", got
     assert got["connect"].startswith(b"HTTP/1.1 200"), got
     check_no_secret(got, cred, r)
-    assert got["http09"] == b"", (got, cred.events())
+    assert got["http09"] == b"" and got["http09-8080"] == b"", (got, cred.events())
     assert any("to which a credential is bound" in json.dumps(e) for e in cred.events()), \
         cred.events()
 

@@ -134,18 +134,27 @@ static bool under_write_grant(const struct sandbox *sb, const char *path)
 	return false;
 }
 
-/* Whether resolving PATH a component at a time, as open() does, meets a
- * directory the command's user may change or a link of that user's (in
- * the chain of another: root's own link to the user's link to a file of
- * root's, a review found, which the written path and its realpath()
- * alone did not show).  CUR holds the path resolved so far. */
-static bool user_reaches_in(const struct sandbox *sb, const char *path, char *cur, size_t size,
-			    int depth)
+/* What a walk of a path (reaches_in()) looks for, each test or NULL: in
+ * a directory a name is looked up in, in a link met on the way, at the
+ * end. */
+struct reach_test {
+	bool (*dir)(const struct sandbox *sb, const char *path);
+	bool (*link)(const struct sandbox *sb, const char *path, const struct stat *st);
+	bool (*end)(const struct sandbox *sb, const char *path);
+};
+
+/* Whether resolving PATH a component at a time, as open() does, meets
+ * what T looks for (in the chain of links too: root's own link to the
+ * user's link to a file of root's, a review found, which the written path
+ * and its realpath() alone did not show).  CUR holds the path resolved so
+ * far, canonical. */
+static bool reaches_in(const struct sandbox *sb, const char *path, char *cur, size_t size,
+		       int depth, const struct reach_test *t)
 {
 	char buf[PATH_MAX], *save = NULL;
 
 	if (depth > 40 || (size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
-		return true; /* too deep to tell: the user's */
+		return true; /* too deep to tell: reached */
 	if (path[0] == '/')
 		cur[0] = '\0';
 	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
@@ -155,7 +164,7 @@ static bool user_reaches_in(const struct sandbox *sb, const char *path, char *cu
 		if (strcmp(c, ".") == 0)
 			continue;
 		/* the directory the next name is looked up in */
-		if (lstat(len ? cur : "/", &st) == 0 && user_may_change(sb, len ? cur : "/", &st))
+		if (t->dir && t->dir(sb, len ? cur : "/"))
 			return true;
 		if (strcmp(c, "..") == 0) {
 			char *sl = strrchr(cur, '/');
@@ -169,79 +178,61 @@ static bool user_reaches_in(const struct sandbox *sb, const char *path, char *cu
 			return false; /* absent: open() fails as well */
 		if (!S_ISLNK(st.st_mode))
 			continue;
-		if (st.st_uid == sb->uid)
+		if (t->link && t->link(sb, cur, &st))
 			return true;
 		ssize_t n = readlink(cur, target, sizeof(target) - 1);
 		if (n < 0)
 			return true;
 		target[n] = '\0';
 		cur[len] = '\0'; /* a relative target starts in the link's directory */
-		if (user_reaches_in(sb, target, cur, size, depth + 1))
+		if (reaches_in(sb, target, cur, size, depth + 1, t))
 			return true;
 	}
+	return t->end && t->end(sb, cur[0] ? cur : "/");
+}
+
+/* The command's user may change a directory, or owns a link or the end. */
+static bool user_dir(const struct sandbox *sb, const char *path)
+{
 	struct stat st;
-	return lstat(cur, &st) == 0 && st.st_uid == sb->uid;
+	return lstat(path, &st) == 0 && user_may_change(sb, path, &st);
+}
+
+static bool user_link(const struct sandbox *sb, const char *path, const struct stat *st)
+{
+	(void)path;
+	return st->st_uid == sb->uid;
+}
+
+static bool user_end(const struct sandbox *sb, const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && st.st_uid == sb->uid;
 }
 
 static bool user_reaches(const struct sandbox *sb, const char *path)
 {
+	static const struct reach_test t = {user_dir, user_link, user_end};
 	char cur[PATH_MAX] = "";
 
-	return user_reaches_in(sb, path, cur, sizeof(cur), 0);
+	return reaches_in(sb, path, cur, sizeof(cur), 0, &t);
 }
 
-/* Whether resolving PATH a component at a time, as open() does, meets
- * what lies beneath a write grant (CUR holds the path resolved so far,
- * canonical): a link (which the sandbox may have made, or may point
- * elsewhere), and unless LINKS_ONLY a directory a name is looked up in or
- * the end (whose entries, or itself, the sandbox may replace). */
-static bool grant_reaches_in(const struct sandbox *sb, const char *path, char *cur, size_t size,
-			     int depth, bool links_only)
+/* Beneath a write grant: what the sandbox may replace (a directory's
+ * entries, the end) or may have made (a link). */
+static bool grant_link(const struct sandbox *sb, const char *path, const struct stat *st)
 {
-	char buf[PATH_MAX], *save = NULL;
-	struct stat st;
-
-	if (depth > 40 || (size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
-		return true; /* too deep to tell: the sandbox's */
-	if (path[0] == '/')
-		cur[0] = '\0';
-	for (char *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		size_t len = strlen(cur);
-		char target[PATH_MAX];
-		if (strcmp(c, ".") == 0)
-			continue;
-		if (!links_only && under_write_grant(sb, len ? cur : "/"))
-			return true;
-		if (strcmp(c, "..") == 0) {
-			char *sl = strrchr(cur, '/');
-			if (sl)
-				*sl = '\0';
-			continue;
-		}
-		if ((size_t)snprintf(cur + len, size - len, "/%s", c) >= size - len)
-			return true;
-		if (lstat(cur, &st) < 0)
-			return false; /* absent: nothing is followed past it */
-		if (!S_ISLNK(st.st_mode))
-			continue;
-		if (under_write_grant(sb, cur))
-			return true;
-		ssize_t n = readlink(cur, target, sizeof(target) - 1);
-		if (n < 0)
-			return true;
-		target[n] = '\0';
-		cur[len] = '\0'; /* a relative target starts in the link's directory */
-		if (grant_reaches_in(sb, target, cur, size, depth + 1, links_only))
-			return true;
-	}
-	return !links_only && under_write_grant(sb, cur[0] ? cur : "/");
+	(void)st;
+	return under_write_grant(sb, path);
 }
 
 bool creds_sandbox_reaches(const struct sandbox *sb, const char *path, bool links_only)
 {
+	static const struct reach_test all = {under_write_grant, grant_link, under_write_grant},
+				       links = {NULL, grant_link, NULL};
 	char cur[PATH_MAX] = "";
 
-	if (grant_reaches_in(sb, path, cur, sizeof(cur), 0, links_only))
+	if (reaches_in(sb, path, cur, sizeof(cur), 0, links_only ? &links : &all))
 		return true;
 	/* root running the command as a user: that user's own processes
 	 * outside the sandbox may change what is theirs */

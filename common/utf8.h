@@ -18,7 +18,8 @@ static inline bool utf8_reorders(const unsigned char *s, size_t len)
 	if (len == 2)
 		return s[0] == 0xd8 && s[1] == 0x9c;
 	return len == 3 && s[0] == 0xe2 &&
-	       ((s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xaa && s[2] <= 0xae))) ||
+	       ((s[1] == 0x80 &&
+		 (s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xaa && s[2] <= 0xae))) ||
 		(s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9));
 }
 

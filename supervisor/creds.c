@@ -131,7 +131,10 @@ static bool under_write_grant(const struct sandbox *sb, const char *path)
 		if (w && landlock_path_beneath(path, w))
 			return true;
 	}
-	return false;
+	/* the stand-ins of private paths, the sandbox's to write, live
+	 * beneath ringfence's state directory (state.c) */
+	_cleanup_free_ char *st = sb->state_root ? realpath(sb->state_root, NULL) : NULL;
+	return st && landlock_path_beneath(path, st);
 }
 
 /* What a walk of a path (reaches_in()) looks for, each test or NULL: in

@@ -305,8 +305,9 @@ static int write_proc(const char *name, const char *text)
  * write grant is an empty tmpfs (a file grant, /dev/null): nothing the
  * sandbox wrote is there for them to load, whatever names it (a script's
  * argument, a "#!" line's, an ELF's RUNPATH, a variable, a configuration
- * file, a bind mount or hard link of the caller's; an outside review found
- * each of these past the checks of the paths alone).  The tmpfs is
+ * file; an outside review found each of these past the checks of the
+ * paths alone).  A second name the caller gave those files (a bind mount
+ * elsewhere, a hard link) is not hidden: README says so.  The tmpfs is
  * writable, with the directory's mode: a CLI's cache or temporary files
  * there are its own, for the helper's life.  As root a mount namespace;
  * else first a user namespace mapping the caller's ids to themselves (the
@@ -605,21 +606,25 @@ static void check_program(const struct sandbox *sb, const struct policy_credenti
 	}
 }
 
-/* The write grants the helper hides (hide_grants()): each one there,
+/* The write grants the helper hides (hide_grants()), and the state
+ * directory (private paths' stand-ins): each one there,
  * canonical, a directory or a regular file not on a file system where
  * nothing can be made (devpts, proc, sysfs: the terminals, /dev/null are
  * grants too), and none beneath another (hidden with it). */
 static void gather_masks(const struct sandbox *sb, struct masks *m)
 {
 	const struct policy *p = sb->policy;
-	size_t cap = p->fs.write.n;
+	size_t cap = p->fs.write.n + 1;
 
-	m->path = calloc(cap ? cap : 1, sizeof(*m->path));
-	m->dir = calloc(cap ? cap : 1, sizeof(*m->dir));
+	m->path = calloc(cap, sizeof(*m->path));
+	m->dir = calloc(cap, sizeof(*m->dir));
 	if (!m->path || !m->dir)
 		die("out of memory");
-	for (size_t i = 0; i < p->fs.write.n; i++) {
-		char *c = realpath(p->fs.write.items[i].value, NULL);
+	for (size_t i = 0; i < cap; i++) {
+		/* the write grants, and the state directory the stand-ins of
+		 * private paths are in */
+		const char *g = i < p->fs.write.n ? p->fs.write.items[i].value : sb->state_root;
+		char *c = g ? realpath(g, NULL) : NULL;
 		struct stat st;
 		struct statfs sf;
 		if (!c || stat(c, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) ||

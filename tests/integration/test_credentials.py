@@ -1190,6 +1190,29 @@ def test_what_a_command_loads_from_a_write_grant_is_hidden_from_it(cred, how):
         assert r.returncode == 125 and "cmd: it exited with status 127" in r.stderr, r.stderr
 
 
+def test_a_command_in_a_private_stand_in_refuses_to_start(cred):
+    """A private path's stand-in (~/.local/state/ringfence/NAME/...) is the
+    sandbox's to write though no write grant names it: a cmd: program
+    there, written by an earlier run, ran as root (an outside review)."""
+    if cred.user != "root":
+        pytest.skip("nobody's home, and its state, are the work directory: a write grant")
+    d = cmd_dir(cred)
+    mark = os.path.join(d, "ran-standin")
+    name = "rf-it-" + os.path.basename(cred.root)
+    state = os.path.join("/root", ".local", "state", "ringfence", name)
+    standin = os.path.join(state, ".rvtool")
+    write_exec(os.path.join(standin, "tok.sh"), PLANTED.replace("@MARK@", mark))
+    try:
+        p = policy(cred, creds="[sandbox]\nname = %s\n[filesystem]\nprivate = ~/.rvtool/\n"
+                   "[credential tok]\nenv = TOK\nsource = cmd:%s/tok.sh\nhosts = good.test\n"
+                   % (name, standin))
+        r = run(cred, "echo ran", p)
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    assert not os.path.exists(mark), "the stand-in's code ran outside the sandbox"
+    assert r.returncode == 125 and "could be changed by the sandbox" in r.stderr, r.stderr
+
+
 def test_a_link_made_where_an_optional_file_source_was_absent_is_not_followed(cred):
     """source = file: beneath a write grant, optional and absent at the
     start: the sandbox made it a link to a file it cannot read, and the

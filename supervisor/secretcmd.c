@@ -320,9 +320,18 @@ static int hide_grants(const struct masks *m)
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 	char map[64];
+	bool made = false;
 	int r;
 
-	if (uid != 0) {
+	if (uid == 0) {
+		if (unshare(CLONE_NEWNS) == 0)
+			made = true;
+		else if (errno != EPERM)
+			return -errno;
+	}
+	/* root without CAP_SYS_ADMIN (a container's) makes its mount
+	 * namespace as the others do, in a user namespace of its own */
+	if (!made) {
 		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
 			return -errno;
 		/* a process that is not dumpable has its /proc files root's,
@@ -338,8 +347,6 @@ static int hide_grants(const struct masks *m)
 		(void)prctl(PR_SET_DUMPABLE, 0);
 		if (r < 0)
 			return r;
-	} else if (unshare(CLONE_NEWNS) < 0) {
-		return -errno;
 	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;

@@ -1213,6 +1213,32 @@ def test_a_command_in_a_private_stand_in_refuses_to_start(cred):
     assert r.returncode == 125 and "could be changed by the sandbox" in r.stderr, r.stderr
 
 
+def test_root_without_cap_sys_admin_runs_a_command_with_the_grants_hidden(world):
+    """Root in a container without CAP_SYS_ADMIN: no mount namespace of
+    its own, but one in a user namespace of its own, as ringfence's
+    sandbox itself takes there; the command runs (it refused to start)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    b = NetBox(world, "root", "namespace")
+    try:
+        mark = os.path.join(cmd_dir(b), "saw")
+        script = b.write("cmd/tok.sh", "ls -A %s > %s\necho cmd-secret-nocap-0123456789\n"
+                         % (b.work, mark))
+        b.write("work/planted.sh", "echo planted\n")
+        p = policy(b, creds="[credential tok]\nenv = TOK\nsource = cmd:/bin/sh %s\n"
+                   "hosts = good.test\n" % script)
+        argv = ["ip", "netns", "exec", world.name, "setpriv", "--bounding-set=-sys_admin",
+                "--inh-caps=-sys_admin", b.ringfence, "-p", p, "--", "sh", "-c",
+                'echo "ran ${#TOK}"']
+        r = subprocess.run(argv, cwd=b.work, env=b.env({"RF_SECRET": SECRET}),
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and r.stdout.startswith("ran "), (r.stdout, r.stderr)
+        with open(mark) as f:
+            assert f.read() == "", "the command saw the write grant's files"
+    finally:
+        b.cleanup()
+
+
 def test_a_link_made_where_an_optional_file_source_was_absent_is_not_followed(cred):
     """source = file: beneath a write grant, optional and absent at the
     start: the sandbox made it a link to a file it cannot read, and the

@@ -274,11 +274,14 @@ static void forget_variable(const char *name)
 /* Variables that make a program or its interpreter load code from where
  * they say (a preload, a module path, an rc file): not the commands' to
  * follow, since they could name what the sandbox writes. */
-static const char *const code_vars[] = {
+/* (names in place, not pointers: no relocation in the start's RELRO) */
+STRING_TABLE_BEGIN
+static const char code_vars[][16] = {
     "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT",  "PYTHONPATH", "PYTHONSTARTUP",
     "PYTHONHOME", "NODE_OPTIONS",    "NODE_PATH", "PERL5LIB",	"PERLLIB",
     "PERL5OPT",	  "RUBYLIB",	     "RUBYOPT",	  "BASH_ENV",	"ENV",
 };
+STRING_TABLE_END
 
 /* What the helper hides from its commands: the write grants, canonical,
  * none beneath another (secretcmd_start() gathers them before the fork). */

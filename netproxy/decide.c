@@ -181,6 +181,28 @@ static void decide_tls(const struct nx_decider *d, const char *host, enum nx_hos
 	act(ret, NX_ACT_TUNNEL, NULL);
 }
 
+/* Whether BUF (N bytes) starts as an HTTP/0.9 request does: blank lines
+ * (servers skip them), a method of letters, one blank, a target, the line
+ * end, and no "HTTP/" (which nx_first_bytes() reads as HTTP). */
+static bool http09_request(const uint8_t *buf, size_t n)
+{
+	size_t i = 0, m;
+
+	while (i < n && (buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	for (m = i;
+	     i < n && ((buf[i] >= 'A' && buf[i] <= 'Z') || (buf[i] >= 'a' && buf[i] <= 'z'));)
+		i++;
+	if (i == m || i >= n || buf[i] != ' ')
+		return false;
+	while (i < n && buf[i] == ' ')
+		i++;
+	m = i;
+	while (i < n && buf[i] > ' ' && buf[i] < 0x7f)
+		i++;
+	return i > m && i < n && (buf[i] == '\r' || buf[i] == '\n' || buf[i] == ' ');
+}
+
 /* Whether a credential is bound to HOST on some port: a rule's name alone
  * (a trailing ":PORT" of digits left out) matched as a web port's is. */
 static bool bound_on_any_port(const struct nx_decider *d, const char *host)
@@ -250,11 +272,14 @@ void nx_decide_stream(const struct nx_decider *d, const char *host, enum nx_host
 		if (cr)
 			return act(ret, NX_ACT_CRED, cr);
 	}
-	if (bound_on_any_port(d, host)) {
+	if (nx_decide_bound(d, host, port) ||
+	    (bound_on_any_port(d, host) && http09_request(buf, n))) {
 		/* spliced, its responses would never be scanned: a secret
 		 * stored there read back through it (HTTP/0.9's "GET /x",
-		 * which has no "HTTP/" to be read as HTTP), on the bound port
-		 * or another of the same name (its storage is the same) */
+		 * which has no "HTTP/" to be read as HTTP), on the bound port,
+		 * or in HTTP/0.9 on another of the same name (its storage is
+		 * the same); SSH and the like to another port (allow =
+		 * github.com:22 beside a token bound to github.com) go on */
 		snprintf(ret->reason, sizeof(ret->reason),
 			 "neither TLS nor HTTP to %s, to which a credential is bound (what it "
 			 "answers could not be scanned)",

@@ -32,7 +32,7 @@ static const struct nx_cred creds[] = {
 static const char policy_text[] =
     "[network]\nmode = proxy\n"
     "allow = *.github.com github.com db.example:5432 nosni.example mail.example:25\n"
-    "allow = other.example:80 other.example:8080\n"
+    "allow = other.example:80 other.example:8080 other.example:22\n"
     "deny = gist.github.com\n"
     "allow_cidr = 10.20.0.0/16 192.0.2.7\n"
     "allow_no_sni = nosni.example\n"
@@ -263,6 +263,13 @@ static void test_stream(void **state)
 	    /* the same name on a port it is not bound to: the same storage */
 	    {"other.example", 8080, true, F_TEXT, "GET /notes\r\n\r\n", NX_ACT_REFUSE,
 	     "to which a credential is bound", -1},
+	    {"other.example", 8080, true, F_TEXT, "\r\nget  /notes \r\n", NX_ACT_REFUSE,
+	     "to which a credential is bound", -1},
+	    /* ...but SSH to a port allowed by number goes on (git over SSH
+	     * beside a token bound to the same host for its API) */
+	    {"other.example", 22, true, F_TEXT, "SSH-2.0-OpenSSH_9.6\r\n", NX_ACT_TUNNEL, NULL, -1},
+	    {"other.example", 8080, true, F_TEXT, "\x00\x00\x00\x08\x04\xd2\x16\x2f", NX_ACT_TUNNEL,
+	     NULL, -1},
 	    {"www.github.com", 443, true, F_TEXT, "\x16\x02\x01\x01\x01\x02", /* not TLS 1.x */
 	     NX_ACT_REFUSE, "a malformed TLS ClientHello", -1},
 	};

@@ -276,10 +276,12 @@ static void forget_variable(const char *name)
  * follow, since they could name what the sandbox writes. */
 /* (names in place, not pointers: no relocation in the start's RELRO) */
 STRING_TABLE_BEGIN
-static const char code_vars[][16] = {
-    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT",  "PYTHONPATH", "PYTHONSTARTUP",
-    "PYTHONHOME", "NODE_OPTIONS",    "NODE_PATH", "PERL5LIB",	"PERLLIB",
-    "PERL5OPT",	  "RUBYLIB",	     "RUBYOPT",	  "BASH_ENV",	"ENV",
+static const char code_vars[][20] = {
+    "LD_PRELOAD",    "LD_LIBRARY_PATH", "LD_AUDIT",	"PYTHONPATH", "PYTHONSTARTUP",
+    "PYTHONHOME",    "PYTHONUSERBASE",	"NODE_OPTIONS", "NODE_PATH",  "PERL5LIB",
+    "PERLLIB",	     "PERL5OPT",	"RUBYLIB",	"RUBYOPT",    "GEM_PATH",
+    "GEM_HOME",	     "LUA_INIT",	"LUA_PATH",	"LUA_CPATH",  "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS", "GCONV_PATH",	"BASH_ENV",	"ENV",
 };
 STRING_TABLE_END
 
@@ -297,8 +299,11 @@ static int write_proc(const char *name, const char *text)
 
 	if (fd < 0)
 		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+	ssize_t w = write(fd, text, strlen(text));
+	if (w < 0)
 		r = -errno;
+	else if ((size_t)w != strlen(text))
+		r = -EIO;
 	close(fd);
 	return r;
 }
@@ -561,6 +566,21 @@ static bool interpreter_of(const char *program, const char *path, char *interp, 
 	return false;
 }
 
+/* Whether DEV is the file system of one of the write grants (where a hard
+ * link of a file can have another name in the grant). */
+static bool on_a_write_grants_fs(const struct sandbox *sb, dev_t dev)
+{
+	const struct policy *p = sb->policy;
+
+	for (size_t i = 0; i < p->fs.write.n; i++) {
+		struct stat st;
+		if (stat(p->fs.write.items[i].value, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    st.st_dev == dev)
+			return true;
+	}
+	return false;
+}
+
 /* A command runs outside the sandbox, as the caller (as root, root): its
  * program, and the interpreters its "#!" lines name, must be out of the
  * sandbox's reach, or the sandbox would rewrite what runs there (found by
@@ -590,11 +610,13 @@ static void check_program(const struct sandbox *sb, const struct policy_credenti
 	snprintf(prog, sizeof(prog), "%s", pc->cmd_argv.items[0].value);
 	for (int level = 0; level < 5; level++) {
 		struct stat st;
-		/* a hard link of the command's user's own: its other name may be
-		 * in a write grant, where the sandbox rewrites the same file
-		 * (root's own files have links of the system's, /usr/bin/perl) */
+		/* a hard link of the command's user's own, on the file system of
+		 * a write grant: its other name may be in the grant, where the
+		 * sandbox rewrites the same file (root's own files have links of
+		 * the system's, /usr/bin/perl; conda's and Nix's of the user's,
+		 * not where the sandbox writes as a rule) */
 		if (sb->uid != 0 && stat(prog, &st) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_nlink > 1 && st.st_uid == sb->uid)
+		    st.st_nlink > 1 && st.st_uid == sb->uid && on_a_write_grants_fs(sb, st.st_dev))
 			die("%s:%u: credential.source: [credential %s]: cmd: %s is a hard link of "
 			    "the command's user's: its other names may be the sandbox's to write",
 			    origin_file(&pc->source_origin), pc->source_origin.line, pc->name,

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -1088,7 +1089,7 @@ def cmd_dir(box):
     return d
 
 
-CMD_REACH = ["program", "interpreter", "link", "argument", "hard-link"]
+CMD_REACH = ["program", "interpreter", "link", "argument", "option", "hard-link"]
 
 
 @pytest.mark.parametrize("where", CMD_REACH)
@@ -1102,6 +1103,9 @@ def test_a_command_the_sandbox_may_change_refuses_to_start(cred, where):
         # the caller's own script, whose "#!" names one in the project
         prog = cred.path("cmd", "cli")
         write_exec(prog, "#!%s\necho x\n" % planted)
+    elif where == "option":
+        # a path after an option's "=" (--config=/project/x)
+        prog = "/bin/true --config=" + planted
     elif where == "hard-link":
         # a hard link of the caller's, outside, to the project's script:
         # the same file, whatever hides the project's name for it
@@ -1148,7 +1152,10 @@ def test_a_command_finds_nothing_the_sandbox_may_change_by_name(cred):
     write_exec(os.path.join(cred.work, "lib", "sitecustomize.py"),
                "open(%r, 'w').close()\n" % mark_site)
     prog = cred.path("cmd", "cli")
-    write_exec(prog, "#!/usr/bin/env python3\nprint('cmd-secret-by-name-0123456789')\n")
+    seen = os.path.join(d, "seen")
+    write_exec(prog, "#!/usr/bin/env python3\nimport os\n"
+               "open(%r, 'w').write(os.environ['PATH'] + '|' + os.environ.get('PYTHONPATH', '-'))\n"
+               "print('cmd-secret-by-name-0123456789')\n" % seen)
     p = policy(cred, creds="[credential tok]\nenv = TOK\nsource = cmd:%s\nhosts = good.test\n"
                % prog)
     r = run(cred, 'echo "ran ${#TOK}"', p,
@@ -1157,9 +1164,14 @@ def test_a_command_finds_nothing_the_sandbox_may_change_by_name(cred):
     assert r.returncode == 0 and r.stdout.startswith("ran "), (r.stdout, r.stderr)
     assert not os.path.exists(mark_py), "the project's python3 ran outside the sandbox"
     assert not os.path.exists(mark_site), "the project's sitecustomize.py ran outside the sandbox"
+    # each layer on its own (the mount namespace would hide both anyway):
+    # the command's PATH lost the project's entry, and PYTHONPATH is gone
+    with open(seen) as f:
+        path, pythonpath = f.read().split("|")
+    assert path == "/usr/local/bin:/usr/bin:/bin" and pythonpath == "-", (path, pythonpath)
 
 
-@pytest.mark.parametrize("how", ["userbase", "env-path"])
+@pytest.mark.parametrize("how", ["userbase", "env-path", "home-site"])
 def test_what_a_command_loads_from_a_write_grant_is_hidden_from_it(cred, how):
     """Past the checks of its paths, a command loads from where its
     variables or its "#!" line say: PYTHONUSERBASE naming the project (a
@@ -1176,6 +1188,14 @@ def test_what_a_command_loads_from_a_write_grant_is_hidden_from_it(cred, how):
                    "import os; open(%r, 'w').close()\n" % mark)
         write_exec(prog, "#!/usr/bin/python3\nprint('cmd-secret-userbase-0123456789')\n")
         env["PYTHONUSERBASE"] = base
+    elif how == "home-site":
+        # HOME in the project (no variable of the dropped ones names it):
+        # Python's user site there, ~/.local/lib/pythonX.Y/site-packages,
+        # runs its .pth files; only the mask keeps it out
+        write_exec(os.path.join(cred.work, ".local", "lib", "python3.11", "site-packages",
+                                "x.pth"), "import os; open(%r, 'w').close()\n" % mark)
+        write_exec(prog, "#!/usr/bin/python3\nprint('cmd-secret-homesite-0123456789')\n")
+        env["HOME"] = cred.work
     else:
         write_exec(os.path.join(cred.work, "bin", "tok"), PLANTED.replace("@MARK@", mark))
         write_exec(prog, "#!/usr/bin/env -S PATH=%s/bin:/usr/bin:/bin tok\n" % cred.work)
@@ -1183,7 +1203,7 @@ def test_what_a_command_loads_from_a_write_grant_is_hidden_from_it(cred, how):
                % prog)
     r = run(cred, 'echo "ran ${#TOK}"', p, env=env)
     assert not os.path.exists(mark), "the project's code ran outside the sandbox"
-    if how == "userbase":
+    if how in ("userbase", "home-site"):
         # the control: the command ran, its secret is there
         assert r.returncode == 0 and r.stdout.startswith("ran "), (r.stdout, r.stderr)
     else:
@@ -1237,6 +1257,29 @@ def test_root_without_cap_sys_admin_runs_a_command_with_the_grants_hidden(world)
             assert f.read() == "", "the command saw the write grant's files"
     finally:
         b.cleanup()
+
+
+def test_a_hard_link_away_from_the_write_grants_runs(cred):
+    """The control of the hard-link refusal: conda and single-user Nix
+    hard-link the user's own interpreters; where no write grant's file
+    system is, no other name of them can be the sandbox's, and the command
+    runs (it refused to start)."""
+    if cred.user == "root":
+        pytest.skip("root's own hard links are not refused")
+    d = tempfile.mkdtemp(prefix="rf-it-hardlink-", dir="/var/tmp")
+    try:
+        os.chmod(d, 0o755)
+        tool = os.path.join(d, "tok.sh")
+        write_exec(tool, "#!/bin/sh\necho cmd-secret-hardlink-0123456789\n")
+        os.link(tool, os.path.join(d, "tok-again.sh"))
+        os.chown(tool, NOBODY, NOBODY)
+        assert os.stat(tool).st_dev != os.stat(cred.work).st_dev
+        p = policy(cred, creds="[credential tok]\nenv = TOK\nsource = cmd:%s\nhosts = good.test\n"
+                   % tool)
+        r = run(cred, 'echo "ran ${#TOK}"', p)
+        assert r.returncode == 0 and r.stdout.startswith("ran "), (r.stdout, r.stderr)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_a_link_made_where_an_optional_file_source_was_absent_is_not_followed(cred):

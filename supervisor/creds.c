@@ -231,6 +231,36 @@ static bool grant_link(const struct sandbox *sb, const char *path, const struct 
 	return under_write_grant(sb, path);
 }
 
+/* Opens PATH (a file: source) with FLAGS where no link on the way lies
+ * beneath a write grant, and only what that walk found: the name the
+ * kernel gives the opened file must be where the walk ended.  Another run
+ * sharing the grant could swap a name on the way for a link between the
+ * two (outside review).  -1 and errno: ELOOP for a link beneath a write
+ * grant, EAGAIN for what changed under the walk, or open()'s own. */
+int creds_open_source(const struct sandbox *sb, const char *path, int flags)
+{
+	const struct reach_test links = {NULL, grant_link, NULL};
+	char cur[PATH_MAX] = "", got[PATH_MAX], proc[40];
+
+	if (reaches_in(sb, path, cur, sizeof(cur), 0, &links)) {
+		errno = ELOOP;
+		return -1;
+	}
+	int fd = open(path, flags);
+	if (fd < 0)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(proc, got, sizeof(got) - 1);
+	if (n >= 0)
+		got[n] = '\0';
+	if (n < 0 || strcmp(got, cur[0] ? cur : "/") != 0) {
+		close(fd);
+		errno = EAGAIN;
+		return -1;
+	}
+	return fd;
+}
+
 bool creds_sandbox_reaches(const struct sandbox *sb, const char *path, bool links_only)
 {
 	const struct reach_test all = {under_write_grant, grant_link, under_write_grant},
@@ -293,21 +323,28 @@ static size_t read_secret(struct sandbox *sb, size_t k, char *dst)
 		/* a link beneath a write grant may be the sandbox's, made in
 		 * an earlier run where an optional source was absent, leading
 		 * to a file the policy denies it (outside review) */
-		if (creds_sandbox_reaches(sb, path, true))
+		int fd = creds_open_source(sb, path,
+					   O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+					       (users ? O_NOFOLLOW : 0));
+		if (fd < 0 && errno == ENOENT && pc->optional)
+			return 0;
+		if (fd < 0 && errno == ELOOP && !users)
 			die_cred(pc,
 				 "source = %s: a link on the way to it lies beneath a write grant, "
 				 "where the sandbox may have made it: not followed (name the file "
 				 "itself)",
 				 pc->source);
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-					(users ? O_NOFOLLOW : 0));
-		if (fd < 0 && errno == ENOENT && pc->optional)
-			return 0;
+		if (fd < 0 && errno == EAGAIN)
+			die_cred(pc,
+				 "source = %s: a name on the way to it changed while it was opened "
+				 "(beneath a write grant, another run may change it): not read",
+				 pc->source);
 		if (fd < 0)
 			die_cred(
 			    pc, "source = %s: %s%s", pc->source, strerror(errno),
 			    users && errno == ELOOP
-				? " (a link where the run_as user may change it is not followed)"
+				? " (a link where the run_as user may change it is not followed, "
+				  "nor one beneath a write grant)"
 				: "");
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 			die_cred(pc, "source = %s: not a regular file", pc->source);

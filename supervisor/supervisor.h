@@ -978,6 +978,10 @@ void creds_forget(struct sandbox *sb);
  * LINKS_ONLY) a directory on the way or the end beneath one, or what the
  * run_as user may change when root started ringfence. */
 bool creds_sandbox_reaches(const struct sandbox *sb, const char *path, bool links_only);
+/* Opens PATH (a file: source) with FLAGS, or -1: ELOOP where a link on the
+ * way lies beneath a write grant, EAGAIN where what was opened is not where
+ * that walk ended (a name changed in between). */
+int creds_open_source(const struct sandbox *sb, const char *path, int flags);
 
 /* ---- secretcmd.c -------------------------------------------------------- */
 

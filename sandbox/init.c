@@ -566,7 +566,7 @@ static void hand_over_listeners(const struct sandbox_plan *plan, const struct sa
  * made), the loopback, the listeners handed over; then MSG_NS_READY.  A
  * step refused is an ns_fail() the supervisor may fall back from. */
 static void set_up_namespaces(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
-			      struct gitviews *views)
+			      struct gitviews *views, int *masks)
 {
 	const char *step, *path;
 	int r;
@@ -597,7 +597,7 @@ static void set_up_namespaces(const struct sandbox_plan *plan, const struct sand
 			ns_fail(fds->report, NS_STEP_OTHER, -r,
 				"writing the user namespace's id maps: %s", strerror(-r));
 	}
-	r = mounts_setup(plan, views, &step, &path);
+	r = mounts_setup(plan, views, masks, &step, &path);
 	if (r < 0)
 		ns_fail(fds->report, step == mounts_step_proc ? NS_STEP_PROC : NS_STEP_OTHER, -r,
 			"%s%s%s: %s", step, path ? " " : "", path ? path : "", strerror(-r));
@@ -703,6 +703,7 @@ struct init {
 	bool cmd_done;
 	long trim_due;	   /* memory_trim_later() */
 	bool job_stopped;  /* job_control() stopped the sandbox */
+	int masks;	   /* the mask source, where a denied file is masked: mounts_remask() */
 	bool seen_running; /* police_stopped_job()'s last look found one running */
 };
 
@@ -729,6 +730,8 @@ static int command_main(void *arg)
 		close(fds->audit);
 	if (in->relay >= 0)
 		close(in->relay);
+	if (in->masks >= 0)
+		close(in->masks);
 	child_exec(in->plan, cs->ruleset_fd, fds->handoff, in->exec_pipe[1], cs->saved_mask);
 	return 0; /* never: child_exec() execs or exits */
 }
@@ -849,6 +852,27 @@ static void on_exec_pipe(struct init *in)
  * passed on once), the relay, the supervisor's lifeline (gone: nothing
  * may outlive it, and its private temporary directory is ours to
  * remove). */
+/* The supervisor saw a denied file's name made again (SIG_REMASK): each
+ * one there unmasked is masked again; where that fails the sandbox ends
+ * (fail closed: from then on the file would be readable). */
+static void remask(struct init *in)
+{
+	const char *path = NULL;
+
+	if (in->masks < 0)
+		return;
+	int r = mounts_remask(in->plan, in->masks, &path);
+	if (r >= 0)
+		return;
+	kill(in->cmd, SIGKILL);
+	end_tree(in->plan, in->sfd);
+	remove_private_tmp(in->plan);
+	msg_fail_exit(in->fds->report, -r, EXIT_RINGFENCE,
+		      "masking the denied file %s again, after the host replaced it: %s; the "
+		      "sandbox was ended",
+		      path ? path : "?", strerror(-r));
+}
+
 static void serve(struct init *in)
 {
 	const struct sandbox_fds *fds = in->fds;
@@ -859,6 +883,7 @@ static void serve(struct init *in)
 	/* (blocked since the supervisor's fork: its own mask) */
 	sigaddset(&mask, SIG_JOB_STOP);
 	sigaddset(&mask, SIG_JOB_CONT);
+	sigaddset(&mask, SIG_REMASK);
 	for (size_t i = 0; i < forwarded_signals_n; i++)
 		sigaddset(&mask, forwarded_signals[i]);
 	in->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
@@ -910,6 +935,8 @@ static void serve(struct init *in)
 				continue;
 			if (si.ssi_signo == SIGCHLD)
 				reap_all(in->cmd, &in->cmd_status, &in->cmd_done);
+			else if ((int)si.ssi_signo == SIG_REMASK)
+				remask(in);
 			else if ((int)si.ssi_signo == SIG_JOB_STOP ||
 				 (int)si.ssi_signo == SIG_JOB_CONT) {
 				/* (a stop's passes count no runs: what the
@@ -937,12 +964,12 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 	 * memory only), the views */
 	struct landlock_plan fs = *plan->fs;
 	struct gitviews views = {0};
-	struct init in = {.plan = plan, .fds = fds, .relay = fds->relay};
+	struct init in = {.plan = plan, .fds = fds, .relay = fds->relay, .masks = -1};
 
 	if (plan->caller_pgrp > 0)
 		leave_callers_group(fds);
 	if (plan->ns == NS_FULL)
-		set_up_namespaces(plan, fds, &views);
+		set_up_namespaces(plan, fds, &views, &in.masks);
 	else
 		set_up_without(plan, fds, &fs);
 	start_command(&in, confine_init(plan, fds, &fs, in.relay), saved_mask);

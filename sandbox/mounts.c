@@ -451,9 +451,10 @@ static int mount_own_devpts(const char **ret_path)
  * between them.
  */
 static int mount_views_and_masks(const struct sandbox_plan *plan, struct gitviews *views,
-				 const char **ret_step, const char **ret_path)
+				 int *ret_masks, const char **ret_step, const char **ret_path)
 {
 	_cleanup_close_ int masks = -1;
+	bool any_file = false;
 	int r;
 
 	/* after noexec, which the view's binds inherit (protect.c adds no
@@ -508,17 +509,59 @@ static int mount_views_and_masks(const struct sandbox_plan *plan, struct gitview
 			continue;
 		if (r < 0)
 			return r;
+		any_file |= !plan->masks[i].is_dir;
+	}
+	if (any_file)
+		*ret_masks = steal_fd(&masks);
+	return 0;
+}
+
+/*
+ * A denied file's mask is a mount on its name, and the kernel removes a
+ * mount whose mount point is renamed over or removed, in every namespace:
+ * from the host's save of `.env` or passwd's of /etc/shadow on, the new
+ * file would be readable through the grant above.  The supervisor watches
+ * the denied files' directories and signals init when one of their names
+ * is made there (SIG_REMASK); each that is there on its directory's own
+ * mount (so not masked) is masked again.  A process opening the name in a
+ * loop can still win the moment between the host's rename and this
+ * (README, Known limits).  A link in its place is left: it leads where its
+ * own grants say.  In init, after the command started: no heap.
+ */
+int mounts_remask(const struct sandbox_plan *plan, int masks, const char **ret_path)
+{
+	for (size_t i = 0; i < plan->n_masks; i++) {
+		const struct mount_mask *m = &plan->masks[i];
+		const char *slash = strrchr(m->path, '/');
+		char dir[PATH_MAX];
+		struct statx at, up;
+
+		if (m->read_only_bind || m->is_dir || !slash)
+			continue;
+		snprintf(dir, sizeof(dir), "%.*s", slash == m->path ? 1 : (int)(slash - m->path),
+			 m->path);
+		if (statx(AT_FDCWD, m->path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+			  STATX_TYPE | STATX_MNT_ID, &at) < 0 ||
+		    statx(AT_FDCWD, dir, AT_NO_AUTOMOUNT, STATX_MNT_ID, &up) < 0)
+			continue; /* gone (or a private /tmp's): nothing to hide */
+		if (at.stx_mnt_id != up.stx_mnt_id || S_ISLNK(at.stx_mode))
+			continue;
+		*ret_path = m->path;
+		int r = place(masks, S_ISDIR(at.stx_mode) ? "d" : "f", m->path);
+		if (r < 0 && r != -ENOENT)
+			return r;
 	}
 	return 0;
 }
 
 const char mounts_step_proc[] = "mounting a fresh /proc";
 
-int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const char **ret_step,
-		 const char **ret_path)
+int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, int *ret_masks,
+		 const char **ret_step, const char **ret_path)
 {
 	int r;
 
+	*ret_masks = -1;
 	*ret_path = NULL;
 	*ret_step = "making mounts private";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -572,7 +615,7 @@ int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const 
 	if (r < 0)
 		return r;
 
-	r = mount_views_and_masks(plan, views, ret_step, ret_path);
+	r = mount_views_and_masks(plan, views, ret_masks, ret_step, ret_path);
 	if (r < 0)
 		return r;
 

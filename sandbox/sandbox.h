@@ -61,6 +61,10 @@
  * sends it. */
 #define SIG_JOB_STOP (SIGRTMIN + 1)
 #define SIG_JOB_CONT (SIGRTMIN + 2)
+/* ... and its word that a denied file's name was made again in its
+ * directory (the host's rename over it takes its mask away): init masks
+ * again each denied file there unmasked (mounts_remask()). */
+#define SIG_REMASK (SIGRTMIN + 3)
 
 enum msg_kind {
 	MSG_FAIL = 1,	    /* a step before exec failed: err, exit code, text */
@@ -311,8 +315,14 @@ struct gitviews {
 	struct gitview *v; /* owned, init's */
 	size_t n;
 };
-int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, const char **ret_step,
-		 const char **ret_path);
+/* The mounts of PLAN (the numbered steps of mounts.c); *RET_MASKS: the
+ * mask source, kept for mounts_remask() where a denied file is masked, or
+ * -1.  -errno, naming the step and path. */
+int mounts_setup(const struct sandbox_plan *plan, struct gitviews *views, int *ret_masks,
+		 const char **ret_step, const char **ret_path);
+/* Each denied file of PLAN that is there unmasked (the host renamed a new
+ * one over its mask) masked again from MASKS; -errno, naming the path. */
+int mounts_remask(const struct sandbox_plan *plan, int masks, const char **ret_path);
 /* The step mounts_setup() names when the fresh /proc is refused. */
 extern const char mounts_step_proc[];
 int net_loopback_up(void);

@@ -425,6 +425,44 @@ static long again_ms(void)
 	return ms = n;
 }
 
+/*
+ * The directories of the denied files masked at start (N of them): the
+ * kernel takes a mask away when the host renames a new file over it or
+ * removes it (an editor's save, passwd's), and the new file would be
+ * readable through the grant above.  A name of theirs made again there
+ * (created, renamed in) is told to the main loop, which has init mask it
+ * again (SIG_REMASK; sandbox/mounts.c).  A watch added to any of ours on
+ * the same directory (IN_MASK_ADD): both see its events.
+ */
+static int watch_denied(struct sandbox *sb, struct protwatch *pw, size_t n)
+{
+	pw->deny = calloc(n, sizeof(*pw->deny));
+	if (!pw->deny)
+		return -ENOMEM;
+	for (size_t i = 0; i < sb->n_masks; i++) {
+		const struct mount_mask *m = &sb->masks[i];
+		char *slash = strrchr(m->path, '/');
+		if (m->read_only_bind || m->is_dir || !slash)
+			continue;
+		struct pw_deny *d = &pw->deny[pw->n_deny];
+		d->path = strdup(m->path);
+		if (!d->path)
+			return -ENOMEM;
+		pw->n_deny++;
+		slash = d->path + (slash - m->path);
+		*slash = '\0';
+		d->wd = inotify_add_watch(pw->fd, slash == d->path ? "/" : d->path,
+					  IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW |
+					      IN_MASK_ADD);
+		*slash = '/';
+		d->name = slash + 1;
+		/* gone since the plan: as absent at start, not masked */
+		if (d->wd < 0 && errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+	}
+	return 0;
+}
+
 int protwatch_start(struct sandbox *sb)
 {
 	struct protwatch *pw;
@@ -432,7 +470,10 @@ int protwatch_start(struct sandbox *sb)
 
 	(void)again_ms();
 	protwatch_stop(sb);
-	if (!sb->n_watch && !sb->n_prot_trees && !sb->n_py_tops)
+	size_t n_deny = 0;
+	for (size_t i = 0; i < sb->n_masks && sb->ns == NS_FULL; i++)
+		n_deny += !sb->masks[i].read_only_bind && !sb->masks[i].is_dir;
+	if (!sb->n_watch && !sb->n_prot_trees && !sb->n_py_tops && !n_deny)
 		return 0;
 	pw = calloc(1, sizeof(*pw));
 	if (!pw)
@@ -456,6 +497,8 @@ int protwatch_start(struct sandbox *sb)
 	}
 	for (size_t i = 0; i < sb->n_prot_trees && r >= 0; i++)
 		r = watch_path(pw, sb->prot_trees[i], true);
+	if (r >= 0 && n_deny)
+		r = watch_denied(sb, pw, n_deny);
 	/* the tops Python imports from, and their directories named after a
 	 * standard package that hold no __init__ yet */
 	for (size_t i = 0; i < sb->n_py_tops && r >= 0; i++)
@@ -552,9 +595,34 @@ void protwatch_tick(struct sandbox *sb)
 		pw_found_check(sb, pw->next_found++ % pw->n_found);
 }
 
-void protwatch_dispatch(struct sandbox *sb)
+/* A denied file's name made again in its directory (EV): said, the first
+ * PW_WARN_MAX times, and in the audit log. */
+static bool denied_made_again(struct sandbox *sb, const struct inotify_event *ev)
 {
 	struct protwatch *pw = sb->protwatch;
+	bool any = false;
+
+	for (size_t i = 0; i < pw->n_deny; i++) {
+		const struct pw_deny *d = &pw->deny[i];
+		if (d->wd != ev->wd || !ev->len || strcmp(d->name, ev->name) != 0 ||
+		    !(ev->mask & (IN_CREATE | IN_MOVED_TO)))
+			continue;
+		any = true;
+		if (++pw->remasked <= PW_WARN_MAX)
+			warn("the host replaced the denied file %s: masked again (a process "
+			     "of the sandbox opening it at that moment could read it)",
+			     d->path);
+		char js[PATH_MAX + 64];
+		json_string(js, sizeof(js), d->path);
+		audit_event(sb->audit_fd, "deny.replaced", "\"path\":%s", js);
+	}
+	return any;
+}
+
+bool protwatch_dispatch(struct sandbox *sb)
+{
+	struct protwatch *pw = sb->protwatch;
+	bool remask = false;
 	/* static, not in the frame: events come while the sandbox idles (the
 	 * other sandboxes' files in a shared directory), and 16 KB of frame
 	 * was 4 pages of stack zeroed at each (-ftrivial-auto-var-init),
@@ -563,11 +631,16 @@ void protwatch_dispatch(struct sandbox *sb)
 	ssize_t n;
 
 	if (!pw)
-		return;
+		return false;
 	while ((n = read(pw->fd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 			p += sizeof(*ev) + ev->len;
+			/* (lost events: every denied file looked at again) */
+			if (ev->mask & IN_Q_OVERFLOW)
+				remask = pw->n_deny > 0;
+			else if (pw->n_deny && denied_made_again(sb, ev))
+				remask = true;
 			if (ev->mask & IN_Q_OVERFLOW) {
 				/* events were lost: look again at every watched
 				 * directory for protected names; a directory made
@@ -622,6 +695,7 @@ void protwatch_dispatch(struct sandbox *sb)
 		}
 	}
 	pw_found_flush(sb);
+	return remask;
 }
 
 /* The watch's descriptors closed (init's copy is not the last: at once). */
@@ -651,6 +725,9 @@ static void pw_free(struct sandbox *sb, bool late)
 		free(sb->protwatch->by_wd[i].path);
 	for (size_t i = 0; i < PW_REPEAT_SLOTS; i++)
 		free(sb->protwatch->repeats[i].path);
+	for (size_t i = 0; i < sb->protwatch->n_deny; i++)
+		free(sb->protwatch->deny[i].path);
+	free(sb->protwatch->deny);
 	free(sb->protwatch->by_wd);
 	free(sb->protwatch);
 	sb->protwatch = NULL;

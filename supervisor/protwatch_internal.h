@@ -140,6 +140,15 @@ struct protwatch {
 	long find_next_ms;	  /* the next walk, once one has ended; 0: none */
 	bool find_here_said;	  /* a walk was made in the supervisor (find_here()) */
 	unsigned long found_over; /* past PW_MAX_FOUND or unwatchable */
+	/* the denied files masked at start, by their directory's watch and
+	 * their name: one made again there is masked again (init's
+	 * mounts_remask()) */
+	struct pw_deny {
+		int wd;
+		char *path, *name; /* NAME: in PATH */
+	} * deny;
+	size_t n_deny;
+	unsigned long remasked; /* names made again, said (PW_WARN_MAX) */
 	/* last: the fields above, written at every walk's start and end
 	 * while the sandbox idles, stay on one page, not two around this
 	 * buffer (a page written after init's fork is a copy of its own per

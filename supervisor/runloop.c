@@ -414,6 +414,7 @@ static void run_signals(struct run *r)
 	/* init's, blocked before its fork: queued until it reads them */
 	sigaddset(&tty, SIG_JOB_STOP);
 	sigaddset(&tty, SIG_JOB_CONT);
+	sigaddset(&tty, SIG_REMASK);
 	if (sigprocmask(SIG_BLOCK, &tty, &r->saved) < 0)
 		die("sigprocmask: %s", strerror(errno));
 	r->sfd = signalfd(-1, &block, SFD_CLOEXEC);
@@ -794,8 +795,9 @@ static void run_loop(struct run *r)
 			netproxy_dispatch(r->np);
 		else if (r->np)
 			netproxy_dispatch_timers(r->np);
-		if (pfd[5].revents)
-			protwatch_dispatch(sb);
+		/* a denied file's name made again: init masks it again */
+		if (pfd[5].revents && protwatch_dispatch(sb))
+			(void)kill(r->init_pid, SIG_REMASK);
 		if (pfd[6].revents)
 			protwatch_tick(sb);
 		/* a name made again and again as it is moved aside (by the

@@ -483,8 +483,10 @@ int protwatch_fd(const struct sandbox *sb);
  * protwatch_tick() when it fires. */
 int protwatch_timer_fd(const struct sandbox *sb);
 void protwatch_tick(struct sandbox *sb);
-/* Moves aside, at once, what the sandbox created under a protected name. */
-void protwatch_dispatch(struct sandbox *sb);
+/* Moves aside, at once, what the sandbox created under a protected name;
+ * true when a denied file's name was made again in its directory (init is
+ * then to mask it again: SIG_REMASK). */
+bool protwatch_dispatch(struct sandbox *sb);
 /* Once the command starts: a child of ours walks the write grants (as at
  * exit; from the first tick, PW_FIND_AFTER_MS later) and hands each git
  * directory over to be watched while the sandbox runs; poll

@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: MIT
-"""What README's Known limits says holds when the host replaces a denied
-file by a rename during the run (an editor's save, a CLI's token refresh):
-with namespaces, the mask of a denied directory, whose files the host
-replaces; without them, the Landlock carve-out of a denied file, whose new
-inode gets no rights.  (With namespaces a denied file's own mask goes with
-the rename: the limit README states.)  The command reads in a loop while
-the host replaces; a file beside it, readable, is the control."""
+"""What holds when the host replaces a denied file during the run (an
+editor's save, a CLI's token refresh, passwd): with namespaces, the mask of
+a denied directory, whose files the host replaces, and a denied file's own
+mask, which the kernel takes away with the rename and init puts back at
+once; without them, the Landlock carve-out of a denied file, whose new
+inode gets no rights.  The command reads in a loop while the host
+replaces; a file beside it, readable, is the control."""
 import os
 import subprocess
 import time
+
+import pytest
 
 NOBODY = 65534
 LOOP = ("i=0; while [ $i -lt 60 ]; do cat %s 2>/dev/null; cat %s; i=$((i+1)); "
@@ -50,3 +52,56 @@ def test_a_denied_secret_replaced_by_the_host_stays_denied(box):
     with open(secret) as f:
         assert f.read() == "NEW-SECRET-4567\n"  # the host's rename happened
     assert "OLD-SECRET" not in out and "NEW-SECRET" not in out, out
+
+
+# reads the control until told (GO made), then the secret once and the
+# control again
+AFTER = ("while [ ! -e %(go)s ]; do cat %(ok)s >/dev/null || exit 9; sleep 0.02; done; "
+         "cat %(secret)s 2>/dev/null; cat %(ok)s")
+
+
+@pytest.mark.parametrize("how", ["rename", "recreate"])
+@pytest.mark.parametrize("where", ["write-grant", "read-grant"])
+def test_a_denied_file_the_host_replaces_is_masked_again(box, how, where):
+    """The host replaces a denied file (renamed over it, or removed and
+    made again); the command reads it half a second later: the mask is
+    back.  (Before init masked it again, the new file was readable until
+    the end of the run.)"""
+    if box.namespaces == "off":
+        pytest.skip("without namespaces a carve-out holds (the test above)")
+    w2 = box.path("w2")
+    top = w2 if where == "write-grant" else box.path("ro")
+    secret = os.path.join(top, ".env")
+    box.write(os.path.relpath(secret, box.root), "OLD-SECRET-0123\n")
+    box.write("w2/ok", "readable-control\n")
+    if box.user == "nobody":
+        for d in (w2, top):
+            os.chown(d, NOBODY, NOBODY)
+            for f in os.listdir(d):
+                os.chown(os.path.join(d, f), NOBODY, NOBODY)
+    grants = "write = %s\n" % w2
+    if where == "read-grant":
+        grants += "read = %s\n" % top
+    pol = box.policy("[filesystem]\n%sdeny = %s\n" % (grants, secret))
+    go = os.path.join(w2, "go")
+    proc = box.popen(["sh", "-c", AFTER % {"go": go, "ok": os.path.join(w2, "ok"),
+                                           "secret": secret}],
+                     policy=pol, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    if how == "rename":
+        replace(secret, "NEW-SECRET-4567\n")
+    else:
+        os.unlink(secret)
+        with open(secret, "w") as f:
+            f.write("NEW-SECRET-4567\n")
+    if box.user == "nobody":
+        os.chown(secret, NOBODY, NOBODY)
+    time.sleep(0.5)
+    open(go, "w").close()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out.count("readable-control") == 1, (out, err)  # the loop ran and read
+    with open(secret) as f:
+        assert f.read() == "NEW-SECRET-4567\n"  # the host's replacement happened
+    assert "NEW-SECRET" not in out and "OLD-SECRET" not in out, out
+    assert "the host replaced the denied file %s: masked again" % secret in err, err

@@ -48,6 +48,23 @@ static void strv_add_canon(char ***v, size_t *n, const char *s)
 	strv_add(v, n, c ? c : s);
 }
 
+void learn_homes(char ***v, size_t *n, const char *home)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (home)
+		strv_add_canon(v, n, home);
+	if (h && h[0] == '/')
+		strv_add_canon(v, n, h);
+	setpwent();
+	while ((pw = getpwent()))
+		if ((pw->pw_uid == 0 || pw->pw_uid >= 1000) && pw->pw_uid != 65534 && pw->pw_dir &&
+		    pw->pw_dir[0] == '/')
+			strv_add_canon(v, n, pw->pw_dir);
+	endpwent();
+}
+
 static struct learn_rec *learn_new(const struct policy *base)
 {
 	struct learn_rec *r = calloc(1, sizeof(*r));
@@ -120,20 +137,8 @@ static bool command_file(const struct sandbox *sb, char *out, size_t size);
 void learn_begin(struct learn_rec *r, const struct sandbox *sb)
 {
 	const struct policy *p = sb->policy;
-	const char *h = getenv("HOME");
-	struct passwd *pw;
 
-	/* the homes: the run's, the caller's, root's and the login users' */
-	if (sb->home)
-		strv_add_canon(&r->never, &r->n_never, sb->home);
-	if (h && h[0] == '/')
-		strv_add_canon(&r->never, &r->n_never, h);
-	setpwent();
-	while ((pw = getpwent()))
-		if ((pw->pw_uid == 0 || pw->pw_uid >= 1000) && pw->pw_uid != 65534 && pw->pw_dir &&
-		    pw->pw_dir[0] == '/')
-			strv_add_canon(&r->never, &r->n_never, pw->pw_dir);
-	endpwent();
+	learn_homes(&r->never, &r->n_never, sb->home);
 	for (size_t i = 0; i < p->fs.deny.n; i++)
 		strv_add(&r->deny, &r->n_deny,
 			 sb->deny_canon && sb->deny_canon[i] ? sb->deny_canon[i]

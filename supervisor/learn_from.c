@@ -10,7 +10,11 @@
  *    path rules, `allow = METHOD SCHEME://HOST/PATH` (that request only);
  *  - what the policy denies on purpose ([filesystem] deny, the paths
  *    ringfence keeps out of reach, [network] deny rules, a credential's
- *    hosts) is never proposed: it is listed as a comment, with why.
+ *    hosts) is never proposed: it is listed as a comment, with why; so is
+ *    a grant of "/", of a home or a directory above one, or of ringfence's
+ *    state directory, as learn -o never grants them (the command chose
+ *    what it was refused: one `echo > /x` proposed `write = /`, an outside
+ *    review found).
  *
  * The audit log is ringfence's own: one flat JSON object a line, string,
  * number and null values, no key twice (json_string() in audit.c writes
@@ -140,7 +144,25 @@ struct proposal {
 struct learned {
 	struct proposal *v;
 	size_t n;
+	char **homes; /* learn_homes() */
+	size_t n_homes;
 };
+
+/* Why a grant of PATH is never proposed, or NULL. */
+static const char *never_granted(const struct learned *l, const char *path)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *s = strstr(path, "/.local/state/ringfence");
+	char st[PATH_MAX];
+
+	if (!learn_grantable(path, l->homes, l->n_homes, NULL, 0))
+		return "the whole file system, a home or a directory above one is never granted "
+		       "whole: grant the file or the directory beneath it the command needs";
+	if ((s && (s[23] == '\0' || s[23] == '/')) ||
+	    (x && x[0] == '/' && (size_t)snprintf(st, sizeof(st), "%s/ringfence", x) < sizeof(st) &&
+	     landlock_path_beneath(path, st)))
+		return "ringfence's state directory: kept out of the sandbox's reach by ringfence";
+	return NULL;
+}
 
 static void propose(struct learned *l, const char *section, const char *key, const char *value,
 		    const char *why, bool on_purpose)
@@ -232,7 +254,10 @@ static void learn_line(struct learned *l, const char *line)
 		    (strcmp(k, "read") == 0 || strcmp(k, "write") == 0 || strcmp(k, "exec") == 0) &&
 		    field(line, "value", b, sizeof(b));
 		char val[PATH_MAX + 3];
-		if (grant && learn_value("filesystem", k, b, val, sizeof(val)))
+		const char *never = grant ? never_granted(l, b) : NULL;
+		if (never)
+			propose(l, "filesystem", "", path, never, true);
+		else if (grant && learn_value("filesystem", k, b, val, sizeof(val)))
 			propose(l, "filesystem", k, val, why, false);
 		else
 			propose(l, "filesystem", "", path,
@@ -294,6 +319,7 @@ int supervisor_learn(const struct cli *cli)
 	f = fopen(cli->learn_from, "re");
 	if (!f)
 		die("%s: %s", cli->learn_from, strerror(errno));
+	learn_homes(&l.homes, &l.n_homes, NULL);
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if (len > 0 && line[len - 1] == '\n')
@@ -342,5 +368,8 @@ int supervisor_learn(const struct cli *cli)
 	if (!l.n)
 		printf("# no refusals in the log (file refusals are logged with --trace)\n");
 	free(l.v);
+	for (size_t i = 0; i < l.n_homes; i++)
+		free(l.homes[i]);
+	free(l.homes);
 	return 0;
 }

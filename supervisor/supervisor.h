@@ -1073,6 +1073,9 @@ struct learn_grant {
  * at or beneath a deny path (one of DENY). */
 bool learn_grantable(const char *path, char *const *never, size_t n_never, char *const *deny,
 		     size_t n_deny);
+/* The homes no learned grant may be at or above, added to V: HOME (the
+ * run's, or NULL), the caller's $HOME, root's and the login users'. */
+void learn_homes(char ***v, size_t *n, const char *home);
 /* Groups USES into grants, per right (write first: a write grant covers a
  * read): a path covered by another is dropped, and neighbours merge into
  * their closest common directory when it is grantable and at least two

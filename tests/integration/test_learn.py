@@ -755,3 +755,29 @@ def test_learn_intercept_sees_a_key_sent_over_https(lbox):
 def test_learn_intercept_needs_o(box):
     r = box.raw(["learn", "--intercept", "--from", box.path("none.jsonl")])
     assert r.returncode == 125 and "--intercept goes with -o" in r.stderr, r.stderr
+
+
+def test_learn_from_never_proposes_the_root_a_home_or_the_state_directory(box):
+    """Outside review: one refused `echo > /x` from the command became
+    `write = /` (a create is granted as its directory), `echo > ~/x`
+    `write = ~`, and the state directory was proposed too.  They are
+    listed, not proposed, as learn -o never grants them; a directory
+    beneath the home is (the control).  The lines are as --trace logs
+    them."""
+    def deny(access, path, value):
+        return ('{"ts":"2026-12-05T02:06:38.916Z","event":"fs.deny","pid":1,'
+                '"access":"%s","path":"%s","caller":2,"exe":"/usr/bin/dash",'
+                '"call":"openat","key":"filesystem.write","value":"%s",'
+                '"reason":"no grant covers it"}\n' % (access, path, value))
+    log = box.write("f.jsonl",
+                    deny("create", "/rf-learn-x", "/") +
+                    deny("create", "/root/rf-learn-x", "/root") +
+                    deny("create", "/root/.local/state/ringfence/x",
+                         "/root/.local/state/ringfence") +
+                    deny("create", "/root/proj/x", "/root/proj"))
+    r = box.raw(["learn", "--from", log])
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if l and not l.startswith("#")]
+    assert lines == ["[filesystem]", "write = /root/proj"], r.stdout
+    for path in ("/rf-learn-x", "/root/rf-learn-x", "/root/.local/state/ringfence/x"):
+        assert "# not proposed: %s: " % path in r.stdout, r.stdout

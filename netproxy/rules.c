@@ -305,6 +305,12 @@ static bool all_zero(const uint8_t *b, size_t n)
 	return true;
 }
 
+/* ::ffff:a.b.c.d */
+static bool v4_mapped(const uint8_t a[16])
+{
+	return all_zero(a, 10) && a[10] == 0xff && a[11] == 0xff;
+}
+
 /*
  * Where RFC 6052 (section 2.2) puts the IPv4 address after a prefix of
  * length L, bits 64-71 (the "u" octet) skipped: the local-use prefix
@@ -342,7 +348,7 @@ static size_t embedded_v4(const uint8_t a[16], uint8_t ret[EMBEDDED_V4_MAX][16])
 	size_t n = 0;
 
 	memset(ret, 0, EMBEDDED_V4_MAX * 16);
-	if ((all_zero(a, 10) && a[10] == 0xff && a[11] == 0xff) ||		    /* mapped */
+	if (v4_mapped(a) ||							    /* mapped */
 	    (all_zero(a, 12) && !all_zero(a + 12, 3)) ||			    /* compatible */
 	    (all_zero(a, 8) && a[8] == 0xff && a[9] == 0xff && !a[10] && !a[11]) || /* SIIT */
 	    (memcmp(a, nat64, 4) == 0 && all_zero(a + 4, 8))) {			    /* NAT64 /96 */
@@ -393,12 +399,44 @@ void nx_addr_format(int family, const uint8_t addr[16], char *buf, size_t size)
 		snprintf(buf, size, "?");
 }
 
+/* Whether the IPv6 rule CIDR lies within ::ffff:0:0/96: written for
+ * IPv4-mapped addresses. */
+static bool names_mapped(const char *cidr)
+{
+	char tmp[64];
+	uint8_t net[16];
+	const char *slash = strchr(cidr, '/');
+	size_t alen = slash ? (size_t)(slash - cidr) : strlen(cidr);
+
+	if (alen >= sizeof(tmp))
+		return false;
+	memcpy(tmp, cidr, alen);
+	tmp[alen] = '\0';
+	return parse_any(tmp, net) == 6 && v4_mapped(net) &&
+	       (!slash || strtoul(slash + 1, NULL, 10) >= 96);
+}
+
+/* The allow_cidr rule ADDR is in, or NULL.  An IPv4-mapped address
+ * (::ffff:a.b.c.d) is the IPv4 host the kernel delivers it to: judged by
+ * the IPv4 rules, and by an IPv6 rule only where that rule is written
+ * within ::ffff:0:0/96.  Else `allow_cidr = ::/0`, meant as every IPv6
+ * address, granted every IPv4 one, the host's loopback too, which
+ * 127.0.0.1 written as such is refused (outside review). */
 static const struct policy_item *find_cidr(const struct policy *p, int family,
 					   const uint8_t addr[16])
 {
-	for (size_t i = 0; i < p->net.allow_cidr.n; i++)
-		if (nx_cidr_match(p->net.allow_cidr.items[i].value, family, addr))
+	bool mapped = family == 6 && v4_mapped(addr);
+	uint8_t v4[16] = {0};
+
+	if (mapped)
+		memcpy(v4, addr + 12, 4);
+	for (size_t i = 0; i < p->net.allow_cidr.n; i++) {
+		const char *rule = p->net.allow_cidr.items[i].value;
+		if (mapped ? nx_cidr_match(rule, 4, v4) ||
+				 (names_mapped(rule) && nx_cidr_match(rule, 6, addr))
+			   : nx_cidr_match(rule, family, addr))
 			return &p->net.allow_cidr.items[i];
+	}
 	return NULL;
 }
 

@@ -261,6 +261,25 @@ def test_ip_literals_only_by_allow_cidr(net):
     assert "hello from %s" % PRIV in r.stdout  # allow_cidr excepts private = deny
 
 
+def test_an_ipv6_rule_grants_no_ipv4_address_by_its_mapped_form(net):
+    """Outside review: `allow_cidr = ::/0` (all of IPv6) reached every IPv4
+    address as ::ffff:a.b.c.d, the host's loopback too, through the
+    forward proxy, CONNECT and SOCKS5.  A mapped address is judged as the
+    IPv4 host it maps to; IPv6 itself is allowed (the control), and so is
+    the mapped form of an address an IPv4 rule names."""
+    mapped = "[::ffff:%s]" % PRIV
+    socks = CURL + "--socks5 $(echo $ALL_PROXY | cut -d/ -f3) "
+    p = net.net_policy(ALLOW + "\nallow_cidr = ::/0")
+    r = net.sh(CURL + "http://%s/hello; " % mapped + CURL + "-p http://%s/hello; " % mapped +
+               socks + "http://%s/hello; " % mapped + CURL + "http://[%s]/hello" % V6, p)
+    assert "hello from %s" % PRIV not in r.stdout, r.stdout
+    assert "IP addresses are allowed only by [network] allow_cidr" in r.stdout, r.stdout
+    assert "hello from %s" % V6 in r.stdout, (r.stdout, r.stderr)
+    p = net.net_policy(ALLOW + "\nallow_cidr = %s/32" % PRIV)
+    r = net.sh(CURL + "http://%s/hello" % mapped, p)
+    assert "hello from %s" % PRIV in r.stdout, (r.stdout, r.stderr)
+
+
 def test_static_hosts(net):
     asked = len(net.world.dns_queries())
     p = net.net_policy(ALLOW + "\nallow = static.test\nhosts = good.test=%s static.test=%s" % (PUB2, PUB2))

@@ -163,6 +163,43 @@ static void test_addresses(void **state)
 	policy_free(p);
 }
 
+/* An IPv4-mapped address is the IPv4 host it maps to: an IPv6 rule that
+ * covers ::ffff:0:0/96 without naming it (`::/0`) grants no IPv4 address
+ * (the host's loopback was reached so, an outside review found); an IPv4
+ * rule, or an IPv6 one written within ::ffff:0:0/96, does. */
+static void test_mapped_addresses(void **state)
+{
+	static const struct {
+		const char *addr;
+		bool allow;
+	} cases[] = {
+	    {"::ffff:127.0.0.1", false},  {"::ffff:10.77.0.1", false},
+	    {"::ffff:169.254.169.254", false}, {"::ffff:10.20.3.4", true}, /* 10.20.0.0/16 */
+	    {"::ffff:192.0.2.9", true},   /* ::ffff:192.0.2.0/120 */
+	    {"2001:db8::1", true},	  /* ::/0, the control */
+	    {"::1", true},		  /* ::/0 names it */
+	};
+	struct policy *p = load("[network]\nmode = proxy\n"
+				"allow_cidr = ::/0 10.20.0.0/16 ::ffff:192.0.2.0/120\n");
+	struct nx_decider d = {.p = p};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nx_target t;
+		struct nx_addr a = {.family = 6};
+		char reason[200] = "", text[INET6_ADDRSTRLEN] = "";
+		assert_int_equal(inet_pton(AF_INET6, cases[i].addr, a.a), 1);
+		nx_decide_target(&d, NX_HOST_V6, cases[i].addr, a.a, 443, &t);
+		if (t.v.allow != cases[i].allow)
+			fail_msg("%s: allowed %d", cases[i].addr, t.v.allow);
+		/* a name resolving to it: the same (private = deny) */
+		int r = nx_decide_addresses(&d, &a, 1, reason, sizeof(reason), text);
+		if ((r < 0) != cases[i].allow)
+			fail_msg("%s by name: %d (%s)", cases[i].addr, r, reason);
+	}
+	policy_free(p);
+}
+
 /* ---- a tunnel's first bytes ------------------------------------------------- */
 
 /* A minimal ClientHello with server name NAME (or none), in one record;
@@ -886,6 +923,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_target),
 	    cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_mapped_addresses),
 	    cmocka_unit_test(test_stream),
 	    cmocka_unit_test(test_stream_final),
 	    cmocka_unit_test(test_bound_server_first),

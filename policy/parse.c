@@ -372,12 +372,21 @@ int parse_load_file(struct parse_ctx *parent, const char *path, struct policy_er
 					.dirs_err = fs->dirs_err,
 					.dirs = fs->dirs,
 					.n_dirs = fs->n_dirs};
+	/* an include's problem is its line's, in the file naming it */
 	if (!S_ISREG(st.st_mode)) {
-		parse_fail(&c, NULL, "not a regular file");
+		if (parent)
+			parse_fail(parent, "sandbox.include", "'%s': not a regular file", path);
+		else
+			parse_fail(&c, NULL, "not a regular file");
 		return -EINVAL;
 	}
 	if (st.st_size > POLICY_MAX_FILE_SIZE) {
-		parse_fail(&c, NULL, "policy file larger than %d bytes", POLICY_MAX_FILE_SIZE);
+		if (parent)
+			parse_fail(parent, "sandbox.include", "'%s': larger than %d bytes", path,
+				   POLICY_MAX_FILE_SIZE);
+		else
+			parse_fail(&c, NULL, "policy file larger than %d bytes",
+				   POLICY_MAX_FILE_SIZE);
 		return -EFBIG;
 	}
 	for (int i = 0; i < depth; i++)

@@ -89,6 +89,16 @@ def test_a_fifo_named_as_a_policy_or_include_is_refused_at_once(box):
     assert r.returncode == 125 and "not a regular file" in r.stderr + r.stdout, r
 
 
+def test_an_include_that_is_no_file_names_its_line(box):
+    """Outside review: `include = /tmp` (a directory) or a device said
+    "/tmp: not a regular file", naming no file, line or key."""
+    for target in (box.root, "/dev/zero"):
+        inc = box.write("inc.ini", "[sandbox]\ninclude = %s\n" % target)
+        line = never_started(box, run_marker(box, policy=inc))
+        assert line.startswith("ringfence: %s:2: sandbox.include: '%s': not a regular file"
+                               % (inc, target)), line
+
+
 def test_include_cycle(box):
     box.write("a.ini", "[sandbox]\ninclude = b.ini\n")
     box.write("b.ini", "[sandbox]\ninclude = a.ini\n")

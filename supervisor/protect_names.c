@@ -32,6 +32,14 @@ static const struct prot_builtin builtin_tree[] = {
     {".git/remotes", PROT_PRESENT}, /* remotes defined outside the config */
     {".git/branches", PROT_PRESENT},
     {".gitmodules", PROT_FILE},
+    /* Mercurial: a repository's hgrc ([hooks] run at the host's `hg
+     * status`), and a share's pointer to the repository it uses (and that
+     * one's hgrc); Jujutsu's repository config (its editor, pager and
+     * fix tools run; an outside review) */
+    {".hg/hgrc", PROT_FILE},
+    {".hg/hgrc-not-shared", PROT_FILE},
+    {".hg/sharedpath", PROT_FILE},
+    {".jj/repo/config.toml", PROT_FILE},
     /* hook managers and environment loaders (lefthook reads each of its
      * names, and merges its -local ones; what their commands name is
      * protected too: protect_gather.c, hookconf.c) */

@@ -413,6 +413,11 @@ PROJECT_PLANTS = {
     ".github/extensions/rf/extension.mjs":
         "import {execSync} from 'child_process'; execSync('%s');\n" % TOUCH,
     "pnpm-workspace.yaml": "scriptShell: ./rf.sh\n",
+    # an outside review (shown running at the host's `hg status`): a
+    # Mercurial repository's own hgrc, made with its .hg; Jujutsu's
+    # repository config
+    ".hg/hgrc": "[hooks]\npre-status = %s\n" % TOUCH,
+    ".jj/repo/config.toml": '[ui]\npager = "./rf.sh"\n',
 }
 
 # In a granted home, beside what builtin_home protects

@@ -173,11 +173,13 @@ static void test_mapped_addresses(void **state)
 		const char *addr;
 		bool allow;
 	} cases[] = {
-	    {"::ffff:127.0.0.1", false},  {"::ffff:10.77.0.1", false},
-	    {"::ffff:169.254.169.254", false}, {"::ffff:10.20.3.4", true}, /* 10.20.0.0/16 */
-	    {"::ffff:192.0.2.9", true},   /* ::ffff:192.0.2.0/120 */
-	    {"2001:db8::1", true},	  /* ::/0, the control */
-	    {"::1", true},		  /* ::/0 names it */
+	    {"::ffff:127.0.0.1", false},
+	    {"::ffff:10.77.0.1", false},
+	    {"::ffff:169.254.169.254", false},
+	    {"::ffff:10.20.3.4", true}, /* 10.20.0.0/16 */
+	    {"::ffff:192.0.2.9", true}, /* ::ffff:192.0.2.0/120 */
+	    {"2001:db8::1", true},	/* ::/0, the control */
+	    {"::1", true},		/* ::/0 names it */
 	};
 	struct policy *p = load("[network]\nmode = proxy\n"
 				"allow_cidr = ::/0 10.20.0.0/16 ::ffff:192.0.2.0/120\n");

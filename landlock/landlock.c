@@ -188,14 +188,13 @@ int landlock_build(const struct landlock_plan *plan, const struct landlock_caps 
  * "/": it adds nothing to what the command's layer allows, which still
  * decides every reparenting.
  */
-int landlock_scope_abstract_unix(const struct landlock_caps *caps)
+int landlock_scope_self(const struct landlock_caps *caps, uint64_t scopes)
 {
-	struct ll_ruleset_attr attr = {.handled_access_fs = LL_FS_REFER,
-				       .scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET};
+	struct ll_ruleset_attr attr = {.handled_access_fs = LL_FS_REFER, .scoped = scopes};
 	struct ll_path_beneath_attr pb = {.allowed_access = LL_FS_REFER};
 	_cleanup_close_ int ruleset = -1, root = -1;
 
-	if (caps->abi < 6 || !(caps->scopes & LL_SCOPE_ABSTRACT_UNIX_SOCKET))
+	if (caps->abi < 6 || !scopes || (caps->scopes & scopes) != scopes)
 		return -EOPNOTSUPP;
 	ruleset = sys_landlock_create_ruleset(&attr, sizeof(attr), 0);
 	if (ruleset < 0)

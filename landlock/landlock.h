@@ -145,9 +145,11 @@ int landlock_build(const struct landlock_plan *plan, const struct landlock_caps 
 
 /* In the child, after no_new_privs: enforces RULESET_FD on this thread. */
 int landlock_restrict(int ruleset_fd, const struct landlock_caps *caps);
-/* A domain that scopes abstract Unix sockets and nothing else, on the
- * calling thread: its descendants' sockets stay reachable from it, the
- * rest of the host's are not.  Needs no_new_privs or CAP_SYS_ADMIN. */
-int landlock_scope_abstract_unix(const struct landlock_caps *caps);
+/* A domain that scopes SCOPES (LL_SCOPE_ABSTRACT_UNIX_SOCKET,
+ * LL_SCOPE_SIGNAL) and nothing else, on the calling thread: its
+ * descendants' sockets and processes stay reachable from it, the rest of
+ * the host's are not.  Needs no_new_privs or CAP_SYS_ADMIN; -EOPNOTSUPP
+ * where the kernel has not every one. */
+int landlock_scope_self(const struct landlock_caps *caps, uint64_t scopes);
 
 #endif

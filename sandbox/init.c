@@ -674,20 +674,48 @@ static int confine_init(const struct sandbox_plan *plan, const struct sandbox_fd
 			     failed ? failed : "?", strerror(-ruleset_fd));
 	}
 	/* Abstract Unix connects without a network namespace are made here
-	 * (relay.c): in a domain that scopes abstract sockets only, which the
+	 * (relay.c): in a domain that scopes abstract sockets, which the
 	 * command's own domain will nest in, so only the sandbox's own
-	 * sockets are reachable from it. */
-	if (relay >= 0) {
+	 * sockets are reachable from it.  Without a PID namespace init finds
+	 * the sandbox's processes by their pids in /proc and signals them
+	 * (the end of the run, job control): a pid read there may be freed
+	 * and taken by a host process before the signal, of any user's when
+	 * init is root (an outside review got a host process's child killed
+	 * so).  Signals are scoped too: init reaches its own domain's
+	 * processes and those nested in it (the command's), nothing else. */
+	bool no_pid_ns = plan->ns != NS_FULL || !plan->new_pid_ns;
+	uint64_t scopes = (relay >= 0 ? LL_SCOPE_ABSTRACT_UNIX_SOCKET : 0) |
+			  (no_pid_ns && (plan->ll.scopes & LL_SCOPE_SIGNAL) ? LL_SCOPE_SIGNAL : 0);
+	if (scopes) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			FAIL(errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-		r = landlock_scope_abstract_unix(&plan->ll);
+		r = landlock_scope_self(&plan->ll, scopes);
 		if (r < 0)
-			FAIL(-r, "Landlock scope for abstract sockets: %s", strerror(-r));
+			FAIL(-r, "Landlock scope for init's signals and abstract sockets: %s",
+			     strerror(-r));
 	}
 	/* nobody in the sandbox may read our memory or environment */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		FAIL(errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 	return ruleset_fd;
+}
+
+/* A test hook (doc/design.md): RINGFENCE_TEST_INIT_SIGNAL=PID has init,
+ * confined, ask the kernel whether it may signal PID (kill(PID, 0), which
+ * sends nothing) and say the answer on stderr. */
+static void probe_signal(const struct sandbox_fds *fds)
+{
+	const char *v = getenv("RINGFENCE_TEST_INIT_SIGNAL");
+	char *end;
+
+	if (!v)
+		return;
+	long pid = strtol(v, &end, 10);
+	if (*v == '\0' || *end || pid < 1 || pid > 4194304)
+		FAIL(EINVAL, "RINGFENCE_TEST_INIT_SIGNAL: '%s' is not a pid", v);
+	int r = kill((pid_t)pid, 0);
+	dprintf(2, "ringfence-test: init may signal %ld: %s\n", pid,
+		r == 0 ? "yes" : strerror(errno));
 }
 
 /* What init holds while the command runs. */
@@ -972,7 +1000,9 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 		set_up_namespaces(plan, fds, &views, &in.masks);
 	else
 		set_up_without(plan, fds, &fs);
-	start_command(&in, confine_init(plan, fds, &fs, in.relay), saved_mask);
+	int ruleset_fd = confine_init(plan, fds, &fs, in.relay);
+	probe_signal(fds);
+	start_command(&in, ruleset_fd, saved_mask);
 	serve(&in);
 
 	bool left = end_tree(plan, in.sfd);

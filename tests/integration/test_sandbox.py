@@ -1241,3 +1241,25 @@ def test_roots_service_credentials_beneath_etc_are_denied(box):
         os.unlink(name)
     assert "SECRET-PW" not in r.stdout, r.stdout
     assert "listed" in r.stdout, r.stderr
+
+
+def test_init_cannot_signal_a_host_process(box):
+    """Outside review: without a PID namespace init finds the sandbox's
+    processes by their pids in /proc and signals them; a pid freed in
+    between and taken by a host process (any user's, init being root) got
+    the signal.  Init's signals are scoped to its own and the command's
+    processes: asked (the test hook, signal 0), the kernel refuses a host
+    process of the same user that is running (with namespaces it is not
+    even visible).  A build without the scope answers "yes"."""
+    host = subprocess.Popen(box.cmd(["sleep", "60"]))
+    try:
+        r = box.run(["true"], policy=box.policy(""),
+                    env={"RINGFENCE_TEST_INIT_SIGNAL": str(host.pid)})
+        assert r.returncode == 0, r.stderr
+        assert host.poll() is None  # still there when asked
+        said = [l for l in r.stderr.splitlines() if l.startswith("ringfence-test:")]
+        want = "Operation not permitted" if box.namespaces == "off" else "No such process"
+        assert said == ["ringfence-test: init may signal %d: %s" % (host.pid, want)], r.stderr
+    finally:
+        host.kill()
+        host.wait()

@@ -189,6 +189,38 @@ static void later_add(struct scan *s, const char *path)
  */
 #define NAMES_DEPTH 8
 
+/*
+ * A denied file the sandbox could not have written: one name only, masked the whole run
+ * (its name never removed meanwhile: sb->deny_lost), or, without
+ * namespaces, carved out (the file gate refuses its name).  What is there
+ * is the host's, an editor's save of a denied .env (an outside review: it
+ * was moved aside as the sandbox's).  Not when checking a crashed run's
+ * journal: nothing says what happened to the masks then.
+ */
+static bool denied_held(const struct scan *s, const char *at, const char *name,
+			const struct stat *st)
+{
+	const struct sandbox *sb = s->sb;
+	char path[PATH_MAX];
+
+	/* (a second name, a hard link, could have been written) */
+	if (!sb || sb->recovering || !sb->policy || !sb->deny_canon || st->st_nlink != 1 ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", at, name) >= sizeof(path))
+		return false;
+	for (size_t i = 0; i < sb->policy->fs.deny.n; i++) {
+		if (!sb->deny_canon[i] || strcmp(sb->deny_canon[i], path) != 0)
+			continue;
+		if (sb->ns != NS_FULL)
+			return true;
+		for (size_t m = 0; m < sb->n_masks; m++)
+			if (!sb->masks[m].read_only_bind && !sb->masks[m].is_dir &&
+			    strcmp(sb->masks[m].path, path) == 0)
+				return !strv_has(sb->deny_lost, sb->n_deny_lost, path);
+		return false;
+	}
+	return false;
+}
+
 static void check_tree(struct scan *s, int dir, const char *at, const char *name, int depth)
 {
 	char sub[PATH_MAX];
@@ -212,7 +244,7 @@ static void check_tree(struct scan *s, int dir, const char *at, const char *name
 			continue;
 		if (S_ISDIR(st.st_mode))
 			check_tree(s, o, sub, de->d_name, depth + 1);
-		else if (gitobj_newer(&st, s->since))
+		else if (gitobj_newer(&st, s->since) && !denied_held(s, sub, de->d_name, &st))
 			scan_quarantine(s, sub, de->d_name,
 					"a project file the host's tools trust");
 	}
@@ -244,7 +276,7 @@ static void check_name(struct scan *s, int tfd, const char *top, const char *rel
 		if (!slash) {
 			if (S_ISDIR(st.st_mode))
 				check_tree(s, dir, at, comp, 0);
-			else if (gitobj_newer(&st, s->since))
+			else if (gitobj_newer(&st, s->since) && !denied_held(s, at, comp, &st))
 				scan_quarantine(s, at, comp,
 						"a project file the host's tools trust");
 			return;

@@ -450,6 +450,7 @@ void sandbox_release(struct sandbox *sb)
 	for (size_t i = 0; i < sb->n_masks; i++)
 		free(sb->masks[i].path);
 	free(sb->masks);
+	strv_clear(&sb->deny_lost, &sb->n_deny_lost);
 	seccomp_prog_free(&sb->seccomp_deny);
 	seccomp_prog_free(&sb->seccomp_allow);
 	seccomp_prog_free(&sb->seccomp_notify);

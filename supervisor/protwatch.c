@@ -452,8 +452,8 @@ static int watch_denied(struct sandbox *sb, struct protwatch *pw, size_t n)
 		slash = d->path + (slash - m->path);
 		*slash = '\0';
 		d->wd = inotify_add_watch(pw->fd, slash == d->path ? "/" : d->path,
-					  IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW |
-					      IN_MASK_ADD);
+					  IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM |
+					      IN_ONLYDIR | IN_DONT_FOLLOW | IN_MASK_ADD);
 		*slash = '/';
 		d->name = slash + 1;
 		/* gone since the plan: as absent at start, not masked */
@@ -595,8 +595,17 @@ void protwatch_tick(struct sandbox *sb)
 		pw_found_check(sb, pw->next_found++ % pw->n_found);
 }
 
+/* The mask of denied file D went with its name: what is there at the end
+ * may be the sandbox's (sb->deny_lost). */
+static void deny_lost(struct sandbox *sb, const char *path)
+{
+	if (!strv_has(sb->deny_lost, sb->n_deny_lost, path))
+		strv_add(&sb->deny_lost, &sb->n_deny_lost, path);
+}
+
 /* A denied file's name made again in its directory (EV): said, the first
- * PW_WARN_MAX times, and in the audit log. */
+ * PW_WARN_MAX times, and in the audit log; removed or renamed away: its
+ * mask is gone, and the name may be the sandbox's to make until then. */
 static bool denied_made_again(struct sandbox *sb, const struct inotify_event *ev)
 {
 	struct protwatch *pw = sb->protwatch;
@@ -604,13 +613,17 @@ static bool denied_made_again(struct sandbox *sb, const struct inotify_event *ev
 
 	for (size_t i = 0; i < pw->n_deny; i++) {
 		const struct pw_deny *d = &pw->deny[i];
-		if (d->wd != ev->wd || !ev->len || strcmp(d->name, ev->name) != 0 ||
-		    !(ev->mask & (IN_CREATE | IN_MOVED_TO)))
+		if (d->wd != ev->wd || !ev->len || strcmp(d->name, ev->name) != 0)
+			continue;
+		if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+			deny_lost(sb, d->path);
+		if (!(ev->mask & (IN_CREATE | IN_MOVED_TO)))
 			continue;
 		any = true;
 		if (++pw->remasked <= PW_WARN_MAX)
-			warn("the host replaced the denied file %s: masked again (a process "
-			     "of the sandbox opening it at that moment could read it)",
+			warn("the denied file %s was replaced or made again in its directory: "
+			     "masked again (a process of the sandbox opening it at that moment "
+			     "could read it)",
 			     d->path);
 		char js[PATH_MAX + 64];
 		json_string(js, sizeof(js), d->path);
@@ -636,10 +649,13 @@ bool protwatch_dispatch(struct sandbox *sb)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 			p += sizeof(*ev) + ev->len;
-			/* (lost events: every denied file looked at again) */
-			if (ev->mask & IN_Q_OVERFLOW)
+			/* (lost events: every denied file looked at again, and
+			 * each may have lost its mask) */
+			if (ev->mask & IN_Q_OVERFLOW) {
 				remask = pw->n_deny > 0;
-			else if (pw->n_deny && denied_made_again(sb, ev))
+				for (size_t i = 0; i < pw->n_deny; i++)
+					deny_lost(sb, pw->deny[i].path);
+			} else if (pw->n_deny && denied_made_again(sb, ev))
 				remask = true;
 			if (ev->mask & IN_Q_OVERFLOW) {
 				/* events were lost: look again at every watched

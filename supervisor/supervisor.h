@@ -190,6 +190,13 @@ struct sandbox {
 	size_t n_git_held;
 	bool git_held_known;
 	struct protwatch *protwatch;
+	/* the denied files masked at start whose name was removed while the
+	 * sandbox ran, the mask with it (protwatch.c): the sandbox may have
+	 * made what is there at the end.  Every other one, masked the whole
+	 * run, holds only what the host wrote: the walk at exit leaves it
+	 * where a protected name made during the run is moved aside */
+	char **deny_lost;
+	size_t n_deny_lost;
 	int journal_fd;	       /* journal.c: locked while we live, or -1 */
 	char *journal_name;    /* its name in the state directory */
 	long journal_key;      /* its witness's serial in the user's keyring */

@@ -146,17 +146,54 @@ struct learned {
 	size_t n;
 	char **homes; /* learn_homes() */
 	size_t n_homes;
+	const struct policy *base; /* -p's, expanded, or NULL */
 };
 
-/* Why a grant of PATH is never proposed, or NULL. */
-static const char *never_granted(const struct learned *l, const char *path)
+static size_t depth(const char *path)
 {
+	size_t d = 0;
+
+	for (const char *c = path; *c; c++)
+		d += *c == '/' && c[1];
+	return d;
+}
+
+/* Whether PATH lies beneath one of LIST's paths (canonical where they
+ * exist). */
+static bool list_covers(const struct policy_list *list, const char *path)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		_cleanup_free_ char *c = realpath(list->items[i].value, NULL);
+		if (landlock_path_beneath(path, c ? c : list->items[i].value))
+			return true;
+	}
+	return false;
+}
+
+/* Why a grant KEY = PATH is never proposed, or NULL. */
+static const char *never_granted(const struct learned *l, const char *key, const char *path)
+{
+	static const char *const system[] = {"/usr",	"/etc", "/bin", "/sbin", "/lib",
+					      "/lib32", "/lib64", "/libx32", "/boot", "/proc",
+					      "/sys"};
 	const char *x = getenv("XDG_STATE_HOME"), *s = strstr(path, "/.local/state/ringfence");
 	char st[PATH_MAX];
 
-	if (!learn_grantable(path, l->homes, l->n_homes, NULL, 0))
-		return "the whole file system, a home or a directory above one is never granted "
-		       "whole: grant the file or the directory beneath it the command needs";
+	if (!learn_grantable(path, l->homes, l->n_homes, NULL, 0) || depth(path) < 2)
+		return "the whole file system, a directory at its top, a home or a directory "
+		       "above one is never granted whole: grant the file or the directory beneath "
+		       "it the command needs";
+	if (strcmp(key, "write") == 0)
+		for (size_t i = 0; i < ARRAY_SIZE(system); i++)
+			if (landlock_path_beneath(path, system[i]))
+				return "the system's own files are never proposed for writing";
+	/* write grants that are not exec grants are mounted noexec on
+	 * purpose: what the command writes there it would then run */
+	if (strcmp(key, "exec") == 0 && l->base && list_covers(&l->base->fs.write, path) &&
+	    !list_covers(&l->base->fs.exec, path))
+		return "beneath a write grant of the base, which runs nothing on purpose (what "
+		       "the command may write, it could then run): grant exec there by hand if "
+		       "that is meant";
 	if ((s && (s[23] == '\0' || s[23] == '/')) ||
 	    (x && x[0] == '/' && (size_t)snprintf(st, sizeof(st), "%s/ringfence", x) < sizeof(st) &&
 	     landlock_path_beneath(path, st)))
@@ -254,7 +291,7 @@ static void learn_line(struct learned *l, const char *line)
 		    (strcmp(k, "read") == 0 || strcmp(k, "write") == 0 || strcmp(k, "exec") == 0) &&
 		    field(line, "value", b, sizeof(b));
 		char val[PATH_MAX + 3];
-		const char *never = grant ? never_granted(l, b) : NULL;
+		const char *never = grant ? never_granted(l, k, b) : NULL;
 		if (never)
 			propose(l, "filesystem", "", path, never, true);
 		else if (grant && learn_value("filesystem", k, b, val, sizeof(val)))
@@ -320,6 +357,11 @@ int supervisor_learn(const struct cli *cli)
 	if (!f)
 		die("%s: %s", cli->learn_from, strerror(errno));
 	learn_homes(&l.homes, &l.n_homes, NULL);
+	/* the base, expanded as a run from here would (its write grants) */
+	_cleanup_free_ char *base_home = NULL;
+	struct policy *base_policy =
+	    cli->policy_path ? supervisor_load_policy(cli, &base_home) : NULL;
+	l.base = base_policy;
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if (len > 0 && line[len - 1] == '\n')
@@ -371,5 +413,7 @@ int supervisor_learn(const struct cli *cli)
 	for (size_t i = 0; i < l.n_homes; i++)
 		free(l.homes[i]);
 	free(l.homes);
+	if (base_policy)
+		policy_free(base_policy);
 	return 0;
 }

@@ -99,13 +99,13 @@ def test_a_file_name_cannot_add_lines_to_the_learned_policy(box):
     evil = r"/x/a\n[network]\nallow = evil.example:443\n"
     log = box.write("e.jsonl",
                     '{"event":"fs.deny","access":"create","path":"%s","key":"filesystem.write",'
-                    '"value":"/x","reason":"no grant covers it"}\n'
+                    '"value":"/x/y","reason":"no grant covers it"}\n'
                     '{"event":"fs.deny","access":"read","path":"%s","key":"filesystem.deny",'
-                    '"value":"/x","reason":"denied by [filesystem] deny"}\n' % (evil, evil))
+                    '"value":"/x/y","reason":"denied by [filesystem] deny"}\n' % (evil, evil))
     r = box.raw(["learn", "--from", log])
     assert r.returncode == 0, r.stderr
     lines = [l for l in r.stdout.splitlines() if not l.startswith("#")]
-    assert lines == ["[filesystem]", "write = /x"], r.stdout  # the control: one grant
+    assert lines == ["[filesystem]", "write = /x/y"], r.stdout  # the control: one grant
     assert "evil.example" in r.stdout  # shown, in a comment
 
 
@@ -116,20 +116,20 @@ def test_a_comma_in_a_name_the_command_made_adds_no_grant(box):
     learned policy let the command read and run anything not denied.  The
     value is now quoted and read back as one item before it is proposed:
     under the learned policy the file runs (the control) and a file outside
-    every grant stays unreadable."""
+    every grant stays unreadable.  (The file is the host's, outside the
+    write grants: exec beneath one is never proposed.)"""
     log = box.path("logs", "audit.jsonl")
     os.makedirs(os.path.dirname(log))
     if box.user == "nobody":
         os.chown(os.path.dirname(log), NOBODY, NOBODY)
     outside = box.write("outside/secret", "TOPSECRET\n", mode=0o644)
-    base = box.policy("[log]\nfile = %s\n" % log)
-    plant = ('mkdir -p "x,/,~" && printf "#!/bin/sh\\necho RAN\\n" > "x,/,~/f" && '
-             'chmod +x "x,/,~/f" && "./x,/,~/f"')
-    r = box.run(["sh", "-c", plant], policy=base, opts=["--trace"])
-    assert "RAN" not in r.stdout, r.stdout  # the work directory is not an exec grant
+    target = box.write("tools/x,/,~/f", "#!/bin/sh\necho RAN\n", mode=0o755)
+    # (the box is in /tmp: the host's, so that the file is there to refuse)
+    base = box.policy("[log]\nfile = %s\n[filesystem]\nprivate_tmp = no\n" % log)
+    r = box.run(["sh", "-c", '"%s"' % target], policy=base, opts=["--trace"])
+    assert "RAN" not in r.stdout, r.stdout  # not an exec grant
     r = box.raw(["learn", "--from", log, "-p", base])
     assert r.returncode == 0, r.stderr
-    target = os.path.join(box.work, "x,/,~", "f")
     assert 'exec = "%s"\n' % target in r.stdout, r.stdout
     pol = box.write("learned.ini", r.stdout)
     e = box.raw(["explain", "-p", pol])
@@ -137,7 +137,7 @@ def test_a_comma_in_a_name_the_command_made_adds_no_grant(box):
     learned = [l for l in e.stdout.splitlines()
                if "learned.ini" in l and not l.startswith(";")]
     assert len(learned) == 1 and target in learned[0], e.stdout
-    r = box.run(["sh", "-c", '"./x,/,~/f"; cat %s' % outside], policy=pol)
+    r = box.run(["sh", "-c", '"%s"; cat %s' % (target, outside)], policy=pol)
     assert "RAN" in r.stdout, r.stdout + r.stderr
     assert "TOPSECRET" not in r.stdout, r.stdout
 
@@ -764,20 +764,31 @@ def test_learn_from_never_proposes_the_root_a_home_or_the_state_directory(box):
     listed, not proposed, as learn -o never grants them; a directory
     beneath the home is (the control).  The lines are as --trace logs
     them."""
-    def deny(access, path, value):
+    def deny(access, path, value, key="write"):
         return ('{"ts":"2026-12-05T02:06:38.916Z","event":"fs.deny","pid":1,'
                 '"access":"%s","path":"%s","caller":2,"exe":"/usr/bin/dash",'
-                '"call":"openat","key":"filesystem.write","value":"%s",'
-                '"reason":"no grant covers it"}\n' % (access, path, value))
+                '"call":"openat","key":"filesystem.%s","value":"%s",'
+                '"reason":"no grant covers it"}\n' % (access, path, key, value))
+    w = box.path("w")
+    os.mkdir(w)
+    base = box.write("base.ini", "[filesystem]\nwrite = %s\n" % w)
     log = box.write("f.jsonl",
                     deny("create", "/rf-learn-x", "/") +
                     deny("create", "/root/rf-learn-x", "/root") +
                     deny("create", "/root/.local/state/ringfence/x",
                          "/root/.local/state/ringfence") +
+                    # a review of the above: a top directory, the system's
+                    # files, and exec where the base's write grant runs
+                    # nothing (the command would write it, then run it)
+                    deny("create", "/etc/rf-learn-x", "/etc") +
+                    deny("create", "/usr/lib/rf-learn-x", "/usr/lib") +
+                    deny("execute", w + "/tool", w + "/tool", key="exec") +
                     deny("create", "/root/proj/x", "/root/proj"))
-    r = box.raw(["learn", "--from", log])
+    r = box.raw(["learn", "--from", log, "-p", base])
     assert r.returncode == 0, r.stderr
     lines = [l for l in r.stdout.splitlines() if l and not l.startswith("#")]
-    assert lines == ["[filesystem]", "write = /root/proj"], r.stdout
-    for path in ("/rf-learn-x", "/root/rf-learn-x", "/root/.local/state/ringfence/x"):
+    assert lines == ["[sandbox]", "include = %s" % base, "[filesystem]",
+                     "write = /root/proj"], r.stdout
+    for path in ("/rf-learn-x", "/root/rf-learn-x", "/root/.local/state/ringfence/x",
+                 "/etc/rf-learn-x", "/usr/lib/rf-learn-x", w + "/tool"):
         assert "# not proposed: %s: " % path in r.stdout, r.stdout

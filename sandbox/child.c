@@ -8,10 +8,13 @@
  * rest of DESIGN.md's sequence, each placed where its constraint puts it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +31,45 @@ static const int rlimit_resource[_POLICY_RLIMIT_MAX] = {
 };
 
 /* Until CLOCK_REALTIME_COARSE is later than T (one clock tick at most). */
+/*
+ * With namespaces, a memory device the caller handed over on fds 0-2
+ * (/dev/null: a service's or a CI job's stdin) is the host's node on the
+ * host's mount, where the read-only tree does not reach: a command that
+ * owns it (root's, run as root) could chmod it through /proc/self/fd/0,
+ * and an outside review made the host's /dev/null 0600 so.  Each is
+ * opened again by its name in the sandbox's view (the same device, with
+ * the same access), where such calls meet a read-only mount.  Other files
+ * and devices stay the caller's (README, Known limits).
+ */
+static int reopen_std_devices(void)
+{
+	static const char names[][13] = {[3] = "/dev/null",
+					 [5] = "/dev/zero",
+					 [7] = "/dev/full",
+					 [8] = "/dev/random",
+					 [9] = "/dev/urandom"};
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st, again;
+		if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 ||
+		    minor(st.st_rdev) >= sizeof(names) / sizeof(names[0]) ||
+		    !names[minor(st.st_rdev)][0])
+			continue;
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0)
+			return -errno;
+		int nfd = open(names[minor(st.st_rdev)],
+			       (fl & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC);
+		if (nfd < 0)
+			return -errno;
+		if (fstat(nfd, &again) < 0 || again.st_rdev != st.st_rdev || dup2(nfd, fd) < 0) {
+			close(nfd);
+			return -EIO;
+		}
+		close(nfd);
+	}
+	return 0;
+}
+
 static void wait_past(const struct timespec *t)
 {
 	struct timespec c;
@@ -100,6 +142,11 @@ void child_exec(const struct sandbox_plan *plan, int ruleset_fd, int handoff, in
 			     strerror(e));
 		}
 	}
+
+	/* 2b. With namespaces, the memory devices on fds 0-2 opened again in
+	 *     the sandbox's view (reopen_std_devices() says why). */
+	if (plan->ns == NS_FULL && (r = reopen_std_devices()) < 0)
+		FAIL(-r, "opening the device on fds 0-2 again in the sandbox: %s", strerror(-r));
 
 	/* 3. Privilege drop: needs our capabilities, so before no_new_privs
 	 *    and Landlock (which would not stop it, but nothing may run

@@ -6,6 +6,7 @@ which refuses them all (EROFS); without, the supervisor makes those calls
 (attrgate.c), only within the write grants, and answers EROFS elsewhere."""
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -245,3 +246,29 @@ def test_glibcs_lchmod_through_proc_self_fd_is_judged_as_the_fd(box, outside):
     if box.namespaces == "off":
         assert "in-leading-zero refused" in out, out
     assert "out-leading-zero ok" not in out, out
+
+
+def test_a_device_handed_over_on_stdin_keeps_its_mode(box):
+    """Outside review: run as root with stdin /dev/null (a service's, a CI
+    job's), the command made the host's /dev/null 0600 through
+    /proc/self/fd/0: the fd was the host's node on the host's mount, which
+    the read-only tree does not cover.  A memory device on fds 0-2 is
+    opened again in the sandbox's view now.  The node here is the test's
+    own (c 1,3), the command's user's; reading it still works (the
+    control)."""
+    import stat
+    node = box.path("devnull")
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.chmod(node, 0o666)
+    if box.user == "nobody":
+        os.chown(node, NOBODY, NOBODY)
+    with open(node, "rb") as stdin:
+        r = subprocess.run(box.cmd([box.ringfence, "-p", box.policy(""), "--", "sh", "-c",
+                                    "cat; echo read; chmod 600 /proc/self/fd/0; "
+                                    "chmod 600 /dev/stdin; touch -d 2001-01-01 /proc/self/fd/0"]),
+                           stdin=stdin, cwd=box.work, env=box.env(), capture_output=True,
+                           text=True, timeout=60)
+    assert "read" in r.stdout, r.stderr
+    st = os.stat(node)
+    assert stat.S_IMODE(st.st_mode) == 0o666, oct(st.st_mode)
+    assert time.gmtime(st.st_mtime).tm_year != 2001

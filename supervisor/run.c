@@ -688,10 +688,12 @@ void start_protwatch(struct sandbox *sb)
 	if (r >= 0)
 		return;
 	if (!sb->best_effort)
-		die("cannot watch for protected names made while the sandbox runs (inotify: %s); "
-		    "enforcement = best-effort checks them only when it has ended",
+		die("cannot watch for protected names made, or denied files replaced, while the "
+		    "sandbox runs (inotify: %s); enforcement = best-effort checks the names only "
+		    "when it has ended",
 		    strerror(-r));
-	warn("cannot watch for protected names made while the sandbox runs (inotify: %s): "
-	     "they are checked only when it has ended",
+	warn("cannot watch for protected names made, or denied files replaced, while the sandbox "
+	     "runs (inotify: %s): the names are checked only when it has ended, and a denied "
+	     "file the host replaces meanwhile is readable from then on",
 	     strerror(-r));
 }

@@ -7,10 +7,15 @@ once; without them, the Landlock carve-out of a denied file, whose new
 inode gets no rights.  The command reads in a loop while the host
 replaces; a file beside it, readable, is the control."""
 import os
+import pathlib
+import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
+
+from conftest import scratch
 
 NOBODY = 65534
 LOOP = ("i=0; while [ $i -lt 60 ]; do cat %s 2>/dev/null; cat %s; i=$((i+1)); "
@@ -146,3 +151,59 @@ def test_a_denied_file_the_host_saves_stays_the_hosts(box, how):
         assert blocked == [], (blocked, err)
     else:
         assert not os.path.exists(secret) and len(blocked) == 1, (blocked, err)
+
+
+HOG = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fds = []
+while True:
+    fd = libc.inotify_init1(0)
+    if fd < 0:
+        break
+    fds.append(fd)
+print(len(fds), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_without_inotify_a_denied_file_is_said_unwatched():
+    """Without an inotify instance (a user's 128 taken, which any process
+    of that user can do) the watch of denied files cannot be had: strict
+    refuses to start (125, naming what), best-effort runs and says that a
+    denied file the host replaces is readable from then on.  A user of its
+    own (4243), so that no other test's instances count."""
+    uid = 4243
+    rf = scratch().ringfence
+    if os.getuid() != 0:
+        pytest.skip("needs root to run as a user of its own")
+    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="rf-noinotify-", dir="/tmp"))
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / ".env").write_text("SECRET\n")
+    os.chown(tmp_path, uid, uid)
+    os.chmod(tmp_path, 0o755)
+    for p in (work, work / ".env"):
+        os.chown(p, uid, uid)
+    as_user = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups", "--"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8"}
+    hog = subprocess.Popen(as_user + ["/usr/bin/python3", "-c", HOG], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert int(hog.stdout.readline()) > 0
+        for mode, code in (("strict", 125), ("best-effort", 0)):
+            pol = tmp_path / ("%s.ini" % mode)
+            pol.write_text("[sandbox]\nenforcement = %s\n[filesystem]\nread = /usr /etc\n"
+                           "exec = /usr\nwrite = %s\ndeny = %s/.env\n" % (mode, work, work))
+            os.chmod(pol, 0o644)
+            r = subprocess.run(as_user + [rf, "-p", str(pol), "--", "echo", "ran"], cwd=work,
+                               env=env, capture_output=True, text=True, timeout=60)
+            assert r.returncode == code, (mode, r.returncode, r.stderr)
+            assert ("ran" in r.stdout) == (code == 0), (mode, r.stdout, r.stderr)
+            assert "or denied files replaced" in r.stderr, (mode, r.stderr)
+            if code == 0:
+                assert "a denied file the host replaces meanwhile is readable" in r.stderr
+    finally:
+        hog.stdin.close()
+        hog.wait(timeout=10)
+        shutil.rmtree(tmp_path, ignore_errors=True)

@@ -173,9 +173,10 @@ static bool list_covers(const struct policy_list *list, const char *path)
 /* Why a grant KEY = PATH is never proposed, or NULL. */
 static const char *never_granted(const struct learned *l, const char *key, const char *path)
 {
-	static const char *const system[] = {"/usr",	"/etc", "/bin", "/sbin", "/lib",
-					      "/lib32", "/lib64", "/libx32", "/boot", "/proc",
-					      "/sys"};
+	/* (names in place: a table of pointers would be relocated into the
+	 * RELRO every start writes, bench/layout.sh) */
+	static const char system[][8] = {"/usr",   "/etc",    "/bin",  "/sbin", "/lib", "/lib32",
+					 "/lib64", "/libx32", "/boot", "/proc", "/sys"};
 	const char *x = getenv("XDG_STATE_HOME"), *s = strstr(path, "/.local/state/ringfence");
 	char st[PATH_MAX];
 

@@ -426,12 +426,21 @@ static const struct policy_item *find_cidr(const struct policy *p, int family,
 					   const uint8_t addr[16])
 {
 	bool mapped = family == 6 && v4_mapped(addr);
+	/* a cloud metadata endpoint carried in another IPv6 form (NAT64,
+	 * 6to4, ...: a gateway delivers it there) is reached only by a rule
+	 * as long as that form's /96, never by `::/0` (a review) */
+	bool carried = family == 6 && !mapped &&
+		       !range_find(v6_metadata, N_OF(v6_metadata), 6, addr) &&
+		       nx_addr_metadata(6, addr);
 	uint8_t v4[16] = {0};
 
 	if (mapped)
 		memcpy(v4, addr + 12, 4);
 	for (size_t i = 0; i < p->net.allow_cidr.n; i++) {
 		const char *rule = p->net.allow_cidr.items[i].value;
+		const char *slash = strchr(rule, '/');
+		if (carried && slash && strtoul(slash + 1, NULL, 10) < 96)
+			continue;
 		if (mapped ? nx_cidr_match(rule, 4, v4) ||
 				 (names_mapped(rule) && nx_cidr_match(rule, 6, addr))
 			   : nx_cidr_match(rule, family, addr))

@@ -180,6 +180,10 @@ static void test_mapped_addresses(void **state)
 	    {"::ffff:192.0.2.9", true}, /* ::ffff:192.0.2.0/120 */
 	    {"2001:db8::1", true},	/* ::/0, the control */
 	    {"::1", true},		/* ::/0 names it */
+	    /* NAT64: a public address is IPv6 to ::/0, the metadata endpoint not */
+	    {"64:ff9b::5db8:d822", true},
+	    {"64:ff9b::a9fe:a9fe", false},
+	    {"2002:a9fe:a9fe::1", false}, /* 6to4 */
 	};
 	struct policy *p = load("[network]\nmode = proxy\n"
 				"allow_cidr = ::/0 10.20.0.0/16 ::ffff:192.0.2.0/120\n");

@@ -190,12 +190,14 @@ static void later_add(struct scan *s, const char *path)
 #define NAMES_DEPTH 8
 
 /*
- * A denied file the sandbox could not have written: one name only, masked the whole run
- * (its name never removed meanwhile: sb->deny_lost), or, without
- * namespaces, carved out (the file gate refuses its name).  What is there
- * is the host's, an editor's save of a denied .env (an outside review: it
- * was moved aside as the sandbox's).  Not when checking a crashed run's
- * journal: nothing says what happened to the masks then.
+ * A denied file the sandbox could not have written: the very file that was
+ * there at the start (its inode: another, renamed in, may be one the
+ * sandbox made or held open, a review showed), with one name, masked the
+ * whole run (its name never removed meanwhile: sb->deny_lost) or, without
+ * namespaces, carved out.  What it holds is the host's: an in-place save
+ * of a denied .env (an outside review: it was moved aside as the
+ * sandbox's).  Not when checking a crashed run's journal: nothing says
+ * what happened to the masks then.
  */
 static bool denied_held(const struct scan *s, const char *at, const char *name,
 			const struct stat *st)
@@ -204,12 +206,16 @@ static bool denied_held(const struct scan *s, const char *at, const char *name,
 	char path[PATH_MAX];
 
 	/* (a second name, a hard link, could have been written) */
-	if (!sb || sb->recovering || !sb->policy || !sb->deny_canon || st->st_nlink != 1 ||
+	if (!sb || sb->recovering || !sb->policy || !sb->deny_canon || !sb->deny_ids ||
+	    st->st_nlink != 1 ||
 	    (size_t)snprintf(path, sizeof(path), "%s/%s", at, name) >= sizeof(path))
 		return false;
 	for (size_t i = 0; i < sb->policy->fs.deny.n; i++) {
 		if (!sb->deny_canon[i] || strcmp(sb->deny_canon[i], path) != 0)
 			continue;
+		if (!sb->deny_ids[i].ino || sb->deny_ids[i].dev != st->st_dev ||
+		    sb->deny_ids[i].ino != st->st_ino)
+			return false;
 		if (sb->ns != NS_FULL)
 			return true;
 		for (size_t m = 0; m < sb->n_masks; m++)

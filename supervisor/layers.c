@@ -445,6 +445,8 @@ void sandbox_release(struct sandbox *sb)
 		free(sb->deny_canon[i]);
 	free(sb->deny_canon);
 	sb->deny_canon = NULL;
+	free(sb->deny_ids);
+	sb->deny_ids = NULL;
 	landlock_plan_free(&sb->plan);
 	fsgate_free(sb);
 	for (size_t i = 0; i < sb->n_masks; i++)

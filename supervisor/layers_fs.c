@@ -94,10 +94,19 @@ char *const *sandbox_deny_canon(struct sandbox *sb)
 
 	if (!sb->deny_canon && d->n) {
 		sb->deny_canon = calloc(d->n, sizeof(*sb->deny_canon));
-		if (!sb->deny_canon)
+		sb->deny_ids = calloc(d->n, sizeof(*sb->deny_ids));
+		if (!sb->deny_canon || !sb->deny_ids)
 			die("out of memory");
-		for (size_t i = 0; i < d->n; i++)
-			sb->deny_canon[i] = realpath(d->items[i].value, NULL);
+		for (size_t i = 0; i < d->n; i++) {
+			const char *c = sb->deny_canon[i] = realpath(d->items[i].value, NULL);
+			struct stat st;
+			bool in_grant = false;
+			for (size_t w = 0; c && w < sb->policy->fs.write.n && !in_grant; w++)
+				in_grant =
+				    landlock_path_beneath(c, sb->policy->fs.write.items[w].value);
+			if (in_grant && lstat(c, &st) == 0 && S_ISREG(st.st_mode))
+				sb->deny_ids[i] = (struct deny_id){st.st_dev, st.st_ino};
+		}
 	}
 	return sb->deny_canon;
 }

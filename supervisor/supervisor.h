@@ -128,6 +128,13 @@ struct sandbox {
 	bool tty_ours;	   /* the last foreground judged was the job's (broker_tty()) */
 	bool replanning;   /* planning again after a fallback: notes were given once */
 	char **deny_canon; /* the deny paths resolved, once (NULL: absent); layers.c */
+	/* of those beneath a write grant, the file each was at the start (its
+	 * device and inode; 0: none, or not a file there): gitscan.c's
+	 * denied_held() */
+	struct deny_id {
+		dev_t dev;
+		ino_t ino;
+	} * deny_ids;
 
 	/* filesystem */
 	struct landlock_caps ll;

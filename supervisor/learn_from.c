@@ -137,6 +137,7 @@ char *learn_one_line(char *s)
 
 struct proposal {
 	char section[16], key[16], value[PATH_MAX], why[PATH_MAX + 64];
+	char *path; /* a [filesystem] grant's path as such (VALUE may be quoted) */
 	unsigned count;
 	bool refused_on_purpose;
 };
@@ -170,13 +171,36 @@ static bool list_covers(const struct policy_list *list, const char *path)
 	return false;
 }
 
+/* Whether PATH is, holds or lies beneath a directory of $PATH (each
+ * resolved). */
+static bool on_path(const char *path)
+{
+	const char *env = getenv("PATH");
+	char dir[PATH_MAX];
+
+	for (const char *p = env; p && *p;) {
+		size_t n = strcspn(p, ":");
+		if (n && n < sizeof(dir) && p[0] == '/') {
+			memcpy(dir, p, n);
+			dir[n] = '\0';
+			_cleanup_free_ char *c = realpath(dir, NULL);
+			const char *d = c ? c : dir;
+			if (landlock_path_beneath(path, d) || landlock_path_beneath(d, path))
+				return true;
+		}
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
 /* Why a grant KEY = PATH is never proposed, or NULL. */
 static const char *never_granted(const struct learned *l, const char *key, const char *path)
 {
 	/* (names in place: a table of pointers would be relocated into the
 	 * RELRO every start writes, bench/layout.sh) */
-	static const char system[][8] = {"/usr",   "/etc",    "/bin",  "/sbin", "/lib", "/lib32",
-					 "/lib64", "/libx32", "/boot", "/proc", "/sys"};
+	static const char system[][11] = {"/usr",   "/etc",	"/bin",	      "/sbin",	   "/lib",
+					  "/lib32", "/lib64",	"/libx32",    "/boot",	   "/proc",
+					  "/sys",   "/var/lib", "/var/spool", "/var/cache"};
 	const char *x = getenv("XDG_STATE_HOME"), *s = strstr(path, "/.local/state/ringfence");
 	char st[PATH_MAX];
 
@@ -188,6 +212,11 @@ static const char *never_granted(const struct learned *l, const char *key, const
 		for (size_t i = 0; i < ARRAY_SIZE(system); i++)
 			if (landlock_path_beneath(path, system[i]))
 				return "the system's own files are never proposed for writing";
+	/* a directory on the caller's PATH, or a file in one: what the
+	 * command writes there the host runs (~/.pyenv/shims/python3, a
+	 * review found proposed) */
+	if (strcmp(key, "write") == 0 && on_path(path))
+		return "on the PATH the host runs programs from: never proposed for writing";
 	/* write grants that are not exec grants are mounted noexec on
 	 * purpose: what the command writes there it would then run */
 	if (strcmp(key, "exec") == 0 && l->base && list_covers(&l->base->fs.write, path) &&
@@ -295,9 +324,13 @@ static void learn_line(struct learned *l, const char *line)
 		const char *never = grant ? never_granted(l, k, b) : NULL;
 		if (never)
 			propose(l, "filesystem", "", path, never, true);
-		else if (grant && learn_value("filesystem", k, b, val, sizeof(val)))
+		else if (grant && learn_value("filesystem", k, b, val, sizeof(val))) {
 			propose(l, "filesystem", k, val, why, false);
-		else
+			struct proposal *last = &l->v[l->n - 1];
+			if (l->n && !last->path && strcmp(last->value, val) == 0 &&
+			    !(last->path = strdup(b)))
+				die("out of memory");
+		} else
 			propose(l, "filesystem", "", path,
 				denied ? "denied by [filesystem] deny: remove it there to allow it"
 				: grant
@@ -390,6 +423,25 @@ int supervisor_learn(const struct cli *cli)
 			die("%s: this path cannot be written on a policy line", base);
 		printf("[sandbox]\ninclude = %s\n", val);
 	}
+	/* an exec grant beneath a write grant proposed here as well: what
+	 * the command may then write it could run (a review) */
+	for (size_t i = 0; i < l.n; i++) {
+		struct proposal *e = &l.v[i];
+		if (e->refused_on_purpose || !e->path || strcmp(e->key, "exec") != 0)
+			continue;
+		for (size_t j = 0; j < l.n && !e->refused_on_purpose; j++)
+			if (!l.v[j].refused_on_purpose && l.v[j].path &&
+			    strcmp(l.v[j].key, "write") == 0 &&
+			    landlock_path_beneath(e->path, l.v[j].path)) {
+				e->refused_on_purpose = true;
+				snprintf(e->value, sizeof(e->value), "%s", e->path);
+				snprintf(
+				    e->why, sizeof(e->why),
+				    "beneath %s, proposed for writing as well: what the command "
+				    "may write it could then run; grant one of them by hand",
+				    l.v[j].path);
+			}
+	}
 	static const char *const sections[] = {"filesystem", "network"};
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
 		bool head = false;
@@ -410,6 +462,8 @@ int supervisor_learn(const struct cli *cli)
 			       learn_one_line(l.v[i].why));
 	if (!l.n)
 		printf("# no refusals in the log (file refusals are logged with --trace)\n");
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i].path);
 	free(l.v);
 	for (size_t i = 0; i < l.n_homes; i++)
 		free(l.homes[i]);

@@ -769,8 +769,9 @@ def test_learn_from_never_proposes_the_root_a_home_or_the_state_directory(box):
                 '"access":"%s","path":"%s","caller":2,"exe":"/usr/bin/dash",'
                 '"call":"openat","key":"filesystem.%s","value":"%s",'
                 '"reason":"no grant covers it"}\n' % (access, path, key, value))
-    w = box.path("w")
+    w, pbin = box.path("w"), box.path("pbin")
     os.mkdir(w)
+    os.mkdir(pbin)
     base = box.write("base.ini", "[filesystem]\nwrite = %s\n" % w)
     log = box.write("f.jsonl",
                     deny("create", "/rf-learn-x", "/") +
@@ -783,12 +784,20 @@ def test_learn_from_never_proposes_the_root_a_home_or_the_state_directory(box):
                     deny("create", "/etc/rf-learn-x", "/etc") +
                     deny("create", "/usr/lib/rf-learn-x", "/usr/lib") +
                     deny("execute", w + "/tool", w + "/tool", key="exec") +
+                    # a review of that: dpkg's scripts, a directory on PATH
+                    deny("create", "/var/lib/dpkg/info/rf.postinst", "/var/lib/dpkg/info") +
+                    deny("write", pbin + "/python3", pbin + "/python3") +
+                    # and exec where the same log asks for writing
+                    deny("create", "/srv/rf-tools/new", "/srv/rf-tools") +
+                    deny("execute", "/srv/rf-tools/x", "/srv/rf-tools/x", key="exec") +
                     deny("create", "/root/proj/x", "/root/proj"))
-    r = box.raw(["learn", "--from", log, "-p", base])
+    r = box.raw(["learn", "--from", log, "-p", base],
+                env={"PATH": "/usr/bin:/bin:%s" % pbin})
     assert r.returncode == 0, r.stderr
     lines = [l for l in r.stdout.splitlines() if l and not l.startswith("#")]
     assert lines == ["[sandbox]", "include = %s" % base, "[filesystem]",
-                     "write = /root/proj"], r.stdout
+                     "write = /srv/rf-tools", "write = /root/proj"], r.stdout
     for path in ("/rf-learn-x", "/root/rf-learn-x", "/root/.local/state/ringfence/x",
-                 "/etc/rf-learn-x", "/usr/lib/rf-learn-x", w + "/tool"):
+                 "/etc/rf-learn-x", "/usr/lib/rf-learn-x", w + "/tool",
+                 "/var/lib/dpkg/info/rf.postinst", pbin + "/python3", "/srv/rf-tools/x"):
         assert "# not proposed: %s: " % path in r.stdout, r.stdout

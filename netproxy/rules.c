@@ -434,6 +434,12 @@ static const struct policy_item *find_cidr(const struct policy *p, int family,
 		       nx_addr_metadata(6, addr);
 	uint8_t v4[16] = {0};
 
+	/* no rule makes an upstream of the unspecified address (`::`,
+	 * 0.0.0.0/8), which the kernel connects to this host itself: ::/0
+	 * reached a service on the proxy's own loopback so (a review) */
+	if ((family == 6 && all_zero(addr, 16)) || (family == 4 && addr[0] == 0) ||
+	    (mapped && addr[12] == 0))
+		return NULL;
 	if (mapped)
 		memcpy(v4, addr + 12, 4);
 	for (size_t i = 0; i < p->net.allow_cidr.n; i++) {

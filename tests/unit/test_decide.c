@@ -184,6 +184,9 @@ static void test_mapped_addresses(void **state)
 	    {"64:ff9b::5db8:d822", true},
 	    {"64:ff9b::a9fe:a9fe", false},
 	    {"2002:a9fe:a9fe::1", false}, /* 6to4 */
+	    /* the unspecified address is this host: no rule makes it an upstream */
+	    {"::", false},
+	    {"::ffff:0.0.0.0", false},
 	};
 	struct policy *p = load("[network]\nmode = proxy\n"
 				"allow_cidr = ::/0 10.20.0.0/16 ::ffff:192.0.2.0/120\n");
@@ -202,6 +205,19 @@ static void test_mapped_addresses(void **state)
 		int r = nx_decide_addresses(&d, &a, 1, reason, sizeof(reason), text);
 		if ((r < 0) != cases[i].allow)
 			fail_msg("%s by name: %d (%s)", cases[i].addr, r, reason);
+	}
+	policy_free(p);
+	/* and 0.0.0.0 under 0.0.0.0/0, beside a public address (the control) */
+	p = load("[network]\nmode = proxy\nallow_cidr = 0.0.0.0/0\n");
+	d.p = p;
+	static const char *const v4[] = {"0.0.0.0", "0.1.2.3", "93.184.216.34"};
+	for (size_t i = 0; i < 3; i++) {
+		struct nx_target t;
+		uint8_t a[16] = {0};
+		assert_int_equal(inet_pton(AF_INET, v4[i], a), 1);
+		nx_decide_target(&d, NX_HOST_V4, v4[i], a, 443, &t);
+		if (t.v.allow != (i == 2))
+			fail_msg("%s: allowed %d", v4[i], t.v.allow);
 	}
 	policy_free(p);
 }

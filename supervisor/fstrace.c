@@ -64,16 +64,6 @@ const char *fstrace_access_name(enum fs_access a)
 
 /* ---- judging: pure but for realpath() of the policy's grants ---------- */
 
-static bool list_covers(const struct policy_list *l, const char *path)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		_cleanup_free_ char *c = realpath(l->items[i].value, NULL);
-		if (landlock_path_beneath(path, c ? c : l->items[i].value))
-			return true;
-	}
-	return false;
-}
-
 bool fstrace_judge(const struct sandbox *sb, const char *target, const char *check_path,
 		   uint64_t need, bool ro_mount, struct fs_verdict *ret)
 {
@@ -121,11 +111,11 @@ bool fstrace_judge(const struct sandbox *sb, const char *target, const char *che
 	key = need & WRITE_RIGHTS ? "write" : need & LL_FS_EXECUTE ? "exec" : "read";
 	/* a grant that already covers it was split around a carve-out
 	 * (protect, the private state, the journal): no key helps */
-	if ((strcmp(key, "write") == 0 && list_covers(&p->fs.write, check_path)) ||
-	    (strcmp(key, "exec") == 0 && list_covers(&p->fs.exec, check_path)) ||
+	if ((strcmp(key, "write") == 0 && grants_cover(&p->fs.write, check_path)) ||
+	    (strcmp(key, "exec") == 0 && grants_cover(&p->fs.exec, check_path)) ||
 	    (strcmp(key, "read") == 0 &&
-	     (list_covers(&p->fs.read, check_path) || list_covers(&p->fs.exec, check_path) ||
-	      list_covers(&p->fs.write, check_path)))) {
+	     (grants_cover(&p->fs.read, check_path) || grants_cover(&p->fs.exec, check_path) ||
+	      grants_cover(&p->fs.write, check_path)))) {
 		ret->why = FS_WHY_KEPT;
 		ret->key = NULL;
 		ret->value[0] = '\0';

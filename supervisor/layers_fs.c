@@ -85,6 +85,16 @@ static void terminals_without_ns(struct landlock_grant *grants, size_t *ng, char
 	*ret_co = (struct landlock_carveout){"/dev/pts", 0, false, false};
 }
 
+bool grants_cover(const struct policy_list *l, const char *path)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		_cleanup_free_ char *c = realpath(l->items[i].value, NULL);
+		if (landlock_path_beneath(path, c ? c : l->items[i].value))
+			return true;
+	}
+	return false;
+}
+
 /* The deny paths resolved, each once per run (realpath reads every
  * component: four callers over every deny path and every PATH entry cost
  * ~0.8k readlink calls at start).  An entry is NULL for an absent path. */

@@ -159,18 +159,6 @@ static size_t depth(const char *path)
 	return d;
 }
 
-/* Whether PATH lies beneath one of LIST's paths (canonical where they
- * exist). */
-static bool list_covers(const struct policy_list *list, const char *path)
-{
-	for (size_t i = 0; i < list->n; i++) {
-		_cleanup_free_ char *c = realpath(list->items[i].value, NULL);
-		if (landlock_path_beneath(path, c ? c : list->items[i].value))
-			return true;
-	}
-	return false;
-}
-
 /* Whether PATH is, holds or lies beneath a directory of $PATH (each
  * resolved). */
 static bool on_path(const char *path)
@@ -219,8 +207,8 @@ static const char *never_granted(const struct learned *l, const char *key, const
 		return "on the PATH the host runs programs from: never proposed for writing";
 	/* write grants that are not exec grants are mounted noexec on
 	 * purpose: what the command writes there it would then run */
-	if (strcmp(key, "exec") == 0 && l->base && list_covers(&l->base->fs.write, path) &&
-	    !list_covers(&l->base->fs.exec, path))
+	if (strcmp(key, "exec") == 0 && l->base && grants_cover(&l->base->fs.write, path) &&
+	    !grants_cover(&l->base->fs.exec, path))
 		return "beneath a write grant of the base, which runs nothing on purpose (what "
 		       "the command may write, it could then run): grant exec there by hand if "
 		       "that is meant";

@@ -34,6 +34,9 @@ _noreturn_ _printf_(1, 2) void die(const char *fmt, ...);
 void strv_add(char ***v, size_t *n, const char *s);
 void strv_clear(char ***v, size_t *n);
 bool strv_has(char *const *v, size_t n, const char *s);
+/* Whether the canonical PATH lies beneath one of the grants L names (each
+ * resolved where it exists; layers_fs.c). */
+bool grants_cover(const struct policy_list *l, const char *path);
 /* The seccomp filters PID is under (/proc/PID/status, Linux 5.9), or -1:
  * a process of the sandbox is under ringfence's on top of the
  * supervisor's own, which nothing in it can remove. */

@@ -29,6 +29,29 @@ def replace(path, text):
     os.rename(tmp, path)
 
 
+def own(box, tree):
+    """TREE made the command's user's in the nobody modes."""
+    if box.user == "nobody":
+        for dirpath, dirs, files in os.walk(tree):
+            for n in [dirpath] + [os.path.join(dirpath, f) for f in files]:
+                os.chown(n, NOBODY, NOBODY)
+
+
+def host_saves(box, path, how):
+    """The host writes NEW-SECRET to PATH: in place, renamed over it (an
+    editor's atomic save), or removed and made again; the command's user's
+    own in the nobody modes, as the file was."""
+    if how == "rename":
+        replace(path, "NEW-SECRET-4567\n")
+    else:
+        if how == "recreate":
+            os.unlink(path)
+        with open(path, "w") as f:
+            f.write("NEW-SECRET-4567\n")
+    if box.user == "nobody":
+        os.chown(path, NOBODY, NOBODY)
+
+
 def test_a_denied_secret_replaced_by_the_host_stays_denied(box):
     w2 = box.path("w2")
     if box.namespaces == "off":
@@ -39,10 +62,7 @@ def test_a_denied_secret_replaced_by_the_host_stays_denied(box):
         secret, deny = os.path.join(w2, "creds", "token"), os.path.join(w2, "creds") + "/"
     box.write(os.path.relpath(secret, box.root), "OLD-SECRET-0123\n")
     box.write("w2/ok", "readable-control\n")
-    if box.user == "nobody":
-        for dirpath, dirs, files in os.walk(w2):
-            for n in [dirpath] + [os.path.join(dirpath, f) for f in files]:
-                os.chown(n, NOBODY, NOBODY)
+    own(box, w2)
     pol = box.policy("[filesystem]\nwrite = %s\ndeny = %s\n" % (w2, deny))
     proc = box.popen(["sh", "-c", LOOP % (secret, os.path.join(w2, "ok"))], policy=pol,
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -93,14 +113,7 @@ def test_a_denied_file_the_host_replaces_is_masked_again(box, how, where):
                                            "secret": secret}],
                      policy=pol, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
-    if how == "rename":
-        replace(secret, "NEW-SECRET-4567\n")
-    else:
-        os.unlink(secret)
-        with open(secret, "w") as f:
-            f.write("NEW-SECRET-4567\n")
-    if box.user == "nobody":
-        os.chown(secret, NOBODY, NOBODY)
+    host_saves(box, secret, how)
     time.sleep(0.5)
     open(go, "w").close()
     out, err = proc.communicate(timeout=60)
@@ -127,10 +140,7 @@ def test_a_denied_file_the_host_saves_stays_the_hosts(box, how):
     w2 = box.path("w2")
     secret = os.path.join(w2, "a", "sub", ".env")
     box.write(os.path.relpath(secret, box.root), "OLD-SECRET-0123\n")
-    if box.user == "nobody":
-        for dirpath, dirs, files in os.walk(w2):
-            for n in [dirpath] + [os.path.join(dirpath, f) for f in files]:
-                os.chown(n, NOBODY, NOBODY)
+    own(box, w2)
     pol = box.policy("[filesystem]\nwrite = %s\ndeny = %s\n" % (w2, secret))
     # the command holds the name the host's save writes first, and writes
     # through it once the host has renamed it over the denied file
@@ -139,17 +149,7 @@ def test_a_denied_file_the_host_saves_stays_the_hosts(box, how):
     proc = box.popen(["sh", "-c", script], policy=pol, stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE, text=True)
     time.sleep(0.7)
-    if how == "in-place":
-        with open(secret, "w") as f:
-            f.write("NEW-SECRET-4567\n")
-    elif how == "rename":
-        replace(secret, "NEW-SECRET-4567\n")
-    else:
-        os.unlink(secret)
-        with open(secret, "w") as f:
-            f.write("NEW-SECRET-4567\n")
-    if box.user == "nobody" and how != "in-place":
-        os.chown(secret, NOBODY, NOBODY)
+    host_saves(box, secret, how)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and out.endswith("ran\n"), (out, err)
     assert "SECRET" not in out, out

@@ -656,6 +656,15 @@ static void set_up_without(const struct sandbox_plan *plan, const struct sandbox
 	fs->cap = fs->n;
 }
 
+/* The Landlock scopes init takes (confine_init() says why), or 0. */
+static uint64_t init_scopes(const struct sandbox_plan *plan, int relay)
+{
+	bool no_pid_ns = plan->ns != NS_FULL || !plan->new_pid_ns;
+
+	return (relay >= 0 ? LL_SCOPE_ABSTRACT_UNIX_SOCKET : 0) |
+	       (no_pid_ns && (plan->ll.scopes & LL_SCOPE_SIGNAL) ? LL_SCOPE_SIGNAL : 0);
+}
+
 /* The Landlock ruleset from FS (opened here, after the mounts, so that its
  * rules attach to what the command will see; a path swapped for a symlink
  * since planning is refused, never followed), or -1 without Landlock;
@@ -683,9 +692,7 @@ static int confine_init(const struct sandbox_plan *plan, const struct sandbox_fd
 	 * init is root (an outside review got a host process's child killed
 	 * so).  Signals are scoped too: init reaches its own domain's
 	 * processes and those nested in it (the command's), nothing else. */
-	bool no_pid_ns = plan->ns != NS_FULL || !plan->new_pid_ns;
-	uint64_t scopes = (relay >= 0 ? LL_SCOPE_ABSTRACT_UNIX_SOCKET : 0) |
-			  (no_pid_ns && (plan->ll.scopes & LL_SCOPE_SIGNAL) ? LL_SCOPE_SIGNAL : 0);
+	uint64_t scopes = init_scopes(plan, relay);
 	if (scopes) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			FAIL(errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
@@ -729,9 +736,13 @@ struct init {
 	int sfd; /* SIGCHLD and the forwarded signals */
 	int cmd_status;
 	bool cmd_done;
-	long trim_due;	   /* memory_trim_later() */
-	bool job_stopped;  /* job_control() stopped the sandbox */
-	int masks;	   /* the mask source, where a denied file is masked: mounts_remask() */
+	long trim_due;	  /* memory_trim_later() */
+	bool job_stopped; /* job_control() stopped the sandbox */
+	int masks;	  /* the mask source, where a denied file is masked: mounts_remask() */
+	/* where init takes a Landlock domain (which refuses every mount to
+	 * it), the child of its own that masks again for it: start_remasker() */
+	pid_t remasker;
+	int remask_ask, remask_answer;
 	bool seen_running; /* police_stopped_job()'s last look found one running */
 };
 
@@ -760,6 +771,10 @@ static int command_main(void *arg)
 		close(in->relay);
 	if (in->masks >= 0)
 		close(in->masks);
+	if (in->remasker > 0) {
+		close(in->remask_ask);
+		close(in->remask_answer);
+	}
 	child_exec(in->plan, cs->ruleset_fd, fds->handoff, in->exec_pipe[1], cs->saved_mask);
 	return 0; /* never: child_exec() execs or exits */
 }
@@ -880,16 +895,76 @@ static void on_exec_pipe(struct init *in)
  * passed on once), the relay, the supervisor's lifeline (gone: nothing
  * may outlive it, and its private temporary directory is ours to
  * remove). */
+/*
+ * A Landlock domain refuses mount and move_mount to its threads, whatever
+ * it handles, and init takes one without a network namespace (the relay's
+ * abstract-socket scope) or a PID namespace (the signal scope): a review
+ * found a host's save of a denied file then ended the sandbox instead of
+ * being masked again.  So there, before confine_init(), init forks a child
+ * that stays outside the domain (holding nothing but the mask source and
+ * two pipes, waiting on one) and masks again when asked.  It dies with
+ * init, and ends when init closes its pipe.
+ */
+static void start_remasker(struct init *in, int relay)
+{
+	int ask[2], answer[2];
+
+	if (in->masks < 0 || !init_scopes(in->plan, relay))
+		return;
+	if (pipe2(ask, O_CLOEXEC) < 0 || pipe2(answer, O_CLOEXEC) < 0)
+		msg_fail_exit(in->fds->report, errno, EXIT_RINGFENCE, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		msg_fail_exit(in->fds->report, errno, EXIT_RINGFENCE,
+			      "fork (the denied files' re-masker): %s", strerror(errno));
+	if (pid == 0) {
+		char c;
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
+			_exit(EXIT_RINGFENCE);
+		close(ask[1]);
+		close(answer[0]);
+		while (read(ask[0], &c, 1) == 1) {
+			const char *path = NULL;
+			int r = mounts_remask(in->plan, in->masks, &path);
+			if (write(answer[1], &r, sizeof(r)) != sizeof(r))
+				break;
+		}
+		_exit(0);
+	}
+	close(ask[0]);
+	close(answer[1]);
+	in->remasker = pid;
+	in->remask_ask = ask[1];
+	in->remask_answer = answer[0];
+}
+
+static void stop_remasker(struct init *in)
+{
+	if (in->remasker <= 0)
+		return;
+	close(in->remask_ask);
+	close(in->remask_answer);
+	in->remasker = 0;
+}
+
 /* The supervisor saw a denied file's name made again (SIG_REMASK): each
  * one there unmasked is masked again; where that fails the sandbox ends
  * (fail closed: from then on the file would be readable). */
 static void remask(struct init *in)
 {
 	const char *path = NULL;
+	int r;
 
 	if (in->masks < 0)
 		return;
-	int r = mounts_remask(in->plan, in->masks, &path);
+	if (in->remasker > 0) {
+		r = -EPIPE;
+		if (write(in->remask_ask, "", 1) == 1 &&
+		    read(in->remask_answer, &r, sizeof(r)) != sizeof(r))
+			r = -EPIPE;
+	} else {
+		r = mounts_remask(in->plan, in->masks, &path);
+	}
 	if (r >= 0)
 		return;
 	kill(in->cmd, SIGKILL);
@@ -898,7 +973,7 @@ static void remask(struct init *in)
 	msg_fail_exit(in->fds->report, -r, EXIT_RINGFENCE,
 		      "masking the denied file %s again, after the host replaced it: %s; the "
 		      "sandbox was ended",
-		      path ? path : "?", strerror(-r));
+		      path ? path : "(one of them)", strerror(-r));
 }
 
 static void serve(struct init *in)
@@ -1000,10 +1075,12 @@ void init_main(const struct sandbox_plan *plan, const struct sandbox_fds *fds,
 		set_up_namespaces(plan, fds, &views, &in.masks);
 	else
 		set_up_without(plan, fds, &fs);
+	start_remasker(&in, in.relay);
 	int ruleset_fd = confine_init(plan, fds, &fs, in.relay);
 	probe_signal(fds);
 	start_command(&in, ruleset_fd, saved_mask);
 	serve(&in);
+	stop_remasker(&in);
 
 	bool left = end_tree(plan, in.sfd);
 	if (views.n) {

@@ -107,16 +107,26 @@ char *const *sandbox_deny_canon(struct sandbox *sb)
 		sb->deny_ids = calloc(d->n, sizeof(*sb->deny_ids));
 		if (!sb->deny_canon || !sb->deny_ids)
 			die("out of memory");
+		/* the write grants resolved once (a grant through a link, /home
+		 * on Fedora Atomic, a review found) */
+		const struct policy_list *wl = &sb->policy->fs.write;
+		char **w = calloc(wl->n + 1, sizeof(*w));
+		if (!w)
+			die("out of memory");
+		for (size_t k = 0; k < wl->n; k++)
+			w[k] = realpath(wl->items[k].value, NULL);
 		for (size_t i = 0; i < d->n; i++) {
 			const char *c = sb->deny_canon[i] = realpath(d->items[i].value, NULL);
 			struct stat st;
 			bool in_grant = false;
-			for (size_t w = 0; c && w < sb->policy->fs.write.n && !in_grant; w++)
-				in_grant =
-				    landlock_path_beneath(c, sb->policy->fs.write.items[w].value);
+			for (size_t k = 0; c && k < wl->n && !in_grant; k++)
+				in_grant = w[k] && landlock_path_beneath(c, w[k]);
 			if (in_grant && lstat(c, &st) == 0 && S_ISREG(st.st_mode))
 				sb->deny_ids[i] = (struct deny_id){st.st_dev, st.st_ino};
 		}
+		for (size_t k = 0; k < wl->n; k++)
+			free(w[k]);
+		free(w);
 	}
 	return sb->deny_canon;
 }

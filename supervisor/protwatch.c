@@ -137,7 +137,9 @@ static int watch_path(struct protwatch *pw, const char *path, bool tree)
 	for (size_t i = 0; i < pw->cap; i++)
 		if (pw->by_wd[i].path && strcmp(pw->by_wd[i].path, path) == 0)
 			return 0;
-	int wd = inotify_add_watch(pw->fd, path, PW_MASK | IN_DONT_FOLLOW);
+	/* (IN_MASK_ADD: a denied file's directory may be watched for it
+	 * already, with events of its own: watch_denied()) */
+	int wd = inotify_add_watch(pw->fd, path, PW_MASK | IN_DONT_FOLLOW | IN_MASK_ADD);
 	if (wd < 0)
 		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : -errno;
 	snprintf(git, sizeof(git), "%s/.git", path);
@@ -189,9 +191,9 @@ static bool watch_new(struct sandbox *sb, const char *path, enum pw_kind kind, i
 	uint32_t mask =
 	    PW_MASK |
 	    (kind == PW_REPO || kind == PW_HOOKS ? IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB : 0);
-	wd = inotify_add_watch(pw->fd, proc, mask);
+	wd = inotify_add_watch(pw->fd, proc, mask | IN_MASK_ADD);
 	if (wd < 0 && errno == ENOENT) /* no /proc: by name */
-		wd = inotify_add_watch(pw->fd, path, mask | IN_DONT_FOLLOW);
+		wd = inotify_add_watch(pw->fd, path, mask | IN_DONT_FOLLOW | IN_MASK_ADD);
 	if (wd < 0) {
 		pw->full = true;
 		return false;

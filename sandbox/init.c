@@ -742,7 +742,7 @@ struct init {
 	/* where init takes a Landlock domain (which refuses every mount to
 	 * it), the child of its own that masks again for it: start_remasker() */
 	pid_t remasker;
-	int remask_ask, remask_answer;
+	int remask_fd;
 	bool seen_running; /* police_stopped_job()'s last look found one running */
 };
 
@@ -772,8 +772,7 @@ static int command_main(void *arg)
 	if (in->masks >= 0)
 		close(in->masks);
 	if (in->remasker > 0) {
-		close(in->remask_ask);
-		close(in->remask_answer);
+		close(in->remask_fd);
 	}
 	child_exec(in->plan, cs->ruleset_fd, fds->handoff, in->exec_pipe[1], cs->saved_mask);
 	return 0; /* never: child_exec() execs or exits */
@@ -907,43 +906,49 @@ static void on_exec_pipe(struct init *in)
  */
 static void start_remasker(struct init *in, int relay)
 {
-	int ask[2], answer[2];
+	const struct sandbox_fds *fds = in->fds;
+	int sv[2];
 
 	if (in->masks < 0 || !init_scopes(in->plan, relay))
 		return;
-	if (pipe2(ask, O_CLOEXEC) < 0 || pipe2(answer, O_CLOEXEC) < 0)
-		msg_fail_exit(in->fds->report, errno, EXIT_RINGFENCE, "pipe: %s", strerror(errno));
+	/* (a socket, not pipes: a send to a helper gone is EPIPE with
+	 * MSG_NOSIGNAL, where a pipe's SIGPIPE would end init, whose
+	 * dispositions the command inherits and so are never changed) */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		FAIL(errno, "socketpair: %s", strerror(errno));
 	pid_t pid = fork();
 	if (pid < 0)
-		msg_fail_exit(in->fds->report, errno, EXIT_RINGFENCE,
-			      "fork (the denied files' re-masker): %s", strerror(errno));
+		FAIL(errno, "fork (the denied files' re-masker): %s", strerror(errno));
 	if (pid == 0) {
 		char c;
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
 			_exit(EXIT_RINGFENCE);
-		close(ask[1]);
-		close(answer[0]);
-		while (read(ask[0], &c, 1) == 1) {
+		/* nothing of init's but the mask source and its socket */
+		close(sv[0]);
+		close(fds->lifeline);
+		close(fds->report);
+		if (fds->audit >= 0)
+			close(fds->audit);
+		if (in->relay >= 0)
+			close(in->relay);
+		while (recv(sv[1], &c, 1, 0) == 1) {
 			const char *path = NULL;
 			int r = mounts_remask(in->plan, in->masks, &path);
-			if (write(answer[1], &r, sizeof(r)) != sizeof(r))
+			if (send(sv[1], &r, sizeof(r), MSG_NOSIGNAL) != sizeof(r))
 				break;
 		}
 		_exit(0);
 	}
-	close(ask[0]);
-	close(answer[1]);
+	close(sv[1]);
 	in->remasker = pid;
-	in->remask_ask = ask[1];
-	in->remask_answer = answer[0];
+	in->remask_fd = sv[0];
 }
 
 static void stop_remasker(struct init *in)
 {
 	if (in->remasker <= 0)
 		return;
-	close(in->remask_ask);
-	close(in->remask_answer);
+	close(in->remask_fd);
 	in->remasker = 0;
 }
 
@@ -959,8 +964,8 @@ static void remask(struct init *in)
 		return;
 	if (in->remasker > 0) {
 		r = -EPIPE;
-		if (write(in->remask_ask, "", 1) == 1 &&
-		    read(in->remask_answer, &r, sizeof(r)) != sizeof(r))
+		if (send(in->remask_fd, "", 1, MSG_NOSIGNAL) == 1 &&
+		    recv(in->remask_fd, &r, sizeof(r), 0) != sizeof(r))
 			r = -EPIPE;
 	} else {
 		r = mounts_remask(in->plan, in->masks, &path);

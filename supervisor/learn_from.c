@@ -150,15 +150,6 @@ struct learned {
 	const struct policy *base; /* -p's, expanded, or NULL */
 };
 
-static size_t depth(const char *path)
-{
-	size_t d = 0;
-
-	for (const char *c = path; *c; c++)
-		d += *c == '/' && c[1];
-	return d;
-}
-
 /* Whether PATH is, holds or lies beneath a directory of $PATH (each
  * resolved). */
 static bool on_path(const char *path)
@@ -192,7 +183,7 @@ static const char *never_granted(const struct learned *l, const char *key, const
 	const char *x = getenv("XDG_STATE_HOME"), *s = strstr(path, "/.local/state/ringfence");
 	char st[PATH_MAX];
 
-	if (!learn_grantable(path, l->homes, l->n_homes, NULL, 0) || depth(path) < 2)
+	if (!learn_grantable(path, l->homes, l->n_homes, NULL, 0) || learn_depth(path) < 2)
 		return "the whole file system, a directory at its top, a home or a directory "
 		       "above one is never granted whole: grant the file or the directory beneath "
 		       "it the command needs";

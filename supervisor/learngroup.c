@@ -30,7 +30,7 @@ static bool at_or_beneath(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-static size_t depth(const char *path)
+size_t learn_depth(const char *path)
 {
 	size_t d = 0;
 
@@ -123,7 +123,7 @@ static int group_one(struct node *nodes, size_t n, char *const *never, size_t n_
 		n = fold(nodes, n);
 		for (size_t i = 0; i + 1 < n; i++) {
 			common_dir(nodes[i].path, nodes[i + 1].path, lca, sizeof(lca));
-			if (depth(lca) < MIN_DEPTH ||
+			if (learn_depth(lca) < MIN_DEPTH ||
 			    !learn_grantable(lca, never, n_never, deny, n_deny))
 				continue;
 			char *p = strdup(lca);

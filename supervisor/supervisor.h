@@ -1093,6 +1093,8 @@ bool learn_grantable(const char *path, char *const *never, size_t n_never, char 
 /* The homes no learned grant may be at or above, added to V: HOME (the
  * run's, or NULL), the caller's $HOME, root's and the login users'. */
 void learn_homes(char ***v, size_t *n, const char *home);
+/* How many components PATH has ("/" 0, "/etc" 1). */
+size_t learn_depth(const char *path);
 /* Groups USES into grants, per right (write first: a write grant covers a
  * read): a path covered by another is dropped, and neighbours merge into
  * their closest common directory when it is grantable and at least two

@@ -11,10 +11,13 @@
 #   2. small requests per second through the forward proxy: ringfence vs direct and
 #      tinyproxy (ab, -c 8, with and without keep-alive), and the floor of any
 #      proxy here: a relay that parses and judges nothing (bench/relay_floor.c)
-#      and, where perf can count them, the supervisor's system calls per
-#      request (counted, not timed: less at the mercy of the load)
+#      and the same relay with its client's connects mediated as every
+#      agent policy's are (a seccomp notification per connect, answered by
+#      the relay's loop: relay_floor.c with a COMMAND), and, where perf can
+#      count them, the supervisor's system calls per request (counted, not
+#      timed: less at the mercy of the load)
 #   3. added latency per new connection (connect + tiny GET): CONNECT of
-#      ringfence and tinyproxy, and that floor, against direct
+#      ringfence and tinyproxy, and both floors, against direct
 #   4. the supervisor's memory with 1,000 idle tunnels open
 # Clients run inside ringfence (mode = proxy, allow_cidr = 127.0.0.1/32),
 # as an agent would; the direct and tinyproxy cases run on the host.
@@ -29,7 +32,7 @@ cd "$(dirname "$0")/.."
 RF=${RINGFENCE:-$PWD/ringfence}
 BASELINE=${BASELINE:-} LINK=${LINK:-200m} RUNS=${RUNS:-5} AB_N=${AB_N:-5000} AB_C=${AB_C:-8} LAT_N=${LAT_N:-500} IDLE_N=${IDLE_N:-1000}
 ORIGIN_PORT=${ORIGIN_PORT:-18180} TP_PORT=${TP_PORT:-18181} RELAY_PORT=${RELAY_PORT:-18182}
-FLOOR_PORT=${FLOOR_PORT:-18183}
+FLOOR_PORT=${FLOOR_PORT:-18183} MFLOOR_PORT=${MFLOOR_PORT:-18184}
 OUT=${OUT:-$PWD/bench/out}
 for t in nginx tinyproxy ab curl python3 cc; do
 	command -v $t >/dev/null || { echo "bench: needs $t (apt-get install nginx-light tinyproxy apache2-utils curl python3)" >&2; exit 1; }
@@ -173,11 +176,15 @@ for k in "" "-k"; do
 	dr=$(ab -q $k -n "$AB_N" -c "$AB_C" "$TINY" 2>/dev/null | rps)
 	tp=$(ab -q $k -n "$AB_N" -c "$AB_C" -X "127.0.0.1:$TP_PORT" "$TINY" 2>/dev/null | rps)
 	fl=$(ab -q $k -n "$AB_N" -c "$AB_C" -X "127.0.0.1:$FLOOR_PORT" "$TINY" 2>/dev/null | rps)
+	fm=$("$W/relay_floor" "$MFLOOR_PORT" "$ORIGIN_PORT" ab -q $k -n "$AB_N" -c "$AB_C" \
+		-X "127.0.0.1:$MFLOOR_PORT" "$TINY" 2>/dev/null | rps)
 	rf=$(inside sh -c "ab -q $k -n $AB_N -c $AB_C -X \${HTTP_PROXY#http://} $TINY" | rps)
 	awk -v d="$dr" -v t="$tp" -v r="$rf" -v k="${k:-no keep-alive}" 'BEGIN {
 		printf "%-14s direct %8.0f/s  tinyproxy %8.0f/s  ringfence %8.0f/s  %.2fx tinyproxy, %5.1f%% of direct\n", k, d, t, r, r/t, 100*r/d }'
 	awk -v d="$dr" -v t="$tp" -v f="$fl" -v r="$rf" -v k="${k:-no keep-alive}" 'BEGIN {
 		printf "%-14s floor (relay_floor.c) %8.0f/s  %.2fx tinyproxy, %5.1f%% of direct; ringfence %5.1f%% of it\n", k, f, f/t, 100*f/d, 100*r/f }'
+	awk -v d="$dr" -v t="$tp" -v f="$fm" -v r="$rf" -v k="${k:-no keep-alive}" 'BEGIN {
+		printf "%-14s floor, connects mediated %8.0f/s  %.2fx tinyproxy, %5.1f%% of direct; ringfence %5.1f%% of it\n", k, f, f/t, 100*f/d, 100*r/f }'
 	if [ -n "$BASELINE" ]; then
 		b=$(inside_base sh -c "ab -q $k -n $AB_N -c $AB_C -X \${HTTP_PROXY#http://} $TINY" | rps)
 		awk -v d="$dr" -v t="$tp" -v r="$b" -v k="${k:-no keep-alive}" 'BEGIN {
@@ -213,17 +220,19 @@ echo "== 3. added latency per new connection (connect + tiny GET), $LAT_N sequen
 d=$(python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" -)
 t=$(python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" "127.0.0.1:$TP_PORT")
 f=$(python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" "127.0.0.1:$FLOOR_PORT")
+m=$("$W/relay_floor" "$MFLOOR_PORT" "$ORIGIN_PORT" python3 proxy_client.py latency "$LAT_N" 127.0.0.1 "$ORIGIN_PORT" "127.0.0.1:$MFLOOR_PORT")
 r=$(inside sh -c "python3 $W/proxy_client.py latency $LAT_N 127.0.0.1 $ORIGIN_PORT \${HTTP_PROXY#http://}")
 b=median_us=0
 [ -n "$BASELINE" ] && b=$(inside_base sh -c "python3 $W/proxy_client.py latency $LAT_N 127.0.0.1 $ORIGIN_PORT \${HTTP_PROXY#http://}")
 echo "direct             $d"
 echo "tinyproxy CONNECT  $t"
 echo "floor CONNECT      $f"
+echo "floor, mediated    $m"
 echo "ringfence CONNECT  $r"
 [ -n "$BASELINE" ] && echo "baseline CONNECT   $b"
-awk -v d="${d#median_us=}" -v t="${t#median_us=}" -v r="${r#median_us=}" -v b="${b%% *}" -v f="${f%% *}" 'BEGIN {
-	sub(/median_us=/, "", b); sub(/median_us=/, "", f)
-	printf "added (median)     tinyproxy %.0f us, floor %.0f us, ringfence %.0f us", t-d, f-d, r-d
+awk -v d="${d#median_us=}" -v t="${t#median_us=}" -v r="${r#median_us=}" -v b="${b%% *}" -v f="${f%% *}" -v m="${m%% *}" 'BEGIN {
+	sub(/median_us=/, "", b); sub(/median_us=/, "", f); sub(/median_us=/, "", m)
+	printf "added (median)     tinyproxy %.0f us, floor %.0f us, mediated floor %.0f us, ringfence %.0f us", t-d, f-d, m-d, r-d
 	if (b > 0) printf ", baseline %.0f us", b-d
 	printf "\n" }'
 

@@ -136,6 +136,27 @@ static const struct prot_builtin builtin_tree[] = {
     {".pdbrc", PROT_FILE},
     {".Rprofile", PROT_FILE}, /* R reads the working directory's first */
     {".irbrc", PROT_FILE},
+    /* (an outside review: each run from the working directory at the
+     * interpreter's start) irb's other names, pry, R's environment (which
+     * names the profile), OCaml's, Elixir's, GHCi's, Octave's and Perl's
+     * debugger's start-up files; rbenv-vars' variables (RUBYOPT=-r) for
+     * every shimmed ruby there; pylint's own configuration (init-hook);
+     * lazygit's per-repository configuration (its custom commands) */
+    {"irb.rc", PROT_FILE},
+    {"_irbrc", PROT_FILE},
+    {"$irbrc", PROT_FILE},
+    {".config/irb", PROT_DIR},
+    {".pryrc", PROT_FILE},
+    {".Renviron", PROT_FILE},
+    {".ocamlinit", PROT_FILE},
+    {".iex.exs", PROT_FILE},
+    {".ghci", PROT_FILE},
+    {".octaverc", PROT_FILE},
+    {".perldb", PROT_FILE},
+    {".rbenv-vars", PROT_FILE},
+    {".pylintrc", PROT_FILE},
+    {"pylintrc", PROT_FILE},
+    {".lazygit.yml", PROT_FILE},
     /* build tools' project configuration that names a program to run:
      * cargo's rustc-wrapper, yarn's yarnPath and yarn-path, rustup's
      * toolchain path (cargo --version runs its binaries), Maven's JVM
@@ -151,6 +172,9 @@ static const struct prot_builtin builtin_tree[] = {
     {".pnpmfile.cjs", PROT_FILE},
     {".pnpmfile.mjs", PROT_FILE},
     {"bunfig.toml", PROT_FILE},
+    /* Volta's project hooks: a command run after every shimmed node,
+     * npm or yarn there (an outside review) */
+    {".volta", PROT_DIR},
     /* agents: settings with hooks, commands, MCP server lists */
     {".mcp.json", PROT_FILE},
     {".claude", PROT_DIR},
@@ -161,6 +185,11 @@ static const struct prot_builtin builtin_tree[] = {
     {".opencode", PROT_DIR},
     {"opencode.json", PROT_FILE},
     {"opencode.jsonc", PROT_FILE},
+    /* opencode's terminal settings: its plugin list, loaded at start from
+     * the working directory up to the worktree's top (an outside review,
+     * shown running on the host) */
+    {"tui.json", PROT_FILE},
+    {"tui.jsonc", PROT_FILE},
     {".github/copilot", PROT_DIR},
     {".github/hooks", PROT_DIR}, /* Copilot CLI's hooks */
     /* Copilot's project skills and custom agents (an agent file holds
@@ -241,6 +270,14 @@ static const struct prot_builtin builtin_home[] = {
     {".psqlrc", PROT_FILE},
     {".Rprofile", PROT_FILE},
     {".irbrc", PROT_FILE},
+    /* pry's, Jujutsu's (its pager and editor run), lldb's, pnpm's and
+     * lazygit's user configuration (an outside review) */
+    {".config/pry", PROT_DIR},
+    {".config/jj", PROT_DIR},
+    {".jjconfig.toml", PROT_FILE},
+    {".lldbinit", PROT_FILE},
+    {".config/pnpm", PROT_DIR},
+    {".config/lazygit", PROT_DIR},
     {".pam_environment", PROT_FILE},
     {".xprofile", PROT_FILE},
     {".xsessionrc", PROT_FILE},

@@ -418,6 +418,30 @@ PROJECT_PLANTS = {
     # repository config
     ".hg/hgrc": "[hooks]\npre-status = %s\n" % TOUCH,
     ".jj/repo/config.toml": '[ui]\npager = "./rf.sh"\n',
+    # an outside review (run on the host where the tool was at hand):
+    # opencode's terminal settings load their plugins at its start; irb's
+    # other names, pry, OCaml, Elixir and Perl's debugger run theirs at
+    # theirs; pylint its init-hook; rbenv-vars sets RUBYOPT for every
+    # shimmed ruby; Volta runs a project's hook after each node; R's
+    # environment names its profile; Octave's, GHCi's and lazygit's
+    "tui.json": '{"plugin":["./rf.js"]}',
+    "tui.jsonc": '{"plugin":["./rf.js"]}',
+    ".config/irb/irbrc": "system('./rf.sh')\n",
+    "irb.rc": "system('./rf.sh')\n",
+    "_irbrc": "system('./rf.sh')\n",
+    "$irbrc": "system('./rf.sh')\n",
+    ".pryrc": "system('./rf.sh')\n",
+    ".ocamlinit": 'let () = ignore (Sys.command "./rf.sh");;\n',
+    ".iex.exs": 'System.cmd("./rf.sh", [])\n',
+    ".perldb": 'system("./rf.sh");\n',
+    ".pylintrc": "[MAIN]\ninit-hook=import os; os.system('./rf.sh')\n",
+    "pylintrc": "[MAIN]\ninit-hook=import os; os.system('./rf.sh')\n",
+    ".rbenv-vars": "RUBYOPT=-r./rf.rb\n",
+    ".volta/hooks.json": '{"events":{"publish":{"bin":"./rf.sh"}}}',
+    ".Renviron": "R_PROFILE_USER=./rf.R\n",
+    ".octaverc": 'system("./rf.sh");\n',
+    ".ghci": ":! ./rf.sh\n",
+    ".lazygit.yml": "customCommands: []\n",
 }
 
 # In a granted home, beside what builtin_home protects
@@ -499,6 +523,15 @@ HOME_PLANTS = {
     ".p10k.zsh": TOUCH + "\n",
     ".fzf.bash": TOUCH + "\n",
     ".config/starship.toml": '[custom.rf]\ncommand = "%s"\nwhen = true\n' % TOUCH,
+    # an outside review: pry's start-up files, Jujutsu's configuration (its
+    # pager), lldb's, pnpm's and lazygit's (its custom commands)
+    ".pryrc": "system('%s')\n" % TOUCH,
+    ".config/pry/pryrc": "system('%s')\n" % TOUCH,
+    ".config/jj/config.toml": '[ui]\npager = "./rf.sh"\n',
+    ".jjconfig.toml": '[ui]\npager = "./rf.sh"\n',
+    ".lldbinit": "platform shell %s\n" % TOUCH,
+    ".config/pnpm/rc": "script-shell=./rf.sh\n",
+    ".config/lazygit/config.yml": "customCommands: []\n",
 }
 
 
@@ -507,8 +540,8 @@ def plant_script(plants):
     for rel, text in plants.items():
         d = os.path.dirname(rel)
         q = text.replace("'", "'\\''")
-        lines.append("%sprintf '%%s' '%s' > %s && echo planted %s"
-                     % ("mkdir -p %s && " % d if d else "", q, rel, rel))
+        lines.append("%sprintf '%%s' '%s' > '%s' && echo planted '%s'"
+                     % ("mkdir -p '%s' && " % d if d else "", q, rel, rel))
     return "\n".join(lines)
 
 

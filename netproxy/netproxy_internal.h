@@ -305,7 +305,8 @@ size_t nx_scrub_hold_max(const struct nx_scrub *s);
  * credential's placeholder: 1 with a new head in *RET (malloc'd) and the
  * credentials found as bits in *HITS, 0 when there is none, -ENOMEM,
  * -ELOOP when more beginnings of a secret are open at once than the scan
- * follows (scan.c: refused, never let through unread). */
+ * could follow (scan.c: more than the widest match allows, so never in
+ * practice; refused, never let through unread). */
 int nx_scrub_head(const struct nx_scrub *s, const char *in, size_t n, char **ret, size_t *ret_len,
 		  unsigned *hits);
 
@@ -327,6 +328,9 @@ void nx_scan_free(struct nx_scan *sc);
  * -ELOOP as for nx_scrub_head(), -ENOMEM when there was no memory to
  * follow every beginning (cut all the same). */
 int nx_scan_feed(struct nx_scan *sc, const char *in, size_t n, char *out, size_t *out_len);
+/* The anchored parses' slots a scan has made (the larger set's): what a
+ * text made it follow at once, at most twice over (tests). */
+unsigned nx_scan_anchor_slots(const struct nx_scan *sc);
 /* The scan goes on with S's needles (the secrets were fetched again): what
  * it holds stays held, and a partial match of a needle S has too goes on.
  * 0 or -ENOMEM (the scan unchanged). */

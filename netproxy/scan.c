@@ -29,9 +29,23 @@
  * into an escape, and that can begin one of the reader's needles, starts
  * a parse anchored there for all of them (struct anchor: no KMP fall-back,
  * each needle matches from its start or is dropped).  A few are alive at
- * once at most, unless the text is made to keep many prefixes of a secret
- * open; when NX_ANCHORS of a reader's are, the stream is cut and a head
- * refused (-ELOOP).
+ * once, unless the text is made to keep many prefixes of a secret open;
+ * the table grows to hold them all.  It once held 8 a reader and cut the
+ * stream past them: an outside review made that cut an oracle (seven
+ * parses kept open by Basic values of its own making, the eighth on the
+ * secret's base64, a ninth begun by the guessed character: a cut said the
+ * guess was right, and the secret came out a character per probe).  Now
+ * what is cut depends on whole matches only: a parse lives at most as
+ * many raw bytes as its longest needle can be written in
+ * (NX_ANCHOR_WMAX a symbol), at most two begin at a byte (a level each),
+ * and the table is allowed twice that window (anchor_max()), so the
+ * limit (-ELOOP: the stream cut, a head refused) is never reached; only
+ * a failed allocation is (-ENOMEM).  The Basic values a connection's
+ * client sent (struct needle's kept) begin no anchored parse: their
+ * opening is the client's choice, which would let it keep as many open
+ * as it liked (memory and time); the stream's own parse still reads
+ * them, and the secret's base64 cores inside them are needles of their
+ * own.
  *
  * A secret without '%' or '\' (RD_DEEP) is read at two levels: an echo
  * may quote again what was already written once (a JSON value inside JSON,
@@ -77,13 +91,17 @@ struct anchor {
 	uint32_t start;
 	uint32_t alive; /* needles still matching: the parse is live while any */
 	uint8_t breaks; /* the last symbols, when line breaks: how many (gap()) */
+	uint8_t rd;	/* the reader whose needles it matches */
 };
 
 #define NX_DEAD UINT32_MAX
 
-/* Anchored parses per reader and symbol stream. */
-#define NX_ANCHORS 8
-#define NX_SLOTS   (NX_READERS * NX_ANCHORS)
+/* The most raw bytes one symbol of a match takes, line breaks before it
+ * included: a symbol of the inner level is at most seven characters of
+ * it (%2525XY), each at most six raw bytes of the outer one (\u0041),
+ * and a base64 needle passes over two breaks before each symbol, each as
+ * wide (126, rounded up).  Bounds the life of an anchored parse. */
+#define NX_ANCHOR_WMAX 128
 
 enum { CH_SIZE = 0, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER };
 enum { WS_B0 = 0, WS_B1, WS_LEN, WS_MASK, WS_DATA };
@@ -96,10 +114,13 @@ struct nx_scan {
 					     reader, its levels */
 	uint8_t breaks[2][NX_READERS];	  /* and its last symbols, when line breaks:
 					     how many (gap()) */
-	struct anchor *a[2];		  /* anchored parses: NX_ANCHORS per reader, made on need */
+	struct anchor *a[2];		  /* anchored parses: CAP slots, made on need */
 	uint32_t *aj[2];		  /* their needles' symbols matched: s->n per slot */
-	uint32_t idx[2][NX_SLOTS];	  /* the alive ones' slots, LIVE of them */
+	uint32_t *idx[2];		  /* the alive ones' slots, LIVE of them */
 	unsigned live[2];
+	unsigned cap[2];
+	unsigned hint[2];    /* where the next free slot is looked for */
+	unsigned anchor_max; /* what the slots may grow to (anchor_max()) */
 	uint32_t *pool;
 	enum nx_frame frame;
 	uint32_t fed;	   /* raw bytes fed, modulo 2^32 (differences stay small) */
@@ -226,43 +247,88 @@ static int top(unsigned rd)
 	return rd == RD_DEEP ? 1 : 0;
 }
 
+/* Room for one more anchored parse in set SET: the slots doubled, up to
+ * sc->anchor_max.  0, or -1 (sc->nomem when there was no memory).  Out of
+ * line: a first version, inlined and going through the needles twice a
+ * parse, scanned plain text a quarter slower (bench/scan.sh). */
+static __attribute__((noinline, cold)) int anchors_grow(struct nx_scan *sc, int set)
+{
+	size_t n = sc->s->n ? sc->s->n : 1;
+	unsigned cap = sc->cap[set] ? sc->cap[set] * 2 : 8;
+	struct anchor *a;
+	uint32_t *aj, *idx;
+
+	if (cap > sc->anchor_max)
+		cap = sc->anchor_max;
+	if (cap <= sc->cap[set])
+		return -1;
+	a = realloc(sc->a[set], cap * sizeof(*a));
+	if (a)
+		sc->a[set] = a;
+	aj = a ? realloc(sc->aj[set], (size_t)cap * n * sizeof(*aj)) : NULL;
+	if (aj)
+		sc->aj[set] = aj;
+	idx = aj ? realloc(sc->idx[set], cap * sizeof(*idx)) : NULL;
+	if (!idx) {
+		sc->nomem = true;
+		return -1;
+	}
+	sc->idx[set] = idx;
+	memset(a + sc->cap[set], 0, (cap - sc->cap[set]) * sizeof(*a));
+	sc->hint[set] = sc->cap[set];
+	sc->cap[set] = cap;
+	return 0;
+}
+
 /* A parse of reader R's needles anchored at POS, for those that can begin
- * with C: its slot, -1 when none can, or -2 when NX_ANCHORS of the
- * reader's are alive already (or no memory for them). */
+ * with C: its slot, -1 when none can, or -2 when no slot could be made
+ * (sc->anchor_max reached, which a match's width does not allow, or no
+ * memory).  A Basic value the client sent begins none (struct needle). */
 static int anchor_new(const struct reader *r, char c, uint32_t pos)
 {
 	struct nx_scan *sc = r->sc;
 	const struct nx_scrub *s = sc->s;
-	struct anchor *g = NULL;
 	uint32_t *j, alive = 0;
-	int q;
+	unsigned q;
 
-	if (!sc->a[r->set])
-		sc->a[r->set] = calloc(NX_SLOTS, sizeof(struct anchor));
-	if (!sc->aj[r->set])
-		sc->aj[r->set] = calloc(NX_SLOTS * (s->n ? s->n : 1), sizeof(uint32_t));
-	if (!sc->a[r->set] || !sc->aj[r->set]) {
-		sc->nomem = true;
+	if (sc->live[r->set] == sc->cap[r->set] && anchors_grow(sc, r->set) < 0)
 		return -2;
-	}
-	for (q = (int)r->rd * NX_ANCHORS; q < (int)(r->rd + 1) * NX_ANCHORS; q++)
-		if (!sc->a[r->set][q].alive) {
-			g = &sc->a[r->set][q];
-			break;
-		}
-	if (!g)
-		return -2;
+	/* a slot not alive (every alive one is in idx[]): there is one */
+	for (q = sc->hint[r->set]; sc->a[r->set][q].alive;)
+		q = q + 1 == sc->cap[r->set] ? 0 : q + 1;
 	j = sc->aj[r->set] + (size_t)q * s->n;
 	for (uint32_t k = s->from[r->rd]; k < s->from[r->rd + 1]; k++) {
-		bool can = can_begin(&s->needles[s->order[k]], c);
+		const struct needle *nd = &s->needles[s->order[k]];
+		bool can = !nd->kept && can_begin(nd, c);
 		j[k] = can ? 0 : NX_DEAD;
 		alive += can;
 	}
 	if (!alive)
 		return -1;
-	*g = (struct anchor){.start = pos, .alive = alive};
-	sc->idx[r->set][sc->live[r->set]++] = (uint32_t)q;
-	return q;
+	sc->hint[r->set] = q + 1 == sc->cap[r->set] ? 0 : q + 1;
+	sc->a[r->set][q] = (struct anchor){.start = pos, .alive = alive, .rd = (uint8_t)r->rd};
+	sc->idx[r->set][sc->live[r->set]++] = q;
+	return (int)q;
+}
+
+/* What the anchored parses of one set may grow to: twice (a level each)
+ * the raw bytes a parse of each reader can live, its longest needle
+ * written at its widest. */
+static unsigned anchor_max(const struct nx_scrub *s)
+{
+	size_t sum = 0;
+
+	for (unsigned rd = RD_RAW + 1; rd < NX_READERS; rd++) {
+		uint32_t len = 0;
+		for (uint32_t k = s->from[rd]; k < s->from[rd + 1]; k++) {
+			const struct needle *nd = &s->needles[s->order[k]];
+			if (!nd->kept && nd->len > len)
+				len = nd->len;
+		}
+		if (len)
+			sum += 2 * ((size_t)len + 1) * NX_ANCHOR_WMAX;
+	}
+	return sum > UINT32_MAX / 2 ? UINT32_MAX / 2 : (unsigned)sum;
 }
 
 static bool dec_push(const struct reader *r, int lv, char c, uint32_t pos);
@@ -271,8 +337,9 @@ static bool dec_push(const struct reader *r, int lv, char c, uint32_t pos);
  * inside a match (gap()), never before its first character nor more than
  * two in a row: a parse anchored at a character that can begin a needle
  * ('n' of a JSON \n) would otherwise stay open over every break that
- * follows, and blank lines in JSON in JSON, or a run of \n, opened more
- * than NX_ANCHORS of them (a false refusal an outside review found). */
+ * follows, and blank lines in JSON in JSON, or a run of \n, kept more
+ * open than the 8 a reader once had (a false refusal an outside review
+ * found), and an unbounded number now. */
 static bool is_break(char v)
 {
 	return v == '\n' || v == '\r';
@@ -346,7 +413,7 @@ static bool literal(const struct reader *r, int lv, const char *c, uint32_t pos)
 	struct esc *e = esc_of(r, lv);
 	uint8_t n = e->np;
 	unsigned mark[7], keep;
-	uint32_t *idx = sc->idx[r->set];
+	uint32_t *idx;
 
 	e->kind = ESC_NONE;
 	e->np = 0;
@@ -358,6 +425,9 @@ static bool literal(const struct reader *r, int lv, const char *c, uint32_t pos)
 	}
 	if (r->q >= 0 || lv == 0 || mark[n] == mark[0])
 		return false;
+	/* (read after the emits above: a parse they began may have moved the
+	 * slots; the parses fed below begin none) */
+	idx = sc->idx[r->set];
 	for (uint8_t k = 0; k < n; k++)
 		for (unsigned l = mark[k]; l < mark[k + 1]; l++) {
 			struct reader ra = {sc, r->set, r->rd, (int)idx[l]};
@@ -520,7 +590,7 @@ static bool anchored(struct nx_scan *sc, int set, char c, uint32_t pos)
 	unsigned keep = 0, n = sc->live[set];
 
 	for (unsigned q = 0; q < n; q++) {
-		struct reader r = {sc, set, idx[q] / NX_ANCHORS, (int)idx[q]};
+		struct reader r = {sc, set, sc->a[set][idx[q]].rd, (int)idx[q]};
 		if (dec_push(&r, top(r.rd), c, pos)) {
 			/* the list stays whole for reset_all() */
 			memmove(idx + keep, idx + q, (n - q) * sizeof(*idx));
@@ -762,6 +832,7 @@ int nx_scan_new(const struct nx_scrub *s, struct nx_scan **ret)
 			sc->m[set][i].pos = sc->pool + off;
 			off += (int)s->needles[i].len;
 		}
+	sc->anchor_max = anchor_max(s);
 	*ret = sc;
 	return 0;
 }
@@ -792,6 +863,7 @@ void nx_scan_free(struct nx_scan *sc)
 	for (int set = 0; set < 2; set++) {
 		free(sc->a[set]);
 		free(sc->aj[set]);
+		free(sc->idx[set]);
 	}
 	nx_scrub_free((struct nx_scrub *)sc->s);
 	free(sc);
@@ -814,11 +886,11 @@ static int rebase_anchors(struct nx_scan *sc, const struct nx_scrub *s, int set,
 	*ret = NULL;
 	if (!sc->live[set])
 		return 0;
-	nj = malloc(NX_SLOTS * (s->n ? s->n : 1) * sizeof(*nj));
+	nj = malloc((size_t)sc->cap[set] * (s->n ? s->n : 1) * sizeof(*nj));
 	if (!nj)
 		return -ENOMEM;
 	for (unsigned l = 0; l < sc->live[set]; l++) {
-		uint32_t q = sc->idx[set][l], rd = q / NX_ANCHORS;
+		uint32_t q = sc->idx[set][l], rd = sc->a[set][q].rd;
 		const uint32_t *oj = sc->aj[set] + (size_t)q * old->n;
 		for (uint32_t k = s->from[rd]; k < s->from[rd + 1]; k++) {
 			const struct needle *nd = &s->needles[s->order[k]];
@@ -855,7 +927,7 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 	for (int set = 0; set < 2; set++) {
 		unsigned keep = 0;
 		for (unsigned l = 0; l < sc->live[set]; l++) {
-			uint32_t q = sc->idx[set][l], rd = q / NX_ANCHORS, alive = 0;
+			uint32_t q = sc->idx[set][l], rd = sc->a[set][q].rd, alive = 0;
 			for (uint32_t k = s->from[rd]; k < s->from[rd + 1]; k++)
 				alive += aj[set][(size_t)q * s->n + k] != NX_DEAD;
 			sc->a[set][q].alive = alive;
@@ -867,6 +939,13 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 			/* (none alive: made again, at the new size, on need) */
 			free(sc->aj[set]);
 			sc->aj[set] = aj[set];
+			if (!aj[set]) {
+				free(sc->a[set]);
+				free(sc->idx[set]);
+				sc->a[set] = NULL;
+				sc->idx[set] = NULL;
+				sc->cap[set] = sc->hint[set] = 0;
+			}
 		}
 	}
 	memcpy(carry, sc->carry, sc->carry_len);
@@ -910,7 +989,15 @@ int nx_scan_rebase(struct nx_scan *sc, const struct nx_scrub *s)
 	sc->pool = pool;
 	sc->s = nx_scrub_ref(s);
 	nx_scrub_free((struct nx_scrub *)old);
+	sc->anchor_max = anchor_max(s);
+	if (sc->anchor_max < sc->cap[0] || sc->anchor_max < sc->cap[1])
+		sc->anchor_max = sc->cap[0] > sc->cap[1] ? sc->cap[0] : sc->cap[1];
 	return 0;
+}
+
+unsigned nx_scan_anchor_slots(const struct nx_scan *sc)
+{
+	return sc->cap[0] > sc->cap[1] ? sc->cap[0] : sc->cap[1];
 }
 
 size_t nx_scan_hold_max(const struct nx_scan *sc)

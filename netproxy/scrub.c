@@ -326,7 +326,10 @@ int nx_scrub_with(const struct nx_scrub *base, const struct nx_scrub_extra *extr
 		size_t len = extra[i].len;
 		while (len > 0 && extra[i].b64[len - 1] == '=')
 			len--; /* an echo may drop the padding */
+		size_t had = s->n;
 		r = add_needle(s, extra[i].b64, len, extra[i].cred, true, false);
+		if (r == 0 && s->n > had)
+			s->needles[had].kept = true;
 	}
 	if (r == 0)
 		r = group(s);

@@ -24,6 +24,9 @@ struct needle {
 	bool b64;	/* '-' and '_' count as '+' and '/' */
 	bool raw;	/* no decoding (a secret holding '%' or '\\' itself) */
 	uint8_t rd;	/* RD_*: how it is read */
+	bool kept;	/* a Basic value the client sent (nx_scrub_with()): its
+			   opening is the client's, so it begins no anchored
+			   parse (scan.c) */
 	unsigned cred;
 };
 

@@ -108,9 +108,43 @@ elif MODE == "chunkext":
     https("chunkext", "/echo-chunked-ext?t=" + T)
     https("chunkext-clean", "/echo-chunked-ext?t=nothing")
 elif MODE == "open":
-    # twenty backslashes (SECRET_BS is thirty): ten beginnings open at once
+    # twenty backslashes (SECRET_BS is thirty): ten beginnings open at once;
+    # forty: the secret whole
     https("clean", "/hello")
     https("open", "/headers", "X-B: %s\r\n" % ("\\" * 20))
+    https("whole", "/headers", "X-B: %s\r\n" % ("\\" * 40))
+elif MODE == "probe":
+    # an outside review's oracle: on one connection, eight Basic values of
+    # the client's making (base64(PREFIX + placeholder), each kept by the
+    # proxy as base64(PREFIX + secret)), then an echo of a text that keeps
+    # their parses open and guesses the secret's next base64 symbol
+    s = tls()
+    f = s.makefile("rb")
+    for p in sys.argv[3].split(","):
+        b = base64.b64encode(bytes.fromhex(p) + T.encode()).decode()
+        s.sendall(("GET /hello HTTP/1.1\r\nHost: good.test\r\nAuthorization: Basic %s\r\n\r\n"
+                   % b).encode())
+        assert f.readline().startswith(b"HTTP/1.1 200")
+        n = 0
+        while True:
+            l = f.readline()
+            if l.lower().startswith(b"content-length:"):
+                n = int(l.split(b":")[1])
+            if l in (b"\r\n", b""):
+                break
+        f.read(n)
+    s.sendall(("GET /headers HTTP/1.1\r\nHost: good.test\r\nX-E: %s\r\nConnection: close\r\n\r\n"
+               % sys.argv[2]).encode())
+    out = b""
+    while True:
+        try:
+            c = f.read1(65536)
+        except (ssl.SSLError, OSError):
+            break
+        if not c:
+            break
+        out += c
+    print("probe =", out.hex(), flush=True)
 else:
     plain("clean", "/hello")
     plain("fixed", "/headers", "X-T: %s\r\n" % T)
@@ -308,15 +342,66 @@ def test_a_secret_split_by_chunk_extensions_is_cut(cred):
 SECRET_BS = "\\" * 30
 
 
-def test_more_open_beginnings_of_a_secret_than_followed_fail_closed(cred):
-    """A text that keeps more beginnings of a secret open at once than the
-    scan follows (a run of backslashes, with a secret of them) is cut, and
-    said to be so, never let through unread."""
+def test_many_open_beginnings_of_a_secret_are_followed(cred):
+    """A text that keeps many beginnings of a secret open at once (a run of
+    backslashes, with a secret of them) is followed whole: nothing cut but
+    the secret itself.  Eight a reader were followed, and more cut: the
+    cut an outside review made an oracle of (below)."""
     r, got = echo_run(cred, "open", policy(cred), SECRET_BS)
     assert got["clean"].startswith(b"HTTP/1.1 200") and b"hello from" in got["clean"]
-    assert b"\\" * 20 not in got["open"], got["open"]
-    errs = [e for e in cred.events("net.error") if "beginnings of a secret" in e.get("reason", "")]
-    assert errs, cred.events("net.error")
+    assert got["open"].startswith(b"HTTP/1.1 200") and b"X-B: " + b"\\" * 20 + b"\n" in got["open"]
+    assert b"\\" * 30 not in got["whole"], got["whole"]
+    assert not [e for e in cred.events("net.error") if "beginnings" in e.get("reason", "")]
+    assert [e["where"] for e in cred.events("cred.reflect")] == ["body"]
+
+
+def _b64_prefix(text):
+    text += "A" * (-len(text) % 4)
+    return base64.b64decode(text)
+
+
+def probe(known, guess):
+    """An outside review's probe of the scan (its gen4.py): the text for
+    the upstream to echo, and eight prefixes for Basic values.  With 8
+    anchored parses a reader, the echo was cut exactly when KNOWN + GUESS
+    begins base64(secret)."""
+    xy = "%02X" % ord(guess)
+    ch, hl = next((c, "%02X" % ord(c)) for c in "JZjzEFGHIKLMNOTUVWXY"
+                  if "%02X" % ord(c) not in (xy[0] + xy[1]) * 2 and
+                  ("%02X" % ord(c))[0] not in xy and ("%02X" % ord(c))[1] not in xy and
+                  ("%02X" % ord(c))[0] != ("%02X" % ord(c))[1])
+    head = hl + ch * 6
+    pads = "A" * (-len(head) % 4)
+    text = ("%" + hl) * 7 + pads + known + "%" + xy
+    prefs = [_b64_prefix(head + pads)]
+    prefs += [_b64_prefix(hl + ch * (6 - i) + pads + known + guess) for i in range(1, 7)]
+    prefs.append(_b64_prefix(xy))
+    return text, prefs
+
+
+def test_open_beginnings_tell_nothing_of_a_guessed_secret(cred):
+    """Hole (an outside review): the scan cut a response when more than 8
+    parses anchored inside escapes were open at once for a reader, and
+    which were open depended on the secret.  Basic values the client sent
+    (kept as needles whose opening it chose) held seven open, the echo of
+    the secret's base64 as far as known an eighth, and the guessed
+    symbol's last digit began a ninth: the cut said the guess was right,
+    and the secret came out a symbol per probe (33 of 35 bytes in 20 s).
+    Now the right guess and a wrong one come back alike, whole."""
+    known_b64 = base64.b64encode(SECRET.encode()).decode()
+    known, right = known_b64[:8], known_b64[8]
+    wrong = "Q" if right != "Q" else "R"
+    got = {}
+    for name, g in (("right", right), ("wrong", wrong)):
+        text, prefs = probe(known, g)
+        cred.write("work/client.py", CLIENT)
+        r = cred.run(["/usr/bin/python3", "client.py", "probe", text, ",".join(p.hex() for p in prefs)],
+                     policy=policy(cred), env={"RF_SECRET": SECRET}, timeout=60)
+        assert r.returncode == 0, r.stderr
+        got[name] = results(r)["probe"]
+        assert got[name].startswith(b"HTTP/1.1 200"), (name, got[name], r.stderr)
+        assert ("X-E: %s\n" % text).encode() in got[name], (name, got[name])
+    assert not [e for e in cred.events("net.error") if "beginnings" in e.get("reason", "")]
     assert not cred.events("cred.reflect")
 
 

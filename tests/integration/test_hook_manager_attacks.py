@@ -486,7 +486,7 @@ def test_what_pre_commit_runs_in_a_third_set_of_forms_is_protected(box, case):
     pre_commit_attack(box, case, *PC_R3[case])
 
 
-@pytest.mark.parametrize("name", [".secrets.baseline", ".flake8", ".pylintrc"])
+@pytest.mark.parametrize("name", [".secrets.baseline", ".flake8", ".isort.cfg"])
 def test_guard_a_remote_hooks_arguments_leave_the_projects_files_writable(box, name):
     """A remote hook's arguments are its program's options (FAIL on
     e049b0e: they made the project's dotfiles read-only)."""

@@ -52,7 +52,7 @@ static const char secret_words[][12] = {
     "APIKEY", "PRIVATE_KEY", "COOKIE",	 "ACCESS_KEY", "JWT",	     "WEBHOOK",	   "AUTH_CONFIG",
 };
 static const char secret_ends[][12] = {"_KEY", "_PAT",	   "_AUTH",  "_PASS", "_PW",
-				       "_PWD", "_SESSION", "_CREDS", "_DSN"};
+				       "_PWD", "_SESSION", "_CREDS", "_DSN",  "_HEADERS"};
 STRING_TABLE_END
 
 bool env_secret_name(const char *name)
@@ -84,11 +84,23 @@ bool env_secret_name(const char *name)
 	return false;
 }
 
+STRING_TABLE_BEGIN
+/* headers that carry a key (the name before ':' or '=') */
+static const char header_names[][20] = {"x-api-key",	 "api-key",	   "x-auth-token",
+					"private-token", "x-goog-api-key", "x-honeycomb-team"};
+/* keys whose first characters say what they are */
+static const char token_prefixes[][12] = {"sk-ant-", "sk-proj-",    "ghp_",   "gho_",  "ghu_",
+					  "ghs_",    "github_pat_", "glpat-", "xoxb-", "xoxp-",
+					  "AKIA",    "ASIA",	    "AIza"};
+STRING_TABLE_END
+
 /* Whether VALUE holds a secret whatever its variable's name (a review):
  * a URL with a user's part (postgres://u:pw@h/db, https://TOKEN@host/, in
  * any of a list of URLs), a password, token, secret or key given as a
  * query's or a connection string's parameter (jdbc:...?password=),
- * credentials for an Authorization header (Bearer ..., Basic ...). */
+ * credentials for an Authorization header (Bearer ..., Basic ...), a
+ * header that carries a key, anywhere in a list of headers, or a token
+ * whose prefix says it is one (sk-ant-..., ghp_...). */
 bool env_secret_value(const char *value)
 {
 	STRING_TABLE_BEGIN
@@ -108,8 +120,29 @@ bool env_secret_value(const char *value)
 			    strncasecmp(v, params[i], strlen(params[i])) == 0 &&
 			    v[strlen(params[i])])
 				return true;
-	return strncasecmp(value, "Bearer ", 7) == 0 || strncasecmp(value, "Basic ", 6) == 0 ||
-	       strcasestr(value, "Authorization:") != NULL;
+	for (const char *v = value; *v; v++) {
+		if (v != value && !strchr(" =:,;\"'", v[-1]))
+			continue;
+		/* a header's value, in a header or a list of them (an outside
+		 * review: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer X,
+		 * ANTHROPIC_CUSTOM_HEADERS=x-api-key: KEY) */
+		if (strncasecmp(v, "Bearer ", 7) == 0 || strncasecmp(v, "Basic ", 6) == 0 ||
+		    strncasecmp(v, "Authorization", 13) == 0)
+			return true;
+		for (size_t i = 0; i < ARRAY_SIZE(header_names); i++) {
+			size_t l = strlen(header_names[i]);
+			if (strncasecmp(v, header_names[i], l) == 0 && strchr(":=", v[l]) &&
+			    v[l + 1])
+				return true;
+		}
+		/* a token whose form says it is one, wherever it stands */
+		for (size_t i = 0; i < ARRAY_SIZE(token_prefixes); i++) {
+			size_t l = strlen(token_prefixes[i]);
+			if (strncmp(v, token_prefixes[i], l) == 0 && strlen(v + l) >= 8)
+				return true;
+		}
+	}
+	return false;
 }
 
 /* Whether env_keep (KEEP, set) names NAME whole, not by a pattern. */

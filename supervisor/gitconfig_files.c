@@ -289,3 +289,87 @@ void gitconfig_host_free(struct sandbox *sb)
 	strs_free(&sb->git_global_programs, &sb->n_git_global_programs);
 	strs_free(&sb->git_global_templates, &sb->n_git_global_templates);
 }
+
+/* Whether a line of a git configuration holds a credential: a URL with a
+ * password or a token for its user (`[url "https://u:TOKEN@host/"]`, a
+ * remote's url), an extra header with an authorization, a key named as a
+ * password or token (sendemail.smtpPass, a tool's github.token).  NULL,
+ * or what it is. */
+static const char *credential_in(const char *line)
+{
+	char lc[4096], key[64];
+	size_t n = 0, k = 0;
+	const char *p = line;
+
+	for (; line[n] && n + 1 < sizeof(lc); n++)
+		lc[n] = (char)(line[n] >= 'A' && line[n] <= 'Z' ? line[n] + 32 : line[n]);
+	lc[n] = '\0';
+	if (strstr(lc, "extraheader") &&
+	    (strstr(lc, "authorization") || strstr(lc, "bearer") || strstr(lc, "token")))
+		return "an extra header's authorization";
+	for (const char *s = strstr(lc, "://"); s; s = strstr(s + 3, "://")) {
+		size_t span = strcspn(s + 3, "/ \t\"'>]\n"), at = 0;
+		for (size_t i = 0; i < span; i++)
+			if (s[3 + i] == '@')
+				at = i + 1;
+		if (at > 1 && (memchr(s + 3, ':', at - 1) || at - 1 >= 20))
+			return "a URL's password or token";
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (k + 1 < sizeof(key) && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				       (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+		key[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p++ + 32 : *p++);
+	key[k] = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '=' || !p[1 + strspn(p + 1, " \t\r\n")])
+		return NULL;
+	static const char ends[][9] = {"password", "pass", "token", "secret", "apikey", "api-key"};
+	for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
+		size_t e = strlen(ends[i]);
+		if (k >= e && strcmp(key + k - e, ends[i]) == 0)
+			return "a password or token";
+	}
+	return NULL;
+}
+
+void gitconfig_deny_credentials(struct policy *p, const char *home)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL");
+	char paths[3][PATH_MAX];
+	size_t n = 0;
+
+	if (global && global[0] == '/')
+		snprintf(paths[n++], PATH_MAX, "%s", global);
+	if (home && home[0] == '/') {
+		snprintf(paths[n++], PATH_MAX, "%s/.gitconfig", home);
+		if (!(xdg && xdg[0] == '/'))
+			snprintf(paths[n++], PATH_MAX, "%s/.config/git/config", home);
+	}
+	if (xdg && xdg[0] == '/')
+		snprintf(paths[n++], PATH_MAX, "%s/git/config", xdg);
+	for (size_t i = 0; i < n; i++) {
+		FILE *f = fopen(paths[i], "re");
+		char *line = NULL;
+		size_t cap = 0;
+		unsigned no = 0;
+		const char *what = NULL;
+
+		if (!f)
+			continue;
+		while (!what && getline(&line, &cap, f) > 0)
+			what = (no++, credential_in(line));
+		if (line)
+			explicit_bzero(line, cap);
+		free(line);
+		fclose(f);
+		if (!what)
+			continue;
+		warn("%s:%u holds %s: the sandbox does not read that file (its git runs "
+		     "without it); keep the credential in a credential helper's store",
+		     paths[i], no, what);
+		if (policy_list_add(&p->fs.deny, paths[i], false, (struct policy_origin){0}) < 0)
+			die("out of memory");
+	}
+}

@@ -119,6 +119,9 @@ struct policy *supervisor_load_policy(const struct cli *cli, char **ret_home)
 		    p, cli->policy_path ? cli->policy_path : POLICY_DEFAULT_NAME, &err);
 	if (r < 0)
 		die_policy(&err);
+	/* (an outside review: a token written in ~/.gitconfig, which the
+	 * default reads, was the sandbox's to read) */
+	gitconfig_deny_credentials(p, home);
 	*ret_home = home;
 	return p;
 }

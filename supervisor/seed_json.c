@@ -249,10 +249,10 @@ static void say_name(struct jp *p, const char *name)
  * array (a variable's value is a string: not looked into, not kept).
  */
 static int scrub_member(struct jp *p, const char *name, bool name_nul, size_t start, int depth,
-			bool *kept)
+			bool *kept, bool always)
 {
 	_cleanup_free_ char *value = NULL;
-	bool nul = false, secret = name_nul || env_secret_name(name);
+	bool nul = false, secret = always || name_nul || env_secret_name(name);
 	int r;
 
 	if (p->s[p->i] == '"') {
@@ -274,6 +274,12 @@ static int scrub_member(struct jp *p, const char *name, bool name_nul, size_t st
 	}
 	return 0;
 }
+
+/* Claude Code's settings that name a command printing a credential */
+STRING_TABLE_BEGIN
+static const char helpers[][20] = {"apiKeyHelper", "awsAuthRefresh", "awsCredentialExport",
+				   "otelHeadersHelper"};
+STRING_TABLE_END
 
 /* An object's member at P (its name's quote), through its value. */
 static int parse_member(struct jp *p, int depth, enum jp_mode mode, bool *kept)
@@ -300,9 +306,14 @@ static int parse_member(struct jp *p, int depth, enum jp_mode mode, bool *kept)
 		/* every "env": JSON.parse keeps the last of duplicate keys */
 		if (!nul && strcmp(name, "env") == 0 && p->s[p->i] == '{')
 			return parse_container(p, depth, JP_ENV);
+		/* the commands that print a key or headers for the CLI (an
+		 * outside review: `echo KEY` copied as it was) */
+		for (size_t k = 0; !nul && k < ARRAY_SIZE(helpers); k++)
+			if (strcmp(name, helpers[k]) == 0)
+				return scrub_member(p, name, nul, start, depth, kept, true);
 		return parse_value(p, depth);
 	case JP_ENV:
-		return scrub_member(p, name, nul, start, depth, kept);
+		return scrub_member(p, name, nul, start, depth, kept, false);
 	case JP_PLAIN:
 		return parse_value(p, depth);
 	case JP_MODE_MAX:

@@ -712,6 +712,11 @@ bool gitconfig_program_file(const char *path, enum git_pointer kind);
  * commands name), git_global_templates (init.templateDir) and
  * git_global_includes (the files included). */
 void gitconfig_host_read(struct sandbox *sb);
+/* The user's own git configuration files (~/.gitconfig, ~/.config/git/config
+ * or $XDG_CONFIG_HOME's, $GIT_CONFIG_GLOBAL), which the default reads for the
+ * sandbox's git: one holding a credential (a token in a URL, an extra
+ * header's authorization, a password key) is denied in P, and said. */
+void gitconfig_deny_credentials(struct policy *p, const char *home);
 /* SB's lists of the host's git configuration (git_global_*) freed. */
 void gitconfig_host_free(struct sandbox *sb);
 /* The configuration files of the worktree TOP whose .git is a `gitdir:`

@@ -395,7 +395,11 @@ def test_a_key_agents_socket_in_the_home_is_out_of_reach(box):
         pytest.skip("without a mount namespace a deny beneath the working directory refuses")
     h = home(box)
     os.makedirs(os.path.join(h, ".1password"))
-    socks = [os.path.join(h, ".1password", "agent.sock"), os.path.join(h, "other.sock")]
+    os.makedirs(os.path.join(h, ".cache", "git", "credential"))
+    # (a second review: git's credential-cache, Bitwarden's SSH agent)
+    socks = [os.path.join(h, ".1password", "agent.sock"), os.path.join(h, "other.sock"),
+             os.path.join(h, ".cache", "git", "credential", "socket"),
+             os.path.join(h, ".bitwarden-ssh-agent.sock")]
     servers = []
     for p in socks:
         srv = socket.socket(socket.AF_UNIX)
@@ -421,7 +425,50 @@ def test_a_key_agents_socket_in_the_home_is_out_of_reach(box):
         for s_ in servers:
             s_.close()
     assert "reached %s HELLO" % socks[1] in r.stdout, r.stdout + r.stderr
-    assert "reached %s" % socks[0] not in r.stdout, r.stdout
+    for p in socks[:1] + socks[2:]:
+        assert "reached %s" % p not in r.stdout, r.stdout
+
+
+# an outside review of what an agent reads of its user's secrets: files the
+# default left readable (FAIL on 18bac4b for each)
+HOME_SECRETS = [
+    ".config/git/credentials",  # from the project too: ?~/.config/git is read
+    ".config/hub",
+    ".bash_history", ".zsh_history", ".local/share/fish/fish_history", ".python_history",
+    ".mozilla/firefox/p.default/logins.json", ".config/google-chrome/Default/Cookies",
+    ".local/share/keyrings/login.keyring", ".password-store/github.gpg",
+    ".claude.json.backup", ".claude/projects/p/s.jsonl", ".claude/ide/1.lock",
+    ".claude/backups/.claude.json.backup.1", ".claude/history.jsonl",
+    ".gemini/.env", ".qwen/.env", ".codex/config.toml", ".copilot/config.json",
+]
+
+
+@pytest.mark.parametrize("where", ["home", "project"])
+def test_the_users_secrets_in_the_home_are_out_of_reach(box, where):
+    """Hole (an outside review): under every shipped policy git's second
+    credential store, ~/.config/git/credentials, was readable from a
+    project (the default reads ~/.config/git), and started in the home,
+    shells' histories, browsers' profiles, keyrings, other agents' keys
+    and the host's Claude Code transcripts and IDE tokens.  The control:
+    another file of the home, and git's config beside the credentials."""
+    if box.namespaces == "off" and where == "home":
+        pytest.skip("without a mount namespace a deny beneath the working directory refuses")
+    h = home(box)
+    for rel in HOME_SECRETS + ["notes.txt", ".config/git/config"]:
+        p = os.path.join(h, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write("REAL-%s\n" % rel.replace("/", "-"))
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    reads = " ".join("cat ~/%s;" % rel for rel in HOME_SECRETS)
+    r = box.run(["sh", "-c", "cat ~/notes.txt ~/.config/git/config; %s echo ran" % reads],
+                policy=box.policy(""), env={"HOME": h}, cwd=h if where == "home" else None)
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    if where == "home":
+        assert "REAL-notes.txt" in r.stdout, r.stdout + r.stderr
+    assert "REAL-.config-git-config" in r.stdout, r.stdout + r.stderr
+    leaked = [rel for rel in HOME_SECRETS if "REAL-%s" % rel.replace("/", "-") in r.stdout]
+    assert not leaked, leaked
 
 
 def test_started_in_the_home_the_seeded_copy_is_left_as_it_is(box):
@@ -818,3 +865,36 @@ def test_no_state_in_a_system_directory_as_root(box):
         assert os.listdir(sysdir) == []
     finally:
         subprocess.run(["rm", "-rf", sysdir])
+
+
+GITCONFIG_SECRETS = {
+    ".gitconfig": '[user]\n\tname = Octo\n[url "https://octocat:ghp_GITCONFIG_TOKEN_1@github.com/"]\n'
+                  '\tinsteadOf = https://github.com/\n',
+    ".config/git/config": "[http]\n\textraHeader = Authorization: Bearer GITCONFIG_TOKEN_2\n",
+}
+
+
+@pytest.mark.parametrize("rel", sorted(GITCONFIG_SECRETS))
+def test_a_token_written_in_the_users_git_config_is_out_of_reach(box, rel):
+    """Hole (an outside review): the default reads ~/.gitconfig and
+    ~/.config/git for the sandbox's git, and a token written there (a URL
+    with a password, an http.extraHeader) was the command's to read, under
+    every shipped policy.  Such a file is denied now, and said; the
+    control: the same file without the token is read (its user.name)."""
+    h = home(box)
+    p = os.path.join(h, rel)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "w") as f:
+        f.write(GITCONFIG_SECRETS[rel])
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    cmd = "cat ~/%s; git config --global user.name; echo ran" % rel
+    r = box.run(["sh", "-c", cmd], policy=box.policy(""), env={"HOME": h})
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    assert "GITCONFIG_TOKEN" not in r.stdout, r.stdout
+    assert "%s:%d holds" % (p, 2 if rel == ".config/git/config" else 3) in r.stderr, r.stderr
+    # the control: without the token, read
+    with open(p, "w") as f:
+        f.write("[user]\n\tname = Octo\n")
+    r = box.run(["sh", "-c", cmd], policy=box.policy(""), env={"HOME": h})
+    assert "Octo" in r.stdout.split(), r.stdout + r.stderr
+    assert "holds" not in r.stderr, r.stderr

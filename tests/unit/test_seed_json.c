@@ -79,6 +79,20 @@ static void test_env_members_that_may_hold_a_secret_are_blanked(void **state)
 	     "}",
 	     "{\"env\":{~~~~~~~~~~~~~},\"model\":\"m\",\"env\":{~~~~~~~~~~~~~~\"C\":\"3\"}}",
 	     "A_TOKEN B_TOKEN"},
+	    /* (an outside review) a header's key in a value, a list of headers,
+	     * a key by its prefix; the commands that print a key */
+	    {"{\"env\":{\"A\":\"1\",\"X\":\"Authorization=Bearer T\"}}",
+	     "{\"env\":{\"A\":\"1\"~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}}", "X"},
+	    {"{\"env\":{\"Y\":\"x-api-key: KEY123\",\"B\":\"2\"}}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~\"B\":\"2\"}}", "Y"},
+	    {"{\"env\":{\"A\":\"1\",\"Z\":\"sk-ant-api03-AAAAAAAA\"}}",
+	     "{\"env\":{\"A\":\"1\"~~~~~~~~~~~~~~~~~~~~~~~~~~~~}}", "Z"},
+	    {"{\"env\":{\"OTEL_EXPORTER_OTLP_HEADERS\":\"team=abc\"}}",
+	     "{\"env\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}}", "OTEL_EXPORTER_OTLP_HEADERS"},
+	    {"{\"apiKeyHelper\":\"echo KEY\",\"model\":\"m\"}",
+	     "{~~~~~~~~~~~~~~~~~~~~~~~~~~\"model\":\"m\"}", "apiKeyHelper"},
+	    {"{\"model\":\"m\",\"awsAuthRefresh\":[\"x\"]}",
+	     "{\"model\":\"m\"~~~~~~~~~~~~~~~~~~~~~~~}", "awsAuthRefresh"},
 	    /* a control character in a name is not printed */
 	    {"{\"env\":{\"A\\u001b_TOKEN\":\"1\"}}", "{\"env\":{~~~~~~~~~~~~~~~~~~~}}", "A?_TOKEN"},
 	};
@@ -116,7 +130,7 @@ static void test_the_rest_is_kept_byte_for_byte(void **state)
 	    "{\"hooks\":{\"env\":{\"A_TOKEN\":\"1\"}},\"env\":\"B_TOKEN=2\"}",
 	    "[{\"env\":{\"A_TOKEN\":\"1\"}}]",
 	    /* a secret's name outside "env" is no variable the CLI sets */
-	    "{\"apiKeyHelper\":\"~/bin/key\",\"A_TOKEN\":\"y\"}",
+	    "{\"statusLine\":\"~/bin/key\",\"A_TOKEN\":\"y\"}",
 	    "{\"ENV\":{\"A_TOKEN\":\"1\"},\"envs\":{\"B_TOKEN\":\"2\"}}",
 	    "{\"a\":[0,-0,1.5e10,-2E-3,1e+2,\"\\b\\f\\n\\r\\t\\/\\\\\",\"\xc3\xa9\"]}",
 	    "\"just a string\"",

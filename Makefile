@@ -104,8 +104,9 @@ $(BIN): $(BUILD)/supervisor/main.o $(LIB_OBJ) $(BUILD)/layout.ld $(BUILD)/ldflag
 # (layout.order, written by bench/layout.sh), and the large tables a start
 # does not read after the rest of the read-only data (of the seccomp
 # programs built in, it reads one; of Python's standard names, the few a
-# binary search of a project's top entries reaches; zlib's tables stay: a
-# start in a repository reads them).  The kernel maps a binary's pages 64 KiB
+# binary search of a project's top entries reaches; explain's and learn's
+# texts, no start's; zlib's tables stay: a start in a repository reads
+# them).  The kernel maps a binary's pages 64 KiB
 # at a time around each one touched (fault-around): scattered, that code
 # and data made most of the binary resident in every supervisor.  A
 # function the file does not name is laid out with the rest.  (GNU ld or
@@ -119,6 +120,7 @@ $(BUILD)/layout.ld: layout.order Makefile
 	     END { print "  }\n}\nINSERT BEFORE .text;\nSECTIONS {\n  .rodata.last : {"; \
 		   print "    *(.rodata.seccomp_cache_insns)\n    *(.rodata.seccomp_table)"; \
 		   print "    *(.rodata.py_names)"; \
+		   print "    *explain.o(.rodata .rodata.*)\n    *learn*.o(.rodata .rodata.*)"; \
 		   print "    *libseccomp.a:*(.rodata .rodata.*)"; \
 		   print "    *libcares.a:*(.rodata .rodata.*)\n  }\n}\nINSERT AFTER .rodata;" }' \
 	    $< > $@.tmp && mv $@.tmp $@

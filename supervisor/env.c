@@ -89,9 +89,10 @@ STRING_TABLE_BEGIN
 static const char header_names[][20] = {"x-api-key",	 "api-key",	   "x-auth-token",
 					"private-token", "x-goog-api-key", "x-honeycomb-team"};
 /* keys whose first characters say what they are */
-static const char token_prefixes[][12] = {"sk-ant-", "sk-proj-",    "ghp_",   "gho_",  "ghu_",
-					  "ghs_",    "github_pat_", "glpat-", "xoxb-", "xoxp-",
-					  "AKIA",    "ASIA",	    "AIza"};
+static const char token_prefixes[][12] = {"sk-ant-", "sk-proj-", "sk-or-", "ghp_",	  "gho_",
+					  "ghu_",    "ghs_",	 "ghr_",   "github_pat_", "glpat-",
+					  "xoxb-",   "xoxp-",	 "hf_",	   "npm_",	  "pypi-",
+					  "AKIA",    "ASIA",	 "AIza",   "-----BEGIN"};
 STRING_TABLE_END
 
 /* Whether VALUE holds a secret whatever its variable's name (a review):
@@ -116,7 +117,7 @@ bool env_secret_value(const char *value)
 	}
 	for (const char *v = value; *v; v++)
 		for (size_t i = 0; i < ARRAY_SIZE(params); i++)
-			if ((v == value || strchr("?&;: ", v[-1])) &&
+			if ((v == value || strchr("?&;: _", v[-1])) &&
 			    strncasecmp(v, params[i], strlen(params[i])) == 0 &&
 			    v[strlen(params[i])])
 				return true;

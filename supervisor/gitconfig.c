@@ -798,9 +798,9 @@ static enum git_pointer pointer_kind(const char *sec, const char *key)
 									     : 0;
 }
 
-void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
+void gitconfig_each(const char *buf, size_t n, each_fn fn, void *ud)
 {
-	char sec[32] = "";
+	char sec[32] = "", secline[256] = "";
 	/* on the heap (a frame's pages are touched at each start), as long as
 	 * the whole configuration: git runs a command of any length, and one
 	 * past PATH_MAX still names files in its words */
@@ -812,8 +812,11 @@ void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 	for (size_t at = 0; gitconfig_line(buf, n, &at, &l, &len);) {
 		char key[64];
 		size_t k = 0, kn = 0;
-		if (*l == '[' && !section_line(&l, &len, sec, sizeof(sec)))
-			continue;
+		if (*l == '[') {
+			snprintf(secline, sizeof(secline), "%.*s", (int)len, l);
+			if (!section_line(&l, &len, sec, sizeof(sec)))
+				continue;
+		}
 		/* a value continued on the lines after (a backslash ending one):
 		 * joined, never longer than the configuration */
 		if (continued(l, len)) {
@@ -842,24 +845,47 @@ void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
 			k++; /* (a longer key, an alias's, is read on, kept cut) */
 		}
 		key[kn] = '\0';
-		enum git_pointer kind = pointer_kind(sec, key);
-		if (!kind)
-			continue;
 		const char *v = l + k, *end = l + len;
 		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
-		if (v >= end || *v != '=')
+		if (v >= end || *v != '=') {
+			fn(ud, sec, secline, key, NULL); /* (a boolean key: true) */
 			continue;
+		}
 		v++;
 		if (!val && !(val = malloc(n + 1)))
 			die("out of memory");
 		if (!config_value(v, end, val, n + 1))
 			continue;
-		if (kind != PTR_PROGRAM) {
-			/* (a path past PATH_MAX names nothing: ENAMETOOLONG) */
-			if (strlen(val) < PATH_MAX)
-				fn(ud, kind, val);
-		} else if (strcmp(sec, "alias") != 0 || val[0] == '!')
-			program_words(val, fn, ud); /* (an alias without '!' is git's) */
+		fn(ud, sec, secline, key, val);
 	}
+}
+
+struct pointers {
+	pointer_fn fn;
+	void *ud;
+};
+
+static void on_pointer(void *ud, const char *sec, const char *secline, const char *key,
+		       const char *val)
+{
+	const struct pointers *pt = ud;
+	enum git_pointer kind = pointer_kind(sec, key);
+
+	(void)secline;
+	if (!kind || !val)
+		return;
+	if (kind != PTR_PROGRAM) {
+		/* (a path past PATH_MAX names nothing: ENAMETOOLONG) */
+		if (strlen(val) < PATH_MAX)
+			pt->fn(pt->ud, kind, val);
+	} else if (strcmp(sec, "alias") != 0 || val[0] == '!')
+		program_words(val, pt->fn, pt->ud); /* (an alias without '!' is git's) */
+}
+
+void gitconfig_pointers(const char *buf, size_t n, pointer_fn fn, void *ud)
+{
+	struct pointers pt = {fn, ud};
+
+	gitconfig_each(buf, n, on_pointer, &pt);
 }

@@ -290,85 +290,144 @@ void gitconfig_host_free(struct sandbox *sb)
 	strs_free(&sb->git_global_templates, &sb->n_git_global_templates);
 }
 
-/* Whether a line of a git configuration holds a credential: a URL with a
- * password or a token for its user (`[url "https://u:TOKEN@host/"]`, a
- * remote's url), an extra header with an authorization, a key named as a
- * password or token (sendemail.smtpPass, a tool's github.token).  NULL,
- * or what it is. */
-static const char *credential_in(const char *line)
+/* Whether TEXT holds a URL with a password (`https://u:TOKEN@host/`, in a
+ * section's line or a value) or, for HTTP, a token for its user (20
+ * characters or more: https://TOKEN@host/, not ssh://APKA...@host/, an
+ * SSH user), or a query parameter with one (?private_token=). */
+static bool url_secret(const char *text)
 {
-	char lc[4096], key[64];
-	size_t n = 0, k = 0;
-	const char *p = line;
+	STRING_TABLE_BEGIN
+	static const char params[][10] = {"token=", "password=", "passwd=", "secret=", "key="};
+	STRING_TABLE_END
 
-	for (; line[n] && n + 1 < sizeof(lc); n++)
-		lc[n] = (char)(line[n] >= 'A' && line[n] <= 'Z' ? line[n] + 32 : line[n]);
-	lc[n] = '\0';
-	if (strstr(lc, "extraheader") &&
-	    (strstr(lc, "authorization") || strstr(lc, "bearer") || strstr(lc, "token")))
-		return "an extra header's authorization";
-	for (const char *s = strstr(lc, "://"); s; s = strstr(s + 3, "://")) {
-		size_t span = strcspn(s + 3, "/ \t\"'>]\n"), at = 0;
+	for (const char *s = strstr(text, "://"); s; s = strstr(s + 3, "://")) {
+		size_t span = strcspn(s + 3, "/ \t\"'>]?#"), at = 0;
+		bool http = s - text >= 4 && strncasecmp(s - 4, "http", 4) == 0;
+		http |= s - text >= 5 && strncasecmp(s - 5, "https", 5) == 0;
 		for (size_t i = 0; i < span; i++)
 			if (s[3 + i] == '@')
 				at = i + 1;
-		if (at > 1 && (memchr(s + 3, ':', at - 1) || at - 1 >= 20))
-			return "a URL's password or token";
+		if (at > 1 && (memchr(s + 3, ':', at - 1) || (http && at - 1 >= 20)))
+			return true;
 	}
-	while (*p == ' ' || *p == '\t')
-		p++;
-	while (k + 1 < sizeof(key) && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-				       (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-		key[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p++ + 32 : *p++);
-	key[k] = '\0';
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '=' || !p[1 + strspn(p + 1, " \t\r\n")])
-		return NULL;
-	static const char ends[][9] = {"password", "pass", "token", "secret", "apikey", "api-key"};
-	for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
+	for (const char *q = strpbrk(text, "?&"); q; q = strpbrk(q + 1, "?&"))
+		for (const char *e = q + 1; *e && !strchr("&#= \t\"", *e); e++)
+			for (size_t i = 0; i < ARRAY_SIZE(params); i++)
+				if (strncasecmp(e, params[i], strlen(params[i])) == 0)
+					return true;
+	return false;
+}
+
+struct cred_look {
+	const char *what;
+	char key[100];
+	char store[PATH_MAX]; /* a store's file a helper names (--file), as written */
+};
+
+/* One key of a user's git configuration: a credential in it noted (the
+ * first).  Read as git reads it (gitconfig_each(): quotes, escapes and
+ * continued lines undone). */
+static void on_key(void *ud, const char *sec, const char *secline, const char *key, const char *val)
+{
+	STRING_TABLE_BEGIN
+	static const char ends[][9] = {"password", "pass",    "token", "secret",
+				       "apikey",   "api-key", "cookie"};
+	STRING_TABLE_END
+	struct cred_look *c = ud;
+	size_t k = strlen(key);
+	const char *what = NULL;
+
+	if (val && strcmp(sec, "credential") == 0 && strcmp(key, "helper") == 0 && !c->store[0]) {
+		const char *f = strstr(val, "--file");
+		if (f) {
+			f += 6 + strspn(f + 6, "= \t");
+			snprintf(c->store, sizeof(c->store), "%.*s", (int)strcspn(f, " \t"), f);
+		}
+	}
+	if (c->what)
+		return;
+	if (url_secret(secline))
+		what = "a URL's password or token";
+	else if (!val)
+		return;
+	else if (strcmp(key, "extraheader") == 0)
+		what = "an extra header (sent with every request)";
+	else if (strcmp(sec, "credential") == 0 && strcmp(key, "helper") == 0 &&
+		 (strchr(val, '!') || strstr(val, "--file")))
+		what = "a credential helper's own command or store";
+	else if (url_secret(val))
+		what = "a URL's password or token";
+	else if (!strstr(val, "://") && env_secret_value(val))
+		what = "a password, header or token";
+	for (size_t i = 0; !what && i < ARRAY_SIZE(ends); i++) {
 		size_t e = strlen(ends[i]);
 		if (k >= e && strcmp(key + k - e, ends[i]) == 0)
-			return "a password or token";
+			what = "a password or token";
 	}
-	return NULL;
+	if (what) {
+		c->what = what;
+		snprintf(c->key, sizeof(c->key), "%s.%s", sec, key);
+	}
+}
+
+/* What FILE (a user git configuration) holds that is a credential: NULL,
+ * or what, with the key in KEY, and the store's file a helper names in
+ * STORE (PATH_MAX; "" when none). */
+static const char *credential_in(const char *file, char *key, size_t size, char *store)
+{
+	struct cred_look c = {0};
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	size_t n = 0;
+	char *buf;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	buf = gitconfig_read(fd, &st, &n);
+	if (buf) {
+		gitconfig_each(buf, n, on_key, &c);
+		explicit_bzero(buf, n);
+		free(buf);
+	} else {
+		c.what = "what could not be read"; /* (past GITCONFIG_MAX) */
+	}
+	snprintf(key, size, "%s", c.key);
+	snprintf(store, PATH_MAX, "%s", c.store);
+	return c.what;
 }
 
 void gitconfig_deny_credentials(struct policy *p, const char *home)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL");
-	char paths[3][PATH_MAX];
+	char paths[4][PATH_MAX];
 	size_t n = 0;
 
 	if (global && global[0] == '/')
 		snprintf(paths[n++], PATH_MAX, "%s", global);
 	if (home && home[0] == '/') {
 		snprintf(paths[n++], PATH_MAX, "%s/.gitconfig", home);
-		if (!(xdg && xdg[0] == '/'))
-			snprintf(paths[n++], PATH_MAX, "%s/.config/git/config", home);
+		/* whatever XDG_CONFIG_HOME says here: the command's git, which
+		 * is not given the variable, reads this one */
+		snprintf(paths[n++], PATH_MAX, "%s/.config/git/config", home);
 	}
 	if (xdg && xdg[0] == '/')
 		snprintf(paths[n++], PATH_MAX, "%s/git/config", xdg);
 	for (size_t i = 0; i < n; i++) {
-		FILE *f = fopen(paths[i], "re");
-		char *line = NULL;
-		size_t cap = 0;
-		unsigned no = 0;
-		const char *what = NULL;
+		char key[100], store[PATH_MAX], full[PATH_MAX];
+		const char *what = credential_in(paths[i], key, sizeof(key), store);
 
-		if (!f)
-			continue;
-		while (!what && getline(&line, &cap, f) > 0)
-			what = (no++, credential_in(line));
-		if (line)
-			explicit_bzero(line, cap);
-		free(line);
-		fclose(f);
 		if (!what)
 			continue;
-		warn("%s:%u holds %s: the sandbox does not read that file (its git runs "
-		     "without it); keep the credential in a credential helper's store",
-		     paths[i], no, what);
+		/* and the store's own file, wherever it is */
+		if (store[0] == '~' && store[1] == '/' && home &&
+		    (size_t)snprintf(full, sizeof(full), "%s%s", home, store + 1) < sizeof(full))
+			snprintf(store, PATH_MAX, "%s", full);
+		if (store[0] == '/' &&
+		    policy_list_add(&p->fs.deny, store, false, (struct policy_origin){0}) < 0)
+			die("out of memory");
+		warn("%s holds %s%s%s: the sandbox does not read that file (its git runs "
+		     "without it); keep credentials in a credential helper's store",
+		     paths[i], what, key[0] ? " in " : "", key);
 		if (policy_list_add(&p->fs.deny, paths[i], false, (struct policy_origin){0}) < 0)
 			die("out of memory");
 	}

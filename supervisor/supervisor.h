@@ -646,6 +646,14 @@ enum git_pointer {
 	PTR_PATH_DIR,	 /* a directory put on a search path (direnv's PATH_add) */
 	_PTR_MAX,
 };
+/* Pure: calls FN with each key of the configuration BUF (N bytes): its
+ * section's name (lower-cased, no subsection), the section's whole line as
+ * written, the key (lower-cased, cut at 63), and its value read as git
+ * reads it (quotes, escapes, continued lines), NULL for a key without '='
+ * (true).  A value git refuses is passed over. */
+typedef void (*each_fn)(void *ud, const char *sec, const char *secline, const char *key,
+			const char *val);
+void gitconfig_each(const char *buf, size_t n, each_fn fn, void *ud);
 typedef void (*pointer_fn)(void *ud, enum git_pointer kind, const char *value);
 /* Pure: calls FN with each value in the configuration BUF (N bytes) that
  * points git outside its git directory (enum git_pointer), read as git

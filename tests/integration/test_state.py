@@ -440,6 +440,10 @@ HOME_SECRETS = [
     ".claude.json.backup", ".claude/projects/p/s.jsonl", ".claude/ide/1.lock",
     ".claude/backups/.claude.json.backup.1", ".claude/history.jsonl",
     ".gemini/.env", ".qwen/.env", ".codex/config.toml", ".copilot/config.json",
+    # (a second review)
+    ".gitcookies", ".config/rclone/rclone.conf", ".s3cfg",
+    ".gradle/gradle.properties", ".my.cnf", ".env", ".local/share/atuin/history.db",
+    ".cache/huggingface/token", ".config/sops/age/keys.txt", ".zhistory",
 ]
 
 
@@ -586,16 +590,18 @@ def test_seed_copies_no_symlink(box):
     os.unlink(os.path.join(h, ".gemini"))
     os.mkdir(os.path.join(h, ".codex"))
     os.symlink("/etc/shadow", os.path.join(h, ".codex", "auth.json"))
-    with open(os.path.join(h, ".codex", "config.toml"), "w") as f:
+    # (AGENTS.md: config.toml, which may hold MCP servers' tokens, is one
+    # of the default's denies, never seeded)
+    with open(os.path.join(h, ".codex", "AGENTS.md"), "w") as f:
         f.write("cfg")
-    for n in (".codex", ".codex/config.toml"):
+    for n in (".codex", ".codex/AGENTS.md"):
         os.chown(os.path.join(h, n), owner(box), owner(box))
     pol = box.policy("""
         [filesystem]
         private_seed = ~/.codex/
         private_env = CODEX_HOME=~/.codex
         """, name="agent.ini")
-    r = run(box, pol, "cat ${CODEX_HOME:-~/.codex}/config.toml")
+    r = run(box, pol, "cat ${CODEX_HOME:-~/.codex}/AGENTS.md")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "cfg"
     assert not os.path.lexists(os.path.join(state_dir(box), ".codex", "auth.json"))
@@ -868,33 +874,50 @@ def test_no_state_in_a_system_directory_as_root(box):
 
 
 GITCONFIG_SECRETS = {
-    ".gitconfig": '[user]\n\tname = Octo\n[url "https://octocat:ghp_GITCONFIG_TOKEN_1@github.com/"]\n'
-                  '\tinsteadOf = https://github.com/\n',
-    ".config/git/config": "[http]\n\textraHeader = Authorization: Bearer GITCONFIG_TOKEN_2\n",
+    "url": (".gitconfig", '[url "https://octocat:ghp_GITCONFIG_TOKEN_1@github.com/"]\n'
+            "\tinsteadOf = https://github.com/\n"),
+    "header": (".config/git/config", "[http]\n\textraHeader = Authorization: Bearer GITCONFIG_TOKEN_2\n"),
+    # (a review of the first check: quotes, a continued line, an inline
+    # helper, another header, a query's token, a key on its section's line)
+    "quoted": (".gitconfig", '[remote "o"]\n\turl = "https://u:ghp_GITCONFIG"_TOKEN_3@github.com/x\n'),
+    "continued": (".gitconfig", "[remote \"o\"]\n\turl = https://u:\\\nGITCONFIG_TOKEN_4@github.com/x\n"),
+    "helper": (".gitconfig", '[credential]\n\thelper = "!f() { echo password=GITCONFIG_TOKEN_5; }; f"\n'),
+    "api-key": (".gitconfig", "[http \"https://api.example.com/\"]\n\textraHeader = X-Api-Key: GITCONFIG_TOKEN_6\n"),
+    "query": (".gitconfig", "[remote \"o\"]\n\turl = https://gitlab.example.com/x.git?private_token=GITCONFIG_TOKEN_7\n"),
+    "section-line": (".gitconfig", "[sendemail] smtpPass = GITCONFIG_TOKEN_8\n"),
+    # a store of its own: the store's file denied too
+    "store": (".gitconfig", "[credential]\n\thelper = store --file ~/.config/git/git-credentials\n"),
 }
 
 
-@pytest.mark.parametrize("rel", sorted(GITCONFIG_SECRETS))
-def test_a_token_written_in_the_users_git_config_is_out_of_reach(box, rel):
+@pytest.mark.parametrize("case", sorted(GITCONFIG_SECRETS))
+def test_a_token_written_in_the_users_git_config_is_out_of_reach(box, case):
     """Hole (an outside review): the default reads ~/.gitconfig and
     ~/.config/git for the sandbox's git, and a token written there (a URL
     with a password, an http.extraHeader) was the command's to read, under
     every shipped policy.  Such a file is denied now, and said; the
     control: the same file without the token is read (its user.name)."""
+    rel, text = GITCONFIG_SECRETS[case]
     h = home(box)
     p = os.path.join(h, rel)
     os.makedirs(os.path.dirname(p), exist_ok=True)
     with open(p, "w") as f:
-        f.write(GITCONFIG_SECRETS[rel])
+        f.write("[user]\n\tname = Octo\n" + text)
     subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
-    cmd = "cat ~/%s; git config --global user.name; echo ran" % rel
+    store = os.path.join(h, ".config", "git", "git-credentials")
+    os.makedirs(os.path.dirname(store), exist_ok=True)
+    with open(store, "w") as f:
+        f.write("https://u:GITCONFIG_TOKEN_9@github.com\n")
+    cmd = "cat ~/%s ~/.config/git/git-credentials; git config --global user.name; echo ran" % rel
     r = box.run(["sh", "-c", cmd], policy=box.policy(""), env={"HOME": h})
     assert "ran" in r.stdout.split(), r.stdout + r.stderr
     assert "GITCONFIG_TOKEN" not in r.stdout, r.stdout
-    assert "%s:%d holds" % (p, 2 if rel == ".config/git/config" else 3) in r.stderr, r.stderr
-    # the control: without the token, read
+    assert "%s holds" % p in r.stderr, r.stderr
+    # the control: without the token, read (an SSH user in a URL is none:
+    # AWS CodeCommit's key ids, a review of the first check)
     with open(p, "w") as f:
-        f.write("[user]\n\tname = Octo\n")
+        f.write("[user]\n\tname = Octo\n[url \"ssh://APKAEIBAERJR2EXAMPLE@git-codecommit"
+                ".example.com/v1/repos/\"]\n\tinsteadOf = https://git-codecommit.example.com/\n")
     r = box.run(["sh", "-c", cmd], policy=box.policy(""), env={"HOME": h})
     assert "Octo" in r.stdout.split(), r.stdout + r.stderr
     assert "holds" not in r.stderr, r.stderr

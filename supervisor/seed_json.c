@@ -209,8 +209,11 @@ static int dup_string(struct jp *p, char **ret, bool *has_nul)
 	return parse_string(p, *ret, has_nul);
 }
 
-/* How a container's members are read: a top-level object's "env" object
- * is scrubbed, the rest only checked. */
+/* How a container's members are read: an "env" object's by their names
+ * and values (JP_ENV); the top level's (JP_TOP) and every other's
+ * (JP_PLAIN) by their string values, and names for those (an outside
+ * review: a hook's command with a webhook URL, a status line's Bearer
+ * header, an MCP server's env, a marketplace's URL with a token). */
 enum jp_mode {
 	JP_PLAIN = 0,
 	JP_TOP,
@@ -275,6 +278,26 @@ static int scrub_member(struct jp *p, const char *name, bool name_nul, size_t st
 	return 0;
 }
 
+/* An array's string element at P: blanked, *KEPT false, when it holds a
+ * secret (an MCP server's argument: postgresql://admin:PW@host/db). */
+static int scrub_element(struct jp *p, bool *kept)
+{
+	_cleanup_free_ char *value = NULL;
+	size_t start = p->i;
+	bool nul = false;
+	int r = dup_string(p, &value, &nul);
+
+	if (r < 0)
+		return r;
+	*kept = !(nul || env_secret_value(value));
+	if (!*kept) {
+		memset(p->s + start, ' ', p->i - start);
+		say_name(p, "[...]");
+		p->blanked++;
+	}
+	return 0;
+}
+
 /* Claude Code's settings that name a command printing a credential */
 STRING_TABLE_BEGIN
 static const char helpers[][20] = {"apiKeyHelper", "awsAuthRefresh", "awsCredentialExport",
@@ -289,10 +312,7 @@ static int parse_member(struct jp *p, int depth, enum jp_mode mode, bool *kept)
 	bool nul = false;
 	int r;
 
-	if (mode == JP_PLAIN)
-		r = parse_string(p, NULL, NULL);
-	else
-		r = dup_string(p, &name, &nul);
+	r = dup_string(p, &name, &nul);
 	if (r < 0)
 		return r;
 	skip_ws(p);
@@ -303,19 +323,22 @@ static int parse_member(struct jp *p, int depth, enum jp_mode mode, bool *kept)
 		return -EINVAL;
 	switch (mode) {
 	case JP_TOP:
-		/* every "env": JSON.parse keeps the last of duplicate keys */
-		if (!nul && strcmp(name, "env") == 0 && p->s[p->i] == '{')
-			return parse_container(p, depth, JP_ENV);
 		/* the commands that print a key or headers for the CLI (an
 		 * outside review: `echo KEY` copied as it was) */
 		for (size_t k = 0; !nul && k < ARRAY_SIZE(helpers); k++)
 			if (strcmp(name, helpers[k]) == 0)
 				return scrub_member(p, name, nul, start, depth, kept, true);
+		/* fall through */
+	case JP_PLAIN:
+		/* every "env" (JSON.parse keeps the last of duplicate keys;
+		 * an MCP server's, a hook's): as the top level's */
+		if (!nul && strcmp(name, "env") == 0 && p->s[p->i] == '{')
+			return parse_container(p, depth, JP_ENV);
+		if (p->s[p->i] == '"')
+			return scrub_member(p, name, nul, start, depth, kept, false);
 		return parse_value(p, depth);
 	case JP_ENV:
 		return scrub_member(p, name, nul, start, depth, kept, false);
-	case JP_PLAIN:
-		return parse_value(p, depth);
 	case JP_MODE_MAX:
 	default:
 		return -EINVAL;
@@ -346,7 +369,9 @@ static int parse_container(struct jp *p, int depth, enum jp_mode mode)
 		int r;
 		bool kept = true;
 		skip_ws(p);
-		if (close == ']')
+		if (close == ']' && p->i < p->n && p->s[p->i] == '"')
+			r = scrub_element(p, &kept);
+		else if (close == ']')
 			r = parse_value(p, depth + 1);
 		else if (p->i >= p->n || p->s[p->i] != '"')
 			r = -EINVAL;

@@ -74,16 +74,22 @@ static ssize_t read_on(int fd, void *buf, size_t len)
  * .claude/ in a seeded tree too): their "env" object is where its
  * documentation puts ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY, AWS_* keys
  * and Bedrock's token, which the CLI sets for itself and every tool it
- * runs.  These names only, and a copy left beside one (settings.json.bak,
- * settings.json~), which holds the same "env": no other file holds
- * variables the CLI sets.  Another tool's settings.json (VS Code's, Gemini
- * CLI's, which may hold comments) is scrubbed or refused too: the name is
- * all there is to tell them apart by.
+ * runs; and a copy left beside one (settings.json.bak, settings.json~).
+ * Every other JSON file of a seed too (an outside review: an MCP server
+ * list's arguments, a plugin marketplace's URL with a token): a secret
+ * may stand anywhere in one (seed_json.c).  Another tool's JSON (VS
+ * Code's, Gemini CLI's, which may hold comments) is scrubbed or refused
+ * too: the name is all there is to tell them apart by.
  */
 static bool seed_settings(const char *name)
 {
+	size_t n = strlen(name);
+
+	/* and every JSON file: an MCP server list (.mcp.json), a plugin
+	 * marketplace's URL, with a token in it (an outside review) */
 	return strncmp(name, "settings.json", 13) == 0 ||
-	       strncmp(name, "settings.local.json", 19) == 0;
+	       strncmp(name, "settings.local.json", 19) == 0 ||
+	       (n > 5 && strcmp(name + n - 5, ".json") == 0);
 }
 
 /*
@@ -121,7 +127,7 @@ static int read_settings(struct seed_ctx *c, int src, const struct stat *st, con
 		return 1;
 	}
 	if (r > 0)
-		warn("private_seed %s: %s: env %s may hold a secret, not copied (give it to the "
+		warn("private_seed %s: %s: %s may hold a secret, not copied (give it to the "
 		     "sandbox as a [credential])",
 		     c->top, rel, names);
 	*ret_len = n;

@@ -337,7 +337,7 @@ def test_claude_codes_seed_leaves_out_secrets_and_the_hosts_sessions(box):
         assert secret not in r.stdout and secret not in r.stderr, (secret, r.stdout)
     assert "opus-SEEDED" in r.stdout and "DEBUG_LEVEL" in r.stdout, r.stdout + r.stderr
     assert "SEEDED-COMMAND" in r.stdout, r.stdout
-    assert "settings.json: env ANTHROPIC_AUTH_TOKEN may hold a secret" in r.stderr, r.stderr
+    assert "settings.json: ANTHROPIC_AUTH_TOKEN may hold a secret" in r.stderr, r.stderr
     assert "settings.local.json is not strict JSON" in r.stderr, r.stderr
     with open(os.path.join(state_dir(box, "claude-code"), ".claude", "settings.json")) as f:
         assert json.load(f) == {"env": {"DEBUG_LEVEL": "2"}, "model": "opus-SEEDED"}
@@ -345,6 +345,44 @@ def test_claude_codes_seed_leaves_out_secrets_and_the_hosts_sessions(box):
     assert r.stdout == "SANDBOX-SESSION\n{}\n", r.stdout + r.stderr
     assert os.listdir(os.path.join(h, ".claude", "projects")) == ["-home-u-secretproj"]
     assert os.listdir(os.path.join(h, ".claude", "ide")) == ["1234.lock"]
+
+
+def test_claude_codes_seed_leaves_out_secrets_outside_the_env(box):
+    """Hole (an outside review): only settings.json's top-level "env" was
+    scrubbed; a Stop hook's command with a webhook's token, a status
+    line's Bearer header, an MCP server's env and arguments (in
+    settings.json, in .mcp.json), a plugin marketplace's URL with a
+    token and apiKeyHelper's `echo KEY` came into the sandbox as they
+    were.  Blanked now; the control: the rest of each file comes along."""
+    h = home(box)
+    files = {
+        "settings.json": json.dumps({
+            "model": "opus-SEEDED",
+            "apiKeyHelper": "echo sk-ant-api03-HELPERKEY",
+            "hooks": {"Stop": [{"hooks": [{"type": "command", "command":
+                                           "curl https://hooks.example/x?token=HOOKSECRET1"}]}]},
+            "statusLine": {"type": "command",
+                           "command": "curl -H 'Authorization: Bearer LINESECRET2' x"},
+            "mcpServers": {"gh": {"command": "gh-mcp",
+                                  "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_MCPSECRET3"}}}}),
+        ".mcp.json": json.dumps({"mcpServers": {"db": {"command": "pg-mcp", "args": [
+            "--keep", "postgresql://admin:PGSECRET4@db/app"]}}}),
+        "plugins/known_marketplaces.json": json.dumps({"m": {"source": {
+            "url": "https://x-access-token:ghs_MARKETSECRET5@github.com/o/r.git"}}}),
+    }
+    for rel, text in files.items():
+        p = os.path.join(h, ".claude", rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    r = run(box, claude_policy(box), 'cd "$CLAUDE_CONFIG_DIR" && grep -r "" .; echo ran')
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    for secret in ("HELPERKEY", "HOOKSECRET1", "LINESECRET2", "MCPSECRET3", "PGSECRET4",
+                   "MARKETSECRET5"):
+        assert secret not in r.stdout and secret not in r.stderr, (secret, r.stdout)
+    for kept in ("opus-SEEDED", "gh-mcp", "pg-mcp", "--keep", "known_marketplaces.json"):
+        assert kept in r.stdout, (kept, r.stdout + r.stderr)
 
 
 def test_a_home_reached_through_a_link_seeds_no_denied_file(box):

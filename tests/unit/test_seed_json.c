@@ -93,6 +93,23 @@ static void test_env_members_that_may_hold_a_secret_are_blanked(void **state)
 	     "{~~~~~~~~~~~~~~~~~~~~~~~~~~\"model\":\"m\"}", "apiKeyHelper"},
 	    {"{\"model\":\"m\",\"awsAuthRefresh\":[\"x\"]}",
 	     "{\"model\":\"m\"~~~~~~~~~~~~~~~~~~~~~~~}", "awsAuthRefresh"},
+	    /* (an outside review) secrets anywhere in the file: an "env" at any
+	     * depth, a name or value that says so, an array's element */
+	    {"{\"hooks\":{\"env\":{\"A_TOKEN\":\"1\"}},\"env\":\"B_TOKEN=2\"}",
+	     "{\"hooks\":{\"env\":{~~~~~~~~~~~~~}}~~~~~~~~~~~~~~~~~~}", "A_TOKEN env"},
+	    {"[{\"env\":{\"A_TOKEN\":\"1\"}}]", "[{\"env\":{~~~~~~~~~~~~~}}]", "A_TOKEN"},
+	    {"{\"statusLine\":\"/bin/key\",\"A_TOKEN\":\"y\"}",
+	     "{\"statusLine\":\"/bin/key\"~~~~~~~~~~~~~~}", "A_TOKEN"},
+	    {"{\"ENV\":{\"A_TOKEN\":\"1\"},\"envs\":{\"B_TOKEN\":\"2\"}}",
+	     "{\"ENV\":{~~~~~~~~~~~~~},\"envs\":{~~~~~~~~~~~~~}}", "A_TOKEN B_TOKEN"},
+	    {"{\"hooks\":{\"Stop\":[{\"type\":\"command\",\"command\":\"curl "
+	     "https://h.example/x?token=abc\"}]},\"m\":1}",
+	     "{\"hooks\":{\"Stop\":[{\"type\":\"command\"~~~~~~~~~~~~~~~~ "
+	     "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}]},\"m\":1}",
+	     "command"},
+	    {"{\"mcpServers\":{\"db\":{\"args\":[\"--url\",\"postgresql://admin:PW@db/app\"]}}}",
+	     "{\"mcpServers\":{\"db\":{\"args\":[\"--url\"~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~]}}}",
+	     "[...]"},
 	    /* a control character in a name is not printed */
 	    {"{\"env\":{\"A\\u001b_TOKEN\":\"1\"}}", "{\"env\":{~~~~~~~~~~~~~~~~~~~}}", "A?_TOKEN"},
 	};
@@ -126,12 +143,8 @@ static void test_the_rest_is_kept_byte_for_byte(void **state)
 	    "{\"env\":{}}",
 	    "{ \"env\" : { \"MODEL\" :\t\"a\\\"b\" , \"DEBUG\" : \"1\" } }\r\n",
 	    "{\"env\":{\"N\":5,\"T\":true,\"F\":false,\"Z\":null,\"MAX_OUTPUT_TOKENS\":\"4096\"}}",
-	    /* an "env" that is not the top level's, or not an object */
-	    "{\"hooks\":{\"env\":{\"A_TOKEN\":\"1\"}},\"env\":\"B_TOKEN=2\"}",
-	    "[{\"env\":{\"A_TOKEN\":\"1\"}}]",
-	    /* a secret's name outside "env" is no variable the CLI sets */
-	    "{\"statusLine\":\"~/bin/key\",\"A_TOKEN\":\"y\"}",
-	    "{\"ENV\":{\"A_TOKEN\":\"1\"},\"envs\":{\"B_TOKEN\":\"2\"}}",
+	    /* an "env" that is no object, a command without a secret */
+	    "{\"env\":\"MODEL=opus\",\"statusLine\":{\"command\":\"~/bin/line\"}}",
 	    "{\"a\":[0,-0,1.5e10,-2E-3,1e+2,\"\\b\\f\\n\\r\\t\\/\\\\\",\"\xc3\xa9\"]}",
 	    "\"just a string\"",
 	    " 42 ",

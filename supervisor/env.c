@@ -62,8 +62,11 @@ bool env_secret_name(const char *name)
 
 	if (n >= sizeof(up))
 		return true; /* (no such name is kept: put_kept() takes 255) */
+	/* (a header's name too: X-Api-Key) */
 	for (size_t i = 0; i <= n; i++)
-		up[i] = name[i] >= 'a' && name[i] <= 'z' ? (char)(name[i] - 'a' + 'A') : name[i];
+		up[i] = name[i] >= 'a' && name[i] <= 'z' ? (char)(name[i] - 'a' + 'A')
+			: name[i] == '-'		 ? '_'
+							 : name[i];
 	for (size_t i = 0; i < ARRAY_SIZE(secret_words); i++) {
 		const char *at = up;
 		while ((at = strstr(at, secret_words[i]))) {
@@ -117,7 +120,7 @@ bool env_secret_value(const char *value)
 	}
 	for (const char *v = value; *v; v++)
 		for (size_t i = 0; i < ARRAY_SIZE(params); i++)
-			if ((v == value || strchr("?&;: _", v[-1])) &&
+			if ((v == value || strchr("?&;: _-", v[-1])) &&
 			    strncasecmp(v, params[i], strlen(params[i])) == 0 &&
 			    v[strlen(params[i])])
 				return true;
@@ -136,6 +139,10 @@ bool env_secret_value(const char *value)
 			    v[l + 1])
 				return true;
 		}
+		/* a webhook's URL, whose path is its secret */
+		if (strncasecmp(v, "https://hooks.slack.com/services/", 33) == 0 ||
+		    strncasecmp(v, "https://discord.com/api/webhooks/", 33) == 0)
+			return true;
 		/* a token whose form says it is one, wherever it stands */
 		for (size_t i = 0; i < ARRAY_SIZE(token_prefixes); i++) {
 			size_t l = strlen(token_prefixes[i]);

@@ -807,10 +807,13 @@ void gitconfig_each(const char *buf, size_t n, each_fn fn, void *ud)
 	_cleanup_free_ char *joined = NULL, *val = NULL;
 
 	const char *l;
-	size_t len;
+	size_t len, from = 0;
 
-	for (size_t at = 0; gitconfig_line(buf, n, &at, &l, &len);) {
-		char key[64];
+	/* a UTF-8 byte order mark, which git skips */
+	if (n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		from = 3;
+	for (size_t at = from; gitconfig_line(buf, n, &at, &l, &len);) {
+		char key[128];
 		size_t k = 0, kn = 0;
 		if (*l == '[') {
 			snprintf(secline, sizeof(secline), "%.*s", (int)len, l);

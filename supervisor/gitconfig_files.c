@@ -7,6 +7,7 @@
  * or a submodule's, found through its `gitdir:` file, and the core.worktree
  * it names.  These read and stat; what a file says is gitconfig_pointers()'s.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -318,6 +319,19 @@ static bool url_secret(const char *text)
 	return false;
 }
 
+/* Whether TEXT holds a header or a key (env_secret_value()), its URLs'
+ * user parts aside (ssh://git@host/ names no secret: url_secret() judges
+ * those). */
+static bool value_secret(const char *text)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (char *u = strstr(buf, "://"); u; u = strstr(u, "://"))
+		memcpy(u, ":__", 3);
+	return env_secret_value(buf);
+}
+
 struct cred_look {
 	const char *what;
 	char key[100];
@@ -357,7 +371,10 @@ static void on_key(void *ud, const char *sec, const char *secline, const char *k
 		what = "a credential helper's own command or store";
 	else if (url_secret(val))
 		what = "a URL's password or token";
-	else if (!strstr(val, "://") && env_secret_value(val))
+	else if (strcmp(key, "proxy") == 0 && strchr(val, '@') &&
+		 memchr(val, ':', (size_t)(strchr(val, '@') - val)))
+		what = "a proxy's password"; /* ([user[:password]@]host, no scheme) */
+	else if (value_secret(val))
 		what = "a password, header or token";
 	for (size_t i = 0; !what && i < ARRAY_SIZE(ends); i++) {
 		size_t e = strlen(ends[i]);
@@ -386,6 +403,17 @@ static const char *credential_in(const char *file, char *key, size_t size, char 
 	buf = gitconfig_read(fd, &st, &n);
 	if (buf) {
 		gitconfig_each(buf, n, on_key, &c);
+		/* and every line as it is, comments too (a token commented out
+		 * is still the file's to read) */
+		for (size_t at = 0; !c.what && at < n;) {
+			const char *nl = memchr(buf + at, '\n', n - at);
+			size_t len = nl ? (size_t)(nl - buf - at) : n - at;
+			char line[4096];
+			snprintf(line, sizeof(line), "%.*s", (int)len, buf + at);
+			if (url_secret(line) || value_secret(line))
+				c.what = "a password, header or token in a line";
+			at += len + 1;
+		}
 		explicit_bzero(buf, n);
 		free(buf);
 	} else {
@@ -399,7 +427,7 @@ static const char *credential_in(const char *file, char *key, size_t size, char 
 void gitconfig_deny_credentials(struct policy *p, const char *home)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL");
-	char paths[4][PATH_MAX];
+	char paths[16][PATH_MAX];
 	size_t n = 0;
 
 	if (global && global[0] == '/')
@@ -412,6 +440,19 @@ void gitconfig_deny_credentials(struct policy *p, const char *home)
 	}
 	if (xdg && xdg[0] == '/')
 		snprintf(paths[n++], PATH_MAX, "%s/git/config", xdg);
+	/* the other files of ~/.config/git, which the default grants whole
+	 * (a file a configuration includes, a store beside it) */
+	char dir[PATH_MAX];
+	DIR *d = home && home[0] == '/' &&
+			 (size_t)snprintf(dir, sizeof(dir), "%s/.config/git", home) < sizeof(dir)
+		     ? opendir(dir)
+		     : NULL;
+	for (struct dirent *de; d && n < ARRAY_SIZE(paths) && (de = readdir(d));)
+		if (de->d_name[0] != '.' && strcmp(de->d_name, "config") != 0 &&
+		    (size_t)snprintf(paths[n], PATH_MAX, "%s/%s", dir, de->d_name) < PATH_MAX)
+			n++;
+	if (d)
+		closedir(d);
 	for (size_t i = 0; i < n; i++) {
 		char key[100], store[PATH_MAX], full[PATH_MAX];
 		const char *what = credential_in(paths[i], key, sizeof(key), store);

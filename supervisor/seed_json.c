@@ -218,6 +218,7 @@ enum jp_mode {
 	JP_PLAIN = 0,
 	JP_TOP,
 	JP_ENV,
+	JP_KEEP, /* "permissions": its rules are the user's guard, kept as they are */
 	JP_MODE_MAX,
 };
 
@@ -279,17 +280,20 @@ static int scrub_member(struct jp *p, const char *name, bool name_nul, size_t st
 }
 
 /* An array's string element at P: blanked, *KEPT false, when it holds a
- * secret (an MCP server's argument: postgresql://admin:PW@host/db). */
-static int scrub_element(struct jp *p, bool *kept)
+ * secret (an MCP server's argument: postgresql://admin:PW@host/db), or
+ * follows an option that names one (*FLAG: "--api-key", "--token"), which
+ * is set for the next. */
+static int scrub_element(struct jp *p, bool *kept, bool *flag)
 {
 	_cleanup_free_ char *value = NULL;
 	size_t start = p->i;
-	bool nul = false;
+	bool nul = false, after = *flag;
 	int r = dup_string(p, &value, &nul);
 
 	if (r < 0)
 		return r;
-	*kept = !(nul || env_secret_value(value));
+	*flag = !nul && value[0] == '-' && !strchr(value, '=') && env_secret_name(value);
+	*kept = !(nul || after || env_secret_value(value));
 	if (!*kept) {
 		memset(p->s + start, ' ', p->i - start);
 		say_name(p, "[...]");
@@ -334,11 +338,20 @@ static int parse_member(struct jp *p, int depth, enum jp_mode mode, bool *kept)
 		 * an MCP server's, a hook's): as the top level's */
 		if (!nul && strcmp(name, "env") == 0 && p->s[p->i] == '{')
 			return parse_container(p, depth, JP_ENV);
+		/* the permission rules (an outside review: "Bash(export
+		 * GITHUB_TOKEN=*)" denied nothing once blanked) */
+		if (!nul && strcmp(name, "permissions") == 0 &&
+		    (p->s[p->i] == '{' || p->s[p->i] == '['))
+			return parse_container(p, depth, JP_KEEP);
 		if (p->s[p->i] == '"')
 			return scrub_member(p, name, nul, start, depth, kept, false);
 		return parse_value(p, depth);
 	case JP_ENV:
 		return scrub_member(p, name, nul, start, depth, kept, false);
+	case JP_KEEP:
+		if (p->s[p->i] == '{' || p->s[p->i] == '[')
+			return parse_container(p, depth, JP_KEEP);
+		return parse_value(p, depth);
 	case JP_MODE_MAX:
 	default:
 		return -EINVAL;
@@ -354,7 +367,7 @@ static int parse_member(struct jp *p, int depth, enum jp_mode mode, bool *kept)
 static int parse_container(struct jp *p, int depth, enum jp_mode mode)
 {
 	char close = p->s[p->i] == '{' ? '}' : ']';
-	bool kept_before = false;
+	bool kept_before = false, flag = false;
 	size_t comma = SIZE_MAX; /* the comma before this member */
 
 	if (depth >= SEED_JSON_DEPTH)
@@ -369,8 +382,8 @@ static int parse_container(struct jp *p, int depth, enum jp_mode mode)
 		int r;
 		bool kept = true;
 		skip_ws(p);
-		if (close == ']' && p->i < p->n && p->s[p->i] == '"')
-			r = scrub_element(p, &kept);
+		if (close == ']' && mode != JP_KEEP && p->i < p->n && p->s[p->i] == '"')
+			r = scrub_element(p, &kept, &flag);
 		else if (close == ']')
 			r = parse_value(p, depth + 1);
 		else if (p->i >= p->n || p->s[p->i] != '"')

@@ -89,7 +89,8 @@ static bool seed_settings(const char *name)
 	 * marketplace's URL, with a token in it (an outside review) */
 	return strncmp(name, "settings.json", 13) == 0 ||
 	       strncmp(name, "settings.local.json", 19) == 0 ||
-	       (n > 5 && strcmp(name + n - 5, ".json") == 0);
+	       (n > 5 && strcmp(name + n - 5, ".json") == 0) || strstr(name, ".json.") ||
+	       (n > 6 && strcmp(name + n - 6, ".json~") == 0); /* (and copies: x.json.bak) */
 }
 
 /*

@@ -648,7 +648,7 @@ enum git_pointer {
 };
 /* Pure: calls FN with each key of the configuration BUF (N bytes): its
  * section's name (lower-cased, no subsection), the section's whole line as
- * written, the key (lower-cased, cut at 63), and its value read as git
+ * written, the key (lower-cased, cut at 127), and its value read as git
  * reads it (quotes, escapes, continued lines), NULL for a key without '='
  * (true).  A value git refuses is passed over. */
 typedef void (*each_fn)(void *ud, const char *sec, const char *secline, const char *key,

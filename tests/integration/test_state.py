@@ -923,6 +923,14 @@ GITCONFIG_SECRETS = {
     "api-key": (".gitconfig", "[http \"https://api.example.com/\"]\n\textraHeader = X-Api-Key: GITCONFIG_TOKEN_6\n"),
     "query": (".gitconfig", "[remote \"o\"]\n\turl = https://gitlab.example.com/x.git?private_token=GITCONFIG_TOKEN_7\n"),
     "section-line": (".gitconfig", "[sendemail] smtpPass = GITCONFIG_TOKEN_8\n"),
+    # (a second review) a token in a value beside a URL, a byte order mark,
+    # a proxy's password without a scheme, a commented-out token
+    "alias-url": (".gitconfig", '[alias]\n\tme = !curl -H "Authorization: Bearer ghp_GITCONFIGTOKEN10xx" '
+                  "https://api.example.com/user\n"),
+    "bom": (".gitconfig", '\ufeff[credential]\n\thelper = "!f() { echo password=GITCONFIG_TOKEN_11; }; f"\n'),
+    "proxy": (".gitconfig", "[http]\n\tproxy = alice:GITCONFIG_TOKEN_12@proxy.example:3128\n"),
+    "comment": (".gitconfig", "[github]\n#\ttoken = ghp_GITCONFIGTOKEN13xxxxxxxxxx\n"),
+    "beside": (".config/git/secret.inc", "[http]\n\textraHeader = Authorization: Bearer GITCONFIG_TOKEN_14\n"),
     # a store of its own: the store's file denied too
     "store": (".gitconfig", "[credential]\n\thelper = store --file ~/.config/git/git-credentials\n"),
 }
@@ -940,12 +948,15 @@ def test_a_token_written_in_the_users_git_config_is_out_of_reach(box, case):
     p = os.path.join(h, rel)
     os.makedirs(os.path.dirname(p), exist_ok=True)
     with open(p, "w") as f:
-        f.write("[user]\n\tname = Octo\n" + text)
+        # (a byte order mark only counts at the file's start)
+        f.write(text + "[user]\n\tname = Octo\n" if case == "bom" else
+                "[user]\n\tname = Octo\n" + text)
     subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
     store = os.path.join(h, ".config", "git", "git-credentials")
-    os.makedirs(os.path.dirname(store), exist_ok=True)
-    with open(store, "w") as f:
-        f.write("https://u:GITCONFIG_TOKEN_9@github.com\n")
+    if case == "store":
+        os.makedirs(os.path.dirname(store), exist_ok=True)
+        with open(store, "w") as f:
+            f.write("https://u:GITCONFIG_TOKEN_9@github.com\n")
     cmd = "cat ~/%s ~/.config/git/git-credentials; git config --global user.name; echo ran" % rel
     r = box.run(["sh", "-c", cmd], policy=box.policy(""), env={"HOME": h})
     assert "ran" in r.stdout.split(), r.stdout + r.stderr
@@ -953,6 +964,8 @@ def test_a_token_written_in_the_users_git_config_is_out_of_reach(box, case):
     assert "%s holds" % p in r.stderr, r.stderr
     # the control: without the token, read (an SSH user in a URL is none:
     # AWS CodeCommit's key ids, a review of the first check)
+    if os.path.exists(store):
+        os.unlink(store)
     with open(p, "w") as f:
         f.write("[user]\n\tname = Octo\n[url \"ssh://APKAEIBAERJR2EXAMPLE@git-codecommit"
                 ".example.com/v1/repos/\"]\n\tinsteadOf = https://git-codecommit.example.com/\n")

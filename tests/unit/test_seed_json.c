@@ -110,6 +110,16 @@ static void test_env_members_that_may_hold_a_secret_are_blanked(void **state)
 	    {"{\"mcpServers\":{\"db\":{\"args\":[\"--url\",\"postgresql://admin:PW@db/app\"]}}}",
 	     "{\"mcpServers\":{\"db\":{\"args\":[\"--url\"~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~]}}}",
 	     "[...]"},
+	    /* (a second review) an option's value, a header's name, --password=, a webhook */
+	    {"{\"a\":{\"args\":[\"-y\",\"--api-key\",\"d41d8cd98f00b204e9800998ecf8427e\"]}}",
+	     "{\"a\":{\"args\":[\"-y\",\"--api-key\"~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~]}}",
+	     "[...]"},
+	    {"{\"a\":{\"headers\":{\"X-Api-Key\":\"9f86d081884c7d659a2f\"}}}",
+	     "{\"a\":{\"headers\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}}}", "X-Api-Key"},
+	    {"{\"a\":[\"--password=Hunter2Sekrit\"]}", "{\"a\":[~~~~~~~~~~~~~~~~~~~~~~~~~~]}",
+	     "[...]"},
+	    {"{\"a\":\"curl https://hooks.slack.com/services/T01/B02/q1w2e3\"}",
+	     "{~~~~~~~~~ ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}", "a"},
 	    /* a control character in a name is not printed */
 	    {"{\"env\":{\"A\\u001b_TOKEN\":\"1\"}}", "{\"env\":{~~~~~~~~~~~~~~~~~~~}}", "A?_TOKEN"},
 	};
@@ -143,6 +153,10 @@ static void test_the_rest_is_kept_byte_for_byte(void **state)
 	    "{\"env\":{}}",
 	    "{ \"env\" : { \"MODEL\" :\t\"a\\\"b\" , \"DEBUG\" : \"1\" } }\r\n",
 	    "{\"env\":{\"N\":5,\"T\":true,\"F\":false,\"Z\":null,\"MAX_OUTPUT_TOKENS\":\"4096\"}}",
+	    /* Claude Code's permission rules, a guard of the user's (a second
+	     * review: "Bash(export GITHUB_TOKEN=*)" was blanked) */
+	    "{\"permissions\":{\"deny\":[\"Bash(curl -H 'Authorization:*)\",\"Bash(export "
+	    "GITHUB_TOKEN=*)\"]}}",
 	    /* an "env" that is no object, a command without a secret */
 	    "{\"env\":\"MODEL=opus\",\"statusLine\":{\"command\":\"~/bin/line\"}}",
 	    "{\"a\":[0,-0,1.5e10,-2E-3,1e+2,\"\\b\\f\\n\\r\\t\\/\\\\\",\"\xc3\xa9\"]}",

@@ -332,6 +332,40 @@ static bool value_secret(const char *text)
 	return env_secret_value(buf);
 }
 
+/* The ends of a key's name that say it holds a credential. */
+STRING_TABLE_BEGIN
+static const char ends[][9] = {"password", "pass",    "token", "secret",
+			       "apikey",   "api-key", "cookie"};
+STRING_TABLE_END
+
+/* Whether KEY (K bytes) ends as a credential's name does. */
+static bool secret_key(const char *key, size_t k)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
+		size_t e = strlen(ends[i]);
+		if (k >= e && strncasecmp(key + k - e, ends[i], e) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether LINE, a comment, holds a key's line with a credential
+ * (`# token = ...`): one put aside is still the file's to read. */
+static bool comment_secret(const char *line)
+{
+	const char *t = line + strspn(line, " \t");
+	size_t k;
+
+	if (*t != '#' && *t != ';')
+		return false;
+	t += 1 + strspn(t + 1, "#; \t");
+	k = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
+	if (!k || !secret_key(t, k))
+		return false;
+	t += k + strspn(t + k, " \t");
+	return *t == '=' && t[1 + strspn(t + 1, " \t\r")];
+}
+
 struct cred_look {
 	const char *what;
 	char key[100];
@@ -343,10 +377,6 @@ struct cred_look {
  * continued lines undone). */
 static void on_key(void *ud, const char *sec, const char *secline, const char *key, const char *val)
 {
-	STRING_TABLE_BEGIN
-	static const char ends[][9] = {"password", "pass",    "token", "secret",
-				       "apikey",   "api-key", "cookie"};
-	STRING_TABLE_END
 	struct cred_look *c = ud;
 	size_t k = strlen(key);
 	const char *what = NULL;
@@ -376,11 +406,8 @@ static void on_key(void *ud, const char *sec, const char *secline, const char *k
 		what = "a proxy's password"; /* ([user[:password]@]host, no scheme) */
 	else if (value_secret(val))
 		what = "a password, header or token";
-	for (size_t i = 0; !what && i < ARRAY_SIZE(ends); i++) {
-		size_t e = strlen(ends[i]);
-		if (k >= e && strcmp(key + k - e, ends[i]) == 0)
-			what = "a password or token";
-	}
+	if (!what && secret_key(key, k))
+		what = "a password or token";
 	if (what) {
 		c->what = what;
 		snprintf(c->key, sizeof(c->key), "%s.%s", sec, key);
@@ -410,7 +437,7 @@ static const char *credential_in(const char *file, char *key, size_t size, char 
 			size_t len = nl ? (size_t)(nl - buf - at) : n - at;
 			char line[4096];
 			snprintf(line, sizeof(line), "%.*s", (int)len, buf + at);
-			if (url_secret(line) || value_secret(line))
+			if (url_secret(line) || value_secret(line) || comment_secret(line))
 				c.what = "a password, header or token in a line";
 			at += len + 1;
 		}

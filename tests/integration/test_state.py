@@ -925,11 +925,12 @@ GITCONFIG_SECRETS = {
     "section-line": (".gitconfig", "[sendemail] smtpPass = GITCONFIG_TOKEN_8\n"),
     # (a second review) a token in a value beside a URL, a byte order mark,
     # a proxy's password without a scheme, a commented-out token
-    "alias-url": (".gitconfig", '[alias]\n\tme = !curl -H "Authorization: Bearer ghp_GITCONFIGTOKEN10xx" '
+    "alias-url": (".gitconfig", '[alias]\n\tme = !curl -H "Authorization: Bearer GITCONFIG_TOKEN_10" '
                   "https://api.example.com/user\n"),
-    "bom": (".gitconfig", '\ufeff[credential]\n\thelper = "!f() { echo password=GITCONFIG_TOKEN_11; }; f"\n'),
+    "bom": (".gitconfig", '\ufeff[url "https://u:GITCONFIG_TOKEN_11@git.example/"]\n'
+            "\tinsteadOf = https://git.example/\n"),
     "proxy": (".gitconfig", "[http]\n\tproxy = alice:GITCONFIG_TOKEN_12@proxy.example:3128\n"),
-    "comment": (".gitconfig", "[github]\n#\ttoken = ghp_GITCONFIGTOKEN13xxxxxxxxxx\n"),
+    "comment": (".gitconfig", "[github]\n#\ttoken = GITCONFIG_TOKEN_13\n"),
     "beside": (".config/git/secret.inc", "[http]\n\textraHeader = Authorization: Bearer GITCONFIG_TOKEN_14\n"),
     # a store of its own: the store's file denied too
     "store": (".gitconfig", "[credential]\n\thelper = store --file ~/.config/git/git-credentials\n"),

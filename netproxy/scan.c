@@ -292,7 +292,7 @@ static int anchor_new(const struct reader *r, char c, uint32_t pos)
 	unsigned q;
 
 	if (sc->live[r->set] == sc->cap[r->set] && anchors_grow(sc, r->set) < 0)
-		return -2;
+		return sc->anchor_max ? -2 : -1; /* (0: no needle a parse could follow) */
 	/* a slot not alive (every alive one is in idx[]): there is one */
 	for (q = sc->hint[r->set]; sc->a[r->set][q].alive;)
 		q = q + 1 == sc->cap[r->set] ? 0 : q + 1;

@@ -135,7 +135,7 @@ bool env_secret_value(const char *value)
 			return true;
 		for (size_t i = 0; i < ARRAY_SIZE(header_names); i++) {
 			size_t l = strlen(header_names[i]);
-			if (strncasecmp(v, header_names[i], l) == 0 && strchr(":=", v[l]) &&
+			if (strncasecmp(v, header_names[i], l) == 0 && v[l] && strchr(":=", v[l]) &&
 			    v[l + 1])
 				return true;
 		}

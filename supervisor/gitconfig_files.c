@@ -334,11 +334,12 @@ static bool value_secret(const char *text)
 
 /* The ends of a key's name that say it holds a credential. */
 STRING_TABLE_BEGIN
-static const char ends[][9] = {"password", "pass",    "token", "secret",
-			       "apikey",   "api-key", "cookie"};
+static const char ends[][9] = {"password", "smtppass", "token", "secret",
+			       "apikey",   "api-key",  "cookie"};
 STRING_TABLE_END
 
-/* Whether KEY (K bytes) ends as a credential's name does. */
+/* Whether KEY (K bytes) ends as a credential's name does (not "pass"
+ * alone: core.askPass names a program). */
 static bool secret_key(const char *key, size_t k)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
@@ -397,8 +398,8 @@ static void on_key(void *ud, const char *sec, const char *secline, const char *k
 	else if (strcmp(key, "extraheader") == 0)
 		what = "an extra header (sent with every request)";
 	else if (strcmp(sec, "credential") == 0 && strcmp(key, "helper") == 0 &&
-		 (strchr(val, '!') || strstr(val, "--file")))
-		what = "a credential helper's own command or store";
+		 strstr(val, "--file"))
+		what = "a credential helper's own store";
 	else if (url_secret(val))
 		what = "a URL's password or token";
 	else if (strcmp(key, "proxy") == 0 && strchr(val, '@') &&
@@ -451,52 +452,54 @@ static const char *credential_in(const char *file, char *key, size_t size, char 
 	return c.what;
 }
 
+/* PATH, a user git configuration: denied in P, and said, when it holds a
+ * credential (and the store its credential helper names). */
+static void deny_if_credential(struct policy *p, const char *path, const char *home)
+{
+	char key[100], store[PATH_MAX], full[PATH_MAX];
+	const char *what = credential_in(path, key, sizeof(key), store);
+
+	if (!what)
+		return;
+	/* and the store's own file, wherever it is */
+	if (store[0] == '~' && store[1] == '/' && home &&
+	    (size_t)snprintf(full, sizeof(full), "%s%s", home, store + 1) < sizeof(full))
+		snprintf(store, PATH_MAX, "%s", full);
+	if (store[0] == '/' &&
+	    policy_list_add(&p->fs.deny, store, false, (struct policy_origin){0}) < 0)
+		die("out of memory");
+	warn("%s holds %s%s%s: the sandbox does not read that file (its git runs "
+	     "without it); keep credentials in a credential helper's store",
+	     path, what, key[0] ? " in " : "", key);
+	if (policy_list_add(&p->fs.deny, path, false, (struct policy_origin){0}) < 0)
+		die("out of memory");
+}
+
 void gitconfig_deny_credentials(struct policy *p, const char *home)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL");
-	char paths[16][PATH_MAX];
-	size_t n = 0;
+	char path[PATH_MAX], dir[PATH_MAX];
+	DIR *d;
 
 	if (global && global[0] == '/')
-		snprintf(paths[n++], PATH_MAX, "%s", global);
-	if (home && home[0] == '/') {
-		snprintf(paths[n++], PATH_MAX, "%s/.gitconfig", home);
-		/* whatever XDG_CONFIG_HOME says here: the command's git, which
-		 * is not given the variable, reads this one */
-		snprintf(paths[n++], PATH_MAX, "%s/.config/git/config", home);
-	}
-	if (xdg && xdg[0] == '/')
-		snprintf(paths[n++], PATH_MAX, "%s/git/config", xdg);
-	/* the other files of ~/.config/git, which the default grants whole
-	 * (a file a configuration includes, a store beside it) */
-	char dir[PATH_MAX];
-	DIR *d = home && home[0] == '/' &&
-			 (size_t)snprintf(dir, sizeof(dir), "%s/.config/git", home) < sizeof(dir)
-		     ? opendir(dir)
-		     : NULL;
-	for (struct dirent *de; d && n < ARRAY_SIZE(paths) && (de = readdir(d));)
-		if (de->d_name[0] != '.' && strcmp(de->d_name, "config") != 0 &&
-		    (size_t)snprintf(paths[n], PATH_MAX, "%s/%s", dir, de->d_name) < PATH_MAX)
-			n++;
-	if (d)
-		closedir(d);
-	for (size_t i = 0; i < n; i++) {
-		char key[100], store[PATH_MAX], full[PATH_MAX];
-		const char *what = credential_in(paths[i], key, sizeof(key), store);
-
-		if (!what)
-			continue;
-		/* and the store's own file, wherever it is */
-		if (store[0] == '~' && store[1] == '/' && home &&
-		    (size_t)snprintf(full, sizeof(full), "%s%s", home, store + 1) < sizeof(full))
-			snprintf(store, PATH_MAX, "%s", full);
-		if (store[0] == '/' &&
-		    policy_list_add(&p->fs.deny, store, false, (struct policy_origin){0}) < 0)
-			die("out of memory");
-		warn("%s holds %s%s%s: the sandbox does not read that file (its git runs "
-		     "without it); keep credentials in a credential helper's store",
-		     paths[i], what, key[0] ? " in " : "", key);
-		if (policy_list_add(&p->fs.deny, paths[i], false, (struct policy_origin){0}) < 0)
-			die("out of memory");
-	}
+		deny_if_credential(p, global, home);
+	if (xdg && xdg[0] == '/' &&
+	    (size_t)snprintf(path, sizeof(path), "%s/git/config", xdg) < sizeof(path))
+		deny_if_credential(p, path, home);
+	if (!home || home[0] != '/')
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/.gitconfig", home) < sizeof(path))
+		deny_if_credential(p, path, home);
+	/* every file of ~/.config/git, which the default grants whole (its
+	 * config whatever XDG_CONFIG_HOME says here: the command's git, not
+	 * given the variable, reads it; a file a configuration includes, a
+	 * store beside it) */
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/.config/git", home) >= sizeof(dir) ||
+	    !(d = opendir(dir)))
+		return;
+	for (struct dirent *de; (de = readdir(d));)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
+			deny_if_credential(p, path, home);
+	closedir(d);
 }

@@ -937,6 +937,26 @@ GITCONFIG_SECRETS = {
 }
 
 
+def test_every_file_of_the_users_git_directory_is_looked_through(box):
+    """A review of the check: ~/.config/git's files were looked through
+    up to a dozen, and the rest granted as they were: a token in the 60th
+    was read.  Each is now; the control: the others are read."""
+    h = home(box)
+    d = os.path.join(h, ".config", "git")
+    os.makedirs(d, exist_ok=True)
+    for i in range(60):
+        with open(os.path.join(d, "ignore%02d" % i), "w") as f:
+            f.write("*.o\n")
+    with open(os.path.join(d, "tok.inc"), "w") as f:
+        f.write("[http]\n\textraHeader = Authorization: Bearer GITCONFIG_TOKEN_60\n")
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    r = box.run(["sh", "-c", "cat ~/.config/git/tok.inc ~/.config/git/ignore59; echo ran"],
+                policy=box.policy(""), env={"HOME": h})
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    assert "GITCONFIG_TOKEN" not in r.stdout, r.stdout
+    assert "*.o" in r.stdout, r.stdout + r.stderr
+
+
 @pytest.mark.parametrize("case", sorted(GITCONFIG_SECRETS))
 def test_a_token_written_in_the_users_git_config_is_out_of_reach(box, case):
     """Hole (an outside review): the default reads ~/.gitconfig and
@@ -964,12 +984,16 @@ def test_a_token_written_in_the_users_git_config_is_out_of_reach(box, case):
     assert "GITCONFIG_TOKEN" not in r.stdout, r.stdout
     assert "%s holds" % p in r.stderr, r.stderr
     # the control: without the token, read (an SSH user in a URL is none:
-    # AWS CodeCommit's key ids, a review of the first check)
+    # AWS CodeCommit's key ids, a review of the first check; nor a program
+    # to ask for a password, nor GitHub CLI's helper: a review of the
+    # third)
     if os.path.exists(store):
         os.unlink(store)
     with open(p, "w") as f:
         f.write("[user]\n\tname = Octo\n[url \"ssh://APKAEIBAERJR2EXAMPLE@git-codecommit"
-                ".example.com/v1/repos/\"]\n\tinsteadOf = https://git-codecommit.example.com/\n")
+                ".example.com/v1/repos/\"]\n\tinsteadOf = https://git-codecommit.example.com/\n"
+                "[core]\n\taskPass = /usr/bin/ksshaskpass\n"
+                "[credential \"https://github.com\"]\n\thelper = !/usr/bin/gh auth git-credential\n")
     r = box.run(["sh", "-c", cmd], policy=box.policy(""), env={"HOME": h})
     assert "Octo" in r.stdout.split(), r.stdout + r.stderr
     assert "holds" not in r.stderr, r.stderr

@@ -157,6 +157,9 @@ static void test_the_rest_is_kept_byte_for_byte(void **state)
 	     * review: "Bash(export GITHUB_TOKEN=*)" was blanked) */
 	    "{\"permissions\":{\"deny\":[\"Bash(curl -H 'Authorization:*)\",\"Bash(export "
 	    "GITHUB_TOKEN=*)\"]}}",
+	    /* a header's name that ends the string (read past its end once:
+	     * a review, under ASan) */
+	    "{\"a\":[\"--header\",\"x-api-key\"]}",
 	    /* an "env" that is no object, a command without a secret */
 	    "{\"env\":\"MODEL=opus\",\"statusLine\":{\"command\":\"~/bin/line\"}}",
 	    "{\"a\":[0,-0,1.5e10,-2E-3,1e+2,\"\\b\\f\\n\\r\\t\\/\\\\\",\"\xc3\xa9\"]}",

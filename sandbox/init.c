@@ -755,6 +755,19 @@ struct command_start {
 	const sigset_t *saved_mask;
 };
 
+/* In a process init forks (the command's, the re-masker): init's own
+ * descriptors to the supervisor (lifeline, report, audit) and the relay's
+ * closed. */
+static void close_inits_own(const struct init *in)
+{
+	close(in->fds->lifeline);
+	close(in->fds->report);
+	if (in->fds->audit >= 0)
+		close(in->fds->audit);
+	if (in->relay >= 0)
+		close(in->relay);
+}
+
 /* In the command's process: init's descriptors closed, then child.c. */
 static int command_main(void *arg)
 {
@@ -763,12 +776,7 @@ static int command_main(void *arg)
 	const struct sandbox_fds *fds = in->fds;
 
 	close(in->exec_pipe[0]);
-	close(fds->lifeline);
-	close(fds->report);
-	if (fds->audit >= 0)
-		close(fds->audit);
-	if (in->relay >= 0)
-		close(in->relay);
+	close_inits_own(in);
 	if (in->masks >= 0)
 		close(in->masks);
 	if (in->remasker > 0) {
@@ -925,12 +933,7 @@ static void start_remasker(struct init *in, int relay)
 			_exit(EXIT_RINGFENCE);
 		/* nothing of init's but the mask source and its socket */
 		close(sv[0]);
-		close(fds->lifeline);
-		close(fds->report);
-		if (fds->audit >= 0)
-			close(fds->audit);
-		if (in->relay >= 0)
-			close(in->relay);
+		close_inits_own(in);
 		while (recv(sv[1], &c, 1, 0) == 1) {
 			const char *path = NULL;
 			int r = mounts_remask(in->plan, in->masks, &path);

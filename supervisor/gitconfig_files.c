@@ -324,9 +324,10 @@ static bool url_secret(const char *text)
  * those). */
 static bool value_secret(const char *text)
 {
-	char buf[4096];
+	_cleanup_free_ char *buf = strdup(text);
 
-	snprintf(buf, sizeof(buf), "%s", text);
+	if (!buf)
+		die("out of memory");
 	for (char *u = strstr(buf, "://"); u; u = strstr(u, "://"))
 		memcpy(u, ":__", 3);
 	return env_secret_value(buf);
@@ -436,8 +437,10 @@ static const char *credential_in(const char *file, char *key, size_t size, char 
 		for (size_t at = 0; !c.what && at < n;) {
 			const char *nl = memchr(buf + at, '\n', n - at);
 			size_t len = nl ? (size_t)(nl - buf - at) : n - at;
-			char line[4096];
-			snprintf(line, sizeof(line), "%.*s", (int)len, buf + at);
+			/* (whole: a token past a fixed buffer's end was missed) */
+			_cleanup_free_ char *line = strndup(buf + at, len);
+			if (!line)
+				die("out of memory");
 			if (url_secret(line) || value_secret(line) || comment_secret(line))
 				c.what = "a password, header or token in a line";
 			at += len + 1;

@@ -932,6 +932,9 @@ GITCONFIG_SECRETS = {
     "proxy": (".gitconfig", "[http]\n\tproxy = alice:GITCONFIG_TOKEN_12@proxy.example:3128\n"),
     "comment": (".gitconfig", "[github]\n#\ttoken = GITCONFIG_TOKEN_13\n"),
     "beside": (".config/git/secret.inc", "[http]\n\textraHeader = Authorization: Bearer GITCONFIG_TOKEN_14\n"),
+    # a token past 4 KiB of a value (a final read: a fixed buffer cut it)
+    "long": (".gitconfig", "[alias]\n\tx = !echo " + "a" * 5000 +
+             " -H 'Authorization: Bearer GITCONFIG_TOKEN_15'\n"),
     # a store of its own: the store's file denied too
     "store": (".gitconfig", "[credential]\n\thelper = store --file ~/.config/git/git-credentials\n"),
 }

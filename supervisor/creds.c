@@ -816,6 +816,13 @@ void creds_forget(struct sandbox *sb)
 	wipe(sb);
 }
 
+/* At exit: the secrets wiped, the bundle removed; the rest is the exit's. */
+void creds_leave(struct sandbox *sb)
+{
+	wipe(sb);
+	remove_bundle();
+}
+
 void creds_release(struct sandbox *sb)
 {
 	wipe(sb);

@@ -436,6 +436,23 @@ void sandbox_fallback_no_pid_ns(struct sandbox *sb)
 	check_children_file(sb);
 }
 
+/*
+ * What a run leaves on the host must go before the supervisor exits: the
+ * placeholders it made, the credentials' bundle, a private /tmp of an init
+ * killed first; the secrets are wiped; the exit handlers told the run has
+ * ended (its SB is a stack frame that learn -o outlives).  The memory and
+ * descriptors the exit gives back are left to it (run_end(), without a
+ * sanitizer).
+ */
+void sandbox_leave(struct sandbox *sb)
+{
+	protect_leave(sb);
+	state_leave(sb);
+	creds_leave(sb);
+	if (sb->private_tmp_dir)
+		(void)rm_rf(sb->private_tmp_dir);
+}
+
 void sandbox_release(struct sandbox *sb)
 {
 	if (sb->self_stat >= 0)

@@ -558,10 +558,7 @@ static void sort_absent(struct prep *pp, const struct cand *c)
 		return;
 	if (beneath_any(pp->ro, pp->nro, canon) || absent_holds(pp, canon))
 		return;
-	enum prot_kind *k = realloc(pp->akind, (pp->nabsent + 1) * sizeof(*k));
-	if (!k)
-		die("out of memory");
-	pp->akind = k;
+	pp->akind = grow_for(pp->akind, pp->nabsent, sizeof(*pp->akind));
 	pp->akind[pp->nabsent] = c->kind;
 	strv_add(&pp->anear, &pp->nnear, near);
 	strv_add(&pp->absent, &pp->nabsent, canon);
@@ -886,6 +883,12 @@ void protect_free_watch_lists(struct sandbox *sb)
 	strv_clear(&sb->prot_roots, &sb->n_prot_roots);
 	strv_clear(&sb->prot_trees, &sb->n_prot_trees);
 	strv_clear(&sb->nested_repos, &sb->n_nested_repos);
+}
+
+void protect_leave(struct sandbox *sb)
+{
+	protect_remove_placeholders(sb);
+	placeholders_release(sb);
 }
 
 void protect_release(struct sandbox *sb)

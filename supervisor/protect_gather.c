@@ -29,10 +29,8 @@ void cand_add(struct cands *c, const char *path, enum prot_kind kind)
 
 void cand_add_in(struct cands *c, const char *path, enum prot_kind kind, size_t prefix)
 {
-	struct cand *v = realloc(c->v, (c->n + 1) * sizeof(*v));
+	struct cand *v = grow_for(c->v, c->n, sizeof(*v));
 
-	if (!v)
-		die("out of memory");
 	c->v = v;
 	v[c->n].path = strdup(path);
 	if (!v[c->n].path)

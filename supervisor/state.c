@@ -571,9 +571,18 @@ bool state_is_private(const struct sandbox *sb, const char *path)
 	return false;
 }
 
-void state_release(struct sandbox *sb)
+void state_leave(struct sandbox *sb)
 {
 	state_remove_placeholders(sb);
+	/* the exit handler must not look at SB again: it is on the stack of
+	 * a run that has ended (learn -o goes on after it) */
+	if (placeholder_owner == sb)
+		placeholder_owner = NULL;
+}
+
+void state_release(struct sandbox *sb)
+{
+	state_leave(sb);
 	for (size_t i = 0; i < sb->n_privates; i++) {
 		free(sb->privates[i].path);
 		free(sb->privates[i].rel);
@@ -587,6 +596,4 @@ void state_release(struct sandbox *sb)
 	free(sb->state_root);
 	free(sb->state_dir);
 	sb->state_root = sb->state_dir = NULL;
-	if (placeholder_owner == sb)
-		placeholder_owner = NULL;
 }

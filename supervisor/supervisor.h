@@ -29,6 +29,9 @@
 /* ---- util.c (common/util.h and common/audit.h have the rest) ------------ */
 
 _noreturn_ _printf_(1, 2) void die(const char *fmt, ...);
+/* The array V (malloc()ed or NULL) of N items of SIZE bytes with room for
+ * one more, grown to twice its length when it has none. */
+void *grow_for(void *v, size_t n, size_t size);
 /* A list of N strings at *V: S copied onto its end; all freed (the list
  * left empty); whether S is one of them. */
 void strv_add(char ***v, size_t *n, const char *s);
@@ -380,6 +383,9 @@ void layers_prepare_fs(struct sandbox *sb);
 /* No fresh /proc could be mounted: namespaces without a PID namespace. */
 void sandbox_fallback_no_pid_ns(struct sandbox *sb);
 void sandbox_release(struct sandbox *sb);
+/* At the end of a run: what it leaves on the host removed, the secrets
+ * wiped, the exit handlers told; the memory left to the exit. */
+void sandbox_leave(struct sandbox *sb);
 /* For explain: the layer report, one line per layer. */
 void sandbox_describe(const struct sandbox *sb, FILE *out);
 
@@ -550,8 +556,11 @@ void state_plan_done(struct sandbox *sb);
 void state_remove_placeholders(struct sandbox *sb);
 /* PATH (canonical) is a private path or beneath one. */
 bool state_is_private(const struct sandbox *sb, const char *path);
+void state_leave(struct sandbox *sb);
 void state_release(struct sandbox *sb);
 
+/* At the end of a run: its placeholders removed, the exit handler told. */
+void protect_leave(struct sandbox *sb);
 void protect_release(struct sandbox *sb);
 
 /* ---- gitlinks.c --------------------------------------------------------- */
@@ -1029,6 +1038,7 @@ size_t secretcmd_fetch(struct sandbox *sb, size_t k, char *dst, char *why, size_
  * control character). */
 size_t secretcmd_check_output(char *out, size_t n, char *why, size_t size);
 void creds_release(struct sandbox *sb);
+void creds_leave(struct sandbox *sb);
 
 /* ---- run.c ------------------------------------------ */
 

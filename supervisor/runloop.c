@@ -897,6 +897,19 @@ static int run_verdict(struct run *r)
 	return code;
 }
 
+/* A sanitizer's build that checks leaks at exit (the integration suite's
+ * does not: supervisor/main.c) */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RINGFENCE_ASAN 1
+#endif
+#endif
+#if (defined(__SANITIZE_ADDRESS__) || defined(RINGFENCE_ASAN)) && !defined(RINGFENCE_NO_LEAK_CHECK)
+#define FREE_AT_EXIT true
+#else
+#define FREE_AT_EXIT false
+#endif
+
 /* When the sandbox has ended: the checks of what it left (protect, the
  * file gate, git's refs, index and links, the state), the journal, init
  * waited for, the last audit event. */
@@ -950,15 +963,14 @@ static void run_end(struct run *r, int code)
 	audit_event(sb->audit_fd, "exit", "\"status\":%d", code);
 	if (sb->audit_fd >= 0)
 		close(sb->audit_fd);
-		/* Freeing what the exit gives back costs a start a page fault for
-		 * each heap page it writes: init's fork shares them, copied on write
-		 * (~25 faults, ~0.5 ms here: bench/startup_ab.sh).  A sanitizer's
-		 * build frees all, for its leak check. */
-#if defined(__SANITIZE_ADDRESS__)
-	sandbox_release(sb);
-#else
-	sandbox_leave(sb);
-#endif
+	/* Freeing what the exit gives back costs a start a page fault for
+	 * each heap page it writes: init's fork shares them, copied on write
+	 * (~25 faults, ~0.5 ms here: bench/startup_ab.sh).  A build that
+	 * checks leaks at exit frees all. */
+	if (FREE_AT_EXIT)
+		sandbox_release(sb);
+	else
+		sandbox_leave(sb);
 }
 
 int supervisor_run_policy(const struct cli *cli, struct policy *p_in, char *home_in,

@@ -6,6 +6,7 @@
  * for the private temporary directory).  Everything else is dropped, so
  * tokens in the caller's environment do not reach the command by default.
  */
+#include <ctype.h>
 #include <fnmatch.h>
 #include <pwd.h>
 #include <string.h>
@@ -92,11 +93,192 @@ STRING_TABLE_BEGIN
 static const char header_names[][20] = {"x-api-key",	 "api-key",	   "x-auth-token",
 					"private-token", "x-goog-api-key", "x-honeycomb-team"};
 /* keys whose first characters say what they are */
-static const char token_prefixes[][12] = {"sk-ant-", "sk-proj-", "sk-or-", "ghp_",	  "gho_",
-					  "ghu_",    "ghs_",	 "ghr_",   "github_pat_", "glpat-",
-					  "xoxb-",   "xoxp-",	 "hf_",	   "npm_",	  "pypi-",
-					  "AKIA",    "ASIA",	 "AIza",   "-----BEGIN"};
+static const char token_prefixes[][12] = {
+    "sk-ant-",	   "sk-proj-", "sk-or-",     "ghp_",	 "gho_",     "ghu_",	 "ghs_",  "ghr_",
+    "github_pat_", "glpat-",   "xoxb-",	     "xoxp-",	 "hf_",	     "npm_",	 "pypi-", "AKIA",
+    "ASIA",	   "AIza",     "-----BEGIN", "sk_live_", "rk_live_", "sk_test_", "tvly-"};
 STRING_TABLE_END
+
+/* The words of an option's name that say it takes a secret (in lower
+ * case, '_' read as '-'), and the ends that take none though the name
+ * says one: where it is (--token-file), how it comes (--password-stdin),
+ * what names it (--secret-id). */
+STRING_TABLE_BEGIN
+static const char option_words[][12] = {"token",      "secret",	    "password", "passwd",
+					"passphrase", "credential", "api-key",	"apikey",
+					"access-key", "auth-key",   "cookie"};
+static const char option_not[][8] = {"file", "path", "dir",	"stdin",  "fd",	 "env",
+				     "var",  "cmd",  "command", "helper", "id",	 "name",
+				     "arn",  "url",  "type",	"length", "ttl", "jar"};
+STRING_TABLE_END
+
+/* Whether the word at ARG (an option's argument, maybe quoted) is a value
+ * given there: not empty, not another option, not a variable's ($X: what
+ * the shell puts there is no secret of the text's). */
+static bool word_at(const char *arg)
+{
+	arg += *arg == '"' || *arg == '\'';
+	return *arg && !strchr(" \t\"'-$", *arg);
+}
+
+/* Whether the option NAME (K bytes, after its dashes) says it takes a
+ * secret. */
+static bool option_named(const char *name, size_t k)
+{
+	char w[64];
+	bool said = false;
+
+	if (k < 2 || k >= sizeof(w) || strncmp(name, "no-", 3) == 0)
+		return false;
+	for (size_t i = 0; i < k; i++)
+		w[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+	w[k] = '\0';
+	for (size_t i = 0; !said && i < ARRAY_SIZE(option_words); i++)
+		said = strstr(w, option_words[i]) != NULL;
+	said |= k >= 4 && strcmp(w + k - 4, "pass") == 0; /* -storepass, -pass */
+	for (size_t i = 0; said && i < ARRAY_SIZE(option_not); i++) {
+		size_t l = strlen(option_not[i]);
+		said = !(k > l && strcmp(w + k - l, option_not[i]) == 0 && w[k - l - 1] == '-');
+	}
+	return said;
+}
+
+/* Whether ARG (curl's -u's) is USER:PASSWORD, the password written there
+ * (not a variable; not docker's UID:GID). */
+static bool user_password(const char *arg)
+{
+	arg += *arg == '"' || *arg == '\'';
+	size_t w = strcspn(arg, " \t\"'");
+	const char *colon = memchr(arg, ':', w);
+
+	if (!colon || colon == arg || colon + 1 >= arg + w || colon[1] == '$')
+		return false;
+	return strspn(colon + 1, "0123456789") < (size_t)(arg + w - colon - 1);
+}
+
+/*
+ * Whether TEXT gives a command a secret by an option (an outside review:
+ * git's core.sshCommand = sshpass -p PASSWORD ssh): an option whose name
+ * says it (--password=X, --token X, -storepass X; not --token-file X, not
+ * --password-stdin), sshpass's -p X, -pX, -p'X'; mysql's -pX; openssl's
+ * pass:X (not file:, env:); curl's -u USER:PASSWORD, -uUSER:PASSWORD.  A
+ * variable in the value's place ($TOKEN) is none.
+ */
+static bool option_secret(const char *text)
+{
+	bool curl = strstr(text, "curl") != NULL;
+	bool pw_p = strstr(text, "sshpass") || strstr(text, "mysql") || strstr(text, "mariadb");
+
+	for (const char *v = text; *v; v++) {
+		if (v != text && !strchr(" \t\"'(=", v[-1]))
+			continue;
+		if (strncmp(v, "pass:", 5) == 0 && word_at(v + 5))
+			return true;
+		if (*v != '-')
+			continue;
+		const char *name = v + (v[1] == '-' ? 2 : 1);
+		bool one = name == v + 1;
+		/* sshpass -pX, mysql -pX, -p'X': what follows is the password;
+		 * curl -uUSER:PASSWORD */
+		if (one && name[0] == 'p' && pw_p && name[1] && !strchr(" \t", name[1]) &&
+		    word_at(name + 1))
+			return true;
+		if (one && name[0] == 'u' && curl && name[1] && user_password(name + 1))
+			return true;
+		size_t k = strspn(
+		    name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+		const char *arg = name + k;
+		if (!k)
+			continue;
+		if (*arg == '=')
+			arg++;
+		else if (*arg == ' ' || *arg == '\t')
+			arg += strspn(arg, " \t");
+		else if (*arg)
+			continue;
+		/* sshpass -p X (mysql's -p X asks for one) */
+		if (one && k == 1 && name[0] == 'p' && strstr(text, "sshpass") && word_at(arg))
+			return true;
+		if (curl &&
+		    ((one && k == 1 && name[0] == 'u') ||
+		     (!one && k == 4 && strncmp(name, "user", 4) == 0)) &&
+		    user_password(arg))
+			return true;
+		/* openssl's -pass file:F, env:V, fd:N, stdin: where it is */
+		if (strncmp(arg, "file:", 5) == 0 || strncmp(arg, "env:", 4) == 0 ||
+		    strncmp(arg, "fd:", 3) == 0 || strncmp(arg, "stdin", 5) == 0)
+			continue;
+		if (word_at(arg) && option_named(name, k))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether TEXT sets a variable named as a secret's to a value written
+ * there (an outside review: `PGPASSWORD=... psql` in a hook's command,
+ * `!AWS_SECRET_ACCESS_KEY=... aws` in a git alias), not to a variable's
+ * or a command's ($TOKEN, $(pass show x)).
+ */
+static bool assignment_secret(const char *text)
+{
+	for (const char *v = text; *v; v++) {
+		if ((v != text && !strchr(" \t\"'(;!&|`", v[-1])) ||
+		    !(isalpha((unsigned char)*v) || *v == '_'))
+			continue;
+		size_t k =
+		    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		char name[128];
+		if (v[k] != '=' || k >= sizeof(name) || !word_at(v + k + 1))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)k, v);
+		if (env_secret_name(name))
+			return true;
+	}
+	return false;
+}
+
+/* Whether V begins an Authorization header's credentials written there
+ * (Bearer X, Basic X, Authorization: Token X), not a variable's
+ * (Bearer $GITHUB_TOKEN). */
+static bool auth_secret(const char *v)
+{
+	STRING_TABLE_BEGIN
+	static const char schemes[][8] = {"Bearer ", "Basic ", "Token "};
+	STRING_TABLE_END
+	bool header = strncasecmp(v, "Authorization", 13) == 0;
+
+	if (header)
+		v += 13 + strspn(v + 13, ":= \t\"'");
+	for (size_t i = 0; i < ARRAY_SIZE(schemes); i++)
+		if (strncasecmp(v, schemes[i], strlen(schemes[i])) == 0) {
+			v += strlen(schemes[i]);
+			return word_at(v + strspn(v, " \t"));
+		}
+	return header && word_at(v);
+}
+
+/* Whether TEXT holds a URL query's parameter whose name ends as a
+ * secret's (?private_token=, ?exaApiKey=, ?key=), with a value. */
+static bool query_secret(const char *text)
+{
+	STRING_TABLE_BEGIN
+	static const char ends[][9] = {"key",	 "token", "secret", "password",
+				       "passwd", "pwd",	  "auth"};
+	STRING_TABLE_END
+
+	for (const char *q = strpbrk(text, "?&"); q; q = strpbrk(q + 1, "?&")) {
+		size_t k = strcspn(q + 1, "=&#? \t\"'");
+		if (q[1 + k] != '=' || !word_at(q + 2 + k))
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
+			size_t l = strlen(ends[i]);
+			if (k >= l && strncasecmp(q + 1 + k - l, ends[i], l) == 0)
+				return true;
+		}
+	}
+	return false;
+}
 
 /* Whether VALUE holds a secret whatever its variable's name (a review):
  * a URL with a user's part (postgres://u:pw@h/db, https://TOKEN@host/, in
@@ -104,7 +286,8 @@ STRING_TABLE_END
  * query's or a connection string's parameter (jdbc:...?password=),
  * credentials for an Authorization header (Bearer ..., Basic ...), a
  * header that carries a key, anywhere in a list of headers, or a token
- * whose prefix says it is one (sk-ant-..., ghp_...). */
+ * whose prefix says it is one (sk-ant-..., ghp_...), or an option that
+ * gives a command one (option_secret()). */
 bool env_secret_value(const char *value)
 {
 	STRING_TABLE_BEGIN
@@ -120,9 +303,10 @@ bool env_secret_value(const char *value)
 	}
 	for (const char *v = value; *v; v++)
 		for (size_t i = 0; i < ARRAY_SIZE(params); i++)
-			if ((v == value || strchr("?&;: _-", v[-1])) &&
+			if ((v == value || strchr("?&;: _-\"'", v[-1]) ||
+			     (v - value >= 2 && v[-2] == '\\' && v[-1] == 'n')) &&
 			    strncasecmp(v, params[i], strlen(params[i])) == 0 &&
-			    v[strlen(params[i])])
+			    word_at(v + strlen(params[i])))
 				return true;
 	for (const char *v = value; *v; v++) {
 		if (v != value && !strchr(" =:,;\"'", v[-1]))
@@ -130,8 +314,7 @@ bool env_secret_value(const char *value)
 		/* a header's value, in a header or a list of them (an outside
 		 * review: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer X,
 		 * ANTHROPIC_CUSTOM_HEADERS=x-api-key: KEY) */
-		if (strncasecmp(v, "Bearer ", 7) == 0 || strncasecmp(v, "Basic ", 6) == 0 ||
-		    strncasecmp(v, "Authorization", 13) == 0)
+		if (auth_secret(v))
 			return true;
 		for (size_t i = 0; i < ARRAY_SIZE(header_names); i++) {
 			size_t l = strlen(header_names[i]);
@@ -149,8 +332,13 @@ bool env_secret_value(const char *value)
 			if (strncmp(v, token_prefixes[i], l) == 0 && strlen(v + l) >= 8)
 				return true;
 		}
+		/* OpenAI's older keys: sk- and 32 or more letters and digits */
+		if (strncmp(v, "sk-", 3) == 0 &&
+		    strspn(v + 3,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") >= 32)
+			return true;
 	}
-	return false;
+	return option_secret(value) || assignment_secret(value) || query_secret(value);
 }
 
 /* Whether env_keep (KEEP, set) names NAME whole, not by a pattern. */

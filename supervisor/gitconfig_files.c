@@ -368,28 +368,68 @@ static bool comment_secret(const char *line)
 	return *t == '=' && t[1 + strspn(t + 1, " \t\r")];
 }
 
+/* Whether VAL, a credential helper, prints a password it holds (an outside
+ * review: `!f() { echo "password=..."; }; f`, the form of git's own
+ * documentation), not one it reads (`password=$(pass show x)`). */
+static bool helper_secret(const char *val)
+{
+	for (const char *s = strcasestr(val, "password="); s; s = strcasestr(s + 9, "password="))
+		if (s[9] && !strchr("$\"' \t;}", s[9]))
+			return true;
+	return false;
+}
+
 struct cred_look {
 	const char *what;
 	char key[100];
-	char store[PATH_MAX]; /* a store's file a helper names (--file), as written */
+	/* the files credential helpers name as their stores (--file) and
+	 * the files included, as written */
+	char **stores, **includes;
+	size_t n_stores, n_includes;
 };
 
+/* A path as a helper's command or an include writes it: quotes undone,
+ * cut at the first blank outside them. */
+static void unquote_path(const char *s, char *out, size_t size)
+{
+	size_t o = 0;
+	char q = 0;
+
+	for (; *s && o + 1 < size; s++) {
+		if (q ? *s == q : (*s == '"' || *s == '\'')) {
+			q = q ? 0 : *s;
+			continue;
+		}
+		if (!q && (*s == ' ' || *s == '\t' || *s == ';'))
+			break;
+		if (*s == '\\' && s[1] && q != '\'')
+			s++;
+		out[o++] = *s;
+	}
+	out[o] = '\0';
+}
+
 /* One key of a user's git configuration: a credential in it noted (the
- * first).  Read as git reads it (gitconfig_each(): quotes, escapes and
- * continued lines undone). */
+ * first), and every helper's store and every include kept.  Read as git
+ * reads it (gitconfig_each(): quotes, escapes and continued lines undone). */
 static void on_key(void *ud, const char *sec, const char *secline, const char *key, const char *val)
 {
 	struct cred_look *c = ud;
 	size_t k = strlen(key);
 	const char *what = NULL;
+	bool helper = val && strcmp(sec, "credential") == 0 && strcmp(key, "helper") == 0;
 
-	if (val && strcmp(sec, "credential") == 0 && strcmp(key, "helper") == 0 && !c->store[0]) {
-		const char *f = strstr(val, "--file");
-		if (f) {
-			f += 6 + strspn(f + 6, "= \t");
-			snprintf(c->store, sizeof(c->store), "%.*s", (int)strcspn(f, " \t"), f);
-		}
+	/* (every helper's: a review, the second of several was missed) */
+	for (const char *f = helper ? strstr(val, "--file") : NULL; f;
+	     f = strstr(f + 6, "--file")) {
+		char path[PATH_MAX];
+		unquote_path(f + 6 + strspn(f + 6, "= \t"), path, sizeof(path));
+		if (path[0])
+			strv_add(&c->stores, &c->n_stores, path);
 	}
+	if (val && (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
+	    strcmp(key, "path") == 0 && val[0])
+		strv_add(&c->includes, &c->n_includes, val);
 	if (c->what)
 		return;
 	if (url_secret(secline))
@@ -398,9 +438,10 @@ static void on_key(void *ud, const char *sec, const char *secline, const char *k
 		return;
 	else if (strcmp(key, "extraheader") == 0)
 		what = "an extra header (sent with every request)";
-	else if (strcmp(sec, "credential") == 0 && strcmp(key, "helper") == 0 &&
-		 strstr(val, "--file"))
+	else if (helper && strstr(val, "--file"))
 		what = "a credential helper's own store";
+	else if (helper && helper_secret(val))
+		what = "a credential helper's command that prints a password";
 	else if (url_secret(val))
 		what = "a URL's password or token";
 	else if (strcmp(key, "proxy") == 0 && strchr(val, '@') &&
@@ -408,7 +449,8 @@ static void on_key(void *ud, const char *sec, const char *secline, const char *k
 		what = "a proxy's password"; /* ([user[:password]@]host, no scheme) */
 	else if (value_secret(val))
 		what = "a password, header or token";
-	if (!what && secret_key(key, k))
+	/* (an alias's name is no value: alias.ci-token = !gh auth token) */
+	if (!what && strcmp(sec, "alias") != 0 && secret_key(key, k))
 		what = "a password or token";
 	if (what) {
 		c->what = what;
@@ -416,93 +458,171 @@ static void on_key(void *ud, const char *sec, const char *secline, const char *k
 	}
 }
 
-/* What FILE (a user git configuration) holds that is a credential: NULL,
- * or what, with the key in KEY, and the store's file a helper names in
- * STORE (PATH_MAX; "" when none). */
-static const char *credential_in(const char *file, char *key, size_t size, char *store)
+/* The configuration BUF (N bytes) looked through into C (its lists to be
+ * freed with look_free()). */
+static void look(const char *buf, size_t n, struct cred_look *c)
+{
+	gitconfig_each(buf, n, on_key, c);
+	/* and every line as it is, comments too (a token commented out is
+	 * still the file's to read) */
+	for (size_t at = 0; !c->what && at < n;) {
+		const char *nl = memchr(buf + at, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - buf - at) : n - at;
+		/* (whole: a token past a fixed buffer's end was missed) */
+		_cleanup_free_ char *line = strndup(buf + at, len);
+		if (!line)
+			die("out of memory");
+		if (url_secret(line) || value_secret(line) || comment_secret(line))
+			c->what = "a password, header or token in a line";
+		at += len + 1;
+	}
+}
+
+static void look_free(struct cred_look *c)
+{
+	strv_clear(&c->stores, &c->n_stores);
+	strv_clear(&c->includes, &c->n_includes);
+}
+
+const char *gitconfig_credential(const char *buf, size_t n, char *key, size_t size)
 {
 	struct cred_look c = {0};
+
+	look(buf, n, &c);
+	look_free(&c);
+	snprintf(key, size, "%s", c.key);
+	return c.what;
+}
+
+/* FILE (a user git configuration) looked through into C: false when it
+ * is no regular file that could be opened. */
+static bool look_at(const char *file, struct cred_look *c)
+{
 	_cleanup_close_ int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	size_t n = 0;
 	char *buf;
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return NULL;
+		return false;
 	buf = gitconfig_read(fd, &st, &n);
-	if (buf) {
-		gitconfig_each(buf, n, on_key, &c);
-		/* and every line as it is, comments too (a token commented out
-		 * is still the file's to read) */
-		for (size_t at = 0; !c.what && at < n;) {
-			const char *nl = memchr(buf + at, '\n', n - at);
-			size_t len = nl ? (size_t)(nl - buf - at) : n - at;
-			/* (whole: a token past a fixed buffer's end was missed) */
-			_cleanup_free_ char *line = strndup(buf + at, len);
-			if (!line)
-				die("out of memory");
-			if (url_secret(line) || value_secret(line) || comment_secret(line))
-				c.what = "a password, header or token in a line";
-			at += len + 1;
-		}
-		explicit_bzero(buf, n);
-		free(buf);
-	} else {
-		c.what = "what could not be read"; /* (past GITCONFIG_MAX) */
+	if (!buf) {
+		c->what = "what could not be read"; /* (past GITCONFIG_MAX) */
+		return true;
 	}
-	snprintf(key, size, "%s", c.key);
-	snprintf(store, PATH_MAX, "%s", c.store);
-	return c.what;
+	look(buf, n, c);
+	explicit_bzero(buf, n);
+	free(buf);
+	return true;
+}
+
+/* PATH as git takes it from FILE: `~/` and `$HOME/` the home's; relative to
+ * FILE's directory (an include) or, when DIR is NULL, to where git runs
+ * (a store), and then only when it is there in the working directory.
+ * Into OUT (PATH_MAX): false when it names nothing to deny. */
+static bool git_path(const char *path, const char *file, const char *home, bool include, char *out)
+{
+	char cwd[PATH_MAX];
+	const char *slash = strrchr(file, '/');
+	size_t r;
+
+	if ((path[0] == '~' && path[1] == '/') || strncmp(path, "$HOME/", 6) == 0 ||
+	    strncmp(path, "${HOME}/", 8) == 0)
+		r = home ? (size_t)snprintf(out, PATH_MAX, "%s/%s", home, strchr(path, '/') + 1)
+			 : PATH_MAX;
+	else if (path[0] == '/')
+		r = (size_t)snprintf(out, PATH_MAX, "%s", path);
+	else if (include)
+		r = (size_t)snprintf(out, PATH_MAX, "%.*s/%s", slash ? (int)(slash - file) : 1,
+				     slash ? file : ".", path);
+	else
+		r = getcwd(cwd, sizeof(cwd))
+			? (size_t)snprintf(out, PATH_MAX, "%s/%s", cwd,
+					   strncmp(path, "$PWD/", 5) == 0     ? path + 5
+					   : strncmp(path, "${PWD}/", 7) == 0 ? path + 7
+									      : path)
+			: PATH_MAX;
+	return r < PATH_MAX && out[0] == '/' && (include || access(out, F_OK) == 0);
 }
 
 /* PATH, a user git configuration: denied in P, and said, when it holds a
- * credential (and the store its credential helper names). */
-static void deny_if_credential(struct policy *p, const char *path, const char *home)
+ * credential (and the stores its credential helpers name); each file it
+ * includes looked through as it is (DEPTH: git's own limit, 10). */
+static void deny_if_credential(struct policy *p, const char *path, const char *home, int depth)
 {
-	char key[100], store[PATH_MAX], full[PATH_MAX];
-	const char *what = credential_in(path, key, sizeof(key), store);
+	struct cred_look c = {0};
+	char full[PATH_MAX];
 
-	if (!what)
+	if (depth > 10 || !look_at(path, &c))
 		return;
-	/* and the store's own file, wherever it is */
-	if (store[0] == '~' && store[1] == '/' && home &&
-	    (size_t)snprintf(full, sizeof(full), "%s%s", home, store + 1) < sizeof(full))
-		snprintf(store, PATH_MAX, "%s", full);
-	if (store[0] == '/' &&
-	    policy_list_add(&p->fs.deny, store, false, (struct policy_origin){0}) < 0)
-		die("out of memory");
-	warn("%s holds %s%s%s: the sandbox does not read that file (its git runs "
-	     "without it); keep credentials in a credential helper's store",
-	     path, what, key[0] ? " in " : "", key);
-	if (policy_list_add(&p->fs.deny, path, false, (struct policy_origin){0}) < 0)
-		die("out of memory");
+	for (size_t i = 0; i < c.n_includes; i++)
+		if (git_path(c.includes[i], path, home, true, full))
+			deny_if_credential(p, full, home, depth + 1);
+	if (c.what) {
+		/* and the stores' own files, wherever they are: one named
+		 * relative to where git runs is in the working directory when
+		 * git ran there (a review: `store --file=.git-credentials`,
+		 * written into the project; denied when there, which without a
+		 * mount namespace refuses the start: Landlock cannot deny
+		 * beneath the working directory) */
+		for (size_t i = 0; i < c.n_stores; i++)
+			if (git_path(c.stores[i], path, home, false, full) &&
+			    policy_list_add(&p->fs.deny, full, false, (struct policy_origin){0}) <
+				0)
+				die("out of memory");
+		warn("%s holds %s%s%s: the sandbox does not read that file (its git runs "
+		     "without it); keep credentials in a credential helper's store",
+		     path, c.what, c.key[0] ? " in " : "", c.key);
+		if (policy_list_add(&p->fs.deny, path, false, (struct policy_origin){0}) < 0)
+			die("out of memory");
+	}
+	look_free(&c);
+}
+
+/* Every file beneath DIR (a directory of the user's git configuration,
+ * which the default grants whole) looked through, to DEPTH levels: an
+ * include kept in a subdirectory (a review: `work/config`). */
+static void deny_in_dir(struct policy *p, const char *dir, const char *home, int depth)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		if (de->d_type == DT_DIR ||
+		    (de->d_type == DT_UNKNOWN && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+			if (depth < 8)
+				deny_in_dir(p, path, home, depth + 1);
+		} else {
+			deny_if_credential(p, path, home, 0);
+		}
+	}
+	closedir(d);
 }
 
 void gitconfig_deny_credentials(struct policy *p, const char *home)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL");
 	char path[PATH_MAX], dir[PATH_MAX];
-	DIR *d;
 
 	if (global && global[0] == '/')
-		deny_if_credential(p, global, home);
+		deny_if_credential(p, global, home, 0);
 	if (xdg && xdg[0] == '/' &&
 	    (size_t)snprintf(path, sizeof(path), "%s/git/config", xdg) < sizeof(path))
-		deny_if_credential(p, path, home);
+		deny_if_credential(p, path, home, 0);
 	if (!home || home[0] != '/')
 		return;
 	if ((size_t)snprintf(path, sizeof(path), "%s/.gitconfig", home) < sizeof(path))
-		deny_if_credential(p, path, home);
-	/* every file of ~/.config/git, which the default grants whole (its
-	 * config whatever XDG_CONFIG_HOME says here: the command's git, not
-	 * given the variable, reads it; a file a configuration includes, a
-	 * store beside it) */
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/.config/git", home) >= sizeof(dir) ||
-	    !(d = opendir(dir)))
-		return;
-	for (struct dirent *de; (de = readdir(d));)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
-			deny_if_credential(p, path, home);
-	closedir(d);
+		deny_if_credential(p, path, home, 0);
+	/* every file of ~/.config/git, which the default grants whole, at
+	 * any depth (its config whatever XDG_CONFIG_HOME says here: the
+	 * command's git, not given the variable, reads it; a file a
+	 * configuration includes, a store beside it) */
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/.config/git", home) < sizeof(dir))
+		deny_in_dir(p, dir, home, 0);
 }

@@ -325,6 +325,11 @@ static int parse_member(struct jp *p, int depth, enum jp_mode mode, bool *kept)
 	skip_ws(p);
 	if (p->i >= p->n)
 		return -EINVAL;
+	/* a name that is itself a secret (an outside review: a map of
+	 * tokens to what they open), blanked with its value, and said as
+	 * a name's place, not by itself */
+	if (!nul && env_secret_value(name))
+		return scrub_member(p, "[name]", nul, start, depth, kept, true);
 	switch (mode) {
 	case JP_TOP:
 		/* the commands that print a key or headers for the CLI (an

@@ -81,6 +81,8 @@ static ssize_t read_on(int fd, void *buf, size_t len)
  * Code's, Gemini CLI's, which may hold comments) is scrubbed or refused
  * too: the name is all there is to tell them apart by.
  */
+static bool seed_lines(const char *name);
+
 static bool seed_settings(const char *name)
 {
 	size_t n = strlen(name);
@@ -90,7 +92,36 @@ static bool seed_settings(const char *name)
 	return strncmp(name, "settings.json", 13) == 0 ||
 	       strncmp(name, "settings.local.json", 19) == 0 ||
 	       (n > 5 && strcmp(name + n - 5, ".json") == 0) || strstr(name, ".json.") ||
-	       (n > 6 && strcmp(name + n - 6, ".json~") == 0); /* (and copies: x.json.bak) */
+	       (n > 6 && strcmp(name + n - 6, ".json~") == 0) || /* (and copies: x.json.bak) */
+	       seed_lines(name);
+}
+
+/* JSON Lines (a log of a CLI's: each line a JSON value), and copies of
+ * one (an outside review: copied as they were) */
+static bool seed_lines(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 6 && strcmp(name + n - 6, ".jsonl") == 0) || strstr(name, ".jsonl.") ||
+	       (n > 7 && strcmp(name + n - 7, ".jsonl~") == 0) ||
+	       (n > 7 && strcmp(name + n - 7, ".ndjson") == 0) || strstr(name, ".ndjson.") ||
+	       (n > 8 && strcmp(name + n - 8, ".ndjson~") == 0);
+}
+
+/*
+ * A git configuration in a seed (a plugin marketplace's clone: its
+ * remote's URL, with the token the marketplace list's is blanked of; an
+ * outside review), by NAME: `config` wherever it is (a repository's git
+ * directory may have any name: a bare clone, one a `.git` file points to;
+ * a review), `config.worktree`, `.gitconfig`, `.gitmodules`.  Read as the
+ * user's own is (gitconfig_credential()), and not copied when it holds
+ * one: git runs without its configuration (a repository's is not needed
+ * to read it).
+ */
+static bool seed_git_config(const char *name)
+{
+	return strcmp(name, "config") == 0 || strcmp(name, "config.worktree") == 0 ||
+	       strcmp(name, ".gitconfig") == 0 || strcmp(name, ".gitmodules") == 0;
 }
 
 /*
@@ -100,13 +131,11 @@ static bool seed_settings(const char *name)
  * be copied (what the scrub cannot read must not leak); -errno.  REL names
  * it in the messages.
  */
-static int read_settings(struct seed_ctx *c, int src, const struct stat *st, const char *rel,
-			 char **ret, size_t *ret_len)
+/* SRC (ST) read whole into *RET (owned), *RET_LEN bytes: 0 or -errno. */
+static int read_whole(int src, const struct stat *st, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *buf = malloc((size_t)st->st_size + 1);
 	size_t n = 0;
-	char names[512];
-	int r;
 
 	if (!buf)
 		return -ENOMEM;
@@ -118,7 +147,61 @@ static int read_settings(struct seed_ctx *c, int src, const struct stat *st, con
 			break; /* shrank while read: what was read is the copy */
 		n += (size_t)k;
 	}
-	r = seed_json_scrub(buf, n, names, sizeof(names));
+	buf[n] = '\0';
+	*ret_len = n;
+	*ret = steal_ptr(&buf);
+	return 0;
+}
+
+/* seed_json_scrub() of each line of BUF (N bytes) that holds more than
+ * blanks: the number of members blanked, or the first line's error. */
+static int scrub_lines(char *buf, size_t n, char *names, size_t size)
+{
+	size_t used = 0;
+	int blanked = 0;
+
+	names[0] = '\0';
+	for (size_t at = 0; at < n;) {
+		const char *nl = memchr(buf + at, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - buf - at) : n - at;
+		size_t k = 0;
+		while (k < len &&
+		       (buf[at + k] == ' ' || buf[at + k] == '\t' || buf[at + k] == '\r'))
+			k++;
+		if (k < len) {
+			int r = seed_json_scrub(buf + at, len, names + used, size - used);
+			if (r < 0)
+				return r;
+			if (r > 0 && names[used]) {
+				used += strlen(names + used);
+				if (used + 2 < size) /* the next line's names after a blank */
+					names[used++] = ' ';
+				names[used] = '\0';
+			}
+			blanked += r;
+		}
+		at += len + 1;
+	}
+	if (used && names[used - 1] == ' ')
+		names[used - 1] = '\0';
+	return blanked;
+}
+
+static int read_settings(struct seed_ctx *c, int src, const struct stat *st, const char *rel,
+			 char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	const char *base = strrchr(rel, '/');
+	size_t n = 0;
+	char names[512];
+	int r;
+
+	r = read_whole(src, st, &buf, &n);
+	if (r < 0)
+		return r;
+	base = base ? base + 1 : rel;
+	r = seed_lines(base) ? scrub_lines(buf, n, names, sizeof(names))
+			     : seed_json_scrub(buf, n, names, sizeof(names));
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -131,6 +214,33 @@ static int read_settings(struct seed_ctx *c, int src, const struct stat *st, con
 		warn("private_seed %s: %s: %s may hold a secret, not copied (give it to the "
 		     "sandbox as a [credential])",
 		     c->top, rel, names);
+	*ret_len = n;
+	*ret = steal_ptr(&buf);
+	return 0;
+}
+
+/* The git configuration SRC (ST, REL in messages): 0 and *RET, *RET_LEN
+ * as read_settings(); 1 when it holds a credential, said and not to be
+ * copied; -errno. */
+static int read_git_config(struct seed_ctx *c, int src, const struct stat *st, const char *rel,
+			   char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	char key[100];
+	size_t n = 0;
+	const char *what;
+	int r = read_whole(src, st, &buf, &n);
+
+	if (r < 0)
+		return r;
+	what = gitconfig_credential(buf, n, key, sizeof(key));
+	if (what) {
+		warn("private_seed %s: %s holds %s%s%s, not copied (give it to the sandbox as a "
+		     "[credential])",
+		     c->top, rel, what, key[0] ? " in " : "", key);
+		explicit_bzero(buf, n);
+		return 1;
+	}
 	*ret_len = n;
 	*ret = steal_ptr(&buf);
 	return 0;
@@ -266,10 +376,12 @@ static int copy_dir(struct seed_ctx *c, int src, int dst, int depth)
 				if (sub >= 0)
 					close(sub);
 			}
-		} else if (seed_settings(de->d_name)) {
+		} else if (seed_settings(de->d_name) || seed_git_config(de->d_name)) {
 			_cleanup_free_ char *buf = NULL;
 			size_t len = 0;
-			r = read_settings(c, fd, &st, full + c->root + 1, &buf, &len);
+			r = seed_settings(de->d_name)
+				? read_settings(c, fd, &st, full + c->root + 1, &buf, &len)
+				: read_git_config(c, fd, &st, full + c->root + 1, &buf, &len);
 			if (r == 0) {
 				c->total += (uint64_t)st.st_size;
 				r = copy_file(c, fd, &st, dst, de->d_name, buf, len);
@@ -343,6 +455,8 @@ int state_make_standin(struct sandbox *sb, const struct private_standin *ps, int
 				c.total = (uint64_t)st.st_size;
 				r = seed_settings(base)
 					? read_settings(&c, src, &st, base, &buf, &len)
+				    : seed_git_config(base)
+					? read_git_config(&c, src, &st, base, &buf, &len)
 					: 0;
 				if (r == 0)
 					r = copy_file(&c, src, &st, dir, tmp, buf, len);

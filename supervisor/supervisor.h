@@ -734,6 +734,11 @@ void gitconfig_host_read(struct sandbox *sb);
  * sandbox's git: one holding a credential (a token in a URL, an extra
  * header's authorization, a password key) is denied in P, and said. */
 void gitconfig_deny_credentials(struct policy *p, const char *home);
+/* What the git configuration BUF (N bytes) holds that is a credential
+ * (gitconfig_deny_credentials()'s look: its keys as git reads them, and
+ * each line as it stands): NULL, or what, the key in KEY (SIZE bytes;
+ * "" when a line's). */
+const char *gitconfig_credential(const char *buf, size_t n, char *key, size_t size);
 /* SB's lists of the host's git configuration (git_global_*) freed. */
 void gitconfig_host_free(struct sandbox *sb);
 /* The configuration files of the worktree TOP whose .git is a `gitdir:`

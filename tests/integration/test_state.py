@@ -385,6 +385,50 @@ def test_claude_codes_seed_leaves_out_secrets_outside_the_env(box):
         assert kept in r.stdout, (kept, r.stdout + r.stderr)
 
 
+def test_a_seeds_git_configuration_logs_and_secret_names_are_left_out(box):
+    """Hole (a review of the last stop's seed): a plugin marketplace's clone
+    came with its .git/config, whose remote's URL held the token the
+    marketplace list's was blanked of; a .jsonl file and a secret that is
+    a JSON object's name were copied as they were.  The configuration is
+    left out now (said), each line of a .jsonl scrubbed, the name blanked;
+    the control: the rest comes along, and the clone is still git's."""
+    h = home(box)
+    files = {
+        "plugins/marketplaces/m/.git/config":
+            "[core]\n\trepositoryformatversion = 0\n[remote \"origin\"]\n\turl = "
+            "https://x-access-token:ghs_GITCFGSECRET6@github.com/o/r.git\n",
+        "plugins/marketplaces/m/README.md": "MARKET-README\n",
+        "plugins/log.jsonl": json.dumps({"env": {"ANTHROPIC_API_KEY": "sk-ant-api03-JSONLSECRET7"}})
+        + "\n\n" + json.dumps({"model": "opus-LINE"}) + "\n",
+        "plugins/tokens.json": json.dumps({"ghp_NAMESECRET8abcdefgh": {"repo": "r"},
+                                           "keep": "KEPT-NAME"}),
+    }
+    for rel, text in files.items():
+        p = os.path.join(h, ".claude", rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+    # (a review) a repository's git directory by another name: a bare one
+    bare = os.path.join(h, ".claude", "plugins", "cache", "mkbare")
+    os.makedirs(bare)
+    subprocess.run(["git", "init", "-q", "--bare", bare], check=True, capture_output=True)
+    subprocess.run(["git", "-C", bare, "config", "remote.origin.url",
+                    "https://oauth2:glpat-BARESECRET9abcdef@gitlab.example/o/mk.git"], check=True)
+    git = os.path.join(h, ".claude", "plugins", "marketplaces", "m")
+    subprocess.run(["git", "-C", git, "init", "-q"], check=True, capture_output=True)
+    subprocess.run(["git", "-C", git, "config", "remote.origin.url",
+                    "https://x-access-token:ghs_GITCFGSECRET6@github.com/o/r.git"], check=True)
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    r = run(box, claude_policy(box), 'cd "$CLAUDE_CONFIG_DIR" && grep -r "" plugins; '
+            "git -C plugins/marketplaces/m rev-parse --git-dir; echo ran")
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    for secret in ("GITCFGSECRET6", "JSONLSECRET7", "NAMESECRET8", "BARESECRET9"):
+        assert secret not in r.stdout and secret not in r.stderr, (secret, r.stdout)
+    for kept in ("MARKET-README", "opus-LINE", "KEPT-NAME", "\n.git\n"):
+        assert kept in r.stdout, (kept, r.stdout + r.stderr)
+    assert ".git/config holds a URL's password or token" in r.stderr, r.stderr
+
+
 def test_a_home_reached_through_a_link_seeds_no_denied_file(box):
     """My read of the seed (1eafc40) before the stop: it compared the copy's
     canonical paths with the deny paths as written when they had not been
@@ -937,7 +981,46 @@ GITCONFIG_SECRETS = {
              " -H 'Authorization: Bearer GITCONFIG_TOKEN_15'\n"),
     # a store of its own: the store's file denied too
     "store": (".gitconfig", "[credential]\n\thelper = store --file ~/.config/git/git-credentials\n"),
+    # (a review of the last stop's) a password a command's option gives, a
+    # store named relative to where git runs (here: the project)
+    "sshpass": (".gitconfig", "[core]\n\tsshCommand = sshpass -p GITCONFIG_TOKEN_16 ssh\n"),
+    "curl-user": (".gitconfig", "[alias]\n\tme = !curl -u octo:GITCONFIG_TOKEN_17 "
+                  "https://api.example.com/user\n"),
+    "relative-store": (".gitconfig", "[credential]\n\thelper = store --file=.git-creds\n"),
+    # (a review of those) a file in a subdirectory of ~/.config/git, a
+    # quote right after sshpass's -p, a helper printing its password, a
+    # variable set in an alias, a relative store as a second helper's
+    "subdir": (".config/git/work/config", "[github]\n\ttoken = GITCONFIG_TOKEN_18\n"),
+    "sshpass-quoted": (".gitconfig", "[core]\n\tsshCommand = sshpass -p'GITCONFIG_TOKEN_19' ssh\n"),
+    "helper-echo": (".gitconfig", '[credential]\n\thelper = "!f() { echo \\"username=me\\"; '
+                    'echo \\"password=GITCONFIG_TOKEN_20\\"; }; f"\n'),
+    "assignment": (".gitconfig", "[alias]\n\tdb = !PGPASSWORD=GITCONFIG_TOKEN_21 psql -h db\n"),
+    "second-store": (".gitconfig", "[credential]\n\thelper = store --file ~/.config/git/creds\n"
+                     '[credential "https://gitlab.example"]\n\thelper = store --file=.git-creds\n'),
 }
+
+
+def test_a_token_in_a_file_the_users_git_config_includes_is_out_of_reach(box):
+    """Hole (a review): the check read the user's configuration files, not
+    the files they include; a token kept in an included file (here in the
+    home, which the policy grants) was the command's to read, and its git
+    sent it.  Each file included is looked through as it is, and denied;
+    the control: the including file is read."""
+    h = home(box)
+    os.makedirs(os.path.join(h, "dotfiles"), exist_ok=True)
+    with open(os.path.join(h, ".gitconfig"), "w") as f:
+        f.write("[user]\n\tname = Octo\n[include]\n\tpath = dotfiles/git-secrets.inc\n")
+    inc = os.path.join(h, "dotfiles", "git-secrets.inc")
+    with open(inc, "w") as f:
+        f.write('[url "https://octo:GITCONFIG_TOKEN_22@git.example/"]\n'
+                "\tinsteadOf = https://git.example/\n")
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    pol = box.policy("[filesystem]\nread = ~/dotfiles\n")
+    r = box.run(["sh", "-c", "cat ~/dotfiles/git-secrets.inc; head -2 ~/.gitconfig; echo ran"],
+                policy=pol, env={"HOME": h})
+    assert "ran" in r.stdout.split() and "Octo" in r.stdout, r.stdout + r.stderr
+    assert "GITCONFIG_TOKEN" not in r.stdout, r.stdout
+    assert "%s holds" % inc in r.stderr, r.stderr
 
 
 def test_every_file_of_the_users_git_directory_is_looked_through(box):
@@ -977,13 +1060,21 @@ def test_a_token_written_in_the_users_git_config_is_out_of_reach(box, case):
                 "[user]\n\tname = Octo\n" + text)
     subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
     store = os.path.join(h, ".config", "git", "git-credentials")
-    if case == "store":
+    if case in ("relative-store", "second-store"):
+        store = os.path.join(box.work, ".git-creds")
+    if case in ("store", "relative-store", "second-store"):
         os.makedirs(os.path.dirname(store), exist_ok=True)
         with open(store, "w") as f:
             f.write("https://u:GITCONFIG_TOKEN_9@github.com\n")
-    cmd = "cat ~/%s ~/.config/git/git-credentials; git config --global user.name; echo ran" % rel
+    cmd = ("cat ~/%s ~/.config/git/git-credentials .git-creds; git config --global user.name; "
+           "echo ran" % rel)
     r = box.run(["sh", "-c", cmd], policy=box.policy(""), env={"HOME": h})
-    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    if case in ("relative-store", "second-store") and box.namespaces == "off":
+        # (a store in the working directory cannot be denied without a
+        # mount namespace: the start is refused, fail closed)
+        assert r.returncode == 125 and store in r.stderr, r.stdout + r.stderr
+    else:
+        assert "ran" in r.stdout.split(), r.stdout + r.stderr
     assert "GITCONFIG_TOKEN" not in r.stdout, r.stdout
     assert "%s holds" % p in r.stderr, r.stderr
     # the control: without the token, read (an SSH user in a URL is none:
@@ -996,7 +1087,18 @@ def test_a_token_written_in_the_users_git_config_is_out_of_reach(box, case):
         f.write("[user]\n\tname = Octo\n[url \"ssh://APKAEIBAERJR2EXAMPLE@git-codecommit"
                 ".example.com/v1/repos/\"]\n\tinsteadOf = https://git-codecommit.example.com/\n"
                 "[core]\n\taskPass = /usr/bin/ksshaskpass\n"
-                "[credential \"https://github.com\"]\n\thelper = !/usr/bin/gh auth git-credential\n")
+                "[credential \"https://github.com\"]\n\thelper = !/usr/bin/gh auth git-credential\n"
+                "[core]\n\tsshCommand = ssh -i ~/.ssh/id_work -p 2222\n"
+                "[alias]\n\tpu = push -u origin HEAD\n"
+                # (false positives a review found: none is a secret)
+                "\tci-token = !gh auth token\n"
+                '\tprf = "!f() { git fetch -u ${2:-origin} pull/$1/head:pr/$1; }; f"\n'
+                '\tme = !curl -H \\"Authorization: Bearer $GITHUB_TOKEN\\" https://api.example.com/\n'
+                "\tdrun = !docker run -u root:root img\n"
+                "[gpg]\n\tprogram = gpg --default-key 3AA5C34371567BD2\n"
+                '[filter "crypt"]\n\tclean = openssl enc -aes-256-cbc -pass file:/home/me/.key\n'
+                '[credential "https://example.org"]\n'
+                '\thelper = "!f() { echo password=$(pass show example/token); }; f"\n')
     r = box.run(["sh", "-c", cmd], policy=box.policy(""), env={"HOME": h})
     assert "Octo" in r.stdout.split(), r.stdout + r.stderr
     assert "holds" not in r.stderr, r.stderr

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "../../supervisor/state_internal.h"
+#include "../../supervisor/supervisor.h"
 
 /* IN scrubbed: its result, OUT the text (its '~' as spaces) */
 static int scrub(const char *in, char *out, size_t size, char *names, size_t nsize)
@@ -120,6 +121,11 @@ static void test_env_members_that_may_hold_a_secret_are_blanked(void **state)
 	     "[...]"},
 	    {"{\"a\":\"curl https://hooks.slack.com/services/T01/B02/q1w2e3\"}",
 	     "{~~~~~~~~~ ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~}", "a"},
+	    /* (a review) a name that is itself a secret, said by its place */
+	    {"{\"tokens\":{\"ghp_0123456789abcdefXYZ\":{\"repo\":\"r\"}},\"m\":1}",
+	     "{\"tokens\":{~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~},\"m\":1}", "[name]"},
+	    {"{\"a\":[\"sshpass -p Hunter2Sekrit ssh\"]}",
+	     "{\"a\":[~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~]}", "[...]"},
 	    /* a control character in a name is not printed */
 	    {"{\"env\":{\"A\\u001b_TOKEN\":\"1\"}}", "{\"env\":{~~~~~~~~~~~~~~~~~~~}}", "A?_TOKEN"},
 	};
@@ -260,10 +266,77 @@ static void test_names_said_are_cut_when_many(void **state)
 	assert_string_equal(in + strlen(in) - 2, "}}");
 }
 
+/* An option that gives a command a secret (an outside review: git's
+ * core.sshCommand = sshpass -p PASSWORD ssh, copied and read as it was);
+ * and the options that give none, which must stay (a user's ssh port, a
+ * file a token is read from, docker's user and group). */
+static void test_an_option_that_gives_a_secret_is_one(void **state)
+{
+	(void)state;
+	static const char *const secret[] = {
+	    "sshpass -p Hunter2Sekrit ssh",
+	    "sshpass -pHunter2Sekrit ssh",
+	    "mysql -u app -pHunter2Sekrit db",
+	    "openssl enc -aes-256-cbc -pass pass:Hunter2Sekrit",
+	    "curl -u octo:Hunter2Sekrit https://api.example.com/",
+	    "curl --user=octo:Hunter2Sekrit https://api.example.com/",
+	    "tool --password Hunter2Sekrit",
+	    "tool --token=Hunter2Sekrit",
+	    "tool --api-key 'Hunter2Sekrit'",
+	    "keytool -list -storepass Hunter2Sekrit",
+	    "sh -c 'deploy --client-secret Hunter2Sekrit'",
+	    /* (a review of these) a quote or a value right after the option,
+	     * a variable set in the command, a helper's printed password, a
+	     * query's key, more keys by their prefix */
+	    "sshpass -p'Hunter2Sekrit' ssh",
+	    "mysql -u root -p\"Hunter2Sekrit\" app",
+	    "curl -u'octo:Hunter2Sekrit' https://api.example.com/",
+	    "curl -uocto:Hunter2Sekrit https://api.example.com/",
+	    "PGPASSWORD=Hunter2Sekrit psql -h db",
+	    "!AWS_SECRET_ACCESS_KEY=Hunter2Sekrit aws s3 ls",
+	    "!f() { echo \"username=me\"; echo \"password=Hunter2Sekrit\"; }; f",
+	    "printf 'username=me\\npassword=Hunter2Sekrit'",
+	    "https://mcp.example.com/mcp?exaApiKey=Hunter2Sekrit",
+	    "https://maps.example.com/api?key=Hunter2Sekrit",
+	    "Authorization: Token Hunter2Sekrit",
+	    "pay --sk sk_live_0123456789abcdef",
+	    "sk-0123456789abcdefghijABCDEFGHIJ0123456789ab",
+	};
+	static const char *const none[] = {
+	    "ssh -i ~/.ssh/id_work -p 2222",
+	    "git push -u origin HEAD",
+	    "docker run -u 1000:1000 img",
+	    "tool --token-file ~/.config/tool/token",
+	    "docker login --password-stdin registry.example",
+	    "aws secretsmanager get-secret-value --secret-id prod/db",
+	    "psql --no-password db",
+	    "mkdir -p build",
+	    "tool --password",
+	    "tool --token --verbose",
+	    "openssl enc -aes-256-cbc -pass file:/home/me/.key",
+	    "openssl enc -aes-256-cbc -pass env:KEYVAR",
+	    "gpg --default-key 3AA5C34371567BD2",
+	    "curl --cookie-jar /tmp/cj https://api.example.com/",
+	    "!f() { git fetch -u ${2:-origin} pull/$1/head:pr/$1; }; f",
+	    "docker run -u root:root img",
+	    "!f() { echo password=$(pass show github/token); }; f",
+	    "curl -H \"Authorization: Bearer $GITHUB_TOKEN\" https://api.example.com/",
+	    "PGPASSWORD=$DB_PASSWORD psql",
+	    "https://api.example.com/v1?token=$TOKEN",
+	};
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		if (!env_secret_value(secret[i]))
+			fail_msg("not taken for a secret: %s", secret[i]);
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		if (env_secret_value(none[i]))
+			fail_msg("taken for a secret: %s", none[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_env_members_that_may_hold_a_secret_are_blanked),
+	    cmocka_unit_test(test_an_option_that_gives_a_secret_is_one),
 	    cmocka_unit_test(test_the_rest_is_kept_byte_for_byte),
 	    cmocka_unit_test(test_what_is_not_strict_json_is_refused),
 	    cmocka_unit_test(test_nesting_is_limited),

@@ -106,7 +106,7 @@ STRING_TABLE_END
 STRING_TABLE_BEGIN
 static const char option_words[][12] = {"token",      "secret",	    "password", "passwd",
 					"passphrase", "credential", "api-key",	"apikey",
-					"access-key", "auth-key",   "cookie"};
+					"access-key", "auth-key",   "cookie",	"bearer"};
 static const char option_not[][8] = {"file", "path", "dir",	"stdin",  "fd",	 "env",
 				     "var",  "cmd",  "command", "helper", "id",	 "name",
 				     "arn",  "url",  "type",	"length", "ttl", "jar"};
@@ -114,11 +114,12 @@ STRING_TABLE_END
 
 /* Whether the word at ARG (an option's argument, maybe quoted) is a value
  * given there: not empty, not another option, not a variable's ($X: what
- * the shell puts there is no secret of the text's). */
+ * the shell puts there is no secret of the text's), nor a placeholder's. */
 static bool word_at(const char *arg)
 {
 	arg += *arg == '"' || *arg == '\'';
-	return *arg && !strchr(" \t\"'-$", *arg);
+	/* (nor a format's, a command's, a template's: %s, `cmd`, {token}, <key>) */
+	return *arg && !strchr(" \t\"'-$%`{<(", *arg);
 }
 
 /* Whether the option NAME (K bytes, after its dashes) says it takes a
@@ -151,7 +152,8 @@ static bool user_password(const char *arg)
 	size_t w = strcspn(arg, " \t\"'");
 	const char *colon = memchr(arg, ':', w);
 
-	if (!colon || colon == arg || colon + 1 >= arg + w || colon[1] == '$')
+	if (!colon || colon == arg || colon + 1 >= arg + w || colon[1] == '$' ||
+	    env_placeholder(colon + 1, (size_t)(arg + w - colon - 1)))
 		return false;
 	return strspn(colon + 1, "0123456789") < (size_t)(arg + w - colon - 1);
 }
@@ -196,6 +198,9 @@ static bool option_secret(const char *text)
 			arg += strspn(arg, " \t");
 		else if (*arg)
 			continue;
+		/* openssl's -k X, its password */
+		if (one && k == 1 && name[0] == 'k' && strstr(text, "openssl") && word_at(arg))
+			return true;
 		/* sshpass -p X (mysql's -p X asks for one) */
 		if (one && k == 1 && name[0] == 'p' && strstr(text, "sshpass") && word_at(arg))
 			return true;
@@ -223,7 +228,7 @@ static bool option_secret(const char *text)
 static bool assignment_secret(const char *text)
 {
 	for (const char *v = text; *v; v++) {
-		if ((v != text && !strchr(" \t\"'(;!&|`", v[-1])) ||
+		if ((v != text && !strchr(" \t\"'(;!`", v[-1])) ||
 		    !(isalpha((unsigned char)*v) || *v == '_'))
 			continue;
 		size_t k =
@@ -250,44 +255,165 @@ static bool auth_secret(const char *v)
 
 	if (header)
 		v += 13 + strspn(v + 13, ":= \t\"'");
-	for (size_t i = 0; i < ARRAY_SIZE(schemes); i++)
+	/* ("Token X" only in the header: `token = X` is a key's line) */
+	for (size_t i = 0; i < ARRAY_SIZE(schemes) - !header; i++)
 		if (strncasecmp(v, schemes[i], strlen(schemes[i])) == 0) {
 			v += strlen(schemes[i]);
-			return word_at(v + strspn(v, " \t"));
+			v += strspn(v, " \t");
+			return word_at(v) && !strchr("=:", *v);
 		}
 	return header && word_at(v);
 }
 
-/* Whether TEXT holds a URL query's parameter whose name ends as a
- * secret's (?private_token=, ?exaApiKey=, ?key=), with a value. */
-static bool query_secret(const char *text)
+bool env_placeholder(const char *s, size_t len)
 {
 	STRING_TABLE_BEGIN
-	static const char ends[][9] = {"key",	 "token", "secret", "password",
-				       "passwd", "pwd",	  "auth"};
+	static const char words[][10] = {"password", "pass",   "passwd",   "pwd",
+					 "secret",   "token",  "changeme", "example",
+					 "key",	     "apikey", "user",	   "username"};
+	STRING_TABLE_END
+	size_t upper = 0;
+
+	if (!len || *s == '<' || *s == '*' || *s == '.')
+		return true;
+	for (size_t i = 0; i < len; i++)
+		upper += (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_';
+	if (upper == len && memchr(s, '_', len)) /* YOUR_TOKEN, API_KEY */
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (strlen(words[i]) == len && strncasecmp(s, words[i], len) == 0)
+			return true;
+	for (size_t i = 0; i + 4 <= len; i++)
+		if (strncasecmp(s + i, "xxxx", 4) == 0 || strncmp(s + i, "EXAMPLE", 7) == 0 ||
+		    strncmp(s + i, "...", 3) == 0)
+			return true;
+	return false;
+}
+
+/* The length of the token at S (letters, digits, and -_./+=) */
+static size_t token_len(const char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+=");
+}
+
+bool env_query_secret(const char *text)
+{
+	STRING_TABLE_BEGIN
+	static const char ends[][12] = {
+	    "token",   "secret",     "password",  "passwd",	"pwd",	       "apikey", "api_key",
+	    "api-key", "access_key", "accesskey", "secret_key", "private_key", "auth"};
 	STRING_TABLE_END
 
 	for (const char *q = strpbrk(text, "?&"); q; q = strpbrk(q + 1, "?&")) {
 		size_t k = strcspn(q + 1, "=&#? \t\"'");
-		if (q[1 + k] != '=' || !word_at(q + 2 + k))
+		const char *name = q + 1, *val = q + 2 + k;
+		if (name[k] != '=' || !word_at(val) || env_placeholder(val, token_len(val)) ||
+		    strncasecmp(name, "page", 4) == 0 || strncasecmp(name, "next", 4) == 0)
 			continue;
+		if (k == 3 && strncasecmp(name, "key", 3) == 0)
+			return true; /* ?key= (Google's) */
 		for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
 			size_t l = strlen(ends[i]);
-			if (k >= l && strncasecmp(q + 1 + k - l, ends[i], l) == 0)
+			if (k >= l && strncasecmp(name + k - l, ends[i], l) == 0)
 				return true;
 		}
 	}
 	return false;
 }
 
+bool env_webhook(const char *text)
+{
+	STRING_TABLE_BEGIN
+	static const char hooks[][28] = {"hooks.slack.com/services/",	"discord.com/api/webhooks/",
+					 "discordapp.com/api/webhooks", "api.telegram.org/bot",
+					 "hooks.zapier.com/hooks/",	"webhook.office.com/"};
+	STRING_TABLE_END
+
+	for (size_t i = 0; i < ARRAY_SIZE(hooks); i++) {
+		const char *h = strcasestr(text, hooks[i]);
+		if (h && token_len(h + strlen(hooks[i])) >= 8)
+			return true;
+	}
+	return false;
+}
+
+/* Whether V, at a word's start, is a header that carries a key, written
+ * there (x-api-key: KEY; X-Vault-Token: T; PRIVATE-TOKEN=T; not
+ * x-api-key: $KEY). */
+static bool header_secret(const char *v)
+{
+	STRING_TABLE_BEGIN
+	static const char ends[][10] = {"-token", "-key", "-secret", "-password", "-auth"};
+	STRING_TABLE_END
+	size_t k = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+	const char *val = v + k;
+
+	if (!k || (*val != ':' && *val != '='))
+		return false;
+	val += 1 + strspn(val + 1, " \t");
+	if (!word_at(val) || env_placeholder(val, token_len(val)))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(header_names); i++)
+		if (strlen(header_names[i]) == k && strncasecmp(v, header_names[i], k) == 0)
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
+		size_t l = strlen(ends[i]);
+		if (k > l && strncasecmp(v + k - l, ends[i], l) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether the token at V, which begins as a key's prefix P (L bytes) does,
+ * is one: long enough, no example's (AKIAIOSFODNN7EXAMPLE), a private
+ * key's PEM (not a certificate's). */
+static bool prefixed_key(const char *v, const char *p, size_t l)
+{
+	if (strncmp(v, p, l) != 0 || strlen(v + l) < 8)
+		return false;
+	if (strcmp(p, "-----BEGIN") == 0)
+		return strncmp(v + l, " PRIVATE KEY", 12) == 0 || strstr(v, "PRIVATE KEY-----");
+	return !env_placeholder(v + l, token_len(v + l));
+}
+
+bool env_secret_strong(const char *value)
+{
+	for (const char *s = strstr(value, "://"); s; s = strstr(s, "://")) {
+		s += 3;
+		const char *at = s + strcspn(s, "/@?#, ");
+		const char *colon = memchr(s, ':', (size_t)(at - s));
+		const char *pw = colon ? colon + 1 : s;
+		/* (a variable's, a document's placeholder: no secret) */
+		if (*at == '@' && at > s && *pw != '$' && !env_placeholder(pw, (size_t)(at - pw)))
+			return true;
+	}
+	if (env_webhook(value))
+		return true;
+	for (const char *v = value; *v; v++) {
+		if (v != value && !strchr(" =:,;\"'`(", v[-1]))
+			continue;
+		/* a header's value, in a header or a list of them (an outside
+		 * review: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer X,
+		 * ANTHROPIC_CUSTOM_HEADERS=x-api-key: KEY) */
+		if (auth_secret(v) || header_secret(v))
+			return true;
+		/* a token whose form says it is one, wherever it stands */
+		for (size_t i = 0; i < ARRAY_SIZE(token_prefixes); i++)
+			if (prefixed_key(v, token_prefixes[i], strlen(token_prefixes[i])))
+				return true;
+		/* OpenAI's older keys: sk- and 32 or more letters and digits */
+		if (strncmp(v, "sk-", 3) == 0 &&
+		    strspn(v + 3,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") >= 32)
+			return true;
+	}
+	return false;
+}
+
 /* Whether VALUE holds a secret whatever its variable's name (a review):
- * a URL with a user's part (postgres://u:pw@h/db, https://TOKEN@host/, in
- * any of a list of URLs), a password, token, secret or key given as a
- * query's or a connection string's parameter (jdbc:...?password=),
- * credentials for an Authorization header (Bearer ..., Basic ...), a
- * header that carries a key, anywhere in a list of headers, or a token
- * whose prefix says it is one (sk-ant-..., ghp_...), or an option that
- * gives a command one (option_secret()). */
+ * what env_secret_strong() finds, or a password, token, secret or key
+ * given as a query's or a connection string's parameter (jdbc:...?password=),
+ * by an option (option_secret()), or to a variable (PGPASSWORD=X). */
 bool env_secret_value(const char *value)
 {
 	STRING_TABLE_BEGIN
@@ -295,50 +421,18 @@ bool env_secret_value(const char *value)
 	    "password=", "passwd=", "pwd=", "token=", "secret=", "apikey=", "api_key="};
 	STRING_TABLE_END
 
-	for (const char *s = strstr(value, "://"); s; s = strstr(s, "://")) {
-		s += 3;
-		const char *at = s + strcspn(s, "/@?#, ");
-		if (*at == '@' && at > s)
-			return true;
-	}
+	if (env_secret_strong(value))
+		return true;
 	for (const char *v = value; *v; v++)
 		for (size_t i = 0; i < ARRAY_SIZE(params); i++)
 			if ((v == value || strchr("?&;: _-\"'", v[-1]) ||
 			     (v - value >= 2 && v[-2] == '\\' && v[-1] == 'n')) &&
 			    strncasecmp(v, params[i], strlen(params[i])) == 0 &&
-			    word_at(v + strlen(params[i])))
+			    word_at(v + strlen(params[i])) &&
+			    !env_placeholder(v + strlen(params[i]),
+					     token_len(v + strlen(params[i]))))
 				return true;
-	for (const char *v = value; *v; v++) {
-		if (v != value && !strchr(" =:,;\"'", v[-1]))
-			continue;
-		/* a header's value, in a header or a list of them (an outside
-		 * review: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer X,
-		 * ANTHROPIC_CUSTOM_HEADERS=x-api-key: KEY) */
-		if (auth_secret(v))
-			return true;
-		for (size_t i = 0; i < ARRAY_SIZE(header_names); i++) {
-			size_t l = strlen(header_names[i]);
-			if (strncasecmp(v, header_names[i], l) == 0 && v[l] && strchr(":=", v[l]) &&
-			    v[l + 1])
-				return true;
-		}
-		/* a webhook's URL, whose path is its secret */
-		if (strncasecmp(v, "https://hooks.slack.com/services/", 33) == 0 ||
-		    strncasecmp(v, "https://discord.com/api/webhooks/", 33) == 0)
-			return true;
-		/* a token whose form says it is one, wherever it stands */
-		for (size_t i = 0; i < ARRAY_SIZE(token_prefixes); i++) {
-			size_t l = strlen(token_prefixes[i]);
-			if (strncmp(v, token_prefixes[i], l) == 0 && strlen(v + l) >= 8)
-				return true;
-		}
-		/* OpenAI's older keys: sk- and 32 or more letters and digits */
-		if (strncmp(v, "sk-", 3) == 0 &&
-		    strspn(v + 3,
-			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") >= 32)
-			return true;
-	}
-	return option_secret(value) || assignment_secret(value) || query_secret(value);
+	return option_secret(value) || assignment_secret(value) || env_query_secret(value);
 }
 
 /* Whether env_keep (KEEP, set) names NAME whole, not by a pattern. */

@@ -297,10 +297,6 @@ void gitconfig_host_free(struct sandbox *sb)
  * SSH user), or a query parameter with one (?private_token=). */
 static bool url_secret(const char *text)
 {
-	STRING_TABLE_BEGIN
-	static const char params[][10] = {"token=", "password=", "passwd=", "secret=", "key="};
-	STRING_TABLE_END
-
 	for (const char *s = strstr(text, "://"); s; s = strstr(s + 3, "://")) {
 		size_t span = strcspn(s + 3, "/ \t\"'>]?#"), at = 0;
 		bool http = s - text >= 4 && strncasecmp(s - 4, "http", 4) == 0;
@@ -308,15 +304,19 @@ static bool url_secret(const char *text)
 		for (size_t i = 0; i < span; i++)
 			if (s[3 + i] == '@')
 				at = i + 1;
-		if (at > 1 && (memchr(s + 3, ':', at - 1) || (http && at - 1 >= 20)))
+		if (at <= 1)
+			continue;
+		const char *colon = memchr(s + 3, ':', at - 1);
+		const char *pw = colon ? colon + 1 : s + 3;
+		size_t pl = (size_t)(s + 3 + at - 1 - pw);
+		/* (a variable's, ${GITHUB_TOKEN}; a comment's placeholder,
+		 * USERNAME:TOKEN: a review, no secret) */
+		if (*pw == '$' || !pl || ((colon || http) && env_placeholder(pw, pl)))
+			continue;
+		if (colon || (http && at - 1 >= 20))
 			return true;
 	}
-	for (const char *q = strpbrk(text, "?&"); q; q = strpbrk(q + 1, "?&"))
-		for (const char *e = q + 1; *e && !strchr("&#= \t\"", *e); e++)
-			for (size_t i = 0; i < ARRAY_SIZE(params); i++)
-				if (strncasecmp(e, params[i], strlen(params[i])) == 0)
-					return true;
-	return false;
+	return env_query_secret(text);
 }
 
 /* Whether TEXT holds a header or a key (env_secret_value()), its URLs'
@@ -324,6 +324,8 @@ static bool url_secret(const char *text)
  * those). */
 static bool value_secret(const char *text)
 {
+	if (env_webhook(text)) /* (the rewrite below would hide one: a review) */
+		return true;
 	_cleanup_free_ char *buf = strdup(text);
 
 	if (!buf)
@@ -339,10 +341,12 @@ static const char ends[][9] = {"password", "smtppass", "token", "secret",
 			       "apikey",   "api-key",  "cookie"};
 STRING_TABLE_END
 
-/* Whether KEY (K bytes) ends as a credential's name does (not "pass"
- * alone: core.askPass names a program). */
+/* Whether KEY (K bytes) ends as a credential's name does (not in "pass":
+ * core.askPass names a program; but "pass" itself, imap.pass: a review). */
 static bool secret_key(const char *key, size_t k)
 {
+	if (k == 4 && strncasecmp(key, "pass", 4) == 0)
+		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
 		size_t e = strlen(ends[i]);
 		if (k >= e && strncasecmp(key + k - e, ends[i], e) == 0)
@@ -365,7 +369,12 @@ static bool comment_secret(const char *line)
 	if (!k || !secret_key(t, k))
 		return false;
 	t += k + strspn(t + k, " \t");
-	return *t == '=' && t[1 + strspn(t + 1, " \t\r")];
+	if (*t != '=')
+		return false;
+	/* one word, written there (not `# token = see 1password`: a review) */
+	t += 1 + strspn(t + 1, " \t\"'");
+	k = strcspn(t, " \t\r\"'");
+	return k && *t != '$' && *t != '<' && !t[k + strspn(t + k, " \t\r\"'")];
 }
 
 /* Whether VAL, a credential helper, prints a password it holds (an outside
@@ -374,7 +383,7 @@ static bool comment_secret(const char *line)
 static bool helper_secret(const char *val)
 {
 	for (const char *s = strcasestr(val, "password="); s; s = strcasestr(s + 9, "password="))
-		if (s[9] && !strchr("$\"' \t;}", s[9]))
+		if (s[9] && !strchr("$\"' \t;}%`\\(", s[9]))
 			return true;
 	return false;
 }
@@ -384,8 +393,8 @@ struct cred_look {
 	char key[100];
 	/* the files credential helpers name as their stores (--file) and
 	 * the files included, as written */
-	char **stores, **includes;
-	size_t n_stores, n_includes;
+	char **stores, **includes, **cookies;
+	size_t n_stores, n_includes, n_cookies;
 };
 
 /* A path as a helper's command or an include writes it: quotes undone,
@@ -430,6 +439,10 @@ static void on_key(void *ud, const char *sec, const char *secline, const char *k
 	if (val && (strcmp(sec, "include") == 0 || strcmp(sec, "includeif") == 0) &&
 	    strcmp(key, "path") == 0 && val[0])
 		strv_add(&c->includes, &c->n_includes, val);
+	/* the file http.cookieFile names: its cookies are credentials (a
+	 * review: one kept in ~/.config/git was read) */
+	if (val && strcmp(sec, "http") == 0 && strcmp(key, "cookiefile") == 0 && val[0])
+		strv_add(&c->cookies, &c->n_cookies, val);
 	if (c->what)
 		return;
 	if (url_secret(secline))
@@ -482,6 +495,7 @@ static void look_free(struct cred_look *c)
 {
 	strv_clear(&c->stores, &c->n_stores);
 	strv_clear(&c->includes, &c->n_includes);
+	strv_clear(&c->cookies, &c->n_cookies);
 }
 
 const char *gitconfig_credential(const char *buf, size_t n, char *key, size_t size)
@@ -558,6 +572,14 @@ static void deny_if_credential(struct policy *p, const char *path, const char *h
 	for (size_t i = 0; i < c.n_includes; i++)
 		if (git_path(c.includes[i], path, home, true, full))
 			deny_if_credential(p, full, home, depth + 1);
+	for (size_t i = 0; i < c.n_cookies; i++)
+		if (git_path(c.cookies[i], path, home, true, full) && access(full, F_OK) == 0) {
+			warn("%s names %s as its cookie file: the sandbox does not read it", path,
+			     full);
+			if (policy_list_add(&p->fs.deny, full, false, (struct policy_origin){0}) <
+			    0)
+				die("out of memory");
+		}
 	if (c.what) {
 		/* and the stores' own files, wherever they are: one named
 		 * relative to where git runs is in the working directory when
@@ -596,7 +618,7 @@ static void deny_in_dir(struct policy *p, const char *dir, const char *home, int
 			continue;
 		if (de->d_type == DT_DIR ||
 		    (de->d_type == DT_UNKNOWN && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
-			if (depth < 8)
+			if (depth < 32)
 				deny_in_dir(p, path, home, depth + 1);
 		} else {
 			deny_if_credential(p, path, home, 0);
@@ -605,8 +627,51 @@ static void deny_in_dir(struct policy *p, const char *dir, const char *home, int
 	closedir(d);
 }
 
+/* The project's own configuration (the .git above the working
+ * directory): the sandbox reads it, and its git with it, so a credential
+ * there (a remote's URL with a token, from `git clone https://u:T@...`)
+ * cannot be kept out; said (an outside review). */
+static void say_project_credential(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX], key[100];
+	struct stat st;
+
+	if (!getcwd(dir, sizeof(dir)))
+		return;
+	for (;;) {
+		char *slash;
+		if ((size_t)snprintf(path, sizeof(path), "%s/.git", strcmp(dir, "/") ? dir : "") <
+			sizeof(path) &&
+		    lstat(path, &st) == 0)
+			break;
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			return;
+		*slash = '\0';
+	}
+	if (!S_ISDIR(st.st_mode) || strlen(path) + 8 > sizeof(path))
+		return;
+	strcat(path, "/config");
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	size_t n = 0;
+	char *buf;
+	const char *what;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !(buf = gitconfig_read(fd, &st, &n)))
+		return;
+	what = gitconfig_credential(buf, n, key, sizeof(key));
+	explicit_bzero(buf, n);
+	free(buf);
+	if (what)
+		warn("%s holds %s%s%s: the sandbox reads the project's git configuration, and "
+		     "can read that; keep credentials in a credential helper's store",
+		     path, what, key[0] ? " in " : "", key);
+}
+
 void gitconfig_deny_credentials(struct policy *p, const char *home)
 {
+	say_project_credential();
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *global = getenv("GIT_CONFIG_GLOBAL");
 	char path[PATH_MAX], dir[PATH_MAX];
 

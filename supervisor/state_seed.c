@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,13 +125,6 @@ static bool seed_git_config(const char *name)
 	       strcmp(name, ".gitconfig") == 0 || strcmp(name, ".gitmodules") == 0;
 }
 
-/*
- * The settings file SRC (ST), read whole, its "env" scrubbed of secrets
- * (seed_json.c), each left out said with its name, never its value: 0 and
- * *RET (owned) and *RET_LEN; 1 when it is not strict JSON, said and not to
- * be copied (what the scrub cannot read must not leak); -errno.  REL names
- * it in the messages.
- */
 /* SRC (ST) read whole into *RET (owned), *RET_LEN bytes: 0 or -errno. */
 static int read_whole(int src, const struct stat *st, char **ret, size_t *ret_len)
 {
@@ -187,6 +181,13 @@ static int scrub_lines(char *buf, size_t n, char *names, size_t size)
 	return blanked;
 }
 
+/*
+ * The settings file SRC (ST), read whole, its "env" scrubbed of secrets
+ * (seed_json.c), each left out said with its name, never its value: 0 and
+ * *RET (owned) and *RET_LEN; 1 when it is not strict JSON, said and not to
+ * be copied (what the scrub cannot read must not leak); -errno.  REL names
+ * it in the messages.
+ */
 static int read_settings(struct seed_ctx *c, int src, const struct stat *st, const char *rel,
 			 char **ret, size_t *ret_len)
 {
@@ -219,21 +220,128 @@ static int read_settings(struct seed_ctx *c, int src, const struct stat *st, con
 	return 0;
 }
 
-/* The git configuration SRC (ST, REL in messages): 0 and *RET, *RET_LEN
- * as read_settings(); 1 when it holds a credential, said and not to be
- * copied; -errno. */
-static int read_git_config(struct seed_ctx *c, int src, const struct stat *st, const char *rel,
-			   char **ret, size_t *ret_len)
+/*
+ * A script's or a configuration's file in a seed, by its NAME (an outside
+ * review: a hook's script with a webhook's URL, a `.env`, an MCP server's
+ * YAML, copied as they were): a shell's, an environment's, YAML's, TOML's,
+ * INI's.  Code and documents are copied as they are: their examples
+ * (`--token TOKEN`) would be taken for secrets, and the file lost.
+ */
+static bool seed_text(const char *name)
 {
+	STRING_TABLE_BEGIN
+	static const char ends[][12] = {".sh",	   ".bash",	 ".zsh",	".fish",  ".env",
+					".envrc",  ".yaml",	 ".yml",	".toml",  ".ini",
+					".conf",   ".cfg",	 ".properties", ".netrc", ".npmrc",
+					".pypirc", "credentials"};
+	STRING_TABLE_END
+	size_t n = strlen(name);
+
+	if (strncmp(name, ".env", 4) == 0)
+		return true; /* .env.local */
+	for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
+		size_t l = strlen(ends[i]);
+		if (n >= l && strcmp(name + n - l, ends[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether LINE sets a key named as a secret's to a value written there
+ * (YAML's `token: X`, TOML's and INI's `api_key = "X"`, `export
+ * PASSWORD=X`), not to a variable's. */
+static bool key_secret(const char *line)
+{
+	const char *s = line + strspn(line, " \t-");
+	char name[128];
+	size_t k;
+
+	if (strncmp(s, "export ", 7) == 0)
+		s += 7 + strspn(s + 7, " \t");
+	s += *s == '"' || *s == '\'';
+	k = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+	if (!k || k >= sizeof(name))
+		return false;
+	snprintf(name, sizeof(name), "%.*s", (int)k, s);
+	s += k;
+	s += *s == '"' || *s == '\'';
+	s += strspn(s, " \t");
+	if (*s != ':' && *s != '=')
+		return false;
+	s += 1 + strspn(s + 1, " \t");
+	s += *s == '"' || *s == '\'';
+	for (char *d = name; *d; d++)
+		*d = *d == '.' ? '_' : *d;
+	/* (nothing, a variable, a reference, YAML's block or tag, a
+	 * placeholder, a constant) */
+	if (!*s || strchr("$\"'{#|>&*[!<%", *s) || strncasecmp(s, "null", 4) == 0 ||
+	    strncasecmp(s, "true", 4) == 0 || strncasecmp(s, "false", 5) == 0 ||
+	    strncasecmp(s, "none", 4) == 0 || *s == '~')
+		return false;
+	return env_secret_name(name);
+}
+
+/* The line (1 on) of the text BUF (N bytes) that holds a secret, a URL's
+ * password, a header's, a key by its form, or a key's value named as a
+ * secret (ALL; else only what env_secret_strong() finds); 0 for none.
+ * BUF's newlines are its own again on return. */
+static size_t text_secret(char *buf, size_t n, bool all)
+{
+	size_t line = 1;
+
+	for (size_t at = 0; at < n; line++) {
+		char *nl = memchr(buf + at, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - buf - at) : n - at;
+		char keep = buf[at + len]; /* '\n', or read_whole()'s '\0' */
+		bool hit;
+		buf[at + len] = '\0';
+		hit = all ? env_secret_value(buf + at) || key_secret(buf + at)
+			  : env_secret_strong(buf + at);
+		buf[at + len] = keep;
+		if (hit)
+			return line;
+		at += len + 1;
+	}
+	return 0;
+}
+
+enum seed_look {
+	LOOK_GIT,    /* a git configuration */
+	LOOK_ALL,    /* a script's or a configuration's text (seed_text()) */
+	LOOK_STRONG, /* any other file: code, documents (an outside review: a
+		      * Python hook's webhook, a script without a suffix) */
+};
+
+static enum seed_look seed_look(const char *name)
+{
+	return seed_git_config(name) ? LOOK_GIT : seed_text(name) ? LOOK_ALL : LOOK_STRONG;
+}
+
+/* The git configuration or the text SRC (ST, REL in messages), looked
+ * through as LOOK says: 0 and *RET, *RET_LEN as read_settings(); 1 when
+ * it holds a credential, said and not to be copied; -errno.  A text with
+ * a NUL byte is none (a binary file): copied as it is.  A text that
+ * begins as a script (#!) is looked through as a script's. */
+static int read_checked(struct seed_ctx *c, int src, const struct stat *st, const char *rel,
+			enum seed_look look, char **ret, size_t *ret_len)
+{
+	bool git = look == LOOK_GIT;
 	_cleanup_free_ char *buf = NULL;
-	char key[100];
-	size_t n = 0;
-	const char *what;
+	char key[100] = "";
+	size_t n = 0, line = 0;
+	const char *what = NULL;
 	int r = read_whole(src, st, &buf, &n);
 
 	if (r < 0)
 		return r;
-	what = gitconfig_credential(buf, n, key, sizeof(key));
+	if (git)
+		what = gitconfig_credential(buf, n, key, sizeof(key));
+	else if (!memchr(buf, '\0', n) &&
+		 (line = text_secret(
+		      buf, n, look == LOOK_ALL || (n >= 2 && buf[0] == '#' && buf[1] == '!'))))
+		what = "what looks like a secret";
+	if (line)
+		snprintf(key, sizeof(key), "line %zu", line);
 	if (what) {
 		warn("private_seed %s: %s holds %s%s%s, not copied (give it to the sandbox as a "
 		     "[credential])",
@@ -376,20 +484,18 @@ static int copy_dir(struct seed_ctx *c, int src, int dst, int depth)
 				if (sub >= 0)
 					close(sub);
 			}
-		} else if (seed_settings(de->d_name) || seed_git_config(de->d_name)) {
+		} else {
 			_cleanup_free_ char *buf = NULL;
 			size_t len = 0;
 			r = seed_settings(de->d_name)
 				? read_settings(c, fd, &st, full + c->root + 1, &buf, &len)
-				: read_git_config(c, fd, &st, full + c->root + 1, &buf, &len);
+				: read_checked(c, fd, &st, full + c->root + 1,
+					       seed_look(de->d_name), &buf, &len);
 			if (r == 0) {
 				c->total += (uint64_t)st.st_size;
 				r = copy_file(c, fd, &st, dst, de->d_name, buf, len);
 			}
 			r = r == 1 ? 0 : r;
-		} else {
-			c->total += (uint64_t)st.st_size;
-			r = copy_file(c, fd, &st, dst, de->d_name, NULL, 0);
 		}
 		close(fd);
 	}
@@ -455,9 +561,8 @@ int state_make_standin(struct sandbox *sb, const struct private_standin *ps, int
 				c.total = (uint64_t)st.st_size;
 				r = seed_settings(base)
 					? read_settings(&c, src, &st, base, &buf, &len)
-				    : seed_git_config(base)
-					? read_git_config(&c, src, &st, base, &buf, &len)
-					: 0;
+					: read_checked(&c, src, &st, base, seed_look(base), &buf,
+						       &len);
 				if (r == 0)
 					r = copy_file(&c, src, &st, dir, tmp, buf, len);
 			}

@@ -999,6 +999,21 @@ bool env_secret_name(const char *name);
 /* Whether VALUE holds a secret by its form (a URL's user part, a
  * password= parameter, an Authorization header's credentials). */
 bool env_secret_value(const char *value);
+/* The part of env_secret_value() sure enough to look for in any text (a
+ * script, a program's source): a URL's password, a webhook, a header with
+ * its key, a key by its prefix, each written there (no variable, no
+ * document's placeholder). */
+bool env_secret_strong(const char *value);
+/* Whether TEXT holds a URL query's parameter named as a key, token, secret
+ * or password (?private_token=, ?exaApiKey=, ?key=) with a value written
+ * there. */
+bool env_query_secret(const char *text);
+/* Whether TEXT holds a webhook's URL (Slack's, Discord's, Telegram's bot,
+ * Zapier's, Teams'), whose path is its secret. */
+bool env_webhook(const char *text);
+/* Whether the LEN bytes at S are what a document writes where a secret
+ * goes (PASSWORD, YOUR_TOKEN, <token>, xxxx, ..., an example key). */
+bool env_placeholder(const char *s, size_t len);
 void env_free(char **envp);
 /* A variable ringfence sets for the command itself (proxy, CA bundle). */
 bool env_is_ours(const char *name);

@@ -402,6 +402,19 @@ def test_a_seeds_git_configuration_logs_and_secret_names_are_left_out(box):
         + "\n\n" + json.dumps({"model": "opus-LINE"}) + "\n",
         "plugins/tokens.json": json.dumps({"ghp_NAMESECRET8abcdefgh": {"repo": "r"},
                                            "keep": "KEPT-NAME"}),
+        # (a second review) a hook's script, a .env, an MCP server's YAML,
+        # a Python hook's webhook, a script without a suffix
+        "hooks/notify.sh": "#!/bin/sh\ncurl -d @- https://hooks.slack.com/services/T0/B0/"
+                           "HOOKSECRET10\n",
+        "hooks/notify.py": "import json\nSLACK = 'https://hooks.slack.com/services/T1/B1/"
+                           "PYSECRET13'\n",
+        "hooks/ntfy": "#!/bin/sh\ncurl -H 'X-Ntfy-Token: NTFYSECRET14' -d \"$1\" https://ntfy.example/\n",
+        "hooks/README.md": "Run it as `tool --token TOKEN` (README-KEPT).\n",
+        ".env": "OPENAI_API_KEY=ENVSECRET11abcdef\n",
+        "mcp/config.yaml": "server:\n  url: https://mcp.example.com/\n  token: YAMLSECRET12\n",
+        # their controls: a variable's name, settings without a secret
+        "hooks/ok.sh": "#!/bin/sh\ncurl -H \"Authorization: Bearer $TOKEN\" https://h.example/ # HOOK-OK\n",
+        "mcp/other.yaml": "server:\n  model: opus-YAML\n  token: ${MCP_TOKEN}\n",
     }
     for rel, text in files.items():
         p = os.path.join(h, ".claude", rel)
@@ -419,12 +432,14 @@ def test_a_seeds_git_configuration_logs_and_secret_names_are_left_out(box):
     subprocess.run(["git", "-C", git, "config", "remote.origin.url",
                     "https://x-access-token:ghs_GITCFGSECRET6@github.com/o/r.git"], check=True)
     subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
-    r = run(box, claude_policy(box), 'cd "$CLAUDE_CONFIG_DIR" && grep -r "" plugins; '
+    r = run(box, claude_policy(box), 'cd "$CLAUDE_CONFIG_DIR" && grep -r "" plugins hooks mcp .env; '
             "git -C plugins/marketplaces/m rev-parse --git-dir; echo ran")
     assert "ran" in r.stdout.split(), r.stdout + r.stderr
-    for secret in ("GITCFGSECRET6", "JSONLSECRET7", "NAMESECRET8", "BARESECRET9"):
+    for secret in ("GITCFGSECRET6", "JSONLSECRET7", "NAMESECRET8", "BARESECRET9", "HOOKSECRET10",
+                   "ENVSECRET11", "YAMLSECRET12", "PYSECRET13", "NTFYSECRET14"):
         assert secret not in r.stdout and secret not in r.stderr, (secret, r.stdout)
-    for kept in ("MARKET-README", "opus-LINE", "KEPT-NAME", "\n.git\n"):
+    for kept in ("MARKET-README", "opus-LINE", "KEPT-NAME", "\n.git\n", "HOOK-OK", "opus-YAML",
+                 "README-KEPT"):
         assert kept in r.stdout, (kept, r.stdout + r.stderr)
     assert ".git/config holds a URL's password or token" in r.stderr, r.stderr
 
@@ -997,6 +1012,16 @@ GITCONFIG_SECRETS = {
     "assignment": (".gitconfig", "[alias]\n\tdb = !PGPASSWORD=GITCONFIG_TOKEN_21 psql -h db\n"),
     "second-store": (".gitconfig", "[credential]\n\thelper = store --file ~/.config/git/creds\n"
                      '[credential "https://gitlab.example"]\n\thelper = store --file=.git-creds\n'),
+    # (a second review) git's own imap.pass, openssl's -k, a webhook, a
+    # header by its name's end, a file nine directories down
+    "imap-pass": (".gitconfig", "[imap]\n\tuser = alice@example.com\n\tpass = GITCONFIG_TOKEN_23\n"),
+    "openssl-k": (".gitconfig", '[filter "o"]\n\tclean = openssl enc -aes-256-cbc -a -k '
+                  "GITCONFIG_TOKEN_24\n"),
+    "webhook": (".gitconfig", "[alias]\n\tslack = !curl -d @- https://hooks.slack.com/services/T0/B0/"
+                "GITCONFIG_TOKEN_25\n"),
+    "vault": (".gitconfig", '[alias]\n\tv = !curl -H \\"X-Vault-Token: GITCONFIG_TOKEN_26\\" '
+              "https://vault.example/\n"),
+    "deep": (".config/git/1/2/3/4/5/6/7/8/9/t9", "[github]\n\ttoken = GITCONFIG_TOKEN_27\n"),
 }
 
 
@@ -1021,6 +1046,45 @@ def test_a_token_in_a_file_the_users_git_config_includes_is_out_of_reach(box):
     assert "ran" in r.stdout.split() and "Octo" in r.stdout, r.stdout + r.stderr
     assert "GITCONFIG_TOKEN" not in r.stdout, r.stdout
     assert "%s holds" % inc in r.stderr, r.stderr
+
+
+def test_the_cookie_file_the_users_git_config_names_is_out_of_reach(box):
+    """Hole (a review): http.cookieFile named a file in ~/.config/git,
+    which the default grants whole, and its cookies (a Gerrit sign-in)
+    were the command's to read.  The file it names is denied, said; the
+    control: the configuration naming it is read."""
+    h = home(box)
+    os.makedirs(os.path.join(h, ".config", "git"), exist_ok=True)
+    with open(os.path.join(h, ".gitconfig"), "w") as f:
+        f.write("[user]\n\tname = Octo\n[http]\n\tcookiefile = ~/.config/git/gitcookies\n")
+    jar = os.path.join(h, ".config", "git", "gitcookies")
+    with open(jar, "w") as f:
+        f.write(".googlesource.example\tTRUE\t/\tTRUE\t2147483647\to\tGITCONFIG_COOKIE_1\n")
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    r = box.run(["sh", "-c", "cat ~/.config/git/gitcookies; git config --global user.name; "
+                 "echo ran"], policy=box.policy(""), env={"HOME": h})
+    assert "ran" in r.stdout.split() and "Octo" in r.stdout, r.stdout + r.stderr
+    assert "GITCONFIG_COOKIE" not in r.stdout, r.stdout
+    assert "as its cookie file" in r.stderr, r.stderr
+
+
+def test_a_credential_in_the_projects_own_git_config_is_said(box):
+    """A review: a project cloned with a token in its remote's URL keeps it
+    in .git/config, which the sandbox reads (its git needs it); ringfence
+    cannot keep it out, and says so at start.  The control: a project
+    whose remote holds none is not said."""
+    work = box.work
+    git = ["git", "-c", "safe.directory=*", "-C", work]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["remote", "add", "origin",
+                          "https://octo:ghp_PROJECTTOKEN1abcdef@github.com/o/r.git"], check=True)
+    r = box.run(["true"], policy=box.policy(""))
+    assert r.returncode == 0, r.stderr
+    assert "%s/.git/config holds" % work in r.stderr, r.stderr
+    assert "PROJECTTOKEN" not in r.stderr, r.stderr
+    subprocess.run(git + ["remote", "set-url", "origin", "https://github.com/o/r.git"], check=True)
+    r = box.run(["true"], policy=box.policy(""))
+    assert r.returncode == 0 and "config holds" not in r.stderr, r.stderr
 
 
 def test_every_file_of_the_users_git_directory_is_looked_through(box):
@@ -1098,7 +1162,17 @@ def test_a_token_written_in_the_users_git_config_is_out_of_reach(box, case):
                 "[gpg]\n\tprogram = gpg --default-key 3AA5C34371567BD2\n"
                 '[filter "crypt"]\n\tclean = openssl enc -aes-256-cbc -pass file:/home/me/.key\n'
                 '[credential "https://example.org"]\n'
-                '\thelper = "!f() { echo password=$(pass show example/token); }; f"\n')
+                '\thelper = "!f() { echo password=$(pass show example/token); }; f"\n'
+                # (a second review's false positives)
+                '[credential "https://example.net"]\n'
+                "\thelper = \"!f() { printf 'password=%s\\\\n' \\\"$(pass show x)\\\"; }; f\"\n"
+                "[secrets]\n\tallowed = AKIAIOSFODNN7EXAMPLE\n"
+                "[alias]\n\tgl = !curl --header \\\"PRIVATE-TOKEN: $GITLAB_TOKEN\\\" "
+                "https://gitlab.example/\n"
+                "\tgc = !git clone https://x-access-token:${GITHUB_TOKEN}@github.com/$1\n"
+                "\truns = !gh api \\\"repos/o/r/actions/runs?per_page=100&page_token=\\\"\n"
+                "# use: git clone https://USERNAME:TOKEN@github.com/org/repo\n"
+                "# token = see 1password\n")
     r = box.run(["sh", "-c", cmd], policy=box.policy(""), env={"HOME": h})
     assert "Octo" in r.stdout.split(), r.stdout + r.stderr
     assert "holds" not in r.stderr, r.stderr

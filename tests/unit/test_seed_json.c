@@ -301,6 +301,14 @@ static void test_an_option_that_gives_a_secret_is_one(void **state)
 	    "Authorization: Token Hunter2Sekrit",
 	    "pay --sk sk_live_0123456789abcdef",
 	    "sk-0123456789abcdefghijABCDEFGHIJ0123456789ab",
+	    /* (a second review) openssl's -k, a header by its name's end, a
+	     * bot's token in its URL, curl's --oauth2-bearer */
+	    "openssl enc -aes-256-cbc -a -salt -k Sup3rS3cretPass",
+	    "curl -s -H \"X-Vault-Token: hvs.CAESIJ2kZlZ0aXQ\" https://vault.example.com/",
+	    "curl -H 'Circle-Token: 0123456789abcdef' https://ci.example.com/",
+	    "curl https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/send",
+	    "curl --oauth2-bearer abcdef0123456789abcdef0123456789",
+	    "SLACK = \"https://hooks.slack.com/services/T01ABCDEF/B02GHIJKL/aBcDeFgHiJ\"",
 	};
 	static const char *const none[] = {
 	    "ssh -i ~/.ssh/id_work -p 2222",
@@ -323,6 +331,19 @@ static void test_an_option_that_gives_a_secret_is_one(void **state)
 	    "curl -H \"Authorization: Bearer $GITHUB_TOKEN\" https://api.example.com/",
 	    "PGPASSWORD=$DB_PASSWORD psql",
 	    "https://api.example.com/v1?token=$TOKEN",
+	    /* (a second review) variables in a header or a URL, a query's
+	     * names that hold none, AWS's example key, a certificate, a
+	     * document's placeholders */
+	    "curl --header \"PRIVATE-TOKEN: $GITLAB_TOKEN\" https://gitlab.example/",
+	    "curl -H \"x-api-key: $ANTHROPIC_API_KEY\" https://api.example.com/",
+	    "git clone https://x-access-token:${GITHUB_TOKEN}@github.com/o/r",
+	    "https://$GH_USER:$GH_TOKEN@github.com/o/r.git",
+	    "https://jira.example/issues/?jql=project%3DABC&sort_key=created",
+	    "gh api \"repos/o/r/actions/runs?per_page=100&page_token=\"",
+	    "allowed = AKIAIOSFODNN7EXAMPLE",
+	    "-----BEGIN CERTIFICATE-----MIIDdzCCAl+gAwIBAgIE",
+	    "git clone https://USERNAME:TOKEN@github.com/org/repo",
+	    "curl -u user:password https://api.example.com/ # docs",
 	};
 	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
 		if (!env_secret_value(secret[i]))

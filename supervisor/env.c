@@ -56,7 +56,16 @@ static const char secret_ends[][12] = {"_KEY", "_PAT",	   "_AUTH",  "_PASS", "_P
 				       "_PWD", "_SESSION", "_CREDS", "_DSN",  "_HEADERS"};
 STRING_TABLE_END
 
+static bool name_says(const char *name, bool ends);
+
 bool env_secret_name(const char *name)
+{
+	return name_says(name, true);
+}
+
+/* Whether NAME says a secret by its words (PASSWORD, TOKEN, API_KEY), and
+ * with ENDS by its ends too (_KEY, _AUTH, _PW). */
+static bool name_says(const char *name, bool ends)
 {
 	char up[256];
 	size_t n = strlen(name);
@@ -80,7 +89,7 @@ bool env_secret_name(const char *name)
 	/* 1Password's CLI: OP_SESSION_<account> unlocks the vault */
 	if (strncmp(up, "OP_SESSION_", 11) == 0)
 		return true;
-	for (size_t i = 0; i < ARRAY_SIZE(secret_ends); i++) {
+	for (size_t i = 0; ends && i < ARRAY_SIZE(secret_ends); i++) {
 		size_t l = strlen(secret_ends[i]);
 		if (n >= l && strcmp(up + n - l, secret_ends[i]) == 0)
 			return true;
@@ -94,10 +103,17 @@ static const char header_names[][20] = {"x-api-key",	 "api-key",	   "x-auth-toke
 					"private-token", "x-goog-api-key", "x-honeycomb-team"};
 /* keys whose first characters say what they are */
 static const char token_prefixes[][12] = {
-    "sk-ant-",	   "sk-proj-", "sk-or-",     "ghp_",	 "gho_",     "ghu_",	 "ghs_",  "ghr_",
-    "github_pat_", "glpat-",   "xoxb-",	     "xoxp-",	 "hf_",	     "npm_",	 "pypi-", "AKIA",
-    "ASIA",	   "AIza",     "-----BEGIN", "sk_live_", "rk_live_", "sk_test_", "tvly-"};
+    "-----BEGIN", /* (first: in any text, only at a line's start) */
+    "sk-ant-",	  "sk-proj-",  "sk-or-",      "sk-svcacct-", "ghp_",	"gho_",	   "ghu_",
+    "ghs_",	  "ghr_",      "github_pat_", "glpat-",	     "glrt-",	"xoxb-",   "xoxp-",
+    "xapp-",	  "hf_",       "npm_",	      "pypi-",	     "AKIA",	"ASIA",	   "AIza",
+    "sk_live_",	  "rk_live_",  "sk_test_",    "whsec_",	     "tvly-",	"GOCSPX-", "dop_v1_",
+    "gsk_",	  "dckr_pat_", "ntn_",	      "lin_api_",    "sntrys_", "shpat_",  "r8_",
+    "pplx-",	  "ATATT",     "SG."};
 STRING_TABLE_END
+
+static bool keylike(const char *v);
+static size_t token_len(const char *s);
 
 /* The words of an option's name that say it takes a secret (in lower
  * case, '_' read as '-'), and the ends that take none though the name
@@ -234,35 +250,80 @@ static bool assignment_secret(const char *text)
 		size_t k =
 		    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 		char name[128];
-		if (v[k] != '=' || k >= sizeof(name) || !word_at(v + k + 1))
+		if (v[k] != '=' || k >= sizeof(name))
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)k, v);
-		if (env_secret_name(name))
+		if (env_secret_assigned(name, v + k + 1))
 			return true;
 	}
 	return false;
 }
 
+bool env_secret_assigned(const char *name, const char *value)
+{
+	if (!word_at(value) || !env_secret_name(name))
+		return false;
+	value += *value == '"' || *value == '\'';
+	/* a name that says it by its end only (cache_key, SKIP_VERTEX_AUTH: a
+	 * review) takes what looks like a key; one that says it by a word
+	 * (PGPASSWORD) any value but a placeholder */
+	return name_says(name, false) ? !env_placeholder(value, token_len(value)) : keylike(value);
+}
+
+/* Whether the text at V is a credential by its look: a run of 16 or more
+ * characters a key or its base64 is written in, with a letter and a digit
+ * (not a word of prose: "Basic usage", "bearer tokens"). */
+static bool keylike(const char *v)
+{
+	size_t n =
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~+/=-");
+	bool digit = false, alpha = false;
+
+	for (size_t i = 0; i < n; i++) {
+		digit |= v[i] >= '0' && v[i] <= '9';
+		alpha |= isalpha((unsigned char)v[i]) != 0;
+	}
+	return n >= 16 && digit && alpha && !env_placeholder(v, n);
+}
+
 /* Whether V begins an Authorization header's credentials written there
  * (Bearer X, Basic X, Authorization: Token X), not a variable's
- * (Bearer $GITHUB_TOKEN). */
-static bool auth_secret(const char *v)
+ * (Bearer $GITHUB_TOKEN).  In the header anything written there is; a
+ * scheme alone only before what looks like a credential (a review: "basic
+ * scaffolding" in a commit message; when STRICT, in any text, "Basic
+ * usage:", "Authorization header"). */
+static bool auth_secret(const char *v, bool strict)
 {
 	STRING_TABLE_BEGIN
 	static const char schemes[][8] = {"Bearer ", "Basic ", "Token "};
 	STRING_TABLE_END
 	bool header = strncasecmp(v, "Authorization", 13) == 0;
 
-	if (header)
-		v += 13 + strspn(v + 13, ":= \t\"'");
+	if (header) {
+		/* (the header's separator, not a word after it; a map's
+		 * member: headers["Authorization"] = "token X") */
+		v += 13 + strspn(v + 13, "\"' \t]");
+		if (*v != ':' && *v != '=')
+			return false;
+		v += 1 + strspn(v + 1, " \t\"'");
+	}
 	/* ("Token X" only in the header: `token = X` is a key's line) */
 	for (size_t i = 0; i < ARRAY_SIZE(schemes) - !header; i++)
-		if (strncasecmp(v, schemes[i], strlen(schemes[i])) == 0) {
+		if ((strict && !header ? strncmp : strncasecmp)(v, schemes[i],
+								strlen(schemes[i])) == 0) {
 			v += strlen(schemes[i]);
 			v += strspn(v, " \t");
+			if (strict)
+				return keylike(v);
+			if (!header) /* (a word of prose: "basic scaffolding") */
+				return word_at(v) && token_len(v) >= 6 &&
+				       strspn(
+					   v,
+					   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") <
+					   token_len(v);
 			return word_at(v) && !strchr("=:", *v);
 		}
-	return header && word_at(v);
+	return header && (strict ? keylike(v) : word_at(v));
 }
 
 bool env_placeholder(const char *s, size_t len)
@@ -274,7 +335,7 @@ bool env_placeholder(const char *s, size_t len)
 	STRING_TABLE_END
 	size_t upper = 0;
 
-	if (!len || *s == '<' || *s == '*' || *s == '.')
+	if (!len || strchr("<*.&[{", *s)) /* (<password>, &lt;password&gt;, [pw], {{pw}}) */
 		return true;
 	for (size_t i = 0; i < len; i++)
 		upper += (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_';
@@ -331,7 +392,12 @@ bool env_webhook(const char *text)
 
 	for (size_t i = 0; i < ARRAY_SIZE(hooks); i++) {
 		const char *h = strcasestr(text, hooks[i]);
-		if (h && token_len(h + strlen(hooks[i])) >= 8)
+		/* (a bot's token: 123456:ABC...) */
+		if (h &&
+		    strspn(h + strlen(hooks[i]),
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789-_/:") >= 8 &&
+		    !env_placeholder(h + strlen(hooks[i]), token_len(h + strlen(hooks[i]))))
 			return true;
 	}
 	return false;
@@ -340,7 +406,7 @@ bool env_webhook(const char *text)
 /* Whether V, at a word's start, is a header that carries a key, written
  * there (x-api-key: KEY; X-Vault-Token: T; PRIVATE-TOKEN=T; not
  * x-api-key: $KEY). */
-static bool header_secret(const char *v)
+static bool header_secret(const char *v, bool strict)
 {
 	STRING_TABLE_BEGIN
 	static const char ends[][10] = {"-token", "-key", "-secret", "-password", "-auth"};
@@ -348,10 +414,14 @@ static bool header_secret(const char *v)
 	size_t k = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
 	const char *val = v + k;
 
+	/* (a name quoted as a map's key: {"X-Vault-Token": "T"}) */
+	if (k && (*val == '"' || *val == '\''))
+		val += 1 + strspn(val + 1, " \t");
 	if (!k || (*val != ':' && *val != '='))
 		return false;
 	val += 1 + strspn(val + 1, " \t");
-	if (!word_at(val) || env_placeholder(val, token_len(val)))
+	if (strict ? !keylike(val + (*val == '"' || *val == '\''))
+		   : !word_at(val) || env_placeholder(val, token_len(val)))
 		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(header_names); i++)
 		if (strlen(header_names[i]) == k && strncasecmp(v, header_names[i], k) == 0)
@@ -367,16 +437,46 @@ static bool header_secret(const char *v)
 /* Whether the token at V, which begins as a key's prefix P (L bytes) does,
  * is one: long enough, no example's (AKIAIOSFODNN7EXAMPLE), a private
  * key's PEM (not a certificate's). */
-static bool prefixed_key(const char *v, const char *p, size_t l)
+static bool prefixed_key(const char *v, const char *p, size_t l, bool strict)
 {
+	size_t run;
+	bool digit = false;
+
 	if (strncmp(v, p, l) != 0 || strlen(v + l) < 8)
 		return false;
 	if (strcmp(p, "-----BEGIN") == 0)
-		return strncmp(v + l, " PRIVATE KEY", 12) == 0 || strstr(v, "PRIVATE KEY-----");
-	return !env_placeholder(v + l, token_len(v + l));
+		return strstr(v, "PRIVATE KEY") != NULL;
+	if (env_placeholder(v + l, token_len(v + l)))
+		return false;
+	if (!strict)
+		return true;
+	/* in any text, the key's own run after its prefix: 12 or more,
+	 * with a digit (npm_package_name, hf_hub_download are names) */
+	run = strspn(v + l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+	for (size_t i = 0; i < run; i++)
+		digit |= v[l + i] >= '0' && v[l + i] <= '9';
+	return run >= 12 && digit;
 }
 
-bool env_secret_strong(const char *value)
+/* Whether V (eyJ...) is a JSON Web Token: three parts of base64url, the
+ * first two of 10 or more characters. */
+static bool jwt_like(const char *v)
+{
+	static const char b64url[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+	size_t a = strspn(v, b64url), b;
+
+	if (a < 10 || v[a] != '.')
+		return false;
+	b = strspn(v + a + 1, b64url);
+	return b >= 10 && v[a + 1 + b] == '.';
+}
+
+/* env_secret_strong(); STRICT for any text (code, documents): a URL's
+ * user alone is none there (ssh://git@host), a PEM only at a line's start,
+ * a header's or a scheme's credential and a key after its prefix only
+ * when they look like one. */
+static bool strong(const char *value, bool strict)
 {
 	for (const char *s = strstr(value, "://"); s; s = strstr(s, "://")) {
 		s += 3;
@@ -384,30 +484,52 @@ bool env_secret_strong(const char *value)
 		const char *colon = memchr(s, ':', (size_t)(at - s));
 		const char *pw = colon ? colon + 1 : s;
 		/* (a variable's, a document's placeholder: no secret) */
-		if (*at == '@' && at > s && *pw != '$' && !env_placeholder(pw, (size_t)(at - pw)))
+		if (*at == '@' && at > s && *pw != '$' && !env_placeholder(pw, (size_t)(at - pw)) &&
+		    (colon || !strict))
 			return true;
 	}
 	if (env_webhook(value))
 		return true;
+	if (strict && strncmp(value + strspn(value, " \t"), "-----BEGIN", 10) == 0 &&
+	    strstr(value, "PRIVATE KEY"))
+		return true;
+	/* an Azure storage connection string's key */
+	for (const char *k = strcasestr(value, "AccountKey="); k;
+	     k = strcasestr(k + 11, "AccountKey="))
+		if (keylike(k + 11))
+			return true;
 	for (const char *v = value; *v; v++) {
 		if (v != value && !strchr(" =:,;\"'`(", v[-1]))
 			continue;
 		/* a header's value, in a header or a list of them (an outside
 		 * review: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer X,
 		 * ANTHROPIC_CUSTOM_HEADERS=x-api-key: KEY) */
-		if (auth_secret(v) || header_secret(v))
+		if (auth_secret(v, strict) || header_secret(v, strict))
 			return true;
 		/* a token whose form says it is one, wherever it stands */
-		for (size_t i = 0; i < ARRAY_SIZE(token_prefixes); i++)
-			if (prefixed_key(v, token_prefixes[i], strlen(token_prefixes[i])))
+		for (size_t i = strict; i < ARRAY_SIZE(token_prefixes); i++)
+			if (prefixed_key(v, token_prefixes[i], strlen(token_prefixes[i]), strict))
 				return true;
 		/* OpenAI's older keys: sk- and 32 or more letters and digits */
 		if (strncmp(v, "sk-", 3) == 0 &&
 		    strspn(v + 3,
 			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") >= 32)
 			return true;
+		/* a JSON Web Token (a service's key: Supabase's) */
+		if (!strict && strncmp(v, "eyJ", 3) == 0 && jwt_like(v))
+			return true;
 	}
 	return false;
+}
+
+bool env_secret_strong(const char *value)
+{
+	return strong(value, false);
+}
+
+bool env_secret_in_text(const char *line)
+{
+	return strong(line, true);
 }
 
 /* Whether VALUE holds a secret whatever its variable's name (a review):
@@ -417,8 +539,9 @@ bool env_secret_strong(const char *value)
 bool env_secret_value(const char *value)
 {
 	STRING_TABLE_BEGIN
-	static const char params[][12] = {
-	    "password=", "passwd=", "pwd=", "token=", "secret=", "apikey=", "api_key="};
+	static const char params[][17] = {
+	    "password=", "passwd=",  "pwd=",	    "token=",	       "secret=",
+	    "apikey=",	 "api_key=", "accountkey=", "sharedaccesskey="};
 	STRING_TABLE_END
 
 	if (env_secret_strong(value))
@@ -433,6 +556,21 @@ bool env_secret_value(const char *value)
 					     token_len(v + strlen(params[i]))))
 				return true;
 	return option_secret(value) || assignment_secret(value) || env_query_secret(value);
+}
+
+/* Whether VALUE is a switch's (1, 0, true, false, yes, no, on, off):
+ * no secret whatever its name says (a review:
+ * CLAUDE_CODE_SKIP_BEDROCK_AUTH=1 was not passed). */
+static bool flag_value(const char *value)
+{
+	STRING_TABLE_BEGIN
+	static const char flags[][6] = {"0", "1", "true", "false", "yes", "no", "on", "off"};
+	STRING_TABLE_END
+
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
+		if (strcasecmp(value, flags[i]) == 0)
+			return true;
+	return false;
 }
 
 /* Whether env_keep (KEEP, set) names NAME whole, not by a pattern. */
@@ -498,7 +636,7 @@ static int put_kept(struct envb *e, const struct policy *p, char *const *environ
 		if (cred_var ||
 		    !env_glob_match(&p->process.env_keep, p->process.env_keep_set, name))
 			continue;
-		if ((env_secret_name(name) || env_secret_value(eq + 1)) &&
+		if ((env_secret_name(name) || env_secret_value(eq + 1)) && !flag_value(eq + 1) &&
 		    !(p->process.env_keep_set && kept_by_name(&p->process.env_keep, name))) {
 			warn("%s is not passed to the command: env_keep matches it by a pattern, "
 			     "and its %s says it holds a secret (name it whole in env_keep to "

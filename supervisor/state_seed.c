@@ -278,14 +278,22 @@ static bool key_secret(const char *line)
 	    strncasecmp(s, "true", 4) == 0 || strncasecmp(s, "false", 5) == 0 ||
 	    strncasecmp(s, "none", 4) == 0 || *s == '~')
 		return false;
-	return env_secret_name(name);
+	return env_secret_assigned(name, s);
 }
+
+enum seed_look {
+	LOOK_GIT,    /* a git configuration */
+	LOOK_ALL,    /* a configuration's text: its keys too (seed_text()) */
+	LOOK_SCRIPT, /* a shell's script (its suffix, or #! a shell) */
+	LOOK_STRONG, /* any other file: code, documents (an outside review: a
+		      * Python hook's webhook, a script without a suffix) */
+};
 
 /* The line (1 on) of the text BUF (N bytes) that holds a secret, a URL's
  * password, a header's, a key by its form, or a key's value named as a
  * secret (ALL; else only what env_secret_strong() finds); 0 for none.
  * BUF's newlines are its own again on return. */
-static size_t text_secret(char *buf, size_t n, bool all)
+static size_t text_secret(char *buf, size_t n, enum seed_look look)
 {
 	size_t line = 1;
 
@@ -295,8 +303,9 @@ static size_t text_secret(char *buf, size_t n, bool all)
 		char keep = buf[at + len]; /* '\n', or read_whole()'s '\0' */
 		bool hit;
 		buf[at + len] = '\0';
-		hit = all ? env_secret_value(buf + at) || key_secret(buf + at)
-			  : env_secret_strong(buf + at);
+		hit = look == LOOK_STRONG   ? env_secret_in_text(buf + at)
+		      : look == LOOK_SCRIPT ? env_secret_value(buf + at)
+					    : env_secret_value(buf + at) || key_secret(buf + at);
 		buf[at + len] = keep;
 		if (hit)
 			return line;
@@ -305,16 +314,32 @@ static size_t text_secret(char *buf, size_t n, bool all)
 	return 0;
 }
 
-enum seed_look {
-	LOOK_GIT,    /* a git configuration */
-	LOOK_ALL,    /* a script's or a configuration's text (seed_text()) */
-	LOOK_STRONG, /* any other file: code, documents (an outside review: a
-		      * Python hook's webhook, a script without a suffix) */
-};
-
 static enum seed_look seed_look(const char *name)
 {
-	return seed_git_config(name) ? LOOK_GIT : seed_text(name) ? LOOK_ALL : LOOK_STRONG;
+	STRING_TABLE_BEGIN
+	static const char shells[][7] = {".sh", ".bash", ".zsh", ".fish"};
+	STRING_TABLE_END
+	size_t n = strlen(name);
+
+	if (seed_git_config(name))
+		return LOOK_GIT;
+	for (size_t i = 0; i < ARRAY_SIZE(shells); i++)
+		if (n > strlen(shells[i]) && strcmp(name + n - strlen(shells[i]), shells[i]) == 0)
+			return LOOK_SCRIPT;
+	return seed_text(name) ? LOOK_ALL : LOOK_STRONG;
+}
+
+/* Whether BUF (N bytes) begins as a shell's script (#!/bin/sh, #!/usr/bin/env
+ * bash; not python's, whose `name = value` lines are code). */
+static bool shell_script(const char *buf, size_t n)
+{
+	size_t line = strcspn(buf, "\n");
+	const char *sh;
+
+	if (n < 3 || buf[0] != '#' || buf[1] != '!')
+		return false;
+	sh = memmem(buf, line, "sh", 2);
+	return sh && (sh == buf + line - 2 || strchr(" \t\r", sh[2]));
 }
 
 /* The git configuration or the text SRC (ST, REL in messages), looked
@@ -338,7 +363,7 @@ static int read_checked(struct seed_ctx *c, int src, const struct stat *st, cons
 		what = gitconfig_credential(buf, n, key, sizeof(key));
 	else if (!memchr(buf, '\0', n) &&
 		 (line = text_secret(
-		      buf, n, look == LOOK_ALL || (n >= 2 && buf[0] == '#' && buf[1] == '!'))))
+		      buf, n, look == LOOK_STRONG && shell_script(buf, n) ? LOOK_SCRIPT : look)))
 		what = "what looks like a secret";
 	if (line)
 		snprintf(key, sizeof(key), "line %zu", line);

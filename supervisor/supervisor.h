@@ -1004,6 +1004,15 @@ bool env_secret_value(const char *value);
  * its key, a key by its prefix, each written there (no variable, no
  * document's placeholder). */
 bool env_secret_strong(const char *value);
+/* env_secret_strong() for a line of any text (code, documents), where
+ * prose and examples abound: a URL's password (not a user alone), a
+ * webhook, a private key's PEM at the line's start, a header's, a
+ * scheme's or a prefixed key only when what follows looks like a key. */
+bool env_secret_in_text(const char *line);
+/* Whether NAME set to VALUE gives a secret written there: NAME says a
+ * secret's (env_secret_name()) and VALUE is written there, no variable,
+ * no placeholder, and looks like a key when only NAME's end says so. */
+bool env_secret_assigned(const char *name, const char *value);
 /* Whether TEXT holds a URL query's parameter named as a key, token, secret
  * or password (?private_token=, ?exaApiKey=, ?key=) with a value written
  * there. */

@@ -105,3 +105,23 @@ def test_secrets_by_the_form_of_their_value(box):
     assert "DB_HOST=http://db.example.test:5432/app" in r.stdout, "control: " + r.stdout + r.stderr
     for k, v in secrets.items():
         assert v not in r.stdout, "%s reached the command\n%s" % (k, r.stdout)
+
+
+def test_a_switch_passes_whatever_its_name_and_a_password_given_in_a_value_does_not(box):
+    """A review: CLAUDE_CODE_SKIP_BEDROCK_AUTH=1 and _VERTEX_AUTH=1, Claude
+    Code's switches for a gateway, were not passed, their names ending as
+    a secret's do; a switch's value is none.  A value that gives a command
+    a password (sshpass -p, PGPASSWORD=) is not passed (FAIL on 7188575);
+    the controls: the same names with a secret's value are not passed, a
+    value naming a variable is."""
+    pol = box.policy("[process]\nenv_keep = PATH HOME CLAUDE_CODE_*\n")
+    env = {"CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1", "CLAUDE_CODE_SKIP_VERTEX_AUTH": "true",
+           "CLAUDE_CODE_X_AUTH": "a-REAL-1",
+           "CLAUDE_CODE_SHELL_PREFIX": "sshpass -p'b-REAL-2' ssh",
+           "CLAUDE_CODE_EXTRA": "PGPASSWORD=c-REAL-3 psql",
+           "CLAUDE_CODE_PREFIX_OK": "env GITHUB_TOKEN=$GH_TOKEN"}
+    r = box.run(["env"], policy=pol, env=env)
+    for kept in ("CLAUDE_CODE_SKIP_BEDROCK_AUTH=1", "CLAUDE_CODE_SKIP_VERTEX_AUTH=true",
+                 "CLAUDE_CODE_PREFIX_OK=env GITHUB_TOKEN=$GH_TOKEN"):
+        assert kept in r.stdout.splitlines(), (kept, r.stdout + r.stderr)
+    assert "REAL" not in r.stdout, r.stdout

@@ -266,6 +266,18 @@ static void test_names_said_are_cut_when_many(void **state)
 	assert_string_equal(in + strlen(in) - 2, "}}");
 }
 
+/* FN takes each of YES (NY) for a secret and none of NO (NN). */
+static void judge(bool (*fn)(const char *), const char *const *yes, size_t ny,
+		  const char *const *no, size_t nn)
+{
+	for (size_t i = 0; i < ny; i++)
+		if (!fn(yes[i]))
+			fail_msg("not taken for a secret: %s", yes[i]);
+	for (size_t i = 0; i < nn; i++)
+		if (fn(no[i]))
+			fail_msg("taken for a secret: %s", no[i]);
+}
+
 /* An option that gives a command a secret (an outside review: git's
  * core.sshCommand = sshpass -p PASSWORD ssh, copied and read as it was);
  * and the options that give none, which must stay (a user's ssh port, a
@@ -345,12 +357,56 @@ static void test_an_option_that_gives_a_secret_is_one(void **state)
 	    "git clone https://USERNAME:TOKEN@github.com/org/repo",
 	    "curl -u user:password https://api.example.com/ # docs",
 	};
-	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
-		if (!env_secret_value(secret[i]))
-			fail_msg("not taken for a secret: %s", secret[i]);
-	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
-		if (env_secret_value(none[i]))
-			fail_msg("taken for a secret: %s", none[i]);
+	judge(env_secret_value, secret, sizeof(secret) / sizeof(secret[0]), none,
+	      sizeof(none) / sizeof(none[0]));
+}
+
+/* A line of any text a seed copies (code, documents): what is surely a
+ * secret where it stands, and (a review: 191 files of a real tree left
+ * out, none holding one) the prose and code that are none. */
+static void test_a_texts_line_is_judged_as_surely_a_secret_or_not(void **state)
+{
+	(void)state;
+	static const char *const secret[] = {
+	    "SLACK = 'https://hooks.slack.com/services/T1/B1/aBcDeFgHiJ123'",
+	    "url = \"https://api.telegram.org/bot123456:ABCdefGhIJKlmNoPQRsTUVwxyZ/send\"",
+	    "DB = 'postgres://app:Tr0ub4dor3xyz@db.example/app'",
+	    "headers = {\"X-Vault-Token\": \"hvs.CAESIJ2kZlZ0aXQtdG9rZW4\"}",
+	    "headers[\"Authorization\"] = \"token 3f9a2b7c1d8e3f6a0b5c9d2e7f1a4b8c\"",
+	    "curl -H 'Authorization: Bearer 3f9a2b7c1d8e3f6a0b5c9d2e' https://api.example.com/",
+	    "KEY = \"sk-ant-api03-Ab1Cd2Ef3Gh4Ij5Kl6\"",
+	    "SENDGRID = \"SG.ngeVfQFYQlKU0ufo8x5d1A.TwL2iGABf9DHoTf\"",
+	    "c = \"DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Zm9vYmFy0mF6cXV4Zm9v\"",
+	    "-----BEGIN OPENSSH PRIVATE KEY-----",
+	};
+	static const char *const none[] = {
+	    "Basic usage:",
+	    "* basic walking utilities that all the glob walker types use",
+	    "\"\"\"Decide whether Authorization header should be removed when redirecting\"\"\"",
+	    "'Authorization',",
+	    "// Safest: a bearer token provided by a registry:",
+	    "The API uses Bearer token auth; the token is in $DEPLOY_TOKEN.",
+	    "npm_package_name",
+	    "let npm_config_node_gyp = ''",
+	    "from huggingface_hub import hf_hub_download",
+	    "npm install git+ssh://git@github.com:npm/cli.git#v1.0.27",
+	    "1. A fully qualified url: ssh://git@example.com/foo/bar.git",
+	    "&lt;protocol&gt;://[&lt;user&gt;[:&lt;password&gt;]@]&lt;hostname&gt;",
+	    "eg `--some-key=some-value`",
+	    "*    id-token: write",
+	    "_SK_START = b\"-----BEGIN OPENSSH PRIVATE KEY-----\"",
+	    "{ Authorization: authHeader }",
+	    "postgres://postgres@localhost:5432/app",
+	    "allowed = AKIAIOSFODNN7EXAMPLE",
+	};
+	judge(env_secret_in_text, secret, sizeof(secret) / sizeof(secret[0]), none,
+	      sizeof(none) / sizeof(none[0]));
+	/* a variable set: by a word any value; by its name's end only a key */
+	assert_true(env_secret_assigned("PGPASSWORD", "hunter2"));
+	assert_false(env_secret_assigned("cache_key", "\"statusline-${USER}\""));
+	assert_false(env_secret_assigned("CLAUDE_CODE_SKIP_VERTEX_AUTH", "1"));
+	assert_true(env_secret_assigned("STRIPE_KEY", "sk_live_0123456789abcdef"));
+	assert_false(env_secret_assigned("GITHUB_TOKEN", "$GH_TOKEN"));
 }
 
 int main(void)
@@ -358,6 +414,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_env_members_that_may_hold_a_secret_are_blanked),
 	    cmocka_unit_test(test_an_option_that_gives_a_secret_is_one),
+	    cmocka_unit_test(test_a_texts_line_is_judged_as_surely_a_secret_or_not),
 	    cmocka_unit_test(test_the_rest_is_kept_byte_for_byte),
 	    cmocka_unit_test(test_what_is_not_strict_json_is_refused),
 	    cmocka_unit_test(test_nesting_is_limited),

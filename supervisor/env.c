@@ -115,6 +115,21 @@ STRING_TABLE_END
 static bool keylike(const char *v);
 static size_t token_len(const char *s);
 
+/* Whether the word at V (to a blank, a quote, ';' or its end) is a
+ * switch's value (1, 0, true, false, yes, no, on, off): no secret. */
+static bool flag_word(const char *v)
+{
+	STRING_TABLE_BEGIN
+	static const char flags[][6] = {"0", "1", "true", "false", "yes", "no", "on", "off"};
+	STRING_TABLE_END
+	size_t n = strcspn(v, " \t\"';&|)");
+
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
+		if (strlen(flags[i]) == n && strncasecmp(v, flags[i], n) == 0)
+			return true;
+	return false;
+}
+
 /* The words of an option's name that say it takes a secret (in lower
  * case, '_' read as '-'), and the ends that take none though the name
  * says one: where it is (--token-file), how it comes (--password-stdin),
@@ -261,13 +276,21 @@ static bool assignment_secret(const char *text)
 
 bool env_secret_assigned(const char *name, const char *value)
 {
+	size_t n = strlen(name);
+
 	if (!word_at(value) || !env_secret_name(name))
 		return false;
 	value += *value == '"' || *value == '\'';
-	/* a name that says it by its end only (cache_key, SKIP_VERTEX_AUTH: a
-	 * review) takes what looks like a key; one that says it by a word
-	 * (PGPASSWORD) any value but a placeholder */
-	return name_says(name, false) ? !env_placeholder(value, token_len(value)) : keylike(value);
+	if (env_placeholder(value, token_len(value)) || flag_word(value))
+		return false;
+	/* a name that says it by a word (PGPASSWORD) or a password's end
+	 * (DB_PASS, SMTP_PW, REDIS_AUTH: a review) takes any value; one
+	 * that says it by _KEY or _SESSION alone (cache_key, sort_key, a
+	 * review) what looks like a key */
+	if (name_says(name, false) || !((n >= 4 && strcasecmp(name + n - 4, "_KEY") == 0) ||
+					(n >= 8 && strcasecmp(name + n - 8, "_SESSION") == 0)))
+		return true;
+	return keylike(value);
 }
 
 /* Whether the text at V is a credential by its look: a run of 16 or more
@@ -297,33 +320,40 @@ static bool auth_secret(const char *v, bool strict)
 	STRING_TABLE_BEGIN
 	static const char schemes[][8] = {"Bearer ", "Basic ", "Token "};
 	STRING_TABLE_END
-	bool header = strncasecmp(v, "Authorization", 13) == 0;
+	bool header = strncasecmp(v, "Authorization", 13) == 0, sep = false;
 
 	if (header) {
 		/* (the header's separator, not a word after it; a map's
-		 * member: headers["Authorization"] = "token X") */
+		 * member: headers["Authorization"] = "token X"; or a scheme
+		 * right after the name: "Authorization Bearer X", a review) */
 		v += 13 + strspn(v + 13, "\"' \t]");
-		if (*v != ':' && *v != '=')
-			return false;
-		v += 1 + strspn(v + 1, " \t\"'");
+		sep = *v == ':' || *v == '=';
+		v += sep ? 1 + strspn(v + 1, " \t\"'") : 0;
 	}
 	/* ("Token X" only in the header: `token = X` is a key's line) */
 	for (size_t i = 0; i < ARRAY_SIZE(schemes) - !header; i++)
 		if ((strict && !header ? strncmp : strncasecmp)(v, schemes[i],
 								strlen(schemes[i])) == 0) {
+			bool capital = v[0] >= 'A' && v[0] <= 'Z';
 			v += strlen(schemes[i]);
 			v += strspn(v, " \t");
+			/* in a header: a credential of 8 or more; a scheme alone,
+			 * in any text, only before what looks like a key; in a
+			 * value, Bearer X or Basic X as a header writes it, a
+			 * lower-case one (prose: "basic scaffolding") only
+			 * before what is no word */
+			if (header)
+				return word_at(v) && !strchr("=:", *v) &&
+				       (!strict ||
+					(token_len(v) >= 8 && !env_placeholder(v, token_len(v))));
 			if (strict)
 				return keylike(v);
-			if (!header) /* (a word of prose: "basic scaffolding") */
-				return word_at(v) && token_len(v) >= 6 &&
-				       strspn(
-					   v,
-					   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") <
-					   token_len(v);
-			return word_at(v) && !strchr("=:", *v);
+			return word_at(v) && token_len(v) >= 6 &&
+			       (capital ||
+				strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") <
+				    token_len(v));
 		}
-	return header && (strict ? keylike(v) : word_at(v));
+	return header && sep && (strict ? keylike(v) : word_at(v));
 }
 
 bool env_placeholder(const char *s, size_t len)
@@ -420,12 +450,18 @@ static bool header_secret(const char *v, bool strict)
 	if (!k || (*val != ':' && *val != '='))
 		return false;
 	val += 1 + strspn(val + 1, " \t");
-	if (strict ? !keylike(val + (*val == '"' || *val == '\''))
-		   : !word_at(val) || env_placeholder(val, token_len(val)))
+	if (!word_at(val))
 		return false;
+	val += *val == '"' || *val == '\'';
+	if (env_placeholder(val, token_len(val)))
+		return false;
+	/* a header known to carry a key: what is written there (in any text,
+	 * 8 or more); one by its name's end: in any text, a key's look */
 	for (size_t i = 0; i < ARRAY_SIZE(header_names); i++)
 		if (strlen(header_names[i]) == k && strncasecmp(v, header_names[i], k) == 0)
-			return true;
+			return !strict || token_len(val) >= 8;
+	if (strict && !keylike(val))
+		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
 		size_t l = strlen(ends[i]);
 		if (k > l && strncasecmp(v + k - l, ends[i], l) == 0)
@@ -472,6 +508,55 @@ static bool jwt_like(const char *v)
 	return b >= 10 && v[a + 1 + b] == '.';
 }
 
+/* Whether LINE, code, sets a constant named as a secret's to a string
+ * written there (a review: a Python hook's `PASSWORD = "..."`,
+ * `SLACK_TOKEN = "..."`; `export DB_PASS=...` a script's): a name in
+ * capitals that says so (not one naming where or what a secret is:
+ * TOKEN_URL, PASSWORD_FIELD), a string of 6 or more without a blank. */
+static bool constant_secret(const char *line)
+{
+	STRING_TABLE_BEGIN
+	static const char not_ends[][9] = {"_URL",    "_URI",	 "_TYPE",  "_NAME",    "_FIELD",
+					   "_PATH",   "_FILE",	 "_ENV",   "_VAR",     "_ID",
+					   "_HEADER", "_PREFIX", "_REGEX", "_PATTERN", "_LENGTH"};
+	STRING_TABLE_END
+	const char *s = line + strspn(line, " \t");
+	char name[128], q;
+	size_t k, n;
+
+	STRING_TABLE_BEGIN
+	static const char words[][8] = {"export ", "const ", "let ", "var "};
+	STRING_TABLE_END
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		if (strncmp(s, words[i], strlen(words[i])) == 0)
+			s += strlen(words[i]) + strspn(s + strlen(words[i]), " \t");
+	}
+	k = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	if (k < 3 || k >= sizeof(name) || !(s[0] >= 'A' && s[0] <= 'Z'))
+		return false;
+	snprintf(name, sizeof(name), "%.*s", (int)k, s);
+	for (size_t i = 0; i < ARRAY_SIZE(not_ends); i++) {
+		size_t l = strlen(not_ends[i]);
+		if (k > l && strcmp(name + k - l, not_ends[i]) == 0)
+			return false;
+	}
+	s += k + strspn(s + k, " \t");
+	if (*s != '=' || s[1] == '=')
+		return false;
+	s += 1 + strspn(s + 1, " \t");
+	q = *s;
+	if (q != '"' && q != '\'')
+		return false;
+	n = strcspn(s + 1, "\"' \t");
+	if (s[1 + n] != q || n < 6)
+		return false;
+	/* (an enumeration's value: USE_CREDENTIALS = 'use-credentials') */
+	if (memchr(s + 1, '-', n) && strspn(s + 1, "abcdefghijklmnopqrstuvwxyz-") == n)
+		return false;
+	return env_secret_assigned(name, s);
+}
+
 /* env_secret_strong(); STRICT for any text (code, documents): a URL's
  * user alone is none there (ssh://git@host), a PEM only at a line's start,
  * a header's or a scheme's credential and a key after its prefix only
@@ -485,13 +570,23 @@ static bool strong(const char *value, bool strict)
 		const char *pw = colon ? colon + 1 : s;
 		/* (a variable's, a document's placeholder: no secret) */
 		if (*at == '@' && at > s && *pw != '$' && !env_placeholder(pw, (size_t)(at - pw)) &&
-		    (colon || !strict))
+		    (colon || !strict || keylike(s))) /* (a token as the user: a review) */
 			return true;
 	}
 	if (env_webhook(value))
 		return true;
-	if (strict && strncmp(value + strspn(value, " \t"), "-----BEGIN", 10) == 0 &&
-	    strstr(value, "PRIVATE KEY"))
+	/* a private key's PEM, not a constant naming its header (a review:
+	 * _SK_START = b"-----BEGIN OPENSSH PRIVATE KEY-----") */
+	for (const char *b = strict ? strstr(value, "-----BEGIN") : NULL; b;
+	     b = strstr(b + 10, "-----BEGIN")) {
+		const char *e = strstr(b, "PRIVATE KEY");
+		const char *end = e ? strstr(e, "-----") : NULL;
+		/* (and not a document's: -----BEGIN PRIVATE KEY-----\nXXXX) */
+		if (end && end[5] != '"' && end[5] != '\'' &&
+		    (!end[5] || !env_placeholder(end + 5, strlen(end + 5))))
+			return true;
+	}
+	if (strict && constant_secret(value))
 		return true;
 	/* an Azure storage connection string's key */
 	for (const char *k = strcasestr(value, "AccountKey="); k;
@@ -563,14 +658,7 @@ bool env_secret_value(const char *value)
  * CLAUDE_CODE_SKIP_BEDROCK_AUTH=1 was not passed). */
 static bool flag_value(const char *value)
 {
-	STRING_TABLE_BEGIN
-	static const char flags[][6] = {"0", "1", "true", "false", "yes", "no", "on", "off"};
-	STRING_TABLE_END
-
-	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
-		if (strcasecmp(value, flags[i]) == 0)
-			return true;
-	return false;
+	return flag_word(value) && !value[strcspn(value, " \t\"';&|)")];
 }
 
 /* Whether env_keep (KEEP, set) names NAME whole, not by a pattern. */

@@ -303,9 +303,12 @@ static size_t text_secret(char *buf, size_t n, enum seed_look look)
 		char keep = buf[at + len]; /* '\n', or read_whole()'s '\0' */
 		bool hit;
 		buf[at + len] = '\0';
-		hit = look == LOOK_STRONG   ? env_secret_in_text(buf + at)
-		      : look == LOOK_SCRIPT ? env_secret_value(buf + at)
-					    : env_secret_value(buf + at) || key_secret(buf + at);
+		/* (a script's: its strong forms too, a PEM not at a line's
+		 * start, DB_PASS=x; its `password: x` in a here-document) */
+		hit = look == LOOK_STRONG
+			  ? env_secret_in_text(buf + at)
+			  : env_secret_value(buf + at) || key_secret(buf + at) ||
+				(look == LOOK_SCRIPT && env_secret_in_text(buf + at));
 		buf[at + len] = keep;
 		if (hit)
 			return line;

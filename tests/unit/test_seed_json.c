@@ -321,6 +321,12 @@ static void test_an_option_that_gives_a_secret_is_one(void **state)
 	    "curl https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/send",
 	    "curl --oauth2-bearer abcdef0123456789abcdef0123456789",
 	    "SLACK = \"https://hooks.slack.com/services/T01ABCDEF/B02GHIJKL/aBcDeFgHiJ\"",
+	    /* (a fourth review: rules made for prose had let these in) */
+	    "Basic dXNlcjpwYXNz",
+	    "Bearer abcdefghijklmnopqrst",
+	    "Authorization Bearer abcdefghijklmnop",
+	    "env REDIS_PASS=hunter2 SMTP_PW=correcthorse",
+	    "SMTP_AUTH=hunter2",
 	};
 	static const char *const none[] = {
 	    "ssh -i ~/.ssh/id_work -p 2222",
@@ -356,6 +362,9 @@ static void test_an_option_that_gives_a_secret_is_one(void **state)
 	    "-----BEGIN CERTIFICATE-----MIIDdzCCAl+gAwIBAgIE",
 	    "git clone https://USERNAME:TOKEN@github.com/org/repo",
 	    "curl -u user:password https://api.example.com/ # docs",
+	    "git commit -qm \"WIP: basic scaffolding\"",
+	    "CLAUDE_CODE_SKIP_VERTEX_AUTH=1",
+	    "cache_key=\"statusline-${USER}\"",
 	};
 	judge(env_secret_value, secret, sizeof(secret) / sizeof(secret[0]), none,
 	      sizeof(none) / sizeof(none[0]));
@@ -378,6 +387,16 @@ static void test_a_texts_line_is_judged_as_surely_a_secret_or_not(void **state)
 	    "SENDGRID = \"SG.ngeVfQFYQlKU0ufo8x5d1A.TwL2iGABf9DHoTf\"",
 	    "c = \"DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Zm9vYmFy0mF6cXV4Zm9v\"",
 	    "-----BEGIN OPENSSH PRIVATE KEY-----",
+	    /* (a fourth review) a header with a short credential, a token as
+	     * a URL's user, a key inside a string, a constant in code */
+	    "curl -H \"Authorization: Bearer hunter2hunter2\" https://api.example.com/",
+	    "headers={\"Authorization\": \"Basic cm9vdDp0b29y\"}",
+	    "curl -H \"x-api-key: hunter2hunter\" https://api.example.com/",
+	    "git clone https://3f9a2b7c1d8e3f6a0b5c9d2e7f1a4b8c9d0e1f2a@github.com/o/r.git",
+	    "KEY = \"\"\"-----BEGIN RSA PRIVATE KEY-----",
+	    "PASSWORD = \"hunter2\"",
+	    "export DB_PASS='correcthorsebattery'",
+	    "SUPABASE_SERVICE_ROLE_KEY = \"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xl\"",
 	};
 	static const char *const none[] = {
 	    "Basic usage:",
@@ -398,6 +417,10 @@ static void test_a_texts_line_is_judged_as_surely_a_secret_or_not(void **state)
 	    "{ Authorization: authHeader }",
 	    "postgres://postgres@localhost:5432/app",
 	    "allowed = AKIAIOSFODNN7EXAMPLE",
+	    "key=\"-----BEGIN PRIVATE KEY-----\\nXXXX\\nXXXX\\n-----END PRIVATE KEY-----\"",
+	    "const USE_CREDENTIALS = 'use-credentials'",
+	    "TOKEN_URL = \"https://auth.example.com/token\"",
+	    "Authorization: Bearer <token>",
 	};
 	judge(env_secret_in_text, secret, sizeof(secret) / sizeof(secret[0]), none,
 	      sizeof(none) / sizeof(none[0]));

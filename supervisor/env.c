@@ -348,8 +348,12 @@ static bool auth_secret(const char *v, bool strict)
 					(token_len(v) >= 8 && !env_placeholder(v, token_len(v))));
 			if (strict)
 				return keylike(v);
+			/* (a capitalised one before a word of prose, a review:
+			 * "Basic porcelain support" in git's own tests) */
 			return word_at(v) && token_len(v) >= 6 &&
-			       (capital ||
+			       ((capital &&
+				 (token_len(v) >= 16 ||
+				  strspn(v, "abcdefghijklmnopqrstuvwxyz") < token_len(v))) ||
 				strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") <
 				    token_len(v));
 		}

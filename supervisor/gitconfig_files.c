@@ -531,7 +531,7 @@ static bool look_at(const char *file, struct cred_look *c)
 }
 
 /* PATH as git takes it from FILE: `~/` and `$HOME/` the home's; relative to
- * FILE's directory (an include) or, when DIR is NULL, to where git runs
+ * FILE's directory (an include) or, when not INCLUDE, to where git runs
  * (a store), and then only when it is there in the working directory.
  * Into OUT (PATH_MAX): false when it names nothing to deny. */
 static bool git_path(const char *path, const char *file, const char *home, bool include, char *out)

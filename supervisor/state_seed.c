@@ -221,19 +221,18 @@ static int read_settings(struct seed_ctx *c, int src, const struct stat *st, con
 }
 
 /*
- * A script's or a configuration's file in a seed, by its NAME (an outside
- * review: a hook's script with a webhook's URL, a `.env`, an MCP server's
- * YAML, copied as they were): a shell's, an environment's, YAML's, TOML's,
- * INI's.  Code and documents are copied as they are: their examples
- * (`--token TOKEN`) would be taken for secrets, and the file lost.
+ * A configuration's file in a seed, by its NAME (an outside review: a
+ * `.env`, an MCP server's YAML, copied as they were): an environment's,
+ * YAML's, TOML's, INI's, a tool's sign-in (a shell's script is
+ * seed_look()'s).  Code and documents are read more strictly: their
+ * examples (`--token TOKEN`) would be taken for secrets, and the file lost.
  */
-static bool seed_text(const char *name)
+static bool seed_config(const char *name)
 {
 	STRING_TABLE_BEGIN
-	static const char ends[][12] = {".sh",	   ".bash",	 ".zsh",	".fish",  ".env",
-					".envrc",  ".yaml",	 ".yml",	".toml",  ".ini",
-					".conf",   ".cfg",	 ".properties", ".netrc", ".npmrc",
-					".pypirc", "credentials"};
+	static const char ends[][12] = {".env",	  ".envrc",  ".yaml",	   ".yml",	  ".toml",
+					".ini",	  ".conf",   ".cfg",	   ".properties", ".netrc",
+					".npmrc", ".pypirc", "credentials"};
 	STRING_TABLE_END
 	size_t n = strlen(name);
 
@@ -283,7 +282,7 @@ static bool key_secret(const char *line)
 
 enum seed_look {
 	LOOK_GIT,    /* a git configuration */
-	LOOK_ALL,    /* a configuration's text: its keys too (seed_text()) */
+	LOOK_ALL,    /* a configuration's text: its keys too (seed_config()) */
 	LOOK_SCRIPT, /* a shell's script (its suffix, or #! a shell) */
 	LOOK_STRONG, /* any other file: code, documents (an outside review: a
 		      * Python hook's webhook, a script without a suffix) */
@@ -329,7 +328,7 @@ static enum seed_look seed_look(const char *name)
 	for (size_t i = 0; i < ARRAY_SIZE(shells); i++)
 		if (n > strlen(shells[i]) && strcmp(name + n - strlen(shells[i]), shells[i]) == 0)
 			return LOOK_SCRIPT;
-	return seed_text(name) ? LOOK_ALL : LOOK_STRONG;
+	return seed_config(name) ? LOOK_ALL : LOOK_STRONG;
 }
 
 /* Whether BUF (N bytes) begins as a shell's script (#!/bin/sh, #!/usr/bin/env

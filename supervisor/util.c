@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* die(): only supervisor/ ends the process, with one `ringfence: ` line;
  * and lists of strings that die() when memory runs out. */
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,26 +17,6 @@ void die(const char *fmt, ...)
 	say_line(fmt, ap);
 	va_end(ap);
 	exit(EXIT_RINGFENCE);
-}
-
-/*
- * Room for one more of SIZE bytes after N in *V, doubling: grown one at a
- * time, lists growing side by side (protect's absent names, their nearest
- * directories, their kinds, each with its strings between) were moved at
- * nearly every addition, a start writing ~20 more heap pages (a page
- * fault each, bench/startup_ab.sh).  The room is what malloc says the
- * block holds, so a list made anyhow by malloc may be grown here.
- */
-void *grow_for(void *v, size_t n, size_t size)
-{
-	void *nv;
-
-	if (v && (n + 1) * size <= malloc_usable_size(v))
-		return v;
-	nv = realloc(v, (n < 8 ? 8 : 2 * n) * size);
-	if (!nv)
-		die("out of memory");
-	return nv;
 }
 
 void strv_add(char ***v, size_t *n, const char *s)

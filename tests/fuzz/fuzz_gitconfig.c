@@ -12,7 +12,6 @@
 #include "../../supervisor/gitconfig.c"
 #include "../../supervisor/hookconf.c"
 
-#include <malloc.h>
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,20 +23,7 @@ void die(const char *fmt, ...)
 	abort();
 }
 
-/* (util.c's, as it has them: grown by doubling, to what malloc says a
- * block holds) */
-void *grow_for(void *v, size_t n, size_t size)
-{
-	void *nv;
-
-	if (v && (n + 1) * size <= malloc_usable_size(v))
-		return v;
-	nv = realloc(v, (n < 8 ? 8 : 2 * n) * size);
-	if (!nv)
-		abort();
-	return nv;
-}
-
+/* (util.c's, as it has them: grown by supervisor.h's grow_for()) */
 void strv_add(char ***v, size_t *n, const char *s)
 {
 	char **nv = grow_for(*v, *n, sizeof(*nv));

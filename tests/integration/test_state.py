@@ -6,6 +6,7 @@ attack here plants a symlink where ringfence walks or copies."""
 import json
 import os
 import socket
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -31,6 +32,16 @@ def run(box, policy, script, extra_env=None):
     env = {"HOME": home(box)}
     env.update(extra_env or {})
     return box.run(["sh", "-c", script], policy=policy, env=env)
+
+
+def put_files(top, files):
+    """Each of FILES (a path beneath TOP: its text) written, its
+    directories made."""
+    for rel, text in files.items():
+        p = os.path.join(top, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
 
 
 def owner(box):
@@ -321,11 +332,7 @@ def test_claude_codes_seed_leaves_out_secrets_and_the_hosts_sessions(box):
         "shell-snapshots/snapshot.sh": "export SNAPSHOT=1\n",
         "commands/review.md": "SEEDED-COMMAND\n",
     }
-    for rel, text in files.items():
-        p = os.path.join(h, ".claude", rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "w") as f:
-            f.write(text)
+    put_files(os.path.join(h, ".claude"), files)
     subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
     pol = claude_policy(box)
     r = run(box, pol, 'cd "$CLAUDE_CONFIG_DIR" && grep -r "" .; '
@@ -370,11 +377,7 @@ def test_claude_codes_seed_leaves_out_secrets_outside_the_env(box):
         "plugins/known_marketplaces.json": json.dumps({"m": {"source": {
             "url": "https://x-access-token:ghs_MARKETSECRET5@github.com/o/r.git"}}}),
     }
-    for rel, text in files.items():
-        p = os.path.join(h, ".claude", rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "w") as f:
-            f.write(text)
+    put_files(os.path.join(h, ".claude"), files)
     subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
     r = run(box, claude_policy(box), 'cd "$CLAUDE_CONFIG_DIR" && grep -r "" .; echo ran')
     assert "ran" in r.stdout.split(), r.stdout + r.stderr
@@ -416,11 +419,7 @@ def test_a_seeds_git_configuration_logs_and_secret_names_are_left_out(box):
         "hooks/ok.sh": "#!/bin/sh\ncurl -H \"Authorization: Bearer $TOKEN\" https://h.example/ # HOOK-OK\n",
         "mcp/other.yaml": "server:\n  model: opus-YAML\n  token: ${MCP_TOKEN}\n",
     }
-    for rel, text in files.items():
-        p = os.path.join(h, ".claude", rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "w") as f:
-            f.write(text)
+    put_files(os.path.join(h, ".claude"), files)
     # (a review) a repository's git directory by another name: a bare one
     bare = os.path.join(h, ".claude", "plugins", "cache", "mkbare")
     os.makedirs(bare)
@@ -442,6 +441,44 @@ def test_a_seeds_git_configuration_logs_and_secret_names_are_left_out(box):
                  "README-KEPT"):
         assert kept in r.stdout, (kept, r.stdout + r.stderr)
     assert ".git/config holds a URL's password or token" in r.stderr, r.stderr
+
+
+# packages' code and documents this machine has (python3-pytest's, with
+# the suite), for a seed of real text
+REAL_TREES = ["/usr/lib/python3/dist-packages/_pytest", "/usr/lib/python3/dist-packages/pluggy",
+              "/usr/lib/python3/dist-packages/requests", "/usr/lib/python3/dist-packages/urllib3",
+              "/usr/lib/python3/dist-packages/pygments", "/usr/share/doc/git"]
+
+
+def test_real_code_and_documents_seed_whole(box):
+    """A review of the seed's look at every text (64b4c1b): 191 of a real
+    tree's 3,301 files (npm's and Python's packages and documents) were
+    left out, none holding a secret ("Basic usage:", "Authorization
+    header", ssh://git@host, npm_package_name).  Code and documents are
+    read strictly now: a tree of this machine's packages seeds whole, each
+    file as it is (the control: one with a webhook's URL is left out)."""
+    h = home(box)
+    n = 0
+    for src in REAL_TREES:
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(h, ".claude", "plugins", os.path.basename(src)),
+                            ignore=shutil.ignore_patterns("__pycache__", "*.gz"), symlinks=False,
+                            ignore_dangling_symlinks=True)
+    files = sorted(os.path.relpath(os.path.join(d, f), os.path.join(h, ".claude"))
+                   for d, _, fs in os.walk(os.path.join(h, ".claude")) for f in fs)
+    n = len(files)
+    if n < 50:
+        pytest.skip("too few packages' files here: %d" % n)
+    put_files(os.path.join(h, ".claude"), {
+        "plugins/hook.py": "URL = 'https://hooks.slack.com/services/T1/B1/REALHOOK123abc'\n"})
+    subprocess.run(["chown", "-R", "%d:%d" % (owner(box), owner(box)), h], check=True)
+    r = run(box, claude_policy(box), 'cd "$CLAUDE_CONFIG_DIR" && find plugins -type f | sort; echo ran')
+    assert "ran" in r.stdout.split(), r.stdout + r.stderr
+    seeded = set(r.stdout.split())
+    missing = [f for f in files if f not in seeded]
+    assert not missing, (len(missing), n, missing[:10], r.stderr[-2000:])
+    assert "plugins/hook.py" not in seeded, r.stdout
+    assert "plugins/hook.py holds what looks like a secret" in r.stderr, r.stderr[-2000:]
 
 
 def test_a_home_reached_through_a_link_seeds_no_denied_file(box):

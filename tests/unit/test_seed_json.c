@@ -363,6 +363,7 @@ static void test_an_option_that_gives_a_secret_is_one(void **state)
 	    "git clone https://USERNAME:TOKEN@github.com/org/repo",
 	    "curl -u user:password https://api.example.com/ # docs",
 	    "git commit -qm \"WIP: basic scaffolding\"",
+	    "test_description='Basic porcelain support for subtrees",
 	    "CLAUDE_CODE_SKIP_VERTEX_AUTH=1",
 	    "cache_key=\"statusline-${USER}\"",
 	};

@@ -214,25 +214,45 @@ PY
 	cmd_pids=$(pgrep -f "$W/go/fifo")
 	echo "$((N - gone)) sandboxes: $(echo "$rf_pids" | wc -w) ringfence processes (supervisors and inits): PSS $(pss $rf_pids); their commands (sh, cat): $(pss $cmd_pids) more"
 	[ ! -s "$W/pss.err" ] || echo "  not read: $(wc -l < "$W/pss.err"), the first: $(head -1 "$W/pss.err")"
-	# the supervisors' stacks: given back a second after the start, and
-	# written again by what runs while they idle (doc/design.md)
-	/usr/bin/python3 - $(cat "$W/sups") <<'PY'
+	# where it goes: PSS by kind of mapping over the same processes (the
+	# binary's and libraries' pages shared by all count little; the heap,
+	# the stacks and the writable data are each pair's), and the
+	# supervisors' stacks, given back a second after the start and written
+	# again by what runs while they idle (doc/design.md)
+	/usr/bin/python3 - "$(cat "$W/sups")" $rf_pids <<'PY'
 import re, statistics, sys
-kb = []
-for p in sys.argv[1:]:
+sups = set(sys.argv[1].split())
+kinds, stacks, n = {}, [], 0
+for p in sys.argv[2:]:
     try:
         with open("/proc/%s/smaps" % p) as f:
-            inside = False
-            for line in f:
-                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                    inside = line.rstrip().endswith("[stack]")
-                elif inside and line.startswith("Rss:"):
-                    kb.append(int(line.split()[1]))
+            text = f.read()
     except OSError:
-        pass
-if kb:
+        continue
+    n += 1
+    kind = None
+    for line in text.splitlines():
+        m = re.match(r"^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$", line)
+        if m:
+            path = m.group(2)
+            if path in ("[heap]", "[stack]"):
+                kind = path
+            elif path.startswith("/"):
+                name = path.rsplit("/", 1)[1].split(".so")[0]
+                kind = name + (" data" if "w" in m.group(1) else " code")
+            elif path:
+                kind = path
+            else:
+                kind = "anonymous"
+        elif line.startswith("Pss:"):
+            kinds[kind] = kinds.get(kind, 0) + int(line.split()[1])
+        elif kind == "[stack]" and line.startswith("Rss:") and p in sups:
+            stacks.append(int(line.split()[1]))
+print("  PSS by kind (%d read): %s" % (n, ", ".join(
+    "%s %.1f MB" % (k, v / 1024) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if v >= 512)))
+if stacks:
     print("  supervisors' stacks: median %d KB, largest %d KB (%d read)"
-          % (statistics.median(kb), max(kb), len(kb)))
+          % (statistics.median(stacks), max(stacks), len(stacks)))
 PY
 	# release them all: a writer opens the FIFO and closes it
 	: > "$W/go/fifo"

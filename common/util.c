@@ -447,6 +447,54 @@ void scratch_unmap(void *p, size_t n)
 }
 
 /*
+ * Init is a fork of the supervisor, and a page of memory either writes
+ * after the fork is then kept twice, the copy and the original the other
+ * still holds, for as long as the sandbox lives.  The structures the
+ * supervisor writes while the sandbox idles (the proxy's, its sweep's
+ * clock and the tags of its sockets; the protected-names watch's, its
+ * walk's process and deadlines) were heap blocks on pages init shares and
+ * never reads: two of the three heap pages kept twice per idle sandbox
+ * (bench/scale.sh sandboxes, 4 MB for 1,000 a page).  Mapped apart
+ * instead, and unmapped in init at its fork, their pages are the
+ * supervisor's alone and its writes copy nothing.  The list is written
+ * before the fork and only read in init.
+ */
+#define OWN_MAX 4
+static struct {
+	void *p;
+	size_t n;
+} own[OWN_MAX];
+
+void *own_map(size_t n)
+{
+	for (size_t i = 0; i < OWN_MAX; i++)
+		if (!own[i].p) {
+			void *p = scratch_map(n);
+			if (p)
+				own[i].p = p, own[i].n = n;
+			return p;
+		}
+	return NULL;
+}
+
+void own_unmap(void *p)
+{
+	for (size_t i = 0; p && i < OWN_MAX; i++)
+		if (own[i].p == p) {
+			scratch_unmap(p, own[i].n);
+			own[i].p = NULL;
+			return;
+		}
+}
+
+void own_forget(void)
+{
+	for (size_t i = 0; i < OWN_MAX; i++)
+		if (own[i].p)
+			(void)munmap(own[i].p, own[i].n);
+}
+
+/*
  * The trim is put off until the process has waited TRIM_AFTER_MS: it costs
  * 0.3-1 ms a process on the machines measured here (reading
  * /proc/self/maps, malloc_trim()'s walk, the madvise() and its TLB
@@ -458,6 +506,8 @@ void scratch_unmap(void *p, size_t n)
  * was a page of .bss written after init's fork, kept twice per sandbox.
  */
 #define TRIM_AFTER_MS 1000
+/* A deadline of its own: the trim done, another owed after work. */
+#define TRIM_DONE (-1L)
 
 long monotonic_ms(void)
 {
@@ -476,7 +526,7 @@ int memory_trim_timeout(const long *due, int timeout)
 {
 	long left;
 
-	if (!*due)
+	if (*due <= 0)
 		return timeout;
 	left = *due - monotonic_ms();
 	if (left <= 0)
@@ -484,11 +534,28 @@ int memory_trim_timeout(const long *due, int timeout)
 	return timeout >= 0 && timeout < left ? timeout : (int)left;
 }
 
-void memory_trim_due(long *due)
+/*
+ * What runs while a process idles writes its stack and heap again: an
+ * event of the protected-names watch (a file made in a write grant) takes
+ * 12-24 KB of frames, a burst of proxied requests its buffers and more, and
+ * a thousand sandboxes in one directory, each seeing the others' files,
+ * kept 28 KB of supervisor stack each where the trim had left 12-16.  So
+ * each wake with work (READY > 0) puts the trim a quiet second off, and
+ * once it is done makes another due: a process busy without pause (a
+ * repository's ticks every 250 ms, a download) never pays it, one that
+ * worked and went quiet pays it once per quiet spell.  A wake by the
+ * timeout alone is no work.
+ */
+void memory_trim_woken(long *due, int ready)
 {
-	if (!*due || monotonic_ms() < *due)
+	if (ready > 0) {
+		if (*due)
+			*due = monotonic_ms() + TRIM_AFTER_MS;
 		return;
-	*due = 0;
+	}
+	if (*due <= 0 || monotonic_ms() < *due)
+		return;
+	*due = TRIM_DONE;
 	memory_trim();
 }
 

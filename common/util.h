@@ -76,12 +76,20 @@ void memory_trim(void);
  * written becomes a copy of its own, per sandbox (sandbox/README.md). */
 void *scratch_map(size_t n);
 void scratch_unmap(void *p, size_t n);
+/* A structure of the supervisor's own that it writes while the sandbox
+ * idles (zeroed; NULL when it cannot be had), mapped apart from the heap
+ * and unmapped in init at its fork (own_forget()); own_unmap() frees it. */
+void *own_map(size_t n);
+void own_unmap(void *p);
+void own_forget(void);
 /* memory_trim() a second from now, *DUE its deadline (0: none); a
  * process's loop calls the two below: the poll timeout, the sooner of
- * TIMEOUT (-1: none) and the trim's; then the trim once it is due. */
+ * TIMEOUT (-1: none) and the trim's; then, with what poll returned, the
+ * trim once it is due, or put off by a second of work (once the first is
+ * done, work makes another due a quiet second after it). */
 void memory_trim_later(long *due);
 int memory_trim_timeout(const long *due, int timeout);
-void memory_trim_due(long *due);
+void memory_trim_woken(long *due, int ready);
 /* REL opened beneath DIR, no symlink followed in any component: -errno. */
 int open_beneath_nofollow(int dir, const char *rel, int flags);
 /* A stream over DIR's NAME ("." for DIR itself, an O_PATH descriptor or

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/util.h"
 #include "conn.h"
 #include "ossl.h"
 
@@ -452,7 +453,8 @@ int netproxy_fd(const struct netproxy *np)
 
 int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks, struct netproxy **ret)
 {
-	struct netproxy *np = calloc(1, sizeof(*np));
+	/* (written while idle: apart from the heap init shares) */
+	struct netproxy *np = own_map(sizeof(*np));
 
 	if (!np)
 		return -ENOMEM;
@@ -461,7 +463,7 @@ int netproxy_new(const struct policy *p, const struct netproxy_hooks *hooks, str
 		np->hooks = *hooks;
 	int r = nx_loop_init(&np->loop);
 	if (r < 0) {
-		free(np);
+		own_unmap(np);
 		return r;
 	}
 	/* deadlines are checked once a second, or as often as the shortest
@@ -548,5 +550,5 @@ void netproxy_free(struct netproxy *np)
 	free(np->head_scratch[0]); /* cleared after each use */
 	free(np->head_scratch[1]);
 	nx_refresh_free(np);
-	free(np);
+	own_unmap(np);
 }

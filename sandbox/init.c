@@ -1025,7 +1025,7 @@ static void serve(struct init *in)
 			union msg_any m = {.report = {.h.kind = MSG_KILLED, .status = killed}};
 			(void)msg_send(fds->report, &m, -1);
 		}
-		memory_trim_due(&in->trim_due);
+		memory_trim_woken(&in->trim_due, ready);
 		if (pfd[1].revents) {
 			kill(in->cmd, SIGKILL);
 			end_tree(in->plan, in->sfd);

@@ -477,7 +477,8 @@ int protwatch_start(struct sandbox *sb)
 		n_deny += !sb->masks[i].read_only_bind && !sb->masks[i].is_dir;
 	if (!sb->n_watch && !sb->n_prot_trees && !sb->n_py_tops && !n_deny)
 		return 0;
-	pw = calloc(1, sizeof(*pw));
+	/* (written while idle: apart from the heap init shares) */
+	pw = own_map(sizeof(*pw));
 	if (!pw)
 		return -ENOMEM;
 	sb->protwatch = pw;
@@ -643,6 +644,7 @@ bool protwatch_dispatch(struct sandbox *sb)
 	 * was 4 pages of stack zeroed at each (-ftrivial-auto-var-init),
 	 * after the trim had given them back; here only what a read fills */
 	static char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char dir[PATH_MAX];
 	ssize_t n;
 
 	if (!pw)
@@ -703,12 +705,19 @@ bool protwatch_dispatch(struct sandbox *sb)
 				continue; /* a role only */
 			if (ev->len && ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MODIFY |
 						   IN_CLOSE_WRITE | IN_ATTRIB)) {
+				/* (copied: the list may grow meanwhile; in the
+				 * frame, given back with the stack after a quiet
+				 * second, where a heap block made and freed at
+				 * each event wrote pages the heap shares with
+				 * init) */
 				struct pw_dir copy = *d;
-				copy.path = strdup(d->path);
-				if (copy.path)
-					handle(sb, &copy, ev->name,
-					       ev->mask & IN_ISDIR ? DT_DIR : DT_REG, 0, false);
-				free(copy.path);
+				size_t len = strlen(d->path);
+				if (len >= sizeof(dir))
+					continue; /* (a path made canonical: cannot be) */
+				memcpy(dir, d->path, len + 1);
+				copy.path = dir;
+				handle(sb, &copy, ev->name, ev->mask & IN_ISDIR ? DT_DIR : DT_REG,
+				       0, false);
 			}
 		}
 	}
@@ -747,7 +756,7 @@ static void pw_free(struct sandbox *sb, bool late)
 		free(sb->protwatch->deny[i].path);
 	free(sb->protwatch->deny);
 	free(sb->protwatch->by_wd);
-	free(sb->protwatch);
+	own_unmap(sb->protwatch);
 	sb->protwatch = NULL;
 }
 
@@ -756,7 +765,8 @@ static void pw_free(struct sandbox *sb, bool late)
  * ~70 blocks (a path for each directory watched) wrote free-list links
  * into pages init shares with the supervisor since the fork, and each
  * page written became a copy of its own: ~16 KB more per idle sandbox.
- * Init holds no pointer to it after this and ends with the sandbox.
+ * Init holds no pointer to it after this and ends with the sandbox (the
+ * structure itself is unmapped with the proxy's: own_forget()).
  */
 void protwatch_forget(struct sandbox *sb)
 {

@@ -151,8 +151,7 @@ struct protwatch {
 	unsigned long remasked; /* names made again, said (PW_WARN_MAX) */
 	/* last: the fields above, written at every walk's start and end
 	 * while the sandbox idles, stay on one page, not two around this
-	 * buffer (a page written after init's fork is a copy of its own per
-	 * sandbox: sandbox/README.md) */
+	 * buffer (the pages the supervisor writes while idle, fewer) */
 	char fbuf[PATH_MAX];
 };
 

@@ -781,14 +781,20 @@ static void run_loop(struct run *r)
 		    {.fd = protwatch_find_fd(sb), .events = POLLIN},
 		    {.fd = say_pending_fd(), .events = POLLOUT},
 		};
-		if (poll(pfd, ARRAY_SIZE(pfd),
-			 memory_trim_timeout(&r->trim_due, r->np ? netproxy_timeout(r->np) : -1)) <
-		    0) {
+		int ready =
+		    poll(pfd, ARRAY_SIZE(pfd),
+			 memory_trim_timeout(&r->trim_due, r->np ? netproxy_timeout(r->np) : -1));
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
 		}
-		memory_trim_due(&r->trim_due);
+		/* the watch's tick, its walk's end and the walk's SIGCHLD come
+		 * every 250 ms and 2 s whatever the command does: no work that
+		 * puts the trim off (else it would be due, and paid, after
+		 * every walk); a signal is none either */
+		memory_trim_woken(&r->trim_due,
+				  ready - !!pfd[0].revents - !!pfd[6].revents - !!pfd[7].revents);
 		/* the proxy's events only when its fd says so: a wake-up for
 		 * the broker costs no empty epoll_wait */
 		if (r->np && pfd[2].revents)

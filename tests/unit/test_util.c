@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* memory_trim(): the stack below what is in use and the free heap are given
- * back, and what is in use is kept; memory_trim_later(): a second later. */
+ * back, and what is in use is kept; memory_trim_later(): a second later;
+ * own_map(): the supervisor's structures apart from the heap init shares. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -88,15 +93,107 @@ static void trim_waits_a_second(void **state)
 	assert_true(left > 900 && left <= 1000);
 	assert_int_equal(memory_trim_timeout(&due, 7), 7);
 	assert_int_equal(memory_trim_timeout(&due, 5000), left);
-	memory_trim_due(&due); /* not yet */
+	memory_trim_woken(&due, 0); /* not yet */
 	assert_int_equal(stack_rss_kb(), before);
 	while ((left = memory_trim_timeout(&due, -1)) > 0) {
 		pause.tv_nsec = (long)left * 1000 * 1000;
 		nanosleep(&pause, NULL);
 	}
-	memory_trim_due(&due);
+	memory_trim_woken(&due, 0);
 	assert_true(stack_rss_kb() < before - 900);
 	assert_int_equal(memory_trim_timeout(&due, -1), -1); /* once */
+	assert_int_equal(memory_trim_timeout(&due, 7), 7);
+}
+
+/* memory_trim_woken(): work after the trim (a wake with events) makes
+ * another due a quiet second later, and work before it puts it off; a
+ * wake by the timeout alone is none, and a loop that never had a trim
+ * due (its command not yet started) gets none from work. */
+static void trim_again_after_work(void **state)
+{
+	(void)state;
+	struct timespec pause = {0, 0};
+	long due = 0, before;
+	int left;
+
+	memory_trim_woken(&due, 3); /* the start not done: nothing due */
+	assert_int_equal(memory_trim_timeout(&due, -1), -1);
+	memory_trim_later(&due);
+	while ((left = memory_trim_timeout(&due, -1)) > 0) {
+		pause.tv_nsec = (long)left * 1000 * 1000;
+		nanosleep(&pause, NULL);
+	}
+	/* due, but the wake had work: put off a second, not done */
+	assert_true(deep(15) > 0);
+	before = stack_rss_kb();
+	memory_trim_woken(&due, 1);
+	left = memory_trim_timeout(&due, -1);
+	assert_true(left > 900 && left <= 1000);
+	assert_int_equal(stack_rss_kb(), before);
+	while ((left = memory_trim_timeout(&due, -1)) > 0) {
+		pause.tv_nsec = (long)left * 1000 * 1000;
+		nanosleep(&pause, NULL);
+	}
+	memory_trim_woken(&due, 0);
+	assert_true(stack_rss_kb() < before - 900);
+	/* trimmed; idle wakes owe nothing */
+	memory_trim_woken(&due, 0);
+	assert_int_equal(memory_trim_timeout(&due, -1), -1);
+	/* work again: the stack written again is given back a quiet
+	 * second after it */
+	assert_true(deep(15) > 0);
+	before = stack_rss_kb();
+	memory_trim_woken(&due, 2);
+	left = memory_trim_timeout(&due, 5000);
+	assert_true(left > 900 && left <= 1000);
+	memory_trim_woken(&due, 0); /* not yet */
+	assert_int_equal(stack_rss_kb(), before);
+	while ((left = memory_trim_timeout(&due, -1)) > 0) {
+		pause.tv_nsec = (long)left * 1000 * 1000;
+		nanosleep(&pause, NULL);
+	}
+	memory_trim_woken(&due, 0);
+	assert_true(stack_rss_kb() < before - 900);
+	assert_int_equal(memory_trim_timeout(&due, -1), -1);
+}
+
+/* own_map(): zeroed memory that a fork's own_forget() unmaps in the
+ * child (init) and leaves to the parent (the supervisor); a list of four,
+ * a slot given back taken again. */
+static void own_maps_are_the_parents_alone(void **state)
+{
+	(void)state;
+	char *a = own_map(5000), *b = own_map(100);
+	void *m[4];
+	int status;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a[4999], 0);
+	memset(a, 1, 5000);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		own_forget();
+		/* msync(2) of a range not mapped: ENOMEM */
+		_exit(msync(a, 4096, MS_ASYNC) < 0 && errno == ENOMEM &&
+			      msync(a + 4096, 4096, MS_ASYNC) < 0 && msync(b, 4096, MS_ASYNC) < 0
+			  ? 0
+			  : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(msync(a + 4096, 4096, MS_ASYNC), 0);
+	assert_int_equal(a[4999], 1);
+	own_unmap(a);
+	own_unmap(b);
+	for (size_t i = 0; i < 4; i++)
+		assert_non_null(m[i] = own_map(10));
+	assert_null(own_map(10));
+	own_unmap(m[2]);
+	assert_non_null(m[2] = own_map(10));
+	for (size_t i = 0; i < 4; i++)
+		own_unmap(m[i]);
 }
 
 /* Messages name what the sandbox chose (a file, a host): no byte a
@@ -170,6 +267,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(trim_gives_the_stack_back),
 	    cmocka_unit_test(trim_waits_a_second),
+	    cmocka_unit_test(trim_again_after_work),
+	    cmocka_unit_test(own_maps_are_the_parents_alone),
 	    cmocka_unit_test(messages_escape_control_bytes),
 	    cmocka_unit_test(siphash_matches_the_reference),
 	};

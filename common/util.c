@@ -506,7 +506,8 @@ void own_forget(void)
  * was a page of .bss written after init's fork, kept twice per sandbox.
  */
 #define TRIM_AFTER_MS 1000
-/* A deadline of its own: the trim done, another owed after work. */
+/* A deadline of its own: the trim done, another owed after work; a trim
+ * owed after work is due at minus its deadline. */
 #define TRIM_DONE (-1L)
 
 long monotonic_ms(void)
@@ -526,9 +527,9 @@ int memory_trim_timeout(const long *due, int timeout)
 {
 	long left;
 
-	if (*due <= 0)
+	if (!*due || *due == TRIM_DONE)
 		return timeout;
-	left = *due - monotonic_ms();
+	left = (*due < 0 ? -*due : *due) - monotonic_ms();
 	if (left <= 0)
 		return 0;
 	return timeout >= 0 && timeout < left ? timeout : (int)left;
@@ -540,20 +541,23 @@ int memory_trim_timeout(const long *due, int timeout)
  * 12-24 KB of frames, a burst of proxied requests its buffers and more, and
  * a thousand sandboxes in one directory, each seeing the others' files,
  * kept 28 KB of supervisor stack each where the trim had left 12-16.  So
- * each wake with work (READY > 0) puts the trim a quiet second off, and
- * once it is done makes another due: a process busy without pause (a
- * repository's ticks every 250 ms, a download) never pays it, one that
- * worked and went quiet pays it once per quiet spell.  A wake by the
- * timeout alone is no work.
+ * once the first trim is done (a second after the command started, work
+ * or not: the start's pages are many, and a command busy without pause
+ * must not keep them), each wake with work (READY > 0) makes another due
+ * a quiet second later, put off again by more work: a process busy
+ * without pause (a repository's ticks every 250 ms, a download) pays no
+ * more, one that worked and went quiet pays one per quiet spell.  A wake
+ * by the timeout alone is no work.
  */
 void memory_trim_woken(long *due, int ready)
 {
-	if (ready > 0) {
-		if (*due)
-			*due = monotonic_ms() + TRIM_AFTER_MS;
+	if (!*due)
+		return; /* the start not done */
+	if (ready > 0 && *due < 0) {
+		*due = -(monotonic_ms() + TRIM_AFTER_MS);
 		return;
 	}
-	if (*due <= 0 || monotonic_ms() < *due)
+	if (*due == TRIM_DONE || monotonic_ms() < (*due < 0 ? -*due : *due))
 		return;
 	*due = TRIM_DONE;
 	memory_trim();

@@ -85,8 +85,8 @@ void own_forget(void);
 /* memory_trim() a second from now, *DUE its deadline (0: none); a
  * process's loop calls the two below: the poll timeout, the sooner of
  * TIMEOUT (-1: none) and the trim's; then, with what poll returned, the
- * trim once it is due, or put off by a second of work (once the first is
- * done, work makes another due a quiet second after it). */
+ * trim once it is due (the first, work or not); once the first is done,
+ * work makes another due a quiet second after it. */
 void memory_trim_later(long *due);
 int memory_trim_timeout(const long *due, int timeout);
 void memory_trim_woken(long *due, int ready);

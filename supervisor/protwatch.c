@@ -644,7 +644,6 @@ bool protwatch_dispatch(struct sandbox *sb)
 	 * was 4 pages of stack zeroed at each (-ftrivial-auto-var-init),
 	 * after the trim had given them back; here only what a read fills */
 	static char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-	char dir[PATH_MAX];
 	ssize_t n;
 
 	if (!pw)
@@ -706,14 +705,18 @@ bool protwatch_dispatch(struct sandbox *sb)
 			if (ev->len && ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MODIFY |
 						   IN_CLOSE_WRITE | IN_ATTRIB)) {
 				/* (copied: the list may grow meanwhile; in the
-				 * frame, given back with the stack after a quiet
-				 * second, where a heap block made and freed at
-				 * each event wrote pages the heap shares with
-				 * init) */
+				 * frame, not zeroed at each call, and given back
+				 * with the stack a quiet second after the
+				 * events, where a heap block made and freed at
+				 * each wrote pages the heap shares with init) */
+				char dir[PATH_MAX] __attribute__((uninitialized));
 				struct pw_dir copy = *d;
 				size_t len = strlen(d->path);
-				if (len >= sizeof(dir))
-					continue; /* (a path made canonical: cannot be) */
+				if (len >= sizeof(dir)) {
+					/* (paths are kept shorter: cannot be) */
+					pw->deep = true;
+					continue;
+				}
 				memcpy(dir, d->path, len + 1);
 				copy.path = dir;
 				handle(sb, &copy, ev->name, ev->mask & IN_ISDIR ? DT_DIR : DT_REG,

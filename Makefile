@@ -310,7 +310,7 @@ fuzz-conv: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus_conv
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz_conv tests/fuzz/fuzz_conv.c $(NETPROXY_SRC) $(POLICY_SRC) \
-		$(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
+		common/util.c $(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
 	build-fuzz/fuzz_conv -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		build-fuzz/corpus_conv tests/fuzz/corpus_conv
 
@@ -319,7 +319,7 @@ fuzz-scan: $(BUILD)/default_policy.c
 	@mkdir -p build-fuzz/corpus_scan
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz_scan tests/fuzz/fuzz_scan.c $(NETPROXY_SRC) $(POLICY_SRC) \
-		$(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
+		common/util.c $(BUILD)/default_policy.c -linih -lcares -lssl -lcrypto
 	build-fuzz/fuzz_scan -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
 		-dict=tests/fuzz/scan.dict build-fuzz/corpus_scan tests/fuzz/corpus_scan
 

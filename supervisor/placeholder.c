@@ -3,8 +3,10 @@
  * The empty directories protect.c puts where a protected directory is
  * absent (.git, .git/hooks, a deny path's), and their end.
  *
- * A placeholder is made (or found: another run's, in the same project) at
- * start and mounted over read-only in the sandbox's namespace; git skips
+ * A placeholder is made (or found: another run's, in the same project, at
+ * start or made between our look and our mkdir(2) by a start beside ours:
+ * protect.c, share_made_meanwhile()) and mounted over read-only in the
+ * sandbox's namespace; git skips
  * an empty .git and keeps searching upwards, and an empty hooks directory
  * runs nothing, so the host sees what it saw.  Runs share one by a
  * flock(2) (placeholder_take()): each holds it shared while it runs, and

@@ -626,6 +626,40 @@ static void sort_candidate(struct prep *pp, const struct cand *c)
 	sort_absent(pp, c);
 }
 
+/*
+ * PATH, found absent, was made before our placeholder could be: another
+ * run's placeholder, made by a start beside ours in the same directory
+ * (1,000 sandboxes started at once in one directory: one refused to
+ * start).  Shared as if found at start (share_placeholder(): an empty
+ * directory, held shared by flock), or, gone again meanwhile (its run
+ * ended and removed it), made again; a few times, then the caller
+ * refuses as before.  Anything else there (not an empty directory: a
+ * repository made meanwhile) is not taken for a placeholder, and the
+ * caller refuses: the plan had it absent.
+ */
+static bool share_made_meanwhile(struct prep *pp, const char *path)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		bool there = true;
+		if (share_placeholder(pp, path, &there))
+			return true;
+		if (mkdir(path, 0755) == 0) {
+			struct stat st;
+			int fd = placeholder_take(path, &st);
+			if (fd < 0)
+				die("cannot hold the placeholder %s: %s", path,
+				    strerror(fd == -ESTALE ? EBUSY : -fd));
+			placeholder_add(pp->sb, path, &st, fd);
+			strv_add(&pp->ro, &pp->nro, path);
+			return true;
+		}
+		if (errno != EEXIST)
+			return false;
+	}
+	errno = EEXIST;
+	return false;
+}
+
 /* Each absent path: a placeholder (a .git or a held directory directly in
  * an existing directory, with namespaces), a check at exit (a built-in
  * name), its nearest directory read-only, or a carve-out into CO. */
@@ -656,6 +690,8 @@ static void plan_absent(struct prep *pp, struct landlock_carveout *co, size_t *n
 			}
 			if (errno == EACCES || errno == EROFS || errno == EPERM)
 				continue; /* we cannot, and the sandbox (same user) cannot */
+			if (errno == EEXIST && share_made_meanwhile(pp, path))
+				continue;
 			die("cannot make the placeholder %s: %s", path, strerror(errno));
 		}
 		if (pp->akind[i] != PROT_POLICY) {

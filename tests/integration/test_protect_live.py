@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import RINGFENCE, wait_unlocked
+from conftest import NOBODY, RINGFENCE, wait_unlocked
 from test_protect import GIT_ENV, data_dir, during_run, host, make_repo, planted
 
 
@@ -327,6 +327,54 @@ def test_two_runs_in_one_project_share_the_placeholder(nsbox):
     assert not os.path.exists(os.path.join(gitdir, "config"))
     subprocess.run(["git", "status"], cwd=box.work, capture_output=True)
     assert not os.path.exists(marker)
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace (.ci/run installs it)")
+@pytest.mark.parametrize("meanwhile", ["made", "made-and-gone"])
+def test_a_placeholder_made_by_a_start_beside_ours_is_shared(nsbox, meanwhile):
+    """A .git found absent, then made before our placeholder could be: a
+    start beside ours in the same directory made its own in between (1,000
+    sandboxes started at once in one directory: one refused, "cannot make
+    the placeholder .git: File exists").  Shared as one found at start, or,
+    gone again meanwhile, made again: the run starts, and the sandbox can
+    write nothing into the .git.  The moment is made with strace on the
+    supervisor alone: the mkdir(2) of the placeholder held back while the
+    test makes the directory, or answered EEXIST with nothing there."""
+    box = nsbox
+    pol = box.policy("")
+    gitdir = box.path("work", ".git")
+    if meanwhile == "made":
+        inject = "inject=mkdir:delay_enter=1500000:when=1"
+    else:
+        inject = "inject=mkdir:error=EEXIST:when=1"
+    os.makedirs(box.path("strace"), exist_ok=True)
+    os.chmod(box.path("strace"), 0o777)
+    trace = box.path("strace", "trace")
+    cmd = box.cmd(["strace", "-qq", "-o", trace, "-P", gitdir, "-e", "trace=mkdir",
+                   "-e", inject, box.ringfence, "-p", pol, "--", "sh", "-c",
+                   "mkdir .git/hooks 2>/dev/null && echo planted; "
+                   "echo x > .git/config 2>/dev/null && echo planted; echo ran"])
+    p = subprocess.Popen(cmd, cwd=box.work, env=box.env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    if meanwhile == "made":
+        time.sleep(0.6)  # inside the 1.5 s the mkdir is held back
+        assert not os.path.exists(gitdir)
+        os.mkdir(gitdir)
+        if box.user == "nobody":
+            os.chown(gitdir, NOBODY, NOBODY)
+    out, err = p.communicate(timeout=60)
+    with open(trace) as f:
+        traced = f.read()
+    if box.user == "nobody" and "mkdir(" not in traced:
+        # (the box's directory is beneath /tmp, private to the sandbox
+        # for this user: its placeholder is made there, not on the host)
+        pytest.skip("no placeholder made on the host here")
+    # positive control: the moment was made
+    assert ("DELAYED" if meanwhile == "made" else "INJECTED") in traced, traced
+    assert p.returncode == 0 and "ran" in out, (p.returncode, out, err)  # it started
+    assert "planted" not in out, out + err
+    assert not os.path.exists(os.path.join(gitdir, "config"))
+    assert not os.path.exists(os.path.join(gitdir, "hooks"))
 
 
 def test_sandbox_cannot_forge_a_crash_journal(box):

@@ -14,15 +14,21 @@
 #if defined(__x86_64__)
 #define RAWSYS 1
 
-static inline long rawsys4(long n, long a, long b, long c, long d)
+static inline long rawsys5(long n, long a, long b, long c, long d, long e)
 {
 	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
 	long ret;
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
 			 : "rcx", "r11", "memory");
 	return ret;
+}
+
+static inline long rawsys4(long n, long a, long b, long c, long d)
+{
+	return rawsys5(n, a, b, c, d, 0);
 }
 
 static inline long rawsys3(long n, long a, long b, long c)

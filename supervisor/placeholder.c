@@ -240,9 +240,13 @@ static int late_remove(void *arg)
 		    st.st_dev == late[i].dev && st.st_ino == late[i].ino &&
 		    rawsys3(SYS_unlinkat, late[i].dir, (long)late[i].name, AT_REMOVEDIR) < 0 &&
 		    late[i].orig[0])
-			/* written in since it was looked at: back to its name */
-			rawsys4(SYS_renameat, late[i].dir, (long)late[i].name, late[i].dir,
-				(long)late[i].orig);
+			/* written in since it was looked at: back to its name,
+			 * never over what is there now (a run started since
+			 * made its own placeholder there: replaced, its
+			 * sandbox's read-only mount of it went with it, and
+			 * the .git it then saw was this one, writable) */
+			rawsys5(SYS_renameat2, late[i].dir, (long)late[i].name, late[i].dir,
+				(long)late[i].orig, RENAME_NOREPLACE);
 	for (;;)
 		rawsys3(SYS_exit, 0, 0, 0);
 	return 0;

@@ -344,7 +344,7 @@ def test_a_placeholder_made_by_a_start_beside_ours_is_shared(nsbox, meanwhile):
     pol = box.policy("")
     gitdir = box.path("work", ".git")
     if meanwhile == "made":
-        inject = "inject=mkdir:delay_enter=1500000:when=1"
+        inject = "inject=mkdir:delay_enter=3000000:when=1"
     else:
         inject = "inject=mkdir:error=EEXIST:when=1"
     os.makedirs(box.path("strace"), exist_ok=True)
@@ -357,7 +357,19 @@ def test_a_placeholder_made_by_a_start_beside_ours_is_shared(nsbox, meanwhile):
     p = subprocess.Popen(cmd, cwd=box.work, env=box.env(), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     if meanwhile == "made":
-        time.sleep(0.6)  # inside the 1.5 s the mkdir is held back
+        # the supervisor (strace's child) inside the mkdir(2) held back:
+        # seen in two reads 50 ms apart (another mkdir passes at once)
+        held = 0
+        deadline = time.monotonic() + 20
+        while held < 2 and p.poll() is None and time.monotonic() < deadline:
+            try:
+                with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+                    sup = f.read().split()
+                with open("/proc/%s/syscall" % sup[0]) as f:
+                    held = held + 1 if f.read().split()[0] == "83" else 0  # mkdir
+            except (OSError, IndexError):
+                held = 0
+            time.sleep(0.05)
         assert not os.path.exists(gitdir)
         os.mkdir(gitdir)
         if box.user == "nobody":
@@ -375,6 +387,56 @@ def test_a_placeholder_made_by_a_start_beside_ours_is_shared(nsbox, meanwhile):
     assert "planted" not in out, out + err
     assert not os.path.exists(os.path.join(gitdir, "config"))
     assert not os.path.exists(os.path.join(gitdir, "hooks"))
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace (.ci/run installs it)")
+def test_a_run_ending_never_renames_over_a_newer_runs_placeholder(nsbox):
+    """A run's end renames its placeholder aside, then removes it in a child
+    after it has gone; one written in meanwhile gets its name back.  That
+    rename replaced whatever was at the name by then: a run started since
+    had made its own placeholder there, and with it went that sandbox's
+    read-only mount of it, so the .git the sandbox then saw was the old
+    one, writable by it (an outside review: it wrote .git/config, HEAD,
+    objects and hooks the host's git took for a repository).  The first
+    run's removal is held back with strace (its unlinkat(2) delayed) while
+    the second starts and writes into the directory renamed aside."""
+    box = nsbox
+    pol = box.policy("")
+    os.makedirs(box.path("strace"), exist_ok=True)
+    os.chmod(box.path("strace"), 0o777)
+    first = subprocess.Popen(
+        box.cmd(["strace", "-f", "-qq", "-o", box.path("strace", "trace"), "-e",
+                 "trace=unlinkat", "-e", "inject=unlinkat:delay_enter=3000000",
+                 box.ringfence, "-p", pol, "--", "true"]),
+        cwd=box.work, env=box.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True)
+    gone = []
+    deadline = time.monotonic() + 20
+    while not gone and first.poll() is None and time.monotonic() < deadline:
+        gone = [n for n in os.listdir(box.work) if n.startswith(".git.ringfence-gone.")]
+        time.sleep(0.02)
+    if not gone:
+        first.communicate(timeout=60)
+        if box.user == "nobody":
+            # (the box's directory is beneath /tmp, private to the sandbox
+            # for this user: its placeholder is made there, not on the host)
+            pytest.skip("no placeholder made on the host here")
+        pytest.fail("the first run renamed no placeholder aside")
+    second = box.popen(["sh", "-c",
+                        "for d in .git.ringfence-gone.*; do echo x > $d/keep && echo wrote; done; "
+                        "for i in $(seq 60); do "
+                        "echo x > .git/config 2>/dev/null && { echo planted; break; }; "
+                        "sleep 0.1; done; echo ran"],
+                       policy=pol, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = second.communicate(timeout=60)
+    _, ferr = first.communicate(timeout=60)
+    assert first.returncode == 0, ferr
+    # positive control: the second ran, and wrote where the first's
+    # removal then failed
+    assert "ran" in out and "wrote" in out, (out, err)
+    assert "planted" not in out, (out, err)
+    assert not os.path.exists(box.path("work", ".git", "config"))
+    assert not os.path.exists(box.path("work", ".git", "config.ringfence-blocked"))
 
 
 def test_sandbox_cannot_forge_a_crash_journal(box):

@@ -32,6 +32,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/rawsys.h"
@@ -81,21 +82,32 @@ bool protect_dir_is_empty(const char *path)
  * a run that finds one takes its lock, then checks that the path still
  * names it, empty (a removal in progress holds the lock exclusively and
  * renames it away first).  Returns the locked fd, -ESTALE when the path no
- * longer names an empty directory, or -errno.
+ * longer names an empty directory, -EBUSY when another holds it alone for
+ * longer than a removal does (TAKE_WAIT_MS: anyone who can write the
+ * project can make an empty .git and lock it; the start waited for ever),
+ * or -errno.
  */
+#define TAKE_WAIT_MS 3000
 int placeholder_take(const char *path, struct stat *ret_st)
 {
 	struct stat now;
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	long until = monotonic_ms() + TAKE_WAIT_MS;
 
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? -ESTALE : -errno;
-	while (flock(fd, LOCK_SH) < 0)
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			return -e;
+	while (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		int e = errno;
+		if (e == EINTR)
+			continue;
+		if (e == EWOULDBLOCK && monotonic_ms() < until) {
+			struct timespec pause = {0, 5 * 1000 * 1000};
+			nanosleep(&pause, NULL);
+			continue;
 		}
+		close(fd);
+		return e == EWOULDBLOCK ? -EBUSY : -e;
+	}
 	if (fstat(fd, ret_st) < 0 || lstat(path, &now) < 0 || now.st_dev != ret_st->st_dev ||
 	    now.st_ino != ret_st->st_ino || !dir_fd_is_empty(fd)) {
 		close(fd);

@@ -4,6 +4,7 @@
 project's keep their hooks and configuration, and a run whose supervisor
 was killed is checked by the next start.  The host side is a real host
 program run while the sandbox waits (or after it was killed)."""
+import fcntl
 import json
 import mmap
 import os
@@ -437,6 +438,40 @@ def test_a_run_ending_never_renames_over_a_newer_runs_placeholder(nsbox):
     assert "planted" not in out, (out, err)
     assert not os.path.exists(box.path("work", ".git", "config"))
     assert not os.path.exists(box.path("work", ".git", "config.ringfence-blocked"))
+
+
+def test_a_placeholder_held_alone_by_another_refuses_the_start_in_time(nsbox):
+    """An empty .git is shared as a placeholder under a shared flock(2);
+    a run's removal holds it alone for a moment.  Anyone who can write the
+    project can make one and hold it alone for ever: the start waited for
+    ever (an outside review).  Now it refuses, after 3 s, naming it."""
+    box = nsbox
+    pol = box.policy("")
+    gitdir = box.path("work", ".git")
+    os.mkdir(gitdir)
+    if box.user == "nobody":
+        os.chown(gitdir, NOBODY, NOBODY)
+    fd = os.open(gitdir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        start = time.monotonic()
+        try:
+            r = box.run(["echo", "ran"], policy=pol, timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the start waited on the lock past 20 s")
+        took = time.monotonic() - start
+    finally:
+        os.close(fd)
+    if box.user == "nobody" and r.returncode == 0 and "ran" in r.stdout:
+        # (the box's directory is beneath /tmp, private to the sandbox
+        # for this user: its placeholder is made there, not on the host)
+        pytest.skip("no placeholder taken on the host here")
+    assert r.returncode == 125, (r.returncode, r.stdout, r.stderr)
+    assert "cannot hold the placeholder" in r.stderr and ".git" in r.stderr, r.stderr
+    assert took < 15, took
+    # positive control: the lock let go, the same start runs
+    r = box.run(["echo", "ran"], policy=pol, timeout=20)
+    assert r.returncode == 0 and "ran" in r.stdout, r.stderr
 
 
 def test_sandbox_cannot_forge_a_crash_journal(box):

@@ -1148,9 +1148,11 @@ def test_an_idle_sandbox_watching_changes_keeps_its_stack_given_back(box):
         for _ in range(4):
             stacks.append(resident(sup)[0])
             time.sleep(0.3)
-        # events alone: the trimmed stack and an event's handling (the
-        # event buffer back in the frame is 16 KB more)
-        assert events <= 32, (events, stacks)
+        # events alone: the trimmed stack and an event's handling, with
+        # its directory's path copied into the frame (4 KB: 24-32 KB
+        # before it, 28-36 with it; given back a quiet second later,
+        # above); the event buffer back in the frame is 16 KB more
+        assert events <= 40, (events, stacks)
         # the repository's checks (gitscan) still take ~40 KB of frames;
         # each buffer back in a frame is 16 KB or more (132 KB before)
         assert max(stacks) <= 64, (events, stacks)

@@ -104,8 +104,16 @@ static bool links_below(int dir, size_t len, int depth, struct git_links_walk *w
 		memcpy(w->rel + sub - n, de->d_name, n + 1);
 		bool go = true;
 		if (type == DT_LNK) {
-			if (!git_probe_link(dirfd(d), de->d_name))
-				go = w->link(w->ctx, dirfd(d), de->d_name, w->rel, &st);
+			struct stat now;
+			/* (a link no longer there, or no longer a link, when
+			 * read: git init's probe, removed at once, met between
+			 * its listing and its reading moved a new repository
+			 * aside; what is made there next is an event of its
+			 * own, and the exit's walk looks again) */
+			if (!git_probe_link(dirfd(d), de->d_name) &&
+			    fstatat(dirfd(d), de->d_name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(now.st_mode))
+				go = w->link(w->ctx, dirfd(d), de->d_name, w->rel, &now);
 		} else if (git_links_enter(w->rel)) {
 			_cleanup_close_ int c = -1;
 			if (depth + 1 > w->max_depth)

@@ -5,7 +5,7 @@
  *
  * A placeholder is made (or found: another run's, in the same project, at
  * start or made between our look and our mkdir(2) by a start beside ours:
- * protect.c, share_made_meanwhile()) and mounted over read-only in the
+ * protect.c, make_placeholder()) and mounted over read-only in the
  * sandbox's namespace; git skips
  * an empty .git and keeps searching upwards, and an empty hooks directory
  * runs nothing, so the host sees what it saw.  Runs share one by a

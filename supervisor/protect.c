@@ -627,22 +627,20 @@ static void sort_candidate(struct prep *pp, const struct cand *c)
 }
 
 /*
- * PATH, found absent, was made before our placeholder could be: another
- * run's placeholder, made by a start beside ours in the same directory
- * (1,000 sandboxes started at once in one directory: one refused to
- * start).  Shared as if found at start (share_placeholder(): an empty
- * directory, held shared by flock), or, gone again meanwhile (its run
- * ended and removed it), made again; a few times, then the caller
- * refuses as before.  Anything else there (not an empty directory: a
- * repository made meanwhile) is not taken for a placeholder, and the
- * caller refuses: the plan had it absent.
+ * The placeholder at PATH, found absent: made, empty, and removed at exit.
+ * Found made before ours could be (EEXIST): another run's placeholder,
+ * made by a start beside ours in the same directory (1,000 sandboxes
+ * started at once in one directory: one refused to start), shared as if
+ * found at start (share_placeholder(): an empty directory, held shared by
+ * flock), or, gone again meanwhile (its run ended and removed it), made
+ * again; a few times.  Anything else there (not an empty directory: a
+ * repository made meanwhile) is not taken for one.  False, errno set,
+ * when none could be had: the caller decides.
  */
-static bool share_made_meanwhile(struct prep *pp, const char *path)
+static bool make_placeholder(struct prep *pp, const char *path)
 {
 	for (int tries = 0; tries < 8; tries++) {
 		bool there = true;
-		if (share_placeholder(pp, path, &there))
-			return true;
 		if (mkdir(path, 0755) == 0) {
 			struct stat st;
 			int fd = placeholder_take(path, &st);
@@ -655,6 +653,8 @@ static bool share_made_meanwhile(struct prep *pp, const char *path)
 		}
 		if (errno != EEXIST)
 			return false;
+		if (share_placeholder(pp, path, &there))
+			return true;
 	}
 	errno = EEXIST;
 	return false;
@@ -670,7 +670,6 @@ static void plan_absent(struct prep *pp, struct landlock_carveout *co, size_t *n
 	for (size_t i = 0; i < pp->nabsent; i++) {
 		const char *path = pp->absent[i], *near = pp->anear[i];
 		const char *slash = strrchr(path, '/');
-		struct stat st;
 		/* the parent exists: PATH is one name in it */
 		bool direct = strlen(near) == (size_t)(slash - path) ||
 			      (strcmp(near, "/") == 0 && slash == path);
@@ -679,19 +678,10 @@ static void plan_absent(struct prep *pp, struct landlock_carveout *co, size_t *n
 		    (pp->akind[i] == PROT_GITDIR || pp->akind[i] == PROT_DIR_HOLD)) {
 			/* empty, and removed at exit: a tool looking there
 			 * finds nothing, as before */
-			if (mkdir(path, 0755) == 0) {
-				int fd = placeholder_take(path, &st);
-				if (fd < 0)
-					die("cannot hold the placeholder %s: %s", path,
-					    strerror(fd == -ESTALE ? EBUSY : -fd));
-				placeholder_add(sb, path, &st, fd);
-				strv_add(&pp->ro, &pp->nro, path);
+			if (make_placeholder(pp, path))
 				continue;
-			}
 			if (errno == EACCES || errno == EROFS || errno == EPERM)
 				continue; /* we cannot, and the sandbox (same user) cannot */
-			if (errno == EEXIST && share_made_meanwhile(pp, path))
-				continue;
 			die("cannot make the placeholder %s: %s", path, strerror(errno));
 		}
 		if (pp->akind[i] != PROT_POLICY) {
